@@ -1,0 +1,4 @@
+//! Commands of the keys family.
+use super::Command;
+
+pub static COMMANDS: &[Command] = &[];

@@ -1,0 +1,4 @@
+//! Commands of the server family.
+use super::Command;
+
+pub static COMMANDS: &[Command] = &[];

@@ -1,0 +1,22 @@
+//! ferredis: a Redis-compatible in-memory data server.
+//!
+//! # Layout
+//! - [`config`]: every directive, its default and limits; the redis.conf parser; CONFIG GET/SET.
+//! - [`util`]: Redis's number parsing/formatting rules, glob matching, a small RNG.
+//! - [`resp`]: the resumable zero-copy request parser and the RESP2/RESP3 reply encoders.
+//! - [`net`]: connections: the query ring buffer, client state.
+//! - [`dict`]: the open-addressing hash table with incremental rehashing behind the keyspace.
+//! - [`object`]: keyspace entries with their compact header (type, encoding, 24-bit LRU/LFU).
+//! - [`db`]: one database: keys, TTLs, lazy expiry.
+//! - [`state`]: server-wide state that handlers can reach (databases, config, stats, clock).
+//! - [`command`]: the command table and one file per command family.
+
+pub mod command;
+pub mod config;
+pub mod db;
+pub mod dict;
+pub mod net;
+pub mod object;
+pub mod resp;
+pub mod state;
+pub mod util;

@@ -1,0 +1,2 @@
+//! Connections: the per-client ring buffer and client state.
+pub mod client;

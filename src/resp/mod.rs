@@ -1,0 +1,2 @@
+//! The wire protocol: a resumable zero-copy request parser and reply encoders.
+pub mod reply;

@@ -1,0 +1,337 @@
+//! Reply encoders for RESP2 and RESP3.
+//!
+//! A [`Reply`] is the per-client output buffer plus the protocol version the client negotiated with `HELLO`.
+//! Handlers never write protocol bytes themselves: they call the typed methods here, which pick the RESP2 or RESP3
+//! form. Constant replies (`+OK`, `:0`, `:1`, nulls) are written from static byte strings.
+
+use crate::util::{fmt_double, itoa_buf};
+
+/// The protocol version a client speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proto {
+    Resp2 = 2,
+    Resp3 = 3,
+}
+
+/// One client's pending output, encoded.
+#[derive(Debug)]
+pub struct Reply {
+    /// Encoded bytes not yet written to the socket. `sent` bytes at the front are already written.
+    pub buf: Vec<u8>,
+    /// How many bytes at the front of `buf` have been written already.
+    pub sent: usize,
+    pub proto: Proto,
+    /// Errors emitted since the counter was last taken; the server folds them into `errorstats`.
+    pub error_prefixes: Vec<[u8; 24]>,
+    /// When false, encoders discard their output (`CLIENT REPLY OFF|SKIP`).
+    pub enabled: bool,
+}
+
+impl Default for Reply {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Reply {
+    pub fn new() -> Self {
+        Reply { buf: Vec::new(), sent: 0, proto: Proto::Resp2, error_prefixes: Vec::new(), enabled: true }
+    }
+
+    /// Bytes waiting to be written.
+    #[inline]
+    pub fn pending(&self) -> &[u8] {
+        &self.buf[self.sent..]
+    }
+
+    #[inline]
+    pub fn pending_len(&self) -> usize {
+        self.buf.len() - self.sent
+    }
+
+    /// Marks `n` more bytes as written; resets the buffer when everything has gone out.
+    #[inline]
+    pub fn consume(&mut self, n: usize) {
+        self.sent += n;
+        if self.sent >= self.buf.len() {
+            self.buf.clear();
+            self.sent = 0;
+        }
+    }
+
+    #[inline]
+    pub fn is_resp3(&self) -> bool {
+        self.proto == Proto::Resp3
+    }
+
+    #[inline]
+    fn raw(&mut self, bytes: &[u8]) {
+        if self.enabled {
+            self.buf.extend_from_slice(bytes);
+        }
+    }
+
+    /// Writes pre-encoded protocol bytes (used for MONITOR lines, shared replies, tests).
+    #[inline]
+    pub fn raw_bytes(&mut self, bytes: &[u8]) {
+        self.raw(bytes)
+    }
+
+    #[inline]
+    fn prefixed_len(&mut self, prefix: u8, n: i64) {
+        if !self.enabled {
+            return;
+        }
+        let mut tmp = [0u8; 24];
+        let s = itoa_buf(n, &mut tmp);
+        self.buf.reserve(s.len() + 3);
+        self.buf.push(prefix);
+        self.buf.extend_from_slice(s);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// `+OK`
+    #[inline]
+    pub fn ok(&mut self) {
+        self.raw(b"+OK\r\n")
+    }
+
+    /// A simple string `+...`. `s` must not contain CR or LF.
+    pub fn simple(&mut self, s: &str) {
+        self.simple_bytes(s.as_bytes())
+    }
+
+    pub fn simple_bytes(&mut self, s: &[u8]) {
+        if !self.enabled {
+            return;
+        }
+        self.buf.push(b'+');
+        self.buf.extend(s.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// An error reply. `msg` is the whole text after the `-`, code word included: `ERR syntax error`,
+    /// `WRONGTYPE ...`. A leading `-` is tolerated and dropped. CR and LF become spaces, as in Redis.
+    pub fn error(&mut self, msg: &str) {
+        let bytes = msg.as_bytes();
+        let has_code = bytes.first().is_some_and(|&b| b == b'-');
+        let body = if has_code { &bytes[1..] } else { bytes };
+        // Record the prefix (the first word) for errorstats even when replies are switched off.
+        let word_end = body.iter().position(|&b| b == b' ').unwrap_or(body.len());
+        let mut prefix = [0u8; 24];
+        let n = word_end.min(prefix.len());
+        prefix[..n].copy_from_slice(&body[..n]);
+        self.error_prefixes.push(prefix);
+        if !self.enabled {
+            return;
+        }
+        self.buf.push(b'-');
+        self.buf.extend(body.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// An integer reply `:n`.
+    #[inline]
+    pub fn int(&mut self, n: i64) {
+        match n {
+            0 => self.raw(b":0\r\n"),
+            1 => self.raw(b":1\r\n"),
+            _ => self.prefixed_len(b':', n),
+        }
+    }
+
+    /// A bulk string.
+    #[inline]
+    pub fn bulk(&mut self, s: &[u8]) {
+        if !self.enabled {
+            return;
+        }
+        self.buf.reserve(s.len() + 16);
+        self.prefixed_len(b'$', s.len() as i64);
+        self.buf.extend_from_slice(s);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// A bulk string holding the decimal form of `n`.
+    pub fn bulk_int(&mut self, n: i64) {
+        let mut tmp = [0u8; 24];
+        let s = itoa_buf(n, &mut tmp);
+        self.bulk(s);
+    }
+
+    /// The null bulk string: `$-1` in RESP2, `_` in RESP3.
+    #[inline]
+    pub fn null(&mut self) {
+        if self.is_resp3() {
+            self.raw(b"_\r\n")
+        } else {
+            self.raw(b"$-1\r\n")
+        }
+    }
+
+    /// The null array: `*-1` in RESP2, `_` in RESP3.
+    #[inline]
+    pub fn null_array(&mut self) {
+        if self.is_resp3() {
+            self.raw(b"_\r\n")
+        } else {
+            self.raw(b"*-1\r\n")
+        }
+    }
+
+    /// An array header of `n` elements.
+    #[inline]
+    pub fn array(&mut self, n: usize) {
+        self.prefixed_len(b'*', n as i64)
+    }
+
+    /// A map header of `n` key/value pairs: `%n` in RESP3, an array of `2n` in RESP2.
+    pub fn map(&mut self, n: usize) {
+        if self.is_resp3() {
+            self.prefixed_len(b'%', n as i64)
+        } else {
+            self.prefixed_len(b'*', 2 * n as i64)
+        }
+    }
+
+    /// A set header: `~n` in RESP3, an array in RESP2.
+    pub fn set(&mut self, n: usize) {
+        if self.is_resp3() {
+            self.prefixed_len(b'~', n as i64)
+        } else {
+            self.prefixed_len(b'*', n as i64)
+        }
+    }
+
+    /// A push header: `>n` in RESP3, an array in RESP2 (used by pub/sub and MONITOR-like feeds).
+    pub fn push(&mut self, n: usize) {
+        if self.is_resp3() {
+            self.prefixed_len(b'>', n as i64)
+        } else {
+            self.prefixed_len(b'*', n as i64)
+        }
+    }
+
+    /// A double: `,x` in RESP3, a bulk string in RESP2 (formatted as Redis's `%.17g`).
+    pub fn double(&mut self, d: f64) {
+        let s = fmt_double(d);
+        if self.is_resp3() {
+            let t = if d.is_infinite() {
+                if d > 0.0 {
+                    "inf".to_string()
+                } else {
+                    "-inf".to_string()
+                }
+            } else {
+                s
+            };
+            if !self.enabled {
+                return;
+            }
+            self.buf.push(b',');
+            self.buf.extend_from_slice(t.as_bytes());
+            self.buf.extend_from_slice(b"\r\n");
+        } else {
+            self.bulk(s.as_bytes())
+        }
+    }
+
+    /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
+    pub fn boolean(&mut self, b: bool) {
+        match (self.is_resp3(), b) {
+            (true, true) => self.raw(b"#t\r\n"),
+            (true, false) => self.raw(b"#f\r\n"),
+            (false, true) => self.raw(b":1\r\n"),
+            (false, false) => self.raw(b":0\r\n"),
+        }
+    }
+
+    /// A verbatim string (`=len\r\ntxt:...`) in RESP3, a bulk string in RESP2. `format` is three bytes, e.g. `txt`.
+    pub fn verbatim(&mut self, format: &str, s: &[u8]) {
+        if self.is_resp3() {
+            if !self.enabled {
+                return;
+            }
+            self.prefixed_len(b'=', (s.len() + 4) as i64);
+            self.buf.extend_from_slice(format.as_bytes());
+            self.buf.push(b':');
+            self.buf.extend_from_slice(s);
+            self.buf.extend_from_slice(b"\r\n");
+        } else {
+            self.bulk(s)
+        }
+    }
+
+    /// An array of bulk strings.
+    pub fn bulk_array<'a, I: IntoIterator<Item = &'a [u8]>>(&mut self, items: I)
+    where
+        I::IntoIter: ExactSizeIterator,
+    {
+        let it = items.into_iter();
+        self.array(it.len());
+        for s in it {
+            self.bulk(s);
+        }
+    }
+
+    // Shared error texts, as Redis words them.
+    pub fn err_syntax(&mut self) {
+        self.error("ERR syntax error")
+    }
+    pub fn err_not_int(&mut self) {
+        self.error("ERR value is not an integer or out of range")
+    }
+    pub fn err_not_float(&mut self) {
+        self.error("ERR value is not a valid float")
+    }
+    pub fn err_wrongtype(&mut self) {
+        self.error("WRONGTYPE Operation against a key holding the wrong kind of value")
+    }
+    pub fn err_no_such_key(&mut self) {
+        self.error("ERR no such key")
+    }
+    pub fn err_arity(&mut self, cmd: &str) {
+        self.error(&format!("ERR wrong number of arguments for '{}' command", cmd.to_ascii_lowercase()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resp2_and_resp3_nulls_differ() {
+        let mut r = Reply::new();
+        r.null();
+        r.null_array();
+        assert_eq!(r.pending(), b"$-1\r\n*-1\r\n");
+        let mut r = Reply::new();
+        r.proto = Proto::Resp3;
+        r.null();
+        r.map(2);
+        r.double(1.5);
+        r.boolean(true);
+        assert_eq!(r.pending(), b"_\r\n%2\r\n,1.5\r\n#t\r\n");
+    }
+
+    #[test]
+    fn errors_get_err_prefix_only_when_given() {
+        let mut r = Reply::new();
+        r.error("ERR syntax error");
+        r.error("WRONGTYPE x");
+        assert_eq!(r.pending(), b"-ERR syntax error\r\n-WRONGTYPE x\r\n");
+        assert_eq!(&r.error_prefixes[1][..9], b"WRONGTYPE");
+    }
+
+    #[test]
+    fn consume_resets_buffer() {
+        let mut r = Reply::new();
+        r.bulk(b"hello");
+        assert_eq!(r.pending(), b"$5\r\nhello\r\n");
+        r.consume(4);
+        assert_eq!(r.pending(), b"hello\r\n");
+        r.consume(7);
+        assert!(r.buf.is_empty());
+        assert_eq!(r.sent, 0);
+    }
+}

@@ -1,0 +1,132 @@
+//! Server-wide state that command handlers may reach through their context: databases, configuration, statistics,
+//! the clock, and requests for the event loop to act on after the command returns.
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::net::client::ClientTable;
+use crate::util::Rng;
+use std::collections::HashMap;
+
+/// Per-command counters for `INFO commandstats`.
+#[derive(Default, Debug, Clone)]
+pub struct CommandStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+/// Counters reported by `INFO stats` and friends; `CONFIG RESETSTAT` zeroes them.
+#[derive(Default, Debug)]
+pub struct Stats {
+    pub total_connections_received: u64,
+    pub total_commands_processed: u64,
+    pub rejected_connections: u64,
+    pub expired_keys: u64,
+    pub expired_stale_perc: f64,
+    pub expired_time_cap_reached_count: u64,
+    pub evicted_keys: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub total_error_replies: u64,
+    pub unexpected_error_replies: u64,
+    pub errorstats: HashMap<String, u64>,
+    pub commandstats: HashMap<&'static str, CommandStat>,
+    pub client_qbuf_limit_disconnections: u64,
+    pub client_outbuf_limit_disconnections: u64,
+}
+
+/// Something only the event loop can do, requested by a command handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Close the client with this id (CLIENT KILL) once the current command is done.
+    KillClient(u64),
+    /// Stop the server (SHUTDOWN). `save` is ignored until persistence exists.
+    Shutdown { nosave: bool, save: bool, now: bool, force: bool },
+}
+
+/// One SLOWLOG entry.
+#[derive(Debug, Clone)]
+pub struct SlowlogEntry {
+    pub id: u64,
+    pub time_s: i64,
+    pub duration_us: u64,
+    pub argv: Vec<Vec<u8>>,
+    pub peer: String,
+    pub name: Vec<u8>,
+}
+
+pub struct ServerState {
+    pub config: Config,
+    pub dbs: Vec<Db>,
+    pub stats: Stats,
+    /// Wall clock cached at the start of each command, so a command sees one time for all its keys.
+    pub now_ms: i64,
+    /// Redis's 24-bit LRU clock (seconds resolution), refreshed by the cron.
+    pub lru_clock: u32,
+    pub rng: Rng,
+    /// Changes since the last save (`rdb_changes_since_last_save`).
+    pub dirty: u64,
+    pub lastsave_s: i64,
+    pub start_ms: i64,
+    pub run_id: String,
+    pub replid: String,
+    pub actions: Vec<Action>,
+    pub slowlog: std::collections::VecDeque<SlowlogEntry>,
+    pub slowlog_next_id: u64,
+    pub active_expire_enabled: bool,
+    /// Set while a forked child shares memory with us; resizes are deferred (copy-on-write friendliness).
+    pub child_pid: Option<i32>,
+    /// Every other connection (see [`ClientTable`]).
+    pub clients: ClientTable,
+    /// Ids of MONITOR clients, fed each command by the server.
+    pub monitors: Vec<u64>,
+    pub next_client_id: u64,
+}
+
+impl ServerState {
+    pub fn new(config: Config) -> ServerState {
+        let now = crate::util::now_ms();
+        let dbs = (0..config.databases.max(1)).map(Db::new).collect();
+        let mut rng = Rng::from_entropy();
+        let run_id = random_hex(&mut rng, 40);
+        let replid = random_hex(&mut rng, 40);
+        ServerState {
+            active_expire_enabled: config.active_expire_enabled,
+            config,
+            dbs,
+            stats: Stats::default(),
+            now_ms: now,
+            lru_clock: lru_clock_at(now),
+            rng,
+            dirty: 0,
+            lastsave_s: now / 1000,
+            start_ms: now,
+            run_id,
+            replid,
+            actions: Vec::new(),
+            slowlog: Default::default(),
+            slowlog_next_id: 0,
+            child_pid: None,
+            clients: Vec::new(),
+            monitors: Vec::new(),
+            next_client_id: 1,
+        }
+    }
+}
+
+/// Resolution of the LRU clock in milliseconds, as Redis's `LRU_CLOCK_RESOLUTION`.
+pub const LRU_CLOCK_RESOLUTION_MS: i64 = 1000;
+
+/// The 24-bit LRU clock for a wall-clock time.
+pub fn lru_clock_at(now_ms: i64) -> u32 {
+    ((now_ms / LRU_CLOCK_RESOLUTION_MS) as u32) & crate::object::LRU_MASK
+}
+
+/// `n` random lowercase hex digits.
+pub fn random_hex(rng: &mut Rng, n: usize) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    (0..n).map(|_| HEX[(rng.next_u64() & 15) as usize] as char).collect()
+}

@@ -1,0 +1,195 @@
+//! Number parsing and formatting with Redis's exact rules, and other small helpers shared by commands.
+
+/// Writes the decimal form of `n` into `buf` and returns the written slice (at the end of `buf`).
+#[inline]
+pub fn itoa_buf(n: i64, buf: &mut [u8; 24]) -> &[u8] {
+    let mut i = buf.len();
+    let neg = n < 0;
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if neg {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
+
+/// Parses a signed 64-bit integer with Redis's `string2ll` rules: optional `-`, no `+`, no leading zeros (except
+/// "0"), no spaces, at most 20 characters, no overflow.
+#[inline]
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    if s.len() == 1 && s[0] == b'0' {
+        return Some(0);
+    }
+    let (neg, digits) = if s[0] == b'-' { (true, &s[1..]) } else { (false, s) };
+    if digits.is_empty() || digits[0] == b'0' {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    if neg {
+        if v > (i64::MAX as u64) + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else if v > i64::MAX as u64 {
+        None
+    } else {
+        Some(v as i64)
+    }
+}
+
+/// Parses a double the way Redis's `string2d`/`getDoubleFromObject` accepts it: `strtod` syntax over the whole
+/// input, no leading space, `inf`/`-inf` allowed, `nan` rejected.
+pub fn parse_f64(s: &[u8]) -> Option<f64> {
+    if s.is_empty() || s.len() > 5120 || s[0].is_ascii_whitespace() {
+        return None;
+    }
+    let txt = std::str::from_utf8(s).ok()?;
+    let lower = txt.to_ascii_lowercase();
+    let v = match lower.as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        _ => {
+            // strtod also accepts hex floats; Rust's parser does not. Use libc for exact strtod behaviour.
+            let c = std::ffi::CString::new(txt).ok()?;
+            let mut end: *mut libc::c_char = std::ptr::null_mut();
+            // SAFETY: `c` is a valid NUL-terminated string that outlives the call; `end` is a valid out-pointer.
+            let v = unsafe { libc::strtod(c.as_ptr(), &mut end) };
+            // SAFETY: strtod sets `end` to a position inside `c`'s buffer (or its start).
+            let consumed = unsafe { end.offset_from(c.as_ptr()) } as usize;
+            if consumed != txt.len() {
+                return None;
+            }
+            v
+        }
+    };
+    if v.is_nan() {
+        return None;
+    }
+    Some(v)
+}
+
+/// Formats a double as Redis's `%.17g` replies do (`addReplyDouble` in RESP2): `inf`, `-inf`, or the shortest
+/// `%.17g` text.
+pub fn fmt_double(d: f64) -> String {
+    if d.is_infinite() {
+        return if d > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if d.is_nan() {
+        return "nan".into();
+    }
+    fmt_g(d, 17)
+}
+
+/// `printf("%.{prec}g", d)` through libc, so the digits match C Redis exactly.
+pub fn fmt_g(d: f64, prec: usize) -> String {
+    let mut buf = [0u8; 128];
+    let fmt = std::ffi::CString::new(format!("%.{prec}g")).unwrap_or_default();
+    // SAFETY: `buf` is writable for its full length, which is passed as the size limit; `fmt` is NUL-terminated and
+    // consumes exactly one double argument.
+    let n = unsafe { libc::snprintf(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), fmt.as_ptr(), d) };
+    let n = (n.max(0) as usize).min(buf.len() - 1);
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// Milliseconds since the Unix epoch.
+#[inline]
+pub fn now_ms() -> i64 {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    d.as_millis() as i64
+}
+
+/// Microseconds since the Unix epoch.
+#[inline]
+pub fn now_us() -> i64 {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    d.as_micros() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_i64_follows_string2ll() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-1"), Some(-1));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_i64(b"01"), None);
+        assert_eq!(parse_i64(b"+1"), None);
+        assert_eq!(parse_i64(b" 1"), None);
+        assert_eq!(parse_i64(b"-0"), None);
+        assert_eq!(parse_i64(b""), None);
+        assert_eq!(parse_i64(b"-"), None);
+    }
+
+    #[test]
+    fn itoa_round_trips() {
+        for n in [0i64, 1, -1, 42, i64::MAX, i64::MIN, 1000000] {
+            let mut b = [0u8; 24];
+            assert_eq!(itoa_buf(n, &mut b), n.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn doubles_format_like_redis() {
+        assert_eq!(fmt_double(1.5), "1.5");
+        assert_eq!(fmt_double(0.1), "0.10000000000000001");
+        assert_eq!(fmt_double(f64::INFINITY), "inf");
+        assert_eq!(parse_f64(b"nan"), None);
+        assert_eq!(parse_f64(b"1e3"), Some(1000.0));
+        assert_eq!(parse_f64(b" 1"), None);
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+    }
+}
+
+/// A small, fast pseudo-random generator (xorshift64*) for sampling; not for anything secret.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+
+    /// Seeded from the clock and the process id.
+    pub fn from_entropy() -> Rng {
+        let t = now_us() as u64;
+        Rng::new(t ^ ((std::process::id() as u64) << 32) ^ 0x9e37_79b9_7f4a_7c15)
+    }
+
+    #[inline]
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    #[inline]
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((self.next_u64() as u128 * n as u128) >> 64) as u64
+    }
+}
