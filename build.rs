@@ -15,10 +15,7 @@ fn main() {
         .ok()
         .map(|o| !o.stdout.is_empty())
         .unwrap_or(false);
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let host = std::env::var("HOSTNAME").unwrap_or_default();
     // A build id in Redis's style: a hex hash of host, time and sha.
     let mut h: u64 = 0xcbf29ce484222325;

@@ -35,14 +35,7 @@ pub struct Db {
 
 impl Db {
     pub fn new(id: usize) -> Db {
-        Db {
-            id,
-            keys: Dict::new(),
-            expires: Dict::new(),
-            expired_keys: 0,
-            avg_ttl_ms: 0,
-            expire_cursor: 0,
-        }
+        Db { id, keys: Dict::new(), expires: Dict::new(), expired_keys: 0, avg_ttl_ms: 0, expire_cursor: 0 }
     }
 
     #[inline]

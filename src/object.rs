@@ -195,9 +195,7 @@ fn string_payload(val: &[u8]) -> (Encoding, Payload) {
 
 impl Entry {
     fn build(key: &[u8], enc: Encoding, t: ObjType, payload: Payload) -> Entry {
-        Entry {
-            inner: Box::new(Inner { header: header(t, enc, 0), has_expire: false, key: key.into(), payload }),
-        }
+        Entry { inner: Box::new(Inner { header: header(t, enc, 0), has_expire: false, key: key.into(), payload }) }
     }
 
     /// A string entry with Redis's automatic encoding (int, embstr or raw).
@@ -235,14 +233,7 @@ impl Entry {
             Payload::Str(s) => Payload::Str(s.clone()),
             Payload::Other(v) => match **v {},
         };
-        Entry {
-            inner: Box::new(Inner {
-                header: self.inner.header,
-                has_expire: false,
-                key: key.into(),
-                payload,
-            }),
-        }
+        Entry { inner: Box::new(Inner { header: self.inner.header, has_expire: false, key: key.into(), payload }) }
     }
 
     #[inline]

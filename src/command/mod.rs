@@ -255,7 +255,11 @@ pub const BASE: Command = Command {
 
 /// Every top-level command.
 pub fn all_commands() -> impl Iterator<Item = &'static Command> {
-    string::COMMANDS.iter().chain(keys::COMMANDS.iter()).chain(connection::COMMANDS.iter()).chain(server::COMMANDS.iter())
+    string::COMMANDS
+        .iter()
+        .chain(keys::COMMANDS.iter())
+        .chain(connection::COMMANDS.iter())
+        .chain(server::COMMANDS.iter())
 }
 
 struct Table {
