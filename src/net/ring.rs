@@ -28,6 +28,7 @@
 //! - Big arguments, where copying would matter, never wrap: the reader asks for the whole remaining bulk in one
 //!   `writable(missing)` call (see `Parser::big_bulk_missing`), so the buffer grows once to the exact size and the
 //!   data is read straight into place, like Redis's `sdsMakeRoomForNonGreedy` path for arguments ≥ 32 KiB.
+//!
 //! The bench `benches/parser.rs` ("ring" group) measures a pipeline pushed through the ring in 16 KiB reads with
 //! compaction included.
 //!

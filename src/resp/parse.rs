@@ -507,6 +507,63 @@ fn split_args(line: &[u8], spans: &mut Vec<(u32, u32)>, scratch: &mut Vec<u8>) -
     }
 }
 
+/// Every command of a byte stream as parsed, for comparing parses of the same stream (tests, fuzzing, benches).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transcript {
+    /// Arguments of each complete command in order; the last entry is the error, if parsing failed.
+    pub commands: Vec<Result<Vec<Vec<u8>>, ProtoError>>,
+    /// Bytes consumed by complete commands (the rest is an incomplete tail).
+    pub consumed: usize,
+}
+
+impl Transcript {
+    fn push_command(&mut self, base: &[u8], spans: &[(u32, u32)]) {
+        let args = spans.iter().map(|&(s, e)| base.get(s as usize..e as usize).unwrap_or(&[]).to_vec()).collect();
+        self.commands.push(Ok(args));
+    }
+}
+
+/// Parses `input` as if it arrived through a connection: each read delivers `next_chunk(remaining)` bytes (clamped
+/// to 1..=remaining) into a [`crate::net::ring::Ring`], then every complete command is parsed and consumed, as the
+/// network layer does (big bulks are read with the size the parser asks for). Stops at the first error.
+pub fn parse_stream(input: &[u8], limits: &Limits, mut next_chunk: impl FnMut(usize) -> usize) -> Transcript {
+    let mut ring = crate::net::ring::Ring::with_capacity(64);
+    let mut parser = Parser::new();
+    let (mut spans, mut scratch) = (Vec::new(), Vec::new());
+    let mut out = Transcript::default();
+    let mut fed = 0;
+    while fed < input.len() {
+        let remaining = input.len() - fed;
+        let chunk = next_chunk(remaining).clamp(1, remaining);
+        let want = parser.big_bulk_missing(ring.len()).unwrap_or(0).max(chunk);
+        let w = ring.writable(want);
+        w[..chunk].copy_from_slice(&input[fed..fed + chunk]);
+        ring.commit(chunk);
+        fed += chunk;
+        loop {
+            match parser.parse(ring.readable(), limits, &mut spans, &mut scratch) {
+                Ok(Parsed::Complete { consumed, inline }) => {
+                    let base = if inline { &scratch[..] } else { ring.readable() };
+                    out.push_command(base, &spans);
+                    out.consumed += consumed;
+                    ring.consume(consumed);
+                }
+                Ok(Parsed::Incomplete) => break,
+                Err(e) => {
+                    out.commands.push(Err(e));
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// [`parse_stream`] with the whole input in one read.
+pub fn parse_whole(input: &[u8], limits: &Limits) -> Transcript {
+    parse_stream(input, limits, |rest| rest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
