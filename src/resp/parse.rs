@@ -568,27 +568,12 @@ pub fn parse_whole(input: &[u8], limits: &Limits) -> Transcript {
 mod tests {
     use super::*;
 
-    /// Parses `input` whole and returns each command's arguments (or the error) until Incomplete.
-    pub(crate) fn parse_all(input: &[u8]) -> (Vec<Result<Vec<Vec<u8>>, ProtoError>>, usize) {
-        let mut p = Parser::new();
-        let lim = Limits::default();
-        let (mut spans, mut scratch) = (Vec::new(), Vec::new());
-        let mut off = 0;
-        let mut out = Vec::new();
-        loop {
-            match p.parse(&input[off..], &lim, &mut spans, &mut scratch) {
-                Ok(Parsed::Complete { consumed, inline }) => {
-                    let base = if inline { &scratch[..] } else { &input[off..] };
-                    out.push(Ok(spans.iter().map(|&(s, e)| base[s as usize..e as usize].to_vec()).collect()));
-                    off += consumed;
-                }
-                Ok(Parsed::Incomplete) => return (out, off),
-                Err(e) => {
-                    out.push(Err(e));
-                    return (out, off);
-                }
-            }
-        }
+    type Commands = Vec<Result<Vec<Vec<u8>>, ProtoError>>;
+
+    /// Parses `input` in one read: each command's arguments (or the error), and the bytes consumed.
+    fn parse_all(input: &[u8]) -> (Commands, usize) {
+        let t = parse_whole(input, &Limits::default());
+        (t.commands, t.consumed)
     }
 
     fn args(v: &[&[u8]]) -> Vec<Vec<u8>> {
