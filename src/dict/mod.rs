@@ -502,12 +502,8 @@ impl<E: DictEntry> Dict<E> {
             let i = (start + d) & mask;
             match &t.slots[i] {
                 None if d >= span => break,
-                None => {}
-                Some(e) => {
-                    if in_range(self.hash(e.key())) {
-                        f(e)
-                    }
-                }
+                Some(e) if in_range(self.hash(e.key())) => f(e),
+                _ => {}
             }
         }
     }
