@@ -50,6 +50,8 @@
 //! (`tests` module: random operation sequences; SCAN completeness under concurrent inserts, deletes and resizes;
 //! sampling fairness), and the keyspace benchmarks in `benches/dict.rs`.
 
+pub mod slab;
+
 use crate::util::Rng;
 use std::sync::OnceLock;
 
