@@ -99,6 +99,8 @@ pub struct ServerState {
     /// pub/sub.
     pub pubsub_channels: u64,
     pub pubsub_patterns: u64,
+    /// `used_memory` when the server state was created, before any data (`used_memory_startup`).
+    pub startup_memory: u64,
 }
 
 impl ServerState {
@@ -131,6 +133,7 @@ impl ServerState {
             blocked_clients: 0,
             pubsub_channels: 0,
             pubsub_patterns: 0,
+            startup_memory: crate::util::used_memory(),
         }
     }
 }

@@ -387,6 +387,25 @@ pub fn used_memory() -> u64 {
     }
 }
 
+/// Allocator figures for INFO memory: (allocated, active, resident) bytes. `allocated` is what the program holds,
+/// `active` what the allocator took from the system (free chunks included), `resident` the same from the kernel's
+/// point of view (glibc can't tell the two apart, so they are equal there).
+pub fn allocator_stats() -> (u64, u64, u64) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 takes no arguments, only reads allocator statistics and returns them by value.
+        let mi = unsafe { libc::mallinfo2() };
+        let allocated = (mi.uordblks + mi.hblkhd) as u64;
+        let active = (mi.arena + mi.hblkhd) as u64;
+        (allocated, active, active)
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        let rss = rss_memory();
+        (rss, rss, rss)
+    }
+}
+
 /// Resident set size of the process in bytes (`used_memory_rss`), 0 when the platform doesn't tell.
 pub fn rss_memory() -> u64 {
     proc_status_kb("VmRSS:").map(|kb| kb * 1024).unwrap_or(0)

@@ -142,6 +142,9 @@ fn info(ctx: &mut Ctx, args: Args) {
             }
         }
     }
+    let used = crate::util::used_memory();
+    let peak = &mut ctx.srv.stats.peak_memory;
+    *peak = (*peak).max(used);
     let text = info_text(ctx, &wanted);
     ctx.reply().verbatim("txt", text.as_bytes());
 }
@@ -251,7 +254,13 @@ fn memory(out: &mut String, srv: &ServerState) {
     let rss = crate::util::rss_memory();
     let peak = srv.stats.peak_memory.max(used);
     let total = crate::util::total_system_memory();
-    let clients_mem: usize = srv.clients.iter().flatten().map(|c| c.state.conn.tot_mem).sum();
+    let clients_mem = srv.clients.iter().flatten().map(|c| c.state.conn.tot_mem as u64).sum::<u64>();
+    let startup = srv.startup_memory.min(used);
+    let overhead = (startup + clients_mem).min(used);
+    let dataset = used - overhead;
+    let net = used - startup;
+    let (allocated, active, resident) = crate::util::allocator_stats();
+    let ratio = |a: u64, b: u64| format!("{:.2}", if b > 0 { a as f64 / b as f64 } else { 0.0 });
     let cfg = &srv.config;
     out.push_str("# Memory\r\n");
     fields!(out,
@@ -262,6 +271,13 @@ fn memory(out: &mut String, srv: &ServerState) {
         "used_memory_peak" => peak,
         "used_memory_peak_human" => bytes_to_human(peak),
         "used_memory_peak_perc" => format!("{:.2}%", if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 }),
+        "used_memory_overhead" => overhead,
+        "used_memory_startup" => startup,
+        "used_memory_dataset" => dataset,
+        "used_memory_dataset_perc" => format!("{:.2}%", if net > 0 { dataset as f64 * 100.0 / net as f64 } else { 0.0 }),
+        "allocator_allocated" => allocated,
+        "allocator_active" => active,
+        "allocator_resident" => resident,
         "total_system_memory" => total,
         "total_system_memory_human" => bytes_to_human(total),
         "used_memory_lua" => 0,
@@ -280,6 +296,12 @@ fn memory(out: &mut String, srv: &ServerState) {
         "maxmemory" => cfg.maxmemory,
         "maxmemory_human" => bytes_to_human(cfg.maxmemory),
         "maxmemory_policy" => cfg.maxmemory_policy.name(),
+        "allocator_frag_ratio" => ratio(active, allocated),
+        "allocator_frag_bytes" => active as i64 - allocated as i64,
+        "allocator_rss_ratio" => ratio(resident, active),
+        "allocator_rss_bytes" => resident as i64 - active as i64,
+        "rss_overhead_ratio" => ratio(rss, resident),
+        "rss_overhead_bytes" => rss as i64 - resident as i64,
         "mem_fragmentation_ratio" => format!("{:.2}", if used > 0 { rss as f64 / used as f64 } else { 0.0 }),
         "mem_fragmentation_bytes" => rss as i64 - used as i64,
         "mem_not_counted_for_evict" => 0,
