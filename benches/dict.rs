@@ -67,11 +67,11 @@ fn bench_get(c: &mut Criterion) {
     let mut g = c.benchmark_group("get_200k");
     g.bench_function("dict_hit", |b| b.iter(|| order.iter().filter(|&&i| d.get(&ks[i]).is_some()).count()));
     g.bench_function("std_hashmap_hit", |b| {
-        b.iter(|| order.iter().filter(|&&i| m.get(ks[i].as_slice()).is_some()).count())
+        b.iter(|| order.iter().filter(|&&i| m.contains_key(ks[i].as_slice())).count())
     });
     g.bench_function("dict_miss", |b| b.iter(|| misses.iter().filter(|k| d.get(k).is_some()).count()));
     g.bench_function("std_hashmap_miss", |b| {
-        b.iter(|| misses.iter().filter(|k| m.get(k.as_slice()).is_some()).count())
+        b.iter(|| misses.iter().filter(|k| m.contains_key(k.as_slice())).count())
     });
     g.finish();
 }
