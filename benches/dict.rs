@@ -70,9 +70,7 @@ fn bench_get(c: &mut Criterion) {
         b.iter(|| order.iter().filter(|&&i| m.contains_key(ks[i].as_slice())).count())
     });
     g.bench_function("dict_miss", |b| b.iter(|| misses.iter().filter(|k| d.get(k).is_some()).count()));
-    g.bench_function("std_hashmap_miss", |b| {
-        b.iter(|| misses.iter().filter(|k| m.contains_key(k.as_slice())).count())
-    });
+    g.bench_function("std_hashmap_miss", |b| b.iter(|| misses.iter().filter(|k| m.contains_key(k.as_slice())).count()));
     g.finish();
 }
 

@@ -29,8 +29,6 @@ pub const FAST_DURATION_US: u64 = 1000;
 pub const SLOW_TIME_PERC: u64 = 25;
 /// Stale-key percentage that keeps a database's loop going, at effort 1.
 pub const ACCEPTABLE_STALE: u64 = 10;
-/// Default of `active-expire-effort` (1..=10).
-pub const DEFAULT_EFFORT: i64 = 1;
 /// Databases visited per cron call (`CRON_DBS_PER_CALL`).
 pub const DBS_PER_CALL: usize = 16;
 
@@ -42,9 +40,10 @@ thread_local! {
     static REHASH_DB: Cell<usize> = const { Cell::new(0) };
 }
 
-/// One active expire cycle with the default effort; see [`active_expire_cycle_with_effort`].
+/// One active expire cycle with the configured `active-expire-effort`; see [`active_expire_cycle_with_effort`].
 pub fn active_expire_cycle(state: &mut ServerState, fast: bool) {
-    active_expire_cycle_with_effort(state, fast, DEFAULT_EFFORT)
+    let effort = state.config.active_expire_effort;
+    active_expire_cycle_with_effort(state, fast, effort)
 }
 
 /// One active expire cycle. `fast` selects the short cycle run before the event loop sleeps; otherwise the slow
@@ -149,7 +148,8 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
 }
 
 /// Per-database cron work, called `hz` times per second: the slow expire cycle, table resizing (not while a child
-/// process shares our memory), and up to 1 ms of incremental rehashing in the first database that needs it.
+/// process shares our memory), and (with `activerehashing`) up to 1 ms of incremental rehashing in the first
+/// database that needs it.
 pub fn databases_cron(state: &mut ServerState) {
     if state.active_expire_enabled {
         active_expire_cycle(state, false);
@@ -172,6 +172,9 @@ pub fn databases_cron(state: &mut ServerState) {
         RESIZE_DB.set(i + 1);
         state.dbs[i].keys.resize_if_needed();
         state.dbs[i].expires.resize_if_needed();
+    }
+    if !state.config.activerehashing {
+        return;
     }
     for _ in 0..per_call {
         let i = REHASH_DB.get() % ndbs;
