@@ -84,6 +84,10 @@ pub struct ServerState {
     /// Ids of MONITOR clients, fed each command by the server.
     pub monitors: Vec<u64>,
     pub next_client_id: u64,
+    /// fds of clients with output to write before the next poll; see [`ServerState::queue_write`].
+    pub clients_pending_write: Vec<i32>,
+    /// Instantaneous rates sampled by the cron (`instantaneous_ops_per_sec` and friends).
+    pub metrics: crate::net::metrics::Metrics,
 }
 
 impl ServerState {
@@ -113,6 +117,20 @@ impl ServerState {
             clients: Vec::new(),
             monitors: Vec::new(),
             next_client_id: 1,
+            metrics: Default::default(),
+            clients_pending_write: Vec::new(),
+        }
+    }
+
+    /// Schedules the client on `fd` (in `clients`) for writing its pending output before the next poll. Handlers
+    /// that add output to *another* client's reply (MONITOR feeds, PUBLISH) must call this; the running client is
+    /// handled by the server.
+    pub fn queue_write(&mut self, fd: i32) {
+        if let Some(Some(c)) = self.clients.get_mut(fd as usize) {
+            if !c.pending_write {
+                c.pending_write = true;
+                self.clients_pending_write.push(fd);
+            }
         }
     }
 }
