@@ -6,6 +6,7 @@
 
 pub mod connection;
 pub mod keys;
+pub mod longdouble;
 pub mod server;
 pub mod string;
 
