@@ -232,7 +232,7 @@ fn quit(ctx: &mut Ctx, _args: Args) {
 
 /// Whether the default user needs no password (no `requirepass`).
 fn nopass(ctx: &Ctx) -> bool {
-    ctx.srv.config.requirepass.as_deref().is_none_or(|p| p.is_empty())
+    ctx.srv.config.requirepass.as_deref().map_or(true, |p| p.is_empty())
 }
 
 /// RESET: back to a fresh connection's state (db 0, RESP2, no name, not a monitor, replies on, authenticated only
