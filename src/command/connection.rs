@@ -235,8 +235,8 @@ fn nopass(ctx: &Ctx) -> bool {
     ctx.srv.config.requirepass.as_deref().map_or(true, |p| p.is_empty())
 }
 
-/// RESET: back to a fresh connection's state (db 0, RESP2, no name, not a monitor, replies on, authenticated only
-/// when no password is required).
+/// RESET: back to a fresh connection's state (db 0, RESP2, no name, not a monitor, replies on, NO-TOUCH off as in
+/// Redis 7.2, authenticated only when no password is required).
 fn reset(ctx: &mut Ctx, _args: Args) {
     let id = ctx.client.id;
     if ctx.client.has(cf::MONITOR) {
@@ -244,7 +244,7 @@ fn reset(ctx: &mut Ctx, _args: Args) {
     }
     let auth = nopass(ctx);
     let c = &mut *ctx.client;
-    c.flags &= !(cf::MONITOR | cf::REPLY_OFF | cf::REPLY_SKIP_NEXT | cf::REPLY_SKIP);
+    c.flags &= !(cf::MONITOR | cf::REPLY_OFF | cf::REPLY_SKIP_NEXT | cf::REPLY_SKIP | cf::NO_TOUCH);
     c.db = 0;
     c.reply.proto = Proto::Resp2;
     c.reply.enabled = true;

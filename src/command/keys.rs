@@ -812,13 +812,18 @@ fn persist(ctx: &mut Ctx, args: Args) {
 }
 
 /// TOUCH key [key ...]
+///
+/// TOUCH updates access data even for a client in `CLIENT NO-TOUCH` mode: that is its purpose.
 fn touch(ctx: &mut Ctx, args: Args) {
+    let saved = ctx.client.flags;
+    ctx.client.flags &= !crate::net::client::flags::NO_TOUCH;
     let mut n = 0;
     for i in 1..args.len() {
         if ctx.lookup_read(args.get(i)).is_some() {
             n += 1;
         }
     }
+    ctx.client.flags = saved;
     ctx.reply().int(n);
 }
 
@@ -1199,6 +1204,11 @@ mod tests {
         let mut h = Harness::new();
         assert_eq!(h.run(&["select", "16"]), "-ERR DB index is out of range\r\n");
         assert_eq!(h.run(&["select", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(
+            h.run(&["select", "2147483648"]),
+            "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"
+        );
+        assert_eq!(h.run(&["object", "encoding"]), "-ERR wrong number of arguments for 'object|encoding' command\r\n");
         h.run(&["set", "a", "1"]);
         assert_eq!(h.run(&["move", "a", "0"]), "-ERR source and destination objects are the same\r\n");
         assert_eq!(h.run(&["move", "a", "99"]), "-ERR DB index is out of range\r\n");

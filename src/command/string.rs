@@ -312,12 +312,14 @@ pub(crate) fn int_arg(r: &mut Reply, a: &[u8]) -> Option<i64> {
     v
 }
 
-/// Parses a C `int` argument (`getIntFromObjectOrReply`).
+/// Parses a C `int` argument (`getIntFromObjectOrReply`): not an integer and out of `int` range are different
+/// errors.
 pub(crate) fn i32_arg(r: &mut Reply, a: &[u8]) -> Option<i32> {
-    match parse_i64(a).and_then(|v| i32::try_from(v).ok()) {
-        Some(v) => Some(v),
-        None => {
-            r.err_not_int();
+    let v = int_arg(r, a)?;
+    match i32::try_from(v) {
+        Ok(v) => Some(v),
+        Err(_) => {
+            r.error("ERR value is out of range, value must between -2147483648 and 2147483647");
             None
         }
     }
@@ -1099,13 +1101,15 @@ pub(crate) mod tests {
         pub(crate) fn run_args(&mut self, a: &OwnedArgs) -> String {
             let args = a.args();
             let mut cmd = crate::command::lookup(args.get(0)).expect("known command");
+            let mut full = cmd.name.to_string();
             if !cmd.subcommands.is_empty() && args.len() > 1 {
                 if let Some(sub) = crate::command::lookup_sub(cmd, args.get(1)) {
+                    full = format!("{}|{}", cmd.name, sub.name);
                     cmd = sub;
                 }
             }
             if !cmd.arity_ok(args.len()) {
-                self.client.reply.err_arity(cmd.name);
+                self.client.reply.err_arity(&full);
             } else {
                 let mut ctx = Ctx { client: &mut self.client, srv: &mut self.srv };
                 (cmd.handler)(&mut ctx, args);
