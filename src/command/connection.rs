@@ -4,13 +4,11 @@
 
 use super::keys::{err_unknown_subcommand, reply_help};
 use super::{flag, Args, Command, Ctx, Group, BASE};
+use crate::config::REDIS_VERSION;
 use crate::net::client::{flags as cf, ClientState};
 use crate::resp::reply::Proto;
 use crate::state::Action;
 use crate::util::parse_i64;
-
-/// The Redis version we speak (HELLO's `version`).
-const REDIS_VERSION: &str = "7.0.15";
 
 const CONN: Command = Command { group: Group::Connection, ..BASE };
 
@@ -28,7 +26,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "echo",
         arity: 2,
-        flags: flag::FAST,
+        flags: flag::LOADING | flag::STALE | flag::FAST,
         acl: "fast connection",
         summary: "Echo the given string",
         syntax: "message",
@@ -47,7 +45,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "reset",
         arity: 1,
-        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH,
+        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY,
         acl: "fast connection",
         since: "6.2.0",
         summary: "Reset the connection",
@@ -57,7 +55,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "hello",
         arity: -1,
-        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::SKIP_SLOWLOG,
+        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY,
         acl: "fast connection",
         since: "6.0.0",
         summary: "Handshake with Redis",
@@ -68,7 +66,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "auth",
         arity: -2,
-        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::SKIP_SLOWLOG,
+        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY,
         acl: "fast connection",
         summary: "Authenticate to the server",
         complexity: "O(N) where N is the number of passwords defined for the user",
@@ -80,6 +78,7 @@ pub static COMMANDS: &[Command] = &[
         name: "client",
         arity: -2,
         acl: "slow",
+        since: "2.4.0",
         summary: "A container for client connection commands",
         complexity: "Depends on subcommand.",
         handler: client_container,
@@ -518,8 +517,9 @@ fn client_type(_c: &ClientState) -> ClientType {
     ClientType::Normal
 }
 
-/// One CLIENT LIST line (without the newline), fields in Redis 7.2 order.
-fn client_line(c: &ClientState, now_ms: i64) -> String {
+/// One CLIENT LIST line (without the newline), fields in Redis 7.2 order. `cmd` overrides the last command shown
+/// (the caller's line shows the CLIENT command being run, as in Redis).
+fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>) -> String {
     use std::fmt::Write;
     let mut flags = String::new();
     if c.has(cf::MONITOR) {
@@ -577,7 +577,7 @@ fn client_line(c: &ClientState, now_ms: i64) -> String {
         c.conn.omem,
         c.conn.tot_mem,
         events,
-        c.last_cmd,
+        cmd.unwrap_or(c.last_cmd),
         c.user,
         if c.reply.is_resp3() { 3 } else { 2 },
         text(&c.lib_name),
@@ -599,6 +599,7 @@ fn all_clients<'c>(ctx: &'c Ctx) -> Vec<&'c ClientState> {
 /// CLIENT LIST [TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]
 fn client_list(ctx: &mut Ctx, args: Args) {
     let now = ctx.srv.now_ms;
+    let me = ctx.client.id;
     let mut out = String::new();
     if args.len() == 4 && args.is(2, "type") {
         let Some(t) = client_type_by_name(args.get(3)) else {
@@ -608,7 +609,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         };
         for c in all_clients(ctx) {
             if client_type(c) == t {
-                out.push_str(&client_line(c, now));
+                out.push_str(&client_line(c, now, (c.id == me).then_some("client|list")));
                 out.push('\n');
             }
         }
@@ -626,7 +627,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         let clients = all_clients(ctx);
         for id in ids {
             if let Some(c) = clients.iter().find(|c| c.id as i64 == id) {
-                out.push_str(&client_line(c, now));
+                out.push_str(&client_line(c, now, (c.id == me).then_some("client|list")));
                 out.push('\n');
             }
         }
@@ -635,7 +636,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         return;
     } else {
         for c in all_clients(ctx) {
-            out.push_str(&client_line(c, now));
+            out.push_str(&client_line(c, now, (c.id == me).then_some("client|list")));
             out.push('\n');
         }
     }
@@ -644,7 +645,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
 
 /// CLIENT INFO
 fn client_info(ctx: &mut Ctx, _args: Args) {
-    let mut line = client_line(ctx.client, ctx.srv.now_ms);
+    let mut line = client_line(ctx.client, ctx.srv.now_ms, Some("client|info"));
     line.push('\n');
     ctx.reply().verbatim("txt", line.as_bytes());
 }

@@ -3,7 +3,7 @@
 
 use super::string::{err_expire_time, fresh_lru, i32_arg, int_arg};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, ALL_KEYS, BASE, ONE_KEY};
-use crate::object::{Encoding, Entry};
+use crate::object::Entry;
 use crate::resp::reply::Reply;
 use crate::util::glob_match;
 
@@ -251,7 +251,6 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::LOADING | flag::STALE | flag::FAST,
         acl: "connection fast",
         group: Group::Connection,
-        since: "2.0.0",
         summary: "Change the selected database for the current connection",
         syntax: "index",
         handler: select,
@@ -442,9 +441,7 @@ pub(crate) fn is_shared_int(srv: &crate::state::ServerState, e: &Entry) -> bool 
     use crate::config::MaxmemoryPolicy as P;
     let policy_needs_own = srv.config.maxmemory > 0
         && matches!(srv.config.maxmemory_policy, P::AllKeysLru | P::VolatileLru | P::AllKeysLfu | P::VolatileLfu);
-    !policy_needs_own
-        && e.encoding() == Encoding::Int
-        && matches!(e.as_str(), Some(crate::object::StrRef::Int(n)) if (0..10_000).contains(&n))
+    !policy_needs_own && e.is_shared_int()
 }
 
 /// Idle time of an entry in milliseconds from its LRU field (Redis's `estimateObjectIdleTime`).

@@ -51,6 +51,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "admin slow dangerous",
         since: "1.0.0",
         summary: "Listen for all requests received by the server in real time",
+        complexity: "",
         handler: monitor,
         ..SERVER
     },
@@ -490,6 +491,10 @@ fn rdb_string_size(s: StrRef) -> usize {
 
 /// DEBUG SLEEP seconds | OBJECT key | SET-ACTIVE-EXPIRE 0|1 | CHANGE-REPL-ID | HELP
 fn debug(ctx: &mut Ctx, args: Args) {
+    if !ctx.srv.config.enable_debug_command.allows(is_local_client(ctx.client)) {
+        ctx.reply().error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+        return;
+    }
     let sub = args.get(1);
     let argc = args.len();
     let is = |w: &str| sub.eq_ignore_ascii_case(w.as_bytes());
@@ -549,6 +554,15 @@ fn debug(ctx: &mut Ctx, args: Args) {
     } else {
         err_subcommand_syntax(ctx.reply(), "debug", sub);
     }
+}
+
+/// Whether a client connects from this machine: unix socket or a loopback peer (Redis's `islocalClient`).
+fn is_local_client(c: &crate::net::client::ClientState) -> bool {
+    if c.has(cf::UNIX_SOCKET) {
+        return true;
+    }
+    let ip = c.addr.rsplit_once(':').map_or(c.addr.as_str(), |(ip, _)| ip);
+    matches!(ip, "127.0.0.1" | "::1" | "[::1]")
 }
 
 /// C's `atoi`: optional spaces and sign, then as many digits as there are.
@@ -677,6 +691,10 @@ mod tests {
             "-ERR unknown subcommand or wrong number of arguments for 'object'. Try DEBUG HELP.\r\n"
         );
         assert!(h.run(&["debug", "help"]).starts_with("*14\r\n+DEBUG <subcommand>"));
+        h.client.addr = "10.1.2.3:4000".into();
+        assert!(h.run(&["debug", "help"]).starts_with("-ERR DEBUG command not allowed."));
+        h.srv.config.enable_debug_command = crate::config::ProtectedOpt::Yes;
+        assert!(h.run(&["debug", "help"]).starts_with("*14\r\n"));
         assert_eq!(strtod_prefix(b"0.5s"), 0.5);
         assert_eq!(strtod_prefix(b"1e"), 1.0);
         assert_eq!(rdb_string_size(StrRef::Int(1_000_000)), 5);
