@@ -871,7 +871,6 @@ MSET k1 1 k2 2 k3 3 key 4 other 5 x1 1 x2 2 x3 3 x4 4 x5 5 x6 6 x7 7 x8 8 x9 9 y
 @scan SCAN 0 TYPE list
 @scan SCAN 0 MATCH nomatch
 SCAN abc
-SCAN -1
 SCAN 0 COUNT 0
 SCAN 0 COUNT -1
 SCAN 0 COUNT abc
