@@ -198,7 +198,9 @@ fn select_databases(port: u16) {
     assert_eq!(v, "x");
 }
 
-const SCENARIOS: &[(&str, fn(u16))] = &[
+type Scenario = (&'static str, fn(u16));
+
+const SCENARIOS: &[Scenario] = &[
     ("set_get", set_get),
     ("incr_family", incr_family),
     ("mget_mset", mget_mset),
