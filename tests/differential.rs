@@ -373,6 +373,11 @@ fn run_cases(prefix: &str) {
             continue;
         }
         for (i, line) in case.lines.iter().enumerate() {
+            if let Some(ms) = line.strip_prefix("@sleep ") {
+                // Only used to get past a millisecond expiry deadline; nothing asserts on timing.
+                std::thread::sleep(std::time::Duration::from_millis(ms.trim().parse().expect("@sleep ms")));
+                continue;
+            }
             let (scan, text) = match line.strip_prefix("@scan ") {
                 Some(rest) => (true, rest),
                 None => (false, line.as_str()),
@@ -424,7 +429,8 @@ fn curated_types() {
 }
 
 /// The case table. `=== family/name` starts a case; each line is one command in redis-cli quoting;
-/// `@scan <SCAN command>` iterates the cursor to completion on each side and compares the sorted elements.
+/// `@scan <SCAN command>` iterates the cursor to completion on each side and compares the sorted elements;
+/// `@sleep <ms>` waits (only to get past a short expiry deadline).
 const CASES: &str = r#"
 === strings/get-set-basic
 GET missing
@@ -1007,6 +1013,35 @@ EXISTS k
 SET k v
 EXPIRE k -1 NX
 EXISTS k
+
+=== keys/lazy-expiry
+SET k v PX 1
+SET k2 v PX 1
+MSET a 1 b 2
+SET k3 v PX 1
+SET h v
+PEXPIRE h 1
+@sleep 30
+GET k
+EXISTS k2
+TTL k3
+PTTL k3
+TYPE h
+STRLEN h
+KEYS *
+@scan SCAN 0
+RANDOMKEY
+SET k2 again
+GET k2
+TTL k2
+MGET k k2 k3
+EXPIRE k3 100
+PERSIST k3
+RENAME k3 x
+SETNX k3 fresh
+GET k3
+INCR k
+APPEND k2 x
 
 === keys/touch-persist
 MSET a 1 b 2
@@ -2124,7 +2159,9 @@ fn harness_framing_and_quoting() {
     assert!(cases.len() > 30);
     for c in &cases {
         for l in &c.lines {
-            split_args(l.strip_prefix("@scan ").unwrap_or(l)).unwrap_or_else(|e| panic!("{}: {l}: {e}", c.name));
+            if !l.starts_with("@sleep ") {
+                split_args(l.strip_prefix("@scan ").unwrap_or(l)).unwrap_or_else(|e| panic!("{}: {l}: {e}", c.name));
+            }
         }
     }
 }
