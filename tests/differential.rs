@@ -19,17 +19,21 @@ mod common;
 use common::*;
 use std::fmt::Write as _;
 
-/// One side of the comparison: a server and the connection the script runs on.
+/// Connections per side: random sequences hop between them to exercise per-connection state (SELECT, HELLO).
+const CONNS: usize = 3;
+
+/// One side of the comparison: a server and the connections the script runs on (`cur` is the active one).
 struct Side {
     server: Server,
-    conn: Conn,
+    conns: Vec<Conn>,
+    cur: usize,
 }
 
 impl Side {
     fn new(kind: Kind) -> Side {
         let server = Server::start(kind, &[]);
-        let conn = server.conn();
-        Side { server, conn }
+        let conns = (0..CONNS).map(|_| server.conn()).collect();
+        Side { server, conns, cur: 0 }
     }
 
     /// Fresh connection (resets SELECT/HELLO/CLIENT SETNAME state); restarts the server if it died.
@@ -37,7 +41,8 @@ impl Side {
         if !self.server.alive() {
             self.server = Server::start(self.server.kind, &[]);
         }
-        self.conn = self.server.conn();
+        self.conns = (0..CONNS).map(|_| self.server.conn()).collect();
+        self.cur = 0;
         let r = self.exec(&[b"FLUSHALL".to_vec()])?;
         if r != b"+OK\r\n" {
             return Err(format!("{} FLUSHALL replied {}", self.server.kind.label(), escape(&r)));
@@ -46,7 +51,7 @@ impl Side {
     }
 
     fn exec(&mut self, args: &[Vec<u8>]) -> Result<Vec<u8>, String> {
-        self.conn.try_cmd(args).map_err(|e| {
+        self.conns[self.cur].try_cmd(args).map_err(|e| {
             let mut msg = format!("I/O error: {e}");
             if !self.server.alive() {
                 let _ = write!(msg, " (server exited; log tail:\n{})", self.server.log_text());
@@ -1961,6 +1966,12 @@ fn run_seed(pair: &mut Pair, seed: u64, n: usize, supported: &[bool], hello3: bo
     let mut g = Gen { rng: Prng::new(seed) };
     let mut history: Vec<String> = Vec::new();
     for i in 0..n {
+        if g.rng.chance(15) {
+            let c = g.rng.below(CONNS);
+            pair.fer.cur = c;
+            pair.red.cur = c;
+            history.push(format!("(switch to connection {c})"));
+        }
         let cmd = gen_command(&mut g, supported, total);
         let scan = cmd[0] == "@scan";
         let args: Vec<Vec<u8>> = cmd.iter().skip(scan as usize).map(|s| s.as_bytes().to_vec()).collect();
@@ -2042,12 +2053,12 @@ fn run_seed_pipelined(pair: &mut Pair, seed: u64, n: usize, supported: &[bool]) 
     }
     for side in [&mut pair.fer, &mut pair.red] {
         for &(a, b) in &cuts {
-            side.conn.send_raw(&stream[a..b]).map_err(|e| format!("[pipelined seed {seed}] write: {e}"))?;
+            side.conns[0].send_raw(&stream[a..b]).map_err(|e| format!("[pipelined seed {seed}] write: {e}"))?;
         }
     }
     for (i, c) in cmds.iter().enumerate() {
-        let r = pair.red.conn.read_reply().map_err(|e| format!("[pipelined seed {seed}] redis read: {e}"))?;
-        let f = pair.fer.conn.read_reply();
+        let r = pair.red.conns[0].read_reply().map_err(|e| format!("[pipelined seed {seed}] redis read: {e}"))?;
+        let f = pair.fer.conns[0].read_reply();
         let shown = display_args(c);
         let res = match f {
             Ok(f) => pair.compare(c, &f, &r),
