@@ -1701,6 +1701,8 @@ const TTL_SECS: &[&str] = &["0", "-1", "100000", "200000", "9223372036854775807"
 const TTL_MS: &[&str] = &["0", "-1", "100000000", "300000000", "9223372036854775807", "abc"];
 const AT_SECS: &[&str] = &["1", "0", "-1", "4102444800", "4102444900", "9223372036854775807", "abc"];
 const AT_MS: &[&str] = &["1", "0", "4102444800000", "4102444900000", "9223372036854775807", "abc"];
+const AT_SECS_FUTURE: &[&str] = &["4102444800", "4102444900", "9223372036854775807", "abc", "-1", "0"];
+const AT_MS_FUTURE: &[&str] = &["4102444800000", "4102444900000", "9223372036854775807", "abc", "0"];
 const PATTERNS: &[&str] = &["*", "k*", "k[0-2]", "?1", "*a*", "\\{t\\}*", "", "k[^1]"];
 const FLOATS: &[&str] = &["0", "1", "-1", "1.5", "0.1", "-2.25", "1e3", "5e-3", "inf", "abc", "1e308", "3.0", ""];
 const SCORES: &[&str] = &["0", "1", "-1", "1.5", "inf", "-inf", "nan", "abc", "2", "3"];
@@ -1731,13 +1733,15 @@ impl Gen {
     fn p(&mut self, items: &[&str]) -> String {
         self.rng.pick(items).to_string()
     }
-    /// An expiry option for SET/GETEX, sometimes malformed.
-    fn expiry_opt(&mut self, out: &mut Vec<String>) {
+    /// An expiry option for SET/GETEX, sometimes malformed. `past_ok`: whether EXAT/PXAT may lie in the past.
+    /// SET with a past deadline leaves a logically expired key in the keyspace until active expiry samples it,
+    /// so DBSIZE would depend on timing; GETEX deletes such a key at once.
+    fn expiry_opt(&mut self, out: &mut Vec<String>, past_ok: bool) {
         match self.rng.below(6) {
             0 => out.extend(["EX".into(), self.p(TTL_SECS)]),
             1 => out.extend(["PX".into(), self.p(TTL_MS)]),
-            2 => out.extend(["EXAT".into(), self.p(AT_SECS)]),
-            3 => out.extend(["PXAT".into(), self.p(AT_MS)]),
+            2 => out.extend(["EXAT".into(), self.p(if past_ok { AT_SECS } else { AT_SECS_FUTURE })]),
+            3 => out.extend(["PXAT".into(), self.p(if past_ok { AT_MS } else { AT_MS_FUTURE })]),
             4 => out.push("EX".into()),
             _ => out.push("PERSIST".into()),
         }
@@ -1764,7 +1768,7 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
                 1 => c.push("GET".into()),
                 2 => c.push("KEEPTTL".into()),
                 3 if g.rng.chance(10) => c.push(g.p(&["FOO", ""])),
-                _ => g.expiry_opt(&mut c),
+                _ => g.expiry_opt(&mut c, false),
             }
         }
         c.retain(|a| a != "PERSIST");
@@ -1797,7 +1801,7 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
     ("GETEX", 3, |g| {
         let mut c = vec!["GETEX".into(), g.key()];
         for _ in 0..g.rng.below(3) {
-            g.expiry_opt(&mut c);
+            g.expiry_opt(&mut c, true);
         }
         c
     }),
