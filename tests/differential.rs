@@ -826,6 +826,10 @@ OBJECT REFCOUNT missing
 OBJECT FOO k
 OBJECT ENCODING
 OBJECT
+OBJECT FREQ k
+OBJECT IDLETIME k
+OBJECT IDLETIME missing
+OBJECT ENCODING k extra
 
 === keys/del-exists-type
 MSET a 1 b 2 c 3
@@ -1291,6 +1295,15 @@ CONFIG SET databases 4
 CONFIG SET timeout 0
 CONFIG SET
 CONFIG SET maxmemory
+CONFIG SET hz 15 maxmemory 10mb
+CONFIG GET hz
+CONFIG GET maxmemory
+CONFIG SET hz 16 hz 17
+CONFIG SET hz 18 maxmemory bogus
+CONFIG GET hz
+CONFIG SET maxmemory 0 hz 10
+CONFIG SET HZ 11
+CONFIG GET hz
 
 === server/command-introspection
 COMMAND INFO get
