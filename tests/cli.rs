@@ -206,7 +206,7 @@ fn redis_cli_outputs_match() {
         let re = normalize(&r.stderr, Cmp::Exact, red.port);
         if fo != ro || fe != re || f.code != r.code {
             failures.push(format!(
-                "#{} redis-cli {}\n  ferredis: stdout {} stderr {} exit {:?}\n  redis:    stdout {} stderr {} exit {:?}",
+                "#{} redis-cli {}\n  ferredis: stdout {} stderr {} exit {:?}\n  redis:    stdout {} stderr {} exit {:?}{}",
                 i + 1,
                 iv.args.join(" "),
                 escape(&fo),
@@ -214,7 +214,12 @@ fn redis_cli_outputs_match() {
                 f.code,
                 escape(&ro),
                 escape(&re),
-                r.code
+                r.code,
+                if iv.cmp == Cmp::Exact {
+                    String::new()
+                } else {
+                    format!("\n  ferredis raw stdout: {}", escape(&f.stdout[..f.stdout.len().min(600)]))
+                }
             ));
         }
     }

@@ -145,7 +145,7 @@ impl Pair {
                 let mut d = two(&escape(f), &escape(r));
                 let (fs, rs) = (show_res(&fv), show_res(&rv));
                 if fs != escape(f) || rs != escape(r) {
-                    let _ = write!(d, "\n  normalized ferredis: {fs}\n  normalized redis:    {rs}");
+                    let _ = write!(d, "\n  normalized ferredis: {}\n  normalized redis:    {}", clip(&fs), clip(&rs));
                 }
                 Err(Mismatch { detail: d })
             }
@@ -154,7 +154,20 @@ impl Pair {
 }
 
 fn two(f: &str, r: &str) -> String {
-    format!("\n  ferredis: {f}\n  redis:    {r}")
+    format!("\n  ferredis: {}\n  redis:    {}", clip(f), clip(r))
+}
+
+/// Keeps failure reports readable when a reply is large (INFO, big values).
+fn clip(s: &str) -> String {
+    const MAX: usize = 1500;
+    if s.len() <= MAX {
+        return s.to_string();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes in all)", &s[..end], s.len())
 }
 
 fn show_res(v: &Result<Resp, String>) -> String {
@@ -291,10 +304,15 @@ fn normalize(args: &[Vec<u8>], v: Resp, side: &mut Side) -> Result<Resp, String>
             if let Some(t) = text_of(&v) {
                 // Only the calling connection's line: connections closed just before (previous cases, readiness
                 // probes) may or may not have been reaped yet.
-                let mine = if sub_is(args, "CLIENT", "LIST") { "cmd=client|list" } else { "cmd=client|info" };
-                let lines: Vec<Resp> = t
-                    .lines()
-                    .filter(|l| l.split(' ').any(|f| f == mine))
+                // (If no line says cmd=client|list, all lines are kept so the difference shows.)
+                let all: Vec<&str> = t.lines().collect();
+                let mine: Vec<&str> = if sub_is(args, "CLIENT", "LIST") {
+                    all.iter().copied().filter(|l| l.split(' ').any(|f| f == "cmd=client|list")).collect()
+                } else {
+                    Vec::new()
+                };
+                let lines: Vec<Resp> = (if mine.is_empty() { all } else { mine })
+                    .into_iter()
                     .map(|l| Resp::Simple(normalize_client_line(l).into_bytes()))
                     .collect::<Vec<_>>();
                 return Ok(Resp::Array(lines));
