@@ -38,10 +38,19 @@ impl Side {
 
     /// Fresh connection (resets SELECT/HELLO/CLIENT SETNAME state); restarts the server if it died.
     fn reset(&mut self) -> Result<(), String> {
-        if !self.server.alive() {
-            self.server = Server::start(self.server.kind, &[]);
-        }
-        self.conns = (0..CONNS).map(|_| self.server.conn()).collect();
+        let conns: Option<Vec<Conn>> = if self.server.alive() {
+            (0..CONNS).map(|_| Conn::try_connect(self.server.port).ok()).collect()
+        } else {
+            None
+        };
+        self.conns = match conns {
+            Some(c) => c,
+            None => {
+                // The server died (maybe still exiting): a fresh one keeps the remaining cases meaningful.
+                self.server = Server::start(self.server.kind, &[]);
+                (0..CONNS).map(|_| self.server.conn()).collect()
+            }
+        };
         self.cur = 0;
         let r = self.exec(&[b"FLUSHALL".to_vec()])?;
         if r != b"+OK\r\n" {
