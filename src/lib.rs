@@ -9,6 +9,8 @@
 //! - [`object`]: keyspace entries with their compact header (type, encoding, 24-bit LRU/LFU).
 //! - [`db`]: one database: keys, TTLs, lazy expiry.
 //! - [`state`]: server-wide state that handlers can reach (databases, config, stats, clock).
+//! - [`types`]: the collection representations (listpack, quicklist, intset, skiplist) behind lists, sets,
+//!   hashes and sorted sets, with their small/large encodings and conversions.
 //! - [`command`]: the command table and one file per command family.
 
 pub mod command;
@@ -19,4 +21,5 @@ pub mod net;
 pub mod object;
 pub mod resp;
 pub mod state;
+pub mod types;
 pub mod util;
