@@ -716,6 +716,37 @@ impl<'a> DoubleEndedIterator for Iter<'a> {
     }
 }
 
+impl Listpack {
+    /// Iterates consecutive (key, value) entry pairs, as hashes and sorted sets store them.
+    pub fn pairs(&self) -> Pairs<'_> {
+        Pairs { it: self.iter() }
+    }
+}
+
+/// Double-ended iterator over (even, odd) entry pairs.
+pub struct Pairs<'a> {
+    it: Iter<'a>,
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (StrRef<'a>, StrRef<'a>);
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let k = self.it.next()?;
+        let v = self.it.next()?;
+        Some((k, v))
+    }
+}
+
+impl DoubleEndedIterator for Pairs<'_> {
+    #[inline]
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let v = self.it.next_back()?;
+        let k = self.it.next_back()?;
+        Some((k, v))
+    }
+}
+
 /// Formats an entry into an owned vector (test and conversion helper).
 pub fn entry_to_vec(e: StrRef<'_>) -> Vec<u8> {
     let mut b = [0u8; 24];

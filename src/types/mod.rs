@@ -162,6 +162,38 @@ pub fn sample_distinct(n: usize, count: usize, rng: &mut crate::util::Rng) -> Ve
     out
 }
 
+/// `count` distinct entries of a dict picked uniformly at random (all of them when `count >= len`, in table order).
+/// Dense requests shuffle a snapshot; sparse ones draw random entries until enough distinct ones are found.
+pub fn dict_sample_distinct<'a, E: crate::dict::DictEntry>(
+    d: &'a crate::dict::Dict<E>,
+    count: usize,
+    rng: &mut crate::util::Rng,
+) -> Vec<&'a E> {
+    let len = d.len();
+    let count = count.min(len);
+    if count == len {
+        return d.iter().collect();
+    }
+    if count * 3 > len {
+        let mut all: Vec<&E> = d.iter().collect();
+        for i in 0..count {
+            let j = i + rng.below((len - i) as u64) as usize;
+            all.swap(i, j);
+        }
+        all.truncate(count);
+        return all;
+    }
+    let mut seen = std::collections::HashSet::with_capacity(count * 2);
+    let mut out = Vec::with_capacity(count);
+    while out.len() < count {
+        let Some(e) = d.random(rng) else { break };
+        if seen.insert(e.key()) {
+            out.push(e);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
