@@ -201,7 +201,9 @@ impl IntSet {
             2 => IntSet::I16(body.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect()),
             4 => IntSet::I32(body.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
             _ => IntSet::I64(
-                body.chunks_exact(8).map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect(),
+                body.chunks_exact(8)
+                    .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                    .collect(),
             ),
         };
         let sorted = s.iter().zip(s.iter().skip(1)).all(|(a, b)| a < b);
@@ -216,8 +218,8 @@ impl IntSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
     use crate::util::Rng;
+    use proptest::prelude::*;
     use std::collections::BTreeSet;
 
     #[test]

@@ -98,7 +98,7 @@ impl List {
         }
     }
 
-    fn to_quicklist(&mut self, th: &Thresholds) {
+    fn convert_to_quicklist(&mut self, th: &Thresholds) {
         if let List::ListPack(lp) = self {
             let lp = std::mem::take(lp);
             *self = List::QuickList(Box::new(Quicklist::from_listpack(
@@ -113,7 +113,7 @@ impl List {
     fn grow_check(&mut self, add_bytes: usize, th: &Thresholds) {
         if let List::ListPack(lp) = self {
             if !allow_insert(clamp_fill(th.list_max_listpack_size), lp.bytes(), lp.len(), add_bytes) {
-                self.to_quicklist(th);
+                self.convert_to_quicklist(th);
             }
         }
     }
@@ -182,7 +182,7 @@ impl List {
                 let Some(off) = lp.seek(index) else { return false };
                 lp.replace(off, v);
                 if !node_fits(clamp_fill(th.list_max_listpack_size), lp.bytes(), lp.len()) {
-                    self.to_quicklist(th);
+                    self.convert_to_quicklist(th);
                 }
                 true
             }
@@ -317,7 +317,8 @@ impl List {
         let want = if count == 0 { usize::MAX } else { count };
         let cap = if maxlen == 0 { usize::MAX } else { maxlen };
         let mut out = Vec::new();
-        let it: Box<dyn Iterator<Item = StrRef<'_>>> = if rank < 0 { Box::new(self.iter().rev()) } else { self.iter_box() };
+        let it: Box<dyn Iterator<Item = StrRef<'_>>> =
+            if rank < 0 { Box::new(self.iter().rev()) } else { self.iter_box() };
         for (k, e) in it.take(cap).enumerate() {
             if needle.matches(e) {
                 if skip > 0 {

@@ -277,7 +277,7 @@ impl Listpack {
     }
 
     /// Builds a listpack from values in order.
-    pub fn from_iter<'a, I: IntoIterator<Item = &'a [u8]>>(items: I) -> Listpack {
+    pub fn from_items<'a, I: IntoIterator<Item = &'a [u8]>>(items: I) -> Listpack {
         let mut lp = Listpack::new();
         for it in items {
             lp.push_back(it);
@@ -793,10 +793,10 @@ mod tests {
     #[test]
     fn byte_images_match_redis_format() {
         // "a" -> 0x81 'a' backlen 2; 127 -> 0x7F backlen 1; -1 -> 13-bit 0xDF 0xFF backlen 2.
-        let lp = Listpack::from_iter([&b"a"[..], b"127", b"-1"]);
+        let lp = Listpack::from_items([&b"a"[..], b"127", b"-1"]);
         assert_eq!(lp.as_bytes(), &[15, 0, 0, 0, 3, 0, 0x81, b'a', 2, 0x7F, 1, 0xDF, 0xFF, 2, 0xFF]);
         // 1000 fits 13 bits; 5000 needs 16; -70000 needs 24.
-        let lp = Listpack::from_iter([&b"1000"[..], b"5000", b"-70000"]);
+        let lp = Listpack::from_items([&b"1000"[..], b"5000", b"-70000"]);
         assert_eq!(&lp.as_bytes()[6..9], &[0xC3, 0xE8, 2]);
         assert_eq!(&lp.as_bytes()[9..13], &[0xF1, 0x88, 0x13, 3]);
         assert_eq!(&lp.as_bytes()[13..18], &[0xF2, 0x90, 0xEE, 0xFE, 4]);
@@ -837,7 +837,7 @@ mod tests {
 
     #[test]
     fn non_canonical_numbers_stay_strings() {
-        let lp = Listpack::from_iter([&b"01"[..], b"+1", b" 1", b"-0", b"9223372036854775808", b"1.5"]);
+        let lp = Listpack::from_items([&b"01"[..], b"+1", b" 1", b"-0", b"9223372036854775808", b"1.5"]);
         for e in lp.iter() {
             assert!(matches!(e, StrRef::Bytes(_)));
         }
@@ -857,7 +857,7 @@ mod tests {
 
     #[test]
     fn seek_insert_replace_delete() {
-        let mut lp = Listpack::from_iter([&b"a"[..], b"b", b"c"]);
+        let mut lp = Listpack::from_items([&b"a"[..], b"b", b"c"]);
         assert_eq!(lp.get_index(-1).map(entry_to_vec), Some(b"c".to_vec()));
         assert_eq!(lp.get_index(-3).map(entry_to_vec), Some(b"a".to_vec()));
         assert_eq!(lp.get_index(-4), None);

@@ -129,7 +129,8 @@ impl Quicklist {
 
     /// Heap bytes held by the nodes (for memory accounting).
     pub fn alloc_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Listpack>() + self.nodes.iter().map(|n| n.alloc_bytes()).sum::<usize>()
+        self.nodes.capacity() * std::mem::size_of::<Listpack>()
+            + self.nodes.iter().map(|n| n.alloc_bytes()).sum::<usize>()
     }
 
     pub fn push_back(&mut self, v: &[u8]) {

@@ -60,7 +60,7 @@ impl Set {
     }
 
     pub fn new_hashtable() -> Set {
-        Set::HashTable(Box::new(Dict::new()))
+        Set::HashTable(Box::default())
     }
 
     pub fn encoding(&self) -> Encoding {
@@ -165,10 +165,9 @@ impl Set {
                     .filter_map(|i| s.get(i).map(StrRef::Int))
                     .collect()
             }
-            Set::HashTable(d) => super::dict_sample_distinct(d, count, rng)
-                .into_iter()
-                .map(|m| StrRef::Bytes(m.as_bytes()))
-                .collect(),
+            Set::HashTable(d) => {
+                super::dict_sample_distinct(d, count, rng).into_iter().map(|m| StrRef::Bytes(m.as_bytes())).collect()
+            }
         }
     }
 

@@ -359,7 +359,8 @@ impl SkipList {
         }
         let node = &self.nodes[x as usize];
         let (back, n0) = (node.backward, node.next0);
-        if (back == NIL || self.nodes[back as usize].score < new) && (n0 == NIL || self.nodes[n0 as usize].score > new) {
+        if (back == NIL || self.nodes[back as usize].score < new) && (n0 == NIL || self.nodes[n0 as usize].score > new)
+        {
             self.nodes[x as usize].score = new;
             return true;
         }
@@ -803,7 +804,10 @@ mod tests {
         let mut gone = Vec::new();
         assert_eq!(sl.delete_score_range(&r, |m, _| gone.push(m.to_vec())), 3);
         assert_eq!(gone, vec![b"m3".to_vec(), b"m4".to_vec(), b"m5".to_vec()]);
-        assert_eq!(sl.delete_lex_range(&LexRange { min: LexBound::NegInf, max: LexBound::Incl(b"m1".to_vec()) }, |_, _| {}), 2);
+        assert_eq!(
+            sl.delete_lex_range(&LexRange { min: LexBound::NegInf, max: LexBound::Incl(b"m1".to_vec()) }, |_, _| {}),
+            2
+        );
         assert_eq!(sl.delete_rank_range(1, 100, |_, _| {}), 4);
         assert_eq!(contents(&sl), vec![(2.0, b"m2".to_vec())]);
         sl.check_invariants().unwrap();

@@ -18,7 +18,7 @@
 //! conversions exactly at the thresholds; a proptest running the same random operations on a listpack-encoded and
 //! a skiplist-encoded zset and a `BTreeMap` model, comparing ranks, ranges, counts and pops; 100k members.
 
-use super::listpack::{cmp_entry, LpInput, Listpack, Needle};
+use super::listpack::{cmp_entry, Listpack, LpInput, Needle};
 use super::skiplist::SkipList;
 use super::{SmallBytes, Thresholds};
 use crate::dict::{Dict, DictEntry};
@@ -202,7 +202,7 @@ impl ZAddFlags {
         if self.nx && self.xx {
             return Err("ERR XX and NX options at the same time are not compatible");
         }
-        if (self.gt && self.nx) || (self.lt && self.nx) || (self.gt && self.lt) {
+        if ((self.gt || self.lt) && self.nx) || (self.gt && self.lt) {
             return Err("ERR GT, LT, and/or NX options at the same time are not compatible");
         }
         if self.incr && pairs > 1 {
@@ -293,7 +293,10 @@ fn lp_score(e: StrRef<'_>) -> f64 {
 /// Writes `score` the way Redis's `d2string` does before storing it in a listpack.
 fn with_score_input<R>(score: f64, f: impl FnOnce(LpInput<'_>) -> R) -> R {
     // Integral values exactly representable within 2^52 are written as integers (stored as integer entries).
-    if score.is_finite() && score > -4_503_599_627_370_495.0 && score < 4_503_599_627_370_496.0 && score == score.trunc()
+    if score.is_finite()
+        && score > -4_503_599_627_370_495.0
+        && score < 4_503_599_627_370_496.0
+        && score == score.trunc()
     {
         if score == 0.0 && score.is_sign_negative() {
             return f(LpInput::Bytes(b"-0"));
@@ -873,8 +876,8 @@ fn lex_lte(r: &LexRange, m: StrRef<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
     use crate::util::Rng;
+    use proptest::prelude::*;
     use std::collections::BTreeMap;
 
     fn th() -> Thresholds {
@@ -899,7 +902,10 @@ mod tests {
         assert_eq!(ScoreRange::parse(b"  ", b"1"), None);
         assert_eq!(ScoreRange::parse(b"nan", b"1"), None);
         assert_eq!(ScoreRange::parse(b"1x", b"1"), None);
-        assert_eq!(ScoreRange::parse(b"-inf", b"(5").map(|r| (r.min, r.max, r.maxex)), Some((f64::NEG_INFINITY, 5.0, true)));
+        assert_eq!(
+            ScoreRange::parse(b"-inf", b"(5").map(|r| (r.min, r.max, r.maxex)),
+            Some((f64::NEG_INFINITY, 5.0, true))
+        );
         assert!(ScoreRange::parse(b"(1", b"1").unwrap().is_empty());
         assert!(!ScoreRange::parse(b"1", b"1").unwrap().is_empty());
     }
@@ -931,7 +937,10 @@ mod tests {
         assert_eq!(zadd_decide(1.0, 1.0, f(false, false, false, false, false)), ZAddOutcome::Unchanged(1.0));
         assert_eq!(zadd_decide(1.0, -2.0, f(false, false, true, false, true)), ZAddOutcome::Nop);
         assert_eq!(zadd_decide(1.0, 2.0, f(false, false, true, false, true)), ZAddOutcome::Updated(3.0));
-        assert_eq!(zadd_decide(f64::INFINITY, f64::NEG_INFINITY, f(false, false, false, false, true)), ZAddOutcome::NaN);
+        assert_eq!(
+            zadd_decide(f64::INFINITY, f64::NEG_INFINITY, f(false, false, false, false, true)),
+            ZAddOutcome::NaN
+        );
         assert!(f(true, true, false, false, false).validate(1).is_err());
         assert!(f(true, false, true, false, false).validate(1).is_err());
         assert!(f(false, false, true, true, false).validate(1).is_err());
@@ -953,7 +962,8 @@ mod tests {
     #[test]
     fn listpack_scores_are_stored_like_redis() {
         let mut z = ZSet::new(1, &th());
-        for (s, m) in [(1.0, &b"a"[..]), (0.1, b"b"), (-0.0, b"c"), (f64::INFINITY, b"d"), (1e300, b"e"), (-7.0, b"f")] {
+        for (s, m) in [(1.0, &b"a"[..]), (0.1, b"b"), (-0.0, b"c"), (f64::INFINITY, b"d"), (1e300, b"e"), (-7.0, b"f")]
+        {
             add(&mut z, s, m);
         }
         let ZSet::ListPack(lp) = &z else { panic!() };
@@ -966,7 +976,10 @@ mod tests {
         assert_eq!(z.score(b"e"), Some(1e300));
         assert!(z.score(b"c").unwrap().is_sign_negative());
         let order: Vec<Vec<u8>> = members(&z).into_iter().map(|(m, _)| m).collect();
-        assert_eq!(order, vec![b"f".to_vec(), b"c".to_vec(), b"b".to_vec(), b"a".to_vec(), b"e".to_vec(), b"d".to_vec()]);
+        assert_eq!(
+            order,
+            vec![b"f".to_vec(), b"c".to_vec(), b"b".to_vec(), b"a".to_vec(), b"e".to_vec(), b"d".to_vec()]
+        );
     }
 
     #[test]
