@@ -3,8 +3,8 @@
 //!
 //! ```text
 //!  Hash::ListPack:  | hdr | f0 | v0 | f1 | v1 | ... | 0xFF |        insertion order, linear lookups
-//!  Hash::HashTable: Box<Dict<HashPair>>, one 40-byte slot per field:
-//!     HashPair::Inline { flen, vlen, data: [field bytes | value bytes] }   field+value <= 37 bytes
+//!  Hash::HashTable: Box<Dict<HashPair>>, one 32-byte slot per field:
+//!     HashPair::Inline { flen, vlen, data: [field bytes | value bytes] }   field+value <= 29 bytes
 //!     HashPair::Heap   { flen: u32, data: Box<[u8]> = [field | value] }    longer pairs: one allocation
 //! ```
 //!
@@ -23,7 +23,7 @@ use crate::object::{Encoding, StrRef};
 use crate::util::Rng;
 
 /// Field+value bytes kept inline in a [`HashPair`].
-pub const PAIR_INLINE: usize = 37;
+pub const PAIR_INLINE: usize = 29;
 
 /// A field and its value in one slot of the large encoding.
 #[derive(Clone)]
@@ -331,15 +331,16 @@ mod tests {
 
     #[test]
     fn pair_layout() {
-        assert_eq!(std::mem::size_of::<HashPair>(), 40);
-        for (f, v) in [(&b""[..], &b""[..]), (b"field:1", b"value:1"), (&[b'f'; 20][..], &[b'v'; 17][..])] {
+        assert_eq!(std::mem::size_of::<HashPair>(), 32);
+        assert_eq!(std::mem::size_of::<Option<HashPair>>(), 32);
+        for (f, v) in [(&b""[..], &b""[..]), (b"field:1", b"value:1"), (&[b'f'; 20][..], &[b'v'; 9][..])] {
             let p = HashPair::new(f, v);
             assert!(matches!(p, HashPair::Inline { .. }));
             assert_eq!((p.field(), p.value()), (f, v));
         }
-        let mut p = HashPair::new(&[b'f'; 20], &[b'v'; 18]);
+        let mut p = HashPair::new(&[b'f'; 20], &[b'v'; 10]);
         assert!(matches!(p, HashPair::Heap { .. }));
-        assert_eq!((p.field(), p.value()), (&[b'f'; 20][..], &[b'v'; 18][..]));
+        assert_eq!((p.field(), p.value()), (&[b'f'; 20][..], &[b'v'; 10][..]));
         p.set_value(b"x");
         assert_eq!((p.field(), p.value()), (&[b'f'; 20][..], &b"x"[..]));
     }

@@ -202,6 +202,7 @@ mod tests {
     #[test]
     fn small_bytes_is_24_bytes_and_round_trips() {
         assert_eq!(std::mem::size_of::<SmallBytes>(), 24);
+        assert_eq!(std::mem::size_of::<Option<SmallBytes>>(), 24);
         for n in [0usize, 1, 21, 22, 23, 100] {
             let v: Vec<u8> = (0..n).map(|i| i as u8).collect();
             let s = SmallBytes::new(&v);

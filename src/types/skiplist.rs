@@ -48,9 +48,24 @@ struct Level {
     span: u32,
 }
 
-/// A position in the skiplist, valid until the next mutation.
+/// A node of the skiplist. A live node keeps its index until it is deleted (or moved by
+/// [`SkipList::update_score`], which returns the new one), so the owning zset can remember it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NodeRef(u32);
+
+impl NodeRef {
+    #[inline]
+    pub fn index(self) -> u32 {
+        self.0
+    }
+
+    /// Rebuilds a reference from [`NodeRef::index`]; a stale index reads some other node (or panics on an
+    /// out-of-range one), never memory outside the arena.
+    #[inline]
+    pub(crate) fn from_index(i: u32) -> NodeRef {
+        NodeRef(i)
+    }
+}
 
 #[derive(Clone)]
 pub struct SkipList {
@@ -349,25 +364,24 @@ impl SkipList {
         }
     }
 
-    /// Moves `member` from `cur` to `new` score; in place when its position does not change. Returns false when
-    /// (cur, member) is not present.
-    pub fn update_score(&mut self, cur: f64, member: &[u8], new: f64) -> bool {
+    /// Moves `member` from `cur` to `new` score; in place when its position does not change. Returns the node now
+    /// holding the member (it may differ from before), or None when (cur, member) is not present.
+    pub fn update_score(&mut self, cur: f64, member: &[u8], new: f64) -> Option<NodeRef> {
         let update = self.find_update(cur, member);
         let x = self.next(update[0], 0);
         if x == NIL || self.key(x) != (cur, member) {
-            return false;
+            return None;
         }
         let node = &self.nodes[x as usize];
         let (back, n0) = (node.backward, node.next0);
         if (back == NIL || self.nodes[back as usize].score < new) && (n0 == NIL || self.nodes[n0 as usize].score > new)
         {
             self.nodes[x as usize].score = new;
-            return true;
+            return Some(NodeRef(x));
         }
         self.unlink(x, &update);
         let m = self.free_node(x);
-        self.insert(new, m);
-        true
+        Some(self.insert(new, m))
     }
 
     /// 0-based rank of (score, member).
@@ -758,9 +772,9 @@ mod tests {
         assert_eq!(sl.rank(1.0, b"c"), None);
         assert_eq!(sl.by_rank(0).map(|r| sl.member(r)), Some(&b"n"[..]));
         assert_eq!(sl.by_rank(5), None);
-        assert!(sl.update_score(1.0, b"a", 1.1)); // moves past b
-        assert!(sl.update_score(0.5, b"z", 0.7)); // in place
-        assert!(!sl.update_score(0.5, b"z", 0.9));
+        assert!(sl.update_score(1.0, b"a", 1.1).is_some()); // moves past b
+        assert!(sl.update_score(0.5, b"z", 0.7).is_some()); // in place
+        assert!(sl.update_score(0.5, b"z", 0.9).is_none());
         sl.check_invariants().unwrap();
         let order: Vec<&[u8]> = sl.iter().map(|(m, _)| m).collect();
         assert_eq!(order, vec![&b"n"[..], b"z", b"b", b"a", b"i"]);
@@ -774,7 +788,7 @@ mod tests {
     fn single_element_update_keeps_working() {
         let mut sl = SkipList::new();
         sl.insert(1.0, sb(b"x"));
-        assert!(sl.update_score(1.0, b"x", 5.0));
+        assert!(sl.update_score(1.0, b"x", 5.0).is_some());
         assert_eq!(contents(&sl), vec![(5.0, b"x".to_vec())]);
         assert!(sl.delete(5.0, b"x"));
         assert!(sl.is_empty());
@@ -875,7 +889,7 @@ mod tests {
                     Op::Update(i, s) => if !model.is_empty() {
                         let i = i % model.len();
                         let (old, m) = model[i].clone();
-                        prop_assert!(sl.update_score(old, &m, s as f64));
+                        prop_assert!(sl.update_score(old, &m, s as f64).is_some());
                         model[i].0 = s as f64;
                     },
                     Op::DelScore(a, b, x, y) => {

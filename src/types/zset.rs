@@ -3,8 +3,9 @@
 //! ```text
 //!  ZSet::ListPack:  | hdr | m0 | s0 | m1 | s1 | ... | 0xFF |     sorted by (score, member bytes)
 //!                   scores are stored as Redis does: integers as integer entries, others as %.17g text
-//!  ZSet::SkipList:  Box<ZSkip> { dict: Dict<ZEntry{member, score}>   member -> score, O(1) ZSCORE
-//!                                list: SkipList                      order + ranks }
+//!  ZSet::SkipList:  Box<ZSkip> { dict: Dict<ZEntry>   member -> its skiplist node (score there), O(1) ZSCORE
+//!                                list: SkipList      order + ranks }
+//!  ZEntry (24 bytes): | tag | len | member (<= 18 bytes) | node u32 |   or   | tag | node u32 | Box<[u8]> |
 //! ```
 //!
 //! Invariants: members are unique; order is score then member bytes (memcmp); in the large encoding the dict and
@@ -19,7 +20,7 @@
 //! a skiplist-encoded zset and a `BTreeMap` model, comparing ranks, ranges, counts and pops; 100k members.
 
 use super::listpack::{cmp_entry, Listpack, LpInput, Needle};
-use super::skiplist::SkipList;
+use super::skiplist::{NodeRef, SkipList};
 use super::{SmallBytes, Thresholds};
 use crate::dict::{Dict, DictEntry};
 use crate::object::{Encoding, StrRef};
@@ -246,17 +247,56 @@ pub fn zadd_decide(cur: f64, score: f64, flags: ZAddFlags) -> ZAddOutcome {
     }
 }
 
-/// A member and its score in the hash table of the large encoding.
-#[derive(Clone, Debug)]
-pub struct ZEntry {
-    pub member: SmallBytes,
-    pub score: f64,
+/// Longest member stored inline in a [`ZEntry`].
+pub const ZENTRY_INLINE: usize = 18;
+
+/// The hash-table entry of the large encoding: the member and the arena index of its skiplist node, in 24 bytes
+/// (the score lives in the node only, so each element pays for it once).
+#[derive(Clone)]
+pub enum ZEntry {
+    Inline { len: u8, data: [u8; ZENTRY_INLINE], node: u32 },
+    Heap { node: u32, data: Box<[u8]> },
+}
+
+impl ZEntry {
+    pub fn new(member: &[u8], node: NodeRef) -> ZEntry {
+        let node = node.index();
+        if member.len() <= ZENTRY_INLINE {
+            let mut data = [0u8; ZENTRY_INLINE];
+            data[..member.len()].copy_from_slice(member);
+            ZEntry::Inline { len: member.len() as u8, data, node }
+        } else {
+            ZEntry::Heap { node, data: member.into() }
+        }
+    }
+
+    #[inline]
+    pub fn member(&self) -> &[u8] {
+        match self {
+            ZEntry::Inline { len, data, .. } => &data[..*len as usize],
+            ZEntry::Heap { data, .. } => data,
+        }
+    }
+
+    #[inline]
+    pub fn node(&self) -> NodeRef {
+        match self {
+            ZEntry::Inline { node, .. } | ZEntry::Heap { node, .. } => NodeRef::from_index(*node),
+        }
+    }
+
+    #[inline]
+    fn set_node(&mut self, r: NodeRef) {
+        match self {
+            ZEntry::Inline { node, .. } | ZEntry::Heap { node, .. } => *node = r.index(),
+        }
+    }
 }
 
 impl DictEntry for ZEntry {
     #[inline]
     fn key(&self) -> &[u8] {
-        self.member.as_bytes()
+        self.member()
     }
 }
 
@@ -390,8 +430,8 @@ impl ZSet {
                 let mut buf = [0u8; 24];
                 let member = SmallBytes::new(m.bytes(&mut buf));
                 let score = lp_score(s);
-                z.list.insert(score, member.clone());
-                z.dict.insert(ZEntry { member, score });
+                let node = z.list.insert(score, member.clone());
+                z.dict.insert(ZEntry::new(&member, node));
             }
             *self = ZSet::SkipList(Box::new(z));
         }
@@ -415,7 +455,7 @@ impl ZSet {
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
             ZSet::ListPack(lp) => lp_find(lp, member).map(|(_, s)| s),
-            ZSet::SkipList(z) => z.dict.get(member).map(|e| e.score),
+            ZSet::SkipList(z) => z.dict.get(member).map(|e| z.list.score(e.node())),
         }
     }
 
@@ -453,20 +493,20 @@ impl ZSet {
         }
         let ZSet::SkipList(z) = self else { return ZAddOutcome::Nop };
         if let Some(e) = z.dict.get_mut(member) {
-            let cur = e.score;
+            let cur = z.list.score(e.node());
             let out = zadd_decide(cur, score, flags);
             if let ZAddOutcome::Updated(new) = out {
-                e.score = new;
-                z.list.update_score(cur, member, new);
+                if let Some(node) = z.list.update_score(cur, member, new) {
+                    e.set_node(node);
+                }
             }
             return out;
         }
         if flags.xx {
             return ZAddOutcome::Nop;
         }
-        let m = SmallBytes::new(member);
-        z.list.insert(score, m.clone());
-        z.dict.insert(ZEntry { member: m, score });
+        let node = z.list.insert(score, SmallBytes::new(member));
+        z.dict.insert(ZEntry::new(member, node));
         ZAddOutcome::Added(score)
     }
 
@@ -482,7 +522,7 @@ impl ZSet {
             },
             ZSet::SkipList(z) => match z.dict.remove(member) {
                 Some(e) => {
-                    z.list.delete(e.score, member);
+                    z.list.delete(z.list.score(e.node()), member);
                     true
                 }
                 None => false,
@@ -499,7 +539,7 @@ impl ZSet {
                 lp.pairs().position(|(m, _)| needle.matches(m))?
             }
             ZSet::SkipList(z) => {
-                let score = z.dict.get(member)?.score;
+                let score = z.list.score(z.dict.get(member)?.node());
                 z.list.rank(score, member)?
             }
         };
@@ -757,7 +797,7 @@ impl ZSet {
                 let m = lp.seek(2 * i)?;
                 Some((lp.get(m), lp_score(lp.get(lp.next(m)?))))
             }
-            ZSet::SkipList(z) => z.dict.random(rng).map(|e| (StrRef::Bytes(e.member.as_bytes()), e.score)),
+            ZSet::SkipList(z) => z.dict.random(rng).map(|e| (StrRef::Bytes(e.member()), z.list.score(e.node()))),
         }
     }
 
@@ -774,7 +814,7 @@ impl ZSet {
             }
             ZSet::SkipList(z) => super::dict_sample_distinct(&z.dict, count, rng)
                 .into_iter()
-                .map(|e| (StrRef::Bytes(e.member.as_bytes()), e.score))
+                .map(|e| (StrRef::Bytes(e.member()), z.list.score(e.node())))
                 .collect(),
         }
     }
@@ -795,7 +835,7 @@ impl ZSet {
             ZSet::SkipList(z) => {
                 for _ in 0..count {
                     if let Some(e) = z.dict.random(rng) {
-                        f(StrRef::Bytes(e.member.as_bytes()), e.score);
+                        f(StrRef::Bytes(e.member()), z.list.score(e.node()));
                     }
                 }
             }
@@ -809,7 +849,41 @@ impl ZSet {
                 lp.pairs().for_each(|(m, s)| f(m, lp_score(s)));
                 0
             }
-            ZSet::SkipList(z) => z.dict.scan(cursor, |e| f(StrRef::Bytes(e.member.as_bytes()), e.score)),
+            ZSet::SkipList(z) => z.dict.scan(cursor, |e| f(StrRef::Bytes(e.member()), z.list.score(e.node()))),
+        }
+    }
+}
+
+impl ZSet {
+    /// Checks the structural invariants (tests): order, and for the large encoding that every dict entry points at
+    /// the skiplist node holding its member and that both hold the same number of elements.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        match self {
+            ZSet::ListPack(lp) => {
+                if lp.len() % 2 != 0 {
+                    return Err("odd listpack length".into());
+                }
+                let v: Vec<(Vec<u8>, f64)> =
+                    lp.pairs().map(|(m, s)| (super::listpack::entry_to_vec(m), lp_score(s))).collect();
+                for w in v.windows(2) {
+                    if super::skiplist::cmp_elem((w[0].1, &w[0].0), (w[1].1, &w[1].0)) != Ordering::Less {
+                        return Err("listpack order broken".into());
+                    }
+                }
+                Ok(())
+            }
+            ZSet::SkipList(z) => {
+                z.list.check_invariants()?;
+                if z.dict.len() != z.list.len() {
+                    return Err(format!("dict has {} entries, skiplist {}", z.dict.len(), z.list.len()));
+                }
+                for e in z.dict.iter() {
+                    if z.list.member(e.node()) != e.member() {
+                        return Err("dict entry points at the wrong node".into());
+                    }
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -890,6 +964,16 @@ mod tests {
 
     fn members(z: &ZSet) -> Vec<(Vec<u8>, f64)> {
         z.iter().map(|(m, s)| (super::super::listpack::entry_to_vec(m), s)).collect()
+    }
+
+    #[test]
+    fn dict_entry_is_24_bytes() {
+        assert_eq!(std::mem::size_of::<ZEntry>(), 24);
+        assert_eq!(std::mem::size_of::<Option<ZEntry>>(), 24);
+        let e = ZEntry::new(&[b'm'; 18], NodeRef::from_index(7));
+        assert!(matches!(e, ZEntry::Inline { .. }) && e.member() == [b'm'; 18] && e.node().index() == 7);
+        let e = ZEntry::new(&[b'm'; 19], NodeRef::from_index(9));
+        assert!(matches!(e, ZEntry::Heap { .. }) && e.member() == [b'm'; 19] && e.node().index() == 9);
     }
 
     #[test]
@@ -1034,6 +1118,10 @@ mod tests {
         assert_eq!(popped.iter().map(|p| p.1).collect::<Vec<_>>(), vec![999.0, 999.0, 999.0]);
         assert_eq!(z.remove_range_by_score(&ScoreRange { min: 0.0, max: 499.0, minex: false, maxex: true }), 49_900);
         assert_eq!(z.len(), 100_000 - 3 - 49_900);
+        for i in 0..1000u32 {
+            z.add(1.5, format!("member:{}", 50_000 + i).as_bytes(), ZAddFlags::default(), &th());
+        }
+        z.check_invariants().unwrap();
     }
 
     /// Operations shared by the model test.
@@ -1147,6 +1235,7 @@ mod tests {
                 let s = sorted(&model);
                 for z in &zs {
                     prop_assert_eq!(members(z), s.clone());
+                    prop_assert!(z.check_invariants().is_ok(), "{:?}", z.check_invariants());
                 }
             }
             let s = sorted(&model);
