@@ -101,6 +101,10 @@ pub struct ServerState {
     pub pubsub_patterns: u64,
     /// `used_memory` when the server state was created, before any data (`used_memory_startup`).
     pub startup_memory: u64,
+    /// fds of clients with output to write before the next poll; see [`ServerState::queue_write`].
+    pub clients_pending_write: Vec<i32>,
+    /// Instantaneous rates sampled by the cron (`instantaneous_ops_per_sec` and friends).
+    pub metrics: crate::net::metrics::Metrics,
 }
 
 impl ServerState {
@@ -134,6 +138,20 @@ impl ServerState {
             pubsub_channels: 0,
             pubsub_patterns: 0,
             startup_memory: crate::util::used_memory(),
+            metrics: Default::default(),
+            clients_pending_write: Vec::new(),
+        }
+    }
+
+    /// Schedules the client on `fd` (in `clients`) for writing its pending output before the next poll. Handlers
+    /// that add output to *another* client's reply (MONITOR feeds, PUBLISH) must call this; the running client is
+    /// handled by the server.
+    pub fn queue_write(&mut self, fd: i32) {
+        if let Some(Some(c)) = self.clients.get_mut(fd as usize) {
+            if !c.pending_write {
+                c.pending_write = true;
+                self.clients_pending_write.push(fd);
+            }
         }
     }
 }

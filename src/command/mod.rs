@@ -9,6 +9,7 @@ pub mod config_cmd;
 pub mod connection;
 pub mod info;
 pub mod keys;
+pub mod longdouble;
 pub mod server;
 pub mod string;
 
