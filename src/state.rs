@@ -41,8 +41,10 @@ pub struct Stats {
     pub total_writes_processed: u64,
     /// Time the active expire cycle has spent, for `expire_cycle_cpu_milliseconds`.
     pub expire_cycle_cpu_ms: u64,
-    /// Highest `used_memory` seen (`used_memory_peak`); INFO updates it, and so may the cron.
+    /// Highest `used_memory` seen (`used_memory_peak`), sampled by `command::info::cron_sample`.
     pub peak_memory: u64,
+    /// Per-second rates for INFO, sampled by `command::info::cron_sample` every 100 ms.
+    pub inst: crate::command::info::Instantaneous,
 }
 
 /// Something only the event loop can do, requested by a command handler.

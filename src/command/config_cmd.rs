@@ -238,7 +238,6 @@ fn restore(ctx: &mut Ctx, before: config::Config) {
 /// CONFIG RESETSTAT
 fn config_resetstat(ctx: &mut Ctx, _args: Args) {
     ctx.srv.stats = Default::default();
-    ctx.srv.metrics = Default::default();
     ctx.reply().ok();
 }
 

@@ -23,6 +23,58 @@ pub static COMMANDS: &[Command] = &[Command {
     ..BASE
 }];
 
+/// Number of samples an instantaneous metric averages (Redis's `STATS_METRIC_SAMPLES`).
+const SAMPLES: usize = 16;
+
+/// A per-second rate averaged over the last [`SAMPLES`] samples, like `instantaneous_ops_per_sec`.
+#[derive(Debug, Default, Clone)]
+pub struct InstMetric {
+    samples: [u64; SAMPLES],
+    idx: usize,
+    last_ms: i64,
+    last_value: u64,
+}
+
+impl InstMetric {
+    /// Records the counter's current value.
+    pub fn track(&mut self, now_ms: i64, value: u64) {
+        if self.last_ms > 0 {
+            let dt_ms = now_ms - self.last_ms;
+            if dt_ms <= 0 {
+                return;
+            }
+            let per_sec = value.saturating_sub(self.last_value).saturating_mul(1000) / dt_ms as u64;
+            self.samples[self.idx] = per_sec;
+            self.idx = (self.idx + 1) % SAMPLES;
+        }
+        self.last_ms = now_ms;
+        self.last_value = value;
+    }
+
+    pub fn per_sec(&self) -> u64 {
+        self.samples.iter().sum::<u64>() / SAMPLES as u64
+    }
+}
+
+/// The rates INFO reports; fed by [`cron_sample`].
+#[derive(Debug, Default, Clone)]
+pub struct Instantaneous {
+    pub ops: InstMetric,
+    pub net_input_bytes: InstMetric,
+    pub net_output_bytes: InstMetric,
+}
+
+/// Samples the instantaneous rates and the memory peak. The event loop calls it every 100 ms (Redis does the
+/// same from its cron).
+pub fn cron_sample(srv: &mut ServerState, now_ms: i64) {
+    let s = &mut srv.stats;
+    let (ops, input, output) = (s.total_commands_processed, s.net_input_bytes, s.net_output_bytes);
+    s.inst.ops.track(now_ms, ops);
+    s.inst.net_input_bytes.track(now_ms, input);
+    s.inst.net_output_bytes.track(now_ms, output);
+    s.peak_memory = s.peak_memory.max(crate::util::used_memory());
+}
+
 /// Redis's `bytesToHuman`.
 pub fn bytes_to_human(n: u64) -> String {
     let d = n as f64;
@@ -304,18 +356,18 @@ fn persistence(out: &mut String, srv: &ServerState) {
 
 fn stats(out: &mut String, srv: &ServerState) {
     let s = &srv.stats;
-    let m = &srv.metrics;
+    let kbps = |m: &InstMetric| format!("{:.2}", m.per_sec() as f64 / 1024.0);
     out.push_str("# Stats\r\n");
     fields!(out,
         "total_connections_received" => s.total_connections_received,
         "total_commands_processed" => s.total_commands_processed,
-        "instantaneous_ops_per_sec" => m.ops_per_sec(),
+        "instantaneous_ops_per_sec" => s.inst.ops.per_sec(),
         "total_net_input_bytes" => s.net_input_bytes,
         "total_net_output_bytes" => s.net_output_bytes,
         "total_net_repl_input_bytes" => 0,
         "total_net_repl_output_bytes" => 0,
-        "instantaneous_input_kbps" => format!("{:.2}", m.input_kbps()),
-        "instantaneous_output_kbps" => format!("{:.2}", m.output_kbps()),
+        "instantaneous_input_kbps" => kbps(&s.inst.net_input_bytes),
+        "instantaneous_output_kbps" => kbps(&s.inst.net_output_bytes),
         "instantaneous_input_repl_kbps" => "0.00",
         "instantaneous_output_repl_kbps" => "0.00",
         "rejected_connections" => s.rejected_connections,
@@ -497,5 +549,15 @@ mod tests {
         assert_eq!(bytes_to_human(1024), "1.00K");
         assert_eq!(bytes_to_human(1237296), "1.18M");
         assert_eq!(bytes_to_human(25276063744), "23.54G");
+    }
+
+    #[test]
+    fn instantaneous_rate() {
+        let mut m = InstMetric::default();
+        m.track(1000, 0);
+        for i in 1..=SAMPLES as i64 {
+            m.track(1000 + i * 100, (i * 10) as u64);
+        }
+        assert_eq!(m.per_sec(), 100);
     }
 }
