@@ -216,6 +216,7 @@ impl Hash {
             }
             None => {
                 d.insert(HashPair::new(field, value));
+                super::boost_rehash(d);
                 true
             }
         }

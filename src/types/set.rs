@@ -115,6 +115,7 @@ impl Set {
                     false
                 } else {
                     d.insert(SmallBytes::new(member));
+                    super::boost_rehash(d);
                     true
                 }
             }

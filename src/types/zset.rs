@@ -507,6 +507,7 @@ impl ZSet {
         }
         let node = z.list.insert(score, SmallBytes::new(member));
         z.dict.insert(ZEntry::new(member, node));
+        super::boost_rehash(&mut z.dict);
         ZAddOutcome::Added(score)
     }
 
