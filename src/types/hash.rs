@@ -143,6 +143,22 @@ impl Hash {
         self.len() == 0
     }
 
+    /// Approximate heap bytes held (MEMORY USAGE style).
+    pub fn alloc_bytes(&self) -> usize {
+        match self {
+            Hash::ListPack(lp) => lp.alloc_bytes(),
+            Hash::HashTable(d) => {
+                d.table_bytes()
+                    + d.iter()
+                        .map(|p| match p {
+                            HashPair::Inline { .. } => 0,
+                            HashPair::Heap { data, .. } => data.len(),
+                        })
+                        .sum::<usize>()
+            }
+        }
+    }
+
     pub fn convert_to_hashtable(&mut self) {
         if let Hash::ListPack(lp) = self {
             let mut d = Dict::new();

@@ -81,6 +81,14 @@ impl Set {
         self.len() == 0
     }
 
+    /// Approximate heap bytes held (MEMORY USAGE style): table or array plus out-of-line member bytes.
+    pub fn alloc_bytes(&self) -> usize {
+        match self {
+            Set::IntSet(s) => s.alloc_bytes(),
+            Set::HashTable(d) => d.table_bytes() + d.iter().map(|m| m.heap_bytes()).sum::<usize>(),
+        }
+    }
+
     pub fn convert_to_hashtable(&mut self) {
         if let Set::IntSet(s) = self {
             let mut d = Dict::new();
