@@ -315,3 +315,17 @@ mod footprint {
         println!("{n} {what}: {:.1} bytes each", r1.saturating_sub(r0) as f64 / n as f64);
     }
 }
+
+#[cfg(test)]
+mod sizes {
+    /// The value enums are what a keyspace entry points at; keep them at most 32 bytes.
+    #[test]
+    fn value_enums_are_small() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<super::list::List>(), 24);
+        assert_eq!(size_of::<super::hash::Hash>(), 24);
+        assert_eq!(size_of::<super::zset::ZSet>(), 24);
+        assert_eq!(size_of::<super::set::Set>(), 32);
+        assert_eq!(size_of::<super::listpack::Listpack>(), 24);
+    }
+}
