@@ -225,17 +225,12 @@ impl Hash {
             }
         }
         let Hash::HashTable(d) = self else { return false };
-        match d.get_mut(field) {
-            Some(p) => {
-                p.set_value(value);
-                false
-            }
-            None => {
-                d.insert(HashPair::new(field, value));
-                super::boost_rehash(d);
-                true
-            }
+        // One probe: insert replaces an existing pair (same field, new value).
+        let new = d.insert(HashPair::new(field, value)).is_none();
+        if new {
+            super::boost_rehash(d);
         }
+        new
     }
 
     /// Sets `field` to an integer (HINCRBY results), stored compactly in the listpack encoding.

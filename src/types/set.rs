@@ -119,13 +119,12 @@ impl Set {
         }
         match self {
             Set::HashTable(d) => {
-                if d.get(member).is_some() {
-                    false
-                } else {
-                    d.insert(SmallBytes::new(member));
+                // One probe: re-inserting an existing member replaces it with identical bytes.
+                let new = d.insert(SmallBytes::new(member)).is_none();
+                if new {
                     super::boost_rehash(d);
-                    true
                 }
+                new
             }
             Set::IntSet(_) => false,
         }
