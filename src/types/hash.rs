@@ -209,7 +209,10 @@ impl Hash {
     /// Sets `field` to `value` (`hashTypeSet`); returns true when the field is new.
     pub fn set(&mut self, field: &[u8], value: &[u8], th: &Thresholds) -> bool {
         if let Hash::ListPack(lp) = self {
-            if field.len() > th.hash_max_listpack_value || value.len() > th.hash_max_listpack_value {
+            if field.len() > th.hash_max_listpack_value
+                || value.len() > th.hash_max_listpack_value
+                || lp.bytes() + field.len() + value.len() > super::zset::LISTPACK_SAFETY_BYTES
+            {
                 self.convert_to_hashtable();
             } else {
                 if let Some((_, v)) = lp_find(lp, field) {
