@@ -24,7 +24,7 @@ impl Drop for Server {
 fn start_redis() -> Server {
     let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(27_391);
     assert_ne!(port, 6379);
-    let child = Command::new("/usr/bin/redis-server")
+    let mut child = Command::new("/usr/bin/redis-server")
         .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--daemonize", "no"])
         .args(["--bind", "127.0.0.1"])
         .stdout(Stdio::null())
@@ -37,6 +37,8 @@ fn start_redis() -> Server {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("redis-server did not start");
 }
 
