@@ -124,6 +124,15 @@ const FRAGMENTS: &[&[u8]] = &[
     b"\t",
     b"\x0b",
     b"\xff",
+    b"\\x41",
+    b"\\n",
+    b"\\'",
+    b"\\\"",
+    b"\"a b\"",
+    b"'a'",
+    b"ECHO \"",
+    b"ECHO '",
+    b"ECHO",
 ];
 
 #[test]
@@ -132,7 +141,7 @@ fn parser_matches_real_redis() {
     let server = start_redis();
     let mut rng = Rng::new(7);
     let mut compared = 0;
-    for _ in 0..3000 {
+    for _ in 0..4000 {
         let mut input = Vec::new();
         let n = 1 + rng.below(8);
         for _ in 0..n {

@@ -37,6 +37,35 @@
 //! for a client whose bytes past the limit arrive in a later read than the terminator. Lines up to the limit behave
 //! identically (checked against redis-server at 65535/65536/65537 bytes).
 //!
+//! # Use from the network layer
+//! ```
+//! use ferredis::net::ring::Ring;
+//! use ferredis::resp::parse::{Limits, Parsed, Parser};
+//!
+//! let mut socket: &[u8] = b"*1\r\n$4\r\nPING\r\nECHO hi\r\n";
+//! let (mut ring, mut parser, limits) = (Ring::with_capacity(16 * 1024), Parser::new(), Limits::default());
+//! let (mut spans, mut scratch) = (Vec::new(), Vec::new());
+//! let mut seen = Vec::new();
+//! // On a readable event: read the rest of a big argument in one go, else a normal 16 KiB read.
+//! let want = parser.big_bulk_missing(ring.len()).unwrap_or(16 * 1024);
+//! let w = ring.writable(want);
+//! let n = std::io::Read::read(&mut socket, &mut w[..want]).unwrap();
+//! ring.commit(n);
+//! loop {
+//!     match parser.parse(ring.readable(), &limits, &mut spans, &mut scratch) {
+//!         Ok(Parsed::Complete { consumed, inline }) => {
+//!             let base = if inline { &scratch[..] } else { ring.readable() };
+//!             let args: Vec<&[u8]> = spans.iter().map(|&(s, e)| &base[s as usize..e as usize]).collect();
+//!             seen.push(args.concat()); // execute the command here (if it has any arguments)
+//!             ring.consume(consumed);
+//!         }
+//!         Ok(Parsed::Incomplete) => break,
+//!         Err(e) => { let _reply = e.message(); /* reply, then close after the reply is written */ break }
+//!     }
+//! }
+//! assert_eq!(seen, vec![b"PING".to_vec(), b"ECHOhi".to_vec()]);
+//! ```
+//!
 //! # Tests
 //! Unit tests below (error table, quirks, inline unquoting), tests/parser_split.rs (every split offset, proptest random
 //! pipelines split at random points), fuzz/ (whole vs. chunked must agree), benches/parser.rs (throughput, allocations).
