@@ -368,10 +368,17 @@ pub(crate) fn store_string(ctx: &mut Ctx, key: &[u8], val: &[u8], keep_ttl: bool
     let lru = fresh_lru(ctx.srv);
     let now = ctx.srv.now_ms;
     let db = &mut ctx.srv.dbs[ctx.client.db];
-    let mut exists = false;
+    // Fast path: an existing key without a TTL is overwritten in place with a single lookup.
     if let Some(e) = db.keys.get_mut(key) {
-        exists = !e.has_expire() || !db.expire_if_needed(key, now);
+        if !e.has_expire() {
+            e.set_string(val);
+            if !lfu {
+                e.set_lru(lru);
+            }
+            return;
+        }
     }
+    let exists = db.keys.get(key).is_some() && !db.expire_if_needed(key, now);
     if exists {
         if let Some(e) = db.keys.get_mut(key) {
             e.set_string(val);
