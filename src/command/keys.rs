@@ -517,6 +517,8 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     }
     ctx.key_modified(src);
     ctx.key_modified(dst);
+    // Both keys changed, but Redis counts a rename as one change.
+    ctx.srv.dirty -= 1;
     if nx {
         ctx.reply().int(1)
     } else {
@@ -766,11 +768,13 @@ fn ttl_generic(ctx: &mut Ctx, args: Args, in_ms: bool, absolute: bool) {
     let v = match ctx.db().expire_of(key) {
         None => -1,
         Some(when) => {
-            let t = if absolute { when } else { (when - now).max(0) };
+            let t = if absolute { when } else { when.saturating_sub(now).max(0) };
             if in_ms {
                 t
             } else {
-                (t + 500) / 1000
+                // Rounded to the nearest second without overflowing near i64::MAX (Redis ends up doing this
+                // addition unsigned, as t is never negative here).
+                ((t as u64 + 500) / 1000) as i64
             }
         }
     };
@@ -1102,7 +1106,9 @@ mod tests {
         h.run(&["set", "a", "1", "ex", "100"]);
         assert_eq!(h.run(&["renamenx", "a", "a"]), ":0\r\n");
         assert_eq!(h.run(&["rename", "a", "a"]), "+OK\r\n");
+        let dirty = h.srv.dirty;
         assert_eq!(h.run(&["rename", "a", "b"]), "+OK\r\n");
+        assert_eq!(h.srv.dirty, dirty + 1);
         assert_eq!(h.run(&["ttl", "b"]), ":100\r\n");
         assert_eq!(h.run(&["exists", "a"]), ":0\r\n");
         h.run(&["set", "c", "3"]);
@@ -1187,6 +1193,9 @@ mod tests {
             "-ERR invalid expire time in 'pexpire' command\r\n"
         );
         assert_eq!(h.run(&["expireat", "a", "9223372036854775"]), ":1\r\n");
+        assert_eq!(h.run(&["pexpireat", "a", "9223372036854775807"]), ":1\r\n");
+        assert_eq!(h.run(&["expiretime", "a"]), ":9223372036854776\r\n");
+        assert_eq!(h.run(&["ttl", "a"]), format!(":{}\r\n", (i64::MAX - h.srv.now_ms + 500) / 1000));
         assert_eq!(h.run(&["persist", "a"]), ":1\r\n");
         assert_eq!(h.run(&["persist", "a"]), ":0\r\n");
         assert_eq!(h.run(&["expire", "a", "-1"]), ":1\r\n");

@@ -529,13 +529,9 @@ fn set_generic(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, ex
     store_string(ctx, key, val, flags & F_KEEPTTL != 0);
     ctx.key_modified(key);
     if expire.is_some() {
-        let db = ctx.db();
-        if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now {
-            // An absolute time already in the past: the key is gone at once.
-            db.remove(key);
-        } else {
-            db.set_expire(key, when_ms);
-        }
+        // As in Redis 7.0, an absolute time already in the past is stored like any other: the key is then
+        // expired lazily or by the active cycle.
+        ctx.db().set_expire(key, when_ms);
     }
     if flags & F_GET == 0 {
         if int_reply {
@@ -1171,9 +1167,11 @@ pub(crate) mod tests {
         assert_eq!(h.run(&["ttl", "k"]), ":100\r\n");
         assert_eq!(h.run(&["set", "k", "v3"]), "+OK\r\n");
         assert_eq!(h.run(&["ttl", "k"]), ":-1\r\n");
-        // An absolute time in the past deletes the key right away, GET still answers the old value.
+        // An absolute time in the past leaves a key that is already expired; GET still answers the old value.
         assert_eq!(h.run(&["set", "k", "v4", "exat", "1", "get"]), "$2\r\nv3\r\n");
+        assert_eq!(h.run(&["dbsize"]), ":1\r\n");
         assert_eq!(h.run(&["exists", "k"]), ":0\r\n");
+        assert_eq!(h.run(&["dbsize"]), ":0\r\n");
         assert_eq!(h.run(&["setnx", "n", "1"]), ":1\r\n");
         assert_eq!(h.run(&["setnx", "n", "2"]), ":0\r\n");
         assert_eq!(h.run(&["setex", "s", "50", "v"]), "+OK\r\n");
