@@ -324,12 +324,9 @@ fn jemalloc_size(n: usize) -> usize {
     n.div_ceil(spacing) * spacing
 }
 
-/// Bytes of a Redis sds string of `len` bytes: header (by length class), data and terminator, rounded to the
-/// allocator's size class. Keys shorter than 32 bytes use the 1-byte header.
-fn sds_size(len: usize, key: bool) -> usize {
-    let header = if key && len < 32 {
-        1
-    } else if len < 1 << 8 {
+/// Header bytes of an sds string able to hold `len` bytes (the 1-byte `sdshdr5` aside).
+fn sds_hdr(len: usize) -> usize {
+    if len < 1 << 8 {
         3
     } else if len < 1 << 16 {
         5
@@ -337,8 +334,59 @@ fn sds_size(len: usize, key: bool) -> usize {
         9
     } else {
         17
-    };
+    }
+}
+
+/// Bytes of a Redis sds string of `len` bytes: header (by length class), data and terminator, rounded to the
+/// allocator's size class. Keys shorter than 32 bytes use the 1-byte header.
+fn sds_size(len: usize, key: bool) -> usize {
+    let header = if key && len < 32 { 1 } else { sds_hdr(len) };
     jemalloc_size(header + len + 1)
+}
+
+/// The allocated length (`sdsalloc`) Redis would have for a raw string value we hold with `len` bytes in a buffer of
+/// capacity `cap`. Our buffers mirror Redis's growth (see [`sds_reserve`]), so `cap > len` is Redis's figure. A
+/// tight buffer is a fresh sds: `sdshdr5` under 32 bytes (no spare room), else the allocator's spare room, which
+/// SET trims away when it exceeds a tenth of the length.
+pub(crate) fn sds_alloc(len: usize, cap: usize) -> usize {
+    if cap > len || len < 32 {
+        return cap.max(len);
+    }
+    let hdr = sds_hdr(len);
+    let alloc = jemalloc_size(hdr + len + 1) - hdr - 1;
+    if alloc - len > len / 10 {
+        len
+    } else {
+        alloc
+    }
+}
+
+/// Makes room for `add` more bytes the way Redis's `sdsMakeRoomFor` does (double up to 1MB, then +1MB, rounded up
+/// to the allocator's size class), so that the buffer's capacity tracks what Redis would allocate.
+pub(crate) fn sds_reserve(buf: &mut Vec<u8>, add: usize) {
+    let len = buf.len();
+    let alloc = sds_alloc(len, buf.capacity());
+    let target = if alloc - len >= add {
+        alloc
+    } else {
+        let mut newlen = len + add;
+        if newlen < 1 << 20 {
+            newlen *= 2;
+        } else {
+            newlen += 1 << 20;
+        }
+        let hdr = sds_hdr(newlen);
+        let type_max = match hdr {
+            3 => 255,
+            5 => 65535,
+            9 => u32::MAX as usize,
+            _ => usize::MAX,
+        };
+        (jemalloc_size(hdr + newlen + 1) - hdr - 1).min(type_max)
+    };
+    if target > buf.capacity() {
+        buf.reserve_exact(target - len);
+    }
 }
 
 /// Size of a Redis object header (`robj`).
@@ -355,7 +403,10 @@ fn redis_memory_usage(e: &Entry) -> usize {
             if e.encoding() == Encoding::Embstr {
                 jemalloc_size(ROBJ_SIZE + 3 + len + 1)
             } else {
-                ROBJ_SIZE + sds_size(len, false)
+                let cap = e.raw_capacity().unwrap_or(len);
+                let alloc = sds_alloc(len, cap);
+                let hdr = if alloc == len && len < 32 { 1 } else { sds_hdr(alloc) };
+                ROBJ_SIZE + jemalloc_size(hdr + alloc + 1)
             }
         }
         None => e.memory_usage(),
@@ -661,6 +712,18 @@ mod tests {
         assert_eq!(h.run(&["memory", "usage", "n", "samples", "-1"]), "-ERR syntax error\r\n");
         assert_eq!(h.run(&["memory", "usage", "n", "samples"]), "-ERR syntax error\r\n");
         assert_eq!(h.run(&["memory", "foo"]), "-ERR unknown subcommand 'foo'. Try MEMORY HELP.\r\n");
+        // APPEND and SETRANGE grow like sds: the figures below are Redis 7.0's.
+        h.run(&["set", "a", "1"]);
+        h.run(&["append", "a", "23"]);
+        assert_eq!(h.run(&["memory", "usage", "a"]), ":64\r\n");
+        h.run(&["append", "a", "456789"]);
+        assert_eq!(h.run(&["memory", "usage", "a"]), ":64\r\n");
+        h.run(&["set", "b", "hello"]);
+        h.run(&["append", "b", "world"]);
+        assert_eq!(h.run(&["memory", "usage", "b"]), ":80\r\n");
+        h.run(&["append", "b", "x"]);
+        h.run(&["append", "b", "0123456789012345678901234567890123456789"]);
+        assert_eq!(h.run(&["memory", "usage", "b"]), ":160\r\n");
         assert_eq!(jemalloc_size(25), 32);
         assert_eq!(jemalloc_size(67), 80);
         assert_eq!(jemalloc_size(129), 160);

@@ -725,6 +725,7 @@ fn append(ctx: &mut Ctx, args: Args) {
                 return;
             }
             let Some(buf) = ctx.db().keys.get_mut(key).and_then(|e| e.raw_mut()) else { return };
+            super::server::sds_reserve(buf, val.len());
             buf.extend_from_slice(val);
             buf.len()
         }
@@ -930,6 +931,7 @@ fn setrange(ctx: &mut Ctx, args: Args) {
             let off = offset_u as usize;
             let Some(buf) = ctx.db().keys.get_mut(key).and_then(|e| e.raw_mut()) else { return };
             if buf.len() < off + val.len() {
+                super::server::sds_reserve(buf, off + val.len() - buf.len());
                 buf.resize(off + val.len(), 0);
             }
             buf[off..off + val.len()].copy_from_slice(val);
