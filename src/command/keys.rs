@@ -511,7 +511,12 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     if dst_exists {
         db.remove(dst);
     }
-    db.insert(old.clone_with_key(dst));
+    // RENAME keeps the value object: a raw string keeps its allocation.
+    let mut renamed = old.clone_with_key(dst);
+    if let Some(cap) = old.raw_capacity() {
+        super::server::set_raw_capacity(&mut renamed, cap);
+    }
+    db.insert(renamed);
     if let Some(when) = expire {
         db.set_expire(dst, when);
     }
@@ -875,6 +880,9 @@ fn copy(ctx: &mut Ctx, args: Args) {
     }
     let mut copy = copy;
     copy.set_lru(lru);
+    if let Some(len) = copy.raw_capacity().and_then(|_| copy.as_str()).map(|s| s.len()) {
+        super::server::set_raw_capacity(&mut copy, super::server::sds_new_alloc(len));
+    }
     target.insert(copy);
     if let Some(when) = expire {
         target.set_expire(dst, when);

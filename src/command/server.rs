@@ -361,6 +361,29 @@ pub(crate) fn sds_alloc(len: usize, cap: usize) -> usize {
     }
 }
 
+/// Gives a `raw` entry's buffer at least `cap` bytes of capacity, so a copied value keeps the sds allocation
+/// Redis would have for it.
+pub(crate) fn set_raw_capacity(e: &mut Entry, cap: usize) {
+    if e.raw_capacity().is_none() {
+        return;
+    }
+    if let Some(buf) = e.raw_mut() {
+        if cap > buf.capacity() {
+            let len = buf.len();
+            buf.reserve_exact(cap - len);
+        }
+    }
+}
+
+/// The allocation `sdsnewlen` gives a copy of a `len`-byte string (Redis's `dupStringObject` of a raw value).
+pub(crate) fn sds_new_alloc(len: usize) -> usize {
+    if len < 32 {
+        return len;
+    }
+    let hdr = sds_hdr(len);
+    jemalloc_size(hdr + len + 1) - hdr - 1
+}
+
 /// Makes room for `add` more bytes the way Redis's `sdsMakeRoomFor` does (double up to 1MB, then +1MB, rounded up
 /// to the allocator's size class), so that the buffer's capacity tracks what Redis would allocate.
 pub(crate) fn sds_reserve(buf: &mut Vec<u8>, add: usize) {

@@ -837,6 +837,8 @@ fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     let db = ctx.db();
     let mut e = Entry::new_embstr(key, &text);
     e.set_lru(lru);
+    // A long result is a fresh raw sds, untrimmed.
+    super::server::set_raw_capacity(&mut e, super::server::sds_new_alloc(text.len()));
     // The result replaces the value but keeps the TTL (dbOverwrite).
     db.insert_keep_ttl(e);
     ctx.key_modified(key);
