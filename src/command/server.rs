@@ -349,8 +349,12 @@ fn sds_size(len: usize, key: bool) -> usize {
 /// tight buffer is a fresh sds: `sdshdr5` under 32 bytes (no spare room), else the allocator's spare room, which
 /// SET trims away when it exceeds a tenth of the length.
 pub(crate) fn sds_alloc(len: usize, cap: usize) -> usize {
-    if cap > len || len < 32 {
+    if cap > len || (len < 32 && len > 0) {
         return cap.max(len);
+    }
+    if len == 0 {
+        // An empty sds never uses the 1-byte header: it gets the allocator's minimum, 4 usable bytes.
+        return jemalloc_size(3 + 1) - 3 - 1;
     }
     let hdr = sds_hdr(len);
     let alloc = jemalloc_size(hdr + len + 1) - hdr - 1;

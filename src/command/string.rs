@@ -918,6 +918,8 @@ fn setrange(ctx: &mut Ctx, args: Args) {
             let total = buf.len();
             let mut e = Entry::new_raw(key, buf);
             e.set_lru(fresh_lru(ctx.srv));
+            // A fresh, untrimmed sds in Redis.
+            super::server::set_raw_capacity(&mut e, super::server::sds_new_alloc(total));
             ctx.db().insert(e);
             ctx.key_modified(key);
             ctx.reply().int(total as i64);
