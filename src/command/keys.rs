@@ -624,11 +624,15 @@ fn scan(ctx: &mut Ctx, args: Args) {
     let mut next = cursor;
     {
         let db = &ctx.srv.dbs[ctx.client.db];
+        // Up to 10 * COUNT more buckets while the batch is short, as Redis bounds a step over a sparse table.
         let mut budget = count.saturating_mul(10);
         loop {
             next = db.keys.scan(next, |e| batch.push(e.key().to_vec()));
+            if next == 0 || budget == 0 {
+                break;
+            }
             budget -= 1;
-            if next == 0 || budget <= 0 || batch.len() as i64 >= count {
+            if batch.len() as i64 >= count {
                 break;
             }
         }

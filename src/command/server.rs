@@ -596,7 +596,9 @@ fn debug(ctx: &mut Ctx, args: Args) {
         );
     } else if is("sleep") && argc == 3 {
         let secs = strtod_prefix(args.get(2));
-        let us = (secs * 1_000_000.0) as i64;
+        let us_f = secs * 1_000_000.0;
+        // An out-of-range conversion yields i64::MIN on x86-64, so Redis does not sleep at all for those.
+        let us = if us_f.is_finite() && us_f.abs() < 9.2e18 { us_f as i64 } else { i64::MIN };
         if us > 0 {
             // Blocks the whole server on purpose: that is what DEBUG SLEEP is for.
             std::thread::sleep(std::time::Duration::from_micros(us as u64));
@@ -776,6 +778,7 @@ mod tests {
         assert_ne!(h.srv.replid, old);
         assert_eq!(h.run(&["debug", "sleep", "0"]), "+OK\r\n");
         assert_eq!(h.run(&["debug", "sleep", "abc"]), "+OK\r\n");
+        assert_eq!(h.run(&["debug", "sleep", "1e300"]), "+OK\r\n");
         assert_eq!(
             h.run(&["debug", "object"]),
             "-ERR unknown subcommand or wrong number of arguments for 'object'. Try DEBUG HELP.\r\n"
