@@ -1257,6 +1257,27 @@ mod tests {
     }
 
     #[test]
+    fn keyspace_stats_and_no_touch() {
+        let mut h = Harness::new();
+        h.run(&["set", "a", "1"]);
+        let (hits, misses) = (h.srv.stats.keyspace_hits, h.srv.stats.keyspace_misses);
+        h.run(&["get", "a"]);
+        h.run(&["get", "b"]);
+        h.run(&["exists", "a", "b"]);
+        h.run(&["del", "a", "b"]);
+        assert_eq!(h.srv.stats.keyspace_hits, hits + 2);
+        assert_eq!(h.srv.stats.keyspace_misses, misses + 2);
+        h.run(&["set", "k", "v"]);
+        h.srv.dbs[0].keys.get_mut(b"k".as_slice()).unwrap().set_lru(5);
+        assert_eq!(h.run(&["client", "no-touch", "on"]), "+OK\r\n");
+        h.run(&["get", "k"]);
+        assert_eq!(h.srv.dbs[0].keys.get(b"k".as_slice()).unwrap().lru(), 5);
+        assert_eq!(h.run(&["touch", "k"]), ":1\r\n");
+        assert_eq!(h.srv.dbs[0].keys.get(b"k".as_slice()).unwrap().lru(), h.srv.lru_clock);
+        assert!(h.client.has(crate::net::client::flags::NO_TOUCH));
+    }
+
+    #[test]
     fn object_subcommands() {
         let mut h = Harness::new();
         h.run(&["mset", "n", "100", "big", "10000", "s", "hello"]);
