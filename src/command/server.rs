@@ -155,7 +155,7 @@ static MEMORY_SUBCOMMANDS: &[Command] = &[
 
 /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`, the error commands give
 /// when a subcommand they parse themselves is unknown or has the wrong argument count.
-fn err_subcommand_syntax(r: &mut Reply, cmd: &str, sub: &[u8]) {
+pub(crate) fn err_subcommand_syntax(r: &mut Reply, cmd: &str, sub: &[u8]) {
     let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
     r.error(&format!(
         "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
