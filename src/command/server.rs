@@ -552,7 +552,8 @@ fn rdb_int_size(n: i64) -> usize {
     }
 }
 
-/// The RDB-serialized length of a string value (without LZF compression).
+/// The RDB-serialized length of a string value: integer forms, LZF-compressed form when that saves at least four
+/// bytes of a string over 20 bytes (RDB compression is on by default), or length-prefixed bytes.
 fn rdb_string_size(s: StrRef) -> usize {
     match s {
         StrRef::Int(n) => rdb_int_size(n),
@@ -562,9 +563,121 @@ fn rdb_string_size(s: StrRef) -> usize {
                     return rdb_int_size(n);
                 }
             }
+            if b.len() > 20 {
+                let packed = lzf_compressed_len(b, b.len() - 4);
+                if packed > 0 {
+                    return 1 + rdb_len_size(packed as u64) + rdb_len_size(b.len() as u64) + packed;
+                }
+            }
             rdb_len_size(b.len() as u64) + b.len()
         }
     }
+}
+
+/// The output length of liblzf's compressor (as built into Redis: 2^16-slot hash table, "very fast" mode) on
+/// `data`, or 0 when the output would not fit in `out_max` bytes. Only the length is computed: the walk over the
+/// input, the hash table updates and every size check follow the compressor step by step, so the figure is the
+/// one Redis gets.
+fn lzf_compressed_len(data: &[u8], out_max: usize) -> usize {
+    const HLOG: u32 = 16;
+    const MAX_LIT: usize = 32;
+    const MAX_OFF: usize = 1 << 13;
+    const MAX_REF: usize = (1 << 8) + (1 << 3);
+    let n = data.len();
+    if n == 0 || out_max == 0 || n < 3 {
+        return 0;
+    }
+    let idx = |h: u32| (((h >> (24 - HLOG)).wrapping_sub(h.wrapping_mul(5))) & ((1 << HLOG) - 1)) as usize;
+    let first = |i: usize| ((data[i] as u32) << 8) | data[i + 1] as u32;
+    let next = |h: u32, i: usize| (h << 8) | data[i + 2] as u32;
+    // Slot -> last position seen (+1; 0 = empty).
+    let mut table = vec![0u32; 1 << HLOG];
+    let mut op = 1usize; // output position; the first literal run's header byte is reserved
+    let mut lit = 0usize;
+    let mut ip = 0usize;
+    let mut h = first(0);
+    while ip < n - 2 {
+        h = next(h, ip);
+        let slot = idx(h);
+        let prev = table[slot];
+        table[slot] = ip as u32 + 1;
+        let candidate = (prev as usize)
+            .checked_sub(1)
+            .filter(|&r| ip - r - 1 < MAX_OFF && r > 0 && data[r..r + 3] == data[ip..ip + 3]);
+        if let Some(r) = candidate {
+            let mut len = 2usize;
+            let maxlen = (n - ip - len).min(MAX_REF);
+            if lit == 0 {
+                op -= 1;
+            }
+            if op + 3 + 1 >= out_max {
+                return 0;
+            }
+            // The compressor checks 16 bytes unconditionally when more than 16 may match, then byte by byte.
+            let mut stopped = false;
+            if maxlen > 16 {
+                for _ in 0..16 {
+                    len += 1;
+                    if data[r + len] != data[ip + len] {
+                        stopped = true;
+                        break;
+                    }
+                }
+            }
+            if !stopped {
+                loop {
+                    len += 1;
+                    if !(len < maxlen && data[r + len] == data[ip + len]) {
+                        break;
+                    }
+                }
+            }
+            len -= 2;
+            ip += 1;
+            op += if len < 7 { 2 } else { 3 };
+            lit = 0;
+            op += 1;
+            ip += len + 1;
+            if ip >= n - 2 {
+                break;
+            }
+            ip -= 2;
+            h = first(ip);
+            h = next(h, ip);
+            table[idx(h)] = ip as u32 + 1;
+            ip += 1;
+            h = next(h, ip);
+            table[idx(h)] = ip as u32 + 1;
+            ip += 1;
+        } else {
+            if op >= out_max {
+                return 0;
+            }
+            lit += 1;
+            op += 1;
+            ip += 1;
+            if lit == MAX_LIT {
+                lit = 0;
+                op += 1;
+            }
+        }
+    }
+    if op + 3 > out_max {
+        return 0;
+    }
+    while ip < n {
+        lit += 1;
+        op += 1;
+        ip += 1;
+        if lit == MAX_LIT {
+            lit = 0;
+            op += 1;
+        }
+    }
+    if lit == 0 {
+        op -= 1;
+    }
+    op
 }
 
 /// DEBUG SLEEP seconds | OBJECT key | SET-ACTIVE-EXPIRE 0|1 | CHANGE-REPL-ID | HELP
@@ -791,5 +904,21 @@ mod tests {
         assert_eq!(strtod_prefix(b"0.5s"), 0.5);
         assert_eq!(strtod_prefix(b"1e"), 1.0);
         assert_eq!(rdb_string_size(StrRef::Int(1_000_000)), 5);
+        // serializedlength figures from Redis 7.0 (LZF kicks in above 20 bytes when it saves 4 or more).
+        let lzf_cases: &[(&str, usize)] = &[
+            ("dacbfhdgibjdadgecgcbc", 22),
+            ("bbaaabaabbbabbaabaababaabbbbaa", 28),
+            ("xxxxxxxxxxxxxxxxxxxxx", 9),
+            ("xxxxxxxxxxxxxxxxxxxxxx", 11),
+            ("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 12),
+            ("hello world hello world hello ", 23),
+            ("hello world hello world hello world hello world he", 23),
+            ("aabbaabbaabbbaaabaaaababbbbbbabaaababbbbbbbabababaabbaabbababaab", 42),
+            ("abcdefghijklmnopqrstuvwxyz", 27),
+        ];
+        for &(v, want) in lzf_cases {
+            assert_eq!(rdb_string_size(StrRef::Bytes(v.as_bytes())), want, "{v}");
+        }
+        assert_eq!(rdb_string_size(StrRef::Bytes(&[b'a'; 100])), 13);
     }
 }
