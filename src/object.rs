@@ -625,6 +625,11 @@ impl Entry {
         self.raw_ref_mut()
     }
 
+    /// Capacity of a `raw` string's buffer (None for other encodings), for `MEMORY USAGE`.
+    pub fn raw_capacity(&self) -> Option<usize> {
+        self.raw_ref().map(|v| v.capacity())
+    }
+
     /// The 24-bit LRU/LFU field.
     #[inline]
     pub fn lru(&self) -> u32 {
