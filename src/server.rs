@@ -77,6 +77,78 @@ pub struct Server {
     exit_code: Option<i32>,
     /// Scratch vector for the pending-writes pass (swapped with `state.clients_pending_write`).
     writes_scratch: Vec<RawFd>,
+    commands: CommandTable,
+    /// Counters of consecutive calls of one command not yet added to `commandstats`: a run of pipelined GETs costs
+    /// one hash lookup instead of one per call. Flushed before any other command runs and before sleeping.
+    pending_stat: Option<PendingStat>,
+}
+
+struct PendingStat {
+    name: &'static str,
+    calls: u64,
+    usec: u64,
+    failed: u64,
+}
+
+/// The top-level command table as an open-addressing array with FNV-1a over the lowercased name: a lookup is one
+/// short hash and usually one comparison, with no allocation.
+pub struct CommandTable {
+    slots: Vec<Option<&'static Command>>,
+    mask: usize,
+}
+
+/// Longest command name the table can hold; longer names are unknown commands.
+const MAX_COMMAND_NAME: usize = 64;
+
+impl CommandTable {
+    pub fn new() -> CommandTable {
+        let cmds: Vec<&'static Command> = command::all_commands().collect();
+        let size = (cmds.len() * 4).next_power_of_two().max(16);
+        let mut t = CommandTable { slots: vec![None; size], mask: size - 1 };
+        for c in cmds {
+            let mut i = Self::hash(c.name.as_bytes()) & t.mask;
+            while t.slots[i].is_some() {
+                i = (i + 1) & t.mask;
+            }
+            t.slots[i] = Some(c);
+        }
+        t
+    }
+
+    #[inline]
+    fn hash(lower: &[u8]) -> usize {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in lower {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        h as usize
+    }
+
+    /// Finds a command by name, ignoring ASCII case.
+    #[inline]
+    pub fn lookup(&self, name: &[u8]) -> Option<&'static Command> {
+        if name.len() > MAX_COMMAND_NAME {
+            return None;
+        }
+        let mut buf = [0u8; MAX_COMMAND_NAME];
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        let mut i = Self::hash(lower) & self.mask;
+        loop {
+            match self.slots[i] {
+                None => return None,
+                Some(c) if c.name.as_bytes() == &*lower => return Some(c),
+                Some(_) => i = (i + 1) & self.mask,
+            }
+        }
+    }
+}
+
+impl Default for CommandTable {
+    fn default() -> Self {
+        CommandTable::new()
+    }
 }
 
 /// `parent|sub` names of subcommands, built once from the command table.
@@ -410,6 +482,8 @@ impl Server {
             pidfile,
             exit_code: None,
             writes_scratch: Vec::new(),
+            commands: CommandTable::new(),
+            pending_stat: None,
         })
     }
 
@@ -596,6 +670,8 @@ impl Server {
 
     /// Runs every complete command buffered by the client (Redis's `processInputBuffer`).
     fn process_input(&mut self, el: &mut EventLoop, c: &mut Client) {
+        // One clock reading per command: the end of one command is the start of the next in the same batch.
+        let mut clock_us = crate::util::now_us();
         loop {
             if c.state.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0 || self.exit_code.is_some() {
                 return;
@@ -616,7 +692,7 @@ impl Server {
                         state.conn.qbuf = qbuf;
                         state.conn.argv_mem = argv_mem;
                         state.conn.obl = state.reply.pending_len();
-                        self.dispatch(el, state, args);
+                        clock_us = self.dispatch(el, state, args, clock_us);
                     }
                     query.consume(consumed);
                 }
@@ -694,12 +770,12 @@ impl Server {
     }
 
     /// Looks the command up, checks it, runs it and does the bookkeeping (Redis's `processCommand` + `call`).
-    fn dispatch(&mut self, el: &mut EventLoop, c: &mut ClientState, args: Args) {
-        let start_us = crate::util::now_us();
+    /// `start_us` is the current wall clock; returns the clock after the command.
+    fn dispatch(&mut self, el: &mut EventLoop, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
         self.state.now_ms = start_us / 1000;
         c.last_interaction_ms = self.state.now_ms;
         c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP);
-        self.call_checked(c, args, start_us);
+        let end_us = self.call_checked(c, args, start_us);
         // CLIENT REPLY SKIP applies to exactly the next command.
         c.flags &= !flags::REPLY_SKIP;
         if c.has(flags::REPLY_SKIP_NEXT) {
@@ -709,13 +785,14 @@ impl Server {
         if !self.state.actions.is_empty() {
             self.apply_actions(el, c);
         }
+        end_us
     }
 
-    fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) {
-        let Some(mut cmd) = command::lookup(args.get(0)) else {
+    fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
+        let Some(mut cmd) = self.commands.lookup(args.get(0)) else {
             error_bytes(&mut c.reply, &unknown_command_message(args));
             self.count_errors(c);
-            return;
+            return start_us;
         };
         let mut full_name = cmd.name;
         if !cmd.subcommands.is_empty() && args.len() >= 2 {
@@ -733,30 +810,32 @@ impl Server {
                     msg.extend_from_slice(b" HELP.");
                     error_bytes(&mut c.reply, &msg);
                     self.count_errors(c);
-                    return;
+                    return start_us;
                 }
             }
         }
         if !cmd.arity_ok(args.len()) {
             c.reply.error(&format!("ERR wrong number of arguments for '{full_name}' command"));
             self.reject(c, full_name);
-            return;
+            return start_us;
         }
         if !c.authenticated && self.state.config.requirepass.is_some() && !cmd.has(flag::NO_AUTH) {
             c.reply.error("NOAUTH Authentication required.");
             self.reject(c, full_name);
-            return;
+            return start_us;
         }
-        let started = Instant::now();
+        // Handlers that might read commandstats (INFO, ...) must see everything counted so far.
+        if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name) || !cmd.has(flag::FAST)) {
+            self.flush_command_stats();
+        }
         (cmd.handler)(&mut Ctx { client: c, srv: &mut self.state }, args);
-        let duration_us = started.elapsed().as_micros() as u64;
+        let end_us = crate::util::now_us();
+        let duration_us = end_us.saturating_sub(start_us).max(0) as u64;
         let failed = self.count_errors(c) > 0;
-        let st = self.state.stats.commandstats.entry(full_name).or_default();
-        st.calls += 1;
-        st.usec += duration_us;
-        if failed {
-            st.failed_calls += 1;
-        }
+        let p = self.pending_stat.get_or_insert(PendingStat { name: full_name, calls: 0, usec: 0, failed: 0 });
+        p.calls += 1;
+        p.usec += duration_us;
+        p.failed += failed as u64;
         self.state.stats.total_commands_processed += 1;
         c.last_cmd = full_name;
         let threshold = self.state.config.slowlog_log_slower_than;
@@ -765,6 +844,17 @@ impl Server {
         }
         if !self.state.monitors.is_empty() && !cmd.has(flag::SKIP_MONITOR | flag::ADMIN) {
             self.feed_monitors(c, args);
+        }
+        end_us
+    }
+
+    /// Moves the batched counters of the last command into `commandstats`.
+    fn flush_command_stats(&mut self) {
+        if let Some(p) = self.pending_stat.take() {
+            let st = self.state.stats.commandstats.entry(p.name).or_default();
+            st.calls += p.calls;
+            st.usec += p.usec;
+            st.failed_calls += p.failed;
         }
     }
 
@@ -1058,6 +1148,7 @@ impl EventHandler for Server {
     }
 
     fn before_sleep(&mut self, el: &mut EventLoop) {
+        self.flush_command_stats();
         if self.check_shutdown_signal(el) {
             return;
         }
@@ -1088,6 +1179,19 @@ mod tests {
         // %s stops at NUL.
         let a = OwnedArgs::from_slices(&[&b"fo\0o"[..], &b"a\0b"[..]]);
         assert_eq!(unknown_command_message(a.args()), b"ERR unknown command 'fo', with args beginning with: 'a' ");
+    }
+
+    #[test]
+    fn command_table_finds_every_command_ignoring_case() {
+        let t = CommandTable::new();
+        for c in command::all_commands() {
+            let upper = c.name.to_ascii_uppercase();
+            assert!(std::ptr::eq(t.lookup(upper.as_bytes()).unwrap(), c));
+            assert!(std::ptr::eq(t.lookup(c.name.as_bytes()).unwrap(), c));
+        }
+        assert!(t.lookup(b"no-such-command").is_none());
+        assert!(t.lookup(b"").is_none());
+        assert!(t.lookup(&[b'g'; 1000]).is_none());
     }
 
     #[test]
