@@ -1,23 +1,51 @@
 //! One logical database: the keyspace dict plus the table of TTLs, with lazy expiry on lookup.
 //!
+//! ```text
+//!   keys:    Dict<Entry>        "a" -> [hdr|flags: has_expire=1|"a"|value]      "b" -> [hdr|flags: 0|"b"|value]
+//!   expires: Dict<ExpireEntry>  "a" -> [when_ms|"a"]          (only keys with a TTL; own copy of the key)
+//! ```
+//!
 //! Invariants: a key has an entry in `expires` exactly when its `Entry::has_expire()` is true; `expires` never
-//! holds a key missing from `keys`.
+//! holds a key missing from `keys`. Keys without a TTL (the common case) cost one probe per lookup: the flag in the
+//! entry says whether the expires table needs to be consulted at all.
+//!
+//! Tested by the unit and property tests at the end of this file (invariant above checked after random
+//! operation sequences against a model with TTLs and a moving clock).
 
 use crate::dict::{Dict, DictEntry};
-use crate::object::Entry;
+use crate::object::{Entry, KeyWord};
 use crate::util::Rng;
 
-/// A key's absolute expire time, in milliseconds since the epoch.
+/// A key's absolute expire time, in milliseconds since the epoch: one packed slab chunk (the time, then a copy
+/// of the key), so an expires-table slot is 8 bytes.
 #[derive(Debug)]
-pub struct ExpireEntry {
-    key: Box<[u8]>,
-    pub when_ms: i64,
+pub struct ExpireEntry(KeyWord);
+
+impl ExpireEntry {
+    pub fn new(key: &[u8], when_ms: i64) -> ExpireEntry {
+        ExpireEntry(KeyWord::new(key, when_ms as u64))
+    }
+
+    #[inline]
+    pub fn when_ms(&self) -> i64 {
+        self.0.word() as i64
+    }
+
+    #[inline]
+    pub fn set_when_ms(&mut self, when_ms: i64) {
+        self.0.set_word(when_ms as u64)
+    }
+
+    /// Bytes of the record.
+    pub fn memory_usage(&self) -> usize {
+        self.0.memory_usage()
+    }
 }
 
 impl DictEntry for ExpireEntry {
     #[inline]
     fn key(&self) -> &[u8] {
-        &self.key
+        self.0.key()
     }
 }
 
@@ -25,7 +53,8 @@ pub struct Db {
     pub id: usize,
     pub keys: Dict<Entry>,
     pub expires: Dict<ExpireEntry>,
-    /// Keys deleted because their TTL passed (lazily or by the active cycle).
+    /// Keys deleted because their TTL passed, lazily or by the active cycle (`INFO stats` `expired_keys` is the sum
+    /// over databases, see [`crate::expire::expired_keys_total`]).
     pub expired_keys: u64,
     /// Running average TTL of sampled keys, for `INFO keyspace` (`avg_ttl`).
     pub avg_ttl_ms: i64,
@@ -56,13 +85,13 @@ impl Db {
 
     /// The key's expire time, if it has one.
     pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
-        self.expires.get(key).map(|e| e.when_ms)
+        self.expires.get(key).map(|e| e.when_ms())
     }
 
     /// Deletes `key` if its TTL has passed. Returns true when it did.
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
         match self.expires.get(key) {
-            Some(e) if e.when_ms <= now_ms => {
+            Some(e) if e.when_ms() <= now_ms => {
                 self.remove(key);
                 self.expired_keys += 1;
                 true
@@ -71,14 +100,28 @@ impl Db {
         }
     }
 
-    /// Looks a key up, deleting it first when its TTL has passed.
+    /// Looks a key up, deleting it first when its TTL has passed. One probe of `keys` (plus one of `expires` only
+    /// when the entry has a TTL).
     #[inline]
     pub fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        let e = self.keys.get_mut(key)?;
-        if e.has_expire() && self.expire_if_needed(key, now_ms) {
+        let p = self.keys.find(key)?;
+        if self.keys.at(p)?.has_expire() && self.expires.get(key).is_some_and(|x| x.when_ms() <= now_ms) {
+            self.keys.remove_at(p);
+            self.expires.remove(key);
+            self.expired_keys += 1;
             return None;
         }
-        self.keys.get_mut(key)
+        self.keys.at_mut(p)
+    }
+
+    /// Looks a key up without expiring or rehashing (read-only callers such as `SCAN`'s filters, `DEBUG`).
+    /// Expired-but-not-yet-deleted keys are hidden.
+    pub fn peek(&self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        let e = self.keys.get(key)?;
+        if e.has_expire() && self.expires.get(key).is_some_and(|x| x.when_ms() <= now_ms) {
+            return None;
+        }
+        Some(e)
     }
 
     /// Whether a live key exists (expiring it if due).
@@ -118,11 +161,12 @@ impl Db {
     /// Sets an absolute expire time on an existing key. Returns false when the key does not exist.
     pub fn set_expire(&mut self, key: &[u8], when_ms: i64) -> bool {
         let Some(e) = self.keys.get_mut(key) else { return false };
+        let had = e.has_expire();
         e.set_has_expire(true);
         match self.expires.get_mut(key) {
-            Some(x) => x.when_ms = when_ms,
-            None => {
-                self.expires.insert(ExpireEntry { key: key.into(), when_ms });
+            Some(x) if had => x.set_when_ms(when_ms),
+            _ => {
+                self.expires.insert(ExpireEntry::new(key, when_ms));
             }
         }
         true
@@ -148,14 +192,247 @@ impl Db {
         self.avg_ttl_ms = 0;
     }
 
-    /// A random live key, skipping (and deleting) expired ones a bounded number of times.
+    /// A random live key, skipping (and deleting) expired ones a bounded number of times, like Redis's
+    /// `dbRandomKey` (which gives up on a database where every key is expired and returns one anyway).
     pub fn random_key(&mut self, rng: &mut Rng, now_ms: i64) -> Option<Vec<u8>> {
         for _ in 0..100 {
-            let key = self.keys.random(rng)?.key().to_vec();
-            if !self.expire_if_needed(&key, now_ms) {
+            let e = self.keys.random(rng)?;
+            let key = e.key().to_vec();
+            if !e.has_expire() || !self.expire_if_needed(&key, now_ms) {
                 return Some(key);
             }
         }
         self.keys.random(rng).map(|e| e.key().to_vec())
+    }
+
+    /// One SCAN step over the keyspace (see [`Dict::scan`]): calls `f` for each entry of the visited bucket,
+    /// expired-but-undeleted ones included (the caller filters with [`Db::is_expired`] as Redis does), and
+    /// returns the next cursor (0 at the end).
+    pub fn scan<F: FnMut(&Entry)>(&self, cursor: u64, f: F) -> u64 {
+        self.keys.scan(cursor, f)
+    }
+
+    /// Whether `key`'s TTL has passed (it still being in the keyspace until someone expires it).
+    pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
+        self.expires.get(key).is_some_and(|x| x.when_ms() <= now_ms)
+    }
+
+    /// Cron work for this database: shrink/grow tables that need it (unless a child process shares our memory)
+    /// and spend up to `budget_us` on incremental rehashing (Redis's `databasesCron` with `activerehashing`).
+    /// Returns true when rehash work was done.
+    pub fn cron(&mut self, resize_allowed: bool, budget_us: u64) -> bool {
+        self.keys.set_resize_allowed(resize_allowed);
+        self.expires.set_resize_allowed(resize_allowed);
+        if resize_allowed {
+            self.keys.resize_if_needed();
+            self.expires.resize_if_needed();
+        }
+        let mut worked = false;
+        if self.keys.is_rehashing() {
+            self.keys.rehash_for_us(budget_us);
+            worked = true;
+        } else if self.expires.is_rehashing() {
+            self.expires.rehash_for_us(budget_us);
+            worked = true;
+        }
+        worked
+    }
+
+    /// Approximate bytes used by the database's tables and entries (for `INFO memory`-style reporting).
+    pub fn memory_usage(&self) -> usize {
+        self.keys.table_bytes()
+            + self.expires.table_bytes()
+            + self.keys.iter().map(|e| e.memory_usage()).sum::<usize>()
+            + self.expires.iter().map(|e| e.memory_usage()).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::StrRef;
+    use crate::util::Rng;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn check(db: &Db) {
+        for e in db.keys.iter() {
+            assert_eq!(e.has_expire(), db.expires.get(e.key()).is_some(), "flag/table mismatch");
+        }
+        for x in db.expires.iter() {
+            assert!(db.keys.get(x.key()).is_some(), "TTL for a missing key");
+        }
+    }
+
+    #[test]
+    fn ttl_lifecycle() {
+        let mut db = Db::new(0);
+        db.insert(Entry::new_string(b"a", b"1"));
+        assert!(db.set_expire(b"a", 1000));
+        assert!(!db.set_expire(b"missing", 1000));
+        assert_eq!(db.expire_of(b"a"), Some(1000));
+        assert!(db.set_expire(b"a", 2000));
+        assert_eq!(db.expires_len(), 1);
+        assert_eq!(db.expire_of(b"a"), Some(2000));
+        assert!(db.lookup(b"a", 1999).is_some());
+        assert!(db.peek(b"a", 2000).is_none());
+        assert!(db.is_expired(b"a", 2000));
+        assert!(db.lookup(b"a", 2000).is_none());
+        assert_eq!(db.expired_keys, 1);
+        assert!(db.is_empty());
+        assert_eq!(db.expires_len(), 0);
+        check(&db);
+    }
+
+    #[test]
+    fn overwrite_drops_or_keeps_ttl() {
+        let mut db = Db::new(0);
+        db.insert(Entry::new_string(b"a", b"1"));
+        db.set_expire(b"a", 5000);
+        db.insert_keep_ttl(Entry::new_string(b"a", b"2"));
+        assert_eq!(db.expire_of(b"a"), Some(5000));
+        check(&db);
+        db.insert(Entry::new_string(b"a", b"3"));
+        assert_eq!(db.expire_of(b"a"), None);
+        check(&db);
+        db.set_expire(b"a", 5000);
+        assert!(db.persist(b"a"));
+        assert!(!db.persist(b"a"));
+        check(&db);
+        let got = db.lookup(b"a", 0).and_then(|e| e.as_str()).map(|s| s.to_vec());
+        assert_eq!(got, Some(b"3".to_vec()));
+    }
+
+    #[test]
+    fn random_key_skips_expired() {
+        let mut db = Db::new(0);
+        for i in 0..50 {
+            let k = format!("dead{i}");
+            db.insert(Entry::new_string(k.as_bytes(), b"x"));
+            db.set_expire(k.as_bytes(), 10);
+        }
+        db.insert(Entry::new_string(b"alive", b"x"));
+        let mut rng = Rng::new(1);
+        assert_eq!(db.random_key(&mut rng, 100), Some(b"alive".to_vec()));
+        assert!(db.len() < 51);
+        check(&db);
+    }
+
+    #[test]
+    fn lookup_mutation_sticks() {
+        let mut db = Db::new(0);
+        db.insert(Entry::new_int(b"n", 1));
+        db.lookup(b"n", 0).unwrap().set_int(2);
+        assert_eq!(db.lookup(b"n", 0).unwrap().as_str(), Some(StrRef::Int(2)));
+        db.lookup(b"n", 0).unwrap().set_string(&[b'z'; 200]);
+        assert_eq!(db.lookup(b"n", 0).unwrap().as_str().unwrap().len(), 200);
+    }
+
+    #[test]
+    fn cron_shrinks_after_mass_delete() {
+        let mut db = Db::new(0);
+        for i in 0..2000 {
+            db.insert(Entry::new_string(format!("k{i}").as_bytes(), b"v"));
+        }
+        let before = db.keys.table_bytes();
+        for i in 0..1990 {
+            db.remove(format!("k{i}").as_bytes());
+        }
+        while db.cron(true, 1000) {}
+        assert!(db.keys.table_bytes() < before / 16);
+        assert_eq!(db.len(), 10);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Set(u8, u8),
+        SetKeepTtl(u8, u8),
+        Expire(u8, i64),
+        Persist(u8),
+        Del(u8),
+        Get(u8),
+        Tick(i64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let k = 0u8..40;
+        prop_oneof![
+            (k.clone(), any::<u8>()).prop_map(|(k, v)| Op::Set(k, v)),
+            (k.clone(), any::<u8>()).prop_map(|(k, v)| Op::SetKeepTtl(k, v)),
+            (k.clone(), 0i64..100).prop_map(|(k, t)| Op::Expire(k, t)),
+            k.clone().prop_map(Op::Persist),
+            k.clone().prop_map(Op::Del),
+            k.prop_map(Op::Get),
+            (0i64..20).prop_map(Op::Tick),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn db_matches_model(ops in proptest::collection::vec(op(), 1..300)) {
+            let mut db = Db::new(0);
+            // key -> (value, expire time)
+            let mut m: BTreeMap<Vec<u8>, (Vec<u8>, Option<i64>)> = BTreeMap::new();
+            let mut now = 0i64;
+            for o in ops {
+                // The model expires lazily too: drop keys whose time has passed before each operation's key use.
+                let live = |m: &mut BTreeMap<Vec<u8>, (Vec<u8>, Option<i64>)>, k: &[u8], now: i64| {
+                    if let Some((_, Some(t))) = m.get(k) {
+                        if *t <= now {
+                            m.remove(k);
+                        }
+                    }
+                };
+                match o {
+                    Op::Set(k, v) => {
+                        let k = vec![b'k', k];
+                        db.insert(Entry::new_string(&k, &[v]));
+                        m.insert(k, (vec![v], None));
+                    }
+                    Op::SetKeepTtl(k, v) => {
+                        let k = vec![b'k', k];
+                        live(&mut m, &k, now);
+                        db.expire_if_needed(&k, now);
+                        db.insert_keep_ttl(Entry::new_string(&k, &[v]));
+                        let ttl = m.get(&k).and_then(|x| x.1);
+                        m.insert(k, (vec![v], ttl));
+                    }
+                    Op::Expire(k, t) => {
+                        let k = vec![b'k', k];
+                        live(&mut m, &k, now);
+                        db.expire_if_needed(&k, now);
+                        let ok = db.set_expire(&k, now + t);
+                        prop_assert_eq!(ok, m.contains_key(&k));
+                        if let Some(x) = m.get_mut(&k) { x.1 = Some(now + t); }
+                    }
+                    Op::Persist(k) => {
+                        let k = vec![b'k', k];
+                        live(&mut m, &k, now);
+                        db.expire_if_needed(&k, now);
+                        let had = m.get_mut(&k).map(|x| x.1.take().is_some()).unwrap_or(false);
+                        prop_assert_eq!(db.persist(&k), had);
+                    }
+                    Op::Del(k) => {
+                        let k = vec![b'k', k];
+                        live(&mut m, &k, now);
+                        db.expire_if_needed(&k, now);
+                        prop_assert_eq!(db.remove(&k).is_some(), m.remove(&k).is_some());
+                    }
+                    Op::Get(k) => {
+                        let k = vec![b'k', k];
+                        live(&mut m, &k, now);
+                        let got = db.lookup(&k, now).map(|e| e.as_str().unwrap().to_vec());
+                        prop_assert_eq!(got, m.get(&k).map(|x| x.0.clone()));
+                    }
+                    Op::Tick(d) => now += d,
+                }
+                check(&db);
+            }
+            for (k, (v, t)) in &m {
+                if t.is_some_and(|t| t <= now) { continue; }
+                prop_assert_eq!(db.expire_of(k), *t);
+                prop_assert_eq!(db.peek(k, now).map(|e| e.as_str().unwrap().to_vec()), Some(v.clone()));
+            }
+        }
     }
 }

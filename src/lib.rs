@@ -8,6 +8,7 @@
 //! - [`dict`]: the open-addressing hash table with incremental rehashing behind the keyspace.
 //! - [`object`]: keyspace entries with their compact header (type, encoding, 24-bit LRU/LFU).
 //! - [`db`]: one database: keys, TTLs, lazy expiry.
+//! - [`expire`]: active expiry and the per-database cron (resize, incremental rehash).
 //! - [`state`]: server-wide state that handlers can reach (databases, config, stats, clock).
 //! - [`command`]: the command table and one file per command family.
 //! - [`sys`]: raw system calls: the epoll/kqueue poller, sockets, processes.
@@ -19,6 +20,7 @@ pub mod command;
 pub mod config;
 pub mod db;
 pub mod dict;
+pub mod expire;
 pub mod event_loop;
 pub mod log;
 pub mod net;

@@ -10,10 +10,14 @@
 //! +--------+--------+--------------------------------------+
 //! ```
 //!
-//! NOTE: this is the reference implementation of the entry API (a boxed struct). The dict/object work replaces the
-//! internals with a packed single allocation; the public API below is the contract the rest of the code uses.
+//! An [`Entry`] is a thin pointer to one packed slab allocation holding header, flags, key and (for small strings)
+//! the value itself; see its documentation for the byte layout. Tested by the unit and property tests at the end
+//! of this file (against a model of the value; reallocation on set_string/set_int/raw_mut; drop accounting).
 
+use crate::dict::slab;
 use crate::util::{itoa_buf, parse_i64};
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 
 /// Redis object types, numbered as Redis numbers them (`OBJ_STRING` ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,7 +141,7 @@ impl<'a> StrRef<'a> {
 
 /// Values of the collection types. Lists, hashes, sets and sorted sets arrive with their own issue; strings are
 /// stored inside [`Entry`] itself.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Value {}
 
 impl Value {
@@ -149,101 +153,391 @@ impl Value {
     }
 }
 
-#[derive(Debug)]
-enum Payload {
-    Int(i64),
-    Str(Vec<u8>),
-    Other(Box<Value>),
-}
-
-/// One key and its value, owned by the keyspace dict.
-#[derive(Debug)]
+/// One key and its value, owned by the keyspace dict: a thin pointer to ONE packed allocation from the slab
+/// allocator ([`crate::dict::slab`]), so a dict slot is 8 bytes and a small string key costs one small chunk.
+///
+/// ```text
+///  offset 0        4       5                      (8-aligned for raw/value)
+///  +---------------+-------+----------+-----------+--------------------------------------------+
+///  | header u32    | flags | klen     | key bytes | payload, by kind (flags bits 1-2):          |
+///  | type|enc|lru  |       | (varint) |           |  int:    zigzag varint                      |
+///  +---------------+-------+----------+-----------+  embstr: varint length + bytes              |
+///   flags bit 0 = has_expire                        |  raw:    [pad] Vec<u8> (24 bytes, inline)   |
+///                                                   |  value:  [pad] Box<Value> (8 bytes)         |
+///                                                   +--------------------------------------------+
+/// ```
+///
+/// The allocation's size is always recomputable from its contents, so it is not stored. Invariants: the bytes
+/// were written by [`Entry::build`] and describe themselves consistently; a raw payload is a valid `Vec<u8>` and a
+/// value payload a valid `Box<Value>`, both owned by the entry and dropped with it.
 pub struct Entry {
-    inner: Box<Inner>,
+    ptr: NonNull<u8>,
+    // Owns (through the packed bytes) a Vec<u8> or a Box<Value>: Send/Sync exactly when those are.
+    _owns: PhantomData<(Vec<u8>, Box<Value>)>,
 }
 
-#[derive(Debug)]
-struct Inner {
-    header: u32,
-    has_expire: bool,
-    key: Box<[u8]>,
-    payload: Payload,
-}
+const FLAG_EXPIRE: u8 = 1;
+const KIND_SHIFT: u8 = 1;
+const KIND_INT: u8 = 0;
+const KIND_EMB: u8 = 1;
+const KIND_RAW: u8 = 2;
+const KIND_VAL: u8 = 3;
+const KEY_LEN_OFF: usize = 5;
 
 const TYPE_SHIFT: u32 = 28;
 const ENC_SHIFT: u32 = 24;
 pub const LRU_BITS: u32 = 24;
 pub const LRU_MASK: u32 = (1 << LRU_BITS) - 1;
 
+/// Integers that Redis shares instead of allocating (`OBJ_SHARED_INTEGERS`); `OBJECT REFCOUNT` reports them as
+/// `i32::MAX` when no maxmemory policy forbids sharing.
+pub const SHARED_INTEGERS: i64 = 10000;
+
 fn header(t: ObjType, e: Encoding, lru: u32) -> u32 {
     ((t as u32) << TYPE_SHIFT) | ((e as u32) << ENC_SHIFT) | (lru & LRU_MASK)
 }
 
+/// A payload on its way into an entry.
+enum Payload<'a> {
+    Int(i64),
+    Emb(&'a [u8]),
+    Raw(Vec<u8>),
+    Val(Box<Value>),
+}
+
+impl Payload<'_> {
+    fn kind(&self) -> u8 {
+        match self {
+            Payload::Int(_) => KIND_INT,
+            Payload::Emb(_) => KIND_EMB,
+            Payload::Raw(_) => KIND_RAW,
+            Payload::Val(_) => KIND_VAL,
+        }
+    }
+
+    /// Bytes the payload takes when it starts at offset `off`.
+    fn end(&self, off: usize) -> usize {
+        match self {
+            Payload::Int(n) => off + varint_len(zigzag(*n)),
+            Payload::Emb(b) => off + varint_len(b.len() as u64) + b.len(),
+            Payload::Raw(_) => align8(off) + std::mem::size_of::<Vec<u8>>(),
+            Payload::Val(_) => align8(off) + std::mem::size_of::<Box<Value>>(),
+        }
+    }
+}
+
+#[inline]
+fn align8(n: usize) -> usize {
+    (n + 7) & !7
+}
+
+#[inline]
+fn zigzag(n: i64) -> u64 {
+    ((n << 1) ^ (n >> 63)) as u64
+}
+
+#[inline]
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+#[inline]
+fn varint_len(mut v: u64) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+/// Writes `v` as LEB128 at `p`; returns the bytes written.
+///
+/// # Safety
+/// `p` must be valid for `varint_len(v)` bytes of writes.
+#[inline]
+unsafe fn write_varint(p: *mut u8, mut v: u64) -> usize {
+    let mut i = 0;
+    while v >= 0x80 {
+        // SAFETY: i < varint_len(v), within the caller's guarantee.
+        unsafe { p.add(i).write((v as u8) | 0x80) };
+        v >>= 7;
+        i += 1;
+    }
+    // SAFETY: as above (last byte).
+    unsafe { p.add(i).write(v as u8) };
+    i + 1
+}
+
+/// Reads a LEB128 value at `p`; returns it and its length.
+///
+/// # Safety
+/// `p` must point at a varint written by [`write_varint`] inside a live allocation.
+#[inline(always)]
+unsafe fn read_varint(p: *const u8) -> (u64, usize) {
+    // SAFETY: the first byte exists (caller).
+    let b = unsafe { p.read() };
+    if b < 0x80 {
+        return (b as u64, 1);
+    }
+    let mut v = (b & 0x7f) as u64;
+    let mut shift = 7;
+    let mut i = 1;
+    loop {
+        // SAFETY: the previous byte had its continuation bit set, so this byte is part of the varint.
+        let b = unsafe { p.add(i).read() };
+        v |= ((b & 0x7f) as u64) << shift;
+        i += 1;
+        if b < 0x80 || shift >= 63 {
+            return (v, i);
+        }
+        shift += 7;
+    }
+}
+
 /// Chooses Redis's encoding for a new string value (`tryObjectEncoding` + `createStringObject`).
-fn string_payload(val: &[u8]) -> (Encoding, Payload) {
+fn string_payload(val: &[u8]) -> (Encoding, Payload<'_>) {
     if val.len() <= 20 {
         if let Some(n) = parse_i64(val) {
             return (Encoding::Int, Payload::Int(n));
         }
     }
     if val.len() <= EMBSTR_SIZE_LIMIT {
-        (Encoding::Embstr, Payload::Str(val.to_vec()))
+        (Encoding::Embstr, Payload::Emb(val))
     } else {
-        (Encoding::Raw, Payload::Str(val.to_vec()))
+        (Encoding::Raw, Payload::Raw(val.to_vec()))
     }
 }
 
 impl Entry {
-    fn build(key: &[u8], enc: Encoding, t: ObjType, payload: Payload) -> Entry {
-        Entry { inner: Box::new(Inner { header: header(t, enc, 0), has_expire: false, key: key.into(), payload }) }
+    /// Allocates and writes a packed entry.
+    fn build(hdr: u32, has_expire: bool, key: &[u8], payload: Payload<'_>) -> Entry {
+        let kind = payload.kind();
+        let key_off = KEY_LEN_OFF + varint_len(key.len() as u64);
+        let payload_off = key_off + key.len();
+        let size = payload.end(payload_off);
+        let ptr = slab::alloc(size);
+        let p = ptr.as_ptr();
+        // SAFETY: `p` is a fresh 8-aligned allocation of `size` bytes, and `size` was computed from exactly the
+        // fields written below (header at 0, flags at 4, varint + key, payload at its offset), so every write is
+        // in bounds; the raw/value payloads are written at 8-aligned offsets.
+        unsafe {
+            p.cast::<u32>().write(hdr);
+            p.add(4).write((kind << KIND_SHIFT) | has_expire as u8);
+            write_varint(p.add(KEY_LEN_OFF), key.len() as u64);
+            std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(key_off), key.len());
+            match payload {
+                Payload::Int(n) => {
+                    write_varint(p.add(payload_off), zigzag(n));
+                }
+                Payload::Emb(b) => {
+                    let n = write_varint(p.add(payload_off), b.len() as u64);
+                    std::ptr::copy_nonoverlapping(b.as_ptr(), p.add(payload_off + n), b.len());
+                }
+                Payload::Raw(v) => p.add(align8(payload_off)).cast::<Vec<u8>>().write(v),
+                Payload::Val(v) => p.add(align8(payload_off)).cast::<Box<Value>>().write(v),
+            }
+        }
+        Entry { ptr, _owns: PhantomData }
+    }
+
+    #[inline(always)]
+    fn hdr(&self) -> u32 {
+        // SAFETY: every entry starts with its u32 header at an 8-aligned address (see `build`).
+        unsafe { self.ptr.as_ptr().cast::<u32>().read() }
+    }
+
+    #[inline(always)]
+    fn set_hdr(&mut self, h: u32) {
+        // SAFETY: as in `hdr`; `&mut self` gives exclusive access to the allocation.
+        unsafe { self.ptr.as_ptr().cast::<u32>().write(h) }
+    }
+
+    #[inline(always)]
+    fn flags(&self) -> u8 {
+        // SAFETY: byte 4 is the flags byte of every entry.
+        unsafe { self.ptr.as_ptr().add(4).read() }
+    }
+
+    #[inline(always)]
+    fn kind(&self) -> u8 {
+        self.flags() >> KIND_SHIFT
+    }
+
+    /// (key offset, key length).
+    #[inline(always)]
+    fn key_span(&self) -> (usize, usize) {
+        // SAFETY: the key-length varint always starts at KEY_LEN_OFF.
+        let (len, n) = unsafe { read_varint(self.ptr.as_ptr().add(KEY_LEN_OFF)) };
+        (KEY_LEN_OFF + n, len as usize)
+    }
+
+    /// Offset where the payload starts (aligned for raw/value kinds).
+    #[inline(always)]
+    fn payload_off(&self) -> usize {
+        let (off, len) = self.key_span();
+        match self.kind() {
+            KIND_RAW | KIND_VAL => align8(off + len),
+            _ => off + len,
+        }
+    }
+
+    /// The allocation's size, recomputed from its contents.
+    fn alloc_size(&self) -> usize {
+        let off = self.payload_off();
+        let p = self.ptr.as_ptr();
+        match self.kind() {
+            KIND_INT => {
+                // SAFETY: an int payload is one varint at `off`.
+                let (_, n) = unsafe { read_varint(p.add(off)) };
+                off + n
+            }
+            KIND_EMB => {
+                // SAFETY: an embstr payload is a length varint at `off` followed by that many bytes.
+                let (len, n) = unsafe { read_varint(p.add(off)) };
+                off + n + len as usize
+            }
+            KIND_RAW => off + std::mem::size_of::<Vec<u8>>(),
+            _ => off + std::mem::size_of::<Box<Value>>(),
+        }
+    }
+
+    #[inline]
+    fn raw_ref(&self) -> Option<&Vec<u8>> {
+        if self.kind() != KIND_RAW {
+            return None;
+        }
+        // SAFETY: kind RAW means a valid, initialized Vec<u8> lives at the 8-aligned payload offset, owned by
+        // this entry; the borrow is tied to `&self`.
+        Some(unsafe { &*self.ptr.as_ptr().add(self.payload_off()).cast::<Vec<u8>>() })
+    }
+
+    #[inline]
+    fn raw_ref_mut(&mut self) -> Option<&mut Vec<u8>> {
+        if self.kind() != KIND_RAW {
+            return None;
+        }
+        // SAFETY: as in `raw_ref`, with exclusive access through `&mut self`.
+        Some(unsafe { &mut *self.ptr.as_ptr().add(self.payload_off()).cast::<Vec<u8>>() })
+    }
+
+    #[inline]
+    fn val_ref(&self) -> Option<&Value> {
+        if self.kind() != KIND_VAL {
+            return None;
+        }
+        // SAFETY: kind VAL means a valid Box<Value> lives at the 8-aligned payload offset, owned by this entry.
+        Some(unsafe { &**self.ptr.as_ptr().add(self.payload_off()).cast::<Box<Value>>() })
+    }
+
+    #[inline]
+    fn val_mut(&mut self) -> Option<&mut Value> {
+        if self.kind() != KIND_VAL {
+            return None;
+        }
+        // SAFETY: as in `val_ref`, with exclusive access through `&mut self`.
+        Some(unsafe { &mut **self.ptr.as_ptr().add(self.payload_off()).cast::<Box<Value>>() })
+    }
+
+    /// Replaces the payload: rewritten in place when the new inline payload fits the same chunk, otherwise the
+    /// entry is reallocated (the pointer inside the dict slot that `self` borrows is updated).
+    fn replace_payload(&mut self, t: ObjType, enc: Encoding, payload: Payload<'_>) {
+        let hdr = header(t, enc, self.hdr() & LRU_MASK);
+        let old_kind = self.kind();
+        if matches!(old_kind, KIND_INT | KIND_EMB) && matches!(payload, Payload::Int(_) | Payload::Emb(_)) {
+            let (off, len) = self.key_span();
+            let off = off + len;
+            if slab::chunk_size(payload.end(off)) == slab::chunk_size(self.alloc_size()) {
+                let p = self.ptr.as_ptr();
+                let kind = payload.kind();
+                // SAFETY: the new payload ends within the same chunk (same chunk size, checked above) and both
+                // old and new payloads are plain bytes with nothing to drop; `&mut self` is exclusive.
+                unsafe {
+                    match payload {
+                        Payload::Int(n) => {
+                            write_varint(p.add(off), zigzag(n));
+                        }
+                        Payload::Emb(b) => {
+                            let n = write_varint(p.add(off), b.len() as u64);
+                            std::ptr::copy(b.as_ptr(), p.add(off + n), b.len());
+                        }
+                        _ => {}
+                    }
+                    p.add(4).write((kind << KIND_SHIFT) | (self.flags() & FLAG_EXPIRE));
+                }
+                self.set_hdr(hdr);
+                return;
+            }
+        }
+        let new = Entry::build(hdr, self.has_expire(), self.key(), payload);
+        *self = new;
     }
 
     /// A string entry with Redis's automatic encoding (int, embstr or raw).
     pub fn new_string(key: &[u8], val: &[u8]) -> Entry {
         let (enc, p) = string_payload(val);
-        Entry::build(key, enc, ObjType::String, p)
+        Entry::build(header(ObjType::String, enc, 0), false, key, p)
     }
 
     /// A string entry holding an integer (`int` encoding), as INCR creates.
     pub fn new_int(key: &[u8], n: i64) -> Entry {
-        Entry::build(key, Encoding::Int, ObjType::String, Payload::Int(n))
+        Entry::build(header(ObjType::String, Encoding::Int, 0), false, key, Payload::Int(n))
     }
 
     /// A string entry that is `raw` whatever its length (results of APPEND and SETRANGE).
     pub fn new_raw(key: &[u8], val: Vec<u8>) -> Entry {
-        Entry::build(key, Encoding::Raw, ObjType::String, Payload::Str(val))
+        Entry::build(header(ObjType::String, Encoding::Raw, 0), false, key, Payload::Raw(val))
     }
 
     /// A string entry stored `embstr` when short and `raw` otherwise, never `int` (INCRBYFLOAT's result).
     pub fn new_embstr(key: &[u8], val: &[u8]) -> Entry {
-        let enc = if val.len() <= EMBSTR_SIZE_LIMIT { Encoding::Embstr } else { Encoding::Raw };
-        Entry::build(key, enc, ObjType::String, Payload::Str(val.to_vec()))
+        let (enc, p) = if val.len() <= EMBSTR_SIZE_LIMIT {
+            (Encoding::Embstr, Payload::Emb(val))
+        } else {
+            (Encoding::Raw, Payload::Raw(val.to_vec()))
+        };
+        Entry::build(header(ObjType::String, enc, 0), false, key, p)
     }
 
     /// An entry holding a collection value.
     pub fn new_value(key: &[u8], v: Value) -> Entry {
-        let (t, e) = (v.obj_type(), v.encoding());
-        Entry::build(key, e, t, Payload::Other(Box::new(v)))
+        let hdr = header(v.obj_type(), v.encoding(), 0);
+        Entry::build(hdr, false, key, Payload::Val(Box::new(v)))
     }
 
-    /// A copy of this entry under another key (COPY, and MOVE between databases). Header and value are kept.
+    /// A copy of this entry under another key (COPY, and MOVE between databases). Header and value are kept; the
+    /// copy has no expire flag.
+    // While `Value` has no variants the collection arm cannot run.
+    #[allow(unreachable_code)]
     pub fn clone_with_key(&self, key: &[u8]) -> Entry {
-        let payload = match &self.inner.payload {
-            Payload::Int(n) => Payload::Int(*n),
-            Payload::Str(s) => Payload::Str(s.clone()),
-            Payload::Other(v) => match **v {},
+        let p = match self.kind() {
+            KIND_INT => match self.as_str() {
+                Some(StrRef::Int(n)) => Payload::Int(n),
+                _ => Payload::Int(0),
+            },
+            KIND_EMB => match self.as_str() {
+                Some(StrRef::Bytes(b)) => Payload::Emb(b),
+                _ => Payload::Emb(b""),
+            },
+            KIND_RAW => Payload::Raw(self.raw_ref().cloned().unwrap_or_default()),
+            _ => match self.val_ref() {
+                Some(v) => Payload::Val(Box::new(v.clone())),
+                None => Payload::Int(0),
+            },
         };
-        Entry { inner: Box::new(Inner { header: self.inner.header, has_expire: false, key: key.into(), payload }) }
+        Entry::build(self.hdr(), false, key, p)
     }
 
     #[inline]
     pub fn key(&self) -> &[u8] {
-        &self.inner.key
+        let (off, len) = self.key_span();
+        // SAFETY: the key bytes live at `off..off+len` inside the allocation; the borrow is tied to `&self`.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().add(off), len) }
     }
 
     #[inline]
     pub fn obj_type(&self) -> ObjType {
-        match self.inner.header >> TYPE_SHIFT {
+        match self.hdr() >> TYPE_SHIFT {
             0 => ObjType::String,
             1 => ObjType::List,
             2 => ObjType::Set,
@@ -254,115 +548,241 @@ impl Entry {
 
     #[inline]
     pub fn encoding(&self) -> Encoding {
-        match &self.inner.payload {
-            Payload::Other(v) => v.encoding(),
-            _ => match (self.inner.header >> ENC_SHIFT) & 0xf {
-                1 => Encoding::Int,
-                8 => Encoding::Embstr,
-                _ => Encoding::Raw,
-            },
+        if let Some(v) = self.val_ref() {
+            return v.encoding();
+        }
+        match (self.hdr() >> ENC_SHIFT) & 0xf {
+            1 => Encoding::Int,
+            8 => Encoding::Embstr,
+            _ => Encoding::Raw,
         }
     }
 
     /// The string value, or `None` when the entry holds another type.
     #[inline]
     pub fn as_str(&self) -> Option<StrRef<'_>> {
-        match &self.inner.payload {
-            Payload::Int(n) => Some(StrRef::Int(*n)),
-            Payload::Str(s) => Some(StrRef::Bytes(s)),
-            Payload::Other(_) => None,
+        let p = self.ptr.as_ptr();
+        match self.kind() {
+            KIND_INT => {
+                // SAFETY: an int payload is one varint at the payload offset.
+                let (v, _) = unsafe { read_varint(p.add(self.payload_off())) };
+                Some(StrRef::Int(unzigzag(v)))
+            }
+            KIND_EMB => {
+                let off = self.payload_off();
+                // SAFETY: an embstr payload is a length varint followed by that many bytes, inside the
+                // allocation; the borrow is tied to `&self`.
+                let b = unsafe {
+                    let (len, n) = read_varint(p.add(off));
+                    std::slice::from_raw_parts(p.add(off + n), len as usize)
+                };
+                Some(StrRef::Bytes(b))
+            }
+            KIND_RAW => self.raw_ref().map(|v| StrRef::Bytes(v)),
+            _ => None,
         }
     }
 
     /// The collection value, or `None` for strings.
     pub fn value(&self) -> Option<&Value> {
-        match &self.inner.payload {
-            Payload::Other(v) => Some(v),
-            _ => None,
-        }
+        self.val_ref()
     }
 
     pub fn value_mut(&mut self) -> Option<&mut Value> {
-        match &mut self.inner.payload {
-            Payload::Other(v) => Some(v),
-            _ => None,
-        }
+        self.val_mut()
     }
 
     /// Replaces the value with a string (automatic encoding), keeping key, header LRU and expire flag.
     pub fn set_string(&mut self, val: &[u8]) {
         let (enc, p) = string_payload(val);
-        self.inner.payload = p;
-        self.set_type_enc(ObjType::String, enc);
+        self.replace_payload(ObjType::String, enc, p);
     }
 
     /// Replaces the value with an integer (`int` encoding).
     pub fn set_int(&mut self, n: i64) {
-        self.inner.payload = Payload::Int(n);
-        self.set_type_enc(ObjType::String, Encoding::Int);
+        self.replace_payload(ObjType::String, Encoding::Int, Payload::Int(n));
+    }
+
+    /// Replaces the value with a collection, keeping key, header LRU and expire flag.
+    pub fn set_value(&mut self, v: Value) {
+        let (t, e) = (v.obj_type(), v.encoding());
+        self.replace_payload(t, e, Payload::Val(Box::new(v)));
     }
 
     /// Turns the string value into a `raw` growable buffer and returns it (APPEND, SETRANGE). Panics never: for a
     /// non-string entry it returns `None`.
     pub fn raw_mut(&mut self) -> Option<&mut Vec<u8>> {
-        let bytes = match &self.inner.payload {
-            Payload::Int(n) => {
-                let mut b = [0u8; 24];
-                itoa_buf(*n, &mut b).to_vec()
+        match self.kind() {
+            KIND_RAW => {}
+            KIND_VAL => return None,
+            _ => {
+                let bytes = self.as_str().map(|s| s.to_vec()).unwrap_or_default();
+                self.replace_payload(ObjType::String, Encoding::Raw, Payload::Raw(bytes));
             }
-            Payload::Str(_) => Vec::new(),
-            Payload::Other(_) => return None,
-        };
-        if let Payload::Int(_) = self.inner.payload {
-            self.inner.payload = Payload::Str(bytes);
         }
-        self.set_type_enc(ObjType::String, Encoding::Raw);
-        match &mut self.inner.payload {
-            Payload::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    fn set_type_enc(&mut self, t: ObjType, e: Encoding) {
-        self.inner.header = header(t, e, self.inner.header & LRU_MASK);
+        let h = self.hdr();
+        self.set_hdr(header(ObjType::String, Encoding::Raw, h & LRU_MASK));
+        self.raw_ref_mut()
     }
 
     /// The 24-bit LRU/LFU field.
     #[inline]
     pub fn lru(&self) -> u32 {
-        self.inner.header & LRU_MASK
+        self.hdr() & LRU_MASK
     }
 
     #[inline]
     pub fn set_lru(&mut self, lru: u32) {
-        self.inner.header = (self.inner.header & !LRU_MASK) | (lru & LRU_MASK);
+        let h = self.hdr();
+        self.set_hdr((h & !LRU_MASK) | (lru & LRU_MASK));
     }
 
     /// Whether the key has a TTL (the TTL itself lives in the db's expires table).
     #[inline]
     pub fn has_expire(&self) -> bool {
-        self.inner.has_expire
+        self.flags() & FLAG_EXPIRE != 0
     }
 
     #[inline]
     pub fn set_has_expire(&mut self, on: bool) {
-        self.inner.has_expire = on;
+        let f = (self.flags() & !FLAG_EXPIRE) | on as u8;
+        // SAFETY: byte 4 is the flags byte; `&mut self` is exclusive.
+        unsafe { self.ptr.as_ptr().add(4).write(f) }
     }
 
-    /// Approximate bytes used by this entry, for `MEMORY USAGE`.
+    /// Whether the value is an integer Redis would serve from its shared integer pool (0..9999), for which
+    /// `OBJECT REFCOUNT` answers 2147483647 (when maxmemory does not disable sharing).
+    pub fn is_shared_int(&self) -> bool {
+        self.kind() == KIND_INT && matches!(self.as_str(), Some(StrRef::Int(n)) if (0..SHARED_INTEGERS).contains(&n))
+    }
+
+    /// Bytes used by this entry: its packed chunk plus out-of-line buffers, for `MEMORY USAGE`.
     pub fn memory_usage(&self) -> usize {
-        let payload = match &self.inner.payload {
-            Payload::Int(_) => 0,
-            Payload::Str(s) => s.capacity(),
-            Payload::Other(v) => match **v {},
+        let chunk = slab::chunk_size(self.alloc_size());
+        let extra = match self.kind() {
+            KIND_RAW => self.raw_ref().map_or(0, |v| v.capacity()),
+            KIND_VAL => std::mem::size_of::<Value>(),
+            _ => 0,
         };
-        std::mem::size_of::<Inner>() + self.inner.key.len() + payload
+        chunk + extra
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        let size = self.alloc_size();
+        let p = self.ptr.as_ptr();
+        let off = self.payload_off();
+        // SAFETY: the payload of kind RAW/VAL is a valid owned Vec/Box at `off` that nothing else references;
+        // it is dropped exactly once here, then the chunk is returned with the size it was allocated with.
+        unsafe {
+            match self.kind() {
+                KIND_RAW => std::ptr::drop_in_place(p.add(off).cast::<Vec<u8>>()),
+                KIND_VAL => std::ptr::drop_in_place(p.add(off).cast::<Box<Value>>()),
+                _ => {}
+            }
+            slab::dealloc(self.ptr, size);
+        }
+    }
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("key", &String::from_utf8_lossy(self.key()))
+            .field("type", &self.obj_type())
+            .field("encoding", &self.encoding())
+            .field("value", &self.as_str())
+            .field("has_expire", &self.has_expire())
+            .finish()
+    }
+}
+
+/// A key with one 64-bit word attached, packed like [`Entry`] into one slab chunk behind a thin pointer (a dict
+/// slot stays 8 bytes). The db's expires table uses it for (key, expire time).
+///
+/// ```text
+///  +------------------+----------+-----------+
+///  | word (u64, 8 B)  | klen     | key bytes |
+///  +------------------+----------+-----------+
+/// ```
+pub struct KeyWord {
+    ptr: NonNull<u8>,
+}
+
+// SAFETY: KeyWord exclusively owns plain bytes (no interior mutability, no thread-bound data); the slab tolerates
+// frees from any thread (see `dict::slab`).
+unsafe impl Send for KeyWord {}
+// SAFETY: shared access only reads.
+unsafe impl Sync for KeyWord {}
+
+impl KeyWord {
+    pub fn new(key: &[u8], word: u64) -> KeyWord {
+        let size = 8 + varint_len(key.len() as u64) + key.len();
+        let ptr = slab::alloc(size);
+        let p = ptr.as_ptr();
+        // SAFETY: fresh 8-aligned allocation of `size` bytes, exactly the word, the varint and the key.
+        unsafe {
+            p.cast::<u64>().write(word);
+            let n = write_varint(p.add(8), key.len() as u64);
+            std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(8 + n), key.len());
+        }
+        KeyWord { ptr }
+    }
+
+    #[inline]
+    pub fn key(&self) -> &[u8] {
+        // SAFETY: layout written by `new`: varint at 8, then the key bytes; borrow tied to `&self`.
+        unsafe {
+            let (len, n) = read_varint(self.ptr.as_ptr().add(8));
+            std::slice::from_raw_parts(self.ptr.as_ptr().add(8 + n), len as usize)
+        }
+    }
+
+    #[inline]
+    pub fn word(&self) -> u64 {
+        // SAFETY: the word is the first 8 bytes of an 8-aligned chunk.
+        unsafe { self.ptr.as_ptr().cast::<u64>().read() }
+    }
+
+    #[inline]
+    pub fn set_word(&mut self, w: u64) {
+        // SAFETY: as in `word`, with exclusive access.
+        unsafe { self.ptr.as_ptr().cast::<u64>().write(w) }
+    }
+
+    /// Bytes of the chunk.
+    pub fn memory_usage(&self) -> usize {
+        let k = self.key().len();
+        slab::chunk_size(8 + varint_len(k as u64) + k)
+    }
+}
+
+impl Drop for KeyWord {
+    fn drop(&mut self) {
+        let k = self.key().len();
+        // SAFETY: allocated by `new` with exactly this size; not used after.
+        unsafe { slab::dealloc(self.ptr, 8 + varint_len(k as u64) + k) }
+    }
+}
+
+impl std::fmt::Debug for KeyWord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyWord({:?}, {})", String::from_utf8_lossy(self.key()), self.word())
+    }
+}
+
+impl crate::dict::DictEntry for KeyWord {
+    #[inline]
+    fn key(&self) -> &[u8] {
+        KeyWord::key(self)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn string_encodings_follow_redis() {
@@ -374,6 +794,145 @@ mod tests {
         e.raw_mut().unwrap().extend_from_slice(b"3");
         assert_eq!(e.encoding(), Encoding::Raw);
         assert_eq!(e.as_str(), Some(StrRef::Bytes(b"123")));
+    }
+
+    #[test]
+    fn entry_is_a_thin_pointer() {
+        assert_eq!(std::mem::size_of::<Entry>(), 8);
+        assert_eq!(std::mem::size_of::<Option<Entry>>(), 8);
+        assert_eq!(std::mem::size_of::<Option<KeyWord>>(), 8);
+        // The memory benchmark's shape: 16-byte key, short embstr value, one 32-byte chunk.
+        let e = Entry::new_string(b"key:000000999999", b"val999999");
+        assert_eq!(e.memory_usage(), 32);
+    }
+
+    #[test]
+    fn payload_changes_keep_key_header_and_flags() {
+        let mut e = Entry::new_string(b"somekey", b"1");
+        e.set_lru(12345);
+        e.set_has_expire(true);
+        e.set_int(-9_000_000_000);
+        assert_eq!(e.as_str(), Some(StrRef::Int(-9_000_000_000)));
+        e.set_string(b"hello");
+        assert_eq!(e.as_str(), Some(StrRef::Bytes(b"hello")));
+        assert_eq!(e.encoding(), Encoding::Embstr);
+        e.set_string(&[b'x'; 100]);
+        assert_eq!(e.encoding(), Encoding::Raw);
+        e.raw_mut().unwrap().push(b'y');
+        assert_eq!(e.as_str().unwrap().len(), 101);
+        e.set_int(7);
+        assert_eq!(e.encoding(), Encoding::Int);
+        assert!(e.is_shared_int());
+        e.set_int(10000);
+        assert!(!e.is_shared_int());
+        assert_eq!(e.key(), b"somekey");
+        assert_eq!(e.lru(), 12345);
+        assert!(e.has_expire());
+        let c = e.clone_with_key(b"other");
+        assert_eq!(c.key(), b"other");
+        assert!(!c.has_expire());
+        assert_eq!(c.as_str(), Some(StrRef::Int(10000)));
+        assert_eq!(c.lru(), 12345);
+        assert!(e.value().is_none());
+    }
+
+    #[test]
+    fn long_keys_and_values() {
+        let key = vec![b'k'; 100_000];
+        let val = vec![b'v'; 300];
+        let mut e = Entry::new_string(&key, &val);
+        assert_eq!(e.key(), &key[..]);
+        assert_eq!(e.as_str(), Some(StrRef::Bytes(&val)));
+        e.set_string(b"");
+        assert_eq!(e.as_str(), Some(StrRef::Bytes(b"")));
+        assert_eq!(e.key(), &key[..]);
+        let k = KeyWord::new(&key, 42);
+        assert_eq!(k.key(), &key[..]);
+        assert_eq!(k.word(), 42);
+        let empty = Entry::new_string(b"", b"");
+        assert_eq!(empty.key(), b"");
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        SetString(Vec<u8>),
+        SetInt(i64),
+        NewEmbstr(Vec<u8>),
+        NewRaw(Vec<u8>),
+        Append(Vec<u8>),
+        Lru(u32),
+        Expire(bool),
+        Clone(Vec<u8>),
+    }
+
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..60),
+            (any::<i64>()).prop_map(|n| n.to_string().into_bytes()),
+            (0u32..20000).prop_map(|n| n.to_string().into_bytes()),
+            proptest::collection::vec(any::<u8>(), 0..400),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            bytes().prop_map(Op::SetString),
+            any::<i64>().prop_map(Op::SetInt),
+            bytes().prop_map(Op::NewEmbstr),
+            bytes().prop_map(Op::NewRaw),
+            bytes().prop_map(Op::Append),
+            any::<u32>().prop_map(Op::Lru),
+            any::<bool>().prop_map(Op::Expire),
+            proptest::collection::vec(any::<u8>(), 0..300).prop_map(Op::Clone),
+        ]
+    }
+
+    fn model_enc(v: &[u8]) -> Encoding {
+        if v.len() <= 20 && parse_i64(v).is_some() {
+            Encoding::Int
+        } else if v.len() <= EMBSTR_SIZE_LIMIT {
+            Encoding::Embstr
+        } else {
+            Encoding::Raw
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn entry_matches_model(key in proptest::collection::vec(any::<u8>(), 0..200), ops in proptest::collection::vec(op(), 1..40)) {
+            let live_before = crate::dict::slab::stats();
+            {
+                let mut e = Entry::new_string(&key, b"");
+                let mut key = key.clone();
+                let (mut val, mut enc, mut lru, mut exp) = (Vec::new(), Encoding::Embstr, 0u32, false);
+                for o in ops {
+                    match o {
+                        Op::SetString(v) => { e.set_string(&v); enc = model_enc(&v); val = v; }
+                        Op::SetInt(n) => { e.set_int(n); enc = Encoding::Int; val = n.to_string().into_bytes(); }
+                        Op::NewEmbstr(v) => {
+                            e = Entry::new_embstr(&key, &v);
+                            enc = if v.len() <= EMBSTR_SIZE_LIMIT { Encoding::Embstr } else { Encoding::Raw };
+                            val = v; lru = 0; exp = false;
+                        }
+                        Op::NewRaw(v) => { e = Entry::new_raw(&key, v.clone()); enc = Encoding::Raw; val = v; lru = 0; exp = false; }
+                        Op::Append(v) => { e.raw_mut().unwrap().extend_from_slice(&v); val.extend_from_slice(&v); enc = Encoding::Raw; }
+                        Op::Lru(l) => { e.set_lru(l); lru = l & LRU_MASK; }
+                        Op::Expire(x) => { e.set_has_expire(x); exp = x; }
+                        Op::Clone(k) => { e = e.clone_with_key(&k); key = k; exp = false; }
+                    }
+                    prop_assert_eq!(e.key(), &key[..]);
+                    prop_assert_eq!(e.as_str().unwrap().to_vec(), val.clone());
+                    prop_assert_eq!(e.encoding(), enc);
+                    prop_assert_eq!(e.obj_type(), ObjType::String);
+                    prop_assert_eq!(e.lru(), lru);
+                    prop_assert_eq!(e.has_expire(), exp);
+                    prop_assert!(e.memory_usage() >= key.len() + 5);
+                }
+            }
+            let live_after = crate::dict::slab::stats();
+            prop_assert_eq!(live_before.live_bytes, live_after.live_bytes);
+            prop_assert_eq!(live_before.large_bytes, live_after.large_bytes);
+        }
     }
 
     #[test]

@@ -193,3 +193,267 @@ impl Rng {
         ((self.next_u64() as u128 * n as u128) >> 64) as u64
     }
 }
+
+/// Glob-style matching with Redis's `stringmatchlen` rules, used by KEYS, SCAN MATCH, CONFIG GET, PSUBSCRIBE and
+/// friends: `*` (any run), `?` (any byte), `[abc]`, `[^abc]`, `[a-z]` (reversed ranges are swapped), `\x` (literal
+/// x, also inside brackets). An unterminated `[` set ends at the end of the pattern. `nocase` folds ASCII case.
+/// Like Redis, an empty `s` matches only an empty pattern (`*` included): callers that treat a lone `*` as "all"
+/// (KEYS, SCAN) short-circuit it themselves, as Redis does.
+pub fn glob_match(pattern: &[u8], s: &[u8], nocase: bool) -> bool {
+    let mut skip_longer = false;
+    glob_impl(pattern, s, nocase, &mut skip_longer, 0)
+}
+
+fn glob_impl(mut p: &[u8], mut s: &[u8], nocase: bool, skip_longer: &mut bool, nesting: u32) -> bool {
+    // Deeply nested stars are an attack on the stack, not a real pattern; Redis gives up the same way.
+    if nesting > 1000 {
+        return false;
+    }
+    let fold = |c: u8| if nocase { c.to_ascii_lowercase() } else { c };
+    while !p.is_empty() && !s.is_empty() {
+        match p[0] {
+            b'*' => {
+                while p.len() > 1 && p[1] == b'*' {
+                    p = &p[1..];
+                }
+                if p.len() == 1 {
+                    return true;
+                }
+                while !s.is_empty() {
+                    if glob_impl(&p[1..], s, nocase, skip_longer, nesting + 1) {
+                        return true;
+                    }
+                    // The rest of the pattern failed against the whole remaining text at some deeper star: a
+                    // shorter suffix cannot match either.
+                    if *skip_longer {
+                        return false;
+                    }
+                    s = &s[1..];
+                }
+                *skip_longer = true;
+                return false;
+            }
+            b'?' => s = &s[1..],
+            b'[' => {
+                p = &p[1..];
+                let not = p.first() == Some(&b'^');
+                if not {
+                    p = &p[1..];
+                }
+                let c = s[0];
+                let mut matched = false;
+                loop {
+                    if p.is_empty() {
+                        // Unterminated set: the outer step below must still land at the end of the pattern.
+                        break;
+                    } else if p[0] == b'\\' && p.len() >= 2 {
+                        p = &p[1..];
+                        if p[0] == c {
+                            matched = true;
+                        }
+                    } else if p[0] == b']' {
+                        break;
+                    } else if p.len() >= 3 && p[1] == b'-' {
+                        let (mut lo, mut hi) = (p[0], p[2]);
+                        if lo > hi {
+                            std::mem::swap(&mut lo, &mut hi);
+                        }
+                        let (lo, hi, cc) = (fold(lo), fold(hi), fold(c));
+                        if cc >= lo && cc <= hi {
+                            matched = true;
+                        }
+                        p = &p[2..];
+                    } else if fold(p[0]) == fold(c) {
+                        matched = true;
+                    }
+                    p = &p[1..];
+                }
+                if not {
+                    matched = !matched;
+                }
+                if !matched {
+                    return false;
+                }
+                s = &s[1..];
+                if p.is_empty() {
+                    // Unterminated set consumed the whole pattern.
+                    return s.is_empty();
+                }
+            }
+            b'\\' if p.len() >= 2 => {
+                p = &p[1..];
+                if fold(p[0]) != fold(s[0]) {
+                    return false;
+                }
+                s = &s[1..];
+            }
+            pc => {
+                if fold(pc) != fold(s[0]) {
+                    return false;
+                }
+                s = &s[1..];
+            }
+        }
+        p = &p[1..];
+        if s.is_empty() {
+            while p.first() == Some(&b'*') {
+                p = &p[1..];
+            }
+            break;
+        }
+    }
+    p.is_empty() && s.is_empty()
+}
+
+#[cfg(test)]
+mod glob_tests {
+    use super::glob_match;
+
+    #[test]
+    fn glob_table() {
+        let cases: &[(&str, &str, bool, bool)] = &[
+            // As in Redis, an empty text never enters the match loop, so even `*` fails on it; KEYS and SCAN
+            // special-case a lone `*` before matching.
+            ("*", "", false, false),
+            ("*", "anything", false, true),
+            ("", "", false, true),
+            ("", "a", false, false),
+            ("a", "", false, false),
+            ("h?llo", "hello", false, true),
+            ("h?llo", "hllo", false, false),
+            ("h*llo", "hllo", false, true),
+            ("h*llo", "heeeello", false, true),
+            ("h*llo", "heeeellox", false, false),
+            ("h[ae]llo", "hallo", false, true),
+            ("h[ae]llo", "hillo", false, false),
+            ("h[^e]llo", "hallo", false, true),
+            ("h[^e]llo", "hello", false, false),
+            ("h[a-b]llo", "hbllo", false, true),
+            ("h[b-a]llo", "hallo", false, true),
+            ("h[a-b]llo", "hcllo", false, false),
+            ("h\\*llo", "h*llo", false, true),
+            ("h\\*llo", "hallo", false, false),
+            ("h[\\]]llo", "h]llo", false, true),
+            ("HELLO", "hello", true, true),
+            ("HELLO", "hello", false, false),
+            ("h[A-C]llo", "hbllo", true, true),
+            ("*a*b*c", "xxaxxbxxc", false, true),
+            ("*a*b*c", "xxaxxbxxcx", false, false),
+            ("a**", "a", false, true),
+            ("a*", "a", false, true),
+            ("*b", "b", false, true),
+            ("a*b*", "ab", false, true),
+            ("[abc", "a", false, true),
+            ("[abc", "ab", false, false),
+            ("a[", "a", false, false),
+            ("a\\", "a\\", false, true),
+            ("maxmemory*", "maxmemory-policy", false, true),
+            ("*max*", "lfu-max", false, true),
+            ("?", "", false, false),
+            ("[]", "a", false, false),
+            ("[^]", "a", false, true),
+        ];
+        for &(p, s, nocase, want) in cases {
+            assert_eq!(
+                glob_match(p.as_bytes(), s.as_bytes(), nocase),
+                want,
+                "pattern {p:?} text {s:?} nocase {nocase}"
+            );
+        }
+    }
+
+    #[test]
+    fn pathological_stars_finish() {
+        let p = "a*".repeat(40) + "b";
+        let s = "a".repeat(100);
+        assert!(!glob_match(p.as_bytes(), s.as_bytes(), false));
+        let deep = "*?".repeat(5000);
+        assert!(!glob_match(deep.as_bytes(), b"short", false));
+    }
+}
+
+/// Bytes of heap the allocator has handed out and not yet taken back (`used_memory`). With glibc this is exact
+/// (`mallinfo2`); elsewhere the resident set size stands in.
+pub fn used_memory() -> u64 {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 takes no arguments, only reads allocator statistics and returns them by value.
+        let mi = unsafe { libc::mallinfo2() };
+        (mi.uordblks + mi.hblkhd) as u64
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        rss_memory()
+    }
+}
+
+/// Allocator figures for INFO memory: (allocated, active, resident) bytes. `allocated` is what the program holds,
+/// `active` what the allocator took from the system (free chunks included), `resident` the same from the kernel's
+/// point of view (glibc can't tell the two apart, so they are equal there).
+pub fn allocator_stats() -> (u64, u64, u64) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 takes no arguments, only reads allocator statistics and returns them by value.
+        let mi = unsafe { libc::mallinfo2() };
+        let allocated = (mi.uordblks + mi.hblkhd) as u64;
+        let active = (mi.arena + mi.hblkhd) as u64;
+        (allocated, active, active)
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        let rss = rss_memory();
+        (rss, rss, rss)
+    }
+}
+
+/// Resident set size of the process in bytes (`used_memory_rss`), 0 when the platform doesn't tell.
+pub fn rss_memory() -> u64 {
+    proc_status_kb("VmRSS:").map(|kb| kb * 1024).unwrap_or(0)
+}
+
+/// Total physical memory in bytes (`total_system_memory`), 0 when unknown.
+pub fn total_system_memory() -> u64 {
+    let Ok(s) = std::fs::read_to_string("/proc/meminfo") else { return 0 };
+    s.lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+fn proc_status_kb(field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let v = s.lines().find_map(|l| l.strip_prefix(field))?;
+    v.trim().trim_end_matches("kB").trim().parse().ok()
+}
+
+/// Whose CPU time [`cpu_times`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuOf {
+    Process,
+    Children,
+    /// The calling thread (the event loop); the process figure where the platform can't tell threads apart.
+    Thread,
+}
+
+/// (system, user) CPU seconds as `getrusage` reports them, with microsecond resolution.
+pub fn cpu_times(of: CpuOf) -> (f64, f64) {
+    let who = match of {
+        CpuOf::Process => libc::RUSAGE_SELF,
+        CpuOf::Children => libc::RUSAGE_CHILDREN,
+        #[cfg(target_os = "linux")]
+        CpuOf::Thread => libc::RUSAGE_THREAD,
+        #[cfg(not(target_os = "linux"))]
+        CpuOf::Thread => libc::RUSAGE_SELF,
+    };
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `ru` points to writable memory of the right size and type for getrusage to fill.
+    let rc = unsafe { libc::getrusage(who, ru.as_mut_ptr()) };
+    if rc != 0 {
+        return (0.0, 0.0);
+    }
+    // SAFETY: getrusage succeeded, so it initialized the struct (it was zeroed before anyway).
+    let ru = unsafe { ru.assume_init() };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (secs(ru.ru_stime), secs(ru.ru_utime))
+}

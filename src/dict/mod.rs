@@ -1,8 +1,59 @@
-//! The keyspace hash table. TEMPORARY reference implementation over std's HashMap so the rest of the server can be
-//! built against the API; replaced by the open-addressing table with incremental rehashing.
+//! The keyspace hash table: open addressing with linear probing, backward-shift deletion and Redis-style
+//! incremental rehashing. It also backs the hash and set types.
+//!
+//! # Layout
+//!
+//! ```text
+//!   t[0] (the table; the OLD one while rehashing)      t[1] (only while rehashing: the new table)
+//!  +------+------+------+------+------+------+        +------+------+------+------+ ... +------+
+//!  | None | None |  E   |  E   | None |  E   |        |  E   | None |  E   | None |     |  E   |
+//!  +------+------+------+------+------+------+        +------+------+------+------+ ... +------+
+//!   ^ slots below rehash_idx are empty                 inserts go here while rehashing
+//!  each slot is an Option<E>; for the keyspace E is a thin pointer, so a slot is 8 bytes.
+//! ```
+//!
+//! # Design and why
+//!
+//! * **Slots hold the entry itself** (a thin owned pointer for the keyspace), no per-slot hash: 8 bytes per slot is
+//!   what makes the memory target (≤ 64 bytes per small key including the entry) reachable. Equality is checked by
+//!   comparing keys; at our load factors a successful lookup touches ~1.5 entries on average.
+//! * **Home slot = the TOP `bits` bits of the hash.** Doubling the table splits home `i` into `2i` and `2i+1`, so a
+//!   home slot always covers a fixed interval of the 64-bit hash space. SCAN's cursor is therefore simply "the
+//!   next hash value to visit": every hash below the cursor has been covered, whatever the table sizes were or
+//!   become. This is Redis's reverse-binary cursor turned inside out (Redis indexes by the low bits and so has to
+//!   count with reversed bits); the guarantee is the same: an element present for the whole scan is returned at
+//!   least once, and elements may be returned more than once after a shrink.
+//! * **Linear probing with backward-shift deletion** (no tombstones), so lookups stop at the first empty slot and
+//!   the table never degrades under churn.
+//! * **Incremental rehash** as in Redis: during a resize both tables exist; lookups/deletes check both, inserts go
+//!   to the new one; each step moves whole *runs* (maximal sequences of occupied slots) of the old table starting
+//!   at `rehash_idx`. Emptying a whole run never breaks another element's probe path (a path never crosses an
+//!   empty slot, and a run is bounded by empty slots), so the old table needs no shifting while it drains.
+//!   A step moves at least `n` entries (whole runs) or visits at most `n * 10` empty slots, like `dictRehash`.
+//!   Steps happen on every mutable access and in the cron ([`Dict::rehash_for_us`]).
+//! * **Load factors**: grow ×2 when an insert would take the fill above 3/4; shrink (cron, [`Dict::resize_if_needed`])
+//!   when below 1/10. While a forked child shares our pages resizing is not allowed
+//!   ([`Dict::set_resize_allowed`]), except that a fill above 7/8 forces growth: a linear-probing table must keep
+//!   free slots, and at 7/8 probe lengths get long.
+//! * **Random sampling**: every element occupies exactly one slot, so picking uniformly random slots until one is
+//!   occupied is exactly fair (`RANDOMKEY`, eviction); a bounded number of attempts, then a linear fallback.
+//! * **Hash**: a keyed wyhash-style function (64×64→128 multiply-fold) with a random per-process seed, so clients
+//!   cannot precompute colliding keys (HashDoS; Redis uses SipHash for the same reason).
+//!
+//! # Invariants
+//! * Every table's size is a power of two ≥ [`MIN_SIZE`] (or 0 when unallocated) and has at least one empty slot.
+//! * An element at slot `p` with home `h` has all slots `h..=p` (cyclically) occupied.
+//! * While rehashing, slots of `t[0]` below `rehash_idx` are empty and a key is in at most one table.
+//!
+//! # Tests
+//! Unit tests below, property tests against a `BTreeMap` model with rehash steps / resizes interleaved
+//! (`tests` module: random operation sequences; SCAN completeness under concurrent inserts, deletes and resizes;
+//! sampling fairness), and the keyspace benchmarks in `benches/dict.rs`.
+
+pub mod slab;
 
 use crate::util::Rng;
-use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// What a dict stores: anything that can show its key.
 pub trait DictEntry {
@@ -16,8 +67,119 @@ impl DictEntry for crate::object::Entry {
     }
 }
 
+/// Smallest allocated table.
+pub const MIN_SIZE: usize = 4;
+
+/// Where an element sits; valid until the next mutation of the dict (then [`Dict::at`] may return another element
+/// or `None`, never anything unsafe).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pos {
+    table: u8,
+    idx: usize,
+}
+
+struct Table<E> {
+    slots: Box<[Option<E>]>,
+    /// log2 of the size (0 when unallocated).
+    bits: u32,
+    used: usize,
+}
+
+impl<E: DictEntry> Table<E> {
+    fn empty() -> Table<E> {
+        Table { slots: Box::new([]), bits: 0, used: 0 }
+    }
+
+    fn with_size(size: usize) -> Table<E> {
+        debug_assert!(size.is_power_of_two() && size >= MIN_SIZE);
+        let mut v = Vec::with_capacity(size);
+        v.resize_with(size, || None);
+        Table { slots: v.into_boxed_slice(), bits: size.trailing_zeros(), used: 0 }
+    }
+
+    #[inline]
+    fn size(&self) -> usize {
+        self.slots.len()
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.slots.len().wrapping_sub(1)
+    }
+
+    /// The home slot of a hash (only for allocated tables).
+    #[inline]
+    fn home(&self, h: u64) -> usize {
+        (h >> (64 - self.bits)) as usize
+    }
+
+    /// Finds `key` (Ok) or the first empty slot on its probe path (Err). Allocated tables only.
+    #[inline]
+    fn probe(&self, h: u64, key: &[u8]) -> Result<usize, usize> {
+        let mask = self.mask();
+        let mut i = self.home(h);
+        loop {
+            match &self.slots[i] {
+                None => return Err(i),
+                Some(e) if e.key() == key => return Ok(i),
+                Some(_) => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    #[inline]
+    fn find(&self, h: u64, key: &[u8]) -> Option<usize> {
+        if self.used == 0 {
+            return None;
+        }
+        self.probe(h, key).ok()
+    }
+
+    /// Puts an element whose key is known to be absent (the table has room).
+    #[inline]
+    fn place(&mut self, h: u64, e: E) {
+        let mask = self.mask();
+        let mut i = self.home(h);
+        while self.slots[i].is_some() {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = Some(e);
+        self.used += 1;
+    }
+
+    /// Removes the element at `i` and closes the gap by shifting later elements of the run back towards their
+    /// homes (backward-shift deletion), so no tombstones are needed.
+    fn take_at(&mut self, i: usize, seed: u64) -> Option<E> {
+        let e = self.slots.get_mut(i)?.take()?;
+        self.used -= 1;
+        let mask = self.mask();
+        let mut hole = i;
+        let mut j = (i + 1) & mask;
+        loop {
+            let home = match &self.slots[j] {
+                None => break,
+                Some(x) => self.home(hash_with(seed, x.key())),
+            };
+            // The element at j may fill the hole when its home is not strictly after the hole on its probe path
+            // (cyclic distances: home..j must cover hole).
+            if (j.wrapping_sub(home) & mask) >= (j.wrapping_sub(hole) & mask) {
+                self.slots[hole] = self.slots[j].take();
+                hole = j;
+            }
+            j = (j + 1) & mask;
+        }
+        Some(e)
+    }
+}
+
+/// A hash table of entries keyed by their own key bytes. See the module documentation.
 pub struct Dict<E: DictEntry> {
-    map: HashMap<Vec<u8>, E>,
+    t: [Table<E>; 2],
+    rehashing: bool,
+    /// Next slot of `t[0]` to migrate while rehashing.
+    rehash_idx: usize,
+    resize_allowed: bool,
+    seed: u64,
 }
 
 impl<E: DictEntry> Default for Dict<E> {
@@ -26,63 +188,489 @@ impl<E: DictEntry> Default for Dict<E> {
     }
 }
 
+/// The random per-process hash seed.
+pub fn process_seed() -> u64 {
+    static SEED: OnceLock<u64> = OnceLock::new();
+    *SEED.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        // std's RandomState is seeded from the OS's randomness once per process.
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(crate::util::now_us() as u64);
+        h.finish()
+    })
+}
+
+const P0: u64 = 0xa076_1d64_78bd_642f;
+const P1: u64 = 0xe703_7ed1_a0b4_28db;
+const P2: u64 = 0x8ebc_6af0_9c88_c6e3;
+const P3: u64 = 0x5899_65cc_7537_4cc3;
+
+#[inline(always)]
+fn mum(a: u64, b: u64) -> (u64, u64) {
+    let r = (a as u128) * (b as u128);
+    (r as u64, (r >> 64) as u64)
+}
+
+#[inline(always)]
+fn mix(a: u64, b: u64) -> u64 {
+    let (lo, hi) = mum(a, b);
+    lo ^ hi
+}
+
+#[inline(always)]
+fn r8(b: &[u8], i: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(w)
+}
+
+#[inline(always)]
+fn r4(b: &[u8], i: usize) -> u64 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[i..i + 4]);
+    u32::from_le_bytes(w) as u64
+}
+
+/// Keyed 64-bit hash of `key` (wyhash-style: multiply-fold rounds over 16-byte blocks, keyed by `seed`).
+#[inline]
+pub fn hash_with(seed: u64, key: &[u8]) -> u64 {
+    let len = key.len();
+    let mut s = seed ^ mix(seed ^ P0, P1);
+    let (a, b);
+    if len <= 16 {
+        if len >= 4 {
+            let q = (len >> 3) << 2;
+            a = (r4(key, 0) << 32) | r4(key, q);
+            b = (r4(key, len - 4) << 32) | r4(key, len - 4 - q);
+        } else if len > 0 {
+            a = ((key[0] as u64) << 16) | ((key[len >> 1] as u64) << 8) | key[len - 1] as u64;
+            b = 0;
+        } else {
+            a = 0;
+            b = 0;
+        }
+    } else {
+        let mut p = 0;
+        let mut left = len;
+        if left > 48 {
+            let (mut s1, mut s2) = (s, s);
+            while left > 48 {
+                s = mix(r8(key, p) ^ P1, r8(key, p + 8) ^ s);
+                s1 = mix(r8(key, p + 16) ^ P2, r8(key, p + 24) ^ s1);
+                s2 = mix(r8(key, p + 32) ^ P3, r8(key, p + 40) ^ s2);
+                p += 48;
+                left -= 48;
+            }
+            s ^= s1 ^ s2;
+        }
+        while left > 16 {
+            s = mix(r8(key, p) ^ P1, r8(key, p + 8) ^ s);
+            p += 16;
+            left -= 16;
+        }
+        a = r8(key, p + left - 16);
+        b = r8(key, p + left - 8);
+    }
+    let (a, b) = mum(a ^ P1, b ^ s);
+    mix(a ^ P0 ^ len as u64, b ^ P1)
+}
+
 impl<E: DictEntry> Dict<E> {
     pub fn new() -> Self {
-        Dict { map: HashMap::new() }
+        Dict::with_seed(process_seed())
     }
+
+    /// A dict with a chosen hash seed (tests and benchmarks want reproducible layouts).
+    pub fn with_seed(seed: u64) -> Self {
+        Dict { t: [Table::empty(), Table::empty()], rehashing: false, rehash_idx: 0, resize_allowed: true, seed }
+    }
+
+    #[inline]
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        hash_with(self.seed, key)
+    }
+
+    #[inline]
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.t[0].used + self.t[1].used
     }
+
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len() == 0
     }
+
+    /// Slots in the table(s) (for `DEBUG HTSTATS`-like reporting).
+    pub fn capacity(&self) -> usize {
+        self.t[0].size() + self.t[1].size()
+    }
+
+    #[inline]
+    fn locate(&self, key: &[u8]) -> Option<Pos> {
+        let h = self.hash(key);
+        if let Some(i) = self.t[0].find(h, key) {
+            return Some(Pos { table: 0, idx: i });
+        }
+        if self.rehashing {
+            if let Some(i) = self.t[1].find(h, key) {
+                return Some(Pos { table: 1, idx: i });
+            }
+        }
+        None
+    }
+
+    /// Looks `key` up without doing rehash work.
+    #[inline]
     pub fn get(&self, key: &[u8]) -> Option<&E> {
-        self.map.get(key)
+        let p = self.locate(key)?;
+        self.at(p)
     }
+
+    /// Looks `key` up for modification (does one rehash step first, as every mutable access does).
+    #[inline]
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut E> {
-        self.map.get_mut(key)
+        let p = self.find(key)?;
+        self.at_mut(p)
     }
+
+    /// Where `key` sits (after one rehash step); use with [`Dict::at`]/[`Dict::at_mut`]/[`Dict::remove_at`] to
+    /// avoid looking the key up twice.
+    #[inline]
+    pub fn find(&mut self, key: &[u8]) -> Option<Pos> {
+        if self.rehashing {
+            self.rehash_step(1);
+        }
+        self.locate(key)
+    }
+
+    #[inline]
+    pub fn at(&self, p: Pos) -> Option<&E> {
+        self.t.get(p.table as usize)?.slots.get(p.idx)?.as_ref()
+    }
+
+    #[inline]
+    pub fn at_mut(&mut self, p: Pos) -> Option<&mut E> {
+        self.t.get_mut(p.table as usize)?.slots.get_mut(p.idx)?.as_mut()
+    }
+
+    /// Removes the element at `p` (from [`Dict::find`], with no mutation since).
+    pub fn remove_at(&mut self, p: Pos) -> Option<E> {
+        let seed = self.seed;
+        let e = self.t.get_mut(p.table as usize)?.take_at(p.idx, seed);
+        if e.is_some() {
+            self.after_remove();
+        }
+        e
+    }
+
     /// Inserts `e`, returning the entry it replaced.
     pub fn insert(&mut self, e: E) -> Option<E> {
-        self.map.insert(e.key().to_vec(), e)
-    }
-    pub fn remove(&mut self, key: &[u8]) -> Option<E> {
-        self.map.remove(key)
-    }
-    pub fn clear(&mut self) {
-        self.map.clear()
-    }
-    pub fn iter(&self) -> impl Iterator<Item = &E> {
-        self.map.values()
-    }
-    /// Visits one step of a SCAN from `cursor`; returns the next cursor (0 when done).
-    pub fn scan<F: FnMut(&E)>(&self, _cursor: u64, mut f: F) -> u64 {
-        for e in self.map.values() {
-            f(e)
+        if self.rehashing {
+            self.rehash_step(1);
         }
-        0
+        let h = self.hash(e.key());
+        if self.rehashing {
+            if let Some(i) = self.t[0].find(h, e.key()) {
+                return self.t[0].slots[i].replace(e);
+            }
+        }
+        let ti = self.rehashing as usize;
+        if self.t[ti].size() != 0 {
+            match self.t[ti].probe(h, e.key()) {
+                Ok(i) => return self.t[ti].slots[i].replace(e),
+                Err(i) => {
+                    if !self.needs_room(ti) {
+                        self.t[ti].slots[i] = Some(e);
+                        self.t[ti].used += 1;
+                        return None;
+                    }
+                }
+            }
+        }
+        self.make_room();
+        let ti = self.rehashing as usize;
+        self.t[ti].place(h, e);
+        None
     }
-    /// A uniformly random entry.
+
+    /// Whether adding one element to table `ti` calls for a resize first.
+    #[inline]
+    fn needs_room(&self, ti: usize) -> bool {
+        let t = &self.t[ti];
+        let (used, size) = (t.used + 1, t.size());
+        if used * 8 > size * 7 {
+            return true;
+        }
+        ti == 0 && !self.rehashing && self.resize_allowed && used * 4 > size * 3
+    }
+
+    /// Ensures the insert target has room for one more element.
+    fn make_room(&mut self) {
+        if self.t[0].size() == 0 && !self.rehashing {
+            self.t[0] = Table::with_size(MIN_SIZE);
+            return;
+        }
+        if self.rehashing {
+            if !self.needs_room(1) {
+                return;
+            }
+            // The new table is filling faster than the old one drains (a shrink followed by many inserts, or a
+            // burst with resizing forbidden): finish the migration now, then grow normally.
+            while self.rehash_step(1024) {}
+        }
+        if self.needs_room(0) {
+            let size = self.t[0].size() * 2;
+            self.start_resize(size);
+        }
+    }
+
+    fn start_resize(&mut self, size: usize) {
+        let size = size.max(MIN_SIZE);
+        if self.t[0].used == 0 {
+            self.t[0] = Table::with_size(size);
+            return;
+        }
+        self.t[1] = Table::with_size(size);
+        self.rehashing = true;
+        self.rehash_idx = 0;
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<E> {
+        let p = self.find(key)?;
+        self.remove_at(p)
+    }
+
+    fn after_remove(&mut self) {
+        if self.rehashing && self.t[0].used == 0 {
+            self.finish_rehash();
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.t = [Table::empty(), Table::empty()];
+        self.rehashing = false;
+        self.rehash_idx = 0;
+    }
+
+    /// All elements, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &E> {
+        self.t[0].slots.iter().chain(self.t[1].slots.iter()).filter_map(|s| s.as_ref())
+    }
+
+    /// All elements, mutably.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut E> {
+        let [a, b] = &mut self.t;
+        a.slots.iter_mut().chain(b.slots.iter_mut()).filter_map(|s| s.as_mut())
+    }
+
+    /// Removes and yields every element, leaving the dict empty.
+    pub fn drain(&mut self) -> impl Iterator<Item = E> {
+        let [a, b] = std::mem::replace(&mut self.t, [Table::empty(), Table::empty()]);
+        self.rehashing = false;
+        self.rehash_idx = 0;
+        a.slots.into_vec().into_iter().chain(b.slots.into_vec()).flatten()
+    }
+
+    /// Visits one step of a SCAN from `cursor`: every element whose hash lies in the home range of the smaller
+    /// table's bucket containing `cursor` (in both tables while rehashing). Returns the next cursor, 0 when the
+    /// whole hash space has been covered. Elements present for the whole scan are visited at least once.
+    pub fn scan<F: FnMut(&E)>(&self, cursor: u64, mut f: F) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        let bits = if self.rehashing { self.t[0].bits.min(self.t[1].bits) } else { self.t[0].bits };
+        let width_shift = 64 - bits;
+        let lo = (cursor >> width_shift) << width_shift;
+        let hi = lo.wrapping_add(1u64 << width_shift); // 0 when this is the last bucket
+        self.scan_range(0, lo, hi, &mut f);
+        if self.rehashing {
+            self.scan_range(1, lo, hi, &mut f);
+        }
+        hi
+    }
+
+    /// Calls `f` for the elements of table `ti` whose hash is in `[lo, hi)` (`hi == 0` means up to 2^64).
+    fn scan_range<F: FnMut(&E)>(&self, ti: usize, lo: u64, hi: u64, f: &mut F) {
+        let t = &self.t[ti];
+        if t.used == 0 {
+            return;
+        }
+        let mask = t.mask();
+        let start = t.home(lo);
+        let last_home = t.home(hi.wrapping_sub(1));
+        let span = last_home.wrapping_sub(start) & mask;
+        let in_range = |h: u64| h >= lo && (hi == 0 || h < hi);
+        for d in 0..t.size() {
+            let i = (start + d) & mask;
+            match &t.slots[i] {
+                None if d >= span => break,
+                Some(e) if in_range(self.hash(e.key())) => f(e),
+                _ => {}
+            }
+        }
+    }
+
+    /// A uniformly random element: uniform random slots until one is occupied (each element owns exactly one
+    /// slot, so this is fair); after many misses in a very sparse table, the first element after a random slot.
     pub fn random(&self, rng: &mut Rng) -> Option<&E> {
-        if self.map.is_empty() {
+        if self.is_empty() {
             return None;
         }
-        let i = rng.below(self.map.len() as u64) as usize;
-        self.map.values().nth(i)
+        let skip = if self.rehashing { self.rehash_idx } else { 0 };
+        let n0 = self.t[0].size() - skip;
+        let total = n0 + if self.rehashing { self.t[1].size() } else { 0 };
+        for _ in 0..256 {
+            let r = rng.below(total as u64) as usize;
+            let slot = if r < n0 { &self.t[0].slots[skip + r] } else { &self.t[1].slots[r - n0] };
+            if let Some(e) = slot {
+                return Some(e);
+            }
+        }
+        let r = rng.below(total as u64) as usize;
+        (0..total).find_map(|d| {
+            let k = (r + d) % total;
+            if k < n0 {
+                self.t[0].slots[skip + k].as_ref()
+            } else {
+                self.t[1].slots[k - n0].as_ref()
+            }
+        })
     }
-    /// Does up to `n` buckets of incremental rehash work; returns true while more remains.
-    pub fn rehash_step(&mut self, _n: usize) -> bool {
+
+    /// Calls `f` for up to `n` elements found by walking consecutive slots from a random position, visiting at
+    /// most `n * 10` slots (Redis's `dictGetSomeKeys`: cheap, not uniformly fair, good for eviction pools and
+    /// expiry sampling). Returns how many elements were visited.
+    pub fn sample<F: FnMut(&E)>(&self, n: usize, rng: &mut Rng, mut f: F) -> usize {
+        if self.is_empty() || n == 0 {
+            return 0;
+        }
+        let tables: &[usize] = if self.rehashing { &[0, 1] } else { &[0] };
+        let mut found = 0;
+        let max_steps = n.saturating_mul(10);
+        let mut steps = 0;
+        // Start at the same relative position in each table.
+        let frac = rng.next_u64();
+        for &ti in tables {
+            let t = &self.t[ti];
+            if t.used == 0 {
+                continue;
+            }
+            let mask = t.mask();
+            let start = t.home(frac);
+            for d in 0..t.size() {
+                if found >= n || steps >= max_steps {
+                    return found;
+                }
+                steps += 1;
+                if let Some(e) = &t.slots[(start + d) & mask] {
+                    f(e);
+                    found += 1;
+                }
+            }
+        }
+        found
+    }
+
+    /// Does incremental rehash work: moves whole runs of the old table until at least `n` entries moved or
+    /// `n * 10` empty slots were visited. Returns true while more remains.
+    pub fn rehash_step(&mut self, n: usize) -> bool {
+        if !self.rehashing {
+            return false;
+        }
+        let n = n.max(1);
+        let seed = self.seed;
+        let mut moved = 0;
+        let mut empty_visits = n.saturating_mul(10);
+        let [old, new] = &mut self.t;
+        let size = old.size();
+        while moved < n && old.used > 0 {
+            if self.rehash_idx >= size {
+                // Unreachable while the invariants hold (every remaining element sits at or after rehash_idx);
+                // recover by migrating from the start instead of looping forever.
+                self.rehash_idx = 0;
+            }
+            let i = self.rehash_idx;
+            if old.slots[i].is_none() {
+                self.rehash_idx += 1;
+                empty_visits -= 1;
+                if empty_visits == 0 {
+                    break;
+                }
+                continue;
+            }
+            // Move the whole run starting here (it ends at an empty slot or at the end of the table).
+            let mut j = i;
+            while j < size {
+                let Some(e) = old.slots[j].take() else { break };
+                old.used -= 1;
+                new.place(hash_with(seed, e.key()), e);
+                moved += 1;
+                j += 1;
+            }
+            self.rehash_idx = j;
+        }
+        if old.used == 0 {
+            self.finish_rehash();
+            return false;
+        }
+        true
+    }
+
+    fn finish_rehash(&mut self) {
+        self.t[0] = std::mem::replace(&mut self.t[1], Table::empty());
+        self.rehashing = false;
+        self.rehash_idx = 0;
+    }
+
+    /// Rehashes for about `budget_us` microseconds (the cron's `databasesCron` share). Returns true while more
+    /// remains.
+    pub fn rehash_for_us(&mut self, budget_us: u64) -> bool {
+        let start = std::time::Instant::now();
+        while self.rehash_step(100) {
+            if start.elapsed().as_micros() as u64 >= budget_us {
+                return true;
+            }
+        }
         false
     }
+
+    #[inline]
     pub fn is_rehashing(&self) -> bool {
-        false
+        self.rehashing
     }
-    /// Grows or shrinks the table if its fill calls for it (called from the cron).
-    pub fn resize_if_needed(&mut self) {}
+
+    /// Grows or shrinks the table if its fill calls for it (called from the cron). Shrinks when under 1/10 full,
+    /// grows when over 3/4 (growth deferred while resizing was not allowed).
+    pub fn resize_if_needed(&mut self) {
+        if self.rehashing || !self.resize_allowed {
+            return;
+        }
+        let (used, size) = (self.t[0].used, self.t[0].size());
+        if size == 0 {
+            return;
+        }
+        if used == 0 {
+            self.t[0] = Table::empty();
+        } else if size > MIN_SIZE && used * 10 < size {
+            let target = (used * 2).next_power_of_two().max(MIN_SIZE);
+            if target < size {
+                self.start_resize(target);
+            }
+        } else if used * 4 > size * 3 {
+            self.start_resize(size * 2);
+        }
+    }
+
     /// Forbids resizing while a forked child shares our pages (copy-on-write), except when the fill gets extreme.
-    pub fn set_resize_allowed(&mut self, _allowed: bool) {}
+    pub fn set_resize_allowed(&mut self, allowed: bool) {
+        self.resize_allowed = allowed;
+    }
+
     /// Bytes used by the table's own arrays (not the entries).
     pub fn table_bytes(&self) -> usize {
-        self.map.capacity() * std::mem::size_of::<E>()
+        self.capacity() * std::mem::size_of::<Option<E>>()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,403 @@
+//! Dict tests: unit tests, and property tests against a `BTreeMap` model with rehash work interleaved.
+
+use super::*;
+use crate::util::Rng;
+use proptest::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, PartialEq)]
+struct Te {
+    key: Vec<u8>,
+    val: u64,
+}
+
+impl DictEntry for Te {
+    fn key(&self) -> &[u8] {
+        &self.key
+    }
+}
+
+fn te(k: u32, v: u64) -> Te {
+    Te { key: format!("k{k}").into_bytes(), val: v }
+}
+
+/// Checks the structural invariants: probe paths unbroken, counts right, old-table prefix empty while rehashing.
+fn check_invariants(d: &Dict<Te>) {
+    let mut seen = BTreeSet::new();
+    for (ti, t) in d.t.iter().enumerate() {
+        if ti == 1 && !d.rehashing {
+            assert_eq!(t.size(), 0);
+        }
+        let mut used = 0;
+        if t.size() > 0 {
+            assert!(t.size().is_power_of_two() && t.size() >= MIN_SIZE);
+            assert!(t.slots.iter().any(|s| s.is_none()), "table must keep an empty slot");
+        }
+        for (i, s) in t.slots.iter().enumerate() {
+            let Some(e) = s else { continue };
+            used += 1;
+            assert!(seen.insert(e.key.clone()), "key in two places");
+            if ti == 0 && d.rehashing {
+                assert!(i >= d.rehash_idx, "element below rehash_idx");
+            }
+            let home = t.home(d.hash(&e.key));
+            let mut j = home;
+            while j != i {
+                assert!(t.slots[j].is_some(), "broken probe path");
+                j = (j + 1) & t.mask();
+            }
+        }
+        assert_eq!(used, t.used);
+    }
+}
+
+#[test]
+fn insert_get_remove() {
+    let mut d: Dict<Te> = Dict::new();
+    assert!(d.get(b"k1").is_none());
+    for i in 0..1000 {
+        assert!(d.insert(te(i, i as u64)).is_none());
+    }
+    assert_eq!(d.len(), 1000);
+    for i in 0..1000 {
+        assert_eq!(d.get(format!("k{i}").as_bytes()).map(|e| e.val), Some(i as u64));
+    }
+    let old = d.insert(te(5, 99)).unwrap();
+    assert_eq!(old.val, 5);
+    assert_eq!(d.len(), 1000);
+    d.get_mut(b"k6").unwrap().val = 66;
+    assert_eq!(d.get(b"k6").unwrap().val, 66);
+    for i in (0..1000).step_by(2) {
+        assert_eq!(d.remove(format!("k{i}").as_bytes()).map(|e| e.key), Some(format!("k{i}").into_bytes()));
+    }
+    assert!(d.remove(b"k0").is_none());
+    assert_eq!(d.len(), 500);
+    check_invariants(&d);
+    assert_eq!(d.iter().count(), 500);
+}
+
+#[test]
+fn grows_incrementally_and_finishes() {
+    let mut d: Dict<Te> = Dict::with_seed(7);
+    let mut saw_rehash = false;
+    for i in 0..10_000 {
+        d.insert(te(i, 0));
+        saw_rehash |= d.is_rehashing();
+        if i % 97 == 0 {
+            check_invariants(&d);
+        }
+    }
+    assert!(saw_rehash);
+    while d.rehash_step(10) {}
+    assert!(!d.is_rehashing());
+    check_invariants(&d);
+    assert!(d.capacity() >= 10_000 * 4 / 3);
+    assert!(d.capacity() <= 10_000 * 4);
+}
+
+#[test]
+fn shrinks_in_cron() {
+    let mut d: Dict<Te> = Dict::with_seed(1);
+    for i in 0..4096 {
+        d.insert(te(i, 0));
+    }
+    while d.rehash_step(100) {}
+    let big = d.capacity();
+    for i in 0..4000 {
+        d.remove(format!("k{i}").as_bytes());
+    }
+    d.resize_if_needed();
+    assert!(d.is_rehashing());
+    while d.rehash_step(1) {
+        check_invariants(&d);
+    }
+    assert!(d.capacity() < big / 8);
+    for i in 4000..4096 {
+        assert!(d.get(format!("k{i}").as_bytes()).is_some());
+    }
+    check_invariants(&d);
+}
+
+#[test]
+fn resize_forbidden_until_extreme_fill() {
+    let mut d: Dict<Te> = Dict::with_seed(3);
+    for i in 0..7 {
+        d.insert(te(i, 0));
+    }
+    while d.rehash_step(100) {}
+    assert_eq!(d.capacity(), 16);
+    d.set_resize_allowed(false);
+    // 3/4 of 16 is 12: without permission we keep going up to 7/8 (14).
+    for i in 7..14 {
+        d.insert(te(i, 0));
+    }
+    assert_eq!(d.capacity(), 16);
+    d.insert(te(14, 0));
+    assert!(d.capacity() > 16, "forced growth at extreme fill");
+    check_invariants(&d);
+    d.set_resize_allowed(true);
+    while d.rehash_step(100) {}
+    for i in 0..15 {
+        assert!(d.get(format!("k{i}").as_bytes()).is_some());
+    }
+}
+
+#[test]
+fn empty_dict_behaves() {
+    let mut d: Dict<Te> = Dict::new();
+    let mut rng = Rng::new(1);
+    assert!(d.random(&mut rng).is_none());
+    assert_eq!(d.scan(0, |_| panic!()), 0);
+    assert_eq!(d.sample(5, &mut rng, |_| panic!()), 0);
+    assert!(!d.rehash_step(10));
+    d.resize_if_needed();
+    assert_eq!(d.table_bytes(), 0);
+    d.insert(te(1, 1));
+    d.remove(b"k1");
+    d.resize_if_needed();
+    assert_eq!(d.table_bytes(), 0);
+    d.insert(te(1, 1));
+    d.clear();
+    assert!(d.is_empty());
+    assert!(d.get(b"k1").is_none());
+}
+
+#[test]
+fn full_scan_returns_everything() {
+    let mut d: Dict<Te> = Dict::new();
+    for i in 0..5000 {
+        d.insert(te(i, 0));
+    }
+    let mut got = BTreeSet::new();
+    let mut cursor = 0;
+    loop {
+        cursor = d.scan(cursor, |e| {
+            got.insert(e.key.clone());
+        });
+        if cursor == 0 {
+            break;
+        }
+    }
+    assert_eq!(got.len(), 5000);
+}
+
+#[test]
+fn random_is_fair() {
+    let mut d: Dict<Te> = Dict::new();
+    for i in 0..8 {
+        d.insert(te(i, i as u64));
+    }
+    // Grow the table a lot so that runs and empty stretches exist, then remove most keys.
+    for i in 8..200 {
+        d.insert(te(i, 0));
+    }
+    for i in 8..200 {
+        d.remove(format!("k{i}").as_bytes());
+    }
+    let mut rng = Rng::new(42);
+    let mut counts = [0u32; 8];
+    let n = 80_000;
+    for _ in 0..n {
+        counts[d.random(&mut rng).unwrap().val as usize] += 1;
+    }
+    for c in counts {
+        // Expected 10_000 each; 5 sigma is about 470.
+        assert!((9_300..10_700).contains(&c), "{counts:?}");
+    }
+}
+
+#[test]
+fn random_during_rehash_covers_both_tables() {
+    let mut d: Dict<Te> = Dict::with_seed(9);
+    for i in 0..12 {
+        d.insert(te(i, i as u64));
+    }
+    while d.rehash_step(100) {}
+    for i in 12..13 {
+        d.insert(te(i, i as u64));
+    }
+    assert!(d.is_rehashing());
+    let mut rng = Rng::new(5);
+    let mut seen = BTreeSet::new();
+    for _ in 0..5000 {
+        seen.insert(d.random(&mut rng).unwrap().val);
+    }
+    assert_eq!(seen.len(), 13);
+}
+
+#[test]
+fn sample_visits_distinct_elements() {
+    let mut d: Dict<Te> = Dict::new();
+    for i in 0..1000 {
+        d.insert(te(i, 0));
+    }
+    let mut rng = Rng::new(3);
+    let mut got = BTreeSet::new();
+    let n = d.sample(20, &mut rng, |e| {
+        got.insert(e.key.clone());
+    });
+    assert_eq!(n, got.len());
+    assert!(n > 0 && n <= 20);
+}
+
+#[test]
+fn hash_depends_on_seed_and_all_bytes() {
+    let keys: Vec<Vec<u8>> = (0..200).map(|n| vec![b'x'; n]).collect();
+    let mut hs = BTreeSet::new();
+    for k in &keys {
+        hs.insert(hash_with(1, k));
+        for pos in 0..k.len() {
+            let mut k2 = k.clone();
+            k2[pos] ^= 1;
+            assert_ne!(hash_with(1, k), hash_with(1, &k2), "len {} pos {pos}", k.len());
+        }
+        assert_ne!(hash_with(1, k), hash_with(2, k));
+    }
+    assert_eq!(hs.len(), keys.len());
+}
+
+#[test]
+fn find_and_positions() {
+    let mut d: Dict<Te> = Dict::new();
+    d.insert(te(1, 1));
+    let p = d.find(b"k1").unwrap();
+    d.at_mut(p).unwrap().val = 10;
+    assert_eq!(d.at(p).unwrap().val, 10);
+    assert_eq!(d.remove_at(p).unwrap().val, 10);
+    assert!(d.at(p).is_none());
+    assert!(d.remove_at(p).is_none());
+    assert!(d.find(b"k1").is_none());
+}
+
+#[test]
+fn drain_and_iter_mut() {
+    let mut d: Dict<Te> = Dict::new();
+    for i in 0..100 {
+        d.insert(te(i, 1));
+    }
+    for e in d.iter_mut() {
+        e.val += 1;
+    }
+    assert!(d.iter().all(|e| e.val == 2));
+    let all: Vec<Te> = d.drain().collect();
+    assert_eq!(all.len(), 100);
+    assert!(d.is_empty());
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Insert(u16, u64),
+    Remove(u16),
+    Get(u16),
+    GetMut(u16, u64),
+    Step(u8),
+    Cron,
+    Allow(bool),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    // A small key space makes replacements and removals of present keys common.
+    let k = 0u16..300;
+    prop_oneof![
+        6 => (k.clone(), any::<u64>()).prop_map(|(k, v)| Op::Insert(k, v)),
+        4 => k.clone().prop_map(Op::Remove),
+        2 => k.clone().prop_map(Op::Get),
+        1 => (k, any::<u64>()).prop_map(|(k, v)| Op::GetMut(k, v)),
+        1 => any::<u8>().prop_map(Op::Step),
+        1 => Just(Op::Cron),
+        1 => any::<bool>().prop_map(Op::Allow),
+    ]
+}
+
+fn key(k: u16) -> Vec<u8> {
+    format!("key:{k}").into_bytes()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn behaves_like_a_map(ops in proptest::collection::vec(op(), 1..600), seed in any::<u64>()) {
+        let mut d: Dict<Te> = Dict::with_seed(seed);
+        let mut m: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        for o in ops {
+            match o {
+                Op::Insert(k, v) => {
+                    let old = d.insert(Te { key: key(k), val: v }).map(|e| e.val);
+                    prop_assert_eq!(old, m.insert(key(k), v));
+                }
+                Op::Remove(k) => {
+                    prop_assert_eq!(d.remove(&key(k)).map(|e| e.val), m.remove(&key(k)));
+                }
+                Op::Get(k) => prop_assert_eq!(d.get(&key(k)).map(|e| e.val), m.get(&key(k)).copied()),
+                Op::GetMut(k, v) => {
+                    let got = d.get_mut(&key(k)).map(|e| { e.val = v; });
+                    let want = m.get_mut(&key(k)).map(|x| { *x = v; });
+                    prop_assert_eq!(got, want);
+                }
+                Op::Step(n) => { d.rehash_step(n as usize); }
+                Op::Cron => d.resize_if_needed(),
+                Op::Allow(a) => d.set_resize_allowed(a),
+            }
+            prop_assert_eq!(d.len(), m.len());
+        }
+        check_invariants(&d);
+        let mut all: Vec<(Vec<u8>, u64)> = d.iter().map(|e| (e.key.clone(), e.val)).collect();
+        all.sort();
+        prop_assert_eq!(all, m.into_iter().collect::<Vec<_>>());
+    }
+
+    /// SCAN's guarantee: keys present for the whole scan are returned at least once, however the dict is changed
+    /// (inserts, deletes, growth, shrinking, rehash steps) between scan calls.
+    #[test]
+    fn scan_returns_stable_keys(
+        initial in 0u16..400,
+        ops in proptest::collection::vec(op(), 0..400),
+        per_call in 0usize..4,
+        seed in any::<u64>(),
+    ) {
+        let mut d: Dict<Te> = Dict::with_seed(seed);
+        for k in 0..initial {
+            d.insert(Te { key: key(k), val: 0 });
+        }
+        // Keys never touched by the operations stay present throughout.
+        let touched: BTreeSet<Vec<u8>> = ops.iter().filter_map(|o| match o {
+            Op::Insert(k, _) | Op::Remove(k) => Some(key(*k)),
+            _ => None,
+        }).collect();
+        let stable: BTreeSet<Vec<u8>> = (0..initial).map(key).filter(|k| !touched.contains(k)).collect();
+        let mut got = BTreeSet::new();
+        let mut ops = ops.into_iter();
+        let mut cursor = 0;
+        let mut calls = 0;
+        loop {
+            cursor = d.scan(cursor, |e| { got.insert(e.key.clone()); });
+            calls += 1;
+            prop_assert!(calls < 100_000);
+            if cursor == 0 {
+                break;
+            }
+            for o in ops.by_ref().take(per_call) {
+                match o {
+                    Op::Insert(k, v) => { d.insert(Te { key: key(k), val: v }); }
+                    Op::Remove(k) => { d.remove(&key(k)); }
+                    Op::Step(n) => { d.rehash_step(n as usize); }
+                    Op::Cron => d.resize_if_needed(),
+                    Op::Allow(a) => d.set_resize_allowed(a),
+                    Op::Get(_) | Op::GetMut(..) => {}
+                }
+            }
+            // Bulk deletes make the cron shrink the table mid-scan.
+            if calls % 7 == 0 {
+                let doomed: Vec<Vec<u8>> = d.iter().map(|e| e.key.clone())
+                    .filter(|k| !stable.contains(k)).take(50).collect();
+                for k in doomed { d.remove(&k); }
+                d.resize_if_needed();
+            }
+        }
+        for k in &stable {
+            prop_assert!(got.contains(k), "missed {:?}", String::from_utf8_lossy(k));
+        }
+        check_invariants(&d);
+    }
+}
