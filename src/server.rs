@@ -33,7 +33,6 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
-use std::time::Instant;
 
 /// Size of one read from a client (Redis's `PROTO_IOBUF_LEN`).
 pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
@@ -396,12 +395,6 @@ fn adjust_open_files_limit(config: &mut Config) {
 impl Server {
     /// Opens the listeners and registers them. On failure the error has been logged; returns the exit code.
     pub fn new(config: Config, el: &mut EventLoop) -> Result<Server, i32> {
-        if config.dir != "." && !config.dir.is_empty() {
-            if let Err(e) = std::env::set_current_dir(&config.dir) {
-                log_warning!("Can't chdir to '{}': {}", config.dir, e);
-                return Err(1);
-            }
-        }
         let mut listeners = Vec::new();
         if config.port != 0 {
             for raw in &config.bind {
@@ -625,6 +618,7 @@ impl Server {
             Ok(n) => {
                 c.query.commit(n);
                 self.state.stats.net_input_bytes += n as u64;
+                self.state.stats.total_reads_processed += 1;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {
                 self.put_client(c);
@@ -785,6 +779,7 @@ impl Server {
         if !self.state.actions.is_empty() {
             self.apply_actions(el, c);
         }
+        self.sync_log_config();
         end_us
     }
 
@@ -846,6 +841,14 @@ impl Server {
             self.feed_monitors(c, args);
         }
         end_us
+    }
+
+    /// Makes the log follow `loglevel` changes made with CONFIG SET.
+    #[inline]
+    fn sync_log_config(&mut self) {
+        if self.state.config.loglevel != crate::log::level() {
+            crate::log::set_level(self.state.config.loglevel);
+        }
     }
 
     /// Moves the batched counters of the last command into `commandstats`.
@@ -932,6 +935,7 @@ impl Server {
             match socket::write(fd, c.state.reply.pending()) {
                 Ok(n) => {
                     c.state.reply.consume(n);
+                    self.state.stats.total_writes_processed += 1;
                     total += n;
                     if total >= NET_MAX_WRITES_PER_EVENT {
                         break;
@@ -1016,17 +1020,15 @@ impl Server {
         self.state.now_ms = now;
         self.state.lru_clock = crate::state::lru_clock_at(now);
         let hz = self.state.config.hz.clamp(1, 500);
+        self.sync_log_config();
         if self.run_with_period(100) {
-            let m = &mut self.state.metrics;
-            m.ops.track(self.state.stats.total_commands_processed, now);
-            m.net_input.track(self.state.stats.net_input_bytes, now);
-            m.net_output.track(self.state.stats.net_output_bytes, now);
+            crate::command::info::cron_sample(&mut self.state, now);
         }
         if self.check_shutdown_signal(el) {
             return TimerNext::Stop;
         }
         self.clients_cron(el, now);
-        self.databases_cron();
+        crate::expire::databases_cron(&mut self.state);
         self.cron_loops += 1;
         TimerNext::After((1000 / hz) as u64)
     }
@@ -1055,37 +1057,6 @@ impl Server {
                     c.state.reply.buf = Vec::new();
                 }
                 c.refresh_conn_stats(0, true, writable);
-            }
-        }
-    }
-
-    /// Incremental rehashing and table resizing of the keyspace (Redis's `databasesCron`).
-    fn databases_cron(&mut self) {
-        if self.state.child_pid.is_some() {
-            return;
-        }
-        for db in self.state.dbs.iter_mut() {
-            db.keys.resize_if_needed();
-            db.expires.resize_if_needed();
-        }
-        // About a millisecond of rehash work, on the first databases that need it.
-        let deadline = Instant::now() + std::time::Duration::from_millis(1);
-        for db in self.state.dbs.iter_mut() {
-            let mut worked = false;
-            while db.keys.is_rehashing() && Instant::now() < deadline {
-                worked = true;
-                if !db.keys.rehash_step(100) {
-                    break;
-                }
-            }
-            while db.expires.is_rehashing() && Instant::now() < deadline {
-                worked = true;
-                if !db.expires.rehash_step(100) {
-                    break;
-                }
-            }
-            if worked {
-                break;
             }
         }
     }
@@ -1152,6 +1123,7 @@ impl EventHandler for Server {
         if self.check_shutdown_signal(el) {
             return;
         }
+        crate::expire::active_expire_cycle(&mut self.state, true);
         self.handle_pending_writes(el);
     }
 }
