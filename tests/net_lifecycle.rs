@@ -142,6 +142,12 @@ fn sigint_shuts_down_too() {
 #[test]
 fn startup_log_lines_have_redis_format() {
     let s = Server::start(&[]);
+    // The line may be written just after the listener opens.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !s.log_text().contains("Ready to accept connections") {
+        assert!(Instant::now() < deadline, "no ready line");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let log = s.log_text();
     let ready = log.lines().find(|l| l.contains("Ready to accept connections")).expect("ready line");
     // "<pid>:M <dd> <Mon> <yyyy> <hh:mm:ss.mmm> * Ready to accept connections tcp"
@@ -162,8 +168,8 @@ fn daemonize_detaches_and_writes_pidfile() {
     let pidfile = dir.join("d.pid");
     let log = dir.join("d.log");
     let port = net_support::free_port();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--daemonize", "yes"])
+    let status = std::process::Command::new(net_support::server_bin())
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--daemonize", "yes", "--save", ""])
         .args(["--pidfile", pidfile.to_str().unwrap(), "--logfile", log.to_str().unwrap()])
         .status()
         .unwrap();
@@ -196,7 +202,7 @@ fn optional_bind_address_may_be_unavailable() {
     let port = net_support::free_port();
     let dir = temp_dir("bind");
     let log = dir.join("b.log");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
+    let mut child = std::process::Command::new(net_support::server_bin())
         .args(["--port", &port.to_string(), "--bind", "-192.0.2.1", "127.0.0.1"])
         .args(["--logfile", log.to_str().unwrap()])
         .spawn()
@@ -215,7 +221,7 @@ fn optional_bind_address_may_be_unavailable() {
     let _ = child.wait();
     assert!(std::fs::read_to_string(&log).unwrap().contains("Could not create server TCP listening socket 192.0.2.1"));
     // A mandatory unavailable address is fatal.
-    let st = std::process::Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
+    let st = std::process::Command::new(net_support::server_bin())
         .args(["--port", &port.to_string(), "--bind", "192.0.2.1"])
         .args(["--logfile", log.to_str().unwrap()])
         .status()
