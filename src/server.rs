@@ -54,6 +54,19 @@ const ERROR_STATS_NUMBER: usize = 128;
 /// An idle reply buffer bigger than this is given back to the allocator.
 const REPLY_BUF_KEEP: usize = 16 * 1024;
 
+/// Sent to non-loopback clients when protected mode is on and no password is set (Redis's exact text).
+const PROTECTED_MODE_DENIED: &[u8] =
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and \
+no password is set for the default user. In this mode connections are only accepted from the loopback interface. If \
+you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable \
+protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis \
+from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do \
+so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by \
+editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. \
+3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a \
+an authentication password for the default user. NOTE: You only need to do one of the above things in order for the \
+server to start accepting connections from the outside.\r\n";
+
 /// The signal that asked for shutdown (0 = none). Set by the signal handler, read by the loop.
 static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
@@ -314,12 +327,18 @@ pub fn start(mut config: Config) -> i32 {
         env!("FERREDIS_GIT_DIRTY"),
         std::process::id()
     );
-    match &config.config_file {
-        Some(_) => log_warning!("Configuration loaded"),
-        None => log_warning!(
-            "Warning: no config file specified, using the default config. In order to specify a config file use \
-             ferredis-server /path/to/ferredis.conf"
-        ),
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.len() <= 1 {
+        log_warning!(
+            "Warning: no config file specified, using the default config. In order to specify a config file use {} \
+             /path/to/ferredis.conf",
+            argv.first().map_or("ferredis-server", |s| s.as_str())
+        );
+    } else {
+        log_warning!("Configuration loaded");
+    }
+    for w in &config.load_warnings {
+        log_warning!("{w}");
     }
     if config.daemonize {
         if let Err(e) = process::daemonize() {
@@ -344,6 +363,7 @@ pub fn start(mut config: Config) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    log_notice!("monotonic clock: POSIX clock_gettime");
     log_notice!("Running mode=standalone, port={}.", server.state.config.port);
     log_warning!("Server initialized");
     if server.listeners.iter().any(|l| !l.unix) {
@@ -536,6 +556,19 @@ impl Server {
             self.state.stats.rejected_connections += 1;
             return;
         }
+        if self.state.config.protected_mode && self.state.config.requirepass.is_none() && !unix {
+            let local = match a.peer {
+                Some((std::net::IpAddr::V4(v4), _)) => v4.is_loopback(),
+                Some((std::net::IpAddr::V6(v6), _)) => v6.is_loopback(),
+                None => true,
+            };
+            if !local {
+                let _ = socket::write(fd, PROTECTED_MODE_DENIED);
+                self.state.stats.total_connections_received += 1;
+                self.state.stats.rejected_connections += 1;
+                return;
+            }
+        }
         if !unix {
             let _ = socket::set_nodelay(fd);
             if self.state.config.tcp_keepalive > 0 {
@@ -685,10 +718,14 @@ impl Server {
                         let qbuf = buf.len() - consumed;
                         state.conn.qbuf = qbuf;
                         state.conn.argv_mem = argv_mem;
-                        state.conn.obl = state.reply.pending_len();
+                        let (obl, oll, omem) = crate::net::client::output_figures(&state.reply);
+                        state.conn.obl = obl;
+                        state.conn.oll = oll;
+                        state.conn.omem = omem;
                         clock_us = self.dispatch(el, state, args, clock_us);
                     }
                     query.consume(consumed);
+                    self.check_output_limits(c);
                 }
                 Err(e) => {
                     let msg = if limits.max_multibulk_len == UNAUTH_MAX_MULTIBULK_LEN {
@@ -703,6 +740,47 @@ impl Server {
                     return;
                 }
             }
+        }
+    }
+
+    /// Marks the client CLOSE_ASAP when its output is over the `client-output-buffer-limit` of its class (Redis's
+    /// `closeClientOnOutputBufferLimitReached`). Every client here is of class `normal` (MONITORs too, as in Redis).
+    fn check_output_limits(&mut self, c: &mut Client) {
+        let limit = self.state.config.client_output_buffer_limit[crate::config::CLIENT_CLASS_NORMAL];
+        if limit.hard_bytes == 0 && limit.soft_bytes == 0 {
+            return;
+        }
+        let used = c.output_list_bytes() as u64;
+        if used == 0 || c.state.has(flags::CLOSE_ASAP) {
+            c.obuf_soft_limit_reached_s = 0;
+            return;
+        }
+        let hard = limit.hard_bytes > 0 && used >= limit.hard_bytes;
+        let mut soft = limit.soft_bytes > 0 && used >= limit.soft_bytes;
+        let now_s = self.state.now_ms / 1000;
+        if soft {
+            if c.obuf_soft_limit_reached_s == 0 {
+                c.obuf_soft_limit_reached_s = now_s;
+                soft = false;
+            } else if now_s - c.obuf_soft_limit_reached_s <= limit.soft_seconds {
+                soft = false;
+            }
+        } else {
+            c.obuf_soft_limit_reached_s = 0;
+        }
+        if hard || soft {
+            log_warning!(
+                "Client id={} addr={} laddr={} fd={} name={} omem={} scheduled to be closed ASAP for overcoming of \
+                 output buffer limits.",
+                c.state.id,
+                c.state.addr,
+                c.state.laddr,
+                c.state.fd,
+                String::from_utf8_lossy(c.state.name.as_deref().unwrap_or_default()),
+                used
+            );
+            c.state.flags |= flags::CLOSE_ASAP;
+            self.state.stats.client_outbuf_limit_disconnections += 1;
         }
     }
 
@@ -897,8 +975,10 @@ impl Server {
                 continue;
             }
             let Some(&fd) = self.id_to_fd.get(&id) else { continue };
-            if let Some(Some(m)) = self.state.clients.get_mut(fd as usize) {
+            if let Some(mut m) = self.take_client(fd) {
                 m.state.reply.raw_bytes(&line);
+                self.check_output_limits(&mut m);
+                self.put_client(m);
             }
             self.state.queue_write(fd);
         }

@@ -229,3 +229,59 @@ fn optional_bind_address_may_be_unavailable() {
     assert_eq!(st.code(), Some(1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A local address other than loopback, if the machine has one.
+fn non_loopback_local_ip() -> Option<std::net::IpAddr> {
+    let u = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    u.connect("192.0.2.200:9").ok()?;
+    let ip = u.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[test]
+fn protected_mode_denies_non_loopback_clients_without_password() {
+    let Some(ip) = non_loopback_local_ip() else { return };
+    let s = Server::start(&["--bind", "0.0.0.0", "--protected-mode", "yes"]);
+    let mut remote = Conn::new(std::net::TcpStream::connect((ip, s.port)).unwrap());
+    remote.send(b"PING\r\n");
+    let got = String::from_utf8(remote.read_to_eof()).unwrap();
+    assert!(got.starts_with("-DENIED Redis is running in protected mode because protected mode is enabled"), "{got}");
+    assert!(got.ends_with("in order for the server to start accepting connections from the outside.\r\n"));
+    // Loopback clients are fine.
+    let mut local = s.connect();
+    local.send(b"PING\r\n");
+    local.expect(b"+PONG\r\n");
+    // With protected mode off, the remote client is served.
+    local.send(b"CONFIG SET protected-mode no\r\n");
+    local.expect(b"+OK\r\n");
+    let mut remote = Conn::new(std::net::TcpStream::connect((ip, s.port)).unwrap());
+    remote.send(b"PING\r\n");
+    remote.expect(b"+PONG\r\n");
+}
+
+#[test]
+fn output_buffer_hard_limit_closes_the_client() {
+    let s = Server::start(&[]);
+    let mut c = s.connect();
+    c.send(b"CONFIG SET client-output-buffer-limit \"normal 100kb 0 0\"\r\n");
+    c.expect(b"+OK\r\n");
+    let value = vec![b'v'; 50_000];
+    c.cmd(&[b"SET", b"big", &value]);
+    c.expect(b"+OK\r\n");
+    // One pipeline whose replies pile up past the hard limit before anything can be written.
+    let mut req = Vec::new();
+    for _ in 0..20 {
+        req.extend_from_slice(b"GET big\r\n");
+    }
+    c.send(&req);
+    let got = c.read_to_eof();
+    assert!(got.len() < 20 * 50_000, "connection was closed before all replies");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !s.log_text().contains("scheduled to be closed ASAP for overcoming of output buffer limits") {
+        assert!(Instant::now() < deadline, "{}", s.log_text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut other = s.connect();
+    other.send(b"PING\r\n");
+    other.expect(b"+PONG\r\n");
+}
