@@ -238,7 +238,7 @@ impl Db {
         worked
     }
 
-    /// Approximate bytes used by the database's tables and entries (for `INFO memory`-style reporting).
+    /// Bytes used by the database's tables and entries. Walks every key (O(n)): for `DEBUG`/tests, not for INFO.
     pub fn memory_usage(&self) -> usize {
         self.keys.table_bytes()
             + self.expires.table_bytes()

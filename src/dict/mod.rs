@@ -393,11 +393,11 @@ impl<E: DictEntry> Dict<E> {
         None
     }
 
-    /// Whether adding one element to table `ti` calls for a resize first.
+    /// Whether adding one element to table `ti` calls for a resize first. While rehashing the new table must
+    /// also have room for everything still waiting in the old one, so the whole count is compared.
     #[inline]
     fn needs_room(&self, ti: usize) -> bool {
-        let t = &self.t[ti];
-        let (used, size) = (t.used + 1, t.size());
+        let (used, size) = (self.len() + 1, self.t[ti].size());
         if used * 8 > size * 7 {
             return true;
         }

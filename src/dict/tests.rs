@@ -143,6 +143,30 @@ fn resize_forbidden_until_extreme_fill() {
 }
 
 #[test]
+fn inserts_during_a_shrink_never_overfill_the_new_table() {
+    let mut d: Dict<Te> = Dict::with_seed(5);
+    for i in 0..3000 {
+        d.insert(te(i, 0));
+    }
+    while d.rehash_step(100) {}
+    for i in 0..2800 {
+        d.remove(format!("k{i}").as_bytes());
+    }
+    d.resize_if_needed();
+    assert!(d.is_rehashing());
+    // A burst of inserts while the shrink is in progress, with resizing forbidden (as with a forked child).
+    d.set_resize_allowed(false);
+    for i in 10_000..12_000 {
+        d.insert(te(i, 0));
+        if i % 50 == 0 {
+            check_invariants(&d);
+        }
+    }
+    check_invariants(&d);
+    assert_eq!(d.len(), 2200);
+}
+
+#[test]
 fn empty_dict_behaves() {
     let mut d: Dict<Te> = Dict::new();
     let mut rng = Rng::new(1);
