@@ -144,8 +144,11 @@ impl Db {
 
     /// Adds or overwrites a key keeping the old key's TTL, if any.
     pub fn insert_keep_ttl(&mut self, mut e: Entry) -> Option<Entry> {
-        let had = self.keys.get(e.key()).is_some_and(|o| o.has_expire());
-        e.set_has_expire(had);
+        if let Some(slot) = self.keys.find(e.key()).and_then(|p| self.keys.at_mut(p)) {
+            e.set_has_expire(slot.has_expire());
+            return Some(std::mem::replace(slot, e));
+        }
+        e.set_has_expire(false);
         self.keys.insert(e)
     }
 

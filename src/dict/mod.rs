@@ -489,6 +489,24 @@ impl<E: DictEntry> Dict<E> {
         hi
     }
 
+    /// SCAN's loop (Redis's `scanGenericCommand`): scan steps from `cursor` until at least `count` elements were
+    /// visited, the scan is complete, or `count * 10` steps were made. Returns the cursor to hand back.
+    pub fn scan_count<F: FnMut(&E)>(&self, cursor: u64, count: usize, mut f: F) -> u64 {
+        let mut visited = 0usize;
+        let mut steps_left = count.saturating_mul(10).max(1);
+        let mut cursor = cursor;
+        loop {
+            cursor = self.scan(cursor, |e| {
+                visited += 1;
+                f(e)
+            });
+            steps_left -= 1;
+            if cursor == 0 || steps_left == 0 || visited >= count {
+                return cursor;
+            }
+        }
+    }
+
     /// Calls `f` for the elements of table `ti` whose hash is in `[lo, hi)` (`hi == 0` means up to 2^64).
     fn scan_range<F: FnMut(&E)>(&self, ti: usize, lo: u64, hi: u64, f: &mut F) {
         let t = &self.t[ti];

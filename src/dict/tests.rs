@@ -206,6 +206,35 @@ fn full_scan_returns_everything() {
 }
 
 #[test]
+fn scan_count_returns_small_dicts_in_one_call() {
+    let mut d: Dict<Te> = Dict::new();
+    for i in 0..5 {
+        d.insert(te(i, 0));
+    }
+    let mut n = 0;
+    assert_eq!(d.scan_count(0, 10, |_| n += 1), 0);
+    assert_eq!(n, 5);
+    for i in 5..1000 {
+        d.insert(te(i, 0));
+    }
+    let (mut cursor, mut calls, mut seen) = (0, 0, BTreeSet::new());
+    loop {
+        let mut batch = 0;
+        cursor = d.scan_count(cursor, 10, |e| {
+            batch += 1;
+            seen.insert(e.key.clone());
+        });
+        calls += 1;
+        if cursor == 0 {
+            break;
+        }
+        assert!(batch >= 10);
+    }
+    assert_eq!(seen.len(), 1000);
+    assert!(calls < 1000 / 10 + 2);
+}
+
+#[test]
 fn random_is_fair() {
     let mut d: Dict<Te> = Dict::new();
     for i in 0..8 {
