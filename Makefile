@@ -1,0 +1,78 @@
+# ferredis build, test and benchmark entry points.
+#   make run     release build, serve on port 6379 with defaults
+#   make test    install what the tests need (Debian redis-server/redis-tools, rustfmt, clippy), then
+#                fmt check, clippy -D warnings, and every test target (differential tests against redis-server)
+#   make bench   redis-benchmark + memory comparison against Debian's redis-server (benches/compare.sh)
+#   make static  fully static release binary in target/static/
+#   make fuzz    every cargo-fuzz target for FUZZ_SECONDS each (needs nightly + cargo-fuzz)
+
+CARGO        ?= cargo
+TARGET_TRIPLE ?= x86_64-unknown-linux-gnu
+FUZZ_SECONDS ?= 60
+# Set FUZZ_SMOKE=1 to add a short fuzz run to `make test` (off by default: a sanitizer build is not cheap).
+FUZZ_SMOKE   ?= 0
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all build release static run test deps toolchain fmt-check clippy unit bench fuzz fuzz-smoke clean
+
+all: build
+
+build:
+	$(CARGO) build
+
+release:
+	$(CARGO) build --release
+
+static:
+	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release --target $(TARGET_TRIPLE)
+	mkdir -p target/static
+	cp target/$(TARGET_TRIPLE)/release/ferredis-server target/static/ferredis-server
+	@if ldd target/static/ferredis-server 2>&1 | grep -q "not a dynamic executable"; then \
+		echo "target/static/ferredis-server: not a dynamic executable (static)"; \
+	else \
+		echo "target/static/ferredis-server is dynamically linked:"; ldd target/static/ferredis-server; exit 1; \
+	fi
+	@echo "size: $$(stat -c %s target/static/ferredis-server) bytes"
+
+run: release
+	./target/release/ferredis-server
+
+# Debian packages the differential, client and CLI tests compare against; installed only when missing.
+deps:
+	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1 \
+		|| ! command -v redis-benchmark >/dev/null 2>&1; then \
+		echo "installing redis-server and redis-tools"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools; \
+	fi
+	@# The Debian package starts a system redis on 6379; the tests never use that port, so it can stay.
+
+toolchain:
+	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+fmt-check: toolchain
+	$(CARGO) fmt --all -- --check
+
+clippy: toolchain
+	$(CARGO) clippy --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --all-targets
+	$(CARGO) test --doc
+
+test: deps toolchain fmt-check clippy unit
+	@if [ "$(FUZZ_SMOKE)" = 1 ]; then $(MAKE) fuzz FUZZ_SECONDS=15; fi
+
+bench: deps
+	benches/compare.sh
+
+fuzz:
+	@if [ ! -d fuzz ]; then echo "no fuzz/ directory in this checkout"; exit 1; fi
+	@for t in $$(cd fuzz && $(CARGO) +nightly fuzz list); do \
+		echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
+		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
+
+clean:
+	$(CARGO) clean
+	rm -rf bench-results

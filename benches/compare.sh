@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Throughput, CPU and memory comparison: ferredis-server vs Debian's C redis-server on the same machine.
+#
+# Throughput: for every test in TESTS and pipeline depth in PIPELINES, ROUNDS rounds of redis-benchmark
+# (-c CLIENTS), alternating the two servers pair by pair (odd rounds ferredis first, even rounds redis first).
+# Client and servers are pinned to different CPUs with taskset. Reported: median requests/s per server, the
+# ferredis/redis ratio, and the server CPU seconds (utime+stime from /proc/<pid>/stat, median over rounds) spent
+# on that run.
+# Memory: a fresh server of each kind, VmRSS before and after loading MEM_KEYS keys `key:%012d` -> `val%d` with
+# `redis-cli --pipe`; reported as bytes per key.
+#
+# Knobs (environment): N (requests at -P 1, default 100000; -P >1 runs use N*P_SCALE), P_SCALE (5), ROUNDS (3),
+# CLIENTS (50), TESTS (redis-benchmark -t names, comma separated; add lpush,rpush,lpop,sadd,hset,zadd,... as more
+# families land), PIPELINES ("1 16"), MEM_KEYS (1000000, 0 skips), SERVER_CPU (1), CLIENT_CPU (0),
+# FERREDIS (binary; default target/release/ferredis-server, built first unless SKIP_BUILD=1), REDIS (/usr/bin/redis-server).
+# Results go to stdout and bench-results/<timestamp>/ (summary.txt plus raw.csv with every run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${N:-100000}
+P_SCALE=${P_SCALE:-5}
+ROUNDS=${ROUNDS:-3}
+CLIENTS=${CLIENTS:-50}
+TESTS=${TESTS:-ping_mbulk,set,get,incr,mset}
+PIPELINES=${PIPELINES:-"1 16"}
+MEM_KEYS=${MEM_KEYS:-1000000}
+SERVER_CPU=${SERVER_CPU:-1}
+CLIENT_CPU=${CLIENT_CPU:-0}
+FERREDIS=${FERREDIS:-target/release/ferredis-server}
+REDIS=${REDIS:-/usr/bin/redis-server}
+CLK_TCK=$(getconf CLK_TCK)
+OUT=bench-results/$(date +%Y%m%d-%H%M%S)
+
+for tool in redis-benchmark redis-cli taskset awk; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "missing $tool (apt-get install redis-tools util-linux gawk)"; exit 1; }
+done
+[ -x "$REDIS" ] || { echo "missing $REDIS (apt-get install redis-server)"; exit 1; }
+if [ "${SKIP_BUILD:-0}" != 1 ] && [ "$FERREDIS" = target/release/ferredis-server ]; then
+    cargo build --release
+fi
+[ -x "$FERREDIS" ] || { echo "missing $FERREDIS"; exit 1; }
+mkdir -p "$OUT"
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# A free loopback port (never 6379): nothing answers a connect on it.
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 40000))
+        [ "$p" = 6379 ] && continue
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+    done
+}
+
+# start_server <label> <binary>: prints "<pid> <port>".
+start_server() {
+    local label=$1 bin=$2 port pid i
+    port=$(free_port)
+    mkdir -p "$WORK/$label-$port"
+    (cd "$WORK/$label-$port" && exec taskset -c "$SERVER_CPU" "$bin" --port "$port" --save '' \
+        --appendonly no --daemonize no --bind 127.0.0.1 >server.log 2>&1) &
+    pid=$!
+    for i in $(seq 1 200); do
+        if [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ]; then
+            echo "$pid $port"
+            return
+        fi
+        sleep 0.05
+    done
+    echo "server $label did not start; log:" >&2
+    cat "$WORK/$label-$port/server.log" >&2
+    exit 1
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+median() { sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print 0}'; }
+
+# Absolute paths: servers run in scratch directories.
+case $FERREDIS in /*) ;; *) FERREDIS=$PWD/$FERREDIS ;; esac
+read -r FPID FPORT < <(start_server ferredis "$FERREDIS") || true
+[ -n "${FPORT:-}" ] || { echo "ferredis did not start"; exit 1; }
+PIDS+=("$FPID")
+read -r RPID RPORT < <(start_server redis "$REDIS") || true
+[ -n "${RPORT:-}" ] || { echo "redis did not start"; exit 1; }
+PIDS+=("$RPID")
+
+echo "ferredis: $FERREDIS pid $FPID port $FPORT | redis: $("$REDIS" --version | awk '{print $3}') pid $RPID port $RPORT"
+echo "servers pinned to CPU $SERVER_CPU, redis-benchmark to CPU $CLIENT_CPU; -c $CLIENTS; $ROUNDS rounds; median"
+echo "server,test,pipeline,round,requests,rps,cpu_seconds" >"$OUT/raw.csv"
+
+# bench_one <server> <pid> <port> <test> <pipeline> <requests> <round>: appends a raw row.
+bench_one() {
+    local server=$1 pid=$2 port=$3 t=$4 p=$5 n=$6 round=$7 before after out rps cpu
+    before=$(cpu_ticks "$pid")
+    out=$(taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$CLIENTS" -n "$n" -t "$t" -P "$p" --csv 2>/dev/null)
+    after=$(cpu_ticks "$pid")
+    rps=$(printf '%s\n' "$out" | awk -F'"' 'NR > 1 && $2 != "" {print $4; exit}')
+    cpu=$(awk -v a="$after" -v b="$before" -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", (a - b) / hz}')
+    echo "$server,$t,$p,$round,$n,${rps:-0},$cpu" >>"$OUT/raw.csv"
+}
+
+IFS=',' read -r -a TEST_LIST <<<"$TESTS"
+for p in $PIPELINES; do
+    n=$N
+    [ "$p" -gt 1 ] && n=$((N * P_SCALE))
+    for t in "${TEST_LIST[@]}"; do
+        for round in $(seq 1 "$ROUNDS"); do
+            if [ $((round % 2)) = 1 ]; then
+                bench_one ferredis "$FPID" "$FPORT" "$t" "$p" "$n" "$round"
+                bench_one redis "$RPID" "$RPORT" "$t" "$p" "$n" "$round"
+            else
+                bench_one redis "$RPID" "$RPORT" "$t" "$p" "$n" "$round"
+                bench_one ferredis "$FPID" "$FPORT" "$t" "$p" "$n" "$round"
+            fi
+        done
+        printf '.' >&2 # progress
+    done
+done
+echo >&2
+
+col() { # col <server> <test> <pipeline> <field#>
+    awk -F, -v s="$1" -v t="$2" -v p="$3" -v f="$4" '$1 == s && $2 == t && $3 == p {print $f}' "$OUT/raw.csv" | median
+}
+
+{
+    printf '%-12s %3s %14s %14s %7s %9s %9s %7s %7s\n' test P ferredis_rps redis_rps ratio fer_cpu_s red_cpu_s cpu_rat target
+    for p in $PIPELINES; do
+        for t in "${TEST_LIST[@]}"; do
+            f=$(col ferredis "$t" "$p" 6)
+            r=$(col redis "$t" "$p" 6)
+            fc=$(col ferredis "$t" "$p" 7)
+            rc=$(col redis "$t" "$p" 7)
+            target=1.00
+            [ "$p" = 1 ] && target=0.95
+            awk -v t="$t" -v p="$p" -v f="$f" -v r="$r" -v fc="$fc" -v rc="$rc" -v tg="$target" 'BEGIN {
+                ratio = (r > 0) ? f / r : 0; cr = (rc > 0) ? fc / rc : 0
+                printf "%-12s %3s %14.0f %14.0f %7.2f %9.2f %9.2f %7.2f %7s%s\n", t, p, f, r, ratio, fc, rc, cr, tg,
+                    (ratio >= tg && fc <= rc) ? "" : "  MISS"
+            }'
+        done
+    done
+} | tee "$OUT/summary.txt"
+
+kill "$FPID" "$RPID" 2>/dev/null || true
+wait "$FPID" "$RPID" 2>/dev/null || true
+PIDS=()
+
+if [ "$MEM_KEYS" -gt 0 ]; then
+    # RESP stream for MEM_KEYS SETs, generated once.
+    awk -v n="$MEM_KEYS" 'BEGIN {
+        for (i = 0; i < n; i++) {
+            k = sprintf("key:%012d", i); v = "val" i
+            printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v
+        }
+    }' >"$WORK/load.resp"
+    echo
+    {
+        printf '%-10s %10s %12s %12s %10s\n' server keys rss_before_kb rss_after_kb bytes/key
+        for label in ferredis redis; do
+            bin=$FERREDIS
+            [ "$label" = redis ] && bin=$REDIS
+            pid="" port=""
+            read -r pid port < <(start_server "$label" "$bin") || true
+            [ -n "$port" ] || { echo "$label did not start"; exit 1; }
+            PIDS+=("$pid")
+            sleep 0.2
+            before=$(rss_kb "$pid")
+            redis-cli -p "$port" --pipe <"$WORK/load.resp" >/dev/null
+            keys=$(redis-cli -p "$port" dbsize)
+            sleep 0.2
+            after=$(rss_kb "$pid")
+            awk -v l="$label" -v k="$keys" -v b="$before" -v a="$after" 'BEGIN {
+                printf "%-10s %10d %12d %12d %10.1f\n", l, k, b, a, (k > 0) ? (a - b) * 1024 / k : 0
+            }'
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        done
+        echo "target: ferredis <= 64 bytes/key"
+    } | tee -a "$OUT/summary.txt"
+fi
+echo "results in $OUT/"

@@ -1,0 +1,671 @@
+//! Shared support for the integration tests: spawning servers on free loopback ports, a raw RESP client that
+//! returns the exact bytes of one reply, a small RESP2/RESP3 value parser for normalization, and a
+//! redis-cli-style argument splitter for writing command scripts as text.
+//!
+//! Servers:
+//! - `Server::ferredis()` runs the binary Cargo built for this test run. Setting `FERREDIS_BIN=/usr/bin/redis-server`
+//!   swaps in the reference server, which is how the harness itself is validated (redis vs redis must pass).
+//! - `Server::redis()` runs Debian's `/usr/bin/redis-server` (`REDIS_SERVER` overrides the path).
+//!
+//! Both get `--port P --save '' --appendonly no --daemonize no --bind 127.0.0.1`, a scratch working directory, and
+//! are killed when the handle drops. Port 6379 is never used.
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a single reply may take before the test gives up (a hung server must fail, not hang CI).
+pub const REPLY_TIMEOUT_MS: u64 = 10_000;
+const READY_TIMEOUT_MS: u64 = 15_000;
+
+static HANDED_OUT: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+
+/// A loopback TCP port that was free a moment ago and that this process has not handed out before.
+pub fn free_port() -> u16 {
+    loop {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = l.local_addr().expect("local_addr").port();
+        drop(l);
+        if port == 6379 {
+            continue;
+        }
+        let mut g = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+        if g.get_or_insert_with(HashSet::new).insert(port) {
+            return port;
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Ferredis,
+    Redis,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Ferredis => "ferredis",
+            Kind::Redis => "redis",
+        }
+    }
+}
+
+pub fn ferredis_bin() -> PathBuf {
+    match std::env::var_os("FERREDIS_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_ferredis-server")),
+    }
+}
+
+pub fn redis_bin() -> PathBuf {
+    let p = match std::env::var_os("REDIS_SERVER") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from("/usr/bin/redis-server"),
+    };
+    assert!(p.exists(), "{} is missing: install Debian's redis-server (`make test` does it)", p.display());
+    p
+}
+
+pub fn redis_cli_bin() -> PathBuf {
+    let p = PathBuf::from("/usr/bin/redis-cli");
+    assert!(p.exists(), "/usr/bin/redis-cli is missing: install Debian's redis-tools (`make test` does it)");
+    p
+}
+
+/// A running server process; killed on drop.
+pub struct Server {
+    pub kind: Kind,
+    pub port: u16,
+    child: Child,
+    dir: PathBuf,
+    log: PathBuf,
+}
+
+impl Server {
+    pub fn ferredis() -> Server {
+        Server::start(Kind::Ferredis, &[])
+    }
+
+    pub fn redis() -> Server {
+        Server::start(Kind::Redis, &[])
+    }
+
+    /// Starts a server with extra `--name value` arguments appended after the standard ones.
+    pub fn start(kind: Kind, extra: &[&str]) -> Server {
+        let mut last_err = String::new();
+        // A port can be taken between free_port() and the server's bind; retry on a new port.
+        for _ in 0..5 {
+            match Server::try_start(kind, extra) {
+                Ok(s) => return s,
+                Err(e) => last_err = e,
+            }
+        }
+        panic!("could not start {}: {last_err}", kind.label());
+    }
+
+    fn try_start(kind: Kind, extra: &[&str]) -> Result<Server, String> {
+        let bin = match kind {
+            Kind::Ferredis => ferredis_bin(),
+            Kind::Redis => redis_bin(),
+        };
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("ferredis-test-{}-{}-{port}", std::process::id(), kind.label()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+        let log = dir.join("server.log");
+        let logf = std::fs::File::create(&log).map_err(|e| format!("create log: {e}"))?;
+        let logf2 = logf.try_clone().map_err(|e| format!("clone log: {e}"))?;
+        let port_s = port.to_string();
+        let mut args: Vec<&str> =
+            vec!["--port", &port_s, "--save", "", "--appendonly", "no", "--daemonize", "no", "--bind", "127.0.0.1"];
+        args.extend_from_slice(extra);
+        let child = Command::new(&bin)
+            .args(&args)
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(logf))
+            .stderr(Stdio::from(logf2))
+            .spawn()
+            .map_err(|e| format!("spawn {}: {e}", bin.display()))?;
+        let mut s = Server { kind, port, child, dir, log };
+        s.wait_ready()?;
+        Ok(s)
+    }
+
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_millis(READY_TIMEOUT_MS);
+        loop {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Err(format!("{} exited early ({st}); log:\n{}", self.kind.label(), self.log_text()));
+            }
+            if let Ok(mut c) = Conn::try_connect(self.port) {
+                if let Ok(r) = c.try_cmd(&[b"PING"]) {
+                    if r == b"+PONG\r\n" {
+                        return Ok(());
+                    }
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{} not ready on port {}; log:\n{}",
+                    self.kind.label(),
+                    self.port,
+                    self.log_text()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process is still running (a crashed server makes every later comparison meaningless).
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    pub fn log_text(&self) -> String {
+        let s = std::fs::read_to_string(&self.log).unwrap_or_default();
+        // The tail is what matters after a crash.
+        let start = s.len().saturating_sub(4000);
+        let start = (start..s.len()).find(|&i| s.is_char_boundary(i)).unwrap_or(s.len());
+        s[start..].to_string()
+    }
+
+    pub fn conn(&self) -> Conn {
+        Conn::connect(self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Encodes a command as a RESP multibulk request.
+pub fn encode_command<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + args.iter().map(|a| a.as_ref().len() + 16).sum::<usize>());
+    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    for a in args {
+        let a = a.as_ref();
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// A raw connection: sends requests, returns each reply's exact bytes.
+pub struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    pub fn try_connect(port: u16) -> io::Result<Conn> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_millis(REPLY_TIMEOUT_MS)))?;
+        stream.set_nodelay(true)?;
+        Ok(Conn { stream, buf: Vec::new() })
+    }
+
+    pub fn connect(port: u16) -> Conn {
+        Conn::try_connect(port).unwrap_or_else(|e| panic!("connect 127.0.0.1:{port}: {e}"))
+    }
+
+    pub fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) -> io::Result<()> {
+        self.stream.write_all(&encode_command(args))
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
+    pub fn shutdown_write(&mut self) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+    }
+
+    pub fn set_read_timeout_ms(&mut self, ms: u64) {
+        let _ = self.stream.set_read_timeout(Some(Duration::from_millis(ms)));
+    }
+
+    /// Reads exactly one complete reply (an attribute `|` prefix counts as part of the reply it annotates).
+    pub fn read_reply(&mut self) -> io::Result<Vec<u8>> {
+        loop {
+            match frame_len(&self.buf) {
+                Ok(Some(n)) => {
+                    let rest = self.buf.split_off(n);
+                    return Ok(std::mem::replace(&mut self.buf, rest));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("bad RESP from server: {e}; buffered: {}", escape(&self.buf)),
+                    ))
+                }
+            }
+            let mut chunk = [0u8; 16384];
+            let n = self.stream.read(&mut chunk)?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("connection closed; buffered: {}", escape(&self.buf)),
+                ));
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    pub fn try_cmd<A: AsRef<[u8]>>(&mut self, args: &[A]) -> io::Result<Vec<u8>> {
+        self.send(args)?;
+        self.read_reply()
+    }
+
+    /// Sends a command and returns its reply bytes; panics on I/O errors.
+    pub fn cmd<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Vec<u8> {
+        self.try_cmd(args).unwrap_or_else(|e| panic!("{}: {e}", display_args(args)))
+    }
+
+    /// Runs a command written as redis-cli-style text (see `split_args`).
+    pub fn cmd_str(&mut self, line: &str) -> Vec<u8> {
+        let args = split_args(line).unwrap_or_else(|e| panic!("bad test line {line:?}: {e}"));
+        self.cmd(&args)
+    }
+
+    /// Reads until the server closes the connection or `idle_ms` passes without data.
+    /// Returns the bytes and whether the connection was closed (EOF or reset).
+    pub fn read_until_close(&mut self, idle_ms: u64) -> (Vec<u8>, bool) {
+        self.set_read_timeout_ms(idle_ms);
+        let mut out = std::mem::take(&mut self.buf);
+        let mut chunk = [0u8; 16384];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return (out, true),
+                Ok(n) => out.extend_from_slice(&chunk[..n]),
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                    return (out, false)
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return (out, true),
+            }
+        }
+    }
+}
+
+/// Length of the first complete RESP2/RESP3 reply in `buf`, `None` if more bytes are needed.
+pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, String> {
+    frame_at(buf, 0)
+}
+
+fn line_end(buf: &[u8], from: usize) -> Option<usize> {
+    buf.get(from..)?.windows(2).position(|w| w == b"\r\n").map(|p| from + p)
+}
+
+fn parse_len(line: &[u8]) -> Result<i64, String> {
+    std::str::from_utf8(line).ok().and_then(|s| s.parse::<i64>().ok()).ok_or_else(|| format!("bad length {line:?}"))
+}
+
+/// Returns the end offset of the reply starting at `at`.
+fn frame_at(buf: &[u8], at: usize) -> Result<Option<usize>, String> {
+    let Some(&t) = buf.get(at) else { return Ok(None) };
+    let Some(le) = line_end(buf, at + 1) else { return Ok(None) };
+    let line = &buf[at + 1..le];
+    let after = le + 2;
+    match t {
+        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Ok(Some(after)),
+        b'$' | b'!' | b'=' => {
+            let n = parse_len(line)?;
+            if n < 0 {
+                return Ok(Some(after));
+            }
+            let end = after + n as usize + 2;
+            if buf.len() < end {
+                Ok(None)
+            } else if &buf[end - 2..end] != b"\r\n" {
+                Err("bulk not terminated by CRLF".into())
+            } else {
+                Ok(Some(end))
+            }
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let n = parse_len(line)?;
+            if n < 0 {
+                return Ok(Some(after));
+            }
+            let items = if t == b'%' || t == b'|' { n * 2 } else { n };
+            let mut pos = after;
+            for _ in 0..items {
+                match frame_at(buf, pos)? {
+                    Some(p) => pos = p,
+                    None => return Ok(None),
+                }
+            }
+            if t == b'|' {
+                // An attribute annotates the reply that follows it.
+                return frame_at(buf, pos);
+            }
+            Ok(Some(pos))
+        }
+        other => Err(format!("unknown RESP type byte {:?}", other as char)),
+    }
+}
+
+/// A decoded reply, used only where replies must be normalized before comparison.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Resp {
+    Simple(Vec<u8>),
+    Error(Vec<u8>),
+    Int(i64),
+    Bulk(Vec<u8>),
+    /// RESP2 null bulk/array (`$-1`, `*-1`) keep their type byte; RESP3 null is `_`.
+    Nil(u8),
+    Array(Vec<Resp>),
+    Set(Vec<Resp>),
+    Push(Vec<Resp>),
+    Map(Vec<(Resp, Resp)>),
+    Double(Vec<u8>),
+    Bool(bool),
+    BigNum(Vec<u8>),
+    Verbatim(Vec<u8>),
+    BlobError(Vec<u8>),
+    /// A placeholder put in by normalization.
+    Placeholder(String),
+}
+
+impl Resp {
+    /// Parses one complete reply.
+    pub fn parse(buf: &[u8]) -> Result<Resp, String> {
+        let (v, used) = parse_at(buf, 0)?;
+        if used != buf.len() {
+            return Err(format!("{} trailing bytes", buf.len() - used));
+        }
+        Ok(v)
+    }
+
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Resp::Simple(b) | Resp::Bulk(b) | Resp::Verbatim(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Resp::Int(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// Elements of an array/set/push.
+    pub fn items(&self) -> Option<&Vec<Resp>> {
+        match self {
+            Resp::Array(v) | Resp::Set(v) | Resp::Push(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn items_mut(&mut self) -> Option<&mut Vec<Resp>> {
+        match self {
+            Resp::Array(v) | Resp::Set(v) | Resp::Push(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Re-encodes (placeholders as simple strings) so normalized values print like replies.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        fn agg(out: &mut Vec<u8>, t: u8, v: &[Resp]) {
+            out.push(t);
+            out.extend_from_slice(format!("{}\r\n", v.len()).as_bytes());
+            for x in v {
+                x.encode(out);
+            }
+        }
+        fn blob(out: &mut Vec<u8>, t: u8, b: &[u8]) {
+            out.push(t);
+            out.extend_from_slice(format!("{}\r\n", b.len()).as_bytes());
+            out.extend_from_slice(b);
+            out.extend_from_slice(b"\r\n");
+        }
+        fn line(out: &mut Vec<u8>, t: u8, b: &[u8]) {
+            out.push(t);
+            out.extend_from_slice(b);
+            out.extend_from_slice(b"\r\n");
+        }
+        match self {
+            Resp::Simple(b) => line(out, b'+', b),
+            Resp::Error(b) => line(out, b'-', b),
+            Resp::Int(n) => line(out, b':', n.to_string().as_bytes()),
+            Resp::Bulk(b) => blob(out, b'$', b),
+            Resp::Nil(b'_') => out.extend_from_slice(b"_\r\n"),
+            Resp::Nil(t) => line(out, *t, b"-1"),
+            Resp::Array(v) => agg(out, b'*', v),
+            Resp::Set(v) => agg(out, b'~', v),
+            Resp::Push(v) => agg(out, b'>', v),
+            Resp::Map(kv) => {
+                out.extend_from_slice(format!("%{}\r\n", kv.len()).as_bytes());
+                for (k, v) in kv {
+                    k.encode(out);
+                    v.encode(out);
+                }
+            }
+            Resp::Double(b) => line(out, b',', b),
+            Resp::Bool(b) => line(out, b'#', if *b { b"t" } else { b"f" }),
+            Resp::BigNum(b) => line(out, b'(', b),
+            Resp::Verbatim(b) => blob(out, b'=', b),
+            Resp::BlobError(b) => blob(out, b'!', b),
+            Resp::Placeholder(s) => line(out, b'+', format!("<{s}>").as_bytes()),
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = Vec::new();
+        self.encode(&mut v);
+        v
+    }
+}
+
+fn parse_at(buf: &[u8], at: usize) -> Result<(Resp, usize), String> {
+    let t = *buf.get(at).ok_or("truncated")?;
+    let le = line_end(buf, at + 1).ok_or("truncated line")?;
+    let line = buf[at + 1..le].to_vec();
+    let after = le + 2;
+    let blob = |n: i64| -> Result<(Vec<u8>, usize), String> {
+        let end = after + n as usize;
+        let b = buf.get(after..end).ok_or("truncated bulk")?.to_vec();
+        Ok((b, end + 2))
+    };
+    Ok(match t {
+        b'+' => (Resp::Simple(line), after),
+        b'-' => (Resp::Error(line), after),
+        b':' => (Resp::Int(parse_len(&line)?), after),
+        b'_' => (Resp::Nil(b'_'), after),
+        b',' => (Resp::Double(line), after),
+        b'#' => (Resp::Bool(line == b"t"), after),
+        b'(' => (Resp::BigNum(line), after),
+        b'$' | b'!' | b'=' => {
+            let n = parse_len(&line)?;
+            if n < 0 {
+                (Resp::Nil(t), after)
+            } else {
+                let (b, end) = blob(n)?;
+                match t {
+                    b'$' => (Resp::Bulk(b), end),
+                    b'!' => (Resp::BlobError(b), end),
+                    _ => (Resp::Verbatim(b), end),
+                }
+            }
+        }
+        b'*' | b'~' | b'>' => {
+            let n = parse_len(&line)?;
+            if n < 0 {
+                return Ok((Resp::Nil(t), after));
+            }
+            let mut pos = after;
+            let mut v = Vec::new();
+            for _ in 0..n {
+                let (x, p) = parse_at(buf, pos)?;
+                v.push(x);
+                pos = p;
+            }
+            match t {
+                b'*' => (Resp::Array(v), pos),
+                b'~' => (Resp::Set(v), pos),
+                _ => (Resp::Push(v), pos),
+            }
+        }
+        b'%' | b'|' => {
+            let n = parse_len(&line)?;
+            let mut pos = after;
+            let mut kv = Vec::new();
+            for _ in 0..n.max(0) {
+                let (k, p) = parse_at(buf, pos)?;
+                let (v, p) = parse_at(buf, p)?;
+                kv.push((k, v));
+                pos = p;
+            }
+            if t == b'|' {
+                // Attributes are metadata; the reply is what follows.
+                return parse_at(buf, pos);
+            }
+            (Resp::Map(kv), pos)
+        }
+        other => return Err(format!("unknown RESP type byte {:?}", other as char)),
+    })
+}
+
+/// Escapes bytes for failure messages: printable ASCII as is, everything else as `\xHH`, CR/LF visible.
+pub fn escape(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len());
+    for &c in b {
+        match c {
+            b'\r' => s.push_str("\\r"),
+            b'\n' => s.push_str("\\n"),
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            0x20..=0x7e => s.push(c as char),
+            _ => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    s
+}
+
+/// Renders a command for humans, quoting arguments that need it, in a form `split_args` reads back.
+pub fn display_args<A: AsRef<[u8]>>(args: &[A]) -> String {
+    args.iter()
+        .map(|a| {
+            let a = a.as_ref();
+            if !a.is_empty() && a.iter().all(|&c| c.is_ascii_graphic() && c != b'"' && c != b'\'' && c != b'\\') {
+                String::from_utf8_lossy(a).into_owned()
+            } else {
+                format!("\"{}\"", escape(a))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Splits a line into arguments like redis-cli: whitespace separates, "double quotes" support `\n \r \t \\ \"
+/// \xHH`, 'single quotes' are literal except `\'`.
+pub fn split_args(line: &str) -> Result<Vec<Vec<u8>>, String> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= b.len() {
+            break;
+        }
+        let mut cur = Vec::new();
+        if b[i] == b'"' {
+            i += 1;
+            loop {
+                let c = *b.get(i).ok_or("unbalanced \"")?;
+                i += 1;
+                match c {
+                    b'"' => break,
+                    b'\\' => {
+                        let e = *b.get(i).ok_or("dangling \\")?;
+                        i += 1;
+                        match e {
+                            b'n' => cur.push(b'\n'),
+                            b'r' => cur.push(b'\r'),
+                            b't' => cur.push(b'\t'),
+                            b'x' => {
+                                let h = b.get(i..i + 2).ok_or("short \\x")?;
+                                let h = std::str::from_utf8(h).map_err(|e| e.to_string())?;
+                                cur.push(u8::from_str_radix(h, 16).map_err(|e| e.to_string())?);
+                                i += 2;
+                            }
+                            other => cur.push(other),
+                        }
+                    }
+                    other => cur.push(other),
+                }
+            }
+        } else if b[i] == b'\'' {
+            i += 1;
+            loop {
+                let c = *b.get(i).ok_or("unbalanced '")?;
+                i += 1;
+                match c {
+                    b'\'' => break,
+                    b'\\' if b.get(i) == Some(&b'\'') => {
+                        cur.push(b'\'');
+                        i += 1;
+                    }
+                    other => cur.push(other),
+                }
+            }
+        } else {
+            while i < b.len() && !b[i].is_ascii_whitespace() {
+                cur.push(b[i]);
+                i += 1;
+            }
+        }
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+/// A small deterministic PRNG (splitmix64) so seeds reproduce exactly across runs and machines.
+pub struct Prng(u64);
+
+impl Prng {
+    pub fn new(seed: u64) -> Prng {
+        Prng(seed ^ 0x5851_f42d_4c95_7f2d)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    pub fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
