@@ -969,35 +969,9 @@ impl Server {
         }
     }
 
-    /// Incremental rehashing and table resizing of the keyspace (Redis's `databasesCron`).
+    /// Active expiry, table resizing and incremental rehashing of the keyspace (Redis's `databasesCron`).
     fn databases_cron(&mut self) {
-        if self.state.child_pid.is_some() {
-            return;
-        }
-        for db in self.state.dbs.iter_mut() {
-            db.keys.resize_if_needed();
-            db.expires.resize_if_needed();
-        }
-        // About a millisecond of rehash work, on the first databases that need it.
-        let deadline = Instant::now() + std::time::Duration::from_millis(1);
-        for db in self.state.dbs.iter_mut() {
-            let mut worked = false;
-            while db.keys.is_rehashing() && Instant::now() < deadline {
-                worked = true;
-                if !db.keys.rehash_step(100) {
-                    break;
-                }
-            }
-            while db.expires.is_rehashing() && Instant::now() < deadline {
-                worked = true;
-                if !db.expires.rehash_step(100) {
-                    break;
-                }
-            }
-            if worked {
-                break;
-            }
-        }
+        crate::expire::databases_cron(&mut self.state);
     }
 
     fn check_shutdown_signal(&mut self, el: &mut EventLoop) -> bool {
@@ -1061,6 +1035,8 @@ impl EventHandler for Server {
         if self.check_shutdown_signal(el) {
             return;
         }
+        // The fast expire cycle gates itself (only after a slow cycle ran out of time or with many stale keys).
+        crate::expire::active_expire_cycle(&mut self.state, true);
         self.handle_pending_writes(el);
     }
 }
