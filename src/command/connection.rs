@@ -910,7 +910,7 @@ mod tests {
         if h.srv.clients.len() <= slot {
             h.srv.clients.resize_with(slot + 1, || None);
         }
-        h.srv.clients[slot] = Some(Box::new(Client { state: st }));
+        h.srv.clients[slot] = Some(Box::new(Client::new(st, None)));
     }
 
     #[test]
