@@ -168,7 +168,7 @@ impl Value {
 /// ```
 ///
 /// The allocation's size is always recomputable from its contents, so it is not stored. Invariants: the bytes
-/// were written by [`Entry::build`] and describe themselves consistently; a raw payload is a valid `Vec<u8>` and a
+/// were written by `Entry::build` and describe themselves consistently; a raw payload is a valid `Vec<u8>` and a
 /// value payload a valid `Box<Value>`, both owned by the entry and dropped with it.
 pub struct Entry {
     ptr: NonNull<u8>,

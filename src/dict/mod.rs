@@ -30,7 +30,12 @@
 //!   at `rehash_idx`. Emptying a whole run never breaks another element's probe path (a path never crosses an
 //!   empty slot, and a run is bounded by empty slots), so the old table needs no shifting while it drains.
 //!   A step moves at least `n` entries (whole runs) or visits at most `n * 10` empty slots, like `dictRehash`.
-//!   Steps happen on every mutable access and in the cron ([`Dict::rehash_for_us`]).
+//!   Steps happen on every mutable access and in the cron ([`Dict::rehash_for_us`]). Deleting from the old table
+//!   still backward-shifts, but a shift only moves an element towards a hole at or after `rehash_idx` (the slots
+//!   before it are empty, so the shift stops there), which keeps the "empty below `rehash_idx`" invariant.
+//!   While rehashing, the new table must have room for the elements still in the old one too, so fill checks use
+//!   the total count; if the new table would pass 7/8 (a burst of inserts during a shrink) the migration is
+//!   finished at once and the table then grows normally.
 //! * **Load factors**: grow ×2 when an insert would take the fill above 3/4; shrink (cron, [`Dict::resize_if_needed`])
 //!   when below 1/10. While a forked child shares our pages resizing is not allowed
 //!   ([`Dict::set_resize_allowed`]), except that a fill above 7/8 forces growth: a linear-probing table must keep
@@ -39,6 +44,9 @@
 //!   occupied is exactly fair (`RANDOMKEY`, eviction); a bounded number of attempts, then a linear fallback.
 //! * **Hash**: a keyed wyhash-style function (64×64→128 multiply-fold) with a random per-process seed, so clients
 //!   cannot precompute colliding keys (HashDoS; Redis uses SipHash for the same reason).
+//!
+//! * **Memory**: 1M keys live in 2^21 slots (16.8 bytes/key) plus one packed 32-byte entry from the slab
+//!   allocator ([`slab`]) = about 49 bytes/key of RSS (`benches/memory.rs`), against ~108 for Redis 7.0.
 //!
 //! # Invariants
 //! * Every table's size is a power of two ≥ [`MIN_SIZE`] (or 0 when unallocated) and has at least one empty slot.
