@@ -33,8 +33,13 @@ fn check_invariants(d: &Dict<Te>) {
             assert!(t.size().is_power_of_two() && t.size() >= MIN_SIZE);
             assert!(t.slots.iter().any(|s| s.is_none()), "table must keep an empty slot");
         }
+        assert_eq!(t.ctrl.len(), t.slots.len());
         for (i, s) in t.slots.iter().enumerate() {
-            let Some(e) = s else { continue };
+            let Some(e) = s else {
+                assert_eq!(t.ctrl[i], 0, "control byte of an empty slot");
+                continue;
+            };
+            assert_eq!(t.ctrl[i], tag(d.hash(&e.key)), "control byte out of sync");
             used += 1;
             assert!(seen.insert(e.key.clone()), "key in two places");
             if ti == 0 && d.rehashing {
