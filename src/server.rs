@@ -1203,6 +1203,7 @@ impl EventHandler for Server {
         if self.check_shutdown_signal(el) {
             return;
         }
+        // The fast expire cycle gates itself (only after a slow cycle ran out of time or with many stale keys).
         crate::expire::active_expire_cycle(&mut self.state, true);
         self.handle_pending_writes(el);
     }
