@@ -62,6 +62,14 @@ impl Side {
     fn exec(&mut self, args: &[Vec<u8>]) -> Result<Vec<u8>, String> {
         self.conns[self.cur].try_cmd(args).map_err(|e| {
             let mut msg = format!("I/O error: {e}");
+            // A crashing server closes connections before it finishes exiting (e.g. while printing a panic
+            // backtrace); give it a moment so the log is complete and the next reset sees it dead.
+            for _ in 0..100 {
+                if !self.server.alive() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
             if !self.server.alive() {
                 let _ = write!(msg, " (server exited; log tail:\n{})", self.server.log_text());
             }
