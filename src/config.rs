@@ -502,6 +502,11 @@ pub fn quote_arg(s: &[u8]) -> String {
     if plain {
         return String::from_utf8_lossy(s).into_owned();
     }
+    repr_arg(s)
+}
+
+/// Always-quoted form of a value with C-style escapes (Redis's `sdscatrepr`).
+pub fn repr_arg(s: &[u8]) -> String {
     let mut o = String::from("\"");
     for &c in s {
         match c {
@@ -1524,7 +1529,8 @@ fn rewrite_lines(cfg: &Config, d: &Directive) -> Vec<String> {
             .enumerate()
             .map(|(i, n)| {
                 let l = cfg.client_output_buffer_limit[i];
-                format!("{} {n} {} {} {}", d.name, l.hard_bytes, l.soft_bytes, l.soft_seconds)
+                let (hard, soft) = (format_memory(l.hard_bytes), format_memory(l.soft_bytes));
+                format!("{} {n} {hard} {soft} {}", d.name, l.soft_seconds)
             })
             .collect(),
         "save" => vec!["save \"\"".to_string()],
@@ -1541,7 +1547,31 @@ fn rewrite_lines(cfg: &Config, d: &Directive) -> Vec<String> {
                 vec![format!("{} {}", d.name, parts.join(" "))]
             }
         }
-        _ => vec![format!("{} {}", d.name, quote_arg(&v))],
+        _ => {
+            let shown = match &d.kind {
+                // Strings are always written quoted, memory sizes with the largest exact unit, as Redis does.
+                Kind::Str { .. } | Kind::StoredStr => repr_arg(&v),
+                Kind::Mem { .. } | Kind::StoredMem(..) => {
+                    std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok()).map(format_memory).unwrap_or_default()
+                }
+                _ => quote_arg(&v),
+            };
+            vec![format!("{} {shown}", d.name)]
+        }
+    }
+}
+
+/// A byte count with the largest unit that divides it exactly (`64mb`, `1gb`, `1000`), like Redis's rewrite.
+fn format_memory(n: u64) -> String {
+    const KB: u64 = 1024;
+    if n != 0 && n % (KB * KB * KB) == 0 {
+        format!("{}gb", n / (KB * KB * KB))
+    } else if n != 0 && n % (KB * KB) == 0 {
+        format!("{}mb", n / (KB * KB))
+    } else if n != 0 && n % KB == 0 {
+        format!("{}kb", n / KB)
+    } else {
+        n.to_string()
     }
 }
 
@@ -1587,6 +1617,7 @@ pub fn rewrite_text(cfg: &Config, old: &str) -> String {
     }
     if !appended.is_empty() {
         if !has_signature {
+            out.push(String::new());
             out.push(REWRITE_SIGNATURE.to_string());
         }
         out.extend(appended);
@@ -1808,9 +1839,15 @@ mod tests {
     #[test]
     fn rewrite_keeps_comments_and_updates_values() {
         let mut c = Config::default();
-        c.apply_text("port 7000\nmaxmemory 100mb").unwrap();
+        c.apply_text("port 7000\nmaxmemory 100mb\nlogfile /tmp/x y.log\nclient-output-buffer-limit replica 1gb 0 0")
+            .unwrap_err();
+        c.apply_text(
+            "port 7000\nmaxmemory 100mb\nlogfile \"/tmp/x y.log\"\nclient-output-buffer-limit replica 1gb 0 0",
+        )
+        .unwrap();
         c.maxmemory = 5;
         c.timeout = 30;
+        c.proto_max_bulk_len = 2 << 20;
         let old = "# my config\nport 7000\nunknown-line stays\nport 7001\nmaxmemory 100mb\n";
         let new = rewrite_text(&c, old);
         let lines: Vec<&str> = new.lines().collect();
@@ -1818,8 +1855,12 @@ mod tests {
         assert_eq!(lines[1], "port 7000");
         assert_eq!(lines[2], "unknown-line stays");
         assert_eq!(lines[3], "maxmemory 5");
-        assert_eq!(lines[4], REWRITE_SIGNATURE);
+        assert_eq!(lines[4], "");
+        assert_eq!(lines[5], REWRITE_SIGNATURE);
         assert!(lines.contains(&"timeout 30"));
+        assert!(lines.contains(&"proto-max-bulk-len 2mb"));
+        assert!(lines.contains(&"logfile \"/tmp/x y.log\""));
+        assert!(lines.contains(&"client-output-buffer-limit replica 1gb 0 0"));
         assert!(!new.contains("port 7001"));
         // Rewriting again is stable.
         assert_eq!(rewrite_text(&c, &new), new);

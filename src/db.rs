@@ -54,7 +54,7 @@ pub struct Db {
     pub keys: Dict<Entry>,
     pub expires: Dict<ExpireEntry>,
     /// Keys deleted because their TTL passed, lazily or by the active cycle (`INFO stats` `expired_keys` is the sum
-    /// over databases, see `crate::expire::expired_keys_total`).
+    /// over databases, see [`crate::expire::expired_keys_total`]).
     pub expired_keys: u64,
     /// Running average TTL of sampled keys, for `INFO keyspace` (`avg_ttl`).
     pub avg_ttl_ms: i64,

@@ -8,15 +8,28 @@
 //! - [`dict`]: the open-addressing hash table with incremental rehashing behind the keyspace.
 //! - [`object`]: keyspace entries with their compact header (type, encoding, 24-bit LRU/LFU).
 //! - [`db`]: one database: keys, TTLs, lazy expiry.
+//! - [`expire`]: active expiry and the per-database cron (resize, incremental rehash).
 //! - [`state`]: server-wide state that handlers can reach (databases, config, stats, clock).
+//! - [`types`]: the collection representations (listpack, quicklist, intset, skiplist) behind lists, sets,
+//!   hashes and sorted sets, with their small/large encodings and conversions.
 //! - [`command`]: the command table and one file per command family.
+//! - [`sys`]: raw system calls: the epoll/kqueue poller, sockets, processes.
+//! - [`event_loop`]: file and time events, Redis `ae.c` style.
+//! - [`server`]: listeners, connections, dispatch, the cron.
+//! - [`log`]: the Redis-format server log.
 
 pub mod command;
 pub mod config;
 pub mod db;
 pub mod dict;
+pub mod event_loop;
+pub mod expire;
+pub mod log;
 pub mod net;
 pub mod object;
 pub mod resp;
+pub mod server;
 pub mod state;
+pub mod sys;
+pub mod types;
 pub mod util;

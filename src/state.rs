@@ -36,6 +36,15 @@ pub struct Stats {
     pub commandstats: HashMap<&'static str, CommandStat>,
     pub client_qbuf_limit_disconnections: u64,
     pub client_outbuf_limit_disconnections: u64,
+    /// Socket reads and writes performed (`total_reads_processed` / `total_writes_processed`).
+    pub total_reads_processed: u64,
+    pub total_writes_processed: u64,
+    /// Time the active expire cycle has spent, for `expire_cycle_cpu_milliseconds`.
+    pub expire_cycle_cpu_ms: u64,
+    /// Highest `used_memory` seen (`used_memory_peak`), sampled by `command::info::cron_sample`.
+    pub peak_memory: u64,
+    /// Per-second rates for INFO, sampled by `command::info::cron_sample` every 100 ms.
+    pub inst: crate::command::info::Instantaneous,
 }
 
 /// Something only the event loop can do, requested by a command handler.
@@ -84,6 +93,18 @@ pub struct ServerState {
     /// Ids of MONITOR clients, fed each command by the server.
     pub monitors: Vec<u64>,
     pub next_client_id: u64,
+    /// Clients waiting in a blocking command (`blocked_clients` in INFO); kept by the blocking machinery.
+    pub blocked_clients: u64,
+    /// Channels and patterns with at least one subscriber (INFO `pubsub_channels` / `pubsub_patterns`); kept by
+    /// pub/sub.
+    pub pubsub_channels: u64,
+    pub pubsub_patterns: u64,
+    /// `used_memory` when the server state was created, before any data (`used_memory_startup`).
+    pub startup_memory: u64,
+    /// fds of clients with output to write before the next poll; see [`ServerState::queue_write`].
+    pub clients_pending_write: Vec<i32>,
+    /// Instantaneous rates sampled by the cron (`instantaneous_ops_per_sec` and friends).
+    pub metrics: crate::net::metrics::Metrics,
 }
 
 impl ServerState {
@@ -113,6 +134,24 @@ impl ServerState {
             clients: Vec::new(),
             monitors: Vec::new(),
             next_client_id: 1,
+            blocked_clients: 0,
+            pubsub_channels: 0,
+            pubsub_patterns: 0,
+            startup_memory: crate::util::used_memory(),
+            metrics: Default::default(),
+            clients_pending_write: Vec::new(),
+        }
+    }
+
+    /// Schedules the client on `fd` (in `clients`) for writing its pending output before the next poll. Handlers
+    /// that add output to *another* client's reply (MONITOR feeds, PUBLISH) must call this; the running client is
+    /// handled by the server.
+    pub fn queue_write(&mut self, fd: i32) {
+        if let Some(Some(c)) = self.clients.get_mut(fd as usize) {
+            if !c.pending_write {
+                c.pending_write = true;
+                self.clients_pending_write.push(fd);
+            }
         }
     }
 }

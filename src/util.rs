@@ -371,3 +371,89 @@ mod glob_tests {
         assert!(!glob_match(deep.as_bytes(), b"short", false));
     }
 }
+
+/// Bytes of heap the allocator has handed out and not yet taken back (`used_memory`). With glibc this is exact
+/// (`mallinfo2`); elsewhere the resident set size stands in.
+pub fn used_memory() -> u64 {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 takes no arguments, only reads allocator statistics and returns them by value.
+        let mi = unsafe { libc::mallinfo2() };
+        (mi.uordblks + mi.hblkhd) as u64
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        rss_memory()
+    }
+}
+
+/// Allocator figures for INFO memory: (allocated, active, resident) bytes. `allocated` is what the program holds,
+/// `active` what the allocator took from the system (free chunks included), `resident` the same from the kernel's
+/// point of view (glibc can't tell the two apart, so they are equal there).
+pub fn allocator_stats() -> (u64, u64, u64) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 takes no arguments, only reads allocator statistics and returns them by value.
+        let mi = unsafe { libc::mallinfo2() };
+        let allocated = (mi.uordblks + mi.hblkhd) as u64;
+        let active = (mi.arena + mi.hblkhd) as u64;
+        (allocated, active, active)
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        let rss = rss_memory();
+        (rss, rss, rss)
+    }
+}
+
+/// Resident set size of the process in bytes (`used_memory_rss`), 0 when the platform doesn't tell.
+pub fn rss_memory() -> u64 {
+    proc_status_kb("VmRSS:").map(|kb| kb * 1024).unwrap_or(0)
+}
+
+/// Total physical memory in bytes (`total_system_memory`), 0 when unknown.
+pub fn total_system_memory() -> u64 {
+    let Ok(s) = std::fs::read_to_string("/proc/meminfo") else { return 0 };
+    s.lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+fn proc_status_kb(field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let v = s.lines().find_map(|l| l.strip_prefix(field))?;
+    v.trim().trim_end_matches("kB").trim().parse().ok()
+}
+
+/// Whose CPU time [`cpu_times`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuOf {
+    Process,
+    Children,
+    /// The calling thread (the event loop); the process figure where the platform can't tell threads apart.
+    Thread,
+}
+
+/// (system, user) CPU seconds as `getrusage` reports them, with microsecond resolution.
+pub fn cpu_times(of: CpuOf) -> (f64, f64) {
+    let who = match of {
+        CpuOf::Process => libc::RUSAGE_SELF,
+        CpuOf::Children => libc::RUSAGE_CHILDREN,
+        #[cfg(target_os = "linux")]
+        CpuOf::Thread => libc::RUSAGE_THREAD,
+        #[cfg(not(target_os = "linux"))]
+        CpuOf::Thread => libc::RUSAGE_SELF,
+    };
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `ru` points to writable memory of the right size and type for getrusage to fill.
+    let rc = unsafe { libc::getrusage(who, ru.as_mut_ptr()) };
+    if rc != 0 {
+        return (0.0, 0.0);
+    }
+    // SAFETY: getrusage succeeded, so it initialized the struct (it was zeroed before anyway).
+    let ru = unsafe { ru.assume_init() };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (secs(ru.ru_stime), secs(ru.ru_utime))
+}

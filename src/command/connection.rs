@@ -1,4 +1,945 @@
-//! Commands of the connection family.
-use super::Command;
+//! Connection commands: PING, ECHO, QUIT, RESET, HELLO, AUTH and the CLIENT container.
+//!
+//! SELECT lives with the other database commands in `keys.rs`.
 
-pub static COMMANDS: &[Command] = &[];
+use super::keys::{err_unknown_subcommand, reply_help};
+use super::{flag, Args, Command, Ctx, Group, BASE};
+use crate::config::REDIS_VERSION;
+use crate::net::client::{flags as cf, ClientState};
+use crate::resp::reply::Proto;
+use crate::state::Action;
+use crate::util::parse_i64;
+
+const CONN: Command = Command { group: Group::Connection, ..BASE };
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        name: "ping",
+        arity: -1,
+        flags: flag::FAST,
+        acl: "fast connection",
+        summary: "Ping the server",
+        syntax: "[message]",
+        handler: ping,
+        ..CONN
+    },
+    Command {
+        name: "echo",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE | flag::FAST,
+        acl: "fast connection",
+        summary: "Echo the given string",
+        syntax: "message",
+        handler: echo,
+        ..CONN
+    },
+    Command {
+        name: "quit",
+        arity: -1,
+        flags: flag::ALLOW_BUSY | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH,
+        acl: "fast connection",
+        summary: "Close the connection",
+        handler: quit,
+        ..CONN
+    },
+    Command {
+        name: "reset",
+        arity: 1,
+        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY,
+        acl: "fast connection",
+        since: "6.2.0",
+        summary: "Reset the connection",
+        handler: reset,
+        ..CONN
+    },
+    Command {
+        name: "hello",
+        arity: -1,
+        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY,
+        acl: "fast connection",
+        since: "6.0.0",
+        summary: "Handshake with Redis",
+        syntax: "[protover [AUTH username password] [SETNAME clientname]]",
+        handler: hello,
+        ..CONN
+    },
+    Command {
+        name: "auth",
+        arity: -2,
+        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY,
+        acl: "fast connection",
+        summary: "Authenticate to the server",
+        complexity: "O(N) where N is the number of passwords defined for the user",
+        syntax: "[username] password",
+        handler: auth,
+        ..CONN
+    },
+    Command {
+        name: "client",
+        arity: -2,
+        acl: "slow",
+        since: "2.4.0",
+        summary: "A container for client connection commands",
+        complexity: "Depends on subcommand.",
+        handler: client_container,
+        subcommands: CLIENT_SUBCOMMANDS,
+        ..CONN
+    },
+];
+
+const CLIENT_SUB: Command = Command {
+    flags: flag::NOSCRIPT | flag::LOADING | flag::STALE,
+    acl: "slow connection",
+    group: Group::Connection,
+    ..BASE
+};
+
+static CLIENT_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "id",
+        arity: 2,
+        since: "5.0.0",
+        summary: "Returns the client ID for the current connection",
+        handler: client_id,
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "setname",
+        arity: 3,
+        since: "2.6.9",
+        summary: "Set the current connection name",
+        syntax: "connection-name",
+        handler: client_setname,
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "getname",
+        arity: 2,
+        since: "2.6.9",
+        summary: "Get the current connection name",
+        handler: client_getname,
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "list",
+        arity: -2,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        acl: "admin slow dangerous connection",
+        since: "2.4.0",
+        summary: "Get the list of client connections",
+        complexity: "O(N) where N is the number of client connections",
+        syntax: "[TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]",
+        handler: client_list,
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "info",
+        arity: 2,
+        since: "6.2.0",
+        summary: "Returns information about the current client connection.",
+        handler: client_info,
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "kill",
+        arity: -3,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        acl: "admin slow dangerous connection",
+        since: "2.4.0",
+        summary: "Kill the connection of a client",
+        complexity: "O(N) where N is the number of client connections",
+        syntax: "ip:port | [ID client-id] [TYPE NORMAL | MASTER | SLAVE | REPLICA | PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME YES | NO] [MAXAGE maxage]",
+        handler: client_kill,
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "setinfo",
+        arity: 4,
+        since: "7.2.0",
+        summary: "Set client or connection specific info",
+        syntax: "LIB-NAME libname | LIB-VER libver",
+        handler: client_setinfo,
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "reply",
+        arity: 3,
+        since: "3.2.0",
+        summary: "Instruct the server whether to reply to commands",
+        syntax: "ON | OFF | SKIP",
+        handler: client_reply,
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "no-evict",
+        arity: 3,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        acl: "admin slow dangerous connection",
+        since: "7.0.0",
+        summary: "Set client eviction mode for the current connection",
+        syntax: "ON | OFF",
+        handler: client_no_evict,
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "no-touch",
+        arity: 3,
+        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        since: "7.2.0",
+        summary: "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.",
+        syntax: "ON | OFF",
+        handler: client_no_touch,
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE,
+        since: "5.0.0",
+        summary: "Show helpful text about the different subcommands",
+        handler: client_help,
+        ..CLIENT_SUB
+    },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// PING ECHO QUIT RESET
+
+/// PING [message]
+fn ping(ctx: &mut Ctx, args: Args) {
+    if args.len() > 2 {
+        ctx.reply().err_arity("ping");
+        return;
+    }
+    if args.len() == 1 {
+        ctx.reply().simple("PONG");
+    } else {
+        ctx.reply().bulk(args.get(1));
+    }
+}
+
+/// ECHO message
+fn echo(ctx: &mut Ctx, args: Args) {
+    ctx.reply().bulk(args.get(1));
+}
+
+/// QUIT
+fn quit(ctx: &mut Ctx, _args: Args) {
+    ctx.reply().ok();
+    ctx.client.flags |= cf::CLOSE_AFTER_REPLY;
+}
+
+/// Whether the default user needs no password (no `requirepass`).
+fn nopass(ctx: &Ctx) -> bool {
+    ctx.srv.config.requirepass.as_deref().map_or(true, |p| p.is_empty())
+}
+
+/// RESET: back to a fresh connection's state (db 0, RESP2, no name, not a monitor, replies on, NO-TOUCH off as in
+/// Redis 7.2, authenticated only when no password is required).
+fn reset(ctx: &mut Ctx, _args: Args) {
+    let id = ctx.client.id;
+    if ctx.client.has(cf::MONITOR) {
+        ctx.srv.monitors.retain(|&m| m != id);
+    }
+    let auth = nopass(ctx);
+    let c = &mut *ctx.client;
+    c.flags &= !(cf::MONITOR | cf::REPLY_OFF | cf::REPLY_SKIP_NEXT | cf::REPLY_SKIP | cf::NO_TOUCH);
+    c.db = 0;
+    c.reply.proto = Proto::Resp2;
+    c.reply.enabled = true;
+    c.name = None;
+    c.user = "default";
+    c.authenticated = auth;
+    c.reply.simple("RESET");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// AUTH HELLO
+
+/// Checks credentials against the only user we have, `default`. With no `requirepass` any password is accepted
+/// (the user is `nopass`).
+fn check_credentials(ctx: &Ctx, user: &[u8], pass: &[u8]) -> bool {
+    if user != b"default" {
+        return false;
+    }
+    match ctx.srv.config.requirepass.as_deref() {
+        None | Some(b"") => true,
+        Some(p) => p == pass,
+    }
+}
+
+const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+
+/// AUTH [username] password
+fn auth(ctx: &mut Ctx, args: Args) {
+    if args.len() > 3 {
+        ctx.reply().err_syntax();
+        return;
+    }
+    let (user, pass): (&[u8], &[u8]) = if args.len() == 2 {
+        if nopass(ctx) {
+            ctx.reply().error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+            return;
+        }
+        (b"default", args.get(1))
+    } else {
+        (args.get(1), args.get(2))
+    };
+    if check_credentials(ctx, user, pass) {
+        ctx.client.authenticated = true;
+        ctx.client.user = "default";
+        ctx.reply().ok();
+    } else {
+        ctx.reply().error(WRONGPASS);
+    }
+}
+
+/// Client names and SETINFO values may only hold printable ASCII without spaces.
+fn valid_client_text(s: &[u8]) -> bool {
+    s.iter().all(|&b| (b'!'..=b'~').contains(&b))
+}
+
+const BAD_NAME: &str = "ERR Client names cannot contain spaces, newlines or special characters.";
+
+/// HELLO [protover [AUTH username password] [SETNAME clientname]]
+fn hello(ctx: &mut Ctx, args: Args) {
+    let mut ver = 0i64;
+    let mut j = 1;
+    if args.len() >= 2 {
+        let Some(v) = parse_i64(args.get(1)) else {
+            ctx.reply().error("ERR Protocol version is not an integer or out of range");
+            return;
+        };
+        if !(2..=3).contains(&v) {
+            ctx.reply().error("NOPROTO unsupported protocol version");
+            return;
+        }
+        ver = v;
+        j = 2;
+    }
+    let mut creds: Option<(&[u8], &[u8])> = None;
+    let mut name: Option<&[u8]> = None;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        if args.is(j, "auth") && more >= 2 {
+            creds = Some((args.get(j + 1), args.get(j + 2)));
+            j += 3;
+        } else if args.is(j, "setname") && more >= 1 {
+            name = Some(args.get(j + 1));
+            j += 2;
+        } else {
+            let opt = String::from_utf8_lossy(args.get(j)).into_owned();
+            ctx.reply().error(&format!("ERR Syntax error in HELLO option '{opt}'"));
+            return;
+        }
+    }
+    if let Some((u, p)) = creds {
+        if !check_credentials(ctx, u, p) {
+            ctx.reply().error(WRONGPASS);
+            return;
+        }
+        ctx.client.authenticated = true;
+        ctx.client.user = "default";
+    }
+    if !ctx.client.authenticated {
+        ctx.reply().error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return;
+    }
+    if let Some(n) = name {
+        if !valid_client_text(n) {
+            ctx.reply().error(BAD_NAME);
+            return;
+        }
+        ctx.client.name = if n.is_empty() { None } else { Some(n.to_vec()) };
+    }
+    if ver == 3 {
+        ctx.client.reply.proto = Proto::Resp3;
+    } else if ver == 2 {
+        ctx.client.reply.proto = Proto::Resp2;
+    }
+    let id = ctx.client.id;
+    let r = ctx.reply();
+    r.map(7);
+    r.bulk(b"server");
+    r.bulk(b"redis");
+    r.bulk(b"version");
+    r.bulk(REDIS_VERSION.as_bytes());
+    r.bulk(b"proto");
+    r.int(if r.is_resp3() { 3 } else { 2 });
+    r.bulk(b"id");
+    r.int(id as i64);
+    r.bulk(b"mode");
+    r.bulk(b"standalone");
+    r.bulk(b"role");
+    r.bulk(b"master");
+    r.bulk(b"modules");
+    r.array(0);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CLIENT
+
+/// CLIENT with an unknown subcommand (the dispatcher resolves the known ones).
+fn client_container(ctx: &mut Ctx, args: Args) {
+    let sub = if args.len() > 1 { args.get(1) } else { b"" };
+    err_unknown_subcommand(ctx.reply(), "client", sub);
+}
+
+/// CLIENT ID
+fn client_id(ctx: &mut Ctx, _args: Args) {
+    let id = ctx.client.id;
+    ctx.reply().int(id as i64);
+}
+
+/// CLIENT SETNAME connection-name
+fn client_setname(ctx: &mut Ctx, args: Args) {
+    let n = args.get(2);
+    if !valid_client_text(n) {
+        ctx.reply().error(BAD_NAME);
+        return;
+    }
+    ctx.client.name = if n.is_empty() { None } else { Some(n.to_vec()) };
+    ctx.reply().ok();
+}
+
+/// CLIENT GETNAME
+fn client_getname(ctx: &mut Ctx, _args: Args) {
+    let c = &mut *ctx.client;
+    match &c.name {
+        Some(n) => c.reply.bulk(n),
+        None => c.reply.null(),
+    }
+}
+
+/// CLIENT SETINFO LIB-NAME libname | LIB-VER libver (Redis 7.2)
+fn client_setinfo(ctx: &mut Ctx, args: Args) {
+    let (attr, val) = (args.get(2), args.get(3));
+    let is_name = attr.eq_ignore_ascii_case(b"lib-name");
+    if !is_name && !attr.eq_ignore_ascii_case(b"lib-ver") {
+        let a = String::from_utf8_lossy(attr).into_owned();
+        ctx.reply().error(&format!("ERR Unrecognized option '{a}'"));
+        return;
+    }
+    if !valid_client_text(val) {
+        let a = String::from_utf8_lossy(attr).into_owned();
+        ctx.reply().error(&format!("ERR {a} cannot contain spaces, newlines or special characters."));
+        return;
+    }
+    let v = if val.is_empty() { None } else { Some(val.to_vec()) };
+    if is_name {
+        ctx.client.lib_name = v;
+    } else {
+        ctx.client.lib_ver = v;
+    }
+    ctx.reply().ok();
+}
+
+/// Parses `ON | OFF` for the CLIENT mode switches; None after a syntax error.
+fn on_off(ctx: &mut Ctx, a: &[u8]) -> Option<bool> {
+    if a.eq_ignore_ascii_case(b"on") {
+        Some(true)
+    } else if a.eq_ignore_ascii_case(b"off") {
+        Some(false)
+    } else {
+        ctx.reply().err_syntax();
+        None
+    }
+}
+
+/// CLIENT NO-EVICT ON | OFF
+fn client_no_evict(ctx: &mut Ctx, args: Args) {
+    let Some(on) = on_off(ctx, args.get(2)) else { return };
+    if on {
+        ctx.client.flags |= cf::NO_EVICT;
+    } else {
+        ctx.client.flags &= !cf::NO_EVICT;
+    }
+    ctx.reply().ok();
+}
+
+/// CLIENT NO-TOUCH ON | OFF (Redis 7.2): while on, this client's reads leave keys' LRU/LFU data alone.
+fn client_no_touch(ctx: &mut Ctx, args: Args) {
+    let Some(on) = on_off(ctx, args.get(2)) else { return };
+    if on {
+        ctx.client.flags |= cf::NO_TOUCH;
+    } else {
+        ctx.client.flags &= !cf::NO_TOUCH;
+    }
+    ctx.reply().ok();
+}
+
+/// CLIENT REPLY ON | OFF | SKIP
+///
+/// OFF and SKIP are silent. The connection layer turns REPLY_SKIP_NEXT into REPLY_SKIP for the following command
+/// and keeps `reply.enabled` in line with the flags.
+fn client_reply(ctx: &mut Ctx, args: Args) {
+    let a = args.get(2);
+    let c = &mut *ctx.client;
+    if a.eq_ignore_ascii_case(b"on") {
+        c.flags &= !(cf::REPLY_SKIP | cf::REPLY_SKIP_NEXT | cf::REPLY_OFF);
+        c.reply.enabled = true;
+        c.reply.ok();
+    } else if a.eq_ignore_ascii_case(b"off") {
+        c.flags |= cf::REPLY_OFF;
+        c.reply.enabled = false;
+    } else if a.eq_ignore_ascii_case(b"skip") {
+        if !c.has(cf::REPLY_OFF) {
+            c.flags |= cf::REPLY_SKIP_NEXT;
+        }
+        c.reply.enabled = false;
+    } else {
+        c.reply.err_syntax();
+    }
+}
+
+/// Client classes for CLIENT LIST/KILL TYPE. We have no replicas or masters, and pub/sub state is not visible
+/// here, so every connection (MONITORs included, as in Redis) is `normal`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    Replica,
+    PubSub,
+    Master,
+}
+
+fn client_type_by_name(n: &[u8]) -> Option<ClientType> {
+    let l = n.to_ascii_lowercase();
+    Some(match l.as_slice() {
+        b"normal" => ClientType::Normal,
+        b"slave" | b"replica" => ClientType::Replica,
+        b"pubsub" => ClientType::PubSub,
+        b"master" => ClientType::Master,
+        _ => return None,
+    })
+}
+
+fn client_type(_c: &ClientState) -> ClientType {
+    ClientType::Normal
+}
+
+/// One CLIENT LIST line (without the newline), fields in Redis 7.2 order. `cmd` overrides the last command shown
+/// (the caller's line shows the CLIENT command being run, as in Redis).
+fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>) -> String {
+    use std::fmt::Write;
+    let mut flags = String::new();
+    if c.has(cf::MONITOR) {
+        flags.push('O');
+    }
+    if c.has(cf::CLOSE_AFTER_REPLY) {
+        flags.push('c');
+    }
+    if c.has(cf::CLOSE_ASAP) {
+        flags.push('A');
+    }
+    if c.has(cf::UNIX_SOCKET) {
+        flags.push('U');
+    }
+    if c.has(cf::NO_EVICT) {
+        flags.push('e');
+    }
+    if c.has(cf::NO_TOUCH) {
+        flags.push('T');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    let mut events = String::new();
+    if c.conn.readable {
+        events.push('r');
+    }
+    if c.conn.writable {
+        events.push('w');
+    }
+    let text = |v: &Option<Vec<u8>>| v.as_deref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+    let rbs = c.reply.buf.capacity();
+    let mut s = String::with_capacity(320);
+    let _ = write!(
+        s,
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+         qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} \
+         cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.fd,
+        text(&c.name),
+        (now_ms - c.created_ms).max(0) / 1000,
+        (now_ms - c.last_interaction_ms).max(0) / 1000,
+        flags,
+        c.db,
+        c.conn.qbuf,
+        c.conn.qbuf_free,
+        c.conn.argv_mem,
+        rbs,
+        rbs,
+        c.conn.obl,
+        c.conn.oll,
+        c.conn.omem,
+        c.conn.tot_mem,
+        events,
+        cmd.unwrap_or(c.last_cmd),
+        c.user,
+        if c.reply.is_resp3() { 3 } else { 2 },
+        text(&c.lib_name),
+        text(&c.lib_ver),
+    );
+    s
+}
+
+/// Every connection, the caller included, in id (creation) order.
+fn all_clients<'c>(ctx: &'c Ctx) -> Vec<&'c ClientState> {
+    let mut v: Vec<&ClientState> = ctx.srv.clients.iter().flatten().map(|c| &c.state).collect();
+    if !v.iter().any(|c| c.id == ctx.client.id) {
+        v.push(&*ctx.client);
+    }
+    v.sort_by_key(|c| c.id);
+    v
+}
+
+/// CLIENT LIST [TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]
+fn client_list(ctx: &mut Ctx, args: Args) {
+    let now = ctx.srv.now_ms;
+    let me = ctx.client.id;
+    let mut out = String::new();
+    if args.len() == 4 && args.is(2, "type") {
+        let Some(t) = client_type_by_name(args.get(3)) else {
+            let n = String::from_utf8_lossy(args.get(3)).into_owned();
+            ctx.reply().error(&format!("ERR Unknown client type '{n}'"));
+            return;
+        };
+        for c in all_clients(ctx) {
+            if client_type(c) == t {
+                out.push_str(&client_line(c, now, (c.id == me).then_some("client|list")));
+                out.push('\n');
+            }
+        }
+    } else if args.len() > 3 && args.is(2, "id") {
+        let mut ids = Vec::with_capacity(args.len() - 3);
+        for i in 3..args.len() {
+            match parse_i64(args.get(i)) {
+                Some(id) => ids.push(id),
+                None => {
+                    ctx.reply().error("ERR Invalid client ID");
+                    return;
+                }
+            }
+        }
+        let clients = all_clients(ctx);
+        for id in ids {
+            if let Some(c) = clients.iter().find(|c| c.id as i64 == id) {
+                out.push_str(&client_line(c, now, (c.id == me).then_some("client|list")));
+                out.push('\n');
+            }
+        }
+    } else if args.len() != 2 {
+        ctx.reply().err_syntax();
+        return;
+    } else {
+        for c in all_clients(ctx) {
+            out.push_str(&client_line(c, now, (c.id == me).then_some("client|list")));
+            out.push('\n');
+        }
+    }
+    ctx.reply().verbatim("txt", out.as_bytes());
+}
+
+/// CLIENT INFO
+fn client_info(ctx: &mut Ctx, _args: Args) {
+    let mut line = client_line(ctx.client, ctx.srv.now_ms, Some("client|info"));
+    line.push('\n');
+    ctx.reply().verbatim("txt", line.as_bytes());
+}
+
+/// CLIENT KILL ip:port | <filter value> ...
+///
+/// Other clients are closed by the event loop after this command (`Action::KillClient`); the caller itself is
+/// closed once its reply is written.
+fn client_kill(ctx: &mut Ctx, args: Args) {
+    let mut addr: Option<&[u8]> = None;
+    let mut laddr: Option<&[u8]> = None;
+    let mut ctype: Option<ClientType> = None;
+    let mut id: Option<u64> = None;
+    let mut max_age: i64 = 0;
+    let old_form = args.len() == 3;
+    let mut skipme = !old_form;
+    if old_form {
+        addr = Some(args.get(2));
+    } else {
+        let mut i = 2;
+        while i < args.len() {
+            if i + 1 >= args.len() {
+                ctx.reply().err_syntax();
+                return;
+            }
+            let v = args.get(i + 1);
+            if args.is(i, "id") {
+                match parse_i64(v) {
+                    Some(n) if n >= 1 => id = Some(n as u64),
+                    _ => {
+                        ctx.reply().error("ERR client-id should be greater than 0");
+                        return;
+                    }
+                }
+            } else if args.is(i, "type") {
+                match client_type_by_name(v) {
+                    Some(t) => ctype = Some(t),
+                    None => {
+                        let n = String::from_utf8_lossy(v).into_owned();
+                        ctx.reply().error(&format!("ERR Unknown client type '{n}'"));
+                        return;
+                    }
+                }
+            } else if args.is(i, "addr") {
+                addr = Some(v);
+            } else if args.is(i, "laddr") {
+                laddr = Some(v);
+            } else if args.is(i, "user") {
+                if v != b"default" {
+                    let n = String::from_utf8_lossy(v).into_owned();
+                    ctx.reply().error(&format!("ERR No such user '{n}'"));
+                    return;
+                }
+            } else if args.is(i, "skipme") {
+                if v.eq_ignore_ascii_case(b"yes") {
+                    skipme = true;
+                } else if v.eq_ignore_ascii_case(b"no") {
+                    skipme = false;
+                } else {
+                    ctx.reply().err_syntax();
+                    return;
+                }
+            } else if args.is(i, "maxage") {
+                match parse_i64(v) {
+                    Some(n) => max_age = n,
+                    None => {
+                        ctx.reply().err_not_int();
+                        return;
+                    }
+                }
+            } else {
+                ctx.reply().err_syntax();
+                return;
+            }
+            i += 2;
+        }
+    }
+    let now = ctx.srv.now_ms;
+    let me = ctx.client.id;
+    let mut victims = Vec::new();
+    let mut kill_me = false;
+    for c in all_clients(ctx) {
+        if addr.is_some_and(|a| a != c.addr.as_bytes())
+            || laddr.is_some_and(|a| a != c.laddr.as_bytes())
+            || ctype.is_some_and(|t| t != client_type(c))
+            || id.is_some_and(|i| i != c.id)
+            || (max_age != 0 && (now - c.created_ms) / 1000 <= max_age)
+        {
+            continue;
+        }
+        if c.id == me {
+            if skipme {
+                continue;
+            }
+            kill_me = true;
+        } else {
+            victims.push(c.id);
+        }
+    }
+    let killed = victims.len() + kill_me as usize;
+    ctx.srv.actions.extend(victims.into_iter().map(Action::KillClient));
+    if kill_me {
+        ctx.client.flags |= cf::CLOSE_AFTER_REPLY;
+    }
+    if old_form {
+        if killed == 0 {
+            ctx.reply().error("ERR No such client");
+        } else {
+            ctx.reply().ok();
+        }
+    } else {
+        ctx.reply().int(killed as i64);
+    }
+}
+
+/// CLIENT HELP
+fn client_help(ctx: &mut Ctx, _args: Args) {
+    reply_help(
+        ctx.reply(),
+        "client",
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "    * MAXAGE <maxage>",
+            "      Kill connections older than the specified age.",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "SETINFO <option> <value>",
+            "    Set client meta attr. Options are:",
+            "    * LIB-NAME: the client lib name.",
+            "    * LIB-VER: the client lib version.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
+            "NO-TOUCH (ON|OFF)",
+            "    Will not touch LRU/LFU stats when this mode is on.",
+        ],
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::string::tests::Harness;
+    use crate::net::client::{flags as cf, Client, ClientState};
+    use crate::state::Action;
+
+    #[test]
+    fn ping_echo_quit() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["ping"]), "+PONG\r\n");
+        assert_eq!(h.run(&["ping", "a"]), "$1\r\na\r\n");
+        assert_eq!(h.run(&["ping", "a", "b"]), "-ERR wrong number of arguments for 'ping' command\r\n");
+        assert_eq!(h.run(&["echo", "hi"]), "$2\r\nhi\r\n");
+        assert_eq!(h.run(&["quit"]), "+OK\r\n");
+        assert!(h.client.has(cf::CLOSE_AFTER_REPLY));
+    }
+
+    #[test]
+    fn auth_without_and_with_password() {
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run(&["auth", "x"]),
+            "-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n"
+        );
+        assert_eq!(h.run(&["auth", "default", "anything"]), "+OK\r\n");
+        assert_eq!(h.run(&["auth", "bob", "x"]), "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+        assert_eq!(h.run(&["auth", "a", "b", "c"]), "-ERR syntax error\r\n");
+        h.srv.config.requirepass = Some(b"secret".to_vec());
+        h.client.authenticated = false;
+        assert_eq!(h.run(&["auth", "nope"]), "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+        assert!(!h.client.authenticated);
+        assert!(h.run(&["hello", "3"]).starts_with("-NOAUTH HELLO must be called"));
+        assert_eq!(h.run(&["auth", "secret"]), "+OK\r\n");
+        assert!(h.client.authenticated);
+        assert_eq!(h.run(&["reset"]), "+RESET\r\n");
+        assert!(!h.client.authenticated);
+        assert!(h.run(&["hello", "2", "auth", "default", "secret"]).starts_with("*14\r\n"));
+        assert!(h.client.authenticated);
+    }
+
+    #[test]
+    fn hello_variants() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["hello", "4"]), "-NOPROTO unsupported protocol version\r\n");
+        assert_eq!(h.run(&["hello", "abc"]), "-ERR Protocol version is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["hello", "3", "foo"]), "-ERR Syntax error in HELLO option 'foo'\r\n");
+        assert_eq!(
+            h.run(&["hello", "3", "setname", "a b"]),
+            "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
+        );
+        assert_eq!(
+            h.run(&["hello", "3", "setname", "me"]),
+            "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:7\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n"
+        );
+        assert_eq!(h.run(&["client", "getname"]), "$2\r\nme\r\n");
+        assert_eq!(h.run(&["get", "nokey"]), "_\r\n");
+        assert!(h.run(&["hello"]).starts_with("%7\r\n"));
+        assert!(h.run(&["hello", "2"]).starts_with("*14\r\n"));
+    }
+
+    #[test]
+    fn client_name_and_modes() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["client", "id"]), ":7\r\n");
+        assert_eq!(h.run(&["client", "getname"]), "$-1\r\n");
+        assert_eq!(
+            h.run(&["client", "setname", "a b"]),
+            "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
+        );
+        assert_eq!(h.run(&["client", "setname", "abc"]), "+OK\r\n");
+        assert_eq!(h.run(&["client", "getname"]), "$3\r\nabc\r\n");
+        assert_eq!(h.run(&["client", "setname", ""]), "+OK\r\n");
+        assert_eq!(h.run(&["client", "getname"]), "$-1\r\n");
+        assert_eq!(h.run(&["client", "no-evict", "maybe"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["client", "no-evict", "on"]), "+OK\r\n");
+        assert_eq!(h.run(&["client", "no-touch", "on"]), "+OK\r\n");
+        assert!(h.client.has(cf::NO_TOUCH) && h.client.has(cf::NO_EVICT));
+        assert_eq!(h.run(&["client", "setinfo", "lib-name", "redis-py"]), "+OK\r\n");
+        assert_eq!(h.run(&["client", "setinfo", "LIB-VER", "1.0"]), "+OK\r\n");
+        assert_eq!(h.run(&["client", "setinfo", "foo", "x"]), "-ERR Unrecognized option 'foo'\r\n");
+        assert_eq!(
+            h.run(&["client", "setinfo", "Lib-Name", "a b"]),
+            "-ERR Lib-Name cannot contain spaces, newlines or special characters.\r\n"
+        );
+        let info = h.run(&["client", "info"]);
+        assert!(info.contains(" flags=eT "), "{info}");
+        assert!(info.contains(" lib-name=redis-py lib-ver=1.0\n"), "{info}");
+        assert!(info.starts_with("$") && info.contains("id=7 addr=127.0.0.1:5000 laddr=127.0.0.1:6379 fd=9 name= "));
+        assert_eq!(h.run(&["client", "reply", "maybe"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["client", "reply", "off"]), "");
+        assert_eq!(h.run(&["ping"]), "");
+        assert_eq!(h.run(&["client", "reply", "on"]), "+OK\r\n");
+        assert_eq!(h.run(&["client", "foo"]), "-ERR unknown subcommand 'foo'. Try CLIENT HELP.\r\n");
+    }
+
+    fn add_client(h: &mut Harness, id: u64, fd: i32, addr: &str) {
+        let st = ClientState::new(id, fd, addr.into(), "127.0.0.1:6379".into(), h.srv.now_ms);
+        let slot = fd as usize;
+        if h.srv.clients.len() <= slot {
+            h.srv.clients.resize_with(slot + 1, || None);
+        }
+        h.srv.clients[slot] = Some(Box::new(Client::new(st, None)));
+    }
+
+    #[test]
+    fn client_list_and_kill() {
+        let mut h = Harness::new();
+        add_client(&mut h, 3, 11, "10.0.0.1:1111");
+        add_client(&mut h, 12, 12, "10.0.0.2:2222");
+        let list = h.run(&["client", "list"]);
+        let lines: Vec<&str> = list.split('\n').filter(|l| l.contains("id=")).collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].contains("id=3 ") && lines[1].contains("id=7 ") && lines[2].contains("id=12 "));
+        assert!(h.run(&["client", "list", "id", "12", "99"]).contains("id=12 addr=10.0.0.2:2222"));
+        assert_eq!(h.run(&["client", "list", "id", "x"]), "-ERR Invalid client ID\r\n");
+        assert_eq!(h.run(&["client", "list", "type", "foo"]), "-ERR Unknown client type 'foo'\r\n");
+        assert_eq!(h.run(&["client", "list", "foo"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["client", "kill", "1.2.3.4:5"]), "-ERR No such client\r\n");
+        assert_eq!(h.run(&["client", "kill", "id", "0"]), "-ERR client-id should be greater than 0\r\n");
+        assert_eq!(h.run(&["client", "kill", "user", "bob"]), "-ERR No such user 'bob'\r\n");
+        assert_eq!(h.run(&["client", "kill", "skipme", "maybe"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["client", "kill", "10.0.0.1:1111"]), "+OK\r\n");
+        assert_eq!(h.srv.actions, vec![Action::KillClient(3)]);
+        h.srv.actions.clear();
+        // New form skips the caller by default.
+        assert_eq!(h.run(&["client", "kill", "type", "normal"]), ":2\r\n");
+        assert!(!h.client.has(cf::CLOSE_AFTER_REPLY));
+        h.srv.actions.clear();
+        assert_eq!(h.run(&["client", "kill", "id", "7", "skipme", "no"]), ":1\r\n");
+        assert!(h.client.has(cf::CLOSE_AFTER_REPLY));
+        assert!(h.srv.actions.is_empty());
+        assert_eq!(h.run(&["client", "kill", "maxage", "1000"]), ":0\r\n");
+    }
+}

@@ -1,4 +1,1252 @@
-//! Commands of the keys family.
-use super::Command;
+//! Generic keyspace commands (Redis `db.c`, `expire.c`, `object.c`): deletion, existence, renaming, iteration,
+//! TTLs, databases and OBJECT introspection.
 
-pub static COMMANDS: &[Command] = &[];
+use super::string::{err_expire_time, fresh_lru, i32_arg, int_arg};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, ALL_KEYS, BASE, ONE_KEY};
+use crate::object::Entry;
+use crate::resp::reply::Reply;
+use crate::util::glob_match;
+
+const TWO_KEYS: KeySpec = KeySpec { first: 1, last: 2, step: 1 };
+const KEY_AT_2: KeySpec = KeySpec { first: 2, last: 2, step: 1 };
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        name: "del",
+        arity: -2,
+        flags: flag::WRITE,
+        acl: "keyspace write slow",
+        keys: ALL_KEYS,
+        summary: "Delete a key",
+        complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+        syntax: "key [key ...]",
+        handler: del,
+        ..BASE
+    },
+    Command {
+        name: "unlink",
+        arity: -2,
+        flags: flag::WRITE | flag::FAST,
+        acl: "keyspace write fast",
+        keys: ALL_KEYS,
+        since: "4.0.0",
+        summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
+        complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
+        syntax: "key [key ...]",
+        handler: del,
+        ..BASE
+    },
+    Command {
+        name: "exists",
+        arity: -2,
+        flags: flag::READONLY | flag::FAST,
+        acl: "keyspace read fast",
+        keys: ALL_KEYS,
+        summary: "Determine if a key exists",
+        complexity: "O(N) where N is the number of keys to check.",
+        syntax: "key [key ...]",
+        handler: exists,
+        ..BASE
+    },
+    Command {
+        name: "type",
+        arity: 2,
+        flags: flag::READONLY | flag::FAST,
+        acl: "keyspace read fast",
+        keys: ONE_KEY,
+        summary: "Determine the type stored at key",
+        syntax: "key",
+        handler: type_cmd,
+        ..BASE
+    },
+    Command {
+        name: "rename",
+        arity: 3,
+        flags: flag::WRITE,
+        acl: "keyspace write slow",
+        keys: TWO_KEYS,
+        summary: "Rename a key",
+        syntax: "key newkey",
+        handler: rename,
+        ..BASE
+    },
+    Command {
+        name: "renamenx",
+        arity: 3,
+        flags: flag::WRITE | flag::FAST,
+        acl: "keyspace write fast",
+        keys: TWO_KEYS,
+        summary: "Rename a key, only if the new key does not exist",
+        syntax: "key newkey",
+        handler: renamenx,
+        ..BASE
+    },
+    Command {
+        name: "keys",
+        arity: 2,
+        flags: flag::READONLY,
+        acl: "keyspace read slow dangerous",
+        summary: "Find all keys matching the given pattern",
+        complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+        syntax: "pattern",
+        handler: keys,
+        ..BASE
+    },
+    Command {
+        name: "scan",
+        arity: -2,
+        flags: flag::READONLY,
+        acl: "keyspace read slow",
+        since: "2.8.0",
+        summary: "Incrementally iterate the keys space",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        syntax: "cursor [MATCH pattern] [COUNT count] [TYPE type]",
+        handler: scan,
+        ..BASE
+    },
+    Command {
+        name: "randomkey",
+        arity: 1,
+        flags: flag::READONLY,
+        acl: "keyspace read slow",
+        summary: "Return a random key from the keyspace",
+        handler: randomkey,
+        ..BASE
+    },
+    Command {
+        name: "expire",
+        arity: -3,
+        flags: flag::WRITE | flag::FAST,
+        acl: "keyspace write fast",
+        keys: ONE_KEY,
+        summary: "Set a key's time to live in seconds",
+        syntax: "key seconds [NX | XX | GT | LT]",
+        handler: expire,
+        ..BASE
+    },
+    Command {
+        name: "pexpire",
+        arity: -3,
+        flags: flag::WRITE | flag::FAST,
+        acl: "keyspace write fast",
+        keys: ONE_KEY,
+        since: "2.6.0",
+        summary: "Set a key's time to live in milliseconds",
+        syntax: "key milliseconds [NX | XX | GT | LT]",
+        handler: pexpire,
+        ..BASE
+    },
+    Command {
+        name: "expireat",
+        arity: -3,
+        flags: flag::WRITE | flag::FAST,
+        acl: "keyspace write fast",
+        keys: ONE_KEY,
+        since: "1.2.0",
+        summary: "Set the expiration for a key as a UNIX timestamp",
+        syntax: "key unix-time-seconds [NX | XX | GT | LT]",
+        handler: expireat,
+        ..BASE
+    },
+    Command {
+        name: "pexpireat",
+        arity: -3,
+        flags: flag::WRITE | flag::FAST,
+        acl: "keyspace write fast",
+        keys: ONE_KEY,
+        since: "2.6.0",
+        summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+        syntax: "key unix-time-milliseconds [NX | XX | GT | LT]",
+        handler: pexpireat,
+        ..BASE
+    },
+    Command {
+        name: "ttl",
+        arity: 2,
+        flags: flag::READONLY | flag::FAST,
+        acl: "keyspace read fast",
+        keys: ONE_KEY,
+        summary: "Get the time to live for a key in seconds",
+        syntax: "key",
+        handler: ttl,
+        ..BASE
+    },
+    Command {
+        name: "pttl",
+        arity: 2,
+        flags: flag::READONLY | flag::FAST,
+        acl: "keyspace read fast",
+        keys: ONE_KEY,
+        since: "2.6.0",
+        summary: "Get the time to live for a key in milliseconds",
+        syntax: "key",
+        handler: pttl,
+        ..BASE
+    },
+    Command {
+        name: "expiretime",
+        arity: 2,
+        flags: flag::READONLY | flag::FAST,
+        acl: "keyspace read fast",
+        keys: ONE_KEY,
+        since: "7.0.0",
+        summary: "Get the expiration Unix timestamp for a key",
+        syntax: "key",
+        handler: expiretime,
+        ..BASE
+    },
+    Command {
+        name: "pexpiretime",
+        arity: 2,
+        flags: flag::READONLY | flag::FAST,
+        acl: "keyspace read fast",
+        keys: ONE_KEY,
+        since: "7.0.0",
+        summary: "Get the expiration Unix timestamp for a key in milliseconds",
+        syntax: "key",
+        handler: pexpiretime,
+        ..BASE
+    },
+    Command {
+        name: "persist",
+        arity: 2,
+        flags: flag::WRITE | flag::FAST,
+        acl: "keyspace write fast",
+        keys: ONE_KEY,
+        since: "2.2.0",
+        summary: "Remove the expiration from a key",
+        syntax: "key",
+        handler: persist,
+        ..BASE
+    },
+    Command {
+        name: "touch",
+        arity: -2,
+        flags: flag::READONLY | flag::FAST,
+        acl: "keyspace read fast",
+        keys: ALL_KEYS,
+        since: "3.2.1",
+        summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.",
+        complexity: "O(N) where N is the number of keys that will be touched.",
+        syntax: "key [key ...]",
+        handler: touch,
+        ..BASE
+    },
+    Command {
+        name: "copy",
+        arity: -3,
+        flags: flag::WRITE | flag::DENYOOM,
+        acl: "keyspace write slow",
+        keys: TWO_KEYS,
+        since: "6.2.0",
+        summary: "Copy a key",
+        complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+        syntax: "source destination [DB destination-db] [REPLACE]",
+        handler: copy,
+        ..BASE
+    },
+    Command {
+        name: "select",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE | flag::FAST,
+        acl: "connection fast",
+        group: Group::Connection,
+        summary: "Change the selected database for the current connection",
+        syntax: "index",
+        handler: select,
+        ..BASE
+    },
+    Command {
+        name: "swapdb",
+        arity: 3,
+        flags: flag::WRITE | flag::FAST,
+        acl: "keyspace write fast dangerous",
+        group: Group::Server,
+        since: "4.0.0",
+        summary: "Swaps two Redis databases",
+        complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+        syntax: "index1 index2",
+        handler: swapdb,
+        ..BASE
+    },
+    Command {
+        name: "move",
+        arity: 3,
+        flags: flag::WRITE | flag::FAST,
+        acl: "keyspace write fast",
+        keys: ONE_KEY,
+        summary: "Move a key to another database",
+        syntax: "key db",
+        handler: move_cmd,
+        ..BASE
+    },
+    Command {
+        name: "flushdb",
+        arity: -1,
+        flags: flag::WRITE,
+        acl: "keyspace write slow dangerous",
+        group: Group::Server,
+        summary: "Remove all keys from the current database",
+        complexity: "O(N) where N is the number of keys in the selected database",
+        syntax: "[ASYNC | SYNC]",
+        handler: flushdb,
+        ..BASE
+    },
+    Command {
+        name: "flushall",
+        arity: -1,
+        flags: flag::WRITE,
+        acl: "keyspace write slow dangerous",
+        group: Group::Server,
+        summary: "Remove all keys from all databases",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        syntax: "[ASYNC | SYNC]",
+        handler: flushall,
+        ..BASE
+    },
+    Command {
+        name: "dbsize",
+        arity: 1,
+        flags: flag::READONLY | flag::FAST,
+        acl: "keyspace read fast",
+        group: Group::Server,
+        summary: "Return the number of keys in the selected database",
+        handler: dbsize,
+        ..BASE
+    },
+    Command {
+        name: "object",
+        arity: -2,
+        acl: "slow",
+        since: "2.2.3",
+        summary: "A container for object introspection commands",
+        complexity: "Depends on subcommand.",
+        handler: object_container,
+        subcommands: OBJECT_SUBCOMMANDS,
+        ..BASE
+    },
+];
+
+static OBJECT_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "encoding",
+        arity: 3,
+        flags: flag::READONLY,
+        acl: "keyspace read slow",
+        keys: KEY_AT_2,
+        since: "2.2.3",
+        summary: "Inspect the internal encoding of a Redis object",
+        syntax: "key",
+        handler: object_encoding,
+        ..BASE
+    },
+    Command {
+        name: "freq",
+        arity: 3,
+        flags: flag::READONLY,
+        acl: "keyspace read slow",
+        keys: KEY_AT_2,
+        since: "4.0.0",
+        summary: "Get the logarithmic access frequency counter of a Redis object",
+        syntax: "key",
+        handler: object_freq,
+        ..BASE
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE,
+        acl: "keyspace slow",
+        since: "6.2.0",
+        summary: "Show helpful text about the different subcommands",
+        handler: object_help,
+        ..BASE
+    },
+    Command {
+        name: "idletime",
+        arity: 3,
+        flags: flag::READONLY,
+        acl: "keyspace read slow",
+        keys: KEY_AT_2,
+        since: "2.2.3",
+        summary: "Get the time since a Redis object was last accessed",
+        syntax: "key",
+        handler: object_idletime,
+        ..BASE
+    },
+    Command {
+        name: "refcount",
+        arity: 3,
+        flags: flag::READONLY,
+        acl: "keyspace read slow",
+        keys: KEY_AT_2,
+        since: "2.2.3",
+        summary: "Get the number of references to the value of the key",
+        syntax: "key",
+        handler: object_refcount,
+        ..BASE
+    },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers.
+
+/// Looks a key up for reading without touching its LRU/LFU field (Redis's `LOOKUP_NOTOUCH`): expires it lazily
+/// and counts a keyspace hit or miss.
+pub(crate) fn lookup_notouch<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&'c mut Entry> {
+    let db = ctx.client.db;
+    let now = ctx.srv.now_ms;
+    let srv = &mut *ctx.srv;
+    match srv.dbs[db].lookup(key, now) {
+        Some(e) => {
+            srv.stats.keyspace_hits += 1;
+            Some(e)
+        }
+        None => {
+            srv.stats.keyspace_misses += 1;
+            None
+        }
+    }
+}
+
+/// The reply for `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
+pub(crate) fn err_unknown_subcommand(r: &mut Reply, cmd: &str, sub: &[u8]) {
+    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+    r.error(&format!("ERR unknown subcommand '{sub}'. Try {} HELP.", cmd.to_ascii_uppercase()));
+}
+
+/// Replies a HELP text the way Redis's `addReplyHelp` does: a header line, the given lines, and the HELP entry.
+pub(crate) fn reply_help(r: &mut Reply, cmd: &str, lines: &[&str]) {
+    r.array(lines.len() + 3);
+    r.simple(&format!("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", cmd.to_ascii_uppercase()));
+    for l in lines {
+        r.simple(l);
+    }
+    r.simple("HELP");
+    r.simple("    Prints this help.");
+}
+
+/// Validates a database index the way Redis's `selectDb` does.
+fn db_index(ctx: &Ctx, id: i32) -> Option<usize> {
+    if id < 0 || id as usize >= ctx.srv.dbs.len() {
+        None
+    } else {
+        Some(id as usize)
+    }
+}
+
+/// Whether Redis would share this integer value (`OBJ_SHARED_INTEGERS`): then OBJECT REFCOUNT and DEBUG OBJECT
+/// report `INT_MAX`. Sharing is off when an LRU/LFU eviction policy needs per-object access data.
+pub(crate) fn is_shared_int(srv: &crate::state::ServerState, e: &Entry) -> bool {
+    use crate::config::MaxmemoryPolicy as P;
+    let policy_needs_own = srv.config.maxmemory > 0
+        && matches!(srv.config.maxmemory_policy, P::AllKeysLru | P::VolatileLru | P::AllKeysLfu | P::VolatileLfu);
+    !policy_needs_own && e.is_shared_int()
+}
+
+/// Idle time of an entry in milliseconds from its LRU field (Redis's `estimateObjectIdleTime`).
+pub(crate) fn idle_ms(lru_clock: u32, lru: u32) -> u64 {
+    let ticks = if lru_clock >= lru { lru_clock - lru } else { lru_clock + (crate::object::LRU_MASK - lru) };
+    ticks as u64 * crate::state::LRU_CLOCK_RESOLUTION_MS as u64
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Handlers.
+
+/// DEL key [key ...] (also UNLINK)
+fn del(ctx: &mut Ctx, args: Args) {
+    let now = ctx.srv.now_ms;
+    let mut n = 0;
+    for i in 1..args.len() {
+        let key = args.get(i);
+        let db = ctx.db();
+        db.expire_if_needed(key, now);
+        if db.remove(key).is_some() {
+            ctx.key_modified(key);
+            n += 1;
+        }
+    }
+    ctx.reply().int(n);
+}
+
+/// EXISTS key [key ...]
+fn exists(ctx: &mut Ctx, args: Args) {
+    let mut n = 0;
+    for i in 1..args.len() {
+        if lookup_notouch(ctx, args.get(i)).is_some() {
+            n += 1;
+        }
+    }
+    ctx.reply().int(n);
+}
+
+/// TYPE key
+fn type_cmd(ctx: &mut Ctx, args: Args) {
+    let name = lookup_notouch(ctx, args.get(1)).map_or("none", |e| e.obj_type().name());
+    ctx.reply().simple(name);
+}
+
+fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
+    let (src, dst) = (args.get(1), args.get(2));
+    if ctx.lookup_write(src).is_none() {
+        ctx.reply().err_no_such_key();
+        return;
+    }
+    if src == dst {
+        if nx {
+            ctx.reply().int(0)
+        } else {
+            ctx.reply().ok()
+        }
+        return;
+    }
+    let dst_exists = ctx.lookup_write(dst).is_some();
+    if dst_exists && nx {
+        ctx.reply().int(0);
+        return;
+    }
+    let db = ctx.db();
+    let expire = db.expire_of(src);
+    let Some(old) = db.remove(src) else { return };
+    if dst_exists {
+        db.remove(dst);
+    }
+    db.insert(old.clone_with_key(dst));
+    if let Some(when) = expire {
+        db.set_expire(dst, when);
+    }
+    ctx.key_modified(src);
+    ctx.key_modified(dst);
+    if nx {
+        ctx.reply().int(1)
+    } else {
+        ctx.reply().ok()
+    }
+}
+
+/// RENAME key newkey
+fn rename(ctx: &mut Ctx, args: Args) {
+    rename_generic(ctx, args, false)
+}
+
+/// RENAMENX key newkey
+fn renamenx(ctx: &mut Ctx, args: Args) {
+    rename_generic(ctx, args, true)
+}
+
+/// KEYS pattern
+fn keys(ctx: &mut Ctx, args: Args) {
+    let pattern = args.get(1);
+    let all = pattern == b"*";
+    let now = ctx.srv.now_ms;
+    let db = &ctx.srv.dbs[ctx.client.db];
+    let mut found: Vec<&[u8]> = Vec::new();
+    for e in db.keys.iter() {
+        let k = e.key();
+        if !(all || glob_match(pattern, k, false)) {
+            continue;
+        }
+        // Expired keys are hidden but not deleted here, as in Redis.
+        if e.has_expire() && db.expire_of(k).is_some_and(|w| w <= now) {
+            continue;
+        }
+        found.push(k);
+    }
+    let r = &mut ctx.client.reply;
+    r.array(found.len());
+    for k in found {
+        r.bulk(k);
+    }
+}
+
+/// Parses a SCAN cursor with `strtoul` rules, as Redis's `parseScanCursorOrReply` does: optional sign (a minus
+/// wraps around), decimal digits, nothing else; an empty string is cursor 0.
+pub(crate) fn parse_cursor(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return Some(0);
+    }
+    let (neg, digits) = match s[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+fn scan(ctx: &mut Ctx, args: Args) {
+    let Some(cursor) = parse_cursor(args.get(1)) else {
+        ctx.reply().error("ERR invalid cursor");
+        return;
+    };
+    let mut count: i64 = 10;
+    let mut pattern: Option<&[u8]> = None;
+    let mut type_name: Option<&[u8]> = None;
+    let mut i = 2;
+    while i < args.len() {
+        let more = i + 1 < args.len();
+        if args.is(i, "count") && more {
+            let Some(c) = int_arg(ctx.reply(), args.get(i + 1)) else { return };
+            if c < 1 {
+                ctx.reply().err_syntax();
+                return;
+            }
+            count = c;
+        } else if args.is(i, "match") && more {
+            let p = args.get(i + 1);
+            pattern = if p == b"*" { None } else { Some(p) };
+        } else if args.is(i, "type") && more {
+            type_name = Some(args.get(i + 1));
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+        i += 2;
+    }
+    let mut batch: Vec<Vec<u8>> = Vec::new();
+    let mut next = cursor;
+    {
+        let db = &ctx.srv.dbs[ctx.client.db];
+        let mut budget = count.saturating_mul(10);
+        loop {
+            next = db.keys.scan(next, |e| batch.push(e.key().to_vec()));
+            budget -= 1;
+            if next == 0 || budget <= 0 || batch.len() as i64 >= count {
+                break;
+            }
+        }
+    }
+    let now = ctx.srv.now_ms;
+    batch.retain(|k| {
+        if let Some(p) = pattern {
+            if !glob_match(p, k, false) {
+                return false;
+            }
+        }
+        if let Some(t) = type_name {
+            let name = lookup_notouch(ctx, k).map_or("none", |e| e.obj_type().name());
+            if !t.eq_ignore_ascii_case(name.as_bytes()) {
+                return false;
+            }
+        }
+        !ctx.db().expire_if_needed(k, now)
+    });
+    let r = ctx.reply();
+    r.array(2);
+    r.bulk(next.to_string().as_bytes());
+    r.array(batch.len());
+    for k in &batch {
+        r.bulk(k);
+    }
+}
+
+/// RANDOMKEY
+fn randomkey(ctx: &mut Ctx, _args: Args) {
+    let now = ctx.srv.now_ms;
+    let db = ctx.client.db;
+    let srv = &mut *ctx.srv;
+    match srv.dbs[db].random_key(&mut srv.rng, now) {
+        Some(k) => ctx.client.reply.bulk(&k),
+        None => ctx.client.reply.null(),
+    }
+}
+
+const EXP_NX: u32 = 1;
+const EXP_XX: u32 = 2;
+const EXP_GT: u32 = 4;
+const EXP_LT: u32 = 8;
+
+/// Redis's `expireGenericCommand`: `base_ms` is 0 for the absolute forms, `ms_unit` false for seconds.
+fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &str) {
+    let key = args.get(1);
+    let mut flags = 0u32;
+    for i in 3..args.len() {
+        let opt = args.get(i);
+        flags |= if opt.eq_ignore_ascii_case(b"nx") {
+            EXP_NX
+        } else if opt.eq_ignore_ascii_case(b"xx") {
+            EXP_XX
+        } else if opt.eq_ignore_ascii_case(b"gt") {
+            EXP_GT
+        } else if opt.eq_ignore_ascii_case(b"lt") {
+            EXP_LT
+        } else {
+            let text = String::from_utf8_lossy(opt.split(|&b| b == 0).next().unwrap_or(b"")).into_owned();
+            ctx.reply().error(&format!("ERR Unsupported option {text}"));
+            return;
+        };
+    }
+    if flags & EXP_NX != 0 && flags & (EXP_XX | EXP_GT | EXP_LT) != 0 {
+        ctx.reply().error("ERR NX and XX, GT or LT options at the same time are not compatible");
+        return;
+    }
+    if flags & EXP_GT != 0 && flags & EXP_LT != 0 {
+        ctx.reply().error("ERR GT and LT options at the same time are not compatible");
+        return;
+    }
+    let Some(mut when) = int_arg(ctx.reply(), args.get(2)) else { return };
+    if seconds {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
+            err_expire_time(ctx.reply(), cmd);
+            return;
+        }
+        when *= 1000;
+    }
+    if when > i64::MAX - base_ms {
+        err_expire_time(ctx.reply(), cmd);
+        return;
+    }
+    when += base_ms;
+    if ctx.lookup_write(key).is_none() {
+        ctx.reply().int(0);
+        return;
+    }
+    if flags != 0 {
+        // No TTL counts as an infinite one.
+        let current = ctx.db().expire_of(key);
+        let refuse = (flags & EXP_NX != 0 && current.is_some())
+            || (flags & EXP_XX != 0 && current.is_none())
+            || (flags & EXP_GT != 0 && current.map_or(true, |c| when <= c))
+            || (flags & EXP_LT != 0 && current.is_some_and(|c| when >= c));
+        if refuse {
+            ctx.reply().int(0);
+            return;
+        }
+    }
+    let now = ctx.srv.now_ms;
+    if when <= now {
+        ctx.db().remove(key);
+    } else {
+        ctx.db().set_expire(key, when);
+    }
+    ctx.key_modified(key);
+    ctx.reply().int(1);
+}
+
+/// EXPIRE key seconds [NX | XX | GT | LT]
+fn expire(ctx: &mut Ctx, args: Args) {
+    let now = ctx.srv.now_ms;
+    expire_generic(ctx, args, now, true, "expire")
+}
+
+/// PEXPIRE key milliseconds [NX | XX | GT | LT]
+fn pexpire(ctx: &mut Ctx, args: Args) {
+    let now = ctx.srv.now_ms;
+    expire_generic(ctx, args, now, false, "pexpire")
+}
+
+/// EXPIREAT key unix-time-seconds [NX | XX | GT | LT]
+fn expireat(ctx: &mut Ctx, args: Args) {
+    expire_generic(ctx, args, 0, true, "expireat")
+}
+
+/// PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]
+fn pexpireat(ctx: &mut Ctx, args: Args) {
+    expire_generic(ctx, args, 0, false, "pexpireat")
+}
+
+/// Redis's `ttlGenericCommand`.
+fn ttl_generic(ctx: &mut Ctx, args: Args, in_ms: bool, absolute: bool) {
+    let key = args.get(1);
+    if lookup_notouch(ctx, key).is_none() {
+        ctx.reply().int(-2);
+        return;
+    }
+    let now = ctx.srv.now_ms;
+    let v = match ctx.db().expire_of(key) {
+        None => -1,
+        Some(when) => {
+            let t = if absolute { when } else { (when - now).max(0) };
+            if in_ms {
+                t
+            } else {
+                (t + 500) / 1000
+            }
+        }
+    };
+    ctx.reply().int(v);
+}
+
+/// TTL key
+fn ttl(ctx: &mut Ctx, args: Args) {
+    ttl_generic(ctx, args, false, false)
+}
+
+/// PTTL key
+fn pttl(ctx: &mut Ctx, args: Args) {
+    ttl_generic(ctx, args, true, false)
+}
+
+/// EXPIRETIME key
+fn expiretime(ctx: &mut Ctx, args: Args) {
+    ttl_generic(ctx, args, false, true)
+}
+
+/// PEXPIRETIME key
+fn pexpiretime(ctx: &mut Ctx, args: Args) {
+    ttl_generic(ctx, args, true, true)
+}
+
+/// PERSIST key
+fn persist(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    if ctx.lookup_write(key).is_some() && ctx.db().persist(key) {
+        ctx.key_modified(key);
+        ctx.reply().int(1);
+    } else {
+        ctx.reply().int(0);
+    }
+}
+
+/// TOUCH key [key ...]
+///
+/// TOUCH updates access data even for a client in `CLIENT NO-TOUCH` mode: that is its purpose.
+fn touch(ctx: &mut Ctx, args: Args) {
+    let saved = ctx.client.flags;
+    ctx.client.flags &= !crate::net::client::flags::NO_TOUCH;
+    let mut n = 0;
+    for i in 1..args.len() {
+        if ctx.lookup_read(args.get(i)).is_some() {
+            n += 1;
+        }
+    }
+    ctx.client.flags = saved;
+    ctx.reply().int(n);
+}
+
+/// COPY source destination [DB destination-db] [REPLACE]
+fn copy(ctx: &mut Ctx, args: Args) {
+    let (src, dst) = (args.get(1), args.get(2));
+    let src_db = ctx.client.db;
+    let mut dst_db = src_db;
+    let mut replace = false;
+    let mut j = 3;
+    while j < args.len() {
+        if args.is(j, "replace") {
+            replace = true;
+        } else if args.is(j, "db") && j + 1 < args.len() {
+            let Some(id) = i32_arg(ctx.reply(), args.get(j + 1)) else { return };
+            match db_index(ctx, id) {
+                Some(i) => dst_db = i,
+                None => {
+                    ctx.reply().error("ERR DB index is out of range");
+                    return;
+                }
+            }
+            j += 1;
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+        j += 1;
+    }
+    if src_db == dst_db && src == dst {
+        ctx.reply().error("ERR source and destination objects are the same");
+        return;
+    }
+    let now = ctx.srv.now_ms;
+    let lru = fresh_lru(ctx.srv);
+    let Some(copy) = ctx.lookup_read(src).map(|e| e.clone_with_key(dst)) else {
+        ctx.reply().int(0);
+        return;
+    };
+    let expire = ctx.db().expire_of(src);
+    let target = &mut ctx.srv.dbs[dst_db];
+    if target.lookup(dst, now).is_some() {
+        if !replace {
+            ctx.reply().int(0);
+            return;
+        }
+        target.remove(dst);
+    }
+    let mut copy = copy;
+    copy.set_lru(lru);
+    target.insert(copy);
+    if let Some(when) = expire {
+        target.set_expire(dst, when);
+    }
+    // key_modified works on the selected db; the dirty counter is what matters for now.
+    ctx.key_modified(dst);
+    ctx.reply().int(1);
+}
+
+/// SELECT index
+fn select(ctx: &mut Ctx, args: Args) {
+    let Some(id) = i32_arg(ctx.reply(), args.get(1)) else { return };
+    match db_index(ctx, id) {
+        Some(i) => {
+            ctx.client.db = i;
+            ctx.reply().ok();
+        }
+        None => ctx.reply().error("ERR DB index is out of range"),
+    }
+}
+
+/// SWAPDB index1 index2
+fn swapdb(ctx: &mut Ctx, args: Args) {
+    let a = parse_i64_i32(args.get(1));
+    let Some(a) = a else {
+        ctx.reply().error("ERR invalid first DB index");
+        return;
+    };
+    let Some(b) = parse_i64_i32(args.get(2)) else {
+        ctx.reply().error("ERR invalid second DB index");
+        return;
+    };
+    let (Some(a), Some(b)) = (db_index(ctx, a), db_index(ctx, b)) else {
+        ctx.reply().error("ERR DB index is out of range");
+        return;
+    };
+    if a != b {
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (left, right) = ctx.srv.dbs.split_at_mut(hi);
+        let (x, y) = (&mut left[lo], &mut right[0]);
+        std::mem::swap(&mut x.keys, &mut y.keys);
+        std::mem::swap(&mut x.expires, &mut y.expires);
+        std::mem::swap(&mut x.avg_ttl_ms, &mut y.avg_ttl_ms);
+        std::mem::swap(&mut x.expire_cursor, &mut y.expire_cursor);
+    }
+    ctx.srv.dirty += 1;
+    ctx.reply().ok();
+}
+
+fn parse_i64_i32(a: &[u8]) -> Option<i32> {
+    crate::util::parse_i64(a).and_then(|v| i32::try_from(v).ok())
+}
+
+/// MOVE key db
+fn move_cmd(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    let Some(id) = i32_arg(ctx.reply(), args.get(2)) else { return };
+    let Some(dst) = db_index(ctx, id) else {
+        ctx.reply().error("ERR DB index is out of range");
+        return;
+    };
+    if dst == ctx.client.db {
+        ctx.reply().error("ERR source and destination objects are the same");
+        return;
+    }
+    if ctx.lookup_write(key).is_none() {
+        ctx.reply().int(0);
+        return;
+    }
+    let now = ctx.srv.now_ms;
+    if ctx.srv.dbs[dst].lookup(key, now).is_some() {
+        ctx.reply().int(0);
+        return;
+    }
+    let src = ctx.db();
+    let expire = src.expire_of(key);
+    let Some(e) = src.remove(key) else { return };
+    let target = &mut ctx.srv.dbs[dst];
+    target.insert(e);
+    if let Some(when) = expire {
+        target.set_expire(key, when);
+    }
+    ctx.key_modified(key);
+    ctx.reply().int(1);
+}
+
+/// Parses FLUSHDB/FLUSHALL's optional `ASYNC | SYNC`; false after replying a syntax error.
+fn flush_args_ok(ctx: &mut Ctx, args: Args) -> bool {
+    let ok = args.len() == 1 || (args.len() == 2 && (args.is(1, "sync") || args.is(1, "async")));
+    if !ok {
+        ctx.reply().err_syntax();
+    }
+    ok
+}
+
+/// FLUSHDB [ASYNC | SYNC]
+fn flushdb(ctx: &mut Ctx, args: Args) {
+    if !flush_args_ok(ctx, args) {
+        return;
+    }
+    let db = ctx.db();
+    let removed = db.len() as u64;
+    db.clear();
+    ctx.srv.dirty += removed;
+    ctx.reply().ok();
+}
+
+/// FLUSHALL [ASYNC | SYNC]
+fn flushall(ctx: &mut Ctx, args: Args) {
+    if !flush_args_ok(ctx, args) {
+        return;
+    }
+    let mut removed = 0u64;
+    for db in ctx.srv.dbs.iter_mut() {
+        removed += db.len() as u64;
+        db.clear();
+    }
+    // Plus one so the flush itself always counts as a change (it is propagated even on an empty dataset).
+    ctx.srv.dirty += removed + 1;
+    ctx.reply().ok();
+}
+
+/// DBSIZE
+fn dbsize(ctx: &mut Ctx, _args: Args) {
+    let n = ctx.db().len();
+    ctx.reply().int(n as i64);
+}
+
+/// OBJECT with an unknown subcommand (the dispatcher resolves the known ones).
+fn object_container(ctx: &mut Ctx, args: Args) {
+    let sub = if args.len() > 1 { args.get(1) } else { b"" };
+    err_unknown_subcommand(ctx.reply(), "object", sub);
+}
+
+/// Looks up OBJECT's key (no touch); replies null when missing.
+fn object_lookup<'c>(ctx: &'c mut Ctx, args: Args) -> Option<&'c mut Entry> {
+    let found = lookup_notouch(ctx, args.get(2)).is_some();
+    if !found {
+        ctx.reply().null();
+        return None;
+    }
+    ctx.srv.dbs[ctx.client.db].keys.get_mut(args.get(2))
+}
+
+/// OBJECT ENCODING key
+fn object_encoding(ctx: &mut Ctx, args: Args) {
+    let Some(e) = object_lookup(ctx, args) else { return };
+    let name = e.encoding().name();
+    ctx.reply().bulk(name.as_bytes());
+}
+
+/// OBJECT FREQ key
+fn object_freq(ctx: &mut Ctx, args: Args) {
+    let Some(e) = object_lookup(ctx, args) else { return };
+    let field = e.lru();
+    if !ctx.srv.config.maxmemory_policy.is_lfu() {
+        ctx.reply().error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+        return;
+    }
+    let c = crate::object::lfu_decayed_counter(field, ctx.srv.config.lfu_decay_time, ctx.srv.now_ms);
+    ctx.reply().int(c as i64);
+}
+
+/// OBJECT IDLETIME key
+fn object_idletime(ctx: &mut Ctx, args: Args) {
+    let Some(e) = object_lookup(ctx, args) else { return };
+    let lru = e.lru();
+    if ctx.srv.config.maxmemory_policy.is_lfu() {
+        ctx.reply().error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+        return;
+    }
+    let idle = idle_ms(ctx.srv.lru_clock, lru) / 1000;
+    ctx.reply().int(idle as i64);
+}
+
+/// OBJECT REFCOUNT key
+fn object_refcount(ctx: &mut Ctx, args: Args) {
+    if object_lookup(ctx, args).is_none() {
+        return;
+    }
+    let shared = ctx.srv.dbs[ctx.client.db].keys.get(args.get(2)).is_some_and(|e| is_shared_int(ctx.srv, e));
+    ctx.reply().int(if shared { i32::MAX as i64 } else { 1 });
+}
+
+/// OBJECT HELP
+fn object_help(ctx: &mut Ctx, _args: Args) {
+    reply_help(
+        ctx.reply(),
+        "object",
+        &[
+            "ENCODING <key>",
+            "    Return the kind of internal representation used in order to store the value",
+            "    associated with a <key>.",
+            "FREQ <key>",
+            "    Return the access frequency index of the <key>. The returned integer is",
+            "    proportional to the logarithm of the recent access frequency of the key.",
+            "IDLETIME <key>",
+            "    Return the idle time of the <key>, that is the approximated number of",
+            "    seconds elapsed since the last access to the key.",
+            "REFCOUNT <key>",
+            "    Return the number of references of the value associated with the specified",
+            "    <key>.",
+        ],
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::string::tests::Harness;
+
+    #[test]
+    fn del_exists_type() {
+        let mut h = Harness::new();
+        h.run(&["mset", "a", "1", "b", "2"]);
+        assert_eq!(h.run(&["exists", "a", "a", "c"]), ":2\r\n");
+        assert_eq!(h.run(&["type", "a"]), "+string\r\n");
+        assert_eq!(h.run(&["type", "c"]), "+none\r\n");
+        assert_eq!(h.run(&["del", "a", "b", "c"]), ":2\r\n");
+        assert_eq!(h.run(&["unlink", "a"]), ":0\r\n");
+        assert_eq!(h.run(&["dbsize"]), ":0\r\n");
+    }
+
+    #[test]
+    fn rename_variants() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["rename", "x", "y"]), "-ERR no such key\r\n");
+        assert_eq!(h.run(&["renamenx", "x", "x"]), "-ERR no such key\r\n");
+        h.run(&["set", "a", "1", "ex", "100"]);
+        assert_eq!(h.run(&["renamenx", "a", "a"]), ":0\r\n");
+        assert_eq!(h.run(&["rename", "a", "a"]), "+OK\r\n");
+        assert_eq!(h.run(&["rename", "a", "b"]), "+OK\r\n");
+        assert_eq!(h.run(&["ttl", "b"]), ":100\r\n");
+        assert_eq!(h.run(&["exists", "a"]), ":0\r\n");
+        h.run(&["set", "c", "3"]);
+        assert_eq!(h.run(&["renamenx", "b", "c"]), ":0\r\n");
+        assert_eq!(h.run(&["renamenx", "b", "d"]), ":1\r\n");
+        assert_eq!(h.run(&["rename", "d", "c"]), "+OK\r\n");
+        assert_eq!(h.run(&["get", "c"]), "$1\r\n1\r\n");
+        assert_eq!(h.run(&["ttl", "c"]), ":100\r\n");
+    }
+
+    #[test]
+    fn keys_and_scan() {
+        let mut h = Harness::new();
+        h.run(&["mset", "one", "1", "two", "2", "three", "3", "", "empty"]);
+        let out = h.run(&["keys", "t*"]);
+        assert!(out.starts_with("*2\r\n") && out.contains("two") && out.contains("three"));
+        assert!(h.run(&["keys", "*"]).starts_with("*4\r\n"));
+        assert_eq!(h.run(&["keys", "?"]), "*0\r\n");
+        assert_eq!(h.run(&["scan", "abc"]), "-ERR invalid cursor\r\n");
+        assert_eq!(h.run(&["scan", "0", "count", "0"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["scan", "0", "match"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["scan", "0", "count", "x"]), "-ERR value is not an integer or out of range\r\n");
+        // Walk the whole keyspace.
+        let mut cursor = "0".to_string();
+        let mut seen = Vec::new();
+        loop {
+            let a = crate::command::OwnedArgs::from_slices(&["scan", cursor.as_str(), "match", "t*", "count", "1"]);
+            let out = h.run_args(&a);
+            let parts: Vec<&str> = out.split("\r\n").collect();
+            cursor = parts[2].to_string();
+            for p in parts.iter().skip(5).step_by(2) {
+                if !p.is_empty() {
+                    seen.push(p.to_string());
+                }
+            }
+            if cursor == "0" {
+                break;
+            }
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen, vec!["three", "two"]);
+        assert_eq!(h.run(&["scan", "0", "type", "list"]), "*2\r\n$1\r\n0\r\n*0\r\n");
+        assert_eq!(parse_cursor(b""), Some(0));
+        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"+5"), Some(5));
+        assert_eq!(parse_cursor(b"18446744073709551616"), None);
+        assert_eq!(parse_cursor(b" 1"), None);
+    }
+
+    #[test]
+    fn expire_family() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["expire", "a", "100"]), ":0\r\n");
+        h.run(&["set", "a", "1"]);
+        assert_eq!(h.run(&["ttl", "a"]), ":-1\r\n");
+        assert_eq!(h.run(&["ttl", "nokey"]), ":-2\r\n");
+        assert_eq!(h.run(&["expire", "a", "100", "foo"]), "-ERR Unsupported option foo\r\n");
+        assert_eq!(
+            h.run(&["expire", "a", "100", "nx", "xx"]),
+            "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n"
+        );
+        assert_eq!(
+            h.run(&["expire", "a", "100", "gt", "lt"]),
+            "-ERR GT and LT options at the same time are not compatible\r\n"
+        );
+        // No TTL is an infinite TTL: GT never wins, LT always does.
+        assert_eq!(h.run(&["expire", "a", "100", "gt"]), ":0\r\n");
+        assert_eq!(h.run(&["expire", "a", "100", "xx"]), ":0\r\n");
+        assert_eq!(h.run(&["expire", "a", "100", "lt"]), ":1\r\n");
+        assert_eq!(h.run(&["expire", "a", "200", "nx"]), ":0\r\n");
+        assert_eq!(h.run(&["expire", "a", "200", "lt"]), ":0\r\n");
+        assert_eq!(h.run(&["expire", "a", "200", "gt"]), ":1\r\n");
+        assert_eq!(h.run(&["ttl", "a"]), ":200\r\n");
+        assert_eq!(h.run(&["pttl", "a"]), ":200000\r\n");
+        let now = h.srv.now_ms;
+        assert_eq!(h.run(&["pexpiretime", "a"]), format!(":{}\r\n", now + 200_000));
+        assert_eq!(h.run(&["expiretime", "a"]), format!(":{}\r\n", (now + 200_000 + 500) / 1000));
+        assert_eq!(h.run(&["expire", "a", "9223372036854775807"]), "-ERR invalid expire time in 'expire' command\r\n");
+        assert_eq!(
+            h.run(&["pexpire", "a", "9223372036854775807"]),
+            "-ERR invalid expire time in 'pexpire' command\r\n"
+        );
+        assert_eq!(h.run(&["expireat", "a", "9223372036854775"]), ":1\r\n");
+        assert_eq!(h.run(&["persist", "a"]), ":1\r\n");
+        assert_eq!(h.run(&["persist", "a"]), ":0\r\n");
+        assert_eq!(h.run(&["expire", "a", "-1"]), ":1\r\n");
+        assert_eq!(h.run(&["exists", "a"]), ":0\r\n");
+        h.run(&["set", "b", "1"]);
+        assert_eq!(h.run(&["pexpireat", "b", "1"]), ":1\r\n");
+        assert_eq!(h.run(&["get", "b"]), "$-1\r\n");
+    }
+
+    #[test]
+    fn databases() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["select", "16"]), "-ERR DB index is out of range\r\n");
+        assert_eq!(h.run(&["select", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(
+            h.run(&["select", "2147483648"]),
+            "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"
+        );
+        assert_eq!(h.run(&["object", "encoding"]), "-ERR wrong number of arguments for 'object|encoding' command\r\n");
+        h.run(&["set", "a", "1"]);
+        assert_eq!(h.run(&["move", "a", "0"]), "-ERR source and destination objects are the same\r\n");
+        assert_eq!(h.run(&["move", "a", "99"]), "-ERR DB index is out of range\r\n");
+        assert_eq!(h.run(&["move", "a", "1"]), ":1\r\n");
+        assert_eq!(h.run(&["move", "a", "1"]), ":0\r\n");
+        assert_eq!(h.run(&["select", "1"]), "+OK\r\n");
+        assert_eq!(h.run(&["get", "a"]), "$1\r\n1\r\n");
+        assert_eq!(h.run(&["swapdb", "0", "1"]), "+OK\r\n");
+        assert_eq!(h.run(&["dbsize"]), ":0\r\n");
+        assert_eq!(h.run(&["swapdb", "x", "1"]), "-ERR invalid first DB index\r\n");
+        assert_eq!(h.run(&["swapdb", "0", "y"]), "-ERR invalid second DB index\r\n");
+        assert_eq!(h.run(&["swapdb", "0", "100"]), "-ERR DB index is out of range\r\n");
+        assert_eq!(h.run(&["select", "0"]), "+OK\r\n");
+        assert_eq!(h.run(&["copy", "a", "a"]), "-ERR source and destination objects are the same\r\n");
+        assert_eq!(h.run(&["copy", "a", "b", "db", "100"]), "-ERR DB index is out of range\r\n");
+        assert_eq!(h.run(&["copy", "a", "b", "foo"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["copy", "a", "a", "db", "2"]), ":1\r\n");
+        assert_eq!(h.run(&["copy", "a", "a", "db", "2"]), ":0\r\n");
+        assert_eq!(h.run(&["copy", "a", "a", "db", "2", "replace"]), ":1\r\n");
+        assert_eq!(h.run(&["copy", "nokey", "z"]), ":0\r\n");
+        assert_eq!(h.run(&["flushdb", "foo"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["flushdb", "async"]), "+OK\r\n");
+        assert_eq!(h.run(&["dbsize"]), ":0\r\n");
+        assert_eq!(h.run(&["select", "2"]), "+OK\r\n");
+        assert_eq!(h.run(&["dbsize"]), ":1\r\n");
+        assert_eq!(h.run(&["flushall", "sync"]), "+OK\r\n");
+        assert_eq!(h.run(&["dbsize"]), ":0\r\n");
+    }
+
+    #[test]
+    fn object_subcommands() {
+        let mut h = Harness::new();
+        h.run(&["mset", "n", "100", "big", "10000", "s", "hello"]);
+        assert_eq!(h.run(&["object", "encoding", "n"]), "$3\r\nint\r\n");
+        assert_eq!(h.run(&["object", "encoding", "s"]), "$6\r\nembstr\r\n");
+        assert_eq!(h.run(&["object", "encoding", "none"]), "$-1\r\n");
+        assert_eq!(h.run(&["object", "refcount", "n"]), ":2147483647\r\n");
+        assert_eq!(h.run(&["object", "refcount", "big"]), ":1\r\n");
+        assert_eq!(h.run(&["object", "idletime", "s"]), ":0\r\n");
+        assert!(h.run(&["object", "freq", "s"]).starts_with("-ERR An LFU maxmemory policy is not selected"));
+        assert_eq!(h.run(&["object", "foo"]), "-ERR unknown subcommand 'foo'. Try OBJECT HELP.\r\n");
+        assert!(h.run(&["object", "help"]).starts_with("*15\r\n+OBJECT <subcommand>"));
+    }
+}

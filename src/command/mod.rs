@@ -4,8 +4,12 @@
 //! calling client's state, its reply sink, and the server state) and the [`Args`] of the call, already checked
 //! against the command's arity.
 
+pub mod command_cmd;
+pub mod config_cmd;
 pub mod connection;
+pub mod info;
 pub mod keys;
+pub mod longdouble;
 pub mod server;
 pub mod string;
 
@@ -199,6 +203,13 @@ pub struct Command {
     pub subcommands: &'static [Command],
     /// For commands whose keys the legacy spec can't describe (movable keys): returns key argument indexes.
     pub getkeys: Option<fn(Args) -> Vec<usize>>,
+    /// Command tips for `COMMAND INFO`, space separated (`nondeterministic_output request_policy:all_shards`).
+    pub tips: &'static str,
+    /// Key-spec flags for `COMMAND INFO`/`GETKEYSANDFLAGS`, space separated (`RW access update`). Empty: derived
+    /// from the command flags (`RO access` for read-only commands, `RW update` for writes).
+    pub key_flags: &'static str,
+    /// `COMMAND DOCS` history: (version, change) pairs.
+    pub history: &'static [(&'static str, &'static str)],
 }
 
 impl Command {
@@ -251,6 +262,9 @@ pub const BASE: Command = Command {
     handler: |ctx, _| ctx.reply().error("ERR command has no handler"),
     subcommands: &[],
     getkeys: None,
+    tips: "",
+    key_flags: "",
+    history: &[],
 };
 
 /// Every top-level command.
@@ -260,6 +274,9 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(keys::COMMANDS.iter())
         .chain(connection::COMMANDS.iter())
         .chain(server::COMMANDS.iter())
+        .chain(config_cmd::COMMANDS.iter())
+        .chain(info::COMMANDS.iter())
+        .chain(command_cmd::COMMANDS.iter())
 }
 
 struct Table {

@@ -1,4 +1,702 @@
-//! Commands of the server family.
-use super::Command;
+//! Server commands: TIME, LASTSAVE, SHUTDOWN, MONITOR, SLOWLOG, MEMORY USAGE and DEBUG.
 
-pub static COMMANDS: &[Command] = &[];
+use super::keys::{err_unknown_subcommand, idle_ms, is_shared_int, reply_help};
+use super::string::int_arg;
+use super::{flag, Args, Command, Ctx, Group, KeySpec, BASE};
+use crate::net::client::flags as cf;
+use crate::object::{Encoding, Entry, StrRef};
+use crate::resp::reply::Reply;
+use crate::state::Action;
+use crate::util::parse_i64;
+
+const SERVER: Command = Command { group: Group::Server, ..BASE };
+const KEY_AT_2: KeySpec = KeySpec { first: 2, last: 2, step: 1 };
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        name: "time",
+        arity: 1,
+        flags: flag::LOADING | flag::STALE | flag::FAST,
+        acl: "fast",
+        since: "2.6.0",
+        summary: "Return the current server time",
+        handler: time,
+        ..SERVER
+    },
+    Command {
+        name: "lastsave",
+        arity: 1,
+        flags: flag::LOADING | flag::STALE | flag::FAST,
+        acl: "admin fast dangerous",
+        summary: "Get the UNIX time stamp of the last successful save to disk",
+        handler: lastsave,
+        ..SERVER
+    },
+    Command {
+        name: "shutdown",
+        arity: -1,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::NO_MULTI | flag::ALLOW_BUSY,
+        acl: "admin slow dangerous",
+        summary: "Synchronously save the dataset to disk and then shut down the server",
+        complexity:
+            "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        syntax: "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]",
+        handler: shutdown,
+        ..SERVER
+    },
+    Command {
+        name: "monitor",
+        arity: 1,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        acl: "admin slow dangerous",
+        since: "1.0.0",
+        summary: "Listen for all requests received by the server in real time",
+        complexity: "",
+        handler: monitor,
+        ..SERVER
+    },
+    Command {
+        name: "slowlog",
+        arity: -2,
+        acl: "slow",
+        since: "2.2.12",
+        summary: "A container for slow log commands",
+        complexity: "Depends on subcommand.",
+        handler: slowlog_container,
+        subcommands: SLOWLOG_SUBCOMMANDS,
+        ..SERVER
+    },
+    Command {
+        name: "memory",
+        arity: -2,
+        acl: "slow",
+        since: "4.0.0",
+        summary: "A container for memory diagnostics commands",
+        complexity: "Depends on subcommand.",
+        handler: memory_container,
+        subcommands: MEMORY_SUBCOMMANDS,
+        ..SERVER
+    },
+    Command {
+        name: "debug",
+        arity: -2,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        acl: "admin slow dangerous",
+        summary: "A container for debugging commands",
+        complexity: "Depends on subcommand.",
+        handler: debug,
+        ..SERVER
+    },
+];
+
+const SLOWLOG_SUB: Command = Command {
+    flags: flag::ADMIN | flag::LOADING | flag::STALE,
+    acl: "admin slow dangerous",
+    since: "2.2.12",
+    ..SERVER
+};
+
+static SLOWLOG_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "get",
+        arity: -2,
+        summary: "Get the slow log's entries",
+        complexity: "O(N) where N is the number of entries returned",
+        syntax: "[count]",
+        handler: slowlog_get,
+        ..SLOWLOG_SUB
+    },
+    Command { name: "len", arity: 2, summary: "Get the slow log's length", handler: slowlog_len, ..SLOWLOG_SUB },
+    Command {
+        name: "reset",
+        arity: 2,
+        summary: "Clear all entries from the slow log",
+        complexity: "O(N) where N is the number of entries in the slowlog",
+        handler: slowlog_reset,
+        ..SLOWLOG_SUB
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE,
+        acl: "slow",
+        since: "6.2.0",
+        summary: "Show helpful text about the different subcommands",
+        handler: slowlog_help,
+        ..SLOWLOG_SUB
+    },
+];
+
+static MEMORY_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "usage",
+        arity: -3,
+        flags: flag::READONLY,
+        acl: "read slow",
+        keys: KEY_AT_2,
+        since: "4.0.0",
+        summary: "Estimate the memory usage of a key",
+        complexity: "O(N) where N is the number of samples.",
+        syntax: "key [SAMPLES count]",
+        handler: memory_usage,
+        ..SERVER
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE,
+        acl: "slow",
+        since: "4.0.0",
+        summary: "Show helpful text about the different subcommands",
+        handler: memory_help,
+        ..SERVER
+    },
+];
+
+/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`, the error commands give
+/// when a subcommand they parse themselves is unknown or has the wrong argument count.
+fn err_subcommand_syntax(r: &mut Reply, cmd: &str, sub: &[u8]) {
+    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+    r.error(&format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
+        cmd.to_ascii_uppercase()
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// TIME LASTSAVE SHUTDOWN MONITOR
+
+/// TIME
+fn time(ctx: &mut Ctx, _args: Args) {
+    let us = crate::util::now_us();
+    let r = ctx.reply();
+    r.array(2);
+    r.bulk_int(us / 1_000_000);
+    r.bulk_int(us % 1_000_000);
+}
+
+/// LASTSAVE
+fn lastsave(ctx: &mut Ctx, _args: Args) {
+    let t = ctx.srv.lastsave_s;
+    ctx.reply().int(t);
+}
+
+/// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
+///
+/// On success nothing is replied: the event loop performs `Action::Shutdown` and the connection goes away. With
+/// no persistence configured SAVE shuts down like NOSAVE, as Redis does without save points.
+fn shutdown(ctx: &mut Ctx, args: Args) {
+    let (mut nosave, mut save, mut now, mut force, mut abort) = (false, false, false, false, false);
+    for i in 1..args.len() {
+        if args.is(i, "nosave") {
+            nosave = true;
+        } else if args.is(i, "save") {
+            save = true;
+        } else if args.is(i, "now") {
+            now = true;
+        } else if args.is(i, "force") {
+            force = true;
+        } else if args.is(i, "abort") {
+            abort = true;
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+    }
+    let any = nosave || save || now || force;
+    if (abort && any) || (nosave && save) {
+        ctx.reply().err_syntax();
+        return;
+    }
+    if abort {
+        // Shutdowns here never wait for replicas, so there is never one to abort.
+        ctx.reply().error("ERR No shutdown in progress.");
+        return;
+    }
+    ctx.srv.actions.push(Action::Shutdown { nosave, save, now, force });
+}
+
+/// MONITOR
+fn monitor(ctx: &mut Ctx, _args: Args) {
+    if ctx.client.has(cf::MONITOR) {
+        return;
+    }
+    ctx.client.flags |= cf::MONITOR;
+    let id = ctx.client.id;
+    ctx.srv.monitors.push(id);
+    ctx.reply().ok();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// SLOWLOG (entries in `srv.slowlog` are kept newest first)
+
+fn slowlog_container(ctx: &mut Ctx, args: Args) {
+    let sub = if args.len() > 1 { args.get(1) } else { b"" };
+    err_unknown_subcommand(ctx.reply(), "slowlog", sub);
+}
+
+/// SLOWLOG GET [count]
+fn slowlog_get(ctx: &mut Ctx, args: Args) {
+    if args.len() > 3 {
+        err_subcommand_syntax(ctx.reply(), "slowlog", args.get(1));
+        return;
+    }
+    let len = ctx.srv.slowlog.len();
+    let mut count = 10usize;
+    if args.len() == 3 {
+        match parse_i64(args.get(2)) {
+            Some(-1) => count = len,
+            Some(n) if n >= 0 => count = usize::try_from(n).unwrap_or(usize::MAX),
+            _ => {
+                ctx.reply().error("ERR count should be greater than or equal to -1");
+                return;
+            }
+        }
+    }
+    let count = count.min(len);
+    let Ctx { client, srv } = ctx;
+    let r = &mut client.reply;
+    r.array(count);
+    for e in srv.slowlog.iter().take(count) {
+        r.array(6);
+        r.int(e.id as i64);
+        r.int(e.time_s);
+        r.int(e.duration_us as i64);
+        r.array(e.argv.len());
+        for a in &e.argv {
+            r.bulk(a);
+        }
+        r.bulk(e.peer.as_bytes());
+        r.bulk(&e.name);
+    }
+}
+
+/// SLOWLOG LEN
+fn slowlog_len(ctx: &mut Ctx, _args: Args) {
+    let n = ctx.srv.slowlog.len();
+    ctx.reply().int(n as i64);
+}
+
+/// SLOWLOG RESET
+fn slowlog_reset(ctx: &mut Ctx, _args: Args) {
+    ctx.srv.slowlog.clear();
+    ctx.reply().ok();
+}
+
+/// SLOWLOG HELP
+fn slowlog_help(ctx: &mut Ctx, _args: Args) {
+    reply_help(
+        ctx.reply(),
+        "slowlog",
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// MEMORY
+
+fn memory_container(ctx: &mut Ctx, args: Args) {
+    let sub = if args.len() > 1 { args.get(1) } else { b"" };
+    err_unknown_subcommand(ctx.reply(), "memory", sub);
+}
+
+/// The size class jemalloc serves a request of `n` bytes from: 8, 16, then four classes per power of two
+/// (spaced at least 16 apart).
+fn jemalloc_size(n: usize) -> usize {
+    if n <= 8 {
+        return 8;
+    }
+    if n <= 16 {
+        return 16;
+    }
+    let k = usize::BITS - (n - 1).leading_zeros() - 1; // 2^k < n <= 2^(k+1)
+    let spacing = (1usize << k.saturating_sub(2)).max(16);
+    n.div_ceil(spacing) * spacing
+}
+
+/// Bytes of a Redis sds string of `len` bytes: header (by length class), data and terminator, rounded to the
+/// allocator's size class. Keys shorter than 32 bytes use the 1-byte header.
+fn sds_size(len: usize, key: bool) -> usize {
+    let header = if key && len < 32 {
+        1
+    } else if len < 1 << 8 {
+        3
+    } else if len < 1 << 16 {
+        5
+    } else if (len as u64) < 1 << 32 {
+        9
+    } else {
+        17
+    };
+    jemalloc_size(header + len + 1)
+}
+
+/// Size of a Redis object header (`robj`).
+const ROBJ_SIZE: usize = 16;
+/// Size of a Redis dict entry.
+const DICT_ENTRY_SIZE: usize = 24;
+
+/// What Redis's MEMORY USAGE reports for this entry: value (as Redis lays it out) + key + dict entry.
+fn redis_memory_usage(e: &Entry) -> usize {
+    let value = match e.as_str() {
+        Some(StrRef::Int(_)) if e.encoding() == Encoding::Int => ROBJ_SIZE,
+        Some(s) => {
+            let len = s.len();
+            if e.encoding() == Encoding::Embstr {
+                jemalloc_size(ROBJ_SIZE + 3 + len + 1)
+            } else {
+                ROBJ_SIZE + sds_size(len, false)
+            }
+        }
+        None => e.memory_usage(),
+    };
+    value + sds_size(e.key().len(), true) + DICT_ENTRY_SIZE
+}
+
+/// MEMORY USAGE key [SAMPLES count]
+fn memory_usage(ctx: &mut Ctx, args: Args) {
+    let mut j = 3;
+    while j < args.len() {
+        if args.is(j, "samples") && j + 1 < args.len() {
+            let Some(n) = int_arg(ctx.reply(), args.get(j + 1)) else { return };
+            if n < 0 {
+                ctx.reply().err_syntax();
+                return;
+            }
+            j += 2;
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+    }
+    // Like Redis, this peeks at the table directly: no expiry, no LRU touch, no hit/miss accounting.
+    let usage = ctx.srv.dbs[ctx.client.db].keys.get(args.get(2)).map(redis_memory_usage);
+    match usage {
+        Some(n) => ctx.reply().int(n as i64),
+        None => ctx.reply().null(),
+    }
+}
+
+/// MEMORY HELP
+fn memory_help(ctx: &mut Ctx, _args: Args) {
+    reply_help(
+        ctx.reply(),
+        "memory",
+        &[
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// DEBUG
+
+/// Parses the longest prefix of `s` that C's `strtod` would read; 0 when there is none.
+fn strtod_prefix(s: &[u8]) -> f64 {
+    let mut i = 0;
+    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    let start = i;
+    if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
+        i += 1;
+    }
+    let digits_start = i;
+    while i < s.len() && s[i].is_ascii_digit() {
+        i += 1;
+    }
+    let mut ndigits = i - digits_start;
+    if i < s.len() && s[i] == b'.' {
+        i += 1;
+        let f = i;
+        while i < s.len() && s[i].is_ascii_digit() {
+            i += 1;
+        }
+        ndigits += i - f;
+    }
+    if ndigits == 0 {
+        return 0.0;
+    }
+    let mut end = i;
+    if i < s.len() && (s[i] == b'e' || s[i] == b'E') {
+        let mut k = i + 1;
+        if k < s.len() && (s[k] == b'+' || s[k] == b'-') {
+            k += 1;
+        }
+        let e = k;
+        while k < s.len() && s[k].is_ascii_digit() {
+            k += 1;
+        }
+        if k > e {
+            end = k;
+        }
+    }
+    std::str::from_utf8(&s[start..end]).ok().and_then(|t| t.parse::<f64>().ok()).unwrap_or(0.0)
+}
+
+/// Length of an RDB length prefix.
+fn rdb_len_size(n: u64) -> usize {
+    if n < 1 << 6 {
+        1
+    } else if n < 1 << 14 {
+        2
+    } else if n <= u32::MAX as u64 {
+        5
+    } else {
+        9
+    }
+}
+
+/// Bytes an integer takes in the RDB string encoding (int8/16/32 forms, else its decimal text).
+fn rdb_int_size(n: i64) -> usize {
+    if i8::try_from(n).is_ok() {
+        2
+    } else if i16::try_from(n).is_ok() {
+        3
+    } else if i32::try_from(n).is_ok() {
+        5
+    } else {
+        let mut b = [0u8; 24];
+        let l = crate::util::itoa_buf(n, &mut b).len();
+        rdb_len_size(l as u64) + l
+    }
+}
+
+/// The RDB-serialized length of a string value (without LZF compression).
+fn rdb_string_size(s: StrRef) -> usize {
+    match s {
+        StrRef::Int(n) => rdb_int_size(n),
+        StrRef::Bytes(b) => {
+            if b.len() <= 11 {
+                if let Some(n) = parse_i64(b) {
+                    return rdb_int_size(n);
+                }
+            }
+            rdb_len_size(b.len() as u64) + b.len()
+        }
+    }
+}
+
+/// DEBUG SLEEP seconds | OBJECT key | SET-ACTIVE-EXPIRE 0|1 | CHANGE-REPL-ID | HELP
+fn debug(ctx: &mut Ctx, args: Args) {
+    if !ctx.srv.config.enable_debug_command.allows(is_local_client(ctx.client)) {
+        ctx.reply().error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+        return;
+    }
+    let sub = args.get(1);
+    let argc = args.len();
+    let is = |w: &str| sub.eq_ignore_ascii_case(w.as_bytes());
+    if is("help") && argc == 2 {
+        reply_help(
+            ctx.reply(),
+            "debug",
+            &[
+                "CHANGE-REPL-ID",
+                "    Change the replication IDs of the instance.",
+                "    Dangerous: should be used only for testing the replication subsystem.",
+                "OBJECT <key>",
+                "    Show low level info about `key` and associated value.",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not",
+                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                "    default.",
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+            ],
+        );
+    } else if is("sleep") && argc == 3 {
+        let secs = strtod_prefix(args.get(2));
+        let us = (secs * 1_000_000.0) as i64;
+        if us > 0 {
+            // Blocks the whole server on purpose: that is what DEBUG SLEEP is for.
+            std::thread::sleep(std::time::Duration::from_micros(us as u64));
+        }
+        ctx.reply().ok();
+    } else if is("set-active-expire") && argc == 3 {
+        ctx.srv.active_expire_enabled = atoi(args.get(2)) != 0;
+        ctx.reply().ok();
+    } else if is("change-repl-id") && argc == 2 {
+        ctx.srv.replid = crate::state::random_hex(&mut ctx.srv.rng, 40);
+        ctx.reply().ok();
+    } else if is("object") && argc == 3 {
+        let line = {
+            let srv = &*ctx.srv;
+            srv.dbs[ctx.client.db].keys.get(args.get(2)).map(|e| {
+                let refcount = if is_shared_int(srv, e) { i32::MAX } else { 1 };
+                let serialized = e.as_str().map_or(0, rdb_string_size);
+                format!(
+                    "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                    e as *const Entry,
+                    refcount,
+                    e.encoding().name(),
+                    serialized,
+                    e.lru(),
+                    idle_ms(srv.lru_clock, e.lru()) / 1000
+                )
+            })
+        };
+        match line {
+            Some(l) => ctx.reply().simple(&l),
+            None => ctx.reply().err_no_such_key(),
+        }
+    } else {
+        err_subcommand_syntax(ctx.reply(), "debug", sub);
+    }
+}
+
+/// Whether a client connects from this machine: unix socket or a loopback peer (Redis's `islocalClient`).
+fn is_local_client(c: &crate::net::client::ClientState) -> bool {
+    if c.has(cf::UNIX_SOCKET) {
+        return true;
+    }
+    let ip = c.addr.rsplit_once(':').map_or(c.addr.as_str(), |(ip, _)| ip);
+    matches!(ip, "127.0.0.1" | "::1" | "[::1]")
+}
+
+/// C's `atoi`: optional spaces and sign, then as many digits as there are.
+fn atoi(s: &[u8]) -> i64 {
+    let mut i = 0;
+    while i < s.len() && s[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    let neg = i < s.len() && s[i] == b'-';
+    if i < s.len() && (s[i] == b'-' || s[i] == b'+') {
+        i += 1;
+    }
+    let mut v: i64 = 0;
+    while i < s.len() && s[i].is_ascii_digit() {
+        v = v.wrapping_mul(10).wrapping_add((s[i] - b'0') as i64);
+        i += 1;
+    }
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::string::tests::Harness;
+    use crate::state::SlowlogEntry;
+
+    #[test]
+    fn time_lastsave_monitor() {
+        let mut h = Harness::new();
+        assert!(h.run(&["time"]).starts_with("*2\r\n$10\r\n"));
+        assert_eq!(h.run(&["lastsave"]), format!(":{}\r\n", h.srv.lastsave_s));
+        assert_eq!(h.run(&["monitor"]), "+OK\r\n");
+        assert_eq!(h.srv.monitors, vec![7]);
+        assert_eq!(h.run(&["monitor"]), "");
+        assert_eq!(h.run(&["reset"]), "+RESET\r\n");
+        assert!(h.srv.monitors.is_empty());
+    }
+
+    #[test]
+    fn shutdown_flags() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["shutdown", "foo"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["shutdown", "nosave", "save"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["shutdown", "abort", "now"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["shutdown", "abort"]), "-ERR No shutdown in progress.\r\n");
+        assert!(h.srv.actions.is_empty());
+        assert_eq!(h.run(&["shutdown", "nosave", "now"]), "");
+        assert_eq!(h.srv.actions, vec![Action::Shutdown { nosave: true, save: false, now: true, force: false }]);
+    }
+
+    #[test]
+    fn slowlog_commands() {
+        let mut h = Harness::new();
+        for id in 0..3u64 {
+            h.srv.slowlog.push_front(SlowlogEntry {
+                id,
+                time_s: 1000 + id as i64,
+                duration_us: 5,
+                argv: vec![b"set".to_vec(), b"x".to_vec()],
+                peer: "127.0.0.1:1".into(),
+                name: Vec::new(),
+            });
+        }
+        assert_eq!(h.run(&["slowlog", "len"]), ":3\r\n");
+        assert_eq!(
+            h.run(&["slowlog", "get", "1"]),
+            "*1\r\n*6\r\n:2\r\n:1002\r\n:5\r\n*2\r\n$3\r\nset\r\n$1\r\nx\r\n$11\r\n127.0.0.1:1\r\n$0\r\n\r\n"
+        );
+        assert!(h.run(&["slowlog", "get", "-1"]).starts_with("*3\r\n"));
+        assert!(h.run(&["slowlog", "get"]).starts_with("*3\r\n"));
+        assert_eq!(h.run(&["slowlog", "get", "-2"]), "-ERR count should be greater than or equal to -1\r\n");
+        assert_eq!(
+            h.run(&["slowlog", "get", "1", "2"]),
+            "-ERR unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP.\r\n"
+        );
+        assert_eq!(h.run(&["slowlog", "reset"]), "+OK\r\n");
+        assert_eq!(h.run(&["slowlog", "len"]), ":0\r\n");
+        assert!(h.run(&["slowlog", "help"]).starts_with("*12\r\n+SLOWLOG <subcommand>"));
+    }
+
+    #[test]
+    fn memory_usage_matches_redis_for_strings() {
+        let mut h = Harness::new();
+        h.run(&["set", "s", "hello"]);
+        h.run(&["set", "n", "100"]);
+        h.run(&["set", "big", &"a".repeat(63)]);
+        assert_eq!(h.run(&["memory", "usage", "s"]), ":64\r\n");
+        assert_eq!(h.run(&["memory", "usage", "n"]), ":48\r\n");
+        assert_eq!(h.run(&["memory", "usage", "big"]), ":128\r\n");
+        assert_eq!(h.run(&["memory", "usage", "n", "samples", "0"]), ":48\r\n");
+        assert_eq!(h.run(&["memory", "usage", "nokey"]), "$-1\r\n");
+        assert_eq!(h.run(&["memory", "usage", "n", "samples", "-1"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["memory", "usage", "n", "samples"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["memory", "foo"]), "-ERR unknown subcommand 'foo'. Try MEMORY HELP.\r\n");
+        assert_eq!(jemalloc_size(25), 32);
+        assert_eq!(jemalloc_size(67), 80);
+        assert_eq!(jemalloc_size(129), 160);
+        assert_eq!(jemalloc_size(4097), 5120);
+    }
+
+    #[test]
+    fn debug_subcommands() {
+        let mut h = Harness::new();
+        h.run(&["set", "n", "12"]);
+        h.run(&["set", "s", "abcdefghijklmnopqrstuvwxyz"]);
+        let o = h.run(&["debug", "object", "n"]);
+        assert!(o.starts_with("+Value at:0x"), "{o}");
+        assert!(o.contains(" refcount:2147483647 encoding:int serializedlength:2 lru:"), "{o}");
+        assert!(h.run(&["debug", "object", "s"]).contains(" refcount:1 encoding:embstr serializedlength:27 "));
+        assert_eq!(h.run(&["debug", "object", "nokey"]), "-ERR no such key\r\n");
+        assert_eq!(h.run(&["debug", "set-active-expire", "0"]), "+OK\r\n");
+        assert!(!h.srv.active_expire_enabled);
+        assert_eq!(h.run(&["debug", "set-active-expire", "1"]), "+OK\r\n");
+        assert!(h.srv.active_expire_enabled);
+        let old = h.srv.replid.clone();
+        assert_eq!(h.run(&["debug", "change-repl-id"]), "+OK\r\n");
+        assert_ne!(h.srv.replid, old);
+        assert_eq!(h.run(&["debug", "sleep", "0"]), "+OK\r\n");
+        assert_eq!(h.run(&["debug", "sleep", "abc"]), "+OK\r\n");
+        assert_eq!(
+            h.run(&["debug", "object"]),
+            "-ERR unknown subcommand or wrong number of arguments for 'object'. Try DEBUG HELP.\r\n"
+        );
+        assert!(h.run(&["debug", "help"]).starts_with("*14\r\n+DEBUG <subcommand>"));
+        h.client.addr = "10.1.2.3:4000".into();
+        assert!(h.run(&["debug", "help"]).starts_with("-ERR DEBUG command not allowed."));
+        h.srv.config.enable_debug_command = crate::config::ProtectedOpt::Yes;
+        assert!(h.run(&["debug", "help"]).starts_with("*14\r\n"));
+        assert_eq!(strtod_prefix(b"0.5s"), 0.5);
+        assert_eq!(strtod_prefix(b"1e"), 1.0);
+        assert_eq!(rdb_string_size(StrRef::Int(1_000_000)), 5);
+    }
+}

@@ -111,7 +111,7 @@ pub fn alloc(size: usize) -> NonNull<u8> {
         let chunk = (c + 1) * 8;
         let mut bump = class.bump.get();
         if bump.is_null() || (class.end.get() as usize) - (bump as usize) < chunk {
-            let layout = match Layout::from_size_align(PAGE_BYTES, 4096) {
+            let layout = match Layout::from_size_align(PAGE_BYTES, 16) {
                 Ok(l) => l,
                 Err(_) => std::alloc::handle_alloc_error(Layout::new::<u64>()),
             };

@@ -1,7 +1,19 @@
-//! One connection's command-visible state. The connection part (socket, query ring, parse state) is added by the
-//! networking layer in the same file.
+//! One connection: the state command handlers see ([`ClientState`]) plus the connection machinery the server drives
+//! ([`Client`]: socket, query ring, parser state, argument spans).
+//!
+//! ```text
+//!  socket ──read──► query: Ring ──Parser::parse──► spans (into ring or scratch) ──► handler(Ctx, Args)
+//!                                                                                       │
+//!  socket ◄──write── state.reply.buf ◄──────────────────── Reply encoders ◄─────────────┘
+//! ```
+//!
+//! Invariants: `spans`/`scratch` are only meaningful between a `Complete` parse and the `consume` that follows it;
+//! `pending_write` is true exactly while the server's pending-writes list holds this client's fd for it.
 
+use crate::net::ring::Ring;
+use crate::resp::parse::Parser;
 use crate::resp::reply::Reply;
+use std::os::fd::{AsRawFd, OwnedFd};
 
 /// Client flags (bit set), named after Redis's `CLIENT_*` flags where one exists.
 pub mod flags {
@@ -65,10 +77,68 @@ pub struct ConnStats {
     pub writable: bool,
 }
 
-/// One connection. The networking layer adds the socket, the query ring and the parse state.
+/// One connection.
 #[derive(Debug)]
 pub struct Client {
     pub state: ClientState,
+    /// The socket (closed when the client is dropped); `None` for clients without a connection.
+    pub sock: Option<OwnedFd>,
+    /// Bytes read but not yet parsed into complete commands.
+    pub query: Ring,
+    pub parser: Parser,
+    /// Argument spans of the command being run (reused, never shrunk on the hot path).
+    pub spans: Vec<(u32, u32)>,
+    /// Unquoted arguments of an inline command.
+    pub scratch: Vec<u8>,
+    /// Whether the server's list of clients with pending output holds this client.
+    pub pending_write: bool,
+}
+
+impl Client {
+    /// A client for an accepted socket. The query ring starts empty and grows on the first read.
+    pub fn new(state: ClientState, sock: Option<OwnedFd>) -> Client {
+        Client {
+            state,
+            sock,
+            query: Ring::with_capacity(0),
+            parser: Parser::new(),
+            spans: Vec::new(),
+            scratch: Vec::new(),
+            pending_write: false,
+        }
+    }
+
+    /// The socket's descriptor, -1 without one.
+    #[inline]
+    pub fn fd(&self) -> i32 {
+        self.sock.as_ref().map_or(-1, |s| s.as_raw_fd())
+    }
+
+    /// Refreshes the figures CLIENT LIST shows. `argv_mem` = bytes of the arguments of the command about to run.
+    #[inline]
+    pub fn refresh_conn_stats(&mut self, argv_mem: usize, readable: bool, writable: bool) {
+        let qbuf = self.query.len();
+        let qcap = self.query.capacity();
+        let reply = &self.state.reply;
+        let obl = reply.pending_len();
+        let omem = reply.buf.capacity();
+        self.state.conn = ConnStats {
+            qbuf,
+            qbuf_free: qcap - qbuf,
+            argv_mem,
+            obl,
+            oll: 0,
+            omem,
+            tot_mem: qcap
+                + omem
+                + argv_mem
+                + self.spans.capacity() * std::mem::size_of::<(u32, u32)>()
+                + self.scratch.capacity()
+                + std::mem::size_of::<Client>(),
+            readable,
+            writable,
+        };
+    }
 }
 
 /// All connections, indexed by file descriptor. The client whose command is running is taken out of its slot for

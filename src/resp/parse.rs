@@ -296,18 +296,23 @@ impl Parser {
         scan: usize,
         stuck: bool,
     ) -> Result<Parsed, ProtoError> {
-        let cr = match find_line(buf, 0, scan, stuck, limits.max_inline_len) {
-            Line::Found(cr) => cr,
-            Line::Wait { scan, stuck } => {
-                self.state = State::Start { scan, stuck };
-                return Ok(Parsed::Incomplete);
+        let (count, cr) = match quick_count(buf, 0, limits.max_inline_len) {
+            Some(quick) => quick,
+            None => {
+                let cr = match find_line(buf, 0, scan, stuck, limits.max_inline_len) {
+                    Line::Found(cr) => cr,
+                    Line::Wait { scan, stuck } => {
+                        self.state = State::Start { scan, stuck };
+                        return Ok(Parsed::Incomplete);
+                    }
+                    Line::TooBig => return Err(ProtoError::TooBigMbulkCount),
+                };
+                (parse_i64(buf.get(1..cr).unwrap_or(&[])).ok_or(ProtoError::InvalidMultibulkLength)?, cr)
             }
-            Line::TooBig => return Err(ProtoError::TooBigMbulkCount),
         };
-        let count = match parse_i64(buf.get(1..cr).unwrap_or(&[])) {
-            Some(n) if n <= limits.max_multibulk_len && n <= i32::MAX as i64 => n,
-            _ => return Err(ProtoError::InvalidMultibulkLength),
-        };
+        if count > limits.max_multibulk_len || count > i32::MAX as i64 {
+            return Err(ProtoError::InvalidMultibulkLength);
+        }
         let pos = cr + 2;
         spans.clear();
         if count <= 0 {
@@ -327,22 +332,30 @@ impl Parser {
             let len = match bulk {
                 Some(len) => len as usize,
                 None => {
-                    let cr = match find_line(buf, pos, scan, stuck, limits.max_inline_len) {
-                        Line::Found(cr) => cr,
-                        Line::Wait { scan: s, stuck: st } => {
-                            self.state = State::Multi { pos, left, bulk, scan: s, stuck: st };
-                            return Ok(Parsed::Incomplete);
+                    let quick =
+                        if buf.get(pos) == Some(&b'$') { quick_count(buf, pos, limits.max_inline_len) } else { None };
+                    let (len, cr) = match quick {
+                        Some(quick) => quick,
+                        None => {
+                            let cr = match find_line(buf, pos, scan, stuck, limits.max_inline_len) {
+                                Line::Found(cr) => cr,
+                                Line::Wait { scan: s, stuck: st } => {
+                                    self.state = State::Multi { pos, left, bulk, scan: s, stuck: st };
+                                    return Ok(Parsed::Incomplete);
+                                }
+                                Line::TooBig => return Err(ProtoError::TooBigBulkCount),
+                            };
+                            let first = buf.get(pos).copied().unwrap_or(0);
+                            if first != b'$' {
+                                return Err(ProtoError::ExpectedDollar(first));
+                            }
+                            (parse_i64(buf.get(pos + 1..cr).unwrap_or(&[])).ok_or(ProtoError::InvalidBulkLength)?, cr)
                         }
-                        Line::TooBig => return Err(ProtoError::TooBigBulkCount),
                     };
-                    let first = buf.get(pos).copied().unwrap_or(0);
-                    if first != b'$' {
-                        return Err(ProtoError::ExpectedDollar(first));
+                    if len < 0 || len > limits.max_bulk_len {
+                        return Err(ProtoError::InvalidBulkLength);
                     }
-                    let len = match parse_i64(buf.get(pos + 1..cr).unwrap_or(&[])) {
-                        Some(n) if n >= 0 && n <= limits.max_bulk_len => n as u64,
-                        _ => return Err(ProtoError::InvalidBulkLength),
-                    };
+                    let len = len as u64;
                     pos = cr + 2;
                     // Spans are u32: refuse what could not be addressed (only reachable with a raised limit).
                     if pos as u64 + len + 2 > u32::MAX as u64 {
@@ -365,6 +378,40 @@ impl Parser {
         }
         Ok(Parsed::Complete { consumed: pos, inline: false })
     }
+}
+
+/// Fast path for the usual count line `<prefix><digits>\r` + one more byte, starting at `start` (the `*`/`$`).
+/// Only answers for a canonical non-negative number of at most 18 digits within `max` bytes, where it agrees with
+/// the general path (`find_line` + `parse_i64`): no `\r` or NUL can precede the one found here. Returns the value
+/// and the index of the `\r`.
+#[inline]
+fn quick_count(buf: &[u8], start: usize, max: usize) -> Option<(i64, usize)> {
+    let digits = buf.get(start + 1..)?;
+    let first = *digits.first()?;
+    if !first.is_ascii_digit() {
+        return None;
+    }
+    let mut v: i64 = 0;
+    let mut n = 0;
+    loop {
+        let c = *digits.get(n)?;
+        if c.is_ascii_digit() {
+            if n == 18 {
+                return None;
+            }
+            v = v * 10 + (c - b'0') as i64;
+            n += 1;
+        } else if c == b'\r' {
+            break;
+        } else {
+            return None;
+        }
+    }
+    let cr = start + 1 + n;
+    if (first == b'0' && n > 1) || cr - start > max || cr + 2 > buf.len() {
+        return None;
+    }
+    Some((v, cr))
 }
 
 enum Line {

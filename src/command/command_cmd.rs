@@ -1,0 +1,915 @@
+//! COMMAND and its subcommands COUNT | INFO | DOCS | LIST | GETKEYS | GETKEYSANDFLAGS | HELP, plus the argument
+//! tree `COMMAND DOCS` derives from each command's `syntax` string.
+//!
+//! The syntax parser reads the redis.io notation (`key value [NX | XX] [EX seconds | PX milliseconds] [key ...]`):
+//! UPPERCASE words are tokens, lowercase words are values, `[...]` is optional, `<...>` a required group, `|`
+//! separates alternatives and `[x ...]` after `x` repeats it. Tested by the unit tests at the end of this file.
+
+use super::{all_commands, flag, lookup, lookup_sub, Args, Command, Ctx, Group, OwnedArgs, BASE};
+use crate::resp::reply::Reply;
+use crate::util::glob_match;
+
+const SUB: Command = Command {
+    flags: flag::LOADING | flag::STALE,
+    acl: "slow connection",
+    group: Group::Server,
+    since: "2.8.13",
+    ..BASE
+};
+
+static SUBCOMMANDS: &[Command] = &[
+    Command { name: "count", arity: 2, summary: "Get total number of Redis commands", handler: command_count, ..SUB },
+    Command {
+        name: "docs",
+        arity: -2,
+        since: "7.0.0",
+        summary: "Get array of specific Redis command documentation",
+        complexity: "O(N) where N is the number of commands to look up",
+        syntax: "[command-name [command-name ...]]",
+        tips: "nondeterministic_output_order",
+        handler: command_docs,
+        ..SUB
+    },
+    Command {
+        name: "getkeys",
+        arity: -4,
+        summary: "Extract keys given a full Redis command",
+        complexity: "O(N) where N is the number of arguments to the command",
+        syntax: "command arg [arg ...]",
+        handler: command_getkeys,
+        ..SUB
+    },
+    Command {
+        name: "getkeysandflags",
+        arity: -4,
+        since: "7.0.0",
+        summary: "Extract keys and access flags given a full Redis command",
+        complexity: "O(N) where N is the number of arguments to the command",
+        syntax: "command arg [arg ...]",
+        handler: command_getkeysandflags,
+        ..SUB
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        since: "5.0.0",
+        summary: "Show helpful text about the different subcommands",
+        handler: command_help,
+        ..SUB
+    },
+    Command {
+        name: "info",
+        arity: -2,
+        summary: "Get array of specific Redis command details, or all when no argument is given.",
+        complexity: "O(N) where N is the number of commands to look up",
+        syntax: "[command-name [command-name ...]]",
+        tips: "nondeterministic_output_order",
+        history: &[("7.0.0", "Allowed to be called with no argument to get info on all commands.")],
+        handler: command_info,
+        ..SUB
+    },
+    Command {
+        name: "list",
+        arity: -2,
+        since: "7.0.0",
+        summary: "Get an array of Redis command names",
+        complexity: "O(N) where N is the total number of Redis commands",
+        syntax: "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]",
+        tips: "nondeterministic_output_order",
+        handler: command_list,
+        ..SUB
+    },
+];
+
+pub static COMMANDS: &[Command] = &[Command {
+    name: "command",
+    arity: -1,
+    summary: "Get array of Redis command details",
+    complexity: "O(N) where N is the total number of Redis commands",
+    tips: "nondeterministic_output_order",
+    handler: command_all,
+    subcommands: SUBCOMMANDS,
+    ..SUB
+}];
+
+/// Replies to a container's HELP: a header naming the container, the given lines, and the HELP entry itself, all
+/// as status strings (Redis's `addReplyHelp` layout).
+pub fn reply_help(r: &mut Reply, container: &str, lines: &[&str]) {
+    r.array(lines.len() + 3);
+    r.simple(&format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+    for l in lines {
+        r.simple(l);
+    }
+    r.simple("HELP");
+    r.simple("    Print this help.");
+}
+
+/// Finds a command by its full name: `get`, or `config|get` for a subcommand.
+pub fn lookup_full(name: &[u8]) -> Option<(&'static Command, String)> {
+    match name.iter().position(|&c| c == b'|') {
+        None => lookup(name).map(|c| (c, c.name.to_string())),
+        Some(i) => {
+            let parent = lookup(&name[..i])?;
+            let sub = lookup_sub(parent, &name[i + 1..])?;
+            Some((sub, format!("{}|{}", parent.name, sub.name)))
+        }
+    }
+}
+
+/// Every command and subcommand with its full name, in table order.
+fn every_command() -> Vec<(&'static Command, String)> {
+    let mut v = Vec::new();
+    for c in all_commands() {
+        v.push((c, c.name.to_string()));
+        for s in c.subcommands {
+            v.push((s, format!("{}|{}", c.name, s.name)));
+        }
+    }
+    v
+}
+
+fn group_name(g: Group) -> &'static str {
+    match g {
+        Group::Generic => "generic",
+        Group::String => "string",
+        Group::List => "list",
+        Group::Set => "set",
+        Group::SortedSet => "sorted-set",
+        Group::Hash => "hash",
+        Group::PubSub => "pubsub",
+        Group::Transactions => "transactions",
+        Group::Connection => "connection",
+        Group::Server => "server",
+        Group::Scripting => "scripting",
+        Group::HyperLogLog => "hyperloglog",
+        Group::Cluster => "cluster",
+        Group::Geo => "geo",
+        Group::Stream => "stream",
+        Group::Bitmap => "bitmap",
+    }
+}
+
+fn has_keys(c: &Command) -> bool {
+    c.getkeys.is_some() || c.keys.first > 0
+}
+
+/// The flags of the command's key spec.
+fn key_flags(c: &Command) -> Vec<&'static str> {
+    if !c.key_flags.is_empty() {
+        return c.key_flags.split_whitespace().collect();
+    }
+    if c.has(flag::WRITE) {
+        vec!["RW", "update"]
+    } else {
+        vec!["RO", "access"]
+    }
+}
+
+fn command_flags(c: &Command) -> Vec<&'static str> {
+    let mut f = c.flags;
+    if c.getkeys.is_some() {
+        f |= flag::MOVABLE_KEYS;
+    }
+    flag::NAMES.iter().filter(|(bit, _)| f & bit != 0).map(|(_, n)| *n).collect()
+}
+
+/// One `COMMAND INFO` entry: name, arity, flags, first/last/step, ACL categories, tips, key specs, subcommands.
+fn write_info(r: &mut Reply, c: &'static Command, full_name: &str) {
+    r.array(10);
+    r.bulk(full_name.as_bytes());
+    r.int(c.arity as i64);
+    let flags = command_flags(c);
+    r.set(flags.len());
+    for f in flags {
+        r.simple(f);
+    }
+    r.int(c.keys.first as i64);
+    r.int(c.keys.last as i64);
+    r.int(c.keys.step as i64);
+    let cats: Vec<&str> = c.acl.split_whitespace().collect();
+    r.set(cats.len());
+    for cat in cats {
+        r.simple(&format!("@{cat}"));
+    }
+    let tips: Vec<&str> = c.tips.split_whitespace().collect();
+    r.set(tips.len());
+    for t in tips {
+        r.bulk(t.as_bytes());
+    }
+    if has_keys(c) {
+        r.set(1);
+        write_key_spec(r, c);
+    } else {
+        r.set(0);
+    }
+    r.set(c.subcommands.len());
+    for s in c.subcommands {
+        write_info(r, s, &format!("{full_name}|{}", s.name));
+    }
+}
+
+/// The key spec, from the legacy (first, last, step) triple; commands that compute their keys (movable keys)
+/// declare an `unknown` search, which clients must resolve with COMMAND GETKEYS.
+fn write_key_spec(r: &mut Reply, c: &Command) {
+    r.map(3);
+    r.bulk(b"flags");
+    let kf = key_flags(c);
+    r.set(kf.len());
+    for f in kf {
+        r.simple(f);
+    }
+    if c.getkeys.is_some() {
+        for part in ["begin_search", "find_keys"] {
+            r.bulk(part.as_bytes());
+            r.map(2);
+            r.bulk(b"type");
+            r.bulk(b"unknown");
+            r.bulk(b"spec");
+            r.map(0);
+        }
+        return;
+    }
+    let k = c.keys;
+    r.bulk(b"begin_search");
+    r.map(2);
+    r.bulk(b"type");
+    r.bulk(b"index");
+    r.bulk(b"spec");
+    r.map(1);
+    r.bulk(b"index");
+    r.int(k.first as i64);
+    r.bulk(b"find_keys");
+    r.map(2);
+    r.bulk(b"type");
+    r.bulk(b"range");
+    r.bulk(b"spec");
+    r.map(3);
+    r.bulk(b"lastkey");
+    r.int(if k.last < 0 { k.last as i64 } else { (k.last - k.first) as i64 });
+    r.bulk(b"keystep");
+    r.int(k.step as i64);
+    r.bulk(b"limit");
+    r.int(0);
+}
+
+/// COMMAND
+fn command_all(ctx: &mut Ctx, _args: Args) {
+    let r = ctx.reply();
+    let all: Vec<&'static Command> = all_commands().collect();
+    r.array(all.len());
+    for c in all {
+        write_info(r, c, c.name);
+    }
+}
+
+/// COMMAND COUNT
+fn command_count(ctx: &mut Ctx, _args: Args) {
+    ctx.reply().int(super::count() as i64);
+}
+
+/// COMMAND INFO [command-name ...]
+fn command_info(ctx: &mut Ctx, args: Args) {
+    if args.len() == 2 {
+        command_all(ctx, args);
+        return;
+    }
+    let r = ctx.reply();
+    r.array(args.len() - 2);
+    for name in args.iter().skip(2) {
+        match lookup_full(name) {
+            Some((c, full)) => write_info(r, c, &full),
+            None => r.null_array(),
+        }
+    }
+}
+
+/// COMMAND DOCS [command-name ...]
+fn command_docs(ctx: &mut Ctx, args: Args) {
+    let found: Vec<(&'static Command, String)> = if args.len() == 2 {
+        all_commands().map(|c| (c, c.name.to_string())).collect()
+    } else {
+        args.iter().skip(2).filter_map(lookup_full).collect()
+    };
+    let r = ctx.reply();
+    r.map(found.len());
+    for (c, full) in found {
+        r.bulk(full.as_bytes());
+        write_docs(r, c, &full);
+    }
+}
+
+fn write_docs(r: &mut Reply, c: &'static Command, full_name: &str) {
+    let args = parse_syntax(c.syntax);
+    let n =
+        4 + usize::from(!c.history.is_empty()) + usize::from(!args.is_empty()) + usize::from(!c.subcommands.is_empty());
+    r.map(n);
+    for (k, v) in
+        [("summary", c.summary), ("since", c.since), ("group", group_name(c.group)), ("complexity", c.complexity)]
+    {
+        r.bulk(k.as_bytes());
+        r.bulk(v.as_bytes());
+    }
+    if !c.history.is_empty() {
+        r.bulk(b"history");
+        r.set(c.history.len());
+        for (ver, what) in c.history {
+            r.array(2);
+            r.bulk(ver.as_bytes());
+            r.bulk(what.as_bytes());
+        }
+    }
+    if !args.is_empty() {
+        r.bulk(b"arguments");
+        write_doc_args(r, &args);
+    }
+    if !c.subcommands.is_empty() {
+        r.bulk(b"subcommands");
+        r.map(c.subcommands.len());
+        for s in c.subcommands {
+            let name = format!("{full_name}|{}", s.name);
+            r.bulk(name.as_bytes());
+            write_docs(r, s, &name);
+        }
+    }
+}
+
+fn write_doc_args(r: &mut Reply, args: &[DocArg]) {
+    r.array(args.len());
+    for a in args {
+        let flags: Vec<&str> =
+            [(a.optional, "optional"), (a.multiple, "multiple"), (a.multiple_token, "multiple_token")]
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, n)| *n)
+                .collect();
+        let is_key = a.kind == "key";
+        let n = 2
+            + usize::from(is_key)
+            + usize::from(a.token.is_some())
+            + usize::from(!flags.is_empty())
+            + usize::from(!a.args.is_empty());
+        r.map(n);
+        r.bulk(b"name");
+        r.bulk(a.name.as_bytes());
+        r.bulk(b"type");
+        r.bulk(a.kind.as_bytes());
+        if is_key {
+            // Every key argument refers to the command's single key spec.
+            r.bulk(b"key_spec_index");
+            r.int(0);
+        }
+        if let Some(t) = &a.token {
+            r.bulk(b"token");
+            r.bulk(t.as_bytes());
+        }
+        if !flags.is_empty() {
+            r.bulk(b"flags");
+            r.set(flags.len());
+            for f in flags {
+                r.simple(f);
+            }
+        }
+        if !a.args.is_empty() {
+            r.bulk(b"arguments");
+            write_doc_args(r, &a.args);
+        }
+    }
+}
+
+/// COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]
+fn command_list(ctx: &mut Ctx, args: Args) {
+    let all = every_command();
+    let names: Vec<&str> = if args.len() == 2 {
+        all.iter().map(|(_, n)| n.as_str()).collect()
+    } else if args.len() == 5 && args.is(2, "filterby") {
+        let value = args.get(4);
+        if args.is(3, "module") {
+            // No modules can be loaded, so no command belongs to one.
+            Vec::new()
+        } else if args.is(3, "aclcat") {
+            all.iter()
+                .filter(|(c, _)| c.acl.split_whitespace().any(|cat| cat.as_bytes().eq_ignore_ascii_case(value)))
+                .map(|(_, n)| n.as_str())
+                .collect()
+        } else if args.is(3, "pattern") {
+            all.iter().filter(|(_, n)| glob_match(value, n.as_bytes(), true)).map(|(_, n)| n.as_str()).collect()
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+    } else {
+        ctx.reply().err_syntax();
+        return;
+    };
+    let r = ctx.reply();
+    r.array(names.len());
+    for n in names {
+        r.bulk(n.as_bytes());
+    }
+}
+
+/// Resolves the command of a GETKEYS call and returns its key positions within `args[2..]`, or the error to send.
+fn getkeys(args: Args) -> Result<(&'static Command, OwnedArgs, Vec<usize>), &'static str> {
+    let sub_args = OwnedArgs::from_slices(&args.iter().skip(2).collect::<Vec<_>>());
+    let argv = sub_args.args();
+    let mut cmd = lookup(argv.get(0)).ok_or("ERR Invalid command specified")?;
+    if !cmd.subcommands.is_empty() && argv.len() > 1 {
+        cmd = lookup_sub(cmd, argv.get(1)).ok_or("ERR Invalid command specified")?;
+    }
+    if !has_keys(cmd) {
+        return Err("ERR The command has no key arguments");
+    }
+    if !cmd.arity_ok(argv.len()) {
+        return Err("ERR Invalid number of arguments specified for command");
+    }
+    let keys: Vec<usize> = cmd.key_positions(argv).into_iter().filter(|&i| i < argv.len()).collect();
+    if keys.is_empty() && !cmd.has(flag::NO_MANDATORY_KEYS) {
+        return Err("ERR Invalid arguments specified for command");
+    }
+    Ok((cmd, sub_args, keys))
+}
+
+/// COMMAND GETKEYS command arg [arg ...]
+fn command_getkeys(ctx: &mut Ctx, args: Args) {
+    match getkeys(args) {
+        Err(e) => ctx.reply().error(e),
+        Ok((_, owned, keys)) => {
+            let argv = owned.args();
+            let r = ctx.reply();
+            r.array(keys.len());
+            for i in keys {
+                r.bulk(argv.get(i));
+            }
+        }
+    }
+}
+
+/// COMMAND GETKEYSANDFLAGS command arg [arg ...]
+fn command_getkeysandflags(ctx: &mut Ctx, args: Args) {
+    match getkeys(args) {
+        Err(e) => ctx.reply().error(e),
+        Ok((cmd, owned, keys)) => {
+            let argv = owned.args();
+            let flags = key_flags(cmd);
+            let r = ctx.reply();
+            r.array(keys.len());
+            for i in keys {
+                r.array(2);
+                r.bulk(argv.get(i));
+                r.set(flags.len());
+                for f in &flags {
+                    r.simple(f);
+                }
+            }
+        }
+    }
+}
+
+/// COMMAND HELP
+fn command_help(ctx: &mut Ctx, _args: Args) {
+    reply_help(
+        ctx.reply(),
+        "COMMAND",
+        &[
+            "(no subcommand)",
+            "    Return details about every command.",
+            "COUNT",
+            "    Return how many commands this server has.",
+            "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+            "    Return the names of all commands, or of those matching the filter.",
+            "INFO [<command-name> ...]",
+            "    Return details about the given commands, or about all of them when none is given.",
+            "DOCS [<command-name> ...]",
+            "    Return the documentation of the given commands, or of all of them when none is given.",
+            "GETKEYS <full-command>",
+            "    Return the key arguments of a complete command line.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the key arguments of a complete command line with their access flags.",
+        ],
+    );
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// The syntax parser behind COMMAND DOCS
+
+/// One node of a `COMMAND DOCS` argument tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocArg {
+    pub name: String,
+    /// key, string, integer, double, pattern, unix-time, pure-token, oneof or block.
+    pub kind: &'static str,
+    pub token: Option<String>,
+    pub optional: bool,
+    pub multiple: bool,
+    pub multiple_token: bool,
+    pub args: Vec<DocArg>,
+}
+
+impl DocArg {
+    fn value(name: &str) -> DocArg {
+        DocArg {
+            name: name.to_string(),
+            kind: value_type(name),
+            token: None,
+            optional: false,
+            multiple: false,
+            multiple_token: false,
+            args: Vec::new(),
+        }
+    }
+    fn token(tok: &str) -> DocArg {
+        DocArg { name: tok.to_ascii_lowercase(), kind: "pure-token", token: Some(tok.to_string()), ..DocArg::value("") }
+    }
+    fn group(kind: &'static str, name: String, args: Vec<DocArg>) -> DocArg {
+        DocArg { name, kind, args, ..DocArg::value("") }
+    }
+}
+
+/// Guesses a value's type from its conventional name in the redis.io notation.
+fn value_type(name: &str) -> &'static str {
+    const KEYS: &[&str] = &["key", "destination", "source", "newkey", "srckey", "dstkey"];
+    const INTEGERS: &[&str] = &[
+        "count",
+        "start",
+        "end",
+        "stop",
+        "offset",
+        "db",
+        "index",
+        "numkeys",
+        "cursor",
+        "port",
+        "bit",
+        "timeout",
+        "increment",
+        "decrement",
+        "len",
+        "length",
+        "limit",
+        "numreplicas",
+        "position",
+        "value-int",
+        "ttl",
+        "maxlen",
+        "threshold",
+        "number-of-clients",
+        "client-id",
+        "id-int",
+    ];
+    const DOUBLES: &[&str] = &["score", "longitude", "latitude", "radius", "width", "height", "weight"];
+    if KEYS.contains(&name) {
+        "key"
+    } else if name == "pattern" {
+        "pattern"
+    } else if name.starts_with("unix-time") {
+        "unix-time"
+    } else if INTEGERS.contains(&name)
+        || ["seconds", "milliseconds", "-count", "-db", "-index", "-offset", "timeout"]
+            .iter()
+            .any(|s| name.ends_with(s))
+    {
+        "integer"
+    } else if DOUBLES.contains(&name) {
+        "double"
+    } else {
+        "string"
+    }
+}
+
+/// Raw syntax tree: words, bracketed groups of alternatives, and the `...` repetition mark.
+#[derive(Debug, Clone, PartialEq)]
+enum Node {
+    Word(String),
+    Group { optional: bool, alts: Vec<Vec<Node>> },
+    Ellipsis,
+}
+
+fn tokenize(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for ch in s.chars() {
+        match ch {
+            '[' | ']' | '<' | '>' | '|' => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                out.push(ch.to_string());
+            }
+            c if c.is_whitespace() => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Parses alternatives up to the closing bracket `close` (or the end).
+fn parse_alts(toks: &[String], pos: &mut usize, close: Option<&str>) -> Vec<Vec<Node>> {
+    let mut alts = vec![Vec::new()];
+    while *pos < toks.len() {
+        let t = toks[*pos].as_str();
+        *pos += 1;
+        match t {
+            "[" | "<" => {
+                let optional = t == "[";
+                let inner = parse_alts(toks, pos, Some(if optional { "]" } else { ">" }));
+                if let Some(last) = alts.last_mut() {
+                    last.push(Node::Group { optional, alts: inner });
+                }
+            }
+            "]" | ">" if close == Some(t) => return alts,
+            "]" | ">" => {} // Unbalanced closer: ignore it.
+            "|" => alts.push(Vec::new()),
+            "..." => {
+                if let Some(last) = alts.last_mut() {
+                    last.push(Node::Ellipsis);
+                }
+            }
+            w => {
+                if let Some(last) = alts.last_mut() {
+                    last.push(Node::Word(w.to_string()));
+                }
+            }
+        }
+    }
+    alts
+}
+
+fn render(nodes: &[Node]) -> String {
+    let parts: Vec<String> = nodes
+        .iter()
+        .map(|n| match n {
+            Node::Word(w) => w.clone(),
+            Node::Ellipsis => "...".to_string(),
+            Node::Group { optional, alts } => {
+                let inner: Vec<String> = alts.iter().map(|a| render(a)).collect();
+                let (o, c) = if *optional { ("[", "]") } else { ("<", ">") };
+                format!("{o}{}{c}", inner.join(" | "))
+            }
+        })
+        .collect();
+    parts.join(" ")
+}
+
+fn is_token(w: &str) -> bool {
+    !w.is_empty() && !w.chars().any(|c| c.is_ascii_lowercase())
+}
+
+fn join_names(args: &[DocArg]) -> String {
+    args.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join("_")
+}
+
+/// Converts a sequence of nodes into arguments, folding `x [x ...]` repetitions into `multiple` flags.
+fn convert_seq(nodes: &[Node]) -> Vec<DocArg> {
+    let mut out: Vec<DocArg> = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < nodes.len() {
+        match &nodes[i] {
+            Node::Ellipsis => {
+                if let Some(last) = out.last_mut() {
+                    last.multiple = true;
+                }
+                i += 1;
+            }
+            Node::Word(w) if is_token(w) => match nodes.get(i + 1) {
+                Some(Node::Word(v)) if !is_token(v) => {
+                    let mut a = DocArg::value(v);
+                    a.token = Some(w.clone());
+                    out.push(a);
+                    texts.push(format!("{w} {v}"));
+                    i += 2;
+                }
+                Some(g @ Node::Group { optional: false, alts }) if alts.len() > 1 => {
+                    let mut a = oneof(alts, w.to_ascii_lowercase());
+                    a.token = Some(w.clone());
+                    out.push(a);
+                    texts.push(format!("{w} {}", render(std::slice::from_ref(g))));
+                    i += 2;
+                }
+                _ => {
+                    out.push(DocArg::token(w));
+                    texts.push(w.clone());
+                    i += 1;
+                }
+            },
+            Node::Word(w) => {
+                out.push(DocArg::value(w));
+                texts.push(w.clone());
+                i += 1;
+            }
+            Node::Group { optional, alts } => {
+                let repeat = *optional && alts.len() == 1 && alts[0].last() == Some(&Node::Ellipsis);
+                if repeat && fold_repeat(&mut out, &mut texts, &alts[0][..alts[0].len() - 1]) {
+                    i += 1;
+                    continue;
+                }
+                out.push(group_arg(*optional, alts));
+                texts.push(render(std::slice::from_ref(&nodes[i])));
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Marks the arguments that `[rep ...]` repeats as multiple. False when `rep` doesn't repeat what precedes it.
+fn fold_repeat(out: &mut Vec<DocArg>, texts: &mut Vec<String>, rep: &[Node]) -> bool {
+    let rep_text = render(rep);
+    for k in 1..=out.len() {
+        if texts[texts.len() - k..].join(" ") != rep_text {
+            continue;
+        }
+        if k == 1 {
+            let last = out.len() - 1;
+            out[last].multiple = true;
+            if out[last].token.is_some() && out[last].kind != "pure-token" {
+                out[last].multiple_token = true;
+            }
+        } else {
+            let items: Vec<DocArg> = out.drain(out.len() - k..).collect();
+            texts.truncate(texts.len() - k);
+            let mut b = DocArg::group("block", join_names(&items), items);
+            b.multiple = true;
+            out.push(b);
+            texts.push(rep_text);
+        }
+        return true;
+    }
+    // `TOKEN value [value ...]`: the token comes once, the value repeats.
+    if let Some(last) = out.last_mut() {
+        if last.token.is_some() && last.kind != "pure-token" && rep_text == last.name {
+            last.multiple = true;
+            return true;
+        }
+    }
+    false
+}
+
+fn oneof(alts: &[Vec<Node>], name: String) -> DocArg {
+    let args: Vec<DocArg> = alts.iter().map(|a| seq_as_one(a)).collect();
+    let name = if name.is_empty() { join_names(&args) } else { name };
+    DocArg::group("oneof", name, args)
+}
+
+/// One alternative as a single argument: itself when it is one, else a block. A block that starts with a token
+/// is named after it and carries it (`LIMIT offset count` is the block `limit` with token LIMIT), and a trailing
+/// `[... ...]` that repeats the whole alternative makes it multiple.
+fn seq_as_one(seq: &[Node]) -> DocArg {
+    let (body, repeat) = split_self_repeat(seq);
+    if let [Node::Word(t), rest @ ..] = body {
+        let token_led = rest.len() > 1 || matches!(rest, [Node::Group { optional: true, .. }]);
+        if is_token(t) && token_led {
+            let mut b = DocArg::group("block", t.to_ascii_lowercase(), convert_seq(rest));
+            b.token = Some(t.clone());
+            if let Some(with_token) = repeat {
+                b.multiple = true;
+                b.multiple_token = with_token;
+            }
+            return b;
+        }
+    }
+    let mut args = convert_seq(seq);
+    if args.len() == 1 {
+        args.remove(0)
+    } else {
+        DocArg::group("block", join_names(&args), args)
+    }
+}
+
+/// For `TOKEN a b [TOKEN a b ...]` returns (`TOKEN a b`, Some(true)); for `TOKEN a b [a b ...]`,
+/// (`TOKEN a b`, Some(false)); otherwise (seq, None).
+fn split_self_repeat(seq: &[Node]) -> (&[Node], Option<bool>) {
+    if let Some((Node::Group { optional: true, alts }, body)) = seq.split_last() {
+        if let [alt] = alts.as_slice() {
+            if let Some((Node::Ellipsis, rep)) = alt.split_last() {
+                let rep_text = render(rep);
+                if !body.is_empty() && rep_text == render(body) {
+                    return (body, Some(true));
+                }
+                if body.len() > 1 && rep_text == render(&body[1..]) {
+                    return (body, Some(false));
+                }
+            }
+        }
+    }
+    (seq, None)
+}
+
+fn group_arg(optional: bool, alts: &[Vec<Node>]) -> DocArg {
+    let mut a = if alts.len() == 1 { seq_as_one(&alts[0]) } else { oneof(alts, String::new()) };
+    a.optional |= optional;
+    a
+}
+
+/// The argument tree of a syntax string in redis.io notation.
+pub fn parse_syntax(syntax: &str) -> Vec<DocArg> {
+    let toks = tokenize(syntax);
+    let mut pos = 0;
+    let alts = parse_alts(&toks, &mut pos, None);
+    if alts.len() == 1 {
+        convert_seq(&alts[0])
+    } else {
+        vec![oneof(&alts, String::new())]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(name: &str, kind: &'static str) -> DocArg {
+        DocArg { kind, ..DocArg::value(name) }
+    }
+
+    #[test]
+    fn set_syntax() {
+        let args = parse_syntax(
+            "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT \
+             unix-time-milliseconds | KEEPTTL]",
+        );
+        assert_eq!(args.len(), 5);
+        assert_eq!(args[0], v("key", "key"));
+        assert_eq!(args[1], v("value", "string"));
+        assert_eq!(args[2].kind, "oneof");
+        assert!(args[2].optional);
+        assert_eq!(args[2].args, vec![DocArg::token("NX"), DocArg::token("XX")]);
+        assert_eq!(args[3], DocArg { optional: true, ..DocArg::token("GET") });
+        let exp = &args[4];
+        assert_eq!((exp.kind, exp.optional, exp.args.len()), ("oneof", true, 5));
+        assert_eq!(exp.args[0], DocArg { token: Some("EX".into()), ..v("seconds", "integer") });
+        assert_eq!(exp.args[2], DocArg { token: Some("EXAT".into()), ..v("unix-time-seconds", "unix-time") });
+        assert_eq!(exp.args[4], DocArg::token("KEEPTTL"));
+    }
+
+    #[test]
+    fn repetitions() {
+        let args = parse_syntax("key [key ...]");
+        assert_eq!(args, vec![DocArg { multiple: true, ..v("key", "key") }]);
+        let args = parse_syntax("key field value [field value ...]");
+        assert_eq!(args[1].kind, "block");
+        assert_eq!(args[1].name, "field_value");
+        assert!(args[1].multiple);
+        assert_eq!(args[1].args, vec![v("field", "string"), v("value", "string")]);
+        let args = parse_syntax("key [GET pattern [GET pattern ...]]");
+        let get = &args[1];
+        assert_eq!(get.token.as_deref(), Some("GET"));
+        assert!(get.optional && get.multiple && get.multiple_token);
+        let args = parse_syntax("numkeys key [key ...] [WEIGHTS weight [weight ...]]");
+        let w = &args[2];
+        assert_eq!(w.token.as_deref(), Some("WEIGHTS"));
+        assert!(w.optional && w.multiple && !w.multiple_token);
+        assert_eq!(w.kind, "double");
+        let args = parse_syntax("key [GET encoding offset [GET encoding offset ...]]");
+        let g = &args[1];
+        assert_eq!((g.kind, g.token.as_deref()), ("block", Some("GET")));
+        assert!(g.optional && g.multiple && g.multiple_token);
+        let args = parse_syntax("key [FULL [COUNT count]]");
+        assert_eq!((args[1].kind, args[1].token.as_deref()), ("block", Some("FULL")));
+        let args = parse_syntax("[section [section ...]]");
+        assert_eq!(args, vec![DocArg { optional: true, multiple: true, ..v("section", "string") }]);
+    }
+
+    #[test]
+    fn token_blocks_and_required_groups() {
+        let args = parse_syntax("key [LIMIT offset count]");
+        let l = &args[1];
+        assert_eq!((l.kind, l.name.as_str(), l.token.as_deref(), l.optional), ("block", "limit", Some("LIMIT"), true));
+        assert_eq!(l.args, vec![v("offset", "integer"), v("count", "integer")]);
+        let args = parse_syntax("[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]");
+        let f = &args[0];
+        assert_eq!(
+            (f.kind, f.name.as_str(), f.token.as_deref(), f.optional),
+            ("oneof", "filterby", Some("FILTERBY"), true)
+        );
+        assert_eq!(f.args[2], DocArg { token: Some("PATTERN".into()), ..v("pattern", "pattern") });
+        let args = parse_syntax("key <ON | OFF>");
+        assert_eq!((args[1].kind, args[1].optional), ("oneof", false));
+        assert!(parse_syntax("").is_empty());
+        // Malformed input degrades without panicking.
+        let _ = parse_syntax("[a | <b ] ] ... |");
+    }
+
+    #[test]
+    fn every_command_syntax_parses() {
+        for (c, name) in every_command() {
+            let args = parse_syntax(c.syntax);
+            if !c.syntax.trim().is_empty() {
+                assert!(!args.is_empty(), "{name}: {}", c.syntax);
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_full_names() {
+        assert_eq!(lookup_full(b"CONFIG|get").map(|(_, n)| n), Some("config|get".to_string()));
+        assert!(lookup_full(b"config|nosuch").is_none());
+        assert!(lookup_full(b"get").is_some());
+    }
+}

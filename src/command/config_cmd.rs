@@ -1,0 +1,365 @@
+//! CONFIG GET | SET | RESETSTAT | REWRITE | HELP (Redis `config.c`).
+//!
+//! The values live in `srv.config`; the server reads them from there at run time, so a successful CONFIG SET
+//! takes effect at the next use (next cron tick for `hz`, next connection for `maxclients`, ...).
+
+use super::{flag, Args, Command, Ctx, Group, BASE};
+use crate::config::{self, Directive, DIRECTIVES};
+use crate::net::client::{flags as cflags, ClientState};
+use crate::sys::process::{self, FilesLimit};
+use crate::util::glob_match;
+
+const SUB: Command = Command {
+    flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+    acl: "admin slow dangerous",
+    group: Group::Server,
+    since: "2.0.0",
+    ..BASE
+};
+
+static SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "get",
+        arity: -3,
+        summary: "Get the values of configuration parameters",
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        syntax: "parameter [parameter ...]",
+        history: &[("7.0.0", "Added the ability to pass multiple pattern parameters in one call")],
+        handler: config_get,
+        ..SUB
+    },
+    Command {
+        name: "set",
+        arity: -4,
+        summary: "Set configuration parameters to the given values",
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        syntax: "parameter value [parameter value ...]",
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+        history: &[("7.0.0", "Added the ability to set multiple parameters in one call.")],
+        handler: config_set,
+        ..SUB
+    },
+    Command {
+        name: "resetstat",
+        arity: 2,
+        summary: "Reset the stats returned by INFO",
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+        handler: config_resetstat,
+        ..SUB
+    },
+    Command {
+        name: "rewrite",
+        arity: 2,
+        since: "2.8.0",
+        summary: "Rewrite the configuration file with the in memory configuration",
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+        handler: config_rewrite,
+        ..SUB
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE,
+        acl: "slow",
+        since: "5.0.0",
+        summary: "Show helpful text about the different subcommands",
+        handler: config_help,
+        ..SUB
+    },
+];
+
+pub static COMMANDS: &[Command] = &[Command {
+    name: "config",
+    arity: -2,
+    acl: "slow",
+    group: Group::Server,
+    since: "2.0.0",
+    summary: "A container for server configuration commands",
+    complexity: "Depends on subcommand.",
+    subcommands: SUBCOMMANDS,
+    ..BASE
+}];
+
+/// Whether a client connects from this machine (loopback address or unix socket): such clients may use
+/// features configured as `local` (`enable-debug-command local`, ...).
+pub fn is_local_client(c: &ClientState) -> bool {
+    if c.has(cflags::UNIX_SOCKET) {
+        return true;
+    }
+    let ip = match c.addr.rsplit_once(':') {
+        Some((ip, _)) => ip.trim_start_matches('[').trim_end_matches(']'),
+        None => c.addr.as_str(),
+    };
+    ip.parse::<std::net::IpAddr>().map(|a| a.is_loopback()).unwrap_or(false)
+}
+
+/// Whether a CONFIG GET argument is a pattern rather than a plain name.
+fn is_pattern(s: &[u8]) -> bool {
+    s.iter().any(|c| matches!(c, b'*' | b'?' | b'['))
+}
+
+/// CONFIG GET parameter [parameter ...]
+fn config_get(ctx: &mut Ctx, args: Args) {
+    let mut found: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let add = |found: &mut Vec<(Vec<u8>, Vec<u8>)>, name: &[u8], value: Vec<u8>| {
+        if !found.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            found.push((name.to_vec(), value));
+        }
+    };
+    let cfg = &ctx.srv.config;
+    for pat in args.iter().skip(2) {
+        if !is_pattern(pat) {
+            // An exact name answers under the spelling it was asked with, as Redis does.
+            if let Some(d) = config::find(pat) {
+                add(&mut found, pat, cfg.get(d));
+            }
+            continue;
+        }
+        for d in DIRECTIVES {
+            for name in std::iter::once(d.name).chain(d.alias) {
+                if glob_match(pat, name.as_bytes(), true) {
+                    add(&mut found, name.as_bytes(), cfg.get(d));
+                }
+            }
+        }
+    }
+    let r = ctx.reply();
+    r.map(found.len());
+    for (n, v) in &found {
+        r.bulk(n);
+        r.bulk(v);
+    }
+}
+
+/// CONFIG SET parameter value [parameter value ...]
+///
+/// All or nothing: every parameter is checked first (known, mutable, not repeated); then values are applied in
+/// order, and if one fails every earlier change is rolled back.
+fn config_set(ctx: &mut Ctx, args: Args) {
+    if args.len() % 2 != 0 {
+        ctx.reply().err_syntax();
+        return;
+    }
+    let local = is_local_client(ctx.client);
+    let mut pairs: Vec<(&'static Directive, &[u8], &[u8])> = Vec::new();
+    let failed = |name: &[u8], why: &str| {
+        format!("ERR CONFIG SET failed (possibly related to argument '{}') - {why}", String::from_utf8_lossy(name))
+    };
+    let mut i = 2;
+    while i + 1 < args.len() {
+        let (name, value) = (args.get(i), args.get(i + 1));
+        i += 2;
+        let Some(d) = config::find(name) else {
+            let msg = format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                String::from_utf8_lossy(name)
+            );
+            ctx.reply().error(&msg);
+            return;
+        };
+        let problem = if !d.is_mutable() {
+            Some("can't set immutable config")
+        } else if d.is_protected() && !ctx.srv.config.enable_protected_configs.allows(local) {
+            Some("can't set protected config")
+        } else if pairs.iter().any(|(p, _, _)| std::ptr::eq(*p, d)) {
+            Some("duplicate parameter")
+        } else {
+            None
+        };
+        if let Some(why) = problem {
+            let msg = failed(name, why);
+            ctx.reply().error(&msg);
+            return;
+        }
+        pairs.push((d, name, value));
+    }
+    let before = ctx.srv.config.clone();
+    for (d, name, value) in &pairs {
+        let values = if d.is_multi() {
+            match config::split_args(value) {
+                Some(v) => v,
+                None => {
+                    let msg = failed(name, "Unbalanced quotes in configuration value");
+                    restore(ctx, before);
+                    ctx.reply().error(&msg);
+                    return;
+                }
+            }
+        } else {
+            vec![value.to_vec()]
+        };
+        if let Err(why) = ctx.srv.config.set(d, &values) {
+            let msg = failed(name, &why);
+            restore(ctx, before);
+            ctx.reply().error(&msg);
+            return;
+        }
+    }
+    if let Err(why) = apply_runtime(&ctx.srv.config, &before) {
+        let name = pairs.iter().find(|(d, _, _)| d.name == "maxclients").map(|p| p.1).unwrap_or(b"maxclients");
+        let msg = failed(name, &why);
+        restore(ctx, before);
+        ctx.reply().error(&msg);
+        return;
+    }
+    ctx.reply().ok();
+}
+
+/// Side effects of new values that aren't just read from `srv.config` at the next use.
+fn apply_runtime(cfg: &config::Config, before: &config::Config) -> Result<(), String> {
+    if cfg.maxclients > before.maxclients {
+        // More clients need more file descriptors; refuse what the system won't give, as Redis does.
+        if let FilesLimit::Reduced { maxclients, .. } = process::adjust_open_files_limit(cfg.maxclients) {
+            if maxclients < cfg.maxclients {
+                return Err(format!(
+                    "The operating system is not able to handle the specified number of clients, try with {maxclients}"
+                ));
+            }
+        }
+    }
+    if cfg.loglevel != before.loglevel {
+        crate::log::set_level(cfg.loglevel);
+    }
+    Ok(())
+}
+
+/// Puts the configuration back after a failed CONFIG SET, including the working directory and log level.
+fn restore(ctx: &mut Ctx, before: config::Config) {
+    if before.loglevel != ctx.srv.config.loglevel {
+        crate::log::set_level(before.loglevel);
+    }
+    if before.dir != ctx.srv.config.dir {
+        // Best effort: the directory we left existed a moment ago.
+        let _ = std::env::set_current_dir(&before.dir);
+    }
+    ctx.srv.config = before;
+}
+
+/// CONFIG RESETSTAT
+fn config_resetstat(ctx: &mut Ctx, _args: Args) {
+    ctx.srv.stats = Default::default();
+    ctx.reply().ok();
+}
+
+/// CONFIG REWRITE
+fn config_rewrite(ctx: &mut Ctx, _args: Args) {
+    match config::rewrite(&ctx.srv.config) {
+        Ok(()) => ctx.reply().ok(),
+        Err(e) => ctx.reply().error(&format!("ERR {e}")),
+    }
+}
+
+/// CONFIG HELP
+fn config_help(ctx: &mut Ctx, _args: Args) {
+    super::command_cmd::reply_help(
+        ctx.reply(),
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::OwnedArgs;
+    use crate::state::ServerState;
+
+    fn run(srv: &mut ServerState, client: &mut ClientState, argv: &[&str]) -> Vec<u8> {
+        let a = OwnedArgs::from_slices(argv);
+        let sub = SUBCOMMANDS.iter().find(|c| c.name.eq_ignore_ascii_case(argv[1])).unwrap();
+        let mut ctx = Ctx { client, srv };
+        (sub.handler)(&mut ctx, a.args());
+        let out = ctx.client.reply.pending().to_vec();
+        ctx.client.reply.consume(out.len());
+        out
+    }
+
+    fn setup() -> (ServerState, ClientState) {
+        (
+            ServerState::new(config::Config::default()),
+            ClientState::new(1, -1, "127.0.0.1:5000".into(), "127.0.0.1:6379".into(), 0),
+        )
+    }
+
+    #[test]
+    fn get_exact_and_patterns() {
+        let (mut s, mut c) = setup();
+        assert_eq!(run(&mut s, &mut c, &["config", "get", "PORT"]), b"*2\r\n$4\r\nPORT\r\n$4\r\n6379\r\n");
+        assert_eq!(run(&mut s, &mut c, &["config", "get", "nosuch"]), b"*0\r\n");
+        let out = run(&mut s, &mut c, &["config", "get", "maxmemory*", "maxmemory"]);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("maxmemory-policy\r\n$10\r\nnoeviction"), "{text}");
+        assert_eq!(text.matches("$9\r\nmaxmemory\r\n").count(), 1, "{text}");
+        let text = String::from_utf8(run(&mut s, &mut c, &["config", "get", "hash-max-*-entries"])).unwrap();
+        assert!(text.contains("hash-max-ziplist-entries") && text.contains("hash-max-listpack-entries"));
+    }
+
+    #[test]
+    fn set_checks_and_rolls_back() {
+        let (mut s, mut c) = setup();
+        assert_eq!(run(&mut s, &mut c, &["config", "set", "hz", "20", "maxmemory", "1mb"]), b"+OK\r\n");
+        assert_eq!((s.config.hz, s.config.maxmemory), (20, 1 << 20));
+        assert_eq!(
+            run(&mut s, &mut c, &["config", "set", "hz", "5", "maxmemory", "1x"]),
+            b"-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value\r\n"
+        );
+        assert_eq!(s.config.hz, 20);
+        assert_eq!(
+            run(&mut s, &mut c, &["config", "set", "foo", "1"]),
+            b"-ERR Unknown option or number of arguments for CONFIG SET - 'foo'\r\n"
+        );
+        assert_eq!(
+            run(&mut s, &mut c, &["config", "set", "daemonize", "yes"]),
+            b"-ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config\r\n"
+        );
+        assert_eq!(
+            run(&mut s, &mut c, &["config", "set", "hz", "1", "HZ", "2"]),
+            b"-ERR CONFIG SET failed (possibly related to argument 'HZ') - duplicate parameter\r\n"
+        );
+        assert_eq!(
+            run(&mut s, &mut c, &["config", "set", "dir", "/tmp"]),
+            b"-ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config\r\n"
+        );
+        assert_eq!(run(&mut s, &mut c, &["config", "set", "hz", "1", "maxmemory"]), b"-ERR syntax error\r\n");
+        assert_eq!(run(&mut s, &mut c, &["config", "set", "save", "", "appendonly", "no"]), b"+OK\r\n");
+        let out = String::from_utf8(run(&mut s, &mut c, &["config", "set", "save", "900 1"])).unwrap();
+        assert!(out.contains("not supported yet"), "{out}");
+        assert_eq!(run(&mut s, &mut c, &["config", "set", "hz", "1000"]), b"+OK\r\n");
+        assert_eq!(s.config.hz, 500);
+        assert_eq!(run(&mut s, &mut c, &["config", "set", "client-output-buffer-limit", "normal 1mb 2 3"]), b"+OK\r\n");
+        assert_eq!(s.config.client_output_buffer_limit[0].hard_bytes, 1 << 20);
+    }
+
+    #[test]
+    fn resetstat_and_rewrite_without_file() {
+        let (mut s, mut c) = setup();
+        s.stats.total_commands_processed = 5;
+        assert_eq!(run(&mut s, &mut c, &["config", "resetstat"]), b"+OK\r\n");
+        assert_eq!(s.stats.total_commands_processed, 0);
+        assert_eq!(
+            run(&mut s, &mut c, &["config", "rewrite"]),
+            b"-ERR The server is running without a config file\r\n"
+        );
+    }
+
+    #[test]
+    fn local_clients() {
+        let mut c = ClientState::new(1, -1, "127.0.0.1:5000".into(), String::new(), 0);
+        assert!(is_local_client(&c));
+        c.addr = "::1:5000".into();
+        assert!(is_local_client(&c));
+        c.addr = "10.1.2.3:5000".into();
+        assert!(!is_local_client(&c));
+        c.flags |= cflags::UNIX_SOCKET;
+        assert!(is_local_client(&c));
+    }
+}

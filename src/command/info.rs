@@ -1,0 +1,563 @@
+//! INFO [section [section ...]]: Redis 7.0's sections and field names, with our real figures. Features ferredis
+//! doesn't have (persistence, replication, cluster, modules) show their off state.
+
+use super::{flag, Args, Command, Ctx, Group, BASE};
+use crate::config::{self, REDIS_VERSION};
+use crate::state::ServerState;
+use crate::util::{cpu_times, CpuOf};
+use std::fmt::Write;
+
+pub static COMMANDS: &[Command] = &[Command {
+    name: "info",
+    arity: -1,
+    flags: flag::LOADING | flag::STALE,
+    acl: "slow dangerous",
+    group: Group::Server,
+    since: "1.0.0",
+    summary: "Get information and statistics about the server",
+    complexity: "O(1)",
+    syntax: "[section [section ...]]",
+    tips: "nondeterministic_output request_policy:all_shards response_policy:special",
+    history: &[("7.0.0", "Added support for taking multiple section arguments.")],
+    handler: info,
+    ..BASE
+}];
+
+/// Number of samples an instantaneous metric averages (Redis's `STATS_METRIC_SAMPLES`).
+const SAMPLES: usize = 16;
+
+/// A per-second rate averaged over the last [`SAMPLES`] samples, like `instantaneous_ops_per_sec`.
+#[derive(Debug, Default, Clone)]
+pub struct InstMetric {
+    samples: [u64; SAMPLES],
+    idx: usize,
+    last_ms: i64,
+    last_value: u64,
+}
+
+impl InstMetric {
+    /// Records the counter's current value.
+    pub fn track(&mut self, now_ms: i64, value: u64) {
+        if self.last_ms > 0 {
+            let dt_ms = now_ms - self.last_ms;
+            if dt_ms <= 0 {
+                return;
+            }
+            let per_sec = value.saturating_sub(self.last_value).saturating_mul(1000) / dt_ms as u64;
+            self.samples[self.idx] = per_sec;
+            self.idx = (self.idx + 1) % SAMPLES;
+        }
+        self.last_ms = now_ms;
+        self.last_value = value;
+    }
+
+    pub fn per_sec(&self) -> u64 {
+        self.samples.iter().sum::<u64>() / SAMPLES as u64
+    }
+}
+
+/// The rates INFO reports; fed by [`cron_sample`].
+#[derive(Debug, Default, Clone)]
+pub struct Instantaneous {
+    pub ops: InstMetric,
+    pub net_input_bytes: InstMetric,
+    pub net_output_bytes: InstMetric,
+}
+
+/// Samples the instantaneous rates and the memory peak. The event loop calls it every 100 ms (Redis does the
+/// same from its cron).
+pub fn cron_sample(srv: &mut ServerState, now_ms: i64) {
+    let s = &mut srv.stats;
+    let (ops, input, output) = (s.total_commands_processed, s.net_input_bytes, s.net_output_bytes);
+    s.inst.ops.track(now_ms, ops);
+    s.inst.net_input_bytes.track(now_ms, input);
+    s.inst.net_output_bytes.track(now_ms, output);
+    s.peak_memory = s.peak_memory.max(crate::util::used_memory());
+}
+
+/// Redis's `bytesToHuman`.
+pub fn bytes_to_human(n: u64) -> String {
+    let d = n as f64;
+    const K: f64 = 1024.0;
+    if n < 1024 {
+        format!("{n}B")
+    } else if d < K * K {
+        format!("{:.2}K", d / K)
+    } else if d < K * K * K {
+        format!("{:.2}M", d / (K * K))
+    } else if d < K * K * K * K {
+        format!("{:.2}G", d / (K * K * K))
+    } else if d < K * K * K * K * K {
+        format!("{:.2}T", d / (K * K * K * K))
+    } else {
+        format!("{:.2}P", d / (K * K * K * K * K))
+    }
+}
+
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+const ALL_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+/// INFO [section [section ...]]
+fn info(ctx: &mut Ctx, args: Args) {
+    let mut wanted: Vec<&str> = Vec::new();
+    if args.len() == 1 {
+        wanted.extend(DEFAULT_SECTIONS);
+    }
+    for a in args.iter().skip(1) {
+        let a = String::from_utf8_lossy(a).to_ascii_lowercase();
+        match a.as_str() {
+            "default" => wanted.extend(DEFAULT_SECTIONS),
+            "all" | "everything" => wanted.extend(ALL_SECTIONS),
+            s => {
+                if let Some(name) = ALL_SECTIONS.iter().find(|n| **n == s) {
+                    wanted.push(name);
+                } else if s == "module_list" {
+                    wanted.push("modules");
+                }
+            }
+        }
+    }
+    let used = crate::util::used_memory();
+    let peak = &mut ctx.srv.stats.peak_memory;
+    *peak = (*peak).max(used);
+    let text = info_text(ctx, &wanted);
+    ctx.reply().verbatim("txt", text.as_bytes());
+}
+
+/// The INFO text for the given section names (in the canonical order, each once).
+pub fn info_text(ctx: &Ctx, wanted: &[&str]) -> String {
+    let mut out = String::new();
+    for section in ALL_SECTIONS {
+        if !wanted.contains(section) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        let srv = &*ctx.srv;
+        match *section {
+            "server" => server(&mut out, srv),
+            "clients" => clients(&mut out, srv),
+            "memory" => memory(&mut out, srv),
+            "persistence" => persistence(&mut out, srv),
+            "stats" => stats(&mut out, srv),
+            "replication" => replication(&mut out, srv),
+            "cpu" => cpu(&mut out),
+            "modules" => out.push_str("# Modules\r\n"),
+            "commandstats" => commandstats(&mut out, srv),
+            "errorstats" => errorstats(&mut out, srv),
+            "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+            _ => keyspace(&mut out, srv),
+        }
+    }
+    out
+}
+
+/// Appends `name:value\r\n` lines.
+macro_rules! fields {
+    ($out:expr, $($name:literal => $val:expr),* $(,)?) => {
+        $( let _ = write!($out, concat!($name, ":{}\r\n"), $val); )*
+    };
+}
+
+fn os_name() -> String {
+    let read = |p: &str| std::fs::read_to_string(p).map(|s| s.trim().to_string()).ok();
+    match (read("/proc/sys/kernel/ostype"), read("/proc/sys/kernel/osrelease")) {
+        (Some(t), Some(r)) => format!("{t} {r} {}", std::env::consts::ARCH),
+        _ => format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+    }
+}
+
+fn server(out: &mut String, srv: &ServerState) {
+    let now_ms = crate::util::now_ms();
+    let uptime_s = (now_ms - srv.start_ms).max(0) / 1000;
+    let exe = std::env::current_exe().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+    let poller = if cfg!(any(target_os = "linux", target_os = "android")) { "epoll" } else { "kqueue" };
+    out.push_str("# Server\r\n");
+    fields!(out,
+        "redis_version" => REDIS_VERSION,
+        "ferredis_version" => config::FERREDIS_VERSION,
+        "redis_git_sha1" => env!("FERREDIS_GIT_SHA1"),
+        "redis_git_dirty" => env!("FERREDIS_GIT_DIRTY"),
+        "redis_build_id" => env!("FERREDIS_BUILD_ID"),
+        "redis_mode" => "standalone",
+        "os" => os_name(),
+        "arch_bits" => usize::BITS,
+        "monotonic_clock" => "POSIX clock_gettime",
+        "multiplexing_api" => poller,
+        "atomicvar_api" => "rust-std",
+        "gcc_version" => "0.0.0",
+        "process_id" => std::process::id(),
+        "process_supervised" => "no",
+        "run_id" => srv.run_id,
+        "tcp_port" => srv.config.port,
+        "server_time_usec" => crate::util::now_us(),
+        "uptime_in_seconds" => uptime_s,
+        "uptime_in_days" => uptime_s / 86400,
+        "hz" => srv.config.hz,
+        "configured_hz" => srv.config.hz,
+        "lru_clock" => srv.lru_clock,
+        "executable" => exe,
+        "config_file" => srv.config.config_file.as_deref().unwrap_or(""),
+        "io_threads_active" => 0,
+    );
+}
+
+fn clients(out: &mut String, srv: &ServerState) {
+    let others = srv.clients.iter().flatten();
+    let (mut n, mut max_in, mut max_out) = (1usize, 0usize, 0usize);
+    for c in others {
+        n += 1;
+        max_in = max_in.max(c.state.conn.qbuf);
+        max_out = max_out.max(c.state.conn.omem);
+    }
+    out.push_str("# Clients\r\n");
+    fields!(out,
+        "connected_clients" => n,
+        "cluster_connections" => 0,
+        "maxclients" => srv.config.maxclients,
+        "client_recent_max_input_buffer" => max_in,
+        "client_recent_max_output_buffer" => max_out,
+        "blocked_clients" => srv.blocked_clients,
+        "tracking_clients" => 0,
+        "clients_in_timeout_table" => 0,
+    );
+}
+
+fn memory(out: &mut String, srv: &ServerState) {
+    let used = crate::util::used_memory();
+    let rss = crate::util::rss_memory();
+    let peak = srv.stats.peak_memory.max(used);
+    let total = crate::util::total_system_memory();
+    let clients_mem = srv.clients.iter().flatten().map(|c| c.state.conn.tot_mem as u64).sum::<u64>();
+    let startup = srv.startup_memory.min(used);
+    let overhead = (startup + clients_mem).min(used);
+    let dataset = used - overhead;
+    let net = used - startup;
+    let (allocated, active, resident) = crate::util::allocator_stats();
+    let ratio = |a: u64, b: u64| format!("{:.2}", if b > 0 { a as f64 / b as f64 } else { 0.0 });
+    let cfg = &srv.config;
+    out.push_str("# Memory\r\n");
+    fields!(out,
+        "used_memory" => used,
+        "used_memory_human" => bytes_to_human(used),
+        "used_memory_rss" => rss,
+        "used_memory_rss_human" => bytes_to_human(rss),
+        "used_memory_peak" => peak,
+        "used_memory_peak_human" => bytes_to_human(peak),
+        "used_memory_peak_perc" => format!("{:.2}%", if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 }),
+        "used_memory_overhead" => overhead,
+        "used_memory_startup" => startup,
+        "used_memory_dataset" => dataset,
+        "used_memory_dataset_perc" => format!("{:.2}%", if net > 0 { dataset as f64 * 100.0 / net as f64 } else { 0.0 }),
+        "allocator_allocated" => allocated,
+        "allocator_active" => active,
+        "allocator_resident" => resident,
+        "total_system_memory" => total,
+        "total_system_memory_human" => bytes_to_human(total),
+        "used_memory_lua" => 0,
+        "used_memory_vm_eval" => 0,
+        "used_memory_lua_human" => "0B",
+        "used_memory_scripts_eval" => 0,
+        "number_of_cached_scripts" => 0,
+        "number_of_functions" => 0,
+        "number_of_libraries" => 0,
+        "used_memory_vm_functions" => 0,
+        "used_memory_vm_total" => 0,
+        "used_memory_vm_total_human" => "0B",
+        "used_memory_functions" => 0,
+        "used_memory_scripts" => 0,
+        "used_memory_scripts_human" => "0B",
+        "maxmemory" => cfg.maxmemory,
+        "maxmemory_human" => bytes_to_human(cfg.maxmemory),
+        "maxmemory_policy" => cfg.maxmemory_policy.name(),
+        "allocator_frag_ratio" => ratio(active, allocated),
+        "allocator_frag_bytes" => active as i64 - allocated as i64,
+        "allocator_rss_ratio" => ratio(resident, active),
+        "allocator_rss_bytes" => resident as i64 - active as i64,
+        "rss_overhead_ratio" => ratio(rss, resident),
+        "rss_overhead_bytes" => rss as i64 - resident as i64,
+        "mem_fragmentation_ratio" => format!("{:.2}", if used > 0 { rss as f64 / used as f64 } else { 0.0 }),
+        "mem_fragmentation_bytes" => rss as i64 - used as i64,
+        "mem_not_counted_for_evict" => 0,
+        "mem_replication_backlog" => 0,
+        "mem_total_replication_buffers" => 0,
+        "mem_clients_slaves" => 0,
+        "mem_clients_normal" => clients_mem,
+        "mem_cluster_links" => 0,
+        "mem_aof_buffer" => 0,
+        "mem_allocator" => "libc",
+        "active_defrag_running" => 0,
+        "lazyfree_pending_objects" => 0,
+        "lazyfreed_objects" => 0,
+    );
+}
+
+fn persistence(out: &mut String, srv: &ServerState) {
+    out.push_str("# Persistence\r\n");
+    fields!(out,
+        "loading" => 0,
+        "async_loading" => 0,
+        "current_cow_peak" => 0,
+        "current_cow_size" => 0,
+        "current_cow_size_age" => 0,
+        "current_fork_perc" => "0.00",
+        "current_save_keys_processed" => 0,
+        "current_save_keys_total" => 0,
+        "rdb_changes_since_last_save" => srv.dirty,
+        "rdb_bgsave_in_progress" => 0,
+        "rdb_last_save_time" => srv.lastsave_s,
+        "rdb_last_bgsave_status" => "ok",
+        "rdb_last_bgsave_time_sec" => -1,
+        "rdb_current_bgsave_time_sec" => -1,
+        "rdb_saves" => 0,
+        "rdb_last_cow_size" => 0,
+        "rdb_last_load_keys_expired" => 0,
+        "rdb_last_load_keys_loaded" => 0,
+        "aof_enabled" => 0,
+        "aof_rewrite_in_progress" => 0,
+        "aof_rewrite_scheduled" => 0,
+        "aof_last_rewrite_time_sec" => -1,
+        "aof_current_rewrite_time_sec" => -1,
+        "aof_last_bgrewrite_status" => "ok",
+        "aof_rewrites" => 0,
+        "aof_rewrites_consecutive_failures" => 0,
+        "aof_last_write_status" => "ok",
+        "aof_last_cow_size" => 0,
+        "module_fork_in_progress" => 0,
+        "module_fork_last_cow_size" => 0,
+    );
+}
+
+fn stats(out: &mut String, srv: &ServerState) {
+    let s = &srv.stats;
+    let kbps = |m: &InstMetric| format!("{:.2}", m.per_sec() as f64 / 1024.0);
+    out.push_str("# Stats\r\n");
+    fields!(out,
+        "total_connections_received" => s.total_connections_received,
+        "total_commands_processed" => s.total_commands_processed,
+        "instantaneous_ops_per_sec" => s.inst.ops.per_sec(),
+        "total_net_input_bytes" => s.net_input_bytes,
+        "total_net_output_bytes" => s.net_output_bytes,
+        "total_net_repl_input_bytes" => 0,
+        "total_net_repl_output_bytes" => 0,
+        "instantaneous_input_kbps" => kbps(&s.inst.net_input_bytes),
+        "instantaneous_output_kbps" => kbps(&s.inst.net_output_bytes),
+        "instantaneous_input_repl_kbps" => "0.00",
+        "instantaneous_output_repl_kbps" => "0.00",
+        "rejected_connections" => s.rejected_connections,
+        "sync_full" => 0,
+        "sync_partial_ok" => 0,
+        "sync_partial_err" => 0,
+        "expired_keys" => s.expired_keys,
+        "expired_stale_perc" => format!("{:.2}", s.expired_stale_perc * 100.0),
+        "expired_time_cap_reached_count" => s.expired_time_cap_reached_count,
+        "expire_cycle_cpu_milliseconds" => s.expire_cycle_cpu_ms,
+        "evicted_keys" => s.evicted_keys,
+        "evicted_clients" => 0,
+        "total_eviction_exceeded_time" => 0,
+        "current_eviction_exceeded_time" => 0,
+        "keyspace_hits" => s.keyspace_hits,
+        "keyspace_misses" => s.keyspace_misses,
+        "pubsub_channels" => srv.pubsub_channels,
+        "pubsub_patterns" => srv.pubsub_patterns,
+        "pubsubshard_channels" => 0,
+        "latest_fork_usec" => 0,
+        "total_forks" => 0,
+        "migrate_cached_sockets" => 0,
+        "slave_expires_tracked_keys" => 0,
+        "active_defrag_hits" => 0,
+        "active_defrag_misses" => 0,
+        "active_defrag_key_hits" => 0,
+        "active_defrag_key_misses" => 0,
+        "total_active_defrag_time" => 0,
+        "current_active_defrag_time" => 0,
+        "tracking_total_keys" => 0,
+        "tracking_total_items" => 0,
+        "tracking_total_prefixes" => 0,
+        "unexpected_error_replies" => s.unexpected_error_replies,
+        "total_error_replies" => s.total_error_replies,
+        "dump_payload_sanitizations" => 0,
+        "total_reads_processed" => s.total_reads_processed,
+        "total_writes_processed" => s.total_writes_processed,
+        "io_threaded_reads_processed" => 0,
+        "io_threaded_writes_processed" => 0,
+        "reply_buffer_shrinks" => 0,
+        "reply_buffer_expands" => 0,
+    );
+}
+
+fn replication(out: &mut String, srv: &ServerState) {
+    out.push_str("# Replication\r\n");
+    fields!(out,
+        "role" => "master",
+        "connected_slaves" => 0,
+        "master_failover_state" => "no-failover",
+        "master_replid" => srv.replid,
+        "master_replid2" => "0000000000000000000000000000000000000000",
+        "master_repl_offset" => 0,
+        "second_repl_offset" => -1,
+        "repl_backlog_active" => 0,
+        "repl_backlog_size" => srv.config.extra.get("repl-backlog-size").map(String::as_str).unwrap_or("1048576"),
+        "repl_backlog_first_byte_offset" => 0,
+        "repl_backlog_histlen" => 0,
+    );
+}
+
+fn cpu(out: &mut String) {
+    let (sys, user) = cpu_times(CpuOf::Process);
+    let (csys, cuser) = cpu_times(CpuOf::Children);
+    let (tsys, tuser) = cpu_times(CpuOf::Thread);
+    out.push_str("# CPU\r\n");
+    fields!(out,
+        "used_cpu_sys" => format!("{sys:.6}"),
+        "used_cpu_user" => format!("{user:.6}"),
+        "used_cpu_sys_children" => format!("{csys:.6}"),
+        "used_cpu_user_children" => format!("{cuser:.6}"),
+        "used_cpu_sys_main_thread" => format!("{tsys:.6}"),
+        "used_cpu_user_main_thread" => format!("{tuser:.6}"),
+    );
+}
+
+fn commandstats(out: &mut String, srv: &ServerState) {
+    out.push_str("# Commandstats\r\n");
+    let mut names: Vec<&&str> = srv.stats.commandstats.keys().collect();
+    names.sort();
+    for name in names {
+        let c = &srv.stats.commandstats[*name];
+        if c.calls == 0 && c.failed_calls == 0 && c.rejected_calls == 0 {
+            continue;
+        }
+        let per_call = if c.calls > 0 { c.usec as f64 / c.calls as f64 } else { 0.0 };
+        let _ = write!(
+            out,
+            "cmdstat_{name}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
+            c.calls, c.usec, c.rejected_calls, c.failed_calls
+        );
+    }
+}
+
+fn errorstats(out: &mut String, srv: &ServerState) {
+    out.push_str("# Errorstats\r\n");
+    let mut names: Vec<&String> = srv.stats.errorstats.keys().collect();
+    names.sort();
+    for name in names {
+        let _ = write!(out, "errorstat_{name}:count={}\r\n", srv.stats.errorstats[name]);
+    }
+}
+
+fn keyspace(out: &mut String, srv: &ServerState) {
+    out.push_str("# Keyspace\r\n");
+    for (i, db) in srv.dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        let _ = write!(out, "db{i}:keys={},expires={},avg_ttl={}\r\n", db.len(), db.expires_len(), db.avg_ttl_ms);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::{Ctx, OwnedArgs};
+    use crate::net::client::ClientState;
+
+    fn run(srv: &mut ServerState, argv: &[&str]) -> String {
+        let mut client = ClientState::new(1, -1, "127.0.0.1:1".into(), String::new(), 0);
+        let a = OwnedArgs::from_slices(argv);
+        let mut ctx = Ctx { client: &mut client, srv };
+        info(&mut ctx, a.args());
+        String::from_utf8(client.reply.pending().to_vec()).unwrap()
+    }
+
+    fn headers(s: &str) -> Vec<&str> {
+        s.split("\r\n").filter(|l| l.starts_with('#')).collect()
+    }
+
+    #[test]
+    fn section_selection() {
+        let mut s = ServerState::new(config::Config::default());
+        let all = run(&mut s, &["info"]);
+        assert_eq!(
+            headers(&all),
+            [
+                "# Server",
+                "# Clients",
+                "# Memory",
+                "# Persistence",
+                "# Stats",
+                "# Replication",
+                "# CPU",
+                "# Modules",
+                "# Errorstats",
+                "# Cluster",
+                "# Keyspace"
+            ]
+        );
+        assert!(all.contains("redis_version:7.0.15\r\n"));
+        assert!(all.contains("connected_clients:1\r\n"));
+        assert!(all.contains("role:master\r\n"));
+        assert!(all.contains(&format!("master_replid:{}\r\n", s.replid)));
+        let two = run(&mut s, &["info", "CPU", "server"]);
+        assert_eq!(headers(&two), ["# Server", "# CPU"]);
+        assert!(two.contains("\r\n\r\n# CPU\r\n"));
+        assert!(headers(&run(&mut s, &["info", "everything"])).contains(&"# Commandstats"));
+        assert_eq!(run(&mut s, &["info", "nosuch"]), "$0\r\n\r\n");
+        let cluster = run(&mut s, &["info", "cluster"]);
+        assert_eq!(cluster, "$30\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n");
+    }
+
+    #[test]
+    fn stats_and_keyspace_lines() {
+        let mut s = ServerState::new(config::Config::default());
+        s.stats.commandstats.insert("get", crate::state::CommandStat { calls: 4, usec: 10, ..Default::default() });
+        s.stats.errorstats.insert("ERR".into(), 3);
+        let out = run(&mut s, &["info", "commandstats", "errorstats", "keyspace"]);
+        assert!(out.contains("cmdstat_get:calls=4,usec=10,usec_per_call=2.50,rejected_calls=0,failed_calls=0\r\n"));
+        assert!(out.contains("errorstat_ERR:count=3\r\n"));
+        assert!(out.ends_with("# Keyspace\r\n\r\n"));
+    }
+
+    #[test]
+    fn human_bytes() {
+        assert_eq!(bytes_to_human(1023), "1023B");
+        assert_eq!(bytes_to_human(1024), "1.00K");
+        assert_eq!(bytes_to_human(1237296), "1.18M");
+        assert_eq!(bytes_to_human(25276063744), "23.54G");
+    }
+
+    #[test]
+    fn instantaneous_rate() {
+        let mut m = InstMetric::default();
+        m.track(1000, 0);
+        for i in 1..=SAMPLES as i64 {
+            m.track(1000 + i * 100, (i * 10) as u64);
+        }
+        assert_eq!(m.per_sec(), 100);
+    }
+}

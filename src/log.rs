@@ -1,0 +1,226 @@
+//! The server log, in Redis's line format:
+//!
+//! ```text
+//! 12345:M 22 Nov 2026 10:17:00.123 * Ready to accept connections tcp
+//! ^pid  ^role ^local time, ms      ^level (. debug, - verbose, * notice, # warning)
+//! ```
+//!
+//! The role is `M` in the server process and `C` in anything else (before startup finished, forked children).
+//! Lines go to stdout, or are appended to `logfile`; like Redis the file is opened per line so that log rotation
+//! just works. Level and file can change at runtime (CONFIG SET).
+
+use crate::config::LogLevel;
+use std::io::Write;
+use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
+use std::sync::Mutex;
+
+static LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Notice as u8);
+/// The server's pid once startup is done; other processes log with role `C`.
+static SERVER_PID: AtomicI32 = AtomicI32::new(0);
+static FILE: Mutex<String> = Mutex::new(String::new());
+/// Descriptor the signal handler writes to: the log file opened in append mode, or -1 for stdout. A signal handler
+/// may not lock or allocate, so the file is opened ahead of time.
+static SIGNAL_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// Longest message logged, as Redis's `LOG_MAX_LEN`; longer ones are cut.
+pub const LOG_MAX_LEN: usize = 1024;
+
+fn level_from_u8(v: u8) -> LogLevel {
+    match v {
+        0 => LogLevel::Debug,
+        1 => LogLevel::Verbose,
+        2 => LogLevel::Notice,
+        3 => LogLevel::Warning,
+        _ => LogLevel::Nothing,
+    }
+}
+
+/// Sets the minimum level written.
+pub fn set_level(level: LogLevel) {
+    LEVEL.store(level as u8, Ordering::Relaxed);
+}
+
+pub fn level() -> LogLevel {
+    level_from_u8(LEVEL.load(Ordering::Relaxed))
+}
+
+/// Sets the log file; empty = stdout.
+pub fn set_file(path: &str) {
+    if let Ok(mut f) = FILE.lock() {
+        f.clear();
+        f.push_str(path);
+    }
+    let new_fd = if path.is_empty() {
+        -1
+    } else {
+        use std::os::fd::IntoRawFd;
+        std::fs::OpenOptions::new().create(true).append(true).open(path).map_or(-1, |f| f.into_raw_fd())
+    };
+    let old = SIGNAL_FD.swap(new_fd, Ordering::SeqCst);
+    if old >= 0 {
+        // SAFETY: `old` came from `into_raw_fd` above and nothing else owns it.
+        unsafe { libc::close(old) };
+    }
+}
+
+/// Logs from a signal handler, async-signal-safely, in Redis's format for that case:
+/// `pid:signal-handler (unixtime) message`.
+pub fn log_from_signal_handler(msg: &[u8]) {
+    if !enabled(LogLevel::Warning) {
+        return;
+    }
+    let mut line = [0u8; 256];
+    let mut n = 0;
+    let mut put = |bytes: &[u8]| {
+        let k = bytes.len().min(line.len() - n);
+        line[n..n + k].copy_from_slice(&bytes[..k]);
+        n += k;
+    };
+    let mut num = [0u8; 24];
+    // SAFETY: getpid and time(NULL) are async-signal-safe and take no pointers we own.
+    let (pid, now) = unsafe { (libc::getpid(), libc::time(std::ptr::null_mut())) };
+    put(crate::util::itoa_buf(pid as i64, &mut num));
+    put(b":signal-handler (");
+    // time_t is not i64 everywhere.
+    #[allow(clippy::unnecessary_cast)]
+    put(crate::util::itoa_buf(now as i64, &mut num));
+    put(b") ");
+    put(msg);
+    put(b"\n");
+    let fd = match SIGNAL_FD.load(Ordering::SeqCst) {
+        -1 => 1,
+        fd => fd,
+    };
+    // SAFETY: write is async-signal-safe; `line[..n]` is initialised memory.
+    unsafe { libc::write(fd, line.as_ptr() as *const libc::c_void, n) };
+}
+
+/// Marks the calling process as the server (role `M` in log lines).
+pub fn set_server_pid() {
+    SERVER_PID.store(std::process::id() as i32, Ordering::Relaxed);
+}
+
+/// Whether a message at `level` would be written.
+#[inline]
+pub fn enabled(level: LogLevel) -> bool {
+    level != LogLevel::Nothing && level as u8 >= LEVEL.load(Ordering::Relaxed)
+}
+
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// `22 Nov 2026 10:17:00.123` in local time.
+pub fn timestamp(now_ms: i64) -> String {
+    let secs = (now_ms.div_euclid(1000)) as libc::time_t;
+    let ms = now_ms.rem_euclid(1000);
+    // SAFETY: tm is plain data; all-zero is a valid value.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are valid for the call; localtime_r is the thread-safe variant.
+    unsafe { libc::localtime_r(&secs, &mut tm) };
+    let mon = MONTHS.get(tm.tm_mon as usize).copied().unwrap_or("???");
+    format!(
+        "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
+        tm.tm_mday,
+        mon,
+        tm.tm_year + 1900,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        ms
+    )
+}
+
+fn level_char(level: LogLevel) -> char {
+    match level {
+        LogLevel::Debug => '.',
+        LogLevel::Verbose => '-',
+        LogLevel::Notice => '*',
+        LogLevel::Warning | LogLevel::Nothing => '#',
+    }
+}
+
+/// Formats one complete log line (with the trailing newline).
+pub fn format_line(pid: u32, role: char, now_ms: i64, level: LogLevel, msg: &str) -> String {
+    let mut cut = msg.len().min(LOG_MAX_LEN);
+    while !msg.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}:{} {} {} {}\n", pid, role, timestamp(now_ms), level_char(level), &msg[..cut])
+}
+
+/// Writes `msg` at `level` if the level is enabled.
+pub fn log(level: LogLevel, msg: &str) {
+    if !enabled(level) {
+        return;
+    }
+    log_raw(level, msg);
+}
+
+/// Writes `msg` regardless of the configured level (the level still picks the marker character).
+pub fn log_raw(level: LogLevel, msg: &str) {
+    let pid = std::process::id();
+    let role = if SERVER_PID.load(Ordering::Relaxed) == pid as i32 { 'M' } else { 'C' };
+    let line = format_line(pid, role, crate::util::now_ms(), level, msg);
+    let path = FILE.lock().map(|f| f.clone()).unwrap_or_default();
+    if path.is_empty() {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(line.as_bytes());
+        let _ = out.flush();
+    } else if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+        let _ = f.write_all(line.as_bytes());
+    }
+}
+
+/// `log_at!(LogLevel::Notice, "fmt", args..)`: formats only when the level is enabled.
+#[macro_export]
+macro_rules! log_at {
+    ($level:expr, $($arg:tt)*) => {{
+        let level = $level;
+        if $crate::log::enabled(level) {
+            $crate::log::log_raw(level, &format!($($arg)*));
+        }
+    }};
+}
+
+#[macro_export]
+macro_rules! log_debug { ($($arg:tt)*) => { $crate::log_at!($crate::config::LogLevel::Debug, $($arg)*) }; }
+#[macro_export]
+macro_rules! log_verbose { ($($arg:tt)*) => { $crate::log_at!($crate::config::LogLevel::Verbose, $($arg)*) }; }
+#[macro_export]
+macro_rules! log_notice { ($($arg:tt)*) => { $crate::log_at!($crate::config::LogLevel::Notice, $($arg)*) }; }
+#[macro_export]
+macro_rules! log_warning { ($($arg:tt)*) => { $crate::log_at!($crate::config::LogLevel::Warning, $($arg)*) }; }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_has_redis_shape() {
+        let line = format_line(4242, 'M', 1_700_000_000_123, LogLevel::Notice, "Server initialized");
+        // pid:role, then "dd Mon yyyy hh:mm:ss.mmm", level char, message.
+        let (head, rest) = line.split_once(' ').unwrap();
+        assert_eq!(head, "4242:M");
+        let parts: Vec<&str> = rest.trim_end().splitn(6, ' ').collect();
+        assert_eq!(parts[0].len(), 2);
+        assert!(MONTHS.contains(&parts[1]));
+        assert_eq!(parts[2].len(), 4);
+        assert!(parts[3].ends_with(".123") && parts[3].len() == 12);
+        assert_eq!(parts[4], "*");
+        assert_eq!(parts[5], "Server initialized");
+        assert!(line.ends_with('\n'));
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        let msg = "é".repeat(LOG_MAX_LEN);
+        let line = format_line(1, 'C', 0, LogLevel::Warning, &msg);
+        assert!(line.len() < LOG_MAX_LEN + 64);
+        assert!(line.contains(" # é"));
+    }
+
+    #[test]
+    fn levels_filter() {
+        assert!(!enabled(LogLevel::Nothing));
+        assert_eq!(level_from_u8(LogLevel::Verbose as u8), LogLevel::Verbose);
+    }
+}

@@ -1,0 +1,1132 @@
+//! The server: listeners, connections, the read → parse → dispatch → reply cycle, and the cron.
+//!
+//! # Flow of one loop iteration (see [`crate::event_loop`])
+//! 1. `before_sleep`: fast expire cycle, then every client in the pending-writes list gets its reply written
+//!    straight to the socket (Redis's `handleClientsWithPendingWrites`). Only a client whose write would block gets
+//!    a WRITABLE registration, dropped again once its output is drained.
+//! 2. poll.
+//! 3. Readable listener: accept up to 1000 connections. Readable client: one read (16 KiB or the rest of a big
+//!    argument) into its query ring, then parse → dispatch → consume while complete commands are buffered
+//!    (pipelining); the client joins the pending-writes list if it has output.
+//! 4. Timer: the cron at `hz`.
+//!
+//! # Ownership during a command
+//! A client lives in `state.clients[fd]`. While its input is processed it is taken out of its slot (so the handler
+//! gets `&mut ClientState` and `&mut ServerState` without aliasing) and put back afterwards. Handlers that reach
+//! other clients through `state.clients` never see the running one there.
+//!
+//! Tested end to end by tests/net_*.rs (real binary, raw RESP over TCP and unix sockets).
+
+use crate::command::{self, flag, Args, Command, Ctx};
+use crate::config::Config;
+use crate::event_loop::{EventHandler, EventLoop, TimerNext};
+use crate::net::client::{flags, Client, ClientState};
+use crate::resp::parse::{Limits, Parsed, Parser, ProtoError, DEFAULT_MAX_INLINE_LEN, DEFAULT_MAX_MULTIBULK_LEN};
+use crate::resp::reply::Reply;
+use crate::state::{Action, ServerState, SlowlogEntry};
+use crate::sys::poller::Interest;
+use crate::sys::process::{self, FilesLimit};
+use crate::sys::socket;
+use crate::{log_notice, log_verbose, log_warning};
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// Size of one read from a client (Redis's `PROTO_IOBUF_LEN`).
+pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
+/// Most bytes written to one client per event, so one big reader cannot starve the others
+/// (Redis's `NET_MAX_WRITES_PER_EVENT`).
+pub const NET_MAX_WRITES_PER_EVENT: usize = 64 * 1024;
+/// Connections accepted per readable event on a listener (Redis's `MAX_ACCEPTS_PER_CALL`).
+const MAX_ACCEPTS_PER_CALL: usize = 1000;
+/// Ready descriptors handled per poll.
+const MAX_EVENTS: usize = 1024;
+/// Unauthenticated clients may not announce more arguments or longer bulks than this (Redis 7.0.15).
+const UNAUTH_MAX_MULTIBULK_LEN: i64 = 10;
+const UNAUTH_MAX_BULK_LEN: i64 = 16384;
+/// Slowlog argument truncation (Redis's `SLOWLOG_ENTRY_MAX_ARGC` / `SLOWLOG_ENTRY_MAX_STRING`).
+const SLOWLOG_ENTRY_MAX_ARGC: usize = 32;
+const SLOWLOG_ENTRY_MAX_STRING: usize = 128;
+/// Distinct error codes tracked by errorstats; further new codes are not added.
+const ERROR_STATS_NUMBER: usize = 128;
+/// An idle reply buffer bigger than this is given back to the allocator.
+const REPLY_BUF_KEEP: usize = 16 * 1024;
+
+/// The signal that asked for shutdown (0 = none). Set by the signal handler, read by the loop.
+static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+struct Listener {
+    fd: OwnedFd,
+    unix: bool,
+}
+
+pub struct Server {
+    pub state: ServerState,
+    listeners: Vec<Listener>,
+    /// fd → client id, to find clients by id (CLIENT KILL, MONITOR feeds) without scanning.
+    id_to_fd: HashMap<u64, RawFd>,
+    /// Connected clients, the running one included.
+    connected: usize,
+    cron_loops: u64,
+    /// Path of the pid file we wrote, removed at shutdown.
+    pidfile: Option<String>,
+    /// Set when the loop must end, with the process exit code.
+    exit_code: Option<i32>,
+    /// Scratch vector for the pending-writes pass (swapped with `state.clients_pending_write`).
+    writes_scratch: Vec<RawFd>,
+}
+
+/// `parent|sub` names of subcommands, built once from the command table.
+fn full_names() -> &'static HashMap<usize, &'static str> {
+    static NAMES: OnceLock<HashMap<usize, &'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut m = HashMap::new();
+        for parent in command::all_commands() {
+            for sub in parent.subcommands {
+                let name: &'static str = Box::leak(format!("{}|{}", parent.name, sub.name).into_boxed_str());
+                m.insert(sub as *const Command as usize, name);
+            }
+        }
+        m
+    })
+}
+
+/// The full name of a subcommand (`client|list`).
+fn sub_full_name(sub: &'static Command) -> &'static str {
+    full_names().get(&(sub as *const Command as usize)).copied().unwrap_or(sub.name)
+}
+
+/// Bytes of a C string argument: up to the first NUL, as `%s` prints it.
+fn c_str(b: &[u8]) -> &[u8] {
+    match memchr::memchr(0, b) {
+        Some(i) => &b[..i],
+        None => b,
+    }
+}
+
+/// An error reply from raw bytes (user input may not be UTF-8): like [`Reply::error`], CR/LF become spaces and the
+/// code word is recorded for errorstats.
+fn error_bytes(reply: &mut Reply, msg: &[u8]) {
+    let word_end = msg.iter().position(|&b| b == b' ').unwrap_or(msg.len());
+    let mut prefix = [0u8; 24];
+    let n = word_end.min(prefix.len());
+    prefix[..n].copy_from_slice(&msg[..n]);
+    reply.error_prefixes.push(prefix);
+    if !reply.enabled {
+        return;
+    }
+    let mut line = Vec::with_capacity(msg.len() + 3);
+    line.push(b'-');
+    line.extend(msg.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+    line.extend_from_slice(b"\r\n");
+    reply.raw_bytes(&line);
+}
+
+/// Redis's unknown-command error text.
+pub fn unknown_command_message(args: Args) -> Vec<u8> {
+    let mut list: Vec<u8> = Vec::new();
+    let mut i = 1;
+    while i < args.len() && list.len() < 128 {
+        let a = c_str(args.get(i));
+        let room = 128 - list.len();
+        list.push(b'\'');
+        list.extend_from_slice(&a[..a.len().min(room)]);
+        list.extend_from_slice(b"' ");
+        i += 1;
+    }
+    let name = c_str(args.get(0));
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(&name[..name.len().min(128)]);
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend_from_slice(&list);
+    msg
+}
+
+/// Redis's `sdscatrepr`: a double-quoted, escaped form of `s`.
+pub fn repr_into(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    for &b in s {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            7 => out.extend_from_slice(b"\\a"),
+            8 => out.extend_from_slice(b"\\b"),
+            0x20..=0x7e => out.push(b),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(&[b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+/// One MONITOR line (without the leading `+` and trailing CRLF): `1669111111.123456 [0 127.0.0.1:1234] "get" "k"`.
+pub fn monitor_line(now_us: i64, db: usize, peer: &str, args: Args) -> Vec<u8> {
+    let mut out =
+        format!("{}.{:06} [{} {}]", now_us.div_euclid(1_000_000), now_us.rem_euclid(1_000_000), db, peer).into_bytes();
+    for a in args.iter() {
+        out.push(b' ');
+        repr_into(&mut out, a);
+    }
+    out
+}
+
+/// A slowlog entry's copy of the arguments, truncated like Redis.
+fn slowlog_args(args: Args) -> Vec<Vec<u8>> {
+    let argc = args.len().min(SLOWLOG_ENTRY_MAX_ARGC);
+    let mut v = Vec::with_capacity(argc);
+    for j in 0..argc {
+        if argc != args.len() && j == argc - 1 {
+            v.push(format!("... ({} more arguments)", args.len() - argc + 1).into_bytes());
+            break;
+        }
+        let a = args.get(j);
+        if a.len() > SLOWLOG_ENTRY_MAX_STRING {
+            let mut t = a[..SLOWLOG_ENTRY_MAX_STRING].to_vec();
+            t.extend_from_slice(format!("... ({} more bytes)", a.len() - SLOWLOG_ENTRY_MAX_STRING).as_bytes());
+            v.push(t);
+        } else {
+            v.push(a.to_vec());
+        }
+    }
+    v
+}
+
+extern "C" fn on_shutdown_signal(sig: libc::c_int) {
+    // Only async-signal-safe work here: atomics, getpid, time, write.
+    let previous = SHUTDOWN_SIGNAL.swap(sig, Ordering::SeqCst);
+    let (msg, exit_now): (&[u8], bool) = if previous != 0 && sig == libc::SIGINT {
+        (b"You insist... exiting now.", true)
+    } else if sig == libc::SIGINT {
+        (b"Received SIGINT scheduling shutdown...", false)
+    } else {
+        (b"Received SIGTERM scheduling shutdown...", false)
+    };
+    crate::log::log_from_signal_handler(msg);
+    if exit_now {
+        // SAFETY: _exit is async-signal-safe and never returns.
+        unsafe { libc::_exit(1) };
+    }
+}
+
+fn install_signal_handlers() -> io::Result<()> {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+    let shutdown = SigAction::new(SigHandler::Handler(on_shutdown_signal), SaFlags::empty(), SigSet::empty());
+    // SAFETY: ignoring SIGPIPE/SIGHUP is always sound; `on_shutdown_signal` only does async-signal-safe work.
+    unsafe {
+        sigaction(Signal::SIGPIPE, &ignore)?;
+        sigaction(Signal::SIGHUP, &ignore)?;
+        sigaction(Signal::SIGTERM, &shutdown)?;
+        sigaction(Signal::SIGINT, &shutdown)?;
+    }
+    Ok(())
+}
+
+/// Starts the server with a loaded configuration and runs it until shutdown. Returns the process exit code.
+pub fn start(mut config: Config) -> i32 {
+    crate::log::set_level(config.loglevel);
+    crate::log::set_file(&config.logfile);
+    log_warning!("oO0OoO0OoO0Oo ferredis is starting oO0OoO0OoO0Oo");
+    log_warning!(
+        "ferredis version={}, bits={}, commit={}, modified={}, pid={}, just started",
+        env!("CARGO_PKG_VERSION"),
+        usize::BITS,
+        env!("FERREDIS_GIT_SHA1"),
+        env!("FERREDIS_GIT_DIRTY"),
+        std::process::id()
+    );
+    match &config.config_file {
+        Some(_) => log_warning!("Configuration loaded"),
+        None => log_warning!(
+            "Warning: no config file specified, using the default config. In order to specify a config file use \
+             ferredis-server /path/to/ferredis.conf"
+        ),
+    }
+    if config.daemonize {
+        if let Err(e) = process::daemonize() {
+            log_warning!("Can't daemonize: {e}");
+            return 1;
+        }
+    }
+    crate::log::set_server_pid();
+    if let Err(e) = install_signal_handlers() {
+        log_warning!("Can't install signal handlers: {e}");
+        return 1;
+    }
+    adjust_open_files_limit(&mut config);
+    let mut el: EventLoop = match EventLoop::new(MAX_EVENTS) {
+        Ok(el) => el,
+        Err(e) => {
+            log_warning!("Failed creating the event loop. Error message: '{e}'");
+            return 1;
+        }
+    };
+    let mut server = match Server::new(config, &mut el) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    log_notice!("Running mode=standalone, port={}.", server.state.config.port);
+    log_warning!("Server initialized");
+    if server.listeners.iter().any(|l| !l.unix) {
+        log_notice!("Ready to accept connections tcp");
+    }
+    if let Some(path) = &server.state.config.unixsocket {
+        log_notice!("The server is now ready to accept connections at {path}");
+    }
+    el.add_timer(1);
+    if let Err(e) = el.run(&mut server) {
+        log_warning!("Event loop failed: {e}");
+        return 1;
+    }
+    server.exit_code.unwrap_or(0)
+}
+
+/// Raises RLIMIT_NOFILE for `maxclients`, lowering `maxclients` when the system refuses (Redis's
+/// `adjustOpenFilesLimit`).
+fn adjust_open_files_limit(config: &mut Config) {
+    let wanted = config.maxclients as u64 + process::MIN_RESERVED_FDS;
+    match process::adjust_open_files_limit(config.maxclients) {
+        FilesLimit::Enough => {}
+        FilesLimit::Raised { old, new } => {
+            log_notice!("Increased maximum number of open files to {new} (it was originally set to {old}).")
+        }
+        FilesLimit::Reduced { limit, error, maxclients } => {
+            log_warning!(
+                "You requested maxclients of {} requiring at least {} max file descriptors.",
+                config.maxclients,
+                wanted
+            );
+            log_warning!("Server can't set maximum open files to {wanted} because of OS error: {error}.");
+            if maxclients < 1 {
+                log_warning!(
+                    "Your current 'ulimit -n' of {limit} is not enough for the server to start. Please increase \
+                     your open file limit to at least {wanted}. Exiting."
+                );
+                std::process::exit(1);
+            }
+            log_warning!(
+                "Current maximum open files is {limit}. maxclients has been reduced to {maxclients} to compensate \
+                 for low ulimit. If you need higher maxclients increase 'ulimit -n'."
+            );
+            config.maxclients = maxclients;
+        }
+    }
+}
+
+impl Server {
+    /// Opens the listeners and registers them. On failure the error has been logged; returns the exit code.
+    pub fn new(config: Config, el: &mut EventLoop) -> Result<Server, i32> {
+        if config.dir != "." && !config.dir.is_empty() {
+            if let Err(e) = std::env::set_current_dir(&config.dir) {
+                log_warning!("Can't chdir to '{}': {}", config.dir, e);
+                return Err(1);
+            }
+        }
+        let mut listeners = Vec::new();
+        if config.port != 0 {
+            for raw in &config.bind {
+                let (optional, addr) = match raw.strip_prefix('-') {
+                    Some(a) => (true, a),
+                    None => (false, raw.as_str()),
+                };
+                let res = match socket::parse_bind_addr(addr) {
+                    Some(ip) => socket::listen_tcp(ip, config.port, config.tcp_backlog),
+                    None => Err(io::Error::from_raw_os_error(libc::EADDRNOTAVAIL)),
+                };
+                match res {
+                    Ok(fd) => listeners.push(Listener { fd, unix: false }),
+                    Err(e) => {
+                        log_warning!(
+                            "Warning: Could not create server TCP listening socket {}:{}: bind: {}",
+                            addr,
+                            config.port,
+                            os_error_text(&e)
+                        );
+                        let errno = e.raw_os_error().unwrap_or(0);
+                        let skippable = [
+                            libc::ENOPROTOOPT,
+                            libc::EPROTONOSUPPORT,
+                            libc::ESOCKTNOSUPPORT,
+                            libc::EPFNOSUPPORT,
+                            libc::EAFNOSUPPORT,
+                            libc::EADDRNOTAVAIL,
+                        ];
+                        if (errno == libc::EADDRNOTAVAIL && optional) || skippable.contains(&errno) {
+                            continue;
+                        }
+                        log_warning!("Failed listening on port {} (tcp), aborting.", config.port);
+                        return Err(1);
+                    }
+                }
+            }
+        }
+        if let Some(path) = &config.unixsocket {
+            match socket::listen_unix(path, config.unixsocketperm, config.tcp_backlog) {
+                Ok(fd) => listeners.push(Listener { fd, unix: true }),
+                Err(e) => {
+                    log_warning!("Failed opening Unix socket: {}", os_error_text(&e));
+                    return Err(1);
+                }
+            }
+        }
+        if listeners.is_empty() {
+            log_warning!("Configured to not listen anywhere, exiting.");
+            return Err(1);
+        }
+        for l in &listeners {
+            if let Err(e) = el.add_interest(l.fd.as_raw_fd(), Interest::READABLE) {
+                log_warning!("Unrecoverable error creating server listening file event: {e}");
+                return Err(1);
+            }
+        }
+        let pidfile = if config.daemonize || config.pidfile.is_some() {
+            let path = config.pidfile.clone().unwrap_or_else(|| "/var/run/ferredis.pid".to_string());
+            match process::write_pidfile(&path) {
+                Ok(()) => Some(path),
+                Err(e) => {
+                    log_warning!("Failed to write PID file: {}", os_error_text(&e));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let _ = full_names();
+        let state = ServerState::new(config);
+        Ok(Server {
+            state,
+            listeners,
+            id_to_fd: HashMap::new(),
+            connected: 0,
+            cron_loops: 0,
+            pidfile,
+            exit_code: None,
+            writes_scratch: Vec::new(),
+        })
+    }
+
+    /// TCP port actually bound by the first TCP listener (useful with `port 0` in tests... and INFO).
+    pub fn tcp_port(&self) -> Option<u16> {
+        self.listeners.iter().find(|l| !l.unix).and_then(|l| socket::local_addr(l.fd.as_raw_fd())).map(|a| a.1)
+    }
+
+    fn limits_for(&self, authenticated: bool) -> Limits {
+        let requirepass = self.state.config.requirepass.is_some();
+        if requirepass && !authenticated {
+            Limits {
+                max_bulk_len: self.state.config.proto_max_bulk_len.min(UNAUTH_MAX_BULK_LEN),
+                max_inline_len: DEFAULT_MAX_INLINE_LEN,
+                max_multibulk_len: UNAUTH_MAX_MULTIBULK_LEN,
+            }
+        } else {
+            Limits {
+                max_bulk_len: self.state.config.proto_max_bulk_len,
+                max_inline_len: DEFAULT_MAX_INLINE_LEN,
+                max_multibulk_len: DEFAULT_MAX_MULTIBULK_LEN,
+            }
+        }
+    }
+
+    // ---- connections -------------------------------------------------------------------------------------------
+
+    fn accept(&mut self, el: &mut EventLoop, lfd: RawFd, unix: bool) {
+        for _ in 0..MAX_ACCEPTS_PER_CALL {
+            match socket::accept(lfd) {
+                Ok(Some(a)) => self.accept_one(el, a, unix),
+                Ok(None) => return,
+                Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => continue,
+                Err(e) => {
+                    log_warning!("Accepting client connection: {}", os_error_text(&e));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn accept_one(&mut self, el: &mut EventLoop, a: socket::Accepted, unix: bool) {
+        let fd = a.fd.as_raw_fd();
+        let (addr, laddr) = if unix {
+            let path = self.state.config.unixsocket.clone().unwrap_or_default();
+            log_verbose!("Accepted connection to {path}");
+            (format!("{path}:0"), format!("{path}:0"))
+        } else {
+            let peer = a.peer.map(|(ip, port)| socket::format_addr(ip, port)).unwrap_or_default();
+            log_verbose!("Accepted {peer}");
+            let local = socket::local_addr(fd).map(|(ip, port)| socket::format_addr(ip, port)).unwrap_or_default();
+            (peer, local)
+        };
+        if self.connected >= self.state.config.maxclients {
+            // Best effort, like Redis: the socket is fresh, so this small write does not block.
+            let _ = socket::write(fd, b"-ERR max number of clients reached\r\n");
+            self.state.stats.rejected_connections += 1;
+            return;
+        }
+        if !unix {
+            let _ = socket::set_nodelay(fd);
+            if self.state.config.tcp_keepalive > 0 {
+                let _ = socket::set_keepalive(fd, self.state.config.tcp_keepalive.min(i32::MAX as i64) as i32);
+            }
+        }
+        if let Err(e) = el.add_interest(fd, Interest::READABLE) {
+            log_warning!("Error registering fd event for the new client: {} (conn: fd={})", os_error_text(&e), fd);
+            return;
+        }
+        let id = self.state.next_client_id;
+        self.state.next_client_id += 1;
+        let mut st = ClientState::new(id, fd, addr, laddr, crate::util::now_ms());
+        st.authenticated = self.state.config.requirepass.is_none();
+        if unix {
+            st.flags |= flags::UNIX_SOCKET;
+        }
+        let mut client = Box::new(Client::new(st, Some(a.fd)));
+        client.refresh_conn_stats(0, true, false);
+        let slot = fd as usize;
+        if slot >= self.state.clients.len() {
+            self.state.clients.resize_with(slot + 1, || None);
+        }
+        self.state.clients[slot] = Some(client);
+        self.id_to_fd.insert(id, fd);
+        self.connected += 1;
+        self.state.stats.total_connections_received += 1;
+    }
+
+    #[inline]
+    fn take_client(&mut self, fd: RawFd) -> Option<Box<Client>> {
+        self.state.clients.get_mut(fd as usize).and_then(|s| s.take())
+    }
+
+    #[inline]
+    fn put_client(&mut self, c: Box<Client>) {
+        let fd = c.state.fd as usize;
+        if let Some(slot) = self.state.clients.get_mut(fd) {
+            *slot = Some(c);
+        }
+    }
+
+    /// Closes a client that is out of its slot and forgets everything about it.
+    fn free_client(&mut self, el: &mut EventLoop, c: Box<Client>) {
+        let fd = c.state.fd;
+        let _ = el.remove_interest(fd, Interest::BOTH);
+        self.id_to_fd.remove(&c.state.id);
+        if c.state.has(flags::MONITOR) {
+            let id = c.state.id;
+            self.state.monitors.retain(|&m| m != id);
+        }
+        self.connected = self.connected.saturating_sub(1);
+        // Dropping the box closes the socket and frees the buffers.
+        drop(c);
+    }
+
+    fn free_client_by_fd(&mut self, el: &mut EventLoop, fd: RawFd) {
+        if let Some(c) = self.take_client(fd) {
+            self.free_client(el, c);
+        }
+    }
+
+    // ---- reading and dispatch ----------------------------------------------------------------------------------
+
+    fn read_from_client(&mut self, el: &mut EventLoop, fd: RawFd) {
+        let Some(mut c) = self.take_client(fd) else { return };
+        let big_missing = c.parser.big_bulk_missing(c.query.len()).filter(|&m| m > 0);
+        let want = big_missing.unwrap_or(PROTO_IOBUF_LEN);
+        let buf = c.query.writable(want);
+        let room = match big_missing {
+            Some(m) => m.min(buf.len()),
+            None => buf.len(),
+        };
+        match socket::read(fd, &mut buf[..room]) {
+            Ok(0) => {
+                log_verbose!("Client closed connection id={} addr={} fd={}", c.state.id, c.state.addr, fd);
+                self.free_client(el, c);
+                return;
+            }
+            Ok(n) => {
+                c.query.commit(n);
+                self.state.stats.net_input_bytes += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {
+                self.put_client(c);
+                return;
+            }
+            Err(e) => {
+                log_verbose!("Reading from client: {}", os_error_text(&e));
+                self.free_client(el, c);
+                return;
+            }
+        }
+        let limit = self.state.config.client_query_buffer_limit;
+        if limit > 0 && c.query.len() as i64 > limit {
+            let head = &c.query.readable()[..c.query.len().min(64)];
+            let mut shown = Vec::new();
+            repr_into(&mut shown, head);
+            log_warning!(
+                "Closing client that reached max query buffer length: id={} addr={} laddr={} fd={} qbuf={} \
+                 (qbuf initial bytes: {})",
+                c.state.id,
+                c.state.addr,
+                c.state.laddr,
+                fd,
+                c.query.len(),
+                String::from_utf8_lossy(&shown)
+            );
+            self.state.stats.client_qbuf_limit_disconnections += 1;
+            self.free_client(el, c);
+            return;
+        }
+        self.process_input(el, &mut c);
+        if c.state.has(flags::CLOSE_ASAP) {
+            self.free_client(el, c);
+            return;
+        }
+        c.refresh_conn_stats(0, true, el.interest(fd).is_writable());
+        if c.state.reply.pending_len() > 0 && !c.pending_write && !el.interest(fd).is_writable() {
+            c.pending_write = true;
+            self.state.clients_pending_write.push(fd);
+        }
+        self.put_client(c);
+    }
+
+    /// Runs every complete command buffered by the client (Redis's `processInputBuffer`).
+    fn process_input(&mut self, el: &mut EventLoop, c: &mut Client) {
+        loop {
+            if c.state.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0 || self.exit_code.is_some() {
+                return;
+            }
+            let limits = self.limits_for(c.state.authenticated);
+            let Client { state, query, parser, spans, scratch, .. } = c;
+            let buf = query.readable();
+            if buf.is_empty() {
+                return;
+            }
+            match parser.parse(buf, &limits, spans, scratch) {
+                Ok(Parsed::Incomplete) => return,
+                Ok(Parsed::Complete { consumed, inline }) => {
+                    if !spans.is_empty() {
+                        let args = if inline { Args::new(scratch, spans) } else { Args::new(buf, spans) };
+                        let argv_mem = spans.iter().map(|&(s, e)| (e - s) as usize).sum();
+                        let qbuf = buf.len() - consumed;
+                        state.conn.qbuf = qbuf;
+                        state.conn.argv_mem = argv_mem;
+                        state.conn.obl = state.reply.pending_len();
+                        self.dispatch(el, state, args);
+                    }
+                    query.consume(consumed);
+                }
+                Err(e) => {
+                    let msg = if limits.max_multibulk_len == UNAUTH_MAX_MULTIBULK_LEN {
+                        self.unauth_error_message(buf, e)
+                    } else {
+                        e.message_bytes()
+                    };
+                    self.protocol_error(state, &msg, buf);
+                    parser.reset();
+                    let n = query.len();
+                    query.consume(n);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Under the reduced limits of unauthenticated clients, tells "over the unauthenticated limit" apart from a
+    /// genuinely malformed request by parsing the same bytes again with the normal limits.
+    fn unauth_error_message(&self, buf: &[u8], e: ProtoError) -> Vec<u8> {
+        let normal = self.limits_for(true);
+        let mut p = Parser::new();
+        let mut spans = Vec::new();
+        let mut scratch = Vec::new();
+        match (p.parse(buf, &normal, &mut spans, &mut scratch), e) {
+            (Err(e2), _) if e2 == e => e.message_bytes(),
+            (_, ProtoError::InvalidMultibulkLength) => b"ERR Protocol error: unauthenticated multibulk length".to_vec(),
+            (_, ProtoError::InvalidBulkLength) => b"ERR Protocol error: unauthenticated bulk length".to_vec(),
+            _ => e.message_bytes(),
+        }
+    }
+
+    fn protocol_error(&mut self, c: &mut ClientState, msg: &[u8], buf: &[u8]) {
+        c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP);
+        error_bytes(&mut c.reply, msg);
+        self.count_errors(c);
+        c.reply.enabled = true;
+        if crate::log::enabled(crate::config::LogLevel::Verbose) {
+            let mut shown = Vec::new();
+            repr_into(&mut shown, &buf[..buf.len().min(128)]);
+            log_verbose!(
+                "Protocol error ({}) from client: id={} addr={} laddr={} fd={}. Query buffer during protocol error: \
+                 '{}'",
+                String::from_utf8_lossy(msg).trim_start_matches("ERR Protocol error: "),
+                c.id,
+                c.addr,
+                c.laddr,
+                c.fd,
+                String::from_utf8_lossy(&shown)
+            );
+        }
+        c.flags |= flags::CLOSE_AFTER_REPLY;
+    }
+
+    /// Folds the errors the last reply emitted into errorstats (Redis's `afterErrorReply`). Returns how many.
+    fn count_errors(&mut self, c: &mut ClientState) -> usize {
+        let n = c.reply.error_prefixes.len();
+        if n == 0 {
+            return 0;
+        }
+        let stats = &mut self.state.stats;
+        for prefix in c.reply.error_prefixes.drain(..) {
+            let end = prefix.iter().position(|&b| b == 0).unwrap_or(prefix.len());
+            let code = String::from_utf8_lossy(&prefix[..end]);
+            stats.total_error_replies += 1;
+            if let Some(v) = stats.errorstats.get_mut(code.as_ref()) {
+                *v += 1;
+            } else if stats.errorstats.len() < ERROR_STATS_NUMBER {
+                stats.errorstats.insert(code.into_owned(), 1);
+            }
+        }
+        n
+    }
+
+    /// Looks the command up, checks it, runs it and does the bookkeeping (Redis's `processCommand` + `call`).
+    fn dispatch(&mut self, el: &mut EventLoop, c: &mut ClientState, args: Args) {
+        let start_us = crate::util::now_us();
+        self.state.now_ms = start_us / 1000;
+        c.last_interaction_ms = self.state.now_ms;
+        c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP);
+        self.call_checked(c, args, start_us);
+        // CLIENT REPLY SKIP applies to exactly the next command.
+        c.flags &= !flags::REPLY_SKIP;
+        if c.has(flags::REPLY_SKIP_NEXT) {
+            c.flags = (c.flags | flags::REPLY_SKIP) & !flags::REPLY_SKIP_NEXT;
+        }
+        c.reply.enabled = true;
+        if !self.state.actions.is_empty() {
+            self.apply_actions(el, c);
+        }
+    }
+
+    fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) {
+        let Some(mut cmd) = command::lookup(args.get(0)) else {
+            error_bytes(&mut c.reply, &unknown_command_message(args));
+            self.count_errors(c);
+            return;
+        };
+        let mut full_name = cmd.name;
+        if !cmd.subcommands.is_empty() && args.len() >= 2 {
+            match command::lookup_sub(cmd, args.get(1)) {
+                Some(sub) => {
+                    cmd = sub;
+                    full_name = sub_full_name(sub);
+                }
+                None => {
+                    let mut msg = b"ERR unknown subcommand '".to_vec();
+                    let sub = c_str(args.get(1));
+                    msg.extend_from_slice(&sub[..sub.len().min(128)]);
+                    msg.extend_from_slice(b"'. Try ");
+                    msg.extend_from_slice(&args.get(0).to_ascii_uppercase());
+                    msg.extend_from_slice(b" HELP.");
+                    error_bytes(&mut c.reply, &msg);
+                    self.count_errors(c);
+                    return;
+                }
+            }
+        }
+        if !cmd.arity_ok(args.len()) {
+            c.reply.error(&format!("ERR wrong number of arguments for '{full_name}' command"));
+            self.reject(c, full_name);
+            return;
+        }
+        if !c.authenticated && self.state.config.requirepass.is_some() && !cmd.has(flag::NO_AUTH) {
+            c.reply.error("NOAUTH Authentication required.");
+            self.reject(c, full_name);
+            return;
+        }
+        let started = Instant::now();
+        (cmd.handler)(&mut Ctx { client: c, srv: &mut self.state }, args);
+        let duration_us = started.elapsed().as_micros() as u64;
+        let failed = self.count_errors(c) > 0;
+        let st = self.state.stats.commandstats.entry(full_name).or_default();
+        st.calls += 1;
+        st.usec += duration_us;
+        if failed {
+            st.failed_calls += 1;
+        }
+        self.state.stats.total_commands_processed += 1;
+        c.last_cmd = full_name;
+        let threshold = self.state.config.slowlog_log_slower_than;
+        if threshold >= 0 && duration_us >= threshold as u64 && !cmd.has(flag::SKIP_SLOWLOG) {
+            self.slowlog_push(c, args, start_us, duration_us);
+        }
+        if !self.state.monitors.is_empty() && !cmd.has(flag::SKIP_MONITOR | flag::ADMIN) {
+            self.feed_monitors(c, args);
+        }
+    }
+
+    fn reject(&mut self, c: &mut ClientState, full_name: &'static str) {
+        self.state.stats.commandstats.entry(full_name).or_default().rejected_calls += 1;
+        self.count_errors(c);
+    }
+
+    fn slowlog_push(&mut self, c: &ClientState, args: Args, start_us: i64, duration_us: u64) {
+        let max = self.state.config.slowlog_max_len.max(0) as usize;
+        let entry = SlowlogEntry {
+            id: self.state.slowlog_next_id,
+            time_s: start_us / 1_000_000,
+            duration_us,
+            argv: slowlog_args(args),
+            peer: c.addr.clone(),
+            name: c.name.clone().unwrap_or_default(),
+        };
+        self.state.slowlog_next_id += 1;
+        self.state.slowlog.push_front(entry);
+        self.state.slowlog.truncate(max);
+    }
+
+    fn feed_monitors(&mut self, c: &mut ClientState, args: Args) {
+        let peer = if c.has(flags::UNIX_SOCKET) {
+            format!("unix:{}", self.state.config.unixsocket.as_deref().unwrap_or(""))
+        } else {
+            c.addr.clone()
+        };
+        let mut line = b"+".to_vec();
+        line.extend_from_slice(&monitor_line(crate::util::now_us(), c.db, &peer, args));
+        line.extend_from_slice(b"\r\n");
+        for i in 0..self.state.monitors.len() {
+            let id = self.state.monitors[i];
+            if id == c.id {
+                c.reply.raw_bytes(&line);
+                continue;
+            }
+            let Some(&fd) = self.id_to_fd.get(&id) else { continue };
+            if let Some(Some(m)) = self.state.clients.get_mut(fd as usize) {
+                m.state.reply.raw_bytes(&line);
+            }
+            self.state.queue_write(fd);
+        }
+    }
+
+    fn apply_actions(&mut self, el: &mut EventLoop, c: &mut ClientState) {
+        let actions = std::mem::take(&mut self.state.actions);
+        for a in actions {
+            match a {
+                Action::KillClient(id) => {
+                    if id == c.id {
+                        c.flags |= flags::CLOSE_AFTER_REPLY;
+                    } else if let Some(&fd) = self.id_to_fd.get(&id) {
+                        self.free_client_by_fd(el, fd);
+                    }
+                }
+                Action::Shutdown { .. } => {
+                    self.prepare_for_shutdown();
+                    self.exit_code = Some(0);
+                    el.stop();
+                }
+            }
+        }
+    }
+
+    // ---- writing -----------------------------------------------------------------------------------------------
+
+    /// Writes as much pending output as the socket takes (bounded per event). Returns false when the client was
+    /// closed (write error, or fully written with CLOSE_AFTER_REPLY); the box is consumed in that case.
+    fn write_to_client(&mut self, el: &mut EventLoop, mut c: Box<Client>) -> Option<Box<Client>> {
+        let fd = c.state.fd;
+        let mut total = 0usize;
+        while c.state.reply.pending_len() > 0 {
+            match socket::write(fd, c.state.reply.pending()) {
+                Ok(n) => {
+                    c.state.reply.consume(n);
+                    total += n;
+                    if total >= NET_MAX_WRITES_PER_EVENT {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    log_verbose!("Error writing to client: {}", os_error_text(&e));
+                    self.state.stats.net_output_bytes += total as u64;
+                    self.free_client(el, c);
+                    return None;
+                }
+            }
+        }
+        self.state.stats.net_output_bytes += total as u64;
+        if total > 0 {
+            c.state.last_interaction_ms = self.state.now_ms;
+        }
+        let registered = el.interest(fd).is_writable();
+        if c.state.reply.pending_len() == 0 {
+            if registered {
+                let _ = el.remove_interest(fd, Interest::WRITABLE);
+            }
+            if c.state.reply.buf.capacity() > REPLY_BUF_KEEP * 4 {
+                c.state.reply.buf = Vec::with_capacity(REPLY_BUF_KEEP);
+            }
+            if c.state.has(flags::CLOSE_AFTER_REPLY) {
+                self.free_client(el, c);
+                return None;
+            }
+        } else if !registered {
+            if let Err(e) = el.add_interest(fd, Interest::WRITABLE) {
+                log_warning!("Error registering write handler: {}", os_error_text(&e));
+                self.free_client(el, c);
+                return None;
+            }
+        }
+        Some(c)
+    }
+
+    /// Writes the replies of every client in the pending-writes list (Redis's `handleClientsWithPendingWrites`).
+    fn handle_pending_writes(&mut self, el: &mut EventLoop) {
+        if self.state.clients_pending_write.is_empty() {
+            return;
+        }
+        let mut list = std::mem::take(&mut self.writes_scratch);
+        std::mem::swap(&mut list, &mut self.state.clients_pending_write);
+        for &fd in &list {
+            let Some(mut c) = self.take_client(fd) else { continue };
+            if !c.pending_write {
+                self.put_client(c);
+                continue;
+            }
+            c.pending_write = false;
+            if c.state.has(flags::CLOSE_ASAP) {
+                self.free_client(el, c);
+                continue;
+            }
+            if el.interest(fd).is_writable() {
+                // The write handler is installed already and will drain it.
+                self.put_client(c);
+                continue;
+            }
+            if let Some(c) = self.write_to_client(el, c) {
+                self.put_client(c);
+            }
+        }
+        list.clear();
+        self.writes_scratch = list;
+    }
+
+    // ---- cron and shutdown -------------------------------------------------------------------------------------
+
+    fn run_with_period(&self, period_ms: i64) -> bool {
+        let interval = 1000 / self.state.config.hz.clamp(1, 500);
+        period_ms <= interval || self.cron_loops % (period_ms / interval) as u64 == 0
+    }
+
+    fn cron(&mut self, el: &mut EventLoop) -> TimerNext {
+        let now = crate::util::now_ms();
+        self.state.now_ms = now;
+        self.state.lru_clock = crate::state::lru_clock_at(now);
+        let hz = self.state.config.hz.clamp(1, 500);
+        if self.run_with_period(100) {
+            let m = &mut self.state.metrics;
+            m.ops.track(self.state.stats.total_commands_processed, now);
+            m.net_input.track(self.state.stats.net_input_bytes, now);
+            m.net_output.track(self.state.stats.net_output_bytes, now);
+        }
+        if self.check_shutdown_signal(el) {
+            return TimerNext::Stop;
+        }
+        self.clients_cron(el, now);
+        self.databases_cron();
+        self.cron_loops += 1;
+        TimerNext::After((1000 / hz) as u64)
+    }
+
+    /// Timeouts of idle clients, and once a second each client's buffers are trimmed.
+    fn clients_cron(&mut self, el: &mut EventLoop, now_ms: i64) {
+        let timeout_s = self.state.config.timeout;
+        let trim = self.run_with_period(1000);
+        if timeout_s <= 0 && !trim {
+            return;
+        }
+        for fd in 0..self.state.clients.len() {
+            let Some(c) = self.state.clients[fd].as_mut() else { continue };
+            if timeout_s > 0
+                && !c.state.has(flags::MONITOR)
+                && now_ms / 1000 - c.state.last_interaction_ms / 1000 > timeout_s
+            {
+                log_verbose!("Closing idle client");
+                self.free_client_by_fd(el, fd as RawFd);
+                continue;
+            }
+            if trim {
+                let writable = el.interest(fd as RawFd).is_writable();
+                c.query.shrink_if_idle();
+                if c.state.reply.pending_len() == 0 && c.state.reply.buf.capacity() > REPLY_BUF_KEEP {
+                    c.state.reply.buf = Vec::new();
+                }
+                c.refresh_conn_stats(0, true, writable);
+            }
+        }
+    }
+
+    /// Incremental rehashing and table resizing of the keyspace (Redis's `databasesCron`).
+    fn databases_cron(&mut self) {
+        if self.state.child_pid.is_some() {
+            return;
+        }
+        for db in self.state.dbs.iter_mut() {
+            db.keys.resize_if_needed();
+            db.expires.resize_if_needed();
+        }
+        // About a millisecond of rehash work, on the first databases that need it.
+        let deadline = Instant::now() + std::time::Duration::from_millis(1);
+        for db in self.state.dbs.iter_mut() {
+            let mut worked = false;
+            while db.keys.is_rehashing() && Instant::now() < deadline {
+                worked = true;
+                if !db.keys.rehash_step(100) {
+                    break;
+                }
+            }
+            while db.expires.is_rehashing() && Instant::now() < deadline {
+                worked = true;
+                if !db.expires.rehash_step(100) {
+                    break;
+                }
+            }
+            if worked {
+                break;
+            }
+        }
+    }
+
+    fn check_shutdown_signal(&mut self, el: &mut EventLoop) -> bool {
+        if SHUTDOWN_SIGNAL.load(Ordering::Relaxed) == 0 || self.exit_code.is_some() {
+            return false;
+        }
+        self.prepare_for_shutdown();
+        self.exit_code = Some(0);
+        el.stop();
+        true
+    }
+
+    /// Redis's `prepareForShutdown` without persistence: remove the pid file and the unix socket, close listeners.
+    fn prepare_for_shutdown(&mut self) {
+        log_warning!("User requested shutdown...");
+        if let Some(path) = self.pidfile.take() {
+            log_notice!("Removing the pid file.");
+            let _ = socket::unlink(&path);
+        }
+        self.listeners.clear();
+        if let Some(path) = &self.state.config.unixsocket {
+            log_notice!("Removing the unix socket file.");
+            let _ = socket::unlink(path);
+        }
+        log_warning!("ferredis is now ready to exit, bye bye...");
+    }
+}
+
+/// The strerror text of an OS error, without Rust's " (os error N)" suffix.
+fn os_error_text(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+impl EventHandler for Server {
+    fn file_event(&mut self, el: &mut EventLoop, fd: RawFd, ready: Interest) {
+        if let Some(l) = self.listeners.iter().find(|l| l.fd.as_raw_fd() == fd) {
+            let unix = l.unix;
+            self.accept(el, fd, unix);
+            return;
+        }
+        if ready.is_readable() {
+            self.read_from_client(el, fd);
+        } else if ready.is_writable() {
+            if let Some(c) = self.take_client(fd) {
+                if let Some(c) = self.write_to_client(el, c) {
+                    self.put_client(c);
+                }
+            }
+        }
+    }
+
+    fn time_event(&mut self, el: &mut EventLoop, _id: u64) -> TimerNext {
+        self.cron(el)
+    }
+
+    fn before_sleep(&mut self, el: &mut EventLoop) {
+        if self.check_shutdown_signal(el) {
+            return;
+        }
+        self.handle_pending_writes(el);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::OwnedArgs;
+
+    #[test]
+    fn unknown_command_text_matches_redis() {
+        let a = OwnedArgs::from_slices(&["foo", "bar", "baz"]);
+        assert_eq!(
+            unknown_command_message(a.args()),
+            b"ERR unknown command 'foo', with args beginning with: 'bar' 'baz' "
+        );
+        let a = OwnedArgs::from_slices(&["foo"]);
+        assert_eq!(unknown_command_message(a.args()), b"ERR unknown command 'foo', with args beginning with: ");
+        // Arguments are cut once the list reaches 128 bytes; a single argument uses the remaining room.
+        let long = "x".repeat(200);
+        let a = OwnedArgs::from_slices(&["foo", long.as_str(), "next"]);
+        let msg = unknown_command_message(a.args());
+        let expect = format!("ERR unknown command 'foo', with args beginning with: '{}' ", "x".repeat(128));
+        assert_eq!(msg, expect.as_bytes());
+        // %s stops at NUL.
+        let a = OwnedArgs::from_slices(&[&b"fo\0o"[..], &b"a\0b"[..]]);
+        assert_eq!(unknown_command_message(a.args()), b"ERR unknown command 'fo', with args beginning with: 'a' ");
+    }
+
+    #[test]
+    fn repr_escapes_like_sdscatrepr() {
+        let mut out = Vec::new();
+        repr_into(&mut out, b"a\"b\\c\r\n\t\x07\x08\x00\xff ~");
+        assert_eq!(out, br#""a\"b\\c\r\n\t\a\b\x00\xff ~""#.to_vec());
+    }
+
+    #[test]
+    fn monitor_line_format() {
+        let a = OwnedArgs::from_slices(&["set", "k", "v v"]);
+        let line = monitor_line(1_669_111_111_000_123, 3, "127.0.0.1:5555", a.args());
+        assert_eq!(line, br#"1669111111.000123 [3 127.0.0.1:5555] "set" "k" "v v""#.to_vec());
+    }
+
+    #[test]
+    fn slowlog_truncation() {
+        let big = "y".repeat(130);
+        let mut items: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+        items[1] = big;
+        let a = OwnedArgs::from_slices(&items);
+        let v = slowlog_args(a.args());
+        assert_eq!(v.len(), 32);
+        assert_eq!(v[1], format!("{}... (2 more bytes)", "y".repeat(128)).into_bytes());
+        assert_eq!(v[31], b"... (9 more arguments)".to_vec());
+        let a = OwnedArgs::from_slices(&["get", "k"]);
+        assert_eq!(slowlog_args(a.args()), vec![b"get".to_vec(), b"k".to_vec()]);
+    }
+
+    #[test]
+    fn error_bytes_records_prefix_and_sanitizes() {
+        let mut r = Reply::new();
+        error_bytes(&mut r, b"ERR a\r\nb");
+        assert_eq!(r.pending(), b"-ERR a  b\r\n");
+        assert_eq!(&r.error_prefixes[0][..4], b"ERR\0");
+        r.enabled = false;
+        error_bytes(&mut r, b"NOAUTH x");
+        assert_eq!(r.error_prefixes.len(), 2);
+        assert_eq!(r.pending(), b"-ERR a  b\r\n");
+    }
+}

@@ -1,0 +1,70 @@
+//! Thin, safe wrappers over the raw system calls the server is built on: readiness polling (epoll or kqueue),
+//! sockets, and process control.
+//!
+//! # The poller contract
+//!
+//! A [`Poller`](poller::Poller) watches file descriptors for readiness and reports it in batches. It is
+//! **level-triggered**: a descriptor that stays readable (or writable) is reported again on every poll until the
+//! condition goes away, exactly like `select(2)`. The event loop relies on that: it may read only part of what is
+//! available and come back to it on the next iteration.
+//!
+//! - Interest is set per descriptor with [`Poller::set_interest`](poller::Poller::set_interest), which is told both
+//!   the old and the new interest. The caller (the event loop) is the single source of truth for what is
+//!   registered; backends keep no per-descriptor bookkeeping of their own beyond what the kernel holds. Setting the
+//!   interest to `Interest::NONE` removes the descriptor. A descriptor must be removed before it is closed.
+//! - A poll returns at most one [`Event`](poller::Event) per descriptor, carrying the token given at registration
+//!   and the union of what is ready. Backends whose kernel reports read and write readiness separately (kqueue)
+//!   merge them. Errors and hang-ups are reported as both readable and writable, so that the next `read`/`write`
+//!   surfaces the error to whoever owns the descriptor.
+//! - Readiness may be reported for a direction the caller did not ask for; the event loop masks it out.
+//! - A poll interrupted by a signal returns with no events rather than an error, so the loop can look at the flags
+//!   the signal handler set.
+//!
+//! Every backend is tested by the same portable unit tests in [`poller`].
+
+/// Turns the C convention "returns -1 and sets errno" into an `io::Result`. The argument is the whole call,
+/// including its `unsafe` block, so that every call site carries its own `// SAFETY:` justification:
+/// `syscall!(unsafe { libc::close(fd) })`.
+macro_rules! syscall {
+    ($call:expr) => {{
+        let res = $call;
+        if res == -1 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(res)
+        }
+    }};
+}
+
+pub mod poller;
+
+#[cfg(target_os = "linux")]
+pub mod epoll;
+
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd",
+    target_os = "dragonfly"
+))]
+pub mod kqueue;
+
+pub mod process;
+pub mod socket;
+
+/// The poller of this platform.
+#[cfg(target_os = "linux")]
+pub type DefaultPoller = epoll::Epoll;
+
+/// The poller of this platform.
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd",
+    target_os = "dragonfly"
+))]
+pub type DefaultPoller = kqueue::Kqueue;

@@ -1,0 +1,168 @@
+//! Process control: fork/wait for background jobs, daemonizing, the pid file, and the open-files limit.
+
+use std::io;
+
+/// Which side of a fork we are on.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Forked {
+    Parent { child_pid: i32 },
+    Child,
+}
+
+/// Forks the process. The child inherits a copy of the whole address space but only the calling thread, so it must
+/// stick to its own job and leave with [`exit_child`].
+pub fn fork() -> io::Result<Forked> {
+    // SAFETY: the server is single-threaded, so the child gets a consistent copy of every lock and structure.
+    let pid = syscall!(unsafe { libc::fork() })?;
+    Ok(if pid == 0 { Forked::Child } else { Forked::Parent { child_pid: pid } })
+}
+
+/// Ends a forked child without running the parent's exit handlers or flushing its stdio buffers twice.
+pub fn exit_child(code: i32) -> ! {
+    // SAFETY: _exit never returns and has no preconditions.
+    unsafe { libc::_exit(code) }
+}
+
+/// How a child process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Exited(i32),
+    Signaled(i32),
+}
+
+/// Reaps one finished child without blocking (`waitpid(-1, WNOHANG)`), as Redis's `checkChildrenDone`.
+pub fn reap_child() -> io::Result<Option<(i32, ExitStatus)>> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: `status` is a valid out-pointer.
+    let pid = syscall!(unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) })?;
+    if pid == 0 {
+        return Ok(None);
+    }
+    let st = if libc::WIFSIGNALED(status) {
+        ExitStatus::Signaled(libc::WTERMSIG(status))
+    } else {
+        ExitStatus::Exited(libc::WEXITSTATUS(status))
+    };
+    Ok(Some((pid, st)))
+}
+
+/// Sends `sig` to `pid`.
+pub fn kill(pid: i32, sig: i32) -> io::Result<()> {
+    // SAFETY: kill takes plain integers.
+    syscall!(unsafe { libc::kill(pid, sig) })?;
+    Ok(())
+}
+
+/// Detaches from the terminal the classic way: fork (the parent exits 0), start a new session, and point stdin,
+/// stdout and stderr at /dev/null.
+pub fn daemonize() -> io::Result<()> {
+    match fork()? {
+        Forked::Parent { .. } => exit_child(0),
+        Forked::Child => {}
+    }
+    // SAFETY: setsid takes no arguments.
+    syscall!(unsafe { libc::setsid() })?;
+    // SAFETY: the path is a NUL-terminated literal.
+    let fd = syscall!(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) })?;
+    for target in 0..3 {
+        // SAFETY: dup2 takes plain descriptors; `fd` is open.
+        syscall!(unsafe { libc::dup2(fd, target) })?;
+    }
+    if fd > 2 {
+        // SAFETY: `fd` is ours and no longer needed.
+        unsafe { libc::close(fd) };
+    }
+    Ok(())
+}
+
+/// Writes our pid to `path`, as Redis's `createPidFile`.
+pub fn write_pidfile(path: &str) -> io::Result<()> {
+    std::fs::write(path, format!("{}\n", std::process::id()))
+}
+
+/// Descriptors kept in reserve beyond `maxclients` for listeners, log and persistence files
+/// (Redis's `CONFIG_MIN_RESERVED_FDS`).
+pub const MIN_RESERVED_FDS: u64 = 32;
+
+/// What raising the open-files limit achieved.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FilesLimit {
+    /// The limit already allowed `maxclients`.
+    Enough,
+    /// Raised from `old` to `new`.
+    Raised { old: u64, new: u64 },
+    /// Could not reach what `maxclients` needs: the best limit obtained, the error that stopped us, and the
+    /// reduced maxclients that fits (0 = not even the reserved descriptors fit).
+    Reduced { limit: u64, error: String, maxclients: usize },
+}
+
+/// Raises `RLIMIT_NOFILE` so `maxclients` connections fit, like Redis's `adjustOpenFilesLimit`: try the full
+/// amount, then step down by 16 until the kernel accepts, never going below the current limit.
+pub fn adjust_open_files_limit(maxclients: usize) -> FilesLimit {
+    let wanted = maxclients as u64 + MIN_RESERVED_FDS;
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `lim` is a valid out-pointer.
+    if syscall!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }).is_err() {
+        let error = io::Error::last_os_error().to_string();
+        // Like Redis: assume the common 1024 default and fit maxclients into it.
+        let limit = 1024u64;
+        return FilesLimit::Reduced { limit, error, maxclients: (limit - MIN_RESERVED_FDS) as usize };
+    }
+    // rlim_t is signed on some BSDs.
+    #[allow(clippy::unnecessary_cast)]
+    let old = lim.rlim_cur as u64;
+    if old >= wanted {
+        return FilesLimit::Enough;
+    }
+    let mut best = wanted;
+    let mut error = String::new();
+    while best > old {
+        let try_lim = libc::rlimit { rlim_cur: best as libc::rlim_t, rlim_max: best as libc::rlim_t };
+        // SAFETY: `try_lim` is a valid rlimit.
+        match syscall!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &try_lim) }) {
+            Ok(_) => break,
+            Err(e) => {
+                error = e.to_string();
+                if best < 16 {
+                    best = old;
+                    break;
+                }
+                best -= 16;
+            }
+        }
+    }
+    if best < old {
+        best = old;
+    }
+    if best >= wanted {
+        return FilesLimit::Raised { old, new: best };
+    }
+    let maxclients = best.saturating_sub(MIN_RESERVED_FDS) as usize;
+    FilesLimit::Reduced { limit: best, error, maxclients }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_maxclients_needs_no_change() {
+        assert_eq!(adjust_open_files_limit(1), FilesLimit::Enough);
+    }
+
+    #[test]
+    fn fork_and_reap_child() {
+        match fork().unwrap() {
+            Forked::Child => exit_child(7),
+            Forked::Parent { child_pid } => {
+                let mut status = 0;
+                // Wait for this particular child so parallel tests' children are left alone.
+                // SAFETY: `status` is a valid out-pointer.
+                let pid = unsafe { libc::waitpid(child_pid, &mut status, 0) };
+                assert_eq!(pid, child_pid);
+                assert!(libc::WIFEXITED(status));
+                assert_eq!(libc::WEXITSTATUS(status), 7);
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Connection limits, unix sockets, signals, pid file, log file and daemonizing, against the real binary.
+
+mod net_support;
+use net_support::{temp_dir, Conn, Server};
+use std::time::{Duration, Instant};
+
+#[test]
+fn maxclients_rejects_extra_connections() {
+    let s = Server::start(&["--maxclients", "2"]);
+    // The readiness probe's connection may not be reaped yet: retry until two clients are in.
+    let accepted = |s: &Server| loop {
+        let mut c = s.connect();
+        c.cmd(&[b"GET", b"k"]);
+        if c.read_line() == b"$-1\r\n" {
+            return c;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let a = accepted(&s);
+    let _b = accepted(&s);
+    let mut c = s.connect();
+    assert_eq!(String::from_utf8_lossy(&c.read_to_eof()), "-ERR max number of clients reached\r\n");
+    // A slot frees up when a client leaves.
+    drop(a);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut d = s.connect();
+        d.cmd(&[b"GET", b"k"]);
+        let got = d.read_to_eof_or_line();
+        if got == b"$-1\r\n" {
+            break;
+        }
+        assert_eq!(String::from_utf8_lossy(&got), "-ERR max number of clients reached\r\n");
+        assert!(Instant::now() < deadline, "slot never freed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+trait LineOrEof {
+    fn read_to_eof_or_line(&mut self) -> Vec<u8>;
+}
+impl LineOrEof for Conn {
+    fn read_to_eof_or_line(&mut self) -> Vec<u8> {
+        self.read_line()
+    }
+}
+
+#[test]
+fn query_buffer_limit_closes_the_client() {
+    let s = Server::start(&["--client-query-buffer-limit", "1048576"]);
+    let mut c = s.connect();
+    // A bulk announced bigger than the limit, sent partially: the buffer outgrows the limit before completion.
+    c.send(b"*2\r\n$3\r\nGET\r\n$4000000\r\n");
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut closed = false;
+    for _ in 0..60 {
+        if c.s.write_all(&chunk).is_err() {
+            closed = true;
+            break;
+        }
+    }
+    if !closed {
+        assert!(c.read_to_eof().is_empty());
+    }
+    let mut other = s.connect();
+    other.cmd(&[b"GET", b"k"]);
+    other.expect(b"$-1\r\n");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !s.log_text().contains("Closing client that reached max query buffer length") {
+        assert!(Instant::now() < deadline, "no log line:\n{}", s.log_text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+use std::io::Write;
+
+#[test]
+fn idle_clients_time_out() {
+    let s = Server::start(&["--timeout", "1"]);
+    let mut c = s.connect();
+    c.cmd(&[b"GET", b"k"]);
+    c.expect(b"$-1\r\n");
+    // The server closes the idle connection after more than a second; read blocks until then.
+    assert!(c.read_to_eof().is_empty());
+}
+
+#[test]
+fn unix_socket_with_permissions() {
+    let dir = temp_dir("unix");
+    let path = dir.join("ferredis.sock");
+    let p = path.to_str().unwrap();
+    let s = Server::start(&["--unixsocket", p, "--unixsocketperm", "700"]);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    let mut c = Conn::from_unix(std::os::unix::net::UnixStream::connect(&path).unwrap());
+    c.cmd(&[b"GET", b"k"]);
+    c.expect(b"$-1\r\n");
+    c.send(b"GET a b\r\n");
+    c.expect(b"-ERR wrong number of arguments for 'get' command\r\n");
+    // TCP keeps working alongside.
+    let mut t = s.connect();
+    t.cmd(&[b"GET", b"k"]);
+    t.expect(b"$-1\r\n");
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sigterm_shuts_down_gracefully() {
+    let dir = temp_dir("term");
+    let sock = dir.join("s.sock");
+    let pidfile = dir.join("s.pid");
+    let mut s = Server::start(&["--unixsocket", sock.to_str().unwrap(), "--pidfile", pidfile.to_str().unwrap()]);
+    let pid_text = std::fs::read_to_string(&pidfile).unwrap();
+    assert_eq!(pid_text.trim(), s.pid().to_string());
+    let mut c = s.connect();
+    c.cmd(&[b"GET", b"k"]);
+    c.expect(b"$-1\r\n");
+    s.signal(libc::SIGTERM);
+    assert_eq!(s.wait_exit(), Some(0));
+    assert!(!sock.exists(), "unix socket file removed");
+    assert!(!pidfile.exists(), "pid file removed");
+    let log = s.log_text();
+    assert!(log.contains(":signal-handler ("), "{log}");
+    assert!(log.contains("Received SIGTERM scheduling shutdown..."), "{log}");
+    assert!(log.contains("# User requested shutdown..."), "{log}");
+    assert!(log.contains("* Removing the pid file."), "{log}");
+    assert!(log.contains("* Removing the unix socket file."), "{log}");
+    assert!(log.contains("is now ready to exit, bye bye..."), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sigint_shuts_down_too() {
+    let mut s = Server::start(&[]);
+    s.signal(libc::SIGINT);
+    assert_eq!(s.wait_exit(), Some(0));
+    assert!(s.log_text().contains("Received SIGINT scheduling shutdown..."));
+}
+
+#[test]
+fn startup_log_lines_have_redis_format() {
+    let s = Server::start(&[]);
+    let log = s.log_text();
+    let ready = log.lines().find(|l| l.contains("Ready to accept connections")).expect("ready line");
+    // "<pid>:M <dd> <Mon> <yyyy> <hh:mm:ss.mmm> * Ready to accept connections tcp"
+    let mut parts = ready.split(' ');
+    assert_eq!(parts.next().unwrap(), format!("{}:M", s.pid()));
+    let day = parts.next().unwrap();
+    assert!(day.len() == 2 && day.chars().all(|c| c.is_ascii_digit()));
+    assert_eq!(parts.next().unwrap().len(), 3);
+    assert_eq!(parts.next().unwrap().len(), 4);
+    assert_eq!(parts.next().unwrap().len(), 12);
+    assert_eq!(parts.next().unwrap(), "*");
+    assert!(log.contains("# Server initialized"));
+}
+
+#[test]
+fn daemonize_detaches_and_writes_pidfile() {
+    let dir = temp_dir("daemon");
+    let pidfile = dir.join("d.pid");
+    let log = dir.join("d.log");
+    let port = net_support::free_port();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--daemonize", "yes"])
+        .args(["--pidfile", pidfile.to_str().unwrap(), "--logfile", log.to_str().unwrap()])
+        .status()
+        .unwrap();
+    // The foreground process exits at once; the daemon keeps serving.
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut conn = loop {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            break Conn::new(s);
+        }
+        assert!(Instant::now() < deadline, "daemon not reachable");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    conn.cmd(&[b"GET", b"k"]);
+    conn.expect(b"$-1\r\n");
+    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    // SAFETY: kill(2) on the daemon this test started (its pid comes from its own pid file).
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    while pidfile.exists() {
+        assert!(Instant::now() < deadline, "daemon did not shut down");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(std::fs::read_to_string(&log).unwrap().contains("bye bye"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn optional_bind_address_may_be_unavailable() {
+    // 192.0.2.1 (TEST-NET-1) is not a local address: optional, so skipped; 127.0.0.1 still serves.
+    let port = net_support::free_port();
+    let dir = temp_dir("bind");
+    let log = dir.join("b.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
+        .args(["--port", &port.to_string(), "--bind", "-192.0.2.1", "127.0.0.1"])
+        .args(["--logfile", log.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut conn = loop {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            break Conn::new(s);
+        }
+        assert!(Instant::now() < deadline, "not reachable");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    conn.cmd(&[b"GET", b"k"]);
+    conn.expect(b"$-1\r\n");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(std::fs::read_to_string(&log).unwrap().contains("Could not create server TCP listening socket 192.0.2.1"));
+    // A mandatory unavailable address is fatal.
+    let st = std::process::Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
+        .args(["--port", &port.to_string(), "--bind", "192.0.2.1"])
+        .args(["--logfile", log.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,197 @@
+//! Shared helpers of the networking integration tests: start the real server binary on a free loopback port and
+//! talk raw RESP to it.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A loopback port nobody listens on right now (never 6379).
+pub fn free_port() -> u16 {
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = l.local_addr().unwrap().port();
+        if p != 6379 {
+            return p;
+        }
+    }
+}
+
+/// A scratch directory unique to this test.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ferredis-net-{}-{}-{}", tag, std::process::id(), free_port()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+pub struct Server {
+    pub child: Option<Child>,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+impl Server {
+    /// Starts the server with `--port <free> --bind 127.0.0.1 --logfile <tmp>` plus `extra` directives, and waits
+    /// until it accepts connections.
+    pub fn start(extra: &[&str]) -> Server {
+        let port = free_port();
+        let dir = temp_dir("log");
+        let log = dir.join("server.log");
+        let mut args: Vec<String> = vec!["--port".into(), port.to_string(), "--bind".into(), "127.0.0.1".into()];
+        args.push("--logfile".into());
+        args.push(log.to_str().unwrap().into());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let child = Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let s = Server { child: Some(child), port, log };
+        s.wait_ready();
+        s
+    }
+
+    pub fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("server did not start; log:\n{}", self.log_text());
+    }
+
+    pub fn connect(&self) -> Conn {
+        Conn::new(TcpStream::connect(("127.0.0.1", self.port)).unwrap())
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().map(|c| c.id() as i32).unwrap_or(-1)
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: plain kill(2) on the child we spawned.
+        unsafe { libc::kill(self.pid(), sig) };
+    }
+
+    /// Waits for the process to exit and returns its exit code.
+    pub fn wait_exit(&mut self) -> Option<i32> {
+        let mut child = self.child.take()?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                return st.code();
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("server did not exit");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A raw RESP connection.
+pub struct Conn {
+    pub s: Box<dyn ReadWrite>,
+    buf: Vec<u8>,
+}
+
+pub trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+impl Conn {
+    pub fn new(s: TcpStream) -> Conn {
+        s.set_nodelay(true).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        Conn { s: Box::new(s), buf: Vec::new() }
+    }
+
+    pub fn from_unix(s: std::os::unix::net::UnixStream) -> Conn {
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        Conn { s: Box::new(s), buf: Vec::new() }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.s.write_all(bytes).unwrap();
+        self.s.flush().unwrap();
+    }
+
+    /// Encodes and sends one multibulk command.
+    pub fn cmd(&mut self, args: &[&[u8]]) {
+        self.send(&encode(args));
+    }
+
+    /// Reads exactly `n` bytes.
+    pub fn read_exact(&mut self, n: usize) -> Vec<u8> {
+        while self.buf.len() < n {
+            let mut tmp = [0u8; 65536];
+            let k = self.s.read(&mut tmp).unwrap();
+            assert!(k > 0, "EOF after {:?}", String::from_utf8_lossy(&self.buf));
+            self.buf.extend_from_slice(&tmp[..k]);
+        }
+        self.buf.drain(..n).collect()
+    }
+
+    /// Reads until `expected.len()` bytes arrived and asserts they are `expected`.
+    pub fn expect(&mut self, expected: &[u8]) {
+        let got = self.read_exact(expected.len());
+        assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(expected));
+    }
+
+    /// Reads one reply line (through CRLF).
+    pub fn read_line(&mut self) -> Vec<u8> {
+        loop {
+            if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                return self.buf.drain(..i + 2).collect();
+            }
+            let mut tmp = [0u8; 65536];
+            let k = self.s.read(&mut tmp).unwrap();
+            assert!(k > 0, "EOF after {:?}", String::from_utf8_lossy(&self.buf));
+            self.buf.extend_from_slice(&tmp[..k]);
+        }
+    }
+
+    /// Reads until the server closes the connection; returns what arrived.
+    pub fn read_to_eof(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.buf);
+        let mut tmp = [0u8; 65536];
+        loop {
+            match self.s.read(&mut tmp) {
+                Ok(0) => return out,
+                Ok(k) => out.extend_from_slice(&tmp[..k]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return out,
+                Err(e) => panic!("read error before EOF: {e}; got {:?}", String::from_utf8_lossy(&out)),
+            }
+        }
+    }
+}
+
+pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut v = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        v.extend_from_slice(a);
+        v.extend_from_slice(b"\r\n");
+    }
+    v
+}
