@@ -770,7 +770,9 @@ fn ttl_generic(ctx: &mut Ctx, args: Args, in_ms: bool, absolute: bool) {
             if in_ms {
                 t
             } else {
-                (t + 500) / 1000
+                // Rounded to the nearest second without overflowing for deadlines near i64::MAX
+                // (PEXPIREAT k 9223372036854775807 then EXPIRETIME k replies 9223372036854776).
+                t / 1000 + i64::from(t % 1000 >= 500)
             }
         }
     };
