@@ -781,9 +781,9 @@ fn ttl_generic(ctx: &mut Ctx, args: Args, in_ms: bool, absolute: bool) {
             if in_ms {
                 t
             } else {
-                // Rounded to the nearest second without overflowing near i64::MAX (Redis ends up doing this
-                // addition unsigned, as t is never negative here).
-                ((t as u64 + 500) / 1000) as i64
+                // Rounded to the nearest second without overflowing for deadlines near i64::MAX
+                // (PEXPIREAT k 9223372036854775807 then EXPIRETIME k replies 9223372036854776).
+                t / 1000 + i64::from(t % 1000 >= 500)
             }
         }
     };
