@@ -421,25 +421,25 @@ impl<'a> Ctx<'a> {
     }
 
     /// Looks up a key that must hold a `T` for reading (hit/miss counted, touched). `Ok(None)` when missing;
-    /// `Err(())` after replying WRONGTYPE. The reply sink comes along so the handler can answer while borrowing.
-    pub fn read_typed<T: ValueKind>(&mut self, key: &[u8]) -> Result<(Option<&mut T>, &mut Reply), ()> {
+    /// `Err(WrongType)` after replying WRONGTYPE. The reply sink comes along so the handler can answer while borrowing.
+    pub fn read_typed<T: ValueKind>(&mut self, key: &[u8]) -> Result<(Option<&mut T>, &mut Reply), WrongType> {
         let (e, r) = self.read_reply(key);
         typed(e, r)
     }
 
     /// [`Ctx::read_typed`] for writers (no hit/miss counting).
-    pub fn write_typed<T: ValueKind>(&mut self, key: &[u8]) -> Result<(Option<&mut T>, &mut Reply), ()> {
+    pub fn write_typed<T: ValueKind>(&mut self, key: &[u8]) -> Result<(Option<&mut T>, &mut Reply), WrongType> {
         let (e, r) = self.write_reply(key);
         typed(e, r)
     }
 
     /// Looks up a key that must hold a `T` for writing, creating it with `make` when missing.
-    /// `Err(())` after replying WRONGTYPE.
+    /// `Err(WrongType)` after replying WRONGTYPE.
     pub fn write_or_create<T: ValueKind>(
         &mut self,
         key: &[u8],
         make: impl FnOnce() -> T,
-    ) -> Result<(&mut T, &mut Reply), ()> {
+    ) -> Result<(&mut T, &mut Reply), WrongType> {
         let exists = match self.write_typed::<T>(key)? {
             (Some(_), _) => true,
             (None, _) => false,
@@ -453,7 +453,7 @@ impl<'a> Ctx<'a> {
         let e = srv.dbs[client.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
         match e {
             Some(v) => Ok((v, &mut client.reply)),
-            None => Err(()),
+            None => Err(WrongType),
         }
     }
 
@@ -479,18 +479,22 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// The key held another type; WRONGTYPE has already been replied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrongType;
+
 /// Narrows a looked-up entry to a `T`, replying WRONGTYPE for any other type.
 fn typed<'e, T: ValueKind>(
     e: Option<&'e mut Entry>,
     r: &'e mut Reply,
-) -> Result<(Option<&'e mut T>, &'e mut Reply), ()> {
+) -> Result<(Option<&'e mut T>, &'e mut Reply), WrongType> {
     match e {
         None => Ok((None, r)),
         Some(e) => match e.value_mut().and_then(T::of) {
             Some(v) => Ok((Some(v), r)),
             None => {
                 r.err_wrongtype();
-                Err(())
+                Err(WrongType)
             }
         },
     }
