@@ -511,12 +511,7 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     if dst_exists {
         db.remove(dst);
     }
-    // RENAME keeps the value object: a raw string keeps its allocation.
-    let mut renamed = old.clone_with_key(dst);
-    if let Some(cap) = old.raw_capacity() {
-        super::server::set_raw_capacity(&mut renamed, cap);
-    }
-    db.insert(renamed);
+    db.insert(old.with_key(dst));
     if let Some(when) = expire {
         db.set_expire(dst, when);
     }
