@@ -10,6 +10,8 @@
 //! - [`db`]: one database: keys, TTLs, lazy expiry.
 //! - [`expire`]: active expiry and the per-database cron (resize, incremental rehash).
 //! - [`state`]: server-wide state that handlers can reach (databases, config, stats, clock).
+//! - [`types`]: the collection representations (listpack, quicklist, intset, skiplist) behind lists, sets,
+//!   hashes and sorted sets, with their small/large encodings and conversions.
 //! - [`command`]: the command table and one file per command family.
 //! - [`sys`]: raw system calls: the epoll/kqueue poller, sockets, processes.
 //! - [`event_loop`]: file and time events, Redis `ae.c` style.
@@ -29,4 +31,5 @@ pub mod resp;
 pub mod server;
 pub mod state;
 pub mod sys;
+pub mod types;
 pub mod util;
