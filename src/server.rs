@@ -663,6 +663,14 @@ impl Server {
                 return;
             }
         }
+        if c.state.has(flags::CLOSE_AFTER_REPLY) {
+            // Nothing more will be executed for this client: drop what it sends instead of buffering it.
+            let n = c.query.len();
+            c.query.consume(n);
+            c.parser.reset();
+            self.put_client(c);
+            return;
+        }
         let limit = self.state.config.client_query_buffer_limit;
         if limit > 0 && c.query.len() as i64 > limit {
             let head = &c.query.readable()[..c.query.len().min(64)];
