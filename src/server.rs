@@ -34,6 +34,8 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
+/// Fixed per-client memory counted in CLIENT LIST `tot-mem`.
+const CLIENT_STRUCT_BYTES: usize = std::mem::size_of::<Client>();
 /// Size of one read from a client (Redis's `PROTO_IOBUF_LEN`).
 pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
 /// Most bytes written to one client per event, so one big reader cannot starve the others
@@ -652,6 +654,8 @@ impl Server {
                 c.query.commit(n);
                 self.state.stats.net_input_bytes += n as u64;
                 self.state.stats.total_reads_processed += 1;
+                // Any input counts as activity for `timeout` (the cached clock is precise enough for that).
+                c.state.last_interaction_ms = self.state.now_ms;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {
                 self.put_client(c);
@@ -707,12 +711,15 @@ impl Server {
     fn process_input(&mut self, el: &mut EventLoop, c: &mut Client) {
         // One clock reading per command: the end of one command is the start of the next in the same batch.
         let mut clock_us = crate::util::now_us();
+        // Redis trims its query buffer only after a whole batch, so CLIENT LIST shows the batch's bytes.
+        let batch_qbuf = c.query.len();
         loop {
             if c.state.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0 || self.exit_code.is_some() {
                 return;
             }
             let limits = self.limits_for(c.state.authenticated);
             let Client { state, query, parser, spans, scratch, .. } = c;
+            let query_cap = query.capacity();
             let buf = query.readable();
             if buf.is_empty() {
                 return;
@@ -723,13 +730,16 @@ impl Server {
                     if !spans.is_empty() {
                         let args = if inline { Args::new(scratch, spans) } else { Args::new(buf, spans) };
                         let argv_mem = spans.iter().map(|&(s, e)| (e - s) as usize).sum();
-                        let qbuf = buf.len() - consumed;
-                        state.conn.qbuf = qbuf;
-                        state.conn.argv_mem = argv_mem;
+                        let qbuf = batch_qbuf.max(buf.len());
                         let (obl, oll, omem) = crate::net::client::output_figures(&state.reply);
-                        state.conn.obl = obl;
-                        state.conn.oll = oll;
-                        state.conn.omem = omem;
+                        let conn = &mut state.conn;
+                        conn.qbuf = qbuf;
+                        conn.qbuf_free = query_cap.saturating_sub(qbuf);
+                        conn.argv_mem = argv_mem;
+                        conn.obl = obl;
+                        conn.oll = oll;
+                        conn.omem = omem;
+                        conn.tot_mem = query_cap + state.reply.buf.capacity() + argv_mem + CLIENT_STRUCT_BYTES;
                         clock_us = self.dispatch(el, state, args, clock_us);
                     }
                     query.consume(consumed);
