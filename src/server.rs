@@ -323,7 +323,7 @@ pub fn start(mut config: Config) -> i32 {
     log_warning!("oO0OoO0OoO0Oo ferredis is starting oO0OoO0OoO0Oo");
     log_warning!(
         "ferredis version={}, bits={}, commit={}, modified={}, pid={}, just started",
-        env!("CARGO_PKG_VERSION"),
+        crate::config::FERREDIS_VERSION,
         usize::BITS,
         env!("FERREDIS_GIT_SHA1"),
         env!("FERREDIS_GIT_DIRTY"),
@@ -608,9 +608,10 @@ impl Server {
     #[inline]
     fn put_client(&mut self, c: Box<Client>) {
         let fd = c.state.fd as usize;
-        if let Some(slot) = self.state.clients.get_mut(fd) {
-            *slot = Some(c);
+        if fd >= self.state.clients.len() {
+            self.state.clients.resize_with(fd + 1, || None);
         }
+        self.state.clients[fd] = Some(c);
     }
 
     /// Closes a client that is out of its slot and forgets everything about it.
@@ -1185,14 +1186,7 @@ impl Server {
     }
 }
 
-/// The strerror text of an OS error, without Rust's " (os error N)" suffix.
-fn os_error_text(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
+use crate::sys::error_text as os_error_text;
 
 impl EventHandler for Server {
     fn file_event(&mut self, el: &mut EventLoop, fd: RawFd, ready: Interest) {
