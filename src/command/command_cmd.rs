@@ -5,7 +5,10 @@
 //! UPPERCASE words are tokens, lowercase words are values, `[...]` is optional, `<...>` a required group, `|`
 //! separates alternatives and `[x ...]` after `x` repeats it. Tested by the unit tests at the end of this file.
 
-use super::{all_commands, flag, lookup, lookup_sub, Args, Command, Ctx, Group, OwnedArgs, BASE};
+use super::{
+    all_commands, flag, lookup, lookup_sub, Args, BeginSearch, Command, Ctx, FindKeys, Group, KeySpecDef, OwnedArgs,
+    BASE,
+};
 use crate::resp::reply::Reply;
 use crate::util::glob_match;
 
@@ -26,8 +29,8 @@ static SUBCOMMANDS: &[Command] = &[
         summary: "Get array of specific Redis command documentation",
         complexity: "O(N) where N is the number of commands to look up",
         syntax: "[command-name [command-name ...]]",
-        tips: "nondeterministic_output_order",
         handler: command_docs,
+        tips: "nondeterministic_output_order",
         ..SUB
     },
     Command {
@@ -63,9 +66,9 @@ static SUBCOMMANDS: &[Command] = &[
         summary: "Get array of specific Redis command details, or all when no argument is given.",
         complexity: "O(N) where N is the number of commands to look up",
         syntax: "[command-name [command-name ...]]",
-        tips: "nondeterministic_output_order",
         history: &[("7.0.0", "Allowed to be called with no argument to get info on all commands.")],
         handler: command_info,
+        tips: "nondeterministic_output_order",
         ..SUB
     },
     Command {
@@ -75,8 +78,8 @@ static SUBCOMMANDS: &[Command] = &[
         summary: "Get an array of Redis command names",
         complexity: "O(N) where N is the total number of Redis commands",
         syntax: "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]",
-        tips: "nondeterministic_output_order",
         handler: command_list,
+        tips: "nondeterministic_output_order",
         ..SUB
     },
 ];
@@ -149,25 +152,66 @@ fn group_name(g: Group) -> &'static str {
     }
 }
 
-fn has_keys(c: &Command) -> bool {
-    c.getkeys.is_some() || c.keys.first > 0
+/// Key-spec flag names in the order Redis reports them.
+const KEY_SPEC_FLAGS: &[&str] =
+    &["RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key", "incomplete", "variable_flags"];
+
+/// ACL categories in the order Redis reports them (its category bit order).
+const ACL_CATEGORIES: &[&str] = &[
+    "keyspace",
+    "read",
+    "write",
+    "set",
+    "sortedset",
+    "list",
+    "hash",
+    "string",
+    "bitmap",
+    "hyperloglog",
+    "geo",
+    "stream",
+    "pubsub",
+    "admin",
+    "fast",
+    "slow",
+    "blocking",
+    "dangerous",
+    "connection",
+    "transaction",
+    "scripting",
+];
+
+/// Space separated flags in canonical order (unknown names last, as given).
+fn ordered<'a>(words: &'a str, order: &[&str]) -> Vec<&'a str> {
+    let mut v: Vec<&str> = words.split_whitespace().collect();
+    v.sort_by_key(|w| order.iter().position(|o| o == w).unwrap_or(usize::MAX));
+    v
 }
 
-/// The flags of the command's key spec.
-fn key_flags(c: &Command) -> Vec<&'static str> {
-    if !c.key_flags.is_empty() {
-        return c.key_flags.split_whitespace().collect();
+fn key_spec_flags(flags: &str) -> Vec<&str> {
+    ordered(flags, KEY_SPEC_FLAGS)
+}
+
+/// The command's key specs; entries without any get one synthesized from the legacy triple (an unknown search
+/// when a getkeys function computes the keys).
+fn specs_of(c: &Command) -> Vec<KeySpecDef> {
+    if !c.key_specs.is_empty() {
+        return c.key_specs.to_vec();
     }
-    if c.has(flag::WRITE) {
-        vec!["RW", "update"]
+    let flags = c.legacy_key_flags();
+    if c.getkeys.is_some() {
+        vec![KeySpecDef::unknown(flags)]
+    } else if c.keys.first > 0 {
+        let k = c.keys;
+        vec![KeySpecDef::range(k.first, if k.last < 0 { k.last } else { k.last - k.first }, k.step, flags)]
     } else {
-        vec!["RO", "access"]
+        Vec::new()
     }
 }
 
 fn command_flags(c: &Command) -> Vec<&'static str> {
     let mut f = c.flags;
-    if c.getkeys.is_some() {
+    if c.movable_keys() {
         f |= flag::MOVABLE_KEYS;
     }
     flag::NAMES.iter().filter(|(bit, _)| f & bit != 0).map(|(_, n)| *n).collect()
@@ -183,10 +227,11 @@ fn write_info(r: &mut Reply, c: &'static Command, full_name: &str) {
     for f in flags {
         r.simple(f);
     }
-    r.int(c.keys.first as i64);
-    r.int(c.keys.last as i64);
-    r.int(c.keys.step as i64);
-    let cats: Vec<&str> = c.acl.split_whitespace().collect();
+    let (legacy, _) = c.legacy_range();
+    r.int(legacy.first as i64);
+    r.int(legacy.last as i64);
+    r.int(legacy.step as i64);
+    let cats = ordered(c.acl, ACL_CATEGORIES);
     r.set(cats.len());
     for cat in cats {
         r.simple(&format!("@{cat}"));
@@ -196,11 +241,10 @@ fn write_info(r: &mut Reply, c: &'static Command, full_name: &str) {
     for t in tips {
         r.bulk(t.as_bytes());
     }
-    if has_keys(c) {
-        r.set(1);
-        write_key_spec(r, c);
-    } else {
-        r.set(0);
+    let specs = specs_of(c);
+    r.set(specs.len());
+    for s in &specs {
+        write_key_spec(r, s);
     }
     r.set(c.subcommands.len());
     for s in c.subcommands {
@@ -208,48 +252,68 @@ fn write_info(r: &mut Reply, c: &'static Command, full_name: &str) {
     }
 }
 
-/// The key spec, from the legacy (first, last, step) triple; commands that compute their keys (movable keys)
-/// declare an `unknown` search, which clients must resolve with COMMAND GETKEYS.
-fn write_key_spec(r: &mut Reply, c: &Command) {
-    r.map(3);
+/// One key spec: notes (when any), flags, begin_search and find_keys.
+fn write_key_spec(r: &mut Reply, s: &KeySpecDef) {
+    r.map(if s.notes.is_empty() { 3 } else { 4 });
+    if !s.notes.is_empty() {
+        r.bulk(b"notes");
+        r.bulk(s.notes.as_bytes());
+    }
     r.bulk(b"flags");
-    let kf = key_flags(c);
+    let kf = key_spec_flags(s.flags);
     r.set(kf.len());
     for f in kf {
         r.simple(f);
     }
-    if c.getkeys.is_some() {
-        for part in ["begin_search", "find_keys"] {
-            r.bulk(part.as_bytes());
+    r.bulk(b"begin_search");
+    r.map(2);
+    r.bulk(b"type");
+    match s.begin_search {
+        BeginSearch::Index(i) => {
+            r.bulk(b"index");
+            r.bulk(b"spec");
+            r.map(1);
+            r.bulk(b"index");
+            r.int(i as i64);
+        }
+        BeginSearch::Keyword { keyword, startfrom } => {
+            r.bulk(b"keyword");
+            r.bulk(b"spec");
             r.map(2);
-            r.bulk(b"type");
+            r.bulk(b"keyword");
+            r.bulk(keyword.as_bytes());
+            r.bulk(b"startfrom");
+            r.int(startfrom as i64);
+        }
+        BeginSearch::Unknown => {
             r.bulk(b"unknown");
             r.bulk(b"spec");
             r.map(0);
         }
-        return;
     }
-    let k = c.keys;
-    r.bulk(b"begin_search");
-    r.map(2);
-    r.bulk(b"type");
-    r.bulk(b"index");
-    r.bulk(b"spec");
-    r.map(1);
-    r.bulk(b"index");
-    r.int(k.first as i64);
     r.bulk(b"find_keys");
     r.map(2);
     r.bulk(b"type");
-    r.bulk(b"range");
+    let fields: &[(&str, i32)] = match s.find_keys {
+        FindKeys::Range { lastkey, keystep, limit } => {
+            r.bulk(b"range");
+            &[("lastkey", lastkey), ("keystep", keystep), ("limit", limit)]
+        }
+        FindKeys::Keynum { keynumidx, firstkey, keystep } => {
+            r.bulk(b"keynum");
+            &[("keynumidx", keynumidx), ("firstkey", firstkey), ("keystep", keystep)]
+        }
+        FindKeys::Unknown => {
+            r.bulk(b"unknown");
+            &[]
+        }
+    };
     r.bulk(b"spec");
-    r.map(3);
-    r.bulk(b"lastkey");
-    r.int(if k.last < 0 { k.last as i64 } else { (k.last - k.first) as i64 });
-    r.bulk(b"keystep");
-    r.int(k.step as i64);
-    r.bulk(b"limit");
-    r.int(0);
+    r.map(fields.len());
+    for (k, v) in fields {
+        r.bulk(k.as_bytes());
+        r.int(*v as i64);
+    }
 }
 
 /// COMMAND
@@ -320,7 +384,8 @@ fn write_docs(r: &mut Reply, c: &'static Command, full_name: &str) {
     }
     if !args.is_empty() {
         r.bulk(b"arguments");
-        write_doc_args(r, &args);
+        let nspecs = specs_of(c).len();
+        write_doc_args(r, &args, &mut 0, nspecs);
     }
     if !c.subcommands.is_empty() {
         r.bulk(b"subcommands");
@@ -333,7 +398,10 @@ fn write_docs(r: &mut Reply, c: &'static Command, full_name: &str) {
     }
 }
 
-fn write_doc_args(r: &mut Reply, args: &[DocArg]) {
+/// Writes an argument tree. Key arguments refer to the key specs in order (`COPY source destination`: specs 0
+/// and 1); extra key arguments share the last spec (`LCS key1 key2`: both spec 0). `next_key` counts the key
+/// arguments seen so far.
+fn write_doc_args(r: &mut Reply, args: &[DocArg], next_key: &mut usize, nspecs: usize) {
     r.array(args.len());
     for a in args {
         let flags: Vec<&str> =
@@ -354,9 +422,9 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg]) {
         r.bulk(b"type");
         r.bulk(a.kind.as_bytes());
         if is_key {
-            // Every key argument refers to the command's single key spec.
             r.bulk(b"key_spec_index");
-            r.int(0);
+            r.int((*next_key).min(nspecs.saturating_sub(1)) as i64);
+            *next_key += 1;
         }
         if let Some(t) = &a.token {
             r.bulk(b"token");
@@ -371,7 +439,7 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg]) {
         }
         if !a.args.is_empty() {
             r.bulk(b"arguments");
-            write_doc_args(r, &a.args);
+            write_doc_args(r, &a.args, next_key, nspecs);
         }
     }
 }
@@ -408,36 +476,40 @@ fn command_list(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// Resolves the command of a GETKEYS call and returns its key positions within `args[2..]`, or the error to send.
-fn getkeys(args: Args) -> Result<(&'static Command, OwnedArgs, Vec<usize>), &'static str> {
+/// A GETKEYS call's command line and its keys: (argument index, key-spec flags).
+type FoundKeys = (OwnedArgs, Vec<(usize, &'static str)>);
+
+/// Resolves the command of a GETKEYS call and returns its keys within `args[2..]`, or the error to send.
+fn getkeys(args: Args) -> Result<FoundKeys, &'static str> {
     let sub_args = OwnedArgs::from_slices(&args.iter().skip(2).collect::<Vec<_>>());
     let argv = sub_args.args();
     let mut cmd = lookup(argv.get(0)).ok_or("ERR Invalid command specified")?;
     if !cmd.subcommands.is_empty() && argv.len() > 1 {
         cmd = lookup_sub(cmd, argv.get(1)).ok_or("ERR Invalid command specified")?;
     }
-    if !has_keys(cmd) {
+    if !cmd.has_keys() {
         return Err("ERR The command has no key arguments");
     }
     if !cmd.arity_ok(argv.len()) {
         return Err("ERR Invalid number of arguments specified for command");
     }
-    let keys: Vec<usize> = cmd.key_positions(argv).into_iter().filter(|&i| i < argv.len()).collect();
+    let keys: Vec<(usize, &'static str)> =
+        cmd.keys_and_flags(argv).into_iter().filter(|&(i, _)| i < argv.len()).collect();
     if keys.is_empty() && !cmd.has(flag::NO_MANDATORY_KEYS) {
         return Err("ERR Invalid arguments specified for command");
     }
-    Ok((cmd, sub_args, keys))
+    Ok((sub_args, keys))
 }
 
 /// COMMAND GETKEYS command arg [arg ...]
 fn command_getkeys(ctx: &mut Ctx, args: Args) {
     match getkeys(args) {
         Err(e) => ctx.reply().error(e),
-        Ok((_, owned, keys)) => {
+        Ok((owned, keys)) => {
             let argv = owned.args();
             let r = ctx.reply();
             r.array(keys.len());
-            for i in keys {
+            for (i, _) in keys {
                 r.bulk(argv.get(i));
             }
         }
@@ -448,16 +520,16 @@ fn command_getkeys(ctx: &mut Ctx, args: Args) {
 fn command_getkeysandflags(ctx: &mut Ctx, args: Args) {
     match getkeys(args) {
         Err(e) => ctx.reply().error(e),
-        Ok((cmd, owned, keys)) => {
+        Ok((owned, keys)) => {
             let argv = owned.args();
-            let flags = key_flags(cmd);
             let r = ctx.reply();
             r.array(keys.len());
-            for i in keys {
+            for (i, flags) in keys {
                 r.array(2);
                 r.bulk(argv.get(i));
+                let flags = key_spec_flags(flags);
                 r.set(flags.len());
-                for f in &flags {
+                for f in flags {
                     r.simple(f);
                 }
             }

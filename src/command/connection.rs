@@ -21,6 +21,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Ping the server",
         syntax: "[message]",
         handler: ping,
+        tips: "request_policy:all_shards response_policy:all_succeeded",
         ..CONN
     },
     Command {
@@ -130,6 +131,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         complexity: "O(N) where N is the number of client connections",
         syntax: "[TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]",
         handler: client_list,
+        tips: "nondeterministic_output",
         ..CLIENT_SUB
     },
     Command {
@@ -138,6 +140,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         since: "6.2.0",
         summary: "Returns information about the current client connection.",
         handler: client_info,
+        tips: "nondeterministic_output",
         ..CLIENT_SUB
     },
     Command {

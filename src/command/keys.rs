@@ -2,7 +2,7 @@
 //! TTLs, databases and OBJECT introspection.
 
 use super::string::{err_expire_time, fresh_lru, i32_arg, int_arg};
-use super::{flag, Args, Command, Ctx, Group, KeySpec, ALL_KEYS, BASE, ONE_KEY};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, ONE_KEY};
 use crate::object::Entry;
 use crate::resp::reply::Reply;
 use crate::util::glob_match;
@@ -17,10 +17,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE,
         acl: "keyspace write slow",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RM delete")],
         summary: "Delete a key",
         complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
         syntax: "key [key ...]",
         handler: del,
+        tips: "request_policy:multi_shard response_policy:agg_sum",
         ..BASE
     },
     Command {
@@ -29,11 +31,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RM delete")],
         since: "4.0.0",
         summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
         complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
         syntax: "key [key ...]",
         handler: del,
+        tips: "request_policy:multi_shard response_policy:agg_sum",
         ..BASE
     },
     Command {
@@ -42,10 +46,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "keyspace read fast",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RO")],
         summary: "Determine if a key exists",
         complexity: "O(N) where N is the number of keys to check.",
         syntax: "key [key ...]",
         handler: exists,
+        tips: "request_policy:multi_shard response_policy:agg_sum",
         ..BASE
     },
     Command {
@@ -54,6 +60,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "keyspace read fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO")],
         summary: "Determine the type stored at key",
         syntax: "key",
         handler: type_cmd,
@@ -65,6 +72,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE,
         acl: "keyspace write slow",
         keys: TWO_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "OW update")],
         summary: "Rename a key",
         syntax: "key newkey",
         handler: rename,
@@ -76,6 +84,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: TWO_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "OW insert")],
         summary: "Rename a key, only if the new key does not exist",
         syntax: "key newkey",
         handler: renamenx,
@@ -90,6 +99,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
         syntax: "pattern",
         handler: keys,
+        tips: "request_policy:all_shards nondeterministic_output_order",
         ..BASE
     },
     Command {
@@ -102,6 +112,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
         syntax: "cursor [MATCH pattern] [COUNT count] [TYPE type]",
         handler: scan,
+        tips: "nondeterministic_output request_policy:special",
         ..BASE
     },
     Command {
@@ -111,6 +122,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "keyspace read slow",
         summary: "Return a random key from the keyspace",
         handler: randomkey,
+        tips: "request_policy:all_shards nondeterministic_output",
         ..BASE
     },
     Command {
@@ -119,6 +131,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         summary: "Set a key's time to live in seconds",
         syntax: "key seconds [NX | XX | GT | LT]",
         handler: expire,
@@ -130,6 +143,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         since: "2.6.0",
         summary: "Set a key's time to live in milliseconds",
         syntax: "key milliseconds [NX | XX | GT | LT]",
@@ -142,6 +156,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         since: "1.2.0",
         summary: "Set the expiration for a key as a UNIX timestamp",
         syntax: "key unix-time-seconds [NX | XX | GT | LT]",
@@ -154,6 +169,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         since: "2.6.0",
         summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
         syntax: "key unix-time-milliseconds [NX | XX | GT | LT]",
@@ -166,9 +182,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "keyspace read fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         summary: "Get the time to live for a key in seconds",
         syntax: "key",
         handler: ttl,
+        tips: "nondeterministic_output",
         ..BASE
     },
     Command {
@@ -177,10 +195,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "keyspace read fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         since: "2.6.0",
         summary: "Get the time to live for a key in milliseconds",
         syntax: "key",
         handler: pttl,
+        tips: "nondeterministic_output",
         ..BASE
     },
     Command {
@@ -189,6 +209,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "keyspace read fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         since: "7.0.0",
         summary: "Get the expiration Unix timestamp for a key",
         syntax: "key",
@@ -201,6 +222,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "keyspace read fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         since: "7.0.0",
         summary: "Get the expiration Unix timestamp for a key in milliseconds",
         syntax: "key",
@@ -213,6 +235,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         since: "2.2.0",
         summary: "Remove the expiration from a key",
         syntax: "key",
@@ -225,11 +248,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "keyspace read fast",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RO")],
         since: "3.2.1",
         summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.",
         complexity: "O(N) where N is the number of keys that will be touched.",
         syntax: "key [key ...]",
         handler: touch,
+        tips: "request_policy:multi_shard response_policy:agg_sum",
         ..BASE
     },
     Command {
@@ -238,6 +263,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "keyspace write slow",
         keys: TWO_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RO access"), KeySpecDef::at(2, "OW update")],
         since: "6.2.0",
         summary: "Copy a key",
         complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
@@ -275,6 +301,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
         summary: "Move a key to another database",
         syntax: "key db",
         handler: move_cmd,
@@ -290,6 +317,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) where N is the number of keys in the selected database",
         syntax: "[ASYNC | SYNC]",
         handler: flushdb,
+        tips: "request_policy:all_shards response_policy:all_succeeded",
         ..BASE
     },
     Command {
@@ -302,6 +330,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) where N is the total number of keys in all databases",
         syntax: "[ASYNC | SYNC]",
         handler: flushall,
+        tips: "request_policy:all_shards response_policy:all_succeeded",
         ..BASE
     },
     Command {
@@ -312,6 +341,7 @@ pub static COMMANDS: &[Command] = &[
         group: Group::Server,
         summary: "Return the number of keys in the selected database",
         handler: dbsize,
+        tips: "request_policy:all_shards response_policy:agg_sum",
         ..BASE
     },
     Command {
@@ -334,10 +364,12 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "keyspace read slow",
         keys: KEY_AT_2,
+        key_specs: &[KeySpecDef::at(2, "RO")],
         since: "2.2.3",
         summary: "Inspect the internal encoding of a Redis object",
         syntax: "key",
         handler: object_encoding,
+        tips: "nondeterministic_output",
         ..BASE
     },
     Command {
@@ -346,10 +378,12 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "keyspace read slow",
         keys: KEY_AT_2,
+        key_specs: &[KeySpecDef::at(2, "RO")],
         since: "4.0.0",
         summary: "Get the logarithmic access frequency counter of a Redis object",
         syntax: "key",
         handler: object_freq,
+        tips: "nondeterministic_output",
         ..BASE
     },
     Command {
@@ -368,10 +402,12 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "keyspace read slow",
         keys: KEY_AT_2,
+        key_specs: &[KeySpecDef::at(2, "RO")],
         since: "2.2.3",
         summary: "Get the time since a Redis object was last accessed",
         syntax: "key",
         handler: object_idletime,
+        tips: "nondeterministic_output",
         ..BASE
     },
     Command {
@@ -380,10 +416,12 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "keyspace read slow",
         keys: KEY_AT_2,
+        key_specs: &[KeySpecDef::at(2, "RO")],
         since: "2.2.3",
         summary: "Get the number of references to the value of the key",
         syntax: "key",
         handler: object_refcount,
+        tips: "nondeterministic_output",
         ..BASE
     },
 ];

@@ -179,6 +179,159 @@ pub const NO_KEYS: KeySpec = KeySpec { first: 0, last: 0, step: 0 };
 pub const ONE_KEY: KeySpec = KeySpec { first: 1, last: 1, step: 1 };
 pub const ALL_KEYS: KeySpec = KeySpec { first: 1, last: -1, step: 1 };
 
+/// Where one group of a command's keys starts: `COMMAND INFO`'s `begin_search`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BeginSearch {
+    /// A fixed argument index.
+    Index(i32),
+    /// Right after the first argument equal (ignoring case) to `keyword`, looked for from `startfrom` on
+    /// (negative: counted from the end and searched backwards).
+    Keyword { keyword: &'static str, startfrom: i32 },
+    /// Only the command's getkeys function can tell.
+    Unknown,
+}
+
+/// How many keys follow the begin-search point: `COMMAND INFO`'s `find_keys`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindKeys {
+    /// Keys up to `lastkey` (relative to the start; negative counts from the end of the arguments), every
+    /// `keystep`th argument. With `limit` > 0 and lastkey -1, only the first 1/limit of the remaining arguments.
+    Range { lastkey: i32, keystep: i32, limit: i32 },
+    /// The argument at start+`keynumidx` holds the key count; keys begin at start+`firstkey`, every `keystep`th.
+    Keynum { keynumidx: i32, firstkey: i32, keystep: i32 },
+    /// Only the command's getkeys function can tell.
+    Unknown,
+}
+
+/// One key specification, as `COMMAND INFO` reports it: which arguments are keys and how the command uses them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeySpecDef {
+    /// Free text explaining unusual flags ("" for none).
+    pub notes: &'static str,
+    /// Space separated key-spec flags: one of `RO RW OW RM`, then any of `access update insert delete not_key
+    /// incomplete variable_flags`. Rendered in Redis's canonical order whatever the order here.
+    pub flags: &'static str,
+    pub begin_search: BeginSearch,
+    pub find_keys: FindKeys,
+}
+
+impl KeySpecDef {
+    /// One key at argument `index`.
+    pub const fn at(index: i32, flags: &'static str) -> KeySpecDef {
+        KeySpecDef::range(index, 0, 1, flags)
+    }
+
+    /// Keys from argument `index` to `lastkey` (relative to `index`; -1 = the last argument), every `keystep`th.
+    pub const fn range(index: i32, lastkey: i32, keystep: i32, flags: &'static str) -> KeySpecDef {
+        KeySpecDef {
+            notes: "",
+            flags,
+            begin_search: BeginSearch::Index(index),
+            find_keys: FindKeys::Range { lastkey, keystep, limit: 0 },
+        }
+    }
+
+    /// `numkeys key [key ...]` with the count at argument `index` and the first key right after it.
+    pub const fn keynum(index: i32, flags: &'static str) -> KeySpecDef {
+        KeySpecDef {
+            notes: "",
+            flags,
+            begin_search: BeginSearch::Index(index),
+            find_keys: FindKeys::Keynum { keynumidx: 0, firstkey: 1, keystep: 1 },
+        }
+    }
+
+    /// Keys found after `keyword` (searched from `startfrom`), located by `find_keys`.
+    pub const fn keyword(
+        keyword: &'static str,
+        startfrom: i32,
+        find_keys: FindKeys,
+        flags: &'static str,
+    ) -> KeySpecDef {
+        KeySpecDef { notes: "", flags, begin_search: BeginSearch::Keyword { keyword, startfrom }, find_keys }
+    }
+
+    /// Keys only the command's getkeys function can find.
+    pub const fn unknown(flags: &'static str) -> KeySpecDef {
+        KeySpecDef { notes: "", flags, begin_search: BeginSearch::Unknown, find_keys: FindKeys::Unknown }
+    }
+
+    /// The same spec with `notes`.
+    pub const fn notes(self, notes: &'static str) -> KeySpecDef {
+        KeySpecDef { notes, ..self }
+    }
+
+    fn has_flag(&self, f: &str) -> bool {
+        self.flags.split_whitespace().any(|x| x == f)
+    }
+
+    /// Resolves the spec against a call: the key positions, or None when the spec can't tell (unknown search,
+    /// keyword-less begin is fine and yields no keys, but out-of-range or unparsable counts are not).
+    fn resolve(&self, args: Args) -> Option<Vec<usize>> {
+        let argc = args.len() as i64;
+        let first: i64 = match self.begin_search {
+            BeginSearch::Index(i) => i as i64,
+            BeginSearch::Keyword { keyword, startfrom } => {
+                let (start, end) =
+                    if startfrom > 0 { (startfrom as i64, argc - 1) } else { (argc + startfrom as i64, 0) };
+                let mut i = start;
+                let mut found = None;
+                while i != end {
+                    if i >= argc || i < 1 {
+                        break;
+                    }
+                    if args.get(i as usize).eq_ignore_ascii_case(keyword.as_bytes()) {
+                        found = Some(i + 1);
+                        break;
+                    }
+                    i += if start <= end { 1 } else { -1 };
+                }
+                match found {
+                    Some(f) => f,
+                    None => return Some(Vec::new()),
+                }
+            }
+            BeginSearch::Unknown => return None,
+        };
+        let (first, last, step) = match self.find_keys {
+            FindKeys::Range { lastkey, keystep, limit } => {
+                let last = if lastkey >= 0 {
+                    first + lastkey as i64
+                } else if limit == 0 {
+                    argc + lastkey as i64
+                } else {
+                    first + ((argc - first) / limit as i64 + lastkey as i64)
+                };
+                (first, last, keystep as i64)
+            }
+            FindKeys::Keynum { keynumidx, firstkey, keystep } => {
+                let at = first + keynumidx as i64;
+                if at < 0 || at >= argc {
+                    return None;
+                }
+                let n = crate::util::parse_i64(args.get(at as usize)).filter(|&n| n >= 0)?;
+                let f = first + firstkey as i64;
+                (f, f.saturating_add(n) - 1, keystep as i64)
+            }
+            FindKeys::Unknown => return None,
+        };
+        // Out-of-range bounds mean a malformed call (e.g. a key count larger than the arguments).
+        if last >= argc || last < first || first >= argc || first < 0 {
+            return None;
+        }
+        let mut keys = Vec::new();
+        let mut i = first;
+        while i <= last {
+            keys.push(i as usize);
+            i += step.max(1);
+        }
+        if self.has_flag("incomplete") {
+            return None;
+        }
+        Some(keys)
+    }
+}
+
 pub type Handler = fn(&mut Ctx, Args);
 
 /// One entry of the command table.
@@ -203,10 +356,19 @@ pub struct Command {
     pub subcommands: &'static [Command],
     /// For commands whose keys the legacy spec can't describe (movable keys): returns key argument indexes.
     pub getkeys: Option<fn(Args) -> Vec<usize>>,
-    /// Command tips for `COMMAND INFO`, space separated (`nondeterministic_output request_policy:all_shards`).
+    /// Key specs, in Redis's order: they drive `COMMAND INFO`, `COMMAND GETKEYS[ANDFLAGS]`, [`Command::key_positions`]
+    /// and the legacy (first, last, step) triple reported by `COMMAND INFO` (which must agree with `keys`; a unit
+    /// test checks it). Empty: one spec synthesized from `keys` and `key_flags` (older table entries).
+    pub key_specs: &'static [KeySpecDef],
+    /// A getkeys function that also knows each key's flags; used instead of the specs when a spec has
+    /// `variable_flags` (SET: `OW update`, or `RW access update` with GET) and, like `getkeys`, when the specs
+    /// can't resolve a call. Returns (argument index, space separated key-spec flags).
+    pub getkeys_flags: Option<fn(Args) -> Vec<(usize, &'static str)>>,
+    /// Command tips for `COMMAND INFO`, space separated, in Redis's order
+    /// (`nondeterministic_output request_policy:all_shards`).
     pub tips: &'static str,
-    /// Key-spec flags for `COMMAND INFO`/`GETKEYSANDFLAGS`, space separated (`RW access update`). Empty: derived
-    /// from the command flags (`RO access` for read-only commands, `RW update` for writes).
+    /// Legacy form of the key-spec flags for entries without `key_specs`, space separated (`RW access update`).
+    /// Empty: derived from the command flags (`RO access` for read-only commands, `RW update` for writes).
     pub key_flags: &'static str,
     /// `COMMAND DOCS` history: (version, change) pairs.
     pub history: &'static [(&'static str, &'static str)],
@@ -227,9 +389,136 @@ impl Command {
 
     /// Indexes of key arguments in a call.
     pub fn key_positions(&self, args: Args) -> Vec<usize> {
+        if !self.key_specs.is_empty() {
+            return self.keys_and_flags(args).into_iter().map(|(i, _)| i).collect();
+        }
         if let Some(f) = self.getkeys {
             return f(args);
         }
+        self.legacy_key_positions(args)
+    }
+
+    /// The synthesized spec of an entry without `key_specs`: the legacy triple with `key_flags`.
+    pub fn legacy_key_flags(&self) -> &'static str {
+        if !self.key_flags.is_empty() {
+            self.key_flags
+        } else if self.has(flag::WRITE) {
+            "RW update"
+        } else {
+            "RO access"
+        }
+    }
+
+    /// Key positions and their key-spec flags, as `COMMAND GETKEYSANDFLAGS` reports them: from the key specs
+    /// unless one has `variable_flags` or a spec can't resolve the call, in which case from the getkeys function
+    /// (a positions-only `getkeys` borrows flags from the spec whose keys it finds, else from the first spec that
+    /// couldn't resolve the call).
+    pub fn keys_and_flags(&self, args: Args) -> Vec<(usize, &'static str)> {
+        if self.key_specs.is_empty() {
+            let f = self.legacy_key_flags();
+            let pos = match self.getkeys {
+                Some(g) => g(args),
+                None => self.legacy_key_positions(args),
+            };
+            return pos.into_iter().map(|i| (i, f)).collect();
+        }
+        let varflags = self.key_specs.iter().any(|s| s.has_flag("variable_flags"));
+        let has_proc = self.getkeys_flags.is_some() || self.getkeys.is_some();
+        if !varflags || !has_proc {
+            let mut out = Vec::new();
+            let mut ok = true;
+            for s in self.key_specs.iter().filter(|s| !s.has_flag("not_key")) {
+                match s.resolve(args) {
+                    Some(keys) => out.extend(keys.into_iter().map(|i| (i, s.flags))),
+                    None => ok = false,
+                }
+                if !ok {
+                    break;
+                }
+            }
+            if ok || !has_proc {
+                return if ok { out } else { Vec::new() };
+            }
+        }
+        if let Some(f) = self.getkeys_flags {
+            return f(args);
+        }
+        let Some(g) = self.getkeys else { return Vec::new() };
+        let mut resolved: Vec<(usize, &'static str)> = Vec::new();
+        let mut fallback = self.key_specs[0].flags;
+        let mut fallback_set = false;
+        for s in self.key_specs {
+            match s.resolve(args) {
+                Some(keys) => resolved.extend(keys.into_iter().map(|i| (i, s.flags))),
+                None if !fallback_set => {
+                    fallback = s.flags;
+                    fallback_set = true;
+                }
+                None => {}
+            }
+        }
+        g(args).into_iter().map(|i| (i, resolved.iter().find(|(p, _)| *p == i).map_or(fallback, |(_, f)| *f))).collect()
+    }
+
+    /// Whether the command takes keys at all (COMMAND GETKEYS refuses the others).
+    pub fn has_keys(&self) -> bool {
+        self.getkeys.is_some()
+            || self.getkeys_flags.is_some()
+            || self.key_specs.iter().any(|s| !s.has_flag("not_key"))
+            || (self.key_specs.is_empty() && self.keys.first > 0)
+    }
+
+    /// Whether some key positions depend on the call (`movablekeys`): a spec that isn't a plain index+range, or
+    /// ranges the legacy triple can't express. Older entries: having a getkeys function.
+    pub fn movable_keys(&self) -> bool {
+        if self.key_specs.is_empty() {
+            return self.getkeys.is_some();
+        }
+        self.legacy_range().1
+    }
+
+    /// The legacy (first, last, step) triple `COMMAND INFO` derives from the key specs, and whether the specs
+    /// hold keys it can't express. Consecutive plain ranges merge; anything else is skipped and makes the keys
+    /// movable.
+    pub fn legacy_range(&self) -> (KeySpec, bool) {
+        let specs = self.key_specs;
+        if specs.is_empty() {
+            return (self.keys, self.getkeys.is_some());
+        }
+        if let [s] = specs {
+            if let (BeginSearch::Index(i), FindKeys::Range { lastkey, keystep, .. }) = (s.begin_search, s.find_keys) {
+                let last = if lastkey < 0 { lastkey } else { i + lastkey };
+                return (KeySpec { first: i, last, step: keystep }, s.has_flag("incomplete"));
+            }
+        }
+        let mut movable = false;
+        let mut first = i32::MAX;
+        // Compared as unsigned, like Redis, so a negative (from the end) last key wins over any positive one.
+        let mut last: u32 = 0;
+        let mut prev_last: u32 = 0;
+        for s in specs {
+            let (BeginSearch::Index(i), FindKeys::Range { lastkey, keystep, .. }) = (s.begin_search, s.find_keys)
+            else {
+                movable = true;
+                continue;
+            };
+            if keystep != 1 || (prev_last != 0 && prev_last != (i - 1) as u32) {
+                movable = true;
+                continue;
+            }
+            movable |= s.has_flag("incomplete");
+            first = first.min(i);
+            let abs = if lastkey >= 0 { lastkey + i } else { lastkey };
+            last = last.max(abs as u32);
+            prev_last = last;
+        }
+        if first == i32::MAX {
+            return (NO_KEYS, true);
+        }
+        (KeySpec { first, last: last as i32, step: 1 }, movable)
+    }
+
+    fn legacy_key_positions(&self, args: Args) -> Vec<usize> {
         let k = self.keys;
         if k.first <= 0 {
             return Vec::new();
@@ -262,6 +551,8 @@ pub const BASE: Command = Command {
     handler: |ctx, _| ctx.reply().error("ERR command has no handler"),
     subcommands: &[],
     getkeys: None,
+    key_specs: &[],
+    getkeys_flags: None,
     tips: "",
     key_flags: "",
     history: &[],
