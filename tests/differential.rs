@@ -496,6 +496,75 @@ fn curated_server() {
     run_cases("server/");
 }
 
+/// COMMAND INFO of every command and subcommand both servers know, compared exactly in RESP2 and RESP3: flags,
+/// legacy key range, ACL categories in Redis's order, tips and full key specs. A container (CLIENT, CONFIG, ...)
+/// lists its subcommands in hash order, which differs per process, so its own fields are compared exactly and
+/// the subcommand entries both servers have as a sorted set (each subcommand is also compared on its own).
+/// Commands or subcommands only one side has are printed as a notice, not failed: families land one by one.
+#[test]
+fn curated_server_command_info_all() {
+    let fer = Server::start(Kind::Ferredis, &[]);
+    let red = Server::start(Kind::Redis, &[]);
+    let names_of = |raw: Vec<u8>| -> Vec<Vec<u8>> {
+        let v = Resp::parse(&raw).expect("COMMAND LIST reply");
+        v.items().expect("COMMAND LIST array").iter().filter_map(|n| n.as_bytes().map(<[u8]>::to_vec)).collect()
+    };
+    let fer_names = names_of(fer.conn().cmd(&["COMMAND", "LIST"]));
+    let red_names = names_of(red.conn().cmd(&["COMMAND", "LIST"]));
+    let (only_fer, both): (Vec<_>, Vec<_>) = fer_names.iter().cloned().partition(|n| !red_names.contains(n));
+    let mut failures = Vec::new();
+    for proto in [2, 3] {
+        let (mut fc, mut rc) = (fer.conn(), red.conn());
+        if proto == 3 {
+            fc.cmd(&["HELLO", "3"]);
+            rc.cmd(&["HELLO", "3"]);
+        }
+        for name in &both {
+            let args: [&[u8]; 3] = [b"COMMAND", b"INFO", name];
+            let (f, r) = (fc.cmd(&args), rc.cmd(&args));
+            if f == r {
+                continue;
+            }
+            let (fv, rv) = (Resp::parse(&f).expect("ferredis reply"), Resp::parse(&r).expect("redis reply"));
+            if normalize_info_subcommands(fv, &fer_names, &red_names)
+                != normalize_info_subcommands(rv, &fer_names, &red_names)
+            {
+                failures.push(format!(
+                    "RESP{proto} COMMAND INFO {}\n  ferredis: {}\n  redis:    {}",
+                    String::from_utf8_lossy(name),
+                    escape(&f),
+                    escape(&r)
+                ));
+            }
+        }
+    }
+    let only_red: Vec<_> = red_names.iter().filter(|n| !fer_names.contains(n) && n.contains(&b'|')).collect();
+    let shown = |v: &[&Vec<u8>]| v.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect::<Vec<_>>().join(" ");
+    if !only_fer.is_empty() {
+        eprintln!("notice: only ferredis has: {}", shown(&only_fer.iter().collect::<Vec<_>>()));
+    }
+    if !only_red.is_empty() {
+        eprintln!("notice: subcommands only redis has: {}", shown(&only_red));
+    }
+    assert!(failures.is_empty(), "{} COMMAND INFO replies differ:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// Keeps only the subcommand entries of a COMMAND INFO reply that both servers know, sorted.
+fn normalize_info_subcommands(v: Resp, fer_names: &[Vec<u8>], red_names: &[Vec<u8>]) -> Resp {
+    let Resp::Array(mut entries) = v else { return v };
+    for e in entries.iter_mut() {
+        let Resp::Array(fields) = e else { continue };
+        if let Some(Resp::Array(subs) | Resp::Set(subs)) = fields.get_mut(9) {
+            subs.retain(|s| {
+                let name = s.items().and_then(|f| f.first()).and_then(|n| n.as_bytes()).unwrap_or_default();
+                fer_names.iter().any(|n| n == name) && red_names.iter().any(|n| n == name)
+            });
+            subs.sort();
+        }
+    }
+    Resp::Array(entries)
+}
+
 #[test]
 fn curated_types() {
     run_cases("types/");
@@ -1416,6 +1485,18 @@ COMMAND GETKEYS COPY a b
 COMMAND GETKEYS RENAME a b
 COMMAND GETKEYS LCS a b
 COMMAND GETKEYS EXPIRE k 10
+COMMAND GETKEYSANDFLAGS SET k v
+COMMAND GETKEYSANDFLAGS SET k v EX 10 get
+COMMAND GETKEYSANDFLAGS MSET a 1 b 2
+COMMAND GETKEYSANDFLAGS COPY a b DB 1
+COMMAND GETKEYSANDFLAGS RENAMENX a b
+COMMAND GETKEYSANDFLAGS DEL a b
+COMMAND GETKEYSANDFLAGS GETEX a
+COMMAND GETKEYSANDFLAGS MEMORY USAGE a
+COMMAND GETKEYSANDFLAGS OBJECT ENCODING a
+COMMAND GETKEYS OBJECT HELP
+COMMAND INFO nonexistent
+COMMAND INFO memory|usage object|freq slowlog|len
 # Only a command without history: DOCS history/notes are Redis's documentation text.
 COMMAND DOCS get
 COMMAND DOCS nonexistent

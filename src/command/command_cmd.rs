@@ -246,7 +246,12 @@ fn write_info(r: &mut Reply, c: &'static Command, full_name: &str) {
     for s in &specs {
         write_key_spec(r, s);
     }
-    r.set(c.subcommands.len());
+    // Redis sends an empty set when there are none, else an array (even in RESP3).
+    if c.subcommands.is_empty() {
+        r.set(0);
+    } else {
+        r.array(c.subcommands.len());
+    }
     for s in c.subcommands {
         write_info(r, s, &format!("{full_name}|{}", s.name));
     }
@@ -342,7 +347,7 @@ fn command_info(ctx: &mut Ctx, args: Args) {
     for name in args.iter().skip(2) {
         match lookup_full(name) {
             Some((c, full)) => write_info(r, c, &full),
-            None => r.null_array(),
+            None => r.null(),
         }
     }
 }
