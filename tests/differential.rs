@@ -539,7 +539,8 @@ fn curated_server_command_info_all() {
         }
     }
     let only_red: Vec<_> = red_names.iter().filter(|n| !fer_names.contains(n) && n.contains(&b'|')).collect();
-    let shown = |v: &[&Vec<u8>]| v.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect::<Vec<_>>().join(" ");
+    let shown =
+        |v: &[&Vec<u8>]| v.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect::<Vec<_>>().join(" ");
     if !only_fer.is_empty() {
         eprintln!("notice: only ferredis has: {}", shown(&only_fer.iter().collect::<Vec<_>>()));
     }

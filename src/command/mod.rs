@@ -425,39 +425,34 @@ impl Command {
         let varflags = self.key_specs.iter().any(|s| s.has_flag("variable_flags"));
         let has_proc = self.getkeys_flags.is_some() || self.getkeys.is_some();
         if !varflags || !has_proc {
-            let mut out = Vec::new();
-            let mut ok = true;
-            for s in self.key_specs.iter().filter(|s| !s.has_flag("not_key")) {
-                match s.resolve(args) {
-                    Some(keys) => out.extend(keys.into_iter().map(|i| (i, s.flags))),
-                    None => ok = false,
-                }
-                if !ok {
-                    break;
-                }
-            }
-            if ok || !has_proc {
-                return if ok { out } else { Vec::new() };
+            // All specs must resolve; one that can't voids the lot (then the getkeys function decides).
+            let from_specs: Option<Vec<Vec<(usize, &'static str)>>> = self
+                .key_specs
+                .iter()
+                .filter(|s| !s.has_flag("not_key"))
+                .map(|s| s.resolve(args).map(|keys| keys.into_iter().map(|i| (i, s.flags)).collect()))
+                .collect();
+            match from_specs {
+                Some(keys) => return keys.concat(),
+                None if !has_proc => return Vec::new(),
+                None => {}
             }
         }
         if let Some(f) = self.getkeys_flags {
             return f(args);
         }
         let Some(g) = self.getkeys else { return Vec::new() };
-        let mut resolved: Vec<(usize, &'static str)> = Vec::new();
-        let mut fallback = self.key_specs[0].flags;
-        let mut fallback_set = false;
-        for s in self.key_specs {
-            match s.resolve(args) {
-                Some(keys) => resolved.extend(keys.into_iter().map(|i| (i, s.flags))),
-                None if !fallback_set => {
-                    fallback = s.flags;
-                    fallback_set = true;
-                }
-                None => {}
-            }
-        }
-        g(args).into_iter().map(|i| (i, resolved.iter().find(|(p, _)| *p == i).map_or(fallback, |(_, f)| *f))).collect()
+        let resolved: Vec<(usize, &'static str)> = self
+            .key_specs
+            .iter()
+            .filter_map(|s| s.resolve(args).map(|keys| keys.into_iter().map(move |i| (i, s.flags))))
+            .flatten()
+            .collect();
+        let unresolved = self.key_specs.iter().find(|s| s.resolve(args).is_none()).unwrap_or(&self.key_specs[0]).flags;
+        g(args)
+            .into_iter()
+            .map(|i| (i, resolved.iter().find(|(p, _)| *p == i).map_or(unresolved, |(_, f)| *f)))
+            .collect()
     }
 
     /// Whether the command takes keys at all (COMMAND GETKEYS refuses the others).
@@ -811,6 +806,130 @@ mod tests {
         assert!(lookup(b"GeT").is_some());
         assert!(lookup(b"nosuchcommand").is_none());
         assert!(lookup(&[b'a'; 100]).is_none());
+    }
+
+    fn every_command() -> Vec<(String, &'static Command)> {
+        let mut v = Vec::new();
+        for c in all_commands() {
+            v.push((c.name.to_string(), c));
+            for s in c.subcommands {
+                v.push((format!("{}|{}", c.name, s.name), s));
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn legacy_triple_agrees_with_key_specs() {
+        for (name, c) in every_command() {
+            if c.key_specs.is_empty() {
+                continue;
+            }
+            let (k, _) = c.legacy_range();
+            assert_eq!((k.first, k.last, k.step), (c.keys.first, c.keys.last, c.keys.step), "{name}");
+        }
+    }
+
+    #[test]
+    fn key_spec_flags_are_known() {
+        const KNOWN: &[&str] = &[
+            "RO",
+            "RW",
+            "OW",
+            "RM",
+            "access",
+            "update",
+            "insert",
+            "delete",
+            "not_key",
+            "incomplete",
+            "variable_flags",
+        ];
+        for (name, c) in every_command() {
+            for s in c.key_specs {
+                let words: Vec<&str> = s.flags.split_whitespace().collect();
+                assert!(words.iter().all(|w| KNOWN.contains(w)), "{name}: {}", s.flags);
+                let access = words.iter().filter(|w| ["RO", "RW", "OW", "RM"].contains(w)).count();
+                assert_eq!(access, 1, "{name}: exactly one of RO/RW/OW/RM in {:?}", s.flags);
+            }
+            if c.key_specs.iter().any(|s| s.has_flag("variable_flags")) {
+                assert!(c.getkeys_flags.is_some(), "{name}: variable_flags needs getkeys_flags");
+            }
+        }
+    }
+
+    /// Redis adds categories implied by the command flags; the table must spell them out.
+    #[test]
+    fn acl_categories_follow_flags() {
+        for (name, c) in every_command() {
+            let cats: Vec<&str> = c.acl.split_whitespace().collect();
+            let want = |cond: bool, cat: &str| {
+                if cond {
+                    assert!(cats.contains(&cat), "{name}: flags imply @{cat} ({})", c.acl);
+                }
+            };
+            want(c.has(flag::WRITE), "write");
+            want(c.has(flag::READONLY) && !cats.contains(&"scripting"), "read");
+            want(c.has(flag::ADMIN), "admin");
+            want(c.has(flag::ADMIN), "dangerous");
+            want(c.has(flag::PUBSUB), "pubsub");
+            want(c.has(flag::FAST), "fast");
+            want(c.has(flag::BLOCKING), "blocking");
+            want(!c.has(flag::FAST), "slow");
+        }
+    }
+
+    #[test]
+    fn key_spec_resolution() {
+        let a = OwnedArgs::from_slices(&["x", "2", "k1", "k2", "v"]);
+        assert_eq!(KeySpecDef::keynum(1, "RO").resolve(a.args()), Some(vec![2, 3]));
+        let bad = OwnedArgs::from_slices(&["x", "9", "k1"]);
+        assert_eq!(KeySpecDef::keynum(1, "RO").resolve(bad.args()), None);
+        let zero = OwnedArgs::from_slices(&["x", "0", "k1"]);
+        assert_eq!(KeySpecDef::keynum(1, "RO").resolve(zero.args()), None);
+        let nan = OwnedArgs::from_slices(&["x", "two", "k1"]);
+        assert_eq!(KeySpecDef::keynum(1, "RO").resolve(nan.args()), None);
+        // XREAD-like: keys after STREAMS, the first half of what follows.
+        let streams = KeySpecDef::keyword("STREAMS", 1, FindKeys::Range { lastkey: -1, keystep: 1, limit: 2 }, "RO");
+        let a = OwnedArgs::from_slices(&["xread", "COUNT", "1", "streams", "a", "b", "0", "0"]);
+        assert_eq!(streams.resolve(a.args()), Some(vec![4, 5]));
+        let none = OwnedArgs::from_slices(&["xread", "COUNT", "1"]);
+        assert_eq!(streams.resolve(none.args()), Some(vec![]));
+        // Searched backwards from the end when startfrom is negative.
+        let store = KeySpecDef::keyword("STORE", -2, FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 }, "OW");
+        let a = OwnedArgs::from_slices(&["x", "store", "a", "STORE", "b"]);
+        assert_eq!(store.resolve(a.args()), Some(vec![4]));
+        assert_eq!(KeySpecDef::unknown("RO").resolve(a.args()), None);
+        let msetlike = KeySpecDef::range(1, -1, 2, "OW update");
+        let a = OwnedArgs::from_slices(&["mset", "a", "1", "b"]);
+        assert_eq!(msetlike.resolve(a.args()), Some(vec![1, 3]));
+    }
+
+    #[test]
+    fn keys_and_flags_use_specs_and_variable_flags() {
+        let set = lookup(b"set").unwrap();
+        let a = OwnedArgs::from_slices(&["set", "k", "v"]);
+        assert_eq!(set.keys_and_flags(a.args()), vec![(1, "OW update")]);
+        let a = OwnedArgs::from_slices(&["set", "k", "v", "EX", "1", "GET"]);
+        assert_eq!(set.keys_and_flags(a.args()), vec![(1, "RW access update")]);
+        let copy = lookup(b"copy").unwrap();
+        let a = OwnedArgs::from_slices(&["copy", "a", "b", "REPLACE"]);
+        assert_eq!(copy.keys_and_flags(a.args()), vec![(1, "RO access"), (2, "OW update")]);
+        assert!(!copy.movable_keys());
+        assert!(!lookup(b"ping").unwrap().has_keys());
+    }
+
+    #[test]
+    fn legacy_range_merges_consecutive_specs() {
+        // ZDIFFSTORE's shape: the plain destination spec makes the triple, the keynum spec makes it movable.
+        static ZDIFFSTORE: &[KeySpecDef] = &[KeySpecDef::at(1, "OW update"), KeySpecDef::keynum(2, "RO access")];
+        let c = Command { key_specs: ZDIFFSTORE, ..BASE };
+        let (k, movable) = c.legacy_range();
+        assert_eq!((k.first, k.last, k.step, movable), (1, 1, 1, true));
+        static RENAME: &[KeySpecDef] = &[KeySpecDef::at(1, "RW"), KeySpecDef::at(2, "OW")];
+        let c = Command { key_specs: RENAME, ..BASE };
+        let (k, movable) = c.legacy_range();
+        assert_eq!((k.first, k.last, k.step, movable), (1, 2, 1, false));
     }
 
     #[test]
