@@ -334,6 +334,9 @@ impl KeySpecDef {
 
 pub type Handler = fn(&mut Ctx, Args);
 
+/// A getkeys function that reports each key's flags: (argument index, space separated key-spec flags).
+pub type GetKeysFlags = fn(Args) -> Vec<(usize, &'static str)>;
+
 /// One entry of the command table.
 pub struct Command {
     /// Lowercase name (`get`, or the subcommand name `list` for CLIENT LIST).
@@ -363,7 +366,7 @@ pub struct Command {
     /// A getkeys function that also knows each key's flags; used instead of the specs when a spec has
     /// `variable_flags` (SET: `OW update`, or `RW access update` with GET) and, like `getkeys`, when the specs
     /// can't resolve a call. Returns (argument index, space separated key-spec flags).
-    pub getkeys_flags: Option<fn(Args) -> Vec<(usize, &'static str)>>,
+    pub getkeys_flags: Option<GetKeysFlags>,
     /// Command tips for `COMMAND INFO`, space separated, in Redis's order
     /// (`nondeterministic_output request_policy:all_shards`).
     pub tips: &'static str,
