@@ -604,7 +604,7 @@ impl DocArg {
 
 /// Guesses a value's type from its conventional name in the redis.io notation.
 fn value_type(name: &str) -> &'static str {
-    const KEYS: &[&str] = &["key", "destination", "source", "newkey", "srckey", "dstkey"];
+    const KEYS: &[&str] = &["key", "destination", "source", "newkey", "srckey", "dstkey", "key1", "key2"];
     const INTEGERS: &[&str] = &[
         "count",
         "start",
@@ -632,6 +632,10 @@ fn value_type(name: &str) -> &'static str {
         "number-of-clients",
         "client-id",
         "id-int",
+        "index1",
+        "index2",
+        "protover",
+        "min-match-len",
     ];
     const DOUBLES: &[&str] = &["score", "longitude", "latitude", "radius", "width", "height", "weight"];
     if KEYS.contains(&name) {
