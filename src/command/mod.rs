@@ -414,8 +414,8 @@ impl Command {
 
     /// Key positions and their key-spec flags, as `COMMAND GETKEYSANDFLAGS` reports them: from the key specs
     /// unless one has `variable_flags` or a spec can't resolve the call, in which case from the getkeys function
-    /// (a positions-only `getkeys` borrows flags from the spec whose keys it finds, else from the first spec that
-    /// couldn't resolve the call).
+    /// (a positions-only `getkeys` borrows flags from the spec whose keys it finds, else from the last spec that
+    /// couldn't resolve the call; give commands whose flags matter a `getkeys_flags` instead).
     pub fn keys_and_flags(&self, args: Args) -> Vec<(usize, &'static str)> {
         if self.key_specs.is_empty() {
             let f = self.legacy_key_flags();
@@ -451,7 +451,8 @@ impl Command {
             .filter_map(|s| s.resolve(args).map(|keys| keys.into_iter().map(move |i| (i, s.flags))))
             .flatten()
             .collect();
-        let unresolved = self.key_specs.iter().find(|s| s.resolve(args).is_none()).unwrap_or(&self.key_specs[0]).flags;
+        let unresolved =
+            self.key_specs.iter().rev().find(|s| s.resolve(args).is_none()).unwrap_or(&self.key_specs[0]).flags;
         g(args)
             .into_iter()
             .map(|i| (i, resolved.iter().find(|(p, _)| *p == i).map_or(unresolved, |(_, f)| *f)))
