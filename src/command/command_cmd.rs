@@ -38,7 +38,8 @@ static SUBCOMMANDS: &[Command] = &[
         arity: -4,
         summary: "Extract keys given a full Redis command",
         complexity: "O(N) where N is the number of arguments to the command",
-        syntax: "command arg [arg ...]",
+        // Redis 7.0 documents no arguments for it (redis-cli shows no hint either).
+        syntax: "",
         handler: command_getkeys,
         ..SUB
     },
@@ -48,7 +49,8 @@ static SUBCOMMANDS: &[Command] = &[
         since: "7.0.0",
         summary: "Extract keys and access flags given a full Redis command",
         complexity: "O(N) where N is the number of arguments to the command",
-        syntax: "command arg [arg ...]",
+        // Redis 7.0 documents no arguments for it (redis-cli shows no hint either).
+        syntax: "",
         handler: command_getkeysandflags,
         ..SUB
     },
@@ -635,7 +637,6 @@ fn value_type(name: &str) -> &'static str {
         "index1",
         "index2",
         "protover",
-        "min-match-len",
     ];
     const DOUBLES: &[&str] = &["score", "longitude", "latitude", "radius", "width", "height", "weight"];
     if KEYS.contains(&name) {

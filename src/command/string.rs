@@ -320,7 +320,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.0.0",
         summary: "Find longest common substring",
         complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
-        syntax: "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]",
+        syntax: "key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]",
         handler: lcs,
         ..BASE
     },
@@ -980,7 +980,7 @@ fn setrange(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]
+/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
 fn lcs(ctx: &mut Ctx, args: Args) {
     let mut a_val = Vec::new();
     let mut b_val = Vec::new();
