@@ -658,19 +658,37 @@ fn value_type(name: &str) -> &'static str {
     }
 }
 
-/// Raw syntax tree: words, bracketed groups of alternatives, and the `...` repetition mark.
+/// Raw syntax tree: words, bracketed groups of alternatives, the `...` repetition mark, and `{name}`, which
+/// names the argument right before it (`[NX | XX]{condition}`: Redis's names for groups aren't derivable);
+/// `{:double}` or `{name:double}` also sets a value's type (`increment{:double}` for INCRBYFLOAT).
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
     Word(String),
     Group { optional: bool, alts: Vec<Vec<Node>> },
     Ellipsis,
+    Name(String),
 }
 
 fn tokenize(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
+    let mut in_name = false;
     for ch in s.chars() {
         match ch {
+            _ if in_name => {
+                cur.push(ch);
+                if ch == '}' {
+                    out.push(std::mem::take(&mut cur));
+                    in_name = false;
+                }
+            }
+            '{' => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                cur.push(ch);
+                in_name = true;
+            }
             '[' | ']' | '<' | '>' | '|' => {
                 if !cur.is_empty() {
                     out.push(std::mem::take(&mut cur));
@@ -713,6 +731,11 @@ fn parse_alts(toks: &[String], pos: &mut usize, close: Option<&str>) -> Vec<Vec<
                     last.push(Node::Ellipsis);
                 }
             }
+            w if w.len() > 2 && w.starts_with('{') && w.ends_with('}') => {
+                if let Some(last) = alts.last_mut() {
+                    last.push(Node::Name(w[1..w.len() - 1].to_string()));
+                }
+            }
             w => {
                 if let Some(last) = alts.last_mut() {
                     last.push(Node::Word(w.to_string()));
@@ -729,6 +752,7 @@ fn render(nodes: &[Node]) -> String {
         .map(|n| match n {
             Node::Word(w) => w.clone(),
             Node::Ellipsis => "...".to_string(),
+            Node::Name(n) => format!("{{{n}}}"),
             Node::Group { optional, alts } => {
                 let inner: Vec<String> = alts.iter().map(|a| render(a)).collect();
                 let (o, c) = if *optional { ("[", "]") } else { ("<", ">") };
@@ -757,6 +781,19 @@ fn convert_seq(nodes: &[Node]) -> Vec<DocArg> {
             Node::Ellipsis => {
                 if let Some(last) = out.last_mut() {
                     last.multiple = true;
+                }
+                i += 1;
+            }
+            Node::Name(n) => {
+                if let Some(last) = out.last_mut() {
+                    let (name, kind) = n.split_once(':').unwrap_or((n, ""));
+                    if !name.is_empty() {
+                        last.name = name.to_string();
+                    }
+                    const KINDS: &[&str] = &["key", "string", "integer", "double", "pattern", "unix-time"];
+                    if let Some(k) = KINDS.iter().find(|k| **k == kind) {
+                        last.kind = k;
+                    }
                 }
                 i += 1;
             }
@@ -976,6 +1013,17 @@ mod tests {
         assert!(parse_syntax("").is_empty());
         // Malformed input degrades without panicking.
         let _ = parse_syntax("[a | <b ] ] ... |");
+    }
+
+    #[test]
+    fn name_and_type_annotations() {
+        let args = parse_syntax("key [NX | XX]{condition} increment{:double} <ON | OFF>{enabled}");
+        assert_eq!((args[1].name.as_str(), args[1].kind, args[1].optional), ("condition", "oneof", true));
+        assert_eq!(args[2], v("increment", "double"));
+        assert_eq!((args[3].name.as_str(), args[3].kind, args[3].optional), ("enabled", "oneof", false));
+        // Unknown types are ignored; an annotation with nothing before it is dropped.
+        assert_eq!(parse_syntax("{x} count{:bogus}"), vec![v("count", "integer")]);
+        let _ = parse_syntax("key {unterminated");
     }
 
     #[test]

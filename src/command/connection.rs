@@ -60,7 +60,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "fast connection",
         since: "6.0.0",
         summary: "Handshake with Redis",
-        syntax: "[protover [AUTH username password] [SETNAME clientname]]",
+        syntax: "[protover [AUTH username password]{username_password} [SETNAME clientname]]{arguments}",
         handler: hello,
         ..CONN
     },
@@ -180,7 +180,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         acl: "admin slow dangerous connection",
         since: "7.0.0",
         summary: "Set client eviction mode for the current connection",
-        syntax: "ON | OFF",
+        syntax: "<ON | OFF>{enabled}",
         handler: client_no_evict,
         ..CLIENT_SUB
     },

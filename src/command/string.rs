@@ -37,7 +37,7 @@ pub static COMMANDS: &[Command] = &[
         getkeys_flags: Some(set_key_flags),
         group: Group::String,
         summary: "Set the string value of a key",
-        syntax: "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
+        syntax: "key value [NX | XX]{condition} [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]{expiration}",
         handler: set,
         ..BASE
     },
@@ -166,7 +166,7 @@ pub static COMMANDS: &[Command] = &[
         group: Group::String,
         since: "6.2.0",
         summary: "Get the value of a key and optionally set its expiration",
-        syntax: "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]",
+        syntax: "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]{expiration}",
         handler: getex,
         ..BASE
     },
@@ -261,7 +261,7 @@ pub static COMMANDS: &[Command] = &[
         group: Group::String,
         since: "2.6.0",
         summary: "Increment the float value of a key by the given amount",
-        syntax: "key increment",
+        syntax: "key increment{:double}",
         handler: incrbyfloat,
         ..BASE
     },
