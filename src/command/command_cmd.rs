@@ -371,14 +371,20 @@ fn command_docs(ctx: &mut Ctx, args: Args) {
 
 fn write_docs(r: &mut Reply, c: &'static Command, full_name: &str) {
     let args = parse_syntax(c.syntax);
-    let n =
-        4 + usize::from(!c.history.is_empty()) + usize::from(!args.is_empty()) + usize::from(!c.subcommands.is_empty());
+    let n = 3
+        + usize::from(!c.complexity.is_empty())
+        + usize::from(!c.history.is_empty())
+        + usize::from(!args.is_empty())
+        + usize::from(!c.subcommands.is_empty());
     r.map(n);
     for (k, v) in
         [("summary", c.summary), ("since", c.since), ("group", group_name(c.group)), ("complexity", c.complexity)]
     {
-        r.bulk(k.as_bytes());
-        r.bulk(v.as_bytes());
+        // Redis leaves out a complexity it doesn't document (MONITOR).
+        if !v.is_empty() || k != "complexity" {
+            r.bulk(k.as_bytes());
+            r.bulk(v.as_bytes());
+        }
     }
     if !c.history.is_empty() {
         r.bulk(b"history");
@@ -421,6 +427,7 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg], next_key: &mut usize, nspecs: 
         let n = 2
             + usize::from(is_key)
             + usize::from(a.token.is_some())
+            + usize::from(a.since.is_some())
             + usize::from(!flags.is_empty())
             + usize::from(!a.args.is_empty());
         r.map(n);
@@ -436,6 +443,10 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg], next_key: &mut usize, nspecs: 
         if let Some(t) = &a.token {
             r.bulk(b"token");
             r.bulk(t.as_bytes());
+        }
+        if let Some(v) = &a.since {
+            r.bulk(b"since");
+            r.bulk(v.as_bytes());
         }
         if !flags.is_empty() {
             r.bulk(b"flags");
@@ -578,6 +589,8 @@ pub struct DocArg {
     /// key, string, integer, double, pattern, unix-time, pure-token, oneof or block.
     pub kind: &'static str,
     pub token: Option<String>,
+    /// The version that added the argument, when later than the command.
+    pub since: Option<String>,
     pub optional: bool,
     pub multiple: bool,
     pub multiple_token: bool,
@@ -590,6 +603,7 @@ impl DocArg {
             name: name.to_string(),
             kind: value_type(name),
             token: None,
+            since: None,
             optional: false,
             multiple: false,
             multiple_token: false,
@@ -660,7 +674,8 @@ fn value_type(name: &str) -> &'static str {
 
 /// Raw syntax tree: words, bracketed groups of alternatives, the `...` repetition mark, and `{name}`, which
 /// names the argument right before it (`[NX | XX]{condition}`: Redis's names for groups aren't derivable);
-/// `{:double}` or `{name:double}` also sets a value's type (`increment{:double}` for INCRBYFLOAT).
+/// `{:double}` or `{name:double}` also sets a value's type (`increment{:double}` for INCRBYFLOAT), and a trailing
+/// `@version` the version that added the argument (`[GET]{@6.2.0}`, `[NX | XX]{condition@2.6.12}`).
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
     Word(String),
@@ -786,6 +801,10 @@ fn convert_seq(nodes: &[Node]) -> Vec<DocArg> {
             }
             Node::Name(n) => {
                 if let Some(last) = out.last_mut() {
+                    let (n, since) = n.split_once('@').unwrap_or((n, ""));
+                    if !since.is_empty() {
+                        last.since = Some(since.to_string());
+                    }
                     let (name, kind) = n.split_once(':').unwrap_or((n, ""));
                     if !name.is_empty() {
                         last.name = name.to_string();
@@ -883,7 +902,9 @@ fn oneof(alts: &[Vec<Node>], name: String) -> DocArg {
 fn seq_as_one(seq: &[Node]) -> DocArg {
     let (body, repeat) = split_self_repeat(seq);
     if let [Node::Word(t), rest @ ..] = body {
-        let token_led = rest.len() > 1 || matches!(rest, [Node::Group { optional: true, .. }]);
+        // A trailing `{name}` annotation belongs to the last argument, not to the shape of the alternative.
+        let shape: Vec<&Node> = rest.iter().filter(|n| !matches!(n, Node::Name(_))).collect();
+        let token_led = shape.len() > 1 || matches!(shape.as_slice(), [Node::Group { optional: true, .. }]);
         if is_token(t) && token_led {
             let mut b = DocArg::group("block", t.to_ascii_lowercase(), convert_seq(rest));
             b.token = Some(t.clone());
@@ -1017,7 +1038,9 @@ mod tests {
 
     #[test]
     fn name_and_type_annotations() {
-        let args = parse_syntax("key [NX | XX]{condition} increment{:double} <ON | OFF>{enabled}");
+        let args = parse_syntax("key [NX | XX]{condition@2.6.12} increment{:double} <ON | OFF>{enabled} [GET]{@6.2.0}");
+        assert_eq!(args[1].since.as_deref(), Some("2.6.12"));
+        assert_eq!((args[4].name.as_str(), args[4].since.as_deref()), ("get", Some("6.2.0")));
         assert_eq!((args[1].name.as_str(), args[1].kind, args[1].optional), ("condition", "oneof", true));
         assert_eq!(args[2], v("increment", "double"));
         assert_eq!((args[3].name.as_str(), args[3].kind, args[3].optional), ("enabled", "oneof", false));

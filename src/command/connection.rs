@@ -71,7 +71,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "fast connection",
         summary: "Authenticate to the server",
         complexity: "O(N) where N is the number of passwords defined for the user",
-        syntax: "[username] password",
+        syntax: "[username{@6.0.0}] password",
         handler: auth,
         ..CONN
     },

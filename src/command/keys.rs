@@ -110,7 +110,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.8.0",
         summary: "Incrementally iterate the keys space",
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-        syntax: "cursor [MATCH pattern] [COUNT count] [TYPE type]",
+        syntax: "cursor [MATCH pattern] [COUNT count] [TYPE type{@6.0.0}]",
         handler: scan,
         tips: "nondeterministic_output request_policy:special",
         ..BASE
@@ -133,7 +133,7 @@ pub static COMMANDS: &[Command] = &[
         keys: ONE_KEY,
         key_specs: &[KeySpecDef::at(1, "RW update")],
         summary: "Set a key's time to live in seconds",
-        syntax: "key seconds [NX | XX | GT | LT]{condition}",
+        syntax: "key seconds [NX | XX | GT | LT]{condition@7.0.0}",
         handler: expire,
         ..BASE
     },
@@ -146,7 +146,7 @@ pub static COMMANDS: &[Command] = &[
         key_specs: &[KeySpecDef::at(1, "RW update")],
         since: "2.6.0",
         summary: "Set a key's time to live in milliseconds",
-        syntax: "key milliseconds [NX | XX | GT | LT]{condition}",
+        syntax: "key milliseconds [NX | XX | GT | LT]{condition@7.0.0}",
         handler: pexpire,
         ..BASE
     },
@@ -159,7 +159,7 @@ pub static COMMANDS: &[Command] = &[
         key_specs: &[KeySpecDef::at(1, "RW update")],
         since: "1.2.0",
         summary: "Set the expiration for a key as a UNIX timestamp",
-        syntax: "key unix-time-seconds [NX | XX | GT | LT]{condition}",
+        syntax: "key unix-time-seconds [NX | XX | GT | LT]{condition@7.0.0}",
         handler: expireat,
         ..BASE
     },
@@ -172,7 +172,7 @@ pub static COMMANDS: &[Command] = &[
         key_specs: &[KeySpecDef::at(1, "RW update")],
         since: "2.6.0",
         summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
-        syntax: "key unix-time-milliseconds [NX | XX | GT | LT]{condition}",
+        syntax: "key unix-time-milliseconds [NX | XX | GT | LT]{condition@7.0.0}",
         handler: pexpireat,
         ..BASE
     },
@@ -315,7 +315,7 @@ pub static COMMANDS: &[Command] = &[
         group: Group::Server,
         summary: "Remove all keys from the current database",
         complexity: "O(N) where N is the number of keys in the selected database",
-        syntax: "[ASYNC | SYNC]{async}",
+        syntax: "[ASYNC{@4.0.0} | SYNC{@6.2.0}]{async}",
         handler: flushdb,
         tips: "request_policy:all_shards response_policy:all_succeeded",
         ..BASE
@@ -328,7 +328,7 @@ pub static COMMANDS: &[Command] = &[
         group: Group::Server,
         summary: "Remove all keys from all databases",
         complexity: "O(N) where N is the total number of keys in all databases",
-        syntax: "[ASYNC | SYNC]{async}",
+        syntax: "[ASYNC{@4.0.0} | SYNC{@6.2.0}]{async}",
         handler: flushall,
         tips: "request_policy:all_shards response_policy:all_succeeded",
         ..BASE

@@ -42,7 +42,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Synchronously save the dataset to disk and then shut down the server",
         complexity:
             "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
-        syntax: "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]",
+        syntax: "[NOSAVE | SAVE] [NOW]{@7.0.0} [FORCE]{@7.0.0} [ABORT]{@7.0.0}",
         handler: shutdown,
         ..SERVER
     },
