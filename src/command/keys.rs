@@ -511,7 +511,7 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     if dst_exists {
         db.remove(dst);
     }
-    db.insert(old.clone_with_key(dst));
+    db.insert(old.with_key(dst));
     if let Some(when) = expire {
         db.set_expire(dst, when);
     }
