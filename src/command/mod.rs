@@ -11,7 +11,10 @@ pub mod info;
 pub mod keys;
 pub mod longdouble;
 pub mod server;
+pub mod set;
+pub mod sort;
 pub mod string;
+pub mod zset;
 
 use crate::db::Db;
 use crate::net::client::ClientState;
@@ -277,6 +280,9 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(config_cmd::COMMANDS.iter())
         .chain(info::COMMANDS.iter())
         .chain(command_cmd::COMMANDS.iter())
+        .chain(set::COMMANDS.iter())
+        .chain(zset::COMMANDS.iter())
+        .chain(sort::COMMANDS.iter())
 }
 
 struct Table {
