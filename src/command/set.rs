@@ -560,7 +560,16 @@ fn spop(ctx: &mut Ctx, args: Args) {
             return;
         }
         let (Some(set), rng, r) = typed_with_rng::<Set>(ctx, key) else { return };
-        let popped = set.pop_random_many(usize::try_from(count).unwrap_or(usize::MAX), rng);
+        let popped: Vec<Vec<u8>> = if count as u64 >= set.len() as u64 {
+            // Everything goes: Redis replies the whole set in its own order and deletes the key.
+            let all: Vec<Vec<u8>> = set.iter().map(|m| m.to_vec()).collect();
+            for m in &all {
+                set.remove(m);
+            }
+            all
+        } else {
+            set.pop_random_many(count as usize, rng)
+        };
         r.set(popped.len());
         for m in &popped {
             r.bulk(m);
@@ -622,7 +631,7 @@ fn srandmember(ctx: &mut Ctx, args: Args) {
         return;
     }
     if count >= set.len() as u64 {
-        r.set(set.len());
+        r.array(set.len());
         for m in set.iter() {
             bulk_ref(r, m);
         }

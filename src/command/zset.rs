@@ -1251,8 +1251,9 @@ fn zrandmember(ctx: &mut Ctx, args: Args) {
         return;
     }
     if count >= z.len() as u64 {
+        // Redis 7.0 answers this case from the top score down.
         header(r, z.len());
-        for (m, s) in z.iter() {
+        for (m, s) in z.iter().rev() {
             emit(r, m, s);
         }
         return;
