@@ -7,8 +7,8 @@
 //! in RESP2, doubles in RESP3); WITHSCORES pairs are nested arrays in RESP3.
 
 use super::set::{
-    bulk_ref, delete_key, long_arg, numkeys_positions, parse_scan_opts, peek_value, positive_long_arg,
-    range_long_arg, reply_empty_scan, scan_budget, scan_matches, store_value, typed_with_rng, MAX_RANDOM_REPLY,
+    bulk_ref, delete_key, long_arg, numkeys_positions, parse_scan_opts, peek_value, positive_long_arg, range_long_arg,
+    reply_empty_scan, scan_budget, scan_matches, store_value, typed_with_rng, MAX_RANDOM_REPLY,
 };
 use super::{flag, Args, Command, Ctx, Group, KeySpec, BASE, NO_KEYS, ONE_KEY};
 use crate::object::{StrRef, Value};
@@ -1149,7 +1149,11 @@ fn zpopmax(ctx: &mut Ctx, args: Args) {
 
 /// Parses `numkeys key [key ...] MIN|MAX [COUNT count]` starting at `numkeys_idx` (Redis's
 /// `zmpopGenericCommand`): the keys' index range, MAX, and the count.
-pub(crate) fn parse_zmpop(r: &mut Reply, args: Args, numkeys_idx: usize) -> Option<(std::ops::Range<usize>, bool, i64)> {
+pub(crate) fn parse_zmpop(
+    r: &mut Reply,
+    args: Args,
+    numkeys_idx: usize,
+) -> Option<(std::ops::Range<usize>, bool, i64)> {
     let msg = "ERR numkeys should be greater than 0";
     let numkeys = range_long_arg(r, args.get(numkeys_idx), 1, i64::MAX, Some(msg))?;
     let where_idx = (numkeys_idx as u64).saturating_add(numkeys as u64).saturating_add(1);
