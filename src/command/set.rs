@@ -910,3 +910,193 @@ fn sintercard(ctx: &mut Ctx, args: Args) {
     let n = compute(&ctx.srv.dbs[ctx.client.db], &keys, Op::Inter, limit).len();
     ctx.reply().int(n as i64);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::string::tests::Harness;
+    use crate::command::OwnedArgs;
+
+    /// Sorted bulk strings of a flat array reply (set replies have no order).
+    fn members(reply: &str) -> Vec<String> {
+        let mut v: Vec<String> =
+            reply.split("\r\n").skip(1).filter(|l| !l.starts_with('$') && !l.is_empty()).map(String::from).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn add_remove_and_membership() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["sadd", "s", "a", "b", "c"]), ":3\r\n");
+        assert_eq!(h.run(&["sadd", "s", "a", "d"]), ":1\r\n");
+        assert_eq!(h.run(&["scard", "s"]), ":4\r\n");
+        assert_eq!(h.run(&["sismember", "s", "a"]), ":1\r\n");
+        assert_eq!(h.run(&["sismember", "s", "z"]), ":0\r\n");
+        assert_eq!(h.run(&["smismember", "s", "a", "z"]), "*2\r\n:1\r\n:0\r\n");
+        assert_eq!(h.run(&["smismember", "nokey", "a"]), "*1\r\n:0\r\n");
+        assert_eq!(members(&h.run(&["smembers", "s"])), vec!["a", "b", "c", "d"]);
+        assert_eq!(h.run(&["srem", "s", "a", "z"]), ":1\r\n");
+        assert_eq!(h.run(&["srem", "nokey", "a"]), ":0\r\n");
+        assert_eq!(h.run(&["srem", "s", "b", "c", "d"]), ":3\r\n");
+        assert_eq!(h.run(&["exists", "s"]), ":0\r\n");
+        assert_eq!(h.run(&["smembers", "s"]), "*0\r\n");
+        h.run(&["set", "str", "v"]);
+        let wt = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+        for cmd in [&["sadd", "str", "a"][..], &["scard", "str"], &["smembers", "str"], &["sinter", "nokey", "str"]] {
+            assert_eq!(h.run(cmd), wt, "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn encodings_follow_the_intset_limit() {
+        let mut h = Harness::new();
+        h.srv.config.set_max_intset_entries = 3;
+        h.run(&["sadd", "n", "1", "2", "3"]);
+        assert_eq!(h.run(&["object", "encoding", "n"]), "$6\r\nintset\r\n");
+        h.run(&["sadd", "n", "4"]);
+        assert_eq!(h.run(&["object", "encoding", "n"]), "$9\r\nhashtable\r\n");
+        h.run(&["sadd", "m", "1", "x"]);
+        assert_eq!(h.run(&["object", "encoding", "m"]), "$9\r\nhashtable\r\n");
+        // A stored result is rebuilt from an intset, like Redis.
+        h.run(&["sadd", "a", "1", "x"]);
+        h.run(&["sinterstore", "d", "m", "a"]);
+        assert_eq!(h.run(&["object", "encoding", "d"]), "$9\r\nhashtable\r\n");
+        h.run(&["srem", "a", "x"]);
+        h.run(&["sinterstore", "d", "m", "a"]);
+        assert_eq!(h.run(&["object", "encoding", "d"]), "$6\r\nintset\r\n");
+    }
+
+    #[test]
+    fn algebra_and_store() {
+        let mut h = Harness::new();
+        h.run(&["sadd", "s", "a", "b", "c"]);
+        h.run(&["sadd", "t", "c", "d", "e"]);
+        assert_eq!(members(&h.run(&["sinter", "s", "t"])), vec!["c"]);
+        assert_eq!(members(&h.run(&["sunion", "s", "t"])), vec!["a", "b", "c", "d", "e"]);
+        assert_eq!(members(&h.run(&["sdiff", "s", "t"])), vec!["a", "b"]);
+        assert_eq!(h.run(&["sinter", "s", "nokey"]), "*0\r\n");
+        assert_eq!(h.run(&["sdiff", "nokey", "s"]), "*0\r\n");
+        assert_eq!(h.run(&["sunionstore", "d", "s", "t"]), ":5\r\n");
+        h.run(&["expire", "d", "100"]);
+        assert_eq!(h.run(&["sdiffstore", "d", "s", "t"]), ":2\r\n");
+        assert_eq!(h.run(&["ttl", "d"]), ":-1\r\n");
+        assert_eq!(h.run(&["sinterstore", "d", "s", "nokey"]), ":0\r\n");
+        assert_eq!(h.run(&["exists", "d"]), ":0\r\n");
+        h.run(&["set", "str", "v"]);
+        assert_eq!(h.run(&["sunionstore", "str", "s"]), ":3\r\n");
+        assert_eq!(h.run(&["type", "str"]), "+set\r\n");
+        assert_eq!(h.run(&["sintercard", "2", "s", "t"]), ":1\r\n");
+        assert_eq!(h.run(&["sintercard", "1", "s", "limit", "2"]), ":2\r\n");
+        assert_eq!(h.run(&["sintercard", "1", "s", "limit", "0"]), ":3\r\n");
+        assert_eq!(h.run(&["sintercard", "0", "s"]), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.run(&["sintercard", "x", "s"]), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.run(&["sintercard", "3", "s"]), "-ERR Number of keys can't be greater than number of args\r\n");
+        assert_eq!(h.run(&["sintercard", "1", "s", "limit", "-1"]), "-ERR LIMIT can't be negative\r\n");
+        assert_eq!(h.run(&["sintercard", "1", "s", "limit"]), "-ERR syntax error\r\n");
+    }
+
+    #[test]
+    fn resp3_set_replies() {
+        let mut h = Harness::new();
+        h.client.reply.proto = crate::resp::reply::Proto::Resp3;
+        h.run(&["sadd", "s", "1", "2"]);
+        assert_eq!(h.run(&["smembers", "s"]), "~2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+        assert_eq!(h.run(&["sunion", "s", "nokey"]), "~2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+        assert_eq!(h.run(&["srandmember", "s", "5"]), "*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+        assert_eq!(h.run(&["spop", "s", "5"]), "~2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+        assert_eq!(h.run(&["spop", "s", "0"]), "~0\r\n");
+        assert_eq!(h.run(&["spop", "s"]), "_\r\n");
+    }
+
+    #[test]
+    fn random_members_and_pops() {
+        let mut h = Harness::new();
+        for i in 0..50 {
+            h.run(&["sadd", "s", &format!("m{i}")]);
+        }
+        let r = h.run(&["srandmember", "s", "10"]);
+        assert!(r.starts_with("*10\r\n"));
+        let mut got = members(&r);
+        got.dedup();
+        assert_eq!(got.len(), 10);
+        assert!(h.run(&["srandmember", "s", "-100"]).starts_with("*100\r\n"));
+        assert!(h.run(&["srandmember", "s", "100"]).starts_with("*50\r\n"));
+        assert_eq!(h.run(&["srandmember", "s", "0"]), "*0\r\n");
+        assert_eq!(h.run(&["srandmember", "nokey", "-3"]), "*0\r\n");
+        assert_eq!(h.run(&["srandmember", "nokey"]), "$-1\r\n");
+        assert_eq!(
+            h.run(&["srandmember", "s", "-9223372036854775808"]),
+            "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
+        );
+        // Redis would try to stream 2^63 elements; we refuse without allocating.
+        assert_eq!(h.run(&["srandmember", "s", "-9223372036854775807"]), "-ERR value is out of range\r\n");
+        assert_eq!(h.run(&["srandmember", "s", "1", "2"]), "-ERR syntax error\r\n");
+        assert!(h.run(&["spop", "s", "20"]).starts_with("*20\r\n"));
+        assert_eq!(h.run(&["scard", "s"]), ":30\r\n");
+        assert!(h.run(&["spop", "s"]).starts_with("$"));
+        assert_eq!(h.run(&["spop", "s", "-1"]), "-ERR value is out of range, must be positive\r\n");
+        assert!(h.run(&["spop", "s", "9223372036854775807"]).starts_with("*29\r\n"));
+        assert_eq!(h.run(&["exists", "s"]), ":0\r\n");
+        assert_eq!(h.run(&["spop", "s"]), "$-1\r\n");
+    }
+
+    #[test]
+    fn smove_cases() {
+        let mut h = Harness::new();
+        h.run(&["sadd", "a", "x", "y"]);
+        assert_eq!(h.run(&["smove", "a", "b", "x"]), ":1\r\n");
+        assert_eq!(h.run(&["smove", "a", "b", "nope"]), ":0\r\n");
+        assert_eq!(h.run(&["smove", "a", "a", "y"]), ":1\r\n");
+        assert_eq!(h.run(&["smove", "nokey", "b", "x"]), ":0\r\n");
+        h.run(&["set", "str", "v"]);
+        assert_eq!(h.run(&["smove", "nokey", "str", "x"]), ":0\r\n");
+        assert!(h.run(&["smove", "a", "str", "y"]).starts_with("-WRONGTYPE"));
+        assert_eq!(h.run(&["smove", "a", "b", "y"]), ":1\r\n");
+        assert_eq!(h.run(&["exists", "a"]), ":0\r\n");
+        assert_eq!(h.run(&["scard", "b"]), ":2\r\n");
+    }
+
+    #[test]
+    fn sscan_walks_everything() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["sscan", "nokey", "0"]), "*2\r\n$1\r\n0\r\n*0\r\n");
+        assert_eq!(h.run(&["sscan", "nokey", "x"]), "-ERR invalid cursor\r\n");
+        h.run(&["sadd", "i", "1", "2", "3"]);
+        assert_eq!(h.run(&["sscan", "i", "0", "match", "2*"]), "*2\r\n$1\r\n0\r\n*1\r\n$1\r\n2\r\n");
+        assert_eq!(h.run(&["sscan", "i", "0", "count", "0"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["sscan", "i", "0", "type", "set"]), "-ERR syntax error\r\n");
+        for i in 0..300 {
+            h.run(&["sadd", "big", &format!("m{i}")]);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = "0".to_string();
+        loop {
+            let a = OwnedArgs::from_slices(&["sscan", "big", cursor.as_str(), "count", "7"]);
+            let r = h.run_args(&a);
+            let lines: Vec<&str> = r.split("\r\n").collect();
+            cursor = lines[2].to_string();
+            for l in lines[4..].iter().filter(|l| l.starts_with('m')) {
+                seen.insert(l.to_string());
+            }
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 300);
+    }
+
+    #[test]
+    fn numkeys_key_positions() {
+        let a = OwnedArgs::from_slices(&["zunionstore", "d", "2", "a", "b"]);
+        assert_eq!(numkeys_positions(a.args(), 2, Some(1)), vec![1, 3, 4]);
+        let a = OwnedArgs::from_slices(&["zunionstore", "d", "2abc", "a", "b"]);
+        assert_eq!(numkeys_positions(a.args(), 2, Some(1)), vec![3, 4, 1]);
+        let a = OwnedArgs::from_slices(&["zunion", "3", "a", "b"]);
+        assert!(numkeys_positions(a.args(), 1, None).is_empty());
+        let a = OwnedArgs::from_slices(&["zunion", "-1", "a"]);
+        assert!(numkeys_positions(a.args(), 1, None).is_empty());
+        assert_eq!(atoi(b"  -12x"), -12);
+        assert_eq!(atoi(b"99999999999999999999999"), i64::MAX);
+    }
+}
