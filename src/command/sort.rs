@@ -364,3 +364,100 @@ fn sort(ctx: &mut Ctx, args: Args) {
 fn sort_ro(ctx: &mut Ctx, args: Args) {
     sort_generic(ctx, args, true);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::string::tests::Harness;
+    use crate::command::OwnedArgs;
+
+    fn bulks(items: &[&str]) -> String {
+        let mut s = format!("*{}\r\n", items.len());
+        for i in items {
+            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
+        }
+        s
+    }
+
+    /// A list in the given order, built with SORT itself (a sorted set by rank, stored unsorted).
+    fn make_list(h: &mut Harness, key: &str, items: &[&str]) {
+        let mut args = vec!["zadd".to_string(), "tmp".to_string()];
+        for (i, it) in items.iter().enumerate() {
+            args.push(i.to_string());
+            args.push(it.to_string());
+        }
+        h.run_args(&OwnedArgs::from_slices(&args));
+        assert_eq!(h.run(&["sort", "tmp", "by", "nosort", "store", key]), format!(":{}\r\n", items.len()));
+        h.run(&["del", "tmp"]);
+    }
+
+    #[test]
+    fn numeric_alpha_limit_and_order() {
+        let mut h = Harness::new();
+        make_list(&mut h, "l", &["3", "1", "2", "10", "-5"]);
+        assert_eq!(h.run(&["type", "l"]), "+list\r\n");
+        assert_eq!(h.run(&["sort", "l"]), bulks(&["-5", "1", "2", "3", "10"]));
+        assert_eq!(h.run(&["sort", "l", "desc"]), bulks(&["10", "3", "2", "1", "-5"]));
+        assert_eq!(h.run(&["sort", "l", "alpha"]), bulks(&["-5", "1", "10", "2", "3"]));
+        assert_eq!(h.run(&["sort", "l", "limit", "1", "2"]), bulks(&["1", "2"]));
+        assert_eq!(h.run(&["sort", "l", "limit", "1", "9223372036854775807"]), bulks(&["1", "2", "3", "10"]));
+        assert_eq!(h.run(&["sort", "l", "limit", "9223372036854775807", "9223372036854775807"]), "*0\r\n");
+        assert_eq!(h.run(&["sort", "l", "by", "nosort"]), bulks(&["3", "1", "2", "10", "-5"]));
+        assert_eq!(h.run(&["sort", "l", "by", "nosort", "desc", "limit", "1", "2"]), bulks(&["10", "2"]));
+        assert_eq!(h.run(&["sort", "l", "foo"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["sort", "l", "limit", "a", "1"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["sort_ro", "l", "store", "x"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["sort", "nokey"]), "*0\r\n");
+        h.run(&["set", "str", "v"]);
+        assert!(h.run(&["sort", "str"]).starts_with("-WRONGTYPE"));
+        make_list(&mut h, "bad", &["1", "x"]);
+        assert_eq!(h.run(&["sort", "bad"]), "-ERR One or more scores can't be converted into double\r\n");
+        make_list(&mut h, "big", &["1e400"]);
+        assert_eq!(h.run(&["sort", "big"]), "-ERR One or more scores can't be converted into double\r\n");
+    }
+
+    #[test]
+    fn by_and_get_patterns() {
+        let mut h = Harness::new();
+        make_list(&mut h, "l", &["1", "2", "3"]);
+        h.run(&["mset", "w_1", "30", "w_2", "10", "w_3", "20", "o_1", "x", "o_3", "z"]);
+        assert_eq!(h.run(&["sort", "l", "by", "w_*"]), bulks(&["2", "3", "1"]));
+        assert_eq!(
+            h.run(&["sort", "l", "by", "w_*", "get", "#", "get", "w_*"]),
+            bulks(&["2", "10", "3", "20", "1", "30"])
+        );
+        assert_eq!(h.run(&["sort", "l", "get", "o_*"]), "*3\r\n$1\r\nx\r\n$-1\r\n$1\r\nz\r\n");
+        assert_eq!(h.run(&["sort", "l", "get", "nostar"]), "*3\r\n$-1\r\n$-1\r\n$-1\r\n");
+        // Missing BY keys sort first under ALPHA.
+        assert_eq!(h.run(&["sort", "l", "by", "o_*", "alpha", "desc"]), bulks(&["3", "1", "2"]));
+        assert_eq!(h.run(&["sort", "l", "get", "o_*", "store", "dst"]), ":3\r\n");
+        assert_eq!(h.run(&["sort", "dst", "by", "nosort"]), bulks(&["x", "", "z"]));
+        assert_eq!(h.run(&["sort", "nokey", "store", "dst"]), ":0\r\n");
+        assert_eq!(h.run(&["exists", "dst"]), ":0\r\n");
+    }
+
+    #[test]
+    fn sets_and_sorted_sets() {
+        let mut h = Harness::new();
+        h.run(&["sadd", "s", "b", "a", "c"]);
+        assert_eq!(h.run(&["sort", "s", "alpha"]), bulks(&["a", "b", "c"]));
+        // A set stored without sorting gets sorted ALPHA anyway.
+        assert_eq!(h.run(&["sort", "s", "by", "nosort", "store", "d"]), ":3\r\n");
+        assert_eq!(h.run(&["sort", "d", "by", "nosort"]), bulks(&["a", "b", "c"]));
+        h.run(&["zadd", "z", "3", "a", "1", "b", "2", "c"]);
+        assert_eq!(h.run(&["object", "encoding", "z"]), "$8\r\nlistpack\r\n");
+        assert_eq!(h.run(&["sort", "z", "by", "nosort", "desc", "limit", "0", "2"]), bulks(&["a", "c"]));
+        assert_eq!(h.run(&["object", "encoding", "z"]), "$8\r\nskiplist\r\n");
+        assert_eq!(h.run(&["sort", "z", "alpha", "desc"]), bulks(&["c", "b", "a"]));
+    }
+
+    #[test]
+    fn movable_keys() {
+        let a = OwnedArgs::from_slices(&["sort", "k", "store", "d", "by", "x", "store", "e"]);
+        assert_eq!(getkeys_sort(a.args()), vec![1, 7]);
+        let a = OwnedArgs::from_slices(&["sort", "k", "limit", "0", "1", "store"]);
+        assert_eq!(getkeys_sort(a.args()), vec![1]);
+        let a = OwnedArgs::from_slices(&["sort", "k", "get", "store", "x"]);
+        assert_eq!(getkeys_sort(a.args()), vec![1]);
+    }
+}

@@ -1582,3 +1582,227 @@ fn zscan(ctx: &mut Ctx, args: Args) {
         r.bulk(crate::util::fmt_double(*s).as_bytes());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::string::tests::Harness;
+    use crate::resp::reply::Proto;
+
+    fn bulks(items: &[&str]) -> String {
+        let mut s = format!("*{}\r\n", items.len());
+        for i in items {
+            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
+        }
+        s
+    }
+
+    #[test]
+    fn zadd_flags_and_errors() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["zadd", "z", "1", "a", "2", "b", "3", "c"]), ":3\r\n");
+        assert_eq!(h.run(&["zadd", "z", "nx", "10", "a", "4", "d"]), ":1\r\n");
+        assert_eq!(h.run(&["zadd", "z", "xx", "ch", "5", "b", "6", "new"]), ":1\r\n");
+        assert_eq!(h.run(&["zadd", "z", "gt", "ch", "1", "c"]), ":0\r\n");
+        assert_eq!(h.run(&["zadd", "z", "lt", "ch", "1", "c"]), ":1\r\n");
+        assert_eq!(h.run(&["zadd", "z", "incr", "2", "a"]), "$1\r\n3\r\n");
+        assert_eq!(h.run(&["zadd", "z", "nx", "incr", "2", "a"]), "$-1\r\n");
+        assert_eq!(h.run(&["zadd", "nokey", "xx", "1", "a"]), ":0\r\n");
+        assert_eq!(h.run(&["exists", "nokey"]), ":0\r\n");
+        assert_eq!(h.run(&["zadd", "z", "nan", "a"]), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.run(&["zadd", "z", "1e400", "a"]), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.run(&["zadd", "z", "1e-400", "a"]), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.run(&["zadd", "z", "1", "a", "2"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run(&["zadd", "z", "xx", "nx", "1", "a"]),
+            "-ERR XX and NX options at the same time are not compatible\r\n"
+        );
+        assert_eq!(
+            h.run(&["zadd", "z", "gt", "lt", "1", "a"]),
+            "-ERR GT, LT, and/or NX options at the same time are not compatible\r\n"
+        );
+        assert_eq!(
+            h.run(&["zadd", "z", "incr", "1", "a", "2", "b"]),
+            "-ERR INCR option supports a single increment-element pair\r\n"
+        );
+        assert_eq!(h.run(&["zincrby", "z", "nx", "a"]), "-ERR syntax error\r\n");
+        h.run(&["zadd", "z", "inf", "i"]);
+        assert_eq!(h.run(&["zincrby", "z", "-inf", "i"]), "-ERR resulting score is not a number (NaN)\r\n");
+        assert_eq!(h.run(&["zscore", "z", "i"]), "$3\r\ninf\r\n");
+        h.run(&["set", "s", "v"]);
+        assert!(h.run(&["zadd", "s", "1", "a"]).starts_with("-WRONGTYPE"));
+    }
+
+    #[test]
+    fn scores_format_like_redis() {
+        let mut h = Harness::new();
+        h.run(&["zadd", "z", "0.1", "a", "-0", "b", "1e20", "c", "-inf", "d"]);
+        assert_eq!(h.run(&["zscore", "z", "a"]), "$19\r\n0.10000000000000001\r\n");
+        assert_eq!(h.run(&["zscore", "z", "b"]), "$1\r\n0\r\n");
+        assert_eq!(h.run(&["zscore", "z", "c"]), "$5\r\n1e+20\r\n");
+        assert_eq!(h.run(&["zmscore", "z", "d", "x"]), "*2\r\n$4\r\n-inf\r\n$-1\r\n");
+        h.client.reply.proto = Proto::Resp3;
+        assert_eq!(h.run(&["zscore", "z", "d"]), ",-inf\r\n");
+        assert_eq!(h.run(&["zrange", "z", "0", "0", "withscores"]), "*1\r\n*2\r\n$1\r\nd\r\n,-inf\r\n");
+        assert_eq!(h.run(&["zpopmin", "z"]), "*2\r\n$1\r\nd\r\n,-inf\r\n");
+        assert_eq!(h.run(&["zpopmin", "z", "1"]), "*1\r\n*2\r\n$1\r\nb\r\n,0\r\n");
+    }
+
+    #[test]
+    fn zrange_variants() {
+        let mut h = Harness::new();
+        h.run(&["zadd", "z", "1", "a", "2", "b", "3", "c", "4", "d"]);
+        assert_eq!(h.run(&["zrange", "z", "0", "-1"]), bulks(&["a", "b", "c", "d"]));
+        assert_eq!(h.run(&["zrange", "z", "0", "1", "rev", "withscores"]), bulks(&["d", "4", "c", "3"]));
+        assert_eq!(h.run(&["zrange", "z", "(1", "+inf", "byscore", "limit", "1", "2"]), bulks(&["c", "d"]));
+        assert_eq!(h.run(&["zrange", "z", "+inf", "(1", "byscore", "rev", "limit", "0", "1"]), bulks(&["d"]));
+        assert_eq!(h.run(&["zrange", "z", "[b", "(d", "bylex"]), bulks(&["b", "c"]));
+        assert_eq!(h.run(&["zrange", "z", "0", "9", "byscore", "limit", "-1", "2"]), "*0\r\n");
+        assert_eq!(h.run(&["zrange", "z", "0", "9", "byscore", "limit", "1", "-1"]), bulks(&["b", "c", "d"]));
+        assert_eq!(
+            h.run(&["zrange", "z", "0", "9", "byscore", "limit", "9223372036854775807", "9223372036854775807"]),
+            "*0\r\n"
+        );
+        assert_eq!(
+            h.run(&["zrange", "z", "0", "-1", "limit", "0", "1"]),
+            "-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX\r\n"
+        );
+        assert_eq!(
+            h.run(&["zrange", "z", "-", "+", "bylex", "withscores"]),
+            "-ERR syntax error, WITHSCORES not supported in combination with BYLEX\r\n"
+        );
+        assert_eq!(h.run(&["zrange", "z", "a", "b", "bylex"]), "-ERR min or max not valid string range item\r\n");
+        assert_eq!(h.run(&["zrangebyscore", "z", "nan", "1"]), "-ERR min or max is not a float\r\n");
+        assert_eq!(h.run(&["zrangebyscore", "z", "0", "1", "rev"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["zrevrangebyscore", "z", "3", "2", "withscores"]), bulks(&["c", "3", "b", "2"]));
+        assert_eq!(h.run(&["zrevrange", "z", "0", "0"]), bulks(&["d"]));
+        assert_eq!(h.run(&["zrevrangebylex", "z", "+", "-", "limit", "1", "1"]), bulks(&["c"]));
+        assert_eq!(h.run(&["zrange", "nokey", "0", "-1"]), "*0\r\n");
+        assert_eq!(h.run(&["zcount", "z", "(1", "3"]), ":2\r\n");
+        assert_eq!(h.run(&["zlexcount", "z", "-", "+"]), ":4\r\n");
+        assert_eq!(h.run(&["zrank", "z", "c"]), ":2\r\n");
+        assert_eq!(h.run(&["zrevrank", "z", "c"]), ":1\r\n");
+        assert_eq!(h.run(&["zrank", "z", "x"]), "$-1\r\n");
+    }
+
+    #[test]
+    fn zrangestore_and_encodings() {
+        let mut h = Harness::new();
+        h.srv.config.zset_max_listpack_entries = 2;
+        h.run(&["zadd", "z", "1", "a", "2", "b", "3", "c"]);
+        assert_eq!(h.run(&["object", "encoding", "z"]), "$8\r\nskiplist\r\n");
+        assert_eq!(h.run(&["zrangestore", "d", "z", "0", "1"]), ":2\r\n");
+        assert_eq!(h.run(&["object", "encoding", "d"]), "$8\r\nlistpack\r\n");
+        assert_eq!(h.run(&["zrangestore", "d", "z", "0", "-1"]), ":3\r\n");
+        assert_eq!(h.run(&["object", "encoding", "d"]), "$8\r\nskiplist\r\n");
+        assert_eq!(h.run(&["zrangestore", "d", "z", "5", "9"]), ":0\r\n");
+        assert_eq!(h.run(&["exists", "d"]), ":0\r\n");
+        assert_eq!(h.run(&["zrangestore", "d", "z", "0", "1", "withscores"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["zunionstore", "u", "1", "z", "weights", "2"]), ":3\r\n");
+        assert_eq!(h.run(&["object", "encoding", "u"]), "$8\r\nskiplist\r\n");
+        h.run(&["zrem", "z", "a", "b"]);
+        assert_eq!(h.run(&["object", "encoding", "z"]), "$8\r\nskiplist\r\n");
+        assert_eq!(h.run(&["zunionstore", "u", "1", "z"]), ":1\r\n");
+        assert_eq!(h.run(&["object", "encoding", "u"]), "$8\r\nlistpack\r\n");
+    }
+
+    #[test]
+    fn algebra() {
+        let mut h = Harness::new();
+        h.run(&["zadd", "z1", "1", "a", "2", "b", "3", "c"]);
+        h.run(&["zadd", "z2", "4", "b", "5", "c", "6", "d"]);
+        h.run(&["sadd", "s", "a", "d"]);
+        assert_eq!(h.run(&["zunion", "2", "z1", "z2", "withscores"]), bulks(&["a", "1", "b", "6", "d", "6", "c", "8"]));
+        assert_eq!(
+            h.run(&["zunion", "2", "z1", "z2", "weights", "2", "1", "aggregate", "max", "withscores"]),
+            bulks(&["a", "2", "b", "4", "c", "6", "d", "6"])
+        );
+        assert_eq!(h.run(&["zinter", "2", "z1", "z2", "aggregate", "min"]), bulks(&["b", "c"]));
+        assert_eq!(h.run(&["zinter", "2", "z1", "s", "withscores"]), bulks(&["a", "2"]));
+        assert_eq!(h.run(&["zdiff", "2", "z1", "z2", "withscores"]), bulks(&["a", "1"]));
+        assert_eq!(h.run(&["zintercard", "2", "z1", "z2", "limit", "1"]), ":1\r\n");
+        assert_eq!(h.run(&["zintercard", "2", "z1", "z2"]), ":2\r\n");
+        assert_eq!(h.run(&["zinterstore", "o", "2", "z1", "nokey"]), ":0\r\n");
+        assert_eq!(h.run(&["zdiffstore", "o", "1", "z1"]), ":3\r\n");
+        assert_eq!(
+            h.run(&["zunionstore", "o", "0", "z1"]),
+            "-ERR at least 1 input key is needed for 'zunionstore' command\r\n"
+        );
+        assert_eq!(h.run(&["zunion", "3", "z1", "z2"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["zunion", "1", "z1", "weights", "x"]), "-ERR weight value is not a float\r\n");
+        assert_eq!(h.run(&["zdiff", "1", "z1", "weights", "1"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["zunionstore", "o", "1", "z1", "withscores"]), "-ERR syntax error\r\n");
+        h.run(&["zadd", "pinf", "inf", "x"]);
+        h.run(&["zadd", "ninf", "-inf", "x"]);
+        // inf + -inf aggregates to 0, 0 * inf weights to 0.
+        assert_eq!(h.run(&["zunion", "2", "pinf", "ninf", "withscores"]), bulks(&["x", "0"]));
+        assert_eq!(h.run(&["zunion", "1", "pinf", "weights", "0", "withscores"]), bulks(&["x", "0"]));
+        h.run(&["set", "str", "v"]);
+        assert!(h.run(&["zunion", "2", "z1", "str"]).starts_with("-WRONGTYPE"));
+    }
+
+    #[test]
+    fn pops_and_removals() {
+        let mut h = Harness::new();
+        h.run(&["zadd", "z", "1", "a", "2", "b", "3", "c", "4", "d"]);
+        assert_eq!(h.run(&["zpopmin", "z"]), bulks(&["a", "1"]));
+        assert_eq!(h.run(&["zpopmax", "z", "2"]), bulks(&["d", "4", "c", "3"]));
+        assert_eq!(h.run(&["zpopmin", "z", "0"]), "*0\r\n");
+        assert_eq!(h.run(&["zpopmin", "z", "-1"]), "-ERR value is out of range, must be positive\r\n");
+        assert_eq!(h.run(&["zpopmin", "nokey"]), "*0\r\n");
+        assert_eq!(
+            h.run(&["zmpop", "2", "nokey", "z", "max", "count", "5"]),
+            "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+        );
+        assert_eq!(h.run(&["exists", "z"]), ":0\r\n");
+        assert_eq!(h.run(&["zmpop", "1", "z", "min"]), "*-1\r\n");
+        assert_eq!(h.run(&["zmpop", "0", "z", "min"]), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.run(&["zmpop", "9223372036854775807", "z", "min"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["zmpop", "1", "z", "min", "count", "0"]), "-ERR count should be greater than 0\r\n");
+        h.run(&["zadd", "z", "1", "a", "2", "b", "3", "c", "4", "d"]);
+        assert_eq!(h.run(&["zremrangebyrank", "z", "-1", "-1"]), ":1\r\n");
+        assert_eq!(h.run(&["zremrangebyscore", "z", "(1", "2"]), ":1\r\n");
+        assert_eq!(h.run(&["zremrangebylex", "z", "[a", "[a"]), ":1\r\n");
+        assert_eq!(h.run(&["zremrangebyrank", "z", "0", "-1"]), ":1\r\n");
+        assert_eq!(h.run(&["exists", "z"]), ":0\r\n");
+        assert_eq!(h.run(&["zrem", "z", "a"]), ":0\r\n");
+    }
+
+    #[test]
+    fn random_members() {
+        let mut h = Harness::new();
+        h.run(&["zadd", "z", "1", "a", "2", "b", "3", "c"]);
+        assert_eq!(h.run(&["zrandmember", "z", "5"]), bulks(&["c", "b", "a"]));
+        assert!(h.run(&["zrandmember", "z", "-7", "withscores"]).starts_with("*14\r\n"));
+        assert!(h.run(&["zrandmember", "z", "2"]).starts_with("*2\r\n"));
+        assert_eq!(h.run(&["zrandmember", "z", "1", "withscore"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["zrandmember", "z", "4611686018427387904", "withscores"]), "-ERR value is out of range\r\n");
+        assert_eq!(h.run(&["zrandmember", "z", "-9223372036854775807"]), "-ERR value is out of range\r\n");
+        assert_eq!(h.run(&["zrandmember", "nokey", "3"]), "*0\r\n");
+        assert_eq!(h.run(&["zrandmember", "nokey"]), "$-1\r\n");
+    }
+
+    #[test]
+    fn zscan_pairs() {
+        let mut h = Harness::new();
+        h.run(&["zadd", "z", "1.5", "a", "2", "b"]);
+        assert_eq!(
+            h.run(&["zscan", "z", "0"]),
+            "*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$3\r\n1.5\r\n$1\r\nb\r\n$1\r\n2\r\n"
+        );
+        assert_eq!(h.run(&["zscan", "z", "0", "match", "b"]), "*2\r\n$1\r\n0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n");
+        assert_eq!(h.run(&["zscan", "nokey", "0"]), "*2\r\n$1\r\n0\r\n*0\r\n");
+    }
+
+    #[test]
+    fn parse_score_rejects_overflow() {
+        assert_eq!(parse_score(b"inf"), Some(f64::INFINITY));
+        assert_eq!(parse_score(b"-Infinity"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_score(b"1e400"), None);
+        assert_eq!(parse_score(b"1e-400"), None);
+        assert_eq!(parse_score(b"0e-400"), Some(0.0));
+        assert_eq!(parse_score(b"0x1p-3"), Some(0.125));
+        assert_eq!(parse_score(b" 1"), None);
+        assert_eq!(parse_score(b"nan"), None);
+    }
+}
