@@ -758,14 +758,20 @@ fn oneof(alts: &[Vec<Node>], name: String) -> DocArg {
     DocArg::group("oneof", name, args)
 }
 
-/// One alternative as a single argument: itself when it is one, else a block (named after its token if it has
-/// one: `LIMIT offset count` is the block `limit`).
+/// One alternative as a single argument: itself when it is one, else a block. A block that starts with a token
+/// is named after it and carries it (`LIMIT offset count` is the block `limit` with token LIMIT), and a trailing
+/// `[... ...]` that repeats the whole alternative makes it multiple.
 fn seq_as_one(seq: &[Node]) -> DocArg {
-    if let [Node::Word(t), rest @ ..] = seq {
-        if is_token(t) && rest.len() > 1 && rest.iter().all(|n| matches!(n, Node::Word(w) if !is_token(w))) {
-            let args = rest.iter().filter_map(|n| if let Node::Word(w) = n { Some(DocArg::value(w)) } else { None });
-            let mut b = DocArg::group("block", t.to_ascii_lowercase(), args.collect());
+    let (body, repeat) = split_self_repeat(seq);
+    if let [Node::Word(t), rest @ ..] = body {
+        let token_led = rest.len() > 1 || matches!(rest, [Node::Group { optional: true, .. }]);
+        if is_token(t) && token_led {
+            let mut b = DocArg::group("block", t.to_ascii_lowercase(), convert_seq(rest));
             b.token = Some(t.clone());
+            if let Some(with_token) = repeat {
+                b.multiple = true;
+                b.multiple_token = with_token;
+            }
             return b;
         }
     }
@@ -775,6 +781,25 @@ fn seq_as_one(seq: &[Node]) -> DocArg {
     } else {
         DocArg::group("block", join_names(&args), args)
     }
+}
+
+/// For `TOKEN a b [TOKEN a b ...]` returns (`TOKEN a b`, Some(true)); for `TOKEN a b [a b ...]`,
+/// (`TOKEN a b`, Some(false)); otherwise (seq, None).
+fn split_self_repeat(seq: &[Node]) -> (&[Node], Option<bool>) {
+    if let Some((Node::Group { optional: true, alts }, body)) = seq.split_last() {
+        if let [alt] = alts.as_slice() {
+            if let Some((Node::Ellipsis, rep)) = alt.split_last() {
+                let rep_text = render(rep);
+                if !body.is_empty() && rep_text == render(body) {
+                    return (body, Some(true));
+                }
+                if body.len() > 1 && rep_text == render(&body[1..]) {
+                    return (body, Some(false));
+                }
+            }
+        }
+    }
+    (seq, None)
 }
 
 fn group_arg(optional: bool, alts: &[Vec<Node>]) -> DocArg {
@@ -841,6 +866,12 @@ mod tests {
         assert_eq!(w.token.as_deref(), Some("WEIGHTS"));
         assert!(w.optional && w.multiple && !w.multiple_token);
         assert_eq!(w.kind, "double");
+        let args = parse_syntax("key [GET encoding offset [GET encoding offset ...]]");
+        let g = &args[1];
+        assert_eq!((g.kind, g.token.as_deref()), ("block", Some("GET")));
+        assert!(g.optional && g.multiple && g.multiple_token);
+        let args = parse_syntax("key [FULL [COUNT count]]");
+        assert_eq!((args[1].kind, args[1].token.as_deref()), ("block", Some("FULL")));
         let args = parse_syntax("[section [section ...]]");
         assert_eq!(args, vec![DocArg { optional: true, multiple: true, ..v("section", "string") }]);
     }

@@ -6,6 +6,7 @@
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::{self, Directive, DIRECTIVES};
 use crate::net::client::{flags as cflags, ClientState};
+use crate::sys::process::{self, FilesLimit};
 use crate::util::glob_match;
 
 const SUB: Command = Command {
@@ -194,11 +195,39 @@ fn config_set(ctx: &mut Ctx, args: Args) {
             return;
         }
     }
+    if let Err(why) = apply_runtime(&ctx.srv.config, &before) {
+        let name = pairs.iter().find(|(d, _, _)| d.name == "maxclients").map(|p| p.1).unwrap_or(b"maxclients");
+        let msg = failed(name, &why);
+        restore(ctx, before);
+        ctx.reply().error(&msg);
+        return;
+    }
     ctx.reply().ok();
 }
 
-/// Puts the configuration back after a failed CONFIG SET, including the working directory.
+/// Side effects of new values that aren't just read from `srv.config` at the next use.
+fn apply_runtime(cfg: &config::Config, before: &config::Config) -> Result<(), String> {
+    if cfg.maxclients > before.maxclients {
+        // More clients need more file descriptors; refuse what the system won't give, as Redis does.
+        if let FilesLimit::Reduced { maxclients, .. } = process::adjust_open_files_limit(cfg.maxclients) {
+            if maxclients < cfg.maxclients {
+                return Err(format!(
+                    "The operating system is not able to handle the specified number of clients, try with {maxclients}"
+                ));
+            }
+        }
+    }
+    if cfg.loglevel != before.loglevel {
+        crate::log::set_level(cfg.loglevel);
+    }
+    Ok(())
+}
+
+/// Puts the configuration back after a failed CONFIG SET, including the working directory and log level.
 fn restore(ctx: &mut Ctx, before: config::Config) {
+    if before.loglevel != ctx.srv.config.loglevel {
+        crate::log::set_level(before.loglevel);
+    }
     if before.dir != ctx.srv.config.dir {
         // Best effort: the directory we left existed a moment ago.
         let _ = std::env::set_current_dir(&before.dir);
@@ -209,6 +238,7 @@ fn restore(ctx: &mut Ctx, before: config::Config) {
 /// CONFIG RESETSTAT
 fn config_resetstat(ctx: &mut Ctx, _args: Args) {
     ctx.srv.stats = Default::default();
+    crate::expire::reset_expire_stats(ctx.srv);
     ctx.reply().ok();
 }
 
