@@ -95,6 +95,10 @@ pub struct Blocking {
     pub serving: Option<Vec<u8>>,
     /// CLIENT UNBLOCK requests not yet carried out: (client id, reply with an error instead of the timeout reply).
     pub unblock_requests: Vec<(u64, bool)>,
+    /// Clients unblocked since the server last resumed their input processing.
+    pub unblocked: Vec<u64>,
+    /// The event-loop timer armed for the nearest timeout.
+    pub timer_id: Option<u64>,
 }
 
 impl Blocking {

@@ -34,6 +34,8 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
+mod blocked;
+
 /// Size of one read from a client (Redis's `PROTO_IOBUF_LEN`).
 pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
 /// Most bytes written to one client per event, so one big reader cannot starve the others
@@ -613,6 +615,7 @@ impl Server {
 
     /// Closes a client that is out of its slot and forgets everything about it.
     fn free_client(&mut self, el: &mut EventLoop, c: Box<Client>) {
+        self.blocked_client_gone(&c.state);
         let fd = c.state.fd;
         let _ = el.remove_interest(fd, Interest::BOTH);
         self.id_to_fd.remove(&c.state.id);
@@ -700,7 +703,8 @@ impl Server {
         // One clock reading per command: the end of one command is the start of the next in the same batch.
         let mut clock_us = crate::util::now_us();
         loop {
-            if c.state.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0 || self.exit_code.is_some() {
+            let stop = flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP | flags::BLOCKED;
+            if c.state.flags & stop != 0 || self.exit_code.is_some() {
                 return;
             }
             let limits = self.limits_for(c.state.authenticated);
@@ -854,6 +858,7 @@ impl Server {
             c.flags = (c.flags | flags::REPLY_SKIP) & !flags::REPLY_SKIP_NEXT;
         }
         c.reply.enabled = true;
+        self.after_command_blocking(el, c);
         if !self.state.actions.is_empty() {
             self.apply_actions(el, c);
         }
@@ -1194,7 +1199,10 @@ impl EventHandler for Server {
         }
     }
 
-    fn time_event(&mut self, el: &mut EventLoop, _id: u64) -> TimerNext {
+    fn time_event(&mut self, el: &mut EventLoop, id: u64) -> TimerNext {
+        if let Some(next) = self.blocking_timer_fired(id) {
+            return next;
+        }
         self.cron(el)
     }
 
@@ -1205,6 +1213,7 @@ impl EventHandler for Server {
         }
         // The fast expire cycle gates itself (only after a slow cycle ran out of time or with many stale keys).
         crate::expire::active_expire_cycle(&mut self.state, true);
+        self.blocking_before_sleep(el);
         self.handle_pending_writes(el);
     }
 }

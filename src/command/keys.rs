@@ -888,6 +888,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
     }
     // key_modified works on the selected db; the dirty counter is what matters for now.
     ctx.key_modified(dst);
+    ctx.srv.blocking.signal(dst_db, dst);
     ctx.reply().int(1);
 }
 
@@ -926,6 +927,8 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
         std::mem::swap(&mut x.expires, &mut y.expires);
         std::mem::swap(&mut x.avg_ttl_ms, &mut y.avg_ttl_ms);
         std::mem::swap(&mut x.expire_cursor, &mut y.expire_cursor);
+        ctx.srv.blocking.signal_db(a);
+        ctx.srv.blocking.signal_db(b);
     }
     ctx.srv.dirty += 1;
     ctx.reply().ok();
@@ -965,6 +968,7 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
         target.set_expire(key, when);
     }
     ctx.key_modified(key);
+    ctx.srv.blocking.signal(dst, key);
     ctx.reply().int(1);
 }
 
