@@ -48,12 +48,14 @@ impl BlockKind {
     }
 }
 
-/// What a blocked client receives when its timeout passes (or on CLIENT UNBLOCK ... TIMEOUT).
+/// What a blocking command answers when it may not block (inside MULTI/EXEC): Redis 7.0 answers BLMOVE and
+/// BRPOPLPUSH with a null bulk there, everything else with a null array. A real timeout (and CLIENT UNBLOCK
+/// ... TIMEOUT) is always answered with the null array, whatever the command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimeoutReply {
-    /// `*-1` (RESP2) / `_` (RESP3): BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
+    /// `*-1` (RESP2) / `_` (RESP3).
     NullArray,
-    /// `$-1` (RESP2) / `_` (RESP3): BLMOVE, BRPOPLPUSH.
+    /// `$-1` (RESP2) / `_` (RESP3).
     NullBulk,
 }
 
@@ -74,7 +76,6 @@ pub struct Blocked {
     /// Absolute unix time in ms; 0 waits forever.
     pub deadline_ms: i64,
     pub kind: BlockKind,
-    pub timeout_reply: TimeoutReply,
     /// The command to run again when a key is ready.
     pub args: OwnedArgs,
 }
@@ -233,17 +234,10 @@ pub fn may_serve(ctx: &Ctx, key: &[u8]) -> bool {
 }
 
 /// Asks the server to block the calling client on `keys` until `deadline_ms` (0 = forever). A client that may not
-/// block (MULTI/EXEC, scripts: `DENY_BLOCKING`) gets the timeout reply at once instead.
-pub fn block(
-    ctx: &mut Ctx,
-    args: Args,
-    keys: &[&[u8]],
-    deadline_ms: i64,
-    kind: BlockKind,
-    timeout_reply: TimeoutReply,
-) {
+/// block (MULTI/EXEC, scripts: `DENY_BLOCKING`) gets `deny_reply` at once instead.
+pub fn block(ctx: &mut Ctx, args: Args, keys: &[&[u8]], deadline_ms: i64, kind: BlockKind, deny_reply: TimeoutReply) {
     if ctx.client.has(flags::DENY_BLOCKING) {
-        timeout_reply.send(ctx.reply());
+        deny_reply.send(ctx.reply());
         return;
     }
     let mut owned = OwnedArgs::default();
@@ -255,7 +249,6 @@ pub fn block(
         keys: keys.iter().map(|k| k.to_vec()).collect(),
         deadline_ms,
         kind,
-        timeout_reply,
         args: owned,
     });
 }
@@ -263,9 +256,7 @@ pub fn block(
 /// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
 pub fn client_unblock(ctx: &mut Ctx, args: Args) {
     if args.len() > 4 {
-        ctx.reply().error(
-            "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
-        );
+        ctx.reply().error("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
         return;
     }
     let Some(id) = crate::util::parse_i64(args.get(2)) else {
@@ -307,7 +298,6 @@ mod tests {
             keys: keys.iter().map(|k| k.as_bytes().to_vec()).collect(),
             deadline_ms,
             kind: BlockKind::List,
-            timeout_reply: TimeoutReply::NullArray,
             args: OwnedArgs::from_slices(&["blpop"]),
         }
     }

@@ -25,8 +25,7 @@ const POP_HISTORY: &[(&str, &str)] = &[("6.2.0", "Added the `count` argument.")]
 const TIMEOUT_HISTORY: &[(&str, &str)] = &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")];
 const PUSH_COMPLEXITY: &str =
     "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
-const MPOP_COMPLEXITY: &str =
-    "O(N+M) where N is the number of provided keys and M is the number of elements returned.";
+const MPOP_COMPLEXITY: &str = "O(N+M) where N is the number of provided keys and M is the number of elements returned.";
 
 const LIST: Command = Command { group: Group::List, keys: ONE_KEY, ..BASE };
 

@@ -7,8 +7,8 @@
 pub mod command_cmd;
 pub mod config_cmd;
 pub mod connection;
-pub mod info;
 pub mod hash;
+pub mod info;
 pub mod keys;
 pub mod list;
 pub mod longdouble;

@@ -40,7 +40,7 @@ impl Server {
         }
         let now = crate::util::now_ms();
         for id in self.state.blocking.expired(now) {
-            self.unblock_with(id, |c, b| b.timeout_reply.send(&mut c.reply));
+            self.unblock_with(id, |c| c.reply.null_array());
         }
         self.resume_unblocked(el);
         if let Some(t) = self.state.blocking.timer_id.take() {
@@ -70,22 +70,22 @@ impl Server {
 
     fn handle_unblock_requests(&mut self) {
         for (id, error) in std::mem::take(&mut self.state.blocking.unblock_requests) {
-            self.unblock_with(id, |c, b| {
+            self.unblock_with(id, |c| {
                 if error {
                     c.reply.error(UNBLOCKED_ERROR);
                 } else {
-                    b.timeout_reply.send(&mut c.reply);
+                    c.reply.null_array();
                 }
             });
         }
     }
 
     /// Unblocks client `id` (if blocked and not the running one), letting `reply` answer its command.
-    fn unblock_with(&mut self, id: u64, reply: impl FnOnce(&mut ClientState, &crate::blocking::Blocked)) {
+    fn unblock_with(&mut self, id: u64, reply: impl FnOnce(&mut ClientState)) {
         let Some(&fd) = self.id_to_fd.get(&id) else { return };
         let Some(mut c) = self.take_client(fd) else { return };
-        if let Some(b) = self.state.blocking.remove(id) {
-            reply(&mut c.state, &b);
+        if self.state.blocking.remove(id).is_some() {
+            reply(&mut c.state);
             self.count_errors(&mut c.state);
             c.state.flags &= !flags::BLOCKED;
             self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
