@@ -210,7 +210,8 @@ pub fn timeout_deadline(arg: &[u8], now_ms: i64) -> Result<i64, &'static str> {
     let Some(secs) = parsed else { return Err("ERR timeout is not a float or out of range") };
     let ms = (secs * 1000.0).ceil();
     // Out-of-range conversions yield LLONG_MIN on x86-64, which Redis then reports as negative.
-    if !(-9.223_372_036_854_775_8e18..9.223_372_036_854_775_8e18).contains(&ms) {
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+    if !(-TWO_POW_63..TWO_POW_63).contains(&ms) {
         return Err("ERR timeout is negative");
     }
     let ms = ms as i64;
@@ -230,7 +231,7 @@ pub fn timeout_deadline(arg: &[u8], now_ms: i64) -> Result<i64, &'static str> {
 /// particular ready key.
 #[inline]
 pub fn may_serve(ctx: &Ctx, key: &[u8]) -> bool {
-    ctx.srv.blocking.serving.as_deref().is_none_or(|k| k == key)
+    ctx.srv.blocking.serving.as_deref().map_or(true, |k| k == key)
 }
 
 /// Asks the server to block the calling client on `keys` until `deadline_ms` (0 = forever). A client that may not

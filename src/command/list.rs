@@ -888,3 +888,412 @@ fn blmpop(ctx: &mut Ctx, args: Args) {
     let keys: Vec<&[u8]> = (m.keys_from..m.keys_from + m.numkeys).map(|i| args.get(i)).collect();
     blocking::block(ctx, args, &keys, deadline_ms, BlockKind::List, TimeoutReply::NullArray);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::command::string::tests::Harness;
+    use crate::net::client::flags;
+    use proptest::prelude::*;
+    use std::collections::VecDeque;
+
+    fn b(s: &str) -> String {
+        format!("${}\r\n{s}\r\n", s.len())
+    }
+
+    fn arr(items: &[&str]) -> String {
+        let mut out = format!("*{}\r\n", items.len());
+        for i in items {
+            out.push_str(&b(i));
+        }
+        out
+    }
+
+    const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+
+    #[test]
+    fn push_pop_and_counts() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["lpushx", "l", "a"]), ":0\r\n");
+        assert_eq!(h.run(&["rpush", "l", "a", "b", "c"]), ":3\r\n");
+        assert_eq!(h.run(&["lpush", "l", "z", "y"]), ":5\r\n");
+        assert_eq!(h.run(&["rpushx", "l", "tail"]), ":6\r\n");
+        assert_eq!(h.run(&["lrange", "l", "0", "-1"]), arr(&["y", "z", "a", "b", "c", "tail"]));
+        assert_eq!(h.run(&["lpop", "l"]), b("y"));
+        assert_eq!(h.run(&["rpop", "l"]), b("tail"));
+        assert_eq!(h.run(&["lpop", "l", "2"]), arr(&["z", "a"]));
+        assert_eq!(h.run(&["lpop", "l", "0"]), "*0\r\n");
+        assert_eq!(h.run(&["lpop", "l", "-1"]), "-ERR value is out of range, must be positive\r\n");
+        assert_eq!(h.run(&["lpop", "l", "x"]), "-ERR value is out of range, must be positive\r\n");
+        assert_eq!(h.run(&["rpop", "l", "1", "2"]), "-ERR wrong number of arguments for 'rpop' command\r\n");
+        assert_eq!(h.run(&["rpop", "l", "9223372036854775807"]), arr(&["c", "b"]));
+        assert_eq!(h.run(&["exists", "l"]), ":0\r\n");
+        assert_eq!(h.run(&["lpop", "l"]), "$-1\r\n");
+        assert_eq!(h.run(&["lpop", "l", "0"]), "*-1\r\n");
+        assert_eq!(h.run(&["llen", "l"]), ":0\r\n");
+        h.run(&["set", "s", "v"]);
+        for cmd in [
+            &["lpush", "s", "a"][..],
+            &["lpushx", "s", "a"],
+            &["lpop", "s"],
+            &["llen", "s"],
+            &["lrange", "s", "0", "1"],
+        ] {
+            assert_eq!(h.run(cmd), WRONGTYPE, "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn ranges_and_indexes() {
+        let mut h = Harness::new();
+        h.run(&["rpush", "l", "a", "b", "c", "d"]);
+        assert_eq!(h.run(&["lrange", "l", "-2", "100"]), arr(&["c", "d"]));
+        assert_eq!(h.run(&["lrange", "l", "-100", "0"]), arr(&["a"]));
+        assert_eq!(h.run(&["lrange", "l", "3", "1"]), "*0\r\n");
+        assert_eq!(h.run(&["lrange", "l", "x", "1"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["lrange", "nokey", "x", "1"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["lrange", "nokey", "0", "1"]), "*0\r\n");
+        assert_eq!(h.run(&["lindex", "l", "-1"]), b("d"));
+        assert_eq!(h.run(&["lindex", "l", "4"]), "$-1\r\n");
+        assert_eq!(h.run(&["lindex", "nokey", "x"]), "$-1\r\n");
+        assert_eq!(h.run(&["lindex", "l", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["lset", "nokey", "x", "v"]), "-ERR no such key\r\n");
+        assert_eq!(h.run(&["lset", "l", "x", "v"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["lset", "l", "4", "v"]), "-ERR index out of range\r\n");
+        assert_eq!(h.run(&["lset", "l", "-4", "A"]), "+OK\r\n");
+        assert_eq!(h.run(&["lindex", "l", "0"]), b("A"));
+        h.run(&["rpush", "n", "12", "-7"]);
+        assert_eq!(h.run(&["lrange", "n", "0", "-1"]), arr(&["12", "-7"]));
+    }
+
+    #[test]
+    fn insert_remove_trim() {
+        let mut h = Harness::new();
+        h.run(&["rpush", "l", "1", "2", "3", "2", "1", "2"]);
+        assert_eq!(h.run(&["linsert", "l", "middle", "3", "x"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["linsert", "nokey", "before", "3", "x"]), ":0\r\n");
+        assert_eq!(h.run(&["linsert", "l", "BEFORE", "3", "x"]), ":7\r\n");
+        assert_eq!(h.run(&["linsert", "l", "after", "3", "y"]), ":8\r\n");
+        assert_eq!(h.run(&["linsert", "l", "after", "nope", "y"]), ":-1\r\n");
+        assert_eq!(h.run(&["lrem", "l", "x", "2"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["lrem", "l", "-2", "2"]), ":2\r\n");
+        assert_eq!(h.run(&["lrange", "l", "0", "-1"]), arr(&["1", "2", "x", "3", "y", "1"]));
+        assert_eq!(h.run(&["lrem", "l", "0", "1"]), ":2\r\n");
+        assert_eq!(h.run(&["lrem", "nokey", "0", "1"]), ":0\r\n");
+        assert_eq!(h.run(&["ltrim", "l", "1", "-2"]), "+OK\r\n");
+        assert_eq!(h.run(&["lrange", "l", "0", "-1"]), arr(&["x", "3"]));
+        assert_eq!(h.run(&["ltrim", "l", "a", "1"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["ltrim", "nokey", "0", "1"]), "+OK\r\n");
+        assert_eq!(h.run(&["ltrim", "l", "5", "1"]), "+OK\r\n");
+        assert_eq!(h.run(&["exists", "l"]), ":0\r\n");
+        h.run(&["rpush", "r", "a", "a"]);
+        assert_eq!(h.run(&["lrem", "r", "0", "a"]), ":2\r\n");
+        assert_eq!(h.run(&["exists", "r"]), ":0\r\n");
+    }
+
+    #[test]
+    fn lpos_options_and_errors() {
+        let mut h = Harness::new();
+        h.run(&["rpush", "l", "a", "b", "a", "c", "a"]);
+        assert_eq!(h.run(&["lpos", "l", "a"]), ":0\r\n");
+        assert_eq!(h.run(&["lpos", "l", "a", "rank", "2"]), ":2\r\n");
+        assert_eq!(h.run(&["lpos", "l", "a", "rank", "-1"]), ":4\r\n");
+        assert_eq!(h.run(&["lpos", "l", "a", "rank", "-9223372036854775808"]), ":4\r\n");
+        assert_eq!(h.run(&["lpos", "l", "a", "rank", "9223372036854775807"]), "$-1\r\n");
+        assert_eq!(h.run(&["lpos", "l", "a", "count", "0"]), "*3\r\n:0\r\n:2\r\n:4\r\n");
+        assert_eq!(h.run(&["lpos", "l", "a", "rank", "-1", "count", "2"]), "*2\r\n:4\r\n:2\r\n");
+        assert_eq!(h.run(&["lpos", "l", "a", "rank", "2", "count", "2", "maxlen", "3"]), "*1\r\n:2\r\n");
+        assert_eq!(h.run(&["lpos", "l", "a", "maxlen", "0", "count", "0"]), "*3\r\n:0\r\n:2\r\n:4\r\n");
+        assert_eq!(h.run(&["lpos", "l", "z", "count", "5"]), "*0\r\n");
+        assert_eq!(h.run(&["lpos", "nokey", "z", "count", "5"]), "*0\r\n");
+        assert_eq!(h.run(&["lpos", "nokey", "z"]), "$-1\r\n");
+        assert_eq!(
+            h.run(&["lpos", "l", "a", "rank", "0"]),
+            "-ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list\r\n"
+        );
+        assert_eq!(h.run(&["lpos", "l", "a", "rank", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["lpos", "l", "a", "count", "-1"]), "-ERR COUNT can't be negative\r\n");
+        assert_eq!(h.run(&["lpos", "l", "a", "count", "x"]), "-ERR COUNT can't be negative\r\n");
+        assert_eq!(h.run(&["lpos", "l", "a", "maxlen", "-1"]), "-ERR MAXLEN can't be negative\r\n");
+        assert_eq!(h.run(&["lpos", "l", "a", "rank"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["lpos", "l", "a", "foo", "1"]), "-ERR syntax error\r\n");
+    }
+
+    #[test]
+    fn moves_check_both_types_first() {
+        let mut h = Harness::new();
+        h.run(&["rpush", "l", "1", "2", "3"]);
+        assert_eq!(h.run(&["lmove", "l", "l2", "up", "left"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["lmove", "l", "l2", "left", "right"]), b("1"));
+        assert_eq!(h.run(&["rpoplpush", "l", "l2"]), b("3"));
+        assert_eq!(h.run(&["lrange", "l2", "0", "-1"]), arr(&["3", "1"]));
+        assert_eq!(h.run(&["lmove", "nokey", "l2", "left", "right"]), "$-1\r\n");
+        // Rotation of a one-element list keeps the key.
+        assert_eq!(h.run(&["lmove", "l", "l", "left", "right"]), b("2"));
+        assert_eq!(h.run(&["lrange", "l", "0", "-1"]), arr(&["2"]));
+        h.run(&["set", "s", "v"]);
+        assert_eq!(h.run(&["lmove", "l", "s", "left", "right"]), WRONGTYPE);
+        assert_eq!(h.run(&["lrange", "l", "0", "-1"]), arr(&["2"]));
+        assert_eq!(h.run(&["rpoplpush", "s", "l"]), WRONGTYPE);
+        assert_eq!(h.run(&["rpoplpush", "l", "l3"]), b("2"));
+        assert_eq!(h.run(&["exists", "l"]), ":0\r\n");
+    }
+
+    #[test]
+    fn lmpop_parsing_and_replies() {
+        let mut h = Harness::new();
+        h.run(&["rpush", "b", "1", "2", "3"]);
+        assert_eq!(h.run(&["lmpop", "0", "a", "left"]), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.run(&["lmpop", "x", "a", "left"]), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.run(&["lmpop", "9223372036854775807", "a", "left"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["lmpop", "2", "a", "left"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["lmpop", "1", "a", "up"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["lmpop", "1", "a", "left", "count", "0"]), "-ERR count should be greater than 0\r\n");
+        assert_eq!(h.run(&["lmpop", "1", "a", "left", "count", "1", "count", "1"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["lmpop", "1", "a", "left", "foo"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["lmpop", "1", "a", "left"]), "*-1\r\n");
+        assert_eq!(
+            h.run(&["lmpop", "2", "a", "b", "right", "count", "2"]),
+            format!("*2\r\n{}{}", b("b"), arr(&["3", "2"]))
+        );
+        assert_eq!(h.run(&["lmpop", "2", "a", "b", "left", "count", "10"]), format!("*2\r\n{}{}", b("b"), arr(&["1"])));
+        assert_eq!(h.run(&["exists", "b"]), ":0\r\n");
+        h.run(&["set", "s", "v"]);
+        assert_eq!(h.run(&["lmpop", "2", "a", "s", "left"]), WRONGTYPE);
+        let cmd = crate::command::lookup(b"lmpop").unwrap();
+        let a = crate::command::OwnedArgs::from_slices(&["lmpop", "2", "a", "b", "left"]);
+        assert_eq!(cmd.key_positions(a.args()), vec![2, 3]);
+        let a = crate::command::OwnedArgs::from_slices(&["lmpop", "5", "a", "left"]);
+        assert!(cmd.key_positions(a.args()).is_empty());
+        let cmd = crate::command::lookup(b"blmpop").unwrap();
+        let a = crate::command::OwnedArgs::from_slices(&["blmpop", "0", "1", "a", "left"]);
+        assert_eq!(cmd.key_positions(a.args()), vec![3]);
+    }
+
+    #[test]
+    fn blocking_commands_request_a_block_or_serve() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["blpop", "a", "b", "1.5"]), "");
+        let req = h.srv.blocking.request.take().expect("block request");
+        assert_eq!(req.keys, vec![b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(req.deadline_ms, h.srv.now_ms + 1500);
+        assert_eq!(req.args.args().get(0), b"blpop");
+        assert_eq!(h.run(&["blmpop", "0", "1", "c", "left"]), "");
+        let req = h.srv.blocking.request.take().expect("block request");
+        assert_eq!((req.keys, req.deadline_ms), (vec![b"c".to_vec()], 0));
+        assert_eq!(h.run(&["blmove", "s", "d", "left", "left", "0"]), "");
+        assert!(h.srv.blocking.request.take().is_some());
+        h.run(&["rpush", "b", "x", "y"]);
+        assert_eq!(h.run(&["brpop", "a", "b", "0"]), arr(&["b", "y"]));
+        assert_eq!(h.run(&["brpoplpush", "b", "d", "0"]), b("x"));
+        assert!(h.srv.blocking.request.is_none());
+        assert_eq!(h.run(&["blpop", "a", "-1"]), "-ERR timeout is negative\r\n");
+        assert_eq!(h.run(&["blmpop", "x", "0", "a", "left"]), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.run(&["blmove", "a", "b", "up", "left", "x"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run(&["blmove", "a", "b", "left", "left", "x"]),
+            "-ERR timeout is not a float or out of range\r\n"
+        );
+        assert!(h.srv.blocking.request.is_none());
+    }
+
+    #[test]
+    fn deny_blocking_replies_like_redis_inside_multi() {
+        let mut h = Harness::new();
+        h.client.flags |= flags::DENY_BLOCKING;
+        assert_eq!(h.run(&["blpop", "a", "0"]), "*-1\r\n");
+        assert_eq!(h.run(&["blmpop", "0", "1", "a", "left"]), "*-1\r\n");
+        assert_eq!(h.run(&["blmove", "a", "b", "left", "left", "0"]), "$-1\r\n");
+        assert_eq!(h.run(&["brpoplpush", "a", "b", "0"]), "$-1\r\n");
+        assert!(h.srv.blocking.request.is_none());
+    }
+
+    #[test]
+    fn a_rerun_only_looks_at_the_key_being_served() {
+        let mut h = Harness::new();
+        h.run(&["rpush", "a", "1"]);
+        h.run(&["rpush", "b", "2"]);
+        h.srv.blocking.serving = Some(b"b".to_vec());
+        assert_eq!(h.run(&["blpop", "a", "b", "0"]), arr(&["b", "2"]));
+        assert_eq!(h.run(&["blmpop", "0", "2", "a", "b", "left"]), "");
+        assert!(h.srv.blocking.request.take().is_some());
+        h.srv.blocking.serving = None;
+        assert_eq!(h.run(&["blpop", "a", "b", "0"]), arr(&["a", "1"]));
+    }
+
+    #[test]
+    fn writes_signal_waiting_keys() {
+        let mut h = Harness::new();
+        let req = crate::blocking::Blocked {
+            db: 0,
+            keys: vec![b"k".to_vec()],
+            deadline_ms: 0,
+            kind: crate::blocking::BlockKind::List,
+            args: crate::command::OwnedArgs::from_slices(&["blpop", "k", "0"]),
+        };
+        h.srv.blocking.add(99, req);
+        h.run(&["rpush", "other", "x"]);
+        assert!(!h.srv.blocking.has_ready());
+        h.run(&["rpush", "k", "x"]);
+        assert_eq!(h.srv.blocking.take_ready(), vec![(0, b"k".to_vec())]);
+    }
+
+    #[test]
+    fn large_lists_convert_and_keep_order() {
+        let mut h = Harness::new();
+        h.srv.config.list_max_listpack_size = 4;
+        for i in 0..50 {
+            h.run(&["rpush", "l", &i.to_string()]);
+        }
+        assert_eq!(h.run(&["object", "encoding", "l"]), b("quicklist"));
+        assert_eq!(h.run(&["lindex", "l", "37"]), b("37"));
+        assert_eq!(h.run(&["lrange", "l", "47", "100"]), arr(&["47", "48", "49"]));
+        assert_eq!(h.run(&["lpos", "l", "25"]), ":25\r\n");
+        assert_eq!(h.run(&["ltrim", "l", "10", "12"]), "+OK\r\n");
+        assert_eq!(h.run(&["lrange", "l", "0", "-1"]), arr(&["10", "11", "12"]));
+        assert_eq!(h.run(&["type", "l"]), "+list\r\n");
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(bool, Vec<String>),
+        Pop(bool, Option<usize>),
+        Set(i64, String),
+        Insert(bool, String, String),
+        Rem(i64, String),
+        Trim(i64, i64),
+        Move(bool, bool),
+    }
+
+    fn val() -> impl Strategy<Value = String> {
+        prop_oneof!["[abc]{1,2}", (-3i64..40).prop_map(|n| n.to_string()), "[x-z]{30,70}",]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (any::<bool>(), proptest::collection::vec(val(), 1..6)).prop_map(|(f, v)| Op::Push(f, v)),
+            (any::<bool>(), proptest::option::of(0usize..6)).prop_map(|(f, c)| Op::Pop(f, c)),
+            (-12i64..12, val()).prop_map(|(i, v)| Op::Set(i, v)),
+            (any::<bool>(), val(), val()).prop_map(|(b, p, v)| Op::Insert(b, p, v)),
+            (-3i64..3, val()).prop_map(|(c, v)| Op::Rem(c, v)),
+            (-12i64..12, -12i64..12).prop_map(|(s, e)| Op::Trim(s, e)),
+            (any::<bool>(), any::<bool>()).prop_map(|(a, b)| Op::Move(a, b)),
+        ]
+    }
+
+    fn model_range(m: &VecDeque<String>, start: i64, end: i64) -> Vec<String> {
+        match crate::types::list::clamp_range(start, end, m.len()) {
+            None => Vec::new(),
+            Some((s, e)) => m.iter().skip(s).take(e - s + 1).cloned().collect(),
+        }
+    }
+
+    fn reply_of(items: &[String]) -> String {
+        let v: Vec<&str> = items.iter().map(|s| s.as_str()).collect();
+        arr(&v)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn list_commands_match_a_model(fill in prop_oneof![Just(-2i64), Just(3), Just(1), Just(-1)], ops in proptest::collection::vec(op(), 1..60)) {
+            let mut h = Harness::new();
+            h.srv.config.list_max_listpack_size = fill;
+            let mut m: VecDeque<String> = VecDeque::new();
+            let mut other: VecDeque<String> = VecDeque::new();
+            for o in ops {
+                match o {
+                    Op::Push(front, vs) => {
+                        let mut argv = vec![if front { "lpush" } else { "rpush" }, "l"];
+                        argv.extend(vs.iter().map(|s| s.as_str()));
+                        for v in &vs {
+                            if front { m.push_front(v.clone()) } else { m.push_back(v.clone()) }
+                        }
+                        prop_assert_eq!(h.run(&argv), format!(":{}\r\n", m.len()));
+                    }
+                    Op::Pop(front, count) => {
+                        let name = if front { "lpop" } else { "rpop" };
+                        match count {
+                            None => {
+                                let want = if front { m.pop_front() } else { m.pop_back() };
+                                prop_assert_eq!(h.run(&[name, "l"]), want.map_or("$-1\r\n".to_string(), |v| b(&v)));
+                            }
+                            Some(c) => {
+                                let got = h.run(&[name, "l", &c.to_string()]);
+                                if m.is_empty() {
+                                    prop_assert_eq!(got, "*-1\r\n");
+                                } else {
+                                    let n = c.min(m.len());
+                                    let popped: Vec<String> = (0..n).filter_map(|_| if front { m.pop_front() } else { m.pop_back() }).collect();
+                                    prop_assert_eq!(got, reply_of(&popped));
+                                }
+                            }
+                        }
+                    }
+                    Op::Set(i, v) => {
+                        let got = h.run(&["lset", "l", &i.to_string(), &v]);
+                        let idx = if i < 0 { m.len() as i64 + i } else { i };
+                        if m.is_empty() {
+                            prop_assert_eq!(got, "-ERR no such key\r\n");
+                        } else if idx < 0 || idx >= m.len() as i64 {
+                            prop_assert_eq!(got, "-ERR index out of range\r\n");
+                        } else {
+                            m[idx as usize] = v;
+                            prop_assert_eq!(got, "+OK\r\n");
+                        }
+                    }
+                    Op::Insert(before, p, v) => {
+                        let got = h.run(&["linsert", "l", if before { "before" } else { "after" }, &p, &v]);
+                        if m.is_empty() {
+                            prop_assert_eq!(got, ":0\r\n");
+                        } else if let Some(pos) = m.iter().position(|x| *x == p) {
+                            m.insert(if before { pos } else { pos + 1 }, v);
+                            prop_assert_eq!(got, format!(":{}\r\n", m.len()));
+                        } else {
+                            prop_assert_eq!(got, ":-1\r\n");
+                        }
+                    }
+                    Op::Rem(c, v) => {
+                        let got = h.run(&["lrem", "l", &c.to_string(), &v]);
+                        let limit = if c == 0 { usize::MAX } else { c.unsigned_abs() as usize };
+                        let mut removed = 0;
+                        if c >= 0 {
+                            let mut out = VecDeque::new();
+                            for x in m.drain(..) {
+                                if x == v && removed < limit { removed += 1 } else { out.push_back(x) }
+                            }
+                            m = out;
+                        } else {
+                            let mut out = VecDeque::new();
+                            for x in m.drain(..).rev() {
+                                if x == v && removed < limit { removed += 1 } else { out.push_front(x) }
+                            }
+                            m = out;
+                        }
+                        prop_assert_eq!(got, format!(":{removed}\r\n"));
+                    }
+                    Op::Trim(s, e) => {
+                        prop_assert_eq!(h.run(&["ltrim", "l", &s.to_string(), &e.to_string()]), "+OK\r\n");
+                        m = model_range(&m, s, e).into();
+                    }
+                    Op::Move(from_left, to_left) => {
+                        let got = h.run(&["lmove", "l", "o", if from_left { "left" } else { "right" }, if to_left { "left" } else { "right" }]);
+                        let v = if from_left { m.pop_front() } else { m.pop_back() };
+                        match v {
+                            None => prop_assert_eq!(got, "$-1\r\n"),
+                            Some(v) => {
+                                prop_assert_eq!(got, b(&v));
+                                if to_left { other.push_front(v) } else { other.push_back(v) }
+                            }
+                        }
+                    }
+                }
+                prop_assert_eq!(h.run(&["llen", "l"]), format!(":{}\r\n", m.len()));
+                prop_assert_eq!(h.run(&["exists", "l"]), format!(":{}\r\n", (!m.is_empty()) as u8));
+            }
+            let all: Vec<String> = m.iter().cloned().collect();
+            prop_assert_eq!(h.run(&["lrange", "l", "0", "-1"]), reply_of(&all));
+            let all: Vec<String> = other.iter().cloned().collect();
+            prop_assert_eq!(h.run(&["lrange", "o", "0", "-1"]), reply_of(&all));
+        }
+    }
+}
