@@ -555,13 +555,14 @@ fn hscan(ctx: &mut Ctx, args: Args) {
         return;
     };
     let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
+    // Options are checked even for a missing key (Redis 7.0 parses them before looking at the value).
+    let Some(opts) = parse_scan_opts(r, args, 3) else { return };
     let Some(h) = h else {
         r.array(2);
         r.bulk(b"0");
         r.array(0);
         return;
     };
-    let Some(opts) = parse_scan_opts(r, args, 3) else { return };
     let mut items: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut next = cursor;
     let mut budget = opts.count.saturating_mul(10);
@@ -618,4 +619,250 @@ pub(crate) fn parse_scan_opts<'a>(r: &mut Reply, args: Args<'a>, from: usize) ->
         i += 2;
     }
     Some(opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::string::tests::Harness;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn b(s: &str) -> String {
+        format!("${}\r\n{s}\r\n", s.len())
+    }
+
+    const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+
+    #[test]
+    fn set_get_and_delete() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["hset", "h", "f1", "v1", "f2", "v2"]), ":2\r\n");
+        assert_eq!(h.run(&["hset", "h", "f1", "v9", "f3", "v3"]), ":1\r\n");
+        assert_eq!(h.run(&["hset", "h", "f1"]), "-ERR wrong number of arguments for 'hset' command\r\n");
+        assert_eq!(h.run(&["hset", "h", "a", "1", "b"]), "-ERR wrong number of arguments for 'hset' command\r\n");
+        assert_eq!(h.run(&["hmset", "h", "a", "1", "b"]), "-ERR wrong number of arguments for 'hmset' command\r\n");
+        assert_eq!(h.run(&["hmset", "h", "a", "1"]), "+OK\r\n");
+        assert_eq!(h.run(&["hget", "h", "f1"]), b("v9"));
+        assert_eq!(h.run(&["hget", "h", "nope"]), "$-1\r\n");
+        assert_eq!(h.run(&["hget", "nokey", "f"]), "$-1\r\n");
+        assert_eq!(h.run(&["hmget", "h", "f1", "nope", "a"]), format!("*3\r\n{}$-1\r\n{}", b("v9"), b("1")));
+        assert_eq!(h.run(&["hmget", "nokey", "a", "b"]), "*2\r\n$-1\r\n$-1\r\n");
+        assert_eq!(h.run(&["hlen", "h"]), ":4\r\n");
+        assert_eq!(h.run(&["hlen", "nokey"]), ":0\r\n");
+        assert_eq!(h.run(&["hstrlen", "h", "f1"]), ":2\r\n");
+        assert_eq!(h.run(&["hstrlen", "h", "nope"]), ":0\r\n");
+        assert_eq!(h.run(&["hexists", "h", "f2"]), ":1\r\n");
+        assert_eq!(h.run(&["hexists", "nokey", "f2"]), ":0\r\n");
+        assert_eq!(h.run(&["hsetnx", "h", "f1", "x"]), ":0\r\n");
+        assert_eq!(h.run(&["hsetnx", "h", "new", "x"]), ":1\r\n");
+        assert_eq!(h.run(&["hsetnx", "h2", "f", "x"]), ":1\r\n");
+        assert_eq!(h.run(&["hdel", "h2", "f", "g"]), ":1\r\n");
+        assert_eq!(h.run(&["exists", "h2"]), ":0\r\n");
+        assert_eq!(h.run(&["hdel", "nokey", "f"]), ":0\r\n");
+        assert_eq!(h.run(&["hkeys", "h"]), format!("*5\r\n{}{}{}{}{}", b("f1"), b("f2"), b("f3"), b("a"), b("new")));
+        assert_eq!(h.run(&["hvals", "nokey"]), "*0\r\n");
+        assert_eq!(h.run(&["hgetall", "nokey"]), "*0\r\n");
+        h.run(&["set", "s", "v"]);
+        for cmd in [
+            &["hset", "s", "f", "v"][..],
+            &["hget", "s", "f"],
+            &["hmget", "s", "f"],
+            &["hgetall", "s"],
+            &["hdel", "s", "f"],
+            &["hincrby", "s", "f", "1"],
+            &["hrandfield", "s"],
+            &["hrandfield", "s", "2"],
+            &["hscan", "s", "0", "foo"],
+        ] {
+            assert_eq!(h.run(cmd), WRONGTYPE, "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn resp3_maps_and_pairs() {
+        let mut h = Harness::new();
+        h.client.reply.proto = crate::resp::reply::Proto::Resp3;
+        assert_eq!(h.run(&["hgetall", "nokey"]), "%0\r\n");
+        h.run(&["hset", "h", "a", "1"]);
+        assert_eq!(h.run(&["hgetall", "h"]), format!("%1\r\n{}{}", b("a"), b("1")));
+        assert_eq!(h.run(&["hrandfield", "h", "5", "withvalues"]), format!("*1\r\n*2\r\n{}{}", b("a"), b("1")));
+        assert_eq!(
+            h.run(&["hrandfield", "h", "-2", "withvalues"]),
+            format!("*2\r\n*2\r\n{0}{1}*2\r\n{0}{1}", b("a"), b("1"))
+        );
+        assert_eq!(h.run(&["hrandfield", "nokey"]), "_\r\n");
+    }
+
+    #[test]
+    fn counters() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["hincrby", "h", "n", "5"]), ":5\r\n");
+        assert_eq!(h.run(&["hincrby", "h", "n", "-10"]), ":-5\r\n");
+        assert_eq!(h.run(&["hincrby", "h", "n", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["hset", "h", "m", "9223372036854775807"]), ":1\r\n");
+        assert_eq!(h.run(&["hincrby", "h", "m", "1"]), "-ERR increment or decrement would overflow\r\n");
+        assert_eq!(h.run(&["hset", "h", "g", "1.5"]), ":1\r\n");
+        assert_eq!(h.run(&["hincrby", "h", "g", "1"]), "-ERR hash value is not an integer\r\n");
+        assert_eq!(h.run(&["hincrbyfloat", "h", "g", "1"]), b("2.5"));
+        assert_eq!(h.run(&["hincrbyfloat", "h", "f", "10.5"]), b("10.5"));
+        assert_eq!(h.run(&["hincrbyfloat", "h", "f", "0.1"]), b("10.6"));
+        assert_eq!(h.run(&["hincrbyfloat", "h", "z", "-0"]), b("0"));
+        assert_eq!(h.run(&["hincrbyfloat", "h", "e", "5.0e3"]), b("5000"));
+        assert_eq!(h.run(&["hincrbyfloat", "h", "f", "x"]), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.run(&["hincrbyfloat", "h", "f", "nan"]), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.run(&["hincrbyfloat", "h", "f", "inf"]), "-ERR value is NaN or Infinity\r\n");
+        assert_eq!(h.run(&["hincrbyfloat", "h", "x", "1e4932"]).len(), 7 + 4933 + 2);
+        assert_eq!(
+            h.run(&["hincrbyfloat", "h", "x", "1.18973149535723176502e+4932"]),
+            "-ERR increment would produce NaN or Infinity\r\n"
+        );
+        h.run(&["hset", "h", "s", "abc"]);
+        assert_eq!(h.run(&["hincrbyfloat", "h", "s", "1"]), "-ERR hash value is not a float\r\n");
+        assert_eq!(h.run(&["hget", "h", "n"]), b("-5"));
+    }
+
+    #[test]
+    fn randfield_counts_and_bounds() {
+        let mut h = Harness::new();
+        h.run(&["hset", "h", "a", "1", "b", "2", "c", "3"]);
+        assert_eq!(h.run(&["hrandfield", "nokey"]), "$-1\r\n");
+        assert_eq!(h.run(&["hrandfield", "nokey", "5", "withvalues"]), "*0\r\n");
+        assert_eq!(h.run(&["hrandfield", "h", "0"]), "*0\r\n");
+        assert_eq!(h.run(&["hrandfield", "h", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["hrandfield", "nokey", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["hrandfield", "h", "1", "foo"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["hrandfield", "h", "1", "withvalues", "x"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run(&["hrandfield", "h", "-9223372036854775808"]),
+            "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
+        );
+        assert_eq!(h.run(&["hrandfield", "h", "-4611686018427387904", "withvalues"]), "-ERR value is out of range\r\n");
+        assert_eq!(h.run(&["hrandfield", "h", "-9223372036854775807"]), "-ERR value is out of range\r\n");
+        let all = h.run(&["hrandfield", "h", "10", "withvalues"]);
+        assert!(all.starts_with("*6\r\n"), "{all}");
+        let picks = h.run(&["hrandfield", "h", "2"]);
+        assert!(picks.starts_with("*2\r\n"), "{picks}");
+        let rep = h.run(&["hrandfield", "h", "-7"]);
+        assert_eq!(rep.matches("$1\r\n").count(), 7);
+        let one = h.run(&["hrandfield", "h"]);
+        assert!([b("a"), b("b"), b("c")].contains(&one));
+    }
+
+    #[test]
+    fn hscan_listpack_and_hashtable() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["hscan", "nokey", "0"]), "*2\r\n$1\r\n0\r\n*0\r\n");
+        assert_eq!(h.run(&["hscan", "nokey", "x"]), "-ERR invalid cursor\r\n");
+        assert_eq!(h.run(&["hscan", "nokey", "0", "count", "0"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["hscan", "nokey", "0", "count", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["hscan", "nokey", "0", "type", "hash"]), "-ERR syntax error\r\n");
+        h.run(&["hset", "h", "a1", "1", "b1", "2"]);
+        assert_eq!(h.run(&["hscan", "h", "0", "match", "a*"]), format!("*2\r\n$1\r\n0\r\n*2\r\n{}{}", b("a1"), b("1")));
+        h.srv.config.hash_max_listpack_entries = 4;
+        for i in 0..200 {
+            h.run(&["hset", "big", &format!("f{i}"), "v"]);
+        }
+        assert_eq!(h.run(&["object", "encoding", "big"]), b("hashtable"));
+        let mut cursor = "0".to_string();
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            let out = h.run(&["hscan", "big", &cursor, "count", "7"]);
+            // *2 $n cursor *m ($len item)*: the cursor is line 2, items are every second line from line 5.
+            let lines: Vec<&str> = out.split("\r\n").collect();
+            cursor = lines[2].to_string();
+            let items: Vec<String> = lines[4..].iter().skip(1).step_by(2).map(|s| s.to_string()).collect();
+            seen.extend(items.into_iter().step_by(2).filter(|s| !s.is_empty()));
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 200);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Set(Vec<(String, String)>),
+        SetNx(String, String),
+        Del(Vec<String>),
+        Incr(String, i64),
+    }
+
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-d]", "[a-d]{70,80}"]
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-z]{0,5}", (-100i64..100).prop_map(|n| n.to_string()), "[v]{60,70}"]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            proptest::collection::vec((field(), value()), 1..4).prop_map(Op::Set),
+            (field(), value()).prop_map(|(f, v)| Op::SetNx(f, v)),
+            proptest::collection::vec(field(), 1..3).prop_map(Op::Del),
+            (field(), -5i64..5).prop_map(|(f, n)| Op::Incr(f, n)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn hash_commands_match_a_model(entries in 1i64..6, ops in proptest::collection::vec(op(), 1..40)) {
+            let mut h = Harness::new();
+            h.srv.config.hash_max_listpack_entries = entries;
+            let mut m: BTreeMap<String, String> = BTreeMap::new();
+            for o in ops {
+                match o {
+                    Op::Set(pairs) => {
+                        let mut argv = vec!["hset".to_string(), "h".to_string()];
+                        let mut created = 0;
+                        for (f, v) in &pairs {
+                            argv.push(f.clone());
+                            argv.push(v.clone());
+                            if m.insert(f.clone(), v.clone()).is_none() {
+                                created += 1;
+                            }
+                        }
+                        let argv: Vec<&str> = argv.iter().map(|s| s.as_str()).collect();
+                        prop_assert_eq!(h.run(&argv), format!(":{created}\r\n"));
+                    }
+                    Op::SetNx(f, v) => {
+                        let fresh = !m.contains_key(&f);
+                        if fresh {
+                            m.insert(f.clone(), v.clone());
+                        }
+                        prop_assert_eq!(h.run(&["hsetnx", "h", &f, &v]), format!(":{}\r\n", fresh as u8));
+                    }
+                    Op::Del(fs) => {
+                        let mut argv = vec!["hdel", "h"];
+                        argv.extend(fs.iter().map(|s| s.as_str()));
+                        let n = fs.iter().collect::<std::collections::BTreeSet<_>>().into_iter().filter(|f| m.remove(*f).is_some()).count();
+                        prop_assert_eq!(h.run(&argv), format!(":{n}\r\n"));
+                    }
+                    Op::Incr(f, n) => {
+                        let got = h.run(&["hincrby", "h", &f, &n.to_string()]);
+                        match m.get(&f).map(|v| crate::util::parse_i64(v.as_bytes())) {
+                            Some(None) => prop_assert_eq!(got, "-ERR hash value is not an integer\r\n"),
+                            cur => {
+                                let sum = cur.flatten().unwrap_or(0) + n;
+                                m.insert(f.clone(), sum.to_string());
+                                prop_assert_eq!(got, format!(":{sum}\r\n"));
+                            }
+                        }
+                    }
+                }
+                prop_assert_eq!(h.run(&["hlen", "h"]), format!(":{}\r\n", m.len()));
+            }
+            for (f, v) in &m {
+                prop_assert_eq!(h.run(&["hget", "h", f]), b(v));
+            }
+            let enc = h.run(&["object", "encoding", "h"]);
+            if !m.is_empty() {
+                let big = m.len() as i64 > entries || m.iter().any(|(f, v)| f.len() > 64 || v.len() > 64);
+                if big {
+                    prop_assert_eq!(enc, b("hashtable"));
+                }
+            }
+        }
+    }
 }
