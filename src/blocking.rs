@@ -173,6 +173,11 @@ impl Blocking {
         self.waiting.get(&(db, key.to_vec())).map(|q| q.iter().copied().collect()).unwrap_or_default()
     }
 
+    /// Blocked clients that have a timeout (INFO `clients_in_timeout_table`).
+    pub fn with_timeout(&self) -> usize {
+        self.clients.values().filter(|b| b.deadline_ms > 0).count()
+    }
+
     /// The earliest deadline of any blocked client.
     pub fn nearest_deadline_ms(&self) -> Option<i64> {
         self.clients.values().map(|b| b.deadline_ms).filter(|&d| d > 0).min()
