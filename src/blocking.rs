@@ -30,7 +30,7 @@
 use crate::command::{Args, Ctx, OwnedArgs};
 use crate::net::client::flags;
 use crate::resp::reply::Reply;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 /// Which type of value serves a blocked client: a key holding anything else leaves it waiting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +90,8 @@ pub struct Blocking {
     /// Keys written since the last pass that someone waits on, in signal order.
     ready: Vec<(usize, Vec<u8>)>,
     ready_set: HashSet<(usize, Vec<u8>)>,
+    /// (deadline, id) of every blocked client with a timeout, earliest first.
+    deadlines: BTreeSet<(i64, u64)>,
     /// Set by [`block`] during a call; the server takes it right after the call.
     pub request: Option<Blocked>,
     /// While the server re-runs a blocked command for one ready key: that key (handlers only look at it).
@@ -111,12 +113,16 @@ impl Blocking {
                 self.waiting.entry((b.db, k.clone())).or_default().push_back(id);
             }
         }
+        if b.deadline_ms > 0 {
+            self.deadlines.insert((b.deadline_ms, id));
+        }
         self.clients.insert(id, b);
     }
 
     /// Forgets a blocked client (served, timed out, unblocked or disconnected).
     pub fn remove(&mut self, id: u64) -> Option<Blocked> {
         let b = self.clients.remove(&id)?;
+        self.deadlines.remove(&(b.deadline_ms, id));
         for k in &b.keys {
             let slot = (b.db, k.clone());
             if let Some(q) = self.waiting.get_mut(&slot) {
@@ -175,24 +181,17 @@ impl Blocking {
 
     /// Blocked clients that have a timeout (INFO `clients_in_timeout_table`).
     pub fn with_timeout(&self) -> usize {
-        self.clients.values().filter(|b| b.deadline_ms > 0).count()
+        self.deadlines.len()
     }
 
     /// The earliest deadline of any blocked client.
     pub fn nearest_deadline_ms(&self) -> Option<i64> {
-        self.clients.values().map(|b| b.deadline_ms).filter(|&d| d > 0).min()
+        self.deadlines.first().map(|&(d, _)| d)
     }
 
     /// Ids whose deadline is at or before `now_ms`, earliest first.
     pub fn expired(&self, now_ms: i64) -> Vec<u64> {
-        let mut v: Vec<(i64, u64)> = self
-            .clients
-            .iter()
-            .filter(|(_, b)| b.deadline_ms > 0 && b.deadline_ms <= now_ms)
-            .map(|(&id, b)| (b.deadline_ms, id))
-            .collect();
-        v.sort_unstable();
-        v.into_iter().map(|(_, id)| id).collect()
+        self.deadlines.iter().take_while(|&&(d, _)| d <= now_ms).map(|&(_, id)| id).collect()
     }
 }
 
