@@ -286,13 +286,20 @@ value_kind!(crate::types::zset::ZSet, ZSet, ZSet);
 /// ```
 ///
 /// The allocation's size is always recomputable from its contents, so it is not stored. Invariants: the bytes
-/// were written by [`Entry::build`] and describe themselves consistently; a raw payload is a valid `Vec<u8>` and a
+/// were written by `Entry::build` and describe themselves consistently; a raw payload is a valid `Vec<u8>` and a
 /// value payload a valid `Box<Value>`, both owned by the entry and dropped with it.
 pub struct Entry {
     ptr: NonNull<u8>,
-    // Owns (through the packed bytes) a Vec<u8> or a Box<Value>: Send/Sync exactly when those are.
+    // Owns (through the packed bytes) a Vec<u8> or a Box<Value> (drop check).
     _owns: PhantomData<(Vec<u8>, Box<Value>)>,
 }
+
+// SAFETY: an Entry exclusively owns its chunk and the Vec/Box inside it, so moving it to another thread is like
+// moving those (hence the bound on Value). Its chunk may then be freed on that thread: the slab's pages are never
+// released, and a freed chunk simply joins the freeing thread's free list (see `dict::slab`).
+unsafe impl Send for Entry where Box<Value>: Send {}
+// SAFETY: `&Entry` only reads the chunk (no interior mutability); sharing it is like sharing `&Vec<u8>`/`&Value`.
+unsafe impl Sync for Entry where Box<Value>: Sync {}
 
 const FLAG_EXPIRE: u8 = 1;
 const KIND_SHIFT: u8 = 1;
@@ -769,6 +776,11 @@ impl Entry {
         self.raw_ref_mut()
     }
 
+    /// Capacity of a `raw` string's buffer (None for other encodings), for `MEMORY USAGE`.
+    pub fn raw_capacity(&self) -> Option<usize> {
+        self.raw_ref().map(|v| v.capacity())
+    }
+
     /// The 24-bit LRU/LFU field.
     #[inline]
     pub fn lru(&self) -> u32 {
@@ -938,6 +950,20 @@ mod tests {
         e.raw_mut().unwrap().extend_from_slice(b"3");
         assert_eq!(e.encoding(), Encoding::Raw);
         assert_eq!(e.as_str(), Some(StrRef::Bytes(b"123")));
+    }
+
+    #[test]
+    fn entries_can_move_between_threads() {
+        let e = Entry::new_string(b"k", b"hello");
+        let back = std::thread::spawn(move || {
+            assert_eq!(e.as_str(), Some(StrRef::Bytes(b"hello")));
+            let f = Entry::new_string(b"made-here", b"x");
+            drop(e);
+            f
+        })
+        .join()
+        .unwrap();
+        assert_eq!(back.key(), b"made-here");
     }
 
     #[test]

@@ -95,6 +95,8 @@ pub struct ServerState {
     pub next_client_id: u64,
     /// Clients waiting in a blocking command (`blocked_clients` in INFO); kept by the blocking machinery.
     pub blocked_clients: u64,
+    /// Clients blocked on keys, their queues and the keys ready to serve them (see [`crate::blocking`]).
+    pub blocking: crate::blocking::Blocking,
     /// Channels and patterns with at least one subscriber (INFO `pubsub_channels` / `pubsub_patterns`); kept by
     /// pub/sub.
     pub pubsub_channels: u64,
@@ -103,8 +105,6 @@ pub struct ServerState {
     pub startup_memory: u64,
     /// fds of clients with output to write before the next poll; see [`ServerState::queue_write`].
     pub clients_pending_write: Vec<i32>,
-    /// Instantaneous rates sampled by the cron (`instantaneous_ops_per_sec` and friends).
-    pub metrics: crate::net::metrics::Metrics,
 }
 
 impl ServerState {
@@ -135,10 +135,10 @@ impl ServerState {
             monitors: Vec::new(),
             next_client_id: 1,
             blocked_clients: 0,
+            blocking: Default::default(),
             pubsub_channels: 0,
             pubsub_patterns: 0,
             startup_memory: crate::util::used_memory(),
-            metrics: Default::default(),
             clients_pending_write: Vec::new(),
         }
     }

@@ -62,6 +62,14 @@ impl Side {
     fn exec(&mut self, args: &[Vec<u8>]) -> Result<Vec<u8>, String> {
         self.conns[self.cur].try_cmd(args).map_err(|e| {
             let mut msg = format!("I/O error: {e}");
+            // A crashing server closes connections before it finishes exiting (e.g. while printing a panic
+            // backtrace); give it a moment so the log is complete and the next reset sees it dead.
+            for _ in 0..100 {
+                if !self.server.alive() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
             if !self.server.alive() {
                 let _ = write!(msg, " (server exited; log tail:\n{})", self.server.log_text());
             }
@@ -118,6 +126,15 @@ impl Pair {
     fn reset(&mut self) -> Result<(), String> {
         self.fer.reset()?;
         self.red.reset()
+    }
+
+    /// Whether ferredis has a command: a bare name gets an arity error if known, "unknown command" otherwise.
+    /// Only asked for commands whose zero-argument form is harmless (the families' key commands).
+    fn fer_knows(&mut self, name: &str) -> bool {
+        match self.fer.exec(&[name.as_bytes().to_vec()]) {
+            Ok(r) => !r.starts_with(b"-ERR unknown command"),
+            Err(_) => false,
+        }
     }
 
     /// Runs one command (or an `@scan` directive) on both sides and compares.
@@ -399,12 +416,24 @@ fn run_cases(prefix: &str) {
     let mut pair = Pair::new();
     let mut failures = Vec::new();
     let mut commands = 0;
+    let mut skipped = Vec::new();
     for case in &cases {
+        // `@requires CMD...`: the case belongs to a command family that may not have landed yet.
+        if let Some(req) = case.lines.first().and_then(|l| l.strip_prefix("@requires ")) {
+            let missing: Vec<&str> = req.split_whitespace().filter(|name| !pair.fer_knows(name)).collect();
+            if !missing.is_empty() {
+                skipped.push(format!("{} (needs {})", case.name, missing.join(" ")));
+                continue;
+            }
+        }
         if let Err(e) = pair.reset() {
             failures.push(format!("[case {}] reset failed: {e}", case.name));
             continue;
         }
         for (i, line) in case.lines.iter().enumerate() {
+            if line.starts_with("@requires ") {
+                continue;
+            }
             if let Some(ms) = line.strip_prefix("@sleep ") {
                 // Only used to get past a millisecond expiry deadline; nothing asserts on timing.
                 std::thread::sleep(std::time::Duration::from_millis(ms.trim().parse().expect("@sleep ms")));
@@ -429,7 +458,15 @@ fn run_cases(prefix: &str) {
             }
         }
     }
-    eprintln!("{prefix}: {} cases, {commands} commands, {} failing", cases.len(), failures.len());
+    if !skipped.is_empty() {
+        eprintln!("NOTICE: skipped cases for commands ferredis does not know yet: {}", skipped.join(", "));
+    }
+    eprintln!(
+        "{prefix}: {} cases ({} skipped), {commands} commands, {} failing",
+        cases.len(),
+        skipped.len(),
+        failures.len()
+    );
     if !failures.is_empty() {
         panic!("{} of {} cases differ from redis-server:\n\n{}\n", failures.len(), cases.len(), failures.join("\n\n"));
     }
@@ -462,7 +499,8 @@ fn curated_types() {
 
 /// The case table. `=== family/name` starts a case; each line is one command in redis-cli quoting;
 /// `@scan <SCAN command>` iterates the cursor to completion on each side and compares the sorted elements;
-/// `@sleep <ms>` waits (only to get past a short expiry deadline).
+/// `@sleep <ms>` waits (only to get past a short expiry deadline); a first line `@requires CMD...` skips the case
+/// (with a notice) while ferredis does not know those commands yet.
 const CASES: &str = r#"
 === strings/get-set-basic
 GET missing
@@ -1037,6 +1075,8 @@ EXPIREAT k 9223372036854775807
 EXPIREAT k -9223372036854775808
 PEXPIREAT k 9223372036854775807
 TTL k
+EXPIRETIME k
+PEXPIRETIME k
 EXPIRE k 100 GT
 EXPIRE k -1 GT
 EXISTS k
@@ -1357,6 +1397,7 @@ INFO keyspace
 INFO bogus
 
 === types/wrongtype
+@requires LPUSH HSET SADD ZADD
 LPUSH l a
 TYPE l
 GET l
@@ -1391,6 +1432,7 @@ GET z
 @scan SCAN 0 TYPE hash
 @scan SCAN 0 TYPE string
 === types/lists
+@requires RPUSH LPUSH LRANGE
 RPUSH l a b c
 LPUSH l z y
 LRANGE l 0 -1
@@ -1458,6 +1500,7 @@ LPUSH s a
 LRANGE s 0 -1
 
 === types/hashes
+@requires HSET HGET
 HSET h f1 v1 f2 v2
 HSET h f1 v9
 HGET h f1
@@ -1501,7 +1544,168 @@ SET s v
 HSET s f v
 HGET s f
 
+=== types/lists-edge
+@requires RPUSH LPOS LMPOP BLPOP
+RPUSH l a b a c a
+LPOS l a RANK -9223372036854775808
+LPOS l a RANK 9223372036854775807
+LPOS l a RANK -1 COUNT 0
+LPOS l a RANK 2 COUNT 2 MAXLEN 3
+LPOS l a RANK x
+LPOS l a COUNT x
+LPOS l a MAXLEN -1
+LPOS l a COUNT
+LPOS nokey a COUNT 0
+LPOP l x
+LPOP nokey 0
+LPOP l 9223372036854775807
+RPOP l 1 2
+RPUSH m 1 2 3 4 5
+LMPOP 0 m LEFT
+LMPOP x m LEFT
+LMPOP 9223372036854775807 m LEFT
+LMPOP 2 m LEFT
+LMPOP 1 m UP
+LMPOP 1 m LEFT COUNT 0
+LMPOP 1 m LEFT COUNT 1 COUNT 1
+LMPOP 1 m LEFT FOO
+LMPOP 2 none m RIGHT COUNT 2
+LMPOP 1 m left count 100
+LMPOP 1 m LEFT
+EXISTS m
+RPUSH b 1 2
+BLPOP none b 0
+BRPOP b 0.01
+BLPOP b 0.01
+BLPOP b -1
+BLPOP b abc
+BLPOP b nan
+BLPOP b inf
+BLMOVE b c LEFT LEFT 0.01
+BLMOVE b c UP LEFT x
+BLMOVE b c LEFT LEFT x
+BRPOPLPUSH b c -1
+BLMPOP 0.01 1 b LEFT
+BLMPOP x 0 b LEFT
+BLMPOP -1 1 b LEFT
+RPUSH b z y x
+BLMPOP 0 1 b RIGHT COUNT 2
+BRPOPLPUSH b c 0
+SET str v
+BLPOP str 0
+BLMOVE str c LEFT LEFT 0
+RPUSH src x
+BLMOVE src str LEFT LEFT 0
+LRANGE src 0 -1
+RPUSH r 1
+LMOVE r r LEFT RIGHT
+LRANGE r 0 -1
+HELLO 3
+BLPOP none 0.01
+LPOP none 2
+LMPOP 1 none LEFT
+BLMPOP 0.01 1 none LEFT
+HELLO 2
+
+=== types/lists-encodings
+@requires RPUSH LRANGE
+CONFIG SET list-max-listpack-size 4
+RPUSH q 1 2 3 4 5 6 7 8 9 10 11 12 13
+OBJECT ENCODING q
+LINDEX q 9
+LRANGE q 3 10
+LSET q 11 eleven
+LINSERT q AFTER 6 six-and-a-half
+LREM q 0 3
+LTRIM q 2 -3
+LRANGE q 0 -1
+LLEN q
+CONFIG SET list-max-ziplist-size -1
+CONFIG GET list-max-listpack-size
+RPUSH w aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+OBJECT ENCODING w
+TYPE w
+COPY w w2
+LRANGE w2 0 -1
+RENAME w w3
+TYPE w3
+@scan SCAN 0 TYPE list
+
+=== types/hashes-edge
+@requires HSET HRANDFIELD HINCRBYFLOAT HSCAN
+HSET h a 1 b 2 c 3
+HRANDFIELD h -9223372036854775808
+HRANDFIELD h -9223372036854775807 WITHVALUES
+HRANDFIELD h -4611686018427387904 WITHVALUES
+HRANDFIELD h x
+HRANDFIELD h 1 foo
+HRANDFIELD h 1 WITHVALUES x
+HRANDFIELD h 0
+HRANDFIELD h 3 WITHVALUES
+HRANDFIELD h 30
+HRANDFIELD nokey 0
+HRANDFIELD nokey 5 WITHVALUES
+HRANDFIELD nokey
+HRANDFIELD nokey x
+HINCRBYFLOAT h a x
+HINCRBYFLOAT h a inf
+HINCRBYFLOAT h a nan
+HINCRBYFLOAT h a 0.1
+HINCRBYFLOAT h n 10.5
+HINCRBYFLOAT h n 0.1
+HINCRBYFLOAT h z -0
+HINCRBYFLOAT h e 5.0e3
+HINCRBYFLOAT h e 1e4932
+HINCRBYFLOAT h e 1.18973149535723176502e+4932
+HINCRBYFLOAT h x 0x10
+HSET h g 1.5
+HINCRBY h g 1
+HSET h m 9223372036854775807
+HINCRBY h m 1
+HINCRBY h m -1
+HSTRLEN h n
+HSTRLEN h nope
+HSETNX nk f x
+HMGET nk a b
+HEXISTS nk a
+HSCAN nk 0 COUNT x
+HSCAN nk 0 COUNT 0
+HSCAN nk 0 FOO
+HSCAN nk x
+HSCAN h 0 MATCH n*
+HSCAN h 0 TYPE string
+SET s v
+HSCAN s 0 FOO
+HDEL nk a
+HELLO 3
+HGETALL nokey
+HGETALL h
+HRANDFIELD h 3 WITHVALUES
+HRANDFIELD nokey
+HELLO 2
+CONFIG SET hash-max-listpack-entries 2
+HSET small a 1 b 2
+OBJECT ENCODING small
+HSET small c 3
+OBJECT ENCODING small
+CONFIG SET hash-max-ziplist-value 4
+HSET v a 1234
+OBJECT ENCODING v
+HSET v b 12345
+OBJECT ENCODING v
+HGETALL v
+DEL v
+HSETNX v abcde 1
+OBJECT ENCODING v
+HINCRBYFLOAT v abcde 1.5
+HKEYS v
+HVALS v
+COPY v v2
+HGETALL v2
+TYPE v2
+
 === types/sets
+@requires SADD SMEMBERS
 SADD s a b c
 SADD s a d
 SCARD s
@@ -1542,6 +1746,7 @@ SADD str a
 SINTER s str
 
 === types/zsets
+@requires ZADD ZRANGE
 ZADD z 1 a 2 b 3 c
 ZADD z 1.5 a
 ZADD z NX 10 a 4 d
@@ -1941,6 +2146,34 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
     ("HGETALL", 1, |g| vec!["HGETALL".into(), g.key()]),
     ("HINCRBY", 1, |g| vec!["HINCRBY".into(), g.key(), g.p(&["f1", "f2"]), g.int()]),
     ("HLEN", 1, |g| vec!["HLEN".into(), g.key()]),
+    ("LSET", 1, |g| vec!["LSET".into(), g.key(), g.small(3), g.val()]),
+    ("LINSERT", 1, |g| vec!["LINSERT".into(), g.key(), g.p(&["BEFORE", "AFTER", "after"]), g.val(), g.val()]),
+    ("LREM", 1, |g| vec!["LREM".into(), g.key(), g.p(&["0", "1", "-1", "2"]), g.val()]),
+    ("LTRIM", 1, |g| vec!["LTRIM".into(), g.key(), g.small(3), g.small(3)]),
+    ("LPOS", 1, |g| {
+        let mut c = vec!["LPOS".into(), g.key(), g.val()];
+        if g.rng.chance(40) {
+            c.extend(["RANK".into(), g.p(&["1", "-1", "2", "0"])]);
+        }
+        if g.rng.chance(40) {
+            c.extend(["COUNT".into(), g.p(&["0", "1", "2"])]);
+        }
+        c
+    }),
+    ("LMOVE", 1, |g| vec!["LMOVE".into(), g.key(), g.key(), g.p(&["LEFT", "RIGHT"]), g.p(&["LEFT", "RIGHT"])]),
+    ("LMPOP", 1, |g| {
+        let mut c = vec!["LMPOP".into(), "2".into(), g.key(), g.key(), g.p(&["LEFT", "RIGHT"])];
+        if g.rng.chance(50) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "5"])]);
+        }
+        c
+    }),
+    ("BLPOP", 1, |g| vec![g.p(&["BLPOP", "BRPOP"]), g.key(), g.key(), "0.001".into()]),
+    ("HMGET", 1, |g| vec!["HMGET".into(), g.key(), g.p(&["f1", "f2"]), g.p(&["f3", "f1"])]),
+    ("HSETNX", 1, |g| vec!["HSETNX".into(), g.key(), g.p(&["f1", "f2", "f3"]), g.val()]),
+    ("HINCRBYFLOAT", 1, |g| vec!["HINCRBYFLOAT".into(), g.key(), g.p(&["f1", "f2"]), g.p(&["1.5", "-0.25", "1e3", "x"])]),
+    ("HSTRLEN", 1, |g| vec![g.p(&["HSTRLEN", "HEXISTS"]), g.key(), g.p(&["f1", "f2", "f3"])]),
+    ("HKEYS", 1, |g| vec![g.p(&["HKEYS", "HVALS"]), g.key()]),
     ("SADD", 3, |g| with(vec!["SADD".into(), g.key()], (0..1 + g.rng.below(3)).map(|_| g.val()).collect())),
     ("SREM", 1, |g| vec!["SREM".into(), g.key(), g.val()]),
     ("SMEMBERS", 1, |g| vec!["SMEMBERS".into(), g.key()]),
@@ -1965,10 +2198,7 @@ fn probe_supported(pair: &mut Pair) -> Vec<bool> {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for (name, _, _) in GENERATORS {
-        let known = match pair.fer.exec(&[name.as_bytes().to_vec()]) {
-            Ok(r) => !r.starts_with(b"-ERR unknown command"),
-            Err(_) => false,
-        };
+        let known = pair.fer_knows(name);
         if !known {
             skipped.push(*name);
         }
@@ -2214,7 +2444,7 @@ fn harness_framing_and_quoting() {
     assert!(cases.len() > 30);
     for c in &cases {
         for l in &c.lines {
-            if !l.starts_with("@sleep ") {
+            if !l.starts_with("@sleep ") && !l.starts_with("@requires ") {
                 split_args(l.strip_prefix("@scan ").unwrap_or(l)).unwrap_or_else(|e| panic!("{}: {l}: {e}", c.name));
             }
         }

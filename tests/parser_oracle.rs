@@ -24,7 +24,7 @@ impl Drop for Server {
 fn start_redis() -> Server {
     let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(27_391);
     assert_ne!(port, 6379);
-    let child = Command::new("/usr/bin/redis-server")
+    let mut child = Command::new("/usr/bin/redis-server")
         .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--daemonize", "no"])
         .args(["--bind", "127.0.0.1"])
         .stdout(Stdio::null())
@@ -37,6 +37,8 @@ fn start_redis() -> Server {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("redis-server did not start");
 }
 
@@ -122,6 +124,15 @@ const FRAGMENTS: &[&[u8]] = &[
     b"\t",
     b"\x0b",
     b"\xff",
+    b"\\x41",
+    b"\\n",
+    b"\\'",
+    b"\\\"",
+    b"\"a b\"",
+    b"'a'",
+    b"ECHO \"",
+    b"ECHO '",
+    b"ECHO",
 ];
 
 #[test]
@@ -130,7 +141,7 @@ fn parser_matches_real_redis() {
     let server = start_redis();
     let mut rng = Rng::new(7);
     let mut compared = 0;
-    for _ in 0..3000 {
+    for _ in 0..4000 {
         let mut input = Vec::new();
         let n = 1 + rng.below(8);
         for _ in 0..n {

@@ -96,6 +96,18 @@ const CLIENT_SUB: Command = Command {
 
 static CLIENT_SUBCOMMANDS: &[Command] = &[
     Command {
+        name: "unblock",
+        arity: -3,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        acl: "admin slow dangerous connection",
+        since: "5.0.0",
+        summary: "Unblock a client blocked in a blocking command from a different connection",
+        complexity: "O(log N) where N is the number of client connections",
+        syntax: "client-id [TIMEOUT | ERROR]",
+        handler: crate::blocking::client_unblock,
+        ..CLIENT_SUB
+    },
+    Command {
         name: "id",
         arity: 2,
         since: "5.0.0",
@@ -342,7 +354,7 @@ fn hello(ctx: &mut Ctx, args: Args) {
         ctx.client.user = "default";
     }
     if !ctx.client.authenticated {
-        ctx.reply().error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        ctx.reply().error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
         return;
     }
     if let Some(n) = name {
@@ -524,6 +536,9 @@ fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>) -> String {
     let mut flags = String::new();
     if c.has(cf::MONITOR) {
         flags.push('O');
+    }
+    if c.has(cf::BLOCKED) {
+        flags.push('b');
     }
     if c.has(cf::CLOSE_AFTER_REPLY) {
         flags.push('c');

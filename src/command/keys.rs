@@ -517,6 +517,8 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     }
     ctx.key_modified(src);
     ctx.key_modified(dst);
+    // Both keys changed, but Redis counts a rename as one change.
+    ctx.srv.dirty -= 1;
     if nx {
         ctx.reply().int(1)
     } else {
@@ -617,11 +619,15 @@ fn scan(ctx: &mut Ctx, args: Args) {
     let mut next = cursor;
     {
         let db = &ctx.srv.dbs[ctx.client.db];
+        // Up to 10 * COUNT more buckets while the batch is short, as Redis bounds a step over a sparse table.
         let mut budget = count.saturating_mul(10);
         loop {
             next = db.keys.scan(next, |e| batch.push(e.key().to_vec()));
+            if next == 0 || budget == 0 {
+                break;
+            }
             budget -= 1;
-            if next == 0 || budget <= 0 || batch.len() as i64 >= count {
+            if batch.len() as i64 >= count {
                 break;
             }
         }
@@ -766,11 +772,13 @@ fn ttl_generic(ctx: &mut Ctx, args: Args, in_ms: bool, absolute: bool) {
     let v = match ctx.db().expire_of(key) {
         None => -1,
         Some(when) => {
-            let t = if absolute { when } else { (when - now).max(0) };
+            let t = if absolute { when } else { when.saturating_sub(now).max(0) };
             if in_ms {
                 t
             } else {
-                (t + 500) / 1000
+                // Rounded to the nearest second without overflowing for deadlines near i64::MAX
+                // (PEXPIREAT k 9223372036854775807 then EXPIRETIME k replies 9223372036854776).
+                t / 1000 + i64::from(t % 1000 >= 500)
             }
         }
     };
@@ -871,12 +879,16 @@ fn copy(ctx: &mut Ctx, args: Args) {
     }
     let mut copy = copy;
     copy.set_lru(lru);
+    if let Some(len) = copy.raw_capacity().and_then(|_| copy.as_str()).map(|s| s.len()) {
+        super::server::set_raw_capacity(&mut copy, super::server::sds_new_alloc(len));
+    }
     target.insert(copy);
     if let Some(when) = expire {
         target.set_expire(dst, when);
     }
     // key_modified works on the selected db; the dirty counter is what matters for now.
     ctx.key_modified(dst);
+    ctx.srv.blocking.signal(dst_db, dst);
     ctx.reply().int(1);
 }
 
@@ -915,6 +927,8 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
         std::mem::swap(&mut x.expires, &mut y.expires);
         std::mem::swap(&mut x.avg_ttl_ms, &mut y.avg_ttl_ms);
         std::mem::swap(&mut x.expire_cursor, &mut y.expire_cursor);
+        ctx.srv.blocking.signal_db(a);
+        ctx.srv.blocking.signal_db(b);
     }
     ctx.srv.dirty += 1;
     ctx.reply().ok();
@@ -954,6 +968,7 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
         target.set_expire(key, when);
     }
     ctx.key_modified(key);
+    ctx.srv.blocking.signal(dst, key);
     ctx.reply().int(1);
 }
 
@@ -1102,7 +1117,9 @@ mod tests {
         h.run(&["set", "a", "1", "ex", "100"]);
         assert_eq!(h.run(&["renamenx", "a", "a"]), ":0\r\n");
         assert_eq!(h.run(&["rename", "a", "a"]), "+OK\r\n");
+        let dirty = h.srv.dirty;
         assert_eq!(h.run(&["rename", "a", "b"]), "+OK\r\n");
+        assert_eq!(h.srv.dirty, dirty + 1);
         assert_eq!(h.run(&["ttl", "b"]), ":100\r\n");
         assert_eq!(h.run(&["exists", "a"]), ":0\r\n");
         h.run(&["set", "c", "3"]);
@@ -1187,6 +1204,9 @@ mod tests {
             "-ERR invalid expire time in 'pexpire' command\r\n"
         );
         assert_eq!(h.run(&["expireat", "a", "9223372036854775"]), ":1\r\n");
+        assert_eq!(h.run(&["pexpireat", "a", "9223372036854775807"]), ":1\r\n");
+        assert_eq!(h.run(&["expiretime", "a"]), ":9223372036854776\r\n");
+        assert_eq!(h.run(&["ttl", "a"]), format!(":{}\r\n", (i64::MAX - h.srv.now_ms + 500) / 1000));
         assert_eq!(h.run(&["persist", "a"]), ":1\r\n");
         assert_eq!(h.run(&["persist", "a"]), ":0\r\n");
         assert_eq!(h.run(&["expire", "a", "-1"]), ":1\r\n");
@@ -1233,6 +1253,27 @@ mod tests {
         assert_eq!(h.run(&["dbsize"]), ":1\r\n");
         assert_eq!(h.run(&["flushall", "sync"]), "+OK\r\n");
         assert_eq!(h.run(&["dbsize"]), ":0\r\n");
+    }
+
+    #[test]
+    fn keyspace_stats_and_no_touch() {
+        let mut h = Harness::new();
+        h.run(&["set", "a", "1"]);
+        let (hits, misses) = (h.srv.stats.keyspace_hits, h.srv.stats.keyspace_misses);
+        h.run(&["get", "a"]);
+        h.run(&["get", "b"]);
+        h.run(&["exists", "a", "b"]);
+        h.run(&["del", "a", "b"]);
+        assert_eq!(h.srv.stats.keyspace_hits, hits + 2);
+        assert_eq!(h.srv.stats.keyspace_misses, misses + 2);
+        h.run(&["set", "k", "v"]);
+        h.srv.dbs[0].keys.get_mut(b"k".as_slice()).unwrap().set_lru(5);
+        assert_eq!(h.run(&["client", "no-touch", "on"]), "+OK\r\n");
+        h.run(&["get", "k"]);
+        assert_eq!(h.srv.dbs[0].keys.get(b"k".as_slice()).unwrap().lru(), 5);
+        assert_eq!(h.run(&["touch", "k"]), ":1\r\n");
+        assert_eq!(h.srv.dbs[0].keys.get(b"k".as_slice()).unwrap().lru(), h.srv.lru_clock);
+        assert!(h.client.has(crate::net::client::flags::NO_TOUCH));
     }
 
     #[test]

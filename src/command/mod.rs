@@ -7,8 +7,10 @@
 pub mod command_cmd;
 pub mod config_cmd;
 pub mod connection;
+pub mod hash;
 pub mod info;
 pub mod keys;
+pub mod list;
 pub mod longdouble;
 pub mod server;
 pub mod set;
@@ -280,6 +282,8 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(config_cmd::COMMANDS.iter())
         .chain(info::COMMANDS.iter())
         .chain(command_cmd::COMMANDS.iter())
+        .chain(list::COMMANDS.iter())
+        .chain(hash::COMMANDS.iter())
         .chain(set::COMMANDS.iter())
         .chain(zset::COMMANDS.iter())
         .chain(sort::COMMANDS.iter())
@@ -405,10 +409,14 @@ impl<'a> Ctx<'a> {
         (found, &mut client.reply)
     }
 
-    /// Records that `key` in the selected db changed: bumps `dirty`. (WATCH and keyspace notifications hook here.)
+    /// Records that `key` in the selected db changed: bumps `dirty` and wakes clients blocked on it. (WATCH and
+    /// keyspace notifications hook here.)
     #[inline]
-    pub fn key_modified(&mut self, _key: &[u8]) {
+    pub fn key_modified(&mut self, key: &[u8]) {
         self.srv.dirty += 1;
+        if self.srv.blocking.any_waiting() {
+            self.srv.blocking.signal(self.client.db, key);
+        }
     }
 
     /// The collection conversion thresholds from the current config.

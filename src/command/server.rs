@@ -155,7 +155,7 @@ static MEMORY_SUBCOMMANDS: &[Command] = &[
 
 /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`, the error commands give
 /// when a subcommand they parse themselves is unknown or has the wrong argument count.
-fn err_subcommand_syntax(r: &mut Reply, cmd: &str, sub: &[u8]) {
+pub(crate) fn err_subcommand_syntax(r: &mut Reply, cmd: &str, sub: &[u8]) {
     let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
     r.error(&format!(
         "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
@@ -324,12 +324,9 @@ fn jemalloc_size(n: usize) -> usize {
     n.div_ceil(spacing) * spacing
 }
 
-/// Bytes of a Redis sds string of `len` bytes: header (by length class), data and terminator, rounded to the
-/// allocator's size class. Keys shorter than 32 bytes use the 1-byte header.
-fn sds_size(len: usize, key: bool) -> usize {
-    let header = if key && len < 32 {
-        1
-    } else if len < 1 << 8 {
+/// Header bytes of an sds string able to hold `len` bytes (the 1-byte `sdshdr5` aside).
+fn sds_hdr(len: usize) -> usize {
+    if len < 1 << 8 {
         3
     } else if len < 1 << 16 {
         5
@@ -337,8 +334,86 @@ fn sds_size(len: usize, key: bool) -> usize {
         9
     } else {
         17
-    };
+    }
+}
+
+/// Bytes of a Redis sds string of `len` bytes: header (by length class), data and terminator, rounded to the
+/// allocator's size class. Keys shorter than 32 bytes use the 1-byte header.
+fn sds_size(len: usize, key: bool) -> usize {
+    let header = if key && len < 32 { 1 } else { sds_hdr(len) };
     jemalloc_size(header + len + 1)
+}
+
+/// The allocated length (`sdsalloc`) Redis would have for a raw string value we hold with `len` bytes in a buffer of
+/// capacity `cap`. Our buffers mirror Redis's growth (see [`sds_reserve`]), so `cap > len` is Redis's figure. A
+/// tight buffer is a fresh sds: `sdshdr5` under 32 bytes (no spare room), else the allocator's spare room, which
+/// SET trims away when it exceeds a tenth of the length.
+pub(crate) fn sds_alloc(len: usize, cap: usize) -> usize {
+    if cap > len || (len < 32 && len > 0) {
+        return cap.max(len);
+    }
+    if len == 0 {
+        // An empty sds never uses the 1-byte header: it gets the allocator's minimum, 4 usable bytes.
+        return jemalloc_size(3 + 1) - 3 - 1;
+    }
+    let hdr = sds_hdr(len);
+    let alloc = jemalloc_size(hdr + len + 1) - hdr - 1;
+    if alloc - len > len / 10 {
+        len
+    } else {
+        alloc
+    }
+}
+
+/// Gives a `raw` entry's buffer at least `cap` bytes of capacity, so a copied value keeps the sds allocation
+/// Redis would have for it.
+pub(crate) fn set_raw_capacity(e: &mut Entry, cap: usize) {
+    if e.raw_capacity().is_none() {
+        return;
+    }
+    if let Some(buf) = e.raw_mut() {
+        if cap > buf.capacity() {
+            let len = buf.len();
+            buf.reserve_exact(cap - len);
+        }
+    }
+}
+
+/// The allocation `sdsnewlen` gives a copy of a `len`-byte string (Redis's `dupStringObject` of a raw value).
+pub(crate) fn sds_new_alloc(len: usize) -> usize {
+    if len < 32 {
+        return len;
+    }
+    let hdr = sds_hdr(len);
+    jemalloc_size(hdr + len + 1) - hdr - 1
+}
+
+/// Makes room for `add` more bytes the way Redis's `sdsMakeRoomFor` does (double up to 1MB, then +1MB, rounded up
+/// to the allocator's size class), so that the buffer's capacity tracks what Redis would allocate.
+pub(crate) fn sds_reserve(buf: &mut Vec<u8>, add: usize) {
+    let len = buf.len();
+    let alloc = sds_alloc(len, buf.capacity());
+    let target = if alloc - len >= add {
+        alloc
+    } else {
+        let mut newlen = len + add;
+        if newlen < 1 << 20 {
+            newlen *= 2;
+        } else {
+            newlen += 1 << 20;
+        }
+        let hdr = sds_hdr(newlen);
+        let type_max = match hdr {
+            3 => 255,
+            5 => 65535,
+            9 => u32::MAX as usize,
+            _ => usize::MAX,
+        };
+        (jemalloc_size(hdr + newlen + 1) - hdr - 1).min(type_max)
+    };
+    if target > buf.capacity() {
+        buf.reserve_exact(target - len);
+    }
 }
 
 /// Size of a Redis object header (`robj`).
@@ -355,7 +430,10 @@ fn redis_memory_usage(e: &Entry) -> usize {
             if e.encoding() == Encoding::Embstr {
                 jemalloc_size(ROBJ_SIZE + 3 + len + 1)
             } else {
-                ROBJ_SIZE + sds_size(len, false)
+                let cap = e.raw_capacity().unwrap_or(len);
+                let alloc = sds_alloc(len, cap);
+                let hdr = if alloc == len && len < 32 { 1 } else { sds_hdr(alloc) };
+                ROBJ_SIZE + jemalloc_size(hdr + alloc + 1)
             }
         }
         None => e.memory_usage(),
@@ -474,7 +552,8 @@ fn rdb_int_size(n: i64) -> usize {
     }
 }
 
-/// The RDB-serialized length of a string value (without LZF compression).
+/// The RDB-serialized length of a string value: integer forms, LZF-compressed form when that saves at least four
+/// bytes of a string over 20 bytes (RDB compression is on by default), or length-prefixed bytes.
 fn rdb_string_size(s: StrRef) -> usize {
     match s {
         StrRef::Int(n) => rdb_int_size(n),
@@ -484,9 +563,121 @@ fn rdb_string_size(s: StrRef) -> usize {
                     return rdb_int_size(n);
                 }
             }
+            if b.len() > 20 {
+                let packed = lzf_compressed_len(b, b.len() - 4);
+                if packed > 0 {
+                    return 1 + rdb_len_size(packed as u64) + rdb_len_size(b.len() as u64) + packed;
+                }
+            }
             rdb_len_size(b.len() as u64) + b.len()
         }
     }
+}
+
+/// The output length of liblzf's compressor (as built into Redis: 2^16-slot hash table, "very fast" mode) on
+/// `data`, or 0 when the output would not fit in `out_max` bytes. Only the length is computed: the walk over the
+/// input, the hash table updates and every size check follow the compressor step by step, so the figure is the
+/// one Redis gets.
+fn lzf_compressed_len(data: &[u8], out_max: usize) -> usize {
+    const HLOG: u32 = 16;
+    const MAX_LIT: usize = 32;
+    const MAX_OFF: usize = 1 << 13;
+    const MAX_REF: usize = (1 << 8) + (1 << 3);
+    let n = data.len();
+    if n == 0 || out_max == 0 || n < 3 {
+        return 0;
+    }
+    let idx = |h: u32| (((h >> (24 - HLOG)).wrapping_sub(h.wrapping_mul(5))) & ((1 << HLOG) - 1)) as usize;
+    let first = |i: usize| ((data[i] as u32) << 8) | data[i + 1] as u32;
+    let next = |h: u32, i: usize| (h << 8) | data[i + 2] as u32;
+    // Slot -> last position seen (+1; 0 = empty).
+    let mut table = vec![0u32; 1 << HLOG];
+    let mut op = 1usize; // output position; the first literal run's header byte is reserved
+    let mut lit = 0usize;
+    let mut ip = 0usize;
+    let mut h = first(0);
+    while ip < n - 2 {
+        h = next(h, ip);
+        let slot = idx(h);
+        let prev = table[slot];
+        table[slot] = ip as u32 + 1;
+        let candidate = (prev as usize)
+            .checked_sub(1)
+            .filter(|&r| ip - r - 1 < MAX_OFF && r > 0 && data[r..r + 3] == data[ip..ip + 3]);
+        if let Some(r) = candidate {
+            let mut len = 2usize;
+            let maxlen = (n - ip - len).min(MAX_REF);
+            if lit == 0 {
+                op -= 1;
+            }
+            if op + 3 + 1 >= out_max {
+                return 0;
+            }
+            // The compressor checks 16 bytes unconditionally when more than 16 may match, then byte by byte.
+            let mut stopped = false;
+            if maxlen > 16 {
+                for _ in 0..16 {
+                    len += 1;
+                    if data[r + len] != data[ip + len] {
+                        stopped = true;
+                        break;
+                    }
+                }
+            }
+            if !stopped {
+                loop {
+                    len += 1;
+                    if !(len < maxlen && data[r + len] == data[ip + len]) {
+                        break;
+                    }
+                }
+            }
+            len -= 2;
+            ip += 1;
+            op += if len < 7 { 2 } else { 3 };
+            lit = 0;
+            op += 1;
+            ip += len + 1;
+            if ip >= n - 2 {
+                break;
+            }
+            ip -= 2;
+            h = first(ip);
+            h = next(h, ip);
+            table[idx(h)] = ip as u32 + 1;
+            ip += 1;
+            h = next(h, ip);
+            table[idx(h)] = ip as u32 + 1;
+            ip += 1;
+        } else {
+            if op >= out_max {
+                return 0;
+            }
+            lit += 1;
+            op += 1;
+            ip += 1;
+            if lit == MAX_LIT {
+                lit = 0;
+                op += 1;
+            }
+        }
+    }
+    if op + 3 > out_max {
+        return 0;
+    }
+    while ip < n {
+        lit += 1;
+        op += 1;
+        ip += 1;
+        if lit == MAX_LIT {
+            lit = 0;
+            op += 1;
+        }
+    }
+    if lit == 0 {
+        op -= 1;
+    }
+    op
 }
 
 /// An estimate of a collection's RDB size for DEBUG OBJECT: the listpack/intset blobs as strings, the large
@@ -553,7 +744,9 @@ fn debug(ctx: &mut Ctx, args: Args) {
         );
     } else if is("sleep") && argc == 3 {
         let secs = strtod_prefix(args.get(2));
-        let us = (secs * 1_000_000.0) as i64;
+        let us_f = secs * 1_000_000.0;
+        // An out-of-range conversion yields i64::MIN on x86-64, so Redis does not sleep at all for those.
+        let us = if us_f.is_finite() && us_f.abs() < 9.2e18 { us_f as i64 } else { i64::MIN };
         if us > 0 {
             // Blocks the whole server on purpose: that is what DEBUG SLEEP is for.
             std::thread::sleep(std::time::Duration::from_micros(us as u64));
@@ -704,6 +897,18 @@ mod tests {
         assert_eq!(h.run(&["memory", "usage", "n", "samples", "-1"]), "-ERR syntax error\r\n");
         assert_eq!(h.run(&["memory", "usage", "n", "samples"]), "-ERR syntax error\r\n");
         assert_eq!(h.run(&["memory", "foo"]), "-ERR unknown subcommand 'foo'. Try MEMORY HELP.\r\n");
+        // APPEND and SETRANGE grow like sds: the figures below are Redis 7.0's.
+        h.run(&["set", "a", "1"]);
+        h.run(&["append", "a", "23"]);
+        assert_eq!(h.run(&["memory", "usage", "a"]), ":64\r\n");
+        h.run(&["append", "a", "456789"]);
+        assert_eq!(h.run(&["memory", "usage", "a"]), ":64\r\n");
+        h.run(&["set", "b", "hello"]);
+        h.run(&["append", "b", "world"]);
+        assert_eq!(h.run(&["memory", "usage", "b"]), ":80\r\n");
+        h.run(&["append", "b", "x"]);
+        h.run(&["append", "b", "0123456789012345678901234567890123456789"]);
+        assert_eq!(h.run(&["memory", "usage", "b"]), ":160\r\n");
         assert_eq!(jemalloc_size(25), 32);
         assert_eq!(jemalloc_size(67), 80);
         assert_eq!(jemalloc_size(129), 160);
@@ -729,6 +934,7 @@ mod tests {
         assert_ne!(h.srv.replid, old);
         assert_eq!(h.run(&["debug", "sleep", "0"]), "+OK\r\n");
         assert_eq!(h.run(&["debug", "sleep", "abc"]), "+OK\r\n");
+        assert_eq!(h.run(&["debug", "sleep", "1e300"]), "+OK\r\n");
         assert_eq!(
             h.run(&["debug", "object"]),
             "-ERR unknown subcommand or wrong number of arguments for 'object'. Try DEBUG HELP.\r\n"
@@ -741,5 +947,21 @@ mod tests {
         assert_eq!(strtod_prefix(b"0.5s"), 0.5);
         assert_eq!(strtod_prefix(b"1e"), 1.0);
         assert_eq!(rdb_string_size(StrRef::Int(1_000_000)), 5);
+        // serializedlength figures from Redis 7.0 (LZF kicks in above 20 bytes when it saves 4 or more).
+        let lzf_cases: &[(&str, usize)] = &[
+            ("dacbfhdgibjdadgecgcbc", 22),
+            ("bbaaabaabbbabbaabaababaabbbbaa", 28),
+            ("xxxxxxxxxxxxxxxxxxxxx", 9),
+            ("xxxxxxxxxxxxxxxxxxxxxx", 11),
+            ("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 12),
+            ("hello world hello world hello ", 23),
+            ("hello world hello world hello world hello world he", 23),
+            ("aabbaabbaabbbaaabaaaababbbbbbabaaababbbbbbbabababaabbaabbababaab", 42),
+            ("abcdefghijklmnopqrstuvwxyz", 27),
+        ];
+        for &(v, want) in lzf_cases {
+            assert_eq!(rdb_string_size(StrRef::Bytes(v.as_bytes())), want, "{v}");
+        }
+        assert_eq!(rdb_string_size(StrRef::Bytes(&[b'a'; 100])), 13);
     }
 }

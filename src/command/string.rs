@@ -368,10 +368,17 @@ pub(crate) fn store_string(ctx: &mut Ctx, key: &[u8], val: &[u8], keep_ttl: bool
     let lru = fresh_lru(ctx.srv);
     let now = ctx.srv.now_ms;
     let db = &mut ctx.srv.dbs[ctx.client.db];
-    let mut exists = false;
+    // Fast path: an existing key without a TTL is overwritten in place with a single lookup.
     if let Some(e) = db.keys.get_mut(key) {
-        exists = !e.has_expire() || !db.expire_if_needed(key, now);
+        if !e.has_expire() {
+            e.set_string(val);
+            if !lfu {
+                e.set_lru(lru);
+            }
+            return;
+        }
     }
+    let exists = db.keys.get(key).is_some() && !db.expire_if_needed(key, now);
     if exists {
         if let Some(e) = db.keys.get_mut(key) {
             e.set_string(val);
@@ -522,13 +529,9 @@ fn set_generic(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, ex
     store_string(ctx, key, val, flags & F_KEEPTTL != 0);
     ctx.key_modified(key);
     if expire.is_some() {
-        let db = ctx.db();
-        if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now {
-            // An absolute time already in the past: the key is gone at once.
-            db.remove(key);
-        } else {
-            db.set_expire(key, when_ms);
-        }
+        // As in Redis 7.0, an absolute time already in the past is stored like any other: the key is then
+        // expired lazily or by the active cycle.
+        ctx.db().set_expire(key, when_ms);
     }
     if flags & F_GET == 0 {
         if int_reply {
@@ -722,6 +725,7 @@ fn append(ctx: &mut Ctx, args: Args) {
                 return;
             }
             let Some(buf) = ctx.db().keys.get_mut(key).and_then(|e| e.raw_mut()) else { return };
+            super::server::sds_reserve(buf, val.len());
             buf.extend_from_slice(val);
             buf.len()
         }
@@ -833,6 +837,8 @@ fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     let db = ctx.db();
     let mut e = Entry::new_embstr(key, &text);
     e.set_lru(lru);
+    // A long result is a fresh raw sds, untrimmed.
+    super::server::set_raw_capacity(&mut e, super::server::sds_new_alloc(text.len()));
     // The result replaces the value but keeps the TTL (dbOverwrite).
     db.insert_keep_ttl(e);
     ctx.key_modified(key);
@@ -912,6 +918,8 @@ fn setrange(ctx: &mut Ctx, args: Args) {
             let total = buf.len();
             let mut e = Entry::new_raw(key, buf);
             e.set_lru(fresh_lru(ctx.srv));
+            // A fresh, untrimmed sds in Redis.
+            super::server::set_raw_capacity(&mut e, super::server::sds_new_alloc(total));
             ctx.db().insert(e);
             ctx.key_modified(key);
             ctx.reply().int(total as i64);
@@ -927,6 +935,7 @@ fn setrange(ctx: &mut Ctx, args: Args) {
             let off = offset_u as usize;
             let Some(buf) = ctx.db().keys.get_mut(key).and_then(|e| e.raw_mut()) else { return };
             if buf.len() < off + val.len() {
+                super::server::sds_reserve(buf, off + val.len() - buf.len());
                 buf.resize(off + val.len(), 0);
             }
             buf[off..off + val.len()].copy_from_slice(val);
@@ -1164,9 +1173,11 @@ pub(crate) mod tests {
         assert_eq!(h.run(&["ttl", "k"]), ":100\r\n");
         assert_eq!(h.run(&["set", "k", "v3"]), "+OK\r\n");
         assert_eq!(h.run(&["ttl", "k"]), ":-1\r\n");
-        // An absolute time in the past deletes the key right away, GET still answers the old value.
+        // An absolute time in the past leaves a key that is already expired; GET still answers the old value.
         assert_eq!(h.run(&["set", "k", "v4", "exat", "1", "get"]), "$2\r\nv3\r\n");
+        assert_eq!(h.run(&["dbsize"]), ":1\r\n");
         assert_eq!(h.run(&["exists", "k"]), ":0\r\n");
+        assert_eq!(h.run(&["dbsize"]), ":0\r\n");
         assert_eq!(h.run(&["setnx", "n", "1"]), ":1\r\n");
         assert_eq!(h.run(&["setnx", "n", "2"]), ":0\r\n");
         assert_eq!(h.run(&["setex", "s", "50", "v"]), "+OK\r\n");

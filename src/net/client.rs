@@ -35,6 +35,10 @@ pub mod flags {
     pub const UNIX_SOCKET: u32 = 1 << 7;
     /// Close as soon as possible, without writing pending output (CLIENT KILL, output limits).
     pub const CLOSE_ASAP: u32 = 1 << 8;
+    /// Waiting in a blocking command (BLPOP ...): its further input is not processed until it is served.
+    pub const BLOCKED: u32 = 1 << 9;
+    /// Blocking commands must not block (inside MULTI/EXEC, scripts): they reply as if timed out at once.
+    pub const DENY_BLOCKING: u32 = 1 << 10;
 }
 
 /// What a command handler may see and change about the client that called it.
@@ -92,7 +96,13 @@ pub struct Client {
     pub scratch: Vec<u8>,
     /// Whether the server's list of clients with pending output holds this client.
     pub pending_write: bool,
+    /// When (unix seconds) the output first stayed above the soft output-buffer limit; 0 = not above it.
+    pub obuf_soft_limit_reached_s: i64,
 }
+
+/// Size of Redis's per-client static reply buffer: output up to this size counts as `obl`, beyond it as the
+/// reply list (`oll`/`omem`), which is what output-buffer limits measure.
+pub const REPLY_CHUNK_BYTES: usize = 16 * 1024;
 
 impl Client {
     /// A client for an accepted socket. The query ring starts empty and grows on the first read.
@@ -105,6 +115,7 @@ impl Client {
             spans: Vec::new(),
             scratch: Vec::new(),
             pending_write: false,
+            obuf_soft_limit_reached_s: 0,
         }
     }
 
@@ -114,23 +125,29 @@ impl Client {
         self.sock.as_ref().map_or(-1, |s| s.as_raw_fd())
     }
 
+    /// Bytes of output beyond the static-buffer share, which output-buffer limits measure (Redis's
+    /// `getClientOutputBufferMemoryUsage`).
+    #[inline]
+    pub fn output_list_bytes(&self) -> usize {
+        self.state.reply.pending_len().saturating_sub(REPLY_CHUNK_BYTES)
+    }
+
     /// Refreshes the figures CLIENT LIST shows. `argv_mem` = bytes of the arguments of the command about to run.
     #[inline]
     pub fn refresh_conn_stats(&mut self, argv_mem: usize, readable: bool, writable: bool) {
         let qbuf = self.query.len();
         let qcap = self.query.capacity();
         let reply = &self.state.reply;
-        let obl = reply.pending_len();
-        let omem = reply.buf.capacity();
+        let (obl, oll, omem) = output_figures(reply);
         self.state.conn = ConnStats {
             qbuf,
             qbuf_free: qcap - qbuf,
             argv_mem,
             obl,
-            oll: 0,
+            oll,
             omem,
             tot_mem: qcap
-                + omem
+                + reply.buf.capacity()
                 + argv_mem
                 + self.spans.capacity() * std::mem::size_of::<(u32, u32)>()
                 + self.scratch.capacity()
@@ -139,6 +156,16 @@ impl Client {
             writable,
         };
     }
+}
+
+/// `(obl, oll, omem)` of CLIENT LIST for pending output, split the way Redis stores it: the first 16 KiB in the
+/// static buffer, the rest in 16 KiB reply-list nodes.
+#[inline]
+pub fn output_figures(reply: &Reply) -> (usize, usize, usize) {
+    let pending = reply.pending_len();
+    let obl = pending.min(REPLY_CHUNK_BYTES);
+    let omem = pending - obl;
+    (obl, omem.div_ceil(REPLY_CHUNK_BYTES), omem)
 }
 
 /// All connections, indexed by file descriptor. The client whose command is running is taken out of its slot for

@@ -143,6 +143,22 @@ impl Hash {
         self.len() == 0
     }
 
+    /// Approximate heap bytes held (MEMORY USAGE style).
+    pub fn alloc_bytes(&self) -> usize {
+        match self {
+            Hash::ListPack(lp) => lp.alloc_bytes(),
+            Hash::HashTable(d) => {
+                d.table_bytes()
+                    + d.iter()
+                        .map(|p| match p {
+                            HashPair::Inline { .. } => 0,
+                            HashPair::Heap { data, .. } => data.len(),
+                        })
+                        .sum::<usize>()
+            }
+        }
+    }
+
     pub fn convert_to_hashtable(&mut self) {
         if let Hash::ListPack(lp) = self {
             let mut d = Dict::new();
@@ -193,7 +209,10 @@ impl Hash {
     /// Sets `field` to `value` (`hashTypeSet`); returns true when the field is new.
     pub fn set(&mut self, field: &[u8], value: &[u8], th: &Thresholds) -> bool {
         if let Hash::ListPack(lp) = self {
-            if field.len() > th.hash_max_listpack_value || value.len() > th.hash_max_listpack_value {
+            if field.len() > th.hash_max_listpack_value
+                || value.len() > th.hash_max_listpack_value
+                || lp.bytes() + field.len() + value.len() > super::zset::LISTPACK_SAFETY_BYTES
+            {
                 self.convert_to_hashtable();
             } else {
                 if let Some((_, v)) = lp_find(lp, field) {
@@ -209,16 +228,12 @@ impl Hash {
             }
         }
         let Hash::HashTable(d) = self else { return false };
-        match d.get_mut(field) {
-            Some(p) => {
-                p.set_value(value);
-                false
-            }
-            None => {
-                d.insert(HashPair::new(field, value));
-                true
-            }
+        // One probe: insert replaces an existing pair (same field, new value).
+        let new = d.insert(HashPair::new(field, value)).is_none();
+        if new {
+            super::boost_rehash(d);
         }
+        new
     }
 
     /// Sets `field` to an integer (HINCRBY results), stored compactly in the listpack encoding.

@@ -451,11 +451,41 @@ impl Quicklist {
             touched.reverse();
         }
         self.count -= removed;
-        // Drop emptied nodes and merge shrunken ones, highest index first so indexes stay valid.
-        for &ni in touched.iter().rev() {
-            self.tidy(ni);
+        match touched.len() {
+            0 => {}
+            // A few touched nodes: tidy them in place, highest index first so indexes stay valid.
+            1..=4 => {
+                for &ni in touched.iter().rev() {
+                    self.tidy(ni);
+                }
+            }
+            // Many: one linear pass instead of repeated removals from the middle of the deque.
+            _ => self.compact(),
         }
         removed
+    }
+
+    /// Drops empty nodes and merges neighbours that fit together, in one pass over the deque.
+    fn compact(&mut self) {
+        let old = std::mem::take(&mut self.nodes);
+        let mut out: VecDeque<Listpack> = VecDeque::with_capacity(old.len());
+        for n in old {
+            if n.is_empty() {
+                continue;
+            }
+            if let Some(b) = out.back_mut() {
+                if node_fits(self.fill, b.bytes() + n.bytes() - LP_EMPTY_BYTES, b.len() + n.len()) {
+                    for e in n.iter() {
+                        let mut buf = [0u8; 24];
+                        b.push_back(e.bytes(&mut buf));
+                    }
+                    b.shrink_to_fit();
+                    continue;
+                }
+            }
+            out.push_back(n);
+        }
+        self.nodes = out;
     }
 
     /// Checks the structural invariants (tests).

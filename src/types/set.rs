@@ -81,6 +81,14 @@ impl Set {
         self.len() == 0
     }
 
+    /// Approximate heap bytes held (MEMORY USAGE style): table or array plus out-of-line member bytes.
+    pub fn alloc_bytes(&self) -> usize {
+        match self {
+            Set::IntSet(s) => s.alloc_bytes(),
+            Set::HashTable(d) => d.table_bytes() + d.iter().map(|m| m.heap_bytes()).sum::<usize>(),
+        }
+    }
+
     pub fn convert_to_hashtable(&mut self) {
         if let Set::IntSet(s) = self {
             let mut d = Dict::new();
@@ -111,12 +119,12 @@ impl Set {
         }
         match self {
             Set::HashTable(d) => {
-                if d.get(member).is_some() {
-                    false
-                } else {
-                    d.insert(SmallBytes::new(member));
-                    true
+                // One probe: re-inserting an existing member replaces it with identical bytes.
+                let new = d.insert(SmallBytes::new(member)).is_none();
+                if new {
+                    super::boost_rehash(d);
                 }
+                new
             }
             Set::IntSet(_) => false,
         }

@@ -419,6 +419,24 @@ impl ZSet {
         self.len() == 0
     }
 
+    /// Approximate heap bytes held (MEMORY USAGE style).
+    pub fn alloc_bytes(&self) -> usize {
+        match self {
+            ZSet::ListPack(lp) => lp.alloc_bytes(),
+            ZSet::SkipList(z) => {
+                z.dict.table_bytes()
+                    + z.list.alloc_bytes()
+                    + z.dict
+                        .iter()
+                        .map(|e| match e {
+                            ZEntry::Inline { .. } => 0,
+                            ZEntry::Heap { data, .. } => data.len(),
+                        })
+                        .sum::<usize>()
+            }
+        }
+    }
+
     /// Switches to the skiplist encoding.
     pub fn convert_to_skiplist(&mut self) {
         if let ZSet::ListPack(lp) = self {
@@ -504,6 +522,7 @@ impl ZSet {
         }
         let node = z.list.insert(score, SmallBytes::new(member));
         z.dict.insert(ZEntry::new(member, node));
+        super::boost_rehash(&mut z.dict);
         ZAddOutcome::Added(score)
     }
 
