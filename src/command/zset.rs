@@ -11,6 +11,7 @@ use super::set::{
     reply_empty_scan, scan_budget, scan_matches, store_value, typed_with_rng, MAX_RANDOM_REPLY,
 };
 use super::{flag, Args, Command, Ctx, Group, KeySpec, BASE, NO_KEYS, ONE_KEY};
+use crate::blocking::{self, BlockKind, TimeoutReply};
 use crate::object::{StrRef, Value};
 use crate::resp::reply::Reply;
 use crate::types::set::Set;
@@ -494,7 +495,59 @@ pub static COMMANDS: &[Command] = &[
         tips: "nondeterministic_output",
         ..BASE
     },
+    Command {
+        name: "bzpopmin",
+        arity: -3,
+        flags: flag::WRITE | flag::NOSCRIPT | flag::BLOCKING | flag::FAST,
+        acl: "write sortedset fast blocking",
+        keys: KeySpec { first: 1, last: -2, step: 1 },
+        group: Group::SortedSet,
+        since: "5.0.0",
+        summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        syntax: "key [key ...] timeout",
+        handler: bzpopmin,
+        key_flags: "RW access delete",
+        history: &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")],
+        ..BASE
+    },
+    Command {
+        name: "bzpopmax",
+        arity: -3,
+        flags: flag::WRITE | flag::NOSCRIPT | flag::BLOCKING | flag::FAST,
+        acl: "write sortedset fast blocking",
+        keys: KeySpec { first: 1, last: -2, step: 1 },
+        group: Group::SortedSet,
+        since: "5.0.0",
+        summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        syntax: "key [key ...] timeout",
+        handler: bzpopmax,
+        key_flags: "RW access delete",
+        history: &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")],
+        ..BASE
+    },
+    Command {
+        name: "bzmpop",
+        arity: -5,
+        flags: flag::WRITE | flag::BLOCKING,
+        acl: "write sortedset slow blocking",
+        keys: NO_KEYS,
+        group: Group::SortedSet,
+        since: "7.0.0",
+        summary: "Remove and return members with scores in a sorted set or block until one is available",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        syntax: "timeout numkeys key [key ...] <MIN | MAX> [COUNT count]",
+        handler: bzmpop,
+        getkeys: Some(getkeys_bzmpop),
+        key_flags: "RW access delete",
+        ..BASE
+    },
 ];
+
+fn getkeys_bzmpop(args: Args) -> Vec<usize> {
+    numkeys_positions(args, 2, None)
+}
 
 fn getkeys_zmpop(args: Args) -> Vec<usize> {
     numkeys_positions(args, 1, None)
@@ -1196,6 +1249,52 @@ fn zmpop(ctx: &mut Ctx, args: Args) {
     zpop_generic(ctx, &keys, max, count, PopReply { emit_key: true, nested: true, nil_when_empty: true });
 }
 
+/// The blocking pops' common body: pop from the first non-empty key (only the key being served when a blocked
+/// client is re-run), else block on all of them.
+fn bzpop_generic(ctx: &mut Ctx, args: Args, keys: &[&[u8]], deadline_ms: i64, max: bool, count: i64, how: PopReply) {
+    for &key in keys {
+        if !blocking::may_serve(ctx, key) {
+            continue;
+        }
+        match ctx.write_typed::<ZSet>(key) {
+            Err(_) => return,
+            Ok((Some(z), _)) if !z.is_empty() => {
+                zpop_generic(ctx, &[key], max, count, how);
+                return;
+            }
+            Ok(_) => {}
+        }
+    }
+    blocking::block(ctx, args, keys, deadline_ms, BlockKind::ZSet, TimeoutReply::NullArray);
+}
+
+fn bzpop_minmax(ctx: &mut Ctx, args: Args, max: bool) {
+    let last = args.len() - 1;
+    let Some(deadline_ms) = blocking::parse_timeout(ctx, args.get(last)) else { return };
+    let keys: Vec<&[u8]> = (1..last).map(|i| args.get(i)).collect();
+    let how = PopReply { emit_key: true, nested: false, nil_when_empty: false };
+    bzpop_generic(ctx, args, &keys, deadline_ms, max, -1, how);
+}
+
+/// BZPOPMIN key [key ...] timeout
+fn bzpopmin(ctx: &mut Ctx, args: Args) {
+    bzpop_minmax(ctx, args, false);
+}
+
+/// BZPOPMAX key [key ...] timeout
+fn bzpopmax(ctx: &mut Ctx, args: Args) {
+    bzpop_minmax(ctx, args, true);
+}
+
+/// BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count]
+fn bzmpop(ctx: &mut Ctx, args: Args) {
+    let Some((keys, max, count)) = parse_zmpop(ctx.reply(), args, 2) else { return };
+    let Some(deadline_ms) = blocking::parse_timeout(ctx, args.get(1)) else { return };
+    let keys: Vec<&[u8]> = keys.map(|i| args.get(i)).collect();
+    let how = PopReply { emit_key: true, nested: true, nil_when_empty: true };
+    bzpop_generic(ctx, args, &keys, deadline_ms, max, count, how);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // ZRANDMEMBER.
 
@@ -1804,5 +1903,37 @@ mod tests {
         assert_eq!(parse_score(b"0x1p-3"), Some(0.125));
         assert_eq!(parse_score(b" 1"), None);
         assert_eq!(parse_score(b"nan"), None);
+    }
+
+    #[test]
+    fn blocking_pops() {
+        let mut h = Harness::new();
+        h.run(&["zadd", "b", "1", "x", "2", "y"]);
+        assert_eq!(h.run(&["bzpopmin", "a", "b", "0"]), bulks(&["b", "x", "1"]));
+        assert_eq!(
+            h.run(&["bzmpop", "0", "2", "a", "b", "max", "count", "3"]),
+            "*2\r\n$1\r\nb\r\n*1\r\n*2\r\n$1\r\ny\r\n$1\r\n2\r\n"
+        );
+        assert!(h.srv.blocking.request.is_none());
+        assert_eq!(h.run(&["bzpopmax", "a", "b", "1.5"]), "");
+        let req = h.srv.blocking.request.take().expect("blocks");
+        assert_eq!(req.keys, vec![b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(req.kind, BlockKind::ZSet);
+        assert!(req.deadline_ms > 0);
+        assert_eq!(h.run(&["bzpopmin", "a", "-1"]), "-ERR timeout is negative\r\n");
+        assert_eq!(h.run(&["bzmpop", "x", "0", "a", "min"]), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.run(&["bzmpop", "-1", "1", "a", "min"]), "-ERR timeout is negative\r\n");
+        // A re-run for one ready key only looks at that key.
+        h.run(&["zadd", "a", "1", "p"]);
+        h.run(&["zadd", "b", "1", "q"]);
+        h.srv.blocking.serving = Some(b"b".to_vec());
+        assert_eq!(h.run(&["bzpopmin", "a", "b", "0"]), bulks(&["b", "q", "1"]));
+        h.srv.blocking.serving = None;
+        h.client.flags |= crate::net::client::flags::DENY_BLOCKING;
+        assert_eq!(h.run(&["bzpopmin", "nokey", "0"]), "*-1\r\n");
+        assert_eq!(h.run(&["bzmpop", "0", "1", "nokey", "min"]), "*-1\r\n");
+        assert!(h.srv.blocking.request.is_none());
+        h.run(&["set", "s", "v"]);
+        assert!(h.run(&["bzpopmin", "s", "0"]).starts_with("-WRONGTYPE"));
     }
 }
