@@ -1792,6 +1792,796 @@ ZRANGE z 0 -1
 SET str v
 ZADD str 1 a
 ZRANGE str 0 -1
+
+=== types/sets-edge
+@requires SADD SINTERCARD SMISMEMBER
+sadd s a b c
+sadd s a d
+scard s
+sismember s a
+smismember s a z b
+smismember missing a
+smembers missing
+srem s a z
+srem missing a
+object encoding s
+sadd n 1 2 3 -5 100
+object encoding n
+smembers n
+sadd n x
+object encoding n
+sadd t c d e
+sinterstore dst s t
+smembers dst
+sunionstore dst s t
+scard dst
+sdiffstore dst s t
+smembers dst
+sinterstore dst s missing
+exists dst
+smove s t b
+smove s t nope
+smove missing t b
+smove s s c
+smove s s zz
+set str v
+smove s str c
+smove str s c
+smove missing str c
+sadd i1 1 2 3
+sadd i2 2 3 4
+sinter i1 i2
+sunion i1 i2
+sdiff i1 i2
+sinterstore d i1 i2
+object encoding d
+smembers d
+sunionstore d i1 s
+object encoding d
+sdiffstore d i1 i1
+exists d
+spop i1 10
+exists i1
+sadd one x
+spop one
+exists one
+spop one
+srandmember missing 5
+srandmember missing -5
+srandmember missing
+sadd big 1
+srandmember big -3
+srandmember big 3
+srandmember big 1
+@scan sscan missing 0
+@scan sscan str 0
+@scan sscan big abc
+@scan sscan big 0 count 0
+@scan sscan big 0 type set
+@scan sscan big 0 match 1*
+@scan sscan big 0 count 1 count 2
+sadd e ""
+smembers e
+sintercard 2 i2 big
+sintercard 1 missing
+sinter str s
+sunion s str
+sdiff missing str
+sdiffstore dst missing str
+sadd nn 9223372036854775807 -9223372036854775808 9223372036854775808
+smembers nn
+object encoding nn
+config set set-max-intset-entries 3
+sadd lim 1 2 3
+object encoding lim
+sadd lim 4
+object encoding lim
+sinterstore d2 lim lim
+object encoding d2
+config set set-max-intset-entries 512
+del d2
+
+=== types/zsets-edge
+@requires ZADD ZRANGESTORE ZMPOP ZINTERCARD
+zadd z 1 a 2 b 3 c
+zadd z 1.5 a
+zadd z NX 10 a 4 d
+zadd z XX 5 b 6 new
+zadd z GT 1 c
+zadd z LT 1 c
+zadd z CH 7 c 8 e
+zadd z INCR 2 a
+zadd z XX INCR 2 nope
+zadd z NX INCR 2 a
+zadd z GT CH 100 a 0 b
+zadd z nan a
+zadd z abc a
+zadd z 1
+zadd z incr 1
+zadd z lt gt 1 a
+zadd nokey xx 1 a
+zadd nokey xx incr 1 a
+exists nokey
+zrange z 0 -1
+zrange z 0 -1 WITHSCORES
+zrange z 0 1 REV
+zrange z 0 1 REV withscores
+zrange z 1 5 BYSCORE
+zrange z (1 +inf BYSCORE LIMIT 1 2
+zrange z +inf (1 BYSCORE REV LIMIT 1 2 withscores
+zrange z - + BYLEX
+zrange z + - BYLEX REV
+zrange z [a (d BYLEX
+zrange z a b BYLEX
+zrange z 0 -1 byscore bylex
+zrange z 0 -1 limit 0 1
+zrange z 0 -1 withscores bylex
+zrange z 0 -1 rev rev
+zrange z 0 -1 limit 1
+zrange z 0 -1 byscore limit a b
+zrange z x 1
+zrange z 0 1 foo
+zrange missing 0 -1
+zrange missing x 1
+zrangebyscore z -inf +inf WITHSCORES
+zrangebyscore z -inf +inf WITHSCORES limit 0 2
+zrangebyscore z (1 (5
+zrangebyscore z "" ""
+zrangebyscore z ( (
+zrangebyscore z 1x 2
+zrevrangebyscore z +inf -inf
+zrevrangebyscore z 5 1 withscores limit 1 1
+zrangebylex z - + limit 0 2
+zrevrangebylex z + - limit 0 2
+zrangebylex z - + withscores
+zrangebylex z x y
+zrevrange z 0 -1
+zrevrange z 0 -1 withscores
+zrevrange z -2 -1
+zrevrange z 5 1
+zscore z a
+zscore z nope
+zscore missing a
+zmscore z a nope
+zmscore missing a b
+zcard z
+zcard missing
+zcount z 1 5
+zcount z (1 (5
+zcount z -inf +inf
+zcount z a b
+zcount missing 1 2
+zlexcount z - +
+zlexcount z [a [c
+zlexcount z a c
+zrank z c
+zrevrank z c
+zrank z nope
+zrank missing a
+zincrby z 1.5 a
+zincrby z abc a
+zincrby z 1 newm
+zincrby z 1e400 a
+zrem z a nope
+zrem missing a
+zpopmin z
+zpopmax z 2
+zpopmin z 0
+zpopmin z -1
+zpopmin z abc
+zpopmin z 1 2
+zpopmin missing
+zpopmin missing 2
+zrange z 0 -1 WITHSCORES
+object encoding z
+zadd z inf i -inf ni
+zrange z 0 -1 WITHSCORES
+zadd z 0.1 f 1e-5 g 123456789.123 h 3.0 j -0 k 0 l 1e20 m 2.5e-310 n
+zrange z 0 -1 WITHSCORES
+zscore z k
+zscore z n
+zremrangebyscore z -inf 0
+zrange z 0 -1
+zremrangebyrank z 0 0
+zremrangebyrank z 100 200
+zremrangebyrank z -1 -1
+zremrangebylex z - +
+exists z
+zremrangebylex z a b
+zremrangebyscore z a b
+zremrangebyrank z a b
+zadd lex 0 a 0 b 0 c 0 d 0 e 0 f
+zrangebylex lex [b [d
+zrangebylex lex (b (d
+zrangebylex lex (d (b
+zrangebylex lex [f +
+zlexcount lex (a [e
+zremrangebylex lex [b (d
+zrange lex 0 -1
+zrangestore dst lex 0 -1
+zrange dst 0 -1 withscores
+object encoding dst
+zrangestore dst lex 0 -1 rev limit 0 1
+zrangestore dst lex - + bylex rev
+zrangestore dst lex + - bylex rev limit 1 2
+zrange dst 0 -1
+zrangestore dst missing 0 -1
+exists dst
+zrangestore dst lex 10 20
+set str v
+zrangestore str lex 0 0
+type str
+zrangestore dst str 0 0
+zadd z1 1 a 2 b 3 c
+zadd z2 4 b 5 c 6 d
+sadd s1 a d x
+zunion 2 z1 z2
+zunion 2 z1 z2 withscores
+zunion 2 z1 z2 weights 2 3 withscores
+zunion 2 z1 z2 aggregate min withscores
+zunion 2 z1 z2 aggregate max withscores
+zunion 3 z1 z2 s1 withscores
+zinter 2 z1 z2 withscores
+zinter 3 z1 z2 s1 withscores
+zinter 2 z1 s1 withscores aggregate max
+zdiff 2 z1 z2 withscores
+zdiff 2 z2 s1 withscores
+zdiff 1 missing
+zinter 2 z1 missing
+zunion 2 missing z1
+zunion 2 z1 str
+zunion 2 z1 z2 weights 1
+zunion 2 z1 z2 weights 1 nan
+zunion 2 z1 z2 weights 1 inf withscores
+zunion 2 z1 z2 weights 0 inf withscores
+zunionstore out 2 z1 z2
+zrange out 0 -1 withscores
+object encoding out
+zinterstore out 2 z1 z2 weights 1 -1
+zrange out 0 -1 withscores
+zdiffstore out 2 z1 z1
+exists out
+zunionstore out 2 z1 z2 withscores
+zintercard 2 z1 z2
+zintercard 2 z1 z2 limit 1
+zintercard 2 z1 z2 limit 0
+zintercard 3 z1 z2 s1
+zintercard 2 z1 missing
+zadd inf 1 a
+zadd inf2 inf a
+zadd inf3 -inf a
+zunion 2 inf2 inf3 withscores
+zinter 2 inf2 inf3 withscores
+zunion 2 inf2 inf3 weights 1 -1 withscores
+zmpop 1 z1 min
+zmpop 2 missing z2 max count 10
+zmpop 1 missing min
+zmpop 1 z1 foo
+zmpop 1 z1
+zmpop 2 z1
+zmpop 1 str min
+exists z2
+zadd r 1 a 2 b
+zrandmember missing
+zrandmember missing 5
+zrandmember r 0
+zrandmember r 5 withscores
+zrandmember r 2
+zrandmember r -5 withscores
+zrandmember r 1 withscores
+zrandmember str
+@scan zscan missing 0
+@scan zscan r 0
+@scan zscan r 0 match a*
+@scan zscan r x
+@scan zscan str 0
+zadd big 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+object encoding big
+zadd big 2 b
+zrange big 0 -1 withscores
+zrangestore d2 big 0 -1
+object encoding d2
+zrangestore d2 big 1 1
+object encoding d2
+zunionstore d3 1 big
+object encoding d3
+zadd z 1 x
+zadd str 1 a
+zincrby str 1 a
+zrem str a
+zcard str
+zscore str a
+zrange str 0 -1
+zrandmember str 1
+zpopmin str
+zinter 1 str
+config set zset-max-listpack-entries 2
+zadd cz 1 a 2 b
+object encoding cz
+zadd cz 3 c
+object encoding cz
+zrem cz a b
+object encoding cz
+zunionstore cz2 1 cz
+object encoding cz2
+config set zset-max-listpack-entries 128
+
+=== types/zsets-resp3
+@requires ZADD ZRANGESTORE ZMPOP ZINTERCARD
+HELLO 3
+zadd z 1 a 2 b 3 c
+zadd z 1.5 a
+zadd z NX 10 a 4 d
+zadd z XX 5 b 6 new
+zadd z GT 1 c
+zadd z LT 1 c
+zadd z CH 7 c 8 e
+zadd z INCR 2 a
+zadd z XX INCR 2 nope
+zadd z NX INCR 2 a
+zadd z GT CH 100 a 0 b
+zadd z nan a
+zadd z abc a
+zadd z 1
+zadd z incr 1
+zadd z lt gt 1 a
+zadd nokey xx 1 a
+zadd nokey xx incr 1 a
+exists nokey
+zrange z 0 -1
+zrange z 0 -1 WITHSCORES
+zrange z 0 1 REV
+zrange z 0 1 REV withscores
+zrange z 1 5 BYSCORE
+zrange z (1 +inf BYSCORE LIMIT 1 2
+zrange z +inf (1 BYSCORE REV LIMIT 1 2 withscores
+zrange z - + BYLEX
+zrange z + - BYLEX REV
+zrange z [a (d BYLEX
+zrange z a b BYLEX
+zrange z 0 -1 byscore bylex
+zrange z 0 -1 limit 0 1
+zrange z 0 -1 withscores bylex
+zrange z 0 -1 rev rev
+zrange z 0 -1 limit 1
+zrange z 0 -1 byscore limit a b
+zrange z x 1
+zrange z 0 1 foo
+zrange missing 0 -1
+zrange missing x 1
+zrangebyscore z -inf +inf WITHSCORES
+zrangebyscore z -inf +inf WITHSCORES limit 0 2
+zrangebyscore z (1 (5
+zrangebyscore z "" ""
+zrangebyscore z ( (
+zrangebyscore z 1x 2
+zrevrangebyscore z +inf -inf
+zrevrangebyscore z 5 1 withscores limit 1 1
+zrangebylex z - + limit 0 2
+zrevrangebylex z + - limit 0 2
+zrangebylex z - + withscores
+zrangebylex z x y
+zrevrange z 0 -1
+zrevrange z 0 -1 withscores
+zrevrange z -2 -1
+zrevrange z 5 1
+zscore z a
+zscore z nope
+zscore missing a
+zmscore z a nope
+zmscore missing a b
+zcard z
+zcard missing
+zcount z 1 5
+zcount z (1 (5
+zcount z -inf +inf
+zcount z a b
+zcount missing 1 2
+zlexcount z - +
+zlexcount z [a [c
+zlexcount z a c
+zrank z c
+zrevrank z c
+zrank z nope
+zrank missing a
+zincrby z 1.5 a
+zincrby z abc a
+zincrby z 1 newm
+zincrby z 1e400 a
+zrem z a nope
+zrem missing a
+zpopmin z
+zpopmax z 2
+zpopmin z 0
+zpopmin z -1
+zpopmin z abc
+zpopmin z 1 2
+zpopmin missing
+zpopmin missing 2
+zrange z 0 -1 WITHSCORES
+object encoding z
+zadd z inf i -inf ni
+zrange z 0 -1 WITHSCORES
+zadd z 0.1 f 1e-5 g 123456789.123 h 3.0 j -0 k 0 l 1e20 m 2.5e-310 n
+zrange z 0 -1 WITHSCORES
+zscore z k
+zscore z n
+zremrangebyscore z -inf 0
+zrange z 0 -1
+zremrangebyrank z 0 0
+zremrangebyrank z 100 200
+zremrangebyrank z -1 -1
+zremrangebylex z - +
+exists z
+zremrangebylex z a b
+zremrangebyscore z a b
+zremrangebyrank z a b
+zadd lex 0 a 0 b 0 c 0 d 0 e 0 f
+zrangebylex lex [b [d
+zrangebylex lex (b (d
+zrangebylex lex (d (b
+zrangebylex lex [f +
+zlexcount lex (a [e
+zremrangebylex lex [b (d
+zrange lex 0 -1
+zrangestore dst lex 0 -1
+zrange dst 0 -1 withscores
+object encoding dst
+zrangestore dst lex 0 -1 rev limit 0 1
+zrangestore dst lex - + bylex rev
+zrangestore dst lex + - bylex rev limit 1 2
+zrange dst 0 -1
+zrangestore dst missing 0 -1
+exists dst
+zrangestore dst lex 10 20
+set str v
+zrangestore str lex 0 0
+type str
+zrangestore dst str 0 0
+zadd z1 1 a 2 b 3 c
+zadd z2 4 b 5 c 6 d
+sadd s1 a d x
+zunion 2 z1 z2
+zunion 2 z1 z2 withscores
+zunion 2 z1 z2 weights 2 3 withscores
+zunion 2 z1 z2 aggregate min withscores
+zunion 2 z1 z2 aggregate max withscores
+zunion 3 z1 z2 s1 withscores
+zinter 2 z1 z2 withscores
+zinter 3 z1 z2 s1 withscores
+zinter 2 z1 s1 withscores aggregate max
+zdiff 2 z1 z2 withscores
+zdiff 2 z2 s1 withscores
+zdiff 1 missing
+zinter 2 z1 missing
+zunion 2 missing z1
+zunion 2 z1 str
+zunion 2 z1 z2 weights 1
+zunion 2 z1 z2 weights 1 nan
+zunion 2 z1 z2 weights 1 inf withscores
+zunion 2 z1 z2 weights 0 inf withscores
+zunionstore out 2 z1 z2
+zrange out 0 -1 withscores
+object encoding out
+zinterstore out 2 z1 z2 weights 1 -1
+zrange out 0 -1 withscores
+zdiffstore out 2 z1 z1
+exists out
+zunionstore out 2 z1 z2 withscores
+zintercard 2 z1 z2
+zintercard 2 z1 z2 limit 1
+zintercard 2 z1 z2 limit 0
+zintercard 3 z1 z2 s1
+zintercard 2 z1 missing
+zadd inf 1 a
+zadd inf2 inf a
+zadd inf3 -inf a
+zunion 2 inf2 inf3 withscores
+zinter 2 inf2 inf3 withscores
+zunion 2 inf2 inf3 weights 1 -1 withscores
+zmpop 1 z1 min
+zmpop 2 missing z2 max count 10
+zmpop 1 missing min
+zmpop 1 z1 foo
+zmpop 1 z1
+zmpop 2 z1
+zmpop 1 str min
+exists z2
+zadd r 1 a 2 b
+zrandmember missing
+zrandmember missing 5
+zrandmember r 0
+zrandmember r 5 withscores
+zrandmember r 2
+zrandmember r -5 withscores
+zrandmember r 1 withscores
+zrandmember str
+@scan zscan missing 0
+@scan zscan r 0
+@scan zscan r 0 match a*
+@scan zscan r x
+@scan zscan str 0
+zadd big 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+object encoding big
+zadd big 2 b
+zrange big 0 -1 withscores
+zrangestore d2 big 0 -1
+object encoding d2
+zrangestore d2 big 1 1
+object encoding d2
+zunionstore d3 1 big
+object encoding d3
+zadd z 1 x
+zadd str 1 a
+zincrby str 1 a
+zrem str a
+zcard str
+zscore str a
+zrange str 0 -1
+zrandmember str 1
+zpopmin str
+zinter 1 str
+config set zset-max-listpack-entries 2
+zadd cz 1 a 2 b
+object encoding cz
+zadd cz 3 c
+object encoding cz
+zrem cz a b
+object encoding cz
+zunionstore cz2 1 cz
+object encoding cz2
+config set zset-max-listpack-entries 128
+
+=== types/sort
+@requires SORT SORT_RO HSET ZADD
+zadd tmpz 1 3 2 1 3 2 4 10 5 -5
+sort tmpz by nosort store l
+del tmpz
+sort l
+sort l desc
+sort l alpha
+sort l limit 1 2
+sort l limit 1 9223372036854775807
+sort l limit -1 2
+sort l limit 9223372036854775807 9223372036854775807
+sort l limit 0 0
+sort l limit 2 -1
+sort l limit a b
+sort l limit 1
+sort l by nosort
+sort l by nosort desc
+sort l by nosort limit 1 2
+sort l by nosort desc limit 1 2
+sort l by nosort limit 10 2
+sort l foo
+mset w_3 30 w_1 10 w_2 20 w_10 5 w_-5 1
+sort l by w_*
+sort l by w_* desc
+sort l by w_* get #
+sort l by w_* get # get w_*
+sort l get w_* get nokey_*
+sort l get #
+sort l get nostar
+sort l by w_* limit 1 2
+hset h_1 f a
+hset h_2 f b
+hset h_3 f c
+sort l by h_*->f alpha
+sort l by h_*->f alpha desc
+sort l get h_*->f
+sort l get h_*->
+sort l get h_->f*
+sort l by w_* store dst
+lrange dst 0 -1
+object encoding dst
+type dst
+sort l get # get w_* store dst
+lrange dst 0 -1
+sort missing
+sort missing store dst
+exists dst
+set str v
+sort str
+sort l store str
+type str
+zadd tmpz 1 b 2 a 3 c 4 B
+sort tmpz by nosort store la
+del tmpz
+sort la
+sort la alpha
+sort la alpha desc
+sort la alpha limit 1 2
+sort_ro la alpha
+sort_ro la alpha store x
+sadd s 5 3 9 1
+sort s
+sort s desc
+sort s by nosort
+sort s by nosort store sd
+lrange sd 0 -1
+sadd sa b a c
+sort sa alpha
+sort sa by nosort store sd
+lrange sd 0 -1
+zadd z 3 a 1 b 2 c
+sort z
+sort z alpha
+object encoding z
+zadd z2 3 a 1 b 2 c
+sort z2 by nosort
+sort z2 by nosort desc
+sort z2 by nosort limit 1 1
+sort z2 by nosort desc limit 1 5
+object encoding z2
+sort z2 by nosort alpha
+zadd tmpz 1 1.5 2 1e2 3 inf 4 -inf 5 0x10
+sort tmpz by nosort store nums
+del tmpz
+sort nums
+zadd tmpz 1 1 2 nan
+sort tmpz by nosort store bad
+del tmpz
+sort bad
+zadd tmpz 1 1e400
+sort tmpz by nosort store big
+del tmpz
+sort big
+zadd tmpz 1 ' 5' 2 4
+sort tmpz by nosort store sp
+del tmpz
+sort sp
+zadd tmpz 1 '' 2 1
+sort tmpz by nosort store emp
+del tmpz
+sort emp
+hset hh f v
+sort hh
+sort l by w_* alpha
+zadd tmpz 1 2 2 1 3 3
+sort tmpz by nosort store ties
+del tmpz
+mset t_1 1 t_2 1 t_3 1
+sort ties by t_*
+sort ties by t_* desc
+sort ties by t_* alpha
+sort ties by t_*
+
+=== types/sort-resp3
+@requires SORT SORT_RO HSET ZADD
+HELLO 3
+zadd tmpz 1 3 2 1 3 2 4 10 5 -5
+sort tmpz by nosort store l
+del tmpz
+sort l
+sort l desc
+sort l alpha
+sort l limit 1 2
+sort l limit 1 9223372036854775807
+sort l limit -1 2
+sort l limit 9223372036854775807 9223372036854775807
+sort l limit 0 0
+sort l limit 2 -1
+sort l limit a b
+sort l limit 1
+sort l by nosort
+sort l by nosort desc
+sort l by nosort limit 1 2
+sort l by nosort desc limit 1 2
+sort l by nosort limit 10 2
+sort l foo
+mset w_3 30 w_1 10 w_2 20 w_10 5 w_-5 1
+sort l by w_*
+sort l by w_* desc
+sort l by w_* get #
+sort l by w_* get # get w_*
+sort l get w_* get nokey_*
+sort l get #
+sort l get nostar
+sort l by w_* limit 1 2
+hset h_1 f a
+hset h_2 f b
+hset h_3 f c
+sort l by h_*->f alpha
+sort l by h_*->f alpha desc
+sort l get h_*->f
+sort l get h_*->
+sort l get h_->f*
+sort l by w_* store dst
+lrange dst 0 -1
+object encoding dst
+type dst
+sort l get # get w_* store dst
+lrange dst 0 -1
+sort missing
+sort missing store dst
+exists dst
+set str v
+sort str
+sort l store str
+type str
+zadd tmpz 1 b 2 a 3 c 4 B
+sort tmpz by nosort store la
+del tmpz
+sort la
+sort la alpha
+sort la alpha desc
+sort la alpha limit 1 2
+sort_ro la alpha
+sort_ro la alpha store x
+sadd s 5 3 9 1
+sort s
+sort s desc
+sort s by nosort
+sort s by nosort store sd
+lrange sd 0 -1
+sadd sa b a c
+sort sa alpha
+sort sa by nosort store sd
+lrange sd 0 -1
+zadd z 3 a 1 b 2 c
+sort z
+sort z alpha
+object encoding z
+zadd z2 3 a 1 b 2 c
+sort z2 by nosort
+sort z2 by nosort desc
+sort z2 by nosort limit 1 1
+sort z2 by nosort desc limit 1 5
+object encoding z2
+sort z2 by nosort alpha
+zadd tmpz 1 1.5 2 1e2 3 inf 4 -inf 5 0x10
+sort tmpz by nosort store nums
+del tmpz
+sort nums
+zadd tmpz 1 1 2 nan
+sort tmpz by nosort store bad
+del tmpz
+sort bad
+zadd tmpz 1 1e400
+sort tmpz by nosort store big
+del tmpz
+sort big
+zadd tmpz 1 ' 5' 2 4
+sort tmpz by nosort store sp
+del tmpz
+sort sp
+zadd tmpz 1 '' 2 1
+sort tmpz by nosort store emp
+del tmpz
+sort emp
+hset hh f v
+sort hh
+sort l by w_* alpha
+zadd tmpz 1 2 2 1 3 3
+sort tmpz by nosort store ties
+del tmpz
+mset t_1 1 t_2 1 t_3 1
+sort ties by t_*
+sort ties by t_* desc
+sort ties by t_* alpha
+sort ties by t_*
+
+=== types/sets-zsets-getkeys
+@requires SINTERCARD ZUNIONSTORE SORT
+COMMAND GETKEYS zunionstore dst 2 a b
+COMMAND GETKEYS zunionstore dst 2abc a b
+COMMAND GETKEYS zinterstore dst 0 a
+COMMAND GETKEYS zdiffstore d 1 a
+COMMAND GETKEYS zunion 2 a b withscores
+COMMAND GETKEYS zunion 3 a b
+COMMAND GETKEYS zintercard 1 a
+COMMAND GETKEYS sintercard 2 a b
+COMMAND GETKEYS sintercard 2 a
+COMMAND GETKEYS zmpop 2 a b min
+COMMAND GETKEYS bzmpop 0 2 a b min
+COMMAND GETKEYS sort k store d by x get y
+COMMAND GETKEYS sort k store d store e
+COMMAND GETKEYS sort k limit 0 1 store
+COMMAND GETKEYS sort_ro k get y
+COMMAND GETKEYS zrangestore d s 0 1
+COMMAND GETKEYS smove a b m
+COMMAND GETKEYS sdiffstore d a b
+COMMAND GETKEYS bzpopmin a b 0
 "#;
 
 /// Malformed or unusual requests, each sent on a fresh connection. `true` means the server is expected to keep
