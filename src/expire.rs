@@ -115,7 +115,7 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
                     if ttl <= 0 {
                         expired_keys.push(crate::dict::DictEntry::key(x).to_vec());
                     } else {
-                        ttl_sum += ttl;
+                        ttl_sum = ttl_sum.saturating_add(ttl);
                         ttl_samples += 1;
                     }
                 });

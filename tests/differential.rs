@@ -281,7 +281,7 @@ fn normalize(args: &[Vec<u8>], v: Resp, side: &mut Side) -> Result<Resp, String>
     let mut v = v;
     let cmd = args.first().map(|a| upper(a)).unwrap_or_default();
     match cmd.as_str() {
-        "KEYS" | "SMEMBERS" | "SINTER" | "SUNION" | "SDIFF" | "HKEYS" | "HVALS" => {
+        "KEYS" | "SMEMBERS" | "SINTER" | "SUNION" | "SDIFF" | "SPOP" | "HKEYS" | "HVALS" => {
             if let Some(items) = v.items_mut() {
                 items.sort();
             }
@@ -2980,7 +2980,208 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
     ("ZSCORE", 1, |g| vec!["ZSCORE".into(), g.key(), g.p(&["m1", "m2", "m3"])]),
     ("ZINCRBY", 1, |g| vec!["ZINCRBY".into(), g.key(), g.p(SCORES), g.p(&["m1", "m2"])]),
     ("ZCARD", 1, |g| vec!["ZCARD".into(), g.key()]),
+    // Sets: every reply whose order depends on a hash table is normalized (sorted) or a count; SPOP only ever
+    // takes the whole set (or nothing) so both servers stay in the same state.
+    ("SMISMEMBER", 1, |g| with(vec!["SMISMEMBER".into(), g.key()], (0..1 + g.rng.below(3)).map(|_| g.val()).collect())),
+    ("SMOVE", 2, |g| vec!["SMOVE".into(), g.key(), g.key(), g.val()]),
+    ("SINTER", 2, |g| with(vec![g.p(&["SINTER", "SUNION", "SDIFF"])], g.keys(1, 3))),
+    ("SINTERSTORE", 2, |g| with(vec![g.p(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]), g.key()], g.keys(1, 3))),
+    ("SINTERCARD", 1, |g| {
+        let keys = g.keys(1, 3);
+        let mut c = vec!["SINTERCARD".into(), if g.rng.chance(10) { g.int() } else { keys.len().to_string() }];
+        c.extend(keys);
+        if g.rng.chance(40) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "2", "-1", "abc"])]);
+        }
+        c
+    }),
+    ("SRANDMEMBER", 1, |g| {
+        let mut c = vec!["SRANDMEMBER".into(), g.key()];
+        if g.rng.chance(70) {
+            c.push(g.p(&["0", "1", "2", "5", "-1", "-5", "100", "-9223372036854775808", "abc"]));
+        }
+        c
+    }),
+    ("SPOP", 1, |g| vec!["SPOP".into(), g.key(), g.p(&["0", "100", "9223372036854775807", "-1", "abc"])]),
+    ("SSCAN", 1, |g| {
+        let mut c = v(&["@scan", "SSCAN"]);
+        c.extend([g.key(), "0".into()]);
+        if g.rng.chance(30) {
+            c.extend(["MATCH".into(), g.p(&["*", "1*", "a*", "*o*"])]);
+        }
+        if g.rng.chance(30) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "100"])]);
+        }
+        c
+    }),
+    // Sorted sets.
+    ("ZADD", 3, |g| {
+        let mut c = vec!["ZADD".into(), g.key()];
+        for _ in 0..g.rng.below(3) {
+            c.push(g.p(&["NX", "XX", "GT", "LT", "CH", "INCR"]));
+        }
+        for _ in 0..1 + g.rng.below(3) {
+            c.push(g.p(SCORES));
+            c.push(if g.rng.chance(70) { g.p(ZMEMBERS) } else { g.val() });
+        }
+        c
+    }),
+    ("ZREM", 1, |g| with(vec!["ZREM".into(), g.key()], (0..1 + g.rng.below(2)).map(|_| g.p(ZMEMBERS)).collect())),
+    ("ZRANGE", 3, |g| {
+        let mut c = vec!["ZRANGE".into(), g.key()];
+        match g.rng.below(3) {
+            0 => c.extend([g.small(4), g.small(4)]),
+            1 => {
+                c.extend([g.p(SCORE_BOUNDS), g.p(SCORE_BOUNDS), "BYSCORE".into()]);
+            }
+            _ => {
+                c.extend([g.p(LEX_BOUNDS), g.p(LEX_BOUNDS), "BYLEX".into()]);
+            }
+        }
+        if g.rng.chance(40) {
+            c.push("REV".into());
+        }
+        if g.rng.chance(30) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "-1", "2"]), g.p(&["1", "2", "-1", "0", "9223372036854775807"])]);
+        }
+        if g.rng.chance(40) {
+            c.push("WITHSCORES".into());
+        }
+        c
+    }),
+    ("ZRANGEBYSCORE", 2, |g| {
+        let name = g.p(&["ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZREVRANGE"]);
+        let mut c = vec![name.clone(), g.key()];
+        match name.as_str() {
+            "ZRANGEBYSCORE" | "ZREVRANGEBYSCORE" => c.extend([g.p(SCORE_BOUNDS), g.p(SCORE_BOUNDS)]),
+            "ZREVRANGE" => c.extend([g.small(3), g.small(3)]),
+            _ => c.extend([g.p(LEX_BOUNDS), g.p(LEX_BOUNDS)]),
+        }
+        if g.rng.chance(30) {
+            c.push("WITHSCORES".into());
+        }
+        if g.rng.chance(30) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "-1"]), g.p(&["1", "2", "-1"])]);
+        }
+        c
+    }),
+    ("ZRANGESTORE", 1, |g| {
+        let mut c = vec!["ZRANGESTORE".into(), g.key(), g.key()];
+        match g.rng.below(3) {
+            0 => c.extend([g.small(3), g.small(3)]),
+            1 => c.extend([g.p(SCORE_BOUNDS), g.p(SCORE_BOUNDS), "BYSCORE".into()]),
+            _ => c.extend([g.p(LEX_BOUNDS), g.p(LEX_BOUNDS), "BYLEX".into()]),
+        }
+        if g.rng.chance(30) {
+            c.push("REV".into());
+        }
+        c
+    }),
+    ("ZCOUNT", 1, |g| vec![g.p(&["ZCOUNT", "ZLEXCOUNT"]), g.key(), g.p(SCORE_BOUNDS), g.p(LEX_BOUNDS)]),
+    ("ZRANK", 1, |g| vec![g.p(&["ZRANK", "ZREVRANK"]), g.key(), g.p(ZMEMBERS)]),
+    ("ZMSCORE", 1, |g| with(vec!["ZMSCORE".into(), g.key()], (0..1 + g.rng.below(3)).map(|_| g.p(ZMEMBERS)).collect())),
+    ("ZPOPMIN", 2, |g| {
+        let mut c = vec![g.p(&["ZPOPMIN", "ZPOPMAX"]), g.key()];
+        if g.rng.chance(50) {
+            c.push(g.p(&["0", "1", "2", "10", "-1", "abc"]));
+        }
+        c
+    }),
+    ("ZMPOP", 1, |g| {
+        let keys = g.keys(1, 3);
+        let mut c = vec!["ZMPOP".into(), if g.rng.chance(10) { g.int() } else { keys.len().to_string() }];
+        c.extend(keys);
+        c.push(g.p(&["MIN", "MAX", "min", "FOO"]));
+        if g.rng.chance(40) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "10", "0", "-1"])]);
+        }
+        c
+    }),
+    ("ZUNION", 3, |g| {
+        let (name, store) = match g.rng.below(7) {
+            0 => ("ZUNION", false),
+            1 => ("ZINTER", false),
+            2 => ("ZDIFF", false),
+            3 => ("ZUNIONSTORE", true),
+            4 => ("ZINTERSTORE", true),
+            5 => ("ZDIFFSTORE", true),
+            _ => ("ZINTERCARD", false),
+        };
+        let mut c = vec![name.to_string()];
+        if store {
+            c.push(g.key());
+        }
+        let keys = g.keys(1, 3);
+        c.push(if g.rng.chance(10) { g.int() } else { keys.len().to_string() });
+        c.extend(keys.iter().cloned());
+        if g.rng.chance(30) {
+            c.push("WEIGHTS".into());
+            for _ in 0..keys.len() {
+                c.push(g.p(&["1", "2", "-1", "0", "0.5", "inf", "abc"]));
+            }
+        }
+        if g.rng.chance(30) {
+            c.extend(["AGGREGATE".into(), g.p(&["SUM", "MIN", "MAX", "avg"])]);
+        }
+        if g.rng.chance(40) {
+            c.push("WITHSCORES".into());
+        }
+        if name == "ZINTERCARD" && g.rng.chance(40) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "-1"])]);
+        }
+        c
+    }),
+    ("ZREMRANGEBYRANK", 1, |g| {
+        let name = g.p(&["ZREMRANGEBYRANK", "ZREMRANGEBYSCORE", "ZREMRANGEBYLEX"]);
+        let mut c = vec![name.clone(), g.key()];
+        match name.as_str() {
+            "ZREMRANGEBYRANK" => c.extend([g.small(3), g.small(3)]),
+            "ZREMRANGEBYSCORE" => c.extend([g.p(SCORE_BOUNDS), g.p(SCORE_BOUNDS)]),
+            _ => c.extend([g.p(LEX_BOUNDS), g.p(LEX_BOUNDS)]),
+        }
+        c
+    }),
+    ("ZRANDMEMBER", 1, |g| {
+        let mut c = vec!["ZRANDMEMBER".into(), g.key()];
+        if g.rng.chance(70) {
+            c.push(g.p(&["0", "1", "3", "-3", "100", "-9223372036854775808", "abc"]));
+            if g.rng.chance(40) {
+                c.push("WITHSCORES".into());
+            }
+        }
+        c
+    }),
+    ("ZSCAN", 1, |g| {
+        let mut c = v(&["@scan", "ZSCAN"]);
+        c.extend([g.key(), "0".into()]);
+        if g.rng.chance(30) {
+            c.extend(["MATCH".into(), g.p(&["*", "m*", "*1"])]);
+        }
+        c
+    }),
+    ("SORT", 2, |g| {
+        let mut c = vec![g.p(&["SORT", "SORT", "SORT_RO"]), g.key()];
+        if g.rng.chance(30) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "-1", "5"]), g.p(&["1", "2", "-1", "0"])]);
+        }
+        if g.rng.chance(30) {
+            c.push(g.p(&["ASC", "DESC"]));
+        }
+        if g.rng.chance(20) {
+            c.extend(["GET".into(), g.p(&["#", "k*", "nosuch*"])]);
+        }
+        // ALPHA compares C strings unless storing, and ties (e.g. "" and "\0...") would keep hash-table order.
+        if c[0] == "SORT" && g.rng.chance(40) {
+            c.extend(["ALPHA".into(), "STORE".into(), g.key()]);
+        }
+        c
+    }),
 ];
+
+/// Sorted-set members the generators favour, so commands meet existing members.
+const ZMEMBERS: &[&str] = &["m1", "m2", "m3", "m4", "a", "b"];
+const SCORE_BOUNDS: &[&str] = &["-inf", "+inf", "0", "1", "(1", "2", "(2.5", "3", "nan", "abc", "(", ""];
+const LEX_BOUNDS: &[&str] = &["-", "+", "[a", "(a", "[m2", "(m3", "[", "(", "a", ""];
 
 /// Which generator names ferredis knows: a bare command name gets an arity error if known, "unknown command"
 /// otherwise. Runs before any data exists, so the few commands that accept zero arguments are harmless.
