@@ -653,6 +653,11 @@ impl ZSet {
                 let mut buf2 = [0u8; 24];
                 let it: Box<dyn Iterator<Item = (StrRef<'_>, StrRef<'_>)>> =
                     if rev { Box::new(lp.pairs().rev()) } else { Box::new(lp.pairs()) };
+                if !lp_lex_in_range(lp, r) {
+                    return;
+                }
+                // Like Redis's zzlFirstInLexRange/zzlLastInLexRange: find the first element past the near bound,
+                // then walk while the far bound holds (members need not be in lex order when scores differ).
                 it.skip_while(|(m, _)| {
                     let b = m.bytes(&mut buf);
                     if rev {
@@ -661,7 +666,14 @@ impl ZSet {
                         !r.gte_min(b)
                     }
                 })
-                .take_while(|(m, _)| r.contains(m.bytes(&mut buf2)))
+                .take_while(|(m, _)| {
+                    let b = m.bytes(&mut buf2);
+                    if rev {
+                        r.gte_min(b)
+                    } else {
+                        r.lte_max(b)
+                    }
+                })
                 .skip(offset)
                 .take(limit)
                 .for_each(|(m, s)| f(m, lp_score(s)));
@@ -701,6 +713,9 @@ impl ZSet {
         match self {
             ZSet::ListPack(lp) => {
                 if r.is_empty() {
+                    return 0;
+                }
+                if !lp_lex_in_range(lp, r) {
                     return 0;
                 }
                 lp_count_run(lp, |m, _| lex_gte(r, m), |m, _| lex_lte(r, m))
@@ -788,6 +803,9 @@ impl ZSet {
         match self {
             ZSet::ListPack(lp) => {
                 if r.is_empty() {
+                    return 0;
+                }
+                if !lp_lex_in_range(lp, r) {
                     return 0;
                 }
                 lp_remove_run(lp, |m, _| lex_gte(r, m), |m, _| lex_lte(r, m))
@@ -949,6 +967,13 @@ where
         .skip_while(|&(m, s)| !at_min(m, s))
         .take_while(|&(m, s)| in_max(m, s))
         .count()
+}
+
+/// Redis's `zzlIsInLexRange`: the last member reaches the minimum and the first member the maximum. Equivalent to
+/// "some member is in range" for lex-ordered members; for others it decides, as in Redis, that nothing matches.
+fn lp_lex_in_range(lp: &Listpack, r: &LexRange) -> bool {
+    let (Some(last), Some(first)) = (lp.seek(-2), lp.first()) else { return false };
+    lex_gte(r, lp.get(last)) && lex_lte(r, lp.get(first))
 }
 
 #[inline]
