@@ -681,8 +681,10 @@ fn smove(ctx: &mut Ctx, args: Args) {
     let added = d.add(member, &th);
     r.int(1);
     ctx.key_modified(src);
-    if added {
-        ctx.srv.dirty += 1;
+    ctx.key_modified(dst);
+    if !added {
+        // Redis counts the move once, plus once more when the destination gained the member.
+        ctx.srv.dirty = ctx.srv.dirty.saturating_sub(1);
     }
 }
 
