@@ -371,6 +371,7 @@ pub fn start(mut config: Config) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    check_tcp_backlog(server.state.config.tcp_backlog);
     log_notice!("monotonic clock: POSIX clock_gettime");
     log_notice!("Running mode=standalone, port={}.", server.state.config.port);
     log_warning!("Server initialized");
@@ -386,6 +387,23 @@ pub fn start(mut config: Config) -> i32 {
         return 1;
     }
     server.exit_code.unwrap_or(0)
+}
+
+/// Warns when the kernel silently caps `tcp-backlog` (Redis's `checkTcpBacklogSettings`).
+fn check_tcp_backlog(backlog: i32) {
+    #[cfg(target_os = "linux")]
+    if let Ok(text) = std::fs::read_to_string("/proc/sys/net/core/somaxconn") {
+        if let Ok(somaxconn) = text.trim().parse::<i64>() {
+            if somaxconn < backlog as i64 {
+                log_warning!(
+                    "WARNING: The TCP backlog setting of {backlog} cannot be enforced because \
+                     /proc/sys/net/core/somaxconn is set to the lower value of {somaxconn}."
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = backlog;
 }
 
 /// Raises RLIMIT_NOFILE for `maxclients`, lowering `maxclients` when the system refuses (Redis's
