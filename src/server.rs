@@ -36,6 +36,12 @@ use std::sync::OnceLock;
 
 mod blocked;
 
+/// Highest cron frequency (Redis's `CONFIG_MAX_HZ`).
+const CONFIG_MAX_HZ: i64 = 500;
+/// With dynamic hz, the cron runs faster once there are more clients than this per tick.
+const MAX_CLIENTS_PER_CLOCK_TICK: i64 = 200;
+/// Fixed per-client memory counted in CLIENT LIST `tot-mem`.
+const CLIENT_STRUCT_BYTES: usize = std::mem::size_of::<Client>();
 /// Size of one read from a client (Redis's `PROTO_IOBUF_LEN`).
 pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
 /// Most bytes written to one client per event, so one big reader cannot starve the others
@@ -89,6 +95,8 @@ pub struct Server {
     pidfile: Option<String>,
     /// Set when the loop must end, with the process exit code.
     exit_code: Option<i32>,
+    /// Cron frequency in effect (`hz`, raised by dynamic-hz with many clients).
+    hz: i64,
     /// Scratch vector for the pending-writes pass (swapped with `state.clients_pending_write`).
     writes_scratch: Vec<RawFd>,
     commands: CommandTable,
@@ -323,7 +331,7 @@ pub fn start(mut config: Config) -> i32 {
     log_warning!("oO0OoO0OoO0Oo ferredis is starting oO0OoO0OoO0Oo");
     log_warning!(
         "ferredis version={}, bits={}, commit={}, modified={}, pid={}, just started",
-        env!("CARGO_PKG_VERSION"),
+        crate::config::FERREDIS_VERSION,
         usize::BITS,
         env!("FERREDIS_GIT_SHA1"),
         env!("FERREDIS_GIT_DIRTY"),
@@ -365,6 +373,7 @@ pub fn start(mut config: Config) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    check_tcp_backlog(server.state.config.tcp_backlog);
     log_notice!("monotonic clock: POSIX clock_gettime");
     log_notice!("Running mode=standalone, port={}.", server.state.config.port);
     log_warning!("Server initialized");
@@ -380,6 +389,23 @@ pub fn start(mut config: Config) -> i32 {
         return 1;
     }
     server.exit_code.unwrap_or(0)
+}
+
+/// Warns when the kernel silently caps `tcp-backlog` (Redis's `checkTcpBacklogSettings`).
+fn check_tcp_backlog(backlog: i32) {
+    #[cfg(target_os = "linux")]
+    if let Ok(text) = std::fs::read_to_string("/proc/sys/net/core/somaxconn") {
+        if let Ok(somaxconn) = text.trim().parse::<i64>() {
+            if somaxconn < backlog as i64 {
+                log_warning!(
+                    "WARNING: The TCP backlog setting of {backlog} cannot be enforced because \
+                     /proc/sys/net/core/somaxconn is set to the lower value of {somaxconn}."
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = backlog;
 }
 
 /// Raises RLIMIT_NOFILE for `maxclients`, lowering `maxclients` when the system refuses (Redis's
@@ -488,12 +514,14 @@ impl Server {
         };
         let _ = full_names();
         let state = ServerState::new(config);
+        let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
         Ok(Server {
             state,
             listeners,
             id_to_fd: HashMap::new(),
             connected: 0,
             cron_loops: 0,
+            hz,
             pidfile,
             exit_code: None,
             writes_scratch: Vec::new(),
@@ -608,9 +636,10 @@ impl Server {
     #[inline]
     fn put_client(&mut self, c: Box<Client>) {
         let fd = c.state.fd as usize;
-        if let Some(slot) = self.state.clients.get_mut(fd) {
-            *slot = Some(c);
+        if fd >= self.state.clients.len() {
+            self.state.clients.resize_with(fd + 1, || None);
         }
+        self.state.clients[fd] = Some(c);
     }
 
     /// Closes a client that is out of its slot and forgets everything about it.
@@ -655,6 +684,8 @@ impl Server {
                 c.query.commit(n);
                 self.state.stats.net_input_bytes += n as u64;
                 self.state.stats.total_reads_processed += 1;
+                // Any input counts as activity for `timeout` (the cached clock is precise enough for that).
+                c.state.last_interaction_ms = self.state.now_ms;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {
                 self.put_client(c);
@@ -665,6 +696,14 @@ impl Server {
                 self.free_client(el, c);
                 return;
             }
+        }
+        if c.state.has(flags::CLOSE_AFTER_REPLY) {
+            // Nothing more will be executed for this client: drop what it sends instead of buffering it.
+            let n = c.query.len();
+            c.query.consume(n);
+            c.parser.reset();
+            self.put_client(c);
+            return;
         }
         let limit = self.state.config.client_query_buffer_limit;
         if limit > 0 && c.query.len() as i64 > limit {
@@ -702,6 +741,8 @@ impl Server {
     fn process_input(&mut self, el: &mut EventLoop, c: &mut Client) {
         // One clock reading per command: the end of one command is the start of the next in the same batch.
         let mut clock_us = crate::util::now_us();
+        // Redis trims its query buffer only after a whole batch, so CLIENT LIST shows the batch's bytes.
+        let batch_qbuf = c.query.len();
         loop {
             let stop = flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP | flags::BLOCKED;
             if c.state.flags & stop != 0 || self.exit_code.is_some() {
@@ -709,6 +750,7 @@ impl Server {
             }
             let limits = self.limits_for(c.state.authenticated);
             let Client { state, query, parser, spans, scratch, .. } = c;
+            let query_cap = query.capacity();
             let buf = query.readable();
             if buf.is_empty() {
                 return;
@@ -719,13 +761,16 @@ impl Server {
                     if !spans.is_empty() {
                         let args = if inline { Args::new(scratch, spans) } else { Args::new(buf, spans) };
                         let argv_mem = spans.iter().map(|&(s, e)| (e - s) as usize).sum();
-                        let qbuf = buf.len() - consumed;
-                        state.conn.qbuf = qbuf;
-                        state.conn.argv_mem = argv_mem;
+                        let qbuf = batch_qbuf.max(buf.len());
                         let (obl, oll, omem) = crate::net::client::output_figures(&state.reply);
-                        state.conn.obl = obl;
-                        state.conn.oll = oll;
-                        state.conn.omem = omem;
+                        let conn = &mut state.conn;
+                        conn.qbuf = qbuf;
+                        conn.qbuf_free = query_cap.saturating_sub(qbuf);
+                        conn.argv_mem = argv_mem;
+                        conn.obl = obl;
+                        conn.oll = oll;
+                        conn.omem = omem;
+                        conn.tot_mem = query_cap + state.reply.buf.capacity() + argv_mem + CLIENT_STRUCT_BYTES;
                         clock_us = self.dispatch(el, state, args, clock_us);
                     }
                     query.consume(consumed);
@@ -1096,7 +1141,7 @@ impl Server {
     // ---- cron and shutdown -------------------------------------------------------------------------------------
 
     fn run_with_period(&self, period_ms: i64) -> bool {
-        let interval = 1000 / self.state.config.hz.clamp(1, 500);
+        let interval = 1000 / self.hz;
         period_ms <= interval || self.cron_loops % (period_ms / interval) as u64 == 0
     }
 
@@ -1104,7 +1149,17 @@ impl Server {
         let now = crate::util::now_ms();
         self.state.now_ms = now;
         self.state.lru_clock = crate::state::lru_clock_at(now);
-        let hz = self.state.config.hz.clamp(1, 500);
+        // Like Redis's dynamic-hz: more clients, more frequent cron, so per-tick client work stays bounded.
+        let mut hz = self.state.config.hz.clamp(1, CONFIG_MAX_HZ);
+        if self.state.config.dynamic_hz {
+            while self.connected as i64 / hz > MAX_CLIENTS_PER_CLOCK_TICK {
+                hz = (hz * 2).min(CONFIG_MAX_HZ);
+                if hz == CONFIG_MAX_HZ {
+                    break;
+                }
+            }
+        }
+        self.hz = hz;
         self.sync_log_config();
         if self.run_with_period(100) {
             crate::command::info::cron_sample(&mut self.state, now);
@@ -1172,14 +1227,7 @@ impl Server {
     }
 }
 
-/// The strerror text of an OS error, without Rust's " (os error N)" suffix.
-fn os_error_text(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
+use crate::sys::error_text as os_error_text;
 
 impl EventHandler for Server {
     fn file_event(&mut self, el: &mut EventLoop, fd: RawFd, ready: Interest) {
@@ -1211,8 +1259,10 @@ impl EventHandler for Server {
         if self.check_shutdown_signal(el) {
             return;
         }
-        // The fast expire cycle gates itself (only after a slow cycle ran out of time or with many stale keys).
-        crate::expire::active_expire_cycle(&mut self.state, true);
+        // The fast cycle only has work when some key has a TTL; skipping it saves its clock reads per iteration.
+        if self.state.active_expire_enabled && self.state.dbs.iter().any(|d| d.expires_len() > 0) {
+            crate::expire::active_expire_cycle(&mut self.state, true);
+        }
         self.blocking_before_sleep(el);
         self.handle_pending_writes(el);
     }
