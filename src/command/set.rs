@@ -259,8 +259,10 @@ pub static COMMANDS: &[Command] = &[
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers shared with the sorted-set and SORT families.
 
-/// Most elements a with-replacement random pick (negative count) may reply. Redis 7.0 has no bound and keeps
-/// producing output until memory runs out; we refuse such counts instead (see the module notes in the report).
+/// Most elements a with-replacement random pick (SRANDMEMBER/ZRANDMEMBER with a negative count) may reply. Redis
+/// 7.0.15 has no bound: `SRANDMEMBER k -9223372036854775807` on a non-empty set makes it generate output until it
+/// runs out of memory (checked). We answer such counts with "ERR value is out of range" instead, a deliberate
+/// divergence that keeps the reply, and so the allocation, bounded (16M elements).
 pub(crate) const MAX_RANDOM_REPLY: u64 = 1 << 24;
 
 /// `getLongFromObjectOrReply` with an optional custom error message.
