@@ -2637,6 +2637,29 @@ COMMAND GETKEYS zrangestore d s 0 1
 COMMAND GETKEYS smove a b m
 COMMAND GETKEYS sdiffstore d a b
 COMMAND GETKEYS bzpopmin a b 0
+
+=== types/zsets-lex-mixed-scores
+@requires ZADD ZRANGEBYLEX
+# Listpack-encoded: Redis's walk (is-in-range check, then far bound only) is deterministic here.
+zadd m 1 d 2 a 3 c 4 b 5 e
+zrangebylex m [a [c
+zrangebylex m - [b
+zrangebylex m [c +
+zrevrangebylex m [c [a
+zrevrangebylex m + [d
+zlexcount m [a [c
+zlexcount m [b +
+zrangebylex m [e +
+zrangebylex m - (d
+zremrangebylex m [c [d
+zrange m 0 -1
+zremrangebylex m - [a
+zrange m 0 -1
+zadd m2 1 z 2 a
+zrangebylex m2 [b [y
+zrangebylex m2 - +
+zlexcount m2 [b [y
+zremrangebylex m2 [b [y
 "#;
 
 /// Malformed or unusual requests, each sent on a fresh connection. `true` means the server is expected to keep
