@@ -61,6 +61,8 @@ pub struct ClientState {
     pub user: &'static str,
     /// Connection figures for CLIENT LIST/INFO, refreshed by the server before each command.
     pub conn: ConnStats,
+    /// Pub/Sub subscriptions (`None` = not a subscriber); kept by [`crate::pubsub`].
+    pub subs: Option<Box<crate::pubsub::ClientSubs>>,
 }
 
 /// Memory and buffer figures of a connection, as CLIENT LIST prints them.
@@ -92,6 +94,8 @@ pub struct Client {
     pub scratch: Vec<u8>,
     /// Whether the server's list of clients with pending output holds this client.
     pub pending_write: bool,
+    /// When (unix seconds) the output first stayed above the soft output-buffer limit; 0 = not above it.
+    pub obuf_soft_limit_reached_s: i64,
 }
 
 impl Client {
@@ -105,6 +109,7 @@ impl Client {
             spans: Vec::new(),
             scratch: Vec::new(),
             pending_write: false,
+            obuf_soft_limit_reached_s: 0,
         }
     }
 
@@ -164,6 +169,7 @@ impl ClientState {
             last_cmd: "NULL",
             user: "default",
             conn: ConnStats::default(),
+            subs: None,
         }
     }
 
