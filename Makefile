@@ -57,11 +57,20 @@ clippy: toolchain
 	$(CARGO) clippy --all-targets -- -D warnings
 
 unit:
-	$(CARGO) test --all-targets
+	$(CARGO) test --all-targets --no-fail-fast
 	$(CARGO) test --doc
 
-test: deps toolchain fmt-check clippy unit
-	@if [ "$(FUZZ_SMOKE)" = 1 ]; then $(MAKE) fuzz FUZZ_SECONDS=15; fi
+# Every step runs even if an earlier one fails (CI reads all of cargo test's summary lines); the exit status is
+# non-zero if any step failed.
+test: deps toolchain
+	@status=0; \
+	echo "== cargo fmt --check"; $(CARGO) fmt --all -- --check || status=1; \
+	echo "== cargo clippy"; $(CARGO) clippy --all-targets -- -D warnings || status=1; \
+	echo "== cargo test"; $(CARGO) test --all-targets --no-fail-fast || status=1; \
+	$(CARGO) test --doc || status=1; \
+	if [ "$(FUZZ_SMOKE)" = 1 ]; then $(MAKE) fuzz FUZZ_SECONDS=15 || status=1; fi; \
+	if [ $$status != 0 ]; then echo "make test: FAILED (see above)"; fi; \
+	exit $$status
 
 bench: deps
 	benches/compare.sh

@@ -105,8 +105,6 @@ pub struct ServerState {
     pub startup_memory: u64,
     /// fds of clients with output to write before the next poll; see [`ServerState::queue_write`].
     pub clients_pending_write: Vec<i32>,
-    /// Instantaneous rates sampled by the cron (`instantaneous_ops_per_sec` and friends).
-    pub metrics: crate::net::metrics::Metrics,
 }
 
 impl ServerState {
@@ -141,7 +139,6 @@ impl ServerState {
             pubsub_patterns: 0,
             pubsub: Default::default(),
             startup_memory: crate::util::used_memory(),
-            metrics: Default::default(),
             clients_pending_write: Vec::new(),
         }
     }

@@ -62,6 +62,14 @@ impl Side {
     fn exec(&mut self, args: &[Vec<u8>]) -> Result<Vec<u8>, String> {
         self.conns[self.cur].try_cmd(args).map_err(|e| {
             let mut msg = format!("I/O error: {e}");
+            // A crashing server closes connections before it finishes exiting (e.g. while printing a panic
+            // backtrace); give it a moment so the log is complete and the next reset sees it dead.
+            for _ in 0..100 {
+                if !self.server.alive() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
             if !self.server.alive() {
                 let _ = write!(msg, " (server exited; log tail:\n{})", self.server.log_text());
             }
@@ -118,6 +126,15 @@ impl Pair {
     fn reset(&mut self) -> Result<(), String> {
         self.fer.reset()?;
         self.red.reset()
+    }
+
+    /// Whether ferredis has a command: a bare name gets an arity error if known, "unknown command" otherwise.
+    /// Only asked for commands whose zero-argument form is harmless (the families' key commands).
+    fn fer_knows(&mut self, name: &str) -> bool {
+        match self.fer.exec(&[name.as_bytes().to_vec()]) {
+            Ok(r) => !r.starts_with(b"-ERR unknown command"),
+            Err(_) => false,
+        }
     }
 
     /// Runs one command (or an `@scan` directive) on both sides and compares.
@@ -399,12 +416,24 @@ fn run_cases(prefix: &str) {
     let mut pair = Pair::new();
     let mut failures = Vec::new();
     let mut commands = 0;
+    let mut skipped = Vec::new();
     for case in &cases {
+        // `@requires CMD...`: the case belongs to a command family that may not have landed yet.
+        if let Some(req) = case.lines.first().and_then(|l| l.strip_prefix("@requires ")) {
+            let missing: Vec<&str> = req.split_whitespace().filter(|name| !pair.fer_knows(name)).collect();
+            if !missing.is_empty() {
+                skipped.push(format!("{} (needs {})", case.name, missing.join(" ")));
+                continue;
+            }
+        }
         if let Err(e) = pair.reset() {
             failures.push(format!("[case {}] reset failed: {e}", case.name));
             continue;
         }
         for (i, line) in case.lines.iter().enumerate() {
+            if line.starts_with("@requires ") {
+                continue;
+            }
             if let Some(ms) = line.strip_prefix("@sleep ") {
                 // Only used to get past a millisecond expiry deadline; nothing asserts on timing.
                 std::thread::sleep(std::time::Duration::from_millis(ms.trim().parse().expect("@sleep ms")));
@@ -429,7 +458,15 @@ fn run_cases(prefix: &str) {
             }
         }
     }
-    eprintln!("{prefix}: {} cases, {commands} commands, {} failing", cases.len(), failures.len());
+    if !skipped.is_empty() {
+        eprintln!("NOTICE: skipped cases for commands ferredis does not know yet: {}", skipped.join(", "));
+    }
+    eprintln!(
+        "{prefix}: {} cases ({} skipped), {commands} commands, {} failing",
+        cases.len(),
+        skipped.len(),
+        failures.len()
+    );
     if !failures.is_empty() {
         panic!("{} of {} cases differ from redis-server:\n\n{}\n", failures.len(), cases.len(), failures.join("\n\n"));
     }
@@ -462,7 +499,8 @@ fn curated_types() {
 
 /// The case table. `=== family/name` starts a case; each line is one command in redis-cli quoting;
 /// `@scan <SCAN command>` iterates the cursor to completion on each side and compares the sorted elements;
-/// `@sleep <ms>` waits (only to get past a short expiry deadline).
+/// `@sleep <ms>` waits (only to get past a short expiry deadline); a first line `@requires CMD...` skips the case
+/// (with a notice) while ferredis does not know those commands yet.
 const CASES: &str = r#"
 === strings/get-set-basic
 GET missing
@@ -1037,6 +1075,8 @@ EXPIREAT k 9223372036854775807
 EXPIREAT k -9223372036854775808
 PEXPIREAT k 9223372036854775807
 TTL k
+EXPIRETIME k
+PEXPIRETIME k
 EXPIRE k 100 GT
 EXPIRE k -1 GT
 EXISTS k
@@ -1357,6 +1397,7 @@ INFO keyspace
 INFO bogus
 
 === types/wrongtype
+@requires LPUSH HSET SADD ZADD
 LPUSH l a
 TYPE l
 GET l
@@ -1391,6 +1432,7 @@ GET z
 @scan SCAN 0 TYPE hash
 @scan SCAN 0 TYPE string
 === types/lists
+@requires RPUSH LPUSH LRANGE
 RPUSH l a b c
 LPUSH l z y
 LRANGE l 0 -1
@@ -1458,6 +1500,7 @@ LPUSH s a
 LRANGE s 0 -1
 
 === types/hashes
+@requires HSET HGET
 HSET h f1 v1 f2 v2
 HSET h f1 v9
 HGET h f1
@@ -1502,6 +1545,7 @@ HSET s f v
 HGET s f
 
 === types/sets
+@requires SADD SMEMBERS
 SADD s a b c
 SADD s a d
 SCARD s
@@ -1542,6 +1586,7 @@ SADD str a
 SINTER s str
 
 === types/zsets
+@requires ZADD ZRANGE
 ZADD z 1 a 2 b 3 c
 ZADD z 1.5 a
 ZADD z NX 10 a 4 d
@@ -1965,10 +2010,7 @@ fn probe_supported(pair: &mut Pair) -> Vec<bool> {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for (name, _, _) in GENERATORS {
-        let known = match pair.fer.exec(&[name.as_bytes().to_vec()]) {
-            Ok(r) => !r.starts_with(b"-ERR unknown command"),
-            Err(_) => false,
-        };
+        let known = pair.fer_knows(name);
         if !known {
             skipped.push(*name);
         }
@@ -2214,7 +2256,7 @@ fn harness_framing_and_quoting() {
     assert!(cases.len() > 30);
     for c in &cases {
         for l in &c.lines {
-            if !l.starts_with("@sleep ") {
+            if !l.starts_with("@sleep ") && !l.starts_with("@requires ") {
                 split_args(l.strip_prefix("@scan ").unwrap_or(l)).unwrap_or_else(|e| panic!("{}: {l}: {e}", c.name));
             }
         }
