@@ -1,5 +1,5 @@
 //! The Pub/Sub registry: who listens to which channel, pattern or shard channel, and message delivery into the
-//! subscribers' output buffers (with `client-output-buffer-limit` enforcement on every delivery).
+//! subscribers' output buffers (with `client-output-buffer-limit` enforcement on every delivery, for every client class).
 //!
 //! ```text
 //!   Registry (ServerState::pubsub)                    ClientState::subs (per client)
@@ -20,7 +20,7 @@
 //! tests/pubsub_*.rs.
 
 use crate::config::{ClientBufferLimit, CLIENT_CLASS_NORMAL, CLIENT_CLASS_PUBSUB};
-use crate::net::client::{flags, Client, ClientState};
+use crate::net::client::{flags, Client, ClientState, REPLY_CHUNK_BYTES};
 use crate::resp::reply::Proto;
 use crate::state::{ServerState, Stats};
 use std::collections::HashMap;
@@ -337,14 +337,11 @@ pub fn client_class(c: &ClientState) -> usize {
     }
 }
 
-/// Size of Redis's per-client static reply buffer: output beyond it is what output-buffer limits measure.
-pub const STATIC_REPLY_BYTES: usize = 16 * 1024;
-
 /// Bytes of pending output counted against `client-output-buffer-limit` (Redis's
 /// `getClientOutputBufferMemoryUsage`: the reply list, not the static buffer).
 #[inline]
 pub fn output_limit_bytes(c: &ClientState) -> u64 {
-    c.reply.pending_len().saturating_sub(STATIC_REPLY_BYTES) as u64
+    c.reply.pending_len().saturating_sub(REPLY_CHUNK_BYTES) as u64
 }
 
 /// Redis's `checkClientOutputBufferLimits` + `closeClientOnOutputBufferLimitReached`: when the client's output is
@@ -481,11 +478,11 @@ pub fn publish(srv: &mut ServerState, mut me: Option<&mut ClientState>, shard: b
 
 /// The error a RESP2 subscriber gets for a command outside the pub/sub context, or `None` when the command may run
 /// (Redis 7.0's check in `processCommand`). `full_name` is the command's full name as Redis prints it.
-pub fn context_error(c: &ClientState, cmd_name: &str, full_name: &str) -> Option<String> {
+pub fn context_error(c: &ClientState, full_name: &str) -> Option<String> {
     if !is_subscriber(c) || c.reply.proto == Proto::Resp3 {
         return None;
     }
-    match cmd_name {
+    match full_name {
         "ping" | "subscribe" | "ssubscribe" | "unsubscribe" | "sunsubscribe" | "psubscribe" | "punsubscribe"
         | "quit" | "reset" => None,
         _ => Some(format!(
@@ -589,7 +586,7 @@ mod tests {
             ClientBufferLimit { hard_bytes: 1 << 20, soft_bytes: 1 << 18, soft_seconds: 2 },
         ];
         c.subs = Some(Default::default());
-        c.reply.raw_bytes(&vec![b'x'; STATIC_REPLY_BYTES + (1 << 18)]);
+        c.reply.raw_bytes(&vec![b'x'; REPLY_CHUNK_BYTES + (1 << 18)]);
         assert!(!enforce_output_limit(&mut c, &mut since, &limits, 10_000, &mut stats));
         assert_eq!(since, 10);
         assert!(!enforce_output_limit(&mut c, &mut since, &limits, 12_000, &mut stats));
@@ -599,28 +596,28 @@ mod tests {
         let mut d = client(2);
         d.subs = Some(Default::default());
         let mut since = 0;
-        d.reply.raw_bytes(&vec![b'x'; STATIC_REPLY_BYTES + (1 << 20)]);
+        d.reply.raw_bytes(&vec![b'x'; REPLY_CHUNK_BYTES + (1 << 20)]);
         assert!(enforce_output_limit(&mut d, &mut since, &limits, 0, &mut stats));
         // Normal clients have no limit here.
         let mut e = client(3);
-        e.reply.raw_bytes(&vec![b'x'; STATIC_REPLY_BYTES + (1 << 21)]);
+        e.reply.raw_bytes(&vec![b'x'; REPLY_CHUNK_BYTES + (1 << 21)]);
         assert!(!enforce_output_limit(&mut e, &mut since, &limits, 0, &mut stats));
     }
 
     #[test]
     fn subscribed_context() {
         let mut c = client(1);
-        assert!(context_error(&c, "get", "get").is_none());
+        assert!(context_error(&c, "get").is_none());
         c.subs = Some(Default::default());
-        assert!(context_error(&c, "ping", "ping").is_none());
+        assert!(context_error(&c, "ping").is_none());
         assert_eq!(
-            context_error(&c, "get", "get").as_deref(),
+            context_error(&c, "get").as_deref(),
             Some(
                 "ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed \
                  in this context"
             )
         );
         c.reply.proto = Proto::Resp3;
-        assert!(context_error(&c, "get", "get").is_none());
+        assert!(context_error(&c, "get").is_none());
     }
 }
