@@ -157,9 +157,9 @@ mod tests {
 
     /// Runs a command, then the after-command hook, and returns the (pattern, channel, message) triples published.
     fn events(h: &mut Harness, argv: &[&str]) -> Vec<(String, String)> {
-        h.run(argv);
+        let mut out = h.run(argv);
         after_command(&mut h.srv, Some(&mut h.client));
-        let out = String::from_utf8_lossy(h.client.reply.pending()).into_owned();
+        out.push_str(&String::from_utf8_lossy(h.client.reply.pending()));
         let n = h.client.reply.pending_len();
         h.client.reply.consume(n);
         let parts: Vec<&str> = out.split("\r\n").collect();
@@ -167,7 +167,7 @@ mod tests {
         let mut i = 0;
         while i < parts.len() {
             if parts[i] == ">4" {
-                v.push((parts[6].to_string(), parts[8].to_string()));
+                v.push((parts[i + 6].to_string(), parts[i + 8].to_string()));
                 i += 9;
             } else {
                 i += 1;
