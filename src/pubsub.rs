@@ -295,11 +295,9 @@ pub fn unsubscribe_everything(srv: &mut ServerState, c: &mut ClientState) {
 
 // ---- delivery -------------------------------------------------------------------------------------------------
 
-/// A message encoded once per protocol, appended as raw bytes to each subscriber.
-struct Encoded {
-    resp2: Vec<u8>,
-    resp3: Vec<u8>,
-}
+/// A message encoded once as a RESP2 array; RESP3 subscribers get the same bytes with the `>` push marker in
+/// place of `*` (the two encodings differ only in that first byte).
+struct Encoded(Vec<u8>);
 
 fn push_bulk(out: &mut Vec<u8>, s: &[u8]) {
     let mut tmp = [0u8; 24];
@@ -310,22 +308,34 @@ fn push_bulk(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// `[kind, (pattern,) channel, message]` as RESP2 array and RESP3 push.
+/// `[kind, (pattern,) channel, message]`.
 fn encode(kind: &[u8], pattern: Option<&[u8]>, channel: &[u8], msg: &[u8]) -> Encoded {
     let n = if pattern.is_some() { b'4' } else { b'3' };
-    let mut body = Vec::with_capacity(kind.len() + channel.len() + msg.len() + pattern.map_or(0, |p| p.len()) + 40);
-    push_bulk(&mut body, kind);
+    let mut out = Vec::with_capacity(kind.len() + channel.len() + msg.len() + pattern.map_or(0, |p| p.len()) + 48);
+    out.extend_from_slice(&[b'*', n, b'\r', b'\n']);
+    push_bulk(&mut out, kind);
     if let Some(p) = pattern {
-        push_bulk(&mut body, p);
+        push_bulk(&mut out, p);
     }
-    push_bulk(&mut body, channel);
-    push_bulk(&mut body, msg);
-    let mut resp2 = Vec::with_capacity(body.len() + 4);
-    resp2.extend_from_slice(&[b'*', n, b'\r', b'\n']);
-    resp2.extend_from_slice(&body);
-    let mut resp3 = body;
-    resp3.splice(0..0, [b'>', n, b'\r', b'\n']);
-    Encoded { resp2, resp3 }
+    push_bulk(&mut out, channel);
+    push_bulk(&mut out, msg);
+    Encoded(out)
+}
+
+impl Encoded {
+    /// Appends the message in the protocol of `reply`'s client, even while its replies are switched off.
+    #[inline]
+    fn append_to(&self, reply: &mut crate::resp::reply::Reply) {
+        let was = reply.enabled;
+        reply.enabled = true;
+        if reply.proto == Proto::Resp3 {
+            reply.raw_bytes(b">");
+            reply.raw_bytes(&self.0[1..]);
+        } else {
+            reply.raw_bytes(&self.0);
+        }
+        reply.enabled = was;
+    }
 }
 
 /// The output-buffer class of a client (Redis's `getClientType` without replication): pubsub when subscribed.
@@ -401,76 +411,76 @@ pub fn check_output_limits(c: &mut Client, limits: &[ClientBufferLimit; 3], now_
     enforce_output_limit(state, obuf_soft_limit_reached_s, limits, now_ms, stats)
 }
 
-/// Appends an encoded message to one subscriber: the running client `me`, or a client in the table (then queued
-/// for writing and checked against its output limit). Returns false when the subscriber is gone.
-fn deliver(srv: &mut ServerState, me: &mut Option<&mut ClientState>, sub: Subscriber, enc: &Encoded) -> bool {
-    if let Some(m) = me.as_deref_mut() {
-        if m.id == sub.id {
-            if m.has(flags::CLOSE_ASAP) {
+/// What delivery needs of the server state (everything but the registry, which is being iterated).
+struct Sink<'a> {
+    clients: &'a mut crate::net::client::ClientTable,
+    pending_write: &'a mut Vec<i32>,
+    limits: &'a [ClientBufferLimit; 3],
+    stats: &'a mut Stats,
+    now_ms: i64,
+}
+
+impl Sink<'_> {
+    /// Appends an encoded message to one subscriber: the running client `me`, or a client in the table (then
+    /// queued for writing and checked against its output limit). Returns false when the subscriber is gone.
+    #[inline]
+    fn deliver(&mut self, me: &mut Option<&mut ClientState>, sub: Subscriber, enc: &Encoded) -> bool {
+        if let Some(m) = me.as_deref_mut() {
+            if m.id == sub.id {
+                if !m.has(flags::CLOSE_ASAP) {
+                    enc.append_to(&mut m.reply);
+                }
                 return true;
             }
-            let bytes = if m.reply.proto == Proto::Resp3 { &enc.resp3 } else { &enc.resp2 };
-            // The running client's reply may be switched off for its own command (CLIENT REPLY): messages still go.
-            let was = m.reply.enabled;
-            m.reply.enabled = true;
-            m.reply.raw_bytes(bytes);
-            m.reply.enabled = was;
+        }
+        let Some(Some(c)) = self.clients.get_mut(sub.fd as usize) else { return false };
+        if c.state.id != sub.id {
+            return false;
+        }
+        // A client scheduled for closing gets nothing more (Redis's prepareClientToWrite refuses it).
+        if c.state.has(flags::CLOSE_ASAP) {
             return true;
         }
+        enc.append_to(&mut c.state.reply);
+        check_output_limits(c, self.limits, self.now_ms, self.stats);
+        if !c.pending_write {
+            c.pending_write = true;
+            self.pending_write.push(sub.fd);
+        }
+        true
     }
-    let ServerState { clients, clients_pending_write, config, stats, now_ms, .. } = srv;
-    let Some(Some(c)) = clients.get_mut(sub.fd as usize) else { return false };
-    if c.state.id != sub.id {
-        return false;
-    }
-    if c.state.has(flags::CLOSE_ASAP) {
-        return true;
-    }
-    let bytes = if c.state.reply.proto == Proto::Resp3 { &enc.resp3 } else { &enc.resp2 };
-    let was = c.state.reply.enabled;
-    c.state.reply.enabled = true;
-    c.state.reply.raw_bytes(bytes);
-    c.state.reply.enabled = was;
-    check_output_limits(c, &config.client_output_buffer_limit, *now_ms, stats);
-    if !c.pending_write {
-        c.pending_write = true;
-        clients_pending_write.push(sub.fd);
-    }
-    true
 }
 
 /// PUBLISH (or SPUBLISH with `shard`): delivers `msg` to the channel's subscribers, then (not for shard channels) to
 /// every client whose pattern matches, in Redis's order. `me` is the running client (not in `srv.clients`), if any.
 /// Returns the number of deliveries.
 pub fn publish(srv: &mut ServerState, mut me: Option<&mut ClientState>, shard: bool, channel: &[u8], msg: &[u8]) -> usize {
+    let ServerState { pubsub, clients, clients_pending_write, config, stats, now_ms, .. } = srv;
+    let mut sink = Sink {
+        clients,
+        pending_write: clients_pending_write,
+        limits: &config.client_output_buffer_limit,
+        stats,
+        now_ms: *now_ms,
+    };
     let mut receivers = 0;
-    let kind = if shard { Kind::Shard } else { Kind::Channel };
-    if let Some(list) = srv.pubsub.table_ref(kind).get(channel) {
-        // Copy the (short) list: delivery needs the whole state mutably.
-        let subs: Vec<Subscriber> = list.clone();
+    let table = if shard { &pubsub.shard } else { &pubsub.channels };
+    if let Some(list) = table.get(channel) {
         let enc = encode(if shard { b"smessage" } else { b"message" }, None, channel, msg);
-        for s in subs {
-            if deliver(srv, &mut me, s, &enc) {
-                receivers += 1;
-            }
+        for &s in list {
+            receivers += sink.deliver(&mut me, s, &enc) as usize;
         }
     }
-    if shard || srv.pubsub.patterns.is_empty() {
+    if shard {
         return receivers;
     }
-    let matching: Vec<(Box<[u8]>, Vec<Subscriber>)> = srv
-        .pubsub
-        .patterns
-        .iter()
-        .filter(|(p, _)| crate::util::glob_match(p, channel, false))
-        .map(|(p, l)| (p.clone(), l.clone()))
-        .collect();
-    for (pattern, subs) in matching {
-        let enc = encode(b"pmessage", Some(&pattern), channel, msg);
-        for s in subs {
-            if deliver(srv, &mut me, s, &enc) {
-                receivers += 1;
-            }
+    for (pattern, list) in pubsub.patterns.iter() {
+        if !crate::util::glob_match(pattern, channel, false) {
+            continue;
+        }
+        let enc = encode(b"pmessage", Some(pattern), channel, msg);
+        for &s in list {
+            receivers += sink.deliver(&mut me, s, &enc) as usize;
         }
     }
     receivers
@@ -550,10 +560,17 @@ mod tests {
     #[test]
     fn message_encodings() {
         let e = encode(b"message", None, b"ch", b"hi");
-        assert_eq!(e.resp2, b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
-        assert_eq!(e.resp3, b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+        let mut r = crate::resp::reply::Reply::new();
+        e.append_to(&mut r);
+        assert_eq!(r.pending(), b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+        let mut r = crate::resp::reply::Reply::new();
+        r.proto = Proto::Resp3;
+        r.enabled = false;
+        e.append_to(&mut r);
+        assert_eq!(r.pending(), b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+        assert!(!r.enabled);
         let e = encode(b"pmessage", Some(b"c*"), b"ch", b"");
-        assert_eq!(e.resp2, b"*4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$2\r\nch\r\n$0\r\n\r\n");
+        assert_eq!(e.0, b"*4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$2\r\nch\r\n$0\r\n\r\n");
     }
 
     #[test]
