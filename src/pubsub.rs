@@ -454,7 +454,13 @@ impl Sink<'_> {
 /// PUBLISH (or SPUBLISH with `shard`): delivers `msg` to the channel's subscribers, then (not for shard channels) to
 /// every client whose pattern matches, in Redis's order. `me` is the running client (not in `srv.clients`), if any.
 /// Returns the number of deliveries.
-pub fn publish(srv: &mut ServerState, mut me: Option<&mut ClientState>, shard: bool, channel: &[u8], msg: &[u8]) -> usize {
+pub fn publish(
+    srv: &mut ServerState,
+    mut me: Option<&mut ClientState>,
+    shard: bool,
+    channel: &[u8],
+    msg: &[u8],
+) -> usize {
     let ServerState { pubsub, clients, clients_pending_write, config, stats, now_ms, .. } = srv;
     let mut sink = Sink {
         clients,

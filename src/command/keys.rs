@@ -1,9 +1,9 @@
 //! Generic keyspace commands (Redis `db.c`, `expire.c`, `object.c`): deletion, existence, renaming, iteration,
 //! TTLs, databases and OBJECT introspection.
 
-use crate::config::notify as nc;
 use super::string::{err_expire_time, fresh_lru, i32_arg, int_arg};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, ALL_KEYS, BASE, ONE_KEY};
+use crate::config::notify as nc;
 use crate::object::Entry;
 use crate::resp::reply::Reply;
 use crate::util::glob_match;

@@ -7,14 +7,8 @@ use crate::pubsub::{self, Kind};
 const PUBSUB_FLAGS: u64 = flag::PUBSUB | flag::NOSCRIPT | flag::LOADING | flag::STALE;
 const PUBLISH_FLAGS: u64 = flag::PUBSUB | flag::LOADING | flag::STALE | flag::FAST;
 
-const SUB: Command = Command {
-    arity: -2,
-    flags: PUBSUB_FLAGS,
-    acl: "pubsub slow",
-    group: Group::PubSub,
-    since: "2.0.0",
-    ..BASE
-};
+const SUB: Command =
+    Command { arity: -2, flags: PUBSUB_FLAGS, acl: "pubsub slow", group: Group::PubSub, since: "2.0.0", ..BASE };
 
 pub static COMMANDS: &[Command] = &[
     Command {
@@ -328,7 +322,10 @@ mod tests {
             "-ERR unknown subcommand or wrong number of arguments for 'channels'. Try PUBSUB HELP.\r\n"
         );
         assert_eq!(h.run(&["publish", "a", "b"]), ":0\r\n");
-        assert_eq!(h.run(&["subscribe", "a", "b"]), "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n");
+        assert_eq!(
+            h.run(&["subscribe", "a", "b"]),
+            "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"
+        );
         assert_eq!(h.run(&["psubscribe", "a*"]), "*3\r\n$10\r\npsubscribe\r\n$2\r\na*\r\n:3\r\n");
         assert_eq!(h.run(&["pubsub", "numsub", "a"]), "*2\r\n$1\r\na\r\n:1\r\n");
         assert_eq!(h.run(&["pubsub", "numpat"]), ":1\r\n");

@@ -3,8 +3,8 @@
 //! Hot paths (GET, SET, INCR, MSET) parse their options in place and touch the keyspace with at most two lookups;
 //! a fresh key costs exactly one entry allocation.
 
-use crate::config::notify as nc;
 use super::{flag, Args, Command, Ctx, Group, KeySpec, BASE, ONE_KEY};
+use crate::config::notify as nc;
 use crate::object::{Entry, StrRef};
 use crate::resp::reply::Reply;
 use crate::state::ServerState;
