@@ -34,6 +34,10 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
+/// Highest cron frequency (Redis's `CONFIG_MAX_HZ`).
+const CONFIG_MAX_HZ: i64 = 500;
+/// With dynamic hz, the cron runs faster once there are more clients than this per tick.
+const MAX_CLIENTS_PER_CLOCK_TICK: i64 = 200;
 /// Fixed per-client memory counted in CLIENT LIST `tot-mem`.
 const CLIENT_STRUCT_BYTES: usize = std::mem::size_of::<Client>();
 /// Size of one read from a client (Redis's `PROTO_IOBUF_LEN`).
@@ -89,6 +93,8 @@ pub struct Server {
     pidfile: Option<String>,
     /// Set when the loop must end, with the process exit code.
     exit_code: Option<i32>,
+    /// Cron frequency in effect (`hz`, raised by dynamic-hz with many clients).
+    hz: i64,
     /// Scratch vector for the pending-writes pass (swapped with `state.clients_pending_write`).
     writes_scratch: Vec<RawFd>,
     commands: CommandTable,
@@ -365,6 +371,7 @@ pub fn start(mut config: Config) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    check_tcp_backlog(server.state.config.tcp_backlog);
     log_notice!("monotonic clock: POSIX clock_gettime");
     log_notice!("Running mode=standalone, port={}.", server.state.config.port);
     log_warning!("Server initialized");
@@ -380,6 +387,23 @@ pub fn start(mut config: Config) -> i32 {
         return 1;
     }
     server.exit_code.unwrap_or(0)
+}
+
+/// Warns when the kernel silently caps `tcp-backlog` (Redis's `checkTcpBacklogSettings`).
+fn check_tcp_backlog(backlog: i32) {
+    #[cfg(target_os = "linux")]
+    if let Ok(text) = std::fs::read_to_string("/proc/sys/net/core/somaxconn") {
+        if let Ok(somaxconn) = text.trim().parse::<i64>() {
+            if somaxconn < backlog as i64 {
+                log_warning!(
+                    "WARNING: The TCP backlog setting of {backlog} cannot be enforced because \
+                     /proc/sys/net/core/somaxconn is set to the lower value of {somaxconn}."
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = backlog;
 }
 
 /// Raises RLIMIT_NOFILE for `maxclients`, lowering `maxclients` when the system refuses (Redis's
@@ -488,12 +512,14 @@ impl Server {
         };
         let _ = full_names();
         let state = ServerState::new(config);
+        let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
         Ok(Server {
             state,
             listeners,
             id_to_fd: HashMap::new(),
             connected: 0,
             cron_loops: 0,
+            hz,
             pidfile,
             exit_code: None,
             writes_scratch: Vec::new(),
@@ -1083,7 +1109,7 @@ impl Server {
     // ---- cron and shutdown -------------------------------------------------------------------------------------
 
     fn run_with_period(&self, period_ms: i64) -> bool {
-        let interval = 1000 / self.state.config.hz.clamp(1, 500);
+        let interval = 1000 / self.hz;
         period_ms <= interval || self.cron_loops % (period_ms / interval) as u64 == 0
     }
 
@@ -1091,7 +1117,17 @@ impl Server {
         let now = crate::util::now_ms();
         self.state.now_ms = now;
         self.state.lru_clock = crate::state::lru_clock_at(now);
-        let hz = self.state.config.hz.clamp(1, 500);
+        // Like Redis's dynamic-hz: more clients, more frequent cron, so per-tick client work stays bounded.
+        let mut hz = self.state.config.hz.clamp(1, CONFIG_MAX_HZ);
+        if self.state.config.dynamic_hz {
+            while self.connected as i64 / hz > MAX_CLIENTS_PER_CLOCK_TICK {
+                hz = (hz * 2).min(CONFIG_MAX_HZ);
+                if hz == CONFIG_MAX_HZ {
+                    break;
+                }
+            }
+        }
+        self.hz = hz;
         self.sync_log_config();
         if self.run_with_period(100) {
             crate::command::info::cron_sample(&mut self.state, now);
