@@ -12,6 +12,7 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod longdouble;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -287,6 +288,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(set::COMMANDS.iter())
         .chain(zset::COMMANDS.iter())
         .chain(sort::COMMANDS.iter())
+        .chain(pubsub::COMMANDS.iter())
 }
 
 struct Table {
