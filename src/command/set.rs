@@ -6,6 +6,7 @@
 //! Redis builds them (an intset that converts as members arrive), so `OBJECT ENCODING` of a destination matches.
 
 use super::{flag, Args, Command, Ctx, Group, KeySpec, ALL_KEYS, BASE, NO_KEYS, ONE_KEY};
+use crate::config::notify as nc;
 use crate::db::Db;
 use crate::object::{Entry, StrRef, Value, ValueKind};
 use crate::resp::reply::Reply;
@@ -311,15 +312,18 @@ pub(crate) fn bulk_ref(r: &mut Reply, s: StrRef<'_>) {
     }
 }
 
-/// Stores a collection under `key` as Redis's `setKey` does: overwrites any old value of any type, drops its TTL.
-pub(crate) fn store_value(ctx: &mut Ctx, key: &[u8], v: Value) {
+/// Stores a collection under `key` as Redis's `setKey` does (overwrites any old value of any type, drops its TTL),
+/// then emits the keyspace event `event` of `class`.
+pub(crate) fn store_value(ctx: &mut Ctx, key: &[u8], v: Value, class: u32, event: &str) {
     let mut e = Entry::new_value(key, v);
     ctx.init_lru(&mut e);
     ctx.db().insert(e);
     ctx.key_modified(key);
+    ctx.notify(class, event, key);
 }
 
-/// Deletes `key` (an empty STORE result); returns whether it existed. Bumps `dirty` when it did.
+/// Deletes `key` (an empty STORE result); returns whether it existed. When it did: bumps `dirty`, signals the key
+/// and emits `del`.
 pub(crate) fn delete_key(ctx: &mut Ctx, key: &[u8]) -> bool {
     let now = ctx.srv.now_ms;
     let db = ctx.db();
@@ -328,7 +332,19 @@ pub(crate) fn delete_key(ctx: &mut Ctx, key: &[u8]) -> bool {
     }
     db.remove(key);
     ctx.key_modified(key);
+    ctx.notify(nc::GENERIC, "del", key);
     true
+}
+
+/// After elements were removed from the collection at `key`: signals the key, emits `event`, and when the
+/// collection is empty deletes the key and emits `del` (Redis's order). `removed` (> 0) is added to `dirty`.
+pub(crate) fn removed_from(ctx: &mut Ctx, key: &[u8], removed: u64, class: u32, event: &str) {
+    ctx.key_modified(key);
+    ctx.srv.dirty += removed.saturating_sub(1);
+    ctx.notify(class, event, key);
+    if ctx.delete_if_empty(key) {
+        ctx.notify(nc::GENERIC, "del", key);
+    }
 }
 
 /// The value stored at `key` without touching it (callers looked it up already).
@@ -484,6 +500,7 @@ fn sadd(ctx: &mut Ctx, args: Args) {
     if added > 0 {
         ctx.key_modified(key);
         ctx.srv.dirty += added as u64 - 1;
+        ctx.notify(nc::SET, "sadd", key);
     }
 }
 
@@ -506,9 +523,7 @@ fn srem(ctx: &mut Ctx, args: Args) {
     }
     r.int(removed);
     if removed > 0 {
-        ctx.delete_if_empty(key);
-        ctx.key_modified(key);
-        ctx.srv.dirty += removed as u64 - 1;
+        removed_from(ctx, key, removed as u64, nc::SET, "srem");
     }
 }
 
@@ -576,9 +591,7 @@ fn spop(ctx: &mut Ctx, args: Args) {
         for m in &popped {
             r.bulk(m);
         }
-        ctx.delete_if_empty(key);
-        ctx.key_modified(key);
-        ctx.srv.dirty += popped.len().saturating_sub(1) as u64;
+        removed_from(ctx, key, popped.len() as u64, nc::SET, "spop");
         return;
     }
     let Ok((set, r)) = ctx.write_typed::<Set>(key) else { return };
@@ -591,8 +604,7 @@ fn spop(ctx: &mut Ctx, args: Args) {
         Some(m) => r.bulk(&m),
         None => r.null(),
     }
-    ctx.delete_if_empty(key);
-    ctx.key_modified(key);
+    removed_from(ctx, key, 1, nc::SET, "spop");
 }
 
 /// SRANDMEMBER key [count]
@@ -677,16 +689,15 @@ fn smove(ctx: &mut Ctx, args: Args) {
         ctx.reply().int(0);
         return;
     }
-    ctx.delete_if_empty(src);
+    removed_from(ctx, src, 1, nc::SET, "srem");
     let th = ctx.thresholds();
     let Ok((d, r)) = ctx.write_or_create::<Set>(dst, || Set::new_for(member)) else { return };
     let added = d.add(member, &th);
     r.int(1);
-    ctx.key_modified(src);
-    ctx.key_modified(dst);
-    if !added {
-        // Redis counts the move once, plus once more when the destination gained the member.
-        ctx.srv.dirty = ctx.srv.dirty.saturating_sub(1);
+    // The destination only counts as changed when it gained the member.
+    if added {
+        ctx.key_modified(dst);
+        ctx.notify(nc::SET, "sadd", dst);
     }
 }
 
@@ -836,7 +847,12 @@ fn algebra(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op) {
             let s = build_set(&members, &th);
             let n = s.len();
             if n > 0 {
-                store_value(ctx, dst, Value::Set(s));
+                let event = match op {
+                    Op::Inter => "sinterstore",
+                    Op::Union => "sunionstore",
+                    Op::Diff => "sdiffstore",
+                };
+                store_value(ctx, dst, Value::Set(s), nc::SET, event);
             } else {
                 delete_key(ctx, dst);
             }

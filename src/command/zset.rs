@@ -8,10 +8,11 @@
 
 use super::set::{
     bulk_ref, delete_key, long_arg, numkeys_positions, parse_scan_opts, peek_value, positive_long_arg, range_long_arg,
-    reply_empty_scan, scan_budget, scan_matches, store_value, typed_with_rng, MAX_RANDOM_REPLY,
+    removed_from, reply_empty_scan, scan_budget, scan_matches, store_value, typed_with_rng, MAX_RANDOM_REPLY,
 };
 use super::{flag, Args, Command, Ctx, Group, KeySpec, BASE, NO_KEYS, ONE_KEY};
 use crate::blocking::{self, BlockKind, TimeoutReply};
+use crate::config::notify as nc;
 use crate::object::{StrRef, Value};
 use crate::resp::reply::Reply;
 use crate::types::set::Set;
@@ -776,6 +777,7 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
     if added + updated > 0 {
         ctx.key_modified(key);
         ctx.srv.dirty += added + updated - 1;
+        ctx.notify(nc::ZSET, if flags.incr { "zincr" } else { "zadd" }, key);
     }
 }
 
@@ -808,9 +810,7 @@ fn zrem(ctx: &mut Ctx, args: Args) {
     }
     r.int(removed as i64);
     if removed > 0 {
-        ctx.delete_if_empty(key);
-        ctx.key_modified(key);
-        ctx.srv.dirty += removed - 1;
+        removed_from(ctx, key, removed, nc::ZSET, "zrem");
     }
 }
 
@@ -1005,7 +1005,7 @@ fn zrange_generic(ctx: &mut Ctx, args: Args, argc_start: usize, store: Option<&[
                 for (m, s) in &out {
                     dz.add(*s, m, ZAddFlags::default(), &th);
                 }
-                store_value(ctx, dst, Value::ZSet(dz));
+                store_value(ctx, dst, Value::ZSet(dz), nc::ZSET, "zrangestore");
             } else {
                 delete_key(ctx, dst);
             }
@@ -1084,9 +1084,12 @@ fn zremrange_generic(ctx: &mut Ctx, args: Args, rt: RangeType) {
     };
     r.int(removed as i64);
     if removed > 0 {
-        ctx.delete_if_empty(key);
-        ctx.key_modified(key);
-        ctx.srv.dirty += removed as u64 - 1;
+        let event = match rt {
+            RangeType::Score => "zremrangebyscore",
+            RangeType::Lex => "zremrangebylex",
+            _ => "zremrangebyrank",
+        };
+        removed_from(ctx, key, removed as u64, nc::ZSET, event);
     }
 }
 
@@ -1170,9 +1173,7 @@ pub(crate) fn zpop_generic(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: i64,
         r.bulk(m);
         r.double(*s);
     }
-    ctx.delete_if_empty(key);
-    ctx.key_modified(key);
-    ctx.srv.dirty += (n as u64).saturating_sub(1);
+    removed_from(ctx, key, n as u64, nc::ZSET, if max { "zpopmax" } else { "zpopmin" });
     true
 }
 
@@ -1600,7 +1601,12 @@ fn zalgebra(ctx: &mut Ctx, args: Args, dst: Option<&[u8]>, numkeys_idx: usize, o
                 for (m, s) in &out {
                     z.add(*s, m, ZAddFlags::default(), &th);
                 }
-                store_value(ctx, dst, Value::ZSet(z));
+                let event = match op {
+                    Op::Union => "zunionstore",
+                    Op::Inter => "zinterstore",
+                    Op::Diff => "zdiffstore",
+                };
+                store_value(ctx, dst, Value::ZSet(z), nc::ZSET, event);
             } else {
                 delete_key(ctx, dst);
             }
