@@ -95,10 +95,14 @@ pub struct ServerState {
     pub next_client_id: u64,
     /// Clients waiting in a blocking command (`blocked_clients` in INFO); kept by the blocking machinery.
     pub blocked_clients: u64,
+    /// Clients blocked on keys, their queues and the keys ready to serve them (see [`crate::blocking`]).
+    pub blocking: crate::blocking::Blocking,
     /// Channels and patterns with at least one subscriber (INFO `pubsub_channels` / `pubsub_patterns`); kept by
     /// pub/sub.
     pub pubsub_channels: u64,
     pub pubsub_patterns: u64,
+    /// Channel, pattern and shard-channel subscribers (see [`crate::pubsub`]).
+    pub pubsub: crate::pubsub::Registry,
     /// `used_memory` when the server state was created, before any data (`used_memory_startup`).
     pub startup_memory: u64,
     /// fds of clients with output to write before the next poll; see [`ServerState::queue_write`].
@@ -133,8 +137,10 @@ impl ServerState {
             monitors: Vec::new(),
             next_client_id: 1,
             blocked_clients: 0,
+            blocking: Default::default(),
             pubsub_channels: 0,
             pubsub_patterns: 0,
+            pubsub: Default::default(),
             startup_memory: crate::util::used_memory(),
             clients_pending_write: Vec::new(),
         }

@@ -7,11 +7,17 @@
 pub mod command_cmd;
 pub mod config_cmd;
 pub mod connection;
+pub mod hash;
 pub mod info;
 pub mod keys;
+pub mod list;
 pub mod longdouble;
+pub mod pubsub;
 pub mod server;
+pub mod set;
+pub mod sort;
 pub mod string;
+pub mod zset;
 
 use crate::db::Db;
 use crate::net::client::ClientState;
@@ -464,7 +470,10 @@ impl Command {
         self.getkeys.is_some()
             || self.getkeys_flags.is_some()
             || self.key_specs.iter().any(|s| !s.has_flag("not_key"))
-            || (self.key_specs.is_empty() && self.keys.first > 0)
+            || (self.key_specs.is_empty()
+                && self.keys.first > 0
+                // Legacy entries flagged not_key (sharded channel names) are not keys for GETKEYS, as in Redis.
+                && !self.key_flags.split_whitespace().any(|f| f == "not_key"))
     }
 
     /// Whether some key positions depend on the call (`movablekeys`): a spec that isn't a plain index+range, or
@@ -567,6 +576,12 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(config_cmd::COMMANDS.iter())
         .chain(info::COMMANDS.iter())
         .chain(command_cmd::COMMANDS.iter())
+        .chain(list::COMMANDS.iter())
+        .chain(hash::COMMANDS.iter())
+        .chain(set::COMMANDS.iter())
+        .chain(zset::COMMANDS.iter())
+        .chain(sort::COMMANDS.iter())
+        .chain(pubsub::COMMANDS.iter())
 }
 
 struct Table {
@@ -689,10 +704,14 @@ impl<'a> Ctx<'a> {
         (found, &mut client.reply)
     }
 
-    /// Records that `key` in the selected db changed: bumps `dirty`. (WATCH and keyspace notifications hook here.)
+    /// Records that `key` in the selected db changed: bumps `dirty` and wakes clients blocked on it. (WATCH and
+    /// keyspace notifications hook here.)
     #[inline]
-    pub fn key_modified(&mut self, _key: &[u8]) {
+    pub fn key_modified(&mut self, key: &[u8]) {
         self.srv.dirty += 1;
+        if self.srv.blocking.any_waiting() {
+            self.srv.blocking.signal(self.client.db, key);
+        }
     }
 
     /// The collection conversion thresholds from the current config.
