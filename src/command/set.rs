@@ -5,7 +5,7 @@
 //! borrow the sets together, immutably, to compute an owned result. Results that are stored are built the way
 //! Redis builds them (an intset that converts as members arrive), so `OBJECT ENCODING` of a destination matches.
 
-use super::{flag, Args, Command, Ctx, Group, KeySpec, ALL_KEYS, BASE, NO_KEYS, ONE_KEY};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, NO_KEYS, ONE_KEY};
 use crate::config::notify as nc;
 use crate::db::Db;
 use crate::object::{Entry, StrRef, Value, ValueKind};
@@ -20,12 +20,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::FAST,
         acl: "write set fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW insert")],
         group: Group::Set,
         summary: "Add one or more members to a set",
         complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
         syntax: "key member [member ...]",
         handler: sadd,
-        key_flags: "RW insert",
         history: &[("2.4.0", "Accepts multiple `member` arguments.")],
         ..BASE
     },
@@ -35,12 +35,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "write set fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
         group: Group::Set,
         summary: "Remove one or more members from a set",
         complexity: "O(N) where N is the number of members to be removed.",
         syntax: "key member [member ...]",
         handler: srem,
-        key_flags: "RW delete",
         history: &[("2.4.0", "Accepts multiple `member` arguments.")],
         ..BASE
     },
@@ -50,6 +50,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::Set,
         summary: "Get all the members in a set",
         complexity: "O(N) where N is the set cardinality.",
@@ -64,11 +65,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read set fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO")],
         group: Group::Set,
         summary: "Determine if a given value is a member of a set",
         syntax: "key member",
         handler: sismember,
-        key_flags: "RO",
         ..BASE
     },
     Command {
@@ -77,6 +78,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read set fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::Set,
         since: "6.2.0",
         summary: "Returns the membership associated with the given elements for a set",
@@ -91,11 +93,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read set fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO")],
         group: Group::Set,
         summary: "Get the number of members in a set",
         syntax: "key",
         handler: scard,
-        key_flags: "RO",
         ..BASE
     },
     Command {
@@ -104,13 +106,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "write set fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access delete")],
         group: Group::Set,
         summary: "Remove and return one or multiple random members from a set",
         complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
         syntax: "key [count]",
         handler: spop,
         tips: "nondeterministic_output",
-        key_flags: "RW access delete",
         history: &[("3.2.0", "Added the `count` argument.")],
         ..BASE
     },
@@ -120,6 +122,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::Set,
         summary: "Get one or multiple random members from a set",
         complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
@@ -135,11 +138,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "write set fast",
         keys: KeySpec { first: 1, last: 2, step: 1 },
+        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         group: Group::Set,
         summary: "Move a member from one set to another",
         syntax: "source destination member",
         handler: smove,
-        key_flags: "RW access delete",
         ..BASE
     },
     Command {
@@ -148,6 +151,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set slow",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RO access")],
         group: Group::Set,
         summary: "Intersect multiple sets",
         complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
@@ -162,6 +166,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set slow",
         keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RO access")],
         group: Group::Set,
         since: "7.0.0",
         summary: "Intersect multiple sets and return the cardinality of the result",
@@ -177,6 +182,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write set slow",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RW update"), KeySpecDef::range(2, -1, 1, "RO access")],
         group: Group::Set,
         summary: "Intersect multiple sets and store the resulting set in a key",
         complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
@@ -190,6 +196,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set slow",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RO access")],
         group: Group::Set,
         summary: "Add multiple sets",
         complexity: "O(N) where N is the total number of elements in all given sets.",
@@ -204,12 +211,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write set slow",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::at(1, "OW update"), KeySpecDef::range(2, -1, 1, "RO access")],
         group: Group::Set,
         summary: "Add multiple sets and store the resulting set in a key",
         complexity: "O(N) where N is the total number of elements in all given sets.",
         syntax: "destination key [key ...]",
         handler: sunionstore,
-        key_flags: "OW update",
         ..BASE
     },
     Command {
@@ -218,6 +225,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set slow",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RO access")],
         group: Group::Set,
         summary: "Subtract multiple sets",
         complexity: "O(N) where N is the total number of elements in all given sets.",
@@ -232,12 +240,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write set slow",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::at(1, "OW update"), KeySpecDef::range(2, -1, 1, "RO access")],
         group: Group::Set,
         summary: "Subtract multiple sets and store the resulting set in a key",
         complexity: "O(N) where N is the total number of elements in all given sets.",
         syntax: "destination key [key ...]",
         handler: sdiffstore,
-        key_flags: "OW update",
         ..BASE
     },
     Command {
@@ -246,6 +254,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::Set,
         since: "2.8.0",
         summary: "Incrementally iterate Set elements",
