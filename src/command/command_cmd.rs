@@ -437,8 +437,9 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg], next_key: &mut usize, nspecs: 
         r.bulk(a.kind.as_bytes());
         if is_key {
             r.bulk(b"key_spec_index");
-            r.int((*next_key).min(nspecs.saturating_sub(1)) as i64);
-            *next_key += 1;
+            let i = a.key_spec.unwrap_or(*next_key).min(nspecs.saturating_sub(1));
+            r.int(i as i64);
+            *next_key = i + 1;
         }
         if let Some(t) = &a.token {
             r.bulk(b"token");
@@ -591,6 +592,8 @@ pub struct DocArg {
     pub token: Option<String>,
     /// The version that added the argument, when later than the command.
     pub since: Option<String>,
+    /// A key argument's spec, when not the next one in order (SORT's STORE destination is spec 2).
+    pub key_spec: Option<usize>,
     pub optional: bool,
     pub multiple: bool,
     pub multiple_token: bool,
@@ -604,6 +607,7 @@ impl DocArg {
             kind: value_type(name),
             token: None,
             since: None,
+            key_spec: None,
             optional: false,
             multiple: false,
             multiple_token: false,
@@ -620,7 +624,7 @@ impl DocArg {
 
 /// Guesses a value's type from its conventional name in the redis.io notation.
 fn value_type(name: &str) -> &'static str {
-    const KEYS: &[&str] = &["key", "destination", "source", "newkey", "srckey", "dstkey", "key1", "key2"];
+    const KEYS: &[&str] = &["key", "destination", "source", "newkey", "srckey", "dstkey", "key1", "key2", "src", "dst"];
     const INTEGERS: &[&str] = &[
         "count",
         "start",
@@ -675,7 +679,8 @@ fn value_type(name: &str) -> &'static str {
 /// Raw syntax tree: words, bracketed groups of alternatives, the `...` repetition mark, and `{name}`, which
 /// names the argument right before it (`[NX | XX]{condition}`: Redis's names for groups aren't derivable);
 /// `{:double}` or `{name:double}` also sets a value's type (`increment{:double}` for INCRBYFLOAT), and a trailing
-/// `@version` the version that added the argument (`[GET]{@6.2.0}`, `[NX | XX]{condition@2.6.12}`).
+/// `@version` the version that added the argument (`[GET]{@6.2.0}`, `[NX | XX]{condition@2.6.12}`), and a
+/// trailing `#n` the key spec of a key argument (`destination{#2}`).
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
     Word(String),
@@ -801,6 +806,10 @@ fn convert_seq(nodes: &[Node]) -> Vec<DocArg> {
             }
             Node::Name(n) => {
                 if let Some(last) = out.last_mut() {
+                    let (n, spec) = n.split_once('#').unwrap_or((n, ""));
+                    if let Ok(i) = spec.parse::<usize>() {
+                        last.key_spec = Some(i);
+                    }
                     let (n, since) = n.split_once('@').unwrap_or((n, ""));
                     if !since.is_empty() {
                         last.since = Some(since.to_string());
