@@ -772,7 +772,8 @@ fn render(nodes: &[Node]) -> String {
         .map(|n| match n {
             Node::Word(w) => w.clone(),
             Node::Ellipsis => "...".to_string(),
-            Node::Name(n) => format!("{{{n}}}"),
+            // Annotations don't change the shape repetitions are matched against.
+            Node::Name(_) => String::new(),
             Node::Group { optional, alts } => {
                 let inner: Vec<String> = alts.iter().map(|a| render(a)).collect();
                 let (o, c) = if *optional { ("[", "]") } else { ("<", ">") };
@@ -780,7 +781,7 @@ fn render(nodes: &[Node]) -> String {
             }
         })
         .collect();
-    parts.join(" ")
+    parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 fn is_token(w: &str) -> bool {

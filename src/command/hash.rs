@@ -181,7 +181,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "write hash fast",
         since: "2.6.0",
         summary: "Increment the float value of a hash field by the given amount",
-        syntax: "key field increment",
+        syntax: "key field increment{:double}",
         handler: hincrbyfloat,
         key_specs: &[KeySpecDef::at(1, "RW access update")],
         ..HASH
@@ -194,7 +194,7 @@ pub static COMMANDS: &[Command] = &[
         since: "6.2.0",
         summary: "Get one or multiple random fields from a hash",
         complexity: "O(N) where N is the number of fields returned",
-        syntax: "key [count [WITHVALUES]]",
+        syntax: "key [count [WITHVALUES]]{options}",
         handler: hrandfield,
         key_specs: &[KeySpecDef::at(1, "RO access")],
         tips: "nondeterministic_output",

@@ -165,7 +165,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.2.0",
         summary: "Insert an element before or after another element in a list",
         complexity: "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
-        syntax: "key BEFORE | AFTER pivot element",
+        syntax: "key <BEFORE | AFTER>{where} pivot element",
         handler: linsert,
         key_specs: &[KeySpecDef::at(1, "RW insert")],
         ..LIST
@@ -202,7 +202,7 @@ pub static COMMANDS: &[Command] = &[
         since: "6.0.6",
         summary: "Return the index of matching elements on a list",
         complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
-        syntax: "key element [RANK rank] [COUNT num-matches] [MAXLEN len]",
+        syntax: "key element [RANK rank{:integer}] [COUNT num-matches{:integer}] [MAXLEN len]",
         handler: lpos,
         key_specs: &[KeySpecDef::at(1, "RO access")],
         ..LIST
@@ -216,7 +216,7 @@ pub static COMMANDS: &[Command] = &[
         key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         since: "6.2.0",
         summary: "Pop an element from a list, push it to another list and return it",
-        syntax: "source destination LEFT | RIGHT LEFT | RIGHT",
+        syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto}",
         handler: lmove,
         ..LIST
     },
@@ -243,7 +243,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.0.0",
         summary: "Pop elements from a list",
         complexity: MPOP_COMPLEXITY,
-        syntax: "numkeys key [key ...] LEFT | RIGHT [COUNT count]",
+        syntax: "numkeys key [key ...] <LEFT | RIGHT>{where} [COUNT count]",
         handler: lmpop,
         getkeys: Some(lmpop_keys),
         ..LIST
@@ -258,7 +258,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.0.0",
         summary: "Remove and get the first element in a list, or block until one is available",
         complexity: "O(N) where N is the number of provided keys.",
-        syntax: "key [key ...] timeout",
+        syntax: "key [key ...] timeout{:double}",
         handler: blpop,
         history: TIMEOUT_HISTORY,
         ..LIST
@@ -273,7 +273,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.0.0",
         summary: "Remove and get the last element in a list, or block until one is available",
         complexity: "O(N) where N is the number of provided keys.",
-        syntax: "key [key ...] timeout",
+        syntax: "key [key ...] timeout{:double}",
         handler: brpop,
         history: TIMEOUT_HISTORY,
         ..LIST
@@ -287,7 +287,7 @@ pub static COMMANDS: &[Command] = &[
         key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         since: "6.2.0",
         summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
-        syntax: "source destination LEFT | RIGHT LEFT | RIGHT timeout",
+        syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto} timeout{:double}",
         handler: blmove,
         ..LIST
     },
@@ -300,7 +300,7 @@ pub static COMMANDS: &[Command] = &[
         key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         since: "2.2.0",
         summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
-        syntax: "source destination timeout",
+        syntax: "source destination timeout{:double}",
         handler: brpoplpush,
         history: TIMEOUT_HISTORY,
         ..LIST
@@ -315,7 +315,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.0.0",
         summary: "Pop elements from a list, or block until one is available",
         complexity: MPOP_COMPLEXITY,
-        syntax: "timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]",
+        syntax: "timeout{:double} numkeys key [key ...] <LEFT | RIGHT>{where} [COUNT count]",
         handler: blmpop,
         getkeys: Some(blmpop_keys),
         ..LIST

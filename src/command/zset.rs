@@ -33,7 +33,7 @@ pub static COMMANDS: &[Command] = &[
         since: "1.2.0",
         summary: "Add one or more members to a sorted set, or update its score if it already exists",
         complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-        syntax: "key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]",
+        syntax: "key [NX | XX]{condition@3.0.2} [GT | LT]{comparison@6.2.0} [CH]{change@3.0.2} [INCR]{increment@3.0.2} score member [score member ...]",
         handler: zadd,
         history: &[("2.4.0", "Accepts multiple elements."), ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."), ("6.2.0", "Added the `GT` and `LT` options.")],
         ..BASE
@@ -94,7 +94,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.0.0",
         summary: "Count the members in a sorted set with scores within the given values",
         complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-        syntax: "key min max",
+        syntax: "key min{:double} max{:double}",
         handler: zcount,
         ..BASE
     },
@@ -168,7 +168,7 @@ pub static COMMANDS: &[Command] = &[
         since: "1.2.0",
         summary: "Return a range of members in a sorted set",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
-        syntax: "key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]",
+        syntax: "key start{:string} stop{:string} [BYSCORE | BYLEX]{sortby@6.2.0} [REV]{@6.2.0} [LIMIT offset count]{offset_count@6.2.0} [WITHSCORES]",
         handler: zrange,
         history: &[("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.")],
         ..BASE
@@ -184,7 +184,7 @@ pub static COMMANDS: &[Command] = &[
         since: "6.2.0",
         summary: "Store a range of members from sorted set into another key",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
-        syntax: "dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]",
+        syntax: "dst src min max [BYSCORE | BYLEX]{sortby} [REV] [LIMIT offset count]{offset_count}",
         handler: zrangestore,
         ..BASE
     },
@@ -214,7 +214,7 @@ pub static COMMANDS: &[Command] = &[
         since: "1.0.5",
         summary: "Return a range of members in a sorted set, by score",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        syntax: "key min max [WITHSCORES] [LIMIT offset count]",
+        syntax: "key min{:double} max{:double} [WITHSCORES]{@2.0.0} [LIMIT offset count]{offset_count}",
         handler: zrangebyscore,
         history: &[("2.0.0", "Added the `WITHSCORES` modifier.")],
         ..BASE
@@ -230,7 +230,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.2.0",
         summary: "Return a range of members in a sorted set, by score, with scores ordered from high to low",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        syntax: "key max min [WITHSCORES] [LIMIT offset count]",
+        syntax: "key max{:double} min{:double} [WITHSCORES] [LIMIT offset count]{offset_count}",
         handler: zrevrangebyscore,
         history: &[("2.1.6", "`min` and `max` can be exclusive.")],
         ..BASE
@@ -246,7 +246,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.8.9",
         summary: "Return a range of members in a sorted set, by lexicographical range",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        syntax: "key min max [LIMIT offset count]",
+        syntax: "key min max [LIMIT offset count]{offset_count}",
         handler: zrangebylex,
         ..BASE
     },
@@ -261,7 +261,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.8.9",
         summary: "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        syntax: "key max min [LIMIT offset count]",
+        syntax: "key max min [LIMIT offset count]{offset_count}",
         handler: zrevrangebylex,
         ..BASE
     },
@@ -321,7 +321,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.0.0",
         summary: "Remove and return members with scores in a sorted set",
         complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
-        syntax: "numkeys key [key ...] <MIN | MAX> [COUNT count]",
+        syntax: "numkeys key [key ...] <MIN | MAX>{where} [COUNT count]",
         handler: zmpop,
         getkeys: Some(getkeys_zmpop),
         ..BASE
@@ -337,7 +337,7 @@ pub static COMMANDS: &[Command] = &[
         since: "6.2.0",
         summary: "Get one or multiple random elements from a sorted set",
         complexity: "O(N) where N is the number of elements returned",
-        syntax: "key [count [WITHSCORES]]",
+        syntax: "key [count [WITHSCORES]]{options}",
         handler: zrandmember,
         tips: "nondeterministic_output",
         ..BASE
@@ -353,7 +353,7 @@ pub static COMMANDS: &[Command] = &[
         since: "6.2.0",
         summary: "Add multiple sorted sets",
         complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-        syntax: "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
+        syntax: "numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
         handler: zunion,
         getkeys: Some(getkeys_zunion),
         ..BASE
@@ -369,7 +369,7 @@ pub static COMMANDS: &[Command] = &[
         since: "6.2.0",
         summary: "Intersect multiple sorted sets",
         complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-        syntax: "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
+        syntax: "numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
         handler: zinter,
         getkeys: Some(getkeys_zinter),
         ..BASE
@@ -401,7 +401,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.0.0",
         summary: "Add multiple sorted sets and store the resulting sorted set in a new key",
         complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-        syntax: "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
+        syntax: "destination numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
         handler: zunionstore,
         getkeys: Some(getkeys_zunionstore),
         ..BASE
@@ -417,7 +417,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.0.0",
         summary: "Intersect multiple sorted sets and store the resulting sorted set in a new key",
         complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-        syntax: "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
+        syntax: "destination numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
         handler: zinterstore,
         getkeys: Some(getkeys_zinterstore),
         ..BASE
@@ -480,7 +480,7 @@ pub static COMMANDS: &[Command] = &[
         since: "1.2.0",
         summary: "Remove all members in a sorted set within the given scores",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
-        syntax: "key min max",
+        syntax: "key min{:double} max{:double}",
         handler: zremrangebyscore,
         ..BASE
     },
@@ -526,7 +526,7 @@ pub static COMMANDS: &[Command] = &[
         since: "5.0.0",
         summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
         complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-        syntax: "key [key ...] timeout",
+        syntax: "key [key ...] timeout{:double}",
         handler: bzpopmin,
         history: &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")],
         ..BASE
@@ -542,7 +542,7 @@ pub static COMMANDS: &[Command] = &[
         since: "5.0.0",
         summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
         complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-        syntax: "key [key ...] timeout",
+        syntax: "key [key ...] timeout{:double}",
         handler: bzpopmax,
         history: &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")],
         ..BASE
@@ -558,7 +558,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.0.0",
         summary: "Remove and return members with scores in a sorted set or block until one is available",
         complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
-        syntax: "timeout numkeys key [key ...] <MIN | MAX> [COUNT count]",
+        syntax: "timeout{:double} numkeys key [key ...] <MIN | MAX>{where} [COUNT count]",
         handler: bzmpop,
         getkeys: Some(getkeys_bzmpop),
         ..BASE
