@@ -423,7 +423,8 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg], next_key: &mut usize, nspecs: 
                 .filter(|(on, _)| *on)
                 .map(|(_, n)| *n)
                 .collect();
-        let is_key = a.kind == "key";
+        // Patterns that name keys (SORT's BY/GET) carry an explicit spec too.
+        let is_key = a.kind == "key" || a.key_spec.is_some();
         let n = 2
             + usize::from(is_key)
             + usize::from(a.token.is_some())

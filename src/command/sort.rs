@@ -26,7 +26,7 @@ pub static COMMANDS: &[Command] = &[
         group: Group::Generic,
         summary: "Sort the elements in a list, set or sorted set",
         complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
-        syntax: "key [BY pattern] [LIMIT offset count]{offset_count} [GET pattern [GET pattern ...]] [ASC | DESC]{order} [ALPHA]{sorting} [STORE destination{#2}]",
+        syntax: "key [BY pattern{#1}] [LIMIT offset count]{offset_count} [GET pattern{#1} [GET pattern ...]] [ASC | DESC]{order} [ALPHA]{sorting} [STORE destination{#2}]",
         handler: sort,
         getkeys: Some(getkeys_sort),
         ..BASE
@@ -42,7 +42,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.0.0",
         summary: "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
         complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
-        syntax: "key [BY pattern] [LIMIT offset count]{offset_count} [GET pattern [GET pattern ...]] [ASC | DESC]{order} [ALPHA]{sorting}",
+        syntax: "key [BY pattern{#1}] [LIMIT offset count]{offset_count} [GET pattern{#1} [GET pattern ...]] [ASC | DESC]{order} [ALPHA]{sorting}",
         handler: sort_ro,
         getkeys: Some(getkeys_sort_ro),
         ..BASE
