@@ -12,6 +12,7 @@
 //! - [`state`]: server-wide state that handlers can reach (databases, config, stats, clock).
 //! - [`types`]: the collection representations (listpack, quicklist, intset, skiplist) behind lists, sets,
 //!   hashes and sorted sets, with their small/large encodings and conversions.
+//! - [`multi`]: MULTI queues and the table of WATCHed keys.
 //! - [`command`]: the command table and one file per command family.
 //! - [`sys`]: raw system calls: the epoll/kqueue poller, sockets, processes.
 //! - [`event_loop`]: file and time events, Redis `ae.c` style.
@@ -25,6 +26,7 @@ pub mod dict;
 pub mod event_loop;
 pub mod expire;
 pub mod log;
+pub mod multi;
 pub mod net;
 pub mod object;
 pub mod resp;

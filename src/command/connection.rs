@@ -241,6 +241,7 @@ fn reset(ctx: &mut Ctx, _args: Args) {
     if ctx.client.has(cf::MONITOR) {
         ctx.srv.monitors.retain(|&m| m != id);
     }
+    crate::command::tx::discard_transaction(ctx.client, ctx.srv);
     let auth = nopass(ctx);
     let c = &mut *ctx.client;
     c.flags &= !(cf::MONITOR | cf::REPLY_OFF | cf::REPLY_SKIP_NEXT | cf::REPLY_SKIP | cf::NO_TOUCH);

@@ -891,8 +891,8 @@ fn copy(ctx: &mut Ctx, args: Args) {
     if let Some(when) = expire {
         target.set_expire(dst, when);
     }
-    // key_modified works on the selected db; the dirty counter is what matters for now.
-    ctx.key_modified(dst);
+    ctx.srv.dirty += 1;
+    ctx.touch_watched(dst_db, dst);
     ctx.reply().int(1);
 }
 
@@ -924,6 +924,10 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
         return;
     };
     if a != b {
+        let now = ctx.srv.now_ms;
+        let crate::state::ServerState { watches, dbs, .. } = &mut *ctx.srv;
+        watches.touch_all_in_db(a, &dbs[a], Some(&dbs[b]), now);
+        watches.touch_all_in_db(b, &dbs[b], Some(&dbs[a]), now);
         let (lo, hi) = (a.min(b), a.max(b));
         let (left, right) = ctx.srv.dbs.split_at_mut(hi);
         let (x, y) = (&mut left[lo], &mut right[0]);
@@ -970,6 +974,7 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
         target.set_expire(key, when);
     }
     ctx.key_modified(key);
+    ctx.touch_watched(dst, key);
     ctx.reply().int(1);
 }
 
@@ -987,6 +992,9 @@ fn flushdb(ctx: &mut Ctx, args: Args) {
     if !flush_args_ok(ctx, args) {
         return;
     }
+    let (dbi, now) = (ctx.client.db, ctx.srv.now_ms);
+    let crate::state::ServerState { watches, dbs, .. } = &mut *ctx.srv;
+    watches.touch_all_in_db(dbi, &dbs[dbi], None, now);
     let db = ctx.db();
     let removed = db.len() as u64;
     db.clear();
@@ -1000,6 +1008,11 @@ fn flushall(ctx: &mut Ctx, args: Args) {
         return;
     }
     let mut removed = 0u64;
+    let now = ctx.srv.now_ms;
+    let crate::state::ServerState { watches, dbs, .. } = &mut *ctx.srv;
+    for (i, db) in dbs.iter().enumerate() {
+        watches.touch_all_in_db(i, db, None, now);
+    }
     for db in ctx.srv.dbs.iter_mut() {
         removed += db.len() as u64;
         db.clear();

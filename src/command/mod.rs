@@ -12,6 +12,7 @@ pub mod keys;
 pub mod longdouble;
 pub mod server;
 pub mod string;
+pub mod tx;
 
 use crate::db::Db;
 use crate::net::client::ClientState;
@@ -277,6 +278,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(config_cmd::COMMANDS.iter())
         .chain(info::COMMANDS.iter())
         .chain(command_cmd::COMMANDS.iter())
+        .chain(tx::COMMANDS.iter())
 }
 
 struct Table {
@@ -399,10 +401,24 @@ impl<'a> Ctx<'a> {
         (found, &mut client.reply)
     }
 
-    /// Records that `key` in the selected db changed: bumps `dirty`. (WATCH and keyspace notifications hook here.)
+    /// Records that `key` in the selected db changed: bumps `dirty` and invalidates WATCHes of the key.
+    /// (Keyspace notifications hook here too.)
     #[inline]
-    pub fn key_modified(&mut self, _key: &[u8]) {
+    pub fn key_modified(&mut self, key: &[u8]) {
         self.srv.dirty += 1;
+        let db = self.client.db;
+        self.touch_watched(db, key);
+    }
+
+    /// Invalidates WATCHes of `key` in database `db` without counting a change (Redis's `signalModifiedKey`);
+    /// for commands that change keys outside the selected db (MOVE, COPY ... DB) or count `dirty` themselves.
+    #[inline]
+    pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
+        if !self.srv.watches.is_empty() {
+            if let Some(d) = self.srv.dbs.get(db) {
+                self.srv.watches.touch(db, d, key);
+            }
+        }
     }
 
     /// Sets a fresh entry's LRU/LFU field as Redis's `createObject` does.

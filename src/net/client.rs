@@ -35,6 +35,16 @@ pub mod flags {
     pub const UNIX_SOCKET: u32 = 1 << 7;
     /// Close as soon as possible, without writing pending output (CLIENT KILL, output limits).
     pub const CLOSE_ASAP: u32 = 1 << 8;
+    /// Inside MULTI: commands are queued until EXEC or DISCARD (CLIENT LIST `x`).
+    pub const MULTI: u32 = 1 << 20;
+    /// A command was rejected while queuing: EXEC answers EXECABORT (Redis's `CLIENT_DIRTY_EXEC`).
+    pub const DIRTY_EXEC: u32 = 1 << 21;
+    /// Blocking commands must answer as if their timeout had passed (set while EXEC runs the queued commands;
+    /// Redis's `CLIENT_DENY_BLOCKING`). Blocking handlers check this flag instead of blocking.
+    pub const DENY_BLOCKING: u32 = 1 << 22;
+    /// The client's next command waits for `CLIENT PAUSE` to end; its input is not processed meanwhile
+    /// (CLIENT LIST `b`).
+    pub const POSTPONED: u32 = 1 << 23;
 }
 
 /// What a command handler may see and change about the client that called it.
@@ -61,6 +71,8 @@ pub struct ClientState {
     pub user: &'static str,
     /// Connection figures for CLIENT LIST/INFO, refreshed by the server before each command.
     pub conn: ConnStats,
+    /// The queued commands while in MULTI (see [`crate::multi`]).
+    pub multi: Option<Box<crate::multi::MultiState>>,
 }
 
 /// Memory and buffer figures of a connection, as CLIENT LIST prints them.
@@ -164,6 +176,7 @@ impl ClientState {
             last_cmd: "NULL",
             user: "default",
             conn: ConnStats::default(),
+            multi: None,
         }
     }
 
