@@ -58,6 +58,9 @@ const REPLY_BUF_KEEP: usize = 16 * 1024;
 /// The signal that asked for shutdown (0 = none). Set by the signal handler, read by the loop.
 static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
+mod tx_pause;
+use tx_pause::PauseTracker;
+
 struct Listener {
     fd: OwnedFd,
     unix: bool,
@@ -77,6 +80,8 @@ pub struct Server {
     exit_code: Option<i32>,
     /// Scratch vector for the pending-writes pass (swapped with `state.clients_pending_write`).
     writes_scratch: Vec<RawFd>,
+    /// CLIENT PAUSE bookkeeping (see the "client pause" section).
+    pause: PauseTracker,
 }
 
 /// `parent|sub` names of subcommands, built once from the command table.
@@ -410,6 +415,7 @@ impl Server {
             pidfile,
             exit_code: None,
             writes_scratch: Vec::new(),
+            pause: PauseTracker::default(),
         })
     }
 
@@ -516,6 +522,7 @@ impl Server {
         let fd = c.state.fd;
         let _ = el.remove_interest(fd, Interest::BOTH);
         self.id_to_fd.remove(&c.state.id);
+        self.forget_tx_and_pause(&c.state);
         if c.state.has(flags::MONITOR) {
             let id = c.state.id;
             self.state.monitors.retain(|&m| m != id);
@@ -597,7 +604,9 @@ impl Server {
     /// Runs every complete command buffered by the client (Redis's `processInputBuffer`).
     fn process_input(&mut self, el: &mut EventLoop, c: &mut Client) {
         loop {
-            if c.state.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0 || self.exit_code.is_some() {
+            if c.state.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP | flags::POSTPONED) != 0
+                || self.exit_code.is_some()
+            {
                 return;
             }
             let limits = self.limits_for(c.state.authenticated);
@@ -617,6 +626,11 @@ impl Server {
                         state.conn.argv_mem = argv_mem;
                         state.conn.obl = state.reply.pending_len();
                         self.dispatch(el, state, args);
+                        if state.has(flags::POSTPONED) {
+                            // CLIENT PAUSE: the command stays in the buffer and is parsed again on resume.
+                            parser.reset();
+                            return;
+                        }
                     }
                     query.consume(consumed);
                 }
@@ -700,6 +714,10 @@ impl Server {
         c.last_interaction_ms = self.state.now_ms;
         c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP);
         self.call_checked(c, args, start_us);
+        if c.has(flags::POSTPONED) {
+            c.reply.enabled = true;
+            return;
+        }
         // CLIENT REPLY SKIP applies to exactly the next command.
         c.flags &= !flags::REPLY_SKIP;
         if c.has(flags::REPLY_SKIP_NEXT) {
@@ -714,6 +732,7 @@ impl Server {
     fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) {
         let Some(mut cmd) = command::lookup(args.get(0)) else {
             error_bytes(&mut c.reply, &unknown_command_message(args));
+            command::tx::flag_transaction(c);
             self.count_errors(c);
             return;
         };
@@ -732,6 +751,7 @@ impl Server {
                     msg.extend_from_slice(&args.get(0).to_ascii_uppercase());
                     msg.extend_from_slice(b" HELP.");
                     error_bytes(&mut c.reply, &msg);
+                    command::tx::flag_transaction(c);
                     self.count_errors(c);
                     return;
                 }
@@ -747,8 +767,29 @@ impl Server {
             self.reject(c, full_name);
             return;
         }
+        if self.tx_or_pause_hook(c, cmd, full_name, args, start_us) {
+            return;
+        }
+        self.call(c, cmd, full_name, args, start_us);
+    }
+
+    /// Runs a checked command and does the bookkeeping (Redis's `call`): commandstats, slowlog, MONITOR.
+    fn call(&mut self, c: &mut ClientState, cmd: &'static Command, full_name: &'static str, args: Args, start_us: i64) {
+        self.call_with(c, cmd, full_name, args, start_us, |s, c| (cmd.handler)(&mut Ctx { client: c, srv: &mut s.state }, args));
+    }
+
+    /// [`Server::call`] with the command's work done by `run` (EXEC runs its queue this way).
+    fn call_with(
+        &mut self,
+        c: &mut ClientState,
+        cmd: &'static Command,
+        full_name: &'static str,
+        args: Args,
+        start_us: i64,
+        run: impl FnOnce(&mut Server, &mut ClientState),
+    ) {
         let started = Instant::now();
-        (cmd.handler)(&mut Ctx { client: c, srv: &mut self.state }, args);
+        run(self, c);
         let duration_us = started.elapsed().as_micros() as u64;
         let failed = self.count_errors(c) > 0;
         let st = self.state.stats.commandstats.entry(full_name).or_default();
@@ -769,6 +810,7 @@ impl Server {
     }
 
     fn reject(&mut self, c: &mut ClientState, full_name: &'static str) {
+        command::tx::flag_transaction(c);
         self.state.stats.commandstats.entry(full_name).or_default().rejected_calls += 1;
         self.count_errors(c);
     }
@@ -1053,7 +1095,10 @@ impl EventHandler for Server {
         }
     }
 
-    fn time_event(&mut self, el: &mut EventLoop, _id: u64) -> TimerNext {
+    fn time_event(&mut self, el: &mut EventLoop, id: u64) -> TimerNext {
+        if let Some(next) = self.pause_timer_event(id) {
+            return next;
+        }
         self.cron(el)
     }
 
@@ -1061,6 +1106,7 @@ impl EventHandler for Server {
         if self.check_shutdown_signal(el) {
             return;
         }
+        self.pause_before_sleep(el);
         self.handle_pending_writes(el);
     }
 }
