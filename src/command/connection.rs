@@ -634,6 +634,8 @@ fn all_clients<'c>(ctx: &'c Ctx) -> Vec<&'c ClientState> {
 fn client_list(ctx: &mut Ctx, args: Args) {
     let now = ctx.srv.now_ms;
     let me = ctx.client.id;
+    // Inside EXEC, Redis shows the transaction's command for the caller.
+    let my_cmd = if ctx.client.has(cf::DENY_BLOCKING) { "exec" } else { "client|list" };
     let mut out = String::new();
     if args.len() == 4 && args.is(2, "type") {
         let Some(t) = client_type_by_name(args.get(3)) else {
@@ -643,7 +645,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         };
         for c in all_clients(ctx) {
             if client_type(c) == t {
-                out.push_str(&client_line(c, now, (c.id == me).then_some("client|list"), ctx.srv.watches.is_dirty(c.id)));
+                out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.srv.watches.is_dirty(c.id)));
                 out.push('\n');
             }
         }
@@ -661,7 +663,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         let clients = all_clients(ctx);
         for id in ids {
             if let Some(c) = clients.iter().find(|c| c.id as i64 == id) {
-                out.push_str(&client_line(c, now, (c.id == me).then_some("client|list"), ctx.srv.watches.is_dirty(c.id)));
+                out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.srv.watches.is_dirty(c.id)));
                 out.push('\n');
             }
         }
@@ -670,7 +672,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         return;
     } else {
         for c in all_clients(ctx) {
-            out.push_str(&client_line(c, now, (c.id == me).then_some("client|list"), ctx.srv.watches.is_dirty(c.id)));
+            out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.srv.watches.is_dirty(c.id)));
             out.push('\n');
         }
     }
