@@ -27,8 +27,9 @@ static:
 	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release --target $(TARGET_TRIPLE)
 	mkdir -p target/static
 	cp target/$(TARGET_TRIPLE)/release/ferredis-server target/static/ferredis-server
-	@if ldd target/static/ferredis-server 2>&1 | grep -q "not a dynamic executable"; then \
-		echo "target/static/ferredis-server: not a dynamic executable (static)"; \
+	@# A static-pie binary makes ldd say "statically linked"; a non-PIE one "not a dynamic executable".
+	@if ldd target/static/ferredis-server 2>&1 | grep -Eq "not a dynamic executable|statically linked"; then \
+		echo "target/static/ferredis-server: $$(ldd target/static/ferredis-server 2>&1 | tr -d '\t')"; \
 	else \
 		echo "target/static/ferredis-server is dynamically linked:"; ldd target/static/ferredis-server; exit 1; \
 	fi
@@ -57,11 +58,20 @@ clippy: toolchain
 	$(CARGO) clippy --all-targets -- -D warnings
 
 unit:
-	$(CARGO) test --all-targets
+	$(CARGO) test --all-targets --no-fail-fast
 	$(CARGO) test --doc
 
-test: deps toolchain fmt-check clippy unit
-	@if [ "$(FUZZ_SMOKE)" = 1 ]; then $(MAKE) fuzz FUZZ_SECONDS=15; fi
+# Every step runs even if an earlier one fails (CI reads all of cargo test's summary lines); the exit status is
+# non-zero if any step failed.
+test: deps toolchain
+	@status=0; \
+	echo "== cargo fmt --check"; $(CARGO) fmt --all -- --check || status=1; \
+	echo "== cargo clippy"; $(CARGO) clippy --all-targets -- -D warnings || status=1; \
+	echo "== cargo test"; $(CARGO) test --all-targets --no-fail-fast || status=1; \
+	$(CARGO) test --doc || status=1; \
+	if [ "$(FUZZ_SMOKE)" = 1 ]; then $(MAKE) fuzz FUZZ_SECONDS=15 || status=1; fi; \
+	if [ $$status != 0 ]; then echo "make test: FAILED (see above)"; fi; \
+	exit $$status
 
 bench: deps
 	benches/compare.sh

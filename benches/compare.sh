@@ -48,18 +48,27 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A free loopback port (never 6379): nothing answers a connect on it.
+# A free loopback port (never 6379): nothing answers a connect on it. Chosen below the kernel's ephemeral range
+# (32768+ by default) so an outgoing connection cannot be holding it.
 free_port() {
     local p
     while :; do
-        p=$((20000 + RANDOM % 40000))
+        p=$((20000 + RANDOM % 12000))
         [ "$p" = 6379 ] && continue
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
     done
 }
 
-# start_server <label> <binary>: prints "<pid> <port>".
+# start_server <label> <binary>: prints "<pid> <port>"; retries on another port if the server fails to start.
 start_server() {
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        if start_server_once "$@"; then return 0; fi
+    done
+    return 1
+}
+
+start_server_once() {
     local label=$1 bin=$2 port pid i
     port=$(free_port)
     mkdir -p "$WORK/$label-$port"
@@ -69,13 +78,15 @@ start_server() {
     for i in $(seq 1 200); do
         if [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ]; then
             echo "$pid $port"
-            return
+            return 0
         fi
+        kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done
-    echo "server $label did not start; log:" >&2
-    cat "$WORK/$label-$port/server.log" >&2
-    exit 1
+    echo "server $label did not start on port $port; log:" >&2
+    tail -5 "$WORK/$label-$port/server.log" >&2
+    kill "$pid" 2>/dev/null || true
+    return 1
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -8,6 +8,10 @@
 //! per key beyond what is measured here (the keyspace is the only per-key structure), so the server-level figure
 //! is expected to match this one within a byte or two.
 //!
+//! Measured (2-core dev VM): this bench 51.2 bytes/key (18.9 table incl. control bytes + 32.0 entries + slab
+//! page slack); the `ferredis-server` process loaded with the same 1M SETs through `redis-cli --pipe`: 51.4
+//! bytes/key of VmRSS growth; Redis 7.0.15 on the same machine: 115 bytes/key.
+//!
 //! Run: `cargo bench --bench memory` (release-like `bench` profile).
 
 use ferredis::db::Db;

@@ -144,8 +144,11 @@ impl Db {
 
     /// Adds or overwrites a key keeping the old key's TTL, if any.
     pub fn insert_keep_ttl(&mut self, mut e: Entry) -> Option<Entry> {
-        let had = self.keys.get(e.key()).is_some_and(|o| o.has_expire());
-        e.set_has_expire(had);
+        if let Some(slot) = self.keys.find(e.key()).and_then(|p| self.keys.at_mut(p)) {
+            e.set_has_expire(slot.has_expire());
+            return Some(std::mem::replace(slot, e));
+        }
+        e.set_has_expire(false);
         self.keys.insert(e)
     }
 
@@ -238,7 +241,7 @@ impl Db {
         worked
     }
 
-    /// Approximate bytes used by the database's tables and entries (for `INFO memory`-style reporting).
+    /// Bytes used by the database's tables and entries. Walks every key (O(n)): for `DEBUG`/tests, not for INFO.
     pub fn memory_usage(&self) -> usize {
         self.keys.table_bytes()
             + self.expires.table_bytes()

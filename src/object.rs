@@ -139,19 +139,137 @@ impl<'a> StrRef<'a> {
     }
 }
 
-/// Values of the collection types. Lists, hashes, sets and sorted sets arrive with their own issue; strings are
-/// stored inside [`Entry`] itself.
-#[derive(Debug, Clone)]
-pub enum Value {}
+/// Values of the collection types (strings are stored inside [`Entry`] itself).
+#[derive(Debug)]
+pub enum Value {
+    List(crate::types::list::List),
+    Hash(crate::types::hash::Hash),
+    Set(crate::types::set::Set),
+    ZSet(crate::types::zset::ZSet),
+}
 
 impl Value {
     pub fn obj_type(&self) -> ObjType {
-        match *self {}
+        match self {
+            Value::List(_) => ObjType::List,
+            Value::Hash(_) => ObjType::Hash,
+            Value::Set(_) => ObjType::Set,
+            Value::ZSet(_) => ObjType::ZSet,
+        }
     }
+
     pub fn encoding(&self) -> Encoding {
-        match *self {}
+        match self {
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
+        }
+    }
+
+    /// Number of elements (list entries, hash fields, set or sorted set members).
+    pub fn len(&self) -> usize {
+        match self {
+            Value::List(l) => l.len(),
+            Value::Hash(h) => h.len(),
+            Value::Set(s) => s.len(),
+            Value::ZSet(z) => z.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A deep copy in the same encoding (COPY, and MOVE's fallback).
+    pub fn duplicate(&self) -> Value {
+        use crate::dict::Dict;
+        use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet, zset::ZSkip};
+        match self {
+            Value::List(List::ListPack(lp)) => Value::List(List::ListPack(lp.clone())),
+            Value::List(List::QuickList(q)) => Value::List(List::QuickList(q.clone())),
+            Value::Hash(Hash::ListPack(lp)) => Value::Hash(Hash::ListPack(lp.clone())),
+            Value::Hash(Hash::HashTable(d)) => {
+                let mut n = Dict::new();
+                for p in d.iter() {
+                    n.insert(p.clone());
+                }
+                Value::Hash(Hash::HashTable(Box::new(n)))
+            }
+            Value::Set(Set::IntSet(s)) => Value::Set(Set::IntSet(s.clone())),
+            Value::Set(Set::HashTable(d)) => {
+                let mut n = Dict::new();
+                for m in d.iter() {
+                    n.insert(m.clone());
+                }
+                Value::Set(Set::HashTable(Box::new(n)))
+            }
+            Value::ZSet(ZSet::ListPack(lp)) => Value::ZSet(ZSet::ListPack(lp.clone())),
+            Value::ZSet(ZSet::SkipList(z)) => {
+                // The arena keeps node indexes on clone, so the dict's node references stay valid.
+                let mut dict = Dict::new();
+                for e in z.dict.iter() {
+                    dict.insert(e.clone());
+                }
+                Value::ZSet(ZSet::SkipList(Box::new(ZSkip { dict, list: z.list.clone() })))
+            }
+        }
+    }
+
+    /// Heap bytes held by the value (its own box excluded), for MEMORY USAGE and DEBUG OBJECT estimates.
+    pub fn alloc_bytes(&self) -> usize {
+        use crate::types::{hash::Hash, hash::HashPair, set::Set, zset::ZSet};
+        match self {
+            Value::List(l) => l.alloc_bytes(),
+            Value::Hash(Hash::ListPack(lp)) => lp.alloc_bytes(),
+            Value::Hash(Hash::HashTable(d)) => {
+                let heap: usize = d
+                    .iter()
+                    .map(|p| match p {
+                        HashPair::Inline { .. } => 0,
+                        HashPair::Heap { data, .. } => data.len(),
+                    })
+                    .sum();
+                std::mem::size_of_val(&**d) + d.table_bytes() + heap
+            }
+            Value::Set(Set::IntSet(s)) => s.alloc_bytes(),
+            Value::Set(Set::HashTable(d)) => {
+                std::mem::size_of_val(&**d) + d.table_bytes() + d.iter().map(|m| m.heap_bytes()).sum::<usize>()
+            }
+            Value::ZSet(ZSet::ListPack(lp)) => lp.alloc_bytes(),
+            Value::ZSet(ZSet::SkipList(z)) => std::mem::size_of_val(&**z) + z.dict.table_bytes() + z.list.alloc_bytes(),
+        }
     }
 }
+
+/// The collection types a command can ask [`Ctx`](crate::command::Ctx)'s typed lookups for.
+pub trait ValueKind: Sized {
+    const TYPE: ObjType;
+    fn of(v: &mut Value) -> Option<&mut Self>;
+    fn into_value(self) -> Value;
+}
+
+macro_rules! value_kind {
+    ($t:ty, $variant:ident, $ot:ident) => {
+        impl ValueKind for $t {
+            const TYPE: ObjType = ObjType::$ot;
+            #[inline]
+            fn of(v: &mut Value) -> Option<&mut Self> {
+                match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+            fn into_value(self) -> Value {
+                Value::$variant(self)
+            }
+        }
+    };
+}
+value_kind!(crate::types::list::List, List, List);
+value_kind!(crate::types::hash::Hash, Hash, Hash);
+value_kind!(crate::types::set::Set, Set, Set);
+value_kind!(crate::types::zset::ZSet, ZSet, ZSet);
 
 /// One key and its value, owned by the keyspace dict: a thin pointer to ONE packed allocation from the slab
 /// allocator ([`crate::dict::slab`]), so a dict slot is 8 bytes and a small string key costs one small chunk.
@@ -168,13 +286,20 @@ impl Value {
 /// ```
 ///
 /// The allocation's size is always recomputable from its contents, so it is not stored. Invariants: the bytes
-/// were written by [`Entry::build`] and describe themselves consistently; a raw payload is a valid `Vec<u8>` and a
+/// were written by `Entry::build` and describe themselves consistently; a raw payload is a valid `Vec<u8>` and a
 /// value payload a valid `Box<Value>`, both owned by the entry and dropped with it.
 pub struct Entry {
     ptr: NonNull<u8>,
-    // Owns (through the packed bytes) a Vec<u8> or a Box<Value>: Send/Sync exactly when those are.
+    // Owns (through the packed bytes) a Vec<u8> or a Box<Value> (drop check).
     _owns: PhantomData<(Vec<u8>, Box<Value>)>,
 }
+
+// SAFETY: an Entry exclusively owns its chunk and the Vec/Box inside it, so moving it to another thread is like
+// moving those (hence the bound on Value). Its chunk may then be freed on that thread: the slab's pages are never
+// released, and a freed chunk simply joins the freeing thread's free list (see `dict::slab`).
+unsafe impl Send for Entry where Box<Value>: Send {}
+// SAFETY: `&Entry` only reads the chunk (no interior mutability); sharing it is like sharing `&Vec<u8>`/`&Value`.
+unsafe impl Sync for Entry where Box<Value>: Sync {}
 
 const FLAG_EXPIRE: u8 = 1;
 const KIND_SHIFT: u8 = 1;
@@ -507,8 +632,6 @@ impl Entry {
 
     /// A copy of this entry under another key (COPY, and MOVE between databases). Header and value are kept; the
     /// copy has no expire flag.
-    // While `Value` has no variants the collection arm cannot run.
-    #[allow(unreachable_code)]
     pub fn clone_with_key(&self, key: &[u8]) -> Entry {
         let p = match self.kind() {
             KIND_INT => match self.as_str() {
@@ -521,11 +644,39 @@ impl Entry {
             },
             KIND_RAW => Payload::Raw(self.raw_ref().cloned().unwrap_or_default()),
             _ => match self.val_ref() {
-                Some(v) => Payload::Val(Box::new(v.clone())),
+                Some(v) => Payload::Val(Box::new(v.duplicate())),
                 None => Payload::Int(0),
             },
         };
         Entry::build(self.hdr(), false, key, p)
+    }
+
+    /// This entry under another key, moving its payload instead of copying it (RENAME, MOVE): a large collection
+    /// is not duplicated. Header kept, expire flag cleared.
+    pub fn with_key(self, key: &[u8]) -> Entry {
+        let kind = self.kind();
+        if kind != KIND_RAW && kind != KIND_VAL {
+            return self.clone_with_key(key);
+        }
+        let hdr = self.hdr();
+        let off = self.payload_off();
+        let size = self.alloc_size();
+        let ptr = self.ptr;
+        // SAFETY: kind RAW/VAL means an initialized Vec<u8>/Box<Value> lives at the 8-aligned payload offset and is
+        // owned by this entry. It is moved out with `read`, and `self` is forgotten right after so its Drop cannot
+        // drop the payload a second time; the chunk is then returned with the size it was allocated with.
+        let payload = unsafe {
+            let p = ptr.as_ptr().add(off);
+            if kind == KIND_RAW {
+                Payload::Raw(p.cast::<Vec<u8>>().read())
+            } else {
+                Payload::Val(p.cast::<Box<Value>>().read())
+            }
+        };
+        std::mem::forget(self);
+        // SAFETY: the chunk came from `slab::alloc(size)` in `build` and nothing refers to it any more.
+        unsafe { slab::dealloc(ptr, size) };
+        Entry::build(hdr, false, key, payload)
     }
 
     #[inline]
@@ -666,7 +817,7 @@ impl Entry {
         let chunk = slab::chunk_size(self.alloc_size());
         let extra = match self.kind() {
             KIND_RAW => self.raw_ref().map_or(0, |v| v.capacity()),
-            KIND_VAL => std::mem::size_of::<Value>(),
+            KIND_VAL => std::mem::size_of::<Value>() + self.val_ref().map_or(0, |v| v.alloc_bytes()),
             _ => 0,
         };
         chunk + extra
@@ -799,6 +950,20 @@ mod tests {
         e.raw_mut().unwrap().extend_from_slice(b"3");
         assert_eq!(e.encoding(), Encoding::Raw);
         assert_eq!(e.as_str(), Some(StrRef::Bytes(b"123")));
+    }
+
+    #[test]
+    fn entries_can_move_between_threads() {
+        let e = Entry::new_string(b"k", b"hello");
+        let back = std::thread::spawn(move || {
+            assert_eq!(e.as_str(), Some(StrRef::Bytes(b"hello")));
+            let f = Entry::new_string(b"made-here", b"x");
+            drop(e);
+            f
+        })
+        .join()
+        .unwrap();
+        assert_eq!(back.key(), b"made-here");
     }
 
     #[test]
@@ -938,6 +1103,56 @@ mod tests {
             prop_assert_eq!(live_before.live_bytes, live_after.live_bytes);
             prop_assert_eq!(live_before.large_bytes, live_after.large_bytes);
         }
+    }
+
+    fn contents(v: &Value) -> Vec<String> {
+        let mut out: Vec<String> = match v {
+            Value::List(l) => return l.iter().map(|e| format!("{:?}", e.to_vec())).collect(),
+            Value::Hash(h) => h.iter().map(|(f, x)| format!("{:?}={:?}", f.to_vec(), x.to_vec())).collect(),
+            Value::Set(s) => s.iter().map(|m| format!("{:?}", m.to_vec())).collect(),
+            Value::ZSet(z) => return z.iter().map(|(m, sc)| format!("{:?}={sc}", m.to_vec())).collect(),
+        };
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn collection_values_copy_deeply_and_move_cheaply() {
+        use crate::types::{hash::Hash, list::List, set::Set, zset::ZAddFlags, zset::ZSet, Thresholds};
+        let th = Thresholds { hash_max_listpack_entries: 2, zset_max_listpack_entries: 2, ..Thresholds::default() };
+        let mut l = List::new();
+        let mut h = Hash::new();
+        let mut s = Set::new_for(b"x");
+        let mut z = ZSet::new(1, &th);
+        for i in 0..10 {
+            let v = format!("v{i}");
+            l.push(v.as_bytes(), false, &th);
+            h.set(v.as_bytes(), b"1", &th);
+            s.add(v.as_bytes(), &th);
+            z.add(i as f64, v.as_bytes(), ZAddFlags::default(), &th);
+        }
+        for (v, t, enc) in [
+            (Value::List(l), ObjType::List, Encoding::QuickList),
+            (Value::Hash(h), ObjType::Hash, Encoding::HashTable),
+            (Value::Set(s), ObjType::Set, Encoding::HashTable),
+            (Value::ZSet(z), ObjType::ZSet, Encoding::SkipList),
+        ] {
+            let mut e = Entry::new_value(b"k", v);
+            e.set_has_expire(true);
+            assert_eq!((e.obj_type(), e.encoding()), (t, enc));
+            assert!(e.memory_usage() > 60, "{t:?} {}", e.memory_usage());
+            let c = e.clone_with_key(b"copy");
+            let before = contents(e.value().unwrap());
+            assert_eq!(contents(c.value().unwrap()), before);
+            let m = e.with_key(b"moved");
+            assert_eq!(m.key(), b"moved");
+            assert!(!m.has_expire());
+            assert_eq!(m.value().map(|v| v.len()), Some(10));
+            assert_eq!(contents(m.value().unwrap()), before);
+        }
+        let r = Entry::new_raw(b"k", vec![b'x'; 100]).with_key(b"r2");
+        assert_eq!(r.as_str().map(|s| s.len()), Some(100));
+        assert_eq!(r.key(), b"r2");
     }
 
     #[test]

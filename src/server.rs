@@ -33,8 +33,9 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
-use std::time::Instant;
 
+/// Fixed per-client memory counted in CLIENT LIST `tot-mem`.
+const CLIENT_STRUCT_BYTES: usize = std::mem::size_of::<Client>();
 /// Size of one read from a client (Redis's `PROTO_IOBUF_LEN`).
 pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
 /// Most bytes written to one client per event, so one big reader cannot starve the others
@@ -54,6 +55,19 @@ const SLOWLOG_ENTRY_MAX_STRING: usize = 128;
 const ERROR_STATS_NUMBER: usize = 128;
 /// An idle reply buffer bigger than this is given back to the allocator.
 const REPLY_BUF_KEEP: usize = 16 * 1024;
+
+/// Sent to non-loopback clients when protected mode is on and no password is set (Redis's exact text).
+const PROTECTED_MODE_DENIED: &[u8] =
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and \
+no password is set for the default user. In this mode connections are only accepted from the loopback interface. If \
+you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable \
+protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis \
+from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do \
+so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by \
+editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. \
+3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a \
+an authentication password for the default user. NOTE: You only need to do one of the above things in order for the \
+server to start accepting connections from the outside.\r\n";
 
 /// The signal that asked for shutdown (0 = none). Set by the signal handler, read by the loop.
 static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
@@ -82,6 +96,78 @@ pub struct Server {
     writes_scratch: Vec<RawFd>,
     /// CLIENT PAUSE bookkeeping (see the "client pause" section).
     pause: PauseTracker,
+    commands: CommandTable,
+    /// Counters of consecutive calls of one command not yet added to `commandstats`: a run of pipelined GETs costs
+    /// one hash lookup instead of one per call. Flushed before any other command runs and before sleeping.
+    pending_stat: Option<PendingStat>,
+}
+
+struct PendingStat {
+    name: &'static str,
+    calls: u64,
+    usec: u64,
+    failed: u64,
+}
+
+/// The top-level command table as an open-addressing array with FNV-1a over the lowercased name: a lookup is one
+/// short hash and usually one comparison, with no allocation.
+pub struct CommandTable {
+    slots: Vec<Option<&'static Command>>,
+    mask: usize,
+}
+
+/// Longest command name the table can hold; longer names are unknown commands.
+const MAX_COMMAND_NAME: usize = 64;
+
+impl CommandTable {
+    pub fn new() -> CommandTable {
+        let cmds: Vec<&'static Command> = command::all_commands().collect();
+        let size = (cmds.len() * 4).next_power_of_two().max(16);
+        let mut t = CommandTable { slots: vec![None; size], mask: size - 1 };
+        for c in cmds {
+            let mut i = Self::hash(c.name.as_bytes()) & t.mask;
+            while t.slots[i].is_some() {
+                i = (i + 1) & t.mask;
+            }
+            t.slots[i] = Some(c);
+        }
+        t
+    }
+
+    #[inline]
+    fn hash(lower: &[u8]) -> usize {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in lower {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        h as usize
+    }
+
+    /// Finds a command by name, ignoring ASCII case.
+    #[inline]
+    pub fn lookup(&self, name: &[u8]) -> Option<&'static Command> {
+        if name.len() > MAX_COMMAND_NAME {
+            return None;
+        }
+        let mut buf = [0u8; MAX_COMMAND_NAME];
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        let mut i = Self::hash(lower) & self.mask;
+        loop {
+            match self.slots[i] {
+                None => return None,
+                Some(c) if c.name.as_bytes() == &*lower => return Some(c),
+                Some(_) => i = (i + 1) & self.mask,
+            }
+        }
+    }
+}
+
+impl Default for CommandTable {
+    fn default() -> Self {
+        CommandTable::new()
+    }
 }
 
 /// `parent|sub` names of subcommands, built once from the command table.
@@ -242,18 +328,24 @@ pub fn start(mut config: Config) -> i32 {
     log_warning!("oO0OoO0OoO0Oo ferredis is starting oO0OoO0OoO0Oo");
     log_warning!(
         "ferredis version={}, bits={}, commit={}, modified={}, pid={}, just started",
-        env!("CARGO_PKG_VERSION"),
+        crate::config::FERREDIS_VERSION,
         usize::BITS,
         env!("FERREDIS_GIT_SHA1"),
         env!("FERREDIS_GIT_DIRTY"),
         std::process::id()
     );
-    match &config.config_file {
-        Some(_) => log_warning!("Configuration loaded"),
-        None => log_warning!(
-            "Warning: no config file specified, using the default config. In order to specify a config file use \
-             ferredis-server /path/to/ferredis.conf"
-        ),
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.len() <= 1 {
+        log_warning!(
+            "Warning: no config file specified, using the default config. In order to specify a config file use {} \
+             /path/to/ferredis.conf",
+            argv.first().map_or("ferredis-server", |s| s.as_str())
+        );
+    } else {
+        log_warning!("Configuration loaded");
+    }
+    for w in &config.load_warnings {
+        log_warning!("{w}");
     }
     if config.daemonize {
         if let Err(e) = process::daemonize() {
@@ -278,6 +370,7 @@ pub fn start(mut config: Config) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    log_notice!("monotonic clock: POSIX clock_gettime");
     log_notice!("Running mode=standalone, port={}.", server.state.config.port);
     log_warning!("Server initialized");
     if server.listeners.iter().any(|l| !l.unix) {
@@ -329,12 +422,6 @@ fn adjust_open_files_limit(config: &mut Config) {
 impl Server {
     /// Opens the listeners and registers them. On failure the error has been logged; returns the exit code.
     pub fn new(config: Config, el: &mut EventLoop) -> Result<Server, i32> {
-        if config.dir != "." && !config.dir.is_empty() {
-            if let Err(e) = std::env::set_current_dir(&config.dir) {
-                log_warning!("Can't chdir to '{}': {}", config.dir, e);
-                return Err(1);
-            }
-        }
         let mut listeners = Vec::new();
         if config.port != 0 {
             for raw in &config.bind {
@@ -416,6 +503,8 @@ impl Server {
             exit_code: None,
             writes_scratch: Vec::new(),
             pause: PauseTracker::default(),
+            commands: CommandTable::new(),
+            pending_stat: None,
         })
     }
 
@@ -475,6 +564,19 @@ impl Server {
             self.state.stats.rejected_connections += 1;
             return;
         }
+        if self.state.config.protected_mode && self.state.config.requirepass.is_none() && !unix {
+            let local = match a.peer {
+                Some((std::net::IpAddr::V4(v4), _)) => v4.is_loopback(),
+                Some((std::net::IpAddr::V6(v6), _)) => v6.is_loopback(),
+                None => true,
+            };
+            if !local {
+                let _ = socket::write(fd, PROTECTED_MODE_DENIED);
+                self.state.stats.total_connections_received += 1;
+                self.state.stats.rejected_connections += 1;
+                return;
+            }
+        }
         if !unix {
             let _ = socket::set_nodelay(fd);
             if self.state.config.tcp_keepalive > 0 {
@@ -512,9 +614,10 @@ impl Server {
     #[inline]
     fn put_client(&mut self, c: Box<Client>) {
         let fd = c.state.fd as usize;
-        if let Some(slot) = self.state.clients.get_mut(fd) {
-            *slot = Some(c);
+        if fd >= self.state.clients.len() {
+            self.state.clients.resize_with(fd + 1, || None);
         }
+        self.state.clients[fd] = Some(c);
     }
 
     /// Closes a client that is out of its slot and forgets everything about it.
@@ -558,6 +661,9 @@ impl Server {
             Ok(n) => {
                 c.query.commit(n);
                 self.state.stats.net_input_bytes += n as u64;
+                self.state.stats.total_reads_processed += 1;
+                // Any input counts as activity for `timeout` (the cached clock is precise enough for that).
+                c.state.last_interaction_ms = self.state.now_ms;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {
                 self.put_client(c);
@@ -568,6 +674,14 @@ impl Server {
                 self.free_client(el, c);
                 return;
             }
+        }
+        if c.state.has(flags::CLOSE_AFTER_REPLY) {
+            // Nothing more will be executed for this client: drop what it sends instead of buffering it.
+            let n = c.query.len();
+            c.query.consume(n);
+            c.parser.reset();
+            self.put_client(c);
+            return;
         }
         let limit = self.state.config.client_query_buffer_limit;
         if limit > 0 && c.query.len() as i64 > limit {
@@ -603,6 +717,10 @@ impl Server {
 
     /// Runs every complete command buffered by the client (Redis's `processInputBuffer`).
     fn process_input(&mut self, el: &mut EventLoop, c: &mut Client) {
+        // One clock reading per command: the end of one command is the start of the next in the same batch.
+        let mut clock_us = crate::util::now_us();
+        // Redis trims its query buffer only after a whole batch, so CLIENT LIST shows the batch's bytes.
+        let batch_qbuf = c.query.len();
         loop {
             if c.state.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP | flags::POSTPONED) != 0
                 || self.exit_code.is_some()
@@ -611,6 +729,7 @@ impl Server {
             }
             let limits = self.limits_for(c.state.authenticated);
             let Client { state, query, parser, spans, scratch, .. } = c;
+            let query_cap = query.capacity();
             let buf = query.readable();
             if buf.is_empty() {
                 return;
@@ -621,11 +740,17 @@ impl Server {
                     if !spans.is_empty() {
                         let args = if inline { Args::new(scratch, spans) } else { Args::new(buf, spans) };
                         let argv_mem = spans.iter().map(|&(s, e)| (e - s) as usize).sum();
-                        let qbuf = buf.len() - consumed;
-                        state.conn.qbuf = qbuf;
-                        state.conn.argv_mem = argv_mem;
-                        state.conn.obl = state.reply.pending_len();
-                        self.dispatch(el, state, args);
+                        let qbuf = batch_qbuf.max(buf.len());
+                        let (obl, oll, omem) = crate::net::client::output_figures(&state.reply);
+                        let conn = &mut state.conn;
+                        conn.qbuf = qbuf;
+                        conn.qbuf_free = query_cap.saturating_sub(qbuf);
+                        conn.argv_mem = argv_mem;
+                        conn.obl = obl;
+                        conn.oll = oll;
+                        conn.omem = omem;
+                        conn.tot_mem = query_cap + state.reply.buf.capacity() + argv_mem + CLIENT_STRUCT_BYTES;
+                        clock_us = self.dispatch(el, state, args, clock_us);
                         if state.has(flags::POSTPONED) {
                             // CLIENT PAUSE: the command stays in the buffer and is parsed again on resume.
                             parser.reset();
@@ -633,6 +758,7 @@ impl Server {
                         }
                     }
                     query.consume(consumed);
+                    self.check_output_limits(c);
                 }
                 Err(e) => {
                     let msg = if limits.max_multibulk_len == UNAUTH_MAX_MULTIBULK_LEN {
@@ -647,6 +773,47 @@ impl Server {
                     return;
                 }
             }
+        }
+    }
+
+    /// Marks the client CLOSE_ASAP when its output is over the `client-output-buffer-limit` of its class (Redis's
+    /// `closeClientOnOutputBufferLimitReached`). Every client here is of class `normal` (MONITORs too, as in Redis).
+    fn check_output_limits(&mut self, c: &mut Client) {
+        let limit = self.state.config.client_output_buffer_limit[crate::config::CLIENT_CLASS_NORMAL];
+        if limit.hard_bytes == 0 && limit.soft_bytes == 0 {
+            return;
+        }
+        let used = c.output_list_bytes() as u64;
+        if used == 0 || c.state.has(flags::CLOSE_ASAP) {
+            c.obuf_soft_limit_reached_s = 0;
+            return;
+        }
+        let hard = limit.hard_bytes > 0 && used >= limit.hard_bytes;
+        let mut soft = limit.soft_bytes > 0 && used >= limit.soft_bytes;
+        let now_s = self.state.now_ms / 1000;
+        if soft {
+            if c.obuf_soft_limit_reached_s == 0 {
+                c.obuf_soft_limit_reached_s = now_s;
+                soft = false;
+            } else if now_s - c.obuf_soft_limit_reached_s <= limit.soft_seconds {
+                soft = false;
+            }
+        } else {
+            c.obuf_soft_limit_reached_s = 0;
+        }
+        if hard || soft {
+            log_warning!(
+                "Client id={} addr={} laddr={} fd={} name={} omem={} scheduled to be closed ASAP for overcoming of \
+                 output buffer limits.",
+                c.state.id,
+                c.state.addr,
+                c.state.laddr,
+                c.state.fd,
+                String::from_utf8_lossy(c.state.name.as_deref().unwrap_or_default()),
+                used
+            );
+            c.state.flags |= flags::CLOSE_ASAP;
+            self.state.stats.client_outbuf_limit_disconnections += 1;
         }
     }
 
@@ -708,15 +875,15 @@ impl Server {
     }
 
     /// Looks the command up, checks it, runs it and does the bookkeeping (Redis's `processCommand` + `call`).
-    fn dispatch(&mut self, el: &mut EventLoop, c: &mut ClientState, args: Args) {
-        let start_us = crate::util::now_us();
+    /// `start_us` is the current wall clock; returns the clock after the command.
+    fn dispatch(&mut self, el: &mut EventLoop, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
         self.state.now_ms = start_us / 1000;
         c.last_interaction_ms = self.state.now_ms;
         c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP);
-        self.call_checked(c, args, start_us);
+        let end_us = self.call_checked(c, args, start_us);
         if c.has(flags::POSTPONED) {
             c.reply.enabled = true;
-            return;
+            return end_us;
         }
         // CLIENT REPLY SKIP applies to exactly the next command.
         c.flags &= !flags::REPLY_SKIP;
@@ -727,14 +894,16 @@ impl Server {
         if !self.state.actions.is_empty() {
             self.apply_actions(el, c);
         }
+        self.sync_log_config();
+        end_us
     }
 
-    fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) {
-        let Some(mut cmd) = command::lookup(args.get(0)) else {
+    fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
+        let Some(mut cmd) = self.commands.lookup(args.get(0)) else {
             error_bytes(&mut c.reply, &unknown_command_message(args));
             command::tx::flag_transaction(c);
             self.count_errors(c);
-            return;
+            return start_us;
         };
         let mut full_name = cmd.name;
         if !cmd.subcommands.is_empty() && args.len() >= 2 {
@@ -753,29 +922,39 @@ impl Server {
                     error_bytes(&mut c.reply, &msg);
                     command::tx::flag_transaction(c);
                     self.count_errors(c);
-                    return;
+                    return start_us;
                 }
             }
         }
         if !cmd.arity_ok(args.len()) {
             c.reply.error(&format!("ERR wrong number of arguments for '{full_name}' command"));
             self.reject(c, full_name);
-            return;
+            return start_us;
         }
         if !c.authenticated && self.state.config.requirepass.is_some() && !cmd.has(flag::NO_AUTH) {
             c.reply.error("NOAUTH Authentication required.");
             self.reject(c, full_name);
-            return;
+            return start_us;
         }
         if self.tx_or_pause_hook(c, cmd, full_name, args, start_us) {
-            return;
+            return crate::util::now_us();
         }
-        self.call(c, cmd, full_name, args, start_us);
+        self.call(c, cmd, full_name, args, start_us)
     }
 
     /// Runs a checked command and does the bookkeeping (Redis's `call`): commandstats, slowlog, MONITOR.
-    fn call(&mut self, c: &mut ClientState, cmd: &'static Command, full_name: &'static str, args: Args, start_us: i64) {
-        self.call_with(c, cmd, full_name, args, start_us, |s, c| (cmd.handler)(&mut Ctx { client: c, srv: &mut s.state }, args));
+    /// Returns the clock after the command.
+    fn call(
+        &mut self,
+        c: &mut ClientState,
+        cmd: &'static Command,
+        full_name: &'static str,
+        args: Args,
+        start_us: i64,
+    ) -> i64 {
+        self.call_with(c, cmd, full_name, args, start_us, |s, c| {
+            (cmd.handler)(&mut Ctx { client: c, srv: &mut s.state }, args)
+        })
     }
 
     /// [`Server::call`] with the command's work done by `run` (EXEC runs its queue this way).
@@ -787,17 +966,23 @@ impl Server {
         args: Args,
         start_us: i64,
         run: impl FnOnce(&mut Server, &mut ClientState),
-    ) {
-        let started = Instant::now();
-        run(self, c);
-        let duration_us = started.elapsed().as_micros() as u64;
-        let failed = self.count_errors(c) > 0;
-        let st = self.state.stats.commandstats.entry(full_name).or_default();
-        st.calls += 1;
-        st.usec += duration_us;
-        if failed {
-            st.failed_calls += 1;
+    ) -> i64 {
+        // Handlers that might read commandstats (INFO, ...) must see everything counted so far.
+        if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name) || !cmd.has(flag::FAST)) {
+            self.flush_command_stats();
         }
+        run(self, c);
+        let end_us = crate::util::now_us();
+        let duration_us = end_us.saturating_sub(start_us).max(0) as u64;
+        let failed = self.count_errors(c) > 0;
+        // `run` may have counted other commands (EXEC's queue): the batch must be of this command only.
+        if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name)) {
+            self.flush_command_stats();
+        }
+        let p = self.pending_stat.get_or_insert(PendingStat { name: full_name, calls: 0, usec: 0, failed: 0 });
+        p.calls += 1;
+        p.usec += duration_us;
+        p.failed += failed as u64;
         self.state.stats.total_commands_processed += 1;
         c.last_cmd = full_name;
         let threshold = self.state.config.slowlog_log_slower_than;
@@ -806,6 +991,25 @@ impl Server {
         }
         if !self.state.monitors.is_empty() && !cmd.has(flag::SKIP_MONITOR | flag::ADMIN) {
             self.feed_monitors(c, args);
+        }
+        end_us
+    }
+
+    /// Makes the log follow `loglevel` changes made with CONFIG SET.
+    #[inline]
+    fn sync_log_config(&mut self) {
+        if self.state.config.loglevel != crate::log::level() {
+            crate::log::set_level(self.state.config.loglevel);
+        }
+    }
+
+    /// Moves the batched counters of the last command into `commandstats`.
+    fn flush_command_stats(&mut self) {
+        if let Some(p) = self.pending_stat.take() {
+            let st = self.state.stats.commandstats.entry(p.name).or_default();
+            st.calls += p.calls;
+            st.usec += p.usec;
+            st.failed_calls += p.failed;
         }
     }
 
@@ -846,8 +1050,10 @@ impl Server {
                 continue;
             }
             let Some(&fd) = self.id_to_fd.get(&id) else { continue };
-            if let Some(Some(m)) = self.state.clients.get_mut(fd as usize) {
+            if let Some(mut m) = self.take_client(fd) {
                 m.state.reply.raw_bytes(&line);
+                self.check_output_limits(&mut m);
+                self.put_client(m);
             }
             self.state.queue_write(fd);
         }
@@ -884,6 +1090,7 @@ impl Server {
             match socket::write(fd, c.state.reply.pending()) {
                 Ok(n) => {
                     c.state.reply.consume(n);
+                    self.state.stats.total_writes_processed += 1;
                     total += n;
                     if total >= NET_MAX_WRITES_PER_EVENT {
                         break;
@@ -968,17 +1175,15 @@ impl Server {
         self.state.now_ms = now;
         self.state.lru_clock = crate::state::lru_clock_at(now);
         let hz = self.state.config.hz.clamp(1, 500);
+        self.sync_log_config();
         if self.run_with_period(100) {
-            let m = &mut self.state.metrics;
-            m.ops.track(self.state.stats.total_commands_processed, now);
-            m.net_input.track(self.state.stats.net_input_bytes, now);
-            m.net_output.track(self.state.stats.net_output_bytes, now);
+            crate::command::info::cron_sample(&mut self.state, now);
         }
         if self.check_shutdown_signal(el) {
             return TimerNext::Stop;
         }
         self.clients_cron(el, now);
-        self.databases_cron();
+        crate::expire::databases_cron(&mut self.state);
         self.cron_loops += 1;
         TimerNext::After((1000 / hz) as u64)
     }
@@ -1011,37 +1216,6 @@ impl Server {
         }
     }
 
-    /// Incremental rehashing and table resizing of the keyspace (Redis's `databasesCron`).
-    fn databases_cron(&mut self) {
-        if self.state.child_pid.is_some() {
-            return;
-        }
-        for db in self.state.dbs.iter_mut() {
-            db.keys.resize_if_needed();
-            db.expires.resize_if_needed();
-        }
-        // About a millisecond of rehash work, on the first databases that need it.
-        let deadline = Instant::now() + std::time::Duration::from_millis(1);
-        for db in self.state.dbs.iter_mut() {
-            let mut worked = false;
-            while db.keys.is_rehashing() && Instant::now() < deadline {
-                worked = true;
-                if !db.keys.rehash_step(100) {
-                    break;
-                }
-            }
-            while db.expires.is_rehashing() && Instant::now() < deadline {
-                worked = true;
-                if !db.expires.rehash_step(100) {
-                    break;
-                }
-            }
-            if worked {
-                break;
-            }
-        }
-    }
-
     fn check_shutdown_signal(&mut self, el: &mut EventLoop) -> bool {
         if SHUTDOWN_SIGNAL.load(Ordering::Relaxed) == 0 || self.exit_code.is_some() {
             return false;
@@ -1068,14 +1242,7 @@ impl Server {
     }
 }
 
-/// The strerror text of an OS error, without Rust's " (os error N)" suffix.
-fn os_error_text(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
+use crate::sys::error_text as os_error_text;
 
 impl EventHandler for Server {
     fn file_event(&mut self, el: &mut EventLoop, fd: RawFd, ready: Interest) {
@@ -1103,10 +1270,15 @@ impl EventHandler for Server {
     }
 
     fn before_sleep(&mut self, el: &mut EventLoop) {
+        self.flush_command_stats();
         if self.check_shutdown_signal(el) {
             return;
         }
         self.pause_before_sleep(el);
+        // The fast cycle only has work when some key has a TTL; skipping it saves its clock reads per iteration.
+        if self.state.active_expire_enabled && self.state.dbs.iter().any(|d| d.expires_len() > 0) {
+            crate::expire::active_expire_cycle(&mut self.state, true);
+        }
         self.handle_pending_writes(el);
     }
 }
@@ -1134,6 +1306,19 @@ mod tests {
         // %s stops at NUL.
         let a = OwnedArgs::from_slices(&[&b"fo\0o"[..], &b"a\0b"[..]]);
         assert_eq!(unknown_command_message(a.args()), b"ERR unknown command 'fo', with args beginning with: 'a' ");
+    }
+
+    #[test]
+    fn command_table_finds_every_command_ignoring_case() {
+        let t = CommandTable::new();
+        for c in command::all_commands() {
+            let upper = c.name.to_ascii_uppercase();
+            assert!(std::ptr::eq(t.lookup(upper.as_bytes()).unwrap(), c));
+            assert!(std::ptr::eq(t.lookup(c.name.as_bytes()).unwrap(), c));
+        }
+        assert!(t.lookup(b"no-such-command").is_none());
+        assert!(t.lookup(b"").is_none());
+        assert!(t.lookup(&[b'g'; 1000]).is_none());
     }
 
     #[test]

@@ -103,8 +103,6 @@ pub struct ServerState {
     pub startup_memory: u64,
     /// fds of clients with output to write before the next poll; see [`ServerState::queue_write`].
     pub clients_pending_write: Vec<i32>,
-    /// Instantaneous rates sampled by the cron (`instantaneous_ops_per_sec` and friends).
-    pub metrics: crate::net::metrics::Metrics,
     /// WATCHed keys of every client (MULTI/EXEC).
     pub watches: crate::multi::WatchTable,
     /// `CLIENT PAUSE` in force, if any.
@@ -196,7 +194,6 @@ impl ServerState {
             pubsub_channels: 0,
             pubsub_patterns: 0,
             startup_memory: crate::util::used_memory(),
-            metrics: Default::default(),
             clients_pending_write: Vec::new(),
             watches: Default::default(),
             pause: ClientPause::default(),

@@ -6,7 +6,8 @@
 //!   the server closes the connection must match;
 //! - seeded random command sequences (`random_sequences`) over a tiny key/value space so commands collide on keys and
 //!   types. `DIFF_SEED=<n>` replays one seed, `DIFF_CMDS=<n>` sets the sequence length, `DIFF_SEEDS=<n>` the number of
-//!   fixed seeds run (one time-based seed is always added and printed on failure).
+//!   fixed seeds run (one time-based seed is always added and printed on failure). `DIFF_CONTINUE=1` reports every
+//!   differing command of a curated case instead of only the first.
 //!
 //! Only what is truly nondeterministic is normalized (see `normalize`): SCAN (iterated to completion, keys sorted),
 //! KEYS and other unordered collections (sorted), RANDOMKEY (membership checked instead), TIME, INFO (section names),
@@ -62,6 +63,14 @@ impl Side {
     fn exec(&mut self, args: &[Vec<u8>]) -> Result<Vec<u8>, String> {
         self.conns[self.cur].try_cmd(args).map_err(|e| {
             let mut msg = format!("I/O error: {e}");
+            // A crashing server closes connections before it finishes exiting (e.g. while printing a panic
+            // backtrace); give it a moment so the log is complete and the next reset sees it dead.
+            for _ in 0..100 {
+                if !self.server.alive() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
             if !self.server.alive() {
                 let _ = write!(msg, " (server exited; log tail:\n{})", self.server.log_text());
             }
@@ -118,6 +127,15 @@ impl Pair {
     fn reset(&mut self) -> Result<(), String> {
         self.fer.reset()?;
         self.red.reset()
+    }
+
+    /// Whether ferredis has a command: a bare name gets an arity error if known, "unknown command" otherwise.
+    /// Only asked for commands whose zero-argument form is harmless (the families' key commands).
+    fn fer_knows(&mut self, name: &str) -> bool {
+        match self.fer.exec(&[name.as_bytes().to_vec()]) {
+            Ok(r) => !r.starts_with(b"-ERR unknown command"),
+            Err(_) => false,
+        }
     }
 
     /// Runs one command (or an `@scan` directive) on both sides and compares.
@@ -399,12 +417,24 @@ fn run_cases(prefix: &str) {
     let mut pair = Pair::new();
     let mut failures = Vec::new();
     let mut commands = 0;
+    let mut skipped = Vec::new();
     for case in &cases {
+        // `@requires CMD...`: the case belongs to a command family that may not have landed yet.
+        if let Some(req) = case.lines.first().and_then(|l| l.strip_prefix("@requires ")) {
+            let missing: Vec<&str> = req.split_whitespace().filter(|name| !pair.fer_knows(name)).collect();
+            if !missing.is_empty() {
+                skipped.push(format!("{} (needs {})", case.name, missing.join(" ")));
+                continue;
+            }
+        }
         if let Err(e) = pair.reset() {
             failures.push(format!("[case {}] reset failed: {e}", case.name));
             continue;
         }
         for (i, line) in case.lines.iter().enumerate() {
+            if line.starts_with("@requires ") {
+                continue;
+            }
             if let Some(ms) = line.strip_prefix("@sleep ") {
                 // Only used to get past a millisecond expiry deadline; nothing asserts on timing.
                 std::thread::sleep(std::time::Duration::from_millis(ms.trim().parse().expect("@sleep ms")));
@@ -424,12 +454,23 @@ fn run_cases(prefix: &str) {
                     line,
                     m.detail
                 ));
-                // Later commands in this case depend on the diverged state; move on to the next case.
-                break;
+                // Later commands in this case depend on the diverged state; move on to the next case
+                // (DIFF_CONTINUE=1 keeps going, to list every difference while debugging).
+                if std::env::var_os("DIFF_CONTINUE").is_none() {
+                    break;
+                }
             }
         }
     }
-    eprintln!("{prefix}: {} cases, {commands} commands, {} failing", cases.len(), failures.len());
+    if !skipped.is_empty() {
+        eprintln!("NOTICE: skipped cases for commands ferredis does not know yet: {}", skipped.join(", "));
+    }
+    eprintln!(
+        "{prefix}: {} cases ({} skipped), {commands} commands, {} failing",
+        cases.len(),
+        skipped.len(),
+        failures.len()
+    );
     if !failures.is_empty() {
         panic!("{} of {} cases differ from redis-server:\n\n{}\n", failures.len(), cases.len(), failures.join("\n\n"));
     }
@@ -462,7 +503,8 @@ fn curated_types() {
 
 /// The case table. `=== family/name` starts a case; each line is one command in redis-cli quoting;
 /// `@scan <SCAN command>` iterates the cursor to completion on each side and compares the sorted elements;
-/// `@sleep <ms>` waits (only to get past a short expiry deadline).
+/// `@sleep <ms>` waits (only to get past a short expiry deadline); a first line `@requires CMD...` skips the case
+/// (with a notice) while ferredis does not know those commands yet.
 const CASES: &str = r#"
 === strings/get-set-basic
 GET missing
@@ -1037,6 +1079,8 @@ EXPIREAT k 9223372036854775807
 EXPIREAT k -9223372036854775808
 PEXPIREAT k 9223372036854775807
 TTL k
+EXPIRETIME k
+PEXPIRETIME k
 EXPIRE k 100 GT
 EXPIRE k -1 GT
 EXISTS k
@@ -1078,6 +1122,18 @@ SETNX k3 fresh
 GET k3
 INCR k
 APPEND k2 x
+
+=== keys/active-expire-huge-deadlines
+MSET a 1 b 2 c 3 d 4
+PEXPIREAT a 9223372036854775807
+PEXPIREAT b 9223372036854775806
+EXPIREAT c 9223372036854775
+PEXPIRE d 100000000
+@sleep 250
+DBSIZE
+TTL a
+EXPIRETIME c
+PING
 
 === keys/touch-persist
 MSET a 1 b 2
@@ -1347,6 +1403,45 @@ COMMAND GETKEYS PING
 COMMAND GETKEYS FOO a
 COMMAND GETKEYS
 
+=== server/command-info-more
+COMMAND INFO del
+COMMAND INFO mget mset msetnx
+COMMAND INFO incr incrbyfloat getex getdel lcs
+COMMAND INFO expire pexpireat ttl copy rename scan keys
+# Container commands (CLIENT, CONFIG, COMMAND) list subcommands in hash order, which differs per process.
+COMMAND INFO ping echo hello select
+COMMAND INFO info dbsize flushall
+COMMAND INFO config|get client|setname
+COMMAND GETKEYS COPY a b
+COMMAND GETKEYS RENAME a b
+COMMAND GETKEYS LCS a b
+COMMAND GETKEYS EXPIRE k 10
+# Only a command without history: DOCS history/notes are Redis's documentation text.
+COMMAND DOCS get
+COMMAND DOCS nonexistent
+
+=== server/slowlog-memory
+SLOWLOG LEN
+SLOWLOG RESET
+SLOWLOG GET 0
+SLOWLOG FOO
+SET k v
+MEMORY USAGE k
+MEMORY USAGE missing
+CONFIG RESETSTAT
+DBSIZE
+
+=== conn/reset
+SELECT 3
+SET k v
+CLIENT SETNAME someone
+HELLO 3
+RESET
+CLIENT GETNAME
+GET k
+PING
+RESET extra
+
 === server/misc
 DBSIZE
 TIME
@@ -1357,6 +1452,7 @@ INFO keyspace
 INFO bogus
 
 === types/wrongtype
+@requires LPUSH HSET SADD ZADD
 LPUSH l a
 TYPE l
 GET l
@@ -1391,6 +1487,7 @@ GET z
 @scan SCAN 0 TYPE hash
 @scan SCAN 0 TYPE string
 === types/lists
+@requires RPUSH LPUSH LRANGE
 RPUSH l a b c
 LPUSH l z y
 LRANGE l 0 -1
@@ -1458,6 +1555,7 @@ LPUSH s a
 LRANGE s 0 -1
 
 === types/hashes
+@requires HSET HGET
 HSET h f1 v1 f2 v2
 HSET h f1 v9
 HGET h f1
@@ -1502,6 +1600,7 @@ HSET s f v
 HGET s f
 
 === types/sets
+@requires SADD SMEMBERS
 SADD s a b c
 SADD s a d
 SCARD s
@@ -1542,6 +1641,7 @@ SADD str a
 SINTER s str
 
 === types/zsets
+@requires ZADD ZRANGE
 ZADD z 1 a 2 b 3 c
 ZADD z 1.5 a
 ZADD z NX 10 a 4 d
@@ -1965,10 +2065,7 @@ fn probe_supported(pair: &mut Pair) -> Vec<bool> {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for (name, _, _) in GENERATORS {
-        let known = match pair.fer.exec(&[name.as_bytes().to_vec()]) {
-            Ok(r) => !r.starts_with(b"-ERR unknown command"),
-            Err(_) => false,
-        };
+        let known = pair.fer_knows(name);
         if !known {
             skipped.push(*name);
         }
@@ -2214,7 +2311,7 @@ fn harness_framing_and_quoting() {
     assert!(cases.len() > 30);
     for c in &cases {
         for l in &c.lines {
-            if !l.starts_with("@sleep ") {
+            if !l.starts_with("@sleep ") && !l.starts_with("@requires ") {
                 split_args(l.strip_prefix("@scan ").unwrap_or(l)).unwrap_or_else(|e| panic!("{}: {l}: {e}", c.name));
             }
         }

@@ -142,6 +142,12 @@ fn sigint_shuts_down_too() {
 #[test]
 fn startup_log_lines_have_redis_format() {
     let s = Server::start(&[]);
+    // The line may be written just after the listener opens.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !s.log_text().contains("Ready to accept connections") {
+        assert!(Instant::now() < deadline, "no ready line");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let log = s.log_text();
     let ready = log.lines().find(|l| l.contains("Ready to accept connections")).expect("ready line");
     // "<pid>:M <dd> <Mon> <yyyy> <hh:mm:ss.mmm> * Ready to accept connections tcp"
@@ -162,8 +168,8 @@ fn daemonize_detaches_and_writes_pidfile() {
     let pidfile = dir.join("d.pid");
     let log = dir.join("d.log");
     let port = net_support::free_port();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--daemonize", "yes"])
+    let status = std::process::Command::new(net_support::server_bin())
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--daemonize", "yes", "--save", ""])
         .args(["--pidfile", pidfile.to_str().unwrap(), "--logfile", log.to_str().unwrap()])
         .status()
         .unwrap();
@@ -196,7 +202,7 @@ fn optional_bind_address_may_be_unavailable() {
     let port = net_support::free_port();
     let dir = temp_dir("bind");
     let log = dir.join("b.log");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
+    let mut child = std::process::Command::new(net_support::server_bin())
         .args(["--port", &port.to_string(), "--bind", "-192.0.2.1", "127.0.0.1"])
         .args(["--logfile", log.to_str().unwrap()])
         .spawn()
@@ -215,11 +221,103 @@ fn optional_bind_address_may_be_unavailable() {
     let _ = child.wait();
     assert!(std::fs::read_to_string(&log).unwrap().contains("Could not create server TCP listening socket 192.0.2.1"));
     // A mandatory unavailable address is fatal.
-    let st = std::process::Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
+    let st = std::process::Command::new(net_support::server_bin())
         .args(["--port", &port.to_string(), "--bind", "192.0.2.1"])
         .args(["--logfile", log.to_str().unwrap()])
         .status()
         .unwrap();
     assert_eq!(st.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A local address other than loopback, if the machine has one.
+fn non_loopback_local_ip() -> Option<std::net::IpAddr> {
+    let u = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    u.connect("192.0.2.200:9").ok()?;
+    let ip = u.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[test]
+fn protected_mode_denies_non_loopback_clients_without_password() {
+    let Some(ip) = non_loopback_local_ip() else { return };
+    let s = Server::start(&["--bind", "0.0.0.0", "--protected-mode", "yes"]);
+    let mut remote = Conn::new(std::net::TcpStream::connect((ip, s.port)).unwrap());
+    remote.send(b"PING\r\n");
+    let got = String::from_utf8(remote.read_to_eof()).unwrap();
+    assert!(got.starts_with("-DENIED Redis is running in protected mode because protected mode is enabled"), "{got}");
+    assert!(got.ends_with("in order for the server to start accepting connections from the outside.\r\n"));
+    // Loopback clients are fine.
+    let mut local = s.connect();
+    local.send(b"PING\r\n");
+    local.expect(b"+PONG\r\n");
+    // With protected mode off, the remote client is served.
+    local.send(b"CONFIG SET protected-mode no\r\n");
+    local.expect(b"+OK\r\n");
+    let mut remote = Conn::new(std::net::TcpStream::connect((ip, s.port)).unwrap());
+    remote.send(b"PING\r\n");
+    remote.expect(b"+PONG\r\n");
+}
+
+#[test]
+fn output_buffer_hard_limit_closes_the_client() {
+    let s = Server::start(&[]);
+    let mut c = s.connect();
+    c.send(b"CONFIG SET client-output-buffer-limit \"normal 100kb 0 0\"\r\n");
+    c.expect(b"+OK\r\n");
+    let value = vec![b'v'; 50_000];
+    c.cmd(&[b"SET", b"big", &value]);
+    c.expect(b"+OK\r\n");
+    // One pipeline whose replies pile up past the hard limit before anything can be written.
+    let mut req = Vec::new();
+    for _ in 0..20 {
+        req.extend_from_slice(b"GET big\r\n");
+    }
+    c.send(&req);
+    let got = c.read_to_eof();
+    assert!(got.len() < 20 * 50_000, "connection was closed before all replies");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !s.log_text().contains("scheduled to be closed ASAP for overcoming of output buffer limits") {
+        assert!(Instant::now() < deadline, "{}", s.log_text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut other = s.connect();
+    other.send(b"PING\r\n");
+    other.expect(b"+PONG\r\n");
+}
+
+#[test]
+fn maxclients_is_lowered_to_fit_the_open_files_limit() {
+    // Needs util-linux's prlimit to start the server under a small descriptor limit.
+    if std::process::Command::new("prlimit").arg("--version").output().is_err() {
+        return;
+    }
+    let port = net_support::free_port();
+    let dir = temp_dir("nofile");
+    let log = dir.join("n.log");
+    let mut child = std::process::Command::new("prlimit")
+        .args(["--nofile=256:256", "--"])
+        .arg(net_support::server_bin())
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--maxclients", "10000"])
+        .args(["--logfile", log.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut conn = loop {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            break Conn::new(s);
+        }
+        assert!(Instant::now() < deadline, "not reachable");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    conn.send(b"CONFIG GET maxclients\r\n");
+    conn.expect(b"*2\r\n$10\r\nmaxclients\r\n$3\r\n224\r\n");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("# You requested maxclients of 10000 requiring at least 10032 max file descriptors."));
+    assert!(text.contains(
+        "# Current maximum open files is 256. maxclients has been reduced to 224 to compensate for low ulimit."
+    ));
+    let _ = child.kill();
+    let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }

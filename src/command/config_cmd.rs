@@ -238,6 +238,7 @@ fn restore(ctx: &mut Ctx, before: config::Config) {
 /// CONFIG RESETSTAT
 fn config_resetstat(ctx: &mut Ctx, _args: Args) {
     ctx.srv.stats = Default::default();
+    crate::expire::reset_expire_stats(ctx.srv);
     ctx.reply().ok();
 }
 

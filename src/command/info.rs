@@ -374,7 +374,7 @@ fn stats(out: &mut String, srv: &ServerState) {
         "sync_full" => 0,
         "sync_partial_ok" => 0,
         "sync_partial_err" => 0,
-        "expired_keys" => s.expired_keys,
+        "expired_keys" => crate::expire::expired_keys_total(srv),
         "expired_stale_perc" => format!("{:.2}", s.expired_stale_perc * 100.0),
         "expired_time_cap_reached_count" => s.expired_time_cap_reached_count,
         "expire_cycle_cpu_milliseconds" => s.expire_cycle_cpu_ms,

@@ -511,12 +511,7 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     if dst_exists {
         db.remove(dst);
     }
-    // RENAME keeps the value object: a raw string keeps its allocation.
-    let mut renamed = old.clone_with_key(dst);
-    if let Some(cap) = old.raw_capacity() {
-        super::server::set_raw_capacity(&mut renamed, cap);
-    }
-    db.insert(renamed);
+    db.insert(old.with_key(dst));
     if let Some(when) = expire {
         db.set_expire(dst, when);
     }
@@ -781,9 +776,9 @@ fn ttl_generic(ctx: &mut Ctx, args: Args, in_ms: bool, absolute: bool) {
             if in_ms {
                 t
             } else {
-                // Rounded to the nearest second without overflowing near i64::MAX (Redis ends up doing this
-                // addition unsigned, as t is never negative here).
-                ((t as u64 + 500) / 1000) as i64
+                // Rounded to the nearest second without overflowing for deadlines near i64::MAX
+                // (PEXPIREAT k 9223372036854775807 then EXPIRETIME k replies 9223372036854776).
+                t / 1000 + i64::from(t % 1000 >= 500)
             }
         }
     };

@@ -16,7 +16,7 @@ pub mod tx;
 
 use crate::db::Db;
 use crate::net::client::ClientState;
-use crate::object::Entry;
+use crate::object::{Entry, ValueKind};
 use crate::resp::reply::Reply;
 use crate::state::ServerState;
 use std::collections::HashMap;
@@ -421,6 +421,69 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The collection conversion thresholds from the current config.
+    pub fn thresholds(&self) -> crate::types::Thresholds {
+        let c = &self.srv.config;
+        let u = |n: i64| n.max(0) as usize;
+        crate::types::Thresholds {
+            list_max_listpack_size: c.list_max_listpack_size,
+            list_compress_depth: c.list_compress_depth,
+            hash_max_listpack_entries: u(c.hash_max_listpack_entries),
+            hash_max_listpack_value: u(c.hash_max_listpack_value),
+            set_max_intset_entries: u(c.set_max_intset_entries),
+            zset_max_listpack_entries: u(c.zset_max_listpack_entries),
+            zset_max_listpack_value: u(c.zset_max_listpack_value),
+        }
+    }
+
+    /// Looks up a key that must hold a `T` for reading (hit/miss counted, touched). `Ok(None)` when missing;
+    /// `Err(WrongType)` after replying WRONGTYPE. The reply sink comes along so the handler can answer while borrowing.
+    pub fn read_typed<T: ValueKind>(&mut self, key: &[u8]) -> Result<(Option<&mut T>, &mut Reply), WrongType> {
+        let (e, r) = self.read_reply(key);
+        typed(e, r)
+    }
+
+    /// [`Ctx::read_typed`] for writers (no hit/miss counting).
+    pub fn write_typed<T: ValueKind>(&mut self, key: &[u8]) -> Result<(Option<&mut T>, &mut Reply), WrongType> {
+        let (e, r) = self.write_reply(key);
+        typed(e, r)
+    }
+
+    /// Looks up a key that must hold a `T` for writing, creating it with `make` when missing.
+    /// `Err(WrongType)` after replying WRONGTYPE.
+    pub fn write_or_create<T: ValueKind>(
+        &mut self,
+        key: &[u8],
+        make: impl FnOnce() -> T,
+    ) -> Result<(&mut T, &mut Reply), WrongType> {
+        let exists = match self.write_typed::<T>(key)? {
+            (Some(_), _) => true,
+            (None, _) => false,
+        };
+        if !exists {
+            let mut e = Entry::new_value(key, make().into_value());
+            self.init_lru(&mut e);
+            self.db().insert(e);
+        }
+        let Ctx { client, srv } = self;
+        let e = srv.dbs[client.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
+        match e {
+            Some(v) => Ok((v, &mut client.reply)),
+            None => Err(WrongType),
+        }
+    }
+
+    /// Deletes `key` from the selected db when its collection became empty (after pops and removals).
+    /// Returns whether it was deleted.
+    pub fn delete_if_empty(&mut self, key: &[u8]) -> bool {
+        let db = self.db();
+        let empty = db.keys.get(key).and_then(|e| e.value()).is_some_and(|v| v.is_empty());
+        if empty {
+            db.remove(key);
+        }
+        empty
+    }
+
     /// Sets a fresh entry's LRU/LFU field as Redis's `createObject` does.
     #[inline]
     pub fn init_lru(&self, e: &mut Entry) {
@@ -429,6 +492,27 @@ impl<'a> Ctx<'a> {
         } else {
             e.set_lru(self.srv.lru_clock);
         }
+    }
+}
+
+/// The key held another type; WRONGTYPE has already been replied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrongType;
+
+/// Narrows a looked-up entry to a `T`, replying WRONGTYPE for any other type.
+fn typed<'e, T: ValueKind>(
+    e: Option<&'e mut Entry>,
+    r: &'e mut Reply,
+) -> Result<(Option<&'e mut T>, &'e mut Reply), WrongType> {
+    match e {
+        None => Ok((None, r)),
+        Some(e) => match e.value_mut().and_then(T::of) {
+            Some(v) => Ok((Some(v), r)),
+            None => {
+                r.err_wrongtype();
+                Err(WrongType)
+            }
+        },
     }
 }
 

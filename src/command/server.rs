@@ -685,6 +685,41 @@ fn lzf_compressed_len(data: &[u8], out_max: usize) -> usize {
     op
 }
 
+/// An estimate of a collection's RDB size for DEBUG OBJECT: the listpack/intset blobs as strings, the large
+/// encodings element by element (Redis's exact figure also depends on LZF compression).
+fn rdb_value_size(v: &crate::object::Value) -> usize {
+    use crate::object::Value;
+    use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
+    let blob = |n: usize| rdb_len_size(n as u64) + n;
+    match v {
+        Value::List(List::ListPack(lp)) => 2 + blob(lp.bytes()),
+        Value::List(List::QuickList(q)) => {
+            rdb_len_size(q.node_count() as u64) + q.nodes().map(|n| 1 + blob(n.bytes())).sum::<usize>()
+        }
+        Value::Hash(Hash::ListPack(lp)) | Value::ZSet(ZSet::ListPack(lp)) => blob(lp.bytes()),
+        Value::Set(Set::IntSet(s)) => blob(s.alloc_bytes()),
+        Value::Hash(h) => {
+            rdb_len_size(h.len() as u64) + h.iter().map(|(f, v)| rdb_string_size(f) + rdb_string_size(v)).sum::<usize>()
+        }
+        Value::Set(s) => rdb_len_size(s.len() as u64) + s.iter().map(rdb_string_size).sum::<usize>(),
+        Value::ZSet(z) => rdb_len_size(z.len() as u64) + z.iter().map(|(m, _)| rdb_string_size(m) + 8).sum::<usize>(),
+    }
+}
+
+/// The quicklist part of DEBUG OBJECT's line for a list.
+fn quicklist_debug(l: &crate::types::list::List, fill: i64, compress_depth: i64) -> String {
+    use crate::types::list::List;
+    let (nodes, bytes) = match l {
+        List::ListPack(lp) => (1usize, lp.bytes()),
+        List::QuickList(q) => (q.node_count(), q.nodes().map(|n| n.bytes()).sum()),
+    };
+    let avg = if nodes == 0 { 0.0 } else { l.len() as f64 / nodes as f64 };
+    format!(
+        " ql_nodes:{nodes} ql_avg_node:{avg:.2} ql_listpack_max:{fill} ql_compressed:{} ql_uncompressed_size:{bytes}",
+        (compress_depth != 0) as u8
+    )
+}
+
 /// DEBUG SLEEP seconds | OBJECT key | SET-ACTIVE-EXPIRE 0|1 | CHANGE-REPL-ID | HELP
 fn debug(ctx: &mut Ctx, args: Args) {
     if !ctx.srv.config.enable_debug_command.allows(is_local_client(ctx.client)) {
@@ -733,8 +768,11 @@ fn debug(ctx: &mut Ctx, args: Args) {
             let srv = &*ctx.srv;
             srv.dbs[ctx.client.db].keys.get(args.get(2)).map(|e| {
                 let refcount = if is_shared_int(srv, e) { i32::MAX } else { 1 };
-                let serialized = e.as_str().map_or(0, rdb_string_size);
-                format!(
+                let serialized = match e.value() {
+                    Some(v) => rdb_value_size(v),
+                    None => e.as_str().map_or(0, rdb_string_size),
+                };
+                let mut line = format!(
                     "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                     e as *const Entry,
                     refcount,
@@ -742,7 +780,12 @@ fn debug(ctx: &mut Ctx, args: Args) {
                     serialized,
                     e.lru(),
                     idle_ms(srv.lru_clock, e.lru()) / 1000
-                )
+                );
+                if let Some(crate::object::Value::List(l)) = e.value() {
+                    let c = &srv.config;
+                    line.push_str(&quicklist_debug(l, c.list_max_listpack_size, c.list_compress_depth));
+                }
+                line
             })
         };
         match line {

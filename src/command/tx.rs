@@ -19,13 +19,7 @@ const TX: Command = Command {
 };
 
 pub static COMMANDS: &[Command] = &[
-    Command {
-        name: "multi",
-        since: "1.2.0",
-        summary: "Mark the start of a transaction block",
-        handler: multi,
-        ..TX
-    },
+    Command { name: "multi", since: "1.2.0", summary: "Mark the start of a transaction block", handler: multi, ..TX },
     Command {
         name: "exec",
         flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::SKIP_SLOWLOG,
@@ -56,13 +50,7 @@ pub static COMMANDS: &[Command] = &[
         handler: watch,
         ..TX
     },
-    Command {
-        name: "unwatch",
-        since: "2.2.0",
-        summary: "Forget about all watched keys",
-        handler: unwatch,
-        ..TX
-    },
+    Command { name: "unwatch", since: "2.2.0", summary: "Forget about all watched keys", handler: unwatch, ..TX },
 ];
 
 /// The EXEC table entry (the server intercepts it to run queued commands through its call path).
@@ -87,7 +75,13 @@ pub fn flag_transaction(c: &mut ClientState) {
 /// Called by the dispatcher for a client in MULTI once `cmd` passed the lookup, arity and auth checks. Returns
 /// true when it took care of the command (queued it, or rejected it as not allowed in a transaction); false when
 /// the command must run now.
-pub fn queue_hook(c: &mut ClientState, srv: &ServerState, cmd: &'static Command, full_name: &'static str, args: Args) -> bool {
+pub fn queue_hook(
+    c: &mut ClientState,
+    srv: &ServerState,
+    cmd: &'static Command,
+    full_name: &'static str,
+    args: Args,
+) -> bool {
     if runs_inside_multi(cmd) {
         return false;
     }

@@ -33,8 +33,13 @@ fn check_invariants(d: &Dict<Te>) {
             assert!(t.size().is_power_of_two() && t.size() >= MIN_SIZE);
             assert!(t.slots.iter().any(|s| s.is_none()), "table must keep an empty slot");
         }
+        assert_eq!(t.ctrl.len(), t.slots.len());
         for (i, s) in t.slots.iter().enumerate() {
-            let Some(e) = s else { continue };
+            let Some(e) = s else {
+                assert_eq!(t.ctrl[i], 0, "control byte of an empty slot");
+                continue;
+            };
+            assert_eq!(t.ctrl[i], tag(d.hash(&e.key)), "control byte out of sync");
             used += 1;
             assert!(seen.insert(e.key.clone()), "key in two places");
             if ti == 0 && d.rehashing {
@@ -143,6 +148,30 @@ fn resize_forbidden_until_extreme_fill() {
 }
 
 #[test]
+fn inserts_during_a_shrink_never_overfill_the_new_table() {
+    let mut d: Dict<Te> = Dict::with_seed(5);
+    for i in 0..3000 {
+        d.insert(te(i, 0));
+    }
+    while d.rehash_step(100) {}
+    for i in 0..2800 {
+        d.remove(format!("k{i}").as_bytes());
+    }
+    d.resize_if_needed();
+    assert!(d.is_rehashing());
+    // A burst of inserts while the shrink is in progress, with resizing forbidden (as with a forked child).
+    d.set_resize_allowed(false);
+    for i in 10_000..12_000 {
+        d.insert(te(i, 0));
+        if i % 50 == 0 {
+            check_invariants(&d);
+        }
+    }
+    check_invariants(&d);
+    assert_eq!(d.len(), 2200);
+}
+
+#[test]
 fn empty_dict_behaves() {
     let mut d: Dict<Te> = Dict::new();
     let mut rng = Rng::new(1);
@@ -179,6 +208,35 @@ fn full_scan_returns_everything() {
         }
     }
     assert_eq!(got.len(), 5000);
+}
+
+#[test]
+fn scan_count_returns_small_dicts_in_one_call() {
+    let mut d: Dict<Te> = Dict::new();
+    for i in 0..5 {
+        d.insert(te(i, 0));
+    }
+    let mut n = 0;
+    assert_eq!(d.scan_count(0, 10, |_| n += 1), 0);
+    assert_eq!(n, 5);
+    for i in 5..1000 {
+        d.insert(te(i, 0));
+    }
+    let (mut cursor, mut calls, mut seen) = (0, 0, BTreeSet::new());
+    loop {
+        let mut batch = 0;
+        cursor = d.scan_count(cursor, 10, |e| {
+            batch += 1;
+            seen.insert(e.key.clone());
+        });
+        calls += 1;
+        if cursor == 0 {
+            break;
+        }
+        assert!(batch >= 10);
+    }
+    assert_eq!(seen.len(), 1000);
+    assert!(calls < 1000 / 10 + 2);
 }
 
 #[test]

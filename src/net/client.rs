@@ -104,7 +104,13 @@ pub struct Client {
     pub scratch: Vec<u8>,
     /// Whether the server's list of clients with pending output holds this client.
     pub pending_write: bool,
+    /// When (unix seconds) the output first stayed above the soft output-buffer limit; 0 = not above it.
+    pub obuf_soft_limit_reached_s: i64,
 }
+
+/// Size of Redis's per-client static reply buffer: output up to this size counts as `obl`, beyond it as the
+/// reply list (`oll`/`omem`), which is what output-buffer limits measure.
+pub const REPLY_CHUNK_BYTES: usize = 16 * 1024;
 
 impl Client {
     /// A client for an accepted socket. The query ring starts empty and grows on the first read.
@@ -117,6 +123,7 @@ impl Client {
             spans: Vec::new(),
             scratch: Vec::new(),
             pending_write: false,
+            obuf_soft_limit_reached_s: 0,
         }
     }
 
@@ -126,31 +133,42 @@ impl Client {
         self.sock.as_ref().map_or(-1, |s| s.as_raw_fd())
     }
 
+    /// Bytes of output beyond the static-buffer share, which output-buffer limits measure (Redis's
+    /// `getClientOutputBufferMemoryUsage`).
+    #[inline]
+    pub fn output_list_bytes(&self) -> usize {
+        self.state.reply.pending_len().saturating_sub(REPLY_CHUNK_BYTES)
+    }
+
     /// Refreshes the figures CLIENT LIST shows. `argv_mem` = bytes of the arguments of the command about to run.
     #[inline]
     pub fn refresh_conn_stats(&mut self, argv_mem: usize, readable: bool, writable: bool) {
         let qbuf = self.query.len();
         let qcap = self.query.capacity();
         let reply = &self.state.reply;
-        let obl = reply.pending_len();
-        let omem = reply.buf.capacity();
+        let (obl, oll, omem) = output_figures(reply);
         self.state.conn = ConnStats {
             qbuf,
             qbuf_free: qcap - qbuf,
             argv_mem,
             obl,
-            oll: 0,
+            oll,
             omem,
-            tot_mem: qcap
-                + omem
-                + argv_mem
-                + self.spans.capacity() * std::mem::size_of::<(u32, u32)>()
-                + self.scratch.capacity()
-                + std::mem::size_of::<Client>(),
+            tot_mem: qcap + reply.buf.capacity() + argv_mem + std::mem::size_of::<Client>(),
             readable,
             writable,
         };
     }
+}
+
+/// `(obl, oll, omem)` of CLIENT LIST for pending output, split the way Redis stores it: the first 16 KiB in the
+/// static buffer, the rest in 16 KiB reply-list nodes.
+#[inline]
+pub fn output_figures(reply: &Reply) -> (usize, usize, usize) {
+    let pending = reply.pending_len();
+    let obl = pending.min(REPLY_CHUNK_BYTES);
+    let omem = pending - obl;
+    (obl, omem.div_ceil(REPLY_CHUNK_BYTES), omem)
 }
 
 /// All connections, indexed by file descriptor. The client whose command is running is taken out of its slot for

@@ -1,4 +1,3 @@
 //! Connections: the per-client ring buffer and client state.
 pub mod client;
-pub mod metrics;
 pub mod ring;

@@ -17,14 +17,18 @@ pub struct Kqueue {
     slot: Vec<u32>,
 }
 
-fn change(fd: RawFd, filter: i16, flags: u16, token: Token) -> libc::kevent {
-    // SAFETY: kevent is a plain C struct for which all-zero bytes are a valid value.
-    let mut ev: libc::kevent = unsafe { std::mem::zeroed() };
-    ev.ident = fd as _;
-    ev.filter = filter as _;
-    ev.flags = flags as _;
-    ev.udata = token as _;
-    ev
+/// A change-list entry. A macro rather than a function because the field types differ between the BSDs (the
+/// constants always have the type of their field on each platform).
+macro_rules! change {
+    ($fd:expr, $filter:expr, $flags:expr, $token:expr) => {{
+        // SAFETY: kevent is a plain C struct for which all-zero bytes are a valid value.
+        let mut ev: libc::kevent = unsafe { std::mem::zeroed() };
+        ev.ident = $fd as _;
+        ev.filter = $filter;
+        ev.flags = $flags;
+        ev.udata = $token as _;
+        ev
+    }};
 }
 
 impl Kqueue {
@@ -64,22 +68,23 @@ impl Poller for Kqueue {
     }
 
     fn set_interest(&mut self, fd: RawFd, token: Token, old: Interest, new: Interest) -> io::Result<()> {
-        let mut changes = [change(fd, 0, 0, token); 2];
+        // SAFETY: all-zero bytes are a valid kevent.
+        let mut changes: [libc::kevent; 2] = unsafe { std::mem::zeroed() };
         let mut n = 0;
         let add = new.without(old);
         let del = old.without(new);
         if add.is_readable() {
-            changes[n] = change(fd, libc::EVFILT_READ as i16, libc::EV_ADD as u16, token);
+            changes[n] = change!(fd, libc::EVFILT_READ, libc::EV_ADD, token);
             n += 1;
         } else if del.is_readable() {
-            changes[n] = change(fd, libc::EVFILT_READ as i16, libc::EV_DELETE as u16, token);
+            changes[n] = change!(fd, libc::EVFILT_READ, libc::EV_DELETE, token);
             n += 1;
         }
         if add.is_writable() {
-            changes[n] = change(fd, libc::EVFILT_WRITE as i16, libc::EV_ADD as u16, token);
+            changes[n] = change!(fd, libc::EVFILT_WRITE, libc::EV_ADD, token);
             n += 1;
         } else if del.is_writable() {
-            changes[n] = change(fd, libc::EVFILT_WRITE as i16, libc::EV_DELETE as u16, token);
+            changes[n] = change!(fd, libc::EVFILT_WRITE, libc::EV_DELETE, token);
             n += 1;
         }
         self.submit(&changes[..n])
@@ -107,15 +112,15 @@ impl Poller for Kqueue {
         };
         events.reserve(n);
         for ev in &self.buf[..n.min(self.buf.len())] {
-            let fd = ev.ident as usize;
-            let mut ready = if ev.filter as i64 == libc::EVFILT_READ as i64 {
+            let fd: usize = ev.ident;
+            let mut ready = if ev.filter == libc::EVFILT_READ {
                 Interest::READABLE
-            } else if ev.filter as i64 == libc::EVFILT_WRITE as i64 {
+            } else if ev.filter == libc::EVFILT_WRITE {
                 Interest::WRITABLE
             } else {
                 Interest::NONE
             };
-            if (ev.flags as u64) & ((libc::EV_EOF | libc::EV_ERROR) as u64) != 0 {
+            if ev.flags & (libc::EV_EOF | libc::EV_ERROR) != 0 {
                 ready = Interest::BOTH;
             }
             if fd >= self.slot.len() {
@@ -134,7 +139,7 @@ impl Poller for Kqueue {
             }
         }
         for ev in &self.buf[..n.min(self.buf.len())] {
-            if let Some(s) = self.slot.get_mut(ev.ident as usize) {
+            if let Some(s) = self.slot.get_mut(ev.ident) {
                 *s = 0;
             }
         }

@@ -8,6 +8,12 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The server binary under test. `NET_TEST_SERVER=/usr/bin/redis-server` runs the same tests against real Redis,
+/// to check the expectations themselves.
+pub fn server_bin() -> String {
+    std::env::var("NET_TEST_SERVER").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ferredis-server").to_string())
+}
+
 /// A loopback port nobody listens on right now (never 6379).
 pub fn free_port() -> u16 {
     loop {
@@ -42,8 +48,9 @@ impl Server {
         let mut args: Vec<String> = vec!["--port".into(), port.to_string(), "--bind".into(), "127.0.0.1".into()];
         args.push("--logfile".into());
         args.push(log.to_str().unwrap().into());
+        args.extend(["--save", "", "--appendonly", "no"].iter().map(|s| s.to_string()));
         args.extend(extra.iter().map(|s| s.to_string()));
-        let child = Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
+        let child = Command::new(server_bin())
             .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
