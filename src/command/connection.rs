@@ -682,7 +682,9 @@ fn client_list(ctx: &mut Ctx, args: Args) {
 /// CLIENT INFO
 fn client_info(ctx: &mut Ctx, _args: Args) {
     let dirty = ctx.srv.watches.is_dirty(ctx.client.id);
-    let mut line = client_line(ctx.client, ctx.srv.now_ms, Some("client|info"), dirty);
+    // Inside EXEC, Redis shows the transaction's command.
+    let cmd = if ctx.client.has(cf::DENY_BLOCKING) { "exec" } else { "client|info" };
+    let mut line = client_line(ctx.client, ctx.srv.now_ms, Some(cmd), dirty);
     line.push('\n');
     ctx.reply().verbatim("txt", line.as_bytes());
 }
