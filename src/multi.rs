@@ -73,11 +73,14 @@ struct Watcher {
     expired: bool,
 }
 
+/// A (database index, key) a client watches.
+type WatchedKey = (usize, Box<[u8]>);
+
 /// Every WATCHed key of every client.
 #[derive(Debug, Default)]
 pub struct WatchTable {
     per_db: Vec<HashMap<Box<[u8]>, Vec<Watcher>>>,
-    by_client: HashMap<u64, Vec<(usize, Box<[u8]>)>>,
+    by_client: HashMap<u64, Vec<WatchedKey>>,
     dirty: HashSet<u64>,
     total: usize,
 }
