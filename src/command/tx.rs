@@ -6,7 +6,7 @@
 //! and [`exec_finish`] from here; the table's EXEC handler does the same with bare handler calls (unit tests).
 
 use super::{flag, Args, Command, Ctx, Group, BASE};
-use crate::multi::{MultiState, Queued};
+use crate::multi::{MultiState, Queued, QueuedArgs};
 use crate::net::client::{flags as cf, ClientState};
 use crate::state::ServerState;
 
@@ -100,7 +100,10 @@ pub fn queue_hook(
 
 /// Leaves MULTI and forgets the queue and the watches (Redis's `discardTransaction`).
 pub fn discard_transaction(c: &mut ClientState, srv: &mut ServerState) {
-    c.multi = None;
+    // The (cleared) state stays allocated for the client's next transaction.
+    if let Some(m) = c.multi.as_mut() {
+        m.clear();
+    }
     c.flags &= !(cf::MULTI | cf::DIRTY_EXEC);
     srv.watches.unwatch_all(c.id);
 }
@@ -125,7 +128,7 @@ fn multi(ctx: &mut Ctx, _args: Args) {
         return;
     }
     ctx.client.flags |= cf::MULTI;
-    ctx.client.multi = Some(Box::default());
+    ctx.client.multi.get_or_insert_with(Box::default).clear();
     ctx.reply().ok();
 }
 
@@ -165,9 +168,10 @@ fn unwatch(ctx: &mut Ctx, _args: Args) {
     ctx.reply().ok();
 }
 
-/// What EXEC runs, with the client's flags to restore afterwards.
+/// What EXEC runs (moved out of the client while it runs), with the client's flags to restore afterwards.
 pub struct ExecRun {
     pub queue: Vec<Queued>,
+    pub args: QueuedArgs,
     old_flags: u32,
 }
 
@@ -194,9 +198,12 @@ pub fn exec_prepare(ctx: &mut Ctx) -> Option<ExecRun> {
     srv.watches.unwatch_all(c.id);
     let old_flags = c.flags;
     c.flags |= cf::DENY_BLOCKING;
-    let queue = c.multi.as_mut().map(|m| std::mem::take(&mut m.queue)).unwrap_or_default();
+    let (queue, args) = match c.multi.as_mut() {
+        Some(m) => (std::mem::take(&mut m.queue), std::mem::take(&mut m.args)),
+        None => Default::default(),
+    };
     c.reply.array(queue.len());
-    Some(ExecRun { queue, old_flags })
+    Some(ExecRun { queue, args, old_flags })
 }
 
 /// The second half of EXEC: leaves MULTI and restores DENY_BLOCKING as it was.
@@ -205,14 +212,19 @@ pub fn exec_finish(ctx: &mut Ctx, run: ExecRun) {
     if run.old_flags & cf::DENY_BLOCKING == 0 {
         c.flags &= !cf::DENY_BLOCKING;
     }
+    // Hand the buffers back for reuse (RESET inside the queue may have dropped the state: then they just go).
+    if let Some(m) = c.multi.as_mut() {
+        m.queue = run.queue;
+        m.args = run.args;
+    }
     discard_transaction(c, ctx.srv);
 }
 
 /// EXEC (bare form: queued handlers are called directly; the server runs its own loop with full bookkeeping)
 fn exec(ctx: &mut Ctx, _args: Args) {
-    let Some(mut run) = exec_prepare(ctx) else { return };
-    for q in run.queue.iter_mut() {
-        (q.cmd.handler)(ctx, q.args.args());
+    let Some(run) = exec_prepare(ctx) else { return };
+    for q in &run.queue {
+        (q.cmd.handler)(ctx, run.args.args(q));
     }
     exec_finish(ctx, run);
 }

@@ -68,7 +68,7 @@ impl Server {
         let Some(run) = command::tx::exec_prepare(&mut Ctx { client: c, srv: &mut self.state }) else { return };
         for q in &run.queue {
             let t = crate::util::now_us();
-            self.call(c, q.cmd, q.full_name, q.args.args(), t);
+            self.call(c, q.cmd, q.full_name, run.args.args(q), t);
         }
         command::tx::exec_finish(&mut Ctx { client: c, srv: &mut self.state }, run);
     }
