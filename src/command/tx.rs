@@ -60,8 +60,10 @@ pub fn is_exec(cmd: &Command) -> bool {
 }
 
 /// Commands that run at once even inside MULTI (Redis: exec, discard, multi, watch, quit, reset).
-fn runs_inside_multi(cmd: &Command) -> bool {
-    matches!(cmd.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") && cmd.subcommands.is_empty()
+fn runs_inside_multi(cmd: &'static Command) -> bool {
+    // By name, then making sure it is the top-level command (SLOWLOG RESET is a subcommand named "reset").
+    matches!(cmd.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+        && super::lookup(cmd.name.as_bytes()).is_some_and(|top| std::ptr::eq(top, cmd))
 }
 
 /// A command was rejected while the client is in MULTI: EXEC will answer EXECABORT (Redis's `flagTransaction`).
@@ -301,6 +303,7 @@ mod tests {
         assert_eq!(run(&mut h, &["shutdown"]), "-ERR Command not allowed inside a transaction\r\n");
         assert_eq!(run(&mut h, &["exec"]), "-EXECABORT Transaction discarded because of previous errors.\r\n");
         run(&mut h, &["multi"]);
+        assert_eq!(run(&mut h, &["slowlog", "reset"]), "+QUEUED\r\n");
         run(&mut h, &["set", "k", "v"]);
         assert_eq!(run(&mut h, &["discard"]), "+OK\r\n");
         assert_eq!(run(&mut h, &["get", "k"]), "$-1\r\n");
