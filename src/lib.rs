@@ -13,6 +13,8 @@
 //! - [`types`]: the collection representations (listpack, quicklist, intset, skiplist) behind lists, sets,
 //!   hashes and sorted sets, with their small/large encodings and conversions.
 //! - [`multi`]: MULTI queues and the table of WATCHed keys.
+//! - [`pubsub`]: channel/pattern subscriptions, message delivery, output-buffer limits.
+//! - [`notify`]: keyspace notifications (`notify-keyspace-events`) published through [`pubsub`].
 //! - [`command`]: the command table and one file per command family.
 //! - [`sys`]: raw system calls: the epoll/kqueue poller, sockets, processes.
 //! - [`event_loop`]: file and time events, Redis `ae.c` style.
@@ -28,7 +30,9 @@ pub mod expire;
 pub mod log;
 pub mod multi;
 pub mod net;
+pub mod notify;
 pub mod object;
+pub mod pubsub;
 pub mod resp;
 pub mod server;
 pub mod state;

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod info;
 pub mod keys;
 pub mod longdouble;
+pub mod pubsub;
 pub mod server;
 pub mod string;
 pub mod tx;
@@ -279,6 +280,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(info::COMMANDS.iter())
         .chain(command_cmd::COMMANDS.iter())
         .chain(tx::COMMANDS.iter())
+        .chain(pubsub::COMMANDS.iter())
 }
 
 struct Table {

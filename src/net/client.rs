@@ -73,6 +73,8 @@ pub struct ClientState {
     pub conn: ConnStats,
     /// The queued commands while in MULTI (see [`crate::multi`]).
     pub multi: Option<Box<crate::multi::MultiState>>,
+    /// Pub/Sub subscriptions (`None` = not a subscriber); kept by [`crate::pubsub`].
+    pub subs: Option<Box<crate::pubsub::ClientSubs>>,
 }
 
 /// Memory and buffer figures of a connection, as CLIENT LIST prints them.
@@ -195,6 +197,7 @@ impl ClientState {
             user: "default",
             conn: ConnStats::default(),
             multi: None,
+            subs: None,
         }
     }
 
