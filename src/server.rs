@@ -1207,7 +1207,7 @@ impl Server {
         for fd in 0..self.state.clients.len() {
             let Some(c) = self.state.clients[fd].as_mut() else { continue };
             if timeout_s > 0
-                && !c.state.has(flags::MONITOR)
+                && !c.state.has(flags::MONITOR | flags::POSTPONED)
                 && now_ms / 1000 - c.state.last_interaction_ms / 1000 > timeout_s
             {
                 log_verbose!("Closing idle client");
