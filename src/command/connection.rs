@@ -1016,6 +1016,54 @@ mod tests {
         assert_eq!(h.run(&["client", "foo"]), "-ERR unknown subcommand 'foo'. Try CLIENT HELP.\r\n");
     }
 
+    #[test]
+    fn client_pause_and_unpause() {
+        use crate::command::flag;
+        use crate::state::PauseMode;
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["client", "pause", "abc"]), "-ERR timeout is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["client", "pause", "-1"]), "-ERR timeout is negative\r\n");
+        assert_eq!(h.run(&["client", "pause", "abc", "foo"]), "-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n");
+        assert_eq!(
+            h.run(&["client", "pause", "10", "all", "x"]),
+            "-ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.\r\n"
+        );
+        assert_eq!(h.run(&["client", "pause", "9223372036854775807"]), "-ERR timeout is out of range\r\n");
+        let now = h.srv.now_ms;
+        assert_eq!(h.run(&["client", "pause", "1000", "write"]), "+OK\r\n");
+        assert_eq!(h.srv.pause.mode_at(now), PauseMode::Write);
+        assert!(h.srv.pause.defers(flag::WRITE, now) && h.srv.pause.defers(flag::MAY_REPLICATE, now));
+        assert!(!h.srv.pause.defers(flag::READONLY, now));
+        // A later, shorter pause changes the mode but keeps the later end.
+        assert_eq!(h.run(&["client", "pause", "10", "all"]), "+OK\r\n");
+        assert_eq!(h.srv.pause.mode_at(now + 500), PauseMode::All);
+        assert_eq!(h.srv.pause.mode_at(now + 1000), PauseMode::Off);
+        let gen = h.srv.pause.generation;
+        assert_eq!(h.run(&["client", "unpause"]), "+OK\r\n");
+        assert_eq!(h.srv.pause.mode_at(now), PauseMode::Off);
+        assert!(h.srv.pause.generation > gen);
+    }
+
+    #[test]
+    fn client_list_transaction_fields() {
+        let mut h = Harness::new();
+        let line = h.run(&["client", "info"]);
+        assert!(line.contains(" flags=N ") && line.contains(" multi=-1 ") && line.contains(" multi-mem=0 "));
+        h.run(&["watch", "k"]);
+        h.run(&["set", "k", "1"]);
+        assert!(h.run(&["client", "info"]).contains(" flags=d "));
+        h.run(&["multi"]);
+        h.client.multi.get_or_insert_with(Default::default).push(
+            crate::command::lookup(b"ping").unwrap(),
+            "ping",
+            crate::command::OwnedArgs::from_slices(&["PING"]).args(),
+        );
+        let mut ctx = crate::command::Ctx { client: &mut h.client, srv: &mut h.srv };
+        super::client_info(&mut ctx, crate::command::OwnedArgs::from_slices(&["client", "info"]).args());
+        let line = String::from_utf8_lossy(h.client.reply.pending()).into_owned();
+        assert!(line.contains(" flags=xd ") && line.contains(" multi=1 ") && line.contains(" multi-mem=12 "), "{line}");
+    }
+
     fn add_client(h: &mut Harness, id: u64, fd: i32, addr: &str) {
         let st = ClientState::new(id, fd, addr.into(), "127.0.0.1:6379".into(), h.srv.now_ms);
         let slot = fd as usize;
