@@ -567,6 +567,11 @@ fn normalize_info_subcommands(v: Resp, fer_names: &[Vec<u8>], red_names: &[Vec<u
 }
 
 #[test]
+fn curated_tx() {
+    run_cases("tx/");
+}
+
+#[test]
 fn curated_pubsub() {
     run_cases("pubsub/");
 }
@@ -581,6 +586,220 @@ fn curated_types() {
 /// `@sleep <ms>` waits (only to get past a short expiry deadline); a first line `@requires CMD...` skips the case
 /// (with a notice) while ferredis does not know those commands yet.
 const CASES: &str = r#"
+=== tx/basic
+MULTI
+SET a 1
+INCR a
+GET a
+EXEC
+GET a
+MULTI
+EXEC
+EXEC
+DISCARD
+MULTI
+MULTI
+WATCH a
+SET b 2
+DISCARD
+GET b
+
+=== tx/execabort
+MULTI
+SET a 1
+NOSUCHCOMMAND x
+GET a
+EXEC
+GET a
+MULTI
+SET a
+EXEC
+MULTI
+CLIENT NOSUCHSUB
+EXEC
+MULTI
+SHUTDOWN
+EXEC
+MULTI
+GET
+DISCARD
+GET a
+INFO errorstats
+
+=== tx/runtime-errors
+@requires LPUSH
+SET s notanumber
+LPUSH l x
+MULTI
+INCR s
+SET t 1
+GET l
+INCR t
+EXPIRE t abc
+EXEC
+GET t
+
+=== tx/immediate-inside-multi
+MULTI
+SET k v
+WATCH k
+MULTI
+RESET
+EXEC
+GET k
+MULTI
+SET k v
+DISCARD
+GET k
+
+=== tx/watch-self
+SET k 1
+WATCH k
+SET k 2
+MULTI
+GET k
+EXEC
+WATCH k
+MULTI
+GET k
+EXEC
+WATCH k missing
+UNWATCH
+SET k 3
+MULTI
+GET k
+EXEC
+WATCH
+WATCH k
+DEL missing
+MULTI
+PING
+EXEC
+
+=== tx/watch-flush-swap-move
+SET k 1
+WATCH k
+FLUSHALL
+MULTI
+PING
+EXEC
+WATCH nothere
+FLUSHDB
+MULTI
+PING
+EXEC
+SELECT 1
+SET k 1
+SELECT 0
+WATCH k
+SWAPDB 0 1
+MULTI
+PING
+EXEC
+WATCH k
+MOVE k 1
+MULTI
+PING
+EXEC
+SELECT 1
+WATCH k
+SELECT 0
+SET k 5
+SELECT 1
+MULTI
+PING
+EXEC
+WATCH z
+SELECT 2
+SET z 1
+COPY z z DB 1
+SELECT 1
+MULTI
+PING
+EXEC
+
+=== tx/watch-expire
+SET e 1 PX 1
+@sleep 10
+WATCH e
+MULTI
+PING
+EXEC
+
+=== tx/select-inside
+MULTI
+SELECT 1
+SET q 1
+EXEC
+GET q
+SELECT 0
+GET q
+
+=== tx/resp3
+HELLO 3
+SET k 1
+WATCH k
+SET k 2
+MULTI
+PING
+EXEC
+MULTI
+GET nokey
+GET k
+EXEC
+
+=== tx/monitor-in-exec
+MULTI
+MONITOR
+EXEC
+PING
+
+=== tx/client-list
+WATCH k
+CLIENT INFO
+SET k 1
+CLIENT INFO
+CLIENT LIST
+MULTI
+EXEC
+CLIENT INFO
+
+=== tx/client-pause-errors
+CLIENT PAUSE
+CLIENT PAUSE abc
+CLIENT PAUSE -1
+CLIENT PAUSE 10 foo
+CLIENT PAUSE abc foo
+CLIENT PAUSE 10 all x
+CLIENT UNPAUSE x
+CLIENT PAUSE 0 WRITE
+CLIENT UNPAUSE
+CLIENT PAUSE 0
+CLIENT UNPAUSE
+
+=== tx/client-kill-errors
+CLIENT KILL 1.2.3.4:5
+CLIENT KILL ID 0
+CLIENT KILL ID abc
+CLIENT KILL ID 999999
+CLIENT KILL TYPE foo
+CLIENT KILL TYPE pubsub
+CLIENT KILL TYPE master
+CLIENT KILL TYPE replica
+CLIENT KILL USER nobody
+CLIENT KILL USER default SKIPME yes
+CLIENT KILL ADDR 1.1.1.1:1 SKIPME no
+CLIENT KILL LADDR 1.1.1.1:1
+CLIENT KILL SKIPME maybe
+CLIENT KILL ID
+CLIENT KILL ID 1 TYPE
+CLIENT LIST TYPE replica
+CLIENT LIST TYPE foo
+CLIENT LIST ID
+CLIENT LIST ID abc
+CLIENT LIST ID -1
+CLIENT LIST TYPE normal ID 1
+
 === strings/get-set-basic
 GET missing
 SET k v

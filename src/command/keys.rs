@@ -931,8 +931,8 @@ fn copy(ctx: &mut Ctx, args: Args) {
     if let Some(when) = expire {
         target.set_expire(dst, when);
     }
-    // key_modified works on the selected db; the dirty counter is what matters for now.
-    ctx.key_modified(dst);
+    ctx.srv.dirty += 1;
+    ctx.touch_watched(dst_db, dst);
     ctx.srv.blocking.signal(dst_db, dst);
     ctx.notify_db(nc::GENERIC, "copy_to", dst, dst_db);
     ctx.reply().int(1);
@@ -966,6 +966,10 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
         return;
     };
     if a != b {
+        let now = ctx.srv.now_ms;
+        let crate::state::ServerState { watches, dbs, .. } = &mut *ctx.srv;
+        watches.touch_all_in_db(a, &dbs[a], Some(&dbs[b]), now);
+        watches.touch_all_in_db(b, &dbs[b], Some(&dbs[a]), now);
         let (lo, hi) = (a.min(b), a.max(b));
         let (left, right) = ctx.srv.dbs.split_at_mut(hi);
         let (x, y) = (&mut left[lo], &mut right[0]);
@@ -1015,6 +1019,7 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
     }
     ctx.key_modified(key);
     ctx.srv.blocking.signal(dst, key);
+    ctx.touch_watched(dst, key);
     ctx.notify(nc::GENERIC, "move_from", key);
     ctx.notify_db(nc::GENERIC, "move_to", key, dst);
     ctx.reply().int(1);
@@ -1034,6 +1039,9 @@ fn flushdb(ctx: &mut Ctx, args: Args) {
     if !flush_args_ok(ctx, args) {
         return;
     }
+    let (dbi, now) = (ctx.client.db, ctx.srv.now_ms);
+    let crate::state::ServerState { watches, dbs, .. } = &mut *ctx.srv;
+    watches.touch_all_in_db(dbi, &dbs[dbi], None, now);
     let db = ctx.db();
     let removed = db.len() as u64;
     db.clear();
@@ -1047,6 +1055,11 @@ fn flushall(ctx: &mut Ctx, args: Args) {
         return;
     }
     let mut removed = 0u64;
+    let now = ctx.srv.now_ms;
+    let crate::state::ServerState { watches, dbs, .. } = &mut *ctx.srv;
+    for (i, db) in dbs.iter().enumerate() {
+        watches.touch_all_in_db(i, db, None, now);
+    }
     for db in ctx.srv.dbs.iter_mut() {
         removed += db.len() as u64;
         db.clear();

@@ -17,6 +17,7 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
+pub mod tx;
 pub mod zset;
 
 use crate::db::Db;
@@ -581,6 +582,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(set::COMMANDS.iter())
         .chain(zset::COMMANDS.iter())
         .chain(sort::COMMANDS.iter())
+        .chain(tx::COMMANDS.iter())
         .chain(pubsub::COMMANDS.iter())
 }
 
@@ -704,13 +706,26 @@ impl<'a> Ctx<'a> {
         (found, &mut client.reply)
     }
 
-    /// Records that `key` in the selected db changed: bumps `dirty` and wakes clients blocked on it. (WATCH and
-    /// keyspace notifications hook here.)
+    /// Records that `key` in the selected db changed: bumps `dirty`, invalidates WATCHes of the key and wakes
+    /// clients blocked on it. (Keyspace notifications hook here too.)
     #[inline]
     pub fn key_modified(&mut self, key: &[u8]) {
         self.srv.dirty += 1;
+        let db = self.client.db;
+        self.touch_watched(db, key);
         if self.srv.blocking.any_waiting() {
-            self.srv.blocking.signal(self.client.db, key);
+            self.srv.blocking.signal(db, key);
+        }
+    }
+
+    /// Invalidates WATCHes of `key` in database `db` without counting a change (Redis's `signalModifiedKey`);
+    /// for commands that change keys outside the selected db (MOVE, COPY ... DB) or count `dirty` themselves.
+    #[inline]
+    pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
+        if !self.srv.watches.is_empty() {
+            if let Some(d) = self.srv.dbs.get(db) {
+                self.srv.watches.touch(db, d, key);
+            }
         }
     }
 

@@ -230,6 +230,11 @@ fn shutdown(ctx: &mut Ctx, args: Args) {
 
 /// MONITOR
 fn monitor(ctx: &mut Ctx, _args: Args) {
+    // A client that expects one reply per command (inside EXEC) cannot turn into a feed.
+    if ctx.client.has(cf::DENY_BLOCKING) {
+        ctx.reply().error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+        return;
+    }
     if ctx.client.has(cf::MONITOR) {
         return;
     }
