@@ -2171,7 +2171,9 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
     ("BLPOP", 1, |g| vec![g.p(&["BLPOP", "BRPOP"]), g.key(), g.key(), "0.001".into()]),
     ("HMGET", 1, |g| vec!["HMGET".into(), g.key(), g.p(&["f1", "f2"]), g.p(&["f3", "f1"])]),
     ("HSETNX", 1, |g| vec!["HSETNX".into(), g.key(), g.p(&["f1", "f2", "f3"]), g.val()]),
-    ("HINCRBYFLOAT", 1, |g| vec!["HINCRBYFLOAT".into(), g.key(), g.p(&["f1", "f2"]), g.p(&["1.5", "-0.25", "1e3", "x"])]),
+    ("HINCRBYFLOAT", 1, |g| {
+        vec!["HINCRBYFLOAT".into(), g.key(), g.p(&["f1", "f2"]), g.p(&["1.5", "-0.25", "1e3", "x"])]
+    }),
     ("HSTRLEN", 1, |g| vec![g.p(&["HSTRLEN", "HEXISTS"]), g.key(), g.p(&["f1", "f2", "f3"])]),
     ("HKEYS", 1, |g| vec![g.p(&["HKEYS", "HVALS"]), g.key()]),
     ("SADD", 3, |g| with(vec!["SADD".into(), g.key()], (0..1 + g.rng.below(3)).map(|_| g.val()).collect())),

@@ -943,6 +943,20 @@ mod tests {
     }
 
     #[test]
+    fn pushes_replace_an_expired_key() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["set", "k", "v", "px", "100"]), "+OK\r\n");
+        assert_eq!(h.run(&["lpush", "k", "a"]), WRONGTYPE);
+        h.srv.now_ms += 1000;
+        assert_eq!(h.run(&["lpush", "k", "a"]), ":1\r\n");
+        assert_eq!(h.run(&["ttl", "k"]), ":-1\r\n");
+        h.run(&["pexpire", "k", "100"]);
+        assert_eq!(h.run(&["rpush", "k", "b"]), ":2\r\n");
+        h.srv.now_ms += 1000;
+        assert_eq!(h.run(&["rpush", "k", "c"]), ":1\r\n");
+    }
+
+    #[test]
     fn ranges_and_indexes() {
         let mut h = Harness::new();
         h.run(&["rpush", "l", "a", "b", "c", "d"]);
