@@ -289,7 +289,9 @@ fn hdel(ctx: &mut Ctx, args: Args) {
     }
     r.int(deleted);
     if deleted > 0 {
-        ctx.delete_if_empty(key);
+        if h.is_empty() {
+            ctx.db().remove(key);
+        }
         ctx.key_modified(key);
     }
 }

@@ -453,8 +453,18 @@ fn pop_generic(ctx: &mut Ctx, args: Args, front: bool) {
             }
         }
     }
-    ctx.delete_if_empty(key);
+    let emptied = list.is_empty();
+    remove_if(ctx, key, emptied);
     ctx.key_modified(key);
+}
+
+/// Deletes `key` (a collection the handler just emptied) when `emptied`; saves a lookup over
+/// [`Ctx::delete_if_empty`] on the hot pop paths.
+#[inline]
+fn remove_if(ctx: &mut Ctx, key: &[u8], emptied: bool) {
+    if emptied {
+        ctx.db().remove(key);
+    }
 }
 
 /// Pops up to `count` elements of the list at `key` and replies `[key, [elements]]` (LMPOP and BLMPOP). Returns
@@ -474,7 +484,8 @@ fn mpop_from(ctx: &mut Ctx, key: &[u8], front: bool, count: usize) -> Result<boo
             r.bulk(&v);
         }
     }
-    ctx.delete_if_empty(key);
+    let emptied = list.is_empty();
+    remove_if(ctx, key, emptied);
     ctx.key_modified(key);
     Ok(true)
 }
@@ -740,7 +751,8 @@ fn lrem(ctx: &mut Ctx, args: Args) {
     let removed = list.remove_matching(args.get(3), count);
     r.int(removed as i64);
     if removed > 0 {
-        ctx.delete_if_empty(key);
+        let emptied = list.is_empty();
+        remove_if(ctx, key, emptied);
         ctx.key_modified(key);
     }
 }
@@ -760,7 +772,8 @@ fn ltrim(ctx: &mut Ctx, args: Args) {
     };
     list.trim(start, end);
     r.ok();
-    ctx.delete_if_empty(key);
+    let emptied = list.is_empty();
+    remove_if(ctx, key, emptied);
     ctx.key_modified(key);
 }
 
@@ -842,7 +855,8 @@ fn bpop(ctx: &mut Ctx, args: Args, front: bool) {
         r.array(2);
         r.bulk(key);
         r.bulk(&v);
-        ctx.delete_if_empty(key);
+        let emptied = list.is_empty();
+        remove_if(ctx, key, emptied);
         ctx.key_modified(key);
         return;
     }
