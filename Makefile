@@ -27,8 +27,9 @@ static:
 	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release --target $(TARGET_TRIPLE)
 	mkdir -p target/static
 	cp target/$(TARGET_TRIPLE)/release/ferredis-server target/static/ferredis-server
-	@if ldd target/static/ferredis-server 2>&1 | grep -q "not a dynamic executable"; then \
-		echo "target/static/ferredis-server: not a dynamic executable (static)"; \
+	@# A static-pie binary makes ldd say "statically linked"; a non-PIE one "not a dynamic executable".
+	@if ldd target/static/ferredis-server 2>&1 | grep -Eq "not a dynamic executable|statically linked"; then \
+		echo "target/static/ferredis-server: $$(ldd target/static/ferredis-server 2>&1 | tr -d '\t')"; \
 	else \
 		echo "target/static/ferredis-server is dynamically linked:"; ldd target/static/ferredis-server; exit 1; \
 	fi

@@ -8,9 +8,9 @@
 //! per key beyond what is measured here (the keyspace is the only per-key structure), so the server-level figure
 //! is expected to match this one within a byte or two.
 //!
-//! Measured (2-core dev VM): this bench 48.9 bytes/key (16.8 table + 32.0 entries + slab page slack); the
-//! `ferredis-server` process loaded with the same 1M SETs through `redis-cli --pipe`: 49.0 bytes/key of VmRSS
-//! growth; Redis 7.0.15 on the same machine: 115 bytes/key.
+//! Measured (2-core dev VM): this bench 51.2 bytes/key (18.9 table incl. control bytes + 32.0 entries + slab
+//! page slack); the `ferredis-server` process loaded with the same 1M SETs through `redis-cli --pipe`: 51.4
+//! bytes/key of VmRSS growth; Redis 7.0.15 on the same machine: 115 bytes/key.
 //!
 //! Run: `cargo bench --bench memory` (release-like `bench` profile).
 

@@ -20,7 +20,20 @@ use crate::sys::poller::{Event, Interest, Poller};
 use crate::sys::DefaultPoller;
 use std::io;
 use std::os::fd::RawFd;
-use std::time::Instant;
+
+/// Monotonic milliseconds for timers. On Linux the coarse clock (tick resolution, a few ms) is enough for timers
+/// and cheaper than the precise one, which matters as it is read twice per loop iteration.
+#[inline]
+pub fn monotonic_ms() -> u64 {
+    #[cfg(target_os = "linux")]
+    const CLOCK: libc::clockid_t = libc::CLOCK_MONOTONIC_COARSE;
+    #[cfg(not(target_os = "linux"))]
+    const CLOCK: libc::clockid_t = libc::CLOCK_MONOTONIC;
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid out-pointer; clock_gettime with a supported clock id cannot fail otherwise.
+    unsafe { libc::clock_gettime(CLOCK, &mut ts) };
+    ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
+}
 
 /// What a time event callback wants next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +58,8 @@ pub trait EventHandler<P: Poller = DefaultPoller> {
 
 struct TimeEvent {
     id: u64,
-    due: Instant,
+    /// [`monotonic_ms`] when due.
+    due_ms: u64,
 }
 
 pub struct EventLoop<P: Poller = DefaultPoller> {
@@ -115,7 +129,7 @@ impl<P: Poller> EventLoop<P> {
     pub fn add_timer(&mut self, after_ms: u64) -> u64 {
         self.next_timer_id += 1;
         let id = self.next_timer_id;
-        self.timers.push(TimeEvent { id, due: Instant::now() + std::time::Duration::from_millis(after_ms) });
+        self.timers.push(TimeEvent { id, due_ms: monotonic_ms().saturating_add(after_ms) });
         id
     }
 
@@ -131,17 +145,10 @@ impl<P: Poller> EventLoop<P> {
         self.stop = true;
     }
 
-    /// Milliseconds until the nearest timer (rounded up so we never wake early), `None` without timers.
+    /// Milliseconds until the nearest timer, `None` without timers.
     fn poll_timeout(&self) -> Option<u64> {
-        let now = Instant::now();
-        self.timers.iter().map(|t| t.due.saturating_duration_since(now)).min().map(|d| {
-            let ms = d.as_millis() as u64;
-            if d.subsec_nanos() % 1_000_000 != 0 {
-                ms + 1
-            } else {
-                ms
-            }
-        })
+        let now = monotonic_ms();
+        self.timers.iter().map(|t| t.due_ms.saturating_sub(now)).min()
     }
 
     /// One iteration: before_sleep, wait (at most `max_wait_ms` when given), file events, due timers.
@@ -183,15 +190,18 @@ impl<P: Poller> EventLoop<P> {
     }
 
     fn process_timers<H: EventHandler<P>>(&mut self, h: &mut H) -> usize {
-        let now = Instant::now();
+        if self.timers.is_empty() {
+            return 0;
+        }
+        let now = monotonic_ms();
         // Timers added by callbacks during this pass wait for the next iteration, like ae's maxId guard.
-        let due: Vec<u64> = self.timers.iter().filter(|t| t.due <= now).map(|t| t.id).collect();
+        let due: Vec<u64> = self.timers.iter().filter(|t| t.due_ms <= now).map(|t| t.id).collect();
         for id in &due {
             match h.time_event(self, *id) {
                 TimerNext::After(ms) => {
-                    let next = Instant::now() + std::time::Duration::from_millis(ms);
+                    let next = monotonic_ms().saturating_add(ms);
                     if let Some(t) = self.timers.iter_mut().find(|t| t.id == *id) {
-                        t.due = next;
+                        t.due_ms = next;
                     }
                 }
                 TimerNext::Stop => {

@@ -115,7 +115,8 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
                     if ttl <= 0 {
                         expired_keys.push(crate::dict::DictEntry::key(x).to_vec());
                     } else {
-                        ttl_sum += ttl;
+                        // Saturating: deadlines near i64::MAX (PEXPIREAT k 9223372036854775807) are legal.
+                        ttl_sum = ttl_sum.saturating_add(ttl);
                         ttl_samples += 1;
                     }
                 });

@@ -36,6 +36,8 @@ use std::sync::OnceLock;
 
 mod blocked;
 
+/// Fixed per-client memory counted in CLIENT LIST `tot-mem`.
+const CLIENT_STRUCT_BYTES: usize = std::mem::size_of::<Client>();
 /// Size of one read from a client (Redis's `PROTO_IOBUF_LEN`).
 pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
 /// Most bytes written to one client per event, so one big reader cannot starve the others
@@ -323,7 +325,7 @@ pub fn start(mut config: Config) -> i32 {
     log_warning!("oO0OoO0OoO0Oo ferredis is starting oO0OoO0OoO0Oo");
     log_warning!(
         "ferredis version={}, bits={}, commit={}, modified={}, pid={}, just started",
-        env!("CARGO_PKG_VERSION"),
+        crate::config::FERREDIS_VERSION,
         usize::BITS,
         env!("FERREDIS_GIT_SHA1"),
         env!("FERREDIS_GIT_DIRTY"),
@@ -608,9 +610,10 @@ impl Server {
     #[inline]
     fn put_client(&mut self, c: Box<Client>) {
         let fd = c.state.fd as usize;
-        if let Some(slot) = self.state.clients.get_mut(fd) {
-            *slot = Some(c);
+        if fd >= self.state.clients.len() {
+            self.state.clients.resize_with(fd + 1, || None);
         }
+        self.state.clients[fd] = Some(c);
     }
 
     /// Closes a client that is out of its slot and forgets everything about it.
@@ -655,6 +658,8 @@ impl Server {
                 c.query.commit(n);
                 self.state.stats.net_input_bytes += n as u64;
                 self.state.stats.total_reads_processed += 1;
+                // Any input counts as activity for `timeout` (the cached clock is precise enough for that).
+                c.state.last_interaction_ms = self.state.now_ms;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {
                 self.put_client(c);
@@ -665,6 +670,14 @@ impl Server {
                 self.free_client(el, c);
                 return;
             }
+        }
+        if c.state.has(flags::CLOSE_AFTER_REPLY) {
+            // Nothing more will be executed for this client: drop what it sends instead of buffering it.
+            let n = c.query.len();
+            c.query.consume(n);
+            c.parser.reset();
+            self.put_client(c);
+            return;
         }
         let limit = self.state.config.client_query_buffer_limit;
         if limit > 0 && c.query.len() as i64 > limit {
@@ -702,6 +715,8 @@ impl Server {
     fn process_input(&mut self, el: &mut EventLoop, c: &mut Client) {
         // One clock reading per command: the end of one command is the start of the next in the same batch.
         let mut clock_us = crate::util::now_us();
+        // Redis trims its query buffer only after a whole batch, so CLIENT LIST shows the batch's bytes.
+        let batch_qbuf = c.query.len();
         loop {
             let stop = flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP | flags::BLOCKED;
             if c.state.flags & stop != 0 || self.exit_code.is_some() {
@@ -709,6 +724,7 @@ impl Server {
             }
             let limits = self.limits_for(c.state.authenticated);
             let Client { state, query, parser, spans, scratch, .. } = c;
+            let query_cap = query.capacity();
             let buf = query.readable();
             if buf.is_empty() {
                 return;
@@ -719,13 +735,16 @@ impl Server {
                     if !spans.is_empty() {
                         let args = if inline { Args::new(scratch, spans) } else { Args::new(buf, spans) };
                         let argv_mem = spans.iter().map(|&(s, e)| (e - s) as usize).sum();
-                        let qbuf = buf.len() - consumed;
-                        state.conn.qbuf = qbuf;
-                        state.conn.argv_mem = argv_mem;
+                        let qbuf = batch_qbuf.max(buf.len());
                         let (obl, oll, omem) = crate::net::client::output_figures(&state.reply);
-                        state.conn.obl = obl;
-                        state.conn.oll = oll;
-                        state.conn.omem = omem;
+                        let conn = &mut state.conn;
+                        conn.qbuf = qbuf;
+                        conn.qbuf_free = query_cap.saturating_sub(qbuf);
+                        conn.argv_mem = argv_mem;
+                        conn.obl = obl;
+                        conn.oll = oll;
+                        conn.omem = omem;
+                        conn.tot_mem = query_cap + state.reply.buf.capacity() + argv_mem + CLIENT_STRUCT_BYTES;
                         clock_us = self.dispatch(el, state, args, clock_us);
                     }
                     query.consume(consumed);
@@ -1172,14 +1191,7 @@ impl Server {
     }
 }
 
-/// The strerror text of an OS error, without Rust's " (os error N)" suffix.
-fn os_error_text(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
+use crate::sys::error_text as os_error_text;
 
 impl EventHandler for Server {
     fn file_event(&mut self, el: &mut EventLoop, fd: RawFd, ready: Interest) {
@@ -1211,8 +1223,10 @@ impl EventHandler for Server {
         if self.check_shutdown_signal(el) {
             return;
         }
-        // The fast expire cycle gates itself (only after a slow cycle ran out of time or with many stale keys).
-        crate::expire::active_expire_cycle(&mut self.state, true);
+        // The fast cycle only has work when some key has a TTL; skipping it saves its clock reads per iteration.
+        if self.state.active_expire_enabled && self.state.dbs.iter().any(|d| d.expires_len() > 0) {
+            crate::expire::active_expire_cycle(&mut self.state, true);
+        }
         self.blocking_before_sleep(el);
         self.handle_pending_writes(el);
     }

@@ -285,3 +285,39 @@ fn output_buffer_hard_limit_closes_the_client() {
     other.send(b"PING\r\n");
     other.expect(b"+PONG\r\n");
 }
+
+#[test]
+fn maxclients_is_lowered_to_fit_the_open_files_limit() {
+    // Needs util-linux's prlimit to start the server under a small descriptor limit.
+    if std::process::Command::new("prlimit").arg("--version").output().is_err() {
+        return;
+    }
+    let port = net_support::free_port();
+    let dir = temp_dir("nofile");
+    let log = dir.join("n.log");
+    let mut child = std::process::Command::new("prlimit")
+        .args(["--nofile=256:256", "--"])
+        .arg(net_support::server_bin())
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--maxclients", "10000"])
+        .args(["--logfile", log.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut conn = loop {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            break Conn::new(s);
+        }
+        assert!(Instant::now() < deadline, "not reachable");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    conn.send(b"CONFIG GET maxclients\r\n");
+    conn.expect(b"*2\r\n$10\r\nmaxclients\r\n$3\r\n224\r\n");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("# You requested maxclients of 10000 requiring at least 10032 max file descriptors."));
+    assert!(text.contains(
+        "# Current maximum open files is 256. maxclients has been reduced to 224 to compensate for low ulimit."
+    ));
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -146,12 +146,7 @@ impl Client {
             obl,
             oll,
             omem,
-            tot_mem: qcap
-                + reply.buf.capacity()
-                + argv_mem
-                + self.spans.capacity() * std::mem::size_of::<(u32, u32)>()
-                + self.scratch.capacity()
-                + std::mem::size_of::<Client>(),
+            tot_mem: qcap + reply.buf.capacity() + argv_mem + std::mem::size_of::<Client>(),
             readable,
             writable,
         };

@@ -36,6 +36,15 @@ macro_rules! syscall {
     }};
 }
 
+/// The `strerror` text of an OS error (what Redis logs), without Rust's " (os error N)" suffix.
+pub fn error_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
 pub mod poller;
 
 #[cfg(target_os = "linux")]

@@ -103,7 +103,7 @@ pub fn adjust_open_files_limit(maxclients: usize) -> FilesLimit {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: `lim` is a valid out-pointer.
     if syscall!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }).is_err() {
-        let error = io::Error::last_os_error().to_string();
+        let error = super::error_text(&io::Error::last_os_error());
         // Like Redis: assume the common 1024 default and fit maxclients into it.
         let limit = 1024u64;
         return FilesLimit::Reduced { limit, error, maxclients: (limit - MIN_RESERVED_FDS) as usize };
@@ -122,7 +122,7 @@ pub fn adjust_open_files_limit(maxclients: usize) -> FilesLimit {
         match syscall!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &try_lim) }) {
             Ok(_) => break,
             Err(e) => {
-                error = e.to_string();
+                error = super::error_text(&e);
                 if best < 16 {
                     best = old;
                     break;
