@@ -15,7 +15,7 @@ const HASH: Command = Command { group: Group::Hash, keys: ONE_KEY, since: "2.0.0
 
 /// The largest |count| HRANDFIELD accepts with repetitions. Redis has no limit of its own without WITHVALUES (and
 /// LONG_MAX/2 with it) and would build an endless reply; this bound keeps the reply buffer finite.
-const RANDFIELD_MAX_REPEATS: i64 = 1 << 27;
+const RANDFIELD_MAX_REPEATS: i64 = 1 << 24;
 
 pub static COMMANDS: &[Command] = &[
     Command {
@@ -740,6 +740,8 @@ mod tests {
         );
         assert_eq!(h.run(&["hrandfield", "h", "-4611686018427387904", "withvalues"]), "-ERR value is out of range\r\n");
         assert_eq!(h.run(&["hrandfield", "h", "-9223372036854775807"]), "-ERR value is out of range\r\n");
+        assert_eq!(h.run(&["hrandfield", "h", "-16777217"]), "-ERR value is out of range\r\n");
+        assert!(h.run(&["hrandfield", "h", "-100000"]).starts_with("*100000\r\n"));
         let all = h.run(&["hrandfield", "h", "10", "withvalues"]);
         assert!(all.starts_with("*6\r\n"), "{all}");
         let picks = h.run(&["hrandfield", "h", "2"]);
