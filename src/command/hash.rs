@@ -176,7 +176,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "write hash fast",
         since: "2.6.0",
         summary: "Increment the float value of a hash field by the given amount",
-        syntax: "key field increment",
+        syntax: "key field increment:double",
         handler: hincrbyfloat,
         key_flags: "RW access update",
         ..HASH
@@ -189,7 +189,7 @@ pub static COMMANDS: &[Command] = &[
         since: "6.2.0",
         summary: "Get one or multiple random fields from a hash",
         complexity: "O(N) where N is the number of fields returned",
-        syntax: "key [count [WITHVALUES]]",
+        syntax: "key [options= count [WITHVALUES]]",
         handler: hrandfield,
         tips: "nondeterministic_output",
         ..HASH
