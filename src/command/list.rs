@@ -1166,6 +1166,20 @@ mod tests {
     }
 
     #[test]
+    fn docs_syntax_names_groups_and_types() {
+        let args =
+            crate::command::command_cmd::parse_syntax("source destination <wherefrom= LEFT | RIGHT> timeout:double");
+        let names: Vec<(&str, &str)> = args.iter().map(|a| (a.name.as_str(), a.kind)).collect();
+        assert_eq!(
+            names,
+            vec![("source", "key"), ("destination", "key"), ("wherefrom", "oneof"), ("timeout", "double")]
+        );
+        assert_eq!(args[2].args.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), vec!["left", "right"]);
+        let opt = crate::command::command_cmd::parse_syntax("key [options= count [WITHVALUES]]");
+        assert_eq!((opt[1].name.as_str(), opt[1].kind, opt[1].optional), ("options", "block", true));
+    }
+
+    #[test]
     fn large_lists_convert_and_keep_order() {
         let mut h = Harness::new();
         h.srv.config.list_max_listpack_size = 4;
