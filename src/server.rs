@@ -36,6 +36,10 @@ use std::sync::OnceLock;
 
 mod blocked;
 
+/// Highest cron frequency (Redis's `CONFIG_MAX_HZ`).
+const CONFIG_MAX_HZ: i64 = 500;
+/// With dynamic hz, the cron runs faster once there are more clients than this per tick.
+const MAX_CLIENTS_PER_CLOCK_TICK: i64 = 200;
 /// Fixed per-client memory counted in CLIENT LIST `tot-mem`.
 const CLIENT_STRUCT_BYTES: usize = std::mem::size_of::<Client>();
 /// Size of one read from a client (Redis's `PROTO_IOBUF_LEN`).
@@ -91,6 +95,8 @@ pub struct Server {
     pidfile: Option<String>,
     /// Set when the loop must end, with the process exit code.
     exit_code: Option<i32>,
+    /// Cron frequency in effect (`hz`, raised by dynamic-hz with many clients).
+    hz: i64,
     /// Scratch vector for the pending-writes pass (swapped with `state.clients_pending_write`).
     writes_scratch: Vec<RawFd>,
     commands: CommandTable,
@@ -367,6 +373,7 @@ pub fn start(mut config: Config) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    check_tcp_backlog(server.state.config.tcp_backlog);
     log_notice!("monotonic clock: POSIX clock_gettime");
     log_notice!("Running mode=standalone, port={}.", server.state.config.port);
     log_warning!("Server initialized");
@@ -382,6 +389,23 @@ pub fn start(mut config: Config) -> i32 {
         return 1;
     }
     server.exit_code.unwrap_or(0)
+}
+
+/// Warns when the kernel silently caps `tcp-backlog` (Redis's `checkTcpBacklogSettings`).
+fn check_tcp_backlog(backlog: i32) {
+    #[cfg(target_os = "linux")]
+    if let Ok(text) = std::fs::read_to_string("/proc/sys/net/core/somaxconn") {
+        if let Ok(somaxconn) = text.trim().parse::<i64>() {
+            if somaxconn < backlog as i64 {
+                log_warning!(
+                    "WARNING: The TCP backlog setting of {backlog} cannot be enforced because \
+                     /proc/sys/net/core/somaxconn is set to the lower value of {somaxconn}."
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = backlog;
 }
 
 /// Raises RLIMIT_NOFILE for `maxclients`, lowering `maxclients` when the system refuses (Redis's
@@ -490,12 +514,14 @@ impl Server {
         };
         let _ = full_names();
         let state = ServerState::new(config);
+        let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
         Ok(Server {
             state,
             listeners,
             id_to_fd: HashMap::new(),
             connected: 0,
             cron_loops: 0,
+            hz,
             pidfile,
             exit_code: None,
             writes_scratch: Vec::new(),
@@ -617,9 +643,10 @@ impl Server {
     }
 
     /// Closes a client that is out of its slot and forgets everything about it.
-    fn free_client(&mut self, el: &mut EventLoop, c: Box<Client>) {
+    fn free_client(&mut self, el: &mut EventLoop, mut c: Box<Client>) {
         self.blocked_client_gone(&c.state);
         let fd = c.state.fd;
+        crate::pubsub::unsubscribe_everything(&mut self.state, &mut c.state);
         let _ = el.remove_interest(fd, Interest::BOTH);
         self.id_to_fd.remove(&c.state.id);
         if c.state.has(flags::MONITOR) {
@@ -767,44 +794,10 @@ impl Server {
     }
 
     /// Marks the client CLOSE_ASAP when its output is over the `client-output-buffer-limit` of its class (Redis's
-    /// `closeClientOnOutputBufferLimitReached`). Every client here is of class `normal` (MONITORs too, as in Redis).
+    /// `closeClientOnOutputBufferLimitReached`; see [`crate::pubsub::check_output_limits`]).
     fn check_output_limits(&mut self, c: &mut Client) {
-        let limit = self.state.config.client_output_buffer_limit[crate::config::CLIENT_CLASS_NORMAL];
-        if limit.hard_bytes == 0 && limit.soft_bytes == 0 {
-            return;
-        }
-        let used = c.output_list_bytes() as u64;
-        if used == 0 || c.state.has(flags::CLOSE_ASAP) {
-            c.obuf_soft_limit_reached_s = 0;
-            return;
-        }
-        let hard = limit.hard_bytes > 0 && used >= limit.hard_bytes;
-        let mut soft = limit.soft_bytes > 0 && used >= limit.soft_bytes;
-        let now_s = self.state.now_ms / 1000;
-        if soft {
-            if c.obuf_soft_limit_reached_s == 0 {
-                c.obuf_soft_limit_reached_s = now_s;
-                soft = false;
-            } else if now_s - c.obuf_soft_limit_reached_s <= limit.soft_seconds {
-                soft = false;
-            }
-        } else {
-            c.obuf_soft_limit_reached_s = 0;
-        }
-        if hard || soft {
-            log_warning!(
-                "Client id={} addr={} laddr={} fd={} name={} omem={} scheduled to be closed ASAP for overcoming of \
-                 output buffer limits.",
-                c.state.id,
-                c.state.addr,
-                c.state.laddr,
-                c.state.fd,
-                String::from_utf8_lossy(c.state.name.as_deref().unwrap_or_default()),
-                used
-            );
-            c.state.flags |= flags::CLOSE_ASAP;
-            self.state.stats.client_outbuf_limit_disconnections += 1;
-        }
+        let st = &mut self.state;
+        crate::pubsub::check_output_limits(c, &st.config.client_output_buffer_limit, st.now_ms, &mut st.stats);
     }
 
     /// Under the reduced limits of unauthenticated clients, tells "over the unauthenticated limit" apart from a
@@ -921,11 +914,17 @@ impl Server {
             self.reject(c, full_name);
             return start_us;
         }
+        if let Some(msg) = crate::pubsub::context_error(c, full_name) {
+            c.reply.error(&msg);
+            self.reject(c, full_name);
+            return start_us;
+        }
         // Handlers that might read commandstats (INFO, ...) must see everything counted so far.
         if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name) || !cmd.has(flag::FAST)) {
             self.flush_command_stats();
         }
         (cmd.handler)(&mut Ctx { client: c, srv: &mut self.state }, args);
+        crate::notify::after_command(&mut self.state, Some(&mut *c));
         let end_us = crate::util::now_us();
         let duration_us = end_us.saturating_sub(start_us).max(0) as u64;
         let failed = self.count_errors(c) > 0;
@@ -1115,7 +1114,7 @@ impl Server {
     // ---- cron and shutdown -------------------------------------------------------------------------------------
 
     fn run_with_period(&self, period_ms: i64) -> bool {
-        let interval = 1000 / self.state.config.hz.clamp(1, 500);
+        let interval = 1000 / self.hz;
         period_ms <= interval || self.cron_loops % (period_ms / interval) as u64 == 0
     }
 
@@ -1123,7 +1122,17 @@ impl Server {
         let now = crate::util::now_ms();
         self.state.now_ms = now;
         self.state.lru_clock = crate::state::lru_clock_at(now);
-        let hz = self.state.config.hz.clamp(1, 500);
+        // Like Redis's dynamic-hz: more clients, more frequent cron, so per-tick client work stays bounded.
+        let mut hz = self.state.config.hz.clamp(1, CONFIG_MAX_HZ);
+        if self.state.config.dynamic_hz {
+            while self.connected as i64 / hz > MAX_CLIENTS_PER_CLOCK_TICK {
+                hz = (hz * 2).min(CONFIG_MAX_HZ);
+                if hz == CONFIG_MAX_HZ {
+                    break;
+                }
+            }
+        }
+        self.hz = hz;
         self.sync_log_config();
         if self.run_with_period(100) {
             crate::command::info::cron_sample(&mut self.state, now);

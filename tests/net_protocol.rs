@@ -174,9 +174,32 @@ fn client_vanishing_mid_command_and_mid_reply_is_harmless() {
         }
         c.send(&req);
     }
+    {
+        let mut m = s.connect();
+        m.send(b"MONITOR\r\n");
+        m.expect(b"+OK\r\n");
+    }
     let mut c = s.connect();
     c.cmd(&[b"GET", b"k"]);
     c.expect(b"$-1\r\n");
+    // Every vanished connection is gone from the server's books.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        c.send(b"INFO clients\r\n");
+        let header = c.read_line();
+        let n: usize = String::from_utf8_lossy(&header[1..header.len() - 2]).parse().unwrap();
+        let body = String::from_utf8_lossy(&c.read_exact(n + 2)).into_owned();
+        if body.contains("connected_clients:1\r\n") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{body}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    c.send(b"CLIENT LIST\r\n");
+    let header = c.read_line();
+    let n: usize = String::from_utf8_lossy(&header[1..header.len() - 2]).parse().unwrap();
+    let list = String::from_utf8_lossy(&c.read_exact(n + 2)).into_owned();
+    assert_eq!(list.trim_end().lines().count(), 1, "{list}");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 use super::longdouble::F80;
 use super::{flag, Args, Command, Ctx, Group, BASE, ONE_KEY};
+use crate::config::notify as nc;
 use crate::object::StrRef;
 use crate::resp::reply::Reply;
 use crate::types::hash::Hash;
@@ -249,6 +250,7 @@ fn hset_generic(ctx: &mut Ctx, args: Args, ok_reply: bool) {
     } else {
         r.int(created);
     }
+    ctx.notify(nc::HASH, "hset", key);
     ctx.key_modified(key);
 }
 
@@ -264,6 +266,7 @@ fn hsetnx(ctx: &mut Ctx, args: Args) {
     }
     h.set(args.get(2), args.get(3), &th);
     r.int(1);
+    ctx.notify(nc::HASH, "hset", key);
     ctx.key_modified(key);
 }
 
@@ -289,8 +292,11 @@ fn hdel(ctx: &mut Ctx, args: Args) {
     }
     r.int(deleted);
     if deleted > 0 {
-        if h.is_empty() {
+        let emptied = h.is_empty();
+        ctx.notify(nc::HASH, "hdel", key);
+        if emptied {
             ctx.db().remove(key);
+            ctx.notify(nc::GENERIC, "del", key);
         }
         ctx.key_modified(key);
     }
@@ -322,6 +328,7 @@ fn hincrby(ctx: &mut Ctx, args: Args) {
     };
     h.set_int(field, sum, &th);
     r.int(sum);
+    ctx.notify(nc::HASH, "hincrby", key);
     ctx.key_modified(key);
 }
 
@@ -360,6 +367,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
     let text = sum.to_human_string();
     h.set(field, &text, &th);
     r.bulk(&text);
+    ctx.notify(nc::HASH, "hincrbyfloat", key);
     ctx.key_modified(key);
 }
 

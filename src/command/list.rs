@@ -11,6 +11,7 @@
 
 use super::{flag, Args, Command, Ctx, Group, KeySpec, BASE, ONE_KEY};
 use crate::blocking::{self, BlockKind, TimeoutReply};
+use crate::config::notify as nc;
 use crate::object::StrRef;
 use crate::resp::reply::Reply;
 use crate::types::list::List;
@@ -390,6 +391,7 @@ fn push_generic(ctx: &mut Ctx, args: Args, front: bool, only_existing: bool) {
         list.push(v, front, &th);
     }
     r.int(list.len() as i64);
+    ctx.notify(nc::LIST, push_event(front), key);
     ctx.key_modified(key);
 }
 
@@ -454,16 +456,36 @@ fn pop_generic(ctx: &mut Ctx, args: Args, front: bool) {
         }
     }
     let emptied = list.is_empty();
-    remove_if(ctx, key, emptied);
+    finish_removal(ctx, key, pop_event(front), emptied);
+}
+
+/// After a removal from the list at `key`: the keyspace event, deletion of the key when the handler emptied it
+/// (one lookup fewer than [`Ctx::delete_if_empty`]) with its `del` event, and the modification signal.
+#[inline]
+fn finish_removal(ctx: &mut Ctx, key: &[u8], event: &str, emptied: bool) {
+    ctx.notify(nc::LIST, event, key);
+    if emptied {
+        ctx.db().remove(key);
+        ctx.notify(nc::GENERIC, "del", key);
+    }
     ctx.key_modified(key);
 }
 
-/// Deletes `key` (a collection the handler just emptied) when `emptied`; saves a lookup over
-/// [`Ctx::delete_if_empty`] on the hot pop paths.
 #[inline]
-fn remove_if(ctx: &mut Ctx, key: &[u8], emptied: bool) {
-    if emptied {
-        ctx.db().remove(key);
+fn pop_event(front: bool) -> &'static str {
+    if front {
+        "lpop"
+    } else {
+        "rpop"
+    }
+}
+
+#[inline]
+fn push_event(front: bool) -> &'static str {
+    if front {
+        "lpush"
+    } else {
+        "rpush"
     }
 }
 
@@ -485,8 +507,7 @@ fn mpop_from(ctx: &mut Ctx, key: &[u8], front: bool, count: usize) -> Result<boo
         }
     }
     let emptied = list.is_empty();
-    remove_if(ctx, key, emptied);
-    ctx.key_modified(key);
+    finish_removal(ctx, key, pop_event(front), emptied);
     Ok(true)
 }
 
@@ -702,6 +723,7 @@ fn lset(ctx: &mut Ctx, args: Args) {
     let Some(index) = long_arg(r, args.get(2)) else { return };
     if list.set(index, args.get(3), &th) {
         r.ok();
+        ctx.notify(nc::LIST, "lset", key);
         ctx.key_modified(key);
     } else {
         r.error("ERR index out of range");
@@ -730,6 +752,7 @@ fn linsert(ctx: &mut Ctx, args: Args) {
     };
     if list.insert_pivot(args.get(3), args.get(4), before, &th) {
         r.int(list.len() as i64);
+        ctx.notify(nc::LIST, "linsert", key);
         ctx.key_modified(key);
     } else {
         r.int(-1);
@@ -752,8 +775,7 @@ fn lrem(ctx: &mut Ctx, args: Args) {
     r.int(removed as i64);
     if removed > 0 {
         let emptied = list.is_empty();
-        remove_if(ctx, key, emptied);
-        ctx.key_modified(key);
+        finish_removal(ctx, key, "lrem", emptied);
     }
 }
 
@@ -773,8 +795,7 @@ fn ltrim(ctx: &mut Ctx, args: Args) {
     list.trim(start, end);
     r.ok();
     let emptied = list.is_empty();
-    remove_if(ctx, key, emptied);
-    ctx.key_modified(key);
+    finish_removal(ctx, key, "ltrim", emptied);
 }
 
 // ---- moves -----------------------------------------------------------------------------------------------------
@@ -804,9 +825,10 @@ fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from_left: bool, to_left: boo
     let Ok((d, r)) = ctx.write_or_create::<List>(dst, List::new) else { return Moved::Done };
     d.push(&v, to_left, &th);
     r.bulk(&v);
-    ctx.delete_if_empty(src);
-    ctx.key_modified(src);
+    ctx.notify(nc::LIST, push_event(to_left), dst);
     ctx.key_modified(dst);
+    let emptied = ctx.write_typed::<List>(src).is_ok_and(|(l, _)| l.is_some_and(|l| l.is_empty()));
+    finish_removal(ctx, src, pop_event(from_left), emptied);
     Moved::Done
 }
 
@@ -856,8 +878,7 @@ fn bpop(ctx: &mut Ctx, args: Args, front: bool) {
         r.bulk(key);
         r.bulk(&v);
         let emptied = list.is_empty();
-        remove_if(ctx, key, emptied);
-        ctx.key_modified(key);
+        finish_removal(ctx, key, pop_event(front), emptied);
         return;
     }
     let keys: Vec<&[u8]> = (1..last).map(|i| args.get(i)).collect();

@@ -12,6 +12,7 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod longdouble;
+pub mod pubsub;
 pub mod server;
 pub mod string;
 
@@ -281,6 +282,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(command_cmd::COMMANDS.iter())
         .chain(list::COMMANDS.iter())
         .chain(hash::COMMANDS.iter())
+        .chain(pubsub::COMMANDS.iter())
 }
 
 struct Table {
