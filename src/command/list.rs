@@ -992,6 +992,31 @@ mod tests {
     }
 
     #[test]
+    fn extreme_indexes_never_panic() {
+        let mut h = Harness::new();
+        for fill in ["-2", "1"] {
+            h.srv.config.list_max_listpack_size = fill.parse().unwrap();
+            h.run(&["del", "l"]);
+            h.run(&["rpush", "l", "a", "b", "c", "d", "e"]);
+            let (min, max) = ("-9223372036854775808", "9223372036854775807");
+            assert_eq!(h.run(&["lindex", "l", min]), "$-1\r\n");
+            assert_eq!(h.run(&["lindex", "l", max]), "$-1\r\n");
+            assert_eq!(h.run(&["lset", "l", min, "x"]), "-ERR index out of range\r\n");
+            assert_eq!(h.run(&["lset", "l", max, "x"]), "-ERR index out of range\r\n");
+            assert_eq!(h.run(&["lrange", "l", min, max]), arr(&["a", "b", "c", "d", "e"]));
+            assert_eq!(h.run(&["lrange", "l", max, min]), "*0\r\n");
+            assert_eq!(h.run(&["lrem", "l", min, "zz"]), ":0\r\n");
+            assert_eq!(h.run(&["lpos", "l", "c", "rank", max, "count", max, "maxlen", max]), "*0\r\n");
+            assert_eq!(h.run(&["lpos", "l", "c", "rank", min, "count", max]), "*1\r\n:2\r\n");
+            assert_eq!(h.run(&["lpop", "l", max]), arr(&["a", "b", "c", "d", "e"]));
+            h.run(&["rpush", "l", "a", "b"]);
+            assert_eq!(h.run(&["ltrim", "l", min, max]), "+OK\r\n");
+            assert_eq!(h.run(&["ltrim", "l", max, min]), "+OK\r\n");
+            assert_eq!(h.run(&["exists", "l"]), ":0\r\n");
+        }
+    }
+
+    #[test]
     fn ranges_and_indexes() {
         let mut h = Harness::new();
         h.run(&["rpush", "l", "a", "b", "c", "d"]);
