@@ -87,6 +87,9 @@ pub struct Blocking {
     pub clients: HashMap<u64, Blocked>,
     /// Ids waiting on each (db, key), first come first served.
     waiting: HashMap<(usize, Vec<u8>), VecDeque<u64>>,
+    /// How many (db, key) queues exist per key name: lets [`Blocking::signal`] reject unrelated writes without
+    /// building an owned (db, key) pair.
+    waited_names: HashMap<Vec<u8>, usize>,
     /// Keys written since the last pass that someone waits on, in signal order.
     ready: Vec<(usize, Vec<u8>)>,
     ready_set: HashSet<(usize, Vec<u8>)>,
@@ -110,7 +113,11 @@ impl Blocking {
         let mut seen = HashSet::new();
         for k in &b.keys {
             if seen.insert(k.as_slice()) {
-                self.waiting.entry((b.db, k.clone())).or_default().push_back(id);
+                let q = self.waiting.entry((b.db, k.clone())).or_default();
+                if q.is_empty() {
+                    *self.waited_names.entry(k.clone()).or_default() += 1;
+                }
+                q.push_back(id);
             }
         }
         if b.deadline_ms > 0 {
@@ -129,6 +136,12 @@ impl Blocking {
                 q.retain(|&x| x != id);
                 if q.is_empty() {
                     self.waiting.remove(&slot);
+                    if let Some(n) = self.waited_names.get_mut(k.as_slice()) {
+                        *n -= 1;
+                        if *n == 0 {
+                            self.waited_names.remove(k.as_slice());
+                        }
+                    }
                 }
             }
         }
@@ -147,7 +160,7 @@ impl Blocking {
 
     /// Marks `key` of `db` ready if a client waits on it (Redis's `signalKeyAsReady`).
     pub fn signal(&mut self, db: usize, key: &[u8]) {
-        if self.waiting.is_empty() {
+        if !self.waited_names.contains_key(key) {
             return;
         }
         let slot = (db, key.to_vec());
@@ -321,6 +334,7 @@ mod tests {
         b.remove(2);
         b.remove(3);
         assert!(!b.any_waiting());
+        assert!(b.waited_names.is_empty());
         assert!(b.clients.is_empty());
     }
 

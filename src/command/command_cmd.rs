@@ -602,10 +602,18 @@ pub struct DocArg {
 }
 
 impl DocArg {
+    /// A value argument; `name:type` overrides the type guessed from the name (`timeout:double`).
     fn value(name: &str) -> DocArg {
+        let (name, kind) = match name.split_once(':') {
+            Some((n, "double")) => (n, "double"),
+            Some((n, "integer")) => (n, "integer"),
+            Some((n, "string")) => (n, "string"),
+            Some((n, "key")) => (n, "key"),
+            _ => (name, value_type(name)),
+        };
         DocArg {
             name: name.to_string(),
-            kind: value_type(name),
+            kind,
             token: None,
             since: None,
             key_spec: None,
@@ -954,6 +962,16 @@ fn split_self_repeat(seq: &[Node]) -> (&[Node], Option<bool>) {
 }
 
 fn group_arg(optional: bool, alts: &[Vec<Node>]) -> DocArg {
+    // `<name= A | B>` names the group (Redis's `where`, `wherefrom`, ...) instead of joining its members' names.
+    if let Some((Node::Word(w), rest)) = alts.first().and_then(|a| a.split_first()) {
+        if let Some(name) = w.strip_suffix('=') {
+            let mut named: Vec<Vec<Node>> = alts.to_vec();
+            named[0] = rest.to_vec();
+            let mut a = group_arg(optional, &named);
+            a.name = name.to_string();
+            return a;
+        }
+    }
     let mut a = if alts.len() == 1 { seq_as_one(&alts[0]) } else { oneof(alts, String::new()) };
     a.optional |= optional;
     a

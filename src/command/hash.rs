@@ -6,6 +6,7 @@
 
 use super::longdouble::F80;
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
+use crate::config::notify as nc;
 use crate::object::StrRef;
 use crate::resp::reply::Reply;
 use crate::types::hash::Hash;
@@ -15,7 +16,7 @@ const HASH: Command = Command { group: Group::Hash, keys: ONE_KEY, since: "2.0.0
 
 /// The largest |count| HRANDFIELD accepts with repetitions. Redis has no limit of its own without WITHVALUES (and
 /// LONG_MAX/2 with it) and would build an endless reply; this bound keeps the reply buffer finite.
-const RANDFIELD_MAX_REPEATS: i64 = 1 << 27;
+const RANDFIELD_MAX_REPEATS: i64 = 1 << 24;
 
 pub static COMMANDS: &[Command] = &[
     Command {
@@ -256,6 +257,7 @@ fn hset_generic(ctx: &mut Ctx, args: Args, ok_reply: bool) {
     } else {
         r.int(created);
     }
+    ctx.notify(nc::HASH, "hset", key);
     ctx.key_modified(key);
 }
 
@@ -271,6 +273,7 @@ fn hsetnx(ctx: &mut Ctx, args: Args) {
     }
     h.set(args.get(2), args.get(3), &th);
     r.int(1);
+    ctx.notify(nc::HASH, "hset", key);
     ctx.key_modified(key);
 }
 
@@ -296,7 +299,12 @@ fn hdel(ctx: &mut Ctx, args: Args) {
     }
     r.int(deleted);
     if deleted > 0 {
-        ctx.delete_if_empty(key);
+        let emptied = h.is_empty();
+        ctx.notify(nc::HASH, "hdel", key);
+        if emptied {
+            ctx.db().remove(key);
+            ctx.notify(nc::GENERIC, "del", key);
+        }
         ctx.key_modified(key);
     }
 }
@@ -327,6 +335,7 @@ fn hincrby(ctx: &mut Ctx, args: Args) {
     };
     h.set_int(field, sum, &th);
     r.int(sum);
+    ctx.notify(nc::HASH, "hincrby", key);
     ctx.key_modified(key);
 }
 
@@ -365,6 +374,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
     let text = sum.to_human_string();
     h.set(field, &text, &th);
     r.bulk(&text);
+    ctx.notify(nc::HASH, "hincrbyfloat", key);
     ctx.key_modified(key);
 }
 
@@ -745,6 +755,8 @@ mod tests {
         );
         assert_eq!(h.run(&["hrandfield", "h", "-4611686018427387904", "withvalues"]), "-ERR value is out of range\r\n");
         assert_eq!(h.run(&["hrandfield", "h", "-9223372036854775807"]), "-ERR value is out of range\r\n");
+        assert_eq!(h.run(&["hrandfield", "h", "-16777217"]), "-ERR value is out of range\r\n");
+        assert!(h.run(&["hrandfield", "h", "-100000"]).starts_with("*100000\r\n"));
         let all = h.run(&["hrandfield", "h", "10", "withvalues"]);
         assert!(all.starts_with("*6\r\n"), "{all}");
         let picks = h.run(&["hrandfield", "h", "2"]);

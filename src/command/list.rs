@@ -11,6 +11,7 @@
 
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
 use crate::blocking::{self, BlockKind, TimeoutReply};
+use crate::config::notify as nc;
 use crate::object::StrRef;
 use crate::resp::reply::Reply;
 use crate::types::list::List;
@@ -394,6 +395,7 @@ fn push_generic(ctx: &mut Ctx, args: Args, front: bool, only_existing: bool) {
         list.push(v, front, &th);
     }
     r.int(list.len() as i64);
+    ctx.notify(nc::LIST, push_event(front), key);
     ctx.key_modified(key);
 }
 
@@ -457,8 +459,38 @@ fn pop_generic(ctx: &mut Ctx, args: Args, front: bool) {
             }
         }
     }
-    ctx.delete_if_empty(key);
+    let emptied = list.is_empty();
+    finish_removal(ctx, key, pop_event(front), emptied);
+}
+
+/// After a removal from the list at `key`: the keyspace event, deletion of the key when the handler emptied it
+/// (one lookup fewer than [`Ctx::delete_if_empty`]) with its `del` event, and the modification signal.
+#[inline]
+fn finish_removal(ctx: &mut Ctx, key: &[u8], event: &str, emptied: bool) {
+    ctx.notify(nc::LIST, event, key);
+    if emptied {
+        ctx.db().remove(key);
+        ctx.notify(nc::GENERIC, "del", key);
+    }
     ctx.key_modified(key);
+}
+
+#[inline]
+fn pop_event(front: bool) -> &'static str {
+    if front {
+        "lpop"
+    } else {
+        "rpop"
+    }
+}
+
+#[inline]
+fn push_event(front: bool) -> &'static str {
+    if front {
+        "lpush"
+    } else {
+        "rpush"
+    }
 }
 
 /// Pops up to `count` elements of the list at `key` and replies `[key, [elements]]` (LMPOP and BLMPOP). Returns
@@ -478,8 +510,8 @@ fn mpop_from(ctx: &mut Ctx, key: &[u8], front: bool, count: usize) -> Result<boo
             r.bulk(&v);
         }
     }
-    ctx.delete_if_empty(key);
-    ctx.key_modified(key);
+    let emptied = list.is_empty();
+    finish_removal(ctx, key, pop_event(front), emptied);
     Ok(true)
 }
 
@@ -695,6 +727,7 @@ fn lset(ctx: &mut Ctx, args: Args) {
     let Some(index) = long_arg(r, args.get(2)) else { return };
     if list.set(index, args.get(3), &th) {
         r.ok();
+        ctx.notify(nc::LIST, "lset", key);
         ctx.key_modified(key);
     } else {
         r.error("ERR index out of range");
@@ -723,6 +756,7 @@ fn linsert(ctx: &mut Ctx, args: Args) {
     };
     if list.insert_pivot(args.get(3), args.get(4), before, &th) {
         r.int(list.len() as i64);
+        ctx.notify(nc::LIST, "linsert", key);
         ctx.key_modified(key);
     } else {
         r.int(-1);
@@ -744,8 +778,8 @@ fn lrem(ctx: &mut Ctx, args: Args) {
     let removed = list.remove_matching(args.get(3), count);
     r.int(removed as i64);
     if removed > 0 {
-        ctx.delete_if_empty(key);
-        ctx.key_modified(key);
+        let emptied = list.is_empty();
+        finish_removal(ctx, key, "lrem", emptied);
     }
 }
 
@@ -764,8 +798,8 @@ fn ltrim(ctx: &mut Ctx, args: Args) {
     };
     list.trim(start, end);
     r.ok();
-    ctx.delete_if_empty(key);
-    ctx.key_modified(key);
+    let emptied = list.is_empty();
+    finish_removal(ctx, key, "ltrim", emptied);
 }
 
 // ---- moves -----------------------------------------------------------------------------------------------------
@@ -795,9 +829,10 @@ fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from_left: bool, to_left: boo
     let Ok((d, r)) = ctx.write_or_create::<List>(dst, List::new) else { return Moved::Done };
     d.push(&v, to_left, &th);
     r.bulk(&v);
-    ctx.delete_if_empty(src);
-    ctx.key_modified(src);
+    ctx.notify(nc::LIST, push_event(to_left), dst);
     ctx.key_modified(dst);
+    let emptied = ctx.write_typed::<List>(src).is_ok_and(|(l, _)| l.is_some_and(|l| l.is_empty()));
+    finish_removal(ctx, src, pop_event(from_left), emptied);
     Moved::Done
 }
 
@@ -846,8 +881,8 @@ fn bpop(ctx: &mut Ctx, args: Args, front: bool) {
         r.array(2);
         r.bulk(key);
         r.bulk(&v);
-        ctx.delete_if_empty(key);
-        ctx.key_modified(key);
+        let emptied = list.is_empty();
+        finish_removal(ctx, key, pop_event(front), emptied);
         return;
     }
     let keys: Vec<&[u8]> = (1..last).map(|i| args.get(i)).collect();
@@ -943,6 +978,45 @@ mod tests {
             &["lrange", "s", "0", "1"],
         ] {
             assert_eq!(h.run(cmd), WRONGTYPE, "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn pushes_replace_an_expired_key() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["set", "k", "v", "px", "100"]), "+OK\r\n");
+        assert_eq!(h.run(&["lpush", "k", "a"]), WRONGTYPE);
+        h.srv.now_ms += 1000;
+        assert_eq!(h.run(&["lpush", "k", "a"]), ":1\r\n");
+        assert_eq!(h.run(&["ttl", "k"]), ":-1\r\n");
+        h.run(&["pexpire", "k", "100"]);
+        assert_eq!(h.run(&["rpush", "k", "b"]), ":2\r\n");
+        h.srv.now_ms += 1000;
+        assert_eq!(h.run(&["rpush", "k", "c"]), ":1\r\n");
+    }
+
+    #[test]
+    fn extreme_indexes_never_panic() {
+        let mut h = Harness::new();
+        for fill in ["-2", "1"] {
+            h.srv.config.list_max_listpack_size = fill.parse().unwrap();
+            h.run(&["del", "l"]);
+            h.run(&["rpush", "l", "a", "b", "c", "d", "e"]);
+            let (min, max) = ("-9223372036854775808", "9223372036854775807");
+            assert_eq!(h.run(&["lindex", "l", min]), "$-1\r\n");
+            assert_eq!(h.run(&["lindex", "l", max]), "$-1\r\n");
+            assert_eq!(h.run(&["lset", "l", min, "x"]), "-ERR index out of range\r\n");
+            assert_eq!(h.run(&["lset", "l", max, "x"]), "-ERR index out of range\r\n");
+            assert_eq!(h.run(&["lrange", "l", min, max]), arr(&["a", "b", "c", "d", "e"]));
+            assert_eq!(h.run(&["lrange", "l", max, min]), "*0\r\n");
+            assert_eq!(h.run(&["lrem", "l", min, "zz"]), ":0\r\n");
+            assert_eq!(h.run(&["lpos", "l", "c", "rank", max, "count", max, "maxlen", max]), "*0\r\n");
+            assert_eq!(h.run(&["lpos", "l", "c", "rank", min, "count", max]), "*1\r\n:2\r\n");
+            assert_eq!(h.run(&["lpop", "l", max]), arr(&["a", "b", "c", "d", "e"]));
+            h.run(&["rpush", "l", "a", "b"]);
+            assert_eq!(h.run(&["ltrim", "l", min, max]), "+OK\r\n");
+            assert_eq!(h.run(&["ltrim", "l", max, min]), "+OK\r\n");
+            assert_eq!(h.run(&["exists", "l"]), ":0\r\n");
         }
     }
 
@@ -1139,6 +1213,20 @@ mod tests {
         assert!(!h.srv.blocking.has_ready());
         h.run(&["rpush", "k", "x"]);
         assert_eq!(h.srv.blocking.take_ready(), vec![(0, b"k".to_vec())]);
+    }
+
+    #[test]
+    fn docs_syntax_names_groups_and_types() {
+        let args =
+            crate::command::command_cmd::parse_syntax("source destination <wherefrom= LEFT | RIGHT> timeout:double");
+        let names: Vec<(&str, &str)> = args.iter().map(|a| (a.name.as_str(), a.kind)).collect();
+        assert_eq!(
+            names,
+            vec![("source", "key"), ("destination", "key"), ("wherefrom", "oneof"), ("timeout", "double")]
+        );
+        assert_eq!(args[2].args.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), vec!["left", "right"]);
+        let opt = crate::command::command_cmd::parse_syntax("key [options= count [WITHVALUES]]");
+        assert_eq!((opt[1].name.as_str(), opt[1].kind, opt[1].optional), ("options", "block", true));
     }
 
     #[test]

@@ -85,7 +85,9 @@ impl Server {
         let Some(&fd) = self.id_to_fd.get(&id) else { return };
         let Some(mut c) = self.take_client(fd) else { return };
         if self.state.blocking.remove(id).is_some() {
+            c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
             reply(&mut c.state);
+            c.state.reply.enabled = true;
             self.count_errors(&mut c.state);
             c.state.flags &= !flags::BLOCKED;
             self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
@@ -126,7 +128,9 @@ impl Server {
         let Some(cmd) = crate::command::lookup(args.args().get(0)) else { return };
         let Some(mut c) = self.take_client(fd) else { return };
         self.state.blocking.serving = Some(key.to_vec());
+        c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
         (cmd.handler)(&mut Ctx { client: &mut c.state, srv: &mut self.state }, args.args());
+        c.state.reply.enabled = true;
         self.state.blocking.serving = None;
         if self.state.blocking.request.take().is_none() {
             self.state.blocking.remove(id);
