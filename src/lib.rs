@@ -20,6 +20,7 @@
 //! - [`server`]: listeners, connections, dispatch, the cron.
 //! - [`log`]: the Redis-format server log.
 
+pub mod blocking;
 pub mod command;
 pub mod config;
 pub mod db;

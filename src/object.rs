@@ -281,25 +281,26 @@ value_kind!(crate::types::zset::ZSet, ZSet, ZSet);
 ///  | type|enc|lru  |       | (varint) |           |  int:    zigzag varint                      |
 ///  +---------------+-------+----------+-----------+  embstr: varint length + bytes              |
 ///   flags bit 0 = has_expire                        |  raw:    [pad] Vec<u8> (24 bytes, inline)   |
-///                                                   |  value:  [pad] Box<Value> (8 bytes)         |
+///                                                   |  value:  [pad] Value (32 bytes, inline)     |
 ///                                                   +--------------------------------------------+
 /// ```
 ///
 /// The allocation's size is always recomputable from its contents, so it is not stored. Invariants: the bytes
 /// were written by `Entry::build` and describe themselves consistently; a raw payload is a valid `Vec<u8>` and a
-/// value payload a valid `Box<Value>`, both owned by the entry and dropped with it.
+/// value payload a valid `Value` (inline, so a collection's handle costs no allocation of its own), both owned by
+/// the entry and dropped with it.
 pub struct Entry {
     ptr: NonNull<u8>,
-    // Owns (through the packed bytes) a Vec<u8> or a Box<Value> (drop check).
-    _owns: PhantomData<(Vec<u8>, Box<Value>)>,
+    // Owns (through the packed bytes) a Vec<u8> or a Value (drop check).
+    _owns: PhantomData<(Vec<u8>, Value)>,
 }
 
-// SAFETY: an Entry exclusively owns its chunk and the Vec/Box inside it, so moving it to another thread is like
+// SAFETY: an Entry exclusively owns its chunk and the Vec/Value inside it, so moving it to another thread is like
 // moving those (hence the bound on Value). Its chunk may then be freed on that thread: the slab's pages are never
 // released, and a freed chunk simply joins the freeing thread's free list (see `dict::slab`).
-unsafe impl Send for Entry where Box<Value>: Send {}
+unsafe impl Send for Entry where Value: Send {}
 // SAFETY: `&Entry` only reads the chunk (no interior mutability); sharing it is like sharing `&Vec<u8>`/`&Value`.
-unsafe impl Sync for Entry where Box<Value>: Sync {}
+unsafe impl Sync for Entry where Value: Sync {}
 
 const FLAG_EXPIRE: u8 = 1;
 const KIND_SHIFT: u8 = 1;
@@ -327,7 +328,7 @@ enum Payload<'a> {
     Int(i64),
     Emb(&'a [u8]),
     Raw(Vec<u8>),
-    Val(Box<Value>),
+    Val(Value),
 }
 
 impl Payload<'_> {
@@ -346,7 +347,7 @@ impl Payload<'_> {
             Payload::Int(n) => off + varint_len(zigzag(*n)),
             Payload::Emb(b) => off + varint_len(b.len() as u64) + b.len(),
             Payload::Raw(_) => align8(off) + std::mem::size_of::<Vec<u8>>(),
-            Payload::Val(_) => align8(off) + std::mem::size_of::<Box<Value>>(),
+            Payload::Val(_) => align8(off) + std::mem::size_of::<Value>(),
         }
     }
 }
@@ -460,7 +461,7 @@ impl Entry {
                     std::ptr::copy_nonoverlapping(b.as_ptr(), p.add(payload_off + n), b.len());
                 }
                 Payload::Raw(v) => p.add(align8(payload_off)).cast::<Vec<u8>>().write(v),
-                Payload::Val(v) => p.add(align8(payload_off)).cast::<Box<Value>>().write(v),
+                Payload::Val(v) => p.add(align8(payload_off)).cast::<Value>().write(v),
             }
         }
         Entry { ptr, _owns: PhantomData }
@@ -523,7 +524,7 @@ impl Entry {
                 off + n + len as usize
             }
             KIND_RAW => off + std::mem::size_of::<Vec<u8>>(),
-            _ => off + std::mem::size_of::<Box<Value>>(),
+            _ => off + std::mem::size_of::<Value>(),
         }
     }
 
@@ -551,8 +552,8 @@ impl Entry {
         if self.kind() != KIND_VAL {
             return None;
         }
-        // SAFETY: kind VAL means a valid Box<Value> lives at the 8-aligned payload offset, owned by this entry.
-        Some(unsafe { &**self.ptr.as_ptr().add(self.payload_off()).cast::<Box<Value>>() })
+        // SAFETY: kind VAL means a valid Value lives at the 8-aligned payload offset, owned by this entry.
+        Some(unsafe { &*self.ptr.as_ptr().add(self.payload_off()).cast::<Value>() })
     }
 
     #[inline]
@@ -561,7 +562,7 @@ impl Entry {
             return None;
         }
         // SAFETY: as in `val_ref`, with exclusive access through `&mut self`.
-        Some(unsafe { &mut **self.ptr.as_ptr().add(self.payload_off()).cast::<Box<Value>>() })
+        Some(unsafe { &mut *self.ptr.as_ptr().add(self.payload_off()).cast::<Value>() })
     }
 
     /// Replaces the payload: rewritten in place when the new inline payload fits the same chunk, otherwise the
@@ -627,7 +628,7 @@ impl Entry {
     /// An entry holding a collection value.
     pub fn new_value(key: &[u8], v: Value) -> Entry {
         let hdr = header(v.obj_type(), v.encoding(), 0);
-        Entry::build(hdr, false, key, Payload::Val(Box::new(v)))
+        Entry::build(hdr, false, key, Payload::Val(v))
     }
 
     /// A copy of this entry under another key (COPY, and MOVE between databases). Header and value are kept; the
@@ -644,7 +645,7 @@ impl Entry {
             },
             KIND_RAW => Payload::Raw(self.raw_ref().cloned().unwrap_or_default()),
             _ => match self.val_ref() {
-                Some(v) => Payload::Val(Box::new(v.duplicate())),
+                Some(v) => Payload::Val(v.duplicate()),
                 None => Payload::Int(0),
             },
         };
@@ -662,7 +663,7 @@ impl Entry {
         let off = self.payload_off();
         let size = self.alloc_size();
         let ptr = self.ptr;
-        // SAFETY: kind RAW/VAL means an initialized Vec<u8>/Box<Value> lives at the 8-aligned payload offset and is
+        // SAFETY: kind RAW/VAL means an initialized Vec<u8>/Value lives at the 8-aligned payload offset and is
         // owned by this entry. It is moved out with `read`, and `self` is forgotten right after so its Drop cannot
         // drop the payload a second time; the chunk is then returned with the size it was allocated with.
         let payload = unsafe {
@@ -670,7 +671,7 @@ impl Entry {
             if kind == KIND_RAW {
                 Payload::Raw(p.cast::<Vec<u8>>().read())
             } else {
-                Payload::Val(p.cast::<Box<Value>>().read())
+                Payload::Val(p.cast::<Value>().read())
             }
         };
         std::mem::forget(self);
@@ -757,7 +758,7 @@ impl Entry {
     /// Replaces the value with a collection, keeping key, header LRU and expire flag.
     pub fn set_value(&mut self, v: Value) {
         let (t, e) = (v.obj_type(), v.encoding());
-        self.replace_payload(t, e, Payload::Val(Box::new(v)));
+        self.replace_payload(t, e, Payload::Val(v));
     }
 
     /// Turns the string value into a `raw` growable buffer and returns it (APPEND, SETRANGE). Panics never: for a
@@ -817,7 +818,7 @@ impl Entry {
         let chunk = slab::chunk_size(self.alloc_size());
         let extra = match self.kind() {
             KIND_RAW => self.raw_ref().map_or(0, |v| v.capacity()),
-            KIND_VAL => std::mem::size_of::<Value>() + self.val_ref().map_or(0, |v| v.alloc_bytes()),
+            KIND_VAL => self.val_ref().map_or(0, |v| v.alloc_bytes()),
             _ => 0,
         };
         chunk + extra
@@ -834,7 +835,7 @@ impl Drop for Entry {
         unsafe {
             match self.kind() {
                 KIND_RAW => std::ptr::drop_in_place(p.add(off).cast::<Vec<u8>>()),
-                KIND_VAL => std::ptr::drop_in_place(p.add(off).cast::<Box<Value>>()),
+                KIND_VAL => std::ptr::drop_in_place(p.add(off).cast::<Value>()),
                 _ => {}
             }
             slab::dealloc(self.ptr, size);
@@ -1114,6 +1115,14 @@ mod tests {
         };
         out.sort();
         out
+    }
+
+    #[test]
+    fn collection_handles_are_stored_inline() {
+        // The value lives inside the entry's chunk; keep it small so a small hash costs one chunk + its listpack.
+        assert_eq!(std::mem::size_of::<Value>(), 32);
+        let e = Entry::new_value(b"hash:00000007", Value::Hash(crate::types::hash::Hash::new()));
+        assert_eq!(crate::dict::slab::chunk_size(e.alloc_size()), 56);
     }
 
     #[test]

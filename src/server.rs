@@ -38,6 +38,9 @@ use std::sync::OnceLock;
 const CONFIG_MAX_HZ: i64 = 500;
 /// With dynamic hz, the cron runs faster once there are more clients than this per tick.
 const MAX_CLIENTS_PER_CLOCK_TICK: i64 = 200;
+
+mod blocked;
+
 /// Fixed per-client memory counted in CLIENT LIST `tot-mem`.
 const CLIENT_STRUCT_BYTES: usize = std::mem::size_of::<Client>();
 /// Size of one read from a client (Redis's `PROTO_IOBUF_LEN`).
@@ -642,6 +645,7 @@ impl Server {
 
     /// Closes a client that is out of its slot and forgets everything about it.
     fn free_client(&mut self, el: &mut EventLoop, mut c: Box<Client>) {
+        self.blocked_client_gone(&c.state);
         let fd = c.state.fd;
         crate::pubsub::unsubscribe_everything(&mut self.state, &mut c.state);
         let _ = el.remove_interest(fd, Interest::BOTH);
@@ -742,7 +746,8 @@ impl Server {
         // Redis trims its query buffer only after a whole batch, so CLIENT LIST shows the batch's bytes.
         let batch_qbuf = c.query.len();
         loop {
-            if c.state.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0 || self.exit_code.is_some() {
+            let stop = flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP | flags::BLOCKED;
+            if c.state.flags & stop != 0 || self.exit_code.is_some() {
                 return;
             }
             let limits = self.limits_for(c.state.authenticated);
@@ -866,6 +871,7 @@ impl Server {
             c.flags = (c.flags | flags::REPLY_SKIP) & !flags::REPLY_SKIP_NEXT;
         }
         c.reply.enabled = true;
+        self.after_command_blocking(el, c);
         if !self.state.actions.is_empty() {
             self.apply_actions(el, c);
         }
@@ -1151,7 +1157,7 @@ impl Server {
         for fd in 0..self.state.clients.len() {
             let Some(c) = self.state.clients[fd].as_mut() else { continue };
             if timeout_s > 0
-                && !c.state.has(flags::MONITOR)
+                && !c.state.has(flags::MONITOR | flags::BLOCKED)
                 && now_ms / 1000 - c.state.last_interaction_ms / 1000 > timeout_s
             {
                 log_verbose!("Closing idle client");
@@ -1215,7 +1221,10 @@ impl EventHandler for Server {
         }
     }
 
-    fn time_event(&mut self, el: &mut EventLoop, _id: u64) -> TimerNext {
+    fn time_event(&mut self, el: &mut EventLoop, id: u64) -> TimerNext {
+        if let Some(next) = self.blocking_timer_fired(id) {
+            return next;
+        }
         self.cron(el)
     }
 
@@ -1228,6 +1237,7 @@ impl EventHandler for Server {
         if self.state.active_expire_enabled && self.state.dbs.iter().any(|d| d.expires_len() > 0) {
             crate::expire::active_expire_cycle(&mut self.state, true);
         }
+        self.blocking_before_sleep(el);
         self.handle_pending_writes(el);
     }
 }

@@ -95,6 +95,8 @@ pub struct ServerState {
     pub next_client_id: u64,
     /// Clients waiting in a blocking command (`blocked_clients` in INFO); kept by the blocking machinery.
     pub blocked_clients: u64,
+    /// Clients blocked on keys, their queues and the keys ready to serve them (see [`crate::blocking`]).
+    pub blocking: crate::blocking::Blocking,
     /// Channels and patterns with at least one subscriber (INFO `pubsub_channels` / `pubsub_patterns`); kept by
     /// pub/sub.
     pub pubsub_channels: u64,
@@ -135,6 +137,7 @@ impl ServerState {
             monitors: Vec::new(),
             next_client_id: 1,
             blocked_clients: 0,
+            blocking: Default::default(),
             pubsub_channels: 0,
             pubsub_patterns: 0,
             pubsub: Default::default(),

@@ -1669,6 +1669,166 @@ SET s v
 HSET s f v
 HGET s f
 
+=== types/lists-edge
+@requires RPUSH LPOS LMPOP BLPOP
+RPUSH l a b a c a
+LPOS l a RANK -9223372036854775808
+LPOS l a RANK 9223372036854775807
+LPOS l a RANK -1 COUNT 0
+LPOS l a RANK 2 COUNT 2 MAXLEN 3
+LPOS l a RANK x
+LPOS l a COUNT x
+LPOS l a MAXLEN -1
+LPOS l a COUNT
+LPOS nokey a COUNT 0
+LPOP l x
+LPOP nokey 0
+LPOP l 9223372036854775807
+RPOP l 1 2
+RPUSH m 1 2 3 4 5
+LMPOP 0 m LEFT
+LMPOP x m LEFT
+LMPOP 9223372036854775807 m LEFT
+LMPOP 2 m LEFT
+LMPOP 1 m UP
+LMPOP 1 m LEFT COUNT 0
+LMPOP 1 m LEFT COUNT 1 COUNT 1
+LMPOP 1 m LEFT FOO
+LMPOP 2 none m RIGHT COUNT 2
+LMPOP 1 m left count 100
+LMPOP 1 m LEFT
+EXISTS m
+RPUSH b 1 2
+BLPOP none b 0
+BRPOP b 0.01
+BLPOP b 0.01
+BLPOP b -1
+BLPOP b abc
+BLPOP b nan
+BLPOP b inf
+BLMOVE b c LEFT LEFT 0.01
+BLMOVE b c UP LEFT x
+BLMOVE b c LEFT LEFT x
+BRPOPLPUSH b c -1
+BLMPOP 0.01 1 b LEFT
+BLMPOP x 0 b LEFT
+BLMPOP -1 1 b LEFT
+RPUSH b z y x
+BLMPOP 0 1 b RIGHT COUNT 2
+BRPOPLPUSH b c 0
+SET str v
+BLPOP str 0
+BLMOVE str c LEFT LEFT 0
+RPUSH src x
+BLMOVE src str LEFT LEFT 0
+LRANGE src 0 -1
+RPUSH r 1
+LMOVE r r LEFT RIGHT
+LRANGE r 0 -1
+HELLO 3
+BLPOP none 0.01
+LPOP none 2
+LMPOP 1 none LEFT
+BLMPOP 0.01 1 none LEFT
+HELLO 2
+
+=== types/lists-encodings
+@requires RPUSH LRANGE
+CONFIG SET list-max-listpack-size 4
+RPUSH q 1 2 3 4 5 6 7 8 9 10 11 12 13
+OBJECT ENCODING q
+LINDEX q 9
+LRANGE q 3 10
+LSET q 11 eleven
+LINSERT q AFTER 6 six-and-a-half
+LREM q 0 3
+LTRIM q 2 -3
+LRANGE q 0 -1
+LLEN q
+CONFIG SET list-max-ziplist-size -1
+CONFIG GET list-max-listpack-size
+RPUSH w aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+OBJECT ENCODING w
+TYPE w
+COPY w w2
+LRANGE w2 0 -1
+RENAME w w3
+TYPE w3
+@scan SCAN 0 TYPE list
+
+=== types/hashes-edge
+@requires HSET HRANDFIELD HINCRBYFLOAT HSCAN
+HSET h a 1 b 2 c 3
+HRANDFIELD h -9223372036854775808
+HRANDFIELD h -9223372036854775807 WITHVALUES
+HRANDFIELD h -4611686018427387904 WITHVALUES
+HRANDFIELD h x
+HRANDFIELD h 1 foo
+HRANDFIELD h 1 WITHVALUES x
+HRANDFIELD h 0
+HRANDFIELD h 3 WITHVALUES
+HRANDFIELD h 30
+HRANDFIELD nokey 0
+HRANDFIELD nokey 5 WITHVALUES
+HRANDFIELD nokey
+HRANDFIELD nokey x
+HINCRBYFLOAT h a x
+HINCRBYFLOAT h a inf
+HINCRBYFLOAT h a nan
+HINCRBYFLOAT h a 0.1
+HINCRBYFLOAT h n 10.5
+HINCRBYFLOAT h n 0.1
+HINCRBYFLOAT h z -0
+HINCRBYFLOAT h e 5.0e3
+HINCRBYFLOAT h e 1e4932
+HINCRBYFLOAT h e 1.18973149535723176502e+4932
+HINCRBYFLOAT h x 0x10
+HSET h g 1.5
+HINCRBY h g 1
+HSET h m 9223372036854775807
+HINCRBY h m 1
+HINCRBY h m -1
+HSTRLEN h n
+HSTRLEN h nope
+HSETNX nk f x
+HMGET nk a b
+HEXISTS nk a
+HSCAN nk 0 COUNT x
+HSCAN nk 0 COUNT 0
+HSCAN nk 0 FOO
+HSCAN nk x
+HSCAN h 0 MATCH n*
+HSCAN h 0 TYPE string
+SET s v
+HSCAN s 0 FOO
+HDEL nk a
+HELLO 3
+HGETALL nokey
+HGETALL h
+HRANDFIELD h 3 WITHVALUES
+HRANDFIELD nokey
+HELLO 2
+CONFIG SET hash-max-listpack-entries 2
+HSET small a 1 b 2
+OBJECT ENCODING small
+HSET small c 3
+OBJECT ENCODING small
+CONFIG SET hash-max-ziplist-value 4
+HSET v a 1234
+OBJECT ENCODING v
+HSET v b 12345
+OBJECT ENCODING v
+HGETALL v
+DEL v
+HSETNX v abcde 1
+OBJECT ENCODING v
+HINCRBYFLOAT v abcde 1.5
+HKEYS v
+HVALS v
+COPY v v2
+HGETALL v2
+TYPE v2
+
 === types/sets
 @requires SADD SMEMBERS
 SADD s a b c
@@ -2111,6 +2271,36 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
     ("HGETALL", 1, |g| vec!["HGETALL".into(), g.key()]),
     ("HINCRBY", 1, |g| vec!["HINCRBY".into(), g.key(), g.p(&["f1", "f2"]), g.int()]),
     ("HLEN", 1, |g| vec!["HLEN".into(), g.key()]),
+    ("LSET", 1, |g| vec!["LSET".into(), g.key(), g.small(3), g.val()]),
+    ("LINSERT", 1, |g| vec!["LINSERT".into(), g.key(), g.p(&["BEFORE", "AFTER", "after"]), g.val(), g.val()]),
+    ("LREM", 1, |g| vec!["LREM".into(), g.key(), g.p(&["0", "1", "-1", "2"]), g.val()]),
+    ("LTRIM", 1, |g| vec!["LTRIM".into(), g.key(), g.small(3), g.small(3)]),
+    ("LPOS", 1, |g| {
+        let mut c = vec!["LPOS".into(), g.key(), g.val()];
+        if g.rng.chance(40) {
+            c.extend(["RANK".into(), g.p(&["1", "-1", "2", "0"])]);
+        }
+        if g.rng.chance(40) {
+            c.extend(["COUNT".into(), g.p(&["0", "1", "2"])]);
+        }
+        c
+    }),
+    ("LMOVE", 1, |g| vec!["LMOVE".into(), g.key(), g.key(), g.p(&["LEFT", "RIGHT"]), g.p(&["LEFT", "RIGHT"])]),
+    ("LMPOP", 1, |g| {
+        let mut c = vec!["LMPOP".into(), "2".into(), g.key(), g.key(), g.p(&["LEFT", "RIGHT"])];
+        if g.rng.chance(50) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "5"])]);
+        }
+        c
+    }),
+    ("BLPOP", 1, |g| vec![g.p(&["BLPOP", "BRPOP"]), g.key(), g.key(), "0.001".into()]),
+    ("HMGET", 1, |g| vec!["HMGET".into(), g.key(), g.p(&["f1", "f2"]), g.p(&["f3", "f1"])]),
+    ("HSETNX", 1, |g| vec!["HSETNX".into(), g.key(), g.p(&["f1", "f2", "f3"]), g.val()]),
+    ("HINCRBYFLOAT", 1, |g| {
+        vec!["HINCRBYFLOAT".into(), g.key(), g.p(&["f1", "f2"]), g.p(&["1.5", "-0.25", "1e3", "x"])]
+    }),
+    ("HSTRLEN", 1, |g| vec![g.p(&["HSTRLEN", "HEXISTS"]), g.key(), g.p(&["f1", "f2", "f3"])]),
+    ("HKEYS", 1, |g| vec![g.p(&["HKEYS", "HVALS"]), g.key()]),
     ("SADD", 3, |g| with(vec!["SADD".into(), g.key()], (0..1 + g.rng.below(3)).map(|_| g.val()).collect())),
     ("SREM", 1, |g| vec!["SREM".into(), g.key(), g.val()]),
     ("SMEMBERS", 1, |g| vec!["SMEMBERS".into(), g.key()]),

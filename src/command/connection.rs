@@ -96,6 +96,18 @@ const CLIENT_SUB: Command = Command {
 
 static CLIENT_SUBCOMMANDS: &[Command] = &[
     Command {
+        name: "unblock",
+        arity: -3,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        acl: "admin slow dangerous connection",
+        since: "5.0.0",
+        summary: "Unblock a client blocked in a blocking command from a different connection",
+        complexity: "O(log N) where N is the number of client connections",
+        syntax: "client-id [TIMEOUT | ERROR]",
+        handler: crate::blocking::client_unblock,
+        ..CLIENT_SUB
+    },
+    Command {
         name: "id",
         arity: 2,
         since: "5.0.0",
@@ -540,6 +552,9 @@ fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>) -> String {
     }
     if crate::pubsub::is_subscriber(c) {
         flags.push('P');
+    }
+    if c.has(cf::BLOCKED) {
+        flags.push('b');
     }
     if c.has(cf::CLOSE_AFTER_REPLY) {
         flags.push('c');

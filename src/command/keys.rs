@@ -896,6 +896,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
     // key_modified works on the selected db; the dirty counter is what matters for now.
     ctx.key_modified(dst);
     ctx.notify_db(nc::GENERIC, "copy_to", dst, dst_db);
+    ctx.srv.blocking.signal(dst_db, dst);
     ctx.reply().int(1);
 }
 
@@ -934,6 +935,8 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
         std::mem::swap(&mut x.expires, &mut y.expires);
         std::mem::swap(&mut x.avg_ttl_ms, &mut y.avg_ttl_ms);
         std::mem::swap(&mut x.expire_cursor, &mut y.expire_cursor);
+        ctx.srv.blocking.signal_db(a);
+        ctx.srv.blocking.signal_db(b);
     }
     ctx.srv.dirty += 1;
     ctx.reply().ok();
@@ -975,6 +978,7 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
     ctx.key_modified(key);
     ctx.notify(nc::GENERIC, "move_from", key);
     ctx.notify_db(nc::GENERIC, "move_to", key, dst);
+    ctx.srv.blocking.signal(dst, key);
     ctx.reply().int(1);
 }
 

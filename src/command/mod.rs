@@ -7,8 +7,10 @@
 pub mod command_cmd;
 pub mod config_cmd;
 pub mod connection;
+pub mod hash;
 pub mod info;
 pub mod keys;
+pub mod list;
 pub mod longdouble;
 pub mod pubsub;
 pub mod server;
@@ -279,6 +281,8 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(info::COMMANDS.iter())
         .chain(command_cmd::COMMANDS.iter())
         .chain(pubsub::COMMANDS.iter())
+        .chain(list::COMMANDS.iter())
+        .chain(hash::COMMANDS.iter())
 }
 
 struct Table {
@@ -401,10 +405,14 @@ impl<'a> Ctx<'a> {
         (found, &mut client.reply)
     }
 
-    /// Records that `key` in the selected db changed: bumps `dirty`. (WATCH and keyspace notifications hook here.)
+    /// Records that `key` in the selected db changed: bumps `dirty` and wakes clients blocked on it. (WATCH and
+    /// keyspace notifications hook here.)
     #[inline]
-    pub fn key_modified(&mut self, _key: &[u8]) {
+    pub fn key_modified(&mut self, key: &[u8]) {
         self.srv.dirty += 1;
+        if self.srv.blocking.any_waiting() {
+            self.srv.blocking.signal(self.client.db, key);
+        }
     }
 
     /// The collection conversion thresholds from the current config.
@@ -442,20 +450,39 @@ impl<'a> Ctx<'a> {
         key: &[u8],
         make: impl FnOnce() -> T,
     ) -> Result<(&mut T, &mut Reply), WrongType> {
-        let exists = match self.write_typed::<T>(key)? {
-            (Some(_), _) => true,
-            (None, _) => false,
-        };
-        if !exists {
-            let mut e = Entry::new_value(key, make().into_value());
-            self.init_lru(&mut e);
-            self.db().insert(e);
-        }
+        // One probe of the keyspace on the common path (key exists): remember the slot, then borrow it.
         let Ctx { client, srv } = self;
-        let e = srv.dbs[client.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
-        match e {
+        let now = srv.now_ms;
+        let lfu = srv.config.maxmemory_policy.is_lfu();
+        let (lru, lf, dt) = (srv.lru_clock, srv.config.lfu_log_factor, srv.config.lfu_decay_time);
+        let db = &mut srv.dbs[client.db];
+        let mut pos = db.keys.find(key);
+        if let Some(p) = pos {
+            if db.keys.at(p).is_some_and(|e| e.has_expire()) && db.expire_if_needed(key, now) {
+                pos = None;
+            }
+        }
+        let pos = match pos {
+            Some(p) => {
+                if let Some(e) = db.keys.at_mut(p) {
+                    touch_entry(e, lru, lfu, lf, dt, now);
+                }
+                p
+            }
+            None => {
+                let mut e = Entry::new_value(key, make().into_value());
+                e.set_lru(if lfu { crate::object::lfu_init(now) } else { lru });
+                db.insert(e);
+                db.keys.find(key).ok_or(WrongType)?
+            }
+        };
+        let e = db.keys.at_mut(pos).ok_or(WrongType)?;
+        match e.value_mut().and_then(T::of) {
             Some(v) => Ok((v, &mut client.reply)),
-            None => Err(WrongType),
+            None => {
+                client.reply.err_wrongtype();
+                Err(WrongType)
+            }
         }
     }
 

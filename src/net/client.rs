@@ -35,6 +35,10 @@ pub mod flags {
     pub const UNIX_SOCKET: u32 = 1 << 7;
     /// Close as soon as possible, without writing pending output (CLIENT KILL, output limits).
     pub const CLOSE_ASAP: u32 = 1 << 8;
+    /// Waiting in a blocking command (BLPOP ...): its further input is not processed until it is served.
+    pub const BLOCKED: u32 = 1 << 9;
+    /// Blocking commands must not block (inside MULTI/EXEC, scripts): they reply as if timed out at once.
+    pub const DENY_BLOCKING: u32 = 1 << 10;
 }
 
 /// What a command handler may see and change about the client that called it.
