@@ -282,7 +282,7 @@ fn normalize(args: &[Vec<u8>], v: Resp, side: &mut Side) -> Result<Resp, String>
     let mut v = v;
     let cmd = args.first().map(|a| upper(a)).unwrap_or_default();
     match cmd.as_str() {
-        "KEYS" | "SMEMBERS" | "SINTER" | "SUNION" | "SDIFF" | "HKEYS" | "HVALS" => {
+        "KEYS" | "SMEMBERS" | "SINTER" | "SUNION" | "SDIFF" | "SPOP" | "HKEYS" | "HVALS" => {
             if let Some(items) = v.items_mut() {
                 items.sort();
             }
@@ -1917,6 +1917,796 @@ ZRANGE z 0 -1
 SET str v
 ZADD str 1 a
 ZRANGE str 0 -1
+
+=== types/sets-edge
+@requires SADD SINTERCARD SMISMEMBER
+sadd s a b c
+sadd s a d
+scard s
+sismember s a
+smismember s a z b
+smismember missing a
+smembers missing
+srem s a z
+srem missing a
+object encoding s
+sadd n 1 2 3 -5 100
+object encoding n
+smembers n
+sadd n x
+object encoding n
+sadd t c d e
+sinterstore dst s t
+smembers dst
+sunionstore dst s t
+scard dst
+sdiffstore dst s t
+smembers dst
+sinterstore dst s missing
+exists dst
+smove s t b
+smove s t nope
+smove missing t b
+smove s s c
+smove s s zz
+set str v
+smove s str c
+smove str s c
+smove missing str c
+sadd i1 1 2 3
+sadd i2 2 3 4
+sinter i1 i2
+sunion i1 i2
+sdiff i1 i2
+sinterstore d i1 i2
+object encoding d
+smembers d
+sunionstore d i1 s
+object encoding d
+sdiffstore d i1 i1
+exists d
+spop i1 10
+exists i1
+sadd one x
+spop one
+exists one
+spop one
+srandmember missing 5
+srandmember missing -5
+srandmember missing
+sadd big 1
+srandmember big -3
+srandmember big 3
+srandmember big 1
+@scan sscan missing 0
+@scan sscan str 0
+@scan sscan big abc
+@scan sscan big 0 count 0
+@scan sscan big 0 type set
+@scan sscan big 0 match 1*
+@scan sscan big 0 count 1 count 2
+sadd e ""
+smembers e
+sintercard 2 i2 big
+sintercard 1 missing
+sinter str s
+sunion s str
+sdiff missing str
+sdiffstore dst missing str
+sadd nn 9223372036854775807 -9223372036854775808 9223372036854775808
+smembers nn
+object encoding nn
+config set set-max-intset-entries 3
+sadd lim 1 2 3
+object encoding lim
+sadd lim 4
+object encoding lim
+sinterstore d2 lim lim
+object encoding d2
+config set set-max-intset-entries 512
+del d2
+
+=== types/zsets-edge
+@requires ZADD ZRANGESTORE ZMPOP ZINTERCARD
+zadd z 1 a 2 b 3 c
+zadd z 1.5 a
+zadd z NX 10 a 4 d
+zadd z XX 5 b 6 new
+zadd z GT 1 c
+zadd z LT 1 c
+zadd z CH 7 c 8 e
+zadd z INCR 2 a
+zadd z XX INCR 2 nope
+zadd z NX INCR 2 a
+zadd z GT CH 100 a 0 b
+zadd z nan a
+zadd z abc a
+zadd z 1
+zadd z incr 1
+zadd z lt gt 1 a
+zadd nokey xx 1 a
+zadd nokey xx incr 1 a
+exists nokey
+zrange z 0 -1
+zrange z 0 -1 WITHSCORES
+zrange z 0 1 REV
+zrange z 0 1 REV withscores
+zrange z 1 5 BYSCORE
+zrange z (1 +inf BYSCORE LIMIT 1 2
+zrange z +inf (1 BYSCORE REV LIMIT 1 2 withscores
+zrange z - + BYLEX
+zrange z + - BYLEX REV
+zrange z [a (d BYLEX
+zrange z a b BYLEX
+zrange z 0 -1 byscore bylex
+zrange z 0 -1 limit 0 1
+zrange z 0 -1 withscores bylex
+zrange z 0 -1 rev rev
+zrange z 0 -1 limit 1
+zrange z 0 -1 byscore limit a b
+zrange z x 1
+zrange z 0 1 foo
+zrange missing 0 -1
+zrange missing x 1
+zrangebyscore z -inf +inf WITHSCORES
+zrangebyscore z -inf +inf WITHSCORES limit 0 2
+zrangebyscore z (1 (5
+zrangebyscore z "" ""
+zrangebyscore z ( (
+zrangebyscore z 1x 2
+zrevrangebyscore z +inf -inf
+zrevrangebyscore z 5 1 withscores limit 1 1
+zrangebylex z - + limit 0 2
+zrevrangebylex z + - limit 0 2
+zrangebylex z - + withscores
+zrangebylex z x y
+zrevrange z 0 -1
+zrevrange z 0 -1 withscores
+zrevrange z -2 -1
+zrevrange z 5 1
+zscore z a
+zscore z nope
+zscore missing a
+zmscore z a nope
+zmscore missing a b
+zcard z
+zcard missing
+zcount z 1 5
+zcount z (1 (5
+zcount z -inf +inf
+zcount z a b
+zcount missing 1 2
+zlexcount z - +
+zlexcount z [a [c
+zlexcount z a c
+zrank z c
+zrevrank z c
+zrank z nope
+zrank missing a
+zincrby z 1.5 a
+zincrby z abc a
+zincrby z 1 newm
+zincrby z 1e400 a
+zrem z a nope
+zrem missing a
+zpopmin z
+zpopmax z 2
+zpopmin z 0
+zpopmin z -1
+zpopmin z abc
+zpopmin z 1 2
+zpopmin missing
+zpopmin missing 2
+zrange z 0 -1 WITHSCORES
+object encoding z
+zadd z inf i -inf ni
+zrange z 0 -1 WITHSCORES
+zadd z 0.1 f 1e-5 g 123456789.123 h 3.0 j -0 k 0 l 1e20 m 2.5e-310 n
+zrange z 0 -1 WITHSCORES
+zscore z k
+zscore z n
+zremrangebyscore z -inf 0
+zrange z 0 -1
+zremrangebyrank z 0 0
+zremrangebyrank z 100 200
+zremrangebyrank z -1 -1
+zremrangebylex z - +
+exists z
+zremrangebylex z a b
+zremrangebyscore z a b
+zremrangebyrank z a b
+zadd lex 0 a 0 b 0 c 0 d 0 e 0 f
+zrangebylex lex [b [d
+zrangebylex lex (b (d
+zrangebylex lex (d (b
+zrangebylex lex [f +
+zlexcount lex (a [e
+zremrangebylex lex [b (d
+zrange lex 0 -1
+zrangestore dst lex 0 -1
+zrange dst 0 -1 withscores
+object encoding dst
+zrangestore dst lex 0 -1 rev limit 0 1
+zrangestore dst lex - + bylex rev
+zrangestore dst lex + - bylex rev limit 1 2
+zrange dst 0 -1
+zrangestore dst missing 0 -1
+exists dst
+zrangestore dst lex 10 20
+set str v
+zrangestore str lex 0 0
+type str
+zrangestore dst str 0 0
+zadd z1 1 a 2 b 3 c
+zadd z2 4 b 5 c 6 d
+sadd s1 a d x
+zunion 2 z1 z2
+zunion 2 z1 z2 withscores
+zunion 2 z1 z2 weights 2 3 withscores
+zunion 2 z1 z2 aggregate min withscores
+zunion 2 z1 z2 aggregate max withscores
+zunion 3 z1 z2 s1 withscores
+zinter 2 z1 z2 withscores
+zinter 3 z1 z2 s1 withscores
+zinter 2 z1 s1 withscores aggregate max
+zdiff 2 z1 z2 withscores
+zdiff 2 z2 s1 withscores
+zdiff 1 missing
+zinter 2 z1 missing
+zunion 2 missing z1
+zunion 2 z1 str
+zunion 2 z1 z2 weights 1
+zunion 2 z1 z2 weights 1 nan
+zunion 2 z1 z2 weights 1 inf withscores
+zunion 2 z1 z2 weights 0 inf withscores
+zunionstore out 2 z1 z2
+zrange out 0 -1 withscores
+object encoding out
+zinterstore out 2 z1 z2 weights 1 -1
+zrange out 0 -1 withscores
+zdiffstore out 2 z1 z1
+exists out
+zunionstore out 2 z1 z2 withscores
+zintercard 2 z1 z2
+zintercard 2 z1 z2 limit 1
+zintercard 2 z1 z2 limit 0
+zintercard 3 z1 z2 s1
+zintercard 2 z1 missing
+zadd inf 1 a
+zadd inf2 inf a
+zadd inf3 -inf a
+zunion 2 inf2 inf3 withscores
+zinter 2 inf2 inf3 withscores
+zunion 2 inf2 inf3 weights 1 -1 withscores
+zmpop 1 z1 min
+zmpop 2 missing z2 max count 10
+zmpop 1 missing min
+zmpop 1 z1 foo
+zmpop 1 z1
+zmpop 2 z1
+zmpop 1 str min
+exists z2
+zadd r 1 a 2 b
+zrandmember missing
+zrandmember missing 5
+zrandmember r 0
+zrandmember r 5 withscores
+zrandmember r 2
+zrandmember r -5 withscores
+zrandmember r 1 withscores
+zrandmember str
+@scan zscan missing 0
+@scan zscan r 0
+@scan zscan r 0 match a*
+@scan zscan r x
+@scan zscan str 0
+zadd big 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+object encoding big
+zadd big 2 b
+zrange big 0 -1 withscores
+zrangestore d2 big 0 -1
+object encoding d2
+zrangestore d2 big 1 1
+object encoding d2
+zunionstore d3 1 big
+object encoding d3
+zadd z 1 x
+zadd str 1 a
+zincrby str 1 a
+zrem str a
+zcard str
+zscore str a
+zrange str 0 -1
+zrandmember str 1
+zpopmin str
+zinter 1 str
+config set zset-max-listpack-entries 2
+zadd cz 1 a 2 b
+object encoding cz
+zadd cz 3 c
+object encoding cz
+zrem cz a b
+object encoding cz
+zunionstore cz2 1 cz
+object encoding cz2
+config set zset-max-listpack-entries 128
+
+=== types/zsets-resp3
+@requires ZADD ZRANGESTORE ZMPOP ZINTERCARD
+HELLO 3
+zadd z 1 a 2 b 3 c
+zadd z 1.5 a
+zadd z NX 10 a 4 d
+zadd z XX 5 b 6 new
+zadd z GT 1 c
+zadd z LT 1 c
+zadd z CH 7 c 8 e
+zadd z INCR 2 a
+zadd z XX INCR 2 nope
+zadd z NX INCR 2 a
+zadd z GT CH 100 a 0 b
+zadd z nan a
+zadd z abc a
+zadd z 1
+zadd z incr 1
+zadd z lt gt 1 a
+zadd nokey xx 1 a
+zadd nokey xx incr 1 a
+exists nokey
+zrange z 0 -1
+zrange z 0 -1 WITHSCORES
+zrange z 0 1 REV
+zrange z 0 1 REV withscores
+zrange z 1 5 BYSCORE
+zrange z (1 +inf BYSCORE LIMIT 1 2
+zrange z +inf (1 BYSCORE REV LIMIT 1 2 withscores
+zrange z - + BYLEX
+zrange z + - BYLEX REV
+zrange z [a (d BYLEX
+zrange z a b BYLEX
+zrange z 0 -1 byscore bylex
+zrange z 0 -1 limit 0 1
+zrange z 0 -1 withscores bylex
+zrange z 0 -1 rev rev
+zrange z 0 -1 limit 1
+zrange z 0 -1 byscore limit a b
+zrange z x 1
+zrange z 0 1 foo
+zrange missing 0 -1
+zrange missing x 1
+zrangebyscore z -inf +inf WITHSCORES
+zrangebyscore z -inf +inf WITHSCORES limit 0 2
+zrangebyscore z (1 (5
+zrangebyscore z "" ""
+zrangebyscore z ( (
+zrangebyscore z 1x 2
+zrevrangebyscore z +inf -inf
+zrevrangebyscore z 5 1 withscores limit 1 1
+zrangebylex z - + limit 0 2
+zrevrangebylex z + - limit 0 2
+zrangebylex z - + withscores
+zrangebylex z x y
+zrevrange z 0 -1
+zrevrange z 0 -1 withscores
+zrevrange z -2 -1
+zrevrange z 5 1
+zscore z a
+zscore z nope
+zscore missing a
+zmscore z a nope
+zmscore missing a b
+zcard z
+zcard missing
+zcount z 1 5
+zcount z (1 (5
+zcount z -inf +inf
+zcount z a b
+zcount missing 1 2
+zlexcount z - +
+zlexcount z [a [c
+zlexcount z a c
+zrank z c
+zrevrank z c
+zrank z nope
+zrank missing a
+zincrby z 1.5 a
+zincrby z abc a
+zincrby z 1 newm
+zincrby z 1e400 a
+zrem z a nope
+zrem missing a
+zpopmin z
+zpopmax z 2
+zpopmin z 0
+zpopmin z -1
+zpopmin z abc
+zpopmin z 1 2
+zpopmin missing
+zpopmin missing 2
+zrange z 0 -1 WITHSCORES
+object encoding z
+zadd z inf i -inf ni
+zrange z 0 -1 WITHSCORES
+zadd z 0.1 f 1e-5 g 123456789.123 h 3.0 j -0 k 0 l 1e20 m 2.5e-310 n
+zrange z 0 -1 WITHSCORES
+zscore z k
+zscore z n
+zremrangebyscore z -inf 0
+zrange z 0 -1
+zremrangebyrank z 0 0
+zremrangebyrank z 100 200
+zremrangebyrank z -1 -1
+zremrangebylex z - +
+exists z
+zremrangebylex z a b
+zremrangebyscore z a b
+zremrangebyrank z a b
+zadd lex 0 a 0 b 0 c 0 d 0 e 0 f
+zrangebylex lex [b [d
+zrangebylex lex (b (d
+zrangebylex lex (d (b
+zrangebylex lex [f +
+zlexcount lex (a [e
+zremrangebylex lex [b (d
+zrange lex 0 -1
+zrangestore dst lex 0 -1
+zrange dst 0 -1 withscores
+object encoding dst
+zrangestore dst lex 0 -1 rev limit 0 1
+zrangestore dst lex - + bylex rev
+zrangestore dst lex + - bylex rev limit 1 2
+zrange dst 0 -1
+zrangestore dst missing 0 -1
+exists dst
+zrangestore dst lex 10 20
+set str v
+zrangestore str lex 0 0
+type str
+zrangestore dst str 0 0
+zadd z1 1 a 2 b 3 c
+zadd z2 4 b 5 c 6 d
+sadd s1 a d x
+zunion 2 z1 z2
+zunion 2 z1 z2 withscores
+zunion 2 z1 z2 weights 2 3 withscores
+zunion 2 z1 z2 aggregate min withscores
+zunion 2 z1 z2 aggregate max withscores
+zunion 3 z1 z2 s1 withscores
+zinter 2 z1 z2 withscores
+zinter 3 z1 z2 s1 withscores
+zinter 2 z1 s1 withscores aggregate max
+zdiff 2 z1 z2 withscores
+zdiff 2 z2 s1 withscores
+zdiff 1 missing
+zinter 2 z1 missing
+zunion 2 missing z1
+zunion 2 z1 str
+zunion 2 z1 z2 weights 1
+zunion 2 z1 z2 weights 1 nan
+zunion 2 z1 z2 weights 1 inf withscores
+zunion 2 z1 z2 weights 0 inf withscores
+zunionstore out 2 z1 z2
+zrange out 0 -1 withscores
+object encoding out
+zinterstore out 2 z1 z2 weights 1 -1
+zrange out 0 -1 withscores
+zdiffstore out 2 z1 z1
+exists out
+zunionstore out 2 z1 z2 withscores
+zintercard 2 z1 z2
+zintercard 2 z1 z2 limit 1
+zintercard 2 z1 z2 limit 0
+zintercard 3 z1 z2 s1
+zintercard 2 z1 missing
+zadd inf 1 a
+zadd inf2 inf a
+zadd inf3 -inf a
+zunion 2 inf2 inf3 withscores
+zinter 2 inf2 inf3 withscores
+zunion 2 inf2 inf3 weights 1 -1 withscores
+zmpop 1 z1 min
+zmpop 2 missing z2 max count 10
+zmpop 1 missing min
+zmpop 1 z1 foo
+zmpop 1 z1
+zmpop 2 z1
+zmpop 1 str min
+exists z2
+zadd r 1 a 2 b
+zrandmember missing
+zrandmember missing 5
+zrandmember r 0
+zrandmember r 5 withscores
+zrandmember r 2
+zrandmember r -5 withscores
+zrandmember r 1 withscores
+zrandmember str
+@scan zscan missing 0
+@scan zscan r 0
+@scan zscan r 0 match a*
+@scan zscan r x
+@scan zscan str 0
+zadd big 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+object encoding big
+zadd big 2 b
+zrange big 0 -1 withscores
+zrangestore d2 big 0 -1
+object encoding d2
+zrangestore d2 big 1 1
+object encoding d2
+zunionstore d3 1 big
+object encoding d3
+zadd z 1 x
+zadd str 1 a
+zincrby str 1 a
+zrem str a
+zcard str
+zscore str a
+zrange str 0 -1
+zrandmember str 1
+zpopmin str
+zinter 1 str
+config set zset-max-listpack-entries 2
+zadd cz 1 a 2 b
+object encoding cz
+zadd cz 3 c
+object encoding cz
+zrem cz a b
+object encoding cz
+zunionstore cz2 1 cz
+object encoding cz2
+config set zset-max-listpack-entries 128
+
+=== types/sort
+@requires SORT SORT_RO HSET ZADD
+zadd tmpz 1 3 2 1 3 2 4 10 5 -5
+sort tmpz by nosort store l
+del tmpz
+sort l
+sort l desc
+sort l alpha
+sort l limit 1 2
+sort l limit 1 9223372036854775807
+sort l limit -1 2
+sort l limit 9223372036854775807 9223372036854775807
+sort l limit 0 0
+sort l limit 2 -1
+sort l limit a b
+sort l limit 1
+sort l by nosort
+sort l by nosort desc
+sort l by nosort limit 1 2
+sort l by nosort desc limit 1 2
+sort l by nosort limit 10 2
+sort l foo
+mset w_3 30 w_1 10 w_2 20 w_10 5 w_-5 1
+sort l by w_*
+sort l by w_* desc
+sort l by w_* get #
+sort l by w_* get # get w_*
+sort l get w_* get nokey_*
+sort l get #
+sort l get nostar
+sort l by w_* limit 1 2
+hset h_1 f a
+hset h_2 f b
+hset h_3 f c
+sort l by h_*->f alpha
+sort l by h_*->f alpha desc
+sort l get h_*->f
+sort l get h_*->
+sort l get h_->f*
+sort l by w_* store dst
+lrange dst 0 -1
+object encoding dst
+type dst
+sort l get # get w_* store dst
+lrange dst 0 -1
+sort missing
+sort missing store dst
+exists dst
+set str v
+sort str
+sort l store str
+type str
+zadd tmpz 1 b 2 a 3 c 4 B
+sort tmpz by nosort store la
+del tmpz
+sort la
+sort la alpha
+sort la alpha desc
+sort la alpha limit 1 2
+sort_ro la alpha
+sort_ro la alpha store x
+sadd s 5 3 9 1
+sort s
+sort s desc
+sort s by nosort
+sort s by nosort store sd
+lrange sd 0 -1
+sadd sa b a c
+sort sa alpha
+sort sa by nosort store sd
+lrange sd 0 -1
+zadd z 3 a 1 b 2 c
+sort z
+sort z alpha
+object encoding z
+zadd z2 3 a 1 b 2 c
+sort z2 by nosort
+sort z2 by nosort desc
+sort z2 by nosort limit 1 1
+sort z2 by nosort desc limit 1 5
+object encoding z2
+sort z2 by nosort alpha
+zadd tmpz 1 1.5 2 1e2 3 inf 4 -inf 5 0x10
+sort tmpz by nosort store nums
+del tmpz
+sort nums
+zadd tmpz 1 1 2 nan
+sort tmpz by nosort store bad
+del tmpz
+sort bad
+zadd tmpz 1 1e400
+sort tmpz by nosort store big
+del tmpz
+sort big
+zadd tmpz 1 ' 5' 2 4
+sort tmpz by nosort store sp
+del tmpz
+sort sp
+zadd tmpz 1 '' 2 1
+sort tmpz by nosort store emp
+del tmpz
+sort emp
+hset hh f v
+sort hh
+sort l by w_* alpha
+zadd tmpz 1 2 2 1 3 3
+sort tmpz by nosort store ties
+del tmpz
+mset t_1 1 t_2 1 t_3 1
+sort ties by t_*
+sort ties by t_* desc
+sort ties by t_* alpha
+sort ties by t_*
+
+=== types/sort-resp3
+@requires SORT SORT_RO HSET ZADD
+HELLO 3
+zadd tmpz 1 3 2 1 3 2 4 10 5 -5
+sort tmpz by nosort store l
+del tmpz
+sort l
+sort l desc
+sort l alpha
+sort l limit 1 2
+sort l limit 1 9223372036854775807
+sort l limit -1 2
+sort l limit 9223372036854775807 9223372036854775807
+sort l limit 0 0
+sort l limit 2 -1
+sort l limit a b
+sort l limit 1
+sort l by nosort
+sort l by nosort desc
+sort l by nosort limit 1 2
+sort l by nosort desc limit 1 2
+sort l by nosort limit 10 2
+sort l foo
+mset w_3 30 w_1 10 w_2 20 w_10 5 w_-5 1
+sort l by w_*
+sort l by w_* desc
+sort l by w_* get #
+sort l by w_* get # get w_*
+sort l get w_* get nokey_*
+sort l get #
+sort l get nostar
+sort l by w_* limit 1 2
+hset h_1 f a
+hset h_2 f b
+hset h_3 f c
+sort l by h_*->f alpha
+sort l by h_*->f alpha desc
+sort l get h_*->f
+sort l get h_*->
+sort l get h_->f*
+sort l by w_* store dst
+lrange dst 0 -1
+object encoding dst
+type dst
+sort l get # get w_* store dst
+lrange dst 0 -1
+sort missing
+sort missing store dst
+exists dst
+set str v
+sort str
+sort l store str
+type str
+zadd tmpz 1 b 2 a 3 c 4 B
+sort tmpz by nosort store la
+del tmpz
+sort la
+sort la alpha
+sort la alpha desc
+sort la alpha limit 1 2
+sort_ro la alpha
+sort_ro la alpha store x
+sadd s 5 3 9 1
+sort s
+sort s desc
+sort s by nosort
+sort s by nosort store sd
+lrange sd 0 -1
+sadd sa b a c
+sort sa alpha
+sort sa by nosort store sd
+lrange sd 0 -1
+zadd z 3 a 1 b 2 c
+sort z
+sort z alpha
+object encoding z
+zadd z2 3 a 1 b 2 c
+sort z2 by nosort
+sort z2 by nosort desc
+sort z2 by nosort limit 1 1
+sort z2 by nosort desc limit 1 5
+object encoding z2
+sort z2 by nosort alpha
+zadd tmpz 1 1.5 2 1e2 3 inf 4 -inf 5 0x10
+sort tmpz by nosort store nums
+del tmpz
+sort nums
+zadd tmpz 1 1 2 nan
+sort tmpz by nosort store bad
+del tmpz
+sort bad
+zadd tmpz 1 1e400
+sort tmpz by nosort store big
+del tmpz
+sort big
+zadd tmpz 1 ' 5' 2 4
+sort tmpz by nosort store sp
+del tmpz
+sort sp
+zadd tmpz 1 '' 2 1
+sort tmpz by nosort store emp
+del tmpz
+sort emp
+hset hh f v
+sort hh
+sort l by w_* alpha
+zadd tmpz 1 2 2 1 3 3
+sort tmpz by nosort store ties
+del tmpz
+mset t_1 1 t_2 1 t_3 1
+sort ties by t_*
+sort ties by t_* desc
+sort ties by t_* alpha
+sort ties by t_*
+
+=== types/sets-zsets-getkeys
+@requires SINTERCARD ZUNIONSTORE SORT
+COMMAND GETKEYS zunionstore dst 2 a b
+COMMAND GETKEYS zunionstore dst 2abc a b
+COMMAND GETKEYS zinterstore dst 0 a
+COMMAND GETKEYS zdiffstore d 1 a
+COMMAND GETKEYS zunion 2 a b withscores
+COMMAND GETKEYS zunion 3 a b
+COMMAND GETKEYS zintercard 1 a
+COMMAND GETKEYS sintercard 2 a b
+COMMAND GETKEYS sintercard 2 a
+COMMAND GETKEYS zmpop 2 a b min
+COMMAND GETKEYS bzmpop 0 2 a b min
+COMMAND GETKEYS sort k store d by x get y
+COMMAND GETKEYS sort k store d store e
+COMMAND GETKEYS sort k limit 0 1 store
+COMMAND GETKEYS sort_ro k get y
+COMMAND GETKEYS zrangestore d s 0 1
+COMMAND GETKEYS smove a b m
+COMMAND GETKEYS sdiffstore d a b
+COMMAND GETKEYS bzpopmin a b 0
 "#;
 
 /// Malformed or unusual requests, each sent on a fresh connection. `true` means the server is expected to keep
@@ -2317,7 +3107,221 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
     ("ZSCORE", 1, |g| vec!["ZSCORE".into(), g.key(), g.p(&["m1", "m2", "m3"])]),
     ("ZINCRBY", 1, |g| vec!["ZINCRBY".into(), g.key(), g.p(SCORES), g.p(&["m1", "m2"])]),
     ("ZCARD", 1, |g| vec!["ZCARD".into(), g.key()]),
+    // Sets: every reply whose order depends on a hash table is normalized (sorted) or a count; SPOP only ever
+    // takes the whole set (or nothing) so both servers stay in the same state.
+    ("SMISMEMBER", 1, |g| with(vec!["SMISMEMBER".into(), g.key()], (0..1 + g.rng.below(3)).map(|_| g.val()).collect())),
+    ("SMOVE", 2, |g| vec!["SMOVE".into(), g.key(), g.key(), g.val()]),
+    ("SINTER", 2, |g| with(vec![g.p(&["SINTER", "SUNION", "SDIFF"])], g.keys(1, 3))),
+    ("SINTERSTORE", 2, |g| with(vec![g.p(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]), g.key()], g.keys(1, 3))),
+    ("SINTERCARD", 1, |g| {
+        let keys = g.keys(1, 3);
+        let mut c = vec!["SINTERCARD".into(), if g.rng.chance(10) { g.int() } else { keys.len().to_string() }];
+        c.extend(keys);
+        if g.rng.chance(40) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "2", "-1", "abc"])]);
+        }
+        c
+    }),
+    ("SRANDMEMBER", 1, |g| {
+        let mut c = vec!["SRANDMEMBER".into(), g.key()];
+        if g.rng.chance(70) {
+            c.push(g.p(&["0", "1", "2", "5", "-1", "-5", "100", "-9223372036854775808", "abc"]));
+        }
+        c
+    }),
+    ("SPOP", 1, |g| vec!["SPOP".into(), g.key(), g.p(&["0", "100", "9223372036854775807", "-1", "abc"])]),
+    ("SSCAN", 1, |g| {
+        let mut c = v(&["@scan", "SSCAN"]);
+        c.extend([g.key(), "0".into()]);
+        if g.rng.chance(30) {
+            c.extend(["MATCH".into(), g.p(&["*", "1*", "a*", "*o*"])]);
+        }
+        if g.rng.chance(30) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "100"])]);
+        }
+        c
+    }),
+    // Sorted sets.
+    ("ZADD", 3, |g| {
+        let mut c = vec!["ZADD".into(), g.key()];
+        for _ in 0..g.rng.below(3) {
+            c.push(g.p(&["NX", "XX", "GT", "LT", "CH", "INCR"]));
+        }
+        for _ in 0..1 + g.rng.below(3) {
+            c.push(g.p(SCORES));
+            c.push(if g.rng.chance(70) { g.p(ZMEMBERS) } else { g.val() });
+        }
+        c
+    }),
+    ("ZREM", 1, |g| with(vec!["ZREM".into(), g.key()], (0..1 + g.rng.below(2)).map(|_| g.p(ZMEMBERS)).collect())),
+    ("ZRANGE", 3, |g| {
+        let mut c = vec!["ZRANGE".into()];
+        match g.rng.below(3) {
+            0 => c.extend([g.key(), g.small(4), g.small(4)]),
+            1 => c.extend([g.key(), g.p(SCORE_BOUNDS), g.p(SCORE_BOUNDS), "BYSCORE".into()]),
+            _ => c.extend([g.p(LEX_KEYS), g.p(LEX_BOUNDS), g.p(LEX_BOUNDS), "BYLEX".into()]),
+        }
+        if g.rng.chance(40) {
+            c.push("REV".into());
+        }
+        if g.rng.chance(30) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "-1", "2"]), g.p(&["1", "2", "-1", "0", "9223372036854775807"])]);
+        }
+        if g.rng.chance(40) {
+            c.push("WITHSCORES".into());
+        }
+        c
+    }),
+    ("ZRANGEBYSCORE", 2, |g| {
+        let name = g.p(&["ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZREVRANGE"]);
+        let mut c = vec![name.clone()];
+        match name.as_str() {
+            "ZRANGEBYSCORE" | "ZREVRANGEBYSCORE" => c.extend([g.key(), g.p(SCORE_BOUNDS), g.p(SCORE_BOUNDS)]),
+            "ZREVRANGE" => c.extend([g.key(), g.small(3), g.small(3)]),
+            _ => c.extend([g.p(LEX_KEYS), g.p(LEX_BOUNDS), g.p(LEX_BOUNDS)]),
+        }
+        if g.rng.chance(30) {
+            c.push("WITHSCORES".into());
+        }
+        if g.rng.chance(30) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "-1"]), g.p(&["1", "2", "-1"])]);
+        }
+        c
+    }),
+    ("ZRANGESTORE", 1, |g| {
+        let mut c = vec!["ZRANGESTORE".into(), g.key()];
+        match g.rng.below(3) {
+            0 => c.extend([g.key(), g.small(3), g.small(3)]),
+            1 => c.extend([g.key(), g.p(SCORE_BOUNDS), g.p(SCORE_BOUNDS), "BYSCORE".into()]),
+            _ => c.extend([g.p(LEX_KEYS), g.p(LEX_BOUNDS), g.p(LEX_BOUNDS), "BYLEX".into()]),
+        }
+        if g.rng.chance(30) {
+            c.push("REV".into());
+        }
+        c
+    }),
+    ("ZCOUNT", 1, |g| {
+        if g.rng.chance(50) {
+            vec!["ZCOUNT".into(), g.key(), g.p(SCORE_BOUNDS), g.p(SCORE_BOUNDS)]
+        } else {
+            vec!["ZLEXCOUNT".into(), g.p(LEX_KEYS), g.p(LEX_BOUNDS), g.p(LEX_BOUNDS)]
+        }
+    }),
+    // Lex ranges are only well defined over members of equal score (with mixed scores, Redis's answer depends on
+    // its skiplist's random levels), so they get keys of their own that only ever hold score-0 members.
+    ("ZADD", 2, |g| {
+        let mut c = vec!["ZADD".into(), g.p(LEX_KEYS)];
+        for _ in 0..1 + g.rng.below(3) {
+            c.push("0".into());
+            c.push(if g.rng.chance(70) { g.p(ZMEMBERS) } else { g.val() });
+        }
+        c
+    }),
+    ("ZRANK", 1, |g| vec![g.p(&["ZRANK", "ZREVRANK"]), g.key(), g.p(ZMEMBERS)]),
+    ("ZMSCORE", 1, |g| with(vec!["ZMSCORE".into(), g.key()], (0..1 + g.rng.below(3)).map(|_| g.p(ZMEMBERS)).collect())),
+    ("ZPOPMIN", 2, |g| {
+        let mut c = vec![g.p(&["ZPOPMIN", "ZPOPMAX"]), g.key()];
+        if g.rng.chance(50) {
+            c.push(g.p(&["0", "1", "2", "10", "-1", "abc"]));
+        }
+        c
+    }),
+    ("ZMPOP", 1, |g| {
+        let keys = g.keys(1, 3);
+        let mut c = vec!["ZMPOP".into(), if g.rng.chance(10) { g.int() } else { keys.len().to_string() }];
+        c.extend(keys);
+        c.push(g.p(&["MIN", "MAX", "min", "FOO"]));
+        if g.rng.chance(40) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "10", "0", "-1"])]);
+        }
+        c
+    }),
+    ("ZUNION", 3, |g| {
+        let (name, store) = match g.rng.below(7) {
+            0 => ("ZUNION", false),
+            1 => ("ZINTER", false),
+            2 => ("ZDIFF", false),
+            3 => ("ZUNIONSTORE", true),
+            4 => ("ZINTERSTORE", true),
+            5 => ("ZDIFFSTORE", true),
+            _ => ("ZINTERCARD", false),
+        };
+        let mut c = vec![name.to_string()];
+        if store {
+            c.push(g.key());
+        }
+        let keys = g.keys(1, 3);
+        c.push(if g.rng.chance(10) { g.int() } else { keys.len().to_string() });
+        c.extend(keys.iter().cloned());
+        if g.rng.chance(30) {
+            c.push("WEIGHTS".into());
+            for _ in 0..keys.len() {
+                c.push(g.p(&["1", "2", "-1", "0", "0.5", "inf", "abc"]));
+            }
+        }
+        if g.rng.chance(30) {
+            c.extend(["AGGREGATE".into(), g.p(&["SUM", "MIN", "MAX", "avg"])]);
+        }
+        if g.rng.chance(40) {
+            c.push("WITHSCORES".into());
+        }
+        if name == "ZINTERCARD" && g.rng.chance(40) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "-1"])]);
+        }
+        c
+    }),
+    ("ZREMRANGEBYRANK", 1, |g| {
+        let name = g.p(&["ZREMRANGEBYRANK", "ZREMRANGEBYSCORE", "ZREMRANGEBYLEX"]);
+        let mut c = vec![name.clone()];
+        match name.as_str() {
+            "ZREMRANGEBYRANK" => c.extend([g.key(), g.small(3), g.small(3)]),
+            "ZREMRANGEBYSCORE" => c.extend([g.key(), g.p(SCORE_BOUNDS), g.p(SCORE_BOUNDS)]),
+            _ => c.extend([g.p(LEX_KEYS), g.p(LEX_BOUNDS), g.p(LEX_BOUNDS)]),
+        }
+        c
+    }),
+    ("ZRANDMEMBER", 1, |g| {
+        let mut c = vec!["ZRANDMEMBER".into(), g.key()];
+        if g.rng.chance(70) {
+            c.push(g.p(&["0", "1", "3", "-3", "100", "-9223372036854775808", "abc"]));
+            if g.rng.chance(40) {
+                c.push("WITHSCORES".into());
+            }
+        }
+        c
+    }),
+    ("ZSCAN", 1, |g| {
+        let mut c = v(&["@scan", "ZSCAN"]);
+        c.extend([g.key(), "0".into()]);
+        if g.rng.chance(30) {
+            c.extend(["MATCH".into(), g.p(&["*", "m*", "*1"])]);
+        }
+        c
+    }),
+    ("SORT", 2, |g| {
+        let mut c = vec![g.p(&["SORT", "SORT", "SORT_RO"]), g.key()];
+        if g.rng.chance(30) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "-1", "5"]), g.p(&["1", "2", "-1", "0"])]);
+        }
+        if g.rng.chance(30) {
+            c.push(g.p(&["ASC", "DESC"]));
+        }
+        if g.rng.chance(20) {
+            c.extend(["GET".into(), g.p(&["#", "k*", "nosuch*"])]);
+        }
+        // ALPHA compares C strings unless storing, and ties (e.g. "" and "\0...") would keep hash-table order.
+        if c[0] == "SORT" && g.rng.chance(40) {
+            c.extend(["ALPHA".into(), "STORE".into(), g.key()]);
+        }
+        c
+    }),
 ];
+
+/// Sorted-set members the generators favour, so commands meet existing members.
+const ZMEMBERS: &[&str] = &["m1", "m2", "m3", "m4", "a", "b"];
+const LEX_KEYS: &[&str] = &["lx0", "lx1"];
+const SCORE_BOUNDS: &[&str] = &["-inf", "+inf", "0", "1", "(1", "2", "(2.5", "3", "nan", "abc", "(", ""];
+const LEX_BOUNDS: &[&str] = &["-", "+", "[a", "(a", "[m2", "(m3", "[", "(", "a", ""];
 
 /// Which generator names ferredis knows: a bare command name gets an arity error if known, "unknown command"
 /// otherwise. Runs before any data exists, so the few commands that accept zero arguments are harmless.
@@ -2352,12 +3356,30 @@ fn gen_command(g: &mut Gen, supported: &[bool], total_weight: usize) -> Vec<Stri
 }
 
 fn run_seed(pair: &mut Pair, seed: u64, n: usize, supported: &[bool], hello3: bool) -> Result<(), String> {
+    run_seed_with(pair, seed, n, supported, hello3, &[])
+}
+
+/// [`run_seed`] with `setup` commands (e.g. small encoding thresholds) run on both servers after the reset.
+fn run_seed_with(
+    pair: &mut Pair,
+    seed: u64,
+    n: usize,
+    supported: &[bool],
+    hello3: bool,
+    setup: &[&str],
+) -> Result<(), String> {
     pair.reset().map_err(|e| format!("[seed {seed}] reset failed: {e}"))?;
     let resp = if hello3 { "RESP3" } else { "RESP2" };
     if hello3 {
         let args = vec![b"HELLO".to_vec(), b"3".to_vec()];
         if let Err(m) = pair.check(&args, false) {
             return Err(format!("[seed {seed}, {resp}] HELLO 3 differs{}", m.detail));
+        }
+    }
+    for line in setup {
+        let args = split_args(line).map_err(|e| format!("bad setup line {line:?}: {e}"))?;
+        if let Err(m) = pair.check(&args, false) {
+            return Err(format!("[seed {seed}, {resp}] setup {line} differs{}", m.detail));
         }
     }
     let total: usize = GENERATORS.iter().zip(supported).filter(|(_, s)| **s).map(|((_, w, _), _)| w).sum();
@@ -2421,6 +3443,99 @@ fn random_sequences() {
     eprintln!("random: {} seeds x {n} commands, {} failing", seeds.len(), failures.len());
     if !failures.is_empty() {
         panic!("{} of {} seeds differ from redis-server:\n\n{}\n", failures.len(), seeds.len(), failures.join("\n\n"));
+    }
+}
+
+/// Generators of one data type's family (plus a few generic commands), for [`random_sequences_per_type`]: keys
+/// then mostly hold that type, so collections grow and convert between encodings.
+const TYPE_FAMILIES: &[(&str, &[&str])] = &[
+    (
+        "set",
+        &[
+            "SADD",
+            "SREM",
+            "SMEMBERS",
+            "SCARD",
+            "SISMEMBER",
+            "SMISMEMBER",
+            "SMOVE",
+            "SINTER",
+            "SINTERSTORE",
+            "SINTERCARD",
+            "SRANDMEMBER",
+            "SPOP",
+            "SSCAN",
+            "SORT",
+            "DEL",
+            "EXISTS",
+            "TYPE",
+            "OBJECT",
+            "RENAME",
+            "COPY",
+        ],
+    ),
+    (
+        "zset",
+        &[
+            "ZADD",
+            "ZRANGE",
+            "ZSCORE",
+            "ZINCRBY",
+            "ZCARD",
+            "ZREM",
+            "ZRANGEBYSCORE",
+            "ZRANGESTORE",
+            "ZCOUNT",
+            "ZRANK",
+            "ZMSCORE",
+            "ZPOPMIN",
+            "ZMPOP",
+            "ZUNION",
+            "ZREMRANGEBYRANK",
+            "ZRANDMEMBER",
+            "ZSCAN",
+            "SORT",
+            "SADD",
+            "DEL",
+            "OBJECT",
+            "RENAME",
+            "COPY",
+        ],
+    ),
+];
+
+/// Random sequences restricted to one type's family, with tiny encoding thresholds so conversions happen.
+#[test]
+fn random_sequences_per_type() {
+    let n: usize = std::env::var("DIFF_CMDS").ok().and_then(|s| s.parse().ok()).unwrap_or(400);
+    let count: u64 = std::env::var("DIFF_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let mut pair = Pair::new();
+    let supported = probe_supported(&mut pair);
+    let setup = [
+        "CONFIG SET set-max-intset-entries 4",
+        "CONFIG SET zset-max-listpack-entries 4",
+        "CONFIG SET zset-max-listpack-value 8",
+    ];
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for (family, names) in TYPE_FAMILIES {
+        let mask: Vec<bool> =
+            GENERATORS.iter().zip(&supported).map(|((name, _, _), ok)| *ok && names.contains(name)).collect();
+        if !mask.iter().any(|&m| m) {
+            eprintln!("NOTICE: no {family} commands known yet");
+            continue;
+        }
+        for i in 1..=count {
+            let seed = i * 104_729;
+            runs += 1;
+            if let Err(e) = run_seed_with(&mut pair, seed, n, &mask, seed % 2 == 1, &setup) {
+                failures.push(format!("[{family}] {e}"));
+            }
+        }
+    }
+    eprintln!("random per type: {runs} runs x {n} commands, {} failing", failures.len());
+    if !failures.is_empty() {
+        panic!("{} runs differ from redis-server:\n\n{}\n", failures.len(), failures.join("\n\n"));
     }
 }
 

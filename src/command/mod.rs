@@ -14,7 +14,10 @@ pub mod list;
 pub mod longdouble;
 pub mod pubsub;
 pub mod server;
+pub mod set;
+pub mod sort;
 pub mod string;
+pub mod zset;
 
 use crate::db::Db;
 use crate::net::client::ClientState;
@@ -283,6 +286,9 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(pubsub::COMMANDS.iter())
         .chain(list::COMMANDS.iter())
         .chain(hash::COMMANDS.iter())
+        .chain(set::COMMANDS.iter())
+        .chain(zset::COMMANDS.iter())
+        .chain(sort::COMMANDS.iter())
 }
 
 struct Table {
