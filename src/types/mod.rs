@@ -322,10 +322,10 @@ mod sizes {
     #[test]
     fn value_enums_are_small() {
         use std::mem::size_of;
-        assert_eq!(size_of::<super::list::List>(), 24);
-        assert_eq!(size_of::<super::hash::Hash>(), 24);
-        assert_eq!(size_of::<super::zset::ZSet>(), 24);
+        assert_eq!(size_of::<super::list::List>(), 16);
+        assert_eq!(size_of::<super::hash::Hash>(), 16);
+        assert_eq!(size_of::<super::zset::ZSet>(), 16);
         assert_eq!(size_of::<super::set::Set>(), 32);
-        assert_eq!(size_of::<super::listpack::Listpack>(), 24);
+        assert_eq!(size_of::<super::listpack::Listpack>(), 16);
     }
 }
