@@ -496,6 +496,81 @@ fn curated_server() {
     run_cases("server/");
 }
 
+/// COMMAND INFO of every command and subcommand both servers know, compared exactly in RESP2 and RESP3: flags,
+/// legacy key range, ACL categories in Redis's order, tips and full key specs. A container (CLIENT, CONFIG, ...)
+/// lists its subcommands in hash order, which differs per process, so its own fields are compared exactly and
+/// the subcommand entries both servers have as a sorted set (each subcommand is also compared on its own).
+/// Commands or subcommands only one side has are printed as a notice, not failed: families land one by one.
+#[test]
+fn curated_server_command_info_all() {
+    let fer = Server::start(Kind::Ferredis, &[]);
+    let red = Server::start(Kind::Redis, &[]);
+    let names_of = |raw: Vec<u8>| -> Vec<Vec<u8>> {
+        let v = Resp::parse(&raw).expect("COMMAND LIST reply");
+        v.items().expect("COMMAND LIST array").iter().filter_map(|n| n.as_bytes().map(<[u8]>::to_vec)).collect()
+    };
+    let fer_names = names_of(fer.conn().cmd(&["COMMAND", "LIST"]));
+    let red_names = names_of(red.conn().cmd(&["COMMAND", "LIST"]));
+    let (only_fer, both): (Vec<_>, Vec<_>) = fer_names.iter().cloned().partition(|n| !red_names.contains(n));
+    let mut failures = Vec::new();
+    for proto in [2, 3] {
+        let (mut fc, mut rc) = (fer.conn(), red.conn());
+        if proto == 3 {
+            fc.cmd(&["HELLO", "3"]);
+            rc.cmd(&["HELLO", "3"]);
+        }
+        for name in &both {
+            let args: [&[u8]; 3] = [b"COMMAND", b"INFO", name];
+            let (f, r) = (fc.cmd(&args), rc.cmd(&args));
+            if f == r {
+                continue;
+            }
+            let (fv, rv) = (Resp::parse(&f).expect("ferredis reply"), Resp::parse(&r).expect("redis reply"));
+            if normalize_info_subcommands(fv, &fer_names, &red_names)
+                != normalize_info_subcommands(rv, &fer_names, &red_names)
+            {
+                failures.push(format!(
+                    "RESP{proto} COMMAND INFO {}\n  ferredis: {}\n  redis:    {}",
+                    String::from_utf8_lossy(name),
+                    escape(&f),
+                    escape(&r)
+                ));
+            }
+        }
+    }
+    let only_red: Vec<_> = red_names.iter().filter(|n| !fer_names.contains(n) && n.contains(&b'|')).collect();
+    let shown =
+        |v: &[&Vec<u8>]| v.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect::<Vec<_>>().join(" ");
+    if !only_fer.is_empty() {
+        eprintln!("notice: only ferredis has: {}", shown(&only_fer.iter().collect::<Vec<_>>()));
+    }
+    if !only_red.is_empty() {
+        eprintln!("notice: subcommands only redis has: {}", shown(&only_red));
+    }
+    assert!(failures.is_empty(), "{} COMMAND INFO replies differ:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// Keeps only the subcommand entries of a COMMAND INFO reply that both servers know, sorted.
+fn normalize_info_subcommands(v: Resp, fer_names: &[Vec<u8>], red_names: &[Vec<u8>]) -> Resp {
+    let Resp::Array(mut entries) = v else { return v };
+    for e in entries.iter_mut() {
+        let Resp::Array(fields) = e else { continue };
+        if let Some(Resp::Array(subs) | Resp::Set(subs)) = fields.get_mut(9) {
+            subs.retain(|s| {
+                let name = s.items().and_then(|f| f.first()).and_then(|n| n.as_bytes()).unwrap_or_default();
+                fer_names.iter().any(|n| n == name) && red_names.iter().any(|n| n == name)
+            });
+            subs.sort();
+        }
+    }
+    Resp::Array(entries)
+}
+
+#[test]
+fn curated_tx() {
+    run_cases("tx/");
+}
+
 #[test]
 fn curated_pubsub() {
     run_cases("pubsub/");
@@ -511,6 +586,220 @@ fn curated_types() {
 /// `@sleep <ms>` waits (only to get past a short expiry deadline); a first line `@requires CMD...` skips the case
 /// (with a notice) while ferredis does not know those commands yet.
 const CASES: &str = r#"
+=== tx/basic
+MULTI
+SET a 1
+INCR a
+GET a
+EXEC
+GET a
+MULTI
+EXEC
+EXEC
+DISCARD
+MULTI
+MULTI
+WATCH a
+SET b 2
+DISCARD
+GET b
+
+=== tx/execabort
+MULTI
+SET a 1
+NOSUCHCOMMAND x
+GET a
+EXEC
+GET a
+MULTI
+SET a
+EXEC
+MULTI
+CLIENT NOSUCHSUB
+EXEC
+MULTI
+SHUTDOWN
+EXEC
+MULTI
+GET
+DISCARD
+GET a
+INFO errorstats
+
+=== tx/runtime-errors
+@requires LPUSH
+SET s notanumber
+LPUSH l x
+MULTI
+INCR s
+SET t 1
+GET l
+INCR t
+EXPIRE t abc
+EXEC
+GET t
+
+=== tx/immediate-inside-multi
+MULTI
+SET k v
+WATCH k
+MULTI
+RESET
+EXEC
+GET k
+MULTI
+SET k v
+DISCARD
+GET k
+
+=== tx/watch-self
+SET k 1
+WATCH k
+SET k 2
+MULTI
+GET k
+EXEC
+WATCH k
+MULTI
+GET k
+EXEC
+WATCH k missing
+UNWATCH
+SET k 3
+MULTI
+GET k
+EXEC
+WATCH
+WATCH k
+DEL missing
+MULTI
+PING
+EXEC
+
+=== tx/watch-flush-swap-move
+SET k 1
+WATCH k
+FLUSHALL
+MULTI
+PING
+EXEC
+WATCH nothere
+FLUSHDB
+MULTI
+PING
+EXEC
+SELECT 1
+SET k 1
+SELECT 0
+WATCH k
+SWAPDB 0 1
+MULTI
+PING
+EXEC
+WATCH k
+MOVE k 1
+MULTI
+PING
+EXEC
+SELECT 1
+WATCH k
+SELECT 0
+SET k 5
+SELECT 1
+MULTI
+PING
+EXEC
+WATCH z
+SELECT 2
+SET z 1
+COPY z z DB 1
+SELECT 1
+MULTI
+PING
+EXEC
+
+=== tx/watch-expire
+SET e 1 PX 1
+@sleep 10
+WATCH e
+MULTI
+PING
+EXEC
+
+=== tx/select-inside
+MULTI
+SELECT 1
+SET q 1
+EXEC
+GET q
+SELECT 0
+GET q
+
+=== tx/resp3
+HELLO 3
+SET k 1
+WATCH k
+SET k 2
+MULTI
+PING
+EXEC
+MULTI
+GET nokey
+GET k
+EXEC
+
+=== tx/monitor-in-exec
+MULTI
+MONITOR
+EXEC
+PING
+
+=== tx/client-list
+WATCH k
+CLIENT INFO
+SET k 1
+CLIENT INFO
+CLIENT LIST
+MULTI
+EXEC
+CLIENT INFO
+
+=== tx/client-pause-errors
+CLIENT PAUSE
+CLIENT PAUSE abc
+CLIENT PAUSE -1
+CLIENT PAUSE 10 foo
+CLIENT PAUSE abc foo
+CLIENT PAUSE 10 all x
+CLIENT UNPAUSE x
+CLIENT PAUSE 0 WRITE
+CLIENT UNPAUSE
+CLIENT PAUSE 0
+CLIENT UNPAUSE
+
+=== tx/client-kill-errors
+CLIENT KILL 1.2.3.4:5
+CLIENT KILL ID 0
+CLIENT KILL ID abc
+CLIENT KILL ID 999999
+CLIENT KILL TYPE foo
+CLIENT KILL TYPE pubsub
+CLIENT KILL TYPE master
+CLIENT KILL TYPE replica
+CLIENT KILL USER nobody
+CLIENT KILL USER default SKIPME yes
+CLIENT KILL ADDR 1.1.1.1:1 SKIPME no
+CLIENT KILL LADDR 1.1.1.1:1
+CLIENT KILL SKIPME maybe
+CLIENT KILL ID
+CLIENT KILL ID 1 TYPE
+CLIENT LIST TYPE replica
+CLIENT LIST TYPE foo
+CLIENT LIST ID
+CLIENT LIST ID abc
+CLIENT LIST ID -1
+CLIENT LIST TYPE normal ID 1
+
 === strings/get-set-basic
 GET missing
 SET k v
@@ -1486,6 +1775,18 @@ COMMAND GETKEYS COPY a b
 COMMAND GETKEYS RENAME a b
 COMMAND GETKEYS LCS a b
 COMMAND GETKEYS EXPIRE k 10
+COMMAND GETKEYSANDFLAGS SET k v
+COMMAND GETKEYSANDFLAGS SET k v EX 10 get
+COMMAND GETKEYSANDFLAGS MSET a 1 b 2
+COMMAND GETKEYSANDFLAGS COPY a b DB 1
+COMMAND GETKEYSANDFLAGS RENAMENX a b
+COMMAND GETKEYSANDFLAGS DEL a b
+COMMAND GETKEYSANDFLAGS GETEX a
+COMMAND GETKEYSANDFLAGS MEMORY USAGE a
+COMMAND GETKEYSANDFLAGS OBJECT ENCODING a
+COMMAND GETKEYS OBJECT HELP
+COMMAND INFO nonexistent
+COMMAND INFO memory|usage object|freq slowlog|len
 # Only a command without history: DOCS history/notes are Redis's documentation text.
 COMMAND DOCS get
 COMMAND DOCS nonexistent
@@ -2707,6 +3008,29 @@ COMMAND GETKEYS zrangestore d s 0 1
 COMMAND GETKEYS smove a b m
 COMMAND GETKEYS sdiffstore d a b
 COMMAND GETKEYS bzpopmin a b 0
+
+=== types/zsets-lex-mixed-scores
+@requires ZADD ZRANGEBYLEX
+# Listpack-encoded: Redis's walk (is-in-range check, then far bound only) is deterministic here.
+zadd m 1 d 2 a 3 c 4 b 5 e
+zrangebylex m [a [c
+zrangebylex m - [b
+zrangebylex m [c +
+zrevrangebylex m [c [a
+zrevrangebylex m + [d
+zlexcount m [a [c
+zlexcount m [b +
+zrangebylex m [e +
+zrangebylex m - (d
+zremrangebylex m [c [d
+zrange m 0 -1
+zremrangebylex m - [a
+zrange m 0 -1
+zadd m2 1 z 2 a
+zrangebylex m2 [b [y
+zrangebylex m2 - +
+zlexcount m2 [b [y
+zremrangebylex m2 [b [y
 "#;
 
 /// Malformed or unusual requests, each sent on a fresh connection. `true` means the server is expected to keep

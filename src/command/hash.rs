@@ -5,7 +5,7 @@
 //! HINCRBYFLOAT computes in x87 extended precision ([`super::longdouble::F80`]) and stores Redis's human format.
 
 use super::longdouble::F80;
-use super::{flag, Args, Command, Ctx, Group, BASE, ONE_KEY};
+use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
 use crate::object::StrRef;
 use crate::resp::reply::Reply;
 use crate::types::hash::Hash;
@@ -27,7 +27,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
         syntax: "key field value [field value ...]",
         handler: hset,
-        key_flags: "RW update",
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         history: &[("4.0.0", "Accepts multiple `field` and `value` arguments.")],
         ..HASH
     },
@@ -39,7 +39,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Set the value of a hash field, only if the field does not exist",
         syntax: "key field value",
         handler: hsetnx,
-        key_flags: "RW insert",
+        key_specs: &[KeySpecDef::at(1, "RW insert")],
         ..HASH
     },
     Command {
@@ -50,6 +50,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Get the value of a hash field",
         syntax: "key field",
         handler: hget,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         ..HASH
     },
     Command {
@@ -61,6 +62,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) where N is the number of fields being requested.",
         syntax: "key field [field ...]",
         handler: hmget,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         ..HASH
     },
     Command {
@@ -72,7 +74,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) where N is the number of fields being set.",
         syntax: "key field value [field value ...]",
         handler: hmset,
-        key_flags: "RW update",
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         ..HASH
     },
     Command {
@@ -84,7 +86,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) where N is the number of fields to be removed.",
         syntax: "key field [field ...]",
         handler: hdel,
-        key_flags: "RW delete",
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
         history: &[("2.4.0", "Accepts multiple `field` arguments.")],
         ..HASH
     },
@@ -96,7 +98,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Get the number of fields in a hash",
         syntax: "key",
         handler: hlen,
-        key_flags: "RO",
+        key_specs: &[KeySpecDef::at(1, "RO")],
         ..HASH
     },
     Command {
@@ -108,7 +110,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Get the length of the value of a hash field",
         syntax: "key field",
         handler: hstrlen,
-        key_flags: "RO",
+        key_specs: &[KeySpecDef::at(1, "RO")],
         ..HASH
     },
     Command {
@@ -119,7 +121,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Determine if a hash field exists",
         syntax: "key field",
         handler: hexists,
-        key_flags: "RO",
+        key_specs: &[KeySpecDef::at(1, "RO")],
         ..HASH
     },
     Command {
@@ -131,6 +133,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) where N is the size of the hash.",
         syntax: "key",
         handler: hgetall,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         tips: "nondeterministic_output_order",
         ..HASH
     },
@@ -143,6 +146,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) where N is the size of the hash.",
         syntax: "key",
         handler: hkeys,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         tips: "nondeterministic_output_order",
         ..HASH
     },
@@ -155,6 +159,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) where N is the size of the hash.",
         syntax: "key",
         handler: hvals,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         tips: "nondeterministic_output_order",
         ..HASH
     },
@@ -166,7 +171,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Increment the integer value of a hash field by the given number",
         syntax: "key field increment",
         handler: hincrby,
-        key_flags: "RW access update",
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
         ..HASH
     },
     Command {
@@ -176,9 +181,9 @@ pub static COMMANDS: &[Command] = &[
         acl: "write hash fast",
         since: "2.6.0",
         summary: "Increment the float value of a hash field by the given amount",
-        syntax: "key field increment",
+        syntax: "key field increment{:double}",
         handler: hincrbyfloat,
-        key_flags: "RW access update",
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
         ..HASH
     },
     Command {
@@ -189,8 +194,9 @@ pub static COMMANDS: &[Command] = &[
         since: "6.2.0",
         summary: "Get one or multiple random fields from a hash",
         complexity: "O(N) where N is the number of fields returned",
-        syntax: "key [count [WITHVALUES]]",
+        syntax: "key [count [WITHVALUES]]{options}",
         handler: hrandfield,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         tips: "nondeterministic_output",
         ..HASH
     },
@@ -204,6 +210,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
         syntax: "key cursor [MATCH pattern] [COUNT count]",
         handler: hscan,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         tips: "nondeterministic_output",
         ..HASH
     },

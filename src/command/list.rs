@@ -9,7 +9,7 @@
 //! module for the protocol). While a re-run is serving one particular key, handlers only consider that key, which
 //! is how Redis 7.0 serves the key that became ready rather than the first non-empty one.
 
-use super::{flag, Args, Command, Ctx, Group, KeySpec, BASE, ONE_KEY};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
 use crate::blocking::{self, BlockKind, TimeoutReply};
 use crate::object::StrRef;
 use crate::resp::reply::Reply;
@@ -39,7 +39,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: PUSH_COMPLEXITY,
         syntax: "key element [element ...]",
         handler: lpush,
-        key_flags: "RW insert",
+        key_specs: &[KeySpecDef::at(1, "RW insert")],
         history: PUSH_HISTORY,
         ..LIST
     },
@@ -52,7 +52,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: PUSH_COMPLEXITY,
         syntax: "key element [element ...]",
         handler: rpush,
-        key_flags: "RW insert",
+        key_specs: &[KeySpecDef::at(1, "RW insert")],
         history: PUSH_HISTORY,
         ..LIST
     },
@@ -66,7 +66,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: PUSH_COMPLEXITY,
         syntax: "key element [element ...]",
         handler: lpushx,
-        key_flags: "RW insert",
+        key_specs: &[KeySpecDef::at(1, "RW insert")],
         history: PUSHX_HISTORY,
         ..LIST
     },
@@ -80,7 +80,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: PUSH_COMPLEXITY,
         syntax: "key element [element ...]",
         handler: rpushx,
-        key_flags: "RW insert",
+        key_specs: &[KeySpecDef::at(1, "RW insert")],
         history: PUSHX_HISTORY,
         ..LIST
     },
@@ -91,9 +91,9 @@ pub static COMMANDS: &[Command] = &[
         acl: "write list fast",
         summary: "Remove and get the first elements in a list",
         complexity: "O(N) where N is the number of elements returned",
-        syntax: "key [count]",
+        syntax: "key [count]{@6.2.0}",
         handler: lpop,
-        key_flags: "RW access delete",
+        key_specs: &[KeySpecDef::at(1, "RW access delete")],
         history: POP_HISTORY,
         ..LIST
     },
@@ -104,9 +104,9 @@ pub static COMMANDS: &[Command] = &[
         acl: "write list fast",
         summary: "Remove and get the last elements in a list",
         complexity: "O(N) where N is the number of elements returned",
-        syntax: "key [count]",
+        syntax: "key [count]{@6.2.0}",
         handler: rpop,
-        key_flags: "RW access delete",
+        key_specs: &[KeySpecDef::at(1, "RW access delete")],
         history: POP_HISTORY,
         ..LIST
     },
@@ -118,7 +118,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Get the length of a list",
         syntax: "key",
         handler: llen,
-        key_flags: "RO",
+        key_specs: &[KeySpecDef::at(1, "RO")],
         ..LIST
     },
     Command {
@@ -130,6 +130,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
         syntax: "key start stop",
         handler: lrange,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         ..LIST
     },
     Command {
@@ -141,6 +142,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
         syntax: "key index",
         handler: lindex,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         ..LIST
     },
     Command {
@@ -152,6 +154,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
         syntax: "key index element",
         handler: lset,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         ..LIST
     },
     Command {
@@ -162,9 +165,9 @@ pub static COMMANDS: &[Command] = &[
         since: "2.2.0",
         summary: "Insert an element before or after another element in a list",
         complexity: "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
-        syntax: "key BEFORE | AFTER pivot element",
+        syntax: "key <BEFORE | AFTER>{where} pivot element",
         handler: linsert,
-        key_flags: "RW insert",
+        key_specs: &[KeySpecDef::at(1, "RW insert")],
         ..LIST
     },
     Command {
@@ -176,7 +179,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N+M) where N is the length of the list and M is the number of elements removed.",
         syntax: "key count element",
         handler: lrem,
-        key_flags: "RW delete",
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
         ..LIST
     },
     Command {
@@ -188,7 +191,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) where N is the number of elements to be removed by the operation.",
         syntax: "key start stop",
         handler: ltrim,
-        key_flags: "RW delete",
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
         ..LIST
     },
     Command {
@@ -199,8 +202,9 @@ pub static COMMANDS: &[Command] = &[
         since: "6.0.6",
         summary: "Return the index of matching elements on a list",
         complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
-        syntax: "key element [RANK rank] [COUNT num-matches] [MAXLEN len]",
+        syntax: "key element [RANK rank{:integer}] [COUNT num-matches{:integer}] [MAXLEN len]",
         handler: lpos,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         ..LIST
     },
     Command {
@@ -209,11 +213,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write list slow",
         keys: TWO_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         since: "6.2.0",
         summary: "Pop an element from a list, push it to another list and return it",
-        syntax: "source destination LEFT | RIGHT LEFT | RIGHT",
+        syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto}",
         handler: lmove,
-        key_flags: "RW access delete",
         ..LIST
     },
     Command {
@@ -222,11 +226,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write list slow",
         keys: TWO_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         since: "1.2.0",
         summary: "Remove the last element in a list, prepend it to another list and return it",
         syntax: "source destination",
         handler: rpoplpush,
-        key_flags: "RW access delete",
         ..LIST
     },
     Command {
@@ -235,13 +239,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE,
         acl: "write list slow",
         keys: super::NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RW access delete")],
         since: "7.0.0",
         summary: "Pop elements from a list",
         complexity: MPOP_COMPLEXITY,
-        syntax: "numkeys key [key ...] LEFT | RIGHT [COUNT count]",
+        syntax: "numkeys key [key ...] <LEFT | RIGHT>{where} [COUNT count]",
         handler: lmpop,
         getkeys: Some(lmpop_keys),
-        key_flags: "RW access delete",
         ..LIST
     },
     Command {
@@ -250,12 +254,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::NOSCRIPT | flag::BLOCKING,
         acl: "write list slow blocking",
         keys: BLPOP_KEYS,
+        key_specs: &[KeySpecDef::range(1, -2, 1, "RW access delete")],
         since: "2.0.0",
         summary: "Remove and get the first element in a list, or block until one is available",
         complexity: "O(N) where N is the number of provided keys.",
-        syntax: "key [key ...] timeout",
+        syntax: "key [key ...] timeout{:double}",
         handler: blpop,
-        key_flags: "RW access delete",
         history: TIMEOUT_HISTORY,
         ..LIST
     },
@@ -265,12 +269,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::NOSCRIPT | flag::BLOCKING,
         acl: "write list slow blocking",
         keys: BLPOP_KEYS,
+        key_specs: &[KeySpecDef::range(1, -2, 1, "RW access delete")],
         since: "2.0.0",
         summary: "Remove and get the last element in a list, or block until one is available",
         complexity: "O(N) where N is the number of provided keys.",
-        syntax: "key [key ...] timeout",
+        syntax: "key [key ...] timeout{:double}",
         handler: brpop,
-        key_flags: "RW access delete",
         history: TIMEOUT_HISTORY,
         ..LIST
     },
@@ -280,11 +284,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::NOSCRIPT | flag::BLOCKING,
         acl: "write list slow blocking",
         keys: TWO_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         since: "6.2.0",
         summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
-        syntax: "source destination LEFT | RIGHT LEFT | RIGHT timeout",
+        syntax: "source destination <LEFT | RIGHT>{wherefrom} <LEFT | RIGHT>{whereto} timeout{:double}",
         handler: blmove,
-        key_flags: "RW access delete",
         ..LIST
     },
     Command {
@@ -293,11 +297,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::NOSCRIPT | flag::BLOCKING,
         acl: "write list slow blocking",
         keys: TWO_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         since: "2.2.0",
         summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
-        syntax: "source destination timeout",
+        syntax: "source destination timeout{:double}",
         handler: brpoplpush,
-        key_flags: "RW access delete",
         history: TIMEOUT_HISTORY,
         ..LIST
     },
@@ -307,13 +311,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::BLOCKING,
         acl: "write list slow blocking",
         keys: super::NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(2, "RW access delete")],
         since: "7.0.0",
         summary: "Pop elements from a list, or block until one is available",
         complexity: MPOP_COMPLEXITY,
-        syntax: "timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]",
+        syntax: "timeout{:double} numkeys key [key ...] <LEFT | RIGHT>{where} [COUNT count]",
         handler: blmpop,
         getkeys: Some(blmpop_keys),
-        key_flags: "RW access delete",
         ..LIST
     },
 ];

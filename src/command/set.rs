@@ -5,7 +5,8 @@
 //! borrow the sets together, immutably, to compute an owned result. Results that are stored are built the way
 //! Redis builds them (an intset that converts as members arrive), so `OBJECT ENCODING` of a destination matches.
 
-use super::{flag, Args, Command, Ctx, Group, KeySpec, ALL_KEYS, BASE, NO_KEYS, ONE_KEY};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, NO_KEYS, ONE_KEY};
+use crate::config::notify as nc;
 use crate::db::Db;
 use crate::object::{Entry, StrRef, Value, ValueKind};
 use crate::resp::reply::Reply;
@@ -19,12 +20,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::FAST,
         acl: "write set fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW insert")],
         group: Group::Set,
         summary: "Add one or more members to a set",
         complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
         syntax: "key member [member ...]",
         handler: sadd,
-        key_flags: "RW insert",
         history: &[("2.4.0", "Accepts multiple `member` arguments.")],
         ..BASE
     },
@@ -34,12 +35,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "write set fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
         group: Group::Set,
         summary: "Remove one or more members from a set",
         complexity: "O(N) where N is the number of members to be removed.",
         syntax: "key member [member ...]",
         handler: srem,
-        key_flags: "RW delete",
         history: &[("2.4.0", "Accepts multiple `member` arguments.")],
         ..BASE
     },
@@ -49,6 +50,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::Set,
         summary: "Get all the members in a set",
         complexity: "O(N) where N is the set cardinality.",
@@ -63,11 +65,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read set fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO")],
         group: Group::Set,
         summary: "Determine if a given value is a member of a set",
         syntax: "key member",
         handler: sismember,
-        key_flags: "RO",
         ..BASE
     },
     Command {
@@ -76,6 +78,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read set fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::Set,
         since: "6.2.0",
         summary: "Returns the membership associated with the given elements for a set",
@@ -90,11 +93,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read set fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO")],
         group: Group::Set,
         summary: "Get the number of members in a set",
         syntax: "key",
         handler: scard,
-        key_flags: "RO",
         ..BASE
     },
     Command {
@@ -103,13 +106,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "write set fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access delete")],
         group: Group::Set,
         summary: "Remove and return one or multiple random members from a set",
         complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
-        syntax: "key [count]",
+        syntax: "key [count]{@3.2.0}",
         handler: spop,
         tips: "nondeterministic_output",
-        key_flags: "RW access delete",
         history: &[("3.2.0", "Added the `count` argument.")],
         ..BASE
     },
@@ -119,10 +122,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::Set,
         summary: "Get one or multiple random members from a set",
         complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
-        syntax: "key [count]",
+        syntax: "key [count]{@2.6.0}",
         handler: srandmember,
         tips: "nondeterministic_output",
         history: &[("2.6.0", "Added the optional `count` argument.")],
@@ -134,11 +138,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "write set fast",
         keys: KeySpec { first: 1, last: 2, step: 1 },
+        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
         group: Group::Set,
         summary: "Move a member from one set to another",
         syntax: "source destination member",
         handler: smove,
-        key_flags: "RW access delete",
         ..BASE
     },
     Command {
@@ -147,6 +151,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set slow",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RO access")],
         group: Group::Set,
         summary: "Intersect multiple sets",
         complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
@@ -161,6 +166,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set slow",
         keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RO access")],
         group: Group::Set,
         since: "7.0.0",
         summary: "Intersect multiple sets and return the cardinality of the result",
@@ -176,6 +182,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write set slow",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RW update"), KeySpecDef::range(2, -1, 1, "RO access")],
         group: Group::Set,
         summary: "Intersect multiple sets and store the resulting set in a key",
         complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
@@ -189,6 +196,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set slow",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RO access")],
         group: Group::Set,
         summary: "Add multiple sets",
         complexity: "O(N) where N is the total number of elements in all given sets.",
@@ -203,12 +211,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write set slow",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::at(1, "OW update"), KeySpecDef::range(2, -1, 1, "RO access")],
         group: Group::Set,
         summary: "Add multiple sets and store the resulting set in a key",
         complexity: "O(N) where N is the total number of elements in all given sets.",
         syntax: "destination key [key ...]",
         handler: sunionstore,
-        key_flags: "OW update",
         ..BASE
     },
     Command {
@@ -217,6 +225,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set slow",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RO access")],
         group: Group::Set,
         summary: "Subtract multiple sets",
         complexity: "O(N) where N is the total number of elements in all given sets.",
@@ -231,12 +240,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write set slow",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::at(1, "OW update"), KeySpecDef::range(2, -1, 1, "RO access")],
         group: Group::Set,
         summary: "Subtract multiple sets and store the resulting set in a key",
         complexity: "O(N) where N is the total number of elements in all given sets.",
         syntax: "destination key [key ...]",
         handler: sdiffstore,
-        key_flags: "OW update",
         ..BASE
     },
     Command {
@@ -245,6 +254,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::Set,
         since: "2.8.0",
         summary: "Incrementally iterate Set elements",
@@ -311,15 +321,18 @@ pub(crate) fn bulk_ref(r: &mut Reply, s: StrRef<'_>) {
     }
 }
 
-/// Stores a collection under `key` as Redis's `setKey` does: overwrites any old value of any type, drops its TTL.
-pub(crate) fn store_value(ctx: &mut Ctx, key: &[u8], v: Value) {
+/// Stores a collection under `key` as Redis's `setKey` does (overwrites any old value of any type, drops its TTL),
+/// then emits the keyspace event `event` of `class`.
+pub(crate) fn store_value(ctx: &mut Ctx, key: &[u8], v: Value, class: u32, event: &str) {
     let mut e = Entry::new_value(key, v);
     ctx.init_lru(&mut e);
     ctx.db().insert(e);
     ctx.key_modified(key);
+    ctx.notify(class, event, key);
 }
 
-/// Deletes `key` (an empty STORE result); returns whether it existed. Bumps `dirty` when it did.
+/// Deletes `key` (an empty STORE result); returns whether it existed. When it did: bumps `dirty`, signals the key
+/// and emits `del`.
 pub(crate) fn delete_key(ctx: &mut Ctx, key: &[u8]) -> bool {
     let now = ctx.srv.now_ms;
     let db = ctx.db();
@@ -328,7 +341,19 @@ pub(crate) fn delete_key(ctx: &mut Ctx, key: &[u8]) -> bool {
     }
     db.remove(key);
     ctx.key_modified(key);
+    ctx.notify(nc::GENERIC, "del", key);
     true
+}
+
+/// After elements were removed from the collection at `key`: signals the key, emits `event`, and when the
+/// collection is empty deletes the key and emits `del` (Redis's order). `removed` (> 0) is added to `dirty`.
+pub(crate) fn removed_from(ctx: &mut Ctx, key: &[u8], removed: u64, class: u32, event: &str) {
+    ctx.key_modified(key);
+    ctx.srv.dirty += removed.saturating_sub(1);
+    ctx.notify(class, event, key);
+    if ctx.delete_if_empty(key) {
+        ctx.notify(nc::GENERIC, "del", key);
+    }
 }
 
 /// The value stored at `key` without touching it (callers looked it up already).
@@ -484,6 +509,7 @@ fn sadd(ctx: &mut Ctx, args: Args) {
     if added > 0 {
         ctx.key_modified(key);
         ctx.srv.dirty += added as u64 - 1;
+        ctx.notify(nc::SET, "sadd", key);
     }
 }
 
@@ -506,9 +532,7 @@ fn srem(ctx: &mut Ctx, args: Args) {
     }
     r.int(removed);
     if removed > 0 {
-        ctx.delete_if_empty(key);
-        ctx.key_modified(key);
-        ctx.srv.dirty += removed as u64 - 1;
+        removed_from(ctx, key, removed as u64, nc::SET, "srem");
     }
 }
 
@@ -576,9 +600,7 @@ fn spop(ctx: &mut Ctx, args: Args) {
         for m in &popped {
             r.bulk(m);
         }
-        ctx.delete_if_empty(key);
-        ctx.key_modified(key);
-        ctx.srv.dirty += popped.len().saturating_sub(1) as u64;
+        removed_from(ctx, key, popped.len() as u64, nc::SET, "spop");
         return;
     }
     let Ok((set, r)) = ctx.write_typed::<Set>(key) else { return };
@@ -591,8 +613,7 @@ fn spop(ctx: &mut Ctx, args: Args) {
         Some(m) => r.bulk(&m),
         None => r.null(),
     }
-    ctx.delete_if_empty(key);
-    ctx.key_modified(key);
+    removed_from(ctx, key, 1, nc::SET, "spop");
 }
 
 /// SRANDMEMBER key [count]
@@ -677,16 +698,15 @@ fn smove(ctx: &mut Ctx, args: Args) {
         ctx.reply().int(0);
         return;
     }
-    ctx.delete_if_empty(src);
+    removed_from(ctx, src, 1, nc::SET, "srem");
     let th = ctx.thresholds();
     let Ok((d, r)) = ctx.write_or_create::<Set>(dst, || Set::new_for(member)) else { return };
     let added = d.add(member, &th);
     r.int(1);
-    ctx.key_modified(src);
-    ctx.key_modified(dst);
-    if !added {
-        // Redis counts the move once, plus once more when the destination gained the member.
-        ctx.srv.dirty = ctx.srv.dirty.saturating_sub(1);
+    // The destination only counts as changed when it gained the member.
+    if added {
+        ctx.key_modified(dst);
+        ctx.notify(nc::SET, "sadd", dst);
     }
 }
 
@@ -836,7 +856,12 @@ fn algebra(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op) {
             let s = build_set(&members, &th);
             let n = s.len();
             if n > 0 {
-                store_value(ctx, dst, Value::Set(s));
+                let event = match op {
+                    Op::Inter => "sinterstore",
+                    Op::Union => "sunionstore",
+                    Op::Diff => "sdiffstore",
+                };
+                store_value(ctx, dst, Value::Set(s), nc::SET, event);
             } else {
                 delete_key(ctx, dst);
             }

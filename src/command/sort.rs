@@ -8,7 +8,7 @@
 //! whole command fail with "One or more scores can't be converted into double" (after everything was looked up).
 
 use super::set::{delete_key, long_arg, store_value};
-use super::{flag, Args, Command, Ctx, Group, BASE, ONE_KEY};
+use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
 use crate::object::{StrRef, Value};
 use crate::types::hash::Hash;
 use crate::types::list::List;
@@ -22,13 +22,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write set sortedset list slow dangerous",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access"), KeySpecDef::unknown("RO access").notes("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"), KeySpecDef::unknown("OW update").notes("For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array")],
         group: Group::Generic,
         summary: "Sort the elements in a list, set or sorted set",
         complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
-        syntax: "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination]",
+        syntax: "key [BY pattern{#1}] [LIMIT offset count]{offset_count} [GET pattern{#1} [GET pattern ...]] [ASC | DESC]{order} [ALPHA]{sorting} [STORE destination{#2}]",
         handler: sort,
         getkeys: Some(getkeys_sort),
-        key_flags: "RO access",
         ..BASE
     },
     Command {
@@ -37,11 +37,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read set sortedset list slow dangerous",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access"), KeySpecDef::unknown("RO access").notes("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort")],
         group: Group::Generic,
         since: "7.0.0",
         summary: "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
         complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
-        syntax: "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA]",
+        syntax: "key [BY pattern{#1}] [LIMIT offset count]{offset_count} [GET pattern{#1} [GET pattern ...]] [ASC | DESC]{order} [ALPHA]{sorting}",
         handler: sort_ro,
         getkeys: Some(getkeys_sort_ro),
         ..BASE
@@ -344,7 +345,7 @@ fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
                 }
             }
             if outputlen > 0 {
-                store_value(ctx, dst, Value::List(list));
+                store_value(ctx, dst, Value::List(list), crate::config::notify::LIST, "sortstore");
                 ctx.srv.dirty += outputlen - 1;
             } else {
                 delete_key(ctx, dst);

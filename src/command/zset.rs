@@ -8,10 +8,11 @@
 
 use super::set::{
     bulk_ref, delete_key, long_arg, numkeys_positions, parse_scan_opts, peek_value, positive_long_arg, range_long_arg,
-    reply_empty_scan, scan_budget, scan_matches, store_value, typed_with_rng, MAX_RANDOM_REPLY,
+    removed_from, reply_empty_scan, scan_budget, scan_matches, store_value, typed_with_rng, MAX_RANDOM_REPLY,
 };
-use super::{flag, Args, Command, Ctx, Group, KeySpec, BASE, NO_KEYS, ONE_KEY};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, NO_KEYS, ONE_KEY};
 use crate::blocking::{self, BlockKind, TimeoutReply};
+use crate::config::notify as nc;
 use crate::object::{StrRef, Value};
 use crate::resp::reply::Reply;
 use crate::types::set::Set;
@@ -27,11 +28,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::FAST,
         acl: "write sortedset fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         group: Group::SortedSet,
         since: "1.2.0",
         summary: "Add one or more members to a sorted set, or update its score if it already exists",
         complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-        syntax: "key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]",
+        syntax: "key [NX | XX]{condition@3.0.2} [GT | LT]{comparison@6.2.0} [CH]{change@3.0.2} [INCR]{increment@3.0.2} score member [score member ...]",
         handler: zadd,
         history: &[("2.4.0", "Accepts multiple elements."), ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."), ("6.2.0", "Added the `GT` and `LT` options.")],
         ..BASE
@@ -42,13 +44,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::FAST,
         acl: "write sortedset fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
         group: Group::SortedSet,
         since: "1.2.0",
         summary: "Increment the score of a member in a sorted set",
         complexity: "O(log(N)) where N is the number of elements in the sorted set.",
         syntax: "key increment member",
         handler: zincrby,
-        key_flags: "RW access update",
         ..BASE
     },
     Command {
@@ -57,13 +59,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "write sortedset fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
         group: Group::SortedSet,
         since: "1.2.0",
         summary: "Remove one or more members from a sorted set",
         complexity: "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
         syntax: "key member [member ...]",
         handler: zrem,
-        key_flags: "RW delete",
         history: &[("2.4.0", "Accepts multiple elements.")],
         ..BASE
     },
@@ -73,12 +75,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read sortedset fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO")],
         group: Group::SortedSet,
         since: "1.2.0",
         summary: "Get the number of members in a sorted set",
         syntax: "key",
         handler: zcard,
-        key_flags: "RO",
         ..BASE
     },
     Command {
@@ -87,11 +89,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read sortedset fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::SortedSet,
         since: "2.0.0",
         summary: "Count the members in a sorted set with scores within the given values",
         complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-        syntax: "key min max",
+        syntax: "key min{:double} max{:double}",
         handler: zcount,
         ..BASE
     },
@@ -101,6 +104,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read sortedset fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::SortedSet,
         since: "1.2.0",
         summary: "Get the score associated with the given member in a sorted set",
@@ -114,6 +118,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read sortedset fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::SortedSet,
         since: "6.2.0",
         summary: "Get the score associated with the given members in a sorted set",
@@ -128,6 +133,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read sortedset fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::SortedSet,
         since: "2.0.0",
         summary: "Determine the index of a member in a sorted set",
@@ -142,6 +148,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read sortedset fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::SortedSet,
         since: "2.0.0",
         summary: "Determine the index of a member in a sorted set, with scores ordered from high to low",
@@ -156,11 +163,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read sortedset slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::SortedSet,
         since: "1.2.0",
         summary: "Return a range of members in a sorted set",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
-        syntax: "key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]",
+        syntax: "key start{:string} stop{:string} [BYSCORE | BYLEX]{sortby@6.2.0} [REV]{@6.2.0} [LIMIT offset count]{offset_count@6.2.0} [WITHSCORES]",
         handler: zrange,
         history: &[("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.")],
         ..BASE
@@ -171,13 +179,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write sortedset slow",
         keys: KeySpec { first: 1, last: 2, step: 1 },
+        key_specs: &[KeySpecDef::at(1, "OW update"), KeySpecDef::at(2, "RO access")],
         group: Group::SortedSet,
         since: "6.2.0",
         summary: "Store a range of members from sorted set into another key",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
-        syntax: "dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]",
+        syntax: "dst src min max [BYSCORE | BYLEX]{sortby} [REV] [LIMIT offset count]{offset_count}",
         handler: zrangestore,
-        key_flags: "OW update",
         ..BASE
     },
     Command {
@@ -186,6 +194,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read sortedset slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::SortedSet,
         since: "1.2.0",
         summary: "Return a range of members in a sorted set, by index, with scores ordered from high to low",
@@ -200,11 +209,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read sortedset slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::SortedSet,
         since: "1.0.5",
         summary: "Return a range of members in a sorted set, by score",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        syntax: "key min max [WITHSCORES] [LIMIT offset count]",
+        syntax: "key min{:double} max{:double} [WITHSCORES]{@2.0.0} [LIMIT offset count]{offset_count}",
         handler: zrangebyscore,
         history: &[("2.0.0", "Added the `WITHSCORES` modifier.")],
         ..BASE
@@ -215,11 +225,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read sortedset slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::SortedSet,
         since: "2.2.0",
         summary: "Return a range of members in a sorted set, by score, with scores ordered from high to low",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        syntax: "key max min [WITHSCORES] [LIMIT offset count]",
+        syntax: "key max{:double} min{:double} [WITHSCORES] [LIMIT offset count]{offset_count}",
         handler: zrevrangebyscore,
         history: &[("2.1.6", "`min` and `max` can be exclusive.")],
         ..BASE
@@ -230,11 +241,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read sortedset slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::SortedSet,
         since: "2.8.9",
         summary: "Return a range of members in a sorted set, by lexicographical range",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        syntax: "key min max [LIMIT offset count]",
+        syntax: "key min max [LIMIT offset count]{offset_count}",
         handler: zrangebylex,
         ..BASE
     },
@@ -244,11 +256,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read sortedset slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::SortedSet,
         since: "2.8.9",
         summary: "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        syntax: "key max min [LIMIT offset count]",
+        syntax: "key max min [LIMIT offset count]{offset_count}",
         handler: zrevrangebylex,
         ..BASE
     },
@@ -258,6 +271,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read sortedset fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::SortedSet,
         since: "2.8.9",
         summary: "Count the number of members in a sorted set between a given lexicographical range",
@@ -272,13 +286,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "write sortedset fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access delete")],
         group: Group::SortedSet,
         since: "5.0.0",
         summary: "Remove and return members with the lowest scores in a sorted set",
         complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
         syntax: "key [count]",
         handler: zpopmin,
-        key_flags: "RW access delete",
         ..BASE
     },
     Command {
@@ -287,13 +301,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "write sortedset fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access delete")],
         group: Group::SortedSet,
         since: "5.0.0",
         summary: "Remove and return members with the highest scores in a sorted set",
         complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
         syntax: "key [count]",
         handler: zpopmax,
-        key_flags: "RW access delete",
         ..BASE
     },
     Command {
@@ -302,14 +316,14 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE,
         acl: "write sortedset slow",
         keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RW access delete")],
         group: Group::SortedSet,
         since: "7.0.0",
         summary: "Remove and return members with scores in a sorted set",
         complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
-        syntax: "numkeys key [key ...] <MIN | MAX> [COUNT count]",
+        syntax: "numkeys key [key ...] <MIN | MAX>{where} [COUNT count]",
         handler: zmpop,
         getkeys: Some(getkeys_zmpop),
-        key_flags: "RW access delete",
         ..BASE
     },
     Command {
@@ -318,11 +332,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read sortedset slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::SortedSet,
         since: "6.2.0",
         summary: "Get one or multiple random elements from a sorted set",
         complexity: "O(N) where N is the number of elements returned",
-        syntax: "key [count [WITHSCORES]]",
+        syntax: "key [count [WITHSCORES]]{options}",
         handler: zrandmember,
         tips: "nondeterministic_output",
         ..BASE
@@ -333,11 +348,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read sortedset slow",
         keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RO access")],
         group: Group::SortedSet,
         since: "6.2.0",
         summary: "Add multiple sorted sets",
         complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-        syntax: "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
+        syntax: "numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
         handler: zunion,
         getkeys: Some(getkeys_zunion),
         ..BASE
@@ -348,11 +364,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read sortedset slow",
         keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RO access")],
         group: Group::SortedSet,
         since: "6.2.0",
         summary: "Intersect multiple sorted sets",
         complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-        syntax: "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
+        syntax: "numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
         handler: zinter,
         getkeys: Some(getkeys_zinter),
         ..BASE
@@ -363,6 +380,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read sortedset slow",
         keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RO access")],
         group: Group::SortedSet,
         since: "6.2.0",
         summary: "Subtract multiple sorted sets",
@@ -378,14 +396,14 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write sortedset slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "OW update"), KeySpecDef::keynum(2, "RO access")],
         group: Group::SortedSet,
         since: "2.0.0",
         summary: "Add multiple sorted sets and store the resulting sorted set in a new key",
         complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-        syntax: "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
+        syntax: "destination numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
         handler: zunionstore,
         getkeys: Some(getkeys_zunionstore),
-        key_flags: "OW update",
         ..BASE
     },
     Command {
@@ -394,14 +412,14 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write sortedset slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "OW update"), KeySpecDef::keynum(2, "RO access")],
         group: Group::SortedSet,
         since: "2.0.0",
         summary: "Intersect multiple sorted sets and store the resulting sorted set in a new key",
         complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-        syntax: "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
+        syntax: "destination numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
         handler: zinterstore,
         getkeys: Some(getkeys_zinterstore),
-        key_flags: "OW update",
         ..BASE
     },
     Command {
@@ -410,6 +428,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write sortedset slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "OW update"), KeySpecDef::keynum(2, "RO access")],
         group: Group::SortedSet,
         since: "6.2.0",
         summary: "Subtract multiple sorted sets and store the resulting sorted set in a new key",
@@ -417,7 +436,6 @@ pub static COMMANDS: &[Command] = &[
         syntax: "destination numkeys key [key ...]",
         handler: zdiffstore,
         getkeys: Some(getkeys_zdiffstore),
-        key_flags: "OW update",
         ..BASE
     },
     Command {
@@ -426,6 +444,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read sortedset slow",
         keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RO access")],
         group: Group::SortedSet,
         since: "7.0.0",
         summary: "Intersect multiple sorted sets and return the cardinality of the result",
@@ -441,13 +460,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE,
         acl: "write sortedset slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
         group: Group::SortedSet,
         since: "2.0.0",
         summary: "Remove all members in a sorted set within the given indexes",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
         syntax: "key start stop",
         handler: zremrangebyrank,
-        key_flags: "RW delete",
         ..BASE
     },
     Command {
@@ -456,13 +475,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE,
         acl: "write sortedset slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
         group: Group::SortedSet,
         since: "1.2.0",
         summary: "Remove all members in a sorted set within the given scores",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
-        syntax: "key min max",
+        syntax: "key min{:double} max{:double}",
         handler: zremrangebyscore,
-        key_flags: "RW delete",
         ..BASE
     },
     Command {
@@ -471,13 +490,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE,
         acl: "write sortedset slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
         group: Group::SortedSet,
         since: "2.8.9",
         summary: "Remove all members in a sorted set between the given lexicographical range",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
         syntax: "key min max",
         handler: zremrangebylex,
-        key_flags: "RW delete",
         ..BASE
     },
     Command {
@@ -486,6 +505,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read sortedset slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::SortedSet,
         since: "2.8.0",
         summary: "Incrementally iterate sorted sets elements and associated scores",
@@ -501,13 +521,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::NOSCRIPT | flag::BLOCKING | flag::FAST,
         acl: "write sortedset fast blocking",
         keys: KeySpec { first: 1, last: -2, step: 1 },
+        key_specs: &[KeySpecDef::range(1, -2, 1, "RW access delete")],
         group: Group::SortedSet,
         since: "5.0.0",
         summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
         complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-        syntax: "key [key ...] timeout",
+        syntax: "key [key ...] timeout{:double}",
         handler: bzpopmin,
-        key_flags: "RW access delete",
         history: &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")],
         ..BASE
     },
@@ -517,13 +537,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::NOSCRIPT | flag::BLOCKING | flag::FAST,
         acl: "write sortedset fast blocking",
         keys: KeySpec { first: 1, last: -2, step: 1 },
+        key_specs: &[KeySpecDef::range(1, -2, 1, "RW access delete")],
         group: Group::SortedSet,
         since: "5.0.0",
         summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
         complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-        syntax: "key [key ...] timeout",
+        syntax: "key [key ...] timeout{:double}",
         handler: bzpopmax,
-        key_flags: "RW access delete",
         history: &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")],
         ..BASE
     },
@@ -533,14 +553,14 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::BLOCKING,
         acl: "write sortedset slow blocking",
         keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(2, "RW access delete")],
         group: Group::SortedSet,
         since: "7.0.0",
         summary: "Remove and return members with scores in a sorted set or block until one is available",
         complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
-        syntax: "timeout numkeys key [key ...] <MIN | MAX> [COUNT count]",
+        syntax: "timeout{:double} numkeys key [key ...] <MIN | MAX>{where} [COUNT count]",
         handler: bzmpop,
         getkeys: Some(getkeys_bzmpop),
-        key_flags: "RW access delete",
         ..BASE
     },
 ];
@@ -776,6 +796,7 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
     if added + updated > 0 {
         ctx.key_modified(key);
         ctx.srv.dirty += added + updated - 1;
+        ctx.notify(nc::ZSET, if flags.incr { "zincr" } else { "zadd" }, key);
     }
 }
 
@@ -808,9 +829,7 @@ fn zrem(ctx: &mut Ctx, args: Args) {
     }
     r.int(removed as i64);
     if removed > 0 {
-        ctx.delete_if_empty(key);
-        ctx.key_modified(key);
-        ctx.srv.dirty += removed - 1;
+        removed_from(ctx, key, removed, nc::ZSET, "zrem");
     }
 }
 
@@ -1005,7 +1024,7 @@ fn zrange_generic(ctx: &mut Ctx, args: Args, argc_start: usize, store: Option<&[
                 for (m, s) in &out {
                     dz.add(*s, m, ZAddFlags::default(), &th);
                 }
-                store_value(ctx, dst, Value::ZSet(dz));
+                store_value(ctx, dst, Value::ZSet(dz), nc::ZSET, "zrangestore");
             } else {
                 delete_key(ctx, dst);
             }
@@ -1084,9 +1103,12 @@ fn zremrange_generic(ctx: &mut Ctx, args: Args, rt: RangeType) {
     };
     r.int(removed as i64);
     if removed > 0 {
-        ctx.delete_if_empty(key);
-        ctx.key_modified(key);
-        ctx.srv.dirty += removed as u64 - 1;
+        let event = match rt {
+            RangeType::Score => "zremrangebyscore",
+            RangeType::Lex => "zremrangebylex",
+            _ => "zremrangebyrank",
+        };
+        removed_from(ctx, key, removed as u64, nc::ZSET, event);
     }
 }
 
@@ -1170,9 +1192,7 @@ pub(crate) fn zpop_generic(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: i64,
         r.bulk(m);
         r.double(*s);
     }
-    ctx.delete_if_empty(key);
-    ctx.key_modified(key);
-    ctx.srv.dirty += (n as u64).saturating_sub(1);
+    removed_from(ctx, key, n as u64, nc::ZSET, if max { "zpopmax" } else { "zpopmin" });
     true
 }
 
@@ -1600,7 +1620,12 @@ fn zalgebra(ctx: &mut Ctx, args: Args, dst: Option<&[u8]>, numkeys_idx: usize, o
                 for (m, s) in &out {
                     z.add(*s, m, ZAddFlags::default(), &th);
                 }
-                store_value(ctx, dst, Value::ZSet(z));
+                let event = match op {
+                    Op::Union => "zunionstore",
+                    Op::Inter => "zinterstore",
+                    Op::Diff => "zdiffstore",
+                };
+                store_value(ctx, dst, Value::ZSet(z), nc::ZSET, event);
             } else {
                 delete_key(ctx, dst);
             }
