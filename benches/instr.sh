@@ -5,6 +5,9 @@
 #
 # For each server, test and pipeline depth: start the server under the tool, warm up with a short benchmark run,
 # reset the counters, run `redis-benchmark -c CLIENTS -n N -P p -t test`, read the counters.
+# Callgrind counts user-space instructions only; the kernel's share shows up as the syscall counts (at -P 1 both
+# servers need one read and one write per request, plus a share of epoll_wait). Connection setup of the CLIENTS
+# connections is included in both (accept4, setsockopt, close).
 # Knobs: N (requests, default 20000), CLIENTS (50), TESTS (ping_mbulk,set,get,incr,mset), PIPELINES ("1 16"),
 # MODE (both | instr | syscalls), FERREDIS (target/release/ferredis-server), REDIS (/usr/bin/redis-server).
 set -euo pipefail
@@ -17,6 +20,11 @@ MODE=${MODE:-both}
 FERREDIS=${FERREDIS:-target/release/ferredis-server}
 REDIS=${REDIS:-/usr/bin/redis-server}
 case $FERREDIS in /*) ;; *) FERREDIS=$PWD/$FERREDIS ;; esac
+for tool in redis-benchmark redis-cli valgrind callgrind_control strace awk; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "missing $tool (apt-get install redis-tools valgrind strace gawk)"; exit 1; }
+done
+[ -x "$FERREDIS" ] || { echo "missing $FERREDIS (cargo build --release)"; exit 1; }
+[ -x "$REDIS" ] || { echo "missing $REDIS (apt-get install redis-server)"; exit 1; }
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
