@@ -163,6 +163,135 @@ kill "$FPID" "$RPID" 2>/dev/null || true
 wait "$FPID" "$RPID" 2>/dev/null || true
 PIDS=()
 
+# ---- Pub/Sub (helper "pubsub") ---------------------------------------------------------------------------------
+# PUBLISH throughput with PUBSUB_SUBS subscribers on the channel (each a bash /dev/tcp socket drained by `cat`, so
+# the readers cost little), alternating the two servers round by round like the tests above; then the slow
+# subscriber check: a subscriber that never reads while PUBSUB_SLOW_MB x 1 MiB messages are published, reporting the
+# server's peak RSS (VmHWM) above its idle RSS against the default pubsub hard limit (32 MiB).
+# Knobs: PUBSUB_SUBS ("1 50", empty skips), PUBSUB_N (requests per run, default N), PUBSUB_SLOW_MB (1024, 0 skips).
+PUBSUB_SUBS=${PUBSUB_SUBS-"1 50"}
+PUBSUB_N=${PUBSUB_N:-$N}
+PUBSUB_SLOW_MB=${PUBSUB_SLOW_MB:-1024}
+
+# start_subscribers <port> <count>: drains PUBLISH traffic on bench:ch; pids appended to SUB_PIDS.
+start_subscribers() {
+    local port=$1 count=$2 i
+    for i in $(seq 1 "$count"); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port" && printf '*2\r\n$9\r\nSUBSCRIBE\r\n$8\r\nbench:ch\r\n' >&3 \
+            && exec taskset -c "$CLIENT_CPU" cat <&3 >/dev/null) &
+        SUB_PIDS+=("$!")
+    done
+    for i in $(seq 1 200); do
+        [ "$(redis-cli -p "$port" pubsub numsub bench:ch | tail -1)" = "$count" ] && return 0
+        sleep 0.05
+    done
+    echo "subscribers did not attach on port $port" >&2
+    return 1
+}
+
+stop_subscribers() {
+    local p
+    for p in "${SUB_PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+    for p in "${SUB_PIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+    SUB_PIDS=()
+}
+
+# bench_publish <server> <pid> <port> <subs> <round>: appends a raw row (test publish_<subs>subs, pipeline 1).
+bench_publish() {
+    local server=$1 pid=$2 port=$3 subs=$4 round=$5 before after out rps cpu
+    SUB_PIDS=()
+    start_subscribers "$port" "$subs"
+    before=$(cpu_ticks "$pid")
+    out=$(taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$CLIENTS" -n "$PUBSUB_N" --csv \
+        PUBLISH bench:ch hello-subscribers 2>/dev/null)
+    after=$(cpu_ticks "$pid")
+    stop_subscribers
+    rps=$(printf '%s\n' "$out" | awk -F'"' 'NR > 1 && $2 != "" {print $4; exit}')
+    cpu=$(awk -v a="$after" -v b="$before" -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", (a - b) / hz}')
+    echo "$server,publish_${subs}subs,1,$round,$PUBSUB_N,${rps:-0},$cpu" >>"$OUT/raw.csv"
+}
+
+if [ -n "$PUBSUB_SUBS" ]; then
+    read -r FPID FPORT < <(start_server ferredis "$FERREDIS") || true
+    [ -n "${FPORT:-}" ] || { echo "ferredis did not start"; exit 1; }
+    read -r RPID RPORT < <(start_server redis "$REDIS") || true
+    [ -n "${RPORT:-}" ] || { echo "redis did not start"; exit 1; }
+    PIDS+=("$FPID" "$RPID")
+    echo
+    for subs in $PUBSUB_SUBS; do
+        for round in $(seq 1 "$ROUNDS"); do
+            if [ $((round % 2)) = 1 ]; then
+                bench_publish ferredis "$FPID" "$FPORT" "$subs" "$round"
+                bench_publish redis "$RPID" "$RPORT" "$subs" "$round"
+            else
+                bench_publish redis "$RPID" "$RPORT" "$subs" "$round"
+                bench_publish ferredis "$FPID" "$FPORT" "$subs" "$round"
+            fi
+        done
+        printf '.' >&2
+    done
+    echo >&2
+    {
+        printf '%-16s %3s %14s %14s %7s %9s %9s %7s %7s\n' test P ferredis_rps redis_rps ratio fer_cpu_s red_cpu_s \
+            cpu_rat target
+        for subs in $PUBSUB_SUBS; do
+            t=publish_${subs}subs
+            f=$(col ferredis "$t" 1 6)
+            r=$(col redis "$t" 1 6)
+            fc=$(col ferredis "$t" 1 7)
+            rc=$(col redis "$t" 1 7)
+            awk -v t="$t" -v f="$f" -v r="$r" -v fc="$fc" -v rc="$rc" 'BEGIN {
+                ratio = (r > 0) ? f / r : 0; cr = (rc > 0) ? fc / rc : 0
+                printf "%-16s %3s %14.0f %14.0f %7.2f %9.2f %9.2f %7.2f %7s%s\n", t, 1, f, r, ratio, fc, rc, cr, "1.00",
+                    (ratio >= 1.0) ? "" : "  MISS"
+            }'
+        done
+    } | tee -a "$OUT/summary.txt"
+    kill "$FPID" "$RPID" 2>/dev/null || true
+    wait "$FPID" "$RPID" 2>/dev/null || true
+    PIDS=()
+fi
+
+if [ "$PUBSUB_SLOW_MB" -gt 0 ]; then
+    echo
+    {
+        printf '%-10s %8s %12s %12s %14s %10s\n' server sent_mb idle_rss_kb peak_rss_kb peak-idle_kb limit_kb
+        for label in ferredis redis; do
+            bin=$FERREDIS
+            [ "$label" = redis ] && bin=$REDIS
+            pid="" port=""
+            read -r pid port < <(start_server "$label" "$bin") || true
+            [ -n "$port" ] || { echo "$label did not start"; exit 1; }
+            PIDS+=("$pid")
+            # The subscriber holds its socket open and never reads.
+            (exec 3<>"/dev/tcp/127.0.0.1/$port" && printf '*2\r\n$9\r\nSUBSCRIBE\r\n$7\r\nslow:ch\r\n' >&3 \
+                && exec sleep 600) &
+            slow=$!
+            for i in $(seq 1 200); do
+                [ "$(redis-cli -p "$port" pubsub numsub slow:ch | tail -1)" = 1 ] && break
+                sleep 0.05
+            done
+            sleep 0.2
+            idle=$(rss_kb "$pid")
+            awk -v n="$PUBSUB_SLOW_MB" 'BEGIN {
+                m = "mmmmmmmmmmmmmmmm"; while (length(m) < 1048576) m = m m
+                for (i = 0; i < n; i++) printf "*3\r\n$7\r\nPUBLISH\r\n$7\r\nslow:ch\r\n$1048576\r\n%s\r\n", m
+            }' | redis-cli -p "$port" --pipe >/dev/null
+            peak=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+            awk -v l="$label" -v n="$PUBSUB_SLOW_MB" -v i="$idle" -v p="$peak" 'BEGIN {
+                d = p - i; printf "%-10s %8d %12d %12d %14d %10d%s\n", l, n, i, p, d, 32768,
+                    (d <= 32768 + 16384) ? "" : "  MISS"
+            }'
+            kill "$slow" 2>/dev/null || true
+            wait "$slow" 2>/dev/null || true
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        done
+        echo "target: ferredis peak RSS - idle RSS <= pubsub hard limit (32 MiB) + 16 MiB"
+    } | tee -a "$OUT/summary.txt"
+    PIDS=()
+fi
+
 if [ "$MEM_KEYS" -gt 0 ]; then
     # RESP stream for MEM_KEYS SETs, generated once.
     awk -v n="$MEM_KEYS" 'BEGIN {

@@ -60,11 +60,22 @@ pub struct Db {
     pub avg_ttl_ms: i64,
     /// Where the active expiry cycle resumes its scan of `expires`.
     pub expire_cursor: u64,
+    /// `expired` / `new` keyspace events waiting to be published (recorded only while such notifications are
+    /// configured; see [`crate::notify`]).
+    pub events: Vec<(u8, Vec<u8>)>,
 }
 
 impl Db {
     pub fn new(id: usize) -> Db {
-        Db { id, keys: Dict::new(), expires: Dict::new(), expired_keys: 0, avg_ttl_ms: 0, expire_cursor: 0 }
+        Db {
+            id,
+            keys: Dict::new(),
+            expires: Dict::new(),
+            expired_keys: 0,
+            avg_ttl_ms: 0,
+            expire_cursor: 0,
+            events: Vec::new(),
+        }
     }
 
     #[inline]
@@ -94,6 +105,7 @@ impl Db {
             Some(e) if e.when_ms() <= now_ms => {
                 self.remove(key);
                 self.expired_keys += 1;
+                self.log_event(crate::notify::LOG_EXPIRED, key);
                 true
             }
             _ => false,
@@ -109,6 +121,7 @@ impl Db {
             self.keys.remove_at(p);
             self.expires.remove(key);
             self.expired_keys += 1;
+            self.log_event(crate::notify::LOG_EXPIRED, key);
             return None;
         }
         self.keys.at_mut(p)
@@ -133,13 +146,30 @@ impl Db {
     /// Returns the replaced entry.
     pub fn insert(&mut self, mut e: Entry) -> Option<Entry> {
         e.set_has_expire(false);
+        let new_key = crate::notify::logging(crate::notify::LOG_NEW).then(|| e.key().to_vec());
         let old = self.keys.insert(e);
-        if let Some(o) = &old {
-            if o.has_expire() {
+        match &old {
+            Some(o) if o.has_expire() => {
                 self.expires.remove(o.key());
+            }
+            Some(_) => {}
+            None => {
+                if let Some(k) = new_key {
+                    self.events.push((crate::notify::LOG_NEW, k));
+                    crate::notify::mark_pending();
+                }
             }
         }
         old
+    }
+
+    /// Records an `expired`/`new` event for [`crate::notify`] when such notifications are wanted.
+    #[inline]
+    fn log_event(&mut self, kind: u8, key: &[u8]) {
+        if crate::notify::logging(kind) {
+            self.events.push((kind, key.to_vec()));
+            crate::notify::mark_pending();
+        }
     }
 
     /// Adds or overwrites a key keeping the old key's TTL, if any.
@@ -149,6 +179,10 @@ impl Db {
             return Some(std::mem::replace(slot, e));
         }
         e.set_has_expire(false);
+        if crate::notify::logging(crate::notify::LOG_NEW) {
+            self.events.push((crate::notify::LOG_NEW, e.key().to_vec()));
+            crate::notify::mark_pending();
+        }
         self.keys.insert(e)
     }
 

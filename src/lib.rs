@@ -12,6 +12,8 @@
 //! - [`state`]: server-wide state that handlers can reach (databases, config, stats, clock).
 //! - [`types`]: the collection representations (listpack, quicklist, intset, skiplist) behind lists, sets,
 //!   hashes and sorted sets, with their small/large encodings and conversions.
+//! - [`pubsub`]: channel/pattern subscriptions, message delivery, output-buffer limits.
+//! - [`notify`]: keyspace notifications (`notify-keyspace-events`) published through [`pubsub`].
 //! - [`command`]: the command table and one file per command family.
 //! - [`sys`]: raw system calls: the epoll/kqueue poller, sockets, processes.
 //! - [`event_loop`]: file and time events, Redis `ae.c` style.
@@ -26,7 +28,9 @@ pub mod event_loop;
 pub mod expire;
 pub mod log;
 pub mod net;
+pub mod notify;
 pub mod object;
+pub mod pubsub;
 pub mod resp;
 pub mod server;
 pub mod state;

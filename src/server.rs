@@ -641,8 +641,9 @@ impl Server {
     }
 
     /// Closes a client that is out of its slot and forgets everything about it.
-    fn free_client(&mut self, el: &mut EventLoop, c: Box<Client>) {
+    fn free_client(&mut self, el: &mut EventLoop, mut c: Box<Client>) {
         let fd = c.state.fd;
+        crate::pubsub::unsubscribe_everything(&mut self.state, &mut c.state);
         let _ = el.remove_interest(fd, Interest::BOTH);
         self.id_to_fd.remove(&c.state.id);
         if c.state.has(flags::MONITOR) {
@@ -789,44 +790,10 @@ impl Server {
     }
 
     /// Marks the client CLOSE_ASAP when its output is over the `client-output-buffer-limit` of its class (Redis's
-    /// `closeClientOnOutputBufferLimitReached`). Every client here is of class `normal` (MONITORs too, as in Redis).
+    /// `closeClientOnOutputBufferLimitReached`; see [`crate::pubsub::check_output_limits`]).
     fn check_output_limits(&mut self, c: &mut Client) {
-        let limit = self.state.config.client_output_buffer_limit[crate::config::CLIENT_CLASS_NORMAL];
-        if limit.hard_bytes == 0 && limit.soft_bytes == 0 {
-            return;
-        }
-        let used = c.output_list_bytes() as u64;
-        if used == 0 || c.state.has(flags::CLOSE_ASAP) {
-            c.obuf_soft_limit_reached_s = 0;
-            return;
-        }
-        let hard = limit.hard_bytes > 0 && used >= limit.hard_bytes;
-        let mut soft = limit.soft_bytes > 0 && used >= limit.soft_bytes;
-        let now_s = self.state.now_ms / 1000;
-        if soft {
-            if c.obuf_soft_limit_reached_s == 0 {
-                c.obuf_soft_limit_reached_s = now_s;
-                soft = false;
-            } else if now_s - c.obuf_soft_limit_reached_s <= limit.soft_seconds {
-                soft = false;
-            }
-        } else {
-            c.obuf_soft_limit_reached_s = 0;
-        }
-        if hard || soft {
-            log_warning!(
-                "Client id={} addr={} laddr={} fd={} name={} omem={} scheduled to be closed ASAP for overcoming of \
-                 output buffer limits.",
-                c.state.id,
-                c.state.addr,
-                c.state.laddr,
-                c.state.fd,
-                String::from_utf8_lossy(c.state.name.as_deref().unwrap_or_default()),
-                used
-            );
-            c.state.flags |= flags::CLOSE_ASAP;
-            self.state.stats.client_outbuf_limit_disconnections += 1;
-        }
+        let st = &mut self.state;
+        crate::pubsub::check_output_limits(c, &st.config.client_output_buffer_limit, st.now_ms, &mut st.stats);
     }
 
     /// Under the reduced limits of unauthenticated clients, tells "over the unauthenticated limit" apart from a
@@ -942,11 +909,17 @@ impl Server {
             self.reject(c, full_name);
             return start_us;
         }
+        if let Some(msg) = crate::pubsub::context_error(c, full_name) {
+            c.reply.error(&msg);
+            self.reject(c, full_name);
+            return start_us;
+        }
         // Handlers that might read commandstats (INFO, ...) must see everything counted so far.
         if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name) || !cmd.has(flag::FAST)) {
             self.flush_command_stats();
         }
         (cmd.handler)(&mut Ctx { client: c, srv: &mut self.state }, args);
+        crate::notify::after_command(&mut self.state, Some(&mut *c));
         let end_us = crate::util::now_us();
         let duration_us = end_us.saturating_sub(start_us).max(0) as u64;
         let failed = self.count_errors(c) > 0;

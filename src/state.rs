@@ -99,6 +99,8 @@ pub struct ServerState {
     /// pub/sub.
     pub pubsub_channels: u64,
     pub pubsub_patterns: u64,
+    /// Channel, pattern and shard-channel subscribers (see [`crate::pubsub`]).
+    pub pubsub: crate::pubsub::Registry,
     /// `used_memory` when the server state was created, before any data (`used_memory_startup`).
     pub startup_memory: u64,
     /// fds of clients with output to write before the next poll; see [`ServerState::queue_write`].
@@ -135,6 +137,7 @@ impl ServerState {
             blocked_clients: 0,
             pubsub_channels: 0,
             pubsub_patterns: 0,
+            pubsub: Default::default(),
             startup_memory: crate::util::used_memory(),
             clients_pending_write: Vec::new(),
         }

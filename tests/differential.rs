@@ -497,6 +497,11 @@ fn curated_server() {
 }
 
 #[test]
+fn curated_pubsub() {
+    run_cases("pubsub/");
+}
+
+#[test]
 fn curated_types() {
     run_cases("types/");
 }
@@ -1286,6 +1291,71 @@ ECHO x
 HELLO 2
 GET missing
 MGET k missing
+
+=== pubsub/subscribed-mode
+SUBSCRIBE a
+PSUBSCRIBE p*
+SSUBSCRIBE s
+SUBSCRIBE a
+PING
+PING x
+GET k
+CLIENT ID
+UNSUBSCRIBE a
+UNSUBSCRIBE
+PUNSUBSCRIBE p*
+GET k
+SUNSUBSCRIBE
+SUNSUBSCRIBE
+GET k
+PING
+
+=== pubsub/reset-leaves-subscribed-mode
+PSUBSCRIBE x*
+SET k v
+RESET
+SET k v
+GET k
+PUBSUB NUMPAT
+
+=== pubsub/resp3-subscriber
+HELLO 3
+SUBSCRIBE a
+PING
+GET k
+SET k v
+PUBSUB NUMSUB a
+UNSUBSCRIBE
+UNSUBSCRIBE
+HELLO 2
+PING
+
+=== pubsub/introspection
+PUBLISH ch msg
+SPUBLISH ch msg
+PUBSUB NUMSUB
+PUBSUB NUMSUB a b
+PUBSUB NUMPAT
+PUBSUB CHANNELS
+PUBSUB CHANNELS *
+PUBSUB SHARDCHANNELS
+PUBSUB SHARDCHANNELS x*
+PUBSUB SHARDNUMSUB x
+PUBSUB HELP
+PUBSUB
+PUBSUB foo
+PUBSUB CHANNELS a b
+PUBSUB SHARDCHANNELS a b
+PUBSUB NUMPAT x
+PUBLISH
+PUBLISH a
+SPUBLISH a
+SUBSCRIBE
+PSUBSCRIBE
+SSUBSCRIBE
+COMMAND INFO publish spublish subscribe psubscribe ssubscribe unsubscribe punsubscribe sunsubscribe
+COMMAND GETKEYS SPUBLISH ch msg
+COMMAND GETKEYS SSUBSCRIBE a b
 
 === conn/hello-errors
 HELLO 4

@@ -416,7 +416,8 @@ fn getkeys(args: Args) -> Result<(&'static Command, OwnedArgs, Vec<usize>), &'st
     if !cmd.subcommands.is_empty() && argv.len() > 1 {
         cmd = lookup_sub(cmd, argv.get(1)).ok_or("ERR Invalid command specified")?;
     }
-    if !has_keys(cmd) {
+    // Key specs flagged not_key (sharded channel names) are not keys for GETKEYS, as in Redis.
+    if !has_keys(cmd) || cmd.key_flags.split_whitespace().any(|f| f == "not_key") {
         return Err("ERR The command has no key arguments");
     }
     if !cmd.arity_ok(argv.len()) {

@@ -211,6 +211,14 @@ fn ping(ctx: &mut Ctx, args: Args) {
         ctx.reply().err_arity("ping");
         return;
     }
+    if crate::pubsub::is_subscriber(ctx.client) && !ctx.client.reply.is_resp3() {
+        // A RESP2 subscriber reads pushes: PING answers in the same array shape.
+        let r = ctx.reply();
+        r.array(2);
+        r.bulk(b"pong");
+        r.bulk(if args.len() == 2 { args.get(1) } else { b"" });
+        return;
+    }
     if args.len() == 1 {
         ctx.reply().simple("PONG");
     } else {
@@ -241,6 +249,7 @@ fn reset(ctx: &mut Ctx, _args: Args) {
     if ctx.client.has(cf::MONITOR) {
         ctx.srv.monitors.retain(|&m| m != id);
     }
+    crate::pubsub::unsubscribe_everything(ctx.srv, ctx.client);
     let auth = nopass(ctx);
     let c = &mut *ctx.client;
     c.flags &= !(cf::MONITOR | cf::REPLY_OFF | cf::REPLY_SKIP_NEXT | cf::REPLY_SKIP | cf::NO_TOUCH);
@@ -513,8 +522,12 @@ fn client_type_by_name(n: &[u8]) -> Option<ClientType> {
     })
 }
 
-fn client_type(_c: &ClientState) -> ClientType {
-    ClientType::Normal
+fn client_type(c: &ClientState) -> ClientType {
+    if crate::pubsub::is_subscriber(c) {
+        ClientType::PubSub
+    } else {
+        ClientType::Normal
+    }
 }
 
 /// One CLIENT LIST line (without the newline), fields in Redis 7.2 order. `cmd` overrides the last command shown
@@ -524,6 +537,9 @@ fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>) -> String {
     let mut flags = String::new();
     if c.has(cf::MONITOR) {
         flags.push('O');
+    }
+    if crate::pubsub::is_subscriber(c) {
+        flags.push('P');
     }
     if c.has(cf::CLOSE_AFTER_REPLY) {
         flags.push('c');
@@ -552,10 +568,11 @@ fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>) -> String {
     }
     let text = |v: &Option<Vec<u8>>| v.as_deref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
     let rbs = c.reply.buf.capacity();
+    let subs = crate::pubsub::counts(c);
     let mut s = String::with_capacity(320);
     let _ = write!(
         s,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} \
          cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
@@ -567,6 +584,9 @@ fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>) -> String {
         (now_ms - c.last_interaction_ms).max(0) / 1000,
         flags,
         c.db,
+        subs.0,
+        subs.1,
+        subs.2,
         c.conn.qbuf,
         c.conn.qbuf_free,
         c.conn.argv_mem,

@@ -386,7 +386,7 @@ fn stats(out: &mut String, srv: &ServerState) {
         "keyspace_misses" => s.keyspace_misses,
         "pubsub_channels" => srv.pubsub_channels,
         "pubsub_patterns" => srv.pubsub_patterns,
-        "pubsubshard_channels" => 0,
+        "pubsubshard_channels" => srv.pubsub.len(crate::pubsub::Kind::Shard) as u64,
         "latest_fork_usec" => 0,
         "total_forks" => 0,
         "migrate_cached_sockets" => 0,

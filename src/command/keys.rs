@@ -3,6 +3,7 @@
 
 use super::string::{err_expire_time, fresh_lru, i32_arg, int_arg};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, ALL_KEYS, BASE, ONE_KEY};
+use crate::config::notify as nc;
 use crate::object::Entry;
 use crate::resp::reply::Reply;
 use crate::util::glob_match;
@@ -463,6 +464,7 @@ fn del(ctx: &mut Ctx, args: Args) {
         db.expire_if_needed(key, now);
         if db.remove(key).is_some() {
             ctx.key_modified(key);
+            ctx.notify(nc::GENERIC, "del", key);
             n += 1;
         }
     }
@@ -519,6 +521,8 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     ctx.key_modified(dst);
     // Both keys changed, but Redis counts a rename as one change.
     ctx.srv.dirty -= 1;
+    ctx.notify(nc::GENERIC, "rename_from", src);
+    ctx.notify(nc::GENERIC, "rename_to", dst);
     if nx {
         ctx.reply().int(1)
     } else {
@@ -730,12 +734,14 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
         }
     }
     let now = ctx.srv.now_ms;
+    ctx.key_modified(key);
     if when <= now {
         ctx.db().remove(key);
+        ctx.notify(nc::GENERIC, "del", key);
     } else {
         ctx.db().set_expire(key, when);
+        ctx.notify(nc::GENERIC, "expire", key);
     }
-    ctx.key_modified(key);
     ctx.reply().int(1);
 }
 
@@ -810,6 +816,7 @@ fn persist(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     if ctx.lookup_write(key).is_some() && ctx.db().persist(key) {
         ctx.key_modified(key);
+        ctx.notify(nc::GENERIC, "persist", key);
         ctx.reply().int(1);
     } else {
         ctx.reply().int(0);
@@ -888,6 +895,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
     }
     // key_modified works on the selected db; the dirty counter is what matters for now.
     ctx.key_modified(dst);
+    ctx.notify_db(nc::GENERIC, "copy_to", dst, dst_db);
     ctx.reply().int(1);
 }
 
@@ -965,6 +973,8 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
         target.set_expire(key, when);
     }
     ctx.key_modified(key);
+    ctx.notify(nc::GENERIC, "move_from", key);
+    ctx.notify_db(nc::GENERIC, "move_to", key, dst);
     ctx.reply().int(1);
 }
 

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod info;
 pub mod keys;
 pub mod longdouble;
+pub mod pubsub;
 pub mod server;
 pub mod string;
 
@@ -277,6 +278,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(config_cmd::COMMANDS.iter())
         .chain(info::COMMANDS.iter())
         .chain(command_cmd::COMMANDS.iter())
+        .chain(pubsub::COMMANDS.iter())
 }
 
 struct Table {

@@ -4,6 +4,7 @@
 //! a fresh key costs exactly one entry allocation.
 
 use super::{flag, Args, Command, Ctx, Group, KeySpec, BASE, ONE_KEY};
+use crate::config::notify as nc;
 use crate::object::{Entry, StrRef};
 use crate::resp::reply::Reply;
 use crate::state::ServerState;
@@ -533,6 +534,10 @@ fn set_generic(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, ex
         // expired lazily or by the active cycle.
         ctx.db().set_expire(key, when_ms);
     }
+    ctx.notify(nc::STRING, "set", key);
+    if expire.is_some() {
+        ctx.notify(nc::GENERIC, "expire", key);
+    }
     if flags & F_GET == 0 {
         if int_reply {
             ctx.reply().int(1)
@@ -608,6 +613,7 @@ fn mset_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     for i in (1..args.len()).step_by(2) {
         store_string(ctx, args.get(i), args.get(i + 1), false);
         ctx.key_modified(args.get(i));
+        ctx.notify(nc::STRING, "set", args.get(i));
     }
     if nx {
         ctx.reply().int(1)
@@ -634,6 +640,7 @@ fn getset(ctx: &mut Ctx, args: Args) {
     }
     store_string(ctx, key, args.get(2), false);
     ctx.key_modified(key);
+    ctx.notify(nc::STRING, "set", key);
 }
 
 /// GETDEL key
@@ -644,6 +651,7 @@ fn getdel(ctx: &mut Ctx, args: Args) {
     }
     if ctx.db().remove(key).is_some() {
         ctx.key_modified(key);
+        ctx.notify(nc::GENERIC, "del", key);
     }
 }
 
@@ -680,11 +688,14 @@ fn getex(ctx: &mut Ctx, args: Args) {
     if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now {
         ctx.db().remove(key);
         ctx.key_modified(key);
+        ctx.notify(nc::GENERIC, "del", key);
     } else if expire.is_some() {
         ctx.db().set_expire(key, when_ms);
         ctx.key_modified(key);
+        ctx.notify(nc::GENERIC, "expire", key);
     } else if flags & F_PERSIST != 0 && ctx.db().persist(key) {
         ctx.key_modified(key);
+        ctx.notify(nc::GENERIC, "persist", key);
     }
 }
 
@@ -731,6 +742,7 @@ fn append(ctx: &mut Ctx, args: Args) {
         }
     };
     ctx.key_modified(key);
+    ctx.notify(nc::STRING, "append", key);
     ctx.reply().int(total as i64);
 }
 
@@ -775,6 +787,7 @@ fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) {
         }
     }
     ctx.key_modified(key);
+    ctx.notify(nc::STRING, "incrby", key);
 }
 
 /// INCR key
@@ -842,6 +855,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     // The result replaces the value but keeps the TTL (dbOverwrite).
     db.insert_keep_ttl(e);
     ctx.key_modified(key);
+    ctx.notify(nc::STRING, "incrbyfloat", key);
 }
 
 /// Resolves GETRANGE's inclusive `start..=end` (negative = from the end) against a string of `len` bytes.
@@ -922,6 +936,7 @@ fn setrange(ctx: &mut Ctx, args: Args) {
             super::server::set_raw_capacity(&mut e, super::server::sds_new_alloc(total));
             ctx.db().insert(e);
             ctx.key_modified(key);
+            ctx.notify(nc::STRING, "setrange", key);
             ctx.reply().int(total as i64);
         }
         Some(len) => {
@@ -941,6 +956,7 @@ fn setrange(ctx: &mut Ctx, args: Args) {
             buf[off..off + val.len()].copy_from_slice(val);
             let total = buf.len();
             ctx.key_modified(key);
+            ctx.notify(nc::STRING, "setrange", key);
             ctx.reply().int(total as i64);
         }
     }

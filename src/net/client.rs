@@ -61,6 +61,8 @@ pub struct ClientState {
     pub user: &'static str,
     /// Connection figures for CLIENT LIST/INFO, refreshed by the server before each command.
     pub conn: ConnStats,
+    /// Pub/Sub subscriptions (`None` = not a subscriber); kept by [`crate::pubsub`].
+    pub subs: Option<Box<crate::pubsub::ClientSubs>>,
 }
 
 /// Memory and buffer figures of a connection, as CLIENT LIST prints them.
@@ -182,6 +184,7 @@ impl ClientState {
             last_cmd: "NULL",
             user: "default",
             conn: ConnStats::default(),
+            subs: None,
         }
     }
 

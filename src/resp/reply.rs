@@ -13,6 +13,9 @@ pub enum Proto {
     Resp3 = 3,
 }
 
+/// Written bytes at the front of a reply buffer worth moving the rest down for (see [`Reply::consume`]).
+const COMPACT_MIN_BYTES: usize = 64 * 1024;
+
 /// One client's pending output, encoded.
 #[derive(Debug)]
 pub struct Reply {
@@ -49,12 +52,18 @@ impl Reply {
         self.buf.len() - self.sent
     }
 
-    /// Marks `n` more bytes as written; resets the buffer when everything has gone out.
+    /// Marks `n` more bytes as written; resets the buffer when everything has gone out. A client that never fully
+    /// catches up (a subscriber reading slower than messages arrive) would otherwise keep every byte ever sent at
+    /// the front of `buf`: once the written part is large and at least half the buffer, it is dropped (the move
+    /// costs at most what was written since the last one).
     #[inline]
     pub fn consume(&mut self, n: usize) {
         self.sent += n;
         if self.sent >= self.buf.len() {
             self.buf.clear();
+            self.sent = 0;
+        } else if self.sent >= COMPACT_MIN_BYTES && self.sent * 2 >= self.buf.len() {
+            self.buf.drain(..self.sent);
             self.sent = 0;
         }
     }
@@ -333,5 +342,17 @@ mod tests {
         r.consume(7);
         assert!(r.buf.is_empty());
         assert_eq!(r.sent, 0);
+    }
+
+    #[test]
+    fn consume_drops_a_large_written_prefix() {
+        let mut r = Reply::new();
+        r.raw_bytes(&vec![b'a'; COMPACT_MIN_BYTES]);
+        r.raw_bytes(b"tail");
+        r.consume(COMPACT_MIN_BYTES - 1);
+        assert_eq!(r.sent, COMPACT_MIN_BYTES - 1);
+        r.consume(1);
+        assert_eq!(r.sent, 0);
+        assert_eq!(r.pending(), b"tail");
     }
 }

@@ -1,0 +1,209 @@
+//! Pub/Sub end to end: several raw RESP clients interleaved (subscribers, a publisher, a RESP3 client), the
+//! subscribed-mode restrictions, sharded channels, and keyspace notifications. Each scripted scenario runs against
+//! ferredis and against Debian's redis-server and the byte transcripts must be identical.
+//!
+//! Determinism: after every step each client sends PING and its transcript takes every frame up to the PONG. The
+//! server is single threaded, so pushes caused by a step are always queued before that PING's answer.
+
+mod common;
+
+use common::{split_args, Conn, Kind, Server};
+
+fn escape(b: &[u8]) -> String {
+    b.iter()
+        .flat_map(|&c| match c {
+            b'\r' => "\\r".chars().collect::<Vec<_>>(),
+            b'\n' => "\\n".chars().collect(),
+            0x20..=0x7e => vec![c as char],
+            _ => format!("\\x{c:02x}").chars().collect(),
+        })
+        .collect()
+}
+
+fn is_pong(frame: &[u8]) -> bool {
+    frame == b"+PONG\r\n" || frame == b"*2\r\n$4\r\npong\r\n$0\r\n\r\n" || frame == b">2\r\n$4\r\npong\r\n$0\r\n\r\n"
+}
+
+/// Runs `steps` (client index, command line) with `clients` connections; `resp3[i]` switches client i to RESP3
+/// before the script (its HELLO reply is not recorded). Returns the transcript.
+fn run_script(port: u16, resp3: &[bool], steps: &[(usize, &str)]) -> Vec<String> {
+    let mut conns: Vec<Conn> = resp3
+        .iter()
+        .map(|&r3| {
+            let mut c = Conn::connect(port);
+            if r3 {
+                c.cmd(&["HELLO", "3"]);
+            }
+            c
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (n, &(who, line)) in steps.iter().enumerate() {
+        let args = split_args(line).expect("test line");
+        conns[who].send(&args).expect("send");
+        out.push(format!("step {n}: client {who} > {line}"));
+        for (i, c) in conns.iter_mut().enumerate() {
+            c.send(&["PING"]).expect("send ping");
+            loop {
+                let f = c.read_reply().unwrap_or_else(|e| panic!("client {i} after {line:?}: {e}"));
+                if is_pong(&f) {
+                    break;
+                }
+                out.push(format!("  client {i} < {}", escape(&f)));
+            }
+        }
+    }
+    out
+}
+
+fn compare(resp3: &[bool], steps: &[(usize, &str)], extra: &[&str]) {
+    let f = Server::start(Kind::Ferredis, extra);
+    let r = Server::start(Kind::Redis, extra);
+    let a = run_script(f.port, resp3, steps);
+    let b = run_script(r.port, resp3, steps);
+    if std::env::var_os("PUBSUB_DUMP").is_some() {
+        eprintln!("{}", a.join("\n"));
+    }
+    for (x, y) in a.iter().zip(b.iter()) {
+        assert_eq!(x, y, "ferredis vs redis differ\nferredis:\n{}\nredis:\n{}", a.join("\n"), b.join("\n"));
+    }
+    assert_eq!(a.len(), b.len(), "ferredis:\n{}\nredis:\n{}", a.join("\n"), b.join("\n"));
+}
+
+#[test]
+fn subscriber_and_publisher_interleaved() {
+    compare(
+        &[false, false, true],
+        &[
+            (0, "SUBSCRIBE news sport"),
+            (2, "PSUBSCRIBE n* s?ort"),
+            (1, "PUBLISH news hello"),
+            (1, "PUBLISH sport \"\""),
+            (1, "PUBLISH other x"),
+            (1, "PUBSUB NUMSUB news sport none"),
+            (1, "PUBSUB NUMPAT"),
+            (1, "PUBSUB CHANNELS n*"),
+            (0, "GET k"),
+            (0, "PING"),
+            (0, "PING hi"),
+            (0, "SUBSCRIBE news"),
+            (0, "UNSUBSCRIBE news"),
+            (1, "PUBLISH news again"),
+            (0, "UNSUBSCRIBE sport"),
+            (0, "GET k"),
+            (0, "UNSUBSCRIBE"),
+            (0, "PUNSUBSCRIBE"),
+            (2, "GET k"),
+            (2, "PUBLISH nself me"),
+            (2, "PUNSUBSCRIBE n*"),
+            (2, "PUNSUBSCRIBE"),
+            (1, "PUBLISH sport nobody"),
+            (1, "PUBSUB NUMPAT"),
+            (1, "PUBSUB CHANNELS"),
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn subscribed_mode_rules_and_reset() {
+    compare(
+        &[false, false],
+        &[
+            (0, "SSUBSCRIBE s1 s2"),
+            (0, "SET k v"),
+            (0, "CLIENT ID"),
+            (1, "SPUBLISH s1 m1"),
+            (1, "PUBLISH s1 m2"),
+            (1, "PUBSUB SHARDNUMSUB s1 s2 s3"),
+            (1, "PUBSUB SHARDCHANNELS s1"),
+            (0, "SUBSCRIBE c"),
+            (0, "SUNSUBSCRIBE s1"),
+            (0, "UNSUBSCRIBE c"),
+            (0, "GET k"),
+            (0, "SUNSUBSCRIBE s2"),
+            (0, "GET k"),
+            (0, "PSUBSCRIBE p*"),
+            (0, "RESET"),
+            (0, "GET k"),
+            (1, "PUBLISH px y"),
+            (1, "PUBSUB NUMPAT"),
+            (0, "SUBSCRIBE"),
+            (0, "PUBSUB NUMSUB"),
+            (0, "PUBSUB CHANNELS a b"),
+            (0, "PUBSUB NUMPAT x"),
+            (0, "PUBSUB nosuch"),
+            (0, "PUBLISH onlyone"),
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn disconnect_removes_subscriptions() {
+    let s = Server::ferredis();
+    let mut a = s.conn();
+    let mut b = s.conn();
+    a.cmd(&["SUBSCRIBE", "ch"]);
+    a.cmd(&["PSUBSCRIBE", "c*"]);
+    assert_eq!(b.cmd(&["PUBLISH", "ch", "x"]), b":2\r\n");
+    let list = String::from_utf8(b.cmd(&["CLIENT", "LIST", "TYPE", "PUBSUB"])).unwrap();
+    assert!(list.contains("flags=P ") && list.contains(" sub=1 psub=1 ssub=0 "), "{list}");
+    drop(a);
+    // The server notices the close on its next loop turn; PUBLISH replies only after earlier events were handled,
+    // so poll a few times rather than sleeping a fixed time.
+    let mut n = b.cmd(&["PUBLISH", "ch", "x"]);
+    for _ in 0..200 {
+        if n == b":0\r\n" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        n = b.cmd(&["PUBLISH", "ch", "x"]);
+    }
+    assert_eq!(n, b":0\r\n");
+    assert_eq!(b.cmd(&["PUBSUB", "NUMPAT"]), b":0\r\n");
+    let info = String::from_utf8(b.cmd(&["INFO", "stats"])).unwrap();
+    assert!(info.contains("pubsub_channels:0\r\n") && info.contains("pubsub_patterns:0\r\n"), "{info}");
+}
+
+#[test]
+fn keyspace_notifications_match_redis() {
+    compare(
+        &[false, false],
+        &[
+            (1, "CONFIG SET notify-keyspace-events KEA"),
+            (0, "PSUBSCRIBE __key*@*__:*"),
+            (1, "SET k v"),
+            (1, "SET k v EX 100"),
+            (1, "SETNX k v"),
+            (1, "SETNX k2 v"),
+            (1, "MSET a 1 b 2"),
+            (1, "INCR a"),
+            (1, "DECRBY a 5"),
+            (1, "INCRBYFLOAT a 1.5"),
+            (1, "APPEND b xyz"),
+            (1, "SETRANGE b 1 Q"),
+            (1, "SETRANGE b 1 \"\""),
+            (1, "GETSET b new"),
+            (1, "GETEX k PERSIST"),
+            (1, "GETEX k EX 50"),
+            (1, "PERSIST k"),
+            (1, "EXPIRE k 100"),
+            (1, "PEXPIREAT k 1"),
+            (1, "GETDEL k2"),
+            (1, "RENAME a a2"),
+            (1, "MOVE a2 3"),
+            (1, "COPY b b2 DB 5"),
+            (1, "DEL b nosuch"),
+            (1, "UNLINK b2"),
+            (1, "SET s v PXAT 1"),
+            (1, "GET s"),
+            (1, "CONFIG SET notify-keyspace-events Eg$n"),
+            (1, "SET fresh 1"),
+            (1, "SET fresh 2"),
+            (1, "CONFIG SET notify-keyspace-events \"\""),
+            (1, "SET quiet 1"),
+        ],
+        &[],
+    );
+}
