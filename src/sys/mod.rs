@@ -49,6 +49,7 @@ pub fn error_text(e: &std::io::Error) -> String {
 /// The server reads the clock around every command; going through `SystemTime` + `duration_since` costs several
 /// times more instructions than the read itself.
 #[inline]
+#[allow(clippy::unnecessary_cast)] // time_t and c_long are narrower than i64 on some targets
 pub fn wall_clock_us() -> i64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec; CLOCK_REALTIME always exists, so the call cannot fail.
