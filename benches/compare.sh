@@ -11,7 +11,8 @@
 #
 # Knobs (environment): N (requests at -P 1, default 100000; -P >1 runs use N*P_SCALE), P_SCALE (5), ROUNDS (3),
 # CLIENTS (50), TESTS (redis-benchmark -t names, comma separated; add lpush,rpush,lpop,sadd,hset,zadd,... as more
-# families land), PIPELINES ("1 16"), MEM_KEYS (1000000, 0 skips), SERVER_CPU (1), CLIENT_CPU (0),
+# families land), PIPELINES ("1 16"), MEM_KEYS (1000000, 0 skips), TX_N (transactions per MULTI/EXEC run, N/2;
+# 0 skips), SERVER_CPU (1), CLIENT_CPU (0),
 # FERREDIS (binary; default target/release/ferredis-server, built first unless SKIP_BUILD=1), REDIS (/usr/bin/redis-server).
 # Results go to stdout and bench-results/<timestamp>/ (summary.txt plus raw.csv with every run).
 set -euo pipefail
@@ -158,6 +159,50 @@ col() { # col <server> <test> <pipeline> <field#>
         done
     done
 } | tee "$OUT/summary.txt"
+
+# ---- MULTI/EXEC of 10 SETs (transactions; section owned by the "tx" work) -------------------------------------
+# redis-benchmark sends one command kind per run, so it cannot interleave MULTI, 10 x SET, EXEC: the load generator
+# benches/multi_exec.rs does, over CLIENTS connections with one transaction (12 commands in one write) in flight per
+# connection, checking every reply byte. Same servers, pinning and round alternation as above; TX_N transactions per
+# run (0 skips). Reported as transactions/s.
+TX_N=${TX_N:-$((N / 2))}
+if [ "$TX_N" -gt 0 ]; then
+    if [ "${SKIP_BUILD:-0}" != 1 ]; then
+        cargo build --release --bench multi_exec >&2
+    fi
+    TXGEN=$(ls -t target/release/deps/multi_exec-* 2>/dev/null | grep -v '\.d$' | head -1 || true)
+    [ -x "$TXGEN" ] || { echo "missing the multi_exec load generator (cargo build --release --bench multi_exec)"; exit 1; }
+    bench_tx() { # bench_tx <server> <pid> <port> <round>
+        local before after out cpu
+        before=$(cpu_ticks "$2")
+        out=$(taskset -c "$CLIENT_CPU" "$TXGEN" --port "$3" --clients "$CLIENTS" --transactions "$TX_N")
+        after=$(cpu_ticks "$2")
+        cpu=$(awk -v a="$after" -v b="$before" -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", (a - b) / hz}')
+        echo "$1,multi_exec10,tx,$4,$TX_N,$(printf '%s\n' "$out" | awk '{print $3}'),$cpu" >>"$OUT/raw.csv"
+    }
+    for round in $(seq 1 "$ROUNDS"); do
+        if [ $((round % 2)) = 1 ]; then
+            bench_tx ferredis "$FPID" "$FPORT" "$round"
+            bench_tx redis "$RPID" "$RPORT" "$round"
+        else
+            bench_tx redis "$RPID" "$RPORT" "$round"
+            bench_tx ferredis "$FPID" "$FPORT" "$round"
+        fi
+    done
+    {
+        f=$(col ferredis multi_exec10 tx 6)
+        r=$(col redis multi_exec10 tx 6)
+        fc=$(col ferredis multi_exec10 tx 7)
+        rc=$(col redis multi_exec10 tx 7)
+        awk -v f="$f" -v r="$r" -v fc="$fc" -v rc="$rc" 'BEGIN {
+            ratio = (r > 0) ? f / r : 0; cr = (rc > 0) ? fc / rc : 0
+            printf "%-12s %3s %14.0f %14.0f %7.2f %9.2f %9.2f %7.2f %7s%s\n", "multi_exec10", "tx", f, r, ratio, fc, rc,
+                cr, "1.00", (ratio >= 1.0 && fc <= rc) ? "" : "  MISS"
+            print "  (multi_exec10: MULTI + 10 x SET + EXEC per transaction; columns are transactions/s)"
+        }'
+    } | tee -a "$OUT/summary.txt"
+fi
+# ---- end of the MULTI/EXEC section -------------------------------------------------------------------------------
 
 kill "$FPID" "$RPID" 2>/dev/null || true
 wait "$FPID" "$RPID" 2>/dev/null || true

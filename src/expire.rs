@@ -57,6 +57,10 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
     if !state.active_expire_enabled || state.dbs.is_empty() {
         return;
     }
+    // Like Redis, no key expires actively while CLIENT PAUSE holds (any mode): the dataset must stay unchanged.
+    if state.pause.mode_at(crate::util::now_ms()) != crate::state::PauseMode::Off {
+        return;
+    }
     let effort = (effort.clamp(1, 10) - 1) as u64;
     let keys_per_loop = KEYS_PER_LOOP + KEYS_PER_LOOP / 4 * effort;
     let fast_duration_us = FAST_DURATION_US + FAST_DURATION_US / 4 * effort;

@@ -12,6 +12,7 @@
 //! - [`state`]: server-wide state that handlers can reach (databases, config, stats, clock).
 //! - [`types`]: the collection representations (listpack, quicklist, intset, skiplist) behind lists, sets,
 //!   hashes and sorted sets, with their small/large encodings and conversions.
+//! - [`multi`]: MULTI queues and the table of WATCHed keys.
 //! - [`pubsub`]: channel/pattern subscriptions, message delivery, output-buffer limits.
 //! - [`notify`]: keyspace notifications (`notify-keyspace-events`) published through [`pubsub`].
 //! - [`command`]: the command table and one file per command family.
@@ -20,6 +21,7 @@
 //! - [`server`]: listeners, connections, dispatch, the cron.
 //! - [`log`]: the Redis-format server log.
 
+pub mod blocking;
 pub mod command;
 pub mod config;
 pub mod db;
@@ -27,6 +29,7 @@ pub mod dict;
 pub mod event_loop;
 pub mod expire;
 pub mod log;
+pub mod multi;
 pub mod net;
 pub mod notify;
 pub mod object;

@@ -34,6 +34,8 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
+mod blocked;
+
 /// Highest cron frequency (Redis's `CONFIG_MAX_HZ`).
 const CONFIG_MAX_HZ: i64 = 500;
 /// With dynamic hz, the cron runs faster once there are more clients than this per tick.
@@ -76,6 +78,9 @@ server to start accepting connections from the outside.\r\n";
 /// The signal that asked for shutdown (0 = none). Set by the signal handler, read by the loop.
 static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
+mod tx_pause;
+use tx_pause::PauseTracker;
+
 struct Listener {
     fd: OwnedFd,
     unix: bool,
@@ -97,6 +102,8 @@ pub struct Server {
     hz: i64,
     /// Scratch vector for the pending-writes pass (swapped with `state.clients_pending_write`).
     writes_scratch: Vec<RawFd>,
+    /// CLIENT PAUSE bookkeeping (see the "client pause" section).
+    pause: PauseTracker,
     commands: CommandTable,
     /// Counters of consecutive calls of one command not yet added to `commandstats`: a run of pipelined GETs costs
     /// one hash lookup instead of one per call. Flushed before any other command runs and before sleeping.
@@ -523,6 +530,7 @@ impl Server {
             pidfile,
             exit_code: None,
             writes_scratch: Vec::new(),
+            pause: PauseTracker::default(),
             commands: CommandTable::new(),
             pending_stat: None,
         })
@@ -642,10 +650,12 @@ impl Server {
 
     /// Closes a client that is out of its slot and forgets everything about it.
     fn free_client(&mut self, el: &mut EventLoop, mut c: Box<Client>) {
+        self.blocked_client_gone(&c.state);
         let fd = c.state.fd;
         crate::pubsub::unsubscribe_everything(&mut self.state, &mut c.state);
         let _ = el.remove_interest(fd, Interest::BOTH);
         self.id_to_fd.remove(&c.state.id);
+        self.forget_tx_and_pause(&c.state);
         if c.state.has(flags::MONITOR) {
             let id = c.state.id;
             self.state.monitors.retain(|&m| m != id);
@@ -742,7 +752,8 @@ impl Server {
         // Redis trims its query buffer only after a whole batch, so CLIENT LIST shows the batch's bytes.
         let batch_qbuf = c.query.len();
         loop {
-            if c.state.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP) != 0 || self.exit_code.is_some() {
+            let stop = flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP | flags::BLOCKED | flags::POSTPONED;
+            if c.state.flags & stop != 0 || self.exit_code.is_some() {
                 return;
             }
             let limits = self.limits_for(c.state.authenticated);
@@ -769,6 +780,11 @@ impl Server {
                         conn.omem = omem;
                         conn.tot_mem = query_cap + state.reply.buf.capacity() + argv_mem + CLIENT_STRUCT_BYTES;
                         clock_us = self.dispatch(el, state, args, clock_us);
+                        if state.has(flags::POSTPONED) {
+                            // CLIENT PAUSE: the command stays in the buffer and is parsed again on resume.
+                            parser.reset();
+                            return;
+                        }
                     }
                     query.consume(consumed);
                     self.check_output_limits(c);
@@ -860,12 +876,17 @@ impl Server {
         c.last_interaction_ms = self.state.now_ms;
         c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP);
         let end_us = self.call_checked(c, args, start_us);
+        if c.has(flags::POSTPONED) {
+            c.reply.enabled = true;
+            return end_us;
+        }
         // CLIENT REPLY SKIP applies to exactly the next command.
         c.flags &= !flags::REPLY_SKIP;
         if c.has(flags::REPLY_SKIP_NEXT) {
             c.flags = (c.flags | flags::REPLY_SKIP) & !flags::REPLY_SKIP_NEXT;
         }
         c.reply.enabled = true;
+        self.after_command_blocking(el, c);
         if !self.state.actions.is_empty() {
             self.apply_actions(el, c);
         }
@@ -876,6 +897,7 @@ impl Server {
     fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
         let Some(mut cmd) = self.commands.lookup(args.get(0)) else {
             error_bytes(&mut c.reply, &unknown_command_message(args));
+            command::tx::flag_transaction(c);
             self.count_errors(c);
             return start_us;
         };
@@ -894,6 +916,7 @@ impl Server {
                     msg.extend_from_slice(&args.get(0).to_ascii_uppercase());
                     msg.extend_from_slice(b" HELP.");
                     error_bytes(&mut c.reply, &msg);
+                    command::tx::flag_transaction(c);
                     self.count_errors(c);
                     return start_us;
                 }
@@ -914,15 +937,50 @@ impl Server {
             self.reject(c, full_name);
             return start_us;
         }
+        if self.tx_or_pause_hook(c, cmd, full_name, args, start_us) {
+            return crate::util::now_us();
+        }
+        self.call(c, cmd, full_name, args, start_us)
+    }
+
+    /// Runs a checked command and does the bookkeeping (Redis's `call`): commandstats, slowlog, MONITOR.
+    /// Returns the clock after the command.
+    fn call(
+        &mut self,
+        c: &mut ClientState,
+        cmd: &'static Command,
+        full_name: &'static str,
+        args: Args,
+        start_us: i64,
+    ) -> i64 {
+        self.call_with(c, cmd, full_name, args, start_us, |s, c| {
+            (cmd.handler)(&mut Ctx { client: c, srv: &mut s.state }, args)
+        })
+    }
+
+    /// [`Server::call`] with the command's work done by `run` (EXEC runs its queue this way).
+    fn call_with(
+        &mut self,
+        c: &mut ClientState,
+        cmd: &'static Command,
+        full_name: &'static str,
+        args: Args,
+        start_us: i64,
+        run: impl FnOnce(&mut Server, &mut ClientState),
+    ) -> i64 {
         // Handlers that might read commandstats (INFO, ...) must see everything counted so far.
         if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name) || !cmd.has(flag::FAST)) {
             self.flush_command_stats();
         }
-        (cmd.handler)(&mut Ctx { client: c, srv: &mut self.state }, args);
+        run(self, c);
         crate::notify::after_command(&mut self.state, Some(&mut *c));
         let end_us = crate::util::now_us();
         let duration_us = end_us.saturating_sub(start_us).max(0) as u64;
         let failed = self.count_errors(c) > 0;
+        // `run` may have counted other commands (EXEC's queue): the batch must be of this command only.
+        if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name)) {
+            self.flush_command_stats();
+        }
         let p = self.pending_stat.get_or_insert(PendingStat { name: full_name, calls: 0, usec: 0, failed: 0 });
         p.calls += 1;
         p.usec += duration_us;
@@ -958,6 +1016,7 @@ impl Server {
     }
 
     fn reject(&mut self, c: &mut ClientState, full_name: &'static str) {
+        command::tx::flag_transaction(c);
         self.state.stats.commandstats.entry(full_name).or_default().rejected_calls += 1;
         self.count_errors(c);
     }
@@ -1151,7 +1210,7 @@ impl Server {
         for fd in 0..self.state.clients.len() {
             let Some(c) = self.state.clients[fd].as_mut() else { continue };
             if timeout_s > 0
-                && !c.state.has(flags::MONITOR)
+                && !c.state.has(flags::MONITOR | flags::BLOCKED | flags::POSTPONED)
                 && now_ms / 1000 - c.state.last_interaction_ms / 1000 > timeout_s
             {
                 log_verbose!("Closing idle client");
@@ -1215,7 +1274,13 @@ impl EventHandler for Server {
         }
     }
 
-    fn time_event(&mut self, el: &mut EventLoop, _id: u64) -> TimerNext {
+    fn time_event(&mut self, el: &mut EventLoop, id: u64) -> TimerNext {
+        if let Some(next) = self.blocking_timer_fired(id) {
+            return next;
+        }
+        if let Some(next) = self.pause_timer_event(id) {
+            return next;
+        }
         self.cron(el)
     }
 
@@ -1224,10 +1289,12 @@ impl EventHandler for Server {
         if self.check_shutdown_signal(el) {
             return;
         }
+        self.pause_before_sleep(el);
         // The fast cycle only has work when some key has a TTL; skipping it saves its clock reads per iteration.
         if self.state.active_expire_enabled && self.state.dbs.iter().any(|d| d.expires_len() > 0) {
             crate::expire::active_expire_cycle(&mut self.state, true);
         }
+        self.blocking_before_sleep(el);
         self.handle_pending_writes(el);
     }
 }

@@ -95,6 +95,8 @@ pub struct ServerState {
     pub next_client_id: u64,
     /// Clients waiting in a blocking command (`blocked_clients` in INFO); kept by the blocking machinery.
     pub blocked_clients: u64,
+    /// Clients blocked on keys, their queues and the keys ready to serve them (see [`crate::blocking`]).
+    pub blocking: crate::blocking::Blocking,
     /// Channels and patterns with at least one subscriber (INFO `pubsub_channels` / `pubsub_patterns`); kept by
     /// pub/sub.
     pub pubsub_channels: u64,
@@ -105,6 +107,64 @@ pub struct ServerState {
     pub startup_memory: u64,
     /// fds of clients with output to write before the next poll; see [`ServerState::queue_write`].
     pub clients_pending_write: Vec<i32>,
+    /// WATCHed keys of every client (MULTI/EXEC).
+    pub watches: crate::multi::WatchTable,
+    /// `CLIENT PAUSE` in force, if any.
+    pub pause: ClientPause,
+}
+
+/// What `CLIENT PAUSE` holds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PauseMode {
+    #[default]
+    Off,
+    /// Commands that may write or replicate (and EXEC of such commands).
+    Write,
+    /// Every command.
+    All,
+}
+
+/// The state of `CLIENT PAUSE`: a later pause replaces the mode and extends (never shortens) the end.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientPause {
+    pub mode: PauseMode,
+    pub end_ms: i64,
+    /// Bumped whenever the pause is lifted or changed, so the server knows to retry deferred clients.
+    pub generation: u64,
+}
+
+impl ClientPause {
+    /// The mode in force at `now_ms` (a pause whose end has passed is off).
+    #[inline]
+    pub fn mode_at(&self, now_ms: i64) -> PauseMode {
+        if self.mode != PauseMode::Off && now_ms < self.end_ms {
+            self.mode
+        } else {
+            PauseMode::Off
+        }
+    }
+
+    /// Whether a command with `flags` (for EXEC: including the queued commands' flags) must wait.
+    #[inline]
+    pub fn defers(&self, flags: u64, now_ms: i64) -> bool {
+        match self.mode_at(now_ms) {
+            PauseMode::Off => false,
+            PauseMode::All => true,
+            PauseMode::Write => flags & (crate::command::flag::WRITE | crate::command::flag::MAY_REPLICATE) != 0,
+        }
+    }
+
+    pub fn pause(&mut self, mode: PauseMode, end_ms: i64) {
+        self.mode = mode;
+        self.end_ms = self.end_ms.max(end_ms);
+        self.generation += 1;
+    }
+
+    pub fn unpause(&mut self) {
+        self.mode = PauseMode::Off;
+        self.end_ms = 0;
+        self.generation += 1;
+    }
 }
 
 impl ServerState {
@@ -135,11 +195,14 @@ impl ServerState {
             monitors: Vec::new(),
             next_client_id: 1,
             blocked_clients: 0,
+            blocking: Default::default(),
             pubsub_channels: 0,
             pubsub_patterns: 0,
             pubsub: Default::default(),
             startup_memory: crate::util::used_memory(),
             clients_pending_write: Vec::new(),
+            watches: Default::default(),
+            pause: ClientPause::default(),
         }
     }
 

@@ -282,7 +282,7 @@ fn normalize(args: &[Vec<u8>], v: Resp, side: &mut Side) -> Result<Resp, String>
     let mut v = v;
     let cmd = args.first().map(|a| upper(a)).unwrap_or_default();
     match cmd.as_str() {
-        "KEYS" | "SMEMBERS" | "SINTER" | "SUNION" | "SDIFF" | "HKEYS" | "HVALS" => {
+        "KEYS" | "SMEMBERS" | "SINTER" | "SUNION" | "SDIFF" | "SPOP" | "HKEYS" | "HVALS" => {
             if let Some(items) = v.items_mut() {
                 items.sort();
             }
@@ -496,6 +496,81 @@ fn curated_server() {
     run_cases("server/");
 }
 
+/// COMMAND INFO of every command and subcommand both servers know, compared exactly in RESP2 and RESP3: flags,
+/// legacy key range, ACL categories in Redis's order, tips and full key specs. A container (CLIENT, CONFIG, ...)
+/// lists its subcommands in hash order, which differs per process, so its own fields are compared exactly and
+/// the subcommand entries both servers have as a sorted set (each subcommand is also compared on its own).
+/// Commands or subcommands only one side has are printed as a notice, not failed: families land one by one.
+#[test]
+fn curated_server_command_info_all() {
+    let fer = Server::start(Kind::Ferredis, &[]);
+    let red = Server::start(Kind::Redis, &[]);
+    let names_of = |raw: Vec<u8>| -> Vec<Vec<u8>> {
+        let v = Resp::parse(&raw).expect("COMMAND LIST reply");
+        v.items().expect("COMMAND LIST array").iter().filter_map(|n| n.as_bytes().map(<[u8]>::to_vec)).collect()
+    };
+    let fer_names = names_of(fer.conn().cmd(&["COMMAND", "LIST"]));
+    let red_names = names_of(red.conn().cmd(&["COMMAND", "LIST"]));
+    let (only_fer, both): (Vec<_>, Vec<_>) = fer_names.iter().cloned().partition(|n| !red_names.contains(n));
+    let mut failures = Vec::new();
+    for proto in [2, 3] {
+        let (mut fc, mut rc) = (fer.conn(), red.conn());
+        if proto == 3 {
+            fc.cmd(&["HELLO", "3"]);
+            rc.cmd(&["HELLO", "3"]);
+        }
+        for name in &both {
+            let args: [&[u8]; 3] = [b"COMMAND", b"INFO", name];
+            let (f, r) = (fc.cmd(&args), rc.cmd(&args));
+            if f == r {
+                continue;
+            }
+            let (fv, rv) = (Resp::parse(&f).expect("ferredis reply"), Resp::parse(&r).expect("redis reply"));
+            if normalize_info_subcommands(fv, &fer_names, &red_names)
+                != normalize_info_subcommands(rv, &fer_names, &red_names)
+            {
+                failures.push(format!(
+                    "RESP{proto} COMMAND INFO {}\n  ferredis: {}\n  redis:    {}",
+                    String::from_utf8_lossy(name),
+                    escape(&f),
+                    escape(&r)
+                ));
+            }
+        }
+    }
+    let only_red: Vec<_> = red_names.iter().filter(|n| !fer_names.contains(n) && n.contains(&b'|')).collect();
+    let shown =
+        |v: &[&Vec<u8>]| v.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect::<Vec<_>>().join(" ");
+    if !only_fer.is_empty() {
+        eprintln!("notice: only ferredis has: {}", shown(&only_fer.iter().collect::<Vec<_>>()));
+    }
+    if !only_red.is_empty() {
+        eprintln!("notice: subcommands only redis has: {}", shown(&only_red));
+    }
+    assert!(failures.is_empty(), "{} COMMAND INFO replies differ:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// Keeps only the subcommand entries of a COMMAND INFO reply that both servers know, sorted.
+fn normalize_info_subcommands(v: Resp, fer_names: &[Vec<u8>], red_names: &[Vec<u8>]) -> Resp {
+    let Resp::Array(mut entries) = v else { return v };
+    for e in entries.iter_mut() {
+        let Resp::Array(fields) = e else { continue };
+        if let Some(Resp::Array(subs) | Resp::Set(subs)) = fields.get_mut(9) {
+            subs.retain(|s| {
+                let name = s.items().and_then(|f| f.first()).and_then(|n| n.as_bytes()).unwrap_or_default();
+                fer_names.iter().any(|n| n == name) && red_names.iter().any(|n| n == name)
+            });
+            subs.sort();
+        }
+    }
+    Resp::Array(entries)
+}
+
+#[test]
+fn curated_tx() {
+    run_cases("tx/");
+}
+
 #[test]
 fn curated_pubsub() {
     run_cases("pubsub/");
@@ -511,6 +586,220 @@ fn curated_types() {
 /// `@sleep <ms>` waits (only to get past a short expiry deadline); a first line `@requires CMD...` skips the case
 /// (with a notice) while ferredis does not know those commands yet.
 const CASES: &str = r#"
+=== tx/basic
+MULTI
+SET a 1
+INCR a
+GET a
+EXEC
+GET a
+MULTI
+EXEC
+EXEC
+DISCARD
+MULTI
+MULTI
+WATCH a
+SET b 2
+DISCARD
+GET b
+
+=== tx/execabort
+MULTI
+SET a 1
+NOSUCHCOMMAND x
+GET a
+EXEC
+GET a
+MULTI
+SET a
+EXEC
+MULTI
+CLIENT NOSUCHSUB
+EXEC
+MULTI
+SHUTDOWN
+EXEC
+MULTI
+GET
+DISCARD
+GET a
+INFO errorstats
+
+=== tx/runtime-errors
+@requires LPUSH
+SET s notanumber
+LPUSH l x
+MULTI
+INCR s
+SET t 1
+GET l
+INCR t
+EXPIRE t abc
+EXEC
+GET t
+
+=== tx/immediate-inside-multi
+MULTI
+SET k v
+WATCH k
+MULTI
+RESET
+EXEC
+GET k
+MULTI
+SET k v
+DISCARD
+GET k
+
+=== tx/watch-self
+SET k 1
+WATCH k
+SET k 2
+MULTI
+GET k
+EXEC
+WATCH k
+MULTI
+GET k
+EXEC
+WATCH k missing
+UNWATCH
+SET k 3
+MULTI
+GET k
+EXEC
+WATCH
+WATCH k
+DEL missing
+MULTI
+PING
+EXEC
+
+=== tx/watch-flush-swap-move
+SET k 1
+WATCH k
+FLUSHALL
+MULTI
+PING
+EXEC
+WATCH nothere
+FLUSHDB
+MULTI
+PING
+EXEC
+SELECT 1
+SET k 1
+SELECT 0
+WATCH k
+SWAPDB 0 1
+MULTI
+PING
+EXEC
+WATCH k
+MOVE k 1
+MULTI
+PING
+EXEC
+SELECT 1
+WATCH k
+SELECT 0
+SET k 5
+SELECT 1
+MULTI
+PING
+EXEC
+WATCH z
+SELECT 2
+SET z 1
+COPY z z DB 1
+SELECT 1
+MULTI
+PING
+EXEC
+
+=== tx/watch-expire
+SET e 1 PX 1
+@sleep 10
+WATCH e
+MULTI
+PING
+EXEC
+
+=== tx/select-inside
+MULTI
+SELECT 1
+SET q 1
+EXEC
+GET q
+SELECT 0
+GET q
+
+=== tx/resp3
+HELLO 3
+SET k 1
+WATCH k
+SET k 2
+MULTI
+PING
+EXEC
+MULTI
+GET nokey
+GET k
+EXEC
+
+=== tx/monitor-in-exec
+MULTI
+MONITOR
+EXEC
+PING
+
+=== tx/client-list
+WATCH k
+CLIENT INFO
+SET k 1
+CLIENT INFO
+CLIENT LIST
+MULTI
+EXEC
+CLIENT INFO
+
+=== tx/client-pause-errors
+CLIENT PAUSE
+CLIENT PAUSE abc
+CLIENT PAUSE -1
+CLIENT PAUSE 10 foo
+CLIENT PAUSE abc foo
+CLIENT PAUSE 10 all x
+CLIENT UNPAUSE x
+CLIENT PAUSE 0 WRITE
+CLIENT UNPAUSE
+CLIENT PAUSE 0
+CLIENT UNPAUSE
+
+=== tx/client-kill-errors
+CLIENT KILL 1.2.3.4:5
+CLIENT KILL ID 0
+CLIENT KILL ID abc
+CLIENT KILL ID 999999
+CLIENT KILL TYPE foo
+CLIENT KILL TYPE pubsub
+CLIENT KILL TYPE master
+CLIENT KILL TYPE replica
+CLIENT KILL USER nobody
+CLIENT KILL USER default SKIPME yes
+CLIENT KILL ADDR 1.1.1.1:1 SKIPME no
+CLIENT KILL LADDR 1.1.1.1:1
+CLIENT KILL SKIPME maybe
+CLIENT KILL ID
+CLIENT KILL ID 1 TYPE
+CLIENT LIST TYPE replica
+CLIENT LIST TYPE foo
+CLIENT LIST ID
+CLIENT LIST ID abc
+CLIENT LIST ID -1
+CLIENT LIST TYPE normal ID 1
+
 === strings/get-set-basic
 GET missing
 SET k v
@@ -1486,6 +1775,18 @@ COMMAND GETKEYS COPY a b
 COMMAND GETKEYS RENAME a b
 COMMAND GETKEYS LCS a b
 COMMAND GETKEYS EXPIRE k 10
+COMMAND GETKEYSANDFLAGS SET k v
+COMMAND GETKEYSANDFLAGS SET k v EX 10 get
+COMMAND GETKEYSANDFLAGS MSET a 1 b 2
+COMMAND GETKEYSANDFLAGS COPY a b DB 1
+COMMAND GETKEYSANDFLAGS RENAMENX a b
+COMMAND GETKEYSANDFLAGS DEL a b
+COMMAND GETKEYSANDFLAGS GETEX a
+COMMAND GETKEYSANDFLAGS MEMORY USAGE a
+COMMAND GETKEYSANDFLAGS OBJECT ENCODING a
+COMMAND GETKEYS OBJECT HELP
+COMMAND INFO nonexistent
+COMMAND INFO memory|usage object|freq slowlog|len
 # Only a command without history: DOCS history/notes are Redis's documentation text.
 COMMAND DOCS get
 COMMAND DOCS nonexistent
@@ -1669,6 +1970,166 @@ SET s v
 HSET s f v
 HGET s f
 
+=== types/lists-edge
+@requires RPUSH LPOS LMPOP BLPOP
+RPUSH l a b a c a
+LPOS l a RANK -9223372036854775808
+LPOS l a RANK 9223372036854775807
+LPOS l a RANK -1 COUNT 0
+LPOS l a RANK 2 COUNT 2 MAXLEN 3
+LPOS l a RANK x
+LPOS l a COUNT x
+LPOS l a MAXLEN -1
+LPOS l a COUNT
+LPOS nokey a COUNT 0
+LPOP l x
+LPOP nokey 0
+LPOP l 9223372036854775807
+RPOP l 1 2
+RPUSH m 1 2 3 4 5
+LMPOP 0 m LEFT
+LMPOP x m LEFT
+LMPOP 9223372036854775807 m LEFT
+LMPOP 2 m LEFT
+LMPOP 1 m UP
+LMPOP 1 m LEFT COUNT 0
+LMPOP 1 m LEFT COUNT 1 COUNT 1
+LMPOP 1 m LEFT FOO
+LMPOP 2 none m RIGHT COUNT 2
+LMPOP 1 m left count 100
+LMPOP 1 m LEFT
+EXISTS m
+RPUSH b 1 2
+BLPOP none b 0
+BRPOP b 0.01
+BLPOP b 0.01
+BLPOP b -1
+BLPOP b abc
+BLPOP b nan
+BLPOP b inf
+BLMOVE b c LEFT LEFT 0.01
+BLMOVE b c UP LEFT x
+BLMOVE b c LEFT LEFT x
+BRPOPLPUSH b c -1
+BLMPOP 0.01 1 b LEFT
+BLMPOP x 0 b LEFT
+BLMPOP -1 1 b LEFT
+RPUSH b z y x
+BLMPOP 0 1 b RIGHT COUNT 2
+BRPOPLPUSH b c 0
+SET str v
+BLPOP str 0
+BLMOVE str c LEFT LEFT 0
+RPUSH src x
+BLMOVE src str LEFT LEFT 0
+LRANGE src 0 -1
+RPUSH r 1
+LMOVE r r LEFT RIGHT
+LRANGE r 0 -1
+HELLO 3
+BLPOP none 0.01
+LPOP none 2
+LMPOP 1 none LEFT
+BLMPOP 0.01 1 none LEFT
+HELLO 2
+
+=== types/lists-encodings
+@requires RPUSH LRANGE
+CONFIG SET list-max-listpack-size 4
+RPUSH q 1 2 3 4 5 6 7 8 9 10 11 12 13
+OBJECT ENCODING q
+LINDEX q 9
+LRANGE q 3 10
+LSET q 11 eleven
+LINSERT q AFTER 6 six-and-a-half
+LREM q 0 3
+LTRIM q 2 -3
+LRANGE q 0 -1
+LLEN q
+CONFIG SET list-max-ziplist-size -1
+CONFIG GET list-max-listpack-size
+RPUSH w aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+OBJECT ENCODING w
+TYPE w
+COPY w w2
+LRANGE w2 0 -1
+RENAME w w3
+TYPE w3
+@scan SCAN 0 TYPE list
+
+=== types/hashes-edge
+@requires HSET HRANDFIELD HINCRBYFLOAT HSCAN
+HSET h a 1 b 2 c 3
+HRANDFIELD h -9223372036854775808
+HRANDFIELD h -9223372036854775807 WITHVALUES
+HRANDFIELD h -4611686018427387904 WITHVALUES
+HRANDFIELD h x
+HRANDFIELD h 1 foo
+HRANDFIELD h 1 WITHVALUES x
+HRANDFIELD h 0
+HRANDFIELD h 3 WITHVALUES
+HRANDFIELD h 30
+HRANDFIELD nokey 0
+HRANDFIELD nokey 5 WITHVALUES
+HRANDFIELD nokey
+HRANDFIELD nokey x
+HINCRBYFLOAT h a x
+HINCRBYFLOAT h a inf
+HINCRBYFLOAT h a nan
+HINCRBYFLOAT h a 0.1
+HINCRBYFLOAT h n 10.5
+HINCRBYFLOAT h n 0.1
+HINCRBYFLOAT h z -0
+HINCRBYFLOAT h e 5.0e3
+HINCRBYFLOAT h e 1e4932
+HINCRBYFLOAT h e 1.18973149535723176502e+4932
+HINCRBYFLOAT h x 0x10
+HSET h g 1.5
+HINCRBY h g 1
+HSET h m 9223372036854775807
+HINCRBY h m 1
+HINCRBY h m -1
+HSTRLEN h n
+HSTRLEN h nope
+HSETNX nk f x
+HMGET nk a b
+HEXISTS nk a
+HSCAN nk 0 COUNT x
+HSCAN nk 0 COUNT 0
+HSCAN nk 0 FOO
+HSCAN nk x
+HSCAN h 0 MATCH n*
+HSCAN h 0 TYPE string
+SET s v
+HSCAN s 0 FOO
+HDEL nk a
+HELLO 3
+HGETALL nokey
+HGETALL h
+HRANDFIELD h 3 WITHVALUES
+HRANDFIELD nokey
+HELLO 2
+CONFIG SET hash-max-listpack-entries 2
+HSET small a 1 b 2
+OBJECT ENCODING small
+HSET small c 3
+OBJECT ENCODING small
+CONFIG SET hash-max-ziplist-value 4
+HSET v a 1234
+OBJECT ENCODING v
+HSET v b 12345
+OBJECT ENCODING v
+HGETALL v
+DEL v
+HSETNX v abcde 1
+OBJECT ENCODING v
+HINCRBYFLOAT v abcde 1.5
+HKEYS v
+HVALS v
+COPY v v2
+HGETALL v2
+TYPE v2
+
 === types/sets
 @requires SADD SMEMBERS
 SADD s a b c
@@ -1757,6 +2218,819 @@ ZRANGE z 0 -1
 SET str v
 ZADD str 1 a
 ZRANGE str 0 -1
+
+=== types/sets-edge
+@requires SADD SINTERCARD SMISMEMBER
+sadd s a b c
+sadd s a d
+scard s
+sismember s a
+smismember s a z b
+smismember missing a
+smembers missing
+srem s a z
+srem missing a
+object encoding s
+sadd n 1 2 3 -5 100
+object encoding n
+smembers n
+sadd n x
+object encoding n
+sadd t c d e
+sinterstore dst s t
+smembers dst
+sunionstore dst s t
+scard dst
+sdiffstore dst s t
+smembers dst
+sinterstore dst s missing
+exists dst
+smove s t b
+smove s t nope
+smove missing t b
+smove s s c
+smove s s zz
+set str v
+smove s str c
+smove str s c
+smove missing str c
+sadd i1 1 2 3
+sadd i2 2 3 4
+sinter i1 i2
+sunion i1 i2
+sdiff i1 i2
+sinterstore d i1 i2
+object encoding d
+smembers d
+sunionstore d i1 s
+object encoding d
+sdiffstore d i1 i1
+exists d
+spop i1 10
+exists i1
+sadd one x
+spop one
+exists one
+spop one
+srandmember missing 5
+srandmember missing -5
+srandmember missing
+sadd big 1
+srandmember big -3
+srandmember big 3
+srandmember big 1
+@scan sscan missing 0
+@scan sscan str 0
+@scan sscan big abc
+@scan sscan big 0 count 0
+@scan sscan big 0 type set
+@scan sscan big 0 match 1*
+@scan sscan big 0 count 1 count 2
+sadd e ""
+smembers e
+sintercard 2 i2 big
+sintercard 1 missing
+sinter str s
+sunion s str
+sdiff missing str
+sdiffstore dst missing str
+sadd nn 9223372036854775807 -9223372036854775808 9223372036854775808
+smembers nn
+object encoding nn
+config set set-max-intset-entries 3
+sadd lim 1 2 3
+object encoding lim
+sadd lim 4
+object encoding lim
+sinterstore d2 lim lim
+object encoding d2
+config set set-max-intset-entries 512
+del d2
+
+=== types/zsets-edge
+@requires ZADD ZRANGESTORE ZMPOP ZINTERCARD
+zadd z 1 a 2 b 3 c
+zadd z 1.5 a
+zadd z NX 10 a 4 d
+zadd z XX 5 b 6 new
+zadd z GT 1 c
+zadd z LT 1 c
+zadd z CH 7 c 8 e
+zadd z INCR 2 a
+zadd z XX INCR 2 nope
+zadd z NX INCR 2 a
+zadd z GT CH 100 a 0 b
+zadd z nan a
+zadd z abc a
+zadd z 1
+zadd z incr 1
+zadd z lt gt 1 a
+zadd nokey xx 1 a
+zadd nokey xx incr 1 a
+exists nokey
+zrange z 0 -1
+zrange z 0 -1 WITHSCORES
+zrange z 0 1 REV
+zrange z 0 1 REV withscores
+zrange z 1 5 BYSCORE
+zrange z (1 +inf BYSCORE LIMIT 1 2
+zrange z +inf (1 BYSCORE REV LIMIT 1 2 withscores
+zrange z - + BYLEX
+zrange z + - BYLEX REV
+zrange z [a (d BYLEX
+zrange z a b BYLEX
+zrange z 0 -1 byscore bylex
+zrange z 0 -1 limit 0 1
+zrange z 0 -1 withscores bylex
+zrange z 0 -1 rev rev
+zrange z 0 -1 limit 1
+zrange z 0 -1 byscore limit a b
+zrange z x 1
+zrange z 0 1 foo
+zrange missing 0 -1
+zrange missing x 1
+zrangebyscore z -inf +inf WITHSCORES
+zrangebyscore z -inf +inf WITHSCORES limit 0 2
+zrangebyscore z (1 (5
+zrangebyscore z "" ""
+zrangebyscore z ( (
+zrangebyscore z 1x 2
+zrevrangebyscore z +inf -inf
+zrevrangebyscore z 5 1 withscores limit 1 1
+zrangebylex z - + limit 0 2
+zrevrangebylex z + - limit 0 2
+zrangebylex z - + withscores
+zrangebylex z x y
+zrevrange z 0 -1
+zrevrange z 0 -1 withscores
+zrevrange z -2 -1
+zrevrange z 5 1
+zscore z a
+zscore z nope
+zscore missing a
+zmscore z a nope
+zmscore missing a b
+zcard z
+zcard missing
+zcount z 1 5
+zcount z (1 (5
+zcount z -inf +inf
+zcount z a b
+zcount missing 1 2
+zlexcount z - +
+zlexcount z [a [c
+zlexcount z a c
+zrank z c
+zrevrank z c
+zrank z nope
+zrank missing a
+zincrby z 1.5 a
+zincrby z abc a
+zincrby z 1 newm
+zincrby z 1e400 a
+zrem z a nope
+zrem missing a
+zpopmin z
+zpopmax z 2
+zpopmin z 0
+zpopmin z -1
+zpopmin z abc
+zpopmin z 1 2
+zpopmin missing
+zpopmin missing 2
+zrange z 0 -1 WITHSCORES
+object encoding z
+zadd z inf i -inf ni
+zrange z 0 -1 WITHSCORES
+zadd z 0.1 f 1e-5 g 123456789.123 h 3.0 j -0 k 0 l 1e20 m 2.5e-310 n
+zrange z 0 -1 WITHSCORES
+zscore z k
+zscore z n
+zremrangebyscore z -inf 0
+zrange z 0 -1
+zremrangebyrank z 0 0
+zremrangebyrank z 100 200
+zremrangebyrank z -1 -1
+zremrangebylex z - +
+exists z
+zremrangebylex z a b
+zremrangebyscore z a b
+zremrangebyrank z a b
+zadd lex 0 a 0 b 0 c 0 d 0 e 0 f
+zrangebylex lex [b [d
+zrangebylex lex (b (d
+zrangebylex lex (d (b
+zrangebylex lex [f +
+zlexcount lex (a [e
+zremrangebylex lex [b (d
+zrange lex 0 -1
+zrangestore dst lex 0 -1
+zrange dst 0 -1 withscores
+object encoding dst
+zrangestore dst lex 0 -1 rev limit 0 1
+zrangestore dst lex - + bylex rev
+zrangestore dst lex + - bylex rev limit 1 2
+zrange dst 0 -1
+zrangestore dst missing 0 -1
+exists dst
+zrangestore dst lex 10 20
+set str v
+zrangestore str lex 0 0
+type str
+zrangestore dst str 0 0
+zadd z1 1 a 2 b 3 c
+zadd z2 4 b 5 c 6 d
+sadd s1 a d x
+zunion 2 z1 z2
+zunion 2 z1 z2 withscores
+zunion 2 z1 z2 weights 2 3 withscores
+zunion 2 z1 z2 aggregate min withscores
+zunion 2 z1 z2 aggregate max withscores
+zunion 3 z1 z2 s1 withscores
+zinter 2 z1 z2 withscores
+zinter 3 z1 z2 s1 withscores
+zinter 2 z1 s1 withscores aggregate max
+zdiff 2 z1 z2 withscores
+zdiff 2 z2 s1 withscores
+zdiff 1 missing
+zinter 2 z1 missing
+zunion 2 missing z1
+zunion 2 z1 str
+zunion 2 z1 z2 weights 1
+zunion 2 z1 z2 weights 1 nan
+zunion 2 z1 z2 weights 1 inf withscores
+zunion 2 z1 z2 weights 0 inf withscores
+zunionstore out 2 z1 z2
+zrange out 0 -1 withscores
+object encoding out
+zinterstore out 2 z1 z2 weights 1 -1
+zrange out 0 -1 withscores
+zdiffstore out 2 z1 z1
+exists out
+zunionstore out 2 z1 z2 withscores
+zintercard 2 z1 z2
+zintercard 2 z1 z2 limit 1
+zintercard 2 z1 z2 limit 0
+zintercard 3 z1 z2 s1
+zintercard 2 z1 missing
+zadd inf 1 a
+zadd inf2 inf a
+zadd inf3 -inf a
+zunion 2 inf2 inf3 withscores
+zinter 2 inf2 inf3 withscores
+zunion 2 inf2 inf3 weights 1 -1 withscores
+zmpop 1 z1 min
+zmpop 2 missing z2 max count 10
+zmpop 1 missing min
+zmpop 1 z1 foo
+zmpop 1 z1
+zmpop 2 z1
+zmpop 1 str min
+exists z2
+zadd r 1 a 2 b
+zrandmember missing
+zrandmember missing 5
+zrandmember r 0
+zrandmember r 5 withscores
+zrandmember r 2
+zrandmember r -5 withscores
+zrandmember r 1 withscores
+zrandmember str
+@scan zscan missing 0
+@scan zscan r 0
+@scan zscan r 0 match a*
+@scan zscan r x
+@scan zscan str 0
+zadd big 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+object encoding big
+zadd big 2 b
+zrange big 0 -1 withscores
+zrangestore d2 big 0 -1
+object encoding d2
+zrangestore d2 big 1 1
+object encoding d2
+zunionstore d3 1 big
+object encoding d3
+zadd z 1 x
+zadd str 1 a
+zincrby str 1 a
+zrem str a
+zcard str
+zscore str a
+zrange str 0 -1
+zrandmember str 1
+zpopmin str
+zinter 1 str
+config set zset-max-listpack-entries 2
+zadd cz 1 a 2 b
+object encoding cz
+zadd cz 3 c
+object encoding cz
+zrem cz a b
+object encoding cz
+zunionstore cz2 1 cz
+object encoding cz2
+config set zset-max-listpack-entries 128
+
+=== types/zsets-resp3
+@requires ZADD ZRANGESTORE ZMPOP ZINTERCARD
+HELLO 3
+zadd z 1 a 2 b 3 c
+zadd z 1.5 a
+zadd z NX 10 a 4 d
+zadd z XX 5 b 6 new
+zadd z GT 1 c
+zadd z LT 1 c
+zadd z CH 7 c 8 e
+zadd z INCR 2 a
+zadd z XX INCR 2 nope
+zadd z NX INCR 2 a
+zadd z GT CH 100 a 0 b
+zadd z nan a
+zadd z abc a
+zadd z 1
+zadd z incr 1
+zadd z lt gt 1 a
+zadd nokey xx 1 a
+zadd nokey xx incr 1 a
+exists nokey
+zrange z 0 -1
+zrange z 0 -1 WITHSCORES
+zrange z 0 1 REV
+zrange z 0 1 REV withscores
+zrange z 1 5 BYSCORE
+zrange z (1 +inf BYSCORE LIMIT 1 2
+zrange z +inf (1 BYSCORE REV LIMIT 1 2 withscores
+zrange z - + BYLEX
+zrange z + - BYLEX REV
+zrange z [a (d BYLEX
+zrange z a b BYLEX
+zrange z 0 -1 byscore bylex
+zrange z 0 -1 limit 0 1
+zrange z 0 -1 withscores bylex
+zrange z 0 -1 rev rev
+zrange z 0 -1 limit 1
+zrange z 0 -1 byscore limit a b
+zrange z x 1
+zrange z 0 1 foo
+zrange missing 0 -1
+zrange missing x 1
+zrangebyscore z -inf +inf WITHSCORES
+zrangebyscore z -inf +inf WITHSCORES limit 0 2
+zrangebyscore z (1 (5
+zrangebyscore z "" ""
+zrangebyscore z ( (
+zrangebyscore z 1x 2
+zrevrangebyscore z +inf -inf
+zrevrangebyscore z 5 1 withscores limit 1 1
+zrangebylex z - + limit 0 2
+zrevrangebylex z + - limit 0 2
+zrangebylex z - + withscores
+zrangebylex z x y
+zrevrange z 0 -1
+zrevrange z 0 -1 withscores
+zrevrange z -2 -1
+zrevrange z 5 1
+zscore z a
+zscore z nope
+zscore missing a
+zmscore z a nope
+zmscore missing a b
+zcard z
+zcard missing
+zcount z 1 5
+zcount z (1 (5
+zcount z -inf +inf
+zcount z a b
+zcount missing 1 2
+zlexcount z - +
+zlexcount z [a [c
+zlexcount z a c
+zrank z c
+zrevrank z c
+zrank z nope
+zrank missing a
+zincrby z 1.5 a
+zincrby z abc a
+zincrby z 1 newm
+zincrby z 1e400 a
+zrem z a nope
+zrem missing a
+zpopmin z
+zpopmax z 2
+zpopmin z 0
+zpopmin z -1
+zpopmin z abc
+zpopmin z 1 2
+zpopmin missing
+zpopmin missing 2
+zrange z 0 -1 WITHSCORES
+object encoding z
+zadd z inf i -inf ni
+zrange z 0 -1 WITHSCORES
+zadd z 0.1 f 1e-5 g 123456789.123 h 3.0 j -0 k 0 l 1e20 m 2.5e-310 n
+zrange z 0 -1 WITHSCORES
+zscore z k
+zscore z n
+zremrangebyscore z -inf 0
+zrange z 0 -1
+zremrangebyrank z 0 0
+zremrangebyrank z 100 200
+zremrangebyrank z -1 -1
+zremrangebylex z - +
+exists z
+zremrangebylex z a b
+zremrangebyscore z a b
+zremrangebyrank z a b
+zadd lex 0 a 0 b 0 c 0 d 0 e 0 f
+zrangebylex lex [b [d
+zrangebylex lex (b (d
+zrangebylex lex (d (b
+zrangebylex lex [f +
+zlexcount lex (a [e
+zremrangebylex lex [b (d
+zrange lex 0 -1
+zrangestore dst lex 0 -1
+zrange dst 0 -1 withscores
+object encoding dst
+zrangestore dst lex 0 -1 rev limit 0 1
+zrangestore dst lex - + bylex rev
+zrangestore dst lex + - bylex rev limit 1 2
+zrange dst 0 -1
+zrangestore dst missing 0 -1
+exists dst
+zrangestore dst lex 10 20
+set str v
+zrangestore str lex 0 0
+type str
+zrangestore dst str 0 0
+zadd z1 1 a 2 b 3 c
+zadd z2 4 b 5 c 6 d
+sadd s1 a d x
+zunion 2 z1 z2
+zunion 2 z1 z2 withscores
+zunion 2 z1 z2 weights 2 3 withscores
+zunion 2 z1 z2 aggregate min withscores
+zunion 2 z1 z2 aggregate max withscores
+zunion 3 z1 z2 s1 withscores
+zinter 2 z1 z2 withscores
+zinter 3 z1 z2 s1 withscores
+zinter 2 z1 s1 withscores aggregate max
+zdiff 2 z1 z2 withscores
+zdiff 2 z2 s1 withscores
+zdiff 1 missing
+zinter 2 z1 missing
+zunion 2 missing z1
+zunion 2 z1 str
+zunion 2 z1 z2 weights 1
+zunion 2 z1 z2 weights 1 nan
+zunion 2 z1 z2 weights 1 inf withscores
+zunion 2 z1 z2 weights 0 inf withscores
+zunionstore out 2 z1 z2
+zrange out 0 -1 withscores
+object encoding out
+zinterstore out 2 z1 z2 weights 1 -1
+zrange out 0 -1 withscores
+zdiffstore out 2 z1 z1
+exists out
+zunionstore out 2 z1 z2 withscores
+zintercard 2 z1 z2
+zintercard 2 z1 z2 limit 1
+zintercard 2 z1 z2 limit 0
+zintercard 3 z1 z2 s1
+zintercard 2 z1 missing
+zadd inf 1 a
+zadd inf2 inf a
+zadd inf3 -inf a
+zunion 2 inf2 inf3 withscores
+zinter 2 inf2 inf3 withscores
+zunion 2 inf2 inf3 weights 1 -1 withscores
+zmpop 1 z1 min
+zmpop 2 missing z2 max count 10
+zmpop 1 missing min
+zmpop 1 z1 foo
+zmpop 1 z1
+zmpop 2 z1
+zmpop 1 str min
+exists z2
+zadd r 1 a 2 b
+zrandmember missing
+zrandmember missing 5
+zrandmember r 0
+zrandmember r 5 withscores
+zrandmember r 2
+zrandmember r -5 withscores
+zrandmember r 1 withscores
+zrandmember str
+@scan zscan missing 0
+@scan zscan r 0
+@scan zscan r 0 match a*
+@scan zscan r x
+@scan zscan str 0
+zadd big 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+object encoding big
+zadd big 2 b
+zrange big 0 -1 withscores
+zrangestore d2 big 0 -1
+object encoding d2
+zrangestore d2 big 1 1
+object encoding d2
+zunionstore d3 1 big
+object encoding d3
+zadd z 1 x
+zadd str 1 a
+zincrby str 1 a
+zrem str a
+zcard str
+zscore str a
+zrange str 0 -1
+zrandmember str 1
+zpopmin str
+zinter 1 str
+config set zset-max-listpack-entries 2
+zadd cz 1 a 2 b
+object encoding cz
+zadd cz 3 c
+object encoding cz
+zrem cz a b
+object encoding cz
+zunionstore cz2 1 cz
+object encoding cz2
+config set zset-max-listpack-entries 128
+
+=== types/sort
+@requires SORT SORT_RO HSET ZADD
+zadd tmpz 1 3 2 1 3 2 4 10 5 -5
+sort tmpz by nosort store l
+del tmpz
+sort l
+sort l desc
+sort l alpha
+sort l limit 1 2
+sort l limit 1 9223372036854775807
+sort l limit -1 2
+sort l limit 9223372036854775807 9223372036854775807
+sort l limit 0 0
+sort l limit 2 -1
+sort l limit a b
+sort l limit 1
+sort l by nosort
+sort l by nosort desc
+sort l by nosort limit 1 2
+sort l by nosort desc limit 1 2
+sort l by nosort limit 10 2
+sort l foo
+mset w_3 30 w_1 10 w_2 20 w_10 5 w_-5 1
+sort l by w_*
+sort l by w_* desc
+sort l by w_* get #
+sort l by w_* get # get w_*
+sort l get w_* get nokey_*
+sort l get #
+sort l get nostar
+sort l by w_* limit 1 2
+hset h_1 f a
+hset h_2 f b
+hset h_3 f c
+sort l by h_*->f alpha
+sort l by h_*->f alpha desc
+sort l get h_*->f
+sort l get h_*->
+sort l get h_->f*
+sort l by w_* store dst
+lrange dst 0 -1
+object encoding dst
+type dst
+sort l get # get w_* store dst
+lrange dst 0 -1
+sort missing
+sort missing store dst
+exists dst
+set str v
+sort str
+sort l store str
+type str
+zadd tmpz 1 b 2 a 3 c 4 B
+sort tmpz by nosort store la
+del tmpz
+sort la
+sort la alpha
+sort la alpha desc
+sort la alpha limit 1 2
+sort_ro la alpha
+sort_ro la alpha store x
+sadd s 5 3 9 1
+sort s
+sort s desc
+sort s by nosort
+sort s by nosort store sd
+lrange sd 0 -1
+sadd sa b a c
+sort sa alpha
+sort sa by nosort store sd
+lrange sd 0 -1
+zadd z 3 a 1 b 2 c
+sort z
+sort z alpha
+object encoding z
+zadd z2 3 a 1 b 2 c
+sort z2 by nosort
+sort z2 by nosort desc
+sort z2 by nosort limit 1 1
+sort z2 by nosort desc limit 1 5
+object encoding z2
+sort z2 by nosort alpha
+zadd tmpz 1 1.5 2 1e2 3 inf 4 -inf 5 0x10
+sort tmpz by nosort store nums
+del tmpz
+sort nums
+zadd tmpz 1 1 2 nan
+sort tmpz by nosort store bad
+del tmpz
+sort bad
+zadd tmpz 1 1e400
+sort tmpz by nosort store big
+del tmpz
+sort big
+zadd tmpz 1 ' 5' 2 4
+sort tmpz by nosort store sp
+del tmpz
+sort sp
+zadd tmpz 1 '' 2 1
+sort tmpz by nosort store emp
+del tmpz
+sort emp
+hset hh f v
+sort hh
+sort l by w_* alpha
+zadd tmpz 1 2 2 1 3 3
+sort tmpz by nosort store ties
+del tmpz
+mset t_1 1 t_2 1 t_3 1
+sort ties by t_*
+sort ties by t_* desc
+sort ties by t_* alpha
+sort ties by t_*
+
+=== types/sort-resp3
+@requires SORT SORT_RO HSET ZADD
+HELLO 3
+zadd tmpz 1 3 2 1 3 2 4 10 5 -5
+sort tmpz by nosort store l
+del tmpz
+sort l
+sort l desc
+sort l alpha
+sort l limit 1 2
+sort l limit 1 9223372036854775807
+sort l limit -1 2
+sort l limit 9223372036854775807 9223372036854775807
+sort l limit 0 0
+sort l limit 2 -1
+sort l limit a b
+sort l limit 1
+sort l by nosort
+sort l by nosort desc
+sort l by nosort limit 1 2
+sort l by nosort desc limit 1 2
+sort l by nosort limit 10 2
+sort l foo
+mset w_3 30 w_1 10 w_2 20 w_10 5 w_-5 1
+sort l by w_*
+sort l by w_* desc
+sort l by w_* get #
+sort l by w_* get # get w_*
+sort l get w_* get nokey_*
+sort l get #
+sort l get nostar
+sort l by w_* limit 1 2
+hset h_1 f a
+hset h_2 f b
+hset h_3 f c
+sort l by h_*->f alpha
+sort l by h_*->f alpha desc
+sort l get h_*->f
+sort l get h_*->
+sort l get h_->f*
+sort l by w_* store dst
+lrange dst 0 -1
+object encoding dst
+type dst
+sort l get # get w_* store dst
+lrange dst 0 -1
+sort missing
+sort missing store dst
+exists dst
+set str v
+sort str
+sort l store str
+type str
+zadd tmpz 1 b 2 a 3 c 4 B
+sort tmpz by nosort store la
+del tmpz
+sort la
+sort la alpha
+sort la alpha desc
+sort la alpha limit 1 2
+sort_ro la alpha
+sort_ro la alpha store x
+sadd s 5 3 9 1
+sort s
+sort s desc
+sort s by nosort
+sort s by nosort store sd
+lrange sd 0 -1
+sadd sa b a c
+sort sa alpha
+sort sa by nosort store sd
+lrange sd 0 -1
+zadd z 3 a 1 b 2 c
+sort z
+sort z alpha
+object encoding z
+zadd z2 3 a 1 b 2 c
+sort z2 by nosort
+sort z2 by nosort desc
+sort z2 by nosort limit 1 1
+sort z2 by nosort desc limit 1 5
+object encoding z2
+sort z2 by nosort alpha
+zadd tmpz 1 1.5 2 1e2 3 inf 4 -inf 5 0x10
+sort tmpz by nosort store nums
+del tmpz
+sort nums
+zadd tmpz 1 1 2 nan
+sort tmpz by nosort store bad
+del tmpz
+sort bad
+zadd tmpz 1 1e400
+sort tmpz by nosort store big
+del tmpz
+sort big
+zadd tmpz 1 ' 5' 2 4
+sort tmpz by nosort store sp
+del tmpz
+sort sp
+zadd tmpz 1 '' 2 1
+sort tmpz by nosort store emp
+del tmpz
+sort emp
+hset hh f v
+sort hh
+sort l by w_* alpha
+zadd tmpz 1 2 2 1 3 3
+sort tmpz by nosort store ties
+del tmpz
+mset t_1 1 t_2 1 t_3 1
+sort ties by t_*
+sort ties by t_* desc
+sort ties by t_* alpha
+sort ties by t_*
+
+=== types/sets-zsets-getkeys
+@requires SINTERCARD ZUNIONSTORE SORT
+COMMAND GETKEYS zunionstore dst 2 a b
+COMMAND GETKEYS zunionstore dst 2abc a b
+COMMAND GETKEYS zinterstore dst 0 a
+COMMAND GETKEYS zdiffstore d 1 a
+COMMAND GETKEYS zunion 2 a b withscores
+COMMAND GETKEYS zunion 3 a b
+COMMAND GETKEYS zintercard 1 a
+COMMAND GETKEYS sintercard 2 a b
+COMMAND GETKEYS sintercard 2 a
+COMMAND GETKEYS zmpop 2 a b min
+COMMAND GETKEYS bzmpop 0 2 a b min
+COMMAND GETKEYS sort k store d by x get y
+COMMAND GETKEYS sort k store d store e
+COMMAND GETKEYS sort k limit 0 1 store
+COMMAND GETKEYS sort_ro k get y
+COMMAND GETKEYS zrangestore d s 0 1
+COMMAND GETKEYS smove a b m
+COMMAND GETKEYS sdiffstore d a b
+COMMAND GETKEYS bzpopmin a b 0
+
+=== types/zsets-lex-mixed-scores
+@requires ZADD ZRANGEBYLEX
+# Listpack-encoded: Redis's walk (is-in-range check, then far bound only) is deterministic here.
+zadd m 1 d 2 a 3 c 4 b 5 e
+zrangebylex m [a [c
+zrangebylex m - [b
+zrangebylex m [c +
+zrevrangebylex m [c [a
+zrevrangebylex m + [d
+zlexcount m [a [c
+zlexcount m [b +
+zrangebylex m [e +
+zrangebylex m - (d
+zremrangebylex m [c [d
+zrange m 0 -1
+zremrangebylex m - [a
+zrange m 0 -1
+zadd m2 1 z 2 a
+zrangebylex m2 [b [y
+zrangebylex m2 - +
+zlexcount m2 [b [y
+zremrangebylex m2 [b [y
 "#;
 
 /// Malformed or unusual requests, each sent on a fresh connection. `true` means the server is expected to keep
@@ -2111,6 +3385,36 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
     ("HGETALL", 1, |g| vec!["HGETALL".into(), g.key()]),
     ("HINCRBY", 1, |g| vec!["HINCRBY".into(), g.key(), g.p(&["f1", "f2"]), g.int()]),
     ("HLEN", 1, |g| vec!["HLEN".into(), g.key()]),
+    ("LSET", 1, |g| vec!["LSET".into(), g.key(), g.small(3), g.val()]),
+    ("LINSERT", 1, |g| vec!["LINSERT".into(), g.key(), g.p(&["BEFORE", "AFTER", "after"]), g.val(), g.val()]),
+    ("LREM", 1, |g| vec!["LREM".into(), g.key(), g.p(&["0", "1", "-1", "2"]), g.val()]),
+    ("LTRIM", 1, |g| vec!["LTRIM".into(), g.key(), g.small(3), g.small(3)]),
+    ("LPOS", 1, |g| {
+        let mut c = vec!["LPOS".into(), g.key(), g.val()];
+        if g.rng.chance(40) {
+            c.extend(["RANK".into(), g.p(&["1", "-1", "2", "0"])]);
+        }
+        if g.rng.chance(40) {
+            c.extend(["COUNT".into(), g.p(&["0", "1", "2"])]);
+        }
+        c
+    }),
+    ("LMOVE", 1, |g| vec!["LMOVE".into(), g.key(), g.key(), g.p(&["LEFT", "RIGHT"]), g.p(&["LEFT", "RIGHT"])]),
+    ("LMPOP", 1, |g| {
+        let mut c = vec!["LMPOP".into(), "2".into(), g.key(), g.key(), g.p(&["LEFT", "RIGHT"])];
+        if g.rng.chance(50) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "5"])]);
+        }
+        c
+    }),
+    ("BLPOP", 1, |g| vec![g.p(&["BLPOP", "BRPOP"]), g.key(), g.key(), "0.001".into()]),
+    ("HMGET", 1, |g| vec!["HMGET".into(), g.key(), g.p(&["f1", "f2"]), g.p(&["f3", "f1"])]),
+    ("HSETNX", 1, |g| vec!["HSETNX".into(), g.key(), g.p(&["f1", "f2", "f3"]), g.val()]),
+    ("HINCRBYFLOAT", 1, |g| {
+        vec!["HINCRBYFLOAT".into(), g.key(), g.p(&["f1", "f2"]), g.p(&["1.5", "-0.25", "1e3", "x"])]
+    }),
+    ("HSTRLEN", 1, |g| vec![g.p(&["HSTRLEN", "HEXISTS"]), g.key(), g.p(&["f1", "f2", "f3"])]),
+    ("HKEYS", 1, |g| vec![g.p(&["HKEYS", "HVALS"]), g.key()]),
     ("SADD", 3, |g| with(vec!["SADD".into(), g.key()], (0..1 + g.rng.below(3)).map(|_| g.val()).collect())),
     ("SREM", 1, |g| vec!["SREM".into(), g.key(), g.val()]),
     ("SMEMBERS", 1, |g| vec!["SMEMBERS".into(), g.key()]),
@@ -2127,7 +3431,221 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
     ("ZSCORE", 1, |g| vec!["ZSCORE".into(), g.key(), g.p(&["m1", "m2", "m3"])]),
     ("ZINCRBY", 1, |g| vec!["ZINCRBY".into(), g.key(), g.p(SCORES), g.p(&["m1", "m2"])]),
     ("ZCARD", 1, |g| vec!["ZCARD".into(), g.key()]),
+    // Sets: every reply whose order depends on a hash table is normalized (sorted) or a count; SPOP only ever
+    // takes the whole set (or nothing) so both servers stay in the same state.
+    ("SMISMEMBER", 1, |g| with(vec!["SMISMEMBER".into(), g.key()], (0..1 + g.rng.below(3)).map(|_| g.val()).collect())),
+    ("SMOVE", 2, |g| vec!["SMOVE".into(), g.key(), g.key(), g.val()]),
+    ("SINTER", 2, |g| with(vec![g.p(&["SINTER", "SUNION", "SDIFF"])], g.keys(1, 3))),
+    ("SINTERSTORE", 2, |g| with(vec![g.p(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]), g.key()], g.keys(1, 3))),
+    ("SINTERCARD", 1, |g| {
+        let keys = g.keys(1, 3);
+        let mut c = vec!["SINTERCARD".into(), if g.rng.chance(10) { g.int() } else { keys.len().to_string() }];
+        c.extend(keys);
+        if g.rng.chance(40) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "2", "-1", "abc"])]);
+        }
+        c
+    }),
+    ("SRANDMEMBER", 1, |g| {
+        let mut c = vec!["SRANDMEMBER".into(), g.key()];
+        if g.rng.chance(70) {
+            c.push(g.p(&["0", "1", "2", "5", "-1", "-5", "100", "-9223372036854775808", "abc"]));
+        }
+        c
+    }),
+    ("SPOP", 1, |g| vec!["SPOP".into(), g.key(), g.p(&["0", "100", "9223372036854775807", "-1", "abc"])]),
+    ("SSCAN", 1, |g| {
+        let mut c = v(&["@scan", "SSCAN"]);
+        c.extend([g.key(), "0".into()]);
+        if g.rng.chance(30) {
+            c.extend(["MATCH".into(), g.p(&["*", "1*", "a*", "*o*"])]);
+        }
+        if g.rng.chance(30) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "100"])]);
+        }
+        c
+    }),
+    // Sorted sets.
+    ("ZADD", 3, |g| {
+        let mut c = vec!["ZADD".into(), g.key()];
+        for _ in 0..g.rng.below(3) {
+            c.push(g.p(&["NX", "XX", "GT", "LT", "CH", "INCR"]));
+        }
+        for _ in 0..1 + g.rng.below(3) {
+            c.push(g.p(SCORES));
+            c.push(if g.rng.chance(70) { g.p(ZMEMBERS) } else { g.val() });
+        }
+        c
+    }),
+    ("ZREM", 1, |g| with(vec!["ZREM".into(), g.key()], (0..1 + g.rng.below(2)).map(|_| g.p(ZMEMBERS)).collect())),
+    ("ZRANGE", 3, |g| {
+        let mut c = vec!["ZRANGE".into()];
+        match g.rng.below(3) {
+            0 => c.extend([g.key(), g.small(4), g.small(4)]),
+            1 => c.extend([g.key(), g.p(SCORE_BOUNDS), g.p(SCORE_BOUNDS), "BYSCORE".into()]),
+            _ => c.extend([g.p(LEX_KEYS), g.p(LEX_BOUNDS), g.p(LEX_BOUNDS), "BYLEX".into()]),
+        }
+        if g.rng.chance(40) {
+            c.push("REV".into());
+        }
+        if g.rng.chance(30) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "-1", "2"]), g.p(&["1", "2", "-1", "0", "9223372036854775807"])]);
+        }
+        if g.rng.chance(40) {
+            c.push("WITHSCORES".into());
+        }
+        c
+    }),
+    ("ZRANGEBYSCORE", 2, |g| {
+        let name = g.p(&["ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZREVRANGE"]);
+        let mut c = vec![name.clone()];
+        match name.as_str() {
+            "ZRANGEBYSCORE" | "ZREVRANGEBYSCORE" => c.extend([g.key(), g.p(SCORE_BOUNDS), g.p(SCORE_BOUNDS)]),
+            "ZREVRANGE" => c.extend([g.key(), g.small(3), g.small(3)]),
+            _ => c.extend([g.p(LEX_KEYS), g.p(LEX_BOUNDS), g.p(LEX_BOUNDS)]),
+        }
+        if g.rng.chance(30) {
+            c.push("WITHSCORES".into());
+        }
+        if g.rng.chance(30) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "-1"]), g.p(&["1", "2", "-1"])]);
+        }
+        c
+    }),
+    ("ZRANGESTORE", 1, |g| {
+        let mut c = vec!["ZRANGESTORE".into(), g.key()];
+        match g.rng.below(3) {
+            0 => c.extend([g.key(), g.small(3), g.small(3)]),
+            1 => c.extend([g.key(), g.p(SCORE_BOUNDS), g.p(SCORE_BOUNDS), "BYSCORE".into()]),
+            _ => c.extend([g.p(LEX_KEYS), g.p(LEX_BOUNDS), g.p(LEX_BOUNDS), "BYLEX".into()]),
+        }
+        if g.rng.chance(30) {
+            c.push("REV".into());
+        }
+        c
+    }),
+    ("ZCOUNT", 1, |g| {
+        if g.rng.chance(50) {
+            vec!["ZCOUNT".into(), g.key(), g.p(SCORE_BOUNDS), g.p(SCORE_BOUNDS)]
+        } else {
+            vec!["ZLEXCOUNT".into(), g.p(LEX_KEYS), g.p(LEX_BOUNDS), g.p(LEX_BOUNDS)]
+        }
+    }),
+    // Lex ranges are only well defined over members of equal score (with mixed scores, Redis's answer depends on
+    // its skiplist's random levels), so they get keys of their own that only ever hold score-0 members.
+    ("ZADD", 2, |g| {
+        let mut c = vec!["ZADD".into(), g.p(LEX_KEYS)];
+        for _ in 0..1 + g.rng.below(3) {
+            c.push("0".into());
+            c.push(if g.rng.chance(70) { g.p(ZMEMBERS) } else { g.val() });
+        }
+        c
+    }),
+    ("ZRANK", 1, |g| vec![g.p(&["ZRANK", "ZREVRANK"]), g.key(), g.p(ZMEMBERS)]),
+    ("ZMSCORE", 1, |g| with(vec!["ZMSCORE".into(), g.key()], (0..1 + g.rng.below(3)).map(|_| g.p(ZMEMBERS)).collect())),
+    ("ZPOPMIN", 2, |g| {
+        let mut c = vec![g.p(&["ZPOPMIN", "ZPOPMAX"]), g.key()];
+        if g.rng.chance(50) {
+            c.push(g.p(&["0", "1", "2", "10", "-1", "abc"]));
+        }
+        c
+    }),
+    ("ZMPOP", 1, |g| {
+        let keys = g.keys(1, 3);
+        let mut c = vec!["ZMPOP".into(), if g.rng.chance(10) { g.int() } else { keys.len().to_string() }];
+        c.extend(keys);
+        c.push(g.p(&["MIN", "MAX", "min", "FOO"]));
+        if g.rng.chance(40) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "10", "0", "-1"])]);
+        }
+        c
+    }),
+    ("ZUNION", 3, |g| {
+        let (name, store) = match g.rng.below(7) {
+            0 => ("ZUNION", false),
+            1 => ("ZINTER", false),
+            2 => ("ZDIFF", false),
+            3 => ("ZUNIONSTORE", true),
+            4 => ("ZINTERSTORE", true),
+            5 => ("ZDIFFSTORE", true),
+            _ => ("ZINTERCARD", false),
+        };
+        let mut c = vec![name.to_string()];
+        if store {
+            c.push(g.key());
+        }
+        let keys = g.keys(1, 3);
+        c.push(if g.rng.chance(10) { g.int() } else { keys.len().to_string() });
+        c.extend(keys.iter().cloned());
+        if g.rng.chance(30) {
+            c.push("WEIGHTS".into());
+            for _ in 0..keys.len() {
+                c.push(g.p(&["1", "2", "-1", "0", "0.5", "inf", "abc"]));
+            }
+        }
+        if g.rng.chance(30) {
+            c.extend(["AGGREGATE".into(), g.p(&["SUM", "MIN", "MAX", "avg"])]);
+        }
+        if g.rng.chance(40) {
+            c.push("WITHSCORES".into());
+        }
+        if name == "ZINTERCARD" && g.rng.chance(40) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "-1"])]);
+        }
+        c
+    }),
+    ("ZREMRANGEBYRANK", 1, |g| {
+        let name = g.p(&["ZREMRANGEBYRANK", "ZREMRANGEBYSCORE", "ZREMRANGEBYLEX"]);
+        let mut c = vec![name.clone()];
+        match name.as_str() {
+            "ZREMRANGEBYRANK" => c.extend([g.key(), g.small(3), g.small(3)]),
+            "ZREMRANGEBYSCORE" => c.extend([g.key(), g.p(SCORE_BOUNDS), g.p(SCORE_BOUNDS)]),
+            _ => c.extend([g.p(LEX_KEYS), g.p(LEX_BOUNDS), g.p(LEX_BOUNDS)]),
+        }
+        c
+    }),
+    ("ZRANDMEMBER", 1, |g| {
+        let mut c = vec!["ZRANDMEMBER".into(), g.key()];
+        if g.rng.chance(70) {
+            c.push(g.p(&["0", "1", "3", "-3", "100", "-9223372036854775808", "abc"]));
+            if g.rng.chance(40) {
+                c.push("WITHSCORES".into());
+            }
+        }
+        c
+    }),
+    ("ZSCAN", 1, |g| {
+        let mut c = v(&["@scan", "ZSCAN"]);
+        c.extend([g.key(), "0".into()]);
+        if g.rng.chance(30) {
+            c.extend(["MATCH".into(), g.p(&["*", "m*", "*1"])]);
+        }
+        c
+    }),
+    ("SORT", 2, |g| {
+        let mut c = vec![g.p(&["SORT", "SORT", "SORT_RO"]), g.key()];
+        if g.rng.chance(30) {
+            c.extend(["LIMIT".into(), g.p(&["0", "1", "-1", "5"]), g.p(&["1", "2", "-1", "0"])]);
+        }
+        if g.rng.chance(30) {
+            c.push(g.p(&["ASC", "DESC"]));
+        }
+        if g.rng.chance(20) {
+            c.extend(["GET".into(), g.p(&["#", "k*", "nosuch*"])]);
+        }
+        // ALPHA compares C strings unless storing, and ties (e.g. "" and "\0...") would keep hash-table order.
+        if c[0] == "SORT" && g.rng.chance(40) {
+            c.extend(["ALPHA".into(), "STORE".into(), g.key()]);
+        }
+        c
+    }),
 ];
+
+/// Sorted-set members the generators favour, so commands meet existing members.
+const ZMEMBERS: &[&str] = &["m1", "m2", "m3", "m4", "a", "b"];
+const LEX_KEYS: &[&str] = &["lx0", "lx1"];
+const SCORE_BOUNDS: &[&str] = &["-inf", "+inf", "0", "1", "(1", "2", "(2.5", "3", "nan", "abc", "(", ""];
+const LEX_BOUNDS: &[&str] = &["-", "+", "[a", "(a", "[m2", "(m3", "[", "(", "a", ""];
 
 /// Which generator names ferredis knows: a bare command name gets an arity error if known, "unknown command"
 /// otherwise. Runs before any data exists, so the few commands that accept zero arguments are harmless.
@@ -2162,12 +3680,30 @@ fn gen_command(g: &mut Gen, supported: &[bool], total_weight: usize) -> Vec<Stri
 }
 
 fn run_seed(pair: &mut Pair, seed: u64, n: usize, supported: &[bool], hello3: bool) -> Result<(), String> {
+    run_seed_with(pair, seed, n, supported, hello3, &[])
+}
+
+/// [`run_seed`] with `setup` commands (e.g. small encoding thresholds) run on both servers after the reset.
+fn run_seed_with(
+    pair: &mut Pair,
+    seed: u64,
+    n: usize,
+    supported: &[bool],
+    hello3: bool,
+    setup: &[&str],
+) -> Result<(), String> {
     pair.reset().map_err(|e| format!("[seed {seed}] reset failed: {e}"))?;
     let resp = if hello3 { "RESP3" } else { "RESP2" };
     if hello3 {
         let args = vec![b"HELLO".to_vec(), b"3".to_vec()];
         if let Err(m) = pair.check(&args, false) {
             return Err(format!("[seed {seed}, {resp}] HELLO 3 differs{}", m.detail));
+        }
+    }
+    for line in setup {
+        let args = split_args(line).map_err(|e| format!("bad setup line {line:?}: {e}"))?;
+        if let Err(m) = pair.check(&args, false) {
+            return Err(format!("[seed {seed}, {resp}] setup {line} differs{}", m.detail));
         }
     }
     let total: usize = GENERATORS.iter().zip(supported).filter(|(_, s)| **s).map(|((_, w, _), _)| w).sum();
@@ -2231,6 +3767,99 @@ fn random_sequences() {
     eprintln!("random: {} seeds x {n} commands, {} failing", seeds.len(), failures.len());
     if !failures.is_empty() {
         panic!("{} of {} seeds differ from redis-server:\n\n{}\n", failures.len(), seeds.len(), failures.join("\n\n"));
+    }
+}
+
+/// Generators of one data type's family (plus a few generic commands), for [`random_sequences_per_type`]: keys
+/// then mostly hold that type, so collections grow and convert between encodings.
+const TYPE_FAMILIES: &[(&str, &[&str])] = &[
+    (
+        "set",
+        &[
+            "SADD",
+            "SREM",
+            "SMEMBERS",
+            "SCARD",
+            "SISMEMBER",
+            "SMISMEMBER",
+            "SMOVE",
+            "SINTER",
+            "SINTERSTORE",
+            "SINTERCARD",
+            "SRANDMEMBER",
+            "SPOP",
+            "SSCAN",
+            "SORT",
+            "DEL",
+            "EXISTS",
+            "TYPE",
+            "OBJECT",
+            "RENAME",
+            "COPY",
+        ],
+    ),
+    (
+        "zset",
+        &[
+            "ZADD",
+            "ZRANGE",
+            "ZSCORE",
+            "ZINCRBY",
+            "ZCARD",
+            "ZREM",
+            "ZRANGEBYSCORE",
+            "ZRANGESTORE",
+            "ZCOUNT",
+            "ZRANK",
+            "ZMSCORE",
+            "ZPOPMIN",
+            "ZMPOP",
+            "ZUNION",
+            "ZREMRANGEBYRANK",
+            "ZRANDMEMBER",
+            "ZSCAN",
+            "SORT",
+            "SADD",
+            "DEL",
+            "OBJECT",
+            "RENAME",
+            "COPY",
+        ],
+    ),
+];
+
+/// Random sequences restricted to one type's family, with tiny encoding thresholds so conversions happen.
+#[test]
+fn random_sequences_per_type() {
+    let n: usize = std::env::var("DIFF_CMDS").ok().and_then(|s| s.parse().ok()).unwrap_or(400);
+    let count: u64 = std::env::var("DIFF_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let mut pair = Pair::new();
+    let supported = probe_supported(&mut pair);
+    let setup = [
+        "CONFIG SET set-max-intset-entries 4",
+        "CONFIG SET zset-max-listpack-entries 4",
+        "CONFIG SET zset-max-listpack-value 8",
+    ];
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for (family, names) in TYPE_FAMILIES {
+        let mask: Vec<bool> =
+            GENERATORS.iter().zip(&supported).map(|((name, _, _), ok)| *ok && names.contains(name)).collect();
+        if !mask.iter().any(|&m| m) {
+            eprintln!("NOTICE: no {family} commands known yet");
+            continue;
+        }
+        for i in 1..=count {
+            let seed = i * 104_729;
+            runs += 1;
+            if let Err(e) = run_seed_with(&mut pair, seed, n, &mask, seed % 2 == 1, &setup) {
+                failures.push(format!("[{family}] {e}"));
+            }
+        }
+    }
+    eprintln!("random per type: {runs} runs x {n} commands, {} failing", failures.len());
+    if !failures.is_empty() {
+        panic!("{} runs differ from redis-server:\n\n{}\n", failures.len(), failures.join("\n\n"));
     }
 }
 

@@ -5,7 +5,10 @@
 //! UPPERCASE words are tokens, lowercase words are values, `[...]` is optional, `<...>` a required group, `|`
 //! separates alternatives and `[x ...]` after `x` repeats it. Tested by the unit tests at the end of this file.
 
-use super::{all_commands, flag, lookup, lookup_sub, Args, Command, Ctx, Group, OwnedArgs, BASE};
+use super::{
+    all_commands, flag, lookup, lookup_sub, Args, BeginSearch, Command, Ctx, FindKeys, Group, KeySpecDef, OwnedArgs,
+    BASE,
+};
 use crate::resp::reply::Reply;
 use crate::util::glob_match;
 
@@ -26,8 +29,8 @@ static SUBCOMMANDS: &[Command] = &[
         summary: "Get array of specific Redis command documentation",
         complexity: "O(N) where N is the number of commands to look up",
         syntax: "[command-name [command-name ...]]",
-        tips: "nondeterministic_output_order",
         handler: command_docs,
+        tips: "nondeterministic_output_order",
         ..SUB
     },
     Command {
@@ -35,7 +38,8 @@ static SUBCOMMANDS: &[Command] = &[
         arity: -4,
         summary: "Extract keys given a full Redis command",
         complexity: "O(N) where N is the number of arguments to the command",
-        syntax: "command arg [arg ...]",
+        // Redis 7.0 documents no arguments for it (redis-cli shows no hint either).
+        syntax: "",
         handler: command_getkeys,
         ..SUB
     },
@@ -45,7 +49,8 @@ static SUBCOMMANDS: &[Command] = &[
         since: "7.0.0",
         summary: "Extract keys and access flags given a full Redis command",
         complexity: "O(N) where N is the number of arguments to the command",
-        syntax: "command arg [arg ...]",
+        // Redis 7.0 documents no arguments for it (redis-cli shows no hint either).
+        syntax: "",
         handler: command_getkeysandflags,
         ..SUB
     },
@@ -63,9 +68,9 @@ static SUBCOMMANDS: &[Command] = &[
         summary: "Get array of specific Redis command details, or all when no argument is given.",
         complexity: "O(N) where N is the number of commands to look up",
         syntax: "[command-name [command-name ...]]",
-        tips: "nondeterministic_output_order",
         history: &[("7.0.0", "Allowed to be called with no argument to get info on all commands.")],
         handler: command_info,
+        tips: "nondeterministic_output_order",
         ..SUB
     },
     Command {
@@ -75,8 +80,8 @@ static SUBCOMMANDS: &[Command] = &[
         summary: "Get an array of Redis command names",
         complexity: "O(N) where N is the total number of Redis commands",
         syntax: "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]",
-        tips: "nondeterministic_output_order",
         handler: command_list,
+        tips: "nondeterministic_output_order",
         ..SUB
     },
 ];
@@ -149,25 +154,66 @@ fn group_name(g: Group) -> &'static str {
     }
 }
 
-fn has_keys(c: &Command) -> bool {
-    c.getkeys.is_some() || c.keys.first > 0
+/// Key-spec flag names in the order Redis reports them.
+const KEY_SPEC_FLAGS: &[&str] =
+    &["RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key", "incomplete", "variable_flags"];
+
+/// ACL categories in the order Redis reports them (its category bit order).
+const ACL_CATEGORIES: &[&str] = &[
+    "keyspace",
+    "read",
+    "write",
+    "set",
+    "sortedset",
+    "list",
+    "hash",
+    "string",
+    "bitmap",
+    "hyperloglog",
+    "geo",
+    "stream",
+    "pubsub",
+    "admin",
+    "fast",
+    "slow",
+    "blocking",
+    "dangerous",
+    "connection",
+    "transaction",
+    "scripting",
+];
+
+/// Space separated flags in canonical order (unknown names last, as given).
+fn ordered<'a>(words: &'a str, order: &[&str]) -> Vec<&'a str> {
+    let mut v: Vec<&str> = words.split_whitespace().collect();
+    v.sort_by_key(|w| order.iter().position(|o| o == w).unwrap_or(usize::MAX));
+    v
 }
 
-/// The flags of the command's key spec.
-fn key_flags(c: &Command) -> Vec<&'static str> {
-    if !c.key_flags.is_empty() {
-        return c.key_flags.split_whitespace().collect();
+fn key_spec_flags(flags: &str) -> Vec<&str> {
+    ordered(flags, KEY_SPEC_FLAGS)
+}
+
+/// The command's key specs; entries without any get one synthesized from the legacy triple (an unknown search
+/// when a getkeys function computes the keys).
+fn specs_of(c: &Command) -> Vec<KeySpecDef> {
+    if !c.key_specs.is_empty() {
+        return c.key_specs.to_vec();
     }
-    if c.has(flag::WRITE) {
-        vec!["RW", "update"]
+    let flags = c.legacy_key_flags();
+    if c.getkeys.is_some() {
+        vec![KeySpecDef::unknown(flags)]
+    } else if c.keys.first > 0 {
+        let k = c.keys;
+        vec![KeySpecDef::range(k.first, if k.last < 0 { k.last } else { k.last - k.first }, k.step, flags)]
     } else {
-        vec!["RO", "access"]
+        Vec::new()
     }
 }
 
 fn command_flags(c: &Command) -> Vec<&'static str> {
     let mut f = c.flags;
-    if c.getkeys.is_some() {
+    if c.movable_keys() {
         f |= flag::MOVABLE_KEYS;
     }
     flag::NAMES.iter().filter(|(bit, _)| f & bit != 0).map(|(_, n)| *n).collect()
@@ -183,10 +229,11 @@ fn write_info(r: &mut Reply, c: &'static Command, full_name: &str) {
     for f in flags {
         r.simple(f);
     }
-    r.int(c.keys.first as i64);
-    r.int(c.keys.last as i64);
-    r.int(c.keys.step as i64);
-    let cats: Vec<&str> = c.acl.split_whitespace().collect();
+    let (legacy, _) = c.legacy_range();
+    r.int(legacy.first as i64);
+    r.int(legacy.last as i64);
+    r.int(legacy.step as i64);
+    let cats = ordered(c.acl, ACL_CATEGORIES);
     r.set(cats.len());
     for cat in cats {
         r.simple(&format!("@{cat}"));
@@ -196,60 +243,84 @@ fn write_info(r: &mut Reply, c: &'static Command, full_name: &str) {
     for t in tips {
         r.bulk(t.as_bytes());
     }
-    if has_keys(c) {
-        r.set(1);
-        write_key_spec(r, c);
-    } else {
-        r.set(0);
+    let specs = specs_of(c);
+    r.set(specs.len());
+    for s in &specs {
+        write_key_spec(r, s);
     }
-    r.set(c.subcommands.len());
+    // Redis sends an empty set when there are none, else an array (even in RESP3).
+    if c.subcommands.is_empty() {
+        r.set(0);
+    } else {
+        r.array(c.subcommands.len());
+    }
     for s in c.subcommands {
         write_info(r, s, &format!("{full_name}|{}", s.name));
     }
 }
 
-/// The key spec, from the legacy (first, last, step) triple; commands that compute their keys (movable keys)
-/// declare an `unknown` search, which clients must resolve with COMMAND GETKEYS.
-fn write_key_spec(r: &mut Reply, c: &Command) {
-    r.map(3);
+/// One key spec: notes (when any), flags, begin_search and find_keys.
+fn write_key_spec(r: &mut Reply, s: &KeySpecDef) {
+    r.map(if s.notes.is_empty() { 3 } else { 4 });
+    if !s.notes.is_empty() {
+        r.bulk(b"notes");
+        r.bulk(s.notes.as_bytes());
+    }
     r.bulk(b"flags");
-    let kf = key_flags(c);
+    let kf = key_spec_flags(s.flags);
     r.set(kf.len());
     for f in kf {
         r.simple(f);
     }
-    if c.getkeys.is_some() {
-        for part in ["begin_search", "find_keys"] {
-            r.bulk(part.as_bytes());
+    r.bulk(b"begin_search");
+    r.map(2);
+    r.bulk(b"type");
+    match s.begin_search {
+        BeginSearch::Index(i) => {
+            r.bulk(b"index");
+            r.bulk(b"spec");
+            r.map(1);
+            r.bulk(b"index");
+            r.int(i as i64);
+        }
+        BeginSearch::Keyword { keyword, startfrom } => {
+            r.bulk(b"keyword");
+            r.bulk(b"spec");
             r.map(2);
-            r.bulk(b"type");
+            r.bulk(b"keyword");
+            r.bulk(keyword.as_bytes());
+            r.bulk(b"startfrom");
+            r.int(startfrom as i64);
+        }
+        BeginSearch::Unknown => {
             r.bulk(b"unknown");
             r.bulk(b"spec");
             r.map(0);
         }
-        return;
     }
-    let k = c.keys;
-    r.bulk(b"begin_search");
-    r.map(2);
-    r.bulk(b"type");
-    r.bulk(b"index");
-    r.bulk(b"spec");
-    r.map(1);
-    r.bulk(b"index");
-    r.int(k.first as i64);
     r.bulk(b"find_keys");
     r.map(2);
     r.bulk(b"type");
-    r.bulk(b"range");
+    let fields: &[(&str, i32)] = match s.find_keys {
+        FindKeys::Range { lastkey, keystep, limit } => {
+            r.bulk(b"range");
+            &[("lastkey", lastkey), ("keystep", keystep), ("limit", limit)]
+        }
+        FindKeys::Keynum { keynumidx, firstkey, keystep } => {
+            r.bulk(b"keynum");
+            &[("keynumidx", keynumidx), ("firstkey", firstkey), ("keystep", keystep)]
+        }
+        FindKeys::Unknown => {
+            r.bulk(b"unknown");
+            &[]
+        }
+    };
     r.bulk(b"spec");
-    r.map(3);
-    r.bulk(b"lastkey");
-    r.int(if k.last < 0 { k.last as i64 } else { (k.last - k.first) as i64 });
-    r.bulk(b"keystep");
-    r.int(k.step as i64);
-    r.bulk(b"limit");
-    r.int(0);
+    r.map(fields.len());
+    for (k, v) in fields {
+        r.bulk(k.as_bytes());
+        r.int(*v as i64);
+    }
 }
 
 /// COMMAND
@@ -278,7 +349,7 @@ fn command_info(ctx: &mut Ctx, args: Args) {
     for name in args.iter().skip(2) {
         match lookup_full(name) {
             Some((c, full)) => write_info(r, c, &full),
-            None => r.null_array(),
+            None => r.null(),
         }
     }
 }
@@ -300,14 +371,20 @@ fn command_docs(ctx: &mut Ctx, args: Args) {
 
 fn write_docs(r: &mut Reply, c: &'static Command, full_name: &str) {
     let args = parse_syntax(c.syntax);
-    let n =
-        4 + usize::from(!c.history.is_empty()) + usize::from(!args.is_empty()) + usize::from(!c.subcommands.is_empty());
+    let n = 3
+        + usize::from(!c.complexity.is_empty())
+        + usize::from(!c.history.is_empty())
+        + usize::from(!args.is_empty())
+        + usize::from(!c.subcommands.is_empty());
     r.map(n);
     for (k, v) in
         [("summary", c.summary), ("since", c.since), ("group", group_name(c.group)), ("complexity", c.complexity)]
     {
-        r.bulk(k.as_bytes());
-        r.bulk(v.as_bytes());
+        // Redis leaves out a complexity it doesn't document (MONITOR).
+        if !v.is_empty() || k != "complexity" {
+            r.bulk(k.as_bytes());
+            r.bulk(v.as_bytes());
+        }
     }
     if !c.history.is_empty() {
         r.bulk(b"history");
@@ -320,7 +397,8 @@ fn write_docs(r: &mut Reply, c: &'static Command, full_name: &str) {
     }
     if !args.is_empty() {
         r.bulk(b"arguments");
-        write_doc_args(r, &args);
+        let nspecs = specs_of(c).len();
+        write_doc_args(r, &args, &mut 0, nspecs);
     }
     if !c.subcommands.is_empty() {
         r.bulk(b"subcommands");
@@ -333,7 +411,10 @@ fn write_docs(r: &mut Reply, c: &'static Command, full_name: &str) {
     }
 }
 
-fn write_doc_args(r: &mut Reply, args: &[DocArg]) {
+/// Writes an argument tree. Key arguments refer to the key specs in order (`COPY source destination`: specs 0
+/// and 1); extra key arguments share the last spec (`LCS key1 key2`: both spec 0). `next_key` counts the key
+/// arguments seen so far.
+fn write_doc_args(r: &mut Reply, args: &[DocArg], next_key: &mut usize, nspecs: usize) {
     r.array(args.len());
     for a in args {
         let flags: Vec<&str> =
@@ -342,10 +423,12 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg]) {
                 .filter(|(on, _)| *on)
                 .map(|(_, n)| *n)
                 .collect();
-        let is_key = a.kind == "key";
+        // Patterns that name keys (SORT's BY/GET) carry an explicit spec too.
+        let is_key = a.kind == "key" || a.key_spec.is_some();
         let n = 2
             + usize::from(is_key)
             + usize::from(a.token.is_some())
+            + usize::from(a.since.is_some())
             + usize::from(!flags.is_empty())
             + usize::from(!a.args.is_empty());
         r.map(n);
@@ -354,13 +437,18 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg]) {
         r.bulk(b"type");
         r.bulk(a.kind.as_bytes());
         if is_key {
-            // Every key argument refers to the command's single key spec.
             r.bulk(b"key_spec_index");
-            r.int(0);
+            let i = a.key_spec.unwrap_or(*next_key).min(nspecs.saturating_sub(1));
+            r.int(i as i64);
+            *next_key = i + 1;
         }
         if let Some(t) = &a.token {
             r.bulk(b"token");
             r.bulk(t.as_bytes());
+        }
+        if let Some(v) = &a.since {
+            r.bulk(b"since");
+            r.bulk(v.as_bytes());
         }
         if !flags.is_empty() {
             r.bulk(b"flags");
@@ -371,7 +459,7 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg]) {
         }
         if !a.args.is_empty() {
             r.bulk(b"arguments");
-            write_doc_args(r, &a.args);
+            write_doc_args(r, &a.args, next_key, nspecs);
         }
     }
 }
@@ -408,37 +496,40 @@ fn command_list(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// Resolves the command of a GETKEYS call and returns its key positions within `args[2..]`, or the error to send.
-fn getkeys(args: Args) -> Result<(&'static Command, OwnedArgs, Vec<usize>), &'static str> {
+/// A GETKEYS call's command line and its keys: (argument index, key-spec flags).
+type FoundKeys = (OwnedArgs, Vec<(usize, &'static str)>);
+
+/// Resolves the command of a GETKEYS call and returns its keys within `args[2..]`, or the error to send.
+fn getkeys(args: Args) -> Result<FoundKeys, &'static str> {
     let sub_args = OwnedArgs::from_slices(&args.iter().skip(2).collect::<Vec<_>>());
     let argv = sub_args.args();
     let mut cmd = lookup(argv.get(0)).ok_or("ERR Invalid command specified")?;
     if !cmd.subcommands.is_empty() && argv.len() > 1 {
         cmd = lookup_sub(cmd, argv.get(1)).ok_or("ERR Invalid command specified")?;
     }
-    // Key specs flagged not_key (sharded channel names) are not keys for GETKEYS, as in Redis.
-    if !has_keys(cmd) || cmd.key_flags.split_whitespace().any(|f| f == "not_key") {
+    if !cmd.has_keys() {
         return Err("ERR The command has no key arguments");
     }
     if !cmd.arity_ok(argv.len()) {
         return Err("ERR Invalid number of arguments specified for command");
     }
-    let keys: Vec<usize> = cmd.key_positions(argv).into_iter().filter(|&i| i < argv.len()).collect();
+    let keys: Vec<(usize, &'static str)> =
+        cmd.keys_and_flags(argv).into_iter().filter(|&(i, _)| i < argv.len()).collect();
     if keys.is_empty() && !cmd.has(flag::NO_MANDATORY_KEYS) {
         return Err("ERR Invalid arguments specified for command");
     }
-    Ok((cmd, sub_args, keys))
+    Ok((sub_args, keys))
 }
 
 /// COMMAND GETKEYS command arg [arg ...]
 fn command_getkeys(ctx: &mut Ctx, args: Args) {
     match getkeys(args) {
         Err(e) => ctx.reply().error(e),
-        Ok((_, owned, keys)) => {
+        Ok((owned, keys)) => {
             let argv = owned.args();
             let r = ctx.reply();
             r.array(keys.len());
-            for i in keys {
+            for (i, _) in keys {
                 r.bulk(argv.get(i));
             }
         }
@@ -449,16 +540,16 @@ fn command_getkeys(ctx: &mut Ctx, args: Args) {
 fn command_getkeysandflags(ctx: &mut Ctx, args: Args) {
     match getkeys(args) {
         Err(e) => ctx.reply().error(e),
-        Ok((cmd, owned, keys)) => {
+        Ok((owned, keys)) => {
             let argv = owned.args();
-            let flags = key_flags(cmd);
             let r = ctx.reply();
             r.array(keys.len());
-            for i in keys {
+            for (i, flags) in keys {
                 r.array(2);
                 r.bulk(argv.get(i));
+                let flags = key_spec_flags(flags);
                 r.set(flags.len());
-                for f in &flags {
+                for f in flags {
                     r.simple(f);
                 }
             }
@@ -500,6 +591,10 @@ pub struct DocArg {
     /// key, string, integer, double, pattern, unix-time, pure-token, oneof or block.
     pub kind: &'static str,
     pub token: Option<String>,
+    /// The version that added the argument, when later than the command.
+    pub since: Option<String>,
+    /// A key argument's spec, when not the next one in order (SORT's STORE destination is spec 2).
+    pub key_spec: Option<usize>,
     pub optional: bool,
     pub multiple: bool,
     pub multiple_token: bool,
@@ -512,6 +607,8 @@ impl DocArg {
             name: name.to_string(),
             kind: value_type(name),
             token: None,
+            since: None,
+            key_spec: None,
             optional: false,
             multiple: false,
             multiple_token: false,
@@ -528,7 +625,7 @@ impl DocArg {
 
 /// Guesses a value's type from its conventional name in the redis.io notation.
 fn value_type(name: &str) -> &'static str {
-    const KEYS: &[&str] = &["key", "destination", "source", "newkey", "srckey", "dstkey"];
+    const KEYS: &[&str] = &["key", "destination", "source", "newkey", "srckey", "dstkey", "key1", "key2", "src", "dst"];
     const INTEGERS: &[&str] = &[
         "count",
         "start",
@@ -556,6 +653,9 @@ fn value_type(name: &str) -> &'static str {
         "number-of-clients",
         "client-id",
         "id-int",
+        "index1",
+        "index2",
+        "protover",
     ];
     const DOUBLES: &[&str] = &["score", "longitude", "latitude", "radius", "width", "height", "weight"];
     if KEYS.contains(&name) {
@@ -577,19 +677,39 @@ fn value_type(name: &str) -> &'static str {
     }
 }
 
-/// Raw syntax tree: words, bracketed groups of alternatives, and the `...` repetition mark.
+/// Raw syntax tree: words, bracketed groups of alternatives, the `...` repetition mark, and `{name}`, which
+/// names the argument right before it (`[NX | XX]{condition}`: Redis's names for groups aren't derivable);
+/// `{:double}` or `{name:double}` also sets a value's type (`increment{:double}` for INCRBYFLOAT), and a trailing
+/// `@version` the version that added the argument (`[GET]{@6.2.0}`, `[NX | XX]{condition@2.6.12}`), and a
+/// trailing `#n` the key spec of a key argument (`destination{#2}`).
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
     Word(String),
     Group { optional: bool, alts: Vec<Vec<Node>> },
     Ellipsis,
+    Name(String),
 }
 
 fn tokenize(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
+    let mut in_name = false;
     for ch in s.chars() {
         match ch {
+            _ if in_name => {
+                cur.push(ch);
+                if ch == '}' {
+                    out.push(std::mem::take(&mut cur));
+                    in_name = false;
+                }
+            }
+            '{' => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                cur.push(ch);
+                in_name = true;
+            }
             '[' | ']' | '<' | '>' | '|' => {
                 if !cur.is_empty() {
                     out.push(std::mem::take(&mut cur));
@@ -632,6 +752,11 @@ fn parse_alts(toks: &[String], pos: &mut usize, close: Option<&str>) -> Vec<Vec<
                     last.push(Node::Ellipsis);
                 }
             }
+            w if w.len() > 2 && w.starts_with('{') && w.ends_with('}') => {
+                if let Some(last) = alts.last_mut() {
+                    last.push(Node::Name(w[1..w.len() - 1].to_string()));
+                }
+            }
             w => {
                 if let Some(last) = alts.last_mut() {
                     last.push(Node::Word(w.to_string()));
@@ -648,6 +773,8 @@ fn render(nodes: &[Node]) -> String {
         .map(|n| match n {
             Node::Word(w) => w.clone(),
             Node::Ellipsis => "...".to_string(),
+            // Annotations don't change the shape repetitions are matched against.
+            Node::Name(_) => String::new(),
             Node::Group { optional, alts } => {
                 let inner: Vec<String> = alts.iter().map(|a| render(a)).collect();
                 let (o, c) = if *optional { ("[", "]") } else { ("<", ">") };
@@ -655,7 +782,7 @@ fn render(nodes: &[Node]) -> String {
             }
         })
         .collect();
-    parts.join(" ")
+    parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 fn is_token(w: &str) -> bool {
@@ -676,6 +803,27 @@ fn convert_seq(nodes: &[Node]) -> Vec<DocArg> {
             Node::Ellipsis => {
                 if let Some(last) = out.last_mut() {
                     last.multiple = true;
+                }
+                i += 1;
+            }
+            Node::Name(n) => {
+                if let Some(last) = out.last_mut() {
+                    let (n, spec) = n.split_once('#').unwrap_or((n, ""));
+                    if let Ok(i) = spec.parse::<usize>() {
+                        last.key_spec = Some(i);
+                    }
+                    let (n, since) = n.split_once('@').unwrap_or((n, ""));
+                    if !since.is_empty() {
+                        last.since = Some(since.to_string());
+                    }
+                    let (name, kind) = n.split_once(':').unwrap_or((n, ""));
+                    if !name.is_empty() {
+                        last.name = name.to_string();
+                    }
+                    const KINDS: &[&str] = &["key", "string", "integer", "double", "pattern", "unix-time"];
+                    if let Some(k) = KINDS.iter().find(|k| **k == kind) {
+                        last.kind = k;
+                    }
                 }
                 i += 1;
             }
@@ -765,7 +913,9 @@ fn oneof(alts: &[Vec<Node>], name: String) -> DocArg {
 fn seq_as_one(seq: &[Node]) -> DocArg {
     let (body, repeat) = split_self_repeat(seq);
     if let [Node::Word(t), rest @ ..] = body {
-        let token_led = rest.len() > 1 || matches!(rest, [Node::Group { optional: true, .. }]);
+        // A trailing `{name}` annotation belongs to the last argument, not to the shape of the alternative.
+        let shape: Vec<&Node> = rest.iter().filter(|n| !matches!(n, Node::Name(_))).collect();
+        let token_led = shape.len() > 1 || matches!(shape.as_slice(), [Node::Group { optional: true, .. }]);
         if is_token(t) && token_led {
             let mut b = DocArg::group("block", t.to_ascii_lowercase(), convert_seq(rest));
             b.token = Some(t.clone());
@@ -895,6 +1045,19 @@ mod tests {
         assert!(parse_syntax("").is_empty());
         // Malformed input degrades without panicking.
         let _ = parse_syntax("[a | <b ] ] ... |");
+    }
+
+    #[test]
+    fn name_and_type_annotations() {
+        let args = parse_syntax("key [NX | XX]{condition@2.6.12} increment{:double} <ON | OFF>{enabled} [GET]{@6.2.0}");
+        assert_eq!(args[1].since.as_deref(), Some("2.6.12"));
+        assert_eq!((args[4].name.as_str(), args[4].since.as_deref()), ("get", Some("6.2.0")));
+        assert_eq!((args[1].name.as_str(), args[1].kind, args[1].optional), ("condition", "oneof", true));
+        assert_eq!(args[2], v("increment", "double"));
+        assert_eq!((args[3].name.as_str(), args[3].kind, args[3].optional), ("enabled", "oneof", false));
+        // Unknown types are ignored; an annotation with nothing before it is dropped.
+        assert_eq!(parse_syntax("{x} count{:bogus}"), vec![v("count", "integer")]);
+        let _ = parse_syntax("key {unterminated");
     }
 
     #[test]

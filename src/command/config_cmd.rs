@@ -34,16 +34,15 @@ static SUBCOMMANDS: &[Command] = &[
         summary: "Set configuration parameters to the given values",
         complexity: "O(N) when N is the number of configuration parameters provided",
         syntax: "parameter value [parameter value ...]",
-        tips: "request_policy:all_nodes response_policy:all_succeeded",
         history: &[("7.0.0", "Added the ability to set multiple parameters in one call.")],
         handler: config_set,
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
         ..SUB
     },
     Command {
         name: "resetstat",
         arity: 2,
         summary: "Reset the stats returned by INFO",
-        tips: "request_policy:all_nodes response_policy:all_succeeded",
         handler: config_resetstat,
         ..SUB
     },
@@ -52,7 +51,6 @@ static SUBCOMMANDS: &[Command] = &[
         arity: 2,
         since: "2.8.0",
         summary: "Rewrite the configuration file with the in memory configuration",
-        tips: "request_policy:all_nodes response_policy:all_succeeded",
         handler: config_rewrite,
         ..SUB
     },

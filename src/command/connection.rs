@@ -7,7 +7,7 @@ use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::REDIS_VERSION;
 use crate::net::client::{flags as cf, ClientState};
 use crate::resp::reply::Proto;
-use crate::state::Action;
+use crate::state::{Action, PauseMode};
 use crate::util::parse_i64;
 
 const CONN: Command = Command { group: Group::Connection, ..BASE };
@@ -21,6 +21,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Ping the server",
         syntax: "[message]",
         handler: ping,
+        tips: "request_policy:all_shards response_policy:all_succeeded",
         ..CONN
     },
     Command {
@@ -59,7 +60,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "fast connection",
         since: "6.0.0",
         summary: "Handshake with Redis",
-        syntax: "[protover [AUTH username password] [SETNAME clientname]]",
+        syntax: "[protover [AUTH username password]{username_password} [SETNAME clientname]]{arguments}",
         handler: hello,
         ..CONN
     },
@@ -70,7 +71,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "fast connection",
         summary: "Authenticate to the server",
         complexity: "O(N) where N is the number of passwords defined for the user",
-        syntax: "[username] password",
+        syntax: "[username{@6.0.0}] password",
         handler: auth,
         ..CONN
     },
@@ -95,6 +96,18 @@ const CLIENT_SUB: Command = Command {
 };
 
 static CLIENT_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "unblock",
+        arity: -3,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        acl: "admin slow dangerous connection",
+        since: "5.0.0",
+        summary: "Unblock a client blocked in a blocking command from a different connection",
+        complexity: "O(log N) where N is the number of client connections",
+        syntax: "client-id [TIMEOUT | ERROR]",
+        handler: crate::blocking::client_unblock,
+        ..CLIENT_SUB
+    },
     Command {
         name: "id",
         arity: 2,
@@ -130,6 +143,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         complexity: "O(N) where N is the number of client connections",
         syntax: "[TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]",
         handler: client_list,
+        tips: "nondeterministic_output",
         ..CLIENT_SUB
     },
     Command {
@@ -138,6 +152,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         since: "6.2.0",
         summary: "Returns information about the current client connection.",
         handler: client_info,
+        tips: "nondeterministic_output",
         ..CLIENT_SUB
     },
     Command {
@@ -177,7 +192,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         acl: "admin slow dangerous connection",
         since: "7.0.0",
         summary: "Set client eviction mode for the current connection",
-        syntax: "ON | OFF",
+        syntax: "<ON | OFF>{enabled}",
         handler: client_no_evict,
         ..CLIENT_SUB
     },
@@ -189,6 +204,29 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         summary: "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.",
         syntax: "ON | OFF",
         handler: client_no_touch,
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "pause",
+        arity: -3,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        acl: "admin slow dangerous connection",
+        since: "2.9.50",
+        summary: "Stop processing commands from clients for some time",
+        syntax: "timeout [WRITE | ALL]",
+        handler: client_pause,
+        history: &[("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option.")],
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "unpause",
+        arity: 2,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        acl: "admin slow dangerous connection",
+        since: "6.2.0",
+        summary: "Resume processing of clients that were paused",
+        complexity: "O(N) Where N is the number of paused clients",
+        handler: client_unpause,
         ..CLIENT_SUB
     },
     Command {
@@ -249,6 +287,7 @@ fn reset(ctx: &mut Ctx, _args: Args) {
     if ctx.client.has(cf::MONITOR) {
         ctx.srv.monitors.retain(|&m| m != id);
     }
+    crate::command::tx::discard_transaction(ctx.client, ctx.srv);
     crate::pubsub::unsubscribe_everything(ctx.srv, ctx.client);
     let auth = nopass(ctx);
     let c = &mut *ctx.client;
@@ -530,9 +569,10 @@ fn client_type(c: &ClientState) -> ClientType {
     }
 }
 
-/// One CLIENT LIST line (without the newline), fields in Redis 7.2 order. `cmd` overrides the last command shown
-/// (the caller's line shows the CLIENT command being run, as in Redis).
-fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>) -> String {
+/// One CLIENT LIST line (without the newline), fields as Redis 7.0.15 prints them. `cmd` overrides the last
+/// command shown (the caller's line shows the CLIENT command being run, as in Redis). `dirty_cas`: a WATCHed key
+/// of the client was touched.
+fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty_cas: bool) -> String {
     use std::fmt::Write;
     let mut flags = String::new();
     if c.has(cf::MONITOR) {
@@ -540,6 +580,15 @@ fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>) -> String {
     }
     if crate::pubsub::is_subscriber(c) {
         flags.push('P');
+    }
+    if c.has(cf::MULTI) {
+        flags.push('x');
+    }
+    if c.has(cf::BLOCKED) || c.has(cf::POSTPONED) {
+        flags.push('b');
+    }
+    if dirty_cas {
+        flags.push('d');
     }
     if c.has(cf::CLOSE_AFTER_REPLY) {
         flags.push('c');
@@ -572,9 +621,9 @@ fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>) -> String {
     let mut s = String::with_capacity(320);
     let _ = write!(
         s,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 \
-         qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} \
-         cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
+         qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} \
+         cmd={} user={} redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -587,9 +636,11 @@ fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>) -> String {
         subs.0,
         subs.1,
         subs.2,
+        crate::command::tx::queued_count(c),
         c.conn.qbuf,
         c.conn.qbuf_free,
         c.conn.argv_mem,
+        crate::command::tx::multi_mem(c),
         rbs,
         rbs,
         c.conn.obl,
@@ -600,8 +651,6 @@ fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>) -> String {
         cmd.unwrap_or(c.last_cmd),
         c.user,
         if c.reply.is_resp3() { 3 } else { 2 },
-        text(&c.lib_name),
-        text(&c.lib_ver),
     );
     s
 }
@@ -620,6 +669,8 @@ fn all_clients<'c>(ctx: &'c Ctx) -> Vec<&'c ClientState> {
 fn client_list(ctx: &mut Ctx, args: Args) {
     let now = ctx.srv.now_ms;
     let me = ctx.client.id;
+    // Inside EXEC, Redis shows the transaction's command for the caller.
+    let my_cmd = if ctx.client.has(cf::DENY_BLOCKING) { "exec" } else { "client|list" };
     let mut out = String::new();
     if args.len() == 4 && args.is(2, "type") {
         let Some(t) = client_type_by_name(args.get(3)) else {
@@ -629,7 +680,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         };
         for c in all_clients(ctx) {
             if client_type(c) == t {
-                out.push_str(&client_line(c, now, (c.id == me).then_some("client|list")));
+                out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.srv.watches.is_dirty(c.id)));
                 out.push('\n');
             }
         }
@@ -647,7 +698,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         let clients = all_clients(ctx);
         for id in ids {
             if let Some(c) = clients.iter().find(|c| c.id as i64 == id) {
-                out.push_str(&client_line(c, now, (c.id == me).then_some("client|list")));
+                out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.srv.watches.is_dirty(c.id)));
                 out.push('\n');
             }
         }
@@ -656,7 +707,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         return;
     } else {
         for c in all_clients(ctx) {
-            out.push_str(&client_line(c, now, (c.id == me).then_some("client|list")));
+            out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.srv.watches.is_dirty(c.id)));
             out.push('\n');
         }
     }
@@ -665,7 +716,10 @@ fn client_list(ctx: &mut Ctx, args: Args) {
 
 /// CLIENT INFO
 fn client_info(ctx: &mut Ctx, _args: Args) {
-    let mut line = client_line(ctx.client, ctx.srv.now_ms, Some("client|info"));
+    let dirty = ctx.srv.watches.is_dirty(ctx.client.id);
+    // Inside EXEC, Redis shows the transaction's command.
+    let cmd = if ctx.client.has(cf::DENY_BLOCKING) { "exec" } else { "client|info" };
+    let mut line = client_line(ctx.client, ctx.srv.now_ms, Some(cmd), dirty);
     line.push('\n');
     ctx.reply().verbatim("txt", line.as_bytes());
 }
@@ -781,6 +835,53 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
     }
 }
 
+/// CLIENT PAUSE timeout [WRITE | ALL]
+///
+/// The server defers (does not reject) the held-back commands: see src/server/tx_pause.rs.
+fn client_pause(ctx: &mut Ctx, args: Args) {
+    if args.len() > 4 {
+        super::server::err_subcommand_syntax(ctx.reply(), "client", args.get(1));
+        return;
+    }
+    let mut mode = PauseMode::All;
+    if args.len() == 4 {
+        if args.is(3, "write") {
+            mode = PauseMode::Write;
+        } else if !args.is(3, "all") {
+            ctx.reply().error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+            return;
+        }
+    }
+    let Some(timeout_ms) = parse_i64(args.get(2)) else {
+        ctx.reply().error("ERR timeout is not an integer or out of range");
+        return;
+    };
+    if timeout_ms < 0 {
+        ctx.reply().error("ERR timeout is negative");
+        return;
+    }
+    let now = ctx.srv.now_ms;
+    let end_ms = if timeout_ms > 0 {
+        match timeout_ms.checked_add(now) {
+            Some(e) => e,
+            None => {
+                ctx.reply().error("ERR timeout is out of range");
+                return;
+            }
+        }
+    } else {
+        0
+    };
+    ctx.srv.pause.pause(mode, end_ms);
+    ctx.reply().ok();
+}
+
+/// CLIENT UNPAUSE
+fn client_unpause(ctx: &mut Ctx, _args: Args) {
+    ctx.srv.pause.unpause();
+    ctx.reply().ok();
+}
+
 /// CLIENT HELP
 fn client_help(ctx: &mut Ctx, _args: Args) {
     reply_help(
@@ -813,6 +914,10 @@ fn client_help(ctx: &mut Ctx, _args: Args) {
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
             "      Return clients of specified type.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
             "REPLY (ON|OFF|SKIP)",
             "    Control the replies sent to the current connection.",
             "SETNAME <name>",
@@ -915,13 +1020,63 @@ mod tests {
         );
         let info = h.run(&["client", "info"]);
         assert!(info.contains(" flags=eT "), "{info}");
-        assert!(info.contains(" lib-name=redis-py lib-ver=1.0\n"), "{info}");
+        // Redis 7.0.15 stores the library attributes but does not print them.
+        assert!(info.ends_with(" resp=2\n\r\n") && !info.contains("lib-name"), "{info}");
+        assert_eq!(h.client.lib_name.as_deref(), Some(&b"redis-py"[..]));
         assert!(info.starts_with("$") && info.contains("id=7 addr=127.0.0.1:5000 laddr=127.0.0.1:6379 fd=9 name= "));
         assert_eq!(h.run(&["client", "reply", "maybe"]), "-ERR syntax error\r\n");
         assert_eq!(h.run(&["client", "reply", "off"]), "");
         assert_eq!(h.run(&["ping"]), "");
         assert_eq!(h.run(&["client", "reply", "on"]), "+OK\r\n");
         assert_eq!(h.run(&["client", "foo"]), "-ERR unknown subcommand 'foo'. Try CLIENT HELP.\r\n");
+    }
+
+    #[test]
+    fn client_pause_and_unpause() {
+        use crate::command::flag;
+        use crate::state::PauseMode;
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["client", "pause", "abc"]), "-ERR timeout is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["client", "pause", "-1"]), "-ERR timeout is negative\r\n");
+        assert_eq!(h.run(&["client", "pause", "abc", "foo"]), "-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n");
+        assert_eq!(
+            h.run(&["client", "pause", "10", "all", "x"]),
+            "-ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.\r\n"
+        );
+        assert_eq!(h.run(&["client", "pause", "9223372036854775807"]), "-ERR timeout is out of range\r\n");
+        let now = h.srv.now_ms;
+        assert_eq!(h.run(&["client", "pause", "1000", "write"]), "+OK\r\n");
+        assert_eq!(h.srv.pause.mode_at(now), PauseMode::Write);
+        assert!(h.srv.pause.defers(flag::WRITE, now) && h.srv.pause.defers(flag::MAY_REPLICATE, now));
+        assert!(!h.srv.pause.defers(flag::READONLY, now));
+        // A later, shorter pause changes the mode but keeps the later end.
+        assert_eq!(h.run(&["client", "pause", "10", "all"]), "+OK\r\n");
+        assert_eq!(h.srv.pause.mode_at(now + 500), PauseMode::All);
+        assert_eq!(h.srv.pause.mode_at(now + 1000), PauseMode::Off);
+        let gen = h.srv.pause.generation;
+        assert_eq!(h.run(&["client", "unpause"]), "+OK\r\n");
+        assert_eq!(h.srv.pause.mode_at(now), PauseMode::Off);
+        assert!(h.srv.pause.generation > gen);
+    }
+
+    #[test]
+    fn client_list_transaction_fields() {
+        let mut h = Harness::new();
+        let line = h.run(&["client", "info"]);
+        assert!(line.contains(" flags=N ") && line.contains(" multi=-1 ") && line.contains(" multi-mem=0 "));
+        h.run(&["watch", "k"]);
+        h.run(&["set", "k", "1"]);
+        assert!(h.run(&["client", "info"]).contains(" flags=d "));
+        h.run(&["multi"]);
+        h.client.multi.get_or_insert_with(Default::default).push(
+            crate::command::lookup(b"ping").unwrap(),
+            "ping",
+            crate::command::OwnedArgs::from_slices(&["PING"]).args(),
+        );
+        let mut ctx = crate::command::Ctx { client: &mut h.client, srv: &mut h.srv };
+        super::client_info(&mut ctx, crate::command::OwnedArgs::from_slices(&["client", "info"]).args());
+        let line = String::from_utf8_lossy(h.client.reply.pending()).into_owned();
+        assert!(line.contains(" flags=xd ") && line.contains(" multi=1 ") && line.contains(" multi-mem=12 "), "{line}");
     }
 
     fn add_client(h: &mut Harness, id: u64, fd: i32, addr: &str) {

@@ -245,7 +245,7 @@ fn clients(out: &mut String, srv: &ServerState) {
         "client_recent_max_output_buffer" => max_out,
         "blocked_clients" => srv.blocked_clients,
         "tracking_clients" => 0,
-        "clients_in_timeout_table" => 0,
+        "clients_in_timeout_table" => srv.blocking.with_timeout(),
     );
 }
 

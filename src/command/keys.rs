@@ -2,7 +2,7 @@
 //! TTLs, databases and OBJECT introspection.
 
 use super::string::{err_expire_time, fresh_lru, i32_arg, int_arg};
-use super::{flag, Args, Command, Ctx, Group, KeySpec, ALL_KEYS, BASE, ONE_KEY};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, ONE_KEY};
 use crate::config::notify as nc;
 use crate::object::Entry;
 use crate::resp::reply::Reply;
@@ -18,10 +18,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE,
         acl: "keyspace write slow",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RM delete")],
         summary: "Delete a key",
         complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
         syntax: "key [key ...]",
         handler: del,
+        tips: "request_policy:multi_shard response_policy:agg_sum",
         ..BASE
     },
     Command {
@@ -30,11 +32,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RM delete")],
         since: "4.0.0",
         summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
         complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
         syntax: "key [key ...]",
         handler: del,
+        tips: "request_policy:multi_shard response_policy:agg_sum",
         ..BASE
     },
     Command {
@@ -43,10 +47,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "keyspace read fast",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RO")],
         summary: "Determine if a key exists",
         complexity: "O(N) where N is the number of keys to check.",
         syntax: "key [key ...]",
         handler: exists,
+        tips: "request_policy:multi_shard response_policy:agg_sum",
         ..BASE
     },
     Command {
@@ -55,6 +61,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "keyspace read fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO")],
         summary: "Determine the type stored at key",
         syntax: "key",
         handler: type_cmd,
@@ -66,6 +73,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE,
         acl: "keyspace write slow",
         keys: TWO_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "OW update")],
         summary: "Rename a key",
         syntax: "key newkey",
         handler: rename,
@@ -77,6 +85,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: TWO_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "OW insert")],
         summary: "Rename a key, only if the new key does not exist",
         syntax: "key newkey",
         handler: renamenx,
@@ -91,6 +100,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
         syntax: "pattern",
         handler: keys,
+        tips: "request_policy:all_shards nondeterministic_output_order",
         ..BASE
     },
     Command {
@@ -101,8 +111,9 @@ pub static COMMANDS: &[Command] = &[
         since: "2.8.0",
         summary: "Incrementally iterate the keys space",
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-        syntax: "cursor [MATCH pattern] [COUNT count] [TYPE type]",
+        syntax: "cursor [MATCH pattern] [COUNT count] [TYPE type{@6.0.0}]",
         handler: scan,
+        tips: "nondeterministic_output request_policy:special",
         ..BASE
     },
     Command {
@@ -112,6 +123,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "keyspace read slow",
         summary: "Return a random key from the keyspace",
         handler: randomkey,
+        tips: "request_policy:all_shards nondeterministic_output",
         ..BASE
     },
     Command {
@@ -120,8 +132,9 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         summary: "Set a key's time to live in seconds",
-        syntax: "key seconds [NX | XX | GT | LT]",
+        syntax: "key seconds [NX | XX | GT | LT]{condition@7.0.0}",
         handler: expire,
         ..BASE
     },
@@ -131,9 +144,10 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         since: "2.6.0",
         summary: "Set a key's time to live in milliseconds",
-        syntax: "key milliseconds [NX | XX | GT | LT]",
+        syntax: "key milliseconds [NX | XX | GT | LT]{condition@7.0.0}",
         handler: pexpire,
         ..BASE
     },
@@ -143,9 +157,10 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         since: "1.2.0",
         summary: "Set the expiration for a key as a UNIX timestamp",
-        syntax: "key unix-time-seconds [NX | XX | GT | LT]",
+        syntax: "key unix-time-seconds [NX | XX | GT | LT]{condition@7.0.0}",
         handler: expireat,
         ..BASE
     },
@@ -155,9 +170,10 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         since: "2.6.0",
         summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
-        syntax: "key unix-time-milliseconds [NX | XX | GT | LT]",
+        syntax: "key unix-time-milliseconds [NX | XX | GT | LT]{condition@7.0.0}",
         handler: pexpireat,
         ..BASE
     },
@@ -167,9 +183,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "keyspace read fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         summary: "Get the time to live for a key in seconds",
         syntax: "key",
         handler: ttl,
+        tips: "nondeterministic_output",
         ..BASE
     },
     Command {
@@ -178,10 +196,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "keyspace read fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         since: "2.6.0",
         summary: "Get the time to live for a key in milliseconds",
         syntax: "key",
         handler: pttl,
+        tips: "nondeterministic_output",
         ..BASE
     },
     Command {
@@ -190,6 +210,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "keyspace read fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         since: "7.0.0",
         summary: "Get the expiration Unix timestamp for a key",
         syntax: "key",
@@ -202,6 +223,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "keyspace read fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         since: "7.0.0",
         summary: "Get the expiration Unix timestamp for a key in milliseconds",
         syntax: "key",
@@ -214,6 +236,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         since: "2.2.0",
         summary: "Remove the expiration from a key",
         syntax: "key",
@@ -226,11 +249,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "keyspace read fast",
         keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RO")],
         since: "3.2.1",
         summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.",
         complexity: "O(N) where N is the number of keys that will be touched.",
         syntax: "key [key ...]",
         handler: touch,
+        tips: "request_policy:multi_shard response_policy:agg_sum",
         ..BASE
     },
     Command {
@@ -239,6 +264,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "keyspace write slow",
         keys: TWO_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RO access"), KeySpecDef::at(2, "OW update")],
         since: "6.2.0",
         summary: "Copy a key",
         complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
@@ -276,6 +302,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "keyspace write fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
         summary: "Move a key to another database",
         syntax: "key db",
         handler: move_cmd,
@@ -289,8 +316,9 @@ pub static COMMANDS: &[Command] = &[
         group: Group::Server,
         summary: "Remove all keys from the current database",
         complexity: "O(N) where N is the number of keys in the selected database",
-        syntax: "[ASYNC | SYNC]",
+        syntax: "[ASYNC{@4.0.0} | SYNC{@6.2.0}]{async}",
         handler: flushdb,
+        tips: "request_policy:all_shards response_policy:all_succeeded",
         ..BASE
     },
     Command {
@@ -301,8 +329,9 @@ pub static COMMANDS: &[Command] = &[
         group: Group::Server,
         summary: "Remove all keys from all databases",
         complexity: "O(N) where N is the total number of keys in all databases",
-        syntax: "[ASYNC | SYNC]",
+        syntax: "[ASYNC{@4.0.0} | SYNC{@6.2.0}]{async}",
         handler: flushall,
+        tips: "request_policy:all_shards response_policy:all_succeeded",
         ..BASE
     },
     Command {
@@ -313,6 +342,7 @@ pub static COMMANDS: &[Command] = &[
         group: Group::Server,
         summary: "Return the number of keys in the selected database",
         handler: dbsize,
+        tips: "request_policy:all_shards response_policy:agg_sum",
         ..BASE
     },
     Command {
@@ -335,10 +365,12 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "keyspace read slow",
         keys: KEY_AT_2,
+        key_specs: &[KeySpecDef::at(2, "RO")],
         since: "2.2.3",
         summary: "Inspect the internal encoding of a Redis object",
         syntax: "key",
         handler: object_encoding,
+        tips: "nondeterministic_output",
         ..BASE
     },
     Command {
@@ -347,10 +379,12 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "keyspace read slow",
         keys: KEY_AT_2,
+        key_specs: &[KeySpecDef::at(2, "RO")],
         since: "4.0.0",
         summary: "Get the logarithmic access frequency counter of a Redis object",
         syntax: "key",
         handler: object_freq,
+        tips: "nondeterministic_output",
         ..BASE
     },
     Command {
@@ -369,10 +403,12 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "keyspace read slow",
         keys: KEY_AT_2,
+        key_specs: &[KeySpecDef::at(2, "RO")],
         since: "2.2.3",
         summary: "Get the time since a Redis object was last accessed",
         syntax: "key",
         handler: object_idletime,
+        tips: "nondeterministic_output",
         ..BASE
     },
     Command {
@@ -381,10 +417,12 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "keyspace read slow",
         keys: KEY_AT_2,
+        key_specs: &[KeySpecDef::at(2, "RO")],
         since: "2.2.3",
         summary: "Get the number of references to the value of the key",
         syntax: "key",
         handler: object_refcount,
+        tips: "nondeterministic_output",
         ..BASE
     },
 ];
@@ -893,8 +931,9 @@ fn copy(ctx: &mut Ctx, args: Args) {
     if let Some(when) = expire {
         target.set_expire(dst, when);
     }
-    // key_modified works on the selected db; the dirty counter is what matters for now.
-    ctx.key_modified(dst);
+    ctx.srv.dirty += 1;
+    ctx.touch_watched(dst_db, dst);
+    ctx.srv.blocking.signal(dst_db, dst);
     ctx.notify_db(nc::GENERIC, "copy_to", dst, dst_db);
     ctx.reply().int(1);
 }
@@ -927,6 +966,10 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
         return;
     };
     if a != b {
+        let now = ctx.srv.now_ms;
+        let crate::state::ServerState { watches, dbs, .. } = &mut *ctx.srv;
+        watches.touch_all_in_db(a, &dbs[a], Some(&dbs[b]), now);
+        watches.touch_all_in_db(b, &dbs[b], Some(&dbs[a]), now);
         let (lo, hi) = (a.min(b), a.max(b));
         let (left, right) = ctx.srv.dbs.split_at_mut(hi);
         let (x, y) = (&mut left[lo], &mut right[0]);
@@ -934,6 +977,8 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
         std::mem::swap(&mut x.expires, &mut y.expires);
         std::mem::swap(&mut x.avg_ttl_ms, &mut y.avg_ttl_ms);
         std::mem::swap(&mut x.expire_cursor, &mut y.expire_cursor);
+        ctx.srv.blocking.signal_db(a);
+        ctx.srv.blocking.signal_db(b);
     }
     ctx.srv.dirty += 1;
     ctx.reply().ok();
@@ -973,6 +1018,8 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
         target.set_expire(key, when);
     }
     ctx.key_modified(key);
+    ctx.srv.blocking.signal(dst, key);
+    ctx.touch_watched(dst, key);
     ctx.notify(nc::GENERIC, "move_from", key);
     ctx.notify_db(nc::GENERIC, "move_to", key, dst);
     ctx.reply().int(1);
@@ -992,6 +1039,9 @@ fn flushdb(ctx: &mut Ctx, args: Args) {
     if !flush_args_ok(ctx, args) {
         return;
     }
+    let (dbi, now) = (ctx.client.db, ctx.srv.now_ms);
+    let crate::state::ServerState { watches, dbs, .. } = &mut *ctx.srv;
+    watches.touch_all_in_db(dbi, &dbs[dbi], None, now);
     let db = ctx.db();
     let removed = db.len() as u64;
     db.clear();
@@ -1005,6 +1055,11 @@ fn flushall(ctx: &mut Ctx, args: Args) {
         return;
     }
     let mut removed = 0u64;
+    let now = ctx.srv.now_ms;
+    let crate::state::ServerState { watches, dbs, .. } = &mut *ctx.srv;
+    for (i, db) in dbs.iter().enumerate() {
+        watches.touch_all_in_db(i, db, None, now);
+    }
     for db in ctx.srv.dbs.iter_mut() {
         removed += db.len() as u64;
         db.clear();

@@ -7,12 +7,18 @@
 pub mod command_cmd;
 pub mod config_cmd;
 pub mod connection;
+pub mod hash;
 pub mod info;
 pub mod keys;
+pub mod list;
 pub mod longdouble;
 pub mod pubsub;
 pub mod server;
+pub mod set;
+pub mod sort;
 pub mod string;
+pub mod tx;
+pub mod zset;
 
 use crate::db::Db;
 use crate::net::client::ClientState;
@@ -180,7 +186,163 @@ pub const NO_KEYS: KeySpec = KeySpec { first: 0, last: 0, step: 0 };
 pub const ONE_KEY: KeySpec = KeySpec { first: 1, last: 1, step: 1 };
 pub const ALL_KEYS: KeySpec = KeySpec { first: 1, last: -1, step: 1 };
 
+/// Where one group of a command's keys starts: `COMMAND INFO`'s `begin_search`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BeginSearch {
+    /// A fixed argument index.
+    Index(i32),
+    /// Right after the first argument equal (ignoring case) to `keyword`, looked for from `startfrom` on
+    /// (negative: counted from the end and searched backwards).
+    Keyword { keyword: &'static str, startfrom: i32 },
+    /// Only the command's getkeys function can tell.
+    Unknown,
+}
+
+/// How many keys follow the begin-search point: `COMMAND INFO`'s `find_keys`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindKeys {
+    /// Keys up to `lastkey` (relative to the start; negative counts from the end of the arguments), every
+    /// `keystep`th argument. With `limit` > 0 and lastkey -1, only the first 1/limit of the remaining arguments.
+    Range { lastkey: i32, keystep: i32, limit: i32 },
+    /// The argument at start+`keynumidx` holds the key count; keys begin at start+`firstkey`, every `keystep`th.
+    Keynum { keynumidx: i32, firstkey: i32, keystep: i32 },
+    /// Only the command's getkeys function can tell.
+    Unknown,
+}
+
+/// One key specification, as `COMMAND INFO` reports it: which arguments are keys and how the command uses them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeySpecDef {
+    /// Free text explaining unusual flags ("" for none).
+    pub notes: &'static str,
+    /// Space separated key-spec flags: one of `RO RW OW RM`, then any of `access update insert delete not_key
+    /// incomplete variable_flags`. Rendered in Redis's canonical order whatever the order here.
+    pub flags: &'static str,
+    pub begin_search: BeginSearch,
+    pub find_keys: FindKeys,
+}
+
+impl KeySpecDef {
+    /// One key at argument `index`.
+    pub const fn at(index: i32, flags: &'static str) -> KeySpecDef {
+        KeySpecDef::range(index, 0, 1, flags)
+    }
+
+    /// Keys from argument `index` to `lastkey` (relative to `index`; -1 = the last argument), every `keystep`th.
+    pub const fn range(index: i32, lastkey: i32, keystep: i32, flags: &'static str) -> KeySpecDef {
+        KeySpecDef {
+            notes: "",
+            flags,
+            begin_search: BeginSearch::Index(index),
+            find_keys: FindKeys::Range { lastkey, keystep, limit: 0 },
+        }
+    }
+
+    /// `numkeys key [key ...]` with the count at argument `index` and the first key right after it.
+    pub const fn keynum(index: i32, flags: &'static str) -> KeySpecDef {
+        KeySpecDef {
+            notes: "",
+            flags,
+            begin_search: BeginSearch::Index(index),
+            find_keys: FindKeys::Keynum { keynumidx: 0, firstkey: 1, keystep: 1 },
+        }
+    }
+
+    /// Keys found after `keyword` (searched from `startfrom`), located by `find_keys`.
+    pub const fn keyword(
+        keyword: &'static str,
+        startfrom: i32,
+        find_keys: FindKeys,
+        flags: &'static str,
+    ) -> KeySpecDef {
+        KeySpecDef { notes: "", flags, begin_search: BeginSearch::Keyword { keyword, startfrom }, find_keys }
+    }
+
+    /// Keys only the command's getkeys function can find.
+    pub const fn unknown(flags: &'static str) -> KeySpecDef {
+        KeySpecDef { notes: "", flags, begin_search: BeginSearch::Unknown, find_keys: FindKeys::Unknown }
+    }
+
+    /// The same spec with `notes`.
+    pub const fn notes(self, notes: &'static str) -> KeySpecDef {
+        KeySpecDef { notes, ..self }
+    }
+
+    fn has_flag(&self, f: &str) -> bool {
+        self.flags.split_whitespace().any(|x| x == f)
+    }
+
+    /// Resolves the spec against a call: the key positions, or None when the spec can't tell (unknown search,
+    /// keyword-less begin is fine and yields no keys, but out-of-range or unparsable counts are not).
+    fn resolve(&self, args: Args) -> Option<Vec<usize>> {
+        let argc = args.len() as i64;
+        let first: i64 = match self.begin_search {
+            BeginSearch::Index(i) => i as i64,
+            BeginSearch::Keyword { keyword, startfrom } => {
+                let (start, end) =
+                    if startfrom > 0 { (startfrom as i64, argc - 1) } else { (argc + startfrom as i64, 0) };
+                let mut i = start;
+                let mut found = None;
+                while i != end {
+                    if i >= argc || i < 1 {
+                        break;
+                    }
+                    if args.get(i as usize).eq_ignore_ascii_case(keyword.as_bytes()) {
+                        found = Some(i + 1);
+                        break;
+                    }
+                    i += if start <= end { 1 } else { -1 };
+                }
+                match found {
+                    Some(f) => f,
+                    None => return Some(Vec::new()),
+                }
+            }
+            BeginSearch::Unknown => return None,
+        };
+        let (first, last, step) = match self.find_keys {
+            FindKeys::Range { lastkey, keystep, limit } => {
+                let last = if lastkey >= 0 {
+                    first + lastkey as i64
+                } else if limit == 0 {
+                    argc + lastkey as i64
+                } else {
+                    first + ((argc - first) / limit as i64 + lastkey as i64)
+                };
+                (first, last, keystep as i64)
+            }
+            FindKeys::Keynum { keynumidx, firstkey, keystep } => {
+                let at = first + keynumidx as i64;
+                if at < 0 || at >= argc {
+                    return None;
+                }
+                let n = crate::util::parse_i64(args.get(at as usize)).filter(|&n| n >= 0)?;
+                let f = first + firstkey as i64;
+                (f, f.saturating_add(n) - 1, keystep as i64)
+            }
+            FindKeys::Unknown => return None,
+        };
+        // Out-of-range bounds mean a malformed call (e.g. a key count larger than the arguments).
+        if last >= argc || last < first || first >= argc || first < 0 {
+            return None;
+        }
+        let mut keys = Vec::new();
+        let mut i = first;
+        while i <= last {
+            keys.push(i as usize);
+            i += step.max(1);
+        }
+        if self.has_flag("incomplete") {
+            return None;
+        }
+        Some(keys)
+    }
+}
+
 pub type Handler = fn(&mut Ctx, Args);
+
+/// A getkeys function that reports each key's flags: (argument index, space separated key-spec flags).
+pub type GetKeysFlags = fn(Args) -> Vec<(usize, &'static str)>;
 
 /// One entry of the command table.
 pub struct Command {
@@ -204,10 +366,19 @@ pub struct Command {
     pub subcommands: &'static [Command],
     /// For commands whose keys the legacy spec can't describe (movable keys): returns key argument indexes.
     pub getkeys: Option<fn(Args) -> Vec<usize>>,
-    /// Command tips for `COMMAND INFO`, space separated (`nondeterministic_output request_policy:all_shards`).
+    /// Key specs, in Redis's order: they drive `COMMAND INFO`, `COMMAND GETKEYS[ANDFLAGS]`, [`Command::key_positions`]
+    /// and the legacy (first, last, step) triple reported by `COMMAND INFO` (which must agree with `keys`; a unit
+    /// test checks it). Empty: one spec synthesized from `keys` and `key_flags` (older table entries).
+    pub key_specs: &'static [KeySpecDef],
+    /// A getkeys function that also knows each key's flags; used instead of the specs when a spec has
+    /// `variable_flags` (SET: `OW update`, or `RW access update` with GET) and, like `getkeys`, when the specs
+    /// can't resolve a call. Returns (argument index, space separated key-spec flags).
+    pub getkeys_flags: Option<GetKeysFlags>,
+    /// Command tips for `COMMAND INFO`, space separated, in Redis's order
+    /// (`nondeterministic_output request_policy:all_shards`).
     pub tips: &'static str,
-    /// Key-spec flags for `COMMAND INFO`/`GETKEYSANDFLAGS`, space separated (`RW access update`). Empty: derived
-    /// from the command flags (`RO access` for read-only commands, `RW update` for writes).
+    /// Legacy form of the key-spec flags for entries without `key_specs`, space separated (`RW access update`).
+    /// Empty: derived from the command flags (`RO access` for read-only commands, `RW update` for writes).
     pub key_flags: &'static str,
     /// `COMMAND DOCS` history: (version, change) pairs.
     pub history: &'static [(&'static str, &'static str)],
@@ -228,9 +399,135 @@ impl Command {
 
     /// Indexes of key arguments in a call.
     pub fn key_positions(&self, args: Args) -> Vec<usize> {
+        if !self.key_specs.is_empty() {
+            return self.keys_and_flags(args).into_iter().map(|(i, _)| i).collect();
+        }
         if let Some(f) = self.getkeys {
             return f(args);
         }
+        self.legacy_key_positions(args)
+    }
+
+    /// The synthesized spec of an entry without `key_specs`: the legacy triple with `key_flags`.
+    pub fn legacy_key_flags(&self) -> &'static str {
+        if !self.key_flags.is_empty() {
+            self.key_flags
+        } else if self.has(flag::WRITE) {
+            "RW update"
+        } else {
+            "RO access"
+        }
+    }
+
+    /// Key positions and their key-spec flags, as `COMMAND GETKEYSANDFLAGS` reports them: from the key specs
+    /// unless one has `variable_flags` or a spec can't resolve the call, in which case from the getkeys function
+    /// (a positions-only `getkeys` borrows flags from the spec whose keys it finds, else from the last spec that
+    /// couldn't resolve the call; give commands whose flags matter a `getkeys_flags` instead).
+    pub fn keys_and_flags(&self, args: Args) -> Vec<(usize, &'static str)> {
+        if self.key_specs.is_empty() {
+            let f = self.legacy_key_flags();
+            let pos = match self.getkeys {
+                Some(g) => g(args),
+                None => self.legacy_key_positions(args),
+            };
+            return pos.into_iter().map(|i| (i, f)).collect();
+        }
+        let varflags = self.key_specs.iter().any(|s| s.has_flag("variable_flags"));
+        let has_proc = self.getkeys_flags.is_some() || self.getkeys.is_some();
+        if !varflags || !has_proc {
+            // All specs must resolve; one that can't voids the lot (then the getkeys function decides).
+            let from_specs: Option<Vec<Vec<(usize, &'static str)>>> = self
+                .key_specs
+                .iter()
+                .filter(|s| !s.has_flag("not_key"))
+                .map(|s| s.resolve(args).map(|keys| keys.into_iter().map(|i| (i, s.flags)).collect()))
+                .collect();
+            match from_specs {
+                Some(keys) => return keys.concat(),
+                None if !has_proc => return Vec::new(),
+                None => {}
+            }
+        }
+        if let Some(f) = self.getkeys_flags {
+            return f(args);
+        }
+        let Some(g) = self.getkeys else { return Vec::new() };
+        let resolved: Vec<(usize, &'static str)> = self
+            .key_specs
+            .iter()
+            .filter_map(|s| s.resolve(args).map(|keys| keys.into_iter().map(move |i| (i, s.flags))))
+            .flatten()
+            .collect();
+        let unresolved =
+            self.key_specs.iter().rev().find(|s| s.resolve(args).is_none()).unwrap_or(&self.key_specs[0]).flags;
+        g(args)
+            .into_iter()
+            .map(|i| (i, resolved.iter().find(|(p, _)| *p == i).map_or(unresolved, |(_, f)| *f)))
+            .collect()
+    }
+
+    /// Whether the command takes keys at all (COMMAND GETKEYS refuses the others).
+    pub fn has_keys(&self) -> bool {
+        self.getkeys.is_some()
+            || self.getkeys_flags.is_some()
+            || self.key_specs.iter().any(|s| !s.has_flag("not_key"))
+            || (self.key_specs.is_empty()
+                && self.keys.first > 0
+                // Legacy entries flagged not_key (sharded channel names) are not keys for GETKEYS, as in Redis.
+                && !self.key_flags.split_whitespace().any(|f| f == "not_key"))
+    }
+
+    /// Whether some key positions depend on the call (`movablekeys`): a spec that isn't a plain index+range, or
+    /// ranges the legacy triple can't express. Older entries: having a getkeys function.
+    pub fn movable_keys(&self) -> bool {
+        if self.key_specs.is_empty() {
+            return self.getkeys.is_some();
+        }
+        self.legacy_range().1
+    }
+
+    /// The legacy (first, last, step) triple `COMMAND INFO` derives from the key specs, and whether the specs
+    /// hold keys it can't express. Consecutive plain ranges merge; anything else is skipped and makes the keys
+    /// movable.
+    pub fn legacy_range(&self) -> (KeySpec, bool) {
+        let specs = self.key_specs;
+        if specs.is_empty() {
+            return (self.keys, self.getkeys.is_some());
+        }
+        if let [s] = specs {
+            if let (BeginSearch::Index(i), FindKeys::Range { lastkey, keystep, .. }) = (s.begin_search, s.find_keys) {
+                let last = if lastkey < 0 { lastkey } else { i + lastkey };
+                return (KeySpec { first: i, last, step: keystep }, s.has_flag("incomplete"));
+            }
+        }
+        let mut movable = false;
+        let mut first = i32::MAX;
+        // Compared as unsigned, like Redis, so a negative (from the end) last key wins over any positive one.
+        let mut last: u32 = 0;
+        let mut prev_last: u32 = 0;
+        for s in specs {
+            let (BeginSearch::Index(i), FindKeys::Range { lastkey, keystep, .. }) = (s.begin_search, s.find_keys)
+            else {
+                movable = true;
+                continue;
+            };
+            if keystep != 1 || (prev_last != 0 && prev_last != (i - 1) as u32) {
+                movable = true;
+                continue;
+            }
+            movable |= s.has_flag("incomplete");
+            first = first.min(i);
+            let abs = if lastkey >= 0 { lastkey + i } else { lastkey };
+            last = last.max(abs as u32);
+            prev_last = last;
+        }
+        if first == i32::MAX {
+            return (NO_KEYS, true);
+        }
+        (KeySpec { first, last: last as i32, step: 1 }, movable)
+    }
+
+    fn legacy_key_positions(&self, args: Args) -> Vec<usize> {
         let k = self.keys;
         if k.first <= 0 {
             return Vec::new();
@@ -263,6 +560,8 @@ pub const BASE: Command = Command {
     handler: |ctx, _| ctx.reply().error("ERR command has no handler"),
     subcommands: &[],
     getkeys: None,
+    key_specs: &[],
+    getkeys_flags: None,
     tips: "",
     key_flags: "",
     history: &[],
@@ -278,6 +577,12 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(config_cmd::COMMANDS.iter())
         .chain(info::COMMANDS.iter())
         .chain(command_cmd::COMMANDS.iter())
+        .chain(list::COMMANDS.iter())
+        .chain(hash::COMMANDS.iter())
+        .chain(set::COMMANDS.iter())
+        .chain(zset::COMMANDS.iter())
+        .chain(sort::COMMANDS.iter())
+        .chain(tx::COMMANDS.iter())
         .chain(pubsub::COMMANDS.iter())
 }
 
@@ -401,10 +706,27 @@ impl<'a> Ctx<'a> {
         (found, &mut client.reply)
     }
 
-    /// Records that `key` in the selected db changed: bumps `dirty`. (WATCH and keyspace notifications hook here.)
+    /// Records that `key` in the selected db changed: bumps `dirty`, invalidates WATCHes of the key and wakes
+    /// clients blocked on it. (Keyspace notifications hook here too.)
     #[inline]
-    pub fn key_modified(&mut self, _key: &[u8]) {
+    pub fn key_modified(&mut self, key: &[u8]) {
         self.srv.dirty += 1;
+        let db = self.client.db;
+        self.touch_watched(db, key);
+        if self.srv.blocking.any_waiting() {
+            self.srv.blocking.signal(db, key);
+        }
+    }
+
+    /// Invalidates WATCHes of `key` in database `db` without counting a change (Redis's `signalModifiedKey`);
+    /// for commands that change keys outside the selected db (MOVE, COPY ... DB) or count `dirty` themselves.
+    #[inline]
+    pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
+        if !self.srv.watches.is_empty() {
+            if let Some(d) = self.srv.dbs.get(db) {
+                self.srv.watches.touch(db, d, key);
+            }
+        }
     }
 
     /// The collection conversion thresholds from the current config.
@@ -522,6 +844,132 @@ mod tests {
         assert!(lookup(b"GeT").is_some());
         assert!(lookup(b"nosuchcommand").is_none());
         assert!(lookup(&[b'a'; 100]).is_none());
+    }
+
+    fn every_command() -> Vec<(String, &'static Command)> {
+        let mut v = Vec::new();
+        for c in all_commands() {
+            v.push((c.name.to_string(), c));
+            for s in c.subcommands {
+                v.push((format!("{}|{}", c.name, s.name), s));
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn legacy_triple_agrees_with_key_specs() {
+        for (name, c) in every_command() {
+            if c.key_specs.is_empty() {
+                continue;
+            }
+            let (k, _) = c.legacy_range();
+            assert_eq!((k.first, k.last, k.step), (c.keys.first, c.keys.last, c.keys.step), "{name}");
+        }
+    }
+
+    #[test]
+    fn key_spec_flags_are_known() {
+        const KNOWN: &[&str] = &[
+            "RO",
+            "RW",
+            "OW",
+            "RM",
+            "access",
+            "update",
+            "insert",
+            "delete",
+            "not_key",
+            "incomplete",
+            "variable_flags",
+        ];
+        for (name, c) in every_command() {
+            for s in c.key_specs {
+                let words: Vec<&str> = s.flags.split_whitespace().collect();
+                assert!(words.iter().all(|w| KNOWN.contains(w)), "{name}: {}", s.flags);
+                let access = words.iter().filter(|w| ["RO", "RW", "OW", "RM"].contains(w)).count();
+                // Only non-key specs (shard channels) go without an access kind.
+                let want = usize::from(!words.contains(&"not_key"));
+                assert_eq!(access, want, "{name}: one of RO/RW/OW/RM in {:?}", s.flags);
+            }
+            if c.key_specs.iter().any(|s| s.has_flag("variable_flags")) {
+                assert!(c.getkeys_flags.is_some(), "{name}: variable_flags needs getkeys_flags");
+            }
+        }
+    }
+
+    /// Redis adds categories implied by the command flags; the table must spell them out.
+    #[test]
+    fn acl_categories_follow_flags() {
+        for (name, c) in every_command() {
+            let cats: Vec<&str> = c.acl.split_whitespace().collect();
+            let want = |cond: bool, cat: &str| {
+                if cond {
+                    assert!(cats.contains(&cat), "{name}: flags imply @{cat} ({})", c.acl);
+                }
+            };
+            want(c.has(flag::WRITE), "write");
+            want(c.has(flag::READONLY) && !cats.contains(&"scripting"), "read");
+            want(c.has(flag::ADMIN), "admin");
+            want(c.has(flag::ADMIN), "dangerous");
+            want(c.has(flag::PUBSUB), "pubsub");
+            want(c.has(flag::FAST), "fast");
+            want(c.has(flag::BLOCKING), "blocking");
+            want(!c.has(flag::FAST), "slow");
+        }
+    }
+
+    #[test]
+    fn key_spec_resolution() {
+        let a = OwnedArgs::from_slices(&["x", "2", "k1", "k2", "v"]);
+        assert_eq!(KeySpecDef::keynum(1, "RO").resolve(a.args()), Some(vec![2, 3]));
+        let bad = OwnedArgs::from_slices(&["x", "9", "k1"]);
+        assert_eq!(KeySpecDef::keynum(1, "RO").resolve(bad.args()), None);
+        let zero = OwnedArgs::from_slices(&["x", "0", "k1"]);
+        assert_eq!(KeySpecDef::keynum(1, "RO").resolve(zero.args()), None);
+        let nan = OwnedArgs::from_slices(&["x", "two", "k1"]);
+        assert_eq!(KeySpecDef::keynum(1, "RO").resolve(nan.args()), None);
+        // XREAD-like: keys after STREAMS, the first half of what follows.
+        let streams = KeySpecDef::keyword("STREAMS", 1, FindKeys::Range { lastkey: -1, keystep: 1, limit: 2 }, "RO");
+        let a = OwnedArgs::from_slices(&["xread", "COUNT", "1", "streams", "a", "b", "0", "0"]);
+        assert_eq!(streams.resolve(a.args()), Some(vec![4, 5]));
+        let none = OwnedArgs::from_slices(&["xread", "COUNT", "1"]);
+        assert_eq!(streams.resolve(none.args()), Some(vec![]));
+        // Searched backwards from the end when startfrom is negative.
+        let store = KeySpecDef::keyword("STORE", -2, FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 }, "OW");
+        let a = OwnedArgs::from_slices(&["x", "store", "a", "STORE", "b"]);
+        assert_eq!(store.resolve(a.args()), Some(vec![4]));
+        assert_eq!(KeySpecDef::unknown("RO").resolve(a.args()), None);
+        let msetlike = KeySpecDef::range(1, -1, 2, "OW update");
+        let a = OwnedArgs::from_slices(&["mset", "a", "1", "b"]);
+        assert_eq!(msetlike.resolve(a.args()), Some(vec![1, 3]));
+    }
+
+    #[test]
+    fn keys_and_flags_use_specs_and_variable_flags() {
+        let set = lookup(b"set").unwrap();
+        let a = OwnedArgs::from_slices(&["set", "k", "v"]);
+        assert_eq!(set.keys_and_flags(a.args()), vec![(1, "OW update")]);
+        let a = OwnedArgs::from_slices(&["set", "k", "v", "EX", "1", "GET"]);
+        assert_eq!(set.keys_and_flags(a.args()), vec![(1, "RW access update")]);
+        let copy = lookup(b"copy").unwrap();
+        let a = OwnedArgs::from_slices(&["copy", "a", "b", "REPLACE"]);
+        assert_eq!(copy.keys_and_flags(a.args()), vec![(1, "RO access"), (2, "OW update")]);
+        assert!(!copy.movable_keys());
+        assert!(!lookup(b"ping").unwrap().has_keys());
+    }
+
+    #[test]
+    fn legacy_range_merges_consecutive_specs() {
+        // ZDIFFSTORE's shape: the plain destination spec makes the triple, the keynum spec makes it movable.
+        static ZDIFFSTORE: &[KeySpecDef] = &[KeySpecDef::at(1, "OW update"), KeySpecDef::keynum(2, "RO access")];
+        let c = Command { key_specs: ZDIFFSTORE, ..BASE };
+        let (k, movable) = c.legacy_range();
+        assert_eq!((k.first, k.last, k.step, movable), (1, 1, 1, true));
+        static RENAME: &[KeySpecDef] = &[KeySpecDef::at(1, "RW"), KeySpecDef::at(2, "OW")];
+        let c = Command { key_specs: RENAME, ..BASE };
+        let (k, movable) = c.legacy_range();
+        assert_eq!((k.first, k.last, k.step, movable), (1, 2, 1, false));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Pub/Sub commands: SUBSCRIBE UNSUBSCRIBE PSUBSCRIBE PUNSUBSCRIBE PUBLISH SSUBSCRIBE SUNSUBSCRIBE SPUBLISH and the
 //! PUBSUB container. The registry and delivery live in [`crate::pubsub`].
 
-use super::{flag, Args, Command, Ctx, Group, KeySpec, BASE};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE};
 use crate::pubsub::{self, Kind};
 
 const PUBSUB_FLAGS: u64 = flag::PUBSUB | flag::NOSCRIPT | flag::LOADING | flag::STALE;
@@ -49,7 +49,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "ssubscribe",
         keys: KeySpec { first: 1, last: -1, step: 1 },
-        key_flags: "not_key",
+        key_specs: &[KeySpecDef::range(1, -1, 1, "not_key")],
         since: "7.0.0",
         summary: "Listen for messages published to the given shard channels",
         complexity: "O(N) where N is the number of shard channels to subscribe to.",
@@ -61,7 +61,7 @@ pub static COMMANDS: &[Command] = &[
         name: "sunsubscribe",
         arity: -1,
         keys: KeySpec { first: 1, last: -1, step: 1 },
-        key_flags: "not_key",
+        key_specs: &[KeySpecDef::range(1, -1, 1, "not_key")],
         since: "7.0.0",
         summary: "Stop listening for messages posted to the given shard channels",
         complexity: "O(N) where N is the number of clients already subscribed to a shard channel.",
@@ -89,7 +89,7 @@ pub static COMMANDS: &[Command] = &[
         flags: PUBLISH_FLAGS,
         acl: "pubsub fast",
         keys: KeySpec { first: 1, last: 1, step: 1 },
-        key_flags: "not_key",
+        key_specs: &[KeySpecDef::at(1, "not_key")],
         group: Group::PubSub,
         since: "7.0.0",
         summary: "Post a message to a shard channel",

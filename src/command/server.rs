@@ -2,7 +2,7 @@
 
 use super::keys::{err_unknown_subcommand, idle_ms, is_shared_int, reply_help};
 use super::string::int_arg;
-use super::{flag, Args, Command, Ctx, Group, KeySpec, BASE};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE};
 use crate::net::client::flags as cf;
 use crate::object::{Encoding, Entry, StrRef};
 use crate::resp::reply::Reply;
@@ -21,6 +21,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.6.0",
         summary: "Return the current server time",
         handler: time,
+        tips: "nondeterministic_output",
         ..SERVER
     },
     Command {
@@ -30,6 +31,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "admin fast dangerous",
         summary: "Get the UNIX time stamp of the last successful save to disk",
         handler: lastsave,
+        tips: "nondeterministic_output",
         ..SERVER
     },
     Command {
@@ -40,7 +42,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Synchronously save the dataset to disk and then shut down the server",
         complexity:
             "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
-        syntax: "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]",
+        syntax: "[NOSAVE | SAVE] [NOW]{@7.0.0} [FORCE]{@7.0.0} [ABORT]{@7.0.0}",
         handler: shutdown,
         ..SERVER
     },
@@ -104,15 +106,24 @@ static SLOWLOG_SUBCOMMANDS: &[Command] = &[
         complexity: "O(N) where N is the number of entries returned",
         syntax: "[count]",
         handler: slowlog_get,
+        tips: "request_policy:all_nodes nondeterministic_output",
         ..SLOWLOG_SUB
     },
-    Command { name: "len", arity: 2, summary: "Get the slow log's length", handler: slowlog_len, ..SLOWLOG_SUB },
+    Command {
+        name: "len",
+        arity: 2,
+        summary: "Get the slow log's length",
+        handler: slowlog_len,
+        tips: "request_policy:all_nodes response_policy:agg_sum nondeterministic_output",
+        ..SLOWLOG_SUB
+    },
     Command {
         name: "reset",
         arity: 2,
         summary: "Clear all entries from the slow log",
         complexity: "O(N) where N is the number of entries in the slowlog",
         handler: slowlog_reset,
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
         ..SLOWLOG_SUB
     },
     Command {
@@ -134,6 +145,7 @@ static MEMORY_SUBCOMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read slow",
         keys: KEY_AT_2,
+        key_specs: &[KeySpecDef::at(2, "RO")],
         since: "4.0.0",
         summary: "Estimate the memory usage of a key",
         complexity: "O(N) where N is the number of samples.",
@@ -218,6 +230,11 @@ fn shutdown(ctx: &mut Ctx, args: Args) {
 
 /// MONITOR
 fn monitor(ctx: &mut Ctx, _args: Args) {
+    // A client that expects one reply per command (inside EXEC) cannot turn into a feed.
+    if ctx.client.has(cf::DENY_BLOCKING) {
+        ctx.reply().error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+        return;
+    }
     if ctx.client.has(cf::MONITOR) {
         return;
     }

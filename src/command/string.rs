@@ -3,7 +3,7 @@
 //! Hot paths (GET, SET, INCR, MSET) parse their options in place and touch the keyspace with at most two lookups;
 //! a fresh key costs exactly one entry allocation.
 
-use super::{flag, Args, Command, Ctx, Group, KeySpec, BASE, ONE_KEY};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
 use crate::config::notify as nc;
 use crate::object::{Entry, StrRef};
 use crate::resp::reply::Reply;
@@ -20,6 +20,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read string fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::String,
         summary: "Get the value of a key",
         syntax: "key",
@@ -32,9 +33,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write string slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access update variable_flags")
+            .notes("RW and ACCESS due to the optional `GET` argument")],
+        getkeys_flags: Some(set_key_flags),
         group: Group::String,
         summary: "Set the string value of a key",
-        syntax: "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
+        syntax: "key value [NX | XX]{condition@2.6.12} [GET]{@6.2.0} [EX seconds{@2.6.12} | PX milliseconds{@2.6.12} | EXAT unix-time-seconds{@6.2.0} | PXAT unix-time-milliseconds{@6.2.0} | KEEPTTL{@6.0.0}]{expiration}",
         handler: set,
         ..BASE
     },
@@ -44,6 +48,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::FAST,
         acl: "write string fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "OW insert")],
         group: Group::String,
         summary: "Set the value of a key, only if the key does not exist",
         syntax: "key value",
@@ -56,6 +61,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write string slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "OW update")],
         group: Group::String,
         since: "2.0.0",
         summary: "Set the value and expiration of a key",
@@ -69,6 +75,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write string slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "OW update")],
         group: Group::String,
         since: "2.6.0",
         summary: "Set the value and expiration in milliseconds of a key",
@@ -82,11 +89,13 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read string fast",
         keys: super::ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RO access")],
         group: Group::String,
         summary: "Get the values of all the given keys",
         complexity: "O(N) where N is the number of keys to retrieve.",
         syntax: "key [key ...]",
         handler: mget,
+        tips: "request_policy:multi_shard",
         ..BASE
     },
     Command {
@@ -95,12 +104,14 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write string slow",
         keys: MSET_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 2, "OW update")],
         group: Group::String,
         since: "1.0.1",
         summary: "Set multiple keys to multiple values",
         complexity: "O(N) where N is the number of keys to set.",
         syntax: "key value [key value ...]",
         handler: mset,
+        tips: "request_policy:multi_shard response_policy:all_succeeded",
         ..BASE
     },
     Command {
@@ -109,12 +120,14 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write string slow",
         keys: MSET_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 2, "OW insert")],
         group: Group::String,
         since: "1.0.1",
         summary: "Set multiple keys to multiple values, only if none of the keys exist",
         complexity: "O(N) where N is the number of keys to set.",
         syntax: "key value [key value ...]",
         handler: msetnx,
+        tips: "request_policy:multi_shard response_policy:agg_min",
         ..BASE
     },
     Command {
@@ -123,6 +136,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::FAST,
         acl: "write string fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
         group: Group::String,
         summary: "Set the string value of a key and return its old value",
         syntax: "key value",
@@ -135,6 +149,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "write string fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access delete")],
         group: Group::String,
         since: "6.2.0",
         summary: "Get the value of a key and delete the key",
@@ -148,10 +163,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::FAST,
         acl: "write string fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access update").notes("RW and UPDATE because it changes the TTL")],
         group: Group::String,
         since: "6.2.0",
         summary: "Get the value of a key and optionally set its expiration",
-        syntax: "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]",
+        syntax: "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]{expiration}",
         handler: getex,
         ..BASE
     },
@@ -161,6 +177,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::FAST,
         acl: "write string fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW insert")],
         group: Group::String,
         since: "2.0.0",
         summary: "Append a value to a key",
@@ -175,6 +192,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY | flag::FAST,
         acl: "read string fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO")],
         group: Group::String,
         since: "2.2.0",
         summary: "Get the length of the value stored in a key",
@@ -188,6 +206,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::FAST,
         acl: "write string fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
         group: Group::String,
         summary: "Increment the integer value of a key by one",
         syntax: "key",
@@ -200,6 +219,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::FAST,
         acl: "write string fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
         group: Group::String,
         summary: "Decrement the integer value of a key by one",
         syntax: "key",
@@ -212,6 +232,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::FAST,
         acl: "write string fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
         group: Group::String,
         summary: "Increment the integer value of a key by the given amount",
         syntax: "key increment",
@@ -224,6 +245,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::FAST,
         acl: "write string fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
         group: Group::String,
         summary: "Decrement the integer value of a key by the given number",
         syntax: "key decrement",
@@ -236,10 +258,11 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::FAST,
         acl: "write string fast",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
         group: Group::String,
         since: "2.6.0",
         summary: "Increment the float value of a key by the given amount",
-        syntax: "key increment",
+        syntax: "key increment{:double}",
         handler: incrbyfloat,
         ..BASE
     },
@@ -249,6 +272,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read string slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::String,
         since: "2.4.0",
         summary: "Get a substring of the string stored at a key",
@@ -263,6 +287,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read string slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
         group: Group::String,
         summary: "Get a substring of the string stored at a key",
         complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
@@ -276,6 +301,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM,
         acl: "write string slow",
         keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         group: Group::String,
         since: "2.2.0",
         summary: "Overwrite part of a string at key starting at the specified offset",
@@ -290,11 +316,12 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::READONLY,
         acl: "read string slow",
         keys: TWO_KEYS,
+        key_specs: &[KeySpecDef::range(1, 1, 1, "RO access")],
         group: Group::String,
         since: "7.0.0",
         summary: "Find longest common substring",
         complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
-        syntax: "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]",
+        syntax: "key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]",
         handler: lcs,
         ..BASE
     },
@@ -549,6 +576,13 @@ fn set_generic(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, ex
 
 // ---------------------------------------------------------------------------------------------------------------
 // Handlers.
+
+/// SET's key flags for COMMAND GETKEYSANDFLAGS: with a GET option it reads the old value (`RW access update`),
+/// without one it just overwrites (`OW update`). Any argument after the value spelled GET counts, as in Redis.
+fn set_key_flags(args: Args) -> Vec<(usize, &'static str)> {
+    let get = (3..args.len()).any(|i| args.is(i, "get"));
+    vec![(1, if get { "RW access update" } else { "OW update" })]
+}
 
 /// GET key
 fn get(ctx: &mut Ctx, args: Args) {
@@ -962,7 +996,7 @@ fn setrange(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]
+/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
 fn lcs(ctx: &mut Ctx, args: Args) {
     let mut a_val = Vec::new();
     let mut b_val = Vec::new();

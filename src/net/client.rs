@@ -35,6 +35,17 @@ pub mod flags {
     pub const UNIX_SOCKET: u32 = 1 << 7;
     /// Close as soon as possible, without writing pending output (CLIENT KILL, output limits).
     pub const CLOSE_ASAP: u32 = 1 << 8;
+    /// Waiting in a blocking command (BLPOP ...): its further input is not processed until it is served.
+    pub const BLOCKED: u32 = 1 << 9;
+    /// Blocking commands must not block (inside MULTI/EXEC, scripts): they reply as if timed out at once.
+    pub const DENY_BLOCKING: u32 = 1 << 22;
+    /// Inside MULTI: commands are queued until EXEC or DISCARD (CLIENT LIST `x`).
+    pub const MULTI: u32 = 1 << 20;
+    /// A command was rejected while queuing: EXEC answers EXECABORT (Redis's `CLIENT_DIRTY_EXEC`).
+    pub const DIRTY_EXEC: u32 = 1 << 21;
+    /// The client's next command waits for `CLIENT PAUSE` to end; its input is not processed meanwhile
+    /// (CLIENT LIST `b`).
+    pub const POSTPONED: u32 = 1 << 23;
 }
 
 /// What a command handler may see and change about the client that called it.
@@ -61,6 +72,8 @@ pub struct ClientState {
     pub user: &'static str,
     /// Connection figures for CLIENT LIST/INFO, refreshed by the server before each command.
     pub conn: ConnStats,
+    /// The queued commands while in MULTI (see [`crate::multi`]).
+    pub multi: Option<Box<crate::multi::MultiState>>,
     /// Pub/Sub subscriptions (`None` = not a subscriber); kept by [`crate::pubsub`].
     pub subs: Option<Box<crate::pubsub::ClientSubs>>,
 }
@@ -184,6 +197,7 @@ impl ClientState {
             last_cmd: "NULL",
             user: "default",
             conn: ConnStats::default(),
+            multi: None,
             subs: None,
         }
     }

@@ -1,0 +1,372 @@
+//! Clients blocked on keys (Redis `blocked.c`): the shared machinery of BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP
+//! and the sorted-set blocking pops.
+//!
+//! Protocol between handlers and the server:
+//!
+//! ```text
+//!  handler finds nothing ──► block(ctx, ...) ──► Blocking::request = Some(Blocked)
+//!                                                     │ (server, after the call)
+//!                                                     ▼
+//!        client flagged BLOCKED, input parked; clients[id] = Blocked; waiting[(db,key)] += id  (FIFO)
+//!
+//!  any write ──► Ctx::key_modified ──► signal(db, key) ──► ready += (db,key)  (only keys someone waits on)
+//!                                                     │ (server, after every command and before sleeping)
+//!                                                     ▼
+//!        for each ready key, for each waiting client in FIFO order while the key holds the right type:
+//!            re-run its command with `serving = key`; it either replies (served: unblocked, its pending input
+//!            is processed next) or calls block() again (still waiting, keeps its place in every queue).
+//!
+//!  deadline passed / CLIENT UNBLOCK / disconnect ──► remove(id) (+ null reply or -UNBLOCKED error)
+//! ```
+//!
+//! Invariants: a client id is in `clients` exactly while its connection carries the BLOCKED flag, and then it
+//! appears exactly once in the queue of each of its keys; queues are never left empty in `waiting`; `ready` holds
+//! each (db, key) at most once. A command running with `DENY_BLOCKING` (inside MULTI/EXEC or a script) never
+//! blocks: [`block`] answers with the timeout reply at once.
+//!
+//! Tested by the unit tests below (queues, timeouts, timeout parsing) and by `tests/lists_blocking.rs`, which
+//! drives the real server with several connections.
+
+use crate::command::{Args, Ctx, OwnedArgs};
+use crate::net::client::flags;
+use crate::resp::reply::Reply;
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+/// Which type of value serves a blocked client: a key holding anything else leaves it waiting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockKind {
+    List,
+    ZSet,
+}
+
+impl BlockKind {
+    pub fn obj_type(self) -> crate::object::ObjType {
+        match self {
+            BlockKind::List => crate::object::ObjType::List,
+            BlockKind::ZSet => crate::object::ObjType::ZSet,
+        }
+    }
+}
+
+/// What a blocking command answers when it may not block (inside MULTI/EXEC): Redis 7.0 answers BLMOVE and
+/// BRPOPLPUSH with a null bulk there, everything else with a null array. A real timeout (and CLIENT UNBLOCK
+/// ... TIMEOUT) is always answered with the null array, whatever the command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutReply {
+    /// `*-1` (RESP2) / `_` (RESP3).
+    NullArray,
+    /// `$-1` (RESP2) / `_` (RESP3).
+    NullBulk,
+}
+
+impl TimeoutReply {
+    pub fn send(self, r: &mut Reply) {
+        match self {
+            TimeoutReply::NullArray => r.null_array(),
+            TimeoutReply::NullBulk => r.null(),
+        }
+    }
+}
+
+/// One blocked client's wait.
+#[derive(Clone, Debug)]
+pub struct Blocked {
+    pub db: usize,
+    pub keys: Vec<Vec<u8>>,
+    /// Absolute unix time in ms; 0 waits forever.
+    pub deadline_ms: i64,
+    pub kind: BlockKind,
+    /// The command to run again when a key is ready.
+    pub args: OwnedArgs,
+}
+
+/// The server-wide blocking state (`ServerState::blocking`).
+#[derive(Default, Debug)]
+pub struct Blocking {
+    /// Blocked clients by id.
+    pub clients: HashMap<u64, Blocked>,
+    /// Ids waiting on each (db, key), first come first served.
+    waiting: HashMap<(usize, Vec<u8>), VecDeque<u64>>,
+    /// Keys written since the last pass that someone waits on, in signal order.
+    ready: Vec<(usize, Vec<u8>)>,
+    ready_set: HashSet<(usize, Vec<u8>)>,
+    /// (deadline, id) of every blocked client with a timeout, earliest first.
+    deadlines: BTreeSet<(i64, u64)>,
+    /// Set by [`block`] during a call; the server takes it right after the call.
+    pub request: Option<Blocked>,
+    /// While the server re-runs a blocked command for one ready key: that key (handlers only look at it).
+    pub serving: Option<Vec<u8>>,
+    /// CLIENT UNBLOCK requests not yet carried out: (client id, reply with an error instead of the timeout reply).
+    pub unblock_requests: Vec<(u64, bool)>,
+    /// Clients unblocked since the server last resumed their input processing.
+    pub unblocked: Vec<u64>,
+    /// The event-loop timer armed for the nearest timeout.
+    pub timer_id: Option<u64>,
+}
+
+impl Blocking {
+    /// Registers a blocked client at the end of each of its keys' queues.
+    pub fn add(&mut self, id: u64, b: Blocked) {
+        let mut seen = HashSet::new();
+        for k in &b.keys {
+            if seen.insert(k.as_slice()) {
+                self.waiting.entry((b.db, k.clone())).or_default().push_back(id);
+            }
+        }
+        if b.deadline_ms > 0 {
+            self.deadlines.insert((b.deadline_ms, id));
+        }
+        self.clients.insert(id, b);
+    }
+
+    /// Forgets a blocked client (served, timed out, unblocked or disconnected).
+    pub fn remove(&mut self, id: u64) -> Option<Blocked> {
+        let b = self.clients.remove(&id)?;
+        self.deadlines.remove(&(b.deadline_ms, id));
+        for k in &b.keys {
+            let slot = (b.db, k.clone());
+            if let Some(q) = self.waiting.get_mut(&slot) {
+                q.retain(|&x| x != id);
+                if q.is_empty() {
+                    self.waiting.remove(&slot);
+                }
+            }
+        }
+        Some(b)
+    }
+
+    pub fn is_blocked(&self, id: u64) -> bool {
+        self.clients.contains_key(&id)
+    }
+
+    /// Whether anyone waits at all (the cheap test on every write).
+    #[inline]
+    pub fn any_waiting(&self) -> bool {
+        !self.waiting.is_empty()
+    }
+
+    /// Marks `key` of `db` ready if a client waits on it (Redis's `signalKeyAsReady`).
+    pub fn signal(&mut self, db: usize, key: &[u8]) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let slot = (db, key.to_vec());
+        if self.waiting.contains_key(&slot) && self.ready_set.insert(slot.clone()) {
+            self.ready.push(slot);
+        }
+    }
+
+    /// Marks every waited-on key of `db` ready (SWAPDB, FLUSHDB-like wholesale changes).
+    pub fn signal_db(&mut self, db: usize) {
+        let keys: Vec<Vec<u8>> = self.waiting.keys().filter(|(d, _)| *d == db).map(|(_, k)| k.clone()).collect();
+        for k in keys {
+            self.signal(db, &k);
+        }
+    }
+
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// The ready keys signalled so far, clearing the list.
+    pub fn take_ready(&mut self) -> Vec<(usize, Vec<u8>)> {
+        self.ready_set.clear();
+        std::mem::take(&mut self.ready)
+    }
+
+    /// A snapshot of the ids waiting on (db, key), oldest first.
+    pub fn queue(&self, db: usize, key: &[u8]) -> Vec<u64> {
+        self.waiting.get(&(db, key.to_vec())).map(|q| q.iter().copied().collect()).unwrap_or_default()
+    }
+
+    /// Blocked clients that have a timeout (INFO `clients_in_timeout_table`).
+    pub fn with_timeout(&self) -> usize {
+        self.deadlines.len()
+    }
+
+    /// The earliest deadline of any blocked client.
+    pub fn nearest_deadline_ms(&self) -> Option<i64> {
+        self.deadlines.first().map(|&(d, _)| d)
+    }
+
+    /// Ids whose deadline is at or before `now_ms`, earliest first.
+    pub fn expired(&self, now_ms: i64) -> Vec<u64> {
+        self.deadlines.iter().take_while(|&&(d, _)| d <= now_ms).map(|&(_, id)| id).collect()
+    }
+}
+
+/// Parses a blocking command's timeout in seconds (decimals allowed) as Redis's `getTimeoutFromObjectOrReply`
+/// does, replying its error when invalid. Returns the absolute deadline in ms, 0 for "wait forever".
+pub fn parse_timeout(ctx: &mut Ctx, arg: &[u8]) -> Option<i64> {
+    match timeout_deadline(arg, ctx.srv.now_ms) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            ctx.reply().error(e);
+            None
+        }
+    }
+}
+
+/// The pure part of [`parse_timeout`].
+pub fn timeout_deadline(arg: &[u8], now_ms: i64) -> Result<i64, &'static str> {
+    // Redis reads a long double; F80 decides what parses (hex, long-double range), the value itself only needs f64.
+    let parsed = crate::command::longdouble::F80::parse(arg).and_then(|_| crate::util::parse_f64(arg));
+    let Some(secs) = parsed else { return Err("ERR timeout is not a float or out of range") };
+    let ms = (secs * 1000.0).ceil();
+    // Out-of-range conversions yield LLONG_MIN on x86-64, which Redis then reports as negative.
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+    if !(-TWO_POW_63..TWO_POW_63).contains(&ms) {
+        return Err("ERR timeout is negative");
+    }
+    let ms = ms as i64;
+    if ms < 0 {
+        return Err("ERR timeout is negative");
+    }
+    if ms == 0 {
+        return Ok(0);
+    }
+    // Redis 7.0 lets a deadline past the end of time wrap around and then never times the client out.
+    Ok(ms.checked_add(now_ms).unwrap_or(0))
+}
+
+/// Whether a (re-)running blocking command may consider `key`: always, except while the server serves one
+/// particular ready key.
+#[inline]
+pub fn may_serve(ctx: &Ctx, key: &[u8]) -> bool {
+    ctx.srv.blocking.serving.as_deref().map_or(true, |k| k == key)
+}
+
+/// Asks the server to block the calling client on `keys` until `deadline_ms` (0 = forever). A client that may not
+/// block (MULTI/EXEC, scripts: `DENY_BLOCKING`) gets `deny_reply` at once instead.
+pub fn block(ctx: &mut Ctx, args: Args, keys: &[&[u8]], deadline_ms: i64, kind: BlockKind, deny_reply: TimeoutReply) {
+    if ctx.client.has(flags::DENY_BLOCKING) {
+        deny_reply.send(ctx.reply());
+        return;
+    }
+    let mut owned = OwnedArgs::default();
+    for a in args.iter() {
+        owned.push(a);
+    }
+    ctx.srv.blocking.request = Some(Blocked {
+        db: ctx.client.db,
+        keys: keys.iter().map(|k| k.to_vec()).collect(),
+        deadline_ms,
+        kind,
+        args: owned,
+    });
+}
+
+/// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
+pub fn client_unblock(ctx: &mut Ctx, args: Args) {
+    if args.len() > 4 {
+        ctx.reply().error("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+        return;
+    }
+    let Some(id) = crate::util::parse_i64(args.get(2)) else {
+        ctx.reply().err_not_int();
+        return;
+    };
+    let error = if args.len() == 4 {
+        if args.is(3, "timeout") {
+            false
+        } else if args.is(3, "error") {
+            true
+        } else {
+            ctx.reply().error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    } else {
+        false
+    };
+    let b = &mut ctx.srv.blocking;
+    let id = id as u64;
+    if b.is_blocked(id) && !b.unblock_requests.iter().any(|&(x, _)| x == id) {
+        b.unblock_requests.push((id, error));
+        ctx.reply().int(1);
+    } else {
+        ctx.reply().int(0);
+    }
+}
+
+/// The error a client unblocked with CLIENT UNBLOCK ... ERROR receives.
+pub const UNBLOCKED_ERROR: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocked(db: usize, keys: &[&str], deadline_ms: i64) -> Blocked {
+        Blocked {
+            db,
+            keys: keys.iter().map(|k| k.as_bytes().to_vec()).collect(),
+            deadline_ms,
+            kind: BlockKind::List,
+            args: OwnedArgs::from_slices(&["blpop"]),
+        }
+    }
+
+    #[test]
+    fn queues_are_fifo_and_cleaned_up() {
+        let mut b = Blocking::default();
+        b.add(1, blocked(0, &["a", "b", "a"], 0));
+        b.add(2, blocked(0, &["a"], 0));
+        b.add(3, blocked(1, &["a"], 0));
+        assert_eq!(b.queue(0, b"a"), vec![1, 2]);
+        assert_eq!(b.queue(0, b"b"), vec![1]);
+        assert_eq!(b.queue(1, b"a"), vec![3]);
+        assert!(b.remove(1).is_some());
+        assert!(b.remove(1).is_none());
+        assert_eq!(b.queue(0, b"a"), vec![2]);
+        assert!(b.queue(0, b"b").is_empty());
+        b.remove(2);
+        b.remove(3);
+        assert!(!b.any_waiting());
+        assert!(b.clients.is_empty());
+    }
+
+    #[test]
+    fn signals_only_waited_keys_once() {
+        let mut b = Blocking::default();
+        b.signal(0, b"x");
+        assert!(!b.has_ready());
+        b.add(7, blocked(0, &["x", "y"], 0));
+        b.signal(0, b"y");
+        b.signal(0, b"x");
+        b.signal(0, b"y");
+        b.signal(1, b"x");
+        assert_eq!(b.take_ready(), vec![(0, b"y".to_vec()), (0, b"x".to_vec())]);
+        assert!(!b.has_ready());
+        b.signal_db(0);
+        assert_eq!(b.take_ready().len(), 2);
+    }
+
+    #[test]
+    fn deadlines() {
+        let mut b = Blocking::default();
+        b.add(1, blocked(0, &["a"], 500));
+        b.add(2, blocked(0, &["a"], 0));
+        b.add(3, blocked(0, &["a"], 200));
+        assert_eq!(b.nearest_deadline_ms(), Some(200));
+        assert_eq!(b.expired(199), Vec::<u64>::new());
+        assert_eq!(b.expired(1000), vec![3, 1]);
+    }
+
+    #[test]
+    fn timeout_parsing_matches_redis() {
+        let now = 1_000_000;
+        assert_eq!(timeout_deadline(b"0", now), Ok(0));
+        assert_eq!(timeout_deadline(b"1", now), Ok(now + 1000));
+        assert_eq!(timeout_deadline(b"0.5", now), Ok(now + 500));
+        // Sub-millisecond timeouts round up to one millisecond; tiny negatives round to "forever".
+        assert_eq!(timeout_deadline(b"1e-5", now), Ok(now + 1));
+        assert_eq!(timeout_deadline(b"-0.0001", now), Ok(0));
+        assert_eq!(timeout_deadline(b"0x10", now), Ok(now + 16_000));
+        for neg in ["-1", "inf", "-inf", "1e400", "1e20", "9223372036854775807"] {
+            assert_eq!(timeout_deadline(neg.as_bytes(), now), Err("ERR timeout is negative"), "{neg}");
+        }
+        for bad in ["x", "nan", "", " 1", "1e99999"] {
+            assert_eq!(timeout_deadline(bad.as_bytes(), now), Err("ERR timeout is not a float or out of range"));
+        }
+        assert_eq!(timeout_deadline(b"9223372036850000", 1_700_000_000_000), Ok(0));
+    }
+}

@@ -1,0 +1,875 @@
+//! Hash commands (Redis `t_hash.c`): field reads and writes, counters (integer and long double), whole-hash
+//! reads, HRANDFIELD and HSCAN.
+//!
+//! Checks run in Redis's order so the first failing one decides the error. A hash emptied by HDEL is deleted.
+//! HINCRBYFLOAT computes in x87 extended precision ([`super::longdouble::F80`]) and stores Redis's human format.
+
+use super::longdouble::F80;
+use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
+use crate::object::StrRef;
+use crate::resp::reply::Reply;
+use crate::types::hash::Hash;
+use crate::util::parse_i64;
+
+const HASH: Command = Command { group: Group::Hash, keys: ONE_KEY, since: "2.0.0", ..BASE };
+
+/// The largest |count| HRANDFIELD accepts with repetitions. Redis has no limit of its own without WITHVALUES (and
+/// LONG_MAX/2 with it) and would build an endless reply; this bound keeps the reply buffer finite.
+const RANDFIELD_MAX_REPEATS: i64 = 1 << 27;
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        name: "hset",
+        arity: -4,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write hash fast",
+        summary: "Set the string value of a hash field",
+        complexity: "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
+        syntax: "key field value [field value ...]",
+        handler: hset,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        history: &[("4.0.0", "Accepts multiple `field` and `value` arguments.")],
+        ..HASH
+    },
+    Command {
+        name: "hsetnx",
+        arity: 4,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write hash fast",
+        summary: "Set the value of a hash field, only if the field does not exist",
+        syntax: "key field value",
+        handler: hsetnx,
+        key_specs: &[KeySpecDef::at(1, "RW insert")],
+        ..HASH
+    },
+    Command {
+        name: "hget",
+        arity: 3,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read hash fast",
+        summary: "Get the value of a hash field",
+        syntax: "key field",
+        handler: hget,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        ..HASH
+    },
+    Command {
+        name: "hmget",
+        arity: -3,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read hash fast",
+        summary: "Get the values of all the given hash fields",
+        complexity: "O(N) where N is the number of fields being requested.",
+        syntax: "key field [field ...]",
+        handler: hmget,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        ..HASH
+    },
+    Command {
+        name: "hmset",
+        arity: -4,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write hash fast",
+        summary: "Set multiple hash fields to multiple values",
+        complexity: "O(N) where N is the number of fields being set.",
+        syntax: "key field value [field value ...]",
+        handler: hmset,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        ..HASH
+    },
+    Command {
+        name: "hdel",
+        arity: -3,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write hash fast",
+        summary: "Delete one or more hash fields",
+        complexity: "O(N) where N is the number of fields to be removed.",
+        syntax: "key field [field ...]",
+        handler: hdel,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
+        history: &[("2.4.0", "Accepts multiple `field` arguments.")],
+        ..HASH
+    },
+    Command {
+        name: "hlen",
+        arity: 2,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read hash fast",
+        summary: "Get the number of fields in a hash",
+        syntax: "key",
+        handler: hlen,
+        key_specs: &[KeySpecDef::at(1, "RO")],
+        ..HASH
+    },
+    Command {
+        name: "hstrlen",
+        arity: 3,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read hash fast",
+        since: "3.2.0",
+        summary: "Get the length of the value of a hash field",
+        syntax: "key field",
+        handler: hstrlen,
+        key_specs: &[KeySpecDef::at(1, "RO")],
+        ..HASH
+    },
+    Command {
+        name: "hexists",
+        arity: 3,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read hash fast",
+        summary: "Determine if a hash field exists",
+        syntax: "key field",
+        handler: hexists,
+        key_specs: &[KeySpecDef::at(1, "RO")],
+        ..HASH
+    },
+    Command {
+        name: "hgetall",
+        arity: 2,
+        flags: flag::READONLY,
+        acl: "read hash slow",
+        summary: "Get all the fields and values in a hash",
+        complexity: "O(N) where N is the size of the hash.",
+        syntax: "key",
+        handler: hgetall,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        tips: "nondeterministic_output_order",
+        ..HASH
+    },
+    Command {
+        name: "hkeys",
+        arity: 2,
+        flags: flag::READONLY,
+        acl: "read hash slow",
+        summary: "Get all the fields in a hash",
+        complexity: "O(N) where N is the size of the hash.",
+        syntax: "key",
+        handler: hkeys,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        tips: "nondeterministic_output_order",
+        ..HASH
+    },
+    Command {
+        name: "hvals",
+        arity: 2,
+        flags: flag::READONLY,
+        acl: "read hash slow",
+        summary: "Get all the values in a hash",
+        complexity: "O(N) where N is the size of the hash.",
+        syntax: "key",
+        handler: hvals,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        tips: "nondeterministic_output_order",
+        ..HASH
+    },
+    Command {
+        name: "hincrby",
+        arity: 4,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write hash fast",
+        summary: "Increment the integer value of a hash field by the given number",
+        syntax: "key field increment",
+        handler: hincrby,
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
+        ..HASH
+    },
+    Command {
+        name: "hincrbyfloat",
+        arity: 4,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write hash fast",
+        since: "2.6.0",
+        summary: "Increment the float value of a hash field by the given amount",
+        syntax: "key field increment{:double}",
+        handler: hincrbyfloat,
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
+        ..HASH
+    },
+    Command {
+        name: "hrandfield",
+        arity: -2,
+        flags: flag::READONLY,
+        acl: "read hash slow",
+        since: "6.2.0",
+        summary: "Get one or multiple random fields from a hash",
+        complexity: "O(N) where N is the number of fields returned",
+        syntax: "key [count [WITHVALUES]]{options}",
+        handler: hrandfield,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        tips: "nondeterministic_output",
+        ..HASH
+    },
+    Command {
+        name: "hscan",
+        arity: -3,
+        flags: flag::READONLY,
+        acl: "read hash slow",
+        since: "2.8.0",
+        summary: "Incrementally iterate hash fields and associated values",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+        syntax: "key cursor [MATCH pattern] [COUNT count]",
+        handler: hscan,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        tips: "nondeterministic_output",
+        ..HASH
+    },
+];
+
+#[inline]
+fn reply_str(r: &mut Reply, s: StrRef<'_>) {
+    super::list::reply_elem(r, s);
+}
+
+// ---- writes ----------------------------------------------------------------------------------------------------
+
+/// HSET key field value [field value ...]
+fn hset(ctx: &mut Ctx, args: Args) {
+    hset_generic(ctx, args, false);
+}
+
+/// HMSET key field value [field value ...]
+fn hmset(ctx: &mut Ctx, args: Args) {
+    hset_generic(ctx, args, true);
+}
+
+fn hset_generic(ctx: &mut Ctx, args: Args, ok_reply: bool) {
+    if args.len() % 2 == 1 {
+        let name = if ok_reply { "hmset" } else { "hset" };
+        ctx.reply().err_arity(name);
+        return;
+    }
+    let key = args.get(1);
+    let th = ctx.thresholds();
+    let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
+    h.convert_for_args(args.iter().skip(2), &th);
+    let mut created = 0;
+    let mut i = 2;
+    while i + 1 < args.len() {
+        if h.set(args.get(i), args.get(i + 1), &th) {
+            created += 1;
+        }
+        i += 2;
+    }
+    if ok_reply {
+        r.ok();
+    } else {
+        r.int(created);
+    }
+    ctx.key_modified(key);
+}
+
+/// HSETNX key field value
+fn hsetnx(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    let th = ctx.thresholds();
+    let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
+    h.convert_for_args([args.get(2), args.get(3)], &th);
+    if h.contains(args.get(2)) {
+        r.int(0);
+        return;
+    }
+    h.set(args.get(2), args.get(3), &th);
+    r.int(1);
+    ctx.key_modified(key);
+}
+
+/// HDEL key field [field ...]
+fn hdel(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    let (h, r) = match ctx.write_typed::<Hash>(key) {
+        Err(_) => return,
+        Ok((None, r)) => {
+            r.int(0);
+            return;
+        }
+        Ok((Some(h), r)) => (h, r),
+    };
+    let mut deleted = 0;
+    for f in args.iter().skip(2) {
+        if h.remove(f) {
+            deleted += 1;
+            if h.is_empty() {
+                break;
+            }
+        }
+    }
+    r.int(deleted);
+    if deleted > 0 {
+        ctx.delete_if_empty(key);
+        ctx.key_modified(key);
+    }
+}
+
+/// HINCRBY key field increment
+fn hincrby(ctx: &mut Ctx, args: Args) {
+    let Some(incr) = parse_i64(args.get(3)) else {
+        ctx.reply().err_not_int();
+        return;
+    };
+    let key = args.get(1);
+    let field = args.get(2);
+    let th = ctx.thresholds();
+    let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
+    let cur = match h.get(field) {
+        None => 0,
+        Some(v) => match v.as_i64() {
+            Some(n) => n,
+            None => {
+                r.error("ERR hash value is not an integer");
+                return;
+            }
+        },
+    };
+    let Some(sum) = cur.checked_add(incr) else {
+        r.error("ERR increment or decrement would overflow");
+        return;
+    };
+    h.set_int(field, sum, &th);
+    r.int(sum);
+    ctx.key_modified(key);
+}
+
+/// HINCRBYFLOAT key field increment
+fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
+    let Some(incr) = F80::parse(args.get(3)) else {
+        ctx.reply().error("ERR value is not a valid float");
+        return;
+    };
+    if !incr.is_finite() {
+        ctx.reply().error("ERR value is NaN or Infinity");
+        return;
+    }
+    let key = args.get(1);
+    let field = args.get(2);
+    let th = ctx.thresholds();
+    let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
+    let cur = match h.get(field) {
+        None => F80::ZERO,
+        Some(v) => {
+            let mut buf = [0u8; 24];
+            match F80::parse(v.bytes(&mut buf)) {
+                Some(x) => x,
+                None => {
+                    r.error("ERR hash value is not a float");
+                    return;
+                }
+            }
+        }
+    };
+    let sum = cur.plus(incr);
+    if !sum.is_finite() {
+        r.error("ERR increment would produce NaN or Infinity");
+        return;
+    }
+    let text = sum.to_human_string();
+    h.set(field, &text, &th);
+    r.bulk(&text);
+    ctx.key_modified(key);
+}
+
+// ---- reads -----------------------------------------------------------------------------------------------------
+
+/// HGET key field
+fn hget(ctx: &mut Ctx, args: Args) {
+    match ctx.read_typed::<Hash>(args.get(1)) {
+        Err(_) => {}
+        Ok((h, r)) => match h.and_then(|h| h.get(args.get(2))) {
+            Some(v) => reply_str(r, v),
+            None => r.null(),
+        },
+    }
+}
+
+/// HMGET key field [field ...]
+fn hmget(ctx: &mut Ctx, args: Args) {
+    let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
+    r.array(args.len() - 2);
+    for f in args.iter().skip(2) {
+        match h.as_ref().and_then(|h| h.get(f)) {
+            Some(v) => reply_str(r, v),
+            None => r.null(),
+        }
+    }
+}
+
+/// HLEN key
+fn hlen(ctx: &mut Ctx, args: Args) {
+    if let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) {
+        r.int(h.map_or(0, |h| h.len() as i64));
+    }
+}
+
+/// HSTRLEN key field
+fn hstrlen(ctx: &mut Ctx, args: Args) {
+    if let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) {
+        r.int(h.map_or(0, |h| h.value_len(args.get(2)) as i64));
+    }
+}
+
+/// HEXISTS key field
+fn hexists(ctx: &mut Ctx, args: Args) {
+    if let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) {
+        r.int(h.is_some_and(|h| h.contains(args.get(2))) as i64);
+    }
+}
+
+/// HGETALL key
+fn hgetall(ctx: &mut Ctx, args: Args) {
+    let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
+    let Some(h) = h else {
+        r.map(0);
+        return;
+    };
+    r.map(h.len());
+    for (f, v) in h.iter() {
+        reply_str(r, f);
+        reply_str(r, v);
+    }
+}
+
+/// HKEYS key
+fn hkeys(ctx: &mut Ctx, args: Args) {
+    let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
+    let Some(h) = h else {
+        r.array(0);
+        return;
+    };
+    r.array(h.len());
+    for (f, _) in h.iter() {
+        reply_str(r, f);
+    }
+}
+
+/// HVALS key
+fn hvals(ctx: &mut Ctx, args: Args) {
+    let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
+    let Some(h) = h else {
+        r.array(0);
+        return;
+    };
+    r.array(h.len());
+    for (_, v) in h.iter() {
+        reply_str(r, v);
+    }
+}
+
+/// One HRANDFIELD pick: a field, or a field and its value (a nested pair in RESP3).
+fn reply_pick(r: &mut Reply, f: StrRef<'_>, v: StrRef<'_>, withvalues: bool) {
+    if withvalues && r.is_resp3() {
+        r.array(2);
+    }
+    reply_str(r, f);
+    if withvalues {
+        reply_str(r, v);
+    }
+}
+
+/// HRANDFIELD key [count [WITHVALUES]]
+fn hrandfield(ctx: &mut Ctx, args: Args) {
+    if args.len() == 2 {
+        let Ok((h, r, rng)) = read_hash_rng(ctx, args.get(1)) else { return };
+        match h.and_then(|h| h.random(rng)) {
+            Some((f, _)) => reply_str(r, f),
+            None => r.null(),
+        }
+        return;
+    }
+    let count = match parse_i64(args.get(2)) {
+        None => {
+            ctx.reply().err_not_int();
+            return;
+        }
+        Some(i64::MIN) => {
+            ctx.reply()
+                .error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+            return;
+        }
+        Some(n) => n,
+    };
+    let withvalues = match args.len() {
+        3 => false,
+        4 if args.is(3, "withvalues") => true,
+        _ => {
+            ctx.reply().err_syntax();
+            return;
+        }
+    };
+    if (withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count)) || count < -RANDFIELD_MAX_REPEATS {
+        ctx.reply().error("ERR value is out of range");
+        return;
+    }
+    let Ok((h, r, rng)) = read_hash_rng(ctx, args.get(1)) else { return };
+    let Some(h) = h else {
+        r.array(0);
+        return;
+    };
+    if count == 0 {
+        r.array(0);
+        return;
+    }
+    let flat = withvalues && !r.is_resp3();
+    if count < 0 {
+        let n = count.unsigned_abs() as usize;
+        r.array(if flat { n * 2 } else { n });
+        h.random_with_replacement(n, rng, |f, v| reply_pick(r, f, v, withvalues));
+        return;
+    }
+    let picks = h.random_distinct(count as usize, rng);
+    r.array(if flat { picks.len() * 2 } else { picks.len() });
+    for (f, v) in picks {
+        reply_pick(r, f, v, withvalues);
+    }
+}
+
+/// [`Ctx::read_typed`] for a hash, also lending the server's random generator.
+#[allow(clippy::type_complexity)]
+fn read_hash_rng<'c>(
+    ctx: &'c mut Ctx,
+    key: &[u8],
+) -> Result<(Option<&'c Hash>, &'c mut Reply, &'c mut crate::util::Rng), super::WrongType> {
+    let Ctx { client, srv } = ctx;
+    let touch = !client.has(crate::net::client::flags::NO_TOUCH);
+    let (lru, lfu) = (srv.lru_clock, srv.config.maxmemory_policy.is_lfu());
+    let (lf, dt, now) = (srv.config.lfu_log_factor, srv.config.lfu_decay_time, srv.now_ms);
+    let crate::state::ServerState { dbs, rng, stats, .. } = &mut **srv;
+    let r = &mut client.reply;
+    match dbs[client.db].lookup(key, now) {
+        None => {
+            stats.keyspace_misses += 1;
+            Ok((None, r, rng))
+        }
+        Some(e) => {
+            stats.keyspace_hits += 1;
+            if touch {
+                super::touch_entry(e, lru, lfu, lf, dt, now);
+            }
+            match e.value() {
+                Some(crate::object::Value::Hash(h)) => Ok((Some(h), r, rng)),
+                _ => {
+                    r.err_wrongtype();
+                    Err(super::WrongType)
+                }
+            }
+        }
+    }
+}
+
+/// HSCAN key cursor [MATCH pattern] [COUNT count]
+fn hscan(ctx: &mut Ctx, args: Args) {
+    let Some(cursor) = super::keys::parse_cursor(args.get(2)) else {
+        ctx.reply().error("ERR invalid cursor");
+        return;
+    };
+    let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
+    // Options are checked even for a missing key (Redis 7.0 parses them before looking at the value).
+    let Some(opts) = parse_scan_opts(r, args, 3) else { return };
+    let Some(h) = h else {
+        r.array(2);
+        r.bulk(b"0");
+        r.array(0);
+        return;
+    };
+    let mut items: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut next = cursor;
+    let mut budget = opts.count.saturating_mul(10);
+    loop {
+        next = h.scan(next, |f, v| items.push((f.to_vec(), v.to_vec())));
+        budget -= 1;
+        if next == 0 || budget <= 0 || items.len() as i64 >= opts.count {
+            break;
+        }
+    }
+    if let Some(p) = opts.pattern {
+        items.retain(|(f, _)| crate::util::glob_match(p, f, false));
+    }
+    r.array(2);
+    r.bulk(next.to_string().as_bytes());
+    r.array(items.len() * 2);
+    for (f, v) in &items {
+        r.bulk(f);
+        r.bulk(v);
+    }
+}
+
+/// The options of HSCAN/SSCAN/ZSCAN.
+pub(crate) struct ScanOpts<'a> {
+    /// None when absent or `*` (matches everything).
+    pub pattern: Option<&'a [u8]>,
+    pub count: i64,
+}
+
+/// Parses `[MATCH pattern] [COUNT count]` from `from` on as Redis's `scanGenericCommand` does for collections
+/// (no TYPE option); replies the error and returns None when invalid.
+pub(crate) fn parse_scan_opts<'a>(r: &mut Reply, args: Args<'a>, from: usize) -> Option<ScanOpts<'a>> {
+    let mut opts = ScanOpts { pattern: None, count: 10 };
+    let mut i = from;
+    while i < args.len() {
+        let more = i + 1 < args.len();
+        if args.is(i, "count") && more {
+            let Some(c) = parse_i64(args.get(i + 1)) else {
+                r.err_not_int();
+                return None;
+            };
+            if c < 1 {
+                r.err_syntax();
+                return None;
+            }
+            opts.count = c;
+        } else if args.is(i, "match") && more {
+            let p = args.get(i + 1);
+            opts.pattern = if p == b"*" { None } else { Some(p) };
+        } else {
+            r.err_syntax();
+            return None;
+        }
+        i += 2;
+    }
+    Some(opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::string::tests::Harness;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn b(s: &str) -> String {
+        format!("${}\r\n{s}\r\n", s.len())
+    }
+
+    const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+
+    #[test]
+    fn set_get_and_delete() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["hset", "h", "f1", "v1", "f2", "v2"]), ":2\r\n");
+        assert_eq!(h.run(&["hset", "h", "f1", "v9", "f3", "v3"]), ":1\r\n");
+        assert_eq!(h.run(&["hset", "h", "f1"]), "-ERR wrong number of arguments for 'hset' command\r\n");
+        assert_eq!(h.run(&["hset", "h", "a", "1", "b"]), "-ERR wrong number of arguments for 'hset' command\r\n");
+        assert_eq!(h.run(&["hmset", "h", "a", "1", "b"]), "-ERR wrong number of arguments for 'hmset' command\r\n");
+        assert_eq!(h.run(&["hmset", "h", "a", "1"]), "+OK\r\n");
+        assert_eq!(h.run(&["hget", "h", "f1"]), b("v9"));
+        assert_eq!(h.run(&["hget", "h", "nope"]), "$-1\r\n");
+        assert_eq!(h.run(&["hget", "nokey", "f"]), "$-1\r\n");
+        assert_eq!(h.run(&["hmget", "h", "f1", "nope", "a"]), format!("*3\r\n{}$-1\r\n{}", b("v9"), b("1")));
+        assert_eq!(h.run(&["hmget", "nokey", "a", "b"]), "*2\r\n$-1\r\n$-1\r\n");
+        assert_eq!(h.run(&["hlen", "h"]), ":4\r\n");
+        assert_eq!(h.run(&["hlen", "nokey"]), ":0\r\n");
+        assert_eq!(h.run(&["hstrlen", "h", "f1"]), ":2\r\n");
+        assert_eq!(h.run(&["hstrlen", "h", "nope"]), ":0\r\n");
+        assert_eq!(h.run(&["hexists", "h", "f2"]), ":1\r\n");
+        assert_eq!(h.run(&["hexists", "nokey", "f2"]), ":0\r\n");
+        assert_eq!(h.run(&["hsetnx", "h", "f1", "x"]), ":0\r\n");
+        assert_eq!(h.run(&["hsetnx", "h", "new", "x"]), ":1\r\n");
+        assert_eq!(h.run(&["hsetnx", "h2", "f", "x"]), ":1\r\n");
+        assert_eq!(h.run(&["hdel", "h2", "f", "g"]), ":1\r\n");
+        assert_eq!(h.run(&["exists", "h2"]), ":0\r\n");
+        assert_eq!(h.run(&["hdel", "nokey", "f"]), ":0\r\n");
+        assert_eq!(h.run(&["hkeys", "h"]), format!("*5\r\n{}{}{}{}{}", b("f1"), b("f2"), b("f3"), b("a"), b("new")));
+        assert_eq!(h.run(&["hvals", "nokey"]), "*0\r\n");
+        assert_eq!(h.run(&["hgetall", "nokey"]), "*0\r\n");
+        h.run(&["set", "s", "v"]);
+        for cmd in [
+            &["hset", "s", "f", "v"][..],
+            &["hget", "s", "f"],
+            &["hmget", "s", "f"],
+            &["hgetall", "s"],
+            &["hdel", "s", "f"],
+            &["hincrby", "s", "f", "1"],
+            &["hrandfield", "s"],
+            &["hrandfield", "s", "2"],
+            &["hscan", "s", "0", "foo"],
+        ] {
+            assert_eq!(h.run(cmd), WRONGTYPE, "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn resp3_maps_and_pairs() {
+        let mut h = Harness::new();
+        h.client.reply.proto = crate::resp::reply::Proto::Resp3;
+        assert_eq!(h.run(&["hgetall", "nokey"]), "%0\r\n");
+        h.run(&["hset", "h", "a", "1"]);
+        assert_eq!(h.run(&["hgetall", "h"]), format!("%1\r\n{}{}", b("a"), b("1")));
+        assert_eq!(h.run(&["hrandfield", "h", "5", "withvalues"]), format!("*1\r\n*2\r\n{}{}", b("a"), b("1")));
+        assert_eq!(
+            h.run(&["hrandfield", "h", "-2", "withvalues"]),
+            format!("*2\r\n*2\r\n{0}{1}*2\r\n{0}{1}", b("a"), b("1"))
+        );
+        assert_eq!(h.run(&["hrandfield", "nokey"]), "_\r\n");
+    }
+
+    #[test]
+    fn counters() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["hincrby", "h", "n", "5"]), ":5\r\n");
+        assert_eq!(h.run(&["hincrby", "h", "n", "-10"]), ":-5\r\n");
+        assert_eq!(h.run(&["hincrby", "h", "n", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["hset", "h", "m", "9223372036854775807"]), ":1\r\n");
+        assert_eq!(h.run(&["hincrby", "h", "m", "1"]), "-ERR increment or decrement would overflow\r\n");
+        assert_eq!(h.run(&["hset", "h", "g", "1.5"]), ":1\r\n");
+        assert_eq!(h.run(&["hincrby", "h", "g", "1"]), "-ERR hash value is not an integer\r\n");
+        assert_eq!(h.run(&["hincrbyfloat", "h", "g", "1"]), b("2.5"));
+        assert_eq!(h.run(&["hincrbyfloat", "h", "f", "10.5"]), b("10.5"));
+        assert_eq!(h.run(&["hincrbyfloat", "h", "f", "0.1"]), b("10.6"));
+        assert_eq!(h.run(&["hincrbyfloat", "h", "z", "-0"]), b("0"));
+        assert_eq!(h.run(&["hincrbyfloat", "h", "e", "5.0e3"]), b("5000"));
+        assert_eq!(h.run(&["hincrbyfloat", "h", "f", "x"]), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.run(&["hincrbyfloat", "h", "f", "nan"]), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.run(&["hincrbyfloat", "h", "f", "inf"]), "-ERR value is NaN or Infinity\r\n");
+        assert_eq!(h.run(&["hincrbyfloat", "h", "x", "1e4932"]).len(), 7 + 4933 + 2);
+        assert_eq!(
+            h.run(&["hincrbyfloat", "h", "x", "1.18973149535723176502e+4932"]),
+            "-ERR increment would produce NaN or Infinity\r\n"
+        );
+        h.run(&["hset", "h", "s", "abc"]);
+        assert_eq!(h.run(&["hincrbyfloat", "h", "s", "1"]), "-ERR hash value is not a float\r\n");
+        assert_eq!(h.run(&["hget", "h", "n"]), b("-5"));
+    }
+
+    #[test]
+    fn randfield_counts_and_bounds() {
+        let mut h = Harness::new();
+        h.run(&["hset", "h", "a", "1", "b", "2", "c", "3"]);
+        assert_eq!(h.run(&["hrandfield", "nokey"]), "$-1\r\n");
+        assert_eq!(h.run(&["hrandfield", "nokey", "5", "withvalues"]), "*0\r\n");
+        assert_eq!(h.run(&["hrandfield", "h", "0"]), "*0\r\n");
+        assert_eq!(h.run(&["hrandfield", "h", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["hrandfield", "nokey", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["hrandfield", "h", "1", "foo"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["hrandfield", "h", "1", "withvalues", "x"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run(&["hrandfield", "h", "-9223372036854775808"]),
+            "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
+        );
+        assert_eq!(h.run(&["hrandfield", "h", "-4611686018427387904", "withvalues"]), "-ERR value is out of range\r\n");
+        assert_eq!(h.run(&["hrandfield", "h", "-9223372036854775807"]), "-ERR value is out of range\r\n");
+        let all = h.run(&["hrandfield", "h", "10", "withvalues"]);
+        assert!(all.starts_with("*6\r\n"), "{all}");
+        let picks = h.run(&["hrandfield", "h", "2"]);
+        assert!(picks.starts_with("*2\r\n"), "{picks}");
+        let rep = h.run(&["hrandfield", "h", "-7"]);
+        assert_eq!(rep.matches("$1\r\n").count(), 7);
+        let one = h.run(&["hrandfield", "h"]);
+        assert!([b("a"), b("b"), b("c")].contains(&one));
+    }
+
+    #[test]
+    fn hscan_listpack_and_hashtable() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["hscan", "nokey", "0"]), "*2\r\n$1\r\n0\r\n*0\r\n");
+        assert_eq!(h.run(&["hscan", "nokey", "x"]), "-ERR invalid cursor\r\n");
+        assert_eq!(h.run(&["hscan", "nokey", "0", "count", "0"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["hscan", "nokey", "0", "count", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["hscan", "nokey", "0", "type", "hash"]), "-ERR syntax error\r\n");
+        h.run(&["hset", "h", "a1", "1", "b1", "2"]);
+        assert_eq!(h.run(&["hscan", "h", "0", "match", "a*"]), format!("*2\r\n$1\r\n0\r\n*2\r\n{}{}", b("a1"), b("1")));
+        h.srv.config.hash_max_listpack_entries = 4;
+        for i in 0..200 {
+            h.run(&["hset", "big", &format!("f{i}"), "v"]);
+        }
+        assert_eq!(h.run(&["object", "encoding", "big"]), b("hashtable"));
+        let mut cursor = "0".to_string();
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            let out = h.run(&["hscan", "big", &cursor, "count", "7"]);
+            // *2 $n cursor *m ($len item)*: the cursor is line 2, items are every second line from line 5.
+            let lines: Vec<&str> = out.split("\r\n").collect();
+            cursor = lines[2].to_string();
+            let items: Vec<String> = lines[4..].iter().skip(1).step_by(2).map(|s| s.to_string()).collect();
+            seen.extend(items.into_iter().step_by(2).filter(|s| !s.is_empty()));
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 200);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Set(Vec<(String, String)>),
+        SetNx(String, String),
+        Del(Vec<String>),
+        Incr(String, i64),
+    }
+
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-d]", "[a-d]{70,80}"]
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-z]{0,5}", (-100i64..100).prop_map(|n| n.to_string()), "[v]{60,70}"]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            proptest::collection::vec((field(), value()), 1..4).prop_map(Op::Set),
+            (field(), value()).prop_map(|(f, v)| Op::SetNx(f, v)),
+            proptest::collection::vec(field(), 1..3).prop_map(Op::Del),
+            (field(), -5i64..5).prop_map(|(f, n)| Op::Incr(f, n)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn hash_commands_match_a_model(entries in 1i64..6, ops in proptest::collection::vec(op(), 1..40)) {
+            let mut h = Harness::new();
+            h.srv.config.hash_max_listpack_entries = entries;
+            let mut m: BTreeMap<String, String> = BTreeMap::new();
+            for o in ops {
+                match o {
+                    Op::Set(pairs) => {
+                        let mut argv = vec!["hset".to_string(), "h".to_string()];
+                        let mut created = 0;
+                        for (f, v) in &pairs {
+                            argv.push(f.clone());
+                            argv.push(v.clone());
+                            if m.insert(f.clone(), v.clone()).is_none() {
+                                created += 1;
+                            }
+                        }
+                        let argv: Vec<&str> = argv.iter().map(|s| s.as_str()).collect();
+                        prop_assert_eq!(h.run(&argv), format!(":{created}\r\n"));
+                    }
+                    Op::SetNx(f, v) => {
+                        let fresh = !m.contains_key(&f);
+                        if fresh {
+                            m.insert(f.clone(), v.clone());
+                        }
+                        prop_assert_eq!(h.run(&["hsetnx", "h", &f, &v]), format!(":{}\r\n", fresh as u8));
+                    }
+                    Op::Del(fs) => {
+                        let mut argv = vec!["hdel", "h"];
+                        argv.extend(fs.iter().map(|s| s.as_str()));
+                        let n = fs.iter().collect::<std::collections::BTreeSet<_>>().into_iter().filter(|f| m.remove(*f).is_some()).count();
+                        prop_assert_eq!(h.run(&argv), format!(":{n}\r\n"));
+                    }
+                    Op::Incr(f, n) => {
+                        let got = h.run(&["hincrby", "h", &f, &n.to_string()]);
+                        match m.get(&f).map(|v| crate::util::parse_i64(v.as_bytes())) {
+                            Some(None) => prop_assert_eq!(got, "-ERR hash value is not an integer\r\n"),
+                            cur => {
+                                let sum = cur.flatten().unwrap_or(0) + n;
+                                m.insert(f.clone(), sum.to_string());
+                                prop_assert_eq!(got, format!(":{sum}\r\n"));
+                            }
+                        }
+                    }
+                }
+                prop_assert_eq!(h.run(&["hlen", "h"]), format!(":{}\r\n", m.len()));
+            }
+            for (f, v) in &m {
+                prop_assert_eq!(h.run(&["hget", "h", f]), b(v));
+            }
+            let enc = h.run(&["object", "encoding", "h"]);
+            if !m.is_empty() {
+                let big = m.len() as i64 > entries || m.iter().any(|(f, v)| f.len() > 64 || v.len() > 64);
+                if big {
+                    prop_assert_eq!(enc, b("hashtable"));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,1131 @@
+//! Set commands (Redis `t_set.c`): membership, random picks and pops, the algebra (SINTER/SUNION/SDIFF and their
+//! STORE forms, SINTERCARD), SMOVE and SSCAN.
+//!
+//! Multi-key commands first look every key up (expiring it, counting hits/misses, checking its type) and only then
+//! borrow the sets together, immutably, to compute an owned result. Results that are stored are built the way
+//! Redis builds them (an intset that converts as members arrive), so `OBJECT ENCODING` of a destination matches.
+
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, NO_KEYS, ONE_KEY};
+use crate::config::notify as nc;
+use crate::db::Db;
+use crate::object::{Entry, StrRef, Value, ValueKind};
+use crate::resp::reply::Reply;
+use crate::types::set::Set;
+use crate::util::{glob_match, parse_i64, Rng};
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        name: "sadd",
+        arity: -3,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write set fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW insert")],
+        group: Group::Set,
+        summary: "Add one or more members to a set",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        syntax: "key member [member ...]",
+        handler: sadd,
+        history: &[("2.4.0", "Accepts multiple `member` arguments.")],
+        ..BASE
+    },
+    Command {
+        name: "srem",
+        arity: -3,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write set fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
+        group: Group::Set,
+        summary: "Remove one or more members from a set",
+        complexity: "O(N) where N is the number of members to be removed.",
+        syntax: "key member [member ...]",
+        handler: srem,
+        history: &[("2.4.0", "Accepts multiple `member` arguments.")],
+        ..BASE
+    },
+    Command {
+        name: "smembers",
+        arity: 2,
+        flags: flag::READONLY,
+        acl: "read set slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::Set,
+        summary: "Get all the members in a set",
+        complexity: "O(N) where N is the set cardinality.",
+        syntax: "key",
+        handler: smembers,
+        tips: "nondeterministic_output_order",
+        ..BASE
+    },
+    Command {
+        name: "sismember",
+        arity: 3,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read set fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO")],
+        group: Group::Set,
+        summary: "Determine if a given value is a member of a set",
+        syntax: "key member",
+        handler: sismember,
+        ..BASE
+    },
+    Command {
+        name: "smismember",
+        arity: -3,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read set fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::Set,
+        since: "6.2.0",
+        summary: "Returns the membership associated with the given elements for a set",
+        complexity: "O(N) where N is the number of elements being checked for membership",
+        syntax: "key member [member ...]",
+        handler: smismember,
+        ..BASE
+    },
+    Command {
+        name: "scard",
+        arity: 2,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read set fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO")],
+        group: Group::Set,
+        summary: "Get the number of members in a set",
+        syntax: "key",
+        handler: scard,
+        ..BASE
+    },
+    Command {
+        name: "spop",
+        arity: -2,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write set fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access delete")],
+        group: Group::Set,
+        summary: "Remove and return one or multiple random members from a set",
+        complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+        syntax: "key [count]{@3.2.0}",
+        handler: spop,
+        tips: "nondeterministic_output",
+        history: &[("3.2.0", "Added the `count` argument.")],
+        ..BASE
+    },
+    Command {
+        name: "srandmember",
+        arity: -2,
+        flags: flag::READONLY,
+        acl: "read set slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::Set,
+        summary: "Get one or multiple random members from a set",
+        complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+        syntax: "key [count]{@2.6.0}",
+        handler: srandmember,
+        tips: "nondeterministic_output",
+        history: &[("2.6.0", "Added the optional `count` argument.")],
+        ..BASE
+    },
+    Command {
+        name: "smove",
+        arity: 4,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write set fast",
+        keys: KeySpec { first: 1, last: 2, step: 1 },
+        key_specs: &[KeySpecDef::at(1, "RW access delete"), KeySpecDef::at(2, "RW insert")],
+        group: Group::Set,
+        summary: "Move a member from one set to another",
+        syntax: "source destination member",
+        handler: smove,
+        ..BASE
+    },
+    Command {
+        name: "sinter",
+        arity: -2,
+        flags: flag::READONLY,
+        acl: "read set slow",
+        keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RO access")],
+        group: Group::Set,
+        summary: "Intersect multiple sets",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        syntax: "key [key ...]",
+        handler: sinter,
+        tips: "nondeterministic_output_order",
+        ..BASE
+    },
+    Command {
+        name: "sintercard",
+        arity: -3,
+        flags: flag::READONLY,
+        acl: "read set slow",
+        keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RO access")],
+        group: Group::Set,
+        since: "7.0.0",
+        summary: "Intersect multiple sets and return the cardinality of the result",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        syntax: "numkeys key [key ...] [LIMIT limit]",
+        handler: sintercard,
+        getkeys: Some(getkeys_sintercard),
+        ..BASE
+    },
+    Command {
+        name: "sinterstore",
+        arity: -3,
+        flags: flag::WRITE | flag::DENYOOM,
+        acl: "write set slow",
+        keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::at(1, "RW update"), KeySpecDef::range(2, -1, 1, "RO access")],
+        group: Group::Set,
+        summary: "Intersect multiple sets and store the resulting set in a key",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        syntax: "destination key [key ...]",
+        handler: sinterstore,
+        ..BASE
+    },
+    Command {
+        name: "sunion",
+        arity: -2,
+        flags: flag::READONLY,
+        acl: "read set slow",
+        keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RO access")],
+        group: Group::Set,
+        summary: "Add multiple sets",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        syntax: "key [key ...]",
+        handler: sunion,
+        tips: "nondeterministic_output_order",
+        ..BASE
+    },
+    Command {
+        name: "sunionstore",
+        arity: -3,
+        flags: flag::WRITE | flag::DENYOOM,
+        acl: "write set slow",
+        keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::at(1, "OW update"), KeySpecDef::range(2, -1, 1, "RO access")],
+        group: Group::Set,
+        summary: "Add multiple sets and store the resulting set in a key",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        syntax: "destination key [key ...]",
+        handler: sunionstore,
+        ..BASE
+    },
+    Command {
+        name: "sdiff",
+        arity: -2,
+        flags: flag::READONLY,
+        acl: "read set slow",
+        keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::range(1, -1, 1, "RO access")],
+        group: Group::Set,
+        summary: "Subtract multiple sets",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        syntax: "key [key ...]",
+        handler: sdiff,
+        tips: "nondeterministic_output_order",
+        ..BASE
+    },
+    Command {
+        name: "sdiffstore",
+        arity: -3,
+        flags: flag::WRITE | flag::DENYOOM,
+        acl: "write set slow",
+        keys: ALL_KEYS,
+        key_specs: &[KeySpecDef::at(1, "OW update"), KeySpecDef::range(2, -1, 1, "RO access")],
+        group: Group::Set,
+        summary: "Subtract multiple sets and store the resulting set in a key",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        syntax: "destination key [key ...]",
+        handler: sdiffstore,
+        ..BASE
+    },
+    Command {
+        name: "sscan",
+        arity: -3,
+        flags: flag::READONLY,
+        acl: "read set slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::Set,
+        since: "2.8.0",
+        summary: "Incrementally iterate Set elements",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+        syntax: "key cursor [MATCH pattern] [COUNT count]",
+        handler: sscan,
+        tips: "nondeterministic_output",
+        ..BASE
+    },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers shared with the sorted-set and SORT families.
+
+/// Most elements a with-replacement random pick (SRANDMEMBER/ZRANDMEMBER with a negative count) may reply. Redis
+/// 7.0.15 has no bound: `SRANDMEMBER k -9223372036854775807` on a non-empty set makes it generate output until it
+/// runs out of memory (checked). We answer such counts with "ERR value is out of range" instead, a deliberate
+/// divergence that keeps the reply, and so the allocation, bounded (16M elements).
+pub(crate) const MAX_RANDOM_REPLY: u64 = 1 << 24;
+
+/// `getLongFromObjectOrReply` with an optional custom error message.
+pub(crate) fn long_arg(r: &mut Reply, a: &[u8], msg: Option<&str>) -> Option<i64> {
+    let v = parse_i64(a);
+    if v.is_none() {
+        match msg {
+            Some(m) => r.error(m),
+            None => r.err_not_int(),
+        }
+    }
+    v
+}
+
+/// `getRangeLongFromObjectOrReply`: an integer within `min..=max`, else `msg` (or Redis's default range error).
+pub(crate) fn range_long_arg(r: &mut Reply, a: &[u8], min: i64, max: i64, msg: Option<&str>) -> Option<i64> {
+    let v = long_arg(r, a, msg)?;
+    if v < min || v > max {
+        match msg {
+            Some(m) => r.error(m),
+            None => r.error(&format!("ERR value is out of range, value must between {min} and {max}")),
+        }
+        return None;
+    }
+    Some(v)
+}
+
+/// `getPositiveLongFromObjectOrReply`: a non-negative integer; both failures reply `msg` (or the default).
+pub(crate) fn positive_long_arg(r: &mut Reply, a: &[u8], msg: Option<&str>) -> Option<i64> {
+    let m = msg.unwrap_or("ERR value is out of range, must be positive");
+    match parse_i64(a) {
+        Some(v) if v >= 0 => Some(v),
+        _ => {
+            r.error(m);
+            None
+        }
+    }
+}
+
+/// Writes one string element as a bulk string.
+#[inline]
+pub(crate) fn bulk_ref(r: &mut Reply, s: StrRef<'_>) {
+    match s {
+        StrRef::Int(n) => r.bulk_int(n),
+        StrRef::Bytes(b) => r.bulk(b),
+    }
+}
+
+/// Stores a collection under `key` as Redis's `setKey` does (overwrites any old value of any type, drops its TTL),
+/// then emits the keyspace event `event` of `class`.
+pub(crate) fn store_value(ctx: &mut Ctx, key: &[u8], v: Value, class: u32, event: &str) {
+    let mut e = Entry::new_value(key, v);
+    ctx.init_lru(&mut e);
+    ctx.db().insert(e);
+    ctx.key_modified(key);
+    ctx.notify(class, event, key);
+}
+
+/// Deletes `key` (an empty STORE result); returns whether it existed. When it did: bumps `dirty`, signals the key
+/// and emits `del`.
+pub(crate) fn delete_key(ctx: &mut Ctx, key: &[u8]) -> bool {
+    let now = ctx.srv.now_ms;
+    let db = ctx.db();
+    if db.lookup(key, now).is_none() {
+        return false;
+    }
+    db.remove(key);
+    ctx.key_modified(key);
+    ctx.notify(nc::GENERIC, "del", key);
+    true
+}
+
+/// After elements were removed from the collection at `key`: signals the key, emits `event`, and when the
+/// collection is empty deletes the key and emits `del` (Redis's order). `removed` (> 0) is added to `dirty`.
+pub(crate) fn removed_from(ctx: &mut Ctx, key: &[u8], removed: u64, class: u32, event: &str) {
+    ctx.key_modified(key);
+    ctx.srv.dirty += removed.saturating_sub(1);
+    ctx.notify(class, event, key);
+    if ctx.delete_if_empty(key) {
+        ctx.notify(nc::GENERIC, "del", key);
+    }
+}
+
+/// The value stored at `key` without touching it (callers looked it up already).
+#[inline]
+pub(crate) fn peek_value<'a>(db: &'a Db, key: &[u8]) -> Option<&'a Value> {
+    db.keys.get(key).and_then(|e| e.value())
+}
+
+/// A mutable typed value plus the server's RNG and the reply sink (for random picks and pops).
+pub(crate) fn typed_with_rng<'a, T: ValueKind>(
+    ctx: &'a mut Ctx,
+    key: &[u8],
+) -> (Option<&'a mut T>, &'a mut Rng, &'a mut Reply) {
+    let Ctx { client, srv } = ctx;
+    let srv = &mut **srv;
+    let v = srv.dbs[client.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
+    (v, &mut srv.rng, &mut client.reply)
+}
+
+/// Options of SSCAN/HSCAN/ZSCAN after the cursor.
+pub(crate) struct ScanOpts<'a> {
+    pub count: usize,
+    pub pattern: Option<&'a [u8]>,
+}
+
+/// Parses `[MATCH pattern] [COUNT count]` from `start` as Redis's `scanGenericCommand` does for a key's value
+/// (TYPE is a syntax error there).
+pub(crate) fn parse_scan_opts<'a>(r: &mut Reply, args: Args<'a>, start: usize) -> Option<ScanOpts<'a>> {
+    let mut o = ScanOpts { count: 10, pattern: None };
+    let mut i = start;
+    while i < args.len() {
+        let two = args.len() - i >= 2;
+        if args.is(i, "count") && two {
+            let c = long_arg(r, args.get(i + 1), None)?;
+            if c < 1 {
+                r.err_syntax();
+                return None;
+            }
+            o.count = usize::try_from(c).unwrap_or(usize::MAX);
+        } else if args.is(i, "match") && two {
+            let p = args.get(i + 1);
+            o.pattern = if p == b"*" { None } else { Some(p) };
+        } else {
+            r.err_syntax();
+            return None;
+        }
+        i += 2;
+    }
+    Some(o)
+}
+
+/// Whether a scanned element passes the MATCH filter.
+#[inline]
+pub(crate) fn scan_matches(o: &ScanOpts, s: StrRef<'_>) -> bool {
+    match o.pattern {
+        None => true,
+        Some(p) => {
+            let mut buf = [0u8; 24];
+            glob_match(p, s.bytes(&mut buf), false)
+        }
+    }
+}
+
+/// The empty reply of a *SCAN on a missing key.
+pub(crate) fn reply_empty_scan(r: &mut Reply) {
+    r.array(2);
+    r.bulk(b"0");
+    r.array(0);
+}
+
+/// How many passes a hash-table scan step may make (Redis: `count * 10` dict buckets).
+#[inline]
+pub(crate) fn scan_budget(count: usize) -> usize {
+    count.saturating_mul(10)
+}
+
+/// Key positions of `numkeys key [key ...]` commands: the keys declared by `numkeys` at `numkeys_idx`, plus
+/// `store_idx` when given. Mirrors Redis: the key-spec path (store key first) when numkeys is a valid count that
+/// fits; otherwise the legacy `atoi` path (store key last); nothing when the call would be rejected.
+pub(crate) fn numkeys_positions(args: Args, numkeys_idx: usize, store_idx: Option<usize>) -> Vec<usize> {
+    let argc = args.len();
+    if numkeys_idx >= argc {
+        return Vec::new();
+    }
+    let first = numkeys_idx + 1;
+    let avail = argc.saturating_sub(first) as i64;
+    let raw = args.get(numkeys_idx);
+    if let Some(n) = parse_i64(raw) {
+        if n >= 1 && n <= avail {
+            let mut v: Vec<usize> = store_idx.into_iter().collect();
+            v.extend(first..first + n as usize);
+            return v;
+        }
+    }
+    let n = atoi(raw);
+    if n < 1 || n > avail {
+        return Vec::new();
+    }
+    let mut v: Vec<usize> = (first..first + n as usize).collect();
+    v.extend(store_idx);
+    v
+}
+
+/// C `atoi`: optional leading whitespace and sign, then digits up to the first non-digit; saturates.
+pub(crate) fn atoi(s: &[u8]) -> i64 {
+    let mut i = 0;
+    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    let neg = i < s.len() && s[i] == b'-';
+    if i < s.len() && (s[i] == b'-' || s[i] == b'+') {
+        i += 1;
+    }
+    let mut v: i64 = 0;
+    while i < s.len() && s[i].is_ascii_digit() {
+        v = v.saturating_mul(10).saturating_add((s[i] - b'0') as i64);
+        i += 1;
+    }
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+fn getkeys_sintercard(args: Args) -> Vec<usize> {
+    numkeys_positions(args, 1, None)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Single-key commands.
+
+/// The set at `key` for writing; `Err` after WRONGTYPE.
+fn set_of(v: &Value) -> Option<&Set> {
+    match v {
+        Value::Set(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// SADD key member [member ...]
+fn sadd(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    let th = ctx.thresholds();
+    let Ok((set, r)) = ctx.write_or_create::<Set>(key, || Set::new_for(args.get(2))) else { return };
+    let mut added = 0i64;
+    for m in args.iter().skip(2) {
+        if set.add(m, &th) {
+            added += 1;
+        }
+    }
+    r.int(added);
+    if added > 0 {
+        ctx.key_modified(key);
+        ctx.srv.dirty += added as u64 - 1;
+        ctx.notify(nc::SET, "sadd", key);
+    }
+}
+
+/// SREM key member [member ...]
+fn srem(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    let Ok((set, r)) = ctx.write_typed::<Set>(key) else { return };
+    let Some(set) = set else {
+        r.int(0);
+        return;
+    };
+    let mut removed = 0i64;
+    for m in args.iter().skip(2) {
+        if set.remove(m) {
+            removed += 1;
+            if set.is_empty() {
+                break;
+            }
+        }
+    }
+    r.int(removed);
+    if removed > 0 {
+        removed_from(ctx, key, removed as u64, nc::SET, "srem");
+    }
+}
+
+/// SISMEMBER key member
+fn sismember(ctx: &mut Ctx, args: Args) {
+    let Ok((set, r)) = ctx.read_typed::<Set>(args.get(1)) else { return };
+    r.int(set.is_some_and(|s| s.contains(args.get(2))) as i64);
+}
+
+/// SMISMEMBER key member [member ...]
+fn smismember(ctx: &mut Ctx, args: Args) {
+    let Ok((set, r)) = ctx.read_typed::<Set>(args.get(1)) else { return };
+    r.array(args.len() - 2);
+    for m in args.iter().skip(2) {
+        r.int(set.as_ref().is_some_and(|s| s.contains(m)) as i64);
+    }
+}
+
+/// SCARD key
+fn scard(ctx: &mut Ctx, args: Args) {
+    let Ok((set, r)) = ctx.read_typed::<Set>(args.get(1)) else { return };
+    r.int(set.map_or(0, |s| s.len()) as i64);
+}
+
+/// SMEMBERS key
+fn smembers(ctx: &mut Ctx, args: Args) {
+    let Ok((set, r)) = ctx.read_typed::<Set>(args.get(1)) else { return };
+    match set {
+        None => r.set(0),
+        Some(s) => {
+            r.set(s.len());
+            for m in s.iter() {
+                bulk_ref(r, m);
+            }
+        }
+    }
+}
+
+/// SPOP key [count]
+fn spop(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    if args.len() > 3 {
+        ctx.reply().err_syntax();
+        return;
+    }
+    if args.len() == 3 {
+        let Some(count) = positive_long_arg(ctx.reply(), args.get(2), None) else { return };
+        let Ok((set, r)) = ctx.write_typed::<Set>(key) else { return };
+        if set.is_none() || count == 0 {
+            r.set(0);
+            return;
+        }
+        let (Some(set), rng, r) = typed_with_rng::<Set>(ctx, key) else { return };
+        let popped: Vec<Vec<u8>> = if count as u64 >= set.len() as u64 {
+            // Everything goes: Redis replies the whole set in its own order and deletes the key.
+            let all: Vec<Vec<u8>> = set.iter().map(|m| m.to_vec()).collect();
+            for m in &all {
+                set.remove(m);
+            }
+            all
+        } else {
+            set.pop_random_many(count as usize, rng)
+        };
+        r.set(popped.len());
+        for m in &popped {
+            r.bulk(m);
+        }
+        removed_from(ctx, key, popped.len() as u64, nc::SET, "spop");
+        return;
+    }
+    let Ok((set, r)) = ctx.write_typed::<Set>(key) else { return };
+    if set.is_none() {
+        r.null();
+        return;
+    }
+    let (Some(set), rng, r) = typed_with_rng::<Set>(ctx, key) else { return };
+    match set.pop_random(rng) {
+        Some(m) => r.bulk(&m),
+        None => r.null(),
+    }
+    removed_from(ctx, key, 1, nc::SET, "spop");
+}
+
+/// SRANDMEMBER key [count]
+fn srandmember(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    if args.len() > 3 {
+        ctx.reply().err_syntax();
+        return;
+    }
+    if args.len() == 2 {
+        let Ok((set, r)) = ctx.read_typed::<Set>(key) else { return };
+        if set.is_none() {
+            r.null();
+            return;
+        }
+        let (Some(set), rng, r) = typed_with_rng::<Set>(ctx, key) else { return };
+        match set.random(rng) {
+            Some(m) => bulk_ref(r, m),
+            None => r.null(),
+        }
+        return;
+    }
+    let Some(l) = range_long_arg(ctx.reply(), args.get(2), -i64::MAX, i64::MAX, None) else { return };
+    let (count, uniq) = if l >= 0 { (l as u64, true) } else { (l.unsigned_abs(), false) };
+    let Ok((set, r)) = ctx.read_typed::<Set>(key) else { return };
+    if set.is_none() || count == 0 {
+        r.array(0);
+        return;
+    }
+    let (Some(set), rng, r) = typed_with_rng::<Set>(ctx, key) else { return };
+    if !uniq || count == 1 {
+        if count > MAX_RANDOM_REPLY {
+            r.error("ERR value is out of range");
+            return;
+        }
+        r.array(count as usize);
+        set.random_with_replacement(count as usize, rng, |m| bulk_ref(r, m));
+        return;
+    }
+    if count >= set.len() as u64 {
+        r.array(set.len());
+        for m in set.iter() {
+            bulk_ref(r, m);
+        }
+        return;
+    }
+    let picked = set.random_distinct(count as usize, rng);
+    r.array(picked.len());
+    for m in picked {
+        bulk_ref(r, m);
+    }
+}
+
+/// SMOVE source destination member
+fn smove(ctx: &mut Ctx, args: Args) {
+    let (src, dst, member) = (args.get(1), args.get(2), args.get(3));
+    let src_exists = match ctx.write_typed::<Set>(src) {
+        Ok((s, _)) => s.is_some(),
+        Err(_) => return,
+    };
+    // Redis looks both keys up before checking types, but a missing source answers 0 first.
+    let dst_kind = ctx.lookup_write(dst).map(|e| matches!(e.value(), Some(Value::Set(_))));
+    if !src_exists {
+        ctx.reply().int(0);
+        return;
+    }
+    if dst_kind == Some(false) {
+        ctx.reply().err_wrongtype();
+        return;
+    }
+    if src == dst {
+        let now = ctx.srv.now_ms;
+        let is = ctx.db().lookup(src, now).and_then(|e| e.value()).and_then(set_of).is_some_and(|s| s.contains(member));
+        ctx.reply().int(is as i64);
+        return;
+    }
+    let removed = match ctx.write_typed::<Set>(src) {
+        Ok((Some(s), _)) => s.remove(member),
+        _ => false,
+    };
+    if !removed {
+        ctx.reply().int(0);
+        return;
+    }
+    removed_from(ctx, src, 1, nc::SET, "srem");
+    let th = ctx.thresholds();
+    let Ok((d, r)) = ctx.write_or_create::<Set>(dst, || Set::new_for(member)) else { return };
+    let added = d.add(member, &th);
+    r.int(1);
+    // The destination only counts as changed when it gained the member.
+    if added {
+        ctx.key_modified(dst);
+        ctx.notify(nc::SET, "sadd", dst);
+    }
+}
+
+/// SSCAN key cursor [MATCH pattern] [COUNT count]
+fn sscan(ctx: &mut Ctx, args: Args) {
+    let Some(cursor) = super::keys::parse_cursor(args.get(2)) else {
+        ctx.reply().error("ERR invalid cursor");
+        return;
+    };
+    let Ok((set, r)) = ctx.read_typed::<Set>(args.get(1)) else { return };
+    let Some(set) = set else {
+        reply_empty_scan(r);
+        return;
+    };
+    let Some(o) = parse_scan_opts(r, args, 3) else { return };
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut next = cursor;
+    let mut budget = scan_budget(o.count);
+    loop {
+        next = set.scan(next, |m| {
+            if scan_matches(&o, m) {
+                out.push(m.to_vec());
+            }
+        });
+        budget = budget.saturating_sub(1);
+        if next == 0 || budget == 0 || out.len() >= o.count {
+            break;
+        }
+    }
+    r.array(2);
+    r.bulk(next.to_string().as_bytes());
+    r.array(out.len());
+    for m in &out {
+        r.bulk(m);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The algebra.
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Inter,
+    Union,
+    Diff,
+}
+
+/// Looks every key up (write semantics when storing), replying WRONGTYPE when one holds another type. Returns
+/// whether each key exists.
+fn lookup_sets(ctx: &mut Ctx, keys: &[&[u8]], write: bool) -> Option<Vec<bool>> {
+    let mut found = Vec::with_capacity(keys.len());
+    for k in keys {
+        let res = if write { ctx.write_typed::<Set>(k) } else { ctx.read_typed::<Set>(k) };
+        match res {
+            Ok((s, _)) => found.push(s.is_some()),
+            Err(_) => return None,
+        }
+    }
+    Some(found)
+}
+
+/// Computes the members of an operation over sets that were just looked up. `limit` caps an intersection (0 =
+/// no cap). Returns owned members in the order the result set would iterate them (for SINTER: the smallest input's
+/// order).
+fn compute(db: &Db, keys: &[&[u8]], op: Op, limit: usize) -> Vec<Vec<u8>> {
+    let sets: Vec<Option<&Set>> = keys.iter().map(|k| peek_value(db, k).and_then(set_of)).collect();
+    let mut out = Vec::new();
+    match op {
+        Op::Inter => {
+            if sets.iter().any(|s| s.is_none()) {
+                return out;
+            }
+            let mut sets: Vec<&Set> = sets.into_iter().flatten().collect();
+            sets.sort_by_key(|s| s.len());
+            let Some((first, rest)) = sets.split_first() else { return out };
+            let mut buf = [0u8; 24];
+            for m in first.iter() {
+                let b = m.bytes(&mut buf);
+                if rest.iter().all(|s| s.contains(b)) {
+                    out.push(b.to_vec());
+                    if limit != 0 && out.len() >= limit {
+                        break;
+                    }
+                }
+            }
+        }
+        Op::Union => {
+            let mut seen = std::collections::HashSet::new();
+            for s in sets.iter().flatten() {
+                for m in s.iter() {
+                    let v = m.to_vec();
+                    if seen.insert(v.clone()) {
+                        out.push(v);
+                    }
+                }
+            }
+        }
+        Op::Diff => {
+            let Some(Some(first)) = sets.first() else { return out };
+            let mut buf = [0u8; 24];
+            for m in first.iter() {
+                let b = m.bytes(&mut buf);
+                if !sets[1..].iter().flatten().any(|s| s.contains(b)) {
+                    out.push(b.to_vec());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Builds the set a STORE writes (an intset that converts as Redis's does).
+fn build_set(members: &[Vec<u8>], th: &crate::types::Thresholds) -> Set {
+    let mut s = Set::new_intset();
+    for m in members {
+        s.add(m, th);
+    }
+    s
+}
+
+fn algebra(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op) {
+    if lookup_sets(ctx, keys, dst.is_some()).is_none() {
+        return;
+    }
+    let members = compute(&ctx.srv.dbs[ctx.client.db], keys, op, 0);
+    match dst {
+        None => {
+            let r = ctx.reply();
+            if op == Op::Inter {
+                r.set(members.len());
+                for m in &members {
+                    r.bulk(m);
+                }
+                return;
+            }
+            // SUNION/SDIFF reply by iterating the result set they build.
+            let th = ctx.thresholds();
+            let s = build_set(&members, &th);
+            let r = ctx.reply();
+            r.set(s.len());
+            for m in s.iter() {
+                bulk_ref(r, m);
+            }
+        }
+        Some(dst) => {
+            let th = ctx.thresholds();
+            let s = build_set(&members, &th);
+            let n = s.len();
+            if n > 0 {
+                let event = match op {
+                    Op::Inter => "sinterstore",
+                    Op::Union => "sunionstore",
+                    Op::Diff => "sdiffstore",
+                };
+                store_value(ctx, dst, Value::Set(s), nc::SET, event);
+            } else {
+                delete_key(ctx, dst);
+            }
+            ctx.reply().int(n as i64);
+        }
+    }
+}
+
+/// SINTER key [key ...]
+fn sinter(ctx: &mut Ctx, args: Args) {
+    let keys: Vec<&[u8]> = args.iter().skip(1).collect();
+    algebra(ctx, &keys, None, Op::Inter);
+}
+
+/// SINTERSTORE destination key [key ...]
+fn sinterstore(ctx: &mut Ctx, args: Args) {
+    let keys: Vec<&[u8]> = args.iter().skip(2).collect();
+    algebra(ctx, &keys, Some(args.get(1)), Op::Inter);
+}
+
+/// SUNION key [key ...]
+fn sunion(ctx: &mut Ctx, args: Args) {
+    let keys: Vec<&[u8]> = args.iter().skip(1).collect();
+    algebra(ctx, &keys, None, Op::Union);
+}
+
+/// SUNIONSTORE destination key [key ...]
+fn sunionstore(ctx: &mut Ctx, args: Args) {
+    let keys: Vec<&[u8]> = args.iter().skip(2).collect();
+    algebra(ctx, &keys, Some(args.get(1)), Op::Union);
+}
+
+/// SDIFF key [key ...]
+fn sdiff(ctx: &mut Ctx, args: Args) {
+    let keys: Vec<&[u8]> = args.iter().skip(1).collect();
+    algebra(ctx, &keys, None, Op::Diff);
+}
+
+/// SDIFFSTORE destination key [key ...]
+fn sdiffstore(ctx: &mut Ctx, args: Args) {
+    let keys: Vec<&[u8]> = args.iter().skip(2).collect();
+    algebra(ctx, &keys, Some(args.get(1)), Op::Diff);
+}
+
+/// SINTERCARD numkeys key [key ...] [LIMIT limit]
+fn sintercard(ctx: &mut Ctx, args: Args) {
+    let msg = "ERR numkeys should be greater than 0";
+    let Some(numkeys) = range_long_arg(ctx.reply(), args.get(1), 1, i64::MAX, Some(msg)) else { return };
+    if numkeys > (args.len() - 2) as i64 {
+        ctx.reply().error("ERR Number of keys can't be greater than number of args");
+        return;
+    }
+    let numkeys = numkeys as usize;
+    let mut limit = 0i64;
+    let mut i = 2 + numkeys;
+    while i < args.len() {
+        let more = args.len() - 1 - i;
+        if args.is(i, "limit") && more > 0 {
+            i += 1;
+            let Some(l) = positive_long_arg(ctx.reply(), args.get(i), Some("ERR LIMIT can't be negative")) else {
+                return;
+            };
+            limit = l;
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+        i += 1;
+    }
+    let keys: Vec<&[u8]> = (2..2 + numkeys).map(|i| args.get(i)).collect();
+    if lookup_sets(ctx, &keys, false).is_none() {
+        return;
+    }
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let n = compute(&ctx.srv.dbs[ctx.client.db], &keys, Op::Inter, limit).len();
+    ctx.reply().int(n as i64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::string::tests::Harness;
+    use crate::command::OwnedArgs;
+
+    /// Sorted bulk strings of a flat array reply (set replies have no order).
+    fn members(reply: &str) -> Vec<String> {
+        let mut v: Vec<String> =
+            reply.split("\r\n").skip(1).filter(|l| !l.starts_with('$') && !l.is_empty()).map(String::from).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn add_remove_and_membership() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["sadd", "s", "a", "b", "c"]), ":3\r\n");
+        assert_eq!(h.run(&["sadd", "s", "a", "d"]), ":1\r\n");
+        assert_eq!(h.run(&["scard", "s"]), ":4\r\n");
+        assert_eq!(h.run(&["sismember", "s", "a"]), ":1\r\n");
+        assert_eq!(h.run(&["sismember", "s", "z"]), ":0\r\n");
+        assert_eq!(h.run(&["smismember", "s", "a", "z"]), "*2\r\n:1\r\n:0\r\n");
+        assert_eq!(h.run(&["smismember", "nokey", "a"]), "*1\r\n:0\r\n");
+        assert_eq!(members(&h.run(&["smembers", "s"])), vec!["a", "b", "c", "d"]);
+        assert_eq!(h.run(&["srem", "s", "a", "z"]), ":1\r\n");
+        assert_eq!(h.run(&["srem", "nokey", "a"]), ":0\r\n");
+        assert_eq!(h.run(&["srem", "s", "b", "c", "d"]), ":3\r\n");
+        assert_eq!(h.run(&["exists", "s"]), ":0\r\n");
+        assert_eq!(h.run(&["smembers", "s"]), "*0\r\n");
+        h.run(&["set", "str", "v"]);
+        let wt = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+        for cmd in [&["sadd", "str", "a"][..], &["scard", "str"], &["smembers", "str"], &["sinter", "nokey", "str"]] {
+            assert_eq!(h.run(cmd), wt, "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn encodings_follow_the_intset_limit() {
+        let mut h = Harness::new();
+        h.srv.config.set_max_intset_entries = 3;
+        h.run(&["sadd", "n", "1", "2", "3"]);
+        assert_eq!(h.run(&["object", "encoding", "n"]), "$6\r\nintset\r\n");
+        h.run(&["sadd", "n", "4"]);
+        assert_eq!(h.run(&["object", "encoding", "n"]), "$9\r\nhashtable\r\n");
+        h.run(&["sadd", "m", "1", "x"]);
+        assert_eq!(h.run(&["object", "encoding", "m"]), "$9\r\nhashtable\r\n");
+        // A stored result is rebuilt from an intset, like Redis.
+        h.run(&["sadd", "a", "1", "x"]);
+        h.run(&["sinterstore", "d", "m", "a"]);
+        assert_eq!(h.run(&["object", "encoding", "d"]), "$9\r\nhashtable\r\n");
+        h.run(&["srem", "a", "x"]);
+        h.run(&["sinterstore", "d", "m", "a"]);
+        assert_eq!(h.run(&["object", "encoding", "d"]), "$6\r\nintset\r\n");
+    }
+
+    #[test]
+    fn algebra_and_store() {
+        let mut h = Harness::new();
+        h.run(&["sadd", "s", "a", "b", "c"]);
+        h.run(&["sadd", "t", "c", "d", "e"]);
+        assert_eq!(members(&h.run(&["sinter", "s", "t"])), vec!["c"]);
+        assert_eq!(members(&h.run(&["sunion", "s", "t"])), vec!["a", "b", "c", "d", "e"]);
+        assert_eq!(members(&h.run(&["sdiff", "s", "t"])), vec!["a", "b"]);
+        assert_eq!(h.run(&["sinter", "s", "nokey"]), "*0\r\n");
+        assert_eq!(h.run(&["sdiff", "nokey", "s"]), "*0\r\n");
+        assert_eq!(h.run(&["sunionstore", "d", "s", "t"]), ":5\r\n");
+        h.run(&["expire", "d", "100"]);
+        assert_eq!(h.run(&["sdiffstore", "d", "s", "t"]), ":2\r\n");
+        assert_eq!(h.run(&["ttl", "d"]), ":-1\r\n");
+        assert_eq!(h.run(&["sinterstore", "d", "s", "nokey"]), ":0\r\n");
+        assert_eq!(h.run(&["exists", "d"]), ":0\r\n");
+        h.run(&["set", "str", "v"]);
+        assert_eq!(h.run(&["sunionstore", "str", "s"]), ":3\r\n");
+        assert_eq!(h.run(&["type", "str"]), "+set\r\n");
+        assert_eq!(h.run(&["sintercard", "2", "s", "t"]), ":1\r\n");
+        assert_eq!(h.run(&["sintercard", "1", "s", "limit", "2"]), ":2\r\n");
+        assert_eq!(h.run(&["sintercard", "1", "s", "limit", "0"]), ":3\r\n");
+        assert_eq!(h.run(&["sintercard", "0", "s"]), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.run(&["sintercard", "x", "s"]), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.run(&["sintercard", "3", "s"]), "-ERR Number of keys can't be greater than number of args\r\n");
+        assert_eq!(h.run(&["sintercard", "1", "s", "limit", "-1"]), "-ERR LIMIT can't be negative\r\n");
+        assert_eq!(h.run(&["sintercard", "1", "s", "limit"]), "-ERR syntax error\r\n");
+    }
+
+    #[test]
+    fn resp3_set_replies() {
+        let mut h = Harness::new();
+        h.client.reply.proto = crate::resp::reply::Proto::Resp3;
+        h.run(&["sadd", "s", "1", "2"]);
+        assert_eq!(h.run(&["smembers", "s"]), "~2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+        assert_eq!(h.run(&["sunion", "s", "nokey"]), "~2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+        assert_eq!(h.run(&["srandmember", "s", "5"]), "*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+        assert_eq!(h.run(&["spop", "s", "5"]), "~2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+        assert_eq!(h.run(&["spop", "s", "0"]), "~0\r\n");
+        assert_eq!(h.run(&["spop", "s"]), "_\r\n");
+    }
+
+    #[test]
+    fn random_members_and_pops() {
+        let mut h = Harness::new();
+        for i in 0..50 {
+            h.run(&["sadd", "s", &format!("m{i}")]);
+        }
+        let r = h.run(&["srandmember", "s", "10"]);
+        assert!(r.starts_with("*10\r\n"));
+        let mut got = members(&r);
+        got.dedup();
+        assert_eq!(got.len(), 10);
+        assert!(h.run(&["srandmember", "s", "-100"]).starts_with("*100\r\n"));
+        assert!(h.run(&["srandmember", "s", "100"]).starts_with("*50\r\n"));
+        assert_eq!(h.run(&["srandmember", "s", "0"]), "*0\r\n");
+        assert_eq!(h.run(&["srandmember", "nokey", "-3"]), "*0\r\n");
+        assert_eq!(h.run(&["srandmember", "nokey"]), "$-1\r\n");
+        assert_eq!(
+            h.run(&["srandmember", "s", "-9223372036854775808"]),
+            "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
+        );
+        // Redis would try to stream 2^63 elements; we refuse without allocating.
+        assert_eq!(h.run(&["srandmember", "s", "-9223372036854775807"]), "-ERR value is out of range\r\n");
+        assert_eq!(h.run(&["srandmember", "s", "1", "2"]), "-ERR syntax error\r\n");
+        assert!(h.run(&["spop", "s", "20"]).starts_with("*20\r\n"));
+        assert_eq!(h.run(&["scard", "s"]), ":30\r\n");
+        assert!(h.run(&["spop", "s"]).starts_with("$"));
+        assert_eq!(h.run(&["spop", "s", "-1"]), "-ERR value is out of range, must be positive\r\n");
+        assert!(h.run(&["spop", "s", "9223372036854775807"]).starts_with("*29\r\n"));
+        assert_eq!(h.run(&["exists", "s"]), ":0\r\n");
+        assert_eq!(h.run(&["spop", "s"]), "$-1\r\n");
+    }
+
+    #[test]
+    fn smove_cases() {
+        let mut h = Harness::new();
+        h.run(&["sadd", "a", "x", "y"]);
+        assert_eq!(h.run(&["smove", "a", "b", "x"]), ":1\r\n");
+        assert_eq!(h.run(&["smove", "a", "b", "nope"]), ":0\r\n");
+        assert_eq!(h.run(&["smove", "a", "a", "y"]), ":1\r\n");
+        assert_eq!(h.run(&["smove", "nokey", "b", "x"]), ":0\r\n");
+        h.run(&["set", "str", "v"]);
+        assert_eq!(h.run(&["smove", "nokey", "str", "x"]), ":0\r\n");
+        assert!(h.run(&["smove", "a", "str", "y"]).starts_with("-WRONGTYPE"));
+        assert_eq!(h.run(&["smove", "a", "b", "y"]), ":1\r\n");
+        assert_eq!(h.run(&["exists", "a"]), ":0\r\n");
+        assert_eq!(h.run(&["scard", "b"]), ":2\r\n");
+    }
+
+    #[test]
+    fn sscan_walks_everything() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["sscan", "nokey", "0"]), "*2\r\n$1\r\n0\r\n*0\r\n");
+        assert_eq!(h.run(&["sscan", "nokey", "x"]), "-ERR invalid cursor\r\n");
+        h.run(&["sadd", "i", "1", "2", "3"]);
+        assert_eq!(h.run(&["sscan", "i", "0", "match", "2*"]), "*2\r\n$1\r\n0\r\n*1\r\n$1\r\n2\r\n");
+        assert_eq!(h.run(&["sscan", "i", "0", "count", "0"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["sscan", "i", "0", "type", "set"]), "-ERR syntax error\r\n");
+        for i in 0..300 {
+            h.run(&["sadd", "big", &format!("m{i}")]);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = "0".to_string();
+        loop {
+            let a = OwnedArgs::from_slices(&["sscan", "big", cursor.as_str(), "count", "7"]);
+            let r = h.run_args(&a);
+            let lines: Vec<&str> = r.split("\r\n").collect();
+            cursor = lines[2].to_string();
+            for l in lines[4..].iter().filter(|l| l.starts_with('m')) {
+                seen.insert(l.to_string());
+            }
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 300);
+    }
+
+    #[test]
+    fn numkeys_key_positions() {
+        let a = OwnedArgs::from_slices(&["zunionstore", "d", "2", "a", "b"]);
+        assert_eq!(numkeys_positions(a.args(), 2, Some(1)), vec![1, 3, 4]);
+        let a = OwnedArgs::from_slices(&["zunionstore", "d", "2abc", "a", "b"]);
+        assert_eq!(numkeys_positions(a.args(), 2, Some(1)), vec![3, 4, 1]);
+        let a = OwnedArgs::from_slices(&["zunion", "3", "a", "b"]);
+        assert!(numkeys_positions(a.args(), 1, None).is_empty());
+        let a = OwnedArgs::from_slices(&["zunion", "-1", "a"]);
+        assert!(numkeys_positions(a.args(), 1, None).is_empty());
+        assert_eq!(atoi(b"  -12x"), -12);
+        assert_eq!(atoi(b"99999999999999999999999"), i64::MAX);
+    }
+}

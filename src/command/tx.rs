@@ -1,0 +1,396 @@
+//! Transactions: MULTI EXEC DISCARD WATCH UNWATCH (Redis 7.0 semantics).
+//!
+//! The dispatcher (src/server.rs) asks [`queue_hook`] before running any command of a client in MULTI; queued
+//! commands are copied out of the query buffer into the client's [`MultiState`]. The server runs EXEC itself so
+//! each queued command goes through the full call path (commandstats, slowlog, MONITOR), using [`exec_prepare`]
+//! and [`exec_finish`] from here; the table's EXEC handler does the same with bare handler calls (unit tests).
+
+use super::{flag, Args, Command, Ctx, Group, BASE};
+use crate::multi::{MultiState, Queued, QueuedArgs};
+use crate::net::client::{flags as cf, ClientState};
+use crate::state::ServerState;
+
+const TX: Command = Command {
+    group: Group::Transactions,
+    flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::ALLOW_BUSY,
+    acl: "fast transaction",
+    arity: 1,
+    ..BASE
+};
+
+pub static COMMANDS: &[Command] = &[
+    Command { name: "multi", since: "1.2.0", summary: "Mark the start of a transaction block", handler: multi, ..TX },
+    Command {
+        name: "exec",
+        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::SKIP_SLOWLOG,
+        acl: "slow transaction",
+        since: "1.2.0",
+        summary: "Execute all commands issued after MULTI",
+        complexity: "Depends on commands in the transaction",
+        handler: exec,
+        ..TX
+    },
+    Command {
+        name: "discard",
+        since: "2.0.0",
+        summary: "Discard all commands issued after MULTI",
+        complexity: "O(N), when N is the number of queued commands",
+        handler: discard,
+        ..TX
+    },
+    Command {
+        name: "watch",
+        arity: -2,
+        keys: super::ALL_KEYS,
+        key_flags: "RO",
+        since: "2.2.0",
+        summary: "Watch the given keys to determine execution of the MULTI/EXEC block",
+        complexity: "O(1) for every key.",
+        syntax: "key [key ...]",
+        handler: watch,
+        ..TX
+    },
+    Command { name: "unwatch", since: "2.2.0", summary: "Forget about all watched keys", handler: unwatch, ..TX },
+];
+
+/// The EXEC table entry (the server intercepts it to run queued commands through its call path).
+#[inline]
+pub fn is_exec(cmd: &Command) -> bool {
+    std::ptr::eq(cmd, &COMMANDS[1])
+}
+
+/// Commands that run at once even inside MULTI (Redis: exec, discard, multi, watch, quit, reset).
+fn runs_inside_multi(cmd: &'static Command) -> bool {
+    // By name, then making sure it is the top-level command (SLOWLOG RESET is a subcommand named "reset").
+    matches!(cmd.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+        && super::lookup(cmd.name.as_bytes()).is_some_and(|top| std::ptr::eq(top, cmd))
+}
+
+/// A command was rejected while the client is in MULTI: EXEC will answer EXECABORT (Redis's `flagTransaction`).
+#[inline]
+pub fn flag_transaction(c: &mut ClientState) {
+    if c.has(cf::MULTI) {
+        c.flags |= cf::DIRTY_EXEC;
+    }
+}
+
+/// Called by the dispatcher for a client in MULTI once `cmd` passed the lookup, arity and auth checks. Returns
+/// true when it took care of the command (queued it, or rejected it as not allowed in a transaction); false when
+/// the command must run now.
+pub fn queue_hook(
+    c: &mut ClientState,
+    srv: &ServerState,
+    cmd: &'static Command,
+    full_name: &'static str,
+    args: Args,
+) -> bool {
+    if runs_inside_multi(cmd) {
+        return false;
+    }
+    if cmd.has(flag::NO_MULTI) {
+        c.reply.error("ERR Command not allowed inside a transaction");
+        c.flags |= cf::DIRTY_EXEC;
+        return true;
+    }
+    // An aborted transaction need not keep more commands (Redis skips them too, still answering QUEUED).
+    if !c.has(cf::DIRTY_EXEC) && !srv.watches.is_dirty(c.id) {
+        c.multi.get_or_insert_with(Default::default).push(cmd, full_name, args);
+    }
+    c.reply.simple("QUEUED");
+    true
+}
+
+/// Leaves MULTI and forgets the queue and the watches (Redis's `discardTransaction`).
+pub fn discard_transaction(c: &mut ClientState, srv: &mut ServerState) {
+    // The (cleared) state stays allocated for the client's next transaction.
+    if let Some(m) = c.multi.as_mut() {
+        m.clear();
+    }
+    c.flags &= !(cf::MULTI | cf::DIRTY_EXEC);
+    srv.watches.unwatch_all(c.id);
+}
+
+/// Number of queued commands for CLIENT LIST `multi=` (-1 outside MULTI).
+pub fn queued_count(c: &ClientState) -> i64 {
+    if !c.has(cf::MULTI) {
+        return -1;
+    }
+    c.multi.as_ref().map_or(0, |m| m.count as i64)
+}
+
+/// CLIENT LIST `multi-mem=`.
+pub fn multi_mem(c: &ClientState) -> usize {
+    c.multi.as_ref().map_or(0, |m| m.mem)
+}
+
+/// MULTI
+fn multi(ctx: &mut Ctx, _args: Args) {
+    if ctx.client.has(cf::MULTI) {
+        ctx.reply().error("ERR MULTI calls can not be nested");
+        return;
+    }
+    ctx.client.flags |= cf::MULTI;
+    ctx.client.multi.get_or_insert_with(Box::default).clear();
+    ctx.reply().ok();
+}
+
+/// DISCARD
+fn discard(ctx: &mut Ctx, _args: Args) {
+    if !ctx.client.has(cf::MULTI) {
+        ctx.reply().error("ERR DISCARD without MULTI");
+        return;
+    }
+    discard_transaction(ctx.client, ctx.srv);
+    ctx.reply().ok();
+}
+
+/// WATCH key [key ...]
+fn watch(ctx: &mut Ctx, args: Args) {
+    if ctx.client.has(cf::MULTI) {
+        ctx.reply().error("ERR WATCH inside MULTI is not allowed");
+        return;
+    }
+    // Redis: a client already known to fail its EXEC need not watch more keys.
+    if ctx.srv.watches.is_dirty(ctx.client.id) {
+        ctx.reply().ok();
+        return;
+    }
+    let (id, dbi, now) = (ctx.client.id, ctx.client.db, ctx.srv.now_ms);
+    let ServerState { watches, dbs, .. } = &mut *ctx.srv;
+    for i in 1..args.len() {
+        watches.watch(id, dbi, &dbs[dbi], args.get(i), now);
+    }
+    ctx.reply().ok();
+}
+
+/// UNWATCH
+fn unwatch(ctx: &mut Ctx, _args: Args) {
+    let id = ctx.client.id;
+    ctx.srv.watches.unwatch_all(id);
+    ctx.reply().ok();
+}
+
+/// What EXEC runs (moved out of the client while it runs), with the client's flags to restore afterwards.
+pub struct ExecRun {
+    pub queue: Vec<Queued>,
+    pub args: QueuedArgs,
+    old_flags: u32,
+}
+
+/// The first half of EXEC: answers the errors and the aborted cases itself (returning None); otherwise writes the
+/// reply array header, drops the watches and returns the commands to run, with blocking denied meanwhile.
+pub fn exec_prepare(ctx: &mut Ctx) -> Option<ExecRun> {
+    let c = &mut *ctx.client;
+    if !c.has(cf::MULTI) {
+        c.reply.error("ERR EXEC without MULTI");
+        return None;
+    }
+    let srv = &mut *ctx.srv;
+    let cas_failed = srv.watches.is_dirty(c.id) || srv.watches.any_expired(c.id, &srv.dbs, srv.now_ms);
+    if c.has(cf::DIRTY_EXEC) {
+        c.reply.error("EXECABORT Transaction discarded because of previous errors.");
+        discard_transaction(c, srv);
+        return None;
+    }
+    if cas_failed {
+        c.reply.null_array();
+        discard_transaction(c, srv);
+        return None;
+    }
+    srv.watches.unwatch_all(c.id);
+    let old_flags = c.flags;
+    c.flags |= cf::DENY_BLOCKING;
+    let (queue, args) = match c.multi.as_mut() {
+        Some(m) => (std::mem::take(&mut m.queue), std::mem::take(&mut m.args)),
+        None => Default::default(),
+    };
+    c.reply.array(queue.len());
+    Some(ExecRun { queue, args, old_flags })
+}
+
+/// The second half of EXEC: leaves MULTI and restores DENY_BLOCKING as it was.
+pub fn exec_finish(ctx: &mut Ctx, run: ExecRun) {
+    let c = &mut *ctx.client;
+    if run.old_flags & cf::DENY_BLOCKING == 0 {
+        c.flags &= !cf::DENY_BLOCKING;
+    }
+    // Hand the buffers back for reuse (RESET inside the queue may have dropped the state: then they just go).
+    if let Some(m) = c.multi.as_mut() {
+        m.queue = run.queue;
+        m.args = run.args;
+    }
+    discard_transaction(c, ctx.srv);
+}
+
+/// EXEC (bare form: queued handlers are called directly; the server runs its own loop with full bookkeeping)
+fn exec(ctx: &mut Ctx, _args: Args) {
+    let Some(run) = exec_prepare(ctx) else { return };
+    for q in &run.queue {
+        (q.cmd.handler)(ctx, run.args.args(q));
+    }
+    exec_finish(ctx, run);
+}
+
+impl MultiState {
+    /// Whether EXEC of this queue may write (CLIENT PAUSE WRITE defers such an EXEC).
+    pub fn may_write(&self) -> bool {
+        self.cmd_flags & (flag::WRITE | flag::MAY_REPLICATE) != 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::string::tests::Harness;
+    use crate::command::{lookup, lookup_sub, OwnedArgs};
+    use crate::net::client::flags as cf;
+
+    /// Runs a command the way the dispatcher does for a client in MULTI: lookup, arity, queue hook, handler.
+    fn run(h: &mut Harness, argv: &[&str]) -> String {
+        let a = OwnedArgs::from_slices(argv);
+        let args = a.args();
+        let Some(mut cmd) = lookup(args.get(0)) else {
+            super::flag_transaction(&mut h.client);
+            return "-ERR unknown command\r\n".into();
+        };
+        let mut full = cmd.name;
+        if !cmd.subcommands.is_empty() && args.len() > 1 {
+            if let Some(sub) = lookup_sub(cmd, args.get(1)) {
+                cmd = sub;
+                full = sub.name;
+            }
+        }
+        if !cmd.arity_ok(args.len()) {
+            super::flag_transaction(&mut h.client);
+            return "-ERR arity\r\n".into();
+        }
+        if h.client.has(cf::MULTI) && super::queue_hook(&mut h.client, &h.srv, cmd, full, args) {
+            let out = String::from_utf8_lossy(h.client.reply.pending()).into_owned();
+            let n = h.client.reply.pending_len();
+            h.client.reply.consume(n);
+            return out;
+        }
+        h.run_args(&a)
+    }
+
+    #[test]
+    fn queue_and_exec() {
+        let mut h = Harness::new();
+        assert_eq!(run(&mut h, &["exec"]), "-ERR EXEC without MULTI\r\n");
+        assert_eq!(run(&mut h, &["discard"]), "-ERR DISCARD without MULTI\r\n");
+        assert_eq!(run(&mut h, &["multi"]), "+OK\r\n");
+        assert_eq!(super::queued_count(&h.client), 0);
+        assert_eq!(run(&mut h, &["multi"]), "-ERR MULTI calls can not be nested\r\n");
+        assert_eq!(run(&mut h, &["watch", "k"]), "-ERR WATCH inside MULTI is not allowed\r\n");
+        assert_eq!(run(&mut h, &["set", "k", "x"]), "+QUEUED\r\n");
+        assert_eq!(run(&mut h, &["incr", "k"]), "+QUEUED\r\n");
+        assert_eq!(run(&mut h, &["get", "k"]), "+QUEUED\r\n");
+        assert_eq!(super::queued_count(&h.client), 3);
+        assert_eq!(super::multi_mem(&h.client), (3 + 1 + 1 + 24) + (4 + 1 + 16) + (3 + 1 + 16));
+        assert_eq!(run(&mut h, &["exec"]), "*3\r\n+OK\r\n-ERR value is not an integer or out of range\r\n$1\r\nx\r\n");
+        assert_eq!(super::queued_count(&h.client), -1);
+        assert!(!h.client.has(cf::MULTI | cf::DENY_BLOCKING));
+    }
+
+    #[test]
+    fn queuing_errors_abort() {
+        let mut h = Harness::new();
+        run(&mut h, &["multi"]);
+        assert_eq!(run(&mut h, &["get"]), "-ERR arity\r\n");
+        assert_eq!(run(&mut h, &["set", "k", "v"]), "+QUEUED\r\n");
+        assert_eq!(run(&mut h, &["exec"]), "-EXECABORT Transaction discarded because of previous errors.\r\n");
+        assert_eq!(run(&mut h, &["get", "k"]), "$-1\r\n");
+        run(&mut h, &["multi"]);
+        assert_eq!(run(&mut h, &["shutdown"]), "-ERR Command not allowed inside a transaction\r\n");
+        assert_eq!(run(&mut h, &["exec"]), "-EXECABORT Transaction discarded because of previous errors.\r\n");
+        run(&mut h, &["multi"]);
+        assert_eq!(run(&mut h, &["slowlog", "reset"]), "+QUEUED\r\n");
+        run(&mut h, &["set", "k", "v"]);
+        assert_eq!(run(&mut h, &["discard"]), "+OK\r\n");
+        assert_eq!(run(&mut h, &["get", "k"]), "$-1\r\n");
+    }
+
+    #[test]
+    fn watch_rules() {
+        let mut h = Harness::new();
+        assert_eq!(run(&mut h, &["watch", "k"]), "+OK\r\n");
+        run(&mut h, &["set", "k", "1"]);
+        run(&mut h, &["multi"]);
+        run(&mut h, &["ping"]);
+        assert_eq!(run(&mut h, &["exec"]), "*-1\r\n");
+        assert!(h.srv.watches.is_empty());
+        // UNWATCH forgets the touch.
+        run(&mut h, &["watch", "k"]);
+        run(&mut h, &["set", "k", "2"]);
+        assert_eq!(run(&mut h, &["unwatch"]), "+OK\r\n");
+        run(&mut h, &["multi"]);
+        assert_eq!(run(&mut h, &["exec"]), "*0\r\n");
+        // FLUSHALL touches existing watched keys in every db; a missing key is no change.
+        run(&mut h, &["watch", "k", "missing"]);
+        run(&mut h, &["flushall"]);
+        run(&mut h, &["multi"]);
+        assert_eq!(run(&mut h, &["exec"]), "*-1\r\n");
+        run(&mut h, &["watch", "missing"]);
+        run(&mut h, &["flushdb"]);
+        run(&mut h, &["multi"]);
+        assert_eq!(run(&mut h, &["exec"]), "*0\r\n");
+        // MOVE into the watched db, SWAPDB bringing the key in.
+        run(&mut h, &["select", "1"]);
+        run(&mut h, &["set", "m", "1"]);
+        run(&mut h, &["select", "0"]);
+        run(&mut h, &["watch", "m"]);
+        run(&mut h, &["select", "1"]);
+        run(&mut h, &["move", "m", "0"]);
+        run(&mut h, &["multi"]);
+        assert_eq!(run(&mut h, &["exec"]), "*-1\r\n");
+        run(&mut h, &["select", "0"]);
+        run(&mut h, &["watch", "z"]);
+        run(&mut h, &["select", "3"]);
+        run(&mut h, &["set", "z", "1"]);
+        run(&mut h, &["swapdb", "0", "3"]);
+        run(&mut h, &["multi"]);
+        assert_eq!(run(&mut h, &["exec"]), "*-1\r\n");
+        // COPY ... DB into a watched key.
+        run(&mut h, &["select", "0"]);
+        run(&mut h, &["watch", "c"]);
+        run(&mut h, &["set", "src", "1"]);
+        run(&mut h, &["select", "5"]);
+        run(&mut h, &["select", "0"]);
+        run(&mut h, &["multi"]);
+        assert_eq!(run(&mut h, &["exec"]), "*0\r\n");
+        run(&mut h, &["watch", "c"]);
+        run(&mut h, &["select", "5"]);
+        run(&mut h, &["set", "src", "1"]);
+        run(&mut h, &["copy", "src", "c", "db", "0"]);
+        run(&mut h, &["multi"]);
+        assert_eq!(run(&mut h, &["exec"]), "*-1\r\n");
+    }
+
+    #[test]
+    fn watched_key_expiring_fails_exec() {
+        let mut h = Harness::new();
+        let now = h.srv.now_ms;
+        run(&mut h, &["set", "k", "1", "px", "100"]);
+        run(&mut h, &["watch", "k"]);
+        run(&mut h, &["multi"]);
+        h.srv.now_ms = now + 200;
+        assert_eq!(run(&mut h, &["exec"]), "*-1\r\n");
+        // Already expired when watched: no failure.
+        run(&mut h, &["watch", "k"]);
+        run(&mut h, &["multi"]);
+        assert_eq!(run(&mut h, &["exec"]), "*0\r\n");
+    }
+
+    #[test]
+    fn blocking_denied_during_exec_and_resp3_null() {
+        let mut h = Harness::new();
+        run(&mut h, &["hello", "3"]);
+        run(&mut h, &["watch", "k"]);
+        run(&mut h, &["set", "k", "1"]);
+        run(&mut h, &["multi"]);
+        assert_eq!(run(&mut h, &["exec"]), "_\r\n");
+        run(&mut h, &["multi"]);
+        run(&mut h, &["monitor"]);
+        assert_eq!(run(&mut h, &["exec"]), "*1\r\n-ERR MONITOR isn't allowed for DENY BLOCKING client\r\n");
+        assert!(!h.client.has(cf::MONITOR));
+    }
+}

@@ -1,0 +1,1964 @@
+//! Sorted-set commands (Redis `t_zset.c`): ZADD and its flags, scores, ranks, the ZRANGE family (rank, score and
+//! lex ranges, REV, LIMIT, WITHSCORES, ZRANGESTORE), removals by range, pops (ZPOPMIN/ZPOPMAX/ZMPOP), random
+//! picks, the algebra (ZUNION/ZINTER/ZDIFF, their STORE forms, ZINTERCARD) and ZSCAN.
+//!
+//! Parsing and error order follow Redis: options and numbers are parsed before the key is looked up, so a bad
+//! argument wins over WRONGTYPE where Redis's does. Scores are replied with `Reply::double` (`%.17g` bulk strings
+//! in RESP2, doubles in RESP3); WITHSCORES pairs are nested arrays in RESP3.
+
+use super::set::{
+    bulk_ref, delete_key, long_arg, numkeys_positions, parse_scan_opts, peek_value, positive_long_arg, range_long_arg,
+    removed_from, reply_empty_scan, scan_budget, scan_matches, store_value, typed_with_rng, MAX_RANDOM_REPLY,
+};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, NO_KEYS, ONE_KEY};
+use crate::blocking::{self, BlockKind, TimeoutReply};
+use crate::config::notify as nc;
+use crate::object::{StrRef, Value};
+use crate::resp::reply::Reply;
+use crate::types::set::Set;
+use crate::types::skiplist::cmp_elem;
+use crate::types::zset::{LexRange, ScoreRange, ZAddFlags, ZAddOutcome, ZSet};
+use crate::types::Thresholds;
+use crate::util::parse_f64;
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        name: "zadd",
+        arity: -4,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write sortedset fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        group: Group::SortedSet,
+        since: "1.2.0",
+        summary: "Add one or more members to a sorted set, or update its score if it already exists",
+        complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+        syntax: "key [NX | XX]{condition@3.0.2} [GT | LT]{comparison@6.2.0} [CH]{change@3.0.2} [INCR]{increment@3.0.2} score member [score member ...]",
+        handler: zadd,
+        history: &[("2.4.0", "Accepts multiple elements."), ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."), ("6.2.0", "Added the `GT` and `LT` options.")],
+        ..BASE
+    },
+    Command {
+        name: "zincrby",
+        arity: 4,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write sortedset fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
+        group: Group::SortedSet,
+        since: "1.2.0",
+        summary: "Increment the score of a member in a sorted set",
+        complexity: "O(log(N)) where N is the number of elements in the sorted set.",
+        syntax: "key increment member",
+        handler: zincrby,
+        ..BASE
+    },
+    Command {
+        name: "zrem",
+        arity: -3,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write sortedset fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
+        group: Group::SortedSet,
+        since: "1.2.0",
+        summary: "Remove one or more members from a sorted set",
+        complexity: "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
+        syntax: "key member [member ...]",
+        handler: zrem,
+        history: &[("2.4.0", "Accepts multiple elements.")],
+        ..BASE
+    },
+    Command {
+        name: "zcard",
+        arity: 2,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read sortedset fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO")],
+        group: Group::SortedSet,
+        since: "1.2.0",
+        summary: "Get the number of members in a sorted set",
+        syntax: "key",
+        handler: zcard,
+        ..BASE
+    },
+    Command {
+        name: "zcount",
+        arity: 4,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read sortedset fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::SortedSet,
+        since: "2.0.0",
+        summary: "Count the members in a sorted set with scores within the given values",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        syntax: "key min{:double} max{:double}",
+        handler: zcount,
+        ..BASE
+    },
+    Command {
+        name: "zscore",
+        arity: 3,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read sortedset fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::SortedSet,
+        since: "1.2.0",
+        summary: "Get the score associated with the given member in a sorted set",
+        syntax: "key member",
+        handler: zscore,
+        ..BASE
+    },
+    Command {
+        name: "zmscore",
+        arity: -3,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read sortedset fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::SortedSet,
+        since: "6.2.0",
+        summary: "Get the score associated with the given members in a sorted set",
+        complexity: "O(N) where N is the number of members being requested.",
+        syntax: "key member [member ...]",
+        handler: zmscore,
+        ..BASE
+    },
+    Command {
+        name: "zrank",
+        arity: 3,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read sortedset fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::SortedSet,
+        since: "2.0.0",
+        summary: "Determine the index of a member in a sorted set",
+        complexity: "O(log(N))",
+        syntax: "key member",
+        handler: zrank,
+        ..BASE
+    },
+    Command {
+        name: "zrevrank",
+        arity: 3,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read sortedset fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::SortedSet,
+        since: "2.0.0",
+        summary: "Determine the index of a member in a sorted set, with scores ordered from high to low",
+        complexity: "O(log(N))",
+        syntax: "key member",
+        handler: zrevrank,
+        ..BASE
+    },
+    Command {
+        name: "zrange",
+        arity: -4,
+        flags: flag::READONLY,
+        acl: "read sortedset slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::SortedSet,
+        since: "1.2.0",
+        summary: "Return a range of members in a sorted set",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+        syntax: "key start{:string} stop{:string} [BYSCORE | BYLEX]{sortby@6.2.0} [REV]{@6.2.0} [LIMIT offset count]{offset_count@6.2.0} [WITHSCORES]",
+        handler: zrange,
+        history: &[("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.")],
+        ..BASE
+    },
+    Command {
+        name: "zrangestore",
+        arity: -5,
+        flags: flag::WRITE | flag::DENYOOM,
+        acl: "write sortedset slow",
+        keys: KeySpec { first: 1, last: 2, step: 1 },
+        key_specs: &[KeySpecDef::at(1, "OW update"), KeySpecDef::at(2, "RO access")],
+        group: Group::SortedSet,
+        since: "6.2.0",
+        summary: "Store a range of members from sorted set into another key",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
+        syntax: "dst src min max [BYSCORE | BYLEX]{sortby} [REV] [LIMIT offset count]{offset_count}",
+        handler: zrangestore,
+        ..BASE
+    },
+    Command {
+        name: "zrevrange",
+        arity: -4,
+        flags: flag::READONLY,
+        acl: "read sortedset slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::SortedSet,
+        since: "1.2.0",
+        summary: "Return a range of members in a sorted set, by index, with scores ordered from high to low",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+        syntax: "key start stop [WITHSCORES]",
+        handler: zrevrange,
+        ..BASE
+    },
+    Command {
+        name: "zrangebyscore",
+        arity: -4,
+        flags: flag::READONLY,
+        acl: "read sortedset slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::SortedSet,
+        since: "1.0.5",
+        summary: "Return a range of members in a sorted set, by score",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        syntax: "key min{:double} max{:double} [WITHSCORES]{@2.0.0} [LIMIT offset count]{offset_count}",
+        handler: zrangebyscore,
+        history: &[("2.0.0", "Added the `WITHSCORES` modifier.")],
+        ..BASE
+    },
+    Command {
+        name: "zrevrangebyscore",
+        arity: -4,
+        flags: flag::READONLY,
+        acl: "read sortedset slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::SortedSet,
+        since: "2.2.0",
+        summary: "Return a range of members in a sorted set, by score, with scores ordered from high to low",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        syntax: "key max{:double} min{:double} [WITHSCORES] [LIMIT offset count]{offset_count}",
+        handler: zrevrangebyscore,
+        history: &[("2.1.6", "`min` and `max` can be exclusive.")],
+        ..BASE
+    },
+    Command {
+        name: "zrangebylex",
+        arity: -4,
+        flags: flag::READONLY,
+        acl: "read sortedset slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::SortedSet,
+        since: "2.8.9",
+        summary: "Return a range of members in a sorted set, by lexicographical range",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        syntax: "key min max [LIMIT offset count]{offset_count}",
+        handler: zrangebylex,
+        ..BASE
+    },
+    Command {
+        name: "zrevrangebylex",
+        arity: -4,
+        flags: flag::READONLY,
+        acl: "read sortedset slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::SortedSet,
+        since: "2.8.9",
+        summary: "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        syntax: "key max min [LIMIT offset count]{offset_count}",
+        handler: zrevrangebylex,
+        ..BASE
+    },
+    Command {
+        name: "zlexcount",
+        arity: 4,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read sortedset fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::SortedSet,
+        since: "2.8.9",
+        summary: "Count the number of members in a sorted set between a given lexicographical range",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        syntax: "key min max",
+        handler: zlexcount,
+        ..BASE
+    },
+    Command {
+        name: "zpopmin",
+        arity: -2,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write sortedset fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access delete")],
+        group: Group::SortedSet,
+        since: "5.0.0",
+        summary: "Remove and return members with the lowest scores in a sorted set",
+        complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+        syntax: "key [count]",
+        handler: zpopmin,
+        ..BASE
+    },
+    Command {
+        name: "zpopmax",
+        arity: -2,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write sortedset fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW access delete")],
+        group: Group::SortedSet,
+        since: "5.0.0",
+        summary: "Remove and return members with the highest scores in a sorted set",
+        complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+        syntax: "key [count]",
+        handler: zpopmax,
+        ..BASE
+    },
+    Command {
+        name: "zmpop",
+        arity: -4,
+        flags: flag::WRITE,
+        acl: "write sortedset slow",
+        keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RW access delete")],
+        group: Group::SortedSet,
+        since: "7.0.0",
+        summary: "Remove and return members with scores in a sorted set",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        syntax: "numkeys key [key ...] <MIN | MAX>{where} [COUNT count]",
+        handler: zmpop,
+        getkeys: Some(getkeys_zmpop),
+        ..BASE
+    },
+    Command {
+        name: "zrandmember",
+        arity: -2,
+        flags: flag::READONLY,
+        acl: "read sortedset slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::SortedSet,
+        since: "6.2.0",
+        summary: "Get one or multiple random elements from a sorted set",
+        complexity: "O(N) where N is the number of elements returned",
+        syntax: "key [count [WITHSCORES]]{options}",
+        handler: zrandmember,
+        tips: "nondeterministic_output",
+        ..BASE
+    },
+    Command {
+        name: "zunion",
+        arity: -3,
+        flags: flag::READONLY,
+        acl: "read sortedset slow",
+        keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RO access")],
+        group: Group::SortedSet,
+        since: "6.2.0",
+        summary: "Add multiple sorted sets",
+        complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+        syntax: "numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
+        handler: zunion,
+        getkeys: Some(getkeys_zunion),
+        ..BASE
+    },
+    Command {
+        name: "zinter",
+        arity: -3,
+        flags: flag::READONLY,
+        acl: "read sortedset slow",
+        keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RO access")],
+        group: Group::SortedSet,
+        since: "6.2.0",
+        summary: "Intersect multiple sorted sets",
+        complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+        syntax: "numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]",
+        handler: zinter,
+        getkeys: Some(getkeys_zinter),
+        ..BASE
+    },
+    Command {
+        name: "zdiff",
+        arity: -3,
+        flags: flag::READONLY,
+        acl: "read sortedset slow",
+        keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RO access")],
+        group: Group::SortedSet,
+        since: "6.2.0",
+        summary: "Subtract multiple sorted sets",
+        complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+        syntax: "numkeys key [key ...] [WITHSCORES]",
+        handler: zdiff,
+        getkeys: Some(getkeys_zdiff),
+        ..BASE
+    },
+    Command {
+        name: "zunionstore",
+        arity: -4,
+        flags: flag::WRITE | flag::DENYOOM,
+        acl: "write sortedset slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "OW update"), KeySpecDef::keynum(2, "RO access")],
+        group: Group::SortedSet,
+        since: "2.0.0",
+        summary: "Add multiple sorted sets and store the resulting sorted set in a new key",
+        complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+        syntax: "destination numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
+        handler: zunionstore,
+        getkeys: Some(getkeys_zunionstore),
+        ..BASE
+    },
+    Command {
+        name: "zinterstore",
+        arity: -4,
+        flags: flag::WRITE | flag::DENYOOM,
+        acl: "write sortedset slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "OW update"), KeySpecDef::keynum(2, "RO access")],
+        group: Group::SortedSet,
+        since: "2.0.0",
+        summary: "Intersect multiple sorted sets and store the resulting sorted set in a new key",
+        complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+        syntax: "destination numkeys key [key ...] [WEIGHTS weight{:integer} [weight ...]] [AGGREGATE <SUM | MIN | MAX>]",
+        handler: zinterstore,
+        getkeys: Some(getkeys_zinterstore),
+        ..BASE
+    },
+    Command {
+        name: "zdiffstore",
+        arity: -4,
+        flags: flag::WRITE | flag::DENYOOM,
+        acl: "write sortedset slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "OW update"), KeySpecDef::keynum(2, "RO access")],
+        group: Group::SortedSet,
+        since: "6.2.0",
+        summary: "Subtract multiple sorted sets and store the resulting sorted set in a new key",
+        complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+        syntax: "destination numkeys key [key ...]",
+        handler: zdiffstore,
+        getkeys: Some(getkeys_zdiffstore),
+        ..BASE
+    },
+    Command {
+        name: "zintercard",
+        arity: -3,
+        flags: flag::READONLY,
+        acl: "read sortedset slow",
+        keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(1, "RO access")],
+        group: Group::SortedSet,
+        since: "7.0.0",
+        summary: "Intersect multiple sorted sets and return the cardinality of the result",
+        complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
+        syntax: "numkeys key [key ...] [LIMIT limit]",
+        handler: zintercard,
+        getkeys: Some(getkeys_zintercard),
+        ..BASE
+    },
+    Command {
+        name: "zremrangebyrank",
+        arity: 4,
+        flags: flag::WRITE,
+        acl: "write sortedset slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
+        group: Group::SortedSet,
+        since: "2.0.0",
+        summary: "Remove all members in a sorted set within the given indexes",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        syntax: "key start stop",
+        handler: zremrangebyrank,
+        ..BASE
+    },
+    Command {
+        name: "zremrangebyscore",
+        arity: 4,
+        flags: flag::WRITE,
+        acl: "write sortedset slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
+        group: Group::SortedSet,
+        since: "1.2.0",
+        summary: "Remove all members in a sorted set within the given scores",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        syntax: "key min{:double} max{:double}",
+        handler: zremrangebyscore,
+        ..BASE
+    },
+    Command {
+        name: "zremrangebylex",
+        arity: 4,
+        flags: flag::WRITE,
+        acl: "write sortedset slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
+        group: Group::SortedSet,
+        since: "2.8.9",
+        summary: "Remove all members in a sorted set between the given lexicographical range",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        syntax: "key min max",
+        handler: zremrangebylex,
+        ..BASE
+    },
+    Command {
+        name: "zscan",
+        arity: -3,
+        flags: flag::READONLY,
+        acl: "read sortedset slow",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        group: Group::SortedSet,
+        since: "2.8.0",
+        summary: "Incrementally iterate sorted sets elements and associated scores",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+        syntax: "key cursor [MATCH pattern] [COUNT count]",
+        handler: zscan,
+        tips: "nondeterministic_output",
+        ..BASE
+    },
+    Command {
+        name: "bzpopmin",
+        arity: -3,
+        flags: flag::WRITE | flag::NOSCRIPT | flag::BLOCKING | flag::FAST,
+        acl: "write sortedset fast blocking",
+        keys: KeySpec { first: 1, last: -2, step: 1 },
+        key_specs: &[KeySpecDef::range(1, -2, 1, "RW access delete")],
+        group: Group::SortedSet,
+        since: "5.0.0",
+        summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        syntax: "key [key ...] timeout{:double}",
+        handler: bzpopmin,
+        history: &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")],
+        ..BASE
+    },
+    Command {
+        name: "bzpopmax",
+        arity: -3,
+        flags: flag::WRITE | flag::NOSCRIPT | flag::BLOCKING | flag::FAST,
+        acl: "write sortedset fast blocking",
+        keys: KeySpec { first: 1, last: -2, step: 1 },
+        key_specs: &[KeySpecDef::range(1, -2, 1, "RW access delete")],
+        group: Group::SortedSet,
+        since: "5.0.0",
+        summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        syntax: "key [key ...] timeout{:double}",
+        handler: bzpopmax,
+        history: &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")],
+        ..BASE
+    },
+    Command {
+        name: "bzmpop",
+        arity: -5,
+        flags: flag::WRITE | flag::BLOCKING,
+        acl: "write sortedset slow blocking",
+        keys: NO_KEYS,
+        key_specs: &[KeySpecDef::keynum(2, "RW access delete")],
+        group: Group::SortedSet,
+        since: "7.0.0",
+        summary: "Remove and return members with scores in a sorted set or block until one is available",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        syntax: "timeout{:double} numkeys key [key ...] <MIN | MAX>{where} [COUNT count]",
+        handler: bzmpop,
+        getkeys: Some(getkeys_bzmpop),
+        ..BASE
+    },
+];
+
+fn getkeys_bzmpop(args: Args) -> Vec<usize> {
+    numkeys_positions(args, 2, None)
+}
+
+fn getkeys_zmpop(args: Args) -> Vec<usize> {
+    numkeys_positions(args, 1, None)
+}
+fn getkeys_zunion(args: Args) -> Vec<usize> {
+    numkeys_positions(args, 1, None)
+}
+fn getkeys_zinter(args: Args) -> Vec<usize> {
+    numkeys_positions(args, 1, None)
+}
+fn getkeys_zdiff(args: Args) -> Vec<usize> {
+    numkeys_positions(args, 1, None)
+}
+fn getkeys_zintercard(args: Args) -> Vec<usize> {
+    numkeys_positions(args, 1, None)
+}
+fn getkeys_zunionstore(args: Args) -> Vec<usize> {
+    numkeys_positions(args, 2, Some(1))
+}
+fn getkeys_zinterstore(args: Args) -> Vec<usize> {
+    numkeys_positions(args, 2, Some(1))
+}
+fn getkeys_zdiffstore(args: Args) -> Vec<usize> {
+    numkeys_positions(args, 2, Some(1))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parsing and reply helpers.
+
+/// Redis's `getDoubleFromObject`: `strtod` over the whole argument, no leading space, `nan` rejected, and (unlike
+/// plain `strtod`) overflow to infinity or underflow to zero rejected.
+pub(crate) fn parse_score(a: &[u8]) -> Option<f64> {
+    let v = parse_f64(a)?;
+    if v.is_infinite() && !is_inf_literal(a) {
+        return None;
+    }
+    if v == 0.0 && mantissa_nonzero(a) {
+        return None;
+    }
+    Some(v)
+}
+
+/// Whether the text spells infinity itself (`inf`, `-Infinity`, ...), as opposed to overflowing to it.
+fn is_inf_literal(a: &[u8]) -> bool {
+    let t = a.strip_prefix(b"+").or_else(|| a.strip_prefix(b"-")).unwrap_or(a);
+    t.eq_ignore_ascii_case(b"inf") || t.eq_ignore_ascii_case(b"infinity")
+}
+
+/// Whether the significand of a decimal or hex float literal has a non-zero digit (so a zero result underflowed).
+fn mantissa_nonzero(a: &[u8]) -> bool {
+    let t = a.strip_prefix(b"+").or_else(|| a.strip_prefix(b"-")).unwrap_or(a);
+    if let Some(h) = t.strip_prefix(b"0x").or_else(|| t.strip_prefix(b"0X")) {
+        return h.iter().take_while(|c| !matches!(c, b'p' | b'P')).any(|c| c.is_ascii_hexdigit() && *c != b'0');
+    }
+    t.iter().take_while(|c| !matches!(c, b'e' | b'E')).any(|c| (b'1'..=b'9').contains(c))
+}
+
+/// A score argument, replying `msg` (or "value is not a valid float") when it is not one.
+fn score_arg(r: &mut Reply, a: &[u8], msg: Option<&str>) -> Option<f64> {
+    let v = parse_score(a);
+    if v.is_none() {
+        match msg {
+            Some(m) => r.error(m),
+            None => r.err_not_float(),
+        }
+    }
+    v
+}
+
+fn parse_score_range(r: &mut Reply, min: &[u8], max: &[u8]) -> Option<ScoreRange> {
+    let v = ScoreRange::parse(min, max);
+    if v.is_none() {
+        r.error("ERR min or max is not a float");
+    }
+    v
+}
+
+fn parse_lex_range(r: &mut Reply, min: &[u8], max: &[u8]) -> Option<LexRange> {
+    let v = LexRange::parse(min, max);
+    if v.is_none() {
+        r.error("ERR min or max not valid string range item");
+    }
+    v
+}
+
+/// Replies elements, with scores as flat pairs (RESP2) or nested pairs (RESP3).
+fn reply_elems(r: &mut Reply, elems: &[(Vec<u8>, f64)], withscores: bool) {
+    let resp3 = r.is_resp3();
+    r.array(if withscores && !resp3 { elems.len() * 2 } else { elems.len() });
+    for (m, s) in elems {
+        if withscores && resp3 {
+            r.array(2);
+        }
+        r.bulk(m);
+        if withscores {
+            r.double(*s);
+        }
+    }
+}
+
+#[inline]
+fn push_elem(out: &mut Vec<(Vec<u8>, f64)>, m: StrRef<'_>, s: f64) {
+    out.push((m.to_vec(), s));
+}
+
+/// Clamps Redis-style (possibly negative) inclusive ranks to `0..len`; None when the range is empty.
+fn clamp_ranks(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let llen = len as i64;
+    let mut start = if start < 0 { llen.saturating_add(start) } else { start };
+    let mut end = if end < 0 { llen.saturating_add(end) } else { end };
+    if start < 0 {
+        start = 0;
+    }
+    if start > end || start >= llen {
+        return None;
+    }
+    if end >= llen {
+        end = llen - 1;
+    }
+    Some((start as usize, end as usize))
+}
+
+/// The sorted set at `key` without touching it (callers looked it up already).
+fn zset_in<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a mut ZSet> {
+    let db = ctx.client.db;
+    ctx.srv.dbs[db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(|v| match v {
+        Value::ZSet(z) => Some(z),
+        _ => None,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ZADD / ZINCRBY / ZREM / point queries.
+
+/// Redis's `zaddGenericCommand`; `incr` is preset for ZINCRBY.
+fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
+    let key = args.get(1);
+    let mut flags = ZAddFlags { incr, ..ZAddFlags::default() };
+    let mut idx = 2;
+    while idx < args.len() {
+        let a = args.get(idx);
+        if a.eq_ignore_ascii_case(b"nx") {
+            flags.nx = true;
+        } else if a.eq_ignore_ascii_case(b"xx") {
+            flags.xx = true;
+        } else if a.eq_ignore_ascii_case(b"ch") {
+            flags.ch = true;
+        } else if a.eq_ignore_ascii_case(b"incr") {
+            flags.incr = true;
+        } else if a.eq_ignore_ascii_case(b"gt") {
+            flags.gt = true;
+        } else if a.eq_ignore_ascii_case(b"lt") {
+            flags.lt = true;
+        } else {
+            break;
+        }
+        idx += 1;
+    }
+    let elements = args.len() - idx;
+    if elements == 0 || elements % 2 != 0 {
+        ctx.reply().err_syntax();
+        return;
+    }
+    let pairs = elements / 2;
+    if let Err(e) = flags.validate(pairs) {
+        ctx.reply().error(e);
+        return;
+    }
+    let mut scores = Vec::with_capacity(pairs);
+    for j in 0..pairs {
+        let Some(s) = score_arg(ctx.reply(), args.get(idx + 2 * j), None) else { return };
+        scores.push(s);
+    }
+    let th = ctx.thresholds();
+    let exists = match ctx.write_typed::<ZSet>(key) {
+        Ok((z, _)) => z.is_some(),
+        Err(_) => return,
+    };
+    if !exists && flags.xx {
+        if flags.incr {
+            ctx.reply().null();
+        } else {
+            ctx.reply().int(0);
+        }
+        return;
+    }
+    let first_len = args.get(idx + 1).len();
+    let Ok((z, r)) = ctx.write_or_create::<ZSet>(key, || ZSet::new(first_len, &th)) else { return };
+    let (mut added, mut updated, mut processed) = (0u64, 0u64, 0u64);
+    let mut score = 0.0;
+    let mut nan = false;
+    for (j, &s) in scores.iter().enumerate() {
+        match z.add(s, args.get(idx + 2 * j + 1), flags, &th) {
+            ZAddOutcome::Added(n) => {
+                added += 1;
+                processed += 1;
+                score = n;
+            }
+            ZAddOutcome::Updated(n) => {
+                updated += 1;
+                processed += 1;
+                score = n;
+            }
+            ZAddOutcome::Unchanged(n) => {
+                processed += 1;
+                score = n;
+            }
+            ZAddOutcome::Nop => {}
+            ZAddOutcome::NaN => {
+                nan = true;
+                break;
+            }
+        }
+    }
+    if nan {
+        r.error("ERR resulting score is not a number (NaN)");
+    } else if flags.incr {
+        if processed > 0 {
+            r.double(score);
+        } else {
+            r.null();
+        }
+    } else {
+        r.int(if flags.ch { added + updated } else { added } as i64);
+    }
+    if added + updated > 0 {
+        ctx.key_modified(key);
+        ctx.srv.dirty += added + updated - 1;
+        ctx.notify(nc::ZSET, if flags.incr { "zincr" } else { "zadd" }, key);
+    }
+}
+
+/// ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]
+fn zadd(ctx: &mut Ctx, args: Args) {
+    zadd_generic(ctx, args, false);
+}
+
+/// ZINCRBY key increment member
+fn zincrby(ctx: &mut Ctx, args: Args) {
+    zadd_generic(ctx, args, true);
+}
+
+/// ZREM key member [member ...]
+fn zrem(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    let Ok((z, r)) = ctx.write_typed::<ZSet>(key) else { return };
+    let Some(z) = z else {
+        r.int(0);
+        return;
+    };
+    let mut removed = 0u64;
+    for m in args.iter().skip(2) {
+        if z.remove(m) {
+            removed += 1;
+            if z.is_empty() {
+                break;
+            }
+        }
+    }
+    r.int(removed as i64);
+    if removed > 0 {
+        removed_from(ctx, key, removed, nc::ZSET, "zrem");
+    }
+}
+
+/// ZCARD key
+fn zcard(ctx: &mut Ctx, args: Args) {
+    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    r.int(z.map_or(0, |z| z.len()) as i64);
+}
+
+/// ZSCORE key member
+fn zscore(ctx: &mut Ctx, args: Args) {
+    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    match z.and_then(|z| z.score(args.get(2))) {
+        Some(s) => r.double(s),
+        None => r.null(),
+    }
+}
+
+/// ZMSCORE key member [member ...]
+fn zmscore(ctx: &mut Ctx, args: Args) {
+    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    r.array(args.len() - 2);
+    for m in args.iter().skip(2) {
+        match z.as_ref().and_then(|z| z.score(m)) {
+            Some(s) => r.double(s),
+            None => r.null(),
+        }
+    }
+}
+
+fn zrank_generic(ctx: &mut Ctx, args: Args, rev: bool) {
+    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    match z.and_then(|z| z.rank(args.get(2), rev)) {
+        Some(n) => r.int(n as i64),
+        None => r.null(),
+    }
+}
+
+/// ZRANK key member
+fn zrank(ctx: &mut Ctx, args: Args) {
+    zrank_generic(ctx, args, false);
+}
+
+/// ZREVRANK key member
+fn zrevrank(ctx: &mut Ctx, args: Args) {
+    zrank_generic(ctx, args, true);
+}
+
+/// ZCOUNT key min max
+fn zcount(ctx: &mut Ctx, args: Args) {
+    let Some(range) = parse_score_range(ctx.reply(), args.get(2), args.get(3)) else { return };
+    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    r.int(z.map_or(0, |z| z.count_in_score_range(&range)) as i64);
+}
+
+/// ZLEXCOUNT key min max
+fn zlexcount(ctx: &mut Ctx, args: Args) {
+    let Some(range) = parse_lex_range(ctx.reply(), args.get(2), args.get(3)) else { return };
+    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    r.int(z.map_or(0, |z| z.count_in_lex_range(&range)) as i64);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The ZRANGE family.
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RangeType {
+    Auto,
+    Rank,
+    Score,
+    Lex,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Auto,
+    Forward,
+    Reverse,
+}
+
+enum Range {
+    Rank(i64, i64),
+    Score(ScoreRange),
+    Lex(LexRange),
+}
+
+/// Redis's `zrangeGenericCommand`: `argc_start` is the index of the source key; `store` the destination of
+/// ZRANGESTORE.
+fn zrange_generic(ctx: &mut Ctx, args: Args, argc_start: usize, store: Option<&[u8]>, rt: RangeType, dir: Direction) {
+    let (mut rangetype, mut direction) = (rt, dir);
+    let key = args.get(argc_start);
+    let mut minidx = argc_start + 1;
+    let mut maxidx = argc_start + 2;
+    let mut withscores = false;
+    let mut offset = 0i64;
+    let mut limit = -1i64;
+    let mut j = argc_start + 3;
+    while j < args.len() {
+        let left = args.len() - j - 1;
+        if store.is_none() && args.is(j, "withscores") {
+            withscores = true;
+        } else if args.is(j, "limit") && left >= 2 {
+            let Some(o) = long_arg(ctx.reply(), args.get(j + 1), None) else { return };
+            let Some(l) = long_arg(ctx.reply(), args.get(j + 2), None) else { return };
+            offset = o;
+            limit = l;
+            j += 2;
+        } else if direction == Direction::Auto && args.is(j, "rev") {
+            direction = Direction::Reverse;
+        } else if rangetype == RangeType::Auto && args.is(j, "bylex") {
+            rangetype = RangeType::Lex;
+        } else if rangetype == RangeType::Auto && args.is(j, "byscore") {
+            rangetype = RangeType::Score;
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+        j += 1;
+    }
+    if direction == Direction::Auto {
+        direction = Direction::Forward;
+    }
+    if rangetype == RangeType::Auto {
+        rangetype = RangeType::Rank;
+    }
+    if limit != -1 && rangetype == RangeType::Rank {
+        ctx.reply().error("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+        return;
+    }
+    if withscores && rangetype == RangeType::Lex {
+        ctx.reply().error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+        return;
+    }
+    let rev = direction == Direction::Reverse;
+    if rev && rangetype != RangeType::Rank {
+        std::mem::swap(&mut minidx, &mut maxidx);
+    }
+    let range = match rangetype {
+        RangeType::Score => {
+            let Some(r) = parse_score_range(ctx.reply(), args.get(minidx), args.get(maxidx)) else { return };
+            Range::Score(r)
+        }
+        RangeType::Lex => {
+            let Some(r) = parse_lex_range(ctx.reply(), args.get(minidx), args.get(maxidx)) else { return };
+            Range::Lex(r)
+        }
+        _ => {
+            let Some(s) = long_arg(ctx.reply(), args.get(minidx), None) else { return };
+            let Some(e) = long_arg(ctx.reply(), args.get(maxidx), None) else { return };
+            Range::Rank(s, e)
+        }
+    };
+    let Ok((z, r)) = ctx.read_typed::<ZSet>(key) else { return };
+    let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
+    let mut size_hint = 0usize;
+    match z {
+        None => {
+            if store.is_none() {
+                r.array(0);
+                return;
+            }
+        }
+        Some(z) => match &range {
+            Range::Rank(s, e) => {
+                if let Some((s, e)) = clamp_ranks(*s, *e, z.len()) {
+                    size_hint = e - s + 1;
+                    out.reserve(size_hint);
+                    z.range_by_rank(s, e, rev, |m, sc| push_elem(&mut out, m, sc));
+                }
+            }
+            Range::Score(sr) => {
+                if offset >= 0 && !(offset > 0 && offset as u64 >= z.len() as u64) {
+                    let lim = usize::try_from(limit).ok();
+                    z.range_by_score(sr, rev, offset as usize, lim, |m, sc| push_elem(&mut out, m, sc));
+                }
+            }
+            Range::Lex(lr) => {
+                if offset >= 0 && !(offset > 0 && offset as u64 >= z.len() as u64) {
+                    let lim = usize::try_from(limit).ok();
+                    z.range_by_lex(lr, rev, offset as usize, lim, |m, sc| push_elem(&mut out, m, sc));
+                }
+            }
+        },
+    }
+    match store {
+        None => reply_elems(r, &out, withscores),
+        Some(dst) => {
+            let th = ctx.thresholds();
+            let n = out.len();
+            if n > 0 {
+                let mut dz = ZSet::with_hints(size_hint, 0, &th);
+                for (m, s) in &out {
+                    dz.add(*s, m, ZAddFlags::default(), &th);
+                }
+                store_value(ctx, dst, Value::ZSet(dz), nc::ZSET, "zrangestore");
+            } else {
+                delete_key(ctx, dst);
+            }
+            ctx.reply().int(n as i64);
+        }
+    }
+}
+
+/// ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
+fn zrange(ctx: &mut Ctx, args: Args) {
+    zrange_generic(ctx, args, 1, None, RangeType::Auto, Direction::Auto);
+}
+
+/// ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]
+fn zrangestore(ctx: &mut Ctx, args: Args) {
+    zrange_generic(ctx, args, 2, Some(args.get(1)), RangeType::Auto, Direction::Auto);
+}
+
+/// ZREVRANGE key start stop [WITHSCORES]
+fn zrevrange(ctx: &mut Ctx, args: Args) {
+    zrange_generic(ctx, args, 1, None, RangeType::Rank, Direction::Reverse);
+}
+
+/// ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]
+fn zrangebyscore(ctx: &mut Ctx, args: Args) {
+    zrange_generic(ctx, args, 1, None, RangeType::Score, Direction::Forward);
+}
+
+/// ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]
+fn zrevrangebyscore(ctx: &mut Ctx, args: Args) {
+    zrange_generic(ctx, args, 1, None, RangeType::Score, Direction::Reverse);
+}
+
+/// ZRANGEBYLEX key min max [LIMIT offset count]
+fn zrangebylex(ctx: &mut Ctx, args: Args) {
+    zrange_generic(ctx, args, 1, None, RangeType::Lex, Direction::Forward);
+}
+
+/// ZREVRANGEBYLEX key max min [LIMIT offset count]
+fn zrevrangebylex(ctx: &mut Ctx, args: Args) {
+    zrange_generic(ctx, args, 1, None, RangeType::Lex, Direction::Reverse);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Removal by range.
+
+fn zremrange_generic(ctx: &mut Ctx, args: Args, rt: RangeType) {
+    let key = args.get(1);
+    let range = match rt {
+        RangeType::Score => {
+            let Some(r) = parse_score_range(ctx.reply(), args.get(2), args.get(3)) else { return };
+            Range::Score(r)
+        }
+        RangeType::Lex => {
+            let Some(r) = parse_lex_range(ctx.reply(), args.get(2), args.get(3)) else { return };
+            Range::Lex(r)
+        }
+        _ => {
+            let Some(s) = long_arg(ctx.reply(), args.get(2), None) else { return };
+            let Some(e) = long_arg(ctx.reply(), args.get(3), None) else { return };
+            Range::Rank(s, e)
+        }
+    };
+    let Ok((z, r)) = ctx.write_typed::<ZSet>(key) else { return };
+    let Some(z) = z else {
+        r.int(0);
+        return;
+    };
+    let removed = match &range {
+        Range::Rank(s, e) => match clamp_ranks(*s, *e, z.len()) {
+            Some((s, e)) => z.remove_range_by_rank(s, e),
+            None => 0,
+        },
+        Range::Score(sr) => z.remove_range_by_score(sr),
+        Range::Lex(lr) => z.remove_range_by_lex(lr),
+    };
+    r.int(removed as i64);
+    if removed > 0 {
+        let event = match rt {
+            RangeType::Score => "zremrangebyscore",
+            RangeType::Lex => "zremrangebylex",
+            _ => "zremrangebyrank",
+        };
+        removed_from(ctx, key, removed as u64, nc::ZSET, event);
+    }
+}
+
+/// ZREMRANGEBYRANK key start stop
+fn zremrangebyrank(ctx: &mut Ctx, args: Args) {
+    zremrange_generic(ctx, args, RangeType::Rank);
+}
+
+/// ZREMRANGEBYSCORE key min max
+fn zremrangebyscore(ctx: &mut Ctx, args: Args) {
+    zremrange_generic(ctx, args, RangeType::Score);
+}
+
+/// ZREMRANGEBYLEX key min max
+fn zremrangebylex(ctx: &mut Ctx, args: Args) {
+    zremrange_generic(ctx, args, RangeType::Lex);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pops.
+
+/// How a pop replies (Redis's `genericZpopCommand` flags).
+#[derive(Clone, Copy)]
+pub(crate) struct PopReply {
+    /// Name the key first (BZPOP*, ZMPOP).
+    pub emit_key: bool,
+    /// Elements as [member, score] arrays.
+    pub nested: bool,
+    /// Null array instead of an empty one when no key has elements (ZMPOP).
+    pub nil_when_empty: bool,
+}
+
+/// Pops from the first non-empty sorted set among `keys`. `count` -1 means "not given" (one element). Returns
+/// false when nothing was popped (after replying the empty/nil answer, or WRONGTYPE).
+pub(crate) fn zpop_generic(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: i64, how: PopReply) -> bool {
+    let mut found: Option<&[u8]> = None;
+    for k in keys {
+        match ctx.write_typed::<ZSet>(k) {
+            Err(_) => return false,
+            Ok((Some(_), _)) => {
+                found = Some(k);
+                break;
+            }
+            Ok((None, _)) => {}
+        }
+    }
+    let Some(key) = found else {
+        if how.nil_when_empty {
+            ctx.reply().null_array();
+        } else {
+            ctx.reply().array(0);
+        }
+        return false;
+    };
+    if count == 0 {
+        ctx.reply().array(0);
+        return false;
+    }
+    let count = if count < 0 { 1 } else { count };
+    let Some(z) = zset_in(ctx, key) else { return false };
+    let popped = z.pop(max, usize::try_from(count).unwrap_or(usize::MAX));
+    let r = ctx.reply();
+    let n = popped.len();
+    match (how.nested, how.emit_key) {
+        (false, false) => r.array(n * 2),
+        (true, false) => r.array(n),
+        (false, true) => {
+            r.array(n * 2 + 1);
+            r.bulk(key);
+        }
+        (true, true) => {
+            r.array(2);
+            r.bulk(key);
+            r.array(n);
+        }
+    }
+    for (m, s) in &popped {
+        if how.nested {
+            r.array(2);
+        }
+        r.bulk(m);
+        r.double(*s);
+    }
+    removed_from(ctx, key, n as u64, nc::ZSET, if max { "zpopmax" } else { "zpopmin" });
+    true
+}
+
+fn zpop_minmax(ctx: &mut Ctx, args: Args, max: bool) {
+    if args.len() > 3 {
+        ctx.reply().err_syntax();
+        return;
+    }
+    let mut count = -1;
+    if args.len() == 3 {
+        let Some(c) = positive_long_arg(ctx.reply(), args.get(2), None) else { return };
+        count = c;
+    }
+    let nested = ctx.client.reply.is_resp3() && count != -1;
+    zpop_generic(ctx, &[args.get(1)], max, count, PopReply { emit_key: false, nested, nil_when_empty: false });
+}
+
+/// ZPOPMIN key [count]
+fn zpopmin(ctx: &mut Ctx, args: Args) {
+    zpop_minmax(ctx, args, false);
+}
+
+/// ZPOPMAX key [count]
+fn zpopmax(ctx: &mut Ctx, args: Args) {
+    zpop_minmax(ctx, args, true);
+}
+
+/// Parses `numkeys key [key ...] MIN|MAX [COUNT count]` starting at `numkeys_idx` (Redis's
+/// `zmpopGenericCommand`): the keys' index range, MAX, and the count.
+pub(crate) fn parse_zmpop(
+    r: &mut Reply,
+    args: Args,
+    numkeys_idx: usize,
+) -> Option<(std::ops::Range<usize>, bool, i64)> {
+    let msg = "ERR numkeys should be greater than 0";
+    let numkeys = range_long_arg(r, args.get(numkeys_idx), 1, i64::MAX, Some(msg))?;
+    let where_idx = (numkeys_idx as u64).saturating_add(numkeys as u64).saturating_add(1);
+    if where_idx >= args.len() as u64 {
+        r.err_syntax();
+        return None;
+    }
+    let where_idx = where_idx as usize;
+    let max = if args.is(where_idx, "min") {
+        false
+    } else if args.is(where_idx, "max") {
+        true
+    } else {
+        r.err_syntax();
+        return None;
+    };
+    let mut count = -1i64;
+    let mut j = where_idx + 1;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        if count == -1 && args.is(j, "count") && more > 0 {
+            j += 1;
+            count = range_long_arg(r, args.get(j), 1, i64::MAX, Some("ERR count should be greater than 0"))?;
+        } else {
+            r.err_syntax();
+            return None;
+        }
+        j += 1;
+    }
+    if count == -1 {
+        count = 1;
+    }
+    Some((numkeys_idx + 1..where_idx, max, count))
+}
+
+/// ZMPOP numkeys key [key ...] <MIN | MAX> [COUNT count]
+fn zmpop(ctx: &mut Ctx, args: Args) {
+    let Some((keys, max, count)) = parse_zmpop(ctx.reply(), args, 1) else { return };
+    let keys: Vec<&[u8]> = keys.map(|i| args.get(i)).collect();
+    zpop_generic(ctx, &keys, max, count, PopReply { emit_key: true, nested: true, nil_when_empty: true });
+}
+
+/// The blocking pops' common body: pop from the first non-empty key (only the key being served when a blocked
+/// client is re-run), else block on all of them.
+fn bzpop_generic(ctx: &mut Ctx, args: Args, keys: &[&[u8]], deadline_ms: i64, max: bool, count: i64, how: PopReply) {
+    for &key in keys {
+        if !blocking::may_serve(ctx, key) {
+            continue;
+        }
+        match ctx.write_typed::<ZSet>(key) {
+            Err(_) => return,
+            Ok((Some(z), _)) if !z.is_empty() => {
+                zpop_generic(ctx, &[key], max, count, how);
+                return;
+            }
+            Ok(_) => {}
+        }
+    }
+    blocking::block(ctx, args, keys, deadline_ms, BlockKind::ZSet, TimeoutReply::NullArray);
+}
+
+fn bzpop_minmax(ctx: &mut Ctx, args: Args, max: bool) {
+    let last = args.len() - 1;
+    let Some(deadline_ms) = blocking::parse_timeout(ctx, args.get(last)) else { return };
+    let keys: Vec<&[u8]> = (1..last).map(|i| args.get(i)).collect();
+    let how = PopReply { emit_key: true, nested: false, nil_when_empty: false };
+    bzpop_generic(ctx, args, &keys, deadline_ms, max, -1, how);
+}
+
+/// BZPOPMIN key [key ...] timeout
+fn bzpopmin(ctx: &mut Ctx, args: Args) {
+    bzpop_minmax(ctx, args, false);
+}
+
+/// BZPOPMAX key [key ...] timeout
+fn bzpopmax(ctx: &mut Ctx, args: Args) {
+    bzpop_minmax(ctx, args, true);
+}
+
+/// BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count]
+fn bzmpop(ctx: &mut Ctx, args: Args) {
+    let Some((keys, max, count)) = parse_zmpop(ctx.reply(), args, 2) else { return };
+    let Some(deadline_ms) = blocking::parse_timeout(ctx, args.get(1)) else { return };
+    let keys: Vec<&[u8]> = keys.map(|i| args.get(i)).collect();
+    let how = PopReply { emit_key: true, nested: true, nil_when_empty: true };
+    bzpop_generic(ctx, args, &keys, deadline_ms, max, count, how);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ZRANDMEMBER.
+
+/// ZRANDMEMBER key [count [WITHSCORES]]
+fn zrandmember(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    if args.len() == 2 {
+        let Ok((z, r)) = ctx.read_typed::<ZSet>(key) else { return };
+        if z.is_none() {
+            r.null();
+            return;
+        }
+        let (Some(z), rng, r) = typed_with_rng::<ZSet>(ctx, key) else { return };
+        match z.random(rng) {
+            Some((m, _)) => bulk_ref(r, m),
+            None => r.null(),
+        }
+        return;
+    }
+    let Some(l) = range_long_arg(ctx.reply(), args.get(2), -i64::MAX, i64::MAX, None) else { return };
+    let mut withscores = false;
+    if args.len() > 4 || (args.len() == 4 && !args.is(3, "withscores")) {
+        ctx.reply().err_syntax();
+        return;
+    } else if args.len() == 4 {
+        withscores = true;
+        if !(-i64::MAX / 2..=i64::MAX / 2).contains(&l) {
+            ctx.reply().error("ERR value is out of range");
+            return;
+        }
+    }
+    let (count, uniq) = if l >= 0 { (l as u64, true) } else { (l.unsigned_abs(), false) };
+    let Ok((z, r)) = ctx.read_typed::<ZSet>(key) else { return };
+    if z.is_none() || count == 0 {
+        r.array(0);
+        return;
+    }
+    let (Some(z), rng, r) = typed_with_rng::<ZSet>(ctx, key) else { return };
+    let resp3 = r.is_resp3();
+    let emit = |r: &mut Reply, m: StrRef<'_>, s: f64| {
+        if withscores && resp3 {
+            r.array(2);
+        }
+        bulk_ref(r, m);
+        if withscores {
+            r.double(s);
+        }
+    };
+    let header = |r: &mut Reply, n: usize| r.array(if withscores && !resp3 { n * 2 } else { n });
+    if !uniq || count == 1 {
+        if count > MAX_RANDOM_REPLY {
+            r.error("ERR value is out of range");
+            return;
+        }
+        header(r, count as usize);
+        z.random_with_replacement(count as usize, rng, |m, s| emit(r, m, s));
+        return;
+    }
+    if count >= z.len() as u64 {
+        // Redis 7.0 answers this case from the top score down.
+        header(r, z.len());
+        for (m, s) in z.iter().rev() {
+            emit(r, m, s);
+        }
+        return;
+    }
+    let picked = z.random_distinct(count as usize, rng);
+    header(r, picked.len());
+    for (m, s) in picked {
+        emit(r, m, s);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The algebra.
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Union,
+    Inter,
+    Diff,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Aggregate {
+    Sum,
+    Min,
+    Max,
+}
+
+/// One input of the algebra: a sorted set, a plain set (every member scores 1), or a missing key.
+enum Src<'a> {
+    Missing,
+    Set(&'a Set),
+    Z(&'a ZSet),
+}
+
+impl Src<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Src::Missing => 0,
+            Src::Set(s) => s.len(),
+            Src::Z(z) => z.len(),
+        }
+    }
+
+    fn for_each<F: FnMut(StrRef<'_>, f64)>(&self, mut f: F) {
+        match self {
+            Src::Missing => {}
+            Src::Set(s) => s.iter().for_each(|m| f(m, 1.0)),
+            Src::Z(z) => z.iter().for_each(|(m, s)| f(m, s)),
+        }
+    }
+
+    fn find(&self, m: &[u8]) -> Option<f64> {
+        match self {
+            Src::Missing => None,
+            Src::Set(s) => s.contains(m).then_some(1.0),
+            Src::Z(z) => z.score(m),
+        }
+    }
+}
+
+#[inline]
+fn aggregate(target: &mut f64, val: f64, how: Aggregate) {
+    match how {
+        Aggregate::Sum => {
+            *target += val;
+            // inf + -inf: Redis keeps 0 rather than NaN.
+            if target.is_nan() {
+                *target = 0.0;
+            }
+        }
+        Aggregate::Min => *target = if val < *target { val } else { *target },
+        Aggregate::Max => *target = if val > *target { val } else { *target },
+    }
+}
+
+/// Redis's `zunionInterDiffGenericCommand`. `numkeys_idx` is where numkeys sits; `dst` is the STORE destination;
+/// `card_only` is ZINTERCARD.
+fn zalgebra(ctx: &mut Ctx, args: Args, dst: Option<&[u8]>, numkeys_idx: usize, op: Op, card_only: bool) {
+    let Some(setnum) = long_arg(ctx.reply(), args.get(numkeys_idx), None) else { return };
+    if setnum < 1 {
+        let cmd = String::from_utf8_lossy(args.get(0)).to_ascii_lowercase();
+        ctx.reply().error(&format!("ERR at least 1 input key is needed for '{cmd}' command"));
+        return;
+    }
+    if setnum > (args.len() - numkeys_idx - 1) as i64 {
+        ctx.reply().err_syntax();
+        return;
+    }
+    let setnum = setnum as usize;
+    let keys: Vec<&[u8]> = (numkeys_idx + 1..numkeys_idx + 1 + setnum).map(|i| args.get(i)).collect();
+    for k in &keys {
+        let e = if dst.is_some() { ctx.lookup_write(k) } else { ctx.lookup_read(k) };
+        if let Some(e) = e {
+            if !matches!(e.value(), Some(Value::Set(_) | Value::ZSet(_))) {
+                ctx.reply().err_wrongtype();
+                return;
+            }
+        }
+    }
+    let mut weights = vec![1.0f64; setnum];
+    let mut how = Aggregate::Sum;
+    let mut withscores = false;
+    let mut limit = 0i64;
+    let mut j = numkeys_idx + 1 + setnum;
+    while j < args.len() {
+        let remaining = args.len() - j;
+        if op != Op::Diff && !card_only && remaining > setnum && args.is(j, "weights") {
+            j += 1;
+            for w in weights.iter_mut() {
+                let Some(v) = score_arg(ctx.reply(), args.get(j), Some("ERR weight value is not a float")) else {
+                    return;
+                };
+                *w = v;
+                j += 1;
+            }
+        } else if op != Op::Diff && !card_only && remaining >= 2 && args.is(j, "aggregate") {
+            how = if args.is(j + 1, "sum") {
+                Aggregate::Sum
+            } else if args.is(j + 1, "min") {
+                Aggregate::Min
+            } else if args.is(j + 1, "max") {
+                Aggregate::Max
+            } else {
+                ctx.reply().err_syntax();
+                return;
+            };
+            j += 2;
+        } else if dst.is_none() && !card_only && args.is(j, "withscores") {
+            withscores = true;
+            j += 1;
+        } else if card_only && remaining >= 2 && args.is(j, "limit") {
+            let Some(l) = positive_long_arg(ctx.reply(), args.get(j + 1), Some("ERR LIMIT can't be negative")) else {
+                return;
+            };
+            limit = l;
+            j += 2;
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+    }
+
+    let db = &ctx.srv.dbs[ctx.client.db];
+    let mut srcs: Vec<(Src, f64)> = keys
+        .iter()
+        .zip(&weights)
+        .map(|(k, &w)| {
+            let s = match peek_value(db, k) {
+                Some(Value::Set(s)) => Src::Set(s),
+                Some(Value::ZSet(z)) => Src::Z(z),
+                _ => Src::Missing,
+            };
+            (s, w)
+        })
+        .collect();
+    if op != Op::Diff {
+        // Smallest first, as Redis orders its inputs (this also fixes the order scores are summed in).
+        srcs.sort_by_key(|(s, _)| s.len());
+    }
+    let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
+    let mut cardinality = 0u64;
+    match op {
+        Op::Inter => {
+            if let Some(((first, w0), rest)) = srcs.split_first() {
+                if first.len() > 0 {
+                    let mut stop = false;
+                    first.for_each(|m, sc| {
+                        if stop {
+                            return;
+                        }
+                        let mut buf = [0u8; 24];
+                        let mb = m.bytes(&mut buf);
+                        let mut score = w0 * sc;
+                        if score.is_nan() {
+                            score = 0.0;
+                        }
+                        for (s, w) in rest {
+                            match s.find(mb) {
+                                Some(v) => aggregate(&mut score, v * w, how),
+                                None => return,
+                            }
+                        }
+                        if card_only {
+                            cardinality += 1;
+                            if limit != 0 && cardinality >= limit as u64 {
+                                stop = true;
+                            }
+                        } else {
+                            out.push((mb.to_vec(), score));
+                        }
+                    });
+                }
+            }
+        }
+        Op::Union => {
+            let mut index: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+            for (s, w) in &srcs {
+                s.for_each(|m, sc| {
+                    let mut score = w * sc;
+                    if score.is_nan() {
+                        score = 0.0;
+                    }
+                    let mut buf = [0u8; 24];
+                    let mb = m.bytes(&mut buf);
+                    match index.get(mb) {
+                        Some(&i) => aggregate(&mut out[i].1, score, how),
+                        None => {
+                            index.insert(mb.to_vec(), out.len());
+                            out.push((mb.to_vec(), score));
+                        }
+                    }
+                });
+            }
+        }
+        Op::Diff => {
+            if let Some(((first, _), rest)) = srcs.split_first() {
+                first.for_each(|m, sc| {
+                    let mut buf = [0u8; 24];
+                    let mb = m.bytes(&mut buf);
+                    if !rest.iter().any(|(s, _)| s.find(mb).is_some()) {
+                        out.push((mb.to_vec(), sc));
+                    }
+                });
+            }
+        }
+    }
+    if card_only {
+        ctx.reply().int(cardinality as i64);
+        return;
+    }
+    out.sort_by(|a, b| cmp_elem((a.1, &a.0), (b.1, &b.0)));
+    match dst {
+        None => reply_elems(ctx.reply(), &out, withscores),
+        Some(dst) => {
+            let n = out.len();
+            if n > 0 {
+                let th: Thresholds = ctx.thresholds();
+                let max_len = out.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+                let mut z = ZSet::with_hints(n, max_len, &th);
+                for (m, s) in &out {
+                    z.add(*s, m, ZAddFlags::default(), &th);
+                }
+                let event = match op {
+                    Op::Union => "zunionstore",
+                    Op::Inter => "zinterstore",
+                    Op::Diff => "zdiffstore",
+                };
+                store_value(ctx, dst, Value::ZSet(z), nc::ZSET, event);
+            } else {
+                delete_key(ctx, dst);
+            }
+            ctx.reply().int(n as i64);
+        }
+    }
+}
+
+/// ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]
+fn zunion(ctx: &mut Ctx, args: Args) {
+    zalgebra(ctx, args, None, 1, Op::Union, false);
+}
+
+/// ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]
+fn zinter(ctx: &mut Ctx, args: Args) {
+    zalgebra(ctx, args, None, 1, Op::Inter, false);
+}
+
+/// ZDIFF numkeys key [key ...] [WITHSCORES]
+fn zdiff(ctx: &mut Ctx, args: Args) {
+    zalgebra(ctx, args, None, 1, Op::Diff, false);
+}
+
+/// ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]
+fn zunionstore(ctx: &mut Ctx, args: Args) {
+    zalgebra(ctx, args, Some(args.get(1)), 2, Op::Union, false);
+}
+
+/// ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]
+fn zinterstore(ctx: &mut Ctx, args: Args) {
+    zalgebra(ctx, args, Some(args.get(1)), 2, Op::Inter, false);
+}
+
+/// ZDIFFSTORE destination numkeys key [key ...]
+fn zdiffstore(ctx: &mut Ctx, args: Args) {
+    zalgebra(ctx, args, Some(args.get(1)), 2, Op::Diff, false);
+}
+
+/// ZINTERCARD numkeys key [key ...] [LIMIT limit]
+fn zintercard(ctx: &mut Ctx, args: Args) {
+    zalgebra(ctx, args, None, 1, Op::Inter, true);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ZSCAN.
+
+/// ZSCAN key cursor [MATCH pattern] [COUNT count]
+fn zscan(ctx: &mut Ctx, args: Args) {
+    let Some(cursor) = super::keys::parse_cursor(args.get(2)) else {
+        ctx.reply().error("ERR invalid cursor");
+        return;
+    };
+    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
+    let Some(z) = z else {
+        reply_empty_scan(r);
+        return;
+    };
+    let Some(o) = parse_scan_opts(r, args, 3) else { return };
+    let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
+    let mut next = cursor;
+    let mut budget = scan_budget(o.count);
+    loop {
+        next = z.scan(next, |m, s| {
+            if scan_matches(&o, m) {
+                out.push((m.to_vec(), s));
+            }
+        });
+        budget = budget.saturating_sub(1);
+        if next == 0 || budget == 0 || out.len() >= o.count {
+            break;
+        }
+    }
+    r.array(2);
+    r.bulk(next.to_string().as_bytes());
+    r.array(out.len() * 2);
+    for (m, s) in &out {
+        r.bulk(m);
+        r.bulk(crate::util::fmt_double(*s).as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::string::tests::Harness;
+    use crate::resp::reply::Proto;
+
+    fn bulks(items: &[&str]) -> String {
+        let mut s = format!("*{}\r\n", items.len());
+        for i in items {
+            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
+        }
+        s
+    }
+
+    #[test]
+    fn zadd_flags_and_errors() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["zadd", "z", "1", "a", "2", "b", "3", "c"]), ":3\r\n");
+        assert_eq!(h.run(&["zadd", "z", "nx", "10", "a", "4", "d"]), ":1\r\n");
+        assert_eq!(h.run(&["zadd", "z", "xx", "ch", "5", "b", "6", "new"]), ":1\r\n");
+        assert_eq!(h.run(&["zadd", "z", "gt", "ch", "1", "c"]), ":0\r\n");
+        assert_eq!(h.run(&["zadd", "z", "lt", "ch", "1", "c"]), ":1\r\n");
+        assert_eq!(h.run(&["zadd", "z", "incr", "2", "a"]), "$1\r\n3\r\n");
+        assert_eq!(h.run(&["zadd", "z", "nx", "incr", "2", "a"]), "$-1\r\n");
+        assert_eq!(h.run(&["zadd", "nokey", "xx", "1", "a"]), ":0\r\n");
+        assert_eq!(h.run(&["exists", "nokey"]), ":0\r\n");
+        assert_eq!(h.run(&["zadd", "z", "nan", "a"]), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.run(&["zadd", "z", "1e400", "a"]), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.run(&["zadd", "z", "1e-400", "a"]), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.run(&["zadd", "z", "1", "a", "2"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run(&["zadd", "z", "xx", "nx", "1", "a"]),
+            "-ERR XX and NX options at the same time are not compatible\r\n"
+        );
+        assert_eq!(
+            h.run(&["zadd", "z", "gt", "lt", "1", "a"]),
+            "-ERR GT, LT, and/or NX options at the same time are not compatible\r\n"
+        );
+        assert_eq!(
+            h.run(&["zadd", "z", "incr", "1", "a", "2", "b"]),
+            "-ERR INCR option supports a single increment-element pair\r\n"
+        );
+        assert_eq!(h.run(&["zincrby", "z", "nx", "a"]), "-ERR syntax error\r\n");
+        h.run(&["zadd", "z", "inf", "i"]);
+        assert_eq!(h.run(&["zincrby", "z", "-inf", "i"]), "-ERR resulting score is not a number (NaN)\r\n");
+        assert_eq!(h.run(&["zscore", "z", "i"]), "$3\r\ninf\r\n");
+        h.run(&["set", "s", "v"]);
+        assert!(h.run(&["zadd", "s", "1", "a"]).starts_with("-WRONGTYPE"));
+    }
+
+    #[test]
+    fn scores_format_like_redis() {
+        let mut h = Harness::new();
+        h.run(&["zadd", "z", "0.1", "a", "-0", "b", "1e20", "c", "-inf", "d"]);
+        assert_eq!(h.run(&["zscore", "z", "a"]), "$19\r\n0.10000000000000001\r\n");
+        assert_eq!(h.run(&["zscore", "z", "b"]), "$1\r\n0\r\n");
+        assert_eq!(h.run(&["zscore", "z", "c"]), "$5\r\n1e+20\r\n");
+        assert_eq!(h.run(&["zmscore", "z", "d", "x"]), "*2\r\n$4\r\n-inf\r\n$-1\r\n");
+        h.client.reply.proto = Proto::Resp3;
+        assert_eq!(h.run(&["zscore", "z", "d"]), ",-inf\r\n");
+        assert_eq!(h.run(&["zrange", "z", "0", "0", "withscores"]), "*1\r\n*2\r\n$1\r\nd\r\n,-inf\r\n");
+        assert_eq!(h.run(&["zpopmin", "z"]), "*2\r\n$1\r\nd\r\n,-inf\r\n");
+        assert_eq!(h.run(&["zpopmin", "z", "1"]), "*1\r\n*2\r\n$1\r\nb\r\n,0\r\n");
+    }
+
+    #[test]
+    fn zrange_variants() {
+        let mut h = Harness::new();
+        h.run(&["zadd", "z", "1", "a", "2", "b", "3", "c", "4", "d"]);
+        assert_eq!(h.run(&["zrange", "z", "0", "-1"]), bulks(&["a", "b", "c", "d"]));
+        assert_eq!(h.run(&["zrange", "z", "0", "1", "rev", "withscores"]), bulks(&["d", "4", "c", "3"]));
+        assert_eq!(h.run(&["zrange", "z", "(1", "+inf", "byscore", "limit", "1", "2"]), bulks(&["c", "d"]));
+        assert_eq!(h.run(&["zrange", "z", "+inf", "(1", "byscore", "rev", "limit", "0", "1"]), bulks(&["d"]));
+        assert_eq!(h.run(&["zrange", "z", "[b", "(d", "bylex"]), bulks(&["b", "c"]));
+        assert_eq!(h.run(&["zrange", "z", "0", "9", "byscore", "limit", "-1", "2"]), "*0\r\n");
+        assert_eq!(h.run(&["zrange", "z", "0", "9", "byscore", "limit", "1", "-1"]), bulks(&["b", "c", "d"]));
+        assert_eq!(
+            h.run(&["zrange", "z", "0", "9", "byscore", "limit", "9223372036854775807", "9223372036854775807"]),
+            "*0\r\n"
+        );
+        assert_eq!(
+            h.run(&["zrange", "z", "0", "-1", "limit", "0", "1"]),
+            "-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX\r\n"
+        );
+        assert_eq!(
+            h.run(&["zrange", "z", "-", "+", "bylex", "withscores"]),
+            "-ERR syntax error, WITHSCORES not supported in combination with BYLEX\r\n"
+        );
+        assert_eq!(h.run(&["zrange", "z", "a", "b", "bylex"]), "-ERR min or max not valid string range item\r\n");
+        assert_eq!(h.run(&["zrangebyscore", "z", "nan", "1"]), "-ERR min or max is not a float\r\n");
+        assert_eq!(h.run(&["zrangebyscore", "z", "0", "1", "rev"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["zrevrangebyscore", "z", "3", "2", "withscores"]), bulks(&["c", "3", "b", "2"]));
+        assert_eq!(h.run(&["zrevrange", "z", "0", "0"]), bulks(&["d"]));
+        assert_eq!(h.run(&["zrevrangebylex", "z", "+", "-", "limit", "1", "1"]), bulks(&["c"]));
+        assert_eq!(h.run(&["zrange", "nokey", "0", "-1"]), "*0\r\n");
+        assert_eq!(h.run(&["zcount", "z", "(1", "3"]), ":2\r\n");
+        assert_eq!(h.run(&["zlexcount", "z", "-", "+"]), ":4\r\n");
+        assert_eq!(h.run(&["zrank", "z", "c"]), ":2\r\n");
+        assert_eq!(h.run(&["zrevrank", "z", "c"]), ":1\r\n");
+        assert_eq!(h.run(&["zrank", "z", "x"]), "$-1\r\n");
+    }
+
+    #[test]
+    fn zrangestore_and_encodings() {
+        let mut h = Harness::new();
+        h.srv.config.zset_max_listpack_entries = 2;
+        h.run(&["zadd", "z", "1", "a", "2", "b", "3", "c"]);
+        assert_eq!(h.run(&["object", "encoding", "z"]), "$8\r\nskiplist\r\n");
+        assert_eq!(h.run(&["zrangestore", "d", "z", "0", "1"]), ":2\r\n");
+        assert_eq!(h.run(&["object", "encoding", "d"]), "$8\r\nlistpack\r\n");
+        assert_eq!(h.run(&["zrangestore", "d", "z", "0", "-1"]), ":3\r\n");
+        assert_eq!(h.run(&["object", "encoding", "d"]), "$8\r\nskiplist\r\n");
+        assert_eq!(h.run(&["zrangestore", "d", "z", "5", "9"]), ":0\r\n");
+        assert_eq!(h.run(&["exists", "d"]), ":0\r\n");
+        assert_eq!(h.run(&["zrangestore", "d", "z", "0", "1", "withscores"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["zunionstore", "u", "1", "z", "weights", "2"]), ":3\r\n");
+        assert_eq!(h.run(&["object", "encoding", "u"]), "$8\r\nskiplist\r\n");
+        h.run(&["zrem", "z", "a", "b"]);
+        assert_eq!(h.run(&["object", "encoding", "z"]), "$8\r\nskiplist\r\n");
+        assert_eq!(h.run(&["zunionstore", "u", "1", "z"]), ":1\r\n");
+        assert_eq!(h.run(&["object", "encoding", "u"]), "$8\r\nlistpack\r\n");
+    }
+
+    #[test]
+    fn algebra() {
+        let mut h = Harness::new();
+        h.run(&["zadd", "z1", "1", "a", "2", "b", "3", "c"]);
+        h.run(&["zadd", "z2", "4", "b", "5", "c", "6", "d"]);
+        h.run(&["sadd", "s", "a", "d"]);
+        assert_eq!(h.run(&["zunion", "2", "z1", "z2", "withscores"]), bulks(&["a", "1", "b", "6", "d", "6", "c", "8"]));
+        assert_eq!(
+            h.run(&["zunion", "2", "z1", "z2", "weights", "2", "1", "aggregate", "max", "withscores"]),
+            bulks(&["a", "2", "b", "4", "c", "6", "d", "6"])
+        );
+        assert_eq!(h.run(&["zinter", "2", "z1", "z2", "aggregate", "min"]), bulks(&["b", "c"]));
+        assert_eq!(h.run(&["zinter", "2", "z1", "s", "withscores"]), bulks(&["a", "2"]));
+        assert_eq!(h.run(&["zdiff", "2", "z1", "z2", "withscores"]), bulks(&["a", "1"]));
+        assert_eq!(h.run(&["zintercard", "2", "z1", "z2", "limit", "1"]), ":1\r\n");
+        assert_eq!(h.run(&["zintercard", "2", "z1", "z2"]), ":2\r\n");
+        assert_eq!(h.run(&["zinterstore", "o", "2", "z1", "nokey"]), ":0\r\n");
+        assert_eq!(h.run(&["zdiffstore", "o", "1", "z1"]), ":3\r\n");
+        assert_eq!(
+            h.run(&["zunionstore", "o", "0", "z1"]),
+            "-ERR at least 1 input key is needed for 'zunionstore' command\r\n"
+        );
+        assert_eq!(h.run(&["zunion", "3", "z1", "z2"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["zunion", "1", "z1", "weights", "x"]), "-ERR weight value is not a float\r\n");
+        assert_eq!(h.run(&["zdiff", "1", "z1", "weights", "1"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["zunionstore", "o", "1", "z1", "withscores"]), "-ERR syntax error\r\n");
+        h.run(&["zadd", "pinf", "inf", "x"]);
+        h.run(&["zadd", "ninf", "-inf", "x"]);
+        // inf + -inf aggregates to 0, 0 * inf weights to 0.
+        assert_eq!(h.run(&["zunion", "2", "pinf", "ninf", "withscores"]), bulks(&["x", "0"]));
+        assert_eq!(h.run(&["zunion", "1", "pinf", "weights", "0", "withscores"]), bulks(&["x", "0"]));
+        h.run(&["set", "str", "v"]);
+        assert!(h.run(&["zunion", "2", "z1", "str"]).starts_with("-WRONGTYPE"));
+    }
+
+    #[test]
+    fn pops_and_removals() {
+        let mut h = Harness::new();
+        h.run(&["zadd", "z", "1", "a", "2", "b", "3", "c", "4", "d"]);
+        assert_eq!(h.run(&["zpopmin", "z"]), bulks(&["a", "1"]));
+        assert_eq!(h.run(&["zpopmax", "z", "2"]), bulks(&["d", "4", "c", "3"]));
+        assert_eq!(h.run(&["zpopmin", "z", "0"]), "*0\r\n");
+        assert_eq!(h.run(&["zpopmin", "z", "-1"]), "-ERR value is out of range, must be positive\r\n");
+        assert_eq!(h.run(&["zpopmin", "nokey"]), "*0\r\n");
+        assert_eq!(
+            h.run(&["zmpop", "2", "nokey", "z", "max", "count", "5"]),
+            "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+        );
+        assert_eq!(h.run(&["exists", "z"]), ":0\r\n");
+        assert_eq!(h.run(&["zmpop", "1", "z", "min"]), "*-1\r\n");
+        assert_eq!(h.run(&["zmpop", "0", "z", "min"]), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.run(&["zmpop", "9223372036854775807", "z", "min"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["zmpop", "1", "z", "min", "count", "0"]), "-ERR count should be greater than 0\r\n");
+        h.run(&["zadd", "z", "1", "a", "2", "b", "3", "c", "4", "d"]);
+        assert_eq!(h.run(&["zremrangebyrank", "z", "-1", "-1"]), ":1\r\n");
+        assert_eq!(h.run(&["zremrangebyscore", "z", "(1", "2"]), ":1\r\n");
+        assert_eq!(h.run(&["zremrangebylex", "z", "[a", "[a"]), ":1\r\n");
+        assert_eq!(h.run(&["zremrangebyrank", "z", "0", "-1"]), ":1\r\n");
+        assert_eq!(h.run(&["exists", "z"]), ":0\r\n");
+        assert_eq!(h.run(&["zrem", "z", "a"]), ":0\r\n");
+    }
+
+    #[test]
+    fn random_members() {
+        let mut h = Harness::new();
+        h.run(&["zadd", "z", "1", "a", "2", "b", "3", "c"]);
+        assert_eq!(h.run(&["zrandmember", "z", "5"]), bulks(&["c", "b", "a"]));
+        assert!(h.run(&["zrandmember", "z", "-7", "withscores"]).starts_with("*14\r\n"));
+        assert!(h.run(&["zrandmember", "z", "2"]).starts_with("*2\r\n"));
+        assert_eq!(h.run(&["zrandmember", "z", "1", "withscore"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["zrandmember", "z", "4611686018427387904", "withscores"]), "-ERR value is out of range\r\n");
+        assert_eq!(h.run(&["zrandmember", "z", "-9223372036854775807"]), "-ERR value is out of range\r\n");
+        assert_eq!(h.run(&["zrandmember", "nokey", "3"]), "*0\r\n");
+        assert_eq!(h.run(&["zrandmember", "nokey"]), "$-1\r\n");
+    }
+
+    #[test]
+    fn zscan_pairs() {
+        let mut h = Harness::new();
+        h.run(&["zadd", "z", "1.5", "a", "2", "b"]);
+        assert_eq!(
+            h.run(&["zscan", "z", "0"]),
+            "*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$3\r\n1.5\r\n$1\r\nb\r\n$1\r\n2\r\n"
+        );
+        assert_eq!(h.run(&["zscan", "z", "0", "match", "b"]), "*2\r\n$1\r\n0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n");
+        assert_eq!(h.run(&["zscan", "nokey", "0"]), "*2\r\n$1\r\n0\r\n*0\r\n");
+    }
+
+    #[test]
+    fn parse_score_rejects_overflow() {
+        assert_eq!(parse_score(b"inf"), Some(f64::INFINITY));
+        assert_eq!(parse_score(b"-Infinity"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_score(b"1e400"), None);
+        assert_eq!(parse_score(b"1e-400"), None);
+        assert_eq!(parse_score(b"0e-400"), Some(0.0));
+        assert_eq!(parse_score(b"0x1p-3"), Some(0.125));
+        assert_eq!(parse_score(b" 1"), None);
+        assert_eq!(parse_score(b"nan"), None);
+    }
+
+    #[test]
+    fn blocking_pops() {
+        let mut h = Harness::new();
+        h.run(&["zadd", "b", "1", "x", "2", "y"]);
+        assert_eq!(h.run(&["bzpopmin", "a", "b", "0"]), bulks(&["b", "x", "1"]));
+        assert_eq!(
+            h.run(&["bzmpop", "0", "2", "a", "b", "max", "count", "3"]),
+            "*2\r\n$1\r\nb\r\n*1\r\n*2\r\n$1\r\ny\r\n$1\r\n2\r\n"
+        );
+        assert!(h.srv.blocking.request.is_none());
+        assert_eq!(h.run(&["bzpopmax", "a", "b", "1.5"]), "");
+        let req = h.srv.blocking.request.take().expect("blocks");
+        assert_eq!(req.keys, vec![b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(req.kind, BlockKind::ZSet);
+        assert!(req.deadline_ms > 0);
+        assert_eq!(h.run(&["bzpopmin", "a", "-1"]), "-ERR timeout is negative\r\n");
+        assert_eq!(h.run(&["bzmpop", "x", "0", "a", "min"]), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.run(&["bzmpop", "-1", "1", "a", "min"]), "-ERR timeout is negative\r\n");
+        // A re-run for one ready key only looks at that key.
+        h.run(&["zadd", "a", "1", "p"]);
+        h.run(&["zadd", "b", "1", "q"]);
+        h.srv.blocking.serving = Some(b"b".to_vec());
+        assert_eq!(h.run(&["bzpopmin", "a", "b", "0"]), bulks(&["b", "q", "1"]));
+        h.srv.blocking.serving = None;
+        h.client.flags |= crate::net::client::flags::DENY_BLOCKING;
+        assert_eq!(h.run(&["bzpopmin", "nokey", "0"]), "*-1\r\n");
+        assert_eq!(h.run(&["bzmpop", "0", "1", "nokey", "min"]), "*-1\r\n");
+        assert!(h.srv.blocking.request.is_none());
+        h.run(&["set", "s", "v"]);
+        assert!(h.run(&["bzpopmin", "s", "0"]).starts_with("-WRONGTYPE"));
+    }
+}
