@@ -3,6 +3,8 @@
 #   make test    install what the tests need (Debian redis-server/redis-tools, rustfmt, clippy), then
 #                fmt check, clippy -D warnings, and every test target (differential tests against redis-server)
 #   make bench   redis-benchmark + memory comparison against Debian's redis-server (benches/compare.sh)
+#   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
+#                deterministic, so usable on a loaded machine (needs valgrind and strace)
 #   make static  fully static release binary in target/static/
 #   make fuzz    every cargo-fuzz target for FUZZ_SECONDS each (needs nightly + cargo-fuzz)
 
@@ -13,7 +15,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static run test deps toolchain fmt-check clippy unit bench fuzz fuzz-smoke clean
+.PHONY: all build release static run test deps toolchain fmt-check clippy unit bench bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -75,6 +77,11 @@ test: deps toolchain
 
 bench: deps
 	benches/compare.sh
+
+bench-instr: deps release
+	@command -v valgrind >/dev/null 2>&1 && command -v strace >/dev/null 2>&1 || \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind strace
+	benches/instr.sh
 
 fuzz:
 	@if [ ! -d fuzz ]; then echo "no fuzz/ directory in this checkout"; exit 1; fi

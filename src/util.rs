@@ -112,15 +112,13 @@ pub fn fmt_g(d: f64, prec: usize) -> String {
 /// Milliseconds since the Unix epoch.
 #[inline]
 pub fn now_ms() -> i64 {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    d.as_millis() as i64
+    crate::sys::wall_clock_us().div_euclid(1000)
 }
 
 /// Microseconds since the Unix epoch.
 #[inline]
 pub fn now_us() -> i64 {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    d.as_micros() as i64
+    crate::sys::wall_clock_us()
 }
 
 #[cfg(test)]
