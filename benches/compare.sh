@@ -8,11 +8,17 @@
 # on that run.
 # Memory: a fresh server of each kind, VmRSS before and after loading MEM_KEYS keys `key:%012d` -> `val%d` with
 # `redis-cli --pipe`; reported as bytes per key.
+# Collection memory (issue 3): for each of four datasets, a fresh server of each kind, VmRSS growth while loading
+# it with `redis-cli --pipe` (COLL_MEMBERS elements, default 1M): one hash `bighash` of fields `field:%d` ->
+# `value:%d` (HSET, 100 fields per command), one set `bigset` of `member:%d` (SADD), one sorted set `bigzset` of
+# `member:%d` with integer score %d (ZADD), and COLL_MEMBERS small hashes `hash:%d` of 5 fields `name`, `email`,
+# `city`, `visits`, `score` (strings of 7-16 bytes and two integers, a typical record; listpack-encoded in both).
+# Reported: bytes of RSS growth per element (per key for the small hashes) and the ferredis/redis ratio.
 #
 # Knobs (environment): N (requests at -P 1, default 100000; -P >1 runs use N*P_SCALE), P_SCALE (5), ROUNDS (3),
-# CLIENTS (50), TESTS (redis-benchmark -t names, comma separated; add lpush,rpush,lpop,sadd,hset,zadd,... as more
-# families land), PIPELINES ("1 16"), MEM_KEYS (1000000, 0 skips), TX_N (transactions per MULTI/EXEC run, N/2;
-# 0 skips), SERVER_CPU (1), CLIENT_CPU (0),
+# CLIENTS (50), TESTS (redis-benchmark -t names, comma separated; default issue 1's string tests and issue 3's
+# collection tests), PIPELINES ("1 16"), MEM_KEYS (1000000, 0 skips), COLL_MEMBERS (1000000, 0 skips), TX_N
+# (transactions per MULTI/EXEC run, N/2; 0 skips), SERVER_CPU (1), CLIENT_CPU (0),
 # FERREDIS (binary; default target/release/ferredis-server, built first unless SKIP_BUILD=1), REDIS (/usr/bin/redis-server).
 # Results go to stdout and bench-results/<timestamp>/ (summary.txt plus raw.csv with every run).
 set -euo pipefail
@@ -22,8 +28,10 @@ N=${N:-100000}
 P_SCALE=${P_SCALE:-5}
 ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-50}
-TESTS=${TESTS:-ping_mbulk,set,get,incr,mset}
+TESTS=${TESTS-ping_mbulk,set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600}
 PIPELINES=${PIPELINES:-"1 16"}
+ISSUE3_TESTS=lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600
+COLL_MEMBERS=${COLL_MEMBERS:-1000000}
 MEM_KEYS=${MEM_KEYS:-1000000}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
@@ -113,7 +121,8 @@ bench_one() {
     before=$(cpu_ticks "$pid")
     out=$(taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$CLIENTS" -n "$n" -t "$t" -P "$p" --csv 2>/dev/null)
     after=$(cpu_ticks "$pid")
-    rps=$(printf '%s\n' "$out" | awk -F'"' 'NR > 1 && $2 != "" {print $4; exit}')
+    # The last row: lrange_* tests first print the LPUSH that fills their list.
+    rps=$(printf '%s\n' "$out" | awk -F'"' 'NR > 1 && $2 != "" {r = $4} END {print r}')
     cpu=$(awk -v a="$after" -v b="$before" -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", (a - b) / hz}')
     echo "$server,$t,$p,$round,$n,${rps:-0},$cpu" >>"$OUT/raw.csv"
 }
@@ -150,7 +159,8 @@ col() { # col <server> <test> <pipeline> <field#>
             fc=$(col ferredis "$t" "$p" 7)
             rc=$(col redis "$t" "$p" 7)
             target=1.00
-            [ "$p" = 1 ] && target=0.95
+            # Issue 1's string tests allow 5% at -P 1; issue 3's collection tests (ISSUE3_TESTS) want >= 1.0.
+            [ "$p" = 1 ] && [[ ",$ISSUE3_TESTS," != *",$t,"* ]] && target=0.95
             awk -v t="$t" -v p="$p" -v f="$f" -v r="$r" -v fc="$fc" -v rc="$rc" -v tg="$target" 'BEGIN {
                 ratio = (r > 0) ? f / r : 0; cr = (rc > 0) ? fc / rc : 0
                 printf "%-12s %3s %14.0f %14.0f %7.2f %9.2f %9.2f %7.2f %7s%s\n", t, p, f, r, ratio, fc, rc, cr, tg,
@@ -369,5 +379,80 @@ if [ "$MEM_KEYS" -gt 0 ]; then
         done
         echo "target: ferredis <= 64 bytes/key"
     } | tee -a "$OUT/summary.txt"
+fi
+# ---- Collection memory (issue 3) ------------------------------------------------------------------------------
+if [ "$COLL_MEMBERS" -gt 0 ]; then
+    # gen <dataset>: the RESP load stream, generated once per dataset.
+    gen() {
+        awk -v n="$COLL_MEMBERS" -v what="$1" '
+        function bulk(s) { return sprintf("$%d\r\n%s\r\n", length(s), s) }
+        BEGIN {
+            if (what == "small") {
+                for (i = 0; i < n; i++) {
+                    printf "*12\r\n$4\r\nHSET\r\n%s%s%s%s%s%s%s%s%s%s%s", bulk("hash:" i),
+                        bulk("name"), bulk("user" i), bulk("email"), bulk("user" i "@example.com"),
+                        bulk("city"), bulk("Amsterdam"), bulk("visits"), bulk(i % 1000), bulk("score"), bulk(i % 97)
+                }
+                exit
+            }
+            batch = 100
+            for (i = 0; i < n; i += batch) {
+                m = (n - i < batch) ? n - i : batch
+                if (what == "hash") {
+                    printf "*%d\r\n$4\r\nHSET\r\n%s", 2 + 2 * m, bulk("bighash")
+                    for (j = i; j < i + m; j++) printf "%s%s", bulk("field:" j), bulk("value:" j)
+                } else if (what == "set") {
+                    printf "*%d\r\n$4\r\nSADD\r\n%s", 2 + m, bulk("bigset")
+                    for (j = i; j < i + m; j++) printf "%s", bulk("member:" j)
+                } else {
+                    printf "*%d\r\n$4\r\nZADD\r\n%s", 2 + 2 * m, bulk("bigzset")
+                    for (j = i; j < i + m; j++) printf "%s%s", bulk(j), bulk("member:" j)
+                }
+            }
+        }' >"$WORK/coll-$1.resp"
+    }
+    # count <port> <dataset>: elements loaded (keys for the small hashes).
+    count() {
+        case $2 in
+            hash) redis-cli -p "$1" hlen bighash ;;
+            set) redis-cli -p "$1" scard bigset ;;
+            zset) redis-cli -p "$1" zcard bigzset ;;
+            small) redis-cli -p "$1" dbsize ;;
+        esac
+    }
+    echo
+    {
+        printf '%-6s %-10s %9s %12s %12s %10s %10s\n' data server elements rss_before_kb rss_after_kb bytes/elt \
+            fer/red
+        for ds in hash set zset small; do
+            gen "$ds"
+            fb=0
+            for label in ferredis redis; do
+                bin=$FERREDIS
+                [ "$label" = redis ] && bin=$REDIS
+                pid="" port=""
+                read -r pid port < <(start_server "$label" "$bin") || true
+                [ -n "$port" ] || { echo "$label did not start"; exit 1; }
+                PIDS+=("$pid")
+                sleep 0.2
+                before=$(rss_kb "$pid")
+                redis-cli -p "$port" --pipe <"$WORK/coll-$ds.resp" >/dev/null
+                elems=$(count "$port" "$ds")
+                sleep 0.2
+                after=$(rss_kb "$pid")
+                per=$(awk -v k="$elems" -v b="$before" -v a="$after" 'BEGIN {printf "%.1f", (k > 0) ? (a - b) * 1024 / k : 0}')
+                [ "$label" = ferredis ] && fb=$per
+                awk -v d="$ds" -v l="$label" -v k="$elems" -v b="$before" -v a="$after" -v per="$per" -v fb="$fb" 'BEGIN {
+                    r = (l == "redis" && per > 0) ? sprintf("%.2f%s", fb / per, (fb <= per) ? "" : "  MISS") : ""
+                    printf "%-6s %-10s %9d %12d %12d %10.1f %10s\n", d, l, k, b, a, per, r
+                }'
+                kill "$pid" 2>/dev/null || true
+                wait "$pid" 2>/dev/null || true
+            done
+            rm -f "$WORK/coll-$ds.resp"
+        done
+        echo "target: ferredis bytes/element <= redis for each dataset (issue 3)"
+    } | tee -a "$OUT/summary.txt"
+    PIDS=()
 fi
 echo "results in $OUT/"

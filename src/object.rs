@@ -281,7 +281,7 @@ value_kind!(crate::types::zset::ZSet, ZSet, ZSet);
 ///  | type|enc|lru  |       | (varint) |           |  int:    zigzag varint                      |
 ///  +---------------+-------+----------+-----------+  embstr: varint length + bytes              |
 ///   flags bit 0 = has_expire                        |  raw:    [pad] Vec<u8> (24 bytes, inline)   |
-///                                                   |  value:  [pad] Value (32 bytes, inline)     |
+///                                                   |  value:  [pad] Value (24 bytes, inline)     |
 ///                                                   +--------------------------------------------+
 /// ```
 ///
@@ -1120,9 +1120,9 @@ mod tests {
     #[test]
     fn collection_handles_are_stored_inline() {
         // The value lives inside the entry's chunk; keep it small so a small hash costs one chunk + its listpack.
-        assert_eq!(std::mem::size_of::<Value>(), 32);
+        assert_eq!(std::mem::size_of::<Value>(), 24);
         let e = Entry::new_value(b"hash:00000007", Value::Hash(crate::types::hash::Hash::new()));
-        assert_eq!(crate::dict::slab::chunk_size(e.alloc_size()), 56);
+        assert_eq!(crate::dict::slab::chunk_size(e.alloc_size()), 48);
     }
 
     #[test]

@@ -764,39 +764,20 @@ impl<'a> Ctx<'a> {
         key: &[u8],
         make: impl FnOnce() -> T,
     ) -> Result<(&mut T, &mut Reply), WrongType> {
-        // One probe of the keyspace on the common path (key exists): remember the slot, then borrow it.
-        let Ctx { client, srv } = self;
-        let now = srv.now_ms;
-        let lfu = srv.config.maxmemory_policy.is_lfu();
-        let (lru, lf, dt) = (srv.lru_clock, srv.config.lfu_log_factor, srv.config.lfu_decay_time);
-        let db = &mut srv.dbs[client.db];
-        let mut pos = db.keys.find(key);
-        if let Some(p) = pos {
-            if db.keys.at(p).is_some_and(|e| e.has_expire()) && db.expire_if_needed(key, now) {
-                pos = None;
-            }
-        }
-        let pos = match pos {
-            Some(p) => {
-                if let Some(e) = db.keys.at_mut(p) {
-                    touch_entry(e, lru, lfu, lf, dt, now);
-                }
-                p
-            }
-            None => {
-                let mut e = Entry::new_value(key, make().into_value());
-                e.set_lru(if lfu { crate::object::lfu_init(now) } else { lru });
-                db.insert(e);
-                db.keys.find(key).ok_or(WrongType)?
-            }
+        let exists = match self.write_typed::<T>(key)? {
+            (Some(_), _) => true,
+            (None, _) => false,
         };
-        let e = db.keys.at_mut(pos).ok_or(WrongType)?;
-        match e.value_mut().and_then(T::of) {
+        if !exists {
+            let mut e = Entry::new_value(key, make().into_value());
+            self.init_lru(&mut e);
+            self.db().insert(e);
+        }
+        let Ctx { client, srv } = self;
+        let e = srv.dbs[client.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
+        match e {
             Some(v) => Ok((v, &mut client.reply)),
-            None => {
-                client.reply.err_wrongtype();
-                Err(WrongType)
-            }
+            None => Err(WrongType),
         }
     }
 

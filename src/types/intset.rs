@@ -1,32 +1,44 @@
 //! Intset: a sorted array of distinct integers stored in the narrowest width (16, 32 or 64 bits) that holds them
 //! all; the small encoding of sets whose members are all integers.
 //!
+//! The set is kept as Redis's own intset blob in one slab buffer ([`SlabBytes`], a 16-byte handle, so a `Set`
+//! stays 16 bytes and a keyspace `Value` 24):
+//!
 //! ```text
-//!  IntSet::I16 -> [ -5 | 3 | 70 | 900 ]        2 bytes per member
-//!  add(100000) upgrades every member:
-//!  IntSet::I32 -> [ -5 | 3 | 70 | 900 | 100000 ]   4 bytes per member
+//!  | width u32 LE (2/4/8) | length u32 LE | member 0 | member 1 | ... |     members little-endian, ascending
+//!  width 2: [ 2 | 4 | -5 | 3 | 70 | 900 ]
+//!  insert(100000) upgrades every member:
+//!  width 4: [ 4 | 5 | -5 | 3 | 70 | 900 | 100000 ]
 //! ```
 //!
-//! Invariants: strictly ascending; the width is the smallest that fits the largest-magnitude member ever added
+//! Invariants: the buffer is always at least the 8-byte header and exactly `8 + width * length` bytes; strictly
+//! ascending; the width is the smallest that fits the largest-magnitude member ever added
 //! (like Redis, removing members never downgrades). Lookups are binary searches.
 //!
-//! [`IntSet::to_redis_bytes`] produces Redis's serialized intset (u32 encoding, u32 length, little-endian members)
-//! for RDB.
+//! [`IntSet::to_redis_bytes`] is therefore a copy of the buffer (Redis's serialized intset, for RDB).
 //!
 //! Tests: unit tests for upgrades and the byte image; a proptest against a `BTreeSet<i64>`; 100k members.
 
+use crate::dict::slab::SlabBytes;
 use crate::util::Rng;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum IntSet {
-    I16(Vec<i16>),
-    I32(Vec<i32>),
-    I64(Vec<i64>),
+const HDR: usize = 8;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct IntSet {
+    buf: SlabBytes,
 }
 
 impl Default for IntSet {
     fn default() -> Self {
         IntSet::new()
+    }
+}
+
+impl std::fmt::Debug for IntSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "IntSet(w{})", self.width())?;
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
@@ -42,24 +54,46 @@ fn width_of(v: i64) -> usize {
     }
 }
 
-macro_rules! each {
-    ($s:expr, $v:ident => $e:expr) => {
-        match $s {
-            IntSet::I16($v) => $e,
-            IntSet::I32($v) => $e,
-            IntSet::I64($v) => $e,
+#[inline]
+fn read_u32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// Decodes the member of width `w` starting at `b[at]`.
+#[inline]
+fn read_member(b: &[u8], at: usize, w: usize) -> i64 {
+    match w {
+        2 => i16::from_le_bytes([b[at], b[at + 1]]) as i64,
+        4 => i32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as i64,
+        _ => {
+            let mut x = [0u8; 8];
+            x.copy_from_slice(&b[at..at + 8]);
+            i64::from_le_bytes(x)
         }
-    };
+    }
+}
+
+/// Encodes `x` (which fits width `w`) at `b[at..at + w]`.
+#[inline]
+fn write_member(b: &mut [u8], at: usize, w: usize, x: i64) {
+    match w {
+        2 => b[at..at + 2].copy_from_slice(&(x as i16).to_le_bytes()),
+        4 => b[at..at + 4].copy_from_slice(&(x as i32).to_le_bytes()),
+        _ => b[at..at + 8].copy_from_slice(&x.to_le_bytes()),
+    }
 }
 
 impl IntSet {
     pub fn new() -> IntSet {
-        IntSet::I16(Vec::new())
+        let mut buf = SlabBytes::with_capacity(HDR);
+        buf.extend_from_slice(&2u32.to_le_bytes());
+        buf.extend_from_slice(&0u32.to_le_bytes());
+        IntSet { buf }
     }
 
     #[inline]
     pub fn len(&self) -> usize {
-        each!(self, v => v.len())
+        read_u32(&self.buf, 4) as usize
     }
 
     #[inline]
@@ -67,31 +101,40 @@ impl IntSet {
         self.len() == 0
     }
 
+    #[inline]
+    fn set_len(&mut self, n: usize) {
+        self.buf[4..8].copy_from_slice(&(n as u32).to_le_bytes());
+    }
+
     /// Bytes per member of the current encoding.
+    #[inline]
     pub fn width(&self) -> usize {
-        match self {
-            IntSet::I16(_) => 2,
-            IntSet::I32(_) => 4,
-            IntSet::I64(_) => 8,
-        }
+        read_u32(&self.buf, 0) as usize
     }
 
     /// Heap bytes in use (for memory accounting).
     pub fn alloc_bytes(&self) -> usize {
-        each!(self, v => v.capacity() * self.width())
+        self.buf.capacity()
     }
 
     #[inline]
     fn search(&self, x: i64) -> Result<usize, usize> {
-        if width_of(x) > self.width() {
+        let w = self.width();
+        if width_of(x) > w {
             // Out of the current range: it would sort before or after everything.
             return Err(if x < 0 { 0 } else { self.len() });
         }
-        match self {
-            IntSet::I16(v) => v.binary_search(&(x as i16)),
-            IntSet::I32(v) => v.binary_search(&(x as i32)),
-            IntSet::I64(v) => v.binary_search(&x),
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let m = read_member(&self.buf, HDR + mid * w, w);
+            match m.cmp(&x) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
         }
+        Err(lo)
     }
 
     #[inline]
@@ -99,28 +142,35 @@ impl IntSet {
         self.search(x).is_ok()
     }
 
+    /// Rewrites every member at width `w` (wider than the current one).
     fn upgrade(&mut self, w: usize) {
-        let all: Vec<i64> = self.iter().collect();
-        *self = match w {
-            4 => IntSet::I32(all.iter().map(|&x| x as i32).collect()),
-            _ => IntSet::I64(all),
-        };
+        let n = self.len();
+        let mut buf = SlabBytes::with_capacity(HDR + (n + 1) * w);
+        buf.extend_from_slice(&(w as u32).to_le_bytes());
+        buf.extend_from_slice(&(n as u32).to_le_bytes());
+        buf.resize(HDR + n * w, 0);
+        for (i, x) in self.iter().enumerate() {
+            write_member(&mut buf, HDR + i * w, w, x);
+        }
+        self.buf = buf;
     }
 
     /// Adds `x`; returns false when it was already there.
     pub fn insert(&mut self, x: i64) -> bool {
-        let w = width_of(x);
-        if w > self.width() {
-            self.upgrade(w);
+        if width_of(x) > self.width() {
+            self.upgrade(width_of(x));
         }
         match self.search(x) {
             Ok(_) => false,
             Err(pos) => {
-                match self {
-                    IntSet::I16(v) => v.insert(pos, x as i16),
-                    IntSet::I32(v) => v.insert(pos, x as i32),
-                    IntSet::I64(v) => v.insert(pos, x),
-                }
+                let w = self.width();
+                let n = self.len();
+                let at = HDR + pos * w;
+                let old_end = HDR + n * w;
+                self.buf.resize(old_end + w, 0);
+                self.buf.copy_within(at..old_end, at + w);
+                write_member(&mut self.buf, at, w, x);
+                self.set_len(n + 1);
                 true
             }
         }
@@ -130,7 +180,7 @@ impl IntSet {
     pub fn remove(&mut self, x: i64) -> bool {
         match self.search(x) {
             Ok(pos) => {
-                each!(self, v => { v.remove(pos); });
+                self.remove_at(pos);
                 true
             }
             Err(_) => false,
@@ -140,23 +190,21 @@ impl IntSet {
     /// Member at sorted position `i`.
     #[inline]
     pub fn get(&self, i: usize) -> Option<i64> {
-        match self {
-            IntSet::I16(v) => v.get(i).map(|&x| x as i64),
-            IntSet::I32(v) => v.get(i).map(|&x| x as i64),
-            IntSet::I64(v) => v.get(i).copied(),
+        if i >= self.len() {
+            return None;
         }
+        let w = self.width();
+        Some(read_member(&self.buf, HDR + i * w, w))
     }
 
     /// Removes and returns the member at position `i`.
     pub fn remove_at(&mut self, i: usize) -> Option<i64> {
-        if i >= self.len() {
-            return None;
-        }
-        Some(match self {
-            IntSet::I16(v) => v.remove(i) as i64,
-            IntSet::I32(v) => v.remove(i) as i64,
-            IntSet::I64(v) => v.remove(i),
-        })
+        let x = self.get(i)?;
+        let w = self.width();
+        let n = self.len();
+        self.buf.remove_range(HDR + i * w, HDR + (i + 1) * w);
+        self.set_len(n - 1);
+        Some(x)
     }
 
     /// A uniformly random member.
@@ -169,43 +217,26 @@ impl IntSet {
 
     /// Members in ascending order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = i64> + ExactSizeIterator + '_ {
-        (0..self.len()).map(move |i| self.get(i).unwrap_or(0))
+        let w = self.width();
+        (0..self.len()).map(move |i| read_member(&self.buf, HDR + i * w, w))
     }
 
     /// Redis's serialized intset: encoding (u32 LE: 2/4/8), length (u32 LE), members little-endian.
     pub fn to_redis_bytes(&self) -> Vec<u8> {
-        let w = self.width();
-        let mut out = Vec::with_capacity(8 + w * self.len());
-        out.extend_from_slice(&(w as u32).to_le_bytes());
-        out.extend_from_slice(&(self.len() as u32).to_le_bytes());
-        match self {
-            IntSet::I16(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-            IntSet::I32(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-            IntSet::I64(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-        }
-        out
+        self.buf.to_vec()
     }
 
     /// Parses Redis's serialized intset, checking the encoding, the length and the strict ordering.
     pub fn from_redis_bytes(b: &[u8]) -> Option<IntSet> {
-        if b.len() < 8 {
+        if b.len() < HDR {
             return None;
         }
-        let w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
-        let n = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize;
-        if !matches!(w, 2 | 4 | 8) || n.checked_mul(w)?.checked_add(8)? != b.len() {
+        let w = read_u32(b, 0) as usize;
+        let n = read_u32(b, 4) as usize;
+        if !matches!(w, 2 | 4 | 8) || n.checked_mul(w)?.checked_add(HDR)? != b.len() {
             return None;
         }
-        let body = &b[8..];
-        let s = match w {
-            2 => IntSet::I16(body.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect()),
-            4 => IntSet::I32(body.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
-            _ => IntSet::I64(
-                body.chunks_exact(8)
-                    .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-                    .collect(),
-            ),
-        };
+        let s = IntSet { buf: SlabBytes::from_slice(b) };
         let sorted = s.iter().zip(s.iter().skip(1)).all(|(a, b)| a < b);
         if sorted {
             Some(s)

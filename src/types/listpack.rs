@@ -32,6 +32,7 @@
 //! that applies random push/insert/delete/replace operations to a listpack and a `Vec<Vec<u8>>` model and compares
 //! forward and backward walks after every step; a 100k-entry test covers the unknown-count header.
 
+use crate::dict::slab::SlabBytes;
 use crate::object::StrRef;
 use crate::util::{itoa_buf, parse_i64};
 use std::cmp::Ordering;
@@ -248,7 +249,8 @@ impl<'a> Needle<'a> {
 /// See the module documentation.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Listpack {
-    buf: Vec<u8>,
+    // From the slab allocator: a small listpack (a hash or sorted-set value) costs its size rounded to 8 bytes.
+    buf: SlabBytes,
 }
 
 impl Default for Listpack {
@@ -269,7 +271,7 @@ impl std::fmt::Debug for Listpack {
 
 impl Listpack {
     pub fn new() -> Listpack {
-        let mut buf = Vec::with_capacity(HDR_SIZE + 1);
+        let mut buf = SlabBytes::with_capacity(HDR_SIZE + 1);
         buf.extend_from_slice(&(HDR_SIZE as u32 + 1).to_le_bytes());
         buf.extend_from_slice(&0u16.to_le_bytes());
         buf.push(EOF_BYTE);
@@ -559,7 +561,7 @@ impl Listpack {
         if new > old {
             self.open_gap(off + old, new - old);
         } else if new < old {
-            self.buf.drain(off + new..off + old);
+            self.buf.remove_range(off + new, off + old);
         }
         self.write_entry(off, &e);
         self.set_total();
@@ -574,7 +576,7 @@ impl Listpack {
             end += self.entry_size(end);
             n += 1;
         }
-        self.buf.drain(off..end);
+        self.buf.remove_range(off, end);
         self.adjust_count(-(n as isize));
         self.set_total();
         self.refresh_unknown_count();
@@ -687,7 +689,7 @@ impl Listpack {
     /// Adopts a serialized listpack after validating it.
     pub fn from_bytes(bytes: Vec<u8>) -> Option<Listpack> {
         if Listpack::validate(&bytes) {
-            Some(Listpack { buf: bytes })
+            Some(Listpack { buf: SlabBytes::from_slice(&bytes) })
         } else {
             None
         }
