@@ -61,6 +61,8 @@ const SLOWLOG_ENTRY_MAX_STRING: usize = 128;
 const ERROR_STATS_NUMBER: usize = 128;
 /// An idle reply buffer bigger than this is given back to the allocator.
 const REPLY_BUF_KEEP: usize = 16 * 1024;
+/// A drained reply buffer above this capacity is released right away rather than at the next cron trim.
+const REPLY_BUF_SHRINK_NOW: usize = 1024 * 1024;
 
 /// Sent to non-loopback clients when protected mode is on and no password is set (Redis's exact text).
 const PROTECTED_MODE_DENIED: &[u8] =
@@ -1117,7 +1119,9 @@ impl Server {
             if registered {
                 let _ = el.remove_interest(fd, Interest::WRITABLE);
             }
-            if c.state.reply.buf.capacity() > REPLY_BUF_KEEP * 4 {
+            // Only a really large buffer is dropped here: a client pipelining big replies (LRANGE) would otherwise
+            // regrow it (realloc copies, brk/mmap churn) on every batch. clients_cron trims the rest when idle.
+            if c.state.reply.buf.capacity() > REPLY_BUF_SHRINK_NOW {
                 c.state.reply.buf = Vec::with_capacity(REPLY_BUF_KEEP);
             }
             if c.state.has(flags::CLOSE_AFTER_REPLY) {

@@ -617,9 +617,7 @@ fn lrange(ctx: &mut Ctx, args: Args) {
         None => r.array(0),
         Some((s, e)) => {
             r.array(e - s + 1);
-            for v in list.iter_from(s, false).take(e - s + 1) {
-                reply_elem(r, v);
-            }
+            list.for_each_range(s, e - s + 1, |v| reply_elem(r, v));
         }
     }
 }

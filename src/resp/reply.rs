@@ -155,8 +155,27 @@ impl Reply {
         if !self.enabled {
             return;
         }
-        self.buf.reserve(s.len() + 16);
-        self.prefixed_len(b'$', s.len() as i64);
+        let len = s.len();
+        // Short values dominate large replies (LRANGE, SMEMBERS...): their "$<len>\r\n" header is built without
+        // the general itoa and with a single reservation for the whole frame.
+        if len < 100 {
+            let mut hdr = [b'$', 0, 0, b'\r', b'\n'];
+            let hdr: &[u8] = if len < 10 {
+                hdr[1] = b'0' + len as u8;
+                hdr[2] = b'\r';
+                hdr[3] = b'\n';
+                &hdr[..4]
+            } else {
+                hdr[1] = b'0' + (len / 10) as u8;
+                hdr[2] = b'0' + (len % 10) as u8;
+                &hdr
+            };
+            self.buf.reserve(hdr.len() + len + 2);
+            self.buf.extend_from_slice(hdr);
+        } else {
+            self.buf.reserve(len + 24);
+            self.prefixed_len(b'$', len as i64);
+        }
         self.buf.extend_from_slice(s);
         self.buf.extend_from_slice(b"\r\n");
     }
@@ -307,6 +326,19 @@ impl Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bulk_headers_at_digit_boundaries() {
+        for len in [0usize, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 70_000] {
+            let v = vec![b'a'; len];
+            let mut r = Reply::new();
+            r.bulk(&v);
+            let mut want = format!("${len}\r\n").into_bytes();
+            want.extend_from_slice(&v);
+            want.extend_from_slice(b"\r\n");
+            assert_eq!(r.pending(), &want[..], "len {len}");
+        }
+    }
 
     #[test]
     fn resp2_and_resp3_nulls_differ() {

@@ -299,6 +299,22 @@ impl List {
         }
     }
 
+    /// Visits up to `count` elements from index `start` (normalized) towards the tail: LRANGE's loop, without the
+    /// boxed iterator chain of `iter_from`.
+    pub fn for_each_range(&self, start: usize, count: usize, mut f: impl FnMut(StrRef<'_>)) {
+        match self {
+            List::ListPack(lp) => {
+                if count == 0 {
+                    return;
+                }
+                if let Some(off) = lp.seek(start as i64) {
+                    lp.for_each_from(off, count, &mut f);
+                }
+            }
+            List::QuickList(q) => q.for_each_from(start, count, &mut f),
+        }
+    }
+
     /// All elements head to tail (`.rev()` for tail to head).
     pub fn iter(&self) -> Box<dyn DoubleEndedIterator<Item = StrRef<'_>> + '_> {
         match self {
@@ -385,6 +401,26 @@ mod tests {
         assert_eq!(clamp_range(i64::MIN, i64::MAX, 5), Some((0, 4)));
         assert_eq!(clamp_range(0, -1, 0), None);
         assert_eq!(clamp_range(-6, -6, 5), None);
+    }
+
+    #[test]
+    fn for_each_range_matches_iter_from_in_both_encodings() {
+        // Fill 4 gives a multi-node quicklist; fill 1000 keeps one listpack. Values mix ints and strings.
+        for fill in [4, 1000] {
+            let t = th(fill);
+            let items: Vec<String> =
+                (0..23).map(|i| if i % 3 == 0 { format!("{}", i * 1000) } else { format!("v{i}") }).collect();
+            let refs: Vec<&str> = items.iter().map(|s| s.as_str()).collect();
+            let l = from(&refs, &t);
+            for start in 0..l.len() {
+                for count in [0, 1, 3, 4, 5, 9, 23, 100] {
+                    let mut got = Vec::new();
+                    l.for_each_range(start, count, |e| got.push(e.to_vec()));
+                    let want: Vec<Vec<u8>> = l.iter_from(start, false).take(count).map(|e| e.to_vec()).collect();
+                    assert_eq!(got, want, "fill {fill} start {start} count {count}");
+                }
+            }
+        }
     }
 
     #[test]

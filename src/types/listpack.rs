@@ -390,6 +390,25 @@ impl Listpack {
         }
     }
 
+    /// Visits up to `max` entries starting with the one at `off`, in order; returns how many were visited. Decodes
+    /// each entry's length once for both the value and the step to the next entry (LRANGE's hot loop).
+    #[inline]
+    pub fn for_each_from(&self, off: usize, max: usize, f: &mut impl FnMut(StrRef<'_>)) -> usize {
+        let mut off = off;
+        let mut done = 0;
+        while done < max {
+            let p = &self.buf[off..];
+            let l = data_len_at(p);
+            f(decode_at(p));
+            done += 1;
+            off += l + backlen_size(l);
+            if self.buf[off] == EOF_BYTE {
+                break;
+            }
+        }
+        done
+    }
+
     /// Offset of the entry before the one at `off` (`off` may be the end marker's offset).
     #[inline]
     pub fn prev(&self, off: usize) -> Option<usize> {

@@ -398,6 +398,23 @@ impl Quicklist {
         }
     }
 
+    /// Visits up to `count` elements from `index` (normalized) towards the tail, without boxing an iterator.
+    pub fn for_each_from(&self, index: usize, count: usize, f: &mut impl FnMut(StrRef<'_>)) {
+        if index >= self.count || count == 0 {
+            return;
+        }
+        let (ni, k) = self.locate(index);
+        let mut left = count;
+        for (i, n) in self.nodes.range(ni..).enumerate() {
+            let start = if i == 0 { n.seek(k as i64) } else { n.first() };
+            let Some(off) = start else { continue };
+            left -= n.for_each_from(off, left, f);
+            if left == 0 {
+                break;
+            }
+        }
+    }
+
     /// LREM: removes up to `count` elements equal to `v` (all when 0), from the tail when `count < 0`.
     pub fn remove_matching(&mut self, v: &[u8], count: i64) -> usize {
         let needle = Needle::new(v);
