@@ -389,6 +389,7 @@ fn equal_with_tolerance(args: &[Vec<u8>], f: &Resp, r: &Resp) -> bool {
     }
 }
 
+#[derive(Clone)]
 struct Case {
     name: String,
     lines: Vec<String>,
@@ -406,6 +407,22 @@ fn parse_cases(text: &str) -> Vec<Case> {
         } else {
             cases.last_mut().expect("command before the first === header").lines.push(line.to_string());
         }
+    }
+    // `@include <case>` stands for that case's commands (its `@requires` line excepted), so one script can be
+    // replayed under another protocol or setup without a second copy.
+    let originals = cases.clone();
+    for case in &mut cases {
+        case.lines = case
+            .lines
+            .iter()
+            .flat_map(|l| match l.strip_prefix("@include ") {
+                Some(name) => {
+                    let src = originals.iter().find(|c| c.name == name.trim()).expect("@include of an unknown case");
+                    src.lines.iter().filter(|l| !l.starts_with("@requires ")).cloned().collect::<Vec<_>>()
+                }
+                None => vec![l.clone()],
+            })
+            .collect();
     }
     cases
 }
@@ -584,7 +601,7 @@ fn curated_types() {
 /// The case table. `=== family/name` starts a case; each line is one command in redis-cli quoting;
 /// `@scan <SCAN command>` iterates the cursor to completion on each side and compares the sorted elements;
 /// `@sleep <ms>` waits (only to get past a short expiry deadline); a first line `@requires CMD...` skips the case
-/// (with a notice) while ferredis does not know those commands yet.
+/// (with a notice) while ferredis does not know those commands yet; `@include <case>` replays another case's commands.
 const CASES: &str = r#"
 === tx/basic
 MULTI
@@ -2535,228 +2552,7 @@ config set zset-max-listpack-entries 128
 === types/zsets-resp3
 @requires ZADD ZRANGESTORE ZMPOP ZINTERCARD
 HELLO 3
-zadd z 1 a 2 b 3 c
-zadd z 1.5 a
-zadd z NX 10 a 4 d
-zadd z XX 5 b 6 new
-zadd z GT 1 c
-zadd z LT 1 c
-zadd z CH 7 c 8 e
-zadd z INCR 2 a
-zadd z XX INCR 2 nope
-zadd z NX INCR 2 a
-zadd z GT CH 100 a 0 b
-zadd z nan a
-zadd z abc a
-zadd z 1
-zadd z incr 1
-zadd z lt gt 1 a
-zadd nokey xx 1 a
-zadd nokey xx incr 1 a
-exists nokey
-zrange z 0 -1
-zrange z 0 -1 WITHSCORES
-zrange z 0 1 REV
-zrange z 0 1 REV withscores
-zrange z 1 5 BYSCORE
-zrange z (1 +inf BYSCORE LIMIT 1 2
-zrange z +inf (1 BYSCORE REV LIMIT 1 2 withscores
-zrange z - + BYLEX
-zrange z + - BYLEX REV
-zrange z [a (d BYLEX
-zrange z a b BYLEX
-zrange z 0 -1 byscore bylex
-zrange z 0 -1 limit 0 1
-zrange z 0 -1 withscores bylex
-zrange z 0 -1 rev rev
-zrange z 0 -1 limit 1
-zrange z 0 -1 byscore limit a b
-zrange z x 1
-zrange z 0 1 foo
-zrange missing 0 -1
-zrange missing x 1
-zrangebyscore z -inf +inf WITHSCORES
-zrangebyscore z -inf +inf WITHSCORES limit 0 2
-zrangebyscore z (1 (5
-zrangebyscore z "" ""
-zrangebyscore z ( (
-zrangebyscore z 1x 2
-zrevrangebyscore z +inf -inf
-zrevrangebyscore z 5 1 withscores limit 1 1
-zrangebylex z - + limit 0 2
-zrevrangebylex z + - limit 0 2
-zrangebylex z - + withscores
-zrangebylex z x y
-zrevrange z 0 -1
-zrevrange z 0 -1 withscores
-zrevrange z -2 -1
-zrevrange z 5 1
-zscore z a
-zscore z nope
-zscore missing a
-zmscore z a nope
-zmscore missing a b
-zcard z
-zcard missing
-zcount z 1 5
-zcount z (1 (5
-zcount z -inf +inf
-zcount z a b
-zcount missing 1 2
-zlexcount z - +
-zlexcount z [a [c
-zlexcount z a c
-zrank z c
-zrevrank z c
-zrank z nope
-zrank missing a
-zincrby z 1.5 a
-zincrby z abc a
-zincrby z 1 newm
-zincrby z 1e400 a
-zrem z a nope
-zrem missing a
-zpopmin z
-zpopmax z 2
-zpopmin z 0
-zpopmin z -1
-zpopmin z abc
-zpopmin z 1 2
-zpopmin missing
-zpopmin missing 2
-zrange z 0 -1 WITHSCORES
-object encoding z
-zadd z inf i -inf ni
-zrange z 0 -1 WITHSCORES
-zadd z 0.1 f 1e-5 g 123456789.123 h 3.0 j -0 k 0 l 1e20 m 2.5e-310 n
-zrange z 0 -1 WITHSCORES
-zscore z k
-zscore z n
-zremrangebyscore z -inf 0
-zrange z 0 -1
-zremrangebyrank z 0 0
-zremrangebyrank z 100 200
-zremrangebyrank z -1 -1
-zremrangebylex z - +
-exists z
-zremrangebylex z a b
-zremrangebyscore z a b
-zremrangebyrank z a b
-zadd lex 0 a 0 b 0 c 0 d 0 e 0 f
-zrangebylex lex [b [d
-zrangebylex lex (b (d
-zrangebylex lex (d (b
-zrangebylex lex [f +
-zlexcount lex (a [e
-zremrangebylex lex [b (d
-zrange lex 0 -1
-zrangestore dst lex 0 -1
-zrange dst 0 -1 withscores
-object encoding dst
-zrangestore dst lex 0 -1 rev limit 0 1
-zrangestore dst lex - + bylex rev
-zrangestore dst lex + - bylex rev limit 1 2
-zrange dst 0 -1
-zrangestore dst missing 0 -1
-exists dst
-zrangestore dst lex 10 20
-set str v
-zrangestore str lex 0 0
-type str
-zrangestore dst str 0 0
-zadd z1 1 a 2 b 3 c
-zadd z2 4 b 5 c 6 d
-sadd s1 a d x
-zunion 2 z1 z2
-zunion 2 z1 z2 withscores
-zunion 2 z1 z2 weights 2 3 withscores
-zunion 2 z1 z2 aggregate min withscores
-zunion 2 z1 z2 aggregate max withscores
-zunion 3 z1 z2 s1 withscores
-zinter 2 z1 z2 withscores
-zinter 3 z1 z2 s1 withscores
-zinter 2 z1 s1 withscores aggregate max
-zdiff 2 z1 z2 withscores
-zdiff 2 z2 s1 withscores
-zdiff 1 missing
-zinter 2 z1 missing
-zunion 2 missing z1
-zunion 2 z1 str
-zunion 2 z1 z2 weights 1
-zunion 2 z1 z2 weights 1 nan
-zunion 2 z1 z2 weights 1 inf withscores
-zunion 2 z1 z2 weights 0 inf withscores
-zunionstore out 2 z1 z2
-zrange out 0 -1 withscores
-object encoding out
-zinterstore out 2 z1 z2 weights 1 -1
-zrange out 0 -1 withscores
-zdiffstore out 2 z1 z1
-exists out
-zunionstore out 2 z1 z2 withscores
-zintercard 2 z1 z2
-zintercard 2 z1 z2 limit 1
-zintercard 2 z1 z2 limit 0
-zintercard 3 z1 z2 s1
-zintercard 2 z1 missing
-zadd inf 1 a
-zadd inf2 inf a
-zadd inf3 -inf a
-zunion 2 inf2 inf3 withscores
-zinter 2 inf2 inf3 withscores
-zunion 2 inf2 inf3 weights 1 -1 withscores
-zmpop 1 z1 min
-zmpop 2 missing z2 max count 10
-zmpop 1 missing min
-zmpop 1 z1 foo
-zmpop 1 z1
-zmpop 2 z1
-zmpop 1 str min
-exists z2
-zadd r 1 a 2 b
-zrandmember missing
-zrandmember missing 5
-zrandmember r 0
-zrandmember r 5 withscores
-zrandmember r 2
-zrandmember r -5 withscores
-zrandmember r 1 withscores
-zrandmember str
-@scan zscan missing 0
-@scan zscan r 0
-@scan zscan r 0 match a*
-@scan zscan r x
-@scan zscan str 0
-zadd big 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
-object encoding big
-zadd big 2 b
-zrange big 0 -1 withscores
-zrangestore d2 big 0 -1
-object encoding d2
-zrangestore d2 big 1 1
-object encoding d2
-zunionstore d3 1 big
-object encoding d3
-zadd z 1 x
-zadd str 1 a
-zincrby str 1 a
-zrem str a
-zcard str
-zscore str a
-zrange str 0 -1
-zrandmember str 1
-zpopmin str
-zinter 1 str
-config set zset-max-listpack-entries 2
-zadd cz 1 a 2 b
-object encoding cz
-zadd cz 3 c
-object encoding cz
-zrem cz a b
-object encoding cz
-zunionstore cz2 1 cz
-object encoding cz2
-config set zset-max-listpack-entries 128
+@include types/zsets-edge
 
 === types/sort
 @requires SORT SORT_RO HSET ZADD

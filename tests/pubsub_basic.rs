@@ -7,54 +7,7 @@
 
 mod common;
 
-use common::{split_args, Conn, Kind, Server};
-
-fn escape(b: &[u8]) -> String {
-    b.iter()
-        .flat_map(|&c| match c {
-            b'\r' => "\\r".chars().collect::<Vec<_>>(),
-            b'\n' => "\\n".chars().collect(),
-            0x20..=0x7e => vec![c as char],
-            _ => format!("\\x{c:02x}").chars().collect(),
-        })
-        .collect()
-}
-
-fn is_pong(frame: &[u8]) -> bool {
-    frame == b"+PONG\r\n" || frame == b"*2\r\n$4\r\npong\r\n$0\r\n\r\n" || frame == b">2\r\n$4\r\npong\r\n$0\r\n\r\n"
-}
-
-/// Runs `steps` (client index, command line) with `clients` connections; `resp3[i]` switches client i to RESP3
-/// before the script (its HELLO reply is not recorded). Returns the transcript.
-fn run_script(port: u16, resp3: &[bool], steps: &[(usize, &str)]) -> Vec<String> {
-    let mut conns: Vec<Conn> = resp3
-        .iter()
-        .map(|&r3| {
-            let mut c = Conn::connect(port);
-            if r3 {
-                c.cmd(&["HELLO", "3"]);
-            }
-            c
-        })
-        .collect();
-    let mut out = Vec::new();
-    for (n, &(who, line)) in steps.iter().enumerate() {
-        let args = split_args(line).expect("test line");
-        conns[who].send(&args).expect("send");
-        out.push(format!("step {n}: client {who} > {line}"));
-        for (i, c) in conns.iter_mut().enumerate() {
-            c.send(&["PING"]).expect("send ping");
-            loop {
-                let f = c.read_reply().unwrap_or_else(|e| panic!("client {i} after {line:?}: {e}"));
-                if is_pong(&f) {
-                    break;
-                }
-                out.push(format!("  client {i} < {}", escape(&f)));
-            }
-        }
-    }
-    out
-}
+use common::{run_script, Kind, Server};
 
 fn compare(resp3: &[bool], steps: &[(usize, &str)], extra: &[&str]) {
     let f = Server::start(Kind::Ferredis, extra);
