@@ -231,6 +231,9 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: i64,
     pub active_expire_effort: i64,
+    /// ferredis only: bound of the event loop's adaptive busy-poll window in microseconds (0 = off); see
+    /// [`crate::event_loop`].
+    pub busy_poll_us: i64,
     pub latency_monitor_threshold: i64,
     pub always_show_logo: bool,
     pub set_proc_title: bool,
@@ -319,6 +322,7 @@ impl Default for Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             active_expire_effort: 1,
+            busy_poll_us: 32,
             latency_monitor_threshold: 0,
             always_show_logo: false,
             set_proc_title: true,
@@ -914,6 +918,8 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean!("lazyfree-lazy-user-flush", lazyfree_lazy_user_flush, M),
     boolean!("activerehashing", activerehashing, M),
     int!("active-expire-effort", active_expire_effort, 1, 10, M),
+    // ferredis's own: see Config::busy_poll_us.
+    int!("busy-poll-us", busy_poll_us, 0, 1000, M),
     Directive::stored("activedefrag", Kind::StoredBool, "no", M).only("no"),
     Directive::stored("active-defrag-ignore-bytes", Kind::StoredMem(1, LONG_MAX as u64), "104857600", M),
     Directive::stored("active-defrag-threshold-lower", Kind::StoredInt(0, 1000), "10", M),

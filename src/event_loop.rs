@@ -4,11 +4,24 @@
 //! One iteration:
 //!
 //! ```text
-//!   before_sleep ──► poll(timeout = until the nearest timer) ──► after_sleep
-//!        ▲                                                          │
-//!        │            time events whose time has come ◄── file events: readable first, then writable
-//!        └──────────────────────────────┘
+//!   before_sleep ──► [busy poll] ──► [before_block ──► poll(timeout = until the nearest timer)] ──► after_sleep
+//!        ▲                                                                                         │
+//!        │                       time events whose time has come ◄── file events: readable first, then writable
+//!        └─────────────────────────────────────────┘
 //! ```
+//!
+//! Two additions to ae's loop:
+//!
+//! * **Adaptive busy polling** (after Linux KVM's halt polling). Going to sleep in the poller is not free, and
+//!   most of the cost lands on the *other* side: a client that writes to a sleeping server has to wake it (a
+//!   scheduler wakeup and, on a virtual machine, an inter-processor interrupt that exits to the hypervisor) before
+//!   its `write` returns. When the last sleeps were short (events arrived within [`EventLoop::set_busy_poll`]'s
+//!   bound), the loop first polls without blocking for up to a window of that size; the window doubles after a short
+//!   sleep and drops to zero after a long one, so an idle or lightly loaded server never spins.
+//! * **`before_block`**: work the handler may postpone while more events are waiting (the server uses it to
+//!   coalesce pub/sub messages: a subscriber gets one write for many messages). If the handler says it has such
+//!   work ([`EventHandler::has_deferred_work`]), the loop always probes the poller without blocking first, and
+//!   calls `before_block` only when it is really about to sleep.
 //!
 //! The loop does not own the code that reacts to events: an [`EventHandler`] (the server) is passed in, and gets the
 //! loop back as a parameter so it can change registrations from inside its callbacks. Invariant: `masks[fd]` is
@@ -54,6 +67,46 @@ pub trait EventHandler<P: Poller = DefaultPoller> {
     fn before_sleep(&mut self, _el: &mut EventLoop<P>) {}
     /// Runs right after every wait, before events are handled.
     fn after_sleep(&mut self, _el: &mut EventLoop<P>) {}
+    /// Whether [`EventHandler::before_block`] has work: then the loop probes for events before it sleeps.
+    fn has_deferred_work(&self) -> bool {
+        false
+    }
+    /// Runs when the loop is about to block in the poller (no event was ready): postponed work goes out now.
+    fn before_block(&mut self, _el: &mut EventLoop<P>) {}
+}
+
+/// The adaptive busy-poll window (see the module documentation).
+#[derive(Debug, Clone, Copy, Default)]
+struct BusyPoll {
+    /// Upper bound of the window in nanoseconds; 0 disables busy polling.
+    max_ns: u64,
+    /// Current window in nanoseconds.
+    window_ns: u64,
+}
+
+impl BusyPoll {
+    /// First window after a short sleep, as a fraction of the maximum.
+    const START_DIVISOR: u64 = 4;
+
+    /// Adjusts the window after a wait that polled and then blocked, `waited_ns` in all, and was ended by an event
+    /// (`woken`) or by its timeout.
+    fn after_block(&mut self, waited_ns: u64, woken: bool) {
+        if self.max_ns == 0 {
+            return;
+        }
+        if waited_ns > self.max_ns {
+            // A long sleep: spinning through it would have been wasted work.
+            self.window_ns = 0;
+        } else if woken && self.window_ns < self.max_ns {
+            // An event came soon after we went to sleep: a longer window would have caught it.
+            self.window_ns = if self.window_ns == 0 {
+                (self.max_ns / Self::START_DIVISOR).max(1)
+            } else {
+                self.window_ns.saturating_mul(2)
+            }
+            .min(self.max_ns);
+        }
+    }
 }
 
 struct TimeEvent {
@@ -71,6 +124,7 @@ pub struct EventLoop<P: Poller = DefaultPoller> {
     timers: Vec<TimeEvent>,
     next_timer_id: u64,
     stop: bool,
+    busy_poll: BusyPoll,
 }
 
 impl<P: Poller> EventLoop<P> {
@@ -83,6 +137,7 @@ impl<P: Poller> EventLoop<P> {
             timers: Vec::new(),
             next_timer_id: 0,
             stop: false,
+            busy_poll: BusyPoll::default(),
         })
     }
 
@@ -140,6 +195,17 @@ impl<P: Poller> EventLoop<P> {
         self.timers.len() != before
     }
 
+    /// Bounds the adaptive busy-poll window (0 turns busy polling off).
+    pub fn set_busy_poll(&mut self, max: std::time::Duration) {
+        let max_ns = u64::try_from(max.as_nanos()).unwrap_or(u64::MAX);
+        self.busy_poll = BusyPoll { max_ns, window_ns: self.busy_poll.window_ns.min(max_ns) };
+    }
+
+    /// The current busy-poll window (0 while the loop sleeps right away).
+    pub fn busy_poll_window(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.busy_poll.window_ns)
+    }
+
     /// Makes [`EventLoop::run`] return after the current iteration.
     pub fn stop(&mut self) {
         self.stop = true;
@@ -163,7 +229,7 @@ impl<P: Poller> EventLoop<P> {
             timeout = Some(0);
         }
         let mut fired = std::mem::take(&mut self.fired);
-        let res = self.poller.poll(&mut fired, timeout);
+        let res = self.wait(h, &mut fired, timeout);
         h.after_sleep(self);
         if let Err(e) = res {
             self.fired = fired;
@@ -187,6 +253,40 @@ impl<P: Poller> EventLoop<P> {
         self.fired = fired;
         handled += self.process_timers(h);
         Ok(handled)
+    }
+
+    /// Waits for events: busy polling and `before_block` (see the module documentation), then the blocking poll.
+    fn wait<H: EventHandler<P>>(&mut self, h: &mut H, fired: &mut Vec<Event>, timeout: Option<u64>) -> io::Result<()> {
+        if timeout == Some(0) {
+            return self.poller.poll(fired, Some(0));
+        }
+        let window = self.busy_poll.window_ns;
+        let mut spun_ns = 0;
+        if window > 0 || h.has_deferred_work() {
+            let start = std::time::Instant::now();
+            // Never spin past the nearest timer.
+            let limit = timeout.map_or(window, |ms| window.min(ms.saturating_mul(1_000_000)));
+            loop {
+                self.poller.poll(fired, Some(0))?;
+                if !fired.is_empty() {
+                    return Ok(());
+                }
+                spun_ns = start.elapsed().as_nanos() as u64;
+                if spun_ns >= limit {
+                    break;
+                }
+                std::hint::spin_loop();
+            }
+            h.before_block(self);
+        }
+        if self.busy_poll.max_ns == 0 {
+            return self.poller.poll(fired, timeout);
+        }
+        let start = std::time::Instant::now();
+        let res = self.poller.poll(fired, timeout);
+        let waited_ns = spun_ns.saturating_add(start.elapsed().as_nanos() as u64);
+        self.busy_poll.after_block(waited_ns, !fired.is_empty());
+        res
     }
 
     fn process_timers<H: EventHandler<P>>(&mut self, h: &mut H) -> usize {
@@ -297,5 +397,108 @@ mod tests {
         el.run(&mut h).unwrap();
         assert_eq!(h.ticks, 3);
         assert!(!el.remove_timer(id), "timer removed itself");
+    }
+
+    /// A handler with postponed work: records whether `before_block` ran, and when.
+    struct Deferring {
+        deferred: bool,
+        flushed_with_events_pending: bool,
+        blocks: u32,
+        events: u32,
+        peer: RawFd,
+    }
+
+    impl EventHandler for Deferring {
+        fn file_event(&mut self, _el: &mut EventLoop, fd: RawFd, _ready: Interest) {
+            let mut b = [0u8; 16];
+            let _ = crate::sys::socket::read(fd, &mut b);
+            self.events += 1;
+            self.deferred = true;
+        }
+        fn time_event(&mut self, _el: &mut EventLoop, _id: u64) -> TimerNext {
+            TimerNext::Stop
+        }
+        fn has_deferred_work(&self) -> bool {
+            self.deferred
+        }
+        fn before_block(&mut self, _el: &mut EventLoop) {
+            // Is anything readable right now? Then the loop should not have called us.
+            let mut fds = libc::pollfd { fd: self.peer, events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd, zero timeout.
+            if unsafe { libc::poll(&mut fds, 1, 0) } > 0 {
+                self.flushed_with_events_pending = true;
+            }
+            self.deferred = false;
+            self.blocks += 1;
+        }
+    }
+
+    #[test]
+    fn before_block_runs_only_when_the_loop_would_sleep() {
+        let mut el: EventLoop = EventLoop::new(16).unwrap();
+        let (a, b) = pair();
+        let fd = b.as_raw_fd();
+        let mut h = Deferring { deferred: false, flushed_with_events_pending: false, blocks: 0, events: 0, peer: fd };
+        el.add_interest(fd, Interest::READABLE).unwrap();
+        crate::sys::socket::write(a.as_raw_fd(), b"one").unwrap();
+        // Nothing deferred yet: a plain wait, no before_block.
+        el.process_events(&mut h, Some(1000)).unwrap();
+        assert_eq!((h.events, h.blocks), (1, 0));
+        // Deferred work and an event already waiting: the probe finds it, before_block waits.
+        crate::sys::socket::write(a.as_raw_fd(), b"two").unwrap();
+        el.process_events(&mut h, Some(1000)).unwrap();
+        assert_eq!((h.events, h.blocks), (2, 0));
+        // Deferred work and nothing ready: before_block runs, then the loop sleeps until the 20 ms cap.
+        el.process_events(&mut h, Some(20)).unwrap();
+        assert_eq!((h.events, h.blocks), (2, 1));
+        assert!(!h.flushed_with_events_pending);
+        // Nothing deferred any more: no call.
+        el.process_events(&mut h, Some(1)).unwrap();
+        assert_eq!(h.blocks, 1);
+    }
+
+    #[test]
+    fn busy_poll_window_grows_after_short_sleeps_and_resets_after_long_ones() {
+        let us = 1000;
+        let mut b = BusyPoll { max_ns: 32 * us, window_ns: 0 };
+        b.after_block(5 * us, true);
+        assert_eq!(b.window_ns, 8 * us, "first short sleep opens a quarter of the bound");
+        b.after_block(12 * us, true);
+        assert_eq!(b.window_ns, 16 * us);
+        b.after_block(20 * us, true);
+        assert_eq!(b.window_ns, 32 * us);
+        b.after_block(20 * us, true);
+        assert_eq!(b.window_ns, 32 * us, "capped at the bound");
+        // A short wait ended by a timeout is no reason to grow or shrink.
+        b.window_ns = 8 * us;
+        b.after_block(10 * us, false);
+        assert_eq!(b.window_ns, 8 * us);
+        b.after_block(33 * us, true);
+        assert_eq!(b.window_ns, 0, "a long sleep turns spinning off");
+        // Disabled: never opens.
+        let mut off = BusyPoll::default();
+        off.after_block(1, true);
+        assert_eq!(off.window_ns, 0);
+    }
+
+    #[test]
+    fn busy_polling_loop_still_sleeps_when_idle() {
+        let mut el: EventLoop = EventLoop::new(16).unwrap();
+        el.set_busy_poll(std::time::Duration::from_micros(50));
+        let mut h = Echo { reads: vec![], writes: vec![], ticks: 0, sleeps: 0 };
+        let (a, b) = pair();
+        let fd = b.as_raw_fd();
+        el.add_interest(fd, Interest::READABLE).unwrap();
+        // Events arriving back to back open the window.
+        for _ in 0..4 {
+            crate::sys::socket::write(a.as_raw_fd(), b"x").unwrap();
+            el.process_events(&mut h, Some(1000)).unwrap();
+        }
+        assert_eq!(h.reads.len(), 4);
+        // An idle wait (5 ms, far beyond the bound) closes it again.
+        let t = std::time::Instant::now();
+        el.process_events(&mut h, Some(5)).unwrap();
+        assert!(t.elapsed() >= std::time::Duration::from_millis(4));
+        assert_eq!(el.busy_poll_window(), std::time::Duration::ZERO);
     }
 }

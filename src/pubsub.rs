@@ -414,7 +414,8 @@ pub fn check_output_limits(c: &mut Client, limits: &[ClientBufferLimit; 3], now_
 /// What delivery needs of the server state (everything but the registry, which is being iterated).
 struct Sink<'a> {
     clients: &'a mut crate::net::client::ClientTable,
-    pending_write: &'a mut Vec<i32>,
+    pending_push: &'a mut Vec<i32>,
+    pending_push_since: &'a mut std::time::Instant,
     limits: &'a [ClientBufferLimit; 3],
     stats: &'a mut Stats,
     now_ms: i64,
@@ -443,9 +444,14 @@ impl Sink<'_> {
         }
         enc.append_to(&mut c.state.reply);
         check_output_limits(c, self.limits, self.now_ms, self.stats);
-        if !c.pending_write {
-            c.pending_write = true;
-            self.pending_write.push(sub.fd);
+        // Coalesced: written before the loop sleeps, or after PUSH_COALESCE (server::before_sleep). A client that
+        // has a reply of its own pending is written with it anyway.
+        if !c.pending_write && !c.pending_push {
+            if self.pending_push.is_empty() {
+                *self.pending_push_since = std::time::Instant::now();
+            }
+            c.pending_push = true;
+            self.pending_push.push(sub.fd);
         }
         true
     }
@@ -461,10 +467,11 @@ pub fn publish(
     channel: &[u8],
     msg: &[u8],
 ) -> usize {
-    let ServerState { pubsub, clients, clients_pending_write, config, stats, now_ms, .. } = srv;
+    let ServerState { pubsub, clients, clients_pending_push, pending_push_since, config, stats, now_ms, .. } = srv;
     let mut sink = Sink {
         clients,
-        pending_write: clients_pending_write,
+        pending_push: clients_pending_push,
+        pending_push_since,
         limits: &config.client_output_buffer_limit,
         stats,
         now_ms: *now_ms,

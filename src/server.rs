@@ -450,6 +450,7 @@ fn adjust_open_files_limit(config: &mut Config) {
 impl Server {
     /// Opens the listeners and registers them. On failure the error has been logged; returns the exit code.
     pub fn new(config: Config, el: &mut EventLoop) -> Result<Server, i32> {
+        el.set_busy_poll(busy_poll_bound(&config));
         let mut listeners = Vec::new();
         if config.port != 0 {
             for raw in &config.bind {
@@ -1089,6 +1090,8 @@ impl Server {
     /// closed (write error, or fully written with CLOSE_AFTER_REPLY); the box is consumed in that case.
     fn write_to_client(&mut self, el: &mut EventLoop, mut c: Box<Client>) -> Option<Box<Client>> {
         let fd = c.state.fd;
+        // Coalesced pub/sub output goes out with this write (its entry in the push list is skipped).
+        c.pending_push = false;
         let mut total = 0usize;
         while c.state.reply.pending_len() > 0 {
             match socket::write(fd, c.state.reply.pending()) {
@@ -1145,7 +1148,7 @@ impl Server {
         }
         let mut list = std::mem::take(&mut self.writes_scratch);
         std::mem::swap(&mut list, &mut self.state.clients_pending_write);
-        for &fd in &list {
+        for &fd in list.iter().rev() {
             let Some(mut c) = self.take_client(fd) else { continue };
             if !c.pending_write {
                 self.put_client(c);
@@ -1169,6 +1172,37 @@ impl Server {
         self.writes_scratch = list;
     }
 
+    /// Writes the coalesced pub/sub output (see [`crate::state::PUSH_COALESCE`]).
+    fn flush_pending_pushes(&mut self, el: &mut EventLoop) {
+        let mut list = std::mem::take(&mut self.state.clients_pending_push);
+        for &fd in &list {
+            let Some(c) = self.take_client(fd) else { continue };
+            if !c.pending_push {
+                self.put_client(c);
+                continue;
+            }
+            if c.state.has(flags::CLOSE_ASAP) {
+                self.free_client(el, c);
+                continue;
+            }
+            if el.interest(fd).is_writable() {
+                // Blocked socket: the write handler drains it when the peer reads.
+                let mut c = c;
+                c.pending_push = false;
+                self.put_client(c);
+                continue;
+            }
+            if let Some(c) = self.write_to_client(el, c) {
+                self.put_client(c);
+            }
+        }
+        list.clear();
+        // Keep the allocation unless a flush above queued new pushes (it cannot today, but stay correct).
+        if self.state.clients_pending_push.is_empty() {
+            self.state.clients_pending_push = list;
+        }
+    }
+
     // ---- cron and shutdown -------------------------------------------------------------------------------------
 
     fn run_with_period(&self, period_ms: i64) -> bool {
@@ -1177,6 +1211,8 @@ impl Server {
     }
 
     fn cron(&mut self, el: &mut EventLoop) -> TimerNext {
+        // `busy-poll-us` may have changed with CONFIG SET.
+        el.set_busy_poll(busy_poll_bound(&self.state.config));
         let now = crate::util::now_ms();
         self.state.now_ms = now;
         self.state.lru_clock = crate::state::lru_clock_at(now);
@@ -1260,6 +1296,11 @@ impl Server {
 
 use crate::sys::error_text as os_error_text;
 
+/// The event loop's busy-poll bound from `busy-poll-us`.
+fn busy_poll_bound(config: &Config) -> std::time::Duration {
+    std::time::Duration::from_micros(config.busy_poll_us.clamp(0, 1000) as u64)
+}
+
 impl EventHandler for Server {
     fn file_event(&mut self, el: &mut EventLoop, fd: RawFd, ready: Interest) {
         if let Some(l) = self.listeners.iter().find(|l| l.fd.as_raw_fd() == fd) {
@@ -1300,6 +1341,19 @@ impl EventHandler for Server {
         }
         self.blocking_before_sleep(el);
         self.handle_pending_writes(el);
+        if !self.state.clients_pending_push.is_empty()
+            && self.state.pending_push_since.elapsed() >= crate::state::PUSH_COALESCE
+        {
+            self.flush_pending_pushes(el);
+        }
+    }
+
+    fn has_deferred_work(&self) -> bool {
+        !self.state.clients_pending_push.is_empty()
+    }
+
+    fn before_block(&mut self, el: &mut EventLoop) {
+        self.flush_pending_pushes(el);
     }
 }
 

@@ -107,6 +107,12 @@ pub struct ServerState {
     pub startup_memory: u64,
     /// fds of clients with output to write before the next poll; see [`ServerState::queue_write`].
     pub clients_pending_write: Vec<i32>,
+    /// fds of clients whose only new output is pub/sub messages published by other clients: written once the
+    /// event loop is about to sleep or the oldest has waited [`PUSH_COALESCE`], so a subscriber gets one write for
+    /// many messages (see [`crate::pubsub`]).
+    pub clients_pending_push: Vec<i32>,
+    /// When the first client entered `clients_pending_push` (meaningful while it is not empty).
+    pub pending_push_since: std::time::Instant,
     /// WATCHed keys of every client (MULTI/EXEC).
     pub watches: crate::multi::WatchTable,
     /// `CLIENT PAUSE` in force, if any.
@@ -201,6 +207,8 @@ impl ServerState {
             pubsub: Default::default(),
             startup_memory: crate::util::used_memory(),
             clients_pending_write: Vec::new(),
+            clients_pending_push: Vec::new(),
+            pending_push_since: std::time::Instant::now(),
             watches: Default::default(),
             pause: ClientPause::default(),
         }
@@ -218,6 +226,11 @@ impl ServerState {
         }
     }
 }
+
+/// Longest time a pub/sub message waits for more messages to the same subscriber while the server is busy. An idle
+/// server writes at once; a saturated one still sends within this bound (Redis's own latency under such load is one
+/// event-loop pass, of the same order).
+pub const PUSH_COALESCE: std::time::Duration = std::time::Duration::from_micros(500);
 
 /// Resolution of the LRU clock in milliseconds, as Redis's `LRU_CLOCK_RESOLUTION`.
 pub const LRU_CLOCK_RESOLUTION_MS: i64 = 1000;

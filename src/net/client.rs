@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Invariants: `spans`/`scratch` are only meaningful between a `Complete` parse and the `consume` that follows it;
-//! `pending_write` is true exactly while the server's pending-writes list holds this client's fd for it.
+//! `pending_write` (`pending_push`) is true exactly while the server's pending-writes (coalesced pushes) list holds
+//! this client's fd for it.
 
 use crate::net::ring::Ring;
 use crate::resp::parse::Parser;
@@ -107,6 +108,8 @@ pub struct Client {
     pub scratch: Vec<u8>,
     /// Whether the server's list of clients with pending output holds this client.
     pub pending_write: bool,
+    /// Whether the server's list of clients with coalesced pub/sub output holds this client.
+    pub pending_push: bool,
     /// When (unix seconds) the output first stayed above the soft output-buffer limit; 0 = not above it.
     pub obuf_soft_limit_reached_s: i64,
 }
@@ -126,6 +129,7 @@ impl Client {
             spans: Vec::new(),
             scratch: Vec::new(),
             pending_write: false,
+            pending_push: false,
             obuf_soft_limit_reached_s: 0,
         }
     }
