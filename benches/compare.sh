@@ -19,7 +19,8 @@
 # CLIENTS (50), TESTS (redis-benchmark -t names, comma separated; default issue 1's string tests and issue 3's
 # collection tests), PIPELINES ("1 16"), MEM_KEYS (1000000, 0 skips), COLL_MEMBERS (1000000, 0 skips), TX_N
 # (transactions per MULTI/EXEC run, N/2; 0 skips), SERVER_CPU (1), CLIENT_CPU (0),
-# FERREDIS (binary; default target/release/ferredis-server, built first unless SKIP_BUILD=1), REDIS (/usr/bin/redis-server).
+# FERREDIS (binary; default target/release/ferredis-server, built first unless SKIP_BUILD=1), FERREDIS_ARGS (extra
+# command-line directives for ferredis only, e.g. "--busy-poll-us 0"), REDIS (/usr/bin/redis-server).
 # Results go to stdout and bench-results/<timestamp>/ (summary.txt plus raw.csv with every run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,11 +79,13 @@ start_server() {
 }
 
 start_server_once() {
-    local label=$1 bin=$2 port pid i
+    local label=$1 bin=$2 port pid i extra=()
     port=$(free_port)
     mkdir -p "$WORK/$label-$port"
+    # FERREDIS_ARGS: extra directives for ferredis only, e.g. "--busy-poll-us 0".
+    [ "$label" = ferredis ] && read -r -a extra <<<"${FERREDIS_ARGS:-}"
     (cd "$WORK/$label-$port" && exec taskset -c "$SERVER_CPU" "$bin" --port "$port" --save '' \
-        --appendonly no --daemonize no --bind 127.0.0.1 >server.log 2>&1) &
+        --appendonly no --daemonize no --bind 127.0.0.1 "${extra[@]}" >server.log 2>&1) &
     pid=$!
     for i in $(seq 1 200); do
         if [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ]; then

@@ -322,7 +322,7 @@ impl Default for Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             active_expire_effort: 1,
-            busy_poll_us: 32,
+            busy_poll_us: 16,
             latency_monitor_threshold: 0,
             always_show_logo: false,
             set_proc_title: true,

@@ -65,6 +65,24 @@ pub struct Db {
     pub events: Vec<(u8, Vec<u8>)>,
 }
 
+thread_local! {
+    /// Set while CLIENT PAUSE holds (any mode): lazy expiry then reports a due key as missing but leaves it in
+    /// place, as Redis does, so the dataset stays static during a pause. Kept by the server before each command
+    /// and by CLIENT PAUSE/UNPAUSE; active expiry checks the pause itself.
+    static EXPIRE_PAUSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// See [`EXPIRE_PAUSED`].
+#[inline]
+pub fn set_expire_paused(paused: bool) {
+    EXPIRE_PAUSED.with(|p| p.set(paused));
+}
+
+#[inline]
+fn expire_paused() -> bool {
+    EXPIRE_PAUSED.with(|p| p.get())
+}
+
 impl Db {
     pub fn new(id: usize) -> Db {
         Db {
@@ -99,10 +117,14 @@ impl Db {
         self.expires.get(key).map(|e| e.when_ms())
     }
 
-    /// Deletes `key` if its TTL has passed. Returns true when it did.
+    /// Deletes `key` if its TTL has passed. Returns true when the key is expired (during CLIENT PAUSE it is left in
+    /// place: see [`set_expire_paused`]).
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
         match self.expires.get(key) {
             Some(e) if e.when_ms() <= now_ms => {
+                if expire_paused() {
+                    return true;
+                }
                 self.remove(key);
                 self.expired_keys += 1;
                 self.log_event(crate::notify::LOG_EXPIRED, key);
@@ -118,6 +140,9 @@ impl Db {
     pub fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         let p = self.keys.find(key)?;
         if self.keys.at(p)?.has_expire() && self.expires.get(key).is_some_and(|x| x.when_ms() <= now_ms) {
+            if expire_paused() {
+                return None;
+            }
             self.keys.remove_at(p);
             self.expires.remove(key);
             self.expired_keys += 1;

@@ -971,6 +971,7 @@ impl Server {
         start_us: i64,
         run: impl FnOnce(&mut Server, &mut ClientState),
     ) -> i64 {
+        crate::db::set_expire_paused(self.state.pause.mode_at(self.state.now_ms) != crate::state::PauseMode::Off);
         // Handlers that might read commandstats (INFO, ...) must see everything counted so far.
         if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name) || !cmd.has(flag::FAST)) {
             self.flush_command_stats();

@@ -232,6 +232,41 @@ fn client_pause_write_defers_set_but_not_get() {
     }
 }
 
+/// The `expired_keys` counter of INFO stats.
+fn expired_keys(c: &mut Conn) -> i64 {
+    let info = s(&c.cmd(&["INFO", "stats"]));
+    let line = info.lines().find(|l| l.starts_with("expired_keys:")).expect("expired_keys in INFO");
+    line["expired_keys:".len()..].trim().parse().unwrap()
+}
+
+#[test]
+fn client_pause_keeps_expired_keys_until_unpaused() {
+    for kind in BOTH {
+        let srv = start(kind);
+        let mut a = srv.conn();
+        let before = expired_keys(&mut a);
+        // The pause starts inside the transaction, right after the keys get a 1 ms TTL.
+        a.cmd(&["MULTI"]);
+        a.cmd(&["SET", "foo", "bar", "PX", "1"]);
+        a.cmd(&["SET", "bar", "foo", "PX", "1"]);
+        a.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]);
+        assert_eq!(a.cmd(&["EXEC"]), b"*3\r\n+OK\r\n+OK\r\n+OK\r\n", "{kind:?}");
+        // Both keys are past their TTL: reads report them missing...
+        wait_for("the TTLs to pass", || a.cmd(&["PTTL", "foo"]) == b":-2\r\n");
+        assert_eq!(a.cmd(&["GET", "foo"]), b"$-1\r\n", "{kind:?}");
+        assert_eq!(a.cmd(&["EXISTS", "foo", "bar"]), b":0\r\n", "{kind:?}");
+        // ...but neither lazy nor active expiry deletes them while the pause holds (give the cron a few ticks).
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(a.cmd(&["DBSIZE"]), b":2\r\n", "{kind:?}");
+        assert_eq!(expired_keys(&mut a), before, "{kind:?}");
+        // Once unpaused, an access deletes the key and counts it.
+        a.cmd(&["CLIENT", "UNPAUSE"]);
+        assert_eq!(a.cmd(&["GET", "foo"]), b"$-1\r\n", "{kind:?}");
+        wait_for("both keys to expire", || a.cmd(&["DBSIZE"]) == b":0\r\n");
+        assert_eq!(expired_keys(&mut a), before + 2, "{kind:?}");
+    }
+}
+
 #[test]
 fn client_kill_filters() {
     for kind in BOTH {

@@ -873,12 +873,15 @@ fn client_pause(ctx: &mut Ctx, args: Args) {
         0
     };
     ctx.srv.pause.pause(mode, end_ms);
+    // Commands after this one in the same EXEC see the pause too.
+    crate::db::set_expire_paused(ctx.srv.pause.mode_at(now) != crate::state::PauseMode::Off);
     ctx.reply().ok();
 }
 
 /// CLIENT UNPAUSE
 fn client_unpause(ctx: &mut Ctx, _args: Args) {
     ctx.srv.pause.unpause();
+    crate::db::set_expire_paused(false);
     ctx.reply().ok();
 }
 
