@@ -6,6 +6,8 @@
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
 #   make static  fully static release binary in target/static/
+#   make check-ports  clippy -D warnings (lib, binary, tests) for FreeBSD and macOS, where the kqueue backend is
+#                compiled (a type and lint check: those binaries are not run here)
 #   make fuzz    every cargo-fuzz target for FUZZ_SECONDS each (needs nightly + cargo-fuzz)
 
 CARGO        ?= cargo
@@ -15,7 +17,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static run test deps toolchain fmt-check clippy unit bench bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static check-ports run test deps toolchain fmt-check clippy unit bench bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -36,6 +38,18 @@ static:
 		echo "target/static/ferredis-server is dynamically linked:"; ldd target/static/ferredis-server; exit 1; \
 	fi
 	@echo "size: $$(stat -c %s target/static/ferredis-server) bytes"
+
+# kqueue targets: installs their standard library with rustup when missing. If rustup cannot download it (no
+# network), the check is reported as skipped rather than failed: it needs nothing else.
+PORT_TARGETS ?= x86_64-unknown-freebsd x86_64-apple-darwin
+check-ports:
+	@status=0; for t in $(PORT_TARGETS); do \
+		if ! rustup target list --installed 2>/dev/null | grep -qx "$$t" && ! rustup target add "$$t"; then \
+			echo "check-ports: SKIPPED $$t (rustup could not install its standard library)"; continue; \
+		fi; \
+		echo "== cargo clippy --target $$t"; \
+		$(CARGO) clippy --target "$$t" --lib --bins --tests -- -D warnings || status=1; \
+	done; exit $$status
 
 run: release
 	./target/release/ferredis-server
@@ -69,6 +83,7 @@ test: deps toolchain
 	@status=0; \
 	echo "== cargo fmt --check"; $(CARGO) fmt --all -- --check || status=1; \
 	echo "== cargo clippy"; $(CARGO) clippy --all-targets -- -D warnings || status=1; \
+	$(MAKE) --no-print-directory check-ports || status=1; \
 	echo "== cargo test"; $(CARGO) test --all-targets --no-fail-fast || status=1; \
 	$(CARGO) test --doc || status=1; \
 	if [ "$(FUZZ_SMOKE)" = 1 ]; then $(MAKE) fuzz FUZZ_SECONDS=15 || status=1; fi; \
