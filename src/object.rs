@@ -280,7 +280,7 @@ value_kind!(crate::types::zset::ZSet, ZSet, ZSet);
 ///  | header u32    | flags | klen     | key bytes | payload, by kind (flags bits 1-2):          |
 ///  | type|enc|lru  |       | (varint) |           |  int:    zigzag varint                      |
 ///  +---------------+-------+----------+-----------+  embstr: varint length + bytes              |
-///   flags bit 0 = has_expire                        |  raw:    [pad] Vec<u8> (24 bytes, inline)   |
+///   flags bit 0 = has_expire, bit 3 = unshared int  |  raw:    [pad] Vec<u8> (24 bytes, inline)   |
 ///                                                   |  value:  [pad] Value (24 bytes, inline)     |
 ///                                                   +--------------------------------------------+
 /// ```
@@ -304,6 +304,10 @@ unsafe impl Sync for Entry where Value: Sync {}
 
 const FLAG_EXPIRE: u8 = 1;
 const KIND_SHIFT: u8 = 1;
+const KIND_MASK: u8 = 3;
+/// An int value Redis would hold in an object of its own rather than a shared integer (COPY duplicates the
+/// object): `OBJECT REFCOUNT` then answers 1.
+const FLAG_UNSHARED: u8 = 1 << 3;
 const KIND_INT: u8 = 0;
 const KIND_EMB: u8 = 1;
 const KIND_RAW: u8 = 2;
@@ -487,7 +491,7 @@ impl Entry {
 
     #[inline(always)]
     fn kind(&self) -> u8 {
-        self.flags() >> KIND_SHIFT
+        (self.flags() >> KIND_SHIFT) & KIND_MASK
     }
 
     /// (key offset, key length).
@@ -649,7 +653,19 @@ impl Entry {
                 None => Payload::Int(0),
             },
         };
-        Entry::build(self.hdr(), false, key, p)
+        let mut e = Entry::build(self.hdr(), false, key, p);
+        if self.flags() & FLAG_UNSHARED != 0 {
+            e.set_unshared();
+        }
+        e
+    }
+
+    /// Marks an int value as held in its own object (see [`FLAG_UNSHARED`]): what Redis's COPY makes of a shared
+    /// integer.
+    pub fn set_unshared(&mut self) {
+        let f = self.flags() | FLAG_UNSHARED;
+        // SAFETY: byte 4 is the flags byte; `&mut self` is exclusive.
+        unsafe { self.ptr.as_ptr().add(4).write(f) }
     }
 
     /// This entry under another key, moving its payload instead of copying it (RENAME, MOVE): a large collection
@@ -810,7 +826,9 @@ impl Entry {
     /// Whether the value is an integer Redis would serve from its shared integer pool (0..9999), for which
     /// `OBJECT REFCOUNT` answers 2147483647 (when maxmemory does not disable sharing).
     pub fn is_shared_int(&self) -> bool {
-        self.kind() == KIND_INT && matches!(self.as_str(), Some(StrRef::Int(n)) if (0..SHARED_INTEGERS).contains(&n))
+        self.flags() & FLAG_UNSHARED == 0
+            && self.kind() == KIND_INT
+            && matches!(self.as_str(), Some(StrRef::Int(n)) if (0..SHARED_INTEGERS).contains(&n))
     }
 
     /// Bytes used by this entry: its packed chunk plus out-of-line buffers, for `MEMORY USAGE`.

@@ -924,6 +924,8 @@ fn copy(ctx: &mut Ctx, args: Args) {
     }
     let mut copy = copy;
     copy.set_lru(lru);
+    // Redis's COPY duplicates the object, so even a shared integer gets an object (refcount 1) of its own.
+    copy.set_unshared();
     if let Some(len) = copy.raw_capacity().and_then(|_| copy.as_str()).map(|s| s.len()) {
         super::server::set_raw_capacity(&mut copy, super::server::sds_new_alloc(len));
     }
