@@ -1149,6 +1149,7 @@ impl Server {
         }
         let mut list = std::mem::take(&mut self.writes_scratch);
         std::mem::swap(&mut list, &mut self.state.clients_pending_write);
+        // Newest first, as Redis links clients at the head of its pending-writes list.
         for &fd in list.iter().rev() {
             let Some(mut c) = self.take_client(fd) else { continue };
             if !c.pending_write {
@@ -1156,18 +1157,7 @@ impl Server {
                 continue;
             }
             c.pending_write = false;
-            if c.state.has(flags::CLOSE_ASAP) {
-                self.free_client(el, c);
-                continue;
-            }
-            if el.interest(fd).is_writable() {
-                // The write handler is installed already and will drain it.
-                self.put_client(c);
-                continue;
-            }
-            if let Some(c) = self.write_to_client(el, c) {
-                self.put_client(c);
-            }
+            self.flush_client(el, c);
         }
         list.clear();
         self.writes_scratch = list;
@@ -1182,25 +1172,31 @@ impl Server {
                 self.put_client(c);
                 continue;
             }
-            if c.state.has(flags::CLOSE_ASAP) {
-                self.free_client(el, c);
-                continue;
-            }
-            if el.interest(fd).is_writable() {
-                // Blocked socket: the write handler drains it when the peer reads.
-                let mut c = c;
-                c.pending_push = false;
-                self.put_client(c);
-                continue;
-            }
-            if let Some(c) = self.write_to_client(el, c) {
-                self.put_client(c);
-            }
+            self.flush_client(el, c);
         }
         list.clear();
         // Keep the allocation unless a flush above queued new pushes (it cannot today, but stay correct).
         if self.state.clients_pending_push.is_empty() {
             self.state.clients_pending_push = list;
+        }
+    }
+
+    /// One client of a pending-output list (its list flag already checked): a client to close is freed, one whose
+    /// socket was full keeps its write handler, the rest are written now.
+    fn flush_client(&mut self, el: &mut EventLoop, mut c: Box<Client>) {
+        // Whatever output it has, coalesced pub/sub messages included, is dealt with here.
+        c.pending_push = false;
+        if c.state.has(flags::CLOSE_ASAP) {
+            self.free_client(el, c);
+            return;
+        }
+        if el.interest(c.state.fd).is_writable() {
+            // The write handler is installed already and will drain it.
+            self.put_client(c);
+            return;
+        }
+        if let Some(c) = self.write_to_client(el, c) {
+            self.put_client(c);
         }
     }
 

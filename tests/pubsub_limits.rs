@@ -3,16 +3,8 @@
 
 mod common;
 
-use common::{Conn, Kind, Server};
+use common::{info_field, Conn, Kind, Server};
 use std::time::{Duration, Instant};
-
-fn info_field(c: &mut Conn, section: &str, field: &str) -> String {
-    let info = String::from_utf8(c.cmd(&["INFO", section])).unwrap();
-    let prefix = format!("{field}:");
-    info.split("\r\n")
-        .find_map(|l| l.strip_prefix(&prefix).map(str::to_string))
-        .unwrap_or_else(|| panic!("no {field} in INFO {section}: {info}"))
-}
 
 /// Publishes `payload` to `ch` until nobody receives it; returns how many PUBLISH calls that took.
 fn publish_until_gone(p: &mut Conn, payload: &[u8], max_calls: usize, pause_ms: u64) -> usize {

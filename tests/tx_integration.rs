@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BOTH: [Kind; 2] = [Kind::Ferredis, Kind::Redis];
 
@@ -15,15 +15,6 @@ fn start(kind: Kind) -> Server {
 
 fn s(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-/// Polls `f` until it returns true (at most 10 s), for states another connection causes.
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// The CLIENT LIST line of the client with this id.
@@ -234,9 +225,7 @@ fn client_pause_write_defers_set_but_not_get() {
 
 /// The `expired_keys` counter of INFO stats.
 fn expired_keys(c: &mut Conn) -> i64 {
-    let info = s(&c.cmd(&["INFO", "stats"]));
-    let line = info.lines().find(|l| l.starts_with("expired_keys:")).expect("expired_keys in INFO");
-    line["expired_keys:".len()..].trim().parse().unwrap()
+    info_field(c, "stats", "expired_keys").parse().unwrap()
 }
 
 #[test]

@@ -7,28 +7,7 @@
 
 mod common;
 
-use common::{Conn, Server};
-use std::time::{Duration, Instant};
-
-fn blocked_clients(c: &mut Conn) -> i64 {
-    let info = String::from_utf8_lossy(&c.cmd(&["INFO", "clients"])).into_owned();
-    info.lines()
-        .find_map(|l| l.strip_prefix("blocked_clients:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("blocked_clients in INFO")
-}
-
-/// Polls until exactly `n` clients are blocked.
-fn wait_blocked(c: &mut Conn, n: i64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if blocked_clients(c) == n {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never saw {n} blocked clients");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
+use common::{blocked_clients, wait_blocked, Server};
 
 fn resp(items: &[&str]) -> Vec<u8> {
     let mut s = format!("*{}\r\n", items.len());

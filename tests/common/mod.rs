@@ -706,3 +706,31 @@ pub fn run_script(port: u16, resp3: &[bool], steps: &[(usize, &str)]) -> Vec<Str
     }
     out
 }
+
+/// Polls `f` until it returns true (at most 10 s), for states another connection or the server's cron causes.
+pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// One `field:value` line of `INFO <section>`, as text.
+pub fn info_field(c: &mut Conn, section: &str, field: &str) -> String {
+    let info = String::from_utf8_lossy(&c.cmd(&["INFO", section])).into_owned();
+    let prefix = format!("{field}:");
+    info.split("\r\n")
+        .find_map(|l| l.strip_prefix(&prefix).map(str::to_string))
+        .unwrap_or_else(|| panic!("no {field} in INFO {section}: {info}"))
+}
+
+/// INFO `blocked_clients`.
+pub fn blocked_clients(c: &mut Conn) -> i64 {
+    info_field(c, "clients", "blocked_clients").trim().parse().expect("blocked_clients in INFO")
+}
+
+/// Waits until exactly `n` clients are blocked.
+pub fn wait_blocked(c: &mut Conn, n: i64) {
+    wait_for(&format!("{n} blocked clients"), || blocked_clients(c) == n);
+}
