@@ -37,6 +37,11 @@ impl MaxmemoryPolicy {
         matches!(self, MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllKeysLfu)
     }
 
+    /// Whether RDB files record each key's idle time (Redis's `MAXMEMORY_FLAG_LRU` policies).
+    pub fn is_lru(self) -> bool {
+        matches!(self, MaxmemoryPolicy::VolatileLru | MaxmemoryPolicy::AllKeysLru)
+    }
+
     /// Names in the order Redis lists them in its error message.
     const NAMES: &'static [&'static str] = &[
         "volatile-lru",
@@ -270,7 +275,16 @@ pub struct Config {
     pub active_expire_enabled: bool,
     /// Absolute path of the config file the server was started with, for CONFIG REWRITE and INFO.
     pub config_file: Option<String>,
-    /// Values of directives that only tune features ferredis doesn't have yet, canonical text by name.
+    /// RDB save points: (seconds, changes) pairs (`save`). Redis's default applies unless a config sets it.
+    pub save_params: Vec<(i64, i64)>,
+    /// The first `save` line of a config file replaces the defaults; later ones append (Redis's rule).
+    pub save_loaded: bool,
+    /// Set while config text (file or command line) is being applied, as opposed to CONFIG SET.
+    pub reading_config: bool,
+    pub appendonly: bool,
+    /// 0 = always, 1 = everysec, 2 = no.
+    pub appendfsync: usize,
+    /// Values of directives kept as canonical text by name (the ones read where speed does not matter).
     pub extra: BTreeMap<&'static str, String>,
     /// Things the loader accepted but the operator should hear about (deprecated directives, clamped values);
     /// the server logs them at startup.
@@ -355,6 +369,11 @@ impl Default for Config {
             shutdown_timeout: 10,
             active_expire_enabled: true,
             config_file: None,
+            save_params: vec![(3600, 1), (300, 100), (60, 10000)],
+            save_loaded: false,
+            reading_config: false,
+            appendonly: false,
+            appendfsync: APPENDFSYNC_EVERYSEC,
             extra,
             load_warnings: Vec::new(),
         }
@@ -757,6 +776,11 @@ macro_rules! protected_opt {
     };
 }
 
+/// `appendfsync` values.
+pub const APPENDFSYNC_ALWAYS: usize = 0;
+pub const APPENDFSYNC_EVERYSEC: usize = 1;
+pub const APPENDFSYNC_NO: usize = 2;
+
 const SHUTDOWN_FLAGS: &[&str] = &["default", "save", "nosave", "now", "force"];
 
 /// Every directive ferredis knows, in `CONFIG GET *` order.
@@ -956,10 +980,14 @@ pub static DIRECTIVES: &[Directive] = &[
     mem!("stream-node-max-bytes", stream_node_max_bytes, 0, LONG_MAX, M),
     int!("stream-node-max-entries", stream_node_max_entries, 0, LONG_MAX, M),
     Directive::stored("sanitize-dump-payload", Kind::StoredEnum(&["no", "yes", "clients"]), "no", M),
-    // Persistence (not built yet: only the off values).
-    Directive::new("save", Kind::Multi { get: |_| String::new(), set: set_save }, M),
-    Directive::stored("appendonly", Kind::StoredBool, "no", M).only("no"),
-    Directive::stored("appendfsync", Kind::StoredEnum(&["always", "everysec", "no"]), "everysec", M),
+    // Persistence.
+    Directive::new("save", Kind::Multi { get: get_save, set: set_save }, M),
+    boolean!("appendonly", appendonly, M),
+    Directive::new(
+        "appendfsync",
+        Kind::Enum { names: &["always", "everysec", "no"], get: |c| c.appendfsync, set: |c, i| c.appendfsync = i },
+        M,
+    ),
     Directive::stored("appendfilename", Kind::StoredStr, "appendonly.aof", I),
     Directive::stored("appenddirname", Kind::StoredStr, "appendonlydir", I),
     Directive::stored("dbfilename", Kind::StoredStr, "dump.rdb", M | PROTECTED),
@@ -1064,6 +1092,23 @@ pub fn find(name: &[u8]) -> Option<&'static Directive> {
     DIRECTIVES.iter().find(|d| {
         d.name.as_bytes().eq_ignore_ascii_case(name) || d.alias.is_some_and(|a| a.as_bytes().eq_ignore_ascii_case(name))
     })
+}
+
+impl Config {
+    /// A stored yes/no directive (`rdbcompression`, ...).
+    pub fn stored_bool(&self, name: &str) -> bool {
+        self.extra.get(name).is_some_and(|v| v == "yes")
+    }
+
+    /// A stored integer or memory directive.
+    pub fn stored_i64(&self, name: &str) -> i64 {
+        self.extra.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    /// A stored string directive (`dbfilename`, ...).
+    pub fn stored_str(&self, name: &str) -> &str {
+        self.extra.get(name).map_or("", |v| v.as_str())
+    }
 }
 
 fn extra(c: &Config, name: &str) -> String {
@@ -1214,15 +1259,38 @@ fn set_cobl(c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
     Ok(())
 }
 
-fn set_save(_c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
+/// `save` as CONFIG GET shows it: `3600 1 300 100`.
+fn get_save(c: &Config) -> String {
+    c.save_params.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(" ")
+}
+
+/// `save ""` clears the save points; `save <seconds> <changes> ...` sets them (CONFIG SET replaces them; in a
+/// config file the first `save` line replaces the defaults and later lines append, as Redis 7.0).
+fn set_save(c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
     if args.is_empty() || (args.len() == 1 && args[0].is_empty()) {
+        c.save_params.clear();
+        c.save_loaded = true;
         return Ok(());
     }
-    if args.len() % 2 != 0 || args.iter().any(|a| crate::util::parse_i64(a).map_or(true, |v| v < 0)) {
+    if args.len() % 2 != 0 {
         return Err("Invalid save parameters".into());
     }
-    let given = args.iter().map(|a| lossy(a)).collect::<Vec<_>>().join(" ");
-    Err(format!("'save {given}' is not supported yet: ferredis has no RDB persistence (only 'save \"\"' is accepted)"))
+    let mut pairs = Vec::new();
+    for p in args.chunks(2) {
+        let (Some(secs), Some(changes)) = (crate::util::parse_i64(&p[0]), crate::util::parse_i64(&p[1])) else {
+            return Err("Invalid save parameters".into());
+        };
+        if secs < 1 || changes < 0 {
+            return Err("Invalid save parameters".into());
+        }
+        pairs.push((secs, changes));
+    }
+    if !c.reading_config || !c.save_loaded {
+        c.save_params.clear();
+    }
+    c.save_loaded = true;
+    c.save_params.extend(pairs);
+    Ok(())
 }
 
 fn set_replicaof(_c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
@@ -1350,6 +1418,13 @@ impl Config {
 
     /// Applies config text (one directive per line).
     fn load_text(&mut self, text: &[u8], source: &Source, depth: usize) -> Result<(), ConfigError> {
+        let was = std::mem::replace(&mut self.reading_config, true);
+        let r = self.load_text_lines(text, source, depth);
+        self.reading_config = was;
+        r
+    }
+
+    fn load_text_lines(&mut self, text: &[u8], source: &Source, depth: usize) -> Result<(), ConfigError> {
         for (i, raw) in text.split(|&c| c == b'\n').enumerate() {
             let line = trim(raw);
             if line.is_empty() || line[0] == b'#' {
@@ -1539,7 +1614,9 @@ fn rewrite_lines(cfg: &Config, d: &Directive) -> Vec<String> {
                 format!("{} {n} {hard} {soft} {}", d.name, l.soft_seconds)
             })
             .collect(),
-        "save" => vec!["save \"\"".to_string()],
+        // One line per save point, as Redis rewrites them.
+        "save" if cfg.save_params.is_empty() => vec!["save \"\"".to_string()],
+        "save" => cfg.save_params.iter().map(|(secs, changes)| format!("save {secs} {changes}")).collect(),
         "replicaof" => Vec::new(),
         _ if d.is_multi() => {
             let parts: Vec<String> = String::from_utf8_lossy(&v)
@@ -1757,8 +1834,14 @@ mod tests {
         let c =
             parse("save \"\"\nappendonly no\nappendfsync always\ncluster-enabled no\nreplicaof no one\nio-threads 1")
                 .unwrap();
-        assert_eq!(c.extra["appendfsync"], "always");
-        for bad in ["save 900 1", "appendonly yes", "cluster-enabled yes", "replicaof 127.0.0.1 6380", "io-threads 4"] {
+        assert_eq!(c.appendfsync, APPENDFSYNC_ALWAYS);
+        assert!(c.save_params.is_empty() && !c.appendonly);
+        // The first `save` line replaces the defaults, later ones add to it.
+        let c = parse("save 900 1\nsave 300 10\nappendonly yes").unwrap();
+        assert_eq!(c.save_params, vec![(900, 1), (300, 10)]);
+        assert!(c.appendonly);
+        assert_eq!(Config::default().save_params, vec![(3600, 1), (300, 100), (60, 10000)]);
+        for bad in ["cluster-enabled yes", "replicaof 127.0.0.1 6380", "io-threads 4"] {
             let e = parse(bad).unwrap_err().to_string();
             assert!(e.contains("not supported yet"), "{bad}: {e}");
         }
@@ -1818,11 +1901,9 @@ mod tests {
         assert_eq!(c.port, 7002);
         assert_eq!(c.requirepass.as_deref(), Some(&b"--secret"[..]));
         let c = load(vec!["x".into(), "--save".into(), "".into(), "--appendonly".into(), "no".into()]).unwrap();
-        assert_eq!(c.extra["appendonly"], "no");
+        assert!(!c.appendonly && c.save_params.is_empty());
         let e = load(vec!["x".into(), "--port".into(), "abc".into()]).unwrap_err().to_string();
         assert!(e.contains("in the command line options") && e.contains(">>> 'port abc'"), "{e}");
-        let e = load(vec!["x".into(), "--appendonly".into(), "yes".into()]).unwrap_err().to_string();
-        assert!(e.contains("not supported yet"), "{e}");
     }
 
     #[test]

@@ -63,6 +63,9 @@ pub struct Db {
     /// `expired` / `new` keyspace events waiting to be published (recorded only while such notifications are
     /// configured; see [`crate::notify`]).
     pub events: Vec<(u8, Vec<u8>)>,
+    /// Keys deleted by expiry (lazy or active) since the server last drained them: the server propagates a DEL
+    /// for each and invalidates WATCHes ([`crate::state::ServerState::drain_expired`]).
+    pub expired_log: Vec<Vec<u8>>,
 }
 
 thread_local! {
@@ -70,6 +73,18 @@ thread_local! {
     /// place, as Redis does, so the dataset stays static during a pause. Kept by the server before each command
     /// and by CLIENT PAUSE/UNPAUSE; active expiry checks the pause itself.
     static EXPIRE_PAUSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+thread_local! {
+    /// Set when some Db's `expired_log` is not empty, so the server's per-command check is one load instead of a
+    /// walk over every database. Set by the Db on an expiry deletion, cleared by [`take_expired_pending`].
+    static EXPIRED_PENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether an expiry deletion was logged since the last call (and clears the mark).
+#[inline]
+pub fn take_expired_pending() -> bool {
+    EXPIRED_PENDING.with(|p| p.replace(false))
 }
 
 /// See [`EXPIRE_PAUSED`].
@@ -93,6 +108,7 @@ impl Db {
             avg_ttl_ms: 0,
             expire_cursor: 0,
             events: Vec::new(),
+            expired_log: Vec::new(),
         }
     }
 
@@ -128,6 +144,8 @@ impl Db {
                 self.remove(key);
                 self.expired_keys += 1;
                 self.log_event(crate::notify::LOG_EXPIRED, key);
+                self.expired_log.push(key.to_vec());
+                EXPIRED_PENDING.with(|p| p.set(true));
                 true
             }
             _ => false,
@@ -147,6 +165,8 @@ impl Db {
             self.expires.remove(key);
             self.expired_keys += 1;
             self.log_event(crate::notify::LOG_EXPIRED, key);
+            self.expired_log.push(key.to_vec());
+            EXPIRED_PENDING.with(|p| p.set(true));
             return None;
         }
         self.keys.at_mut(p)

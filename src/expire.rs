@@ -47,6 +47,7 @@ pub fn active_expire_cycle(state: &mut ServerState, fast: bool) {
     let effort = state.config.active_expire_effort;
     crate::notify::sync(state);
     active_expire_cycle_with_effort(state, fast, effort);
+    state.drain_expired(true);
     // `expired` keyspace events of the keys this cycle deleted.
     crate::notify::after_command(state, None);
 }

@@ -17,6 +17,7 @@
 //! - [`pubsub`]: channel/pattern subscriptions, message delivery, output-buffer limits.
 //! - [`notify`]: keyspace notifications (`notify-keyspace-events`) published through [`pubsub`].
 //! - [`command`]: the command table and one file per command family.
+//! - [`propagate`]: the one propagation path (rewrites, MULTI wrapping, SELECT) feeding the AOF.
 //! - [`persist`]: RDB snapshots, the append-only file, CRC64 and LZF.
 //! - [`sys`]: raw system calls: the epoll/kqueue poller, sockets, processes.
 //! - [`event_loop`]: file and time events, Redis `ae.c` style.
@@ -36,6 +37,7 @@ pub mod net;
 pub mod notify;
 pub mod object;
 pub mod persist;
+pub mod propagate;
 pub mod pubsub;
 pub mod resp;
 pub mod server;

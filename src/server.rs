@@ -34,7 +34,9 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
+mod aof;
 mod blocked;
+mod persistence;
 
 /// Highest cron frequency (Redis's `CONFIG_MAX_HZ`).
 const CONFIG_MAX_HZ: i64 = 500;
@@ -110,6 +112,8 @@ pub struct Server {
     /// Counters of consecutive calls of one command not yet added to `commandstats`: a run of pipelined GETs costs
     /// one hash lookup instead of one per call. Flushed before any other command runs and before sleeping.
     pending_stat: Option<PendingStat>,
+    /// Depth of `call_with` (EXEC's queued commands run at depth 2): propagation flushes at depth 0.
+    nesting: u32,
 }
 
 struct PendingStat {
@@ -384,6 +388,9 @@ pub fn start(mut config: Config) -> i32 {
     log_notice!("monotonic clock: POSIX clock_gettime");
     log_notice!("Running mode=standalone, port={}.", server.state.config.port);
     log_warning!("Server initialized");
+    if !server.load_data_at_startup() {
+        return 1;
+    }
     if server.listeners.iter().any(|l| !l.unix) {
         log_notice!("Ready to accept connections tcp");
     }
@@ -536,6 +543,7 @@ impl Server {
             pause: PauseTracker::default(),
             commands: CommandTable::new(),
             pending_stat: None,
+            nesting: 0,
         })
     }
 
@@ -935,6 +943,11 @@ impl Server {
             self.reject(c, full_name);
             return start_us;
         }
+        if let Some(msg) = self.disk_error_denies(c, cmd) {
+            c.reply.error(&msg);
+            self.reject(c, full_name);
+            return start_us;
+        }
         if let Some(msg) = crate::pubsub::context_error(c, full_name) {
             c.reply.error(&msg);
             self.reject(c, full_name);
@@ -944,6 +957,38 @@ impl Server {
             return crate::util::now_us();
         }
         self.call(c, cmd, full_name, args, start_us)
+    }
+
+    /// Redis's `writeCommandsDeniedByDiskError`: after a failed background save (with `stop-writes-on-bgsave-error`
+    /// and save points) or a failed AOF write, writes (and PING) are refused with `-MISCONF`.
+    #[inline]
+    fn disk_error_denies(&self, c: &ClientState, cmd: &'static Command) -> Option<String> {
+        let st = &self.state.persist.stats;
+        if st.last_bgsave_ok && st.aof_last_write_ok {
+            return None;
+        }
+        let mut f = cmd.flags;
+        if command::tx::is_exec(cmd) {
+            f |= c.multi.as_ref().map_or(0, |m| m.cmd_flags);
+        }
+        if f & flag::WRITE == 0 && cmd.name != "ping" {
+            return None;
+        }
+        let cfg = &self.state.config;
+        if !st.last_bgsave_ok && cfg.stored_bool("stop-writes-on-bgsave-error") && !cfg.save_params.is_empty() {
+            return Some(
+                "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. \
+                 Commands that may modify the data set are disabled, because this instance is configured to report \
+                 errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check \
+                 the Redis logs for details about the RDB error."
+                    .into(),
+            );
+        }
+        if cfg.appendonly && !st.aof_last_write_ok {
+            let e = std::io::Error::from_raw_os_error(st.aof_last_write_errno);
+            return Some(format!("MISCONF Errors writing to the AOF file: {}", os_error_text(&e)));
+        }
+        None
     }
 
     /// Runs a checked command and does the bookkeeping (Redis's `call`): commandstats, slowlog, MONITOR.
@@ -976,7 +1021,18 @@ impl Server {
         if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name) || !cmd.has(flag::FAST)) {
             self.flush_command_stats();
         }
+        let saved = self.state.prop.begin_call();
+        let dirty_before = self.state.dirty;
+        self.nesting += 1;
         run(self, c);
+        self.nesting -= 1;
+        self.state.drain_expired(false);
+        if command::tx::is_exec(cmd) {
+            // EXEC is never propagated itself: its commands are, wrapped in MULTI/EXEC when more than one.
+            self.state.prop.call.prevent = true;
+        }
+        let dirty = self.state.dirty != dirty_before;
+        self.state.prop.end_call(saved, c.db, dirty, args.iter(), self.nesting > 0);
         crate::notify::after_command(&mut self.state, Some(&mut *c));
         let end_us = crate::util::now_us();
         let duration_us = end_us.saturating_sub(start_us).max(0) as u64;
@@ -1076,7 +1132,20 @@ impl Server {
                         self.free_client_by_fd(el, fd);
                     }
                 }
-                Action::Shutdown { .. } => {
+                Action::SaveAfterFlushAll => self.save_after_flushall(),
+                Action::StartAofRewrite => {
+                    if self.state.persist.aof_rewrite_scheduled && self.state.persist.child.is_none() {
+                        self.state.persist.aof_rewrite_scheduled = false;
+                        if self.start_aof_rewrite().is_err() {
+                            self.state.persist.aof_rewrite_scheduled = false;
+                        }
+                    }
+                }
+                Action::Shutdown { nosave, save, force, .. } => {
+                    if !self.shutdown_persistence(nosave, save, force) {
+                        c.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
+                        continue;
+                    }
                     self.prepare_for_shutdown();
                     self.exit_code = Some(0);
                     el.stop();
@@ -1233,6 +1302,7 @@ impl Server {
         }
         self.clients_cron(el, now);
         crate::expire::databases_cron(&mut self.state);
+        self.persistence_cron();
         self.cron_loops += 1;
         TimerNext::After((1000 / hz) as u64)
     }
@@ -1266,7 +1336,19 @@ impl Server {
     }
 
     fn check_shutdown_signal(&mut self, el: &mut EventLoop) -> bool {
-        if SHUTDOWN_SIGNAL.load(Ordering::Relaxed) == 0 || self.exit_code.is_some() {
+        let sig = SHUTDOWN_SIGNAL.load(Ordering::Relaxed);
+        if sig == 0 || self.exit_code.is_some() {
+            return false;
+        }
+        let flags = self
+            .state
+            .config
+            .stored_str(if sig == libc::SIGINT { "shutdown-on-sigint" } else { "shutdown-on-sigterm" })
+            .to_string();
+        let has = |w: &str| flags.split_whitespace().any(|f| f == w);
+        if !self.shutdown_persistence(has("nosave"), has("save"), has("force")) {
+            // Like Redis: a failed save keeps the server running.
+            SHUTDOWN_SIGNAL.store(0, Ordering::Relaxed);
             return false;
         }
         self.prepare_for_shutdown();

@@ -54,6 +54,11 @@ pub enum Action {
     KillClient(u64),
     /// Stop the server (SHUTDOWN). `save` is ignored until persistence exists.
     Shutdown { nosave: bool, save: bool, now: bool, force: bool },
+    /// FLUSHALL ran: with save points configured, kill a running RDB child and save synchronously (Redis's
+    /// `flushAllDataAndResetRDB`).
+    SaveAfterFlushAll,
+    /// BGREWRITEAOF: fork the rewrite child right after this command.
+    StartAofRewrite,
 }
 
 /// One SLOWLOG entry.
@@ -117,6 +122,10 @@ pub struct ServerState {
     pub watches: crate::multi::WatchTable,
     /// `CLIENT PAUSE` in force, if any.
     pub pause: ClientPause,
+    /// The propagation path (AOF feed; later replicas): see [`crate::propagate`].
+    pub prop: crate::propagate::Propagation,
+    /// RDB saves, the AOF and the forked child (see [`crate::persist::engine`]).
+    pub persist: crate::persist::engine::Persist,
 }
 
 /// What `CLIENT PAUSE` holds back.
@@ -211,6 +220,8 @@ impl ServerState {
             pending_push_since: std::time::Instant::now(),
             watches: Default::default(),
             pause: ClientPause::default(),
+            prop: Default::default(),
+            persist: Default::default(),
         }
     }
 
@@ -222,6 +233,74 @@ impl ServerState {
             if !c.pending_write {
                 c.pending_write = true;
                 self.clients_pending_write.push(fd);
+            }
+        }
+    }
+}
+
+impl ServerState {
+    /// SAVE (also SHUTDOWN and FLUSHALL): saves in this process; resets `dirty` and `lastsave` on success.
+    pub fn save_now(&mut self) -> bool {
+        let cx = crate::persist::engine::SaveContext {
+            config: &self.config,
+            now_ms: crate::util::now_ms(),
+            lru_clock: self.lru_clock,
+            replid: &self.replid,
+        };
+        let r = self.persist.save_sync(&self.dbs, &cx);
+        if r.is_ok() {
+            self.dirty = 0;
+            self.lastsave_s = crate::util::now_ms() / 1000;
+        }
+        r.is_ok()
+    }
+
+    /// Starts a background save now (BGSAVE, save points, a scheduled BGSAVE).
+    pub fn start_bgsave(&mut self) -> Result<i32, String> {
+        let dirty = self.dirty;
+        let cx = crate::persist::engine::SaveContext {
+            config: &self.config,
+            now_ms: crate::util::now_ms(),
+            lru_clock: self.lru_clock,
+            replid: &self.replid,
+        };
+        let r = self.persist.bgsave(&self.dbs, &cx, dirty);
+        if let Ok(pid) = r {
+            self.child_pid = Some(pid);
+        } else {
+            self.persist.stats.last_bgsave_ok = false;
+        }
+        r
+    }
+
+    /// Handles the keys expiry deleted since the last call (lazily inside a command, or by the active cycle):
+    /// invalidates WATCHes of each and propagates its deletion as `DEL` (`UNLINK` with `lazyfree-lazy-expire`),
+    /// as Redis's `deleteExpiredKeyAndPropagate`. `standalone`: each deletion is its own unit (active expiry);
+    /// otherwise they join the running command's unit.
+    pub fn drain_expired(&mut self, standalone: bool) {
+        if !crate::db::take_expired_pending() {
+            return;
+        }
+        for i in 0..self.dbs.len() {
+            if self.dbs[i].expired_log.is_empty() {
+                continue;
+            }
+            let keys = std::mem::take(&mut self.dbs[i].expired_log);
+            let verb: &[u8] = if self.config.lazyfree_lazy_expire { b"UNLINK" } else { b"DEL" };
+            for k in &keys {
+                if !self.watches.is_empty() {
+                    self.watches.touch(i, &self.dbs[i], k);
+                }
+                self.prop.also(i, &[verb, k.as_slice()], crate::propagate::TARGET_ALL);
+                if standalone {
+                    self.prop.flush_unit();
+                }
+            }
+            // Keep the allocation when it is small.
+            let mut keys = keys;
+            keys.clear();
+            if keys.capacity() <= 1024 && self.dbs[i].expired_log.is_empty() {
+                self.dbs[i].expired_log = keys;
             }
         }
     }

@@ -330,8 +330,10 @@ mod tests {
         );
         assert_eq!(run(&mut s, &mut c, &["config", "set", "hz", "1", "maxmemory"]), b"-ERR syntax error\r\n");
         assert_eq!(run(&mut s, &mut c, &["config", "set", "save", "", "appendonly", "no"]), b"+OK\r\n");
-        let out = String::from_utf8(run(&mut s, &mut c, &["config", "set", "save", "900 1"])).unwrap();
-        assert!(out.contains("not supported yet"), "{out}");
+        assert_eq!(run(&mut s, &mut c, &["config", "set", "save", "900 1 300 10"]), b"+OK\r\n");
+        assert_eq!(s.config.save_params, vec![(900, 1), (300, 10)]);
+        assert_eq!(run(&mut s, &mut c, &["config", "set", "save", "900 1 300"])[..5], b"-ERR "[..]);
+        assert_eq!(s.config.save_params, vec![(900, 1), (300, 10)]);
         assert_eq!(run(&mut s, &mut c, &["config", "set", "hz", "1000"]), b"+OK\r\n");
         assert_eq!(s.config.hz, 500);
         assert_eq!(run(&mut s, &mut c, &["config", "set", "client-output-buffer-limit", "normal 1mb 2 3"]), b"+OK\r\n");

@@ -376,6 +376,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
     r.bulk(&text);
     ctx.notify(nc::HASH, "hincrbyfloat", key);
     ctx.key_modified(key);
+    ctx.rewrite(&[b"HSET".as_slice(), key, field, &text]);
 }
 
 // ---- reads -----------------------------------------------------------------------------------------------------

@@ -319,9 +319,17 @@ fn memory(out: &mut String, srv: &ServerState) {
 }
 
 fn persistence(out: &mut String, srv: &ServerState) {
+    use crate::persist::engine::ChildKind;
+    let p = &srv.persist;
+    let st = &p.stats;
+    let now_s = srv.now_ms / 1000;
+    let running = |k: ChildKind| p.child.as_ref().filter(|c| c.kind == k);
+    let rdb_child = running(ChildKind::Rdb);
+    let aof_child = running(ChildKind::Aof);
+    let ok = |b: bool| if b { "ok" } else { "err" };
     out.push_str("# Persistence\r\n");
     fields!(out,
-        "loading" => 0,
+        "loading" => st.loading as u8,
         "async_loading" => 0,
         "current_cow_peak" => 0,
         "current_cow_size" => 0,
@@ -330,28 +338,38 @@ fn persistence(out: &mut String, srv: &ServerState) {
         "current_save_keys_processed" => 0,
         "current_save_keys_total" => 0,
         "rdb_changes_since_last_save" => srv.dirty,
-        "rdb_bgsave_in_progress" => 0,
+        "rdb_bgsave_in_progress" => rdb_child.is_some() as u8,
         "rdb_last_save_time" => srv.lastsave_s,
-        "rdb_last_bgsave_status" => "ok",
-        "rdb_last_bgsave_time_sec" => -1,
-        "rdb_current_bgsave_time_sec" => -1,
-        "rdb_saves" => 0,
-        "rdb_last_cow_size" => 0,
-        "rdb_last_load_keys_expired" => 0,
-        "rdb_last_load_keys_loaded" => 0,
-        "aof_enabled" => 0,
-        "aof_rewrite_in_progress" => 0,
-        "aof_rewrite_scheduled" => 0,
-        "aof_last_rewrite_time_sec" => -1,
-        "aof_current_rewrite_time_sec" => -1,
-        "aof_last_bgrewrite_status" => "ok",
-        "aof_rewrites" => 0,
-        "aof_rewrites_consecutive_failures" => 0,
-        "aof_last_write_status" => "ok",
-        "aof_last_cow_size" => 0,
+        "rdb_last_bgsave_status" => ok(st.last_bgsave_ok),
+        "rdb_last_bgsave_time_sec" => st.last_bgsave_time_sec,
+        "rdb_current_bgsave_time_sec" => rdb_child.map_or(-1, |c| now_s - c.start_s),
+        "rdb_saves" => st.rdb_saves,
+        "rdb_last_cow_size" => st.rdb_last_cow_size,
+        "rdb_last_load_keys_expired" => st.rdb_last_load_keys_expired,
+        "rdb_last_load_keys_loaded" => st.rdb_last_load_keys_loaded,
+        "aof_enabled" => srv.config.appendonly as u8,
+        "aof_rewrite_in_progress" => aof_child.is_some() as u8,
+        "aof_rewrite_scheduled" => p.aof_rewrite_scheduled as u8,
+        "aof_last_rewrite_time_sec" => st.aof_last_rewrite_time_sec,
+        "aof_current_rewrite_time_sec" => aof_child.map_or(-1, |c| now_s - c.start_s),
+        "aof_last_bgrewrite_status" => ok(st.aof_last_bgrewrite_ok),
+        "aof_rewrites" => st.aof_rewrites,
+        "aof_rewrites_consecutive_failures" => st.aof_rewrites_consecutive_failures,
+        "aof_last_write_status" => ok(st.aof_last_write_ok),
+        "aof_last_cow_size" => st.aof_last_cow_size,
         "module_fork_in_progress" => 0,
         "module_fork_last_cow_size" => 0,
     );
+    if srv.config.appendonly {
+        fields!(out,
+            "aof_current_size" => st.aof_current_size,
+            "aof_base_size" => st.aof_base_size,
+            "aof_pending_rewrite" => p.aof_rewrite_scheduled as u8,
+            "aof_buffer_length" => srv.prop.aof.buf.len(),
+            "aof_pending_bio_fsync" => st.aof_pending_bio_fsync,
+            "aof_delayed_fsync" => st.aof_delayed_fsync,
+        );
+    }
 }
 
 fn stats(out: &mut String, srv: &ServerState) {
@@ -387,8 +405,8 @@ fn stats(out: &mut String, srv: &ServerState) {
         "pubsub_channels" => srv.pubsub_channels,
         "pubsub_patterns" => srv.pubsub_patterns,
         "pubsubshard_channels" => srv.pubsub.len(crate::pubsub::Kind::Shard) as u64,
-        "latest_fork_usec" => 0,
-        "total_forks" => 0,
+        "latest_fork_usec" => srv.persist.stats.latest_fork_usec,
+        "total_forks" => srv.persist.stats.total_forks,
         "migrate_cached_sockets" => 0,
         "slave_expires_tracked_keys" => 0,
         "active_defrag_hits" => 0,

@@ -776,9 +776,19 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
     if when <= now {
         ctx.db().remove(key);
         ctx.notify(nc::GENERIC, "del", key);
+        let verb = ctx.del_verb();
+        ctx.rewrite(&[verb, key]);
     } else {
         ctx.db().set_expire(key, when);
         ctx.notify(nc::GENERIC, "expire", key);
+        // Propagated as PEXPIREAT with the absolute time, options kept.
+        if ctx.srv.prop.enabled {
+            let mut nb = [0u8; 24];
+            let ms = crate::util::itoa_buf(when, &mut nb);
+            let mut argv: Vec<&[u8]> = vec![b"PEXPIREAT", key, ms];
+            argv.extend(args.iter().skip(3));
+            ctx.rewrite(&argv);
+        }
     }
     ctx.reply().int(1);
 }
@@ -1048,6 +1058,8 @@ fn flushdb(ctx: &mut Ctx, args: Args) {
     let removed = db.len() as u64;
     db.clear();
     ctx.srv.dirty += removed;
+    // Propagated even when the database was already empty, as Redis.
+    ctx.force_propagation();
     ctx.reply().ok();
 }
 
@@ -1068,6 +1080,9 @@ fn flushall(ctx: &mut Ctx, args: Args) {
     }
     // Plus one so the flush itself always counts as a change (it is propagated even on an empty dataset).
     ctx.srv.dirty += removed + 1;
+    ctx.force_propagation();
+    // With save points configured, Redis saves the (now empty) dataset right away.
+    ctx.srv.actions.push(crate::state::Action::SaveAfterFlushAll);
     ctx.reply().ok();
 }
 

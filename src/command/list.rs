@@ -512,7 +512,21 @@ fn mpop_from(ctx: &mut Ctx, key: &[u8], front: bool, count: usize) -> Result<boo
     }
     let emptied = list.is_empty();
     finish_removal(ctx, key, pop_event(front), emptied);
+    // LMPOP and BLMPOP replay as `LPOP|RPOP key <popped>`.
+    let mut nb = [0u8; 24];
+    let popped = crate::util::itoa_buf(n as i64, &mut nb);
+    ctx.rewrite(&[pop_verb(front), key, popped]);
     Ok(true)
+}
+
+/// The plain pop a blocking or multi-key pop replays as.
+#[inline]
+fn pop_verb(front: bool) -> &'static [u8] {
+    if front {
+        b"LPOP"
+    } else {
+        b"RPOP"
+    }
 }
 
 /// Where LMPOP/BLMPOP's arguments start: the numkeys index.
@@ -881,6 +895,7 @@ fn bpop(ctx: &mut Ctx, args: Args, front: bool) {
         r.bulk(&v);
         let emptied = list.is_empty();
         finish_removal(ctx, key, pop_event(front), emptied);
+        ctx.rewrite(&[pop_verb(front), key]);
         return;
     }
     let keys: Vec<&[u8]> = (1..last).map(|i| args.get(i)).collect();
@@ -903,6 +918,15 @@ fn blmove_generic(ctx: &mut Ctx, args: Args, from: bool, to: bool, timeout: &[u8
     let Some(deadline_ms) = blocking::parse_timeout(ctx, timeout) else { return };
     let (src, dst) = (args.get(1), args.get(2));
     if let Moved::Done = move_one(ctx, src, dst, from, to) {
+        // Served after blocking, it replays as LMOVE/RPOPLPUSH (served at once, Redis propagates it verbatim).
+        if ctx.srv.blocking.serving.is_some() {
+            let side = |left: bool| if left { b"LEFT".as_slice() } else { b"RIGHT".as_slice() };
+            if args.is(0, "brpoplpush") {
+                ctx.rewrite(&[b"RPOPLPUSH".as_slice(), src, dst]);
+            } else {
+                ctx.rewrite(&[b"LMOVE".as_slice(), src, dst, side(from), side(to)]);
+            }
+        }
         return;
     }
     blocking::block(ctx, args, &[src], deadline_ms, BlockKind::List, TimeoutReply::NullBulk);

@@ -729,6 +729,40 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Propagates this command as `argv` instead of its own arguments (Redis's `rewriteClientCommandVector`):
+    /// the replay-safe form (PEXPIREAT for a relative expiry, LPOP for BLPOP, ...). Takes effect only if the
+    /// command changed the dataset.
+    pub fn rewrite<S: AsRef<[u8]>>(&mut self, argv: &[S]) {
+        if self.srv.prop.enabled {
+            self.srv.prop.call.rewrite = Some(argv.iter().map(|a| a.as_ref().to_vec()).collect());
+        }
+    }
+
+    /// Propagates `argv` in the selected database as part of this command's effects (Redis's `alsoPropagate`).
+    pub fn also_propagate<S: AsRef<[u8]>>(&mut self, argv: &[S]) {
+        let db = self.client.db;
+        self.srv.prop.also(db, argv, crate::propagate::TARGET_ALL);
+    }
+
+    /// The command's own arguments are not propagated (it propagated its effects with [`Ctx::also_propagate`]).
+    pub fn prevent_propagation(&mut self) {
+        self.srv.prop.call.prevent = true;
+    }
+
+    /// Propagates the command even if it changed nothing (FLUSHALL of an empty server, as Redis).
+    pub fn force_propagation(&mut self) {
+        self.srv.prop.call.force = true;
+    }
+
+    /// `DEL` or `UNLINK` for a deletion the server decides on (expiry): Redis's `propagateDeletion`.
+    pub fn del_verb(&self) -> &'static [u8] {
+        if self.srv.config.lazyfree_lazy_expire {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        }
+    }
+
     /// The collection conversion thresholds from the current config.
     pub fn thresholds(&self) -> crate::types::Thresholds {
         let c = &self.srv.config;

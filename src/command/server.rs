@@ -1,4 +1,4 @@
-//! Server commands: TIME, LASTSAVE, SHUTDOWN, MONITOR, SLOWLOG, MEMORY USAGE and DEBUG.
+//! Server commands: TIME, LASTSAVE, SAVE, BGSAVE, BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG, MEMORY USAGE and DEBUG.
 
 use super::keys::{err_unknown_subcommand, idle_ms, is_shared_int, reply_help};
 use super::string::int_arg;
@@ -32,6 +32,39 @@ pub static COMMANDS: &[Command] = &[
         summary: "Get the UNIX time stamp of the last successful save to disk",
         handler: lastsave,
         tips: "nondeterministic_output",
+        ..SERVER
+    },
+    Command {
+        name: "save",
+        arity: 1,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING | flag::NO_MULTI,
+        acl: "admin slow dangerous",
+        since: "1.0.0",
+        summary: "Synchronously save the dataset to disk",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        handler: save,
+        ..SERVER
+    },
+    Command {
+        name: "bgsave",
+        arity: -1,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING,
+        acl: "admin slow dangerous",
+        since: "1.0.0",
+        summary: "Asynchronously save the dataset to disk",
+        syntax: "[SCHEDULE]{@3.2.2}",
+        history: &[("3.2.2", "Added the `SCHEDULE` option.")],
+        handler: bgsave,
+        ..SERVER
+    },
+    Command {
+        name: "bgrewriteaof",
+        arity: 1,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING,
+        acl: "admin slow dangerous",
+        since: "1.0.0",
+        summary: "Asynchronously rewrite the append-only file",
+        handler: bgrewriteaof,
         ..SERVER
     },
     Command {
@@ -226,6 +259,75 @@ fn shutdown(ctx: &mut Ctx, args: Args) {
         return;
     }
     ctx.srv.actions.push(Action::Shutdown { nosave, save, now, force });
+}
+
+/// SAVE
+fn save(ctx: &mut Ctx, _args: Args) {
+    if ctx.srv.persist.child_kind() == Some(crate::persist::engine::ChildKind::Rdb) {
+        ctx.reply().error("ERR Background save already in progress");
+        return;
+    }
+    if ctx.srv.save_now() {
+        ctx.reply().ok();
+    } else {
+        ctx.reply().error("ERR");
+    }
+}
+
+/// BGSAVE [SCHEDULE]
+fn bgsave(ctx: &mut Ctx, args: Args) {
+    let schedule = match args.len() {
+        1 => false,
+        2 if args.is(1, "schedule") => true,
+        _ => {
+            ctx.reply().err_syntax();
+            return;
+        }
+    };
+    // Inside EXEC the fork waits for the transaction to end, as in Redis.
+    let in_exec = ctx.client.has(cf::MULTI);
+    match ctx.srv.persist.child_kind() {
+        Some(crate::persist::engine::ChildKind::Rdb) => ctx.reply().error("ERR Background save already in progress"),
+        Some(_) if !(schedule || in_exec) => ctx.reply().error(
+            "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to \
+             schedule a BGSAVE whenever possible.",
+        ),
+        Some(_) => {
+            ctx.srv.persist.bgsave_scheduled = true;
+            ctx.reply().simple("Background saving scheduled");
+        }
+        None if in_exec => {
+            ctx.srv.persist.bgsave_scheduled = true;
+            ctx.reply().simple("Background saving scheduled");
+        }
+        None => match ctx.srv.start_bgsave() {
+            Ok(_) => ctx.reply().simple("Background saving started"),
+            Err(_) => ctx.reply().error("ERR"),
+        },
+    }
+}
+
+/// BGREWRITEAOF
+fn bgrewriteaof(ctx: &mut Ctx, _args: Args) {
+    let in_exec = ctx.client.has(cf::MULTI);
+    match ctx.srv.persist.child_kind() {
+        Some(crate::persist::engine::ChildKind::Aof) => {
+            ctx.reply().error("ERR Background append only file rewriting already in progress")
+        }
+        Some(_) => {
+            ctx.srv.persist.aof_rewrite_scheduled = true;
+            ctx.srv.persist.stats.aof_rewrites_consecutive_failures = 0;
+            ctx.reply().simple("Background append only file rewriting scheduled");
+        }
+        None => {
+            // The fork happens in the cron, right after this command (also outside EXEC): the server owns the
+            // AOF files it must switch.
+            let _ = in_exec;
+            ctx.srv.persist.aof_rewrite_scheduled = true;
+            ctx.srv.actions.push(Action::StartAofRewrite);
+            ctx.reply().simple("Background append only file rewriting started");
+        }
+    }
 }
 
 /// MONITOR

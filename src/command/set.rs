@@ -586,7 +586,8 @@ fn spop(ctx: &mut Ctx, args: Args) {
             return;
         }
         let (Some(set), rng, r) = typed_with_rng::<Set>(ctx, key) else { return };
-        let popped: Vec<Vec<u8>> = if count as u64 >= set.len() as u64 {
+        let whole = count as u64 >= set.len() as u64;
+        let popped: Vec<Vec<u8>> = if whole {
             // Everything goes: Redis replies the whole set in its own order and deletes the key.
             let all: Vec<Vec<u8>> = set.iter().map(|m| m.to_vec()).collect();
             for m in &all {
@@ -601,6 +602,17 @@ fn spop(ctx: &mut Ctx, args: Args) {
             r.bulk(m);
         }
         removed_from(ctx, key, popped.len() as u64, nc::SET, "spop");
+        // Replayed as a DEL of the whole set, or as SREMs of what was popped (batches of 1024), as Redis.
+        if whole {
+            ctx.rewrite(&[b"DEL".as_slice(), key]);
+        } else if ctx.srv.prop.enabled {
+            for chunk in popped.chunks(1024) {
+                let mut argv: Vec<&[u8]> = vec![b"SREM", key];
+                argv.extend(chunk.iter().map(|m| m.as_slice()));
+                ctx.also_propagate(&argv);
+            }
+            ctx.prevent_propagation();
+        }
         return;
     }
     let Ok((set, r)) = ctx.write_typed::<Set>(key) else { return };
@@ -609,11 +621,15 @@ fn spop(ctx: &mut Ctx, args: Args) {
         return;
     }
     let (Some(set), rng, r) = typed_with_rng::<Set>(ctx, key) else { return };
-    match set.pop_random(rng) {
-        Some(m) => r.bulk(&m),
+    let popped = set.pop_random(rng);
+    match &popped {
+        Some(m) => r.bulk(m),
         None => r.null(),
     }
     removed_from(ctx, key, 1, nc::SET, "spop");
+    if let Some(m) = popped {
+        ctx.rewrite(&[b"SREM".as_slice(), key, &m]);
+    }
 }
 
 /// SRANDMEMBER key [count]

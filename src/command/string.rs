@@ -565,6 +565,20 @@ fn set_generic(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, ex
     if expire.is_some() {
         ctx.notify(nc::GENERIC, "expire", key);
     }
+    // Propagated with an absolute time (`SET key value PXAT ms`), and without GET (Redis's setGenericCommand).
+    if expire.is_some() && flags & F_PXAT == 0 {
+        let mut nb = [0u8; 24];
+        let ms = crate::util::itoa_buf(when_ms, &mut nb);
+        ctx.rewrite(&[b"SET".as_slice(), key, val, b"PXAT", ms]);
+    } else if expire.is_none() && flags & F_GET != 0 {
+        let kept: Vec<&[u8]> = args
+            .iter()
+            .enumerate()
+            .filter(|&(j, a)| j < 3 || !a.eq_ignore_ascii_case(b"get"))
+            .map(|(_, a)| a)
+            .collect();
+        ctx.rewrite(&kept);
+    }
     if flags & F_GET == 0 {
         if int_reply {
             ctx.reply().int(1)
@@ -686,6 +700,7 @@ fn getdel(ctx: &mut Ctx, args: Args) {
     if ctx.db().remove(key).is_some() {
         ctx.key_modified(key);
         ctx.notify(nc::GENERIC, "del", key);
+        ctx.rewrite(&[b"DEL".as_slice(), key]);
     }
 }
 
@@ -723,13 +738,21 @@ fn getex(ctx: &mut Ctx, args: Args) {
         ctx.db().remove(key);
         ctx.key_modified(key);
         ctx.notify(nc::GENERIC, "del", key);
+        let verb = ctx.del_verb();
+        ctx.rewrite(&[verb, key]);
     } else if expire.is_some() {
         ctx.db().set_expire(key, when_ms);
         ctx.key_modified(key);
         ctx.notify(nc::GENERIC, "expire", key);
+        if flags & F_PXAT == 0 {
+            let mut nb = [0u8; 24];
+            let ms = crate::util::itoa_buf(when_ms, &mut nb);
+            ctx.rewrite(&[b"PEXPIREAT".as_slice(), key, ms]);
+        }
     } else if flags & F_PERSIST != 0 && ctx.db().persist(key) {
         ctx.key_modified(key);
         ctx.notify(nc::GENERIC, "persist", key);
+        ctx.rewrite(&[b"PERSIST".as_slice(), key]);
     }
 }
 
@@ -890,6 +913,8 @@ fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     db.insert_keep_ttl(e);
     ctx.key_modified(key);
     ctx.notify(nc::STRING, "incrbyfloat", key);
+    // Replayed as the result, so float rounding on the other side cannot diverge.
+    ctx.rewrite(&[b"SET".as_slice(), key, &text, b"KEEPTTL"]);
 }
 
 /// Resolves GETRANGE's inclusive `start..=end` (negative = from the end) against a string of `len` bytes.

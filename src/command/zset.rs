@@ -1167,6 +1167,7 @@ pub(crate) fn zpop_generic(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: i64,
         ctx.reply().array(0);
         return false;
     }
+    let given = count;
     let count = if count < 0 { 1 } else { count };
     let Some(z) = zset_in(ctx, key) else { return false };
     let popped = z.pop(max, usize::try_from(count).unwrap_or(usize::MAX));
@@ -1193,6 +1194,17 @@ pub(crate) fn zpop_generic(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: i64,
         r.double(*s);
     }
     removed_from(ctx, key, n as u64, nc::ZSET, if max { "zpopmax" } else { "zpopmin" });
+    if how.emit_key {
+        // BZPOPMIN/BZPOPMAX replay as `ZPOPMIN|ZPOPMAX key`, ZMPOP/BZMPOP as `ZPOPMIN|ZPOPMAX key count`.
+        let verb: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        if given < 0 {
+            ctx.rewrite(&[verb, key]);
+        } else {
+            let mut nb = [0u8; 24];
+            let c = crate::util::itoa_buf(given, &mut nb);
+            ctx.rewrite(&[verb, key, c]);
+        }
+    }
     true
 }
 

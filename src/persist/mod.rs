@@ -10,5 +10,6 @@
 
 pub mod aof;
 pub mod crc64;
+pub mod engine;
 pub mod lzf;
 pub mod rdb;

@@ -323,6 +323,22 @@ impl Reply {
     }
 }
 
+/// Appends one command as a RESP multibulk request (`*N`, then `$len` and the bytes of each argument): the form
+/// the AOF and the replication stream carry.
+pub fn encode_multibulk_into<'a>(out: &mut Vec<u8>, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
+    let mut nb = [0u8; 24];
+    out.push(b'*');
+    out.extend_from_slice(crate::util::itoa_buf(argv.len() as i64, &mut nb));
+    out.extend_from_slice(b"\r\n");
+    for a in argv {
+        out.push(b'$');
+        out.extend_from_slice(crate::util::itoa_buf(a.len() as i64, &mut nb));
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

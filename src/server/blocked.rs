@@ -88,7 +88,11 @@ impl Server {
             c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
             reply(&mut c.state);
             c.state.reply.enabled = true;
-            self.count_errors(&mut c.state);
+            if self.count_errors(&mut c.state) > 0 {
+                // Redis counts an unblock with an error as a failed call of the blocked command.
+                self.flush_command_stats();
+                self.state.stats.commandstats.entry(c.state.last_cmd).or_default().failed_calls += 1;
+            }
             c.state.flags &= !flags::BLOCKED;
             self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
             self.state.blocking.unblocked.push(id);
@@ -129,7 +133,14 @@ impl Server {
         let Some(mut c) = self.take_client(fd) else { return };
         self.state.blocking.serving = Some(key.to_vec());
         c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
+        // The same propagation bookkeeping as `call_with` (the call itself was counted when the client blocked,
+        // as Redis counts it).
+        let saved = self.state.prop.begin_call();
+        let dirty_before = self.state.dirty;
         (cmd.handler)(&mut Ctx { client: &mut c.state, srv: &mut self.state }, args.args());
+        self.state.drain_expired(false);
+        let dirty = self.state.dirty != dirty_before;
+        self.state.prop.end_call(saved, c.state.db, dirty, args.args().iter(), false);
         c.state.reply.enabled = true;
         self.state.blocking.serving = None;
         if self.state.blocking.request.take().is_none() {

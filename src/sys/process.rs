@@ -141,6 +141,36 @@ pub fn adjust_open_files_limit(maxclients: usize) -> FilesLimit {
     FilesLimit::Reduced { limit: best, error, maxclients }
 }
 
+/// A pipe whose read end is non-blocking (a forked child reports to its parent through it); both ends close on
+/// exec.
+pub fn pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe writes.
+    syscall!(unsafe { libc::pipe(fds.as_mut_ptr()) })?;
+    // SAFETY: pipe succeeded, so both descriptors are open and owned by nobody else.
+    let (r, w) = unsafe { (std::os::fd::OwnedFd::from_raw_fd(fds[0]), std::os::fd::OwnedFd::from_raw_fd(fds[1])) };
+    for fd in fds {
+        // SAFETY: fcntl on descriptors we own, with integer arguments.
+        syscall!(unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) })?;
+    }
+    // SAFETY: as above.
+    let fl = syscall!(unsafe { libc::fcntl(fds[0], libc::F_GETFL) })?;
+    // SAFETY: as above.
+    syscall!(unsafe { libc::fcntl(fds[0], libc::F_SETFL, fl | libc::O_NONBLOCK) })?;
+    Ok((r, w))
+}
+
+/// Bytes of this process's memory that are private and written (copy-on-write copies in a forked child):
+/// `Private_Dirty` of `/proc/self/smaps_rollup` (Linux); 0 where that is unavailable.
+pub fn private_dirty_bytes() -> u64 {
+    let Ok(text) = std::fs::read_to_string("/proc/self/smaps_rollup") else { return 0 };
+    text.lines()
+        .find_map(|l| l.strip_prefix("Private_Dirty:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

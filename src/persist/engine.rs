@@ -1,0 +1,383 @@
+//! The persistence engine: what the server drives to save, load and keep the append-only file, with the
+//! bookkeeping `INFO persistence` reports (Redis's `rdb.c` and `aof.c` server halves).
+//!
+//! ```text
+//!   SAVE / SHUTDOWN / FLUSHALL ──▶ save_sync: rdb::save_file in the server process
+//!   BGSAVE / save points ────────▶ fork ─▶ child: rdb::save_file, report copy-on-write bytes, _exit
+//!   BGREWRITEAOF / auto rewrite ─▶ flush, open a new incr file, fork ─▶ child: new base file, _exit
+//!   cron ─▶ reap the child: success → swap files / update stats; failure or signal → old files stay valid
+//! ```
+//!
+//! One child at a time, as Redis (a BGSAVE asked for during a rewrite is scheduled). While a child runs the
+//! server keeps serving; the keyspace tables do not resize (see `Db::cron`), so copy-on-write stays small.
+//! Nothing here knows clients: the server hands in the databases, the config and the clock.
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::persist::rdb;
+use crate::sys::process::{self, ExitStatus, Forked};
+use crate::{log_notice, log_warning};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Redis's `CONFIG_BGSAVE_RETRY_DELAY`: after a failed BGSAVE, save points wait this long before trying again.
+pub const BGSAVE_RETRY_DELAY_S: i64 = 5;
+
+/// What a forked child is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildKind {
+    Rdb,
+    Aof,
+}
+
+/// The running child.
+#[derive(Debug)]
+pub struct Child {
+    pub pid: i32,
+    pub kind: ChildKind,
+    pub started: Instant,
+    pub start_s: i64,
+    /// `dirty` when the child forked: what is left after a successful save.
+    pub dirty_at_start: u64,
+    /// The child's report (copy-on-write bytes), read when it exits.
+    report: Option<OwnedFd>,
+    /// Where the child writes (removed if it dies).
+    pub tmp_path: PathBuf,
+}
+
+/// Counters and states `INFO persistence` and `INFO stats` show.
+#[derive(Debug, Default)]
+pub struct PersistStats {
+    pub loading: bool,
+    pub rdb_saves: u64,
+    pub last_bgsave_ok: bool,
+    pub last_bgsave_time_sec: i64,
+    pub last_bgsave_try_s: i64,
+    pub rdb_last_cow_size: u64,
+    pub rdb_last_load_keys_loaded: u64,
+    pub rdb_last_load_keys_expired: u64,
+    pub latest_fork_usec: u64,
+    pub total_forks: u64,
+    pub aof_last_cow_size: u64,
+    pub aof_last_bgrewrite_ok: bool,
+    pub aof_last_rewrite_time_sec: i64,
+    pub aof_rewrites: u64,
+    pub aof_rewrites_consecutive_failures: u64,
+    /// The AOF's sizes and write health (kept by the server's AOF code).
+    pub aof_current_size: u64,
+    pub aof_base_size: u64,
+    pub aof_delayed_fsync: u64,
+    pub aof_pending_bio_fsync: u64,
+    pub aof_last_write_ok: bool,
+    /// errno of the last failed AOF write (for the MISCONF error text).
+    pub aof_last_write_errno: i32,
+    /// A rewrite was asked to turn the AOF on (CONFIG SET appendonly yes): `aof_rewrite_scheduled`/`wait_rewrite`.
+    pub aof_wait_rewrite: bool,
+}
+
+/// The persistence engine (one per server, in `ServerState`).
+#[derive(Debug)]
+pub struct Persist {
+    pub child: Option<Child>,
+    pub stats: PersistStats,
+    /// BGSAVE SCHEDULE asked while a child ran: start as soon as it ends.
+    pub bgsave_scheduled: bool,
+    /// BGREWRITEAOF asked while a child ran.
+    pub aof_rewrite_scheduled: bool,
+}
+
+impl Default for Persist {
+    fn default() -> Self {
+        Persist {
+            child: None,
+            stats: PersistStats {
+                last_bgsave_ok: true,
+                last_bgsave_time_sec: -1,
+                aof_last_bgrewrite_ok: true,
+                aof_last_rewrite_time_sec: -1,
+                aof_last_write_ok: true,
+                ..Default::default()
+            },
+            bgsave_scheduled: false,
+            aof_rewrite_scheduled: false,
+        }
+    }
+}
+
+/// The facts a save needs besides the data.
+pub struct SaveContext<'a> {
+    pub config: &'a Config,
+    pub now_ms: i64,
+    pub lru_clock: u32,
+    pub replid: &'a str,
+}
+
+/// The RDB writer's options for the current config.
+pub fn save_options(cx: &SaveContext, aof_base: bool) -> rdb::SaveOptions {
+    let c = cx.config;
+    let stamp = if c.maxmemory_policy.is_lfu() {
+        rdb::KeyStamp::Lfu
+    } else if c.maxmemory_policy.is_lru() {
+        rdb::KeyStamp::Lru { lru_clock: cx.lru_clock }
+    } else {
+        rdb::KeyStamp::None
+    };
+    rdb::SaveOptions {
+        compression: c.stored_bool("rdbcompression"),
+        checksum: c.stored_bool("rdbchecksum"),
+        stamp,
+        aux: rdb::Aux {
+            repl_id: Some(cx.replid.to_string()),
+            repl_offset: 0,
+            repl_stream_db: 0,
+            aof_base,
+            used_mem: crate::util::used_memory(),
+            ctime_s: cx.now_ms / 1000,
+        },
+    }
+}
+
+/// The loader's options for the current config.
+pub fn load_options(c: &Config, now_ms: i64, lru_clock: u32) -> rdb::LoadOptions {
+    let u = |n: i64| n.max(0) as usize;
+    rdb::LoadOptions {
+        checksum: c.stored_bool("rdbchecksum"),
+        now_ms,
+        drop_expired: true,
+        thresholds: crate::types::Thresholds {
+            list_max_listpack_size: c.list_max_listpack_size,
+            list_compress_depth: c.list_compress_depth,
+            hash_max_listpack_entries: u(c.hash_max_listpack_entries),
+            hash_max_listpack_value: u(c.hash_max_listpack_value),
+            set_max_intset_entries: u(c.set_max_intset_entries),
+            zset_max_listpack_entries: u(c.zset_max_listpack_entries),
+            zset_max_listpack_value: u(c.zset_max_listpack_value),
+        },
+        lfu: c.maxmemory_policy.is_lfu(),
+        lru_clock,
+        sanitize: false,
+    }
+}
+
+/// The RDB file the config names (`dbfilename`, relative to `dir`, which is the working directory).
+pub fn rdb_path(c: &Config) -> PathBuf {
+    PathBuf::from(c.stored_str("dbfilename"))
+}
+
+impl Persist {
+    pub fn child_kind(&self) -> Option<ChildKind> {
+        self.child.as_ref().map(|c| c.kind)
+    }
+
+    /// SAVE: writes the RDB file in this process. On success the caller resets `dirty` and `lastsave`.
+    pub fn save_sync(&mut self, dbs: &[Db], cx: &SaveContext) -> Result<(), String> {
+        let path = rdb_path(cx.config);
+        let opts = save_options(cx, false);
+        match rdb::save_file(&path, dbs, cx.now_ms, &opts) {
+            Ok(_) => {
+                log_notice!("DB saved on disk");
+                self.stats.last_bgsave_ok = true;
+                self.stats.rdb_saves += 1;
+                Ok(())
+            }
+            Err(e) => {
+                let text = crate::sys::error_text(&e);
+                log_warning!(
+                    "Failed opening the temp RDB file temp-{}.rdb (in server root dir {}) for saving: {}",
+                    std::process::id(),
+                    current_dir(),
+                    text
+                );
+                self.stats.last_bgsave_ok = false;
+                Err(text)
+            }
+        }
+    }
+
+    /// BGSAVE: forks a child that writes the RDB file. Returns the child's pid.
+    pub fn bgsave(&mut self, dbs: &[Db], cx: &SaveContext, dirty: u64) -> Result<i32, String> {
+        if self.child.is_some() {
+            return Err("child process already running".into());
+        }
+        let path = rdb_path(cx.config);
+        let opts = save_options(cx, false);
+        let now_ms = cx.now_ms;
+        self.stats.last_bgsave_try_s = now_ms / 1000;
+        let pid = self.fork_child(ChildKind::Rdb, dirty, now_ms, move |_pid| {
+            match rdb::save_file(&path, dbs, now_ms, &opts) {
+                Ok(_) => {
+                    log_notice!("DB saved on disk");
+                    true
+                }
+                Err(e) => {
+                    log_warning!("Write error saving DB on disk: {}", crate::sys::error_text(&e));
+                    false
+                }
+            }
+        })?;
+        log_notice!("Background saving started by pid {pid}");
+        if let Some(c) = self.child.as_mut() {
+            c.tmp_path = temp_rdb_path(&rdb_path(cx.config), pid);
+        }
+        Ok(pid)
+    }
+
+    /// Forks; the child runs `job` (given its own pid), reports its copy-on-write size and exits 0 when `job`
+    /// returned true. The parent records the child.
+    pub fn fork_child(
+        &mut self,
+        kind: ChildKind,
+        dirty: u64,
+        now_ms: i64,
+        job: impl FnOnce(i32) -> bool,
+    ) -> Result<i32, String> {
+        let (report_r, report_w) = process::pipe().map_err(|e| crate::sys::error_text(&e))?;
+        let started = Instant::now();
+        match process::fork() {
+            Err(e) => {
+                let text = crate::sys::error_text(&e);
+                log_warning!("Can't save in background: fork: {text}");
+                Err(text)
+            }
+            Ok(Forked::Child) => {
+                drop(report_r);
+                // SAFETY: getpid has no preconditions.
+                let pid = unsafe { libc::getpid() };
+                let ok = job(pid);
+                let cow = process::private_dirty_bytes();
+                if cow > 0 {
+                    log_notice!(
+                        "Fork CoW for {}: current {} MB, peak {} MB, average {} MB",
+                        if kind == ChildKind::Rdb { "RDB" } else { "AOF rewrite" },
+                        cow >> 20,
+                        cow >> 20,
+                        cow >> 20
+                    );
+                }
+                let bytes = cow.to_le_bytes();
+                // SAFETY: writing 8 bytes from a live buffer to our pipe end.
+                let _ = unsafe { libc::write(report_w.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
+                process::exit_child(if ok { 0 } else { 1 })
+            }
+            Ok(Forked::Parent { child_pid }) => {
+                drop(report_w);
+                self.stats.latest_fork_usec = started.elapsed().as_micros() as u64;
+                self.stats.total_forks += 1;
+                self.child = Some(Child {
+                    pid: child_pid,
+                    kind,
+                    started,
+                    start_s: now_ms / 1000,
+                    dirty_at_start: dirty,
+                    report: Some(report_r),
+                    tmp_path: PathBuf::new(),
+                });
+                Ok(child_pid)
+            }
+        }
+    }
+
+    /// Reaps a finished child, if any (cron). Returns how it ended, with the child record, for the caller to
+    /// finish the job (an RDB save updates `dirty`/`lastsave`; a rewrite swaps files).
+    pub fn reap(&mut self) -> Option<(Child, bool)> {
+        let child = self.child.as_ref()?;
+        let pid = child.pid;
+        let mut status: libc::c_int = 0;
+        // SAFETY: `status` is a valid out-pointer; WNOHANG never blocks.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == 0 {
+            return None;
+        }
+        let mut child = self.child.take()?;
+        let how = if r < 0 {
+            // Lost track of it (ECHILD): treat as a failure.
+            ExitStatus::Exited(1)
+        } else if libc::WIFSIGNALED(status) {
+            ExitStatus::Signaled(libc::WTERMSIG(status))
+        } else {
+            ExitStatus::Exited(libc::WEXITSTATUS(status))
+        };
+        let cow = child.report.take().map_or(0, |fd| {
+            let mut b = [0u8; 8];
+            // SAFETY: reading at most 8 bytes into a live buffer from our non-blocking pipe end.
+            let n = unsafe { libc::read(fd.as_raw_fd(), b.as_mut_ptr().cast(), 8) };
+            if n == 8 {
+                u64::from_le_bytes(b)
+            } else {
+                0
+            }
+        });
+        let elapsed_s = child.started.elapsed().as_secs() as i64;
+        let ok = how == ExitStatus::Exited(0);
+        match child.kind {
+            ChildKind::Rdb => {
+                self.stats.last_bgsave_time_sec = elapsed_s;
+                self.stats.rdb_last_cow_size = cow;
+                match how {
+                    ExitStatus::Exited(0) => {
+                        log_notice!("Background saving terminated with success");
+                        self.stats.rdb_saves += 1;
+                    }
+                    ExitStatus::Exited(_) => log_warning!("Background saving error"),
+                    ExitStatus::Signaled(sig) => {
+                        log_warning!("Background saving terminated by signal {sig}");
+                        let _ = std::fs::remove_file(&child.tmp_path);
+                    }
+                }
+                // A child killed on purpose (SIGUSR1) does not count as an error, as Redis.
+                self.stats.last_bgsave_ok = ok || how == ExitStatus::Signaled(libc::SIGUSR1);
+            }
+            ChildKind::Aof => {
+                self.stats.aof_last_rewrite_time_sec = elapsed_s;
+                self.stats.aof_last_cow_size = cow;
+                if !ok {
+                    if let ExitStatus::Signaled(sig) = how {
+                        log_warning!("Background AOF rewrite terminated by signal {sig}");
+                    } else {
+                        log_warning!("Background AOF rewrite terminated with error");
+                    }
+                    let _ = std::fs::remove_file(&child.tmp_path);
+                }
+            }
+        }
+        Some((child, ok))
+    }
+
+    /// Kills the running child (FLUSHALL, SHUTDOWN, CONFIG SET appendonly no) and waits for it, removing its
+    /// temporary file.
+    pub fn kill_child(&mut self) {
+        let Some(child) = self.child.take() else { return };
+        let _ = process::kill(child.pid, libc::SIGUSR1);
+        let mut status = 0;
+        // SAFETY: `status` is a valid out-pointer; the child was just signalled, so this wait is short.
+        unsafe { libc::waitpid(child.pid, &mut status, 0) };
+        let _ = std::fs::remove_file(&child.tmp_path);
+        match child.kind {
+            ChildKind::Rdb => log_notice!("Killing running RDB child: {}", child.pid),
+            ChildKind::Aof => log_notice!("Killing running AOF rewrite child: {}", child.pid),
+        }
+    }
+
+    /// Whether a save point is due (Redis's serverCron rule): enough changes in enough time, and not right after
+    /// a failed attempt.
+    pub fn save_point_due(&self, c: &Config, dirty: u64, lastsave_s: i64, now_s: i64) -> Option<(i64, i64)> {
+        if self.child.is_some() {
+            return None;
+        }
+        c.save_params.iter().copied().find(|&(secs, changes)| {
+            dirty >= changes as u64
+                && now_s - lastsave_s > secs
+                && (now_s - self.stats.last_bgsave_try_s > BGSAVE_RETRY_DELAY_S || self.stats.last_bgsave_ok)
+        })
+    }
+}
+
+/// The temporary file a save by process `pid` writes before renaming it over `path` (`temp-<pid>.rdb` beside it).
+pub fn temp_rdb_path(path: &std::path::Path, pid: i32) -> PathBuf {
+    path.parent().unwrap_or(std::path::Path::new("")).join(format!("temp-{pid}.rdb"))
+}
+
+fn current_dir() -> String {
+    std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default()
+}
