@@ -108,7 +108,6 @@ pub struct Server {
     writes_scratch: Vec<RawFd>,
     /// CLIENT PAUSE bookkeeping (see the "client pause" section).
     pause: PauseTracker,
-    commands: CommandTable,
     /// Counters of consecutive calls of one command not yet added to `commandstats`: a run of pipelined GETs costs
     /// one hash lookup instead of one per call. Flushed before any other command runs and before sleeping.
     pending_stat: Option<PendingStat>,
@@ -121,67 +120,6 @@ struct PendingStat {
     calls: u64,
     usec: u64,
     failed: u64,
-}
-
-/// The top-level command table as an open-addressing array with FNV-1a over the lowercased name: a lookup is one
-/// short hash and usually one comparison, with no allocation.
-pub struct CommandTable {
-    slots: Vec<Option<&'static Command>>,
-    mask: usize,
-}
-
-/// Longest command name the table can hold; longer names are unknown commands.
-const MAX_COMMAND_NAME: usize = 64;
-
-impl CommandTable {
-    pub fn new() -> CommandTable {
-        let cmds: Vec<&'static Command> = command::all_commands().collect();
-        let size = (cmds.len() * 4).next_power_of_two().max(16);
-        let mut t = CommandTable { slots: vec![None; size], mask: size - 1 };
-        for c in cmds {
-            let mut i = Self::hash(c.name.as_bytes()) & t.mask;
-            while t.slots[i].is_some() {
-                i = (i + 1) & t.mask;
-            }
-            t.slots[i] = Some(c);
-        }
-        t
-    }
-
-    #[inline]
-    fn hash(lower: &[u8]) -> usize {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for &b in lower {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        h as usize
-    }
-
-    /// Finds a command by name, ignoring ASCII case.
-    #[inline]
-    pub fn lookup(&self, name: &[u8]) -> Option<&'static Command> {
-        if name.len() > MAX_COMMAND_NAME {
-            return None;
-        }
-        let mut buf = [0u8; MAX_COMMAND_NAME];
-        let lower = &mut buf[..name.len()];
-        lower.copy_from_slice(name);
-        lower.make_ascii_lowercase();
-        let mut i = Self::hash(lower) & self.mask;
-        loop {
-            match self.slots[i] {
-                None => return None,
-                Some(c) if c.name.as_bytes() == &*lower => return Some(c),
-                Some(_) => i = (i + 1) & self.mask,
-            }
-        }
-    }
-}
-
-impl Default for CommandTable {
-    fn default() -> Self {
-        CommandTable::new()
-    }
 }
 
 /// `parent|sub` names of subcommands, built once from the command table.
@@ -541,7 +479,6 @@ impl Server {
             exit_code: None,
             writes_scratch: Vec::new(),
             pause: PauseTracker::default(),
-            commands: CommandTable::new(),
             pending_stat: None,
             nesting: 0,
         })
@@ -906,7 +843,7 @@ impl Server {
     }
 
     fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
-        let Some(mut cmd) = self.commands.lookup(args.get(0)) else {
+        let Some(mut cmd) = command::lookup(args.get(0)) else {
             error_bytes(&mut c.reply, &unknown_command_message(args));
             command::tx::flag_transaction(c);
             self.count_errors(c);
@@ -1459,19 +1396,6 @@ mod tests {
         // %s stops at NUL.
         let a = OwnedArgs::from_slices(&[&b"fo\0o"[..], &b"a\0b"[..]]);
         assert_eq!(unknown_command_message(a.args()), b"ERR unknown command 'fo', with args beginning with: 'a' ");
-    }
-
-    #[test]
-    fn command_table_finds_every_command_ignoring_case() {
-        let t = CommandTable::new();
-        for c in command::all_commands() {
-            let upper = c.name.to_ascii_uppercase();
-            assert!(std::ptr::eq(t.lookup(upper.as_bytes()).unwrap(), c));
-            assert!(std::ptr::eq(t.lookup(c.name.as_bytes()).unwrap(), c));
-        }
-        assert!(t.lookup(b"no-such-command").is_none());
-        assert!(t.lookup(b"").is_none());
-        assert!(t.lookup(&[b'g'; 1000]).is_none());
     }
 
     #[test]

@@ -203,7 +203,7 @@ fn optional_bind_address_may_be_unavailable() {
     let dir = temp_dir("bind");
     let log = dir.join("b.log");
     let mut child = std::process::Command::new(net_support::server_bin())
-        .args(["--port", &port.to_string(), "--bind", "-192.0.2.1", "127.0.0.1"])
+        .args(["--port", &port.to_string(), "--bind", "-192.0.2.1", "127.0.0.1", "--save", ""])
         .args(["--logfile", log.to_str().unwrap()])
         .spawn()
         .unwrap();

@@ -25,7 +25,6 @@ use crate::net::client::ClientState;
 use crate::object::{Entry, ValueKind};
 use crate::resp::reply::Reply;
 use crate::state::ServerState;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// The arguments of one call: slices into the client's query buffer (or its scratch buffer for inline commands).
@@ -586,34 +585,79 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(pubsub::COMMANDS.iter())
 }
 
-struct Table {
-    by_name: HashMap<&'static [u8], &'static Command>,
+/// The top-level command table as an open-addressing array with FNV-1a over the lowercased name: a lookup is one
+/// short hash and usually one comparison, with no allocation.
+pub struct CommandTable {
+    slots: Vec<Option<&'static Command>>,
+    mask: usize,
+    /// Number of top-level commands (`COMMAND COUNT`).
     count: usize,
 }
 
-fn table() -> &'static Table {
-    static TABLE: OnceLock<Table> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut by_name = HashMap::new();
-        for c in all_commands() {
-            by_name.insert(c.name.as_bytes(), c);
+/// Longest command name the table can hold; longer names are unknown commands.
+const MAX_COMMAND_NAME: usize = 64;
+
+impl CommandTable {
+    pub fn new() -> CommandTable {
+        let cmds: Vec<&'static Command> = all_commands().collect();
+        let size = (cmds.len() * 4).next_power_of_two().max(16);
+        let mut t = CommandTable { slots: vec![None; size], mask: size - 1, count: cmds.len() };
+        for c in cmds {
+            let mut i = Self::hash(c.name.as_bytes()) & t.mask;
+            while t.slots[i].is_some() {
+                i = (i + 1) & t.mask;
+            }
+            t.slots[i] = Some(c);
         }
-        let count = by_name.len();
-        Table { by_name, count }
-    })
+        t
+    }
+
+    #[inline]
+    fn hash(lower: &[u8]) -> usize {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in lower {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        h as usize
+    }
+
+    /// Finds a command by name, ignoring ASCII case.
+    #[inline]
+    pub fn lookup(&self, name: &[u8]) -> Option<&'static Command> {
+        if name.len() > MAX_COMMAND_NAME {
+            return None;
+        }
+        let mut buf = [0u8; MAX_COMMAND_NAME];
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        let mut i = Self::hash(lower) & self.mask;
+        loop {
+            match self.slots[i] {
+                None => return None,
+                Some(c) if c.name.as_bytes() == &*lower => return Some(c),
+                Some(_) => i = (i + 1) & self.mask,
+            }
+        }
+    }
+}
+
+impl Default for CommandTable {
+    fn default() -> Self {
+        CommandTable::new()
+    }
+}
+
+/// The command table, built once.
+fn table() -> &'static CommandTable {
+    static TABLE: OnceLock<CommandTable> = OnceLock::new();
+    TABLE.get_or_init(CommandTable::new)
 }
 
 /// Finds a command by name, ignoring ASCII case, without allocating.
 #[inline]
 pub fn lookup(name: &[u8]) -> Option<&'static Command> {
-    let mut buf = [0u8; 32];
-    if name.len() > buf.len() {
-        return None;
-    }
-    let lower = &mut buf[..name.len()];
-    lower.copy_from_slice(name);
-    lower.make_ascii_lowercase();
-    table().by_name.get(&*lower).copied()
+    table().lookup(name)
 }
 
 /// Finds a subcommand of `parent` by name, ignoring ASCII case.
@@ -872,6 +916,19 @@ pub fn touch_entry(e: &mut Entry, lru_clock: u32, lfu: bool, lfu_log_factor: i64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn command_table_finds_every_command_ignoring_case() {
+        let t = CommandTable::new();
+        for c in all_commands() {
+            let upper = c.name.to_ascii_uppercase();
+            assert!(std::ptr::eq(t.lookup(upper.as_bytes()).unwrap(), c));
+            assert!(std::ptr::eq(t.lookup(c.name.as_bytes()).unwrap(), c));
+        }
+        assert!(t.lookup(b"no-such-command").is_none());
+        assert!(t.lookup(b"").is_none());
+        assert!(t.lookup(&[b'g'; 1000]).is_none());
+    }
 
     #[test]
     fn lookup_ignores_case() {

@@ -9,6 +9,7 @@
 //! loaders hand back data (entries, or command argument vectors) for the server to apply.
 
 pub mod aof;
+pub mod aof_rewrite;
 pub mod crc64;
 pub mod engine;
 pub mod lzf;
