@@ -231,9 +231,12 @@ pub fn unsubscribe(srv: &mut ServerState, c: &mut ClientState, kind: Kind, name:
     true
 }
 
-/// Writes a subscribe/unsubscribe confirmation: `[word, name or null, count]`.
+/// Writes a subscribe/unsubscribe confirmation: `[word, name or null, count]`. Like messages, confirmations are
+/// pushed even under `CLIENT REPLY OFF|SKIP` (Redis's `CLIENT_PUSHING`).
 fn confirm(c: &mut ClientState, word: &[u8], name: Option<&[u8]>, count: usize) {
     let r = &mut c.reply;
+    let was = r.enabled;
+    r.enabled = true;
     r.push(3);
     r.bulk(word);
     match name {
@@ -241,6 +244,7 @@ fn confirm(c: &mut ClientState, word: &[u8], name: Option<&[u8]>, count: usize) 
         None => r.null(),
     }
     r.int(count as i64);
+    r.enabled = was;
 }
 
 /// SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE for each name, with a confirmation per name.

@@ -273,6 +273,32 @@ impl ServerState {
         r
     }
 
+    /// DEBUG RELOAD: saves the RDB (unless `nosave`), empties the dataset (unless `noflush`) and loads the file
+    /// back. `merge` lets loaded keys replace existing ones instead of failing on duplicates.
+    pub fn debug_reload(&mut self, nosave: bool, noflush: bool, merge: bool) -> Result<(), &'static str> {
+        if !nosave && !self.save_now() {
+            return Err("ERR");
+        }
+        if !noflush {
+            for db in self.dbs.iter_mut() {
+                db.clear();
+            }
+        }
+        let path = crate::persist::engine::rdb_path(&self.config);
+        let mut opts = crate::persist::engine::load_options(&self.config, crate::util::now_ms(), self.lru_clock);
+        opts.allow_dup = merge;
+        match crate::persist::rdb::load_file(&path, &mut self.dbs, &opts) {
+            Ok(_) => {
+                crate::log_warning!("DB reloaded by DEBUG RELOAD");
+                Ok(())
+            }
+            Err(e) => {
+                crate::log_warning!("Error trying to load the RDB dump: {e}");
+                Err("ERR Error trying to load the RDB dump, check server logs.")
+            }
+        }
+    }
+
     /// Handles the keys expiry deleted since the last call (lazily inside a command, or by the active cycle):
     /// invalidates WATCHes of each and propagates its deletion as `DEL` (`UNLINK` with `lazyfree-lazy-expire`),
     /// as Redis's `deleteExpiredKeyAndPropagate`. `standalone`: each deletion is its own unit (active expiry);

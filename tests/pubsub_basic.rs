@@ -160,3 +160,27 @@ fn keyspace_notifications_match_redis() {
         &[],
     );
 }
+
+/// Under `CLIENT REPLY OFF` subscribe confirmations and messages are still pushed (RESP2 and RESP3), as Redis.
+#[test]
+fn reply_off_still_delivers_pushes() {
+    let run = |kind: Kind, proto: &str| -> Vec<u8> {
+        let s = Server::start(kind, &[]);
+        let mut sub = s.conn();
+        sub.cmd(&["HELLO", proto]);
+        sub.send(&["CLIENT", "REPLY", "OFF"]).unwrap();
+        sub.send(&["SUBSCRIBE", "ch"]).unwrap();
+        sub.send(&["GET", "k"]).unwrap();
+        let mut publisher = s.conn();
+        common::wait_for("subscriber", || publisher.cmd(&["PUBSUB", "NUMSUB", "ch"]).ends_with(b":1\r\n"));
+        assert_eq!(publisher.cmd(&["PUBLISH", "ch", "hi"]), b":1\r\n");
+        let (bytes, _) = sub.read_until_close(300);
+        bytes
+    };
+    for proto in ["2", "3"] {
+        let f = run(Kind::Ferredis, proto);
+        let r = run(Kind::Redis, proto);
+        assert!(!r.is_empty(), "redis pushed nothing");
+        assert_eq!(String::from_utf8_lossy(&f), String::from_utf8_lossy(&r), "RESP{proto}");
+    }
+}

@@ -377,3 +377,19 @@ fn redis_crate_transactions() {
         assert_eq!(n, 102, "{}", kind.label());
     }
 }
+
+/// A WATCHed key deleted by the active expiry cycle (never touched by a client) aborts EXEC, as in Redis.
+#[test]
+fn watched_key_removed_by_active_expiry_aborts_exec() {
+    for kind in BOTH {
+        let srv = start(kind);
+        let (mut a, mut b) = (srv.conn(), srv.conn());
+        assert_eq!(b.cmd(&["SET", "x", "1", "PX", "100"]), b"+OK\r\n");
+        assert_eq!(a.cmd(&["WATCH", "x"]), b"+OK\r\n");
+        // Nobody reads x: only the background cycle can delete it.
+        wait_for("active expiry of x", || info_field(&mut b, "stats", "expired_keys") == "1");
+        assert_eq!(a.cmd(&["MULTI"]), b"+OK\r\n");
+        assert_eq!(a.cmd(&["PING"]), b"+QUEUED\r\n");
+        assert_eq!(a.cmd(&["EXEC"]), b"*-1\r\n", "{}", kind.label());
+    }
+}

@@ -157,6 +157,7 @@ pub fn load_options(c: &Config, now_ms: i64, lru_clock: u32) -> rdb::LoadOptions
         lfu: c.maxmemory_policy.is_lfu(),
         lru_clock,
         sanitize: false,
+        allow_dup: false,
     }
 }
 

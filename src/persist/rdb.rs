@@ -30,6 +30,7 @@ pub struct LoadOptions {
     pub lfu: bool,
     pub lru_clock: u32,
     pub sanitize: bool,
+    pub allow_dup: bool,
 }
 #[derive(Default)]
 pub struct LoadStats {
