@@ -10,8 +10,8 @@
 //!                                                                         │ end of the unit: one op as is,
 //!                                                                         │ several wrapped in MULTI … EXEC
 //!                                                                         ▼
-//!                                     Stream: RESP bytes with SELECT emitted when the db changes
-//!                                     consumed by the AOF (before replies are written) and, later, replicas
+//!                                     consumers: the AOF writer (RESP, SELECT when the db changes, written
+//!                                     before replies go out); later the replication backlog
 //! ```
 //!
 //! Invariants: ops are recorded only while a consumer exists (`enabled`), so a server without AOF pays nothing but
@@ -21,7 +21,7 @@
 //! Tested by the unit tests below (encoding, SELECT tracking, MULTI wrapping) and end to end by
 //! tests/persist_propagation.rs, which compares our AOF stream with Redis's for the same commands.
 
-use crate::resp::reply::encode_multibulk_into;
+use crate::persist::aof::AofWriter;
 
 /// Where an op goes (Redis's `PROPAGATE_AOF` / `PROPAGATE_REPL`).
 pub const TARGET_AOF: u8 = 1;
@@ -36,31 +36,6 @@ pub struct Op {
     pub targets: u8,
 }
 
-/// An output stream of propagated commands in RESP, with the database it last selected.
-#[derive(Debug, Default)]
-pub struct Stream {
-    pub buf: Vec<u8>,
-    /// The database the consumer of this stream has selected (-1: none yet, so the first op emits SELECT).
-    pub selected_db: i64,
-}
-
-impl Stream {
-    pub fn new() -> Stream {
-        Stream { buf: Vec::new(), selected_db: -1 }
-    }
-
-    /// Appends one command, preceded by `SELECT db` when the stream is in another database.
-    pub fn feed<'a>(&mut self, db: usize, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
-        if self.selected_db != db as i64 {
-            let mut nb = [0u8; 24];
-            let d = crate::util::itoa_buf(db as i64, &mut nb);
-            encode_multibulk_into(&mut self.buf, [b"SELECT".as_slice(), d].into_iter());
-            self.selected_db = db as i64;
-        }
-        encode_multibulk_into(&mut self.buf, argv);
-    }
-}
-
 /// Per-call propagation requests of the running handler (saved and restored around nested calls).
 #[derive(Debug, Default)]
 pub struct CallState {
@@ -73,7 +48,7 @@ pub struct CallState {
 }
 
 /// The propagation state of the server.
-#[derive(Debug)]
+#[derive(Default)]
 pub struct Propagation {
     /// Whether any consumer exists (AOF on; later: replicas or a backlog). Nothing is recorded otherwise.
     pub enabled: bool,
@@ -81,25 +56,12 @@ pub struct Propagation {
     ops: Vec<Op>,
     /// Requests of the handler running now.
     pub call: CallState,
-    /// The AOF's stream: written to the file before replies are sent.
-    pub aof: Stream,
-    /// Ops flushed so far (units), for tests and INFO.
+    /// The AOF writer while the AOF is on (or being turned on): its buffer is written before replies are sent.
+    pub aof: Option<AofWriter>,
+    /// Units flushed so far, for tests.
     pub units: u64,
-    /// Whether `aof` receives ops (AOF on, or a rewrite is turning it on).
-    pub aof_on: bool,
-}
-
-impl Default for Propagation {
-    fn default() -> Self {
-        Propagation {
-            enabled: false,
-            ops: Vec::new(),
-            call: CallState::default(),
-            aof: Stream::new(),
-            units: 0,
-            aof_on: false,
-        }
-    }
+    /// The server's clock in unix seconds (for the AOF's timestamp annotations), set before each command.
+    pub now_unix: i64,
 }
 
 impl Propagation {
@@ -138,8 +100,8 @@ impl Propagation {
             Some(argv) => self.ops.push(Op { db, argv, targets: TARGET_ALL }),
             None if !nested && self.ops.is_empty() => {
                 // The common case: one op, the command itself, straight from the query buffer.
-                if self.aof_on {
-                    self.aof.feed(db, own);
+                if let Some(w) = self.aof.as_mut() {
+                    feed_iter(w, db, own, self.now_unix);
                 }
                 self.units += 1;
                 return;
@@ -158,18 +120,20 @@ impl Propagation {
         }
         let ops = std::mem::take(&mut self.ops);
         let wrap = ops.len() > 1;
-        if self.aof_on {
+        if let Some(w) = self.aof.as_mut() {
             let aof_ops: Vec<&Op> = ops.iter().filter(|o| o.targets & TARGET_AOF != 0).collect();
+            let wrap = wrap && aof_ops.len() > 1;
             if let Some(first) = aof_ops.first() {
                 if wrap {
-                    self.aof.feed(first.db, [b"MULTI".as_slice()].into_iter());
+                    w.feed_at(first.db, &[b"MULTI"], self.now_unix);
                 }
+                let mut last_db = first.db;
                 for o in &aof_ops {
-                    self.aof.feed(o.db, o.argv.iter().map(|a| a.as_slice()));
+                    feed_iter(w, o.db, o.argv.iter().map(|a| a.as_slice()), self.now_unix);
+                    last_db = o.db;
                 }
                 if wrap {
-                    let db = self.aof.selected_db.max(0) as usize;
-                    self.aof.feed(db, [b"EXEC".as_slice()].into_iter());
+                    w.feed_at(last_db, &[b"EXEC"], self.now_unix);
                 }
             }
         }
@@ -186,12 +150,42 @@ impl Propagation {
     }
 }
 
+/// Feeds one command to the AOF writer without allocating for the common short argument lists.
+fn feed_iter<'a>(w: &mut AofWriter, db: usize, argv: impl ExactSizeIterator<Item = &'a [u8]>, now_unix: i64) {
+    const INLINE: usize = 16;
+    if argv.len() <= INLINE {
+        let mut arr: [&[u8]; INLINE] = [&[]; INLINE];
+        let mut n = 0;
+        for a in argv {
+            arr[n] = a;
+            n += 1;
+        }
+        w.feed_at(db, &arr[..n], now_unix);
+    } else {
+        let v: Vec<&[u8]> = argv.collect();
+        w.feed_at(db, &v, now_unix);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn on() -> Propagation {
-        Propagation { enabled: true, aof_on: true, ..Default::default() }
+        let path = std::env::temp_dir().join(format!("ferredis-prop-{}-{}", std::process::id(), rand_suffix()));
+        let w = AofWriter::open(&path, Default::default()).unwrap();
+        let _ = std::fs::remove_file(&path);
+        Propagation { enabled: true, aof: Some(w), ..Default::default() }
+    }
+
+    fn rand_suffix() -> u64 {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        N.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn out(p: &Propagation) -> Vec<u8> {
+        p.aof.as_ref().map_or(Vec::new(), |w| w.buffered().to_vec())
     }
 
     fn own<'a>(v: &'a [&'a str]) -> impl ExactSizeIterator<Item = &'a [u8]> {
@@ -206,7 +200,7 @@ mod tests {
         let s = p.begin_call();
         p.end_call(s, 0, true, own(&["SET", "b", "2"]), false);
         assert_eq!(
-            p.aof.buf,
+            out(&p),
             b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n"
         );
     }
@@ -219,12 +213,12 @@ mod tests {
         let s = p.begin_call();
         p.call.prevent = true;
         p.end_call(s, 0, true, own(&["SPOP", "s", "3"]), false);
-        assert!(p.aof.buf.is_empty());
+        assert!(out(&p).is_empty());
         // Forced: FLUSHALL of an empty server.
         let s = p.begin_call();
         p.call.force = true;
         p.end_call(s, 3, false, own(&["FLUSHALL"]), false);
-        assert_eq!(p.aof.buf, b"*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*1\r\n$8\r\nFLUSHALL\r\n");
+        assert_eq!(out(&p), b"*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*1\r\n$8\r\nFLUSHALL\r\n");
     }
 
     #[test]
@@ -234,7 +228,7 @@ mod tests {
         p.also(1, &["DEL", "k"], TARGET_ALL);
         p.call.rewrite = Some(vec![b"PEXPIREAT".to_vec(), b"k".to_vec(), b"5".to_vec()]);
         p.end_call(s, 1, true, own(&["EXPIRE", "k", "1"]), false);
-        let text = String::from_utf8(p.aof.buf.clone()).unwrap();
+        let text = String::from_utf8(out(&p)).unwrap();
         assert_eq!(
             text,
             "*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*1\r\n$5\r\nMULTI\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n\
@@ -250,11 +244,11 @@ mod tests {
             let s = p.begin_call();
             p.end_call(s, 0, true, own(&["SET", k, "1"]), true);
         }
-        assert!(p.aof.buf.is_empty() && p.has_pending());
+        assert!(out(&p).is_empty() && p.has_pending());
         // EXEC itself is never propagated; its end flushes the unit.
         p.call.prevent = true;
         p.end_call(outer, 0, true, own(&["EXEC"]), false);
-        let text = String::from_utf8(p.aof.buf.clone()).unwrap();
+        let text = String::from_utf8(out(&p)).unwrap();
         assert!(text.contains("MULTI") && text.ends_with("*1\r\n$4\r\nEXEC\r\n"), "{text}");
         assert_eq!(text.matches("SET").count(), 2);
     }
@@ -265,6 +259,6 @@ mod tests {
         p.also(0, &["DEL", "k"], TARGET_ALL);
         let s = p.begin_call();
         p.end_call(s, 0, true, own(&["SET", "a", "1"]), false);
-        assert!(p.aof.buf.is_empty() && !p.has_pending());
+        assert!(out(&p).is_empty() && !p.has_pending());
     }
 }

@@ -113,6 +113,8 @@ pub struct Server {
     pending_stat: Option<PendingStat>,
     /// Depth of `call_with` (EXEC's queued commands run at depth 2): propagation flushes at depth 0.
     nesting: u32,
+    /// The AOF's directory and manifest (see `server/aof.rs`).
+    aof_files: Option<aof::AofFiles>,
 }
 
 struct PendingStat {
@@ -481,6 +483,7 @@ impl Server {
             pause: PauseTracker::default(),
             pending_stat: None,
             nesting: 0,
+            aof_files: None,
         })
     }
 
@@ -821,6 +824,7 @@ impl Server {
     /// `start_us` is the current wall clock; returns the clock after the command.
     fn dispatch(&mut self, el: &mut EventLoop, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
         self.state.now_ms = start_us / 1000;
+        self.state.prop.now_unix = start_us / 1_000_000;
         c.last_interaction_ms = self.state.now_ms;
         c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP);
         let end_us = self.call_checked(c, args, start_us);
@@ -837,6 +841,9 @@ impl Server {
         self.after_command_blocking(el, c);
         if !self.state.actions.is_empty() {
             self.apply_actions(el, c);
+        }
+        if self.state.config.appendonly != self.state.prop.aof.is_some() {
+            self.sync_aof_state();
         }
         self.sync_log_config();
         end_us
@@ -900,8 +907,9 @@ impl Server {
     /// and save points) or a failed AOF write, writes (and PING) are refused with `-MISCONF`.
     #[inline]
     fn disk_error_denies(&self, c: &ClientState, cmd: &'static Command) -> Option<String> {
-        let st = &self.state.persist.stats;
-        if st.last_bgsave_ok && st.aof_last_write_ok {
+        let rdb_ok = self.state.persist.stats.last_bgsave_ok;
+        let aof_error = self.state.persist.stats.aof_error.filter(|_| self.state.config.appendonly);
+        if rdb_ok && aof_error.is_none() {
             return None;
         }
         let mut f = cmd.flags;
@@ -912,7 +920,7 @@ impl Server {
             return None;
         }
         let cfg = &self.state.config;
-        if !st.last_bgsave_ok && cfg.stored_bool("stop-writes-on-bgsave-error") && !cfg.save_params.is_empty() {
+        if !rdb_ok && cfg.stored_bool("stop-writes-on-bgsave-error") && !cfg.save_params.is_empty() {
             return Some(
                 "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. \
                  Commands that may modify the data set are disabled, because this instance is configured to report \
@@ -921,8 +929,8 @@ impl Server {
                     .into(),
             );
         }
-        if cfg.appendonly && !st.aof_last_write_ok {
-            let e = std::io::Error::from_raw_os_error(st.aof_last_write_errno);
+        if let Some(errno) = aof_error {
+            let e = std::io::Error::from_raw_os_error(errno);
             return Some(format!("MISCONF Errors writing to the AOF file: {}", os_error_text(&e)));
         }
         None
@@ -1356,6 +1364,8 @@ impl EventHandler for Server {
             crate::expire::active_expire_cycle(&mut self.state, true);
         }
         self.blocking_before_sleep(el);
+        // What this pass changed reaches the AOF (and with `always` the disk) before any reply goes out.
+        self.aof_flush(false);
         self.handle_pending_writes(el);
         if !self.state.clients_pending_push.is_empty()
             && self.state.pending_push_since.elapsed() >= crate::state::PUSH_COALESCE

@@ -355,19 +355,19 @@ fn persistence(out: &mut String, srv: &ServerState) {
         "aof_last_bgrewrite_status" => ok(st.aof_last_bgrewrite_ok),
         "aof_rewrites" => st.aof_rewrites,
         "aof_rewrites_consecutive_failures" => st.aof_rewrites_consecutive_failures,
-        "aof_last_write_status" => ok(st.aof_last_write_ok),
+        "aof_last_write_status" => ok(srv.prop.aof.as_ref().map_or(true, |w| w.stats().write_status_ok())),
         "aof_last_cow_size" => st.aof_last_cow_size,
         "module_fork_in_progress" => 0,
         "module_fork_last_cow_size" => 0,
     );
-    if srv.config.appendonly {
+    if let Some(w) = srv.prop.aof.as_ref().filter(|_| srv.config.appendonly).map(|w| w.stats()) {
         fields!(out,
-            "aof_current_size" => st.aof_current_size,
-            "aof_base_size" => st.aof_base_size,
+            "aof_current_size" => w.current_size,
+            "aof_base_size" => w.base_size,
             "aof_pending_rewrite" => p.aof_rewrite_scheduled as u8,
-            "aof_buffer_length" => srv.prop.aof.buf.len(),
-            "aof_pending_bio_fsync" => st.aof_pending_bio_fsync,
-            "aof_delayed_fsync" => st.aof_delayed_fsync,
+            "aof_buffer_length" => w.buffer_length,
+            "aof_pending_bio_fsync" => w.pending_bio_fsync,
+            "aof_delayed_fsync" => w.delayed_fsync,
         );
     }
 }

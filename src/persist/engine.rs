@@ -64,16 +64,9 @@ pub struct PersistStats {
     pub aof_last_rewrite_time_sec: i64,
     pub aof_rewrites: u64,
     pub aof_rewrites_consecutive_failures: u64,
-    /// The AOF's sizes and write health (kept by the server's AOF code).
-    pub aof_current_size: u64,
-    pub aof_base_size: u64,
-    pub aof_delayed_fsync: u64,
-    pub aof_pending_bio_fsync: u64,
-    pub aof_last_write_ok: bool,
-    /// errno of the last failed AOF write (for the MISCONF error text).
-    pub aof_last_write_errno: i32,
-    /// A rewrite was asked to turn the AOF on (CONFIG SET appendonly yes): `aof_rewrite_scheduled`/`wait_rewrite`.
-    pub aof_wait_rewrite: bool,
+    /// errno of the AOF's last failed write or background fsync while it has not recovered (kept by the server
+    /// after each flush, so the per-command MISCONF check is one load).
+    pub aof_error: Option<i32>,
 }
 
 /// The persistence engine (one per server, in `ServerState`).
@@ -96,7 +89,6 @@ impl Default for Persist {
                 last_bgsave_time_sec: -1,
                 aof_last_bgrewrite_ok: true,
                 aof_last_rewrite_time_sec: -1,
-                aof_last_write_ok: true,
                 ..Default::default()
             },
             bgsave_scheduled: false,

@@ -5,6 +5,74 @@
 use super::Server;
 use crate::command::OwnedArgs;
 use crate::net::client::{flags, ClientState};
+use crate::persist::aof::{
+    self, AofReadError, AofReader, AofWriter, FileFormat, FileKind, FlushOutcome, FsyncPolicy, Manifest, WriterConfig,
+};
+use crate::persist::engine::{self, ChildKind};
+use crate::{log_notice, log_warning};
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// The AOF's files: where they are and the manifest naming them (kept while the server runs, also with the AOF
+/// off, because BGREWRITEAOF then still writes a new base).
+pub(super) struct AofFiles {
+    dir: PathBuf,
+    filename: String,
+    manifest: Manifest,
+    /// Turning the AOF on (CONFIG SET appendonly yes): commands go to a temporary incr file until the first
+    /// rewrite finishes (Redis's `AOF_WAIT_REWRITE`).
+    wait_rewrite: bool,
+}
+
+impl AofFiles {
+    fn from_config(c: &crate::config::Config) -> Result<AofFiles, String> {
+        let dir = PathBuf::from(c.stored_str("appenddirname"));
+        let filename = c.stored_str("appendfilename").to_string();
+        let mut manifest = Manifest::load_from_dir(&dir, &filename).map_err(|e| e.to_string())?;
+        if aof::upgrade_legacy_if_needed(Path::new("."), &dir, &filename, &mut manifest).map_err(|e| e.to_string())? {
+            log_notice!("Successfully migrated an old-style AOF into the AOF directory");
+        }
+        Ok(AofFiles { dir, filename, manifest, wait_rewrite: false })
+    }
+
+    fn path(&self, name: &[u8]) -> PathBuf {
+        use std::os::unix::ffi::OsStrExt;
+        self.dir.join(std::ffi::OsStr::from_bytes(name))
+    }
+}
+
+/// The writer's settings from the config.
+fn writer_config(c: &crate::config::Config) -> WriterConfig {
+    WriterConfig {
+        fsync: match c.appendfsync {
+            crate::config::APPENDFSYNC_ALWAYS => FsyncPolicy::Always,
+            crate::config::APPENDFSYNC_NO => FsyncPolicy::No,
+            _ => FsyncPolicy::EverySec,
+        },
+        timestamp_enabled: c.stored_bool("aof-timestamp-enabled"),
+        no_fsync_on_rewrite: c.stored_bool("no-appendfsync-on-rewrite"),
+    }
+}
+
+fn unix_now() -> i64 {
+    crate::util::now_ms() / 1000
+}
+
+/// Writes a base file for `dbs` at `path` (through `temp-<name>` then rename is the caller's business): RDB
+/// with `aof-use-rdb-preamble`, commands otherwise. fsyncs before returning.
+fn write_base(path: &Path, dbs: &[crate::db::Db], cx: &engine::SaveContext, preamble: bool) -> std::io::Result<()> {
+    let f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(path)?;
+    let mut w = BufWriter::with_capacity(1 << 20, f);
+    if preamble {
+        let opts = engine::save_options(cx, true);
+        crate::persist::rdb::write_rdb(&mut w, dbs, cx.now_ms, &opts)?;
+    } else {
+        crate::persist::aof_rewrite::write_aof_commands(&mut w, dbs, cx.now_ms)?;
+    }
+    w.flush()?;
+    let f = w.into_inner().map_err(|e| e.into_error())?;
+    f.sync_all()
+}
 
 /// Client id of the fake client that replays the AOF (Redis's `CLIENT_ID_AOF`).
 pub const AOF_CLIENT_ID: u64 = u64::MAX;
@@ -69,13 +137,519 @@ impl Server {
         r
     }
 
+    /// Start-up with `appendonly yes` (Redis's `loadAppendOnlyFiles` then `aofOpenIfNeededOnServerStart`): loads
+    /// the base and incr files in order, creates a base when there is none, opens the newest incr for appending.
+    /// Returns false when the server must not start.
     pub(super) fn aof_load_and_open(&mut self) -> bool {
+        let mut files = match AofFiles::from_config(&self.state.config) {
+            Ok(f) => f,
+            Err(e) => {
+                log_warning!("{e}");
+                return false;
+            }
+        };
+        let started = std::time::Instant::now();
+        match self.load_aof_files(&files) {
+            Ok(0) => {}
+            Ok(_) => log_notice!("DB loaded from append only file: {:.3} seconds", started.elapsed().as_secs_f64()),
+            Err(()) => return false,
+        }
+        if let Err(e) = std::fs::create_dir_all(&files.dir) {
+            log_warning!(
+                "Can't open or create append-only dir {}: {}",
+                files.dir.display(),
+                crate::sys::error_text(&e)
+            );
+            return false;
+        }
+        // An empty start gets a base file right away, so the directory always describes the whole dataset.
+        if files.manifest.base.is_none() && files.manifest.incrs.is_empty() {
+            let preamble = self.state.config.stored_bool("aof-use-rdb-preamble");
+            let base = files.manifest.add_new_base(&files.filename, preamble).clone();
+            let cx = engine::SaveContext {
+                config: &self.state.config,
+                now_ms: crate::util::now_ms(),
+                lru_clock: self.state.lru_clock,
+                replid: &self.state.replid,
+            };
+            if let Err(e) = write_base(&files.path(&base.name), &self.state.dbs, &cx, preamble) {
+                log_warning!("Can't create the AOF base file: {}", crate::sys::error_text(&e));
+                return false;
+            }
+        }
+        let incr = files.manifest.last_incr_or_new(&files.filename).clone();
+        let writer = match AofWriter::open(&files.path(&incr.name), writer_config(&self.state.config)) {
+            Ok(w) => w,
+            Err(e) => {
+                log_warning!(
+                    "Can't open the append-only file {}: {}",
+                    String::from_utf8_lossy(&incr.name),
+                    crate::sys::error_text(&e)
+                );
+                return false;
+            }
+        };
+        if let Err(e) = files.manifest.persist(&files.dir, &files.filename) {
+            log_warning!("Can't persist the AOF manifest: {}", crate::sys::error_text(&e));
+            return false;
+        }
+        self.delete_aof_history(&mut files);
+        let total = aof::total_size(&files.dir, &files.manifest).unwrap_or(0);
+        let mut writer = writer;
+        writer.set_sizes(total, total);
+        self.state.prop.aof = Some(writer);
+        self.state.prop.enabled = true;
+        self.aof_files = Some(files);
         true
     }
-    pub(super) fn aof_rewrite_done(&mut self, _ok: bool) {}
-    pub(super) fn start_aof_rewrite(&mut self) -> Result<i32, String> {
-        Err("no aof".into())
+
+    /// Loads every file of the manifest into the (empty) databases. Returns how many files had data.
+    fn load_aof_files(&mut self, files: &AofFiles) -> Result<usize, ()> {
+        let list = aof::files_to_load(&files.dir, &files.manifest);
+        if let Err((path, e)) = aof::total_size(&files.dir, &files.manifest) {
+            log_warning!("The AOF file {} doesn't exist: {}", path.display(), crate::sys::error_text(&e));
+            return Err(());
+        }
+        self.state.persist.stats.loading = true;
+        let mut loaded = 0;
+        let n = list.len();
+        let mut result = Ok(());
+        for (i, (path, kind)) in list.iter().enumerate() {
+            let last = i + 1 == n;
+            match self.load_one_aof_file(path, *kind, last) {
+                Ok(true) => loaded += 1,
+                Ok(false) => {}
+                Err(()) => {
+                    result = Err(());
+                    break;
+                }
+            }
+        }
+        self.state.persist.stats.loading = false;
+        result.map(|_| loaded)
     }
-    pub(super) fn aof_cron(&mut self) {}
-    pub(super) fn aof_shutdown(&mut self) {}
+
+    /// One file: an RDB part if it starts with one, then commands. Returns whether it held anything.
+    fn load_one_aof_file(&mut self, path: &Path, kind: FileKind, last: bool) -> Result<bool, ()> {
+        let shown = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let (f, fmt) = match aof::open_for_load(path) {
+            Ok(x) => x,
+            Err(e) => {
+                log_warning!(
+                    "Fatal error: can't open the append log file {shown} for reading: {}",
+                    crate::sys::error_text(&e)
+                );
+                return Err(());
+            }
+        };
+        let kind_name = if kind == FileKind::Base { "BASE" } else { "INCR" };
+        if fmt == FileFormat::Empty {
+            return Ok(false);
+        }
+        let mut r = BufReader::with_capacity(1 << 20, f);
+        let mut start = 0u64;
+        if fmt == FileFormat::Rdb {
+            log_notice!("Reading RDB {kind_name} file on AOF loading...");
+            let now = crate::util::now_ms();
+            let mut opts = engine::load_options(&self.state.config, now, self.state.lru_clock);
+            // Keys of an AOF's RDB part are loaded even if expired: the commands after them may still touch them.
+            opts.drop_expired = false;
+            match crate::persist::rdb::read_rdb(&mut r, &mut self.state.dbs, &opts) {
+                Ok(st) => start = st.bytes_read,
+                Err(e) => {
+                    log_warning!("Error reading the RDB {kind_name} file {shown}, AOF loading aborted: {e}");
+                    return Err(());
+                }
+            }
+            log_notice!("Reading the remaining AOF tail...");
+        }
+        let mut reader = AofReader::at_offset(r, start);
+        let mut argv: Vec<Vec<u8>> = Vec::new();
+        let mut read_err: Option<AofReadError> = None;
+        let replay = self.replay_commands(|out| match reader.next_command(&mut argv) {
+            Ok(true) => {
+                for a in &argv {
+                    out.push(a);
+                }
+                Ok(true)
+            }
+            Ok(false) => Ok(false),
+            Err(e) => {
+                let text = e.to_string();
+                read_err = Some(e);
+                Err(text)
+            }
+        });
+        match replay {
+            Ok(n) => {
+                log_notice!("DB loaded from {} file {shown}: {n} commands", kind_name.to_lowercase());
+                Ok(true)
+            }
+            Err(ReplayError::UnknownCommand(name)) => {
+                log_warning!("Unknown command '{name}' reading the append only file {shown}");
+                Err(())
+            }
+            Err(ReplayError::Read(text)) => match read_err {
+                Some(AofReadError::Truncated { valid_up_to, open_multi }) => {
+                    if !last || !self.state.config.stored_bool("aof-load-truncated") {
+                        log_warning!("Unexpected end of file reading the append only file {shown}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.");
+                        return Err(());
+                    }
+                    if open_multi {
+                        log_warning!("Revert incomplete MULTI/EXEC transaction in AOF file {shown}");
+                        // The commands of the open MULTI were only queued, never run.
+                    }
+                    log_warning!("!!! Warning: short read while loading the AOF file {shown}!!!");
+                    log_warning!("!!! Truncating the AOF {shown} at offset {valid_up_to} !!!");
+                    if let Err(e) = aof::truncate_file(path, valid_up_to) {
+                        log_warning!("Error truncating the AOF file {shown}: {}", crate::sys::error_text(&e));
+                        return Err(());
+                    }
+                    log_warning!("AOF {shown} loaded anyway because aof-load-truncated is enabled");
+                    Ok(true)
+                }
+                _ => {
+                    log_warning!("Bad file format reading the append only file {shown}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest> ({text})");
+                    Err(())
+                }
+            },
+        }
+    }
+
+    /// Unlinks history files (unless `aof-disable-auto-gc`), logging each.
+    fn delete_aof_history(&mut self, files: &mut AofFiles) {
+        if self.state.config.stored_bool("aof-disable-auto-gc") {
+            return;
+        }
+        match files.manifest.delete_history(&files.dir, &files.filename) {
+            Ok(names) => {
+                for n in names {
+                    log_notice!("Removing the history file {} in the background", String::from_utf8_lossy(&n));
+                }
+            }
+            Err(e) => log_warning!("Failed to remove AOF history files: {}", crate::sys::error_text(&e)),
+        }
+    }
+
+    /// Before replies go out (and from the cron): writes the AOF buffer, fsyncs per policy. A write error under
+    /// `always` is fatal, as in Redis; otherwise writes are refused with MISCONF until a flush succeeds.
+    pub(super) fn aof_flush(&mut self, force: bool) {
+        let Some(w) = self.state.prop.aof.as_mut() else { return };
+        let now = crate::util::now_ms() / 1000;
+        match w.flush_at(force, now) {
+            Ok(FlushOutcome::Idle) | Ok(FlushOutcome::Postponed) => {}
+            Ok(FlushOutcome::Written { delayed, recovered, .. }) => {
+                if delayed {
+                    log_notice!("Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.");
+                }
+                if recovered {
+                    log_warning!("AOF write error looks solved, Redis can write again.");
+                    self.state.persist.stats.aof_error = None;
+                }
+            }
+            Ok(FlushOutcome::Failed { errno, short, .. }) => {
+                let e = std::io::Error::from_raw_os_error(errno);
+                match short {
+                    Some((written, expected)) => log_warning!(
+                        "Short write while writing to the AOF file: (nwritten={written}, expected={expected})"
+                    ),
+                    None => log_warning!("Error writing to the AOF file: {}", crate::sys::error_text(&e)),
+                }
+                self.state.persist.stats.aof_error = Some(errno);
+            }
+            Err(fatal) => {
+                log_warning!("{fatal}");
+                std::process::exit(1);
+            }
+        }
+    }
+
+    /// Cron: retries postponed or failed writes, notices background fsync errors, applies config changes and
+    /// starts an automatic rewrite when the AOF grew enough.
+    pub(super) fn aof_cron(&mut self) {
+        self.sync_aof_state();
+        let Some(w) = self.state.prop.aof.as_mut() else { return };
+        let cfg = writer_config(&self.state.config);
+        if w.config() != cfg {
+            w.set_config(cfg);
+        }
+        w.set_child_active(self.state.persist.child.is_some());
+        self.aof_flush(false);
+        let Some(w) = self.state.prop.aof.as_ref() else { return };
+        let st = w.stats();
+        self.state.persist.stats.aof_error = if !st.last_write_ok {
+            Some(st.last_write_errno)
+        } else if !st.bio_fsync_ok {
+            Some(st.bio_fsync_errno)
+        } else {
+            None
+        };
+        let perc = self.state.config.stored_i64("auto-aof-rewrite-percentage");
+        let min = self.state.config.stored_i64("auto-aof-rewrite-min-size").max(0) as u64;
+        if self.state.persist.child.is_none() && perc > 0 && st.current_size > min {
+            let base = st.base_size.max(1);
+            let growth = (st.current_size * 100 / base) as i64 - 100;
+            if growth >= perc {
+                log_notice!("Starting automatic rewriting of AOF on {growth}% growth");
+                let _ = self.start_aof_rewrite();
+            }
+        }
+    }
+
+    /// Follows CONFIG SET appendonly: turns the AOF on (through a rewrite) or off.
+    pub(super) fn sync_aof_state(&mut self) {
+        let want = self.state.config.appendonly;
+        let on = self.state.prop.aof.is_some() || self.aof_files.as_ref().is_some_and(|f| f.wait_rewrite);
+        if want == on {
+            return;
+        }
+        if want {
+            self.start_append_only();
+        } else {
+            self.stop_append_only();
+        }
+    }
+
+    /// Redis's `startAppendOnly`: the AOF turns on through a rewrite of the current dataset.
+    fn start_append_only(&mut self) {
+        if self.aof_files.is_none() {
+            match AofFiles::from_config(&self.state.config) {
+                Ok(f) => self.aof_files = Some(f),
+                Err(e) => {
+                    log_warning!("Redis needs to enable the AOF but can't open the AOF manifest: {e}");
+                    self.state.config.appendonly = false;
+                    return;
+                }
+            }
+        }
+        if let Err(e) = std::fs::create_dir_all(self.aof_files.as_ref().map_or(Path::new("."), |f| f.dir.as_path())) {
+            log_warning!("Can't create the append-only dir: {}", crate::sys::error_text(&e));
+            self.state.config.appendonly = false;
+            return;
+        }
+        if let Some(f) = self.aof_files.as_mut() {
+            f.wait_rewrite = true;
+        }
+        match self.state.persist.child_kind() {
+            Some(ChildKind::Aof) => {
+                // A rewrite started with the AOF off does not carry the commands since: start over.
+                self.state.persist.kill_child();
+                self.state.child_pid = None;
+                self.state.persist.aof_rewrite_scheduled = true;
+            }
+            Some(ChildKind::Rdb) => {
+                self.state.persist.aof_rewrite_scheduled = true;
+                log_warning!("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+            }
+            None => {
+                if let Err(e) = self.start_aof_rewrite() {
+                    log_warning!("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error. ({e})");
+                    if let Some(f) = self.aof_files.as_mut() {
+                        f.wait_rewrite = false;
+                    }
+                    self.state.config.appendonly = false;
+                }
+            }
+        }
+    }
+
+    /// Redis's `stopAppendOnly`: flush, fsync, close; a running rewrite is killed.
+    fn stop_append_only(&mut self) {
+        if let Some(mut w) = self.state.prop.aof.take() {
+            match w.stop(unix_now()) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => log_warning!("Fail to fsync the AOF file: {}", crate::sys::error_text(&e)),
+                Err(fatal) => log_warning!("{fatal}"),
+            }
+        }
+        self.state.prop.enabled = false;
+        if let Some(f) = self.aof_files.as_mut() {
+            f.wait_rewrite = false;
+        }
+        if self.state.persist.child_kind() == Some(ChildKind::Aof) {
+            self.state.persist.kill_child();
+            self.state.child_pid = None;
+        }
+        self.state.persist.stats.aof_error = None;
+    }
+
+    /// Redis's `rewriteAppendOnlyFileBackground`: flush, continue in a new incr file, fork a child that writes the
+    /// new base from its copy of the dataset.
+    pub(super) fn start_aof_rewrite(&mut self) -> Result<i32, String> {
+        if self.state.persist.child.is_some() {
+            return Err("child process already running".into());
+        }
+        if self.aof_files.is_none() {
+            self.aof_files = Some(AofFiles::from_config(&self.state.config)?);
+        }
+        let Some(files) = self.aof_files.as_mut() else { return Err("no AOF".into()) };
+        std::fs::create_dir_all(&files.dir).map_err(|e| crate::sys::error_text(&e))?;
+        let now = unix_now();
+        // Redis's openNewIncrAofForAppend.
+        if files.wait_rewrite {
+            let tmp = files.dir.join(aof::temp_incr_name(&files.filename));
+            let f = aof::manifest::create_incr(&tmp).map_err(|e| crate::sys::error_text(&e))?;
+            match self.state.prop.aof.as_mut() {
+                Some(w) => {
+                    let _ = w.flush_at(true, now);
+                    w.switch_file(f, now);
+                }
+                None => {
+                    let w =
+                        AofWriter::new(f, writer_config(&self.state.config)).map_err(|e| crate::sys::error_text(&e))?;
+                    self.state.prop.aof = Some(w);
+                    self.state.prop.enabled = true;
+                }
+            }
+        } else if let Some(w) = self.state.prop.aof.as_mut() {
+            if let Err(fatal) = w.flush_at(true, now) {
+                log_warning!("{fatal}");
+                std::process::exit(1);
+            }
+            let mut m = files.manifest.clone();
+            let info = m.add_new_incr(&files.filename).clone();
+            let f = aof::manifest::create_incr(&files.path(&info.name)).map_err(|e| crate::sys::error_text(&e))?;
+            m.persist(&files.dir, &files.filename).map_err(|e| crate::sys::error_text(&e))?;
+            files.manifest = m;
+            w.switch_file(f, now);
+        }
+        let dir = files.dir.clone();
+        let preamble = self.state.config.stored_bool("aof-use-rdb-preamble");
+        let cx = engine::SaveContext {
+            config: &self.state.config,
+            now_ms: crate::util::now_ms(),
+            lru_clock: self.state.lru_clock,
+            replid: &self.state.replid,
+        };
+        let dbs = &self.state.dbs;
+        let dirty = self.state.dirty;
+        let r = self.state.persist.fork_child(ChildKind::Aof, dirty, cx.now_ms, |pid| {
+            let tmp = dir.join(format!("temp-rewriteaof-bg-{pid}.aof"));
+            match write_base(&tmp, dbs, &cx, preamble) {
+                Ok(()) => {
+                    log_notice!("Successfully created the temporary AOF base file temp-rewriteaof-bg-{pid}.aof");
+                    true
+                }
+                Err(e) => {
+                    log_warning!("Error writing the temporary AOF base file: {}", crate::sys::error_text(&e));
+                    false
+                }
+            }
+        });
+        match r {
+            Ok(pid) => {
+                if let Some(c) = self.state.persist.child.as_mut() {
+                    c.tmp_path = dir.join(format!("temp-rewriteaof-bg-{pid}.aof"));
+                }
+                self.state.child_pid = Some(pid);
+                if let Some(w) = self.state.prop.aof.as_mut() {
+                    w.set_child_active(true);
+                }
+                log_notice!("Background append only file rewriting started by pid {pid}");
+                Ok(pid)
+            }
+            Err(e) => {
+                self.state.persist.stats.aof_last_bgrewrite_ok = false;
+                self.state.persist.stats.aof_rewrites_consecutive_failures += 1;
+                Err(e)
+            }
+        }
+    }
+
+    /// The rewrite child ended (Redis's `backgroundRewriteDoneHandler`): on success its file becomes the new base,
+    /// the older files become history and are deleted; on failure the old files stay as they are.
+    pub(super) fn aof_rewrite_done(&mut self, child_tmp: PathBuf, ok: bool) {
+        if let Some(w) = self.state.prop.aof.as_mut() {
+            w.set_child_active(false);
+        }
+        if !ok {
+            self.state.persist.stats.aof_last_bgrewrite_ok = false;
+            self.state.persist.stats.aof_rewrites_consecutive_failures += 1;
+            return;
+        }
+        log_notice!("Background AOF rewrite terminated with success");
+        let preamble = child_tmp.file_name().is_some() && self.state.config.stored_bool("aof-use-rdb-preamble");
+        let aof_on = self.state.prop.aof.is_some();
+        let Some(mut files) = self.aof_files.take() else { return };
+        let r = (|| -> Result<u64, String> {
+            let mut m = files.manifest.clone();
+            // The base's format follows what the child wrote.
+            let is_rdb = std::fs::File::open(&child_tmp)
+                .and_then(|mut f| aof::detect_format(&mut f))
+                .map(|f| f == FileFormat::Rdb)
+                .unwrap_or(preamble);
+            let base = m.add_new_base(&files.filename, is_rdb).clone();
+            let base_path = files.path(&base.name);
+            std::fs::rename(&child_tmp, &base_path).map_err(|e| {
+                format!("Error trying to rename the temporary AOF base file: {}", crate::sys::error_text(&e))
+            })?;
+            if files.wait_rewrite {
+                let tmp_incr = files.dir.join(aof::temp_incr_name(&files.filename));
+                let incr = m.add_new_incr(&files.filename).clone();
+                std::fs::rename(&tmp_incr, files.path(&incr.name)).map_err(|e| {
+                    format!("Error trying to rename the temporary AOF incr file: {}", crate::sys::error_text(&e))
+                })?;
+            }
+            m.mark_rewritten_incrs_as_history(aof_on);
+            m.persist(&files.dir, &files.filename)
+                .map_err(|e| format!("Error persisting the AOF manifest: {}", crate::sys::error_text(&e)))?;
+            files.manifest = m;
+            Ok(std::fs::metadata(&base_path).map(|m| m.len()).unwrap_or(0))
+        })();
+        match r {
+            Ok(base_size) => {
+                files.wait_rewrite = false;
+                if let Some(w) = self.state.prop.aof.as_mut() {
+                    w.rewrite_done(base_size);
+                }
+                self.delete_aof_history(&mut files);
+                self.state.persist.stats.aof_last_bgrewrite_ok = true;
+                self.state.persist.stats.aof_rewrites += 1;
+                self.state.persist.stats.aof_rewrites_consecutive_failures = 0;
+                log_notice!("Background AOF rewrite finished successfully");
+            }
+            Err(e) => {
+                log_warning!("{e}");
+                let _ = std::fs::remove_file(&child_tmp);
+                self.state.persist.stats.aof_last_bgrewrite_ok = false;
+                self.state.persist.stats.aof_rewrites_consecutive_failures += 1;
+            }
+        }
+        self.aof_files = Some(files);
+    }
+
+    /// Shutdown: everything written and fsynced.
+    pub(super) fn aof_shutdown(&mut self) {
+        if let Some(w) = self.state.prop.aof.as_mut() {
+            log_notice!("Calling fsync() on the AOF file.");
+            match w.stop(unix_now()) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => log_warning!("Fail to fsync the AOF file: {}", crate::sys::error_text(&e)),
+                Err(fatal) => log_warning!("{fatal}"),
+            }
+        }
+    }
+
+    /// DEBUG LOADAOF: flush, empty the dataset, load the AOF files again.
+    pub fn debug_loadaof(&mut self) -> Result<(), String> {
+        self.aof_flush(true);
+        for db in self.state.dbs.iter_mut() {
+            db.clear();
+        }
+        let files = AofFiles::from_config(&self.state.config)?;
+        let r = self.load_aof_files(&files);
+        if let Some(cur) = self.aof_files.as_mut() {
+            cur.manifest = files.manifest;
+        } else {
+            self.aof_files = Some(files);
+        }
+        self.state.dirty = 0;
+        match r {
+            Ok(_) => {
+                log_warning!("Append Only File loaded by DEBUG LOADAOF");
+                Ok(())
+            }
+            Err(()) => Err("ERR Error trying to load the AOF files, check server logs.".into()),
+        }
+    }
 }

@@ -70,7 +70,7 @@ impl Server {
                         self.state.lastsave_s = crate::util::now_ms() / 1000;
                     }
                 }
-                ChildKind::Aof => self.aof_rewrite_done(ok),
+                ChildKind::Aof => self.aof_rewrite_done(child.tmp_path.clone(), ok),
             }
         }
         if self.state.persist.child.is_some() {
