@@ -438,7 +438,7 @@ mod tests {
             (b"*1\r\n$-4\r\nPING\r\n", 4),
             (b"*1\r\n$99999999999999999999\r\nPING\r\n", 4),
             (b"*1\r\n$4\r\nPINGxx", 12),
-            (b"*1\r\n$4\r\nPING\r\n*1\r\n$3\r\nfoo\n\n", 23),
+            (b"*1\r\n$4\r\nPING\r\n*1\r\n$3\r\nfoo\n\n", 25),
         ];
         for (data, off) in bad {
             match read_all(data).1 {
