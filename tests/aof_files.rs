@@ -96,7 +96,7 @@ fn normalize(out: &str) -> String {
 fn read_all_commands(path: &Path) -> Vec<Vec<Vec<u8>>> {
     let mut f = fs::File::open(path).expect("open aof file");
     let fmt = detect_format(&mut f).expect("detect");
-    assert_eq!(fmt == FileFormat::Rdb, false, "{} is RDB; the caller would load it with persist::rdb", path.display());
+    assert!(fmt != FileFormat::Rdb, "{} is RDB; the caller would load it with persist::rdb", path.display());
     let mut r = AofReader::new(BufReader::new(f));
     let mut argv = Vec::new();
     let mut out = Vec::new();
@@ -249,9 +249,15 @@ fn our_reader_agrees_with_our_writer_through_the_manifest() {
     let files = files_to_load(&aof_dir, &m);
     assert_eq!(files.len(), 2);
     let base = read_all_commands(&files[0].0);
-    assert_eq!(base, vec![cmd(&["SELECT", "0"]), cmd(&["SET", "base-key", "from base"]), cmd(&["SELECT", "1"]), cmd(&[
-        "SET", "k1", "db1 value"
-    ])]);
+    assert_eq!(
+        base,
+        vec![
+            cmd(&["SELECT", "0"]),
+            cmd(&["SET", "base-key", "from base"]),
+            cmd(&["SELECT", "1"]),
+            cmd(&["SET", "k1", "db1 value"])
+        ]
+    );
     let incr = read_all_commands(&files[1].0);
     assert_eq!(incr.len(), 9);
     assert_eq!(incr[2], cmd(&["SELECT", "2"]));
@@ -284,11 +290,8 @@ fn check_aof_matches_redis_on_every_truncation() {
                 Err(e) => break Some(e),
             }
         };
-        let ok_up_to = rout
-            .split("ok_up_to=")
-            .nth(1)
-            .and_then(|s| s.split(',').next())
-            .and_then(|s| s.parse::<u64>().ok());
+        let ok_up_to =
+            rout.split("ok_up_to=").nth(1).and_then(|s| s.split(',').next()).and_then(|s| s.parse::<u64>().ok());
         match (res, ok_up_to) {
             (None, _) => assert_eq!(rc, 0, "cut {cut}: we read it all, redis-check-aof did not:\n{rout}"),
             // Like Redis's loader, our offset only moves past complete commands; the checker's also moves past
@@ -333,8 +336,11 @@ fn check_aof_fix_matches_redis() {
         fs::write(d.join("a.aof.1.base.aof"), b"#TS:50\r\n*1\r\n$4\r\nPING\r\n").expect("write");
         fs::write(d.join("a.aof.1.incr.aof"), b"#TS:100\r\n*1\r\n$4\r\nPING\r\n#TS:200\r\n*1\r\n$4\r\nPING\r\n")
             .expect("write");
-        fs::write(d.join("a.aof.manifest"), b"file a.aof.1.base.aof seq 1 type b\nfile a.aof.1.incr.aof seq 1 type i\n")
-            .expect("write");
+        fs::write(
+            d.join("a.aof.manifest"),
+            b"file a.aof.1.base.aof seq 1 type b\nfile a.aof.1.incr.aof seq 1 type i\n",
+        )
+        .expect("write");
     }
     let (rc, rout) = run_checker(REDIS_CHECK_AOF, &["--truncate-to-timestamp", "150", "mp/a.aof.manifest"], &dr, b"");
     let (oc, oout) = run_checker(ours(), &["--truncate-to-timestamp", "150", "mp/a.aof.manifest"], &do_, b"");

@@ -121,7 +121,11 @@ fn strtol(s: &[u8]) -> (i64, usize, bool) {
             break;
         }
         let d = i64::from(c - b'0');
-        let next = if neg { v.checked_mul(10).and_then(|x| x.checked_sub(d)) } else { v.checked_mul(10).and_then(|x| x.checked_add(d)) };
+        let next = if neg {
+            v.checked_mul(10).and_then(|x| x.checked_sub(d))
+        } else {
+            v.checked_mul(10).and_then(|x| x.checked_add(d))
+        };
         match next {
             Some(n) => v = n,
             None => {
@@ -245,7 +249,7 @@ impl<'a> Checker<'a> {
     /// `readString`: the argument without its CRLF, or `None` (error recorded, or EOF).
     fn read_string(&mut self, f: &mut CFile) -> Res<Option<Vec<u8>>> {
         let Some(len) = self.read_long(f, b'$')? else { return Ok(None) };
-        if len < 0 || len > i64::MAX - 2 {
+        if !(0..=i64::MAX - 2).contains(&len) {
             let msg = format!("Expected to read string of {len} bytes, which is not in the suitable range");
             self.set_error(msg.as_bytes());
             return Ok(None);
@@ -512,9 +516,7 @@ impl<'a> Checker<'a> {
         match ret {
             AOF_CHECK_OK => self.print(&format!("{kind}AOF {n} is valid\n")),
             AOF_CHECK_EMPTY => self.print(&format!("{kind}AOF {n} is empty\n")),
-            AOF_CHECK_TIMESTAMP_TRUNCATED => {
-                self.print(&format!("Successfully truncated AOF {n} to timestamp {to}\n"))
-            }
+            AOF_CHECK_TIMESTAMP_TRUNCATED => self.print(&format!("Successfully truncated AOF {n} to timestamp {to}\n")),
             _ => self.print(&format!("Successfully truncated AOF {n}\n")),
         }
     }
@@ -590,9 +592,7 @@ impl<'a> Checker<'a> {
     fn run_inner(&mut self, args: &[Vec<u8>]) -> Res<()> {
         let prog = args.first().map(|a| show(a)).unwrap_or_else(|| "ferredis-check-aof".into());
         let usage = |me: &mut Self| {
-            me.print(&format!(
-                "Usage: {prog} [--fix|--truncate-to-timestamp $timestamp] <file.manifest|file.aof>\n"
-            ));
+            me.print(&format!("Usage: {prog} [--fix|--truncate-to-timestamp $timestamp] <file.manifest|file.aof>\n"));
             Err(Exit(1))
         };
         let (filepath, fix) = match args.len() {
@@ -648,7 +648,7 @@ mod tests {
         let mut out = Vec::new();
         let mut input = stdin;
         let mut log = |w: &mut dyn Write, msg: &str| {
-            let _ = write!(w, "LOG # {msg}\n");
+            let _ = writeln!(w, "LOG # {msg}");
         };
         let args: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
         let code = Checker::new(&mut out, &mut input, &mut log).run(&args);
@@ -680,7 +680,10 @@ mod tests {
     fn usage_and_bad_timestamp() {
         let (code, out) = run(&["ferredis-check-aof"], b"");
         assert_eq!(code, 1);
-        assert_eq!(out, "Usage: ferredis-check-aof [--fix|--truncate-to-timestamp $timestamp] <file.manifest|file.aof>\n");
+        assert_eq!(
+            out,
+            "Usage: ferredis-check-aof [--fix|--truncate-to-timestamp $timestamp] <file.manifest|file.aof>\n"
+        );
         let (code, out) = run(&["x", "--truncate-to-timestamp", "12a", "f"], b"");
         assert_eq!((code, out.as_str()), (1, "Invalid timestamp, aborting...\n"));
     }

@@ -636,7 +636,9 @@ mod tests {
     fn err_of(text: &[u8]) -> (&'static str, Option<(usize, Vec<u8>)>) {
         match Manifest::parse(text) {
             Err(ManifestError::Invalid { msg, line }) => (msg, line),
-            other => panic!("expected an invalid-manifest error for {:?}, got {other:?}", String::from_utf8_lossy(text)),
+            other => {
+                panic!("expected an invalid-manifest error for {:?}, got {other:?}", String::from_utf8_lossy(text))
+            }
         }
     }
 

@@ -74,9 +74,15 @@ pub fn detect_format<R: Read + Seek>(f: &mut R) -> io::Result<FileFormat> {
 pub enum AofReadError {
     /// Unexpected end of file. `valid_up_to` is the offset to truncate to; `open_multi` when that cuts an
     /// unfinished transaction ("Revert incomplete MULTI/EXEC transaction").
-    Truncated { valid_up_to: u64, open_multi: bool },
+    Truncated {
+        valid_up_to: u64,
+        open_multi: bool,
+    },
     /// Bad bytes at `offset` (the start of the offending line).
-    Format { offset: u64, msg: String },
+    Format {
+        offset: u64,
+        msg: String,
+    },
     Io(io::Error),
 }
 
@@ -404,8 +410,14 @@ mod tests {
             let (got, res) = read_all(&data[..cut]);
             let complete = ends.iter().filter(|&&e| e <= cut as u64).count();
             // Inside the MULTI (commands 2..4 complete but EXEC not) the cut goes back before MULTI.
-            let multi_open = complete >= 3 && complete < 5;
-            let expect_valid = if multi_open { ends[1] } else if complete == 0 { 0 } else { ends[complete - 1] };
+            let multi_open = (3..5).contains(&complete);
+            let expect_valid = if multi_open {
+                ends[1]
+            } else if complete == 0 {
+                0
+            } else {
+                ends[complete - 1]
+            };
             let at_boundary = cut <= 16 || ends.contains(&(cut as u64));
             match res {
                 Ok(()) => assert!(at_boundary && !multi_open, "cut {cut}: clean EOF only at a boundary"),

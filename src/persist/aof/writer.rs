@@ -605,11 +605,10 @@ mod tests {
 *2\r\n$3\r\nDEL\r\n$1\r\nk\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n\
 *2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n";
         assert_eq!(w.buffered(), &want[..]);
-        assert_eq!(w.flush_at(false, 100).expect("flush"), FlushOutcome::Written {
-            bytes: want.len(),
-            delayed: false,
-            recovered: false
-        });
+        assert_eq!(
+            w.flush_at(false, 100).expect("flush"),
+            FlushOutcome::Written { bytes: want.len(), delayed: false, recovered: false }
+        );
         assert_eq!(fs::read(&p).expect("read"), want.to_vec());
         let st = w.stats();
         assert_eq!((st.current_size, st.last_incr_size, st.buffer_length), (want.len() as u64, want.len() as u64, 0));
@@ -668,11 +667,10 @@ mod tests {
         assert_eq!(w.flush_at(false, t0 + 1).expect("flush"), FlushOutcome::Postponed);
         let len_before = fs::metadata(&p).expect("stat").len();
         // Two seconds later it writes anyway and counts a delayed fsync.
-        assert_eq!(w.flush_at(false, t0 + 2).expect("flush"), FlushOutcome::Written {
-            bytes: 11,
-            delayed: true,
-            recovered: false
-        });
+        assert_eq!(
+            w.flush_at(false, t0 + 2).expect("flush"),
+            FlushOutcome::Written { bytes: 11, delayed: true, recovered: false }
+        );
         assert_eq!(fs::metadata(&p).expect("stat").len(), len_before + 11);
         assert_eq!(w.stats().delayed_fsync, 1);
         // force writes at once.
@@ -713,16 +711,18 @@ mod tests {
         w.feed_at(0, &[b"SET", b"key", b"value"], 1);
         let n = w.buffered().len();
         w.short_write_at = Some(5);
-        assert_eq!(w.flush_at(false, 1).expect("flush"), FlushOutcome::Failed {
-            errno: libc::ENOSPC,
-            short: Some((5, n)),
-            truncated: true
-        });
+        assert_eq!(
+            w.flush_at(false, 1).expect("flush"),
+            FlushOutcome::Failed { errno: libc::ENOSPC, short: Some((5, n)), truncated: true }
+        );
         assert_eq!(fs::read(&p).expect("read"), b"*1\r\n$4\r\nPING\r\n".to_vec());
         assert_eq!(w.stats().buffer_length, n);
         assert_eq!(w.stats().last_write_errno, libc::ENOSPC);
         // Next flush writes everything and reports the recovery.
-        assert_eq!(w.flush_at(false, 1).expect("flush"), FlushOutcome::Written { bytes: n, delayed: false, recovered: true });
+        assert_eq!(
+            w.flush_at(false, 1).expect("flush"),
+            FlushOutcome::Written { bytes: n, delayed: false, recovered: true }
+        );
         assert!(w.stats().last_write_ok);
         assert_eq!(fs::metadata(&p).expect("stat").len(), 14 + n as u64);
         let _ = fs::remove_file(&p);
