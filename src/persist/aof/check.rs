@@ -249,7 +249,7 @@ impl<'a> Checker<'a> {
     /// `readString`: the argument without its CRLF, or `None` (error recorded, or EOF).
     fn read_string(&mut self, f: &mut CFile) -> Res<Option<Vec<u8>>> {
         let Some(len) = self.read_long(f, b'$')? else { return Ok(None) };
-        if len < 0 || len > i64::MAX - 2 {
+        if !(0..=i64::MAX - 2).contains(&len) {
             let msg = format!("Expected to read string of {len} bytes, which is not in the suitable range");
             self.set_error(msg.as_bytes());
             return Ok(None);
@@ -648,7 +648,7 @@ mod tests {
         let mut out = Vec::new();
         let mut input = stdin;
         let mut log = |w: &mut dyn Write, msg: &str| {
-            let _ = write!(w, "LOG # {msg}\n");
+            let _ = writeln!(w, "LOG # {msg}");
         };
         let args: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
         let code = Checker::new(&mut out, &mut input, &mut log).run(&args);

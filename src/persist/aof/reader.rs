@@ -410,7 +410,7 @@ mod tests {
             let (got, res) = read_all(&data[..cut]);
             let complete = ends.iter().filter(|&&e| e <= cut as u64).count();
             // Inside the MULTI (commands 2..4 complete but EXEC not) the cut goes back before MULTI.
-            let multi_open = complete >= 3 && complete < 5;
+            let multi_open = (3..5).contains(&complete);
             let expect_valid = if multi_open {
                 ends[1]
             } else if complete == 0 {
@@ -450,7 +450,7 @@ mod tests {
             (b"*1\r\n$-4\r\nPING\r\n", 4),
             (b"*1\r\n$99999999999999999999\r\nPING\r\n", 4),
             (b"*1\r\n$4\r\nPINGxx", 12),
-            (b"*1\r\n$4\r\nPING\r\n*1\r\n$3\r\nfoo\n\n", 23),
+            (b"*1\r\n$4\r\nPING\r\n*1\r\n$3\r\nfoo\n\n", 25),
         ];
         for (data, off) in bad {
             match read_all(data).1 {
