@@ -446,3 +446,137 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Runs a command and panics on an error reply.
+pub fn ok_cmd<A: AsRef<[u8]>>(c: &mut Conn, args: &[A]) -> Vec<u8> {
+    let r = c.cmd(args);
+    assert!(!r.starts_with(b"-"), "{}: {}", display_args(args), escape(&r));
+    r
+}
+
+fn ok_line(c: &mut Conn, line: &str) -> Vec<u8> {
+    let args = super::split_args(line).unwrap_or_else(|e| panic!("bad line {line:?}: {e}"));
+    ok_cmd(c, &args)
+}
+
+/// A dataset with every type and every Redis 7.0 encoding, keys with TTLs, and three databases (0, 1, 9):
+/// strings int/embstr/raw (empty, binary, compressible 10 KB, negative and huge numbers, a float), lists
+/// small and multi-node quicklists, sets intset and hashtable (small strings, large intset), hashes listpack and
+/// hashtable (by count and by value size), zsets listpack and skiplist (by count and by member size; infinite and
+/// negative scores). Leaves the connection on db 0.
+pub fn load_rich_dataset(c: &mut Conn) {
+    ok_line(c, "SELECT 0");
+    ok_line(c, "SET str:int 12345");
+    ok_line(c, "SET str:neg -7");
+    ok_line(c, "SET str:i64max 9223372036854775807");
+    ok_line(c, "SET str:huge 99999999999999999999");
+    ok_line(c, "SET str:float 3.14159");
+    ok_line(c, "SET str:embstr hello-world");
+    ok_line(c, "SET str:empty \"\"");
+    ok_line(c, "SET str:binary \"\\x00\\xff\\r\\n\\x01bin\"");
+    ok_cmd(c, &[b"SET".to_vec(), b"str:raw".to_vec(), b"r".repeat(100)]);
+    ok_cmd(c, &[b"SET".to_vec(), b"str:compressible".to_vec(), b"abcdefgh".repeat(1280)]);
+    let mut rng = super::Prng::new(7);
+    let noise: Vec<u8> = (0..700).map(|_| rng.next_u64() as u8).collect();
+    ok_cmd(c, &[b"SET".to_vec(), b"str:noise".to_vec(), noise]);
+    ok_line(c, "SET str:ttl v EX 1000");
+    ok_line(c, "SET str:pttl v PX 2000000");
+    ok_line(c, "SET \"key with spaces\" \"value\\twith\\ttabs\"");
+    ok_line(c, "SET \"\\x00binkey\\xfe\" 1");
+
+    ok_line(c, "RPUSH list:small a b 1 2 -3 \"\"");
+    let mut big: Vec<Vec<u8>> = vec![b"RPUSH".to_vec(), b"list:big".to_vec()];
+    big.extend((0..1500).map(|i| format!("element-{i:05}-padding-padding").into_bytes()));
+    ok_cmd(c, &big);
+    let mut ints: Vec<Vec<u8>> = vec![b"RPUSH".to_vec(), b"list:ints".to_vec()];
+    ints.extend((0..300).map(|i| ((i as i64 - 150) * 1_000_003).to_string().into_bytes()));
+    ok_cmd(c, &ints);
+    ok_cmd(c, &[b"RPUSH".to_vec(), b"list:bigelem".to_vec(), b"e".repeat(20_000), b"small".to_vec()]);
+    ok_line(c, "RPUSH list:ttl x y z");
+    ok_line(c, "PEXPIRE list:ttl 3000000");
+
+    ok_line(c, "SADD set:intset 1 2 3 -5 100000 9223372036854775807");
+    ok_line(c, "SADD set:strings apple banana cherry \"\"");
+    let mut s: Vec<Vec<u8>> = vec![b"SADD".to_vec(), b"set:bigints".to_vec()];
+    s.extend((0..600).map(|i| (i * 7).to_string().into_bytes()));
+    ok_cmd(c, &s);
+    let mut s: Vec<Vec<u8>> = vec![b"SADD".to_vec(), b"set:big".to_vec()];
+    s.extend((0..300).map(|i| format!("member:{i}").into_bytes()));
+    ok_cmd(c, &s);
+    ok_line(c, "SADD set:ttl a 1");
+    ok_line(c, "EXPIRE set:ttl 5000");
+
+    ok_line(c, "HSET hash:small f1 v1 f2 2 f3 \"\" num 12345");
+    let mut h: Vec<Vec<u8>> = vec![b"HSET".to_vec(), b"hash:big".to_vec()];
+    for i in 0..600 {
+        h.push(format!("field:{i}").into_bytes());
+        h.push(format!("value:{i}").into_bytes());
+    }
+    ok_cmd(c, &h);
+    ok_cmd(c, &[b"HSET".to_vec(), b"hash:longval".to_vec(), b"f".to_vec(), b"v".repeat(100)]);
+    ok_line(c, "HSET hash:ttl a 1");
+    ok_line(c, "EXPIRE hash:ttl 6000");
+
+    ok_line(c, "ZADD zset:small 1 a 2.5 b -3 c 0 d inf e -inf f");
+    let mut z: Vec<Vec<u8>> = vec![b"ZADD".to_vec(), b"zset:big".to_vec()];
+    for i in 0..300 {
+        z.push(format!("{}", i as f64 / 3.0).into_bytes());
+        z.push(format!("m{i}").into_bytes());
+    }
+    ok_cmd(c, &z);
+    ok_cmd(c, &[b"ZADD".to_vec(), b"zset:longmember".to_vec(), b"1".to_vec(), b"m".repeat(100)]);
+    ok_line(c, "ZADD zset:ttl 1 a");
+    ok_line(c, "EXPIRE zset:ttl 7000");
+
+    ok_line(c, "SELECT 1");
+    ok_line(c, "SET str:int 1");
+    ok_line(c, "SET only-in-1 yes");
+    ok_line(c, "RPUSH list:small other");
+    ok_line(c, "HSET hash:small f other");
+    ok_line(c, "SET str:ttl1 v EX 4000");
+
+    ok_line(c, "SELECT 9");
+    ok_line(c, "SET db9 nine");
+    ok_line(c, "ZADD zset:small 9 nine");
+    ok_line(c, "SADD set:intset 9");
+    ok_line(c, "SELECT 0");
+}
+
+/// Checks that the encodings of `load_rich_dataset` are the ones Redis 7.0 uses (so the round trips really cover
+/// each encoding): panics naming the first one that is not.
+pub fn assert_rich_encodings(c: &mut Conn, label: &str) {
+    let enc = encodings(c);
+    let get = |db: u32, key: &str| {
+        enc.iter()
+            .find(|(d, k, _)| *d == db && k == key)
+            .map(|(_, _, e)| e.as_str())
+            .unwrap_or_else(|| panic!("{label}: no key {key} in db {db}"))
+    };
+    let expected = [
+        ("str:int", "int"),
+        ("str:neg", "int"),
+        ("str:huge", "embstr"),
+        ("str:embstr", "embstr"),
+        ("str:raw", "raw"),
+        ("list:small", "quicklist"),
+        ("list:big", "quicklist"),
+        ("set:intset", "intset"),
+        ("set:strings", "hashtable"),
+        ("set:bigints", "hashtable"),
+        ("hash:small", "listpack"),
+        ("hash:big", "hashtable"),
+        ("hash:longval", "hashtable"),
+        ("zset:small", "listpack"),
+        ("zset:big", "skiplist"),
+        ("zset:longmember", "skiplist"),
+    ];
+    for (key, e) in expected {
+        assert_eq!(get(0, key), e, "{label}: OBJECT ENCODING {key}");
+    }
+}
+
+/// Sends a command and panics (showing both replies escaped) unless the reply is exactly `expected`.
+pub fn expect_reply<A: AsRef<[u8]>>(c: &mut Conn, args: &[A], expected: &[u8], context: &str) {
+    let r = c.cmd(args);
+    assert!(r == expected, "{context}: {} replied {}, expected {}", display_args(args), escape(&r), escape(expected));
+}
