@@ -11,8 +11,8 @@ mod common;
 
 use common::persist::{
     aof_dir, assert_rich_encodings, assert_same_dataset, base_entry, bgrewriteaof_and_wait, bgsave_and_wait,
-    dataset_snapshot, encodings, expect_reply, info_section, load_rich_dataset, ok_cmd, parse_aof_commands,
-    persistence_field, read_manifest, wait_until, Snapshot,
+    dataset_snapshot, encodings, expect_reply, info_section, load_rich_dataset, more_writes, ok_cmd,
+    parse_aof_commands, persistence_field, read_manifest, wait_until, Snapshot,
 };
 use common::{escape, Conn, Kind, Server, TempDir};
 use std::time::Duration;
@@ -52,32 +52,6 @@ fn assert_after(c: &mut Conn, b: &Before, label: &str, context: &str) {
 fn dbsize(c: &mut Conn) -> i64 {
     let r = c.cmd(&["DBSIZE"]);
     std::str::from_utf8(&r[1..r.len() - 2]).unwrap().parse().unwrap_or_else(|_| panic!("DBSIZE: {}", escape(&r)))
-}
-
-/// Writes that change every kind of value after the rich dataset went in (so an AOF has more than a base).
-fn more_writes(c: &mut Conn) {
-    for line in [
-        "INCR str:int",
-        "APPEND str:embstr -more",
-        "LPUSH list:small head",
-        "RPOP list:big",
-        "SREM set:strings banana",
-        "SADD set:intset 42",
-        "HDEL hash:big field:7",
-        "HINCRBYFLOAT hash:small num 0.5",
-        "ZINCRBY zset:big 100 m5",
-        "ZREM zset:small f",
-        "DEL str:neg",
-        "EXPIRE str:float 9000",
-        "PERSIST str:pttl",
-        "SET counter 0",
-    ] {
-        let args = common::split_args(line).unwrap();
-        ok_cmd(c, &args);
-    }
-    for _ in 0..50 {
-        ok_cmd(c, &["INCR", "counter"]);
-    }
 }
 
 macro_rules! both {

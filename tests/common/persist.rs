@@ -580,3 +580,29 @@ pub fn expect_reply<A: AsRef<[u8]>>(c: &mut Conn, args: &[A], expected: &[u8], c
     let r = c.cmd(args);
     assert!(r == expected, "{context}: {} replied {}, expected {}", display_args(args), escape(&r), escape(expected));
 }
+
+/// Writes that change every kind of value after the rich dataset went in (so an AOF has more than a base).
+pub fn more_writes(c: &mut Conn) {
+    for line in [
+        "INCR str:int",
+        "SET str:embstr hello-world-more",
+        "LPUSH list:small head",
+        "RPOP list:big",
+        "SREM set:strings banana",
+        "SADD set:intset 42",
+        "HDEL hash:big field:7",
+        "HINCRBYFLOAT hash:small num 0.5",
+        "ZINCRBY zset:big 100 m5",
+        "ZREM zset:small f",
+        "DEL str:neg",
+        "EXPIRE str:float 9000",
+        "PERSIST str:pttl",
+        "SET counter 0",
+    ] {
+        let args = super::split_args(line).unwrap();
+        ok_cmd(c, &args);
+    }
+    for _ in 0..50 {
+        ok_cmd(c, &["INCR", "counter"]);
+    }
+}
