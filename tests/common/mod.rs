@@ -11,11 +11,13 @@
 //! are killed when the handle drops. Port 6379 is never used.
 #![allow(dead_code)]
 
+pub mod persist;
+
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -85,6 +87,9 @@ pub struct Server {
     child: Child,
     dir: PathBuf,
     log: PathBuf,
+    /// Whether the scratch directory belongs to this server (removed on drop). `start_in` servers run in a
+    /// directory the test owns, so it survives a restart; their log lives outside it and is removed on drop.
+    owns_dir: bool,
 }
 
 impl Server {
@@ -109,15 +114,55 @@ impl Server {
         panic!("could not start {}: {last_err}", kind.label());
     }
 
+    /// Starts a server whose working directory (`--dir`) is `dir`, an existing directory that outlives the
+    /// server: stop it and start another in the same `dir` to test what survives a restart. Extra arguments come
+    /// after the standard ones and `--dir`, so they override them.
+    pub fn start_in(kind: Kind, dir: &Path, extra: &[&str]) -> Server {
+        let mut last_err = String::new();
+        for _ in 0..5 {
+            match Server::try_start_in(kind, dir, extra) {
+                Ok(s) => return s,
+                Err(e) => {
+                    // Only a lost race for the port is worth another try; any other failure is the answer.
+                    let retry = e.contains("in use");
+                    last_err = e;
+                    if !retry {
+                        break;
+                    }
+                }
+            }
+        }
+        panic!("could not start {} in {}: {last_err}", kind.label(), dir.display());
+    }
+
+    /// Like `start_in`, returning the error (with the log) instead of panicking when the server does not come up.
+    pub fn try_start_in(kind: Kind, dir: &Path, extra: &[&str]) -> Result<Server, String> {
+        let dir = std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let dir_s = dir.to_str().ok_or("non-UTF-8 directory")?.to_string();
+        let mut args: Vec<&str> = vec!["--dir", &dir_s];
+        args.extend_from_slice(extra);
+        Server::spawn(kind, dir.clone(), false, &args)
+    }
+
     fn try_start(kind: Kind, extra: &[&str]) -> Result<Server, String> {
+        let port_tag = free_port();
+        let dir =
+            std::env::temp_dir().join(format!("ferredis-test-{}-{}-{port_tag}", std::process::id(), kind.label()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+        Server::spawn(kind, dir, true, extra)
+    }
+
+    fn spawn(kind: Kind, dir: PathBuf, owns_dir: bool, extra: &[&str]) -> Result<Server, String> {
         let bin = match kind {
             Kind::Ferredis => ferredis_bin(),
             Kind::Redis => redis_bin(),
         };
         let port = free_port();
-        let dir = std::env::temp_dir().join(format!("ferredis-test-{}-{}-{port}", std::process::id(), kind.label()));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
-        let log = dir.join("server.log");
+        let log = if owns_dir {
+            dir.join("server.log")
+        } else {
+            std::env::temp_dir().join(format!("ferredis-test-log-{}-{}-{port}.log", std::process::id(), kind.label()))
+        };
         let logf = std::fs::File::create(&log).map_err(|e| format!("create log: {e}"))?;
         let logf2 = logf.try_clone().map_err(|e| format!("clone log: {e}"))?;
         let port_s = port.to_string();
@@ -132,7 +177,7 @@ impl Server {
             .stderr(Stdio::from(logf2))
             .spawn()
             .map_err(|e| format!("spawn {}: {e}", bin.display()))?;
-        let mut s = Server { kind, port, child, dir, log };
+        let mut s = Server { kind, port, child, dir, log, owns_dir };
         s.wait_ready()?;
         Ok(s)
     }
@@ -182,13 +227,146 @@ impl Server {
     pub fn conn(&self) -> Conn {
         Conn::connect(self.port)
     }
+
+    /// The server's working directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The whole log (stdout and stderr) so far.
+    pub fn full_log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL, then reaps the process: nothing of the server's shutdown path runs.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits up to `timeout_ms` for the process to exit by itself; `None` if it is still running.
+    pub fn wait_exit(&mut self, timeout_ms: u64) -> Option<ExitStatus> {
+        let deadline = Instant::now() + Duration::from_millis(timeout_ms);
+        loop {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Sends `SHUTDOWN <args>` and waits (bounded) for the process to exit. Panics if the server answers with
+    /// anything but closing the connection, or does not exit in time.
+    pub fn shutdown(&mut self, args: &[&str]) -> ExitStatus {
+        let mut c = self.conn();
+        let mut cmd = vec!["SHUTDOWN"];
+        cmd.extend_from_slice(args);
+        c.send(&cmd).expect("send SHUTDOWN");
+        let (bytes, closed) = c.read_until_close(REPLY_TIMEOUT_MS);
+        assert!(
+            closed && bytes.is_empty(),
+            "{} {}: expected the connection to close without a reply, got {} (closed: {closed})",
+            self.kind.label(),
+            display_args(&cmd),
+            escape(&bytes)
+        );
+        self.wait_exit(REPLY_TIMEOUT_MS)
+            .unwrap_or_else(|| panic!("{} did not exit after {}", self.kind.label(), display_args(&cmd)))
+    }
+}
+
+/// Runs a server in `dir` that is expected to exit by itself (for example refusing to load a damaged file).
+/// Returns its exit status, or `None` if it was still running after `timeout_ms` (then it is killed), and its log.
+pub fn run_until_exit(kind: Kind, dir: &Path, extra: &[&str], timeout_ms: u64) -> (Option<ExitStatus>, String) {
+    let bin = match kind {
+        Kind::Ferredis => ferredis_bin(),
+        Kind::Redis => redis_bin(),
+    };
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let port = free_port().to_string();
+    let log = std::env::temp_dir().join(format!("ferredis-test-exitlog-{}-{port}.log", std::process::id()));
+    let logf = std::fs::File::create(&log).expect("create log");
+    let logf2 = logf.try_clone().expect("clone log");
+    let mut args: Vec<&str> = vec![
+        "--port",
+        &port,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        dir.to_str().expect("UTF-8 dir"),
+    ];
+    args.extend_from_slice(extra);
+    let mut child = Command::new(&bin)
+        .args(&args)
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(logf))
+        .stderr(Stdio::from(logf2))
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
+    let deadline = Instant::now() + Duration::from_millis(timeout_ms);
+    let status = loop {
+        if let Ok(Some(st)) = child.try_wait() {
+            break Some(st);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    (status, text)
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            let _ = std::fs::remove_file(&self.log);
+        }
+    }
+}
+
+/// A scratch directory for a test, removed on drop (`KEEP_TEST_DIRS=1` keeps it for inspection).
+pub struct TempDir {
+    pub path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("ferredis-test-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("mkdir {}: {e}", path.display()));
+        TempDir { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::env::var_os("KEEP_TEST_DIRS").is_none() {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
     }
 }
 

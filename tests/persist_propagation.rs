@@ -1,0 +1,554 @@
+//! The propagated command stream, as written to the AOF: ferredis and redis-server both run with
+//! `appendonly yes`, `appendfsync always` and an RDB preamble; the same script runs on both in lockstep (one step
+//! on each server before the next), then the commands of both servers' incr file (named by the manifest) are
+//! compared. Redis 7.0 is the expectation: rewritten forms (EXPIRE → PEXPIREAT, SET EX → SET PXAT,
+//! INCRBYFLOAT → SET KEEPTTL, BLPOP → LPOP, SPOP → SREM/DEL, ...), commands that change nothing are not
+//! propagated, MULTI/EXEC wraps more than one propagated write, SELECT is emitted when the db changes, and
+//! expired keys produce a DEL.
+//!
+//! Absolute times (SET ... PXAT, PEXPIREAT) differ between servers by the few milliseconds between their steps:
+//! they must be within `TIME_TOLERANCE_MS` of each other and are then masked. Replies are compared too (sorted
+//! where Redis's order is a hash order), so a difference in effect shows up at the step that caused it.
+//!
+//! Each family has its own test and its own pair of servers. `FERREDIS_BIN=/usr/bin/redis-server` runs it
+//! redis-vs-redis.
+
+mod common;
+
+use common::persist::{read_incr_commands, render_command, AofCommand};
+use common::{escape, split_args, wait_blocked, Conn, Kind, Resp, Server, TempDir};
+use std::time::{Duration, Instant};
+
+const TIME_TOLERANCE_MS: i64 = 2000;
+
+const AOF_ARGS: &[&str] = &[
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+    "--aof-use-rdb-preamble",
+    "yes",
+    "--enable-debug-command",
+    "yes",
+];
+
+/// One step of a script. Client 0 is the main connection; client 1 is used for blocking commands.
+#[derive(Clone, Copy)]
+enum Step {
+    /// Run on client 0 and compare the replies exactly.
+    C(&'static str),
+    /// Run on client 0; the reply must be +OK on both servers.
+    K(&'static str),
+    /// Run on client 0; compare the replies with array elements sorted (Redis answers in hash order).
+    U(&'static str),
+    /// Run on client 0; the reply is random (SRANDMEMBER): only checked not to be an error.
+    N(&'static str),
+    /// Send on client 1 without reading (a blocking command), then wait until it is blocked.
+    Block(&'static str),
+    /// Read client 1's reply (after another step served it) and compare.
+    ReadBlocked,
+    /// Sleep this many milliseconds.
+    Sleep(u64),
+    /// Wait (bounded) until DBSIZE of db 0 equals this number, without touching keys: active expiry.
+    WaitDbsize(i64),
+}
+
+use Step::*;
+
+struct Side {
+    kind: Kind,
+    server: Server,
+    c0: Conn,
+    c1: Conn,
+    observer: Conn,
+}
+
+impl Side {
+    fn new(kind: Kind, dir: &TempDir) -> Side {
+        let server = Server::start_in(kind, dir.path(), AOF_ARGS);
+        let c0 = server.conn();
+        let c1 = server.conn();
+        let observer = server.conn();
+        Side { kind, server, c0, c1, observer }
+    }
+
+    /// Runs one step; returns the reply to compare (already normalised), if any.
+    fn step(&mut self, s: Step) -> Option<String> {
+        let label = self.kind.label();
+        match s {
+            C(line) => Some(escape(&self.c0.cmd_str(line))),
+            K(line) => {
+                let r = self.c0.cmd_str(line);
+                assert!(r == b"+OK\r\n", "{label} {line}: {}", escape(&r));
+                None
+            }
+            U(line) => {
+                let r = self.c0.cmd_str(line);
+                let mut v = Resp::parse(&r).unwrap_or_else(|e| panic!("{label} {line}: {e}"));
+                if let Some(items) = v.items_mut() {
+                    items.sort();
+                }
+                Some(escape(&v.to_bytes()))
+            }
+            N(line) => {
+                let r = self.c0.cmd_str(line);
+                assert!(!r.starts_with(b"-"), "{label} {line}: {}", escape(&r));
+                None
+            }
+            Block(line) => {
+                let args = split_args(line).unwrap();
+                self.c1.send(&args).unwrap();
+                wait_blocked(&mut self.observer, 1);
+                None
+            }
+            ReadBlocked => {
+                let r = self.c1.read_reply().unwrap_or_else(|e| panic!("{label}: blocked client's reply: {e}"));
+                Some(escape(&r))
+            }
+            Sleep(ms) => {
+                std::thread::sleep(Duration::from_millis(ms));
+                None
+            }
+            WaitDbsize(n) => {
+                let deadline = Instant::now() + Duration::from_secs(5);
+                loop {
+                    let r = self.observer.cmd(&["DBSIZE"]);
+                    if r == format!(":{n}\r\n").as_bytes() {
+                        break;
+                    }
+                    assert!(
+                        Instant::now() < deadline,
+                        "{label}: DBSIZE still {} after 5 s: active expiry did not remove the key",
+                        escape(&r)
+                    );
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                None
+            }
+        }
+    }
+}
+
+fn step_text(s: Step) -> String {
+    match s {
+        C(l) | K(l) | U(l) | N(l) => l.to_string(),
+        Block(l) => format!("(client 1, blocking) {l}"),
+        ReadBlocked => "(read client 1's reply)".into(),
+        Sleep(ms) => format!("(sleep {ms} ms)"),
+        WaitDbsize(n) => format!("(wait until DBSIZE is {n})"),
+    }
+}
+
+/// Positions of absolute Unix times (milliseconds) in a propagated command.
+fn time_positions(c: &AofCommand) -> Vec<usize> {
+    let name = String::from_utf8_lossy(&c[0]).to_ascii_uppercase();
+    let mut out = Vec::new();
+    if name == "PEXPIREAT" && c.len() > 2 {
+        out.push(2);
+    }
+    for (i, a) in c.iter().enumerate().take(c.len().saturating_sub(1)).skip(1) {
+        if a.eq_ignore_ascii_case(b"PXAT") {
+            out.push(i + 1);
+        }
+    }
+    out
+}
+
+fn as_ms(b: &[u8]) -> Option<i64> {
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// Compares two propagated streams. Absolute times must be within the tolerance of each other and are then
+/// masked. Returns a readable side-by-side listing on failure.
+fn compare_streams(fer: &[AofCommand], red: &[AofCommand]) -> Result<(), String> {
+    let masked = |c: &AofCommand| -> AofCommand {
+        let mut c = c.clone();
+        for p in time_positions(&c) {
+            c[p] = b"<ms>".to_vec();
+        }
+        c
+    };
+    let mut first_bad = None;
+    let n = fer.len().max(red.len());
+    for i in 0..n {
+        let ok = match (fer.get(i), red.get(i)) {
+            (Some(f), Some(r)) => {
+                masked(f) == masked(r)
+                    && time_positions(f).iter().all(|&p| match (as_ms(&f[p]), as_ms(&r[p])) {
+                        (Some(a), Some(b)) => (a - b).abs() <= TIME_TOLERANCE_MS,
+                        _ => f[p] == r[p],
+                    })
+            }
+            _ => false,
+        };
+        if !ok {
+            first_bad = Some(i);
+            break;
+        }
+    }
+    let Some(bad) = first_bad else { return Ok(()) };
+    let mut out = format!(
+        "propagated streams differ at command #{bad} (ferredis has {} commands, redis {}):\n",
+        fer.len(),
+        red.len()
+    );
+    let from = bad.saturating_sub(8);
+    for i in from..(bad + 12).min(n) {
+        let f = fer.get(i).map(render_command).unwrap_or_else(|| "<end>".into());
+        let r = red.get(i).map(render_command).unwrap_or_else(|| "<end>".into());
+        let mark = if i == bad { ">>" } else { "  " };
+        out.push_str(&format!("{mark} #{i:<3} ferredis: {f}\n{mark}       redis:    {r}\n"));
+    }
+    Err(out)
+}
+
+fn has_command(stream: &[AofCommand], words: &[&str]) -> bool {
+    stream.iter().any(|c| {
+        c.len() >= words.len()
+            && words.iter().zip(c.iter()).enumerate().all(|(i, (w, a))| {
+                if i == 0 {
+                    a.eq_ignore_ascii_case(w.as_bytes())
+                } else {
+                    *w == "*" || a == w.as_bytes()
+                }
+            })
+    })
+}
+
+/// Runs `script` on both servers in lockstep, compares replies, then the propagated streams. `present` lists
+/// commands (prefixes; `*` matches any argument) that Redis's stream must contain and `absent` command names
+/// it must not: these check that the script really exercises what the test is about, on both servers.
+fn run_family(family: &str, script: &[Step], present: &[&[&str]], absent: &[&str]) {
+    let dir_f = TempDir::new(&format!("prop-{family}-fer"));
+    let dir_r = TempDir::new(&format!("prop-{family}-red"));
+    let mut sides = [Side::new(Kind::Ferredis, &dir_f), Side::new(Kind::Redis, &dir_r)];
+    for (i, &s) in script.iter().enumerate() {
+        let replies: Vec<Option<String>> = sides.iter_mut().map(|side| side.step(s)).collect();
+        if let (Some(f), Some(r)) = (&replies[0], &replies[1]) {
+            assert_eq!(f, r, "{family} step {i} `{}`: replies differ (left ferredis, right redis)", step_text(s));
+        }
+    }
+    // appendfsync always: the write happened before the reply, so the files are complete now.
+    for side in sides.iter_mut() {
+        assert!(side.server.alive(), "{} died; log:\n{}", side.kind.label(), side.server.log_text());
+    }
+    let fer = read_incr_commands(dir_f.path());
+    let red = read_incr_commands(dir_r.path());
+    if std::env::var_os("PROP_DUMP").is_some() {
+        eprintln!("== {family}: redis's stream\n{}", red.iter().map(render_command).collect::<Vec<_>>().join("\n"));
+    }
+    if let Err(e) = compare_streams(&fer, &red) {
+        panic!("{family}: {e}");
+    }
+    for (label, stream) in [("ferredis", &fer), ("redis", &red)] {
+        for p in present {
+            assert!(
+                has_command(stream, p),
+                "{family}: {label}'s stream lacks `{}`:\n{}",
+                p.join(" "),
+                stream.iter().map(render_command).collect::<Vec<_>>().join("\n")
+            );
+        }
+        for a in absent {
+            assert!(
+                !stream.iter().any(|c| c[0].eq_ignore_ascii_case(a.as_bytes())),
+                "{family}: {label}'s stream contains {a}, which Redis does not propagate"
+            );
+        }
+    }
+    eprintln!("{family}: {} propagated commands match", red.len());
+}
+
+#[test]
+fn propagation_strings_and_expiry() {
+    let script = [
+        C("SET s1 v1"),
+        C("SET s2 v2 EX 100"),
+        C("SET s3 v3 PX 100000"),
+        C("SET s2 v2b KEEPTTL"),
+        C("SET s1 v1b GET"),
+        C("SET s4 v4 EXAT 4102444800"),
+        C("SET s1 never NX"),
+        C("SETEX s5 100 v5"),
+        C("PSETEX s6 100000 v6"),
+        C("SETNX s7 v7"),
+        C("SETNX s7 v7b"),
+        C("GETEX s5 EX 200"),
+        C("GETEX s5 PERSIST"),
+        C("GETEX s1"),
+        C("GETEX s6 PXAT 4102444800000"),
+        C("GETDEL s7"),
+        C("GETDEL missing"),
+        C("INCR n1"),
+        C("INCRBY n1 5"),
+        C("DECRBY n1 2"),
+        C("INCRBYFLOAT f1 1.5"),
+        C("INCRBYFLOAT f1 2.25e1"),
+        C("APPEND s1 xyz"),
+        C("SETRANGE s1 1 Q"),
+        C("MSET m1 a m2 b m3 c"),
+        C("MSETNX m1 x m9 y"),
+        C("EXPIRE s1 100"),
+        C("PEXPIRE s1 100000"),
+        C("EXPIREAT s1 4102444800"),
+        C("PEXPIREAT s1 4102444800000"),
+        C("EXPIRE s1 50 GT"),
+        C("EXPIRE m2 -1"),
+        C("PEXPIREAT m1 1000"),
+        C("EXPIRE nokey 10"),
+        C("PERSIST s1"),
+        C("PERSIST s1"),
+        C("DEL nokey"),
+        C("DEL s6 s4 nokey"),
+        C("UNLINK s3"),
+        C("SET f1 5 EX 100"),
+        C("INCRBYFLOAT f1 0.5"),
+        // Lazy expiry: with the active cycle off, the read finds the key expired and deletes it.
+        K("DEBUG SET-ACTIVE-EXPIRE 0"),
+        C("SET lazy v PX 1"),
+        Sleep(30),
+        C("GET lazy"),
+        K("DEBUG SET-ACTIVE-EXPIRE 1"),
+        // Active expiry: nobody touches the key; DBSIZE is watched from another connection.
+        C("FLUSHDB"),
+        C("SET keep 1"),
+        C("SET active v PX 50"),
+        WaitDbsize(1),
+        C("SET after 1"),
+    ];
+    run_family(
+        "strings",
+        &script,
+        &[
+            &["SET", "s2", "v2", "PXAT", "*"],
+            &["PEXPIREAT", "s1", "*"],
+            &["SET", "f1", "1.5", "KEEPTTL"],
+            &["DEL", "m2"],
+            &["DEL", "m1"],
+            &["DEL", "lazy"],
+            &["DEL", "active"],
+            &["PERSIST", "s5"],
+        ],
+        &["EXPIRE", "PEXPIRE", "EXPIREAT", "GETEX", "GETDEL", "INCRBYFLOAT", "SETEX", "PSETEX", "GET", "DEBUG"],
+    );
+}
+
+#[test]
+fn propagation_lists() {
+    let script = [
+        C("RPUSH l1 a b c d e f g"),
+        C("LPUSH l1 z"),
+        C("LPOP l1"),
+        C("RPOP l1"),
+        C("LPOP l1 2"),
+        C("RPOP l1 2"),
+        C("LPOP l1 5"),
+        C("LPOP l1"),
+        C("LPOP nolist 3"),
+        C("RPUSH l2 1 2 3 4 5"),
+        C("LMPOP 2 nolist l2 LEFT COUNT 2"),
+        C("LMPOP 1 l2 RIGHT"),
+        C("BLPOP l2 0"),
+        C("BRPOP nolist l2 0"),
+        C("LMPOP 1 nolist LEFT"),
+        // BLPOP served later by another client's push.
+        Block("BLPOP l3 0"),
+        C("RPUSH l3 x y"),
+        ReadBlocked,
+        C("RPUSH l4 a b c d"),
+        C("BLMOVE l4 l5 LEFT RIGHT 0"),
+        C("LMOVE l4 l5 RIGHT LEFT"),
+        C("RPOPLPUSH l4 l5"),
+        C("BRPOPLPUSH l4 l5 0"),
+        Block("BLMOVE l6 l7 RIGHT LEFT 0"),
+        C("LPUSH l6 q"),
+        ReadBlocked,
+        Block("BLMPOP 0 2 l8 l9 LEFT COUNT 2"),
+        C("RPUSH l9 a b c"),
+        ReadBlocked,
+        Block("BRPOP l10 0"),
+        C("MULTI"),
+        C("RPUSH l10 m n"),
+        C("RPUSH l10 o"),
+        C("EXEC"),
+        ReadBlocked,
+        C("LINSERT l5 BEFORE a X"),
+        C("LINSERT l5 BEFORE nomember X"),
+        C("LSET l5 0 Y"),
+        C("LREM l5 1 Y"),
+        C("LREM l5 1 nomember"),
+        C("LTRIM l5 0 1"),
+        C("LPUSHX nolist a"),
+        C("RPUSHX l5 tail"),
+        C("RPOP nolist"),
+    ];
+    run_family(
+        "lists",
+        &script,
+        &[&["LPOP", "l1", "2"], &["LPOP", "l3"], &["LMOVE", "l4", "l5", "LEFT", "RIGHT"], &["RPUSH", "l3", "x", "y"]],
+        &["BLPOP", "BRPOP", "BLMOVE", "BLMPOP", "LMPOP", "BRPOPLPUSH"],
+    );
+}
+
+#[test]
+fn propagation_hashes_and_sets() {
+    let script = [
+        C("HSET h1 f1 v1 f2 v2"),
+        C("HSETNX h1 f1 x"),
+        C("HSETNX h1 f3 x"),
+        C("HINCRBY h1 n 5"),
+        C("HINCRBYFLOAT h1 fl 1.5"),
+        C("HINCRBYFLOAT h1 fl 1e2"),
+        C("HDEL h1 f2 nofield"),
+        C("HDEL h1 nofield"),
+        C("HMSET h1 a 1 b 2"),
+        C("HDEL nohash f"),
+        C("SADD st1 a b c d"),
+        C("SADD st1 a"),
+        C("SREM st1 b"),
+        C("SREM st1 nomember"),
+        C("SADD st2 only"),
+        C("SPOP st2"),
+        C("SADD st3 x y z"),
+        U("SPOP st3 5"),
+        C("SADD st4 1 2"),
+        U("SPOP st4 2"),
+        C("SPOP nokey"),
+        C("SPOP nokey 3"),
+        N("SRANDMEMBER st1"),
+        N("SRANDMEMBER st1 -5"),
+        C("SMOVE st1 st5 a"),
+        C("SMOVE st1 st5 nomember"),
+        C("SADD st5 c q"),
+        C("SINTERSTORE st6 st1 st5"),
+        C("SUNIONSTORE st7 st1 st5"),
+        C("SDIFFSTORE st8 st1 st5"),
+        C("SINTERSTORE st9 st1 nokey"),
+        U("SMEMBERS st7"),
+    ];
+    run_family(
+        "hashes-sets",
+        &script,
+        &[
+            &["HSET", "h1", "fl", "1.5"],
+            &["HSET", "h1", "fl", "101.5"],
+            &["SREM", "st2", "only"],
+            &["DEL", "st3"],
+            &["DEL", "st4"],
+        ],
+        &["SRANDMEMBER", "HINCRBYFLOAT", "SPOP", "SMEMBERS"],
+    );
+}
+
+#[test]
+fn propagation_zsets() {
+    let script = [
+        C("ZADD z1 1 a 2 b 3 c 4 d 5 e"),
+        C("ZADD z1 NX 9 a"),
+        C("ZINCRBY z1 10 a"),
+        C("ZPOPMIN z1"),
+        C("ZPOPMAX z1 2"),
+        C("BZPOPMIN z1 0"),
+        C("BZPOPMAX nokey z1 0"),
+        C("ZPOPMIN nokey"),
+        C("ZADD z2 1 x 2 y 3 z 4 w"),
+        C("ZMPOP 1 z2 MIN COUNT 2"),
+        C("BZMPOP 0 2 nokey z2 MAX"),
+        C("ZMPOP 1 nokey MIN"),
+        Block("BZPOPMIN z3 0"),
+        C("ZADD z3 5 m 6 n"),
+        ReadBlocked,
+        Block("BZMPOP 0 1 z4 MIN COUNT 3"),
+        C("ZADD z4 1 a 2 b"),
+        ReadBlocked,
+        C("ZADD z5 1 a 2 b 3 c 4 d"),
+        C("ZREM z5 a nomember"),
+        C("ZREM z5 nomember"),
+        C("ZREMRANGEBYSCORE z5 3 3"),
+        C("ZREMRANGEBYSCORE z5 100 200"),
+        C("ZUNIONSTORE z6 2 z5 z3 WEIGHTS 1 2"),
+        C("ZRANGESTORE z7 z6 0 0"),
+        C("ZINTERSTORE z8 2 z5 nokey"),
+    ];
+    run_family(
+        "zsets",
+        &script,
+        &[&["ZPOPMIN", "z1"], &["ZPOPMIN", "z3"], &["ZADD", "z3", "5", "m", "6", "n"]],
+        &["BZPOPMIN", "BZPOPMAX", "BZMPOP", "ZMPOP"],
+    );
+}
+
+#[test]
+fn propagation_keyspace_dbs_and_transactions() {
+    let script = [
+        C("RPUSH sortme 3 1 2"),
+        C("SORT sortme STORE sorted"),
+        C("SORT sortme"),
+        C("RENAME sorted sorted2"),
+        C("RENAMENX sorted2 sortme"),
+        C("COPY sorted2 copied"),
+        C("COPY sorted2 copied"),
+        C("COPY sorted2 copied DB 3"),
+        C("MOVE copied 2"),
+        C("MOVE nokey 2"),
+        C("SELECT 2"),
+        C("SET in2 x"),
+        C("GET in2"),
+        C("SELECT 3"),
+        C("SET in3 y"),
+        C("SELECT 0"),
+        C("SET in0 z"),
+        C("SWAPDB 2 3"),
+        C("SELECT 3"),
+        C("FLUSHDB"),
+        C("SELECT 0"),
+        // Two writes: wrapped in MULTI/EXEC.
+        C("MULTI"),
+        C("SET t1 a"),
+        C("INCR t2"),
+        C("EXEC"),
+        // Read-only: nothing propagated.
+        C("MULTI"),
+        C("GET t1"),
+        C("EXISTS t2"),
+        C("EXEC"),
+        // One write among reads.
+        C("MULTI"),
+        C("GET t1"),
+        C("SET t3 b"),
+        C("EXEC"),
+        // Writes in two databases inside one transaction.
+        C("MULTI"),
+        C("SELECT 5"),
+        C("SET t5 x"),
+        C("SELECT 0"),
+        C("SET t6 y"),
+        C("EXPIRE t6 100"),
+        C("EXEC"),
+        // A transaction whose writes change nothing.
+        C("MULTI"),
+        C("DEL nokey"),
+        C("SREM noset a"),
+        C("EXEC"),
+        C("DISCARD"),
+        C("MULTI"),
+        C("SET never x"),
+        C("DISCARD"),
+        C("FLUSHALL"),
+        C("SET final 1"),
+    ];
+    run_family(
+        "keyspace",
+        &script,
+        &[
+            &["SORT", "sortme", "STORE", "sorted"],
+            &["MULTI"],
+            &["EXEC"],
+            &["SELECT", "2"],
+            &["SWAPDB", "2", "3"],
+            &["FLUSHALL"],
+            &["COPY", "sorted2", "copied", "DB", "3"],
+        ],
+        &["GET", "EXISTS", "DISCARD", "RENAMENX"],
+    );
+}
