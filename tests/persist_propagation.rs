@@ -27,7 +27,7 @@ const AOF_ARGS: &[&str] = &[
     "--appendfsync",
     "always",
     "--aof-use-rdb-preamble",
-    "yes",
+    "no",
     "--enable-debug-command",
     "yes",
 ];

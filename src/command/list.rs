@@ -918,14 +918,15 @@ fn blmove_generic(ctx: &mut Ctx, args: Args, from: bool, to: bool, timeout: &[u8
     let Some(deadline_ms) = blocking::parse_timeout(ctx, timeout) else { return };
     let (src, dst) = (args.get(1), args.get(2));
     if let Moved::Done = move_one(ctx, src, dst, from, to) {
-        // Served after blocking, it replays as LMOVE/RPOPLPUSH (served at once, Redis propagates it verbatim).
-        if ctx.srv.blocking.serving.is_some() {
-            let side = |left: bool| if left { b"LEFT".as_slice() } else { b"RIGHT".as_slice() };
-            if args.is(0, "brpoplpush") {
-                ctx.rewrite(&[b"RPOPLPUSH".as_slice(), src, dst]);
-            } else {
-                ctx.rewrite(&[b"LMOVE".as_slice(), src, dst, side(from), side(to)]);
-            }
+        // Replayed as LMOVE/RPOPLPUSH: served at once with the sides as the client spelled them, served after
+        // blocking with Redis's own lowercase words.
+        if args.is(0, "brpoplpush") {
+            ctx.rewrite(&[b"RPOPLPUSH".as_slice(), src, dst]);
+        } else if ctx.srv.blocking.serving.is_some() {
+            let side = |left: bool| if left { b"left".as_slice() } else { b"right".as_slice() };
+            ctx.rewrite(&[b"LMOVE".as_slice(), src, dst, side(from), side(to)]);
+        } else {
+            ctx.rewrite(&[b"LMOVE".as_slice(), src, dst, args.get(3), args.get(4)]);
         }
         return;
     }

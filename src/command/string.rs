@@ -744,11 +744,9 @@ fn getex(ctx: &mut Ctx, args: Args) {
         ctx.db().set_expire(key, when_ms);
         ctx.key_modified(key);
         ctx.notify(nc::GENERIC, "expire", key);
-        if flags & F_PXAT == 0 {
-            let mut nb = [0u8; 24];
-            let ms = crate::util::itoa_buf(when_ms, &mut nb);
-            ctx.rewrite(&[b"PEXPIREAT".as_slice(), key, ms]);
-        }
+        let mut nb = [0u8; 24];
+        let ms = crate::util::itoa_buf(when_ms, &mut nb);
+        ctx.rewrite(&[b"PEXPIREAT".as_slice(), key, ms]);
     } else if flags & F_PERSIST != 0 && ctx.db().persist(key) {
         ctx.key_modified(key);
         ctx.notify(nc::GENERIC, "persist", key);

@@ -1195,13 +1195,13 @@ pub(crate) fn zpop_generic(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: i64,
     }
     removed_from(ctx, key, n as u64, nc::ZSET, if max { "zpopmax" } else { "zpopmin" });
     if how.emit_key {
-        // BZPOPMIN/BZPOPMAX replay as `ZPOPMIN|ZPOPMAX key`, ZMPOP/BZMPOP as `ZPOPMIN|ZPOPMAX key count`.
+        // BZPOPMIN/BZPOPMAX replay as `ZPOPMIN|ZPOPMAX key`, ZMPOP/BZMPOP as `ZPOPMIN|ZPOPMAX key <popped>`.
         let verb: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
         if given < 0 {
             ctx.rewrite(&[verb, key]);
         } else {
             let mut nb = [0u8; 24];
-            let c = crate::util::itoa_buf(given, &mut nb);
+            let c = crate::util::itoa_buf(n as i64, &mut nb);
             ctx.rewrite(&[verb, key, c]);
         }
     }
