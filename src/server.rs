@@ -1078,6 +1078,10 @@ impl Server {
                     }
                 }
                 Action::SaveAfterFlushAll => self.save_after_flushall(),
+                Action::DebugLoadAof => match self.debug_loadaof() {
+                    Ok(()) => c.reply.ok(),
+                    Err(e) => c.reply.error(&e),
+                },
                 Action::StartAofRewrite => {
                     if self.state.persist.aof_rewrite_scheduled && self.state.persist.child.is_none() {
                         self.state.persist.aof_rewrite_scheduled = false;

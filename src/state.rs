@@ -59,6 +59,8 @@ pub enum Action {
     SaveAfterFlushAll,
     /// BGREWRITEAOF: fork the rewrite child right after this command.
     StartAofRewrite,
+    /// DEBUG LOADAOF: reload the dataset from the AOF files; the server replies +OK or the error.
+    DebugLoadAof,
 }
 
 /// One SLOWLOG entry.
@@ -239,6 +241,18 @@ impl ServerState {
 }
 
 impl ServerState {
+    /// Records the forked child (or its end) and applies the hash tables' resize policy at once: while a child
+    /// shares our pages, tables only grow when forced, so copy-on-write stays small (Redis's
+    /// `updateDictResizePolicy`).
+    pub fn set_child(&mut self, pid: Option<i32>) {
+        self.child_pid = pid;
+        let allowed = pid.is_none();
+        for db in self.dbs.iter_mut() {
+            db.keys.set_resize_allowed(allowed);
+            db.expires.set_resize_allowed(allowed);
+        }
+    }
+
     /// SAVE (also SHUTDOWN and FLUSHALL): saves in this process; resets `dirty` and `lastsave` on success.
     pub fn save_now(&mut self) -> bool {
         let cx = crate::persist::engine::SaveContext {
@@ -266,7 +280,7 @@ impl ServerState {
         };
         let r = self.persist.bgsave(&self.dbs, &cx, dirty);
         if let Ok(pid) = r {
-            self.child_pid = Some(pid);
+            self.set_child(Some(pid));
         } else {
             self.persist.stats.last_bgsave_ok = false;
         }

@@ -434,7 +434,7 @@ impl Server {
             Some(ChildKind::Aof) => {
                 // A rewrite started with the AOF off does not carry the commands since: start over.
                 self.state.persist.kill_child();
-                self.state.child_pid = None;
+                self.state.set_child(None);
                 self.state.persist.aof_rewrite_scheduled = true;
             }
             Some(ChildKind::Rdb) => {
@@ -468,7 +468,7 @@ impl Server {
         }
         if self.state.persist.child_kind() == Some(ChildKind::Aof) {
             self.state.persist.kill_child();
-            self.state.child_pid = None;
+            self.state.set_child(None);
         }
         self.state.persist.stats.aof_error = None;
     }
@@ -541,7 +541,7 @@ impl Server {
                 if let Some(c) = self.state.persist.child.as_mut() {
                     c.tmp_path = dir.join(format!("temp-rewriteaof-bg-{pid}.aof"));
                 }
-                self.state.child_pid = Some(pid);
+                self.state.set_child(Some(pid));
                 if let Some(w) = self.state.prop.aof.as_mut() {
                     w.set_child_active(true);
                 }

@@ -50,7 +50,7 @@ impl Server {
         }
         if self.state.persist.child_kind() == Some(ChildKind::Rdb) {
             self.state.persist.kill_child();
-            self.state.child_pid = None;
+            self.state.set_child(None);
         }
         // Redis counts the flush itself as one change after the save.
         let saved = self.state.save_now();
@@ -62,7 +62,7 @@ impl Server {
     /// Cron work: reap a finished child, start scheduled jobs, check the save points and the AOF growth.
     pub(super) fn persistence_cron(&mut self) {
         if let Some((child, ok)) = self.state.persist.reap() {
-            self.state.child_pid = None;
+            self.state.set_child(None);
             match child.kind {
                 ChildKind::Rdb => {
                     if ok {
@@ -108,7 +108,7 @@ impl Server {
                 ChildKind::Aof => log_warning!("There is a child rewriting the AOF. Killing it!"),
             }
             self.state.persist.kill_child();
-            self.state.child_pid = None;
+            self.state.set_child(None);
         }
         self.aof_shutdown();
         if (!self.state.config.save_params.is_empty() && !nosave) || save {
