@@ -1224,6 +1224,10 @@ impl Server {
             }
         }
         self.hz = hz;
+        // DEBUG PAUSE-CRON 1: skip the periodic work, as Redis's serverCron does (tests freeze the server with it).
+        if crate::command::debug::cron_paused() {
+            return TimerNext::After((1000 / hz) as u64);
+        }
         self.sync_log_config();
         if self.run_with_period(100) {
             crate::command::info::cron_sample(&mut self.state, now);
