@@ -357,7 +357,7 @@ impl Default for Config {
             client_output_buffer_limit: [normal, replica, pubsub],
             tracking_table_max_keys: 1_000_000,
             acllog_max_len: 128,
-            enable_debug_command: ProtectedOpt::Local,
+            enable_debug_command: ProtectedOpt::No,
             enable_protected_configs: ProtectedOpt::No,
             enable_module_command: ProtectedOpt::No,
             lazyfree_lazy_eviction: false,
@@ -1082,6 +1082,15 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive::stored("tls-cluster", Kind::StoredBool, "no", M),
     Directive::stored("tls-replication", Kind::StoredBool, "no", M),
     Directive::stored("tls-auth-clients", Kind::StoredEnum(&["no", "yes", "optional"]), "yes", M),
+    // Redis 7.0's testing directives (HIDDEN_CONFIG there: CONFIG GET answers them by exact name, never for a
+    // pattern; flag bit 4 here, which CONFIG GET honours, see `command::config_cmd::HIDDEN`). Stored only:
+    // persistence reads the delays and the loading interval, DEBUG ASSERT/PANIC read use-exit-on-panic, and no
+    // watchdog exists yet.
+    Directive::stored("rdb-key-save-delay", Kind::StoredInt(i32::MIN as i64, INT_MAX), "0", M | 4),
+    Directive::stored("key-load-delay", Kind::StoredInt(i32::MIN as i64, INT_MAX), "0", M | 4),
+    Directive::stored("loading-process-events-interval-bytes", Kind::StoredInt(1024, INT_MAX), "2097152", M | 4),
+    Directive::stored("use-exit-on-panic", Kind::StoredBool, "no", M | 4),
+    Directive::stored("watchdog-period", Kind::StoredInt(0, INT_MAX), "0", M | 4),
 ];
 
 /// Directives Redis 7.0 still accepts in a config file but ignores.

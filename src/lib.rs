@@ -23,6 +23,7 @@
 //! - [`event_loop`]: file and time events, Redis `ae.c` style.
 //! - [`server`]: listeners, connections, dispatch, the cron.
 //! - [`log`]: the Redis-format server log.
+//! - [`sha1`]: SHA-1, for `DEBUG DIGEST` (and script hashes).
 
 pub mod blocking;
 pub mod command;
@@ -41,6 +42,7 @@ pub mod propagate;
 pub mod pubsub;
 pub mod resp;
 pub mod server;
+pub mod sha1;
 pub mod state;
 pub mod sys;
 pub mod types;

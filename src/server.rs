@@ -1078,6 +1078,14 @@ impl Server {
                     }
                 }
                 Action::SaveAfterFlushAll => self.save_after_flushall(),
+                Action::DebugRestart { save, delay_ms } => {
+                    if save && !self.shutdown_persistence(false, false, false) {
+                        c.reply.error("ERR failed to restart the server. Check server logs.");
+                        continue;
+                    }
+                    self.restart_process(delay_ms);
+                    c.reply.error("ERR failed to restart the server. Check server logs.");
+                }
                 Action::DebugLoadAof => match self.debug_loadaof() {
                     Ok(()) => c.reply.ok(),
                     Err(e) => c.reply.error(&e),
@@ -1242,6 +1250,10 @@ impl Server {
             }
         }
         self.hz = hz;
+        // DEBUG PAUSE-CRON 1: skip the periodic work, as Redis's serverCron does (tests freeze the server with it).
+        if crate::command::debug::cron_paused() {
+            return TimerNext::After((1000 / hz) as u64);
+        }
         self.sync_log_config();
         if self.run_with_period(100) {
             crate::command::info::cron_sample(&mut self.state, now);
@@ -1304,6 +1316,30 @@ impl Server {
         self.exit_code = Some(0);
         el.stop();
         true
+    }
+
+    /// DEBUG RESTART / CRASH-AND-RECOVER (Redis's `restartServer`): after `delay_ms`, replaces this process with
+    /// a fresh one started with the same arguments. Listening sockets and every other descriptor are close-on-exec.
+    /// Returns only if the exec failed.
+    fn restart_process(&mut self, delay_ms: i64) {
+        if delay_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms as u64));
+        }
+        if let Some(path) = self.pidfile.take() {
+            let _ = socket::unlink(&path);
+        }
+        let exe = std::env::current_exe().unwrap_or_else(|_| std::path::PathBuf::from("/proc/self/exe"));
+        let args: Vec<std::ffi::CString> = std::env::args_os()
+            .filter_map(|a| std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(a.as_os_str())).ok())
+            .collect();
+        let Ok(exe_c) = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(exe.as_os_str())) else { return };
+        let mut argv: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+        argv.push(std::ptr::null());
+        // The cwd may have changed (`dir`): the new process must find the same relative paths, so keep it.
+        // SAFETY: `exe_c` and every `args` entry are NUL-terminated strings alive across the call, and `argv` ends
+        // with a null pointer as execv requires.
+        unsafe { libc::execv(exe_c.as_ptr(), argv.as_ptr()) };
+        log_warning!("Can't restart: execv: {}", std::io::Error::last_os_error());
     }
 
     /// Redis's `prepareForShutdown` without persistence: remove the pid file and the unix socket, close listeners.

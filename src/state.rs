@@ -61,6 +61,8 @@ pub enum Action {
     StartAofRewrite,
     /// DEBUG LOADAOF: reload the dataset from the AOF files; the server replies +OK or the error.
     DebugLoadAof,
+    /// DEBUG RESTART (`save`) / CRASH-AND-RECOVER: re-exec the server after `delay_ms`.
+    DebugRestart { save: bool, delay_ms: i64 },
 }
 
 /// One SLOWLOG entry.

@@ -91,6 +91,11 @@ pub fn is_local_client(c: &ClientState) -> bool {
     ip.parse::<std::net::IpAddr>().map(|a| a.is_loopback()).unwrap_or(false)
 }
 
+/// Directive flag of Redis's HIDDEN_CONFIG testing directives (`rdb-key-save-delay`, ...): CONFIG GET returns them
+/// only when asked by exact name, never for a pattern. The directive table writes it as the literal bit.
+pub const HIDDEN: u8 = 4;
+const _: () = assert!(HIDDEN & (config::MUTABLE | config::PROTECTED) == 0);
+
 /// Whether a CONFIG GET argument is a pattern rather than a plain name.
 fn is_pattern(s: &[u8]) -> bool {
     s.iter().any(|c| matches!(c, b'*' | b'?' | b'['))
@@ -113,7 +118,7 @@ fn config_get(ctx: &mut Ctx, args: Args) {
             }
             continue;
         }
-        for d in DIRECTIVES {
+        for d in DIRECTIVES.iter().filter(|d| d.flags & HIDDEN == 0) {
             for name in std::iter::once(d.name).chain(d.alias) {
                 if glob_match(pat, name.as_bytes(), true) {
                     add(&mut found, name.as_bytes(), cfg.get(d));

@@ -7,6 +7,7 @@
 pub mod command_cmd;
 pub mod config_cmd;
 pub mod connection;
+pub mod debug;
 pub mod hash;
 pub mod info;
 pub mod keys;
@@ -573,6 +574,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(keys::COMMANDS.iter())
         .chain(connection::COMMANDS.iter())
         .chain(server::COMMANDS.iter())
+        .chain(debug::COMMANDS.iter())
         .chain(config_cmd::COMMANDS.iter())
         .chain(info::COMMANDS.iter())
         .chain(command_cmd::COMMANDS.iter())

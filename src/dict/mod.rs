@@ -211,6 +211,23 @@ impl<E: DictEntry> Table<E> {
     }
 }
 
+/// Buckets of [`TableStats::probe_hist`]: probe lengths 1..=48 each, the last one for 49 and more (Redis's
+/// `DICT_STATS_VECTLEN`).
+pub const STATS_BUCKETS: usize = 50;
+
+/// One table's figures from [`Dict::stats`].
+#[derive(Clone, Debug)]
+pub struct TableStats {
+    pub size: usize,
+    pub used: usize,
+    /// Next slot of the old table to migrate, while rehashing.
+    pub rehash_idx: Option<usize>,
+    /// `[0]`: empty slots; `[k]`: elements found after k probes (k = 1: in their home slot).
+    pub probe_hist: [u64; STATS_BUCKETS],
+    pub max_probe: usize,
+    pub total_probe: u64,
+}
+
 /// A hash table of entries keyed by their own key bytes. See the module documentation.
 pub struct Dict<E: DictEntry> {
     t: [Table<E>; 2],
@@ -728,6 +745,55 @@ impl<E: DictEntry> Dict<E> {
     /// Forbids resizing while a forked child shares our pages (copy-on-write), except when the fill gets extreme.
     pub fn set_resize_allowed(&mut self, allowed: bool) {
         self.resize_allowed = allowed;
+    }
+
+    /// Makes room for `additional` more elements up front, as Redis's `dictExpand` (DEBUG POPULATE, bulk loads):
+    /// grows the table to the size that holds `len() + additional` under the 3/4 fill limit. An empty dict gets the
+    /// table at once; a populated one starts an incremental rehash to it. Does nothing while rehashing or when
+    /// resizing is not allowed.
+    pub fn reserve(&mut self, additional: usize) {
+        if self.rehashing || !self.resize_allowed {
+            return;
+        }
+        let want = self.len().saturating_add(additional);
+        // Smallest power of two with want <= 3/4 of it; beyond 2^62 slots no allocation could succeed anyway.
+        let Some(size) = want.checked_mul(4).map(|n| n.div_ceil(3)).filter(|&n| n <= 1 << 62) else { return };
+        let size = size.next_power_of_two().max(MIN_SIZE);
+        if size > self.t[0].size() {
+            self.start_resize(size);
+        }
+    }
+
+    /// Occupancy and probe-length figures of each table (the main one, then the rehash target while rehashing),
+    /// for `DEBUG HTSTATS`. Hashes every element, so O(n).
+    pub fn stats(&self) -> Vec<TableStats> {
+        let n = if self.rehashing { 2 } else { 1 };
+        self.t[..n]
+            .iter()
+            .map(|t| {
+                let mut st = TableStats {
+                    size: t.size(),
+                    used: t.used,
+                    rehash_idx: if self.rehashing { Some(self.rehash_idx) } else { None },
+                    probe_hist: [0; STATS_BUCKETS],
+                    max_probe: 0,
+                    total_probe: 0,
+                };
+                let mask = t.mask();
+                for (i, s) in t.slots.iter().enumerate() {
+                    let Some(e) = s else {
+                        st.probe_hist[0] += 1;
+                        continue;
+                    };
+                    // Probes a lookup of this element makes: its distance from home, plus one.
+                    let probe = (i.wrapping_sub(t.home(self.hash(e.key()))) & mask) + 1;
+                    st.probe_hist[probe.min(STATS_BUCKETS - 1)] += 1;
+                    st.max_probe = st.max_probe.max(probe);
+                    st.total_probe += probe as u64;
+                }
+                st
+            })
+            .collect()
     }
 
     /// Bytes used by the table's own arrays (not the entries).

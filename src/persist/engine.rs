@@ -78,6 +78,8 @@ pub struct Persist {
     pub bgsave_scheduled: bool,
     /// BGREWRITEAOF asked while a child ran.
     pub aof_rewrite_scheduled: bool,
+    /// DEBUG AOF-FLUSH-SLEEP: sleep this long before each AOF flush (testing slow disks).
+    pub aof_flush_sleep_us: u64,
 }
 
 impl Default for Persist {
@@ -93,6 +95,7 @@ impl Default for Persist {
             },
             bgsave_scheduled: false,
             aof_rewrite_scheduled: false,
+            aof_flush_sleep_us: 0,
         }
     }
 }

@@ -335,6 +335,9 @@ impl Server {
     /// `always` is fatal, as in Redis; otherwise writes are refused with MISCONF until a flush succeeds.
     pub(super) fn aof_flush(&mut self, force: bool) {
         let Some(w) = self.state.prop.aof.as_mut() else { return };
+        if self.state.persist.aof_flush_sleep_us > 0 && !w.buffered().is_empty() {
+            std::thread::sleep(std::time::Duration::from_micros(self.state.persist.aof_flush_sleep_us));
+        }
         let now = crate::util::now_ms() / 1000;
         match w.flush_at(force, now) {
             Ok(FlushOutcome::Idle) | Ok(FlushOutcome::Postponed) => {}

@@ -7,7 +7,8 @@
 //!   swaps in the reference server, which is how the harness itself is validated (redis vs redis must pass).
 //! - `Server::redis()` runs Debian's `/usr/bin/redis-server` (`REDIS_SERVER` overrides the path).
 //!
-//! Both get `--port P --save '' --appendonly no --daemonize no --bind 127.0.0.1`, a scratch working directory, and
+//! Both get `--port P --save '' --appendonly no --daemonize no --bind 127.0.0.1 --enable-debug-command yes` (DEBUG
+//! is off by default in both), a scratch working directory, and
 //! are killed when the handle drops. Port 6379 is never used.
 #![allow(dead_code)]
 
@@ -166,8 +167,20 @@ impl Server {
         let logf = std::fs::File::create(&log).map_err(|e| format!("create log: {e}"))?;
         let logf2 = logf.try_clone().map_err(|e| format!("clone log: {e}"))?;
         let port_s = port.to_string();
-        let mut args: Vec<&str> =
-            vec!["--port", &port_s, "--save", "", "--appendonly", "no", "--daemonize", "no", "--bind", "127.0.0.1"];
+        let mut args: Vec<&str> = vec![
+            "--port",
+            &port_s,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--bind",
+            "127.0.0.1",
+            "--enable-debug-command",
+            "yes",
+        ];
         args.extend_from_slice(extra);
         let child = Command::new(&bin)
             .args(&args)

@@ -39,8 +39,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the server with `--port <free> --bind 127.0.0.1 --logfile <tmp>` plus `extra` directives, and waits
-    /// until it accepts connections.
+    /// Starts the server with `--port <free> --bind 127.0.0.1 --logfile <tmp> --enable-debug-command yes` (DEBUG is
+    /// off by default, as in Redis) plus `extra` directives, and waits until it accepts connections.
     pub fn start(extra: &[&str]) -> Server {
         let port = free_port();
         let dir = temp_dir("log");
@@ -48,7 +48,9 @@ impl Server {
         let mut args: Vec<String> = vec!["--port".into(), port.to_string(), "--bind".into(), "127.0.0.1".into()];
         args.push("--logfile".into());
         args.push(log.to_str().unwrap().into());
-        args.extend(["--save", "", "--appendonly", "no"].iter().map(|s| s.to_string()));
+        args.extend(
+            ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"].iter().map(|s| s.to_string()),
+        );
         args.extend(extra.iter().map(|s| s.to_string()));
         let child = Command::new(server_bin())
             .args(&args)

@@ -1,0 +1,1313 @@
+//! DEBUG: Redis 7.0's debugging and testing subcommands (`debug.c`).
+//!
+//! Every subcommand of Redis 7.0.15 answers with Redis's syntax, replies and errors, except the ones that need
+//! persistence (RELOAD, LOADAOF, RESTART, CRASH-AND-RECOVER, AOF-FLUSH-SLEEP): they go through [`persistence`],
+//! the single dispatch point the persistence layer takes over, and answer an error until then.
+//!
+//! - **DIGEST / DIGEST-VALUE** compute Redis's dataset fingerprint exactly ([`dataset_digest`], [`key_digest`]):
+//!   order-sensitive parts (a key's type then value, list elements) are folded with `mix` = SHA1(digest ^
+//!   SHA1(data)), unordered parts (keys, set members, hash fields, sorted-set members) are XORed together, numbers
+//!   are mixed as their decimal text and scores as `%.17g`, and a key with a TTL XORs in the string `!!expire!!`
+//!   (Redis 7.0 does not mix the expire time itself). Equal to redis-server's digest for the same data
+//!   (`tests/debug_cmd.rs`).
+//! - **POPULATE** inserts straight into the keyspace with the table reserved up front.
+//! - A few switches have no home in [`ServerState`](crate::state::ServerState) (which this family does not own):
+//!   they are process-wide atomics here, each with a getter for the code that honours it — see
+//!   [`cron_paused`], [`skip_checksum_validation`], [`quicklist_packed_threshold`], [`reply_buffer_settings`],
+//!   [`deny_scripts_disabled`].
+//! - ASSERT, PANIC and OOM log Redis's crash lines and abort (or `exit(1)` with `use-exit-on-panic yes`); SEGFAULT
+//!   raises SIGSEGV.
+//!
+//! Tested by the unit tests at the end of this file and differentially against redis-server in
+//! `tests/debug_cmd.rs` (HELP, errors, PROTOCOL in RESP2/RESP3, DIGEST over every type and encoding, POPULATE).
+
+use super::keys::{idle_ms, is_shared_int, reply_help};
+use super::server::{err_subcommand_syntax, jemalloc_size, sds_alloc, sds_hdr};
+use super::{flag, Args, Command, Ctx, Group, BASE};
+use crate::config::LogLevel;
+use crate::net::client::flags as cf;
+use crate::object::{Encoding, Entry, StrRef, Value};
+use crate::resp::reply::Reply;
+use crate::sha1::{sha1, to_hex, DIGEST_LEN};
+use crate::util::parse_i64;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+
+pub static COMMANDS: &[Command] = &[Command {
+    name: "debug",
+    arity: -2,
+    flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+    acl: "admin slow dangerous",
+    group: Group::Server,
+    summary: "A container for debugging commands",
+    complexity: "Depends on subcommand.",
+    handler: debug,
+    ..BASE
+}];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Process-wide switches (set by DEBUG, read by the code they tune)
+
+/// DEBUG PAUSE-CRON: while set, the server cron skips its periodic work (Redis's `server.pause_cron`).
+static PAUSE_CRON: AtomicBool = AtomicBool::new(false);
+/// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RDB loading and RESTORE skip the CRC64 check (`skip_checksum_validation`).
+static SKIP_CHECKSUM: AtomicBool = AtomicBool::new(false);
+/// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript` commands (`script_disable_deny_script`).
+static DISABLE_DENY_SCRIPTS: AtomicBool = AtomicBool::new(false);
+/// Redis's default quicklist packed threshold: elements of 1 GiB or more get a plain node.
+pub const DEFAULT_PACKED_THRESHOLD: u64 = 1 << 30;
+/// DEBUG QUICKLIST-PACKED-THRESHOLD: element size from which a quicklist element would get a node of its own.
+static PACKED_THRESHOLD: AtomicU64 = AtomicU64::new(DEFAULT_PACKED_THRESHOLD);
+/// Redis's `REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME` (ms).
+pub const DEFAULT_PEAK_RESET_TIME_MS: i64 = 5000;
+/// DEBUG REPLYBUFFER PEAK-RESET-TIME (ms; -1 = never).
+static PEAK_RESET_TIME_MS: AtomicI64 = AtomicI64::new(DEFAULT_PEAK_RESET_TIME_MS);
+/// DEBUG REPLYBUFFER RESIZING.
+static REPLY_RESIZING: AtomicBool = AtomicBool::new(true);
+/// DEBUG DROP-CLUSTER-PACKET-FILTER (-1 = drop nothing); kept for the cluster bus.
+static DROP_PACKET_FILTER: AtomicI64 = AtomicI64::new(-1);
+
+/// Whether DEBUG PAUSE-CRON 1 is in force; the server cron (`server.rs`) then skips its work.
+pub fn cron_paused() -> bool {
+    PAUSE_CRON.load(Ordering::Relaxed)
+}
+
+/// Whether DEBUG SET-SKIP-CHECKSUM-VALIDATION 1 is in force: the RDB loader and RESTORE are to skip checksums.
+pub fn skip_checksum_validation() -> bool {
+    SKIP_CHECKSUM.load(Ordering::Relaxed)
+}
+
+/// Whether DEBUG SET-DISABLE-DENY-SCRIPTS 1 is in force (for scripting).
+pub fn deny_scripts_disabled() -> bool {
+    DISABLE_DENY_SCRIPTS.load(Ordering::Relaxed)
+}
+
+/// DEBUG QUICKLIST-PACKED-THRESHOLD's value in bytes. The quicklist has no plain nodes yet, so nothing reads it
+/// besides tests; it is kept so that the command behaves as in Redis.
+pub fn quicklist_packed_threshold() -> u64 {
+    PACKED_THRESHOLD.load(Ordering::Relaxed)
+}
+
+/// DEBUG REPLYBUFFER's settings: (peak reset time in ms, -1 = never; resizing enabled). ferredis's reply buffers
+/// do not resize from the cron, so these are only recorded.
+pub fn reply_buffer_settings() -> (i64, bool) {
+    (PEAK_RESET_TIME_MS.load(Ordering::Relaxed), REPLY_RESIZING.load(Ordering::Relaxed))
+}
+
+/// DEBUG DROP-CLUSTER-PACKET-FILTER's packet type (-1 = none).
+pub fn drop_cluster_packet_filter() -> i64 {
+    DROP_PACKET_FILTER.load(Ordering::Relaxed)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The dispatcher
+
+const HELP: &[&str] = &[
+    "AOF-FLUSH-SLEEP <microsec>",
+    "    Server will sleep before flushing the AOF, this is used for testing.",
+    "ASSERT",
+    "    Crash by assertion failed.",
+    "CHANGE-REPL-ID",
+    "    Change the replication IDs of the instance.",
+    "    Dangerous: should be used only for testing the replication subsystem.",
+    "CONFIG-REWRITE-FORCE-ALL",
+    "    Like CONFIG REWRITE but writes all configuration options, including",
+    "    keywords not listed in original configuration file or default values.",
+    "CRASH-AND-RECOVER [<milliseconds>]",
+    "    Hard crash and restart after a <milliseconds> delay (default 0).",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
+    "ERROR <string>",
+    "    Return a Redis protocol error with <string> as message. Useful for clients",
+    "    unit tests to simulate Redis errors.",
+    "LEAK <string>",
+    "    Create a memory leak of the input string.",
+    "LOG <message>",
+    "    Write <message> to the server log.",
+    "HTSTATS <dbid>",
+    "    Return hash table statistics of the specified Redis database.",
+    "HTSTATS-KEY <key>",
+    "    Like HTSTATS but for the hash table stored at <key>'s value.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
+    "REPLICATE <string>",
+    "    Replicates the provided string to replicas, allowing data divergence.",
+    "MALLCTL <key> [<val>]",
+    "    Get or set a malloc tuning integer.",
+    "MALLCTL-STR <key> [<val>]",
+    "    Get or set a malloc tuning string.",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "DROP-CLUSTER-PACKET-FILTER <packet-type>",
+    "    Drop all packets that match the filtered type. Set to -1 allow all packets.",
+    "OOM",
+    "    Crash the server simulating an out-of-memory error.",
+    "PANIC",
+    "    Crash the server simulating a panic.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
+    "RESTART [<milliseconds>]",
+    "    Graceful restart: save config, db, restart after a <milliseconds> delay (default 0).",
+    "SDSLEN <key>",
+    "    Show low level SDS string info representing `key` and value.",
+    "SEGFAULT",
+    "    Crash the server with sigsegv.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+    "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+    "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+    "STRINGMATCH-TEST",
+    "    Run a fuzz tester against the stringmatchlen() function.",
+    "STRUCTSIZE",
+    "    Return the size of different Redis core C structures.",
+    "LISTPACK <key>",
+    "    Show low level info about the listpack encoding of <key>.",
+    "QUICKLIST <key> [<0|1>]",
+    "    Show low level info about the quicklist encoding of <key>.",
+    "    The optional argument (0 by default) sets the level of detail",
+    "CLIENT-EVICTION",
+    "    Show low level client eviction pools info (maxmemory-clients).",
+    "PAUSE-CRON <0|1>",
+    "    Stop periodic cron job processing.",
+    "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+    "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+    "    In case NEVER is provided the last observed peak will never be reset",
+    "    In case RESET is provided the peak reset time will be restored to the default value",
+    "REPLYBUFFER RESIZING <0|1>",
+    "    Enable or disable the reply buffer resize cron job",
+    "CLUSTERLINK KILL <to|from|all> <node-id>",
+    "    Kills the link based on the direction to/from (both) with the provided node.",
+];
+
+/// DEBUG <subcommand> [arg ...]
+///
+/// Subcommands are matched the way Redis's `debugCommand` matches them, including which ones check their argument
+/// count (SEGFAULT, PANIC, OOM, ASSERT and the persistence ones accept extra arguments, as in Redis). MALLCTL and
+/// MALLCTL-STR answer as a Redis built without jemalloc (unknown subcommand): ferredis uses the system allocator
+/// (INFO says `mem_allocator:libc`), but HELP lists them as Debian's build does.
+fn debug(ctx: &mut Ctx, args: Args) {
+    if !ctx.srv.config.enable_debug_command.allows(is_local_client(ctx.client)) {
+        ctx.reply().error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+        return;
+    }
+    let sub = args.get(1);
+    let argc = args.len();
+    let is = |w: &str| sub.eq_ignore_ascii_case(w.as_bytes());
+    if is("help") && argc == 2 {
+        reply_help(ctx.reply(), "debug", HELP);
+    } else if is("segfault") {
+        crash_segfault();
+    } else if is("panic") {
+        let now = crate::util::now_ms() / 1000;
+        crash_panic(&format!("DEBUG PANIC called at Unix time {now}"), line!(), ctx);
+    } else if is("restart") || is("crash-and-recover") || is("reload") || is("loadaof") || is("aof-flush-sleep") {
+        persistence(ctx, args);
+    } else if is("oom") {
+        crash_oom(ctx);
+    } else if is("assert") {
+        crash_assert(ctx, args);
+    } else if is("log") && argc == 3 {
+        let msg = String::from_utf8_lossy(args.get(2)).into_owned();
+        crate::log::log(LogLevel::Warning, &format!("DEBUG LOG: {msg}"));
+        ctx.reply().ok();
+    } else if is("leak") && argc == 3 {
+        // On purpose: the point of DEBUG LEAK is a leak that leak checkers must report.
+        let leaked: &'static mut [u8] = Box::leak(args.get(2).to_vec().into_boxed_slice());
+        let _ = leaked;
+        ctx.reply().ok();
+    } else if is("drop-cluster-packet-filter") && argc == 3 {
+        let Some(t) = long_arg(ctx.reply(), args.get(2)) else { return };
+        DROP_PACKET_FILTER.store(t, Ordering::Relaxed);
+        ctx.reply().ok();
+    } else if is("object") && argc == 3 {
+        object(ctx, args.get(2));
+    } else if is("sdslen") && argc == 3 {
+        sdslen(ctx, args.get(2));
+    } else if is("listpack") && argc == 3 {
+        listpack(ctx, args.get(2));
+    } else if is("quicklist") && (argc == 3 || argc == 4) {
+        let level = if argc == 4 { atoi(args.get(3)) } else { 0 };
+        quicklist(ctx, args.get(2), level);
+    } else if is("populate") && (3..=5).contains(&argc) {
+        populate(ctx, args);
+    } else if is("digest") && argc == 2 {
+        let d = dataset_digest(&ctx.srv.dbs);
+        ctx.reply().simple(&to_hex(&d));
+    } else if is("digest-value") && argc >= 2 {
+        let db = &ctx.srv.dbs[ctx.client.db];
+        let r = &mut ctx.client.reply;
+        r.array(argc - 2);
+        for key in args.iter().skip(2) {
+            // Like Redis, no lookup: logically expired keys still count.
+            let d = db.keys.get(key).map_or([0; DIGEST_LEN], key_digest);
+            r.simple(&to_hex(&d));
+        }
+    } else if is("protocol") && argc == 3 {
+        protocol(ctx.reply(), args.get(2));
+    } else if is("sleep") && argc == 3 {
+        sleep(args.get(2));
+        ctx.reply().ok();
+    } else if is("set-active-expire") && argc == 3 {
+        ctx.srv.active_expire_enabled = atoi(args.get(2)) != 0;
+        ctx.reply().ok();
+    } else if is("quicklist-packed-threshold") && argc == 3 {
+        match crate::config::parse_memory(args.get(2)).and_then(packed_threshold) {
+            Some(sz) => {
+                PACKED_THRESHOLD.store(sz, Ordering::Relaxed);
+                ctx.reply().ok();
+            }
+            None => ctx.reply().error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
+        }
+    } else if is("set-skip-checksum-validation") && argc == 3 {
+        SKIP_CHECKSUM.store(atoi(args.get(2)) != 0, Ordering::Relaxed);
+        ctx.reply().ok();
+    } else if is("replicate") && argc >= 3 {
+        // No replicas to feed.
+        ctx.reply().ok();
+    } else if is("error") && argc == 3 {
+        // The text goes out as is: no ERR code is added, and (as in Redis) it is not counted in errorstats.
+        let mut line = Vec::with_capacity(args.get(2).len() + 3);
+        line.push(b'-');
+        line.extend(args.get(2).iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+        line.extend_from_slice(b"\r\n");
+        ctx.reply().raw_bytes(&line);
+    } else if is("structsize") && argc == 2 {
+        // The sizes of Redis's structures on 64-bit builds: the model ferredis's MEMORY USAGE reports in.
+        ctx.reply().bulk(b"bits:64 robj:16 dictentry:24 sdshdr5:1 sdshdr8:3 sdshdr16:5 sdshdr32:9 sdshdr64:17 ");
+    } else if is("htstats") && argc == 3 {
+        htstats(ctx, args.get(2));
+    } else if is("htstats-key") && argc == 3 {
+        htstats_key(ctx, args.get(2));
+    } else if is("change-repl-id") && argc == 2 {
+        crate::log::log(LogLevel::Warning, "Changing replication IDs after receiving DEBUG change-repl-id");
+        ctx.srv.replid = crate::state::random_hex(&mut ctx.srv.rng, 40);
+        ctx.reply().ok();
+    } else if is("stringmatch-test") && argc == 2 {
+        stringmatch_fuzz(&mut ctx.srv.rng);
+        ctx.reply().simple("Apparently Redis did not crash: test passed");
+    } else if is("set-disable-deny-scripts") && argc == 3 {
+        DISABLE_DENY_SCRIPTS.store(atoi(args.get(2)) != 0, Ordering::Relaxed);
+        ctx.reply().ok();
+    } else if is("config-rewrite-force-all") && argc == 2 {
+        match config_rewrite_force_all(&ctx.srv.config) {
+            Ok(()) => ctx.reply().ok(),
+            Err(e) => ctx.reply().error(&format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}")),
+        }
+    } else if is("client-eviction") && argc == 2 {
+        // maxmemory-clients only accepts 0 (client eviction is not built), so the pools never exist.
+        ctx.reply().error("ERR maxmemory-clients is disabled.");
+    } else if is("pause-cron") && argc == 3 {
+        PAUSE_CRON.store(atoi(args.get(2)) != 0, Ordering::Relaxed);
+        ctx.reply().ok();
+    } else if is("replybuffer") && argc == 4 {
+        replybuffer(ctx.reply(), args);
+    } else if is("clusterlink") && argc == 5 && args.is(2, "kill") {
+        ctx.reply().error("ERR Debug option only available for cluster mode enabled setup!");
+    } else {
+        err_subcommand_syntax(ctx.reply(), "debug", sub);
+    }
+}
+
+/// The persistence subcommands: RELOAD [MERGE|NOFLUSH|NOSAVE ...], LOADAOF, RESTART [ms], CRASH-AND-RECOVER [ms],
+/// AOF-FLUSH-SLEEP <microsec>.
+pub fn persistence(ctx: &mut Ctx, args: Args) {
+    let sub = args.get(1);
+    let is = |w: &str| sub.eq_ignore_ascii_case(w.as_bytes());
+    if is("restart") || is("crash-and-recover") {
+        let mut delay_ms = 0;
+        if args.len() >= 3 {
+            let Some(d) = long_arg(ctx.reply(), args.get(2)) else { return };
+            delay_ms = d.max(0);
+        }
+        ctx.srv.actions.push(crate::state::Action::DebugRestart { save: is("restart"), delay_ms });
+    } else if is("reload") {
+        let (mut merge, mut noflush, mut nosave) = (false, false, false);
+        for o in args.iter().skip(2) {
+            if o.eq_ignore_ascii_case(b"merge") {
+                merge = true;
+            } else if o.eq_ignore_ascii_case(b"noflush") {
+                noflush = true;
+            } else if o.eq_ignore_ascii_case(b"nosave") {
+                nosave = true;
+            } else {
+                ctx.reply().error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+                return;
+            }
+        }
+        match ctx.srv.debug_reload(nosave, noflush, merge) {
+            Ok(()) => ctx.reply().ok(),
+            Err(e) => ctx.reply().error(e),
+        }
+    } else if is("loadaof") {
+        ctx.srv.actions.push(crate::state::Action::DebugLoadAof);
+    } else if is("aof-flush-sleep") {
+        if args.len() != 3 {
+            err_subcommand_syntax(ctx.reply(), "debug", sub);
+            return;
+        }
+        let Some(us) = long_arg(ctx.reply(), args.get(2)) else { return };
+        ctx.srv.persist.aof_flush_sleep_us = us.max(0) as u64;
+        ctx.reply().ok();
+    } else {
+        err_subcommand_syntax(ctx.reply(), "debug", sub);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// DIGEST
+
+/// `digest ^= SHA1(data)`: adds an element whose position does not matter.
+fn xor_digest(digest: &mut [u8; DIGEST_LEN], data: &[u8]) {
+    let h = sha1(data);
+    for (d, x) in digest.iter_mut().zip(h) {
+        *d ^= x;
+    }
+}
+
+/// `digest = SHA1(digest ^ SHA1(data))`: adds an element whose position matters.
+fn mix_digest(digest: &mut [u8; DIGEST_LEN], data: &[u8]) {
+    xor_digest(digest, data);
+    *digest = sha1(&digest[..]);
+}
+
+fn mix_str(digest: &mut [u8; DIGEST_LEN], s: StrRef<'_>) {
+    let mut buf = [0u8; 24];
+    mix_digest(digest, s.bytes(&mut buf));
+}
+
+/// Mixes the type and value of `e` (and its TTL flag) into `digest`, as Redis's `xorObjectDigest`.
+fn object_digest(digest: &mut [u8; DIGEST_LEN], e: &Entry) {
+    mix_digest(digest, &(e.obj_type() as u32).to_be_bytes());
+    match e.value() {
+        None => {
+            if let Some(s) = e.as_str() {
+                mix_str(digest, s);
+            }
+        }
+        Some(Value::List(l)) => {
+            for el in l.iter() {
+                mix_str(digest, el);
+            }
+        }
+        Some(Value::Set(s)) => {
+            let mut buf = [0u8; 24];
+            for m in s.iter() {
+                xor_digest(digest, m.bytes(&mut buf));
+            }
+        }
+        Some(Value::ZSet(z)) => {
+            for (m, score) in z.iter() {
+                let mut el = [0u8; DIGEST_LEN];
+                mix_str(&mut el, m);
+                mix_digest(&mut el, crate::util::fmt_g(score, 17).as_bytes());
+                xor_digest(digest, &el);
+            }
+        }
+        Some(Value::Hash(h)) => {
+            for (f, v) in h.iter() {
+                let mut el = [0u8; DIGEST_LEN];
+                mix_str(&mut el, f);
+                mix_str(&mut el, v);
+                xor_digest(digest, &el);
+            }
+        }
+    }
+    if e.has_expire() {
+        xor_digest(digest, b"!!expire!!");
+    }
+}
+
+/// DEBUG DIGEST-VALUE's digest of one key's value (the key name is not part of it).
+pub fn key_digest(e: &Entry) -> [u8; DIGEST_LEN] {
+    let mut d = [0u8; DIGEST_LEN];
+    object_digest(&mut d, e);
+    d
+}
+
+/// DEBUG DIGEST: Redis's fingerprint of the whole dataset (20 zero bytes when empty). Each non-empty database
+/// mixes in its index, then XORs in one digest per key (key name mixed, then type and value).
+pub fn dataset_digest(dbs: &[crate::db::Db]) -> [u8; DIGEST_LEN] {
+    let mut fin = [0u8; DIGEST_LEN];
+    for (j, db) in dbs.iter().enumerate() {
+        if db.keys.is_empty() {
+            continue;
+        }
+        mix_digest(&mut fin, &(j as u32).to_be_bytes());
+        for e in db.keys.iter() {
+            let mut d = [0u8; DIGEST_LEN];
+            mix_digest(&mut d, e.key());
+            object_digest(&mut d, e);
+            for (f, x) in fin.iter_mut().zip(d) {
+                *f ^= x;
+            }
+        }
+    }
+    fin
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// POPULATE
+
+/// Longest key POPULATE makes: Redis formats it into a 128-byte buffer.
+const POPULATE_KEY_MAX: usize = 127;
+
+/// DEBUG POPULATE count [prefix] [size]
+///
+/// Creates `prefix:N` (default prefix `key`) holding `value:N` for N in 0..count, skipping keys that exist. With a
+/// size, values are `value:N` cut or zero-padded to that many bytes. As in Redis the prefix ends at a NUL byte,
+/// keys are cut at 127 bytes, values are never int-encoded, and nothing is propagated or counted as dirty.
+fn populate(ctx: &mut Ctx, args: Args) {
+    let Some(count) = positive_long(ctx.reply(), args.get(2)) else { return };
+    let dbi = ctx.client.db;
+    {
+        // Redis's dictExpand(count) (before the size is even parsed). Capped so that an absurd count cannot make
+        // the table allocation itself fail: POPULATE could never fill more keys than memory holds anyway.
+        let db = &mut ctx.srv.dbs[dbi];
+        let mem_cap = (crate::util::total_system_memory() / 64).max(1 << 20);
+        let want = (count as u64).min(mem_cap) as usize;
+        db.keys.reserve(want.saturating_sub(db.len()));
+    }
+    let valsize = if args.len() == 5 {
+        match positive_long(ctx.reply(), args.get(4)) {
+            Some(v) => v as usize,
+            None => return,
+        }
+    } else {
+        0
+    };
+    let prefix: &[u8] = if args.len() == 3 { b"key" } else { args.get(3) };
+    let prefix = &prefix[..memchr::memchr(0, prefix).unwrap_or(prefix.len())];
+    let now = ctx.srv.now_ms;
+    let lfu = ctx.srv.config.maxmemory_policy.is_lfu();
+    let lru = if lfu { crate::object::lfu_init(now) } else { ctx.srv.lru_clock };
+    let mut key = Vec::with_capacity(POPULATE_KEY_MAX + 1);
+    let mut val = Vec::with_capacity(valsize.max(32));
+    let mut num = [0u8; 24];
+    let watched = !ctx.srv.watches.is_empty();
+    for j in 0..count {
+        let digits = crate::util::itoa_buf(j, &mut num);
+        key.clear();
+        key.extend_from_slice(prefix);
+        key.push(b':');
+        key.extend_from_slice(digits);
+        key.truncate(POPULATE_KEY_MAX);
+        let db = &mut ctx.srv.dbs[dbi];
+        if db.lookup(&key, now).is_some() {
+            continue;
+        }
+        val.clear();
+        val.extend_from_slice(b"value:");
+        val.extend_from_slice(digits);
+        if valsize > 0 {
+            val.resize(valsize, 0);
+        }
+        let mut e = Entry::new_embstr(&key, &val);
+        e.set_lru(lru);
+        db.insert(e);
+        if watched {
+            ctx.touch_watched(dbi, &key);
+        }
+    }
+    ctx.reply().ok();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// PROTOCOL
+
+/// DEBUG PROTOCOL type: one sample reply of each RESP type, as Redis sends them.
+fn protocol(r: &mut Reply, name: &[u8]) {
+    let is = |w: &str| name.eq_ignore_ascii_case(w.as_bytes());
+    if is("string") {
+        r.bulk(b"Hello World");
+    } else if is("integer") {
+        r.int(12345);
+    } else if is("double") {
+        r.double(3.141);
+    } else if is("bignum") {
+        const BIG: &[u8] = b"1234567999999999999999999999999999999";
+        if r.is_resp3() {
+            let mut line = Vec::with_capacity(BIG.len() + 3);
+            line.push(b'(');
+            line.extend_from_slice(BIG);
+            line.extend_from_slice(b"\r\n");
+            r.raw_bytes(&line);
+        } else {
+            r.bulk(BIG);
+        }
+    } else if is("null") {
+        r.null();
+    } else if is("array") {
+        r.array(3);
+        (0..3).for_each(|j| r.int(j));
+    } else if is("set") {
+        r.set(3);
+        (0..3).for_each(|j| r.int(j));
+    } else if is("map") {
+        r.map(3);
+        for j in 0..3 {
+            r.int(j);
+            r.boolean(j == 1);
+        }
+    } else if is("attrib") {
+        if r.is_resp3() {
+            r.raw_bytes(b"|1\r\n");
+            r.bulk(b"key-popularity");
+            r.array(2);
+            r.bulk(b"key:123");
+            r.int(90);
+        }
+        // An attribute is not a reply by itself: a real one follows.
+        r.bulk(b"Some real reply following the attribute");
+    } else if is("push") {
+        if !r.is_resp3() {
+            r.error("ERR RESP2 is not supported by this command");
+            return;
+        }
+        r.push(2);
+        r.bulk(b"server-cpu-usage");
+        r.int(42);
+        // A push is out of band: a normal reply follows, so a client that drops pushes still gets one.
+        r.bulk(b"Some real reply following the push reply");
+    } else if is("true") {
+        r.boolean(true);
+    } else if is("false") {
+        r.boolean(false);
+    } else if is("verbatim") {
+        r.verbatim("txt", b"This is a verbatim\nstring");
+    } else {
+        r.error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// OBJECT SDSLEN LISTPACK QUICKLIST HTSTATS HTSTATS-KEY
+
+/// DEBUG OBJECT key: Redis's one-line summary; lists add the quicklist figures.
+fn object(ctx: &mut Ctx, key: &[u8]) {
+    let line = {
+        let srv = &*ctx.srv;
+        srv.dbs[ctx.client.db].keys.get(key).map(|e| {
+            let refcount = if is_shared_int(srv, e) { i32::MAX } else { 1 };
+            let serialized = match e.value() {
+                Some(v) => rdb_value_size(v),
+                None => e.as_str().map_or(0, rdb_string_size),
+            };
+            let mut line = format!(
+                "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                e as *const Entry,
+                refcount,
+                e.encoding().name(),
+                serialized,
+                e.lru(),
+                idle_ms(srv.lru_clock, e.lru()) / 1000
+            );
+            if let Some(Value::List(l)) = e.value() {
+                let c = &srv.config;
+                line.push_str(&quicklist_debug(l, c.list_max_listpack_size, c.list_compress_depth));
+            }
+            line
+        })
+    };
+    match line {
+        Some(l) => ctx.reply().simple(&l),
+        None => ctx.reply().err_no_such_key(),
+    }
+}
+
+/// DEBUG SDSLEN key: the sds figures Redis would have for the key and its string value (lengths, spare room and
+/// allocation sizes in Redis's memory model, the one MEMORY USAGE reports in).
+fn sdslen(ctx: &mut Ctx, key: &[u8]) {
+    let line = ctx.srv.dbs[ctx.client.db].keys.get(key).map(|e| {
+        let raw_or_emb = matches!(e.encoding(), Encoding::Raw | Encoding::Embstr);
+        if e.value().is_some() || !raw_or_emb {
+            return None;
+        }
+        let klen = e.key().len();
+        // Keys are copied with sdsnewlen: the 1-byte header under 32 bytes (except the empty key), else the
+        // allocator's usable size as the allocation.
+        let (key_avail, key_zmalloc) = if klen < 32 && klen > 0 {
+            (0, jemalloc_size(1 + klen + 1))
+        } else {
+            let hdr = sds_hdr(klen);
+            let total = jemalloc_size(hdr + klen + 1);
+            (total - hdr - 1 - klen, total)
+        };
+        let vlen = e.as_str().map_or(0, |s| s.len());
+        let (val_avail, val_zmalloc) = if e.encoding() == Encoding::Embstr {
+            // One allocation with the object header; an embstr's sds has no spare room.
+            (0, jemalloc_size(16 + 3 + vlen + 1) - 16)
+        } else {
+            let alloc = sds_alloc(vlen, e.raw_capacity().unwrap_or(vlen));
+            let hdr = if alloc == vlen && vlen < 32 { 1 } else { sds_hdr(alloc) };
+            (alloc - vlen, jemalloc_size(hdr + alloc + 1))
+        };
+        Some(format!(
+            "key_sds_len:{klen}, key_sds_avail:{key_avail}, key_zmalloc: {key_zmalloc}, val_sds_len:{vlen}, val_sds_avail:{val_avail}, val_zmalloc: {val_zmalloc}"
+        ))
+    });
+    match line {
+        None => ctx.reply().err_no_such_key(),
+        Some(None) => ctx.reply().error("ERR Not an sds encoded string."),
+        Some(Some(l)) => ctx.reply().simple(&l),
+    }
+}
+
+/// Looks a key up as Redis's OBJECT/DEBUG do (`objectCommandLookup`): expires it if due, no LRU touch.
+fn lookup_no_touch<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a Entry> {
+    let now = ctx.srv.now_ms;
+    let db = ctx.client.db;
+    let found = ctx.srv.dbs[db].lookup(key, now).is_some();
+    if found {
+        ctx.srv.stats.keyspace_hits += 1;
+    } else {
+        ctx.srv.stats.keyspace_misses += 1;
+    }
+    ctx.srv.dbs[db].keys.get(key)
+}
+
+/// DEBUG LISTPACK key: prints the listpack of a hash or sorted set to stdout.
+fn listpack(ctx: &mut Ctx, key: &[u8]) {
+    use crate::types::{hash::Hash, zset::ZSet};
+    let text = match lookup_no_touch(ctx, key) {
+        None => {
+            ctx.reply().err_no_such_key();
+            return;
+        }
+        // Lists report the quicklist encoding in 7.0 whatever their size.
+        Some(e) => match e.value() {
+            Some(Value::Hash(Hash::ListPack(lp))) | Some(Value::ZSet(ZSet::ListPack(lp))) => Some(listpack_repr(lp)),
+            _ => None,
+        },
+    };
+    match text {
+        Some(t) => {
+            print_stdout(&t);
+            ctx.reply().simple("Listpack structure printed on stdout");
+        }
+        None => ctx.reply().error("ERR Not a listpack encoded object."),
+    }
+}
+
+/// DEBUG QUICKLIST key [level]: prints the list's node layout to stdout (level ≥ 1 adds every entry).
+fn quicklist(ctx: &mut Ctx, key: &[u8], level: i64) {
+    use crate::types::list::List;
+    let (fill, depth) = (ctx.srv.config.list_max_listpack_size, ctx.srv.config.list_compress_depth);
+    let text = match lookup_no_touch(ctx, key) {
+        None => {
+            ctx.reply().err_no_such_key();
+            return;
+        }
+        Some(e) => match e.value() {
+            Some(Value::List(l)) => {
+                let nodes: Vec<&crate::types::listpack::Listpack> = match l {
+                    List::ListPack(lp) => vec![lp],
+                    List::QuickList(q) => q.nodes().collect(),
+                };
+                let mut t = format!(
+                    "{{quicklist nodes {}, count {}, fill {}, compress {}}}\n",
+                    nodes.len(),
+                    l.len(),
+                    crate::types::quicklist::clamp_fill(fill),
+                    depth
+                );
+                for (i, lp) in nodes.iter().enumerate() {
+                    t.push_str(&format!(
+                        "{{node {i}}}\n{{count {}, sz {}, encoding RAW, container PACKED, recompress 0}}\n",
+                        lp.len(),
+                        lp.bytes()
+                    ));
+                    if level >= 1 {
+                        t.push_str(&listpack_repr(lp));
+                    }
+                }
+                Some(t)
+            }
+            _ => None,
+        },
+    };
+    match text {
+        Some(t) => {
+            print_stdout(&t);
+            ctx.reply().simple("Quicklist structure printed on stdout");
+        }
+        None => ctx.reply().error("ERR Not a quicklist encoded object."),
+    }
+}
+
+/// A listpack's entries with their offsets and sizes (in the spirit of Redis's `lpRepr`).
+fn listpack_repr(lp: &crate::types::listpack::Listpack) -> String {
+    let mut t = format!("{{total bytes {}}} {{num entries {}}}\n", lp.bytes(), lp.len());
+    let mut off = lp.first();
+    let mut index = 0;
+    while let Some(o) = off {
+        let shown = match lp.get(o) {
+            StrRef::Int(n) => format!("[int]{n}"),
+            StrRef::Bytes(b) => format!("[str]{}", String::from_utf8_lossy(&b[..b.len().min(40)])),
+        };
+        t.push_str(&format!("{{index {index}, offset {o}, entry len {}}} {shown}\n", lp.entry_size(o)));
+        index += 1;
+        off = lp.next(o);
+    }
+    t.push_str("{end}\n");
+    t
+}
+
+fn print_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// The text of DEBUG HTSTATS for one dict: per table (main, then the rehash target while rehashing) its size,
+/// fill, and probe-length figures. Redis reports chain lengths of its chained table; ours is open-addressing, so
+/// the same section layout carries probe lengths (1 = found in its home slot; 0 counts empty slots).
+fn ht_stats_text(stats: &[crate::dict::TableStats]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let stats: &[crate::dict::TableStats] = if stats.is_empty() { &[] } else { stats };
+    if stats.is_empty() {
+        s.push_str("Hash table 0 stats (main hash table):\nNo stats available for empty dictionaries\n");
+    }
+    for (i, t) in stats.iter().enumerate() {
+        let name = if i == 0 { "main hash table" } else { "rehashing target" };
+        let _ = writeln!(s, "Hash table {i} stats ({name}):");
+        if t.used == 0 {
+            s.push_str("No stats available for empty dictionaries\n");
+            continue;
+        }
+        let _ = writeln!(s, " table size: {}", t.size);
+        let _ = writeln!(s, " number of elements: {}", t.used);
+        if let (0, Some(idx)) = (i, t.rehash_idx) {
+            let _ = writeln!(s, " rehashing from slot: {idx}");
+        }
+        let _ = writeln!(s, " max probe length: {}", t.max_probe);
+        let _ = writeln!(s, " avg probe length: {:.2}", t.total_probe as f64 / t.used as f64);
+        s.push_str(" Probe length distribution:\n");
+        let last = t.probe_hist.len() - 1;
+        for (k, &n) in t.probe_hist.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let more = if k == last { "+" } else { "" };
+            let _ = writeln!(s, "   {k}{more}: {n} ({:.2}%)", n as f64 / t.size as f64 * 100.0);
+        }
+    }
+    s
+}
+
+/// DEBUG HTSTATS dbid
+fn htstats(ctx: &mut Ctx, arg: &[u8]) {
+    let Some(dbid) = long_arg(ctx.reply(), arg) else { return };
+    if dbid < 0 || dbid >= ctx.srv.dbs.len() as i64 {
+        ctx.reply().error("ERR Out of range database");
+        return;
+    }
+    let db = &ctx.srv.dbs[dbid as usize];
+    let mut text = String::from("[Dictionary HT]\n");
+    text.push_str(&ht_stats_text(&db.keys.stats()));
+    text.push_str("[Expires HT]\n");
+    text.push_str(&ht_stats_text(&db.expires.stats()));
+    ctx.reply().verbatim("txt", text.as_bytes());
+}
+
+/// DEBUG HTSTATS-KEY key: the stats of a value's own hash table (hashtable hashes and sets, skiplist sorted sets).
+fn htstats_key(ctx: &mut Ctx, key: &[u8]) {
+    use crate::types::{hash::Hash, set::Set, zset::ZSet};
+    let text = match lookup_no_touch(ctx, key) {
+        None => {
+            ctx.reply().err_no_such_key();
+            return;
+        }
+        Some(e) => match e.value() {
+            Some(Value::Hash(Hash::HashTable(d))) => Some(ht_stats_text(&d.stats())),
+            Some(Value::Set(Set::HashTable(d))) => Some(ht_stats_text(&d.stats())),
+            Some(Value::ZSet(ZSet::SkipList(z))) => Some(ht_stats_text(&z.dict.stats())),
+            _ => None,
+        },
+    };
+    match text {
+        Some(t) => ctx.reply().verbatim("txt", t.as_bytes()),
+        None => ctx.reply().error("ERR The value stored at the specified key is not represented using an hash table"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// SLEEP QUICKLIST-PACKED-THRESHOLD REPLYBUFFER CONFIG-REWRITE-FORCE-ALL STRINGMATCH-TEST
+
+/// DEBUG SLEEP seconds: blocks the whole server on purpose (`strtod` of the argument; decimals allowed).
+fn sleep(arg: &[u8]) {
+    let us_f = strtod_prefix(arg) * 1_000_000.0;
+    // An out-of-range conversion yields i64::MIN on x86-64, so Redis does not sleep at all for those.
+    let us = if us_f.is_finite() && us_f.abs() < 9.2e18 { us_f as i64 } else { i64::MIN };
+    if us > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(us as u64));
+    }
+}
+
+/// Redis's `quicklistisSetPackedThreshold`: 0 restores the default; up to 4 GiB - 1 MiB.
+fn packed_threshold(sz: u64) -> Option<u64> {
+    if sz > (1u64 << 32) - (1 << 20) {
+        None
+    } else if sz == 0 {
+        Some(DEFAULT_PACKED_THRESHOLD)
+    } else {
+        Some(sz)
+    }
+}
+
+/// DEBUG REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|ms> | RESIZING <0|1>
+fn replybuffer(r: &mut Reply, args: Args) {
+    if args.is(2, "peak-reset-time") {
+        let v = if args.is(3, "never") {
+            -1
+        } else if args.is(3, "reset") {
+            DEFAULT_PEAK_RESET_TIME_MS
+        } else {
+            match long_arg(r, args.get(3)) {
+                Some(v) => v,
+                None => return,
+            }
+        };
+        PEAK_RESET_TIME_MS.store(v, Ordering::Relaxed);
+    } else if args.is(2, "resizing") {
+        REPLY_RESIZING.store(atoi(args.get(3)) != 0, Ordering::Relaxed);
+    } else {
+        err_subcommand_syntax(r, "debug", args.get(1));
+        return;
+    }
+    r.ok();
+}
+
+/// CONFIG REWRITE writing every directive, defaults included: the file gets a line for each directive it lacks,
+/// then the ordinary rewrite fills in the current values. Errors are `strerror` texts, as Redis's; without a config
+/// file Redis fails with EFAULT ("Bad address"), and so does this.
+fn config_rewrite_force_all(cfg: &crate::config::Config) -> Result<(), String> {
+    let Some(path) = &cfg.config_file else { return Err("Bad address".into()) };
+    let io = |e: std::io::Error| {
+        let s = e.to_string();
+        s.find(" (os error").map_or(s.clone(), |i| s[..i].to_string())
+    };
+    let old = match std::fs::read(path) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(io(e)),
+    };
+    let mut seeded = old.clone();
+    if !seeded.is_empty() && !seeded.ends_with('\n') {
+        seeded.push('\n');
+    }
+    let present = |name: &str| {
+        old.lines().any(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|w| crate::config::find(w.as_bytes()).is_some_and(|d| d.name == name))
+        })
+    };
+    for d in crate::config::DIRECTIVES {
+        if !present(d.name) {
+            seeded.push_str(d.name);
+            seeded.push('\n');
+        }
+    }
+    let new = crate::config::rewrite_text(cfg, &seeded);
+    let tmp = format!("{path}.tmp-{}", std::process::id());
+    let res = std::fs::write(&tmp, new.as_bytes()).and_then(|_| std::fs::rename(&tmp, path));
+    if let Err(e) = res {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    Ok(())
+}
+
+/// DEBUG STRINGMATCH-TEST: Redis's `stringmatchlen_fuzz_test`, run against our glob matcher: random patterns
+/// and strings over a small alphabet rich in glob syntax, checking only that matching terminates without crashing.
+fn stringmatch_fuzz(rng: &mut crate::util::Rng) {
+    const ALPHABET: &[u8] = b"*?[]-^\\ab";
+    let mut total_matches = 0usize;
+    for _ in 0..1000 {
+        let plen = rng.below(33) as usize;
+        let slen = rng.below(33) as usize;
+        let pat: Vec<u8> = (0..plen).map(|_| ALPHABET[rng.below(ALPHABET.len() as u64) as usize]).collect();
+        let s: Vec<u8> = (0..slen).map(|_| ALPHABET[rng.below(ALPHABET.len() as u64) as usize]).collect();
+        total_matches += crate::util::glob_match(&pat, &s, false) as usize;
+    }
+    crate::log_debug!("stringmatch fuzz: {total_matches} matches in 1000 runs");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ASSERT PANIC OOM SEGFAULT
+
+fn bug_report_start() {
+    crate::log::log_raw(LogLevel::Warning, "=== REDIS BUG REPORT START: Cut & paste starting from here ===");
+}
+
+/// Ends a crash report: `exit(1)` with `use-exit-on-panic yes` (as Redis's `bugReportEnd`), else abort.
+fn bug_report_end(cfg: &crate::config::Config) -> ! {
+    crate::log::log_raw(LogLevel::Warning, "=== REDIS BUG REPORT END. Make sure to include from START to END. ===");
+    if cfg.extra.get("use-exit-on-panic").is_some_and(|v| v == "yes") {
+        std::process::exit(1);
+    }
+    std::process::abort();
+}
+
+/// DEBUG ASSERT: the client context, the object context and the failed assertion, then the crash.
+fn crash_assert(ctx: &mut Ctx, args: Args) -> ! {
+    let w = |m: String| crate::log::log_raw(LogLevel::Warning, &m);
+    bug_report_start();
+    w("=== ASSERTION FAILED CLIENT CONTEXT ===".into());
+    w(format!("client->flags = {}", ctx.client.flags));
+    w(format!("client->conn = fd={}", ctx.client.fd));
+    w(format!("client->argc = {}", args.len()));
+    for (j, a) in args.iter().enumerate() {
+        w(format!("client->argv[{j}] = \"{}\" (refcount: 1)", String::from_utf8_lossy(a)));
+    }
+    w("=== ASSERTION FAILED OBJECT CONTEXT ===".into());
+    w("Object type: 0".into());
+    w(format!("Object encoding: {}", Encoding::Embstr as u8));
+    w("Object refcount: 1".into());
+    w("=== ASSERTION FAILED ===".into());
+    w(format!("==> {}:{} '1 == 2' is not true", file!(), line!()));
+    bug_report_end(&ctx.srv.config)
+}
+
+/// DEBUG PANIC (and the OOM handler): Redis's "Guru Meditation" lines, then the crash.
+fn crash_panic(msg: &str, line: u32, ctx: &mut Ctx) -> ! {
+    let w = |m: &str| crate::log::log_raw(LogLevel::Warning, m);
+    bug_report_start();
+    w("------------------------------------------------");
+    w("!!! Software Failure. Press left mouse button to continue");
+    w(&format!("Guru Meditation: {msg} #{}:{line}", file!()));
+    bug_report_end(&ctx.srv.config)
+}
+
+/// DEBUG OOM: Redis allocates SIZE_MAX/2 bytes and its out-of-memory handler panics.
+fn crash_oom(ctx: &mut Ctx) -> ! {
+    let size = usize::MAX / 2;
+    crate::log::log_raw(LogLevel::Warning, &format!("Out Of Memory allocating {size} bytes!"));
+    crash_panic(&format!("Redis aborting for OUT OF MEMORY. Allocating {size} bytes!"), line!(), ctx)
+}
+
+/// DEBUG SEGFAULT: dies by SIGSEGV, as Redis does by writing to a read-only page.
+fn crash_segfault() -> ! {
+    let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSEGV);
+    // Only reached if SIGSEGV is caught and the handler returns.
+    std::process::abort();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// DEBUG OBJECT's serializedlength: the RDB size of a value
+
+/// Length of an RDB length prefix.
+fn rdb_len_size(n: u64) -> usize {
+    if n < 1 << 6 {
+        1
+    } else if n < 1 << 14 {
+        2
+    } else if n <= u32::MAX as u64 {
+        5
+    } else {
+        9
+    }
+}
+
+/// Bytes an integer takes in the RDB string encoding (int8/16/32 forms, else its decimal text).
+fn rdb_int_size(n: i64) -> usize {
+    if i8::try_from(n).is_ok() {
+        2
+    } else if i16::try_from(n).is_ok() {
+        3
+    } else if i32::try_from(n).is_ok() {
+        5
+    } else {
+        let mut b = [0u8; 24];
+        let l = crate::util::itoa_buf(n, &mut b).len();
+        rdb_len_size(l as u64) + l
+    }
+}
+
+/// The RDB-serialized length of a string value: integer forms, LZF-compressed form when that saves at least four
+/// bytes of a string over 20 bytes (RDB compression is on by default), or length-prefixed bytes.
+fn rdb_string_size(s: StrRef) -> usize {
+    match s {
+        StrRef::Int(n) => rdb_int_size(n),
+        StrRef::Bytes(b) => {
+            if b.len() <= 11 {
+                if let Some(n) = parse_i64(b) {
+                    return rdb_int_size(n);
+                }
+            }
+            if b.len() > 20 {
+                let packed = lzf_compressed_len(b, b.len() - 4);
+                if packed > 0 {
+                    return 1 + rdb_len_size(packed as u64) + rdb_len_size(b.len() as u64) + packed;
+                }
+            }
+            rdb_len_size(b.len() as u64) + b.len()
+        }
+    }
+}
+
+/// The output length of liblzf's compressor (as built into Redis: 2^16-slot hash table, "very fast" mode) on
+/// `data`, or 0 when the output would not fit in `out_max` bytes. Only the length is computed: the walk over the
+/// input, the hash table updates and every size check follow the compressor step by step, so the figure is the
+/// one Redis gets.
+fn lzf_compressed_len(data: &[u8], out_max: usize) -> usize {
+    const HLOG: u32 = 16;
+    const MAX_LIT: usize = 32;
+    const MAX_OFF: usize = 1 << 13;
+    const MAX_REF: usize = (1 << 8) + (1 << 3);
+    let n = data.len();
+    if n == 0 || out_max == 0 || n < 3 {
+        return 0;
+    }
+    let idx = |h: u32| (((h >> (24 - HLOG)).wrapping_sub(h.wrapping_mul(5))) & ((1 << HLOG) - 1)) as usize;
+    let first = |i: usize| ((data[i] as u32) << 8) | data[i + 1] as u32;
+    let next = |h: u32, i: usize| (h << 8) | data[i + 2] as u32;
+    // Slot -> last position seen (+1; 0 = empty).
+    let mut table = vec![0u32; 1 << HLOG];
+    let mut op = 1usize; // output position; the first literal run's header byte is reserved
+    let mut lit = 0usize;
+    let mut ip = 0usize;
+    let mut h = first(0);
+    while ip < n - 2 {
+        h = next(h, ip);
+        let slot = idx(h);
+        let prev = table[slot];
+        table[slot] = ip as u32 + 1;
+        let candidate = (prev as usize)
+            .checked_sub(1)
+            .filter(|&r| ip - r - 1 < MAX_OFF && r > 0 && data[r..r + 3] == data[ip..ip + 3]);
+        if let Some(r) = candidate {
+            let mut len = 2usize;
+            let maxlen = (n - ip - len).min(MAX_REF);
+            if lit == 0 {
+                op -= 1;
+            }
+            if op + 3 + 1 >= out_max {
+                return 0;
+            }
+            // The compressor checks 16 bytes unconditionally when more than 16 may match, then byte by byte.
+            let mut stopped = false;
+            if maxlen > 16 {
+                for _ in 0..16 {
+                    len += 1;
+                    if data[r + len] != data[ip + len] {
+                        stopped = true;
+                        break;
+                    }
+                }
+            }
+            if !stopped {
+                loop {
+                    len += 1;
+                    if !(len < maxlen && data[r + len] == data[ip + len]) {
+                        break;
+                    }
+                }
+            }
+            len -= 2;
+            ip += 1;
+            op += if len < 7 { 2 } else { 3 };
+            lit = 0;
+            op += 1;
+            ip += len + 1;
+            if ip >= n - 2 {
+                break;
+            }
+            ip -= 2;
+            h = first(ip);
+            h = next(h, ip);
+            table[idx(h)] = ip as u32 + 1;
+            ip += 1;
+            h = next(h, ip);
+            table[idx(h)] = ip as u32 + 1;
+            ip += 1;
+        } else {
+            if op >= out_max {
+                return 0;
+            }
+            lit += 1;
+            op += 1;
+            ip += 1;
+            if lit == MAX_LIT {
+                lit = 0;
+                op += 1;
+            }
+        }
+    }
+    if op + 3 > out_max {
+        return 0;
+    }
+    while ip < n {
+        lit += 1;
+        op += 1;
+        ip += 1;
+        if lit == MAX_LIT {
+            lit = 0;
+            op += 1;
+        }
+    }
+    if lit == 0 {
+        op -= 1;
+    }
+    op
+}
+
+/// An estimate of a collection's RDB size for DEBUG OBJECT: the listpack/intset blobs as strings, the large
+/// encodings element by element (Redis's exact figure also depends on LZF compression).
+fn rdb_value_size(v: &crate::object::Value) -> usize {
+    use crate::object::Value;
+    use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
+    let blob = |n: usize| rdb_len_size(n as u64) + n;
+    match v {
+        Value::List(List::ListPack(lp)) => 2 + blob(lp.bytes()),
+        Value::List(List::QuickList(q)) => {
+            rdb_len_size(q.node_count() as u64) + q.nodes().map(|n| 1 + blob(n.bytes())).sum::<usize>()
+        }
+        Value::Hash(Hash::ListPack(lp)) | Value::ZSet(ZSet::ListPack(lp)) => blob(lp.bytes()),
+        Value::Set(Set::IntSet(s)) => blob(s.alloc_bytes()),
+        Value::Hash(h) => {
+            rdb_len_size(h.len() as u64) + h.iter().map(|(f, v)| rdb_string_size(f) + rdb_string_size(v)).sum::<usize>()
+        }
+        Value::Set(s) => rdb_len_size(s.len() as u64) + s.iter().map(rdb_string_size).sum::<usize>(),
+        Value::ZSet(z) => rdb_len_size(z.len() as u64) + z.iter().map(|(m, _)| rdb_string_size(m) + 8).sum::<usize>(),
+    }
+}
+
+/// The quicklist part of DEBUG OBJECT's line for a list.
+fn quicklist_debug(l: &crate::types::list::List, fill: i64, compress_depth: i64) -> String {
+    use crate::types::list::List;
+    let (nodes, bytes) = match l {
+        List::ListPack(lp) => (1usize, lp.bytes()),
+        List::QuickList(q) => (q.node_count(), q.nodes().map(|n| n.bytes()).sum()),
+    };
+    let avg = if nodes == 0 { 0.0 } else { l.len() as f64 / nodes as f64 };
+    format!(
+        " ql_nodes:{nodes} ql_avg_node:{avg:.2} ql_listpack_max:{fill} ql_compressed:{} ql_uncompressed_size:{bytes}",
+        (compress_depth != 0) as u8
+    )
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Argument helpers
+
+/// Redis's `getLongFromObjectOrReply`.
+fn long_arg(r: &mut Reply, s: &[u8]) -> Option<i64> {
+    let v = parse_i64(s);
+    if v.is_none() {
+        r.err_not_int();
+    }
+    v
+}
+
+/// Redis's `getPositiveLongFromObjectOrReply`: non-negative, one error for both non-numbers and negatives.
+fn positive_long(r: &mut Reply, s: &[u8]) -> Option<i64> {
+    let v = parse_i64(s).filter(|&v| v >= 0);
+    if v.is_none() {
+        r.error("ERR value is out of range, must be positive");
+    }
+    v
+}
+
+/// Whether a client connects from this machine: unix socket or a loopback peer (Redis's `islocalClient`).
+fn is_local_client(c: &crate::net::client::ClientState) -> bool {
+    if c.has(cf::UNIX_SOCKET) {
+        return true;
+    }
+    let ip = c.addr.rsplit_once(':').map_or(c.addr.as_str(), |(ip, _)| ip);
+    matches!(ip, "127.0.0.1" | "::1" | "[::1]")
+}
+
+/// C's `atoi`: optional spaces and sign, then as many digits as there are.
+fn atoi(s: &[u8]) -> i64 {
+    let mut i = 0;
+    while i < s.len() && s[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    let neg = i < s.len() && s[i] == b'-';
+    if i < s.len() && (s[i] == b'-' || s[i] == b'+') {
+        i += 1;
+    }
+    let mut v: i64 = 0;
+    while i < s.len() && s[i].is_ascii_digit() {
+        v = v.wrapping_mul(10).wrapping_add((s[i] - b'0') as i64);
+        i += 1;
+    }
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+/// Parses the longest prefix of `s` that C's `strtod` would read; 0 when there is none.
+fn strtod_prefix(s: &[u8]) -> f64 {
+    let mut i = 0;
+    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    let start = i;
+    if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
+        i += 1;
+    }
+    let digits_start = i;
+    while i < s.len() && s[i].is_ascii_digit() {
+        i += 1;
+    }
+    let mut ndigits = i - digits_start;
+    if i < s.len() && s[i] == b'.' {
+        i += 1;
+        let f = i;
+        while i < s.len() && s[i].is_ascii_digit() {
+            i += 1;
+        }
+        ndigits += i - f;
+    }
+    if ndigits == 0 {
+        return 0.0;
+    }
+    let mut end = i;
+    if i < s.len() && (s[i] == b'e' || s[i] == b'E') {
+        let mut k = i + 1;
+        if k < s.len() && (s[k] == b'+' || s[k] == b'-') {
+            k += 1;
+        }
+        let e = k;
+        while k < s.len() && s[k].is_ascii_digit() {
+            k += 1;
+        }
+        if k > e {
+            end = k;
+        }
+    }
+    std::str::from_utf8(&s[start..end]).ok().and_then(|t| t.parse::<f64>().ok()).unwrap_or(0.0)
+}
