@@ -7,6 +7,7 @@
 pub mod command_cmd;
 pub mod config_cmd;
 pub mod connection;
+pub mod dump;
 pub mod hash;
 pub mod info;
 pub mod keys;
@@ -584,6 +585,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(sort::COMMANDS.iter())
         .chain(tx::COMMANDS.iter())
         .chain(pubsub::COMMANDS.iter())
+        .chain(dump::COMMANDS.iter())
 }
 
 struct Table {
