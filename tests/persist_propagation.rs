@@ -27,7 +27,7 @@ const AOF_ARGS: &[&str] = &[
     "--appendfsync",
     "always",
     "--aof-use-rdb-preamble",
-    "no",
+    "yes",
     "--enable-debug-command",
     "yes",
 ];

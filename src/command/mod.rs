@@ -8,6 +8,7 @@ pub mod command_cmd;
 pub mod config_cmd;
 pub mod connection;
 pub mod debug;
+pub mod dump;
 pub mod hash;
 pub mod info;
 pub mod keys;
@@ -585,6 +586,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(sort::COMMANDS.iter())
         .chain(tx::COMMANDS.iter())
         .chain(pubsub::COMMANDS.iter())
+        .chain(dump::COMMANDS.iter())
 }
 
 /// The top-level command table as an open-addressing array with FNV-1a over the lowercased name: a lookup is one

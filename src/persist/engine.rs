@@ -122,6 +122,7 @@ pub fn save_options(cx: &SaveContext, aof_base: bool) -> rdb::SaveOptions {
         compression: c.stored_bool("rdbcompression"),
         checksum: c.stored_bool("rdbchecksum"),
         stamp,
+        lfu_decay_time: c.lfu_decay_time,
         aux: rdb::Aux {
             repl_id: Some(cx.replid.to_string()),
             repl_offset: 0,

@@ -1,0 +1,1031 @@
+//! The RDB loader, RESTORE payloads, and the visitor interface `ferredis-check-rdb` uses.
+//!
+//! Input comes through `BufRead`: bytes are taken straight from the reader's buffer when they are there (no copy)
+//! and folded into the running CRC as they are consumed; only items that straddle the end of the buffer are
+//! copied into a scratch vector. The loader consumes exactly the file's bytes, checksum included, so a caller
+//! reading an AOF with an RDB preamble can continue with the same reader.
+//!
+//! Every length, offset and count comes from untrusted input: nothing is allocated from a length before the bytes
+//! are there (vectors grow as data arrives), blobs are validated before they become values, and any
+//! inconsistency is an [`RdbError`] naming the offset, never a panic.
+
+use super::{legacy, op, LoadOptions, LoadStats, RdbError};
+use crate::db::{Db, ExpireEntry};
+use crate::dict::Dict;
+use crate::object::{Entry, StrRef, Value, EMBSTR_SIZE_LIMIT, LRU_MASK};
+use crate::persist::crc64::crc64;
+use crate::persist::lzf;
+use crate::types::hash::{Hash, HashPair};
+use crate::types::intset::IntSet;
+use crate::types::list::List;
+use crate::types::listpack::Listpack;
+use crate::types::quicklist::{clamp_fill, node_fits, Quicklist};
+use crate::types::set::Set;
+use crate::types::skiplist::{cmp_elem, SkipList};
+use crate::types::zset::{ZEntry, ZSet, ZSkip, LISTPACK_SAFETY_BYTES};
+use crate::types::{SmallBytes, Thresholds};
+use crate::util::{itoa_buf, parse_f64, parse_i64};
+use std::collections::HashSet;
+use std::io::{self, BufRead};
+
+/// What the trailer said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChecksumStatus {
+    /// Verified.
+    Ok,
+    /// The file was written with `rdbchecksum no` (a zero trailer).
+    Disabled,
+    /// Not verified (checking turned off, or a version-4-or-older file without a trailer).
+    NotChecked,
+}
+
+/// Receives what the loader reads. [`read_rdb`] inserts into databases; the checker counts and prints.
+pub trait LoadSink {
+    fn aux(&mut self, _key: &[u8], _val: &[u8], _offset: u64) {}
+    /// SELECTDB; an error stops the load (e.g. a db index beyond the configured number of databases).
+    fn select_db(&mut self, db: u64, offset: u64) -> Result<(), String>;
+    fn resize_db(&mut self, _keys: u64, _expires: u64) {}
+    /// A key's name has been read; its value comes next.
+    fn begin_key(&mut self, _rdb_type: u8, _key: &[u8]) {}
+    /// A loaded key (already expired ones too, unless `drop_expired`). An error stops the load.
+    fn entry(&mut self, e: Entry, expire_ms: Option<i64>) -> Result<(), String>;
+    fn checksum(&mut self, _status: ChecksumStatus, _offset: u64) {}
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Input
+
+/// The byte source: a `BufRead`, the count of consumed bytes and their CRC.
+struct Src<'r, R: BufRead> {
+    r: &'r mut R,
+    /// Bytes handed out from the reader's buffer but not consumed yet (consumed at the next read).
+    pending: usize,
+    offset: u64,
+    crc: u64,
+    do_crc: bool,
+    scratch: Vec<u8>,
+}
+
+/// A string as stored: an integer encoding, or bytes (borrowed from the input, or decompressed).
+enum Str<'a> {
+    Int(i64),
+    Ref(&'a [u8]),
+    Own(Vec<u8>),
+}
+
+impl Str<'_> {
+    #[inline]
+    fn bytes<'b>(&'b self, buf: &'b mut [u8; 24]) -> &'b [u8] {
+        match self {
+            Str::Int(n) => itoa_buf(*n, buf),
+            Str::Ref(b) => b,
+            Str::Own(v) => v,
+        }
+    }
+
+    fn into_vec(self) -> Vec<u8> {
+        match self {
+            Str::Int(n) => {
+                let mut b = [0u8; 24];
+                itoa_buf(n, &mut b).to_vec()
+            }
+            Str::Ref(b) => b.to_vec(),
+            Str::Own(v) => v,
+        }
+    }
+}
+
+impl<'r, R: BufRead> Src<'r, R> {
+    fn new(r: &'r mut R, do_crc: bool) -> Self {
+        Src { r, pending: 0, offset: 0, crc: 0, do_crc, scratch: Vec::new() }
+    }
+
+    #[inline]
+    fn settle(&mut self) {
+        if self.pending != 0 {
+            self.r.consume(self.pending);
+            self.pending = 0;
+        }
+    }
+
+    fn err(&self, msg: impl Into<String>) -> RdbError {
+        RdbError::new(self.offset, msg)
+    }
+
+    fn eof(&self) -> RdbError {
+        self.err("Unexpected EOF reading RDB file")
+    }
+
+    /// Bytes available in the reader's buffer (filling it if empty).
+    #[inline]
+    fn available(&mut self) -> Result<usize, RdbError> {
+        loop {
+            match self.r.fill_buf() {
+                Ok(b) => return Ok(b.len()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.err(format!("Read error: {e}"))),
+            }
+        }
+    }
+
+    /// The next `n` bytes, borrowed from the reader's buffer when they are all there.
+    #[inline]
+    fn bytes(&mut self, n: usize) -> Result<&[u8], RdbError> {
+        self.settle();
+        if self.available()? >= n {
+            let off = self.offset;
+            let b = match self.r.fill_buf() {
+                Ok(b) => &b[..n],
+                Err(e) => return Err(RdbError::new(off, format!("Read error: {e}"))),
+            };
+            if self.do_crc {
+                self.crc = crc64(self.crc, b);
+            }
+            self.pending = n;
+            self.offset += n as u64;
+            return Ok(b);
+        }
+        self.slow_bytes(n)
+    }
+
+    /// Copies `n` bytes spanning several buffer fills into the scratch vector (grown as data arrives, so a
+    /// corrupt huge length ends in an EOF error, not a huge allocation).
+    fn slow_bytes(&mut self, n: usize) -> Result<&[u8], RdbError> {
+        self.scratch.clear();
+        while self.scratch.len() < n {
+            let avail = self.available()?;
+            if avail == 0 {
+                return Err(self.eof());
+            }
+            let take = avail.min(n - self.scratch.len());
+            let b = match self.r.fill_buf() {
+                Ok(b) => &b[..take],
+                Err(e) => return Err(RdbError::new(self.offset, format!("Read error: {e}"))),
+            };
+            if self.do_crc {
+                self.crc = crc64(self.crc, b);
+            }
+            self.scratch.extend_from_slice(b);
+            self.r.consume(take);
+        }
+        self.offset += n as u64;
+        Ok(&self.scratch)
+    }
+
+    #[inline]
+    fn u8(&mut self) -> Result<u8, RdbError> {
+        Ok(self.bytes(1)?[0])
+    }
+
+    #[inline]
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], RdbError> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.bytes(N)?);
+        Ok(a)
+    }
+
+    /// `rdbLoadLenByRef`: (value, is an encoding).
+    #[inline]
+    fn len_enc(&mut self) -> Result<(u64, bool), RdbError> {
+        let b = self.u8()?;
+        match b >> 6 {
+            0 => Ok(((b & 0x3f) as u64, false)),
+            1 => {
+                let c = self.u8()?;
+                Ok(((((b & 0x3f) as u64) << 8) | c as u64, false))
+            }
+            3 => Ok(((b & 0x3f) as u64, true)),
+            _ if b == 0x80 => Ok((u32::from_be_bytes(self.array()?) as u64, false)),
+            _ if b == 0x81 => Ok((u64::from_be_bytes(self.array()?), false)),
+            _ => Err(self.err(format!("Unknown length encoding {} in rdbLoadLen()", b >> 6))),
+        }
+    }
+
+    /// `rdbLoadLen` (an encoding byte reads as its 6-bit value, as in Redis).
+    #[inline]
+    fn len(&mut self) -> Result<u64, RdbError> {
+        Ok(self.len_enc()?.0)
+    }
+
+    /// A length used as a count or size in memory.
+    #[inline]
+    fn usize_len(&mut self) -> Result<usize, RdbError> {
+        let n = self.len()?;
+        usize::try_from(n).map_err(|_| self.err(format!("Length {n} too large")))
+    }
+
+    /// `rdbGenericLoadStringObject`.
+    #[inline]
+    fn string(&mut self) -> Result<Str<'_>, RdbError> {
+        let (n, enc) = self.len_enc()?;
+        if enc {
+            return match n as u8 {
+                op::ENC_INT8 => Ok(Str::Int(self.u8()? as i8 as i64)),
+                op::ENC_INT16 => Ok(Str::Int(i16::from_le_bytes(self.array()?) as i64)),
+                op::ENC_INT32 => Ok(Str::Int(i32::from_le_bytes(self.array()?) as i64)),
+                op::ENC_LZF => Ok(Str::Own(self.lzf()?)),
+                _ => Err(self.err(format!("Unknown RDB string encoding type {n}"))),
+            };
+        }
+        let n = usize::try_from(n).map_err(|_| self.err(format!("String length {n} too large")))?;
+        Ok(Str::Ref(self.bytes(n)?))
+    }
+
+    fn lzf(&mut self) -> Result<Vec<u8>, RdbError> {
+        let clen = self.usize_len()?;
+        let len = self.usize_len()?;
+        let r = lzf::decompress(self.bytes(clen)?, len);
+        r.map_err(|_| self.err("Invalid LZF compressed string"))
+    }
+
+    /// A string as owned bytes.
+    fn owned(&mut self) -> Result<Vec<u8>, RdbError> {
+        Ok(self.string()?.into_vec())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Values
+
+/// Value loading state: the source, the options, scratch space.
+struct Loader<'r, 'o, R: BufRead> {
+    src: Src<'r, R>,
+    opts: &'o LoadOptions,
+    fbuf: Vec<u8>,
+}
+
+/// Canonical decimal integers that fit i64 (what a listpack or intset stores as an integer).
+#[inline]
+fn as_int(b: &[u8]) -> Option<i64> {
+    if b.len() <= 20 {
+        parse_i64(b)
+    } else {
+        None
+    }
+}
+
+/// Validates a listpack blob (structure always; duplicates of `pairs` keys when `deep`) and normalizes it: an
+/// entry stored as text although it is a canonical integer is re-encoded as an integer, the form every
+/// ferredis listpack keeps (Redis writes them that way; only a foreign writer could not).
+fn listpack_blob(b: &[u8], pairs: bool, deep: bool) -> Option<Listpack> {
+    let lp = Listpack::from_bytes(b.to_vec())?;
+    let mut noncanonical = false;
+    let mut n = 0usize;
+    for e in lp.iter() {
+        if let StrRef::Bytes(s) = e {
+            noncanonical |= as_int(s).is_some();
+        }
+        n += 1;
+    }
+    if pairs && n % 2 != 0 {
+        return None;
+    }
+    if deep && pairs {
+        let mut seen = HashSet::with_capacity(n / 2);
+        for (k, _) in lp.pairs() {
+            if !seen.insert(crate::types::listpack::entry_to_vec(k)) {
+                return None;
+            }
+        }
+    }
+    if !noncanonical {
+        return Some(lp);
+    }
+    let items: Vec<Vec<u8>> = lp.iter().map(crate::types::listpack::entry_to_vec).collect();
+    Some(Listpack::from_items(items.iter().map(|v| v.as_slice())))
+}
+
+/// The score of a zset listpack entry; None when it is not a number.
+fn lp_score(e: StrRef<'_>) -> Option<f64> {
+    match e {
+        StrRef::Int(n) => Some(n as f64),
+        StrRef::Bytes(b) => parse_f64(b),
+    }
+}
+
+/// Checks a zset listpack: numeric non-NaN scores, strictly ascending (score, member) order (so no adjacent
+/// duplicates), and with `deep` no duplicate members anywhere.
+fn check_zset_listpack(lp: &Listpack, deep: bool) -> bool {
+    let mut prev: Option<(f64, Vec<u8>)> = None;
+    let mut seen = HashSet::new();
+    for (m, s) in lp.pairs() {
+        let Some(score) = lp_score(s) else { return false };
+        let mut buf = [0u8; 24];
+        let member = m.bytes(&mut buf).to_vec();
+        if let Some((ps, pm)) = &prev {
+            if cmp_elem((*ps, pm), (score, &member)) != std::cmp::Ordering::Less {
+                return false;
+            }
+        }
+        if deep && !seen.insert(member.clone()) {
+            return false;
+        }
+        prev = Some((score, member));
+    }
+    true
+}
+
+/// Hash listpack → hash table; None on a duplicate field.
+fn hash_table_from(lp: &Listpack) -> Option<Hash> {
+    let mut d = Dict::new();
+    let (mut fb, mut vb) = ([0u8; 24], [0u8; 24]);
+    for (f, v) in lp.pairs() {
+        if d.insert(HashPair::new(f.bytes(&mut fb), v.bytes(&mut vb))).is_some() {
+            return None;
+        }
+    }
+    Some(Hash::HashTable(Box::new(d)))
+}
+
+/// Zset listpack → skiplist; None on a duplicate member or a bad score.
+fn skiplist_from(lp: &Listpack) -> Option<ZSet> {
+    let mut z = ZSkip { dict: Dict::new(), list: SkipList::new() };
+    let mut buf = [0u8; 24];
+    for (m, s) in lp.pairs() {
+        let member = m.bytes(&mut buf);
+        let score = lp_score(s)?;
+        if z.dict.get(member).is_some() {
+            return None;
+        }
+        let node = z.list.insert(score, SmallBytes::new(member));
+        z.dict.insert(ZEntry::new(member, node));
+    }
+    Some(ZSet::SkipList(Box::new(z)))
+}
+
+/// A list value from loaded listpack nodes (none empty): one listpack while it fits a node, else a quicklist.
+fn list_from_nodes(mut nodes: Vec<Listpack>, th: &Thresholds) -> List {
+    let fill = clamp_fill(th.list_max_listpack_size);
+    if nodes.len() == 1 && node_fits(fill, nodes[0].bytes(), nodes[0].len()) {
+        return List::ListPack(nodes.remove(0));
+    }
+    let mut it = nodes.into_iter();
+    let first = it.next().unwrap_or_default();
+    let mut q = Quicklist::from_listpack(first, th.list_max_listpack_size, th.list_compress_depth);
+    let mut buf = [0u8; 24];
+    for node in it {
+        for e in node.iter() {
+            q.push_back(e.bytes(&mut buf));
+        }
+    }
+    List::QuickList(Box::new(q))
+}
+
+impl<R: BufRead> Loader<'_, '_, R> {
+    fn err(&self, msg: impl Into<String>) -> RdbError {
+        self.src.err(msg)
+    }
+
+    /// A blob string (listpack, intset, ziplist, zipmap) as bytes; `f` sees it borrowed.
+    fn blob<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Result<T, RdbError> {
+        let s = self.src.string()?;
+        let mut b = [0u8; 24];
+        Ok(f(s.bytes(&mut b)))
+    }
+
+    /// Reads one value of RDB type `ty` for `key`. `Ok(None)`: the value was empty (skipped, as Redis does).
+    fn value(&mut self, ty: u8, key: &[u8]) -> Result<Option<Entry>, RdbError> {
+        let th = self.opts.thresholds;
+        let deep = self.opts.sanitize;
+        let v = match ty {
+            op::TYPE_STRING => {
+                return Ok(Some(match self.src.string()? {
+                    Str::Int(n) => Entry::new_int(key, n),
+                    Str::Ref(b) => Entry::new_string(key, b),
+                    Str::Own(v) if v.len() > EMBSTR_SIZE_LIMIT => Entry::new_raw(key, v),
+                    Str::Own(v) => Entry::new_string(key, &v),
+                }));
+            }
+            op::TYPE_LIST => {
+                let n = self.src.len()?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                let mut l = List::new();
+                let mut buf = [0u8; 24];
+                for _ in 0..n {
+                    let s = self.src.string()?;
+                    l.push(s.bytes(&mut buf), false, &th);
+                }
+                Value::List(l)
+            }
+            op::TYPE_SET => {
+                let n = self.src.len()?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                let max = th.set_max_intset_entries.min(1 << 30) as u64;
+                let mut set = if n > max { Set::new_hashtable() } else { Set::new_intset() };
+                let mut buf = [0u8; 24];
+                for _ in 0..n {
+                    let s = self.src.string()?;
+                    let b = s.bytes(&mut buf);
+                    if let Set::IntSet(is) = &mut set {
+                        match as_int(b) {
+                            Some(x) => {
+                                if !is.insert(x) {
+                                    return Err(self.err("Duplicate set members detected"));
+                                }
+                                continue;
+                            }
+                            None => set.convert_to_hashtable(),
+                        }
+                    }
+                    if let Set::HashTable(d) = &mut set {
+                        if d.insert(SmallBytes::new(b)).is_some() {
+                            return Err(self.err("Duplicate set members detected"));
+                        }
+                    }
+                }
+                Value::Set(set)
+            }
+            op::TYPE_ZSET | op::TYPE_ZSET_2 => {
+                let n = self.src.len()?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                let mut z = ZSkip { dict: Dict::new(), list: SkipList::new() };
+                for _ in 0..n {
+                    let mut member = std::mem::take(&mut self.fbuf);
+                    member.clear();
+                    {
+                        let s = self.src.string()?;
+                        let mut buf = [0u8; 24];
+                        member.extend_from_slice(s.bytes(&mut buf));
+                    }
+                    let score = if ty == op::TYPE_ZSET_2 {
+                        f64::from_le_bytes(self.src.array()?)
+                    } else {
+                        self.string_double()?
+                    };
+                    if score.is_nan() {
+                        return Err(self.err("Zset with NAN score detected"));
+                    }
+                    if z.dict.get(&member).is_some() {
+                        return Err(self.err("Duplicate zset fields detected"));
+                    }
+                    let node = z.list.insert(score, SmallBytes::new(&member));
+                    z.dict.insert(ZEntry::new(&member, node));
+                    self.fbuf = member;
+                }
+                let mut zs = ZSet::SkipList(Box::new(z));
+                zs.convert_to_listpack_if_small(&th);
+                Value::ZSet(zs)
+            }
+            op::TYPE_HASH => {
+                let n = self.src.len()?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                let mut h = Hash::new();
+                if n > th.hash_max_listpack_entries as u64 {
+                    h.convert_to_hashtable();
+                }
+                let mut dups = (deep && matches!(h, Hash::ListPack(_))).then(HashSet::new);
+                for _ in 0..n {
+                    let mut field = std::mem::take(&mut self.fbuf);
+                    field.clear();
+                    {
+                        let s = self.src.string()?;
+                        let mut buf = [0u8; 24];
+                        field.extend_from_slice(s.bytes(&mut buf));
+                    }
+                    let s = self.src.string()?;
+                    let mut buf = [0u8; 24];
+                    let value = s.bytes(&mut buf);
+                    if let Hash::ListPack(lp) = &mut h {
+                        if field.len() > th.hash_max_listpack_value
+                            || value.len() > th.hash_max_listpack_value
+                            || lp.bytes() + field.len() + value.len() > LISTPACK_SAFETY_BYTES
+                        {
+                            let table = hash_table_from(lp);
+                            match table {
+                                Some(t) => h = t,
+                                None => {
+                                    let off = self.src.offset;
+                                    return Err(RdbError::new(off, "Duplicate hash fields detected"));
+                                }
+                            }
+                            dups = None;
+                        } else {
+                            if let Some(d) = &mut dups {
+                                if !d.insert(field.clone()) {
+                                    let off = self.src.offset;
+                                    return Err(RdbError::new(off, "Hash with dup elements"));
+                                }
+                            }
+                            lp.push_back(&field);
+                            lp.push_back(value);
+                            self.fbuf = field;
+                            continue;
+                        }
+                    }
+                    if let Hash::HashTable(d) = &mut h {
+                        if d.insert(HashPair::new(&field, value)).is_some() {
+                            let off = self.src.offset;
+                            return Err(RdbError::new(off, "Duplicate hash fields detected"));
+                        }
+                    }
+                    self.fbuf = field;
+                }
+                Value::Hash(h)
+            }
+            op::TYPE_LIST_QUICKLIST | op::TYPE_LIST_QUICKLIST_2 => {
+                let n = self.src.len()?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                let mut nodes = Vec::new();
+                for _ in 0..n {
+                    let mut container = op::CONTAINER_PACKED;
+                    if ty == op::TYPE_LIST_QUICKLIST_2 {
+                        container = self.src.len()?;
+                        if container != op::CONTAINER_PACKED && container != op::CONTAINER_PLAIN {
+                            return Err(self.err("Quicklist integrity check failed."));
+                        }
+                    }
+                    let node = self.blob(|b| -> Result<Option<Listpack>, &'static str> {
+                        if b.is_empty() {
+                            return Err("Quicklist node with no data");
+                        }
+                        if container == op::CONTAINER_PLAIN {
+                            return Ok(Some(Listpack::from_items([b])));
+                        }
+                        let lp = if ty == op::TYPE_LIST_QUICKLIST_2 {
+                            listpack_blob(b, false, deep).ok_or("Listpack integrity check failed.")?
+                        } else {
+                            legacy::ziplist_to_listpack(b, false).ok_or("Ziplist integrity check failed.")?
+                        };
+                        Ok((!lp.is_empty()).then_some(lp))
+                    })?;
+                    match node {
+                        Ok(Some(lp)) => nodes.push(lp),
+                        Ok(None) => {}
+                        Err(m) => return Err(self.err(m)),
+                    }
+                }
+                if nodes.is_empty() {
+                    return Ok(None);
+                }
+                Value::List(list_from_nodes(nodes, &th))
+            }
+            op::TYPE_HASH_ZIPMAP => {
+                let r = self.blob(legacy::zipmap_to_listpack)?;
+                let Some((lp, maxlen)) = r else {
+                    return Err(self.err("Zipmap integrity check failed."));
+                };
+                let mut h = Hash::ListPack(lp);
+                if h.len() > th.hash_max_listpack_entries || maxlen > th.hash_max_listpack_value {
+                    h.convert_to_hashtable();
+                }
+                Value::Hash(h)
+            }
+            op::TYPE_LIST_ZIPLIST => {
+                let r = self.blob(|b| legacy::ziplist_to_listpack(b, false))?;
+                let Some(lp) = r else {
+                    return Err(self.err("List ziplist integrity check failed."));
+                };
+                if lp.is_empty() {
+                    return Ok(None);
+                }
+                Value::List(list_from_nodes(vec![lp], &th))
+            }
+            op::TYPE_SET_INTSET => {
+                let r = self.blob(|b| IntSet::from_redis_bytes(b).filter(|s| !s.is_empty()))?;
+                let Some(is) = r else {
+                    return Err(self.err("Intset integrity check failed."));
+                };
+                let mut s = Set::IntSet(is);
+                if s.len() > th.set_max_intset_entries {
+                    s.convert_to_hashtable();
+                }
+                Value::Set(s)
+            }
+            op::TYPE_ZSET_ZIPLIST | op::TYPE_ZSET_LISTPACK => {
+                let r = self.blob(|b| {
+                    let lp = if ty == op::TYPE_ZSET_ZIPLIST {
+                        legacy::ziplist_to_listpack(b, true)?
+                    } else {
+                        listpack_blob(b, true, deep)?
+                    };
+                    check_zset_listpack(&lp, deep).then_some(lp)
+                })?;
+                let Some(lp) = r else {
+                    let what = if ty == op::TYPE_ZSET_ZIPLIST { "ziplist" } else { "listpack" };
+                    return Err(self.err(format!("Zset {what} integrity check failed.")));
+                };
+                if lp.is_empty() {
+                    return Ok(None);
+                }
+                if lp.len() / 2 > th.zset_max_listpack_entries {
+                    match skiplist_from(&lp) {
+                        Some(z) => Value::ZSet(z),
+                        None => return Err(self.err("Duplicate zset fields detected")),
+                    }
+                } else {
+                    Value::ZSet(ZSet::ListPack(lp))
+                }
+            }
+            op::TYPE_HASH_ZIPLIST | op::TYPE_HASH_LISTPACK => {
+                let r = self.blob(|b| {
+                    if ty == op::TYPE_HASH_ZIPLIST {
+                        legacy::ziplist_to_listpack(b, true)
+                    } else {
+                        listpack_blob(b, true, deep)
+                    }
+                })?;
+                let Some(lp) = r else {
+                    let what = if ty == op::TYPE_HASH_ZIPLIST { "ziplist" } else { "listpack" };
+                    return Err(self.err(format!("Hash {what} integrity check failed.")));
+                };
+                if lp.is_empty() {
+                    return Ok(None);
+                }
+                if lp.len() / 2 > th.hash_max_listpack_entries {
+                    match hash_table_from(&lp) {
+                        Some(h) => Value::Hash(h),
+                        None => return Err(self.err("Duplicate hash fields detected")),
+                    }
+                } else {
+                    Value::Hash(Hash::ListPack(lp))
+                }
+            }
+            op::TYPE_STREAM_LISTPACKS | op::TYPE_STREAM_LISTPACKS_2 | op::TYPE_STREAM_LISTPACKS_3 => {
+                return Err(self.err(format!(
+                    "stream not supported: key '{}' holds a stream (RDB type {ty}), which ferredis cannot load",
+                    String::from_utf8_lossy(key)
+                )));
+            }
+            op::TYPE_MODULE | op::TYPE_MODULE_2 => {
+                return Err(self.err(format!(
+                    "module values not supported: key '{}' holds a module value (RDB type {ty})",
+                    String::from_utf8_lossy(key)
+                )));
+            }
+            op::TYPE_SET_LISTPACK => {
+                return Err(self.err(format!(
+                    "Unknown RDB encoding type {ty} (SET_LISTPACK, written by Redis 7.2 and later) for key '{}'",
+                    String::from_utf8_lossy(key)
+                )));
+            }
+            _ => return Err(self.err(format!("Unknown RDB encoding type {ty}"))),
+        };
+        Ok(Some(Entry::new_value(key, v)))
+    }
+
+    /// `rdbLoadDoubleValue`: a length byte (253 nan, 254 +inf, 255 -inf) then that many characters.
+    fn string_double(&mut self) -> Result<f64, RdbError> {
+        let n = self.src.u8()?;
+        match n {
+            255 => Ok(f64::NEG_INFINITY),
+            254 => Ok(f64::INFINITY),
+            253 => Ok(f64::NAN),
+            _ => {
+                let b = self.src.bytes(n as usize)?;
+                let v = parse_f64(b).or_else(|| std::str::from_utf8(b).ok().and_then(|s| s.trim().parse().ok()));
+                v.ok_or_else(|| self.err("Bad double value"))
+            }
+        }
+    }
+}
+
+/// Sets an entry's LRU/LFU field as a fresh object's (`createObject`), then from IDLE/FREQ as Redis's
+/// `objectSetLRUOrLFU` does: FREQ counts under an LFU policy, IDLE (seconds) under the others. Returns whether
+/// IDLE/FREQ applied.
+pub fn apply_lru_lfu(
+    e: &mut Entry,
+    lfu: bool,
+    freq: Option<u8>,
+    idle_s: Option<u64>,
+    lru_clock: u32,
+    now_ms: i64,
+) -> bool {
+    if lfu {
+        match freq {
+            Some(f) => {
+                e.set_lru((crate::object::lfu_minutes(now_ms) << 8) | f as u32);
+                true
+            }
+            None => {
+                e.set_lru(crate::object::lfu_init(now_ms));
+                false
+            }
+        }
+    } else {
+        match idle_s {
+            Some(idle) => {
+                let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+                let mut abs = (lru_clock & LRU_MASK) as i64 - idle;
+                if abs < 0 {
+                    abs = abs.saturating_add(LRU_MASK as i64);
+                }
+                e.set_lru(abs as u32 & LRU_MASK);
+                true
+            }
+            None => {
+                e.set_lru(lru_clock);
+                false
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The file
+
+/// Reads one RDB (header through checksum), handing everything to `sink`. The reader is left right after the
+/// checksum (or the EOF opcode for files older than version 5).
+pub fn read_rdb_with<R: BufRead, S: LoadSink>(
+    r: &mut R,
+    sink: &mut S,
+    opts: &LoadOptions,
+) -> Result<LoadStats, RdbError> {
+    let mut l = Loader { src: Src::new(r, opts.checksum), opts, fbuf: Vec::new() };
+    let mut stats = LoadStats::default();
+    let mut doing = "start";
+    let r = run(&mut l, sink, &mut stats, &mut doing);
+    match r {
+        Ok(()) => {
+            l.src.settle();
+            stats.bytes_read = l.src.offset;
+            Ok(stats)
+        }
+        Err(mut e) => {
+            if e.doing == "start" {
+                e.doing = doing;
+            }
+            Err(e)
+        }
+    }
+}
+
+fn run<R: BufRead, S: LoadSink>(
+    l: &mut Loader<'_, '_, R>,
+    sink: &mut S,
+    stats: &mut LoadStats,
+    doing: &mut &'static str,
+) -> Result<(), RdbError> {
+    let header = l.src.array::<9>()?;
+    if &header[..5] != b"REDIS" {
+        return Err(l.err("Wrong signature trying to load DB from file"));
+    }
+    let digits = header[5..].iter().take_while(|c| c.is_ascii_digit()).fold(0u32, |a, &c| a * 10 + (c - b'0') as u32);
+    if digits < 1 || digits > super::RDB_VERSION as u32 {
+        return Err(l.err(format!("Can't handle RDB format version {digits}")));
+    }
+    stats.rdb_version = digits;
+    let opts = l.opts;
+    let mut expire: Option<i64> = None;
+    let mut freq: Option<u8> = None;
+    let mut idle: Option<u64> = None;
+    let mut key: Vec<u8> = Vec::new();
+    loop {
+        *doing = "read-type";
+        let ty = l.src.u8()?;
+        match ty {
+            op::EXPIRETIME => {
+                *doing = "read-expire";
+                expire = Some(i32::from_le_bytes(l.src.array()?) as i64 * 1000);
+                continue;
+            }
+            op::EXPIRETIME_MS => {
+                *doing = "read-expire";
+                expire = Some(i64::from_le_bytes(l.src.array()?));
+                continue;
+            }
+            op::FREQ => {
+                freq = Some(l.src.u8()?);
+                continue;
+            }
+            op::IDLE => {
+                idle = Some(l.src.len()?);
+                continue;
+            }
+            op::EOF => break,
+            op::SELECTDB => {
+                *doing = "read-len";
+                let id = l.src.len()?;
+                sink.select_db(id, l.src.offset).map_err(|m| l.err(m))?;
+                continue;
+            }
+            op::RESIZEDB => {
+                *doing = "read-len";
+                let keys = l.src.len()?;
+                let expires = l.src.len()?;
+                sink.resize_db(keys, expires);
+                continue;
+            }
+            op::AUX => {
+                *doing = "read-aux";
+                let k = l.src.owned()?;
+                let v = l.src.owned()?;
+                sink.aux(&k, &v, l.src.offset);
+                stats.aux.push((k, v));
+                continue;
+            }
+            op::MODULE_AUX => {
+                *doing = "read-module-aux";
+                let id = l.src.len()?;
+                let when_opcode = l.src.len()?;
+                let _when = l.src.len()?;
+                if when_opcode != 2 {
+                    return Err(l.err("bad when_opcode"));
+                }
+                skip_module_value(&mut l.src)?;
+                stats.module_aux_skipped += 1;
+                stats.warnings.push(format!("Skipped module AUX data (module id {id:#x}): modules are not supported"));
+                continue;
+            }
+            op::FUNCTION | op::FUNCTION2 => {
+                *doing = "read-functions";
+                if ty == op::FUNCTION {
+                    // 7.0 release candidates: name, engine, optional description, code.
+                    l.src.owned()?;
+                    l.src.owned()?;
+                    if l.src.len()? != 0 {
+                        l.src.owned()?;
+                    }
+                }
+                l.src.owned()?;
+                stats.functions_skipped += 1;
+                if stats.functions_skipped == 1 {
+                    stats.warnings.push("Skipping function libraries in the RDB: functions are not supported".into());
+                }
+                continue;
+            }
+            _ => {}
+        }
+        // A key: its name, then its value.
+        *doing = "read-key";
+        key.clear();
+        {
+            let s = l.src.string()?;
+            let mut b = [0u8; 24];
+            key.extend_from_slice(s.bytes(&mut b));
+        }
+        sink.begin_key(ty, &key);
+        *doing = "read-object-value";
+        let with_key = |mut e: RdbError| {
+            e.key = Some(key.clone());
+            e.key_type = Some(ty);
+            e.doing = "read-object-value";
+            e
+        };
+        if !op::is_object_type(ty) && !matches!(ty, op::TYPE_SET_LISTPACK | op::TYPE_STREAM_LISTPACKS_3) {
+            return Err(with_key(l.err(format!("Unknown RDB encoding type {ty}"))));
+        }
+        let value = l.value(ty, &key).map_err(with_key)?;
+        match value {
+            None => {
+                stats.empty_keys_skipped += 1;
+                if stats.empty_keys_skipped <= 10 {
+                    stats.warnings.push(format!("rdbLoadObject skipping empty key: {}", String::from_utf8_lossy(&key)));
+                }
+            }
+            Some(mut e) => {
+                if expire.is_some() {
+                    stats.expires += 1;
+                }
+                if opts.drop_expired && expire.is_some_and(|t| t < opts.now_ms) {
+                    stats.expired_skipped += 1;
+                } else {
+                    apply_lru_lfu(&mut e, opts.lfu, freq, idle, opts.lru_clock, opts.now_ms);
+                    let off = l.src.offset;
+                    sink.entry(e, expire).map_err(|m| with_key(RdbError::new(off, m)))?;
+                    stats.keys += 1;
+                }
+            }
+        }
+        expire = None;
+        freq = None;
+        idle = None;
+    }
+    if stats.rdb_version >= 5 {
+        *doing = "check-sum";
+        let expected = l.src.crc;
+        let file = u64::from_le_bytes(l.src.array()?);
+        let status = if !opts.checksum {
+            ChecksumStatus::NotChecked
+        } else if file == 0 {
+            stats.warnings.push("RDB file was saved with checksum disabled: no check performed.".into());
+            ChecksumStatus::Disabled
+        } else if file != expected {
+            return Err(
+                l.err(format!("RDB CRC error (wrong RDB checksum expected: ({expected:x}) but got ({file:x}))"))
+            );
+        } else {
+            ChecksumStatus::Ok
+        };
+        sink.checksum(status, l.src.offset);
+    } else {
+        sink.checksum(ChecksumStatus::NotChecked, l.src.offset);
+    }
+    Ok(())
+}
+
+/// Skips a module value in its self-describing form (as `redis-check-rdb` does): opcode/value pairs up to EOF.
+fn skip_module_value<R: BufRead>(src: &mut Src<'_, R>) -> Result<(), RdbError> {
+    loop {
+        match src.len()? {
+            0 => return Ok(()),
+            1 | 2 => {
+                src.len()?;
+            }
+            3 => {
+                src.bytes(4)?;
+            }
+            4 => {
+                src.bytes(8)?;
+            }
+            5 => {
+                src.string()?;
+            }
+            o => return Err(src.err(format!("Unknown module opcode {o} in module value"))),
+        }
+    }
+}
+
+/// Inserts loaded keys into databases.
+struct DbSink<'a> {
+    dbs: &'a mut [Db],
+    cur: usize,
+    allow_dup: bool,
+}
+
+impl LoadSink for DbSink<'_> {
+    fn select_db(&mut self, db: u64, _offset: u64) -> Result<(), String> {
+        if db >= self.dbs.len() as u64 {
+            return Err(format!(
+                "FATAL: Data file was created with a Redis server configured to handle more than {} databases",
+                self.dbs.len()
+            ));
+        }
+        self.cur = db as usize;
+        Ok(())
+    }
+
+    #[inline]
+    fn entry(&mut self, mut e: Entry, expire_ms: Option<i64>) -> Result<(), String> {
+        let Some(db) = self.dbs.get_mut(self.cur) else { return Err("no database selected".into()) };
+        let x = expire_ms.map(|t| ExpireEntry::new(e.key(), t));
+        e.set_has_expire(x.is_some());
+        if self.allow_dup {
+            db.remove(e.key());
+        }
+        if let Some(old) = db.keys.insert(e) {
+            return Err(format!("RDB has duplicated key '{}' in DB {}", String::from_utf8_lossy(old.key()), self.cur));
+        }
+        if let Some(x) = x {
+            db.expires.insert(x);
+        }
+        Ok(())
+    }
+}
+
+/// Reads one RDB (header through checksum) into `dbs`: keys are added to what is there; a key that already
+/// exists (in the file twice, or before the load) is an error, where Redis would abort. Leaves `r` right after
+/// the checksum.
+pub fn read_rdb<R: BufRead>(r: &mut R, dbs: &mut [Db], opts: &LoadOptions) -> Result<LoadStats, RdbError> {
+    let mut sink = DbSink { dbs, cur: 0, allow_dup: opts.allow_dup };
+    read_rdb_with(r, &mut sink, opts)
+}
+
+/// [`read_rdb`] from a file.
+pub fn load_file(path: &std::path::Path, dbs: &mut [Db], opts: &LoadOptions) -> Result<LoadStats, RdbError> {
+    let f = std::fs::File::open(path)
+        .map_err(|e| RdbError::new(0, format!("Can't open RDB file {}: {e}", path.display())))?;
+    let mut r = io::BufReader::with_capacity(1 << 20, f);
+    read_rdb(&mut r, dbs, opts)
+}
+
+/// Parses a RESTORE payload into an entry for `key` (checks the version and CRC; deep validation when
+/// `sanitize`). The error is Redis's reply text without the `ERR ` prefix.
+pub fn restore_payload(key: &[u8], payload: &[u8], thresholds: &Thresholds, sanitize: bool) -> Result<Entry, String> {
+    const BAD_FOOTER: &str = "DUMP payload version or checksum are wrong";
+    if payload.len() < 10 {
+        return Err(BAD_FOOTER.into());
+    }
+    let footer = &payload[payload.len() - 10..];
+    let version = u16::from_le_bytes([footer[0], footer[1]]);
+    if version > super::RDB_VERSION {
+        return Err(BAD_FOOTER.into());
+    }
+    let mut crc = [0u8; 8];
+    crc.copy_from_slice(&footer[2..]);
+    if crc64(0, &payload[..payload.len() - 8]) != u64::from_le_bytes(crc) {
+        return Err(BAD_FOOTER.into());
+    }
+    let opts = LoadOptions { checksum: false, sanitize, thresholds: *thresholds, ..LoadOptions::default() };
+    // As Redis, the value is parsed from the whole payload (footer included), without checking what is left.
+    let mut input: &[u8] = payload;
+    let mut l = Loader { src: Src::new(&mut input, false), opts: &opts, fbuf: Vec::new() };
+    let bad = || String::from("Bad data format");
+    let ty = l.src.u8().map_err(|_| bad())?;
+    if !op::is_object_type(ty) {
+        return Err(bad());
+    }
+    match l.value(ty, key) {
+        Ok(Some(e)) => Ok(e),
+        _ => Err(bad()),
+    }
+}

@@ -1,0 +1,387 @@
+//! The RDB writer and DUMP payloads.
+//!
+//! Everything is encoded into one `Vec<u8>` buffer that is handed to the output (and folded into the CRC) in
+//! large chunks: after each key once it holds [`SPILL_AT`] bytes, and inside big collections so that one huge
+//! value never needs a buffer of its own size. Strings are written straight from the entries and listpack/intset
+//! blobs are copied as they are; the only per-key work besides copying is the integer check of short strings and
+//! the LZF attempt for strings longer than 20 bytes (with a compressor whose table is reused, see
+//! [`crate::persist::lzf`]). I/O errors are remembered and reported at the end (the writer stops writing after
+//! the first one).
+
+use super::{op, KeyStamp, SaveOptions, RDB_VERSION};
+use crate::db::Db;
+use crate::object::{Entry, StrRef, Value, LRU_MASK};
+use crate::persist::crc64::crc64;
+use crate::persist::lzf::Compressor;
+use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
+use crate::util::{itoa_buf, parse_i64};
+use std::cell::RefCell;
+use std::io::{self, Write};
+
+/// Buffered bytes that trigger a write to the output.
+const SPILL_AT: usize = 1 << 20;
+
+/// Where encoded bytes go when the buffer is full.
+trait Spill {
+    fn spill(&mut self, buf: &mut Vec<u8>);
+}
+
+/// Keeps everything in the buffer (DUMP payloads, serialized lengths).
+struct KeepAll;
+
+impl Spill for KeepAll {
+    #[inline]
+    fn spill(&mut self, _buf: &mut Vec<u8>) {}
+}
+
+/// Writes the buffer to `w`, keeping the CRC and byte count; remembers the first error.
+struct ToWriter<'w, W: Write> {
+    w: &'w mut W,
+    crc: u64,
+    checksum: bool,
+    written: u64,
+    err: Option<io::Error>,
+}
+
+impl<W: Write> Spill for ToWriter<'_, W> {
+    fn spill(&mut self, buf: &mut Vec<u8>) {
+        if buf.is_empty() {
+            return;
+        }
+        if self.err.is_none() {
+            if self.checksum {
+                self.crc = crc64(self.crc, buf);
+            }
+            match self.w.write_all(buf) {
+                Ok(()) => self.written += buf.len() as u64,
+                Err(e) => self.err = Some(e),
+            }
+        }
+        buf.clear();
+    }
+}
+
+thread_local! {
+    /// One LZF compressor per thread (its table is 256 KiB), created on first use.
+    static LZF: RefCell<Option<(Compressor, Vec<u8>)>> = const { RefCell::new(None) };
+}
+
+/// Encoder state: the buffer and the options that change the bytes.
+struct Enc<S: Spill> {
+    buf: Vec<u8>,
+    sink: S,
+    compression: bool,
+}
+
+impl<S: Spill> Enc<S> {
+    #[inline]
+    fn maybe_spill(&mut self) {
+        if self.buf.len() >= SPILL_AT {
+            self.sink.spill(&mut self.buf);
+        }
+    }
+
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        self.buf.push(b);
+    }
+
+    /// `rdbSaveLen`.
+    #[inline]
+    fn len(&mut self, n: u64) {
+        if n < 1 << 6 {
+            self.buf.push(n as u8);
+        } else if n < 1 << 14 {
+            self.buf.extend_from_slice(&[0x40 | (n >> 8) as u8, n as u8]);
+        } else if n <= u32::MAX as u64 {
+            self.buf.push(0x80);
+            self.buf.extend_from_slice(&(n as u32).to_be_bytes());
+        } else {
+            self.buf.push(0x81);
+            self.buf.extend_from_slice(&n.to_be_bytes());
+        }
+    }
+
+    /// `rdbEncodeInteger`: the int encodings, for values that fit 32 bits.
+    #[inline]
+    fn try_int(&mut self, v: i64) -> bool {
+        if (-128..=127).contains(&v) {
+            self.buf.extend_from_slice(&[0xC0, v as u8]);
+        } else if (-32768..=32767).contains(&v) {
+            let b = (v as i16).to_le_bytes();
+            self.buf.extend_from_slice(&[0xC1, b[0], b[1]]);
+        } else if (i32::MIN as i64..=i32::MAX as i64).contains(&v) {
+            let b = (v as i32).to_le_bytes();
+            self.buf.extend_from_slice(&[0xC2, b[0], b[1], b[2], b[3]]);
+        } else {
+            return false;
+        }
+        true
+    }
+
+    /// `rdbSaveLongLongAsStringObject`.
+    #[inline]
+    fn int_string(&mut self, v: i64) {
+        if !self.try_int(v) {
+            let mut b = [0u8; 24];
+            let s = itoa_buf(v, &mut b);
+            self.len(s.len() as u64);
+            self.buf.extend_from_slice(s);
+        }
+    }
+
+    /// `rdbSaveRawString`: int encoding for short integer text, LZF when enabled and worth it, else verbatim.
+    #[inline]
+    fn string(&mut self, s: &[u8]) {
+        if s.len() <= 11 {
+            if let Some(v) = parse_i64(s) {
+                if self.try_int(v) {
+                    return;
+                }
+            }
+        }
+        if self.compression && s.len() > 20 && self.lzf(s) {
+            return;
+        }
+        self.len(s.len() as u64);
+        self.buf.extend_from_slice(s);
+    }
+
+    #[inline]
+    fn str_ref(&mut self, s: StrRef<'_>) {
+        match s {
+            StrRef::Int(n) => self.int_string(n),
+            StrRef::Bytes(b) => self.string(b),
+        }
+    }
+
+    /// `rdbSaveLzfStringObject`: keeps the compressed form only when it is at least 4 bytes shorter.
+    #[cold]
+    fn lzf(&mut self, s: &[u8]) -> bool {
+        LZF.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let (c, out) = slot.get_or_insert_with(|| (Compressor::new(), Vec::new()));
+            let n = c.compress(s, out, s.len() - 4);
+            if n == 0 {
+                return false;
+            }
+            self.buf.push(0xC0 | op::ENC_LZF);
+            self.len(n as u64);
+            self.len(s.len() as u64);
+            self.buf.extend_from_slice(&out[..n]);
+            true
+        })
+    }
+
+    /// The RDB type byte of a value (`rdbSaveObjectType`).
+    fn type_byte(e: &Entry) -> u8 {
+        match e.value() {
+            None => op::TYPE_STRING,
+            Some(Value::List(_)) => op::TYPE_LIST_QUICKLIST_2,
+            Some(Value::Set(Set::IntSet(_))) => op::TYPE_SET_INTSET,
+            Some(Value::Set(Set::HashTable(_))) => op::TYPE_SET,
+            Some(Value::ZSet(ZSet::ListPack(_))) => op::TYPE_ZSET_LISTPACK,
+            Some(Value::ZSet(ZSet::SkipList(_))) => op::TYPE_ZSET_2,
+            Some(Value::Hash(Hash::ListPack(_))) => op::TYPE_HASH_LISTPACK,
+            Some(Value::Hash(Hash::HashTable(_))) => op::TYPE_HASH,
+        }
+    }
+
+    /// The value's serialization (`rdbSaveObject`).
+    fn value(&mut self, e: &Entry) {
+        let v = match e.value() {
+            None => {
+                if let Some(s) = e.as_str() {
+                    self.str_ref(s);
+                }
+                return;
+            }
+            Some(v) => v,
+        };
+        match v {
+            Value::List(List::ListPack(lp)) => {
+                self.len(1);
+                self.len(op::CONTAINER_PACKED);
+                self.string(lp.as_bytes());
+            }
+            Value::List(List::QuickList(q)) => {
+                self.len(q.node_count() as u64);
+                for node in q.nodes() {
+                    self.len(op::CONTAINER_PACKED);
+                    self.string(node.as_bytes());
+                    self.maybe_spill();
+                }
+            }
+            Value::Set(Set::IntSet(s)) => self.string(&s.to_redis_bytes()),
+            Value::Set(Set::HashTable(d)) => {
+                self.len(d.len() as u64);
+                for m in d.iter() {
+                    self.string(m.as_bytes());
+                    self.maybe_spill();
+                }
+            }
+            Value::Hash(Hash::ListPack(lp)) => self.string(lp.as_bytes()),
+            Value::Hash(Hash::HashTable(d)) => {
+                self.len(d.len() as u64);
+                for p in d.iter() {
+                    self.string(p.field());
+                    self.string(p.value());
+                    self.maybe_spill();
+                }
+            }
+            Value::ZSet(ZSet::ListPack(lp)) => self.string(lp.as_bytes()),
+            Value::ZSet(ZSet::SkipList(z)) => {
+                // Greatest first, as Redis writes them (loading then always inserts at the head).
+                self.len(z.list.len() as u64);
+                for (m, score) in z.list.iter().rev() {
+                    self.string(m);
+                    self.buf.extend_from_slice(&score.to_le_bytes());
+                    self.maybe_spill();
+                }
+            }
+        }
+    }
+
+    /// One key with its expire and access opcodes (`rdbSaveKeyValuePair`).
+    #[inline]
+    fn key_value(&mut self, e: &Entry, expire_ms: Option<i64>, stamp: KeyStamp, decay: i64, now_ms: i64) {
+        if let Some(t) = expire_ms {
+            self.byte(op::EXPIRETIME_MS);
+            self.buf.extend_from_slice(&t.to_le_bytes());
+        }
+        match stamp {
+            KeyStamp::None => {}
+            KeyStamp::Lru { lru_clock } => {
+                let (clock, lru) = ((lru_clock & LRU_MASK) as u64, e.lru() as u64);
+                // estimateObjectIdleTime, in seconds (the LRU clock ticks once a second).
+                let idle = if clock >= lru { clock - lru } else { clock + (LRU_MASK as u64 - lru) };
+                self.byte(op::IDLE);
+                self.len(idle);
+            }
+            KeyStamp::Lfu => {
+                let c = crate::object::lfu_decayed_counter(e.lru(), decay, now_ms);
+                self.byte(op::FREQ);
+                self.byte(c.min(255) as u8);
+            }
+        }
+        self.byte(Self::type_byte(e));
+        self.string(e.key());
+        self.value(e);
+    }
+
+    fn aux(&mut self, key: &str, val: &[u8]) {
+        self.byte(op::AUX);
+        self.string(key.as_bytes());
+        self.string(val);
+    }
+
+    fn aux_int(&mut self, key: &str, v: i64) {
+        let mut b = [0u8; 24];
+        let s = itoa_buf(v, &mut b).to_vec();
+        self.aux(key, &s);
+    }
+}
+
+/// Writes a complete RDB file (header through checksum) for `dbs` to `w`. Keys are written as they are, expired
+/// ones included (as Redis does; the loader decides). `now_ms` is used for the LFU decay of FREQ stamps.
+pub fn write_rdb<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, opts: &SaveOptions) -> io::Result<()> {
+    write_counted(w, dbs, now_ms, opts).map(|_| ())
+}
+
+/// [`write_rdb`], returning the bytes written.
+fn write_counted<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, opts: &SaveOptions) -> io::Result<u64> {
+    let sink = ToWriter { w, crc: 0, checksum: opts.checksum, written: 0, err: None };
+    let mut enc = Enc { buf: Vec::with_capacity(SPILL_AT + (64 << 10)), sink, compression: opts.compression };
+    enc.buf.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
+    let a = &opts.aux;
+    enc.aux("redis-ver", crate::config::REDIS_VERSION.as_bytes());
+    enc.aux_int("redis-bits", 64);
+    enc.aux_int("ctime", a.ctime_s);
+    enc.aux_int("used-mem", a.used_mem.min(i64::MAX as u64) as i64);
+    if let Some(id) = &a.repl_id {
+        enc.aux_int("repl-stream-db", a.repl_stream_db);
+        enc.aux("repl-id", id.as_bytes());
+        enc.aux_int("repl-offset", a.repl_offset);
+    }
+    enc.aux_int("aof-base", a.aof_base as i64);
+    for (i, db) in dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        enc.byte(op::SELECTDB);
+        enc.len(i as u64);
+        enc.byte(op::RESIZEDB);
+        enc.len(db.len() as u64);
+        enc.len(db.expires_len() as u64);
+        for e in db.keys.iter() {
+            let expire = if e.has_expire() { db.expires.get(e.key()).map(|x| x.when_ms()) } else { None };
+            enc.key_value(e, expire, opts.stamp, opts.lfu_decay_time, now_ms);
+            if enc.buf.len() >= SPILL_AT {
+                enc.sink.spill(&mut enc.buf);
+                if let Some(e) = enc.sink.err.take() {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    enc.byte(op::EOF);
+    enc.sink.spill(&mut enc.buf);
+    let crc = if opts.checksum { enc.sink.crc } else { 0 };
+    let ToWriter { w, err, written, .. } = enc.sink;
+    if let Some(e) = err {
+        return Err(e);
+    }
+    w.write_all(&crc.to_le_bytes())?;
+    w.flush()?;
+    Ok(written + 8)
+}
+
+/// Writes `temp-<pid>.rdb` in the target's directory, fsyncs it, renames it over `path` and fsyncs the
+/// directory (Redis's `rdbSave`). Returns the bytes written. On error the temp file is removed.
+pub fn save_file(path: &std::path::Path, dbs: &[Db], now_ms: i64, opts: &SaveOptions) -> io::Result<u64> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        let n = write_counted(&mut f, dbs, now_ms, opts)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        if let Ok(d) = std::fs::File::open(&dir) {
+            // Directory fsync makes the rename durable; some filesystems refuse it, which Redis tolerates too.
+            let _ = d.sync_all();
+        }
+        Ok(n)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Encodes a value with the given encoder (type byte optional).
+fn encode_value(e: &Entry, with_type: bool) -> Vec<u8> {
+    let mut enc = Enc { buf: Vec::new(), sink: KeepAll, compression: true };
+    if with_type {
+        enc.byte(Enc::<KeepAll>::type_byte(e));
+    }
+    enc.value(e);
+    enc.buf
+}
+
+/// DUMP payload: type byte, value, RDB version (2 bytes LE), CRC-64 of all that (8 bytes LE).
+pub fn dump_payload(e: &Entry) -> Vec<u8> {
+    let mut p = encode_value(e, true);
+    p.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = crc64(0, &p);
+    p.extend_from_slice(&crc.to_le_bytes());
+    p
+}
+
+/// Length of the value's RDB serialization, type byte excluded (`DEBUG OBJECT` serializedlength).
+pub fn serialized_len(e: &Entry) -> usize {
+    encode_value(e, false).len()
+}
