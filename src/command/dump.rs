@@ -54,9 +54,10 @@ pub fn sanitize_dump_payload(ctx: &Ctx) -> bool {
 
 /// DUMP key
 fn dump(ctx: &mut Ctx, args: Args) {
+    let compression = ctx.srv.config.stored_bool("rdbcompression");
     let (e, r) = ctx.read_reply(args.get(1));
     match e {
-        Some(e) => r.bulk(&rdb::dump_payload(e)),
+        Some(e) => r.bulk(&rdb::dump_payload_with(e, compression)),
         None => r.null(),
     }
 }

@@ -364,7 +364,12 @@ pub fn save_file(path: &std::path::Path, dbs: &[Db], now_ms: i64, opts: &SaveOpt
 
 /// Encodes a value with the given encoder (type byte optional).
 fn encode_value(e: &Entry, with_type: bool) -> Vec<u8> {
-    let mut enc = Enc { buf: Vec::new(), sink: KeepAll, compression: true };
+    encode_value_with(e, with_type, true)
+}
+
+/// [`encode_value`] with or without LZF for long strings (`rdbcompression`).
+fn encode_value_with(e: &Entry, with_type: bool, compression: bool) -> Vec<u8> {
+    let mut enc = Enc { buf: Vec::new(), sink: KeepAll, compression };
     if with_type {
         enc.byte(Enc::<KeepAll>::type_byte(e));
     }
@@ -374,7 +379,12 @@ fn encode_value(e: &Entry, with_type: bool) -> Vec<u8> {
 
 /// DUMP payload: type byte, value, RDB version (2 bytes LE), CRC-64 of all that (8 bytes LE).
 pub fn dump_payload(e: &Entry) -> Vec<u8> {
-    let mut p = encode_value(e, true);
+    dump_payload_with(e, true)
+}
+
+/// [`dump_payload`] following `rdbcompression` (Redis's DUMP compresses long strings only when it is on).
+pub fn dump_payload_with(e: &Entry, compression: bool) -> Vec<u8> {
+    let mut p = encode_value_with(e, true, compression);
     p.extend_from_slice(&RDB_VERSION.to_le_bytes());
     let crc = crc64(0, &p);
     p.extend_from_slice(&crc.to_le_bytes());
