@@ -14,9 +14,11 @@
 //! ```
 //!
 //! Life cycle, and which part does what:
-//! 1. Start: [`Manifest::load_from_dir`], then [`upgrade_legacy_if_needed`]; load [`files_to_load`] in order,
-//!    each through [`detect_format`] and an RDB load or an [`AofReader`]. A [`AofReadError::Truncated`] file is
-//!    cut with [`truncate_file`] only if it is the last one (and `aof-load-truncated yes`).
+//! 1. Start: [`Manifest::load_from_dir`], then [`upgrade_legacy_if_needed`], then [`load_files`], which walks
+//!    [`files_to_load`] in order, each through [`detect_format`] and an RDB load (the server's) or an
+//!    [`AofReader`], with Redis's rules: a [`AofReadError::Truncated`] file is cut with [`truncate_file`] only if
+//!    it is the last one (and `aof-load-truncated yes`). The pieces are public for callers that need another
+//!    walk (the checker).
 //! 2. Append: [`Manifest::last_incr_or_new`] names the file, [`AofWriter`] appends: [`AofWriter::feed_at`] after
 //!    each write command, [`AofWriter::flush_at`] before replies go out and from the cron.
 //! 3. Rewrite: the parent opens the next incr ([`Manifest::add_new_incr`], persist, [`AofWriter::switch_file`]);
@@ -32,10 +34,12 @@
 //! `redis-check-aof`.
 
 pub mod check;
+pub mod load;
 pub mod manifest;
 pub mod reader;
 pub mod writer;
 
+pub use load::{load_files, LoadReport, LoadStatus, LoadTarget};
 pub use manifest::{
     base_name, incr_name, manifest_name, temp_incr_name, temp_manifest_name, upgrade_legacy_if_needed, AofInfo,
     FileType, Manifest, ManifestError,
