@@ -616,6 +616,21 @@ mod tests {
     }
 
     #[test]
+    fn encoding_matches_the_obvious_one() {
+        for len in [0usize, 1, 9, 10, 99, 100, 12345] {
+            let arg = vec![b'x'; len];
+            let mut out = Vec::new();
+            encode_command(&mut out, &[b"SET", &arg]);
+            let mut want = format!("*2\r\n$3\r\nSET\r\n${len}\r\n").into_bytes();
+            want.extend_from_slice(&arg);
+            want.extend_from_slice(b"\r\n");
+            assert_eq!(out, want);
+        }
+        let mut d = [0u8; 20];
+        assert_eq!(decimal(usize::MAX, &mut d), usize::MAX.to_string().as_bytes());
+    }
+
+    #[test]
     fn feed_emits_select_on_db_change_only() {
         let p = tmp_file("select");
         let mut w = AofWriter::open(&p, cfg(FsyncPolicy::No, false)).expect("open");
