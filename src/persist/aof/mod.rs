@@ -25,9 +25,14 @@
 //!    when the child succeeded, [`Manifest::apply_rewrite`] names the new base (the caller renames the child's
 //!    file to it), moves the old base and older incrs to history, persists, and [`Manifest::delete_history`].
 //!
-//! Invariants: the manifest on disk always names files that exist (files are created before the manifest that
-//! names them is persisted, and deleted only after a manifest without them is persisted); incr seqs strictly
-//! increase; only the last file may end in a partial command.
+//! Invariants: the base and incr files the manifest on disk names always exist (a file is created before the
+//! manifest naming it is persisted, and a base or incr leaves the manifest, as history, before it is deleted;
+//! history entries may name files already gone, which is harmless since they are never loaded); incr seqs
+//! strictly increase; only the last file may end in a partial command.
+//!
+//! Submodules: [`manifest`] (format, names, operations, legacy upgrade), [`writer`] (feed/flush/fsync thread),
+//! [`reader`] (one file's commands, truncation classification), [`load`] (all files with Redis's rules),
+//! [`check`] (`ferredis-check-aof`).
 //!
 //! Tests: unit tests in each submodule; `tests/aof_files.rs` checks interoperability with Debian's Redis 7.0
 //! (its files read by us, ours loaded by it and accepted by `redis-check-aof`) and `ferredis-check-aof` against

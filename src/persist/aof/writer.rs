@@ -237,7 +237,9 @@ const BUF_REUSE_MAX: usize = 64 * 1024;
 /// How long (seconds) a write may wait for a running background fsync before it goes ahead anyway.
 const MAX_POSTPONE_SECS: i64 = 2;
 
-/// Appends commands to the current incr file. One per server; driven from the event loop thread.
+/// Appends commands to the current incr file. One per server; driven from the event loop thread. Dropping it
+/// does not flush the buffer (call [`AofWriter::stop`] or a forced flush first); it waits for queued background
+/// fsyncs, then closes the file.
 pub struct AofWriter {
     file: Arc<File>,
     buf: Vec<u8>,
