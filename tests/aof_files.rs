@@ -457,3 +457,67 @@ fn legacy_upgrade_matches_redis() {
     let _ = fs::remove_dir_all(&theirs);
     let _ = fs::remove_dir_all(&ours_dir);
 }
+
+/// Executes nothing; records what the loader hands over.
+#[derive(Default)]
+struct Recorder {
+    cmds: Vec<Vec<Vec<u8>>>,
+    logs: Vec<String>,
+}
+
+impl aof::LoadTarget for Recorder {
+    fn load_rdb(&mut self, _: &mut BufReader<fs::File>, name: &str, _: bool) -> Result<(), String> {
+        Err(format!("no RDB expected in {name}"))
+    }
+    fn command(&mut self, argv: &[Vec<u8>]) -> Result<(), String> {
+        self.cmds.push(argv.to_vec());
+        Ok(())
+    }
+    fn end_of_file(&mut self) {}
+    fn log(&mut self, _: ferredis::config::LogLevel, msg: &str) {
+        self.logs.push(msg.to_string());
+    }
+}
+
+#[test]
+fn truncated_last_incr_is_cut_where_redis_cuts_it() {
+    if !have_oracle("truncated_last_incr_is_cut_where_redis_cuts_it") {
+        return;
+    }
+    let mut tails: Vec<Vec<u8>> = vec![b"*3\r\n$3\r\nSET\r\n$1\r\nz\r\n$5\r\nhal".to_vec(), b"*2\r\n$4".to_vec()];
+    let mut open_multi = Vec::new();
+    aof::writer::encode_command(&mut open_multi, &[b"MULTI"]);
+    aof::writer::encode_command(&mut open_multi, &[b"SET", b"in-multi", b"1"]);
+    tails.push(open_multi);
+    for (i, tail) in tails.iter().enumerate() {
+        let (theirs, ours_dir) = (scratch(&format!("cut-redis-{i}")), scratch(&format!("cut-ours-{i}")));
+        for w in [&theirs, &ours_dir] {
+            let aof_dir = build_dir(w);
+            let mut f =
+                fs::OpenOptions::new().append(true).open(aof_dir.join("appendonly.aof.1.incr.aof")).expect("open incr");
+            f.write_all(tail).expect("append tail");
+        }
+        let srv = Server::start(
+            Kind::Redis,
+            &["--appendonly", "yes", "--aof-load-truncated", "yes", "--dir", theirs.to_str().expect("utf8")],
+        );
+        let mut c = srv.conn();
+        assert_eq!(c.cmd(&["GET", "a"]), b"$3\r\n123\r\n");
+        assert_eq!(c.cmd(&["EXISTS", "in-multi", "z"]), b":0\r\n");
+        drop(srv);
+
+        let aof_dir = ours_dir.join("appendonlydir");
+        let m = Manifest::load_from_dir(&aof_dir, "appendonly.aof").expect("manifest");
+        let mut rec = Recorder::default();
+        let report = aof::load_files(&aof_dir, "appendonly.aof", &m, true, &mut rec);
+        assert_eq!(report.status, aof::LoadStatus::Truncated, "{:?}", rec.logs);
+        let name = "appendonlydir/appendonly.aof.1.incr.aof";
+        assert_eq!(
+            fs::read(ours_dir.join(name)).expect("ours"),
+            fs::read(theirs.join(name)).expect("theirs"),
+            "tail {i}: the file is cut at the same offset"
+        );
+        let _ = fs::remove_dir_all(&theirs);
+        let _ = fs::remove_dir_all(&ours_dir);
+    }
+}
