@@ -381,3 +381,143 @@ fn check_aof_matches_redis_on_bad_manifests() {
     }
     let _ = fs::remove_dir_all(&work);
 }
+
+#[test]
+fn rewrite_manifest_changes_match_redis() {
+    if !have_oracle("rewrite_manifest_changes_match_redis") {
+        return;
+    }
+    let dir = scratch("rewrite");
+    let d = dir.to_str().expect("utf8 path");
+    let srv = Server::start(Kind::Redis, &["--appendonly", "yes", "--dir", d, "--aof-disable-auto-gc", "yes"]);
+    let mut c = srv.conn();
+    assert_eq!(c.cmd(&["SET", "k", "v"]), b"+OK\r\n");
+    let aof_dir = dir.join("appendonlydir");
+    let before = Manifest::load_from_dir(&aof_dir, "appendonly.aof").expect("manifest before");
+    assert_eq!(c.cmd(&["BGREWRITEAOF"]), b"+Background append only file rewriting started\r\n");
+    common::wait_for("the rewrite to finish", || {
+        common::info_field(&mut c, "persistence", "aof_rewrite_in_progress") == "0"
+            && Manifest::load_from_dir(&aof_dir, "appendonly.aof").is_ok_and(|m| m.curr_base_seq == 2)
+    });
+    let after = fs::read(aof_dir.join("appendonly.aof.manifest")).expect("read manifest");
+    // The same steps with our Manifest: open the next incr when the rewrite starts, apply the rewrite when done.
+    let mut simulated = before.clone();
+    simulated.add_new_incr("appendonly.aof");
+    simulated.apply_rewrite("appendonly.aof", true, true);
+    assert_eq!(String::from_utf8_lossy(&simulated.to_bytes()), String::from_utf8_lossy(&after));
+    // Garbage collection as Redis does with aof-disable-auto-gc no: history files removed, manifest rewritten.
+    drop(srv);
+    let mut m = Manifest::parse(&after).expect("parse");
+    let removed = m.delete_history(&aof_dir, "appendonly.aof").expect("gc");
+    assert_eq!(removed, vec![b"appendonly.aof.1.incr.aof".to_vec(), b"appendonly.aof.1.base.rdb".to_vec()]);
+    assert!(!aof_dir.join("appendonly.aof.1.incr.aof").exists());
+    assert_eq!(
+        fs::read(aof_dir.join("appendonly.aof.manifest")).expect("read"),
+        b"file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n".to_vec()
+    );
+    // Our checker accepts Redis's directory (the RDB base is only checked for its magic, and says so).
+    let ms = aof_dir.join("appendonly.aof.manifest");
+    let (code, out) = run_checker(ours(), &[ms.to_str().expect("utf8")], &dir, b"");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Start to check BASE AOF (RDB format).") && out.contains("not checked"), "{out}");
+    assert!(out.ends_with("All AOF files and manifest are valid\n"), "{out}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn legacy_upgrade_matches_redis() {
+    if !have_oracle("legacy_upgrade_matches_redis") {
+        return;
+    }
+    let legacy = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$6\r\nlegacy\r\n$3\r\nyes\r\n";
+    let (theirs, ours_dir) = (scratch("legacy-redis"), scratch("legacy-ours"));
+    fs::write(theirs.join("appendonly.aof"), legacy).expect("write");
+    fs::write(ours_dir.join("appendonly.aof"), legacy).expect("write");
+
+    let srv = Server::start(Kind::Redis, &["--appendonly", "yes", "--dir", theirs.to_str().expect("utf8")]);
+    assert_eq!(srv.conn().cmd(&["GET", "legacy"]), b"$3\r\nyes\r\n");
+    drop(srv);
+
+    // Ours: upgrade, then what the server does on start (open the newest incr, persist).
+    let aof_dir = ours_dir.join("appendonlydir");
+    let mut m = Manifest::load_from_dir(&aof_dir, "appendonly.aof").expect("manifest");
+    assert!(aof::upgrade_legacy_if_needed(&ours_dir, &aof_dir, "appendonly.aof", &mut m).expect("upgrade"));
+    let incr = m.last_incr_or_new("appendonly.aof").path_in(&aof_dir);
+    aof::manifest::open_for_append(&incr).expect("create incr");
+    m.persist(&aof_dir, "appendonly.aof").expect("persist");
+
+    let read = |d: &Path| fs::read(d.join("appendonlydir/appendonly.aof.manifest")).expect("manifest");
+    assert_eq!(String::from_utf8_lossy(&read(&ours_dir)), String::from_utf8_lossy(&read(&theirs)));
+    assert!(!ours_dir.join("appendonly.aof").exists() && !theirs.join("appendonly.aof").exists());
+    assert_eq!(fs::read(aof_dir.join("appendonly.aof")).expect("moved"), legacy.to_vec());
+    // And Redis loads the directory we upgraded.
+    let srv = Server::start(Kind::Redis, &["--appendonly", "yes", "--dir", ours_dir.to_str().expect("utf8")]);
+    assert_eq!(srv.conn().cmd(&["GET", "legacy"]), b"$3\r\nyes\r\n");
+    drop(srv);
+    let _ = fs::remove_dir_all(&theirs);
+    let _ = fs::remove_dir_all(&ours_dir);
+}
+
+/// Executes nothing; records what the loader hands over.
+#[derive(Default)]
+struct Recorder {
+    cmds: Vec<Vec<Vec<u8>>>,
+    logs: Vec<String>,
+}
+
+impl aof::LoadTarget for Recorder {
+    fn load_rdb(&mut self, _: &mut BufReader<fs::File>, name: &str, _: bool) -> Result<(), String> {
+        Err(format!("no RDB expected in {name}"))
+    }
+    fn command(&mut self, argv: &[Vec<u8>]) -> Result<(), String> {
+        self.cmds.push(argv.to_vec());
+        Ok(())
+    }
+    fn end_of_file(&mut self) {}
+    fn log(&mut self, _: ferredis::config::LogLevel, msg: &str) {
+        self.logs.push(msg.to_string());
+    }
+}
+
+#[test]
+fn truncated_last_incr_is_cut_where_redis_cuts_it() {
+    if !have_oracle("truncated_last_incr_is_cut_where_redis_cuts_it") {
+        return;
+    }
+    let mut tails: Vec<Vec<u8>> = vec![b"*3\r\n$3\r\nSET\r\n$1\r\nz\r\n$5\r\nhal".to_vec(), b"*2\r\n$4".to_vec()];
+    let mut open_multi = Vec::new();
+    aof::writer::encode_command(&mut open_multi, &[b"MULTI"]);
+    aof::writer::encode_command(&mut open_multi, &[b"SET", b"in-multi", b"1"]);
+    tails.push(open_multi);
+    for (i, tail) in tails.iter().enumerate() {
+        let (theirs, ours_dir) = (scratch(&format!("cut-redis-{i}")), scratch(&format!("cut-ours-{i}")));
+        for w in [&theirs, &ours_dir] {
+            let aof_dir = build_dir(w);
+            let mut f =
+                fs::OpenOptions::new().append(true).open(aof_dir.join("appendonly.aof.1.incr.aof")).expect("open incr");
+            f.write_all(tail).expect("append tail");
+        }
+        let srv = Server::start(
+            Kind::Redis,
+            &["--appendonly", "yes", "--aof-load-truncated", "yes", "--dir", theirs.to_str().expect("utf8")],
+        );
+        let mut c = srv.conn();
+        assert_eq!(c.cmd(&["GET", "a"]), b"$3\r\n123\r\n");
+        assert_eq!(c.cmd(&["EXISTS", "in-multi", "z"]), b":0\r\n");
+        drop(srv);
+
+        let aof_dir = ours_dir.join("appendonlydir");
+        let m = Manifest::load_from_dir(&aof_dir, "appendonly.aof").expect("manifest");
+        let mut rec = Recorder::default();
+        let report = aof::load_files(&aof_dir, "appendonly.aof", &m, true, &mut rec);
+        assert_eq!(report.status, aof::LoadStatus::Truncated, "{:?}", rec.logs);
+        let name = "appendonlydir/appendonly.aof.1.incr.aof";
+        assert_eq!(
+            fs::read(ours_dir.join(name)).expect("ours"),
+            fs::read(theirs.join(name)).expect("theirs"),
+            "tail {i}: the file is cut at the same offset"
+        );
+        let _ = fs::remove_dir_all(&theirs);
+        let _ = fs::remove_dir_all(&ours_dir);
+    }
+}

@@ -13,8 +13,10 @@
 //! reports positions, line counts and messages that come from the way it walks the file (`fgets` into a
 //! 128-byte buffer for `*`/`$` lines, "ok up to" only advancing outside MULTI, one error message kept for the
 //! whole run), and matching its output needs the same walk. Two known differences:
-//! - RDB parts (an `.rdb` base, an RDB preamble) are not checked beyond the `REDIS` magic yet, and the output
-//!   says so; redis-check-aof runs its full RDB checker there.
+//! - RDB parts (an `.rdb` base, an RDB preamble) are checked by the function given to
+//!   [`Checker::with_rdb_checker`]; without one (the binary today, until `persist::rdb` has a checker) only the
+//!   `REDIS` magic is verified, the rest of that file is skipped, and the output says so. redis-check-aof runs
+//!   its full RDB checker there, which prints its own report.
 //! - When redis-check-aof prints the two bytes after a short `*`/`$` line it shows stale stack bytes for the
 //!   second one; we show `00`.
 
@@ -177,8 +179,13 @@ fn show(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// Checks the RDB at the reader's position (offset 0 of the file) and leaves the reader just after it; the
+/// error text is printed. May print its own report to the writer.
+pub type RdbChecker<'a> = dyn FnMut(&mut BufReader<File>, &mut dyn Write) -> Result<(), String> + 'a;
+
 /// The state redis-check-aof keeps in globals for the whole run.
 pub struct Checker<'a> {
+    rdb: Option<&'a mut RdbChecker<'a>>,
     out: &'a mut dyn Write,
     stdin: &'a mut dyn BufRead,
     /// Writes one server-log line (manifest errors are reported through Redis's logger).
@@ -196,7 +203,23 @@ impl<'a> Checker<'a> {
         stdin: &'a mut dyn BufRead,
         log: &'a mut dyn FnMut(&mut dyn Write, &str),
     ) -> Checker<'a> {
-        Checker { out, stdin, log, to_timestamp: 0, line: 1, error: Vec::new(), epos: 0, scratch: Vec::new() }
+        Checker {
+            rdb: None,
+            out,
+            stdin,
+            log,
+            to_timestamp: 0,
+            line: 1,
+            error: Vec::new(),
+            epos: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Uses `f` for RDB parts instead of checking only their magic.
+    pub fn with_rdb_checker(mut self, f: &'a mut RdbChecker<'a>) -> Checker<'a> {
+        self.rdb = Some(f);
+        self
     }
 
     fn print(&mut self, s: &str) {
@@ -374,13 +397,31 @@ impl<'a> Checker<'a> {
         }
         let mut f = CFile { r: BufReader::with_capacity(64 * 1024, file), pos: 0, eof: false };
         if preamble {
-            // No RDB checker here yet: the caller detected the REDIS magic, and that is all we verify.
-            self.print(&format!(
-                "[ferredis] RDB part of {} not checked: only the REDIS magic is verified (no RDB checker built in \
+            if let Some(rdb) = self.rdb.as_mut() {
+                let res = rdb(&mut f.r, &mut *self.out);
+                let at = std::io::Seek::stream_position(&mut f.r);
+                match (res, at) {
+                    (Ok(()), Ok(p)) => {
+                        f.pos = p;
+                        self.print("RDB preamble is OK, proceeding with AOF tail...\n");
+                    }
+                    (res, _) => {
+                        if let Err(e) = res {
+                            self.print(&format!("{e}\n"));
+                        }
+                        self.print("RDB preamble of AOF file is not sane, aborting.\n");
+                        return Err(Exit(1));
+                    }
+                }
+            } else {
+                // No RDB checker: the caller detected the REDIS magic, and that is all we verify.
+                self.print(&format!(
+                    "[ferredis] RDB part of {} not checked: only the REDIS magic is verified (no RDB checker built in \
                  yet); the rest of the file is skipped.\n",
-                show(name)
-            ));
-            return Ok(AOF_CHECK_OK);
+                    show(name)
+                ));
+                return Ok(AOF_CHECK_OK);
+            }
         }
         let mut pos = 0u64;
         let mut multi = 0i32;
@@ -738,6 +779,34 @@ mod tests {
         let (code, out) = run(&["c", "--truncate-to-timestamp", "50", ps], b"");
         assert_eq!(code, 1);
         assert!(out.contains("has nothing before timestamp 50, aborting..."), "{out}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn rdb_preamble_with_and_without_a_checker() {
+        let d = tmpdir("rdb");
+        let p = d.join("pre.aof");
+        let mut data = b"REDIS0010<fake rdb>".to_vec();
+        data.extend_from_slice(b"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPI");
+        std::fs::write(&p, &data).expect("write");
+        let ps = p.to_str().expect("utf8");
+        let (code, out) = run(&["c", ps], b"");
+        assert_eq!(code, 0);
+        assert!(out.contains("not checked: only the REDIS magic is verified"), "{out}");
+
+        let args: Vec<Vec<u8>> = ["c", ps].iter().map(|a| a.as_bytes().to_vec()).collect();
+        let mut out = Vec::new();
+        let mut input: &[u8] = b"";
+        let mut log = |_: &mut dyn Write, _: &str| {};
+        let mut rdb = |r: &mut BufReader<File>, _: &mut dyn Write| -> Result<(), String> {
+            let mut skip = [0u8; 19];
+            r.read_exact(&mut skip).map_err(|e| e.to_string())
+        };
+        let code = Checker::new(&mut out, &mut input, &mut log).with_rdb_checker(&mut rdb).run(&args);
+        let out = String::from_utf8_lossy(&out);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("RDB preamble is OK, proceeding with AOF tail...\n"), "{out}");
+        assert!(out.contains("ok_up_to=33, ok_up_to_line=6, diff=10"), "{out}");
         let _ = std::fs::remove_dir_all(&d);
     }
 

@@ -524,9 +524,11 @@ pub(crate) fn atoll(s: &[u8]) -> i64 {
     v
 }
 
-/// `sdsneedsrepr`: quoting is needed for escapes, non-printables and spaces.
+/// `sdsneedsrepr`: quoting is needed for escapes, non-printables and spaces. One addition: a single quote.
+/// Redis writes `it's.aof` bare, and then its own `sdssplitargs` reads the `'` as an unterminated quote and
+/// rejects the manifest; quoted, both Redis and we read it back.
 pub fn needs_repr(s: &[u8]) -> bool {
-    s.iter().any(|&c| c == b'\\' || c == b'"' || !(0x20..=0x7e).contains(&c) || is_c_space(c))
+    s.iter().any(|&c| c == b'\\' || c == b'"' || c == b'\'' || !(0x20..=0x7e).contains(&c) || is_c_space(c))
 }
 
 /// `sdscatrepr`: double quotes, C escapes, `\xHH` for the rest.
@@ -807,5 +809,38 @@ mod tests {
         assert!(upgrade_legacy_if_needed(&work, &aof_dir, "appendonly.aof", &mut m2).expect("redo"));
         assert!(aof_dir.join("appendonly.aof").exists());
         let _ = fs::remove_dir_all(&work);
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_bytes_never_panic(data in prop::collection::vec(any::<u8>(), 0..300)) {
+            let _ = Manifest::parse(&data);
+        }
+
+        /// Names of any bytes except path separators survive format → parse.
+        #[test]
+        fn format_parse_round_trip(
+            names in prop::collection::vec(prop::collection::vec(any::<u8>().prop_filter("no separators", |c| *c != b'/' && *c != b'\\'), 1..20), 1..5),
+            seqs in prop::collection::vec(1i64..1000, 5),
+        ) {
+            let mut m = Manifest::new();
+            let mut seq = 0;
+            for (i, n) in names.iter().enumerate() {
+                seq += seqs[i];
+                m.incrs.push(AofInfo { name: n.clone(), seq, kind: FileType::Incr });
+                m.history.push(AofInfo { name: n.clone(), seq: -seq, kind: FileType::History });
+            }
+            m.curr_incr_seq = seq;
+            m.base = Some(AofInfo { name: names[0].clone(), seq: seqs[0], kind: FileType::Base });
+            m.curr_base_seq = seqs[0];
+            let text = m.to_bytes();
+            prop_assert_eq!(Manifest::parse(&text).map_err(|e| e.to_string()), Ok(m));
+        }
     }
 }

@@ -237,7 +237,9 @@ const BUF_REUSE_MAX: usize = 64 * 1024;
 /// How long (seconds) a write may wait for a running background fsync before it goes ahead anyway.
 const MAX_POSTPONE_SECS: i64 = 2;
 
-/// Appends commands to the current incr file. One per server; driven from the event loop thread.
+/// Appends commands to the current incr file. One per server; driven from the event loop thread. Dropping it
+/// does not flush the buffer (call [`AofWriter::stop`] or a forced flush first); it waits for queued background
+/// fsyncs, then closes the file.
 pub struct AofWriter {
     file: Arc<File>,
     buf: Vec<u8>,
@@ -350,8 +352,8 @@ impl AofWriter {
             self.buf.extend_from_slice(format!("#TS:{now_unix}\r\n").as_bytes());
         }
         if self.selected_db != Some(db) {
-            let seldb = db.to_string();
-            encode_command(&mut self.buf, &[b"SELECT", seldb.as_bytes()]);
+            let mut digits = [0u8; 20];
+            encode_command(&mut self.buf, &[b"SELECT", decimal(db, &mut digits)]);
             self.selected_db = Some(db);
         }
         encode_command(&mut self.buf, argv);
@@ -566,17 +568,39 @@ impl AofWriter {
 /// Appends `*<n>\r\n` then `$<len>\r\n<arg>\r\n` for each argument (Redis's `catAppendOnlyGenericCommand`).
 pub fn encode_command(out: &mut Vec<u8>, argv: &[&[u8]]) {
     out.reserve(16 + argv.iter().map(|a| a.len() + 16).sum::<usize>());
-    out.push(b'*');
-    out.extend_from_slice(argv.len().to_string().as_bytes());
-    out.extend_from_slice(b"\r\n");
+    push_header(out, b'*', argv.len());
     for a in argv {
-        out.push(b'$');
-        out.extend_from_slice(a.len().to_string().as_bytes());
-        out.extend_from_slice(b"\r\n");
+        push_header(out, b'$', a.len());
         out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
     }
 }
+
+/// `<prefix><n>\r\n` without going through a heap-allocated string (this runs for every propagated argument).
+fn push_header(out: &mut Vec<u8>, prefix: u8, n: usize) {
+    let mut digits = [0u8; 20];
+    out.push(prefix);
+    out.extend_from_slice(decimal(n, &mut digits));
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The decimal digits of `n`, written at the end of `buf`.
+fn decimal(n: usize, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+// usize::MAX has 20 decimal digits.
+const _: () = assert!(usize::MAX as u128 <= 99_999_999_999_999_999_999u128);
 
 #[cfg(test)]
 mod tests {
@@ -591,6 +615,21 @@ mod tests {
 
     fn cfg(fsync: FsyncPolicy, ts: bool) -> WriterConfig {
         WriterConfig { fsync, timestamp_enabled: ts, no_fsync_on_rewrite: false }
+    }
+
+    #[test]
+    fn encoding_matches_the_obvious_one() {
+        for len in [0usize, 1, 9, 10, 99, 100, 12345] {
+            let arg = vec![b'x'; len];
+            let mut out = Vec::new();
+            encode_command(&mut out, &[b"SET", &arg]);
+            let mut want = format!("*2\r\n$3\r\nSET\r\n${len}\r\n").into_bytes();
+            want.extend_from_slice(&arg);
+            want.extend_from_slice(b"\r\n");
+            assert_eq!(out, want);
+        }
+        let mut d = [0u8; 20];
+        assert_eq!(decimal(usize::MAX, &mut d), usize::MAX.to_string().as_bytes());
     }
 
     #[test]
