@@ -5,9 +5,7 @@
 use super::Server;
 use crate::command::OwnedArgs;
 use crate::net::client::{flags, ClientState};
-use crate::persist::aof::{
-    self, AofReadError, AofReader, AofWriter, FileFormat, FileKind, FlushOutcome, FsyncPolicy, Manifest, WriterConfig,
-};
+use crate::persist::aof::{self, AofWriter, FileFormat, FlushOutcome, FsyncPolicy, Manifest, WriterConfig};
 use crate::persist::engine::{self, ChildKind};
 use crate::{log_notice, log_warning};
 use std::io::{BufReader, BufWriter, Write};
@@ -77,66 +75,77 @@ fn write_base(path: &Path, dbs: &[crate::db::Db], cx: &engine::SaveContext, prea
 /// Client id of the fake client that replays the AOF (Redis's `CLIENT_ID_AOF`).
 pub const AOF_CLIENT_ID: u64 = u64::MAX;
 
-/// Why a replay stopped.
-#[derive(Debug)]
-pub enum ReplayError {
-    UnknownCommand(String),
-    /// The reader failed (truncated or corrupt input): passed through.
-    Read(String),
+/// Replays AOF commands through the server's call path with a fake client (Redis's `loadSingleAppendOnlyFile`
+/// loop): MULTI/EXEC work as for a client, nothing is propagated, and the replay's statistics are not kept.
+struct Replayer<'a> {
+    srv: &'a mut Server,
+    fake: ClientState,
+    argv: OwnedArgs,
 }
 
-impl Server {
-    /// Runs commands from `next` through the call path with a fake client (Redis's `loadSingleAppendOnlyFile`
-    /// loop): MULTI/EXEC work as for a client, nothing is propagated, and the statistics of the replay are not
-    /// kept. `next` fills the argument vector and returns Ok(false) at the end.
-    pub(super) fn replay_commands(
-        &mut self,
-        mut next: impl FnMut(&mut OwnedArgs) -> Result<bool, String>,
-    ) -> Result<u64, ReplayError> {
+impl<'a> Replayer<'a> {
+    fn new(srv: &'a mut Server) -> Replayer<'a> {
         let mut fake = ClientState::new(AOF_CLIENT_ID, -1, String::new(), String::new(), crate::util::now_ms());
         fake.flags |= flags::NO_EVICT;
         fake.reply.enabled = false;
-        let prop_enabled = std::mem::replace(&mut self.state.prop.enabled, false);
-        let stats = std::mem::take(&mut self.state.stats.commandstats);
-        let processed = self.state.stats.total_commands_processed;
-        let errors = std::mem::take(&mut self.state.stats.errorstats);
-        let error_replies = self.state.stats.total_error_replies;
-        let mut argv = OwnedArgs::default();
-        let mut n = 0u64;
-        let r = loop {
-            argv.buf.clear();
-            argv.spans.clear();
-            match next(&mut argv) {
-                Ok(false) => break Ok(n),
-                Ok(true) => {}
-                Err(e) => break Err(ReplayError::Read(e)),
-            }
-            if argv.spans.is_empty() {
-                continue;
-            }
-            let args = argv.args();
-            if crate::command::lookup(args.get(0)).is_none() {
-                let name = String::from_utf8_lossy(args.get(0)).into_owned();
-                break Err(ReplayError::UnknownCommand(name));
-            }
-            let now = crate::util::now_us();
-            self.state.now_ms = now / 1000;
-            self.call_checked(&mut fake, args, now);
-            // Replayed commands never block, reply or act on the server.
-            self.state.blocking.request = None;
-            self.state.actions.clear();
-            fake.reply.buf.clear();
-            n += 1;
-        };
-        self.flush_command_stats();
-        self.state.stats.commandstats = stats;
-        self.state.stats.total_commands_processed = processed;
-        self.state.stats.errorstats = errors;
-        self.state.stats.total_error_replies = error_replies;
-        self.state.prop.enabled = prop_enabled;
-        r
+        srv.state.persist.stats.loading = true;
+        Replayer { srv, fake, argv: OwnedArgs::default() }
+    }
+}
+
+impl aof::LoadTarget for Replayer<'_> {
+    fn load_rdb(&mut self, file: &mut BufReader<std::fs::File>, name: &str, _old_style: bool) -> Result<(), String> {
+        let st = &mut self.srv.state;
+        let mut opts = engine::load_options(&st.config, crate::util::now_ms(), st.lru_clock);
+        // Keys of an AOF's RDB part are loaded even if expired: the commands after them may still touch them.
+        opts.drop_expired = false;
+        crate::persist::rdb::read_rdb(file, &mut st.dbs, &opts)
+            .map(|_| ())
+            .map_err(|e| format!("Error reading the RDB base file {name}, AOF loading aborted: {e}"))
     }
 
+    fn command(&mut self, argv: &[Vec<u8>]) -> Result<(), String> {
+        let Some(name) = argv.first() else { return Ok(()) };
+        if crate::command::lookup(name).is_none() {
+            return Err(format!("Unknown command '{}' reading the append only file", String::from_utf8_lossy(name)));
+        }
+        self.argv.buf.clear();
+        self.argv.spans.clear();
+        for a in argv {
+            self.argv.push(a);
+        }
+        let now = crate::util::now_us();
+        let srv = &mut *self.srv;
+        srv.state.now_ms = now / 1000;
+        let prop_enabled = std::mem::replace(&mut srv.state.prop.enabled, false);
+        srv.call_checked(&mut self.fake, self.argv.args(), now);
+        srv.state.prop.enabled = prop_enabled;
+        // Replayed commands never block, reply or act on the server.
+        srv.state.blocking.request = None;
+        srv.state.actions.clear();
+        self.fake.reply.buf.clear();
+        Ok(())
+    }
+
+    fn end_of_file(&mut self) {
+        // A MULTI that never reached EXEC is dropped with its queue (Redis uses a fresh fake client per file).
+        if self.fake.multi.is_some() || self.fake.has(flags::MULTI) {
+            crate::command::tx::discard_transaction(&mut self.fake, &mut self.srv.state);
+        }
+    }
+
+    fn log(&mut self, level: crate::config::LogLevel, msg: &str) {
+        crate::log::log(level, msg);
+    }
+}
+
+impl Drop for Replayer<'_> {
+    fn drop(&mut self) {
+        self.srv.state.persist.stats.loading = false;
+    }
+}
+
+impl Server {
     /// Start-up with `appendonly yes` (Redis's `loadAppendOnlyFiles` then `aofOpenIfNeededOnServerStart`): loads
     /// the base and incr files in order, creates a base when there is none, opens the newest incr for appending.
     /// Returns false when the server must not start.
@@ -150,8 +159,8 @@ impl Server {
         };
         let started = std::time::Instant::now();
         match self.load_aof_files(&files) {
-            Ok(0) => {}
-            Ok(_) => log_notice!("DB loaded from append only file: {:.3} seconds", started.elapsed().as_secs_f64()),
+            Ok(false) => {}
+            Ok(true) => log_notice!("DB loaded from append only file: {:.3} seconds", started.elapsed().as_secs_f64()),
             Err(()) => return false,
         }
         if let Err(e) = std::fs::create_dir_all(&files.dir) {
@@ -203,117 +212,27 @@ impl Server {
         true
     }
 
-    /// Loads every file of the manifest into the (empty) databases. Returns how many files had data.
-    fn load_aof_files(&mut self, files: &AofFiles) -> Result<usize, ()> {
-        let list = aof::files_to_load(&files.dir, &files.manifest);
-        if let Err((path, e)) = aof::total_size(&files.dir, &files.manifest) {
-            log_warning!("The AOF file {} doesn't exist: {}", path.display(), crate::sys::error_text(&e));
+    /// Loads every file of the manifest into the databases (Redis's `loadAppendOnlyFiles`). Returns whether
+    /// anything was loaded, or Err when the server must not go on.
+    fn load_aof_files(&mut self, files: &AofFiles) -> Result<bool, ()> {
+        let truncated_ok = self.state.config.stored_bool("aof-load-truncated");
+        let stats = std::mem::take(&mut self.state.stats.commandstats);
+        let processed = self.state.stats.total_commands_processed;
+        let errors = std::mem::take(&mut self.state.stats.errorstats);
+        let error_replies = self.state.stats.total_error_replies;
+        let report = {
+            let mut r = Replayer::new(self);
+            aof::load_files(&files.dir, &files.filename, &files.manifest, truncated_ok, &mut r)
+        };
+        self.flush_command_stats();
+        self.state.stats.commandstats = stats;
+        self.state.stats.total_commands_processed = processed;
+        self.state.stats.errorstats = errors;
+        self.state.stats.total_error_replies = error_replies;
+        if !report.status.is_success() {
             return Err(());
         }
-        self.state.persist.stats.loading = true;
-        let mut loaded = 0;
-        let n = list.len();
-        let mut result = Ok(());
-        for (i, (path, kind)) in list.iter().enumerate() {
-            let last = i + 1 == n;
-            match self.load_one_aof_file(path, *kind, last) {
-                Ok(true) => loaded += 1,
-                Ok(false) => {}
-                Err(()) => {
-                    result = Err(());
-                    break;
-                }
-            }
-        }
-        self.state.persist.stats.loading = false;
-        result.map(|_| loaded)
-    }
-
-    /// One file: an RDB part if it starts with one, then commands. Returns whether it held anything.
-    fn load_one_aof_file(&mut self, path: &Path, kind: FileKind, last: bool) -> Result<bool, ()> {
-        let shown = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let (f, fmt) = match aof::open_for_load(path) {
-            Ok(x) => x,
-            Err(e) => {
-                log_warning!(
-                    "Fatal error: can't open the append log file {shown} for reading: {}",
-                    crate::sys::error_text(&e)
-                );
-                return Err(());
-            }
-        };
-        let kind_name = if kind == FileKind::Base { "BASE" } else { "INCR" };
-        if fmt == FileFormat::Empty {
-            return Ok(false);
-        }
-        let mut r = BufReader::with_capacity(1 << 20, f);
-        let mut start = 0u64;
-        if fmt == FileFormat::Rdb {
-            log_notice!("Reading RDB {kind_name} file on AOF loading...");
-            let now = crate::util::now_ms();
-            let mut opts = engine::load_options(&self.state.config, now, self.state.lru_clock);
-            // Keys of an AOF's RDB part are loaded even if expired: the commands after them may still touch them.
-            opts.drop_expired = false;
-            match crate::persist::rdb::read_rdb(&mut r, &mut self.state.dbs, &opts) {
-                Ok(st) => start = st.bytes_read,
-                Err(e) => {
-                    log_warning!("Error reading the RDB {kind_name} file {shown}, AOF loading aborted: {e}");
-                    return Err(());
-                }
-            }
-            log_notice!("Reading the remaining AOF tail...");
-        }
-        let mut reader = AofReader::at_offset(r, start);
-        let mut argv: Vec<Vec<u8>> = Vec::new();
-        let mut read_err: Option<AofReadError> = None;
-        let replay = self.replay_commands(|out| match reader.next_command(&mut argv) {
-            Ok(true) => {
-                for a in &argv {
-                    out.push(a);
-                }
-                Ok(true)
-            }
-            Ok(false) => Ok(false),
-            Err(e) => {
-                let text = e.to_string();
-                read_err = Some(e);
-                Err(text)
-            }
-        });
-        match replay {
-            Ok(n) => {
-                log_notice!("DB loaded from {} file {shown}: {n} commands", kind_name.to_lowercase());
-                Ok(true)
-            }
-            Err(ReplayError::UnknownCommand(name)) => {
-                log_warning!("Unknown command '{name}' reading the append only file {shown}");
-                Err(())
-            }
-            Err(ReplayError::Read(text)) => match read_err {
-                Some(AofReadError::Truncated { valid_up_to, open_multi }) => {
-                    if !last || !self.state.config.stored_bool("aof-load-truncated") {
-                        log_warning!("Unexpected end of file reading the append only file {shown}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.");
-                        return Err(());
-                    }
-                    if open_multi {
-                        log_warning!("Revert incomplete MULTI/EXEC transaction in AOF file {shown}");
-                        // The commands of the open MULTI were only queued, never run.
-                    }
-                    log_warning!("!!! Warning: short read while loading the AOF file {shown}!!!");
-                    log_warning!("!!! Truncating the AOF {shown} at offset {valid_up_to} !!!");
-                    if let Err(e) = aof::truncate_file(path, valid_up_to) {
-                        log_warning!("Error truncating the AOF file {shown}: {}", crate::sys::error_text(&e));
-                        return Err(());
-                    }
-                    log_warning!("AOF {shown} loaded anyway because aof-load-truncated is enabled");
-                    Ok(true)
-                }
-                _ => {
-                    log_warning!("Bad file format reading the append only file {shown}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest> ({text})");
-                    Err(())
-                }
-            },
-        }
+        Ok(matches!(report.status, aof::LoadStatus::Ok | aof::LoadStatus::Truncated))
     }
 
     /// Unlinks history files (unless `aof-disable-auto-gc`), logging each.
