@@ -1571,7 +1571,13 @@ mod tests {
             "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"
         );
         assert_eq!(h.run(&["debug", "restart", "x"]), "-ERR value is not an integer or out of range\r\n");
-        assert!(h.run(&["debug", "reload"]).starts_with("-ERR DEBUG RELOAD needs persistence"));
+        // Persistence goes to a file that cannot exist: a failed save, a failed load, nothing written.
+        h.srv.config.extra.insert("dbfilename", "/nonexistent-ferredis-dir/dump.rdb".into());
+        assert_eq!(h.run(&["debug", "reload"]), "-ERR\r\n");
+        assert_eq!(
+            h.run(&["debug", "reload", "nosave"]),
+            "-ERR Error trying to load the RDB dump, check server logs.\r\n"
+        );
         assert_eq!(h.run(&["debug", "aof-flush-sleep"]), syntax("aof-flush-sleep"));
     }
 
