@@ -229,11 +229,13 @@ pub struct RdbError {
     pub key_type: Option<u8>,
     /// What the loader was doing, in redis-check-rdb's words (`read-type`, `read-object-value`, ...).
     pub doing: &'static str,
+    /// More about the failure, for logs (e.g. the expected and found checksums); may be empty.
+    pub detail: String,
 }
 
 impl RdbError {
     pub fn new(offset: u64, msg: impl Into<String>) -> RdbError {
-        RdbError { offset, msg: msg.into(), key: None, key_type: None, doing: "start" }
+        RdbError { offset, msg: msg.into(), key: None, key_type: None, doing: "start", detail: String::new() }
     }
 }
 

@@ -855,11 +855,20 @@ fn run<R: BufRead, S: LoadSink>(
             }
             _ => {}
         }
-        // A key: its name, then its value.
+        // A key: its name, then its value. Types a 7.0 server does not know are refused before the key, as
+        // Redis does, except the 7.2 ones, whose message names the key.
+        if !op::is_object_type(ty) && !matches!(ty, op::TYPE_SET_LISTPACK | op::TYPE_STREAM_LISTPACKS_3) {
+            return Err(l.err(format!("Invalid object type: {ty}")));
+        }
         *doing = "read-key";
         key.clear();
         {
-            let s = l.src.string()?;
+            let key_err = |mut e: RdbError| {
+                e.key_type = Some(ty);
+                e.doing = "read-key";
+                e
+            };
+            let s = l.src.string().map_err(key_err)?;
             let mut b = [0u8; 24];
             key.extend_from_slice(s.bytes(&mut b));
         }
@@ -871,9 +880,6 @@ fn run<R: BufRead, S: LoadSink>(
             e.doing = "read-object-value";
             e
         };
-        if !op::is_object_type(ty) && !matches!(ty, op::TYPE_SET_LISTPACK | op::TYPE_STREAM_LISTPACKS_3) {
-            return Err(with_key(l.err(format!("Unknown RDB encoding type {ty}"))));
-        }
         let value = l.value(ty, &key).map_err(with_key)?;
         match value {
             None => {
@@ -910,9 +916,10 @@ fn run<R: BufRead, S: LoadSink>(
             stats.warnings.push("RDB file was saved with checksum disabled: no check performed.".into());
             ChecksumStatus::Disabled
         } else if file != expected {
-            return Err(
-                l.err(format!("RDB CRC error (wrong RDB checksum expected: ({expected:x}) but got ({file:x}))"))
-            );
+            // redis-check-rdb's words; the server logs the two values (`RdbError::detail`).
+            let mut e = l.err("RDB CRC error");
+            e.detail = format!("Wrong RDB checksum expected: ({expected:x}) but got ({file:x})");
+            return Err(e);
         } else {
             ChecksumStatus::Ok
         };

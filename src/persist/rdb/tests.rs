@@ -625,7 +625,7 @@ fn unsupported_types_and_opcodes() {
         (21, "stream not supported"),
         (7, "module values not supported"),
         (20, "SET_LISTPACK"),
-        (8, "Unknown RDB encoding type 8"),
+        (8, "Invalid object type: 8"),
     ] {
         let mut b = vec![ty];
         rdb_str(&mut b, b"st");
