@@ -39,12 +39,6 @@ impl Pair {
         let args = split_args(line).unwrap_or_else(|e| panic!("bad test line {line:?}: {e}"));
         self.same(&args)
     }
-
-    /// Runs `args` on both without comparing (setup whose replies are compared elsewhere).
-    fn both<A: AsRef<[u8]>>(&mut self, args: &[A]) {
-        self.f.cmd(args);
-        self.r.cmd(args);
-    }
 }
 
 const ZEROS: &[u8] = b"+0000000000000000000000000000000000000000\r\n";
