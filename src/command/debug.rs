@@ -793,10 +793,6 @@ fn print_stdout(text: &str) {
 fn ht_stats_text(stats: &[crate::dict::TableStats]) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let stats: &[crate::dict::TableStats] = if stats.is_empty() { &[] } else { stats };
-    if stats.is_empty() {
-        s.push_str("Hash table 0 stats (main hash table):\nNo stats available for empty dictionaries\n");
-    }
     for (i, t) in stats.iter().enumerate() {
         let name = if i == 0 { "main hash table" } else { "rehashing target" };
         let _ = writeln!(s, "Hash table {i} stats ({name}):");
