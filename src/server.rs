@@ -328,7 +328,7 @@ pub fn start(mut config: Config) -> i32 {
     log_notice!("monotonic clock: POSIX clock_gettime");
     log_notice!("Running mode=standalone, port={}.", server.state.config.port);
     log_warning!("Server initialized");
-    if !server.load_data_at_startup() {
+    if !server.load_data_at_startup(&mut el) {
         return 1;
     }
     if server.listeners.iter().any(|l| !l.unix) {
@@ -892,6 +892,11 @@ impl Server {
             self.reject(c, full_name);
             return start_us;
         }
+        if self.state.persist.stats.loading && !cmd.has(flag::LOADING) && c.id != aof::AOF_CLIENT_ID {
+            c.reply.error("LOADING Redis is loading the dataset in memory");
+            self.reject(c, full_name);
+            return start_us;
+        }
         if let Some(msg) = crate::pubsub::context_error(c, full_name) {
             c.reply.error(&msg);
             self.reject(c, full_name);
@@ -1262,8 +1267,11 @@ impl Server {
             return TimerNext::Stop;
         }
         self.clients_cron(el, now);
-        crate::expire::databases_cron(&mut self.state);
-        self.persistence_cron();
+        // While loading, the dataset is not ours to expire, resize or save yet.
+        if !self.state.persist.stats.loading {
+            crate::expire::databases_cron(&mut self.state);
+            self.persistence_cron();
+        }
         self.cron_loops += 1;
         TimerNext::After((1000 / hz) as u64)
     }
@@ -1400,7 +1408,10 @@ impl EventHandler for Server {
         }
         self.pause_before_sleep(el);
         // The fast cycle only has work when some key has a TTL; skipping it saves its clock reads per iteration.
-        if self.state.active_expire_enabled && self.state.dbs.iter().any(|d| d.expires_len() > 0) {
+        if self.state.active_expire_enabled
+            && !self.state.persist.stats.loading
+            && self.state.dbs.iter().any(|d| d.expires_len() > 0)
+        {
             crate::expire::active_expire_cycle(&mut self.state, true);
         }
         self.blocking_before_sleep(el);

@@ -370,6 +370,28 @@ fn persistence(out: &mut String, srv: &ServerState) {
             "aof_delayed_fsync" => w.delayed_fsync,
         );
     }
+    if st.loading {
+        let elapsed = st.loading_start.map_or(0.0, |t| t.elapsed().as_secs_f64());
+        let perc = if st.loading_total_bytes > 0 {
+            st.loading_loaded_bytes as f64 * 100.0 / st.loading_total_bytes as f64
+        } else {
+            0.0
+        };
+        let eta = if st.loading_loaded_bytes > 0 && elapsed > 0.0 {
+            let rate = st.loading_loaded_bytes as f64 / elapsed;
+            (st.loading_total_bytes.saturating_sub(st.loading_loaded_bytes) as f64 / rate) as i64
+        } else {
+            1
+        };
+        fields!(out,
+            "loading_start_time" => st.loading_start_s,
+            "loading_total_bytes" => st.loading_total_bytes,
+            "loading_rdb_used_mem" => 0,
+            "loading_loaded_bytes" => st.loading_loaded_bytes,
+            "loading_loaded_perc" => format!("{perc:.2}"),
+            "loading_eta_seconds" => eta,
+        );
+    }
 }
 
 fn stats(out: &mut String, srv: &ServerState) {

@@ -50,6 +50,11 @@ pub struct Child {
 #[derive(Debug, Default)]
 pub struct PersistStats {
     pub loading: bool,
+    /// Start-up load progress (INFO's `loading_*` fields): when it started, the bytes to load and loaded so far.
+    pub loading_start_s: i64,
+    pub loading_start: Option<Instant>,
+    pub loading_total_bytes: u64,
+    pub loading_loaded_bytes: u64,
     pub rdb_saves: u64,
     pub last_bgsave_ok: bool,
     pub last_bgsave_time_sec: i64,
@@ -124,7 +129,9 @@ pub fn save_options(cx: &SaveContext, aof_base: bool) -> rdb::SaveOptions {
         stamp,
         lfu_decay_time: c.lfu_decay_time,
         aux: rdb::Aux {
-            repl_id: Some(cx.replid.to_string()),
+            // Like a Redis master with no replication backlog: no repl-* aux fields (rdbPopulateSaveInfo gives
+            // NULL); replication will pass its ids here.
+            repl_id: None,
             repl_offset: 0,
             repl_stream_db: 0,
             aof_base,

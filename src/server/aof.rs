@@ -4,6 +4,7 @@
 
 use super::Server;
 use crate::command::OwnedArgs;
+use crate::event_loop::EventLoop;
 use crate::net::client::{flags, ClientState};
 use crate::persist::aof::{self, AofWriter, FileFormat, FlushOutcome, FsyncPolicy, Manifest, WriterConfig};
 use crate::persist::engine::{self, ChildKind};
@@ -81,15 +82,18 @@ struct Replayer<'a> {
     srv: &'a mut Server,
     fake: ClientState,
     argv: OwnedArgs,
+    /// At start-up: the event loop, to serve clients with -LOADING while loading.
+    el: Option<&'a mut EventLoop>,
+    last_events_at: u64,
 }
 
 impl<'a> Replayer<'a> {
-    fn new(srv: &'a mut Server) -> Replayer<'a> {
+    fn new(srv: &'a mut Server, el: Option<&'a mut EventLoop>, total_bytes: u64) -> Replayer<'a> {
         let mut fake = ClientState::new(AOF_CLIENT_ID, -1, String::new(), String::new(), crate::util::now_ms());
         fake.flags |= flags::NO_EVICT;
         fake.reply.enabled = false;
-        srv.state.persist.stats.loading = true;
-        Replayer { srv, fake, argv: OwnedArgs::default() }
+        srv.begin_loading(total_bytes);
+        Replayer { srv, fake, argv: OwnedArgs::default(), el, last_events_at: 0 }
     }
 }
 
@@ -137,11 +141,18 @@ impl aof::LoadTarget for Replayer<'_> {
     fn log(&mut self, level: crate::config::LogLevel, msg: &str) {
         crate::log::log(level, msg);
     }
+
+    fn progress(&mut self, loaded_bytes: u64) {
+        match self.el.as_deref_mut() {
+            Some(el) => self.srv.loading_progress(el, loaded_bytes, &mut self.last_events_at),
+            None => self.srv.state.persist.stats.loading_loaded_bytes = loaded_bytes,
+        }
+    }
 }
 
 impl Drop for Replayer<'_> {
     fn drop(&mut self) {
-        self.srv.state.persist.stats.loading = false;
+        self.srv.end_loading();
     }
 }
 
@@ -149,7 +160,7 @@ impl Server {
     /// Start-up with `appendonly yes` (Redis's `loadAppendOnlyFiles` then `aofOpenIfNeededOnServerStart`): loads
     /// the base and incr files in order, creates a base when there is none, opens the newest incr for appending.
     /// Returns false when the server must not start.
-    pub(super) fn aof_load_and_open(&mut self) -> bool {
+    pub(super) fn aof_load_and_open(&mut self, el: Option<&mut EventLoop>) -> bool {
         let mut files = match AofFiles::from_config(&self.state.config) {
             Ok(f) => f,
             Err(e) => {
@@ -158,7 +169,7 @@ impl Server {
             }
         };
         let started = std::time::Instant::now();
-        match self.load_aof_files(&files) {
+        match self.load_aof_files(&files, el) {
             Ok(false) => {}
             Ok(true) => log_notice!("DB loaded from append only file: {:.3} seconds", started.elapsed().as_secs_f64()),
             Err(()) => return false,
@@ -214,14 +225,15 @@ impl Server {
 
     /// Loads every file of the manifest into the databases (Redis's `loadAppendOnlyFiles`). Returns whether
     /// anything was loaded, or Err when the server must not go on.
-    fn load_aof_files(&mut self, files: &AofFiles) -> Result<bool, ()> {
+    fn load_aof_files(&mut self, files: &AofFiles, el: Option<&mut EventLoop>) -> Result<bool, ()> {
         let truncated_ok = self.state.config.stored_bool("aof-load-truncated");
         let stats = std::mem::take(&mut self.state.stats.commandstats);
         let processed = self.state.stats.total_commands_processed;
         let errors = std::mem::take(&mut self.state.stats.errorstats);
         let error_replies = self.state.stats.total_error_replies;
         let report = {
-            let mut r = Replayer::new(self);
+            let total = aof::total_size(&files.dir, &files.manifest).unwrap_or(0);
+            let mut r = Replayer::new(self, el, total);
             aof::load_files(&files.dir, &files.filename, &files.manifest, truncated_ok, &mut r)
         };
         self.flush_command_stats();
@@ -559,7 +571,7 @@ impl Server {
             db.clear();
         }
         let files = AofFiles::from_config(&self.state.config)?;
-        let r = self.load_aof_files(&files);
+        let r = self.load_aof_files(&files, None);
         if let Some(cur) = self.aof_files.as_mut() {
             cur.manifest = files.manifest;
         } else {

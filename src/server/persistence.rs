@@ -2,26 +2,107 @@
 //! AOF written before replies, and saving on shutdown. The formats and the fork live in [`crate::persist`].
 
 use super::Server;
+use crate::db::Db;
+use crate::event_loop::EventLoop;
+use crate::object::Entry;
 use crate::persist::engine::{self, ChildKind};
+use crate::persist::rdb::{DbSink, LoadSink};
 use crate::{log_notice, log_warning};
+use std::cell::Cell;
+use std::io::{BufRead, BufReader, Read};
+use std::rc::Rc;
+
+/// A reader that counts the bytes its consumer has consumed (load progress).
+struct CountingReader<R> {
+    inner: R,
+    consumed: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for CountingReader<BufReader<R>> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed.set(self.consumed.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: Read> BufRead for CountingReader<BufReader<R>> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.consumed.set(self.consumed.get() + amt as u64);
+        self.inner.consume(amt)
+    }
+}
+
+/// The start-up RDB sink: keys go to the loading databases; every 1024 keys the server may serve clients, and
+/// `key-load-delay` (a testing directive) slows each key down.
+struct ProgressSink<'a, 'd> {
+    inner: DbSink<'d>,
+    srv: &'a mut Server,
+    el: &'a mut EventLoop,
+    consumed: Rc<Cell<u64>>,
+    keys: u64,
+    last_events_at: u64,
+    key_delay_us: i64,
+}
+
+impl<'a, 'd> ProgressSink<'a, 'd> {
+    fn new(inner: DbSink<'d>, srv: &'a mut Server, el: &'a mut EventLoop, consumed: Rc<Cell<u64>>) -> Self {
+        let key_delay_us = srv.state.config.stored_i64("key-load-delay");
+        ProgressSink { inner, srv, el, consumed, keys: 0, last_events_at: 0, key_delay_us }
+    }
+}
+
+impl LoadSink for ProgressSink<'_, '_> {
+    fn select_db(&mut self, db: u64, offset: u64) -> Result<(), String> {
+        self.inner.select_db(db, offset)
+    }
+
+    fn entry(&mut self, e: Entry, expire_ms: Option<i64>) -> Result<(), String> {
+        self.inner.entry(e, expire_ms)?;
+        if self.key_delay_us > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(self.key_delay_us as u64));
+        }
+        self.keys += 1;
+        if self.keys % 1024 == 0 || self.key_delay_us > 0 {
+            self.srv.loading_progress(self.el, self.consumed.get(), &mut self.last_events_at);
+        }
+        Ok(())
+    }
+}
 
 impl Server {
     /// Loads the dataset at start-up (Redis's `loadDataFromDisk`): the AOF when `appendonly` is on, otherwise the
-    /// RDB file if there is one. Returns false when the data can't be loaded and the server must not start.
-    pub(super) fn load_data_at_startup(&mut self) -> bool {
+    /// RDB file if there is one. Meanwhile clients are served every `loading-process-events-interval-bytes`
+    /// (commands without the `loading` flag get `-LOADING`). Returns false when the data can't be loaded and the
+    /// server must not start.
+    pub(super) fn load_data_at_startup(&mut self, el: &mut EventLoop) -> bool {
         if self.state.config.appendonly {
-            return self.load_aof_at_startup();
+            return self.aof_load_and_open(Some(el));
         }
         let path = engine::rdb_path(&self.state.config);
-        if !path.exists() {
-            return true;
-        }
+        let Ok(meta) = std::fs::metadata(&path) else { return true };
         let started = std::time::Instant::now();
-        self.state.persist.stats.loading = true;
+        self.begin_loading(meta.len());
         let now = crate::util::now_ms();
         let opts = engine::load_options(&self.state.config, now, self.state.lru_clock);
-        let r = crate::persist::rdb::load_file(&path, &mut self.state.dbs, &opts);
-        self.state.persist.stats.loading = false;
+        // The data loads into databases of its own, so clients served meanwhile find consistent (empty) ones.
+        let n = self.state.dbs.len();
+        let mut dbs: Vec<Db> = (0..n).map(Db::new).collect();
+        let r = match std::fs::File::open(&path) {
+            Ok(f) => {
+                let consumed = Rc::new(Cell::new(0u64));
+                let mut reader =
+                    CountingReader { inner: BufReader::with_capacity(1 << 20, f), consumed: consumed.clone() };
+                let mut sink = ProgressSink::new(DbSink::new(&mut dbs, false), self, el, consumed);
+                crate::persist::rdb::read_rdb_with(&mut reader, &mut sink, &opts)
+            }
+            Err(e) => Err(crate::persist::rdb::RdbError::new(0, crate::sys::error_text(&e))),
+        };
+        std::mem::swap(&mut self.state.dbs, &mut dbs);
+        self.end_loading();
         match r {
             Ok(st) => {
                 log_rdb_aux(&st.aux, now);
@@ -38,9 +119,30 @@ impl Server {
         }
     }
 
-    /// The AOF at start-up; see [`crate::persist::aof`].
-    fn load_aof_at_startup(&mut self) -> bool {
-        self.aof_load_and_open()
+    /// Marks the start of a load of `total_bytes` (INFO's `loading` fields).
+    pub(super) fn begin_loading(&mut self, total_bytes: u64) {
+        let st = &mut self.state.persist.stats;
+        st.loading = true;
+        st.loading_start = Some(std::time::Instant::now());
+        st.loading_start_s = crate::util::now_ms() / 1000;
+        st.loading_total_bytes = total_bytes;
+        st.loading_loaded_bytes = 0;
+    }
+
+    pub(super) fn end_loading(&mut self) {
+        self.state.persist.stats.loading = false;
+        self.state.persist.stats.loading_start = None;
+    }
+
+    /// Progress of a load: serves clients when another `loading-process-events-interval-bytes` went by (Redis's
+    /// `processEventsWhileBlocked`).
+    pub(super) fn loading_progress(&mut self, el: &mut EventLoop, loaded_bytes: u64, last_events_at: &mut u64) {
+        self.state.persist.stats.loading_loaded_bytes = loaded_bytes;
+        let every = self.state.config.stored_i64("loading-process-events-interval-bytes").max(1024) as u64;
+        if loaded_bytes >= *last_events_at + every {
+            *last_events_at = loaded_bytes;
+            let _ = el.process_events(self, Some(0));
+        }
     }
 
     /// FLUSHALL with save points configured: a running RDB child is killed and the empty dataset saved at once.
@@ -102,6 +204,8 @@ impl Server {
     /// and saves the RDB when save points exist (or `save` asks) unless `nosave`. Returns false when the save
     /// failed and the shutdown must not go on (unless `force`).
     pub(super) fn shutdown_persistence(&mut self, nosave: bool, save: bool, force: bool) -> bool {
+        // A half-loaded dataset is never saved over the file it comes from.
+        let (nosave, save) = if self.state.persist.stats.loading { (true, false) } else { (nosave, save) };
         if let Some(kind) = self.state.persist.child_kind() {
             match kind {
                 ChildKind::Rdb => log_warning!("There is a child saving an .rdb. Killing it!"),

@@ -30,7 +30,7 @@ pub mod write;
 #[cfg(test)]
 mod tests;
 
-pub use read::{load_file, read_rdb, read_rdb_with, restore_payload, ChecksumStatus, LoadSink};
+pub use read::{load_file, read_rdb, read_rdb_with, restore_payload, ChecksumStatus, DbSink, LoadSink};
 pub use write::{dump_payload, dump_payload_with, save_file, serialized_len, write_rdb};
 
 /// The RDB version this module writes (and the newest it reads).

@@ -953,10 +953,17 @@ fn skip_module_value<R: BufRead>(src: &mut Src<'_, R>) -> Result<(), RdbError> {
 }
 
 /// Inserts loaded keys into databases.
-struct DbSink<'a> {
+pub struct DbSink<'a> {
     dbs: &'a mut [Db],
     cur: usize,
     allow_dup: bool,
+}
+
+impl<'a> DbSink<'a> {
+    /// A sink filling `dbs`; `allow_dup` lets a loaded key replace an existing one.
+    pub fn new(dbs: &'a mut [Db], allow_dup: bool) -> DbSink<'a> {
+        DbSink { dbs, cur: 0, allow_dup }
+    }
 }
 
 impl LoadSink for DbSink<'_> {
@@ -993,7 +1000,7 @@ impl LoadSink for DbSink<'_> {
 /// exists (in the file twice, or before the load) is an error, where Redis would abort. Leaves `r` right after
 /// the checksum.
 pub fn read_rdb<R: BufRead>(r: &mut R, dbs: &mut [Db], opts: &LoadOptions) -> Result<LoadStats, RdbError> {
-    let mut sink = DbSink { dbs, cur: 0, allow_dup: opts.allow_dup };
+    let mut sink = DbSink::new(dbs, opts.allow_dup);
     read_rdb_with(r, &mut sink, opts)
 }
 
