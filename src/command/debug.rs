@@ -492,6 +492,8 @@ fn populate(ctx: &mut Ctx, args: Args) {
     let mut val = Vec::with_capacity(valsize.max(32));
     let mut num = [0u8; 24];
     let watched = !ctx.srv.watches.is_empty();
+    // With `new` keyspace events wanted, every key goes through Db::insert, which records them.
+    let notify_new = crate::notify::logging(crate::notify::LOG_NEW);
     for j in 0..count {
         let digits = crate::util::itoa_buf(j, &mut num);
         key.clear();
@@ -499,10 +501,6 @@ fn populate(ctx: &mut Ctx, args: Args) {
         key.push(b':');
         key.extend_from_slice(digits);
         key.truncate(POPULATE_KEY_MAX);
-        let db = &mut ctx.srv.dbs[dbi];
-        if db.lookup(&key, now).is_some() {
-            continue;
-        }
         val.clear();
         val.extend_from_slice(b"value:");
         val.extend_from_slice(digits);
@@ -511,7 +509,19 @@ fn populate(ctx: &mut Ctx, args: Args) {
         }
         let mut e = Entry::new_embstr(&key, &val);
         e.set_lru(lru);
-        db.insert(e);
+        let db = &mut ctx.srv.dbs[dbi];
+        if notify_new {
+            if db.lookup(&key, now).is_some() {
+                continue;
+            }
+            db.insert(e);
+        } else if let Err(e) = db.keys.insert_new(e) {
+            // The key exists, unless its TTL is due: then Redis's lookupKeyWrite deletes it and the key is created.
+            if db.lookup(&key, now).is_some() {
+                continue;
+            }
+            db.insert(e);
+        }
         if watched {
             ctx.touch_watched(dbi, &key);
         }
@@ -1435,6 +1445,15 @@ mod tests {
         assert_eq!(h.run(&["exists", &long[..127]]), ":1\r\n");
         assert_eq!(h.run(&["dbsize"]), ":10\r\n");
         assert_eq!(h.run(&["debug", "populate", "0"]), "+OK\r\n");
+        // A key whose TTL is due is replaced, as Redis's lookupKeyWrite deletes it first; a live one stays.
+        h.run(&["set", "key:1", "old", "pxat", "1"]);
+        h.run(&["set", "key:2", "live", "ex", "1000"]);
+        h.run(&["del", "key:0"]);
+        assert_eq!(h.run(&["debug", "populate", "3"]), "+OK\r\n");
+        assert_eq!(h.run(&["get", "key:1"]), "$7\r\nvalue:1\r\n");
+        assert_eq!(h.run(&["ttl", "key:1"]), ":-1\r\n");
+        assert_eq!(h.run(&["get", "key:2"]), "$4\r\nlive\r\n");
+        assert_eq!(h.run(&["get", "key:0"]), "$7\r\nvalue:0\r\n");
         for bad in
             [&["debug", "populate", "-1"][..], &["debug", "populate", "x"], &["debug", "populate", "1", "p", "-1"]]
         {
@@ -1646,5 +1665,19 @@ mod tests {
         assert_eq!(st[0].probe_hist.iter().sum::<u64>(), 2048);
         assert_eq!(st[0].probe_hist[0], 1048);
         assert!(st[0].max_probe >= 1);
+        // insert_new leaves an existing key alone and hands the entry back, also while rehashing.
+        assert!(d.insert_new(Entry::new_string(b"k5", b"other")).is_err());
+        assert_eq!(d.get(b"k5").and_then(|e| e.as_str()), Some(StrRef::Bytes(b"v")));
+        d.reserve(100_000);
+        assert!(d.is_rehashing());
+        assert_eq!(d.stats().len(), 2);
+        assert!(d.insert_new(Entry::new_string(b"k999", b"x")).is_err());
+        for i in 1000..5000 {
+            assert!(d.insert_new(Entry::new_string(format!("k{i}").as_bytes(), b"v")).is_ok());
+        }
+        assert_eq!(d.len(), 5000);
+        assert!((0..5000).all(|i| d.get(format!("k{i}").as_bytes()).is_some()));
+        let total: usize = d.stats().iter().map(|t| t.used).sum();
+        assert_eq!(total, 5000);
     }
 }
