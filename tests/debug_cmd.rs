@@ -544,3 +544,46 @@ fn use_exit_on_panic_exits_with_status_1() {
     assert!(!srv.alive());
     assert!(srv.log_text().contains("=== REDIS BUG REPORT END."));
 }
+
+#[test]
+fn debug_object_matches_redis_but_for_address_and_clock() {
+    let mut p = Pair::new();
+    let mut push = |p: &mut Pair, head: &[&str], items: Vec<String>| {
+        let mut args: Vec<String> = head.iter().map(|s| s.to_string()).collect();
+        args.extend(items);
+        p.same(&args);
+    };
+    push(&mut p, &["RPUSH", "l:nodes"], (0..2000).map(|i| format!("aaaaaaaaaa{i}")).collect());
+    push(&mut p, &["RPUSH", "l:nums"], (0..300).map(|i| i.to_string()).collect());
+    push(
+        &mut p,
+        &["RPUSH", "l:random"],
+        (0..50).map(|i| format!("{:x}", (i as u64).wrapping_mul(0x9e3779b97f4a7c15))).collect(),
+    );
+    push(&mut p, &["HSET", "h:lp"], (0..20).flat_map(|i| [format!("field{i}"), format!("value{i}")]).collect());
+    push(&mut p, &["HSET", "h:ht"], (0..600).flat_map(|i| [format!("field{i}"), format!("value{i}")]).collect());
+    push(&mut p, &["ZADD", "z:lp"], (0..20).flat_map(|i| [i.to_string(), format!("member{i}")]).collect());
+    push(&mut p, &["ZADD", "z:sl"], (0..200).flat_map(|i| [format!("{i}.5"), format!("member{i}")]).collect());
+    push(&mut p, &["SADD", "s:int"], (0..100).map(|i| i.to_string()).collect());
+    push(&mut p, &["SADD", "s:ht"], (0..600).map(|i| format!("m{i}")).collect());
+    for l in [
+        "SET s:short abc",
+        "SET s:int 42",
+        "SET s:big 12345678901234",
+        "SET s:compressible xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    ] {
+        p.same_str(l);
+    }
+    let strip = |b: &[u8]| {
+        String::from_utf8_lossy(b)
+            .split(' ')
+            .filter(|w| !w.starts_with("at:") && !w.starts_with("lru") && !w.starts_with("refcount"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for key in keys(&mut p.f) {
+        let a = p.f.cmd(&[b"DEBUG".as_slice(), b"OBJECT", &key]);
+        let b = p.r.cmd(&[b"DEBUG".as_slice(), b"OBJECT", &key]);
+        assert_eq!(strip(&a), strip(&b), "DEBUG OBJECT {}", String::from_utf8_lossy(&key));
+    }
+}

@@ -1170,19 +1170,20 @@ fn lzf_compressed_len(data: &[u8], out_max: usize) -> usize {
     op
 }
 
-/// An estimate of a collection's RDB size for DEBUG OBJECT: the listpack/intset blobs as strings, the large
-/// encodings element by element (Redis's exact figure also depends on LZF compression).
+/// A collection's RDB size for DEBUG OBJECT's `serializedlength`, as Redis's `rdbSavedObjectLen` counts it: the
+/// listpack and intset blobs (and each quicklist node) are saved as strings, so LZF compression applies to them as
+/// to any string; the large encodings element by element.
 fn rdb_value_size(v: &crate::object::Value) -> usize {
     use crate::object::Value;
     use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
-    let blob = |n: usize| rdb_len_size(n as u64) + n;
+    let blob = |b: &[u8]| rdb_string_size(StrRef::Bytes(b));
     match v {
-        Value::List(List::ListPack(lp)) => 2 + blob(lp.bytes()),
+        Value::List(List::ListPack(lp)) => 2 + blob(lp.as_bytes()),
         Value::List(List::QuickList(q)) => {
-            rdb_len_size(q.node_count() as u64) + q.nodes().map(|n| 1 + blob(n.bytes())).sum::<usize>()
+            rdb_len_size(q.node_count() as u64) + q.nodes().map(|n| 1 + blob(n.as_bytes())).sum::<usize>()
         }
-        Value::Hash(Hash::ListPack(lp)) | Value::ZSet(ZSet::ListPack(lp)) => blob(lp.bytes()),
-        Value::Set(Set::IntSet(s)) => blob(s.alloc_bytes()),
+        Value::Hash(Hash::ListPack(lp)) | Value::ZSet(ZSet::ListPack(lp)) => blob(lp.as_bytes()),
+        Value::Set(Set::IntSet(s)) => blob(&s.to_redis_bytes()),
         Value::Hash(h) => {
             rdb_len_size(h.len() as u64) + h.iter().map(|(f, v)| rdb_string_size(f) + rdb_string_size(v)).sum::<usize>()
         }
