@@ -548,7 +548,7 @@ fn use_exit_on_panic_exits_with_status_1() {
 #[test]
 fn debug_object_matches_redis_but_for_address_and_clock() {
     let mut p = Pair::new();
-    let mut push = |p: &mut Pair, head: &[&str], items: Vec<String>| {
+    let push = |p: &mut Pair, head: &[&str], items: Vec<String>| {
         let mut args: Vec<String> = head.iter().map(|s| s.to_string()).collect();
         args.extend(items);
         p.same(&args);
