@@ -587,3 +587,24 @@ fn debug_object_matches_redis_but_for_address_and_clock() {
         assert_eq!(strip(&a), strip(&b), "DEBUG OBJECT {}", String::from_utf8_lossy(&key));
     }
 }
+
+#[test]
+fn pause_cron_stops_active_expiry_like_redis() {
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let srv = Server::start(kind, &["--hz", "100"]);
+        let mut c = srv.conn();
+        assert_eq!(c.cmd(&["DEBUG", "PAUSE-CRON", "1"]), b"+OK\r\n");
+        for i in 0..20 {
+            c.cmd(&["SET", &format!("k{i}"), "v", "PX", "20"]);
+        }
+        // DBSIZE does not expire keys: only the cron could remove them, and it is paused.
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        assert_eq!(c.cmd(&["DBSIZE"]), b":20\r\n", "{}", kind.label());
+        assert_eq!(c.cmd(&["DEBUG", "PAUSE-CRON", "0"]), b"+OK\r\n");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while c.cmd(&["DBSIZE"]) != b":0\r\n" {
+            assert!(std::time::Instant::now() < deadline, "{}: keys never expired after PAUSE-CRON 0", kind.label());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
