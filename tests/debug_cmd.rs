@@ -122,6 +122,7 @@ fn digest_matches_redis_for_every_type_and_encoding() {
         "ZADD z:lp 1 a 2.5 b -3 c 0 d 1e-300 e 12345678901234567 f inf g -inf h",
         "ZADD z:intmember 1 100 2 200 3 -5",
         "ZADD z:frac 0.1 x 0.30000000000000004 y 1.7976931348623157e308 z",
+        "ZADD z:negzero -0 a 0 b -0.0 c 4.9e-324 d",
         // Hashes: listpack (integer values too), then a big one.
         "HSET h:lp f1 v1 f2 2 f3 -3 num 99999999999999",
         "HSET h:one x \"\"",
@@ -162,7 +163,8 @@ fn digest_matches_redis_for_every_type_and_encoding() {
         z.push(format!("member{i}"));
     }
     p.same(&z);
-    p.same(&["ZADD", "z:longmember", "1", &"m".repeat(100)]);
+    p.same(&["ZADD", "z:skip", "-0", "negzero", "-1e-310", "denormal"]);
+    p.same(&["ZADD", "z:longmember", "1", &"m".repeat(100), "-0", "z"]);
     let mut h: Vec<String> = vec!["HSET".into(), "h:big".into()];
     for i in 0..400 {
         h.push(format!("field{i}"));
