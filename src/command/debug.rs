@@ -463,7 +463,8 @@ const POPULATE_KEY_MAX: usize = 127;
 ///
 /// Creates `prefix:N` (default prefix `key`) holding `value:N` for N in 0..count, skipping keys that exist. With a
 /// size, values are `value:N` cut or zero-padded to that many bytes. As in Redis the prefix ends at a NUL byte,
-/// keys are cut at 127 bytes, values are never int-encoded, and nothing is propagated or counted as dirty.
+/// keys are cut at 127 bytes, values are never int-encoded, and nothing is propagated or counted as dirty. A size
+/// above `proto-max-bulk-len` is refused (Redis would die on the allocation).
 fn populate(ctx: &mut Ctx, args: Args) {
     let Some(count) = positive_long(ctx.reply(), args.get(2)) else { return };
     let dbi = ctx.client.db;
@@ -483,6 +484,11 @@ fn populate(ctx: &mut Ctx, args: Args) {
     } else {
         0
     };
+    if valsize as i64 > ctx.srv.config.proto_max_bulk_len {
+        // Redis would abort on the failed allocation; no string may be longer than this limit anyway.
+        ctx.reply().error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        return;
+    }
     let prefix: &[u8] = if args.len() == 3 { b"key" } else { args.get(3) };
     let prefix = &prefix[..memchr::memchr(0, prefix).unwrap_or(prefix.len())];
     let now = ctx.srv.now_ms;
@@ -1446,6 +1452,10 @@ mod tests {
         assert_eq!(h.run(&["exists", &long[..127]]), ":1\r\n");
         assert_eq!(h.run(&["dbsize"]), ":10\r\n");
         assert_eq!(h.run(&["debug", "populate", "0"]), "+OK\r\n");
+        assert_eq!(
+            h.run(&["debug", "populate", "1", "huge", "1000000000000"]),
+            "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"
+        );
         // A key whose TTL is due is replaced, as Redis's lookupKeyWrite deletes it first; a live one stays.
         h.run(&["set", "key:1", "old", "pxat", "1"]);
         h.run(&["set", "key:2", "live", "ex", "1000"]);
