@@ -395,6 +395,12 @@ fn help_errors_and_small_subcommands_match_redis() {
         "ZADD z 1 a",
         "SADD s 1 2",
         "SADD hs a b",
+        "SET raw:60 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "APPEND app abc",
+        "APPEND app defghijk",
+        "SETRANGE sr 100 x",
+        "SET kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk v",
+        "SET \"\" emptykey",
     ] {
         p.same_str(l);
     }
@@ -406,6 +412,11 @@ fn help_errors_and_small_subcommands_match_redis() {
         "DEBUG sdslen n",
         "DEBUG sdslen emb:long",
         "DEBUG sdslen l",
+        "DEBUG sdslen raw:60",
+        "DEBUG sdslen app",
+        "DEBUG sdslen sr",
+        "DEBUG sdslen kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk",
+        "DEBUG sdslen \"\"",
         "DEBUG listpack l",
         "DEBUG listpack h",
         "DEBUG listpack z",
@@ -433,7 +444,7 @@ fn help_errors_and_small_subcommands_match_redis() {
         assert_eq!(elements, 600, "{text}");
         let all = String::from_utf8_lossy(&c.cmd(&["DEBUG", "HTSTATS", "0"])).into_owned();
         assert!(all.contains("[Dictionary HT]\nHash table 0 stats (main hash table):\n table size: "), "{all}");
-        assert!(all.contains(" number of elements: 9\n"), "{all}");
+        assert!(all.contains(" number of elements: 14\n"), "{all}");
         assert!(all.contains("[Expires HT]\nHash table 0 stats (main hash table):\nNo stats available"), "{all}");
     }
     // The object line: same fields up to the address and the idle time.
