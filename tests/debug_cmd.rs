@@ -122,6 +122,7 @@ fn digest_matches_redis_for_every_type_and_encoding() {
         "ZADD z:lp 1 a 2.5 b -3 c 0 d 1e-300 e 12345678901234567 f inf g -inf h",
         "ZADD z:intmember 1 100 2 200 3 -5",
         "ZADD z:frac 0.1 x 0.30000000000000004 y 1.7976931348623157e308 z",
+        "ZADD z:negzero -0 a 0 b -0.0 c 4.9e-324 d",
         // Hashes: listpack (integer values too), then a big one.
         "HSET h:lp f1 v1 f2 2 f3 -3 num 99999999999999",
         "HSET h:one x \"\"",
@@ -162,7 +163,8 @@ fn digest_matches_redis_for_every_type_and_encoding() {
         z.push(format!("member{i}"));
     }
     p.same(&z);
-    p.same(&["ZADD", "z:longmember", "1", &"m".repeat(100)]);
+    p.same(&["ZADD", "z:skip", "-0", "negzero", "-1e-310", "denormal"]);
+    p.same(&["ZADD", "z:longmember", "1", &"m".repeat(100), "-0", "z"]);
     let mut h: Vec<String> = vec!["HSET".into(), "h:big".into()];
     for i in 0..400 {
         h.push(format!("field{i}"));
@@ -393,6 +395,12 @@ fn help_errors_and_small_subcommands_match_redis() {
         "ZADD z 1 a",
         "SADD s 1 2",
         "SADD hs a b",
+        "SET raw:60 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "APPEND app abc",
+        "APPEND app defghijk",
+        "SETRANGE sr 100 x",
+        "SET kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk v",
+        "SET \"\" emptykey",
     ] {
         p.same_str(l);
     }
@@ -404,6 +412,11 @@ fn help_errors_and_small_subcommands_match_redis() {
         "DEBUG sdslen n",
         "DEBUG sdslen emb:long",
         "DEBUG sdslen l",
+        "DEBUG sdslen raw:60",
+        "DEBUG sdslen app",
+        "DEBUG sdslen sr",
+        "DEBUG sdslen kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk",
+        "DEBUG sdslen \"\"",
         "DEBUG listpack l",
         "DEBUG listpack h",
         "DEBUG listpack z",
@@ -431,7 +444,7 @@ fn help_errors_and_small_subcommands_match_redis() {
         assert_eq!(elements, 600, "{text}");
         let all = String::from_utf8_lossy(&c.cmd(&["DEBUG", "HTSTATS", "0"])).into_owned();
         assert!(all.contains("[Dictionary HT]\nHash table 0 stats (main hash table):\n table size: "), "{all}");
-        assert!(all.contains(" number of elements: 9\n"), "{all}");
+        assert!(all.contains(" number of elements: 14\n"), "{all}");
         assert!(all.contains("[Expires HT]\nHash table 0 stats (main hash table):\nNo stats available"), "{all}");
     }
     // The object line: same fields up to the address and the idle time.
@@ -543,4 +556,68 @@ fn use_exit_on_panic_exits_with_status_1() {
     }
     assert!(!srv.alive());
     assert!(srv.log_text().contains("=== REDIS BUG REPORT END."));
+}
+
+#[test]
+fn debug_object_matches_redis_but_for_address_and_clock() {
+    let mut p = Pair::new();
+    let push = |p: &mut Pair, head: &[&str], items: Vec<String>| {
+        let mut args: Vec<String> = head.iter().map(|s| s.to_string()).collect();
+        args.extend(items);
+        p.same(&args);
+    };
+    push(&mut p, &["RPUSH", "l:nodes"], (0..2000).map(|i| format!("aaaaaaaaaa{i}")).collect());
+    push(&mut p, &["RPUSH", "l:nums"], (0..300).map(|i| i.to_string()).collect());
+    push(
+        &mut p,
+        &["RPUSH", "l:random"],
+        (0..50).map(|i| format!("{:x}", (i as u64).wrapping_mul(0x9e3779b97f4a7c15))).collect(),
+    );
+    push(&mut p, &["HSET", "h:lp"], (0..20).flat_map(|i| [format!("field{i}"), format!("value{i}")]).collect());
+    push(&mut p, &["HSET", "h:ht"], (0..600).flat_map(|i| [format!("field{i}"), format!("value{i}")]).collect());
+    push(&mut p, &["ZADD", "z:lp"], (0..20).flat_map(|i| [i.to_string(), format!("member{i}")]).collect());
+    push(&mut p, &["ZADD", "z:sl"], (0..200).flat_map(|i| [format!("{i}.5"), format!("member{i}")]).collect());
+    push(&mut p, &["SADD", "s:int"], (0..100).map(|i| i.to_string()).collect());
+    push(&mut p, &["SADD", "s:ht"], (0..600).map(|i| format!("m{i}")).collect());
+    for l in [
+        "SET s:short abc",
+        "SET s:int 42",
+        "SET s:big 12345678901234",
+        "SET s:compressible xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    ] {
+        p.same_str(l);
+    }
+    let strip = |b: &[u8]| {
+        String::from_utf8_lossy(b)
+            .split(' ')
+            .filter(|w| !w.starts_with("at:") && !w.starts_with("lru") && !w.starts_with("refcount"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for key in keys(&mut p.f) {
+        let a = p.f.cmd(&[b"DEBUG".as_slice(), b"OBJECT", &key]);
+        let b = p.r.cmd(&[b"DEBUG".as_slice(), b"OBJECT", &key]);
+        assert_eq!(strip(&a), strip(&b), "DEBUG OBJECT {}", String::from_utf8_lossy(&key));
+    }
+}
+
+#[test]
+fn pause_cron_stops_active_expiry_like_redis() {
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let srv = Server::start(kind, &["--hz", "100"]);
+        let mut c = srv.conn();
+        assert_eq!(c.cmd(&["DEBUG", "PAUSE-CRON", "1"]), b"+OK\r\n");
+        for i in 0..20 {
+            c.cmd(&["SET", &format!("k{i}"), "v", "PX", "20"]);
+        }
+        // DBSIZE does not expire keys: only the cron could remove them, and it is paused.
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        assert_eq!(c.cmd(&["DBSIZE"]), b":20\r\n", "{}", kind.label());
+        assert_eq!(c.cmd(&["DEBUG", "PAUSE-CRON", "0"]), b"+OK\r\n");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while c.cmd(&["DBSIZE"]) != b":0\r\n" {
+            assert!(std::time::Instant::now() < deadline, "{}: keys never expired after PAUSE-CRON 0", kind.label());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }

@@ -481,7 +481,8 @@ const POPULATE_KEY_MAX: usize = 127;
 ///
 /// Creates `prefix:N` (default prefix `key`) holding `value:N` for N in 0..count, skipping keys that exist. With a
 /// size, values are `value:N` cut or zero-padded to that many bytes. As in Redis the prefix ends at a NUL byte,
-/// keys are cut at 127 bytes, values are never int-encoded, and nothing is propagated or counted as dirty.
+/// keys are cut at 127 bytes, values are never int-encoded, and nothing is propagated or counted as dirty. A size
+/// above `proto-max-bulk-len` is refused (Redis would die on the allocation).
 fn populate(ctx: &mut Ctx, args: Args) {
     let Some(count) = positive_long(ctx.reply(), args.get(2)) else { return };
     let dbi = ctx.client.db;
@@ -501,6 +502,11 @@ fn populate(ctx: &mut Ctx, args: Args) {
     } else {
         0
     };
+    if valsize as i64 > ctx.srv.config.proto_max_bulk_len {
+        // Redis would abort on the failed allocation; no string may be longer than this limit anyway.
+        ctx.reply().error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        return;
+    }
     let prefix: &[u8] = if args.len() == 3 { b"key" } else { args.get(3) };
     let prefix = &prefix[..memchr::memchr(0, prefix).unwrap_or(prefix.len())];
     let now = ctx.srv.now_ms;
@@ -510,6 +516,8 @@ fn populate(ctx: &mut Ctx, args: Args) {
     let mut val = Vec::with_capacity(valsize.max(32));
     let mut num = [0u8; 24];
     let watched = !ctx.srv.watches.is_empty();
+    // With `new` keyspace events wanted, every key goes through Db::insert, which records them.
+    let notify_new = crate::notify::logging(crate::notify::LOG_NEW);
     for j in 0..count {
         let digits = crate::util::itoa_buf(j, &mut num);
         key.clear();
@@ -517,10 +525,6 @@ fn populate(ctx: &mut Ctx, args: Args) {
         key.push(b':');
         key.extend_from_slice(digits);
         key.truncate(POPULATE_KEY_MAX);
-        let db = &mut ctx.srv.dbs[dbi];
-        if db.lookup(&key, now).is_some() {
-            continue;
-        }
         val.clear();
         val.extend_from_slice(b"value:");
         val.extend_from_slice(digits);
@@ -529,7 +533,19 @@ fn populate(ctx: &mut Ctx, args: Args) {
         }
         let mut e = Entry::new_embstr(&key, &val);
         e.set_lru(lru);
-        db.insert(e);
+        let db = &mut ctx.srv.dbs[dbi];
+        if notify_new {
+            if db.lookup(&key, now).is_some() {
+                continue;
+            }
+            db.insert(e);
+        } else if let Err(e) = db.keys.insert_new(e) {
+            // The key exists, unless its TTL is due: then Redis's lookupKeyWrite deletes it and the key is created.
+            if db.lookup(&key, now).is_some() {
+                continue;
+            }
+            db.insert(e);
+        }
         if watched {
             ctx.touch_watched(dbi, &key);
         }
@@ -1178,19 +1194,20 @@ fn lzf_compressed_len(data: &[u8], out_max: usize) -> usize {
     op
 }
 
-/// An estimate of a collection's RDB size for DEBUG OBJECT: the listpack/intset blobs as strings, the large
-/// encodings element by element (Redis's exact figure also depends on LZF compression).
+/// A collection's RDB size for DEBUG OBJECT's `serializedlength`, as Redis's `rdbSavedObjectLen` counts it: the
+/// listpack and intset blobs (and each quicklist node) are saved as strings, so LZF compression applies to them as
+/// to any string; the large encodings element by element.
 fn rdb_value_size(v: &crate::object::Value) -> usize {
     use crate::object::Value;
     use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
-    let blob = |n: usize| rdb_len_size(n as u64) + n;
+    let blob = |b: &[u8]| rdb_string_size(StrRef::Bytes(b));
     match v {
-        Value::List(List::ListPack(lp)) => 2 + blob(lp.bytes()),
+        Value::List(List::ListPack(lp)) => 2 + blob(lp.as_bytes()),
         Value::List(List::QuickList(q)) => {
-            rdb_len_size(q.node_count() as u64) + q.nodes().map(|n| 1 + blob(n.bytes())).sum::<usize>()
+            rdb_len_size(q.node_count() as u64) + q.nodes().map(|n| 1 + blob(n.as_bytes())).sum::<usize>()
         }
-        Value::Hash(Hash::ListPack(lp)) | Value::ZSet(ZSet::ListPack(lp)) => blob(lp.bytes()),
-        Value::Set(Set::IntSet(s)) => blob(s.alloc_bytes()),
+        Value::Hash(Hash::ListPack(lp)) | Value::ZSet(ZSet::ListPack(lp)) => blob(lp.as_bytes()),
+        Value::Set(Set::IntSet(s)) => blob(&s.to_redis_bytes()),
         Value::Hash(h) => {
             rdb_len_size(h.len() as u64) + h.iter().map(|(f, v)| rdb_string_size(f) + rdb_string_size(v)).sum::<usize>()
         }
@@ -1453,6 +1470,19 @@ mod tests {
         assert_eq!(h.run(&["exists", &long[..127]]), ":1\r\n");
         assert_eq!(h.run(&["dbsize"]), ":10\r\n");
         assert_eq!(h.run(&["debug", "populate", "0"]), "+OK\r\n");
+        assert_eq!(
+            h.run(&["debug", "populate", "1", "huge", "1000000000000"]),
+            "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"
+        );
+        // A key whose TTL is due is replaced, as Redis's lookupKeyWrite deletes it first; a live one stays.
+        h.run(&["set", "key:1", "old", "pxat", "1"]);
+        h.run(&["set", "key:2", "live", "ex", "1000"]);
+        h.run(&["del", "key:0"]);
+        assert_eq!(h.run(&["debug", "populate", "3"]), "+OK\r\n");
+        assert_eq!(h.run(&["get", "key:1"]), "$7\r\nvalue:1\r\n");
+        assert_eq!(h.run(&["ttl", "key:1"]), ":-1\r\n");
+        assert_eq!(h.run(&["get", "key:2"]), "$4\r\nlive\r\n");
+        assert_eq!(h.run(&["get", "key:0"]), "$7\r\nvalue:0\r\n");
         for bad in
             [&["debug", "populate", "-1"][..], &["debug", "populate", "x"], &["debug", "populate", "1", "p", "-1"]]
         {
@@ -1670,5 +1700,19 @@ mod tests {
         assert_eq!(st[0].probe_hist.iter().sum::<u64>(), 2048);
         assert_eq!(st[0].probe_hist[0], 1048);
         assert!(st[0].max_probe >= 1);
+        // insert_new leaves an existing key alone and hands the entry back, also while rehashing.
+        assert!(d.insert_new(Entry::new_string(b"k5", b"other")).is_err());
+        assert_eq!(d.get(b"k5").and_then(|e| e.as_str()), Some(StrRef::Bytes(b"v")));
+        d.reserve(100_000);
+        assert!(d.is_rehashing());
+        assert_eq!(d.stats().len(), 2);
+        assert!(d.insert_new(Entry::new_string(b"k999", b"x")).is_err());
+        for i in 1000..5000 {
+            assert!(d.insert_new(Entry::new_string(format!("k{i}").as_bytes(), b"v")).is_ok());
+        }
+        assert_eq!(d.len(), 5000);
+        assert!((0..5000).all(|i| d.get(format!("k{i}").as_bytes()).is_some()));
+        let total: usize = d.stats().iter().map(|t| t.used).sum();
+        assert_eq!(total, 5000);
     }
 }

@@ -455,6 +455,35 @@ impl<E: DictEntry> Dict<E> {
         None
     }
 
+    /// Inserts `e` unless its key is present, in which case `e` is handed back: one probe serves both the check and
+    /// the insert (bulk creation such as DEBUG POPULATE, which must leave existing keys alone).
+    pub fn insert_new(&mut self, e: E) -> Result<(), E> {
+        if self.rehashing {
+            self.rehash_step(1);
+        }
+        let h = self.hash(e.key());
+        if self.rehashing && self.t[0].find(h, e.key()).is_some() {
+            return Err(e);
+        }
+        let ti = self.rehashing as usize;
+        if self.t[ti].size() != 0 {
+            match self.t[ti].probe(h, e.key()) {
+                Ok(_) => return Err(e),
+                Err(i) => {
+                    if !self.needs_room(ti) {
+                        self.t[ti].put_at(i, h, e);
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        // Both tables were checked; making room only moves elements.
+        self.make_room();
+        let ti = self.rehashing as usize;
+        self.t[ti].place(h, e);
+        Ok(())
+    }
+
     /// Whether adding one element to table `ti` calls for a resize first. While rehashing the new table must
     /// also have room for everything still waiting in the old one, so the whole count is compared.
     #[inline]
