@@ -85,6 +85,13 @@ fn save_then_restart(kind: Kind) {
     // DBSIZE does not expire keys: an expired key in the file must not have been loaded at all.
     assert_eq!(dbsize(&mut c), keys, "{label}: db 0 size after loading (the expired key must be skipped)");
     assert_after(&mut c, &b, label, "SAVE + restart");
+    assert_eq!(persistence_field(&mut c, "loading"), "0", "{label}");
+    assert_eq!(persistence_field(&mut c, "rdb_last_load_keys_expired"), "1", "{label}: the expired key");
+    assert_eq!(
+        persistence_field(&mut c, "rdb_last_load_keys_loaded"),
+        b.snap.len().to_string(),
+        "{label}: keys loaded from dump.rdb (all dbs)"
+    );
 }
 both!(save_then_restart, save_restart_ferredis, save_restart_redis);
 
