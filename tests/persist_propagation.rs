@@ -599,3 +599,47 @@ fn propagation_random_lockstep() {
     assert!(has_command(&red, &["MULTI"]) && has_command(&red, &["PEXPIREAT"]), "{what}: stream lacks MULTI/PEXPIREAT");
     eprintln!("{what}: {} propagated commands match", red.len());
 }
+
+/// The manifest is part of the file format: the same text on both servers at start, after BGREWRITEAOF (once
+/// the history files are gone), after a restart, and with RESP bases (`aof-use-rdb-preamble no`).
+#[test]
+fn manifest_matches_redis() {
+    for preamble in ["yes", "no"] {
+        let dir_f = TempDir::new("manifest-fer");
+        let dir_r = TempDir::new("manifest-red");
+        let args = ["--appendonly", "yes", "--aof-use-rdb-preamble", preamble];
+        let text = |d: &TempDir| {
+            let p = d.path().join("appendonlydir/appendonly.aof.manifest");
+            std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        };
+        let compare = |when: &str| {
+            let (f, r) = (text(&dir_f), text(&dir_r));
+            assert_eq!(f, r, "manifest (preamble {preamble}) {when}: left ferredis, right redis");
+        };
+        {
+            let f = Server::start_in(Kind::Ferredis, dir_f.path(), &args);
+            let r = Server::start_in(Kind::Redis, dir_r.path(), &args);
+            compare("at start");
+            for s in [&f, &r] {
+                let mut c = s.conn();
+                c.cmd(&["SET", "k", "v"]);
+                common::persist::bgrewriteaof_and_wait(&mut c);
+            }
+            for d in [&dir_f, &dir_r] {
+                common::persist::wait_until("history entries to leave the manifest", 5000, || {
+                    !text(d).contains(" type h")
+                });
+            }
+            compare("after BGREWRITEAOF");
+            let base = if preamble == "yes" {
+                "appendonly.aof.2.base.rdb seq 2 type b"
+            } else {
+                "appendonly.aof.2.base.aof seq 2 type b"
+            };
+            assert!(text(&dir_r).contains(base), "redis: {}", text(&dir_r));
+        }
+        let _f = Server::start_in(Kind::Ferredis, dir_f.path(), &args);
+        let _r = Server::start_in(Kind::Redis, dir_r.path(), &args);
+        compare("after a restart");
+    }
+}
