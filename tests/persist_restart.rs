@@ -419,3 +419,33 @@ fn random_workload_round_trips(kind: Kind) {
     assert_same_dataset(&reloaded, &from_rdb, TTL_TOLERANCE_MS, "before", "after", &format!("{what}: dump.rdb"));
 }
 both!(random_workload_round_trips, random_workload_ferredis, random_workload_redis);
+
+/// Which file wins at start: with `appendonly yes`, the AOF is the only source, even when it does not exist yet
+/// and a dump.rdb does (Redis 7.0 then starts empty and creates a new appendonlydir, leaving dump.rdb alone);
+/// with `appendonly no`, dump.rdb is loaded and the appendonlydir ignored.
+fn aof_or_rdb_at_start(kind: Kind) {
+    let label = kind.label();
+    let dir = TempDir::new("restart-which-file");
+    let (mut s, mut c) = start(kind, &dir, &[]);
+    ok_cmd(&mut c, &["SET", "from-rdb", "1"]);
+    expect_reply(&mut c, &["SAVE"], b"+OK\r\n", label);
+    s.kill9();
+    let rdb_before = std::fs::read(dir.path().join("dump.rdb")).unwrap();
+
+    let (mut s, mut c) = start(kind, &dir, AOF_ALWAYS);
+    expect_reply(&mut c, &["DBSIZE"], b":0\r\n", &format!("{label}: appendonly yes without an AOF ignores dump.rdb"));
+    assert!(base_entry(dir.path()).is_some(), "{label}: a new appendonlydir with a base at start");
+    ok_cmd(&mut c, &["SET", "from-aof", "1"]);
+    s.kill9();
+    assert_eq!(std::fs::read(dir.path().join("dump.rdb")).unwrap(), rdb_before, "{label}: dump.rdb untouched");
+
+    let (mut s, mut c) = start(kind, &dir, AOF_ALWAYS);
+    expect_reply(&mut c, &["DBSIZE"], b":1\r\n", label);
+    expect_reply(&mut c, &["EXISTS", "from-aof"], b":1\r\n", &format!("{label}: the AOF wins over dump.rdb"));
+    s.kill9();
+
+    let (_s, mut c) = start(kind, &dir, &[]);
+    expect_reply(&mut c, &["DBSIZE"], b":1\r\n", label);
+    expect_reply(&mut c, &["EXISTS", "from-rdb"], b":1\r\n", &format!("{label}: appendonly no loads dump.rdb"));
+}
+both!(aof_or_rdb_at_start, aof_or_rdb_at_start_ferredis, aof_or_rdb_at_start_redis);
