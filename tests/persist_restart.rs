@@ -12,7 +12,7 @@ mod common;
 use common::persist::{
     aof_dir, assert_rich_encodings, assert_same_dataset, base_entry, bgrewriteaof_and_wait, bgsave_and_wait,
     dataset_snapshot, encodings, expect_reply, info_section, load_rich_dataset, more_writes, ok_cmd,
-    parse_aof_commands, persistence_field, random_command, read_manifest, wait_until, Snapshot,
+    parse_aof_commands, persistence_field, random_command, read_manifest, wait_no_child, wait_until, Snapshot,
 };
 use common::{escape, Conn, Kind, Server, TempDir};
 use std::time::Duration;
@@ -449,3 +449,49 @@ fn aof_or_rdb_at_start(kind: Kind) {
     expect_reply(&mut c, &["EXISTS", "from-rdb"], b":1\r\n", &format!("{label}: appendonly no loads dump.rdb"));
 }
 both!(aof_or_rdb_at_start, aof_or_rdb_at_start_ferredis, aof_or_rdb_at_start_redis);
+
+/// Replies while a fork child runs (`rdb-key-save-delay` keeps it busy): a second BGSAVE or SAVE is refused,
+/// BGREWRITEAOF is scheduled after a BGSAVE, BGSAVE is refused during a rewrite unless SCHEDULEd, and scheduled
+/// work runs once the child is done.
+fn child_conflicts(kind: Kind) {
+    let label = kind.label();
+    let dir = TempDir::new("restart-child-conflicts");
+    let (_s, mut c) = start(kind, &dir, &["--rdb-key-save-delay", "1000"]);
+    let mut mset: Vec<String> = vec!["MSET".into()];
+    for i in 0..1000 {
+        mset.push(format!("key:{i}"));
+        mset.push(i.to_string());
+    }
+    ok_cmd(&mut c, &mset);
+    let saves = |c: &mut Conn| persistence_field(c, "rdb_saves").parse::<i64>().unwrap();
+    let saves0 = saves(&mut c);
+    let busy_aof: &[u8] = b"-ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.\r\n";
+    expect_reply(&mut c, &["BGSAVE"], b"+Background saving started\r\n", label);
+    expect_reply(&mut c, &["BGSAVE"], b"-ERR Background save already in progress\r\n", label);
+    expect_reply(&mut c, &["SAVE"], b"-ERR Background save already in progress\r\n", label);
+    expect_reply(&mut c, &["BGREWRITEAOF"], b"+Background append only file rewriting scheduled\r\n", label);
+    assert_eq!(persistence_field(&mut c, "aof_rewrite_scheduled"), "1", "{label}");
+    assert_eq!(persistence_field(&mut c, "rdb_bgsave_in_progress"), "1", "{label}");
+    // The scheduled rewrite starts when the BGSAVE is done.
+    wait_until("the scheduled rewrite to start", 20_000, || {
+        persistence_field(&mut c, "aof_rewrite_in_progress") == "1"
+    });
+    assert_eq!(persistence_field(&mut c, "rdb_bgsave_in_progress"), "0", "{label}");
+    assert_eq!(saves(&mut c), saves0 + 1, "{label}: rdb_saves after the first BGSAVE");
+    expect_reply(&mut c, &["BGSAVE"], busy_aof, label);
+    expect_reply(
+        &mut c,
+        &["BGREWRITEAOF"],
+        b"-ERR Background append only file rewriting already in progress\r\n",
+        label,
+    );
+    expect_reply(&mut c, &["BGSAVE", "SCHEDULE"], b"+Background saving scheduled\r\n", label);
+    expect_reply(&mut c, &["BGSAVE", "SCHEDULE"], b"+Background saving scheduled\r\n", label);
+    // The scheduled BGSAVE runs after the rewrite.
+    wait_until("the scheduled BGSAVE to finish", 30_000, || saves(&mut c) == saves0 + 2);
+    wait_no_child(&mut c);
+    assert_eq!(persistence_field(&mut c, "aof_last_bgrewrite_status"), "ok", "{label}");
+    assert_eq!(persistence_field(&mut c, "rdb_last_bgsave_status"), "ok", "{label}");
+    expect_reply(&mut c, &["BGSAVE", "NOW"], b"-ERR syntax error\r\n", label);
+}
+both!(child_conflicts, child_conflicts_ferredis, child_conflicts_redis);
