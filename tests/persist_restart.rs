@@ -495,3 +495,29 @@ fn child_conflicts(kind: Kind) {
     expect_reply(&mut c, &["BGSAVE", "NOW"], b"-ERR syntax error\r\n", label);
 }
 both!(child_conflicts, child_conflicts_ferredis, child_conflicts_redis);
+
+/// Save points: `save 1 1` makes the cron start a BGSAVE a second after a write; `CONFIG SET save` changes them
+/// at run time and CONFIG GET shows them; a point not reached does not save.
+fn save_points_trigger(kind: Kind) {
+    let label = kind.label();
+    let dir = TempDir::new("restart-save-points");
+    let (mut s, mut c) = start(kind, &dir, &["--save", "1 1"]);
+    expect_reply(&mut c, &["CONFIG", "GET", "save"], b"*2\r\n$4\r\nsave\r\n$3\r\n1 1\r\n", label);
+    ok_cmd(&mut c, &["SET", "k", "1"]);
+    wait_until("the save point to trigger a BGSAVE", 10_000, || {
+        persistence_field(&mut c, "rdb_saves") == "1" && persistence_field(&mut c, "rdb_bgsave_in_progress") == "0"
+    });
+    assert_eq!(persistence_field(&mut c, "rdb_changes_since_last_save"), "0", "{label}");
+    assert!(dir.path().join("dump.rdb").exists(), "{label}: the save point wrote no dump.rdb");
+    expect_reply(&mut c, &["CONFIG", "SET", "save", "3600 1 300 100"], b"+OK\r\n", label);
+    expect_reply(&mut c, &["CONFIG", "GET", "save"], b"*2\r\n$4\r\nsave\r\n$14\r\n3600 1 300 100\r\n", label);
+    ok_cmd(&mut c, &["SET", "k2", "1"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(persistence_field(&mut c, "rdb_saves"), "1", "{label}: no save point reached");
+    assert_eq!(persistence_field(&mut c, "rdb_changes_since_last_save"), "1", "{label}");
+    s.kill9();
+    let (_s, mut c) = start(kind, &dir, &[]);
+    expect_reply(&mut c, &["GET", "k"], b"$1\r\n1\r\n", label);
+    expect_reply(&mut c, &["GET", "k2"], b"$-1\r\n", &format!("{label}: written after the last save"));
+}
+both!(save_points_trigger, save_points_ferredis, save_points_redis);
