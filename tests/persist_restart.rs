@@ -4,6 +4,9 @@
 //! DEBUG RELOAD/LOADAOF), then a new server starts in the same directory and must show the same dataset (every
 //! key, its type, full contents and TTL within a tolerance) and the same `OBJECT ENCODING`s.
 //!
+//! Also: which file is loaded at start (AOF vs dump.rdb), save points, replies while a fork child runs, LASTSAVE
+//! and the INFO persistence counters and field names, and a seeded random workload through every path.
+//!
 //! Each scenario runs against ferredis and against redis-server (`*_redis` tests), so the expectations are checked
 //! on Redis itself; `FERREDIS_BIN=/usr/bin/redis-server` makes both variants Redis.
 
@@ -458,7 +461,8 @@ fn child_conflicts(kind: Kind) {
     let dir = TempDir::new("restart-child-conflicts");
     let (_s, mut c) = start(kind, &dir, &["--rdb-key-save-delay", "1000"]);
     let mut mset: Vec<String> = vec!["MSET".into()];
-    for i in 0..1000 {
+    // 1.5 s of work per child at 1 ms a key.
+    for i in 0..1500 {
         mset.push(format!("key:{i}"));
         mset.push(i.to_string());
     }
