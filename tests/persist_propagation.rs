@@ -146,6 +146,10 @@ fn time_positions(c: &AofCommand) -> Vec<usize> {
     if name == "PEXPIREAT" && c.len() > 2 {
         out.push(2);
     }
+    // RESTORE key ttl payload ... ABSTTL: Redis propagates a relative TTL as an absolute one.
+    if name == "RESTORE" && c.len() > 3 && c[3..].iter().any(|a| a.eq_ignore_ascii_case(b"ABSTTL")) && c[2] != b"0" {
+        out.push(2);
+    }
     for (i, a) in c.iter().enumerate().take(c.len().saturating_sub(1)).skip(1) {
         if a.eq_ignore_ascii_case(b"PXAT") {
             out.push(i + 1);
@@ -642,4 +646,41 @@ fn manifest_matches_redis() {
         let _r = Server::start_in(Kind::Redis, dir_r.path(), &args);
         compare("after a restart");
     }
+}
+
+/// RESTORE (with payloads DUMPed by Redis, the same bytes on both servers): a relative TTL is propagated as an
+/// absolute one with ABSTTL; REPLACE, IDLETIME and failed RESTOREs (BUSYKEY, bad payload) as Redis does.
+#[test]
+fn propagation_restore() {
+    let oracle = Server::start(Kind::Redis, &[]);
+    let mut oc = oracle.conn();
+    let mut payload = |setup: &[&str], key: &str| -> String {
+        common::persist::ok_cmd(&mut oc, setup);
+        let r = Resp::parse(&oc.cmd(&["DUMP", key])).unwrap();
+        format!("\"{}\"", escape(r.as_bytes().expect("DUMP payload")))
+    };
+    let p_str = payload(&["SET", "a", "hello"], "a");
+    let p_list = payload(&["RPUSH", "b", "x", "y", "z"], "b");
+    let p_hash = payload(&["HSET", "c", "f", "v", "g", "w"], "c");
+    let p_zset = payload(&["ZADD", "d", "1", "m", "2", "n"], "d");
+    let lines: Vec<String> = vec![
+        format!("RESTORE r1 0 {p_str}"),
+        format!("RESTORE r1 0 {p_str}"),
+        format!("RESTORE r1 0 {p_list} REPLACE"),
+        format!("RESTORE r2 500000 {p_hash}"),
+        format!("RESTORE r3 4102444800000 {p_zset} ABSTTL"),
+        format!("RESTORE r4 0 {p_str} IDLETIME 100"),
+        format!("RESTORE r5 0 {p_str} FREQ 5"),
+        "RESTORE r6 0 \"not a payload\"".to_string(),
+        format!("RESTORE r7 1000 {p_str} ABSTTL"),
+        "GET r4".to_string(),
+    ];
+    // Steps hold &'static str: these few strings live for the rest of the test process.
+    let script: Vec<Step> = lines.into_iter().map(|l| C(Box::leak(l.into_boxed_str()))).collect();
+    run_family(
+        "restore",
+        &script,
+        &[&["RESTORE", "r1", "0"], &["RESTORE", "r2", "*", "*", "ABSTTL"], &["RESTORE", "r3", "4102444800000"]],
+        &["GET"],
+    );
 }
