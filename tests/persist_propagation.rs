@@ -684,3 +684,115 @@ fn propagation_restore() {
         &["GET"],
     );
 }
+
+/// Groups the commands of a RESP base by (db, key); SELECT sets the db.
+fn base_by_key(cmds: &[AofCommand]) -> std::collections::BTreeMap<(String, Vec<u8>), Vec<AofCommand>> {
+    let mut db = "0".to_string();
+    let mut out: std::collections::BTreeMap<(String, Vec<u8>), Vec<AofCommand>> = Default::default();
+    for c in cmds {
+        if c[0].eq_ignore_ascii_case(b"SELECT") {
+            db = String::from_utf8_lossy(&c[1]).into_owned();
+            continue;
+        }
+        out.entry((db.clone(), c[1].clone())).or_default().push(c.clone());
+    }
+    out
+}
+
+/// A key's rewrite commands in a comparable form: for sets, hashes and zsets (Redis writes a skiplist zset in
+/// its hash table's order) the command names and argument counts (the batching) and the sorted elements
+/// (scores as written); otherwise the commands themselves.
+fn normalise_key_commands(cmds: &[AofCommand]) -> (Vec<AofCommand>, Vec<Vec<u8>>, Vec<i64>) {
+    let mut shape = Vec::new();
+    let mut elements = Vec::new();
+    let mut times = Vec::new();
+    for c in cmds {
+        let name = c[0].to_ascii_uppercase();
+        match name.as_slice() {
+            b"SADD" => {
+                shape.push(vec![name, c[1].clone(), format!("<{} members>", c.len() - 2).into_bytes()]);
+                elements.extend(c[2..].iter().cloned());
+            }
+            b"HMSET" | b"HSET" | b"ZADD" => {
+                shape.push(vec![name.clone(), c[1].clone(), format!("<{} pairs>", (c.len() - 2) / 2).into_bytes()]);
+                elements.extend(
+                    c[2..].chunks(2).map(|p| [name.clone(), p[0].clone(), b"=".to_vec(), p[1].clone()].concat()),
+                );
+            }
+            _ => {
+                let mut c = c.clone();
+                for p in time_positions(&c) {
+                    times.push(as_ms(&c[p]).unwrap_or(-1));
+                    c[p] = b"<ms>".to_vec();
+                }
+                shape.push(c);
+            }
+        }
+    }
+    elements.sort();
+    (shape, elements, times)
+}
+
+/// BGREWRITEAOF with `aof-use-rdb-preamble no` writes a RESP base: the same commands per key as Redis's
+/// (command names, batches of at most 64 elements, scores as `%.17g`, PEXPIREAT for TTLs), keys in any order,
+/// set, hash and zset elements in any order.
+#[test]
+fn rewrite_resp_base_matches_redis() {
+    let dir_f = TempDir::new("rewrite-base-fer");
+    let dir_r = TempDir::new("rewrite-base-red");
+    let args = ["--appendonly", "yes", "--aof-use-rdb-preamble", "no"];
+    let f = Server::start_in(Kind::Ferredis, dir_f.path(), &args);
+    let r = Server::start_in(Kind::Redis, dir_r.path(), &args);
+    let mut bases = Vec::new();
+    for s in [&f, &r] {
+        let mut c = s.conn();
+        common::persist::load_rich_dataset(&mut c);
+        common::persist::more_writes(&mut c);
+    }
+    for (s, d) in [(&f, &dir_f), (&r, &dir_r)] {
+        let mut c = s.conn();
+        common::persist::bgrewriteaof_and_wait(&mut c);
+        let base = common::persist::base_entry(d.path()).expect("base");
+        assert!(base.file.ends_with(".base.aof"), "{}: base {}", s.kind.label(), base.file);
+        let bytes = std::fs::read(common::persist::aof_dir(d.path()).join(&base.file)).unwrap();
+        let cmds = common::persist::parse_aof_commands(&bytes)
+            .unwrap_or_else(|e| panic!("{}: RESP base: {e}", s.kind.label()));
+        if std::env::var_os("PROP_DUMP").is_some() && s.kind == Kind::Redis {
+            for c in &cmds {
+                let line = render_command(c);
+                eprintln!("{}", if line.len() > 150 { format!("{}...", &line[..150]) } else { line });
+            }
+        }
+        bases.push(base_by_key(&cmds));
+    }
+    let (bf, br) = (&bases[0], &bases[1]);
+    let kf: Vec<_> = bf.keys().collect();
+    let kr: Vec<_> = br.keys().collect();
+    assert_eq!(kf, kr, "keys in the RESP base (db, key): left ferredis, right redis");
+    for (k, cr) in br {
+        let (sf, ef, tf) = normalise_key_commands(&bf[k]);
+        let (sr, er, tr) = normalise_key_commands(cr);
+        let show = |v: &[AofCommand]| v.iter().map(render_command).collect::<Vec<_>>().join("\n    ");
+        assert!(
+            sf == sr,
+            "db {} key {}: rewrite commands differ\n  ferredis:\n    {}\n  redis:\n    {}",
+            k.0,
+            escape(&k.1),
+            show(&sf),
+            show(&sr)
+        );
+        if ef != er {
+            let only_f: Vec<String> = ef.iter().filter(|e| !er.contains(e)).take(10).map(|e| escape(e)).collect();
+            let only_r: Vec<String> = er.iter().filter(|e| !ef.contains(e)).take(10).map(|e| escape(e)).collect();
+            panic!(
+                "db {} key {}: elements differ; only ferredis: {only_f:?}; only redis: {only_r:?}",
+                k.0,
+                escape(&k.1)
+            );
+        }
+        assert_eq!(tf.len(), tr.len());
+        for (a, b) in tf.iter().zip(tr.iter()) {
+            assert!((a - b).abs() <= 5000, "db {} key {}: expire times {a} and {b}", k.0, escape(&k.1));
+        }
+    }
+}
