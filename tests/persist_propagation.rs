@@ -10,7 +10,9 @@
 //! they must be within `TIME_TOLERANCE_MS` of each other and are then masked. Replies are compared too (sorted
 //! where Redis's order is a hash order), so a difference in effect shows up at the step that caused it.
 //!
-//! Each family has its own test and its own pair of servers. `FERREDIS_BIN=/usr/bin/redis-server` runs it
+//! Each family has its own test and its own pair of servers. Also here: a seeded random lockstep run
+//! (`PROP_SEED`), RESTORE's propagated form, the manifest text, and the RESP base written by BGREWRITEAOF with
+//! `aof-use-rdb-preamble no`. `PROP_DUMP=1` prints Redis's streams. `FERREDIS_BIN=/usr/bin/redis-server` runs it
 //! redis-vs-redis.
 
 mod common;
