@@ -196,10 +196,14 @@ fn fill(c: &mut Conn, n: usize, size: usize, random: bool) {
 /// Waits (bounded) for the fork child of `server` to appear; returns its pid.
 fn find_child(server: &Server, what: &str) -> u32 {
     let mut pid = None;
-    wait_until(&format!("the {what} child process of pid {}", server.pid()), 10_000, || {
-        pid = child_pids(server.pid()).first().copied();
-        pid.is_some()
-    });
+    wait_until(
+        &format!("the {what} child of pid {} (rdb-key-save-delay keeps it alive)", server.pid()),
+        10_000,
+        || {
+            pid = child_pids(server.pid()).first().copied();
+            pid.is_some()
+        },
+    );
     pid.unwrap()
 }
 

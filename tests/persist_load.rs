@@ -242,11 +242,9 @@ fn damaged_rdb_refused() {
     both_refuse(&src, "dump.rdb cut short", &[], "RDB");
 
     // The base of an AOF (RDB preamble) cut short is fatal too, whatever aof-load-truncated says.
-    let src = redis_aof_dir("load-base-short", &[]);
-    let dir_b = TempDir::new("load-base-short-src2");
-    copy_dir(src.path(), dir_b.path());
+    let dir_b = TempDir::new("load-base-short");
     {
-        // Give the base some content: rewrite after writes.
+        // A base with content: writes, then a rewrite.
         let s = Server::start_in(Kind::Redis, dir_b.path(), AOF);
         let mut c = s.conn();
         for l in numbered_sets(50) {

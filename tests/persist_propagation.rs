@@ -10,7 +10,9 @@
 //! they must be within `TIME_TOLERANCE_MS` of each other and are then masked. Replies are compared too (sorted
 //! where Redis's order is a hash order), so a difference in effect shows up at the step that caused it.
 //!
-//! Each family has its own test and its own pair of servers. `FERREDIS_BIN=/usr/bin/redis-server` runs it
+//! Each family has its own test and its own pair of servers. Also here: a seeded random lockstep run
+//! (`PROP_SEED`), RESTORE's propagated form, the manifest text, and the RESP base written by BGREWRITEAOF with
+//! `aof-use-rdb-preamble no`. `PROP_DUMP=1` prints Redis's streams. `FERREDIS_BIN=/usr/bin/redis-server` runs it
 //! redis-vs-redis.
 
 mod common;
@@ -144,6 +146,10 @@ fn time_positions(c: &AofCommand) -> Vec<usize> {
     let name = String::from_utf8_lossy(&c[0]).to_ascii_uppercase();
     let mut out = Vec::new();
     if name == "PEXPIREAT" && c.len() > 2 {
+        out.push(2);
+    }
+    // RESTORE key ttl payload ... ABSTTL: Redis propagates a relative TTL as an absolute one.
+    if name == "RESTORE" && c.len() > 3 && c[3..].iter().any(|a| a.eq_ignore_ascii_case(b"ABSTTL")) && c[2] != b"0" {
         out.push(2);
     }
     for (i, a) in c.iter().enumerate().take(c.len().saturating_sub(1)).skip(1) {
@@ -551,4 +557,244 @@ fn propagation_keyspace_dbs_and_transactions() {
         ],
         &["GET", "EXISTS", "DISCARD", "RENAMENX"],
     );
+}
+
+/// Seeded random writes (every type, key collisions, MULTI blocks, SELECT/SWAPDB/MOVE, expiries) restricted to
+/// commands whose effect is deterministic, run in lockstep: the replies and the propagated streams must match.
+/// `PROP_SEED=<n>` replays a seed.
+#[test]
+fn propagation_random_lockstep() {
+    let seed: u64 = std::env::var("PROP_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7_070_015);
+    let what = format!("random seed {seed} (PROP_SEED={seed} replays it)");
+    let dir_f = TempDir::new("prop-random-fer");
+    let dir_r = TempDir::new("prop-random-red");
+    let mut sides = [Side::new(Kind::Ferredis, &dir_f), Side::new(Kind::Redis, &dir_r)];
+    let mut rng = common::Prng::new(seed);
+    let mut i = 0;
+    while i < 1500 {
+        let mut cmds = Vec::new();
+        let multi = rng.chance(5);
+        if multi {
+            cmds.push(vec!["MULTI".to_string()]);
+            for _ in 0..2 + rng.below(4) {
+                cmds.push(common::persist::random_command(&mut rng, true));
+            }
+            cmds.push(vec!["EXEC".to_string()]);
+        } else {
+            cmds.push(common::persist::random_command(&mut rng, true));
+        }
+        for cmd in cmds {
+            let rf = sides[0].c0.cmd(&cmd);
+            let rr = sides[1].c0.cmd(&cmd);
+            assert!(
+                rf == rr,
+                "{what}: command #{i} {}: replies differ\n  ferredis: {}\n  redis:    {}",
+                common::display_args(&cmd),
+                escape(&rf),
+                escape(&rr)
+            );
+            i += 1;
+        }
+    }
+    let fer = read_incr_commands(dir_f.path());
+    let red = read_incr_commands(dir_r.path());
+    if let Err(e) = compare_streams(&fer, &red) {
+        panic!("{what}: {e}");
+    }
+    assert!(red.len() > 500, "{what}: only {} commands propagated", red.len());
+    assert!(has_command(&red, &["MULTI"]) && has_command(&red, &["PEXPIREAT"]), "{what}: stream lacks MULTI/PEXPIREAT");
+    eprintln!("{what}: {} propagated commands match", red.len());
+}
+
+/// The manifest is part of the file format: the same text on both servers at start, after BGREWRITEAOF (once
+/// the history files are gone), after a restart, and with RESP bases (`aof-use-rdb-preamble no`).
+#[test]
+fn manifest_matches_redis() {
+    for preamble in ["yes", "no"] {
+        let dir_f = TempDir::new("manifest-fer");
+        let dir_r = TempDir::new("manifest-red");
+        let args = ["--appendonly", "yes", "--aof-use-rdb-preamble", preamble];
+        let text = |d: &TempDir| {
+            let p = d.path().join("appendonlydir/appendonly.aof.manifest");
+            std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        };
+        let compare = |when: &str| {
+            let (f, r) = (text(&dir_f), text(&dir_r));
+            assert_eq!(f, r, "manifest (preamble {preamble}) {when}: left ferredis, right redis");
+        };
+        {
+            let f = Server::start_in(Kind::Ferredis, dir_f.path(), &args);
+            let r = Server::start_in(Kind::Redis, dir_r.path(), &args);
+            compare("at start");
+            for s in [&f, &r] {
+                let mut c = s.conn();
+                c.cmd(&["SET", "k", "v"]);
+                common::persist::bgrewriteaof_and_wait(&mut c);
+            }
+            for d in [&dir_f, &dir_r] {
+                common::persist::wait_until("history entries to leave the manifest", 5000, || {
+                    !text(d).contains(" type h")
+                });
+            }
+            compare("after BGREWRITEAOF");
+            let base = if preamble == "yes" {
+                "appendonly.aof.2.base.rdb seq 2 type b"
+            } else {
+                "appendonly.aof.2.base.aof seq 2 type b"
+            };
+            assert!(text(&dir_r).contains(base), "redis: {}", text(&dir_r));
+        }
+        let _f = Server::start_in(Kind::Ferredis, dir_f.path(), &args);
+        let _r = Server::start_in(Kind::Redis, dir_r.path(), &args);
+        compare("after a restart");
+    }
+}
+
+/// RESTORE (with payloads DUMPed by Redis, the same bytes on both servers): a relative TTL is propagated as an
+/// absolute one with ABSTTL; REPLACE, IDLETIME and failed RESTOREs (BUSYKEY, bad payload) as Redis does.
+#[test]
+fn propagation_restore() {
+    let oracle = Server::start(Kind::Redis, &[]);
+    let mut oc = oracle.conn();
+    let mut payload = |setup: &[&str], key: &str| -> String {
+        common::persist::ok_cmd(&mut oc, setup);
+        let r = Resp::parse(&oc.cmd(&["DUMP", key])).unwrap();
+        format!("\"{}\"", escape(r.as_bytes().expect("DUMP payload")))
+    };
+    let p_str = payload(&["SET", "a", "hello"], "a");
+    let p_list = payload(&["RPUSH", "b", "x", "y", "z"], "b");
+    let p_hash = payload(&["HSET", "c", "f", "v", "g", "w"], "c");
+    let p_zset = payload(&["ZADD", "d", "1", "m", "2", "n"], "d");
+    let lines: Vec<String> = vec![
+        format!("RESTORE r1 0 {p_str}"),
+        format!("RESTORE r1 0 {p_str}"),
+        format!("RESTORE r1 0 {p_list} REPLACE"),
+        format!("RESTORE r2 500000 {p_hash}"),
+        format!("RESTORE r3 4102444800000 {p_zset} ABSTTL"),
+        format!("RESTORE r4 0 {p_str} IDLETIME 100"),
+        format!("RESTORE r5 0 {p_str} FREQ 5"),
+        "RESTORE r6 0 \"not a payload\"".to_string(),
+        format!("RESTORE r7 1000 {p_str} ABSTTL"),
+        "GET r4".to_string(),
+    ];
+    // Steps hold &'static str: these few strings live for the rest of the test process.
+    let script: Vec<Step> = lines.into_iter().map(|l| C(Box::leak(l.into_boxed_str()))).collect();
+    run_family(
+        "restore",
+        &script,
+        &[&["RESTORE", "r1", "0"], &["RESTORE", "r2", "*", "*", "ABSTTL"], &["RESTORE", "r3", "4102444800000"]],
+        &["GET"],
+    );
+}
+
+/// Groups the commands of a RESP base by (db, key); SELECT sets the db.
+fn base_by_key(cmds: &[AofCommand]) -> std::collections::BTreeMap<(String, Vec<u8>), Vec<AofCommand>> {
+    let mut db = "0".to_string();
+    let mut out: std::collections::BTreeMap<(String, Vec<u8>), Vec<AofCommand>> = Default::default();
+    for c in cmds {
+        if c[0].eq_ignore_ascii_case(b"SELECT") {
+            db = String::from_utf8_lossy(&c[1]).into_owned();
+            continue;
+        }
+        out.entry((db.clone(), c[1].clone())).or_default().push(c.clone());
+    }
+    out
+}
+
+/// A key's rewrite commands in a comparable form: for sets, hashes and zsets (Redis writes a skiplist zset in
+/// its hash table's order) the command names and argument counts (the batching) and the sorted elements
+/// (scores as written); otherwise the commands themselves.
+fn normalise_key_commands(cmds: &[AofCommand]) -> (Vec<AofCommand>, Vec<Vec<u8>>, Vec<i64>) {
+    let mut shape = Vec::new();
+    let mut elements = Vec::new();
+    let mut times = Vec::new();
+    for c in cmds {
+        let name = c[0].to_ascii_uppercase();
+        match name.as_slice() {
+            b"SADD" => {
+                shape.push(vec![name, c[1].clone(), format!("<{} members>", c.len() - 2).into_bytes()]);
+                elements.extend(c[2..].iter().cloned());
+            }
+            b"HMSET" | b"HSET" | b"ZADD" => {
+                shape.push(vec![name.clone(), c[1].clone(), format!("<{} pairs>", (c.len() - 2) / 2).into_bytes()]);
+                elements.extend(
+                    c[2..].chunks(2).map(|p| [name.clone(), p[0].clone(), b"=".to_vec(), p[1].clone()].concat()),
+                );
+            }
+            _ => {
+                let mut c = c.clone();
+                for p in time_positions(&c) {
+                    times.push(as_ms(&c[p]).unwrap_or(-1));
+                    c[p] = b"<ms>".to_vec();
+                }
+                shape.push(c);
+            }
+        }
+    }
+    elements.sort();
+    (shape, elements, times)
+}
+
+/// BGREWRITEAOF with `aof-use-rdb-preamble no` writes a RESP base: the same commands per key as Redis's
+/// (command names, batches of at most 64 elements, scores as `%.17g`, PEXPIREAT for TTLs), keys in any order,
+/// set, hash and zset elements in any order.
+#[test]
+fn rewrite_resp_base_matches_redis() {
+    let dir_f = TempDir::new("rewrite-base-fer");
+    let dir_r = TempDir::new("rewrite-base-red");
+    let args = ["--appendonly", "yes", "--aof-use-rdb-preamble", "no"];
+    let f = Server::start_in(Kind::Ferredis, dir_f.path(), &args);
+    let r = Server::start_in(Kind::Redis, dir_r.path(), &args);
+    let mut bases = Vec::new();
+    for s in [&f, &r] {
+        let mut c = s.conn();
+        common::persist::load_rich_dataset(&mut c);
+        common::persist::more_writes(&mut c);
+    }
+    for (s, d) in [(&f, &dir_f), (&r, &dir_r)] {
+        let mut c = s.conn();
+        common::persist::bgrewriteaof_and_wait(&mut c);
+        let base = common::persist::base_entry(d.path()).expect("base");
+        assert!(base.file.ends_with(".base.aof"), "{}: base {}", s.kind.label(), base.file);
+        let bytes = std::fs::read(common::persist::aof_dir(d.path()).join(&base.file)).unwrap();
+        let cmds = common::persist::parse_aof_commands(&bytes)
+            .unwrap_or_else(|e| panic!("{}: RESP base: {e}", s.kind.label()));
+        if std::env::var_os("PROP_DUMP").is_some() && s.kind == Kind::Redis {
+            for c in &cmds {
+                let line = render_command(c);
+                eprintln!("{}", if line.len() > 150 { format!("{}...", &line[..150]) } else { line });
+            }
+        }
+        bases.push(base_by_key(&cmds));
+    }
+    let (bf, br) = (&bases[0], &bases[1]);
+    let kf: Vec<_> = bf.keys().collect();
+    let kr: Vec<_> = br.keys().collect();
+    assert_eq!(kf, kr, "keys in the RESP base (db, key): left ferredis, right redis");
+    for (k, cr) in br {
+        let (sf, ef, tf) = normalise_key_commands(&bf[k]);
+        let (sr, er, tr) = normalise_key_commands(cr);
+        let show = |v: &[AofCommand]| v.iter().map(render_command).collect::<Vec<_>>().join("\n    ");
+        assert!(
+            sf == sr,
+            "db {} key {}: rewrite commands differ\n  ferredis:\n    {}\n  redis:\n    {}",
+            k.0,
+            escape(&k.1),
+            show(&sf),
+            show(&sr)
+        );
+        if ef != er {
+            let only_f: Vec<String> = ef.iter().filter(|e| !er.contains(e)).take(10).map(|e| escape(e)).collect();
+            let only_r: Vec<String> = er.iter().filter(|e| !ef.contains(e)).take(10).map(|e| escape(e)).collect();
+            panic!(
+                "db {} key {}: elements differ; only ferredis: {only_f:?}; only redis: {only_r:?}",
+                k.0,
+                escape(&k.1)
+            );
+        }
+        assert_eq!(tf.len(), tr.len());
+        for (a, b) in tf.iter().zip(tr.iter()) {
+            assert!((a - b).abs() <= 5000, "db {} key {}: expire times {a} and {b}", k.0, escape(&k.1));
+        }
+    }
 }

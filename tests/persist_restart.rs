@@ -4,6 +4,9 @@
 //! DEBUG RELOAD/LOADAOF), then a new server starts in the same directory and must show the same dataset (every
 //! key, its type, full contents and TTL within a tolerance) and the same `OBJECT ENCODING`s.
 //!
+//! Also: which file is loaded at start (AOF vs dump.rdb), save points, replies while a fork child runs, LASTSAVE
+//! and the INFO persistence counters and field names, and a seeded random workload through every path.
+//!
 //! Each scenario runs against ferredis and against redis-server (`*_redis` tests), so the expectations are checked
 //! on Redis itself; `FERREDIS_BIN=/usr/bin/redis-server` makes both variants Redis.
 
@@ -12,7 +15,7 @@ mod common;
 use common::persist::{
     aof_dir, assert_rich_encodings, assert_same_dataset, base_entry, bgrewriteaof_and_wait, bgsave_and_wait,
     dataset_snapshot, encodings, expect_reply, info_section, load_rich_dataset, more_writes, ok_cmd,
-    parse_aof_commands, persistence_field, read_manifest, wait_until, Snapshot,
+    parse_aof_commands, persistence_field, random_command, read_manifest, wait_no_child, wait_until, Snapshot,
 };
 use common::{escape, Conn, Kind, Server, TempDir};
 use std::time::Duration;
@@ -85,6 +88,13 @@ fn save_then_restart(kind: Kind) {
     // DBSIZE does not expire keys: an expired key in the file must not have been loaded at all.
     assert_eq!(dbsize(&mut c), keys, "{label}: db 0 size after loading (the expired key must be skipped)");
     assert_after(&mut c, &b, label, "SAVE + restart");
+    assert_eq!(persistence_field(&mut c, "loading"), "0", "{label}");
+    assert_eq!(persistence_field(&mut c, "rdb_last_load_keys_expired"), "1", "{label}: the expired key");
+    assert_eq!(
+        persistence_field(&mut c, "rdb_last_load_keys_loaded"),
+        b.snap.len().to_string(),
+        "{label}: keys loaded from dump.rdb (all dbs)"
+    );
 }
 both!(save_then_restart, save_restart_ferredis, save_restart_redis);
 
@@ -344,3 +354,174 @@ fn info_persistence_field_names_match_redis() {
         }
     }
 }
+
+/// Runs `n` random commands (some grouped in MULTI/EXEC); errors such as WRONGTYPE are part of the game.
+fn random_workload(c: &mut Conn, seed: u64, n: usize) {
+    let mut rng = common::Prng::new(seed);
+    let mut i = 0;
+    while i < n {
+        if rng.chance(5) {
+            ok_cmd(c, &["MULTI"]);
+            for _ in 0..2 + rng.below(4) {
+                let cmd = random_command(&mut rng, false);
+                let r = c.cmd(&cmd);
+                assert!(r == b"+QUEUED\r\n" || r.starts_with(b"-"), "queueing {cmd:?}: {}", escape(&r));
+                i += 1;
+            }
+            let r = c.cmd(&["EXEC"]);
+            assert!(!r.starts_with(b"-ERR"), "EXEC: {}", escape(&r));
+        } else {
+            c.cmd(&random_command(&mut rng, false));
+            i += 1;
+        }
+    }
+    c.cmd(&["SELECT", "0"]);
+    // Keys given `PEXPIRE k 1` are gone by now, so no snapshot catches one in its last millisecond.
+    std::thread::sleep(Duration::from_millis(20));
+}
+
+/// A seeded random workload (`PERSIST_SEED=<n>` replays one) through every persistence path: the AOF replayed
+/// after SIGKILL, BGREWRITEAOF (RDB preamble) + restart, DEBUG RELOAD, and SAVE + restart without the AOF each
+/// give back the dataset as it was. Replay must be deterministic even for SPOP, INCRBYFLOAT, expiries.
+fn random_workload_round_trips(kind: Kind) {
+    let label = kind.label();
+    let seed: u64 = std::env::var("PERSIST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20_261_123);
+    let what = format!("{label} random workload seed {seed} (PERSIST_SEED={seed} replays it)");
+    let dir = TempDir::new("restart-random");
+    let args: Vec<&str> = AOF_ALWAYS.iter().chain(DEBUG).copied().collect();
+    let (mut s, mut c) = start(kind, &dir, &args);
+    random_workload(&mut c, seed, 2000);
+    let snap = dataset_snapshot(&mut c);
+    assert!(snap.len() >= 5, "{what}: the workload left only {} keys", snap.len());
+    let kinds: std::collections::BTreeSet<&str> = snap.iter().map(|k| k.kind.as_str()).collect();
+    assert!(kinds.len() >= 4, "{what}: the workload left only the types {kinds:?}");
+    s.kill9();
+    let (mut s, mut c) = start(kind, &dir, &args);
+    let after = dataset_snapshot(&mut c);
+    assert_same_dataset(&snap, &after, TTL_TOLERANCE_MS, "before", "after", &format!("{what}: AOF replay"));
+
+    random_workload(&mut c, seed + 1, 600);
+    bgrewriteaof_and_wait(&mut c);
+    random_workload(&mut c, seed + 2, 300);
+    let snap = dataset_snapshot(&mut c);
+    s.kill9();
+    let (_s, mut c) = start(kind, &dir, &args);
+    let after = dataset_snapshot(&mut c);
+    assert_same_dataset(&snap, &after, TTL_TOLERANCE_MS, "before", "after", &format!("{what}: rewrite + replay"));
+
+    expect_reply(&mut c, &["DEBUG", "RELOAD"], b"+OK\r\n", &what);
+    let reloaded = dataset_snapshot(&mut c);
+    assert_same_dataset(&after, &reloaded, TTL_TOLERANCE_MS, "before", "after", &format!("{what}: DEBUG RELOAD"));
+
+    // The same data through dump.rdb alone.
+    expect_reply(&mut c, &["SAVE"], b"+OK\r\n", &what);
+    let rdb_dir = TempDir::new("restart-random-rdb");
+    std::fs::copy(dir.path().join("dump.rdb"), rdb_dir.path().join("dump.rdb")).unwrap();
+    let (_s2, mut c2) = start(kind, &rdb_dir, &[]);
+    let from_rdb = dataset_snapshot(&mut c2);
+    assert_same_dataset(&reloaded, &from_rdb, TTL_TOLERANCE_MS, "before", "after", &format!("{what}: dump.rdb"));
+}
+both!(random_workload_round_trips, random_workload_ferredis, random_workload_redis);
+
+/// Which file wins at start: with `appendonly yes`, the AOF is the only source, even when it does not exist yet
+/// and a dump.rdb does (Redis 7.0 then starts empty and creates a new appendonlydir, leaving dump.rdb alone);
+/// with `appendonly no`, dump.rdb is loaded and the appendonlydir ignored.
+fn aof_or_rdb_at_start(kind: Kind) {
+    let label = kind.label();
+    let dir = TempDir::new("restart-which-file");
+    let (mut s, mut c) = start(kind, &dir, &[]);
+    ok_cmd(&mut c, &["SET", "from-rdb", "1"]);
+    expect_reply(&mut c, &["SAVE"], b"+OK\r\n", label);
+    s.kill9();
+    let rdb_before = std::fs::read(dir.path().join("dump.rdb")).unwrap();
+
+    let (mut s, mut c) = start(kind, &dir, AOF_ALWAYS);
+    expect_reply(&mut c, &["DBSIZE"], b":0\r\n", &format!("{label}: appendonly yes without an AOF ignores dump.rdb"));
+    assert!(base_entry(dir.path()).is_some(), "{label}: a new appendonlydir with a base at start");
+    ok_cmd(&mut c, &["SET", "from-aof", "1"]);
+    s.kill9();
+    assert_eq!(std::fs::read(dir.path().join("dump.rdb")).unwrap(), rdb_before, "{label}: dump.rdb untouched");
+
+    let (mut s, mut c) = start(kind, &dir, AOF_ALWAYS);
+    expect_reply(&mut c, &["DBSIZE"], b":1\r\n", label);
+    expect_reply(&mut c, &["EXISTS", "from-aof"], b":1\r\n", &format!("{label}: the AOF wins over dump.rdb"));
+    s.kill9();
+
+    let (_s, mut c) = start(kind, &dir, &[]);
+    expect_reply(&mut c, &["DBSIZE"], b":1\r\n", label);
+    expect_reply(&mut c, &["EXISTS", "from-rdb"], b":1\r\n", &format!("{label}: appendonly no loads dump.rdb"));
+}
+both!(aof_or_rdb_at_start, aof_or_rdb_at_start_ferredis, aof_or_rdb_at_start_redis);
+
+/// Replies while a fork child runs (`rdb-key-save-delay` keeps it busy): a second BGSAVE or SAVE is refused,
+/// BGREWRITEAOF is scheduled after a BGSAVE, BGSAVE is refused during a rewrite unless SCHEDULEd, and scheduled
+/// work runs once the child is done.
+fn child_conflicts(kind: Kind) {
+    let label = kind.label();
+    let dir = TempDir::new("restart-child-conflicts");
+    let (_s, mut c) = start(kind, &dir, &["--rdb-key-save-delay", "1000"]);
+    let mut mset: Vec<String> = vec!["MSET".into()];
+    // 1.5 s of work per child at 1 ms a key.
+    for i in 0..1500 {
+        mset.push(format!("key:{i}"));
+        mset.push(i.to_string());
+    }
+    ok_cmd(&mut c, &mset);
+    let saves = |c: &mut Conn| persistence_field(c, "rdb_saves").parse::<i64>().unwrap();
+    let saves0 = saves(&mut c);
+    let busy_aof: &[u8] = b"-ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.\r\n";
+    expect_reply(&mut c, &["BGSAVE"], b"+Background saving started\r\n", label);
+    expect_reply(&mut c, &["BGSAVE"], b"-ERR Background save already in progress\r\n", label);
+    expect_reply(&mut c, &["SAVE"], b"-ERR Background save already in progress\r\n", label);
+    expect_reply(&mut c, &["BGREWRITEAOF"], b"+Background append only file rewriting scheduled\r\n", label);
+    assert_eq!(persistence_field(&mut c, "aof_rewrite_scheduled"), "1", "{label}");
+    assert_eq!(persistence_field(&mut c, "rdb_bgsave_in_progress"), "1", "{label}");
+    // The scheduled rewrite starts when the BGSAVE is done.
+    wait_until("the scheduled rewrite to start", 20_000, || {
+        persistence_field(&mut c, "aof_rewrite_in_progress") == "1"
+    });
+    assert_eq!(persistence_field(&mut c, "rdb_bgsave_in_progress"), "0", "{label}");
+    assert_eq!(saves(&mut c), saves0 + 1, "{label}: rdb_saves after the first BGSAVE");
+    expect_reply(&mut c, &["BGSAVE"], busy_aof, label);
+    expect_reply(
+        &mut c,
+        &["BGREWRITEAOF"],
+        b"-ERR Background append only file rewriting already in progress\r\n",
+        label,
+    );
+    expect_reply(&mut c, &["BGSAVE", "SCHEDULE"], b"+Background saving scheduled\r\n", label);
+    expect_reply(&mut c, &["BGSAVE", "SCHEDULE"], b"+Background saving scheduled\r\n", label);
+    // The scheduled BGSAVE runs after the rewrite.
+    wait_until("the scheduled BGSAVE to finish", 30_000, || saves(&mut c) == saves0 + 2);
+    wait_no_child(&mut c);
+    assert_eq!(persistence_field(&mut c, "aof_last_bgrewrite_status"), "ok", "{label}");
+    assert_eq!(persistence_field(&mut c, "rdb_last_bgsave_status"), "ok", "{label}");
+    expect_reply(&mut c, &["BGSAVE", "NOW"], b"-ERR syntax error\r\n", label);
+}
+both!(child_conflicts, child_conflicts_ferredis, child_conflicts_redis);
+
+/// Save points: `save 1 1` makes the cron start a BGSAVE a second after a write; `CONFIG SET save` changes them
+/// at run time and CONFIG GET shows them; a point not reached does not save.
+fn save_points_trigger(kind: Kind) {
+    let label = kind.label();
+    let dir = TempDir::new("restart-save-points");
+    let (mut s, mut c) = start(kind, &dir, &["--save", "1 1"]);
+    expect_reply(&mut c, &["CONFIG", "GET", "save"], b"*2\r\n$4\r\nsave\r\n$3\r\n1 1\r\n", label);
+    ok_cmd(&mut c, &["SET", "k", "1"]);
+    wait_until("the save point to trigger a BGSAVE", 10_000, || {
+        persistence_field(&mut c, "rdb_saves") == "1" && persistence_field(&mut c, "rdb_bgsave_in_progress") == "0"
+    });
+    assert_eq!(persistence_field(&mut c, "rdb_changes_since_last_save"), "0", "{label}");
+    assert!(dir.path().join("dump.rdb").exists(), "{label}: the save point wrote no dump.rdb");
+    expect_reply(&mut c, &["CONFIG", "SET", "save", "3600 1 300 100"], b"+OK\r\n", label);
+    expect_reply(&mut c, &["CONFIG", "GET", "save"], b"*2\r\n$4\r\nsave\r\n$14\r\n3600 1 300 100\r\n", label);
+    ok_cmd(&mut c, &["SET", "k2", "1"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(persistence_field(&mut c, "rdb_saves"), "1", "{label}: no save point reached");
+    assert_eq!(persistence_field(&mut c, "rdb_changes_since_last_save"), "1", "{label}");
+    s.kill9();
+    let (_s, mut c) = start(kind, &dir, &[]);
+    expect_reply(&mut c, &["GET", "k"], b"$1\r\n1\r\n", label);
+    expect_reply(&mut c, &["GET", "k2"], b"$-1\r\n", &format!("{label}: written after the last save"));
+}
+both!(save_points_trigger, save_points_ferredis, save_points_redis);

@@ -606,3 +606,113 @@ pub fn more_writes(c: &mut Conn) {
         ok_cmd(c, &["INCR", "counter"]);
     }
 }
+
+/// One random write command over a small key space (so commands collide on keys and types). Unless
+/// `deterministic`, it includes commands whose effect is random or depends on timing (SPOP, `PEXPIRE k 1`), whose
+/// propagated form must still make a replay reproduce the dataset; with `deterministic`, the same command on two
+/// servers in the same state has the same effect and the same reply.
+pub fn random_command(rng: &mut super::Prng, deterministic: bool) -> Vec<String> {
+    let mut which = rng.below(44);
+    if deterministic && matches!(which, 9 | 19 | 20) {
+        // PEXPIRE 1 races the clock; SPOP picks at random: an INCR instead.
+        which = 3;
+    }
+    // Each family mostly works on its own keys (s: strings, l: lists, t: sets, h: hashes, z: zsets), so every
+    // type survives the workload; one command in ten uses another family's key (WRONGTYPE, type changes).
+    let family = match which {
+        0..=9 | 41 | 42 => "s",
+        10..=16 | 43 => "l",
+        17..=23 => "t",
+        24..=27 => "h",
+        28..=35 => "z",
+        _ => ["s", "l", "t", "h", "z"][rng.below(5)],
+    };
+    let key = |rng: &mut super::Prng, _p: &str| {
+        let p = if rng.chance(90) { family } else { ["s", "l", "t", "h", "z"][rng.below(5)] };
+        format!("{p}{}", rng.below(6))
+    };
+    let val = |rng: &mut super::Prng| -> String {
+        match rng.below(6) {
+            0 => rng.below(1000).to_string(),
+            1 => format!("-{}", rng.below(100_000)),
+            2 => "x".repeat(rng.below(80)),
+            3 => format!("{}.{}", rng.below(100), rng.below(100)),
+            _ => format!("v{}", rng.below(50)),
+        }
+    };
+    let n = |rng: &mut super::Prng, m: usize| rng.below(m).to_string();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let k = key(rng, "k");
+    match which {
+        0 => vec!["SET".into(), k, val(rng)],
+        1 => vec!["SET".into(), k, val(rng), "EX".into(), (100 + rng.below(1000)).to_string()],
+        2 => vec!["SET".into(), k, val(rng), "KEEPTTL".into()],
+        3 => s(&["INCR", &k]),
+        4 => s(&["INCRBYFLOAT", &k, "0.1"]),
+        5 => vec!["APPEND".into(), k, val(rng)],
+        6 => s(&["DEL", &k, &key(rng, "k")]),
+        7 => s(&["EXPIRE", &k, &(50 + rng.below(5000)).to_string()]),
+        8 => s(&["PERSIST", &k]),
+        9 => s(&["PEXPIRE", &k, "1"]),
+        10 => {
+            let mut v = s(&["RPUSH", &k]);
+            for _ in 0..1 + rng.below(20) {
+                v.push(val(rng));
+            }
+            v
+        }
+        11 => vec!["LPUSH".into(), k, val(rng)],
+        12 => s(&["LPOP", &k, &n(rng, 4)]),
+        13 => s(&["RPOP", &k]),
+        14 => s(&["LTRIM", &k, &n(rng, 3), &format!("-{}", 1 + rng.below(3))]),
+        15 => vec!["LINSERT".into(), k, "BEFORE".into(), val(rng), val(rng)],
+        16 => s(&["LMPOP", "2", &k, &key(rng, "k"), "RIGHT", "COUNT", &(1 + rng.below(3)).to_string()]),
+        17 => {
+            let mut v = s(&["SADD", &k]);
+            for _ in 0..1 + rng.below(30) {
+                v.push(if rng.chance(70) { rng.below(600).to_string() } else { val(rng) });
+            }
+            v
+        }
+        18 => vec!["SREM".into(), k, val(rng)],
+        19 => s(&["SPOP", &k]),
+        20 => s(&["SPOP", &k, &(1 + rng.below(5)).to_string()]),
+        21 => s(&["SMOVE", &k, &key(rng, "k"), &n(rng, 600)]),
+        22 => s(&["SINTERSTORE", &k, &key(rng, "k"), &key(rng, "k")]),
+        23 => s(&["SUNIONSTORE", &k, &key(rng, "k"), &key(rng, "k")]),
+        24 => {
+            let mut v = s(&["HSET", &k]);
+            for _ in 0..1 + rng.below(10) {
+                v.push(format!("f{}", rng.below(200)));
+                v.push(val(rng));
+            }
+            v
+        }
+        25 => s(&["HDEL", &k, &format!("f{}", rng.below(200))]),
+        26 => s(&["HINCRBY", &k, "counter", &n(rng, 100)]),
+        27 => s(&["HINCRBYFLOAT", &k, "float", "1.5"]),
+        28 => {
+            let mut v = s(&["ZADD", &k]);
+            for _ in 0..1 + rng.below(20) {
+                v.push(format!("{}", rng.below(1000) as f64 / 7.0));
+                v.push(format!("m{}", rng.below(300)));
+            }
+            v
+        }
+        29 => s(&["ZINCRBY", &k, "2.5", &format!("m{}", rng.below(300))]),
+        30 => s(&["ZREM", &k, &format!("m{}", rng.below(300))]),
+        31 => s(&["ZPOPMIN", &k, &n(rng, 3)]),
+        32 => s(&["ZPOPMAX", &k]),
+        33 => s(&["ZMPOP", "1", &k, "MIN", "COUNT", "2"]),
+        34 => s(&["ZUNIONSTORE", &k, "2", &key(rng, "k"), &key(rng, "k")]),
+        35 => s(&["ZRANGESTORE", &k, &key(rng, "k"), "0", "5"]),
+        36 => s(&["RENAME", &k, &key(rng, "k")]),
+        37 => s(&["COPY", &k, &key(rng, "k"), "REPLACE"]),
+        38 => s(&["MOVE", &k, &n(rng, 3)]),
+        39 => s(&["SWAPDB", &n(rng, 3), &n(rng, 3)]),
+        40 => s(&["SELECT", &n(rng, 3)]),
+        41 => s(&["GETDEL", &k]),
+        42 => s(&["GETEX", &k, "EX", &(100 + rng.below(100)).to_string()]),
+        _ => s(&["SORT", &k, "ALPHA", "STORE", &key(rng, "k")]),
+    }
+}
