@@ -313,8 +313,8 @@ impl<P: Poller> EventLoop<P> {
     }
 
     /// Runs iterations until [`EventLoop::stop`] is called.
+    /// Runs until [`EventLoop::stop`] (a stop asked before `run`, e.g. SHUTDOWN while loading, returns at once).
     pub fn run<H: EventHandler<P>>(&mut self, h: &mut H) -> io::Result<()> {
-        self.stop = false;
         while !self.stop {
             self.process_events(h, None)?;
         }

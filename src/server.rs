@@ -331,6 +331,10 @@ pub fn start(mut config: Config) -> i32 {
     if !server.load_data_at_startup(&mut el) {
         return 1;
     }
+    if let Some(code) = server.exit_code {
+        // SHUTDOWN arrived while loading.
+        return code;
+    }
     if server.listeners.iter().any(|l| !l.unix) {
         log_notice!("Ready to accept connections tcp");
     }
