@@ -109,6 +109,30 @@ pub fn fmt_g(d: f64, prec: usize) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
+/// Redis's `debugDelay` for the testing directives (`rdb-key-save-delay`, `key-load-delay`): sleeps `usec`
+/// microseconds; a negative `-n` sleeps 1 µs with probability 1/n (short delays without a syscall per key).
+pub fn debug_delay(usec: i64) {
+    let us = if usec < 0 {
+        thread_local! {
+            static STATE: std::cell::Cell<u64> = const { std::cell::Cell::new(0x9e37_79b9_7f4a_7c15) };
+        }
+        let r = STATE.with(|s| {
+            let mut x = s.get();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            s.set(x);
+            x
+        });
+        u64::from(r % usec.unsigned_abs() == 0)
+    } else {
+        usec as u64
+    };
+    if us > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(us));
+    }
+}
+
 /// Milliseconds since the Unix epoch.
 #[inline]
 pub fn now_ms() -> i64 {

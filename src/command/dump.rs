@@ -125,6 +125,8 @@ fn restore(ctx: &mut Ctx, args: Args) {
         if deleted {
             ctx.key_modified(key);
             ctx.notify(nc::GENERIC, "del", key);
+            let verb: &[u8] = if ctx.srv.config.lazyfree_lazy_server_del { b"UNLINK" } else { b"DEL" };
+            ctx.rewrite(&[verb, key]);
         }
         ctx.reply().ok();
         return;
@@ -137,6 +139,15 @@ fn restore(ctx: &mut Ctx, args: Args) {
     ctx.db().insert(e);
     if ttl != 0 {
         ctx.db().set_expire(key, ttl);
+        if !absttl && ctx.srv.prop.enabled {
+            // Propagated with the absolute time: `RESTORE key <unix ms> payload [options] ABSTTL`.
+            let mut nb = [0u8; 24];
+            let at = crate::util::itoa_buf(ttl, &mut nb).to_vec();
+            let mut argv: Vec<&[u8]> = args.iter().collect();
+            argv[2] = &at;
+            argv.push(b"ABSTTL");
+            ctx.rewrite(&argv);
+        }
     }
     ctx.key_modified(key);
     ctx.notify(nc::GENERIC, "restore", key);

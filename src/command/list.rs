@@ -808,10 +808,14 @@ fn ltrim(ctx: &mut Ctx, args: Args) {
         }
         Ok((Some(l), r)) => (l, r),
     };
+    let before = list.len();
     list.trim(start, end);
     r.ok();
+    let removed = before - list.len();
     let emptied = list.is_empty();
     finish_removal(ctx, key, "ltrim", emptied);
+    // Redis counts only the removed elements as changes: a trim that keeps everything is not propagated.
+    ctx.srv.dirty = ctx.srv.dirty + removed as u64 - 1;
 }
 
 // ---- moves -----------------------------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ fn str_bytes<'a>(s: StrRef<'a>, buf: &'a mut [u8; 24]) -> &'a [u8] {
 }
 
 /// Writes commands rebuilding `dbs` to `w`. Flushes the internal buffer every few hundred KiB.
-pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64) -> io::Result<()> {
+/// `key_delay_us` is `rdb-key-save-delay` (testing), applied after each key as in the RDB writer.
+pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, key_delay_us: i64) -> io::Result<()> {
     let mut out: Vec<u8> = Vec::with_capacity(1 << 20);
     for db in dbs {
         if db.is_empty() {
@@ -93,6 +94,9 @@ pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64) -> io::R
                 let ms = crate::util::itoa_buf(t, &mut tb);
                 encode_multibulk_into(&mut out, [b"PEXPIREAT".as_slice(), key, ms].into_iter());
             }
+            if key_delay_us != 0 {
+                crate::util::debug_delay(key_delay_us);
+            }
             if out.len() >= 256 * 1024 {
                 w.write_all(&out)?;
                 out.clear();
@@ -131,7 +135,7 @@ mod tests {
         }
         db.insert(Entry::new_value(b"l", Value::List(l)));
         let mut out = Vec::new();
-        write_aof_commands(&mut out, std::slice::from_ref(&db), 0).unwrap();
+        write_aof_commands(&mut out, std::slice::from_ref(&db), 0, 0).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n"), "{text}");
         assert!(text.contains("*3\r\n$3\r\nSET\r\n$1\r\ns\r\n$1\r\nv\r\n"));
@@ -147,7 +151,7 @@ mod tests {
         db.insert(Entry::new_embstr(b"gone", b"v"));
         db.set_expire(b"gone", 10);
         let mut out = Vec::new();
-        write_aof_commands(&mut out, std::slice::from_ref(&db), 1000).unwrap();
+        write_aof_commands(&mut out, std::slice::from_ref(&db), 1000, 0).unwrap();
         assert!(!String::from_utf8(out).unwrap().contains("gone"));
     }
 }

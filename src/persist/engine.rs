@@ -128,6 +128,7 @@ pub fn save_options(cx: &SaveContext, aof_base: bool) -> rdb::SaveOptions {
         checksum: c.stored_bool("rdbchecksum"),
         stamp,
         lfu_decay_time: c.lfu_decay_time,
+        key_save_delay_us: c.stored_i64("rdb-key-save-delay"),
         aux: rdb::Aux {
             // Like a Redis master with no replication backlog: no repl-* aux fields (rdbPopulateSaveInfo gives
             // NULL); replication will pass its ids here.

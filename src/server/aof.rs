@@ -66,7 +66,8 @@ fn write_base(path: &Path, dbs: &[crate::db::Db], cx: &engine::SaveContext, prea
         let opts = engine::save_options(cx, true);
         crate::persist::rdb::write_rdb(&mut w, dbs, cx.now_ms, &opts)?;
     } else {
-        crate::persist::aof_rewrite::write_aof_commands(&mut w, dbs, cx.now_ms)?;
+        let delay = cx.config.stored_i64("rdb-key-save-delay");
+        crate::persist::aof_rewrite::write_aof_commands(&mut w, dbs, cx.now_ms, delay)?;
     }
     w.flush()?;
     let f = w.into_inner().map_err(|e| e.into_error())?;

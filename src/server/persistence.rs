@@ -62,11 +62,11 @@ impl LoadSink for ProgressSink<'_, '_> {
 
     fn entry(&mut self, e: Entry, expire_ms: Option<i64>) -> Result<(), String> {
         self.inner.entry(e, expire_ms)?;
-        if self.key_delay_us > 0 {
-            std::thread::sleep(std::time::Duration::from_micros(self.key_delay_us as u64));
+        if self.key_delay_us != 0 {
+            crate::util::debug_delay(self.key_delay_us);
         }
         self.keys += 1;
-        if self.keys % 1024 == 0 || self.key_delay_us > 0 {
+        if self.keys % 1024 == 0 || self.key_delay_us != 0 {
             self.srv.loading_progress(self.el, self.consumed.get(), &mut self.last_events_at);
         }
         Ok(())
@@ -99,7 +99,12 @@ impl Server {
                 let mut sink = ProgressSink::new(DbSink::new(&mut dbs, false), self, el, consumed);
                 crate::persist::rdb::read_rdb_with(&mut reader, &mut sink, &opts)
             }
-            Err(e) => Err(crate::persist::rdb::RdbError::new(0, crate::sys::error_text(&e))),
+            Err(e) => {
+                std::mem::swap(&mut self.state.dbs, &mut dbs);
+                self.end_loading();
+                log_warning!("Fatal error loading the DB: {}. Exiting.", crate::sys::error_text(&e));
+                return false;
+            }
         };
         std::mem::swap(&mut self.state.dbs, &mut dbs);
         self.end_loading();
@@ -113,7 +118,9 @@ impl Server {
                 true
             }
             Err(e) => {
-                log_warning!("Fatal error loading the DB: {e}. Exiting.");
+                // Redis's words for a damaged file (rdbReportCorruptRDB), which operators and tools grep for.
+                log_warning!("Internal error in RDB reading offset {}, function at rdb.c:0 -> {}", e.offset, e.msg);
+                log_warning!("Terminating server after rdb file reading failure.");
                 false
             }
         }

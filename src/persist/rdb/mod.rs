@@ -151,11 +151,21 @@ pub struct SaveOptions {
     pub aux: Aux,
     /// `lfu-decay-time`, for the counter written with [`KeyStamp::Lfu`] (Redis's `LFUDecrAndReturn`).
     pub lfu_decay_time: i64,
+    /// `rdb-key-save-delay` (a testing directive): microseconds to wait after each key; negative -n waits 1 µs
+    /// with probability 1/n, as Redis's `debugDelay`.
+    pub key_save_delay_us: i64,
 }
 
 impl Default for SaveOptions {
     fn default() -> Self {
-        SaveOptions { compression: true, checksum: true, stamp: KeyStamp::None, aux: Aux::default(), lfu_decay_time: 1 }
+        SaveOptions {
+            compression: true,
+            checksum: true,
+            stamp: KeyStamp::None,
+            aux: Aux::default(),
+            lfu_decay_time: 1,
+            key_save_delay_us: 0,
+        }
     }
 }
 

@@ -316,6 +316,9 @@ fn write_counted<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, opts: &SaveOption
         for e in db.keys.iter() {
             let expire = if e.has_expire() { db.expires.get(e.key()).map(|x| x.when_ms()) } else { None };
             enc.key_value(e, expire, opts.stamp, opts.lfu_decay_time, now_ms);
+            if opts.key_save_delay_us != 0 {
+                crate::util::debug_delay(opts.key_save_delay_us);
+            }
             if enc.buf.len() >= SPILL_AT {
                 enc.sink.spill(&mut enc.buf);
                 if let Some(e) = enc.sink.err.take() {
