@@ -1,6 +1,7 @@
 //! ferredis: a Redis-compatible in-memory data server.
 //!
 //! # Layout
+//! - [`args`]: a command's arguments (zero-copy slices and the owned form).
 //! - [`config`]: every directive, its default and limits; the redis.conf parser; CONFIG GET/SET.
 //! - [`util`]: Redis's number parsing/formatting rules, glob matching, a small RNG.
 //! - [`resp`]: the resumable zero-copy request parser and the RESP2/RESP3 reply encoders.
@@ -25,6 +26,7 @@
 //! - [`log`]: the Redis-format server log.
 //! - [`sha1`]: SHA-1, for `DEBUG DIGEST` (and script hashes).
 
+pub mod args;
 pub mod blocking;
 pub mod command;
 pub mod config;

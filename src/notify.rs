@@ -13,7 +13,6 @@
 //!
 //! Tested by the unit tests below and end to end by tests/pubsub_notify.rs.
 
-use crate::command::Ctx;
 use crate::config::notify as nc;
 use crate::net::client::ClientState;
 use crate::state::ServerState;
@@ -28,6 +27,12 @@ thread_local! {
     static LOG_MASK: Cell<u8> = const { Cell::new(0) };
     /// Whether some Db holds recorded events.
     static PENDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether some Db holds recorded events not yet published.
+#[inline]
+pub fn pending() -> bool {
+    PENDING.with(|p| p.get())
 }
 
 /// Whether the database layer should record events of `kind` (LOG_* bit).
@@ -105,36 +110,6 @@ pub fn emit(srv: &mut ServerState, mut me: Option<&mut ClientState>, class: u32,
         chan.extend_from_slice(b"__:");
         chan.extend_from_slice(event.as_bytes());
         crate::pubsub::publish(srv, me, false, &chan, key);
-    }
-}
-
-impl Ctx<'_> {
-    /// A keyspace event about `key` in the client's selected database (see the module docs). Call it after the
-    /// change, once per event Redis emits, with Redis's event name.
-    #[inline]
-    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
-        if self.srv.config.notify_keyspace_events & class == 0 {
-            return;
-        }
-        let db = self.client.db;
-        self.notify_slow(class, event, key, db);
-    }
-
-    /// [`Ctx::notify`] for a key of another database (MOVE, COPY ... DB).
-    #[inline]
-    pub fn notify_db(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
-        if self.srv.config.notify_keyspace_events & class == 0 {
-            return;
-        }
-        self.notify_slow(class, event, key, db);
-    }
-
-    #[cold]
-    fn notify_slow(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
-        if PENDING.with(|p| p.get()) {
-            drain(self.srv, Some(&mut *self.client));
-        }
-        emit(self.srv, Some(&mut *self.client), class, event, key, db);
     }
 }
 

@@ -105,7 +105,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         summary: "Unblock a client blocked in a blocking command from a different connection",
         complexity: "O(log N) where N is the number of client connections",
         syntax: "client-id [TIMEOUT | ERROR]",
-        handler: crate::blocking::client_unblock,
+        handler: super::block::client_unblock,
         ..CLIENT_SUB
     },
     Command {
@@ -1036,7 +1036,6 @@ mod tests {
 
     #[test]
     fn client_pause_and_unpause() {
-        use crate::command::flag;
         use crate::state::PauseMode;
         let mut h = Harness::new();
         assert_eq!(h.run(&["client", "pause", "abc"]), "-ERR timeout is not an integer or out of range\r\n");
@@ -1050,8 +1049,8 @@ mod tests {
         let now = h.srv.now_ms;
         assert_eq!(h.run(&["client", "pause", "1000", "write"]), "+OK\r\n");
         assert_eq!(h.srv.pause.mode_at(now), PauseMode::Write);
-        assert!(h.srv.pause.defers(flag::WRITE, now) && h.srv.pause.defers(flag::MAY_REPLICATE, now));
-        assert!(!h.srv.pause.defers(flag::READONLY, now));
+        assert!(h.srv.pause.defers(true, now));
+        assert!(!h.srv.pause.defers(false, now));
         // A later, shorter pause changes the mode but keeps the later end.
         assert_eq!(h.run(&["client", "pause", "10", "all"]), "+OK\r\n");
         assert_eq!(h.srv.pause.mode_at(now + 500), PauseMode::All);

@@ -23,57 +23,7 @@ pub static COMMANDS: &[Command] = &[Command {
     ..BASE
 }];
 
-/// Number of samples an instantaneous metric averages (Redis's `STATS_METRIC_SAMPLES`).
-const SAMPLES: usize = 16;
-
-/// A per-second rate averaged over the last [`SAMPLES`] samples, like `instantaneous_ops_per_sec`.
-#[derive(Debug, Default, Clone)]
-pub struct InstMetric {
-    samples: [u64; SAMPLES],
-    idx: usize,
-    last_ms: i64,
-    last_value: u64,
-}
-
-impl InstMetric {
-    /// Records the counter's current value.
-    pub fn track(&mut self, now_ms: i64, value: u64) {
-        if self.last_ms > 0 {
-            let dt_ms = now_ms - self.last_ms;
-            if dt_ms <= 0 {
-                return;
-            }
-            let per_sec = value.saturating_sub(self.last_value).saturating_mul(1000) / dt_ms as u64;
-            self.samples[self.idx] = per_sec;
-            self.idx = (self.idx + 1) % SAMPLES;
-        }
-        self.last_ms = now_ms;
-        self.last_value = value;
-    }
-
-    pub fn per_sec(&self) -> u64 {
-        self.samples.iter().sum::<u64>() / SAMPLES as u64
-    }
-}
-
-/// The rates INFO reports; fed by [`cron_sample`].
-#[derive(Debug, Default, Clone)]
-pub struct Instantaneous {
-    pub ops: InstMetric,
-    pub net_input_bytes: InstMetric,
-    pub net_output_bytes: InstMetric,
-}
-
-/// Samples the instantaneous rates and the memory peak. The event loop calls it every 100 ms (Redis does the
-/// same from its cron).
-pub fn cron_sample(srv: &mut ServerState, now_ms: i64) {
-    let s = &mut srv.stats;
-    let (ops, input, output) = (s.total_commands_processed, s.net_input_bytes, s.net_output_bytes);
-    s.inst.ops.track(now_ms, ops);
-    s.inst.net_input_bytes.track(now_ms, input);
-    s.inst.net_output_bytes.track(now_ms, output);
-    s.peak_memory = s.peak_memory.max(crate::util::used_memory());
-}
+pub use crate::state::{cron_sample, InstMetric, Instantaneous};
 
 /// Redis's `bytesToHuman`.
 pub fn bytes_to_human(n: u64) -> String {
@@ -595,7 +545,7 @@ mod tests {
     fn instantaneous_rate() {
         let mut m = InstMetric::default();
         m.track(1000, 0);
-        for i in 1..=SAMPLES as i64 {
+        for i in 1..=crate::state::SAMPLES as i64 {
             m.track(1000 + i * 100, (i * 10) as u64);
         }
         assert_eq!(m.per_sec(), 100);

@@ -10,7 +10,7 @@
 //! is how Redis 7.0 serves the key that became ready rather than the first non-empty one.
 
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
-use crate::blocking::{self, BlockKind, TimeoutReply};
+use crate::blocking::{BlockKind, TimeoutReply};
 use crate::config::notify as nc;
 use crate::object::StrRef;
 use crate::resp::reply::Reply;
@@ -882,10 +882,10 @@ fn brpop(ctx: &mut Ctx, args: Args) {
 
 fn bpop(ctx: &mut Ctx, args: Args, front: bool) {
     let last = args.len() - 1;
-    let Some(deadline_ms) = blocking::parse_timeout(ctx, args.get(last)) else { return };
+    let Some(deadline_ms) = super::block::parse_timeout(ctx, args.get(last)) else { return };
     for i in 1..last {
         let key = args.get(i);
-        if !blocking::may_serve(ctx, key) {
+        if !super::block::may_serve(ctx, key) {
             continue;
         }
         let (list, r) = match ctx.write_typed::<List>(key) {
@@ -903,7 +903,7 @@ fn bpop(ctx: &mut Ctx, args: Args, front: bool) {
         return;
     }
     let keys: Vec<&[u8]> = (1..last).map(|i| args.get(i)).collect();
-    blocking::block(ctx, args, &keys, deadline_ms, BlockKind::List, TimeoutReply::NullArray);
+    super::block::block(ctx, args, &keys, deadline_ms, BlockKind::List, TimeoutReply::NullArray);
 }
 
 /// BLMOVE source destination LEFT | RIGHT LEFT | RIGHT timeout
@@ -919,7 +919,7 @@ fn brpoplpush(ctx: &mut Ctx, args: Args) {
 }
 
 fn blmove_generic(ctx: &mut Ctx, args: Args, from: bool, to: bool, timeout: &[u8]) {
-    let Some(deadline_ms) = blocking::parse_timeout(ctx, timeout) else { return };
+    let Some(deadline_ms) = super::block::parse_timeout(ctx, timeout) else { return };
     let (src, dst) = (args.get(1), args.get(2));
     if let Moved::Done = move_one(ctx, src, dst, from, to) {
         // Replayed as LMOVE/RPOPLPUSH: served at once with the sides as the client spelled them, served after
@@ -934,16 +934,16 @@ fn blmove_generic(ctx: &mut Ctx, args: Args, from: bool, to: bool, timeout: &[u8
         }
         return;
     }
-    blocking::block(ctx, args, &[src], deadline_ms, BlockKind::List, TimeoutReply::NullBulk);
+    super::block::block(ctx, args, &[src], deadline_ms, BlockKind::List, TimeoutReply::NullBulk);
 }
 
 /// BLMPOP timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]
 fn blmpop(ctx: &mut Ctx, args: Args) {
     let Some(m) = parse_mpop(ctx.reply(), args, 2) else { return };
-    let Some(deadline_ms) = blocking::parse_timeout(ctx, args.get(1)) else { return };
+    let Some(deadline_ms) = super::block::parse_timeout(ctx, args.get(1)) else { return };
     for i in m.keys_from..m.keys_from + m.numkeys {
         let key = args.get(i);
-        if !blocking::may_serve(ctx, key) {
+        if !super::block::may_serve(ctx, key) {
             continue;
         }
         match mpop_from(ctx, key, m.front, m.count) {
@@ -952,7 +952,7 @@ fn blmpop(ctx: &mut Ctx, args: Args) {
         }
     }
     let keys: Vec<&[u8]> = (m.keys_from..m.keys_from + m.numkeys).map(|i| args.get(i)).collect();
-    blocking::block(ctx, args, &keys, deadline_ms, BlockKind::List, TimeoutReply::NullArray);
+    super::block::block(ctx, args, &keys, deadline_ms, BlockKind::List, TimeoutReply::NullArray);
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! calling client's state, its reply sink, and the server state) and the [`Args`] of the call, already checked
 //! against the command's arity.
 
+pub mod block;
 pub mod command_cmd;
 pub mod config_cmd;
 pub mod connection;
@@ -22,88 +23,13 @@ pub mod string;
 pub mod tx;
 pub mod zset;
 
+pub use crate::args::{Args, OwnedArgs};
 use crate::db::Db;
 use crate::net::client::ClientState;
 use crate::object::{Entry, ValueKind};
 use crate::resp::reply::Reply;
 use crate::state::ServerState;
 use std::sync::OnceLock;
-
-/// The arguments of one call: slices into the client's query buffer (or its scratch buffer for inline commands).
-/// `args[0]` is the command name.
-#[derive(Clone, Copy)]
-pub struct Args<'a> {
-    buf: &'a [u8],
-    spans: &'a [(u32, u32)],
-}
-
-impl<'a> Args<'a> {
-    /// Arguments as `(start, end)` byte offsets into `buf`.
-    pub fn new(buf: &'a [u8], spans: &'a [(u32, u32)]) -> Args<'a> {
-        Args { buf, spans }
-    }
-
-    #[inline]
-    pub fn len(&self) -> usize {
-        self.spans.len()
-    }
-
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
-    }
-
-    /// The `i`th argument. Panics when `i >= len()`; handlers only index within the arity checked for them.
-    #[inline]
-    pub fn get(&self, i: usize) -> &'a [u8] {
-        let (s, e) = self.spans[i];
-        &self.buf[s as usize..e as usize]
-    }
-
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
-        let buf = self.buf;
-        self.spans.iter().map(move |&(s, e)| &buf[s as usize..e as usize])
-    }
-
-    /// Whether argument `i` equals `word`, ignoring ASCII case.
-    #[inline]
-    pub fn is(&self, i: usize, word: &str) -> bool {
-        i < self.len() && self.get(i).eq_ignore_ascii_case(word.as_bytes())
-    }
-}
-
-impl std::ops::Index<usize> for Args<'_> {
-    type Output = [u8];
-    #[inline]
-    fn index(&self, i: usize) -> &[u8] {
-        self.get(i)
-    }
-}
-
-/// Builds an owned argument vector into [`Args`] form (tests, MULTI queues, blocked clients).
-#[derive(Default, Clone, Debug)]
-pub struct OwnedArgs {
-    pub buf: Vec<u8>,
-    pub spans: Vec<(u32, u32)>,
-}
-
-impl OwnedArgs {
-    pub fn from_slices<S: AsRef<[u8]>>(items: &[S]) -> OwnedArgs {
-        let mut o = OwnedArgs::default();
-        for it in items {
-            o.push(it.as_ref());
-        }
-        o
-    }
-    pub fn push(&mut self, a: &[u8]) {
-        let s = self.buf.len() as u32;
-        self.buf.extend_from_slice(a);
-        self.spans.push((s, self.buf.len() as u32));
-    }
-    pub fn args(&self) -> Args<'_> {
-        Args::new(&self.buf, &self.spans)
-    }
-}
 
 /// Command flags, as `COMMAND INFO` names them.
 pub mod flag {
@@ -882,6 +808,37 @@ impl<'a> Ctx<'a> {
         } else {
             e.set_lru(self.srv.lru_clock);
         }
+    }
+}
+
+/// Keyspace notifications from handlers (the machinery is in [`crate::notify`]).
+impl Ctx<'_> {
+    /// A keyspace event about `key` in the client's selected database (see the module docs). Call it after the
+    /// change, once per event Redis emits, with Redis's event name.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        if self.srv.config.notify_keyspace_events & class == 0 {
+            return;
+        }
+        let db = self.client.db;
+        self.notify_slow(class, event, key, db);
+    }
+
+    /// [`Ctx::notify`] for a key of another database (MOVE, COPY ... DB).
+    #[inline]
+    pub fn notify_db(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
+        if self.srv.config.notify_keyspace_events & class == 0 {
+            return;
+        }
+        self.notify_slow(class, event, key, db);
+    }
+
+    #[cold]
+    fn notify_slow(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
+        if crate::notify::pending() {
+            crate::notify::drain(self.srv, Some(&mut *self.client));
+        }
+        crate::notify::emit(self.srv, Some(&mut *self.client), class, event, key, db);
     }
 }
 

@@ -11,7 +11,7 @@ use super::set::{
     removed_from, reply_empty_scan, scan_budget, scan_matches, store_value, typed_with_rng, MAX_RANDOM_REPLY,
 };
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, NO_KEYS, ONE_KEY};
-use crate::blocking::{self, BlockKind, TimeoutReply};
+use crate::blocking::{BlockKind, TimeoutReply};
 use crate::config::notify as nc;
 use crate::object::{StrRef, Value};
 use crate::resp::reply::Reply;
@@ -1285,7 +1285,7 @@ fn zmpop(ctx: &mut Ctx, args: Args) {
 /// client is re-run), else block on all of them.
 fn bzpop_generic(ctx: &mut Ctx, args: Args, keys: &[&[u8]], deadline_ms: i64, max: bool, count: i64, how: PopReply) {
     for &key in keys {
-        if !blocking::may_serve(ctx, key) {
+        if !super::block::may_serve(ctx, key) {
             continue;
         }
         match ctx.write_typed::<ZSet>(key) {
@@ -1297,12 +1297,12 @@ fn bzpop_generic(ctx: &mut Ctx, args: Args, keys: &[&[u8]], deadline_ms: i64, ma
             Ok(_) => {}
         }
     }
-    blocking::block(ctx, args, keys, deadline_ms, BlockKind::ZSet, TimeoutReply::NullArray);
+    super::block::block(ctx, args, keys, deadline_ms, BlockKind::ZSet, TimeoutReply::NullArray);
 }
 
 fn bzpop_minmax(ctx: &mut Ctx, args: Args, max: bool) {
     let last = args.len() - 1;
-    let Some(deadline_ms) = blocking::parse_timeout(ctx, args.get(last)) else { return };
+    let Some(deadline_ms) = super::block::parse_timeout(ctx, args.get(last)) else { return };
     let keys: Vec<&[u8]> = (1..last).map(|i| args.get(i)).collect();
     let how = PopReply { emit_key: true, nested: false, nil_when_empty: false };
     bzpop_generic(ctx, args, &keys, deadline_ms, max, -1, how);
@@ -1321,7 +1321,7 @@ fn bzpopmax(ctx: &mut Ctx, args: Args) {
 /// BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count]
 fn bzmpop(ctx: &mut Ctx, args: Args) {
     let Some((keys, max, count)) = parse_zmpop(ctx.reply(), args, 2) else { return };
-    let Some(deadline_ms) = blocking::parse_timeout(ctx, args.get(1)) else { return };
+    let Some(deadline_ms) = super::block::parse_timeout(ctx, args.get(1)) else { return };
     let keys: Vec<&[u8]> = keys.map(|i| args.get(i)).collect();
     let how = PopReply { emit_key: true, nested: true, nil_when_empty: true };
     bzpop_generic(ctx, args, &keys, deadline_ms, max, count, how);

@@ -74,7 +74,7 @@ pub struct ClientState {
     /// Connection figures for CLIENT LIST/INFO, refreshed by the server before each command.
     pub conn: ConnStats,
     /// The queued commands while in MULTI (see [`crate::multi`]).
-    pub multi: Option<Box<crate::multi::MultiState>>,
+    pub multi: Option<Box<crate::command::tx::MultiState>>,
     /// Pub/Sub subscriptions (`None` = not a subscriber); kept by [`crate::pubsub`].
     pub subs: Option<Box<crate::pubsub::ClientSubs>>,
 }

@@ -8,7 +8,7 @@
 //!   postponed again). A timer wakes the loop when the pause ends.
 
 use super::Server;
-use crate::command::{self, Args, Command, Ctx};
+use crate::command::{self, flag, Args, Command, Ctx};
 use crate::event_loop::{EventLoop, TimerNext};
 use crate::net::client::{flags, ClientState};
 use crate::state::PauseMode;
@@ -41,7 +41,7 @@ impl Server {
             if command::tx::is_exec(cmd) {
                 f |= c.multi.as_ref().map_or(0, |m| m.cmd_flags);
             }
-            if self.state.pause.defers(f, self.state.now_ms) {
+            if self.state.pause.defers(f & (flag::WRITE | flag::MAY_REPLICATE) != 0, self.state.now_ms) {
                 c.flags |= flags::POSTPONED;
                 c.last_cmd = full_name;
                 self.pause.postponed.push(c.id);
