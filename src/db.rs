@@ -387,6 +387,8 @@ mod tests {
 
     #[test]
     fn random_key_skips_expired() {
+        // The pause flag is per thread and other tests on this test thread may have left it set.
+        set_expire_paused(false);
         let mut db = Db::new(0);
         for i in 0..50 {
             let k = format!("dead{i}");

@@ -116,7 +116,7 @@ pub fn emit(srv: &mut ServerState, mut me: Option<&mut ClientState>, class: u32,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::string::tests::Harness;
+    use crate::command::test_support::Harness;
     use crate::pubsub::{self, Kind};
     use crate::resp::reply::Proto;
 

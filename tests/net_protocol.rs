@@ -1,6 +1,7 @@
 //! The request/reply cycle over real sockets: pipelining, split reads, inline commands, error handling.
 
-mod net_support;
+mod common;
+use common::net as net_support;
 use net_support::{encode, Server};
 use std::time::Duration;
 

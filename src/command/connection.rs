@@ -939,7 +939,7 @@ fn client_help(ctx: &mut Ctx, _args: Args) {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::string::tests::Harness;
+    use crate::command::test_support::Harness;
     use crate::net::client::{flags as cf, Client, ClientState};
     use crate::state::Action;
 

@@ -1328,7 +1328,7 @@ fn strtod_prefix(s: &[u8]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::string::tests::Harness;
+    use crate::command::test_support::Harness;
     use crate::resp::reply::Proto;
 
     /// A harness whose server allows DEBUG (it is off by default, as in Redis).

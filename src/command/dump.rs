@@ -156,7 +156,7 @@ fn restore(ctx: &mut Ctx, args: Args) {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::string::tests::Harness;
+    use crate::command::test_support::Harness;
     use crate::command::{lookup, OwnedArgs};
 
     /// Runs a command whose arguments may be binary; returns the reply bytes.

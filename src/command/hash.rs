@@ -641,7 +641,7 @@ pub(crate) fn parse_scan_opts<'a>(r: &mut Reply, args: Args<'a>, from: usize) ->
 
 #[cfg(test)]
 mod tests {
-    use crate::command::string::tests::Harness;
+    use crate::command::test_support::Harness;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 

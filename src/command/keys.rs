@@ -1173,7 +1173,7 @@ fn object_help(ctx: &mut Ctx, _args: Args) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::string::tests::Harness;
+    use crate::command::test_support::Harness;
 
     #[test]
     fn del_exists_type() {

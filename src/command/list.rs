@@ -957,7 +957,7 @@ fn blmpop(ctx: &mut Ctx, args: Args) {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::string::tests::Harness;
+    use crate::command::test_support::Harness;
     use crate::net::client::flags;
     use proptest::prelude::*;
     use std::collections::VecDeque;

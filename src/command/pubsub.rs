@@ -309,7 +309,7 @@ fn pubsub_help(ctx: &mut Ctx, _args: Args) {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::string::tests::Harness;
+    use crate::command::test_support::Harness;
 
     #[test]
     fn pubsub_introspection() {

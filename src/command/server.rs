@@ -590,7 +590,7 @@ fn memory_help(ctx: &mut Ctx, _args: Args) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::string::tests::Harness;
+    use crate::command::test_support::Harness;
     use crate::state::SlowlogEntry;
 
     #[test]

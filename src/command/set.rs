@@ -959,7 +959,7 @@ fn sintercard(ctx: &mut Ctx, args: Args) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::string::tests::Harness;
+    use crate::command::test_support::Harness;
     use crate::command::OwnedArgs;
 
     /// Sorted bulk strings of a flat array reply (set replies have no order).

@@ -369,7 +369,7 @@ fn sort_ro(ctx: &mut Ctx, args: Args) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::string::tests::Harness;
+    use crate::command::test_support::Harness;
     use crate::command::OwnedArgs;
 
     fn bulks(items: &[&str]) -> String {

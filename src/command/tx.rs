@@ -349,7 +349,7 @@ mod tests {
         assert_eq!((m.count, m.mem, m.queue.len(), m.args.buf.len(), m.cmd_flags), (0, 0, 0, 0, 0));
     }
 
-    use crate::command::string::tests::Harness;
+    use crate::command::test_support::Harness;
     use crate::command::{lookup, lookup_sub, OwnedArgs};
     use crate::net::client::flags as cf;
 

@@ -1722,7 +1722,7 @@ fn zscan(ctx: &mut Ctx, args: Args) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::string::tests::Harness;
+    use crate::command::test_support::Harness;
     use crate::resp::reply::Proto;
 
     fn bulks(items: &[&str]) -> String {

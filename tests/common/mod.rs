@@ -12,6 +12,7 @@
 //! are killed when the handle drops. Port 6379 is never used.
 #![allow(dead_code)]
 
+pub mod net;
 pub mod persist;
 
 use std::collections::HashSet;

@@ -1,6 +1,5 @@
-//! Shared helpers of the networking integration tests: start the real server binary on a free loopback port and
-//! talk raw RESP to it.
-#![allow(dead_code)]
+//! The networking tests' side of the support module: start the real server binary with a log file on a free
+//! loopback port and talk raw RESP to it, expecting exact bytes.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -8,22 +7,13 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The server binary under test. `NET_TEST_SERVER=/usr/bin/redis-server` runs the same tests against real Redis,
-/// to check the expectations themselves.
+/// The server binary under test: `NET_TEST_SERVER=/usr/bin/redis-server` (or `FERREDIS_BIN`, as for every
+/// other test) runs the same tests against real Redis, to check the expectations themselves.
 pub fn server_bin() -> String {
-    std::env::var("NET_TEST_SERVER").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ferredis-server").to_string())
+    std::env::var("NET_TEST_SERVER").unwrap_or_else(|_| super::ferredis_bin().to_string_lossy().into_owned())
 }
 
-/// A loopback port nobody listens on right now (never 6379).
-pub fn free_port() -> u16 {
-    loop {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let p = l.local_addr().unwrap().port();
-        if p != 6379 {
-            return p;
-        }
-    }
-}
+pub use super::free_port;
 
 /// A scratch directory unique to this test.
 pub fn temp_dir(tag: &str) -> PathBuf {
