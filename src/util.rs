@@ -109,6 +109,59 @@ pub fn fmt_g(d: f64, prec: usize) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
+/// C's `strtol(s, &end, 10)` over a C string: returns the value, the index where parsing stopped (0 when there
+/// are no digits) and whether it overflowed (ERANGE).
+pub fn strtol(s: &[u8]) -> (i64, usize, bool) {
+    let s = &s[..memchr::memchr(0, s).unwrap_or(s.len())];
+    let mut i = 0;
+    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    let neg = match s.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let digits_start = i;
+    let mut v: i64 = 0;
+    let mut overflow = false;
+    while let Some(&c) = s.get(i) {
+        if !c.is_ascii_digit() {
+            break;
+        }
+        let d = i64::from(c - b'0');
+        let next = if neg {
+            v.checked_mul(10).and_then(|x| x.checked_sub(d))
+        } else {
+            v.checked_mul(10).and_then(|x| x.checked_add(d))
+        };
+        match next {
+            Some(n) => v = n,
+            None => {
+                overflow = true;
+                v = if neg { i64::MIN } else { i64::MAX };
+            }
+        }
+        i += 1;
+    }
+    if i == digits_start {
+        return (0, 0, false);
+    }
+    (v, i, overflow)
+}
+
+/// C's `atoll`/`atoi` (glibc: `strtol` without the end pointer): leading blanks, a sign, digits up to the first
+/// other byte; saturates on overflow; 0 when there are no digits.
+pub fn atoll(s: &[u8]) -> i64 {
+    strtol(s).0
+}
+
 /// Redis's `debugDelay` for the testing directives (`rdb-key-save-delay`, `key-load-delay`): sleeps `usec`
 /// microseconds; a negative `-n` sleeps 1 µs with probability 1/n (short delays without a syscall per key).
 pub fn debug_delay(usec: i64) {

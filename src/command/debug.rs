@@ -254,7 +254,7 @@ fn debug(ctx: &mut Ctx, args: Args) {
     } else if is("listpack") && argc == 3 {
         listpack(ctx, args.get(2));
     } else if is("quicklist") && (argc == 3 || argc == 4) {
-        let level = if argc == 4 { atoi(args.get(3)) } else { 0 };
+        let level = if argc == 4 { crate::util::atoll(args.get(3)) } else { 0 };
         quicklist(ctx, args.get(2), level);
     } else if is("populate") && (3..=5).contains(&argc) {
         populate(ctx, args);
@@ -276,7 +276,7 @@ fn debug(ctx: &mut Ctx, args: Args) {
         sleep(args.get(2));
         ctx.reply().ok();
     } else if is("set-active-expire") && argc == 3 {
-        ctx.srv.active_expire_enabled = atoi(args.get(2)) != 0;
+        ctx.srv.active_expire_enabled = crate::util::atoll(args.get(2)) != 0;
         ctx.reply().ok();
     } else if is("quicklist-packed-threshold") && argc == 3 {
         match crate::config::parse_memory(args.get(2)).and_then(packed_threshold) {
@@ -287,7 +287,7 @@ fn debug(ctx: &mut Ctx, args: Args) {
             None => ctx.reply().error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
         }
     } else if is("set-skip-checksum-validation") && argc == 3 {
-        SKIP_CHECKSUM.store(atoi(args.get(2)) != 0, Ordering::Relaxed);
+        SKIP_CHECKSUM.store(crate::util::atoll(args.get(2)) != 0, Ordering::Relaxed);
         ctx.reply().ok();
     } else if is("replicate") && argc >= 3 {
         // No replicas to feed.
@@ -314,7 +314,7 @@ fn debug(ctx: &mut Ctx, args: Args) {
         stringmatch_fuzz(&mut ctx.srv.rng);
         ctx.reply().simple("Apparently Redis did not crash: test passed");
     } else if is("set-disable-deny-scripts") && argc == 3 {
-        DISABLE_DENY_SCRIPTS.store(atoi(args.get(2)) != 0, Ordering::Relaxed);
+        DISABLE_DENY_SCRIPTS.store(crate::util::atoll(args.get(2)) != 0, Ordering::Relaxed);
         ctx.reply().ok();
     } else if is("config-rewrite-force-all") && argc == 2 {
         match config_rewrite_force_all(&ctx.srv.config) {
@@ -325,7 +325,7 @@ fn debug(ctx: &mut Ctx, args: Args) {
         // maxmemory-clients only accepts 0 (client eviction is not built), so the pools never exist.
         ctx.reply().error("ERR maxmemory-clients is disabled.");
     } else if is("pause-cron") && argc == 3 {
-        PAUSE_CRON.store(atoi(args.get(2)) != 0, Ordering::Relaxed);
+        PAUSE_CRON.store(crate::util::atoll(args.get(2)) != 0, Ordering::Relaxed);
         ctx.reply().ok();
     } else if is("replybuffer") && argc == 4 {
         replybuffer(ctx.reply(), args);
@@ -911,7 +911,7 @@ fn replybuffer(r: &mut Reply, args: Args) {
         };
         PEAK_RESET_TIME_MS.store(v, Ordering::Relaxed);
     } else if args.is(2, "resizing") {
-        REPLY_RESIZING.store(atoi(args.get(3)) != 0, Ordering::Relaxed);
+        REPLY_RESIZING.store(crate::util::atoll(args.get(3)) != 0, Ordering::Relaxed);
     } else {
         err_subcommand_syntax(r, "debug", args.get(1));
         return;
@@ -1258,28 +1258,6 @@ fn is_local_client(c: &crate::net::client::ClientState) -> bool {
     }
     let ip = c.addr.rsplit_once(':').map_or(c.addr.as_str(), |(ip, _)| ip);
     matches!(ip, "127.0.0.1" | "::1" | "[::1]")
-}
-
-/// C's `atoi`: optional spaces and sign, then as many digits as there are.
-fn atoi(s: &[u8]) -> i64 {
-    let mut i = 0;
-    while i < s.len() && s[i].is_ascii_whitespace() {
-        i += 1;
-    }
-    let neg = i < s.len() && s[i] == b'-';
-    if i < s.len() && (s[i] == b'-' || s[i] == b'+') {
-        i += 1;
-    }
-    let mut v: i64 = 0;
-    while i < s.len() && s[i].is_ascii_digit() {
-        v = v.wrapping_mul(10).wrapping_add((s[i] - b'0') as i64);
-        i += 1;
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
 }
 
 /// Parses the longest prefix of `s` that C's `strtod` would read; 0 when there is none.

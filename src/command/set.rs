@@ -448,35 +448,13 @@ pub(crate) fn numkeys_positions(args: Args, numkeys_idx: usize, store_idx: Optio
             return v;
         }
     }
-    let n = atoi(raw);
+    let n = crate::util::atoll(raw);
     if n < 1 || n > avail {
         return Vec::new();
     }
     let mut v: Vec<usize> = (first..first + n as usize).collect();
     v.extend(store_idx);
     v
-}
-
-/// C `atoi`: optional leading whitespace and sign, then digits up to the first non-digit; saturates.
-pub(crate) fn atoi(s: &[u8]) -> i64 {
-    let mut i = 0;
-    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-        i += 1;
-    }
-    let neg = i < s.len() && s[i] == b'-';
-    if i < s.len() && (s[i] == b'-' || s[i] == b'+') {
-        i += 1;
-    }
-    let mut v: i64 = 0;
-    while i < s.len() && s[i].is_ascii_digit() {
-        v = v.saturating_mul(10).saturating_add((s[i] - b'0') as i64);
-        i += 1;
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
 }
 
 fn getkeys_sintercard(args: Args) -> Vec<usize> {
@@ -1141,7 +1119,7 @@ mod tests {
         assert!(numkeys_positions(a.args(), 1, None).is_empty());
         let a = OwnedArgs::from_slices(&["zunion", "-1", "a"]);
         assert!(numkeys_positions(a.args(), 1, None).is_empty());
-        assert_eq!(atoi(b"  -12x"), -12);
-        assert_eq!(atoi(b"99999999999999999999999"), i64::MAX);
+        assert_eq!(crate::util::atoll(b"  -12x"), -12);
+        assert_eq!(crate::util::atoll(b"99999999999999999999999"), i64::MAX);
     }
 }

@@ -96,52 +96,7 @@ impl CFile {
     }
 }
 
-/// C's `strtol(s, &end, 10)` over a C string: returns the value, the index where parsing stopped (0 when there
-/// are no digits) and whether it overflowed (ERANGE).
-fn strtol(s: &[u8]) -> (i64, usize, bool) {
-    let s = &s[..memchr::memchr(0, s).unwrap_or(s.len())];
-    let mut i = 0;
-    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-        i += 1;
-    }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let digits_start = i;
-    let mut v: i64 = 0;
-    let mut overflow = false;
-    while let Some(&c) = s.get(i) {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        let d = i64::from(c - b'0');
-        let next = if neg {
-            v.checked_mul(10).and_then(|x| x.checked_sub(d))
-        } else {
-            v.checked_mul(10).and_then(|x| x.checked_add(d))
-        };
-        match next {
-            Some(n) => v = n,
-            None => {
-                overflow = true;
-                v = if neg { i64::MIN } else { i64::MAX };
-            }
-        }
-        i += 1;
-    }
-    if i == digits_start {
-        return (0, 0, false);
-    }
-    (v, i, overflow)
-}
+use crate::util::strtol;
 
 /// printf's `%02x` of a C `char` (signed, so bytes ≥ 0x80 print as `ffffff80`).
 fn hex_char(c: u8) -> String {

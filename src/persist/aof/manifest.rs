@@ -495,34 +495,7 @@ fn trim<'a>(s: &'a [u8], set: &[u8]) -> &'a [u8] {
     &s[start..end.max(start)]
 }
 
-/// `atoll`: optional blanks and sign, digits, anything after ignored; saturates like glibc's `strtoll`.
-pub(crate) fn atoll(s: &[u8]) -> i64 {
-    let mut i = 0;
-    while i < s.len() && is_c_space(s[i]) {
-        i += 1;
-    }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let mut v: i64 = 0;
-    while let Some(&c) = s.get(i) {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        let d = i64::from(c - b'0');
-        v = if neg { v.saturating_mul(10).saturating_sub(d) } else { v.saturating_mul(10).saturating_add(d) };
-        i += 1;
-    }
-    v
-}
+pub(crate) use crate::util::atoll;
 
 /// `sdsneedsrepr`: quoting is needed for escapes, non-printables and spaces. One addition: a single quote.
 /// Redis writes `it's.aof` bare, and then its own `sdssplitargs` reads the `'` as an unterminated quote and
