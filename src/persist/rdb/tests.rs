@@ -789,6 +789,13 @@ fn bench_million_strings() {
     let r = t.elapsed();
     let _ = std::fs::remove_file(&path);
     assert_eq!(st.keys, n as u64);
+    // Optionally also a file made elsewhere (e.g. redis-server's dump.rdb after DEBUG POPULATE 1000000).
+    if let Some(other) = std::env::var_os("BENCH_RDB") {
+        let mut dbs: Vec<Db> = (0..16).map(Db::new).collect();
+        let t = std::time::Instant::now();
+        let st = load_file(std::path::Path::new(&other), &mut dbs, &LoadOptions::default()).unwrap();
+        println!("{:?}: {} keys loaded in {:.3}s", other, st.keys, t.elapsed().as_secs_f64());
+    }
     println!(
         "{n} keys, {size} bytes: write {:.3}s ({:.1} MB/s), load {:.3}s ({:.1} MB/s)",
         w.as_secs_f64(),
