@@ -610,3 +610,39 @@ fn dump_restore_replies_match_redis() {
         assert_eq!(String::from_utf8_lossy(&ra), String::from_utf8_lossy(&rb), "{shown:?}");
     }
 }
+
+/// Keyspace events of RESTORE (`restore`, and `del` when REPLACE meets an already expired TTL), as redis-server.
+#[test]
+fn restore_keyspace_events_match_redis() {
+    if !have_redis() {
+        return;
+    }
+    let mut seen = Vec::new();
+    for server in [Server::ferredis(), Server::redis()] {
+        let mut c = server.conn();
+        let mut sub = server.conn();
+        c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+        sub.cmd(&["PSUBSCRIBE", "__key*@0__:*"]);
+        c.cmd(&["SET", "src", "value"]);
+        let p = parse(c.cmd(&["DUMP", "src"])).as_bytes().unwrap().to_vec();
+        c.cmd(&[b"RESTORE".as_slice(), b"k", b"0", &p]);
+        c.cmd(&[b"RESTORE".as_slice(), b"k", b"0", &p, b"REPLACE"]);
+        c.cmd(&[b"RESTORE".as_slice(), b"k", b"1", &p, b"REPLACE", b"ABSTTL"]);
+        c.cmd(&[b"RESTORE".as_slice(), b"gone", b"1", &p, b"ABSTTL"]);
+        c.cmd(&["SET", "end", "x"]);
+        let mut msgs = Vec::new();
+        loop {
+            let m = parse(sub.read_reply().expect("event"));
+            let items = m.items().unwrap().iter().map(|x| String::from_utf8_lossy(x.as_bytes().unwrap_or(b"?")).into_owned()).collect::<Vec<_>>();
+            if items.len() == 4 {
+                msgs.push(format!("{} {}", items[2], items[3]));
+            }
+            if items.last().map(String::as_str) == Some("end") {
+                break;
+            }
+        }
+        seen.push(msgs);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert!(seen[1].iter().any(|m| m == "__keyevent@0__:restore k"), "{:?}", seen[1]);
+}
