@@ -633,7 +633,12 @@ fn restore_keyspace_events_match_redis() {
         let mut msgs = Vec::new();
         loop {
             let m = parse(sub.read_reply().expect("event"));
-            let items = m.items().unwrap().iter().map(|x| String::from_utf8_lossy(x.as_bytes().unwrap_or(b"?")).into_owned()).collect::<Vec<_>>();
+            let items = m
+                .items()
+                .unwrap()
+                .iter()
+                .map(|x| String::from_utf8_lossy(x.as_bytes().unwrap_or(b"?")).into_owned())
+                .collect::<Vec<_>>();
             if items.len() == 4 {
                 msgs.push(format!("{} {}", items[2], items[3]));
             }

@@ -134,8 +134,11 @@ impl<'r, R: BufRead> Src<'r, R> {
         self.settle();
         if self.available()? >= n {
             let off = self.offset;
-            let b = match self.r.fill_buf() {
-                Ok(b) => &b[..n],
+            // A second fill_buf without consume returns the same buffer for any sane BufRead; a reader that
+            // shrinks it gets an error, not a panic.
+            let b = match self.r.fill_buf().map(|b| b.get(..n)) {
+                Ok(Some(b)) => b,
+                Ok(None) => return Err(RdbError::new(off, "Read error: the reader's buffer shrank")),
                 Err(e) => return Err(RdbError::new(off, format!("Read error: {e}"))),
             };
             if self.do_crc {
@@ -158,8 +161,9 @@ impl<'r, R: BufRead> Src<'r, R> {
                 return Err(self.eof());
             }
             let take = avail.min(n - self.scratch.len());
-            let b = match self.r.fill_buf() {
-                Ok(b) => &b[..take],
+            let b = match self.r.fill_buf().map(|b| b.get(..take)) {
+                Ok(Some(b)) => b,
+                Ok(None) => return Err(RdbError::new(self.offset, "Read error: the reader's buffer shrank")),
                 Err(e) => return Err(RdbError::new(self.offset, format!("Read error: {e}"))),
             };
             if self.do_crc {
