@@ -651,3 +651,32 @@ fn restore_keyspace_events_match_redis() {
     assert_eq!(seen[0], seen[1]);
     assert!(seen[1].iter().any(|m| m == "__keyevent@0__:restore k"), "{:?}", seen[1]);
 }
+
+/// Quicklist PLAIN nodes (container 1): Redis 7.0 writes them for elements above its packed threshold (1 GB by
+/// default, lowered here with DEBUG QUICKLIST-PACKED-THRESHOLD).
+#[test]
+fn plain_quicklist_nodes_load() {
+    if !have_redis() {
+        return;
+    }
+    let dir = TempDir::new("plain");
+    let redis = Server::start(
+        Kind::Redis,
+        &["--dir", dir.0.to_str().unwrap(), "--dbfilename", "plain.rdb", "--enable-debug-command", "yes"],
+    );
+    let mut c = redis.conn();
+    assert_eq!(c.cmd(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "100"]), b"+OK\r\n");
+    let big = "x".repeat(300);
+    let noise: String =
+        (0..5000u32).map(|i| char::from(b'a' + ((i.wrapping_mul(2654435761) >> 13) % 26) as u8)).collect();
+    c.cmd(&["RPUSH", "pl", "a", &big, "b", &noise, "c"]);
+    c.cmd(&["RPUSH", "only-plain", &noise]);
+    assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+    let want = server_view(&mut c);
+    let mut dbs: Vec<Db> = (0..16).map(Db::new).collect();
+    rdb::load_file(&dir.0.join("plain.rdb"), &mut dbs, &LoadOptions::default()).unwrap();
+    assert_views_eq(&want, &db_view(&dbs), "plain nodes");
+    let p = parse(c.cmd(&["DUMP", "pl"])).as_bytes().unwrap().to_vec();
+    let e = rdb::restore_payload(b"pl", &p, &Thresholds::default(), true).unwrap();
+    assert_eq!(entry_contents(&e), ["a", big.as_str(), "b", noise.as_str(), "c"]);
+}
