@@ -180,6 +180,10 @@ pub struct LoadOptions {
     pub lru_clock: u32,
     /// Deep validation of listpacks/intsets (`sanitize-dump-payload yes`): every entry, duplicates.
     pub sanitize: bool,
+    /// A loaded key replaces an existing key of the same name (Redis's `RDBFLAGS_ALLOW_DUP`, used by
+    /// `DEBUG RELOAD MERGE`); otherwise that is an error (where Redis aborts with "Duplicated key found in RDB
+    /// file").
+    pub allow_dup: bool,
 }
 
 impl Default for LoadOptions {
@@ -192,6 +196,7 @@ impl Default for LoadOptions {
             lfu: false,
             lru_clock: 0,
             sanitize: false,
+            allow_dup: false,
         }
     }
 }

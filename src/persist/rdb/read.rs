@@ -995,6 +995,7 @@ fn skip_module_value<R: BufRead>(src: &mut Src<'_, R>) -> Result<(), RdbError> {
 struct DbSink<'a> {
     dbs: &'a mut [Db],
     cur: usize,
+    allow_dup: bool,
 }
 
 impl LoadSink for DbSink<'_> {
@@ -1021,7 +1022,13 @@ impl LoadSink for DbSink<'_> {
         let x = expire_ms.map(|t| ExpireEntry::new(e.key(), t));
         e.set_has_expire(x.is_some());
         if let Some(old) = db.keys.insert(e) {
-            return Err(format!("RDB has duplicated key '{}' in DB {}", String::from_utf8_lossy(old.key()), self.cur));
+            if !self.allow_dup {
+                let k = String::from_utf8_lossy(old.key());
+                return Err(format!("RDB has duplicated key '{k}' in DB {}", self.cur));
+            }
+            if old.has_expire() && x.is_none() {
+                db.expires.remove(old.key());
+            }
         }
         if let Some(x) = x {
             db.expires.insert(x);
@@ -1031,10 +1038,10 @@ impl LoadSink for DbSink<'_> {
 }
 
 /// Reads one RDB (header through checksum) into `dbs`: keys are added to what is there; a key that already
-/// exists (in the file twice, or before the load) is an error, where Redis would abort. Leaves `r` right after
-/// the checksum.
+/// exists (in the file twice, or before the load) is an error, where Redis would abort, unless
+/// [`LoadOptions::allow_dup`] (then it is replaced). Leaves `r` right after the checksum.
 pub fn read_rdb<R: BufRead>(r: &mut R, dbs: &mut [Db], opts: &LoadOptions) -> Result<LoadStats, RdbError> {
-    let mut sink = DbSink { dbs, cur: 0 };
+    let mut sink = DbSink { dbs, cur: 0, allow_dup: opts.allow_dup };
     read_rdb_with(r, &mut sink, opts)
 }
 

@@ -369,6 +369,17 @@ fn redis_made_file_loads() {
     dbs[3].insert(Entry::new_string(b"l", b"x"));
     let e = read_rdb(&mut &file[..], &mut dbs, &keep_all()).expect_err("must fail");
     assert!(e.msg.contains("duplicated key 'l'"), "{e}");
+    // Allowed: replaced, TTLs follow the loaded key.
+    let mut dbs: Vec<Db> = (0..16).map(Db::new).collect();
+    dbs[3].insert(Entry::new_string(b"l", b"x"));
+    dbs[3].set_expire(b"l", 5);
+    dbs[0].insert(Entry::new_string(b"k2", b"old"));
+    let st = read_rdb(&mut &file[..], &mut dbs, &LoadOptions { allow_dup: true, ..keep_all() }).unwrap();
+    assert_eq!(st.keys, 3);
+    assert_eq!(elements(dbs[3].keys.get(b"l").unwrap()), ["a", "b", "c"]);
+    assert_eq!(dbs[3].expire_of(b"l"), None);
+    assert_eq!(dbs[0].expire_of(b"k2"), Some(1_795_424_354_396));
+    assert_eq!(describe(&dbs).len(), 3);
 }
 
 /// DUMP payloads made by redis-server 7.0.15.
