@@ -537,3 +537,146 @@ fn checkers_agree_on_damaged_files() {
     assert_eq!(strip_aux(&a), strip_aux(&b));
     assert!(checked > 5);
 }
+
+/// DUMP/RESTORE replies of ferredis and redis-server, byte for byte, for the same command sequence.
+#[test]
+fn dump_restore_replies_match_redis() {
+    if !have_redis() {
+        return;
+    }
+    let fer = Server::ferredis();
+    let red = Server::redis();
+    let (mut a, mut b) = (fer.conn(), red.conn());
+    let setup: &[&[&str]] = &[
+        &["SET", "str", "hello"],
+        &["SET", "num", "12345"],
+        &["SET", "long", "abcdefghij-abcdefghij-abcdefghij-abcdefghij"],
+        &["RPUSH", "list", "a", "b", "3"],
+        &["HSET", "hash", "f", "v", "n", "1"],
+        &["ZADD", "zset", "1", "a", "2.5", "b"],
+        &["SADD", "iset", "1", "2", "3"],
+        &["SADD", "sset", "x"],
+    ];
+    for cmd in setup {
+        assert_eq!(a.cmd(cmd), b.cmd(cmd), "{cmd:?}");
+    }
+    // Payloads of everything but hash-table sets are identical; restore them on the other side too.
+    for key in ["str", "num", "long", "list", "hash", "zset", "iset", "sset", "missing"] {
+        let (pa, pb) = (a.cmd(&["DUMP", key]), b.cmd(&["DUMP", key]));
+        assert_eq!(pa, pb, "DUMP {key}");
+    }
+    let payload = parse(b.cmd(&["DUMP", "list"])).as_bytes().unwrap().to_vec();
+    let mut corrupt = payload.clone();
+    let n = corrupt.len();
+    corrupt[n - 1] ^= 0xff;
+    let p = payload.as_slice();
+    let cases: Vec<Vec<&[u8]>> = vec![
+        vec![b"RESTORE", b"new", b"0", p],
+        vec![b"RESTORE", b"new", b"0", p],
+        vec![b"RESTORE", b"new", b"0", p, b"REPLACE"],
+        vec![b"RESTORE", b"new", b"0", p, b"replace", b"absttl"],
+        vec![b"RESTORE", b"t1", b"-5", p],
+        vec![b"RESTORE", b"t1", b"abc", p],
+        vec![b"RESTORE", b"t1", b"0", &corrupt],
+        vec![b"RESTORE", b"t1", b"0", b"short"],
+        vec![b"RESTORE", b"t1", b"0", p, b"BOGUS"],
+        vec![b"RESTORE", b"t1", b"0", p, b"IDLETIME"],
+        vec![b"RESTORE", b"t1", b"0", p, b"IDLETIME", b"-1"],
+        vec![b"RESTORE", b"t1", b"0", p, b"IDLETIME", b"x"],
+        vec![b"RESTORE", b"t1", b"0", p, b"FREQ", b"300"],
+        vec![b"RESTORE", b"t1", b"0", p, b"FREQ", b"-1"],
+        vec![b"RESTORE", b"t1", b"0", p, b"FREQ", b"5", b"IDLETIME", b"5"],
+        vec![b"RESTORE", b"t1", b"0", p, b"IDLETIME", b"5", b"FREQ", b"5"],
+        vec![b"RESTORE", b"t1", b"0"],
+        vec![b"RESTORE", b"t2", b"1", p, b"ABSTTL"],
+        vec![b"EXISTS", b"t2"],
+        vec![b"RESTORE", b"new", b"1", p, b"ABSTTL", b"REPLACE"],
+        vec![b"EXISTS", b"new"],
+        vec![b"RESTORE", b"t3", b"0", p, b"IDLETIME", b"100"],
+        vec![b"OBJECT", b"IDLETIME", b"t3"],
+        vec![b"RESTORE", b"t4", b"100000", p],
+        vec![b"TTL", b"t4"],
+        vec![b"LRANGE", b"t4", b"0", b"-1"],
+        vec![b"DUMP"],
+        vec![b"CONFIG", b"SET", b"maxmemory-policy", b"allkeys-lfu"],
+        vec![b"RESTORE", b"t5", b"0", p, b"FREQ", b"77"],
+        vec![b"OBJECT", b"FREQ", b"t5"],
+        vec![b"RESTORE", b"t6", b"0", p, b"IDLETIME", b"100"],
+        vec![b"CONFIG", b"SET", b"maxmemory-policy", b"noeviction"],
+    ];
+    for cmd in &cases {
+        let (ra, rb) = (a.cmd(cmd), b.cmd(cmd));
+        let shown: Vec<String> = cmd.iter().map(|x| String::from_utf8_lossy(x).chars().take(20).collect()).collect();
+        assert_eq!(String::from_utf8_lossy(&ra), String::from_utf8_lossy(&rb), "{shown:?}");
+    }
+}
+
+/// Keyspace events of RESTORE (`restore`, and `del` when REPLACE meets an already expired TTL), as redis-server.
+#[test]
+fn restore_keyspace_events_match_redis() {
+    if !have_redis() {
+        return;
+    }
+    let mut seen = Vec::new();
+    for server in [Server::ferredis(), Server::redis()] {
+        let mut c = server.conn();
+        let mut sub = server.conn();
+        c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+        sub.cmd(&["PSUBSCRIBE", "__key*@0__:*"]);
+        c.cmd(&["SET", "src", "value"]);
+        let p = parse(c.cmd(&["DUMP", "src"])).as_bytes().unwrap().to_vec();
+        c.cmd(&[b"RESTORE".as_slice(), b"k", b"0", &p]);
+        c.cmd(&[b"RESTORE".as_slice(), b"k", b"0", &p, b"REPLACE"]);
+        c.cmd(&[b"RESTORE".as_slice(), b"k", b"1", &p, b"REPLACE", b"ABSTTL"]);
+        c.cmd(&[b"RESTORE".as_slice(), b"gone", b"1", &p, b"ABSTTL"]);
+        c.cmd(&["SET", "end", "x"]);
+        let mut msgs = Vec::new();
+        loop {
+            let m = parse(sub.read_reply().expect("event"));
+            let items = m
+                .items()
+                .unwrap()
+                .iter()
+                .map(|x| String::from_utf8_lossy(x.as_bytes().unwrap_or(b"?")).into_owned())
+                .collect::<Vec<_>>();
+            if items.len() == 4 {
+                msgs.push(format!("{} {}", items[2], items[3]));
+            }
+            if items.last().map(String::as_str) == Some("end") {
+                break;
+            }
+        }
+        seen.push(msgs);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert!(seen[1].iter().any(|m| m == "__keyevent@0__:restore k"), "{:?}", seen[1]);
+}
+
+/// Quicklist PLAIN nodes (container 1): Redis 7.0 writes them for elements above its packed threshold (1 GB by
+/// default, lowered here with DEBUG QUICKLIST-PACKED-THRESHOLD).
+#[test]
+fn plain_quicklist_nodes_load() {
+    if !have_redis() {
+        return;
+    }
+    let dir = TempDir::new("plain");
+    let redis = Server::start(
+        Kind::Redis,
+        &["--dir", dir.0.to_str().unwrap(), "--dbfilename", "plain.rdb", "--enable-debug-command", "yes"],
+    );
+    let mut c = redis.conn();
+    assert_eq!(c.cmd(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "100"]), b"+OK\r\n");
+    let big = "x".repeat(300);
+    let noise: String =
+        (0..5000u32).map(|i| char::from(b'a' + ((i.wrapping_mul(2654435761) >> 13) % 26) as u8)).collect();
+    c.cmd(&["RPUSH", "pl", "a", &big, "b", &noise, "c"]);
+    c.cmd(&["RPUSH", "only-plain", &noise]);
+    assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+    let want = server_view(&mut c);
+    let mut dbs: Vec<Db> = (0..16).map(Db::new).collect();
+    rdb::load_file(&dir.0.join("plain.rdb"), &mut dbs, &LoadOptions::default()).unwrap();
+    assert_views_eq(&want, &db_view(&dbs), "plain nodes");
+    let p = parse(c.cmd(&["DUMP", "pl"])).as_bytes().unwrap().to_vec();
+    let e = rdb::restore_payload(b"pl", &p, &Thresholds::default(), true).unwrap();
+    assert_eq!(entry_contents(&e), ["a", big.as_str(), "b", noise.as_str(), "c"]);
+}

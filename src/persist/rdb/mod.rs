@@ -18,8 +18,15 @@
 //! lists, string scores, quicklists of ziplists) and converts each value to the encoding Redis 7.0 would pick
 //! on load (same thresholds, same moments).
 //!
-//! Submodules: [`write`] (writer, DUMP), [`read`] (loader, RESTORE, the visitor the checker uses),
-//! [`legacy`] (ziplist and zipmap decoding). Tests: `tests.rs` (unit and property tests: every type and
+//! Performance (2-core VM, release build, 1M string keys `key:N` = `value:N` as `DEBUG POPULATE` makes them;
+//! `cargo test --release --lib persist::rdb::tests::bench_million_strings -- --ignored --nocapture`, with
+//! `BENCH_RDB=<file>` to also load a file made elsewhere): `save_file` 0.21 s (fsync included) against 0.52 s for
+//! redis-server 7.0.15's `SAVE` of the same data (0.59 s for its BGSAVE); same file size (24,777,872 bytes,
+//! the 6-byte difference is the aux values); `load_file` 0.46-0.49 s, of redis-server's own dump.rdb too, against
+//! 0.73-0.95 s for redis-server's startup load ("DB loaded from disk").
+//!
+//! Submodules: [`write`](mod@write) (writer, DUMP), [`read`] (loader, RESTORE, the visitor the checker uses),
+//! `legacy` (ziplist and zipmap decoding). Tests: `tests.rs` (unit and property tests: every type and
 //! encoding round-trips, expiry, LRU/LFU stamps, truncation and corruption at every offset, Redis-made byte
 //! images) and `tests/rdb_interchange.rs` (files and payloads exchanged with a real redis-server).
 
@@ -30,7 +37,7 @@ pub mod write;
 #[cfg(test)]
 mod tests;
 
-pub use read::{load_file, read_rdb, read_rdb_with, restore_payload, ChecksumStatus, DbSink, LoadSink};
+pub use read::{apply_lru_lfu, load_file, read_rdb, read_rdb_with, restore_payload, ChecksumStatus, DbSink, LoadSink};
 pub use write::{dump_payload, dump_payload_with, save_file, serialized_len, write_rdb};
 
 /// The RDB version this module writes (and the newest it reads).
@@ -183,8 +190,9 @@ pub struct LoadOptions {
     pub lru_clock: u32,
     /// Deep validation of listpacks/intsets (`sanitize-dump-payload yes`): every entry, duplicates.
     pub sanitize: bool,
-    /// A loaded key replaces an existing one instead of failing (DEBUG RELOAD MERGE, Redis's
-    /// `RDBFLAGS_ALLOW_DUP`).
+    /// A loaded key replaces an existing key of the same name (Redis's `RDBFLAGS_ALLOW_DUP`, used by
+    /// `DEBUG RELOAD MERGE`); otherwise that is an error (where Redis aborts with "Duplicated key found in RDB
+    /// file").
     pub allow_dup: bool,
 }
 

@@ -134,8 +134,11 @@ impl<'r, R: BufRead> Src<'r, R> {
         self.settle();
         if self.available()? >= n {
             let off = self.offset;
-            let b = match self.r.fill_buf() {
-                Ok(b) => &b[..n],
+            // A second fill_buf without consume returns the same buffer for any sane BufRead; a reader that
+            // shrinks it gets an error, not a panic.
+            let b = match self.r.fill_buf().map(|b| b.get(..n)) {
+                Ok(Some(b)) => b,
+                Ok(None) => return Err(RdbError::new(off, "Read error: the reader's buffer shrank")),
                 Err(e) => return Err(RdbError::new(off, format!("Read error: {e}"))),
             };
             if self.do_crc {
@@ -158,8 +161,9 @@ impl<'r, R: BufRead> Src<'r, R> {
                 return Err(self.eof());
             }
             let take = avail.min(n - self.scratch.len());
-            let b = match self.r.fill_buf() {
-                Ok(b) => &b[..take],
+            let b = match self.r.fill_buf().map(|b| b.get(..take)) {
+                Ok(Some(b)) => b,
+                Ok(None) => return Err(RdbError::new(self.offset, "Read error: the reader's buffer shrank")),
                 Err(e) => return Err(RdbError::new(self.offset, format!("Read error: {e}"))),
             };
             if self.do_crc {
@@ -247,6 +251,33 @@ impl<'r, R: BufRead> Src<'r, R> {
 // ---------------------------------------------------------------------------------------------------------------
 // Values
 
+/// A hash seed for a dict filled by the loader, independent of the seed of the dict the data was written from.
+///
+/// Why: the writer walks hash tables in slot order, which for our open-addressing tables is hash order. Inserting
+/// keys in ascending hash order into a linear-probing table that is still growing piles every key into the first
+/// part of the table (each probe walks the whole run: quadratic). Redis-made files are in Redis's order and do
+/// not have the problem, but our own files loaded back by the same process (DEBUG RELOAD, tests) would. A fresh
+/// seed per loaded dict makes the file order random with respect to the new table.
+pub(crate) fn fresh_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    thread_local! {
+        static STATE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+    let n = STATE.with(|c| {
+        let v = c.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+        c.set(v);
+        v
+    });
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(n ^ crate::dict::process_seed());
+    h.finish()
+}
+
+/// An empty dict for loaded members (see [`fresh_seed`]).
+fn loaded_dict<E: crate::dict::DictEntry>() -> Dict<E> {
+    Dict::with_seed(fresh_seed())
+}
+
 /// Value loading state: the source, the options, scratch space.
 struct Loader<'r, 'o, R: BufRead> {
     src: Src<'r, R>,
@@ -327,7 +358,7 @@ fn check_zset_listpack(lp: &Listpack, deep: bool) -> bool {
 
 /// Hash listpack → hash table; None on a duplicate field.
 fn hash_table_from(lp: &Listpack) -> Option<Hash> {
-    let mut d = Dict::new();
+    let mut d = loaded_dict();
     let (mut fb, mut vb) = ([0u8; 24], [0u8; 24]);
     for (f, v) in lp.pairs() {
         if d.insert(HashPair::new(f.bytes(&mut fb), v.bytes(&mut vb))).is_some() {
@@ -339,7 +370,7 @@ fn hash_table_from(lp: &Listpack) -> Option<Hash> {
 
 /// Zset listpack → skiplist; None on a duplicate member or a bad score.
 fn skiplist_from(lp: &Listpack) -> Option<ZSet> {
-    let mut z = ZSkip { dict: Dict::new(), list: SkipList::new() };
+    let mut z = ZSkip { dict: loaded_dict(), list: SkipList::new() };
     let mut buf = [0u8; 24];
     for (m, s) in lp.pairs() {
         let member = m.bytes(&mut buf);
@@ -415,7 +446,7 @@ impl<R: BufRead> Loader<'_, '_, R> {
                     return Ok(None);
                 }
                 let max = th.set_max_intset_entries.min(1 << 30) as u64;
-                let mut set = if n > max { Set::new_hashtable() } else { Set::new_intset() };
+                let mut set = if n > max { Set::HashTable(Box::new(loaded_dict())) } else { Set::new_intset() };
                 let mut buf = [0u8; 24];
                 for _ in 0..n {
                     let s = self.src.string()?;
@@ -428,7 +459,14 @@ impl<R: BufRead> Loader<'_, '_, R> {
                                 }
                                 continue;
                             }
-                            None => set.convert_to_hashtable(),
+                            None => {
+                                let mut d = loaded_dict();
+                                let mut ib = [0u8; 24];
+                                for x in is.iter() {
+                                    d.insert(SmallBytes::new(itoa_buf(x, &mut ib)));
+                                }
+                                set = Set::HashTable(Box::new(d));
+                            }
                         }
                     }
                     if let Set::HashTable(d) = &mut set {
@@ -444,7 +482,7 @@ impl<R: BufRead> Loader<'_, '_, R> {
                 if n == 0 {
                     return Ok(None);
                 }
-                let mut z = ZSkip { dict: Dict::new(), list: SkipList::new() };
+                let mut z = ZSkip { dict: loaded_dict(), list: SkipList::new() };
                 for _ in 0..n {
                     let mut member = std::mem::take(&mut self.fbuf);
                     member.clear();
@@ -479,7 +517,7 @@ impl<R: BufRead> Loader<'_, '_, R> {
                 }
                 let mut h = Hash::new();
                 if n > th.hash_max_listpack_entries as u64 {
-                    h.convert_to_hashtable();
+                    h = Hash::HashTable(Box::new(loaded_dict()));
                 }
                 let mut dups = (deep && matches!(h, Hash::ListPack(_))).then(HashSet::new);
                 for _ in 0..n {
@@ -597,6 +635,7 @@ impl<R: BufRead> Loader<'_, '_, R> {
                 };
                 let mut s = Set::IntSet(is);
                 if s.len() > th.set_max_intset_entries {
+                    // Intset order is numeric, not hash order: the ordinary conversion is fine.
                     s.convert_to_hashtable();
                 }
                 Value::Set(s)
@@ -975,6 +1014,12 @@ impl LoadSink for DbSink<'_> {
             ));
         }
         self.cur = db as usize;
+        // Fresh seeds for an empty database's tables (see `fresh_seed`).
+        let d = &mut self.dbs[self.cur];
+        if d.keys.is_empty() && d.expires.is_empty() {
+            d.keys = loaded_dict();
+            d.expires = loaded_dict();
+        }
         Ok(())
     }
 
@@ -983,11 +1028,14 @@ impl LoadSink for DbSink<'_> {
         let Some(db) = self.dbs.get_mut(self.cur) else { return Err("no database selected".into()) };
         let x = expire_ms.map(|t| ExpireEntry::new(e.key(), t));
         e.set_has_expire(x.is_some());
-        if self.allow_dup {
-            db.remove(e.key());
-        }
         if let Some(old) = db.keys.insert(e) {
-            return Err(format!("RDB has duplicated key '{}' in DB {}", String::from_utf8_lossy(old.key()), self.cur));
+            if !self.allow_dup {
+                let k = String::from_utf8_lossy(old.key());
+                return Err(format!("RDB has duplicated key '{k}' in DB {}", self.cur));
+            }
+            if old.has_expire() && x.is_none() {
+                db.expires.remove(old.key());
+            }
         }
         if let Some(x) = x {
             db.expires.insert(x);
@@ -997,8 +1045,8 @@ impl LoadSink for DbSink<'_> {
 }
 
 /// Reads one RDB (header through checksum) into `dbs`: keys are added to what is there; a key that already
-/// exists (in the file twice, or before the load) is an error, where Redis would abort. Leaves `r` right after
-/// the checksum.
+/// exists (in the file twice, or before the load) is an error, where Redis would abort, unless
+/// [`LoadOptions::allow_dup`] (then it is replaced). Leaves `r` right after the checksum.
 pub fn read_rdb<R: BufRead>(r: &mut R, dbs: &mut [Db], opts: &LoadOptions) -> Result<LoadStats, RdbError> {
     let mut sink = DbSink::new(dbs, opts.allow_dup);
     read_rdb_with(r, &mut sink, opts)

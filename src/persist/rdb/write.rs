@@ -1,7 +1,7 @@
 //! The RDB writer and DUMP payloads.
 //!
 //! Everything is encoded into one `Vec<u8>` buffer that is handed to the output (and folded into the CRC) in
-//! large chunks: after each key once it holds [`SPILL_AT`] bytes, and inside big collections so that one huge
+//! large chunks: after each key once it holds `SPILL_AT` bytes, and inside big collections so that one huge
 //! value never needs a buffer of its own size. Strings are written straight from the entries and listpack/intset
 //! blobs are copied as they are; the only per-key work besides copying is the integer check of short strings and
 //! the LZF attempt for strings longer than 20 bytes (with a compressor whose table is reused, see
