@@ -60,6 +60,10 @@ impl LoadSink for ProgressSink<'_, '_> {
         self.inner.select_db(db, offset)
     }
 
+    fn resize_db(&mut self, keys: u64, expires: u64) {
+        self.inner.resize_db(keys, expires)
+    }
+
     fn entry(&mut self, e: Entry, expire_ms: Option<i64>) -> Result<(), String> {
         self.inner.entry(e, expire_ms)?;
         if self.key_delay_us != 0 {

@@ -991,6 +991,9 @@ fn skip_module_value<R: BufRead>(src: &mut Src<'_, R>) -> Result<(), RdbError> {
     }
 }
 
+/// Largest RESIZEDB hint honoured (4M keys: a table of about 50 MB).
+pub const RESIZE_HINT_MAX: u64 = 1 << 22;
+
 /// Inserts loaded keys into databases.
 pub struct DbSink<'a> {
     dbs: &'a mut [Db],
@@ -1006,6 +1009,16 @@ impl<'a> DbSink<'a> {
 }
 
 impl LoadSink for DbSink<'_> {
+    /// RESIZEDB: the tables get their final size up front, so loading does not rehash (Redis does the same).
+    /// The hint comes from the file, so it is capped (a hostile 2^60 must not allocate): databases beyond
+    /// [`RESIZE_HINT_MAX`] keys grow as usual for the rest.
+    fn resize_db(&mut self, keys: u64, expires: u64) {
+        if let Some(db) = self.dbs.get_mut(self.cur) {
+            db.keys.reserve(keys.min(RESIZE_HINT_MAX) as usize);
+            db.expires.reserve(expires.min(RESIZE_HINT_MAX) as usize);
+        }
+    }
+
     fn select_db(&mut self, db: u64, _offset: u64) -> Result<(), String> {
         if db >= self.dbs.len() as u64 {
             return Err(format!(
