@@ -14,7 +14,7 @@
 //! 128-byte buffer for `*`/`$` lines, "ok up to" only advancing outside MULTI, one error message kept for the
 //! whole run), and matching its output needs the same walk. Two known differences:
 //! - RDB parts (an `.rdb` base, an RDB preamble) are checked by the function given to
-//!   [`Checker::with_rdb_checker`]; without one (the binary today, until `persist::rdb` has a checker) only the
+//!   [`Checker::with_rdb_checker`] (the binary passes the RDB loader); without one only the
 //!   `REDIS` magic is verified, the rest of that file is skipped, and the output says so. redis-check-aof runs
 //!   its full RDB checker there, which prints its own report.
 //! - When redis-check-aof prints the two bytes after a short `*`/`$` line it shows stale stack bytes for the
@@ -633,7 +633,21 @@ pub fn main_with_args(args: &[Vec<u8>]) -> i32 {
         );
         let _ = w.write_all(line.as_bytes());
     };
-    Checker::new(&mut out, &mut input, &mut log).run(args)
+    // RDB parts (bases and old-style preambles) are checked by the RDB loader, with nothing kept.
+    let mut rdb = |r: &mut BufReader<File>, _: &mut dyn Write| -> Result<(), String> {
+        struct Discard;
+        impl crate::persist::rdb::LoadSink for Discard {
+            fn select_db(&mut self, _db: u64, _offset: u64) -> Result<(), String> {
+                Ok(())
+            }
+            fn entry(&mut self, _e: crate::object::Entry, _expire_ms: Option<i64>) -> Result<(), String> {
+                Ok(())
+            }
+        }
+        let opts = crate::persist::rdb::LoadOptions { drop_expired: false, ..Default::default() };
+        crate::persist::rdb::read_rdb_with(r, &mut Discard, &opts).map(|_| ()).map_err(|e| e.to_string())
+    };
+    Checker::new(&mut out, &mut input, &mut log).with_rdb_checker(&mut rdb).run(args)
 }
 
 #[cfg(test)]
