@@ -75,16 +75,17 @@ thread_local! {
     static EXPIRE_PAUSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-thread_local! {
-    /// Set when some Db's `expired_log` is not empty, so the server's per-command check is one load instead of a
-    /// walk over every database. Set by the Db on an expiry deletion, cleared by [`take_expired_pending`].
-    static EXPIRED_PENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
+/// Set when some Db's `expired_log` is not empty, so the server's per-command check is one load instead of a walk
+/// over every database. Set by the Db on an expiry deletion, cleared by [`take_expired_pending`]. An atomic rather
+/// than a thread-local because it is read after every command (one plain load, no TLS lookup); only the server
+/// thread touches it.
+static EXPIRED_PENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether an expiry deletion was logged since the last call (and clears the mark).
 #[inline]
 pub fn take_expired_pending() -> bool {
-    EXPIRED_PENDING.with(|p| p.replace(false))
+    use std::sync::atomic::Ordering::Relaxed;
+    EXPIRED_PENDING.load(Relaxed) && EXPIRED_PENDING.swap(false, Relaxed)
 }
 
 /// See [`EXPIRE_PAUSED`].
@@ -145,7 +146,7 @@ impl Db {
                 self.expired_keys += 1;
                 self.log_event(crate::notify::LOG_EXPIRED, key);
                 self.expired_log.push(key.to_vec());
-                EXPIRED_PENDING.with(|p| p.set(true));
+                EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
                 true
             }
             _ => false,
@@ -166,7 +167,7 @@ impl Db {
             self.expired_keys += 1;
             self.log_event(crate::notify::LOG_EXPIRED, key);
             self.expired_log.push(key.to_vec());
-            EXPIRED_PENDING.with(|p| p.set(true));
+            EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
             return None;
         }
         self.keys.at_mut(p)

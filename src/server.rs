@@ -113,6 +113,8 @@ pub struct Server {
     pending_stat: Option<PendingStat>,
     /// Depth of `call_with` (EXEC's queued commands run at depth 2): propagation flushes at depth 0.
     nesting: u32,
+    /// The command table (see [`command::table`]).
+    commands: &'static command::CommandTable,
     /// The AOF's directory and manifest (see `server/aof.rs`).
     aof_files: Option<aof::AofFiles>,
 }
@@ -487,6 +489,7 @@ impl Server {
             pause: PauseTracker::default(),
             pending_stat: None,
             nesting: 0,
+            commands: command::table(),
             aof_files: None,
         })
     }
@@ -828,7 +831,6 @@ impl Server {
     /// `start_us` is the current wall clock; returns the clock after the command.
     fn dispatch(&mut self, el: &mut EventLoop, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
         self.state.now_ms = start_us / 1000;
-        self.state.prop.now_unix = start_us / 1_000_000;
         c.last_interaction_ms = self.state.now_ms;
         c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP);
         let end_us = self.call_checked(c, args, start_us);
@@ -854,7 +856,7 @@ impl Server {
     }
 
     fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
-        let Some(mut cmd) = command::lookup(args.get(0)) else {
+        let Some(mut cmd) = self.commands.lookup(args.get(0)) else {
             error_bytes(&mut c.reply, &unknown_command_message(args));
             command::tx::flag_transaction(c);
             self.count_errors(c);
@@ -975,18 +977,27 @@ impl Server {
         if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name) || !cmd.has(flag::FAST)) {
             self.flush_command_stats();
         }
-        let saved = self.state.prop.begin_call();
+        // Propagation bookkeeping only while something consumes it (the AOF): otherwise a command costs a branch.
+        let prop = self.state.prop.enabled;
+        let saved = if prop {
+            self.state.prop.now_unix = self.state.now_ms / 1000;
+            self.state.prop.begin_call()
+        } else {
+            Default::default()
+        };
         let dirty_before = self.state.dirty;
         self.nesting += 1;
         run(self, c);
         self.nesting -= 1;
         self.state.drain_expired(false);
-        if command::tx::is_exec(cmd) {
-            // EXEC is never propagated itself: its commands are, wrapped in MULTI/EXEC when more than one.
-            self.state.prop.call.prevent = true;
+        if prop {
+            if command::tx::is_exec(cmd) {
+                // EXEC is never propagated itself: its commands are, wrapped in MULTI/EXEC when more than one.
+                self.state.prop.call.prevent = true;
+            }
+            let dirty = self.state.dirty != dirty_before;
+            self.state.prop.end_call(saved, c.db, dirty, args.iter(), self.nesting > 0);
         }
-        let dirty = self.state.dirty != dirty_before;
-        self.state.prop.end_call(saved, c.db, dirty, args.iter(), self.nesting > 0);
         crate::notify::after_command(&mut self.state, Some(&mut *c));
         let end_us = crate::util::now_us();
         let duration_us = end_us.saturating_sub(start_us).max(0) as u64;

@@ -372,10 +372,15 @@ impl ServerState {
     /// invalidates WATCHes of each and propagates its deletion as `DEL` (`UNLINK` with `lazyfree-lazy-expire`),
     /// as Redis's `deleteExpiredKeyAndPropagate`. `standalone`: each deletion is its own unit (active expiry);
     /// otherwise they join the running command's unit.
+    #[inline]
     pub fn drain_expired(&mut self, standalone: bool) {
-        if !crate::db::take_expired_pending() {
-            return;
+        if crate::db::take_expired_pending() {
+            self.drain_expired_slow(standalone);
         }
+    }
+
+    #[cold]
+    fn drain_expired_slow(&mut self, standalone: bool) {
         for i in 0..self.dbs.len() {
             if self.dbs[i].expired_log.is_empty() {
                 continue;

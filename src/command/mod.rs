@@ -580,8 +580,8 @@ impl Default for CommandTable {
     }
 }
 
-/// The command table, built once.
-fn table() -> &'static CommandTable {
+/// The command table, built once (the server keeps the reference, so its per-command lookup skips this check).
+pub fn table() -> &'static CommandTable {
     static TABLE: OnceLock<CommandTable> = OnceLock::new();
     TABLE.get_or_init(CommandTable::new)
 }
@@ -722,12 +722,16 @@ impl<'a> Ctx<'a> {
 
     /// The command's own arguments are not propagated (it propagated its effects with [`Ctx::also_propagate`]).
     pub fn prevent_propagation(&mut self) {
-        self.srv.prop.call.prevent = true;
+        if self.srv.prop.enabled {
+            self.srv.prop.call.prevent = true;
+        }
     }
 
     /// Propagates the command even if it changed nothing (FLUSHALL of an empty server, as Redis).
     pub fn force_propagation(&mut self) {
-        self.srv.prop.call.force = true;
+        if self.srv.prop.enabled {
+            self.srv.prop.call.force = true;
+        }
     }
 
     /// `DEL` or `UNLINK` for a deletion the server decides on (expiry): Redis's `propagateDeletion`.

@@ -135,12 +135,15 @@ impl Server {
         c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
         // The same propagation bookkeeping as `call_with` (the call itself was counted when the client blocked,
         // as Redis counts it).
-        let saved = self.state.prop.begin_call();
+        let prop = self.state.prop.enabled;
+        let saved = if prop { self.state.prop.begin_call() } else { Default::default() };
         let dirty_before = self.state.dirty;
         (cmd.handler)(&mut Ctx { client: &mut c.state, srv: &mut self.state }, args.args());
         self.state.drain_expired(false);
-        let dirty = self.state.dirty != dirty_before;
-        self.state.prop.end_call(saved, c.state.db, dirty, args.args().iter(), false);
+        if prop {
+            let dirty = self.state.dirty != dirty_before;
+            self.state.prop.end_call(saved, c.state.db, dirty, args.args().iter(), false);
+        }
         c.state.reply.enabled = true;
         self.state.blocking.serving = None;
         if self.state.blocking.request.take().is_none() {
