@@ -806,6 +806,10 @@ fn bench_million_strings() {
         let t = std::time::Instant::now();
         let st = load_file(std::path::Path::new(&other), &mut dbs, &LoadOptions::default()).unwrap();
         println!("{:?}: {} keys loaded in {:.3}s", other, st.keys, t.elapsed().as_secs_f64());
+        let t = std::time::Instant::now();
+        let size = save_file(&path, &dbs, 0, &SaveOptions::default()).unwrap();
+        println!("  written back: {size} bytes in {:.3}s", t.elapsed().as_secs_f64());
+        let _ = std::fs::remove_file(&path);
     }
     println!(
         "{n} keys, {size} bytes: write {:.3}s ({:.1} MB/s), load {:.3}s ({:.1} MB/s)",
