@@ -273,6 +273,15 @@ pub(crate) fn fresh_seed() -> u64 {
     h.finish()
 }
 
+/// Finishes a resize the last insert started. Loading is not latency-bound (Redis loads synchronously too), and
+/// with the migration done at once inserts probe one table instead of two for the rest of the growth step.
+#[inline]
+fn finish_resize<E: crate::dict::DictEntry>(d: &mut Dict<E>) {
+    if d.is_rehashing() {
+        while d.rehash_step(1 << 16) {}
+    }
+}
+
 /// An empty dict for loaded members (see [`fresh_seed`]).
 fn loaded_dict<E: crate::dict::DictEntry>() -> Dict<E> {
     Dict::with_seed(fresh_seed())
@@ -364,6 +373,7 @@ fn hash_table_from(lp: &Listpack) -> Option<Hash> {
         if d.insert(HashPair::new(f.bytes(&mut fb), v.bytes(&mut vb))).is_some() {
             return None;
         }
+        finish_resize(&mut d);
     }
     Some(Hash::HashTable(Box::new(d)))
 }
@@ -380,6 +390,7 @@ fn skiplist_from(lp: &Listpack) -> Option<ZSet> {
         }
         let node = z.list.insert(score, SmallBytes::new(member));
         z.dict.insert(ZEntry::new(member, node));
+        finish_resize(&mut z.dict);
     }
     Some(ZSet::SkipList(Box::new(z)))
 }
@@ -473,6 +484,7 @@ impl<R: BufRead> Loader<'_, '_, R> {
                         if d.insert(SmallBytes::new(b)).is_some() {
                             return Err(self.err("Duplicate set members detected"));
                         }
+                        finish_resize(d);
                     }
                 }
                 Value::Set(set)
@@ -504,6 +516,7 @@ impl<R: BufRead> Loader<'_, '_, R> {
                     }
                     let node = z.list.insert(score, SmallBytes::new(&member));
                     z.dict.insert(ZEntry::new(&member, node));
+                    finish_resize(&mut z.dict);
                     self.fbuf = member;
                 }
                 let mut zs = ZSet::SkipList(Box::new(z));
@@ -563,6 +576,7 @@ impl<R: BufRead> Loader<'_, '_, R> {
                             let off = self.src.offset;
                             return Err(RdbError::new(off, "Duplicate hash fields detected"));
                         }
+                        finish_resize(d);
                     }
                     self.fbuf = field;
                 }
@@ -1050,8 +1064,10 @@ impl LoadSink for DbSink<'_> {
                 db.expires.remove(old.key());
             }
         }
+        finish_resize(&mut db.keys);
         if let Some(x) = x {
             db.expires.insert(x);
+            finish_resize(&mut db.expires);
         }
         Ok(())
     }

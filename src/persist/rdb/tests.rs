@@ -784,6 +784,18 @@ proptest! {
 #[test]
 #[ignore]
 fn bench_million_strings() {
+    // First (in a fresh process heap), optionally a file made elsewhere (e.g. redis-server's dump.rdb after DEBUG POPULATE 1000000).
+    if let Some(other) = std::env::var_os("BENCH_RDB") {
+        let mut dbs: Vec<Db> = (0..16).map(Db::new).collect();
+        let t = std::time::Instant::now();
+        let st = load_file(std::path::Path::new(&other), &mut dbs, &LoadOptions::default()).unwrap();
+        println!("{:?}: {} keys loaded in {:.3}s", other, st.keys, t.elapsed().as_secs_f64());
+        let path_other = std::env::temp_dir().join(format!("ferredis-bench-o-{}.rdb", std::process::id()));
+        let t = std::time::Instant::now();
+        let size = save_file(&path_other, &dbs, 0, &SaveOptions::default()).unwrap();
+        println!("  written back: {size} bytes in {:.3}s", t.elapsed().as_secs_f64());
+        let _ = std::fs::remove_file(&path_other);
+    }
     let n = 1_000_000;
     let mut db = Db::new(0);
     for i in 0..n {
@@ -800,13 +812,6 @@ fn bench_million_strings() {
     let r = t.elapsed();
     let _ = std::fs::remove_file(&path);
     assert_eq!(st.keys, n as u64);
-    // Optionally also a file made elsewhere (e.g. redis-server's dump.rdb after DEBUG POPULATE 1000000).
-    if let Some(other) = std::env::var_os("BENCH_RDB") {
-        let mut dbs: Vec<Db> = (0..16).map(Db::new).collect();
-        let t = std::time::Instant::now();
-        let st = load_file(std::path::Path::new(&other), &mut dbs, &LoadOptions::default()).unwrap();
-        println!("{:?}: {} keys loaded in {:.3}s", other, st.keys, t.elapsed().as_secs_f64());
-    }
     println!(
         "{n} keys, {size} bytes: write {:.3}s ({:.1} MB/s), load {:.3}s ({:.1} MB/s)",
         w.as_secs_f64(),
