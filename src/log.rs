@@ -170,6 +170,18 @@ pub fn log_raw(level: LogLevel, msg: &str) {
     }
 }
 
+/// Writes `text` as it is (no pid/time/level prefix) to the log's destination: the start-up logo.
+pub fn write_raw(text: &str) {
+    let path = FILE.lock().map(|f| f.clone()).unwrap_or_default();
+    if path.is_empty() {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    } else if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+        let _ = f.write_all(text.as_bytes());
+    }
+}
+
 /// `log_at!(LogLevel::Notice, "fmt", args..)`: formats only when the level is enabled.
 #[macro_export]
 macro_rules! log_at {

@@ -328,7 +328,7 @@ pub fn start(mut config: Config) -> i32 {
     };
     check_tcp_backlog(server.state.config.tcp_backlog);
     log_notice!("monotonic clock: POSIX clock_gettime");
-    log_notice!("Running mode=standalone, port={}.", server.state.config.port);
+    show_logo_or_mode(&server.state.config);
     log_warning!("Server initialized");
     if !server.load_data_at_startup(&mut el) {
         return 1;
@@ -349,6 +349,49 @@ pub fn start(mut config: Config) -> i32 {
         return 1;
     }
     server.exit_code.unwrap_or(0)
+}
+
+/// The start-up banner (Redis's `redisAsciiArt`): shown with `always-show-logo yes`, or when logging to a terminal;
+/// otherwise the one-line "Running mode" notice. Tools that start a server wait for its ` PID: ` line.
+fn show_logo_or_mode(c: &Config) {
+    // SAFETY: isatty takes a plain descriptor.
+    let tty = unsafe { libc::isatty(1) } == 1;
+    let show = c.always_show_logo || (c.logfile.is_empty() && tty);
+    if !show || !crate::log::enabled(crate::config::LogLevel::Notice) {
+        log_notice!("Running mode=standalone, port={}.", c.port);
+        return;
+    }
+    let version = format!(
+        "ferredis {} ({}/{}) {} bit",
+        crate::config::FERREDIS_VERSION,
+        env!("FERREDIS_GIT_SHA1"),
+        env!("FERREDIS_GIT_DIRTY"),
+        usize::BITS
+    );
+    let port = format!("Port: {}", c.port);
+    let pid = format!("PID: {}", std::process::id());
+    let art = [
+        ("", ""),
+        ("        _~^~^~_            ", ""),
+        (r"    \) /  o o  \ (/        ", version.as_str()),
+        ("      '_   -   _'          ", ""),
+        (r"      / '-----' \          ", "Running in standalone mode"),
+        ("                           ", port.as_str()),
+        ("   f e r r e d i s         ", pid.as_str()),
+        ("                           ", ""),
+        ("   a Redis-compatible server, in Rust", ""),
+        ("", ""),
+    ];
+    let mut out = String::new();
+    for (pic, text) in art {
+        out.push_str(pic);
+        if !text.is_empty() {
+            out.push_str("    ");
+            out.push_str(text);
+        }
+        out.push('\n');
+    }
+    crate::log::write_raw(&out);
 }
 
 /// Warns when the kernel silently caps `tcp-backlog` (Redis's `checkTcpBacklogSettings`).

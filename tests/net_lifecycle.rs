@@ -322,3 +322,16 @@ fn maxclients_is_lowered_to_fit_the_open_files_limit() {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `always-show-logo yes` prints the banner with Redis's lines; harnesses wait for its ` PID: <pid>` line.
+#[test]
+fn logo_shows_port_and_pid() {
+    let s = Server::start(&["--always-show-logo", "yes"]);
+    let log = s.log_text();
+    assert!(log.contains(&format!(" PID: {}\n", s.pid())), "{log}");
+    assert!(log.contains(&format!(" Port: {}\n", s.port)) && log.contains(" Running in standalone mode\n"), "{log}");
+    assert!(log.contains(" 64 bit\n"), "{log}");
+    assert!(!log.contains("Running mode=standalone"), "{log}");
+    let plain = Server::start(&[]);
+    assert!(plain.log_text().contains("Running mode=standalone, port="));
+}

@@ -244,6 +244,24 @@ impl<E: DictEntry> Default for Dict<E> {
     }
 }
 
+/// A hash seed of its own for a table filled from another table's iteration (or from a file written that way):
+/// iteration is in hash order, and inserting keys in ascending hash order into a growing linear-probing table with
+/// the same seed piles them into long runs (quadratic). A different seed makes that order random for the new table.
+pub fn fresh_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    thread_local! {
+        static STATE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+    let n = STATE.with(|c| {
+        let v = c.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+        c.set(v);
+        v
+    });
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(n ^ process_seed());
+    h.finish()
+}
+
 /// The random per-process hash seed.
 pub fn process_seed() -> u64 {
     static SEED: OnceLock<u64> = OnceLock::new();

@@ -259,18 +259,7 @@ impl<'r, R: BufRead> Src<'r, R> {
 /// not have the problem, but our own files loaded back by the same process (DEBUG RELOAD, tests) would. A fresh
 /// seed per loaded dict makes the file order random with respect to the new table.
 pub(crate) fn fresh_seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    thread_local! {
-        static STATE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-    }
-    let n = STATE.with(|c| {
-        let v = c.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
-        c.set(v);
-        v
-    });
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(n ^ crate::dict::process_seed());
-    h.finish()
+    crate::dict::fresh_seed()
 }
 
 /// Finishes a resize the last insert started. Loading is not latency-bound (Redis loads synchronously too), and
