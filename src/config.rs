@@ -281,6 +281,9 @@ pub struct Config {
     pub save_loaded: bool,
     /// Set while config text (file or command line) is being applied, as opposed to CONFIG SET.
     pub reading_config: bool,
+    /// `rename-command old new` lines, in order (an empty new name removes the command); applied to the command
+    /// table when the server starts.
+    pub rename_commands: Vec<(Vec<u8>, Vec<u8>)>,
     pub appendonly: bool,
     /// 0 = always, 1 = everysec, 2 = no.
     pub appendfsync: usize,
@@ -372,6 +375,7 @@ impl Default for Config {
             save_params: vec![(3600, 1), (300, 100), (60, 10000)],
             save_loaded: false,
             reading_config: false,
+            rename_commands: Vec::new(),
             appendonly: false,
             appendfsync: APPENDFSYNC_EVERYSEC,
             extra,
@@ -1416,7 +1420,10 @@ impl Config {
         }
         match (name.as_str(), argv.len()) {
             ("include", 2) => Ok(Some(lossy(&argv[1]))),
-            ("rename-command", 3) => Err("rename-command is not supported yet by ferredis".into()),
+            ("rename-command", 3) => {
+                self.rename_commands.push((argv[1].clone(), argv[2].clone()));
+                Ok(None)
+            }
             ("user", n) if n >= 2 => Err("ACL users ('user' directive) are not supported yet by ferredis".into()),
             ("loadmodule", n) if n >= 2 => Err("modules ('loadmodule') are not supported yet by ferredis".into()),
             ("sentinel", _) => Err("sentinel directive while not in sentinel mode".into()),
@@ -1858,8 +1865,8 @@ mod tests {
         assert!(e.ends_with("Invalid save parameters"), "{e}");
         let e = parse("appendonly maybe").unwrap_err().to_string();
         assert!(e.ends_with("argument must be 'yes' or 'no'"), "{e}");
-        let e = parse("rename-command get x").unwrap_err().to_string();
-        assert!(e.contains("not supported yet"), "{e}");
+        let c = parse("rename-command flushall \"\"\nrename-command config cfg").unwrap();
+        assert_eq!(c.rename_commands, vec![(b"flushall".to_vec(), Vec::new()), (b"config".to_vec(), b"cfg".to_vec())]);
         // Deprecated directives are accepted with a warning.
         let c = parse("list-max-ziplist-entries 5").unwrap();
         assert_eq!(c.load_warnings.len(), 1);

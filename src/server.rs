@@ -447,6 +447,19 @@ impl Server {
     /// Opens the listeners and registers them. On failure the error has been logged; returns the exit code.
     pub fn new(config: Config, el: &mut EventLoop) -> Result<Server, i32> {
         el.set_busy_poll(busy_poll_bound(&config));
+        // `rename-command` gives this server a table of its own (built once, for the life of the process).
+        let commands: &'static command::CommandTable = if config.rename_commands.is_empty() {
+            command::table()
+        } else {
+            match command::CommandTable::with_renames(&config.rename_commands) {
+                Ok(t) => Box::leak(Box::new(t)),
+                Err(e) => {
+                    log_warning!("Fatal error in the configuration: rename-command: {e}");
+                    eprintln!("\n*** FATAL CONFIG FILE ERROR ***\n{e}");
+                    return Err(1);
+                }
+            }
+        };
         let mut listeners = Vec::new();
         if config.port != 0 {
             for raw in &config.bind {
@@ -532,7 +545,7 @@ impl Server {
             pause: PauseTracker::default(),
             pending_stat: None,
             nesting: 0,
-            commands: command::table(),
+            commands,
             aof_files: None,
         })
     }

@@ -393,3 +393,20 @@ fn watched_key_removed_by_active_expiry_aborts_exec() {
         assert_eq!(a.cmd(&["EXEC"]), b"*-1\r\n", "{}", kind.label());
     }
 }
+
+/// `rename-command` (a common hardening line): the old name is unknown, the new one works, "" removes a command;
+/// inside MULTI too. Same replies as Redis.
+#[test]
+fn rename_command_hardening() {
+    for kind in BOTH {
+        let srv = Server::start(kind, &["--rename-command", "flushall", "", "--rename-command", "config", "cfg"]);
+        let mut c = srv.conn();
+        let label = kind.label();
+        assert!(s(&c.cmd(&["FLUSHALL"])).starts_with("-ERR unknown command 'FLUSHALL'"), "{label}");
+        assert!(s(&c.cmd(&["CONFIG", "GET", "port"])).starts_with("-ERR unknown command 'CONFIG'"), "{label}");
+        assert!(s(&c.cmd(&["cfg", "GET", "port"])).contains(&srv.port.to_string()), "{label}");
+        assert_eq!(c.cmd(&["MULTI"]), b"+OK\r\n");
+        assert!(s(&c.cmd(&["flushall"])).starts_with("-ERR unknown command"), "{label}");
+        assert_eq!(c.cmd(&["EXEC"]), b"-EXECABORT Transaction discarded because of previous errors.\r\n");
+    }
+}

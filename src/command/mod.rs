@@ -520,7 +520,8 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
 /// The top-level command table as an open-addressing array with FNV-1a over the lowercased name: a lookup is one
 /// short hash and usually one comparison, with no allocation.
 pub struct CommandTable {
-    slots: Vec<Option<&'static Command>>,
+    /// (lowercase name as looked up, which `rename-command` may change, command).
+    slots: Vec<Option<(&'static [u8], &'static Command)>>,
     mask: usize,
     /// Number of top-level commands (`COMMAND COUNT`).
     count: usize,
@@ -531,15 +532,41 @@ const MAX_COMMAND_NAME: usize = 64;
 
 impl CommandTable {
     pub fn new() -> CommandTable {
-        let cmds: Vec<&'static Command> = all_commands().collect();
-        let size = (cmds.len() * 4).next_power_of_two().max(16);
-        let mut t = CommandTable { slots: vec![None; size], mask: size - 1, count: cmds.len() };
-        for c in cmds {
-            let mut i = Self::hash(c.name.as_bytes()) & t.mask;
+        let named: Vec<(&'static [u8], &'static Command)> = all_commands().map(|c| (c.name.as_bytes(), c)).collect();
+        CommandTable::build(named)
+    }
+
+    /// The table with `rename-command` applied: each (old, new) pair renames a command, an empty new name removes
+    /// it. Errors are Redis's config error texts.
+    pub fn with_renames(renames: &[(Vec<u8>, Vec<u8>)]) -> Result<CommandTable, String> {
+        let mut named: Vec<(&'static [u8], &'static Command)> =
+            all_commands().map(|c| (c.name.as_bytes(), c)).collect();
+        for (from, to) in renames {
+            let Some(i) = named.iter().position(|(n, _)| n.eq_ignore_ascii_case(from)) else {
+                return Err("No such command in rename-command".into());
+            };
+            if to.is_empty() {
+                named.remove(i);
+                continue;
+            }
+            if named.iter().any(|(n, _)| n.eq_ignore_ascii_case(to)) {
+                return Err("Target command name already exists".into());
+            }
+            let lower: &'static [u8] = Box::leak(to.to_ascii_lowercase().into_boxed_slice());
+            named[i].0 = lower;
+        }
+        Ok(CommandTable::build(named))
+    }
+
+    fn build(named: Vec<(&'static [u8], &'static Command)>) -> CommandTable {
+        let size = (named.len() * 4).next_power_of_two().max(16);
+        let mut t = CommandTable { slots: vec![None; size], mask: size - 1, count: named.len() };
+        for (name, c) in named {
+            let mut i = Self::hash(name) & t.mask;
             while t.slots[i].is_some() {
                 i = (i + 1) & t.mask;
             }
-            t.slots[i] = Some(c);
+            t.slots[i] = Some((name, c));
         }
         t
     }
@@ -567,7 +594,7 @@ impl CommandTable {
         loop {
             match self.slots[i] {
                 None => return None,
-                Some(c) if c.name.as_bytes() == &*lower => return Some(c),
+                Some((n, c)) if n == &*lower => return Some(c),
                 Some(_) => i = (i + 1) & self.mask,
             }
         }

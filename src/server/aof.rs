@@ -111,7 +111,7 @@ impl aof::LoadTarget for Replayer<'_> {
 
     fn command(&mut self, argv: &[Vec<u8>]) -> Result<(), String> {
         let Some(name) = argv.first() else { return Ok(()) };
-        if crate::command::lookup(name).is_none() {
+        if self.srv.commands.lookup(name).is_none() {
             return Err(format!("Unknown command '{}' reading the append only file", String::from_utf8_lossy(name)));
         }
         self.argv.buf.clear();

@@ -129,7 +129,7 @@ impl Server {
     fn serve_blocked(&mut self, id: u64, key: &[u8]) {
         let Some(&fd) = self.id_to_fd.get(&id) else { return };
         let Some(args) = self.state.blocking.clients.get(&id).map(|b| b.args.clone()) else { return };
-        let Some(cmd) = crate::command::lookup(args.args().get(0)) else { return };
+        let Some(cmd) = self.commands.lookup(args.args().get(0)) else { return };
         let Some(mut c) = self.take_client(fd) else { return };
         self.state.blocking.serving = Some(key.to_vec());
         c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
