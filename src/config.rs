@@ -1527,41 +1527,40 @@ fn cli() -> clap::Command {
         .arg(Arg::new("version").short('v').long("version").action(ArgAction::Version).help("Print the version"))
 }
 
-/// Folds `--name value ...` options into config lines as Redis does: each `--name` starts a line, every
-/// following argument that isn't an option name is one (quoted) value. `--save` followed by nothing means
-/// `save ""`.
+/// Folds the command-line options into config text exactly as `redis-server` 7.0 does: an argument starting with
+/// `--` (when the previous option already has a value) starts a new line with its text as it is, so
+/// `"--port 6380"` or `"--proc-title-template --my--title"` carry name and value in one argument; any other
+/// argument is appended to the current line quoted (Redis's `sdscatrepr`), so a value may start with `--` right
+/// after its option name (`--requirepass --secret`) and `loglevel verbose` after the config file is a line too.
+/// `--save` followed by another option, or last, means `save ""`.
 fn options_to_text(opts: &[String]) -> Result<String, ConfigError> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut have_value = true;
-    let mut i = 0;
-    while i < opts.len() {
-        let a = &opts[i];
-        if have_value && a.starts_with("--") && a.len() > 2 {
-            let name = &a[2..];
-            let mut line = name.to_string();
-            have_value = false;
-            let next_is_opt = opts.get(i + 1).map_or(true, |n| n.starts_with("--"));
-            if name.eq_ignore_ascii_case("save") && next_is_opt {
-                line.push_str(" \"\"");
-                have_value = true;
+    let mut out = String::new();
+    let mut handled_last = true;
+    for (j, a) in opts.iter().enumerate() {
+        if handled_last && a.starts_with("--") {
+            if !out.is_empty() {
+                out.push('\n');
             }
-            lines.push(line);
+            out.push_str(&a[2..]);
+            out.push(' ');
+            if split_args(a.as_bytes()).map_or(1, |v| v.len()) == 1 {
+                // Only the option's name: the next argument is its value, whatever it looks like.
+                handled_last = false;
+                let next_is_opt = opts.get(j + 1).is_some_and(|n| n.starts_with("--"));
+                if a.eq_ignore_ascii_case("--save") && (next_is_opt || j + 1 == opts.len()) {
+                    out.push_str("\"\"");
+                    handled_last = true;
+                }
+            } else {
+                handled_last = true;
+            }
         } else {
-            let Some(line) = lines.last_mut() else {
-                return Err(ConfigError {
-                    message: format!(
-                        "*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\nInvalid command line argument \
-                         '{a}': options must be given as '--directive value'"
-                    ),
-                });
-            };
-            line.push(' ');
-            line.push_str(&quote_arg(a.as_bytes()));
-            have_value = true;
+            out.push_str(&repr_arg(a.as_bytes()));
+            out.push(' ');
+            handled_last = true;
         }
-        i += 1;
     }
-    Ok(lines.join("\n"))
+    Ok(out)
 }
 
 /// Builds the configuration from the command line, as `redis-server` does:
@@ -1912,14 +1911,35 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         let text = options_to_text(&opts).unwrap();
-        assert_eq!(text, "port 7002\nbind 127.0.0.1 ::1\nsave \"\"\nrequirepass --secret");
+        assert_eq!(text, "port \"7002\" \nbind \"127.0.0.1\" \"::1\" \nsave \"\"\nrequirepass \"--secret\" ");
         let c = load(std::iter::once("x").chain(opts.iter().map(|s| s.as_str())).map(String::from).collect()).unwrap();
         assert_eq!(c.port, 7002);
         assert_eq!(c.requirepass.as_deref(), Some(&b"--secret"[..]));
         let c = load(vec!["x".into(), "--save".into(), "".into(), "--appendonly".into(), "no".into()]).unwrap();
         assert!(!c.appendonly && c.save_params.is_empty());
-        let e = load(vec!["x".into(), "--port".into(), "abc".into()]).unwrap_err().to_string();
-        assert!(e.contains("in the command line options") && e.contains(">>> 'port abc'"), "{e}");
+        let e = load(vec!["x".into(), "--port".into(), "--bla".into()]).unwrap_err().to_string();
+        assert!(
+            e.contains(">>> 'port \"--bla\"'") && e.ends_with("argument couldn't be parsed into an integer"),
+            "{e}"
+        );
+        // Redis 7.0's other forms: name and value in one argument (even a value starting with --), plain
+        // arguments after the config file, --save last.
+        let v = |a: &[&str]| -> Vec<String> { a.iter().map(|s| s.to_string()).collect() };
+        let c = load(v(&["x", "--port 7003", "--proc-title-template --my--title", "--loglevel verbose", "--save"]))
+            .unwrap();
+        assert_eq!(c.port, 7003);
+        assert_eq!(c.proc_title_template, "--my--title");
+        assert_eq!(c.loglevel, LogLevel::Verbose);
+        assert!(c.save_params.is_empty());
+        let e = load(v(&["x", "--port", "0", "--loglevel"])).unwrap_err().to_string();
+        assert!(e.contains(">>> 'loglevel'") && e.ends_with("wrong number of arguments"), "{e}");
+        let dir = std::env::temp_dir().join(format!("ferredis-cfg-plain-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let conf = dir.join("c.conf");
+        std::fs::write(&conf, "port 7004\n").unwrap();
+        let c = load(v(&["x", conf.to_str().unwrap(), "loglevel", "verbose"])).unwrap();
+        assert_eq!((c.port, c.loglevel), (7004, LogLevel::Verbose));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
