@@ -129,6 +129,11 @@ pub fn save_options(cx: &SaveContext, aof_base: bool) -> rdb::SaveOptions {
         stamp,
         lfu_decay_time: c.lfu_decay_time,
         key_save_delay_us: c.stored_i64("rdb-key-save-delay"),
+        incremental_fsync: c.stored_bool(if aof_base {
+            "aof-rewrite-incremental-fsync"
+        } else {
+            "rdb-save-incremental-fsync"
+        }),
         aux: rdb::Aux {
             // Like a Redis master with no replication backlog: no repl-* aux fields (rdbPopulateSaveInfo gives
             // NULL); replication will pass its ids here.

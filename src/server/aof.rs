@@ -61,7 +61,9 @@ fn unix_now() -> i64 {
 /// with `aof-use-rdb-preamble`, commands otherwise. fsyncs before returning.
 fn write_base(path: &Path, dbs: &[crate::db::Db], cx: &engine::SaveContext, preamble: bool) -> std::io::Result<()> {
     let f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(path)?;
-    let mut w = BufWriter::with_capacity(1 << 20, f);
+    let every =
+        if cx.config.stored_bool("aof-rewrite-incremental-fsync") { crate::persist::rdb::AUTOSYNC_BYTES } else { 0 };
+    let mut w = BufWriter::with_capacity(1 << 20, crate::persist::rdb::SyncEvery::new(f, every));
     if preamble {
         let opts = engine::save_options(cx, true);
         crate::persist::rdb::write_rdb(&mut w, dbs, cx.now_ms, &opts)?;
@@ -70,7 +72,7 @@ fn write_base(path: &Path, dbs: &[crate::db::Db], cx: &engine::SaveContext, prea
         crate::persist::aof_rewrite::write_aof_commands(&mut w, dbs, cx.now_ms, delay)?;
     }
     w.flush()?;
-    let f = w.into_inner().map_err(|e| e.into_error())?;
+    let f = w.into_inner().map_err(|e| e.into_error())?.into_inner();
     f.sync_all()
 }
 

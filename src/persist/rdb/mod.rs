@@ -42,7 +42,7 @@ pub mod write;
 mod tests;
 
 pub use read::{apply_lru_lfu, load_file, read_rdb, read_rdb_with, restore_payload, ChecksumStatus, DbSink, LoadSink};
-pub use write::{dump_payload, dump_payload_with, save_file, serialized_len, write_rdb};
+pub use write::{dump_payload, dump_payload_with, save_file, serialized_len, write_rdb, SyncEvery, AUTOSYNC_BYTES};
 
 /// The RDB version this module writes (and the newest it reads).
 pub const RDB_VERSION: u16 = 10;
@@ -165,6 +165,8 @@ pub struct SaveOptions {
     /// `rdb-key-save-delay` (a testing directive): microseconds to wait after each key; negative -n waits 1 µs
     /// with probability 1/n, as Redis's `debugDelay`.
     pub key_save_delay_us: i64,
+    /// fsync every [`write::AUTOSYNC_BYTES`] while writing a file (`rdb-save-incremental-fsync`).
+    pub incremental_fsync: bool,
 }
 
 impl Default for SaveOptions {
@@ -176,6 +178,7 @@ impl Default for SaveOptions {
             aux: Aux::default(),
             lfu_decay_time: 1,
             key_save_delay_us: 0,
+            incremental_fsync: false,
         }
     }
 }

@@ -348,8 +348,10 @@ pub fn save_file(path: &std::path::Path, dbs: &[Db], now_ms: i64, opts: &SaveOpt
     };
     let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        let n = write_counted(&mut f, dbs, now_ms, opts)?;
+        let f = std::fs::File::create(&tmp)?;
+        let mut w = SyncEvery::new(f, if opts.incremental_fsync { AUTOSYNC_BYTES } else { 0 });
+        let n = write_counted(&mut w, dbs, now_ms, opts)?;
+        let f = w.into_inner();
         f.sync_all()?;
         drop(f);
         std::fs::rename(&tmp, path)?;
@@ -363,6 +365,44 @@ pub fn save_file(path: &std::path::Path, dbs: &[Db], now_ms: i64, opts: &SaveOpt
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Redis's `REDIS_AUTOSYNC_BYTES`: with `rdb-save-incremental-fsync` (and `aof-rewrite-incremental-fsync` for AOF
+/// bases) the file is fsynced every this many bytes, so the kernel never holds a huge dirty backlog that one final
+/// fsync would have to flush at once.
+pub const AUTOSYNC_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A file writer that fdatasyncs every `every` bytes (0: never).
+pub struct SyncEvery {
+    f: std::fs::File,
+    every: u64,
+    since: u64,
+}
+
+impl SyncEvery {
+    pub fn new(f: std::fs::File, every: u64) -> SyncEvery {
+        SyncEvery { f, every, since: 0 }
+    }
+
+    pub fn into_inner(self) -> std::fs::File {
+        self.f
+    }
+}
+
+impl Write for SyncEvery {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.f.write(buf)?;
+        self.since += n as u64;
+        if self.every > 0 && self.since >= self.every {
+            self.f.sync_data()?;
+            self.since = 0;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.f.flush()
+    }
 }
 
 /// Encodes a value with the given encoder (type byte optional).
