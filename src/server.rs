@@ -79,6 +79,41 @@ editing the Redis configuration file, and setting the protected mode option to '
 an authentication password for the default user. NOTE: You only need to do one of the above things in order for the \
 server to start accepting connections from the outside.\r\n";
 
+/// `use-exit-on-panic` for the panic hook (which cannot reach the config): kept by `sync_log_config`.
+static EXIT_ON_PANIC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A panic on any thread (the event loop, the background fsync thread) is a server bug: write Redis's bug report
+/// (header, the panic as Redis's "Guru Meditation" line, a stack trace with symbol names) to the log and end the
+/// process, by SIGABRT or, with `use-exit-on-panic yes`, `exit(1)`, as Redis does. A thread must never die
+/// silently and leave the server half working.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let w = |m: &str| crate::log::log_raw(crate::config::LogLevel::Warning, m);
+        w("=== REDIS BUG REPORT START: Cut & paste starting from here ===");
+        w("------------------------------------------------");
+        w("!!! Software Failure. Press left mouse button to continue");
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into());
+        let place = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let thread = std::thread::current().name().unwrap_or("unnamed").to_string();
+        w(&format!("Guru Meditation: {msg} #{place} (thread {thread})"));
+        w("------ STACK TRACE ------");
+        let bt = std::backtrace::Backtrace::force_capture().to_string();
+        for line in bt.lines() {
+            w(line);
+        }
+        w("=== REDIS BUG REPORT END. Make sure to include from START to END. ===");
+        if EXIT_ON_PANIC.load(Ordering::Relaxed) {
+            std::process::exit(1);
+        }
+        std::process::abort();
+    }));
+}
+
 /// The signal that asked for shutdown (0 = none). Set by the signal handler, read by the loop.
 static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
@@ -310,6 +345,8 @@ pub fn start(mut config: Config) -> i32 {
         }
     }
     crate::log::set_server_pid();
+    install_panic_hook();
+    EXIT_ON_PANIC.store(config.stored_bool("use-exit-on-panic"), Ordering::Relaxed);
     if let Err(e) = install_signal_handlers() {
         log_warning!("Can't install signal handlers: {e}");
         return 1;
@@ -1331,6 +1368,8 @@ impl Server {
             return TimerNext::After((1000 / hz) as u64);
         }
         self.sync_log_config();
+        // CONFIG SET use-exit-on-panic reaches the panic hook within a cron tick (not on the command path).
+        EXIT_ON_PANIC.store(self.state.config.stored_bool("use-exit-on-panic"), Ordering::Relaxed);
         if self.run_with_period(100) {
             crate::command::info::cron_sample(&mut self.state, now);
         }
