@@ -92,6 +92,11 @@ fn unix_socket_with_permissions() {
     let p = path.to_str().unwrap();
     let s = Server::start(&["--unixsocket", p, "--unixsocketperm", "700"]);
     use std::os::unix::fs::PermissionsExt;
+    // The TCP listener may answer before the unix socket exists: wait (bounded) for the socket file.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !path.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
     let mut c = Conn::from_unix(std::os::unix::net::UnixStream::connect(&path).unwrap());

@@ -234,12 +234,13 @@ pub fn listen_unix(path: &str, perm: u32, backlog: i32) -> io::Result<OwnedFd> {
     let fd = sock.as_raw_fd();
     // SAFETY: `sun` is a valid sockaddr_un of `len` bytes.
     syscall!(unsafe { libc::bind(fd, &sun as *const libc::sockaddr_un as *const libc::sockaddr, len) })?;
-    // SAFETY: listen takes plain integers.
-    syscall!(unsafe { libc::listen(fd, backlog) })?;
+    // Permissions before listen: no client can connect through the socket while it still has the umask's mode.
     if perm != 0 {
         // SAFETY: `cpath` is NUL-terminated.
         syscall!(unsafe { libc::chmod(cpath.as_ptr(), perm as libc::mode_t) })?;
     }
+    // SAFETY: listen takes plain integers.
+    syscall!(unsafe { libc::listen(fd, backlog) })?;
     Ok(sock)
 }
 
