@@ -410,3 +410,20 @@ fn rename_command_hardening() {
         assert_eq!(c.cmd(&["EXEC"]), b"-EXECABORT Transaction discarded because of previous errors.\r\n");
     }
 }
+
+/// A blocked BLPOP ended by `CLIENT UNBLOCK id ERROR` counts as a failed call in commandstats, as in Redis.
+#[test]
+fn unblock_error_counts_as_failed_call() {
+    for kind in BOTH {
+        let srv = start(kind);
+        let (mut a, mut b) = (srv.conn(), srv.conn());
+        let id = client_id(&mut a);
+        a.send(&["BLPOP", "nolist", "0"]).unwrap();
+        wait_blocked(&mut b, 1);
+        assert_eq!(b.cmd(&["CLIENT", "UNBLOCK", &id.to_string(), "ERROR"]), b":1\r\n");
+        assert!(s(&a.read_reply().unwrap()).starts_with("-UNBLOCKED"), "{}", kind.label());
+        let stats = s(&b.cmd(&["INFO", "commandstats"]));
+        let line = stats.lines().find(|l| l.starts_with("cmdstat_blpop:")).unwrap_or("").to_string();
+        assert!(line.contains("calls=1,") && line.contains("failed_calls=1"), "{}: {line}", kind.label());
+    }
+}
