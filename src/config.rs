@@ -534,22 +534,10 @@ pub fn quote_arg(s: &[u8]) -> String {
 
 /// Always-quoted form of a value with C-style escapes (Redis's `sdscatrepr`).
 pub fn repr_arg(s: &[u8]) -> String {
-    let mut o = String::from("\"");
-    for &c in s {
-        match c {
-            b'\\' => o.push_str("\\\\"),
-            b'"' => o.push_str("\\\""),
-            b'\n' => o.push_str("\\n"),
-            b'\r' => o.push_str("\\r"),
-            b'\t' => o.push_str("\\t"),
-            7 => o.push_str("\\a"),
-            8 => o.push_str("\\b"),
-            c if c.is_ascii_graphic() || c == b' ' => o.push(c as char),
-            c => o.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    o.push('"');
-    o
+    let mut out = Vec::with_capacity(s.len() + 2);
+    crate::util::repr_into(&mut out, s);
+    // sdscatrepr's output is printable ASCII.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 // ---------------------------------------------------------------------------------------------------------------

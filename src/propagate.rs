@@ -58,8 +58,6 @@ pub struct Propagation {
     pub call: CallState,
     /// The AOF writer while the AOF is on (or being turned on): its buffer is written before replies are sent.
     pub aof: Option<AofWriter>,
-    /// Units flushed so far, for tests.
-    pub units: u64,
     /// The server's clock in unix seconds (for the AOF's timestamp annotations), set before each command.
     pub now_unix: i64,
 }
@@ -103,7 +101,6 @@ impl Propagation {
                 if let Some(w) = self.aof.as_mut() {
                     feed_iter(w, db, own, self.now_unix);
                 }
-                self.units += 1;
                 return;
             }
             None => self.ops.push(Op { db, argv: own.map(|a| a.to_vec()).collect(), targets: TARGET_ALL }),
@@ -137,7 +134,6 @@ impl Propagation {
                 }
             }
         }
-        self.units += 1;
         // Hand the vector back to avoid reallocating next time.
         let mut ops = ops;
         ops.clear();

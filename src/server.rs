@@ -79,7 +79,7 @@ editing the Redis configuration file, and setting the protected mode option to '
 an authentication password for the default user. NOTE: You only need to do one of the above things in order for the \
 server to start accepting connections from the outside.\r\n";
 
-/// `use-exit-on-panic` for the panic hook (which cannot reach the config): kept by `sync_log_config`.
+/// `use-exit-on-panic` for the panic hook (which cannot reach the config): set at start-up and by the cron.
 static EXIT_ON_PANIC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// A panic on any thread (the event loop, the background fsync thread) is a server bug: write Redis's bug report
@@ -227,27 +227,7 @@ pub fn unknown_command_message(args: Args) -> Vec<u8> {
     msg
 }
 
-/// Redis's `sdscatrepr`: a double-quoted, escaped form of `s`.
-pub fn repr_into(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
-    for &b in s {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            7 => out.extend_from_slice(b"\\a"),
-            8 => out.extend_from_slice(b"\\b"),
-            0x20..=0x7e => out.push(b),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(&[b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
-            }
-        }
-    }
-    out.push(b'"');
-}
+pub use crate::util::repr_into;
 
 /// One MONITOR line (without the leading `+` and trailing CRLF): `1669111111.123456 [0 127.0.0.1:1234] "get" "k"`.
 pub fn monitor_line(now_us: i64, db: usize, peer: &str, args: Args) -> Vec<u8> {
@@ -1206,9 +1186,8 @@ impl Server {
                 Action::StartAofRewrite => {
                     if self.state.persist.aof_rewrite_scheduled && self.state.persist.child.is_none() {
                         self.state.persist.aof_rewrite_scheduled = false;
-                        if self.start_aof_rewrite().is_err() {
-                            self.state.persist.aof_rewrite_scheduled = false;
-                        }
+                        // A failure is logged and counted in aof_rewrites_consecutive_failures.
+                        let _ = self.start_aof_rewrite();
                     }
                 }
                 Action::Shutdown { nosave, save, force, .. } => {

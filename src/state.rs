@@ -310,12 +310,7 @@ impl ServerState {
 
     /// SAVE (also SHUTDOWN and FLUSHALL): saves in this process; resets `dirty` and `lastsave` on success.
     pub fn save_now(&mut self) -> bool {
-        let cx = crate::persist::engine::SaveContext {
-            config: &self.config,
-            now_ms: crate::util::now_ms(),
-            lru_clock: self.lru_clock,
-            replid: &self.replid,
-        };
+        let cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
         let r = self.persist.save_sync(&self.dbs, &cx);
         if r.is_ok() {
             self.dirty = 0;
@@ -327,12 +322,7 @@ impl ServerState {
     /// Starts a background save now (BGSAVE, save points, a scheduled BGSAVE).
     pub fn start_bgsave(&mut self) -> Result<i32, String> {
         let dirty = self.dirty;
-        let cx = crate::persist::engine::SaveContext {
-            config: &self.config,
-            now_ms: crate::util::now_ms(),
-            lru_clock: self.lru_clock,
-            replid: &self.replid,
-        };
+        let cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
         let r = self.persist.bgsave(&self.dbs, &cx, dirty);
         if let Ok(pid) = r {
             self.set_child(Some(pid));
@@ -368,6 +358,16 @@ impl ServerState {
         }
     }
 
+    /// `DEL`, or `UNLINK` with `lazyfree-lazy-expire`: how a deletion the server decides on (expiry) is
+    /// propagated (Redis's `propagateDeletion`).
+    pub fn expire_del_verb(&self) -> &'static [u8] {
+        if self.config.lazyfree_lazy_expire {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        }
+    }
+
     /// Handles the keys expiry deleted since the last call (lazily inside a command, or by the active cycle):
     /// invalidates WATCHes of each and propagates its deletion as `DEL` (`UNLINK` with `lazyfree-lazy-expire`),
     /// as Redis's `deleteExpiredKeyAndPropagate`. `standalone`: each deletion is its own unit (active expiry);
@@ -386,7 +386,7 @@ impl ServerState {
                 continue;
             }
             let keys = std::mem::take(&mut self.dbs[i].expired_log);
-            let verb: &[u8] = if self.config.lazyfree_lazy_expire { b"UNLINK" } else { b"DEL" };
+            let verb = self.expire_del_verb();
             for k in &keys {
                 if !self.watches.is_empty() {
                     self.watches.touch(i, &self.dbs[i], k);

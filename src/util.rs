@@ -156,6 +156,28 @@ pub fn strtol(s: &[u8]) -> (i64, usize, bool) {
     (v, i, overflow)
 }
 
+/// Redis's `sdscatrepr`: a double-quoted, escaped form of `s`.
+pub fn repr_into(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    for &b in s {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            7 => out.extend_from_slice(b"\\a"),
+            8 => out.extend_from_slice(b"\\b"),
+            0x20..=0x7e => out.push(b),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(&[b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+            }
+        }
+    }
+    out.push(b'"');
+}
+
 /// C's `atoll`/`atoi` (glibc: `strtol` without the end pointer): leading blanks, a sign, digits up to the first
 /// other byte; saturates on overflow; 0 when there are no digits.
 pub fn atoll(s: &[u8]) -> i64 {

@@ -763,11 +763,7 @@ impl<'a> Ctx<'a> {
 
     /// `DEL` or `UNLINK` for a deletion the server decides on (expiry): Redis's `propagateDeletion`.
     pub fn del_verb(&self) -> &'static [u8] {
-        if self.srv.config.lazyfree_lazy_expire {
-            b"UNLINK"
-        } else {
-            b"DEL"
-        }
+        self.srv.expire_del_verb()
     }
 
     /// The collection conversion thresholds from the current config.

@@ -299,7 +299,6 @@ fn bgsave(ctx: &mut Ctx, args: Args) {
 
 /// BGREWRITEAOF
 fn bgrewriteaof(ctx: &mut Ctx, _args: Args) {
-    let in_exec = ctx.client.has(cf::MULTI);
     match ctx.srv.persist.child_kind() {
         Some(crate::persist::engine::ChildKind::Aof) => {
             ctx.reply().error("ERR Background append only file rewriting already in progress")
@@ -310,9 +309,8 @@ fn bgrewriteaof(ctx: &mut Ctx, _args: Args) {
             ctx.reply().simple("Background append only file rewriting scheduled");
         }
         None => {
-            // The fork happens in the cron, right after this command (also outside EXEC): the server owns the
-            // AOF files it must switch.
-            let _ = in_exec;
+            // The server forks right after this command (after EXEC when queued): it owns the AOF files the
+            // rewrite switches. The scheduled flag makes a second BGREWRITEAOF in the same EXEC a no-op.
             ctx.srv.persist.aof_rewrite_scheduled = true;
             ctx.srv.actions.push(Action::StartAofRewrite);
             ctx.reply().simple("Background append only file rewriting started");

@@ -110,7 +110,13 @@ pub struct SaveContext<'a> {
     pub config: &'a Config,
     pub now_ms: i64,
     pub lru_clock: u32,
-    pub replid: &'a str,
+}
+
+impl<'a> SaveContext<'a> {
+    /// The context of a save starting now.
+    pub fn now(config: &'a Config, lru_clock: u32) -> SaveContext<'a> {
+        SaveContext { config, now_ms: crate::util::now_ms(), lru_clock }
+    }
 }
 
 /// The RDB writer's options for the current config.
@@ -193,12 +199,7 @@ impl Persist {
             }
             Err(e) => {
                 let text = crate::sys::error_text(&e);
-                log_warning!(
-                    "Failed opening the temp RDB file temp-{}.rdb (in server root dir {}) for saving: {}",
-                    std::process::id(),
-                    current_dir(),
-                    text
-                );
+                log_warning!("Write error saving DB on disk: {text}");
                 self.stats.last_bgsave_ok = false;
                 Err(text)
             }
@@ -228,7 +229,7 @@ impl Persist {
         })?;
         log_notice!("Background saving started by pid {pid}");
         if let Some(c) = self.child.as_mut() {
-            c.tmp_path = temp_rdb_path(&rdb_path(cx.config), pid);
+            c.tmp_path = rdb::temp_path(&rdb_path(cx.config), pid);
         }
         Ok(pid)
     }
@@ -381,13 +382,4 @@ impl Persist {
                 && (now_s - self.stats.last_bgsave_try_s > BGSAVE_RETRY_DELAY_S || self.stats.last_bgsave_ok)
         })
     }
-}
-
-/// The temporary file a save by process `pid` writes before renaming it over `path` (`temp-<pid>.rdb` beside it).
-pub fn temp_rdb_path(path: &std::path::Path, pid: i32) -> PathBuf {
-    path.parent().unwrap_or(std::path::Path::new("")).join(format!("temp-{pid}.rdb"))
-}
-
-fn current_dir() -> String {
-    std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default()
 }

@@ -189,12 +189,7 @@ impl Server {
         if files.manifest.base.is_none() && files.manifest.incrs.is_empty() {
             let preamble = self.state.config.stored_bool("aof-use-rdb-preamble");
             let base = files.manifest.add_new_base(&files.filename, preamble).clone();
-            let cx = engine::SaveContext {
-                config: &self.state.config,
-                now_ms: crate::util::now_ms(),
-                lru_clock: self.state.lru_clock,
-                replid: &self.state.replid,
-            };
+            let cx = engine::SaveContext::now(&self.state.config, self.state.lru_clock);
             if let Err(e) = write_base(&files.path(&base.name), &self.state.dbs, &cx, preamble) {
                 log_warning!("Can't create the AOF base file: {}", crate::sys::error_text(&e));
                 return false;
@@ -452,12 +447,7 @@ impl Server {
         }
         let dir = files.dir.clone();
         let preamble = self.state.config.stored_bool("aof-use-rdb-preamble");
-        let cx = engine::SaveContext {
-            config: &self.state.config,
-            now_ms: crate::util::now_ms(),
-            lru_clock: self.state.lru_clock,
-            replid: &self.state.replid,
-        };
+        let cx = engine::SaveContext::now(&self.state.config, self.state.lru_clock);
         let dbs = &self.state.dbs;
         let dirty = self.state.dirty;
         let r = self.state.persist.fork_child(ChildKind::Aof, dirty, cx.now_ms, |pid| {

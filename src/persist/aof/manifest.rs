@@ -504,25 +504,7 @@ pub fn needs_repr(s: &[u8]) -> bool {
     s.iter().any(|&c| c == b'\\' || c == b'"' || c == b'\'' || !(0x20..=0x7e).contains(&c) || is_c_space(c))
 }
 
-/// `sdscatrepr`: double quotes, C escapes, `\xHH` for the rest.
-pub fn repr_into(out: &mut Vec<u8>, s: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
-    for &c in s {
-        match c {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            7 => out.extend_from_slice(b"\\a"),
-            8 => out.extend_from_slice(b"\\b"),
-            0x20..=0x7e => out.push(c),
-            _ => out.extend_from_slice(&[b'\\', b'x', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]),
-        }
-    }
-    out.push(b'"');
-}
+pub use crate::util::repr_into;
 
 /// `sdssplitargs` over a C string (`s` holds no NUL): `None` on unbalanced quotes or a closing quote followed
 /// by something other than a space.

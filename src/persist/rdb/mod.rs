@@ -42,7 +42,9 @@ pub mod write;
 mod tests;
 
 pub use read::{apply_lru_lfu, load_file, read_rdb, read_rdb_with, restore_payload, ChecksumStatus, DbSink, LoadSink};
-pub use write::{dump_payload, dump_payload_with, save_file, serialized_len, write_rdb, SyncEvery, AUTOSYNC_BYTES};
+pub use write::{
+    dump_payload, dump_payload_with, save_file, serialized_len, temp_path, write_rdb, SyncEvery, AUTOSYNC_BYTES,
+};
 
 /// The RDB version this module writes (and the newest it reads).
 pub const RDB_VERSION: u16 = 10;

@@ -342,11 +342,8 @@ fn write_counted<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, opts: &SaveOption
 /// Writes `temp-<pid>.rdb` in the target's directory, fsyncs it, renames it over `path` and fsyncs the
 /// directory (Redis's `rdbSave`). Returns the bytes written. On error the temp file is removed.
 pub fn save_file(path: &std::path::Path, dbs: &[Db], now_ms: i64, opts: &SaveOptions) -> io::Result<u64> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
+    let tmp = temp_path(path, std::process::id() as i32);
+    let dir = tmp.parent().map_or_else(|| std::path::PathBuf::from("."), |d| d.to_path_buf());
     let result = (|| {
         let f = std::fs::File::create(&tmp)?;
         let mut w = SyncEvery::new(f, if opts.incremental_fsync { AUTOSYNC_BYTES } else { 0 });
@@ -365,6 +362,16 @@ pub fn save_file(path: &std::path::Path, dbs: &[Db], now_ms: i64, opts: &SaveOpt
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// The temporary file a save by process `pid` writes before renaming it over `path`: `temp-<pid>.rdb` beside it
+/// (the parent cleans it up when a child dies).
+pub fn temp_path(path: &std::path::Path, pid: i32) -> std::path::PathBuf {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    dir.join(format!("temp-{pid}.rdb"))
 }
 
 /// Redis's `REDIS_AUTOSYNC_BYTES`: with `rdb-save-incremental-fsync` (and `aof-rewrite-incremental-fsync` for AOF
