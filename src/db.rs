@@ -1,64 +1,35 @@
-//! One logical database: the keyspace dict plus the table of TTLs, with lazy expiry on lookup.
+//! One logical database: the keyspace dict, with lazy expiry on lookup.
 //!
 //! ```text
-//!   keys:    Dict<Entry>        "a" -> [hdr|flags: has_expire=1|"a"|value]      "b" -> [hdr|flags: 0|"b"|value]
-//!   expires: Dict<ExpireEntry>  "a" -> [when_ms|"a"]          (only keys with a TTL; own copy of the key)
+//!   keys:    Dict<Entry>        "a" -> [hdr|flags: has_expire=1|when_ms|"a"|value]    "b" -> [hdr|flags: 0|"b"|value]
 //! ```
 //!
-//! Invariants: a key has an entry in `expires` exactly when its `Entry::has_expire()` is true; `expires` never
-//! holds a key missing from `keys`. Keys without a TTL (the common case) cost one probe per lookup: the flag in the
-//! entry says whether the expires table needs to be consulted at all.
+//! A key's TTL lives in its entry (see [`Entry`]): there is no second table, so a TTL costs 8 bytes instead of a
+//! table slot plus a record with its own copy of the key (51 bytes/key before this layout, measured by
+//! `benches/memory.rs`). `expires` counts the keys with a TTL (`INFO keyspace`); the active expiry cycle walks the
+//! keyspace itself with a cursor and looks at the entries that carry a TTL ([`crate::expire`]).
+//!
+//! Invariants: `expires` equals the number of entries whose `has_expire()` is true. Keys without a TTL cost one
+//! probe per lookup and one flag test.
 //!
 //! Tested by the unit and property tests at the end of this file (invariant above checked after random
 //! operation sequences against a model with TTLs and a moving clock).
 
-use crate::dict::{Dict, DictEntry};
-use crate::object::{Entry, KeyWord};
+use crate::dict::Dict;
+use crate::object::Entry;
 use crate::util::Rng;
-
-/// A key's absolute expire time, in milliseconds since the epoch: one packed slab chunk (the time, then a copy
-/// of the key), so an expires-table slot is 8 bytes.
-#[derive(Debug)]
-pub struct ExpireEntry(KeyWord);
-
-impl ExpireEntry {
-    pub fn new(key: &[u8], when_ms: i64) -> ExpireEntry {
-        ExpireEntry(KeyWord::new(key, when_ms as u64))
-    }
-
-    #[inline]
-    pub fn when_ms(&self) -> i64 {
-        self.0.word() as i64
-    }
-
-    #[inline]
-    pub fn set_when_ms(&mut self, when_ms: i64) {
-        self.0.set_word(when_ms as u64)
-    }
-
-    /// Bytes of the record.
-    pub fn memory_usage(&self) -> usize {
-        self.0.memory_usage()
-    }
-}
-
-impl DictEntry for ExpireEntry {
-    #[inline]
-    fn key(&self) -> &[u8] {
-        self.0.key()
-    }
-}
 
 pub struct Db {
     pub id: usize,
     pub keys: Dict<Entry>,
-    pub expires: Dict<ExpireEntry>,
+    /// Number of keys with a TTL.
+    expires: usize,
     /// Keys deleted because their TTL passed, lazily or by the active cycle (`INFO stats` `expired_keys` is the sum
     /// over databases, see [`crate::expire::expired_keys_total`]).
     pub expired_keys: u64,
     /// Running average TTL of sampled keys, for `INFO keyspace` (`avg_ttl`).
     pub avg_ttl_ms: i64,
-    /// Where the active expiry cycle resumes its scan of `expires`.
+    /// Where the active expiry cycle resumes its scan of the keyspace.
     pub expire_cursor: u64,
     /// `expired` / `new` keyspace events waiting to be published (recorded only while such notifications are
     /// configured; see [`crate::notify`]).
@@ -104,7 +75,7 @@ impl Db {
         Db {
             id,
             keys: Dict::new(),
-            expires: Dict::new(),
+            expires: 0,
             expired_keys: 0,
             avg_ttl_ms: 0,
             expire_cursor: 0,
@@ -126,48 +97,50 @@ impl Db {
     /// Number of keys with a TTL.
     #[inline]
     pub fn expires_len(&self) -> usize {
-        self.expires.len()
+        self.expires
     }
 
     /// The key's expire time, if it has one.
     pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
-        self.expires.get(key).map(|e| e.when_ms())
+        self.keys.get(key).and_then(|e| e.expire_ms())
     }
 
     /// Deletes `key` if its TTL has passed. Returns true when the key is expired (during CLIENT PAUSE it is left in
     /// place: see [`set_expire_paused`]).
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
-        match self.expires.get(key) {
-            Some(e) if e.when_ms() <= now_ms => {
+        match self.keys.find(key) {
+            Some(p) => self.expire_at_if_needed(p, now_ms),
+            None => false,
+        }
+    }
+
+    /// [`Db::expire_if_needed`] for the entry at slot `p` (from [`Dict::find`]).
+    fn expire_at_if_needed(&mut self, p: crate::dict::Pos, now_ms: i64) -> bool {
+        let Some(e) = self.keys.at(p) else { return false };
+        match e.expire_ms() {
+            Some(t) if t <= now_ms => {
                 if expire_paused() {
                     return true;
                 }
-                self.remove(key);
-                self.expired_keys += 1;
-                self.log_event(crate::notify::LOG_EXPIRED, key);
-                self.expired_log.push(key.to_vec());
-                EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+                if let Some(e) = self.keys.remove_at(p) {
+                    self.expires -= 1;
+                    self.expired_keys += 1;
+                    self.log_event(crate::notify::LOG_EXPIRED, e.key());
+                    self.expired_log.push(e.key().to_vec());
+                    EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
                 true
             }
             _ => false,
         }
     }
 
-    /// Looks a key up, deleting it first when its TTL has passed. One probe of `keys` (plus one of `expires` only
-    /// when the entry has a TTL).
+    /// Looks a key up, deleting it first when its TTL has passed. One probe of `keys`; the TTL is in the entry.
     #[inline]
     pub fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         let p = self.keys.find(key)?;
-        if self.keys.at(p)?.has_expire() && self.expires.get(key).is_some_and(|x| x.when_ms() <= now_ms) {
-            if expire_paused() {
-                return None;
-            }
-            self.keys.remove_at(p);
-            self.expires.remove(key);
-            self.expired_keys += 1;
-            self.log_event(crate::notify::LOG_EXPIRED, key);
-            self.expired_log.push(key.to_vec());
-            EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+        if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= now_ms) {
+            self.expire_at_if_needed(p, now_ms);
             return None;
         }
         self.keys.at_mut(p)
@@ -177,7 +150,7 @@ impl Db {
     /// Expired-but-not-yet-deleted keys are hidden.
     pub fn peek(&self, key: &[u8], now_ms: i64) -> Option<&Entry> {
         let e = self.keys.get(key)?;
-        if e.has_expire() && self.expires.get(key).is_some_and(|x| x.when_ms() <= now_ms) {
+        if e.expire_ms().is_some_and(|t| t <= now_ms) {
             return None;
         }
         Some(e)
@@ -191,13 +164,11 @@ impl Db {
     /// Adds or overwrites a key; the old TTL is dropped (Redis's `setKey` without KEEPTTL).
     /// Returns the replaced entry.
     pub fn insert(&mut self, mut e: Entry) -> Option<Entry> {
-        e.set_has_expire(false);
+        e.set_expire(None);
         let new_key = crate::notify::logging(crate::notify::LOG_NEW).then(|| e.key().to_vec());
         let old = self.keys.insert(e);
         match &old {
-            Some(o) if o.has_expire() => {
-                self.expires.remove(o.key());
-            }
+            Some(o) if o.has_expire() => self.expires -= 1,
             Some(_) => {}
             None => {
                 if let Some(k) = new_key {
@@ -205,6 +176,20 @@ impl Db {
                     crate::notify::mark_pending();
                 }
             }
+        }
+        old
+    }
+
+    /// Adds a key that carries its own TTL (`e.expire_ms()`), replacing any entry with the same key (loading an
+    /// RDB file, RESTORE). Returns the replaced entry. No keyspace event.
+    pub fn insert_with_expire(&mut self, e: Entry) -> Option<Entry> {
+        let has = e.has_expire();
+        let old = self.keys.insert(e);
+        if has {
+            self.expires += 1;
+        }
+        if old.as_ref().is_some_and(|o| o.has_expire()) {
+            self.expires -= 1;
         }
         old
     }
@@ -221,10 +206,10 @@ impl Db {
     /// Adds or overwrites a key keeping the old key's TTL, if any.
     pub fn insert_keep_ttl(&mut self, mut e: Entry) -> Option<Entry> {
         if let Some(slot) = self.keys.find(e.key()).and_then(|p| self.keys.at_mut(p)) {
-            e.set_has_expire(slot.has_expire());
+            e.set_expire(slot.expire_ms());
             return Some(std::mem::replace(slot, e));
         }
-        e.set_has_expire(false);
+        e.set_expire(None);
         if crate::notify::logging(crate::notify::LOG_NEW) {
             self.events.push((crate::notify::LOG_NEW, e.key().to_vec()));
             crate::notify::mark_pending();
@@ -236,7 +221,7 @@ impl Db {
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let e = self.keys.remove(key)?;
         if e.has_expire() {
-            self.expires.remove(key);
+            self.expires -= 1;
         }
         Some(e)
     }
@@ -244,14 +229,10 @@ impl Db {
     /// Sets an absolute expire time on an existing key. Returns false when the key does not exist.
     pub fn set_expire(&mut self, key: &[u8], when_ms: i64) -> bool {
         let Some(e) = self.keys.get_mut(key) else { return false };
-        let had = e.has_expire();
-        e.set_has_expire(true);
-        match self.expires.get_mut(key) {
-            Some(x) if had => x.set_when_ms(when_ms),
-            _ => {
-                self.expires.insert(ExpireEntry::new(key, when_ms));
-            }
+        if !e.has_expire() {
+            self.expires += 1;
         }
+        e.set_expire(Some(when_ms));
         true
     }
 
@@ -259,8 +240,8 @@ impl Db {
     pub fn persist(&mut self, key: &[u8]) -> bool {
         match self.keys.get_mut(key) {
             Some(e) if e.has_expire() => {
-                e.set_has_expire(false);
-                self.expires.remove(key);
+                e.set_expire(None);
+                self.expires -= 1;
                 true
             }
             _ => false,
@@ -270,7 +251,7 @@ impl Db {
     /// Drops every key.
     pub fn clear(&mut self) {
         self.keys.clear();
-        self.expires.clear();
+        self.expires = 0;
         self.expire_cursor = 0;
         self.avg_ttl_ms = 0;
     }
@@ -297,7 +278,16 @@ impl Db {
 
     /// Whether `key`'s TTL has passed (it still being in the keyspace until someone expires it).
     pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
-        self.expires.get(key).is_some_and(|x| x.when_ms() <= now_ms)
+        self.keys.get(key).and_then(|e| e.expire_ms()).is_some_and(|t| t <= now_ms)
+    }
+
+    /// Exchanges the contents of two databases (SWAPDB): keys, TTL count and the expiry statistics that follow
+    /// the data. Ids stay.
+    pub fn swap_data(&mut self, other: &mut Db) {
+        std::mem::swap(&mut self.keys, &mut other.keys);
+        std::mem::swap(&mut self.expires, &mut other.expires);
+        std::mem::swap(&mut self.avg_ttl_ms, &mut other.avg_ttl_ms);
+        std::mem::swap(&mut self.expire_cursor, &mut other.expire_cursor);
     }
 
     /// Cron work for this database: shrink/grow tables that need it (unless a child process shares our memory)
@@ -305,28 +295,19 @@ impl Db {
     /// Returns true when rehash work was done.
     pub fn cron(&mut self, resize_allowed: bool, budget_us: u64) -> bool {
         self.keys.set_resize_allowed(resize_allowed);
-        self.expires.set_resize_allowed(resize_allowed);
         if resize_allowed {
             self.keys.resize_if_needed();
-            self.expires.resize_if_needed();
         }
-        let mut worked = false;
         if self.keys.is_rehashing() {
             self.keys.rehash_for_us(budget_us);
-            worked = true;
-        } else if self.expires.is_rehashing() {
-            self.expires.rehash_for_us(budget_us);
-            worked = true;
+            return true;
         }
-        worked
+        false
     }
 
-    /// Bytes used by the database's tables and entries. Walks every key (O(n)): for `DEBUG`/tests, not for INFO.
+    /// Bytes used by the database's table and entries. Walks every key (O(n)): for `DEBUG`/tests, not for INFO.
     pub fn memory_usage(&self) -> usize {
-        self.keys.table_bytes()
-            + self.expires.table_bytes()
-            + self.keys.iter().map(|e| e.memory_usage()).sum::<usize>()
-            + self.expires.iter().map(|e| e.memory_usage()).sum::<usize>()
+        self.keys.table_bytes() + self.keys.iter().map(|e| e.memory_usage()).sum::<usize>()
     }
 }
 
@@ -339,12 +320,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn check(db: &Db) {
-        for e in db.keys.iter() {
-            assert_eq!(e.has_expire(), db.expires.get(e.key()).is_some(), "flag/table mismatch");
-        }
-        for x in db.expires.iter() {
-            assert!(db.keys.get(x.key()).is_some(), "TTL for a missing key");
-        }
+        assert_eq!(db.keys.iter().filter(|e| e.has_expire()).count(), db.expires_len(), "TTL count mismatch");
     }
 
     #[test]

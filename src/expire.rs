@@ -1,8 +1,9 @@
 //! Active expiry and the per-database cron work (Redis's `activeExpireCycle` and `databasesCron`).
 //!
 //! Keys with a TTL are deleted lazily when touched (see [`crate::db::Db::lookup`]); this module also deletes
-//! them when nobody touches them. Each cycle walks the databases round-robin and, per database, scans the expires
-//! table from `db.expire_cursor` in buckets (the dict's SCAN cursor, so across calls every TTL key is reached),
+//! them when nobody touches them. Each cycle walks the databases round-robin and, per database, scans the keyspace
+//! from `db.expire_cursor` in buckets (the dict's SCAN cursor, so across calls every TTL key is reached; TTLs live
+//! in the entries, so the entries without one are passed over),
 //! sampling about 20 keys per round (scaled by the effort), deleting the expired ones, and repeating while more
 //! than the acceptable share (10% at effort 1) of the sampled keys were stale — within a time budget:
 //!
@@ -100,28 +101,35 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
         let db = &mut state.dbs[cur % ndbs];
         loop {
             iteration += 1;
-            let num = db.expires.len() as u64;
+            let num = db.expires_len() as u64;
             if num == 0 {
                 db.avg_ttl_ms = 0;
                 break;
             }
             // A very sparse table makes sampling expensive; wait for the cron to shrink it.
-            let slots = db.expires.capacity() as u64;
-            if slots > crate::dict::MIN_SIZE as u64 && num * 100 / slots < 1 {
+            let keys = db.keys.len() as u64;
+            let slots = db.keys.capacity() as u64;
+            if slots > crate::dict::MIN_SIZE as u64 && keys * 100 / slots < 1 {
                 break;
             }
             let now_ms = crate::util::now_ms().max(state.now_ms);
             let num = num.min(keys_per_loop);
-            let max_buckets = num * 20;
+            // TTLs live in the keyspace entries, so the walk also passes keys without one: with a share f of keys
+            // carrying a TTL, `num` samples take about num/f entries. The bucket bound grows with 1/f (up to 16×
+            // Redis's bound of 20 buckets per wanted sample), so a keyspace where a quarter of the keys have TTLs
+            // is sampled as densely as Redis samples its expires table.
+            let sparseness = keys.div_ceil(db.expires_len().max(1) as u64).clamp(1, 16);
+            let max_buckets = num * 20 * sparseness;
             let (mut sampled, mut expired, mut ttl_sum, mut ttl_samples) = (0u64, 0u64, 0i64, 0i64);
             let mut buckets = 0;
             while sampled < num && buckets < max_buckets {
                 expired_keys.clear();
-                db.expire_cursor = db.expires.scan(db.expire_cursor, |x| {
+                db.expire_cursor = db.keys.scan(db.expire_cursor, |x| {
+                    let Some(when) = x.expire_ms() else { return };
                     sampled += 1;
-                    let ttl = x.when_ms() - now_ms;
+                    let ttl = when - now_ms;
                     if ttl <= 0 {
-                        expired_keys.push(crate::dict::DictEntry::key(x).to_vec());
+                        expired_keys.push(x.key().to_vec());
                     } else {
                         // Saturating: deadlines near i64::MAX (PEXPIREAT k 9223372036854775807) are legal.
                         ttl_sum = ttl_sum.saturating_add(ttl);
@@ -175,7 +183,6 @@ pub fn databases_cron(state: &mut ServerState) {
     let resize_allowed = state.child_pid.is_none();
     for db in state.dbs.iter_mut() {
         db.keys.set_resize_allowed(resize_allowed);
-        db.expires.set_resize_allowed(resize_allowed);
     }
     if !resize_allowed {
         return;
@@ -185,7 +192,6 @@ pub fn databases_cron(state: &mut ServerState) {
         let i = RESIZE_DB.get() % ndbs;
         RESIZE_DB.set(i + 1);
         state.dbs[i].keys.resize_if_needed();
-        state.dbs[i].expires.resize_if_needed();
     }
     if !state.config.activerehashing {
         return;
@@ -277,7 +283,7 @@ mod tests {
                 active_expire_cycle_with_effort(&mut s, false, effort);
             }
             proptest::prop_assert_eq!(s.dbs[0].len(), live);
-            let stale = s.dbs[0].expires.iter().filter(|x| x.when_ms() <= now).count();
+            let stale = s.dbs[0].keys.iter().filter(|x| x.expire_ms().is_some_and(|t| t <= now)).count();
             proptest::prop_assert_eq!(stale, 0);
         }
     }

@@ -279,15 +279,20 @@ value_kind!(crate::types::zset::ZSet, ZSet, ZSet);
 /// allocator ([`crate::dict::slab`]), so a dict slot is 8 bytes and a small string key costs one small chunk.
 ///
 /// ```text
-///  offset 0        4       5                      (8-aligned for raw/value)
-///  +---------------+-------+----------+-----------+--------------------------------------------+
-///  | header u32    | flags | klen     | key bytes | payload, by kind (flags bits 1-2):          |
-///  | type|enc|lru  |       | (varint) |           |  int:    zigzag varint                      |
-///  +---------------+-------+----------+-----------+  embstr: varint length + bytes              |
-///   flags bit 0 = has_expire, bit 3 = unshared int  |  raw:    [pad] Vec<u8> (24 bytes, inline)   |
-///                                                   |  value:  [pad] Value (24 bytes, inline)     |
-///                                                   +--------------------------------------------+
+///  offset 0        4       5            5 or 13                  (8-aligned for raw/value)
+///  +---------------+-------+------------+----------+-----------+--------------------------------------------+
+///  | header u32    | flags | [expire    | klen     | key bytes | payload, by kind (flags bits 1-2):          |
+///  | type|enc|lru  |       |  i64 ms]   | (varint) |           |  int:    zigzag varint                      |
+///  +---------------+-------+------------+----------+-----------+  embstr: varint length + bytes              |
+///   flags bit 0 = has_expire (the 8-byte expire     |           |  raw:    [pad] Vec<u8> (24 bytes, inline)   |
+///   field is present), bit 3 = unshared int         |           |  value:  [pad] Value (24 bytes, inline)     |
+///                                                                +--------------------------------------------+
 /// ```
+///
+/// The key's absolute expire time (ms since the epoch) lives in the entry itself, only when the key has one: a
+/// TTL costs 8 bytes (often nothing, when the chunk had slack), not a second table entry with its own copy of the
+/// key. Adding or removing a TTL reallocates the chunk ([`Entry::set_expire`]); changing it is in place. The
+/// field is unaligned (offset 5) and read with `read_unaligned`.
 ///
 /// The allocation's size is always recomputable from its contents, so it is not stored. Invariants: the bytes
 /// were written by `Entry::build` and describe themselves consistently; a raw payload is a valid `Vec<u8>` and a
@@ -316,7 +321,10 @@ const KIND_INT: u8 = 0;
 const KIND_EMB: u8 = 1;
 const KIND_RAW: u8 = 2;
 const KIND_VAL: u8 = 3;
+/// Where the key-length varint starts in an entry without a TTL; with one, 8 bytes later.
 const KEY_LEN_OFF: usize = 5;
+/// Where the expire time starts, when the entry has one.
+const EXPIRE_OFF: usize = 5;
 
 const TYPE_SHIFT: u32 = 28;
 const ENC_SHIFT: u32 = 24;
@@ -445,20 +453,24 @@ fn string_payload(val: &[u8]) -> (Encoding, Payload<'_>) {
 
 impl Entry {
     /// Allocates and writes a packed entry.
-    fn build(hdr: u32, has_expire: bool, key: &[u8], payload: Payload<'_>) -> Entry {
+    fn build(hdr: u32, expire: Option<i64>, key: &[u8], payload: Payload<'_>) -> Entry {
         let kind = payload.kind();
-        let key_off = KEY_LEN_OFF + varint_len(key.len() as u64);
+        let klen_off = KEY_LEN_OFF + if expire.is_some() { 8 } else { 0 };
+        let key_off = klen_off + varint_len(key.len() as u64);
         let payload_off = key_off + key.len();
         let size = payload.end(payload_off);
         let ptr = slab::alloc(size);
         let p = ptr.as_ptr();
         // SAFETY: `p` is a fresh 8-aligned allocation of `size` bytes, and `size` was computed from exactly the
-        // fields written below (header at 0, flags at 4, varint + key, payload at its offset), so every write is
-        // in bounds; the raw/value payloads are written at 8-aligned offsets.
+        // fields written below (header at 0, flags at 4, the expire time at 5 when present, varint + key, payload
+        // at its offset), so every write is in bounds; the raw/value payloads are written at 8-aligned offsets.
         unsafe {
             p.cast::<u32>().write(hdr);
-            p.add(4).write((kind << KIND_SHIFT) | has_expire as u8);
-            write_varint(p.add(KEY_LEN_OFF), key.len() as u64);
+            p.add(4).write((kind << KIND_SHIFT) | expire.is_some() as u8);
+            if let Some(t) = expire {
+                p.add(EXPIRE_OFF).cast::<i64>().write_unaligned(t);
+            }
+            write_varint(p.add(klen_off), key.len() as u64);
             std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(key_off), key.len());
             match payload {
                 Payload::Int(n) => {
@@ -501,9 +513,11 @@ impl Entry {
     /// (key offset, key length).
     #[inline(always)]
     fn key_span(&self) -> (usize, usize) {
-        // SAFETY: the key-length varint always starts at KEY_LEN_OFF.
-        let (len, n) = unsafe { read_varint(self.ptr.as_ptr().add(KEY_LEN_OFF)) };
-        (KEY_LEN_OFF + n, len as usize)
+        let klen_off = KEY_LEN_OFF + ((self.flags() & FLAG_EXPIRE) as usize) * 8;
+        // SAFETY: the key-length varint starts at KEY_LEN_OFF, or 8 bytes later when the expire field is present
+        // (flag bit 0, see `build`).
+        let (len, n) = unsafe { read_varint(self.ptr.as_ptr().add(klen_off)) };
+        (klen_off + n, len as usize)
     }
 
     /// Offset where the payload starts (aligned for raw/value kinds).
@@ -603,24 +617,60 @@ impl Entry {
                 return;
             }
         }
-        let new = Entry::build(hdr, self.has_expire(), self.key(), payload);
+        let new = Entry::build(hdr, self.expire_ms(), self.key(), payload);
         *self = new;
+    }
+
+    /// Rebuilds the chunk with another expire field (present or not), moving the payload (a raw buffer or a
+    /// collection is not copied). Header, key and the unshared mark are kept.
+    fn rebuild_with_expire(&mut self, expire: Option<i64>) {
+        let kind = self.kind();
+        let size = self.alloc_size();
+        let unshared = self.flags() & FLAG_UNSHARED != 0;
+        let new = {
+            let payload = match kind {
+                KIND_INT => match self.as_str() {
+                    Some(StrRef::Int(n)) => Payload::Int(n),
+                    _ => Payload::Int(0),
+                },
+                KIND_EMB => match self.as_str() {
+                    Some(StrRef::Bytes(b)) => Payload::Emb(b),
+                    _ => Payload::Emb(b""),
+                },
+                // SAFETY: kind RAW/VAL means an initialized Vec<u8>/Value lives at the 8-aligned payload offset,
+                // owned by this entry. It is moved out with `read`; the old chunk is then released below without
+                // dropping its payload (forget + dealloc), so it is dropped exactly once, by the new entry.
+                KIND_RAW => Payload::Raw(unsafe { self.ptr.as_ptr().add(self.payload_off()).cast::<Vec<u8>>().read() }),
+                // SAFETY: as above.
+                _ => Payload::Val(unsafe { self.ptr.as_ptr().add(self.payload_off()).cast::<Value>().read() }),
+            };
+            Entry::build(self.hdr(), expire, self.key(), payload)
+        };
+        let old = std::mem::replace(self, new);
+        let ptr = old.ptr;
+        std::mem::forget(old);
+        // SAFETY: the chunk came from `slab::alloc(size)` and its payload (if any) was moved into the new entry;
+        // nothing refers to it any more.
+        unsafe { slab::dealloc(ptr, size) };
+        if unshared {
+            self.set_unshared();
+        }
     }
 
     /// A string entry with Redis's automatic encoding (int, embstr or raw).
     pub fn new_string(key: &[u8], val: &[u8]) -> Entry {
         let (enc, p) = string_payload(val);
-        Entry::build(header(ObjType::String, enc, 0), false, key, p)
+        Entry::build(header(ObjType::String, enc, 0), None, key, p)
     }
 
     /// A string entry holding an integer (`int` encoding), as INCR creates.
     pub fn new_int(key: &[u8], n: i64) -> Entry {
-        Entry::build(header(ObjType::String, Encoding::Int, 0), false, key, Payload::Int(n))
+        Entry::build(header(ObjType::String, Encoding::Int, 0), None, key, Payload::Int(n))
     }
 
     /// A string entry that is `raw` whatever its length (results of APPEND and SETRANGE).
     pub fn new_raw(key: &[u8], val: Vec<u8>) -> Entry {
-        Entry::build(header(ObjType::String, Encoding::Raw, 0), false, key, Payload::Raw(val))
+        Entry::build(header(ObjType::String, Encoding::Raw, 0), None, key, Payload::Raw(val))
     }
 
     /// A string entry stored `embstr` when short and `raw` otherwise, never `int` (INCRBYFLOAT's result).
@@ -630,13 +680,13 @@ impl Entry {
         } else {
             (Encoding::Raw, Payload::Raw(val.to_vec()))
         };
-        Entry::build(header(ObjType::String, enc, 0), false, key, p)
+        Entry::build(header(ObjType::String, enc, 0), None, key, p)
     }
 
     /// An entry holding a collection value.
     pub fn new_value(key: &[u8], v: Value) -> Entry {
         let hdr = header(v.obj_type(), v.encoding(), 0);
-        Entry::build(hdr, false, key, Payload::Val(v))
+        Entry::build(hdr, None, key, Payload::Val(v))
     }
 
     /// A copy of this entry under another key (COPY, and MOVE between databases). Header and value are kept; the
@@ -657,7 +707,7 @@ impl Entry {
                 None => Payload::Int(0),
             },
         };
-        let mut e = Entry::build(self.hdr(), false, key, p);
+        let mut e = Entry::build(self.hdr(), None, key, p);
         if self.flags() & FLAG_UNSHARED != 0 {
             e.set_unshared();
         }
@@ -697,7 +747,7 @@ impl Entry {
         std::mem::forget(self);
         // SAFETY: the chunk came from `slab::alloc(size)` in `build` and nothing refers to it any more.
         unsafe { slab::dealloc(ptr, size) };
-        Entry::build(hdr, false, key, payload)
+        Entry::build(hdr, None, key, payload)
     }
 
     #[inline]
@@ -814,17 +864,34 @@ impl Entry {
         self.set_hdr((h & !LRU_MASK) | (lru & LRU_MASK));
     }
 
-    /// Whether the key has a TTL (the TTL itself lives in the db's expires table).
+    /// Whether the key has a TTL.
     #[inline]
     pub fn has_expire(&self) -> bool {
         self.flags() & FLAG_EXPIRE != 0
     }
 
+    /// The key's absolute expire time in ms since the epoch, if it has one.
     #[inline]
-    pub fn set_has_expire(&mut self, on: bool) {
-        let f = (self.flags() & !FLAG_EXPIRE) | on as u8;
-        // SAFETY: byte 4 is the flags byte; `&mut self` is exclusive.
-        unsafe { self.ptr.as_ptr().add(4).write(f) }
+    pub fn expire_ms(&self) -> Option<i64> {
+        if self.flags() & FLAG_EXPIRE == 0 {
+            return None;
+        }
+        // SAFETY: with the expire flag set, bytes EXPIRE_OFF..EXPIRE_OFF+8 hold the time (see `build`); the field
+        // is unaligned, hence `read_unaligned`.
+        Some(unsafe { self.ptr.as_ptr().add(EXPIRE_OFF).cast::<i64>().read_unaligned() })
+    }
+
+    /// Sets or removes the expire time. Changing an existing time is in place; adding or removing the field
+    /// reallocates the chunk (the dict slot that `self` borrows is updated with it).
+    pub fn set_expire(&mut self, when_ms: Option<i64>) {
+        match (self.has_expire(), when_ms) {
+            (true, Some(t)) => {
+                // SAFETY: as in `expire_ms`; `&mut self` is exclusive.
+                unsafe { self.ptr.as_ptr().add(EXPIRE_OFF).cast::<i64>().write_unaligned(t) }
+            }
+            (false, None) => {}
+            _ => self.rebuild_with_expire(when_ms),
+        }
     }
 
     /// Whether the value is an integer Redis would serve from its shared integer pool (0..9999), for which
@@ -877,87 +944,6 @@ impl std::fmt::Debug for Entry {
     }
 }
 
-/// A key with one 64-bit word attached, packed like [`Entry`] into one slab chunk behind a thin pointer (a dict
-/// slot stays 8 bytes). The db's expires table uses it for (key, expire time).
-///
-/// ```text
-///  +------------------+----------+-----------+
-///  | word (u64, 8 B)  | klen     | key bytes |
-///  +------------------+----------+-----------+
-/// ```
-pub struct KeyWord {
-    ptr: NonNull<u8>,
-}
-
-// SAFETY: KeyWord exclusively owns plain bytes (no interior mutability, no thread-bound data); the slab tolerates
-// frees from any thread (see `dict::slab`).
-unsafe impl Send for KeyWord {}
-// SAFETY: shared access only reads.
-unsafe impl Sync for KeyWord {}
-
-impl KeyWord {
-    pub fn new(key: &[u8], word: u64) -> KeyWord {
-        let size = 8 + varint_len(key.len() as u64) + key.len();
-        let ptr = slab::alloc(size);
-        let p = ptr.as_ptr();
-        // SAFETY: fresh 8-aligned allocation of `size` bytes, exactly the word, the varint and the key.
-        unsafe {
-            p.cast::<u64>().write(word);
-            let n = write_varint(p.add(8), key.len() as u64);
-            std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(8 + n), key.len());
-        }
-        KeyWord { ptr }
-    }
-
-    #[inline]
-    pub fn key(&self) -> &[u8] {
-        // SAFETY: layout written by `new`: varint at 8, then the key bytes; borrow tied to `&self`.
-        unsafe {
-            let (len, n) = read_varint(self.ptr.as_ptr().add(8));
-            std::slice::from_raw_parts(self.ptr.as_ptr().add(8 + n), len as usize)
-        }
-    }
-
-    #[inline]
-    pub fn word(&self) -> u64 {
-        // SAFETY: the word is the first 8 bytes of an 8-aligned chunk.
-        unsafe { self.ptr.as_ptr().cast::<u64>().read() }
-    }
-
-    #[inline]
-    pub fn set_word(&mut self, w: u64) {
-        // SAFETY: as in `word`, with exclusive access.
-        unsafe { self.ptr.as_ptr().cast::<u64>().write(w) }
-    }
-
-    /// Bytes of the chunk.
-    pub fn memory_usage(&self) -> usize {
-        let k = self.key().len();
-        slab::chunk_size(8 + varint_len(k as u64) + k)
-    }
-}
-
-impl Drop for KeyWord {
-    fn drop(&mut self) {
-        let k = self.key().len();
-        // SAFETY: allocated by `new` with exactly this size; not used after.
-        unsafe { slab::dealloc(self.ptr, 8 + varint_len(k as u64) + k) }
-    }
-}
-
-impl std::fmt::Debug for KeyWord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "KeyWord({:?}, {})", String::from_utf8_lossy(self.key()), self.word())
-    }
-}
-
-impl crate::dict::DictEntry for KeyWord {
-    #[inline]
-    fn key(&self) -> &[u8] {
-        KeyWord::key(self)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -993,7 +979,6 @@ mod tests {
     fn entry_is_a_thin_pointer() {
         assert_eq!(std::mem::size_of::<Entry>(), 8);
         assert_eq!(std::mem::size_of::<Option<Entry>>(), 8);
-        assert_eq!(std::mem::size_of::<Option<KeyWord>>(), 8);
         // The memory benchmark's shape: 16-byte key, short embstr value, one 32-byte chunk.
         let e = Entry::new_string(b"key:000000999999", b"val999999");
         assert_eq!(e.memory_usage(), 32);
@@ -1003,7 +988,7 @@ mod tests {
     fn payload_changes_keep_key_header_and_flags() {
         let mut e = Entry::new_string(b"somekey", b"1");
         e.set_lru(12345);
-        e.set_has_expire(true);
+        e.set_expire(Some(1_700_000_000_123));
         e.set_int(-9_000_000_000);
         assert_eq!(e.as_str(), Some(StrRef::Int(-9_000_000_000)));
         e.set_string(b"hello");
@@ -1020,7 +1005,7 @@ mod tests {
         assert!(!e.is_shared_int());
         assert_eq!(e.key(), b"somekey");
         assert_eq!(e.lru(), 12345);
-        assert!(e.has_expire());
+        assert_eq!(e.expire_ms(), Some(1_700_000_000_123));
         let c = e.clone_with_key(b"other");
         assert_eq!(c.key(), b"other");
         assert!(!c.has_expire());
@@ -1039,9 +1024,10 @@ mod tests {
         e.set_string(b"");
         assert_eq!(e.as_str(), Some(StrRef::Bytes(b"")));
         assert_eq!(e.key(), &key[..]);
-        let k = KeyWord::new(&key, 42);
-        assert_eq!(k.key(), &key[..]);
-        assert_eq!(k.word(), 42);
+        e.set_expire(Some(42));
+        assert_eq!((e.key(), e.expire_ms()), (&key[..], Some(42)));
+        e.set_expire(None);
+        assert_eq!((e.key(), e.expire_ms()), (&key[..], None));
         let empty = Entry::new_string(b"", b"");
         assert_eq!(empty.key(), b"");
     }
@@ -1054,7 +1040,7 @@ mod tests {
         NewRaw(Vec<u8>),
         Append(Vec<u8>),
         Lru(u32),
-        Expire(bool),
+        Expire(Option<i64>),
         Clone(Vec<u8>),
     }
 
@@ -1075,7 +1061,7 @@ mod tests {
             bytes().prop_map(Op::NewRaw),
             bytes().prop_map(Op::Append),
             any::<u32>().prop_map(Op::Lru),
-            any::<bool>().prop_map(Op::Expire),
+            proptest::option::of(any::<i64>()).prop_map(Op::Expire),
             proptest::collection::vec(any::<u8>(), 0..300).prop_map(Op::Clone),
         ]
     }
@@ -1097,7 +1083,7 @@ mod tests {
             {
                 let mut e = Entry::new_string(&key, b"");
                 let mut key = key.clone();
-                let (mut val, mut enc, mut lru, mut exp) = (Vec::new(), Encoding::Embstr, 0u32, false);
+                let (mut val, mut enc, mut lru, mut exp) = (Vec::new(), Encoding::Embstr, 0u32, None::<i64>);
                 for o in ops {
                     match o {
                         Op::SetString(v) => { e.set_string(&v); enc = model_enc(&v); val = v; }
@@ -1105,20 +1091,21 @@ mod tests {
                         Op::NewEmbstr(v) => {
                             e = Entry::new_embstr(&key, &v);
                             enc = if v.len() <= EMBSTR_SIZE_LIMIT { Encoding::Embstr } else { Encoding::Raw };
-                            val = v; lru = 0; exp = false;
+                            val = v; lru = 0; exp = None;
                         }
-                        Op::NewRaw(v) => { e = Entry::new_raw(&key, v.clone()); enc = Encoding::Raw; val = v; lru = 0; exp = false; }
+                        Op::NewRaw(v) => { e = Entry::new_raw(&key, v.clone()); enc = Encoding::Raw; val = v; lru = 0; exp = None; }
                         Op::Append(v) => { e.raw_mut().unwrap().extend_from_slice(&v); val.extend_from_slice(&v); enc = Encoding::Raw; }
                         Op::Lru(l) => { e.set_lru(l); lru = l & LRU_MASK; }
-                        Op::Expire(x) => { e.set_has_expire(x); exp = x; }
-                        Op::Clone(k) => { e = e.clone_with_key(&k); key = k; exp = false; }
+                        Op::Expire(x) => { e.set_expire(x); exp = x; }
+                        Op::Clone(k) => { e = e.clone_with_key(&k); key = k; exp = None; }
                     }
                     prop_assert_eq!(e.key(), &key[..]);
                     prop_assert_eq!(e.as_str().unwrap().to_vec(), val.clone());
                     prop_assert_eq!(e.encoding(), enc);
                     prop_assert_eq!(e.obj_type(), ObjType::String);
                     prop_assert_eq!(e.lru(), lru);
-                    prop_assert_eq!(e.has_expire(), exp);
+                    prop_assert_eq!(e.expire_ms(), exp);
+                    prop_assert_eq!(e.has_expire(), exp.is_some());
                     prop_assert!(e.memory_usage() >= key.len() + 5);
                 }
             }
@@ -1169,7 +1156,8 @@ mod tests {
             (Value::ZSet(z), ObjType::ZSet, Encoding::SkipList),
         ] {
             let mut e = Entry::new_value(b"k", v);
-            e.set_has_expire(true);
+            e.set_expire(Some(i64::MAX));
+            assert_eq!(e.expire_ms(), Some(i64::MAX));
             assert_eq!((e.obj_type(), e.encoding()), (t, enc));
             assert!(e.memory_usage() > 60, "{t:?} {}", e.memory_usage());
             let c = e.clone_with_key(b"copy");

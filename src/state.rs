@@ -304,7 +304,6 @@ impl ServerState {
         let allowed = pid.is_none();
         for db in self.dbs.iter_mut() {
             db.keys.set_resize_allowed(allowed);
-            db.expires.set_resize_allowed(allowed);
         }
     }
 

@@ -846,8 +846,16 @@ fn htstats(ctx: &mut Ctx, arg: &[u8]) {
     let db = &ctx.srv.dbs[dbid as usize];
     let mut text = String::from("[Dictionary HT]\n");
     text.push_str(&ht_stats_text(&db.keys.stats()));
-    text.push_str("[Expires HT]\n");
-    text.push_str(&ht_stats_text(&db.expires.stats()));
+    // TTLs live in the keyspace entries: there is no separate table to describe, only the count.
+    text.push_str("[Expires HT]\nHash table 0 stats (main hash table):\n");
+    if db.expires_len() == 0 {
+        text.push_str("No stats available for empty dictionaries\n");
+    } else {
+        text.push_str(&format!(
+            " number of elements: {}\n stored in the keyspace entries (8 bytes each), no table of its own\n",
+            db.expires_len()
+        ));
+    }
     ctx.reply().verbatim("txt", text.as_bytes());
 }
 

@@ -985,10 +985,7 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
         let (lo, hi) = (a.min(b), a.max(b));
         let (left, right) = ctx.srv.dbs.split_at_mut(hi);
         let (x, y) = (&mut left[lo], &mut right[0]);
-        std::mem::swap(&mut x.keys, &mut y.keys);
-        std::mem::swap(&mut x.expires, &mut y.expires);
-        std::mem::swap(&mut x.avg_ttl_ms, &mut y.avg_ttl_ms);
-        std::mem::swap(&mut x.expire_cursor, &mut y.expire_cursor);
+        x.swap_data(y);
         ctx.srv.blocking.signal_db(a);
         ctx.srv.blocking.signal_db(b);
     }

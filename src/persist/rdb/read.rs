@@ -10,7 +10,7 @@
 //! inconsistency is an [`RdbError`] naming the offset, never a panic.
 
 use super::{legacy, op, LoadOptions, LoadStats, RdbError};
-use crate::db::{Db, ExpireEntry};
+use crate::db::Db;
 use crate::dict::Dict;
 use crate::object::{Entry, StrRef, Value, EMBSTR_SIZE_LIMIT, LRU_MASK};
 use crate::persist::crc64::crc64;
@@ -1015,10 +1015,9 @@ impl LoadSink for DbSink<'_> {
     /// RESIZEDB: the tables get their final size up front, so loading does not rehash (Redis does the same).
     /// The hint comes from the file, so it is capped (a hostile 2^60 must not allocate): databases beyond
     /// [`RESIZE_HINT_MAX`] keys grow as usual for the rest.
-    fn resize_db(&mut self, keys: u64, expires: u64) {
+    fn resize_db(&mut self, keys: u64, _expires: u64) {
         if let Some(db) = self.dbs.get_mut(self.cur) {
             db.keys.reserve(keys.min(RESIZE_HINT_MAX) as usize);
-            db.expires.reserve(expires.min(RESIZE_HINT_MAX) as usize);
         }
     }
 
@@ -1032,9 +1031,8 @@ impl LoadSink for DbSink<'_> {
         self.cur = db as usize;
         // Fresh seeds for an empty database's tables (see `fresh_seed`).
         let d = &mut self.dbs[self.cur];
-        if d.keys.is_empty() && d.expires.is_empty() {
+        if d.keys.is_empty() {
             d.keys = loaded_dict();
-            d.expires = loaded_dict();
         }
         Ok(())
     }
@@ -1042,21 +1040,14 @@ impl LoadSink for DbSink<'_> {
     #[inline]
     fn entry(&mut self, mut e: Entry, expire_ms: Option<i64>) -> Result<(), String> {
         let Some(db) = self.dbs.get_mut(self.cur) else { return Err("no database selected".into()) };
-        let x = expire_ms.map(|t| ExpireEntry::new(e.key(), t));
-        e.set_has_expire(x.is_some());
-        if let Some(old) = db.keys.insert(e) {
+        e.set_expire(expire_ms);
+        let old = db.insert_with_expire(e);
+        finish_resize(&mut db.keys);
+        if let Some(old) = old {
             if !self.allow_dup {
                 let k = String::from_utf8_lossy(old.key());
                 return Err(format!("RDB has duplicated key '{k}' in DB {}", self.cur));
             }
-            if old.has_expire() && x.is_none() {
-                db.expires.remove(old.key());
-            }
-        }
-        finish_resize(&mut db.keys);
-        if let Some(x) = x {
-            db.expires.insert(x);
-            finish_resize(&mut db.expires);
         }
         Ok(())
     }

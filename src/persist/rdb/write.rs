@@ -314,7 +314,7 @@ fn write_counted<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, opts: &SaveOption
         enc.len(db.len() as u64);
         enc.len(db.expires_len() as u64);
         for e in db.keys.iter() {
-            let expire = if e.has_expire() { db.expires.get(e.key()).map(|x| x.when_ms()) } else { None };
+            let expire = e.expire_ms();
             enc.key_value(e, expire, opts.stamp, opts.lfu_decay_time, now_ms);
             if opts.key_save_delay_us != 0 {
                 crate::util::debug_delay(opts.key_save_delay_us);
