@@ -1682,9 +1682,9 @@ mod tests {
         let st = d.stats();
         assert_eq!(st.len(), 1);
         assert_eq!(st[0].used, 1000);
-        assert_eq!(st[0].size, 2048, "reserved once, never grown");
-        assert_eq!(st[0].probe_hist.iter().sum::<u64>(), 2048);
-        assert_eq!(st[0].probe_hist[0], 1048);
+        assert_eq!(st[0].size, 1536, "reserved once, never grown");
+        assert_eq!(st[0].probe_hist.iter().sum::<u64>(), 1536);
+        assert_eq!(st[0].probe_hist[0], 536);
         assert!(st[0].max_probe >= 1);
         // insert_new leaves an existing key alone and hands the entry back, also while rehashing.
         assert!(d.insert_new(Entry::new_string(b"k5", b"other")).is_err());

@@ -21,12 +21,17 @@
 //!   **control byte** per slot (0 = empty, else 7 hash bits with the top bit set) lets probes skip non-matching
 //!   elements without dereferencing them: a miss (including the absence check of every new key's insert) touches
 //!   only the control bytes, a hit usually dereferences exactly one element. Cost: 1 byte per slot.
-//! * **Home slot = the TOP `bits` bits of the hash.** Doubling the table splits home `i` into `2i` and `2i+1`, so a
-//!   home slot always covers a fixed interval of the 64-bit hash space. SCAN's cursor is therefore simply "the
-//!   next hash value to visit": every hash below the cursor has been covered, whatever the table sizes were or
-//!   become. This is Redis's reverse-binary cursor turned inside out (Redis indexes by the low bits and so has to
-//!   count with reversed bits); the guarantee is the same: an element present for the whole scan is returned at
-//!   least once, and elements may be returned more than once after a shrink.
+//! * **Home slot = `floor(hash * size / 2^64)`** (multiply-shift, Lemire's "fastrange"): monotonic in the hash,
+//!   so slot `i` is home to a fixed interval of the 64-bit hash space for a given size, whatever the size is. SCAN's
+//!   cursor is therefore simply "the next hash value to visit": every hash below the cursor has been covered,
+//!   whatever the table sizes were or become. This is Redis's reverse-binary cursor turned inside out (Redis
+//!   indexes by the low bits and so has to count with reversed bits); the guarantee is the same: an element
+//!   present for the whole scan is returned at least once, and elements may be returned more than once after a
+//!   resize.
+//! * **Sizes `2^k` and `3·2^(k-1)`** (4, 6, 8, 12, 16, 24, ...): growth alternates ×1.5 and ×4/3 rather than ×2,
+//!   so a table is between 1/2 and 3/4 full after it settles instead of between 3/8 and 3/4. One million keys
+//!   take 1.5·2^20 slots rather than 2^21 (14.2 bytes/key instead of 18.9). The price is more frequent (smaller)
+//!   incremental rehashes while a table grows: about 1.7× the element moves of doubling over a growth from empty.
 //! * **Linear probing with backward-shift deletion** (no tombstones), so lookups stop at the first empty slot and
 //!   the table never degrades under churn.
 //! * **Incremental rehash** as in Redis: during a resize both tables exist; lookups/deletes check both, inserts go
@@ -40,7 +45,7 @@
 //!   While rehashing, the new table must have room for the elements still in the old one too, so fill checks use
 //!   the total count; if the new table would pass 7/8 (a burst of inserts during a shrink) the migration is
 //!   finished at once and the table then grows normally.
-//! * **Load factors**: grow ×2 when an insert would take the fill above 3/4; shrink (cron, [`Dict::resize_if_needed`])
+//! * **Load factors**: grow to the next size when an insert would take the fill above 3/4; shrink (cron, [`Dict::resize_if_needed`])
 //!   when below 1/10. While a forked child shares our pages resizing is not allowed
 //!   ([`Dict::set_resize_allowed`]), except that a fill above 7/8 forces growth: a linear-probing table must keep
 //!   free slots, and at 7/8 probe lengths get long.
@@ -49,11 +54,13 @@
 //! * **Hash**: a keyed wyhash-style function (64×64→128 multiply-fold) with a random per-process seed, so clients
 //!   cannot precompute colliding keys (HashDoS; Redis uses SipHash for the same reason).
 //!
-//! * **Memory**: 1M keys live in 2^21 slots (9 bytes each: 18.9 bytes/key) plus one packed 32-byte entry from
-//!   the slab allocator ([`slab`]) = about 51 bytes/key of RSS (`benches/memory.rs`), against ~108 for Redis 7.0.
+//! * **Memory**: 1M keys live in 1.5·2^20 slots (9 bytes each: 14.2 bytes/key) plus one packed 32-byte entry
+//!   from the slab allocator ([`slab`]) = about 47 bytes/key of RSS (`make bench`, memory rows), against ~116 for
+//!   Redis 7.0.
 //!
 //! # Invariants
-//! * Every table's size is a power of two ≥ [`MIN_SIZE`] (or 0 when unallocated) and has at least one empty slot.
+//! * Every table's size is `2^k` or `3·2^(k-1)`, ≥ [`MIN_SIZE`] (or 0 when unallocated), and has at least one
+//!   empty slot.
 //! * An element at slot `p` with home `h` has all slots `h..=p` (cyclically) occupied.
 //! * `ctrl[i] == 0` exactly when slot `i` is empty, else `ctrl[i] == tag(hash(key))` of its element.
 //! * While rehashing, slots of `t[0]` below `rehash_idx` are empty and a key is in at most one table.
@@ -83,6 +90,36 @@ impl DictEntry for crate::object::Entry {
 /// Smallest allocated table.
 pub const MIN_SIZE: usize = 4;
 
+/// Table sizes are `2^k` and `3 * 2^(k-1)` (4, 6, 8, 12, 16, 24, ...): growth alternates ×1.5 and ×4/3, so the
+/// fill stays between about 1/2 and 3/4 instead of 3/8 and 3/4 with doubling. The home-slot mapping
+/// (multiply-shift) works for any size; these two families keep sizes easy to compute and to check.
+fn is_valid_size(n: usize) -> bool {
+    n >= MIN_SIZE && (n.is_power_of_two() || (n % 3 == 0 && (n / 3).is_power_of_two()))
+}
+
+/// The smallest valid table size that is at least `n`.
+fn size_for(n: usize) -> usize {
+    let n = n.max(MIN_SIZE);
+    let p = n.next_power_of_two();
+    let three_quarters = p / 4 * 3;
+    if p >= 8 && three_quarters >= n {
+        three_quarters
+    } else {
+        p
+    }
+}
+
+/// The next valid size above `size` (`size` valid).
+fn grown_size(size: usize) -> usize {
+    if size.is_power_of_two() {
+        size / 2 * 3
+    } else {
+        size / 3 * 4
+    }
+}
+
+const _: () = assert!(MIN_SIZE.is_power_of_two() && MIN_SIZE >= 4);
+
 /// Where an element sits; valid until the next mutation of the dict (then [`Dict::at`] may return another element
 /// or `None`, never anything unsafe).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,26 +133,19 @@ struct Table<E> {
     /// One control byte per slot: 0 = empty, else `tag(hash)` of the element there. Probes compare these first,
     /// so they dereference an element only when 7 hash bits match.
     ctrl: Box<[u8]>,
-    /// log2 of the size (0 when unallocated).
-    bits: u32,
     used: usize,
 }
 
 impl<E: DictEntry> Table<E> {
     fn empty() -> Table<E> {
-        Table { slots: Box::new([]), ctrl: Box::new([]), bits: 0, used: 0 }
+        Table { slots: Box::new([]), ctrl: Box::new([]), used: 0 }
     }
 
     fn with_size(size: usize) -> Table<E> {
-        debug_assert!(size.is_power_of_two() && size >= MIN_SIZE);
+        debug_assert!(is_valid_size(size));
         let mut v = Vec::with_capacity(size);
         v.resize_with(size, || None);
-        Table {
-            slots: v.into_boxed_slice(),
-            ctrl: vec![0u8; size].into_boxed_slice(),
-            bits: size.trailing_zeros(),
-            used: 0,
-        }
+        Table { slots: v.into_boxed_slice(), ctrl: vec![0u8; size].into_boxed_slice(), used: 0 }
     }
 
     #[inline]
@@ -123,21 +153,44 @@ impl<E: DictEntry> Table<E> {
         self.slots.len()
     }
 
-    #[inline]
-    fn mask(&self) -> usize {
-        self.slots.len().wrapping_sub(1)
+    /// The slot after `i`, wrapping at the end.
+    #[inline(always)]
+    fn next(&self, i: usize) -> usize {
+        let j = i + 1;
+        if j == self.slots.len() {
+            0
+        } else {
+            j
+        }
     }
 
-    /// The home slot of a hash (only for allocated tables).
-    #[inline]
+    /// Slots from `from` forward to `to`, wrapping (0 when equal).
+    #[inline(always)]
+    fn dist(&self, from: usize, to: usize) -> usize {
+        if to >= from {
+            to - from
+        } else {
+            to + self.slots.len() - from
+        }
+    }
+
+    /// The home slot of a hash (only for allocated tables): `floor(h * size / 2^64)`, so slot `i` is home to the
+    /// hashes in `[ceil(i * 2^64 / size), ceil((i + 1) * 2^64 / size))` (see [`Table::bucket_end`]).
+    #[inline(always)]
     fn home(&self, h: u64) -> usize {
-        (h >> (64 - self.bits)) as usize
+        ((h as u128 * self.slots.len() as u128) >> 64) as usize
+    }
+
+    /// The first hash after the home range of the bucket holding `h` (0 when that bucket is the last one).
+    fn bucket_end(&self, h: u64) -> u64 {
+        let next = self.home(h) as u128 + 1;
+        let size = self.slots.len() as u128;
+        ((next << 64).div_ceil(size)) as u64
     }
 
     /// Finds `key` (Ok) or the first empty slot on its probe path (Err). Allocated tables only.
     #[inline]
     fn probe(&self, h: u64, key: &[u8]) -> Result<usize, usize> {
-        let mask = self.mask();
         let t = tag(h);
         let mut i = self.home(h);
         loop {
@@ -152,7 +205,7 @@ impl<E: DictEntry> Table<E> {
                     }
                 }
             }
-            i = (i + 1) & mask;
+            i = self.next(i);
         }
     }
 
@@ -167,10 +220,9 @@ impl<E: DictEntry> Table<E> {
     /// Puts an element whose key is known to be absent (the table has room).
     #[inline]
     fn place(&mut self, h: u64, e: E) {
-        let mask = self.mask();
         let mut i = self.home(h);
         while self.ctrl[i] != 0 {
-            i = (i + 1) & mask;
+            i = self.next(i);
         }
         self.put_at(i, h, e);
     }
@@ -189,9 +241,8 @@ impl<E: DictEntry> Table<E> {
         let e = self.slots.get_mut(i)?.take()?;
         self.ctrl[i] = 0;
         self.used -= 1;
-        let mask = self.mask();
         let mut hole = i;
-        let mut j = (i + 1) & mask;
+        let mut j = self.next(i);
         loop {
             let home = match &self.slots[j] {
                 None => break,
@@ -199,13 +250,13 @@ impl<E: DictEntry> Table<E> {
             };
             // The element at j may fill the hole when its home is not strictly after the hole on its probe path
             // (cyclic distances: home..j must cover hole).
-            if (j.wrapping_sub(home) & mask) >= (j.wrapping_sub(hole) & mask) {
+            if self.dist(home, j) >= self.dist(hole, j) {
                 self.slots[hole] = self.slots[j].take();
                 self.ctrl[hole] = self.ctrl[j];
                 self.ctrl[j] = 0;
                 hole = j;
             }
-            j = (j + 1) & mask;
+            j = self.next(j);
         }
         Some(e)
     }
@@ -528,7 +579,7 @@ impl<E: DictEntry> Dict<E> {
             while self.rehash_step(1024) {}
         }
         if self.needs_room(0) {
-            let size = self.t[0].size() * 2;
+            let size = grown_size(self.t[0].size());
             self.start_resize(size);
         }
     }
@@ -587,10 +638,9 @@ impl<E: DictEntry> Dict<E> {
         if self.is_empty() {
             return 0;
         }
-        let bits = if self.rehashing { self.t[0].bits.min(self.t[1].bits) } else { self.t[0].bits };
-        let width_shift = 64 - bits;
-        let lo = (cursor >> width_shift) << width_shift;
-        let hi = lo.wrapping_add(1u64 << width_shift); // 0 when this is the last bucket
+        // The step covers [cursor, end of the smaller table's bucket holding cursor).
+        let small = if self.rehashing && self.t[1].size() < self.t[0].size() { &self.t[1] } else { &self.t[0] };
+        let (lo, hi) = (cursor, small.bucket_end(cursor)); // hi == 0 when this is the last bucket
         self.scan_range(0, lo, hi, &mut f);
         if self.rehashing {
             self.scan_range(1, lo, hi, &mut f);
@@ -622,13 +672,15 @@ impl<E: DictEntry> Dict<E> {
         if t.used == 0 {
             return;
         }
-        let mask = t.mask();
         let start = t.home(lo);
         let last_home = t.home(hi.wrapping_sub(1));
-        let span = last_home.wrapping_sub(start) & mask;
+        let span = t.dist(start, last_home);
         let in_range = |h: u64| h >= lo && (hi == 0 || h < hi);
+        let mut i = start;
         for d in 0..t.size() {
-            let i = (start + d) & mask;
+            if d > 0 {
+                i = t.next(i);
+            }
             match &t.slots[i] {
                 None if d >= span => break,
                 Some(e) if in_range(self.hash(e.key())) => f(e),
@@ -682,14 +734,16 @@ impl<E: DictEntry> Dict<E> {
             if t.used == 0 {
                 continue;
             }
-            let mask = t.mask();
-            let start = t.home(frac);
+            let mut i = t.home(frac);
             for d in 0..t.size() {
                 if found >= n || steps >= max_steps {
                     return found;
                 }
                 steps += 1;
-                if let Some(e) = &t.slots[(start + d) & mask] {
+                if d > 0 {
+                    i = t.next(i);
+                }
+                if let Some(e) = &t.slots[i] {
                     f(e);
                     found += 1;
                 }
@@ -780,12 +834,12 @@ impl<E: DictEntry> Dict<E> {
         if used == 0 {
             self.t[0] = Table::empty();
         } else if size > MIN_SIZE && used * 10 < size {
-            let target = (used * 2).next_power_of_two().max(MIN_SIZE);
+            let target = size_for(used * 2);
             if target < size {
                 self.start_resize(target);
             }
         } else if used * 4 > size * 3 {
-            self.start_resize(size * 2);
+            self.start_resize(grown_size(size));
         }
     }
 
@@ -803,9 +857,9 @@ impl<E: DictEntry> Dict<E> {
             return;
         }
         let want = self.len().saturating_add(additional);
-        // Smallest power of two with want <= 3/4 of it; beyond 2^62 slots no allocation could succeed anyway.
+        // Smallest table size with want <= 3/4 of it; beyond 2^62 slots no allocation could succeed anyway.
         let Some(size) = want.checked_mul(4).map(|n| n.div_ceil(3)).filter(|&n| n <= 1 << 62) else { return };
-        let size = size.next_power_of_two().max(MIN_SIZE);
+        let size = size_for(size);
         if size > self.t[0].size() {
             self.start_resize(size);
         }
@@ -826,14 +880,13 @@ impl<E: DictEntry> Dict<E> {
                     max_probe: 0,
                     total_probe: 0,
                 };
-                let mask = t.mask();
                 for (i, s) in t.slots.iter().enumerate() {
                     let Some(e) = s else {
                         st.probe_hist[0] += 1;
                         continue;
                     };
                     // Probes a lookup of this element makes: its distance from home, plus one.
-                    let probe = (i.wrapping_sub(t.home(self.hash(e.key()))) & mask) + 1;
+                    let probe = t.dist(t.home(self.hash(e.key())), i) + 1;
                     st.probe_hist[probe.min(STATS_BUCKETS - 1)] += 1;
                     st.max_probe = st.max_probe.max(probe);
                     st.total_probe += probe as u64;

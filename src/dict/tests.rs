@@ -30,7 +30,7 @@ fn check_invariants(d: &Dict<Te>) {
         }
         let mut used = 0;
         if t.size() > 0 {
-            assert!(t.size().is_power_of_two() && t.size() >= MIN_SIZE);
+            assert!(super::is_valid_size(t.size()));
             assert!(t.slots.iter().any(|s| s.is_none()), "table must keep an empty slot");
         }
         assert_eq!(t.ctrl.len(), t.slots.len());
@@ -49,7 +49,7 @@ fn check_invariants(d: &Dict<Te>) {
             let mut j = home;
             while j != i {
                 assert!(t.slots[j].is_some(), "broken probe path");
-                j = (j + 1) & t.mask();
+                j = t.next(j);
             }
         }
         assert_eq!(used, t.used);
@@ -101,6 +101,25 @@ fn grows_incrementally_and_finishes() {
 }
 
 #[test]
+fn table_sizes_alternate_three_halves_and_four_thirds() {
+    let mut sizes = vec![MIN_SIZE];
+    while *sizes.last().unwrap() < 1 << 20 {
+        sizes.push(super::grown_size(*sizes.last().unwrap()));
+    }
+    assert_eq!(&sizes[..8], &[4, 6, 8, 12, 16, 24, 32, 48]);
+    for w in sizes.windows(2) {
+        assert!(super::is_valid_size(w[1]));
+        // size_for(n) is the smallest valid size >= n.
+        assert_eq!(super::size_for(w[0] + 1), w[1]);
+        assert_eq!(super::size_for(w[1]), w[1]);
+    }
+    // One million keys at most 3/4 full: 1.5 * 2^20 slots, not 2^21.
+    let mut d: Dict<Te> = Dict::with_seed(9);
+    d.reserve(1_000_000);
+    assert_eq!(d.capacity(), 3 << 19);
+}
+
+#[test]
 fn shrinks_in_cron() {
     let mut d: Dict<Te> = Dict::with_seed(1);
     for i in 0..4096 {
@@ -130,19 +149,22 @@ fn resize_forbidden_until_extreme_fill() {
         d.insert(te(i, 0));
     }
     while d.rehash_step(100) {}
-    assert_eq!(d.capacity(), 16);
+    // The 7th insert landed in the rehash target (8 slots, 7/8 allowed while rehashing); the cron grows it.
+    d.resize_if_needed();
+    while d.rehash_step(100) {}
+    assert_eq!(d.capacity(), 12);
     d.set_resize_allowed(false);
-    // 3/4 of 16 is 12: without permission we keep going up to 7/8 (14).
-    for i in 7..14 {
+    // 3/4 of 12 is 9: without permission we keep going up to 7/8 (10).
+    for i in 7..10 {
         d.insert(te(i, 0));
     }
-    assert_eq!(d.capacity(), 16);
-    d.insert(te(14, 0));
-    assert!(d.capacity() > 16, "forced growth at extreme fill");
+    assert_eq!(d.capacity(), 12);
+    d.insert(te(10, 0));
+    assert!(d.capacity() > 12, "forced growth at extreme fill");
     check_invariants(&d);
     d.set_resize_allowed(true);
     while d.rehash_step(100) {}
-    for i in 0..15 {
+    for i in 0..11 {
         assert!(d.get(format!("k{i}").as_bytes()).is_some());
     }
 }
