@@ -18,7 +18,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-expire bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -94,6 +94,11 @@ test: deps toolchain
 bench: deps
 	benches/compare.sh
 	SKIP_BUILD=1 benches/persist.sh
+	SKIP_BUILD=1 benches/expire.sh
+
+# Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
+bench-expire: deps release
+	SKIP_BUILD=1 benches/expire.sh
 
 # Persistence rows only (AOF write throughput, BGSAVE, start-up loads, rewrite RSS): benches/persist.sh.
 bench-persist: deps
