@@ -257,6 +257,27 @@ mod tests {
         assert_eq!(expired_keys_total(&s), 0);
     }
 
+    #[test]
+    fn a_quarter_of_the_keyspace_expiring_is_found_by_the_keyspace_walk() {
+        // TTLs live in the entries: the cycle walks the keyspace and passes 3 keys without a TTL for each one with.
+        let mut s = state();
+        let now = crate::util::now_ms();
+        for i in 0..40_000 {
+            let k = format!("key:{i:012}");
+            s.dbs[0].insert(Entry::new_string(k.as_bytes(), b"v"));
+            if i % 4 == 0 {
+                s.dbs[0].set_expire(k.as_bytes(), now - 1);
+            }
+        }
+        let mut cycles = 0;
+        while s.dbs[0].expires_len() > 0 && cycles < 2000 {
+            active_expire_cycle(&mut s, false);
+            cycles += 1;
+        }
+        assert_eq!(s.dbs[0].len(), 30_000, "after {cycles} cycles");
+        assert_eq!(s.dbs[0].expired_keys, 10_000);
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
         /// Whatever the mix of TTLs and the table states (growth, rehashing in progress), enough slow cycles remove
