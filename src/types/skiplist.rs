@@ -14,7 +14,15 @@
 //!  backward: D -> C -> B -> A -> NIL         tail = D
 //!
 //!  Node (48 bytes): member SmallBytes(24) | score f64 | backward u32 | next0 u32 | upper_off u32 | height u8
+//!  Level (24 bytes, levels >= 1): next u32 | span u32 | next's upper_off u32 | next's score f64
 //! ```
+//!
+//! An upper-level link caches the score and the upper-block offset of the node it points to. A descent therefore
+//! runs through the upper arena alone (a quarter of the nodes, 24 bytes per level: small and cache-resident) and
+//! touches a node only to break a score tie or once it reaches level 0: about 3 node reads per descent of a
+//! 100k-element list instead of ~19 (every step and every stop used to read the next node). The cache costs 16
+//! bytes per upper level, 5.3 bytes per element on average; it must be rewritten wherever a node's score changes
+//! in place ([`SkipList::update_score`]).
 //!
 //! Invariants: level-0 order is strictly ascending by (score, member); for every level the spans along the chain
 //! from the header sum to the element count; `backward` mirrors level 0; freed node slots and upper blocks are kept
@@ -46,7 +54,13 @@ struct Node {
 struct Level {
     next: u32,
     span: u32,
+    /// `nodes[next].upper_off` (0 when `next` is NIL).
+    next_off: u32,
+    /// `nodes[next].score` (0 when `next` is NIL).
+    score: f64,
 }
+
+const EMPTY_LEVEL: Level = Level { next: NIL, span: 0, next_off: 0, score: 0.0 };
 
 /// A node of the skiplist. A live node keeps its index until it is deleted (or moved by
 /// [`SkipList::update_score`], which returns the new one), so the owning zset can remember it.
@@ -104,7 +118,7 @@ impl SkipList {
         };
         SkipList {
             nodes: vec![header],
-            upper: vec![Level { next: NIL, span: 0 }; MAX_LEVEL - 1],
+            upper: vec![EMPTY_LEVEL; MAX_LEVEL - 1],
             free_node: NIL,
             free_upper: [NIL; MAX_LEVEL + 1],
             level: 1,
@@ -155,9 +169,56 @@ impl SkipList {
         if lvl == 0 {
             self.nodes[n as usize].next0 = next;
         } else {
+            let (next_off, score) = match self.nodes.get(next as usize) {
+                Some(t) if next != NIL => (t.upper_off, t.score),
+                _ => (0, 0.0),
+            };
             let off = self.nodes[n as usize].upper_off as usize + lvl - 1;
-            self.upper[off] = Level { next, span: span as u32 };
+            self.upper[off] = Level { next, span: span as u32, next_off, score };
         }
+    }
+
+    #[inline(always)]
+    fn member_at(&self, n: u32) -> &[u8] {
+        self.nodes[n as usize].member.as_bytes()
+    }
+
+    /// The descent every search shares: from the header, at each level from the top, moves right while
+    /// `go_on(score, node)` holds for the next node (a monotone predicate: true on a prefix of the order), then
+    /// calls `leave(level, node, rank)` with the node where it stopped and its 1-based rank (0 = header).
+    /// Returns the last node and its rank. Levels above 0 read only the upper arena (see the module comment);
+    /// `go_on` looks at the node only when it needs the member.
+    #[inline(always)]
+    fn walk<G, L>(&self, go_on: G, mut leave: L) -> (u32, usize)
+    where
+        G: Fn(f64, u32) -> bool,
+        L: FnMut(usize, u32, usize),
+    {
+        let mut x = HEADER;
+        let mut x_off = self.nodes[HEADER as usize].upper_off as usize;
+        let mut rank = 0usize;
+        for i in (1..self.level).rev() {
+            loop {
+                let l = self.upper[x_off + i - 1];
+                if l.next == NIL || !go_on(l.score, l.next) {
+                    break;
+                }
+                rank += l.span as usize;
+                x = l.next;
+                x_off = l.next_off as usize;
+            }
+            leave(i, x, rank);
+        }
+        loop {
+            let nx = self.nodes[x as usize].next0;
+            if nx == NIL || !go_on(self.nodes[nx as usize].score, nx) {
+                break;
+            }
+            rank += 1;
+            x = nx;
+        }
+        leave(0, x, rank);
+        (x, rank)
     }
 
     #[inline]
@@ -200,7 +261,7 @@ impl SkipList {
                 head
             } else {
                 let off = self.upper.len() as u32;
-                self.upper.resize(self.upper.len() + height - 1, Level { next: NIL, span: 0 });
+                self.upper.resize(self.upper.len() + height - 1, EMPTY_LEVEL);
                 off
             }
         } else {
@@ -242,7 +303,7 @@ impl SkipList {
             self.nodes.shrink_to_fit();
             self.upper.truncate(MAX_LEVEL - 1);
             self.upper.shrink_to_fit();
-            self.upper.iter_mut().for_each(|l| *l = Level { next: NIL, span: 0 });
+            self.upper.iter_mut().for_each(|l| *l = EMPTY_LEVEL);
             self.free_node = NIL;
             self.free_upper = [NIL; MAX_LEVEL + 1];
             self.nodes[0].next0 = NIL;
@@ -255,23 +316,14 @@ impl SkipList {
     pub fn insert(&mut self, score: f64, member: SmallBytes) -> NodeRef {
         let mut update = [HEADER; MAX_LEVEL];
         let mut rank = [0usize; MAX_LEVEL];
-        let mut x = HEADER;
-        for i in (0..self.level).rev() {
-            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
-            loop {
-                let nx = self.next(x, i);
-                if nx == NIL {
-                    break;
-                }
-                let (s, m) = self.key(nx);
-                if !before(s, m, score, &member) {
-                    break;
-                }
-                rank[i] += self.span(x, i);
-                x = nx;
-            }
-            update[i] = x;
-        }
+        let m = member.as_bytes();
+        self.walk(
+            |s, n| s < score || (s == score && self.member_at(n) < m),
+            |i, x, r| {
+                update[i] = x;
+                rank[i] = r;
+            },
+        );
         let height = self.random_level();
         if height > self.level {
             for i in self.level..height {
@@ -331,23 +383,7 @@ impl SkipList {
 
     /// The rightmost node before (score, member) at every level.
     fn find_update(&self, score: f64, member: &[u8]) -> [u32; MAX_LEVEL] {
-        let mut update = [HEADER; MAX_LEVEL];
-        let mut x = HEADER;
-        for i in (0..self.level).rev() {
-            loop {
-                let nx = self.next(x, i);
-                if nx == NIL {
-                    break;
-                }
-                let (s, m) = self.key(nx);
-                if !before(s, m, score, member) {
-                    break;
-                }
-                x = nx;
-            }
-            update[i] = x;
-        }
-        update
+        self.update_for(|s, n| s < score || (s == score && self.member_at(n) < member))
     }
 
     /// Removes (score, member); returns whether it was present.
@@ -373,10 +409,15 @@ impl SkipList {
             return None;
         }
         let node = &self.nodes[x as usize];
-        let (back, n0) = (node.backward, node.next0);
+        let (back, n0, height) = (node.backward, node.next0, node.height as usize);
         if (back == NIL || self.nodes[back as usize].score < new) && (n0 == NIL || self.nodes[n0 as usize].score > new)
         {
             self.nodes[x as usize].score = new;
+            // The links into x at its upper levels cache its score.
+            for (i, &u) in update.iter().enumerate().take(height).skip(1) {
+                let off = self.nodes[u as usize].upper_off as usize + i - 1;
+                self.upper[off].score = new;
+            }
             return Some(NodeRef(x));
         }
         self.unlink(x, &update);
@@ -386,27 +427,8 @@ impl SkipList {
 
     /// 0-based rank of (score, member).
     pub fn rank(&self, score: f64, member: &[u8]) -> Option<usize> {
-        let mut x = HEADER;
-        let mut traversed = 0usize;
-        for i in (0..self.level).rev() {
-            loop {
-                let nx = self.next(x, i);
-                if nx == NIL {
-                    break;
-                }
-                let (s, m) = self.key(nx);
-                if s < score || (s == score && m <= member) {
-                    traversed += self.span(x, i);
-                    x = nx;
-                } else {
-                    break;
-                }
-            }
-            if x != HEADER && self.key(x) == (score, member) {
-                return Some(traversed - 1);
-            }
-        }
-        None
+        let (x, traversed) = self.walk(|s, n| s < score || (s == score && self.member_at(n) <= member), |_, _, _| {});
+        (x != HEADER && self.key(x) == (score, member)).then(|| traversed - 1)
     }
 
     /// The element at 0-based `rank`.
@@ -416,21 +438,30 @@ impl SkipList {
         }
         let target = rank + 1;
         let mut x = HEADER;
+        let mut x_off = self.nodes[HEADER as usize].upper_off as usize;
         let mut traversed = 0usize;
-        for i in (0..self.level).rev() {
+        for i in (1..self.level).rev() {
             loop {
-                let nx = self.next(x, i);
-                if nx == NIL || traversed + self.span(x, i) > target {
+                let l = self.upper[x_off + i - 1];
+                if l.next == NIL || traversed + l.span as usize > target {
                     break;
                 }
-                traversed += self.span(x, i);
-                x = nx;
+                traversed += l.span as usize;
+                x = l.next;
+                x_off = l.next_off as usize;
             }
             if traversed == target {
                 return Some(NodeRef(x));
             }
         }
-        None
+        while traversed < target {
+            x = self.nodes[x as usize].next0;
+            if x == NIL {
+                return None;
+            }
+            traversed += 1;
+        }
+        Some(NodeRef(x))
     }
 
     #[inline]
@@ -468,24 +499,8 @@ impl SkipList {
 
     /// Walks down to the last node for which `go_on(node)` holds (the predicate must be monotone: true on a
     /// prefix). Returns that node (HEADER when none) and its 1-based rank (0 for HEADER).
-    fn descend<F: Fn(f64, &[u8]) -> bool>(&self, go_on: F) -> (u32, usize) {
-        let mut x = HEADER;
-        let mut traversed = 0;
-        for i in (0..self.level).rev() {
-            loop {
-                let nx = self.next(x, i);
-                if nx == NIL {
-                    break;
-                }
-                let (s, m) = self.key(nx);
-                if !go_on(s, m) {
-                    break;
-                }
-                traversed += self.span(x, i);
-                x = nx;
-            }
-        }
-        (x, traversed)
+    fn descend<F: Fn(f64, u32) -> bool>(&self, go_on: F) -> (u32, usize) {
+        self.walk(go_on, |_, _, _| {})
     }
 
     /// First element inside `r` and its 0-based rank.
@@ -517,7 +532,7 @@ impl SkipList {
         if r.is_empty() {
             return None;
         }
-        let (x, rank) = self.descend(|_, m| !r.gte_min(m));
+        let (x, rank) = self.descend(|_, n| !r.gte_min(self.member_at(n)));
         let n = self.next(x, 0);
         if n == NIL || !r.lte_max(self.nodes[n as usize].member.as_bytes()) {
             return None;
@@ -529,7 +544,7 @@ impl SkipList {
         if r.is_empty() {
             return None;
         }
-        let (x, rank) = self.descend(|_, m| r.lte_max(m));
+        let (x, rank) = self.descend(|_, n| r.lte_max(self.member_at(n)));
         if x == HEADER || !r.gte_min(self.nodes[x as usize].member.as_bytes()) {
             return None;
         }
@@ -563,23 +578,9 @@ impl SkipList {
         removed
     }
 
-    fn update_for<P: Fn(f64, &[u8]) -> bool>(&self, go_on: P) -> [u32; MAX_LEVEL] {
+    fn update_for<P: Fn(f64, u32) -> bool>(&self, go_on: P) -> [u32; MAX_LEVEL] {
         let mut update = [HEADER; MAX_LEVEL];
-        let mut x = HEADER;
-        for i in (0..self.level).rev() {
-            loop {
-                let nx = self.next(x, i);
-                if nx == NIL {
-                    break;
-                }
-                let (s, m) = self.key(nx);
-                if !go_on(s, m) {
-                    break;
-                }
-                x = nx;
-            }
-            update[i] = x;
-        }
+        self.walk(go_on, |i, x, _| update[i] = x);
         update
     }
 
@@ -596,7 +597,7 @@ impl SkipList {
         if r.is_empty() {
             return 0;
         }
-        let update = self.update_for(|_, m| !r.gte_min(m));
+        let update = self.update_for(|_, n| !r.gte_min(self.member_at(n)));
         self.delete_run(update, usize::MAX, |_, m| r.lte_max(m), f)
     }
 
@@ -671,6 +672,11 @@ impl SkipList {
                     break;
                 }
                 total += self.span(x, lvl);
+                let l = self.upper[self.nodes[x as usize].upper_off as usize + lvl - 1];
+                let t = &self.nodes[nx as usize];
+                if l.score.to_bits() != t.score.to_bits() || l.next_off != t.upper_off {
+                    return Err(format!("cached score or offset of a link broken at level {lvl}"));
+                }
                 // The span must equal the level-0 distance.
                 let mut d = 0;
                 let mut y = x;

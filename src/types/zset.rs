@@ -621,10 +621,15 @@ impl ZSet {
             }
             ZSet::SkipList(z) => {
                 let found = if rev { z.list.last_in_score_range(r) } else { z.list.first_in_score_range(r) };
-                let Some((_, rank)) = found else { return };
-                // Jump over the offset by rank instead of walking it.
-                let start = if rev { rank.checked_sub(offset) } else { rank.checked_add(offset) };
-                let Some(node) = start.and_then(|s| z.list.by_rank(s)) else { return };
+                let Some((first, rank)) = found else { return };
+                // Jump over the offset by rank instead of walking it (no second descent without an offset).
+                let node = if offset == 0 {
+                    first
+                } else {
+                    let start = if rev { rank.checked_sub(offset) } else { rank.checked_add(offset) };
+                    let Some(node) = start.and_then(|s| z.list.by_rank(s)) else { return };
+                    node
+                };
                 z.list
                     .iter_from(Some(node), rev)
                     .take_while(|&(_, s)| r.contains(s))
@@ -680,9 +685,14 @@ impl ZSet {
             }
             ZSet::SkipList(z) => {
                 let found = if rev { z.list.last_in_lex_range(r) } else { z.list.first_in_lex_range(r) };
-                let Some((_, rank)) = found else { return };
-                let start = if rev { rank.checked_sub(offset) } else { rank.checked_add(offset) };
-                let Some(node) = start.and_then(|s| z.list.by_rank(s)) else { return };
+                let Some((first, rank)) = found else { return };
+                let node = if offset == 0 {
+                    first
+                } else {
+                    let start = if rev { rank.checked_sub(offset) } else { rank.checked_add(offset) };
+                    let Some(node) = start.and_then(|s| z.list.by_rank(s)) else { return };
+                    node
+                };
                 z.list
                     .iter_from(Some(node), rev)
                     .take_while(|&(m, _)| r.contains(m))
