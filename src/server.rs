@@ -968,7 +968,13 @@ impl Server {
         }
         // maxmemory: evict first, then refuse what would grow memory (Redis's processCommand order).
         if self.state.config.maxmemory != 0 && crate::evict::rejects_command(&mut self.state, c, cmd, full_name) {
-            c.reply.error(crate::evict::OOM_ERR);
+            if command::tx::is_exec(cmd) {
+                // A refused EXEC ends the transaction, naming the reason (Redis's execCommandAbort).
+                command::tx::discard_transaction(c, &mut self.state);
+                c.reply.error(&format!("EXECABORT Transaction discarded because of: {}", crate::evict::OOM_ERR));
+            } else {
+                c.reply.error(crate::evict::OOM_ERR);
+            }
             self.reject(c, full_name);
             return start_us;
         }
