@@ -158,6 +158,8 @@ pub struct Evictor {
     pub proc_running: bool,
     /// Id of the event-loop timer running [`time_proc`], once the server armed it.
     pub timer: Option<u64>,
+    /// `maxmemory` as last seen by [`before_sleep`], to notice CONFIG SET.
+    seen_maxmemory: u64,
 }
 
 /// How a key access updates the entry's LRU/LFU field; built once per lookup from the server state.
@@ -481,6 +483,28 @@ fn pick_random(srv: &mut ServerState, allkeys: bool) -> Option<(Vec<u8>, usize)>
         }
     }
     None
+}
+
+/// Called before the event loop sleeps. Notices a new `maxmemory` (CONFIG SET; Redis's `updateMaxmemory`: warn
+/// when memory is already above it and start the background eviction at once) and says whether the server must
+/// arm the timer that runs [`time_proc`].
+pub fn before_sleep(srv: &mut ServerState) -> bool {
+    let max = srv.config.maxmemory;
+    if max != srv.evict.seen_maxmemory {
+        srv.evict.seen_maxmemory = max;
+        if max != 0 {
+            let used = crate::util::used_memory().saturating_sub(not_counted_memory(srv));
+            if max < used {
+                crate::log_warning!(
+                    "WARNING: the new maxmemory value set via CONFIG SET ({max}) is smaller than the current memory \
+                     usage ({used}). This will result in key eviction and/or the inability to accept new write \
+                     commands depending on the maxmemory-policy."
+                );
+            }
+            srv.evict.proc_running = true;
+        }
+    }
+    srv.evict.proc_running && srv.evict.timer.is_none()
 }
 
 /// The background eviction timer's body (Redis's `evictionTimeProc`): keeps evicting between event-loop passes

@@ -1511,8 +1511,9 @@ impl EventHandler for Server {
             return;
         }
         self.pause_before_sleep(el);
-        // An eviction that hit its time limit continues in a timer between passes (Redis's evictionTimeProc).
-        if self.state.evict.proc_running && self.state.evict.timer.is_none() {
+        // An eviction that hit its time limit (or a new maxmemory) continues in a timer between passes (Redis's
+        // evictionTimeProc).
+        if crate::evict::before_sleep(&mut self.state) {
             self.state.evict.timer = Some(el.add_timer(0));
         }
         // The fast cycle only has work when some key has a TTL; skipping it saves its clock reads per iteration.
