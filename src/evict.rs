@@ -122,9 +122,10 @@ impl EvictionPool {
         }
     }
 
-    /// Takes the best candidate out (the caller hands the key back with [`EvictionPool::recycle`]).
-    pub fn pop_best(&mut self) -> Option<(Vec<u8>, usize)> {
-        self.slots.pop().map(|c| (c.key, c.db))
+    /// Takes the best candidate out: (score when sampled, key, db). The caller hands the key back with
+    /// [`EvictionPool::recycle`].
+    pub fn pop_best(&mut self) -> Option<(u64, Vec<u8>, usize)> {
+        self.slots.pop().map(|c| (c.score, c.key, c.db))
     }
 
     /// Returns a key buffer for reuse.
@@ -433,13 +434,21 @@ fn pick_from_pool(srv: &mut ServerState, policy: MaxmemoryPolicy, allkeys: bool)
         if total_keys == 0 {
             return None;
         }
-        // Best candidate first; ghosts (deleted since they were sampled, or lost their TTL) are dropped.
-        while let Some((key, db)) = evict.pool.pop_best() {
-            let live = dbs[db].keys.get(&key).is_some_and(|e| allkeys || e.has_expire());
-            if live {
-                return Some((key, db));
+        // Best candidate first; ghosts (deleted since they were sampled, or lost their TTL) are dropped. A
+        // candidate accessed since it was sampled scores lower now: it goes back into the pool at its current
+        // score instead of being evicted on stale information (Redis evicts it anyway). Each re-offer lowers a
+        // score and no access happens meanwhile, so this ends.
+        while let Some((pooled, key, db)) = evict.pool.pop_best() {
+            let d = &dbs[db];
+            let now = d.keys.get(&key).filter(|e| allkeys || e.has_expire()).map(|e| score.score(d, e));
+            match now {
+                Some(cur) if cur < pooled => {
+                    evict.pool.offer(cur, &key, db);
+                    evict.pool.recycle(key);
+                }
+                Some(_) => return Some((key, db)),
+                None => evict.pool.recycle(key),
             }
-            evict.pool.recycle(key);
         }
         if offered == 0 {
             empty_rounds += 1;
@@ -548,7 +557,7 @@ mod tests {
         // Pops come best first.
         let before = p.scores();
         let mut n = 0;
-        while let Some((k, _)) = p.pop_best() {
+        while let Some((_, k, _)) = p.pop_best() {
             n += 1;
             assert!(k.starts_with(b"k"));
             assert_eq!(p.scores(), before[..EVPOOL_SIZE - n].to_vec());
@@ -574,7 +583,7 @@ mod tests {
         assert_eq!(p.scores()[0], 100, "a sample worse than the whole full pool is dropped");
         p.offer(1000, b"best", 2);
         assert_eq!(p.scores()[0], 101);
-        assert_eq!(p.pop_best(), Some((b"best".to_vec(), 2)));
+        assert_eq!(p.pop_best(), Some((1000, b"best".to_vec(), 2)));
     }
 
     #[test]
