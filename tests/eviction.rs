@@ -169,6 +169,7 @@ fn object_freq_and_idletime_follow_the_policy() {
     p.same("OBJECT IDLETIME k");
     p.same("OBJECT FREQ missing");
     p.same("CONFIG SET maxmemory-policy allkeys-lfu");
+    p.same("CONFIG SET lfu-log-factor 0");
     p.same("OBJECT IDLETIME k");
     p.same("OBJECT IDLETIME missing");
     // A new key starts at LFU_INIT_VAL (5); a counter at or below it always grows on access.
@@ -179,6 +180,12 @@ fn object_freq_and_idletime_follow_the_policy() {
     // OBJECT is not an access.
     p.same("OBJECT FREQ n");
     assert_eq!(p.same("OBJECT FREQ n"), b":6\r\n");
+    // Overwrites are one access each and keep the counter (with lfu-log-factor 0 every access increments).
+    for line in ["SET n v2", "SET n v3 XX", "MSET n v4", "SETEX n 100 v5", "GETSET n v6", "SET n v7 GET", "SET n v8 NX"]
+    {
+        p.same(line);
+        p.same("OBJECT FREQ n");
+    }
     p.same("CONFIG SET maxmemory-policy volatile-lfu");
     p.same("OBJECT FREQ n");
     p.same("CONFIG SET maxmemory-policy allkeys-lru");
