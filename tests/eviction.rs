@@ -321,6 +321,17 @@ fn evictions_reach_the_aof_as_del() {
     let s = Server::start_in(Kind::Ferredis, dir.path(), &["--appendonly", "yes", "--appendfsync", "always"]);
     let mut c = s.conn();
     c.cmd(&["SET", "victim", &"x".repeat(100_000)]);
+    c.cmd(&["SET", "lazy", &"x".repeat(100_000)]);
+    c.cmd(&["SET", "keep", "1"]);
+    c.cmd(&["EXPIRE", "lazy", "100000"]);
+    // lazyfree-lazy-eviction: UNLINK instead of DEL (volatile-lru picks only `lazy`).
+    c.cmd(&["CONFIG", "SET", "lazyfree-lazy-eviction", "yes"]);
+    c.cmd(&["CONFIG", "SET", "maxmemory-policy", "volatile-lru"]);
+    c.cmd(&["CONFIG", "SET", "maxmemory", "1"]);
+    assert_eq!(c.cmd(&["DBSIZE"]), b":2\r\n");
+    c.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
+    c.cmd(&["CONFIG", "SET", "lazyfree-lazy-eviction", "no"]);
+    c.cmd(&["DEL", "keep"]);
     c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
     c.cmd(&["CONFIG", "SET", "maxmemory", "1"]);
     assert_eq!(c.cmd(&["DBSIZE"]), b":0\r\n");
@@ -335,6 +346,7 @@ fn evictions_reach_the_aof_as_del() {
     }
     let text = String::from_utf8_lossy(&aof);
     assert!(text.contains("*2\r\n$3\r\nDEL\r\n$6\r\nvictim\r\n"), "no DEL for the evicted key in the AOF: {text:?}");
+    assert!(text.contains("*2\r\n$6\r\nUNLINK\r\n$4\r\nlazy\r\n"), "no UNLINK for the lazy eviction: {text:?}");
     // The DEL comes before the next write, not wrapped in a MULTI with it.
     let del = text.find("DEL").unwrap_or(usize::MAX);
     let after = text.find("after").unwrap_or(0);
