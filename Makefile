@@ -3,7 +3,8 @@
 #   make test    install what the tests need (Debian redis-server/redis-tools, rustfmt, clippy), then
 #                fmt check, clippy -D warnings, and every test target (differential tests against redis-server)
 #   make bench   redis-benchmark + memory comparison against Debian's redis-server (benches/compare.sh), then the
-#                persistence rows (benches/persist.sh; alone: make bench-persist)
+#                persistence rows (benches/persist.sh; alone: make bench-persist), then the eviction hit ratios
+#                (benches/evict.sh; alone: make bench-evict)
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
 #   make static  fully static release binary in target/static/
@@ -18,7 +19,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-expire bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-expire bench-evict bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -95,10 +96,15 @@ bench: deps
 	benches/compare.sh
 	SKIP_BUILD=1 benches/persist.sh
 	SKIP_BUILD=1 benches/expire.sh
+	SKIP_BUILD=1 benches/evict.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release
 	SKIP_BUILD=1 benches/expire.sh
+
+# Eviction hit ratio (allkeys-lfu / allkeys-lru on a Zipf trace) against redis-server: benches/evict.sh.
+bench-evict: deps
+	benches/evict.sh
 
 # Persistence rows only (AOF write throughput, BGSAVE, start-up loads, rewrite RSS): benches/persist.sh.
 bench-persist: deps

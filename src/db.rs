@@ -34,9 +34,18 @@ pub struct Db {
     /// `expired` / `new` keyspace events waiting to be published (recorded only while such notifications are
     /// configured; see [`crate::notify`]).
     pub events: Vec<(u8, Vec<u8>)>,
-    /// Keys deleted by expiry (lazy or active) since the server last drained them: the server propagates a DEL
-    /// for each and invalidates WATCHes ([`crate::state::ServerState::drain_expired`]).
-    pub expired_log: Vec<Vec<u8>>,
+    /// Keys the server deleted on its own (expiry, lazy or active; eviction) since it last drained them: the
+    /// server propagates a DEL/UNLINK for each and invalidates WATCHes
+    /// ([`crate::state::ServerState::drain_expired`]).
+    pub expired_log: Vec<(Vec<u8>, Deletion)>,
+}
+
+/// Why the server deleted a key on its own; decides how the deletion is propagated (`lazyfree-lazy-expire` or
+/// `lazyfree-lazy-eviction` picks UNLINK over DEL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    Expired,
+    Evicted,
 }
 
 thread_local! {
@@ -126,7 +135,7 @@ impl Db {
                     self.expires -= 1;
                     self.expired_keys += 1;
                     self.log_event(crate::notify::LOG_EXPIRED, e.key());
-                    self.expired_log.push(e.key().to_vec());
+                    self.expired_log.push((e.key().to_vec(), Deletion::Expired));
                     EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
                 true
@@ -215,6 +224,17 @@ impl Db {
             crate::notify::mark_pending();
         }
         self.keys.insert(e)
+    }
+
+    /// Deletes a key chosen by `maxmemory` eviction and logs it for propagation (see [`Db::expired_log`]).
+    /// Returns false when the key does not exist.
+    pub fn evict(&mut self, key: &[u8]) -> bool {
+        if self.remove(key).is_none() {
+            return false;
+        }
+        self.expired_log.push((key.to_vec(), Deletion::Evicted));
+        EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+        true
     }
 
     /// Removes a key and its TTL.

@@ -10,6 +10,7 @@
 //! - [`object`]: keyspace entries with their compact header (type, encoding, 24-bit LRU/LFU).
 //! - [`db`]: one database: keys, TTLs, lazy expiry.
 //! - [`expire`]: active expiry and the per-database cron (resize, incremental rehash).
+//! - [`evict`]: `maxmemory` eviction (LRU/LFU pools, TTL and random policies) and key-access touching.
 //! - [`state`]: server-wide state that handlers can reach (databases, config, stats, clock).
 //! - [`types`]: the collection representations (listpack, quicklist, intset, skiplist) behind lists, sets,
 //!   hashes and sorted sets, with their small/large encodings and conversions.
@@ -33,6 +34,7 @@ pub mod config;
 pub mod db;
 pub mod dict;
 pub mod event_loop;
+pub mod evict;
 pub mod expire;
 pub mod log;
 pub mod multi;

@@ -966,6 +966,18 @@ impl Server {
             self.reject(c, full_name);
             return start_us;
         }
+        // maxmemory: evict first, then refuse what would grow memory (Redis's processCommand order).
+        if self.state.config.maxmemory != 0 && crate::evict::rejects_command(&mut self.state, c, cmd, full_name) {
+            if command::tx::is_exec(cmd) {
+                // A refused EXEC ends the transaction, naming the reason (Redis's execCommandAbort).
+                command::tx::discard_transaction(c, &mut self.state);
+                c.reply.error(&format!("EXECABORT Transaction discarded because of: {}", crate::evict::OOM_ERR));
+            } else {
+                c.reply.error(crate::evict::OOM_ERR);
+            }
+            self.reject(c, full_name);
+            return start_us;
+        }
         if let Some(msg) = self.disk_error_denies(c, cmd) {
             c.reply.error(&msg);
             self.reject(c, full_name);
@@ -1481,6 +1493,9 @@ impl EventHandler for Server {
     }
 
     fn time_event(&mut self, el: &mut EventLoop, id: u64) -> TimerNext {
+        if self.state.evict.timer == Some(id) {
+            return if crate::evict::time_proc(&mut self.state) { TimerNext::After(0) } else { TimerNext::Stop };
+        }
         if let Some(next) = self.blocking_timer_fired(id) {
             return next;
         }
@@ -1496,6 +1511,11 @@ impl EventHandler for Server {
             return;
         }
         self.pause_before_sleep(el);
+        // An eviction that hit its time limit (or a new maxmemory) continues in a timer between passes (Redis's
+        // evictionTimeProc).
+        if crate::evict::before_sleep(&mut self.state) {
+            self.state.evict.timer = Some(el.add_timer(0));
+        }
         // The fast cycle only has work when some key has a TTL; skipping it saves its clock reads per iteration.
         if self.state.active_expire_enabled
             && !self.state.persist.stats.loading

@@ -41,6 +41,10 @@ pub struct Stats {
     pub total_writes_processed: u64,
     /// Time the active expire cycle has spent, for `expire_cycle_cpu_milliseconds`.
     pub expire_cycle_cpu_ms: u64,
+    /// Total time memory stayed above `maxmemory` (`total_eviction_exceeded_time`, µs), and since when it is
+    /// above now (`current_eviction_exceeded_time`); kept by [`crate::evict::perform_evictions`].
+    pub eviction_exceeded_us: u64,
+    pub eviction_exceeded_since: Option<std::time::Instant>,
     /// Highest `used_memory` seen (`used_memory_peak`), sampled by `command::info::cron_sample`.
     pub peak_memory: u64,
     /// Per-second rates for INFO, sampled by `command::info::cron_sample` every 100 ms.
@@ -180,6 +184,8 @@ pub struct ServerState {
     pub pause: ClientPause,
     /// The propagation path (AOF feed; later replicas): see [`crate::propagate`].
     pub prop: crate::propagate::Propagation,
+    /// `maxmemory` eviction: the candidate pool and the background eviction timer (see [`crate::evict`]).
+    pub evict: crate::evict::Evictor,
     /// RDB saves, the AOF and the forked child (see [`crate::persist::engine`]).
     pub persist: crate::persist::engine::Persist,
 }
@@ -278,6 +284,7 @@ impl ServerState {
             watches: Default::default(),
             pause: ClientPause::default(),
             prop: Default::default(),
+            evict: Default::default(),
             persist: Default::default(),
         }
     }
@@ -367,9 +374,10 @@ impl ServerState {
         }
     }
 
-    /// Handles the keys expiry deleted since the last call (lazily inside a command, or by the active cycle):
-    /// invalidates WATCHes of each and propagates its deletion as `DEL` (`UNLINK` with `lazyfree-lazy-expire`),
-    /// as Redis's `deleteExpiredKeyAndPropagate`. `standalone`: each deletion is its own unit (active expiry);
+    /// Handles the keys expiry or eviction deleted since the last call (lazily inside a command, by the active
+    /// cycle, or by [`crate::evict`]): invalidates WATCHes of each and propagates its deletion as `DEL` (`UNLINK`
+    /// with `lazyfree-lazy-expire` / `lazyfree-lazy-eviction`), as Redis's `deleteExpiredKeyAndPropagate` and
+    /// `performEvictions`. `standalone`: each deletion is its own unit (active expiry);
     /// otherwise they join the running command's unit.
     #[inline]
     pub fn drain_expired(&mut self, standalone: bool) {
@@ -385,8 +393,11 @@ impl ServerState {
                 continue;
             }
             let keys = std::mem::take(&mut self.dbs[i].expired_log);
-            let verb = self.expire_del_verb();
-            for k in &keys {
+            for (k, why) in &keys {
+                let verb = match why {
+                    crate::db::Deletion::Expired => self.expire_del_verb(),
+                    crate::db::Deletion::Evicted => crate::evict::del_verb(&self.config),
+                };
                 if !self.watches.is_empty() {
                     self.watches.touch(i, &self.dbs[i], k);
                 }

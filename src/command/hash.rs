@@ -540,9 +540,12 @@ fn read_hash_rng<'c>(
     key: &[u8],
 ) -> Result<(Option<&'c Hash>, &'c mut Reply, &'c mut crate::util::Rng), super::WrongType> {
     let Ctx { client, srv } = ctx;
-    let touch = !client.has(crate::net::client::flags::NO_TOUCH);
-    let (lru, lfu) = (srv.lru_clock, srv.config.maxmemory_policy.is_lfu());
-    let (lf, dt, now) = (srv.config.lfu_log_factor, srv.config.lfu_decay_time, srv.now_ms);
+    let touch = if client.has(crate::net::client::flags::NO_TOUCH) {
+        crate::evict::Touch::Skip
+    } else {
+        crate::evict::Touch::of(srv)
+    };
+    let now = srv.now_ms;
     let crate::state::ServerState { dbs, rng, stats, .. } = &mut **srv;
     let r = &mut client.reply;
     match dbs[client.db].lookup(key, now) {
@@ -552,9 +555,7 @@ fn read_hash_rng<'c>(
         }
         Some(e) => {
             stats.keyspace_hits += 1;
-            if touch {
-                super::touch_entry(e, lru, lfu, lf, dt, now);
-            }
+            touch.apply(e);
             match e.value() {
                 Some(crate::object::Value::Hash(h)) => Ok((Some(h), r, rng)),
                 _ => {

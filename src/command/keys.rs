@@ -485,8 +485,7 @@ pub(crate) fn is_shared_int(srv: &crate::state::ServerState, e: &Entry) -> bool 
 
 /// Idle time of an entry in milliseconds from its LRU field (Redis's `estimateObjectIdleTime`).
 pub(crate) fn idle_ms(lru_clock: u32, lru: u32) -> u64 {
-    let ticks = if lru_clock >= lru { lru_clock - lru } else { lru_clock + (crate::object::LRU_MASK - lru) };
-    ticks as u64 * crate::state::LRU_CLOCK_RESOLUTION_MS as u64
+    crate::evict::estimate_idle_ms(lru_clock, lru)
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -663,18 +663,17 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn read_reply(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply) {
         let Ctx { client, srv } = self;
-        let touch = !client.has(crate::net::client::flags::NO_TOUCH);
+        let touch = if client.has(crate::net::client::flags::NO_TOUCH) {
+            crate::evict::Touch::Skip
+        } else {
+            crate::evict::Touch::of(srv)
+        };
         let now = srv.now_ms;
-        let lru = srv.lru_clock;
-        let lfu = srv.config.maxmemory_policy.is_lfu();
-        let (lf, dt) = (srv.config.lfu_log_factor, srv.config.lfu_decay_time);
         let stats = &mut srv.stats;
         let found = match srv.dbs[client.db].lookup(key, now) {
             Some(e) => {
                 stats.keyspace_hits += 1;
-                if touch {
-                    touch_entry(e, lru, lfu, lf, dt, now);
-                }
+                touch.apply(e);
                 Some(e)
             }
             None => {
@@ -696,12 +695,10 @@ impl<'a> Ctx<'a> {
     pub fn write_reply(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply) {
         let Ctx { client, srv } = self;
         let now = srv.now_ms;
-        let lru = srv.lru_clock;
-        let lfu = srv.config.maxmemory_policy.is_lfu();
-        let (lf, dt) = (srv.config.lfu_log_factor, srv.config.lfu_decay_time);
+        let touch = crate::evict::Touch::of(srv);
         let found = match srv.dbs[client.db].lookup(key, now) {
             Some(e) => {
-                touch_entry(e, lru, lfu, lf, dt, now);
+                touch.apply(e);
                 Some(e)
             }
             None => None,
@@ -889,17 +886,6 @@ fn typed<'e, T: ValueKind>(
                 Err(WrongType)
             }
         },
-    }
-}
-
-/// Updates an entry's access field: the LRU clock, or the LFU counter with decay.
-#[inline]
-pub fn touch_entry(e: &mut Entry, lru_clock: u32, lfu: bool, lfu_log_factor: i64, lfu_decay_time: i64, now_ms: i64) {
-    if lfu {
-        let v = crate::object::lfu_touch(e.lru(), lfu_log_factor, lfu_decay_time, now_ms);
-        e.set_lru(v);
-    } else {
-        e.set_lru(lru_clock);
     }
 }
 

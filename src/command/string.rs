@@ -391,16 +391,31 @@ fn get_generic(ctx: &mut Ctx, key: &[u8]) -> bool {
 
 /// Stores `val` as the string value of `key` (Redis's `setKey`): overwrites in place when the key exists, dropping
 /// its TTL unless `keep_ttl`. An expired key is treated as absent.
+///
+/// Overwriting counts as one access of the old key (Redis's `setKey` looks it up for writing): under LFU the value
+/// keeps the old counter after that touch, as `dbOverwrite` does; otherwise it gets the current LRU clock.
 pub(crate) fn store_string(ctx: &mut Ctx, key: &[u8], val: &[u8], keep_ttl: bool) {
+    store_string_with(ctx, key, val, keep_ttl, true)
+}
+
+/// [`store_string`]; `touch_old`: false when the caller's own lookup already counted the access.
+fn store_string_with(ctx: &mut Ctx, key: &[u8], val: &[u8], keep_ttl: bool, touch_old: bool) {
     let lfu = ctx.srv.config.maxmemory_policy.is_lfu();
     let lru = fresh_lru(ctx.srv);
+    let touch = if !touch_old || ctx.client.has(crate::net::client::flags::NO_TOUCH) {
+        crate::evict::Touch::Skip
+    } else {
+        crate::evict::Touch::of(ctx.srv)
+    };
     let now = ctx.srv.now_ms;
     let db = &mut ctx.srv.dbs[ctx.client.db];
     // Fast path: an existing key without a TTL is overwritten in place with a single lookup.
     if let Some(e) = db.keys.get_mut(key) {
         if !e.has_expire() {
             e.set_string(val);
-            if !lfu {
+            if lfu {
+                touch.apply(e);
+            } else {
                 e.set_lru(lru);
             }
             return;
@@ -410,8 +425,9 @@ pub(crate) fn store_string(ctx: &mut Ctx, key: &[u8], val: &[u8], keep_ttl: bool
     if exists {
         if let Some(e) = db.keys.get_mut(key) {
             e.set_string(val);
-            // Under LFU an overwrite keeps the access counter, as Redis's dbOverwrite does.
-            if !lfu {
+            if lfu {
+                touch.apply(e);
+            } else {
                 e.set_lru(lru);
             }
             if !keep_ttl && e.has_expire() {
@@ -541,7 +557,9 @@ fn set_generic(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, ex
     if flags & F_GET != 0 && !get_generic(ctx, key) {
         return;
     }
-    if flags & (F_NX | F_XX) != 0 {
+    let conditional = flags & (F_NX | F_XX) != 0;
+    if conditional {
+        // This lookup counts as the access (the store below does not count another), as in Redis.
         let found = ctx.lookup_write(key).is_some();
         if (flags & F_NX != 0 && found) || (flags & F_XX != 0 && !found) {
             if flags & F_GET == 0 {
@@ -554,7 +572,7 @@ fn set_generic(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, ex
             return;
         }
     }
-    store_string(ctx, key, val, flags & F_KEEPTTL != 0);
+    store_string_with(ctx, key, val, flags & F_KEEPTTL != 0, !conditional);
     ctx.key_modified(key);
     if expire.is_some() {
         // As in Redis 7.0, an absolute time already in the past is stored like any other: the key is then

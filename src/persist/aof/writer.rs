@@ -337,6 +337,11 @@ impl AofWriter {
         &self.buf
     }
 
+    /// Bytes allocated for the buffer (`mem_aof_buffer`; not counted against `maxmemory`).
+    pub fn buffer_alloc_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Appends one command executed in `db`, with the wall clock for the timestamp annotation.
     pub fn feed(&mut self, db: usize, argv: &[&[u8]]) {
         self.feed_at(db, argv, unix_now());
