@@ -957,40 +957,28 @@ impl Server {
             }
         }
         if !cmd.arity_ok(args.len()) {
-            c.reply.error(&format!("ERR wrong number of arguments for '{full_name}' command"));
-            self.reject(c, full_name);
+            self.reject(c, cmd, full_name, &format!("ERR wrong number of arguments for '{full_name}' command"));
             return start_us;
         }
         if !c.authenticated && self.state.config.requirepass.is_some() && !cmd.has(flag::NO_AUTH) {
-            c.reply.error("NOAUTH Authentication required.");
-            self.reject(c, full_name);
+            self.reject(c, cmd, full_name, "NOAUTH Authentication required.");
             return start_us;
         }
         // maxmemory: evict first, then refuse what would grow memory (Redis's processCommand order).
         if self.state.config.maxmemory != 0 && crate::evict::rejects_command(&mut self.state, c, cmd, full_name) {
-            if command::tx::is_exec(cmd) {
-                // A refused EXEC ends the transaction, naming the reason (Redis's execCommandAbort).
-                command::tx::discard_transaction(c, &mut self.state);
-                c.reply.error(&format!("EXECABORT Transaction discarded because of: {}", crate::evict::OOM_ERR));
-            } else {
-                c.reply.error(crate::evict::OOM_ERR);
-            }
-            self.reject(c, full_name);
+            self.reject(c, cmd, full_name, crate::evict::OOM_ERR);
             return start_us;
         }
         if let Some(msg) = self.disk_error_denies(c, cmd) {
-            c.reply.error(&msg);
-            self.reject(c, full_name);
+            self.reject(c, cmd, full_name, &msg);
             return start_us;
         }
         if self.state.persist.stats.loading && !cmd.has(flag::LOADING) && c.id != aof::AOF_CLIENT_ID {
-            c.reply.error("LOADING Redis is loading the dataset in memory");
-            self.reject(c, full_name);
+            self.reject(c, cmd, full_name, "LOADING Redis is loading the dataset in memory");
             return start_us;
         }
         if let Some(msg) = crate::pubsub::context_error(c, full_name) {
-            c.reply.error(&msg);
-            self.reject(c, full_name);
+            self.reject(c, cmd, full_name, &msg);
             return start_us;
         }
         if self.tx_or_pause_hook(c, cmd, full_name, args, start_us) {
@@ -1125,8 +1113,24 @@ impl Server {
         }
     }
 
-    fn reject(&mut self, c: &mut ClientState, full_name: &'static str) {
+    /// Refuses a command before it runs (Redis's `rejectCommand`): replies `msg` (an error without the leading
+    /// `-`), flags an open transaction, counts a rejected call. A refused EXEC ends the transaction and names the
+    /// reason instead (`execCommandAbort`: Redis's generic errors lose their `ERR ` prefix there, coded ones such
+    /// as `OOM` or `NOAUTH` keep their code).
+    fn reject(&mut self, c: &mut ClientState, cmd: &'static Command, full_name: &'static str, msg: &str) {
         command::tx::flag_transaction(c);
+        if command::tx::is_exec(cmd) {
+            command::tx::discard_transaction(c, &mut self.state);
+            let reason = msg.strip_prefix("ERR ").unwrap_or(msg);
+            c.reply.error(&format!("EXECABORT Transaction discarded because of: {reason}"));
+        } else {
+            c.reply.error(msg);
+        }
+        self.count_rejected(c, full_name);
+    }
+
+    /// The statistics of a refused command whose error reply was already written.
+    fn count_rejected(&mut self, c: &mut ClientState, full_name: &'static str) {
         self.state.stats.commandstats.entry(full_name).or_default().rejected_calls += 1;
         self.count_errors(c);
     }

@@ -138,6 +138,36 @@ fn execabort_and_runtime_errors() {
 }
 
 #[test]
+fn refused_exec_aborts_with_the_reason() {
+    for kind in BOTH {
+        let srv = start(kind);
+        let mut c = srv.conn();
+        let arity = b"-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n";
+        // Outside MULTI too: the arity check comes first.
+        assert_eq!(c.cmd(&["EXEC", "x"]), arity, "{}", kind.label());
+        c.cmd(&["WATCH", "w"]);
+        c.cmd(&["MULTI"]);
+        c.cmd(&["SET", "a", "1"]);
+        assert_eq!(c.cmd(&["EXEC", "x"]), arity, "{}", kind.label());
+        // The transaction and the watches are gone.
+        assert_eq!(c.cmd(&["EXEC"]), b"-ERR EXEC without MULTI\r\n", "{}", kind.label());
+        assert_eq!(c.cmd(&["EXISTS", "a"]), b":0\r\n");
+        let stats = s(&c.cmd(&["INFO", "commandstats"]));
+        let exec = stats.lines().find(|l| l.starts_with("cmdstat_exec:")).unwrap_or("");
+        assert!(exec.contains("rejected_calls=2"), "{} {exec}", kind.label());
+        // A coded error keeps its code.
+        c.cmd(&["CONFIG", "SET", "requirepass", "pw"]);
+        let mut d = srv.conn();
+        assert_eq!(
+            d.cmd(&["EXEC"]),
+            b"-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n",
+            "{}",
+            kind.label()
+        );
+    }
+}
+
+#[test]
 fn watch_invalidated_by_flush_swapdb_move_and_expiry() {
     for kind in BOTH {
         let srv = start(kind);

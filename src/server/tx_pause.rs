@@ -52,7 +52,7 @@ impl Server {
         if c.has(flags::MULTI) && command::tx::queue_hook(c, &self.state, cmd, full_name, args) {
             c.last_cmd = full_name;
             if !c.reply.error_prefixes.is_empty() {
-                self.reject(c, full_name);
+                self.count_rejected(c, full_name);
             }
             return true;
         }
