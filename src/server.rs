@@ -159,7 +159,14 @@ struct PendingStat {
     calls: u64,
     usec: u64,
     failed: u64,
+    /// Durations (µs) of this batch's calls for the command's latency histogram (`latency-tracking`), recorded
+    /// at the flush, where the `commandstats` entry is at hand: the call path stays free of hash lookups.
+    latency_us: [u64; LATENCY_BATCH],
+    latency_n: usize,
 }
+
+/// Calls whose durations a [`PendingStat`] holds before it is flushed into the histogram.
+const LATENCY_BATCH: usize = 32;
 
 /// `parent|sub` names of subcommands, built once from the command table.
 fn full_names() -> &'static HashMap<usize, &'static str> {
@@ -547,6 +554,7 @@ impl Server {
             None
         };
         let _ = full_names();
+        crate::latency::set_threshold_ms(config.latency_monitor_threshold);
         let state = ServerState::new(config);
         let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
         Ok(Server {
@@ -1079,10 +1087,31 @@ impl Server {
         if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name)) {
             self.flush_command_stats();
         }
-        let p = self.pending_stat.get_or_insert(PendingStat { name: full_name, calls: 0, usec: 0, failed: 0 });
+        let p = self.pending_stat.get_or_insert(PendingStat {
+            name: full_name,
+            calls: 0,
+            usec: 0,
+            failed: 0,
+            latency_us: [0; LATENCY_BATCH],
+            latency_n: 0,
+        });
         p.calls += 1;
         p.usec += duration_us;
         p.failed += failed as u64;
+        if self.state.config.latency_tracking {
+            p.latency_us[p.latency_n] = duration_us;
+            p.latency_n += 1;
+            if p.latency_n == LATENCY_BATCH {
+                self.flush_command_stats();
+            }
+        }
+        // The latency monitor: CONFIG SET may just have changed the threshold.
+        let latency_threshold_ms = self.state.config.latency_monitor_threshold;
+        crate::latency::set_threshold_ms(latency_threshold_ms);
+        if latency_threshold_ms > 0 && duration_us / 1000 >= latency_threshold_ms as u64 {
+            let event = if cmd.has(flag::FAST) { "fast-command" } else { "command" };
+            crate::latency::add_sample(event, duration_us / 1000);
+        }
         self.state.stats.total_commands_processed += 1;
         c.last_cmd = full_name;
         let threshold = self.state.config.slowlog_log_slower_than;
@@ -1110,6 +1139,13 @@ impl Server {
             st.calls += p.calls;
             st.usec += p.usec;
             st.failed_calls += p.failed;
+            if p.latency_n > 0 {
+                let h = st.latency.get_or_insert_with(Default::default);
+                for &us in &p.latency_us[..p.latency_n] {
+                    // Nanoseconds, as Redis records them (its clock is in microseconds too).
+                    h.record(us.saturating_mul(1000));
+                }
+            }
         }
     }
 
@@ -1358,7 +1394,12 @@ impl Server {
         self.clients_cron(el, now);
         // While loading, the dataset is not ours to expire, resize or save yet.
         if !self.state.persist.stats.loading {
+            // Timed as the `expire-cycle` event (the slow cycle, with the cron's small resize step).
+            let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
             crate::expire::databases_cron(&mut self.state);
+            if let Some(t) = started {
+                crate::latency::add_sample_if_needed("expire-cycle", t.elapsed().as_millis() as u64);
+            }
             self.persistence_cron();
         }
         self.cron_loops += 1;
@@ -1501,7 +1542,11 @@ impl EventHandler for Server {
             && !self.state.persist.stats.loading
             && self.state.dbs.iter().any(|d| d.expires_len() > 0)
         {
+            let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
             crate::expire::active_expire_cycle(&mut self.state, true);
+            if let Some(t) = started {
+                crate::latency::add_sample_if_needed("expire-cycle", t.elapsed().as_millis() as u64);
+            }
         }
         self.blocking_before_sleep(el);
         // What this pass changed reaches the AOF (and with `always` the disk) before any reply goes out.

@@ -14,6 +14,9 @@ pub struct CommandStat {
     pub usec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    /// Durations of the calls made while `latency-tracking` was on (`INFO latencystats`, `LATENCY HISTOGRAM`);
+    /// created by the first such call.
+    pub latency: Option<Box<crate::latency::Histogram>>,
 }
 
 /// Counters reported by `INFO stats` and friends; `CONFIG RESETSTAT` zeroes them.
