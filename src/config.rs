@@ -1211,7 +1211,7 @@ fn set_oom_values(c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
 fn set_percentiles(c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
     let mut vals = Vec::new();
     for a in args {
-        let v = crate::util::parse_f64(a).ok_or("latency-tracking-info-percentiles parameters should be a number")?;
+        let v = crate::util::parse_f64(a).ok_or("Invalid latency-tracking-info-percentiles parameters")?;
         if !(0.0..=100.0).contains(&v) {
             return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
         }

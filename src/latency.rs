@@ -495,30 +495,14 @@ struct EventStats {
 }
 
 fn analyze(series: &Series, now: i64) -> EventStats {
-    let mut st = EventStats { samples: 0, avg: 0, mad: 0, period: 0 };
-    let mut sum = 0u64;
-    for s in series.samples.iter().filter(|s| s.time != 0) {
-        st.samples += 1;
-        sum += s.latency_ms;
-        if st.period == 0 || s.time < st.period {
-            st.period = s.time;
-        }
-    }
-    if st.samples > 0 {
-        st.avg = sum / st.samples;
-        st.period = (now - st.period).max(0);
-        if st.period == 0 {
-            st.period = 1;
-        }
-        let dev: u64 = series
-            .samples
-            .iter()
-            .filter(|s| s.time != 0)
-            .map(|s| (st.avg as i64 - s.latency_ms as i64).unsigned_abs())
-            .sum();
-        st.mad = dev / st.samples;
-    }
-    st
+    let used = || series.samples.iter().filter(|s| s.time != 0);
+    let samples = used().count() as u64;
+    let sum: u64 = used().map(|s| s.latency_ms).sum();
+    let Some(avg) = sum.checked_div(samples) else { return EventStats { samples: 0, avg: 0, mad: 0, period: 0 } };
+    let oldest = used().map(|s| s.time).min().unwrap_or(now);
+    let period = (now - oldest).max(1);
+    let dev: u64 = used().map(|s| (avg as i64 - s.latency_ms as i64).unsigned_abs()).sum();
+    EventStats { samples, avg, mad: dev / samples, period }
 }
 
 /// Redis's `createLatencyReport`: each event's statistics, then the advice that applies.

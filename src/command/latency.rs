@@ -62,7 +62,7 @@ static SUBCOMMANDS: &[Command] = &[
         since: "7.0.0",
         summary: "Return the cumulative distribution of latencies of a subset of commands or all.",
         complexity: "O(N) where N is the number of commands with latency information being retrieved.",
-        syntax: "[COMMAND [COMMAND ...]]",
+        syntax: "[command [command ...]]",
         handler: latency_histogram,
         ..SUB
     },
