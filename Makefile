@@ -4,6 +4,8 @@
 #                fmt check, clippy -D warnings, and every test target (differential tests against redis-server)
 #   make bench   redis-benchmark + memory comparison against Debian's redis-server (benches/compare.sh), then the
 #                persistence rows (benches/persist.sh; alone: make bench-persist)
+#   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
+#                (benches/latency_tracking.sh; also part of make bench)
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
 #   make static  fully static release binary in target/static/
@@ -18,7 +20,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-latency bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -94,10 +96,15 @@ test: deps toolchain
 bench: deps
 	benches/compare.sh
 	SKIP_BUILD=1 benches/persist.sh
+	SKIP_BUILD=1 benches/latency_tracking.sh
 
 # Persistence rows only (AOF write throughput, BGSAVE, start-up loads, rewrite RSS): benches/persist.sh.
 bench-persist: deps
 	benches/persist.sh
+
+# latency-tracking on vs off (issue 17): benches/latency_tracking.sh.
+bench-latency: deps
+	benches/latency_tracking.sh
 
 bench-instr: deps release
 	@command -v valgrind >/dev/null 2>&1 && command -v strace >/dev/null 2>&1 || \
