@@ -208,15 +208,15 @@ const _: () =
     assert!(SUB_BUCKET_COUNT << (BUCKET_COUNT - 2) <= MAX_VALUE, "no bucket beyond the one holding MAX_VALUE");
 
 /// A fixed-size log-linear histogram of durations in nanoseconds (see the module docs).
+/// (No running total: the call path only increments one counter; readers sum the counters.)
 #[derive(Clone)]
 pub struct Histogram {
     counts: Box<[u64; COUNTS_LEN]>,
-    total: u64,
 }
 
 impl std::fmt::Debug for Histogram {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Histogram {{ total: {} }}", self.total)
+        write!(f, "Histogram {{ total: {} }}", self.total())
     }
 }
 
@@ -270,7 +270,7 @@ fn highest_equivalent(value: u64) -> u64 {
 
 impl Histogram {
     pub fn new() -> Histogram {
-        Histogram { counts: Box::new([0; COUNTS_LEN]), total: 0 }
+        Histogram { counts: Box::new([0; COUNTS_LEN]) }
     }
 
     /// Counts one duration in nanoseconds, clamped to [`MIN_VALUE`]..=[`MAX_VALUE`] as Redis does.
@@ -279,13 +279,23 @@ impl Histogram {
         let v = ns.clamp(MIN_VALUE, MAX_VALUE);
         if let Some(c) = self.counts.get_mut(counts_index_for(v)) {
             *c += 1;
-            self.total += 1;
+        }
+    }
+
+    /// Counts one duration measured in microseconds, as Redis does (`duration * 1000` ns). A command under a
+    /// microsecond (most of them, pipelined) measures 0, recorded as the minimum without the index arithmetic.
+    #[inline]
+    pub fn record_us(&mut self, us: u64) {
+        if us == 0 {
+            self.counts[MIN_VALUE as usize] += 1;
+        } else {
+            self.record(us.min(MAX_VALUE / 1000) * 1000);
         }
     }
 
     /// Number of recorded values.
     pub fn total(&self) -> u64 {
-        self.total
+        self.counts.iter().sum()
     }
 
     /// The value at `percentile` (0..=100), HdrHistogram's `hdr_value_at_percentile`: the highest value
@@ -293,7 +303,8 @@ impl Histogram {
     /// lowest for percentile 0. 0 for an empty histogram.
     pub fn value_at_percentile(&self, percentile: f64) -> u64 {
         let requested = percentile.min(100.0);
-        let wanted = ((requested / 100.0 * self.total as f64) + 0.5) as u64;
+        let total = self.total();
+        let wanted = ((requested / 100.0 * total as f64) + 0.5) as u64;
         let wanted = wanted.max(1);
         let mut seen = 0u64;
         let mut value = 0;
@@ -324,8 +335,9 @@ impl Histogram {
         let mut level = 1024u64;
         let mut level_lowest = lowest_equivalent(level);
         let mut previous = 0u64;
+        let total = self.total();
         loop {
-            let more_counts = cumulative < self.total;
+            let more_counts = cumulative < total;
             // HdrHistogram peeks at the next counter's value even when it is one past the end.
             let next_beyond = index < COUNTS_LEN as isize && value_at_index((index + 1) as usize) > level_lowest;
             if !more_counts && !next_beyond {
@@ -747,6 +759,16 @@ mod tests {
         let p999 = h.value_at_percentile(99.9);
         assert!((1_000_000..1_000_000 + 1_000_000 / 128).contains(&p999), "{p999}");
         assert_eq!(Histogram::new().value_at_percentile(50.0), 0);
+    }
+
+    #[test]
+    fn microsecond_recording_matches_nanoseconds() {
+        let (mut a, mut b) = (Histogram::new(), Histogram::new());
+        for us in [0u64, 1, 7, 999, 12_345, 999_999, 1_000_000, 5_000_000] {
+            a.record_us(us);
+            b.record(us * 1000);
+        }
+        assert_eq!(a.counts[..], b.counts[..]);
     }
 
     #[test]

@@ -159,14 +159,10 @@ struct PendingStat {
     calls: u64,
     usec: u64,
     failed: u64,
-    /// Durations (µs) of this batch's calls for the command's latency histogram (`latency-tracking`), recorded
-    /// at the flush, where the `commandstats` entry is at hand: the call path stays free of hash lookups.
-    latency_us: [u64; LATENCY_BATCH],
-    latency_n: usize,
+    /// The command's latency histogram (`latency-tracking`), taken out of its `commandstats` entry by the batch's
+    /// first tracked call and put back by the flush: each call records straight into it, with no hash lookup.
+    latency: Option<Box<crate::latency::Histogram>>,
 }
-
-/// Calls whose durations a [`PendingStat`] holds before it is flushed into the histogram.
-const LATENCY_BATCH: usize = 32;
 
 /// `parent|sub` names of subcommands, built once from the command table.
 fn full_names() -> &'static HashMap<usize, &'static str> {
@@ -1092,18 +1088,17 @@ impl Server {
             calls: 0,
             usec: 0,
             failed: 0,
-            latency_us: [0; LATENCY_BATCH],
-            latency_n: 0,
+            latency: None,
         });
         p.calls += 1;
         p.usec += duration_us;
         p.failed += failed as u64;
         if self.state.config.latency_tracking {
-            p.latency_us[p.latency_n] = duration_us;
-            p.latency_n += 1;
-            if p.latency_n == LATENCY_BATCH {
-                self.flush_command_stats();
-            }
+            let h = p.latency.get_or_insert_with(|| {
+                let st = self.state.stats.commandstats.get_mut(full_name);
+                st.and_then(|st| st.latency.take()).unwrap_or_default()
+            });
+            h.record_us(duration_us);
         }
         // The latency monitor: CONFIG SET may just have changed the threshold.
         let latency_threshold_ms = self.state.config.latency_monitor_threshold;
@@ -1139,12 +1134,8 @@ impl Server {
             st.calls += p.calls;
             st.usec += p.usec;
             st.failed_calls += p.failed;
-            if p.latency_n > 0 {
-                let h = st.latency.get_or_insert_with(Default::default);
-                for &us in &p.latency_us[..p.latency_n] {
-                    // Nanoseconds, as Redis records them (its clock is in microseconds too).
-                    h.record(us.saturating_mul(1000));
-                }
+            if p.latency.is_some() {
+                st.latency = p.latency;
             }
         }
     }
