@@ -10,6 +10,10 @@
 # run; redis-benchmark saturates its own core at -P 16, so CPU per request is the real cost figure), and the
 # on/off ratios. The verdict is on ferredis's CPU per request: on/off <= 1.03.
 #
+# INSTR=1 adds a deterministic row, usable on a loaded machine: user-space instructions per request under valgrind
+# callgrind (INSTR_N requests per run, default 100000, after a warm-up), tracking on and off on the same ferredis
+# and redis-server processes, toggled with CONFIG SET and the counters zeroed between runs.
+#
 # Knobs (environment): N (requests per run, default 1000000), ROUNDS (5), CLIENTS (50), PIPELINE (16),
 # TESTS (set,get), SERVER_CPU (1), CLIENT_CPU (0), FERREDIS (target/release/ferredis-server, built first unless
 # SKIP_BUILD=1), REDIS (/usr/bin/redis-server). Results: stdout and bench-results/<timestamp>-latency/.
@@ -143,3 +147,47 @@ col() { # col <server> <test> <mode> <field#>
     done
 } | tee "$OUT/summary.txt"
 echo "raw rows: $OUT/raw.csv"
+
+[ "${INSTR:-0}" = 1 ] || exit 0
+for tool in valgrind callgrind_control; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "INSTR=1 needs $tool (apt-get install valgrind)"; exit 1; }
+done
+INSTR_N=${INSTR_N:-100000}
+# instr_server <label> <binary>: instructions per request for each test, tracking off then on, as rows.
+instr_server() {
+    local label=$1 bin=$2 port pid dir t mode out i
+    port=$(free_port)
+    dir=$WORK/cg-$label
+    mkdir -p "$dir"
+    (cd "$dir" && exec valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$bin" --port "$port" \
+        --save '' --appendonly no --daemonize no --bind 127.0.0.1 >"$dir/log" 2>&1) &
+    pid=$!
+    PIDS+=("$pid")
+    for i in $(seq 1 600); do
+        [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && break
+        sleep 0.1
+    done
+    for t in "${TEST_LIST[@]}"; do
+        for mode in no yes; do
+            redis-cli -p "$port" config set latency-tracking "$mode" >/dev/null
+            redis-benchmark -p "$port" -c "$CLIENTS" -n 2000 -t "$t" -P "$PIPELINE" -q >/dev/null 2>&1
+            callgrind_control -z "$pid" >/dev/null 2>&1
+            redis-benchmark -p "$port" -c "$CLIENTS" -n "$INSTR_N" -t "$t" -P "$PIPELINE" -q >/dev/null 2>&1
+            callgrind_control -d "$pid" >/dev/null 2>&1
+            out=$(ls -t "$dir"/cg.out* | head -1)
+            awk -v n="$INSTR_N" -v s="$label" -v t="$t" -v m="$mode" \
+                '/^(summary|totals):/ {x = $2} END {printf "%s,%s,%s,%.1f\n", s, t, m, x / n}' "$out"
+        done
+    done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+{
+    instr_server ferredis "$FERREDIS"
+    instr_server redis "$REDIS"
+} >"$OUT/instr.csv"
+printf '%-9s %-4s %12s %12s %8s\n' server test instr_on instr_off ratio | tee -a "$OUT/summary.txt"
+awk -F, '{v[$1 "," $2 "," $3] = $4; k[$1 "," $2] = 1}
+    END {for (x in k) {split(x, a, ","); on = v[x ",yes"]; off = v[x ",no"]
+        printf "%-9s %-4s %12.1f %12.1f %8.3f\n", a[1], a[2], on, off, (off > 0) ? on / off : 0}}' "$OUT/instr.csv" \
+    | sort | tee -a "$OUT/summary.txt"

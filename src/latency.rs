@@ -372,6 +372,52 @@ impl Histogram {
     }
 }
 
+/// The latency histograms of the commands called while `latency-tracking` was on, by full name (`get`,
+/// `config|get`). The histogram of the command that ran last stays out of the map, in `hot`: a run of the same
+/// command (pipelined SETs, which flush their `commandstats` counters on every call) records with one pointer
+/// comparison, and a change of command costs one map insert and one removal.
+#[derive(Debug, Default)]
+pub struct CommandHistograms {
+    hot: Option<(&'static str, Box<Histogram>)>,
+    rest: std::collections::HashMap<&'static str, Box<Histogram>>,
+}
+
+impl CommandHistograms {
+    /// Records a call of `name` that took `us` microseconds. `name` is the command table's own string, so equal
+    /// names of the hot slot compare by address.
+    #[inline]
+    pub fn record_us(&mut self, name: &'static str, us: u64) {
+        match &mut self.hot {
+            Some((hot, h)) if std::ptr::eq(*hot, name) => h.record_us(us),
+            _ => self.switch_to(name).record_us(us),
+        }
+    }
+
+    #[cold]
+    fn switch_to(&mut self, name: &'static str) -> &mut Histogram {
+        if let Some((old, h)) = self.hot.take() {
+            self.rest.insert(old, h);
+        }
+        let h = self.rest.remove(name).unwrap_or_default();
+        &mut self.hot.insert((name, h)).1
+    }
+
+    /// The histogram of a command, by full name.
+    pub fn get(&self, name: &str) -> Option<&Histogram> {
+        match &self.hot {
+            Some((hot, h)) if *hot == name => Some(h),
+            _ => self.rest.get(name).map(|h| &**h),
+        }
+    }
+
+    /// Names of the commands with a histogram, sorted.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = self.rest.keys().copied().chain(self.hot.as_ref().map(|x| x.0)).collect();
+        v.sort_unstable();
+        v
+    }
+}
+
 /// A percentile as Redis prints it in INFO and CONFIG GET: `%f`, then trailing zeros (and a trailing dot)
 /// removed (`99.9`, `50`).
 pub fn format_percentile(p: f64) -> String {
@@ -769,6 +815,21 @@ mod tests {
             b.record(us * 1000);
         }
         assert_eq!(a.counts[..], b.counts[..]);
+    }
+
+    #[test]
+    fn command_histograms_switch_between_commands() {
+        static SET: &str = "set";
+        static GET: &str = "get";
+        let mut c = CommandHistograms::default();
+        c.record_us(SET, 1);
+        c.record_us(SET, 2);
+        c.record_us(GET, 3);
+        c.record_us(SET, 4);
+        assert_eq!(c.names(), ["get", "set"]);
+        assert_eq!(c.get("set").map(Histogram::total), Some(3));
+        assert_eq!(c.get("get").map(Histogram::total), Some(1));
+        assert!(c.get("del").is_none());
     }
 
     #[test]

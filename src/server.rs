@@ -159,9 +159,6 @@ struct PendingStat {
     calls: u64,
     usec: u64,
     failed: u64,
-    /// The command's latency histogram (`latency-tracking`), taken out of its `commandstats` entry by the batch's
-    /// first tracked call and put back by the flush: each call records straight into it, with no hash lookup.
-    latency: Option<Box<crate::latency::Histogram>>,
 }
 
 /// `parent|sub` names of subcommands, built once from the command table.
@@ -1083,22 +1080,12 @@ impl Server {
         if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name)) {
             self.flush_command_stats();
         }
-        let p = self.pending_stat.get_or_insert(PendingStat {
-            name: full_name,
-            calls: 0,
-            usec: 0,
-            failed: 0,
-            latency: None,
-        });
+        let p = self.pending_stat.get_or_insert(PendingStat { name: full_name, calls: 0, usec: 0, failed: 0 });
         p.calls += 1;
         p.usec += duration_us;
         p.failed += failed as u64;
         if self.state.config.latency_tracking {
-            let h = p.latency.get_or_insert_with(|| {
-                let st = self.state.stats.commandstats.get_mut(full_name);
-                st.and_then(|st| st.latency.take()).unwrap_or_default()
-            });
-            h.record_us(duration_us);
+            self.state.stats.latency.record_us(full_name, duration_us);
         }
         // The latency monitor: CONFIG SET may just have changed the threshold.
         let latency_threshold_ms = self.state.config.latency_monitor_threshold;
@@ -1134,9 +1121,6 @@ impl Server {
             st.calls += p.calls;
             st.usec += p.usec;
             st.failed_calls += p.failed;
-            if p.latency.is_some() {
-                st.latency = p.latency;
-            }
         }
     }
 

@@ -14,9 +14,6 @@ pub struct CommandStat {
     pub usec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
-    /// Durations of the calls made while `latency-tracking` was on (`INFO latencystats`, `LATENCY HISTOGRAM`);
-    /// created by the first such call.
-    pub latency: Option<Box<crate::latency::Histogram>>,
 }
 
 /// Counters reported by `INFO stats` and friends; `CONFIG RESETSTAT` zeroes them.
@@ -37,6 +34,8 @@ pub struct Stats {
     pub unexpected_error_replies: u64,
     pub errorstats: HashMap<String, u64>,
     pub commandstats: HashMap<&'static str, CommandStat>,
+    /// Per-command latency histograms (`latency-tracking`: `INFO latencystats`, `LATENCY HISTOGRAM`).
+    pub latency: crate::latency::CommandHistograms,
     pub client_qbuf_limit_disconnections: u64,
     pub client_outbuf_limit_disconnections: u64,
     /// Socket reads and writes performed (`total_reads_processed` / `total_writes_processed`).

@@ -476,10 +476,8 @@ fn latencystats(out: &mut String, srv: &ServerState) {
         .split_whitespace()
         .filter_map(|p| p.parse().ok())
         .collect();
-    let mut names: Vec<&&str> = srv.stats.commandstats.keys().collect();
-    names.sort();
-    for name in names {
-        let Some(h) = srv.stats.commandstats[*name].latency.as_deref() else { continue };
+    for name in srv.stats.latency.names() {
+        let Some(h) = srv.stats.latency.get(name) else { continue };
         let _ = write!(out, "latency_percentiles_usec_{name}:");
         for (i, &p) in percentiles.iter().enumerate() {
             if i > 0 {

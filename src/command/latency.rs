@@ -1,7 +1,7 @@
 //! LATENCY DOCTOR | GRAPH | HISTORY | LATEST | RESET | HISTOGRAM | HELP (Redis `latency.c`).
 //!
 //! The event series live in [`crate::latency`] (the monitor); the per-command histograms in `commandstats`
-//! ([`crate::state::CommandStat::latency`]), filled by the server's call path while `latency-tracking` is on.
+//! ([`crate::state::Stats::latency`]), filled by the server's call path while `latency-tracking` is on.
 
 use super::keys::{err_unknown_subcommand, reply_help};
 use super::{flag, Args, Command, Ctx, Group, BASE};
@@ -188,13 +188,11 @@ fn reply_cdf(r: &mut Reply, name: &str, h: &Histogram) {
 /// LATENCY HISTOGRAM [command [command ...]]
 fn latency_histogram(ctx: &mut Ctx, args: Args) {
     let Ctx { client, srv } = ctx;
-    let stats = &srv.stats.commandstats;
-    let hist = |name: &str| stats.get(name).and_then(|s| s.latency.as_deref());
+    let hists = &srv.stats.latency;
+    let hist = |name: &str| hists.get(name);
     let mut names: Vec<String> = Vec::new();
     if args.len() == 2 {
-        let mut all: Vec<&&'static str> = stats.keys().collect();
-        all.sort();
-        names.extend(all.into_iter().filter(|n| hist(n).is_some()).map(|n| n.to_string()));
+        names.extend(hists.names().into_iter().map(str::to_string));
     } else {
         // Like Redis: unknown names are skipped, a container brings its subcommands, repeats are repeated.
         for a in args.iter().skip(2) {
