@@ -832,6 +832,67 @@ mod tests {
         assert!(c.get("del").is_none());
     }
 
+    /// Random durations spread over 1 ns .. 1 s on a log scale, from a fixed seed.
+    fn log_spread(n: usize, seed: u64) -> Vec<u64> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let bits = (x >> 59) as u32; // 0..31
+                let mantissa = (x >> 20) & ((1 << bits.min(30)) - 1);
+                ((1u64 << bits.min(29)) | mantissa).clamp(MIN_VALUE, MAX_VALUE)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn percentiles_match_a_sorted_reference() {
+        for seed in 1..=5 {
+            let mut values = log_spread(5000, seed);
+            let mut h = Histogram::new();
+            for &v in &values {
+                h.record(v);
+            }
+            values.sort_unstable();
+            for p in [1.0, 10.0, 50.0, 90.0, 99.0, 99.9, 99.99, 100.0] {
+                // HdrHistogram's rule: the value of rank round(p% of n) (at least 1), reported as the highest
+                // value sharing its counter, so never below it and within 1/128 above.
+                let rank = ((p / 100.0 * values.len() as f64) + 0.5) as usize;
+                let exact = values[rank.max(1) - 1];
+                let got = h.value_at_percentile(p);
+                assert_eq!(got, highest_equivalent(exact), "seed {seed} p{p}");
+                assert!(got >= exact && (got - exact) as f64 <= exact as f64 / 128.0 + 1.0, "p{p} {got} {exact}");
+            }
+        }
+    }
+
+    #[test]
+    fn cdf_matches_a_reference_count() {
+        for seed in 1..=5 {
+            let values = log_spread(3000, seed);
+            let mut h = Histogram::new();
+            for &v in &values {
+                h.record(v);
+            }
+            // At each level 1024 ns * 2^k: the values whose counter is at or below the level's counter (a level
+            // past the last counter stops at the last counter, as HdrHistogram's iterator does).
+            let mut want = Vec::new();
+            let mut previous = 0;
+            let mut level = 1024u64;
+            while previous < values.len() as u64 {
+                let at = level.min(value_at_index(COUNTS_LEN - 1));
+                let idx = counts_index_for(at);
+                let cumulative = values.iter().filter(|&&v| counts_index_for(v) <= idx).count() as u64;
+                if cumulative > previous {
+                    want.push((highest_equivalent(at) / 1000, cumulative));
+                }
+                previous = cumulative;
+                level *= 2;
+            }
+            assert_eq!(h.cdf_usec(), want, "seed {seed}");
+        }
+    }
+
     #[test]
     fn values_are_clamped() {
         let mut h = Histogram::new();
