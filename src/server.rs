@@ -1084,7 +1084,8 @@ impl Server {
         p.calls += 1;
         p.usec += duration_us;
         p.failed += failed as u64;
-        if self.state.config.latency_tracking {
+        // A command that blocks is recorded when it is served (`server/blocked.rs`), as Redis records it.
+        if self.state.config.latency_tracking && self.state.blocking.request.is_none() {
             self.state.stats.latency.record_us(full_name, duration_us);
         }
         // The latency monitor: CONFIG SET may just have changed the threshold.

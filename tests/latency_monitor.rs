@@ -303,3 +303,41 @@ fn info_latencystats() {
     let names: Vec<String> = percentile_lines(&body(&f)).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["config|resetstat"]);
 }
+
+/// The histogram of a single command as (calls, sorted bucket list length > 0), or None when it has none.
+fn histogram_calls(c: &mut Conn, cmd: &str) -> Option<i64> {
+    let v = Resp::parse(&c.cmd(&["LATENCY", "HISTOGRAM", cmd])).expect("reply");
+    let items = v.items().expect("RESP2 flat map").clone();
+    if items.is_empty() {
+        return None;
+    }
+    let fields = items[1].items().expect("the command's fields");
+    fields[1].as_int()
+}
+
+#[test]
+fn blocking_commands_recorded_when_served() {
+    let mut p = Pair::with(&[]);
+    // A timed-out BLPOP is not recorded; a served one and one ended by CLIENT UNBLOCK ERROR are.
+    p.same("BLPOP nolist 0.01");
+    assert_eq!(histogram_calls(&mut p.f, "blpop"), None);
+    assert_eq!(histogram_calls(&mut p.r, "blpop"), None);
+    for (server, c) in [(&p._fer, &mut p.f), (&p._red, &mut p.r)] {
+        let mut blocked = server.conn();
+        blocked.send(&["BLPOP", "list", "0"]).expect("send");
+        // Wait until the server has parked it (CLIENT LIST shows the blpop as the last command).
+        while !String::from_utf8_lossy(&c.cmd(&["CLIENT", "LIST"])).contains("cmd=blpop") {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        c.cmd(&["RPUSH", "list", "a"]);
+        assert_eq!(blocked.read_reply().expect("reply"), b"*2\r\n$4\r\nlist\r\n$1\r\na\r\n");
+        assert_eq!(histogram_calls(c, "blpop"), Some(1), "{}", server.kind.label());
+        let id = String::from_utf8_lossy(&blocked.cmd(&["CLIENT", "ID"])).trim_start_matches(':').trim().to_string();
+        blocked.send(&["BLPOP", "list", "0"]).expect("send");
+        while c.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]) != b":1\r\n" {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(blocked.read_reply().expect("reply").starts_with(b"-UNBLOCKED"));
+        assert_eq!(histogram_calls(c, "blpop"), Some(2), "{}", server.kind.label());
+    }
+}
