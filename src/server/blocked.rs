@@ -156,11 +156,13 @@ impl Server {
             c.state.flags &= !flags::BLOCKED;
             self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
             self.state.blocking.unblocked.push(id);
-            // The latency histogram gets the served call (Redis: the reply's time; the wait is not counted).
+            // The latency histogram gets the served call (Redis: the reply's time; the wait is not counted), and
+            // the monitor the `command-unblocking` event.
+            let us = crate::util::now_us().saturating_sub(started_us).max(0) as u64;
             if self.state.config.latency_tracking {
-                let us = crate::util::now_us().saturating_sub(started_us).max(0) as u64;
                 self.state.stats.latency.record_us(c.state.last_cmd, us);
             }
+            crate::latency::add_sample_if_needed("command-unblocking", us / 1000);
         }
         self.count_errors(&mut c.state);
         self.put_client(c);
