@@ -3,8 +3,10 @@
 #   make test    install what the tests need (Debian redis-server/redis-tools, rustfmt, clippy), then
 #                fmt check, clippy -D warnings, and every test target (differential tests against redis-server)
 #   make bench   redis-benchmark + memory comparison against Debian's redis-server (benches/compare.sh), then the
-#                persistence rows (benches/persist.sh; alone: make bench-persist), then the eviction hit ratios
-#                (benches/evict.sh; alone: make bench-evict)
+#                persistence rows (benches/persist.sh; alone: make bench-persist), active expiry
+#                (benches/expire.sh; make bench-expire), the eviction hit ratios (benches/evict.sh; make bench-evict)
+#                and the cost of latency tracking (benches/latency_tracking.sh; make bench-latency)
+#   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
 #   make static  fully static release binary in target/static/
@@ -19,7 +21,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-expire bench-evict bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-expire bench-evict bench-latency bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -97,6 +99,7 @@ bench: deps
 	SKIP_BUILD=1 benches/persist.sh
 	SKIP_BUILD=1 benches/expire.sh
 	SKIP_BUILD=1 benches/evict.sh
+	SKIP_BUILD=1 benches/latency_tracking.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release
@@ -109,6 +112,10 @@ bench-evict: deps
 # Persistence rows only (AOF write throughput, BGSAVE, start-up loads, rewrite RSS): benches/persist.sh.
 bench-persist: deps
 	benches/persist.sh
+
+# latency-tracking on vs off (issue 17): benches/latency_tracking.sh.
+bench-latency: deps
+	benches/latency_tracking.sh
 
 bench-instr: deps release
 	@command -v valgrind >/dev/null 2>&1 && command -v strace >/dev/null 2>&1 || \

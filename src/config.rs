@@ -240,6 +240,8 @@ pub struct Config {
     /// [`crate::event_loop`].
     pub busy_poll_us: i64,
     pub latency_monitor_threshold: i64,
+    /// `latency-tracking`: per-command latency histograms (read on every call, hence a field).
+    pub latency_tracking: bool,
     pub always_show_logo: bool,
     pub set_proc_title: bool,
     pub proc_title_template: String,
@@ -341,6 +343,7 @@ impl Default for Config {
             active_expire_effort: 1,
             busy_poll_us: 16,
             latency_monitor_threshold: 0,
+            latency_tracking: true,
             always_show_logo: false,
             set_proc_title: true,
             proc_title_template: "{title} {listen-addr} {server-mode}".into(),
@@ -947,7 +950,7 @@ pub static DIRECTIVES: &[Directive] = &[
     int!("slowlog-log-slower-than", slowlog_log_slower_than, -1, LONG_MAX, M),
     int!("slowlog-max-len", slowlog_max_len, 0, LONG_MAX, M),
     int!("latency-monitor-threshold", latency_monitor_threshold, 0, LONG_MAX, M),
-    Directive::stored("latency-tracking", Kind::StoredBool, "yes", M),
+    boolean!("latency-tracking", latency_tracking, M),
     Directive::new(
         "latency-tracking-info-percentiles",
         Kind::Multi { get: |c| extra(c, "latency-tracking-info-percentiles"), set: set_percentiles },
@@ -1208,11 +1211,11 @@ fn set_oom_values(c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
 fn set_percentiles(c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
     let mut vals = Vec::new();
     for a in args {
-        let v = crate::util::parse_f64(a).ok_or("latency-tracking-info-percentiles parameters should be a number")?;
+        let v = crate::util::parse_f64(a).ok_or("Invalid latency-tracking-info-percentiles parameters")?;
         if !(0.0..=100.0).contains(&v) {
             return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
         }
-        vals.push(format!("{v}"));
+        vals.push(crate::latency::format_percentile(v));
     }
     c.extra.insert("latency-tracking-info-percentiles", vals.join(" "));
     Ok(())

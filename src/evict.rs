@@ -322,7 +322,7 @@ fn evict_until_under(srv: &mut ServerState, mut me: Option<&mut ClientState>) ->
             break;
         };
         let before = crate::util::used_memory() as i64;
-        let deleted = srv.dbs[db].evict(&key);
+        let deleted = crate::latency::timed("eviction-del", || srv.dbs[db].evict(&key));
         freed += before - crate::util::used_memory() as i64;
         if deleted {
             srv.stats.evicted_keys += 1;
@@ -341,6 +341,7 @@ fn evict_until_under(srv: &mut ServerState, mut me: Option<&mut ClientState>) ->
     }
     // Each DEL/UNLINK is its own unit, not wrapped with the command that triggered the eviction.
     srv.drain_expired(true);
+    crate::latency::add_sample_if_needed("eviction-cycle", start.elapsed().as_millis() as u64);
     result
 }
 

@@ -25,6 +25,7 @@
 //! - [`event_loop`]: file and time events, Redis `ae.c` style.
 //! - [`server`]: listeners, connections, dispatch, the cron.
 //! - [`log`]: the Redis-format server log.
+//! - [`latency`]: the latency monitor (LATENCY) and the per-command latency histograms (`latency-tracking`).
 //! - [`sha1`]: SHA-1, for `DEBUG DIGEST` (and script hashes).
 
 pub mod args;
@@ -36,6 +37,7 @@ pub mod dict;
 pub mod event_loop;
 pub mod evict;
 pub mod expire;
+pub mod latency;
 pub mod log;
 pub mod multi;
 pub mod net;

@@ -547,6 +547,7 @@ impl Server {
             None
         };
         let _ = full_names();
+        crate::latency::set_threshold_ms(config.latency_monitor_threshold);
         let state = ServerState::new(config);
         let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
         Ok(Server {
@@ -1083,6 +1084,17 @@ impl Server {
         p.calls += 1;
         p.usec += duration_us;
         p.failed += failed as u64;
+        // A command that blocks is recorded when it is served (`server/blocked.rs`), as Redis records it.
+        if self.state.config.latency_tracking && self.state.blocking.request.is_none() {
+            self.state.stats.latency.record_us(full_name, duration_us);
+        }
+        // The latency monitor: CONFIG SET may just have changed the threshold.
+        let latency_threshold_ms = self.state.config.latency_monitor_threshold;
+        crate::latency::set_threshold_ms(latency_threshold_ms);
+        if latency_threshold_ms > 0 && duration_us / 1000 >= latency_threshold_ms as u64 {
+            let event = if cmd.has(flag::FAST) { "fast-command" } else { "command" };
+            crate::latency::add_sample(event, duration_us / 1000);
+        }
         self.state.stats.total_commands_processed += 1;
         c.last_cmd = full_name;
         let threshold = self.state.config.slowlog_log_slower_than;
@@ -1374,7 +1386,12 @@ impl Server {
         self.clients_cron(el, now);
         // While loading, the dataset is not ours to expire, resize or save yet.
         if !self.state.persist.stats.loading {
+            // Timed as the `expire-cycle` event (the slow cycle, with the cron's small resize step).
+            let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
             crate::expire::databases_cron(&mut self.state);
+            if let Some(t) = started {
+                crate::latency::add_sample_if_needed("expire-cycle", t.elapsed().as_millis() as u64);
+            }
             self.persistence_cron();
         }
         self.cron_loops += 1;
@@ -1525,7 +1542,11 @@ impl EventHandler for Server {
             && !self.state.persist.stats.loading
             && self.state.dbs.iter().any(|d| d.expires_len() > 0)
         {
+            let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
             crate::expire::active_expire_cycle(&mut self.state, true);
+            if let Some(t) = started {
+                crate::latency::add_sample_if_needed("expire-cycle", t.elapsed().as_millis() as u64);
+            }
         }
         self.blocking_before_sleep(el);
         // What this pass changed reaches the AOF (and with `always` the disk) before any reply goes out.

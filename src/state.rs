@@ -34,6 +34,8 @@ pub struct Stats {
     pub unexpected_error_replies: u64,
     pub errorstats: HashMap<String, u64>,
     pub commandstats: HashMap<&'static str, CommandStat>,
+    /// Per-command latency histograms (`latency-tracking`: `INFO latencystats`, `LATENCY HISTOGRAM`).
+    pub latency: crate::latency::CommandHistograms,
     pub client_qbuf_limit_disconnections: u64,
     pub client_outbuf_limit_disconnections: u64,
     /// Socket reads and writes performed (`total_reads_processed` / `total_writes_processed`).

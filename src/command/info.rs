@@ -68,6 +68,7 @@ const ALL_SECTIONS: &[&str] = &[
     "modules",
     "commandstats",
     "errorstats",
+    "latencystats",
     "cluster",
     "keyspace",
 ];
@@ -121,6 +122,7 @@ pub fn info_text(ctx: &Ctx, wanted: &[&str]) -> String {
             "modules" => out.push_str("# Modules\r\n"),
             "commandstats" => commandstats(&mut out, srv),
             "errorstats" => errorstats(&mut out, srv),
+            "latencystats" => latencystats(&mut out, srv),
             "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
             _ => keyspace(&mut out, srv),
         }
@@ -458,6 +460,33 @@ fn errorstats(out: &mut String, srv: &ServerState) {
     names.sort();
     for name in names {
         let _ = write!(out, "errorstat_{name}:count={}\r\n", srv.stats.errorstats[name]);
+    }
+}
+
+/// `latency_percentiles_usec_<cmd>:p50=…,p99=…` for each command with a latency histogram (only while
+/// `latency-tracking` is on), with the percentiles of `latency-tracking-info-percentiles`.
+fn latencystats(out: &mut String, srv: &ServerState) {
+    out.push_str("# Latencystats\r\n");
+    if !srv.config.latency_tracking {
+        return;
+    }
+    let percentiles: Vec<f64> = srv
+        .config
+        .stored_str("latency-tracking-info-percentiles")
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    for name in srv.stats.latency.names() {
+        let Some(h) = srv.stats.latency.get(name) else { continue };
+        let _ = write!(out, "latency_percentiles_usec_{name}:");
+        for (i, &p) in percentiles.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let usec = h.value_at_percentile(p) as f64 / 1000.0;
+            let _ = write!(out, "p{}={usec:.3}", crate::latency::format_percentile(p));
+        }
+        out.push_str("\r\n");
     }
 }
 

@@ -13,6 +13,7 @@ pub mod dump;
 pub mod hash;
 pub mod info;
 pub mod keys;
+pub mod latency;
 pub mod list;
 pub mod longdouble;
 pub mod pubsub;
@@ -515,6 +516,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(tx::COMMANDS.iter())
         .chain(pubsub::COMMANDS.iter())
         .chain(dump::COMMANDS.iter())
+        .chain(latency::COMMANDS.iter())
 }
 
 /// The top-level command table as an open-addressing array with FNV-1a over the lowercased name: a lookup is one

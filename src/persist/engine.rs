@@ -274,6 +274,8 @@ impl Persist {
             Ok(Forked::Parent { child_pid }) => {
                 drop(report_w);
                 self.stats.latest_fork_usec = started.elapsed().as_micros() as u64;
+                crate::latency::set_fork_rate(crate::util::used_memory(), self.stats.latest_fork_usec);
+                crate::latency::add_sample_if_needed("fork", self.stats.latest_fork_usec / 1000);
                 self.stats.total_forks += 1;
                 self.child = Some(Child {
                     pid: child_pid,
@@ -333,7 +335,7 @@ impl Persist {
                     ExitStatus::Exited(_) => log_warning!("Background saving error"),
                     ExitStatus::Signaled(sig) => {
                         log_warning!("Background saving terminated by signal {sig}");
-                        let _ = std::fs::remove_file(&child.tmp_path);
+                        let _ = crate::latency::timed("rdb-unlink-temp-file", || std::fs::remove_file(&child.tmp_path));
                     }
                 }
                 // A child killed on purpose (SIGUSR1) does not count as an error, as Redis.

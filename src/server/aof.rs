@@ -507,13 +507,14 @@ impl Server {
                 .unwrap_or(preamble);
             let base = m.add_new_base(&files.filename, is_rdb).clone();
             let base_path = files.path(&base.name);
-            std::fs::rename(&child_tmp, &base_path).map_err(|e| {
+            crate::latency::timed("aof-rename", || std::fs::rename(&child_tmp, &base_path)).map_err(|e| {
                 format!("Error trying to rename the temporary AOF base file: {}", crate::sys::error_text(&e))
             })?;
             if files.wait_rewrite {
                 let tmp_incr = files.dir.join(aof::temp_incr_name(&files.filename));
                 let incr = m.add_new_incr(&files.filename).clone();
-                std::fs::rename(&tmp_incr, files.path(&incr.name)).map_err(|e| {
+                let incr_path = files.path(&incr.name);
+                crate::latency::timed("aof-rename", || std::fs::rename(&tmp_incr, &incr_path)).map_err(|e| {
                     format!("Error trying to rename the temporary AOF incr file: {}", crate::sys::error_text(&e))
                 })?;
             }
@@ -521,7 +522,7 @@ impl Server {
             m.persist(&files.dir, &files.filename)
                 .map_err(|e| format!("Error persisting the AOF manifest: {}", crate::sys::error_text(&e)))?;
             files.manifest = m;
-            Ok(std::fs::metadata(&base_path).map(|m| m.len()).unwrap_or(0))
+            Ok(crate::latency::timed("aof-fstat", || std::fs::metadata(&base_path)).map(|m| m.len()).unwrap_or(0))
         })();
         match r {
             Ok(base_size) => {

@@ -89,9 +89,13 @@ impl Server {
             reply(&mut c.state);
             c.state.reply.enabled = true;
             if self.count_errors(&mut c.state) > 0 {
-                // Redis counts an unblock with an error as a failed call of the blocked command.
+                // Redis counts an unblock with an error as a failed call of the blocked command, and records it
+                // in the latency histogram (a timeout is not recorded).
                 self.flush_command_stats();
                 self.state.stats.commandstats.entry(c.state.last_cmd).or_default().failed_calls += 1;
+                if self.state.config.latency_tracking {
+                    self.state.stats.latency.record_us(c.state.last_cmd, 0);
+                }
             }
             c.state.flags &= !flags::BLOCKED;
             self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
@@ -138,6 +142,7 @@ impl Server {
         let prop = self.state.prop.enabled;
         let saved = if prop { self.state.prop.begin_call() } else { Default::default() };
         let dirty_before = self.state.dirty;
+        let started_us = crate::util::now_us();
         (cmd.handler)(&mut Ctx { client: &mut c.state, srv: &mut self.state }, args.args());
         self.state.drain_expired(false);
         if prop {
@@ -151,6 +156,13 @@ impl Server {
             c.state.flags &= !flags::BLOCKED;
             self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
             self.state.blocking.unblocked.push(id);
+            // The latency histogram gets the served call (Redis: the reply's time; the wait is not counted), and
+            // the monitor the `command-unblocking` event.
+            let us = crate::util::now_us().saturating_sub(started_us).max(0) as u64;
+            if self.state.config.latency_tracking {
+                self.state.stats.latency.record_us(c.state.last_cmd, us);
+            }
+            crate::latency::add_sample_if_needed("command-unblocking", us / 1000);
         }
         self.count_errors(&mut c.state);
         self.put_client(c);

@@ -407,7 +407,21 @@ impl AofWriter {
                 delayed = true;
             }
             let expected = self.buf.len();
+            let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
             let (written, err) = self.write_buf();
+            if let Some(t) = started {
+                // Redis's four write events: by what the disk was busy with, and all writes together.
+                let ms = t.elapsed().as_millis() as u64;
+                let event = if sync_in_progress {
+                    "aof-write-pending-fsync"
+                } else if self.child_active {
+                    "aof-write-active-child"
+                } else {
+                    "aof-write-alone"
+                };
+                crate::latency::add_sample_if_needed(event, ms);
+                crate::latency::add_sample_if_needed("aof-write", ms);
+            }
             self.flush_postponed_start = 0;
             if written != expected {
                 let errno;
@@ -458,7 +472,12 @@ impl AofWriter {
         }
         match self.cfg.fsync {
             FsyncPolicy::Always => {
-                if let Err(e) = self.file.sync_data() {
+                let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
+                let synced = self.file.sync_data();
+                if let Some(t) = started {
+                    crate::latency::add_sample_if_needed("aof-fsync-always", t.elapsed().as_millis() as u64);
+                }
+                if let Err(e) = synced {
                     return Err(AofFatal {
                         msg: format!(
                             "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...",
