@@ -179,6 +179,12 @@ fn aof_kill9_restart(kind: Kind) {
     let m = read_manifest(dir.path());
     assert!(m.iter().any(|e| e.kind == 'b') && m.iter().any(|e| e.kind == 'i'), "{label}: manifest {m:?}");
     let (_s, mut c) = start(kind, &dir, AOF_ALWAYS);
+    // Replaying the AOF leaves no trace in the command and latency statistics (checked first: the checks below
+    // run commands of their own).
+    let stats = String::from_utf8_lossy(&c.cmd(&["INFO", "commandstats"])).into_owned();
+    assert!(!stats.contains("cmdstat_set:"), "{label}: AOF replay counted in commandstats: {stats}");
+    let lat = String::from_utf8_lossy(&c.cmd(&["INFO", "latencystats"])).into_owned();
+    assert!(!lat.contains("latency_percentiles_usec_set:"), "{label}: AOF replay in latencystats: {lat}");
     assert_after(&mut c, &Before { snap, enc }, label, "AOF + SIGKILL + restart");
     expect_reply(&mut c, &["GET", "counter"], b"$2\r\n50\r\n", &format!("{label}: counter"));
 }

@@ -229,6 +229,9 @@ impl Server {
         let processed = self.state.stats.total_commands_processed;
         let errors = std::mem::take(&mut self.state.stats.errorstats);
         let error_replies = self.state.stats.total_error_replies;
+        // Loading runs commands through the call path, but like Redis (which calls the handlers directly) it
+        // leaves no trace in the command, error or latency statistics.
+        let latency = std::mem::take(&mut self.state.stats.latency);
         let report = {
             let total = aof::total_size(&files.dir, &files.manifest).unwrap_or(0);
             let mut r = Replayer::new(self, el, total);
@@ -239,6 +242,7 @@ impl Server {
         self.state.stats.total_commands_processed = processed;
         self.state.stats.errorstats = errors;
         self.state.stats.total_error_replies = error_replies;
+        self.state.stats.latency = latency;
         if !report.status.is_success() {
             return Err(());
         }
