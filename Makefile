@@ -5,7 +5,8 @@
 #   make bench   redis-benchmark + memory comparison against Debian's redis-server (benches/compare.sh), then the
 #                persistence rows (benches/persist.sh; alone: make bench-persist), active expiry
 #                (benches/expire.sh; make bench-expire), the eviction hit ratios (benches/evict.sh; make bench-evict)
-#                and the cost of latency tracking (benches/latency_tracking.sh; make bench-latency)
+#                the cost of latency tracking (benches/latency_tracking.sh; make bench-latency) and DEBUG
+#                POPULATE 1000000 against Redis (benches/populate.sh)
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
@@ -100,6 +101,7 @@ bench: deps
 	SKIP_BUILD=1 benches/expire.sh
 	SKIP_BUILD=1 benches/evict.sh
 	SKIP_BUILD=1 benches/latency_tracking.sh
+	SKIP_BUILD=1 benches/populate.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release
