@@ -24,12 +24,14 @@
 //! - [`event_loop`]: file and time events, Redis `ae.c` style.
 //! - [`server`]: listeners, connections, dispatch, the cron.
 //! - [`log`]: the Redis-format server log.
+//! - [`crash`]: crash reports (fatal signals, panics, DEBUG ASSERT/PANIC/SEGFAULT) and the watchdog.
 //! - [`sha1`]: SHA-1, for `DEBUG DIGEST` (and script hashes).
 
 pub mod args;
 pub mod blocking;
 pub mod command;
 pub mod config;
+pub mod crash;
 pub mod db;
 pub mod dict;
 pub mod event_loop;

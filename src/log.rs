@@ -95,6 +95,92 @@ pub fn log_from_signal_handler(msg: &[u8]) {
     unsafe { libc::write(fd, line.as_ptr() as *const libc::c_void, n) };
 }
 
+/// The descriptor a signal handler writes the log to: the pre-opened log file, or stdout.
+pub fn signal_fd() -> i32 {
+    match SIGNAL_FD.load(Ordering::SeqCst) {
+        -1 => 1,
+        fd => fd,
+    }
+}
+
+/// Local time's offset from UTC in seconds, kept for [`write_prefix_signal_safe`] (a signal handler may not call
+/// `localtime_r`, which can take the time-zone lock). Refreshed by the cron so DST changes are followed.
+static TZ_OFFSET_S: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Recomputes the local time offset (start-up, cron).
+pub fn refresh_tz_offset() {
+    // SAFETY: time(NULL) takes no pointer we own; tm is plain data and localtime_r the thread-safe variant.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let now = unsafe { libc::time(std::ptr::null_mut()) };
+    // SAFETY: both pointers are valid for the call.
+    unsafe { libc::localtime_r(&now, &mut tm) };
+    #[allow(clippy::unnecessary_cast)]
+    TZ_OFFSET_S.store(tm.tm_gmtoff as i64, Ordering::Relaxed);
+}
+
+/// Writes the `pid:M 22 Nov 2026 10:17:00.123 # ` prefix of a log line using only async-signal-safe calls
+/// (`getpid`, `clock_gettime`) and the cached time-zone offset.
+pub fn write_prefix_signal_safe(w: &mut crate::sys::crash::SigWriter, level: LogLevel) {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime and getpid are async-signal-safe; `ts` is a valid timespec.
+    let pid = unsafe {
+        libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts);
+        libc::getpid()
+    };
+    #[allow(clippy::unnecessary_cast)]
+    let local = ts.tv_sec as i64 + TZ_OFFSET_S.load(Ordering::Relaxed);
+    let days = local.div_euclid(86_400);
+    let secs = local.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let role = if SERVER_PID.load(Ordering::Relaxed) == pid { b"M " } else { b"C " };
+    w.dec(pid as i64).str(":").bytes(role);
+    w.dec_pad(d, 2).str(" ").str(MONTHS[(m - 1).clamp(0, 11) as usize]).str(" ").dec(y).str(" ");
+    w.dec_pad(secs / 3600, 2).str(":").dec_pad(secs / 60 % 60, 2).str(":").dec_pad(secs % 60, 2).str(".");
+    #[allow(clippy::unnecessary_cast)]
+    w.dec_pad(ts.tv_nsec as i64 / 1_000_000, 3).str(" ");
+    w.str(match level {
+        LogLevel::Debug => ". ",
+        LogLevel::Verbose => "- ",
+        LogLevel::Notice => "* ",
+        LogLevel::Warning | LogLevel::Nothing => "# ",
+    });
+}
+
+/// (year, month 1-12, day 1-31) of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + (m <= 2) as i64, m, d)
+}
+
+/// Makes the signal handler's descriptor follow a rotated log: when the path now names another file (moved away
+/// and recreated by the next line) or nothing, the descriptor is reopened. Called by the cron; one `stat` each.
+pub fn follow_rotation() {
+    let fd = SIGNAL_FD.load(Ordering::SeqCst);
+    let path = FILE.lock().map(|f| f.clone()).unwrap_or_default();
+    if fd < 0 || path.is_empty() {
+        return;
+    }
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: stat is plain data; all-zero is valid. fstat writes into it for a descriptor we own.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return;
+    }
+    #[allow(clippy::unnecessary_cast)]
+    let (ino, dev) = (st.st_ino as u64, st.st_dev as u64);
+    let same = std::fs::metadata(&path).is_ok_and(|m| m.ino() == ino && m.dev() == dev);
+    if !same {
+        set_file(&path);
+    }
+}
+
 /// Marks the calling process as the server (role `M` in log lines).
 pub fn set_server_pid() {
     SERVER_PID.store(std::process::id() as i32, Ordering::Relaxed);

@@ -79,41 +79,6 @@ editing the Redis configuration file, and setting the protected mode option to '
 an authentication password for the default user. NOTE: You only need to do one of the above things in order for the \
 server to start accepting connections from the outside.\r\n";
 
-/// `use-exit-on-panic` for the panic hook (which cannot reach the config): set at start-up and by the cron.
-static EXIT_ON_PANIC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// A panic on any thread (the event loop, the background fsync thread) is a server bug: write Redis's bug report
-/// (header, the panic as Redis's "Guru Meditation" line, a stack trace with symbol names) to the log and end the
-/// process, by SIGABRT or, with `use-exit-on-panic yes`, `exit(1)`, as Redis does. A thread must never die
-/// silently and leave the server half working.
-fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let w = |m: &str| crate::log::log_raw(crate::config::LogLevel::Warning, m);
-        w("=== REDIS BUG REPORT START: Cut & paste starting from here ===");
-        w("------------------------------------------------");
-        w("!!! Software Failure. Press left mouse button to continue");
-        let msg = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "panic".into());
-        let place = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
-        let thread = std::thread::current().name().unwrap_or("unnamed").to_string();
-        w(&format!("Guru Meditation: {msg} #{place} (thread {thread})"));
-        w("------ STACK TRACE ------");
-        let bt = std::backtrace::Backtrace::force_capture().to_string();
-        for line in bt.lines() {
-            w(line);
-        }
-        w("=== REDIS BUG REPORT END. Make sure to include from START to END. ===");
-        if EXIT_ON_PANIC.load(Ordering::Relaxed) {
-            std::process::exit(1);
-        }
-        std::process::abort();
-    }));
-}
-
 /// The signal that asked for shutdown (0 = none). Set by the signal handler, read by the loop.
 static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
@@ -325,8 +290,13 @@ pub fn start(mut config: Config) -> i32 {
         }
     }
     crate::log::set_server_pid();
-    install_panic_hook();
-    EXIT_ON_PANIC.store(config.stored_bool("use-exit-on-panic"), Ordering::Relaxed);
+    crate::crash::install();
+    crate::crash::apply_config(
+        config.crash_log_enabled,
+        config.stored_bool("use-exit-on-panic"),
+        config.stored_i64("watchdog-period"),
+        config.hz,
+    );
     if let Err(e) = install_signal_handlers() {
         log_warning!("Can't install signal handlers: {e}");
         return 1;
@@ -360,6 +330,7 @@ pub fn start(mut config: Config) -> i32 {
     if let Some(path) = &server.state.config.unixsocket {
         log_notice!("The server is now ready to accept connections at {path}");
     }
+    server.refresh_crash_snapshot();
     el.add_timer(1);
     if let Err(e) = el.run(&mut server) {
         log_warning!("Event loop failed: {e}");
@@ -906,7 +877,10 @@ impl Server {
         self.state.now_ms = start_us / 1000;
         c.last_interaction_ms = self.state.now_ms;
         c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP);
+        let running = crate::crash::Running { client: &*c, args };
+        crate::crash::set_running(&running);
         let end_us = self.call_checked(c, args, start_us);
+        crate::crash::clear_running();
         if c.has(flags::POSTPONED) {
             c.reply.enabled = true;
             return end_us;
@@ -1326,6 +1300,8 @@ impl Server {
     }
 
     fn cron(&mut self, el: &mut EventLoop) -> TimerNext {
+        // Software watchdog: SIGALRM reaches its handler unless the loop comes back here within the period.
+        crate::crash::watchdog_rearm();
         // `busy-poll-us` may have changed with CONFIG SET.
         el.set_busy_poll(busy_poll_bound(&self.state.config));
         let now = crate::util::now_ms();
@@ -1347,8 +1323,7 @@ impl Server {
             return TimerNext::After((1000 / hz) as u64);
         }
         self.sync_log_config();
-        // CONFIG SET use-exit-on-panic reaches the panic hook within a cron tick (not on the command path).
-        EXIT_ON_PANIC.store(self.state.config.stored_bool("use-exit-on-panic"), Ordering::Relaxed);
+        self.ops_cron();
         if self.run_with_period(100) {
             crate::command::info::cron_sample(&mut self.state, now);
         }
@@ -1363,6 +1338,35 @@ impl Server {
         }
         self.cron_loops += 1;
         TimerNext::After((1000 / hz) as u64)
+    }
+
+    /// Crash-report and log upkeep: CONFIG SET of crash-log-enabled / use-exit-on-panic / watchdog-period reaches
+    /// the signal handlers within a tick; the log's signal descriptor follows a rotated file; once a second the
+    /// INFO + CLIENT LIST snapshot a signal-time report prints is rendered again (see `crate::crash`).
+    fn ops_cron(&mut self) {
+        let c = &self.state.config;
+        crate::crash::apply_config(
+            c.crash_log_enabled,
+            c.stored_bool("use-exit-on-panic"),
+            c.stored_i64("watchdog-period"),
+            self.hz,
+        );
+        crate::log::follow_rotation();
+        if self.run_with_period(1000) {
+            crate::log::refresh_tz_offset();
+            self.refresh_crash_snapshot();
+        }
+    }
+
+    /// Renders INFO all and CLIENT LIST for a report written by a signal handler (which may not allocate).
+    fn refresh_crash_snapshot(&mut self) {
+        if self.state.config.crash_log_enabled {
+            let mut probe = ClientState::new(0, -1, String::new(), String::new(), self.state.now_ms);
+            let ctx = Ctx { client: &mut probe, srv: &mut self.state };
+            let info = command::info::info_all_text(&ctx);
+            let list = command::connection::client_list_text(ctx.srv, None);
+            crate::crash::publish_snapshot(crate::crash::report_text(&info, &list));
+        }
     }
 
     /// Timeouts of idle clients, and once a second each client's buffers are trimmed.

@@ -665,6 +665,24 @@ fn all_clients<'c>(ctx: &'c Ctx) -> Vec<&'c ClientState> {
     v
 }
 
+/// CLIENT LIST's text for every connection (and `running`, the client taken out of its slot while its command
+/// runs), for crash reports.
+pub fn client_list_text(srv: &crate::state::ServerState, running: Option<&ClientState>) -> String {
+    let mut v: Vec<&ClientState> = srv.clients.iter().flatten().map(|c| &c.state).collect();
+    if let Some(r) = running {
+        if !v.iter().any(|c| c.id == r.id) {
+            v.push(r);
+        }
+    }
+    v.sort_by_key(|c| c.id);
+    let mut out = String::new();
+    for c in v {
+        out.push_str(&client_line(c, srv.now_ms, None, srv.watches.is_dirty(c.id)));
+        out.push('\n');
+    }
+    out
+}
+
 /// CLIENT LIST [TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]
 fn client_list(ctx: &mut Ctx, args: Args) {
     let now = ctx.srv.now_ms;

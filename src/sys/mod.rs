@@ -72,6 +72,7 @@ pub mod epoll;
 ))]
 pub mod kqueue;
 
+pub mod crash;
 pub mod process;
 pub mod socket;
 
