@@ -24,6 +24,7 @@
 //! - [`event_loop`]: file and time events, Redis `ae.c` style.
 //! - [`server`]: listeners, connections, dispatch, the cron.
 //! - [`log`]: the Redis-format server log.
+//! - [`proctitle`]: `proc-title-template` expansion and the process title.
 //! - [`crash`]: crash reports (fatal signals, panics, DEBUG ASSERT/PANIC/SEGFAULT) and the watchdog.
 //! - [`sha1`]: SHA-1, for `DEBUG DIGEST` (and script hashes).
 
@@ -42,6 +43,7 @@ pub mod net;
 pub mod notify;
 pub mod object;
 pub mod persist;
+pub mod proctitle;
 pub mod propagate;
 pub mod pubsub;
 pub mod resp;

@@ -270,7 +270,8 @@ pub fn start(mut config: Config) -> i32 {
         env!("FERREDIS_GIT_DIRTY"),
         std::process::id()
     );
-    let argv: Vec<String> = std::env::args().collect();
+    let argv: Vec<String> =
+        crate::sys::proctitle::original_args().iter().map(|a| a.to_string_lossy().into_owned()).collect();
     if argv.len() <= 1 {
         log_warning!(
             "Warning: no config file specified, using the default config. In order to specify a config file use {} \
@@ -313,6 +314,7 @@ pub fn start(mut config: Config) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    crate::proctitle::apply(&server.state.config);
     check_tcp_backlog(server.state.config.tcp_backlog);
     log_notice!("monotonic clock: POSIX clock_gettime");
     show_logo_or_mode(&server.state.config);
@@ -1430,7 +1432,9 @@ impl Server {
             let _ = socket::unlink(&path);
         }
         let exe = std::env::current_exe().unwrap_or_else(|_| std::path::PathBuf::from("/proc/self/exe"));
-        let args: Vec<std::ffi::CString> = std::env::args_os()
+        // The original arguments: `std::env::args` reads the memory the process title now occupies.
+        let args: Vec<std::ffi::CString> = crate::sys::proctitle::original_args()
+            .iter()
             .filter_map(|a| std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(a.as_os_str())).ok())
             .collect();
         let Ok(exe_c) = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(exe.as_os_str())) else { return };

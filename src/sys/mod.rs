@@ -74,6 +74,7 @@ pub mod kqueue;
 
 pub mod crash;
 pub mod process;
+pub mod proctitle;
 pub mod socket;
 
 /// The poller of this platform.
