@@ -840,7 +840,7 @@ pub static DIRECTIVES: &[Directive] = &[
         },
         M,
     ),
-    Directive::stored("syslog-enabled", Kind::StoredBool, "no", I).only("no"),
+    Directive::stored("syslog-enabled", Kind::StoredBool, "no", I),
     Directive::stored("syslog-ident", Kind::StoredStr, "redis", I),
     Directive::stored(
         "syslog-facility",

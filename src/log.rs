@@ -241,8 +241,64 @@ pub fn log(level: LogLevel, msg: &str) {
     log_raw(level, msg);
 }
 
+/// Whether lines also go to syslog (`syslog-enabled yes`, set once at start-up).
+static SYSLOG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The syslog facility of a `syslog-facility` name (Redis's `syslog_facility_enum`).
+pub fn syslog_facility(name: &str) -> Option<libc::c_int> {
+    Some(match name {
+        "user" => libc::LOG_USER,
+        "local0" => libc::LOG_LOCAL0,
+        "local1" => libc::LOG_LOCAL1,
+        "local2" => libc::LOG_LOCAL2,
+        "local3" => libc::LOG_LOCAL3,
+        "local4" => libc::LOG_LOCAL4,
+        "local5" => libc::LOG_LOCAL5,
+        "local6" => libc::LOG_LOCAL6,
+        "local7" => libc::LOG_LOCAL7,
+        _ => return None,
+    })
+}
+
+/// The syslog priority of a level (Redis's `syslogLevelMap`).
+pub fn syslog_priority(level: LogLevel) -> libc::c_int {
+    match level {
+        LogLevel::Debug => libc::LOG_DEBUG,
+        LogLevel::Verbose => libc::LOG_INFO,
+        LogLevel::Notice => libc::LOG_NOTICE,
+        LogLevel::Warning | LogLevel::Nothing => libc::LOG_WARNING,
+    }
+}
+
+/// `openlog(ident, LOG_PID | LOG_NDELAY | LOG_NOWAIT, facility)` as Redis does at start-up; from then on every
+/// line is also sent to syslog (the message only: syslog adds its own time, ident and pid).
+pub fn open_syslog(ident: &str, facility: &str) {
+    let Ok(id) = std::ffi::CString::new(ident) else { return };
+    let facility = syslog_facility(facility).unwrap_or(libc::LOG_LOCAL0);
+    // openlog keeps the pointer: the ident must live as long as the process.
+    let id: &'static std::ffi::CStr = Box::leak(id.into_boxed_c_str());
+    // SAFETY: `id` is a NUL-terminated string that is never freed.
+    unsafe { libc::openlog(id.as_ptr(), libc::LOG_PID | libc::LOG_NDELAY | libc::LOG_NOWAIT, facility) };
+    SYSLOG.store(true, Ordering::Relaxed);
+}
+
+fn to_syslog(level: LogLevel, msg: &str) {
+    let mut cut = msg.len().min(LOG_MAX_LEN);
+    while !msg.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut buf = Vec::with_capacity(cut + 1);
+    buf.extend(msg.as_bytes()[..cut].iter().map(|&b| if b == 0 { b' ' } else { b }));
+    buf.push(0);
+    // SAFETY: "%s" with one NUL-terminated string argument.
+    unsafe { libc::syslog(syslog_priority(level), c"%s".as_ptr(), buf.as_ptr() as *const libc::c_char) };
+}
+
 /// Writes `msg` regardless of the configured level (the level still picks the marker character).
 pub fn log_raw(level: LogLevel, msg: &str) {
+    if SYSLOG.load(Ordering::Relaxed) {
+        to_syslog(level, msg);
+    }
     let pid = std::process::id();
     let role = if SERVER_PID.load(Ordering::Relaxed) == pid as i32 { 'M' } else { 'C' };
     let line = format_line(pid, role, crate::util::now_ms(), level, msg);
@@ -314,6 +370,26 @@ mod tests {
         let line = format_line(1, 'C', 0, LogLevel::Warning, &msg);
         assert!(line.len() < LOG_MAX_LEN + 64);
         assert!(line.contains(" # é"));
+    }
+
+    #[test]
+    fn syslog_mapping_is_redis() {
+        assert_eq!(syslog_priority(LogLevel::Debug), libc::LOG_DEBUG);
+        assert_eq!(syslog_priority(LogLevel::Verbose), libc::LOG_INFO);
+        assert_eq!(syslog_priority(LogLevel::Notice), libc::LOG_NOTICE);
+        assert_eq!(syslog_priority(LogLevel::Warning), libc::LOG_WARNING);
+        assert_eq!(syslog_facility("user"), Some(libc::LOG_USER));
+        assert_eq!(syslog_facility("local0"), Some(libc::LOG_LOCAL0));
+        assert_eq!(syslog_facility("local7"), Some(libc::LOG_LOCAL7));
+        assert_eq!(syslog_facility("kern"), None);
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
 
     #[test]

@@ -261,6 +261,9 @@ fn install_signal_handlers() -> io::Result<()> {
 pub fn start(mut config: Config) -> i32 {
     crate::log::set_level(config.loglevel);
     crate::log::set_file(&config.logfile);
+    if config.stored_bool("syslog-enabled") {
+        crate::log::open_syslog(config.stored_str("syslog-ident"), config.stored_str("syslog-facility"));
+    }
     log_warning!("oO0OoO0OoO0Oo ferredis is starting oO0OoO0OoO0Oo");
     log_warning!(
         "ferredis version={}, bits={}, commit={}, modified={}, pid={}, just started",
