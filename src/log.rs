@@ -1,7 +1,7 @@
 //! The server log, in Redis's line format:
 //!
 //! ```text
-//! 12345:M 22 Nov 2026 10:17:00.123 * Ready to accept connections tcp
+//! 12345:M 22 Nov 2026 10:17:00.123 * Ready to accept connections
 //! ^pid  ^role ^local time, ms      ^level (. debug, - verbose, * notice, # warning)
 //! ```
 //!
@@ -160,24 +160,17 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 /// Makes the signal handler's descriptor follow a rotated log: when the path now names another file (moved away
-/// and recreated by the next line) or nothing, the descriptor is reopened. Called by the cron; one `stat` each.
+/// and recreated) or nothing, the descriptor is reopened (creating the file, as the next line would). Called by the
+/// cron (one `stat` and one `fstat`); a line written through [`log_raw`] does the same check.
 pub fn follow_rotation() {
-    let fd = SIGNAL_FD.load(Ordering::SeqCst);
     let path = FILE.lock().map(|f| f.clone()).unwrap_or_default();
-    if fd < 0 || path.is_empty() {
+    if path.is_empty() || SIGNAL_FD.load(Ordering::SeqCst) < 0 {
         return;
     }
     use std::os::unix::fs::MetadataExt;
-    // SAFETY: stat is plain data; all-zero is valid. fstat writes into it for a descriptor we own.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd, &mut st) } != 0 {
-        return;
-    }
-    #[allow(clippy::unnecessary_cast)]
-    let (ino, dev) = (st.st_ino as u64, st.st_dev as u64);
-    let same = std::fs::metadata(&path).is_ok_and(|m| m.ino() == ino && m.dev() == dev);
-    if !same {
-        set_file(&path);
+    match std::fs::metadata(&path) {
+        Ok(m) => follow_file(m.ino(), m.dev(), &path),
+        Err(_) => set_file(&path),
     }
 }
 
@@ -309,6 +302,29 @@ pub fn log_raw(level: LogLevel, msg: &str) {
         let _ = out.flush();
     } else if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
         let _ = f.write_all(line.as_bytes());
+        // A line that created a new file (the old one was moved away by logrotate) takes the signal handler's
+        // descriptor along at once.
+        if let Ok(m) = f.metadata() {
+            use std::os::unix::fs::MetadataExt;
+            follow_file(m.ino(), m.dev(), &path);
+        }
+    }
+}
+
+/// Reopens the signal handler's descriptor on `path` unless it already is the file `(ino, dev)`.
+fn follow_file(ino: u64, dev: u64, path: &str) {
+    let fd = SIGNAL_FD.load(Ordering::SeqCst);
+    if fd < 0 {
+        return;
+    }
+    // SAFETY: stat is plain data; all-zero is valid. fstat writes into it for a descriptor we own.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return;
+    }
+    #[allow(clippy::unnecessary_cast)]
+    if st.st_ino as u64 != ino || st.st_dev as u64 != dev {
+        set_file(path);
     }
 }
 

@@ -330,7 +330,7 @@ pub fn start(mut config: Config) -> i32 {
         return code;
     }
     if server.listeners.iter().any(|l| !l.unix) {
-        log_notice!("Ready to accept connections tcp");
+        log_notice!("Ready to accept connections");
     }
     if let Some(path) = &server.state.config.unixsocket {
         log_notice!("The server is now ready to accept connections at {path}");
@@ -691,7 +691,10 @@ impl Server {
         };
         match socket::read(fd, &mut buf[..room]) {
             Ok(0) => {
-                log_verbose!("Client closed connection id={} addr={} fd={}", c.state.id, c.state.addr, fd);
+                log_verbose!(
+                    "Client closed connection {}",
+                    command::connection::client_info_string(&c.state, self.state.now_ms)
+                );
                 self.free_client(el, c);
                 return;
             }
@@ -1170,6 +1173,7 @@ impl Server {
                     }
                 }
                 Action::Shutdown { nosave, save, force, .. } => {
+                    log_warning!("User requested shutdown...");
                     if !self.shutdown_persistence(nosave, save, force) {
                         c.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
                         continue;
@@ -1361,6 +1365,22 @@ impl Server {
             crate::log::refresh_tz_offset();
             self.refresh_crash_snapshot();
         }
+        // Redis's serverCron reports non-empty databases (verbose) and the clients (debug) every 5 seconds.
+        if self.run_with_period(5000) {
+            if crate::log::enabled(crate::config::LogLevel::Verbose) {
+                for (j, db) in self.state.dbs.iter().enumerate() {
+                    let (used, vkeys) = (db.len(), db.expires_len());
+                    if used > 0 || vkeys > 0 {
+                        log_verbose!("DB {j}: {used} keys ({vkeys} volatile) in {} slots HT.", db.keys.capacity());
+                    }
+                }
+            }
+            crate::log_debug!(
+                "{} clients connected (0 replicas), {} bytes in use",
+                self.connected,
+                crate::util::used_memory()
+            );
+        }
     }
 
     /// Renders INFO all and CLIENT LIST for a report written by a signal handler (which may not allocate).
@@ -1413,6 +1433,8 @@ impl Server {
             .stored_str(if sig == libc::SIGINT { "shutdown-on-sigint" } else { "shutdown-on-sigterm" })
             .to_string();
         let has = |w: &str| flags.split_whitespace().any(|f| f == w);
+        // Redis's prepareForShutdown logs this first, before killing children and saving.
+        log_warning!("User requested shutdown...");
         if !self.shutdown_persistence(has("nosave"), has("save"), has("force")) {
             // Like Redis: a failed save keeps the server running.
             SHUTDOWN_SIGNAL.store(0, Ordering::Relaxed);
@@ -1452,7 +1474,6 @@ impl Server {
 
     /// Redis's `prepareForShutdown` without persistence: remove the pid file and the unix socket, close listeners.
     fn prepare_for_shutdown(&mut self) {
-        log_warning!("User requested shutdown...");
         if let Some(path) = self.pidfile.take() {
             log_notice!("Removing the pid file.");
             let _ = socket::unlink(&path);

@@ -665,6 +665,11 @@ fn all_clients<'c>(ctx: &'c Ctx) -> Vec<&'c ClientState> {
     v
 }
 
+/// One client's CLIENT LIST line (Redis's `catClientInfoString`), as the log prints it for a closed connection.
+pub fn client_info_string(c: &ClientState, now_ms: i64) -> String {
+    client_line(c, now_ms, None, false)
+}
+
 /// CLIENT LIST's text for every connection (and `running`, the client taken out of its slot while its command
 /// runs), for crash reports.
 pub fn client_list_text(srv: &crate::state::ServerState, running: Option<&ClientState>) -> String {
