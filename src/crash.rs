@@ -68,21 +68,37 @@ pub fn clear_running() {
     RUNNING.store(std::ptr::null_mut(), Ordering::Relaxed);
 }
 
+/// `crash-memcheck-enabled`.
+static MEMCHECK: AtomicBool = AtomicBool::new(true);
+/// The thread that installed the handlers (the event loop's); the memory test runs only there.
+static MAIN_THREAD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn on_main_thread() -> bool {
+    // SAFETY: pthread_self has no preconditions.
+    MAIN_THREAD.load(Ordering::Relaxed) == unsafe { libc::pthread_self() } as usize
+}
+
 /// Start-up: alternate stack, symbol table, fatal-signal handlers, the panic hook.
 pub fn install() {
     if let Err(e) = sys::install_alt_stack() {
         crate::log_warning!("Can't set up the alternate signal stack: {e}");
     }
+    // SAFETY: pthread_self has no preconditions.
+    MAIN_THREAD.store(unsafe { libc::pthread_self() } as usize, Ordering::Relaxed);
+    #[cfg(target_os = "linux")]
+    crate::sys::memtest::init();
     sys::init_symbols();
     crate::log::refresh_tz_offset();
     sys::install_fatal_handlers(on_fatal_signal);
     install_panic_hook();
 }
 
-/// Applies the crash and watchdog settings (start-up and every cron pass; cheap when nothing changed).
-pub fn apply_config(crash_log: bool, exit_on_panic: bool, watchdog_ms: i64, hz: i64) {
-    CRASH_LOG.store(crash_log, Ordering::Relaxed);
-    EXIT_ON_PANIC.store(exit_on_panic, Ordering::Relaxed);
+/// Applies the crash and watchdog settings (start-up, CONFIG SET, every cron pass; cheap when nothing changed).
+pub fn apply_config(c: &crate::config::Config, hz: i64) {
+    CRASH_LOG.store(c.crash_log_enabled, Ordering::Relaxed);
+    EXIT_ON_PANIC.store(c.stored_bool("use-exit-on-panic"), Ordering::Relaxed);
+    MEMCHECK.store(c.stored_bool("crash-memcheck-enabled"), Ordering::Relaxed);
+    let watchdog_ms = c.stored_i64("watchdog-period");
     // Like Redis's applyWatchdogPeriod: a period under two cron intervals would fire between healthy passes.
     let wanted = if watchdog_ms > 0 { watchdog_ms.max(2 * (1000 / hz.max(1))) } else { 0 };
     let old = WATCHDOG_MS.swap(wanted, Ordering::Relaxed);
@@ -178,6 +194,11 @@ pub fn print_crash_report(w: &mut SigWriter, live: Option<&str>) {
         }
     }
     log_current_client(w);
+    // Redis's doFastMemoryTest. Only on the event loop's thread: a test running beside it would race its writes.
+    #[cfg(target_os = "linux")]
+    if MEMCHECK.load(Ordering::Relaxed) && on_main_thread() {
+        crate::sys::memtest::run_and_report(w);
+    }
 }
 
 /// Redis's `logCurrentClient`: the running client's fields and its arguments (repr, at most 128 bytes each).

@@ -295,12 +295,7 @@ pub fn start(mut config: Config) -> i32 {
     }
     crate::log::set_server_pid();
     crate::crash::install();
-    crate::crash::apply_config(
-        config.crash_log_enabled,
-        config.stored_bool("use-exit-on-panic"),
-        config.stored_i64("watchdog-period"),
-        config.hz,
-    );
+    crate::crash::apply_config(&config, config.hz);
     if let Err(e) = install_signal_handlers() {
         log_warning!("Can't install signal handlers: {e}");
         return 1;
@@ -1353,13 +1348,7 @@ impl Server {
     /// the signal handlers within a tick; the log's signal descriptor follows a rotated file; once a second the
     /// INFO + CLIENT LIST snapshot a signal-time report prints is rendered again (see `crate::crash`).
     fn ops_cron(&mut self) {
-        let c = &self.state.config;
-        crate::crash::apply_config(
-            c.crash_log_enabled,
-            c.stored_bool("use-exit-on-panic"),
-            c.stored_i64("watchdog-period"),
-            self.hz,
-        );
+        crate::crash::apply_config(&self.state.config, self.hz);
         crate::log::follow_rotation();
         if self.run_with_period(1000) {
             crate::log::refresh_tz_offset();

@@ -57,6 +57,18 @@ fn debug_segfault_reports_and_dies_by_sigsegv() {
     assert_full_report(&text, "ferredis::command::debug::crash_segfault");
     assert!(text.contains("------ CURRENT CLIENT INFO ------"), "{text}");
     assert!(text.contains("argv[0]: 'DEBUG'\nargv[1]: 'SEGFAULT'\n"), "{text}");
+    assert!(text.contains("\n------ FAST MEMORY TEST ------\n*** Preparing to test memory region "), "{text}");
+    assert!(text.contains("Fast memory test PASSED, however your memory can still be broken."), "{text}");
+}
+
+#[test]
+fn crash_memcheck_disabled_skips_the_memory_test() {
+    let tmp = TempDir::new("crash-nomem");
+    let (mut srv, log) = start_logged(&tmp, &["--crash-memcheck-enabled", "no"]);
+    let (st, text) = crash_with(&mut srv, &log, &["DEBUG", "SEGFAULT"]);
+    assert_eq!(st.signal(), Some(libc::SIGSEGV));
+    assert_full_report(&text, "ferredis::command::debug::crash_segfault");
+    assert!(!text.contains("FAST MEMORY TEST"), "{text}");
 }
 
 #[test]
@@ -181,6 +193,8 @@ fn stack_overflow_reports_on_the_alternate_stack() {
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(text.contains("crashed by signal: 11"), "{text}");
     assert!(text.contains("crash_reports::recurse_forever"), "{text}");
+    // The memory test skips the stack it runs on and still passes.
+    assert!(text.contains("Fast memory test PASSED"), "{text}");
     assert!(text.contains("=== REDIS BUG REPORT END."), "{text}");
 }
 
@@ -211,6 +225,8 @@ fn panic_on_a_second_thread_reports_and_aborts() {
     assert_eq!(text.matches("=== REDIS BUG REPORT START").count(), 1, "{text}");
     assert!(text.contains("Guru Meditation: index out of bounds"), "{text}");
     assert!(text.contains("(thread fsync-worker)"), "{text}");
+    // Not on the event loop's thread: no memory test racing it.
+    assert!(!text.contains("FAST MEMORY TEST"), "{text}");
     assert!(text.contains("------ STACK TRACE ------"), "{text}");
     assert!(text.contains("=== REDIS BUG REPORT END."), "{text}");
 }

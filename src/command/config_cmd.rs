@@ -232,12 +232,7 @@ fn apply_runtime(cfg: &config::Config, before: &config::Config) -> Result<(), St
 
 /// crash-log-enabled, use-exit-on-panic and watchdog-period take effect at once, as in Redis.
 fn apply_crash_settings(cfg: &config::Config) {
-    crate::crash::apply_config(
-        cfg.crash_log_enabled,
-        cfg.stored_bool("use-exit-on-panic"),
-        cfg.stored_i64("watchdog-period"),
-        cfg.hz,
-    );
+    crate::crash::apply_config(cfg, cfg.hz);
 }
 
 /// Puts the configuration back after a failed CONFIG SET, including the working directory and log level.
