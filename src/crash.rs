@@ -23,7 +23,7 @@
 //! async-signal-safe functions on memory prepared earlier (see [`crate::sys::crash`]). Redis renders INFO and
 //! CLIENT LIST inside its handler with the allocator, which a corrupted heap can deadlock or crash again; ferredis
 //! instead prints a **snapshot** of both that the cron renders once a second ([`publish_snapshot`]). The
-//! snapshot may be up to a second old; the report says when it was taken. The running command is recorded by the
+//! snapshot may be up to a second old and lists at most [`SNAPSHOT_MAX_CLIENTS`] clients. The running command is recorded by the
 //! dispatcher ([`Running`], two pointer stores per command) and printed live.
 //!
 //! The watchdog (`watchdog-period`) arms a one-shot `ITIMER_REAL` timer each cron pass; if a pass of the event loop
@@ -37,6 +37,10 @@ use crate::config::LogLevel;
 use crate::net::client::ClientState;
 use crate::sys::crash::{self as sys, SigWriter};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, Ordering};
+
+/// Most CLIENT LIST lines in the once-a-second snapshot (the rest are counted): rendering costs about a
+/// microsecond per client, and the snapshot must not pause a server with thousands of connections.
+pub const SNAPSHOT_MAX_CLIENTS: usize = 256;
 
 /// `crash-log-enabled`: with `no`, a fatal signal kills the process without a report.
 static CRASH_LOG: AtomicBool = AtomicBool::new(true);

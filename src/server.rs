@@ -1378,7 +1378,8 @@ impl Server {
             let mut probe = ClientState::new(0, -1, String::new(), String::new(), self.state.now_ms);
             let ctx = Ctx { client: &mut probe, srv: &mut self.state };
             let info = command::info::info_all_text(&ctx);
-            let list = command::connection::client_list_text(ctx.srv, None);
+            // Rendered once a second: bounded so that thousands of clients cost no visible pause.
+            let list = command::connection::client_list_text(ctx.srv, None, crate::crash::SNAPSHOT_MAX_CLIENTS);
             crate::crash::publish_snapshot(crate::crash::report_text(&info, &list));
         }
     }

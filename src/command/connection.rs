@@ -670,9 +670,9 @@ pub fn client_info_string(c: &ClientState, now_ms: i64) -> String {
     client_line(c, now_ms, None, false)
 }
 
-/// CLIENT LIST's text for every connection (and `running`, the client taken out of its slot while its command
-/// runs), for crash reports.
-pub fn client_list_text(srv: &crate::state::ServerState, running: Option<&ClientState>) -> String {
+/// CLIENT LIST's text for the connections (and `running`, the client taken out of its slot while its command
+/// runs), for crash reports: at most `max` lines, then a count of the others.
+pub fn client_list_text(srv: &crate::state::ServerState, running: Option<&ClientState>, max: usize) -> String {
     let mut v: Vec<&ClientState> = srv.clients.iter().flatten().map(|c| &c.state).collect();
     if let Some(r) = running {
         if !v.iter().any(|c| c.id == r.id) {
@@ -681,9 +681,12 @@ pub fn client_list_text(srv: &crate::state::ServerState, running: Option<&Client
     }
     v.sort_by_key(|c| c.id);
     let mut out = String::new();
-    for c in v {
+    for c in v.iter().take(max) {
         out.push_str(&client_line(c, srv.now_ms, None, srv.watches.is_dirty(c.id)));
         out.push('\n');
+    }
+    if v.len() > max {
+        out.push_str(&format!("({} more clients not shown)\n", v.len() - max));
     }
     out
 }

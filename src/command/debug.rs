@@ -981,7 +981,7 @@ fn stringmatch_fuzz(rng: &mut crate::util::Rng) {
 /// INFO all and CLIENT LIST rendered now, for a report written on the main thread (ASSERT, PANIC, OOM).
 fn live_report_text(ctx: &Ctx) -> String {
     let info = crate::command::info::info_all_text(ctx);
-    let list = crate::command::connection::client_list_text(ctx.srv, Some(&*ctx.client));
+    let list = crate::command::connection::client_list_text(ctx.srv, Some(&*ctx.client), usize::MAX);
     crate::crash::report_text(&info, &list)
 }
 
