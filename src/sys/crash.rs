@@ -541,6 +541,18 @@ pub fn arm_alarm(period_ms: i64) {
     unsafe { libc::setitimer(libc::ITIMER_REAL, &it, std::ptr::null_mut()) };
 }
 
+/// Blocks SIGALRM in the calling thread, so the process-directed watchdog signal reaches the event loop's thread.
+pub fn block_alarm_in_this_thread() {
+    // SAFETY: sigset_t is plain data; sigemptyset/sigaddset initialise it; pthread_sigmask only changes this thread's
+    // mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGALRM);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
 /// SIGALRM to `handler` (on the alternate stack), or ignored (which also drops a pending one).
 pub fn set_alarm_handler(handler: Option<InfoHandler>) {
     match handler {
