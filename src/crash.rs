@@ -77,6 +77,7 @@ static MEMCHECK: AtomicBool = AtomicBool::new(true);
 /// The thread that installed the handlers (the event loop's); the memory test runs only there.
 static MAIN_THREAD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // used by the Linux-only code
 fn on_main_thread() -> bool {
     // SAFETY: pthread_self has no preconditions.
     MAIN_THREAD.load(Ordering::Relaxed) == unsafe { libc::pthread_self() } as usize
@@ -334,6 +335,12 @@ fn install_panic_hook() {
     }));
 }
 
+/// `si_code` of a signal sent with kill(2) (not exported by the libc crate on every platform).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const SI_USER: libc::c_int = 0;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const SI_USER: libc::c_int = 0x10001;
+
 /// The fatal-signal handler (Redis's `sigsegvHandler`).
 extern "C" fn on_fatal_signal(sig: libc::c_int, info: *mut libc::siginfo_t, uctx: *mut libc::c_void) {
     if !CRASH_LOG.load(Ordering::Relaxed) {
@@ -356,7 +363,7 @@ extern "C" fn on_fatal_signal(sig: libc::c_int, info: *mut libc::siginfo_t, uctx
         crate::log::write_prefix_signal_safe(&mut w, LogLevel::Warning);
         w.str("Accessing address: ").hex(addr).str("\n");
     }
-    if code == libc::SI_USER && pid != -1 {
+    if code == SI_USER && pid != -1 {
         line(
             &mut w,
             &[

@@ -281,11 +281,13 @@ fn rd_u32(b: &[u8], off: usize) -> Option<u32> {
     b.get(off..off + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // used by the Linux-only code
 fn rd_u16(b: &[u8], off: usize) -> Option<u16> {
     b.get(off..off + 2).map(|s| u16::from_le_bytes([s[0], s[1]]))
 }
 
 /// The `.symtab` and its string table in a little-endian ELF64 file.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // used by the Linux-only code
 fn find_symtab(file: &[u8]) -> Option<(&[u8], &[u8])> {
     if file.get(..4)? != b"\x7fELF" || *file.get(4)? != 2 || *file.get(5)? != 1 {
         return None;
@@ -631,6 +633,7 @@ mod tests {
     }
 
     #[inline(never)]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     fn known_function() -> usize {
         known_function as *const () as usize
     }

@@ -21,12 +21,14 @@ use std::sync::{Mutex, OnceLock};
 static ORIGINAL_ARGS: OnceLock<Vec<OsString>> = OnceLock::new();
 
 /// The writable title area `[start, start + len)`, and whether the environment was moved out of it yet.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // used by the Linux-only code
 struct Area {
     start: usize,
     len: usize,
     env_moved: bool,
 }
 
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // used by the Linux-only code
 static AREA: Mutex<Option<Area>> = Mutex::new(None);
 
 /// Captures the arguments and the title area. Call before anything reads or changes the environment.
