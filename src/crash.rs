@@ -98,6 +98,16 @@ pub fn install() {
     install_panic_hook();
 }
 
+/// Redis's applyWatchdogPeriod raises a non-zero `watchdog-period` to two cron intervals, and CONFIG GET then
+/// shows the raised value: done on the configuration before it is applied.
+pub fn raise_watchdog_period(c: &mut crate::config::Config) {
+    let ms = c.stored_i64("watchdog-period");
+    let min = 2 * (1000 / c.hz.clamp(1, 500));
+    if ms > 0 && ms < min {
+        c.extra.insert("watchdog-period", min.to_string());
+    }
+}
+
 /// Applies the crash and watchdog settings (start-up, CONFIG SET, every cron pass; cheap when nothing changed).
 pub fn apply_config(c: &crate::config::Config, hz: i64) {
     CRASH_LOG.store(c.crash_log_enabled, Ordering::Relaxed);

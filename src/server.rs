@@ -295,6 +295,7 @@ pub fn start(mut config: Config) -> i32 {
     }
     crate::log::set_server_pid();
     crate::crash::install();
+    crate::crash::raise_watchdog_period(&mut config);
     crate::crash::apply_config(&config, config.hz);
     if let Err(e) = install_signal_handlers() {
         log_warning!("Can't install signal handlers: {e}");

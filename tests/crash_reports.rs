@@ -139,6 +139,9 @@ fn watchdog_logs_a_slow_pass_and_the_server_goes_on() {
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(text.contains(":signal-handler (") && text.contains("--- WATCHDOG TIMER EXPIRED ---"), "{text}");
     assert!(text.contains("ferredis::command::debug::debug"), "watchdog backtrace without the sleeping frame:\n{text}");
+    // As Redis: a period under two cron intervals is raised, and CONFIG GET shows the raised value.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "watchdog-period", "50"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["CONFIG", "GET", "watchdog-period"]), b"*2\r\n$15\r\nwatchdog-period\r\n$3\r\n200\r\n");
     // CONFIG SET turns it off: another slow pass logs nothing more.
     let before = text.matches("WATCHDOG TIMER EXPIRED").count();
     assert_eq!(c.cmd(&["CONFIG", "SET", "watchdog-period", "0"]), b"+OK\r\n");

@@ -198,6 +198,7 @@ fn config_set(ctx: &mut Ctx, args: Args) {
             return;
         }
     }
+    crate::crash::raise_watchdog_period(&mut ctx.srv.config);
     if let Err(why) = apply_runtime(&ctx.srv.config, &before) {
         let name = pairs.iter().find(|(d, _, _)| d.name == "maxclients").map(|p| p.1).unwrap_or(b"maxclients");
         let msg = failed(name, &why);
