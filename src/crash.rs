@@ -390,6 +390,7 @@ extern "C" fn on_fatal_signal(sig: libc::c_int, info: *mut libc::siginfo_t, uctx
         w.str("Crashed running the instruction at: ").hex(eip).str("\n");
     }
     log_stack_trace(&mut w, eip, 1);
+    sys::write_registers(&mut w, uctx);
     print_crash_report(&mut w, None);
     bug_report_end_text(&mut w);
     sys::die_by_signal(sig);

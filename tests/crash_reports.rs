@@ -57,6 +57,9 @@ fn debug_segfault_reports_and_dies_by_sigsegv() {
     assert_full_report(&text, "ferredis::command::debug::crash_segfault");
     assert!(text.contains("------ CURRENT CLIENT INFO ------"), "{text}");
     assert!(text.contains("argv[0]: 'DEBUG'\nargv[1]: 'SEGFAULT'\n"), "{text}");
+    assert!(text.contains("\n------ REGISTERS ------\n"), "{text}");
+    assert!(text.contains("\nRAX:") && text.contains("\nRIP:") && text.contains("\nCSGSFS:"), "{text}");
+    assert_eq!(text.matches(") -> ").count(), 16, "16 words of stack content:\n{text}");
     assert!(text.contains("\n------ FAST MEMORY TEST ------\n*** Preparing to test memory region "), "{text}");
     assert!(text.contains("Fast memory test PASSED, however your memory can still be broken."), "{text}");
 }
@@ -198,6 +201,10 @@ fn stack_overflow_reports_on_the_alternate_stack() {
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(text.contains("crashed by signal: 11"), "{text}");
     assert!(text.contains("crash_reports::recurse_forever"), "{text}");
+    // The registers are there; the words at the stack pointer are not readable after an overflow, so they are left
+    // out instead of faulting again.
+    assert!(text.contains("------ REGISTERS ------") && text.contains(" RSP:"), "{text}");
+    assert_eq!(text.matches(") -> ").count(), 0, "{text}");
     // The memory test skips the stack it runs on and still passes.
     assert!(text.contains("Fast memory test PASSED"), "{text}");
     assert!(text.contains("=== REDIS BUG REPORT END."), "{text}");

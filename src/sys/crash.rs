@@ -234,6 +234,7 @@ static LOAD_BIAS: AtomicUsize = AtomicUsize::new(0);
 pub fn init_symbols() {
     let mut warm = [std::ptr::null_mut(); 4];
     backtrace(&mut warm);
+    make_probe_pipe();
     #[cfg(target_os = "linux")]
     map_own_symtab();
 }
@@ -528,6 +529,103 @@ pub fn pc_of_context(ctx: *mut libc::c_void) -> usize {
     {
         0
     }
+}
+
+/// A pipe to copy possibly unreadable memory through (the kernel answers EFAULT where a plain read would fault):
+/// `[read end, write end]`, created by [`init_symbols`].
+static PROBE_PIPE: [std::sync::atomic::AtomicI32; 2] =
+    [std::sync::atomic::AtomicI32::new(-1), std::sync::atomic::AtomicI32::new(-1)];
+
+fn make_probe_pipe() {
+    let mut fds = [-1i32; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe writes.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } == 0 {
+        for fd in fds {
+            // SAFETY: our own descriptors: non-blocking so a probe can never wait; close-on-exec.
+            unsafe {
+                libc::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK);
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            }
+        }
+        PROBE_PIPE[0].store(fds[0], Ordering::Relaxed);
+        PROBE_PIPE[1].store(fds[1], Ordering::Relaxed);
+    }
+}
+
+/// Copies `out.len()` words from `addr` if that memory is readable; false (and nothing read) otherwise.
+#[cfg_attr(not(all(target_os = "linux", target_arch = "x86_64")), allow(dead_code))] // used by the register dump
+fn read_words_safely(addr: usize, out: &mut [usize]) -> bool {
+    let (r, w) = (PROBE_PIPE[0].load(Ordering::Relaxed), PROBE_PIPE[1].load(Ordering::Relaxed));
+    if r < 0 {
+        return false;
+    }
+    let bytes = std::mem::size_of_val(out);
+    // SAFETY: write(2) reads `bytes` from `addr` in the kernel, which fails with EFAULT instead of faulting; read
+    // fills our own buffer.
+    unsafe {
+        if libc::write(w, addr as *const libc::c_void, bytes) != bytes as isize {
+            return false;
+        }
+        libc::read(r, out.as_mut_ptr() as *mut libc::c_void, bytes) == bytes as isize
+    }
+}
+
+/// Redis's `logRegisters` + `logStackContent`: the general registers of the interrupted context and the 16 words
+/// at its stack pointer (skipped when that memory is not readable, as after a stack overflow).
+pub fn write_registers(w: &mut SigWriter, ctx: *mut libc::c_void) {
+    w.str("\n------ REGISTERS ------\n");
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    if !ctx.is_null() {
+        // SAFETY: the kernel passes a valid ucontext_t as the third argument of an SA_SIGINFO handler.
+        let g = unsafe { &(*(ctx as *const libc::ucontext_t)).uc_mcontext.gregs };
+        let r = |i: i32| g[i as usize] as usize;
+        let hex16 = |w: &mut SigWriter, v: usize| {
+            let mut digits = [b'0'; 16];
+            for (k, d) in digits.iter_mut().enumerate() {
+                *d = b"0123456789abcdef"[(v >> ((15 - k) * 4)) & 15];
+            }
+            w.bytes(&digits);
+        };
+        crate::log::write_prefix_signal_safe(w, crate::config::LogLevel::Warning);
+        w.str("\n");
+        let rows: [(&str, i32, &str, i32); 9] = [
+            ("RAX:", libc::REG_RAX, " RBX:", libc::REG_RBX),
+            ("RCX:", libc::REG_RCX, " RDX:", libc::REG_RDX),
+            ("RDI:", libc::REG_RDI, " RSI:", libc::REG_RSI),
+            ("RBP:", libc::REG_RBP, " RSP:", libc::REG_RSP),
+            ("R8 :", libc::REG_R8, " R9 :", libc::REG_R9),
+            ("R10:", libc::REG_R10, " R11:", libc::REG_R11),
+            ("R12:", libc::REG_R12, " R13:", libc::REG_R13),
+            ("R14:", libc::REG_R14, " R15:", libc::REG_R15),
+            ("RIP:", libc::REG_RIP, " EFL:", libc::REG_EFL),
+        ];
+        for (a, ra, b, rb) in rows {
+            w.str(a);
+            hex16(w, r(ra));
+            w.str(b);
+            hex16(w, r(rb));
+            w.str("\n");
+        }
+        w.str("CSGSFS:");
+        hex16(w, r(libc::REG_CSGSFS));
+        w.str("\n");
+        let sp = r(libc::REG_RSP);
+        let mut words = [0usize; 16];
+        if read_words_safely(sp, &mut words) {
+            for i in (0..16).rev() {
+                crate::log::write_prefix_signal_safe(w, crate::config::LogLevel::Warning);
+                w.str("(");
+                hex16(w, sp + i * 8);
+                w.str(") -> ");
+                hex16(w, words[i]);
+                w.str("\n");
+            }
+        }
+        return;
+    }
+    let _ = ctx;
+    crate::log::write_prefix_signal_safe(w, crate::config::LogLevel::Warning);
+    w.str("  Dumping of registers not supported for this OS/arch\n");
 }
 
 /// Arms (or with 0, disarms) a one-shot `ITIMER_REAL` timer of `period_ms` (Redis's `watchdogScheduleSignal`).
