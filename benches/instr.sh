@@ -59,8 +59,10 @@ instr() {
     port=$(free_port)
     dir=$WORK/cg-$port
     mkdir -p "$dir"
+    # --set-proc-title no: callgrind_control finds the process by its command line, which a process title
+    # replaces (the counters would then never be reset and startup would be counted).
     (cd "$dir" && exec valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$bin" --port "$port" \
-        --save '' --appendonly no --daemonize no --bind 127.0.0.1 >"$dir/log" 2>&1) &
+        --save '' --appendonly no --daemonize no --bind 127.0.0.1 --set-proc-title no >"$dir/log" 2>&1) &
     pid=$!
     PIDS+=("$pid")
     wait_ping "$port" || { echo "server did not start" >&2; tail "$dir/log" >&2; return 1; }

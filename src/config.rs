@@ -843,7 +843,7 @@ pub static DIRECTIVES: &[Directive] = &[
         },
         M,
     ),
-    Directive::stored("syslog-enabled", Kind::StoredBool, "no", I).only("no"),
+    Directive::stored("syslog-enabled", Kind::StoredBool, "no", I),
     Directive::stored("syslog-ident", Kind::StoredStr, "redis", I),
     Directive::stored(
         "syslog-facility",
@@ -1160,33 +1160,11 @@ fn set_notify(c: &mut Config, v: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// The template must only use known variables and must not expand to nothing.
+/// Redis's validation: every variable known, and the expansion with an empty title not empty.
 fn set_proc_title_template(c: &mut Config, v: &[u8]) -> Result<(), String> {
-    const VARS: &[&str] = &["title", "listen-addr", "server-mode", "port", "tls-port", "unixsocket", "config-file"];
     let err = || "template format is invalid or contains unknown variables".to_string();
     let s = std::str::from_utf8(v).map_err(|_| err())?;
-    let mut literal = String::new();
-    let mut nonempty_var = false;
-    let mut rest = s;
-    while let Some(open) = rest.find(['{', '}']) {
-        literal.push_str(&rest[..open]);
-        if rest.as_bytes()[open] == b'}' {
-            return Err(err());
-        }
-        let after = &rest[open + 1..];
-        let close = after.find('}').ok_or_else(err)?;
-        let var = &after[..close];
-        if !VARS.contains(&var) {
-            return Err(err());
-        }
-        // These always expand to something; the others can be empty.
-        if matches!(var, "listen-addr" | "port" | "tls-port") {
-            nonempty_var = true;
-        }
-        rest = &after[close + 1..];
-    }
-    literal.push_str(rest);
-    if literal.trim().is_empty() && !nonempty_var {
+    if !crate::proctitle::is_valid(s, &crate::proctitle::Vars::of(c)) {
         return Err(err());
     }
     c.proc_title_template = s.to_string();

@@ -26,12 +26,15 @@
 //! - [`server`]: listeners, connections, dispatch, the cron.
 //! - [`log`]: the Redis-format server log.
 //! - [`latency`]: the latency monitor (LATENCY) and the per-command latency histograms (`latency-tracking`).
+//! - [`proctitle`]: `proc-title-template` expansion and the process title.
+//! - [`crash`]: crash reports (fatal signals, panics, DEBUG ASSERT/PANIC/SEGFAULT) and the watchdog.
 //! - [`sha1`]: SHA-1, for `DEBUG DIGEST` (and script hashes).
 
 pub mod args;
 pub mod blocking;
 pub mod command;
 pub mod config;
+pub mod crash;
 pub mod db;
 pub mod dict;
 pub mod event_loop;
@@ -44,6 +47,7 @@ pub mod net;
 pub mod notify;
 pub mod object;
 pub mod persist;
+pub mod proctitle;
 pub mod propagate;
 pub mod pubsub;
 pub mod resp;

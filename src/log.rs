@@ -1,7 +1,7 @@
 //! The server log, in Redis's line format:
 //!
 //! ```text
-//! 12345:M 22 Nov 2026 10:17:00.123 * Ready to accept connections tcp
+//! 12345:M 22 Nov 2026 10:17:00.123 * Ready to accept connections
 //! ^pid  ^role ^local time, ms      ^level (. debug, - verbose, * notice, # warning)
 //! ```
 //!
@@ -95,6 +95,85 @@ pub fn log_from_signal_handler(msg: &[u8]) {
     unsafe { libc::write(fd, line.as_ptr() as *const libc::c_void, n) };
 }
 
+/// The descriptor a signal handler writes the log to: the pre-opened log file, or stdout.
+pub fn signal_fd() -> i32 {
+    match SIGNAL_FD.load(Ordering::SeqCst) {
+        -1 => 1,
+        fd => fd,
+    }
+}
+
+/// Local time's offset from UTC in seconds, kept for [`write_prefix_signal_safe`] (a signal handler may not call
+/// `localtime_r`, which can take the time-zone lock). Refreshed by the cron so DST changes are followed.
+static TZ_OFFSET_S: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Recomputes the local time offset (start-up, cron).
+pub fn refresh_tz_offset() {
+    // SAFETY: time(NULL) takes no pointer we own; tm is plain data and localtime_r the thread-safe variant.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let now = unsafe { libc::time(std::ptr::null_mut()) };
+    // SAFETY: both pointers are valid for the call.
+    unsafe { libc::localtime_r(&now, &mut tm) };
+    #[allow(clippy::unnecessary_cast)]
+    TZ_OFFSET_S.store(tm.tm_gmtoff as i64, Ordering::Relaxed);
+}
+
+/// Writes the `pid:M 22 Nov 2026 10:17:00.123 # ` prefix of a log line using only async-signal-safe calls
+/// (`getpid`, `clock_gettime`) and the cached time-zone offset.
+pub fn write_prefix_signal_safe(w: &mut crate::sys::crash::SigWriter, level: LogLevel) {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime and getpid are async-signal-safe; `ts` is a valid timespec.
+    let pid = unsafe {
+        libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts);
+        libc::getpid()
+    };
+    #[allow(clippy::unnecessary_cast)]
+    let local = ts.tv_sec as i64 + TZ_OFFSET_S.load(Ordering::Relaxed);
+    let days = local.div_euclid(86_400);
+    let secs = local.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let role = if SERVER_PID.load(Ordering::Relaxed) == pid { b"M " } else { b"C " };
+    w.dec(pid as i64).str(":").bytes(role);
+    w.dec_pad(d, 2).str(" ").str(MONTHS[(m - 1).clamp(0, 11) as usize]).str(" ").dec(y).str(" ");
+    w.dec_pad(secs / 3600, 2).str(":").dec_pad(secs / 60 % 60, 2).str(":").dec_pad(secs % 60, 2).str(".");
+    #[allow(clippy::unnecessary_cast)]
+    w.dec_pad(ts.tv_nsec as i64 / 1_000_000, 3).str(" ");
+    w.str(match level {
+        LogLevel::Debug => ". ",
+        LogLevel::Verbose => "- ",
+        LogLevel::Notice => "* ",
+        LogLevel::Warning | LogLevel::Nothing => "# ",
+    });
+}
+
+/// (year, month 1-12, day 1-31) of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + (m <= 2) as i64, m, d)
+}
+
+/// Makes the signal handler's descriptor follow a rotated log: when the path now names another file (moved away
+/// and recreated) or nothing, the descriptor is reopened (creating the file, as the next line would). Called by the
+/// cron (one `stat` and one `fstat`); a line written through [`log_raw`] does the same check.
+pub fn follow_rotation() {
+    let path = FILE.lock().map(|f| f.clone()).unwrap_or_default();
+    if path.is_empty() || SIGNAL_FD.load(Ordering::SeqCst) < 0 {
+        return;
+    }
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(&path) {
+        Ok(m) => follow_file(m.ino(), m.dev(), &path),
+        Err(_) => set_file(&path),
+    }
+}
+
 /// Marks the calling process as the server (role `M` in log lines).
 pub fn set_server_pid() {
     SERVER_PID.store(std::process::id() as i32, Ordering::Relaxed);
@@ -155,8 +234,64 @@ pub fn log(level: LogLevel, msg: &str) {
     log_raw(level, msg);
 }
 
+/// Whether lines also go to syslog (`syslog-enabled yes`, set once at start-up).
+static SYSLOG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The syslog facility of a `syslog-facility` name (Redis's `syslog_facility_enum`).
+pub fn syslog_facility(name: &str) -> Option<libc::c_int> {
+    Some(match name {
+        "user" => libc::LOG_USER,
+        "local0" => libc::LOG_LOCAL0,
+        "local1" => libc::LOG_LOCAL1,
+        "local2" => libc::LOG_LOCAL2,
+        "local3" => libc::LOG_LOCAL3,
+        "local4" => libc::LOG_LOCAL4,
+        "local5" => libc::LOG_LOCAL5,
+        "local6" => libc::LOG_LOCAL6,
+        "local7" => libc::LOG_LOCAL7,
+        _ => return None,
+    })
+}
+
+/// The syslog priority of a level (Redis's `syslogLevelMap`).
+pub fn syslog_priority(level: LogLevel) -> libc::c_int {
+    match level {
+        LogLevel::Debug => libc::LOG_DEBUG,
+        LogLevel::Verbose => libc::LOG_INFO,
+        LogLevel::Notice => libc::LOG_NOTICE,
+        LogLevel::Warning | LogLevel::Nothing => libc::LOG_WARNING,
+    }
+}
+
+/// `openlog(ident, LOG_PID | LOG_NDELAY | LOG_NOWAIT, facility)` as Redis does at start-up; from then on every
+/// line is also sent to syslog (the message only: syslog adds its own time, ident and pid).
+pub fn open_syslog(ident: &str, facility: &str) {
+    let Ok(id) = std::ffi::CString::new(ident) else { return };
+    let facility = syslog_facility(facility).unwrap_or(libc::LOG_LOCAL0);
+    // openlog keeps the pointer: the ident must live as long as the process.
+    let id: &'static std::ffi::CStr = Box::leak(id.into_boxed_c_str());
+    // SAFETY: `id` is a NUL-terminated string that is never freed.
+    unsafe { libc::openlog(id.as_ptr(), libc::LOG_PID | libc::LOG_NDELAY | libc::LOG_NOWAIT, facility) };
+    SYSLOG.store(true, Ordering::Relaxed);
+}
+
+fn to_syslog(level: LogLevel, msg: &str) {
+    let mut cut = msg.len().min(LOG_MAX_LEN);
+    while !msg.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut buf = Vec::with_capacity(cut + 1);
+    buf.extend(msg.as_bytes()[..cut].iter().map(|&b| if b == 0 { b' ' } else { b }));
+    buf.push(0);
+    // SAFETY: "%s" with one NUL-terminated string argument.
+    unsafe { libc::syslog(syslog_priority(level), c"%s".as_ptr(), buf.as_ptr() as *const libc::c_char) };
+}
+
 /// Writes `msg` regardless of the configured level (the level still picks the marker character).
 pub fn log_raw(level: LogLevel, msg: &str) {
+    if SYSLOG.load(Ordering::Relaxed) {
+        to_syslog(level, msg);
+    }
     let pid = std::process::id();
     let role = if SERVER_PID.load(Ordering::Relaxed) == pid as i32 { 'M' } else { 'C' };
     let line = format_line(pid, role, crate::util::now_ms(), level, msg);
@@ -167,6 +302,29 @@ pub fn log_raw(level: LogLevel, msg: &str) {
         let _ = out.flush();
     } else if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
         let _ = f.write_all(line.as_bytes());
+        // A line that created a new file (the old one was moved away by logrotate) takes the signal handler's
+        // descriptor along at once.
+        if let Ok(m) = f.metadata() {
+            use std::os::unix::fs::MetadataExt;
+            follow_file(m.ino(), m.dev(), &path);
+        }
+    }
+}
+
+/// Reopens the signal handler's descriptor on `path` unless it already is the file `(ino, dev)`.
+fn follow_file(ino: u64, dev: u64, path: &str) {
+    let fd = SIGNAL_FD.load(Ordering::SeqCst);
+    if fd < 0 {
+        return;
+    }
+    // SAFETY: stat is plain data; all-zero is valid. fstat writes into it for a descriptor we own.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return;
+    }
+    #[allow(clippy::unnecessary_cast)]
+    if st.st_ino as u64 != ino || st.st_dev as u64 != dev {
+        set_file(path);
     }
 }
 
@@ -228,6 +386,26 @@ mod tests {
         let line = format_line(1, 'C', 0, LogLevel::Warning, &msg);
         assert!(line.len() < LOG_MAX_LEN + 64);
         assert!(line.contains(" # é"));
+    }
+
+    #[test]
+    fn syslog_mapping_is_redis() {
+        assert_eq!(syslog_priority(LogLevel::Debug), libc::LOG_DEBUG);
+        assert_eq!(syslog_priority(LogLevel::Verbose), libc::LOG_INFO);
+        assert_eq!(syslog_priority(LogLevel::Notice), libc::LOG_NOTICE);
+        assert_eq!(syslog_priority(LogLevel::Warning), libc::LOG_WARNING);
+        assert_eq!(syslog_facility("user"), Some(libc::LOG_USER));
+        assert_eq!(syslog_facility("local0"), Some(libc::LOG_LOCAL0));
+        assert_eq!(syslog_facility("local7"), Some(libc::LOG_LOCAL7));
+        assert_eq!(syslog_facility("kern"), None);
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
 
     #[test]

@@ -79,41 +79,6 @@ editing the Redis configuration file, and setting the protected mode option to '
 an authentication password for the default user. NOTE: You only need to do one of the above things in order for the \
 server to start accepting connections from the outside.\r\n";
 
-/// `use-exit-on-panic` for the panic hook (which cannot reach the config): set at start-up and by the cron.
-static EXIT_ON_PANIC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// A panic on any thread (the event loop, the background fsync thread) is a server bug: write Redis's bug report
-/// (header, the panic as Redis's "Guru Meditation" line, a stack trace with symbol names) to the log and end the
-/// process, by SIGABRT or, with `use-exit-on-panic yes`, `exit(1)`, as Redis does. A thread must never die
-/// silently and leave the server half working.
-fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let w = |m: &str| crate::log::log_raw(crate::config::LogLevel::Warning, m);
-        w("=== REDIS BUG REPORT START: Cut & paste starting from here ===");
-        w("------------------------------------------------");
-        w("!!! Software Failure. Press left mouse button to continue");
-        let msg = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "panic".into());
-        let place = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
-        let thread = std::thread::current().name().unwrap_or("unnamed").to_string();
-        w(&format!("Guru Meditation: {msg} #{place} (thread {thread})"));
-        w("------ STACK TRACE ------");
-        let bt = std::backtrace::Backtrace::force_capture().to_string();
-        for line in bt.lines() {
-            w(line);
-        }
-        w("=== REDIS BUG REPORT END. Make sure to include from START to END. ===");
-        if EXIT_ON_PANIC.load(Ordering::Relaxed) {
-            std::process::exit(1);
-        }
-        std::process::abort();
-    }));
-}
-
 /// The signal that asked for shutdown (0 = none). Set by the signal handler, read by the loop.
 static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
@@ -296,6 +261,9 @@ fn install_signal_handlers() -> io::Result<()> {
 pub fn start(mut config: Config) -> i32 {
     crate::log::set_level(config.loglevel);
     crate::log::set_file(&config.logfile);
+    if config.stored_bool("syslog-enabled") {
+        crate::log::open_syslog(config.stored_str("syslog-ident"), config.stored_str("syslog-facility"));
+    }
     log_warning!("oO0OoO0OoO0Oo ferredis is starting oO0OoO0OoO0Oo");
     log_warning!(
         "ferredis version={}, bits={}, commit={}, modified={}, pid={}, just started",
@@ -305,7 +273,8 @@ pub fn start(mut config: Config) -> i32 {
         env!("FERREDIS_GIT_DIRTY"),
         std::process::id()
     );
-    let argv: Vec<String> = std::env::args().collect();
+    let argv: Vec<String> =
+        crate::sys::proctitle::original_args().iter().map(|a| a.to_string_lossy().into_owned()).collect();
     if argv.len() <= 1 {
         log_warning!(
             "Warning: no config file specified, using the default config. In order to specify a config file use {} \
@@ -325,8 +294,9 @@ pub fn start(mut config: Config) -> i32 {
         }
     }
     crate::log::set_server_pid();
-    install_panic_hook();
-    EXIT_ON_PANIC.store(config.stored_bool("use-exit-on-panic"), Ordering::Relaxed);
+    crate::crash::install();
+    crate::crash::raise_watchdog_period(&mut config);
+    crate::crash::apply_config(&config, config.hz);
     if let Err(e) = install_signal_handlers() {
         log_warning!("Can't install signal handlers: {e}");
         return 1;
@@ -343,6 +313,7 @@ pub fn start(mut config: Config) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    crate::proctitle::apply(&server.state.config);
     check_tcp_backlog(server.state.config.tcp_backlog);
     log_notice!("monotonic clock: POSIX clock_gettime");
     show_logo_or_mode(&server.state.config);
@@ -355,11 +326,12 @@ pub fn start(mut config: Config) -> i32 {
         return code;
     }
     if server.listeners.iter().any(|l| !l.unix) {
-        log_notice!("Ready to accept connections tcp");
+        log_notice!("Ready to accept connections");
     }
     if let Some(path) = &server.state.config.unixsocket {
         log_notice!("The server is now ready to accept connections at {path}");
     }
+    server.refresh_crash_snapshot();
     el.add_timer(1);
     if let Err(e) = el.run(&mut server) {
         log_warning!("Event loop failed: {e}");
@@ -716,7 +688,10 @@ impl Server {
         };
         match socket::read(fd, &mut buf[..room]) {
             Ok(0) => {
-                log_verbose!("Client closed connection id={} addr={} fd={}", c.state.id, c.state.addr, fd);
+                log_verbose!(
+                    "Client closed connection {}",
+                    command::connection::client_info_string(&c.state, self.state.now_ms)
+                );
                 self.free_client(el, c);
                 return;
             }
@@ -907,7 +882,10 @@ impl Server {
         self.state.now_ms = start_us / 1000;
         c.last_interaction_ms = self.state.now_ms;
         c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP);
+        let running = crate::crash::Running { client: &*c, args };
+        crate::crash::set_running(&running);
         let end_us = self.call_checked(c, args, start_us);
+        crate::crash::clear_running();
         if c.has(flags::POSTPONED) {
             c.reply.enabled = true;
             return end_us;
@@ -1219,6 +1197,7 @@ impl Server {
                     }
                 }
                 Action::Shutdown { nosave, save, force, .. } => {
+                    log_warning!("User requested shutdown...");
                     if !self.shutdown_persistence(nosave, save, force) {
                         c.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
                         continue;
@@ -1354,6 +1333,8 @@ impl Server {
     }
 
     fn cron(&mut self, el: &mut EventLoop) -> TimerNext {
+        // Software watchdog: SIGALRM reaches its handler unless the loop comes back here within the period.
+        crate::crash::watchdog_rearm();
         // `busy-poll-us` may have changed with CONFIG SET.
         el.set_busy_poll(busy_poll_bound(&self.state.config));
         let now = crate::util::now_ms();
@@ -1375,8 +1356,7 @@ impl Server {
             return TimerNext::After((1000 / hz) as u64);
         }
         self.sync_log_config();
-        // CONFIG SET use-exit-on-panic reaches the panic hook within a cron tick (not on the command path).
-        EXIT_ON_PANIC.store(self.state.config.stored_bool("use-exit-on-panic"), Ordering::Relaxed);
+        self.ops_cron();
         if self.run_with_period(100) {
             crate::command::info::cron_sample(&mut self.state, now);
         }
@@ -1396,6 +1376,46 @@ impl Server {
         }
         self.cron_loops += 1;
         TimerNext::After((1000 / hz) as u64)
+    }
+
+    /// Crash-report and log upkeep: CONFIG SET of crash-log-enabled / use-exit-on-panic / watchdog-period reaches
+    /// the signal handlers within a tick; the log's signal descriptor follows a rotated file; once a second the
+    /// INFO + CLIENT LIST snapshot a signal-time report prints is rendered again (see `crate::crash`).
+    fn ops_cron(&mut self) {
+        crate::crash::apply_config(&self.state.config, self.hz);
+        crate::log::follow_rotation();
+        if self.run_with_period(1000) {
+            crate::log::refresh_tz_offset();
+            self.refresh_crash_snapshot();
+        }
+        // Redis's serverCron reports non-empty databases (verbose) and the clients (debug) every 5 seconds.
+        if self.run_with_period(5000) {
+            if crate::log::enabled(crate::config::LogLevel::Verbose) {
+                for (j, db) in self.state.dbs.iter().enumerate() {
+                    let (used, vkeys) = (db.len(), db.expires_len());
+                    if used > 0 || vkeys > 0 {
+                        log_verbose!("DB {j}: {used} keys ({vkeys} volatile) in {} slots HT.", db.keys.capacity());
+                    }
+                }
+            }
+            crate::log_debug!(
+                "{} clients connected (0 replicas), {} bytes in use",
+                self.connected,
+                crate::util::used_memory()
+            );
+        }
+    }
+
+    /// Renders INFO all and CLIENT LIST for a report written by a signal handler (which may not allocate).
+    fn refresh_crash_snapshot(&mut self) {
+        if self.state.config.crash_log_enabled {
+            let mut probe = ClientState::new(0, -1, String::new(), String::new(), self.state.now_ms);
+            let ctx = Ctx { client: &mut probe, srv: &mut self.state };
+            let info = command::info::info_all_text(&ctx);
+            // Rendered once a second: bounded so that thousands of clients cost no visible pause.
+            let list = command::connection::client_list_text(ctx.srv, None, crate::crash::SNAPSHOT_MAX_CLIENTS);
+            crate::crash::publish_snapshot(crate::crash::report_text(&info, &list));
+        }
     }
 
     /// Timeouts of idle clients, and once a second each client's buffers are trimmed.
@@ -1437,6 +1457,8 @@ impl Server {
             .stored_str(if sig == libc::SIGINT { "shutdown-on-sigint" } else { "shutdown-on-sigterm" })
             .to_string();
         let has = |w: &str| flags.split_whitespace().any(|f| f == w);
+        // Redis's prepareForShutdown logs this first, before killing children and saving.
+        log_warning!("User requested shutdown...");
         if !self.shutdown_persistence(has("nosave"), has("save"), has("force")) {
             // Like Redis: a failed save keeps the server running.
             SHUTDOWN_SIGNAL.store(0, Ordering::Relaxed);
@@ -1459,7 +1481,9 @@ impl Server {
             let _ = socket::unlink(&path);
         }
         let exe = std::env::current_exe().unwrap_or_else(|_| std::path::PathBuf::from("/proc/self/exe"));
-        let args: Vec<std::ffi::CString> = std::env::args_os()
+        // The original arguments: `std::env::args` reads the memory the process title now occupies.
+        let args: Vec<std::ffi::CString> = crate::sys::proctitle::original_args()
+            .iter()
             .filter_map(|a| std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(a.as_os_str())).ok())
             .collect();
         let Ok(exe_c) = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(exe.as_os_str())) else { return };
@@ -1474,7 +1498,6 @@ impl Server {
 
     /// Redis's `prepareForShutdown` without persistence: remove the pid file and the unix socket, close listeners.
     fn prepare_for_shutdown(&mut self) {
-        log_warning!("User requested shutdown...");
         if let Some(path) = self.pidfile.take() {
             log_notice!("Removing the pid file.");
             let _ = socket::unlink(&path);

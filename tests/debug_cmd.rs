@@ -531,7 +531,7 @@ fn crash_subcommands_end_the_process() {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         assert!(!srv.alive(), "DEBUG {sub} left the server running");
-        let log = srv.log_text();
+        let log = srv.full_log();
         match sub {
             "PANIC" => assert!(log.contains("Guru Meditation: DEBUG PANIC called at Unix time"), "{log}"),
             "ASSERT" => {

@@ -156,7 +156,7 @@ fn startup_log_lines_have_redis_format() {
     }
     let log = s.log_text();
     let ready = log.lines().find(|l| l.contains("Ready to accept connections")).expect("ready line");
-    // "<pid>:M <dd> <Mon> <yyyy> <hh:mm:ss.mmm> * Ready to accept connections tcp"
+    // "<pid>:M <dd> <Mon> <yyyy> <hh:mm:ss.mmm> * Ready to accept connections"
     let mut parts = ready.split(' ');
     assert_eq!(parts.next().unwrap(), format!("{}:M", s.pid()));
     let day = parts.next().unwrap();

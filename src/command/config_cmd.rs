@@ -198,6 +198,7 @@ fn config_set(ctx: &mut Ctx, args: Args) {
             return;
         }
     }
+    crate::crash::raise_watchdog_period(&mut ctx.srv.config);
     if let Err(why) = apply_runtime(&ctx.srv.config, &before) {
         let name = pairs.iter().find(|(d, _, _)| d.name == "maxclients").map(|p| p.1).unwrap_or(b"maxclients");
         let msg = failed(name, &why);
@@ -223,7 +224,16 @@ fn apply_runtime(cfg: &config::Config, before: &config::Config) -> Result<(), St
     if cfg.loglevel != before.loglevel {
         crate::log::set_level(cfg.loglevel);
     }
+    if cfg.proc_title_template != before.proc_title_template {
+        crate::proctitle::apply(cfg);
+    }
+    apply_crash_settings(cfg);
     Ok(())
+}
+
+/// crash-log-enabled, use-exit-on-panic and watchdog-period take effect at once, as in Redis.
+fn apply_crash_settings(cfg: &config::Config) {
+    crate::crash::apply_config(cfg, cfg.hz);
 }
 
 /// Puts the configuration back after a failed CONFIG SET, including the working directory and log level.
@@ -235,7 +245,12 @@ fn restore(ctx: &mut Ctx, before: config::Config) {
         // Best effort: the directory we left existed a moment ago.
         let _ = std::env::set_current_dir(&before.dir);
     }
+    let title_changed = before.proc_title_template != ctx.srv.config.proc_title_template;
     ctx.srv.config = before;
+    if title_changed {
+        crate::proctitle::apply(&ctx.srv.config);
+    }
+    apply_crash_settings(&ctx.srv.config);
 }
 
 /// CONFIG RESETSTAT

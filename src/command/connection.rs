@@ -665,6 +665,32 @@ fn all_clients<'c>(ctx: &'c Ctx) -> Vec<&'c ClientState> {
     v
 }
 
+/// One client's CLIENT LIST line (Redis's `catClientInfoString`), as the log prints it for a closed connection.
+pub fn client_info_string(c: &ClientState, now_ms: i64) -> String {
+    client_line(c, now_ms, None, false)
+}
+
+/// CLIENT LIST's text for the connections (and `running`, the client taken out of its slot while its command
+/// runs), for crash reports: at most `max` lines, then a count of the others.
+pub fn client_list_text(srv: &crate::state::ServerState, running: Option<&ClientState>, max: usize) -> String {
+    let mut v: Vec<&ClientState> = srv.clients.iter().flatten().map(|c| &c.state).collect();
+    if let Some(r) = running {
+        if !v.iter().any(|c| c.id == r.id) {
+            v.push(r);
+        }
+    }
+    v.sort_by_key(|c| c.id);
+    let mut out = String::new();
+    for c in v.iter().take(max) {
+        out.push_str(&client_line(c, srv.now_ms, None, srv.watches.is_dirty(c.id)));
+        out.push('\n');
+    }
+    if v.len() > max {
+        out.push_str(&format!("({} more clients not shown)\n", v.len() - max));
+    }
+    out
+}
+
 /// CLIENT LIST [TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]
 fn client_list(ctx: &mut Ctx, args: Args) {
     let now = ctx.srv.now_ms;

@@ -986,47 +986,52 @@ fn stringmatch_fuzz(rng: &mut crate::util::Rng) {
 // ---------------------------------------------------------------------------------------------------------------
 // ASSERT PANIC OOM SEGFAULT
 
-fn bug_report_start() {
-    crate::log::log_raw(LogLevel::Warning, "=== REDIS BUG REPORT START: Cut & paste starting from here ===");
+/// INFO all and CLIENT LIST rendered now, for a report written on the main thread (ASSERT, PANIC, OOM).
+fn live_report_text(ctx: &Ctx) -> String {
+    let info = crate::command::info::info_all_text(ctx);
+    let list = crate::command::connection::client_list_text(ctx.srv, Some(&*ctx.client), usize::MAX);
+    crate::crash::report_text(&info, &list)
 }
 
-/// Ends a crash report: `exit(1)` with `use-exit-on-panic yes` (as Redis's `bugReportEnd`), else abort.
-fn bug_report_end(cfg: &crate::config::Config) -> ! {
-    crate::log::log_raw(LogLevel::Warning, "=== REDIS BUG REPORT END. Make sure to include from START to END. ===");
-    if cfg.extra.get("use-exit-on-panic").is_some_and(|v| v == "yes") {
-        std::process::exit(1);
-    }
-    std::process::abort();
-}
-
-/// DEBUG ASSERT: the client context, the object context and the failed assertion, then the crash.
+/// DEBUG ASSERT: Redis's `_serverAssertWithInfo` with the client and an object: the client context, the object
+/// context and the failed assertion, then the stack trace and the report, then the end of the process.
 fn crash_assert(ctx: &mut Ctx, args: Args) -> ! {
-    let w = |m: String| crate::log::log_raw(LogLevel::Warning, &m);
-    bug_report_start();
-    w("=== ASSERTION FAILED CLIENT CONTEXT ===".into());
-    w(format!("client->flags = {}", ctx.client.flags));
-    w(format!("client->conn = fd={}", ctx.client.fd));
-    w(format!("client->argc = {}", args.len()));
-    for (j, a) in args.iter().enumerate() {
-        w(format!("client->argv[{j}] = \"{}\" (refcount: 1)", String::from_utf8_lossy(a)));
-    }
-    w("=== ASSERTION FAILED OBJECT CONTEXT ===".into());
-    w("Object type: 0".into());
-    w(format!("Object encoding: {}", Encoding::Embstr as u8));
-    w("Object refcount: 1".into());
-    w("=== ASSERTION FAILED ===".into());
-    w(format!("==> {}:{} '1 == 2' is not true", file!(), line!()));
-    bug_report_end(&ctx.srv.config)
+    let live = live_report_text(ctx);
+    let flags = ctx.client.flags;
+    let fd = ctx.client.fd;
+    let argv: Vec<String> = args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    crate::crash::panic_report(
+        |w| {
+            let mut l = |m: &str| crate::crash::warn_line(w, m);
+            l("=== ASSERTION FAILED CLIENT CONTEXT ===");
+            l(&format!("client->flags = {flags}"));
+            l(&format!("client->conn = fd={fd}"));
+            l(&format!("client->argc = {}", argv.len()));
+            for (j, a) in argv.iter().enumerate() {
+                l(&format!("client->argv[{j}] = \"{a}\" (refcount: 1)"));
+            }
+            l("=== ASSERTION FAILED OBJECT CONTEXT ===");
+            l("Object type: 0");
+            l(&format!("Object encoding: {}", Encoding::Embstr as u8));
+            l("Object refcount: 1");
+            l("=== ASSERTION FAILED ===");
+            l(&format!("==> {}:{} '1 == 2' is not true", file!(), line!()));
+        },
+        Some(&live),
+    )
 }
 
-/// DEBUG PANIC (and the OOM handler): Redis's "Guru Meditation" lines, then the crash.
+/// DEBUG PANIC (and the OOM handler): Redis's "Guru Meditation" lines, then the report and the end.
 fn crash_panic(msg: &str, line: u32, ctx: &mut Ctx) -> ! {
-    let w = |m: &str| crate::log::log_raw(LogLevel::Warning, m);
-    bug_report_start();
-    w("------------------------------------------------");
-    w("!!! Software Failure. Press left mouse button to continue");
-    w(&format!("Guru Meditation: {msg} #{}:{line}", file!()));
-    bug_report_end(&ctx.srv.config)
+    let live = live_report_text(ctx);
+    crate::crash::panic_report(
+        |w| {
+            crate::crash::warn_line(w, "------------------------------------------------");
+            crate::crash::warn_line(w, "!!! Software Failure. Press left mouse button to continue");
+            crate::crash::warn_line(w, &format!("Guru Meditation: {msg} #{}:{line}", file!()));
+        },
+        Some(&live),
+    )
 }
 
 /// DEBUG OOM: Redis allocates SIZE_MAX/2 bytes and its out-of-memory handler panics.
@@ -1036,10 +1041,11 @@ fn crash_oom(ctx: &mut Ctx) -> ! {
     crash_panic(&format!("Redis aborting for OUT OF MEMORY. Allocating {size} bytes!"), line!(), ctx)
 }
 
-/// DEBUG SEGFAULT: dies by SIGSEGV, as Redis does by writing to a read-only page.
+/// DEBUG SEGFAULT: a write to a read-only page, as Redis does; the SIGSEGV handler writes the report.
 fn crash_segfault() -> ! {
+    crate::sys::crash::fault_on_readonly_page();
+    // Only reached if the fault did not happen (mapping failed) or its handler returned.
     let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSEGV);
-    // Only reached if SIGSEGV is caught and the handler returns.
     std::process::abort();
 }
 

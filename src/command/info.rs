@@ -100,6 +100,11 @@ fn info(ctx: &mut Ctx, args: Args) {
     ctx.reply().verbatim("txt", text.as_bytes());
 }
 
+/// `INFO all`, for crash reports.
+pub fn info_all_text(ctx: &Ctx) -> String {
+    info_text(ctx, ALL_SECTIONS)
+}
+
 /// The INFO text for the given section names (in the canonical order, each once).
 pub fn info_text(ctx: &Ctx, wanted: &[&str]) -> String {
     let mut out = String::new();

@@ -253,6 +253,11 @@ impl Persist {
             }
             Ok(Forked::Child) => {
                 drop(report_r);
+                crate::proctitle::set_child(if kind == ChildKind::Rdb {
+                    crate::proctitle::RDB_CHILD_TITLE
+                } else {
+                    crate::proctitle::AOF_CHILD_TITLE
+                });
                 // SAFETY: getpid has no preconditions.
                 let pid = unsafe { libc::getpid() };
                 let ok = job(pid);

@@ -514,6 +514,11 @@ impl Server {
             crate::latency::timed("aof-rename", || std::fs::rename(&child_tmp, &base_path)).map_err(|e| {
                 format!("Error trying to rename the temporary AOF base file: {}", crate::sys::error_text(&e))
             })?;
+            log_notice!(
+                "Successfully renamed the temporary AOF base file {} into {}",
+                child_tmp.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                String::from_utf8_lossy(&base.name)
+            );
             if files.wait_rewrite {
                 let tmp_incr = files.dir.join(aof::temp_incr_name(&files.filename));
                 let incr = m.add_new_incr(&files.filename).clone();
@@ -521,6 +526,11 @@ impl Server {
                 crate::latency::timed("aof-rename", || std::fs::rename(&tmp_incr, &incr_path)).map_err(|e| {
                     format!("Error trying to rename the temporary AOF incr file: {}", crate::sys::error_text(&e))
                 })?;
+                log_notice!(
+                    "Successfully renamed the temporary AOF incr file {} into {}",
+                    aof::temp_incr_name(&files.filename),
+                    String::from_utf8_lossy(&incr.name)
+                );
             }
             m.mark_rewritten_incrs_as_history(aof_on);
             m.persist(&files.dir, &files.filename)

@@ -72,7 +72,11 @@ pub mod epoll;
 ))]
 pub mod kqueue;
 
+pub mod crash;
+#[cfg(target_os = "linux")]
+pub mod memtest;
 pub mod process;
+pub mod proctitle;
 pub mod socket;
 
 /// The poller of this platform.

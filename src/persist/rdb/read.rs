@@ -1097,6 +1097,12 @@ pub fn restore_payload(key: &[u8], payload: &[u8], thresholds: &Thresholds, sani
     }
     match l.value(ty, key) {
         Ok(Some(e)) => Ok(e),
-        _ => Err(bad()),
+        Ok(None) => Err(bad()),
+        Err(e) => {
+            // Redis's rdbReportError in a RESTORE context: logged at verbose, the client only sees the reply. The
+            // offset is its loading counter, 0 outside loading.
+            crate::log_verbose!("Internal error in RDB reading offset 0, function at rdb.c:0 -> {}", e.msg);
+            Err(bad())
+        }
     }
 }
