@@ -137,6 +137,8 @@ impl Db {
                     self.log_event(crate::notify::LOG_EXPIRED, e.key());
                     self.expired_log.push((e.key().to_vec(), Deletion::Expired));
                     EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+                    // Freeing the value is the latency monitor's `expire-del` event (large values take time).
+                    crate::latency::timed("expire-del", || drop(e));
                 }
                 true
             }
