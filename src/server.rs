@@ -1360,6 +1360,10 @@ impl Server {
         if !self.state.persist.stats.loading {
             crate::expire::databases_cron(&mut self.state);
             self.persistence_cron();
+            // After large deletes, free slab pages go back to the system (bounded: see `release_step`).
+            if crate::dict::slab::release_step() > 0 {
+                crate::alloc::trim();
+            }
         }
         self.cron_loops += 1;
         TimerNext::After((1000 / hz) as u64)

@@ -15,6 +15,7 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod longdouble;
+pub mod memory;
 pub mod pubsub;
 pub mod server;
 pub mod set;

@@ -7,24 +7,41 @@
 //! ```text
 //!  class c serves sizes (8c, 8c+8]  (c = 0..32, so 8..=256 bytes)
 //!
-//!   page (64 KiB, from the system allocator)
-//!  +--------+--------+--------+--------+- - - - - - - - - -+
-//!  | chunk  | chunk  | chunk  | chunk  |    not yet carved  |
-//!  +--------+--------+--------+--------+- - - - - - - - - -+
-//!   ^ in use  ^ free: first 8 bytes = next free chunk        ^ bump ... end
+//!   page (64 KiB, 64 KiB-aligned, mapped with mmap)
+//!  +--------+--------+--------+--------+--------+- - - - - - - - - -+
+//!  | header | chunk  | chunk  | chunk  | chunk  |    not yet carved  |
+//!  +--------+--------+--------+--------+--------+- - - - - - - - - -+
+//!   owner,    ^ in use  ^ free: first 8 bytes = next free chunk        ^ bump ... end
+//!   carved,
+//!   scratch   a chunk's page is `addr & !(PAGE_BYTES - 1)`
 //!
 //!  sizes above 256 bytes go straight to the system allocator (rounded to 8 so the size math is uniform).
 //! ```
 //!
 //! Invariants: every chunk is 8-byte aligned and `round8(size)` bytes long; a chunk is either owned by exactly one
-//! live allocation or on exactly one free list. Pages are never returned to the system (like malloc's arenas
-//! they are reused for later allocations of the same class; `MEMORY PURGE`-style release is not needed by the
-//! single-process server). Because pages live forever, a chunk may be freed on a different thread than the one
-//! that allocated it (it simply joins that thread's free list): the state is thread-local only so the hot path
-//! needs no locking. A thread's free lists are leaked when it exits (test threads only; the server runs on one).
+//! live allocation or on exactly one free list; a page serves one class and its header's `carved` counts the
+//! chunks carved from it; `scratch` is 0 outside [`release_free_pages`].
 //!
-//! Tested by the unit tests below (reuse, alignment, no overlap under a random alloc/free model) and indirectly by
-//! every entry test; run under valgrind once (see the data report).
+//! Returning memory: [`release_free_pages`] (MEMORY PURGE, FLUSHALL/FLUSHDB) and [`release_step`] (the cron)
+//! walk a class's free list twice: once counting free chunks per page in the header's `scratch`, once unlinking
+//! the chunks of pages where every carved chunk is free and unmapping those pages (a page's chunks may sit
+//! anywhere in the list, so the second walk counts them down and unmaps at zero). A page whose chunks are all
+//! on the list has no live chunk, so nothing live is ever released; the class's current bump page may go too
+//! (the next allocation maps a new one).
+//!
+//! Threads: the state is thread-local so the hot path needs no locking, and a chunk may be freed on a different
+//! thread than the one that allocated it (it joins the freeing thread's free list). Only the owner (recorded in
+//! the header when the page is mapped, never changed) touches a page's `carved`/`scratch` or releases it; a
+//! foreign chunk on a free list is skipped by the release walk, and a page with a chunk on another thread's list
+//! is never fully free on its owner's list, so it stays. A thread's free lists and pages are leaked when it exits
+//! (test threads only; the server's data lives on the main thread).
+//!
+//! Accounting: mapped pages are charged to the global counter ([`crate::alloc`]) and refunded when unmapped;
+//! [`free_bytes`] (mapped minus handed out) is what `used_memory` subtracts, so a freed chunk stops counting at
+//! once, before its page can be released.
+//!
+//! Tested by the unit tests below (reuse, alignment, no overlap under a random alloc/free model, release never
+//! touches a live chunk and chunks work after a release) and indirectly by every entry test.
 
 use std::alloc::Layout;
 use std::cell::Cell;
@@ -34,11 +51,37 @@ use std::ptr::NonNull;
 pub const MAX_SMALL: usize = 256;
 const CLASSES: usize = MAX_SMALL / 8;
 const PAGE_BYTES: usize = 64 * 1024;
+/// Bytes at the start of each page for its [`PageHdr`] (chunks start after it, 8-aligned).
+const HDR_BYTES: usize = std::mem::size_of::<PageHdr>();
+const _: () = assert!(HDR_BYTES % 8 == 0 && HDR_BYTES + MAX_SMALL <= PAGE_BYTES);
+const _: () = assert!(PAGE_BYTES.is_power_of_two() && PAGE_BYTES % 4096 == 0);
+
+/// The first bytes of every page.
+#[repr(C)]
+struct PageHdr {
+    /// The owning thread's [`Slab`] address; written once when the page is mapped.
+    owner: usize,
+    /// Chunks carved from this page so far (owner only).
+    carved: u32,
+    /// Free chunks counted by a release walk (owner only; 0 outside [`release_class`]).
+    scratch: u32,
+    /// Set by the second walk when the page is going (owner only).
+    releasing: u32,
+    _pad: u32,
+}
 
 struct Class {
     free: Cell<*mut u8>,
     bump: Cell<*mut u8>,
     end: Cell<*mut u8>,
+    /// Chunks of this class handed out.
+    live: Cell<usize>,
+    /// Chunks carved from this class's pages (live + on a free list, this thread's own and foreign ones).
+    carved: Cell<usize>,
+    /// Pages mapped for this class.
+    pages: Cell<usize>,
+    /// Free chunks left after the last release walk of this class (the cron waits for this to double).
+    after_release: Cell<usize>,
 }
 
 impl Class {
@@ -47,6 +90,10 @@ impl Class {
             free: Cell::new(std::ptr::null_mut()),
             bump: Cell::new(std::ptr::null_mut()),
             end: Cell::new(std::ptr::null_mut()),
+            live: Cell::new(0),
+            carved: Cell::new(0),
+            pages: Cell::new(0),
+            after_release: Cell::new(0),
         }
     }
 }
@@ -56,6 +103,8 @@ struct Slab {
     page_bytes: Cell<usize>,
     live_bytes: Cell<usize>,
     large_bytes: Cell<usize>,
+    /// Next class the cron's [`release_step`] looks at.
+    next_class: Cell<usize>,
 }
 
 thread_local! {
@@ -67,6 +116,7 @@ thread_local! {
             page_bytes: Cell::new(0),
             live_bytes: Cell::new(0),
             large_bytes: Cell::new(0),
+            next_class: Cell::new(0),
         }
     };
 }
@@ -85,6 +135,57 @@ fn large_layout(size: usize) -> Layout {
     }
 }
 
+fn page_error() -> ! {
+    std::alloc::handle_alloc_error(Layout::new::<[u8; PAGE_BYTES]>())
+}
+
+/// Maps one zeroed, `PAGE_BYTES`-aligned page (aborts like an allocation failure when the system refuses).
+fn map_page() -> *mut u8 {
+    let map = |len: usize| {
+        // SAFETY: an anonymous private mapping at an address of the kernel's choosing touches no existing memory.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            page_error();
+        }
+        p.cast::<u8>()
+    };
+    let unmap = |p: *mut u8, len: usize| {
+        if len > 0 {
+            // SAFETY: the range is part of a mapping made just above and not handed out to anyone.
+            unsafe { libc::munmap(p.cast(), len) };
+        }
+    };
+    // Mappings are made top-down next to each other, so a page-sized one is usually aligned already (our pages
+    // are all aligned and a multiple of the alignment); otherwise map twice the size and trim both ends.
+    let p = map(PAGE_BYTES);
+    if p as usize & (PAGE_BYTES - 1) == 0 {
+        return p;
+    }
+    unmap(p, PAGE_BYTES);
+    let q = map(2 * PAGE_BYTES);
+    let head = (PAGE_BYTES - (q as usize & (PAGE_BYTES - 1))) & (PAGE_BYTES - 1);
+    unmap(q, head);
+    // SAFETY: `head < PAGE_BYTES`, so the aligned page and what follows lie within the 2-page mapping.
+    let page = unsafe { q.add(head) };
+    // SAFETY: as above; the tail is the rest of the mapping after the page.
+    unmap(unsafe { page.add(PAGE_BYTES) }, PAGE_BYTES - head);
+    page
+}
+
+#[inline]
+fn page_of(chunk: *mut u8) -> *mut PageHdr {
+    chunk.wrapping_sub(chunk as usize & (PAGE_BYTES - 1)).cast()
+}
+
 /// Allocates `size` (> 0) bytes, 8-byte aligned, uninitialized. Aborts on out-of-memory like `Box::new`.
 #[inline]
 pub fn alloc(size: usize) -> NonNull<u8> {
@@ -101,6 +202,7 @@ pub fn alloc(size: usize) -> NonNull<u8> {
     SLAB.with(|s| {
         let class = &s.classes[c];
         s.live_bytes.set(s.live_bytes.get() + (c + 1) * 8);
+        class.live.set(class.live.get() + 1);
         let head = class.free.get();
         if let Some(p) = NonNull::new(head) {
             // SAFETY: a free chunk's first 8 bytes hold the next free chunk (written by `dealloc`); the chunk is
@@ -108,28 +210,36 @@ pub fn alloc(size: usize) -> NonNull<u8> {
             class.free.set(unsafe { head.cast::<*mut u8>().read() });
             return p;
         }
-        let chunk = (c + 1) * 8;
-        let mut bump = class.bump.get();
-        if bump.is_null() || (class.end.get() as usize) - (bump as usize) < chunk {
-            let layout = match Layout::from_size_align(PAGE_BYTES, 16) {
-                Ok(l) => l,
-                Err(_) => std::alloc::handle_alloc_error(Layout::new::<u64>()),
-            };
-            // SAFETY: non-zero size. The page is intentionally never freed (see the module comment).
-            let page = unsafe { std::alloc::alloc(layout) };
-            if page.is_null() {
-                std::alloc::handle_alloc_error(layout);
-            }
-            s.page_bytes.set(s.page_bytes.get() + PAGE_BYTES);
-            bump = page;
-            // SAFETY: one past the end of the page allocation.
-            class.end.set(unsafe { page.add(PAGE_BYTES) });
-        }
-        // SAFETY: `bump + chunk <= end`, checked above, so this stays within (or one past) the page.
-        class.bump.set(unsafe { bump.add(chunk) });
-        // SAFETY: `bump` points into a live page, so it is not null.
-        unsafe { NonNull::new_unchecked(bump) }
+        carve(s, c)
     })
+}
+
+/// Carves a fresh chunk of class `c` from the bump page, mapping a new page when it is used up.
+#[cold]
+fn carve(s: &Slab, c: usize) -> NonNull<u8> {
+    let class = &s.classes[c];
+    let chunk = (c + 1) * 8;
+    let mut bump = class.bump.get();
+    if bump.is_null() || (class.end.get() as usize) - (bump as usize) < chunk {
+        let page = map_page();
+        crate::alloc::charge_pages(PAGE_BYTES);
+        s.page_bytes.set(s.page_bytes.get() + PAGE_BYTES);
+        class.pages.set(class.pages.get() + 1);
+        let hdr = PageHdr { owner: s as *const Slab as usize, carved: 0, scratch: 0, releasing: 0, _pad: 0 };
+        // SAFETY: the page is freshly mapped, writable, aligned and larger than the header.
+        unsafe { page.cast::<PageHdr>().write(hdr) };
+        // SAFETY: the header fits in the page (const assertion above).
+        bump = unsafe { page.add(HDR_BYTES) };
+        // SAFETY: one past the end of the page.
+        class.end.set(unsafe { page.add(PAGE_BYTES) });
+    }
+    // SAFETY: `bump` lies in a page this thread mapped, whose header it alone updates.
+    unsafe { (*page_of(bump)).carved += 1 };
+    class.carved.set(class.carved.get() + 1);
+    // SAFETY: `bump + chunk <= end`, checked above, so this stays within (or one past) the page.
+    class.bump.set(unsafe { bump.add(chunk) });
+    // SAFETY: `bump` points into a live page, so it is not null.
+    unsafe { NonNull::new_unchecked(bump) }
 }
 
 /// Frees a chunk.
@@ -150,10 +260,123 @@ pub unsafe fn dealloc(p: NonNull<u8>, size: usize) {
     SLAB.with(|s| {
         let class = &s.classes[c];
         s.live_bytes.set(s.live_bytes.get().saturating_sub((c + 1) * 8));
+        class.live.set(class.live.get().saturating_sub(1));
         // SAFETY: the chunk is ours now (the caller gave it up), 8-aligned and at least 8 bytes long.
         unsafe { p.as_ptr().cast::<*mut u8>().write(class.free.get()) };
         class.free.set(p.as_ptr());
     })
+}
+
+/// Releases every page of class `c` whose chunks are all on this thread's free list; returns the bytes unmapped.
+/// Work: two walks of the class's free list.
+fn release_class(s: &Slab, c: usize) -> usize {
+    let class = &s.classes[c];
+    let me = s as *const Slab as usize;
+    // Pass 1: count this thread's free chunks per page.
+    let mut p = class.free.get();
+    while !p.is_null() {
+        let hdr = page_of(p);
+        // SAFETY: `p` is a free chunk (first word = next link) inside a mapped page whose header is initialized;
+        // the header's counters are only touched by the owner, which is this thread when `owner == me`.
+        unsafe {
+            if (*hdr).owner == me {
+                (*hdr).scratch += 1;
+            }
+            p = p.cast::<*mut u8>().read();
+        }
+    }
+    // Pass 2: unlink the chunks of fully free pages and unmap each such page once its last chunk is unlinked;
+    // reset the counter of every other page.
+    let mut released = 0usize;
+    let mut link: *const Cell<*mut u8> = &class.free;
+    let cur_page =
+        if class.bump.get().is_null() { std::ptr::null_mut() } else { page_of(class.end.get().wrapping_sub(1)) };
+    loop {
+        // SAFETY: `link` is either the class's list head or the first word of a free chunk still on the list.
+        let p = unsafe { (*link).get() };
+        if p.is_null() {
+            break;
+        }
+        let hdr = page_of(p);
+        // SAFETY: as in pass 1; `p`'s first word is its next link. A page is unmapped only after its last listed
+        // chunk has been unlinked, and no later chunk on the list lies in it (they were all counted).
+        unsafe {
+            let next = p.cast::<*mut u8>().read();
+            if (*hdr).owner != me {
+                link = p.cast::<Cell<*mut u8>>();
+                continue;
+            }
+            if (*hdr).releasing == 0 && (*hdr).scratch == (*hdr).carved {
+                (*hdr).releasing = 1;
+            }
+            if (*hdr).releasing == 0 {
+                (*hdr).scratch = 0;
+                link = p.cast::<Cell<*mut u8>>();
+                continue;
+            }
+            (*link).set(next);
+            (*hdr).scratch -= 1;
+            if (*hdr).scratch == 0 {
+                if hdr == cur_page {
+                    class.bump.set(std::ptr::null_mut());
+                    class.end.set(std::ptr::null_mut());
+                }
+                let carved = (*hdr).carved as usize;
+                // SAFETY: every carved chunk of the page was on this list and is now unlinked, none is live, and
+                // the bump pointer no longer points into it: nothing refers to the page any more.
+                libc::munmap(hdr.cast(), PAGE_BYTES);
+                class.carved.set(class.carved.get() - carved);
+                class.pages.set(class.pages.get() - 1);
+                released += PAGE_BYTES;
+            }
+        }
+    }
+    if released > 0 {
+        crate::alloc::refund_pages(released);
+        s.page_bytes.set(s.page_bytes.get() - released);
+    }
+    class.after_release.set(class.carved.get().saturating_sub(class.live.get()));
+    released
+}
+
+/// Unmaps every page of this thread's slab whose chunks are all free (MEMORY PURGE, after FLUSHALL/FLUSHDB).
+/// Returns the bytes released. Work: two walks of every class's free list.
+pub fn release_free_pages() -> usize {
+    SLAB.with(|s| (0..CLASSES).map(|c| release_class(s, c)).sum())
+}
+
+/// The cron's share of [`release_free_pages`]: releases the pages of at most one class, the next one (round
+/// robin) with at least 1 MiB of free chunks making up at least a quarter of its pages and at least twice as many
+/// free chunks as its last release walk left behind. Bound: looks at the 32 classes' counters, then walks one
+/// class's free list twice; because a class is walked again only after its free chunks have doubled, the walks
+/// cost O(1) amortized per freed chunk. Returns the bytes released.
+pub fn release_step() -> usize {
+    SLAB.with(|s| {
+        for i in 0..CLASSES {
+            let c = (s.next_class.get() + i) % CLASSES;
+            let class = &s.classes[c];
+            let free = class.carved.get().saturating_sub(class.live.get());
+            if free < class.after_release.get() {
+                class.after_release.set(free);
+            }
+            let free_bytes = free * (c + 1) * 8;
+            if free_bytes >= 1 << 20
+                && free_bytes >= class.pages.get() * PAGE_BYTES / 4
+                && free >= 2 * class.after_release.get().max(1)
+            {
+                s.next_class.set((c + 1) % CLASSES);
+                return release_class(s, c);
+            }
+        }
+        0
+    })
+}
+
+/// Bytes of this thread's slab pages not handed out (free chunks, uncarved tails, page headers): what
+/// `used_memory` does not count although the pages are mapped. O(1).
+#[inline]
+pub fn free_bytes() -> usize {
+    SLAB.with(|s| s.page_bytes.get().saturating_sub(s.live_bytes.get()))
 }
 
 /// Resizes a chunk from `old_size` to `new_size` bytes, keeping its first `keep` bytes (`keep <= min(old_size,
@@ -513,5 +736,117 @@ mod tests {
             unsafe { dealloc(p, size) };
         }
         assert_eq!(stats().live_bytes, before);
+    }
+
+    /// Chunks of one class filling `pages` pages (plus the header room), tagged with their index.
+    fn fill_class(size: usize, pages: usize) -> Vec<NonNull<u8>> {
+        let per_page = (PAGE_BYTES - HDR_BYTES) / chunk_size(size);
+        (0..per_page * pages)
+            .map(|i| {
+                let p = alloc(size);
+                // SAFETY: a fresh chunk of `size` >= 8 bytes.
+                unsafe { p.as_ptr().cast::<u64>().write(i as u64) };
+                p
+            })
+            .collect()
+    }
+
+    #[test]
+    fn release_frees_only_fully_free_pages() {
+        let size = 48;
+        let chunks = fill_class(size, 4);
+        let mapped = stats().page_bytes;
+        assert_eq!(mapped, 4 * PAGE_BYTES);
+        let before_alloc = crate::alloc::allocated();
+        // Keep every 3000th chunk: it pins its page; pages without a kept chunk are fully free.
+        let mut kept = Vec::new();
+        let mut pinned = std::collections::HashSet::new();
+        for (i, p) in chunks.into_iter().enumerate() {
+            if i % 3000 == 0 {
+                pinned.insert(p.as_ptr() as usize & !(PAGE_BYTES - 1));
+                kept.push((i, p));
+            } else {
+                // SAFETY: allocated by `fill_class` with this size.
+                unsafe { dealloc(p, size) };
+            }
+        }
+        assert!(pinned.len() < 4, "the test needs at least one page with nothing kept");
+        let released = release_free_pages();
+        assert_eq!(released, (4 - pinned.len()) * PAGE_BYTES);
+        assert_eq!(stats().page_bytes, mapped - released);
+        // The global counter was refunded (other test threads allocate too: allow slack far below a page).
+        assert!(crate::alloc::allocated() + released as u64 <= before_alloc + PAGE_BYTES as u64 / 2);
+        // Kept chunks are untouched; new chunks work and never overlap them.
+        for &(i, p) in &kept {
+            // SAFETY: `p` is live with at least 8 initialized bytes.
+            assert_eq!(unsafe { p.as_ptr().cast::<u64>().read() }, i as u64);
+        }
+        let fresh = fill_class(size, 3);
+        for &(i, p) in &kept {
+            assert!(!fresh.contains(&p));
+            // SAFETY: as above.
+            assert_eq!(unsafe { p.as_ptr().cast::<u64>().read() }, i as u64);
+        }
+        for (i, p) in fresh.iter().enumerate() {
+            // SAFETY: written by `fill_class`.
+            assert_eq!(unsafe { p.as_ptr().cast::<u64>().read() }, i as u64);
+        }
+        for p in fresh.into_iter().chain(kept.into_iter().map(|(_, p)| p)) {
+            // SAFETY: live chunks of this size.
+            unsafe { dealloc(p, size) };
+        }
+        // Everything free now: every page goes, the bump page included, and allocation starts over cleanly.
+        release_free_pages();
+        assert_eq!(stats().page_bytes, 0);
+        assert_eq!(free_bytes(), 0);
+        let p = alloc(size);
+        // SAFETY: fresh chunk.
+        unsafe { dealloc(p, size) };
+    }
+
+    #[test]
+    fn release_step_waits_for_enough_free_memory() {
+        let size = 16;
+        let chunks = fill_class(size, 40);
+        for p in chunks {
+            // SAFETY: allocated with this size.
+            unsafe { dealloc(p, size) };
+        }
+        // 40 pages of 16-byte chunks free: over 1 MiB, all of it free.
+        assert!(release_step() >= 39 * PAGE_BYTES);
+        // Nothing left to do: the next steps release nothing.
+        assert_eq!(release_step(), 0);
+    }
+
+    #[test]
+    fn random_model_survives_releases() {
+        let mut rng = Rng::new(23);
+        let mut live: Vec<(NonNull<u8>, usize, u8)> = Vec::new();
+        for round in 0..40_000u32 {
+            if round % 5000 == 4999 {
+                release_free_pages();
+            }
+            if live.len() < 3000 && (live.is_empty() || rng.below(2) == 0) {
+                let size = 8 + rng.below(120) as usize;
+                let p = alloc(size);
+                // SAFETY: a fresh allocation of `size` bytes.
+                unsafe { std::ptr::write_bytes(p.as_ptr(), round as u8, size) };
+                live.push((p, size, round as u8));
+            } else {
+                let i = rng.below(live.len() as u64) as usize;
+                let (p, size, tag) = live.swap_remove(i);
+                // SAFETY: `p` is live with `size` bytes.
+                let bytes = unsafe { std::slice::from_raw_parts(p.as_ptr(), size) };
+                assert!(bytes.iter().all(|&b| b == tag), "a live chunk was overwritten or released");
+                // SAFETY: allocated with this size, not freed yet.
+                unsafe { dealloc(p, size) };
+            }
+        }
+        for (p, size, _) in live {
+            // SAFETY: as above.
+            unsafe { dealloc(p, size) };
+        }
+        release_free_pages();
+        assert_eq!(stats().page_bytes, 0);
     }
 }
