@@ -12,15 +12,16 @@
 //!  | header | chunk  | chunk  | chunk  | chunk  |    not yet carved  |
 //!  +--------+--------+--------+--------+--------+- - - - - - - - - -+
 //!   owner,    ^ in use  ^ free: first 8 bytes = next free chunk        ^ bump ... end
-//!   carved,
 //!   scratch   a chunk's page is `addr & !(PAGE_BYTES - 1)`
 //!
 //!  sizes above 256 bytes go straight to the system allocator (rounded to 8 so the size math is uniform).
 //! ```
 //!
 //! Invariants: every chunk is 8-byte aligned and `round8(size)` bytes long; a chunk is either owned by exactly one
-//! live allocation or on exactly one free list; a page serves one class and its header's `carved` counts the
-//! chunks carved from it; `scratch` is 0 outside [`release_free_pages`].
+//! live allocation or on exactly one free list; a page serves one class, and every page of a class but its current
+//! bump page is fully carved (a page is mapped only when the bump page has no room left), so the chunks carved
+//! from a page are known without a per-page counter on the hot path; a header's `scratch` is 0 outside
+//! [`release_free_pages`].
 //!
 //! Returning memory: [`release_free_pages`] (MEMORY PURGE, FLUSHALL/FLUSHDB) and [`release_step`] (the cron)
 //! walk a class's free list twice: once counting free chunks per page in the header's `scratch`, once unlinking
@@ -31,7 +32,7 @@
 //!
 //! Threads: the state is thread-local so the hot path needs no locking, and a chunk may be freed on a different
 //! thread than the one that allocated it (it joins the freeing thread's free list). Only the owner (recorded in
-//! the header when the page is mapped, never changed) touches a page's `carved`/`scratch` or releases it; a
+//! the header when the page is mapped, never changed) touches a page's `scratch` or releases it; a
 //! foreign chunk on a free list is skipped by the release walk, and a page with a chunk on another thread's list
 //! is never fully free on its owner's list, so it stays. A thread's free lists and pages are leaked when it exits
 //! (test threads only; the server's data lives on the main thread).
@@ -61,13 +62,10 @@ const _: () = assert!(PAGE_BYTES.is_power_of_two() && PAGE_BYTES % 4096 == 0);
 struct PageHdr {
     /// The owning thread's [`Slab`] address; written once when the page is mapped.
     owner: usize,
-    /// Chunks carved from this page so far (owner only).
-    carved: u32,
     /// Free chunks counted by a release walk (owner only; 0 outside [`release_class`]).
     scratch: u32,
     /// Set by the second walk when the page is going (owner only).
     releasing: u32,
-    _pad: u32,
 }
 
 struct Class {
@@ -76,8 +74,6 @@ struct Class {
     end: Cell<*mut u8>,
     /// Chunks of this class handed out.
     live: Cell<usize>,
-    /// Chunks carved from this class's pages (live + on a free list, this thread's own and foreign ones).
-    carved: Cell<usize>,
     /// Pages mapped for this class.
     pages: Cell<usize>,
     /// Free chunks left after the last release walk of this class (the cron waits for this to double).
@@ -91,9 +87,44 @@ impl Class {
             bump: Cell::new(std::ptr::null_mut()),
             end: Cell::new(std::ptr::null_mut()),
             live: Cell::new(0),
-            carved: Cell::new(0),
             pages: Cell::new(0),
             after_release: Cell::new(0),
+        }
+    }
+}
+
+/// Chunks of class `c` one page holds.
+const fn per_page(c: usize) -> usize {
+    (PAGE_BYTES - HDR_BYTES) / ((c + 1) * 8)
+}
+
+impl Class {
+    /// The page being carved (null when there is none).
+    fn cur_page(&self) -> *mut PageHdr {
+        if self.bump.get().is_null() {
+            std::ptr::null_mut()
+        } else {
+            page_of(self.end.get().wrapping_sub(1))
+        }
+    }
+
+    /// Chunks carved from `page`, a page of this class (`c`): all it holds, or up to the bump pointer.
+    fn carved_in(&self, page: *mut PageHdr, c: usize) -> usize {
+        if page == self.cur_page() {
+            (self.bump.get() as usize - page as usize - HDR_BYTES) / ((c + 1) * 8)
+        } else {
+            per_page(c)
+        }
+    }
+
+    /// Chunks carved from this class's pages (live, or on this or another thread's free list).
+    fn carved(&self, c: usize) -> usize {
+        let pages = self.pages.get();
+        let cur = self.cur_page();
+        if cur.is_null() {
+            pages * per_page(c)
+        } else {
+            pages.saturating_sub(1) * per_page(c) + self.carved_in(cur, c)
         }
     }
 }
@@ -215,31 +246,35 @@ pub fn alloc(size: usize) -> NonNull<u8> {
 }
 
 /// Carves a fresh chunk of class `c` from the bump page, mapping a new page when it is used up.
-#[cold]
+#[inline]
 fn carve(s: &Slab, c: usize) -> NonNull<u8> {
     let class = &s.classes[c];
     let chunk = (c + 1) * 8;
     let mut bump = class.bump.get();
     if bump.is_null() || (class.end.get() as usize) - (bump as usize) < chunk {
-        let page = map_page();
-        crate::alloc::charge_pages(PAGE_BYTES);
-        s.page_bytes.set(s.page_bytes.get() + PAGE_BYTES);
-        class.pages.set(class.pages.get() + 1);
-        let hdr = PageHdr { owner: s as *const Slab as usize, carved: 0, scratch: 0, releasing: 0, _pad: 0 };
-        // SAFETY: the page is freshly mapped, writable, aligned and larger than the header.
-        unsafe { page.cast::<PageHdr>().write(hdr) };
-        // SAFETY: the header fits in the page (const assertion above).
-        bump = unsafe { page.add(HDR_BYTES) };
-        // SAFETY: one past the end of the page.
-        class.end.set(unsafe { page.add(PAGE_BYTES) });
+        bump = new_page(s, class);
     }
-    // SAFETY: `bump` lies in a page this thread mapped, whose header it alone updates.
-    unsafe { (*page_of(bump)).carved += 1 };
-    class.carved.set(class.carved.get() + 1);
     // SAFETY: `bump + chunk <= end`, checked above, so this stays within (or one past) the page.
     class.bump.set(unsafe { bump.add(chunk) });
     // SAFETY: `bump` points into a live page, so it is not null.
     unsafe { NonNull::new_unchecked(bump) }
+}
+
+/// Maps a page for `class` and makes it the bump page; returns its first chunk's address.
+#[cold]
+#[inline(never)]
+fn new_page(s: &Slab, class: &Class) -> *mut u8 {
+    let page = map_page();
+    crate::alloc::charge_pages(PAGE_BYTES);
+    s.page_bytes.set(s.page_bytes.get() + PAGE_BYTES);
+    class.pages.set(class.pages.get() + 1);
+    let hdr = PageHdr { owner: s as *const Slab as usize, scratch: 0, releasing: 0 };
+    // SAFETY: the page is freshly mapped, writable, aligned and larger than the header.
+    unsafe { page.cast::<PageHdr>().write(hdr) };
+    // SAFETY: one past the end of the page.
+    class.end.set(unsafe { page.add(PAGE_BYTES) });
+    // SAFETY: the header fits in the page (const assertion above).
+    unsafe { page.add(HDR_BYTES) }
 }
 
 /// Frees a chunk.
@@ -289,8 +324,7 @@ fn release_class(s: &Slab, c: usize) -> usize {
     // reset the counter of every other page.
     let mut released = 0usize;
     let mut link: *const Cell<*mut u8> = &class.free;
-    let cur_page =
-        if class.bump.get().is_null() { std::ptr::null_mut() } else { page_of(class.end.get().wrapping_sub(1)) };
+    let cur_page = class.cur_page();
     loop {
         // SAFETY: `link` is either the class's list head or the first word of a free chunk still on the list.
         let p = unsafe { (*link).get() };
@@ -306,7 +340,7 @@ fn release_class(s: &Slab, c: usize) -> usize {
                 link = p.cast::<Cell<*mut u8>>();
                 continue;
             }
-            if (*hdr).releasing == 0 && (*hdr).scratch == (*hdr).carved {
+            if (*hdr).releasing == 0 && (*hdr).scratch as usize == class.carved_in(hdr, c) {
                 (*hdr).releasing = 1;
             }
             if (*hdr).releasing == 0 {
@@ -321,11 +355,9 @@ fn release_class(s: &Slab, c: usize) -> usize {
                     class.bump.set(std::ptr::null_mut());
                     class.end.set(std::ptr::null_mut());
                 }
-                let carved = (*hdr).carved as usize;
                 // SAFETY: every carved chunk of the page was on this list and is now unlinked, none is live, and
                 // the bump pointer no longer points into it: nothing refers to the page any more.
                 libc::munmap(hdr.cast(), PAGE_BYTES);
-                class.carved.set(class.carved.get() - carved);
                 class.pages.set(class.pages.get() - 1);
                 released += PAGE_BYTES;
             }
@@ -335,7 +367,7 @@ fn release_class(s: &Slab, c: usize) -> usize {
         crate::alloc::refund_pages(released);
         s.page_bytes.set(s.page_bytes.get() - released);
     }
-    class.after_release.set(class.carved.get().saturating_sub(class.live.get()));
+    class.after_release.set(class.carved(c).saturating_sub(class.live.get()));
     released
 }
 
@@ -355,7 +387,7 @@ pub fn release_step() -> usize {
         for i in 0..CLASSES {
             let c = (s.next_class.get() + i) % CLASSES;
             let class = &s.classes[c];
-            let free = class.carved.get().saturating_sub(class.live.get());
+            let free = class.carved(c).saturating_sub(class.live.get());
             if free < class.after_release.get() {
                 class.after_release.set(free);
             }
