@@ -155,11 +155,12 @@ mod tests {
 
     #[test]
     fn counter_follows_allocations() {
-        // Other test threads allocate concurrently, so compare with a tolerance far below the sizes used.
+        // Other test threads allocate and free concurrently, so use a size (untouched, so it costs no RSS) far
+        // above what they hold, with a wide tolerance.
         let before = allocated();
-        let v: Vec<u8> = Vec::with_capacity(64 << 20);
+        let v: Vec<u8> = Vec::with_capacity(1 << 30);
         let during = allocated();
-        assert!(during >= before + (60 << 20), "before {before} during {during}");
+        assert!(during >= before + (768 << 20), "before {before} during {during}");
         let c0 = calls();
         let mut w: Vec<u8> = Vec::with_capacity(10);
         w.reserve_exact(1000);
@@ -168,6 +169,6 @@ mod tests {
         drop(w);
         drop(v);
         let after = allocated();
-        assert!(after < during - (60 << 20), "during {during} after {after}");
+        assert!(after < during - (768 << 20), "during {during} after {after}");
     }
 }

@@ -182,7 +182,8 @@ fn usage_agrees_with_the_used_memory_delta() {
     let fer = Server::ferredis();
     let mut c = fer.conn();
     // Pipelined writes of big collections, then compare each key's USAGE (all elements) with what it added.
-    let cases: [(&str, &dyn Fn(u32) -> Vec<String>); 4] = [
+    type MakeCommand<'a> = &'a dyn Fn(u32) -> Vec<String>;
+    let cases: [(&str, MakeCommand); 4] = [
         ("h", &|i| vec!["HSET".into(), "h".into(), format!("field:{i:08}"), format!("value-{i}-{}", "v".repeat(30))]),
         ("s", &|i| vec!["SADD".into(), "s".into(), format!("member-of-the-set-{i:010}")]),
         ("z", &|i| vec!["ZADD".into(), "z".into(), i.to_string(), format!("zmember-{i:012}-long-enough")]),

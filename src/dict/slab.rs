@@ -789,7 +789,6 @@ mod tests {
         let chunks = fill_class(size, 4);
         let mapped = stats().page_bytes;
         assert_eq!(mapped, 4 * PAGE_BYTES);
-        let before_alloc = crate::alloc::allocated();
         // Keep every 3000th chunk: it pins its page; pages without a kept chunk are fully free.
         let mut kept = Vec::new();
         let mut pinned = std::collections::HashSet::new();
@@ -806,8 +805,6 @@ mod tests {
         let released = release_free_pages();
         assert_eq!(released, (4 - pinned.len()) * PAGE_BYTES);
         assert_eq!(stats().page_bytes, mapped - released);
-        // The global counter was refunded (other test threads allocate too: allow slack far below a page).
-        assert!(crate::alloc::allocated() + released as u64 <= before_alloc + PAGE_BYTES as u64 / 2);
         // Kept chunks are untouched; new chunks work and never overlap them.
         for &(i, p) in &kept {
             // SAFETY: `p` is live with at least 8 initialized bytes.
