@@ -212,6 +212,20 @@ fn map_page() -> *mut u8 {
     page
 }
 
+/// Gives a page back to the system.
+///
+/// # Safety
+/// `page` must be a page from [`map_page`] that nothing refers to any more.
+unsafe fn unmap_page(page: *mut u8) {
+    // SAFETY: the caller guarantees the page is ours and unused.
+    if unsafe { libc::munmap(page.cast(), PAGE_BYTES) } != 0 {
+        // munmap can fail when punching a hole would exceed the process's mapping limit (vm.max_map_count).
+        // Dropping the contents still returns the memory; the address range stays reserved (leaked).
+        // SAFETY: as above; the range stays mapped and unused.
+        unsafe { libc::madvise(page.cast(), PAGE_BYTES, libc::MADV_DONTNEED) };
+    }
+}
+
 #[inline]
 fn page_of(chunk: *mut u8) -> *mut PageHdr {
     chunk.wrapping_sub(chunk as usize & (PAGE_BYTES - 1)).cast()
@@ -357,7 +371,7 @@ fn release_class(s: &Slab, c: usize) -> usize {
                 }
                 // SAFETY: every carved chunk of the page was on this list and is now unlinked, none is live, and
                 // the bump pointer no longer points into it: nothing refers to the page any more.
-                libc::munmap(hdr.cast(), PAGE_BYTES);
+                unmap_page(hdr.cast());
                 class.pages.set(class.pages.get() - 1);
                 released += PAGE_BYTES;
             }
