@@ -23,12 +23,14 @@
 //! from a page are known without a per-page counter on the hot path; a header's `scratch` is 0 outside
 //! [`release_free_pages`].
 //!
-//! Returning memory: [`release_free_pages`] (MEMORY PURGE, FLUSHALL/FLUSHDB) and [`release_step`] (the cron)
-//! walk a class's free list twice: once counting free chunks per page in the header's `scratch`, once unlinking
-//! the chunks of pages where every carved chunk is free and unmapping those pages (a page's chunks may sit
-//! anywhere in the list, so the second walk counts them down and unmaps at zero). A page whose chunks are all
-//! on the list has no live chunk, so nothing live is ever released; the class's current bump page may go too
-//! (the next allocation maps a new one).
+//! Returning memory: [`release_free_pages`] (MEMORY PURGE, FLUSHALL/FLUSHDB) walks each class's free list twice:
+//! once counting free chunks per page in the header's `scratch`, once unlinking the chunks of pages where every
+//! carved chunk is free and unmapping those pages (a page's chunks may sit anywhere in the list, so the second
+//! walk counts them down and unmaps at zero); when every page of the class is free the list is dropped whole
+//! after the first walk. A page whose chunks are all on the list has no live chunk, so nothing live is ever
+//! released; the class's current bump page may go too (it stops being the bump page when it is marked, and the
+//! next allocation maps a new one). The cron's [`release_step`] does the same for one class in bounded steps on a
+//! detached copy of its list (see [`Sweep`]).
 //!
 //! Threads: the state is thread-local so the hot path needs no locking, and a chunk may be freed on a different
 //! thread than the one that allocated it (it joins the freeing thread's free list). Only the owner (recorded in
@@ -136,6 +138,25 @@ struct Slab {
     large_bytes: Cell<usize>,
     /// Next class the cron's [`release_step`] looks at.
     next_class: Cell<usize>,
+    /// The cron's release of one class in bounded steps.
+    sweep: Sweep,
+}
+
+/// An incremental release of one class (see [`release_step`]): the class's free list is detached (allocations
+/// meanwhile use chunks freed after that, or fresh ones), counted per page in steps, then walked again in steps,
+/// unlinking and unmapping fully free pages; what is kept is spliced back onto the class's list at the end.
+struct Sweep {
+    active: Cell<bool>,
+    class: Cell<usize>,
+    /// Phase 1 (counting) when true, phase 2 (unlinking) when false.
+    counting: Cell<bool>,
+    /// The detached list (phase 2: the kept chunks so far, then the rest).
+    head: Cell<*mut u8>,
+    /// Phase 1: the next chunk to count.
+    cursor: Cell<*mut u8>,
+    /// Phase 2: the link (`head`, or the first word of the last kept chunk) to the next chunk to examine.
+    link: Cell<*const Cell<*mut u8>>,
+    released: Cell<usize>,
 }
 
 thread_local! {
@@ -148,6 +169,15 @@ thread_local! {
             live_bytes: Cell::new(0),
             large_bytes: Cell::new(0),
             next_class: Cell::new(0),
+            sweep: Sweep {
+                active: Cell::new(false),
+                class: Cell::new(0),
+                counting: Cell::new(false),
+                head: Cell::new(std::ptr::null_mut()),
+                cursor: Cell::new(std::ptr::null_mut()),
+                link: Cell::new(std::ptr::null()),
+                released: Cell::new(0),
+            },
         }
     };
 }
@@ -317,11 +347,13 @@ pub unsafe fn dealloc(p: NonNull<u8>, size: usize) {
 }
 
 /// Releases every page of class `c` whose chunks are all on this thread's free list; returns the bytes unmapped.
-/// Work: two walks of the class's free list.
+/// Work: one walk of the class's free list when every chunk of the class is free (after FLUSHALL), else two.
 fn release_class(s: &Slab, c: usize) -> usize {
     let class = &s.classes[c];
     let me = s as *const Slab as usize;
-    // Pass 1: count this thread's free chunks per page.
+    // Pass 1: count this thread's free chunks per page, noting the pages seen and whether a foreign chunk is here.
+    let mut seen: Vec<*mut PageHdr> = Vec::new();
+    let mut foreign = false;
     let mut p = class.free.get();
     while !p.is_null() {
         let hdr = page_of(p);
@@ -329,16 +361,41 @@ fn release_class(s: &Slab, c: usize) -> usize {
         // the header's counters are only touched by the owner, which is this thread when `owner == me`.
         unsafe {
             if (*hdr).owner == me {
+                if (*hdr).scratch == 0 {
+                    seen.push(hdr);
+                }
                 (*hdr).scratch += 1;
+            } else {
+                foreign = true;
             }
             p = p.cast::<*mut u8>().read();
         }
+    }
+    // Every page of the class fully free and nothing else on the list: the list is exactly their chunks, so it is
+    // dropped whole and the pages go without a second walk.
+    // SAFETY: the pages in `seen` are this thread's mapped pages (their headers were just updated).
+    let all_free = !foreign
+        && seen.len() == class.pages.get()
+        && seen.iter().all(|&h| unsafe { (*h).scratch } as usize == class.carved_in(h, c));
+    if all_free {
+        class.free.set(std::ptr::null_mut());
+        class.bump.set(std::ptr::null_mut());
+        class.end.set(std::ptr::null_mut());
+        for &h in &seen {
+            // SAFETY: every carved chunk of the page was on the list, which is gone; the bump pointer is reset.
+            unsafe { unmap_page(h.cast()) };
+        }
+        let released = seen.len() * PAGE_BYTES;
+        class.pages.set(0);
+        crate::alloc::refund_pages(released);
+        s.page_bytes.set(s.page_bytes.get() - released);
+        class.after_release.set(0);
+        return released;
     }
     // Pass 2: unlink the chunks of fully free pages and unmap each such page once its last chunk is unlinked;
     // reset the counter of every other page.
     let mut released = 0usize;
     let mut link: *const Cell<*mut u8> = &class.free;
-    let cur_page = class.cur_page();
     loop {
         // SAFETY: `link` is either the class's list head or the first word of a free chunk still on the list.
         let p = unsafe { (*link).get() };
@@ -356,6 +413,10 @@ fn release_class(s: &Slab, c: usize) -> usize {
             }
             if (*hdr).releasing == 0 && (*hdr).scratch as usize == class.carved_in(hdr, c) {
                 (*hdr).releasing = 1;
+                if hdr == class.cur_page() {
+                    class.bump.set(std::ptr::null_mut());
+                    class.end.set(std::ptr::null_mut());
+                }
             }
             if (*hdr).releasing == 0 {
                 (*hdr).scratch = 0;
@@ -365,10 +426,6 @@ fn release_class(s: &Slab, c: usize) -> usize {
             (*link).set(next);
             (*hdr).scratch -= 1;
             if (*hdr).scratch == 0 {
-                if hdr == cur_page {
-                    class.bump.set(std::ptr::null_mut());
-                    class.end.set(std::ptr::null_mut());
-                }
                 // SAFETY: every carved chunk of the page was on this list and is now unlinked, none is live, and
                 // the bump pointer no longer points into it: nothing refers to the page any more.
                 unmap_page(hdr.cast());
@@ -388,16 +445,31 @@ fn release_class(s: &Slab, c: usize) -> usize {
 /// Unmaps every page of this thread's slab whose chunks are all free (MEMORY PURGE, after FLUSHALL/FLUSHDB).
 /// Returns the bytes released. Work: two walks of every class's free list.
 pub fn release_free_pages() -> usize {
-    SLAB.with(|s| (0..CLASSES).map(|c| release_class(s, c)).sum())
+    SLAB.with(|s| {
+        // A sweep in progress uses the page headers' counters: finish it first.
+        let mut released = 0;
+        while s.sweep.active.get() {
+            released += sweep_step(s, usize::MAX);
+        }
+        released + (0..CLASSES).map(|c| release_class(s, c)).sum::<usize>()
+    })
 }
 
-/// The cron's share of [`release_free_pages`]: releases the pages of at most one class, the next one (round
-/// robin) with at least 1 MiB of free chunks making up at least a quarter of its pages and at least twice as many
-/// free chunks as its last release walk left behind. Bound: looks at the 32 classes' counters, then walks one
-/// class's free list twice; because a class is walked again only after its free chunks have doubled, the walks
-/// cost O(1) amortized per freed chunk. Returns the bytes released.
+/// Chunks one [`release_step`] call visits at most (a visit is one read of a chunk, likely a cache miss: about
+/// 10-20 ms for the whole step on a cold list).
+const SWEEP_STEP_CHUNKS: usize = 1 << 16;
+
+/// The cron's share of [`release_free_pages`], in bounded steps: continues the sweep in progress, or starts one on
+/// the next class (round robin) with at least 1 MiB of free chunks making up at least a quarter of its pages and at
+/// least twice as many free chunks as its last release left behind. Bound: each call looks at the 32 classes'
+/// counters and visits at most [`SWEEP_STEP_CHUNKS`] chunks; a class is swept again only after its free chunks
+/// have doubled, so sweeping costs O(1) amortized per freed chunk. While a class is swept, its earlier free chunks
+/// are set aside (new allocations of that class take later-freed or fresh chunks). Returns the bytes released.
 pub fn release_step() -> usize {
     SLAB.with(|s| {
+        if s.sweep.active.get() {
+            return sweep_step(s, SWEEP_STEP_CHUNKS);
+        }
         for i in 0..CLASSES {
             let c = (s.next_class.get() + i) % CLASSES;
             let class = &s.classes[c];
@@ -411,11 +483,103 @@ pub fn release_step() -> usize {
                 && free >= 2 * class.after_release.get().max(1)
             {
                 s.next_class.set((c + 1) % CLASSES);
-                return release_class(s, c);
+                let w = &s.sweep;
+                w.active.set(true);
+                w.class.set(c);
+                w.counting.set(true);
+                w.head.set(class.free.get());
+                w.cursor.set(class.free.get());
+                w.released.set(0);
+                class.free.set(std::ptr::null_mut());
+                return sweep_step(s, SWEEP_STEP_CHUNKS);
             }
         }
         0
     })
+}
+
+/// Advances the sweep by at most `budget` chunk visits; returns the bytes released when it finishes, else 0.
+fn sweep_step(s: &Slab, budget: usize) -> usize {
+    let w = &s.sweep;
+    let c = w.class.get();
+    let class = &s.classes[c];
+    let me = s as *const Slab as usize;
+    let mut n = 0usize;
+    if w.counting.get() {
+        let mut p = w.cursor.get();
+        while !p.is_null() && n < budget {
+            let hdr = page_of(p);
+            // SAFETY: `p` is a chunk of the detached list (free, reachable by nobody else), inside a mapped page:
+            // pages are only unmapped in phase 2 or by `release_class`, which never runs during a sweep.
+            unsafe {
+                if (*hdr).owner == me {
+                    (*hdr).scratch += 1;
+                }
+                p = p.cast::<*mut u8>().read();
+            }
+            n += 1;
+        }
+        w.cursor.set(p);
+        if !p.is_null() {
+            return 0;
+        }
+        w.counting.set(false);
+        w.link.set(&w.head);
+    }
+    let mut link = w.link.get();
+    loop {
+        // SAFETY: `link` is `w.head` or the first word of a kept chunk of the detached list (free, private).
+        let p = unsafe { (*link).get() };
+        if p.is_null() {
+            break;
+        }
+        if n >= budget {
+            w.link.set(link);
+            return 0;
+        }
+        n += 1;
+        // SAFETY: as in `release_class`'s second walk; the detached list is private to the sweep, and a page being
+        // released stopped being the bump page when it was marked, so no chunk of it can be handed out meanwhile.
+        unsafe {
+            let hdr = page_of(p);
+            if (*hdr).owner != me {
+                link = p.cast::<Cell<*mut u8>>();
+                continue;
+            }
+            if (*hdr).releasing == 0 && (*hdr).scratch as usize == class.carved_in(hdr, c) {
+                (*hdr).releasing = 1;
+                if hdr == class.cur_page() {
+                    class.bump.set(std::ptr::null_mut());
+                    class.end.set(std::ptr::null_mut());
+                }
+            }
+            if (*hdr).releasing == 0 {
+                (*hdr).scratch = 0;
+                link = p.cast::<Cell<*mut u8>>();
+                continue;
+            }
+            (*link).set(p.cast::<*mut u8>().read());
+            (*hdr).scratch -= 1;
+            if (*hdr).scratch == 0 {
+                unmap_page(hdr.cast());
+                class.pages.set(class.pages.get() - 1);
+                w.released.set(w.released.get() + PAGE_BYTES);
+            }
+        }
+    }
+    // Done: the kept chunks go back in front of the chunks freed meanwhile.
+    // SAFETY: `link` is `w.head` or the last kept chunk's first word (the end of the kept list).
+    unsafe { (*link).set(class.free.get()) };
+    class.free.set(w.head.get());
+    w.head.set(std::ptr::null_mut());
+    w.active.set(false);
+    let released = w.released.get();
+    if released > 0 {
+        crate::alloc::refund_pages(released);
+        s.page_bytes.set(s.page_bytes.get() - released);
+    }
+    class.after_release.set(class.carved(c).saturating_sub(class.live.get()));
+    released
 }
 
 /// Bytes of this thread's slab pages not handed out (free chunks, uncarved tails, page headers): what
@@ -855,8 +1019,12 @@ mod tests {
             // SAFETY: allocated with this size.
             unsafe { dealloc(p, size) };
         }
-        // 40 pages of 16-byte chunks free: over 1 MiB, all of it free.
-        assert!(release_step() >= 39 * PAGE_BYTES);
+        // 40 pages of 16-byte chunks free: over 1 MiB, all of it free; the sweep takes a few bounded steps.
+        let mut released = release_step();
+        while SLAB.with(|s| s.sweep.active.get()) {
+            released += release_step();
+        }
+        assert!(released >= 39 * PAGE_BYTES, "released {released}");
         // Nothing left to do: the next steps release nothing.
         assert_eq!(release_step(), 0);
     }
@@ -887,6 +1055,63 @@ mod tests {
         }
         for (p, size, _) in live {
             // SAFETY: as above.
+            unsafe { dealloc(p, size) };
+        }
+        release_free_pages();
+        assert_eq!(stats().page_bytes, 0);
+    }
+
+    #[test]
+    fn incremental_sweep_with_traffic_between_steps() {
+        let size = 8;
+        let mut rng = Rng::new(31);
+        // 40 pages of 8-byte chunks; keep a scattered tenth alive so some pages stay and most go.
+        let chunks = fill_class(size, 40);
+        let mut live: Vec<(NonNull<u8>, u64)> = Vec::new();
+        for (i, p) in chunks.into_iter().enumerate() {
+            if i < 5 * 8189 && i % 10 == 0 {
+                live.push((p, i as u64));
+            } else {
+                // SAFETY: allocated by `fill_class` with this size.
+                unsafe { dealloc(p, size) };
+            }
+        }
+        let pages_before = stats().page_bytes;
+        let mut released = release_step();
+        assert!(SLAB.with(|s| s.sweep.active.get()), "a sweep of this size takes several steps");
+        let mut steps = 1;
+        let mut tag = 1u64 << 40;
+        while SLAB.with(|s| s.sweep.active.get()) {
+            // Traffic between steps: allocations (fresh chunks or chunks freed after the sweep began) and frees.
+            for _ in 0..2000 {
+                if live.is_empty() || rng.below(2) == 0 {
+                    let p = alloc(size);
+                    tag += 1;
+                    // SAFETY: a fresh 8-byte chunk.
+                    unsafe { p.as_ptr().cast::<u64>().write(tag) };
+                    live.push((p, tag));
+                } else {
+                    let i = rng.below(live.len() as u64) as usize;
+                    let (p, t) = live.swap_remove(i);
+                    // SAFETY: live chunk with 8 initialized bytes.
+                    assert_eq!(unsafe { p.as_ptr().cast::<u64>().read() }, t);
+                    // SAFETY: allocated with this size.
+                    unsafe { dealloc(p, size) };
+                }
+            }
+            released += release_step();
+            steps += 1;
+        }
+        assert!(steps >= 4, "{steps} steps");
+        assert!(released >= 30 * PAGE_BYTES, "released {released}");
+        assert!(stats().page_bytes < pages_before);
+        for &(p, t) in &live {
+            // SAFETY: live chunks with 8 initialized bytes.
+            assert_eq!(unsafe { p.as_ptr().cast::<u64>().read() }, t, "a live chunk was overwritten or released");
+        }
+        // The kept chunks were spliced back: freeing everything and purging leaves nothing mapped.
+        for (p, _) in live {
+            // SAFETY: allocated with this size.
             unsafe { dealloc(p, size) };
         }
         release_free_pages();
