@@ -1360,9 +1360,12 @@ impl Server {
         if !self.state.persist.stats.loading {
             crate::expire::databases_cron(&mut self.state);
             self.persistence_cron();
-            // After large deletes, free slab pages go back to the system (bounded: see `release_step`).
+            // After large deletes, free slab pages go back to the system (bounded: see `release_step`), and
+            // malloc's free pages once a second when there are many (a shrunk table, trimmed buffers).
             if crate::dict::slab::release_step() > 0 {
                 crate::alloc::trim();
+            } else if self.run_with_period(1000) {
+                crate::alloc::trim_if_worth();
             }
         }
         self.cron_loops += 1;
