@@ -138,17 +138,27 @@ pub fn trim() {
     }
 }
 
-/// Trims malloc (see [`trim`]) when its heap holds much free memory: at least 16 MiB and a quarter of the heap, as
-/// after a big table or buffer is freed in the middle of the heap, where glibc only returns memory at the top by
-/// itself. Cost: one `mallinfo2` (a walk of malloc's bins), plus the trim when it fires; meant for the cron about
-/// once a second. Returns whether it trimmed.
+/// malloc's free bytes (`fordblks`) right after [`trim_if_worth`] last trimmed: trimmed pages stay "free" in
+/// malloc's view, so only growth beyond this figure is worth another trim.
+static FREE_AFTER_TRIM: AtomicU64 = AtomicU64::new(0);
+
+/// Trims malloc (see [`trim`]) when its heap holds much more free memory than after the last trim: at least 4 MiB
+/// more and a quarter of the heap, as after a big table or buffer is freed in the middle of the heap, where glibc
+/// only returns memory at the top by itself. Cost: one `mallinfo2` (a walk of malloc's bins), plus the trim when
+/// it fires; meant for the cron about once a second. Returns whether it trimmed.
 pub fn trim_if_worth() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: mallinfo2 takes no arguments, only reads allocator statistics and returns them by value.
         let mi = unsafe { libc::mallinfo2() };
-        if mi.fordblks >= 16 << 20 && mi.fordblks >= mi.arena / 4 {
+        let (free, arena) = (mi.fordblks as u64, mi.arena as u64);
+        let last = FREE_AFTER_TRIM.load(Ordering::Relaxed).min(free);
+        FREE_AFTER_TRIM.store(last, Ordering::Relaxed);
+        if free >= last + (4 << 20) && free >= arena / 4 {
             trim();
+            // SAFETY: as above.
+            let after = unsafe { libc::mallinfo2() };
+            FREE_AFTER_TRIM.store(after.fordblks as u64, Ordering::Relaxed);
             return true;
         }
     }

@@ -80,6 +80,8 @@ struct Class {
     pages: Cell<usize>,
     /// Free chunks left after the last release walk of this class (the cron waits for this to double).
     after_release: Cell<usize>,
+    /// Live chunks after the last release walk (or for the cron, this halving: pages may have emptied).
+    live_at_release: Cell<usize>,
 }
 
 impl Class {
@@ -91,6 +93,7 @@ impl Class {
             live: Cell::new(0),
             pages: Cell::new(0),
             after_release: Cell::new(0),
+            live_at_release: Cell::new(0),
         }
     }
 }
@@ -390,6 +393,7 @@ fn release_class(s: &Slab, c: usize) -> usize {
         crate::alloc::refund_pages(released);
         s.page_bytes.set(s.page_bytes.get() - released);
         class.after_release.set(0);
+        class.live_at_release.set(class.live.get());
         return released;
     }
     // Pass 2: unlink the chunks of fully free pages and unmap each such page once its last chunk is unlinked;
@@ -439,6 +443,7 @@ fn release_class(s: &Slab, c: usize) -> usize {
         s.page_bytes.set(s.page_bytes.get() - released);
     }
     class.after_release.set(class.carved(c).saturating_sub(class.live.get()));
+    class.live_at_release.set(class.live.get());
     released
 }
 
@@ -460,10 +465,11 @@ pub fn release_free_pages() -> usize {
 const SWEEP_STEP_CHUNKS: usize = 1 << 16;
 
 /// The cron's share of [`release_free_pages`], in bounded steps: continues the sweep in progress, or starts one on
-/// the next class (round robin) with at least 1 MiB of free chunks making up at least a quarter of its pages and at
-/// least twice as many free chunks as its last release left behind. Bound: each call looks at the 32 classes'
-/// counters and visits at most [`SWEEP_STEP_CHUNKS`] chunks; a class is swept again only after its free chunks
-/// have doubled, so sweeping costs O(1) amortized per freed chunk. While a class is swept, its earlier free chunks
+/// the next class (round robin) with at least 1 MiB of free chunks making up at least a quarter of its pages, and
+/// either twice as many free chunks as its last release left behind or half as many live ones (deletes that came
+/// after a sweep may have emptied the pages it had to keep). Bound: each call looks at the 32 classes' counters and
+/// visits at most [`SWEEP_STEP_CHUNKS`] chunks; a class is swept again only after its free chunks have doubled or
+/// its live chunks halved, so sweeping costs O(log n) amortized per freed chunk. While a class is swept, its earlier free chunks
 /// are set aside (new allocations of that class take later-freed or fresh chunks). Returns the bytes released.
 pub fn release_step() -> usize {
     SLAB.with(|s| {
@@ -480,7 +486,7 @@ pub fn release_step() -> usize {
             let free_bytes = free * (c + 1) * 8;
             if free_bytes >= 1 << 20
                 && free_bytes >= class.pages.get() * PAGE_BYTES / 4
-                && free >= 2 * class.after_release.get().max(1)
+                && (free >= 2 * class.after_release.get().max(1) || class.live.get() * 2 < class.live_at_release.get())
             {
                 s.next_class.set((c + 1) % CLASSES);
                 let w = &s.sweep;
@@ -579,6 +585,7 @@ fn sweep_step(s: &Slab, budget: usize) -> usize {
         s.page_bytes.set(s.page_bytes.get() - released);
     }
     class.after_release.set(class.carved(c).saturating_sub(class.live.get()));
+    class.live_at_release.set(class.live.get());
     released
 }
 
