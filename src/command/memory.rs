@@ -165,7 +165,11 @@ pub fn entry_usage(e: &Entry, slot_bytes: usize, samples: usize) -> usize {
             let head = (5 + varint + k + 7) & !7;
             slab::chunk_size(head + std::mem::size_of::<Value>()) + value_bytes(v, samples)
         }
-        None => e.memory_usage(),
+        // A raw string's buffer is a malloc chunk: count its header and rounding too.
+        None => match e.raw_capacity() {
+            Some(cap) if cap > 0 => e.memory_usage() - cap + heap(cap),
+            _ => e.memory_usage(),
+        },
     };
     body + slot_bytes
 }
