@@ -160,6 +160,9 @@ struct Sweep {
     /// Phase 2: the link (`head`, or the first word of the last kept chunk) to the next chunk to examine.
     link: Cell<*const Cell<*mut u8>>,
     released: Cell<usize>,
+    /// The class's live chunks when the sweep began: chunks freed during the sweep are not on the detached list
+    /// and keep their pages, so the class counts as swept at this figure (a later halving sweeps it again).
+    live_at_start: Cell<usize>,
 }
 
 thread_local! {
@@ -180,6 +183,7 @@ thread_local! {
                 cursor: Cell::new(std::ptr::null_mut()),
                 link: Cell::new(std::ptr::null()),
                 released: Cell::new(0),
+                live_at_start: Cell::new(0),
             },
         }
     };
@@ -496,6 +500,7 @@ pub fn release_step() -> usize {
                 w.head.set(class.free.get());
                 w.cursor.set(class.free.get());
                 w.released.set(0);
+                w.live_at_start.set(class.live.get());
                 class.free.set(std::ptr::null_mut());
                 return sweep_step(s, SWEEP_STEP_CHUNKS);
             }
@@ -585,7 +590,7 @@ fn sweep_step(s: &Slab, budget: usize) -> usize {
         s.page_bytes.set(s.page_bytes.get() - released);
     }
     class.after_release.set(class.carved(c).saturating_sub(class.live.get()));
-    class.live_at_release.set(class.live.get());
+    class.live_at_release.set(w.live_at_start.get());
     released
 }
 
