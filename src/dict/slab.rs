@@ -1129,4 +1129,34 @@ mod tests {
         release_free_pages();
         assert_eq!(stats().page_bytes, 0);
     }
+
+    #[test]
+    fn chunks_freed_during_a_sweep_are_swept_later() {
+        let size = 8;
+        let mut chunks = fill_class(size, 40);
+        let rest = chunks.split_off(chunks.len() / 2);
+        for p in chunks {
+            // SAFETY: allocated by `fill_class` with this size.
+            unsafe { dealloc(p, size) };
+        }
+        let mut rest = rest.into_iter();
+        let mut released = release_step();
+        // Free the other half while the first sweep runs: its pages are not on the detached list.
+        while SLAB.with(|s| s.sweep.active.get()) {
+            for p in rest.by_ref().take(40_000) {
+                // SAFETY: as above.
+                unsafe { dealloc(p, size) };
+            }
+            released += release_step();
+        }
+        for p in rest {
+            // SAFETY: as above.
+            unsafe { dealloc(p, size) };
+        }
+        // The cron comes back for them (a bounded number of steps), and everything is unmapped.
+        for _ in 0..100 {
+            released += release_step();
+        }
+        assert_eq!(stats().page_bytes, 0, "released {released}");
+    }
 }
