@@ -6,45 +6,22 @@
 //! - `ring/*`: the pipeline pushed through the query ring in 16 KiB reads, with consume/compaction, as the network
 //!   layer does.
 //!
-//! Allocations are counted with a counting global allocator and printed before the timings; after warm-up they must
+//! Allocations are counted by the library's counting global allocator (`ferredis::alloc`) and printed before the timings; after warm-up they must
 //! be 0 per command.
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ferredis::net::ring::Ring;
 use ferredis::resp::parse::{Limits, Parsed, Parser};
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call unchanged to the system allocator; the counter has no effect on memory.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc`/`realloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
+/// Allocation calls since the last call (the library's counting allocator keeps them modulo 2^16, so this is
+/// read after each step, which makes far fewer).
+fn allocs_since(last: &mut u16) -> u64 {
+    let now = ferredis::alloc::calls();
+    let d = now.wrapping_sub(*last);
+    *last = now;
+    d as u64
 }
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 fn multibulk(args: &[&[u8]], out: &mut Vec<u8>) {
     out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
@@ -169,14 +146,16 @@ fn report_allocations() {
         parse_buf(&mut p, buf, &mut spans, &mut scratch);
         through_ring(&mut ring, &mut p, buf, 16 * 1024, &mut spans, &mut scratch);
         parse_trickle(&mut p, buf, 7, &mut spans, &mut scratch);
-        let before = ALLOCS.load(Ordering::Relaxed);
-        let mut cmds = 0;
+        let mut last = ferredis::alloc::calls();
+        let (mut cmds, mut allocs) = (0, 0u64);
         for _ in 0..10 {
             cmds += parse_buf(&mut p, buf, &mut spans, &mut scratch);
+            allocs += allocs_since(&mut last);
             cmds += through_ring(&mut ring, &mut p, buf, 16 * 1024, &mut spans, &mut scratch);
+            allocs += allocs_since(&mut last);
             cmds += parse_trickle(&mut p, buf, 7, &mut spans, &mut scratch);
+            allocs += allocs_since(&mut last);
         }
-        let allocs = ALLOCS.load(Ordering::Relaxed) - before;
         println!(
             "allocations: {name}: {allocs} allocations for {cmds} parsed commands = {} per command",
             allocs as f64 / cmds as f64

@@ -1,6 +1,7 @@
 //! ferredis: a Redis-compatible in-memory data server.
 //!
 //! # Layout
+//! - [`alloc`]: the counting global allocator behind the O(1) `used_memory`.
 //! - [`args`]: a command's arguments (zero-copy slices and the owned form).
 //! - [`config`]: every directive, its default and limits; the redis.conf parser; CONFIG GET/SET.
 //! - [`util`]: Redis's number parsing/formatting rules, glob matching, a small RNG.
@@ -30,6 +31,7 @@
 //! - [`crash`]: crash reports (fatal signals, panics, DEBUG ASSERT/PANIC/SEGFAULT) and the watchdog.
 //! - [`sha1`]: SHA-1, for `DEBUG DIGEST` (and script hashes).
 
+pub mod alloc;
 pub mod args;
 pub mod blocking;
 pub mod command;
@@ -57,3 +59,7 @@ pub mod state;
 pub mod sys;
 pub mod types;
 pub mod util;
+
+/// Every artifact linking the library counts its heap (see [`alloc`]).
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;

@@ -902,9 +902,14 @@ impl Entry {
             && matches!(self.as_str(), Some(StrRef::Int(n)) if (0..SHARED_INTEGERS).contains(&n))
     }
 
+    /// Bytes of the entry's own packed chunk (header, TTL, key, inline value or collection handle).
+    pub fn chunk_bytes(&self) -> usize {
+        slab::chunk_size(self.alloc_size())
+    }
+
     /// Bytes used by this entry: its packed chunk plus out-of-line buffers, for `MEMORY USAGE`.
     pub fn memory_usage(&self) -> usize {
-        let chunk = slab::chunk_size(self.alloc_size());
+        let chunk = self.chunk_bytes();
         let extra = match self.kind() {
             KIND_RAW => self.raw_ref().map_or(0, |v| v.capacity()),
             KIND_VAL => self.val_ref().map_or(0, |v| v.alloc_bytes()),

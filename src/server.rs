@@ -1373,6 +1373,16 @@ impl Server {
                 crate::latency::add_sample_if_needed("expire-cycle", t.elapsed().as_millis() as u64);
             }
             self.persistence_cron();
+            // After large deletes, free slab pages go back to the system (bounded: see `release_step`), and
+            // malloc's free pages once a second when there are many (a shrunk table, trimmed buffers). Not while a
+            // forked child shares our pages: the sweep writes to them, which would copy them.
+            if self.state.persist.child.is_none() {
+                if crate::dict::slab::release_step() > 0 {
+                    crate::alloc::trim();
+                } else if self.run_with_period(1000) {
+                    crate::alloc::trim_if_worth();
+                }
+            }
         }
         self.cron_loops += 1;
         TimerNext::After((1000 / hz) as u64)

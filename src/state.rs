@@ -305,6 +305,13 @@ impl ServerState {
 }
 
 impl ServerState {
+    /// Memory that `used_memory` includes but eviction must not count (`mem_not_counted_for_evict`, Redis's
+    /// `freeMemoryGetNotCountedMemory`): the AOF buffer's bytes (replica output buffers will join them). Eviction
+    /// compares `crate::util::used_memory() - srv.mem_not_counted_for_evict()` with `maxmemory`. O(1).
+    pub fn mem_not_counted_for_evict(&self) -> u64 {
+        self.prop.aof.as_ref().map_or(0, |w| w.buffer_bytes() as u64)
+    }
+
     /// Records the forked child (or its end) and applies the hash tables' resize policy at once: while a child
     /// shares our pages, tables only grow when forced, so copy-on-write stays small (Redis's
     /// `updateDictResizePolicy`).

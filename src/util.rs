@@ -469,37 +469,33 @@ mod glob_tests {
     }
 }
 
-/// Bytes of heap the allocator has handed out and not yet taken back (`used_memory`). With glibc this is exact
-/// (`mallinfo2`); elsewhere the resident set size stands in.
+/// Bytes of memory the server holds (`used_memory`), in O(1): what the counting global allocator has charged
+/// for live allocations ([`crate::alloc`]: glibc's chunk sizes, plus the slab's mapped pages), minus the calling
+/// thread's slab bytes not handed out (free chunks wait on free lists until their page is released, and must not
+/// count, or deleting keys would never lower the figure). Call it on the main thread, where the data lives.
+#[inline]
 pub fn used_memory() -> u64 {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        // SAFETY: mallinfo2 takes no arguments, only reads allocator statistics and returns them by value.
-        let mi = unsafe { libc::mallinfo2() };
-        (mi.uordblks + mi.hblkhd) as u64
-    }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    {
-        rss_memory()
-    }
+    crate::alloc::allocated().saturating_sub(crate::dict::slab::free_bytes() as u64)
 }
 
 /// Allocator figures for INFO memory: (allocated, active, resident) bytes. `allocated` is what the program holds,
 /// `active` what the allocator took from the system (free chunks included), `resident` the same from the kernel's
 /// point of view (glibc can't tell the two apart, so they are equal there).
 pub fn allocator_stats() -> (u64, u64, u64) {
+    let allocated = crate::alloc::allocated();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: mallinfo2 takes no arguments, only reads allocator statistics and returns them by value.
         let mi = unsafe { libc::mallinfo2() };
-        let allocated = (mi.uordblks + mi.hblkhd) as u64;
-        let active = (mi.arena + mi.hblkhd) as u64;
+        // malloc's heap and mappings, plus the slab's pages (mapped directly, unknown to malloc).
+        let slab = crate::dict::slab::stats().page_bytes as u64;
+        let active = ((mi.arena + mi.hblkhd) as u64 + slab).max(allocated);
         (allocated, active, active)
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     {
-        let rss = rss_memory();
-        (rss, rss, rss)
+        let rss = rss_memory().max(allocated);
+        (allocated, rss, rss)
     }
 }
 

@@ -119,7 +119,7 @@ pub fn info_text(ctx: &Ctx, wanted: &[&str]) -> String {
         match *section {
             "server" => server(&mut out, srv),
             "clients" => clients(&mut out, srv),
-            "memory" => memory(&mut out, srv),
+            "memory" => memory(&mut out, srv, ctx.client.conn.tot_mem),
             "persistence" => persistence(&mut out, srv),
             "stats" => stats(&mut out, srv),
             "replication" => replication(&mut out, srv),
@@ -206,18 +206,12 @@ fn clients(out: &mut String, srv: &ServerState) {
     );
 }
 
-fn memory(out: &mut String, srv: &ServerState) {
-    let used = crate::util::used_memory();
-    let rss = crate::util::rss_memory();
-    let peak = srv.stats.peak_memory.max(used);
+fn memory(out: &mut String, srv: &ServerState, caller_mem: usize) {
+    let f = super::memory::MemFigures::collect(srv, caller_mem);
+    let (used, rss, peak, startup, overhead, dataset) = (f.used, f.rss, f.peak, f.startup, f.overhead, f.dataset);
+    let (allocated, active, resident) = (f.allocated, f.active, f.resident);
     let total = crate::util::total_system_memory();
-    let clients_mem = srv.clients.iter().flatten().map(|c| c.state.conn.tot_mem as u64).sum::<u64>();
-    let startup = srv.startup_memory.min(used);
-    let overhead = (startup + clients_mem).min(used);
-    let dataset = used - overhead;
-    let net = used - startup;
-    let (allocated, active, resident) = crate::util::allocator_stats();
-    let ratio = |a: u64, b: u64| format!("{:.2}", if b > 0 { a as f64 / b as f64 } else { 0.0 });
+    let ratio = |r: f64| format!("{r:.2}");
     let cfg = &srv.config;
     out.push_str("# Memory\r\n");
     fields!(out,
@@ -227,11 +221,11 @@ fn memory(out: &mut String, srv: &ServerState) {
         "used_memory_rss_human" => bytes_to_human(rss),
         "used_memory_peak" => peak,
         "used_memory_peak_human" => bytes_to_human(peak),
-        "used_memory_peak_perc" => format!("{:.2}%", if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 }),
+        "used_memory_peak_perc" => format!("{:.2}%", f.peak_perc()),
         "used_memory_overhead" => overhead,
         "used_memory_startup" => startup,
         "used_memory_dataset" => dataset,
-        "used_memory_dataset_perc" => format!("{:.2}%", if net > 0 { dataset as f64 * 100.0 / net as f64 } else { 0.0 }),
+        "used_memory_dataset_perc" => format!("{:.2}%", f.dataset_perc()),
         "allocator_allocated" => allocated,
         "allocator_active" => active,
         "allocator_resident" => resident,
@@ -253,21 +247,21 @@ fn memory(out: &mut String, srv: &ServerState) {
         "maxmemory" => cfg.maxmemory,
         "maxmemory_human" => bytes_to_human(cfg.maxmemory),
         "maxmemory_policy" => cfg.maxmemory_policy.name(),
-        "allocator_frag_ratio" => ratio(active, allocated),
+        "allocator_frag_ratio" => ratio(f.allocator_frag()),
         "allocator_frag_bytes" => active as i64 - allocated as i64,
-        "allocator_rss_ratio" => ratio(resident, active),
+        "allocator_rss_ratio" => ratio(f.allocator_rss()),
         "allocator_rss_bytes" => resident as i64 - active as i64,
-        "rss_overhead_ratio" => ratio(rss, resident),
+        "rss_overhead_ratio" => ratio(f.rss_extra()),
         "rss_overhead_bytes" => rss as i64 - resident as i64,
-        "mem_fragmentation_ratio" => format!("{:.2}", if used > 0 { rss as f64 / used as f64 } else { 0.0 }),
+        "mem_fragmentation_ratio" => ratio(f.total_frag()),
         "mem_fragmentation_bytes" => rss as i64 - used as i64,
-        "mem_not_counted_for_evict" => 0,
+        "mem_not_counted_for_evict" => srv.mem_not_counted_for_evict(),
         "mem_replication_backlog" => 0,
         "mem_total_replication_buffers" => 0,
         "mem_clients_slaves" => 0,
-        "mem_clients_normal" => clients_mem,
+        "mem_clients_normal" => f.clients_normal,
         "mem_cluster_links" => 0,
-        "mem_aof_buffer" => 0,
+        "mem_aof_buffer" => f.aof_buffer,
         "mem_allocator" => "libc",
         "active_defrag_running" => 0,
         "lazyfree_pending_objects" => 0,

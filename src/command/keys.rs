@@ -1053,6 +1053,8 @@ fn flushdb(ctx: &mut Ctx, args: Args) {
     let db = ctx.db();
     let removed = db.len() as u64;
     db.clear();
+    // The freed entries' slab pages (and malloc's free pages) go back to the system.
+    super::memory::purge();
     ctx.srv.dirty += removed;
     // Propagated even when the database was already empty, as Redis.
     ctx.force_propagation();
@@ -1074,6 +1076,7 @@ fn flushall(ctx: &mut Ctx, args: Args) {
         removed += db.len() as u64;
         db.clear();
     }
+    super::memory::purge();
     // Plus one so the flush itself always counts as a change (it is propagated even on an empty dataset).
     ctx.srv.dirty += removed + 1;
     ctx.force_propagation();

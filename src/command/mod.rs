@@ -16,6 +16,7 @@ pub mod keys;
 pub mod latency;
 pub mod list;
 pub mod longdouble;
+pub mod memory;
 pub mod pubsub;
 pub mod server;
 pub mod set;

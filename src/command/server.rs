@@ -1,10 +1,10 @@
-//! Server commands: TIME, LASTSAVE, SAVE, BGSAVE, BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG and MEMORY USAGE.
+//! Server commands: TIME, LASTSAVE, SAVE, BGSAVE, BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG, and the MEMORY table
+//! (its handlers are in `memory.rs`).
 
 use super::keys::{err_unknown_subcommand, reply_help};
-use super::string::int_arg;
-use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE};
+use super::{flag, memory, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE};
 use crate::net::client::flags as cf;
-use crate::object::{Encoding, Entry, StrRef};
+use crate::object::Entry;
 use crate::resp::reply::Reply;
 use crate::state::Action;
 use crate::util::parse_i64;
@@ -108,7 +108,7 @@ pub static COMMANDS: &[Command] = &[
         since: "4.0.0",
         summary: "A container for memory diagnostics commands",
         complexity: "Depends on subcommand.",
-        handler: memory_container,
+        handler: memory::memory_container,
         subcommands: MEMORY_SUBCOMMANDS,
         ..SERVER
     },
@@ -161,7 +161,48 @@ static SLOWLOG_SUBCOMMANDS: &[Command] = &[
     },
 ];
 
+const MEMORY_SUB: Command = Command {
+    since: "4.0.0",
+    tips: "nondeterministic_output request_policy:all_shards response_policy:special",
+    ..SERVER
+};
+
 static MEMORY_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "doctor",
+        arity: 2,
+        acl: "slow",
+        summary: "Outputs memory problems report",
+        handler: memory::memory_doctor,
+        ..MEMORY_SUB
+    },
+    Command {
+        name: "malloc-stats",
+        arity: 2,
+        acl: "slow",
+        summary: "Show allocator internal stats",
+        complexity: "Depends on how much memory is allocated, could be slow",
+        handler: memory::memory_malloc_stats,
+        ..MEMORY_SUB
+    },
+    Command {
+        name: "purge",
+        arity: 2,
+        acl: "slow",
+        summary: "Ask the allocator to release memory",
+        complexity: "Depends on how much memory is allocated, could be slow",
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        handler: memory::memory_purge,
+        ..MEMORY_SUB
+    },
+    Command {
+        name: "stats",
+        arity: 2,
+        acl: "slow",
+        summary: "Show memory usage details",
+        handler: memory::memory_stats,
+        ..MEMORY_SUB
+    },
     Command {
         name: "usage",
         arity: -3,
@@ -173,7 +214,7 @@ static MEMORY_SUBCOMMANDS: &[Command] = &[
         summary: "Estimate the memory usage of a key",
         complexity: "O(N) where N is the number of samples.",
         syntax: "key [SAMPLES count]",
-        handler: memory_usage,
+        handler: memory::memory_usage,
         ..SERVER
     },
     Command {
@@ -183,7 +224,7 @@ static MEMORY_SUBCOMMANDS: &[Command] = &[
         acl: "slow",
         since: "4.0.0",
         summary: "Show helpful text about the different subcommands",
-        handler: memory_help,
+        handler: memory::memory_help,
         ..SERVER
     },
 ];
@@ -412,11 +453,6 @@ fn slowlog_help(ctx: &mut Ctx, _args: Args) {
 // ---------------------------------------------------------------------------------------------------------------
 // MEMORY
 
-fn memory_container(ctx: &mut Ctx, args: Args) {
-    let sub = if args.len() > 1 { args.get(1) } else { b"" };
-    err_unknown_subcommand(ctx.reply(), "memory", sub);
-}
-
 /// The size class jemalloc serves a request of `n` bytes from: 8, 16, then four classes per power of two
 /// (spaced at least 16 apart).
 pub(crate) fn jemalloc_size(n: usize) -> usize {
@@ -442,13 +478,6 @@ pub(crate) fn sds_hdr(len: usize) -> usize {
     } else {
         17
     }
-}
-
-/// Bytes of a Redis sds string of `len` bytes: header (by length class), data and terminator, rounded to the
-/// allocator's size class. Keys shorter than 32 bytes use the 1-byte header.
-fn sds_size(len: usize, key: bool) -> usize {
-    let header = if key && len < 32 { 1 } else { sds_hdr(len) };
-    jemalloc_size(header + len + 1)
 }
 
 /// The allocated length (`sdsalloc`) Redis would have for a raw string value we hold with `len` bytes in a buffer of
@@ -523,68 +552,6 @@ pub(crate) fn sds_reserve(buf: &mut Vec<u8>, add: usize) {
     }
 }
 
-/// Size of a Redis object header (`robj`).
-const ROBJ_SIZE: usize = 16;
-/// Size of a Redis dict entry.
-const DICT_ENTRY_SIZE: usize = 24;
-
-/// What Redis's MEMORY USAGE reports for this entry: value (as Redis lays it out) + key + dict entry.
-fn redis_memory_usage(e: &Entry) -> usize {
-    let value = match e.as_str() {
-        Some(StrRef::Int(_)) if e.encoding() == Encoding::Int => ROBJ_SIZE,
-        Some(s) => {
-            let len = s.len();
-            if e.encoding() == Encoding::Embstr {
-                jemalloc_size(ROBJ_SIZE + 3 + len + 1)
-            } else {
-                let cap = e.raw_capacity().unwrap_or(len);
-                let alloc = sds_alloc(len, cap);
-                let hdr = if alloc == len && len < 32 { 1 } else { sds_hdr(alloc) };
-                ROBJ_SIZE + jemalloc_size(hdr + alloc + 1)
-            }
-        }
-        None => e.memory_usage(),
-    };
-    value + sds_size(e.key().len(), true) + DICT_ENTRY_SIZE
-}
-
-/// MEMORY USAGE key [SAMPLES count]
-fn memory_usage(ctx: &mut Ctx, args: Args) {
-    let mut j = 3;
-    while j < args.len() {
-        if args.is(j, "samples") && j + 1 < args.len() {
-            let Some(n) = int_arg(ctx.reply(), args.get(j + 1)) else { return };
-            if n < 0 {
-                ctx.reply().err_syntax();
-                return;
-            }
-            j += 2;
-        } else {
-            ctx.reply().err_syntax();
-            return;
-        }
-    }
-    // Like Redis, this peeks at the table directly: no expiry, no LRU touch, no hit/miss accounting.
-    let usage = ctx.srv.dbs[ctx.client.db].keys.get(args.get(2)).map(redis_memory_usage);
-    match usage {
-        Some(n) => ctx.reply().int(n as i64),
-        None => ctx.reply().null(),
-    }
-}
-
-/// MEMORY HELP
-fn memory_help(ctx: &mut Ctx, _args: Args) {
-    reply_help(
-        ctx.reply(),
-        "memory",
-        &[
-            "USAGE <key> [SAMPLES <count>]",
-            "    Return memory in bytes used by <key> and its value. Nested values are",
-            "    sampled up to <count> times (default: 5, 0 means sample all).",
-        ],
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -646,31 +613,7 @@ mod tests {
     }
 
     #[test]
-    fn memory_usage_matches_redis_for_strings() {
-        let mut h = Harness::new();
-        h.run(&["set", "s", "hello"]);
-        h.run(&["set", "n", "100"]);
-        h.run(&["set", "big", &"a".repeat(63)]);
-        assert_eq!(h.run(&["memory", "usage", "s"]), ":64\r\n");
-        assert_eq!(h.run(&["memory", "usage", "n"]), ":48\r\n");
-        assert_eq!(h.run(&["memory", "usage", "big"]), ":128\r\n");
-        assert_eq!(h.run(&["memory", "usage", "n", "samples", "0"]), ":48\r\n");
-        assert_eq!(h.run(&["memory", "usage", "nokey"]), "$-1\r\n");
-        assert_eq!(h.run(&["memory", "usage", "n", "samples", "-1"]), "-ERR syntax error\r\n");
-        assert_eq!(h.run(&["memory", "usage", "n", "samples"]), "-ERR syntax error\r\n");
-        assert_eq!(h.run(&["memory", "foo"]), "-ERR unknown subcommand 'foo'. Try MEMORY HELP.\r\n");
-        // APPEND and SETRANGE grow like sds: the figures below are Redis 7.0's.
-        h.run(&["set", "a", "1"]);
-        h.run(&["append", "a", "23"]);
-        assert_eq!(h.run(&["memory", "usage", "a"]), ":64\r\n");
-        h.run(&["append", "a", "456789"]);
-        assert_eq!(h.run(&["memory", "usage", "a"]), ":64\r\n");
-        h.run(&["set", "b", "hello"]);
-        h.run(&["append", "b", "world"]);
-        assert_eq!(h.run(&["memory", "usage", "b"]), ":80\r\n");
-        h.run(&["append", "b", "x"]);
-        h.run(&["append", "b", "0123456789012345678901234567890123456789"]);
-        assert_eq!(h.run(&["memory", "usage", "b"]), ":160\r\n");
+    fn jemalloc_size_classes() {
         assert_eq!(jemalloc_size(25), 32);
         assert_eq!(jemalloc_size(67), 80);
         assert_eq!(jemalloc_size(129), 160);

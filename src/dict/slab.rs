@@ -7,24 +7,44 @@
 //! ```text
 //!  class c serves sizes (8c, 8c+8]  (c = 0..32, so 8..=256 bytes)
 //!
-//!   page (64 KiB, from the system allocator)
-//!  +--------+--------+--------+--------+- - - - - - - - - -+
-//!  | chunk  | chunk  | chunk  | chunk  |    not yet carved  |
-//!  +--------+--------+--------+--------+- - - - - - - - - -+
-//!   ^ in use  ^ free: first 8 bytes = next free chunk        ^ bump ... end
+//!   page (64 KiB, 64 KiB-aligned, mapped with mmap)
+//!  +--------+--------+--------+--------+--------+- - - - - - - - - -+
+//!  | header | chunk  | chunk  | chunk  | chunk  |    not yet carved  |
+//!  +--------+--------+--------+--------+--------+- - - - - - - - - -+
+//!   owner,    ^ in use  ^ free: first 8 bytes = next free chunk        ^ bump ... end
+//!   scratch   a chunk's page is `addr & !(PAGE_BYTES - 1)`
 //!
 //!  sizes above 256 bytes go straight to the system allocator (rounded to 8 so the size math is uniform).
 //! ```
 //!
 //! Invariants: every chunk is 8-byte aligned and `round8(size)` bytes long; a chunk is either owned by exactly one
-//! live allocation or on exactly one free list. Pages are never returned to the system (like malloc's arenas
-//! they are reused for later allocations of the same class; `MEMORY PURGE`-style release is not needed by the
-//! single-process server). Because pages live forever, a chunk may be freed on a different thread than the one
-//! that allocated it (it simply joins that thread's free list): the state is thread-local only so the hot path
-//! needs no locking. A thread's free lists are leaked when it exits (test threads only; the server runs on one).
+//! live allocation or on exactly one free list; a page serves one class, and every page of a class but its current
+//! bump page is fully carved (a page is mapped only when the bump page has no room left), so the chunks carved
+//! from a page are known without a per-page counter on the hot path; a header's `scratch` is 0 outside
+//! [`release_free_pages`].
 //!
-//! Tested by the unit tests below (reuse, alignment, no overlap under a random alloc/free model) and indirectly by
-//! every entry test; run under valgrind once (see the data report).
+//! Returning memory: [`release_free_pages`] (MEMORY PURGE, FLUSHALL/FLUSHDB) walks each class's free list twice:
+//! once counting free chunks per page in the header's `scratch`, once unlinking the chunks of pages where every
+//! carved chunk is free and unmapping those pages (a page's chunks may sit anywhere in the list, so the second
+//! walk counts them down and unmaps at zero); when every page of the class is free the list is dropped whole
+//! after the first walk. A page whose chunks are all on the list has no live chunk, so nothing live is ever
+//! released; the class's current bump page may go too (it stops being the bump page when it is marked, and the
+//! next allocation maps a new one). The cron's [`release_step`] does the same for one class in bounded steps on a
+//! detached copy of its list (see [`Sweep`]).
+//!
+//! Threads: the state is thread-local so the hot path needs no locking, and a chunk may be freed on a different
+//! thread than the one that allocated it (it joins the freeing thread's free list). Only the owner (recorded in
+//! the header when the page is mapped, never changed) touches a page's `scratch` or releases it; a
+//! foreign chunk on a free list is skipped by the release walk, and a page with a chunk on another thread's list
+//! is never fully free on its owner's list, so it stays. A thread's free lists and pages are leaked when it exits
+//! (test threads only; the server's data lives on the main thread).
+//!
+//! Accounting: mapped pages are charged to the global counter ([`crate::alloc`]) and refunded when unmapped;
+//! [`free_bytes`] (mapped minus handed out) is what `used_memory` subtracts, so a freed chunk stops counting at
+//! once, before its page can be released.
+//!
+//! Tested by the unit tests below (reuse, alignment, no overlap under a random alloc/free model, release never
+//! touches a live chunk and chunks work after a release) and indirectly by every entry test.
 
 use std::alloc::Layout;
 use std::cell::Cell;
@@ -34,11 +54,34 @@ use std::ptr::NonNull;
 pub const MAX_SMALL: usize = 256;
 const CLASSES: usize = MAX_SMALL / 8;
 const PAGE_BYTES: usize = 64 * 1024;
+/// Bytes at the start of each page for its [`PageHdr`] (chunks start after it, 8-aligned).
+const HDR_BYTES: usize = std::mem::size_of::<PageHdr>();
+const _: () = assert!(HDR_BYTES % 8 == 0 && HDR_BYTES + MAX_SMALL <= PAGE_BYTES);
+const _: () = assert!(PAGE_BYTES.is_power_of_two() && PAGE_BYTES % 4096 == 0);
+
+/// The first bytes of every page.
+#[repr(C)]
+struct PageHdr {
+    /// The owning thread's [`Slab`] address; written once when the page is mapped.
+    owner: usize,
+    /// Free chunks counted by a release walk (owner only; 0 outside [`release_class`]).
+    scratch: u32,
+    /// Set by the second walk when the page is going (owner only).
+    releasing: u32,
+}
 
 struct Class {
     free: Cell<*mut u8>,
     bump: Cell<*mut u8>,
     end: Cell<*mut u8>,
+    /// Chunks of this class handed out.
+    live: Cell<usize>,
+    /// Pages mapped for this class.
+    pages: Cell<usize>,
+    /// Free chunks left after the last release walk of this class (the cron waits for this to double).
+    after_release: Cell<usize>,
+    /// Live chunks after the last release walk (or for the cron, this halving: pages may have emptied).
+    live_at_release: Cell<usize>,
 }
 
 impl Class {
@@ -47,6 +90,46 @@ impl Class {
             free: Cell::new(std::ptr::null_mut()),
             bump: Cell::new(std::ptr::null_mut()),
             end: Cell::new(std::ptr::null_mut()),
+            live: Cell::new(0),
+            pages: Cell::new(0),
+            after_release: Cell::new(0),
+            live_at_release: Cell::new(0),
+        }
+    }
+}
+
+/// Chunks of class `c` one page holds.
+const fn per_page(c: usize) -> usize {
+    (PAGE_BYTES - HDR_BYTES) / ((c + 1) * 8)
+}
+
+impl Class {
+    /// The page being carved (null when there is none).
+    fn cur_page(&self) -> *mut PageHdr {
+        if self.bump.get().is_null() {
+            std::ptr::null_mut()
+        } else {
+            page_of(self.end.get().wrapping_sub(1))
+        }
+    }
+
+    /// Chunks carved from `page`, a page of this class (`c`): all it holds, or up to the bump pointer.
+    fn carved_in(&self, page: *mut PageHdr, c: usize) -> usize {
+        if page == self.cur_page() {
+            (self.bump.get() as usize - page as usize - HDR_BYTES) / ((c + 1) * 8)
+        } else {
+            per_page(c)
+        }
+    }
+
+    /// Chunks carved from this class's pages (live, or on this or another thread's free list).
+    fn carved(&self, c: usize) -> usize {
+        let pages = self.pages.get();
+        let cur = self.cur_page();
+        if cur.is_null() {
+            pages * per_page(c)
+        } else {
+            pages.saturating_sub(1) * per_page(c) + self.carved_in(cur, c)
         }
     }
 }
@@ -56,6 +139,30 @@ struct Slab {
     page_bytes: Cell<usize>,
     live_bytes: Cell<usize>,
     large_bytes: Cell<usize>,
+    /// Next class the cron's [`release_step`] looks at.
+    next_class: Cell<usize>,
+    /// The cron's release of one class in bounded steps.
+    sweep: Sweep,
+}
+
+/// An incremental release of one class (see [`release_step`]): the class's free list is detached (allocations
+/// meanwhile use chunks freed after that, or fresh ones), counted per page in steps, then walked again in steps,
+/// unlinking and unmapping fully free pages; what is kept is spliced back onto the class's list at the end.
+struct Sweep {
+    active: Cell<bool>,
+    class: Cell<usize>,
+    /// Phase 1 (counting) when true, phase 2 (unlinking) when false.
+    counting: Cell<bool>,
+    /// The detached list (phase 2: the kept chunks so far, then the rest).
+    head: Cell<*mut u8>,
+    /// Phase 1: the next chunk to count.
+    cursor: Cell<*mut u8>,
+    /// Phase 2: the link (`head`, or the first word of the last kept chunk) to the next chunk to examine.
+    link: Cell<*const Cell<*mut u8>>,
+    released: Cell<usize>,
+    /// The class's live chunks when the sweep began: chunks freed during the sweep are not on the detached list
+    /// and keep their pages, so the class counts as swept at this figure (a later halving sweeps it again).
+    live_at_start: Cell<usize>,
 }
 
 thread_local! {
@@ -67,6 +174,17 @@ thread_local! {
             page_bytes: Cell::new(0),
             live_bytes: Cell::new(0),
             large_bytes: Cell::new(0),
+            next_class: Cell::new(0),
+            sweep: Sweep {
+                active: Cell::new(false),
+                class: Cell::new(0),
+                counting: Cell::new(false),
+                head: Cell::new(std::ptr::null_mut()),
+                cursor: Cell::new(std::ptr::null_mut()),
+                link: Cell::new(std::ptr::null()),
+                released: Cell::new(0),
+                live_at_start: Cell::new(0),
+            },
         }
     };
 }
@@ -85,6 +203,71 @@ fn large_layout(size: usize) -> Layout {
     }
 }
 
+fn page_error() -> ! {
+    std::alloc::handle_alloc_error(Layout::new::<[u8; PAGE_BYTES]>())
+}
+
+/// Maps one zeroed, `PAGE_BYTES`-aligned page (aborts like an allocation failure when the system refuses).
+fn map_page() -> *mut u8 {
+    let map = |len: usize| {
+        // SAFETY: an anonymous private mapping at an address of the kernel's choosing touches no existing memory.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            page_error();
+        }
+        p.cast::<u8>()
+    };
+    let unmap = |p: *mut u8, len: usize| {
+        if len > 0 {
+            // SAFETY: the range is part of a mapping made just above and not handed out to anyone.
+            unsafe { libc::munmap(p.cast(), len) };
+        }
+    };
+    // Mappings are made top-down next to each other, so a page-sized one is usually aligned already (our pages
+    // are all aligned and a multiple of the alignment); otherwise map twice the size and trim both ends.
+    let p = map(PAGE_BYTES);
+    if p as usize & (PAGE_BYTES - 1) == 0 {
+        return p;
+    }
+    unmap(p, PAGE_BYTES);
+    let q = map(2 * PAGE_BYTES);
+    let head = (PAGE_BYTES - (q as usize & (PAGE_BYTES - 1))) & (PAGE_BYTES - 1);
+    unmap(q, head);
+    // SAFETY: `head < PAGE_BYTES`, so the aligned page and what follows lie within the 2-page mapping.
+    let page = unsafe { q.add(head) };
+    // SAFETY: as above; the tail is the rest of the mapping after the page.
+    unmap(unsafe { page.add(PAGE_BYTES) }, PAGE_BYTES - head);
+    page
+}
+
+/// Gives a page back to the system.
+///
+/// # Safety
+/// `page` must be a page from [`map_page`] that nothing refers to any more.
+unsafe fn unmap_page(page: *mut u8) {
+    // SAFETY: the caller guarantees the page is ours and unused.
+    if unsafe { libc::munmap(page.cast(), PAGE_BYTES) } != 0 {
+        // munmap can fail when punching a hole would exceed the process's mapping limit (vm.max_map_count).
+        // Dropping the contents still returns the memory; the address range stays reserved (leaked).
+        // SAFETY: as above; the range stays mapped and unused.
+        unsafe { libc::madvise(page.cast(), PAGE_BYTES, libc::MADV_DONTNEED) };
+    }
+}
+
+#[inline]
+fn page_of(chunk: *mut u8) -> *mut PageHdr {
+    chunk.wrapping_sub(chunk as usize & (PAGE_BYTES - 1)).cast()
+}
+
 /// Allocates `size` (> 0) bytes, 8-byte aligned, uninitialized. Aborts on out-of-memory like `Box::new`.
 #[inline]
 pub fn alloc(size: usize) -> NonNull<u8> {
@@ -101,6 +284,7 @@ pub fn alloc(size: usize) -> NonNull<u8> {
     SLAB.with(|s| {
         let class = &s.classes[c];
         s.live_bytes.set(s.live_bytes.get() + (c + 1) * 8);
+        class.live.set(class.live.get() + 1);
         let head = class.free.get();
         if let Some(p) = NonNull::new(head) {
             // SAFETY: a free chunk's first 8 bytes hold the next free chunk (written by `dealloc`); the chunk is
@@ -108,28 +292,40 @@ pub fn alloc(size: usize) -> NonNull<u8> {
             class.free.set(unsafe { head.cast::<*mut u8>().read() });
             return p;
         }
-        let chunk = (c + 1) * 8;
-        let mut bump = class.bump.get();
-        if bump.is_null() || (class.end.get() as usize) - (bump as usize) < chunk {
-            let layout = match Layout::from_size_align(PAGE_BYTES, 16) {
-                Ok(l) => l,
-                Err(_) => std::alloc::handle_alloc_error(Layout::new::<u64>()),
-            };
-            // SAFETY: non-zero size. The page is intentionally never freed (see the module comment).
-            let page = unsafe { std::alloc::alloc(layout) };
-            if page.is_null() {
-                std::alloc::handle_alloc_error(layout);
-            }
-            s.page_bytes.set(s.page_bytes.get() + PAGE_BYTES);
-            bump = page;
-            // SAFETY: one past the end of the page allocation.
-            class.end.set(unsafe { page.add(PAGE_BYTES) });
-        }
-        // SAFETY: `bump + chunk <= end`, checked above, so this stays within (or one past) the page.
-        class.bump.set(unsafe { bump.add(chunk) });
-        // SAFETY: `bump` points into a live page, so it is not null.
-        unsafe { NonNull::new_unchecked(bump) }
+        carve(s, c)
     })
+}
+
+/// Carves a fresh chunk of class `c` from the bump page, mapping a new page when it is used up.
+#[inline]
+fn carve(s: &Slab, c: usize) -> NonNull<u8> {
+    let class = &s.classes[c];
+    let chunk = (c + 1) * 8;
+    let mut bump = class.bump.get();
+    if bump.is_null() || (class.end.get() as usize) - (bump as usize) < chunk {
+        bump = new_page(s, class);
+    }
+    // SAFETY: `bump + chunk <= end`, checked above, so this stays within (or one past) the page.
+    class.bump.set(unsafe { bump.add(chunk) });
+    // SAFETY: `bump` points into a live page, so it is not null.
+    unsafe { NonNull::new_unchecked(bump) }
+}
+
+/// Maps a page for `class` and makes it the bump page; returns its first chunk's address.
+#[cold]
+#[inline(never)]
+fn new_page(s: &Slab, class: &Class) -> *mut u8 {
+    let page = map_page();
+    crate::alloc::charge_pages(PAGE_BYTES);
+    s.page_bytes.set(s.page_bytes.get() + PAGE_BYTES);
+    class.pages.set(class.pages.get() + 1);
+    let hdr = PageHdr { owner: s as *const Slab as usize, scratch: 0, releasing: 0 };
+    // SAFETY: the page is freshly mapped, writable, aligned and larger than the header.
+    unsafe { page.cast::<PageHdr>().write(hdr) };
+    // SAFETY: one past the end of the page.
+    class.end.set(unsafe { page.add(PAGE_BYTES) });
+    // SAFETY: the header fits in the page (const assertion above).
+    unsafe { page.add(HDR_BYTES) }
 }
 
 /// Frees a chunk.
@@ -150,10 +346,259 @@ pub unsafe fn dealloc(p: NonNull<u8>, size: usize) {
     SLAB.with(|s| {
         let class = &s.classes[c];
         s.live_bytes.set(s.live_bytes.get().saturating_sub((c + 1) * 8));
+        class.live.set(class.live.get().saturating_sub(1));
         // SAFETY: the chunk is ours now (the caller gave it up), 8-aligned and at least 8 bytes long.
         unsafe { p.as_ptr().cast::<*mut u8>().write(class.free.get()) };
         class.free.set(p.as_ptr());
     })
+}
+
+/// Releases every page of class `c` whose chunks are all on this thread's free list; returns the bytes unmapped.
+/// Work: one walk of the class's free list when every chunk of the class is free (after FLUSHALL), else two.
+fn release_class(s: &Slab, c: usize) -> usize {
+    let class = &s.classes[c];
+    let me = s as *const Slab as usize;
+    // Pass 1: count this thread's free chunks per page, noting the pages seen and whether a foreign chunk is here.
+    let mut seen: Vec<*mut PageHdr> = Vec::new();
+    let mut foreign = false;
+    let mut p = class.free.get();
+    while !p.is_null() {
+        let hdr = page_of(p);
+        // SAFETY: `p` is a free chunk (first word = next link) inside a mapped page whose header is initialized;
+        // the header's counters are only touched by the owner, which is this thread when `owner == me`.
+        unsafe {
+            if (*hdr).owner == me {
+                if (*hdr).scratch == 0 {
+                    seen.push(hdr);
+                }
+                (*hdr).scratch += 1;
+            } else {
+                foreign = true;
+            }
+            p = p.cast::<*mut u8>().read();
+        }
+    }
+    // Every page of the class fully free and nothing else on the list: the list is exactly their chunks, so it is
+    // dropped whole and the pages go without a second walk.
+    // SAFETY: the pages in `seen` are this thread's mapped pages (their headers were just updated).
+    let all_free = !foreign
+        && seen.len() == class.pages.get()
+        && seen.iter().all(|&h| unsafe { (*h).scratch } as usize == class.carved_in(h, c));
+    if all_free {
+        class.free.set(std::ptr::null_mut());
+        class.bump.set(std::ptr::null_mut());
+        class.end.set(std::ptr::null_mut());
+        for &h in &seen {
+            // SAFETY: every carved chunk of the page was on the list, which is gone; the bump pointer is reset.
+            unsafe { unmap_page(h.cast()) };
+        }
+        let released = seen.len() * PAGE_BYTES;
+        class.pages.set(0);
+        crate::alloc::refund_pages(released);
+        s.page_bytes.set(s.page_bytes.get() - released);
+        class.after_release.set(0);
+        class.live_at_release.set(class.live.get());
+        return released;
+    }
+    // Pass 2: unlink the chunks of fully free pages and unmap each such page once its last chunk is unlinked;
+    // reset the counter of every other page.
+    let mut released = 0usize;
+    let mut link: *const Cell<*mut u8> = &class.free;
+    loop {
+        // SAFETY: `link` is either the class's list head or the first word of a free chunk still on the list.
+        let p = unsafe { (*link).get() };
+        if p.is_null() {
+            break;
+        }
+        let hdr = page_of(p);
+        // SAFETY: as in pass 1; `p`'s first word is its next link. A page is unmapped only after its last listed
+        // chunk has been unlinked, and no later chunk on the list lies in it (they were all counted).
+        unsafe {
+            let next = p.cast::<*mut u8>().read();
+            if (*hdr).owner != me {
+                link = p.cast::<Cell<*mut u8>>();
+                continue;
+            }
+            if (*hdr).releasing == 0 && (*hdr).scratch as usize == class.carved_in(hdr, c) {
+                (*hdr).releasing = 1;
+                if hdr == class.cur_page() {
+                    class.bump.set(std::ptr::null_mut());
+                    class.end.set(std::ptr::null_mut());
+                }
+            }
+            if (*hdr).releasing == 0 {
+                (*hdr).scratch = 0;
+                link = p.cast::<Cell<*mut u8>>();
+                continue;
+            }
+            (*link).set(next);
+            (*hdr).scratch -= 1;
+            if (*hdr).scratch == 0 {
+                // SAFETY: every carved chunk of the page was on this list and is now unlinked, none is live, and
+                // the bump pointer no longer points into it: nothing refers to the page any more.
+                unmap_page(hdr.cast());
+                class.pages.set(class.pages.get() - 1);
+                released += PAGE_BYTES;
+            }
+        }
+    }
+    if released > 0 {
+        crate::alloc::refund_pages(released);
+        s.page_bytes.set(s.page_bytes.get() - released);
+    }
+    class.after_release.set(class.carved(c).saturating_sub(class.live.get()));
+    class.live_at_release.set(class.live.get());
+    released
+}
+
+/// Unmaps every page of this thread's slab whose chunks are all free (MEMORY PURGE, after FLUSHALL/FLUSHDB).
+/// Returns the bytes released. Work: two walks of every class's free list.
+pub fn release_free_pages() -> usize {
+    SLAB.with(|s| {
+        // A sweep in progress uses the page headers' counters: finish it first.
+        let mut released = 0;
+        while s.sweep.active.get() {
+            released += sweep_step(s, usize::MAX);
+        }
+        released + (0..CLASSES).map(|c| release_class(s, c)).sum::<usize>()
+    })
+}
+
+/// Chunks one [`release_step`] call visits at most (a visit is one read of a chunk, likely a cache miss: about
+/// 10-20 ms for the whole step on a cold list).
+const SWEEP_STEP_CHUNKS: usize = 1 << 16;
+
+/// The cron's share of [`release_free_pages`], in bounded steps: continues the sweep in progress, or starts one on
+/// the next class (round robin) with at least 1 MiB of free chunks making up at least a quarter of its pages, and
+/// either twice as many free chunks as its last release left behind or half as many live ones (deletes that came
+/// after a sweep may have emptied the pages it had to keep). Bound: each call looks at the 32 classes' counters and
+/// visits at most [`SWEEP_STEP_CHUNKS`] chunks; a class is swept again only after its free chunks have doubled or
+/// its live chunks halved, so sweeping costs O(log n) amortized per freed chunk. While a class is swept, its earlier free chunks
+/// are set aside (new allocations of that class take later-freed or fresh chunks). Returns the bytes released.
+pub fn release_step() -> usize {
+    SLAB.with(|s| {
+        if s.sweep.active.get() {
+            return sweep_step(s, SWEEP_STEP_CHUNKS);
+        }
+        for i in 0..CLASSES {
+            let c = (s.next_class.get() + i) % CLASSES;
+            let class = &s.classes[c];
+            let free = class.carved(c).saturating_sub(class.live.get());
+            if free < class.after_release.get() {
+                class.after_release.set(free);
+            }
+            let free_bytes = free * (c + 1) * 8;
+            if free_bytes >= 1 << 20
+                && free_bytes >= class.pages.get() * PAGE_BYTES / 4
+                && (free >= 2 * class.after_release.get().max(1) || class.live.get() * 2 < class.live_at_release.get())
+            {
+                s.next_class.set((c + 1) % CLASSES);
+                let w = &s.sweep;
+                w.active.set(true);
+                w.class.set(c);
+                w.counting.set(true);
+                w.head.set(class.free.get());
+                w.cursor.set(class.free.get());
+                w.released.set(0);
+                w.live_at_start.set(class.live.get());
+                class.free.set(std::ptr::null_mut());
+                return sweep_step(s, SWEEP_STEP_CHUNKS);
+            }
+        }
+        0
+    })
+}
+
+/// Advances the sweep by at most `budget` chunk visits; returns the bytes released when it finishes, else 0.
+fn sweep_step(s: &Slab, budget: usize) -> usize {
+    let w = &s.sweep;
+    let c = w.class.get();
+    let class = &s.classes[c];
+    let me = s as *const Slab as usize;
+    let mut n = 0usize;
+    if w.counting.get() {
+        let mut p = w.cursor.get();
+        while !p.is_null() && n < budget {
+            let hdr = page_of(p);
+            // SAFETY: `p` is a chunk of the detached list (free, reachable by nobody else), inside a mapped page:
+            // pages are only unmapped in phase 2 or by `release_class`, which never runs during a sweep.
+            unsafe {
+                if (*hdr).owner == me {
+                    (*hdr).scratch += 1;
+                }
+                p = p.cast::<*mut u8>().read();
+            }
+            n += 1;
+        }
+        w.cursor.set(p);
+        if !p.is_null() {
+            return 0;
+        }
+        w.counting.set(false);
+        w.link.set(&w.head);
+    }
+    let mut link = w.link.get();
+    loop {
+        // SAFETY: `link` is `w.head` or the first word of a kept chunk of the detached list (free, private).
+        let p = unsafe { (*link).get() };
+        if p.is_null() {
+            break;
+        }
+        if n >= budget {
+            w.link.set(link);
+            return 0;
+        }
+        n += 1;
+        // SAFETY: as in `release_class`'s second walk; the detached list is private to the sweep, and a page being
+        // released stopped being the bump page when it was marked, so no chunk of it can be handed out meanwhile.
+        unsafe {
+            let hdr = page_of(p);
+            if (*hdr).owner != me {
+                link = p.cast::<Cell<*mut u8>>();
+                continue;
+            }
+            if (*hdr).releasing == 0 && (*hdr).scratch as usize == class.carved_in(hdr, c) {
+                (*hdr).releasing = 1;
+                if hdr == class.cur_page() {
+                    class.bump.set(std::ptr::null_mut());
+                    class.end.set(std::ptr::null_mut());
+                }
+            }
+            if (*hdr).releasing == 0 {
+                (*hdr).scratch = 0;
+                link = p.cast::<Cell<*mut u8>>();
+                continue;
+            }
+            (*link).set(p.cast::<*mut u8>().read());
+            (*hdr).scratch -= 1;
+            if (*hdr).scratch == 0 {
+                unmap_page(hdr.cast());
+                class.pages.set(class.pages.get() - 1);
+                w.released.set(w.released.get() + PAGE_BYTES);
+            }
+        }
+    }
+    // Done: the kept chunks go back in front of the chunks freed meanwhile.
+    // SAFETY: `link` is `w.head` or the last kept chunk's first word (the end of the kept list).
+    unsafe { (*link).set(class.free.get()) };
+    class.free.set(w.head.get());
+    w.head.set(std::ptr::null_mut());
+    w.active.set(false);
+    let released = w.released.get();
+    if released > 0 {
+        crate::alloc::refund_pages(released);
+        s.page_bytes.set(s.page_bytes.get() - released);
+    }
+    class.after_release.set(class.carved(c).saturating_sub(class.live.get()));
+    class.live_at_release.set(w.live_at_start.get());
+    released
+}
+
+/// Bytes of this thread's slab pages not handed out (free chunks, uncarved tails, page headers): what
+/// `used_memory` does not count although the pages are mapped. O(1).
+#[inline]
+pub fn free_bytes() -> usize {
+    SLAB.with(|s| s.page_bytes.get().saturating_sub(s.live_bytes.get()))
 }
 
 /// Resizes a chunk from `old_size` to `new_size` bytes, keeping its first `keep` bytes (`keep <= min(old_size,
@@ -513,5 +958,202 @@ mod tests {
             unsafe { dealloc(p, size) };
         }
         assert_eq!(stats().live_bytes, before);
+    }
+
+    /// Chunks of one class filling `pages` pages (plus the header room), tagged with their index.
+    fn fill_class(size: usize, pages: usize) -> Vec<NonNull<u8>> {
+        let per_page = (PAGE_BYTES - HDR_BYTES) / chunk_size(size);
+        (0..per_page * pages)
+            .map(|i| {
+                let p = alloc(size);
+                // SAFETY: a fresh chunk of `size` >= 8 bytes.
+                unsafe { p.as_ptr().cast::<u64>().write(i as u64) };
+                p
+            })
+            .collect()
+    }
+
+    #[test]
+    fn release_frees_only_fully_free_pages() {
+        let size = 48;
+        let chunks = fill_class(size, 4);
+        let mapped = stats().page_bytes;
+        assert_eq!(mapped, 4 * PAGE_BYTES);
+        // Keep every 3000th chunk: it pins its page; pages without a kept chunk are fully free.
+        let mut kept = Vec::new();
+        let mut pinned = std::collections::HashSet::new();
+        for (i, p) in chunks.into_iter().enumerate() {
+            if i % 3000 == 0 {
+                pinned.insert(p.as_ptr() as usize & !(PAGE_BYTES - 1));
+                kept.push((i, p));
+            } else {
+                // SAFETY: allocated by `fill_class` with this size.
+                unsafe { dealloc(p, size) };
+            }
+        }
+        assert!(pinned.len() < 4, "the test needs at least one page with nothing kept");
+        let released = release_free_pages();
+        assert_eq!(released, (4 - pinned.len()) * PAGE_BYTES);
+        assert_eq!(stats().page_bytes, mapped - released);
+        // Kept chunks are untouched; new chunks work and never overlap them.
+        for &(i, p) in &kept {
+            // SAFETY: `p` is live with at least 8 initialized bytes.
+            assert_eq!(unsafe { p.as_ptr().cast::<u64>().read() }, i as u64);
+        }
+        let fresh = fill_class(size, 3);
+        for &(i, p) in &kept {
+            assert!(!fresh.contains(&p));
+            // SAFETY: as above.
+            assert_eq!(unsafe { p.as_ptr().cast::<u64>().read() }, i as u64);
+        }
+        for (i, p) in fresh.iter().enumerate() {
+            // SAFETY: written by `fill_class`.
+            assert_eq!(unsafe { p.as_ptr().cast::<u64>().read() }, i as u64);
+        }
+        for p in fresh.into_iter().chain(kept.into_iter().map(|(_, p)| p)) {
+            // SAFETY: live chunks of this size.
+            unsafe { dealloc(p, size) };
+        }
+        // Everything free now: every page goes, the bump page included, and allocation starts over cleanly.
+        release_free_pages();
+        assert_eq!(stats().page_bytes, 0);
+        assert_eq!(free_bytes(), 0);
+        let p = alloc(size);
+        // SAFETY: fresh chunk.
+        unsafe { dealloc(p, size) };
+    }
+
+    #[test]
+    fn release_step_waits_for_enough_free_memory() {
+        let size = 16;
+        let chunks = fill_class(size, 40);
+        for p in chunks {
+            // SAFETY: allocated with this size.
+            unsafe { dealloc(p, size) };
+        }
+        // 40 pages of 16-byte chunks free: over 1 MiB, all of it free; the sweep takes a few bounded steps.
+        let mut released = release_step();
+        while SLAB.with(|s| s.sweep.active.get()) {
+            released += release_step();
+        }
+        assert!(released >= 39 * PAGE_BYTES, "released {released}");
+        // Nothing left to do: the next steps release nothing.
+        assert_eq!(release_step(), 0);
+    }
+
+    #[test]
+    fn random_model_survives_releases() {
+        let mut rng = Rng::new(23);
+        let mut live: Vec<(NonNull<u8>, usize, u8)> = Vec::new();
+        for round in 0..40_000u32 {
+            if round % 5000 == 4999 {
+                release_free_pages();
+            }
+            if live.len() < 3000 && (live.is_empty() || rng.below(2) == 0) {
+                let size = 8 + rng.below(120) as usize;
+                let p = alloc(size);
+                // SAFETY: a fresh allocation of `size` bytes.
+                unsafe { std::ptr::write_bytes(p.as_ptr(), round as u8, size) };
+                live.push((p, size, round as u8));
+            } else {
+                let i = rng.below(live.len() as u64) as usize;
+                let (p, size, tag) = live.swap_remove(i);
+                // SAFETY: `p` is live with `size` bytes.
+                let bytes = unsafe { std::slice::from_raw_parts(p.as_ptr(), size) };
+                assert!(bytes.iter().all(|&b| b == tag), "a live chunk was overwritten or released");
+                // SAFETY: allocated with this size, not freed yet.
+                unsafe { dealloc(p, size) };
+            }
+        }
+        for (p, size, _) in live {
+            // SAFETY: as above.
+            unsafe { dealloc(p, size) };
+        }
+        release_free_pages();
+        assert_eq!(stats().page_bytes, 0);
+    }
+
+    #[test]
+    fn incremental_sweep_with_traffic_between_steps() {
+        let size = 8;
+        let mut rng = Rng::new(31);
+        // 40 pages of 8-byte chunks; keep a scattered tenth alive so some pages stay and most go.
+        let chunks = fill_class(size, 40);
+        let mut live: Vec<(NonNull<u8>, u64)> = Vec::new();
+        for (i, p) in chunks.into_iter().enumerate() {
+            if i < 5 * 8189 && i % 10 == 0 {
+                live.push((p, i as u64));
+            } else {
+                // SAFETY: allocated by `fill_class` with this size.
+                unsafe { dealloc(p, size) };
+            }
+        }
+        let pages_before = stats().page_bytes;
+        let mut released = release_step();
+        assert!(SLAB.with(|s| s.sweep.active.get()), "a sweep of this size takes several steps");
+        let mut steps = 1;
+        let mut tag = 1u64 << 40;
+        while SLAB.with(|s| s.sweep.active.get()) {
+            // Traffic between steps: allocations (fresh chunks or chunks freed after the sweep began) and frees.
+            for _ in 0..2000 {
+                if live.is_empty() || rng.below(2) == 0 {
+                    let p = alloc(size);
+                    tag += 1;
+                    // SAFETY: a fresh 8-byte chunk.
+                    unsafe { p.as_ptr().cast::<u64>().write(tag) };
+                    live.push((p, tag));
+                } else {
+                    let i = rng.below(live.len() as u64) as usize;
+                    let (p, t) = live.swap_remove(i);
+                    // SAFETY: live chunk with 8 initialized bytes.
+                    assert_eq!(unsafe { p.as_ptr().cast::<u64>().read() }, t);
+                    // SAFETY: allocated with this size.
+                    unsafe { dealloc(p, size) };
+                }
+            }
+            released += release_step();
+            steps += 1;
+        }
+        assert!(steps >= 4, "{steps} steps");
+        assert!(released >= 30 * PAGE_BYTES, "released {released}");
+        assert!(stats().page_bytes < pages_before);
+        for &(p, t) in &live {
+            // SAFETY: live chunks with 8 initialized bytes.
+            assert_eq!(unsafe { p.as_ptr().cast::<u64>().read() }, t, "a live chunk was overwritten or released");
+        }
+        // The kept chunks were spliced back: freeing everything and purging leaves nothing mapped.
+        for (p, _) in live {
+            // SAFETY: allocated with this size.
+            unsafe { dealloc(p, size) };
+        }
+        release_free_pages();
+        assert_eq!(stats().page_bytes, 0);
+    }
+
+    #[test]
+    fn chunks_freed_during_a_sweep_are_swept_later() {
+        let size = 8;
+        let mut chunks = fill_class(size, 40);
+        let rest = chunks.split_off(chunks.len() / 2);
+        for p in chunks {
+            // SAFETY: allocated by `fill_class` with this size.
+            unsafe { dealloc(p, size) };
+        }
+        let mut released = release_step();
+        assert!(SLAB.with(|s| s.sweep.active.get()));
+        // Free the other half while the first sweep runs: its pages are not on the detached list, so this sweep
+        // keeps them, and it ends with nothing live.
+        for p in rest {
+            // SAFETY: as above.
+            unsafe { dealloc(p, size) };
+        }
+        while SLAB.with(|s| s.sweep.active.get()) {
+            released += release_step();
+        }
+        // The cron comes back for them (a bounded number of steps), and everything is unmapped.
+        for _ in 0..100 {
+            released += release_step();
+        }
+        assert_eq!(stats().page_bytes, 0, "released {released}");
     }
 }

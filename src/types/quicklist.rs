@@ -133,6 +133,12 @@ impl Quicklist {
             + self.nodes.iter().map(|n| n.alloc_bytes()).sum::<usize>()
     }
 
+    /// [`Self::alloc_bytes`] with the nodes' bytes estimated from the first `samples` nodes (MEMORY USAGE).
+    pub fn alloc_bytes_sampled(&self, samples: usize) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Listpack>()
+            + super::sampled_sum(self.nodes.iter().map(|n| n.alloc_bytes()), self.nodes.len(), samples)
+    }
+
     pub fn push_back(&mut self, v: &[u8]) {
         let fill = self.fill;
         match self.nodes.back_mut() {

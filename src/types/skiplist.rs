@@ -145,6 +145,13 @@ impl SkipList {
             + self.nodes.iter().map(|n| n.member.heap_bytes()).sum::<usize>()
     }
 
+    /// [`Self::alloc_bytes`] with the members' heap bytes estimated from the first `samples` nodes (MEMORY USAGE).
+    pub fn alloc_bytes_sampled(&self, samples: usize) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.upper.capacity() * std::mem::size_of::<Level>()
+            + super::sampled_sum(self.nodes.iter().map(|n| n.member.heap_bytes()), self.nodes.len(), samples)
+    }
+
     #[inline]
     fn next(&self, n: u32, lvl: usize) -> u32 {
         let node = &self.nodes[n as usize];

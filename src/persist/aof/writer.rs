@@ -550,6 +550,11 @@ impl AofWriter {
         Ok(r)
     }
 
+    /// Bytes the AOF buffer holds allocated (`mem_aof_buffer`): O(1), for INFO and the eviction check.
+    pub fn buffer_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
     pub fn stats(&self) -> AofStats {
         let st = self.bio.shared.lock();
         AofStats {

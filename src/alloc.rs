@@ -1,0 +1,201 @@
+//! The process's global allocator: the system allocator (glibc malloc on Linux) plus one counter, so that
+//! `used_memory` is an O(1) read instead of an allocator walk (`mallinfo2` visits every arena).
+//!
+//! What is counted: every allocation made through Rust's allocator API, charged at the size of the chunk glibc
+//! really hands out for it ([`charged`]: the request plus malloc's 8-byte header, rounded up to 16 bytes, at least
+//! 32; page-rounded above the default mmap threshold), and the slab's pages, which it maps itself
+//! ([`charge_pages`]). Not counted: memory C code in libc allocates behind our back (stdio, resolver), and the
+//! allocator's own free lists and fragmentation: that difference is what `mem_fragmentation_ratio` shows.
+//!
+//! ```text
+//!   COUNTER (one AtomicU64, relaxed)
+//!   63            48 47                                   0
+//!  +----------------+--------------------------------------+
+//!  | calls mod 2^16 |  bytes charged and not yet freed      |
+//!  +----------------+--------------------------------------+
+//! ```
+//!
+//! One relaxed `fetch_add` per allocation, reallocation and free (the call count rides in the top 16 bits of the
+//! same add, so benchmarks can check "no allocation per command" at no extra cost). Invariant: the low 48 bits
+//! equal the bytes charged for live allocations, which never exceed 2^48 (256 TiB), so the high bits never
+//! borrow from or carry into them in the true (non-wrapped) sum.
+//!
+//! The allocator is registered in `lib.rs`, so every artifact that links the library (the server, the check
+//! tools, the tests and benchmarks) uses it; no other crate in the graph may define one. Tested by the unit tests
+//! below and by `tests/memory_accounting.rs` (used_memory follows SET/DEL/FLUSHALL).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+const BYTES_BITS: u32 = 48;
+const BYTES_MASK: u64 = (1 << BYTES_BITS) - 1;
+const ONE_CALL: u64 = 1 << BYTES_BITS;
+/// glibc's default `M_MMAP_THRESHOLD`: larger requests get their own page-rounded mapping.
+const MMAP_THRESHOLD: usize = 128 * 1024;
+const OS_PAGE: usize = 4096;
+
+/// Bytes a request of this layout costs in glibc malloc (our estimate, used for both the charge and the refund, so
+/// the counter stays exact whatever the estimate's error).
+#[inline]
+pub const fn charged(layout: Layout) -> usize {
+    let size = layout.size();
+    if layout.align() > 16 {
+        // memalign: the chunk plus up to `align` bytes of slack it may keep.
+        return size + layout.align();
+    }
+    if size >= MMAP_THRESHOLD {
+        // An mmapped chunk: 16 bytes of header, rounded to whole pages.
+        return (size + 16 + OS_PAGE - 1) & !(OS_PAGE - 1);
+    }
+    let chunk = (size + 8 + 15) & !15;
+    if chunk < 32 {
+        32
+    } else {
+        chunk
+    }
+}
+
+/// The counting allocator (see the module docs).
+pub struct Counting;
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the counter has no effect on memory.
+unsafe impl GlobalAlloc for Counting {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as our caller's.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            COUNTER.fetch_add(charged(layout) as u64 + ONE_CALL, Ordering::Relaxed);
+        }
+        p
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as our caller's.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            COUNTER.fetch_add(charged(layout) as u64 + ONE_CALL, Ordering::Relaxed);
+        }
+        p
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        COUNTER.fetch_sub(charged(layout) as u64, Ordering::Relaxed);
+        // SAFETY: `ptr` came from this allocator (hence from `System`) with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: same contract as our caller's.
+        let q = unsafe { System.realloc(ptr, layout, new_size) };
+        if !q.is_null() {
+            // SAFETY: the caller guarantees `new_size`, rounded up to the alignment, does not overflow isize.
+            let new = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+            let delta = (charged(new) as u64).wrapping_sub(charged(layout) as u64);
+            COUNTER.fetch_add(delta.wrapping_add(ONE_CALL), Ordering::Relaxed);
+        }
+        q
+    }
+}
+
+/// Bytes charged for live allocations (including the slab's pages in use), in O(1).
+#[inline]
+pub fn allocated() -> u64 {
+    COUNTER.load(Ordering::Relaxed) & BYTES_MASK
+}
+
+/// Allocation and reallocation calls so far, modulo 2^16: take differences with `wrapping_sub` over spans that
+/// make fewer than 65536 calls.
+#[inline]
+pub fn calls() -> u16 {
+    (COUNTER.load(Ordering::Relaxed) >> BYTES_BITS) as u16
+}
+
+/// Charges `bytes` of memory obtained outside the allocator API (the slab's mapped pages).
+#[inline]
+pub(crate) fn charge_pages(bytes: usize) {
+    COUNTER.fetch_add(bytes as u64, Ordering::Relaxed);
+}
+
+/// Refunds memory charged with [`charge_pages`] when it is given back.
+#[inline]
+pub(crate) fn refund_pages(bytes: usize) {
+    COUNTER.fetch_sub(bytes as u64, Ordering::Relaxed);
+}
+
+/// Gives the allocator's free memory back to the system where it can (glibc's `malloc_trim(0)` releases free
+/// pages at the top of the heap and inside it); a no-op elsewhere.
+pub fn trim() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only inspects and releases the allocator's free memory; any argument is valid.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// malloc's free bytes (`fordblks`) right after [`trim_if_worth`] last trimmed: trimmed pages stay "free" in
+/// malloc's view, so only growth beyond this figure is worth another trim.
+static FREE_AFTER_TRIM: AtomicU64 = AtomicU64::new(0);
+
+/// Trims malloc (see [`trim`]) when its heap holds much more free memory than after the last trim: at least 4 MiB
+/// more and a quarter of the heap, as after a big table or buffer is freed in the middle of the heap, where glibc
+/// only returns memory at the top by itself. Cost: one `mallinfo2` (a walk of malloc's bins), plus the trim when
+/// it fires; meant for the cron about once a second. Returns whether it trimmed.
+pub fn trim_if_worth() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 takes no arguments, only reads allocator statistics and returns them by value.
+        let mi = unsafe { libc::mallinfo2() };
+        let (free, arena) = (mi.fordblks as u64, mi.arena as u64);
+        let last = FREE_AFTER_TRIM.load(Ordering::Relaxed).min(free);
+        FREE_AFTER_TRIM.store(last, Ordering::Relaxed);
+        if free >= last + (4 << 20) && free >= arena / 4 {
+            trim();
+            // SAFETY: as above.
+            let after = unsafe { libc::mallinfo2() };
+            FREE_AFTER_TRIM.store(after.fordblks as u64, Ordering::Relaxed);
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charges_like_glibc_chunks() {
+        let l = |s| Layout::from_size_align(s, 8).unwrap();
+        assert_eq!(charged(l(1)), 32);
+        assert_eq!(charged(l(24)), 32);
+        assert_eq!(charged(l(25)), 48);
+        assert_eq!(charged(l(100)), 112);
+        assert_eq!(charged(l(MMAP_THRESHOLD)), MMAP_THRESHOLD + OS_PAGE);
+        assert_eq!(charged(Layout::from_size_align(64, 64).unwrap()), 128);
+    }
+
+    #[test]
+    fn counter_follows_allocations() {
+        // Other test threads allocate and free concurrently, so use a size (untouched, so it costs no RSS) far
+        // above what they hold, with a wide tolerance.
+        let before = allocated();
+        let v: Vec<u8> = Vec::with_capacity(1 << 30);
+        let during = allocated();
+        assert!(during >= before + (768 << 20), "before {before} during {during}");
+        let c0 = calls();
+        let mut w: Vec<u8> = Vec::with_capacity(10);
+        w.reserve_exact(1000);
+        // Two calls at least (other threads only add more).
+        assert!(calls().wrapping_sub(c0) >= 2);
+        drop(w);
+        drop(v);
+        let after = allocated();
+        assert!(after < during - (768 << 20), "during {during} after {after}");
+    }
+}

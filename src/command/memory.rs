@@ -1,0 +1,462 @@
+//! MEMORY USAGE / STATS / DOCTOR / MALLOC-STATS / PURGE / HELP, and the memory breakdown `INFO memory` shares
+//! with them ([`MemFigures`], Redis's `getMemoryOverheadData`).
+//!
+//! Figures: `used_memory` is the counting allocator's O(1) total ([`crate::util::used_memory`]); the overhead is
+//! the startup memory plus client buffers, the AOF buffer and the keyspace tables' own arrays; the dataset is the
+//! rest. MEMORY USAGE reports the bytes of our representation: the entry's slab chunk, its out-of-line buffers or
+//! collection (big collections sampled like Redis: the first `SAMPLES` elements stand for all), and its share of
+//! the table. Tested by the unit tests below and `tests/memory_accounting.rs` (replies and errors byte-identical to
+//! Redis 7.0; USAGE against the used_memory delta of a big key).
+
+use super::keys::reply_help;
+use super::string::int_arg;
+use super::{Args, Ctx};
+use crate::dict::slab;
+use crate::object::{Entry, Value};
+use crate::state::ServerState;
+use std::alloc::Layout;
+
+/// Redis's default `SAMPLES` for MEMORY USAGE (`OBJ_COMPUTE_SIZE_DEF_SAMPLES`).
+const DEFAULT_SAMPLES: usize = 5;
+
+/// The memory breakdown of MEMORY STATS and INFO memory (Redis's `redisMemOverhead`).
+#[derive(Debug, Clone, Default)]
+pub struct MemFigures {
+    pub used: u64,
+    pub peak: u64,
+    pub startup: u64,
+    pub rss: u64,
+    pub clients_normal: u64,
+    pub aof_buffer: u64,
+    /// Per non-empty database: (id, main table bytes, bytes of the TTL fields in the entries).
+    pub dbs: Vec<(usize, u64, u64)>,
+    pub overhead: u64,
+    pub keys: u64,
+    pub dataset: u64,
+    pub allocated: u64,
+    pub active: u64,
+    pub resident: u64,
+}
+
+impl MemFigures {
+    /// Collects the figures; `caller_mem` is the calling client's memory (it is not in the client table while its
+    /// command runs).
+    pub fn collect(srv: &ServerState, caller_mem: usize) -> MemFigures {
+        let used = crate::util::used_memory();
+        let mut f = MemFigures {
+            used,
+            peak: srv.stats.peak_memory.max(used),
+            startup: srv.startup_memory.min(used),
+            rss: crate::util::rss_memory(),
+            ..MemFigures::default()
+        };
+        f.clients_normal =
+            srv.clients.iter().flatten().map(|c| c.state.conn.tot_mem as u64).sum::<u64>() + caller_mem as u64;
+        f.aof_buffer = srv.mem_not_counted_for_evict();
+        let mut tables = 0u64;
+        for db in srv.dbs.iter().filter(|d| !d.keys.is_empty()) {
+            let main = db.keys.table_bytes() as u64;
+            // TTLs live in the entries: 8 bytes each, no table of their own.
+            let expires = db.expires_len() as u64 * 8;
+            tables += main + expires;
+            f.keys += db.keys.len() as u64;
+            f.dbs.push((db.id, main, expires));
+        }
+        f.overhead = f.startup + f.clients_normal + f.aof_buffer + tables;
+        f.dataset = used.saturating_sub(f.overhead);
+        (f.allocated, f.active, f.resident) = crate::util::allocator_stats();
+        f
+    }
+
+    /// `used - startup`, at least 1 (Redis's `net_usage`).
+    pub fn net(&self) -> u64 {
+        self.used.saturating_sub(self.startup).max(1)
+    }
+
+    pub fn dataset_perc(&self) -> f64 {
+        ratio_f32(self.dataset as f64 * 100.0, self.net() as f64)
+    }
+
+    pub fn peak_perc(&self) -> f64 {
+        ratio_f32(self.used as f64 * 100.0, self.peak as f64)
+    }
+
+    pub fn bytes_per_key(&self) -> u64 {
+        self.net().checked_div(self.keys).unwrap_or(0)
+    }
+
+    pub fn allocator_frag(&self) -> f64 {
+        ratio_f32(self.active as f64, self.allocated as f64)
+    }
+
+    pub fn allocator_rss(&self) -> f64 {
+        ratio_f32(self.resident as f64, self.active as f64)
+    }
+
+    pub fn rss_extra(&self) -> f64 {
+        ratio_f32(self.rss as f64, self.resident as f64)
+    }
+
+    /// RSS over used memory (`mem_fragmentation_ratio`).
+    pub fn total_frag(&self) -> f64 {
+        ratio_f32(self.rss as f64, self.used as f64)
+    }
+}
+
+/// `a / b` computed in single precision as Redis does (its ratios are `float`s), 0 when `b` is 0.
+fn ratio_f32(a: f64, b: f64) -> f64 {
+    if b == 0.0 {
+        0.0
+    } else {
+        (a as f32 / b as f32) as f64
+    }
+}
+
+/// What one out-of-line heap buffer of `n` bytes costs (the allocator's chunk).
+fn heap(n: usize) -> usize {
+    match Layout::array::<u8>(n) {
+        Ok(l) if n > 0 => crate::alloc::charged(l),
+        _ => 0,
+    }
+}
+
+/// Bytes of a collection value, the elements' out-of-line bytes estimated from the first `samples`.
+fn value_bytes(v: &Value, samples: usize) -> usize {
+    use crate::types::{hash::Hash, hash::HashPair, list::List, sampled_sum, set::Set, zset::ZEntry, zset::ZSet};
+    match v {
+        Value::List(List::ListPack(lp)) => lp.alloc_bytes(),
+        Value::List(List::QuickList(q)) => std::mem::size_of_val(&**q) + q.alloc_bytes_sampled(samples),
+        Value::Hash(Hash::ListPack(lp)) => lp.alloc_bytes(),
+        Value::Hash(Hash::HashTable(d)) => {
+            let pair = |p: &HashPair| match p {
+                HashPair::Inline { .. } => 0,
+                HashPair::Heap { data, .. } => heap(data.len()),
+            };
+            std::mem::size_of_val(&**d) + d.table_bytes() + sampled_sum(d.iter().map(pair), d.len(), samples)
+        }
+        Value::Set(Set::IntSet(s)) => s.alloc_bytes(),
+        Value::Set(Set::HashTable(d)) => {
+            let member = d.iter().map(|m| heap(m.heap_bytes()));
+            std::mem::size_of_val(&**d) + d.table_bytes() + sampled_sum(member, d.len(), samples)
+        }
+        Value::ZSet(ZSet::ListPack(lp)) => lp.alloc_bytes(),
+        Value::ZSet(ZSet::SkipList(z)) => {
+            let member = |e: &ZEntry| match e {
+                ZEntry::Inline { .. } => 0,
+                ZEntry::Heap { data, .. } => heap(data.len()),
+            };
+            std::mem::size_of_val(&**z)
+                + z.dict.table_bytes()
+                + z.list.alloc_bytes_sampled(samples)
+                + sampled_sum(z.dict.iter().map(member), z.dict.len(), samples)
+        }
+    }
+}
+
+/// Bytes `MEMORY USAGE` reports for an entry: its slab chunk, then a string's buffer or a collection's bytes
+/// (elements' out-of-line bytes at the allocator's chunk sizes, estimated from the first `samples` elements), plus
+/// the entry's slot in the table.
+pub fn entry_usage(e: &Entry, slot_bytes: usize, samples: usize) -> usize {
+    let body = match e.value() {
+        Some(v) => e.chunk_bytes() + value_bytes(v, samples),
+        // A raw string's buffer is a malloc chunk: count its header and rounding too.
+        None => match e.raw_capacity() {
+            Some(cap) if cap > 0 => e.memory_usage() - cap + heap(cap),
+            _ => e.memory_usage(),
+        },
+    };
+    body + slot_bytes
+}
+
+/// MEMORY with an unknown subcommand or a wrong argument count (the dispatcher resolves the known ones).
+pub fn memory_container(ctx: &mut Ctx, args: Args) {
+    let sub = if args.len() > 1 { args.get(1) } else { b"" };
+    super::keys::err_unknown_subcommand(ctx.reply(), "memory", sub);
+}
+
+/// MEMORY USAGE key [SAMPLES count]
+pub fn memory_usage(ctx: &mut Ctx, args: Args) {
+    let mut samples = DEFAULT_SAMPLES;
+    let mut j = 3;
+    while j < args.len() {
+        if args.is(j, "samples") && j + 1 < args.len() {
+            let Some(n) = int_arg(ctx.reply(), args.get(j + 1)) else { return };
+            if n < 0 {
+                ctx.reply().err_syntax();
+                return;
+            }
+            samples = if n == 0 { usize::MAX } else { n as usize };
+            j += 2;
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+    }
+    // Like Redis, this peeks at the table directly: no expiry, no LRU touch, no hit/miss accounting.
+    let keys = &ctx.srv.dbs[ctx.client.db].keys;
+    let slot = keys.table_bytes() / keys.capacity().max(1);
+    match keys.get(args.get(2)).map(|e| entry_usage(e, slot, samples)) {
+        Some(n) => ctx.reply().int(n as i64),
+        None => ctx.reply().null(),
+    }
+}
+
+/// MEMORY STATS
+pub fn memory_stats(ctx: &mut Ctx, _args: Args) {
+    let f = MemFigures::collect(ctx.srv, ctx.client.conn.tot_mem);
+    let r = ctx.reply();
+    r.map(27 + f.dbs.len());
+    let int = |r: &mut crate::resp::reply::Reply, k: &str, v: i64| {
+        r.bulk(k.as_bytes());
+        r.int(v);
+    };
+    let dbl = |r: &mut crate::resp::reply::Reply, k: &str, v: f64| {
+        r.bulk(k.as_bytes());
+        r.double(v);
+    };
+    int(r, "peak.allocated", f.peak as i64);
+    int(r, "total.allocated", f.used as i64);
+    int(r, "startup.allocated", f.startup as i64);
+    int(r, "replication.backlog", 0);
+    int(r, "clients.slaves", 0);
+    int(r, "clients.normal", f.clients_normal as i64);
+    int(r, "cluster.links", 0);
+    int(r, "aof.buffer", f.aof_buffer as i64);
+    int(r, "lua.caches", 0);
+    int(r, "functions.caches", 0);
+    for &(id, main, expires) in &f.dbs {
+        r.bulk(format!("db.{id}").as_bytes());
+        r.map(3);
+        int(r, "overhead.hashtable.main", main as i64);
+        int(r, "overhead.hashtable.expires", expires as i64);
+        int(r, "overhead.hashtable.slot-to-keys", 0);
+    }
+    int(r, "overhead.total", f.overhead as i64);
+    int(r, "keys.count", f.keys as i64);
+    int(r, "keys.bytes-per-key", f.bytes_per_key() as i64);
+    int(r, "dataset.bytes", f.dataset as i64);
+    dbl(r, "dataset.percentage", f.dataset_perc());
+    dbl(r, "peak.percentage", f.peak_perc());
+    int(r, "allocator.allocated", f.allocated as i64);
+    int(r, "allocator.active", f.active as i64);
+    int(r, "allocator.resident", f.resident as i64);
+    dbl(r, "allocator-fragmentation.ratio", f.allocator_frag());
+    int(r, "allocator-fragmentation.bytes", f.active as i64 - f.allocated as i64);
+    dbl(r, "allocator-rss.ratio", f.allocator_rss());
+    int(r, "allocator-rss.bytes", f.resident as i64 - f.active as i64);
+    dbl(r, "rss-overhead.ratio", f.rss_extra());
+    int(r, "rss-overhead.bytes", f.rss as i64 - f.resident as i64);
+    dbl(r, "fragmentation", f.total_frag());
+    int(r, "fragmentation.bytes", f.rss as i64 - f.used as i64);
+}
+
+const DOCTOR_OK: &str =
+    "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n";
+const DOCTOR_EMPTY: &str = "Hi Sam, this instance is empty or is using very little memory, my issues detector \
+    can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new \
+    Sam and I will be back to our programming as soon as I finished rebooting.\n";
+const DOCTOR_PEAK: &str = " * Peak memory: In the past this instance used more than 150% the memory that is \
+    currently using. The allocator is normally not able to release memory after a peak, so you can expect to see \
+    a big fragmentation ratio, however this is actually harmless and is only due to the memory peak, and if the \
+    Redis instance Resident Set Size (RSS) is currently bigger than expected, the memory will be used as soon as \
+    you fill the Redis instance with more data. If the memory peak was only occasional and you want to try to \
+    reclaim memory, please try the MEMORY PURGE command, otherwise the only other option is to shutdown and \
+    restart the instance.\n\n";
+const DOCTOR_FRAG: &str = " * High total RSS: This instance has a memory fragmentation and RSS overhead greater \
+    than 1.4 (this means that the Resident Set Size of the Redis process is much larger than the sum of the \
+    logical allocations Redis performed). This problem is usually due either to a large peak memory (check if \
+    there is a peak memory entry above in the report) or may result from a workload that causes the allocator to \
+    fragment memory a lot. If the problem is a large peak memory, then there is no issue. Otherwise, make sure you \
+    are using the Jemalloc allocator and not the default libc malloc. Note: The currently used allocator is \
+    \"libc\".\n\n";
+const DOCTOR_ALLOC_FRAG: &str = " * High allocator fragmentation: This instance has an allocator external \
+    fragmentation greater than 1.1. This problem is usually due either to a large peak memory (check if there is \
+    a peak memory entry above in the report) or may result from a workload that causes the allocator to fragment \
+    memory a lot. You can try enabling 'activedefrag' config option.\n\n";
+const DOCTOR_ALLOC_RSS: &str = " * High allocator RSS overhead: This instance has an RSS memory overhead is \
+    greater than 1.1 (this means that the Resident Set Size of the allocator is much larger than the sum what the \
+    allocator actually holds). This problem is usually due to a large peak memory (check if there is a peak memory \
+    entry above in the report), you can try the MEMORY PURGE command to reclaim it.\n\n";
+const DOCTOR_PROC_RSS: &str = " * High process RSS overhead: This instance has non-allocator RSS memory overhead \
+    is greater than 1.1 (this means that the Resident Set Size of the Redis process is much larger than the RSS \
+    the allocator holds). This problem may be due to Lua scripts or Modules.\n\n";
+const DOCTOR_CLIENTS: &str = " * Big client buffers: The clients output buffers in this instance are greater than \
+    200K per client (on average). This may result from different causes, like Pub/Sub clients subscribed to \
+    channels bot not receiving data fast enough, so that data piles on the Redis instance output buffer, or \
+    clients sending commands with large replies or very large sequences of commands in the same pipeline. Please \
+    use the CLIENT LIST command in order to investigate the issue if it causes problems in your instance, or to \
+    understand better why certain clients are using a big amount of memory.\n\n";
+
+/// Redis's `getMemoryDoctorReport` over our figures (no replicas or scripts here, so those checks never fire).
+pub fn doctor_report(f: &MemFigures, clients: usize) -> String {
+    const MB10: i64 = 10 << 20;
+    if f.used < 5 * 1024 * 1024 {
+        return DOCTOR_EMPTY.to_string();
+    }
+    let mut found: Vec<&str> = Vec::new();
+    if (f.peak as f32 / f.used as f32) > 1.5 {
+        found.push(DOCTOR_PEAK);
+    }
+    if f.total_frag() > 1.4 && f.rss as i64 - f.used as i64 > MB10 {
+        found.push(DOCTOR_FRAG);
+    }
+    if f.allocator_frag() > 1.1 && f.active as i64 - f.allocated as i64 > MB10 {
+        found.push(DOCTOR_ALLOC_FRAG);
+    }
+    if f.allocator_rss() > 1.1 && f.resident as i64 - f.active as i64 > MB10 {
+        found.push(DOCTOR_ALLOC_RSS);
+    }
+    if f.rss_extra() > 1.1 && f.rss as i64 - f.resident as i64 > MB10 {
+        found.push(DOCTOR_PROC_RSS);
+    }
+    if f.clients_normal / clients.max(1) as u64 > 1024 * 200 {
+        found.push(DOCTOR_CLIENTS);
+    }
+    if found.is_empty() {
+        return DOCTOR_OK.to_string();
+    }
+    let mut s = String::from("Sam, I detected a few issues in this Redis instance memory implants:\n\n");
+    for part in found {
+        s.push_str(part);
+    }
+    s.push_str("I'm here to keep you safe, Sam. I want to help you.\n");
+    s
+}
+
+/// MEMORY DOCTOR
+pub fn memory_doctor(ctx: &mut Ctx, _args: Args) {
+    let f = MemFigures::collect(ctx.srv, ctx.client.conn.tot_mem);
+    let clients = 1 + ctx.srv.clients.iter().flatten().count();
+    let report = doctor_report(&f, clients);
+    ctx.reply().verbatim("txt", report.as_bytes());
+}
+
+/// MEMORY MALLOC-STATS: what a Redis built on libc malloc answers (glibc has no textual report to give).
+pub fn memory_malloc_stats(ctx: &mut Ctx, _args: Args) {
+    ctx.reply().bulk(b"Stats not supported for the current allocator");
+}
+
+/// Gives free memory back to the system: the slab's fully free pages, then malloc's free pages
+/// (`malloc_trim(0)`). Returns the slab bytes released. Used by MEMORY PURGE and after FLUSHALL/FLUSHDB.
+pub fn purge() -> usize {
+    let released = slab::release_free_pages();
+    crate::alloc::trim();
+    released
+}
+
+/// MEMORY PURGE
+pub fn memory_purge(ctx: &mut Ctx, _args: Args) {
+    purge();
+    ctx.reply().ok();
+}
+
+/// MEMORY HELP
+pub fn memory_help(ctx: &mut Ctx, _args: Args) {
+    reply_help(
+        ctx.reply(),
+        "memory",
+        &[
+            "DOCTOR",
+            "    Return memory problems reports.",
+            "MALLOC-STATS",
+            "    Return internal statistics report from the memory allocator.",
+            "PURGE",
+            "    Attempt to purge dirty pages for reclamation by the allocator.",
+            "STATS",
+            "    Return information about the memory usage of the server.",
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+        ],
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::test_support::Harness;
+
+    #[test]
+    fn usage_is_our_bytes() {
+        let mut h = Harness::new();
+        h.run(&["set", "key:000000999999", "val999999"]);
+        // One 32-byte chunk plus the table slot (8-byte pointer + 1 control byte).
+        assert_eq!(h.run(&["memory", "usage", "key:000000999999"]), ":41\r\n");
+        assert_eq!(h.run(&["memory", "usage", "nokey"]), "$-1\r\n");
+        assert_eq!(h.run(&["memory", "usage", "nokey", "samples", "-1"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["memory", "usage", "nokey", "samples"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run(&["memory", "usage", "nokey", "samples", "x"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(h.run(&["memory", "foo"]), "-ERR unknown subcommand 'foo'. Try MEMORY HELP.\r\n");
+        // A big string: the buffer dominates.
+        h.run(&["set", "big", &"x".repeat(10_000)]);
+        let n: usize = h.run(&["memory", "usage", "big"])[1..].trim_end().parse().unwrap();
+        assert!((10_000..10_200).contains(&n), "{n}");
+    }
+
+    #[test]
+    fn sampling_estimates_big_collections() {
+        let mut h = Harness::new();
+        for i in 0..2000 {
+            h.run(&["sadd", "s", &format!("member-with-a-long-name-{i:08}")]);
+        }
+        let all: f64 = h.run(&["memory", "usage", "s", "samples", "0"])[1..].trim_end().parse().unwrap();
+        let five: f64 = h.run(&["memory", "usage", "s"])[1..].trim_end().parse().unwrap();
+        // Same-sized members: the 5-sample estimate is close to the full count.
+        assert!((five / all - 1.0).abs() < 0.05, "five {five} all {all}");
+        // The full count is the entry's own accounting plus the slot and malloc's 16 bytes per 32-byte member.
+        let keys = &h.srv.dbs[0].keys;
+        let slot = keys.table_bytes() / keys.capacity();
+        assert_eq!(all as usize, keys.get(b"s").unwrap().memory_usage() + slot + 2000 * 16);
+    }
+
+    #[test]
+    fn entry_chunk_estimate_matches_layout() {
+        // The estimate `entry_usage` uses for big collections must be the real chunk (guards layout changes).
+        let mut h = Harness::new();
+        for key in ["k", "a-longer-key-name", &"k".repeat(100)] {
+            h.run(&["rpush", key, "a", "b"]);
+            let e = h.srv.dbs[0].keys.get(key.as_bytes()).unwrap();
+            let exact = e.memory_usage();
+            // A listpack is not sampled and has no out-of-line elements, so the two must agree.
+            assert_eq!(entry_usage(e, 0, 1), exact, "key {key}");
+        }
+    }
+
+    #[test]
+    fn doctor_cases() {
+        let small = MemFigures { used: 1 << 20, ..MemFigures::default() };
+        assert!(doctor_report(&small, 1).starts_with("Hi Sam, this instance is empty"));
+        let fine = MemFigures {
+            used: 100 << 20,
+            peak: 110 << 20,
+            rss: 110 << 20,
+            allocated: 100 << 20,
+            active: 105 << 20,
+            resident: 105 << 20,
+            ..MemFigures::default()
+        };
+        assert_eq!(doctor_report(&fine, 1), DOCTOR_OK);
+        let peaky = MemFigures { peak: 400 << 20, rss: 300 << 20, ..fine };
+        let r = doctor_report(&peaky, 1);
+        assert!(r.starts_with("Sam, I detected a few issues"));
+        assert!(r.contains(" * Peak memory:") && r.contains(" * High total RSS:"));
+        assert!(r.ends_with("I'm here to keep you safe, Sam. I want to help you.\n"));
+    }
+
+    #[test]
+    fn stats_and_purge_reply() {
+        let mut h = Harness::new();
+        h.run(&["set", "a", "1"]);
+        let s = h.run(&["memory", "stats"]);
+        assert!(s.starts_with("*56\r\n$14\r\npeak.allocated\r\n:"), "{s}");
+        assert!(s.contains("$4\r\ndb.0\r\n*6\r\n$23\r\noverhead.hashtable.main\r\n"));
+        assert!(s.contains("$10\r\nkeys.count\r\n:1\r\n"));
+        assert_eq!(h.run(&["memory", "purge"]), "+OK\r\n");
+        assert_eq!(h.run(&["memory", "malloc-stats"]), "$45\r\nStats not supported for the current allocator\r\n");
+        assert!(h.run(&["memory", "doctor"]).contains("Sam"));
+        assert!(h.run(&["memory", "help"]).starts_with("*14\r\n+MEMORY <subcommand>"));
+    }
+}
