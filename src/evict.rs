@@ -502,6 +502,7 @@ pub fn before_sleep(srv: &mut ServerState) -> bool {
     let max = srv.config.maxmemory;
     if max != srv.evict.seen_maxmemory {
         srv.evict.seen_maxmemory = max;
+        crate::dict::set_growth_limit(max);
         if max != 0 {
             let used = crate::util::used_memory().saturating_sub(not_counted_memory(srv));
             if max < used {

@@ -380,6 +380,28 @@ fn used_memory_stays_near_maxmemory_while_writing_five_times_the_limit() {
 }
 
 #[test]
+fn small_keys_are_evicted_without_oom_across_table_growth() {
+    // 200k 10-byte values through a 3 MB budget: the keyspace table reaches the sizes where one more grow would
+    // pass maxmemory. allkeys-lru must keep accepting every write (evicting, and not growing the table past the
+    // limit), as Redis does with its dictExpandAllowed.
+    let mut p = Pair::new(&["--maxmemory-policy", "allkeys-lru"]);
+    for (name, c) in p.both() {
+        let base = info_u64(c, "memory", "used_memory");
+        c.cmd(&["CONFIG", "SET", "maxmemory", &(base + 3_000_000).to_string()]);
+        for round in 0..20 {
+            let cmds: Vec<Vec<Vec<u8>>> = (0..10_000)
+                .map(|i| vec![b"SET".to_vec(), format!("k{round}:{i}").into_bytes(), b"0123456789".to_vec()])
+                .collect();
+            for r in pipeline(c, &cmds) {
+                assert_eq!(r, b"+OK\r\n", "{name}: round {round}: {}", String::from_utf8_lossy(&r));
+            }
+        }
+        let evicted = info_u64(c, "stats", "evicted_keys");
+        assert!(evicted > 50_000, "{name}: evicted only {evicted}");
+    }
+}
+
+#[test]
 fn an_eviction_storm_is_bounded_per_command_and_finishes_in_the_background() {
     // Tenacity 0: a call stops after 16 evictions; the rest is done by the background timer.
     let mut p = Pair::new(&["--maxmemory-policy", "allkeys-random", "--maxmemory-eviction-tenacity", "0"]);

@@ -90,6 +90,15 @@ impl DictEntry for crate::object::Entry {
 /// Smallest allocated table.
 pub const MIN_SIZE: usize = 4;
 
+/// `maxmemory` as the tables see it (0 = no limit): a table between 3/4 and 7/8 full does not grow when the new
+/// array would take `used_memory` past it. Set by the server whenever `maxmemory` changes.
+static GROWTH_LIMIT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Sets the memory limit table growth respects (see [`GROWTH_LIMIT`]).
+pub fn set_growth_limit(maxmemory: u64) {
+    GROWTH_LIMIT.store(maxmemory, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Table sizes are `2^k` and `3 * 2^(k-1)` (4, 6, 8, 12, 16, 24, ...): growth alternates ×1.5 and ×4/3, so the
 /// fill stays between about 1/2 and 3/4 instead of 3/8 and 3/4 with doubling. The home-slot mapping
 /// (multiply-shift) works for any size; these two families keep sizes easy to compute and to check.
@@ -566,6 +575,11 @@ impl<E: DictEntry> Dict<E> {
 
     /// Ensures the insert target has room for one more element.
     fn make_room(&mut self) {
+        if self.t[0].size() != 0 && !self.rehashing && !self.growth_fits_memory() {
+            // Over 3/4 but under 7/8 full: stay at this size rather than pass `maxmemory` by allocating a bigger
+            // table (the insert still finds a free slot).
+            return;
+        }
         if self.t[0].size() == 0 && !self.rehashing {
             self.t[0] = Table::with_size(MIN_SIZE);
             return;
@@ -582,6 +596,18 @@ impl<E: DictEntry> Dict<E> {
             let size = grown_size(self.t[0].size());
             self.start_resize(size);
         }
+    }
+
+    /// Whether growing the table now keeps memory under the limit set by [`set_growth_limit`] (Redis's
+    /// `dictExpandAllowed`): always true without a limit, or once the table is 7/8 full (a linear-probing table
+    /// must grow then).
+    fn growth_fits_memory(&self) -> bool {
+        let limit = GROWTH_LIMIT.load(std::sync::atomic::Ordering::Relaxed);
+        if limit == 0 || (self.len() + 1) * 8 > self.t[0].size() * 7 {
+            return true;
+        }
+        let more = grown_size(self.t[0].size()) * (std::mem::size_of::<Option<E>>() + 1);
+        crate::util::used_memory().saturating_add(more as u64) <= limit
     }
 
     fn start_resize(&mut self, size: usize) {
@@ -734,6 +760,9 @@ impl<E: DictEntry> Dict<E> {
             if t.used == 0 {
                 continue;
             }
+            // While rehashing, the old table is empty below `rehash_idx`: never spend steps there (Redis's
+            // dictGetSomeKeys skips it the same way), or sampling could come back empty from a full dict.
+            let skip_below = if ti == 0 && self.rehashing { self.rehash_idx } else { 0 };
             let mut i = t.home(frac);
             for d in 0..t.size() {
                 if found >= n || steps >= max_steps {
@@ -742,6 +771,9 @@ impl<E: DictEntry> Dict<E> {
                 steps += 1;
                 if d > 0 {
                     i = t.next(i);
+                }
+                if i < skip_below && skip_below < t.size() {
+                    i = skip_below;
                 }
                 if let Some(e) = &t.slots[i] {
                     f(e);
@@ -838,7 +870,7 @@ impl<E: DictEntry> Dict<E> {
             if target < size {
                 self.start_resize(target);
             }
-        } else if used * 4 > size * 3 {
+        } else if used * 4 > size * 3 && self.growth_fits_memory() {
             self.start_resize(grown_size(size));
         }
     }

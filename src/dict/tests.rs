@@ -481,3 +481,25 @@ proptest! {
         check_invariants(&d);
     }
 }
+
+#[test]
+fn sampling_mid_rehash_finds_elements() {
+    // Most of the old table already migrated: a sample must not spend its steps in the emptied part.
+    let mut d: Dict<Te> = Dict::with_seed(5);
+    for i in 0..3000 {
+        d.insert(te(i, 0));
+    }
+    while d.is_rehashing() {
+        d.rehash_step(100);
+    }
+    d.reserve(20_000);
+    assert!(d.is_rehashing());
+    while d.t[0].used > 50 {
+        d.rehash_step(10);
+    }
+    assert!(d.is_rehashing() && d.rehash_idx > d.t[0].size() / 2);
+    let mut rng = Rng::new(11);
+    for _ in 0..200 {
+        assert!(d.sample(5, &mut rng, |_| {}) > 0);
+    }
+}
