@@ -760,21 +760,21 @@ impl<E: DictEntry> Dict<E> {
             if t.used == 0 {
                 continue;
             }
-            // While rehashing, the old table is empty below `rehash_idx`: never spend steps there (Redis's
-            // dictGetSomeKeys skips it the same way), or sampling could come back empty from a full dict.
-            let skip_below = if ti == 0 && self.rehashing { self.rehash_idx } else { 0 };
-            let mut i = t.home(frac);
-            for d in 0..t.size() {
+            // While rehashing, the old table is empty below `rehash_idx`: walk only the slots from there on
+            // (Redis's dictGetSomeKeys skips them the same way), or sampling could come back empty from a full
+            // dict. `live` slots starting at `lo`, each visited at most once.
+            let lo = if ti == 0 && self.rehashing { self.rehash_idx.min(t.size()) } else { 0 };
+            let live = t.size() - lo;
+            if live == 0 {
+                continue;
+            }
+            let first = t.home(frac).max(lo) - lo;
+            for d in 0..live {
                 if found >= n || steps >= max_steps {
                     return found;
                 }
                 steps += 1;
-                if d > 0 {
-                    i = t.next(i);
-                }
-                if i < skip_below && skip_below < t.size() {
-                    i = skip_below;
-                }
+                let i = lo + (first + d) % live;
                 if let Some(e) = &t.slots[i] {
                     f(e);
                     found += 1;
