@@ -90,6 +90,9 @@ impl DictEntry for crate::object::Entry {
 /// Smallest allocated table.
 pub const MIN_SIZE: usize = 4;
 
+/// A table array at least this big is followed by a malloc trim when a rehash frees it.
+const TRIM_AFTER_FREE_BYTES: usize = 1 << 20;
+
 /// `maxmemory` as the tables see it (0 = no limit): a table between 3/4 and 7/8 full does not grow when the new
 /// array would take `used_memory` past it. Set by the server whenever `maxmemory` changes.
 static GROWTH_LIMIT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -831,9 +834,17 @@ impl<E: DictEntry> Dict<E> {
     }
 
     fn finish_rehash(&mut self) {
-        self.t[0] = std::mem::replace(&mut self.t[1], Table::empty());
+        let new = std::mem::replace(&mut self.t[1], Table::empty());
+        let old = std::mem::replace(&mut self.t[0], new);
         self.rehashing = false;
         self.rehash_idx = 0;
+        let big = old.size() * (std::mem::size_of::<Option<E>>() + 1) >= TRIM_AFTER_FREE_BYTES;
+        drop(old);
+        if big {
+            // glibc keeps a freed array of this size in its heap (its mmap threshold rises after the first big
+            // free), where it stays resident: hand the pages back now rather than at the cron's next trim.
+            crate::alloc::trim();
+        }
     }
 
     /// Rehashes for about `budget_us` microseconds (the cron's `databasesCron` share). Returns true while more
