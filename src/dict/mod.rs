@@ -78,6 +78,10 @@ use std::sync::OnceLock;
 /// What a dict stores: anything that can show its key.
 pub trait DictEntry {
     fn key(&self) -> &[u8];
+
+    /// Hints the CPU to load what [`DictEntry::key`] will read (entries behind a pointer); a no-op by default.
+    #[inline]
+    fn prefetch(&self) {}
 }
 
 impl DictEntry for crate::object::Entry {
@@ -85,10 +89,18 @@ impl DictEntry for crate::object::Entry {
     fn key(&self) -> &[u8] {
         crate::object::Entry::key(self)
     }
+
+    #[inline]
+    fn prefetch(&self) {
+        crate::object::Entry::prefetch(self)
+    }
 }
 
 /// Smallest allocated table.
 pub const MIN_SIZE: usize = 4;
+
+/// Slots past `rehash_idx` whose entries a rehash step prefetches for the next step.
+const REHASH_PREFETCH: usize = 4;
 
 /// A table array at least this big is followed by a malloc trim when a rehash frees it.
 const TRIM_AFTER_FREE_BYTES: usize = 1 << 20;
@@ -96,6 +108,16 @@ const TRIM_AFTER_FREE_BYTES: usize = 1 << 20;
 /// `maxmemory` as the tables see it (0 = no limit): a table between 3/4 and 7/8 full does not grow when the new
 /// array would take `used_memory` past it. Set by the server whenever `maxmemory` changes.
 static GROWTH_LIMIT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Set while a file is being loaded: a table that starts growing is migrated at once, in one prefetching pass,
+/// instead of a step per write (nobody waits on single commands then, and one pass overlaps the cache misses of
+/// many entries; incremental steps pay them one by one).
+static BULK_LOAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// See [`BULK_LOAD`].
+pub fn set_bulk_load(on: bool) {
+    BULK_LOAD.store(on, std::sync::atomic::Ordering::Relaxed);
+}
 
 /// Sets the memory limit table growth respects (see [`GROWTH_LIMIT`]).
 pub fn set_growth_limit(maxmemory: u64) {
@@ -598,6 +620,9 @@ impl<E: DictEntry> Dict<E> {
         if self.needs_room(0) {
             let size = grown_size(self.t[0].size());
             self.start_resize(size);
+            if BULK_LOAD.load(std::sync::atomic::Ordering::Relaxed) {
+                while self.rehash_step(4096) {}
+            }
         }
     }
 
@@ -817,6 +842,9 @@ impl<E: DictEntry> Dict<E> {
             // Move the whole run starting here (it ends at an empty slot or at the end of the table).
             let mut j = i;
             while j < size {
+                if let Some(Some(ahead)) = old.slots.get(j + REHASH_PREFETCH) {
+                    ahead.prefetch();
+                }
                 let Some(e) = old.slots[j].take() else { break };
                 old.ctrl[j] = 0;
                 old.used -= 1;
@@ -829,6 +857,12 @@ impl<E: DictEntry> Dict<E> {
         if old.used == 0 {
             self.finish_rehash();
             return false;
+        }
+        // The next step (usually the next write's) hashes the keys of the next slots: ask for those entries now,
+        // so the cache misses overlap with the work in between instead of stalling the step.
+        let ahead = (self.rehash_idx + REHASH_PREFETCH).min(size);
+        for e in old.slots[self.rehash_idx..ahead].iter().flatten() {
+            e.prefetch();
         }
         true
     }

@@ -138,9 +138,11 @@ impl Server {
         st.loading_start_s = crate::util::now_ms() / 1000;
         st.loading_total_bytes = total_bytes;
         st.loading_loaded_bytes = 0;
+        crate::dict::set_bulk_load(true);
     }
 
     pub(super) fn end_loading(&mut self) {
+        crate::dict::set_bulk_load(false);
         self.state.persist.stats.loading = false;
         self.state.persist.stats.loading_start = None;
     }
