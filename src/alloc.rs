@@ -140,6 +140,7 @@ pub fn trim() {
 
 /// malloc's free bytes (`fordblks`) right after [`trim_if_worth`] last trimmed: trimmed pages stay "free" in
 /// malloc's view, so only growth beyond this figure is worth another trim.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 static FREE_AFTER_TRIM: AtomicU64 = AtomicU64::new(0);
 
 /// Trims malloc (see [`trim`]) when its heap holds much more free memory than after the last trim: at least 4 MiB
