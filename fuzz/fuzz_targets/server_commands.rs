@@ -160,7 +160,7 @@ fn check_value(e: &Entry) {
     let Some(v) = e.value() else { return };
     match v {
         Value::List(List::ListPack(lp)) => {
-            assert!(lp.len() > 0, "{key}: empty list");
+            assert!(!lp.is_empty(), "{key}: empty list");
             assert!(Listpack::validate(lp.as_bytes()), "{key}: invalid list listpack");
         }
         Value::List(List::QuickList(q)) => {
@@ -168,7 +168,7 @@ fn check_value(e: &Entry) {
             assert!(v_len(v) > 0, "{key}: empty list");
         }
         Value::Hash(Hash::ListPack(lp)) => {
-            assert!(lp.len() > 0 && lp.len() % 2 == 0, "{key}: hash listpack of {} entries", lp.len());
+            assert!(!lp.is_empty() && lp.len() % 2 == 0, "{key}: hash listpack of {} entries", lp.len());
             assert!(Listpack::validate(lp.as_bytes()), "{key}: invalid hash listpack");
         }
         Value::Hash(Hash::HashTable(_)) => assert!(v_len(v) > 0, "{key}: empty hash"),
@@ -179,7 +179,7 @@ fn check_value(e: &Entry) {
         }
         Value::Set(Set::HashTable(_)) => assert!(v_len(v) > 0, "{key}: empty set"),
         Value::ZSet(z) => {
-            assert!(z.len() > 0, "{key}: empty zset");
+            assert!(!z.is_empty(), "{key}: empty zset");
             if let ZSet::ListPack(lp) = z {
                 assert!(Listpack::validate(lp.as_bytes()), "{key}: invalid zset listpack");
             }
