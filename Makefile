@@ -14,6 +14,7 @@
 #   make check-ports  clippy -D warnings (lib, binary, tests) for FreeBSD and macOS, where the kqueue backend is
 #                compiled (a type and lint check: those binaries are not run here)
 #   make fuzz    every cargo-fuzz target for FUZZ_SECONDS each (needs nightly + cargo-fuzz)
+#   make fuzz-smoke  every fuzz target for 5 seconds (CI with nightly; not part of `make test`)
 
 CARGO        ?= cargo
 TARGET_TRIPLE ?= x86_64-unknown-linux-gnu
@@ -127,9 +128,19 @@ bench-instr: deps release
 fuzz:
 	@if [ ! -d fuzz ]; then echo "no fuzz/ directory in this checkout"; exit 1; fi
 	@for t in $$(cd fuzz && $(CARGO) +nightly fuzz list); do \
-		echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
-		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+		case $$t in \
+			parse_whole|parse_chunked|inline|aof_reader) dict=resp ;; \
+			server_commands) dict=commands ;; \
+			config_file) dict=config ;; \
+			*) dict= ;; \
+		esac; \
+		echo "== fuzz $$t for $(FUZZ_SECONDS)s$${dict:+ (dictionary fuzz/dict/$$dict.dict)}"; \
+		(cd fuzz && $(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) \
+			$${dict:+-dict=$(CURDIR)/fuzz/dict/$$dict.dict}) || exit 1; \
 	done
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=5
 
 clean:
 	$(CARGO) clean

@@ -1602,6 +1602,11 @@ fn rewrite_lines(cfg: &Config, d: &Directive) -> Vec<String> {
         "save" if cfg.save_params.is_empty() => vec!["save \"\"".to_string()],
         "save" => cfg.save_params.iter().map(|(secs, changes)| format!("save {secs} {changes}")).collect(),
         "replicaof" => Vec::new(),
+        // Each address quoted on its own: CONFIG GET's space-joined value cannot tell an address holding a space
+        // (or an empty one) from two addresses, and a split rewrite could exceed the 16-address limit and not load.
+        "bind" if !cfg.bind.is_empty() => {
+            vec![format!("bind {}", cfg.bind.iter().map(|a| quote_arg(a.as_bytes())).collect::<Vec<_>>().join(" "))]
+        }
         _ if d.is_multi() => {
             let parts: Vec<String> = String::from_utf8_lossy(&v)
                 .split(' ')

@@ -22,8 +22,8 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
-#[cfg(test)]
-pub(crate) mod test_support;
+#[doc(hidden)]
+pub mod test_support;
 pub mod tx;
 pub mod zset;
 

@@ -1,5 +1,6 @@
 //! The handler test harness: a server state and one client, commands run straight through the table (no
-//! sockets, no call path), replies returned as text. Used by the unit tests of every command family.
+//! sockets, no call path), replies returned as text. Used by the unit tests of every command family and by the
+//! `server_commands` fuzz target (hence public, hidden from the docs).
 
 use super::Ctx;
 use crate::command::OwnedArgs;
@@ -8,27 +9,51 @@ use crate::net::client::ClientState;
 use crate::state::ServerState;
 
 /// A server and one client for handler tests.
-pub(crate) struct Harness {
+pub struct Harness {
     pub srv: ServerState,
     pub client: ClientState,
 }
 
+impl Default for Harness {
+    fn default() -> Self {
+        Harness::new()
+    }
+}
+
 impl Harness {
-    pub(crate) fn new() -> Harness {
-        let srv = ServerState::new(Config::default());
+    pub fn new() -> Harness {
+        Harness::with_config(Config::default())
+    }
+
+    /// A harness over a server with the given configuration.
+    pub fn with_config(config: Config) -> Harness {
+        let srv = ServerState::new(config);
         let client = ClientState::new(7, 9, "127.0.0.1:5000".into(), "127.0.0.1:6379".into(), srv.now_ms);
         Harness { srv, client }
     }
 
     /// Runs a command (dispatching to a subcommand for container commands) and returns the reply bytes.
-    pub(crate) fn run(&mut self, argv: &[&str]) -> String {
+    pub fn run(&mut self, argv: &[&str]) -> String {
         let a = OwnedArgs::from_slices(argv);
         self.run_args(&a)
     }
 
-    pub(crate) fn run_args(&mut self, a: &OwnedArgs) -> String {
+    pub fn run_args(&mut self, a: &OwnedArgs) -> String {
+        String::from_utf8_lossy(&self.run_raw(a)).into_owned()
+    }
+
+    /// Runs a command and returns the exact reply bytes (binary-safe).
+    pub fn run_raw(&mut self, a: &OwnedArgs) -> Vec<u8> {
         let args = a.args();
-        let mut cmd = crate::command::lookup(args.get(0)).expect("known command");
+        if args.is_empty() {
+            return Vec::new();
+        }
+        let Some(mut cmd) = crate::command::lookup(args.get(0)) else {
+            let mut out = b"-".to_vec();
+            out.extend_from_slice(&crate::server::unknown_command_message(args));
+            out.extend_from_slice(b"\r\n");
+            return out;
+        };
         let mut full = cmd.name.to_string();
         if !cmd.subcommands.is_empty() && args.len() > 1 {
             if let Some(sub) = crate::command::lookup_sub(cmd, args.get(1)) {
@@ -42,7 +67,7 @@ impl Harness {
             let mut ctx = Ctx { client: &mut self.client, srv: &mut self.srv };
             (cmd.handler)(&mut ctx, args);
         }
-        let out = String::from_utf8_lossy(self.client.reply.pending()).into_owned();
+        let out = self.client.reply.pending().to_vec();
         let n = self.client.reply.pending_len();
         self.client.reply.consume(n);
         out
