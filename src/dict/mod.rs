@@ -105,23 +105,25 @@ const REHASH_PREFETCH: usize = 4;
 /// A table array at least this big is followed by a malloc trim when a rehash frees it.
 const TRIM_AFTER_FREE_BYTES: usize = 1 << 20;
 
-/// `maxmemory` as the tables see it (0 = no limit): a table between 3/4 and 7/8 full does not grow when the new
-/// array would take `used_memory` past it. Set by the server whenever `maxmemory` changes.
-static GROWTH_LIMIT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// Set while a file is being loaded: a table that starts growing is migrated at once, in one prefetching pass,
-/// instead of a step per write (nobody waits on single commands then, and one pass overlaps the cache misses of
-/// many entries; incremental steps pay them one by one).
-static BULK_LOAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+thread_local! {
+    /// `maxmemory` as this thread's tables see it (0 = no limit): a table between 3/4 and 7/8 full does not grow
+    /// when the new array would take `used_memory` past it. Set by the server thread whenever `maxmemory` changes
+    /// (thread-local: the keyspace lives on that thread, and unit tests on other threads stay unaffected).
+    static GROWTH_LIMIT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Set while this thread loads a file: a table that starts growing is migrated at once, in one prefetching
+    /// pass, instead of a step per write (nobody waits on single commands then, and one pass overlaps the cache
+    /// misses of many entries; incremental steps pay them one by one).
+    static BULK_LOAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
 
 /// See [`BULK_LOAD`].
 pub fn set_bulk_load(on: bool) {
-    BULK_LOAD.store(on, std::sync::atomic::Ordering::Relaxed);
+    BULK_LOAD.with(|b| b.set(on));
 }
 
 /// Sets the memory limit table growth respects (see [`GROWTH_LIMIT`]).
 pub fn set_growth_limit(maxmemory: u64) {
-    GROWTH_LIMIT.store(maxmemory, std::sync::atomic::Ordering::Relaxed);
+    GROWTH_LIMIT.with(|l| l.set(maxmemory));
 }
 
 /// Table sizes are `2^k` and `3 * 2^(k-1)` (4, 6, 8, 12, 16, 24, ...): growth alternates ×1.5 and ×4/3, so the
@@ -620,7 +622,7 @@ impl<E: DictEntry> Dict<E> {
         if self.needs_room(0) {
             let size = grown_size(self.t[0].size());
             self.start_resize(size);
-            if BULK_LOAD.load(std::sync::atomic::Ordering::Relaxed) {
+            if BULK_LOAD.with(|b| b.get()) {
                 while self.rehash_step(4096) {}
             }
         }
@@ -630,7 +632,7 @@ impl<E: DictEntry> Dict<E> {
     /// `dictExpandAllowed`): always true without a limit, or once the table is 7/8 full (a linear-probing table
     /// must grow then).
     fn growth_fits_memory(&self) -> bool {
-        let limit = GROWTH_LIMIT.load(std::sync::atomic::Ordering::Relaxed);
+        let limit = GROWTH_LIMIT.with(|l| l.get());
         if limit == 0 || (self.len() + 1) * 8 > self.t[0].size() * 7 {
             return true;
         }
