@@ -34,3 +34,10 @@ fn config_rewrite_keeps_bind_addresses_with_spaces() {
     let want: Vec<&str> = addrs.iter().map(|s| s.as_str()).collect();
     rewrite_round_trip(&format!("port 7001\nbind {line}\n"), &want);
 }
+
+/// config_file: one `bind` value holding blanks is split into words on load (Redis splits a single value of a
+/// multi-argument directive the same way), so the target compares multi-argument directives by their words.
+#[test]
+fn config_single_bind_value_with_blanks_is_split_into_addresses() {
+    rewrite_round_trip("port 7002\nbind \"127.0.0.1 ::1\"\n", &["127.0.0.1", "::1"]);
+}

@@ -7,12 +7,13 @@
 use ferredis::config::{rewrite_text, split_args, Config, Directive, DIRECTIVES};
 use libfuzzer_sys::fuzz_target;
 
-/// A directive's CONFIG GET value; multi-argument ones other than `bind` (whose rewrite quotes each address) as
-/// their list of space-separated words, which is all that CONFIG GET shows of them.
+/// A directive's CONFIG GET value; multi-argument ones (`bind`, `save`, ...) as their whitespace-separated words:
+/// a config line with a single value for them is split into words on load (as Redis does), so one `bind` address
+/// holding blanks comes back as several.
 fn shown(c: &Config, d: &Directive) -> String {
     let v = String::from_utf8_lossy(&c.get(d)).into_owned();
-    if d.is_multi() && d.name != "bind" {
-        v.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    if d.is_multi() {
+        v.split_whitespace().collect::<Vec<_>>().join(" ")
     } else {
         v
     }
