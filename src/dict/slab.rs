@@ -249,6 +249,56 @@ fn map_page() -> *mut u8 {
     page
 }
 
+/// The second walk's decision for a listed chunk of class `c` in the page `hdr`, whose `scratch` holds the count
+/// of its listed chunks from the first walk: a page of this thread with every carved chunk listed is marked
+/// `releasing` (and stops being the bump page); a page kept gets its counter reset. Returns whether the chunk's
+/// page is being released, i.e. the chunk must be unlinked.
+///
+/// # Safety
+/// `hdr` must be the header of a mapped page (of any thread) holding a chunk of class `c`'s list.
+unsafe fn page_goes(class: &Class, c: usize, hdr: *mut PageHdr, me: usize) -> bool {
+    // SAFETY: the header is mapped (caller); only its owner thread writes it, and this is that thread when
+    // `owner == me`.
+    unsafe {
+        if (*hdr).owner != me {
+            return false;
+        }
+        if (*hdr).releasing == 0 && (*hdr).scratch as usize == class.carved_in(hdr, c) {
+            (*hdr).releasing = 1;
+            if hdr == class.cur_page() {
+                class.bump.set(std::ptr::null_mut());
+                class.end.set(std::ptr::null_mut());
+            }
+        }
+        if (*hdr).releasing == 0 {
+            (*hdr).scratch = 0;
+            return false;
+        }
+        true
+    }
+}
+
+/// Counts one chunk of a releasing page as unlinked; unmaps the page when it was the last one. Returns whether
+/// the page was unmapped.
+///
+/// # Safety
+/// `hdr` must be a page of this thread marked releasing by [`page_goes`], and the chunk just unlinked from the
+/// list it was counted on.
+unsafe fn unlinked_from_going_page(class: &Class, hdr: *mut PageHdr) -> bool {
+    // SAFETY: the header is mapped and ours (caller).
+    unsafe {
+        (*hdr).scratch -= 1;
+        if (*hdr).scratch != 0 {
+            return false;
+        }
+        // SAFETY: every carved chunk of the page was on the list and is now unlinked, none is live, and the bump
+        // pointer no longer points into it (`page_goes`): nothing refers to the page any more.
+        unmap_page(hdr.cast());
+    }
+    class.pages.set(class.pages.get() - 1);
+    true
+}
+
 /// Gives a page back to the system.
 ///
 /// # Safety
@@ -415,29 +465,12 @@ fn release_class(s: &Slab, c: usize) -> usize {
         // chunk has been unlinked, and no later chunk on the list lies in it (they were all counted).
         unsafe {
             let next = p.cast::<*mut u8>().read();
-            if (*hdr).owner != me {
-                link = p.cast::<Cell<*mut u8>>();
-                continue;
-            }
-            if (*hdr).releasing == 0 && (*hdr).scratch as usize == class.carved_in(hdr, c) {
-                (*hdr).releasing = 1;
-                if hdr == class.cur_page() {
-                    class.bump.set(std::ptr::null_mut());
-                    class.end.set(std::ptr::null_mut());
-                }
-            }
-            if (*hdr).releasing == 0 {
-                (*hdr).scratch = 0;
+            if !page_goes(class, c, hdr, me) {
                 link = p.cast::<Cell<*mut u8>>();
                 continue;
             }
             (*link).set(next);
-            (*hdr).scratch -= 1;
-            if (*hdr).scratch == 0 {
-                // SAFETY: every carved chunk of the page was on this list and is now unlinked, none is live, and
-                // the bump pointer no longer points into it: nothing refers to the page any more.
-                unmap_page(hdr.cast());
-                class.pages.set(class.pages.get() - 1);
+            if unlinked_from_going_page(class, hdr) {
                 released += PAGE_BYTES;
             }
         }
@@ -553,27 +586,12 @@ fn sweep_step(s: &Slab, budget: usize) -> usize {
         // released stopped being the bump page when it was marked, so no chunk of it can be handed out meanwhile.
         unsafe {
             let hdr = page_of(p);
-            if (*hdr).owner != me {
-                link = p.cast::<Cell<*mut u8>>();
-                continue;
-            }
-            if (*hdr).releasing == 0 && (*hdr).scratch as usize == class.carved_in(hdr, c) {
-                (*hdr).releasing = 1;
-                if hdr == class.cur_page() {
-                    class.bump.set(std::ptr::null_mut());
-                    class.end.set(std::ptr::null_mut());
-                }
-            }
-            if (*hdr).releasing == 0 {
-                (*hdr).scratch = 0;
+            if !page_goes(class, c, hdr, me) {
                 link = p.cast::<Cell<*mut u8>>();
                 continue;
             }
             (*link).set(p.cast::<*mut u8>().read());
-            (*hdr).scratch -= 1;
-            if (*hdr).scratch == 0 {
-                unmap_page(hdr.cast());
-                class.pages.set(class.pages.get() - 1);
+            if unlinked_from_going_page(class, hdr) {
                 w.released.set(w.released.get() + PAGE_BYTES);
             }
         }
