@@ -30,6 +30,7 @@
 # Results go to stdout and bench-results/<timestamp>/ (summary.txt plus raw.csv with every run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 
 N=${N:-100000}
 P_SCALE=${P_SCALE:-5}
@@ -66,16 +67,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A free loopback port (never 6379): nothing answers a connect on it. Chosen below the kernel's ephemeral range
-# (32768+ by default) so an outgoing connection cannot be holding it.
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 12000))
-        [ "$p" = 6379 ] && continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-    done
-}
 
 # start_server <label> <binary>: prints "<pid> <port>"; retries on another port if the server fails to start.
 start_server() {
@@ -109,9 +100,6 @@ start_server_once() {
     return 1
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-median() { sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print 0}'; }
 
 # Absolute paths: servers run in scratch directories.
 case $FERREDIS in /*) ;; *) FERREDIS=$PWD/$FERREDIS ;; esac

@@ -7,6 +7,7 @@
 # Knobs: KEYS, TTL_MS, LIMIT_S (give up after this many seconds, default 60), FERREDIS, REDIS, SKIP_BUILD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 KEYS=${KEYS:-1000000}
 TTL_MS=${TTL_MS:-3000}
 LIMIT_S=${LIMIT_S:-60}
@@ -17,8 +18,6 @@ WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 awk -v n="$KEYS" -v ttl="$TTL_MS" 'BEGIN {
     for (i = 0; i < n; i++) {
         k = sprintf("key:%012d", i); v = "val" i

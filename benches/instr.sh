@@ -12,6 +12,7 @@
 # MODE (both | instr | syscalls), FERREDIS (target/release/ferredis-server), REDIS (/usr/bin/redis-server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 N=${N:-20000}
 CLIENTS=${CLIENTS:-50}
 TESTS=${TESTS:-ping_mbulk,set,get,incr,mset}
@@ -33,14 +34,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 12000))
-        [ "$p" = 6379 ] && continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-    done
-}
 
 wait_ping() {
     local port=$1 i

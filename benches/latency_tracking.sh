@@ -19,6 +19,7 @@
 # SKIP_BUILD=1), REDIS (/usr/bin/redis-server). Results: stdout and bench-results/<timestamp>-latency/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 
 N=${N:-1000000}
 ROUNDS=${ROUNDS:-5}
@@ -50,15 +51,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A free loopback port below the ephemeral range, never 6379.
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 12000))
-        [ "$p" = 6379 ] && continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-    done
-}
 
 # start_server <label> <binary>: prints "<pid> <port>".
 start_server() {
@@ -83,8 +75,6 @@ start_server() {
     return 1
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-median() { sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print 0}'; }
 
 read -r FPID FPORT < <(start_server ferredis "$FERREDIS") || true
 [ -n "${FPORT:-}" ] || { echo "ferredis did not start"; exit 1; }

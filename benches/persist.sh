@@ -18,6 +18,7 @@
 # CLIENT_CPU (0), FERREDIS, REDIS, SKIP_BUILD. Results: stdout and bench-results/persist-<timestamp>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 
 KEYS=${KEYS:-1000000}
 SECTIONS=${SECTIONS:-aof,save,aofload,rewrite}
@@ -48,14 +49,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 12000))
-        [ "$p" = 6379 ] && continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-    done
-}
 
 # start <bin> <dir> [directives...]: starts a server in <dir>, prints "<pid> <port>" once it answers PING
 # (waits for loading to finish, as PING answers -LOADING meanwhile).
@@ -77,12 +70,9 @@ start() {
     return 1
 }
 stop() { redis-cli -p "$2" shutdown nosave >/dev/null 2>&1 || true; wait "$1" 2>/dev/null || true; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # Anonymous resident memory only: the heap. File-backed RSS also grows by the first run of the rewrite's own code
 # pages, which says nothing about memory use.
 anon_kb() { awk '/^RssAnon:/ {print $2}' "/proc/$1/status"; }
-median() { sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print 0}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else if (a == 0) print "equal"; else print "n/a" }'; }
 now_s() { date +%s.%N; }
 
