@@ -26,6 +26,18 @@ fn main() {
     println!("cargo:rustc-env=FERREDIS_GIT_SHA1={sha}");
     println!("cargo:rustc-env=FERREDIS_GIT_DIRTY={}", if dirty { 1 } else { 0 });
     println!("cargo:rustc-env=FERREDIS_BUILD_ID={h:016x}");
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/index");
+    // In a linked worktree `.git` is a file, so ask git where HEAD and the index really are (a watched path that
+    // does not exist would rerun this script, and rebuild the crate, on every cargo command).
+    for name in ["HEAD", "index"] {
+        let path = Command::new("git")
+            .args(["rev-parse", "--git-path", name])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+        if let Some(path) = path.filter(|p| std::path::Path::new(p).exists()) {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
+    println!("cargo:rerun-if-changed=build.rs");
 }
