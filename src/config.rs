@@ -860,7 +860,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Str { get: |c| c.proc_title_template.clone().into_bytes(), set: set_proc_title_template },
         M,
     ),
-    Directive::stored("supervised", Kind::StoredEnum(&["upstart", "systemd", "auto", "no"]), "no", I).only("no"),
+    Directive::stored("supervised", Kind::StoredEnum(&["upstart", "systemd", "auto", "no"]), "no", I),
     Directive::stored("oom-score-adj", Kind::StoredEnum(&["no", "yes", "relative", "absolute"]), "no", M).only("no"),
     Directive::new(
         "oom-score-adj-values",

@@ -56,6 +56,7 @@ pub mod resp;
 pub mod server;
 pub mod sha1;
 pub mod state;
+pub mod supervise;
 pub mod sys;
 pub mod types;
 pub mod util;

@@ -287,7 +287,9 @@ pub fn start(mut config: Config) -> i32 {
     for w in &config.load_warnings {
         log_warning!("{w}");
     }
-    if config.daemonize {
+    // Like Redis: a supervised server stays in the foreground, whatever `daemonize` says.
+    let supervised = crate::supervise::start(config.stored_str("supervised"));
+    if config.daemonize && !supervised {
         if let Err(e) = process::daemonize() {
             log_warning!("Can't daemonize: {e}");
             return 1;
@@ -331,6 +333,7 @@ pub fn start(mut config: Config) -> i32 {
     if let Some(path) = &server.state.config.unixsocket {
         log_notice!("The server is now ready to accept connections at {path}");
     }
+    crate::supervise::ready(false);
     server.refresh_crash_snapshot();
     el.add_timer(1);
     if let Err(e) = el.run(&mut server) {

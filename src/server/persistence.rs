@@ -219,6 +219,7 @@ impl Server {
     pub(super) fn shutdown_persistence(&mut self, nosave: bool, save: bool, force: bool) -> bool {
         // A half-loaded dataset is never saved over the file it comes from.
         let (nosave, save) = if self.state.persist.stats.loading { (true, false) } else { (nosave, save) };
+        crate::supervise::stopping();
         if let Some(kind) = self.state.persist.child_kind() {
             match kind {
                 ChildKind::Rdb => log_warning!("There is a child saving an .rdb. Killing it!"),
@@ -235,6 +236,7 @@ impl Server {
                     log_warning!("Error trying to save the DB. Exit anyway.");
                 } else {
                     log_warning!("Error trying to save the DB, can't exit.");
+                    crate::supervise::shutdown_failed();
                     return false;
                 }
             }
