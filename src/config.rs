@@ -1470,30 +1470,24 @@ pub fn version_line() -> String {
     )
 }
 
-fn cli() -> clap::Command {
-    use clap::{Arg, ArgAction};
-    let version: &'static str = Box::leak(version_line().trim_start_matches("ferredis-server ").to_string().into());
-    clap::Command::new("ferredis-server")
-        .version(version)
-        .about("A Redis-compatible in-memory data server")
-        .disable_version_flag(true)
-        .disable_help_flag(true)
-        .override_usage(
-            "ferredis-server [/path/to/redis.conf] [--directive value ...] [-]\n       \
-             ferredis-server - (read the configuration from standard input)\n       \
-             ferredis-server -v | --version\n       \
-             ferredis-server -h | --help",
-        )
-        .after_help(
-            "Any redis.conf directive can be given as an option: its name prefixed with '--', then its \
-             values.\nOptions are applied after the configuration file, in order.\n\nExamples:\n  \
-             ferredis-server (start with the built-in defaults)\n  \
-             ferredis-server /etc/redis/6379.conf\n  \
-             ferredis-server --port 7777\n  \
-             ferredis-server --bind 127.0.0.1 ::1 --save \"\" --loglevel verbose",
-        )
-        .arg(Arg::new("help").short('h').long("help").action(ArgAction::Help).help("Print this help"))
-        .arg(Arg::new("version").short('v').long("version").action(ArgAction::Version).help("Print the version"))
+/// `--help` text, in Redis's layout (printed to standard error, as `redis-server` does).
+fn usage(prog: &str) -> String {
+    format!(
+        "Usage: {prog} [/path/to/ferredis.conf] [options] [-]\n       \
+         {prog} - (read config from stdin)\n       \
+         {prog} -v or --version\n       \
+         {prog} -h or --help\n\n\
+         Examples:\n       \
+         {prog} (run the server with default conf)\n       \
+         echo 'maxmemory 128mb' | {prog} -\n       \
+         {prog} /etc/ferredis/ferredis.conf\n       \
+         {prog} --port 7777\n       \
+         {prog} --port 7777 --replicaof 127.0.0.1 8888\n       \
+         {prog} /etc/myferredis.conf --loglevel verbose -\n       \
+         {prog} /etc/myferredis.conf --loglevel verbose\n\n\
+         Any configuration directive can be given as an option: its name prefixed with '--', then its values.\n\
+         Options are applied after the configuration file, in order.\n"
+    )
 }
 
 /// Folds the command-line options into config text exactly as `redis-server` 7.0 does: an argument starting with
@@ -1540,12 +1534,16 @@ pub fn load(args: Vec<String>) -> Result<Config, ConfigError> {
     let mut cfg = Config::default();
     let rest: &[String] = args.get(1..).unwrap_or(&[]);
     if let Some(first) = rest.first() {
-        if matches!(first.as_str(), "-h" | "--help" | "-v" | "--version") {
+        // Like redis-server: the version on standard output and status 0; the usage on standard error and
+        // status 1.
+        if matches!(first.as_str(), "-v" | "--version") {
+            println!("{}", version_line());
+            std::process::exit(0);
+        }
+        if matches!(first.as_str(), "-h" | "--help") {
             let prog = args.first().cloned().unwrap_or_else(|| "ferredis-server".into());
-            match cli().try_get_matches_from([prog, first.clone()]) {
-                Ok(_) => std::process::exit(0),
-                Err(e) => e.exit(),
-            }
+            eprint!("{}", usage(&prog));
+            std::process::exit(1);
         }
     }
     let mut j = 0;
