@@ -15,7 +15,8 @@
 //! Both variables set, or an unreadable or empty file, stop the start with a clear
 //! error (exit status 1, like a configuration error) instead of starting without the intended password. The
 //! variables are read the same way on any host, not only in a container; an operator who never sets them sees no
-//! difference. The password itself is never logged.
+//! difference. The password itself is never logged; like any `requirepass`, CONFIG REWRITE would write it into
+//! the config file (images keep that file read-only for the server's user, so the rewrite fails instead).
 //!
 //! Tested by the unit tests below (a lookup function stands in for the environment) and end to end by
 //! `tests/deploy.rs` (a server started with each variable, and the container test when podman can run it).
