@@ -265,14 +265,14 @@ pub static SECTIONS: &[Section] = &[
             opt("repl-backlog-ttl", "Seconds the backlog is kept after the last replica left (0 = forever)."),
             opt("replica-priority", "Rank for promotion by Sentinel; lower wins, 0 never promotes."),
             opt("replica-announced", "Show this replica in the master's INFO and to Sentinel."),
-            opt("replica-announce-ip", "Address and port the replica reports to its master (behind NAT)."),
-            opt("replica-announce-port", ""),
+            opt("replica-announce-ip", "Address the replica reports to its master instead of its own (behind NAT)."),
+            opt("replica-announce-port", "Port the replica reports to its master (0 = the one it listens on)."),
             opt(
                 "min-replicas-to-write",
                 "Refuse writes unless this many replicas are connected with a lag of at most \
                  min-replicas-max-lag seconds (0 = off).",
             ),
-            opt("min-replicas-max-lag", ""),
+            opt("min-replicas-max-lag", "The lag, in seconds, min-replicas-to-write allows."),
             opt("replica-ignore-maxmemory", "A replica leaves eviction to its master."),
             opt("replica-lazy-flush", "Free the old dataset in the background when a full sync starts."),
             opt("replica-ignore-disk-write-errors", "Keep replicating even when the replica cannot persist."),
@@ -339,7 +339,8 @@ pub static SECTIONS: &[Section] = &[
     },
     Section {
         title: "LAZY FREEING",
-        intro: "Free large values in the background instead of while the command runs.",
+        intro: "In Redis these free large values in a background thread instead of while the command runs. \
+                ferredis accepts them, but has no such thread yet: it always frees synchronously.",
         entries: &[
             opt(
                 "lazyfree-lazy-eviction",
@@ -397,7 +398,11 @@ pub static SECTIONS: &[Section] = &[
         title: "ADVANCED CONFIG",
         intro: "When small collections switch from their compact encoding to the general one.",
         entries: &[
-            opt("hash-max-listpack-entries", "Hashes stay compact while both limits hold (fields, bytes per value)."),
+            opt(
+                "hash-max-listpack-entries",
+                "Hashes stay compact while they have at most hash-max-listpack-entries fields and no field or \
+                 value is longer than hash-max-listpack-value bytes.",
+            ),
             opt("hash-max-listpack-value", ""),
             opt(
                 "list-max-listpack-size",
@@ -405,7 +410,11 @@ pub static SECTIONS: &[Section] = &[
             ),
             opt("list-compress-depth", "List nodes left uncompressed at each end (0 = no compression)."),
             opt("set-max-intset-entries", "Sets of integers stay compact up to this many members."),
-            opt("zset-max-listpack-entries", "Sorted sets stay compact while both limits hold."),
+            opt(
+                "zset-max-listpack-entries",
+                "Sorted sets stay compact while they have at most zset-max-listpack-entries members and no \
+                 member is longer than zset-max-listpack-value bytes.",
+            ),
             opt("zset-max-listpack-value", ""),
             opt("hll-sparse-max-bytes", "HyperLogLogs use the sparse form up to this size."),
             opt("stream-node-max-bytes", "Size and entry limits of one stream node."),
@@ -505,9 +514,22 @@ pub fn render() -> String {
             comment(&mut out, s.intro);
             out.push('\n');
         }
+        // A group: an entry with a description and the undescribed entries after it, which share it.
+        let mut group: Vec<(&Directive, bool)> = Vec::new();
+        let mut doc = "";
         for e in s.entries {
             let Some(d) = config::DIRECTIVES.iter().find(|d| d.name == e.name) else { continue };
-            directive(&mut out, &defaults, d, e.doc, e.live);
+            if !e.doc.is_empty() && !group.is_empty() {
+                paragraph(&mut out, &defaults, doc, &group);
+                group.clear();
+            }
+            if !e.doc.is_empty() || group.is_empty() {
+                doc = e.doc;
+            }
+            group.push((d, e.live));
+        }
+        if !group.is_empty() {
+            paragraph(&mut out, &defaults, doc, &group);
         }
     }
     let rest = unplaced();
@@ -516,7 +538,7 @@ pub fn render() -> String {
         comment(&mut out, "Directives the generator has no description for yet (add them to src/conf_reference.rs).");
         out.push('\n');
         for d in rest {
-            directive(&mut out, &defaults, d, "", false);
+            paragraph(&mut out, &defaults, "", &[(d, false)]);
         }
     }
     while out.ends_with("\n\n") {
@@ -531,28 +553,37 @@ fn heading(out: &mut String, title: &str) {
     out.push_str(&format!("\n\n{bar} {title} {bar}\n\n"));
 }
 
-fn directive(out: &mut String, defaults: &Config, d: &Directive, doc: &str, live: bool) {
+/// One paragraph: the shared description, what the table says about each directive (aliases, the one value
+/// accepted; named when the group has several), then their lines, live or commented out.
+fn paragraph(out: &mut String, defaults: &Config, doc: &str, group: &[(&Directive, bool)]) {
     let mut notes = doc.to_string();
-    if let Some(a) = d.alias {
-        push_sentence(&mut notes, &format!("Also accepted as `{a}`."));
+    for (i, (d, _)) in group.iter().enumerate() {
+        if let Some(a) = d.alias {
+            if group.len() == 1 {
+                push_sentence(&mut notes, &format!("Also accepted as `{a}`."));
+            } else {
+                push_sentence(&mut notes, &format!("`{}` is also accepted as `{a}`.", d.name));
+            }
+        }
+        if let Some(only) = d.only {
+            let shown = if only.is_empty() { "\"\"" } else { only };
+            push_sentence(&mut notes, &format!("ferredis accepts only `{} {shown}` for now.", d.name));
+        }
     }
-    if let Some(only) = d.only {
-        let shown = if only.is_empty() { "\"\"" } else { only };
-        push_sentence(&mut notes, &format!("ferredis accepts only `{} {shown}` for now.", d.name));
-    }
-    // An entry with its own text starts a paragraph; entries sharing the text above follow it directly.
-    if (!notes.is_empty() || live) && !out.ends_with("\n\n") {
+    if !out.ends_with("\n\n") {
         out.push('\n');
     }
     if !notes.is_empty() {
         comment(out, &notes);
     }
-    for line in default_lines(defaults, d) {
-        if !live {
-            out.push_str("# ");
+    for (d, live) in group {
+        for line in default_lines(defaults, d) {
+            if !live {
+                out.push_str("# ");
+            }
+            out.push_str(&line);
+            out.push('\n');
         }
-        out.push_str(&line);
-        out.push('\n');
     }
 }
 
@@ -605,6 +636,14 @@ mod tests {
                 assert!(seen.insert(e.name), "{} is placed twice", e.name);
             }
         }
+    }
+
+    #[test]
+    fn a_group_names_the_notes_of_its_members() {
+        let text = render().replace("\n# ", " ");
+        // cluster-replica-no-failover shares cluster-replica-validity-factor's text; its alias is named.
+        assert!(text.contains("`cluster-replica-no-failover` is also accepted as `cluster-slave-no-failover`."));
+        assert!(!text.contains("Also accepted as `cluster-slave-no-failover`."));
     }
 
     #[test]
