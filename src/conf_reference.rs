@@ -55,6 +55,9 @@ Every directive ferredis knows is listed with its default value. Uncommented lin
 deployments review; they hold the defaults, so this file as shipped behaves exactly like a server started \
 without one. Commented-out lines show the default of the rest: uncomment one to change it.
 
+Some directives are accepted only so that existing Redis configuration files load: they tune features \
+ferredis does not have yet. Where ferredis accepts a single value of a directive, its description says so.
+
 Start the server with a config file as its first argument; options given after it override the file:
     ferredis-server /etc/ferredis/ferredis.conf --port 6380 --loglevel verbose
 
@@ -97,7 +100,11 @@ pub static SECTIONS: &[Section] = &[
                 "Seconds between TCP keepalive probes on client connections, to detect dead peers and keep \
                  middleboxes from dropping idle connections (0 = off).",
             ),
-            opt("socket-mark-id", "Mark set on listening sockets (SO_MARK), for routing and filtering rules."),
+            opt(
+                "socket-mark-id",
+                "Mark for listening sockets (SO_MARK), for routing and filtering rules. Accepted for \
+                 compatibility: ferredis does not set it yet.",
+            ),
             opt(
                 "maxclients",
                 "Most clients connected at once; one more is refused with an error. The server raises its open \
@@ -310,7 +317,11 @@ pub static SECTIONS: &[Section] = &[
             opt("client-query-buffer-limit", "Most bytes of unparsed input kept for one client."),
             opt("proto-max-bulk-len", "Largest string a request may carry."),
             opt("maxmemory-clients", "Evict clients when their buffers together exceed this much (0 = off)."),
-            opt("tracking-table-max-keys", "Keys remembered for client-side caching invalidation (0 = no limit)."),
+            opt(
+                "tracking-table-max-keys",
+                "Keys remembered for client-side caching invalidation (0 = no limit). ferredis has no client \
+                 tracking yet.",
+            ),
         ],
     },
     Section {
