@@ -568,7 +568,7 @@ fn heading(out: &mut String, title: &str) {
 /// accepted; named when the group has several), then their lines, live or commented out.
 fn paragraph(out: &mut String, defaults: &Config, doc: &str, group: &[(&Directive, bool)]) {
     let mut notes = doc.to_string();
-    for (i, (d, _)) in group.iter().enumerate() {
+    for (d, _) in group {
         if let Some(a) = d.alias {
             if group.len() == 1 {
                 push_sentence(&mut notes, &format!("Also accepted as `{a}`."));
