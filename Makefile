@@ -42,8 +42,11 @@ release:
 # The binaries `make static` and `make install` ship; ferredis-cli only once the crate has it.
 BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-cli
 
+# Non-PIE (relocation-model=static): a static-pie binary carries ~130 KB of self-relocations and the server does
+# not need them; panic=abort (Cargo.toml) drops the unwinding landing pads. Each binary is kept with its symbols
+# (crash reports name functions from them) and also stripped to <name>.stripped, for the size.
 static:
-	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release --target $(TARGET_TRIPLE)
+	RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' $(CARGO) build --release --target $(TARGET_TRIPLE)
 	mkdir -p target/static
 	@# A static-pie binary makes ldd say "statically linked"; a non-PIE one "not a dynamic executable".
 	@for b in $(BINARIES); do \
@@ -55,7 +58,9 @@ static:
 		else \
 			echo "target/static/$$b is dynamically linked:"; ldd target/static/$$b; exit 1; \
 		fi; \
-		echo "size: $$(stat -c %s target/static/$$b) bytes"; \
+		strip -o target/static/$$b.stripped target/static/$$b; \
+		echo "size: $$(stat -c %s target/static/$$b) bytes (symbols kept for crash reports)," \
+			"stripped: $$(stat -c %s target/static/$$b.stripped) bytes"; \
 	done
 
 # Install layout. The unit goes to $(PREFIX)/lib/systemd/system, the directory systemd reads for locally

@@ -517,8 +517,11 @@ fn container_image_builds_and_serves() {
     for e in std::fs::read_dir(repo().join("deploy/docker")).unwrap().flatten() {
         std::fs::copy(e.path(), ctx.path().join("deploy/docker").join(e.file_name())).unwrap();
     }
+    // The binaries with their symbols, as the Dockerfile copies them (not `make static`'s .stripped copies).
     for e in std::fs::read_dir(&static_dir).unwrap().flatten() {
-        std::fs::copy(e.path(), ctx.path().join("out/bin").join(e.file_name())).unwrap();
+        if !e.file_name().to_string_lossy().ends_with(".stripped") {
+            std::fs::copy(e.path(), ctx.path().join("out/bin").join(e.file_name())).unwrap();
+        }
     }
     let has_cli = static_dir.join("ferredis-cli").is_file();
     let image = format!("localhost/ferredis-deploy-test:{}", std::process::id());
