@@ -473,6 +473,9 @@ impl Drop for Container {
 fn start_container(image: &str, port: u16, env: &[&str]) -> Result<Container, String> {
     let mut c = podman();
     c.args(["run", "-d", "--ulimit", "nofile=10032:10032", "--ulimit", "nproc=4096:4096"]);
+    // As the Kubernetes manifest runs it: read-only root, no capabilities, no privilege gain (writes go to the
+    // /data volume only).
+    c.args(["--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]);
     c.args(["-p", &format!("127.0.0.1:{port}:6379")]);
     for e in env {
         c.args(["-e", e]);
@@ -582,10 +585,21 @@ fn container_image_builds_and_serves() {
     assert_eq!(conn.cmd(&["SET", "k", "v"]), b"+OK\r\n");
     assert_eq!(conn.cmd(&["SAVE"]), b"+OK\r\n");
     assert_eq!(conn.cmd(&["CONFIG", "GET", "dir"]), b"*2\r\n$3\r\ndir\r\n$5\r\n/data\r\n");
+    // Turning the AOF on forks a rewrite child that writes appendonlydir/ in the volume.
+    assert_eq!(conn.cmd(&["CONFIG", "SET", "appendonly", "yes"]), b"+OK\r\n");
+    common::wait_for("the AOF rewrite in the container", || {
+        let info = String::from_utf8_lossy(&conn.cmd(&["INFO", "persistence"])).into_owned();
+        info.contains("aof_rewrite_in_progress:0")
+            && info.contains("aof_rewrite_scheduled:0")
+            && info.contains("aof_enabled:1")
+    });
+    let info = String::from_utf8_lossy(&conn.cmd(&["INFO", "persistence"])).into_owned();
+    assert!(info.contains("aof_last_bgrewrite_status:ok"), "{info}");
     let logs = run_ok(podman().args(["logs", &c.0])).unwrap_or_default()
         + &String::from_utf8_lossy(&podman().args(["logs", &c.0]).output().map(|o| o.stderr).unwrap_or_default());
     assert!(logs.contains("requirepass set from FERREDIS_PASSWORD"), "{logs}");
     assert!(logs.contains("DB saved on disk"), "{logs}");
+    assert!(logs.contains("Background AOF rewrite finished successfully"), "{logs}");
 }
 
 // ---------------------------------------------------------------------------------------------------------------
