@@ -1,5 +1,6 @@
 //! Deployment: the server under systemd (`supervised systemd|auto`, the sd_notify datagrams compared with
-//! Debian's redis-server), the unit file (`systemd-analyze verify` when installed), `make install` into a
+//! Debian's redis-server), the unit file (`systemd-analyze verify`/`security` when installed, and the unit run by
+//! a real systemd booted in a podman container when that works here), `make install` into a
 //! DESTDIR, the password from the environment, the container image (built and run with podman when it can run
 //! containers here, else skipped with the reason), docker-compose.yml and the Kubernetes manifests (parsed by a
 //! small YAML reader below and checked field by field).
@@ -267,6 +268,131 @@ fn systemd_unit_is_notify_hardened_and_verifies() {
     assert!(score <= 2.0, "exposure {score} > 2.0:\n{text}");
 }
 
+/// Output of `podman exec <container> <args>` (stdout, trimmed), or the failure with its output.
+fn exec_in(container: &str, args: &[&str]) -> Result<String, String> {
+    run_ok(podman().arg("exec").arg(container).args(args))
+}
+
+#[test]
+fn systemd_unit_runs_under_real_systemd() {
+    // This host has no systemd as PID 1, so boot one in a container whose root is this machine's own file system
+    // behind an overlay (`--rootfs /:O`: writes are thrown away) and without network (`--network none`), up to
+    // sysinit.target only (journald, sysusers; none of the host's services), then start the real unit in it.
+    let bin = repo().join("target/static/ferredis-server");
+    if !bin.is_file() {
+        println!("skipped: target/static/ferredis-server is missing (run `make static` first)");
+        return;
+    }
+    if !has_command("podman") || !Path::new("/lib/systemd/systemd").is_file() {
+        println!("skipped: needs podman (apt-get install podman runc) and systemd installed on the host");
+        return;
+    }
+    let dir = TempDir::new("deploy-systemd");
+    let files = [
+        (repo().join("deploy/systemd/ferredis.service"), "/etc/systemd/system/ferredis.service"),
+        (repo().join("deploy/systemd/ferredis.sysusers"), "/etc/sysusers.d/ferredis.conf"),
+        (repo().join("ferredis.conf"), "/etc/ferredis/ferredis.conf"),
+        (bin, "/usr/local/bin/ferredis-server"),
+    ];
+    let name = format!("ferredis-systemd-test-{}", std::process::id());
+    let mut c = podman();
+    // CAP_SYS_ADMIN lets that systemd build the unit's mount namespace (ProtectSystem=, PrivateTmp=, ...); without
+    // it systemd quietly runs the service without one.
+    c.args(["run", "-d", "--name", &name, "--network", "none", "--systemd=always", "--cap-add", "SYS_ADMIN"]);
+    c.args(["--ulimit", "nofile=10032:10032", "--ulimit", "nproc=4096:4096"]);
+    // The host's /tmp and /run hold other programs' sockets, which podman's default copy-up cannot copy.
+    c.args(["--tmpfs", "/tmp:rw,notmpcopyup", "--tmpfs", "/run:rw,notmpcopyup"]);
+    for (i, (src, dst)) in files.iter().enumerate() {
+        // Copies, so the container never holds the repository's files open.
+        let copy = dir.path().join(format!("f{i}"));
+        std::fs::copy(src, &copy).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+        c.args(["-v", &format!("{}:{dst}:ro", copy.display())]);
+    }
+    c.args(["--rootfs", "/:O", "/lib/systemd/systemd", "--unit=sysinit.target"]);
+    // Removed on every way out, including a failed start (which may leave a created container behind).
+    let _container = Container(name.clone());
+    if let Err(e) = run_ok(&mut c) {
+        println!("skipped: podman cannot boot systemd in a container here: {e}");
+        return;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let state = exec_in(&name, &["systemctl", "is-system-running"]).unwrap_or_else(|e| e);
+        if state.ends_with("running") || state.ends_with("degraded") {
+            break;
+        }
+        if Instant::now() > deadline {
+            println!("skipped: systemd did not come up in the container (last state: {state})");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let journal = || exec_in(&name, &["journalctl", "-u", "ferredis", "-o", "cat", "--no-pager"]).unwrap_or_else(|e| e);
+    // Type=notify: `systemctl start` returns once READY=1 arrived.
+    if let Err(e) = exec_in(&name, &["systemctl", "start", "ferredis"]) {
+        panic!("systemctl start ferredis: {e}\n{}", journal());
+    }
+    let show = |props: &str| exec_in(&name, &["systemctl", "show", "ferredis", "-p", props]).expect("systemctl show");
+    assert_eq!(show("ActiveState"), "ActiveState=active", "{}", journal());
+    assert_eq!(show("StatusText"), "StatusText=Ready to accept connections");
+    assert_eq!(exec_in(&name, &["id", "-un", "ferredis"]).expect("the sysusers entry made a user"), "ferredis");
+    // The sandbox is really in place around the server: seccomp, no new privileges, no capabilities, a read-only
+    // root with only the state directory writable, no /home, a private /tmp.
+    let pid = exec_in(&name, &["systemctl", "show", "ferredis", "-p", "MainPID", "--value"]).expect("MainPID");
+    let status = exec_in(&name, &["cat", &format!("/proc/{pid}/status")]).expect("status");
+    for want in ["Seccomp:\t2", "NoNewPrivs:\t1", "CapEff:\t0000000000000000", "CapBnd:\t0000000000000000"] {
+        assert!(status.contains(want), "no {want:?} in the server's status:\n{status}");
+    }
+    let mounts = exec_in(&name, &["cat", &format!("/proc/{pid}/mountinfo")]).expect("mountinfo");
+    let mount = |point: &str| {
+        mounts
+            .lines()
+            .filter(|l| l.split(' ').nth(4) == Some(point))
+            .next_back()
+            .unwrap_or_else(|| panic!("no mount at {point}:\n{mounts}"))
+            .to_string()
+    };
+    assert!(mount("/").split(' ').nth(5).is_some_and(|o| o.starts_with("ro")), "{}", mount("/"));
+    assert!(mount("/var/lib/ferredis").split(' ').nth(5).is_some_and(|o| o.starts_with("rw")));
+    assert!(mount("/home").contains("inaccessible"), "{}", mount("/home"));
+    assert!(mount("/tmp").contains("systemd-private-"), "{}", mount("/tmp"));
+    // Snapshots and an AOF rewrite (forked children) under the sandbox: only /var/lib/ferredis is writable.
+    let cli = |args: &[&str]| {
+        let mut argv = vec!["redis-cli", "-p", "6379"];
+        argv.extend_from_slice(args);
+        exec_in(&name, &argv).unwrap_or_else(|e| panic!("{args:?}: {e}\n{}", journal()))
+    };
+    assert_eq!(cli(&["SET", "k", "v"]), "OK");
+    assert_eq!(cli(&["CONFIG", "GET", "dir"]), "dir\n/var/lib/ferredis");
+    assert_eq!(cli(&["BGSAVE"]), "Background saving started");
+    common::wait_for("the snapshot under systemd", || {
+        cli(&["INFO", "persistence"]).contains("rdb_bgsave_in_progress:0")
+    });
+    assert_eq!(cli(&["CONFIG", "SET", "appendonly", "yes"]), "OK");
+    common::wait_for("the AOF rewrite under systemd", || {
+        journal().contains("Background AOF rewrite finished successfully")
+    });
+    let info = cli(&["INFO", "persistence"]);
+    assert!(info.contains("rdb_last_bgsave_status:ok") && info.contains("aof_last_bgrewrite_status:ok"), "{info}");
+    // SIGTERM from systemctl stop: the final save, STOPPING=1, exit status 0.
+    exec_in(&name, &["systemctl", "stop", "ferredis"]).expect("systemctl stop");
+    assert_eq!(show("Result"), "Result=success", "{}", journal());
+    assert_eq!(show("ExecMainStatus"), "ExecMainStatus=0");
+    let log = journal();
+    for line in ["Supervised by systemd", "Saving the final RDB snapshot before exiting.", "ready to exit, bye bye"] {
+        assert!(log.contains(line), "no {line:?} in the journal:\n{log}");
+    }
+    for bad in ["Operation not permitted", "Permission denied", "Read-only file system", "Bad system call"] {
+        assert!(!log.contains(bad), "{bad:?} in the journal:\n{log}");
+    }
+    let files = exec_in(&name, &["ls", "-l", "/var/lib/ferredis"]).expect("ls");
+    assert!(
+        files.lines().any(|l| l.starts_with("-rw------- 1 ferredis ferredis") && l.ends_with(" dump.rdb")),
+        "{files}"
+    );
+    assert!(files.lines().any(|l| l.starts_with("drwx") && l.ends_with(" appendonlydir")), "{files}");
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // make install
 
@@ -471,8 +597,10 @@ impl Drop for Container {
 }
 
 fn start_container(image: &str, port: u16, env: &[&str]) -> Result<Container, String> {
+    // Named and guarded before the run, so a failed start leaves no created container behind.
+    let guard = Container(format!("ferredis-image-test-{}-{port}", std::process::id()));
     let mut c = podman();
-    c.args(["run", "-d", "--ulimit", "nofile=10032:10032", "--ulimit", "nproc=4096:4096"]);
+    c.args(["run", "-d", "--name", &guard.0, "--ulimit", "nofile=10032:10032", "--ulimit", "nproc=4096:4096"]);
     // As the Kubernetes manifest runs it: read-only root, no capabilities, no privilege gain (writes go to the
     // /data volume only).
     c.args(["--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]);
@@ -481,7 +609,7 @@ fn start_container(image: &str, port: u16, env: &[&str]) -> Result<Container, St
         c.args(["-e", e]);
     }
     c.arg(image);
-    run_ok(&mut c).map(Container)
+    run_ok(&mut c).map(|_| guard)
 }
 
 /// The reply to `args` through the published port once the server answers (the first replies may be resets
