@@ -347,8 +347,7 @@ fn systemd_unit_runs_under_real_systemd() {
     let mount = |point: &str| {
         mounts
             .lines()
-            .filter(|l| l.split(' ').nth(4) == Some(point))
-            .next_back()
+            .rfind(|l| l.split(' ').nth(4) == Some(point))
             .unwrap_or_else(|| panic!("no mount at {point}:\n{mounts}"))
             .to_string()
     };
