@@ -363,6 +363,12 @@ fn systemd_unit_runs_under_real_systemd() {
     };
     assert_eq!(cli(&["SET", "k", "v"]), "OK");
     assert_eq!(cli(&["CONFIG", "GET", "dir"]), "dir\n/var/lib/ferredis");
+    // What INFO reads from /proc (ProtectProc=invisible, no ProcSubset) is still there.
+    let info = cli(&["INFO", "memory"]);
+    for field in ["used_memory_rss:", "total_system_memory:"] {
+        let v = info.lines().find_map(|l| l.strip_prefix(field)).unwrap_or_else(|| panic!("no {field}: {info}"));
+        assert!(v.trim().parse::<u64>().is_ok_and(|n| n > 0), "{field}{v}");
+    }
     assert_eq!(cli(&["BGSAVE"]), "Background saving started");
     common::wait_for("the snapshot under systemd", || {
         cli(&["INFO", "persistence"]).contains("rdb_bgsave_in_progress:0")
