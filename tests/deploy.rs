@@ -306,6 +306,12 @@ fn systemd_unit_runs_under_real_systemd() {
         // Copies, so the container never holds the repository's files open.
         let copy = dir.path().join(format!("f{i}"));
         std::fs::copy(src, &copy).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+        if dst.ends_with("ferredis.conf") && dst.starts_with("/etc/ferredis") {
+            // The reference config plus syslog, to see the log reach /dev/log through PrivateDevices=.
+            let mut text = std::fs::read_to_string(&copy).expect("read config copy");
+            text.push_str("\nsyslog-enabled yes\nsyslog-ident ferredis-syslog-test\n");
+            std::fs::write(&copy, text).expect("write config copy");
+        }
         c.args(["-v", &format!("{}:{dst}:ro", copy.display())]);
     }
     c.args(["--rootfs", "/:O", "/lib/systemd/systemd", "--unit=sysinit.target"]);
@@ -383,6 +389,9 @@ fn systemd_unit_runs_under_real_systemd() {
     exec_in(&name, &["systemctl", "stop", "ferredis"]).expect("systemctl stop");
     assert_eq!(show("Result"), "Result=success", "{}", journal());
     assert_eq!(show("ExecMainStatus"), "ExecMainStatus=0");
+    let syslog =
+        exec_in(&name, &["journalctl", "-t", "ferredis-syslog-test", "-o", "cat", "--no-pager"]).unwrap_or_else(|e| e);
+    assert!(syslog.contains("Ready to accept connections"), "nothing reached syslog: {syslog}");
     let log = journal();
     for line in ["Supervised by systemd", "Saving the final RDB snapshot before exiting.", "ready to exit, bye bye"] {
         assert!(log.contains(line), "no {line:?} in the journal:\n{log}");
