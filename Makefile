@@ -10,7 +10,13 @@
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
-#   make static  fully static release binary in target/static/
+#   make static  fully static release binaries (ferredis-server, ferredis-cli when the crate has it, the check tools)
+#                in target/static/, with their sizes
+#   make install release build, then installs into $(DESTDIR)$(PREFIX) (default /usr/local): bin/ferredis-*,
+#                /etc/ferredis/ferredis.conf (an existing one is kept), lib/systemd/system/ferredis.service and
+#                lib/sysusers.d/ferredis.conf. BIN_DIR=dir installs prebuilt binaries from dir instead of building
+#                (BIN_DIR=target/static after make static).
+#   make conf    regenerates the reference ferredis.conf from the directive table (src/conf_reference.rs)
 #   make check-ports  clippy -D warnings (lib, binary, tests) for FreeBSD and macOS, where the kqueue backend is
 #                compiled (a type and lint check: those binaries are not run here)
 #   make fuzz    every cargo-fuzz target for FUZZ_SECONDS each (needs nightly + cargo-fuzz)
@@ -24,7 +30,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-expire bench-evict bench-latency bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-expire bench-evict bench-latency bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -34,21 +40,72 @@ build:
 release:
 	$(CARGO) build --release
 
+# The binaries `make static` and `make install` ship; ferredis-cli only once the crate has it.
+BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-cli
+
 # Non-PIE (relocation-model=static): a static-pie binary carries ~130 KB of self-relocations and the server does
-# not need them; panic=abort (Cargo.toml) drops the unwinding landing pads.
+# not need them; panic=abort (Cargo.toml) drops the unwinding landing pads. Each binary is kept with its symbols
+# (crash reports name functions from them) and also stripped to <name>.stripped, for the size.
 static:
 	RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' $(CARGO) build --release --target $(TARGET_TRIPLE)
 	mkdir -p target/static
-	cp target/$(TARGET_TRIPLE)/release/ferredis-server target/static/ferredis-server
 	@# A static-pie binary makes ldd say "statically linked"; a non-PIE one "not a dynamic executable".
-	@if ldd target/static/ferredis-server 2>&1 | grep -Eq "not a dynamic executable|statically linked"; then \
-		echo "target/static/ferredis-server: $$(ldd target/static/ferredis-server 2>&1 | tr -d '\t')"; \
+	@for b in $(BINARIES); do \
+		src=target/$(TARGET_TRIPLE)/release/$$b; \
+		[ -f $$src ] || { [ $$b != ferredis-server ] && continue; echo "$$src is missing"; exit 1; }; \
+		cp $$src target/static/$$b; \
+		if ldd target/static/$$b 2>&1 | grep -Eq "not a dynamic executable|statically linked"; then \
+			echo "target/static/$$b: $$(ldd target/static/$$b 2>&1 | tr -d '\t')"; \
+		else \
+			echo "target/static/$$b is dynamically linked:"; ldd target/static/$$b; exit 1; \
+		fi; \
+		strip -o target/static/$$b.stripped target/static/$$b; \
+		echo "size: $$(stat -c %s target/static/$$b) bytes (symbols kept for crash reports)," \
+			"stripped: $$(stat -c %s target/static/$$b.stripped) bytes"; \
+	done
+
+# Install layout. The unit goes to $(PREFIX)/lib/systemd/system, the directory systemd reads for locally
+# installed software (/usr/local/lib/systemd/system by default); /etc/systemd/system stays the administrator's.
+# The unit's ExecStart and config paths are rewritten to BINDIR and SYSCONFDIR when those differ from the
+# defaults.
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+BINDIR       ?= $(PREFIX)/bin
+SYSCONFDIR   ?= /etc
+UNITDIR      ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR  ?= $(PREFIX)/lib/sysusers.d
+BIN_DIR      ?=
+INSTALL      ?= install
+
+install: $(if $(BIN_DIR),,release)
+	@from=$(if $(BIN_DIR),$(BIN_DIR),target/release); \
+	$(INSTALL) -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(SYSCONFDIR)/ferredis" "$(DESTDIR)$(UNITDIR)" \
+		"$(DESTDIR)$(SYSUSERSDIR)" || exit 1; \
+	for b in $(BINARIES); do \
+		if [ -f "$$from/$$b" ]; then \
+			$(INSTALL) -m 0755 "$$from/$$b" "$(DESTDIR)$(BINDIR)/$$b" || exit 1; \
+			echo "installed $(DESTDIR)$(BINDIR)/$$b"; \
+		elif [ $$b = ferredis-server ]; then echo "$$from/$$b is missing"; exit 1; fi; \
+	done; \
+	conf="$(DESTDIR)$(SYSCONFDIR)/ferredis/ferredis.conf"; \
+	if [ -e "$$conf" ]; then \
+		echo "kept the existing $$conf (the new reference is ferredis.conf in the source tree)"; \
 	else \
-		echo "target/static/ferredis-server is dynamically linked:"; ldd target/static/ferredis-server; exit 1; \
+		$(INSTALL) -m 0644 ferredis.conf "$$conf" && echo "installed $$conf" || exit 1; \
+	fi; \
+	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/etc/ferredis/|$(SYSCONFDIR)/ferredis/|g' \
+		deploy/systemd/ferredis.service > "$(DESTDIR)$(UNITDIR)/ferredis.service" && \
+		chmod 0644 "$(DESTDIR)$(UNITDIR)/ferredis.service" && \
+		echo "installed $(DESTDIR)$(UNITDIR)/ferredis.service" || exit 1; \
+	$(INSTALL) -m 0644 deploy/systemd/ferredis.sysusers "$(DESTDIR)$(SYSUSERSDIR)/ferredis.conf" && \
+		echo "installed $(DESTDIR)$(SYSUSERSDIR)/ferredis.conf" || exit 1; \
+	if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null 2>&1; then \
+		systemd-sysusers "$(SYSUSERSDIR)/ferredis.conf" || echo "systemd-sysusers failed: create the ferredis user by hand"; \
 	fi
-	@strip -o target/static/ferredis-server.stripped target/static/ferredis-server
-	@echo "size: $$(stat -c %s target/static/ferredis-server) bytes (symbols kept for crash reports)," \
-		"stripped: $$(stat -c %s target/static/ferredis-server.stripped) bytes"
+
+# Regenerates ferredis.conf from the directive table (the test compares the two otherwise).
+conf:
+	FERREDIS_BLESS=1 $(CARGO) test --test conf_reference committed_file_matches_the_generator
 
 # kqueue targets: installs their standard library with rustup when missing. If rustup cannot download it (no
 # network), the check is reported as skipped rather than failed: it needs nothing else.

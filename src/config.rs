@@ -1584,7 +1584,7 @@ pub fn load(args: Vec<String>) -> Result<Config, ConfigError> {
 // CONFIG REWRITE
 
 /// The config lines describing `d`'s current value (several for `client-output-buffer-limit`).
-fn rewrite_lines(cfg: &Config, d: &Directive) -> Vec<String> {
+pub(crate) fn rewrite_lines(cfg: &Config, d: &Directive) -> Vec<String> {
     let v = cfg.get(d);
     match d.name {
         "client-output-buffer-limit" => ["normal", "replica", "pubsub"]

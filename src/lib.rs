@@ -4,6 +4,8 @@
 //! - [`alloc`]: the counting global allocator behind the O(1) `used_memory`.
 //! - [`args`]: a command's arguments (zero-copy slices and the owned form).
 //! - [`config`]: every directive, its default and limits; the redis.conf parser; CONFIG GET/SET.
+//! - [`conf_reference`]: the commented `ferredis.conf` generated from the directive table.
+//! - [`env_password`]: `FERREDIS_PASSWORD` / `FERREDIS_PASSWORD_FILE` for container images.
 //! - [`util`]: Redis's number parsing/formatting rules, glob matching, a small RNG.
 //! - [`resp`]: the resumable zero-copy request parser and the RESP2/RESP3 reply encoders.
 //! - [`net`]: connections: the query ring buffer, client state.
@@ -35,10 +37,12 @@ pub mod alloc;
 pub mod args;
 pub mod blocking;
 pub mod command;
+pub mod conf_reference;
 pub mod config;
 pub mod crash;
 pub mod db;
 pub mod dict;
+pub mod env_password;
 pub mod event_loop;
 pub mod evict;
 pub mod expire;
