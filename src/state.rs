@@ -38,6 +38,8 @@ pub struct Stats {
     pub latency: crate::latency::CommandHistograms,
     pub client_qbuf_limit_disconnections: u64,
     pub client_outbuf_limit_disconnections: u64,
+    /// Clients closed by `maxmemory-clients` (`evicted_clients`).
+    pub evicted_clients: u64,
     /// Socket reads and writes performed (`total_reads_processed` / `total_writes_processed`).
     pub total_reads_processed: u64,
     pub total_writes_processed: u64,

@@ -112,6 +112,8 @@ pub struct Client {
     pub pending_push: bool,
     /// When (unix seconds) the output first stayed above the soft output-buffer limit; 0 = not above it.
     pub obuf_soft_limit_reached_s: i64,
+    /// Client-eviction bookkeeping (`maxmemory-clients`, see [`crate::net::client_evict`]).
+    pub mem: crate::net::client_evict::Tracked,
 }
 
 /// Size of Redis's per-client static reply buffer: output up to this size counts as `obl`, beyond it as the
@@ -131,6 +133,7 @@ impl Client {
             pending_write: false,
             pending_push: false,
             obuf_soft_limit_reached_s: 0,
+            mem: Default::default(),
         }
     }
 
