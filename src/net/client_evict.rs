@@ -3,8 +3,9 @@
 //!
 //! What a client costs ([`client_memory`]) is counted as Redis's `getClientMemoryUsage` counts it: the query
 //! buffer's allocation, the reply buffer's allocation (ferredis has one growable buffer where Redis has a 16 KiB
-//! static buffer plus a reply list, so the allocation is the honest figure), the client structure, the arguments of
-//! the command being run, the MULTI queue and the subscriptions' bookkeeping.
+//! static buffer plus a reply list, so the allocation is the honest figure), the client structure, the parser's
+//! scratch space, the MULTI queue and the subscriptions' bookkeeping. The arguments of the running command are not
+//! added again: they are slices of the query buffer, where Redis copies them out.
 //!
 //! Evictable clients sit in one of [`BUCKETS`] buckets by the base-2 logarithm of their memory, as in Redis:
 //!
@@ -72,7 +73,7 @@ pub fn client_memory(c: &Client) -> usize {
         + std::mem::size_of::<Client>()
         + c.scratch.capacity()
         + c.spans.capacity() * std::mem::size_of::<(u32, u32)>()
-        + st.conn.argv_mem
+        // No `argv_mem`: arguments are slices of the query buffer (counted above), not copies as in Redis.
         + crate::command::tx::multi_mem(st)
         // Redis counts the subscription dictionaries' entries; a pointer pair per name is that order of size.
         + subs * 2 * std::mem::size_of::<usize>()

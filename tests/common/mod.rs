@@ -14,6 +14,7 @@
 
 pub mod net;
 pub mod persist;
+pub mod watch;
 
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
