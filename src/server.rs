@@ -21,7 +21,7 @@ use crate::command::{self, flag, Args, Command, Ctx};
 use crate::config::Config;
 use crate::event_loop::{EventHandler, EventLoop, TimerNext};
 use crate::net::client::{flags, Client, ClientState};
-use crate::net::client_evict::{self, ClientMem, Tracked};
+use crate::net::client_evict::{self, Tracked};
 use crate::resp::parse::{Limits, Parsed, Parser, ProtoError, DEFAULT_MAX_INLINE_LEN, DEFAULT_MAX_MULTIBULK_LEN};
 use crate::resp::reply::Reply;
 use crate::state::{Action, ServerState, SlowlogEntry};
@@ -118,8 +118,6 @@ pub struct Server {
     commands: &'static command::CommandTable,
     /// The AOF's directory and manifest (see `server/aof.rs`).
     aof_files: Option<aof::AofFiles>,
-    /// Client memory by bucket, for `maxmemory-clients` (see [`crate::net::client_evict`]).
-    client_mem: ClientMem,
 }
 
 struct PendingStat {
@@ -540,7 +538,6 @@ impl Server {
             nesting: 0,
             commands,
             aof_files: None,
-            client_mem: ClientMem::default(),
         })
     }
 
@@ -671,7 +668,7 @@ impl Server {
             self.state.monitors.retain(|&m| m != id);
         }
         self.connected = self.connected.saturating_sub(1);
-        self.client_mem.forget(&mut c);
+        self.state.client_mem.forget(&mut c);
         // Dropping the box closes the socket and frees the buffers.
         drop(c);
     }
@@ -797,7 +794,7 @@ impl Server {
                         conn.tot_mem = query_cap + state.reply.buf.capacity() + argv_mem + CLIENT_STRUCT_BYTES;
                         // Redis's processCommand: over `maxmemory-clients`, the biggest clients go first, maybe
                         // this one (then its command does not run).
-                        if self.client_mem.over(client_evict::limit_bytes(&self.state.config))
+                        if self.state.client_mem.over(client_evict::limit_bytes(&self.state.config))
                             && self.evict_clients(el, Some((&mut *state, &mut *mem)))
                         {
                             return;
@@ -842,7 +839,7 @@ impl Server {
     fn track_client_mem(&mut self, c: &mut Client) {
         let limit = client_evict::limit_bytes(&self.state.config);
         if limit > 0 {
-            self.client_mem.update(c, limit);
+            self.state.client_mem.update(c, limit);
         }
     }
 
@@ -852,13 +849,13 @@ impl Server {
     fn evict_clients(&mut self, el: &mut EventLoop, mut current: Option<(&mut ClientState, &mut Tracked)>) -> bool {
         let limit = client_evict::limit_bytes(&self.state.config);
         let mut evicted_current = false;
-        for (id, fd) in self.client_mem.candidates() {
-            if !self.client_mem.over(limit) {
+        for (id, fd) in self.state.client_mem.candidates() {
+            if !self.state.client_mem.over(limit) {
                 return evicted_current;
             }
             if let Some((st, tracked)) = current.as_mut().filter(|(st, _)| st.id == id) {
                 log_notice!("Evicting client: {}", command::connection::client_info_string(st, self.state.now_ms));
-                self.client_mem.forget_tracked(id, tracked);
+                self.state.client_mem.forget_tracked(id, tracked);
                 st.flags |= flags::CLOSE_ASAP;
                 self.state.stats.evicted_clients += 1;
                 evicted_current = true;
@@ -874,7 +871,7 @@ impl Server {
             self.state.stats.evicted_clients += 1;
             self.free_client(el, c);
         }
-        if self.client_mem.over(limit) {
+        if self.state.client_mem.over(limit) {
             log_warning!("Over client maxmemory after evicting all evictable clients");
         }
         evicted_current
@@ -1516,7 +1513,7 @@ impl Server {
                 }
                 c.refresh_conn_stats(0, true, writable);
                 // Clients that stay idle with big buffers (pub/sub output, CONFIG SET of the limit) are counted here.
-                self.client_mem.update(c, evict_limit);
+                self.state.client_mem.update(c, evict_limit);
             }
         }
     }
@@ -1647,7 +1644,7 @@ impl EventHandler for Server {
             }
         }
         self.blocking_before_sleep(el);
-        if self.client_mem.over(client_evict::limit_bytes(&self.state.config)) {
+        if self.state.client_mem.over(client_evict::limit_bytes(&self.state.config)) {
             self.evict_clients(el, None);
         }
         // What this pass changed reaches the AOF (and with `always` the disk) before any reply goes out.

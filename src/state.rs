@@ -180,6 +180,8 @@ pub struct ServerState {
     /// event loop is about to sleep or the oldest has waited [`PUSH_COALESCE`], so a subscriber gets one write for
     /// many messages (see [`crate::pubsub`]).
     pub clients_pending_push: Vec<i32>,
+    /// Client memory by bucket, for `maxmemory-clients` (see [`crate::net::client_evict`]).
+    pub client_mem: crate::net::client_evict::ClientMem,
     /// When the first client entered `clients_pending_push` (meaningful while it is not empty).
     pub pending_push_since: std::time::Instant,
     /// WATCHed keys of every client (MULTI/EXEC).
@@ -284,6 +286,7 @@ impl ServerState {
             startup_memory: crate::util::used_memory(),
             clients_pending_write: Vec::new(),
             clients_pending_push: Vec::new(),
+            client_mem: Default::default(),
             pending_push_since: std::time::Instant::now(),
             watches: Default::default(),
             pause: ClientPause::default(),

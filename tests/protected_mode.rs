@@ -253,3 +253,68 @@ fn peer_in_network_namespace_is_denied() {
 fn oracle_peer_in_network_namespace_is_denied() {
     namespace_peer(Kind::Redis);
 }
+
+// ---- enable-protected-configs / enable-debug-command: `local` means 127.0.0.1, ::1 or the unix socket ---------
+
+/// Replies to protected CONFIG SETs and DEBUG from 127.0.0.1 and from 127.0.0.2 for one setting of the switches.
+fn protected_actions(kind: Kind, setting: &str) -> Vec<String> {
+    let s = Server::start(
+        kind,
+        &[
+            "--protected-mode",
+            "no",
+            "--bind",
+            "127.0.0.1",
+            "127.0.0.2",
+            "--enable-protected-configs",
+            setting,
+            "--enable-debug-command",
+            setting,
+            "--enable-module-command",
+            setting,
+        ],
+    );
+    let mut out = Vec::new();
+    for (who, src) in [("local", Ipv4Addr::LOCALHOST), ("127.0.0.2", Ipv4Addr::new(127, 0, 0, 2))] {
+        let stream = connect_from(src, Ipv4Addr::LOCALHOST, s.port).expect("connect");
+        let mut c = Conn::from_stream(stream);
+        for cmd in [
+            vec!["CONFIG", "SET", "dir", "."],
+            vec!["CONFIG", "SET", "dbfilename", "x.rdb"],
+            vec!["CONFIG", "SET", "enable-debug-command", "yes"],
+            vec!["CONFIG", "SET", "enable-protected-configs", "yes"],
+            vec!["CONFIG", "GET", "enable-protected-configs"],
+            vec!["CONFIG", "GET", "enable-debug-command"],
+            vec!["CONFIG", "GET", "enable-module-command"],
+            vec!["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
+            vec!["DEBUG", "HELP"],
+        ] {
+            let reply = c.cmd(&cmd);
+            let shown = if cmd[..2] == ["DEBUG", "HELP"] && reply.starts_with(b"*") {
+                "help text".to_string()
+            } else {
+                common::escape(&reply)
+            };
+            out.push(format!("{setting} {who} {}: {shown}", cmd.join(" ")));
+        }
+    }
+    out
+}
+
+#[test]
+fn protected_configs_and_debug_local_means_exact_loopback() {
+    for setting in ["no", "local", "yes"] {
+        let ours = protected_actions(Kind::Ferredis, setting);
+        let theirs = protected_actions(Kind::Redis, setting);
+        assert_eq!(ours, theirs);
+        let joined = ours.join("\n");
+        if setting == "local" {
+            assert!(joined.contains("local CONFIG SET dbfilename x.rdb: +OK"), "{joined}");
+            assert!(joined.contains("127.0.0.2 CONFIG SET dbfilename x.rdb: -ERR CONFIG SET failed"), "{joined}");
+            assert!(
+                joined.contains("127.0.0.2 DEBUG SET-ACTIVE-EXPIRE 1: -ERR DEBUG command not allowed."),
+                "{joined}"
+            );
+        }
+    }
+}

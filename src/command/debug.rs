@@ -322,8 +322,12 @@ fn debug(ctx: &mut Ctx, args: Args) {
             Err(e) => ctx.reply().error(&format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}")),
         }
     } else if is("client-eviction") && argc == 2 {
-        // maxmemory-clients only accepts 0 (client eviction is not built), so the pools never exist.
-        ctx.reply().error("ERR maxmemory-clients is disabled.");
+        if ctx.srv.config.maxmemory_clients == 0 {
+            ctx.reply().error("ERR maxmemory-clients is disabled.");
+        } else {
+            let text = ctx.srv.client_mem.debug_text();
+            ctx.reply().verbatim("txt", text.as_bytes());
+        }
     } else if is("pause-cron") && argc == 3 {
         PAUSE_CRON.store(crate::util::atoll(args.get(2)) != 0, Ordering::Relaxed);
         ctx.reply().ok();

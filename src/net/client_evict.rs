@@ -90,12 +90,14 @@ fn bucket_of(mem: usize) -> u8 {
 pub struct ClientMem {
     /// Per bucket: client id → fd.
     buckets: Vec<BTreeMap<u64, i32>>,
+    /// Per bucket: memory of its clients together.
+    sums: Vec<usize>,
     total: usize,
 }
 
 impl Default for ClientMem {
     fn default() -> Self {
-        ClientMem { buckets: vec![BTreeMap::new(); BUCKETS], total: 0 }
+        ClientMem { buckets: vec![BTreeMap::new(); BUCKETS], sums: vec![0; BUCKETS], total: 0 }
     }
 }
 
@@ -110,8 +112,14 @@ impl ClientMem {
     pub fn update(&mut self, c: &mut Client, limit: u64) -> usize {
         let mem = client_memory(c);
         self.total = self.total - c.mem.mem + mem;
-        c.mem.mem = mem;
         let want = (limit > 0 && !c.state.has(flags::NO_EVICT)).then(|| bucket_of(mem));
+        if let Some(b) = c.mem.bucket {
+            self.sums[b as usize] -= c.mem.mem;
+        }
+        if let Some(b) = want {
+            self.sums[b as usize] += mem;
+        }
+        c.mem.mem = mem;
         if want != c.mem.bucket {
             if let Some(b) = c.mem.bucket {
                 self.buckets[b as usize].remove(&c.state.id);
@@ -134,6 +142,7 @@ impl ClientMem {
         self.total -= t.mem;
         if let Some(b) = t.bucket.take() {
             self.buckets[b as usize].remove(&id);
+            self.sums[b as usize] -= t.mem;
         }
         *t = Tracked::default();
     }
@@ -141,6 +150,26 @@ impl ClientMem {
     /// Whether the clients together are at or over `limit` (Redis evicts while `total >= limit`).
     pub fn over(&self, limit: u64) -> bool {
         limit > 0 && self.total as u64 >= limit
+    }
+
+    /// DEBUG CLIENT-EVICTION: one line per bucket with its range, memory and number of clients, as Redis 7.0
+    /// prints them.
+    pub fn debug_text(&self) -> String {
+        let mut out = String::new();
+        for j in 0..BUCKETS {
+            if j == 0 {
+                out.push_str("bucket          0");
+            } else {
+                out.push_str(&format!("bucket {:10}", 1u64 << (j as u32 - 1 + BUCKET_MIN_LOG)));
+            }
+            if j == BUCKETS - 1 {
+                out.push_str("+            : ");
+            } else {
+                out.push_str(&format!(" - {:10}: ", (1u64 << (j as u32 + BUCKET_MIN_LOG)) - 1));
+            }
+            out.push_str(&format!("tot-mem: {:10}, clients: {}\n", self.sums[j], self.buckets[j].len()));
+        }
+        out
     }
 
     /// The evictable clients in eviction order: biggest bucket first, lower ids first inside a bucket.

@@ -416,6 +416,13 @@ impl Conn {
         Conn::try_connect(port).unwrap_or_else(|e| panic!("connect 127.0.0.1:{port}: {e}"))
     }
 
+    /// Wraps a stream connected some other way (from another source address or network namespace).
+    pub fn from_stream(stream: TcpStream) -> Conn {
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(REPLY_TIMEOUT_MS)));
+        let _ = stream.set_nodelay(true);
+        Conn { stream, buf: Vec::new() }
+    }
+
     pub fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) -> io::Result<()> {
         self.stream.write_all(&encode_command(args))
     }
