@@ -373,9 +373,34 @@ pub fn enforce_output_limit(
     if c.has(flags::CLOSE_ASAP) {
         return false;
     }
+    let Some(used) = output_limit_reached(c, soft_since_s, limits, now_ms) else { return false };
+    crate::log_warning!(
+        "Client id={} addr={} laddr={} fd={} name={} omem={} scheduled to be closed ASAP for overcoming of output \
+         buffer limits.",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.fd,
+        String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
+        used
+    );
+    c.flags |= flags::CLOSE_ASAP;
+    stats.client_outbuf_limit_disconnections += 1;
+    true
+}
+
+/// Redis's `checkClientOutputBufferLimits`: `Some(bytes counted)` when the client's output is over the hard limit
+/// of its class, or over the soft limit for longer than the soft seconds. Keeps the "soft limit first reached"
+/// time `soft_since_s` (0 = not above it). The caller decides how to close the client and logs it.
+pub fn output_limit_reached(
+    c: &ClientState,
+    soft_since_s: &mut i64,
+    limits: &[ClientBufferLimit; 3],
+    now_ms: i64,
+) -> Option<u64> {
     let limit = limits[client_class(c)];
     if limit.hard_bytes == 0 && limit.soft_bytes == 0 {
-        return false;
+        return None;
     }
     let used = output_limit_bytes(c);
     let hard = limit.hard_bytes > 0 && used >= limit.hard_bytes;
@@ -391,22 +416,7 @@ pub fn enforce_output_limit(
     } else {
         *soft_since_s = 0;
     }
-    if !(hard || soft) {
-        return false;
-    }
-    crate::log_warning!(
-        "Client id={} addr={} laddr={} fd={} name={} omem={} scheduled to be closed ASAP for overcoming of output \
-         buffer limits.",
-        c.id,
-        c.addr,
-        c.laddr,
-        c.fd,
-        String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
-        used
-    );
-    c.flags |= flags::CLOSE_ASAP;
-    stats.client_outbuf_limit_disconnections += 1;
-    true
+    (hard || soft).then_some(used)
 }
 
 /// [`enforce_output_limit`] for a connection.

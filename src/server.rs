@@ -1512,6 +1512,22 @@ impl Server {
                     c.state.reply.buf = Vec::new();
                 }
                 c.refresh_conn_stats(0, true, writable);
+                // A client that stays above its soft output limit without new output is only seen here (Redis's
+                // clientsCron closes it at once, with its own log line).
+                let limits = &self.state.config.client_output_buffer_limit;
+                if crate::pubsub::output_limit_bytes(&c.state) > 0
+                    && !c.state.has(flags::CLOSE_ASAP)
+                    && crate::pubsub::output_limit_reached(&c.state, &mut c.obuf_soft_limit_reached_s, limits, now_ms)
+                        .is_some()
+                {
+                    log_warning!(
+                        "Client {} closed for overcoming of output buffer limits.",
+                        command::connection::client_info_string(&c.state, now_ms)
+                    );
+                    self.state.stats.client_outbuf_limit_disconnections += 1;
+                    self.free_client_by_fd(el, fd as RawFd);
+                    continue;
+                }
                 // Clients that stay idle with big buffers (pub/sub output, CONFIG SET of the limit) are counted here.
                 self.state.client_mem.update(c, evict_limit);
             }

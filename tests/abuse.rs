@@ -408,3 +408,35 @@ fn clients_dying_at_awkward_moments() {
 fn oracle_clients_dying_at_awkward_moments() {
     clients_dying(Kind::Redis);
 }
+
+/// Over the soft output limit (`normal 0 2mb 1`) and then silent: nothing more is appended to its output, so the
+/// cron has to notice that it stayed above the limit for more than a second (Redis checks every client in
+/// clientsCron). Meanwhile INFO's `client_recent_max_output_buffer` shows the big buffer.
+fn soft_output_limit_closes_idle_client(kind: Kind) {
+    let s = Server::start(kind, &["--client-output-buffer-limit", "normal 0 2mb 1"]);
+    let mut c = s.conn();
+    let value = vec![b'v'; 1 << 20];
+    assert_eq!(c.cmd(&[&b"SET"[..], b"big", &value]), b"+OK\r\n");
+    let mut hog = raw_connect(s.port);
+    // Enough that the kernel's socket buffers cannot take it all: several MB stay in the server's output.
+    for _ in 0..16 {
+        hog.write_all(&common::encode_command(&["GET", "big"])).unwrap();
+    }
+    wait_for("a big output buffer", || int_field(&mut c, "clients", "client_recent_max_output_buffer") > 2 << 20);
+    wait_for("the idle client over the soft limit to be closed", || {
+        int_field(&mut c, "clients", "connected_clients") == 1
+    });
+    // Closed from the cron: Redis frees it at once and says so with the client's CLIENT LIST line.
+    let log = s.log_text();
+    assert!(log.contains("# Client id=") && log.contains(" closed for overcoming of output buffer limits."), "{log}");
+}
+
+#[test]
+fn soft_output_limit_closes_idle_client_ferredis() {
+    soft_output_limit_closes_idle_client(Kind::Ferredis);
+}
+
+#[test]
+fn oracle_soft_output_limit_closes_idle_client() {
+    soft_output_limit_closes_idle_client(Kind::Redis);
+}
