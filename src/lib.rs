@@ -6,7 +6,7 @@
 //! - [`config`]: every directive, its default and limits; the redis.conf parser; CONFIG GET/SET.
 //! - [`util`]: Redis's number parsing/formatting rules, glob matching, a small RNG.
 //! - [`resp`]: the resumable zero-copy request parser and the RESP2/RESP3 reply encoders.
-//! - [`net`]: connections: the query ring buffer, client state.
+//! - [`net`]: connections: the query ring buffer, client state, client eviction (`maxmemory-clients`).
 //! - [`dict`]: the open-addressing hash table with incremental rehashing behind the keyspace.
 //! - [`object`]: keyspace entries with their compact header (type, encoding, 24-bit LRU/LFU).
 //! - [`db`]: one database: keys, TTLs, lazy expiry.
