@@ -1637,6 +1637,11 @@ fn rewrite_lines(cfg: &Config, d: &Directive) -> Vec<String> {
         "save" if cfg.save_params.is_empty() => vec!["save \"\"".to_string()],
         "save" => cfg.save_params.iter().map(|(secs, changes)| format!("save {secs} {changes}")).collect(),
         "replicaof" => Vec::new(),
+        // A percentage as `N%`, bytes with the largest exact unit (Redis's PERCENT_CONFIG rewrite).
+        "maxmemory-clients" => vec![match cfg.maxmemory_clients {
+            p if p < 0 => format!("maxmemory-clients {}%", -p),
+            b => format!("maxmemory-clients {}", format_memory(b as u64)),
+        }],
         // Each address quoted on its own: CONFIG GET's space-joined value cannot tell an address holding a space
         // (or an empty one) from two addresses, and a split rewrite could exceed the 16-address limit and not load.
         "bind" if !cfg.bind.is_empty() => {
@@ -1996,5 +2001,20 @@ mod tests {
         assert!(!new.contains("port 7001"));
         // Rewriting again is stable.
         assert_eq!(rewrite_text(&c, &new), new);
+    }
+
+    #[test]
+    fn maxmemory_clients_forms_and_rewrite() {
+        let c = parse("maxmemory-clients 10%\n").unwrap();
+        assert_eq!(c.maxmemory_clients, -10);
+        let d = find(b"maxmemory-clients").unwrap();
+        assert_eq!(c.get(d), b"10%");
+        assert_eq!(rewrite_lines(&c, d), vec!["maxmemory-clients 10%"]);
+        let c = parse("maxmemory-clients 64mb\n").unwrap();
+        assert_eq!(c.maxmemory_clients, 64 << 20);
+        assert_eq!(rewrite_lines(&c, d), vec!["maxmemory-clients 64mb"]);
+        for bad in ["101%", "-1", "x", "%", "1.5%", "-5%"] {
+            assert!(parse(&format!("maxmemory-clients {bad}\n")).is_err(), "{bad}");
+        }
     }
 }
