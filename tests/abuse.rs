@@ -216,12 +216,11 @@ fn raise_own_nofile(n: u64) -> u64 {
 
 /// 2000 connections opened at once (some send half a command, some a PING, some nothing) and dropped: all are
 /// accepted and freed, the others are served meanwhile, and memory comes back within the margin.
-#[test]
-fn thousands_of_connections_opened_and_dropped() {
+fn thousands_of_connections(kind: Kind) {
     const N: usize = 2000;
     let limit = raise_own_nofile(N as u64 + 256);
     assert!(limit >= N as u64 + 64, "this test needs {} descriptors, the hard limit allows {limit}", N + 64);
-    let s = Server::ferredis();
+    let s = Server::start(kind, &[]);
     let mut c = s.conn();
     let pinger = Pinger::start(s.port);
     let mut socks = Vec::with_capacity(N);
@@ -243,6 +242,16 @@ fn thousands_of_connections_opened_and_dropped() {
     assert_eq!(c.cmd(&["EXISTS", "k"]), b":0\r\n", "a half-sent SET must not run");
     pinger.finish("connection flood");
     assert_rss_below(&s, RSS_MARGIN_MB + 64, "after the flood");
+}
+
+#[test]
+fn thousands_of_connections_opened_and_dropped() {
+    thousands_of_connections(Kind::Ferredis);
+}
+
+#[test]
+fn oracle_thousands_of_connections_opened_and_dropped() {
+    thousands_of_connections(Kind::Redis);
 }
 
 /// The server started under `ulimit -n 64` with `maxclients 1000`: it lowers maxclients to 64 - 32 with Redis's
