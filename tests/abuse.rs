@@ -449,3 +449,47 @@ fn soft_output_limit_closes_idle_client_ferredis() {
 fn oracle_soft_output_limit_closes_idle_client() {
     soft_output_limit_closes_idle_client(Kind::Redis);
 }
+
+/// The same non-reading pipeliner under the default limits (no output limit for normal clients, no
+/// `maxmemory-clients`): its output simply grows, as in Redis, and CLIENT LIST's `omem`/`tot-mem` and the RSS show
+/// it (24 replies of 1 MB: at least 12 MB held by the server whatever the kernel buffers took; RSS below 24 MB
+/// plus the margin).
+fn non_reading_pipeliner_default_limits(kind: Kind) {
+    let s = Server::start(kind, &[]);
+    let mut c = s.conn();
+    let value = vec![b'v'; 1 << 20];
+    assert_eq!(c.cmd(&[&b"SET"[..], b"big", &value]), b"+OK\r\n");
+    let mut hog = raw_connect(s.port);
+    hog.write_all(&common::encode_command(&["GET", "big"]).repeat(24)).unwrap();
+    let tot_mem = |c: &mut Conn| -> u64 {
+        let list = String::from_utf8_lossy(&c.cmd(&["CLIENT", "LIST"])).into_owned();
+        list.lines()
+            .find(|l| l.contains(" cmd=get "))
+            .and_then(|l| l.split(' ').find_map(|f| f.strip_prefix("tot-mem=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    wait_for("the pipeliner's output to pile up", || tot_mem(&mut c) >= 12 << 20);
+    assert_eq!(int_field(&mut c, "clients", "connected_clients"), 2, "{}: nothing closes it", kind.label());
+    assert_rss_below(&s, 24 + RSS_MARGIN_MB, "non-reading pipeliner, default limits");
+    // Once it reads, everything arrives.
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    let expected = 24 * ((1 << 20) + "$1048576\r\n\r\n".len());
+    while got < expected {
+        let n = hog.read(&mut buf).unwrap();
+        assert!(n > 0, "{}: EOF after {got} bytes", kind.label());
+        got += n;
+    }
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn non_reading_pipeliner_grows_under_default_limits() {
+    non_reading_pipeliner_default_limits(Kind::Ferredis);
+}
+
+#[test]
+fn oracle_non_reading_pipeliner_grows_under_default_limits() {
+    non_reading_pipeliner_default_limits(Kind::Redis);
+}
