@@ -748,8 +748,11 @@ impl Server {
             self.free_client(el, c);
             return;
         }
-        // A command still arriving (a big bulk) grows the query buffer without running anything.
-        self.track_client_mem(&mut c);
+        // A command still arriving (a big bulk) grows the query buffer without running anything; complete
+        // commands were counted as they ran.
+        if c.query.len() > 0 {
+            self.track_client_mem(&mut c);
+        }
         c.refresh_conn_stats(0, true, el.interest(fd).is_writable());
         if c.state.reply.pending_len() > 0 && !c.pending_write && !el.interest(fd).is_writable() {
             c.pending_write = true;
