@@ -750,7 +750,7 @@ impl Server {
         }
         // A command still arriving (a big bulk) grows the query buffer without running anything; complete
         // commands were counted as they ran.
-        if c.query.len() > 0 {
+        if !c.query.is_empty() {
             self.track_client_mem(&mut c);
         }
         c.refresh_conn_stats(0, true, el.interest(fd).is_writable());
