@@ -1000,6 +1000,14 @@ impl Server {
             self.reject(c, cmd, full_name, &format!("ERR wrong number of arguments for '{full_name}' command"));
             return start_us;
         }
+        // Redis's CMD_PROTECTED check, right after arity (before authentication): DEBUG only as
+        // `enable-debug-command` allows this client (MODULE, the other protected command, does not exist here).
+        if cmd.name == "debug"
+            && !self.state.config.enable_debug_command.allows(command::config_cmd::is_local_client(c))
+        {
+            self.reject(c, cmd, full_name, command::debug::DEBUG_NOT_ALLOWED);
+            return start_us;
+        }
         if !c.authenticated && self.state.config.requirepass.is_some() && !cmd.has(flag::NO_AUTH) {
             self.reject(c, cmd, full_name, "NOAUTH Authentication required.");
             return start_us;

@@ -288,9 +288,13 @@ fn protected_actions(kind: Kind, setting: &str) -> Vec<String> {
             vec!["CONFIG", "GET", "enable-module-command"],
             vec!["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
             vec!["DEBUG", "HELP"],
+            // Refused before queuing, as Redis's processCommand does: the transaction is aborted.
+            vec!["MULTI"],
+            vec!["DEBUG", "DIGEST"],
+            vec!["EXEC"],
         ] {
             let reply = c.cmd(&cmd);
-            let shown = if cmd[..2] == ["DEBUG", "HELP"] && reply.starts_with(b"*") {
+            let shown = if cmd == ["DEBUG", "HELP"] && reply.starts_with(b"*") {
                 "help text".to_string()
             } else {
                 common::escape(&reply)
