@@ -73,10 +73,7 @@ fn biggest_goes_first(kind: Kind) {
     a.write_all(b"*2\r\n$4\r\nECHO\r\n$3000000\r\n").unwrap();
     a.write_all(&vec![b'q'; 100_000]).unwrap();
     wait_for("the big client's buffer", || {
-        client_list(&mut c).contains("name=big") && {
-            let l = client_list(&mut c);
-            l.lines().any(|x| x.contains("name=big") && x.contains(" qbuf=100"))
-        }
+        client_list(&mut c).lines().any(|l| l.contains(" name=big ") && l.contains(" qbuf=100"))
     });
     assert_eq!(int_field(&mut c, "stats", "evicted_clients"), 0);
     let mut b = raw_connect(s.port);
