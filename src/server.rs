@@ -521,7 +521,8 @@ impl Server {
         };
         let _ = full_names();
         crate::latency::set_threshold_ms(config.latency_monitor_threshold);
-        let state = ServerState::new(config);
+        let mut state = ServerState::new(config);
+        state.client_info = command::connection::client_info_string;
         let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
         Ok(Server {
             state,
@@ -833,7 +834,8 @@ impl Server {
     /// `closeClientOnOutputBufferLimitReached`; see [`crate::pubsub::check_output_limits`]).
     fn check_output_limits(&mut self, c: &mut Client) {
         let st = &mut self.state;
-        crate::pubsub::check_output_limits(c, &st.config.client_output_buffer_limit, st.now_ms, &mut st.stats);
+        let limits = &st.config.client_output_buffer_limit;
+        crate::pubsub::check_output_limits(c, limits, st.now_ms, &mut st.stats, st.client_info);
     }
 
     /// Recounts a client's memory while `maxmemory-clients` is set (Redis's `updateClientMemUsageAndBucket`); the

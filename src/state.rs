@@ -182,6 +182,8 @@ pub struct ServerState {
     pub clients_pending_push: Vec<i32>,
     /// Client memory by bucket, for `maxmemory-clients` (see [`crate::net::client_evict`]).
     pub client_mem: crate::net::client_evict::ClientMem,
+    /// How a client is written in the log (CLIENT LIST's line; set by the server, see `net::client::ClientInfoFn`).
+    pub client_info: crate::net::client::ClientInfoFn,
     /// When the first client entered `clients_pending_push` (meaningful while it is not empty).
     pub pending_push_since: std::time::Instant,
     /// WATCHed keys of every client (MULTI/EXEC).
@@ -287,6 +289,7 @@ impl ServerState {
             clients_pending_write: Vec::new(),
             clients_pending_push: Vec::new(),
             client_mem: Default::default(),
+            client_info: crate::net::client::short_info,
             pending_push_since: std::time::Instant::now(),
             watches: Default::default(),
             pause: ClientPause::default(),

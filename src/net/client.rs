@@ -181,6 +181,23 @@ pub fn output_figures(reply: &Reply) -> (usize, usize, usize) {
     (obl, omem.div_ceil(REPLY_CHUNK_BYTES), omem)
 }
 
+/// Formats a client for the log as Redis's `catClientInfoString` (its CLIENT LIST line). The full formatter lives
+/// in the command layer; lower layers that log a client (output limits in `pubsub`) get it through
+/// `ServerState::client_info`, set by the server.
+pub type ClientInfoFn = fn(&ClientState, i64) -> String;
+
+/// The few fields a lower layer can format on its own (the default of `ServerState::client_info`).
+pub fn short_info(c: &ClientState, _now_ms: i64) -> String {
+    format!(
+        "id={} addr={} laddr={} fd={} name={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.fd,
+        String::from_utf8_lossy(c.name.as_deref().unwrap_or_default())
+    )
+}
+
 /// All connections, indexed by file descriptor. The client whose command is running is taken out of its slot for
 /// the duration of the call, so handlers see it through their context instead.
 pub type ClientTable = Vec<Option<Box<Client>>>;
