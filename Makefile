@@ -130,6 +130,11 @@ deps:
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools; \
 	fi
 	@# The Debian package starts a system redis on 6379; the tests never use that port, so it can stay.
+	@# tests/protected_mode.rs reaches the server from a network namespace it creates with `ip` (iproute2).
+	@if ! command -v ip >/dev/null 2>&1; then \
+		echo "installing iproute2"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y iproute2; \
+	fi
 
 toolchain:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt

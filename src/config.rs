@@ -228,6 +228,9 @@ pub struct Config {
     pub proto_max_bulk_len: i64,
     pub client_query_buffer_limit: i64,
     pub maxmemory: u64,
+    /// `maxmemory-clients`: bytes when positive, a percentage of `maxmemory` when negative (`10%` is -10), 0 = off
+    /// (Redis's encoding; see [`crate::net::client_evict::limit_bytes`]).
+    pub maxmemory_clients: i64,
     pub maxmemory_policy: MaxmemoryPolicy,
     pub maxmemory_samples: i64,
     pub maxmemory_eviction_tenacity: i64,
@@ -313,7 +316,8 @@ impl Default for Config {
         extra.insert("shutdown-on-sigterm", "default".to_string());
         Config {
             port: 6379,
-            bind: vec!["127.0.0.1".into(), "-::1".into()],
+            // Redis 7.0's compiled-in CONFIG_DEFAULT_BINDADDR: every interface; protected mode guards it.
+            bind: vec!["*".into(), "-::*".into()],
             unixsocket: None,
             unixsocketperm: 0,
             tcp_backlog: 511,
@@ -333,6 +337,7 @@ impl Default for Config {
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             maxmemory: 0,
+            maxmemory_clients: 0,
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
             maxmemory_samples: 5,
             maxmemory_eviction_tenacity: 10,
@@ -927,7 +932,7 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     int!("maxmemory-samples", maxmemory_samples, 1, 64, M),
     int!("maxmemory-eviction-tenacity", maxmemory_eviction_tenacity, 0, 100, M),
-    Directive::stored("maxmemory-clients", Kind::StoredMem(0, LONG_MAX as u64), "0", M).only("0"),
+    Directive::new("maxmemory-clients", Kind::Str { get: get_maxmemory_clients, set: set_maxmemory_clients }, M),
     int!("lfu-log-factor", lfu_log_factor, 0, INT_MAX, M),
     int!("lfu-decay-time", lfu_decay_time, 0, INT_MAX, M),
     boolean!("lazyfree-lazy-eviction", lazyfree_lazy_eviction, M),
@@ -1126,6 +1131,36 @@ fn set_bind(c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
     }
     c.bind = args.iter().map(|a| lossy(a)).collect();
     Ok(())
+}
+
+/// `maxmemory-clients`: a memory value, or `N%` of `maxmemory` with N at most 100 (Redis's PERCENT_CONFIG).
+fn set_maxmemory_clients(c: &mut Config, v: &[u8]) -> Result<(), String> {
+    let bad = || "argument must be a memory or percent value".to_string();
+    if let Some(digits) = v.strip_suffix(b"%") {
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) || digits.len() > 18 {
+            return Err(bad());
+        }
+        let pct: i64 = std::str::from_utf8(digits).ok().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+        if pct > 100 {
+            return Err("percentage argument must be less or equal to 100".into());
+        }
+        c.maxmemory_clients = -pct;
+        return Ok(());
+    }
+    if v.is_empty() || !v[0].is_ascii_digit() {
+        return Err(bad());
+    }
+    let bytes = parse_memory(v).ok_or_else(bad)?;
+    c.maxmemory_clients = i64::try_from(bytes).map_err(|_| bounds_error(0, LONG_MAX as u64))?;
+    Ok(())
+}
+
+fn get_maxmemory_clients(c: &Config) -> Vec<u8> {
+    if c.maxmemory_clients < 0 {
+        format!("{}%", -c.maxmemory_clients).into_bytes()
+    } else {
+        c.maxmemory_clients.to_string().into_bytes()
+    }
 }
 
 fn set_perm(c: &mut Config, v: &[u8]) -> Result<(), String> {
@@ -1600,6 +1635,11 @@ pub(crate) fn rewrite_lines(cfg: &Config, d: &Directive) -> Vec<String> {
         "save" if cfg.save_params.is_empty() => vec!["save \"\"".to_string()],
         "save" => cfg.save_params.iter().map(|(secs, changes)| format!("save {secs} {changes}")).collect(),
         "replicaof" => Vec::new(),
+        // A percentage as `N%`, bytes with the largest exact unit (Redis's PERCENT_CONFIG rewrite).
+        "maxmemory-clients" => vec![match cfg.maxmemory_clients {
+            p if p < 0 => format!("maxmemory-clients {}%", -p),
+            b => format!("maxmemory-clients {}", format_memory(b as u64)),
+        }],
         // Each address quoted on its own: CONFIG GET's space-joined value cannot tell an address holding a space
         // (or an empty one) from two addresses, and a split rewrite could exceed the 16-address limit and not load.
         "bind" if !cfg.bind.is_empty() => {
@@ -1959,5 +1999,20 @@ mod tests {
         assert!(!new.contains("port 7001"));
         // Rewriting again is stable.
         assert_eq!(rewrite_text(&c, &new), new);
+    }
+
+    #[test]
+    fn maxmemory_clients_forms_and_rewrite() {
+        let c = parse("maxmemory-clients 10%\n").unwrap();
+        assert_eq!(c.maxmemory_clients, -10);
+        let d = find(b"maxmemory-clients").unwrap();
+        assert_eq!(c.get(d), b"10%");
+        assert_eq!(rewrite_lines(&c, d), vec!["maxmemory-clients 10%"]);
+        let c = parse("maxmemory-clients 64mb\n").unwrap();
+        assert_eq!(c.maxmemory_clients, 64 << 20);
+        assert_eq!(rewrite_lines(&c, d), vec!["maxmemory-clients 64mb"]);
+        for bad in ["101%", "-1", "x", "%", "1.5%", "-5%"] {
+            assert!(parse(&format!("maxmemory-clients {bad}\n")).is_err(), "{bad}");
+        }
     }
 }

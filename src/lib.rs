@@ -8,7 +8,7 @@
 //! - [`env_password`]: `FERREDIS_PASSWORD` / `FERREDIS_PASSWORD_FILE` for container images.
 //! - [`util`]: Redis's number parsing/formatting rules, glob matching, a small RNG.
 //! - [`resp`]: the resumable zero-copy request parser and the RESP2/RESP3 reply encoders.
-//! - [`net`]: connections: the query ring buffer, client state.
+//! - [`net`]: connections: the query ring buffer, client state, client eviction (`maxmemory-clients`).
 //! - [`dict`]: the open-addressing hash table with incremental rehashing behind the keyspace.
 //! - [`object`]: keyspace entries with their compact header (type, encoding, 24-bit LRU/LFU).
 //! - [`db`]: one database: keys, TTLs, lazy expiry.

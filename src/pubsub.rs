@@ -20,7 +20,7 @@
 //! tests/pubsub_*.rs.
 
 use crate::config::{ClientBufferLimit, CLIENT_CLASS_NORMAL, CLIENT_CLASS_PUBSUB};
-use crate::net::client::{flags, Client, ClientState, REPLY_CHUNK_BYTES};
+use crate::net::client::{flags, Client, ClientInfoFn, ClientState, REPLY_CHUNK_BYTES};
 use crate::resp::reply::Proto;
 use crate::state::{ServerState, Stats};
 use std::collections::HashMap;
@@ -369,13 +369,35 @@ pub fn enforce_output_limit(
     limits: &[ClientBufferLimit; 3],
     now_ms: i64,
     stats: &mut Stats,
+    info: ClientInfoFn,
 ) -> bool {
     if c.has(flags::CLOSE_ASAP) {
         return false;
     }
+    if output_limit_reached(c, soft_since_s, limits, now_ms).is_none() {
+        return false;
+    }
+    crate::log_warning!(
+        "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        info(c, now_ms)
+    );
+    c.flags |= flags::CLOSE_ASAP;
+    stats.client_outbuf_limit_disconnections += 1;
+    true
+}
+
+/// Redis's `checkClientOutputBufferLimits`: `Some(bytes counted)` when the client's output is over the hard limit
+/// of its class, or over the soft limit for longer than the soft seconds. Keeps the "soft limit first reached"
+/// time `soft_since_s` (0 = not above it). The caller decides how to close the client and logs it.
+pub fn output_limit_reached(
+    c: &ClientState,
+    soft_since_s: &mut i64,
+    limits: &[ClientBufferLimit; 3],
+    now_ms: i64,
+) -> Option<u64> {
     let limit = limits[client_class(c)];
     if limit.hard_bytes == 0 && limit.soft_bytes == 0 {
-        return false;
+        return None;
     }
     let used = output_limit_bytes(c);
     let hard = limit.hard_bytes > 0 && used >= limit.hard_bytes;
@@ -391,28 +413,19 @@ pub fn enforce_output_limit(
     } else {
         *soft_since_s = 0;
     }
-    if !(hard || soft) {
-        return false;
-    }
-    crate::log_warning!(
-        "Client id={} addr={} laddr={} fd={} name={} omem={} scheduled to be closed ASAP for overcoming of output \
-         buffer limits.",
-        c.id,
-        c.addr,
-        c.laddr,
-        c.fd,
-        String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
-        used
-    );
-    c.flags |= flags::CLOSE_ASAP;
-    stats.client_outbuf_limit_disconnections += 1;
-    true
+    (hard || soft).then_some(used)
 }
 
 /// [`enforce_output_limit`] for a connection.
-pub fn check_output_limits(c: &mut Client, limits: &[ClientBufferLimit; 3], now_ms: i64, stats: &mut Stats) -> bool {
+pub fn check_output_limits(
+    c: &mut Client,
+    limits: &[ClientBufferLimit; 3],
+    now_ms: i64,
+    stats: &mut Stats,
+    info: ClientInfoFn,
+) -> bool {
     let Client { state, obuf_soft_limit_reached_s, .. } = c;
-    enforce_output_limit(state, obuf_soft_limit_reached_s, limits, now_ms, stats)
+    enforce_output_limit(state, obuf_soft_limit_reached_s, limits, now_ms, stats, info)
 }
 
 /// What delivery needs of the server state (everything but the registry, which is being iterated).
@@ -423,6 +436,7 @@ struct Sink<'a> {
     limits: &'a [ClientBufferLimit; 3],
     stats: &'a mut Stats,
     now_ms: i64,
+    info: ClientInfoFn,
 }
 
 impl Sink<'_> {
@@ -447,7 +461,7 @@ impl Sink<'_> {
             return true;
         }
         enc.append_to(&mut c.state.reply);
-        check_output_limits(c, self.limits, self.now_ms, self.stats);
+        check_output_limits(c, self.limits, self.now_ms, self.stats, self.info);
         // Coalesced: written before the loop sleeps, or after PUSH_COALESCE (server::before_sleep). A client that
         // has a reply of its own pending is written with it anyway.
         if !c.pending_write && !c.pending_push {
@@ -471,6 +485,7 @@ pub fn publish(
     channel: &[u8],
     msg: &[u8],
 ) -> usize {
+    let srv_info = srv.client_info;
     let ServerState { pubsub, clients, clients_pending_push, pending_push_since, config, stats, now_ms, .. } = srv;
     let mut sink = Sink {
         clients,
@@ -479,6 +494,7 @@ pub fn publish(
         limits: &config.client_output_buffer_limit,
         stats,
         now_ms: *now_ms,
+        info: srv_info,
     };
     let mut receivers = 0;
     let table = if shard { &pubsub.shard } else { &pubsub.channels };
@@ -621,21 +637,21 @@ mod tests {
         ];
         c.subs = Some(Default::default());
         c.reply.raw_bytes(&vec![b'x'; REPLY_CHUNK_BYTES + (1 << 18)]);
-        assert!(!enforce_output_limit(&mut c, &mut since, &limits, 10_000, &mut stats));
+        assert!(!enforce_output_limit(&mut c, &mut since, &limits, 10_000, &mut stats, crate::net::client::short_info));
         assert_eq!(since, 10);
-        assert!(!enforce_output_limit(&mut c, &mut since, &limits, 12_000, &mut stats));
-        assert!(enforce_output_limit(&mut c, &mut since, &limits, 13_000, &mut stats));
+        assert!(!enforce_output_limit(&mut c, &mut since, &limits, 12_000, &mut stats, crate::net::client::short_info));
+        assert!(enforce_output_limit(&mut c, &mut since, &limits, 13_000, &mut stats, crate::net::client::short_info));
         assert!(c.has(flags::CLOSE_ASAP));
         assert_eq!(stats.client_outbuf_limit_disconnections, 1);
         let mut d = client(2);
         d.subs = Some(Default::default());
         let mut since = 0;
         d.reply.raw_bytes(&vec![b'x'; REPLY_CHUNK_BYTES + (1 << 20)]);
-        assert!(enforce_output_limit(&mut d, &mut since, &limits, 0, &mut stats));
+        assert!(enforce_output_limit(&mut d, &mut since, &limits, 0, &mut stats, crate::net::client::short_info));
         // Normal clients have no limit here.
         let mut e = client(3);
         e.reply.raw_bytes(&vec![b'x'; REPLY_CHUNK_BYTES + (1 << 21)]);
-        assert!(!enforce_output_limit(&mut e, &mut since, &limits, 0, &mut stats));
+        assert!(!enforce_output_limit(&mut e, &mut since, &limits, 0, &mut stats, crate::net::client::short_info));
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::command::{self, flag, Args, Command, Ctx};
 use crate::config::Config;
 use crate::event_loop::{EventHandler, EventLoop, TimerNext};
 use crate::net::client::{flags, Client, ClientState};
+use crate::net::client_evict::{self, Tracked};
 use crate::resp::parse::{Limits, Parsed, Parser, ProtoError, DEFAULT_MAX_INLINE_LEN, DEFAULT_MAX_MULTIBULK_LEN};
 use crate::resp::reply::Reply;
 use crate::state::{Action, ServerState, SlowlogEntry};
@@ -523,7 +524,8 @@ impl Server {
         };
         let _ = full_names();
         crate::latency::set_threshold_ms(config.latency_monitor_threshold);
-        let state = ServerState::new(config);
+        let mut state = ServerState::new(config);
+        state.client_info = command::connection::client_info_string;
         let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
         Ok(Server {
             state,
@@ -600,14 +602,16 @@ impl Server {
             return;
         }
         if self.state.config.protected_mode && self.state.config.requirepass.is_none() && !unix {
+            // Redis 7.0's islocalClient compares the peer's text with "127.0.0.1" and "::1": the rest of 127/8
+            // (and IPv4-mapped IPv6) counts as remote.
             let local = match a.peer {
-                Some((std::net::IpAddr::V4(v4), _)) => v4.is_loopback(),
-                Some((std::net::IpAddr::V6(v6), _)) => v6.is_loopback(),
+                Some((std::net::IpAddr::V4(v4), _)) => v4 == std::net::Ipv4Addr::LOCALHOST,
+                Some((std::net::IpAddr::V6(v6), _)) => v6 == std::net::Ipv6Addr::LOCALHOST,
                 None => true,
             };
             if !local {
+                // Counted as rejected but not as received: Redis counts a connection after this check.
                 let _ = socket::write(fd, PROTECTED_MODE_DENIED);
-                self.state.stats.total_connections_received += 1;
                 self.state.stats.rejected_connections += 1;
                 return;
             }
@@ -668,6 +672,7 @@ impl Server {
             self.state.monitors.retain(|&m| m != id);
         }
         self.connected = self.connected.saturating_sub(1);
+        self.state.client_mem.forget(&mut c);
         // Dropping the box closes the socket and frees the buffers.
         drop(c);
     }
@@ -747,6 +752,11 @@ impl Server {
             self.free_client(el, c);
             return;
         }
+        // A command still arriving (a big bulk) grows the query buffer without running anything; complete
+        // commands were counted as they ran.
+        if !c.query.is_empty() {
+            self.track_client_mem(&mut c);
+        }
         c.refresh_conn_stats(0, true, el.interest(fd).is_writable());
         if c.state.reply.pending_len() > 0 && !c.pending_write && !el.interest(fd).is_writable() {
             c.pending_write = true;
@@ -767,7 +777,7 @@ impl Server {
                 return;
             }
             let limits = self.limits_for(c.state.authenticated);
-            let Client { state, query, parser, spans, scratch, .. } = c;
+            let Client { state, query, parser, spans, scratch, mem, .. } = c;
             let query_cap = query.capacity();
             let buf = query.readable();
             if buf.is_empty() {
@@ -789,6 +799,13 @@ impl Server {
                         conn.oll = oll;
                         conn.omem = omem;
                         conn.tot_mem = query_cap + state.reply.buf.capacity() + argv_mem + CLIENT_STRUCT_BYTES;
+                        // Redis's processCommand: over `maxmemory-clients`, the biggest clients go first, maybe
+                        // this one (then its command does not run).
+                        if self.state.client_mem.over(client_evict::limit_bytes(&self.state.config))
+                            && self.evict_clients(el, Some((&mut *state, &mut *mem)))
+                        {
+                            return;
+                        }
                         clock_us = self.dispatch(el, state, args, clock_us);
                         if state.has(flags::POSTPONED) {
                             // CLIENT PAUSE: the command stays in the buffer and is parsed again on resume.
@@ -798,6 +815,7 @@ impl Server {
                     }
                     query.consume(consumed);
                     self.check_output_limits(c);
+                    self.track_client_mem(c);
                 }
                 Err(e) => {
                     let msg = if limits.max_multibulk_len == UNAUTH_MAX_MULTIBULK_LEN {
@@ -819,7 +837,52 @@ impl Server {
     /// `closeClientOnOutputBufferLimitReached`; see [`crate::pubsub::check_output_limits`]).
     fn check_output_limits(&mut self, c: &mut Client) {
         let st = &mut self.state;
-        crate::pubsub::check_output_limits(c, &st.config.client_output_buffer_limit, st.now_ms, &mut st.stats);
+        let limits = &st.config.client_output_buffer_limit;
+        crate::pubsub::check_output_limits(c, limits, st.now_ms, &mut st.stats, st.client_info);
+    }
+
+    /// Recounts a client's memory while `maxmemory-clients` is set (Redis's `updateClientMemUsageAndBucket`); the
+    /// cron recounts everyone once a second either way.
+    #[inline]
+    fn track_client_mem(&mut self, c: &mut Client) {
+        let limit = client_evict::limit_bytes(&self.state.config);
+        if limit > 0 {
+            self.state.client_mem.update(c, limit);
+        }
+    }
+
+    /// Closes the biggest clients while all of them together hold `maxmemory-clients` or more (Redis's
+    /// `evictClients`). `current` is the client whose command is about to run (out of the table): when it is the
+    /// one evicted it is flagged CLOSE_ASAP, runs nothing more, and true is returned.
+    fn evict_clients(&mut self, el: &mut EventLoop, mut current: Option<(&mut ClientState, &mut Tracked)>) -> bool {
+        let limit = client_evict::limit_bytes(&self.state.config);
+        let mut evicted_current = false;
+        for (id, fd) in self.state.client_mem.candidates() {
+            if !self.state.client_mem.over(limit) {
+                return evicted_current;
+            }
+            if let Some((st, tracked)) = current.as_mut().filter(|(st, _)| st.id == id) {
+                log_notice!("Evicting client: {}", command::connection::client_info_string(st, self.state.now_ms));
+                self.state.client_mem.forget_tracked(id, tracked);
+                st.flags |= flags::CLOSE_ASAP;
+                self.state.stats.evicted_clients += 1;
+                evicted_current = true;
+                continue;
+            }
+            let Some(mut c) = self.take_client(fd) else { continue };
+            if c.state.id != id {
+                self.put_client(c);
+                continue;
+            }
+            c.refresh_conn_stats(0, true, el.interest(fd).is_writable());
+            log_notice!("Evicting client: {}", command::connection::client_info_string(&c.state, self.state.now_ms));
+            self.state.stats.evicted_clients += 1;
+            self.free_client(el, c);
+        }
+        if self.state.client_mem.over(limit) {
+            log_warning!("Over client maxmemory after evicting all evictable clients");
+        }
+        evicted_current
     }
 
     /// Under the reduced limits of unauthenticated clients, tells "over the unauthenticated limit" apart from a
@@ -940,6 +1003,14 @@ impl Server {
         }
         if !cmd.arity_ok(args.len()) {
             self.reject(c, cmd, full_name, &format!("ERR wrong number of arguments for '{full_name}' command"));
+            return start_us;
+        }
+        // Redis's CMD_PROTECTED check, right after arity (before authentication): DEBUG only as
+        // `enable-debug-command` allows this client (MODULE, the other protected command, does not exist here).
+        if cmd.name == "debug"
+            && !self.state.config.enable_debug_command.allows(command::config_cmd::is_local_client(c))
+        {
+            self.reject(c, cmd, full_name, command::debug::DEBUG_NOT_ALLOWED);
             return start_us;
         }
         if !c.authenticated && self.state.config.requirepass.is_some() && !cmd.has(flag::NO_AUTH) {
@@ -1246,6 +1317,7 @@ impl Server {
         if total > 0 {
             c.state.last_interaction_ms = self.state.now_ms;
         }
+        self.track_client_mem(&mut c);
         let registered = el.interest(fd).is_writable();
         if c.state.reply.pending_len() == 0 {
             if registered {
@@ -1435,6 +1507,7 @@ impl Server {
     fn clients_cron(&mut self, el: &mut EventLoop, now_ms: i64) {
         let timeout_s = self.state.config.timeout;
         let trim = self.run_with_period(1000);
+        let evict_limit = client_evict::limit_bytes(&self.state.config);
         if timeout_s <= 0 && !trim {
             return;
         }
@@ -1455,6 +1528,24 @@ impl Server {
                     c.state.reply.buf = Vec::new();
                 }
                 c.refresh_conn_stats(0, true, writable);
+                // A client that stays above its soft output limit without new output is only seen here (Redis's
+                // clientsCron closes it at once, with its own log line).
+                let limits = &self.state.config.client_output_buffer_limit;
+                if crate::pubsub::output_limit_bytes(&c.state) > 0
+                    && !c.state.has(flags::CLOSE_ASAP)
+                    && crate::pubsub::output_limit_reached(&c.state, &mut c.obuf_soft_limit_reached_s, limits, now_ms)
+                        .is_some()
+                {
+                    log_warning!(
+                        "Client {} closed for overcoming of output buffer limits.",
+                        command::connection::client_info_string(&c.state, now_ms)
+                    );
+                    self.state.stats.client_outbuf_limit_disconnections += 1;
+                    self.free_client_by_fd(el, fd as RawFd);
+                    continue;
+                }
+                // Clients that stay idle with big buffers (pub/sub output, CONFIG SET of the limit) are counted here.
+                self.state.client_mem.update(c, evict_limit);
             }
         }
     }
@@ -1585,6 +1676,9 @@ impl EventHandler for Server {
             }
         }
         self.blocking_before_sleep(el);
+        if self.state.client_mem.over(client_evict::limit_bytes(&self.state.config)) {
+            self.evict_clients(el, None);
+        }
         // What this pass changed reaches the AOF (and with `always` the disk) before any reply goes out.
         self.aof_flush(false);
         self.handle_pending_writes(el);

@@ -38,6 +38,8 @@ pub struct Stats {
     pub latency: crate::latency::CommandHistograms,
     pub client_qbuf_limit_disconnections: u64,
     pub client_outbuf_limit_disconnections: u64,
+    /// Clients closed by `maxmemory-clients` (`evicted_clients`).
+    pub evicted_clients: u64,
     /// Socket reads and writes performed (`total_reads_processed` / `total_writes_processed`).
     pub total_reads_processed: u64,
     pub total_writes_processed: u64,
@@ -178,6 +180,10 @@ pub struct ServerState {
     /// event loop is about to sleep or the oldest has waited [`PUSH_COALESCE`], so a subscriber gets one write for
     /// many messages (see [`crate::pubsub`]).
     pub clients_pending_push: Vec<i32>,
+    /// Client memory by bucket, for `maxmemory-clients` (see [`crate::net::client_evict`]).
+    pub client_mem: crate::net::client_evict::ClientMem,
+    /// How a client is written in the log (CLIENT LIST's line; set by the server, see `net::client::ClientInfoFn`).
+    pub client_info: crate::net::client::ClientInfoFn,
     /// When the first client entered `clients_pending_push` (meaningful while it is not empty).
     pub pending_push_since: std::time::Instant,
     /// WATCHed keys of every client (MULTI/EXEC).
@@ -282,6 +288,8 @@ impl ServerState {
             startup_memory: crate::util::used_memory(),
             clients_pending_write: Vec::new(),
             clients_pending_push: Vec::new(),
+            client_mem: Default::default(),
+            client_info: crate::net::client::short_info,
             pending_push_since: std::time::Instant::now(),
             watches: Default::default(),
             pause: ClientPause::default(),

@@ -78,8 +78,9 @@ pub static COMMANDS: &[Command] = &[Command {
     ..BASE
 }];
 
-/// Whether a client connects from this machine (loopback address or unix socket): such clients may use
-/// features configured as `local` (`enable-debug-command local`, ...).
+/// Whether a client connects from this machine (unix socket, or exactly 127.0.0.1 or ::1 as Redis 7.0's
+/// `islocalClient` compares them: 127.0.0.2 is not local): such clients may use features configured as `local`
+/// (`enable-debug-command local`, ...).
 pub fn is_local_client(c: &ClientState) -> bool {
     if c.has(cflags::UNIX_SOCKET) {
         return true;
@@ -88,7 +89,7 @@ pub fn is_local_client(c: &ClientState) -> bool {
         Some((ip, _)) => ip.trim_start_matches('[').trim_end_matches(']'),
         None => c.addr.as_str(),
     };
-    ip.parse::<std::net::IpAddr>().map(|a| a.is_loopback()).unwrap_or(false)
+    ip == "127.0.0.1" || ip == "::1"
 }
 
 /// Directive flag of Redis's HIDDEN_CONFIG testing directives (`rdb-key-save-delay`, ...): CONFIG GET returns them

@@ -207,6 +207,11 @@ const HELP: &[&str] = &[
     "    Kills the link based on the direction to/from (both) with the provided node.",
 ];
 
+/// The refusal of DEBUG under `enable-debug-command no` (or `local` from a remote client), Redis's text.
+pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \
+\"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, \
+and then restart the server.";
+
 /// DEBUG <subcommand> [arg ...]
 ///
 /// Subcommands are matched the way Redis's `debugCommand` matches them, including which ones check their argument
@@ -214,8 +219,10 @@ const HELP: &[&str] = &[
 /// MALLCTL-STR answer as a Redis built without jemalloc (unknown subcommand): ferredis uses the system allocator
 /// (INFO says `mem_allocator:libc`), but HELP lists them as Debian's build does.
 fn debug(ctx: &mut Ctx, args: Args) {
+    // The server refuses DEBUG before it gets here (Redis's CMD_PROTECTED check in processCommand, so that MULTI
+    // is flagged and the call counts as rejected); this covers handlers run without that path.
     if !ctx.srv.config.enable_debug_command.allows(is_local_client(ctx.client)) {
-        ctx.reply().error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+        ctx.reply().error(DEBUG_NOT_ALLOWED);
         return;
     }
     let sub = args.get(1);
@@ -322,8 +329,12 @@ fn debug(ctx: &mut Ctx, args: Args) {
             Err(e) => ctx.reply().error(&format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}")),
         }
     } else if is("client-eviction") && argc == 2 {
-        // maxmemory-clients only accepts 0 (client eviction is not built), so the pools never exist.
-        ctx.reply().error("ERR maxmemory-clients is disabled.");
+        if ctx.srv.config.maxmemory_clients == 0 {
+            ctx.reply().error("ERR maxmemory-clients is disabled.");
+        } else {
+            let text = ctx.srv.client_mem.debug_text();
+            ctx.reply().verbatim("txt", text.as_bytes());
+        }
     } else if is("pause-cron") && argc == 3 {
         PAUSE_CRON.store(crate::util::atoll(args.get(2)) != 0, Ordering::Relaxed);
         ctx.reply().ok();

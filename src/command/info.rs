@@ -370,7 +370,7 @@ fn stats(out: &mut String, srv: &ServerState) {
         "expired_time_cap_reached_count" => s.expired_time_cap_reached_count,
         "expire_cycle_cpu_milliseconds" => s.expire_cycle_cpu_ms,
         "evicted_keys" => s.evicted_keys,
-        "evicted_clients" => 0,
+        "evicted_clients" => srv.stats.evicted_clients,
         "total_eviction_exceeded_time" => crate::evict::exceeded_time_ms(srv).0,
         "current_eviction_exceeded_time" => crate::evict::exceeded_time_ms(srv).1,
         "keyspace_hits" => s.keyspace_hits,

@@ -112,6 +112,8 @@ pub struct Client {
     pub pending_push: bool,
     /// When (unix seconds) the output first stayed above the soft output-buffer limit; 0 = not above it.
     pub obuf_soft_limit_reached_s: i64,
+    /// Client-eviction bookkeeping (`maxmemory-clients`, see [`crate::net::client_evict`]).
+    pub mem: crate::net::client_evict::Tracked,
 }
 
 /// Size of Redis's per-client static reply buffer: output up to this size counts as `obl`, beyond it as the
@@ -131,6 +133,7 @@ impl Client {
             pending_write: false,
             pending_push: false,
             obuf_soft_limit_reached_s: 0,
+            mem: Default::default(),
         }
     }
 
@@ -176,6 +179,23 @@ pub fn output_figures(reply: &Reply) -> (usize, usize, usize) {
     let obl = pending.min(REPLY_CHUNK_BYTES);
     let omem = pending - obl;
     (obl, omem.div_ceil(REPLY_CHUNK_BYTES), omem)
+}
+
+/// Formats a client for the log as Redis's `catClientInfoString` (its CLIENT LIST line). The full formatter lives
+/// in the command layer; lower layers that log a client (output limits in `pubsub`) get it through
+/// `ServerState::client_info`, set by the server.
+pub type ClientInfoFn = fn(&ClientState, i64) -> String;
+
+/// The few fields a lower layer can format on its own (the default of `ServerState::client_info`).
+pub fn short_info(c: &ClientState, _now_ms: i64) -> String {
+    format!(
+        "id={} addr={} laddr={} fd={} name={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.fd,
+        String::from_utf8_lossy(c.name.as_deref().unwrap_or_default())
+    )
 }
 
 /// All connections, indexed by file descriptor. The client whose command is running is taken out of its slot for

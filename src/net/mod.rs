@@ -1,3 +1,4 @@
 //! Connections: the per-client ring buffer and client state.
 pub mod client;
+pub mod client_evict;
 pub mod ring;

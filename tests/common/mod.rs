@@ -14,6 +14,7 @@
 
 pub mod net;
 pub mod persist;
+pub mod watch;
 
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
@@ -413,6 +414,13 @@ impl Conn {
 
     pub fn connect(port: u16) -> Conn {
         Conn::try_connect(port).unwrap_or_else(|e| panic!("connect 127.0.0.1:{port}: {e}"))
+    }
+
+    /// Wraps a stream connected some other way (from another source address or network namespace).
+    pub fn from_stream(stream: TcpStream) -> Conn {
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(REPLY_TIMEOUT_MS)));
+        let _ = stream.set_nodelay(true);
+        Conn { stream, buf: Vec::new() }
     }
 
     pub fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) -> io::Result<()> {
