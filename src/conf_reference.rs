@@ -77,7 +77,7 @@ pub static SECTIONS: &[Section] = &[
                 "bind",
                 "Addresses to listen on, one or more. A leading '-' makes an address optional: the server starts \
                  even if it is not available (an IPv6 address on a host without IPv6). `*` means every IPv4 \
-                 address and `::*` every IPv6 one. The default listens on loopback only.",
+                 address and `::*` every IPv6 one. The default, as in Redis 7.0, is every address; protected-mode then refuses non-loopback clients until a password is set.",
             ),
             opt("bind-source-addr", "Source address for outgoing connections (to a master)."),
             live(
