@@ -273,14 +273,40 @@ fn exec_in(container: &str, args: &[&str]) -> Result<String, String> {
     run_ok(podman().arg("exec").arg(container).args(args))
 }
 
+/// Why `target/static/ferredis-server` cannot stand for this checkout: missing, or older than a source file (a
+/// stale binary would test yesterday's server). These tests never build it (a static LTO build is minutes).
+fn static_binary_unusable() -> Option<String> {
+    let bin = repo().join("target/static/ferredis-server");
+    let Ok(built) = std::fs::metadata(&bin).and_then(|m| m.modified()) else {
+        return Some(
+            "target/static/ferredis-server is missing (run `make static` first; this test does not build it)".into(),
+        );
+    };
+    fn newest(dir: &Path) -> Option<std::time::SystemTime> {
+        let mut best = None;
+        for e in std::fs::read_dir(dir).ok()?.flatten() {
+            let p = e.path();
+            let t = if p.is_dir() { newest(&p) } else { e.metadata().ok().and_then(|m| m.modified().ok()) };
+            best = best.max(t);
+        }
+        best
+    }
+    match newest(&repo().join("src")) {
+        Some(src) if src > built => {
+            Some("target/static/ferredis-server is older than src/ (run `make static` to test this checkout)".into())
+        }
+        _ => None,
+    }
+}
+
 #[test]
 fn systemd_unit_runs_under_real_systemd() {
     // This host has no systemd as PID 1, so boot one in a container whose root is this machine's own file system
     // behind an overlay (`--rootfs /:O`: writes are thrown away) and without network (`--network none`), up to
     // sysinit.target only (journald, sysusers; none of the host's services), then start the real unit in it.
     let bin = repo().join("target/static/ferredis-server");
-    if !bin.is_file() {
-        println!("skipped: target/static/ferredis-server is missing (run `make static` first)");
+    if let Some(why) = static_binary_unusable() {
+        println!("skipped: {why}");
         return;
     }
     if !has_command("podman") || !Path::new("/lib/systemd/systemd").is_file() {
@@ -644,10 +670,8 @@ fn container_reply(port: u16, args: &[&str]) -> Vec<u8> {
 #[test]
 fn container_image_builds_and_serves() {
     let static_dir = repo().join("target/static");
-    if !static_dir.join("ferredis-server").is_file() {
-        println!(
-            "skipped: target/static/ferredis-server is missing (run `make static` first; this test does not build it)"
-        );
+    if let Some(why) = static_binary_unusable() {
+        println!("skipped: {why}");
         return;
     }
     if !has_command("podman") {
