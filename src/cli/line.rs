@@ -1,0 +1,410 @@
+//! A small line editor for interactive mode (linenoise's behaviour, hand-rolled over termios raw mode):
+//! cursor movement (arrows, Home/End, Ctrl-A/E/B/F), deletion (Backspace, Delete, Ctrl-D/K/U/W), history
+//! (Up/Down, Ctrl-P/N, Ctrl-R reverse search), Tab completion cycling through candidates, and a grey hint
+//! shown after the text. When stdin is not a terminal, lines are read plainly with no prompt, as linenoise
+//! does.
+//!
+//! Invariant: `pos <= buf.len()` and `pos` is on a char boundary (the buffer is edited as chars).
+//! Tested in a real terminal by `tests/cli_interactive.rs` (tmux) and by the unit tests of the pure edits.
+
+use super::sys;
+use std::io::{self, BufRead, IsTerminal, Read, Write};
+
+pub const HISTORY_MAX: usize = 100;
+
+pub struct Editor {
+    pub history: Vec<String>,
+}
+
+/// What the caller supplies for completion and hints.
+pub trait Helper {
+    fn complete(&mut self, line: &str) -> Vec<String>;
+    fn hint(&mut self, line: &str) -> Option<String>;
+}
+
+pub enum ReadResult {
+    Line(String),
+    /// Ctrl-C on an empty or non-empty line (linenoise returns NULL with EAGAIN: the caller exits).
+    Interrupted,
+    Eof,
+}
+
+struct State {
+    buf: Vec<char>,
+    pos: usize,
+}
+
+impl State {
+    fn insert(&mut self, c: char) {
+        self.buf.insert(self.pos, c);
+        self.pos += 1;
+    }
+    fn backspace(&mut self) {
+        if self.pos > 0 {
+            self.pos -= 1;
+            self.buf.remove(self.pos);
+        }
+    }
+    fn delete(&mut self) {
+        if self.pos < self.buf.len() {
+            self.buf.remove(self.pos);
+        }
+    }
+    fn kill_to_end(&mut self) {
+        self.buf.truncate(self.pos);
+    }
+    fn kill_line(&mut self) {
+        self.buf.clear();
+        self.pos = 0;
+    }
+    /// Ctrl-W: the previous word and the spaces before the cursor.
+    fn delete_prev_word(&mut self) {
+        let old = self.pos;
+        while self.pos > 0 && self.buf[self.pos - 1] == ' ' {
+            self.pos -= 1;
+        }
+        while self.pos > 0 && self.buf[self.pos - 1] != ' ' {
+            self.pos -= 1;
+        }
+        self.buf.drain(self.pos..old);
+    }
+    fn set(&mut self, s: &str) {
+        self.buf = s.chars().collect();
+        self.pos = self.buf.len();
+    }
+    fn text(&self) -> String {
+        self.buf.iter().collect()
+    }
+}
+
+fn write_out(s: &str) {
+    let mut o = io::stdout().lock();
+    let _ = o.write_all(s.as_bytes());
+    let _ = o.flush();
+}
+
+fn read_byte(stdin: &mut io::StdinLock) -> Option<u8> {
+    let mut b = [0u8; 1];
+    loop {
+        match stdin.read(&mut b) {
+            Ok(1) => return Some(b[0]),
+            Ok(_) => return None,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Reads one UTF-8 char whose first byte is `first`.
+fn read_char(stdin: &mut io::StdinLock, first: u8) -> Option<char> {
+    let len = match first {
+        0..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        _ => 4,
+    };
+    let mut bytes = vec![first];
+    for _ in 1..len {
+        bytes.push(read_byte(stdin)?);
+    }
+    std::str::from_utf8(&bytes).ok().and_then(|s| s.chars().next())
+}
+
+impl Editor {
+    pub fn new() -> Editor {
+        Editor { history: Vec::new() }
+    }
+
+    pub fn add_history(&mut self, line: &str) {
+        if self.history.last().map(|l| l == line).unwrap_or(false) {
+            return;
+        }
+        self.history.push(line.to_string());
+        if self.history.len() > HISTORY_MAX {
+            self.history.remove(0);
+        }
+    }
+
+    pub fn load_history(&mut self, path: &str) {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            for l in text.lines() {
+                if !l.is_empty() {
+                    self.add_history(l);
+                }
+            }
+        }
+    }
+
+    pub fn save_history(&self, path: &str) {
+        let mut s = String::new();
+        for l in &self.history {
+            s.push_str(l);
+            s.push('\n');
+        }
+        let _ = std::fs::write(path, s);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+
+    /// Reads one line, editing it in raw mode when stdin is a terminal.
+    pub fn read_line(&mut self, prompt: &str, helper: &mut dyn Helper) -> ReadResult {
+        if !io::stdin().is_terminal() {
+            let mut line = String::new();
+            return match io::stdin().lock().read_line(&mut line) {
+                Ok(0) | Err(_) => ReadResult::Eof,
+                Ok(_) => {
+                    while line.ends_with('\n') || line.ends_with('\r') {
+                        line.pop();
+                    }
+                    ReadResult::Line(line)
+                }
+            };
+        }
+        let raw = match sys::RawMode::enable(0) {
+            Ok(r) => r,
+            Err(_) => return ReadResult::Eof,
+        };
+        let r = self.edit(prompt, helper);
+        drop(raw);
+        write_out("\n");
+        r
+    }
+
+    fn refresh(&self, prompt: &str, st: &State, hint: Option<&str>) {
+        let cols = sys::columns(1);
+        let plen = prompt.chars().count();
+        // Keep the cursor on screen: scroll the text left when it is longer than the terminal.
+        let mut start = 0;
+        while plen + st.pos - start >= cols && start < st.pos {
+            start += 1;
+        }
+        let mut end = st.buf.len();
+        while plen + end - start > cols && end > st.pos {
+            end -= 1;
+        }
+        let shown: String = st.buf[start..end].iter().collect();
+        let mut s = format!("\r{prompt}{shown}");
+        if let Some(h) = hint {
+            let room = cols.saturating_sub(plen + end - start);
+            let h: String = h.chars().take(room).collect();
+            if !h.is_empty() {
+                s.push_str(&format!("\x1b[0;90;49m{h}\x1b[0m"));
+            }
+        }
+        s.push_str(&format!("\x1b[0K\r\x1b[{}C", plen + st.pos - start));
+        if plen + st.pos - start == 0 {
+            s.truncate(s.len() - 4);
+            s.push('\r');
+        }
+        write_out(&s);
+    }
+
+    fn edit(&mut self, prompt: &str, helper: &mut dyn Helper) -> ReadResult {
+        let mut st = State { buf: Vec::new(), pos: 0 };
+        // history index counted from the end: 0 is the line being edited.
+        let mut hist_idx = 0usize;
+        let mut editing = String::new();
+        let stdin = io::stdin();
+        let mut input = stdin.lock();
+        let show = |me: &Editor, st: &State, helper: &mut dyn Helper| {
+            let h = if st.pos == st.buf.len() { helper.hint(&st.text()) } else { None };
+            me.refresh(prompt, st, h.as_deref());
+        };
+        show(self, &st, helper);
+        loop {
+            let Some(c) = read_byte(&mut input) else { return ReadResult::Eof };
+            match c {
+                b'\r' | b'\n' => {
+                    self.refresh(prompt, &st, None);
+                    return ReadResult::Line(st.text());
+                }
+                3 => return ReadResult::Interrupted,
+                4 => {
+                    if st.buf.is_empty() {
+                        return ReadResult::Eof;
+                    }
+                    st.delete();
+                }
+                b'\t' => {
+                    let cands = helper.complete(&st.text());
+                    if cands.is_empty() {
+                        write_out("\x07");
+                        continue;
+                    }
+                    // Cycle with Tab; Esc restores the original line; any other key accepts.
+                    let orig = st.text();
+                    let mut i = 0;
+                    loop {
+                        let mut shown = State { buf: Vec::new(), pos: 0 };
+                        if i < cands.len() {
+                            shown.set(&cands[i]);
+                        } else {
+                            shown.set(&orig);
+                        }
+                        self.refresh(prompt, &shown, None);
+                        let Some(k) = read_byte(&mut input) else { return ReadResult::Eof };
+                        match k {
+                            b'\t' => {
+                                i = (i + 1) % (cands.len() + 1);
+                                if i == cands.len() {
+                                    write_out("\x07");
+                                }
+                            }
+                            27 => {
+                                st.set(&orig);
+                                break;
+                            }
+                            _ => {
+                                if i < cands.len() {
+                                    st.set(&cands[i]);
+                                }
+                                // Process the key that ended the cycle like any other key.
+                                if k == b'\r' || k == b'\n' {
+                                    self.refresh(prompt, &st, None);
+                                    return ReadResult::Line(st.text());
+                                }
+                                if (0x20..0x7f).contains(&k) {
+                                    st.insert(k as char);
+                                }
+                                break;
+                            }
+                        }
+                    }
+                }
+                127 | 8 => st.backspace(),
+                1 => st.pos = 0,
+                5 => st.pos = st.buf.len(),
+                2 => st.pos = st.pos.saturating_sub(1),
+                6 => st.pos = (st.pos + 1).min(st.buf.len()),
+                11 => st.kill_to_end(),
+                21 => st.kill_line(),
+                23 => st.delete_prev_word(),
+                12 => write_out("\x1b[H\x1b[2J"),
+                16 | 14 => {
+                    let up = c == 16;
+                    self.history_move(&mut st, &mut hist_idx, &mut editing, up);
+                }
+                18 => {
+                    if let Some(line) = self.reverse_search(&mut input) {
+                        st.set(&line);
+                    }
+                }
+                // Ctrl-T: swap the char before the cursor with the one under it.
+                20 if st.pos > 0 && st.pos < st.buf.len() => {
+                    st.buf.swap(st.pos - 1, st.pos);
+                    st.pos += 1;
+                }
+                27 => {
+                    let Some(a) = read_byte(&mut input) else { return ReadResult::Eof };
+                    let Some(b) = read_byte(&mut input) else { return ReadResult::Eof };
+                    match (a, b) {
+                        (b'[', b'A') => self.history_move(&mut st, &mut hist_idx, &mut editing, true),
+                        (b'[', b'B') => self.history_move(&mut st, &mut hist_idx, &mut editing, false),
+                        (b'[', b'C') => st.pos = (st.pos + 1).min(st.buf.len()),
+                        (b'[', b'D') => st.pos = st.pos.saturating_sub(1),
+                        (b'[', b'H') | (b'O', b'H') => st.pos = 0,
+                        (b'[', b'F') | (b'O', b'F') => st.pos = st.buf.len(),
+                        (b'[', d) if d.is_ascii_digit() => {
+                            let Some(t) = read_byte(&mut input) else { return ReadResult::Eof };
+                            if t == b'~' {
+                                match d {
+                                    b'3' => st.delete(),
+                                    b'1' | b'7' => st.pos = 0,
+                                    b'4' | b'8' => st.pos = st.buf.len(),
+                                    _ => {}
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                c if c >= 0x20 => {
+                    if let Some(ch) = read_char(&mut input, c) {
+                        st.insert(ch);
+                    }
+                }
+                _ => {}
+            }
+            show(self, &st, helper);
+        }
+    }
+
+    fn history_move(&self, st: &mut State, idx: &mut usize, editing: &mut String, up: bool) {
+        if self.history.is_empty() {
+            return;
+        }
+        if *idx == 0 {
+            *editing = st.text();
+        }
+        if up {
+            if *idx < self.history.len() {
+                *idx += 1;
+            }
+        } else if *idx > 0 {
+            *idx -= 1;
+        }
+        if *idx == 0 {
+            st.set(editing);
+        } else {
+            st.set(&self.history[self.history.len() - *idx]);
+        }
+    }
+
+    /// Ctrl-R: incremental search backwards through history. Enter or an editing key accepts the match,
+    /// Ctrl-G or Esc cancels, Ctrl-R again finds the next older match.
+    fn reverse_search(&self, input: &mut io::StdinLock) -> Option<String> {
+        let mut query = String::new();
+        let mut skip = 0usize;
+        loop {
+            let found = self.history.iter().rev().filter(|h| h.contains(&query)).nth(skip).cloned();
+            write_out(&format!("\r(reverse-i-search)`{query}': {}\x1b[0K", found.as_deref().unwrap_or("")));
+            let c = read_byte(input)?;
+            match c {
+                18 => skip += 1,
+                7 | 27 | 3 => return None,
+                127 | 8 => {
+                    query.pop();
+                    skip = 0;
+                }
+                b'\r' | b'\n' => return found,
+                c if c >= 0x20 => {
+                    query.push(read_char(input, c)?);
+                    skip = 0;
+                }
+                _ => return found,
+            }
+        }
+    }
+}
+
+impl Default for Editor {
+    fn default() -> Self {
+        Editor::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::State;
+
+    #[test]
+    fn word_and_line_kills() {
+        let mut s = State { buf: Vec::new(), pos: 0 };
+        s.set("set foo  bar");
+        s.delete_prev_word();
+        assert_eq!(s.text(), "set foo  ");
+        s.delete_prev_word();
+        assert_eq!(s.text(), "set ");
+        s.pos = 1;
+        s.kill_to_end();
+        assert_eq!(s.text(), "s");
+        s.insert('x');
+        s.backspace();
+        s.backspace();
+        s.backspace();
+        assert_eq!(s.text(), "");
+    }
+}
