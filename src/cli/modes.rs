@@ -138,8 +138,20 @@ fn send_scan(cli: &mut Cli, cursor: &mut u64) -> Vec<Vec<u8>> {
         eprintln!("Invalid element count from SCAN!");
         std::process::exit(1);
     };
-    *cursor = crate::util::strtol(&c).0 as u64;
+    *cursor = strtoull(&c);
     keys.into_iter().filter_map(|k| if let Reply::Bulk(b) = k { Some(b) } else { None }).collect()
+}
+
+/// C's `strtoull(s, NULL, 10)` for a cursor: leading digits, saturating (cursors use all 64 bits).
+fn strtoull(s: &[u8]) -> u64 {
+    let mut v: u64 = 0;
+    for &c in s.iter().skip_while(|c| c.is_ascii_whitespace()) {
+        if !c.is_ascii_digit() {
+            break;
+        }
+        v = v.saturating_mul(10).saturating_add((c - b'0') as u64);
+    }
+    v
 }
 
 fn scan(cli: &mut Cli) -> i32 {
@@ -340,7 +352,7 @@ fn bigkeys(cli: &mut Cli, memkeys: bool) -> i32 {
             sampled += 1;
             if ty.biggest < sizes[i] {
                 let name = format::repr_string(k);
-                text.extend_from_slice(format!("[{}] Biggest {:<6} found so far '", pct_str(pct), ty.name).as_bytes());
+                text.extend_from_slice(format!("[{}%] Biggest {:<6} found so far '", pct_str(pct), ty.name).as_bytes());
                 text.extend_from_slice(&name);
                 text.extend_from_slice(
                     format!("' with {} {}\n", sizes[i], if memkeys { "bytes" } else { ty.unit }).as_bytes(),
@@ -349,7 +361,7 @@ fn bigkeys(cli: &mut Cli, memkeys: bool) -> i32 {
                 ty.biggest = sizes[i];
             }
             if sampled % 1_000_000 == 0 {
-                text.extend_from_slice(format!("[{}] Sampled {sampled} keys so far\n", pct_str(pct)).as_bytes());
+                text.extend_from_slice(format!("[{}%] Sampled {sampled} keys so far\n", pct_str(pct)).as_bytes());
             }
         }
         out(&text);
@@ -362,7 +374,7 @@ fn bigkeys(cli: &mut Cli, memkeys: bool) -> i32 {
     }
     let mut text = b"\n-------- summary -------\n\n".to_vec();
     if interrupted() {
-        text.extend_from_slice(format!("[{}] ", pct_str(pct)).as_bytes());
+        text.extend_from_slice(format!("[{}%] ", pct_str(pct)).as_bytes());
     }
     let avg = if totlen > 0 { totlen as f64 / sampled as f64 } else { 0.0 };
     text.extend_from_slice(
@@ -447,7 +459,7 @@ fn hotkeys(cli: &mut Cli) -> i32 {
         for (i, k) in keys.iter().enumerate() {
             sampled += 1;
             if sampled % 1_000_000 == 0 {
-                text.extend_from_slice(format!("[{}] Sampled {sampled} keys so far\n", pct_str(pct)).as_bytes());
+                text.extend_from_slice(format!("[{}%] Sampled {sampled} keys so far\n", pct_str(pct)).as_bytes());
             }
             let mut slot = 0;
             while slot < HOTKEYS_SAMPLE && freqs[i] > counters[slot] {
@@ -463,7 +475,7 @@ fn hotkeys(cli: &mut Cli) -> i32 {
             }
             counters[slot] = freqs[i];
             let name = format::repr_string(k);
-            text.extend_from_slice(format!("[{}] Hot key '", pct_str(pct)).as_bytes());
+            text.extend_from_slice(format!("[{}%] Hot key '", pct_str(pct)).as_bytes());
             text.extend_from_slice(&name);
             text.extend_from_slice(format!("' found so far with counter {}\n", freqs[i]).as_bytes());
             hot[slot] = Some(name);
@@ -478,7 +490,7 @@ fn hotkeys(cli: &mut Cli) -> i32 {
     }
     let mut text = b"\n-------- summary -------\n\n".to_vec();
     if interrupted() {
-        text.extend_from_slice(format!("[{}] ", pct_str(pct)).as_bytes());
+        text.extend_from_slice(format!("[{}%] ", pct_str(pct)).as_bytes());
     }
     text.extend_from_slice(format!("Sampled {sampled} keys in the keyspace!\n").as_bytes());
     for k in (0..HOTKEYS_SAMPLE).rev() {
@@ -700,9 +712,7 @@ fn rdb(cli: &mut Cli, filename: &str) -> i32 {
         }
         line.push(b[0]);
     }
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
+    // The '\r' stays, as in redis-cli (it shows up in the "SYNC with master failed" line).
     if line.first() == Some(&b'-') {
         eprintln!("SYNC with master failed: {}", String::from_utf8_lossy(&line));
         return 1;
