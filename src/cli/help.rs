@@ -294,65 +294,91 @@ To get help about Redis commands type:\n      \"help @<group>\" to get a list of
     super::out(s.as_bytes());
 }
 
-/// The hint after `line`: the parameters still to type for the command it starts (redis-cli's
-/// `hintsCallback`: the command's params minus the arguments already given past the command words).
+/// The hint after `line` (redis-cli's `hintsCallback`): the parameters of the command with the longest
+/// matching name, minus one word per argument already typed (stopping at the first optional `[`).
 pub fn hint(entries: &[Entry], line: &str) -> Option<String> {
     let words = super::split::split_args(line.as_bytes())?;
-    let words: Vec<String> = words.iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect();
     if words.is_empty() {
         return None;
     }
-    let ends_with_space = line.ends_with(' ');
     let mut best: Option<&Entry> = None;
+    let mut matchlen = 0;
     for e in entries.iter().filter(|e| !e.is_group) {
         let n = e.argv.len();
-        let matches = words.len() >= n && words[..n].iter().zip(&e.argv).all(|(a, b)| a.eq_ignore_ascii_case(b));
-        if matches && best.map(|b| b.argv.len() < n).unwrap_or(true) {
+        if n <= words.len()
+            && n > matchlen
+            && e.argv.iter().zip(&words).all(|(a, w)| a.as_bytes().eq_ignore_ascii_case(w))
+        {
+            matchlen = n;
             best = Some(e);
         }
     }
     let e = best?;
-    let given = words.len() - e.argv.len();
-    if given == 0 && !ends_with_space && words.len() == e.argv.len() {
-        // Only the command typed: show all params after a space.
-        return Some(format!(" {}", e.params)).filter(|s| s.len() > 1);
-    }
-    // Skip one params word per argument typed (a rough walk over the syntax, as redis-cli does).
-    let mut rest = e.params.as_str();
-    for _ in 0..given {
-        match rest.find(' ') {
-            Some(i) => rest = &rest[i + 1..],
-            None => return None,
+    let mut hint = e.params.as_str();
+    let mut toremove = words.len() - matchlen;
+    while toremove > 0 && !hint.is_empty() {
+        if hint.starts_with('[') {
+            break;
         }
+        if hint.starts_with(' ') {
+            toremove -= 1;
+        }
+        let mut chars = hint.chars();
+        chars.next();
+        hint = chars.as_str();
     }
-    if rest.is_empty() {
-        return None;
-    }
-    Some(if ends_with_space { rest.to_string() } else { format!(" {rest}") })
+    let endspace = line.as_bytes().last().map(|c| c.is_ascii_whitespace()).unwrap_or(false);
+    Some(if endspace { hint.to_string() } else { format!(" {hint}") })
 }
 
-/// Completion candidates for the first word (`help <word>` completes topics too), upper-case as redis-cli.
+/// Completion candidates (redis-cli's `completionCallback`): every command (and `COMMAND SUBCOMMAND`) whose
+/// name starts with what was typed; after `help `, groups (`@string`) too. Names are shown upper-case.
 pub fn complete(entries: &[Entry], line: &str) -> Vec<String> {
-    let (prefix, word) = match line.strip_prefix("help ").or_else(|| line.strip_prefix("HELP ")) {
-        Some(w) => (&line[..line.len() - w.len()], w),
-        None => ("", line),
+    let (startpos, with_groups) = if line.len() >= 5 && line.as_bytes()[..5].eq_ignore_ascii_case(b"help ") {
+        let rest = &line[5..];
+        (line.len() - rest.trim_start().len(), true)
+    } else {
+        (0, false)
     };
-    if word.contains(' ') {
-        return Vec::new();
-    }
-    let mut v: Vec<String> = entries
+    let word = &line[startpos..];
+    entries
         .iter()
-        .filter(|e| (prefix.is_empty() && !e.is_group || !prefix.is_empty()) && e.argv.len() == 1)
-        .filter(|e| e.full.len() >= word.len() && e.full[..word.len()].eq_ignore_ascii_case(word))
-        .map(|e| {
-            let name = if word.chars().next().map(|c| c.is_ascii_lowercase()).unwrap_or(false) {
-                e.full.to_ascii_lowercase()
-            } else {
-                e.full.clone()
-            };
-            format!("{prefix}{name}")
-        })
-        .collect();
-    v.dedup();
-    v
+        .filter(|e| with_groups || !e.is_group)
+        .filter(|e| e.full.len() >= word.len() && e.full.as_bytes()[..word.len()].eq_ignore_ascii_case(word.as_bytes()))
+        .map(|e| format!("{}{}", &line[..startpos], e.full))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(argv: &[&str], params: &str) -> Entry {
+        Entry {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            full: argv.join(" "),
+            is_group: false,
+            params: params.into(),
+            summary: String::new(),
+            since: None,
+            group: "string".into(),
+        }
+    }
+
+    #[test]
+    fn hints_drop_typed_arguments() {
+        let t = vec![
+            entry(&["CONFIG"], "subcommand"),
+            entry(&["CONFIG", "GET"], "parameter [parameter ...]"),
+            entry(&["SET"], "key value [NX|XX] [GET]"),
+        ];
+        assert_eq!(hint(&t, "set").as_deref(), Some(" key value [NX|XX] [GET]"));
+        assert_eq!(hint(&t, "set ").as_deref(), Some("key value [NX|XX] [GET]"));
+        assert_eq!(hint(&t, "set k").as_deref(), Some(" value [NX|XX] [GET]"));
+        assert_eq!(hint(&t, "set k v").as_deref(), Some(" [NX|XX] [GET]"));
+        assert_eq!(hint(&t, "config get").as_deref(), Some(" parameter [parameter ...]"));
+        assert_eq!(hint(&t, "nosuch"), None);
+        assert_eq!(complete(&t, "co"), vec!["CONFIG".to_string(), "CONFIG GET".to_string()]);
+        assert_eq!(complete(&t, "help s"), vec!["help SET".to_string()]);
+    }
 }

@@ -214,8 +214,9 @@ impl Editor {
             me.refresh(prompt, st, h.as_deref());
         };
         show(self, &st, helper);
+        let mut pending: Option<u8> = None;
         loop {
-            let Some(c) = read_byte(&mut input) else { return ReadResult::Eof };
+            let Some(c) = pending.take().or_else(|| read_byte(&mut input)) else { return ReadResult::Eof };
             match c {
                 b'\r' | b'\n' => {
                     self.refresh(prompt, &st, None);
@@ -244,7 +245,8 @@ impl Editor {
                         } else {
                             shown.set(&orig);
                         }
-                        self.refresh(prompt, &shown, None);
+                        let h = helper.hint(&shown.text());
+                        self.refresh(prompt, &shown, h.as_deref());
                         let Some(k) = read_byte(&mut input) else { return ReadResult::Eof };
                         match k {
                             b'\t' => {
@@ -261,14 +263,8 @@ impl Editor {
                                 if i < cands.len() {
                                     st.set(&cands[i]);
                                 }
-                                // Process the key that ended the cycle like any other key.
-                                if k == b'\r' || k == b'\n' {
-                                    self.refresh(prompt, &st, None);
-                                    return ReadResult::Line(st.text());
-                                }
-                                if (0x20..0x7f).contains(&k) {
-                                    st.insert(k as char);
-                                }
+                                // The key that ended the cycle is handled like any other key.
+                                pending = Some(k);
                                 break;
                             }
                         }
@@ -287,11 +283,15 @@ impl Editor {
                     let up = c == 16;
                     self.history_move(&mut st, &mut hist_idx, &mut editing, up);
                 }
-                18 => {
-                    if let Some(line) = self.reverse_search(&mut input) {
+                18 => match self.reverse_search(&mut input) {
+                    Some((line, true)) => {
                         st.set(&line);
+                        self.refresh(prompt, &st, None);
+                        return ReadResult::Line(line);
                     }
-                }
+                    Some((line, false)) => st.set(&line),
+                    None => {}
+                },
                 // Ctrl-T: swap the char before the cursor with the one under it.
                 20 if st.pos > 0 && st.pos < st.buf.len() => {
                     st.buf.swap(st.pos - 1, st.pos);
@@ -353,9 +353,9 @@ impl Editor {
         }
     }
 
-    /// Ctrl-R: incremental search backwards through history. Enter or an editing key accepts the match,
-    /// Ctrl-G or Esc cancels, Ctrl-R again finds the next older match.
-    fn reverse_search(&self, input: &mut io::StdinLock) -> Option<String> {
+    /// Ctrl-R: incremental search backwards through history. Enter runs the match, another control key
+    /// keeps it for editing, Ctrl-G or Esc cancels, Ctrl-R again finds the next older match.
+    fn reverse_search(&self, input: &mut io::StdinLock) -> Option<(String, bool)> {
         let mut query = String::new();
         let mut skip = 0usize;
         loop {
@@ -369,12 +369,12 @@ impl Editor {
                     query.pop();
                     skip = 0;
                 }
-                b'\r' | b'\n' => return found,
+                b'\r' | b'\n' => return found.map(|l| (l, true)),
                 c if c >= 0x20 => {
                     query.push(read_char(input, c)?);
                     skip = 0;
                 }
-                _ => return found,
+                _ => return found.map(|l| (l, false)),
             }
         }
     }

@@ -42,7 +42,8 @@ pub const DEFAULT_PIPE_TIMEOUT: i64 = 30;
 #[derive(Clone)]
 pub struct Config {
     pub host: String,
-    pub port: u16,
+    /// As given (redis-cli keeps an int and shows it; the connection uses its low 16 bits).
+    pub port: i32,
     pub socket: Option<String>,
     pub repeat: i64,
     /// Microseconds between repeats (`-i`, also per cycle in `--scan`/`--stat`).
@@ -178,7 +179,7 @@ pub fn parse_options(argv: &[String]) -> Parsed {
             }
             "-x" => c.stdin_lastarg = true,
             "-X" if has_next => c.stdin_tag = Some(next(&mut i).into_bytes()),
-            "-p" if has_next => c.port = atoi(&next(&mut i)) as u16,
+            "-p" if has_next => c.port = atoi(&next(&mut i)),
             "-s" if has_next => c.socket = Some(next(&mut i)),
             "-r" if has_next => c.repeat = crate::util::atoll(next(&mut i).as_bytes()),
             "-i" if has_next => c.interval_us = (atof(&next(&mut i)) * 1_000_000.0) as i64,
@@ -346,7 +347,7 @@ fn parse_uri(uri: &str, c: &mut Config) -> Result<(), i32> {
     if b[cur] != b'/' {
         let mut host_end = path.unwrap_or(b.len());
         if let Some(colon) = memchr::memchr(b':', &b[cur..]).map(|p| p + cur) {
-            c.port = crate::util::atoll(&b[colon + 1..]) as i32 as u16;
+            c.port = crate::util::atoll(&b[colon + 1..]) as i32;
             host_end = colon;
         }
         c.host = String::from_utf8_lossy(&b[cur..host_end]).into_owned();
@@ -464,14 +465,15 @@ impl Cli {
         if self.conn.is_some() && !force {
             return true;
         }
-        if self.conn.take().is_some() {
-            self.dbnum = 0;
-            self.in_multi = false;
-            self.refresh_prompt();
-        }
+        // A new connection starts in db 0 outside MULTI; SELECT below brings back the chosen db. (redis-cli
+        // skips this when its context was already freed after an error, and then shows a db it is not in.)
+        self.conn = None;
+        self.dbnum = 0;
+        self.in_multi = false;
+        self.refresh_prompt();
         let res = match &self.cfg.socket {
             Some(path) => Conn::unix(path),
-            None => Conn::tcp(&self.cfg.host, self.cfg.port),
+            None => Conn::tcp(&self.cfg.host, self.cfg.port as u16),
         };
         let conn = match res {
             Ok(c) => c,

@@ -514,7 +514,7 @@ fn reconnecting_command(cli: &mut Cli, args: &[&[u8]]) -> Reply {
             out(format!("\r\x1b[0KReconnecting... {tries}\r").as_bytes());
             cli.conn = match &cli.cfg.socket {
                 Some(_) => None,
-                None => Conn::tcp(&cli.cfg.host, cli.cfg.port).ok(),
+                None => Conn::tcp(&cli.cfg.host, cli.cfg.port as u16).ok(),
             };
             std::thread::sleep(Duration::from_secs(1));
             continue;

@@ -148,7 +148,7 @@ pub fn repl(cli: &mut Cli) -> i32 {
             out(b"Use 'restart' only in Lua debugging mode.\n");
         } else if argv.len() == 3 && is("connect") {
             cli.cfg.host = String::from_utf8_lossy(&argv[1]).into_owned();
-            cli.cfg.port = crate::util::atoll(&argv[2]) as u16;
+            cli.cfg.port = crate::util::atoll(&argv[2]) as i32;
             cli.refresh_prompt();
             cli.connect(true, false);
         } else if argv.len() == 1 && is("clear") {
