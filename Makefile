@@ -10,7 +10,7 @@
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
-#   make static  fully static release binary in target/static/
+#   make static  fully static release binaries (ferredis-server, ferredis-cli) in target/static/
 #   make check-ports  clippy -D warnings (lib, binary, tests) for FreeBSD and macOS, where the kqueue backend is
 #                compiled (a type and lint check: those binaries are not run here)
 #   make fuzz    every cargo-fuzz target for FUZZ_SECONDS each (needs nightly + cargo-fuzz)
@@ -33,17 +33,21 @@ build:
 release:
 	$(CARGO) build --release
 
+STATIC_BINS := ferredis-server ferredis-cli
+
 static:
 	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release --target $(TARGET_TRIPLE)
 	mkdir -p target/static
-	cp target/$(TARGET_TRIPLE)/release/ferredis-server target/static/ferredis-server
 	@# A static-pie binary makes ldd say "statically linked"; a non-PIE one "not a dynamic executable".
-	@if ldd target/static/ferredis-server 2>&1 | grep -Eq "not a dynamic executable|statically linked"; then \
-		echo "target/static/ferredis-server: $$(ldd target/static/ferredis-server 2>&1 | tr -d '\t')"; \
-	else \
-		echo "target/static/ferredis-server is dynamically linked:"; ldd target/static/ferredis-server; exit 1; \
-	fi
-	@echo "size: $$(stat -c %s target/static/ferredis-server) bytes"
+	@for b in $(STATIC_BINS); do \
+		cp target/$(TARGET_TRIPLE)/release/$$b target/static/$$b || exit 1; \
+		if ldd target/static/$$b 2>&1 | grep -Eq "not a dynamic executable|statically linked"; then \
+			echo "target/static/$$b: $$(ldd target/static/$$b 2>&1 | tr -d '\t')"; \
+		else \
+			echo "target/static/$$b is dynamically linked:"; ldd target/static/$$b; exit 1; \
+		fi; \
+		echo "$$b size: $$(stat -c %s target/static/$$b) bytes"; \
+	done
 
 # kqueue targets: installs their standard library with rustup when missing. If rustup cannot download it (no
 # network), the check is reported as skipped rather than failed: it needs nothing else.
@@ -60,7 +64,8 @@ check-ports:
 run: release
 	./target/release/ferredis-server
 
-# Debian packages the differential, client and CLI tests compare against; installed only when missing.
+# Debian packages the differential, client and CLI tests compare against (and tmux for the interactive
+# ferredis-cli test); installed only when missing.
 deps:
 	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1 \
 		|| ! command -v redis-benchmark >/dev/null 2>&1; then \
@@ -68,6 +73,11 @@ deps:
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools; \
 	fi
 	@# The Debian package starts a system redis on 6379; the tests never use that port, so it can stay.
+	@# tmux drives ferredis-cli's interactive mode in tests/cli_interactive.rs (skipped without it).
+	@if ! command -v tmux >/dev/null 2>&1; then \
+		echo "installing tmux"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y tmux; \
+	fi
 
 toolchain:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt

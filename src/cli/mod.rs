@@ -292,14 +292,14 @@ fn percent_decode(s: &[u8]) -> Result<Vec<u8>, i32> {
     let mut i = 0;
     while i < s.len() {
         if s[i] == b'%' {
-            if s.len() - i < 3 {
+            if s.len() - i < 2 {
                 eprintln!("Incomplete URI encoding");
                 return Err(1);
             }
-            let h = (s[i + 1] as char).to_ascii_lowercase();
-            let l = (s[i + 2] as char).to_ascii_lowercase();
-            match (h.to_digit(16), l.to_digit(16)) {
-                (Some(h), Some(l)) if !h.to_string().is_empty() => out.push((h * 16 + l) as u8),
+            // "%a" at the very end: redis-cli reads the terminating NUL as the second digit.
+            let digit = |j: usize| s.get(j).and_then(|&c| (c.to_ascii_lowercase() as char).to_digit(16));
+            match (digit(i + 1), digit(i + 2)) {
+                (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
                 _ => {
                     eprintln!("Illegal character in URI encoding");
                     return Err(1);

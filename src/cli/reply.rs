@@ -407,6 +407,27 @@ mod tests {
         assert_eq!(err(b"\x01"), "Protocol error, got \"\\x01\" as reply type byte");
     }
 
+    /// Whatever a server sends, the reader returns replies, asks for more, or reports an error: it never
+    /// panics (random mutations of valid replies, fed in random splits).
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut rng = crate::util::Rng::new(7);
+        for _ in 0..20_000 {
+            let mut b = SAMPLE.to_vec();
+            for _ in 0..rng.below(6) {
+                let i = rng.below(b.len() as u64) as usize;
+                let alphabet = b"*$%~>=,:#(_+-\r\n0123456789-x";
+                b[i] = alphabet[rng.below(alphabet.len() as u64) as usize];
+            }
+            let cut = rng.below(b.len() as u64 + 1) as usize;
+            let mut r = Reader::new();
+            r.feed(&b[..cut]);
+            while let Ok(Some(_)) = r.next_reply() {}
+            r.feed(&b[cut..]);
+            while let Ok(Some(_)) = r.next_reply() {}
+        }
+    }
+
     #[test]
     fn deep_nesting_is_bounded() {
         let mut b = Vec::new();
