@@ -54,17 +54,6 @@ fn both(port: u16, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> (Out, O
     (theirs, ours)
 }
 
-/// Like [`same`] with stdout compared as a sorted list of lines.
-fn same_sorted(port: u16, args: &[&str]) {
-    let (theirs, ours) = both(port, args, b"", &[]);
-    let lines = |o: &Out| {
-        let mut v: Vec<Vec<u8>> = o.stdout.split(|&c| c == b'\n').map(|l| l.to_vec()).collect();
-        v.sort();
-        (v, o.stderr.clone(), o.code)
-    };
-    assert_eq!(lines(&theirs), lines(&ours), "{args:?}");
-}
-
 /// Runs `args` (after `-p port`) with both clients and asserts identical output; returns ferredis-cli's.
 fn same(port: u16, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Out {
     let (theirs, ours) = both(port, args, stdin, env);
@@ -205,6 +194,21 @@ fn corpus(kind: Kind) {
     // Commands from stdin when none is given (not a terminal: no prompt, one reply per line).
     same(port, &[], b"set a 1\nget a\nlrange list 0 1\nnosuchcommand\n\"unbalanced\n3 ping\nhelp get\n", &[]);
     same(port, &["--no-raw"], b"get str\nhgetall hash\nselect 2\nmulti\nexec\n", &[]);
+    // RESP3 client tracking: the invalidation push for our own SET is shown before the SET's reply
+    // ("-> invalidate: 'tk'" on a terminal, the raw form otherwise). The key is reset before each client.
+    for env in [&[("FAKETTY", "1")][..], &[]] {
+        let script = b"client tracking on\nget tk\nset tk 2\nget tk\n";
+        let args: Vec<String> = vec!["-p".into(), port.to_string(), "-3".into()];
+        Conn::connect(port).cmd(&["DEL", "tk"]);
+        let theirs = run(redis_cli_bin().to_str().unwrap(), &args, script, env);
+        Conn::connect(port).cmd(&["DEL", "tk"]);
+        let ours = run(ferredis_cli_bin(), &args, script, env);
+        assert_eq!(theirs, ours, "tracking {env:?}\n{}\n{}", show(&theirs), show(&ours));
+        // (ferredis has no CLIENT TRACKING yet: there both clients show the same error.)
+        if !env.is_empty() && kind == Kind::Redis {
+            assert!(String::from_utf8_lossy(&ours.stdout).contains("-> invalidate: 'tk'"), "{}", show(&ours));
+        }
+    }
     // Help is answered from COMMAND DOCS.
     same(port, &["HELP", "GET"], b"", &[]);
     same(port, &["HELP", "@list"], b"", &[]);
@@ -222,8 +226,14 @@ fn corpus_against_redis() {
 }
 
 fn options_and_errors(kind: Kind) {
-    let srv = Server::start(kind, &[]);
+    let sock_dir = common::TempDir::new("cli-sock");
+    let sock = sock_dir.path().join("s.sock");
+    let sock = sock.to_str().unwrap();
+    let srv = Server::start(kind, &["--unixsocket", sock]);
     let port = srv.port;
+    // A Unix socket (-s wins over -p), with a db.
+    same(port, &["-s", sock, "--no-raw", "-n", "2", "PING"], b"", &[]);
+    same(port, &["-s", sock], b"select 5\nping\n", &[]);
     // Set after start: the harness's readiness check is an unauthenticated PING.
     Conn::connect(port).cmd(&["CONFIG", "SET", "requirepass", "s3cret"]);
     // The password warning, --no-auth-warning, AUTH failures, REDISCLI_AUTH, -u with credentials.
@@ -267,20 +277,14 @@ fn special_modes(kind: Kind) {
     let srv = Server::start(kind, &[]);
     let port = srv.port;
     populate(port);
-    // --scan, with and without a pattern, raw and quoted. ferredis's SCAN may return keys of one bucket in
-    // another order while its table is still rehashing after the inserts, so there the lines are compared
-    // as a set; against Redis, byte for byte.
-    let scan_cmp = |args: &[&str]| {
-        if kind == Kind::Redis {
-            same(port, args, b"", &[]);
-        } else {
-            same_sorted(port, args);
-        }
-    };
-    scan_cmp(&["--scan"]);
-    scan_cmp(&["--scan", "--pattern", "scan:1*"]);
-    scan_cmp(&["--no-raw", "--scan", "--pattern", "bi*"]);
-    scan_cmp(&["--scan", "--quoted-pattern", "\"s*\""]);
+    // Reloading builds the keyspace table at its final size, so no incremental rehash is under way and SCAN
+    // walks the keys in the same order for both clients.
+    assert_eq!(Conn::connect(port).cmd(&["DEBUG", "RELOAD"]), b"+OK\r\n");
+    // --scan, with and without a pattern, raw and quoted.
+    same(port, &["--scan"], b"", &[]);
+    same(port, &["--scan", "--pattern", "scan:1*"], b"", &[]);
+    same(port, &["--no-raw", "--scan", "--pattern", "bi*"], b"", &[]);
+    same(port, &["--scan", "--quoted-pattern", "\"s*\""], b"", &[]);
     // --count (redis-cli 7.2's option, absent from 7.0): the same keys as without it.
     let all = run(ferredis_cli_bin(), &["-p".into(), port.to_string(), "--scan".into()], b"", &[]);
     let counted = run(
@@ -296,21 +300,10 @@ fn special_modes(kind: Kind) {
     };
     assert_eq!(sorted(&all.stdout), sorted(&counted.stdout));
     assert_eq!(counted.code, Some(0));
-    // --bigkeys / --memkeys: progress lines and the summary (the progress lines depend on the SCAN order,
-    // so against ferredis only the summary is compared).
-    for args in [&["--bigkeys"][..], &["--memkeys"], &["--bigkeys", "--pattern", "scan:*"]] {
-        if kind == Kind::Redis {
-            same(port, args, b"", &[]);
-        } else {
-            let (theirs, ours) = both(port, args, b"", &[]);
-            let summary = |o: &Out| {
-                let text = String::from_utf8_lossy(&o.stdout).into_owned();
-                text.split_once("-------- summary -------").map(|x| x.1.to_string()).unwrap_or_default()
-            };
-            assert_eq!((summary(&theirs), theirs.code), (summary(&ours), ours.code), "{args:?}");
-            assert!(!summary(&ours).is_empty());
-        }
-    }
+    // --bigkeys / --memkeys: progress lines and the summary.
+    same(port, &["--bigkeys"], b"", &[]);
+    same(port, &["--memkeys"], b"", &[]);
+    same(port, &["--bigkeys", "--pattern", "scan:*"], b"", &[]);
     // --pipe: replies counted, errors reported on stderr, exit 1 when any.
     let mut proto = Vec::new();
     for i in 0..500 {
