@@ -484,3 +484,64 @@ fn rdb_transfer() {
         }
     }
 }
+
+/// Runs `bin args` until a line containing `want` shows on stdout, calling `poke` every 100 ms meanwhile
+/// (at most 20 s); returns stdout's lines and stderr.
+fn until_line(bin: &str, args: &[String], want: &str, mut poke: impl FnMut()) -> (Vec<String>, String) {
+    let mut child = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut so = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = so.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                return;
+            }
+        }
+    });
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !String::from_utf8_lossy(&got).contains(want) && Instant::now() < deadline {
+        poke();
+        while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(100)) {
+            got.extend_from_slice(&chunk);
+        }
+    }
+    let _ = child.kill();
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    let _ = child.wait();
+    (String::from_utf8_lossy(&got).lines().map(str::to_string).collect(), err)
+}
+
+/// `--replica` and the SYNC command against Redis (no diskless delay): the stream of propagated commands in
+/// CSV form and the same progress lines on stderr; against ferredis (no SYNC yet), the same failure.
+#[test]
+fn replica_mode() {
+    let srv = Server::start(Kind::Redis, &["--repl-diskless-sync-delay", "0"]);
+    let port = srv.port;
+    for how in [&["--replica"][..], &["SYNC"]] {
+        let mut outs = Vec::new();
+        for bin in [redis_cli_bin().to_str().unwrap(), ferredis_cli_bin()] {
+            let mut args: Vec<String> = vec!["-p".into(), port.to_string()];
+            args.extend(how.iter().map(|s| s.to_string()));
+            let mut c = Conn::connect(port);
+            let (lines, err) = until_line(bin, &args, "\"SET\",\"repl\"", || drop(c.cmd(&["SET", "repl", "a b"])));
+            let lines: Vec<String> = lines.into_iter().filter(|l| !l.contains("SELECT")).take(2).collect();
+            outs.push((lines, err.lines().take(3).map(str::to_string).collect::<Vec<_>>()));
+        }
+        assert_eq!(outs[0], outs[1], "{how:?}");
+        assert!(outs[1].0.iter().any(|l| l == "\"SET\",\"repl\",\"a b\""), "{:?}", outs[1]);
+    }
+    let srv = Server::start(Kind::Ferredis, &[]);
+    let o = same(srv.port, &["--replica"], b"", &[]);
+    assert_eq!(o.code, Some(1));
+}

@@ -47,6 +47,7 @@ Usage: ferredis-cli [OPTIONS] [cmd [arg [arg ...]]]
   --latency          Enter a special mode continuously sampling latency.
   --latency-history  Like --latency but tracking latency changes over time.
                      Default time interval is 15 sec. Change it using -i.
+  --replica          Simulate a replica showing commands received from the master.
   --rdb <filename>   Transfer an RDB dump from remote server to local file.
                      Use filename of \"-\" to write to stdout.
   --functions-rdb <filename> Like --rdb but only get the functions (not the keys).

@@ -82,6 +82,8 @@ pub struct Config {
     pub eval: Option<String>,
     pub intrinsic_latency: Option<i64>,
     pub verbose: bool,
+    /// `--replica` / `--slave`: show what a master propagates.
+    pub replica: bool,
 }
 
 impl Default for Config {
@@ -125,6 +127,7 @@ impl Default for Config {
             eval: None,
             intrinsic_latency: None,
             verbose: false,
+            replica: false,
         }
     }
 }
@@ -210,6 +213,7 @@ pub fn parse_options(argv: &[String]) -> Parsed {
                 c.latency_history = true;
             }
             "--stat" => c.stat = true,
+            "--replica" | "--slave" => c.replica = true,
             "--scan" => c.scan = true,
             "--pattern" if has_next => c.pattern = Some(next(&mut i).into_bytes()),
             "--quoted-pattern" if has_next => match split::split_args(next(&mut i).as_bytes()) {
@@ -592,7 +596,7 @@ impl Cli {
 
     /// redis-cli's `cliReadReply`: read, check `-e`, print. Err means the connection is gone (interactive
     /// mode reconnects); other failures end the process as in redis-cli.
-    fn read_and_print(&mut self, verbatim: bool, want_push: bool) -> Result<(), ()> {
+    pub(crate) fn read_and_print(&mut self, verbatim: bool, want_push: bool) -> Result<(), ()> {
         let r = match self.next_reply(want_push) {
             Ok(r) => r,
             Err(e) => {
@@ -638,6 +642,12 @@ impl Cli {
         }
         if is("subscribe") || is("psubscribe") || is("ssubscribe") {
             self.pubsub_mode = true;
+        }
+        if is("sync") || is("psync") {
+            // The command itself is what replica mode sends: SYNC, then the propagated stream.
+            out(b"Entering replica output mode...  (press Ctrl-C to quit)\n");
+            modes::replica(self, false);
+            return Err(());
         }
         while repeat < 0 || {
             repeat -= 1;
@@ -832,6 +842,7 @@ pub fn main(argv: &[String]) -> i32 {
         cfg.auth = Some(ask_password("Please input password: "));
     }
     let special = cfg.latency
+        || cfg.replica
         || cfg.rdb.is_some()
         || cfg.pipe
         || cfg.bigkeys

@@ -44,6 +44,9 @@ pub fn run_special(cli: &mut Cli) -> i32 {
     if cli.cfg.latency {
         return latency(cli);
     }
+    if cli.cfg.replica {
+        return replica(cli, true);
+    }
     if let Some(file) = cli.cfg.rdb.clone() {
         return rdb(cli, &file);
     }
@@ -679,21 +682,14 @@ fn send_replconf(conn: &mut Conn, a: &str, b: &str) -> bool {
 
 const RDB_EOF_MARK_SIZE: usize = 40;
 
-/// `--rdb file`: SYNC, then the payload (length-prefixed or EOF-marked) to `file` (`-` for stdout).
-fn rdb(cli: &mut Cli, filename: &str) -> i32 {
-    let functions_only = cli.cfg.functions_rdb;
-    let conn = conn_or_exit(cli);
-    send_replconf(conn, "capa", "eof");
-    send_replconf(conn, "rdb-only", "1");
-    if functions_only && !send_replconf(conn, "rdb-filter-only", "functions") {
-        eprintln!("Failed requesting functions only RDB from server, aborting");
-        return 1;
-    }
+/// Sends SYNC and reads the `$<len>` or `$EOF:<40-byte mark>` line (redis-cli's `sendSync`): the payload
+/// length (`u64::MAX` when the end is marked) and the mark. Errors are printed; Err holds the exit status.
+fn send_sync(conn: &mut Conn) -> Result<(u64, Option<Vec<u8>>), i32> {
     if conn.stream.write_all(b"SYNC\r\n").is_err() {
         eprintln!("Error writing to master");
-        return 1;
+        return Err(1);
     }
-    // The "$<len>\r\n" or "$EOF:<mark>\r\n" line, one byte at a time so no payload byte is consumed.
+    // One byte at a time so no payload byte is consumed.
     let mut line = Vec::new();
     loop {
         let mut b = [0u8; 1];
@@ -701,7 +697,7 @@ fn rdb(cli: &mut Cli, filename: &str) -> i32 {
             Ok(1) => {}
             _ => {
                 eprintln!("Error reading bulk length while SYNCing");
-                return 1;
+                return Err(1);
             }
         }
         if b[0] == b'\n' {
@@ -715,14 +711,82 @@ fn rdb(cli: &mut Cli, filename: &str) -> i32 {
     // The '\r' stays, as in redis-cli (it shows up in the "SYNC with master failed" line).
     if line.first() == Some(&b'-') {
         eprintln!("SYNC with master failed: {}", String::from_utf8_lossy(&line));
+        return Err(1);
+    }
+    if line.len() >= 5 + RDB_EOF_MARK_SIZE && &line[1..5] == b"EOF:" {
+        return Ok((u64::MAX, Some(line[5..5 + RDB_EOF_MARK_SIZE].to_vec())));
+    }
+    Ok((crate::util::strtol(line.get(1..).unwrap_or_default()).0.max(0) as u64, None))
+}
+
+/// `--replica` (and the SYNC/PSYNC commands): SYNC, discard the snapshot, then print every command the
+/// master propagates, in CSV form, until the connection ends.
+pub fn replica(cli: &mut Cli, from_option: bool) -> i32 {
+    let conn = conn_or_exit(cli);
+    if from_option {
+        send_replconf(conn, "capa", "eof");
+        send_replconf(conn, "rdb-filter-only", "");
+    }
+    let (mut payload, eofmark) = match send_sync(conn) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    if eofmark.is_some() {
+        eprintln!("SYNC with master, discarding bytes of bulk transfer until EOF marker...");
+    } else {
+        eprintln!("SYNC with master, discarding {payload} bytes of bulk transfer...");
+    }
+    let mut lastbytes: Vec<u8> = vec![0; RDB_EOF_MARK_SIZE];
+    let mut buf = vec![0u8; 1024];
+    let mut read: u64 = 0;
+    while payload > 0 {
+        let want = (payload.min(buf.len() as u64)) as usize;
+        let n = match conn.read_raw(&mut buf[..want]) {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("Error reading RDB payload while SYNCing");
+                return 1;
+            }
+        };
+        payload -= n as u64;
+        read += n as u64;
+        if let Some(mark) = &eofmark {
+            lastbytes.extend_from_slice(&buf[..n]);
+            let cut = lastbytes.len() - RDB_EOF_MARK_SIZE;
+            lastbytes.drain(..cut);
+            if lastbytes == *mark {
+                break;
+            }
+        }
+    }
+    if eofmark.is_some() {
+        eprintln!("SYNC done after {read} bytes. Logging commands from master.");
+        // Put the replica online, as redis-cli does.
+        std::thread::sleep(Duration::from_secs(1));
+        send_replconf(conn, "ACK", "0");
+    } else {
+        eprintln!("SYNC done. Logging commands from master.");
+    }
+    let original = cli.cfg.output;
+    cli.cfg.output = Output::Csv;
+    while cli.read_and_print(false, false).is_ok() {}
+    cli.cfg.output = original;
+    1
+}
+
+/// `--rdb file`: SYNC, then the payload (length-prefixed or EOF-marked) to `file` (`-` for stdout).
+fn rdb(cli: &mut Cli, filename: &str) -> i32 {
+    let functions_only = cli.cfg.functions_rdb;
+    let conn = conn_or_exit(cli);
+    send_replconf(conn, "capa", "eof");
+    send_replconf(conn, "rdb-only", "1");
+    if functions_only && !send_replconf(conn, "rdb-filter-only", "functions") {
+        eprintln!("Failed requesting functions only RDB from server, aborting");
         return 1;
     }
-    let mut eofmark: Option<Vec<u8>> = None;
-    let mut payload: u64 = if line.len() >= 5 + RDB_EOF_MARK_SIZE && &line[1..5] == b"EOF:" {
-        eofmark = Some(line[5..5 + RDB_EOF_MARK_SIZE].to_vec());
-        u64::MAX
-    } else {
-        crate::util::strtol(line.get(1..).unwrap_or_default()).0.max(0) as u64
+    let (mut payload, eofmark) = match send_sync(conn) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     if eofmark.is_some() {
         eprintln!("SYNC sent to master, writing bytes of bulk transfer until EOF marker to '{filename}'");
