@@ -871,3 +871,50 @@ pub fn main(argv: &[String]) -> i32 {
     cli.connect(false, true);
     noninteractive(&mut cli, args)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Option<(Config, Vec<Vec<u8>>)> {
+        let mut v = vec!["ferredis-cli".to_string()];
+        v.extend(args.iter().map(|s| s.to_string()));
+        match parse_options(&v) {
+            Parsed::Run(c, a) => Some((*c, a)),
+            Parsed::Exit(_) => None,
+        }
+    }
+
+    #[test]
+    fn options_stop_at_the_command() {
+        let (c, a) = parse(&["-p", "7000", "-n", "2", "--no-raw", "get", "-x"]).unwrap();
+        assert_eq!((c.port, c.input_dbnum, c.output), (7000, 2, Output::Standard));
+        assert_eq!(a, vec![b"get".to_vec(), b"-x".to_vec()]);
+        assert!(parse(&["--bogus"]).is_none());
+        assert!(parse(&["-2", "-3"]).is_none());
+        let (c, _) = parse(&["-i", "0.25", "-r", "-1"]).unwrap();
+        assert_eq!((c.interval_us, c.repeat), (250_000, -1));
+    }
+
+    #[test]
+    fn uri_parts() {
+        let (c, _) = parse(&["-u", "redis://us%65r:p%40ss@example.com:7001/5", "--no-auth-warning"]).unwrap();
+        assert_eq!(c.user.as_deref(), Some(b"user".as_slice()));
+        assert_eq!(c.auth.as_deref(), Some(b"p@ss".as_slice()));
+        assert_eq!((c.host.as_str(), c.port, c.input_dbnum), ("example.com", 7001, 5));
+        let (c, _) = parse(&["-u", "redis://secret@host"]).unwrap();
+        assert_eq!((c.user, c.auth.as_deref(), c.host.as_str()), (None, Some(b"secret".as_slice()), "host"));
+        assert!(parse(&["-u", "http://host"]).is_none());
+        assert!(parse(&["-u", "redis://a%zz@h"]).is_none());
+    }
+
+    #[test]
+    fn verbatim_commands() {
+        let v = |s: &str| s.split(' ').map(|w| w.as_bytes().to_vec()).collect::<Vec<_>>();
+        assert!(shown_verbatim(&v("info")));
+        assert!(shown_verbatim(&v("CLIENT LIST")));
+        assert!(shown_verbatim(&v("latency doctor")));
+        assert!(!shown_verbatim(&v("latency doctor x")));
+        assert!(!shown_verbatim(&v("get info")));
+    }
+}

@@ -985,3 +985,22 @@ fn intrinsic_latency(secs: i64) -> i32 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_bytes_and_info_fields() {
+        assert_eq!(bytes_to_human(1023), "1023B");
+        assert_eq!(bytes_to_human(1536), "1.50K");
+        assert_eq!(bytes_to_human(3 * 1024 * 1024), "3.00M");
+        assert_eq!(bytes_to_human(-2048), "-2.00K");
+        let info = b"# Keyspace\r\ndb0:keys=5,expires=0\r\nused_memory:1024\r\n";
+        assert_eq!(info_long(info, "db0:keys"), Some(5));
+        assert_eq!(info_long(info, "used_memory"), Some(1024));
+        assert_eq!(info_long(info, "db1:keys"), None);
+        assert_eq!(strtoull(b"18446744073709551615"), u64::MAX);
+        assert_eq!(strtoull(b"17 rest"), 17);
+    }
+}
