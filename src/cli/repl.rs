@@ -86,6 +86,7 @@ pub fn repl(cli: &mut Cli) -> i32 {
         ed.load_history(p);
     }
     let mut hints = true;
+    sys::sigint_exit();
     cli.refresh_prompt();
     loop {
         let prompt = if cli.conn.is_some() { cli.prompt.clone() } else { "not connected> ".to_string() };
@@ -204,7 +205,7 @@ fn stream_until_interrupt(cli: &mut Cli, args: &[Vec<u8>], repeat: i64) {
     if let Some(w) = watcher {
         let _ = w.join();
     }
-    sys::sigint_default();
+    sys::sigint_exit();
     cli.monitor_mode = false;
     cli.pubsub_mode = false;
     if sys::INTERRUPTED.swap(false, std::sync::atomic::Ordering::SeqCst) {

@@ -30,10 +30,17 @@ pub fn catch_sigint() {
     unsafe { libc::signal(libc::SIGINT, handler as libc::sighandler_t) };
 }
 
-/// Restores the default SIGINT action.
-pub fn sigint_default() {
-    // SAFETY: SIG_DFL is a constant disposition.
-    unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
+extern "C" fn exit_on_sigint(_: libc::c_int) {
+    // SAFETY: _exit is async-signal-safe; nothing needs flushing that a killed process would have kept.
+    unsafe { libc::_exit(1) };
+}
+
+/// Interactive mode outside the line editor: Ctrl-C during a command ends the client with status 1, as
+/// redis-cli's handler does (the editor itself reads Ctrl-C as a key, the terminal being in raw mode).
+pub fn sigint_exit() {
+    let handler: extern "C" fn(libc::c_int) = exit_on_sigint;
+    // SAFETY: the handler only calls _exit, which is async-signal-safe.
+    unsafe { libc::signal(libc::SIGINT, handler as libc::sighandler_t) };
 }
 
 /// The terminal width of `fd`, or 80 when it cannot be told.
