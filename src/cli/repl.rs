@@ -79,6 +79,7 @@ fn is_sensitive(argv: &[Vec<u8>]) -> bool {
 pub fn repl(cli: &mut Cli) -> i32 {
     cli.interactive = true;
     let entries = help::load(cli);
+    cli.help = Some(entries.clone());
     let mut ed = Editor::new();
     let tty = std::io::stdin().is_terminal();
     let hist = if tty { history_path() } else { None };

@@ -8,6 +8,9 @@
 //! - Aggregates under construction live on an explicit stack, so a reply of N elements costs O(N) however it
 //!   is split across reads (no re-parsing from the start), and nesting depth is bounded by [`MAX_DEPTH`].
 //!
+//! The server's request parser (`resp::parse`) reads only what clients send (multibulk and inline commands),
+//! so the client side has its own reader for the full reply grammar.
+//!
 //! Tested by the unit tests below (every type, splits at every offset, malformed input) and, end to end, by
 //! `tests/cli_oneshot.rs`.
 
