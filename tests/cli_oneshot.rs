@@ -304,6 +304,16 @@ fn special_modes(kind: Kind) {
     same(port, &["--bigkeys"], b"", &[]);
     same(port, &["--memkeys"], b"", &[]);
     same(port, &["--bigkeys", "--pattern", "scan:*"], b"", &[]);
+    // --hotkeys needs an LFU policy (OBJECT FREQ does not touch the counters, so both runs see the same).
+    let o = same(port, &["--hotkeys"], b"", &[]);
+    assert_eq!(o.code, Some(1));
+    Conn::connect(port).cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+    for _ in 0..20 {
+        Conn::connect(port).cmd(&["GET", "str"]);
+    }
+    let o = same(port, &["--hotkeys"], b"", &[]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("keyname: \"str\""), "{}", show(&o));
+    Conn::connect(port).cmd(&["CONFIG", "SET", "maxmemory-policy", "noeviction"]);
     // --pipe: replies counted, errors reported on stderr, exit 1 when any.
     let mut proto = Vec::new();
     for i in 0..500 {
