@@ -223,12 +223,17 @@ fn prompt_editing_history_completion_hints() {
     let hist = std::fs::read_to_string(home.path().join("history")).expect("history file");
     assert!(hist.contains("echo second-entry\n") && hist.contains("select 2\n"), "{hist}");
     drop(t);
+    // Preferences file: hints off in the next session.
+    std::fs::write(home.path().join(".ferredisclirc"), ":set nohints\n").unwrap();
     let t = Term::start(port, home.path(), &[]);
     t.wait_line(&prompt);
     t.keys(&["Up"]);
     t.wait_line(&format!("{prompt} quit"));
     t.keys(&["Up"]);
     t.wait_line(&format!("{prompt} help get"));
+    t.keys(&["C-u"]);
+    t.type_text("set k");
+    t.wait_line(&format!("{prompt} set k"));
 }
 
 #[test]

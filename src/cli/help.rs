@@ -261,7 +261,7 @@ pub fn output_help(cli: &mut Cli, args: &[Vec<u8>]) {
 To get help about Redis commands type:\n      \"help @<group>\" to get a list of commands in <group>\n      \
 \"help <command>\" for help on <command>\n      \"help <tab>\" to get a list of possible help topics\n      \
 \"quit\" to exit\n\nTo set ferredis-cli preferences:\n      \":set hints\" enable online hints\n      \
-\":set nohints\" disable online hints\n",
+\":set nohints\" disable online hints\nSet your preferences in ~/.ferredisclirc\n",
                 super::version()
             )
             .as_bytes(),

@@ -1,5 +1,6 @@
 //! Interactive mode (redis-cli's `repl`): prompt `127.0.0.1:6379[2](TX)> `, `N command` repeats, `quit`/
-//! `exit`, `connect host port`, `clear`, `:set hints`, help and hints from `COMMAND DOCS`, history in
+//! `exit`, `connect host port`, `clear`, `:set hints` (also from `~/.ferredisclirc`), help and hints from
+//! `COMMAND DOCS`, history in
 //! `~/.ferredis_history` (`FERREDISCLI_HISTFILE`; `/dev/null` disables it), reconnect after the server went
 //! away ("not connected> " until it is back), and MONITOR/SUBSCRIBE streaming until Ctrl-C.
 
@@ -25,15 +26,45 @@ impl Helper for CliHelper<'_> {
     }
 }
 
-fn history_path() -> Option<String> {
-    let path = match std::env::var("FERREDISCLI_HISTFILE") {
+/// A dotfile's path: `$env` if set, else `~/name`; `None` for `/dev/null` (redis-cli's `getDotfilePath`).
+fn dotfile(env: &str, name: &str) -> Option<String> {
+    let path = match std::env::var(env) {
         Ok(p) => p,
-        Err(_) => format!("{}/.ferredis_history", std::env::var("HOME").ok()?),
+        Err(_) => format!("{}/{name}", std::env::var("HOME").ok()?),
     };
     if path == "/dev/null" {
         None
     } else {
         Some(path)
+    }
+}
+
+/// `:set hints` / `:set nohints` (typed, or read from the preferences file when `interactive` is false).
+fn set_preference(argv: &[Vec<u8>], interactive: bool, hints: &mut bool) {
+    let from = if interactive { "" } else { ".ferredisclirc: " };
+    if argv[0].eq_ignore_ascii_case(b":set") && argv.len() >= 2 {
+        if argv[1].eq_ignore_ascii_case(b"hints") {
+            *hints = true;
+        } else if argv[1].eq_ignore_ascii_case(b"nohints") {
+            *hints = false;
+        } else {
+            out(format!("{from}unknown redis-cli preference '{}'\n", String::from_utf8_lossy(&argv[1])).as_bytes());
+        }
+    } else {
+        out(format!("{from}unknown redis-cli internal command '{}'\n", String::from_utf8_lossy(&argv[0])).as_bytes());
+    }
+}
+
+/// `~/.ferredisclirc` (`FERREDISCLI_RCFILE`): one preference per line, as typed at the prompt.
+fn load_preferences(hints: &mut bool) {
+    let Some(path) = dotfile("FERREDISCLI_RCFILE", ".ferredisclirc") else { return };
+    let Ok(text) = std::fs::read(&path) else { return };
+    for line in text.split(|&c| c == b'\n') {
+        if let Some(argv) = split::split_args(line) {
+            if !argv.is_empty() {
+                set_preference(&argv, false, hints);
+            }
+        }
     }
 }
 
@@ -82,11 +113,14 @@ pub fn repl(cli: &mut Cli) -> i32 {
     cli.help = Some(entries.clone());
     let mut ed = Editor::new();
     let tty = std::io::stdin().is_terminal();
-    let hist = if tty { history_path() } else { None };
+    let hist = if tty { dotfile("FERREDISCLI_HISTFILE", ".ferredis_history") } else { None };
     if let Some(p) = &hist {
         ed.load_history(p);
     }
     let mut hints = true;
+    if tty {
+        load_preferences(&mut hints);
+    }
     sys::sigint_exit();
     cli.refresh_prompt();
     loop {
@@ -135,17 +169,7 @@ pub fn repl(cli: &mut Cli) -> i32 {
         if is("quit") || is("exit") {
             return 0;
         } else if argv[0].first() == Some(&b':') {
-            if is(":set") && argv.len() >= 2 {
-                if argv[1].eq_ignore_ascii_case(b"hints") {
-                    hints = true;
-                } else if argv[1].eq_ignore_ascii_case(b"nohints") {
-                    hints = false;
-                } else {
-                    out(format!("unknown redis-cli preference '{}'\n", String::from_utf8_lossy(&argv[1])).as_bytes());
-                }
-            } else {
-                out(format!("unknown redis-cli internal command '{}'\n", String::from_utf8_lossy(&argv[0])).as_bytes());
-            }
+            set_preference(&argv, true, &mut hints);
         } else if is("restart") {
             out(b"Use 'restart' only in Lua debugging mode.\n");
         } else if argv.len() == 3 && is("connect") {
