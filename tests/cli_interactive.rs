@@ -24,6 +24,10 @@ struct Term {
 
 impl Term {
     fn start(port: u16, home: &Path, extra: &[&str]) -> Term {
+        Term::start_sized(port, home, extra, 150)
+    }
+
+    fn start_sized(port: u16, home: &Path, extra: &[&str], width: u16) -> Term {
         let socket = format!("ferredis-cli-test-{}-{}", std::process::id(), common::free_port());
         let hist = home.join("history");
         let mut cmd = format!(
@@ -37,7 +41,7 @@ impl Term {
             cmd.push_str(e);
         }
         let ok = Command::new("tmux")
-            .args(["-L", &socket, "new-session", "-d", "-s", "cli", "-x", "150", "-y", "40", &cmd])
+            .args(["-L", &socket, "new-session", "-d", "-s", "cli", "-x", &width.to_string(), "-y", "40", &cmd])
             .status()
             .expect("tmux new-session")
             .success();
@@ -234,6 +238,32 @@ fn prompt_editing_history_completion_hints() {
     t.keys(&["C-u"]);
     t.type_text("set k");
     t.wait_line(&format!("{prompt} set k"));
+}
+
+/// A line longer than the terminal wraps onto more rows (linenoise's multi-line mode, as in redis-cli), and
+/// shrinking it clears the rows it no longer needs.
+#[test]
+fn long_lines_wrap() {
+    need_tmux!();
+    let srv = Server::ferredis();
+    let port = srv.port;
+    let home = TempDir::new("cli-tty-wrap");
+    let t = Term::start_sized(port, home.path(), &[], 40);
+    let prompt = format!("127.0.0.1:{port}>");
+    t.wait_line(&prompt);
+    t.type_text(":set nohints");
+    t.keys(&["Enter"]);
+    t.wait_line(&prompt);
+    let arg = "k".repeat(40);
+    t.type_text(&format!("echo {arg}"));
+    let full = format!("{prompt} echo {arg}");
+    let (first, rest) = full.split_at(40);
+    let screen = t.wait_for("two rows", |s| s.contains(first) && s.lines().any(|l| l.trim_end() == rest));
+    assert!(!screen.contains(&full), "not wrapped:\n{screen}");
+    t.keys(&["C-u"]);
+    t.wait_line(&prompt);
+    assert!(!t.screen().contains(rest), "a stale row stayed:\n{}", t.screen());
+    t.run(&format!("echo {arg}"), &format!("\"{}", &arg[..30]));
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! A small line editor for interactive mode (linenoise's behaviour, hand-rolled over termios raw mode):
 //! cursor movement (arrows, Home/End, Ctrl-A/E/B/F), deletion (Backspace, Delete, Ctrl-D/K/U/W), history
 //! (Up/Down, Ctrl-P/N, Ctrl-R reverse search), Tab completion cycling through candidates, and a grey hint
-//! shown after the text. When stdin is not a terminal, lines are read plainly with no prompt, as linenoise
+//! shown after the text. Long lines wrap over several terminal rows (linenoise's multi-line mode, which
+//! redis-cli turns on). When stdin is not a terminal, lines are read plainly with no prompt, as linenoise
 //! does.
 //!
 //! Invariant: `pos <= buf.len()` and `pos` is on a char boundary (the buffer is edited as chars).
@@ -14,6 +15,9 @@ pub const HISTORY_MAX: usize = 100;
 
 pub struct Editor {
     pub history: Vec<String>,
+    /// Rows the line being edited has used so far, and the cursor position of the last redraw.
+    maxrows: std::cell::Cell<usize>,
+    oldpos: std::cell::Cell<usize>,
 }
 
 /// What the caller supplies for completion and hints.
@@ -112,7 +116,7 @@ fn read_char(stdin: &mut io::StdinLock, first: u8) -> Option<char> {
 
 impl Editor {
     pub fn new() -> Editor {
-        Editor { history: Vec::new() }
+        Editor { history: Vec::new(), maxrows: std::cell::Cell::new(0), oldpos: std::cell::Cell::new(0) }
     }
 
     pub fn add_history(&mut self, line: &str) {
@@ -173,36 +177,63 @@ impl Editor {
         r
     }
 
+    /// Redraws prompt, text and hint over as many terminal rows as they need (linenoise's multi-line mode,
+    /// which redis-cli uses): go to the last row drawn before, clear rows upwards, write everything, then put
+    /// the cursor on its row and column. Widths count chars (one column each).
     fn refresh(&self, prompt: &str, st: &State, hint: Option<&str>) {
-        let cols = sys::columns(1);
+        let cols = sys::columns(1).max(1);
         let plen = prompt.chars().count();
-        // Keep the cursor on screen: scroll the text left when it is longer than the terminal.
-        let mut start = 0;
-        while plen + st.pos - start >= cols && start < st.pos {
-            start += 1;
+        let len = st.buf.len();
+        let mut rows = (plen + len).div_ceil(cols).max(1);
+        let rpos = (plen + self.oldpos.get() + cols) / cols;
+        let old_rows = self.maxrows.get();
+        if rows > old_rows {
+            self.maxrows.set(rows);
         }
-        let mut end = st.buf.len();
-        while plen + end - start > cols && end > st.pos {
-            end -= 1;
+        let mut s = String::new();
+        if old_rows > rpos {
+            s.push_str(&format!("\x1b[{}B", old_rows - rpos));
         }
-        let shown: String = st.buf[start..end].iter().collect();
-        let mut s = format!("\r{prompt}{shown}");
+        for _ in 1..old_rows.max(1) {
+            s.push_str("\r\x1b[0K\x1b[1A");
+        }
+        s.push_str("\r\x1b[0K");
+        s.push_str(prompt);
+        s.extend(st.buf.iter());
+        // A hint only when the whole line fits on one row, cut to the room left.
         if let Some(h) = hint {
-            let room = cols.saturating_sub(plen + end - start);
-            let h: String = h.chars().take(room).collect();
-            if !h.is_empty() {
-                s.push_str(&format!("\x1b[0;90;49m{h}\x1b[0m"));
+            if plen + len < cols {
+                let h: String = h.chars().take(cols - (plen + len)).collect();
+                if !h.is_empty() {
+                    s.push_str(&format!("\x1b[0;90;49m{h}\x1b[0m"));
+                }
             }
         }
-        s.push_str(&format!("\x1b[0K\r\x1b[{}C", plen + st.pos - start));
-        if plen + st.pos - start == 0 {
-            s.truncate(s.len() - 4);
+        // At the very end of a full row the terminal keeps the cursor there: start the next row ourselves.
+        if st.pos > 0 && st.pos == len && (st.pos + plen) % cols == 0 {
+            s.push_str("\n\r");
+            rows += 1;
+            if rows > self.maxrows.get() {
+                self.maxrows.set(rows);
+            }
+        }
+        let rpos2 = (plen + st.pos + cols) / cols;
+        if rows > rpos2 {
+            s.push_str(&format!("\x1b[{}A", rows - rpos2));
+        }
+        let col = (plen + st.pos) % cols;
+        if col > 0 {
+            s.push_str(&format!("\r\x1b[{col}C"));
+        } else {
             s.push('\r');
         }
+        self.oldpos.set(st.pos);
         write_out(&s);
     }
 
     fn edit(&mut self, prompt: &str, helper: &mut dyn Helper) -> ReadResult {
+        self.maxrows.set(0);
+        self.oldpos.set(0);
         let mut st = State { buf: Vec::new(), pos: 0 };
         // history index counted from the end: 0 is the line being edited.
         let mut hist_idx = 0usize;
@@ -219,6 +250,8 @@ impl Editor {
             let Some(c) = pending.take().or_else(|| read_byte(&mut input)) else { return ReadResult::Eof };
             match c {
                 b'\r' | b'\n' => {
+                    // Redraw without the hint, cursor at the end, so the output starts below the whole line.
+                    st.pos = st.buf.len();
                     self.refresh(prompt, &st, None);
                     return ReadResult::Line(st.text());
                 }
