@@ -209,6 +209,26 @@ fn corpus(kind: Kind) {
             assert!(String::from_utf8_lossy(&ours.stdout).contains("-> invalidate: 'tk'"), "{}", show(&ours));
         }
     }
+    // Arguments are bytes, not text: a non-UTF-8 key and value arrive unchanged.
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let key = std::ffi::OsStr::from_bytes(b"raw\xffkey");
+        let mut outs = Vec::new();
+        for bin in [redis_cli_bin().to_str().unwrap(), ferredis_cli_bin()] {
+            Conn::connect(port).cmd(&[b"DEL".as_slice(), b"raw\xffkey"]);
+            let set = Command::new(bin)
+                .args(["-p", &port.to_string(), "SET"])
+                .arg(key)
+                .arg(std::ffi::OsStr::from_bytes(b"v\xfe"))
+                .output()
+                .expect("run");
+            let get =
+                Command::new(bin).args(["-p", &port.to_string(), "--no-raw", "GET"]).arg(key).output().expect("run");
+            assert_eq!(Conn::connect(port).cmd(&[b"GET".as_slice(), b"raw\xffkey"]), b"$2\r\nv\xfe\r\n");
+            outs.push((set.stdout, get.stdout, get.status.code()));
+        }
+        assert_eq!(outs[0], outs[1]);
+    }
     // Help is answered from COMMAND DOCS.
     same(port, &["HELP", "GET"], b"", &[]);
     same(port, &["HELP", "@list"], b"", &[]);

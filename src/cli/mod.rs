@@ -163,8 +163,10 @@ fn unrecognized(arg: &str) -> Parsed {
     Parsed::Exit(1)
 }
 
-/// redis-cli's `parseOptions`: options until the first argument that does not start with '-'.
-pub fn parse_options(argv: &[String]) -> Parsed {
+/// redis-cli's `parseOptions`: options until the first argument that does not start with '-'. Option names
+/// are matched on `argv` (the arguments as text); values that must stay binary-safe (passwords, patterns,
+/// delimiters, the command itself) are taken from `raw`, the same arguments as bytes.
+pub fn parse_options(argv: &[String], raw: &[Vec<u8>]) -> Parsed {
     let mut c = Config::default();
     let mut i = 1;
     while i < argv.len() {
@@ -174,6 +176,10 @@ pub fn parse_options(argv: &[String]) -> Parsed {
             *i += 1;
             argv[*i].clone()
         };
+        let next_raw = |i: &mut usize| -> Vec<u8> {
+            *i += 1;
+            raw[*i].clone()
+        };
         match a {
             "-h" if has_next => c.host = next(&mut i),
             "-h" | "--help" => {
@@ -181,7 +187,7 @@ pub fn parse_options(argv: &[String]) -> Parsed {
                 return Parsed::Exit(0);
             }
             "-x" => c.stdin_lastarg = true,
-            "-X" if has_next => c.stdin_tag = Some(next(&mut i).into_bytes()),
+            "-X" if has_next => c.stdin_tag = Some(next_raw(&mut i)),
             "-p" if has_next => c.port = atoi(&next(&mut i)),
             "-s" if has_next => c.socket = Some(next(&mut i)),
             "-r" if has_next => c.repeat = crate::util::atoll(next(&mut i).as_bytes()),
@@ -189,8 +195,8 @@ pub fn parse_options(argv: &[String]) -> Parsed {
             "-n" if has_next => c.input_dbnum = atoi(&next(&mut i)),
             "--no-auth-warning" => c.no_auth_warning = true,
             "--askpass" => c.askpass = true,
-            "-a" | "--pass" if has_next => c.auth = Some(next(&mut i).into_bytes()),
-            "--user" if has_next => c.user = Some(next(&mut i).into_bytes()),
+            "-a" | "--pass" if has_next => c.auth = Some(next_raw(&mut i)),
+            "--user" if has_next => c.user = Some(next_raw(&mut i)),
             "-u" if has_next => {
                 let uri = next(&mut i);
                 if let Err(code) = parse_uri(&uri, &mut c) {
@@ -215,8 +221,8 @@ pub fn parse_options(argv: &[String]) -> Parsed {
             "--stat" => c.stat = true,
             "--replica" | "--slave" => c.replica = true,
             "--scan" => c.scan = true,
-            "--pattern" if has_next => c.pattern = Some(next(&mut i).into_bytes()),
-            "--quoted-pattern" if has_next => match split::split_args(next(&mut i).as_bytes()) {
+            "--pattern" if has_next => c.pattern = Some(next_raw(&mut i)),
+            "--quoted-pattern" if has_next => match split::split_args(&next_raw(&mut i)) {
                 Some(mut v) if v.len() == 1 => c.pattern = v.pop(),
                 _ => {
                     eprintln!("Invalid quoted string specified for --quoted-pattern.");
@@ -247,8 +253,8 @@ pub fn parse_options(argv: &[String]) -> Parsed {
             }
             "--hotkeys" => c.hotkeys = true,
             "--eval" if has_next => c.eval = Some(next(&mut i)),
-            "-d" if has_next => c.mb_delim = next(&mut i).into_bytes(),
-            "-D" if has_next => c.cmd_delim = next(&mut i).into_bytes(),
+            "-d" if has_next => c.mb_delim = next_raw(&mut i),
+            "-D" if has_next => c.cmd_delim = next_raw(&mut i),
             "-e" => c.set_errcode = true,
             "--verbose" => c.verbose = true,
             "-v" | "--version" => {
@@ -287,7 +293,7 @@ pub fn parse_options(argv: &[String]) -> Parsed {
         eprintln!("Options -x and -X are mutually exclusive.");
         return Parsed::Exit(1);
     }
-    let rest = argv[i.min(argv.len())..].iter().map(|s| s.clone().into_bytes()).collect();
+    let rest = raw[i.min(raw.len())..].to_vec();
     Parsed::Run(Box::new(c), rest)
 }
 
@@ -826,9 +832,10 @@ fn ask_password(msg: &str) -> Vec<u8> {
     pass
 }
 
-/// The whole program; returns the exit status.
-pub fn main(argv: &[String]) -> i32 {
-    let (mut cfg, args) = match parse_options(argv) {
+/// The whole program, given its arguments as bytes; returns the exit status.
+pub fn main(raw: &[Vec<u8>]) -> i32 {
+    let argv: Vec<String> = raw.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    let (mut cfg, args) = match parse_options(&argv, raw) {
         Parsed::Run(c, a) => (*c, a),
         Parsed::Exit(code) => return code,
     };
@@ -879,7 +886,8 @@ mod tests {
     fn parse(args: &[&str]) -> Option<(Config, Vec<Vec<u8>>)> {
         let mut v = vec!["ferredis-cli".to_string()];
         v.extend(args.iter().map(|s| s.to_string()));
-        match parse_options(&v) {
+        let raw: Vec<Vec<u8>> = v.iter().map(|a| a.clone().into_bytes()).collect();
+        match parse_options(&v, &raw) {
             Parsed::Run(c, a) => Some((*c, a)),
             Parsed::Exit(_) => None,
         }
