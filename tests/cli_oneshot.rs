@@ -194,6 +194,7 @@ fn corpus(kind: Kind) {
     // Commands from stdin when none is given (not a terminal: no prompt, one reply per line).
     same(port, &[], b"set a 1\nget a\nlrange list 0 1\nnosuchcommand\n\"unbalanced\n3 ping\nhelp get\n", &[]);
     same(port, &["--no-raw"], b"get str\nhgetall hash\nselect 2\nmulti\nexec\n", &[]);
+    same(port, &["--no-raw"], b"set raw\xffline v\xfe\nget raw\xffline\nstrlen raw\xffline\n", &[]);
     // RESP3 client tracking: the invalidation push for our own SET is shown before the SET's reply
     // ("-> invalidate: 'tk'" on a terminal, the raw form otherwise). The key is reset before each client.
     for env in [&[("FAKETTY", "1")][..], &[]] {

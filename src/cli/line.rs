@@ -27,7 +27,7 @@ pub trait Helper {
 }
 
 pub enum ReadResult {
-    Line(String),
+    Line(Vec<u8>),
     /// Ctrl-C on an empty or non-empty line (linenoise returns NULL with EAGAIN: the caller exits).
     Interrupted,
     Eof,
@@ -156,11 +156,12 @@ impl Editor {
     /// Reads one line, editing it in raw mode when stdin is a terminal.
     pub fn read_line(&mut self, prompt: &str, helper: &mut dyn Helper) -> ReadResult {
         if !io::stdin().is_terminal() {
-            let mut line = String::new();
-            return match io::stdin().lock().read_line(&mut line) {
+            // Bytes, not text: a piped line may hold any byte.
+            let mut line = Vec::new();
+            return match io::stdin().lock().read_until(b'\n', &mut line) {
                 Ok(0) | Err(_) => ReadResult::Eof,
                 Ok(_) => {
-                    while line.ends_with('\n') || line.ends_with('\r') {
+                    while line.last().is_some_and(|&c| c == b'\n' || c == b'\r') {
                         line.pop();
                     }
                     ReadResult::Line(line)
@@ -253,7 +254,7 @@ impl Editor {
                     // Redraw without the hint, cursor at the end, so the output starts below the whole line.
                     st.pos = st.buf.len();
                     self.refresh(prompt, &st, None);
-                    return ReadResult::Line(st.text());
+                    return ReadResult::Line(st.text().into_bytes());
                 }
                 3 => return ReadResult::Interrupted,
                 4 => {
@@ -320,7 +321,7 @@ impl Editor {
                     Some((line, true)) => {
                         st.set(&line);
                         self.refresh(prompt, &st, None);
-                        return ReadResult::Line(line);
+                        return ReadResult::Line(line.into_bytes());
                     }
                     Some((line, false)) => st.set(&line),
                     None => {}

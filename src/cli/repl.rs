@@ -125,7 +125,7 @@ pub fn repl(cli: &mut Cli) -> i32 {
     cli.refresh_prompt();
     loop {
         let prompt = if cli.conn.is_some() { cli.prompt.clone() } else { "not connected> ".to_string() };
-        let line = {
+        let line: Vec<u8> = {
             let mut helper = CliHelper { entries: &entries, hints };
             match ed.read_line(&prompt, &mut helper) {
                 ReadResult::Line(l) => l,
@@ -135,10 +135,10 @@ pub fn repl(cli: &mut Cli) -> i32 {
         if line.is_empty() {
             continue;
         }
-        let Some(argv) = split::split_args(line.as_bytes()) else {
+        let Some(argv) = split::split_args(&line) else {
             out(b"Invalid argument(s)\n");
             if tty {
-                ed.add_history(&line);
+                ed.add_history(&String::from_utf8_lossy(&line));
                 if let Some(p) = &hist {
                     ed.save_history(p);
                 }
@@ -160,7 +160,7 @@ pub fn repl(cli: &mut Cli) -> i32 {
         }
         let args = &argv[skip..];
         if tty && !is_sensitive(args) {
-            ed.add_history(&line);
+            ed.add_history(&String::from_utf8_lossy(&line));
             if let Some(p) = &hist {
                 ed.save_history(p);
             }
