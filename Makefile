@@ -122,7 +122,8 @@ check-ports:
 run: release
 	./target/release/ferredis-server
 
-# Debian packages the differential, client and CLI tests compare against; installed only when missing.
+# Debian packages the differential, client and CLI tests compare against (and tmux for the interactive
+# ferredis-cli test); installed only when missing.
 deps:
 	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1 \
 		|| ! command -v redis-benchmark >/dev/null 2>&1; then \
@@ -134,6 +135,11 @@ deps:
 	@if ! command -v ip >/dev/null 2>&1; then \
 		echo "installing iproute2"; \
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y iproute2; \
+	fi
+	@# tmux drives ferredis-cli's interactive mode in tests/cli_interactive.rs (skipped without it).
+	@if ! command -v tmux >/dev/null 2>&1; then \
+		echo "installing tmux"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y tmux; \
 	fi
 
 toolchain:

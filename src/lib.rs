@@ -32,10 +32,12 @@
 //! - [`proctitle`]: `proc-title-template` expansion and the process title.
 //! - [`crash`]: crash reports (fatal signals, panics, DEBUG ASSERT/PANIC/SEGFAULT) and the watchdog.
 //! - [`sha1`]: SHA-1, for `DEBUG DIGEST` (and script hashes).
+//! - [`cli`]: ferredis-cli, the redis-cli-compatible client (a second binary of the crate).
 
 pub mod alloc;
 pub mod args;
 pub mod blocking;
+pub mod cli;
 pub mod command;
 pub mod conf_reference;
 pub mod config;
