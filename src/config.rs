@@ -224,6 +224,8 @@ pub struct Config {
     pub logfile: String,
     pub loglevel: LogLevel,
     pub requirepass: Option<Vec<u8>>,
+    /// Bumped by every set of `requirepass`: the ACL applies the password to the default user when it changes.
+    pub requirepass_gen: u64,
     pub protected_mode: bool,
     pub proto_max_bulk_len: i64,
     pub client_query_buffer_limit: i64,
@@ -286,6 +288,8 @@ pub struct Config {
     /// `rename-command old new` lines, in order (an empty new name removes the command); applied to the command
     /// table when the server starts.
     pub rename_commands: Vec<(Vec<u8>, Vec<u8>)>,
+    /// `user <name> <rules...>` directives (each validated when read), loaded into the ACL at start-up.
+    pub acl_users: Vec<Vec<Vec<u8>>>,
     pub appendonly: bool,
     /// 0 = always, 1 = everysec, 2 = no.
     pub appendfsync: usize,
@@ -329,6 +333,7 @@ impl Default for Config {
             logfile: String::new(),
             loglevel: LogLevel::Notice,
             requirepass: None,
+            requirepass_gen: 0,
             protected_mode: true,
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
@@ -379,6 +384,7 @@ impl Default for Config {
             save_loaded: false,
             reading_config: false,
             rename_commands: Vec::new(),
+            acl_users: Vec::new(),
             appendonly: false,
             appendfsync: APPENDFSYNC_EVERYSEC,
             extra,
@@ -903,12 +909,13 @@ pub static DIRECTIVES: &[Directive] = &[
             get: |c| c.requirepass.clone().unwrap_or_default(),
             set: |c, v| {
                 c.requirepass = if v.is_empty() { None } else { Some(v.to_vec()) };
+                c.requirepass_gen += 1;
                 Ok(())
             },
         },
         M,
     ),
-    Directive::stored("aclfile", Kind::StoredStr, "", I).only(""),
+    Directive::stored("aclfile", Kind::StoredStr, "", I),
     int!("acllog-max-len", acllog_max_len, 0, LONG_MAX, M),
     Directive::stored("acl-pubsub-default", Kind::StoredEnum(&["allchannels", "resetchannels"]), "resetchannels", M),
     // Limits and memory.
@@ -1393,7 +1400,18 @@ impl Config {
                 self.rename_commands.push((argv[1].clone(), argv[2].clone()));
                 Ok(None)
             }
-            ("user", n) if n >= 2 => Err("ACL users ('user' directive) are not supported yet by ferredis".into()),
+            ("user", n) if n >= 2 => {
+                if self.acl_users.iter().any(|u| u[1] == argv[1]) {
+                    return Err(format!(
+                        "Error in user declaration '{}': {}",
+                        String::from_utf8_lossy(&argv[1]),
+                        crate::acl::RuleError::Duplicate.text()
+                    ));
+                }
+                crate::acl::validate_user_directive(argv)?;
+                self.acl_users.push(argv.to_vec());
+                Ok(None)
+            }
             ("loadmodule", n) if n >= 2 => Err("modules ('loadmodule') are not supported yet by ferredis".into()),
             ("sentinel", _) => Err("sentinel directive while not in sentinel mode".into()),
             (n, _) if n.contains('.') => Err("module configuration is not supported yet by ferredis".into()),

@@ -31,6 +31,7 @@
 //! - [`crash`]: crash reports (fatal signals, panics, DEBUG ASSERT/PANIC/SEGFAULT) and the watchdog.
 //! - [`sha1`]: SHA-1, for `DEBUG DIGEST` (and script hashes).
 
+pub mod acl;
 pub mod alloc;
 pub mod args;
 pub mod blocking;
@@ -55,6 +56,7 @@ pub mod pubsub;
 pub mod resp;
 pub mod server;
 pub mod sha1;
+pub mod sha256;
 pub mod state;
 pub mod sys;
 pub mod types;

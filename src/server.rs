@@ -34,6 +34,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
+mod acl;
 mod aof;
 mod blocked;
 mod persistence;
@@ -520,7 +521,9 @@ impl Server {
         };
         let _ = full_names();
         crate::latency::set_threshold_ms(config.latency_monitor_threshold);
-        let state = ServerState::new(config);
+        let acl = acl::startup_acl(&config)?;
+        let mut state = ServerState::new(config);
+        state.acl = acl;
         let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
         Ok(Server {
             state,
@@ -546,8 +549,7 @@ impl Server {
     }
 
     fn limits_for(&self, authenticated: bool) -> Limits {
-        let requirepass = self.state.config.requirepass.is_some();
-        if requirepass && !authenticated {
+        if !authenticated && !crate::acl::default_user_nopass(&self.state) {
             Limits {
                 max_bulk_len: self.state.config.proto_max_bulk_len.min(UNAUTH_MAX_BULK_LEN),
                 max_inline_len: DEFAULT_MAX_INLINE_LEN,
@@ -596,7 +598,7 @@ impl Server {
             self.state.stats.rejected_connections += 1;
             return;
         }
-        if self.state.config.protected_mode && self.state.config.requirepass.is_none() && !unix {
+        if self.state.config.protected_mode && crate::acl::default_user_nopass(&self.state) && !unix {
             let local = match a.peer {
                 Some((std::net::IpAddr::V4(v4), _)) => v4.is_loopback(),
                 Some((std::net::IpAddr::V6(v6), _)) => v6.is_loopback(),
@@ -622,7 +624,7 @@ impl Server {
         let id = self.state.next_client_id;
         self.state.next_client_id += 1;
         let mut st = ClientState::new(id, fd, addr, laddr, crate::util::now_ms());
-        st.authenticated = self.state.config.requirepass.is_none();
+        st.authenticated = crate::acl::default_user_nopass(&self.state);
         if unix {
             st.flags |= flags::UNIX_SOCKET;
         }
@@ -904,6 +906,7 @@ impl Server {
             self.sync_aof_state();
         }
         self.sync_log_config();
+        crate::acl::sync_requirepass(&mut self.state);
         end_us
     }
 
@@ -939,8 +942,12 @@ impl Server {
             self.reject(c, cmd, full_name, &format!("ERR wrong number of arguments for '{full_name}' command"));
             return start_us;
         }
-        if !c.authenticated && self.state.config.requirepass.is_some() && !cmd.has(flag::NO_AUTH) {
+        if !c.authenticated && !cmd.has(flag::NO_AUTH) && !crate::acl::default_user_nopass(&self.state) {
             self.reject(c, cmd, full_name, "NOAUTH Authentication required.");
+            return start_us;
+        }
+        if let Some(d) = self.acl_denies(c, cmd, args) {
+            self.acl_reject(c, cmd, full_name, args, d);
             return start_us;
         }
         // maxmemory: evict first, then refuse what would grow memory (Redis's processCommand order).
