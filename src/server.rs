@@ -199,9 +199,10 @@ pub use crate::util::repr_into;
 pub fn monitor_line(now_us: i64, db: usize, peer: &str, args: Args) -> Vec<u8> {
     let mut out =
         format!("{}.{:06} [{} {}]", now_us.div_euclid(1_000_000), now_us.rem_euclid(1_000_000), db, peer).into_bytes();
-    for a in args.iter() {
+    for (j, a) in args.iter().enumerate() {
         out.push(b' ');
-        repr_into(&mut out, a);
+        // Secrets (AUTH, HELLO AUTH, ACL SETUSER, MIGRATE AUTH) never reach MONITOR, as Redis redacts them.
+        repr_into(&mut out, if crate::crash::is_redacted(args, j) { b"(redacted)" } else { a });
     }
     out
 }
@@ -215,7 +216,7 @@ fn slowlog_args(args: Args) -> Vec<Vec<u8>> {
             v.push(format!("... ({} more arguments)", args.len() - argc + 1).into_bytes());
             break;
         }
-        let a = args.get(j);
+        let a: &[u8] = if crate::crash::is_redacted(args, j) { b"(redacted)" } else { args.get(j) };
         if a.len() > SLOWLOG_ENTRY_MAX_STRING {
             let mut t = a[..SLOWLOG_ENTRY_MAX_STRING].to_vec();
             t.extend_from_slice(format!("... ({} more bytes)", a.len() - SLOWLOG_ENTRY_MAX_STRING).as_bytes());
