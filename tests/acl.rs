@@ -622,3 +622,36 @@ fn client_logins() {
     assert!(!text.contains("s3cret") && !text.contains("topsecret"), "{text}");
     let _ = split_args("x");
 }
+
+/// The AOF is replayed whatever the default user may run (Redis's AOF client has no user).
+#[test]
+fn aof_replay_ignores_acl() {
+    let d = TempDir::new("acl-aof");
+    let extra = [
+        "--appendonly",
+        "yes",
+        "--user",
+        "default",
+        "on",
+        "nopass",
+        "~*",
+        "+@all",
+        "-set",
+        "--user",
+        "alice",
+        "on",
+        ">pw",
+        "~*",
+        "+@all",
+    ];
+    let mut s = Server::start_in(Kind::Ferredis, d.path(), &extra);
+    let mut c = s.conn();
+    assert!(c.cmd_str("SET k v").starts_with(b"-NOPERM this user has no permissions to run the 'set' command"));
+    assert_eq!(c.cmd_str("AUTH alice pw"), b"+OK\r\n");
+    assert_eq!(c.cmd_str("SET k v"), b"+OK\r\n");
+    drop(c);
+    s.shutdown(&[]);
+    let s = Server::start_in(Kind::Ferredis, d.path(), &extra);
+    let mut c = s.conn();
+    assert_eq!(c.cmd_str("GET k"), b"$1\r\nv\r\n");
+}
