@@ -82,6 +82,7 @@ for port in "$FPORT" "$RPORT"; do
     # The user really is restricted: another key and an admin command are refused.
     redis-cli -p "$port" --user app --pass pw --no-auth-warning get other | grep -q NOPERM
     redis-cli -p "$port" --user app --pass pw --no-auth-warning config get port | grep -q NOPERM
+    redis-cli -p "$port" acl log reset >/dev/null
 done
 
 echo "ferredis: $FERREDIS pid $FPID | redis $("$REDIS" --version | awk '{print $3}') pid $RPID"
