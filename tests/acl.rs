@@ -128,6 +128,14 @@ fn setuser_getuser_list_and_errors() {
         ACL GETUSER gina
         ACL SETUSER henry on skip-sanitize-payload sanitize-payload resetpass nopass resetchannels &a &a &b
         ACL GETUSER henry
+        CONFIG SET acl-pubsub-default allchannels
+        ACL SETUSER pubby on nopass (+get)
+        ACL GETUSER pubby
+        ACL SETUSER pubby2 reset
+        ACL GETUSER pubby2
+        CONFIG SET acl-pubsub-default resetchannels
+        ACL SETUSER pubby3 on
+        ACL GETUSER pubby3
         ACL LIST
         ACL USERS
         ACL GETUSER nosuchuser
