@@ -458,6 +458,24 @@ fn exec_after_permission_change_and_deleted_users() {
         let (_, closed) = c.read_until_close(2000);
         assert!(closed);
     }
+    // CLIENT KILL USER closes the user's connections only.
+    same(&mut f, &mut r, "ACL SETUSER kim on >pw +@all ~*");
+    let (mut fk, mut rk) = auth_conns(&p, "kim", "pw");
+    script(
+        &mut f,
+        &mut r,
+        r#"
+        CLIENT KILL USER nosuch
+        CLIENT KILL USER kim
+        CLIENT KILL USER kim
+        PING
+        "#,
+    );
+    for c in [&mut fk, &mut rk] {
+        let _ = c.send(&["PING"]);
+        let (_, closed) = c.read_until_close(2000);
+        assert!(closed);
+    }
     // Revoked channels close the user's subscribers (Redis 7.0's ACLKillPubsubClientsIfNeeded).
     same(&mut f, &mut r, "ACL SETUSER sub on >pw +@all ~* resetchannels &news");
     let (mut fs, mut rs) = auth_conns(&p, "sub", "pw");
