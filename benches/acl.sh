@@ -11,6 +11,10 @@
 # real cost figure), and the ferredis/redis ratios. Target: throughput ratio >= 1.10 or CPU ratio <= 0.80 on the
 # `app` rows.
 #
+# INSTR=1 adds a deterministic row, usable on a loaded machine: user-space instructions per request under valgrind
+# callgrind (INSTR_N requests per run, default 100000, after a warm-up), as `app` and as `default` on the same
+# ferredis and redis-server processes, the counters zeroed between runs.
+#
 # Knobs (environment): N (requests per run, default 1000000), ROUNDS (5), CLIENTS (50), PIPELINE (16),
 # SERVER_CPU (1), CLIENT_CPU (0), FERREDIS (target/release/ferredis-server, built first unless SKIP_BUILD=1),
 # REDIS (/usr/bin/redis-server). Results: stdout and bench-results/<timestamp>-acl/.
@@ -145,3 +149,53 @@ col() { # col <server> <test> <user> <field#>
     done
 } | tee "$OUT/summary.txt"
 echo "raw rows: $OUT/raw.csv"
+
+[ "${INSTR:-0}" = 1 ] || exit 0
+for tool in valgrind callgrind_control; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "INSTR=1 needs $tool (apt-get install valgrind)"; exit 1; }
+done
+INSTR_N=${INSTR_N:-100000}
+# instr_server <label> <binary>: instructions per request for each test and user, as rows.
+instr_server() {
+    local label=$1 bin=$2 port pid dir t user out i auth cmd
+    port=$(free_port)
+    dir=$WORK/cg-$label
+    mkdir -p "$dir"
+    # No process title: callgrind_control finds the server by its command line.
+    (cd "$dir" && exec valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$bin" --port "$port" \
+        --save '' --appendonly no --daemonize no --bind 127.0.0.1 --set-proc-title no >"$dir/log" 2>&1) &
+    pid=$!
+    PIDS+=("$pid")
+    for i in $(seq 1 600); do
+        [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && break
+        sleep 0.1
+    done
+    redis-cli -p "$port" acl setuser app on '>pw' '~app:*' +@read +@write >/dev/null
+    for t in set get; do
+        if [ "$t" = set ]; then cmd=(SET 'app:__rand_int__' xxx); else cmd=(GET 'app:__rand_int__'); fi
+        for user in default app; do
+            auth=()
+            [ "$user" = app ] && auth=(--user app -a pw)
+            redis-benchmark -p "$port" "${auth[@]}" -c "$CLIENTS" -n 2000 -r 100000 -P "$PIPELINE" "${cmd[@]}" \
+                >/dev/null 2>&1
+            callgrind_control -z "$pid" >/dev/null 2>&1
+            redis-benchmark -p "$port" "${auth[@]}" -c "$CLIENTS" -n "$INSTR_N" -r 100000 -P "$PIPELINE" "${cmd[@]}" \
+                >/dev/null 2>&1
+            callgrind_control -d "$pid" >/dev/null 2>&1
+            out=$(ls -t "$dir"/cg.out* | head -1)
+            awk -v n="$INSTR_N" -v s="$label" -v t="$t" -v u="$user" \
+                '/^(summary|totals):/ {x = $2} END {printf "%s,%s,%s,%.1f\n", s, t, u, x / n}' "$out"
+        done
+    done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+{
+    instr_server ferredis "$FERREDIS"
+    instr_server redis "$REDIS"
+} >"$OUT/instr.csv"
+printf '%-9s %-4s %12s %12s %8s\n' server test instr_app instr_default ratio | tee -a "$OUT/summary.txt"
+awk -F, '{v[$1 "," $2 "," $3] = $4; k[$1 "," $2] = 1}
+    END {for (x in k) {split(x, a, ","); ap = v[x ",app"]; d = v[x ",default"]
+        printf "%-9s %-4s %12.1f %12.1f %8.3f\n", a[1], a[2], ap, d, (d > 0) ? ap / d : 0}}' "$OUT/instr.csv" \
+    | sort | tee -a "$OUT/summary.txt"
