@@ -237,7 +237,7 @@ fn unreachable_default() -> ! {
 /// Whether `key` may be accessed with `perm` under one selector.
 #[inline]
 fn key_ok(s: &Selector, key: &[u8], perm: u8) -> bool {
-    s.patterns.iter().any(|p| p.perm & perm == perm && crate::util::glob_match(&p.pattern, key, false))
+    s.patterns.iter().any(|p| p.perm & perm == perm && p.matches(key))
 }
 
 fn channel_ok(list: &[Vec<u8>], ch: &[u8], is_pattern: bool) -> bool {
@@ -274,7 +274,23 @@ fn check_selector(
                 // Flags matter only with read-only or write-only patterns.
                 let need_flags = !flags_reliable && s.patterns.iter().any(|p| p.perm != PERM_ALL);
                 let argc = args.len();
-                if need_flags || !ranges.iter().all(|r| registry::range_bounds(r, argc).is_some()) {
+                if need_flags {
+                    dynamic = true;
+                } else if let [r] = &ranges[..] {
+                    // One range (most commands): bounds once, then one match per key.
+                    match registry::range_bounds(r, argc) {
+                        None => dynamic = true,
+                        Some((first, last, step)) => {
+                            let mut i = first;
+                            while i <= last {
+                                if !key_ok(s, args.get(i), r.perm) {
+                                    return Err(Denied { reason: Reason::Key, pos: i });
+                                }
+                                i += step;
+                            }
+                        }
+                    }
+                } else if !ranges.iter().all(|r| registry::range_bounds(r, argc).is_some()) {
                     dynamic = true;
                 } else {
                     for r in ranges {

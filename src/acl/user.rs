@@ -74,6 +74,30 @@ pub type PassHash = [u8; 64];
 pub struct KeyPattern {
     pub perm: u8,
     pub pattern: Vec<u8>,
+    /// The pattern is a plain prefix followed by one `*` (`app:*`): a non-empty key matches when it starts with
+    /// the prefix, which the check tests without the glob matcher. None: use the glob.
+    pub prefix: Option<usize>,
+}
+
+impl KeyPattern {
+    pub fn new(perm: u8, pattern: &[u8]) -> KeyPattern {
+        let special = |c: &u8| matches!(c, b'*' | b'?' | b'[' | b'\\');
+        let prefix = match pattern.split_last() {
+            Some((b'*', head)) if !head.iter().any(special) => Some(head.len()),
+            _ => None,
+        };
+        KeyPattern { perm, pattern: pattern.to_vec(), prefix }
+    }
+
+    /// Whether `key` matches (Redis's `stringmatchlen`, with the prefix shortcut).
+    #[inline]
+    pub fn matches(&self, key: &[u8]) -> bool {
+        match self.prefix {
+            // An empty key matches no pattern but an empty one in Redis's matcher: leave it to the glob.
+            Some(n) if !key.is_empty() => key.starts_with(&self.pattern[..n]),
+            _ => crate::util::glob_match(&self.pattern, key, false),
+        }
+    }
 }
 
 /// A set of command, key and channel permissions; a user may run a command if any of its selectors allows it.
@@ -223,7 +247,7 @@ impl Selector {
             }
             match self.patterns.iter_mut().find(|p| p.pattern == pat) {
                 Some(p) => p.perm |= perm,
-                None => self.patterns.push(KeyPattern { perm, pattern: pat.to_vec() }),
+                None => self.patterns.push(KeyPattern::new(perm, pat)),
             }
             self.allkeys = false;
         } else if op.first() == Some(&b'&') {
@@ -724,6 +748,21 @@ mod tests {
             assert_eq!(back.selectors[0].bits, u.selectors[0].bits, "{ops:?} -> {described}");
             assert_eq!(back.describe(), described);
         }
+    }
+
+    /// The prefix shortcut agrees with the glob matcher.
+    #[test]
+    fn key_pattern_prefix_shortcut() {
+        let pats: &[&[u8]] = &[b"app:*", b"*", b"a*", b"a?*", b"a[b]*", b"a\\*", b"a**", b"abc", b""];
+        let keys: &[&[u8]] = &[b"", b"a", b"app:", b"app:1", b"ap", b"ab", b"a*", b"abc", b"a**", b"xapp:1"];
+        for p in pats {
+            let kp = KeyPattern::new(PERM_ALL, p);
+            for k in keys {
+                assert_eq!(kp.matches(k), crate::util::glob_match(p, k, false), "{p:?} {k:?}");
+            }
+        }
+        assert_eq!(KeyPattern::new(PERM_ALL, b"app:*").prefix, Some(4));
+        assert_eq!(KeyPattern::new(PERM_ALL, b"a?*").prefix, None);
     }
 
     #[test]
