@@ -30,6 +30,9 @@
 //! - [`proctitle`]: `proc-title-template` expansion and the process title.
 //! - [`crash`]: crash reports (fatal signals, panics, DEBUG ASSERT/PANIC/SEGFAULT) and the watchdog.
 //! - [`sha1`]: SHA-1, for `DEBUG DIGEST` (and script hashes).
+//! - [`sha256`]: SHA-256, for ACL password hashes.
+//! - [`acl`]: access control: ACL users and selectors, command ids and categories, the permission check, the
+//!   ACL log and ACL files.
 
 pub mod acl;
 pub mod alloc;
