@@ -7,6 +7,7 @@
 #                (benches/expire.sh; make bench-expire), the eviction hit ratios (benches/evict.sh; make bench-evict)
 #                the cost of latency tracking (benches/latency_tracking.sh; make bench-latency) and DEBUG
 #                POPULATE 1000000 against Redis (benches/populate.sh)
+#   make bench-acl  GET/SET at -P 16 as a restricted ACL user vs redis-server with the same user (benches/acl.sh)
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
@@ -30,7 +31,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-expire bench-evict bench-latency bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-expire bench-evict bench-latency bench-acl bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -175,6 +176,7 @@ bench: deps
 	SKIP_BUILD=1 benches/expire.sh
 	SKIP_BUILD=1 benches/evict.sh
 	SKIP_BUILD=1 benches/latency_tracking.sh
+	SKIP_BUILD=1 benches/acl.sh
 	SKIP_BUILD=1 benches/populate.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
@@ -188,6 +190,10 @@ bench-evict: deps
 # Persistence rows only (AOF write throughput, BGSAVE, start-up loads, rewrite RSS): benches/persist.sh.
 bench-persist: deps
 	benches/persist.sh
+
+# GET/SET at -P 16 as a restricted ACL user against redis-server with the same user (issue 12): benches/acl.sh.
+bench-acl: deps
+	benches/acl.sh
 
 # latency-tracking on vs off (issue 17): benches/latency_tracking.sh.
 bench-latency: deps

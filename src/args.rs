@@ -38,6 +38,11 @@ impl<'a> Args<'a> {
         self.spans.iter().map(move |&(s, e)| &buf[s as usize..e as usize])
     }
 
+    /// The arguments from `n` on (ACL DRYRUN checks the command line it carries).
+    pub fn skip(&self, n: usize) -> Args<'a> {
+        Args { buf: self.buf, spans: &self.spans[n.min(self.spans.len())..] }
+    }
+
     /// Whether argument `i` equals `word`, ignoring ASCII case.
     #[inline]
     pub fn is(&self, i: usize, word: &str) -> bool {

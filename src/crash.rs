@@ -229,7 +229,7 @@ fn log_current_client(w: &mut SigWriter) {
     w.str("\n------ CURRENT CLIENT INFO ------\n");
     w.str("id=").dec(c.id as i64).str(" addr=").str(&c.addr).str(" laddr=").str(&c.laddr);
     w.str(" fd=").dec(c.fd as i64).str(" name=").bytes(c.name.as_deref().unwrap_or(b""));
-    w.str(" db=").dec(c.db as i64).str(" user=").str(c.user).str("\n");
+    w.str(" db=").dec(c.db as i64).str(" user=").str(&c.user).str("\n");
     for (j, a) in r.args.iter().enumerate() {
         w.str("argv[").dec(j as i64).str("]: '");
         if is_redacted(r.args, j) {

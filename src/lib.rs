@@ -33,7 +33,11 @@
 //! - [`crash`]: crash reports (fatal signals, panics, DEBUG ASSERT/PANIC/SEGFAULT) and the watchdog.
 //! - [`sha1`]: SHA-1, for `DEBUG DIGEST` (and script hashes).
 //! - [`cli`]: ferredis-cli, the redis-cli-compatible client (a second binary of the crate).
+//! - [`sha256`]: SHA-256, for ACL password hashes.
+//! - [`acl`]: access control: ACL users and selectors, command ids and categories, the permission check, the
+//!   ACL log and ACL files.
 
+pub mod acl;
 pub mod alloc;
 pub mod args;
 pub mod blocking;
@@ -61,6 +65,7 @@ pub mod pubsub;
 pub mod resp;
 pub mod server;
 pub mod sha1;
+pub mod sha256;
 pub mod state;
 pub mod supervise;
 pub mod sys;

@@ -35,6 +35,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
+mod acl;
 mod aof;
 mod blocked;
 mod persistence;
@@ -199,9 +200,10 @@ pub use crate::util::repr_into;
 pub fn monitor_line(now_us: i64, db: usize, peer: &str, args: Args) -> Vec<u8> {
     let mut out =
         format!("{}.{:06} [{} {}]", now_us.div_euclid(1_000_000), now_us.rem_euclid(1_000_000), db, peer).into_bytes();
-    for a in args.iter() {
+    for (j, a) in args.iter().enumerate() {
         out.push(b' ');
-        repr_into(&mut out, a);
+        // Secrets (AUTH, HELLO AUTH, ACL SETUSER, MIGRATE AUTH) never reach MONITOR, as Redis redacts them.
+        repr_into(&mut out, if crate::crash::is_redacted(args, j) { b"(redacted)" } else { a });
     }
     out
 }
@@ -215,7 +217,7 @@ fn slowlog_args(args: Args) -> Vec<Vec<u8>> {
             v.push(format!("... ({} more arguments)", args.len() - argc + 1).into_bytes());
             break;
         }
-        let a = args.get(j);
+        let a: &[u8] = if crate::crash::is_redacted(args, j) { b"(redacted)" } else { args.get(j) };
         if a.len() > SLOWLOG_ENTRY_MAX_STRING {
             let mut t = a[..SLOWLOG_ENTRY_MAX_STRING].to_vec();
             t.extend_from_slice(format!("... ({} more bytes)", a.len() - SLOWLOG_ENTRY_MAX_STRING).as_bytes());
@@ -524,7 +526,9 @@ impl Server {
         };
         let _ = full_names();
         crate::latency::set_threshold_ms(config.latency_monitor_threshold);
+        let acl = acl::startup_acl(&config)?;
         let mut state = ServerState::new(config);
+        state.acl = acl;
         state.client_info = command::connection::client_info_string;
         let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
         Ok(Server {
@@ -551,8 +555,7 @@ impl Server {
     }
 
     fn limits_for(&self, authenticated: bool) -> Limits {
-        let requirepass = self.state.config.requirepass.is_some();
-        if requirepass && !authenticated {
+        if !authenticated && !crate::acl::default_user_nopass(&self.state) {
             Limits {
                 max_bulk_len: self.state.config.proto_max_bulk_len.min(UNAUTH_MAX_BULK_LEN),
                 max_inline_len: DEFAULT_MAX_INLINE_LEN,
@@ -601,7 +604,7 @@ impl Server {
             self.state.stats.rejected_connections += 1;
             return;
         }
-        if self.state.config.protected_mode && self.state.config.requirepass.is_none() && !unix {
+        if self.state.config.protected_mode && crate::acl::default_user_nopass(&self.state) && !unix {
             // Redis 7.0's islocalClient compares the peer's text with "127.0.0.1" and "::1": the rest of 127/8
             // (and IPv4-mapped IPv6) counts as remote.
             let local = match a.peer {
@@ -629,7 +632,7 @@ impl Server {
         let id = self.state.next_client_id;
         self.state.next_client_id += 1;
         let mut st = ClientState::new(id, fd, addr, laddr, crate::util::now_ms());
-        st.authenticated = self.state.config.requirepass.is_none();
+        st.authenticated = crate::acl::default_user_nopass(&self.state);
         if unix {
             st.flags |= flags::UNIX_SOCKET;
         }
@@ -970,6 +973,7 @@ impl Server {
             self.sync_aof_state();
         }
         self.sync_log_config();
+        crate::acl::sync_requirepass(&mut self.state);
         end_us
     }
 
@@ -1013,8 +1017,12 @@ impl Server {
             self.reject(c, cmd, full_name, command::debug::DEBUG_NOT_ALLOWED);
             return start_us;
         }
-        if !c.authenticated && self.state.config.requirepass.is_some() && !cmd.has(flag::NO_AUTH) {
+        if !c.authenticated && !cmd.has(flag::NO_AUTH) && !crate::acl::default_user_nopass(&self.state) {
             self.reject(c, cmd, full_name, "NOAUTH Authentication required.");
+            return start_us;
+        }
+        if let Some(d) = self.acl_denies(c, cmd, args) {
+            self.acl_reject(c, cmd, full_name, args, d);
             return start_us;
         }
         // maxmemory: evict first, then refuse what would grow memory (Redis's processCommand order).

@@ -159,6 +159,8 @@ pub struct ServerState {
     pub child_pid: Option<i32>,
     /// Every other connection (see [`ClientTable`]).
     pub clients: ClientTable,
+    /// ACL users and log (see [`crate::acl`]).
+    pub acl: crate::acl::Acl,
     /// Ids of MONITOR clients, fed each command by the server.
     pub monitors: Vec<u64>,
     pub next_client_id: u64,
@@ -260,6 +262,7 @@ impl ServerState {
         let mut rng = Rng::from_entropy();
         let run_id = random_hex(&mut rng, 40);
         let replid = random_hex(&mut rng, 40);
+        let acl = crate::acl::Acl::for_config(&config);
         ServerState {
             active_expire_enabled: config.active_expire_enabled,
             config,
@@ -278,6 +281,7 @@ impl ServerState {
             slowlog_next_id: 0,
             child_pid: None,
             clients: Vec::new(),
+            acl,
             monitors: Vec::new(),
             next_client_id: 1,
             blocked_clients: 0,

@@ -263,7 +263,15 @@ fn config_resetstat(ctx: &mut Ctx, _args: Args) {
 
 /// CONFIG REWRITE
 fn config_rewrite(ctx: &mut Ctx, _args: Args) {
-    match config::rewrite(&ctx.srv.config) {
+    // Users go to the config file unless an ACL file holds them (Redis's rewriteConfigUserOption).
+    let users: Option<Vec<String>> = ctx.srv.config.stored_str("aclfile").is_empty().then(|| {
+        ctx.srv
+            .acl
+            .users()
+            .map(|(_, u)| format!("user {} {}", String::from_utf8_lossy(&u.name), u.describe()))
+            .collect()
+    });
+    match config::rewrite_with_users(&ctx.srv.config, users.as_deref()) {
         Ok(()) => ctx.reply().ok(),
         Err(e) => ctx.reply().error(&format!("ERR {e}")),
     }

@@ -275,13 +275,13 @@ fn quit(ctx: &mut Ctx, _args: Args) {
     ctx.client.flags |= cf::CLOSE_AFTER_REPLY;
 }
 
-/// Whether the default user needs no password (no `requirepass`).
+/// Whether new connections are authenticated: the default user is nopass and enabled.
 fn nopass(ctx: &Ctx) -> bool {
-    ctx.srv.config.requirepass.as_deref().map_or(true, |p| p.is_empty())
+    crate::acl::default_user_nopass(ctx.srv)
 }
 
 /// RESET: back to a fresh connection's state (db 0, RESP2, no name, not a monitor, replies on, NO-TOUCH off as in
-/// Redis 7.2, authenticated only when no password is required).
+/// Redis 7.2, the default user, authenticated only when it needs no password).
 fn reset(ctx: &mut Ctx, _args: Args) {
     let id = ctx.client.id;
     if ctx.client.has(cf::MONITOR) {
@@ -296,7 +296,8 @@ fn reset(ctx: &mut Ctx, _args: Args) {
     c.reply.proto = Proto::Resp2;
     c.reply.enabled = true;
     c.name = None;
-    c.user = "default";
+    c.user_id = crate::acl::DEFAULT_USER;
+    c.user = "default".to_string();
     c.authenticated = auth;
     c.reply.simple("RESET");
 }
@@ -304,15 +305,30 @@ fn reset(ctx: &mut Ctx, _args: Args) {
 // ---------------------------------------------------------------------------------------------------------------
 // AUTH HELLO
 
-/// Checks credentials against the only user we have, `default`. With no `requirepass` any password is accepted
-/// (the user is `nopass`).
-fn check_credentials(ctx: &Ctx, user: &[u8], pass: &[u8]) -> bool {
-    if user != b"default" {
-        return false;
-    }
-    match ctx.srv.config.requirepass.as_deref() {
-        None | Some(b"") => true,
-        Some(p) => p == pass,
+/// Authenticates the client as `user` (Redis's `ACLAuthenticateUser`): the user must exist and be enabled, and
+/// be nopass or have `pass` among its password hashes (compared in constant time). A failure is logged in the
+/// ACL LOG with reason `auth`; the password never is.
+fn authenticate(ctx: &mut Ctx, args: Args, user: &[u8], pass: &[u8]) -> bool {
+    let acl = &ctx.srv.acl;
+    let found = acl.id_of(user).and_then(|id| acl.user(id).map(|u| (id, u)));
+    let ok = match found {
+        Some((id, u)) if !u.has(crate::acl::user::USER_DISABLED) && u.password_ok(pass) => Some(id),
+        _ => None,
+    };
+    match ok {
+        Some(id) => {
+            let c = &mut *ctx.client;
+            c.authenticated = true;
+            c.user_id = id;
+            c.user = String::from_utf8_lossy(user).into_owned();
+            true
+        }
+        None => {
+            let object = args.get(0).to_vec();
+            let cmd = if args.is(0, "hello") { "hello" } else { "auth" };
+            super::acl_cmd::log_denial(ctx, crate::acl::Reason::Auth, object, Some(user.to_vec()), cmd);
+            false
+        }
     }
 }
 
@@ -325,7 +341,7 @@ fn auth(ctx: &mut Ctx, args: Args) {
         return;
     }
     let (user, pass): (&[u8], &[u8]) = if args.len() == 2 {
-        if nopass(ctx) {
+        if ctx.srv.acl.default_user().has(crate::acl::user::USER_NOPASS) {
             ctx.reply().error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
             return;
         }
@@ -333,9 +349,7 @@ fn auth(ctx: &mut Ctx, args: Args) {
     } else {
         (args.get(1), args.get(2))
     };
-    if check_credentials(ctx, user, pass) {
-        ctx.client.authenticated = true;
-        ctx.client.user = "default";
+    if authenticate(ctx, args, user, pass) {
         ctx.reply().ok();
     } else {
         ctx.reply().error(WRONGPASS);
@@ -382,12 +396,10 @@ fn hello(ctx: &mut Ctx, args: Args) {
         }
     }
     if let Some((u, p)) = creds {
-        if !check_credentials(ctx, u, p) {
+        if !authenticate(ctx, args, u, p) {
             ctx.reply().error(WRONGPASS);
             return;
         }
-        ctx.client.authenticated = true;
-        ctx.client.user = "default";
     }
     if !ctx.client.authenticated {
         ctx.reply().error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
@@ -572,7 +584,7 @@ fn client_type(c: &ClientState) -> ClientType {
 /// One CLIENT LIST line (without the newline), fields as Redis 7.0.15 prints them. `cmd` overrides the last
 /// command shown (the caller's line shows the CLIENT command being run, as in Redis). `dirty_cas`: a WATCHed key
 /// of the client was touched.
-fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty_cas: bool) -> String {
+pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty_cas: bool) -> String {
     use std::fmt::Write;
     let mut flags = String::new();
     if c.has(cf::MONITOR) {
@@ -759,6 +771,7 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
     let mut laddr: Option<&[u8]> = None;
     let mut ctype: Option<ClientType> = None;
     let mut id: Option<u64> = None;
+    let mut user: Option<crate::acl::UserId> = None;
     let mut max_age: i64 = 0;
     let old_form = args.len() == 3;
     let mut skipme = !old_form;
@@ -794,10 +807,13 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
             } else if args.is(i, "laddr") {
                 laddr = Some(v);
             } else if args.is(i, "user") {
-                if v != b"default" {
-                    let n = String::from_utf8_lossy(v).into_owned();
-                    ctx.reply().error(&format!("ERR No such user '{n}'"));
-                    return;
+                match ctx.srv.acl.id_of(v) {
+                    Some(u) => user = Some(u),
+                    None => {
+                        let n = String::from_utf8_lossy(v).into_owned();
+                        ctx.reply().error(&format!("ERR No such user '{n}'"));
+                        return;
+                    }
                 }
             } else if args.is(i, "skipme") {
                 if v.eq_ignore_ascii_case(b"yes") {
@@ -832,6 +848,7 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
             || laddr.is_some_and(|a| a != c.laddr.as_bytes())
             || ctype.is_some_and(|t| t != client_type(c))
             || id.is_some_and(|i| i != c.id)
+            || user.is_some_and(|u| u != c.user_id)
             || (max_age != 0 && (now - c.created_ms) / 1000 <= max_age)
         {
             continue;
@@ -991,6 +1008,8 @@ mod tests {
         assert_eq!(h.run(&["auth", "bob", "x"]), "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
         assert_eq!(h.run(&["auth", "a", "b", "c"]), "-ERR syntax error\r\n");
         h.srv.config.requirepass = Some(b"secret".to_vec());
+        h.srv.config.requirepass_gen += 1;
+        crate::acl::sync_requirepass(&mut h.srv);
         h.client.authenticated = false;
         assert_eq!(h.run(&["auth", "nope"]), "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
         assert!(!h.client.authenticated);
@@ -1001,6 +1020,10 @@ mod tests {
         assert!(!h.client.authenticated);
         assert!(h.run(&["hello", "2", "auth", "default", "secret"]).starts_with("*14\r\n"));
         assert!(h.client.authenticated);
+        // A failed AUTH is in the ACL LOG, under the name tried, without the password.
+        assert_eq!(h.srv.acl.log.len(), 2);
+        assert_eq!((h.srv.acl.log[0].reason.name(), &h.srv.acl.log[0].username[..]), ("auth", &b"default"[..]));
+        assert_eq!(&h.srv.acl.log[1].username[..], b"bob");
     }
 
     #[test]

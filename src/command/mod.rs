@@ -4,6 +4,7 @@
 //! calling client's state, its reply sink, and the server state) and the [`Args`] of the call, already checked
 //! against the command's arity.
 
+pub mod acl_cmd;
 pub mod block;
 pub mod command_cmd;
 pub mod config_cmd;
@@ -518,6 +519,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(pubsub::COMMANDS.iter())
         .chain(dump::COMMANDS.iter())
         .chain(latency::COMMANDS.iter())
+        .chain(acl_cmd::COMMANDS.iter())
 }
 
 /// The top-level command table as an open-addressing array with FNV-1a over the lowercased name: a lookup is one

@@ -70,7 +70,10 @@ pub struct ClientState {
     pub last_interaction_ms: i64,
     /// Full name of the last command run (`client|list`), for CLIENT LIST's `cmd=`.
     pub last_cmd: &'static str,
-    pub user: &'static str,
+    /// Name of the ACL user the connection is authenticated as (CLIENT LIST `user=`, crash reports).
+    pub user: String,
+    /// Slot of that user in [`crate::acl::Acl`].
+    pub user_id: crate::acl::UserId,
     /// Connection figures for CLIENT LIST/INFO, refreshed by the server before each command.
     pub conn: ConnStats,
     /// The queued commands while in MULTI (see [`crate::multi`]).
@@ -219,7 +222,8 @@ impl ClientState {
             created_ms: now_ms,
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
-            user: "default",
+            user: "default".to_string(),
+            user_id: crate::acl::DEFAULT_USER,
             conn: ConnStats::default(),
             multi: None,
             subs: None,

@@ -68,6 +68,12 @@ impl Server {
         let Some(run) = command::tx::exec_prepare(&mut Ctx { client: c, srv: &mut self.state }) else { return };
         for q in &run.queue {
             let t = crate::util::now_us();
+            // Permissions may have changed since the command was queued (Redis's execCommand).
+            if let Some(d) = self.acl_denies(c, q.cmd, run.args.args(q)) {
+                self.acl_log_denial(c, d, q.full_name, run.args.args(q));
+                c.reply.error(&crate::acl::exec_noperm_message(d));
+                continue;
+            }
             self.call(c, q.cmd, q.full_name, run.args.args(q), t);
         }
         command::tx::exec_finish(&mut Ctx { client: c, srv: &mut self.state }, run);
