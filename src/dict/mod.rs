@@ -785,27 +785,35 @@ impl<E: DictEntry> Dict<E> {
         let mut steps = 0;
         // Start at the same relative position in each table.
         let frac = rng.next_u64();
+        // Per table: (table, first live slot, live slots, where the walk starts among them). While rehashing, the
+        // old table is empty below `rehash_idx`: walk only the slots from there on (Redis's dictGetSomeKeys skips
+        // them the same way), or sampling could come back empty from a full dict.
+        let mut walks = [(0usize, 0usize, 0usize, 0usize); 2];
+        let mut nwalks = 0;
         for &ti in tables {
             let t = &self.t[ti];
-            if t.used == 0 {
-                continue;
-            }
-            // While rehashing, the old table is empty below `rehash_idx`: walk only the slots from there on
-            // (Redis's dictGetSomeKeys skips them the same way), or sampling could come back empty from a full
-            // dict. `live` slots starting at `lo`, each visited at most once.
             let lo = if ti == 0 && self.rehashing { self.rehash_idx.min(t.size()) } else { 0 };
             let live = t.size() - lo;
-            if live == 0 {
+            if t.used == 0 || live == 0 {
                 continue;
             }
-            let first = t.home(frac).max(lo) - lo;
-            for d in 0..live {
+            walks[nwalks] = (ti, lo, live, t.home(frac).max(lo) - lo);
+            nwalks += 1;
+        }
+        // The two tables are walked in lockstep, one slot of each per step, so the entries already moved to the
+        // new table are sampled as well as those still in the old one (walking the old table first could use up
+        // the whole sample there and never reach the moved entries).
+        let longest = walks[..nwalks].iter().map(|w| w.2).max().unwrap_or(0);
+        for d in 0..longest {
+            for &(ti, lo, live, first) in &walks[..nwalks] {
+                if d >= live {
+                    continue;
+                }
                 if found >= n || steps >= max_steps {
                     return found;
                 }
                 steps += 1;
-                let i = lo + (first + d) % live;
-                if let Some(e) = &t.slots[i] {
+                if let Some(e) = &self.t[ti].slots[lo + (first + d) % live] {
                     f(e);
                     found += 1;
                 }
