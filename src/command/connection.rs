@@ -575,6 +575,12 @@ fn client_type(c: &ClientState) -> ClientType {
 fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty_cas: bool) -> String {
     use std::fmt::Write;
     let mut flags = String::new();
+    if c.has(cf::REPLICA) {
+        flags.push('S');
+    }
+    if c.has(cf::MASTER) {
+        flags.push('M');
+    }
     if c.has(cf::MONITOR) {
         flags.push('O');
     }

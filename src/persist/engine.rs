@@ -110,12 +110,14 @@ pub struct SaveContext<'a> {
     pub config: &'a Config,
     pub now_ms: i64,
     pub lru_clock: u32,
+    /// Replication ID, offset and stream db to record (`repl-id`, `repl-offset`, `repl-stream-db`), if any.
+    pub repl: Option<(String, i64, i64)>,
 }
 
 impl<'a> SaveContext<'a> {
     /// The context of a save starting now.
     pub fn now(config: &'a Config, lru_clock: u32) -> SaveContext<'a> {
-        SaveContext { config, now_ms: crate::util::now_ms(), lru_clock }
+        SaveContext { config, now_ms: crate::util::now_ms(), lru_clock, repl: None }
     }
 }
 
@@ -141,11 +143,10 @@ pub fn save_options(cx: &SaveContext, aof_base: bool) -> rdb::SaveOptions {
             "rdb-save-incremental-fsync"
         }),
         aux: rdb::Aux {
-            // Like a Redis master with no replication backlog: no repl-* aux fields (rdbPopulateSaveInfo gives
-            // NULL); replication will pass its ids here.
-            repl_id: None,
-            repl_offset: 0,
-            repl_stream_db: 0,
+            // What rdbPopulateSaveInfo gives: nothing unless there is a replication history to continue.
+            repl_id: cx.repl.as_ref().map(|r| r.0.clone()),
+            repl_offset: cx.repl.as_ref().map_or(0, |r| r.1),
+            repl_stream_db: cx.repl.as_ref().map_or(0, |r| r.2),
             aof_base,
             used_mem: crate::util::used_memory(),
             ctime_s: cx.now_ms / 1000,

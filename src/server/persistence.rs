@@ -184,6 +184,7 @@ impl Server {
                         self.state.dirty = self.state.dirty.saturating_sub(child.dirty_at_start);
                         self.state.lastsave_s = crate::util::now_ms() / 1000;
                     }
+                    self.repl_bgsave_done(ok);
                 }
                 ChildKind::Aof => self.aof_rewrite_done(child.tmp_path.clone(), ok),
             }
