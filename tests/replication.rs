@@ -1,0 +1,342 @@
+//! Replication against Redis 7.0 in both directions: a Redis replica of a ferredis master and a ferredis replica
+//! of a Redis master get the full dataset (every type, three databases, TTLs), then follow a live write load of
+//! every command family, and end with the same `DEBUG DIGEST` and the same dataset read back key by key. Partial
+//! resynchronization after a dropped link (`+CONTINUE`, counted in the master's `sync_partial_ok`), promotion
+//! with `REPLICAOF NO ONE` and the old master re-pointed at the new one (PSYNC2's second ID), `-READONLY`,
+//! expiry on a replica, and the raw replication stream compared byte for byte with Redis's.
+//!
+//! Convergence is polled with a timeout; nothing asserts on timing.
+
+mod common;
+
+use common::persist::{
+    assert_same_dataset, dataset_snapshot, info_section, load_rich_dataset, more_writes, random_command, wait_until,
+};
+use common::{escape, Conn, Kind, Prng, Server};
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+/// Replication settings that keep the tests quick: Redis masters start their diskless sync at once.
+const REDIS_FAST: &[&str] = &["--repl-diskless-sync-delay", "0"];
+
+fn field(c: &mut Conn, section: &str, name: &str) -> String {
+    info_section(c, section).into_iter().find(|(k, _)| k == name).map(|(_, v)| v).unwrap_or_default()
+}
+
+fn start(kind: Kind, extra: &[&str]) -> Server {
+    let mut args: Vec<&str> = Vec::new();
+    if kind == Kind::Redis {
+        args.extend_from_slice(REDIS_FAST);
+    }
+    args.extend_from_slice(extra);
+    Server::start(kind, &args)
+}
+
+fn replica_of(kind: Kind, master: &Server, extra: &[&str]) -> Server {
+    let port = master.port.to_string();
+    let mut args = vec!["--replicaof", "127.0.0.1", port.as_str()];
+    args.extend_from_slice(extra);
+    start(kind, &args)
+}
+
+fn digest(c: &mut Conn) -> Vec<u8> {
+    c.cmd(&["DEBUG", "DIGEST"])
+}
+
+/// Waits until the replica's link is up, it has applied everything the master produced, and the digests match.
+fn wait_synced(master: &Server, replica: &Server, what: &str) {
+    let mut m = master.conn();
+    let mut r = replica.conn();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let up = field(&mut r, "replication", "master_link_status") == "up";
+        let moff = field(&mut m, "replication", "master_repl_offset");
+        let roff = field(&mut r, "replication", "slave_repl_offset");
+        if up && moff == roff && digest(&mut m) == digest(&mut r) {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "{what}: replica did not converge (link up: {up}, master offset {moff}, replica offset {roff})\n\
+                 master log:\n{}\nreplica log:\n{}",
+                master.log_text(),
+                replica.log_text()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A live write load of every family on the master: the rewrites (SPOP → SREM, INCRBYFLOAT → SET, EXPIRE →
+/// PEXPIREAT, expiry → DEL), MULTI/EXEC, several databases.
+fn write_load(m: &mut Conn, seed: u64) {
+    more_writes(m);
+    let mut rng = Prng::new(seed);
+    for db in [0, 2, 0] {
+        m.cmd(&["SELECT", &db.to_string()]);
+        for _ in 0..150 {
+            let cmd = random_command(&mut rng, false);
+            m.cmd(&cmd);
+        }
+    }
+    for line in [
+        "MULTI",
+        "SET tx:a 1",
+        "INCRBY tx:a 41",
+        "LPUSH tx:l a b c",
+        "SELECT 1",
+        "HSET tx:h f v",
+        "EXEC",
+        "SELECT 0",
+        "SET tx:ttl v PX 100000",
+        "SETEX tx:setex 1000 v",
+        "PEXPIRE tx:a 1",
+    ] {
+        let r = m.cmd_str(line);
+        assert!(!r.starts_with(b"-"), "{line}: {}", escape(&r));
+    }
+    // The key that expired is deleted on the master (and the DEL replicated) once it is touched.
+    std::thread::sleep(Duration::from_millis(5));
+    m.cmd(&["GET", "tx:a"]);
+}
+
+fn check_same(master: &Server, replica: &Server, what: &str) {
+    let a = dataset_snapshot(&mut master.conn());
+    let b = dataset_snapshot(&mut replica.conn());
+    assert!(!a.is_empty(), "{what}: empty dataset");
+    assert_same_dataset(&a, &b, 10_000, "master", "replica", what);
+}
+
+#[test]
+fn redis_replica_of_ferredis_master() {
+    let master = start(Kind::Ferredis, &[]);
+    let mut m = master.conn();
+    load_rich_dataset(&mut m);
+    let replica = replica_of(Kind::Redis, &master, &[]);
+    wait_synced(&master, &replica, "full sync");
+    check_same(&master, &replica, "after full sync");
+    // Master-side views of the replica.
+    assert_eq!(field(&mut m, "replication", "connected_slaves"), "1");
+    let slave0 = field(&mut m, "replication", "slave0");
+    assert!(slave0.starts_with(&format!("ip=127.0.0.1,port={},state=online,offset=", replica.port)), "{slave0}");
+    assert_eq!(field(&mut m, "replication", "repl_backlog_active"), "1");
+    assert_eq!(field(&mut m, "stats", "sync_full"), "1");
+    let list = String::from_utf8_lossy(&m.cmd(&["CLIENT", "LIST"])).into_owned();
+    assert!(list.lines().any(|l| l.contains(" flags=S ")), "{list}");
+    let role = m.cmd(&["ROLE"]);
+    let expect_port = format!("${}\r\n{}\r\n", replica.port.to_string().len(), replica.port);
+    assert!(role.starts_with(b"*3\r\n$6\r\nmaster\r\n:") && escape(&role).contains(&escape(expect_port.as_bytes())));
+
+    write_load(&mut m, 7);
+    wait_synced(&master, &replica, "live writes");
+    check_same(&master, &replica, "after live writes");
+
+    // The replica's link drops; it comes back with PSYNC and continues from the backlog.
+    let mut r = replica.conn();
+    assert_eq!(r.cmd(&["CLIENT", "KILL", "TYPE", "master"]), b":1\r\n");
+    for i in 0..50 {
+        m.cmd(&["SET", &format!("after-kill:{i}"), "v"]);
+    }
+    wait_synced(&master, &replica, "after the link dropped");
+    assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1", "master log:\n{}", master.log_text());
+    assert_eq!(field(&mut m, "stats", "sync_full"), "1");
+    assert!(replica.log_text().contains("Successful partial resynchronization with master"));
+    check_same(&master, &replica, "after the partial resync");
+}
+
+#[test]
+fn ferredis_replica_of_redis_master() {
+    let master = start(Kind::Redis, &[]);
+    let mut m = master.conn();
+    load_rich_dataset(&mut m);
+    // Diskless (EOF-marker) transfer: Redis's default.
+    let replica = replica_of(Kind::Ferredis, &master, &[]);
+    wait_synced(&master, &replica, "full sync");
+    check_same(&master, &replica, "after full sync");
+    let mut r = replica.conn();
+    assert!(replica.log_text().contains("receiving streamed RDB from master with EOF"));
+    assert_eq!(field(&mut r, "replication", "role"), "slave");
+    assert_eq!(field(&mut r, "replication", "master_port"), master.port.to_string());
+    let role = r.cmd(&["ROLE"]);
+    let expect = format!("*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:{}\r\n$9\r\nconnected\r\n:", master.port);
+    assert!(role.starts_with(expect.as_bytes()), "{}", escape(&role));
+    assert_eq!(r.cmd(&["SET", "x", "1"]), b"-READONLY You can't write against a read only replica.\r\n");
+    let list = String::from_utf8_lossy(&r.cmd(&["CLIENT", "LIST"])).into_owned();
+    assert!(list.lines().any(|l| l.contains(" flags=M ")), "{list}");
+
+    write_load(&mut m, 11);
+    wait_synced(&master, &replica, "live writes");
+    check_same(&master, &replica, "after live writes");
+
+    // The master drops the replica; it reconnects and continues (+CONTINUE, no new RDB).
+    assert_eq!(m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]), b":1\r\n");
+    for i in 0..50 {
+        m.cmd(&["RPUSH", "after-kill", &i.to_string()]);
+    }
+    wait_synced(&master, &replica, "after the link dropped");
+    assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1", "replica log:\n{}", replica.log_text());
+    assert_eq!(field(&mut m, "stats", "sync_full"), "1");
+
+    // A second ferredis replica gets a disk-based (`$<len>`) transfer.
+    assert_eq!(m.cmd(&["CONFIG", "SET", "repl-diskless-sync", "no"]), b"+OK\r\n");
+    let replica2 = replica_of(Kind::Ferredis, &master, &[]);
+    wait_synced(&master, &replica2, "disk-based full sync");
+    assert!(replica2.log_text().contains("bytes from master to disk"), "{}", replica2.log_text());
+    check_same(&master, &replica2, "second replica");
+}
+
+#[test]
+fn replica_never_expires_keys_on_its_own() {
+    let master = start(Kind::Redis, &[]);
+    let mut m = master.conn();
+    // The master keeps the expired key (no active expiry, nobody reads it), so no DEL reaches the replica.
+    assert_eq!(m.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), b"+OK\r\n");
+    m.cmd(&["SET", "keep", "v"]);
+    m.cmd(&["SET", "gone", "v", "PX", "300"]);
+    let replica = replica_of(Kind::Ferredis, &master, &[]);
+    wait_synced(&master, &replica, "full sync");
+    let mut r = replica.conn();
+    wait_until("the key's TTL to pass on the replica", 10_000, || r.cmd(&["EXISTS", "gone"]) == b":0\r\n");
+    assert_eq!(r.cmd(&["GET", "gone"]), b"$-1\r\n");
+    // Still there: only the master's DEL removes it.
+    assert_eq!(r.cmd(&["DBSIZE"]), b":2\r\n");
+    m.cmd(&["GET", "gone"]);
+    wait_until("the master's DEL", 10_000, || r.cmd(&["DBSIZE"]) == b":1\r\n");
+}
+
+/// Promotes the replica and re-points the old master at it: the old master continues through the promoted
+/// replica's second replication ID, without a full sync.
+fn promotion(master_kind: Kind, replica_kind: Kind) {
+    let master = start(master_kind, &[]);
+    let mut m = master.conn();
+    load_rich_dataset(&mut m);
+    let replica = replica_of(replica_kind, &master, &[]);
+    wait_synced(&master, &replica, "full sync");
+    write_load(&mut m, 3);
+    wait_synced(&master, &replica, "live writes");
+    let old_id = field(&mut m, "replication", "master_replid");
+    let mut r = replica.conn();
+    assert_eq!(r.cmd(&["REPLICAOF", "NO", "ONE"]), b"+OK\r\n");
+    assert_eq!(field(&mut r, "replication", "role"), "master");
+    assert_eq!(field(&mut r, "replication", "master_replid2"), old_id);
+    assert_eq!(r.cmd(&["SET", "written-on-the-new-master", "1"]), b"+OK\r\n");
+    assert_eq!(m.cmd(&["REPLICAOF", "127.0.0.1", &replica.port.to_string()]), b"+OK\r\n");
+    wait_synced(&replica, &master, "old master following the promoted replica");
+    assert_eq!(field(&mut r, "stats", "sync_partial_ok"), "1", "new master log:\n{}", replica.log_text());
+    assert_eq!(field(&mut r, "stats", "sync_full"), "0");
+    assert_eq!(m.cmd(&["GET", "written-on-the-new-master"]), b"$1\r\n1\r\n");
+    check_same(&replica, &master, "after the promotion");
+}
+
+#[test]
+fn promotion_of_a_ferredis_replica_of_redis() {
+    promotion(Kind::Redis, Kind::Ferredis);
+}
+
+#[test]
+fn promotion_of_a_redis_replica_of_ferredis() {
+    promotion(Kind::Ferredis, Kind::Redis);
+}
+
+/// Reads what a replica connected with SYNC receives: the RDB, then the command stream up to and including
+/// the encoding of `end`.
+struct RawReplica {
+    s: std::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl RawReplica {
+    fn connect(port: u16) -> RawReplica {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.write_all(b"SYNC\r\n").unwrap();
+        let mut r = RawReplica { s, buf: Vec::new() };
+        // Newlines while the RDB is made, then `$<len>\r\n` and the file.
+        loop {
+            while r.buf.first() == Some(&b'\n') {
+                r.buf.remove(0);
+            }
+            if let Some(i) = r.buf.windows(2).position(|w| w == b"\r\n") {
+                let len: usize = std::str::from_utf8(&r.buf[1..i]).unwrap().parse().unwrap();
+                if r.buf.len() >= i + 2 + len {
+                    assert_eq!(&r.buf[i + 2..i + 7], b"REDIS");
+                    r.buf.drain(..i + 2 + len);
+                    return r;
+                }
+            }
+            r.more();
+        }
+    }
+
+    fn more(&mut self) {
+        let mut chunk = [0u8; 65536];
+        let n = self.s.read(&mut chunk).expect("replication stream read");
+        assert!(n > 0, "stream closed");
+        self.buf.extend_from_slice(&chunk[..n]);
+    }
+
+    fn until(&mut self, end: &[u8]) -> Vec<u8> {
+        loop {
+            if let Some(i) = self.buf.windows(end.len()).position(|w| w == end) {
+                let rest = self.buf.split_off(i + end.len());
+                return std::mem::replace(&mut self.buf, rest);
+            }
+            self.more();
+        }
+    }
+}
+
+#[test]
+fn replication_stream_matches_redis() {
+    let script: &[&str] = &[
+        "SET a 1",
+        "INCR a",
+        "APPEND a xyz",
+        "INCRBYFLOAT f 1.5",
+        "SELECT 3",
+        "RPUSH l a b c d",
+        "LMOVE l l2 LEFT RIGHT",
+        "LPOP l 2",
+        "HSET h f1 v1 f2 v2",
+        "HINCRBY h n 5",
+        "HDEL h f1 missing",
+        "SADD s x y z",
+        "SREM s x nothere",
+        "SMOVE s s2 y",
+        "ZADD z 1 a 2 b 3 c",
+        "ZINCRBY z 5 a",
+        "ZPOPMIN z",
+        "ZREMRANGEBYSCORE z 0 2",
+        "DEL missing",
+        "SELECT 0",
+        "MULTI",
+        "SET t1 1",
+        "SELECT 5",
+        "SET t2 2",
+        "EXEC",
+        "GETDEL a",
+        "SET b v",
+        "PERSIST b",
+        "RENAME b c",
+        "COPY c d",
+        "FLUSHDB",
+        "SET end 1",
+    ];
+    let end = b"*3\r\n$3\r\nSET\r\n$3\r\nend\r\n$1\r\n1\r\n";
+    let mut streams = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let server = start(kind, &["--repl-diskless-sync", "no"]);
+        let mut raw = RawReplica::connect(server.port);
+        let mut c = server.conn();
+        for line in script {
+            c.cmd_str(line);
+        }
+        streams.push(raw.until(end));
+    }
+    assert!(streams[0].len() > 500, "{}", escape(&streams[0]));
+    assert_eq!(
+        escape(&streams[1]),
+        escape(&streams[0]),
+        "ferredis's replication stream differs from Redis's (left: ferredis, right: Redis)"
+    );
+}
