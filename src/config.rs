@@ -1012,9 +1012,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive::stored("replica-announce-port", Kind::StoredInt(0, 65535), "0", M).alias("slave-announce-port"),
     Directive::stored("replica-announced", Kind::StoredBool, "yes", M),
     Directive::stored("replica-ignore-disk-write-errors", Kind::StoredBool, "no", M),
-    Directive::stored("min-replicas-to-write", Kind::StoredInt(0, INT_MAX), "0", M)
-        .alias("min-slaves-to-write")
-        .only("0"),
+    Directive::stored("min-replicas-to-write", Kind::StoredInt(0, INT_MAX), "0", M).alias("min-slaves-to-write"),
     Directive::stored("min-replicas-max-lag", Kind::StoredInt(0, INT_MAX), "10", M).alias("min-slaves-max-lag"),
     Directive::stored("repl-backlog-size", Kind::StoredMem(1, LONG_MAX as u64), "1048576", M),
     Directive::stored("repl-backlog-ttl", Kind::StoredInt(0, INT_MAX), "3600", M),

@@ -131,7 +131,11 @@ fn redis_replica_of_ferredis_master() {
     wait_synced(&master, &replica, "live writes");
     check_same(&master, &replica, "after live writes");
 
-    // The replica's link drops; it comes back with PSYNC and continues from the backlog.
+    // The replica's link drops while the stream is in db 2; it comes back with PSYNC and continues from the
+    // backlog, still in db 2 (no SELECT follows).
+    m.cmd(&["SELECT", "2"]);
+    m.cmd(&["SET", "before-kill", "v"]);
+    wait_synced(&master, &replica, "before the link drops");
     let mut r = replica.conn();
     assert_eq!(r.cmd(&["CLIENT", "KILL", "TYPE", "master"]), b":1\r\n");
     for i in 0..50 {
@@ -168,7 +172,11 @@ fn ferredis_replica_of_redis_master() {
     wait_synced(&master, &replica, "live writes");
     check_same(&master, &replica, "after live writes");
 
-    // The master drops the replica; it reconnects and continues (+CONTINUE, no new RDB).
+    // The master drops the replica while its stream is in db 2; it reconnects and continues (+CONTINUE, no
+    // new RDB), still in db 2.
+    m.cmd(&["SELECT", "2"]);
+    m.cmd(&["SET", "before-kill", "v"]);
+    wait_synced(&master, &replica, "before the link drops");
     assert_eq!(m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]), b":1\r\n");
     for i in 0..50 {
         m.cmd(&["RPUSH", "after-kill", &i.to_string()]);
@@ -183,6 +191,45 @@ fn ferredis_replica_of_redis_master() {
     wait_synced(&master, &replica2, "disk-based full sync");
     assert!(replica2.log_text().contains("bytes from master to disk"), "{}", replica2.log_text());
     check_same(&master, &replica2, "second replica");
+}
+
+#[test]
+fn ferredis_replica_restart_continues() {
+    let master = start(Kind::Redis, &[]);
+    let mut m = master.conn();
+    load_rich_dataset(&mut m);
+    let dir = common::TempDir::new("repl-restart");
+    let port = master.port.to_string();
+    let args = ["--replicaof", "127.0.0.1", port.as_str(), "--save", "3600 1"];
+    let mut replica = Server::start_in(Kind::Ferredis, dir.path(), &args);
+    wait_synced(&master, &replica, "full sync");
+    m.cmd(&["SELECT", "1"]);
+    m.cmd(&["SET", "k", "v"]);
+    wait_synced(&master, &replica, "writes");
+    // SHUTDOWN saves the RDB with the master's replication ID and offset; the restarted replica continues.
+    replica.shutdown(&[]);
+    m.cmd(&["SET", "while-down", "v"]);
+    let replica = Server::start_in(Kind::Ferredis, dir.path(), &args);
+    wait_synced(&master, &replica, "after the restart");
+    assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1", "replica log:\n{}", replica.log_text());
+    assert_eq!(field(&mut m, "stats", "sync_full"), "1");
+    let mut r = replica.conn();
+    r.cmd(&["SELECT", "1"]);
+    assert_eq!(r.cmd(&["GET", "while-down"]), b"$1\r\nv\r\n");
+    check_same(&master, &replica, "after the restart");
+}
+
+#[test]
+fn min_replicas_to_write() {
+    let master = start(Kind::Ferredis, &[]);
+    let mut m = master.conn();
+    assert_eq!(m.cmd(&["CONFIG", "SET", "min-replicas-to-write", "1"]), b"+OK\r\n");
+    assert_eq!(m.cmd(&["SET", "a", "1"]), b"-NOREPLICAS Not enough good replicas to write.\r\n");
+    assert_eq!(m.cmd(&["GET", "a"]), b"$-1\r\n");
+    let replica = replica_of(Kind::Redis, &master, &[]);
+    wait_until("a good replica", 10_000, || m.cmd(&["SET", "a", "1"]) == b"+OK\r\n");
+    wait_synced(&master, &replica, "writes with a good replica");
+    assert_eq!(field(&mut m, "replication", "min_slaves_good_slaves"), "1");
 }
 
 #[test]

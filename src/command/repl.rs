@@ -110,6 +110,8 @@ fn sync(ctx: &mut Ctx, args: Args) {
         initial_offset: 0,
         pre_psync: false,
         pending: Vec::new(),
+        bulk_len: 0,
+        soft_since_s: 0,
     };
     let who = replica.name();
     crate::log_notice!("Replica {who} asks for synchronization");

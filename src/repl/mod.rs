@@ -72,6 +72,11 @@ pub struct Replica {
     pub pre_psync: bool,
     /// Stream produced while its RDB is being made, sent right after the RDB.
     pub pending: Vec<u8>,
+    /// Size of the RDB queued in its output: not counted against `client-output-buffer-limit replica` (Redis
+    /// sends the file outside the output buffer).
+    pub bulk_len: usize,
+    /// Since when (unix seconds) its output stays above the soft limit; 0 = not above.
+    pub soft_since_s: i64,
 }
 
 impl Replica {
@@ -174,6 +179,16 @@ pub struct Repl {
     pub requests: Vec<Request>,
     /// Last time the ping to replicas was sent (unix seconds).
     pub last_ping_s: i64,
+    /// `min-replicas-to-write` and `min-replicas-max-lag`, cached for the per-command check, and the replicas
+    /// that count as good (online, acked within the lag); see [`refresh_good_replicas`].
+    pub min_to_write: i64,
+    pub min_max_lag: i64,
+    pub good_replicas: usize,
+    /// The db the master's stream is in when the link drops: a `+CONTINUE`d stream carries no SELECT, so the
+    /// next master client starts there (Redis keeps it in the cached master; after a restart, `repl-stream-db`).
+    pub master_db: usize,
+    /// `repl-id` / `repl-offset` / `repl-stream-db` of the RDB loaded at start-up, if it had them.
+    pub loaded_history: Option<(String, i64, usize)>,
 }
 
 impl Default for Repl {
@@ -201,6 +216,11 @@ impl Default for Repl {
             can_continue: false,
             requests: Vec::new(),
             last_ping_s: 0,
+            min_to_write: 0,
+            min_max_lag: 10,
+            good_replicas: 0,
+            master_db: 0,
+            loaded_history: None,
         }
     }
 }
@@ -237,6 +257,25 @@ impl Repl {
         };
         &mut self.replconf[p].1
     }
+}
+
+/// Re-reads `min-replicas-*` and recounts the good replicas (Redis's `refreshGoodSlavesCount`): called by the
+/// cron, after CONFIG, and when a replica comes online or leaves.
+pub fn refresh_good_replicas(srv: &mut ServerState) {
+    let now_s = crate::util::now_ms() / 1000;
+    let r = &mut srv.repl;
+    r.min_to_write = srv.config.stored_i64("min-replicas-to-write");
+    r.min_max_lag = srv.config.stored_i64("min-replicas-max-lag");
+    let lag = r.min_max_lag;
+    r.good_replicas =
+        r.replicas.iter().filter(|x| x.state == ReplicaState::Online && now_s - x.ack_time_ms / 1000 <= lag).count();
+}
+
+/// Whether writes are refused for lack of good replicas (`-NOREPLICAS`).
+#[inline]
+pub fn too_few_replicas(srv: &ServerState) -> bool {
+    let r = &srv.repl;
+    r.min_to_write > 0 && r.min_max_lag > 0 && !r.is_replica() && (r.good_replicas as i64) < r.min_to_write
 }
 
 /// A fresh random replication ID (Redis's `changeReplicationId`).
@@ -298,26 +337,67 @@ pub fn feed_stream(srv: &mut ServerState, data: &[u8], mut running: Option<&mut 
     let Some(b) = srv.repl.backlog.as_mut() else { return };
     b.feed(data);
     srv.repl.master_repl_offset += data.len() as i64;
-    for i in 0..srv.repl.replicas.len() {
-        let r = &mut srv.repl.replicas[i];
-        match r.state {
-            ReplicaState::WaitBgsaveStart => {}
-            ReplicaState::WaitBgsaveEnd => r.pending.extend_from_slice(data),
+    let limit = srv.config.client_output_buffer_limit[crate::config::CLIENT_CLASS_REPLICA];
+    let now_s = srv.now_ms / 1000;
+    let ServerState { repl, clients, clients_pending_write, stats, .. } = srv;
+    let mut queue = |c: &mut crate::net::client::Client, fd: i32| {
+        if !c.pending_write {
+            c.pending_write = true;
+            clients_pending_write.push(fd);
+        }
+    };
+    for r in repl.replicas.iter_mut() {
+        let used = match r.state {
+            ReplicaState::WaitBgsaveStart => continue,
+            ReplicaState::WaitBgsaveEnd => {
+                r.pending.extend_from_slice(data);
+                r.pending.len()
+            }
             ReplicaState::Online => {
                 let (id, fd) = (r.id, r.fd);
                 if let Some(c) = running.as_deref_mut().filter(|c| c.id == id) {
                     c.reply.raw_bytes(data);
                     continue;
                 }
-                if let Some(Some(c)) = srv.clients.get_mut(fd as usize) {
-                    if c.state.id == id && !c.state.has(flags::CLOSE_ASAP) {
-                        c.state.reply.raw_bytes(data);
-                        srv.queue_write(fd);
-                    }
+                let Some(Some(c)) = clients.get_mut(fd as usize) else { continue };
+                if c.state.id != id || c.state.has(flags::CLOSE_ASAP) {
+                    continue;
+                }
+                c.state.reply.raw_bytes(data);
+                queue(c, fd);
+                c.state.reply.pending_len().saturating_sub(r.bulk_len)
+            }
+        };
+        if over_output_limit(r, used as u64, &limit, now_s) {
+            crate::log_warning!(
+                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                r.id,
+                r.name()
+            );
+            stats.client_outbuf_limit_disconnections += 1;
+            if let Some(Some(c)) = clients.get_mut(r.fd as usize) {
+                if c.state.id == r.id {
+                    c.state.flags |= flags::CLOSE_ASAP;
+                    queue(c, r.fd);
                 }
             }
         }
     }
+}
+
+/// `client-output-buffer-limit replica`: over the hard limit, or over the soft one for too long.
+fn over_output_limit(r: &mut Replica, used: u64, limit: &crate::config::ClientBufferLimit, now_s: i64) -> bool {
+    if limit.hard_bytes > 0 && used >= limit.hard_bytes {
+        return true;
+    }
+    if limit.soft_bytes > 0 && used >= limit.soft_bytes {
+        if r.soft_since_s == 0 {
+            r.soft_since_s = now_s;
+        }
+        return now_s - r.soft_since_s > limit.soft_seconds;
+    }
+    r.soft_since_s = 0;
+    false
 }
 
 /// Moves what the propagation path encoded into the stream (after each command, and before replies go out).
@@ -400,7 +480,11 @@ pub fn save_info(srv: &ServerState) -> Option<(String, i64, i64)> {
         return Some((srv.replid.clone(), r.master_repl_offset, db));
     }
     if r.is_replica() && (r.master_client.is_some() || r.can_continue) {
-        return Some((srv.replid.clone(), r.master_repl_offset, 0));
+        let db = r
+            .master_client
+            .and_then(|(id, fd)| srv.clients.get(fd as usize).and_then(|c| c.as_ref()).filter(|c| c.state.id == id))
+            .map_or(r.master_db, |c| c.state.db);
+        return Some((srv.replid.clone(), r.master_repl_offset, db as i64));
     }
     None
 }

@@ -115,6 +115,7 @@ impl Server {
         match r {
             Ok(st) => {
                 log_rdb_aux(&st.aux, now);
+                self.repl_loaded_aux(&st.aux);
                 log_notice!("Done loading RDB, keys loaded: {}, keys expired: {}.", st.keys, st.expired_skipped);
                 self.state.persist.stats.rdb_last_load_keys_loaded = st.keys;
                 self.state.persist.stats.rdb_last_load_keys_expired = st.expired_skipped;

@@ -27,12 +27,33 @@ impl Server {
         let text = self.state.config.extra.get("replicaof").cloned().unwrap_or_default();
         let mut it = text.split_whitespace();
         if let (Some(host), Some(port)) = (it.next(), it.next().and_then(|p| p.parse::<u16>().ok())) {
-            self.repl_set_master(el, MasterAddr { host: host.to_string(), port });
-            // Unlike REPLICAOF at run time, a replica starting up has no history of its own to offer.
-            self.state.repl.can_continue = false;
-            if let Some(link) = self.state.repl.link.as_mut() {
-                link.cfg.psync_replid = "?".into();
-                link.cfg.psync_offset = -1;
+            // Unlike REPLICAOF at run time, a replica starting up only offers the history its RDB recorded.
+            if let Some((id, offset, db)) = self.state.repl.loaded_history.take() {
+                log_notice!("Using the replication ID and offset of the loaded RDB: {id}:{offset}");
+                self.state.replid = id;
+                self.state.repl.master_repl_offset = offset;
+                self.state.repl.master_db = db;
+                self.repl_set_master(el, MasterAddr { host: host.to_string(), port });
+                repl::create_backlog(&mut self.state);
+            } else {
+                self.repl_set_master(el, MasterAddr { host: host.to_string(), port });
+                self.state.repl.can_continue = false;
+                if let Some(link) = self.state.repl.link.as_mut() {
+                    link.cfg.psync_replid = "?".into();
+                    link.cfg.psync_offset = -1;
+                }
+            }
+        }
+    }
+
+    /// The aux fields of the RDB loaded at start-up: a replica restarting from it may continue its master's
+    /// history.
+    pub(super) fn repl_loaded_aux(&mut self, aux: &[(Vec<u8>, Vec<u8>)]) {
+        let get = |k: &[u8]| aux.iter().find(|(n, _)| n == k).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+        if let (Some(id), Some(off)) = (get(b"repl-id"), get(b"repl-offset").and_then(|o| o.parse::<i64>().ok())) {
+            let db = get(b"repl-stream-db").and_then(|d| d.parse::<usize>().ok()).unwrap_or(0);
+            if id.len() == 40 {
+                self.state.repl.loaded_history = Some((id, off, db));
             }
         }
     }
@@ -52,13 +73,28 @@ impl Server {
         if self.state.repl.sync_wanted {
             self.repl_start_full_syncs(Some(c));
         }
+        if c.last_cmd.starts_with("config") || c.has(flags::REPLICA) {
+            repl::refresh_good_replicas(&mut self.state);
+        }
     }
 
     /// `-READONLY` / `-MASTERDOWN` for a replica's clients (never for the master's own commands).
     #[inline]
     pub(super) fn repl_denies(&self, c: &ClientState, cmd: &'static Command) -> Option<&'static str> {
         let r = &self.state.repl;
-        if r.master.is_none() || c.has(flags::MASTER) {
+        if r.master.is_none() {
+            if r.min_to_write > 0 && repl::too_few_replicas(&self.state) {
+                let mut f = cmd.flags;
+                if crate::command::tx::is_exec(cmd) {
+                    f |= c.multi.as_ref().map_or(0, |m| m.cmd_flags);
+                }
+                if f & flag::WRITE != 0 {
+                    return Some("NOREPLICAS Not enough good replicas to write.");
+                }
+            }
+            return None;
+        }
+        if c.has(flags::MASTER) {
             return None;
         }
         let mut f = cmd.flags;
@@ -107,9 +143,12 @@ impl Server {
             if r.replicas.is_empty() {
                 r.no_replicas_since_s = crate::util::now_ms() / 1000;
             }
+            repl::refresh_good_replicas(&mut self.state);
         }
+        let r = &mut self.state.repl;
         if c.has(flags::MASTER) && r.master_client.is_some_and(|(id, _)| id == c.id) {
             r.master_client = None;
+            r.master_db = c.db;
             // A transaction cut in the middle is not applied (Redis discards it with the cached master).
             r.master_applied.clear();
             r.can_continue = true;
@@ -278,6 +317,7 @@ impl Server {
                         let pending = std::mem::take(&mut r.pending);
                         r.state = ReplicaState::Online;
                         r.ack_time_ms = now;
+                        r.bulk_len = bytes.len() + 24;
                         let name = r.name();
                         let mut none = None;
                         self.repl_write_to(&mut none, id, fd, format!("${}\r\n", bytes.len()).as_bytes());
@@ -288,6 +328,7 @@ impl Server {
                     Err(()) => self.repl_close_async(&mut None, id, fd),
                 }
             }
+            repl::refresh_good_replicas(&mut self.state);
         }
         self.repl_start_full_syncs(None);
     }
@@ -555,6 +596,8 @@ impl Server {
         }
         self.state.replid = replid;
         self.state.repl.master_repl_offset = offset;
+        // The stream after a full sync starts with a SELECT.
+        self.state.repl.master_db = 0;
         repl::clear_replid2(&mut self.state);
         repl::create_backlog(&mut self.state);
         self.state.repl.can_continue = true;
@@ -589,6 +632,7 @@ impl Server {
         let mut st = ClientState::new(id, fd, addr, laddr, now);
         st.authenticated = true;
         st.flags |= flags::MASTER;
+        st.db = self.state.repl.master_db.min(self.state.dbs.len().saturating_sub(1));
         // The first ACK tells the master where we are right away.
         st.reply.raw_bytes(&repl::ack_command(self.state.repl.master_repl_offset));
         let mut c = Box::new(Client::new(st, Some(link.sock)));
@@ -688,6 +732,12 @@ impl Server {
         }
         for (id, fd) in timed_out {
             self.repl_close_async(&mut None, id, fd);
+        }
+        repl::refresh_good_replicas(&mut self.state);
+        // CONFIG SET repl-backlog-size resizes the backlog, keeping what fits.
+        let size = repl::backlog_size(&self.state);
+        if let Some(b) = self.state.repl.backlog.as_mut() {
+            b.resize(size);
         }
         let ttl = self.state.config.stored_i64("repl-backlog-ttl");
         let r = &self.state.repl;
