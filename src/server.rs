@@ -1603,6 +1603,7 @@ impl EventHandler for Server {
                 crate::latency::add_sample_if_needed("expire-cycle", t.elapsed().as_millis() as u64);
             }
         }
+        self.repl_before_sleep();
         self.blocking_before_sleep(el);
         crate::repl::drain_feed(&mut self.state, None);
         // What this pass changed reaches the AOF (and with `always` the disk) before any reply goes out.

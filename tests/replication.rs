@@ -233,6 +233,32 @@ fn min_replicas_to_write() {
 }
 
 #[test]
+fn wait_counts_acknowledging_replicas() {
+    let master = start(Kind::Ferredis, &[]);
+    let mut m = master.conn();
+    // No replica: WAIT 0 answers at once, WAIT 1 gives up after its timeout.
+    assert_eq!(m.cmd(&["WAIT", "0", "0"]), b":0\r\n");
+    assert_eq!(m.cmd(&["WAIT", "1", "50"]), b":0\r\n");
+    assert_eq!(m.cmd(&["WAIT", "1", "-1"]), b"-ERR timeout is negative\r\n");
+    let r1 = replica_of(Kind::Redis, &master, &[]);
+    let r2 = replica_of(Kind::Ferredis, &master, &[]);
+    wait_synced(&master, &r1, "first replica");
+    wait_synced(&master, &r2, "second replica");
+    m.cmd(&["SET", "k", "v"]);
+    // Both replicas acknowledge through REPLCONF GETACK; no timeout needed.
+    assert_eq!(m.cmd(&["WAIT", "2", "0"]), b":2\r\n");
+    // Asking for more replicas than exist waits for the timeout and reports the ones that acknowledged.
+    m.cmd(&["SET", "k", "w"]);
+    assert_eq!(m.cmd(&["WAIT", "3", "300"]), b":2\r\n");
+    // A pipelined command after WAIT runs once WAIT is answered.
+    m.send_raw(b"*3\r\n$4\r\nWAIT\r\n$1\r\n2\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n").unwrap();
+    assert_eq!(m.read_reply().unwrap(), b":2\r\n");
+    assert_eq!(m.read_reply().unwrap(), b"+PONG\r\n");
+    let mut c2 = r2.conn();
+    assert!(c2.cmd(&["WAIT", "0", "0"]).starts_with(b"-ERR WAIT cannot be used with replica instances."));
+}
+
+#[test]
 fn replica_never_expires_keys_on_its_own() {
     let master = start(Kind::Redis, &[]);
     let mut m = master.conn();

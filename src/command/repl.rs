@@ -4,7 +4,7 @@
 
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::net::client::flags;
-use crate::repl::{self, MasterAddr, PsyncOutcome, Replica, ReplicaState, Request};
+use crate::repl::{self, MasterAddr, PsyncOutcome, Replica, ReplicaState, Request, Waiter};
 
 const SERVER: Command = Command { group: Group::Server, complexity: "O(1)", ..BASE };
 
@@ -50,6 +50,20 @@ pub static COMMANDS: &[Command] = &[
         since: "2.8.12",
         summary: "Return the role of the instance in the context of replication",
         handler: role,
+        ..SERVER
+    },
+    Command {
+        name: "wait",
+        arity: 3,
+        flags: flag::NOSCRIPT,
+        acl: "slow connection",
+        group: Group::Generic,
+        since: "3.0.0",
+        summary: "Wait for the synchronous replication of all the write commands sent in the context of the \
+                  current connection",
+        syntax: "numreplicas timeout",
+        tips: "request_policy:all_shards response_policy:agg_min",
+        handler: wait,
         ..SERVER
     },
     Command {
@@ -261,6 +275,43 @@ fn role(ctx: &mut Ctx, _args: Args) {
             reply.int(if r.master_client.is_some() { r.master_repl_offset } else { -1 });
         }
     }
+}
+
+/// WAIT numreplicas timeout: blocks until that many replicas acknowledged the stream up to now (or the timeout
+/// in milliseconds passes; 0 = forever); replies how many did.
+fn wait(ctx: &mut Ctx, args: Args) {
+    if ctx.srv.repl.is_replica() {
+        ctx.reply().error(
+            "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is \
+             configured to be writable (which is not the default) writes to replicas are just local and are not \
+             propagated.",
+        );
+        return;
+    }
+    let Some(numreplicas) = crate::util::parse_i64(args.get(1)) else {
+        ctx.reply().error("ERR value is not an integer or out of range");
+        return;
+    };
+    let Some(timeout_ms) = crate::util::parse_i64(args.get(2)) else {
+        ctx.reply().error("ERR timeout is not an integer or out of range");
+        return;
+    };
+    if timeout_ms < 0 {
+        ctx.reply().error("ERR timeout is negative");
+        return;
+    }
+    let offset = ctx.srv.repl.master_repl_offset;
+    let acked = repl::acks_for(ctx.srv, offset);
+    if acked >= numreplicas || ctx.client.has(flags::DENY_BLOCKING | flags::MULTI) {
+        ctx.reply().int(acked);
+        return;
+    }
+    let deadline_ms = if timeout_ms > 0 { ctx.srv.now_ms.saturating_add(timeout_ms) } else { 0 };
+    ctx.client.flags |= flags::BLOCKED;
+    ctx.srv.blocked_clients += 1;
+    let w = Waiter { id: ctx.client.id, fd: ctx.client.fd, offset, numreplicas, deadline_ms };
+    ctx.srv.repl.waiting.push(w);
+    ctx.srv.repl.get_ack = true;
 }
 
 /// REPLICAOF host port | NO ONE (and SLAVEOF)

@@ -189,6 +189,22 @@ pub struct Repl {
     pub master_db: usize,
     /// `repl-id` / `repl-offset` / `repl-stream-db` of the RDB loaded at start-up, if it had them.
     pub loaded_history: Option<(String, i64, usize)>,
+    /// Clients blocked in WAIT.
+    pub waiting: Vec<Waiter>,
+    /// A WAIT needs fresh acknowledgements: `REPLCONF GETACK *` goes into the stream before the loop sleeps.
+    pub get_ack: bool,
+}
+
+/// A client blocked in `WAIT numreplicas timeout`.
+#[derive(Debug, Clone)]
+pub struct Waiter {
+    pub id: u64,
+    pub fd: i32,
+    /// The stream offset its writes reached.
+    pub offset: i64,
+    pub numreplicas: i64,
+    /// When it gives up (ms); 0 = never.
+    pub deadline_ms: i64,
 }
 
 impl Default for Repl {
@@ -221,6 +237,8 @@ impl Default for Repl {
             good_replicas: 0,
             master_db: 0,
             loaded_history: None,
+            waiting: Vec::new(),
+            get_ack: false,
         }
     }
 }
@@ -276,6 +294,11 @@ pub fn refresh_good_replicas(srv: &mut ServerState) {
 pub fn too_few_replicas(srv: &ServerState) -> bool {
     let r = &srv.repl;
     r.min_to_write > 0 && r.min_max_lag > 0 && !r.is_replica() && (r.good_replicas as i64) < r.min_to_write
+}
+
+/// Online replicas that acknowledged `offset` (Redis's `replicationCountAcksByOffset`).
+pub fn acks_for(srv: &ServerState, offset: i64) -> i64 {
+    srv.repl.replicas.iter().filter(|r| r.state == ReplicaState::Online && r.ack_off >= offset).count() as i64
 }
 
 /// A fresh random replication ID (Redis's `changeReplicationId`).

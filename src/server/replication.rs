@@ -75,7 +75,50 @@ impl Server {
         }
         if c.last_cmd.starts_with("config") || c.has(flags::REPLICA) {
             repl::refresh_good_replicas(&mut self.state);
+            if !self.state.repl.waiting.is_empty() {
+                self.repl_serve_waiters(crate::util::now_ms());
+            }
         }
+    }
+
+    /// Before the loop sleeps: WAIT's `REPLCONF GETACK *` and timeouts, then the stream goes out.
+    pub(super) fn repl_before_sleep(&mut self) {
+        if !self.state.repl.waiting.is_empty() {
+            self.repl_serve_waiters(crate::util::now_ms());
+        }
+        if std::mem::take(&mut self.state.repl.get_ack) {
+            if let Some(f) = self.state.prop.repl.as_mut() {
+                // In the stream's current db, like the PING: no SELECT.
+                crate::persist::aof::writer::encode_command(&mut f.buf, &[b"REPLCONF", b"GETACK", b"*"]);
+            }
+        }
+        repl::drain_feed(&mut self.state, None);
+    }
+
+    /// Answers WAITs that have enough acknowledgements or timed out.
+    fn repl_serve_waiters(&mut self, now_ms: i64) {
+        let waiting = std::mem::take(&mut self.state.repl.waiting);
+        let mut keep = Vec::with_capacity(waiting.len());
+        for w in waiting {
+            let acked = repl::acks_for(&self.state, w.offset);
+            if acked < w.numreplicas && (w.deadline_ms == 0 || now_ms < w.deadline_ms) {
+                keep.push(w);
+                continue;
+            }
+            let Some(Some(c)) = self.state.clients.get_mut(w.fd as usize) else { continue };
+            if c.state.id != w.id {
+                continue;
+            }
+            c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
+            c.state.reply.int(acked);
+            c.state.reply.enabled = true;
+            c.state.flags &= !flags::BLOCKED;
+            self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+            // Its input that arrived meanwhile runs next (the blocking machinery resumes unblocked clients).
+            self.state.blocking.unblocked.push(w.id);
+            self.state.queue_write(w.fd);
+        }
+        self.state.repl.waiting.extend(keep);
     }
 
     /// `-READONLY` / `-MASTERDOWN` for a replica's clients (never for the master's own commands).
@@ -131,6 +174,12 @@ impl Server {
 
     /// A client is being freed: forget it as a replica or as our master.
     pub(super) fn repl_client_freed(&mut self, c: &ClientState) {
+        if c.has(flags::BLOCKED) {
+            if let Some(p) = self.state.repl.waiting.iter().position(|w| w.id == c.id) {
+                self.state.repl.waiting.remove(p);
+                self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+            }
+        }
         let r = &mut self.state.repl;
         if !r.replconf.is_empty() {
             r.replconf.retain(|(id, _)| *id != c.id);
