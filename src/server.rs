@@ -1556,6 +1556,10 @@ impl EventHandler for Server {
             self.repl_link_event(el, ready);
             return;
         }
+        if self.state.repl.rdb_pipe.as_ref().is_some_and(|p| p.as_raw_fd() == fd) {
+            self.repl_pipe_readable(el);
+            return;
+        }
         if ready.is_readable() {
             self.read_from_client(el, fd);
         } else if ready.is_writable() {
@@ -1603,7 +1607,7 @@ impl EventHandler for Server {
                 crate::latency::add_sample_if_needed("expire-cycle", t.elapsed().as_millis() as u64);
             }
         }
-        self.repl_before_sleep();
+        self.repl_before_sleep(el);
         self.blocking_before_sleep(el);
         crate::repl::drain_feed(&mut self.state, None);
         // What this pass changed reaches the AOF (and with `always` the disk) before any reply goes out.

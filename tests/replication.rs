@@ -16,18 +16,15 @@ use common::{escape, Conn, Kind, Prng, Server};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-/// Replication settings that keep the tests quick: Redis masters start their diskless sync at once.
-const REDIS_FAST: &[&str] = &["--repl-diskless-sync-delay", "0"];
+/// Replication settings that keep the tests quick: masters start their diskless sync at once.
+const FAST: &[&str] = &["--repl-diskless-sync-delay", "0"];
 
 fn field(c: &mut Conn, section: &str, name: &str) -> String {
     info_section(c, section).into_iter().find(|(k, _)| k == name).map(|(_, v)| v).unwrap_or_default()
 }
 
 fn start(kind: Kind, extra: &[&str]) -> Server {
-    let mut args: Vec<&str> = Vec::new();
-    if kind == Kind::Redis {
-        args.extend_from_slice(REDIS_FAST);
-    }
+    let mut args: Vec<&str> = FAST.to_vec();
     args.extend_from_slice(extra);
     Server::start(kind, &args)
 }
@@ -146,6 +143,15 @@ fn redis_replica_of_ferredis_master() {
     assert_eq!(field(&mut m, "stats", "sync_full"), "1");
     assert!(replica.log_text().contains("Successful partial resynchronization with master"));
     check_same(&master, &replica, "after the partial resync");
+    // The first sync was diskless (Redis 7.0's default); a second replica gets the file from disk.
+    assert!(master.log_text().contains("Starting BGSAVE for SYNC with target: replicas sockets"));
+    assert!(replica.log_text().contains("receiving streamed RDB from master with EOF"));
+    assert_eq!(m.cmd(&["CONFIG", "SET", "repl-diskless-sync", "no"]), b"+OK\r\n");
+    let replica2 = replica_of(Kind::Redis, &master, &[]);
+    wait_synced(&master, &replica2, "disk-based full sync");
+    assert!(replica2.log_text().contains("bytes from master to disk"), "{}", replica2.log_text());
+    check_same(&master, &replica2, "second replica");
+    wait_synced(&master, &replica, "first replica still following");
 }
 
 #[test]

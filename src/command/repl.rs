@@ -123,6 +123,8 @@ fn sync(ctx: &mut Ctx, args: Args) {
         ack_time_ms: ctx.srv.now_ms,
         initial_offset: 0,
         pre_psync: false,
+        capa_eof: info.capa_eof,
+        diskless: false,
         pending: Vec::new(),
         bulk_len: 0,
         soft_since_s: 0,

@@ -70,6 +70,10 @@ pub struct Replica {
     pub initial_offset: i64,
     /// Came with SYNC, not PSYNC: no `+FULLRESYNC` line.
     pub pre_psync: bool,
+    /// It can take an EOF-marked (diskless) payload (`REPLCONF capa eof`).
+    pub capa_eof: bool,
+    /// Its payload comes from the diskless child through the pipe.
+    pub diskless: bool,
     /// Stream produced while its RDB is being made, sent right after the RDB.
     pub pending: Vec<u8>,
     /// Size of the RDB queued in its output: not counted against `client-output-buffer-limit replica` (Redis
@@ -191,6 +195,14 @@ pub struct Repl {
     pub loaded_history: Option<(String, i64, usize)>,
     /// Clients blocked in WAIT.
     pub waiting: Vec<Waiter>,
+    /// Diskless sync: the read end of the child's pipe, whether the event loop watches it yet, and the
+    /// 40-byte mark ending the payload.
+    pub rdb_pipe: Option<std::os::fd::OwnedFd>,
+    pub rdb_pipe_registered: bool,
+    pub eof_mark: Vec<u8>,
+    /// Pipes done with but still registered with the event loop: unregistered, then closed, before it sleeps
+    /// (closing first would let a new descriptor inherit the stale registration).
+    pub closing_pipes: Vec<std::os::fd::OwnedFd>,
     /// A WAIT needs fresh acknowledgements: `REPLCONF GETACK *` goes into the stream before the loop sleeps.
     pub get_ack: bool,
 }
@@ -239,11 +251,25 @@ impl Default for Repl {
             loaded_history: None,
             waiting: Vec::new(),
             get_ack: false,
+            rdb_pipe: None,
+            rdb_pipe_registered: false,
+            eof_mark: Vec::new(),
+            closing_pipes: Vec::new(),
         }
     }
 }
 
 impl Repl {
+    /// Stops using the diskless child's pipe (see `closing_pipes`).
+    pub fn retire_pipe(&mut self) {
+        if let Some(p) = self.rdb_pipe.take() {
+            if self.rdb_pipe_registered {
+                self.closing_pipes.push(p);
+            }
+        }
+        self.rdb_pipe_registered = false;
+    }
+
     pub fn is_replica(&self) -> bool {
         self.master.is_some()
     }

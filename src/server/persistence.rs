@@ -181,11 +181,15 @@ impl Server {
             self.state.set_child(None);
             match child.kind {
                 ChildKind::Rdb => {
-                    if ok {
+                    if ok && !child.diskless {
                         self.state.dirty = self.state.dirty.saturating_sub(child.dirty_at_start);
                         self.state.lastsave_s = crate::util::now_ms() / 1000;
                     }
-                    self.repl_bgsave_done(ok);
+                    if !child.diskless {
+                        self.repl_bgsave_done(ok);
+                    } else {
+                        self.repl_diskless_child_done(ok);
+                    }
                 }
                 ChildKind::Aof => self.aof_rewrite_done(child.tmp_path.clone(), ok),
             }

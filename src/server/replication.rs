@@ -82,7 +82,15 @@ impl Server {
     }
 
     /// Before the loop sleeps: WAIT's `REPLCONF GETACK *` and timeouts, then the stream goes out.
-    pub(super) fn repl_before_sleep(&mut self) {
+    pub(super) fn repl_before_sleep(&mut self, el: &mut EventLoop) {
+        if !self.state.repl.closing_pipes.is_empty() {
+            self.repl_close_pipes(el);
+        }
+        if !self.state.repl.rdb_pipe_registered {
+            if let Some(fd) = self.state.repl.rdb_pipe.as_ref().map(|p| p.as_raw_fd()) {
+                self.state.repl.rdb_pipe_registered = el.add_interest(fd, Interest::READABLE).is_ok();
+            }
+        }
         if !self.state.repl.waiting.is_empty() {
             self.repl_serve_waiters(crate::util::now_ms());
         }
@@ -255,7 +263,7 @@ impl Server {
         }
         if let Some(child) = self.state.persist.child.as_ref() {
             // A BGSAVE made for replicas is running: late comers share it, with the first one's stream so far.
-            let ours = self.state.repl.rdb_child_pid == Some(child.pid);
+            let ours = self.state.repl.rdb_child_pid == Some(child.pid) && !child.diskless;
             let donor = self.state.repl.replicas.iter().find(|r| r.state == ReplicaState::WaitBgsaveEnd);
             if let (true, Some(d)) = (ours, donor) {
                 let (offset, pending) = (d.initial_offset, d.pending.clone());
@@ -291,8 +299,42 @@ impl Server {
             }
             return;
         }
-        log_notice!("Starting BGSAVE for SYNC with target: disk");
-        match self.state.start_bgsave() {
+        let (diskless, starting) = {
+            let waiting: Vec<&repl::Replica> =
+                self.state.repl.replicas.iter().filter(|r| r.state == ReplicaState::WaitBgsaveStart).collect();
+            let diskless = self.state.config.stored_bool("repl-diskless-sync") && waiting.iter().all(|r| r.capa_eof);
+            let oldest_ms = waiting.iter().map(|r| r.ack_time_ms).min().unwrap_or(0);
+            (diskless, (waiting.len(), oldest_ms))
+        };
+        if diskless {
+            // Wait a little for more replicas to share the child (checked again by the cron).
+            let delay_ms = self.state.config.stored_i64("repl-diskless-sync-delay") * 1000;
+            let max = self.state.config.stored_i64("repl-diskless-sync-max-replicas");
+            let full = max > 0 && starting.0 as i64 >= max;
+            if delay_ms > 0 && crate::util::now_ms() - starting.1 < delay_ms && !full {
+                return;
+            }
+        }
+        let started = if diskless {
+            log_notice!("Starting BGSAVE for SYNC with target: replicas sockets");
+            let mark = crate::state::random_hex(&mut self.state.rng, repl::replica::EOF_MARK_SIZE);
+            let mut cx = crate::persist::engine::SaveContext::now(&self.state.config, self.state.lru_clock);
+            cx.repl = repl::save_info(&self.state);
+            match self.state.persist.bgsave_to_pipe(&self.state.dbs, &cx, mark.as_bytes()) {
+                Ok((pid, pipe)) => {
+                    self.state.set_child(Some(pid));
+                    self.state.repl.retire_pipe();
+                    self.state.repl.rdb_pipe = Some(pipe);
+                    self.state.repl.eof_mark = mark.into_bytes();
+                    Ok(pid)
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            log_notice!("Starting BGSAVE for SYNC with target: disk");
+            self.state.start_bgsave()
+        };
+        match started {
             Ok(pid) => {
                 self.state.repl.rdb_child_pid = Some(pid);
                 let offset = self.state.repl.master_repl_offset;
@@ -306,9 +348,11 @@ impl Server {
                     .map(|r| {
                         r.state = ReplicaState::WaitBgsaveEnd;
                         r.initial_offset = offset;
+                        r.diskless = diskless;
                         (r.id, r.fd, r.pre_psync)
                     })
                     .collect();
+                let header = format!("$EOF:{}\r\n", String::from_utf8_lossy(&self.state.repl.eof_mark));
                 for (id, fd, pre) in starting {
                     if !pre {
                         self.repl_write_to(
@@ -317,6 +361,9 @@ impl Server {
                             fd,
                             format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes(),
                         );
+                    }
+                    if diskless {
+                        self.repl_write_to(&mut running, id, fd, header.as_bytes());
                     }
                 }
                 // The stream after the snapshot starts with a SELECT (the RDB says nothing of a current db).
@@ -341,12 +388,104 @@ impl Server {
         }
     }
 
+    /// Diskless sync: moves what the child wrote into the pipe to the replicas it is for (at most `max` bytes).
+    /// Returns false once the pipe is at its end (or broken) and gone.
+    fn repl_pipe_pump(&mut self, max: usize) -> bool {
+        let Some(fd) = self.state.repl.rdb_pipe.as_ref().map(|p| p.as_raw_fd()) else { return false };
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut total = 0;
+        let targets: Vec<(u64, i32)> = self
+            .state
+            .repl
+            .replicas
+            .iter()
+            .filter(|r| r.state == ReplicaState::WaitBgsaveEnd && r.diskless)
+            .map(|r| (r.id, r.fd))
+            .collect();
+        loop {
+            match socket::read(fd, &mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    for &(id, rfd) in &targets {
+                        self.repl_write_to(&mut None, id, rfd, &buf[..n]);
+                    }
+                    for r in self.state.repl.replicas.iter_mut().filter(|r| targets.iter().any(|t| t.0 == r.id)) {
+                        r.bulk_len += n;
+                    }
+                    total += n;
+                    if total >= max {
+                        return true;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e) => {
+                    log_warning!("Diskless rdb transfer, read error: {}", crate::sys::error_text(&e));
+                    break;
+                }
+            }
+        }
+        self.state.repl.retire_pipe();
+        false
+    }
+
+    /// The pipe of the diskless child is readable.
+    pub(super) fn repl_pipe_readable(&mut self, el: &mut EventLoop) {
+        if !self.repl_pipe_pump(LINK_READ_PER_EVENT) {
+            self.repl_close_pipes(el);
+        }
+    }
+
+    fn repl_close_pipes(&mut self, el: &mut EventLoop) {
+        for p in std::mem::take(&mut self.state.repl.closing_pipes) {
+            let _ = el.remove_interest(p.as_raw_fd(), Interest::BOTH);
+        }
+    }
+
+    /// The diskless child ended: the rest of its pipe goes out, then (on success) each replica gets the stream
+    /// since the fork; on failure they are dropped (their payload has no EOF mark) and will retry.
+    pub(super) fn repl_diskless_child_done(&mut self, ok: bool) {
+        // The child is gone, so its pipe drains to its end without waiting.
+        while self.repl_pipe_pump(usize::MAX) {}
+        self.state.repl.retire_pipe();
+        self.state.repl.rdb_child_pid = None;
+        let now = self.state.now_ms;
+        let done: Vec<usize> = (0..self.state.repl.replicas.len())
+            .filter(|&i| {
+                let r = &self.state.repl.replicas[i];
+                r.state == ReplicaState::WaitBgsaveEnd && r.diskless
+            })
+            .collect();
+        for i in done {
+            let r = &mut self.state.repl.replicas[i];
+            let (id, fd) = (r.id, r.fd);
+            if !ok {
+                log_warning!("Diskless rdb transfer to replica {} failed", r.name());
+                self.repl_close_async(&mut None, id, fd);
+                continue;
+            }
+            let pending = std::mem::take(&mut r.pending);
+            r.state = ReplicaState::Online;
+            r.ack_time_ms = now;
+            r.diskless = false;
+            let name = r.name();
+            self.repl_write_to(&mut None, id, fd, &pending);
+            log_notice!("Streamed RDB transfer with replica {name} succeeded (socket)");
+            log_notice!("Synchronization with replica {name} succeeded");
+        }
+        repl::refresh_good_replicas(&mut self.state);
+        self.repl_start_full_syncs(None);
+    }
+
     /// An RDB child ended: replicas waiting for it get `$len`, the file, and the stream since the fork (Redis's
     /// `updateSlavesWaitingBgsave`, with the file sent from memory).
     pub(super) fn repl_bgsave_done(&mut self, ok: bool) {
         self.state.repl.rdb_child_pid = None;
         let waiting: Vec<usize> = (0..self.state.repl.replicas.len())
-            .filter(|&i| self.state.repl.replicas[i].state == ReplicaState::WaitBgsaveEnd)
+            .filter(|&i| {
+                let r = &self.state.repl.replicas[i];
+                r.state == ReplicaState::WaitBgsaveEnd && !r.diskless
+            })
             .collect();
         if !waiting.is_empty() {
             let data = if ok {
@@ -748,6 +887,9 @@ impl Server {
         if self.state.repl.replicas.iter().any(|r| r.state == ReplicaState::WaitBgsaveEnd)
             && (child_pid.is_none() || child_pid != self.state.repl.rdb_child_pid)
         {
+            if self.state.repl.replicas.iter().any(|r| r.state == ReplicaState::WaitBgsaveEnd && r.diskless) {
+                self.repl_diskless_child_done(false);
+            }
             self.repl_bgsave_done(false);
         }
         if self.state.repl.replicas.iter().any(|r| r.state == ReplicaState::WaitBgsaveStart) {
