@@ -199,6 +199,38 @@ fn ferredis_replica_of_redis_master() {
     check_same(&master, &replica2, "second replica");
 }
 
+/// Redis → ferredis → Redis: the sub-replica gets the stream the middle server proxies, with the same offsets.
+#[test]
+fn chain_of_three_mixed() {
+    let top = start(Kind::Redis, &[]);
+    let mut t = top.conn();
+    load_rich_dataset(&mut t);
+    let middle = replica_of(Kind::Ferredis, &top, &[]);
+    wait_synced(&top, &middle, "middle full sync");
+    let bottom = replica_of(Kind::Redis, &middle, &[]);
+    wait_synced(&middle, &bottom, "bottom full sync");
+    write_load(&mut t, 5);
+    wait_synced(&top, &middle, "middle live writes");
+    wait_synced(&middle, &bottom, "bottom live writes");
+    check_same(&top, &bottom, "top and bottom");
+    let mut m = middle.conn();
+    let mut b = bottom.conn();
+    assert_eq!(
+        field(&mut t, "replication", "master_repl_offset"),
+        field(&mut b, "replication", "master_repl_offset"),
+        "offsets along the chain"
+    );
+    assert_eq!(field(&mut b, "replication", "master_replid"), field(&mut t, "replication", "master_replid"));
+    // The middle drops its master link (CLIENT KILL TYPE master) and continues; the bottom is unaffected.
+    assert_eq!(m.cmd(&["CLIENT", "KILL", "TYPE", "master"]), b":1\r\n");
+    t.cmd(&["SET", "after-kill", "v"]);
+    wait_synced(&top, &middle, "middle after the kill");
+    wait_synced(&middle, &bottom, "bottom after the kill");
+    assert_eq!(field(&mut t, "stats", "sync_partial_ok"), "1", "middle log:\n{}", middle.log_text());
+    assert_eq!(field(&mut m, "stats", "sync_full"), "1");
+    assert_eq!(b.cmd(&["GET", "after-kill"]), b"$1\r\nv\r\n");
+}
+
 #[test]
 fn ferredis_replica_restart_continues() {
     let master = start(Kind::Redis, &[]);
