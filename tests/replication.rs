@@ -296,6 +296,33 @@ fn wait_counts_acknowledging_replicas() {
     assert!(c2.cmd(&["WAIT", "0", "0"]).starts_with(b"-ERR WAIT cannot be used with replica instances."));
 }
 
+/// A replica that does not read its stream is dropped at `client-output-buffer-limit replica` (the RDB itself
+/// does not count).
+#[test]
+fn slow_replica_hits_the_output_buffer_limit() {
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let master = start(kind, &["--client-output-buffer-limit", "replica 1mb 0 0", "--repl-diskless-sync", "no"]);
+        let mut m = master.conn();
+        // An RDB larger than the limit is still delivered.
+        m.cmd(&["DEBUG", "POPULATE", "50000", "big", "64"]);
+        let mut raw = RawReplica::connect(master.port);
+        assert_eq!(field(&mut m, "replication", "connected_slaves"), "1", "{}", kind.label());
+        // Never read again: the stream piles up in the master's output buffer for it.
+        let value = "x".repeat(64 * 1024);
+        let mut gone = false;
+        for i in 0..200 {
+            m.cmd(&["SET", &format!("k{i}"), &value]);
+            if field(&mut m, "replication", "connected_slaves") == "0" {
+                gone = true;
+                break;
+            }
+        }
+        assert!(gone, "{}: the replica was not dropped", kind.label());
+        assert!(master.log_text().contains("for overcoming of output buffer limits"), "{}", kind.label());
+        drop(raw.s.shutdown(std::net::Shutdown::Both));
+    }
+}
+
 #[test]
 fn replica_never_expires_keys_on_its_own() {
     let master = start(Kind::Redis, &[]);
