@@ -305,7 +305,7 @@ fn slow_replica_hits_the_output_buffer_limit() {
         let mut m = master.conn();
         // An RDB larger than the limit is still delivered.
         m.cmd(&["DEBUG", "POPULATE", "50000", "big", "64"]);
-        let mut raw = RawReplica::connect(master.port);
+        let raw = RawReplica::connect(master.port);
         assert_eq!(field(&mut m, "replication", "connected_slaves"), "1", "{}", kind.label());
         // Never read again: the stream piles up in the master's output buffer for it.
         let value = "x".repeat(64 * 1024);
