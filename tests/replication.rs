@@ -53,6 +53,34 @@ fn wait_synced(master: &Server, replica: &Server, what: &str) {
             return;
         }
         if Instant::now() > deadline {
+            let a = dataset_snapshot(&mut m);
+            let b = dataset_snapshot(&mut r);
+            let diff = common::persist::snapshot_diff(&a, &b, 10_000, "master", "replica");
+            eprintln!("{what}: dataset differences: {diff:#?}");
+            eprintln!(
+                "keyspace: master {:?} replica {:?}",
+                info_section(&mut m, "keyspace"),
+                info_section(&mut r, "keyspace")
+            );
+            for k in &a {
+                m.cmd(&["SELECT", &k.db.to_string()]);
+                r.cmd(&["SELECT", &k.db.to_string()]);
+                let dm = m.cmd(&[b"DEBUG".as_slice(), b"DIGEST-VALUE", &k.key]);
+                let dr = r.cmd(&[b"DEBUG".as_slice(), b"DIGEST-VALUE", &k.key]);
+                let tm = m.cmd(&[b"PEXPIRETIME".as_slice(), &k.key]);
+                let tr = r.cmd(&[b"PEXPIRETIME".as_slice(), &k.key]);
+                if dm != dr || tm != tr {
+                    eprintln!(
+                        "key {} db {}: {} {} vs {} {}",
+                        escape(&k.key),
+                        k.db,
+                        escape(&dm),
+                        escape(&tm),
+                        escape(&dr),
+                        escape(&tr)
+                    );
+                }
+            }
             panic!(
                 "{what}: replica did not converge (link up: {up}, master offset {moff}, replica offset {roff})\n\
                  master log:\n{}\nreplica log:\n{}",
@@ -320,6 +348,72 @@ fn slow_replica_hits_the_output_buffer_limit() {
         assert!(gone, "{}: the replica was not dropped", kind.label());
         assert!(master.log_text().contains("for overcoming of output buffer limits"), "{}", kind.label());
         drop(raw.s.shutdown(std::net::Shutdown::Both));
+    }
+}
+
+/// INFO replication has the same fields, in the same order, as Redis's in each role.
+#[test]
+fn info_replication_fields_match_redis() {
+    let names = |c: &mut Conn| -> Vec<String> {
+        info_section(c, "replication").into_iter().map(|(k, _)| k).filter(|k| !k.starts_with("slave0")).collect()
+    };
+    let mut master_fields = Vec::new();
+    let mut replica_fields = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let master = start(kind, &["--min-replicas-to-write", "1"]);
+        let replica = replica_of(kind, &master, &[]);
+        wait_synced(&master, &replica, "sync");
+        let mut m = master.conn();
+        let mut r = replica.conn();
+        wait_until("the replica online on the master", 10_000, || {
+            field(&mut m, "replication", "slave0").contains(",state=online,")
+        });
+        master_fields.push(names(&mut m));
+        replica_fields.push(names(&mut r));
+        // A replica whose link is down shows when it went down; with serve-stale-data off it refuses reads.
+        assert_eq!(r.cmd(&["CONFIG", "SET", "replica-serve-stale-data", "no"]), b"+OK\r\n");
+        drop(m);
+        drop(master);
+        wait_until("the link to go down", 10_000, || field(&mut r, "replication", "master_link_status") == "down");
+        assert!(!field(&mut r, "replication", "master_link_down_since_seconds").is_empty());
+        assert_eq!(
+            r.cmd(&["GET", "x"]),
+            b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n",
+            "{}",
+            kind.label()
+        );
+        assert!(r.cmd(&["PING"]).starts_with(b"-MASTERDOWN"), "{}", kind.label());
+        assert!(r.cmd(&["INFO", "replication"]).starts_with(b"$"), "{}", kind.label());
+    }
+    assert_eq!(master_fields[1], master_fields[0], "master fields (left: ferredis, right: Redis)");
+    assert_eq!(replica_fields[1], replica_fields[0], "replica fields (left: ferredis, right: Redis)");
+}
+
+/// A replica that disappears in the middle of its transfer leaves the master serving, and the next one syncs.
+#[test]
+fn replica_gone_mid_transfer() {
+    for diskless in ["yes", "no"] {
+        let master = start(Kind::Ferredis, &["--repl-diskless-sync", diskless]);
+        let mut m = master.conn();
+        // Big enough for the payload to take several reads and a keepalive second.
+        m.cmd(&["DEBUG", "POPULATE", "50000", "k", "400"]);
+        // PSYNC with capa eof: a diskless transfer when the master uses them.
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", master.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        // One at a time: PSYNC refuses to run with a reply still pending (as in Redis).
+        s.write_all(b"*3\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n").unwrap();
+        let mut ok = [0u8; 5];
+        s.read_exact(&mut ok).unwrap();
+        assert_eq!(&ok, b"+OK\r\n");
+        s.write_all(b"*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n").unwrap();
+        let mut first = [0u8; 64];
+        s.read_exact(&mut first).unwrap();
+        drop(s);
+        m.cmd(&["SET", "after", "v"]);
+        let replica = replica_of(Kind::Redis, &master, &[]);
+        wait_synced(&master, &replica, "sync after an abandoned transfer");
+        assert_eq!(replica.conn().cmd(&["DBSIZE"]), b":50001\r\n", "diskless {diskless}");
+        assert_eq!(field(&mut m, "replication", "connected_slaves"), "1");
     }
 }
 

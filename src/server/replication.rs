@@ -910,6 +910,8 @@ impl Server {
         let mut timed_out = Vec::new();
         for r in &self.state.repl.replicas {
             match r.state {
+                // Not into a diskless payload, which is already flowing.
+                ReplicaState::WaitBgsaveEnd if r.diskless => {}
                 ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd => presync.push((r.id, r.fd)),
                 ReplicaState::Online if !r.pre_psync && now - r.ack_time_ms > timeout_ms => {
                     log_warning!("Disconnecting timedout replica (streaming sync): {}", r.name());
