@@ -1383,6 +1383,8 @@ impl Server {
         self.clients_cron(el, now);
         if self.run_with_period(1000) {
             self.repl_cron(el);
+        } else if self.state.repl.master_client.is_some() {
+            self.repl_ack_if_moved();
         }
         // While loading, the dataset is not ours to expire, resize or save yet.
         if !self.state.persist.stats.loading {

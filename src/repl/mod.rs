@@ -195,6 +195,8 @@ pub struct Repl {
     pub loaded_history: Option<(String, i64, usize)>,
     /// Clients blocked in WAIT.
     pub waiting: Vec<Waiter>,
+    /// Replica side: the offset our last ACK reported.
+    pub last_ack_offset: i64,
     /// Diskless sync: the read end of the child's pipe, whether the event loop watches it yet, and the
     /// 40-byte mark ending the payload.
     pub rdb_pipe: Option<std::os::fd::OwnedFd>,
@@ -250,6 +252,7 @@ impl Default for Repl {
             master_db: 0,
             loaded_history: None,
             waiting: Vec::new(),
+            last_ack_offset: -1,
             get_ack: false,
             rdb_pipe: None,
             rdb_pipe_registered: false,

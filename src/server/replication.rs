@@ -845,6 +845,20 @@ impl Server {
         self.state.queue_write(fd);
     }
 
+    /// Every cron tick on a replica: an ACK when the offset moved since the last one, so the master's view of our
+    /// progress (WAIT, INFO lag, `min-replicas-max-lag`) is at most a tick old instead of a second (Redis's replicas
+    /// only ACK once a second; more ACKs cost the master one tiny command each).
+    pub(super) fn repl_ack_if_moved(&mut self) {
+        let r = &self.state.repl;
+        if let Some((id, fd)) = r.master_client {
+            if r.master_repl_offset != r.last_ack_offset {
+                let off = r.master_repl_offset;
+                self.repl_write_to(&mut None, id, fd, &repl::ack_command(off));
+                self.state.repl.last_ack_offset = off;
+            }
+        }
+    }
+
     /// Once a second: reconnect, ACK our master, PING replicas, newlines to replicas waiting for their RDB,
     /// timeouts, and the backlog's TTL (Redis's `replicationCron`).
     pub(super) fn repl_cron(&mut self, el: &mut EventLoop) {
@@ -871,6 +885,7 @@ impl Server {
                 Some((id, fd)) => {
                     let ack = repl::ack_command(self.state.repl.master_repl_offset);
                     self.repl_write_to(&mut None, id, fd, &ack);
+                    self.state.repl.last_ack_offset = self.state.repl.master_repl_offset;
                 }
                 None => {}
             }
