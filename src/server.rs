@@ -1040,8 +1040,11 @@ impl Server {
         crate::db::set_expire_paused(
             self.state.pause.mode_at(self.state.now_ms) != crate::state::PauseMode::Off || replica,
         );
-        // Its master's commands see keys past their TTL as live (the master's DEL removes them).
-        crate::db::set_expire_off(replica && c.has(flags::MASTER));
+        // Its master's commands see keys past their TTL as live (the master's DEL removes them). Only a replica
+        // sets it; promotion clears it.
+        if replica {
+            crate::db::set_expire_off(c.has(flags::MASTER));
+        }
         // Handlers that might read commandstats (INFO, ...) must see everything counted so far.
         if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name) || !cmd.has(flag::FAST)) {
             self.flush_command_stats();

@@ -541,6 +541,7 @@ impl Server {
         if self.state.repl.master.take().is_none() {
             return;
         }
+        crate::db::set_expire_off(false);
         self.repl_drop_master(el);
         // Sub-replicas and a former master may continue our history under the old ID.
         repl::shift_replid(&mut self.state);
