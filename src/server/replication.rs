@@ -445,8 +445,9 @@ impl Server {
     /// The diskless child ended: the rest of its pipe goes out, then (on success) each replica gets the stream
     /// since the fork; on failure they are dropped (their payload has no EOF mark) and will retry.
     pub(super) fn repl_diskless_child_done(&mut self, ok: bool) {
-        // The child is gone, so its pipe drains to its end without waiting.
-        while self.repl_pipe_pump(usize::MAX) {}
+        // The child is gone, so one unbounded pump drains its pipe to the end (it stops early only if some other
+        // process still held the write end, which must not make us spin).
+        let _ = self.repl_pipe_pump(usize::MAX);
         self.state.repl.retire_pipe();
         self.state.repl.rdb_child_pid = None;
         let now = self.state.now_ms;
