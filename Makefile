@@ -6,7 +6,8 @@
 #                persistence rows (benches/persist.sh; alone: make bench-persist), active expiry
 #                (benches/expire.sh; make bench-expire), the eviction hit ratios (benches/evict.sh; make bench-evict)
 #                the cost of latency tracking (benches/latency_tracking.sh; make bench-latency) and DEBUG
-#                POPULATE 1000000 against Redis (benches/populate.sh)
+#                POPULATE 1000000 against Redis (benches/populate.sh), then replication (benches/repl.sh: full sync
+#                of 1M keys disk/diskless, SET -P 16 with a replica and its lag)
 #   make bench-acl  GET/SET at -P 16 as a restricted ACL user vs redis-server with the same user (benches/acl.sh)
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
@@ -178,6 +179,7 @@ bench: deps
 	SKIP_BUILD=1 benches/latency_tracking.sh
 	SKIP_BUILD=1 benches/acl.sh
 	SKIP_BUILD=1 benches/populate.sh
+	SKIP_BUILD=1 benches/repl.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release

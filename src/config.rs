@@ -1011,8 +1011,8 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive::stored("no-appendfsync-on-rewrite", Kind::StoredBool, "no", M),
     Directive::stored("auto-aof-rewrite-percentage", Kind::StoredInt(0, INT_MAX), "100", M),
     Directive::stored("auto-aof-rewrite-min-size", Kind::StoredMem(0, LONG_MAX as u64), "67108864", M),
-    // Replication (not built yet).
-    Directive::new("replicaof", Kind::Multi { get: |_| String::new(), set: set_replicaof }, I).alias("slaveof"),
+    // Replication.
+    Directive::new("replicaof", Kind::Multi { get: |c| extra(c, "replicaof"), set: set_replicaof }, I).alias("slaveof"),
     Directive::stored("masterauth", Kind::StoredStr, "", M),
     Directive::stored("masteruser", Kind::StoredStr, "", M),
     Directive::stored("replica-read-only", Kind::StoredBool, "yes", M).alias("slave-read-only"),
@@ -1024,9 +1024,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive::stored("replica-announce-port", Kind::StoredInt(0, 65535), "0", M).alias("slave-announce-port"),
     Directive::stored("replica-announced", Kind::StoredBool, "yes", M),
     Directive::stored("replica-ignore-disk-write-errors", Kind::StoredBool, "no", M),
-    Directive::stored("min-replicas-to-write", Kind::StoredInt(0, INT_MAX), "0", M)
-        .alias("min-slaves-to-write")
-        .only("0"),
+    Directive::stored("min-replicas-to-write", Kind::StoredInt(0, INT_MAX), "0", M).alias("min-slaves-to-write"),
     Directive::stored("min-replicas-max-lag", Kind::StoredInt(0, INT_MAX), "10", M).alias("min-slaves-max-lag"),
     Directive::stored("repl-backlog-size", Kind::StoredMem(1, LONG_MAX as u64), "1048576", M),
     Directive::stored("repl-backlog-ttl", Kind::StoredInt(0, INT_MAX), "3600", M),
@@ -1317,18 +1315,17 @@ fn set_save(c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
     Ok(())
 }
 
-fn set_replicaof(_c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
+fn set_replicaof(c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
     if args.len() != 2 {
         return Err("wrong number of arguments".into());
     }
     if args[0].eq_ignore_ascii_case(b"no") && args[1].eq_ignore_ascii_case(b"one") {
+        c.extra.remove("replicaof");
         return Ok(());
     }
-    Err(format!(
-        "'replicaof {} {}' is not supported yet: ferredis has no replication (only 'replicaof no one' is accepted)",
-        lossy(&args[0]),
-        lossy(&args[1])
-    ))
+    let port = std::str::from_utf8(&args[1]).ok().and_then(|p| p.parse::<u16>().ok()).ok_or("Invalid master port")?;
+    c.extra.insert("replicaof", format!("{} {port}", lossy(&args[0])));
+    Ok(())
 }
 
 impl Config {
@@ -1652,7 +1649,7 @@ pub(crate) fn rewrite_lines(cfg: &Config, d: &Directive) -> Vec<String> {
         // One line per save point, as Redis rewrites them.
         "save" if cfg.save_params.is_empty() => vec!["save \"\"".to_string()],
         "save" => cfg.save_params.iter().map(|(secs, changes)| format!("save {secs} {changes}")).collect(),
-        "replicaof" => Vec::new(),
+        "replicaof" => cfg.extra.get("replicaof").map(|v| format!("replicaof {v}")).into_iter().collect(),
         // A percentage as `N%`, bytes with the largest exact unit (Redis's PERCENT_CONFIG rewrite).
         "maxmemory-clients" => vec![match cfg.maxmemory_clients {
             p if p < 0 => format!("maxmemory-clients {}%", -p),
@@ -1910,10 +1907,13 @@ mod tests {
         assert_eq!(c.save_params, vec![(900, 1), (300, 10)]);
         assert!(c.appendonly);
         assert_eq!(Config::default().save_params, vec![(3600, 1), (300, 100), (60, 10000)]);
-        for bad in ["cluster-enabled yes", "replicaof 127.0.0.1 6380", "io-threads 4"] {
+        for bad in ["cluster-enabled yes", "io-threads 4"] {
             let e = parse(bad).unwrap_err().to_string();
             assert!(e.contains("not supported yet"), "{bad}: {e}");
         }
+        let c = parse("replicaof 127.0.0.1 6380").unwrap();
+        assert_eq!(c.extra["replicaof"], "127.0.0.1 6380");
+        assert!(parse("replicaof 127.0.0.1 notaport").is_err());
         let e = parse("save 900").unwrap_err().to_string();
         assert!(e.ends_with("Invalid save parameters"), "{e}");
         let e = parse("appendonly maybe").unwrap_err().to_string();

@@ -53,6 +53,16 @@ thread_local! {
     /// place, as Redis does, so the dataset stays static during a pause. Kept by the server before each command
     /// and by CLIENT PAUSE/UNPAUSE; active expiry checks the pause itself.
     static EXPIRE_PAUSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Set while a replica runs a command of its master: keys whose TTL has passed are still live for it (the
+    /// master decides when they go and sends DEL), as Redis's `expireIfNeeded` for the master client. Kept by the
+    /// server before each command.
+    static EXPIRE_OFF: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// See [`EXPIRE_OFF`].
+#[inline]
+pub fn set_expire_off(off: bool) {
+    EXPIRE_OFF.with(|p| p.set(off));
 }
 
 /// Set when some Db's `expired_log` is not empty, so the server's per-command check is one load instead of a walk
@@ -129,7 +139,7 @@ impl Db {
         match e.expire_ms() {
             Some(t) if t <= now_ms => {
                 if expire_paused() {
-                    return true;
+                    return !EXPIRE_OFF.with(|p| p.get());
                 }
                 if let Some(e) = self.keys.remove_at(p) {
                     self.expires -= 1;
@@ -150,8 +160,8 @@ impl Db {
     #[inline]
     pub fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         let p = self.keys.find(key)?;
-        if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= now_ms) {
-            self.expire_at_if_needed(p, now_ms);
+        // Still live only for a replica's master (see `EXPIRE_OFF`); deleted or hidden otherwise.
+        if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= now_ms) && self.expire_at_if_needed(p, now_ms) {
             return None;
         }
         self.keys.at_mut(p)

@@ -173,7 +173,8 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
 /// process shares our memory), and (with `activerehashing`) up to 1 ms of incremental rehashing in the first
 /// database that needs it.
 pub fn databases_cron(state: &mut ServerState) {
-    if state.active_expire_enabled {
+    // A replica never expires keys on its own: its master's DELs do (reads meanwhile treat them as missing).
+    if state.active_expire_enabled && !state.repl.is_replica() {
         active_expire_cycle(state, false);
     }
     let ndbs = state.dbs.len();

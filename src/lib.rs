@@ -23,6 +23,7 @@
 //! - [`notify`]: keyspace notifications (`notify-keyspace-events`) published through [`pubsub`].
 //! - [`command`]: the command table and one file per command family.
 //! - [`propagate`]: the one propagation path (rewrites, MULTI wrapping, SELECT) feeding the AOF.
+//! - [`repl`]: replication: IDs and offsets, the backlog, replicas fed by the stream, the link to a master.
 //! - [`persist`]: RDB snapshots, the append-only file, CRC64 and LZF.
 //! - [`sys`]: raw system calls: the epoll/kqueue poller, sockets, processes.
 //! - [`event_loop`]: file and time events, Redis `ae.c` style.
@@ -62,6 +63,7 @@ pub mod persist;
 pub mod proctitle;
 pub mod propagate;
 pub mod pubsub;
+pub mod repl;
 pub mod resp;
 pub mod server;
 pub mod sha1;

@@ -17,6 +17,21 @@ use std::sync::Mutex;
 static LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Notice as u8);
 /// The server's pid once startup is done; other processes log with role `C`.
 static SERVER_PID: AtomicI32 = AtomicI32::new(0);
+/// Whether the server is a replica: its lines then carry role `S`, as Redis's do. Set by replication.
+static REPLICA_ROLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Switches the role letter of the server's log lines between `M` (master) and `S` (replica).
+pub fn set_replica_role(replica: bool) {
+    REPLICA_ROLE.store(replica, Ordering::Relaxed);
+}
+
+fn server_role() -> u8 {
+    if REPLICA_ROLE.load(Ordering::Relaxed) {
+        b'S'
+    } else {
+        b'M'
+    }
+}
 static FILE: Mutex<String> = Mutex::new(String::new());
 /// Descriptor the signal handler writes to: the log file opened in append mode, or -1 for stdout. A signal handler
 /// may not lock or allocate, so the file is opened ahead of time.
@@ -132,8 +147,8 @@ pub fn write_prefix_signal_safe(w: &mut crate::sys::crash::SigWriter, level: Log
     let days = local.div_euclid(86_400);
     let secs = local.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let role = if SERVER_PID.load(Ordering::Relaxed) == pid { b"M " } else { b"C " };
-    w.dec(pid as i64).str(":").bytes(role);
+    let role = if SERVER_PID.load(Ordering::Relaxed) == pid { [server_role(), b' '] } else { *b"C " };
+    w.dec(pid as i64).str(":").bytes(&role);
     w.dec_pad(d, 2).str(" ").str(MONTHS[(m - 1).clamp(0, 11) as usize]).str(" ").dec(y).str(" ");
     w.dec_pad(secs / 3600, 2).str(":").dec_pad(secs / 60 % 60, 2).str(":").dec_pad(secs % 60, 2).str(".");
     #[allow(clippy::unnecessary_cast)]
@@ -293,7 +308,7 @@ pub fn log_raw(level: LogLevel, msg: &str) {
         to_syslog(level, msg);
     }
     let pid = std::process::id();
-    let role = if SERVER_PID.load(Ordering::Relaxed) == pid as i32 { 'M' } else { 'C' };
+    let role = if SERVER_PID.load(Ordering::Relaxed) == pid as i32 { server_role() as char } else { 'C' };
     let line = format_line(pid, role, crate::util::now_ms(), level, msg);
     let path = FILE.lock().map(|f| f.clone()).unwrap_or_default();
     if path.is_empty() {

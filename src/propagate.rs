@@ -11,7 +11,9 @@
 //!                                                                         │ several wrapped in MULTI … EXEC
 //!                                                                         ▼
 //!                                     consumers: the AOF writer (RESP, SELECT when the db changes, written
-//!                                     before replies go out); later the replication backlog
+//!                                     before replies go out) and the replication feed (`ReplFeed`: the same
+//!                                     ops with their own SELECT state, drained by the server into the
+//!                                     backlog and the replicas after each command; see `crate::repl`)
 //! ```
 //!
 //! Invariants: ops are recorded only while a consumer exists (`enabled`), so a server without AOF pays nothing but
@@ -60,6 +62,35 @@ pub struct Propagation {
     pub aof: Option<AofWriter>,
     /// The server's clock in unix seconds (for the AOF's timestamp annotations), set before each command.
     pub now_unix: i64,
+    /// The replication stream while this server is a master with a backlog (a replica proxies its master's bytes
+    /// instead): see [`ReplFeed`].
+    pub repl: Option<ReplFeed>,
+}
+
+/// The replication stream's encoder: RESP commands with a SELECT whenever the db changes (Redis's
+/// `replicationFeedSlaves` with `server.slaveseldb`). The server takes `buf` after each command.
+#[derive(Debug, Default)]
+pub struct ReplFeed {
+    /// Encoded bytes not yet handed to the backlog and the replicas.
+    pub buf: Vec<u8>,
+    /// The db the stream last selected; -1 forces a SELECT before the next command (after a full sync starts).
+    pub selected_db: i64,
+}
+
+impl ReplFeed {
+    pub fn new() -> ReplFeed {
+        ReplFeed { buf: Vec::new(), selected_db: -1 }
+    }
+
+    /// Encodes one command in `db`.
+    pub fn feed(&mut self, db: usize, argv: &[&[u8]]) {
+        if self.selected_db != db as i64 {
+            let n = db.to_string();
+            crate::persist::aof::writer::encode_command(&mut self.buf, &[b"SELECT", n.as_bytes()]);
+            self.selected_db = db as i64;
+        }
+        crate::persist::aof::writer::encode_command(&mut self.buf, argv);
+    }
 }
 
 impl Propagation {
@@ -98,8 +129,18 @@ impl Propagation {
             Some(argv) => self.ops.push(Op { db, argv, targets: TARGET_ALL }),
             None if !nested && self.ops.is_empty() => {
                 // The common case: one op, the command itself, straight from the query buffer.
-                if let Some(w) = self.aof.as_mut() {
-                    feed_iter(w, db, own, self.now_unix);
+                match (self.aof.as_mut(), self.repl.as_mut()) {
+                    (Some(w), None) => feed_iter(w, db, own, self.now_unix),
+                    (w, Some(r)) => {
+                        let now_unix = self.now_unix;
+                        with_slices(own, |v| {
+                            if let Some(w) = w {
+                                w.feed_at(db, v, now_unix);
+                            }
+                            r.feed(db, v);
+                        });
+                    }
+                    (None, None) => {}
                 }
                 return;
             }
@@ -134,6 +175,22 @@ impl Propagation {
                 }
             }
         }
+        if let Some(r) = self.repl.as_mut() {
+            // Redis wraps whenever the unit has several ops, MULTI in the first op's db and EXEC in the last's.
+            let repl_ops: Vec<&Op> = ops.iter().filter(|o| o.targets & TARGET_REPL != 0).collect();
+            if let (Some(first), Some(last)) = (repl_ops.first(), repl_ops.last()) {
+                if wrap {
+                    r.feed(first.db, &[b"MULTI"]);
+                }
+                for o in &repl_ops {
+                    let v: Vec<&[u8]> = o.argv.iter().map(|a| a.as_slice()).collect();
+                    r.feed(o.db, &v);
+                }
+                if wrap {
+                    r.feed(last.db, &[b"EXEC"]);
+                }
+            }
+        }
         // Hand the vector back to avoid reallocating next time.
         let mut ops = ops;
         ops.clear();
@@ -148,6 +205,11 @@ impl Propagation {
 
 /// Feeds one command to the AOF writer without allocating for the common short argument lists.
 fn feed_iter<'a>(w: &mut AofWriter, db: usize, argv: impl ExactSizeIterator<Item = &'a [u8]>, now_unix: i64) {
+    with_slices(argv, |v| w.feed_at(db, v, now_unix));
+}
+
+/// Runs `f` on the arguments as a slice, without allocating for the common short argument lists.
+fn with_slices<'a>(argv: impl ExactSizeIterator<Item = &'a [u8]>, f: impl FnOnce(&[&[u8]])) {
     const INLINE: usize = 16;
     if argv.len() <= INLINE {
         let mut arr: [&[u8]; INLINE] = [&[]; INLINE];
@@ -156,10 +218,10 @@ fn feed_iter<'a>(w: &mut AofWriter, db: usize, argv: impl ExactSizeIterator<Item
             arr[n] = a;
             n += 1;
         }
-        w.feed_at(db, &arr[..n], now_unix);
+        f(&arr[..n]);
     } else {
         let v: Vec<&[u8]> = argv.collect();
-        w.feed_at(db, &v, now_unix);
+        f(&v);
     }
 }
 
@@ -247,6 +309,27 @@ mod tests {
         let text = String::from_utf8(out(&p)).unwrap();
         assert!(text.contains("MULTI") && text.ends_with("*1\r\n$4\r\nEXEC\r\n"), "{text}");
         assert_eq!(text.matches("SET").count(), 2);
+    }
+
+    #[test]
+    fn repl_feed_has_its_own_select_state_and_wraps_units() {
+        let mut p = Propagation { enabled: true, repl: Some(ReplFeed::new()), ..Default::default() };
+        let s = p.begin_call();
+        p.end_call(s, 2, true, own(&["SET", "a", "1"]), false);
+        let s = p.begin_call();
+        p.end_call(s, 2, true, own(&["SET", "b", "2"]), false);
+        let outer = p.begin_call();
+        p.also(2, &["DEL", "x"], TARGET_ALL);
+        p.also(3, &["DEL", "y"], TARGET_ALL);
+        p.call.prevent = true;
+        p.end_call(outer, 2, true, own(&["EXEC"]), false);
+        let text = String::from_utf8(p.repl.as_ref().unwrap().buf.clone()).unwrap();
+        assert_eq!(
+            text,
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n\
+             *3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n*1\r\n$5\r\nMULTI\r\n*2\r\n$3\r\nDEL\r\n$1\r\nx\r\n\
+             *2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*2\r\n$3\r\nDEL\r\n$1\r\ny\r\n*1\r\n$4\r\nEXEC\r\n"
+        );
     }
 
     #[test]

@@ -344,7 +344,9 @@ impl Encoded {
 
 /// The output-buffer class of a client (Redis's `getClientType` without replication): pubsub when subscribed.
 pub fn client_class(c: &ClientState) -> usize {
-    if is_subscriber(c) {
+    if c.has(flags::REPLICA) && !c.has(flags::MONITOR) {
+        crate::config::CLIENT_CLASS_REPLICA
+    } else if is_subscriber(c) {
         CLIENT_CLASS_PUBSUB
     } else {
         CLIENT_CLASS_NORMAL

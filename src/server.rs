@@ -39,6 +39,7 @@ mod acl;
 mod aof;
 mod blocked;
 mod persistence;
+mod replication;
 
 /// Highest cron frequency (Redis's `CONFIG_MAX_HZ`).
 const CONFIG_MAX_HZ: i64 = 500;
@@ -326,6 +327,7 @@ pub fn start(mut config: Config) -> i32 {
     if !server.load_data_at_startup(&mut el) {
         return 1;
     }
+    server.repl_startup(&mut el);
     if let Some(code) = server.exit_code {
         // SHUTDOWN arrived while loading.
         return code;
@@ -665,6 +667,7 @@ impl Server {
     /// Closes a client that is out of its slot and forgets everything about it.
     fn free_client(&mut self, el: &mut EventLoop, mut c: Box<Client>) {
         self.blocked_client_gone(&c.state);
+        self.repl_client_freed(&c.state);
         let fd = c.state.fd;
         crate::pubsub::unsubscribe_everything(&mut self.state, &mut c.state);
         let _ = el.remove_interest(fd, Interest::BOTH);
@@ -816,6 +819,9 @@ impl Server {
                             return;
                         }
                     }
+                    if state.has(flags::MASTER) {
+                        self.repl_master_applied(state, &buf[..consumed]);
+                    }
                     query.consume(consumed);
                     self.check_output_limits(c);
                     self.track_client_mem(c);
@@ -950,7 +956,7 @@ impl Server {
     fn dispatch(&mut self, el: &mut EventLoop, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
         self.state.now_ms = start_us / 1000;
         c.last_interaction_ms = self.state.now_ms;
-        c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP);
+        c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP | flags::MASTER);
         let running = crate::crash::Running { client: &*c, args };
         crate::crash::set_running(&running);
         let end_us = self.call_checked(c, args, start_us);
@@ -969,6 +975,7 @@ impl Server {
         if !self.state.actions.is_empty() {
             self.apply_actions(el, c);
         }
+        self.repl_after_command(el, c);
         if self.state.config.appendonly != self.state.prop.aof.is_some() {
             self.sync_aof_state();
         }
@@ -1028,6 +1035,10 @@ impl Server {
         // maxmemory: evict first, then refuse what would grow memory (Redis's processCommand order).
         if self.state.config.maxmemory != 0 && crate::evict::rejects_command(&mut self.state, c, cmd, full_name) {
             self.reject(c, cmd, full_name, crate::evict::OOM_ERR);
+            return start_us;
+        }
+        if let Some(msg) = self.repl_denies(c, cmd) {
+            self.reject(c, cmd, full_name, msg);
             return start_us;
         }
         if let Some(msg) = self.disk_error_denies(c, cmd) {
@@ -1106,7 +1117,16 @@ impl Server {
         start_us: i64,
         run: impl FnOnce(&mut Server, &mut ClientState),
     ) -> i64 {
-        crate::db::set_expire_paused(self.state.pause.mode_at(self.state.now_ms) != crate::state::PauseMode::Off);
+        // A replica never deletes expired keys itself (its master's DELs do), as during CLIENT PAUSE.
+        let replica = self.state.repl.is_replica();
+        crate::db::set_expire_paused(
+            self.state.pause.mode_at(self.state.now_ms) != crate::state::PauseMode::Off || replica,
+        );
+        // Its master's commands see keys past their TTL as live (the master's DEL removes them). Only a replica
+        // sets it; promotion clears it.
+        if replica {
+            crate::db::set_expire_off(c.has(flags::MASTER));
+        }
         // Handlers that might read commandstats (INFO, ...) must see everything counted so far.
         if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name) || !cmd.has(flag::FAST)) {
             self.flush_command_stats();
@@ -1447,6 +1467,11 @@ impl Server {
             return TimerNext::Stop;
         }
         self.clients_cron(el, now);
+        if self.run_with_period(1000) {
+            self.repl_cron(el);
+        } else if self.state.repl.master_client.is_some() {
+            self.repl_ack_if_moved();
+        }
         // While loading, the dataset is not ours to expire, resize or save yet.
         if !self.state.persist.stats.loading {
             // Timed as the `expire-cycle` event (the slow cycle, with the cron's small resize step).
@@ -1522,7 +1547,7 @@ impl Server {
         for fd in 0..self.state.clients.len() {
             let Some(c) = self.state.clients[fd].as_mut() else { continue };
             if timeout_s > 0
-                && !c.state.has(flags::MONITOR | flags::BLOCKED | flags::POSTPONED)
+                && !c.state.has(flags::MONITOR | flags::BLOCKED | flags::POSTPONED | flags::MASTER | flags::REPLICA)
                 && now_ms / 1000 - c.state.last_interaction_ms / 1000 > timeout_s
             {
                 log_verbose!("Closing idle client");
@@ -1637,6 +1662,14 @@ impl EventHandler for Server {
             self.accept(el, fd, unix);
             return;
         }
+        if self.state.repl.link.as_ref().is_some_and(|l| l.sock.as_raw_fd() == fd) {
+            self.repl_link_event(el, ready);
+            return;
+        }
+        if self.state.repl.rdb_pipe.as_ref().is_some_and(|p| p.as_raw_fd() == fd) {
+            self.repl_pipe_readable(el);
+            return;
+        }
         if ready.is_readable() {
             self.read_from_client(el, fd);
         } else if ready.is_writable() {
@@ -1675,6 +1708,7 @@ impl EventHandler for Server {
         // The fast cycle only has work when some key has a TTL; skipping it saves its clock reads per iteration.
         if self.state.active_expire_enabled
             && !self.state.persist.stats.loading
+            && !self.state.repl.is_replica()
             && self.state.dbs.iter().any(|d| d.expires_len() > 0)
         {
             let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
@@ -1683,10 +1717,12 @@ impl EventHandler for Server {
                 crate::latency::add_sample_if_needed("expire-cycle", t.elapsed().as_millis() as u64);
             }
         }
+        self.repl_before_sleep(el);
         self.blocking_before_sleep(el);
         if self.state.client_mem.over(client_evict::limit_bytes(&self.state.config)) {
             self.evict_clients(el, None);
         }
+        crate::repl::drain_feed(&mut self.state, None);
         // What this pass changed reaches the AOF (and with `always` the disk) before any reply goes out.
         self.aof_flush(false);
         self.handle_pending_writes(el);

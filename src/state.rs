@@ -198,6 +198,8 @@ pub struct ServerState {
     pub evict: crate::evict::Evictor,
     /// RDB saves, the AOF and the forked child (see [`crate::persist::engine`]).
     pub persist: crate::persist::engine::Persist,
+    /// Replication, both roles (see [`crate::repl`]).
+    pub repl: crate::repl::Repl,
 }
 
 /// What `CLIENT PAUSE` holds back.
@@ -300,6 +302,7 @@ impl ServerState {
             prop: Default::default(),
             evict: Default::default(),
             persist: Default::default(),
+            repl: Default::default(),
         }
     }
 
@@ -337,7 +340,8 @@ impl ServerState {
 
     /// SAVE (also SHUTDOWN and FLUSHALL): saves in this process; resets `dirty` and `lastsave` on success.
     pub fn save_now(&mut self) -> bool {
-        let cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
+        let mut cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
+        cx.repl = crate::repl::save_info(self);
         let r = self.persist.save_sync(&self.dbs, &cx);
         if r.is_ok() {
             self.dirty = 0;
@@ -349,7 +353,8 @@ impl ServerState {
     /// Starts a background save now (BGSAVE, save points, a scheduled BGSAVE).
     pub fn start_bgsave(&mut self) -> Result<i32, String> {
         let dirty = self.dirty;
-        let cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
+        let mut cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
+        cx.repl = crate::repl::save_info(self);
         let r = self.persist.bgsave(&self.dbs, &cx, dirty);
         if let Ok(pid) = r {
             self.set_child(Some(pid));

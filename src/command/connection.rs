@@ -552,8 +552,8 @@ fn client_reply(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// Client classes for CLIENT LIST/KILL TYPE. We have no replicas or masters, and pub/sub state is not visible
-/// here, so every connection (MONITORs included, as in Redis) is `normal`.
+/// Client classes for CLIENT LIST/KILL TYPE (Redis's `getClientType`): our master's connection, replicas (a
+/// MONITOR is `normal`, as in Redis), subscribers, everyone else.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ClientType {
     Normal,
@@ -574,7 +574,11 @@ fn client_type_by_name(n: &[u8]) -> Option<ClientType> {
 }
 
 fn client_type(c: &ClientState) -> ClientType {
-    if crate::pubsub::is_subscriber(c) {
+    if c.has(cf::MASTER) {
+        ClientType::Master
+    } else if c.has(cf::REPLICA) && !c.has(cf::MONITOR) {
+        ClientType::Replica
+    } else if crate::pubsub::is_subscriber(c) {
         ClientType::PubSub
     } else {
         ClientType::Normal
@@ -587,6 +591,12 @@ fn client_type(c: &ClientState) -> ClientType {
 pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty_cas: bool) -> String {
     use std::fmt::Write;
     let mut flags = String::new();
+    if c.has(cf::REPLICA) {
+        flags.push('S');
+    }
+    if c.has(cf::MASTER) {
+        flags.push('M');
+    }
     if c.has(cf::MONITOR) {
         flags.push('O');
     }

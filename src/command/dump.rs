@@ -120,7 +120,7 @@ fn restore(ctx: &mut Ctx, args: Args) {
     if ttl != 0 && !absttl {
         ttl = ttl.saturating_add(now);
     }
-    if ttl != 0 && ttl <= now {
+    if ttl != 0 && ttl <= now && !ctx.srv.repl.is_replica() {
         // Already expired: the key is not created (and a replaced one is simply deleted).
         if deleted {
             ctx.key_modified(key);

@@ -362,9 +362,9 @@ fn stats(out: &mut String, srv: &ServerState) {
         "instantaneous_input_repl_kbps" => "0.00",
         "instantaneous_output_repl_kbps" => "0.00",
         "rejected_connections" => s.rejected_connections,
-        "sync_full" => 0,
-        "sync_partial_ok" => 0,
-        "sync_partial_err" => 0,
+        "sync_full" => srv.repl.sync_full,
+        "sync_partial_ok" => srv.repl.sync_partial_ok,
+        "sync_partial_err" => srv.repl.sync_partial_err,
         "expired_keys" => crate::expire::expired_keys_total(srv),
         "expired_stale_perc" => format!("{:.2}", s.expired_stale_perc * 100.0),
         "expired_time_cap_reached_count" => s.expired_time_cap_reached_count,
@@ -404,19 +404,84 @@ fn stats(out: &mut String, srv: &ServerState) {
 }
 
 fn replication(out: &mut String, srv: &ServerState) {
+    use crate::repl::{LinkState, ReplicaState};
+    let r = &srv.repl;
+    let now_s = srv.now_ms / 1000;
     out.push_str("# Replication\r\n");
+    fields!(out, "role" => if r.is_replica() { "slave" } else { "master" });
+    if let Some(m) = &r.master {
+        let has_history = r.master_client.is_some() || r.can_continue;
+        let applied = if has_history { r.master_repl_offset } else { 1 };
+        // Read but not yet applied: what the master client has buffered.
+        let unread = r
+            .master_client
+            .and_then(|(id, fd)| srv.clients.get(fd as usize).and_then(|c| c.as_ref()).filter(|c| c.state.id == id))
+            .map_or(0, |c| c.query.len() + r.master_applied.len()) as i64;
+        fields!(out,
+            "master_host" => m.host,
+            "master_port" => m.port,
+            "master_link_status" => if r.link_state == LinkState::Connected { "up" } else { "down" },
+            "master_last_io_seconds_ago" => if r.master_client.is_some() { (srv.now_ms - r.master_last_io_ms) / 1000 } else { -1 },
+            "master_sync_in_progress" => (r.link_state == LinkState::Transfer) as i32,
+            "slave_read_repl_offset" => applied + unread,
+            "slave_repl_offset" => applied,
+        );
+        if r.link_state == LinkState::Transfer {
+            if let Some(l) = &r.link {
+                let (read, total) = l.transfer_progress();
+                let perc = if total > 0 { read as f64 / total as f64 * 100.0 } else { 0.0 };
+                fields!(out,
+                    "master_sync_total_bytes" => total,
+                    "master_sync_read_bytes" => read,
+                    "master_sync_left_bytes" => total - read as i64,
+                    "master_sync_perc" => format!("{perc:.2}"),
+                    "master_sync_last_io_seconds_ago" => (srv.now_ms - l.last_io_ms) / 1000,
+                );
+            }
+        }
+        if r.link_state != LinkState::Connected {
+            fields!(out, "master_link_down_since_seconds" => if r.down_since_s != 0 { now_s - r.down_since_s } else { -1 });
+        }
+        let c = &srv.config;
+        fields!(out,
+            "slave_priority" => c.stored_i64("replica-priority"),
+            "slave_read_only" => c.stored_bool("replica-read-only") as i32,
+            "replica_announced" => c.stored_bool("replica-announced") as i32,
+        );
+    }
+    fields!(out, "connected_slaves" => r.connected());
+    let min_to_write = srv.config.stored_i64("min-replicas-to-write");
+    let max_lag = srv.config.stored_i64("min-replicas-max-lag");
+    if min_to_write > 0 && max_lag > 0 {
+        let good = r
+            .replicas
+            .iter()
+            .filter(|x| x.state == ReplicaState::Online && now_s - x.ack_time_ms / 1000 <= max_lag)
+            .count();
+        fields!(out, "min_slaves_good_slaves" => good);
+    }
+    for (i, x) in r.replicas.iter().enumerate() {
+        let lag = if x.state == ReplicaState::Online { now_s - x.ack_time_ms / 1000 } else { 0 };
+        let _ = write!(
+            out,
+            "slave{i}:ip={},port={},state={},offset={},lag={lag}\r\n",
+            x.ip(),
+            x.listening_port,
+            x.state.name(),
+            x.ack_off
+        );
+    }
+    let b = r.backlog.as_ref();
     fields!(out,
-        "role" => "master",
-        "connected_slaves" => 0,
         "master_failover_state" => "no-failover",
         "master_replid" => srv.replid,
-        "master_replid2" => "0000000000000000000000000000000000000000",
-        "master_repl_offset" => 0,
-        "second_repl_offset" => -1,
-        "repl_backlog_active" => 0,
-        "repl_backlog_size" => srv.config.extra.get("repl-backlog-size").map(String::as_str).unwrap_or("1048576"),
-        "repl_backlog_first_byte_offset" => 0,
-        "repl_backlog_histlen" => 0,
+        "master_replid2" => r.replid2,
+        "master_repl_offset" => r.master_repl_offset,
+        "second_repl_offset" => r.second_offset,
+        "repl_backlog_active" => b.is_some() as i32,
+        "repl_backlog_size" => crate::repl::backlog_size(srv),
+        "repl_backlog_first_byte_offset" => b.map_or(0, |b| b.first_offset()),
+        "repl_backlog_histlen" => b.map_or(0, |b| b.histlen()),
     );
 }
 

@@ -772,7 +772,8 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
     }
     let now = ctx.srv.now_ms;
     ctx.key_modified(key);
-    if when <= now {
+    // A replica never deletes on its own (Redis's checkAlreadyExpired): the master's DEL follows.
+    if when <= now && !ctx.srv.repl.is_replica() {
         ctx.db().remove(key);
         ctx.notify(nc::GENERIC, "del", key);
         let verb = ctx.del_verb();

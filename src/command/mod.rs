@@ -19,6 +19,7 @@ pub mod list;
 pub mod longdouble;
 pub mod memory;
 pub mod pubsub;
+pub mod repl;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -520,6 +521,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(dump::COMMANDS.iter())
         .chain(latency::COMMANDS.iter())
         .chain(acl_cmd::COMMANDS.iter())
+        .chain(repl::COMMANDS.iter())
 }
 
 /// The top-level command table as an open-addressing array with FNV-1a over the lowercased name: a lookup is one

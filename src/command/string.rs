@@ -752,7 +752,7 @@ fn getex(ctx: &mut Ctx, args: Args) {
             reply_str(r, e);
         }
     }
-    if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now {
+    if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now && !ctx.srv.repl.is_replica() {
         ctx.db().remove(key);
         ctx.key_modified(key);
         ctx.notify(nc::GENERIC, "del", key);

@@ -38,6 +38,10 @@ pub mod flags {
     pub const CLOSE_ASAP: u32 = 1 << 8;
     /// Waiting in a blocking command (BLPOP ...): its further input is not processed until it is served.
     pub const BLOCKED: u32 = 1 << 9;
+    /// A replica of ours (after SYNC/PSYNC): it gets the replication stream (CLIENT LIST `S`).
+    pub const REPLICA: u32 = 1 << 10;
+    /// Our master's connection: its commands are applied without replies (CLIENT LIST `M`).
+    pub const MASTER: u32 = 1 << 11;
     /// Blocking commands must not block (inside MULTI/EXEC, scripts): they reply as if timed out at once.
     pub const DENY_BLOCKING: u32 = 1 << 22;
     /// Inside MULTI: commands are queued until EXEC or DISCARD (CLIENT LIST `x`).

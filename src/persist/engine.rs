@@ -44,6 +44,8 @@ pub struct Child {
     report: Option<OwnedFd>,
     /// Where the child writes (removed if it dies).
     pub tmp_path: PathBuf,
+    /// An RDB child writing to replicas through a pipe (diskless sync), not to a file: its end is no save.
+    pub diskless: bool,
 }
 
 /// Counters and states `INFO persistence` and `INFO stats` show.
@@ -110,12 +112,14 @@ pub struct SaveContext<'a> {
     pub config: &'a Config,
     pub now_ms: i64,
     pub lru_clock: u32,
+    /// Replication ID, offset and stream db to record (`repl-id`, `repl-offset`, `repl-stream-db`), if any.
+    pub repl: Option<(String, i64, i64)>,
 }
 
 impl<'a> SaveContext<'a> {
     /// The context of a save starting now.
     pub fn now(config: &'a Config, lru_clock: u32) -> SaveContext<'a> {
-        SaveContext { config, now_ms: crate::util::now_ms(), lru_clock }
+        SaveContext { config, now_ms: crate::util::now_ms(), lru_clock, repl: None }
     }
 }
 
@@ -141,11 +145,10 @@ pub fn save_options(cx: &SaveContext, aof_base: bool) -> rdb::SaveOptions {
             "rdb-save-incremental-fsync"
         }),
         aux: rdb::Aux {
-            // Like a Redis master with no replication backlog: no repl-* aux fields (rdbPopulateSaveInfo gives
-            // NULL); replication will pass its ids here.
-            repl_id: None,
-            repl_offset: 0,
-            repl_stream_db: 0,
+            // What rdbPopulateSaveInfo gives: nothing unless there is a replication history to continue.
+            repl_id: cx.repl.as_ref().map(|r| r.0.clone()),
+            repl_offset: cx.repl.as_ref().map_or(0, |r| r.1),
+            repl_stream_db: cx.repl.as_ref().map_or(0, |r| r.2),
             aof_base,
             used_mem: crate::util::used_memory(),
             ctime_s: cx.now_ms / 1000,
@@ -234,6 +237,41 @@ impl Persist {
         Ok(pid)
     }
 
+    /// Diskless replication: forks a child that writes the RDB into a pipe; returns its pid and the pipe's
+    /// (non-blocking) read end, from which the server streams the payload to replicas.
+    /// The child ends the payload with `eof_mark` (the replicas' `$EOF:<mark>` format), so a child that dies
+    /// midway never produces a payload a replica would accept.
+    pub fn bgsave_to_pipe(&mut self, dbs: &[Db], cx: &SaveContext, eof_mark: &[u8]) -> Result<(i32, OwnedFd), String> {
+        if self.child.is_some() {
+            return Err("child process already running".into());
+        }
+        let opts = save_options(cx, false);
+        let now_ms = cx.now_ms;
+        let (r, w) = process::pipe().map_err(|e| crate::sys::error_text(&e))?;
+        let mut w = Some(w);
+        let pid = self.fork_child(ChildKind::Rdb, 0, now_ms, |_pid| {
+            let Some(w) = w.take() else { return false };
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::from(w));
+            let r = rdb::write_rdb(&mut out, dbs, now_ms, &opts)
+                .and_then(|_| std::io::Write::write_all(&mut out, eof_mark))
+                .and_then(|_| std::io::Write::flush(&mut out));
+            match r {
+                Ok(()) => true,
+                Err(e) => {
+                    log_warning!("Write error sending DB to replicas: {}", crate::sys::error_text(&e));
+                    false
+                }
+            }
+        })?;
+        // The parent keeps only the read end: the child's exit closes the pipe.
+        drop(w);
+        if let Some(c) = self.child.as_mut() {
+            c.diskless = true;
+        }
+        log_notice!("Background RDB transfer started by pid {pid}");
+        Ok((pid, r))
+    }
+
     /// Forks; the child runs `job` (given its own pid), reports its copy-on-write size and exits 0 when `job`
     /// returned true. The parent records the child.
     pub fn fork_child(
@@ -290,6 +328,7 @@ impl Persist {
                     dirty_at_start: dirty,
                     report: Some(report_r),
                     tmp_path: PathBuf::new(),
+                    diskless: false,
                 });
                 Ok(child_pid)
             }
@@ -329,6 +368,11 @@ impl Persist {
         let elapsed_s = child.started.elapsed().as_secs() as i64;
         let ok = how == ExitStatus::Exited(0);
         match child.kind {
+            ChildKind::Rdb if child.diskless => match how {
+                ExitStatus::Exited(0) => log_notice!("Background RDB transfer terminated with success"),
+                ExitStatus::Exited(_) => log_warning!("Background transfer error"),
+                ExitStatus::Signaled(sig) => log_warning!("Background transfer terminated by signal {sig}"),
+            },
             ChildKind::Rdb => {
                 self.stats.last_bgsave_time_sec = elapsed_s;
                 self.stats.rdb_last_cow_size = cow;

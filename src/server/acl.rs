@@ -48,7 +48,8 @@ impl Server {
     /// may run anything, as in Redis.
     #[inline]
     pub(super) fn acl_denies(&self, c: &ClientState, cmd: &'static Command, args: Args) -> Option<Denied> {
-        if c.id == super::aof::AOF_CLIENT_ID {
+        // Like Redis's clients without a user: the AOF loader and the master link run whatever they carry.
+        if c.id == super::aof::AOF_CLIENT_ID || c.flags & crate::net::client::flags::MASTER != 0 {
             return None;
         }
         let Some(u) = self.state.acl.user(c.user_id) else {

@@ -398,7 +398,8 @@ impl Server {
                 Err(fatal) => log_warning!("{fatal}"),
             }
         }
-        self.state.prop.enabled = false;
+        // The replication stream, if any, still needs the propagation path.
+        self.state.prop.enabled = self.state.prop.repl.is_some();
         if let Some(f) = self.aof_files.as_mut() {
             f.wait_rewrite = false;
         }

@@ -115,6 +115,7 @@ impl Server {
         match r {
             Ok(st) => {
                 log_rdb_aux(&st.aux, now);
+                self.repl_loaded_aux(&st.aux);
                 log_notice!("Done loading RDB, keys loaded: {}, keys expired: {}.", st.keys, st.expired_skipped);
                 self.state.persist.stats.rdb_last_load_keys_loaded = st.keys;
                 self.state.persist.stats.rdb_last_load_keys_expired = st.expired_skipped;
@@ -180,9 +181,14 @@ impl Server {
             self.state.set_child(None);
             match child.kind {
                 ChildKind::Rdb => {
-                    if ok {
+                    if ok && !child.diskless {
                         self.state.dirty = self.state.dirty.saturating_sub(child.dirty_at_start);
                         self.state.lastsave_s = crate::util::now_ms() / 1000;
+                    }
+                    if !child.diskless {
+                        self.repl_bgsave_done(ok);
+                    } else {
+                        self.repl_diskless_child_done(ok);
                     }
                 }
                 ChildKind::Aof => self.aof_rewrite_done(child.tmp_path.clone(), ok),

@@ -195,6 +195,41 @@ pub fn listen_tcp(ip: IpAddr, port: u16, backlog: i32) -> io::Result<OwnedFd> {
     Ok(sock)
 }
 
+/// Starts a non-blocking TCP connection to `ip:port` (a replica's link to its master). The connection completes
+/// later: wait for the socket to become writable, then check [`take_error`].
+pub fn connect_tcp(ip: IpAddr, port: u16) -> io::Result<OwnedFd> {
+    let domain = if ip.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    let sock = new_socket(domain)?;
+    let (ss, len) = sockaddr_of(ip, port);
+    // SAFETY: `ss` holds a valid address of `len` bytes for the socket's family.
+    let r =
+        unsafe { libc::connect(sock.as_raw_fd(), &ss as *const libc::sockaddr_storage as *const libc::sockaddr, len) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINPROGRESS) {
+            return Err(e);
+        }
+    }
+    Ok(sock)
+}
+
+/// The pending error of a socket (`SO_ERROR`): how a non-blocking connect ended.
+pub fn take_error(fd: RawFd) -> io::Result<Option<io::Error>> {
+    let mut v: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `v` and `len` are valid out-pointers sized for an int option.
+    syscall!(unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            &mut v as *mut libc::c_int as *mut libc::c_void,
+            &mut len,
+        )
+    })?;
+    Ok((v != 0).then(|| io::Error::from_raw_os_error(v)))
+}
+
 /// Builds a `sockaddr_un` for `path`.
 fn sockaddr_un_of(path: &str) -> io::Result<(libc::sockaddr_un, libc::socklen_t)> {
     // SAFETY: sockaddr_un is plain data; all-zero is a valid value.

@@ -1,0 +1,399 @@
+//! Replication commands: SYNC, PSYNC, REPLCONF, ROLE, REPLICAOF / SLAVEOF. Handlers decide and record; what needs
+//! the event loop (forking the RDB, connecting to a master, closing clients) is left in `srv.repl` for the server
+//! to do right after the command (see `crate::repl` and `server/replication.rs`).
+
+use super::{flag, Args, Command, Ctx, Group, BASE};
+use crate::net::client::flags;
+use crate::repl::{self, MasterAddr, PsyncOutcome, Replica, ReplicaState, Request, Waiter};
+
+const SERVER: Command = Command { group: Group::Server, complexity: "O(1)", ..BASE };
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        name: "sync",
+        arity: 1,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING | flag::NO_MULTI,
+        acl: "admin slow dangerous",
+        since: "1.0.0",
+        summary: "Internal command used for replication",
+        complexity: "",
+        handler: sync,
+        ..SERVER
+    },
+    Command {
+        name: "psync",
+        arity: -3,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING | flag::NO_MULTI,
+        acl: "admin slow dangerous",
+        since: "2.8.0",
+        summary: "Internal command used for replication",
+        complexity: "",
+        syntax: "replicationid offset",
+        handler: sync,
+        ..SERVER
+    },
+    Command {
+        name: "replconf",
+        arity: -1,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::ALLOW_BUSY,
+        acl: "admin slow dangerous",
+        since: "3.0.0",
+        summary: "An internal command for configuring the replication stream",
+        handler: replconf,
+        ..SERVER
+    },
+    Command {
+        name: "role",
+        arity: 1,
+        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST,
+        acl: "admin fast dangerous",
+        since: "2.8.12",
+        summary: "Return the role of the instance in the context of replication",
+        handler: role,
+        ..SERVER
+    },
+    Command {
+        name: "wait",
+        arity: 3,
+        flags: flag::NOSCRIPT,
+        acl: "slow connection",
+        group: Group::Generic,
+        since: "3.0.0",
+        summary: "Wait for the synchronous replication of all the write commands sent in the context of the \
+                  current connection",
+        syntax: "numreplicas timeout",
+        tips: "request_policy:all_shards response_policy:agg_min",
+        handler: wait,
+        ..SERVER
+    },
+    Command {
+        name: "replicaof",
+        arity: 3,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::STALE | flag::NO_ASYNC_LOADING,
+        acl: "admin slow dangerous",
+        since: "5.0.0",
+        summary: "Make the server a replica of another instance, or promote it as master.",
+        syntax: "host port",
+        handler: replicaof,
+        ..SERVER
+    },
+    Command {
+        name: "slaveof",
+        arity: 3,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::STALE | flag::NO_ASYNC_LOADING,
+        acl: "admin slow dangerous",
+        since: "1.0.0",
+        summary: "Make the server a replica of another instance, or promote it as master.",
+        syntax: "host port",
+        handler: replicaof,
+        ..SERVER
+    },
+];
+
+/// The peer's IP from a client's `ip:port` address.
+fn peer_ip(addr: &str) -> String {
+    let ip = addr.rsplit_once(':').map_or(addr, |(ip, _)| ip);
+    ip.trim_start_matches('[').trim_end_matches(']').to_string()
+}
+
+/// SYNC / PSYNC replicationid offset
+fn sync(ctx: &mut Ctx, args: Args) {
+    if ctx.client.has(flags::REPLICA) {
+        return;
+    }
+    let r = &ctx.srv.repl;
+    if r.is_replica() && r.master_client.is_none() {
+        ctx.reply().error("NOMASTERLINK Can't SYNC while not connected with my master");
+        return;
+    }
+    if ctx.client.reply.pending_len() > 0 {
+        ctx.reply().error("ERR SYNC and PSYNC are invalid with pending output");
+        return;
+    }
+    let id = ctx.client.id;
+    let info = ctx.srv.repl.take_replconf(id);
+    let mut replica = Replica {
+        id,
+        fd: ctx.client.fd,
+        state: ReplicaState::WaitBgsaveStart,
+        peer_ip: peer_ip(&ctx.client.addr),
+        announced_ip: info.announced_ip.clone(),
+        listening_port: info.listening_port,
+        ack_off: 0,
+        ack_time_ms: ctx.srv.now_ms,
+        initial_offset: 0,
+        pre_psync: false,
+        capa_eof: info.capa_eof,
+        diskless: false,
+        pending: Vec::new(),
+        bulk_len: 0,
+        soft_since_s: 0,
+    };
+    let who = replica.name();
+    crate::log_notice!("Replica {who} asks for synchronization");
+    let psync = args.get(0).eq_ignore_ascii_case(b"psync");
+    if psync {
+        let Some(offset) = crate::util::parse_i64(args.get(2)) else {
+            crate::log_warning!("Replica {who} asks for synchronization but with a wrong offset");
+            ctx.reply().error("ERR value is not an integer or out of range");
+            return;
+        };
+        let replid = String::from_utf8_lossy(args.get(1)).into_owned();
+        match repl::psync_decision(ctx.srv, &replid, offset, &who) {
+            PsyncOutcome::Continue => {
+                let srv = &mut *ctx.srv;
+                let line =
+                    if info.capa_psync2 { format!("+CONTINUE {}\r\n", srv.replid) } else { "+CONTINUE\r\n".into() };
+                ctx.client.reply.raw_bytes(line.as_bytes());
+                let mut tail = Vec::new();
+                let n = srv.repl.backlog.as_ref().map_or(0, |b| b.copy_from(offset, &mut tail));
+                ctx.client.reply.raw_bytes(&tail);
+                crate::log_notice!(
+                    "Partial resynchronization request from {who} accepted. Sending {n} bytes of backlog starting \
+                     from offset {offset}."
+                );
+                replica.state = ReplicaState::Online;
+                ctx.client.flags |= flags::REPLICA;
+                srv.repl.replicas.push(replica);
+                srv.repl.sync_partial_ok += 1;
+                return;
+            }
+            PsyncOutcome::Full { counts_as_error } => {
+                if counts_as_error {
+                    ctx.srv.repl.sync_partial_err += 1;
+                }
+            }
+        }
+    } else {
+        replica.pre_psync = true;
+    }
+    let srv = &mut *ctx.srv;
+    srv.repl.sync_full += 1;
+    ctx.client.flags |= flags::REPLICA;
+    srv.repl.replicas.push(replica);
+    if srv.repl.replicas.len() == 1 && srv.repl.backlog.is_none() {
+        repl::change_replid(srv);
+        repl::clear_replid2(srv);
+        repl::create_backlog(srv);
+        crate::log_notice!(
+            "Replication backlog created, my new replication IDs are '{}' and '{}'",
+            srv.replid,
+            srv.repl.replid2
+        );
+    }
+    srv.repl.sync_wanted = true;
+}
+
+/// REPLCONF option value [option value ...]
+fn replconf(ctx: &mut Ctx, args: Args) {
+    if args.len() % 2 == 0 {
+        ctx.reply().error("ERR syntax error");
+        return;
+    }
+    let id = ctx.client.id;
+    let mut j = 1;
+    while j < args.len() {
+        let opt = args.get(j);
+        let val = args.get(j + 1);
+        if opt.eq_ignore_ascii_case(b"listening-port") {
+            let Some(port) = crate::util::parse_i64(val) else {
+                ctx.reply().error("ERR value is not an integer or out of range");
+                return;
+            };
+            ctx.srv.repl.replconf_mut(id).listening_port = port.clamp(0, 65535) as u16;
+        } else if opt.eq_ignore_ascii_case(b"ip-address") {
+            if val.len() >= 46 {
+                let msg =
+                    format!("ERR REPLCONF ip-address provided by replica instance is too long: {} bytes", val.len());
+                ctx.reply().error(&msg);
+                return;
+            }
+            ctx.srv.repl.replconf_mut(id).announced_ip = Some(String::from_utf8_lossy(val).into_owned());
+        } else if opt.eq_ignore_ascii_case(b"capa") {
+            let info = ctx.srv.repl.replconf_mut(id);
+            if val.eq_ignore_ascii_case(b"eof") {
+                info.capa_eof = true;
+            } else if val.eq_ignore_ascii_case(b"psync2") {
+                info.capa_psync2 = true;
+            }
+        } else if opt.eq_ignore_ascii_case(b"ack") {
+            // From a replica: its processed offset. Never answered.
+            if !ctx.client.has(flags::REPLICA) {
+                return;
+            }
+            let now = ctx.srv.now_ms;
+            if let (Some(off), Some(r)) = (crate::util::parse_i64(val), ctx.srv.repl.replica_mut(id)) {
+                if off > r.ack_off {
+                    r.ack_off = off;
+                }
+                r.ack_time_ms = now;
+            }
+            return;
+        } else if opt.eq_ignore_ascii_case(b"getack") {
+            // From our master: answer with our offset, even though the master's commands get no replies.
+            if ctx.srv.repl.master_client.is_some_and(|(mid, _)| mid == id) {
+                ctx.client.reply.enabled = true;
+                let ack = repl::ack_command(ctx.srv.repl.master_repl_offset);
+                ctx.client.reply.raw_bytes(&ack);
+            }
+            return;
+        } else if opt.eq_ignore_ascii_case(b"rdb-only") || opt.eq_ignore_ascii_case(b"rdb-filter-only") {
+            // Accepted for tools; a full stream follows anyway.
+        } else {
+            let msg = format!("ERR Unrecognized REPLCONF option: {}", String::from_utf8_lossy(opt));
+            ctx.reply().error(&msg);
+            return;
+        }
+        j += 2;
+    }
+    ctx.reply().ok();
+}
+
+/// ROLE
+fn role(ctx: &mut Ctx, _args: Args) {
+    let srv = &*ctx.srv;
+    let r = &srv.repl;
+    let reply = &mut ctx.client.reply;
+    match &r.master {
+        None => {
+            reply.array(3);
+            reply.bulk(b"master");
+            reply.int(r.master_repl_offset);
+            let online: Vec<&Replica> = r.replicas.iter().filter(|x| x.state == ReplicaState::Online).collect();
+            reply.array(online.len());
+            for x in online {
+                reply.array(3);
+                reply.bulk(x.ip().as_bytes());
+                reply.bulk(x.listening_port.to_string().as_bytes());
+                reply.bulk(x.ack_off.to_string().as_bytes());
+            }
+        }
+        Some(m) => {
+            reply.array(5);
+            reply.bulk(b"slave");
+            reply.bulk(m.host.as_bytes());
+            reply.int(m.port as i64);
+            reply.bulk(r.link_state.role_name().as_bytes());
+            reply.int(if r.master_client.is_some() { r.master_repl_offset } else { -1 });
+        }
+    }
+}
+
+/// WAIT numreplicas timeout: blocks until that many replicas acknowledged the stream up to now (or the timeout
+/// in milliseconds passes; 0 = forever); replies how many did.
+fn wait(ctx: &mut Ctx, args: Args) {
+    if ctx.srv.repl.is_replica() {
+        ctx.reply().error(
+            "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is \
+             configured to be writable (which is not the default) writes to replicas are just local and are not \
+             propagated.",
+        );
+        return;
+    }
+    let Some(numreplicas) = crate::util::parse_i64(args.get(1)) else {
+        ctx.reply().error("ERR value is not an integer or out of range");
+        return;
+    };
+    let Some(timeout_ms) = crate::util::parse_i64(args.get(2)) else {
+        ctx.reply().error("ERR timeout is not an integer or out of range");
+        return;
+    };
+    if timeout_ms < 0 {
+        ctx.reply().error("ERR timeout is negative");
+        return;
+    }
+    let offset = ctx.srv.repl.master_repl_offset;
+    let acked = repl::acks_for(ctx.srv, offset);
+    if acked >= numreplicas || ctx.client.has(flags::DENY_BLOCKING | flags::MULTI) {
+        ctx.reply().int(acked);
+        return;
+    }
+    let deadline_ms = if timeout_ms > 0 { ctx.srv.now_ms.saturating_add(timeout_ms) } else { 0 };
+    ctx.client.flags |= flags::BLOCKED;
+    ctx.srv.blocked_clients += 1;
+    let w = Waiter { id: ctx.client.id, fd: ctx.client.fd, offset, numreplicas, deadline_ms };
+    ctx.srv.repl.waiting.push(w);
+    ctx.srv.repl.get_ack = true;
+}
+
+/// REPLICAOF host port | NO ONE (and SLAVEOF)
+fn replicaof(ctx: &mut Ctx, args: Args) {
+    if args.is(1, "no") && args.is(2, "one") {
+        if ctx.srv.repl.is_replica() {
+            ctx.srv.repl.requests.push(Request::UnsetMaster);
+            let who = crate::command::connection::client_info_string(ctx.client, ctx.srv.now_ms);
+            crate::log_notice!("MASTER MODE enabled (user request from '{who}')");
+        }
+        ctx.reply().ok();
+        return;
+    }
+    if ctx.client.has(flags::REPLICA) {
+        ctx.reply().error("ERR Command is not valid when client is a replica.");
+        return;
+    }
+    let Some(port) = crate::util::parse_i64(args.get(2)).filter(|p| (0..=65535).contains(p)) else {
+        ctx.reply().error("ERR Invalid master port");
+        return;
+    };
+    let host = String::from_utf8_lossy(args.get(1)).into_owned();
+    let addr = MasterAddr { host, port: port as u16 };
+    if ctx.srv.repl.master.as_ref().is_some_and(|m| m.host.eq_ignore_ascii_case(&addr.host) && m.port == addr.port) {
+        crate::log_notice!(
+            "REPLICAOF would result into synchronization with the master we are already connected with. No \
+             operation performed."
+        );
+        ctx.client.reply.raw_bytes(b"+OK Already connected to specified master\r\n");
+        return;
+    }
+    let who = crate::command::connection::client_info_string(ctx.client, ctx.srv.now_ms);
+    crate::log_notice!("REPLICAOF {}:{} enabled (user request from '{who}')", addr.host, addr.port);
+    ctx.srv.repl.requests.push(Request::SetMaster(addr));
+    ctx.reply().ok();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::test_support::Harness;
+
+    #[test]
+    fn replconf_options() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["replconf", "listening-port", "7777", "capa", "eof", "capa", "psync2"]), "+OK\r\n");
+        let info = h.srv.repl.take_replconf(h.client.id);
+        assert_eq!(info.listening_port, 7777);
+        assert!(info.capa_eof && info.capa_psync2);
+        assert_eq!(h.run(&["replconf", "listening-port"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["replconf", "foo", "bar"]), "-ERR Unrecognized REPLCONF option: foo\r\n");
+        // ACK from a client that is not a replica: ignored, no reply.
+        assert_eq!(h.run(&["replconf", "ack", "10"]), "");
+    }
+
+    #[test]
+    fn role_of_a_master_and_replicaof_requests() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["role"]), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
+        assert_eq!(h.run(&["replicaof", "127.0.0.1", "99999"]), "-ERR Invalid master port\r\n");
+        assert_eq!(h.run(&["replicaof", "no", "one"]), "+OK\r\n");
+        assert!(h.srv.repl.requests.is_empty());
+        assert_eq!(h.run(&["replicaof", "127.0.0.1", "7000"]), "+OK\r\n");
+        assert_eq!(h.srv.repl.requests, vec![Request::SetMaster(MasterAddr { host: "127.0.0.1".into(), port: 7000 })]);
+        assert_eq!(peer_ip("[::1]:5000"), "::1");
+        assert_eq!(peer_ip("10.0.0.1:5000"), "10.0.0.1");
+    }
+
+    #[test]
+    fn sync_registers_a_waiting_replica_and_creates_the_backlog() {
+        let mut h = Harness::new();
+        let old = h.srv.replid.clone();
+        assert_eq!(h.run(&["psync", "?", "-1"]), "");
+        assert!(h.client.has(flags::REPLICA));
+        assert_eq!(h.srv.repl.replicas.len(), 1);
+        assert_eq!(h.srv.repl.replicas[0].state, ReplicaState::WaitBgsaveStart);
+        assert!(h.srv.repl.backlog.is_some() && h.srv.repl.sync_wanted);
+        assert_ne!(h.srv.replid, old);
+        assert_eq!((h.srv.repl.sync_full, h.srv.repl.sync_partial_err), (1, 0));
+        // Further SYNCs from a replica are ignored.
+        assert_eq!(h.run(&["sync"]), "");
+    }
+}

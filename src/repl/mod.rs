@@ -1,0 +1,596 @@
+//! Replication state, both roles (Redis's `replication.c` data half): the replication IDs and offset, the backlog,
+//! the replicas this server feeds, and the link to its own master when it is a replica.
+//!
+//! ```text
+//!  master side                                      replica side
+//!  ───────────                                      ────────────
+//!  propagate::ReplFeed ──bytes──▶ feed_stream()     master link (replica.rs): connect → PING → AUTH →
+//!      │                   ├─▶ backlog               REPLCONF listening-port / capa → PSYNC
+//!      │                   ├─▶ online replicas'        ├─ +CONTINUE: the socket becomes the master client
+//!      │                   │   output buffers          └─ +FULLRESYNC: $len / $EOF: payload → load → master
+//!      │                   └─▶ waiting replicas'           client
+//!      │                       `pending` (sent after   master client's applied bytes ──▶ feed_stream()
+//!      │                       their RDB)              (proxied verbatim: same offsets as the master)
+//!  PSYNC: backlog has the offset? +CONTINUE + tail : +FULLRESYNC, BGSAVE, `$len` + file + pending
+//! ```
+//!
+//! Invariants: `master_repl_offset` is the offset of the last byte fed (bytes are only counted while a backlog
+//! exists, as Redis); a replica in `replicas` is a client in the server's table flagged `REPLICA`, removed from
+//! here when that client is freed; `prop.repl` (the encoder) exists exactly while this server is a master with a
+//! backlog: a replica never encodes its own stream, it proxies its master's.
+//!
+//! Tested by the unit tests here and in backlog.rs, and end to end against Redis 7.0 by tests/replication.rs
+//! (both directions, partial resync, promotion).
+
+pub mod backlog;
+pub mod replica;
+
+use crate::net::client::flags;
+use crate::state::ServerState;
+use backlog::Backlog;
+
+/// A replication ID of "no ID" (`replid2` when there is no previous history).
+pub const NULL_REPLID: &str = "0000000000000000000000000000000000000000";
+
+/// Where a replica of ours stands (Redis's `SLAVE_STATE_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicaState {
+    /// Waiting for a BGSAVE to start (another child is running).
+    WaitBgsaveStart,
+    /// A BGSAVE for it runs; the stream meanwhile goes to `pending`.
+    WaitBgsaveEnd,
+    /// Receiving the stream.
+    Online,
+}
+
+impl ReplicaState {
+    /// The `state=` word of INFO's slaveN lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd => "wait_bgsave",
+            ReplicaState::Online => "online",
+        }
+    }
+}
+
+/// One replica connected to us.
+#[derive(Debug)]
+pub struct Replica {
+    pub id: u64,
+    pub fd: i32,
+    pub state: ReplicaState,
+    /// The peer's address, and what it announced (`REPLCONF ip-address` / `listening-port`).
+    pub peer_ip: String,
+    pub announced_ip: Option<String>,
+    pub listening_port: u16,
+    /// Offset the replica acknowledged last (`REPLCONF ACK`), and when (ms).
+    pub ack_off: i64,
+    pub ack_time_ms: i64,
+    /// The offset its RDB corresponds to (`+FULLRESYNC <id> <offset>`).
+    pub initial_offset: i64,
+    /// Came with SYNC, not PSYNC: no `+FULLRESYNC` line.
+    pub pre_psync: bool,
+    /// It can take an EOF-marked (diskless) payload (`REPLCONF capa eof`).
+    pub capa_eof: bool,
+    /// Its payload comes from the diskless child through the pipe.
+    pub diskless: bool,
+    /// Stream produced while its RDB is being made, sent right after the RDB.
+    pub pending: Vec<u8>,
+    /// Size of the RDB queued in its output: not counted against `client-output-buffer-limit replica` (Redis
+    /// sends the file outside the output buffer).
+    pub bulk_len: usize,
+    /// Since when (unix seconds) its output stays above the soft limit; 0 = not above.
+    pub soft_since_s: i64,
+}
+
+impl Replica {
+    /// `ip:port` as Redis's `replicationGetSlaveName` prints it.
+    pub fn name(&self) -> String {
+        format!("{}:{}", self.announced_ip.as_deref().unwrap_or(&self.peer_ip), self.listening_port)
+    }
+
+    pub fn ip(&self) -> &str {
+        self.announced_ip.as_deref().unwrap_or(&self.peer_ip)
+    }
+}
+
+/// What a replica's client told us with REPLCONF before PSYNC (kept per client id until it becomes a replica).
+#[derive(Debug, Default, Clone)]
+pub struct ReplconfInfo {
+    pub listening_port: u16,
+    pub announced_ip: Option<String>,
+    pub capa_eof: bool,
+    pub capa_psync2: bool,
+}
+
+/// The master this server replicates, when it is a replica.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MasterAddr {
+    pub host: String,
+    pub port: u16,
+}
+
+/// Replica-side link state (Redis's `REPL_STATE_*`, grouped as ROLE reports them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// Must connect (the cron tries once a second).
+    Connect,
+    Connecting,
+    Handshake,
+    /// Receiving the RDB.
+    Transfer,
+    Connected,
+}
+
+impl LinkState {
+    /// ROLE's state word.
+    pub fn role_name(self) -> &'static str {
+        match self {
+            LinkState::Connect => "connect",
+            LinkState::Connecting => "connecting",
+            LinkState::Handshake => "handshake",
+            LinkState::Transfer => "sync",
+            LinkState::Connected => "connected",
+        }
+    }
+}
+
+/// Requests from command handlers that only the server can carry out (it owns the event loop and the clients).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// REPLICAOF host port.
+    SetMaster(MasterAddr),
+    /// REPLICAOF NO ONE.
+    UnsetMaster,
+}
+
+#[derive(Debug)]
+pub struct Repl {
+    pub replid2: String,
+    /// First offset of the history `replid2` can still serve (-1: none).
+    pub second_offset: i64,
+    pub master_repl_offset: i64,
+    pub backlog: Option<Backlog>,
+    /// When the last replica left (unix seconds), for `repl-backlog-ttl`.
+    pub no_replicas_since_s: i64,
+    pub replicas: Vec<Replica>,
+    /// REPLCONF settings of clients that are not replicas yet, by client id.
+    pub replconf: Vec<(u64, ReplconfInfo)>,
+    /// A full sync waits for a BGSAVE to start (checked after commands and in the cron).
+    pub sync_wanted: bool,
+    /// pid of the BGSAVE started for replicas (others may attach to it while it runs).
+    pub rdb_child_pid: Option<i32>,
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
+    /// Replica side: the master we follow, and how the link to it stands.
+    pub master: Option<MasterAddr>,
+    pub link_state: LinkState,
+    /// The handshake / transfer connection while it is not yet the master client.
+    pub link: Option<Box<replica::MasterLink>>,
+    /// The master client once the link is up: (client id, fd).
+    pub master_client: Option<(u64, i32)>,
+    /// Bytes the master client ran that are not yet fed (held while it is inside MULTI, as Redis does).
+    pub master_applied: Vec<u8>,
+    /// Last time the master sent anything (ms), for INFO and `repl-timeout`.
+    pub master_last_io_ms: i64,
+    /// When the link went down (unix seconds; 0 = never up).
+    pub down_since_s: i64,
+    /// Whether our replid/offset describe data we got from a master or made ourselves, so a PSYNC can continue it
+    /// (Redis's cached master); false: `PSYNC ? -1`.
+    pub can_continue: bool,
+    /// Work for the server after the current command.
+    pub requests: Vec<Request>,
+    /// Last time the ping to replicas was sent (unix seconds).
+    pub last_ping_s: i64,
+    /// `min-replicas-to-write` and `min-replicas-max-lag`, cached for the per-command check, and the replicas
+    /// that count as good (online, acked within the lag); see [`refresh_good_replicas`].
+    pub min_to_write: i64,
+    pub min_max_lag: i64,
+    pub good_replicas: usize,
+    /// The db the master's stream is in when the link drops: a `+CONTINUE`d stream carries no SELECT, so the
+    /// next master client starts there (Redis keeps it in the cached master; after a restart, `repl-stream-db`).
+    pub master_db: usize,
+    /// `repl-id` / `repl-offset` / `repl-stream-db` of the RDB loaded at start-up, if it had them.
+    pub loaded_history: Option<(String, i64, usize)>,
+    /// Clients blocked in WAIT.
+    pub waiting: Vec<Waiter>,
+    /// Replica side: the offset our last ACK reported.
+    pub last_ack_offset: i64,
+    /// Diskless sync: the read end of the child's pipe, whether the event loop watches it yet, and the
+    /// 40-byte mark ending the payload.
+    pub rdb_pipe: Option<std::os::fd::OwnedFd>,
+    pub rdb_pipe_registered: bool,
+    pub eof_mark: Vec<u8>,
+    /// Pipes done with but still registered with the event loop: unregistered, then closed, before it sleeps
+    /// (closing first would let a new descriptor inherit the stale registration).
+    pub closing_pipes: Vec<std::os::fd::OwnedFd>,
+    /// A WAIT needs fresh acknowledgements: `REPLCONF GETACK *` goes into the stream before the loop sleeps.
+    pub get_ack: bool,
+}
+
+/// A client blocked in `WAIT numreplicas timeout`.
+#[derive(Debug, Clone)]
+pub struct Waiter {
+    pub id: u64,
+    pub fd: i32,
+    /// The stream offset its writes reached.
+    pub offset: i64,
+    pub numreplicas: i64,
+    /// When it gives up (ms); 0 = never.
+    pub deadline_ms: i64,
+}
+
+impl Default for Repl {
+    fn default() -> Self {
+        Repl {
+            replid2: NULL_REPLID.to_string(),
+            second_offset: -1,
+            master_repl_offset: 0,
+            backlog: None,
+            no_replicas_since_s: crate::util::now_ms() / 1000,
+            replicas: Vec::new(),
+            replconf: Vec::new(),
+            sync_wanted: false,
+            rdb_child_pid: None,
+            sync_full: 0,
+            sync_partial_ok: 0,
+            sync_partial_err: 0,
+            master: None,
+            link_state: LinkState::Connect,
+            link: None,
+            master_client: None,
+            master_applied: Vec::new(),
+            master_last_io_ms: 0,
+            down_since_s: 0,
+            can_continue: false,
+            requests: Vec::new(),
+            last_ping_s: 0,
+            min_to_write: 0,
+            min_max_lag: 10,
+            good_replicas: 0,
+            master_db: 0,
+            loaded_history: None,
+            waiting: Vec::new(),
+            last_ack_offset: -1,
+            get_ack: false,
+            rdb_pipe: None,
+            rdb_pipe_registered: false,
+            eof_mark: Vec::new(),
+            closing_pipes: Vec::new(),
+        }
+    }
+}
+
+impl Repl {
+    /// Stops using the diskless child's pipe (see `closing_pipes`).
+    pub fn retire_pipe(&mut self) {
+        if let Some(p) = self.rdb_pipe.take() {
+            if self.rdb_pipe_registered {
+                self.closing_pipes.push(p);
+            }
+        }
+        self.rdb_pipe_registered = false;
+    }
+
+    pub fn is_replica(&self) -> bool {
+        self.master.is_some()
+    }
+
+    pub fn replica_mut(&mut self, id: u64) -> Option<&mut Replica> {
+        self.replicas.iter_mut().find(|r| r.id == id)
+    }
+
+    /// Replicas that count for `connected_slaves` and ROLE.
+    pub fn connected(&self) -> usize {
+        self.replicas.len()
+    }
+
+    /// The REPLCONF settings a client gave, taken out (it is becoming a replica).
+    pub fn take_replconf(&mut self, id: u64) -> ReplconfInfo {
+        match self.replconf.iter().position(|(i, _)| *i == id) {
+            Some(p) => self.replconf.swap_remove(p).1,
+            None => ReplconfInfo::default(),
+        }
+    }
+
+    pub fn replconf_mut(&mut self, id: u64) -> &mut ReplconfInfo {
+        let p = match self.replconf.iter().position(|(i, _)| *i == id) {
+            Some(p) => p,
+            None => {
+                self.replconf.push((id, ReplconfInfo::default()));
+                self.replconf.len() - 1
+            }
+        };
+        &mut self.replconf[p].1
+    }
+}
+
+/// Re-reads `min-replicas-*` and recounts the good replicas (Redis's `refreshGoodSlavesCount`): called by the
+/// cron, after CONFIG, and when a replica comes online or leaves.
+pub fn refresh_good_replicas(srv: &mut ServerState) {
+    let now_s = crate::util::now_ms() / 1000;
+    let r = &mut srv.repl;
+    r.min_to_write = srv.config.stored_i64("min-replicas-to-write");
+    r.min_max_lag = srv.config.stored_i64("min-replicas-max-lag");
+    let lag = r.min_max_lag;
+    r.good_replicas =
+        r.replicas.iter().filter(|x| x.state == ReplicaState::Online && now_s - x.ack_time_ms / 1000 <= lag).count();
+}
+
+/// Whether writes are refused for lack of good replicas (`-NOREPLICAS`).
+#[inline]
+pub fn too_few_replicas(srv: &ServerState) -> bool {
+    let r = &srv.repl;
+    r.min_to_write > 0 && r.min_max_lag > 0 && !r.is_replica() && (r.good_replicas as i64) < r.min_to_write
+}
+
+/// Online replicas that acknowledged `offset` (Redis's `replicationCountAcksByOffset`).
+pub fn acks_for(srv: &ServerState, offset: i64) -> i64 {
+    srv.repl.replicas.iter().filter(|r| r.state == ReplicaState::Online && r.ack_off >= offset).count() as i64
+}
+
+/// A fresh random replication ID (Redis's `changeReplicationId`).
+pub fn change_replid(srv: &mut ServerState) {
+    srv.replid = crate::state::random_hex(&mut srv.rng, 40);
+}
+
+/// Forgets the previous history (`clearReplicationId2`).
+pub fn clear_replid2(srv: &mut ServerState) {
+    srv.repl.replid2 = NULL_REPLID.to_string();
+    srv.repl.second_offset = -1;
+}
+
+/// A promoted replica keeps serving its former master's history under the old ID (`shiftReplicationId`).
+pub fn shift_replid(srv: &mut ServerState) {
+    srv.repl.replid2 = srv.replid.clone();
+    // The next byte the old history could serve: a sibling at exactly our offset may still continue.
+    srv.repl.second_offset = srv.repl.master_repl_offset + 1;
+    change_replid(srv);
+    crate::log_notice!(
+        "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
+        srv.repl.replid2,
+        srv.repl.second_offset,
+        srv.replid
+    );
+}
+
+/// The backlog size the config asks for.
+pub fn backlog_size(srv: &ServerState) -> usize {
+    srv.config.stored_i64("repl-backlog-size").max(backlog::MIN_SIZE as i64) as usize
+}
+
+/// Creates the backlog (first replica, or a replica getting its master's data).
+pub fn create_backlog(srv: &mut ServerState) {
+    let size = backlog_size(srv);
+    srv.repl.backlog = Some(Backlog::new(size, srv.repl.master_repl_offset));
+    sync_feed(srv);
+}
+
+/// Makes the propagation path encode a replication stream exactly while this server is a master with a backlog.
+pub fn sync_feed(srv: &mut ServerState) {
+    crate::log::set_replica_role(srv.repl.is_replica());
+    let want = srv.repl.backlog.is_some() && !srv.repl.is_replica();
+    if want && srv.prop.repl.is_none() {
+        srv.prop.repl = Some(crate::propagate::ReplFeed::new());
+    } else if !want {
+        srv.prop.repl = None;
+    }
+    srv.prop.enabled = srv.prop.aof.is_some() || srv.prop.repl.is_some();
+}
+
+/// Feeds stream bytes (encoded here, or proxied from our master) to the backlog and to every replica; the offset
+/// moves only while a backlog exists. `running`: the client whose command is executing (out of the client
+/// table), which may be a replica.
+pub fn feed_stream(srv: &mut ServerState, data: &[u8], mut running: Option<&mut crate::net::client::ClientState>) {
+    if data.is_empty() {
+        return;
+    }
+    let Some(b) = srv.repl.backlog.as_mut() else { return };
+    b.feed(data);
+    srv.repl.master_repl_offset += data.len() as i64;
+    let limit = srv.config.client_output_buffer_limit[crate::config::CLIENT_CLASS_REPLICA];
+    let now_s = srv.now_ms / 1000;
+    let ServerState { repl, clients, clients_pending_write, stats, .. } = srv;
+    let mut queue = |c: &mut crate::net::client::Client, fd: i32| {
+        if !c.pending_write {
+            c.pending_write = true;
+            clients_pending_write.push(fd);
+        }
+    };
+    for r in repl.replicas.iter_mut() {
+        let used = match r.state {
+            ReplicaState::WaitBgsaveStart => continue,
+            ReplicaState::WaitBgsaveEnd => {
+                r.pending.extend_from_slice(data);
+                r.pending.len()
+            }
+            ReplicaState::Online => {
+                let (id, fd) = (r.id, r.fd);
+                if let Some(c) = running.as_deref_mut().filter(|c| c.id == id) {
+                    c.reply.raw_bytes(data);
+                    continue;
+                }
+                let Some(Some(c)) = clients.get_mut(fd as usize) else { continue };
+                if c.state.id != id || c.state.has(flags::CLOSE_ASAP) {
+                    continue;
+                }
+                c.state.reply.raw_bytes(data);
+                queue(c, fd);
+                c.state.reply.pending_len().saturating_sub(r.bulk_len)
+            }
+        };
+        if over_output_limit(r, used as u64, &limit, now_s) {
+            crate::log_warning!(
+                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                r.id,
+                r.name()
+            );
+            stats.client_outbuf_limit_disconnections += 1;
+            if let Some(Some(c)) = clients.get_mut(r.fd as usize) {
+                if c.state.id == r.id {
+                    c.state.flags |= flags::CLOSE_ASAP;
+                    queue(c, r.fd);
+                }
+            }
+        }
+    }
+}
+
+/// `client-output-buffer-limit replica`: over the hard limit, or over the soft one for too long.
+fn over_output_limit(r: &mut Replica, used: u64, limit: &crate::config::ClientBufferLimit, now_s: i64) -> bool {
+    if limit.hard_bytes > 0 && used >= limit.hard_bytes {
+        return true;
+    }
+    if limit.soft_bytes > 0 && used >= limit.soft_bytes {
+        if r.soft_since_s == 0 {
+            r.soft_since_s = now_s;
+        }
+        return now_s - r.soft_since_s > limit.soft_seconds;
+    }
+    r.soft_since_s = 0;
+    false
+}
+
+/// Moves what the propagation path encoded into the stream (after each command, and before replies go out).
+#[inline]
+pub fn drain_feed(srv: &mut ServerState, running: Option<&mut crate::net::client::ClientState>) {
+    let Some(f) = srv.prop.repl.as_mut() else { return };
+    if f.buf.is_empty() {
+        return;
+    }
+    let data = std::mem::take(&mut f.buf);
+    feed_stream(srv, &data, running);
+    if let Some(f) = srv.prop.repl.as_mut() {
+        // Give the allocation back unless it grew large.
+        if data.capacity() <= 64 * 1024 {
+            let mut data = data;
+            data.clear();
+            f.buf = data;
+        }
+    }
+}
+
+/// The result of a PSYNC request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PsyncOutcome {
+    /// `+CONTINUE` and the backlog from the requested offset.
+    Continue,
+    /// A full resync is needed; `counts_as_error`: the replica asked for a real history (not `?`).
+    Full { counts_as_error: bool },
+}
+
+/// Redis's `masterTryPartialResynchronization` decision, with its log lines.
+pub fn psync_decision(srv: &ServerState, replid: &str, offset: i64, who: &str) -> PsyncOutcome {
+    let r = &srv.repl;
+    let same = replid.eq_ignore_ascii_case(&srv.replid);
+    let second = replid.eq_ignore_ascii_case(&r.replid2) && offset <= r.second_offset;
+    if !same && !second {
+        if !replid.starts_with('?') {
+            if !replid.eq_ignore_ascii_case(&r.replid2) {
+                crate::log_notice!(
+                    "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{replid}', my \
+                     replication IDs are '{}' and '{}')",
+                    srv.replid,
+                    r.replid2
+                );
+            } else {
+                crate::log_notice!(
+                    "Partial resynchronization not accepted: Requested offset for second ID was {offset}, but I can \
+                     reply up to {}",
+                    r.second_offset
+                );
+            }
+            return PsyncOutcome::Full { counts_as_error: true };
+        }
+        crate::log_notice!("Full resync requested by replica {who}");
+        return PsyncOutcome::Full { counts_as_error: false };
+    }
+    match &r.backlog {
+        Some(b) if b.can_serve(offset) => PsyncOutcome::Continue,
+        _ => {
+            crate::log_notice!(
+                "Unable to partial resync with replica {who} for lack of backlog (Replica request was: {offset})."
+            );
+            if offset > r.master_repl_offset {
+                crate::log_warning!(
+                    "Warning: replica {who} tried to PSYNC with an offset that is greater than the master \
+                     replication offset."
+                );
+            }
+            PsyncOutcome::Full { counts_as_error: true }
+        }
+    }
+}
+
+/// What an RDB save records about replication (`rdbPopulateSaveInfo`): (replid, offset, stream db), or None when
+/// there is nothing to continue from.
+pub fn save_info(srv: &ServerState) -> Option<(String, i64, i64)> {
+    let r = &srv.repl;
+    if !r.is_replica() && r.backlog.is_some() {
+        let db = srv.prop.repl.as_ref().map_or(0, |f| f.selected_db.max(0));
+        return Some((srv.replid.clone(), r.master_repl_offset, db));
+    }
+    if r.is_replica() && (r.master_client.is_some() || r.can_continue) {
+        let db = r
+            .master_client
+            .and_then(|(id, fd)| srv.clients.get(fd as usize).and_then(|c| c.as_ref()).filter(|c| c.state.id == id))
+            .map_or(r.master_db, |c| c.state.db);
+        return Some((srv.replid.clone(), r.master_repl_offset, db as i64));
+    }
+    None
+}
+
+/// Encodes `REPLCONF ACK <offset>` (what a replica sends its master).
+pub fn ack_command(offset: i64) -> Vec<u8> {
+    let off = offset.to_string();
+    let mut v = Vec::new();
+    crate::persist::aof::writer::encode_command(&mut v, &[b"REPLCONF", b"ACK", off.as_bytes()]);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> ServerState {
+        ServerState::new(crate::config::Config::default())
+    }
+
+    #[test]
+    fn psync_needs_a_known_id_and_a_servable_offset() {
+        let mut s = state();
+        let id = s.replid.clone();
+        assert_eq!(psync_decision(&s, "?", -1, "r"), PsyncOutcome::Full { counts_as_error: false });
+        // No backlog yet.
+        assert_eq!(psync_decision(&s, &id, 1, "r"), PsyncOutcome::Full { counts_as_error: true });
+        create_backlog(&mut s);
+        assert!(s.prop.repl.is_some() && s.prop.enabled);
+        feed_stream(&mut s, b"*1\r\n$4\r\nPING\r\n", None);
+        assert_eq!(s.repl.master_repl_offset, 14);
+        assert_eq!(psync_decision(&s, &id, 1, "r"), PsyncOutcome::Continue);
+        assert_eq!(psync_decision(&s, &id, 15, "r"), PsyncOutcome::Continue);
+        assert_eq!(psync_decision(&s, &id, 16, "r"), PsyncOutcome::Full { counts_as_error: true });
+        assert_eq!(psync_decision(&s, &"f".repeat(40), 1, "r"), PsyncOutcome::Full { counts_as_error: true });
+        // After a promotion the old ID serves up to the shift point.
+        shift_replid(&mut s);
+        assert_ne!(s.replid, id);
+        assert_eq!(s.repl.replid2, id);
+        assert_eq!(psync_decision(&s, &id, 15, "r"), PsyncOutcome::Continue);
+        feed_stream(&mut s, b"*1\r\n$4\r\nPING\r\n", None);
+        assert_eq!(psync_decision(&s, &id, 16, "r"), PsyncOutcome::Full { counts_as_error: true });
+    }
+
+    #[test]
+    fn save_info_only_with_history() {
+        let mut s = state();
+        assert_eq!(save_info(&s), None);
+        create_backlog(&mut s);
+        assert_eq!(save_info(&s), Some((s.replid.clone(), 0, 0)));
+    }
+
+    #[test]
+    fn ack_encoding() {
+        assert_eq!(ack_command(42), b"*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$2\r\n42\r\n".to_vec());
+    }
+}

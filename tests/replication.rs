@@ -1,0 +1,592 @@
+//! Replication against Redis 7.0 in both directions: a Redis replica of a ferredis master and a ferredis replica
+//! of a Redis master get the full dataset (every type, three databases, TTLs), then follow a live write load of
+//! every command family, and end with the same `DEBUG DIGEST` and the same dataset read back key by key. Partial
+//! resynchronization after a dropped link (`+CONTINUE`, counted in the master's `sync_partial_ok`), promotion
+//! with `REPLICAOF NO ONE` and the old master re-pointed at the new one (PSYNC2's second ID), `-READONLY`,
+//! expiry on a replica, and the raw replication stream compared byte for byte with Redis's.
+//!
+//! Convergence is polled with a timeout; nothing asserts on timing.
+
+mod common;
+
+use common::persist::{
+    assert_same_dataset, dataset_snapshot, info_section, load_rich_dataset, more_writes, random_command, wait_until,
+};
+use common::{escape, Conn, Kind, Prng, Server};
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+/// Replication settings that keep the tests quick: masters start their diskless sync at once.
+const FAST: &[&str] = &["--repl-diskless-sync-delay", "0"];
+
+fn field(c: &mut Conn, section: &str, name: &str) -> String {
+    info_section(c, section).into_iter().find(|(k, _)| k == name).map(|(_, v)| v).unwrap_or_default()
+}
+
+fn start(kind: Kind, extra: &[&str]) -> Server {
+    let mut args: Vec<&str> = FAST.to_vec();
+    args.extend_from_slice(extra);
+    Server::start(kind, &args)
+}
+
+fn replica_of(kind: Kind, master: &Server, extra: &[&str]) -> Server {
+    let port = master.port.to_string();
+    let mut args = vec!["--replicaof", "127.0.0.1", port.as_str()];
+    args.extend_from_slice(extra);
+    start(kind, &args)
+}
+
+fn digest(c: &mut Conn) -> Vec<u8> {
+    c.cmd(&["DEBUG", "DIGEST"])
+}
+
+/// Waits until the replica's link is up, it has applied everything the master produced, and the digests match.
+fn wait_synced(master: &Server, replica: &Server, what: &str) {
+    let mut m = master.conn();
+    let mut r = replica.conn();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let up = field(&mut r, "replication", "master_link_status") == "up";
+        let moff = field(&mut m, "replication", "master_repl_offset");
+        let roff = field(&mut r, "replication", "slave_repl_offset");
+        if up && moff == roff && digest(&mut m) == digest(&mut r) {
+            return;
+        }
+        if Instant::now() > deadline {
+            let a = dataset_snapshot(&mut m);
+            let b = dataset_snapshot(&mut r);
+            let diff = common::persist::snapshot_diff(&a, &b, 10_000, "master", "replica");
+            eprintln!("{what}: dataset differences: {diff:#?}");
+            eprintln!(
+                "keyspace: master {:?} replica {:?}",
+                info_section(&mut m, "keyspace"),
+                info_section(&mut r, "keyspace")
+            );
+            for k in &a {
+                m.cmd(&["SELECT", &k.db.to_string()]);
+                r.cmd(&["SELECT", &k.db.to_string()]);
+                let dm = m.cmd(&[b"DEBUG".as_slice(), b"DIGEST-VALUE", &k.key]);
+                let dr = r.cmd(&[b"DEBUG".as_slice(), b"DIGEST-VALUE", &k.key]);
+                let tm = m.cmd(&[b"PEXPIRETIME".as_slice(), &k.key]);
+                let tr = r.cmd(&[b"PEXPIRETIME".as_slice(), &k.key]);
+                if dm != dr || tm != tr {
+                    eprintln!(
+                        "key {} db {}: {} {} vs {} {}",
+                        escape(&k.key),
+                        k.db,
+                        escape(&dm),
+                        escape(&tm),
+                        escape(&dr),
+                        escape(&tr)
+                    );
+                }
+            }
+            panic!(
+                "{what}: replica did not converge (link up: {up}, master offset {moff}, replica offset {roff})\n\
+                 master log:\n{}\nreplica log:\n{}",
+                master.log_text(),
+                replica.log_text()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A live write load of every family on the master: the rewrites (SPOP → SREM, INCRBYFLOAT → SET, EXPIRE →
+/// PEXPIREAT, expiry → DEL), MULTI/EXEC, several databases.
+fn write_load(m: &mut Conn, seed: u64) {
+    more_writes(m);
+    let mut rng = Prng::new(seed);
+    for db in [0, 2, 0] {
+        m.cmd(&["SELECT", &db.to_string()]);
+        for _ in 0..150 {
+            let cmd = random_command(&mut rng, false);
+            m.cmd(&cmd);
+        }
+    }
+    for line in [
+        "MULTI",
+        "SET tx:a 1",
+        "INCRBY tx:a 41",
+        "LPUSH tx:l a b c",
+        "SELECT 1",
+        "HSET tx:h f v",
+        "EXEC",
+        "SELECT 0",
+        "SET tx:ttl v PX 100000",
+        "SETEX tx:setex 1000 v",
+        "PEXPIRE tx:a 1",
+    ] {
+        let r = m.cmd_str(line);
+        assert!(!r.starts_with(b"-"), "{line}: {}", escape(&r));
+    }
+    // The key that expired is deleted on the master (and the DEL replicated) once it is touched.
+    std::thread::sleep(Duration::from_millis(5));
+    m.cmd(&["GET", "tx:a"]);
+}
+
+fn check_same(master: &Server, replica: &Server, what: &str) {
+    let a = dataset_snapshot(&mut master.conn());
+    let b = dataset_snapshot(&mut replica.conn());
+    assert!(!a.is_empty(), "{what}: empty dataset");
+    assert_same_dataset(&a, &b, 10_000, "master", "replica", what);
+}
+
+#[test]
+fn redis_replica_of_ferredis_master() {
+    let master = start(Kind::Ferredis, &[]);
+    let mut m = master.conn();
+    load_rich_dataset(&mut m);
+    let replica = replica_of(Kind::Redis, &master, &[]);
+    wait_synced(&master, &replica, "full sync");
+    check_same(&master, &replica, "after full sync");
+    // Master-side views of the replica.
+    assert_eq!(field(&mut m, "replication", "connected_slaves"), "1");
+    let slave0 = field(&mut m, "replication", "slave0");
+    assert!(slave0.starts_with(&format!("ip=127.0.0.1,port={},state=online,offset=", replica.port)), "{slave0}");
+    assert_eq!(field(&mut m, "replication", "repl_backlog_active"), "1");
+    assert_eq!(field(&mut m, "stats", "sync_full"), "1");
+    let list = String::from_utf8_lossy(&m.cmd(&["CLIENT", "LIST"])).into_owned();
+    assert!(list.lines().any(|l| l.contains(" flags=S ")), "{list}");
+    let role = m.cmd(&["ROLE"]);
+    let expect_port = format!("${}\r\n{}\r\n", replica.port.to_string().len(), replica.port);
+    assert!(role.starts_with(b"*3\r\n$6\r\nmaster\r\n:") && escape(&role).contains(&escape(expect_port.as_bytes())));
+
+    write_load(&mut m, 7);
+    wait_synced(&master, &replica, "live writes");
+    check_same(&master, &replica, "after live writes");
+
+    // The replica's link drops while the stream is in db 2; it comes back with PSYNC and continues from the
+    // backlog, still in db 2 (no SELECT follows).
+    m.cmd(&["SELECT", "2"]);
+    m.cmd(&["SET", "before-kill", "v"]);
+    wait_synced(&master, &replica, "before the link drops");
+    let mut r = replica.conn();
+    assert_eq!(r.cmd(&["CLIENT", "KILL", "TYPE", "master"]), b":1\r\n");
+    for i in 0..50 {
+        m.cmd(&["SET", &format!("after-kill:{i}"), "v"]);
+    }
+    wait_synced(&master, &replica, "after the link dropped");
+    assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1", "master log:\n{}", master.log_text());
+    assert_eq!(field(&mut m, "stats", "sync_full"), "1");
+    assert!(replica.log_text().contains("Successful partial resynchronization with master"));
+    check_same(&master, &replica, "after the partial resync");
+    // The first sync was diskless (Redis 7.0's default); a second replica gets the file from disk.
+    assert!(master.log_text().contains("Starting BGSAVE for SYNC with target: replicas sockets"));
+    assert!(replica.log_text().contains("receiving streamed RDB from master with EOF"));
+    assert_eq!(m.cmd(&["CONFIG", "SET", "repl-diskless-sync", "no"]), b"+OK\r\n");
+    let replica2 = replica_of(Kind::Redis, &master, &[]);
+    wait_synced(&master, &replica2, "disk-based full sync");
+    assert!(replica2.log_text().contains("bytes from master to disk"), "{}", replica2.log_text());
+    check_same(&master, &replica2, "second replica");
+    wait_synced(&master, &replica, "first replica still following");
+}
+
+#[test]
+fn ferredis_replica_of_redis_master() {
+    let master = start(Kind::Redis, &[]);
+    let mut m = master.conn();
+    load_rich_dataset(&mut m);
+    // Diskless (EOF-marker) transfer: Redis's default.
+    let replica = replica_of(Kind::Ferredis, &master, &[]);
+    wait_synced(&master, &replica, "full sync");
+    check_same(&master, &replica, "after full sync");
+    let mut r = replica.conn();
+    assert!(replica.log_text().contains("receiving streamed RDB from master with EOF"));
+    assert_eq!(field(&mut r, "replication", "role"), "slave");
+    assert_eq!(field(&mut r, "replication", "master_port"), master.port.to_string());
+    let role = r.cmd(&["ROLE"]);
+    let expect = format!("*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:{}\r\n$9\r\nconnected\r\n:", master.port);
+    assert!(role.starts_with(expect.as_bytes()), "{}", escape(&role));
+    assert_eq!(r.cmd(&["SET", "x", "1"]), b"-READONLY You can't write against a read only replica.\r\n");
+    let list = String::from_utf8_lossy(&r.cmd(&["CLIENT", "LIST"])).into_owned();
+    assert!(list.lines().any(|l| l.contains(" flags=M ")), "{list}");
+
+    write_load(&mut m, 11);
+    wait_synced(&master, &replica, "live writes");
+    check_same(&master, &replica, "after live writes");
+
+    // The master drops the replica while its stream is in db 2; it reconnects and continues (+CONTINUE, no
+    // new RDB), still in db 2.
+    m.cmd(&["SELECT", "2"]);
+    m.cmd(&["SET", "before-kill", "v"]);
+    wait_synced(&master, &replica, "before the link drops");
+    assert_eq!(m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]), b":1\r\n");
+    for i in 0..50 {
+        m.cmd(&["RPUSH", "after-kill", &i.to_string()]);
+    }
+    wait_synced(&master, &replica, "after the link dropped");
+    assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1", "replica log:\n{}", replica.log_text());
+    assert_eq!(field(&mut m, "stats", "sync_full"), "1");
+
+    // A second ferredis replica gets a disk-based (`$<len>`) transfer.
+    assert_eq!(m.cmd(&["CONFIG", "SET", "repl-diskless-sync", "no"]), b"+OK\r\n");
+    let replica2 = replica_of(Kind::Ferredis, &master, &[]);
+    wait_synced(&master, &replica2, "disk-based full sync");
+    assert!(replica2.log_text().contains("bytes from master to disk"), "{}", replica2.log_text());
+    check_same(&master, &replica2, "second replica");
+}
+
+/// Redis → ferredis → Redis: the sub-replica gets the stream the middle server proxies, with the same offsets.
+#[test]
+fn chain_of_three_mixed() {
+    let top = start(Kind::Redis, &[]);
+    let mut t = top.conn();
+    load_rich_dataset(&mut t);
+    let middle = replica_of(Kind::Ferredis, &top, &[]);
+    wait_synced(&top, &middle, "middle full sync");
+    let bottom = replica_of(Kind::Redis, &middle, &[]);
+    wait_synced(&middle, &bottom, "bottom full sync");
+    write_load(&mut t, 5);
+    wait_synced(&top, &middle, "middle live writes");
+    wait_synced(&middle, &bottom, "bottom live writes");
+    check_same(&top, &bottom, "top and bottom");
+    let mut m = middle.conn();
+    let mut b = bottom.conn();
+    assert_eq!(
+        field(&mut t, "replication", "master_repl_offset"),
+        field(&mut b, "replication", "master_repl_offset"),
+        "offsets along the chain"
+    );
+    assert_eq!(field(&mut b, "replication", "master_replid"), field(&mut t, "replication", "master_replid"));
+    // The middle drops its master link (CLIENT KILL TYPE master) and continues; the bottom is unaffected.
+    assert_eq!(m.cmd(&["CLIENT", "KILL", "TYPE", "master"]), b":1\r\n");
+    t.cmd(&["SET", "after-kill", "v"]);
+    wait_synced(&top, &middle, "middle after the kill");
+    wait_synced(&middle, &bottom, "bottom after the kill");
+    assert_eq!(field(&mut t, "stats", "sync_partial_ok"), "1", "middle log:\n{}", middle.log_text());
+    assert_eq!(field(&mut m, "stats", "sync_full"), "1");
+    assert_eq!(b.cmd(&["GET", "after-kill"]), b"$1\r\nv\r\n");
+}
+
+#[test]
+fn ferredis_replica_restart_continues() {
+    let master = start(Kind::Redis, &[]);
+    let mut m = master.conn();
+    load_rich_dataset(&mut m);
+    let dir = common::TempDir::new("repl-restart");
+    let port = master.port.to_string();
+    let args = ["--replicaof", "127.0.0.1", port.as_str(), "--save", "3600 1"];
+    let mut replica = Server::start_in(Kind::Ferredis, dir.path(), &args);
+    wait_synced(&master, &replica, "full sync");
+    m.cmd(&["SELECT", "1"]);
+    m.cmd(&["SET", "k", "v"]);
+    wait_synced(&master, &replica, "writes");
+    // SHUTDOWN saves the RDB with the master's replication ID and offset; the restarted replica continues.
+    replica.shutdown(&[]);
+    m.cmd(&["SET", "while-down", "v"]);
+    let replica = Server::start_in(Kind::Ferredis, dir.path(), &args);
+    wait_synced(&master, &replica, "after the restart");
+    assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1", "replica log:\n{}", replica.log_text());
+    assert_eq!(field(&mut m, "stats", "sync_full"), "1");
+    let mut r = replica.conn();
+    r.cmd(&["SELECT", "1"]);
+    assert_eq!(r.cmd(&["GET", "while-down"]), b"$1\r\nv\r\n");
+    check_same(&master, &replica, "after the restart");
+}
+
+#[test]
+fn min_replicas_to_write() {
+    let master = start(Kind::Ferredis, &[]);
+    let mut m = master.conn();
+    assert_eq!(m.cmd(&["CONFIG", "SET", "min-replicas-to-write", "1"]), b"+OK\r\n");
+    assert_eq!(m.cmd(&["SET", "a", "1"]), b"-NOREPLICAS Not enough good replicas to write.\r\n");
+    assert_eq!(m.cmd(&["GET", "a"]), b"$-1\r\n");
+    let replica = replica_of(Kind::Redis, &master, &[]);
+    wait_until("a good replica", 10_000, || m.cmd(&["SET", "a", "1"]) == b"+OK\r\n");
+    wait_synced(&master, &replica, "writes with a good replica");
+    assert_eq!(field(&mut m, "replication", "min_slaves_good_slaves"), "1");
+}
+
+#[test]
+fn wait_counts_acknowledging_replicas() {
+    let master = start(Kind::Ferredis, &[]);
+    let mut m = master.conn();
+    // No replica: WAIT 0 answers at once, WAIT 1 gives up after its timeout.
+    assert_eq!(m.cmd(&["WAIT", "0", "0"]), b":0\r\n");
+    assert_eq!(m.cmd(&["WAIT", "1", "50"]), b":0\r\n");
+    assert_eq!(m.cmd(&["WAIT", "1", "-1"]), b"-ERR timeout is negative\r\n");
+    let r1 = replica_of(Kind::Redis, &master, &[]);
+    let r2 = replica_of(Kind::Ferredis, &master, &[]);
+    wait_synced(&master, &r1, "first replica");
+    wait_synced(&master, &r2, "second replica");
+    m.cmd(&["SET", "k", "v"]);
+    // Both replicas acknowledge through REPLCONF GETACK; no timeout needed.
+    assert_eq!(m.cmd(&["WAIT", "2", "0"]), b":2\r\n");
+    // Asking for more replicas than exist waits for the timeout and reports the ones that acknowledged.
+    m.cmd(&["SET", "k", "w"]);
+    assert_eq!(m.cmd(&["WAIT", "3", "300"]), b":2\r\n");
+    // A pipelined command after WAIT runs once WAIT is answered.
+    m.send_raw(b"*3\r\n$4\r\nWAIT\r\n$1\r\n2\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n").unwrap();
+    assert_eq!(m.read_reply().unwrap(), b":2\r\n");
+    assert_eq!(m.read_reply().unwrap(), b"+PONG\r\n");
+    let mut c2 = r2.conn();
+    assert!(c2.cmd(&["WAIT", "0", "0"]).starts_with(b"-ERR WAIT cannot be used with replica instances."));
+}
+
+/// A replica that does not read its stream is dropped at `client-output-buffer-limit replica` (the RDB itself
+/// does not count).
+#[test]
+fn slow_replica_hits_the_output_buffer_limit() {
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let master = start(kind, &["--client-output-buffer-limit", "replica 1mb 0 0", "--repl-diskless-sync", "no"]);
+        let mut m = master.conn();
+        // An RDB larger than the limit is still delivered.
+        m.cmd(&["DEBUG", "POPULATE", "50000", "big", "64"]);
+        let raw = RawReplica::connect(master.port);
+        assert_eq!(field(&mut m, "replication", "connected_slaves"), "1", "{}", kind.label());
+        // Never read again: the stream piles up in the master's output buffer for it.
+        let value = "x".repeat(64 * 1024);
+        let mut gone = false;
+        for i in 0..200 {
+            m.cmd(&["SET", &format!("k{i}"), &value]);
+            if field(&mut m, "replication", "connected_slaves") == "0" {
+                gone = true;
+                break;
+            }
+        }
+        assert!(gone, "{}: the replica was not dropped", kind.label());
+        assert!(master.log_text().contains("for overcoming of output buffer limits"), "{}", kind.label());
+        drop(raw.s.shutdown(std::net::Shutdown::Both));
+    }
+}
+
+/// INFO replication has the same fields, in the same order, as Redis's in each role.
+#[test]
+fn info_replication_fields_match_redis() {
+    let names = |c: &mut Conn| -> Vec<String> {
+        info_section(c, "replication").into_iter().map(|(k, _)| k).filter(|k| !k.starts_with("slave0")).collect()
+    };
+    let mut master_fields = Vec::new();
+    let mut replica_fields = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let master = start(kind, &["--min-replicas-to-write", "1"]);
+        let replica = replica_of(kind, &master, &[]);
+        wait_synced(&master, &replica, "sync");
+        let mut m = master.conn();
+        let mut r = replica.conn();
+        wait_until("the replica online on the master", 10_000, || {
+            field(&mut m, "replication", "slave0").contains(",state=online,")
+        });
+        master_fields.push(names(&mut m));
+        replica_fields.push(names(&mut r));
+        // A replica whose link is down shows when it went down; with serve-stale-data off it refuses reads.
+        assert_eq!(r.cmd(&["CONFIG", "SET", "replica-serve-stale-data", "no"]), b"+OK\r\n");
+        drop(m);
+        drop(master);
+        wait_until("the link to go down", 10_000, || field(&mut r, "replication", "master_link_status") == "down");
+        assert!(!field(&mut r, "replication", "master_link_down_since_seconds").is_empty());
+        assert_eq!(
+            r.cmd(&["GET", "x"]),
+            b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n",
+            "{}",
+            kind.label()
+        );
+        assert!(r.cmd(&["PING"]).starts_with(b"-MASTERDOWN"), "{}", kind.label());
+        assert!(r.cmd(&["INFO", "replication"]).starts_with(b"$"), "{}", kind.label());
+    }
+    assert_eq!(master_fields[1], master_fields[0], "master fields (left: ferredis, right: Redis)");
+    assert_eq!(replica_fields[1], replica_fields[0], "replica fields (left: ferredis, right: Redis)");
+}
+
+/// A replica that disappears in the middle of its transfer leaves the master serving, and the next one syncs.
+#[test]
+fn replica_gone_mid_transfer() {
+    for diskless in ["yes", "no"] {
+        let master = start(Kind::Ferredis, &["--repl-diskless-sync", diskless]);
+        let mut m = master.conn();
+        // Big enough for the payload to take several reads and a keepalive second.
+        m.cmd(&["DEBUG", "POPULATE", "50000", "k", "400"]);
+        // PSYNC with capa eof: a diskless transfer when the master uses them.
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", master.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        // One at a time: PSYNC refuses to run with a reply still pending (as in Redis).
+        s.write_all(b"*3\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n").unwrap();
+        let mut ok = [0u8; 5];
+        s.read_exact(&mut ok).unwrap();
+        assert_eq!(&ok, b"+OK\r\n");
+        s.write_all(b"*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n").unwrap();
+        let mut first = [0u8; 64];
+        s.read_exact(&mut first).unwrap();
+        drop(s);
+        m.cmd(&["SET", "after", "v"]);
+        let replica = replica_of(Kind::Redis, &master, &[]);
+        wait_synced(&master, &replica, "sync after an abandoned transfer");
+        assert_eq!(replica.conn().cmd(&["DBSIZE"]), b":50001\r\n", "diskless {diskless}");
+        assert_eq!(field(&mut m, "replication", "connected_slaves"), "1");
+    }
+}
+
+#[test]
+fn replica_never_expires_keys_on_its_own() {
+    let master = start(Kind::Redis, &[]);
+    let mut m = master.conn();
+    // The master keeps the expired key (no active expiry, nobody reads it), so no DEL reaches the replica.
+    assert_eq!(m.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), b"+OK\r\n");
+    m.cmd(&["SET", "keep", "v"]);
+    m.cmd(&["SET", "gone", "v", "PX", "300"]);
+    let replica = replica_of(Kind::Ferredis, &master, &[]);
+    wait_synced(&master, &replica, "full sync");
+    let mut r = replica.conn();
+    wait_until("the key's TTL to pass on the replica", 10_000, || r.cmd(&["EXISTS", "gone"]) == b":0\r\n");
+    assert_eq!(r.cmd(&["GET", "gone"]), b"$-1\r\n");
+    // Still there: only the master's DEL removes it.
+    assert_eq!(r.cmd(&["DBSIZE"]), b":2\r\n");
+    m.cmd(&["GET", "gone"]);
+    wait_until("the master's DEL", 10_000, || r.cmd(&["DBSIZE"]) == b":1\r\n");
+}
+
+/// Promotes the replica and re-points the old master at it: the old master continues through the promoted
+/// replica's second replication ID, without a full sync.
+fn promotion(master_kind: Kind, replica_kind: Kind) {
+    let master = start(master_kind, &[]);
+    let mut m = master.conn();
+    load_rich_dataset(&mut m);
+    let replica = replica_of(replica_kind, &master, &[]);
+    wait_synced(&master, &replica, "full sync");
+    write_load(&mut m, 3);
+    wait_synced(&master, &replica, "live writes");
+    let old_id = field(&mut m, "replication", "master_replid");
+    let mut r = replica.conn();
+    assert_eq!(r.cmd(&["REPLICAOF", "NO", "ONE"]), b"+OK\r\n");
+    assert_eq!(field(&mut r, "replication", "role"), "master");
+    assert_eq!(field(&mut r, "replication", "master_replid2"), old_id);
+    assert_eq!(r.cmd(&["SET", "written-on-the-new-master", "1"]), b"+OK\r\n");
+    assert_eq!(m.cmd(&["REPLICAOF", "127.0.0.1", &replica.port.to_string()]), b"+OK\r\n");
+    wait_synced(&replica, &master, "old master following the promoted replica");
+    assert_eq!(field(&mut r, "stats", "sync_partial_ok"), "1", "new master log:\n{}", replica.log_text());
+    assert_eq!(field(&mut r, "stats", "sync_full"), "0");
+    assert_eq!(m.cmd(&["GET", "written-on-the-new-master"]), b"$1\r\n1\r\n");
+    check_same(&replica, &master, "after the promotion");
+}
+
+#[test]
+fn promotion_of_a_ferredis_replica_of_redis() {
+    promotion(Kind::Redis, Kind::Ferredis);
+}
+
+#[test]
+fn promotion_of_a_redis_replica_of_ferredis() {
+    promotion(Kind::Ferredis, Kind::Redis);
+}
+
+/// Reads what a replica connected with SYNC receives: the RDB, then the command stream up to and including
+/// the encoding of `end`.
+struct RawReplica {
+    s: std::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl RawReplica {
+    fn connect(port: u16) -> RawReplica {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.write_all(b"SYNC\r\n").unwrap();
+        let mut r = RawReplica { s, buf: Vec::new() };
+        // Newlines while the RDB is made, then `$<len>\r\n` and the file.
+        loop {
+            while r.buf.first() == Some(&b'\n') {
+                r.buf.remove(0);
+            }
+            if let Some(i) = r.buf.windows(2).position(|w| w == b"\r\n") {
+                let len: usize = std::str::from_utf8(&r.buf[1..i]).unwrap().parse().unwrap();
+                if r.buf.len() >= i + 2 + len {
+                    assert_eq!(&r.buf[i + 2..i + 7], b"REDIS");
+                    r.buf.drain(..i + 2 + len);
+                    return r;
+                }
+            }
+            r.more();
+        }
+    }
+
+    fn more(&mut self) {
+        let mut chunk = [0u8; 65536];
+        let n = self.s.read(&mut chunk).expect("replication stream read");
+        assert!(n > 0, "stream closed");
+        self.buf.extend_from_slice(&chunk[..n]);
+    }
+
+    fn until(&mut self, end: &[u8]) -> Vec<u8> {
+        loop {
+            if let Some(i) = self.buf.windows(end.len()).position(|w| w == end) {
+                let rest = self.buf.split_off(i + end.len());
+                return std::mem::replace(&mut self.buf, rest);
+            }
+            self.more();
+        }
+    }
+}
+
+#[test]
+fn replication_stream_matches_redis() {
+    let script: &[&str] = &[
+        "SET a 1",
+        "INCR a",
+        "APPEND a xyz",
+        "INCRBYFLOAT f 1.5",
+        "SELECT 3",
+        "RPUSH l a b c d",
+        "LMOVE l l2 LEFT RIGHT",
+        "LPOP l 2",
+        "HSET h f1 v1 f2 v2",
+        "HINCRBY h n 5",
+        "HDEL h f1 missing",
+        "SADD s x y z",
+        "SREM s x nothere",
+        "SMOVE s s2 y",
+        "ZADD z 1 a 2 b 3 c",
+        "ZINCRBY z 5 a",
+        "ZPOPMIN z",
+        "ZREMRANGEBYSCORE z 0 2",
+        "DEL missing",
+        "SELECT 0",
+        "MULTI",
+        "SET t1 1",
+        "SELECT 5",
+        "SET t2 2",
+        "EXEC",
+        "GETDEL a",
+        "SET b v",
+        "PERSIST b",
+        "RENAME b c",
+        "COPY c d",
+        "FLUSHDB",
+        "SET end 1",
+    ];
+    let end = b"*3\r\n$3\r\nSET\r\n$3\r\nend\r\n$1\r\n1\r\n";
+    let mut streams = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let server = start(kind, &["--repl-diskless-sync", "no"]);
+        let mut raw = RawReplica::connect(server.port);
+        let mut c = server.conn();
+        for line in script {
+            c.cmd_str(line);
+        }
+        streams.push(raw.until(end));
+    }
+    assert!(streams[0].len() > 500, "{}", escape(&streams[0]));
+    assert_eq!(
+        escape(&streams[1]),
+        escape(&streams[0]),
+        "ferredis's replication stream differs from Redis's (left: ferredis, right: Redis)"
+    );
+}
+
+/// The master link runs whatever its master sends, whatever the replica's default user may do (Redis's master
+/// client has no user): here the default user may not run SET, and SETs still replicate.
+#[test]
+fn master_link_is_not_subject_to_acl() {
+    let master = start(Kind::Ferredis, &[]);
+    let replica =
+        replica_of(Kind::Ferredis, &master, &["--user", "default", "on", "nopass", "~*", "&*", "+@all", "-set"]);
+    let mut r = replica.conn();
+    assert!(r.cmd(&["SET", "k", "v"]).starts_with(b"-NOPERM"), "the replica's default user may not SET");
+    let mut m = master.conn();
+    for i in 0..100 {
+        assert_eq!(m.cmd(&["SET", &format!("k{i}"), "v"]), b"+OK\r\n");
+    }
+    wait_synced(&master, &replica, "SETs through the master link");
+    assert_eq!(r.cmd(&["DBSIZE"]), b":100\r\n");
+    assert_eq!(r.cmd(&["GET", "k7"]), b"$1\r\nv\r\n");
+}
