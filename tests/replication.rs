@@ -590,3 +590,58 @@ fn master_link_is_not_subject_to_acl() {
     assert_eq!(r.cmd(&["DBSIZE"]), b":100\r\n");
     assert_eq!(r.cmd(&["GET", "k7"]), b"$1\r\nv\r\n");
 }
+
+/// `replica-announce-ip/port` are what the master shows (INFO slaveN, ROLE), `replica-priority` is the replica's
+/// `slave_priority`, and the replication traffic is counted apart from the normal net counters (the master's
+/// output to its replica, the replica's input from its master), as in Redis 7.0. `repl-disable-tcp-nodelay` only
+/// changes a socket option; the sync still works with it.
+#[test]
+fn announced_address_priority_and_repl_traffic_counters() {
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let master = start(kind, &["--repl-disable-tcp-nodelay", "yes"]);
+        let replica = replica_of(
+            kind,
+            &master,
+            &["--replica-announce-ip", "10.1.2.3", "--replica-announce-port", "4321", "--replica-priority", "7"],
+        );
+        wait_synced(&master, &replica, "sync");
+        let mut m = master.conn();
+        let mut r = replica.conn();
+        let label = kind.label();
+        wait_until("the replica online on the master", 10_000, || {
+            field(&mut m, "replication", "slave0").contains(",state=online,")
+        });
+        let slave0 = field(&mut m, "replication", "slave0");
+        assert!(slave0.starts_with("ip=10.1.2.3,port=4321,state=online,"), "{label}: {slave0}");
+        let role = m.cmd(&["ROLE"]);
+        let role_text = String::from_utf8_lossy(&role);
+        assert!(role_text.contains("$8\r\n10.1.2.3\r\n$4\r\n4321\r\n"), "{label}: {}", escape(&role));
+        assert_eq!(field(&mut r, "replication", "slave_priority"), "7", "{label}");
+        assert_eq!(field(&mut r, "replication", "replica_announced"), "1", "{label}");
+        assert_eq!(r.cmd(&["CONFIG", "SET", "replica-priority", "0"]), b"+OK\r\n");
+        assert_eq!(field(&mut r, "replication", "slave_priority"), "0", "{label}");
+
+        let num = |c: &mut Conn, name: &str| -> u64 { field(c, "stats", name).parse().unwrap_or(u64::MAX) };
+        // Nothing replicates into the master, and the replica writes to no replica.
+        assert_eq!(num(&mut m, "total_net_repl_input_bytes"), 0, "{label}");
+        assert_eq!(num(&mut r, "total_net_repl_output_bytes"), 0, "{label}");
+        let out_before = num(&mut m, "total_net_repl_output_bytes");
+        let in_before = num(&mut r, "total_net_repl_input_bytes");
+        assert!(out_before > 0 && in_before > 0, "{label}: {out_before} {in_before}");
+        let all_in_before = num(&mut r, "total_net_input_bytes");
+        let value = "v".repeat(20_000);
+        assert_eq!(m.cmd(&["SET", "big", &value]), b"+OK\r\n");
+        wait_synced(&master, &replica, "after the big SET");
+        assert!(num(&mut m, "total_net_repl_output_bytes") >= out_before + 20_000, "{label}");
+        assert!(num(&mut r, "total_net_repl_input_bytes") >= in_before + 20_000, "{label}");
+        // The overall totals include the replication traffic (Redis 7.0 reports the sums).
+        let all_in = num(&mut r, "total_net_input_bytes");
+        assert!(all_in >= all_in_before + 20_000, "{label}: {all_in_before} -> {all_in}");
+        assert!(all_in >= num(&mut r, "total_net_repl_input_bytes"), "{label}");
+        assert!(num(&mut m, "total_net_output_bytes") >= num(&mut m, "total_net_repl_output_bytes"), "{label}");
+        for name in ["instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps"] {
+            let v = field(&mut m, "stats", name);
+            assert!(v.parse::<f64>().is_ok() && v.contains('.'), "{label}: {name}={v}");
+        }
+    }
+}

@@ -169,6 +169,10 @@ fn sync(ctx: &mut Ctx, args: Args) {
     }
     let srv = &mut *ctx.srv;
     srv.repl.sync_full += 1;
+    if srv.config.stored_bool("repl-disable-tcp-nodelay") {
+        // Not critical if it fails (a unix socket has no such option).
+        let _ = crate::sys::socket::clear_nodelay(ctx.client.fd);
+    }
     ctx.client.flags |= flags::REPLICA;
     srv.repl.replicas.push(replica);
     if srv.repl.replicas.len() == 1 && srv.repl.backlog.is_none() {

@@ -666,7 +666,7 @@ impl Server {
                 Ok(n) => {
                     link.inbuf.extend_from_slice(&buf[..n]);
                     link.last_io_ms = now;
-                    self.state.stats.net_input_bytes += n as u64;
+                    self.state.stats.net_repl_input_bytes += n as u64;
                     total += n;
                     if total >= LINK_READ_PER_EVENT {
                         break;
