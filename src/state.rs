@@ -231,6 +231,8 @@ pub struct ClientPause {
     pub end_ms: i64,
     /// Bumped whenever the pause is lifted or changed, so the server knows to retry deferred clients.
     pub generation: u64,
+    /// FAILOVER holds writes until it ends, whatever CLIENT PAUSE / UNPAUSE do (Redis's `PAUSE_DURING_FAILOVER`).
+    pub failover: bool,
 }
 
 impl ClientPause {
@@ -239,6 +241,8 @@ impl ClientPause {
     pub fn mode_at(&self, now_ms: i64) -> PauseMode {
         if self.mode != PauseMode::Off && now_ms < self.end_ms {
             self.mode
+        } else if self.failover {
+            PauseMode::Write
         } else {
             PauseMode::Off
         }
@@ -264,6 +268,12 @@ impl ClientPause {
     pub fn unpause(&mut self) {
         self.mode = PauseMode::Off;
         self.end_ms = 0;
+        self.generation += 1;
+    }
+
+    /// Starts or ends FAILOVER's pause of writes.
+    pub fn set_failover(&mut self, on: bool) {
+        self.failover = on;
         self.generation += 1;
     }
 }

@@ -473,7 +473,7 @@ fn replication(out: &mut String, srv: &ServerState) {
     }
     let b = r.backlog.as_ref();
     fields!(out,
-        "master_failover_state" => "no-failover",
+        "master_failover_state" => r.failover.state.name(),
         "master_replid" => srv.replid,
         "master_replid2" => r.replid2,
         "master_repl_offset" => r.master_repl_offset,
