@@ -698,9 +698,16 @@ fn failover_redis_master_ferredis_replica() {
 
 /// A replica that took its RDB and acknowledged offset 0 once, then never again: it is online but never in sync.
 fn stuck_replica(master: &Server) -> std::net::TcpStream {
+    stuck_replica_on(master, 1234)
+}
+
+/// [`stuck_replica`] announcing `port`.
+fn stuck_replica_on(master: &Server, port: u16) -> std::net::TcpStream {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", master.port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s.write_all(b"*3\r\n$8\r\nREPLCONF\r\n$14\r\nlistening-port\r\n$4\r\n1234\r\n").unwrap();
+    let p = port.to_string();
+    let cmd = format!("*3\r\n$8\r\nREPLCONF\r\n$14\r\nlistening-port\r\n${}\r\n{p}\r\n", p.len());
+    s.write_all(cmd.as_bytes()).unwrap();
     let mut ok = [0u8; 5];
     s.read_exact(&mut ok).unwrap();
     assert_eq!(&ok, b"+OK\r\n");
@@ -795,4 +802,42 @@ fn failover_errors_abort_and_timeout_match_redis() {
     for (i, (a, b)) in transcripts[0].iter().zip(&transcripts[1]).enumerate() {
         assert_eq!(escape(b), escape(a), "reply {i} (left: ferredis, right: Redis)");
     }
+}
+
+/// FORCE: when the TIMEOUT passes with the target still behind, the master hands over anyway (it becomes the
+/// target's replica, `failover-in-progress` while the PSYNC is pending); ABORT then makes it a master again.
+/// The target here takes no connections, so the failover stays in progress until the ABORT (as in Redis).
+#[test]
+fn failover_force_then_abort_matches_redis() {
+    let mut transcripts: Vec<Vec<String>> = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let label = kind.label();
+        let master = start(kind, &[]);
+        let mut m = master.conn();
+        m.cmd(&["SET", "k", "v"]);
+        let port = common::free_port();
+        let port_text = port.to_string();
+        let stuck = stuck_replica_on(&master, port);
+        assert_eq!(m.cmd(&["SET", "k", "v2"]), b"+OK\r\n");
+        let mut t = Vec::new();
+        t.push(escape(&m.cmd(&["FAILOVER", "TO", "127.0.0.1", &port_text, "FORCE", "TIMEOUT", "50"])));
+        wait_until("the forced hand-over", 20_000, || field(&mut m, "replication", "role") == "slave");
+        t.push(field(&mut m, "replication", "master_failover_state"));
+        t.push(field(&mut m, "replication", "master_port").replace(&port_text, "PORT"));
+        t.push(escape(&m.cmd(&["FAILOVER", "ABORT"])));
+        t.push(field(&mut m, "replication", "role"));
+        t.push(field(&mut m, "replication", "master_failover_state"));
+        t.push(escape(&m.cmd(&["SET", "after", "1"])));
+        let log = master.log_text();
+        for line in [
+            format!("FAILOVER to 127.0.0.1:{port} time out exceeded, failing over."),
+            format!("FAILOVER to 127.0.0.1:{port} aborted: Failover manually aborted"),
+        ] {
+            assert!(log.contains(&line), "{label}: {line}\n{log}");
+        }
+        drop(stuck);
+        transcripts.push(t);
+    }
+    assert_eq!(transcripts[1], transcripts[0], "left: ferredis, right: Redis");
+    assert_eq!(transcripts[1][1], "failover-in-progress");
 }
