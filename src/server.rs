@@ -711,7 +711,11 @@ impl Server {
             }
             Ok(n) => {
                 c.query.commit(n);
-                self.state.stats.net_input_bytes += n as u64;
+                if c.state.has(flags::MASTER) {
+                    self.state.stats.net_repl_input_bytes += n as u64;
+                } else {
+                    self.state.stats.net_input_bytes += n as u64;
+                }
                 self.state.stats.total_reads_processed += 1;
                 // Any input counts as activity for `timeout` (the cached clock is precise enough for that).
                 c.state.last_interaction_ms = self.state.now_ms;
@@ -1314,6 +1318,15 @@ impl Server {
 
     // ---- writing -----------------------------------------------------------------------------------------------
 
+    /// Counts written bytes: to a replica (not a MONITOR) as replication traffic, like Redis 7.0's writeToClient.
+    fn count_output(&mut self, c: &ClientState, n: usize) {
+        if c.has(flags::REPLICA) && !c.has(flags::MONITOR) {
+            self.state.stats.net_repl_output_bytes += n as u64;
+        } else {
+            self.state.stats.net_output_bytes += n as u64;
+        }
+    }
+
     /// Writes as much pending output as the socket takes (bounded per event). Returns false when the client was
     /// closed (write error, or fully written with CLOSE_AFTER_REPLY); the box is consumed in that case.
     fn write_to_client(&mut self, el: &mut EventLoop, mut c: Box<Client>) -> Option<Box<Client>> {
@@ -1335,13 +1348,13 @@ impl Server {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => {
                     log_verbose!("Error writing to client: {}", os_error_text(&e));
-                    self.state.stats.net_output_bytes += total as u64;
+                    self.count_output(&c.state, total);
                     self.free_client(el, c);
                     return None;
                 }
             }
         }
-        self.state.stats.net_output_bytes += total as u64;
+        self.count_output(&c.state, total);
         if total > 0 {
             c.state.last_interaction_ms = self.state.now_ms;
         }

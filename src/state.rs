@@ -30,6 +30,11 @@ pub struct Stats {
     pub keyspace_misses: u64,
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
+    /// Replication traffic, kept apart from the two above as Redis 7.0 does: what the master link reads (the
+    /// RDB transfer and the command stream) and what is written to replicas. INFO's `total_net_*_bytes` are the
+    /// sums (Redis 7.0 reports them that way).
+    pub net_repl_input_bytes: u64,
+    pub net_repl_output_bytes: u64,
     pub total_error_replies: u64,
     pub unexpected_error_replies: u64,
     pub errorstats: HashMap<String, u64>,
@@ -94,16 +99,22 @@ pub struct Instantaneous {
     pub ops: InstMetric,
     pub net_input_bytes: InstMetric,
     pub net_output_bytes: InstMetric,
+    pub net_repl_input_bytes: InstMetric,
+    pub net_repl_output_bytes: InstMetric,
 }
 
 /// Samples the instantaneous rates and the memory peak. The event loop calls it every 100 ms (Redis does the
 /// same from its cron).
 pub fn cron_sample(srv: &mut ServerState, now_ms: i64) {
     let s = &mut srv.stats;
-    let (ops, input, output) = (s.total_commands_processed, s.net_input_bytes, s.net_output_bytes);
+    let (repl_in, repl_out) = (s.net_repl_input_bytes, s.net_repl_output_bytes);
+    // Like Redis 7.0, the overall rates include the replication traffic.
+    let (ops, input, output) = (s.total_commands_processed, s.net_input_bytes + repl_in, s.net_output_bytes + repl_out);
     s.inst.ops.track(now_ms, ops);
     s.inst.net_input_bytes.track(now_ms, input);
     s.inst.net_output_bytes.track(now_ms, output);
+    s.inst.net_repl_input_bytes.track(now_ms, repl_in);
+    s.inst.net_repl_output_bytes.track(now_ms, repl_out);
     s.peak_memory = s.peak_memory.max(crate::util::used_memory());
 }
 
@@ -220,6 +231,8 @@ pub struct ClientPause {
     pub end_ms: i64,
     /// Bumped whenever the pause is lifted or changed, so the server knows to retry deferred clients.
     pub generation: u64,
+    /// FAILOVER holds writes until it ends, whatever CLIENT PAUSE / UNPAUSE do (Redis's `PAUSE_DURING_FAILOVER`).
+    pub failover: bool,
 }
 
 impl ClientPause {
@@ -228,6 +241,8 @@ impl ClientPause {
     pub fn mode_at(&self, now_ms: i64) -> PauseMode {
         if self.mode != PauseMode::Off && now_ms < self.end_ms {
             self.mode
+        } else if self.failover {
+            PauseMode::Write
         } else {
             PauseMode::Off
         }
@@ -253,6 +268,12 @@ impl ClientPause {
     pub fn unpause(&mut self) {
         self.mode = PauseMode::Off;
         self.end_ms = 0;
+        self.generation += 1;
+    }
+
+    /// Starts or ends FAILOVER's pause of writes.
+    pub fn set_failover(&mut self, on: bool) {
+        self.failover = on;
         self.generation += 1;
     }
 }

@@ -618,3 +618,254 @@ fn master_link_is_not_subject_to_acl() {
     assert_eq!(r.cmd(&["DBSIZE"]), b":100\r\n");
     assert_eq!(r.cmd(&["GET", "k7"]), b"$1\r\nv\r\n");
 }
+
+/// `replica-announce-ip/port` are what the master shows (INFO slaveN, ROLE), `replica-priority` is the replica's
+/// `slave_priority`, and the replication traffic is counted apart from the normal net counters (the master's
+/// output to its replica, the replica's input from its master), as in Redis 7.0. `repl-disable-tcp-nodelay` only
+/// changes a socket option; the sync still works with it.
+#[test]
+fn announced_address_priority_and_repl_traffic_counters() {
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let master = start(kind, &["--repl-disable-tcp-nodelay", "yes"]);
+        let replica = replica_of(
+            kind,
+            &master,
+            &["--replica-announce-ip", "10.1.2.3", "--replica-announce-port", "4321", "--replica-priority", "7"],
+        );
+        wait_synced(&master, &replica, "sync");
+        let mut m = master.conn();
+        let mut r = replica.conn();
+        let label = kind.label();
+        wait_until("the replica online on the master", 10_000, || {
+            field(&mut m, "replication", "slave0").contains(",state=online,")
+        });
+        let slave0 = field(&mut m, "replication", "slave0");
+        assert!(slave0.starts_with("ip=10.1.2.3,port=4321,state=online,"), "{label}: {slave0}");
+        let role = m.cmd(&["ROLE"]);
+        let role_text = String::from_utf8_lossy(&role);
+        assert!(role_text.contains("$8\r\n10.1.2.3\r\n$4\r\n4321\r\n"), "{label}: {}", escape(&role));
+        assert_eq!(field(&mut r, "replication", "slave_priority"), "7", "{label}");
+        assert_eq!(field(&mut r, "replication", "replica_announced"), "1", "{label}");
+        assert_eq!(r.cmd(&["CONFIG", "SET", "replica-priority", "0"]), b"+OK\r\n");
+        assert_eq!(field(&mut r, "replication", "slave_priority"), "0", "{label}");
+
+        let num = |c: &mut Conn, name: &str| -> u64 { field(c, "stats", name).parse().unwrap_or(u64::MAX) };
+        // Nothing replicates into the master, and the replica writes to no replica.
+        assert_eq!(num(&mut m, "total_net_repl_input_bytes"), 0, "{label}");
+        assert_eq!(num(&mut r, "total_net_repl_output_bytes"), 0, "{label}");
+        let out_before = num(&mut m, "total_net_repl_output_bytes");
+        let in_before = num(&mut r, "total_net_repl_input_bytes");
+        assert!(out_before > 0 && in_before > 0, "{label}: {out_before} {in_before}");
+        let all_in_before = num(&mut r, "total_net_input_bytes");
+        let value = "v".repeat(20_000);
+        assert_eq!(m.cmd(&["SET", "big", &value]), b"+OK\r\n");
+        wait_synced(&master, &replica, "after the big SET");
+        assert!(num(&mut m, "total_net_repl_output_bytes") >= out_before + 20_000, "{label}");
+        assert!(num(&mut r, "total_net_repl_input_bytes") >= in_before + 20_000, "{label}");
+        // The overall totals include the replication traffic (Redis 7.0 reports the sums).
+        let all_in = num(&mut r, "total_net_input_bytes");
+        assert!(all_in >= all_in_before + 20_000, "{label}: {all_in_before} -> {all_in}");
+        assert!(all_in >= num(&mut r, "total_net_repl_input_bytes"), "{label}");
+        assert!(num(&mut m, "total_net_output_bytes") >= num(&mut m, "total_net_repl_output_bytes"), "{label}");
+        for name in ["instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps"] {
+            let v = field(&mut m, "stats", name);
+            assert!(v.parse::<f64>().is_ok() && v.contains('.'), "{label}: {name}={v}");
+        }
+    }
+}
+
+/// `FAILOVER` (any replica): the master pauses writes, waits for its replica to acknowledge everything, and hands
+/// its role over with `PSYNC replid offset FAILOVER`; the roles swap, the old master continues partially, and the
+/// data converges. `master_kind` runs FAILOVER; `replica_kind` answers the PSYNC ... FAILOVER.
+fn failover(master_kind: Kind, replica_kind: Kind) {
+    let master = start(master_kind, &[]);
+    let mut m = master.conn();
+    load_rich_dataset(&mut m);
+    let replica = replica_of(replica_kind, &master, &[]);
+    wait_synced(&master, &replica, "full sync");
+    write_load(&mut m, 5);
+    wait_synced(&master, &replica, "live writes");
+    let mut r = replica.conn();
+    let what = format!("{} master, {} replica", master_kind.label(), replica_kind.label());
+    let logs = || format!("master log:\n{}\nreplica log:\n{}", master.log_text(), replica.log_text());
+    assert_eq!(field(&mut m, "replication", "master_failover_state"), "no-failover");
+    assert_eq!(m.cmd(&["FAILOVER", "TIMEOUT", "60000"]), b"+OK\r\n", "{what}");
+    wait_until("the roles to swap", 20_000, || {
+        field(&mut r, "replication", "role") == "master"
+            && field(&mut m, "replication", "role") == "slave"
+            && field(&mut m, "replication", "master_link_status") == "up"
+    });
+    assert_eq!(field(&mut m, "replication", "master_port"), replica.port.to_string(), "{what}");
+    assert_eq!(field(&mut m, "replication", "master_failover_state"), "no-failover", "{what}");
+    assert_eq!(field(&mut r, "replication", "master_failover_state"), "no-failover", "{what}");
+    // The old master continued the promoted one's history: no new RDB.
+    assert_eq!(field(&mut r, "stats", "sync_partial_ok"), "1", "{what}\n{}", logs());
+    assert_eq!(field(&mut r, "stats", "sync_full"), "0", "{what}");
+    // Writes flow again, on the new master, and reach the old one.
+    assert_eq!(r.cmd(&["SET", "written-after-failover", "1"]), b"+OK\r\n", "{what}");
+    assert!(m.cmd(&["SET", "x", "1"]).starts_with(b"-READONLY"), "{what}");
+    wait_synced(&replica, &master, &what);
+    assert_eq!(m.cmd(&["GET", "written-after-failover"]), b"$1\r\n1\r\n", "{what}");
+    check_same(&replica, &master, &what);
+}
+
+#[test]
+fn failover_ferredis_master_ferredis_replica() {
+    failover(Kind::Ferredis, Kind::Ferredis);
+}
+
+#[test]
+fn failover_ferredis_master_redis_replica() {
+    failover(Kind::Ferredis, Kind::Redis);
+}
+
+#[test]
+fn failover_redis_master_ferredis_replica() {
+    failover(Kind::Redis, Kind::Ferredis);
+}
+
+/// A replica that took its RDB and acknowledged offset 0 once, then never again: it is online but never in sync.
+fn stuck_replica(master: &Server) -> std::net::TcpStream {
+    stuck_replica_on(master, 1234)
+}
+
+/// [`stuck_replica`] announcing `port`.
+fn stuck_replica_on(master: &Server, port: u16) -> std::net::TcpStream {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", master.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let p = port.to_string();
+    let cmd = format!("*3\r\n$8\r\nREPLCONF\r\n$14\r\nlistening-port\r\n${}\r\n{p}\r\n", p.len());
+    s.write_all(cmd.as_bytes()).unwrap();
+    let mut ok = [0u8; 5];
+    s.read_exact(&mut ok).unwrap();
+    assert_eq!(&ok, b"+OK\r\n");
+    s.write_all(b"*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n").unwrap();
+    let mut m = master.conn();
+    wait_until("the stuck replica online", 20_000, || {
+        s.write_all(b"*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n").unwrap();
+        field(&mut m, "replication", "slave0").contains(",state=online,")
+    });
+    s
+}
+
+/// Error texts and the refusals while a failover waits, compared with Redis's; ABORT and TIMEOUT end the wait
+/// (writes held meanwhile are answered), the server stays a master.
+#[test]
+fn failover_errors_abort_and_timeout_match_redis() {
+    let mut transcripts: Vec<Vec<Vec<u8>>> = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let label = kind.label();
+        let mut t = Vec::new();
+        let master = start(kind, &[]);
+        let mut m = master.conn();
+        for line in [
+            "FAILOVER",
+            "FAILOVER ABORT",
+            "FAILOVER ABORT TIMEOUT 5",
+            "FAILOVER TIMEOUT 0",
+            "FAILOVER TIMEOUT -5",
+            "FAILOVER TIMEOUT abc",
+            "FAILOVER TIMEOUT 5 TIMEOUT 6",
+            "FAILOVER TO 127.0.0.1",
+            "FAILOVER TO 127.0.0.1 abc",
+            "FAILOVER FORCE FORCE",
+            "FAILOVER BOGUS",
+            "FAILOVER FORCE",
+            "FAILOVER TO 127.0.0.1 1",
+        ] {
+            t.push(m.cmd_str(line));
+        }
+        m.cmd(&["SET", "k", "v"]);
+        let stuck = stuck_replica(&master);
+        let replica = replica_of(kind, &master, &[]);
+        wait_synced(&master, &replica, "sync");
+        let mut r = replica.conn();
+        for line in [
+            "FAILOVER FORCE TIMEOUT 100",
+            "FAILOVER TO 127.0.0.1 1 TIMEOUT 100",
+            "FAILOVER TO 127.0.0.1 1234 FORCE",
+            "FAILOVER TO 10.9.9.9 1234",
+        ] {
+            t.push(m.cmd_str(line));
+        }
+        t.push(r.cmd_str("FAILOVER"));
+        t.push(r.cmd_str("PSYNC 0123456789012345678901234567890123456789 1 FAILOVER"));
+        // The stuck replica never catches up: ABORT ends the wait.
+        assert_eq!(m.cmd(&["SET", "k", "v2"]), b"+OK\r\n");
+        t.push(m.cmd_str("FAILOVER TO 127.0.0.1 1234 TIMEOUT 600000"));
+        assert_eq!(field(&mut m, "replication", "master_failover_state"), "waiting-for-sync", "{label}");
+        t.push(m.cmd_str("FAILOVER"));
+        t.push(m.cmd_str("REPLICAOF 127.0.0.1 1234"));
+        t.push(m.cmd_str("GET k"));
+        // A write waits for the failover to end.
+        let mut w = std::net::TcpStream::connect(("127.0.0.1", master.port)).unwrap();
+        w.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        w.write_all(b"SET held 1\r\n").unwrap();
+        t.push(m.cmd_str("GET held"));
+        t.push(m.cmd_str("FAILOVER ABORT"));
+        let mut ok = [0u8; 5];
+        w.read_exact(&mut ok).unwrap();
+        assert_eq!(&ok, b"+OK\r\n", "{label}");
+        assert_eq!(field(&mut m, "replication", "master_failover_state"), "no-failover", "{label}");
+        t.push(m.cmd_str("GET held"));
+        // TIMEOUT without FORCE gives up the same way.
+        t.push(m.cmd_str("FAILOVER TO 127.0.0.1 1234 TIMEOUT 50"));
+        wait_until("the failover to time out", 20_000, || {
+            field(&mut m, "replication", "master_failover_state") == "no-failover"
+        });
+        assert_eq!(field(&mut m, "replication", "role"), "master", "{label}");
+        t.push(m.cmd_str("SET after-timeout 1"));
+        let log = master.log_text();
+        for line in [
+            "FAILOVER requested to 127.0.0.1:1234.",
+            "FAILOVER to 127.0.0.1:1234 aborted: Failover manually aborted",
+            "FAILOVER to 127.0.0.1:1234 aborted: Replica never caught up before timeout",
+        ] {
+            assert!(log.contains(line), "{label}: {line}\n{log}");
+        }
+        drop(stuck);
+        transcripts.push(t);
+    }
+    assert_eq!(transcripts[0].len(), transcripts[1].len());
+    for (i, (a, b)) in transcripts[0].iter().zip(&transcripts[1]).enumerate() {
+        assert_eq!(escape(b), escape(a), "reply {i} (left: ferredis, right: Redis)");
+    }
+}
+
+/// FORCE: when the TIMEOUT passes with the target still behind, the master hands over anyway (it becomes the
+/// target's replica, `failover-in-progress` while the PSYNC is pending); ABORT then makes it a master again.
+/// The target here takes no connections, so the failover stays in progress until the ABORT (as in Redis).
+#[test]
+fn failover_force_then_abort_matches_redis() {
+    let mut transcripts: Vec<Vec<String>> = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let label = kind.label();
+        let master = start(kind, &[]);
+        let mut m = master.conn();
+        m.cmd(&["SET", "k", "v"]);
+        let port = common::free_port();
+        let port_text = port.to_string();
+        let stuck = stuck_replica_on(&master, port);
+        assert_eq!(m.cmd(&["SET", "k", "v2"]), b"+OK\r\n");
+        let mut t = Vec::new();
+        t.push(escape(&m.cmd(&["FAILOVER", "TO", "127.0.0.1", &port_text, "FORCE", "TIMEOUT", "50"])));
+        wait_until("the forced hand-over", 20_000, || field(&mut m, "replication", "role") == "slave");
+        t.push(field(&mut m, "replication", "master_failover_state"));
+        t.push(field(&mut m, "replication", "master_port").replace(&port_text, "PORT"));
+        t.push(escape(&m.cmd(&["FAILOVER", "ABORT"])));
+        t.push(field(&mut m, "replication", "role"));
+        t.push(field(&mut m, "replication", "master_failover_state"));
+        t.push(escape(&m.cmd(&["SET", "after", "1"])));
+        let log = master.log_text();
+        for line in [
+            format!("FAILOVER to 127.0.0.1:{port} time out exceeded, failing over."),
+            format!("FAILOVER to 127.0.0.1:{port} aborted: Failover manually aborted"),
+        ] {
+            assert!(log.contains(&line), "{label}: {line}\n{log}");
+        }
+        drop(stuck);
+        transcripts.push(t);
+    }
+    assert_eq!(transcripts[1], transcripts[0], "left: ferredis, right: Redis");
+    assert_eq!(transcripts[1][1], "failover-in-progress");
+}

@@ -78,6 +78,17 @@ pub static COMMANDS: &[Command] = &[
         ..SERVER
     },
     Command {
+        name: "failover",
+        arity: -1,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::STALE,
+        acl: "admin slow dangerous",
+        since: "6.2.0",
+        summary: "Start a coordinated failover between this server and one of its replicas.",
+        syntax: "[TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]",
+        handler: failover,
+        ..SERVER
+    },
+    Command {
         name: "slaveof",
         arity: 3,
         flags: flag::ADMIN | flag::NOSCRIPT | flag::STALE | flag::NO_ASYNC_LOADING,
@@ -90,6 +101,45 @@ pub static COMMANDS: &[Command] = &[
     },
 ];
 
+/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms] (Redis's `failoverCommand`); the server's cron and
+/// before-sleep hook carry it on (see `crate::repl::failover`).
+fn failover(ctx: &mut Ctx, args: Args) {
+    use crate::repl::failover::{self as fo, State};
+    let rest: Vec<&[u8]> = args.iter().skip(1).collect();
+    let req = match fo::parse(&rest) {
+        Ok(r) => r,
+        Err(e) => return ctx.reply().error(&e),
+    };
+    let srv = &mut *ctx.srv;
+    if req.abort {
+        if srv.repl.failover.state == State::None {
+            ctx.reply().error("ERR No failover in progress.");
+            return;
+        }
+        srv.repl.requests.push(Request::AbortFailover("Failover manually aborted"));
+        ctx.reply().ok();
+        return;
+    }
+    let target = match fo::validate(&req, srv.repl.failover.state, srv.repl.is_replica(), &srv.repl.replicas) {
+        Ok(t) => t,
+        Err(e) => return ctx.reply().error(e),
+    };
+    match &target {
+        Some((h, p)) => crate::log_notice!("FAILOVER requested to {h}:{p}."),
+        None => crate::log_notice!("FAILOVER requested to any replica."),
+    }
+    let now = crate::util::now_ms();
+    srv.repl.failover = fo::Failover {
+        state: State::WaitForSync,
+        target,
+        end_ms: if req.timeout_ms > 0 { now.saturating_add(req.timeout_ms) } else { 0 },
+        force: req.force,
+    };
+    srv.pause.set_failover(true);
+    crate::db::set_expire_paused(true);
+    ctx.reply().ok();
+}
+
 /// The peer's IP from a client's `ip:port` address.
 fn peer_ip(addr: &str) -> String {
     let ip = addr.rsplit_once(':').map_or(addr, |(ip, _)| ip);
@@ -99,6 +149,23 @@ fn peer_ip(addr: &str) -> String {
 /// SYNC / PSYNC replicationid offset
 fn sync(ctx: &mut Ctx, args: Args) {
     if ctx.client.has(flags::REPLICA) {
+        return;
+    }
+    if args.len() > 3 && args.get(0).eq_ignore_ascii_case(b"psync") && args.get(3).eq_ignore_ascii_case(b"failover") {
+        // Our master hands its role over to us: promote now, so the PSYNC below continues its history.
+        if args.get(1) != ctx.srv.replid.as_bytes() {
+            ctx.reply().error("ERR PSYNC FAILOVER replid must match my replid.");
+            return;
+        }
+        if ctx.srv.repl.is_replica() {
+            repl::unset_master(ctx.srv);
+            ctx.srv.repl.requests.push(Request::DropMasterLink);
+            let who = crate::command::connection::client_info_string(ctx.client, ctx.srv.now_ms);
+            crate::log_notice!("MASTER MODE enabled (failover request from '{who}')");
+        }
+    }
+    if ctx.srv.repl.failover.state != repl::failover::State::None {
+        ctx.reply().error("NOMASTERLINK Can't SYNC while failing over");
         return;
     }
     let r = &ctx.srv.repl;
@@ -169,6 +236,10 @@ fn sync(ctx: &mut Ctx, args: Args) {
     }
     let srv = &mut *ctx.srv;
     srv.repl.sync_full += 1;
+    if srv.config.stored_bool("repl-disable-tcp-nodelay") {
+        // Not critical if it fails (a unix socket has no such option).
+        let _ = crate::sys::socket::clear_nodelay(ctx.client.fd);
+    }
     ctx.client.flags |= flags::REPLICA;
     srv.repl.replicas.push(replica);
     if srv.repl.replicas.len() == 1 && srv.repl.backlog.is_none() {
@@ -318,6 +389,10 @@ fn wait(ctx: &mut Ctx, args: Args) {
 
 /// REPLICAOF host port | NO ONE (and SLAVEOF)
 fn replicaof(ctx: &mut Ctx, args: Args) {
+    if ctx.srv.repl.failover.state != repl::failover::State::None {
+        ctx.reply().error("ERR REPLICAOF not allowed while failing over.");
+        return;
+    }
     if args.is(1, "no") && args.is(2, "one") {
         if ctx.srv.repl.is_replica() {
             ctx.srv.repl.requests.push(Request::UnsetMaster);

@@ -23,6 +23,7 @@
 //! (both directions, partial resync, promotion).
 
 pub mod backlog;
+pub mod failover;
 pub mod replica;
 
 use crate::net::client::flags;
@@ -142,6 +143,10 @@ pub enum Request {
     SetMaster(MasterAddr),
     /// REPLICAOF NO ONE.
     UnsetMaster,
+    /// A `PSYNC ... FAILOVER` promoted us ([`unset_master`] done): close the link to the old master.
+    DropMasterLink,
+    /// FAILOVER ABORT (the reason is logged).
+    AbortFailover(&'static str),
 }
 
 #[derive(Debug)]
@@ -207,6 +212,8 @@ pub struct Repl {
     pub closing_pipes: Vec<std::os::fd::OwnedFd>,
     /// A WAIT needs fresh acknowledgements: `REPLCONF GETACK *` goes into the stream before the loop sleeps.
     pub get_ack: bool,
+    /// FAILOVER in progress, if any.
+    pub failover: failover::Failover,
 }
 
 /// A client blocked in `WAIT numreplicas timeout`.
@@ -258,6 +265,7 @@ impl Default for Repl {
             rdb_pipe_registered: false,
             eof_mark: Vec::new(),
             closing_pipes: Vec::new(),
+            failover: Default::default(),
         }
     }
 }
@@ -342,6 +350,37 @@ pub fn clear_replid2(srv: &mut ServerState) {
 }
 
 /// A promoted replica keeps serving its former master's history under the old ID (`shiftReplicationId`).
+/// The state half of REPLICAOF NO ONE (Redis's `replicationUnsetMaster`): forget the master, keep our history
+/// under the old ID for a PSYNC to continue, make sub-replicas reconnect. The server closes the master link.
+pub fn unset_master(srv: &mut ServerState) {
+    if srv.repl.master.take().is_none() {
+        return;
+    }
+    crate::db::set_expire_off(false);
+    // Sub-replicas and a former master may continue our history under the old ID.
+    shift_replid(srv);
+    if srv.repl.backlog.is_none() {
+        create_backlog(srv);
+    }
+    let all: Vec<(u64, i32)> = srv.repl.replicas.iter().map(|r| (r.id, r.fd)).collect();
+    for (id, fd) in all {
+        if let Some(Some(c)) = srv.clients.get_mut(fd as usize) {
+            if c.state.id == id {
+                c.state.flags |= flags::CLOSE_ASAP;
+                srv.queue_write(fd);
+            }
+        }
+    }
+    let r = &mut srv.repl;
+    r.link_state = LinkState::Connect;
+    r.can_continue = false;
+    r.no_replicas_since_s = crate::util::now_ms() / 1000;
+    sync_feed(srv);
+    if let Some(f) = srv.prop.repl.as_mut() {
+        f.selected_db = -1;
+    }
+}
+
 pub fn shift_replid(srv: &mut ServerState) {
     srv.repl.replid2 = srv.replid.clone();
     // The next byte the old history could serve: a sibling at exactly our offset may still continue.

@@ -49,6 +49,8 @@ pub struct HandshakeConfig {
     /// `PSYNC <replid> <offset>` arguments: our history, or ("?", -1).
     pub psync_replid: String,
     pub psync_offset: i64,
+    /// FAILOVER hands our role to this master: `PSYNC <replid> <offset> FAILOVER`.
+    pub failover: bool,
 }
 
 /// What the link asks of the server.
@@ -157,7 +159,11 @@ impl MasterLink {
     fn send_psync(&mut self) {
         let off = self.cfg.psync_offset.to_string();
         let id = self.cfg.psync_replid.clone();
-        command(&mut self.out, &[b"PSYNC", id.as_bytes(), off.as_bytes()]);
+        if self.cfg.failover {
+            command(&mut self.out, &[b"PSYNC", id.as_bytes(), off.as_bytes(), b"FAILOVER"]);
+        } else {
+            command(&mut self.out, &[b"PSYNC", id.as_bytes(), off.as_bytes()]);
+        }
         self.phase = Phase::ReceivePsync;
     }
 

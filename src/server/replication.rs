@@ -67,6 +67,12 @@ impl Server {
                 match r {
                     Request::SetMaster(addr) => self.repl_set_master(el, addr),
                     Request::UnsetMaster => self.repl_unset_master(el),
+                    Request::DropMasterLink => {
+                        self.repl_drop_master(el);
+                        let r = &mut self.state.repl;
+                        (r.link_state, r.can_continue) = (LinkState::Connect, false);
+                    }
+                    Request::AbortFailover(why) => self.repl_abort_failover(el, why),
                 }
             }
         }
@@ -93,6 +99,9 @@ impl Server {
         }
         if !self.state.repl.waiting.is_empty() {
             self.repl_serve_waiters(crate::util::now_ms());
+        }
+        if self.state.repl.failover.state == repl::failover::State::WaitForSync {
+            self.repl_update_failover(el);
         }
         if std::mem::take(&mut self.state.repl.get_ack) {
             if let Some(f) = self.state.prop.repl.as_mut() {
@@ -539,25 +548,42 @@ impl Server {
 
     /// REPLICAOF NO ONE (Redis's `replicationUnsetMaster`).
     fn repl_unset_master(&mut self, el: &mut EventLoop) {
-        if self.state.repl.master.take().is_none() {
-            return;
-        }
-        crate::db::set_expire_off(false);
+        // The master is forgotten before its client goes (freeing it must not cache it for a reconnect).
+        let Some(m) = self.state.repl.master.take() else { return };
         self.repl_drop_master(el);
-        // Sub-replicas and a former master may continue our history under the old ID.
-        repl::shift_replid(&mut self.state);
-        if self.state.repl.backlog.is_none() {
-            repl::create_backlog(&mut self.state);
-        }
-        self.repl_disconnect_replicas(None);
+        self.state.repl.master = Some(m);
+        repl::unset_master(&mut self.state);
+    }
+
+    /// A waiting FAILOVER: time out, or hand over to the replica that caught up (Redis's `updateFailoverStatus`).
+    fn repl_update_failover(&mut self, el: &mut EventLoop) {
         let r = &mut self.state.repl;
-        r.link_state = LinkState::Connect;
-        r.can_continue = false;
-        r.no_replicas_since_s = crate::util::now_ms() / 1000;
-        repl::sync_feed(&mut self.state);
-        if let Some(f) = self.state.prop.repl.as_mut() {
-            f.selected_db = -1;
+        match repl::failover::update(&mut r.failover, &r.replicas, r.master_repl_offset, crate::util::now_ms()) {
+            None => {}
+            Some(repl::failover::Step::Abort(why)) => self.repl_abort_failover(el, why),
+            Some(repl::failover::Step::Promote(host, port)) => self.repl_set_master(el, MasterAddr { host, port }),
         }
+    }
+
+    /// Ends a failover that did not happen; one already handing over goes back to being a master (Redis's
+    /// `abortFailover`).
+    fn repl_abort_failover(&mut self, el: &mut EventLoop, why: &str) {
+        let f = std::mem::take(&mut self.state.repl.failover);
+        match &f.target {
+            Some((h, p)) => log_notice!("FAILOVER to {h}:{p} aborted: {why}"),
+            None => log_notice!("FAILOVER to any replica aborted: {why}"),
+        }
+        if f.state == repl::failover::State::InProgress {
+            self.repl_unset_master(el);
+        }
+        self.repl_clear_failover();
+    }
+
+    /// The failover is over (done or aborted): writes flow again.
+    fn repl_clear_failover(&mut self) {
+        self.state.repl.failover = Default::default();
+        self.state.pause.set_failover(false);
+        crate::db::set_expire_paused(self.state.pause.mode_at(crate::util::now_ms()) != crate::state::PauseMode::Off);
     }
 
     /// Closes the master client and any handshake in progress.
@@ -617,16 +643,21 @@ impl Server {
             announce_ip: text("replica-announce-ip"),
             psync_replid,
             psync_offset,
+            failover: r.failover.state == repl::failover::State::InProgress,
         }
     }
 
     /// Drops a failed handshake or transfer; the cron tries again.
     fn repl_link_fail(&mut self, el: &mut EventLoop, msg: &str) {
         log_warning!("{msg}");
+        let psync_refused = self.state.repl.link.as_ref().is_some_and(|l| l.phase == Phase::ReceivePsync);
         if let Some(link) = self.state.repl.link.take() {
             let _ = el.remove_interest(link.sock.as_raw_fd(), Interest::BOTH);
         }
         self.state.repl.link_state = LinkState::Connect;
+        if psync_refused && self.state.repl.failover.state == repl::failover::State::InProgress {
+            self.repl_abort_failover(el, "Failover target rejected psync request");
+        }
     }
 
     /// Readiness on the link socket.
@@ -666,7 +697,7 @@ impl Server {
                 Ok(n) => {
                     link.inbuf.extend_from_slice(&buf[..n]);
                     link.last_io_ms = now;
-                    self.state.stats.net_input_bytes += n as u64;
+                    self.state.stats.net_repl_input_bytes += n as u64;
                     total += n;
                     if total >= LINK_READ_PER_EVENT {
                         break;
@@ -684,9 +715,17 @@ impl Server {
             let Some(link) = self.state.repl.link.as_mut() else { return };
             match link.advance() {
                 Event::NeedInput => break,
-                Event::FullResync { .. } => self.state.repl.link_state = LinkState::Transfer,
+                Event::FullResync { .. } => {
+                    self.state.repl.link_state = LinkState::Transfer;
+                    if self.state.repl.failover.state != repl::failover::State::None {
+                        self.repl_clear_failover();
+                    }
+                }
                 Event::Fail(msg) => return self.repl_link_fail(el, &msg),
                 Event::Continue(new_id) => {
+                    if self.state.repl.failover.state != repl::failover::State::None {
+                        self.repl_clear_failover();
+                    }
                     let Some(link) = self.state.repl.link.take() else { return };
                     self.repl_continued(new_id);
                     return self.repl_attach_master(el, link);
@@ -913,7 +952,9 @@ impl Server {
             self.repl_start_full_syncs(None);
         }
         let now_s = now / 1000;
-        if !self.state.repl.is_replica() && !self.state.repl.replicas.is_empty() {
+        // No PING while a FAILOVER waits: the offset the target must reach stays put.
+        let failing_over = self.state.repl.failover.state != repl::failover::State::None;
+        if !self.state.repl.is_replica() && !self.state.repl.replicas.is_empty() && !failing_over {
             let period = self.state.config.stored_i64("repl-ping-replica-period").max(1);
             if now_s - self.state.repl.last_ping_s >= period {
                 self.state.repl.last_ping_s = now_s;

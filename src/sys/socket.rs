@@ -53,6 +53,11 @@ pub fn set_nodelay(fd: RawFd) -> io::Result<()> {
     set_int_opt(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1)
 }
 
+/// Turns Nagle's algorithm back on (`repl-disable-tcp-nodelay`: fewer, larger packets to replicas).
+pub fn clear_nodelay(fd: RawFd) -> io::Result<()> {
+    set_int_opt(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 0)
+}
+
 /// Turns on TCP keepalive probes with Redis's `anetKeepAlive` timing: first probe after `interval_s` idle seconds,
 /// then every `interval_s / 3` seconds, giving up after 3 unanswered probes.
 pub fn set_keepalive(fd: RawFd, interval_s: i32) -> io::Result<()> {
@@ -366,6 +371,10 @@ mod tests {
         assert_eq!(pport, c.local_addr().unwrap().port());
         set_nodelay(a.fd.as_raw_fd()).unwrap();
         set_keepalive(a.fd.as_raw_fd(), 300).unwrap();
+        set_nodelay(c.as_raw_fd()).unwrap();
+        assert!(c.nodelay().unwrap());
+        clear_nodelay(c.as_raw_fd()).unwrap();
+        assert!(!c.nodelay().unwrap());
         use std::io::{Read, Write};
         assert_eq!(write(a.fd.as_raw_fd(), b"hi").unwrap(), 2);
         let mut b = [0u8; 2];
