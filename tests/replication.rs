@@ -625,6 +625,7 @@ fn master_link_is_not_subject_to_acl() {
 /// changes a socket option; the sync still works with it.
 #[test]
 fn announced_address_priority_and_repl_traffic_counters() {
+    let _serial = serial();
     for kind in [Kind::Redis, Kind::Ferredis] {
         let master = start(kind, &["--repl-disable-tcp-nodelay", "yes"]);
         let replica = replica_of(
@@ -711,16 +712,19 @@ fn failover(master_kind: Kind, replica_kind: Kind) {
 
 #[test]
 fn failover_ferredis_master_ferredis_replica() {
+    let _serial = serial();
     failover(Kind::Ferredis, Kind::Ferredis);
 }
 
 #[test]
 fn failover_ferredis_master_redis_replica() {
+    let _serial = serial();
     failover(Kind::Ferredis, Kind::Redis);
 }
 
 #[test]
 fn failover_redis_master_ferredis_replica() {
+    let _serial = serial();
     failover(Kind::Redis, Kind::Ferredis);
 }
 
@@ -752,6 +756,7 @@ fn stuck_replica_on(master: &Server, port: u16) -> std::net::TcpStream {
 /// (writes held meanwhile are answered), the server stays a master.
 #[test]
 fn failover_errors_abort_and_timeout_match_redis() {
+    let _serial = serial();
     let mut transcripts: Vec<Vec<Vec<u8>>> = Vec::new();
     for kind in [Kind::Redis, Kind::Ferredis] {
         let label = kind.label();
@@ -837,6 +842,7 @@ fn failover_errors_abort_and_timeout_match_redis() {
 /// The target here takes no connections, so the failover stays in progress until the ABORT (as in Redis).
 #[test]
 fn failover_force_then_abort_matches_redis() {
+    let _serial = serial();
     let mut transcripts: Vec<Vec<String>> = Vec::new();
     for kind in [Kind::Redis, Kind::Ferredis] {
         let label = kind.label();
