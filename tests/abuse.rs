@@ -202,18 +202,21 @@ fn malformed_requests_match_redis() {
 // ---- connection floods and descriptor exhaustion ------------------------------------------------------------
 
 /// Raises this test process's descriptor limit so it can hold `n` sockets (the hard limit permitting).
+#[allow(clippy::unnecessary_cast)] // `rlim_t` is u64 on Linux and macOS, i64 on FreeBSD
 fn raise_own_nofile(n: u64) -> u64 {
     let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit with a valid rlimit struct.
     unsafe {
         libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl);
-        if rl.rlim_cur < n {
-            rl.rlim_cur = n.min(rl.rlim_max);
+        // `rlim_t` is u64 on Linux and i64 on the BSDs and macOS.
+        let want = n as libc::rlim_t;
+        if rl.rlim_cur < want {
+            rl.rlim_cur = want.min(rl.rlim_max);
             libc::setrlimit(libc::RLIMIT_NOFILE, &rl);
         }
         libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl);
     }
-    rl.rlim_cur
+    rl.rlim_cur as u64
 }
 
 /// 2000 connections opened at once (some send half a command, some a PING, some nothing) and dropped: all are

@@ -10,6 +10,7 @@
 //!   is not possible the test prints `skipped: <reason>` and returns.
 //!
 //! Every scenario runs against ferredis and Debian's redis-server.
+#![cfg(target_os = "linux")] // network namespaces, setns and the Linux socket flags
 
 mod common;
 
