@@ -52,29 +52,6 @@ cleanup() {
 trap cleanup EXIT
 
 
-# start_server <label> <binary>: prints "<pid> <port>".
-start_server() {
-    local label=$1 bin=$2 port pid i attempt
-    for attempt in 1 2 3 4 5; do
-        port=$(free_port)
-        mkdir -p "$WORK/$label-$port"
-        (cd "$WORK/$label-$port" && exec taskset -c "$SERVER_CPU" "$bin" --port "$port" --save '' \
-            --appendonly no --daemonize no --bind 127.0.0.1 >server.log 2>&1) &
-        pid=$!
-        for i in $(seq 1 200); do
-            if [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ]; then
-                echo "$pid $port"
-                return 0
-            fi
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.05
-        done
-        kill "$pid" 2>/dev/null || true
-    done
-    echo "server $label did not start" >&2
-    return 1
-}
-
 
 read -r FPID FPORT < <(start_server ferredis "$FERREDIS") || true
 [ -n "${FPORT:-}" ] || { echo "ferredis did not start"; exit 1; }

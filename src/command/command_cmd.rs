@@ -158,31 +158,6 @@ fn group_name(g: Group) -> &'static str {
 const KEY_SPEC_FLAGS: &[&str] =
     &["RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key", "incomplete", "variable_flags"];
 
-/// ACL categories in the order Redis reports them (its category bit order).
-const ACL_CATEGORIES: &[&str] = &[
-    "keyspace",
-    "read",
-    "write",
-    "set",
-    "sortedset",
-    "list",
-    "hash",
-    "string",
-    "bitmap",
-    "hyperloglog",
-    "geo",
-    "stream",
-    "pubsub",
-    "admin",
-    "fast",
-    "slow",
-    "blocking",
-    "dangerous",
-    "connection",
-    "transaction",
-    "scripting",
-];
-
 /// Space separated flags in canonical order (unknown names last, as given).
 fn ordered<'a>(words: &'a str, order: &[&str]) -> Vec<&'a str> {
     let mut v: Vec<&str> = words.split_whitespace().collect();
@@ -233,7 +208,7 @@ fn write_info(r: &mut Reply, c: &'static Command, full_name: &str) {
     r.int(legacy.first as i64);
     r.int(legacy.last as i64);
     r.int(legacy.step as i64);
-    let cats = ordered(c.acl, ACL_CATEGORIES);
+    let cats = ordered(c.acl, crate::acl::registry::CATEGORIES);
     r.set(cats.len());
     for cat in cats {
         r.simple(&format!("@{cat}"));
