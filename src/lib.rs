@@ -55,6 +55,7 @@ pub mod evict;
 pub mod expire;
 pub mod latency;
 pub mod log;
+pub mod lua;
 pub mod multi;
 pub mod net;
 pub mod notify;
