@@ -5,7 +5,7 @@
 
 use super::reply::{Reader, Reply};
 use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
@@ -94,7 +94,7 @@ pub struct Conn {
 
 impl Conn {
     pub fn tcp(host: &str, port: u16) -> io::Result<Conn> {
-        let addrs: Vec<_> = (host, port).to_socket_addrs()?.collect();
+        let addrs = crate::net::resolve::resolve(host, port)?;
         let mut last = io::Error::other("Can't resolve");
         for a in addrs {
             match TcpStream::connect(a) {

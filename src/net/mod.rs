@@ -1,4 +1,5 @@
 //! Connections: the per-client ring buffer and client state.
 pub mod client;
 pub mod client_evict;
+pub mod resolve;
 pub mod ring;

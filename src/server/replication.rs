@@ -602,10 +602,7 @@ impl Server {
         let Some(m) = self.state.repl.master.clone() else { return };
         let ip = match m.host.parse::<std::net::IpAddr>() {
             Ok(ip) => Some(ip),
-            Err(_) => std::net::ToSocketAddrs::to_socket_addrs(&(m.host.as_str(), m.port))
-                .ok()
-                .and_then(|mut a| a.next())
-                .map(|a| a.ip()),
+            Err(_) => crate::net::resolve::resolve_ips(&m.host).ok().and_then(|a| a.into_iter().next()),
         };
         let sock = match ip {
             Some(ip) => socket::connect_tcp(ip, m.port),
