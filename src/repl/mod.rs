@@ -214,6 +214,12 @@ pub struct Repl {
     pub get_ack: bool,
     /// FAILOVER in progress, if any.
     pub failover: failover::Failover,
+    /// Replica side: a received RDB is being loaded (the link is out of `link` meanwhile, so the cron must not
+    /// start another one).
+    pub sync_loading: bool,
+    /// The AOF was stopped for a full sync (`appendonly yes`): it restarts, through a rewrite, once a sync
+    /// succeeds or the replica is promoted (Redis's `restartAOFAfterSYNC`), not before.
+    pub aof_held: bool,
 }
 
 /// A client blocked in `WAIT numreplicas timeout`.
@@ -258,6 +264,8 @@ impl Default for Repl {
             good_replicas: 0,
             master_db: 0,
             loaded_history: None,
+            sync_loading: false,
+            aof_held: false,
             waiting: Vec::new(),
             last_ack_offset: -1,
             get_ack: false,

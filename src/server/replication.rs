@@ -255,6 +255,11 @@ impl Server {
         }
     }
 
+    /// [`Server::repl_disconnect_replicas`] outside any command.
+    pub(super) fn repl_disconnect_replicas_now(&mut self) {
+        self.repl_disconnect_replicas(None);
+    }
+
     /// Disconnects every replica (they must learn of a new history: promotion, a new master's data).
     fn repl_disconnect_replicas(&mut self, mut running: Option<&mut ClientState>) {
         let all: Vec<(u64, i32)> = self.state.repl.replicas.iter().map(|r| (r.id, r.fd)).collect();
@@ -553,6 +558,8 @@ impl Server {
         self.repl_drop_master(el);
         self.state.repl.master = Some(m);
         repl::unset_master(&mut self.state);
+        // An AOF stopped by a sync that never finished comes back now (Redis's `replicationUnsetMaster`).
+        self.repl_restart_aof();
     }
 
     /// A waiting FAILOVER: time out, or hand over to the replica that caught up (Redis's `updateFailoverStatus`).
@@ -648,7 +655,7 @@ impl Server {
     }
 
     /// Drops a failed handshake or transfer; the cron tries again.
-    fn repl_link_fail(&mut self, el: &mut EventLoop, msg: &str) {
+    pub(super) fn repl_link_fail(&mut self, el: &mut EventLoop, msg: &str) {
         log_warning!("{msg}");
         let psync_refused = self.state.repl.link.as_ref().is_some_and(|l| l.phase == Phase::ReceivePsync);
         if let Some(link) = self.state.repl.link.take() {
@@ -717,6 +724,10 @@ impl Server {
                 Event::NeedInput => break,
                 Event::FullResync { .. } => {
                     self.state.repl.link_state = LinkState::Transfer;
+                    if std::mem::take(&mut self.state.repl.can_continue) {
+                        // Redis's `replicationDiscardCachedMaster`: the history we offered is over.
+                        log_notice!("Discarding previously cached master state.");
+                    }
                     if self.state.repl.failover.state != repl::failover::State::None {
                         self.repl_clear_failover();
                     }
@@ -730,16 +741,15 @@ impl Server {
                     self.repl_continued(new_id);
                     return self.repl_attach_master(el, link);
                 }
-                Event::Payload(data) => {
-                    let Some(link) = self.state.repl.link.take() else { return };
-                    let Some((replid, offset)) = link.full.clone() else { return };
-                    if let Err(msg) = self.repl_load_payload(&data, replid, offset) {
-                        let _ = el.remove_interest(link.sock.as_raw_fd(), Interest::BOTH);
-                        self.state.repl.link_state = LinkState::Connect;
-                        log_warning!("{msg}");
+                Event::BulkStart => {
+                    if !self.repl_bulk_start(el) {
                         return;
                     }
-                    return self.repl_attach_master(el, link);
+                }
+                Event::Body => {
+                    if !self.repl_bulk_body(el) {
+                        return;
+                    }
                 }
             }
         }
@@ -788,63 +798,9 @@ impl Server {
         }
     }
 
-    /// Replaces the dataset with the master's RDB (Redis's `readSyncBulkPayload`, disk-based load).
-    fn repl_load_payload(&mut self, data: &[u8], replid: String, offset: i64) -> Result<(), String> {
-        log_notice!("MASTER <-> REPLICA sync: Flushing old data");
-        // Sub-replicas follow a history that ends here; the backlog of it goes too.
-        self.repl_disconnect_replicas(None);
-        self.state.repl.backlog = None;
-        for db in self.state.dbs.iter_mut() {
-            db.clear();
-        }
-        if self.state.config.stored_str("repl-diskless-load") == "disabled" {
-            // Like Redis, the received file becomes our RDB file (a restart loads it and can PSYNC from it).
-            let path = crate::persist::engine::rdb_path(&self.state.config);
-            let tmp = path.with_file_name(format!("temp-{}.{}.rdb", crate::util::now_ms() / 1000, std::process::id()));
-            if let Err(e) = std::fs::write(&tmp, data).and_then(|_| std::fs::rename(&tmp, &path)) {
-                let _ = std::fs::remove_file(&tmp);
-                log_warning!("Failed trying to save the MASTER synchronization DB: {}", crate::sys::error_text(&e));
-            }
-        }
-        log_notice!("MASTER <-> REPLICA sync: Loading DB in memory");
-        let mut opts =
-            crate::persist::engine::load_options(&self.state.config, crate::util::now_ms(), self.state.lru_clock);
-        // Expired keys stay: the master's DELs remove them.
-        opts.drop_expired = false;
-        crate::dict::set_bulk_load(true);
-        let r = crate::persist::rdb::read_rdb(&mut io::Cursor::new(data), &mut self.state.dbs, &opts);
-        crate::dict::set_bulk_load(false);
-        if let Err(e) = r {
-            for db in self.state.dbs.iter_mut() {
-                db.clear();
-            }
-            return Err(format!(
-                "Failed trying to load the MASTER synchronization DB from disk, check server logs. ({} at offset {})",
-                e.msg, e.offset
-            ));
-        }
-        self.state.replid = replid;
-        self.state.repl.master_repl_offset = offset;
-        // The stream after a full sync starts with a SELECT.
-        self.state.repl.master_db = 0;
-        repl::clear_replid2(&mut self.state);
-        repl::create_backlog(&mut self.state);
-        self.state.repl.can_continue = true;
-        log_notice!("MASTER <-> REPLICA sync: Finished with success");
-        if self.state.config.appendonly {
-            // The AOF must describe the new dataset: rewrite it (Redis restarts the AOF the same way).
-            if self.state.persist.child.is_some() {
-                self.state.persist.aof_rewrite_scheduled = true;
-            } else {
-                let _ = self.start_aof_rewrite();
-            }
-        }
-        Ok(())
-    }
-
     /// Turns the link into the master client; bytes already read after the handshake or the RDB are its first
     /// input.
-    fn repl_attach_master(&mut self, el: &mut EventLoop, link: Box<MasterLink>) {
+    pub(super) fn repl_attach_master(&mut self, el: &mut EventLoop, link: Box<MasterLink>) {
         let link = *link;
         let fd = link.sock.as_raw_fd();
         if el.interest(fd).is_writable() {
@@ -905,8 +861,8 @@ impl Server {
     pub(super) fn repl_cron(&mut self, el: &mut EventLoop) {
         let now = crate::util::now_ms();
         let timeout_ms = self.state.config.stored_i64("repl-timeout").max(1) * 1000;
-        // Replica side.
-        if self.state.repl.master.is_some() {
+        // Replica side (nothing while a received RDB loads: the link is with the loader).
+        if self.state.repl.master.is_some() && !self.state.repl.sync_loading {
             if let Some(link) = self.state.repl.link.as_ref() {
                 if now - link.last_io_ms > timeout_ms {
                     let msg = if link.phase == Phase::TransferBody || link.phase == Phase::TransferHeader {
