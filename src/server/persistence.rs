@@ -49,12 +49,7 @@ pub(super) struct ProgressSink<'a, 'd> {
 }
 
 impl<'a, 'd> ProgressSink<'a, 'd> {
-    pub(super) fn new(
-        inner: DbSink<'d>,
-        srv: &'a mut Server,
-        el: &'a mut EventLoop,
-        consumed: Rc<Cell<u64>>,
-    ) -> Self {
+    pub(super) fn new(inner: DbSink<'d>, srv: &'a mut Server, el: &'a mut EventLoop, consumed: Rc<Cell<u64>>) -> Self {
         let key_delay_us = srv.state.config.stored_i64("key-load-delay");
         ProgressSink { inner, srv, el, consumed, keys: 0, last_events_at: 0, key_delay_us }
     }

@@ -44,7 +44,7 @@ impl Server {
     fn repl_use_diskless_load(&self) -> bool {
         match self.state.config.stored_str("repl-diskless-load") {
             "swapdb" => true,
-            "on-empty-db" => self.state.dbs.iter().all(|d| d.len() == 0),
+            "on-empty-db" => self.state.dbs.iter().all(|d| d.is_empty()),
             _ => false,
         }
     }
@@ -164,7 +164,7 @@ impl Server {
 
     /// Frees databases that are done with, in the lazy-free thread when `lazy`.
     fn repl_discard_dbs(&mut self, dbs: Vec<Db>, lazy: bool) {
-        if dbs.iter().all(|d| d.len() == 0) {
+        if dbs.iter().all(|d| d.is_empty()) {
             return;
         }
         if lazy {
