@@ -32,6 +32,20 @@ use std::sync::Arc;
 /// Values whose freeing takes more steps than this go to the thread on UNLINK (Redis's `LAZYFREE_THRESHOLD`).
 pub const FREE_EFFORT_THRESHOLD: usize = 64;
 
+/// Steps freeing `e` takes, as Redis's `lazyfreeGetFreeEffort` counts them: a quicklist's nodes, a hash table's or
+/// skiplist's elements; 1 for strings and the compact encodings (one allocation each).
+pub fn free_effort(e: &Entry) -> usize {
+    use crate::object::Value;
+    use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
+    match e.value() {
+        Some(Value::List(List::QuickList(q))) => q.node_count(),
+        Some(Value::Hash(Hash::HashTable(d))) => d.len(),
+        Some(Value::Set(Set::HashTable(d))) => d.len(),
+        Some(Value::ZSet(ZSet::SkipList(z))) => z.dict.len(),
+        _ => 1,
+    }
+}
+
 /// What the thread frees (held only to be dropped there).
 #[allow(dead_code)]
 enum What {
@@ -105,6 +119,14 @@ impl LazyFree {
     /// Frees one value in the background (UNLINK of a big value); one object.
     pub fn free_entry(&mut self, e: Entry) {
         self.submit(Job { _what: What::Entry(e), objects: 1 });
+    }
+
+    /// A deleted value: freed by the thread when `lazy` and it is worth it (more than [`FREE_EFFORT_THRESHOLD`]
+    /// steps, Redis's `dbAsyncDelete`), here otherwise.
+    pub fn free_deleted(&mut self, e: Entry, lazy: bool) {
+        if lazy && free_effort(&e) > FREE_EFFORT_THRESHOLD {
+            self.free_entry(e);
+        }
     }
 
     fn submit(&mut self, job: Job) {

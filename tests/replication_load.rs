@@ -352,3 +352,46 @@ fn aof_restarted_after_full_sync() {
         m.cmd(&["DEL", "after:sync", "after:list"]);
     }
 }
+
+/// UNLINK frees big values (more than 64 steps) in the background, one object each, small ones at once; DEL
+/// does with `lazyfree-lazy-user-del yes`; counted as Redis counts them.
+#[test]
+fn unlink_of_big_values_is_lazy_like_redis() {
+    let _g = serial();
+    let mut seen = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let s = start(kind, &[]);
+        let mut c = s.conn();
+        let fill = |c: &mut Conn| {
+            let members: Vec<String> = (0..1000).map(|i| format!("member:{i}")).collect();
+            let mut sadd = vec!["SADD".to_string(), "bigset".to_string()];
+            sadd.extend(members.iter().cloned());
+            c.cmd(&sadd);
+            let mut hset = vec!["HSET".to_string(), "bighash".to_string()];
+            for m in &members[..600] {
+                hset.push(m.clone());
+                hset.push("v".to_string());
+            }
+            c.cmd(&hset);
+            c.cmd(&["SET", "small", "x"]);
+            c.cmd(&["SADD", "smallset", "a", "b"]);
+        };
+        let mut steps = Vec::new();
+        let mut step = |c: &mut Conn, cmd: &[&str]| {
+            let reply = c.cmd(cmd);
+            wait_until("lazy free", 20_000, || num(c, "memory", "lazyfree_pending_objects") == 0);
+            steps.push((cmd.join(" "), reply, num(c, "memory", "lazyfreed_objects")));
+        };
+        fill(&mut c);
+        step(&mut c, &["UNLINK", "bigset", "small", "missing"]);
+        step(&mut c, &["UNLINK", "bighash", "smallset"]);
+        fill(&mut c);
+        step(&mut c, &["DEL", "bigset", "bighash"]);
+        assert_eq!(c.cmd(&["CONFIG", "SET", "lazyfree-lazy-user-del", "yes"]), b"+OK\r\n");
+        fill(&mut c);
+        step(&mut c, &["DEL", "bigset", "bighash", "small"]);
+        seen.push(steps);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[1].last().map(|s| s.2), Some(4), "{seen:?}");
+}

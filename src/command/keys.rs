@@ -37,7 +37,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
         complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
         syntax: "key [key ...]",
-        handler: del,
+        handler: unlink,
         tips: "request_policy:multi_shard response_policy:agg_sum",
         ..BASE
     },
@@ -493,13 +493,24 @@ pub(crate) fn idle_ms(lru_clock: u32, lru: u32) -> u64 {
 
 /// DEL key [key ...] (also UNLINK)
 fn del(ctx: &mut Ctx, args: Args) {
+    let lazy = ctx.srv.config.lazyfree_lazy_user_del;
+    del_generic(ctx, args, lazy);
+}
+
+/// UNLINK key [key ...]: DEL whose big values are freed by the lazy-free thread.
+fn unlink(ctx: &mut Ctx, args: Args) {
+    del_generic(ctx, args, true);
+}
+
+fn del_generic(ctx: &mut Ctx, args: Args, lazy: bool) {
     let now = ctx.srv.now_ms;
     let mut n = 0;
     for i in 1..args.len() {
         let key = args.get(i);
         let db = ctx.db();
         db.expire_if_needed(key, now);
-        if db.remove(key).is_some() {
+        if let Some(e) = db.remove(key) {
+            ctx.srv.lazyfree.free_deleted(e, lazy);
             ctx.key_modified(key);
             ctx.notify(nc::GENERIC, "del", key);
             n += 1;
