@@ -225,7 +225,9 @@ impl MasterLink {
             match self.phase {
                 Phase::Connecting => return Ok(Event::NeedInput),
                 Phase::TransferBody => {
-                    return Ok(if self.inbuf.is_empty() { Event::NeedInput } else { Event::Body });
+                    // A `$0` payload is complete before any byte arrives.
+                    let done = self.bulk_len.is_some_and(|n| n as u64 == self.received);
+                    return Ok(if self.inbuf.is_empty() && !done { Event::NeedInput } else { Event::Body });
                 }
                 _ => {}
             }
