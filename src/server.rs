@@ -1711,6 +1711,11 @@ impl EventHandler for Server {
     }
 
     fn time_event(&mut self, el: &mut EventLoop, id: u64) -> TimerNext {
+        if self.state.repl.bulk_timer == Some(id) {
+            // Its work happens in before_sleep (repl_bulk_pump); it only kept the loop from sleeping.
+            self.state.repl.bulk_timer = None;
+            return TimerNext::Stop;
+        }
         if self.state.evict.timer == Some(id) {
             return if crate::evict::time_proc(&mut self.state) { TimerNext::After(0) } else { TimerNext::Stop };
         }

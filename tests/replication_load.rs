@@ -395,3 +395,35 @@ fn unlink_of_big_values_is_lazy_like_redis() {
     assert_eq!(seen[0], seen[1]);
     assert_eq!(seen[1].last().map(|s| s.2), Some(4), "{seen:?}");
 }
+
+/// A disk-based sync bigger than the master's send window (the file goes out a window at a time, never read
+/// whole): a Redis replica and a ferredis replica attached at once get it all, then the stream.
+#[test]
+fn disk_payload_streams_to_replicas_in_windows() {
+    let _g = serial();
+    let master = start(Kind::Ferredis, &["--repl-diskless-sync", "no", "--rdbcompression", "no"]);
+    let mut m = master.conn();
+    m.cmd(&["DEBUG", "POPULATE", "30000", "k", "300"]);
+    let rdb_len = |m: &mut Conn| {
+        assert_eq!(m.cmd(&["SAVE"]), b"+OK\r\n");
+        std::fs::metadata(master.dir().join("dump.rdb")).map(|md| md.len()).unwrap_or(0)
+    };
+    assert!(rdb_len(&mut m) > 4 << 20, "the payload must span several windows");
+    let a = start(Kind::Redis, &[]);
+    let b = start(Kind::Ferredis, &[]);
+    replicaof(&mut a.conn(), &master);
+    replicaof(&mut b.conn(), &master);
+    m.cmd(&["SET", "after", "v"]);
+    for r in [&a, &b] {
+        wait_until("the sync", 60_000, || {
+            let mut c = r.conn();
+            field(&mut c, "replication", "master_link_status") == "up" && c.cmd(&["DBSIZE"]) == b":30001\r\n"
+        });
+        assert_eq!(r.conn().cmd(&["GET", "after"]), b"$1\r\nv\r\n");
+        let last = m.cmd(&["GET", "k:29999"]);
+        assert!(last.len() > 300, "{}", String::from_utf8_lossy(&last));
+        assert_eq!(r.conn().cmd(&["GET", "k:29999"]), last);
+    }
+    let log = master.log_text();
+    assert_eq!(log.matches("Synchronization with replica").count(), 2, "{log}");
+}

@@ -18,6 +18,9 @@ use crate::{log_notice, log_warning};
 use std::io;
 use std::os::fd::AsRawFd;
 
+/// Bytes of a disk RDB queued in a replica's output ahead of what its socket took.
+const BULK_WINDOW: usize = 1 << 20;
+
 /// Most bytes read from the master link per readable event while the RDB arrives.
 const LINK_READ_PER_EVENT: usize = 4 << 20;
 
@@ -89,6 +92,10 @@ impl Server {
 
     /// Before the loop sleeps: WAIT's `REPLCONF GETACK *` and timeouts, then the stream goes out.
     pub(super) fn repl_before_sleep(&mut self, el: &mut EventLoop) {
+        if self.repl_bulk_pump() && self.state.repl.bulk_timer.is_none() {
+            // Room left in a replica's window: turn again at once instead of waiting for an event.
+            self.state.repl.bulk_timer = Some(el.add_timer(0));
+        }
         if !self.state.repl.closing_pipes.is_empty() {
             self.repl_close_pipes(el);
         }
@@ -492,8 +499,8 @@ impl Server {
         self.repl_start_full_syncs(None);
     }
 
-    /// An RDB child ended: replicas waiting for it get `$len`, the file, and the stream since the fork (Redis's
-    /// `updateSlavesWaitingBgsave`, with the file sent from memory).
+    /// An RDB child ended: replicas waiting for it get `$len`, then the file a window at a time
+    /// ([`Server::repl_bulk_pump`]), then the stream since the fork (Redis's `updateSlavesWaitingBgsave`).
     pub(super) fn repl_bgsave_done(&mut self, ok: bool) {
         self.state.repl.rdb_child_pid = None;
         let waiting: Vec<usize> = (0..self.state.repl.replicas.len())
@@ -503,37 +510,102 @@ impl Server {
             })
             .collect();
         if !waiting.is_empty() {
-            let data = if ok {
-                std::fs::read(crate::persist::engine::rdb_path(&self.state.config)).map_err(|e| {
-                    log_warning!("SYNC failed. Can't open/stat DB after BGSAVE: {}", crate::sys::error_text(&e))
-                })
-            } else {
-                log_warning!("SYNC failed. BGSAVE child returned an error");
-                Err(())
-            };
-            let now = self.state.now_ms;
+            let path = crate::persist::engine::rdb_path(&self.state.config);
             for i in waiting {
+                // Each replica reads the file through its own descriptor, at its own pace.
+                let file = if ok {
+                    std::fs::File::open(&path).and_then(|f| Ok((f.metadata()?.len(), f))).map_err(|e| {
+                        log_warning!("SYNC failed. Can't open/stat DB after BGSAVE: {}", crate::sys::error_text(&e))
+                    })
+                } else {
+                    log_warning!("SYNC failed. BGSAVE child returned an error");
+                    Err(())
+                };
                 let r = &mut self.state.repl.replicas[i];
                 let (id, fd) = (r.id, r.fd);
-                match &data {
-                    Ok(bytes) => {
-                        let pending = std::mem::take(&mut r.pending);
-                        r.state = ReplicaState::Online;
-                        r.ack_time_ms = now;
-                        r.bulk_len = bytes.len() + 24;
-                        let name = r.name();
-                        let mut none = None;
-                        self.repl_write_to(&mut none, id, fd, format!("${}\r\n", bytes.len()).as_bytes());
-                        self.repl_write_to(&mut none, id, fd, bytes);
-                        self.repl_write_to(&mut none, id, fd, &pending);
-                        log_notice!("Synchronization with replica {name} succeeded");
+                match file {
+                    Ok((len, f)) => {
+                        r.state = ReplicaState::SendBulk;
+                        r.bulk_file = Some((f, len));
+                        r.bulk_len = len as usize + 24;
+                        self.repl_write_to(&mut None, id, fd, format!("${len}\r\n").as_bytes());
                     }
                     Err(()) => self.repl_close_async(&mut None, id, fd),
                 }
             }
-            repl::refresh_good_replicas(&mut self.state);
+            self.repl_bulk_pump();
         }
         self.repl_start_full_syncs(None);
+    }
+
+    /// Disk-based full syncs: tops each sending replica's output up to [`BULK_WINDOW`] bytes from the RDB file
+    /// (Redis's `sendBulkToSlave` streams it in 16 KiB writes; the file is never read whole into memory), and
+    /// once the file is all queued, the stream since the fork follows and the replica is online. Returns whether
+    /// bytes were queued this time (the loop should turn again without sleeping: the socket may take them all
+    /// without a writable event; a replica whose window stays full is woken by its socket instead).
+    fn repl_bulk_pump(&mut self) -> bool {
+        use std::io::Read;
+        if !self.state.repl.replicas.iter().any(|r| r.state == ReplicaState::SendBulk) {
+            return false;
+        }
+        let now = self.state.now_ms;
+        let mut more = false;
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut done = false;
+        let crate::state::ServerState { repl, clients, clients_pending_write, .. } = &mut self.state;
+        for r in repl.replicas.iter_mut().filter(|r| r.state == ReplicaState::SendBulk) {
+            let Some(Some(c)) = clients.get_mut(r.fd as usize) else { continue };
+            if c.state.id != r.id || c.state.has(flags::CLOSE_ASAP) {
+                continue;
+            }
+            let Some((file, left)) = r.bulk_file.as_mut() else { continue };
+            let mut failed = false;
+            let before = *left;
+            while *left > 0 && c.state.reply.pending_len() < BULK_WINDOW {
+                let want = (*left).min(chunk.len() as u64) as usize;
+                match file.read(&mut chunk[..want]) {
+                    Ok(0) => {
+                        failed = true;
+                        break;
+                    }
+                    Ok(n) => {
+                        c.state.reply.raw_bytes(&chunk[..n]);
+                        *left -= n as u64;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        log_warning!("Read error sending DB to replica: {}", crate::sys::error_text(&e));
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if !c.pending_write {
+                c.pending_write = true;
+                clients_pending_write.push(r.fd);
+            }
+            if failed {
+                // The file shrank or broke under us: the replica cannot get a consistent payload.
+                c.state.flags |= flags::CLOSE_ASAP;
+                r.bulk_file = None;
+                continue;
+            }
+            if *left > 0 {
+                more |= *left < before;
+                continue;
+            }
+            r.bulk_file = None;
+            let pending = std::mem::take(&mut r.pending);
+            c.state.reply.raw_bytes(&pending);
+            r.state = ReplicaState::Online;
+            r.ack_time_ms = now;
+            log_notice!("Synchronization with replica {} succeeded", r.name());
+            done = true;
+        }
+        if done {
+            repl::refresh_good_replicas(&mut self.state);
+        }
+        more
     }
 
     /// REPLICAOF host port (Redis's `replicationSetMaster`).
@@ -931,7 +1003,8 @@ impl Server {
                     log_warning!("Disconnecting timedout replica (streaming sync): {}", r.name());
                     timed_out.push((r.id, r.fd));
                 }
-                ReplicaState::Online => {}
+                // Its output moves while the file is queued; the ACK timeout starts once it is online.
+                ReplicaState::Online | ReplicaState::SendBulk => {}
             }
         }
         for (id, fd) in presync {
