@@ -162,8 +162,8 @@ fn force_full_sync_same_history(m: &mut Conn) {
 }
 
 /// swapdb with the master's history: the old dataset answers reads during the load (`async_loading:1`,
-/// commands flagged no-async-loading get -LOADING); the master dies mid-transfer and the old dataset stays, as
-/// Redis 7.0 keeps it.
+/// commands flagged no-async-loading get -LOADING), also while the master is silent; the transfer then times out
+/// and the old dataset stays, as Redis 7.0 keeps it.
 #[test]
 fn swapdb_serves_old_data_while_loading_and_keeps_it_when_the_transfer_fails() {
     let _g = serial();
@@ -207,13 +207,24 @@ fn swapdb_serves_old_data_while_loading_and_keeps_it_when_the_transfer_fails() {
     assert_eq!(r.cmd(&["DBSIZE"]), b":10001\r\n");
     let refused = r.cmd(&["REPLICAOF", "NO", "ONE"]);
     assert!(refused.starts_with(b"-LOADING"), "{}", String::from_utf8_lossy(&refused));
-    // The master and its RDB child (which holds the socket too) die mid-transfer.
-    for pid in common::persist::child_pids(master.pid()) {
+    // The master and its RDB child (which holds the socket too) freeze mid-transfer: the replica keeps serving
+    // the old data while its loader waits, until `repl-timeout` (5 s here) fails the transfer.
+    let mut pids = common::persist::child_pids(master.pid());
+    pids.push(master.pid());
+    for pid in &pids {
+        let st = std::process::Command::new("kill").args(["-STOP", &pid.to_string()]).status().unwrap();
+        assert!(st.success());
+    }
+    for _ in 0..20 {
+        assert_eq!(r.cmd(&["GET", "old:key"]), b"$9\r\nnew value\r\n");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    wait_until("the failed load to end", 60_000, || num(&mut r, "persistence", "async_loading") == 0);
+    for pid in pids {
         common::persist::sigkill(pid);
     }
     let mut master = master;
     master.kill9();
-    wait_until("the failed load to end", 60_000, || num(&mut r, "persistence", "async_loading") == 0);
     let log = replica.log_text();
     assert!(log.contains("Failed trying to load the MASTER synchronization DB from socket"), "{log}");
     assert!(log.contains("MASTER <-> REPLICA sync: Discarding temporary DB in background"), "{log}");

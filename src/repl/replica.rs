@@ -400,13 +400,20 @@ impl MasterLink {
 
 /// The payload as the RDB loader's input, read straight from the link socket (`repl-diskless-load`
 /// `on-empty-db` / `swapdb`): first the bytes already buffered by the handshake, then the socket, waiting up to
-/// `timeout_ms` for each read (Redis blocks on the socket with `repl-timeout` the same way). A `$<len>` payload is
+/// `timeout_ms` for each read (as Redis's blocking socket read with `repl-timeout`). A `$<len>` payload is
 /// never read past its end; an EOF transfer reads freely, and whatever follows the mark is handed back by
 /// [`PayloadReader::into_leftover`] as the beginning of the stream.
-pub struct PayloadReader {
+///
+/// The optional idle hook ([`PayloadReader::with_idle`]) gets the bytes consumed so far whenever another
+/// `every` bytes were consumed and, while the socket has nothing, at least every [`IDLE_SLICE_MS`]: the server
+/// serves its clients there (Redis serves none while its replica waits for the master's bytes).
+pub struct PayloadReader<'h> {
     fd: RawFd,
     buf: Vec<u8>,
     pos: usize,
+    /// End of the part of `buf` handed out (`pos <= end <= buf.len()`): at most a chunk at a time, so the idle
+    /// hook also runs while a large buffered part is consumed.
+    end: usize,
     /// `$<len>` payloads: bytes not yet fetched into `buf`.
     left: Option<u64>,
     timeout_ms: i32,
@@ -414,14 +421,20 @@ pub struct PayloadReader {
     pub socket_bytes: u64,
     /// Last time the socket gave bytes (ms).
     pub last_io_ms: i64,
+    /// Bytes handed to the consumer.
+    consumed: u64,
+    idle: Option<(Box<dyn FnMut(u64) + 'h>, u64)>,
+    idle_at: u64,
 }
 
 /// Bytes fetched from the socket at a time.
 const READER_CHUNK: usize = 64 * 1024;
+/// Longest wait on a silent socket between two calls of the idle hook.
+pub const IDLE_SLICE_MS: i32 = 100;
 
-impl PayloadReader {
+impl<'h> PayloadReader<'h> {
     /// A reader over `fd` (the link's socket, non-blocking) that first yields `buffered`.
-    pub fn new(fd: RawFd, buffered: Vec<u8>, bulk_len: Option<usize>, timeout_ms: i32) -> PayloadReader {
+    pub fn new(fd: RawFd, buffered: Vec<u8>, bulk_len: Option<usize>, timeout_ms: i32) -> PayloadReader<'h> {
         let mut buf = buffered;
         let left = bulk_len.map(|n| {
             let n = n as u64;
@@ -429,7 +442,52 @@ impl PayloadReader {
             n.saturating_sub(buf.len() as u64)
         });
         buf.reserve(READER_CHUNK);
-        PayloadReader { fd, buf, pos: 0, left, timeout_ms, socket_bytes: 0, last_io_ms: crate::util::now_ms() }
+        let end = buf.len().min(READER_CHUNK);
+        PayloadReader {
+            fd,
+            buf,
+            pos: 0,
+            end,
+            left,
+            timeout_ms,
+            socket_bytes: 0,
+            last_io_ms: crate::util::now_ms(),
+            consumed: 0,
+            idle: None,
+            idle_at: 0,
+        }
+    }
+
+    /// Calls `hook(consumed bytes)` every `every` consumed bytes and while waiting for the socket.
+    pub fn with_idle(mut self, every: u64, hook: impl FnMut(u64) + 'h) -> PayloadReader<'h> {
+        self.idle = Some((Box::new(hook), every.max(1)));
+        self
+    }
+
+    fn run_idle(&mut self) {
+        if let Some((hook, _)) = self.idle.as_mut() {
+            self.idle_at = self.consumed;
+            hook(self.consumed);
+        }
+    }
+
+    /// Waits for the socket to be readable, up to the timeout, calling the idle hook meanwhile. False on timeout.
+    fn wait(&mut self) -> io::Result<bool> {
+        if self.idle.is_none() {
+            return crate::sys::socket::wait_readable(self.fd, self.timeout_ms);
+        }
+        let start = crate::util::now_ms();
+        loop {
+            let waited = crate::util::now_ms() - start;
+            if waited >= self.timeout_ms as i64 {
+                return Ok(false);
+            }
+            let slice = (self.timeout_ms as i64 - waited).min(IDLE_SLICE_MS as i64) as i32;
+            if crate::sys::socket::wait_readable(self.fd, slice)? {
+                return Ok(true);
+            }
+            self.run_idle();
+        }
     }
 
     /// Reads exactly the EOF mark's length and tells whether it is `mark`.
@@ -446,7 +504,7 @@ impl PayloadReader {
     }
 }
 
-impl Read for PayloadReader {
+impl Read for PayloadReader<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let avail = self.fill_buf()?;
         let n = avail.len().min(out.len());
@@ -456,15 +514,23 @@ impl Read for PayloadReader {
     }
 }
 
-impl BufRead for PayloadReader {
+impl BufRead for PayloadReader<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.pos == self.buf.len() {
+        if self.pos == self.end {
+            if self.idle.as_ref().is_some_and(|(_, every)| self.consumed >= self.idle_at + every) {
+                self.run_idle();
+            }
+            if self.end < self.buf.len() {
+                self.end = self.buf.len().min(self.pos + READER_CHUNK);
+                return Ok(&self.buf[self.pos..self.end]);
+            }
             if self.left == Some(0) {
                 // The declared payload is all consumed: an end of file for the loader.
                 return Ok(&[]);
             }
             self.buf.clear();
             self.pos = 0;
+            self.end = 0;
             let want = self.left.map_or(READER_CHUNK, |l| (l as usize).min(READER_CHUNK));
             self.buf.resize(want, 0);
             let n = loop {
@@ -476,7 +542,7 @@ impl BufRead for PayloadReader {
                     Ok(n) => break n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        if !crate::sys::socket::wait_readable(self.fd, self.timeout_ms)? {
+                        if !self.wait()? {
                             self.buf.clear();
                             return Err(io::Error::new(io::ErrorKind::TimedOut, "timeout"));
                         }
@@ -488,17 +554,20 @@ impl BufRead for PayloadReader {
                 }
             };
             self.buf.truncate(n);
+            self.end = n;
             self.socket_bytes += n as u64;
             self.last_io_ms = crate::util::now_ms();
             if let Some(l) = self.left.as_mut() {
                 *l -= n as u64;
             }
         }
-        Ok(&self.buf[self.pos..])
+        Ok(&self.buf[self.pos..self.end])
     }
 
     fn consume(&mut self, amt: usize) {
-        self.pos = (self.pos + amt).min(self.buf.len());
+        let amt = amt.min(self.end - self.pos);
+        self.pos += amt;
+        self.consumed += amt as u64;
     }
 }
 
@@ -682,6 +751,36 @@ mod tests {
         drop(w);
         let mut rd = PayloadReader::new(r.as_raw_fd(), Vec::new(), None, 10);
         assert_eq!(rd.read(&mut four).unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn payload_reader_idle_hook() {
+        use std::os::fd::AsRawFd;
+        let (r, w) = crate::sys::process::pipe().unwrap();
+        crate::sys::socket::set_nonblocking_cloexec(r.as_raw_fd()).unwrap();
+        // A large buffered part is handed out a chunk at a time, with the hook between chunks.
+        let calls = std::cell::RefCell::new(Vec::new());
+        let buffered = vec![7u8; 3 * READER_CHUNK + 10];
+        let mut rd = PayloadReader::new(r.as_raw_fd(), buffered, Some(3 * READER_CHUNK + 10), 1000)
+            .with_idle(1024, |n| calls.borrow_mut().push(n));
+        let mut all = Vec::new();
+        rd.read_to_end(&mut all).unwrap();
+        drop(rd);
+        assert_eq!(all.len(), 3 * READER_CHUNK + 10);
+        assert_eq!(
+            *calls.borrow(),
+            // (Not after the last 10 bytes: fewer than `every` since the previous call.)
+            vec![READER_CHUNK as u64, 2 * READER_CHUNK as u64, 3 * READER_CHUNK as u64]
+        );
+        // A silent socket: the hook runs while waiting, then the timeout ends the read.
+        calls.borrow_mut().clear();
+        let mut rd = PayloadReader::new(r.as_raw_fd(), Vec::new(), None, 3 * IDLE_SLICE_MS)
+            .with_idle(1024, |n| calls.borrow_mut().push(n));
+        let mut one = [0u8; 1];
+        assert_eq!(rd.read(&mut one).unwrap_err().kind(), io::ErrorKind::TimedOut);
+        drop(rd);
+        assert!(calls.borrow().len() >= 2, "{:?}", calls.borrow());
+        drop(w);
     }
 
     #[test]

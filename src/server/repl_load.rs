@@ -13,7 +13,9 @@
 //!
 //! Loading blocks the event loop as in Redis, but serves clients every `loading-process-events-interval-bytes`
 //! (`-LOADING`, or under async loading everything but `no-async-loading` commands). The link's socket is taken out
-//! of the loop meanwhile and read with a `repl-timeout` wait per read ([`PayloadReader`]). Old databases go to
+//! of the loop meanwhile and read with a `repl-timeout` wait per read ([`PayloadReader`]), whose idle hook also
+//! serves clients while the master is silent (the hook owns the server during a socket load, so that load's
+//! sink, [`DelaySink`], only inserts keys). Old databases go to
 //! the lazy-free thread when `replica-lazy-flush yes` (and always for swapdb's discarded set, as Redis).
 //! With `appendonly yes` the AOF is stopped before the load and restarted through a rewrite after a successful
 //! one (Redis's `restartAOFAfterSYNC`), so it never mixes the old dataset with the new master's stream.
@@ -35,6 +37,31 @@ use std::cell::Cell;
 use std::io::BufRead;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
+
+/// The socket load's sink: keys go to the loading databases; `key-load-delay` (a testing directive) slows each
+/// one down. (Clients are served by the reader's idle hook, which owns the server meanwhile.)
+struct DelaySink<'d> {
+    inner: DbSink<'d>,
+    key_delay_us: i64,
+}
+
+impl crate::persist::rdb::LoadSink for DelaySink<'_> {
+    fn select_db(&mut self, db: u64, offset: u64) -> Result<(), String> {
+        self.inner.select_db(db, offset)
+    }
+
+    fn resize_db(&mut self, keys: u64, expires: u64) {
+        self.inner.resize_db(keys, expires)
+    }
+
+    fn entry(&mut self, e: crate::object::Entry, expire_ms: Option<i64>) -> Result<(), String> {
+        self.inner.entry(e, expire_ms)?;
+        if self.key_delay_us != 0 {
+            crate::util::debug_delay(self.key_delay_us);
+        }
+        Ok(())
+    }
+}
 
 /// Attempts at turning the AOF back on after a sync before giving up (Redis's `restartAOFAfterSYNC`).
 const AOF_RESTART_TRIES: u32 = 10;
@@ -281,11 +308,39 @@ impl Server {
         let async_loading = swapdb && link.full.as_ref().is_some_and(|(id, _)| *id == self.state.replid);
         let timeout_ms = (self.state.config.stored_i64("repl-timeout").max(1) * 1000).min(i32::MAX as i64) as i32;
         let buffered = std::mem::take(&mut link.inbuf);
-        let mut reader = PayloadReader::new(fd, buffered, link.bulk_len, timeout_ms);
         let total = link.bulk_len.unwrap_or(0) as u64;
-        let (r, dbs) = self.repl_read_rdb(el, &mut reader, total, async_loading);
-        self.state.stats.net_repl_input_bytes += reader.socket_bytes;
-        link.last_io_ms = reader.last_io_ms;
+        let n = self.state.dbs.len();
+        let mut dbs: Vec<Db> = (0..n).map(Db::new).collect();
+        let mut opts = engine::load_options(&self.state.config, crate::util::now_ms(), self.state.lru_clock);
+        opts.drop_expired = false;
+        let every = self.state.config.stored_i64("loading-process-events-interval-bytes").max(1024) as u64;
+        let key_delay_us = self.state.config.stored_i64("key-load-delay");
+        self.begin_loading(total);
+        self.state.persist.stats.async_loading = async_loading;
+        self.state.repl.sync_loading = true;
+        let (r, mark_ok, leftover, socket_bytes, last_io_ms) = {
+            // Clients are served from the reader: every `every` bytes, and while the master is silent.
+            let srv: &mut Server = self;
+            let el_ref: &mut EventLoop = el;
+            let hook = move |consumed: u64| {
+                srv.state.persist.stats.loading_loaded_bytes = consumed;
+                let _ = el_ref.process_events(srv, Some(0));
+            };
+            let mut reader = PayloadReader::new(fd, buffered, link.bulk_len, timeout_ms).with_idle(every, hook);
+            let mut sink = DelaySink { inner: DbSink::new(&mut dbs, false), key_delay_us };
+            let r = crate::persist::rdb::read_rdb_with(&mut reader, &mut sink, &opts);
+            let mark_ok = match (&r, link.eof_mark.as_deref()) {
+                (Ok(_), Some(mark)) => matches!(reader.check_mark(mark), Ok(true)),
+                _ => true,
+            };
+            let (socket_bytes, last_io_ms) = (reader.socket_bytes, reader.last_io_ms);
+            (r, mark_ok, reader.into_leftover(), socket_bytes, last_io_ms)
+        };
+        self.state.repl.sync_loading = false;
+        self.state.persist.stats.async_loading = false;
+        self.end_loading();
+        self.state.stats.net_repl_input_bytes += socket_bytes;
+        link.last_io_ms = last_io_ms;
         let mut failed = match &r {
             Ok(_) => None,
             Err(e) => Some(format!(
@@ -293,12 +348,8 @@ impl Server {
                 e.msg, e.offset
             )),
         };
-        if failed.is_none() {
-            if let Some(mark) = link.eof_mark.clone() {
-                if !matches!(reader.check_mark(&mark), Ok(true)) {
-                    failed = Some("Replication stream EOF marker is broken".to_string());
-                }
-            }
+        if failed.is_none() && !mark_ok {
+            failed = Some("Replication stream EOF marker is broken".to_string());
         }
         if let Some(msg) = failed {
             self.repl_cancel_sync(el, link, &msg);
@@ -322,7 +373,7 @@ impl Server {
         self.repl_discard_dbs(old, true);
         // The dataset changed without a save.
         self.state.dirty += 1;
-        link.inbuf = reader.into_leftover();
+        link.inbuf = leftover;
         self.repl_sync_done(el, link);
     }
 
