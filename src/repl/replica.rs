@@ -423,9 +423,13 @@ pub struct PayloadReader<'h> {
     pub last_io_ms: i64,
     /// Bytes handed to the consumer.
     consumed: u64,
-    idle: Option<(Box<dyn FnMut(u64) + 'h>, u64)>,
+    /// The idle hook and how many consumed bytes apart it runs.
+    idle: Option<(IdleHook<'h>, u64)>,
     idle_at: u64,
 }
+
+/// See [`PayloadReader::with_idle`].
+type IdleHook<'h> = Box<dyn FnMut(u64) + 'h>;
 
 /// Bytes fetched from the socket at a time.
 const READER_CHUNK: usize = 64 * 1024;
