@@ -154,7 +154,7 @@ impl LazyFree {
         let (job_tx, job_rx) = channel::<Job>();
         let (ret_tx, ret_rx) = channel::<slab::Freed>();
         let counters = self.counters.clone();
-        let spawned = std::thread::Builder::new().name("lazy_free".into()).spawn(move || {
+        let spawned = std::thread::Builder::new().name("bio_lazy_free".into()).spawn(move || {
             while let Ok(job) = job_rx.recv() {
                 let n = job.objects;
                 drop(job);
