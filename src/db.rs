@@ -288,6 +288,14 @@ impl Db {
         self.avg_ttl_ms = 0;
     }
 
+    /// Empties the database like [`Db::clear`] but hands the table over instead of freeing it (the lazy-free
+    /// thread drops it: FLUSHALL ASYNC, `replica-lazy-flush`).
+    pub fn take_keys(&mut self) -> Dict<Entry> {
+        let keys = std::mem::take(&mut self.keys);
+        self.clear();
+        keys
+    }
+
     /// A random live key, skipping (and deleting) expired ones a bounded number of times, like Redis's
     /// `dbRandomKey` (which gives up on a database where every key is expired and returns one anyway).
     pub fn random_key(&mut self, rng: &mut Rng, now_ms: i64) -> Option<Vec<u8>> {

@@ -29,6 +29,7 @@
 //! - [`event_loop`]: file and time events, Redis `ae.c` style.
 //! - [`server`]: listeners, connections, dispatch, the cron.
 //! - [`log`]: the Redis-format server log.
+//! - [`lazyfree`]: the lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
 //! - [`latency`]: the latency monitor (LATENCY) and the per-command latency histograms (`latency-tracking`).
 //! - [`proctitle`]: `proc-title-template` expansion and the process title.
 //! - [`crash`]: crash reports (fatal signals, panics, DEBUG ASSERT/PANIC/SEGFAULT) and the watchdog.
@@ -54,6 +55,7 @@ pub mod event_loop;
 pub mod evict;
 pub mod expire;
 pub mod latency;
+pub mod lazyfree;
 pub mod log;
 pub mod lua;
 pub mod multi;

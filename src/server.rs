@@ -39,6 +39,7 @@ mod acl;
 mod aof;
 mod blocked;
 mod persistence;
+mod repl_load;
 mod replication;
 
 /// Highest cron frequency (Redis's `CONFIG_MAX_HZ`).
@@ -1049,7 +1050,7 @@ impl Server {
             self.reject(c, cmd, full_name, &msg);
             return start_us;
         }
-        if self.state.persist.stats.loading && !cmd.has(flag::LOADING) && c.id != aof::AOF_CLIENT_ID {
+        if self.state.persist.stats.loading && c.id != aof::AOF_CLIENT_ID && self.loading_denies(c, cmd) {
             self.reject(c, cmd, full_name, "LOADING Redis is loading the dataset in memory");
             return start_us;
         }
@@ -1061,6 +1062,20 @@ impl Server {
             return crate::util::now_us();
         }
         self.call(c, cmd, full_name, args, start_us)
+    }
+
+    /// While loading, commands without the `loading` flag are refused; while a replica loads asynchronously
+    /// (swapdb, serving the old data) only `no-async-loading` ones are (Redis's `processCommand`).
+    #[inline]
+    fn loading_denies(&self, c: &ClientState, cmd: &'static Command) -> bool {
+        if !self.state.persist.stats.async_loading {
+            return !cmd.has(flag::LOADING);
+        }
+        let mut f = cmd.flags;
+        if crate::command::tx::is_exec(cmd) {
+            f |= c.multi.as_ref().map_or(0, |m| m.cmd_flags);
+        }
+        f & flag::NO_ASYNC_LOADING != 0
     }
 
     /// Redis's `writeCommandsDeniedByDiskError`: after a failed background save (with `stop-writes-on-bgsave-error`
@@ -1497,6 +1512,7 @@ impl Server {
             // After large deletes, free slab pages go back to the system (bounded: see `release_step`), and
             // malloc's free pages once a second when there are many (a shrunk table, trimmed buffers). Not while a
             // forked child shares our pages: the sweep writes to them, which would copy them.
+            self.state.lazyfree.reclaim(self.state.persist.child.is_none());
             if self.state.persist.child.is_none() {
                 if crate::dict::slab::release_step() > 0 {
                     crate::alloc::trim();
@@ -1695,6 +1711,11 @@ impl EventHandler for Server {
     }
 
     fn time_event(&mut self, el: &mut EventLoop, id: u64) -> TimerNext {
+        if self.state.repl.bulk_timer == Some(id) {
+            // Its work happens in before_sleep (repl_bulk_pump); it only kept the loop from sleeping.
+            self.state.repl.bulk_timer = None;
+            return TimerNext::Stop;
+        }
         if self.state.evict.timer == Some(id) {
             return if crate::evict::time_proc(&mut self.state) { TimerNext::After(0) } else { TimerNext::Stop };
         }

@@ -211,6 +211,8 @@ pub struct ServerState {
     pub persist: crate::persist::engine::Persist,
     /// Replication, both roles (see [`crate::repl`]).
     pub repl: crate::repl::Repl,
+    /// The lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
+    pub lazyfree: crate::lazyfree::LazyFree,
 }
 
 /// What `CLIENT PAUSE` holds back.
@@ -324,6 +326,7 @@ impl ServerState {
             evict: Default::default(),
             persist: Default::default(),
             repl: Default::default(),
+            lazyfree: Default::default(),
         }
     }
 

@@ -258,6 +258,7 @@ fn restore(ctx: &mut Ctx, before: config::Config) {
 fn config_resetstat(ctx: &mut Ctx, _args: Args) {
     ctx.srv.stats = Default::default();
     crate::expire::reset_expire_stats(ctx.srv);
+    ctx.srv.lazyfree.reset_stats();
     ctx.reply().ok();
 }
 

@@ -264,8 +264,8 @@ fn memory(out: &mut String, srv: &ServerState, caller_mem: usize) {
         "mem_aof_buffer" => f.aof_buffer,
         "mem_allocator" => "libc",
         "active_defrag_running" => 0,
-        "lazyfree_pending_objects" => 0,
-        "lazyfreed_objects" => 0,
+        "lazyfree_pending_objects" => srv.lazyfree.pending(),
+        "lazyfreed_objects" => srv.lazyfree.freed(),
     );
 }
 
@@ -280,8 +280,8 @@ fn persistence(out: &mut String, srv: &ServerState) {
     let ok = |b: bool| if b { "ok" } else { "err" };
     out.push_str("# Persistence\r\n");
     fields!(out,
-        "loading" => st.loading as u8,
-        "async_loading" => 0,
+        "loading" => (st.loading && !st.async_loading) as u8,
+        "async_loading" => st.async_loading as u8,
         "current_cow_peak" => 0,
         "current_cow_size" => 0,
         "current_cow_size_age" => 0,

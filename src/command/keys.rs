@@ -37,7 +37,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
         complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
         syntax: "key [key ...]",
-        handler: del,
+        handler: unlink,
         tips: "request_policy:multi_shard response_policy:agg_sum",
         ..BASE
     },
@@ -493,13 +493,24 @@ pub(crate) fn idle_ms(lru_clock: u32, lru: u32) -> u64 {
 
 /// DEL key [key ...] (also UNLINK)
 fn del(ctx: &mut Ctx, args: Args) {
+    let lazy = ctx.srv.config.lazyfree_lazy_user_del;
+    del_generic(ctx, args, lazy);
+}
+
+/// UNLINK key [key ...]: DEL whose big values are freed by the lazy-free thread.
+fn unlink(ctx: &mut Ctx, args: Args) {
+    del_generic(ctx, args, true);
+}
+
+fn del_generic(ctx: &mut Ctx, args: Args, lazy: bool) {
     let now = ctx.srv.now_ms;
     let mut n = 0;
     for i in 1..args.len() {
         let key = args.get(i);
         let db = ctx.db();
         db.expire_if_needed(key, now);
-        if db.remove(key).is_some() {
+        if let Some(e) = db.remove(key) {
+            ctx.srv.lazyfree.free_deleted(e, lazy);
             ctx.key_modified(key);
             ctx.notify(nc::GENERIC, "del", key);
             n += 1;
@@ -1034,28 +1045,38 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
     ctx.reply().int(1);
 }
 
-/// Parses FLUSHDB/FLUSHALL's optional `ASYNC | SYNC`; false after replying a syntax error.
-fn flush_args_ok(ctx: &mut Ctx, args: Args) -> bool {
-    let ok = args.len() == 1 || (args.len() == 2 && (args.is(1, "sync") || args.is(1, "async")));
-    if !ok {
-        ctx.reply().err_syntax();
+/// Parses FLUSHDB/FLUSHALL's optional `ASYNC | SYNC`: `Some(lazy)` (ASYNC, or no argument with
+/// `lazyfree-lazy-user-flush yes`), `None` after replying a syntax error.
+fn flush_mode(ctx: &mut Ctx, args: Args) -> Option<bool> {
+    if args.len() == 1 {
+        return Some(ctx.srv.config.lazyfree_lazy_user_flush);
     }
-    ok
+    if args.len() == 2 && args.is(1, "sync") {
+        return Some(false);
+    }
+    if args.len() == 2 && args.is(1, "async") {
+        return Some(true);
+    }
+    ctx.reply().err_syntax();
+    None
 }
 
 /// FLUSHDB [ASYNC | SYNC]
 fn flushdb(ctx: &mut Ctx, args: Args) {
-    if !flush_args_ok(ctx, args) {
-        return;
-    }
+    let Some(lazy) = flush_mode(ctx, args) else { return };
     let (dbi, now) = (ctx.client.db, ctx.srv.now_ms);
     let crate::state::ServerState { watches, dbs, .. } = &mut *ctx.srv;
     watches.touch_all_in_db(dbi, &dbs[dbi], None, now);
     let db = ctx.db();
     let removed = db.len() as u64;
-    db.clear();
-    // The freed entries' slab pages (and malloc's free pages) go back to the system.
-    super::memory::purge();
+    if lazy {
+        let keys = db.take_keys();
+        ctx.srv.lazyfree.free_keys(vec![keys]);
+    } else {
+        db.clear();
+        // The freed entries' slab pages (and malloc's free pages) go back to the system.
+        super::memory::purge();
+    }
     ctx.srv.dirty += removed;
     // Propagated even when the database was already empty, as Redis.
     ctx.force_propagation();
@@ -1064,20 +1085,27 @@ fn flushdb(ctx: &mut Ctx, args: Args) {
 
 /// FLUSHALL [ASYNC | SYNC]
 fn flushall(ctx: &mut Ctx, args: Args) {
-    if !flush_args_ok(ctx, args) {
-        return;
-    }
+    let Some(lazy) = flush_mode(ctx, args) else { return };
     let mut removed = 0u64;
     let now = ctx.srv.now_ms;
     let crate::state::ServerState { watches, dbs, .. } = &mut *ctx.srv;
     for (i, db) in dbs.iter().enumerate() {
         watches.touch_all_in_db(i, db, None, now);
     }
+    let mut tables = Vec::new();
     for db in ctx.srv.dbs.iter_mut() {
         removed += db.len() as u64;
-        db.clear();
+        if lazy {
+            tables.push(db.take_keys());
+        } else {
+            db.clear();
+        }
     }
-    super::memory::purge();
+    if lazy {
+        ctx.srv.lazyfree.free_keys(tables);
+    } else {
+        super::memory::purge();
+    }
     // Plus one so the flush itself always counts as a change (it is propagated even on an empty dataset).
     ctx.srv.dirty += removed + 1;
     ctx.force_propagation();

@@ -195,6 +195,7 @@ fn sync(ctx: &mut Ctx, args: Args) {
         pending: Vec::new(),
         bulk_len: 0,
         soft_since_s: 0,
+        bulk_file: None,
     };
     let who = replica.name();
     crate::log_notice!("Replica {who} asks for synchronization");

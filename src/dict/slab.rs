@@ -139,6 +139,8 @@ struct Slab {
     page_bytes: Cell<usize>,
     live_bytes: Cell<usize>,
     large_bytes: Cell<usize>,
+    /// Bytes of large allocations freed on this thread, ever (see [`detach_freed`]).
+    large_freed: Cell<usize>,
     /// Next class the cron's [`release_step`] looks at.
     next_class: Cell<usize>,
     /// The cron's release of one class in bounded steps.
@@ -174,6 +176,7 @@ thread_local! {
             page_bytes: Cell::new(0),
             live_bytes: Cell::new(0),
             large_bytes: Cell::new(0),
+            large_freed: Cell::new(0),
             next_class: Cell::new(0),
             sweep: Sweep {
                 active: Cell::new(false),
@@ -387,7 +390,10 @@ fn new_page(s: &Slab, class: &Class) -> *mut u8 {
 pub unsafe fn dealloc(p: NonNull<u8>, size: usize) {
     if size > MAX_SMALL {
         let layout = large_layout(size);
-        SLAB.with(|s| s.large_bytes.set(s.large_bytes.get().saturating_sub(layout.size())));
+        SLAB.with(|s| {
+            s.large_bytes.set(s.large_bytes.get().saturating_sub(layout.size()));
+            s.large_freed.set(s.large_freed.get().wrapping_add(layout.size()));
+        });
         // SAFETY: the caller guarantees `p` came from `alloc` with this size, which used this layout.
         unsafe { std::alloc::dealloc(p.as_ptr(), layout) };
         return;
@@ -617,6 +623,73 @@ fn sweep_step(s: &Slab, budget: usize) -> usize {
 #[inline]
 pub fn free_bytes() -> usize {
     SLAB.with(|s| s.page_bytes.get().saturating_sub(s.live_bytes.get()))
+}
+
+/// Chunks freed on one thread, taken off its free lists to go back to the thread that owns them (the lazy-free
+/// thread drops the server thread's objects: their chunks must return to the server thread's lists, where its
+/// `used_memory` stops counting them and its release walks can unmap their pages). Only [`detach_freed`] makes
+/// one, and it is consumed by [`adopt_freed`], so every chunk in it is on exactly one list at a time.
+#[derive(Debug)]
+pub struct Freed {
+    /// Per class: first chunk, last chunk (addresses; 0 = none) and how many.
+    lists: [(usize, usize, usize); CLASSES],
+    /// Large bytes freed since the previous detach on that thread.
+    large_bytes: usize,
+}
+
+impl Freed {
+    /// Small chunks and large bytes it carries (tests, statistics).
+    pub fn totals(&self) -> (usize, usize) {
+        let chunks = self.lists.iter().map(|l| l.2).sum();
+        (chunks, self.large_bytes)
+    }
+}
+
+/// Takes every chunk off this thread's free lists (and the count of large bytes freed since the last call).
+/// Work: one walk of each list, on the calling thread.
+pub fn detach_freed() -> Freed {
+    SLAB.with(|s| {
+        let mut lists = [(0usize, 0usize, 0usize); CLASSES];
+        for (c, class) in s.classes.iter().enumerate() {
+            let head = class.free.replace(std::ptr::null_mut());
+            if head.is_null() {
+                continue;
+            }
+            let (mut tail, mut n) = (head, 1usize);
+            loop {
+                // SAFETY: a free chunk's first word is the next free chunk (null at the end), see `dealloc`.
+                let next = unsafe { tail.cast::<*mut u8>().read() };
+                if next.is_null() {
+                    break;
+                }
+                tail = next;
+                n += 1;
+            }
+            lists[c] = (head as usize, tail as usize, n);
+        }
+        Freed { lists, large_bytes: s.large_freed.replace(0) }
+    })
+}
+
+/// Puts chunks freed elsewhere onto this thread's free lists and stops counting them (and the large bytes) as
+/// live here. Their pages may belong to this thread (then the next release walk can unmap them) or to another
+/// (then they are reused here like any foreign chunk).
+pub fn adopt_freed(f: Freed) {
+    SLAB.with(|s| {
+        for (c, &(head, tail, n)) in f.lists.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let class = &s.classes[c];
+            // SAFETY: `tail` is the last chunk of a detached list of free chunks that nothing else refers to
+            // (`Freed` is only made by `detach_freed` and consumed here); its first word is the link.
+            unsafe { (tail as *mut u8).cast::<*mut u8>().write(class.free.get()) };
+            class.free.set(head as *mut u8);
+            class.live.set(class.live.get().saturating_sub(n));
+            s.live_bytes.set(s.live_bytes.get().saturating_sub(n * (c + 1) * 8));
+        }
+        s.large_bytes.set(s.large_bytes.get().saturating_sub(f.large_bytes));
+    })
 }
 
 /// Resizes a chunk from `old_size` to `new_size` bytes, keeping its first `keep` bytes (`keep <= min(old_size,
@@ -1173,5 +1246,38 @@ mod tests {
             released += release_step();
         }
         assert_eq!(stats().page_bytes, 0, "released {released}");
+    }
+
+    #[test]
+    fn chunks_freed_on_another_thread_come_back() {
+        let before = stats();
+        let chunks: Vec<usize> = (0..1000).map(|i| alloc(24 + (i % 5) * 8).as_ptr() as usize).collect();
+        let big = alloc(4000).as_ptr() as usize;
+        let mid = stats();
+        assert!(mid.live_bytes > before.live_bytes);
+        let freed = std::thread::spawn(move || {
+            for (i, p) in chunks.into_iter().enumerate() {
+                // SAFETY: each chunk came from `alloc` with this size on the main test thread and is not used
+                // again.
+                unsafe { dealloc(NonNull::new(p as *mut u8).unwrap(), 24 + (i % 5) * 8) };
+            }
+            // SAFETY: as above.
+            unsafe { dealloc(NonNull::new(big as *mut u8).unwrap(), 4000) };
+            detach_freed()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(freed.totals(), (1000, chunk_size(4000)));
+        adopt_freed(freed);
+        let after = stats();
+        assert_eq!(after.live_bytes, before.live_bytes);
+        assert_eq!(after.large_bytes, before.large_bytes);
+        // The adopted chunks are reused here, and every page that held only them can be released.
+        let again: Vec<NonNull<u8>> = (0..10).map(|_| alloc(24)).collect();
+        for p in again {
+            // SAFETY: allocated just above with the same size.
+            unsafe { dealloc(p, 24) };
+        }
+        release_free_pages();
     }
 }

@@ -52,6 +52,9 @@ pub struct Child {
 #[derive(Debug, Default)]
 pub struct PersistStats {
     pub loading: bool,
+    /// A replica loads its master's RDB (`repl-diskless-load swapdb`) while serving reads from the old data
+    /// (INFO's `async_loading`; `loading` then shows 0).
+    pub async_loading: bool,
     /// Start-up load progress (INFO's `loading_*` fields): when it started, the bytes to load and loaded so far.
     pub loading_start_s: i64,
     pub loading_start: Option<Instant>,

@@ -186,6 +186,7 @@ mod tests {
             pending: Vec::new(),
             bulk_len: 0,
             soft_since_s: 0,
+            bulk_file: None,
         }
     }
 

@@ -40,6 +40,9 @@ pub enum ReplicaState {
     WaitBgsaveStart,
     /// A BGSAVE for it runs; the stream meanwhile goes to `pending`.
     WaitBgsaveEnd,
+    /// The disk RDB is being sent from the file, a window at a time (`bulk_file`); the stream still goes to
+    /// `pending`.
+    SendBulk,
     /// Receiving the stream.
     Online,
 }
@@ -49,6 +52,7 @@ impl ReplicaState {
     pub fn name(self) -> &'static str {
         match self {
             ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd => "wait_bgsave",
+            ReplicaState::SendBulk => "send_bulk",
             ReplicaState::Online => "online",
         }
     }
@@ -82,6 +86,8 @@ pub struct Replica {
     pub bulk_len: usize,
     /// Since when (unix seconds) its output stays above the soft limit; 0 = not above.
     pub soft_since_s: i64,
+    /// `SendBulk`: the RDB file and the bytes of it still to queue.
+    pub bulk_file: Option<(std::fs::File, u64)>,
 }
 
 impl Replica {
@@ -214,6 +220,14 @@ pub struct Repl {
     pub get_ack: bool,
     /// FAILOVER in progress, if any.
     pub failover: failover::Failover,
+    /// A zero-delay timer keeping the loop turning while a disk RDB is queued to replicas a window at a time.
+    pub bulk_timer: Option<u64>,
+    /// Replica side: a received RDB is being loaded (the link is out of `link` meanwhile, so the cron must not
+    /// start another one).
+    pub sync_loading: bool,
+    /// The AOF was stopped for a full sync (`appendonly yes`): it restarts, through a rewrite, once a sync
+    /// succeeds or the replica is promoted (Redis's `restartAOFAfterSYNC`), not before.
+    pub aof_held: bool,
 }
 
 /// A client blocked in `WAIT numreplicas timeout`.
@@ -258,6 +272,9 @@ impl Default for Repl {
             good_replicas: 0,
             master_db: 0,
             loaded_history: None,
+            sync_loading: false,
+            bulk_timer: None,
+            aof_held: false,
             waiting: Vec::new(),
             last_ack_offset: -1,
             get_ack: false,
@@ -440,7 +457,7 @@ pub fn feed_stream(srv: &mut ServerState, data: &[u8], mut running: Option<&mut 
     for r in repl.replicas.iter_mut() {
         let used = match r.state {
             ReplicaState::WaitBgsaveStart => continue,
-            ReplicaState::WaitBgsaveEnd => {
+            ReplicaState::WaitBgsaveEnd | ReplicaState::SendBulk => {
                 r.pending.extend_from_slice(data);
                 r.pending.len()
             }

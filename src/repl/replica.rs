@@ -7,16 +7,24 @@
 //!            REPLCONF capa eof capa psync2 (one write) ─▶ one reply each ─▶ PSYNC <replid> <offset+1> | PSYNC ? -1
 //!  ─▶ +CONTINUE [replid] ─────────────────────────────────────────────▶ Continue (the socket carries the stream)
 //!  ─▶ +FULLRESYNC <replid> <offset> ─▶ ["\n" keepalives] ─▶ $<len>\r\n<len bytes>
-//!                                                       or $EOF:<40 byte mark>\r\n<bytes…><mark>  ─▶ Payload
+//!                                                       or $EOF:<40 byte mark>\r\n<bytes…><mark>  ─▶ BulkStart
 //! ```
 //!
-//! Invariants: `inbuf` holds bytes read and not yet understood; after `Continue` or `Payload` whatever is left in
-//! it is the start of the command stream. Input is bounded: a reply line longer than 64 KiB fails the link.
+//! After `BulkStart` the server picks where the payload goes (`repl-diskless-load`): to a file, through
+//! [`MasterLink::drain_payload`] as bytes arrive (never more than one read's worth in memory), or straight into
+//! the RDB loader through a [`PayloadReader`] over the socket.
 //!
-//! Tested by the unit tests below (byte-level handshake, both transfer formats, split reads) and end to end by
-//! tests/replication.rs against Redis 7.0.
+//! Invariants: `inbuf` holds bytes read and not yet understood; after `Continue` or the end of the payload
+//! whatever is left in it is the start of the command stream; `tail` (EOF transfers to a file) holds the last
+//! received bytes, fewer than the mark's length, that could still be the start of the mark. Input is bounded: a
+//! reply line longer than 64 KiB fails the link.
+//!
+//! Tested by the unit tests below (byte-level handshake, both transfer formats split at every byte, the socket
+//! reader's limits and leftovers) and end to end by tests/replication.rs and tests/replication_load.rs against
+//! Redis 7.0.
 
-use std::os::fd::OwnedFd;
+use std::io::{self, BufRead, Read, Write};
+use std::os::fd::{OwnedFd, RawFd};
 
 /// Longest handshake reply line accepted.
 const MAX_LINE: usize = 64 * 1024;
@@ -62,8 +70,10 @@ pub enum Event {
     Continue(Option<String>),
     /// A full resync begins (log and INFO only; the payload follows).
     FullResync { replid: String, offset: i64 },
-    /// The whole RDB payload (the mark of an EOF transfer removed).
-    Payload(Vec<u8>),
+    /// The payload's header was read (`bulk_len` or `eof_mark` is set): the server chooses its destination.
+    BulkStart,
+    /// Payload bytes are waiting in `inbuf` (see [`MasterLink::drain_payload`]).
+    Body,
     /// The link must be dropped and tried again later, with this log line.
     Fail(String),
 }
@@ -81,11 +91,44 @@ pub struct MasterLink {
     /// Declared payload size (`$<len>`), or the EOF mark.
     pub bulk_len: Option<usize>,
     pub eof_mark: Option<Vec<u8>>,
-    pub payload: Vec<u8>,
+    /// Payload bytes received so far (the mark excluded once found).
+    pub received: u64,
+    /// EOF transfers: bytes held back because they may be the beginning of the mark (fewer than its length).
+    tail: Vec<u8>,
+    /// Where a payload received to disk goes: the temp file and its path.
+    pub transfer_file: Option<TempFile>,
     /// The FULLRESYNC's id and offset.
     pub full: Option<(String, i64)>,
     /// Last time anything was read (ms).
     pub last_io_ms: i64,
+}
+
+/// The temp file a payload received to disk goes to. Dropped before [`TempFile::keep`], it is deleted: a
+/// transfer that did not finish leaves nothing behind (Redis's `replicationAbortSyncTransfer`).
+#[derive(Debug)]
+pub struct TempFile(Option<(std::fs::File, std::path::PathBuf)>);
+
+impl TempFile {
+    pub fn new(file: std::fs::File, path: std::path::PathBuf) -> TempFile {
+        TempFile(Some((file, path)))
+    }
+
+    pub fn file(&mut self) -> Option<&mut std::fs::File> {
+        self.0.as_mut().map(|(f, _)| f)
+    }
+
+    /// The file and its path, no longer deleted on drop.
+    pub fn keep(mut self) -> Option<(std::fs::File, std::path::PathBuf)> {
+        self.0.take()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some((_, path)) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 fn command(out: &mut Vec<u8>, argv: &[&[u8]]) {
@@ -102,7 +145,9 @@ impl MasterLink {
             out: Vec::new(),
             bulk_len: None,
             eof_mark: None,
-            payload: Vec::new(),
+            received: 0,
+            tail: Vec::new(),
+            transfer_file: None,
             full: None,
             last_io_ms: now_ms,
         }
@@ -116,7 +161,7 @@ impl MasterLink {
 
     /// Bytes of the payload received and expected (INFO's master_sync_* fields; expected is -1 for EOF transfers).
     pub fn transfer_progress(&self) -> (u64, i64) {
-        (self.payload.len() as u64, self.bulk_len.map_or(-1, |n| n as i64))
+        (self.received, self.bulk_len.map_or(-1, |n| n as i64))
     }
 
     /// Takes one line (without CR LF) off the input, if a whole one is there.
@@ -179,7 +224,11 @@ impl MasterLink {
         loop {
             match self.phase {
                 Phase::Connecting => return Ok(Event::NeedInput),
-                Phase::TransferBody => return Ok(self.body()),
+                Phase::TransferBody => {
+                    // A `$0` payload is complete before any byte arrives.
+                    let done = self.bulk_len.is_some_and(|n| n as u64 == self.received);
+                    return Ok(if self.inbuf.is_empty() && !done { Event::NeedInput } else { Event::Body });
+                }
                 _ => {}
             }
             let Some(line) = self.line()? else { return Ok(Event::NeedInput) };
@@ -280,15 +329,12 @@ impl MasterLink {
                             return Err("Bad EOF mark from MASTER".into());
                         }
                         self.eof_mark = Some(mark.as_bytes().to_vec());
-                        crate::log_notice!(
-                            "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk"
-                        );
                     } else {
                         let n = spec.parse::<usize>().map_err(|_| format!("Bad bulk length from MASTER: {text}"))?;
                         self.bulk_len = Some(n);
-                        crate::log_notice!("MASTER <-> REPLICA sync: receiving {n} bytes from master to disk");
                     }
                     self.phase = Phase::TransferBody;
+                    return Ok(Event::BulkStart);
                 }
                 // Handled before a line is taken.
                 Phase::Connecting | Phase::TransferBody => return Ok(Event::NeedInput),
@@ -296,29 +342,236 @@ impl MasterLink {
         }
     }
 
-    /// Collects payload bytes; the payload ends at the declared length or with the EOF mark.
-    fn body(&mut self) -> Event {
+    /// Writes the payload bytes buffered so far to `out`; true once the whole payload was written (the declared
+    /// length reached, or the EOF mark found: the mark itself is not written). What follows the payload stays in
+    /// `inbuf`: the start of the command stream.
+    pub fn drain_payload(&mut self, out: &mut impl Write) -> io::Result<bool> {
         if let Some(n) = self.bulk_len {
-            let want = n - self.payload.len();
+            let want = (n as u64 - self.received.min(n as u64)) as usize;
             let take = want.min(self.inbuf.len());
-            self.payload.extend(self.inbuf.drain(..take));
-            if self.payload.len() == n {
-                return Event::Payload(std::mem::take(&mut self.payload));
+            out.write_all(&self.inbuf[..take])?;
+            self.inbuf.drain(..take);
+            self.received += take as u64;
+            return Ok(self.received == n as u64);
+        }
+        let Some(mark) = self.eof_mark.as_deref() else {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "no transfer in progress"));
+        };
+        // The mark may straddle what was held back and what just came: look at the seam first.
+        let mut seam = self.tail.clone();
+        seam.extend_from_slice(&self.inbuf[..self.inbuf.len().min(EOF_MARK_SIZE - 1)]);
+        if let Some(i) = memchr::memmem::find(&seam, mark) {
+            // The mark starts inside the held-back bytes (a whole mark cannot fit in the inbuf part of the seam).
+            out.write_all(&self.tail[..i])?;
+            self.received += i as u64;
+            let used = i + EOF_MARK_SIZE - self.tail.len();
+            self.inbuf.drain(..used);
+            self.tail.clear();
+            return Ok(true);
+        }
+        if let Some(i) = memchr::memmem::find(&self.inbuf, mark) {
+            out.write_all(&self.tail)?;
+            out.write_all(&self.inbuf[..i])?;
+            self.received += (self.tail.len() + i) as u64;
+            self.tail.clear();
+            self.inbuf.drain(..i + EOF_MARK_SIZE);
+            return Ok(true);
+        }
+        // No mark yet: everything but the last (mark length - 1) bytes is payload for sure.
+        let keep = EOF_MARK_SIZE - 1;
+        if self.inbuf.len() >= keep {
+            let cut = self.inbuf.len() - keep;
+            out.write_all(&self.tail)?;
+            out.write_all(&self.inbuf[..cut])?;
+            self.received += (self.tail.len() + cut) as u64;
+            self.tail.clear();
+            self.tail.extend_from_slice(&self.inbuf[cut..]);
+        } else {
+            self.tail.extend_from_slice(&self.inbuf);
+            let cut = self.tail.len().saturating_sub(keep);
+            out.write_all(&self.tail[..cut])?;
+            self.received += cut as u64;
+            self.tail.drain(..cut);
+        }
+        self.inbuf.clear();
+        Ok(false)
+    }
+}
+
+/// The payload as the RDB loader's input, read straight from the link socket (`repl-diskless-load`
+/// `on-empty-db` / `swapdb`): first the bytes already buffered by the handshake, then the socket, waiting up to
+/// `timeout_ms` for each read (as Redis's blocking socket read with `repl-timeout`). A `$<len>` payload is
+/// never read past its end; an EOF transfer reads freely, and whatever follows the mark is handed back by
+/// [`PayloadReader::into_leftover`] as the beginning of the stream.
+///
+/// The optional idle hook ([`PayloadReader::with_idle`]) gets the bytes consumed so far whenever another
+/// `every` bytes were consumed and, while the socket has nothing, at least every [`IDLE_SLICE_MS`]: the server
+/// serves its clients there (Redis serves none while its replica waits for the master's bytes).
+pub struct PayloadReader<'h> {
+    fd: RawFd,
+    buf: Vec<u8>,
+    pos: usize,
+    /// End of the part of `buf` handed out (`pos <= end <= buf.len()`): at most a chunk at a time, so the idle
+    /// hook also runs while a large buffered part is consumed.
+    end: usize,
+    /// `$<len>` payloads: bytes not yet fetched into `buf`.
+    left: Option<u64>,
+    timeout_ms: i32,
+    /// Bytes read from the socket (replication input traffic).
+    pub socket_bytes: u64,
+    /// Last time the socket gave bytes (ms).
+    pub last_io_ms: i64,
+    /// Bytes handed to the consumer.
+    consumed: u64,
+    /// The idle hook and how many consumed bytes apart it runs.
+    idle: Option<(IdleHook<'h>, u64)>,
+    idle_at: u64,
+}
+
+/// See [`PayloadReader::with_idle`].
+type IdleHook<'h> = Box<dyn FnMut(u64) + 'h>;
+
+/// Bytes fetched from the socket at a time.
+const READER_CHUNK: usize = 64 * 1024;
+/// Longest wait on a silent socket between two calls of the idle hook.
+pub const IDLE_SLICE_MS: i32 = 100;
+
+impl<'h> PayloadReader<'h> {
+    /// A reader over `fd` (the link's socket, non-blocking) that first yields `buffered`.
+    pub fn new(fd: RawFd, buffered: Vec<u8>, bulk_len: Option<usize>, timeout_ms: i32) -> PayloadReader<'h> {
+        let mut buf = buffered;
+        let left = bulk_len.map(|n| {
+            let n = n as u64;
+            // What was buffered beyond the payload is the stream's start: it stays for `into_leftover`.
+            n.saturating_sub(buf.len() as u64)
+        });
+        buf.reserve(READER_CHUNK);
+        let end = buf.len().min(READER_CHUNK);
+        PayloadReader {
+            fd,
+            buf,
+            pos: 0,
+            end,
+            left,
+            timeout_ms,
+            socket_bytes: 0,
+            last_io_ms: crate::util::now_ms(),
+            consumed: 0,
+            idle: None,
+            idle_at: 0,
+        }
+    }
+
+    /// Calls `hook(consumed bytes)` every `every` consumed bytes and while waiting for the socket.
+    pub fn with_idle(mut self, every: u64, hook: impl FnMut(u64) + 'h) -> PayloadReader<'h> {
+        self.idle = Some((Box::new(hook), every.max(1)));
+        self
+    }
+
+    fn run_idle(&mut self) {
+        if let Some((hook, _)) = self.idle.as_mut() {
+            self.idle_at = self.consumed;
+            hook(self.consumed);
+        }
+    }
+
+    /// Waits for the socket to be readable, up to the timeout, calling the idle hook meanwhile. False on timeout.
+    fn wait(&mut self) -> io::Result<bool> {
+        if self.idle.is_none() {
+            return crate::sys::socket::wait_readable(self.fd, self.timeout_ms);
+        }
+        let start = crate::util::now_ms();
+        loop {
+            let waited = crate::util::now_ms() - start;
+            if waited >= self.timeout_ms as i64 {
+                return Ok(false);
             }
-            return Event::NeedInput;
+            let slice = (self.timeout_ms as i64 - waited).min(IDLE_SLICE_MS as i64) as i32;
+            if crate::sys::socket::wait_readable(self.fd, slice)? {
+                return Ok(true);
+            }
+            self.run_idle();
         }
-        let Some(mark) = self.eof_mark.clone() else { return Event::Fail("no transfer in progress".into()) };
-        // An EOF transfer ends where the mark is; nothing follows it until the stream starts, but be exact anyway:
-        // look for the mark across the boundary between what we have and what just came.
-        let start = self.payload.len().saturating_sub(EOF_MARK_SIZE - 1);
-        self.payload.append(&mut self.inbuf);
-        if let Some(i) = memchr::memmem::find(&self.payload[start..], &mark) {
-            let end = start + i;
-            self.inbuf = self.payload.split_off(end + EOF_MARK_SIZE);
-            self.payload.truncate(end);
-            return Event::Payload(std::mem::take(&mut self.payload));
+    }
+
+    /// Reads exactly the EOF mark's length and tells whether it is `mark`.
+    pub fn check_mark(&mut self, mark: &[u8]) -> io::Result<bool> {
+        let mut got = [0u8; EOF_MARK_SIZE];
+        self.read_exact(&mut got)?;
+        Ok(got[..] == *mark)
+    }
+
+    /// Bytes read but not consumed: what followed the payload.
+    pub fn into_leftover(mut self) -> Vec<u8> {
+        self.buf.drain(..self.pos);
+        self.buf
+    }
+}
+
+impl Read for PayloadReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for PayloadReader<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos == self.end {
+            if self.idle.as_ref().is_some_and(|(_, every)| self.consumed >= self.idle_at + every) {
+                self.run_idle();
+            }
+            if self.end < self.buf.len() {
+                self.end = self.buf.len().min(self.pos + READER_CHUNK);
+                return Ok(&self.buf[self.pos..self.end]);
+            }
+            if self.left == Some(0) {
+                // The declared payload is all consumed: an end of file for the loader.
+                return Ok(&[]);
+            }
+            self.buf.clear();
+            self.pos = 0;
+            self.end = 0;
+            let want = self.left.map_or(READER_CHUNK, |l| (l as usize).min(READER_CHUNK));
+            self.buf.resize(want, 0);
+            let n = loop {
+                match crate::sys::socket::read(self.fd, &mut self.buf) {
+                    Ok(0) => {
+                        self.buf.clear();
+                        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection lost"));
+                    }
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        if !self.wait()? {
+                            self.buf.clear();
+                            return Err(io::Error::new(io::ErrorKind::TimedOut, "timeout"));
+                        }
+                    }
+                    Err(e) => {
+                        self.buf.clear();
+                        return Err(e);
+                    }
+                }
+            };
+            self.buf.truncate(n);
+            self.end = n;
+            self.socket_bytes += n as u64;
+            self.last_io_ms = crate::util::now_ms();
+            if let Some(l) = self.left.as_mut() {
+                *l -= n as u64;
+            }
         }
-        Event::NeedInput
+        Ok(&self.buf[self.pos..self.end])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        let amt = amt.min(self.end - self.pos);
+        self.pos += amt;
+        self.consumed += amt as u64;
     }
 }
 
@@ -335,21 +588,38 @@ mod tests {
         HandshakeConfig { listening_port: 7001, psync_replid: "?".into(), psync_offset: -1, ..Default::default() }
     }
 
-    fn feed(l: &mut MasterLink, bytes: &[u8]) -> Vec<Event> {
+    /// What the tests see: the link's events, and the whole payload once drained (as a file would get it).
+    #[derive(Debug, PartialEq)]
+    enum Seen {
+        Ev(Event),
+        Payload(Vec<u8>),
+    }
+
+    fn feed_into(l: &mut MasterLink, bytes: &[u8], file: &mut Vec<u8>) -> Vec<Seen> {
         l.inbuf.extend_from_slice(bytes);
         let mut v = Vec::new();
         loop {
             match l.advance() {
                 Event::NeedInput => return v,
+                Event::Body => {
+                    if l.drain_payload(file).unwrap() {
+                        v.push(Seen::Payload(std::mem::take(file)));
+                        return v;
+                    }
+                }
                 e => {
-                    let stop = matches!(e, Event::Fail(_) | Event::Payload(_) | Event::Continue(_));
-                    v.push(e);
+                    let stop = matches!(e, Event::Fail(_) | Event::Continue(_));
+                    v.push(Seen::Ev(e));
                     if stop {
                         return v;
                     }
                 }
             }
         }
+    }
+
+    fn feed(l: &mut MasterLink, bytes: &[u8]) -> Vec<Seen> {
+        feed_into(l, bytes, &mut Vec::new())
     }
 
     #[test]
@@ -369,7 +639,14 @@ mod tests {
         assert_eq!(l.out, b"*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n");
         let id = "a".repeat(40);
         let ev = feed(&mut l, format!("\n\n+FULLRESYNC {id} 77\r\n\n$5\r\nREDIS*1\r\n").as_bytes());
-        assert_eq!(ev, vec![Event::FullResync { replid: id, offset: 77 }, Event::Payload(b"REDIS".to_vec())]);
+        assert_eq!(
+            ev,
+            vec![
+                Seen::Ev(Event::FullResync { replid: id, offset: 77 }),
+                Seen::Ev(Event::BulkStart),
+                Seen::Payload(b"REDIS".to_vec())
+            ]
+        );
         assert_eq!(l.inbuf, b"*1\r\n");
     }
 
@@ -377,11 +654,11 @@ mod tests {
     fn bad_auth_and_bad_ping_fail() {
         let mut l = link(HandshakeConfig { masterauth: Some("pw".into()), ..cfg() });
         l.connected();
-        assert!(matches!(feed(&mut l, b"-ERR something\r\n")[..], [Event::Fail(_)]));
+        assert!(matches!(feed(&mut l, b"-ERR something\r\n")[..], [Seen::Ev(Event::Fail(_))]));
         let mut l = link(HandshakeConfig { masterauth: Some("pw".into()), ..cfg() });
         l.connected();
         feed(&mut l, b"+PONG\r\n");
-        assert!(matches!(feed(&mut l, b"-WRONGPASS invalid\r\n")[..], [Event::Fail(_)]));
+        assert!(matches!(feed(&mut l, b"-WRONGPASS invalid\r\n")[..], [Seen::Ev(Event::Fail(_))]));
     }
 
     #[test]
@@ -396,15 +673,118 @@ mod tests {
         for split in 0..wire.len() {
             let mut l = link(cfg());
             l.connected();
-            let mut ev = feed(&mut l, &wire[..split]);
-            if matches!(ev.last(), Some(Event::Payload(_))) {
+            let mut file = Vec::new();
+            let mut ev = feed_into(&mut l, &wire[..split], &mut file);
+            if matches!(ev.last(), Some(Seen::Payload(_))) {
                 l.inbuf.extend_from_slice(&wire[split..]);
             } else {
-                ev.extend(feed(&mut l, &wire[split..]));
+                ev.extend(feed_into(&mut l, &wire[split..], &mut file));
             }
-            assert_eq!(ev.last(), Some(&Event::Payload(payload.to_vec())), "split {split}");
+            assert_eq!(ev.last(), Some(&Seen::Payload(payload.to_vec())), "split {split}");
+            assert_eq!(l.received, payload.len() as u64);
             assert_eq!(l.inbuf, b"*1\r\n$4\r\nPING\r\n", "split {split}");
         }
+    }
+
+    #[test]
+    fn eof_transfer_in_small_pieces() {
+        // Every read smaller than the mark: the held-back bytes carry the mark across many reads.
+        let mark = "m".repeat(EOF_MARK_SIZE);
+        let payload: Vec<u8> = (0..500u32).map(|i| (i % 251) as u8).collect();
+        for piece in [1usize, 3, 17, 39, 40, 41] {
+            let mut l = link(cfg());
+            l.connected();
+            let mut file = Vec::new();
+            let head = format!("+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC {} 5\r\n$EOF:{mark}\r\n", "b".repeat(40));
+            feed_into(&mut l, head.as_bytes(), &mut file);
+            let mut wire = payload.clone();
+            wire.extend_from_slice(mark.as_bytes());
+            wire.extend_from_slice(b"+x");
+            let mut got = None;
+            for chunk in wire.chunks(piece) {
+                if got.is_some() {
+                    l.inbuf.extend_from_slice(chunk);
+                    continue;
+                }
+                for s in feed_into(&mut l, chunk, &mut file) {
+                    if let Seen::Payload(p) = s {
+                        got = Some(p);
+                    }
+                }
+            }
+            assert_eq!(got.as_deref(), Some(&payload[..]), "piece {piece}");
+            assert_eq!(l.inbuf, b"+x", "piece {piece}");
+        }
+    }
+
+    #[test]
+    fn payload_reader_limits_and_leftovers() {
+        use std::os::fd::AsRawFd;
+        let (r, w) = crate::sys::process::pipe().unwrap();
+        crate::sys::socket::set_nonblocking_cloexec(r.as_raw_fd()).unwrap();
+        // A $len payload: part buffered by the handshake, the rest on the socket, then stream bytes.
+        crate::sys::socket::write(w.as_raw_fd(), b"LOAD*1\r\n").unwrap();
+        let mut rd = PayloadReader::new(r.as_raw_fd(), b"PAY".to_vec(), Some(7), 1000);
+        let mut got = Vec::new();
+        rd.read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"PAYLOAD");
+        assert_eq!(rd.socket_bytes, 4);
+        // The stream after the payload was never read.
+        let mut rest = [0u8; 16];
+        assert_eq!(crate::sys::socket::read(r.as_raw_fd(), &mut rest).unwrap(), 4);
+        // Buffered bytes beyond the declared length are handed back.
+        let rd = PayloadReader::new(r.as_raw_fd(), b"ABCstream".to_vec(), Some(3), 1000);
+        let mut rd = rd;
+        let mut three = [0u8; 3];
+        rd.read_exact(&mut three).unwrap();
+        assert_eq!(&three, b"ABC");
+        assert_eq!(rd.into_leftover(), b"stream");
+        // An EOF transfer: the mark is checked, what follows is left over; a silent socket times out.
+        let mark = [b'z'; EOF_MARK_SIZE];
+        let mut wire = b"DATA".to_vec();
+        wire.extend_from_slice(&mark);
+        wire.extend_from_slice(b"+next");
+        crate::sys::socket::write(w.as_raw_fd(), &wire).unwrap();
+        let mut rd = PayloadReader::new(r.as_raw_fd(), Vec::new(), None, 1000);
+        let mut four = [0u8; 4];
+        rd.read_exact(&mut four).unwrap();
+        assert!(rd.check_mark(&mark).unwrap());
+        assert_eq!(rd.into_leftover(), b"+next");
+        let mut rd = PayloadReader::new(r.as_raw_fd(), Vec::new(), None, 10);
+        assert_eq!(rd.read(&mut four).unwrap_err().kind(), io::ErrorKind::TimedOut);
+        drop(w);
+        let mut rd = PayloadReader::new(r.as_raw_fd(), Vec::new(), None, 10);
+        assert_eq!(rd.read(&mut four).unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn payload_reader_idle_hook() {
+        use std::os::fd::AsRawFd;
+        let (r, w) = crate::sys::process::pipe().unwrap();
+        crate::sys::socket::set_nonblocking_cloexec(r.as_raw_fd()).unwrap();
+        // A large buffered part is handed out a chunk at a time, with the hook between chunks.
+        let calls = std::cell::RefCell::new(Vec::new());
+        let buffered = vec![7u8; 3 * READER_CHUNK + 10];
+        let mut rd = PayloadReader::new(r.as_raw_fd(), buffered, Some(3 * READER_CHUNK + 10), 1000)
+            .with_idle(1024, |n| calls.borrow_mut().push(n));
+        let mut all = Vec::new();
+        rd.read_to_end(&mut all).unwrap();
+        drop(rd);
+        assert_eq!(all.len(), 3 * READER_CHUNK + 10);
+        assert_eq!(
+            *calls.borrow(),
+            // (Not after the last 10 bytes: fewer than `every` since the previous call.)
+            vec![READER_CHUNK as u64, 2 * READER_CHUNK as u64, 3 * READER_CHUNK as u64]
+        );
+        // A silent socket: the hook runs while waiting, then the timeout ends the read.
+        calls.borrow_mut().clear();
+        let mut rd = PayloadReader::new(r.as_raw_fd(), Vec::new(), None, 3 * IDLE_SLICE_MS)
+            .with_idle(1024, |n| calls.borrow_mut().push(n));
+        let mut one = [0u8; 1];
+        assert_eq!(rd.read(&mut one).unwrap_err().kind(), io::ErrorKind::TimedOut);
+        drop(rd);
+        assert!(calls.borrow().len() >= 2, "{:?}", calls.borrow());
+        drop(w);
     }
 
     #[test]
@@ -412,13 +792,13 @@ mod tests {
         let mut l = link(HandshakeConfig { psync_replid: "c".repeat(40), psync_offset: 10, ..cfg() });
         l.connected();
         let ev = feed(&mut l, format!("+PONG\r\n+OK\r\n+OK\r\n+CONTINUE {}\r\n*1\r\n", "d".repeat(40)).as_bytes());
-        assert_eq!(ev, vec![Event::Continue(Some("d".repeat(40)))]);
+        assert_eq!(ev, vec![Seen::Ev(Event::Continue(Some("d".repeat(40))))]);
         assert_eq!(l.inbuf, b"*1\r\n");
         let mut l = link(cfg());
         l.connected();
-        assert_eq!(feed(&mut l, b"+PONG\r\n+OK\r\n+OK\r\n+CONTINUE\r\n"), vec![Event::Continue(None)]);
+        assert_eq!(feed(&mut l, b"+PONG\r\n+OK\r\n+OK\r\n+CONTINUE\r\n"), vec![Seen::Ev(Event::Continue(None))]);
         let mut l = link(cfg());
         l.connected();
-        assert!(matches!(feed(&mut l, b"+PONG\r\n+OK\r\n+OK\r\n-NOMASTERLINK x\r\n")[..], [Event::Fail(_)]));
+        assert!(matches!(feed(&mut l, b"+PONG\r\n+OK\r\n+OK\r\n-NOMASTERLINK x\r\n")[..], [Seen::Ev(Event::Fail(_))]));
     }
 }

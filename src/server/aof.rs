@@ -335,6 +335,10 @@ impl Server {
     /// Follows CONFIG SET appendonly: turns the AOF on (through a rewrite) or off.
     pub(super) fn sync_aof_state(&mut self) {
         let want = self.state.config.appendonly;
+        if want && self.state.repl.aof_held {
+            // Stopped for a replica's full sync: it comes back when the sync succeeds or on promotion.
+            return;
+        }
         let on = self.state.prop.aof.is_some() || self.aof_files.as_ref().is_some_and(|f| f.wait_rewrite);
         if want == on {
             return;
@@ -347,7 +351,7 @@ impl Server {
     }
 
     /// Redis's `startAppendOnly`: the AOF turns on through a rewrite of the current dataset.
-    fn start_append_only(&mut self) {
+    pub(super) fn start_append_only(&mut self) {
         if self.aof_files.is_none() {
             match AofFiles::from_config(&self.state.config) {
                 Ok(f) => self.aof_files = Some(f),
@@ -390,7 +394,7 @@ impl Server {
     }
 
     /// Redis's `stopAppendOnly`: flush, fsync, close; a running rewrite is killed.
-    fn stop_append_only(&mut self) {
+    pub(super) fn stop_append_only(&mut self) {
         if let Some(mut w) = self.state.prop.aof.take() {
             match w.stop(unix_now()) {
                 Ok(Ok(())) => {}

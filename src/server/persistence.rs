@@ -13,12 +13,12 @@ use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
 
 /// A reader that counts the bytes its consumer has consumed (load progress).
-struct CountingReader<R> {
-    inner: R,
-    consumed: Rc<Cell<u64>>,
+pub(super) struct CountingReader<R> {
+    pub(super) inner: R,
+    pub(super) consumed: Rc<Cell<u64>>,
 }
 
-impl<R: Read> Read for CountingReader<BufReader<R>> {
+impl<R: BufRead> Read for CountingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.consumed.set(self.consumed.get() + n as u64);
@@ -26,7 +26,7 @@ impl<R: Read> Read for CountingReader<BufReader<R>> {
     }
 }
 
-impl<R: Read> BufRead for CountingReader<BufReader<R>> {
+impl<R: BufRead> BufRead for CountingReader<R> {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         self.inner.fill_buf()
     }
@@ -38,7 +38,7 @@ impl<R: Read> BufRead for CountingReader<BufReader<R>> {
 
 /// The start-up RDB sink: keys go to the loading databases; every 1024 keys the server may serve clients, and
 /// `key-load-delay` (a testing directive) slows each key down.
-struct ProgressSink<'a, 'd> {
+pub(super) struct ProgressSink<'a, 'd> {
     inner: DbSink<'d>,
     srv: &'a mut Server,
     el: &'a mut EventLoop,
@@ -49,7 +49,7 @@ struct ProgressSink<'a, 'd> {
 }
 
 impl<'a, 'd> ProgressSink<'a, 'd> {
-    fn new(inner: DbSink<'d>, srv: &'a mut Server, el: &'a mut EventLoop, consumed: Rc<Cell<u64>>) -> Self {
+    pub(super) fn new(inner: DbSink<'d>, srv: &'a mut Server, el: &'a mut EventLoop, consumed: Rc<Cell<u64>>) -> Self {
         let key_delay_us = srv.state.config.stored_i64("key-load-delay");
         ProgressSink { inner, srv, el, consumed, keys: 0, last_events_at: 0, key_delay_us }
     }

@@ -18,6 +18,9 @@ use crate::{log_notice, log_warning};
 use std::io;
 use std::os::fd::AsRawFd;
 
+/// Bytes of a disk RDB queued in a replica's output ahead of what its socket took.
+const BULK_WINDOW: usize = 1 << 20;
+
 /// Most bytes read from the master link per readable event while the RDB arrives.
 const LINK_READ_PER_EVENT: usize = 4 << 20;
 
@@ -89,6 +92,10 @@ impl Server {
 
     /// Before the loop sleeps: WAIT's `REPLCONF GETACK *` and timeouts, then the stream goes out.
     pub(super) fn repl_before_sleep(&mut self, el: &mut EventLoop) {
+        if self.repl_bulk_pump() && self.state.repl.bulk_timer.is_none() {
+            // Room left in a replica's window: turn again at once instead of waiting for an event.
+            self.state.repl.bulk_timer = Some(el.add_timer(0));
+        }
         if !self.state.repl.closing_pipes.is_empty() {
             self.repl_close_pipes(el);
         }
@@ -253,6 +260,11 @@ impl Server {
                 self.state.queue_write(fd);
             }
         }
+    }
+
+    /// [`Server::repl_disconnect_replicas`] outside any command.
+    pub(super) fn repl_disconnect_replicas_now(&mut self) {
+        self.repl_disconnect_replicas(None);
     }
 
     /// Disconnects every replica (they must learn of a new history: promotion, a new master's data).
@@ -487,8 +499,8 @@ impl Server {
         self.repl_start_full_syncs(None);
     }
 
-    /// An RDB child ended: replicas waiting for it get `$len`, the file, and the stream since the fork (Redis's
-    /// `updateSlavesWaitingBgsave`, with the file sent from memory).
+    /// An RDB child ended: replicas waiting for it get `$len`, then the file a window at a time
+    /// ([`Server::repl_bulk_pump`]), then the stream since the fork (Redis's `updateSlavesWaitingBgsave`).
     pub(super) fn repl_bgsave_done(&mut self, ok: bool) {
         self.state.repl.rdb_child_pid = None;
         let waiting: Vec<usize> = (0..self.state.repl.replicas.len())
@@ -498,37 +510,102 @@ impl Server {
             })
             .collect();
         if !waiting.is_empty() {
-            let data = if ok {
-                std::fs::read(crate::persist::engine::rdb_path(&self.state.config)).map_err(|e| {
-                    log_warning!("SYNC failed. Can't open/stat DB after BGSAVE: {}", crate::sys::error_text(&e))
-                })
-            } else {
-                log_warning!("SYNC failed. BGSAVE child returned an error");
-                Err(())
-            };
-            let now = self.state.now_ms;
+            let path = crate::persist::engine::rdb_path(&self.state.config);
             for i in waiting {
+                // Each replica reads the file through its own descriptor, at its own pace.
+                let file = if ok {
+                    std::fs::File::open(&path).and_then(|f| Ok((f.metadata()?.len(), f))).map_err(|e| {
+                        log_warning!("SYNC failed. Can't open/stat DB after BGSAVE: {}", crate::sys::error_text(&e))
+                    })
+                } else {
+                    log_warning!("SYNC failed. BGSAVE child returned an error");
+                    Err(())
+                };
                 let r = &mut self.state.repl.replicas[i];
                 let (id, fd) = (r.id, r.fd);
-                match &data {
-                    Ok(bytes) => {
-                        let pending = std::mem::take(&mut r.pending);
-                        r.state = ReplicaState::Online;
-                        r.ack_time_ms = now;
-                        r.bulk_len = bytes.len() + 24;
-                        let name = r.name();
-                        let mut none = None;
-                        self.repl_write_to(&mut none, id, fd, format!("${}\r\n", bytes.len()).as_bytes());
-                        self.repl_write_to(&mut none, id, fd, bytes);
-                        self.repl_write_to(&mut none, id, fd, &pending);
-                        log_notice!("Synchronization with replica {name} succeeded");
+                match file {
+                    Ok((len, f)) => {
+                        r.state = ReplicaState::SendBulk;
+                        r.bulk_file = Some((f, len));
+                        r.bulk_len = len as usize + 24;
+                        self.repl_write_to(&mut None, id, fd, format!("${len}\r\n").as_bytes());
                     }
                     Err(()) => self.repl_close_async(&mut None, id, fd),
                 }
             }
-            repl::refresh_good_replicas(&mut self.state);
+            self.repl_bulk_pump();
         }
         self.repl_start_full_syncs(None);
+    }
+
+    /// Disk-based full syncs: tops each sending replica's output up to [`BULK_WINDOW`] bytes from the RDB file
+    /// (Redis's `sendBulkToSlave` streams it in 16 KiB writes; the file is never read whole into memory), and
+    /// once the file is all queued, the stream since the fork follows and the replica is online. Returns whether
+    /// bytes were queued this time (the loop should turn again without sleeping: the socket may take them all
+    /// without a writable event; a replica whose window stays full is woken by its socket instead).
+    fn repl_bulk_pump(&mut self) -> bool {
+        use std::io::Read;
+        if !self.state.repl.replicas.iter().any(|r| r.state == ReplicaState::SendBulk) {
+            return false;
+        }
+        let now = self.state.now_ms;
+        let mut more = false;
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut done = false;
+        let crate::state::ServerState { repl, clients, clients_pending_write, .. } = &mut self.state;
+        for r in repl.replicas.iter_mut().filter(|r| r.state == ReplicaState::SendBulk) {
+            let Some(Some(c)) = clients.get_mut(r.fd as usize) else { continue };
+            if c.state.id != r.id || c.state.has(flags::CLOSE_ASAP) {
+                continue;
+            }
+            let Some((file, left)) = r.bulk_file.as_mut() else { continue };
+            let mut failed = false;
+            let before = *left;
+            while *left > 0 && c.state.reply.pending_len() < BULK_WINDOW {
+                let want = (*left).min(chunk.len() as u64) as usize;
+                match file.read(&mut chunk[..want]) {
+                    Ok(0) => {
+                        failed = true;
+                        break;
+                    }
+                    Ok(n) => {
+                        c.state.reply.raw_bytes(&chunk[..n]);
+                        *left -= n as u64;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        log_warning!("Read error sending DB to replica: {}", crate::sys::error_text(&e));
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if !c.pending_write {
+                c.pending_write = true;
+                clients_pending_write.push(r.fd);
+            }
+            if failed {
+                // The file shrank or broke under us: the replica cannot get a consistent payload.
+                c.state.flags |= flags::CLOSE_ASAP;
+                r.bulk_file = None;
+                continue;
+            }
+            if *left > 0 {
+                more |= *left < before;
+                continue;
+            }
+            r.bulk_file = None;
+            let pending = std::mem::take(&mut r.pending);
+            c.state.reply.raw_bytes(&pending);
+            r.state = ReplicaState::Online;
+            r.ack_time_ms = now;
+            log_notice!("Synchronization with replica {} succeeded", r.name());
+            done = true;
+        }
+        if done {
+            repl::refresh_good_replicas(&mut self.state);
+        }
+        more
     }
 
     /// REPLICAOF host port (Redis's `replicationSetMaster`).
@@ -553,6 +630,8 @@ impl Server {
         self.repl_drop_master(el);
         self.state.repl.master = Some(m);
         repl::unset_master(&mut self.state);
+        // An AOF stopped by a sync that never finished comes back now (Redis's `replicationUnsetMaster`).
+        self.repl_restart_aof();
     }
 
     /// A waiting FAILOVER: time out, or hand over to the replica that caught up (Redis's `updateFailoverStatus`).
@@ -645,7 +724,7 @@ impl Server {
     }
 
     /// Drops a failed handshake or transfer; the cron tries again.
-    fn repl_link_fail(&mut self, el: &mut EventLoop, msg: &str) {
+    pub(super) fn repl_link_fail(&mut self, el: &mut EventLoop, msg: &str) {
         log_warning!("{msg}");
         let psync_refused = self.state.repl.link.as_ref().is_some_and(|l| l.phase == Phase::ReceivePsync);
         if let Some(link) = self.state.repl.link.take() {
@@ -714,6 +793,10 @@ impl Server {
                 Event::NeedInput => break,
                 Event::FullResync { .. } => {
                     self.state.repl.link_state = LinkState::Transfer;
+                    if std::mem::take(&mut self.state.repl.can_continue) {
+                        // Redis's `replicationDiscardCachedMaster`: the history we offered is over.
+                        log_notice!("Discarding previously cached master state.");
+                    }
                     if self.state.repl.failover.state != repl::failover::State::None {
                         self.repl_clear_failover();
                     }
@@ -727,16 +810,15 @@ impl Server {
                     self.repl_continued(new_id);
                     return self.repl_attach_master(el, link);
                 }
-                Event::Payload(data) => {
-                    let Some(link) = self.state.repl.link.take() else { return };
-                    let Some((replid, offset)) = link.full.clone() else { return };
-                    if let Err(msg) = self.repl_load_payload(&data, replid, offset) {
-                        let _ = el.remove_interest(link.sock.as_raw_fd(), Interest::BOTH);
-                        self.state.repl.link_state = LinkState::Connect;
-                        log_warning!("{msg}");
+                Event::BulkStart => {
+                    if !self.repl_bulk_start(el) {
                         return;
                     }
-                    return self.repl_attach_master(el, link);
+                }
+                Event::Body => {
+                    if !self.repl_bulk_body(el) {
+                        return;
+                    }
                 }
             }
         }
@@ -785,63 +867,9 @@ impl Server {
         }
     }
 
-    /// Replaces the dataset with the master's RDB (Redis's `readSyncBulkPayload`, disk-based load).
-    fn repl_load_payload(&mut self, data: &[u8], replid: String, offset: i64) -> Result<(), String> {
-        log_notice!("MASTER <-> REPLICA sync: Flushing old data");
-        // Sub-replicas follow a history that ends here; the backlog of it goes too.
-        self.repl_disconnect_replicas(None);
-        self.state.repl.backlog = None;
-        for db in self.state.dbs.iter_mut() {
-            db.clear();
-        }
-        if self.state.config.stored_str("repl-diskless-load") == "disabled" {
-            // Like Redis, the received file becomes our RDB file (a restart loads it and can PSYNC from it).
-            let path = crate::persist::engine::rdb_path(&self.state.config);
-            let tmp = path.with_file_name(format!("temp-{}.{}.rdb", crate::util::now_ms() / 1000, std::process::id()));
-            if let Err(e) = std::fs::write(&tmp, data).and_then(|_| std::fs::rename(&tmp, &path)) {
-                let _ = std::fs::remove_file(&tmp);
-                log_warning!("Failed trying to save the MASTER synchronization DB: {}", crate::sys::error_text(&e));
-            }
-        }
-        log_notice!("MASTER <-> REPLICA sync: Loading DB in memory");
-        let mut opts =
-            crate::persist::engine::load_options(&self.state.config, crate::util::now_ms(), self.state.lru_clock);
-        // Expired keys stay: the master's DELs remove them.
-        opts.drop_expired = false;
-        crate::dict::set_bulk_load(true);
-        let r = crate::persist::rdb::read_rdb(&mut io::Cursor::new(data), &mut self.state.dbs, &opts);
-        crate::dict::set_bulk_load(false);
-        if let Err(e) = r {
-            for db in self.state.dbs.iter_mut() {
-                db.clear();
-            }
-            return Err(format!(
-                "Failed trying to load the MASTER synchronization DB from disk, check server logs. ({} at offset {})",
-                e.msg, e.offset
-            ));
-        }
-        self.state.replid = replid;
-        self.state.repl.master_repl_offset = offset;
-        // The stream after a full sync starts with a SELECT.
-        self.state.repl.master_db = 0;
-        repl::clear_replid2(&mut self.state);
-        repl::create_backlog(&mut self.state);
-        self.state.repl.can_continue = true;
-        log_notice!("MASTER <-> REPLICA sync: Finished with success");
-        if self.state.config.appendonly {
-            // The AOF must describe the new dataset: rewrite it (Redis restarts the AOF the same way).
-            if self.state.persist.child.is_some() {
-                self.state.persist.aof_rewrite_scheduled = true;
-            } else {
-                let _ = self.start_aof_rewrite();
-            }
-        }
-        Ok(())
-    }
-
     /// Turns the link into the master client; bytes already read after the handshake or the RDB are its first
     /// input.
-    fn repl_attach_master(&mut self, el: &mut EventLoop, link: Box<MasterLink>) {
+    pub(super) fn repl_attach_master(&mut self, el: &mut EventLoop, link: Box<MasterLink>) {
         let link = *link;
         let fd = link.sock.as_raw_fd();
         if el.interest(fd).is_writable() {
@@ -902,8 +930,8 @@ impl Server {
     pub(super) fn repl_cron(&mut self, el: &mut EventLoop) {
         let now = crate::util::now_ms();
         let timeout_ms = self.state.config.stored_i64("repl-timeout").max(1) * 1000;
-        // Replica side.
-        if self.state.repl.master.is_some() {
+        // Replica side (nothing while a received RDB loads: the link is with the loader).
+        if self.state.repl.master.is_some() && !self.state.repl.sync_loading {
             if let Some(link) = self.state.repl.link.as_ref() {
                 if now - link.last_io_ms > timeout_ms {
                     let msg = if link.phase == Phase::TransferBody || link.phase == Phase::TransferHeader {
@@ -972,7 +1000,8 @@ impl Server {
                     log_warning!("Disconnecting timedout replica (streaming sync): {}", r.name());
                     timed_out.push((r.id, r.fd));
                 }
-                ReplicaState::Online => {}
+                // Its output moves while the file is queued; the ACK timeout starts once it is online.
+                ReplicaState::Online | ReplicaState::SendBulk => {}
             }
         }
         for (id, fd) in presync {

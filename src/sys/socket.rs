@@ -23,6 +23,21 @@ pub fn write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
     Ok(n as usize)
 }
 
+/// Waits up to `timeout_ms` for `fd` to become readable (or closed, or in error: a read then tells which).
+/// Returns false on timeout. Used where the loop deliberately blocks on one socket (a replica loading its
+/// master's RDB straight from the link).
+pub fn wait_readable(fd: RawFd, timeout_ms: i32) -> io::Result<bool> {
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    loop {
+        // SAFETY: `p` is one valid pollfd living across the call, and the count passed is 1.
+        match syscall!(unsafe { libc::poll(&mut p, 1, timeout_ms) }) {
+            Ok(n) => return Ok(n > 0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 fn set_int_opt(fd: RawFd, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
     // SAFETY: `value` is a c_int living across the call and its exact size is passed.
     syscall!(unsafe {

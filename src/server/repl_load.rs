@@ -1,0 +1,427 @@
+//! A replica's full sync from the payload header on (Redis 7.0's `readSyncBulkPayload`): where the master's RDB
+//! goes (`repl-diskless-load`), loading it, and what happens to the old dataset and the AOF around it.
+//!
+//! ```text
+//!  $<len> | $EOF:<mark> ─┬─ disabled, or on-empty-db with keys ─▶ temp-<unixtime>.<pid>.rdb, written as bytes
+//!                        │    arrive (never the whole payload in memory) ─▶ flush old data ─▶ rename to
+//!                        │    dbfilename ─▶ load the file through a buffered reader
+//!                        ├─ on-empty-db, no keys ─▶ flush (nothing) ─▶ load straight from the socket
+//!                        └─ swapdb ─▶ load from the socket into fresh databases; the old ones stay (served to
+//!                             readers when the master's replication ID is ours: async loading) and are swapped
+//!                             out on success, kept on failure
+//! ```
+//!
+//! Loading blocks the event loop as in Redis, but serves clients every `loading-process-events-interval-bytes`
+//! (`-LOADING`, or under async loading everything but `no-async-loading` commands). The link's socket is taken out
+//! of the loop meanwhile and read with a `repl-timeout` wait per read ([`PayloadReader`]), whose idle hook also
+//! serves clients while the master is silent (the hook owns the server during a socket load, so that load's
+//! sink, [`DelaySink`], only inserts keys). Old databases go to
+//! the lazy-free thread when `replica-lazy-flush yes` (and always for swapdb's discarded set, as Redis).
+//! With `appendonly yes` the AOF is stopped before the load and restarted through a rewrite after a successful
+//! one (Redis's `restartAOFAfterSYNC`), so it never mixes the old dataset with the new master's stream.
+//!
+//! Tested end to end by tests/replication_load.rs (every mode, against Redis and ferredis masters, disk and
+//! diskless transfers, aborted transfers, async loading, AOF restart).
+
+use super::persistence::{CountingReader, ProgressSink};
+use super::Server;
+use crate::db::Db;
+use crate::event_loop::EventLoop;
+use crate::persist::engine::{self, ChildKind};
+use crate::persist::rdb::{DbSink, LoadStats, RdbError};
+use crate::repl::replica::{MasterLink, PayloadReader, TempFile};
+use crate::repl::{self, LinkState};
+use crate::sys::poller::Interest;
+use crate::{log_notice, log_warning};
+use std::cell::Cell;
+use std::io::BufRead;
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+
+/// The socket load's sink: keys go to the loading databases; `key-load-delay` (a testing directive) slows each
+/// one down. (Clients are served by the reader's idle hook, which owns the server meanwhile.)
+struct DelaySink<'d> {
+    inner: DbSink<'d>,
+    key_delay_us: i64,
+}
+
+impl crate::persist::rdb::LoadSink for DelaySink<'_> {
+    fn select_db(&mut self, db: u64, offset: u64) -> Result<(), String> {
+        self.inner.select_db(db, offset)
+    }
+
+    fn resize_db(&mut self, keys: u64, expires: u64) {
+        self.inner.resize_db(keys, expires)
+    }
+
+    fn entry(&mut self, e: crate::object::Entry, expire_ms: Option<i64>) -> Result<(), String> {
+        self.inner.entry(e, expire_ms)?;
+        if self.key_delay_us != 0 {
+            crate::util::debug_delay(self.key_delay_us);
+        }
+        Ok(())
+    }
+}
+
+/// Attempts at turning the AOF back on after a sync before giving up (Redis's `restartAOFAfterSYNC`).
+const AOF_RESTART_TRIES: u32 = 10;
+
+impl Server {
+    /// Redis's `useDisklessLoad`: straight from the socket for swapdb, and for on-empty-db when we hold no key.
+    fn repl_use_diskless_load(&self) -> bool {
+        match self.state.config.stored_str("repl-diskless-load") {
+            "swapdb" => true,
+            "on-empty-db" => self.state.dbs.iter().all(|d| d.is_empty()),
+            _ => false,
+        }
+    }
+
+    /// The payload's header arrived: a temp file for a disk load, or the whole load from the socket. Returns
+    /// false when the link is gone (loaded, or failed) and the caller must stop looking at it.
+    pub(super) fn repl_bulk_start(&mut self, el: &mut EventLoop) -> bool {
+        let diskless = self.repl_use_diskless_load();
+        let Some(link) = self.state.repl.link.as_mut() else { return false };
+        let to = if diskless { "to parser" } else { "to disk" };
+        match link.bulk_len {
+            Some(n) => log_notice!("MASTER <-> REPLICA sync: receiving {n} bytes from master {to}"),
+            None => log_notice!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF {to}"),
+        }
+        if diskless {
+            let Some(link) = self.state.repl.link.take() else { return false };
+            self.repl_load_from_socket(el, link);
+            return false;
+        }
+        let path = engine::rdb_path(&self.state.config);
+        let tmp = path.with_file_name(format!("temp-{}.{}.rdb", crate::util::now_ms() / 1000, std::process::id()));
+        let opened = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&tmp);
+        match opened {
+            Ok(f) => {
+                link.transfer_file = Some(TempFile::new(f, tmp));
+                true
+            }
+            Err(e) => {
+                let msg = format!(
+                    "Opening the temp file needed for MASTER <-> REPLICA synchronization: {}",
+                    crate::sys::error_text(&e)
+                );
+                self.repl_link_fail(el, &msg);
+                false
+            }
+        }
+    }
+
+    /// Payload bytes arrived for the temp file; the last ones start the load. Returns false when the link is
+    /// gone.
+    pub(super) fn repl_bulk_body(&mut self, el: &mut EventLoop) -> bool {
+        let Some(link) = self.state.repl.link.as_mut() else { return false };
+        let Some(mut tmp) = link.transfer_file.take() else {
+            self.repl_link_fail(el, "MASTER <-> REPLICA sync: payload bytes with no destination");
+            return false;
+        };
+        let r = match tmp.file() {
+            Some(f) => link.drain_payload(f),
+            None => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no temp file")),
+        };
+        link.transfer_file = Some(tmp);
+        match r {
+            Ok(false) => true,
+            Ok(true) => {
+                let Some(link) = self.state.repl.link.take() else { return false };
+                self.repl_load_from_file(el, link);
+                false
+            }
+            Err(e) => {
+                let msg = format!(
+                    "Write error or short write writing to the DB dump file needed for MASTER <-> REPLICA \
+                     synchronization: {}",
+                    crate::sys::error_text(&e)
+                );
+                self.repl_link_fail(el, &msg);
+                false
+            }
+        }
+    }
+
+    /// Before a load: the AOF stops (it restarts after a successful sync) and an RDB child is killed (its file
+    /// would overwrite the synced data, and copy-on-write would copy the heap we are about to replace).
+    fn repl_prepare_load(&mut self, diskless: bool) {
+        if self.state.config.appendonly {
+            self.stop_append_only();
+            self.state.repl.aof_held = true;
+        }
+        if self.state.persist.child_kind() == Some(ChildKind::Rdb) {
+            if !diskless {
+                let pid = self.state.persist.child.as_ref().map_or(0, |c| c.pid);
+                log_notice!(
+                    "Replica is about to load the RDB file received from the master, but there is a pending RDB \
+                     child running. Killing process {pid} and removing its temp file to avoid any race"
+                );
+            }
+            self.state.persist.kill_child();
+            self.state.set_child(None);
+        }
+    }
+
+    /// Redis's `replicationAttachToNewMaster`: sub-replicas follow a history that ends here, and its backlog goes.
+    fn repl_attach_to_new_master(&mut self) {
+        self.repl_disconnect_replicas_now();
+        self.state.repl.backlog = None;
+    }
+
+    /// Empties the dataset before a load that does not keep it (lazily with `replica-lazy-flush yes`).
+    fn repl_flush_old_data(&mut self) {
+        log_notice!("MASTER <-> REPLICA sync: Flushing old data");
+        let n = self.state.dbs.len();
+        let fresh: Vec<Db> = (0..n).map(Db::new).collect();
+        let old = self.repl_swap_in_dbs(fresh);
+        let lazy = self.state.config.stored_bool("replica-lazy-flush");
+        self.repl_discard_dbs(old, lazy);
+    }
+
+    /// Makes `dbs` the dataset and returns the previous one; watched keys of either are touched.
+    fn repl_swap_in_dbs(&mut self, mut dbs: Vec<Db>) -> Vec<Db> {
+        let now = self.state.now_ms;
+        let crate::state::ServerState { watches, dbs: cur, .. } = &mut self.state;
+        for (i, (a, b)) in cur.iter().zip(dbs.iter()).enumerate() {
+            watches.touch_all_in_db(i, a, Some(b), now);
+        }
+        std::mem::swap(&mut self.state.dbs, &mut dbs);
+        dbs
+    }
+
+    /// Frees databases that are done with, in the lazy-free thread when `lazy`.
+    fn repl_discard_dbs(&mut self, dbs: Vec<Db>, lazy: bool) {
+        if dbs.iter().all(|d| d.is_empty()) {
+            return;
+        }
+        if lazy {
+            self.state.lazyfree.free_dbs(dbs);
+        } else {
+            drop(dbs);
+            crate::command::memory::purge();
+        }
+    }
+
+    /// Loads one RDB from `reader` into fresh databases, serving clients meanwhile (Redis's `startLoading` ..
+    /// `stopLoading`).
+    fn repl_read_rdb<R: BufRead>(
+        &mut self,
+        el: &mut EventLoop,
+        reader: R,
+        total_bytes: u64,
+        async_loading: bool,
+    ) -> (Result<LoadStats, RdbError>, Vec<Db>) {
+        let n = self.state.dbs.len();
+        let mut dbs: Vec<Db> = (0..n).map(Db::new).collect();
+        let mut opts = engine::load_options(&self.state.config, crate::util::now_ms(), self.state.lru_clock);
+        // Expired keys stay: the master's DELs remove them.
+        opts.drop_expired = false;
+        self.begin_loading(total_bytes);
+        self.state.persist.stats.async_loading = async_loading;
+        self.state.repl.sync_loading = true;
+        let consumed = Rc::new(Cell::new(0u64));
+        let mut reader = CountingReader { inner: reader, consumed: consumed.clone() };
+        let r = {
+            let mut sink = ProgressSink::new(DbSink::new(&mut dbs, false), self, el, consumed);
+            crate::persist::rdb::read_rdb_with(&mut reader, &mut sink, &opts)
+        };
+        self.state.repl.sync_loading = false;
+        self.state.persist.stats.async_loading = false;
+        self.end_loading();
+        (r, dbs)
+    }
+
+    /// The payload is in the temp file: it becomes our RDB file and is loaded from there.
+    fn repl_load_from_file(&mut self, el: &mut EventLoop, mut link: Box<MasterLink>) {
+        let Some((file, tmp)) = link.transfer_file.take().and_then(TempFile::keep) else { return };
+        let total = link.received;
+        if let Err(e) = file.sync_all() {
+            let _ = std::fs::remove_file(&tmp);
+            let msg = format!(
+                "Failed trying to sync the temp DB to disk in MASTER <-> REPLICA synchronization: {}",
+                crate::sys::error_text(&e)
+            );
+            return self.repl_cancel_sync(el, link, &msg);
+        }
+        drop(file);
+        self.repl_prepare_load(false);
+        self.repl_attach_to_new_master();
+        self.repl_flush_old_data();
+        let _ = el.remove_interest(link.sock.as_raw_fd(), Interest::BOTH);
+        log_notice!("MASTER <-> REPLICA sync: Loading DB in memory");
+        let path = engine::rdb_path(&self.state.config);
+        if let Err(e) = std::fs::rename(&tmp, &path) {
+            let _ = std::fs::remove_file(&tmp);
+            let msg = format!(
+                "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA synchronization: {}",
+                path.display(),
+                crate::sys::error_text(&e)
+            );
+            return self.repl_cancel_sync(el, link, &msg);
+        }
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                let msg = format!(
+                    "Failed trying to load the MASTER synchronization DB from disk: {}",
+                    crate::sys::error_text(&e)
+                );
+                return self.repl_cancel_sync(el, link, &msg);
+            }
+        };
+        let reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let (r, dbs) = self.repl_read_rdb(el, reader, total, false);
+        let del_sync_file = self.state.config.stored_bool("rdb-del-sync-files")
+            && self.state.config.save_params.is_empty()
+            && !self.state.config.appendonly;
+        if del_sync_file {
+            log_notice!("Removing the RDB file obtained from the master. This replica has persistence disabled");
+            let _ = std::fs::remove_file(&path);
+        }
+        if let Err(e) = r {
+            // The old data is gone already; so is the half-loaded new one.
+            self.repl_discard_dbs(dbs, self.state.config.stored_bool("replica-lazy-flush"));
+            let msg = format!(
+                "Failed trying to load the MASTER synchronization DB from disk: {} (at offset {})",
+                e.msg, e.offset
+            );
+            return self.repl_cancel_sync(el, link, &msg);
+        }
+        let empty = self.repl_swap_in_dbs(dbs);
+        drop(empty);
+        self.repl_sync_done(el, link);
+    }
+
+    /// Loads the payload straight from the link socket (`on-empty-db` with no keys, or `swapdb`).
+    fn repl_load_from_socket(&mut self, el: &mut EventLoop, mut link: Box<MasterLink>) {
+        let swapdb = self.state.config.stored_str("repl-diskless-load") == "swapdb";
+        self.repl_prepare_load(true);
+        if !swapdb {
+            self.repl_attach_to_new_master();
+            self.repl_flush_old_data();
+        }
+        // The loop must not see the socket while the loader reads it.
+        let fd = link.sock.as_raw_fd();
+        let _ = el.remove_interest(fd, Interest::BOTH);
+        log_notice!("MASTER <-> REPLICA sync: Loading DB in memory");
+        // Serving the old data while loading is only right when it is an earlier state of the same history.
+        let async_loading = swapdb && link.full.as_ref().is_some_and(|(id, _)| *id == self.state.replid);
+        let timeout_ms = (self.state.config.stored_i64("repl-timeout").max(1) * 1000).min(i32::MAX as i64) as i32;
+        let buffered = std::mem::take(&mut link.inbuf);
+        let total = link.bulk_len.unwrap_or(0) as u64;
+        let n = self.state.dbs.len();
+        let mut dbs: Vec<Db> = (0..n).map(Db::new).collect();
+        let mut opts = engine::load_options(&self.state.config, crate::util::now_ms(), self.state.lru_clock);
+        opts.drop_expired = false;
+        let every = self.state.config.stored_i64("loading-process-events-interval-bytes").max(1024) as u64;
+        let key_delay_us = self.state.config.stored_i64("key-load-delay");
+        self.begin_loading(total);
+        self.state.persist.stats.async_loading = async_loading;
+        self.state.repl.sync_loading = true;
+        let (r, mark_ok, leftover, socket_bytes, last_io_ms) = {
+            // Clients are served from the reader: every `every` bytes, and while the master is silent.
+            let srv: &mut Server = self;
+            let el_ref: &mut EventLoop = el;
+            let hook = move |consumed: u64| {
+                srv.state.persist.stats.loading_loaded_bytes = consumed;
+                let _ = el_ref.process_events(srv, Some(0));
+            };
+            let mut reader = PayloadReader::new(fd, buffered, link.bulk_len, timeout_ms).with_idle(every, hook);
+            let mut sink = DelaySink { inner: DbSink::new(&mut dbs, false), key_delay_us };
+            let r = crate::persist::rdb::read_rdb_with(&mut reader, &mut sink, &opts);
+            let mark_ok = match (&r, link.eof_mark.as_deref()) {
+                (Ok(_), Some(mark)) => matches!(reader.check_mark(mark), Ok(true)),
+                _ => true,
+            };
+            let (socket_bytes, last_io_ms) = (reader.socket_bytes, reader.last_io_ms);
+            (r, mark_ok, reader.into_leftover(), socket_bytes, last_io_ms)
+        };
+        self.state.repl.sync_loading = false;
+        self.state.persist.stats.async_loading = false;
+        self.end_loading();
+        self.state.stats.net_repl_input_bytes += socket_bytes;
+        link.last_io_ms = last_io_ms;
+        let mut failed = match &r {
+            Ok(_) => None,
+            Err(e) => Some(format!(
+                "Failed trying to load the MASTER synchronization DB from socket: {} (at offset {})",
+                e.msg, e.offset
+            )),
+        };
+        if failed.is_none() && !mark_ok {
+            failed = Some("Replication stream EOF marker is broken".to_string());
+        }
+        if let Some(msg) = failed {
+            self.repl_cancel_sync(el, link, &msg);
+            if swapdb {
+                self.repl_discard_dbs(dbs, true);
+                log_notice!("MASTER <-> REPLICA sync: Discarding temporary DB in background");
+            } else {
+                self.repl_discard_dbs(dbs, self.state.config.stored_bool("replica-lazy-flush"));
+            }
+            return;
+        }
+        let old = if swapdb {
+            self.repl_attach_to_new_master();
+            log_notice!("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
+            let old = self.repl_swap_in_dbs(dbs);
+            log_notice!("MASTER <-> REPLICA sync: Discarding old DB in background");
+            old
+        } else {
+            self.repl_swap_in_dbs(dbs)
+        };
+        self.repl_discard_dbs(old, true);
+        // The dataset changed without a save.
+        self.state.dirty += 1;
+        link.inbuf = leftover;
+        self.repl_sync_done(el, link);
+    }
+
+    /// A transfer or load failed: the link goes (its socket closes), the cron connects again.
+    fn repl_cancel_sync(&mut self, el: &mut EventLoop, link: Box<MasterLink>, msg: &str) {
+        log_warning!("{msg}");
+        let _ = el.remove_interest(link.sock.as_raw_fd(), Interest::BOTH);
+        drop(link);
+        self.state.repl.link_state = LinkState::Connect;
+    }
+
+    /// The new dataset is in place: our history is the master's, the link becomes the master client, and the AOF
+    /// restarts.
+    fn repl_sync_done(&mut self, el: &mut EventLoop, link: Box<MasterLink>) {
+        let Some((replid, offset)) = link.full.clone() else { return };
+        self.state.replid = replid;
+        self.state.repl.master_repl_offset = offset;
+        // The stream after a full sync starts with a SELECT.
+        self.state.repl.master_db = 0;
+        repl::clear_replid2(&mut self.state);
+        repl::create_backlog(&mut self.state);
+        self.state.repl.can_continue = true;
+        log_notice!("MASTER <-> REPLICA sync: Finished with success");
+        self.repl_restart_aof();
+        self.repl_attach_master(el, link);
+    }
+
+    /// Turns the AOF held for a sync back on through a rewrite of the new dataset (Redis's `restartAOFAfterSYNC`:
+    /// a replica whose AOF cannot come back is not reliable, so after some tries it exits).
+    pub(super) fn repl_restart_aof(&mut self) {
+        if !std::mem::take(&mut self.state.repl.aof_held) || !self.state.config.appendonly {
+            return;
+        }
+        for _ in 0..AOF_RESTART_TRIES {
+            self.start_append_only();
+            if self.state.config.appendonly {
+                return;
+            }
+            log_warning!(
+                "Failed enabling the AOF after successful master synchronization! Trying it again in one second."
+            );
+            self.state.config.appendonly = true;
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        log_warning!(
+            "FATAL: this replica instance finished the synchronization with its master, but the AOF can't be turned \
+             on. Exiting now."
+        );
+        std::process::exit(1);
+    }
+}
