@@ -43,8 +43,13 @@ fn replica_of(kind: Kind, master: &Server, extra: &[&str]) -> Server {
     start(kind, &args)
 }
 
+/// `DEBUG DIGEST` hashes the whole dataset: tens of MB take seconds in a debug build on a loaded machine, so
+/// this one reply gets a minute.
 fn digest(c: &mut Conn) -> Vec<u8> {
-    c.cmd(&["DEBUG", "DIGEST"])
+    c.set_read_timeout_ms(60_000);
+    let d = c.cmd(&["DEBUG", "DIGEST"]);
+    c.set_read_timeout_ms(common::REPLY_TIMEOUT_MS);
+    d
 }
 
 /// Waits until the replica's link is up, it has applied everything the master produced, and the digests match.
