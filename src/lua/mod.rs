@@ -27,6 +27,7 @@
 
 pub mod debug;
 pub mod heap;
+pub mod lib;
 pub mod number;
 pub mod opcodes;
 pub mod proto;
