@@ -1171,11 +1171,21 @@ impl Lua {
                         let key = rk!(arg_c(i));
                         reg!(a + 1) = t;
                         if let (Value::Table(h), Value::Str(s)) = (t, key) {
+                            let hash = self.heap.str_hash_of(s);
                             let tab = self.heap.table(h);
-                            let v = tab.get_str(s, self.heap.str_hash_of(s));
+                            let v = tab.get_str(s, hash);
                             if !v.is_nil() || tab.metatable.is_none() {
                                 reg!(a) = v;
                                 continue;
+                            }
+                            // The usual method lookup: the method lives in the metatable's `__index` table.
+                            let mt = tab.metatable;
+                            if let Value::Table(idx) = self.fast_tm(mt, Tm::Index) {
+                                let v = self.heap.table(idx).get_str(s, hash);
+                                if !v.is_nil() {
+                                    reg!(a) = v;
+                                    continue;
+                                }
                             }
                         }
                         savepc!();
@@ -1184,81 +1194,69 @@ impl Lua {
                     }
                     OP_ADD => {
                         let (b, c) = (arg_b(i), arg_c(i));
-                        let (vx, vy) = (rk!(b), rk!(c));
-                        if let Value::Num(x) = vx {
-                            if let Value::Num(y) = vy {
-                                reg!(a) = Value::Num(x + y);
-                                continue;
-                            }
+                        if let (Some(x), Some(y)) = (rk!(b).as_num(), rk!(c).as_num()) {
+                            reg!(a) = Value::Num(x + y);
+                        } else {
+                            savepc!();
+                            let (vx, vy) = (rk!(b), rk!(c));
+                            let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Add)?;
+                            reg!(a) = v;
                         }
-                        savepc!();
-                        let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Add)?;
-                        reg!(a) = v;
                     }
                     OP_SUB => {
                         let (b, c) = (arg_b(i), arg_c(i));
-                        let (vx, vy) = (rk!(b), rk!(c));
-                        if let Value::Num(x) = vx {
-                            if let Value::Num(y) = vy {
-                                reg!(a) = Value::Num(x - y);
-                                continue;
-                            }
+                        if let (Some(x), Some(y)) = (rk!(b).as_num(), rk!(c).as_num()) {
+                            reg!(a) = Value::Num(x - y);
+                        } else {
+                            savepc!();
+                            let (vx, vy) = (rk!(b), rk!(c));
+                            let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Sub)?;
+                            reg!(a) = v;
                         }
-                        savepc!();
-                        let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Sub)?;
-                        reg!(a) = v;
                     }
                     OP_MUL => {
                         let (b, c) = (arg_b(i), arg_c(i));
-                        let (vx, vy) = (rk!(b), rk!(c));
-                        if let Value::Num(x) = vx {
-                            if let Value::Num(y) = vy {
-                                reg!(a) = Value::Num(x * y);
-                                continue;
-                            }
+                        if let (Some(x), Some(y)) = (rk!(b).as_num(), rk!(c).as_num()) {
+                            reg!(a) = Value::Num(x * y);
+                        } else {
+                            savepc!();
+                            let (vx, vy) = (rk!(b), rk!(c));
+                            let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Mul)?;
+                            reg!(a) = v;
                         }
-                        savepc!();
-                        let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Mul)?;
-                        reg!(a) = v;
                     }
                     OP_DIV => {
                         let (b, c) = (arg_b(i), arg_c(i));
-                        let (vx, vy) = (rk!(b), rk!(c));
-                        if let Value::Num(x) = vx {
-                            if let Value::Num(y) = vy {
-                                reg!(a) = Value::Num(x / y);
-                                continue;
-                            }
+                        if let (Some(x), Some(y)) = (rk!(b).as_num(), rk!(c).as_num()) {
+                            reg!(a) = Value::Num(x / y);
+                        } else {
+                            savepc!();
+                            let (vx, vy) = (rk!(b), rk!(c));
+                            let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Div)?;
+                            reg!(a) = v;
                         }
-                        savepc!();
-                        let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Div)?;
-                        reg!(a) = v;
                     }
                     OP_MOD => {
                         let (b, c) = (arg_b(i), arg_c(i));
-                        let (vx, vy) = (rk!(b), rk!(c));
-                        if let Value::Num(x) = vx {
-                            if let Value::Num(y) = vy {
-                                reg!(a) = Value::Num(num_mod(x, y));
-                                continue;
-                            }
+                        if let (Some(x), Some(y)) = (rk!(b).as_num(), rk!(c).as_num()) {
+                            reg!(a) = Value::Num(num_mod(x, y));
+                        } else {
+                            savepc!();
+                            let (vx, vy) = (rk!(b), rk!(c));
+                            let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Mod)?;
+                            reg!(a) = v;
                         }
-                        savepc!();
-                        let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Mod)?;
-                        reg!(a) = v;
                     }
                     OP_POW => {
                         let (b, c) = (arg_b(i), arg_c(i));
-                        let (vx, vy) = (rk!(b), rk!(c));
-                        if let Value::Num(x) = vx {
-                            if let Value::Num(y) = vy {
-                                reg!(a) = Value::Num(x.powf(y));
-                                continue;
-                            }
+                        if let (Some(x), Some(y)) = (rk!(b).as_num(), rk!(c).as_num()) {
+                            reg!(a) = Value::Num(x.powf(y));
+                        } else {
+                            savepc!();
+                            let (vx, vy) = (rk!(b), rk!(c));
+                            let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Pow)?;
+                            reg!(a) = v;
                         }
-                        savepc!();
-                        let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Pow)?;
-                        reg!(a) = v;
                     }
                     OP_UNM => {
                         let b = arg_b(i);
@@ -1314,13 +1312,13 @@ impl Lua {
                         }
                     }
                     OP_LT => {
-                        let (x, y) = (rk!(arg_b(i)), rk!(arg_c(i)));
-                        let r = match (x, y) {
-                            (Value::Num(p), Value::Num(q)) => p < q,
-                            _ => {
-                                savepc!();
-                                self.less_than(host, x, y)?
-                            }
+                        let (b, c) = (arg_b(i), arg_c(i));
+                        let r = if let (Some(p), Some(q)) = (rk!(b).as_num(), rk!(c).as_num()) {
+                            p < q
+                        } else {
+                            savepc!();
+                            let (x, y) = (rk!(b), rk!(c));
+                            self.less_than(host, x, y)?
                         };
                         if r == (a != 0) {
                             jump_next!();
@@ -1329,13 +1327,13 @@ impl Lua {
                         }
                     }
                     OP_LE => {
-                        let (x, y) = (rk!(arg_b(i)), rk!(arg_c(i)));
-                        let r = match (x, y) {
-                            (Value::Num(p), Value::Num(q)) => p <= q,
-                            _ => {
-                                savepc!();
-                                self.less_equal(host, x, y)?
-                            }
+                        let (b, c) = (arg_b(i), arg_c(i));
+                        let r = if let (Some(p), Some(q)) = (rk!(b).as_num(), rk!(c).as_num()) {
+                            p <= q
+                        } else {
+                            savepc!();
+                            let (x, y) = (rk!(b), rk!(c));
+                            self.less_equal(host, x, y)?
                         };
                         if r == (a != 0) {
                             jump_next!();
@@ -1461,17 +1459,15 @@ impl Lua {
                         continue 'newframe;
                     }
                     OP_FORLOOP => {
-                        if let Value::Num(step) = reg!(a + 2) {
-                            if let Value::Num(idx) = reg!(a) {
-                                if let Value::Num(limit) = reg!(a + 1) {
-                                    let idx = idx + step;
-                                    let go = if step > 0.0 { idx <= limit } else { limit <= idx };
-                                    if go {
-                                        pc = (pc as isize + arg_sbx(i) as isize) as usize;
-                                        reg!(a) = Value::Num(idx);
-                                        reg!(a + 3) = Value::Num(idx);
-                                    }
-                                }
+                        if let (Some(idx), Some(limit), Some(step)) =
+                            (reg!(a).as_num(), reg!(a + 1).as_num(), reg!(a + 2).as_num())
+                        {
+                            let idx = idx + step;
+                            let go = if step > 0.0 { idx <= limit } else { limit <= idx };
+                            if go {
+                                pc = (pc as isize + arg_sbx(i) as isize) as usize;
+                                reg!(a) = Value::Num(idx);
+                                reg!(a + 3) = Value::Num(idx);
                             }
                         }
                     }
