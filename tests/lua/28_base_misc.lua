@@ -8,12 +8,11 @@ print(select("#", unpack(t)), unpack(t, 2, t.n))
 --## rawequal rawget rawset return values
 local r = {}
 print(rawset(r, "a", 1) == r, rawget(r, "a"), rawequal(r, r))
---## newproxy
-local p = newproxy()
-print(type(p), type(newproxy(true)), getmetatable(p), type(getmetatable(newproxy(true))))
-local q = newproxy(true)
-getmetatable(q).__index = function(_, k) return k .. "?" end
-print(q.hello)
+--## Lua 5.0 compatibility aliases Redis keeps
+print(math.mod(7, 3), math.mod(-7, 3), type(string.gfind), table.getn({1, 2}))
+local acc = {}
+for w in string.gfind("a b c", "%a") do acc[#acc + 1] = w end
+print(table.concat(acc))
 --## tostring tonumber round trip on many values
 local vals = {0, -0, 1, -1, 0.5, 1e10, 1e-10, 123.456, 2^24, 2^31 - 1, -2^31}
 local out = {}
