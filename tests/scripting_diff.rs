@@ -302,6 +302,18 @@ EVAL 'return redis.call("ZINCRBY", "z", 0.25, "m")' 0
 EVAL 'redis.setresp(3); return type(redis.call("GET", "nokey"))' 0
 EVAL 'redis.setresp(3); return redis.call("GET", "nokey")' 0
 EVAL 'redis.setresp(3); return {redis.call("ZSCORE", "z", "none")}' 0
+=== call/verbatim-reply-resp3
+EVAL 'return redis.call("MEMORY", "DOCTOR")' 0
+EVAL 'redis.setresp(3); local r = redis.call("MEMORY", "DOCTOR"); return {type(r), r.verbatim_string.format}' 0
+EVAL 'redis.setresp(3); return redis.call("MEMORY", "DOCTOR")' 0
+=== call/nested-resp3-replies
+HSET h a 1
+ZADD z 1 one 2.5 two
+EVAL 'redis.setresp(3); return redis.call("HRANDFIELD", "h", 1, "WITHVALUES")' 0
+EVAL 'redis.setresp(3); return redis.call("ZRANGE", "z", 0, -1, "WITHSCORES")' 0
+EVAL 'redis.setresp(3); local r = redis.call("ZRANGE", "z", 0, -1, "WITHSCORES"); return {type(r[1]), type(r[1][2]), tostring(r[2][2].double)}' 0
+EVAL 'return redis.call("ZRANGE", "z", 0, -1, "WITHSCORES")' 0
+EVAL 'redis.setresp(3); return redis.call("HMGET", "h", "a", "missing")' 0
 === call/error-reply-as-table
 SET str abc
 EVAL 'return redis.pcall("INCR", "str")' 0
