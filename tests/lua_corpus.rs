@@ -24,15 +24,18 @@ use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::rc::Rc;
 
 use ferredis::lua::value::{ErrorKind, LuaError, Value};
-use ferredis::lua::{lib, Lua};
+use ferredis::lua::{lib, parse, Lua};
 
 const LUA51: &str = "/usr/bin/lua5.1";
 /// Hook interval and the number of hook calls after which a program is stopped: 50 million instructions, far
 /// above what any corpus program needs, low enough to stop a runaway loop quickly.
 const HOOK_INTERVAL: u32 = 100_000;
 const MAX_TICKS: u64 = 500;
+/// Instructions between two forced collections in the stress pass (at most one per safe point).
+const STRESS_INTERVAL: u32 = 1;
 
 /// One program of a corpus file.
 struct Program {
@@ -167,6 +170,20 @@ fn hook(_l: &mut Lua, host: &mut dyn Any) -> Result<(), LuaError> {
     Ok(())
 }
 
+/// The stress pass's hook, called every `STRESS_INTERVAL` instructions: it makes the next safe point collect
+/// (after a collection the heap sets its threshold to at least 64 KB, so a low threshold alone does not keep
+/// the collector running), and stops a runaway program after the same number of instructions as [`hook`].
+fn stress_hook(l: &mut Lua, host: &mut dyn Any) -> Result<(), LuaError> {
+    l.heap.gc_threshold = 0;
+    if let Some(h) = host.downcast_mut::<Host>() {
+        h.ticks += 1;
+        if h.ticks > MAX_TICKS * u64::from(HOOK_INTERVAL / STRESS_INTERVAL) {
+            return Err(LuaError::new(ErrorKind::Killed, Value::Nil));
+        }
+    }
+    Ok(())
+}
+
 fn error_message(l: &Lua, e: &LuaError) -> Vec<u8> {
     if e.kind == ErrorKind::Killed {
         return b"(killed by the instruction-count hook: runaway program)".to_vec();
@@ -174,8 +191,20 @@ fn error_message(l: &Lua, e: &LuaError) -> Vec<u8> {
     l.error_text(e).unwrap_or_else(|| b"(error object is not a string)".to_vec())
 }
 
-/// Our interpreter's output for a chunk, in the same form as [`reference_output`].
-fn our_output(source: &[u8], gc_stress: bool) -> Vec<u8> {
+/// Compile a chunk as `lua5.1 -` does: named `=stdin`, compiled from inside one C call (`lua.c` runs the parser
+/// under `lua_cpcall`, which counts as one syntax level; see `parse::compile_at_level`).
+fn load_chunk(l: &mut Lua, source: &[u8]) -> Result<Value, LuaError> {
+    match parse::compile_at_level(&mut l.heap, source, "=stdin", 1) {
+        Ok(proto) => l.load_proto(Rc::new(proto)),
+        Err(msg) => {
+            let v = l.new_str(msg.as_bytes());
+            Err(LuaError::new(ErrorKind::Syntax, v))
+        }
+    }
+}
+
+/// Our interpreter's output for a chunk, in the same form as [`reference_output`], and how many collections ran.
+fn our_output(source: &[u8], gc_stress: bool) -> (Vec<u8>, u64) {
     let mut l = Lua::new();
     lib::open_libs(&mut l);
     lib::open_lua51_extras(&mut l);
@@ -183,12 +212,17 @@ fn our_output(source: &[u8], gc_stress: bool) -> Vec<u8> {
     l.set_global("print", print);
     l.hook = Some(hook);
     l.hook_interval = HOOK_INTERVAL;
+    // The countdown to the first hook call is set when the state is made, before the interval above.
+    l.vm.hook_left = HOOK_INTERVAL;
     if gc_stress {
         l.heap.gc_pause = 0;
         l.heap.gc_threshold = 0;
+        l.hook = Some(stress_hook);
+        l.hook_interval = STRESS_INTERVAL;
+        l.vm.hook_left = STRESS_INTERVAL;
     }
     let mut host = Host { out: Vec::new(), ticks: 0 };
-    let result = match l.load(source, "=stdin") {
+    let result = match load_chunk(&mut l, source) {
         Ok(f) => l.call(&mut host, f, &[]).map(|_| ()),
         Err(e) => Err(e),
     };
@@ -198,7 +232,7 @@ fn our_output(source: &[u8], gc_stress: bool) -> Vec<u8> {
         text.extend_from_slice(&error_message(&l, &e));
         text.push(b'\n');
     }
-    text
+    (text, l.heap.cycles)
 }
 
 fn show(b: &[u8]) -> String {
@@ -236,20 +270,59 @@ fn diff(expected: &[u8], got: &[u8]) -> String {
     out
 }
 
+/// Stack of the thread a program runs on: the server runs scripts on its main thread (8 MB by default), not on
+/// a 2 MB test thread. `LUA_CORPUS_STACK_MB` overrides it.
+fn stack_bytes() -> usize {
+    std::env::var("LUA_CORPUS_STACK_MB").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(8) << 20
+}
+
+const INTERPRETER_THREAD: &str = "lua-corpus-program";
+
+/// Panics on interpreter threads are reported as the program's output (with their message), so the default hook's
+/// message and backtrace are kept for every other thread only.
+fn quiet_interpreter_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().name() != Some(INTERPRETER_THREAD) {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// [`our_output`] on a thread with [`stack_bytes`] of stack; a panic comes back as `Err` with its message.
+fn run_on_big_stack(source: &[u8], gc_stress: bool) -> Result<(Vec<u8>, u64), Box<dyn Any + Send>> {
+    let source = source.to_vec();
+    std::thread::Builder::new()
+        .name(INTERPRETER_THREAD.to_string())
+        .stack_size(stack_bytes())
+        .spawn(move || catch_unwind(AssertUnwindSafe(|| our_output(&source, gc_stress))))
+        .expect("spawn the interpreter thread")
+        .join()
+        .unwrap_or_else(Err)
+}
+
 fn run_corpus(gc_stress: bool) {
     if !Path::new(LUA51).exists() {
         println!("skipped: lua5.1 not installed");
         return;
     }
+    quiet_interpreter_panics();
     let programs = load_corpus();
     if std::env::var("LUA_CORPUS_FILTER").unwrap_or_default().is_empty() {
         assert!(programs.len() >= 150, "the corpus has only {} programs", programs.len());
     }
     let mut failures = Vec::new();
+    let mut collections = 0;
     for p in &programs {
         let expected = reference_output(&p.source);
-        let got = match catch_unwind(AssertUnwindSafe(|| our_output(&p.source, gc_stress))) {
-            Ok(out) => out,
+        let got = match run_on_big_stack(&p.source, gc_stress) {
+            Ok((out, cycles)) => {
+                collections += cycles;
+                out
+            }
             Err(panic) => {
                 let msg = panic
                     .downcast_ref::<String>()
@@ -270,7 +343,18 @@ fn run_corpus(gc_stress: bool) {
         }
     }
     let mode = if gc_stress { " with the collector at every safe point" } else { "" };
-    println!("{} of {} corpus programs match lua5.1{mode}", programs.len() - failures.len(), programs.len());
+    println!(
+        "{} of {} corpus programs match lua5.1{mode} ({collections} collections)",
+        programs.len() - failures.len(),
+        programs.len()
+    );
+    if gc_stress {
+        assert!(
+            collections > 100 * programs.len() as u64,
+            "the stress pass ran only {collections} collections for {} programs",
+            programs.len()
+        );
+    }
     assert!(
         failures.is_empty(),
         "{} of {} corpus programs differ from lua5.1{mode}:\n\n{}",
