@@ -26,6 +26,7 @@
 //! ("C stack overflow"), string length, and run time through the instruction-count hook.
 
 pub mod heap;
+pub mod lib;
 pub mod number;
 pub mod opcodes;
 pub mod proto;
