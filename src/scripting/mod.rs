@@ -160,12 +160,18 @@ pub trait ScriptHost: Any {
 
     /// Whether the script's user may run `cmd` with `args`: `None`, or the refusal's reason (the ACL LOG entry
     /// is added by the host).
-    fn acl_check(&mut self, c: &mut ClientState, cmd: &'static Command, full_name: &'static str, args: Args)
-        -> Option<crate::acl::Reason>;
+    fn acl_check(
+        &mut self,
+        c: &mut ClientState,
+        cmd: &'static Command,
+        full_name: &'static str,
+        args: Args,
+    ) -> Option<crate::acl::Reason>;
 
     /// Serves other clients while a script runs past `busy-reply-threshold` (Redis's
-    /// `processEventsWhileBlocked`). Hosts without an event loop do nothing.
-    fn process_events_while_blocked(&mut self);
+    /// `processEventsWhileBlocked`). Hosts without an event loop do nothing. True when the server is shutting
+    /// down meanwhile (SHUTDOWN NOSAVE from another client): the script is stopped.
+    fn process_events_while_blocked(&mut self) -> bool;
 }
 
 /// The scripting state of a server (in [`ServerState::scripting`]).
@@ -252,9 +258,7 @@ pub fn parse_shebang(body: &[u8]) -> Result<(u32, usize), String> {
         for name in list.split(|&b| b == b',') {
             match script_flags::by_name(name) {
                 Some(f) => flags |= f,
-                None => {
-                    return Err(format!("Unexpected flag in script shebang: {}", String::from_utf8_lossy(name)))
-                }
+                None => return Err(format!("Unexpected flag in script shebang: {}", String::from_utf8_lossy(name))),
             }
         }
     }
@@ -328,7 +332,7 @@ mod tests {
         assert_eq!(parse_shebang(b"#!lua\nreturn 1"), Ok((0, 5)));
         assert_eq!(
             parse_shebang(b"#!lua flags=no-writes,allow-oom\nreturn 1"),
-            Ok((script_flags::NO_WRITES | script_flags::ALLOW_OOM, 32))
+            Ok((script_flags::NO_WRITES | script_flags::ALLOW_OOM, 31))
         );
         assert_eq!(parse_shebang(b"#!lua flags=\nx"), Ok((0, 12)));
         assert_eq!(parse_shebang(b"#!lua"), Err("Invalid script shebang".into()));
