@@ -51,29 +51,52 @@ fn is_script_command(line: &str) -> bool {
 }
 
 /// A connection on a clean server: FLUSHALL, SCRIPT FLUSH, and RESP3 if asked.
-fn fresh_conn(server: &Server, resp3: bool) -> Conn {
-    let mut c = server.conn();
+fn fresh_conn(server: &Server, resp3: bool) -> Result<Conn, String> {
+    let label = server.kind.label();
+    let mut c = Conn::try_connect(server.port).map_err(|e| format!("{label}: connect: {e}"))?;
     if resp3 {
-        let r = c.cmd(&["HELLO", "3"]);
-        assert!(r.starts_with(b"%"), "{} HELLO 3 replied {}", server.kind.label(), escape(&r));
+        let r = c.try_cmd(&["HELLO", "3"]).map_err(|e| format!("{label}: HELLO 3: {e}"))?;
+        if !r.starts_with(b"%") {
+            return Err(format!("{label}: HELLO 3 replied {}", escape(&r)));
+        }
     }
     for cmd in [&["FLUSHALL"][..], &["SCRIPT", "FLUSH"][..]] {
-        let r = c.cmd(cmd);
-        assert_eq!(r, b"+OK\r\n", "{} {} replied {}", server.kind.label(), cmd.join(" "), escape(&r));
+        let r = c.try_cmd(cmd).map_err(|e| format!("{label}: {}: {e}", cmd.join(" ")))?;
+        if r != b"+OK\r\n" {
+            return Err(format!("{label}: {} replied {}", cmd.join(" "), escape(&r)));
+        }
     }
-    c
+    Ok(c)
 }
 
 /// The replies of one case on one server, one entry per command (`Err` when no reply came).
-fn run_case(server: &Server, case: &Case, resp3: bool) -> Vec<Result<Vec<u8>, String>> {
-    let mut c = fresh_conn(server, resp3);
-    case.lines
+fn run_case(server: &Server, case: &Case, resp3: bool) -> Result<Vec<Result<Vec<u8>, String>>, String> {
+    let mut c = fresh_conn(server, resp3)?;
+    Ok(case
+        .lines
         .iter()
         .map(|line| {
             let args = split_args(line).unwrap_or_else(|e| panic!("case {}: bad line {line:?}: {e}", case.name));
             c.try_cmd(&args).map_err(|e| e.to_string())
         })
-        .collect()
+        .collect())
+}
+
+/// What a crashed server's log says about the crash: the panic lines (and the two after each), else the tail.
+fn crash_summary(server: &Server) -> String {
+    let log = server.full_log();
+    let lines: Vec<&str> = log.lines().collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if l.to_ascii_lowercase().contains("panic") {
+            out.extend(lines[i..(i + 3).min(lines.len())].iter().copied());
+        }
+    }
+    if out.is_empty() {
+        let tail = server.log_text();
+        return tail[tail.len().saturating_sub(800)..].to_string();
+    }
+    out.join("\n")
 }
 
 fn proto_name(resp3: bool) -> &'static str {
@@ -110,7 +133,8 @@ fn corpus_is_valid_against_redis() {
     let mut commands = 0;
     for resp3 in [false, true] {
         for case in &cases {
-            for (line, reply) in case.lines.iter().zip(run_case(&redis, case, resp3)) {
+            let replies = run_case(&redis, case, resp3).unwrap_or_else(|e| panic!("[{}] {e}", case.name));
+            for (line, reply) in case.lines.iter().zip(replies) {
                 commands += 1;
                 if let Err(e) = reply {
                     problems.push(format!("[{} {}] {line}: no reply: {e}", case.name, proto_name(resp3)));
@@ -140,8 +164,23 @@ fn scripting_matches_redis() {
     let mut compared = 0;
     for resp3 in [false, true] {
         for case in &cases {
-            let want = run_case(&redis, case, resp3);
-            let got = run_case(&fer, case, resp3);
+            let want = run_case(&redis, case, resp3).unwrap_or_else(|e| panic!("[{}] {e}", case.name));
+            if !fer.alive() {
+                failures.push(format!(
+                    "[{} {}] ferredis was dead before the case; log:\n{}",
+                    case.name,
+                    proto_name(resp3),
+                    crash_summary(&fer)
+                ));
+                fer = Server::ferredis();
+            }
+            let got = match run_case(&fer, case, resp3) {
+                Ok(got) => got,
+                Err(e) => {
+                    failures.push(format!("[{} {}] {e}", case.name, proto_name(resp3)));
+                    continue;
+                }
+            };
             for (i, (line, (w, g))) in case.lines.iter().zip(want.iter().zip(got.iter())).enumerate() {
                 compared += 1;
                 let same = matches!((w, g), (Ok(w), Ok(g)) if w == g);
@@ -162,7 +201,12 @@ fn scripting_matches_redis() {
                 }
             }
             if !fer.alive() {
-                failures.push(format!("[{} {}] ferredis died; log:\n{}", case.name, proto_name(resp3), fer.log_text()));
+                failures.push(format!(
+                    "[{} {}] ferredis died; log:\n{}",
+                    case.name,
+                    proto_name(resp3),
+                    crash_summary(&fer)
+                ));
                 fer = Server::ferredis();
             }
         }
