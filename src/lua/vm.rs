@@ -204,8 +204,15 @@ impl Lua {
     /// Compile `source` as a chunk named `chunkname` (for example `@user_script`) into a function whose
     /// environment is the globals table. A syntax error is an `ErrorKind::Syntax` error whose value is the
     /// message ("user_script:1: '=' expected near 'x'").
-    pub fn load(&mut self, _source: &[u8], _chunkname: &str) -> Result<Value, LuaError> {
-        todo!("Lua::load arrives with the merge of the compiler branch")
+    pub fn load(&mut self, source: &[u8], chunkname: &str) -> Result<Value, LuaError> {
+        let proto = match super::parse::compile(&mut self.heap, source, chunkname) {
+            Ok(p) => p,
+            Err(msg) => {
+                let v = self.new_str(msg.as_bytes());
+                return Err(LuaError::new(ErrorKind::Syntax, v));
+            }
+        };
+        self.load_proto(Rc::new(proto))
     }
 
     /// A closure (environment: the globals) for a compiled prototype, after checking its bytecode.

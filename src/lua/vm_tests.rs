@@ -228,9 +228,23 @@ fn state() -> Lua {
     l
 }
 
-fn run_in(l: &mut Lua, src: &str) -> Result<Vec<Value>, LuaError> {
-    let f = luac(l, src);
+/// Which compiler the helpers use: ours (`Lua::load`) or the reference `luac5.1`.
+#[derive(Clone, Copy)]
+enum Via {
+    Load,
+    Luac,
+}
+
+fn run_via(l: &mut Lua, src: &str, via: Via) -> Result<Vec<Value>, LuaError> {
+    let f = match via {
+        Via::Luac => luac(l, src),
+        Via::Load => l.load(src.as_bytes(), "=stdin")?,
+    };
     l.call(&mut (), f, &[])
+}
+
+fn run_in(l: &mut Lua, src: &str) -> Result<Vec<Value>, LuaError> {
+    run_via(l, src, Via::Load)
 }
 
 /// Run `src`, returning its results shown as text (strings quoted with '').
@@ -247,21 +261,35 @@ fn show(l: &mut Lua, vals: &[Value]) -> String {
         .join(",")
 }
 
+/// The results of `src` as text, the same through both compilers.
 fn ok(src: &str) -> String {
-    let mut l = state();
-    let r = run_in(&mut l, src);
-    match r {
-        Ok(v) => show(&mut l, &v),
-        Err(e) => panic!("error: {}", String::from_utf8_lossy(&l.error_text(&e).unwrap_or_default())),
+    let mut out = Vec::new();
+    for via in [Via::Luac, Via::Load] {
+        let mut l = state();
+        let r = run_via(&mut l, src, via);
+        match r {
+            Ok(v) => out.push(show(&mut l, &v)),
+            Err(e) => panic!("error: {}", String::from_utf8_lossy(&l.error_text(&e).unwrap_or_default())),
+        }
     }
+    assert_eq!(out[0], out[1], "luac5.1 vs load for {src}");
+    out.pop().unwrap_or_default()
 }
 
+/// The error message of `src`, the same through both compilers.
 fn err(src: &str) -> String {
-    let mut l = state();
-    match run_in(&mut l, src) {
-        Ok(v) => panic!("expected an error, got {}", show(&mut l, &v)),
-        Err(e) => String::from_utf8_lossy(&l.error_text(&e).unwrap_or_else(|| b"<non-string>".to_vec())).into_owned(),
+    let mut out = Vec::new();
+    for via in [Via::Luac, Via::Load] {
+        let mut l = state();
+        match run_via(&mut l, src, via) {
+            Ok(v) => panic!("expected an error, got {}", show(&mut l, &v)),
+            Err(e) => out.push(
+                String::from_utf8_lossy(&l.error_text(&e).unwrap_or_else(|| b"<non-string>".to_vec())).into_owned(),
+            ),
+        }
     }
+    assert_eq!(out[0], out[1], "luac5.1 vs load for {src}");
+    out.pop().unwrap_or_default()
 }
 
 #[test]
@@ -581,6 +609,17 @@ fn collected_coroutines_and_closures() {
     l.full_gc();
     let counts = l.heap.counts();
     assert!(counts[4] < 10, "threads left: {}", counts[4]);
+}
+
+#[test]
+fn load_reports_syntax_errors() {
+    let mut l = state();
+    let e = l.load(b"x = = 1", "@user_script").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Syntax);
+    assert_eq!(l.error_text(&e).unwrap(), b"user_script:1: unexpected symbol near '='");
+    let f = l.load(b"return ...", "@user_script").unwrap();
+    let r = l.call(&mut (), f, &[Value::Num(1.0), Value::Bool(true)]).unwrap();
+    assert_eq!(show(&mut l, &r), "1,true");
 }
 
 #[test]
