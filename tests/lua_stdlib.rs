@@ -27,7 +27,7 @@ local function case(f)
   pack(pcall(f))
   local parts = {}
   for i = 1, r.n do parts[#parts + 1] = ser1(r[i]) end
-  out[#out + 1] = table.concat(parts, ", ")
+  out[#out + 1] = (table.concat(parts, ", "):gsub("\n", "\\n"))
 end
 "##;
 
@@ -281,7 +281,6 @@ fn base_library_matches_lua51() {
         r##"select("#x", 1, 2)"##,
         r##"unpack({1, 2, 3}), unpack({1, 2, 3}, 2), unpack({1, 2, 3}, 2, 5), unpack({}, 1, 0), unpack({1, 2}, -1, 1)"##,
         r##"unpack({}, 1, 1e7)"##,
-        r##"unpack({}, -2^31, 2^31 - 1)"##,
         r##"unpack(1)"##,
         r##"rawequal(1, 1), rawequal("a", "a"), rawequal({}, {}), rawget({10}, 1), rawget({}, "x"), rawset({}, 1, 2)[1]"##,
         r##"rawequal(1)"##,
@@ -324,7 +323,6 @@ fn base_library_matches_lua51() {
         r##"getmetatable()"##,
         r##"loadstring("return 1 + 1")(), loadstring("syntax error here")"##,
         r##"loadstring("return ...", "chunk")(7), loadstring("x =", "=named")"##,
-        r##"loadstring("\27Lua")"##,
         r##"loadstring("error('e')", "=src") and pcall(loadstring("error('e')", "=src"))"##,
         r##"(function() local parts = {"return ", "4", "2"} local i = 0 return load(function() i = i + 1 return parts[i] end)() end)()"##,
         r##"load(function() return nil end)"##,
@@ -488,6 +486,10 @@ fn hostile_inputs_fail_cleanly() {
         ("return select(2, pcall(string.match, string.rep('a', 5000), string.rep('a?', 5000)))", "pattern too complex"),
         ("return select(2, pcall(string.byte, string.rep('x', 10000), 1, -1))", "string slice too long"),
         ("return select(2, pcall(unpack, {}, 1, 100000))", "too many results to unpack"),
+        // Stock lua5.1 crashes here (CVE-2025-46817); Redis 7.0.15 as shipped answers this.
+        ("return select(2, pcall(unpack, {}, -2^31, 2^31 - 1))", "too many results to unpack"),
+        // Redis disabled binary chunks: the text parser rejects them.
+        ("return select(2, loadstring('\\27Lua'))", "[string \"\x1bLua\"]:1: unexpected symbol near 'char(27)'"),
         (
             "return select(2, pcall(string.gsub, string.rep('x', 1000), '', string.rep('y', 100000)))",
             "not enough memory",
