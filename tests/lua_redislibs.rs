@@ -245,7 +245,15 @@ fn to_resp(l: &Lua, v: Value, out: &mut Vec<u8>) {
 fn run_in_process(script: &str) -> Vec<u8> {
     let mut l = Lua::new();
     open_libs(&mut l);
-    let result = l.load(script.as_bytes(), "@user_script").and_then(|f| l.call(&mut (), f, &[]));
+    // `Lua::load` is the compiler plus `load_proto`; calling them directly keeps this test independent of when
+    // the VM branch wires `load` up.
+    let result = match ferredis::lua::parse::compile(&mut l.heap, script.as_bytes(), "@user_script") {
+        Ok(proto) => l.load_proto(std::rc::Rc::new(proto)).and_then(|f| l.call(&mut (), f, &[])),
+        Err(msg) => {
+            let v = l.new_str(msg.as_bytes());
+            Err(ferredis::lua::value::LuaError::new(ferredis::lua::value::ErrorKind::Syntax, v))
+        }
+    };
     let mut out = Vec::new();
     match result {
         Ok(values) => to_resp(&l, values.first().copied().unwrap_or(Value::Nil), &mut out),

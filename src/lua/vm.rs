@@ -651,8 +651,7 @@ impl Lua {
         match *self.heap.upval(u) {
             Upval::Closed(_) => *self.heap.upval_mut(u) = Upval::Closed(v),
             Upval::Open { thread, slot } => {
-                let st =
-                    if thread == self.current { &mut self.stack } else { &mut self.heap.thread_mut(thread).stack };
+                let st = if thread == self.current { &mut self.stack } else { &mut self.heap.thread_mut(thread).stack };
                 if let Some(s) = st.get_mut(slot) {
                     *s = v;
                 }
