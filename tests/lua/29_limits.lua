@@ -47,6 +47,7 @@ mt.__index = function(t, k) return setmetatable({}, mt)[k] end
 print(pcall(function() return setmetatable({}, mt).x end))
 local function nest(n) if n == 0 then return "bottom" end return select(2, pcall(nest, n - 1)) end
 print(nest(100))
+print(nest(190))
 print(nest(250))
 --## many constants in one function
 local consts = "local t = {} " .. gen(300, function(i) return "t[" .. i .. "] = 's" .. i .. "' " end) .. " return t[300], #t"

@@ -6,4 +6,5 @@ mt.__index = function(t, k) return setmetatable({}, mt)[k] end
 print(pcall(function() return setmetatable({}, mt).x end))
 local function nest(n) if n == 0 then return "bottom" end return select(2, pcall(nest, n - 1)) end
 print(nest(100))
+print(nest(190))
 print(nest(250))
