@@ -7,10 +7,9 @@
 //! Seeds: `fuzz/corpus/lua_run/`, one file per program of the language corpus `tests/lua/`.
 #![no_main]
 use std::any::Any;
-use std::rc::Rc;
 
 use ferredis::lua::value::{ErrorKind, LuaError, Value};
-use ferredis::lua::{lib, parse, Lua};
+use ferredis::lua::{lib, Lua};
 use libfuzzer_sys::fuzz_target;
 
 const HEAP_LIMIT: usize = 32 << 20;
@@ -18,10 +17,9 @@ const HOOK_INTERVAL: u32 = 10_000;
 /// Hook calls before the script is killed: 2 million instructions.
 const MAX_TICKS: u32 = 200;
 
-/// Compile and wrap a chunk the way the server does (`@user_script`, no C call active).
+/// Compile and wrap a chunk the way the server does (`Lua::load`, named `@user_script`).
 fn load(l: &mut Lua, source: &[u8], name: &str) -> Option<Value> {
-    let proto = parse::compile(&mut l.heap, source, name).ok()?;
-    l.load_proto(Rc::new(proto)).ok()
+    l.load(source, name).ok()
 }
 
 struct Host {
