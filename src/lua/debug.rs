@@ -435,6 +435,21 @@ impl Lua {
         }
     }
 
+    /// `luaL_argerror`'s message: the function is named from its call site ("?" when it has no name there, as
+    /// for a function called by `pcall`), and a method call does not count `self`.
+    pub fn arg_error_text(&self, narg: usize, msg: &str) -> String {
+        let Some(fi) = self.frame_info(0) else { return format!("bad argument #{narg} ({msg})") };
+        let mut narg = narg;
+        if let Some(("method", name)) = fi.name.as_ref().map(|(k, n)| (*k, n)) {
+            narg -= 1;
+            if narg == 0 {
+                return format!("calling '{name}' on bad self ({msg})");
+            }
+        }
+        let name = fi.name.map(|(_, n)| n).unwrap_or_else(|| "?".to_string());
+        format!("bad argument #{narg} to '{name}' ({msg})")
+    }
+
     /// `debug.traceback`'s text from `level` up: "stack traceback:\n\tchunk:line: in function 'f'"...
     pub fn traceback(&self, level: usize) -> String {
         let mut out = String::from("stack traceback:");

@@ -291,8 +291,8 @@ impl Lua {
 
     /// "bad argument #i to 'name' (msg)".
     pub fn arg_error(&mut self, i: usize, msg: &str) -> LuaError {
-        let name = self.native_name;
-        self.runtime_error(&format!("bad argument #{i} to '{name}' ({msg})"))
+        let text = self.arg_error_text(i, msg);
+        self.runtime_error(&text)
     }
 
     /// "bad argument #i to 'name' (T expected, got U)".

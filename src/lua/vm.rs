@@ -90,8 +90,10 @@ pub struct VmState {
     pub buf: Vec<u8>,
     /// Address of a local in the outermost `call_at` (the native stack grows down from there).
     pub c_stack_start: usize,
-    /// Bytes of native stack nested calls may use before "C stack overflow" (the real guard behind
-    /// `max_native_depth`, whose per-level cost depends on the build).
+    /// Bytes of native stack nested calls may use before "C stack overflow": a guard behind `max_native_depth`,
+    /// whose per-level cost depends on the build (about 15 KiB per level in debug builds, far less in release).
+    /// The default (4 MiB) suits the main thread's 8 MiB; an embedder running scripts on a smaller thread
+    /// lowers it.
     pub c_stack_budget: usize,
 }
 
@@ -104,7 +106,7 @@ impl Default for VmState {
             base_ccalls: 0,
             buf: Vec::new(),
             c_stack_start: 0,
-            c_stack_budget: 1 << 20,
+            c_stack_budget: 4 << 20,
         }
     }
 }

@@ -215,6 +215,8 @@ fn n_pairs(l: &mut Lua, _host: &mut dyn Any) -> Result<usize, LuaError> {
 
 fn state() -> Lua {
     let mut l = Lua::new();
+    // Test threads have 2 MiB stacks.
+    l.vm.c_stack_budget = 1 << 20;
     let g = l.globals;
     l.register(g, "pcall", n_pcall);
     l.register(g, "xpcall", n_xpcall);
