@@ -535,7 +535,7 @@ impl Lua {
             self.stack.truncate(base + np);
         }
         let top = base + ms;
-        self.stack.resize(top, Value::Nil);
+        self.set_top(top);
         self.frames.push(Frame { func, base, pc: 0, nresults, top, tailcalls: 0, is_lua: true });
         Ok(())
     }
@@ -561,7 +561,7 @@ impl Lua {
             self.adjust_varargs(p, nargs)
         };
         let top = base + max_stack;
-        self.stack.resize(top, Value::Nil);
+        self.set_top(top);
         self.frames.push(Frame { func, base, pc: 0, nresults, top, tailcalls: 0, is_lua: true });
         Ok(())
     }
@@ -630,6 +630,17 @@ impl Lua {
         Ok(false)
     }
 
+    /// Set the stack height (Lua's `L->top`), filling new slots with nil.
+    #[inline(always)]
+    fn set_top(&mut self, top: usize) {
+        let len = self.stack.len();
+        if top > len {
+            self.stack.extend(std::iter::repeat_n(Value::Nil, top - len));
+        } else {
+            self.stack.truncate(top);
+        }
+    }
+
     /// Move the `n` values on top of the stack to `dst` and adjust them to `wanted` (-1: all); the stack ends
     /// right after them.
     #[inline]
@@ -641,7 +652,7 @@ impl Lua {
         if wanted < 0 {
             self.stack.truncate(dst + n);
         } else {
-            self.stack.resize(dst + wanted as usize, Value::Nil);
+            self.set_top(dst + wanted as usize);
             if (wanted as usize) > n {
                 for v in &mut self.stack[dst + n..] {
                     *v = Value::Nil;
@@ -1384,7 +1395,7 @@ impl Lua {
                                         }
                                         if nresults >= 0 {
                                             let top = self.frames[fi].top;
-                                            self.stack.resize(top, Value::Nil);
+                                            self.set_top(top);
                                         }
                                         break;
                                     }
@@ -1455,7 +1466,7 @@ impl Lua {
                         if fr.nresults >= 0 {
                             if let Some(caller) = self.frames.last() {
                                 let top = caller.top;
-                                self.stack.resize(top, Value::Nil);
+                                self.set_top(top);
                             }
                         }
                         continue 'newframe;
@@ -1493,14 +1504,14 @@ impl Lua {
                     OP_TFORLOOP => {
                         let cb = base + a + 3;
                         let nres = arg_c(i) as i32;
-                        self.stack.resize(cb + 3, Value::Nil);
+                        self.set_top(cb + 3);
                         self.stack[cb] = reg!(a);
                         self.stack[cb + 1] = reg!(a + 1);
                         self.stack[cb + 2] = reg!(a + 2);
                         savepc!();
                         self.call_at(host, cb, nres)?;
                         let top = self.frames[fi].top;
-                        self.stack.resize(top, Value::Nil);
+                        self.set_top(top);
                         let v = self.stack[cb];
                         if !v.is_nil() {
                             self.stack[cb - 1] = v;
@@ -1534,7 +1545,7 @@ impl Lua {
                         }
                         if b == 0 {
                             let top = self.frames[fi].top;
-                            self.stack.resize(top, Value::Nil);
+                            self.set_top(top);
                         }
                         savepc!();
                         self.gc_check()?;
@@ -1580,7 +1591,7 @@ impl Lua {
                                 savepc!();
                                 return Err(self.vm_error("stack overflow"));
                             }
-                            self.stack.resize(ra + n, Value::Nil);
+                            self.set_top(ra + n);
                             for j in 0..n {
                                 self.stack[ra + j] = self.stack[base - n + j];
                             }
@@ -1759,7 +1770,7 @@ impl Lua {
         if fr.nresults >= 0 {
             if let Some(caller) = self.frames.last() {
                 let top = caller.top;
-                self.stack.resize(top, Value::Nil);
+                self.set_top(top);
             }
         }
         self.execute(host, 1)
