@@ -635,7 +635,7 @@ impl Lua {
     fn set_top(&mut self, top: usize) {
         let len = self.stack.len();
         if top > len {
-            self.stack.extend(std::iter::repeat_n(Value::Nil, top - len));
+            self.stack.extend(std::iter::repeat(Value::Nil).take(top - len));
         } else {
             self.stack.truncate(top);
         }
