@@ -4,7 +4,7 @@
 # ferredis seconds, lua5.1 seconds, ratio (target: <= 1.5). Both run in the same invocation, one after the other.
 #
 # The release profile (fat LTO, one codegen unit) takes long to build; QUICK=1 builds without LTO, 16 codegen
-# units and incrementally into target/vmbench instead (numbers within a few percent on this code).
+# units and incrementally into target/vmbench instead (faster to build; its numbers can differ from release).
 set -e
 cd "$(dirname "$0")/.."
 if [ -n "$QUICK" ]; then
