@@ -213,6 +213,8 @@ pub struct ServerState {
     pub repl: crate::repl::Repl,
     /// The lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
     pub lazyfree: crate::lazyfree::LazyFree,
+    /// EVAL's Lua state and script cache, the running script (see [`crate::scripting`]).
+    pub scripting: crate::scripting::Scripting,
 }
 
 /// What `CLIENT PAUSE` holds back.
@@ -327,6 +329,7 @@ impl ServerState {
             persist: Default::default(),
             repl: Default::default(),
             lazyfree: Default::default(),
+            scripting: Default::default(),
         }
     }
 

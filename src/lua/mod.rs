@@ -25,13 +25,20 @@
 //! ([`heap::Heap::limit`], "not enough memory"), Lua call depth ("stack overflow"), nested native calls
 //! ("C stack overflow"), string length, and run time through the instruction-count hook.
 
+pub mod code;
+pub mod debug;
 pub mod heap;
+pub mod lex;
+pub mod lib;
 pub mod number;
 pub mod opcodes;
+pub mod parse;
 pub mod proto;
 pub mod table;
 pub mod value;
 pub mod vm;
+#[cfg(test)]
+mod vm_tests;
 
 use std::any::Any;
 
@@ -55,7 +62,7 @@ pub struct Lua {
     pub stack: Vec<Value>,
     /// The running thread's call frames.
     pub frames: Vec<vm::Frame>,
-    /// The running thread's open upvalues, sorted by slot, highest first.
+    /// The running thread's open upvalues, sorted by slot, lowest first.
     pub open_upvals: Vec<UpvalRef>,
     /// The running thread (the main thread is thread 0 and is never collected).
     pub current: ThreadRef,
@@ -77,6 +84,8 @@ pub struct Lua {
     pub hook_interval: u32,
     /// Values kept alive by the embedder beyond the registry (scanned as roots).
     pub pinned: Vec<Value>,
+    /// The VM's own bookkeeping (hook countdown, pending yield, coroutine C-call base).
+    pub vm: vm::VmState,
 }
 
 impl Default for Lua {
@@ -116,6 +125,7 @@ impl Lua {
             hook: None,
             hook_interval: 100_000,
             pinned: Vec::new(),
+            vm: vm::VmState::default(),
         }
     }
 
@@ -180,7 +190,13 @@ impl Lua {
 
     /// Raw `t[k] = v`, raising Lua's errors for nil and NaN keys.
     pub fn raw_set(&mut self, t: TableRef, k: Value, v: Value) -> Result<(), LuaError> {
-        self.heap.raw_set(t, k, v).map_err(|e| self.runtime_error(e.message()))
+        self.heap.raw_set(t, k, v).map_err(|e| self.table_error(e))
+    }
+
+    /// A raw set's error as Lua raises it from `lua_rawset` (`luaG_runerror` in a C function: no position).
+    fn table_error(&mut self, e: table::TableError) -> LuaError {
+        let v = self.new_str(e.message().as_bytes());
+        LuaError::new(ErrorKind::Runtime, v)
     }
 
     pub fn raw_get_int(&self, t: TableRef, i: i64) -> Value {
@@ -188,7 +204,7 @@ impl Lua {
     }
 
     pub fn raw_set_int(&mut self, t: TableRef, i: i64, v: Value) -> Result<(), LuaError> {
-        self.heap.raw_set_int(t, i, v).map_err(|e| self.runtime_error(e.message()))
+        self.heap.raw_set_int(t, i, v).map_err(|e| self.table_error(e))
     }
 
     /// Raw `t["name"]`.
@@ -275,8 +291,8 @@ impl Lua {
 
     /// "bad argument #i to 'name' (msg)".
     pub fn arg_error(&mut self, i: usize, msg: &str) -> LuaError {
-        let name = self.native_name;
-        self.runtime_error(&format!("bad argument #{i} to '{name}' ({msg})"))
+        let text = self.arg_error_text(i, msg);
+        self.runtime_error(&text)
     }
 
     /// "bad argument #i to 'name' (T expected, got U)".

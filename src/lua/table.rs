@@ -44,6 +44,8 @@ pub enum TableError {
     NanKey,
     /// "table overflow"
     Overflow,
+    /// A write to a table marked read-only (Redis's patched Lua: `lua_enablereadonlytable`).
+    ReadOnly,
 }
 
 impl TableError {
@@ -52,6 +54,7 @@ impl TableError {
             TableError::NilKey => "table index is nil",
             TableError::NanKey => "table index is NaN",
             TableError::Overflow => "table overflow",
+            TableError::ReadOnly => "Attempt to modify a readonly table",
         }
     }
 }
@@ -66,6 +69,9 @@ pub struct Table {
     /// Cache of absent metamethods (bit i set: metamethod i is known to be absent), as Lua's `flags`; the VM
     /// owns its meaning and clears it on every raw set of a `__` key.
     pub flags: u8,
+    /// Every raw write fails with [`TableError::ReadOnly`] (Redis protects the globals and the libraries this way;
+    /// set by the embedder, see `crate::scripting::env`).
+    pub readonly: bool,
 }
 
 /// `lua_number2int` followed by the exactness check: the integer value of an integral number in `i32` range.
@@ -102,8 +108,7 @@ fn num_hash(n: f64) -> Option<u32> {
 impl Table {
     /// `luaH_new`: a table with room for `narray` array items and `nhash` hash items.
     pub fn new(narray: usize, nhash: usize) -> Table {
-        let mut t = Table::default();
-        t.array = vec![Value::Nil; narray];
+        let mut t = Table { array: vec![Value::Nil; narray], ..Default::default() };
         t.set_node_vector(nhash);
         t
     }
@@ -250,6 +255,9 @@ impl Table {
 
     /// `luaH_set` + assignment. Returns whether the table was resized (the heap re-measures it then).
     pub fn set(&mut self, key: Value, khash: u32, val: Value) -> Result<bool, TableError> {
+        if self.readonly {
+            return Err(TableError::ReadOnly);
+        }
         if let Some(slot) = self.find_slot(key, khash) {
             self.write(slot, val);
             return Ok(false);
@@ -264,6 +272,9 @@ impl Table {
 
     /// `luaH_setnum` + assignment.
     pub fn set_int(&mut self, key: i64, val: Value) -> Result<bool, TableError> {
+        if self.readonly {
+            return Err(TableError::ReadOnly);
+        }
         if key >= 1 && (key as u64) <= self.array.len() as u64 {
             self.array[(key - 1) as usize] = val;
             return Ok(false);
@@ -411,6 +422,18 @@ impl Table {
         }
     }
 
+    /// `luaH_resizearray`: set the array part to exactly `n` slots, keeping the hash part's size (SETLIST sizes
+    /// a constructor's array part this way, which decides later `#` borders and `next` order).
+    pub fn resize_array(&mut self, n: usize) {
+        let nh = self.nodes.len();
+        self.resize(n, nh);
+    }
+
+    /// Whether `#t` is 0.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// `luaH_getn`: a border (`#t`).
     pub fn len(&self) -> usize {
         let mut j = self.array.len();
@@ -459,6 +482,7 @@ impl Table {
 
     /// `luaH_next`: the entry after `key` (`nil` starts), or `Ok(None)` at the end. `Err(())` means `key` is not
     /// in the table ("invalid key to 'next'").
+    #[allow(clippy::result_unit_err)]
     pub fn next(&self, key: Value, khash: u32) -> Result<Option<(Value, Value)>, ()> {
         let mut i = self.find_index(key, khash)?;
         while i < self.array.len() {
