@@ -503,3 +503,50 @@ fn random_inputs_match_redis() {
     assert!(json_ok > ROUNDS / 10 && json_ok < ROUNDS, "{json_ok} of {ROUNDS} JSON inputs decoded");
     assert!(msgpack_ok > ROUNDS / 10 && msgpack_ok < ROUNDS, "{msgpack_ok} of {ROUNDS} msgpack inputs decoded");
 }
+
+/// Throughput of each library against redis-server's, same scripts, same run (a measurement, not a check: run
+/// it optimised with `cargo test --profile bench --test lua_redislibs -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn throughput_against_redis() {
+    let workloads: [(&str, &str); 5] = [
+        (
+            "cjson.encode",
+            "local t = {id = 12345, name = 'widget', price = 19.99, tags = {'a', 'b', 'c'}, \
+             dims = {w = 1.5, h = 2.25, d = 3}, ok = true, none = cjson.null} \
+             local n = 0 for i = 1, 20000 do n = n + #cjson.encode(t) end return n",
+        ),
+        (
+            "cjson.decode",
+            "local s = cjson.encode({id = 12345, name = 'widget', price = 19.99, tags = {'a', 'b', 'c'}, \
+             dims = {w = 1.5, h = 2.25, d = 3}, ok = true, text = string.rep('lorem ipsum ', 20)}) \
+             local n = 0 for i = 1, 20000 do n = n + cjson.decode(s).id end return n",
+        ),
+        (
+            "cmsgpack",
+            "local t = {1, 2.5, 'three', {four = 4, five = {5, 5}}, true, string.rep('x', 100)} \
+             local n = 0 for i = 1, 20000 do n = n + #cmsgpack.unpack(cmsgpack.pack(t)) end return n",
+        ),
+        (
+            "struct",
+            "local n = 0 for i = 1, 100000 do local s = struct.pack('>i4 H c3 d', i, 7, 'abc', 1.5) \
+             local a, b, c, d = struct.unpack('>i4 H c3 d', s) n = n + a end return n",
+        ),
+        ("bit", "local x = 0 for i = 1, 1000000 do x = bit.bxor(x, bit.rol(i, 7), bit.band(i, 0xff)) end return x"),
+    ];
+    let red = Server::redis();
+    let mut c = red.conn();
+    for (name, script) in workloads {
+        let t0 = std::time::Instant::now();
+        let want = c.cmd(&["EVAL", script, "0"]);
+        let redis_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        let t1 = std::time::Instant::now();
+        let got = run_in_process(script);
+        let ours_ms = t1.elapsed().as_secs_f64() * 1000.0;
+        assert_eq!(escape(&got), escape(&want), "{name}");
+        println!(
+            "{name:14} redis-server {redis_ms:8.1} ms   ferredis {ours_ms:8.1} ms   ratio {:.2}",
+            ours_ms / redis_ms
+        );
+    }
+}
