@@ -314,15 +314,7 @@ fn run_with_argv(script: &str, argv: &[&[u8]]) -> Vec<u8> {
         let _ = l.raw_set_int(args, i as i64 + 1, v);
     }
     l.set_global("ARGV", Value::Table(args));
-    // `Lua::load` is the compiler plus `load_proto`; calling them directly keeps this test independent of when
-    // the VM branch wires `load` up.
-    let result = match ferredis::lua::parse::compile(&mut l.heap, script.as_bytes(), "@user_script") {
-        Ok(proto) => l.load_proto(std::rc::Rc::new(proto)).and_then(|f| l.call(&mut (), f, &[])),
-        Err(msg) => {
-            let v = l.new_str(msg.as_bytes());
-            Err(ferredis::lua::value::LuaError::new(ferredis::lua::value::ErrorKind::Syntax, v))
-        }
-    };
+    let result = l.load(script.as_bytes(), "@user_script").and_then(|f| l.call(&mut (), f, &[]));
     let mut out = Vec::new();
     match result {
         Ok(values) => to_resp(&l, values.first().copied().unwrap_or(Value::Nil), &mut out),
