@@ -241,6 +241,9 @@ const CASES: &[(&str, &[u8])] = &[
     (r#"return {struct.unpack('b\0junk', 'a')}"#, b"*2\r\n:97\r\n:2\r\n"),
     (r#"return {struct.unpack('>c3 x s', 'abc_de\0')}"#, b"*3\r\n$3\r\nabc\r\n$2\r\nde\r\n:8\r\n"),
     (r#"return {pcall(function() local x = {struct.unpack('i', 'abcd', 'x')} return x end)}"#, b"*2\r\n$-1\r\n$72\r\nuser_script:1: bad argument #3 to 'unpack' (number expected, got string)\r\n"),
+    (r#"return cmsgpack.pack(0/0, -(0/0), math.huge - math.huge)"#, b"$27\r\n\xcb\xff\xf8\x00\x00\x00\x00\x00\x00\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00\xcb\xff\xf8\x00\x00\x00\x00\x00\x00\r\n"),
+    (r#"return struct.pack('>d <f', 0/0, -(0/0))"#, b"$12\r\n\xff\xf8\x00\x00\x00\x00\x00\x00\x00\x00\xc0\x7f\r\n"),
+    (r#"return {tostring(cmsgpack.unpack(cmsgpack.pack(0/0))), cjson.encode(cjson.decode('[-0.0, 1e-320]'))}"#, b"*2\r\n$4\r\n-nan\r\n$25\r\n[-0,9.9998886718268e-321]\r\n"),
 ];
 
 #[test]
