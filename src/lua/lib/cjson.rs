@@ -319,9 +319,80 @@ fn append_number(cfg: &Config, n: f64, out: &mut Vec<u8>) -> Result<(), EncodeEr
         use std::io::Write;
         let _ = write!(out, "{}", n as i64);
     } else {
-        fmt_g(n, precision, false, out);
+        fmt_g_shortest(n, precision, out);
     }
     Ok(())
+}
+
+/// `%.{p}g` of a finite `n` through the shortest round-trip digits when they number at most `p` (then they
+/// are exactly what rounding to `p` digits gives: for a normal double and `p <= 14` the p-digit grid is far
+/// coarser than the double's spacing, so the nearest grid point to `n` is the shortest representation itself);
+/// otherwise, and for subnormals (whose spacing is coarse), the general formatter.
+fn fmt_g_shortest(n: f64, p: usize, out: &mut Vec<u8>) {
+    use std::io::Write;
+    if !n.is_normal() {
+        return fmt_g(n, p, false, out);
+    }
+    let mut buf = [0u8; 40];
+    let len = {
+        let mut cur = std::io::Cursor::new(&mut buf[..]);
+        if write!(cur, "{n:e}").is_err() {
+            return fmt_g(n, p, false, out);
+        }
+        cur.position() as usize
+    };
+    let text = &buf[..len];
+    let (neg, text) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let Some(epos) = text.iter().position(|&c| c == b'e') else {
+        return fmt_g(n, p, false, out);
+    };
+    let mut digits = [0u8; 20];
+    let mut k = 0;
+    for &c in text[..epos].iter().filter(|c| c.is_ascii_digit()) {
+        if k == digits.len() {
+            return fmt_g(n, p, false, out);
+        }
+        digits[k] = c;
+        k += 1;
+    }
+    let exp: i32 = match std::str::from_utf8(&text[epos + 1..]).ok().and_then(|e| e.parse().ok()) {
+        Some(e) => e,
+        None => return fmt_g(n, p, false, out),
+    };
+    if k > p || k == 0 {
+        return fmt_g(n, p, false, out);
+    }
+    let digits = &digits[..k];
+    if neg {
+        out.push(b'-');
+    }
+    if exp < -4 || exp >= p as i32 {
+        out.push(digits[0]);
+        if k > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        out.push(b'e');
+        out.push(if exp < 0 { b'-' } else { b'+' });
+        let _ = write!(out, "{:02}", exp.unsigned_abs());
+    } else if exp >= 0 {
+        let int_len = exp as usize + 1;
+        if k <= int_len {
+            out.extend_from_slice(digits);
+            out.resize(out.len() + int_len - k, b'0');
+        } else {
+            out.extend_from_slice(&digits[..int_len]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[int_len..]);
+        }
+    } else {
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + (-exp - 1) as usize, b'0');
+        out.extend_from_slice(digits);
+    }
 }
 
 /// `10^i` for the precisions `1..=14`.
@@ -1026,6 +1097,43 @@ mod tests {
         l.heap.limit = usize::MAX;
         let small = array(&mut l, &[(3, Value::Num(1.0))]);
         assert_eq!(encode_value(&l, &cfg, small).ok(), Some(b"[null,null,1]".to_vec()));
+    }
+
+    #[test]
+    fn shortest_digits_print_as_percent_g() {
+        let mut seed: u64 = 0x2545f4914f6cdd1d;
+        let mut checked = 0;
+        for i in 0..200_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let n = match i % 4 {
+                // Any bit pattern.
+                0 => f64::from_bits(seed),
+                // Short decimals, the common case.
+                1 => (seed % 1_000_000) as f64 / [1.0, 10.0, 100.0, 1000.0, 1e6][(seed >> 40) as usize % 5],
+                2 => (seed % 100_000) as f64 * 10f64.powi((seed >> 50) as i32 % 40 - 20),
+                _ => f64::from_bits(seed) % 1e6,
+            };
+            if !n.is_finite() {
+                continue;
+            }
+            let p = 1 + (seed >> 59) as usize % 14;
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            fmt_g_shortest(n, p, &mut fast);
+            fmt_g(n, p, false, &mut slow);
+            assert_eq!(String::from_utf8_lossy(&fast), String::from_utf8_lossy(&slow), "{n:e} at precision {p}");
+            checked += 1;
+        }
+        assert!(checked > 150_000);
+        for n in [5e-324, 1e-320, 2.2250738585072014e-308, 2.225073858507201e-308, -1e-310, 1e308, f64::MAX] {
+            for p in 1..=14 {
+                let (mut fast, mut slow) = (Vec::new(), Vec::new());
+                fmt_g_shortest(n, p, &mut fast);
+                fmt_g(n, p, false, &mut slow);
+                assert_eq!(fast, slow, "{n:e} at precision {p}");
+            }
+        }
     }
 
     fn dec(l: &mut Lua, s: &str) -> Result<Value, String> {

@@ -146,14 +146,14 @@ fn is_integer_option(opt: u8) -> bool {
 /// `putinteger`: `size` bytes of the number, two's complement for negatives (only 64 bits are significant).
 fn putinteger(n: f64, little: bool, size: usize, out: &mut Vec<u8>) {
     let mut value = if n < 0.0 { c_long(n) as u64 } else { c_ulong(n) };
-    let start = out.len();
-    out.resize(start + size, 0);
-    let bytes = &mut out[start..];
+    let mut bytes = [0u8; MAXINTSIZE];
+    let size = size.min(MAXINTSIZE);
     for k in 0..size {
         let i = if little { k } else { size - 1 - k };
         bytes[i] = (value & 0xff) as u8;
         value >>= 8;
     }
+    out.extend_from_slice(&bytes[..size]);
 }
 
 /// `getinteger`: `bytes` read as an integer of `bytes.len()` bytes, sign-extended when `signed`.
@@ -189,14 +189,16 @@ fn b_pack(l: &mut Lua, _: &mut dyn std::any::Any) -> Result<usize, LuaError> {
     let mut h = Header::new();
     let mut arg = 2;
     let mut totalsize: usize = 0;
-    let mut out: Vec<u8> = Vec::new();
+    let mut out: Vec<u8> = Vec::with_capacity(32);
     let mut pos = 0;
     while let Some(&opt) = fmt.get(pos) {
         pos += 1;
         let mut size = optsize(l, opt, &fmt, &mut pos)?;
         let toalign = gettoalign(totalsize, &h, opt, size);
         totalsize = totalsize.wrapping_add(toalign);
-        out.resize(out.len() + toalign, 0);
+        if toalign > 0 {
+            out.resize(out.len() + toalign, 0);
+        }
         match opt {
             _ if is_integer_option(opt) => {
                 let n = l.check_num(arg)?;
