@@ -122,8 +122,12 @@ fn string_basics_match_lua51() {
         r##"("x"):rep(3), ("%d"):format(5), ("a,b"):find(",")"##,
         r##"string.dump(print)"##,
         r##"string.dump(1)"##,
+        r##"string.dump(function(a, ...) local b = a + 1.5 return b .. "x", nil, true, function() return a end end)"##,
+        r##"#string.dump(function() end), string.dump(loadstring("return 1"))"##,
         r##"string.gfind == string.gmatch, getmetatable("").__index == string"##,
         r##"("abc").len, ("abc").x"##,
+        r##"string.rep()"##,
+        r##"(function() local s = string return s.rep("x", "y") end)()"##,
     ]);
 }
 

@@ -143,7 +143,7 @@ fn arg_init(l: &mut Lua, args: usize) -> Result<(TableRef, Config), LuaError> {
 fn integer_option(l: &mut Lua, i: usize, setting: &mut i32, min: i32, max: i32) -> Result<(), LuaError> {
     if !l.arg(i).is_nil() {
         // lua_Integer truncated to int, as the C assignment does.
-        let value = l.check_int(i)? as i32;
+        let value = super::check_integer(l, i)? as i32;
         if !(min <= value && value <= max) {
             return Err(l.arg_error(1, &format!("expected integer between {min} and {max}")));
         }
@@ -313,9 +313,90 @@ fn append_number(cfg: &Config, n: f64, out: &mut Vec<u8>) -> Result<(), EncodeEr
             }
         }
     }
-    fmt_g(n, cfg.encode_number_precision.clamp(1, 14) as usize, false, out);
+    let precision = cfg.encode_number_precision.clamp(1, 14) as usize;
+    // `%.{p}g` prints an integer of at most `p` digits exactly: skip the general formatter for those.
+    if n == n.trunc() && n.abs() < POW10[precision] && !(n == 0.0 && n.is_sign_negative()) {
+        use std::io::Write;
+        let _ = write!(out, "{}", n as i64);
+    } else {
+        fmt_g_shortest(n, precision, out);
+    }
     Ok(())
 }
+
+/// `%.{p}g` of a finite `n` through the shortest round-trip digits when they number at most `p` (then they
+/// are exactly what rounding to `p` digits gives: for a normal double and `p <= 14` the p-digit grid is far
+/// coarser than the double's spacing, so the nearest grid point to `n` is the shortest representation itself);
+/// otherwise, and for subnormals (whose spacing is coarse), the general formatter.
+fn fmt_g_shortest(n: f64, p: usize, out: &mut Vec<u8>) {
+    use std::io::Write;
+    if !n.is_normal() {
+        return fmt_g(n, p, false, out);
+    }
+    let mut buf = [0u8; 40];
+    let len = {
+        let mut cur = std::io::Cursor::new(&mut buf[..]);
+        if write!(cur, "{n:e}").is_err() {
+            return fmt_g(n, p, false, out);
+        }
+        cur.position() as usize
+    };
+    let text = &buf[..len];
+    let (neg, text) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let Some(epos) = text.iter().position(|&c| c == b'e') else {
+        return fmt_g(n, p, false, out);
+    };
+    let mut digits = [0u8; 20];
+    let mut k = 0;
+    for &c in text[..epos].iter().filter(|c| c.is_ascii_digit()) {
+        if k == digits.len() {
+            return fmt_g(n, p, false, out);
+        }
+        digits[k] = c;
+        k += 1;
+    }
+    let exp: i32 = match std::str::from_utf8(&text[epos + 1..]).ok().and_then(|e| e.parse().ok()) {
+        Some(e) => e,
+        None => return fmt_g(n, p, false, out),
+    };
+    if k > p || k == 0 {
+        return fmt_g(n, p, false, out);
+    }
+    let digits = &digits[..k];
+    if neg {
+        out.push(b'-');
+    }
+    if exp < -4 || exp >= p as i32 {
+        out.push(digits[0]);
+        if k > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        out.push(b'e');
+        out.push(if exp < 0 { b'-' } else { b'+' });
+        let _ = write!(out, "{:02}", exp.unsigned_abs());
+    } else if exp >= 0 {
+        let int_len = exp as usize + 1;
+        if k <= int_len {
+            out.extend_from_slice(digits);
+            out.resize(out.len() + int_len - k, b'0');
+        } else {
+            out.extend_from_slice(&digits[..int_len]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[int_len..]);
+        }
+    } else {
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + (-exp - 1) as usize, b'0');
+        out.extend_from_slice(digits);
+    }
+}
+
+/// `10^i` for the precisions `1..=14`.
+const POW10: [f64; 15] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14];
 
 /// C's `(int)d` on x86-64 for `d >= 1`: out of range gives `INT_MIN`.
 fn c_double_to_i32(d: f64) -> i32 {
@@ -451,7 +532,7 @@ impl Encoder<'_> {
 }
 
 fn encode_value(l: &Lua, cfg: &Config, v: Value) -> Result<Vec<u8>, EncodeError> {
-    let mut enc = Encoder { cfg, out: Vec::new(), frames: Vec::new() };
+    let mut enc = Encoder { cfg, out: Vec::with_capacity(64), frames: Vec::new() };
     enc.run(l, v)?;
     Ok(enc.out)
 }
@@ -1016,6 +1097,43 @@ mod tests {
         l.heap.limit = usize::MAX;
         let small = array(&mut l, &[(3, Value::Num(1.0))]);
         assert_eq!(encode_value(&l, &cfg, small).ok(), Some(b"[null,null,1]".to_vec()));
+    }
+
+    #[test]
+    fn shortest_digits_print_as_percent_g() {
+        let mut seed: u64 = 0x2545f4914f6cdd1d;
+        let mut checked = 0;
+        for i in 0..200_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let n = match i % 4 {
+                // Any bit pattern.
+                0 => f64::from_bits(seed),
+                // Short decimals, the common case.
+                1 => (seed % 1_000_000) as f64 / [1.0, 10.0, 100.0, 1000.0, 1e6][(seed >> 40) as usize % 5],
+                2 => (seed % 100_000) as f64 * 10f64.powi((seed >> 50) as i32 % 40 - 20),
+                _ => f64::from_bits(seed) % 1e6,
+            };
+            if !n.is_finite() {
+                continue;
+            }
+            let p = 1 + (seed >> 59) as usize % 14;
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            fmt_g_shortest(n, p, &mut fast);
+            fmt_g(n, p, false, &mut slow);
+            assert_eq!(String::from_utf8_lossy(&fast), String::from_utf8_lossy(&slow), "{n:e} at precision {p}");
+            checked += 1;
+        }
+        assert!(checked > 150_000);
+        for n in [5e-324, 1e-320, 2.2250738585072014e-308, 2.225073858507201e-308, -1e-310, 1e308, f64::MAX] {
+            for p in 1..=14 {
+                let (mut fast, mut slow) = (Vec::new(), Vec::new());
+                fmt_g_shortest(n, p, &mut fast);
+                fmt_g(n, p, false, &mut slow);
+                assert_eq!(fast, slow, "{n:e} at precision {p}");
+            }
+        }
     }
 
     fn dec(l: &mut Lua, s: &str) -> Result<Value, String> {

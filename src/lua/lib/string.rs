@@ -16,6 +16,8 @@ use super::pattern::{self, Capture, MatchState, PatError};
 use super::{
     check_alloc, check_int, check_integer, native_upvals, opt_int, opt_integer, set_native_upval, MAX_C_STACK,
 };
+use crate::lua::heap::{Function, Heap};
+use crate::lua::proto::Proto;
 use crate::lua::value::{LuaError, StrRef, Value};
 use crate::lua::Lua;
 
@@ -161,9 +163,82 @@ fn str_char(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
 }
 
 fn str_dump(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
-    match l.arg(1) {
-        Value::Func(_) => Err(l.runtime_error("unable to dump given function")),
-        _ => Err(l.type_error(1, "function")),
+    let Value::Func(f) = l.arg(1) else {
+        return Err(l.type_error(1, "function"));
+    };
+    let proto = match l.heap.func(f) {
+        Function::Lua(c) => c.proto.clone(),
+        Function::Native(_) => return Err(l.runtime_error("unable to dump given function")),
+    };
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"\x1bLua\x51\x00\x01\x04\x08\x04\x08\x00");
+    dump_function(&l.heap, &proto, None, &mut out);
+    let v = l.new_string(out);
+    l.push(v);
+    Ok(1)
+}
+
+/// `ldump.c`'s `DumpString`: `size_t` length including the terminating NUL, the bytes, the NUL (0 for none).
+fn dump_string(s: Option<&[u8]>, out: &mut Vec<u8>) {
+    match s {
+        None => out.extend_from_slice(&0u64.to_le_bytes()),
+        Some(b) => {
+            out.extend_from_slice(&(b.len() as u64 + 1).to_le_bytes());
+            out.extend_from_slice(b);
+            out.push(0);
+        }
+    }
+}
+
+fn dump_int(n: usize, out: &mut Vec<u8>) {
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+}
+
+/// `DumpFunction`: a prototype in Lua 5.1's binary chunk format for x86-64 (little-endian, 4-byte int, 8-byte
+/// `size_t`, 4-byte instructions, 8-byte double), as `luac` writes it. A nested function's source is omitted
+/// when it equals its parent's, as in C (where the two share one string).
+fn dump_function(heap: &Heap, p: &Proto, parent_source: Option<&str>, out: &mut Vec<u8>) {
+    let src: &str = &p.source;
+    dump_string(if parent_source == Some(src) { None } else { Some(src.as_bytes()) }, out);
+    dump_int(p.line_defined as usize, out);
+    dump_int(p.last_line_defined as usize, out);
+    out.extend_from_slice(&[p.num_upvalues, p.num_params, p.is_vararg, p.max_stack]);
+    dump_int(p.code.len(), out);
+    for i in &p.code {
+        out.extend_from_slice(&i.to_le_bytes());
+    }
+    dump_int(p.constants.len(), out);
+    for k in &p.constants {
+        match *k {
+            Value::Bool(b) => out.extend_from_slice(&[1, b as u8]),
+            Value::Num(n) => {
+                out.push(3);
+                out.extend_from_slice(&n.to_le_bytes());
+            }
+            Value::Str(s) => {
+                out.push(4);
+                dump_string(Some(heap.str(s)), out);
+            }
+            _ => out.push(0),
+        }
+    }
+    dump_int(p.protos.len(), out);
+    for child in &p.protos {
+        dump_function(heap, child, Some(src), out);
+    }
+    dump_int(p.line_info.len(), out);
+    for line in &p.line_info {
+        out.extend_from_slice(&line.to_le_bytes());
+    }
+    dump_int(p.loc_vars.len(), out);
+    for lv in &p.loc_vars {
+        dump_string(Some(heap.str(lv.name)), out);
+        dump_int(lv.start_pc as usize, out);
+        dump_int(lv.end_pc as usize, out);
+    }
+    dump_int(p.upvalue_names.len(), out);
+    for n in &p.upvalue_names {
+        dump_string(Some(heap.str(*n)), out);
     }
 }
 
