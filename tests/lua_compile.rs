@@ -9,7 +9,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use ferredis::lua::code::listing;
+use ferredis::lua::code::{listing, verify};
 use ferredis::lua::heap::Heap;
 use ferredis::lua::parse::{compile, compile_at_level};
 
@@ -67,6 +67,7 @@ fn normalize_addresses(s: &str) -> String {
 fn ours_listing(src: &[u8]) -> Result<String, String> {
     let mut heap = Heap::new();
     let p = compile_at_level(&mut heap, src, "=stdin", 1)?;
+    verify(&p).map_err(|e| format!("bytecode check failed: {e}"))?;
     Ok(listing(&heap, &p, true))
 }
 
