@@ -1266,10 +1266,8 @@ fn verify_at(p: &Proto, depth: usize) -> Result<(), String> {
                     check!(reg_ok(a + nres - 1), "pc {pc}: call results out of range");
                 }
             }
-            Op::Return => {
-                if b - 1 > 0 {
-                    check!(reg_ok(a + b - 2), "pc {pc}: returned registers out of range");
-                }
+            Op::Return if b - 1 > 0 => {
+                check!(reg_ok(a + b - 2), "pc {pc}: returned registers out of range");
             }
             Op::SetList => {
                 if b > 0 {
