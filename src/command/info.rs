@@ -213,6 +213,8 @@ fn memory(out: &mut String, srv: &ServerState, caller_mem: usize) {
     let total = crate::util::total_system_memory();
     let ratio = |r: f64| format!("{r:.2}");
     let cfg = &srv.config;
+    let vm_eval = srv.scripting.eval.vm_memory() as u64;
+    let scripts_eval = srv.scripting.eval.scripts_memory() as u64;
     out.push_str("# Memory\r\n");
     fields!(out,
         "used_memory" => used,
@@ -231,19 +233,19 @@ fn memory(out: &mut String, srv: &ServerState, caller_mem: usize) {
         "allocator_resident" => resident,
         "total_system_memory" => total,
         "total_system_memory_human" => bytes_to_human(total),
-        "used_memory_lua" => 0,
-        "used_memory_vm_eval" => 0,
-        "used_memory_lua_human" => "0B",
-        "used_memory_scripts_eval" => 0,
-        "number_of_cached_scripts" => 0,
+        "used_memory_lua" => vm_eval,
+        "used_memory_vm_eval" => vm_eval,
+        "used_memory_lua_human" => bytes_to_human(vm_eval),
+        "used_memory_scripts_eval" => scripts_eval,
+        "number_of_cached_scripts" => srv.scripting.eval.scripts.len(),
         "number_of_functions" => 0,
         "number_of_libraries" => 0,
         "used_memory_vm_functions" => 0,
-        "used_memory_vm_total" => 0,
-        "used_memory_vm_total_human" => "0B",
+        "used_memory_vm_total" => vm_eval,
+        "used_memory_vm_total_human" => bytes_to_human(vm_eval),
         "used_memory_functions" => 0,
-        "used_memory_scripts" => 0,
-        "used_memory_scripts_human" => "0B",
+        "used_memory_scripts" => scripts_eval,
+        "used_memory_scripts_human" => bytes_to_human(scripts_eval),
         "maxmemory" => cfg.maxmemory,
         "maxmemory_human" => bytes_to_human(cfg.maxmemory),
         "maxmemory_policy" => cfg.maxmemory_policy.name(),

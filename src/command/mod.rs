@@ -20,6 +20,7 @@ pub mod longdouble;
 pub mod memory;
 pub mod pubsub;
 pub mod repl;
+pub mod script;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -522,6 +523,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(latency::COMMANDS.iter())
         .chain(acl_cmd::COMMANDS.iter())
         .chain(repl::COMMANDS.iter())
+        .chain(script::COMMANDS.iter())
 }
 
 /// The top-level command table as an open-addressing array with FNV-1a over the lowercased name: a lookup is one

@@ -1005,6 +1005,19 @@ mod tests {
         assert_eq!(err, Some(EncodeError::Msg("Cannot serialise, excessive nesting (7998)".into())));
     }
 
+    #[test]
+    fn output_is_bounded_by_the_heap_limit() {
+        let mut l = Lua::new();
+        // Always-allowed sparse arrays: one key at 10^7 would encode ten million nulls.
+        let cfg = Config { sparse_ratio: 0, ..DEFAULT_CONFIG };
+        let t = array(&mut l, &[(10_000_000, Value::Num(1.0))]);
+        l.heap.limit = l.heap.bytes + 100_000;
+        assert_eq!(encode_value(&l, &cfg, t), Err(EncodeError::Memory));
+        l.heap.limit = usize::MAX;
+        let small = array(&mut l, &[(3, Value::Num(1.0))]);
+        assert_eq!(encode_value(&l, &cfg, small).ok(), Some(b"[null,null,1]".to_vec()));
+    }
+
     fn dec(l: &mut Lua, s: &str) -> Result<Value, String> {
         decode_document(l, &DEFAULT_CONFIG, s.as_bytes())
     }
