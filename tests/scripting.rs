@@ -416,3 +416,66 @@ fn info_fields() {
     let info = String::from_utf8_lossy(&c.cmd(&["INFO", "memory"])).into_owned();
     assert!(info.contains("number_of_cached_scripts:0\r\n"), "{info}");
 }
+
+/// SLOWLOG records a script's commands with the script client's peer (`?:0`), after the EVAL that ran them.
+#[test]
+fn slowlog_entries_match_redis() {
+    let mut outs = Vec::new();
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let s = Server::start(kind, &["--slowlog-log-slower-than", "0"]);
+        let mut c = s.conn();
+        c.cmd(&["SLOWLOG", "RESET"]);
+        c.cmd(&split_args("EVAL \"redis.call('set','a','b'); return redis.call('get','a')\" 0").unwrap());
+        let r = Resp::parse(&c.cmd(&["SLOWLOG", "GET", "3"])).unwrap();
+        let entries: Vec<String> = r
+            .items()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let f = e.items().unwrap();
+                // id, time and duration vary; the arguments and the peer (without a real client's port) do not.
+                let peer = String::from_utf8_lossy(f[4].as_bytes().unwrap()).into_owned();
+                let peer = if peer.starts_with("127.0.0.1:") { "127.0.0.1:<port>".to_string() } else { peer };
+                format!("{} {peer}", escape(&f[3].to_bytes()))
+            })
+            .collect();
+        outs.push(entries);
+    }
+    assert_eq!(outs[0], outs[1], "SLOWLOG entries (left ferredis, right redis)");
+}
+
+/// CLIENT PAUSE WRITE holds back EVAL of scripts that may write (no shebang, or a shebang without no-writes)
+/// and lets read-only ones through.
+#[test]
+fn client_pause_write_matches_redis() {
+    let mut outs = Vec::new();
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let s = Server::start(kind, &[]);
+        let mut admin = s.conn();
+        let mut out = Vec::new();
+        out.push(escape(&admin.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"])));
+        let mut held = s.conn();
+        send(&mut held, "EVAL \"return 1\" 0");
+        let mut held2 = s.conn();
+        send(&mut held2, "EVAL \"#!lua\\nreturn redis.call('set','p','1')\" 0");
+        let mut free = s.conn();
+        out.push(escape(&free.cmd(&split_args("EVAL \"#!lua flags=no-writes\\nreturn 2\" 0").unwrap())));
+        out.push(escape(&free.cmd(&split_args("EVAL_RO \"return redis.call('get','p')\" 0").unwrap())));
+        // Both held clients are blocked before the pause ends.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let info = String::from_utf8_lossy(&admin.cmd(&["INFO", "clients"])).into_owned();
+            if info.contains("blocked_clients:2\r\n") || Instant::now() > deadline {
+                out.push(info.lines().find(|l| l.starts_with("blocked_clients")).unwrap_or("").to_string());
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        out.push(escape(&admin.cmd(&["CLIENT", "UNPAUSE"])));
+        out.push(escape(&held.read_reply().unwrap()));
+        out.push(escape(&held2.read_reply().unwrap()));
+        out.push(escape(&admin.cmd(&["GET", "p"])));
+        outs.push(out);
+    }
+    assert_eq!(outs[0], outs[1], "CLIENT PAUSE WRITE (left ferredis, right redis)");
+}

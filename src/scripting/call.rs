@@ -24,9 +24,10 @@ pub enum CallResult {
     Refused(String),
 }
 
-/// A new script client (Redis's fake Lua client: `[0 lua]` in MONITOR, no blocking).
+/// A new script client (Redis's fake Lua client: no connection, no blocking).
 pub fn new_script_client(now_ms: i64) -> Box<ClientState> {
-    let mut c = ClientState::new(SCRIPT_CLIENT_ID, -1, "lua".into(), String::new(), now_ms);
+    // A client without a connection: SLOWLOG shows its peer as Redis's `?:0` (MONITOR shows `lua`).
+    let mut c = ClientState::new(SCRIPT_CLIENT_ID, -1, "?:0".into(), String::new(), now_ms);
     c.flags |= cf::DENY_BLOCKING;
     Box::new(c)
 }
