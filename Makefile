@@ -9,6 +9,8 @@
 #                POPULATE 1000000 against Redis (benches/populate.sh), then replication (benches/repl.sh: full sync
 #                of 1M keys disk/diskless, SET -P 16 with a replica and its lag)
 #   make bench-acl  GET/SET at -P 16 as a restricted ACL user vs redis-server with the same user (benches/acl.sh)
+#   make bench-scripting  EVALSHA (GET+INCR+EXPIRE) at -P 1/-P 16, a CPU-bound EVAL and SCRIPT LOAD of a 10 KB
+#                script vs redis-server (benches/scripting.sh, part of `make bench`)
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
@@ -32,7 +34,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-expire bench-evict bench-latency bench-acl bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-expire bench-evict bench-latency bench-acl bench-scripting bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -128,9 +130,9 @@ run: release
 # ferredis-cli test); installed only when missing.
 deps:
 	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1 \
-		|| ! command -v redis-benchmark >/dev/null 2>&1; then \
-		echo "installing redis-server and redis-tools"; \
-		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools; \
+		|| ! command -v redis-benchmark >/dev/null 2>&1 || ! command -v luac5.1 >/dev/null 2>&1; then \
+		echo "installing redis-server, redis-tools and lua5.1"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools lua5.1; \
 	fi
 	@# The Debian package starts a system redis on 6379; the tests never use that port, so it can stay.
 	@# tests/protected_mode.rs reaches the server from a network namespace it creates with `ip` (iproute2).
@@ -180,6 +182,7 @@ bench: deps
 	SKIP_BUILD=1 benches/acl.sh
 	SKIP_BUILD=1 benches/populate.sh
 	SKIP_BUILD=1 benches/repl.sh
+	SKIP_BUILD=1 benches/scripting.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release
@@ -197,6 +200,11 @@ bench-persist: deps
 bench-acl: deps
 	benches/acl.sh
 
+# Scripting against redis-server (issue 15): EVALSHA at -P 1/-P 16, a CPU-bound EVAL, SCRIPT LOAD of a 10 KB
+# script: benches/scripting.sh (prints a markdown table).
+bench-scripting: deps
+	benches/scripting.sh
+
 # latency-tracking on vs off (issue 17): benches/latency_tracking.sh.
 bench-latency: deps
 	benches/latency_tracking.sh
@@ -213,6 +221,7 @@ fuzz:
 			parse_whole|parse_chunked|inline|aof_reader) dict=resp ;; \
 			server_commands) dict=commands ;; \
 			config_file) dict=config ;; \
+			lua_compile|lua_run) dict=lua ;; \
 			*) dict= ;; \
 		esac; \
 		echo "== fuzz $$t for $(FUZZ_SECONDS)s$${dict:+ (dictionary fuzz/dict/$$dict.dict)}"; \

@@ -165,7 +165,7 @@ impl<'a> Parser<'a> {
     }
 
     fn enter_level(&mut self) -> R<()> {
-        self.level += 1;
+        self.level = self.level.saturating_add(1);
         if self.level > MAX_LEVELS {
             return Err(self.lex.lex_error("chunk has too many syntax levels", None));
         }
@@ -173,7 +173,7 @@ impl<'a> Parser<'a> {
     }
 
     fn leave_level(&mut self) {
-        self.level -= 1;
+        self.level = self.level.saturating_sub(1);
     }
 
     // ---- variables ----

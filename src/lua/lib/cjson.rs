@@ -126,10 +126,14 @@ fn store_config(l: &mut Lua, t: TableRef, cfg: Config) -> Result<(), LuaError> {
 // ---------------------------------------------------------------------------------------------------------------
 // Configuration functions
 
-/// `json_arg_init`: at most `args` arguments ("found too many arguments"), then the configuration.
+/// `json_arg_init`: at most `args` arguments ("found too many arguments"), padded with nils so that the
+/// results pushed next do not read as arguments; then the configuration.
 fn arg_init(l: &mut Lua, args: usize) -> Result<(TableRef, Config), LuaError> {
     if l.nargs() > args {
         return Err(l.arg_error(args + 1, "found too many arguments"));
+    }
+    while l.nargs() < args {
+        l.push(Value::Nil);
     }
     load_config(l)
 }
@@ -999,6 +1003,19 @@ mod tests {
         l.raw_set_int(a, 1, Value::Table(a)).ok();
         let err = encode_value(&l, &cfg, Value::Table(a)).err();
         assert_eq!(err, Some(EncodeError::Msg("Cannot serialise, excessive nesting (7998)".into())));
+    }
+
+    #[test]
+    fn output_is_bounded_by_the_heap_limit() {
+        let mut l = Lua::new();
+        // Always-allowed sparse arrays: one key at 10^7 would encode ten million nulls.
+        let cfg = Config { sparse_ratio: 0, ..DEFAULT_CONFIG };
+        let t = array(&mut l, &[(10_000_000, Value::Num(1.0))]);
+        l.heap.limit = l.heap.bytes + 100_000;
+        assert_eq!(encode_value(&l, &cfg, t), Err(EncodeError::Memory));
+        l.heap.limit = usize::MAX;
+        let small = array(&mut l, &[(3, Value::Num(1.0))]);
+        assert_eq!(encode_value(&l, &cfg, small).ok(), Some(b"[null,null,1]".to_vec()));
     }
 
     fn dec(l: &mut Lua, s: &str) -> Result<Value, String> {

@@ -569,6 +569,24 @@ mod tests {
         assert_eq!(pack(&mut l, &[Value::Table(c)]), want);
     }
 
+    #[test]
+    fn output_is_bounded_by_the_heap_limit() {
+        let mut l = Lua::new();
+        // A table holding the same big string many times packs to far more than it occupies.
+        let s = l.new_str(&[b'x'; 5000]);
+        let t = l.new_table(0, 0);
+        for i in 1..=200 {
+            l.raw_set_int(t, i, s).ok();
+        }
+        l.heap.limit = l.heap.bytes + 100_000;
+        match call(&mut l, mp_pack, &[Value::Table(t)]) {
+            Err(e) => assert_eq!(e.kind, ErrorKind::Memory),
+            Ok(_) => panic!("packed past the heap limit"),
+        }
+        l.heap.limit = usize::MAX;
+        assert_eq!(pack(&mut l, &[Value::Table(t)]).len(), 3 + 200 * (3 + 5000));
+    }
+
     fn unpack(l: &mut Lua, data: &[u8]) -> Result<Vec<Value>, LuaError> {
         let s = l.new_str(data);
         call(l, mp_unpack, &[s])

@@ -1,0 +1,3 @@
+-- Varargs, select, unpack.
+--## vararg in main chunk
+print(select("#", ...))

@@ -1,0 +1,3 @@
+-- error, pcall, xpcall: levels, non-string values, nesting.
+--## error in error handler
+print(xpcall(function() error("a") end, function(m) error("b") end))
