@@ -241,6 +241,9 @@ const CASES: &[(&str, &[u8])] = &[
     (r#"return {struct.unpack('b\0junk', 'a')}"#, b"*2\r\n:97\r\n:2\r\n"),
     (r#"return {struct.unpack('>c3 x s', 'abc_de\0')}"#, b"*3\r\n$3\r\nabc\r\n$2\r\nde\r\n:8\r\n"),
     (r#"return {pcall(function() local x = {struct.unpack('i', 'abcd', 'x')} return x end)}"#, b"*2\r\n$-1\r\n$72\r\nuser_script:1: bad argument #3 to 'unpack' (number expected, got string)\r\n"),
+    (r#"return cmsgpack.pack(0/0, -(0/0), math.huge - math.huge)"#, b"$27\r\n\xcb\xff\xf8\x00\x00\x00\x00\x00\x00\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00\xcb\xff\xf8\x00\x00\x00\x00\x00\x00\r\n"),
+    (r#"return struct.pack('>d <f', 0/0, -(0/0))"#, b"$12\r\n\xff\xf8\x00\x00\x00\x00\x00\x00\x00\x00\xc0\x7f\r\n"),
+    (r#"return {tostring(cmsgpack.unpack(cmsgpack.pack(0/0))), cjson.encode(cjson.decode('[-0.0, 1e-320]'))}"#, b"*2\r\n$4\r\n-nan\r\n$25\r\n[-0,9.9998886718268e-321]\r\n"),
 ];
 
 #[test]
@@ -314,15 +317,7 @@ fn run_with_argv(script: &str, argv: &[&[u8]]) -> Vec<u8> {
         let _ = l.raw_set_int(args, i as i64 + 1, v);
     }
     l.set_global("ARGV", Value::Table(args));
-    // `Lua::load` is the compiler plus `load_proto`; calling them directly keeps this test independent of when
-    // the VM branch wires `load` up.
-    let result = match ferredis::lua::parse::compile(&mut l.heap, script.as_bytes(), "@user_script") {
-        Ok(proto) => l.load_proto(std::rc::Rc::new(proto)).and_then(|f| l.call(&mut (), f, &[])),
-        Err(msg) => {
-            let v = l.new_str(msg.as_bytes());
-            Err(ferredis::lua::value::LuaError::new(ferredis::lua::value::ErrorKind::Syntax, v))
-        }
-    };
+    let result = l.load(script.as_bytes(), "@user_script").and_then(|f| l.call(&mut (), f, &[]));
     let mut out = Vec::new();
     match result {
         Ok(values) => to_resp(&l, values.first().copied().unwrap_or(Value::Nil), &mut out),
@@ -502,4 +497,51 @@ fn random_inputs_match_redis() {
     // Both the decoders' successes and their errors were exercised.
     assert!(json_ok > ROUNDS / 10 && json_ok < ROUNDS, "{json_ok} of {ROUNDS} JSON inputs decoded");
     assert!(msgpack_ok > ROUNDS / 10 && msgpack_ok < ROUNDS, "{msgpack_ok} of {ROUNDS} msgpack inputs decoded");
+}
+
+/// Throughput of each library against redis-server's, same scripts, same run (a measurement, not a check: run
+/// it optimised with `cargo test --profile bench --test lua_redislibs -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn throughput_against_redis() {
+    let workloads: [(&str, &str); 5] = [
+        (
+            "cjson.encode",
+            "local t = {id = 12345, name = 'widget', price = 19.99, tags = {'a', 'b', 'c'}, \
+             dims = {w = 1.5, h = 2.25, d = 3}, ok = true, none = cjson.null} \
+             local n = 0 for i = 1, 20000 do n = n + #cjson.encode(t) end return n",
+        ),
+        (
+            "cjson.decode",
+            "local s = cjson.encode({id = 12345, name = 'widget', price = 19.99, tags = {'a', 'b', 'c'}, \
+             dims = {w = 1.5, h = 2.25, d = 3}, ok = true, text = string.rep('lorem ipsum ', 20)}) \
+             local n = 0 for i = 1, 20000 do n = n + cjson.decode(s).id end return n",
+        ),
+        (
+            "cmsgpack",
+            "local t = {1, 2.5, 'three', {four = 4, five = {5, 5}}, true, string.rep('x', 100)} \
+             local n = 0 for i = 1, 20000 do n = n + #cmsgpack.unpack(cmsgpack.pack(t)) end return n",
+        ),
+        (
+            "struct",
+            "local n = 0 for i = 1, 100000 do local s = struct.pack('>i4 H c3 d', i, 7, 'abc', 1.5) \
+             local a, b, c, d = struct.unpack('>i4 H c3 d', s) n = n + a end return n",
+        ),
+        ("bit", "local x = 0 for i = 1, 1000000 do x = bit.bxor(x, bit.rol(i, 7), bit.band(i, 0xff)) end return x"),
+    ];
+    let red = Server::redis();
+    let mut c = red.conn();
+    for (name, script) in workloads {
+        let t0 = std::time::Instant::now();
+        let want = c.cmd(&["EVAL", script, "0"]);
+        let redis_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        let t1 = std::time::Instant::now();
+        let got = run_in_process(script);
+        let ours_ms = t1.elapsed().as_secs_f64() * 1000.0;
+        assert_eq!(escape(&got), escape(&want), "{name}");
+        println!(
+            "{name:14} redis-server {redis_ms:8.1} ms   ferredis {ours_ms:8.1} ms   ratio {:.2}",
+            ours_ms / redis_ms
+        );
+    }
 }

@@ -470,7 +470,7 @@ fn mp_unpack(l: &mut Lua, _: &mut dyn std::any::Any) -> Result<usize, LuaError> 
 }
 
 fn mp_unpack_one(l: &mut Lua, _: &mut dyn std::any::Any) -> Result<usize, LuaError> {
-    let offset = l.opt_int(2, 0)?;
+    let offset = super::opt_integer(l, 2, 0)?;
     let keep = l.base + 1;
     if l.stack.len() > keep {
         l.stack.truncate(keep);
@@ -479,8 +479,8 @@ fn mp_unpack_one(l: &mut Lua, _: &mut dyn std::any::Any) -> Result<usize, LuaErr
 }
 
 fn mp_unpack_limit(l: &mut Lua, _: &mut dyn std::any::Any) -> Result<usize, LuaError> {
-    let limit = l.check_int(2)?;
-    let offset = l.opt_int(3, 0)?;
+    let limit = super::check_integer(l, 2)?;
+    let offset = super::opt_integer(l, 3, 0)?;
     let keep = l.base + 1;
     if l.stack.len() > keep {
         l.stack.truncate(keep);
