@@ -6,10 +6,13 @@
 //! Only the addresses luac prints (`0x55d0...`) are normalized away. When `luac5.1` is not installed the tests
 //! say "skipped" and return (CI installs it through `make deps`).
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
+use std::time::Instant;
 
-use ferredis::lua::code::listing;
+use ferredis::lua::code::{listing, verify};
 use ferredis::lua::heap::Heap;
 use ferredis::lua::parse::{compile, compile_at_level};
 
@@ -67,6 +70,7 @@ fn normalize_addresses(s: &str) -> String {
 fn ours_listing(src: &[u8]) -> Result<String, String> {
     let mut heap = Heap::new();
     let p = compile_at_level(&mut heap, src, "=stdin", 1)?;
+    verify(&p).map_err(|e| format!("bytecode check failed: {e}"))?;
     Ok(listing(&heap, &p, true))
 }
 
@@ -440,5 +444,95 @@ fn deep_nesting_on_a_small_stack() {
     let errs = handle.join().expect("no stack overflow");
     for e in errs {
         assert_eq!(e, "user_script:1: chunk has too many syntax levels");
+    }
+}
+
+/// A realistic 10 KB Redis script: blocks of redis.call / conditionals / loops / table work.
+fn ten_kb_script() -> String {
+    let mut s = String::from("local prefix = KEYS[1]\nlocal total = 0\nlocal out = {}\n");
+    let mut i = 0;
+    while s.len() < 10 * 1024 {
+        s.push_str(&format!(
+            "do\n  local key = prefix .. \":{i}\"\n  local v = redis.call(\"GET\", key)\n  \
+             if v == false then v = 0 else v = tonumber(v) + {i} end\n  \
+             for j = 1, #ARGV do if ARGV[j] == \"{i}\" then v = v * 2 end end\n  \
+             out[#out + 1] = {{key = key, value = v, tag = 'item-{i}'}}\n  total = total + v\n  \
+             redis.call(\"SET\", key, v, \"EX\", 100)\nend\n"
+        ));
+        i += 1;
+    }
+    s.push_str("return {total, #out}\n");
+    s
+}
+
+/// Compile speed against the references, printed (no timing assertions on a shared machine). Run in release:
+/// `cargo test --release --test lua_compile -- --ignored --nocapture compile_speed`.
+/// - ferredis: in-process `compile` of a 10 KB script.
+/// - redis-server 7.0: SCRIPT LOAD of the same script made unique per call (a trailing comment), so every call
+///   compiles; pipelined, so the network round trip is amortized.
+/// - luac5.1: `-p` of a file holding the script 200 times (each as a function), minus luac's start-up time,
+///   against ferredis compiling that same file.
+#[test]
+#[ignore]
+fn compile_speed() {
+    let script = ten_kb_script();
+    let n = 2000;
+    let mut heap = Heap::new();
+    assert!(compile(&mut heap, script.as_bytes(), "@user_script").is_ok());
+    let t = Instant::now();
+    for _ in 0..n {
+        let p = compile(&mut heap, script.as_bytes(), "@user_script");
+        assert!(p.is_ok());
+    }
+    let ours = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    eprintln!("script: {} bytes", script.len());
+    eprintln!("ferredis compile: {ours:.1} us per 10 KB script");
+
+    let server = common::Server::redis();
+    let mut conn = server.conn();
+    let batch = 100;
+    let t = Instant::now();
+    for b in 0..n / batch {
+        let mut buf = Vec::new();
+        for k in 0..batch {
+            let body = format!("{script}-- {}\n", b * batch + k);
+            buf.extend_from_slice(&common::encode_command(&["SCRIPT", "LOAD", body.as_str()]));
+        }
+        conn.send_raw(&buf).expect("send");
+        for _ in 0..batch {
+            let r = conn.read_reply().expect("reply");
+            assert!(r.starts_with(b"$40"), "{}", String::from_utf8_lossy(&r));
+        }
+    }
+    let redis = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    eprintln!("redis-server SCRIPT LOAD: {redis:.1} us per 10 KB script (pipelined, {batch} per batch)");
+
+    if luac_available() {
+        let dir = common::TempDir::new("lua-compile-speed");
+        let big: String = (0..200).map(|i| format!("local function f{i}()\n{script}end\n")).collect();
+        let path = dir.path().join("big.lua");
+        std::fs::write(&path, &big).expect("write");
+        let empty = dir.path().join("empty.lua");
+        std::fs::write(&empty, "").expect("write");
+        let time_luac = |f: &std::path::Path| {
+            let t = Instant::now();
+            let st = Command::new(LUAC).arg("-p").arg(f).status().expect("luac");
+            assert!(st.success());
+            t.elapsed().as_secs_f64()
+        };
+        let base = (0..5).map(|_| time_luac(&empty)).fold(f64::MAX, f64::min);
+        let luac = (0..5).map(|_| time_luac(&path)).fold(f64::MAX, f64::min) - base;
+        let t = Instant::now();
+        for _ in 0..5 {
+            let mut heap = Heap::new();
+            assert!(compile(&mut heap, big.as_bytes(), "@big").is_ok());
+        }
+        let ours_big = t.elapsed().as_secs_f64() / 5.0;
+        eprintln!(
+            "{} KB file: luac5.1 -p {:.2} ms, ferredis compile {:.2} ms",
+            big.len() / 1024,
+            luac * 1e3,
+            ours_big * 1e3
+        );
     }
 }

@@ -511,3 +511,90 @@ fn hostile_inputs_fail_cleanly() {
     );
     assert!(got == "true" || got == "false");
 }
+
+/// CPU time used by the calling thread.
+fn thread_cpu_seconds() -> f64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+}
+
+/// Library-heavy scripts timed in this interpreter and in `lua5.1` (CPU seconds measured inside each), printed
+/// as a table; no assertion on time. Run: `cargo test --release --test lua_stdlib -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_against_lua51() {
+    let benches: &[(&str, &str)] = &[
+        ("format", "local t = {} for i = 1, 300000 do t[i % 100 + 1] = string.format('%d:%s:%.2f', i, 'k', i / 3) end"),
+        ("gsub", "local s = string.rep('hello world ', 100) for i = 1, 3000 do s:gsub('o', '0') end"),
+        ("gsub_fn", "local s = string.rep('hello world ', 100) for i = 1, 1000 do s:gsub('%w+', function(w) return w end) end"),
+        ("concat", "for j = 1, 10 do local p = {} for i = 1, 30000 do p[#p + 1] = 'x' .. i end local s = table.concat(p, ',') end"),
+        ("match", "for i = 1, 300000 do local a, b = string.match('key:' .. i, '^(%w+):(%d+)$') end"),
+        ("find_plain", "local s = string.rep('a', 1000) .. 'b' for i = 1, 100000 do s:find('ab', 1, true) end"),
+        ("sort", "local t = {} for i = 1, 200000 do t[i] = (i * 7919) % 100003 end table.sort(t)"),
+        ("sort_cmp", "local t = {} for i = 1, 100000 do t[i] = (i * 7919) % 100003 end table.sort(t, function(a, b) return a > b end)"),
+        ("sub_byte", "local s = string.rep('abcdef', 100) local n = 0 for i = 1, 300000 do n = n + s:byte(i % 600 + 1) + #s:sub(i % 50, i % 50 + 5) end"),
+    ];
+    println!("{:<12} {:>10} {:>10} {:>7}", "bench", "ours_s", "lua5.1_s", "ratio");
+    for (name, body) in benches {
+        let mut l = new_state();
+        let f = l.load(body.as_bytes(), "=bench").unwrap_or_else(|_| panic!("load {name}"));
+        // CPU time on both sides (os.clock() in lua5.1): the machine is shared, wall time is noise.
+        let t0 = thread_cpu_seconds();
+        let r = l.call(&mut (), f, &[]);
+        let ours = thread_cpu_seconds() - t0;
+        assert!(r.is_ok(), "{name} failed");
+        let src = format!("local c = os.clock() {body} io.write(os.clock() - c)");
+        let reference = Command::new("lua5.1")
+            .arg("-e")
+            .arg(&src)
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse::<f64>().ok());
+        match reference {
+            Some(r) => println!("{name:<12} {ours:>10.3} {r:>10.3} {:>7.2}", ours / r.max(1e-9)),
+            None => println!("{name:<12} {ours:>10.3} {:>10} {:>7}", "-", "-"),
+        }
+    }
+}
+
+/// The embedder's hook stops a runaway pattern match (exponential backtracking inside one native call).
+#[test]
+fn hook_interrupts_a_runaway_pattern() {
+    fn kill(l: &mut Lua, host: &mut dyn std::any::Any) -> Result<(), ferredis::lua::value::LuaError> {
+        if let Some(calls) = host.downcast_mut::<u32>() {
+            *calls += 1;
+        }
+        let v = l.new_str(b"killed by hook");
+        Err(ferredis::lua::value::LuaError::new(ferredis::lua::value::ErrorKind::Killed, v))
+    }
+    let mut l = Lua::new();
+    lib::open_libs(&mut l);
+    l.hook = Some(kill);
+    l.hook_interval = u32::MAX;
+    l.vm.hook_left = u32::MAX;
+    let mut calls = 0u32;
+    for src in [
+        "return pcall(string.find, string.rep('a', 40), string.rep('a*', 20) .. 'b')",
+        "return pcall(string.gsub, string.rep('a', 40), string.rep('a*', 20) .. 'b', 'x')",
+        "return pcall(string.gsub, string.rep('a', 40), string.rep('a*', 20) .. 'b', function() end)",
+        "for m in string.gmatch(string.rep('a', 40), string.rep('a*', 20) .. 'b') do end",
+    ] {
+        let f = l.load(src.as_bytes(), "=t").expect("load");
+        let before = calls;
+        match l.call(&mut calls, f, &[]) {
+            Err(e) => {
+                assert_eq!(e.kind, ferredis::lua::value::ErrorKind::Killed, "{src}");
+                assert_eq!(l.error_text(&e).as_deref(), Some(&b"killed by hook"[..]));
+            }
+            Ok(_) => panic!("{src}: the match was not interrupted"),
+        }
+        assert_eq!(calls, before + 1);
+    }
+    // Without a hook the same work is simply done (here: a shorter subject that finishes).
+    l.hook = None;
+    let got = eval(&mut l, "return (string.find(string.rep('a', 12), string.rep('a*', 6) .. 'b'))");
+    assert!(matches!(got.first(), Some(Value::Nil)));
+}

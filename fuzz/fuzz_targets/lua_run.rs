@@ -62,7 +62,8 @@ fuzz_target!(|data: &[u8]| {
     // lifted, so the check itself cannot run out).
     host.ticks = 0;
     l.heap.limit = usize::MAX;
-    let f = load(&mut l, b"local t = {} for i = 1, 10 do t[i] = i end return #t", "=check").expect("check chunk compiles");
+    let f =
+        load(&mut l, b"local t = {} for i = 1, 10 do t[i] = i end return #t", "=check").expect("check chunk compiles");
     let r = l.call(&mut host, f, &[]).expect("check chunk runs");
     assert!(matches!(r.first(), Some(Value::Num(n)) if *n == 10.0), "check chunk returned {r:?}");
 });

@@ -210,3 +210,51 @@ fn script_kill(ctx: &mut Ctx, _args: Args) {
 fn script_load(ctx: &mut Ctx, args: Args) {
     eval::script_load(ctx.srv, &mut ctx.client.reply, args.get(2));
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::command::test_support::Harness;
+
+    #[test]
+    fn eval_runs_on_the_bare_state() {
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run(&["eval", "return {1, 'a', redis.call('set', KEYS[1], ARGV[1])}", "1", "k", "v"]),
+            "*3\r\n:1\r\n$1\r\na\r\n+OK\r\n"
+        );
+        assert_eq!(h.run(&["get", "k"]), "$1\r\nv\r\n");
+        assert_eq!(h.srv.stats.commandstats.get("set").map(|s| s.calls), Some(1));
+        assert_eq!(
+            h.run(&["eval", "return redis.call('nosuch')", "0"]),
+            "-ERR Unknown Redis command called from script script: 8b8d1c0bd2e7d5b7d0bb05f9ba6f2e1b4b1b7a57, on @user_script:1.\r\n"
+                .replace("8b8d1c0bd2e7d5b7d0bb05f9ba6f2e1b4b1b7a57", &crate::sha1::to_hex(&crate::sha1::sha1(b"return redis.call('nosuch')")))
+        );
+    }
+
+    #[test]
+    fn script_cache_commands() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["script", "load", "return 1"]), "$40\r\ne0e1f9fabfc9d4800c877a703b823ac0578ff8db\r\n");
+        assert_eq!(h.run(&["evalsha", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0"]), ":1\r\n");
+        assert_eq!(h.run(&["script", "exists", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "x"]), "*2\r\n:1\r\n:0\r\n");
+        assert_eq!(h.run(&["script", "flush"]), "+OK\r\n");
+        assert_eq!(
+            h.run(&["evalsha", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"]),
+            "-NOSCRIPT No matching script. Please use EVAL.\r\n"
+        );
+        assert_eq!(h.run(&["script", "kill"]), "-NOTBUSY No scripts in execution right now.\r\n");
+        assert_eq!(h.run(&["script", "flush", "lazy"]), "-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n");
+    }
+
+    #[test]
+    fn eval_kinds_follow_the_table() {
+        let k = |n: &str| super::eval_kind(crate::command::lookup(n.as_bytes()).unwrap());
+        assert_eq!(k("eval").map(|k| (k.sha, k.ro)), Some((false, false)));
+        assert_eq!(k("evalsha").map(|k| (k.sha, k.ro)), Some((true, false)));
+        assert_eq!(k("eval_ro").map(|k| (k.sha, k.ro)), Some((false, true)));
+        assert_eq!(k("evalsha_ro").map(|k| (k.sha, k.ro)), Some((true, true)));
+        assert!(k("get").is_none());
+        let script = crate::command::lookup(b"script").unwrap();
+        assert!(super::is_script_load(crate::command::lookup_sub(script, b"LOAD").unwrap()));
+    }
+}

@@ -17,6 +17,10 @@ use crate::lua::Lua;
 /// Chunk name of EVAL scripts (errors read `user_script:1: ...`).
 pub const EVAL_CHUNKNAME: &str = "@user_script";
 
+/// Most heap bytes a scripting state may use: past it a script fails with "not enough memory" instead of
+/// growing the server without bound (Redis sets no limit; one runaway script must not take the server down).
+pub const LUA_HEAP_LIMIT: usize = 1 << 30;
+
 /// Registry field holding the error handler of [`super::run::call_function`].
 pub const ERR_HANDLER: &str = "__redis__err__handler";
 
@@ -68,6 +72,7 @@ const DENIED_GLOBALS: &[&str] = &["dofile", "loadfile", "print"];
 /// `redis.replicate_commands` and the global `__redis__err__handler`); otherwise a functions state.
 pub fn new_state<H: ScriptHost>(eval_mode: bool) -> Lua {
     let mut l = Lua::new();
+    l.heap.limit = LUA_HEAP_LIMIT;
     crate::lua::lib::open_libs(&mut l);
     redis_lib::register::<H>(&mut l, eval_mode);
     // The error handler runs are protected with; EVAL also exposes it as a global, as Redis does.
