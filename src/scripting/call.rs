@@ -199,14 +199,15 @@ fn oom_denies(st: &ServerState, run: &RunCtx, cmd: &'static Command) -> bool {
 
 /// `afterErrorReply` + `incrCommandStatsOnError(cmd, ERROR_COMMAND_REJECTED)` for a refused script command.
 fn count_refusal(st: &mut ServerState, cmd: Option<&'static str>, msg: &str) {
-    let code = match msg.strip_prefix('-') {
-        Some(rest) => match rest[..rest.len().min(31)].find(' ') {
-            Some(sp) => &rest[..sp],
-            None => "ERR",
+    // The code is the first word of a `-CODE msg` text (looked for in its first 32 bytes, as Redis does).
+    let code = match msg.as_bytes().strip_prefix(b"-") {
+        Some(rest) => match rest.iter().take(31).position(|&b| b == b' ') {
+            Some(sp) => String::from_utf8_lossy(&rest[..sp]).into_owned(),
+            None => "ERR".to_string(),
         },
-        None => "ERR",
+        None => "ERR".to_string(),
     };
-    count_error_code(st, code);
+    count_error_code(st, &code);
     if let Some(name) = cmd {
         st.stats.commandstats.entry(name).or_default().rejected_calls += 1;
     }

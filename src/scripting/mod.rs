@@ -3,31 +3,42 @@
 //!
 //! # The run machinery (shared by EVAL and FCALL)
 //! ```text
-//!   EVAL/FCALL ──▶ prepare (flags → refusals, RunCtx) ──▶ run::call_function(host, lua, f, KEYS, ARGV)
-//!                                                              │  lua.call(host, xpcall, f, err_handler)
-//!                                                              ▼
-//!             redis.call ──▶ host.script_call (call::verify: arity, noscript, stale, ACL, writes, OOM)
-//!                              │   then the server's full call path with the script client
+//!   EVAL/FCALL ──▶ run::prepare (declared flags → refusals; RunCtx) ──▶ run::call_function(host, lua, ctx, f,
+//!                                                                       keys, args, caller's reply)
+//!                                          │ lua.pcall(f, handler = __redis__err__handler), busy hook armed
+//!                                          ▼
+//!             redis.call ──▶ call::script_call (arity, noscript, stale, ACL, writes, OOM: Redis's texts)
+//!                              │   then ScriptHost::run_command: the server's call path, script client
 //!                              ▼
-//!                         reply bytes ──convert::resp_to_lua──▶ Lua value
-//!   return value ──convert::lua_to_reply──▶ caller's reply (RESP2/RESP3)
+//!                         reply bytes ──convert::reply_to_lua──▶ Lua value
+//!   return value / error table ──convert::lua_to_reply / run::error_reply──▶ caller's reply (RESP2/RESP3)
 //! ```
-//! - [`ScriptHost`] is what a script needs from the server. The server implements it (`server/script.rs`: the
+//!
+//! # API (what EVAL uses and FCALL reuses)
+//! - [`ScriptHost`]: what a script needs from the server. The server implements it (`server/script.rs`: the
 //!   command runs through `Server::call`, so ACL, statistics, MONITOR, SLOWLOG and propagation apply exactly as
-//!   for a client's command); [`crate::state::ServerState`] implements it too (commands run straight through
-//!   their handlers) so the handler harness and the unit tests run scripts without sockets. The interpreter
-//!   knows nothing of either: the host reaches the `redis.*` natives as the `&mut dyn Any` of [`Lua::call`],
-//!   and the natives, generic over the host type, downcast it.
-//! - [`env::new_state`] builds a Lua state the way Redis 7.0 does (libraries, the `redis` table, the globals
-//!   allow list, the "nonexistent global variable" metatable on `_G`, read-only tables). EVAL has one state
-//!   (`Scripting::eval`), functions get their own built by the same function.
-//! - [`run::call_function`] runs one function for one caller: `KEYS`/`ARGV` (globals for EVAL, arguments for
-//!   functions), the error handler, the busy-script hook, the conversion of the result or of the error
-//!   (`-ERR user_script:1: ... script: <sha>, on @user_script:1.`).
+//!   for a client's command); [`crate::state::ServerState`] implements it too (`bare.rs`: commands straight
+//!   through their handlers) so the handler harness and the unit tests run scripts without sockets. The
+//!   interpreter knows nothing of either: the host reaches the `redis.*` natives as the `&mut dyn Any` of
+//!   [`Lua::call`], and the natives, generic over the host type, downcast it. A Lua state is built for one host
+//!   type ([`HostLua`] records which).
+//! - [`env::new_state::<H>(eval_mode)`](env::new_state): a Lua state as Redis 7.0 builds one (libraries, the
+//!   `redis` table, Redis's `pcall`/`math.random`/`setmetatable`, the globals allow list, the "nonexistent global
+//!   variable" metatable on `_G`, read-only tables, a heap cap). EVAL has one state (`Scripting::eval`);
+//!   functions build their own with `eval_mode = false` (no `redis.breakpoint`/`debug`/`replicate_commands`, no
+//!   global error handler).
+//! - [`run::prepare`]: Redis's `scriptPrepareForRun` (shebang flags against the server state, `*_RO`,
+//!   stale/OOM/MISCONF/NOREPLICAS refusals written to the caller's reply) → a [`RunCtx`].
+//! - [`run::call_function`]: runs one function for one caller: `KEYS`/`ARGV` as globals when the context has
+//!   [`run_flags::EVAL_MODE`], as the two arguments otherwise; the error handler; the busy-script hook; the
+//!   result or the error (`-ERR user_script:1: ... script: <name>, on @user_script:1.`) written to the reply.
 //! - [`RunCtx`] is Redis's `scriptRunCtx`: flags of the running script (wrote, timed out, killed, read-only,
-//!   allow-oom), the replication targets of `redis.set_repl`, the start time for `busy-reply-threshold`.
-//!   [`Scripting::run`] holds it while a script runs: `SCRIPT KILL`/`FUNCTION KILL` ([`kill`]) set its kill flag
-//!   from another client served while the script is busy.
+//!   allow-oom), the targets of `redis.set_repl`, the start time for `busy-reply-threshold`. [`Scripting::run`]
+//!   holds it while a script runs; [`kill`] (SCRIPT KILL / FUNCTION KILL) sets its kill flag from another client
+//!   served while the script is busy; [`Scripting::is_timedout`]/[`Scripting::busy_error`] drive the
+//!   dispatcher's -BUSY.
+//! - [`command_with_script_flags`]: the `&'static Command` an EVAL/FCALL of a script with declared flags is
+//!   checked against by the dispatcher (Redis's `getCommandFlags`); [`parse_shebang`] reads those flags.
 //!
 //! # Invariants
 //! - At most one script runs at a time (`Scripting::run` is `Some` exactly while one runs); a script client
@@ -36,8 +47,9 @@
 //!   it meanwhile (SCRIPT LOAD, FUNCTION LOAD) is refused with -BUSY by the dispatcher before it can ask.
 //! - Nothing here panics on script input: every failure is a Lua error or an error reply.
 //!
-//! Tested by the unit tests of each file (shebangs, conversions, the RNG) and end to end by tests/scripting.rs
-//! (replies compared byte for byte with redis-server, busy scripts, propagation, MONITOR).
+//! Tested by the unit tests of each file (shebangs, conversions, the RNG, the handlers on the bare state) and end
+//! to end by tests/scripting.rs (replies compared byte for byte with redis-server over RESP2 and RESP3, stats,
+//! busy scripts, propagation to the AOF and to replicas, MONITOR, SLOWLOG, CLIENT PAUSE).
 
 mod bare;
 pub mod call;
