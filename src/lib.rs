@@ -66,6 +66,7 @@ pub mod propagate;
 pub mod pubsub;
 pub mod repl;
 pub mod resp;
+pub mod scripting;
 pub mod server;
 pub mod sha1;
 pub mod sha256;

@@ -211,6 +211,8 @@ pub struct ServerState {
     pub persist: crate::persist::engine::Persist,
     /// Replication, both roles (see [`crate::repl`]).
     pub repl: crate::repl::Repl,
+    /// Function libraries (FUNCTION LOAD / FCALL, see [`crate::scripting::function`]).
+    pub functions: crate::scripting::function::Functions,
 }
 
 /// What `CLIENT PAUSE` holds back.
@@ -324,6 +326,7 @@ impl ServerState {
             evict: Default::default(),
             persist: Default::default(),
             repl: Default::default(),
+            functions: Default::default(),
         }
     }
 
@@ -363,6 +366,7 @@ impl ServerState {
     pub fn save_now(&mut self) -> bool {
         let mut cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
         cx.repl = crate::repl::save_info(self);
+        cx.functions = self.functions.ctx.codes();
         let r = self.persist.save_sync(&self.dbs, &cx);
         if r.is_ok() {
             self.dirty = 0;
@@ -376,6 +380,7 @@ impl ServerState {
         let dirty = self.dirty;
         let mut cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
         cx.repl = crate::repl::save_info(self);
+        cx.functions = self.functions.ctx.codes();
         let r = self.persist.bgsave(&self.dbs, &cx, dirty);
         if let Ok(pid) = r {
             self.set_child(Some(pid));
@@ -395,12 +400,18 @@ impl ServerState {
             for db in self.dbs.iter_mut() {
                 db.clear();
             }
+            self.functions.flush();
         }
         let path = crate::persist::engine::rdb_path(&self.config);
         let mut opts = crate::persist::engine::load_options(&self.config, crate::util::now_ms(), self.lru_clock);
         opts.allow_dup = merge;
-        match crate::persist::rdb::load_file(&path, &mut self.dbs, &opts) {
-            Ok(_) => {
+        let loaded = crate::persist::rdb::load_file(&path, &mut self.dbs, &opts).and_then(|st| {
+            self.functions
+                .load_from_rdb(&st.functions, merge)
+                .map_err(|e| crate::persist::rdb::RdbError::new(st.bytes_read, format!("Failed loading library, {e}")))
+        });
+        match loaded {
+            Ok(()) => {
                 crate::log_warning!("DB reloaded by DEBUG RELOAD");
                 Ok(())
             }

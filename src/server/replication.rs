@@ -329,6 +329,7 @@ impl Server {
             let mark = crate::state::random_hex(&mut self.state.rng, repl::replica::EOF_MARK_SIZE);
             let mut cx = crate::persist::engine::SaveContext::now(&self.state.config, self.state.lru_clock);
             cx.repl = repl::save_info(&self.state);
+            cx.functions = self.state.functions.ctx.codes();
             match self.state.persist.bgsave_to_pipe(&self.state.dbs, &cx, mark.as_bytes()) {
                 Ok((pid, pipe)) => {
                     self.state.set_child(Some(pid));
@@ -812,7 +813,14 @@ impl Server {
         // Expired keys stay: the master's DELs remove them.
         opts.drop_expired = false;
         crate::dict::set_bulk_load(true);
-        let r = crate::persist::rdb::read_rdb(&mut io::Cursor::new(data), &mut self.state.dbs, &opts);
+        // The master's functions replace ours, as its keys do.
+        self.state.functions.flush();
+        let r = crate::persist::rdb::read_rdb(&mut io::Cursor::new(data), &mut self.state.dbs, &opts).and_then(|st| {
+            self.state
+                .functions
+                .load_from_rdb(&st.functions, false)
+                .map_err(|e| crate::persist::rdb::RdbError::new(st.bytes_read, format!("Failed loading library, {e}")))
+        });
         crate::dict::set_bulk_load(false);
         if let Err(e) = r {
             for db in self.state.dbs.iter_mut() {
