@@ -128,7 +128,10 @@ fn strtoul16(s: &[u8]) -> Option<(f64, usize)> {
         }
         _ => false,
     };
-    if s.len() >= i + 2 && s[i] == b'0' && (s[i + 1] | 0x20) == b'x' && s.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit())
+    if s.len() >= i + 2
+        && s[i] == b'0'
+        && (s[i + 1] | 0x20) == b'x'
+        && s.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit())
     {
         i += 2;
     }

@@ -524,13 +524,16 @@ mod tests {
         assert_eq!(join(&mut dst, &mut src, false).unwrap_err(), "Library a already exists");
         assert_eq!((dst.len(), src.len()), (1, 1));
 
-        // A function collision (ignoring case) with another library rolls the replacement back.
+        // A function collision (ignoring case) with a library that stays rolls the replacement back; the
+        // functions of a replaced library do not collide.
+        dst.link(lib("c", &["h"], 5));
         let mut src = LibCtx::default();
-        src.link(lib("a", &["x"], 10));
-        src.link(lib("b", &["g"], 20));
-        assert_eq!(join(&mut dst, &mut src, true).unwrap_err(), "Function g already exists");
+        src.link(lib("a", &["G"], 10));
+        src.link(lib("b", &["H"], 20));
+        assert_eq!(join(&mut dst, &mut src, true).unwrap_err(), "Function H already exists");
         assert_eq!(dst.function(b"f").map(|f| f.func_ref), Some(1));
-        assert_eq!(dst.function_count(), 2);
+        assert_eq!(dst.function_count(), 3);
+        dst.unlink(b"c");
 
         // Replace succeeds and hands back the replaced library.
         let mut src = LibCtx::default();

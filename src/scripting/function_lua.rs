@@ -332,7 +332,10 @@ fn named_args(l: &mut Lua) -> Result<Registration, LuaError> {
             match string_of(l, v) {
                 Some(s) => name = Some(s),
                 None => {
-                    return Err(api_error(l, "function_name argument given to redis.register_function must be a string"))
+                    return Err(api_error(
+                        l,
+                        "function_name argument given to redis.register_function must be a string",
+                    ))
                 }
             }
         } else if key.eq_ignore_ascii_case(b"description") {

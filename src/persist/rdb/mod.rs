@@ -46,7 +46,8 @@ pub use read::{
     LoadSink,
 };
 pub use write::{
-    dump_payload, dump_payload_with, save_file, serialized_len, temp_path, write_rdb, SyncEvery, AUTOSYNC_BYTES,
+    dump_payload, dump_payload_with, function_dump_payload, save_file, serialized_len, temp_path, write_rdb, SyncEvery,
+    AUTOSYNC_BYTES,
 };
 
 /// The RDB version this module writes (and the newest it reads).

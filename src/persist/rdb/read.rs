@@ -880,7 +880,8 @@ fn run<R: BufRead, S: LoadSink>(
             }
             op::FUNCTION | op::FUNCTION2 => {
                 *doing = "read-functions";
-                let code = function_record(&mut l.src, ty).map_err(|(m, _)| l.err(format!("Failed loading library, {m}")))?;
+                let code =
+                    function_record(&mut l.src, ty).map_err(|(m, _)| l.err(format!("Failed loading library, {m}")))?;
                 stats.functions.push(code);
                 continue;
             }

@@ -935,7 +935,8 @@ fn function_payloads() {
         6374696f6e28292072657475726e203120656e6429f5c3407640811f23216c7561206e616d653d620a72656469732e72656769737465\
         725f66756e630474696f6e7bc008005f60270d2767272c2063616c6c6261636b3dc01b1f28292072657475726e203220656e642c2066\
         6c6167733d7b276e6f2d777269740c6573277d2c206465736372697040552047036565277d0a00668af743eb69359d";
-    let redis: Vec<u8> = (0..redis_hex.len() / 2).map(|i| u8::from_str_radix(&redis_hex[2 * i..2 * i + 2], 16).unwrap()).collect();
+    let redis: Vec<u8> =
+        (0..redis_hex.len() / 2).map(|i| u8::from_str_radix(&redis_hex[2 * i..2 * i + 2], 16).unwrap()).collect();
     let libs = vec![
         a.clone(),
         b"#!lua name=b\nredis.register_function{function_name='g', callback=function() return 2 end, flags={'no-writes'}, description='gee'}".to_vec(),
