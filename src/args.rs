@@ -43,6 +43,11 @@ impl<'a> Args<'a> {
         Args { buf: self.buf, spans: &self.spans[n.min(self.spans.len())..] }
     }
 
+    /// The first `n` arguments (EVAL's keys before its other arguments).
+    pub fn take(&self, n: usize) -> Args<'a> {
+        Args { buf: self.buf, spans: &self.spans[..n.min(self.spans.len())] }
+    }
+
     /// Whether argument `i` equals `word`, ignoring ASCII case.
     #[inline]
     pub fn is(&self, i: usize, word: &str) -> bool {

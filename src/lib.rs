@@ -32,6 +32,8 @@
 //! - [`latency`]: the latency monitor (LATENCY) and the per-command latency histograms (`latency-tracking`).
 //! - [`proctitle`]: `proc-title-template` expansion and the process title.
 //! - [`crash`]: crash reports (fatal signals, panics, DEBUG ASSERT/PANIC/SEGFAULT) and the watchdog.
+//! - [`scripting`]: EVAL/SCRIPT and the run machinery FUNCTION shares: Lua states set up as Redis's, `redis.*`,
+//!   reply conversions, the busy-script hook.
 //! - [`sha1`]: SHA-1, for `DEBUG DIGEST` (and script hashes).
 //! - [`cli`]: ferredis-cli, the redis-cli-compatible client (a second binary of the crate).
 //! - [`sha256`]: SHA-256, for ACL password hashes.

@@ -145,7 +145,7 @@ fn full_names() -> &'static HashMap<usize, &'static str> {
 }
 
 /// The full name of a subcommand (`client|list`).
-fn sub_full_name(sub: &'static Command) -> &'static str {
+pub(crate) fn sub_full_name(sub: &'static Command) -> &'static str {
     full_names().get(&(sub as *const Command as usize)).copied().unwrap_or(sub.name)
 }
 

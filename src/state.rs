@@ -211,6 +211,8 @@ pub struct ServerState {
     pub persist: crate::persist::engine::Persist,
     /// Replication, both roles (see [`crate::repl`]).
     pub repl: crate::repl::Repl,
+    /// EVAL's Lua state and script cache, the running script (see [`crate::scripting`]).
+    pub scripting: crate::scripting::Scripting,
     /// Function libraries (FUNCTION LOAD / FCALL, see [`crate::scripting::function`]).
     pub functions: crate::scripting::function::Functions,
 }
@@ -326,6 +328,7 @@ impl ServerState {
             evict: Default::default(),
             persist: Default::default(),
             repl: Default::default(),
+            scripting: Default::default(),
             functions: Default::default(),
         }
     }

@@ -7,8 +7,9 @@
 
 use super::keys::{err_unknown_subcommand, reply_help};
 use super::server::err_subcommand_syntax;
-use super::{flag, Args, Command, Ctx, Group, BASE};
+use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE};
 use crate::scripting::function::{flags as fflags, RestorePolicy, LOAD_TIMEOUT_MS, LUA_ENGINE};
+use crate::scripting::{run_flags, BUSY_EVAL_ERR};
 
 const SUB: Command =
     Command { flags: flag::NOSCRIPT, acl: "slow scripting", group: Group::Scripting, since: "7.0.0", ..BASE };
@@ -20,17 +21,44 @@ const WRITE_SUB: Command = Command {
     ..SUB
 };
 
-pub static COMMANDS: &[Command] = &[Command {
-    name: "function",
-    arity: -2,
-    flags: 0,
-    acl: "slow",
-    summary: "A container for function commands",
-    complexity: "Depends on subcommand.",
-    handler: function_container,
-    subcommands: SUBCOMMANDS,
-    ..SUB
-}];
+const FCALL_BASE: Command = Command {
+    arity: -3,
+    flags: flag::NOSCRIPT | flag::SKIP_MONITOR | flag::NO_MANDATORY_KEYS | flag::STALE,
+    acl: "slow scripting",
+    group: Group::Scripting,
+    since: "7.0.0",
+    complexity: "Depends on the function that is executed.",
+    syntax: "function numkeys{:integer} [key [key ...]] [arg [arg ...]]",
+    ..BASE
+};
+
+const RW_KEYS: &[KeySpecDef] = &[KeySpecDef::keynum(2, "RW access update")
+    .notes("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")];
+const RO_KEYS: &[KeySpecDef] = &[KeySpecDef::keynum(2, "RO access")
+    .notes("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")];
+
+pub static COMMANDS: &[Command] = &[
+    Command { name: "fcall", summary: "Invoke a function", handler: fcall, key_specs: RW_KEYS, ..FCALL_BASE },
+    Command {
+        name: "fcall_ro",
+        flags: flag::READONLY | FCALL_BASE.flags,
+        summary: "Invoke a read-only function",
+        handler: fcall_ro,
+        key_specs: RO_KEYS,
+        ..FCALL_BASE
+    },
+    Command {
+        name: "function",
+        arity: -2,
+        flags: 0,
+        acl: "slow",
+        summary: "A container for function commands",
+        complexity: "Depends on subcommand.",
+        handler: function_container,
+        subcommands: SUBCOMMANDS,
+        ..SUB
+    },
+];
 
 static SUBCOMMANDS: &[Command] = &[
     Command {
@@ -117,6 +145,19 @@ static SUBCOMMANDS: &[Command] = &[
         ..SUB
     },
 ];
+
+/// FCALL function numkeys [key [key ...]] [arg [arg ...]]
+///
+/// With the bare server state as the script host (the handler harness); the server runs FCALL with itself as
+/// the host so `redis.call` takes its full call path.
+fn fcall(ctx: &mut Ctx, args: Args) {
+    crate::scripting::function::fcall_command(ctx.srv, ctx.client, args, false);
+}
+
+/// FCALL_RO function numkeys [key [key ...]] [arg [arg ...]]
+fn fcall_ro(ctx: &mut Ctx, args: Args) {
+    crate::scripting::function::fcall_command(ctx.srv, ctx.client, args, true);
+}
 
 fn function_container(ctx: &mut Ctx, args: Args) {
     let sub = if args.len() > 1 { args.get(1) } else { b"" };
@@ -284,11 +325,32 @@ fn function_restore(ctx: &mut Ctx, args: Args) {
 
 /// FUNCTION STATS
 fn function_stats(ctx: &mut Ctx, _args: Args) {
+    let run = ctx.srv.scripting.run.as_ref();
+    if run.is_some_and(|r| r.has(run_flags::EVAL_MODE)) {
+        return ctx.reply().error(BUSY_EVAL_ERR);
+    }
+    let running = run.map(|r| (r.funcname.clone(), r.start.elapsed().as_millis() as i64));
     let (libs, fns) = ctx.srv.functions.counts();
-    let r = ctx.reply();
+    let Ctx { client, srv } = ctx;
+    let r = &mut client.reply;
     r.map(2);
     r.bulk(b"running_script");
-    r.null();
+    match running {
+        None => r.null(),
+        Some((name, ms)) => {
+            r.map(3);
+            r.bulk(b"name");
+            r.bulk(name.as_bytes());
+            r.bulk(b"command");
+            let argv = srv.functions.running.as_deref().unwrap_or_default();
+            r.array(argv.len());
+            for a in argv {
+                r.bulk(a);
+            }
+            r.bulk(b"duration_ms");
+            r.int(ms);
+        }
+    }
     r.bulk(b"engines");
     r.map(1);
     r.bulk(LUA_ENGINE.as_bytes());
@@ -299,9 +361,12 @@ fn function_stats(ctx: &mut Ctx, _args: Args) {
     r.int(fns as i64);
 }
 
-/// FUNCTION KILL: outside a running function there is nothing to kill.
+/// FUNCTION KILL: stops the running function if it has not written (Redis's `scriptKill` for functions).
 fn function_kill(ctx: &mut Ctx, _args: Args) {
-    ctx.reply().error("NOTBUSY No scripts in execution right now.");
+    match crate::scripting::kill(&mut ctx.srv.scripting, false) {
+        Ok(()) => ctx.reply().ok(),
+        Err(e) => ctx.reply().error(e),
+    }
 }
 
 /// FUNCTION HELP

@@ -21,6 +21,7 @@ pub mod longdouble;
 pub mod memory;
 pub mod pubsub;
 pub mod repl;
+pub mod script;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -523,6 +524,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(latency::COMMANDS.iter())
         .chain(acl_cmd::COMMANDS.iter())
         .chain(repl::COMMANDS.iter())
+        .chain(script::COMMANDS.iter())
         .chain(function_cmd::COMMANDS.iter())
 }
 

@@ -25,7 +25,9 @@
 //! ([`heap::Heap::limit`], "not enough memory"), Lua call depth ("stack overflow"), nested native calls
 //! ("C stack overflow"), string length, and run time through the instruction-count hook.
 
+pub mod debug;
 pub mod heap;
+pub mod lib;
 pub mod number;
 pub mod opcodes;
 pub mod proto;
@@ -55,7 +57,7 @@ pub struct Lua {
     pub stack: Vec<Value>,
     /// The running thread's call frames.
     pub frames: Vec<vm::Frame>,
-    /// The running thread's open upvalues, sorted by slot, highest first.
+    /// The running thread's open upvalues, sorted by slot, lowest first.
     pub open_upvals: Vec<UpvalRef>,
     /// The running thread (the main thread is thread 0 and is never collected).
     pub current: ThreadRef,
@@ -77,6 +79,8 @@ pub struct Lua {
     pub hook_interval: u32,
     /// Values kept alive by the embedder beyond the registry (scanned as roots).
     pub pinned: Vec<Value>,
+    /// The VM's own bookkeeping (hook countdown, pending yield, coroutine C-call base).
+    pub vm: vm::VmState,
 }
 
 impl Default for Lua {
@@ -116,6 +120,7 @@ impl Lua {
             hook: None,
             hook_interval: 100_000,
             pinned: Vec::new(),
+            vm: vm::VmState::default(),
         }
     }
 

@@ -411,6 +411,13 @@ impl Table {
         }
     }
 
+    /// `luaH_resizearray`: set the array part to exactly `n` slots, keeping the hash part's size (SETLIST sizes
+    /// a constructor's array part this way, which decides later `#` borders and `next` order).
+    pub fn resize_array(&mut self, n: usize) {
+        let nh = self.nodes.len();
+        self.resize(n, nh);
+    }
+
     /// `luaH_getn`: a border (`#t`).
     pub fn len(&self) -> usize {
         let mut j = self.array.len();

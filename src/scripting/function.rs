@@ -30,6 +30,9 @@
 //! framing) and by `tests/functions.rs` (differential against redis-server).
 
 use super::function_lua::{LoadedFunction, LuaEngine};
+use super::ScriptHost;
+use crate::args::Args;
+use crate::net::client::ClientState;
 use std::collections::{BTreeMap, HashMap};
 
 /// The engine name FUNCTION LIST and STATS report (engine names match case-insensitively).
@@ -39,24 +42,12 @@ pub const LUA_ENGINE: &str = "LUA";
 /// from the RDB, the AOF or a master run without one.
 pub const LOAD_TIMEOUT_MS: u64 = 500;
 
-/// Script flags (Redis's `SCRIPT_FLAG_*`), as functions declare them in `redis.register_function{flags=...}`.
+/// Script flags (Redis's `SCRIPT_FLAG_*`, the bits of [`super::script_flags`]) as functions declare them in
+/// `redis.register_function{flags=...}`.
 pub mod flags {
-    pub const NO_WRITES: u32 = 1 << 0;
-    pub const ALLOW_OOM: u32 = 1 << 1;
-    pub const ALLOW_STALE: u32 = 1 << 2;
-    pub const NO_CLUSTER: u32 = 1 << 3;
-    pub const ALLOW_CROSS_SLOT: u32 = 1 << 5;
+    pub use crate::scripting::script_flags::{ALLOW_CROSS_SLOT, ALLOW_OOM, ALLOW_STALE, NAMES, NO_CLUSTER, NO_WRITES};
 
-    /// Names in Redis's `scripts_flags_def` order (FUNCTION LIST prints them in this order).
-    pub const NAMES: &[(u32, &str)] = &[
-        (NO_WRITES, "no-writes"),
-        (ALLOW_OOM, "allow-oom"),
-        (ALLOW_STALE, "allow-stale"),
-        (NO_CLUSTER, "no-cluster"),
-        (ALLOW_CROSS_SLOT, "allow-cross-slot-keys"),
-    ];
-
-    /// The flag named `s` (ignoring case).
+    /// The flag named `s`, ignoring case (`luaRegisterFunctionReadFlags` compares with `strcasecmp`).
     pub fn parse(s: &[u8]) -> Option<u32> {
         NAMES.iter().find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(s)).map(|(f, _)| *f)
     }
@@ -236,8 +227,14 @@ pub enum RestorePolicy {
 
 /// The server's functions: the engine and the current libraries.
 pub struct Functions {
+    /// The Lua state, built for one host type (see [`super::HostLua`]); `None` until first needed, and while a
+    /// function runs (the state is taken out for the run).
     engine: Option<LuaEngine>,
     pub ctx: LibCtx,
+    /// The command of the running FCALL (FUNCTION STATS shows it).
+    pub running: Option<Vec<Vec<u8>>>,
+    /// The state's heap bytes when it was last put back (reported while a function runs).
+    vm_bytes: usize,
 }
 
 impl Default for Functions {
@@ -255,24 +252,47 @@ impl std::fmt::Debug for Functions {
 impl Functions {
     /// No libraries; the Lua state is made on first use (a server that never loads a function never builds it).
     pub fn new() -> Functions {
-        Functions { engine: None, ctx: LibCtx::default() }
+        Functions { engine: None, ctx: LibCtx::default(), running: None, vm_bytes: 0 }
     }
 
-    /// The engine, created on first use.
-    pub fn engine(&mut self) -> &mut LuaEngine {
-        self.engine.get_or_insert_with(LuaEngine::new)
+    /// The engine, built for the bare server state when there is none yet. Loading a library needs no host (only
+    /// `redis.register_function` and `redis.log` exist then), so any engine will do; [`Functions::take_engine`]
+    /// rebuilds it for the host that runs functions.
+    fn any_engine(&mut self) -> &mut LuaEngine {
+        self.engine.get_or_insert_with(LuaEngine::new::<crate::state::ServerState>)
     }
 
-    /// The engine if it exists.
-    pub fn engine_if_any(&mut self) -> Option<&mut LuaEngine> {
-        self.engine.as_mut()
+    /// Takes the engine out for a run by host `H`. An engine built for another host type is replaced by one for
+    /// `H` with every library loaded again (their code runs again; the libraries' functions get new slots).
+    pub fn take_engine<H: ScriptHost>(&mut self) -> LuaEngine {
+        if let Some(e) = self.engine.take() {
+            if e.is_for::<H>() {
+                return e;
+            }
+        }
+        let mut engine = LuaEngine::new::<H>();
+        let codes = self.ctx.codes();
+        self.ctx = LibCtx::default();
+        for code in codes {
+            if let Err(e) = create_in(&mut engine, &mut self.ctx, &code, false, 0) {
+                crate::log_warning!("Failed to load a function library again in a new Lua state: {e}");
+            }
+        }
+        engine
+    }
+
+    /// Puts the engine back after a run.
+    pub fn put_engine(&mut self, engine: LuaEngine) {
+        self.vm_bytes = engine.used_memory();
+        self.engine = Some(engine);
     }
 
     /// `FUNCTION LOAD [REPLACE] code`: creates (or replaces) a library in the current context; returns its name.
     /// `timeout_ms` 0 means no time limit (loads from the RDB, the AOF, a master).
     pub fn load(&mut self, code: &[u8], replace: bool, timeout_ms: u64) -> Result<Vec<u8>, String> {
-        let engine = self.engine.get_or_insert_with(LuaEngine::new);
-        create_in(engine, &mut self.ctx, code, replace, timeout_ms)
+        self.any_engine();
+        let Functions { engine: Some(engine), ctx, .. } = self else { return Err("no engine".into()) };
+        create_in(engine, ctx, code, replace, timeout_ms)
     }
 
     /// `FUNCTION DELETE`: false when there is no such library.
@@ -300,7 +320,8 @@ impl Functions {
     /// `FUNCTION RESTORE`: the libraries of `codes` (already taken from a payload), applied with `policy`.
     /// All or nothing.
     pub fn restore(&mut self, codes: &[Vec<u8>], policy: RestorePolicy) -> Result<(), String> {
-        let engine = self.engine.get_or_insert_with(LuaEngine::new);
+        self.any_engine();
+        let Functions { engine: Some(engine), ctx, .. } = self else { return Err("no engine".into()) };
         let mut tmp = LibCtx::default();
         for code in codes {
             if let Err(e) = create_in(engine, &mut tmp, code, false, 0) {
@@ -309,13 +330,11 @@ impl Functions {
             }
         }
         if policy == RestorePolicy::Flush {
-            let old = std::mem::replace(&mut self.ctx, tmp);
-            let mut old = old;
+            let mut old = std::mem::replace(ctx, tmp);
             release(engine, &mut old);
             return Ok(());
         }
-        let r = join(&mut self.ctx, &mut tmp, policy == RestorePolicy::Replace);
-        match r {
+        match join(ctx, &mut tmp, policy == RestorePolicy::Replace) {
             Ok(replaced) => {
                 for lib in replaced {
                     for f in lib.functions.values() {
@@ -340,23 +359,83 @@ impl Functions {
         Ok(())
     }
 
-    /// Function names and library counts for INFO / FUNCTION STATS.
+    /// Library and function counts for INFO / FUNCTION STATS.
     pub fn counts(&self) -> (usize, usize) {
         (self.ctx.len(), self.ctx.function_count())
     }
 
-    /// `used_memory_vm_functions`: the functions Lua heap (Redis reports the state's heap even when empty).
+    /// `used_memory_vm_functions`: the functions Lua heap (Redis reports a fresh state's heap before any load).
     pub fn vm_memory(&self) -> usize {
-        self.engine.as_ref().map_or(LuaEngine::EMPTY_HEAP_BYTES, |e| e.used_memory())
+        match &self.engine {
+            Some(e) => e.used_memory(),
+            None if self.vm_bytes > 0 => self.vm_bytes,
+            None => LuaEngine::EMPTY_HEAP_BYTES,
+        }
     }
 
-    /// `used_memory_functions`: the registry's overhead (Redis's `functionsMemoryOverhead`).
+    /// `used_memory_functions`: the registry's overhead (Redis's `functionsMemoryOverhead`: 200 bytes with no
+    /// library, plus the function dict entries and the libraries' bookkeeping).
     pub fn overhead_memory(&self) -> usize {
-        let entry = 3 * std::mem::size_of::<usize>();
-        let slots = self.ctx.index.len().next_power_of_two().max(4) * std::mem::size_of::<usize>();
-        self.ctx.index.len() * entry + slots + std::mem::size_of::<LibCtx>() + self.ctx.overhead + 200
+        let n = self.ctx.index.len();
+        let slots = if n == 0 { 0 } else { n.next_power_of_two() * std::mem::size_of::<usize>() };
+        200 + n * 3 * std::mem::size_of::<usize>() + slots + self.ctx.overhead
     }
 }
+
+/// The script flags of the function an FCALL names, if it exists (Redis's `fcallGetCommandFlags`): the
+/// dispatcher runs the call under [`super::command_with_script_flags`].
+pub fn call_script_flags(st: &crate::state::ServerState, args: Args) -> Option<u32> {
+    if args.len() < 2 {
+        return None;
+    }
+    st.functions.ctx.function(args.get(1)).map(|f| f.flags)
+}
+
+/// FCALL / FCALL_RO `function numkeys [key ...] [arg ...]` for caller `c` with host `H` (Redis's
+/// `fcallCommandGeneric`); the reply goes to `c.reply`.
+pub fn fcall_command<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Args, ro: bool) {
+    if host.state().functions.ctx.function(args.get(1)).is_none() {
+        return c.reply.error("ERR Function not found");
+    }
+    let Some(numkeys) = crate::util::parse_i64(args.get(2)) else {
+        return c.reply.error("ERR Bad number of keys provided");
+    };
+    if numkeys > args.len() as i64 - 3 {
+        return c.reply.error("ERR Number of keys can't be greater than number of args");
+    }
+    if numkeys < 0 {
+        return c.reply.error("ERR Number of keys can't be negative");
+    }
+    let mut engine = host.state().functions.take_engine::<H>();
+    let fns = &host.state().functions;
+    let Some((name, flags, func_ref)) = fns.ctx.function(args.get(1)).map(|f| (f.name.clone(), f.flags, f.func_ref))
+    else {
+        // Only if a library failed to load again in a rebuilt state.
+        host.state().functions.put_engine(engine);
+        return c.reply.error("ERR Function not found");
+    };
+    let funcname = String::from_utf8_lossy(&name).into_owned();
+    let mut reply = std::mem::take(&mut c.reply);
+    let prepared = super::run::prepare(host.state(), c, &funcname, flags, ro, false, &mut reply);
+    let Ok(rctx) = prepared else {
+        c.reply = reply;
+        host.state().functions.put_engine(engine);
+        return;
+    };
+    let f = engine.function_value(func_ref);
+    host.state().functions.running = Some(args.iter().map(|a| a.to_vec()).collect());
+    let nk = numkeys as usize;
+    let keys = args.skip(3).take(nk);
+    let argv = args.skip(3 + nk);
+    super::run::call_function(host, &mut engine.lua, rctx, f, keys, argv, CHUNKNAME, &mut reply);
+    c.reply = reply;
+    let fs = &mut host.state().functions;
+    fs.running = None;
+    fs.put_engine(engine);
+}
+
+/// Chunk name of library code (errors read `user_function:2: ...`).
+pub const CHUNKNAME: &str = "@user_function";
 
 /// Releases a context's function slots.
 fn release(engine: &mut LuaEngine, ctx: &mut LibCtx) {

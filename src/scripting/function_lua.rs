@@ -23,9 +23,10 @@
 //! redis-server) once the interpreter runs scripts.
 
 use super::function::{flags, valid_name};
+use super::ScriptHost;
 use crate::lua::value::{ErrorKind, LuaError, TableRef, Value};
 use crate::lua::Lua;
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::time::Instant;
 
 /// What a library registered: one entry per `redis.register_function` call.
@@ -69,6 +70,8 @@ struct LoadCtx {
 
 pub struct LuaEngine {
     pub lua: Lua,
+    /// The host type the state's `redis.*` natives downcast to (see [`super::HostLua`]).
+    host: TypeId,
     refs: RefAlloc,
     refs_table: TableRef,
     globals_meta: TableRef,
@@ -76,25 +79,25 @@ pub struct LuaEngine {
     globals_api: TableRef,
 }
 
-impl Default for LuaEngine {
-    fn default() -> Self {
-        LuaEngine::new()
-    }
-}
-
 impl LuaEngine {
     /// `used_memory_vm_functions` before the state exists (Redis's figure for a fresh functions state).
     pub const EMPTY_HEAP_BYTES: usize = 43008;
 
-    /// A functions state: the scripting environment (libraries, the `redis` table, protected globals), the load
-    /// API table, and the swapped globals described in the module docs.
-    pub fn new() -> LuaEngine {
-        let lua = super::new_lua_state();
-        LuaEngine::with_state(lua)
+    /// A functions state for host type `H`: the scripting environment (libraries, the `redis` table, protected
+    /// globals, as [`super::env::new_state`] makes it for functions), the load API table, and the swapped
+    /// globals described in the module docs.
+    pub fn new<H: ScriptHost>() -> LuaEngine {
+        let lua = super::env::new_state::<H>(false);
+        LuaEngine::with_state(lua, TypeId::of::<H>())
+    }
+
+    /// Whether the state's natives were built for host type `H`.
+    pub fn is_for<H: ScriptHost>(&self) -> bool {
+        self.host == TypeId::of::<H>()
     }
 
     /// Builds the engine around a state whose globals hold the run-time API.
-    pub fn with_state(mut lua: Lua) -> LuaEngine {
+    fn with_state(mut lua: Lua, host: TypeId) -> LuaEngine {
         let globals_api = lua.globals;
         let reg = lua.registry;
 
@@ -132,7 +135,7 @@ impl LuaEngine {
         lua.set_field(reg, GLOBALS_META, Value::Table(meta));
         lua.set_field(reg, "__FUNCTIONS_G__", Value::Table(g));
         lua.globals = g;
-        LuaEngine { lua, refs: RefAlloc::default(), refs_table, globals_meta: meta, library_api, globals_api }
+        LuaEngine { lua, host, refs: RefAlloc::default(), refs_table, globals_meta: meta, library_api, globals_api }
     }
 
     /// Compiles `code` (the payload from the shebang's newline on) and runs it with the load API; returns the
@@ -140,7 +143,7 @@ impl LuaEngine {
     /// functions: ...").
     pub fn create(&mut self, code: &[u8], timeout_ms: u64) -> Result<Vec<LoadedFunction>, String> {
         let l = &mut self.lua;
-        let f = match l.load(code, "@user_function") {
+        let f = match l.load(code, super::function::CHUNKNAME) {
             Ok(f) => f,
             Err(e) => {
                 let msg = l.error_text(&e).unwrap_or_default();

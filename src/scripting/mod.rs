@@ -1,9 +1,380 @@
-//! Scripting (EVAL and functions). TEMPORARY on branch `functions` until branch `scripting` lands its module.
+//! Redis 7.0's scripting surface on ferredis's own Lua interpreter ([`crate::lua`]): EVAL and the SCRIPT
+//! command here, the FUNCTION family in `function.rs` on top of the same run machinery.
+//!
+//! # The run machinery (shared by EVAL and FCALL)
+//! ```text
+//!   EVAL/FCALL ──▶ prepare (flags → refusals, RunCtx) ──▶ run::call_function(host, lua, f, KEYS, ARGV)
+//!                                                              │  lua.call(host, xpcall, f, err_handler)
+//!                                                              ▼
+//!             redis.call ──▶ host.script_call (call::verify: arity, noscript, stale, ACL, writes, OOM)
+//!                              │   then the server's full call path with the script client
+//!                              ▼
+//!                         reply bytes ──convert::resp_to_lua──▶ Lua value
+//!   return value ──convert::lua_to_reply──▶ caller's reply (RESP2/RESP3)
+//! ```
+//! - [`ScriptHost`] is what a script needs from the server. The server implements it (`server/script.rs`: the
+//!   command runs through `Server::call`, so ACL, statistics, MONITOR, SLOWLOG and propagation apply exactly as
+//!   for a client's command); [`crate::state::ServerState`] implements it too (commands run straight through
+//!   their handlers) so the handler harness and the unit tests run scripts without sockets. The interpreter
+//!   knows nothing of either: the host reaches the `redis.*` natives as the `&mut dyn Any` of [`Lua::call`],
+//!   and the natives, generic over the host type, downcast it.
+//! - [`env::new_state`] builds a Lua state the way Redis 7.0 does (libraries, the `redis` table, the globals
+//!   allow list, the "nonexistent global variable" metatable on `_G`, read-only tables). EVAL has one state
+//!   (`Scripting::eval`), functions get their own built by the same function.
+//! - [`run::call_function`] runs one function for one caller: `KEYS`/`ARGV` (globals for EVAL, arguments for
+//!   functions), the error handler, the busy-script hook, the conversion of the result or of the error
+//!   (`-ERR user_script:1: ... script: <sha>, on @user_script:1.`).
+//! - [`RunCtx`] is Redis's `scriptRunCtx`: flags of the running script (wrote, timed out, killed, read-only,
+//!   allow-oom), the replication targets of `redis.set_repl`, the start time for `busy-reply-threshold`.
+//!   [`Scripting::run`] holds it while a script runs: `SCRIPT KILL`/`FUNCTION KILL` ([`kill`]) set its kill flag
+//!   from another client served while the script is busy.
+//!
+//! # Invariants
+//! - At most one script runs at a time (`Scripting::run` is `Some` exactly while one runs); a script client
+//!   never runs EVAL/FCALL (they are `noscript`).
+//! - A Lua state is taken out of [`Scripting`] while it runs and put back afterwards; a command that would need
+//!   it meanwhile (SCRIPT LOAD, FUNCTION LOAD) is refused with -BUSY by the dispatcher before it can ask.
+//! - Nothing here panics on script input: every failure is a Lua error or an error reply.
+//!
+//! Tested by the unit tests of each file (shebangs, conversions, the RNG) and end to end by tests/scripting.rs
+//! (replies compared byte for byte with redis-server, busy scripts, propagation, MONITOR).
 
+mod bare;
+pub mod call;
+pub mod convert;
+pub mod env;
+pub mod eval;
 pub mod function;
 pub mod function_lua;
+pub mod rand;
+pub mod redis_lib;
+pub mod run;
 
-/// A Lua state set up for scripts.
-pub fn new_lua_state() -> crate::lua::Lua {
-    crate::lua::Lua::new()
+use std::any::Any;
+use std::time::Instant;
+
+use crate::args::Args;
+use crate::command::Command;
+use crate::lua::Lua;
+use crate::net::client::ClientState;
+use crate::state::ServerState;
+
+/// Flags a script declares in its shebang (`#!lua flags=...`), Redis's `SCRIPT_FLAG_*`.
+pub mod script_flags {
+    pub const NO_WRITES: u32 = 1 << 0;
+    pub const ALLOW_OOM: u32 = 1 << 1;
+    pub const ALLOW_STALE: u32 = 1 << 2;
+    pub const NO_CLUSTER: u32 = 1 << 3;
+    /// EVAL of a script without a shebang: the pre-7.0 behaviour (the command's own flags apply).
+    pub const EVAL_COMPAT_MODE: u32 = 1 << 4;
+    pub const ALLOW_CROSS_SLOT: u32 = 1 << 5;
+
+    /// Names as shebangs and `FUNCTION LIST` spell them, in Redis's order.
+    pub const NAMES: &[(u32, &str)] = &[
+        (NO_WRITES, "no-writes"),
+        (ALLOW_OOM, "allow-oom"),
+        (ALLOW_STALE, "allow-stale"),
+        (NO_CLUSTER, "no-cluster"),
+        (ALLOW_CROSS_SLOT, "allow-cross-slot-keys"),
+    ];
+
+    /// The flag named `name`.
+    pub fn by_name(name: &[u8]) -> Option<u32> {
+        NAMES.iter().find(|(_, n)| n.as_bytes() == name).map(|&(f, _)| f)
+    }
+}
+
+/// State flags of a running script (Redis's `SCRIPT_*` run-context flags).
+pub mod run_flags {
+    /// The script already ran a write command: it can no longer be killed or refused for OOM.
+    pub const WRITE_DIRTY: u32 = 1 << 0;
+    /// Past `busy-reply-threshold`: other clients are served (with -BUSY) while it runs.
+    pub const TIMEDOUT: u32 = 1 << 3;
+    /// SCRIPT KILL / FUNCTION KILL asked for it to stop.
+    pub const KILLED: u32 = 1 << 4;
+    /// EVAL_RO/FCALL_RO, or a `no-writes` script: write commands are refused.
+    pub const READ_ONLY: u32 = 1 << 5;
+    pub const ALLOW_OOM: u32 = 1 << 6;
+    /// Started by EVAL/EVALSHA (not FCALL): decides the wording of errors, logs and -BUSY.
+    pub const EVAL_MODE: u32 = 1 << 7;
+    pub const ALLOW_CROSS_SLOT: u32 = 1 << 8;
+}
+
+/// `redis.set_repl` targets (Redis's `PROPAGATE_AOF` / `PROPAGATE_REPL`; the values scripts see).
+pub const REPL_AOF: u8 = crate::propagate::TARGET_AOF;
+pub const REPL_REPLICA: u8 = crate::propagate::TARGET_REPL;
+pub const REPL_ALL: u8 = REPL_AOF | REPL_REPLICA;
+
+/// -BUSY while an EVAL script runs past the threshold (and FUNCTION KILL during one).
+pub const BUSY_EVAL_ERR: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+/// -BUSY while a function runs past the threshold (and SCRIPT KILL during one).
+pub const BUSY_FUNCTION_ERR: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
+/// Id of the script client (Redis's fake Lua client): never a real connection's id.
+pub const SCRIPT_CLIENT_ID: u64 = u64::MAX - 1;
+
+/// Redis's `scriptRunCtx`: one running script.
+#[derive(Debug)]
+pub struct RunCtx {
+    /// The script's SHA-1 (EVAL) or the function's name (FCALL), as errors and logs name it.
+    pub funcname: String,
+    /// [`run_flags`].
+    pub flags: u32,
+    /// `redis.set_repl` targets for the commands the script runs ([`REPL_ALL`] by default).
+    pub repl_flags: u8,
+    /// Protocol the script client speaks (`redis.setresp`), 2 by default.
+    pub resp: u8,
+    pub start: Instant,
+    /// Selected db of the caller when the script started; the script client starts there.
+    pub db: usize,
+    /// The caller's ACL user and name (commands run with its permissions).
+    pub user_id: crate::acl::UserId,
+    pub user: String,
+    /// The caller must be obeyed (our master, the AOF loader): no write refusals, no kill.
+    pub obey: bool,
+    /// The caller is inside MULTI/EXEC.
+    pub in_multi: bool,
+    /// `maxmemory` was exceeded when the command started (Redis's `pre_command_oom_state`).
+    pub pre_oom: bool,
+}
+
+impl RunCtx {
+    #[inline]
+    pub fn has(&self, f: u32) -> bool {
+        self.flags & f != 0
+    }
+}
+
+/// What a script needs from the server it runs in (see the module documentation).
+pub trait ScriptHost: Any {
+    /// The server state (scripting state, databases, config, statistics).
+    fn state(&mut self) -> &mut ServerState;
+
+    /// The command named `name` in the host's table (`rename-command` applied).
+    fn lookup(&self, name: &[u8]) -> Option<&'static Command>;
+
+    /// Runs one checked command for the running script in the script client `c` (its reply accumulates in
+    /// `c.reply`): the host's full call path (statistics, MONITOR, SLOWLOG, propagation to the targets in
+    /// `RunCtx::repl_flags`).
+    fn run_command(&mut self, c: &mut ClientState, cmd: &'static Command, full_name: &'static str, args: Args);
+
+    /// Whether the script's user may run `cmd` with `args`: `None`, or the refusal's reason (the ACL LOG entry
+    /// is added by the host).
+    fn acl_check(
+        &mut self,
+        c: &mut ClientState,
+        cmd: &'static Command,
+        full_name: &'static str,
+        args: Args,
+    ) -> Option<crate::acl::Reason>;
+
+    /// Serves other clients while a script runs past `busy-reply-threshold` (Redis's
+    /// `processEventsWhileBlocked`). Hosts without an event loop do nothing.
+    fn process_events_while_blocked(&mut self);
+}
+
+/// The scripting state of a server (in [`ServerState::scripting`]).
+#[derive(Default)]
+pub struct Scripting {
+    /// EVAL's Lua state and script cache.
+    pub eval: eval::EvalState,
+    /// The running script, if any.
+    pub run: Option<RunCtx>,
+    /// The script client (Redis's fake Lua client), created on first use; taken out while it runs a command.
+    pub client: Option<Box<ClientState>>,
+    /// Redis's `redisLrand48` state behind `math.random`, shared by every Lua state and never reset (as in
+    /// Redis 7.0, where it is a process-wide static).
+    pub rng: rand::Lrand48,
+}
+
+impl Scripting {
+    /// Whether a script is running past `busy-reply-threshold` (other clients get -BUSY).
+    #[inline]
+    pub fn is_timedout(&self) -> bool {
+        self.run.as_ref().is_some_and(|r| r.has(run_flags::TIMEDOUT))
+    }
+
+    /// The -BUSY text for a refused command while a script is busy.
+    pub fn busy_error(&self) -> &'static str {
+        match &self.run {
+            Some(r) if !r.has(run_flags::EVAL_MODE) => BUSY_FUNCTION_ERR,
+            _ => BUSY_EVAL_ERR,
+        }
+    }
+}
+
+/// SCRIPT KILL (`is_eval`) / FUNCTION KILL: marks the running script to be stopped at its next hook, or the
+/// error text (without the leading `-`) explaining why not (Redis's `scriptKill`).
+pub fn kill(s: &mut Scripting, is_eval: bool) -> Result<(), &'static str> {
+    let Some(r) = s.run.as_mut() else {
+        return Err("NOTBUSY No scripts in execution right now.");
+    };
+    if r.obey {
+        return Err("UNKILLABLE The busy script was sent by a master instance in the context of replication and \
+                    cannot be killed.");
+    }
+    if r.has(run_flags::WRITE_DIRTY) {
+        return Err("UNKILLABLE Sorry the script already executed write commands against the dataset. You can \
+                    either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE \
+                    command.");
+    }
+    if is_eval && !r.has(run_flags::EVAL_MODE) {
+        return Err(BUSY_FUNCTION_ERR);
+    }
+    if !is_eval && r.has(run_flags::EVAL_MODE) {
+        return Err(BUSY_EVAL_ERR);
+    }
+    r.flags |= run_flags::KILLED;
+    Ok(())
+}
+
+/// Redis's `evalExtractShebangFlags`: the flags of a `#!lua flags=...` first line and the shebang's length (the
+/// script is compiled from there, keeping the newline so line numbers stay right). A script without a shebang
+/// gets [`script_flags::EVAL_COMPAT_MODE`]. Errors are Redis's texts (without `ERR `).
+pub fn parse_shebang(body: &[u8]) -> Result<(u32, usize), String> {
+    if !body.starts_with(b"#!") {
+        return Ok((script_flags::EVAL_COMPAT_MODE, 0));
+    }
+    let Some(end) = body.iter().position(|&b| b == b'\n') else {
+        return Err("Invalid script shebang".into());
+    };
+    let parts = match crate::config::split_args(&body[..end]) {
+        Some(p) if !p.is_empty() => p,
+        _ => return Err("Invalid engine in script shebang".into()),
+    };
+    if parts[0] != b"#!lua" {
+        return Err(format!("Unexpected engine in script shebang: {}", String::from_utf8_lossy(&parts[0])));
+    }
+    let mut flags = 0;
+    for p in &parts[1..] {
+        let Some(list) = p.strip_prefix(b"flags=") else {
+            return Err(format!("Unknown lua shebang option: {}", String::from_utf8_lossy(p)));
+        };
+        // sdssplitlen of an empty string yields no element: `flags=` declares no flag.
+        if list.is_empty() {
+            continue;
+        }
+        for name in list.split(|&b| b == b',') {
+            match script_flags::by_name(name) {
+                Some(f) => flags |= f,
+                None => return Err(format!("Unexpected flag in script shebang: {}", String::from_utf8_lossy(name))),
+            }
+        }
+    }
+    Ok((flags, end))
+}
+
+/// Redis's `scriptFlagsToCmdFlags`: the command flags an EVAL/FCALL of a script with declared flags runs under
+/// (the dispatcher's OOM, write, stale and CLIENT PAUSE checks use them).
+pub fn script_cmd_flags(cmd_flags: u64, script: u32) -> u64 {
+    use crate::command::flag;
+    let mut f = cmd_flags & !(flag::STALE | flag::DENYOOM | flag::WRITE);
+    if script & (script_flags::ALLOW_OOM | script_flags::NO_WRITES) == 0 {
+        f |= flag::DENYOOM;
+    }
+    if script & script_flags::NO_WRITES == 0 {
+        f |= flag::WRITE;
+    }
+    if script & script_flags::ALLOW_STALE != 0 {
+        f |= flag::STALE;
+    }
+    f & !flag::MAY_REPLICATE
+}
+
+/// `cmd` with the flags a script's declared flags give it: a copy of the table entry made once per distinct
+/// (entry, flags) pair and kept for the life of the process (there are a handful), so the dispatcher can keep
+/// passing `&'static Command` around. Scripts without a shebang run under the entry itself.
+pub fn command_with_script_flags(cmd: &'static Command, script: u32) -> &'static Command {
+    use std::sync::Mutex;
+    if script & script_flags::EVAL_COMPAT_MODE != 0 {
+        return cmd;
+    }
+    let flags = script_cmd_flags(cmd.flags, script);
+    if flags == cmd.flags {
+        return cmd;
+    }
+    type Variants = Vec<(usize, u64, &'static Command)>;
+    static VARIANTS: Mutex<Variants> = Mutex::new(Vec::new());
+    let mut v = match VARIANTS.lock() {
+        Ok(v) => v,
+        Err(p) => p.into_inner(),
+    };
+    let key = cmd as *const Command as usize;
+    if let Some(&(_, _, c)) = v.iter().find(|(k, f, _)| *k == key && *f == flags) {
+        return c;
+    }
+    let c: &'static Command = Box::leak(Box::new(Command { flags, ..*cmd }));
+    v.push((key, flags, c));
+    c
+}
+
+/// The Lua state of a host, tagged with the host type its `redis.*` natives were built for.
+pub struct HostLua {
+    pub lua: Box<Lua>,
+    pub host: std::any::TypeId,
+}
+
+impl HostLua {
+    /// Whether the natives of this state downcast to `H`.
+    pub fn is_for<H: ScriptHost>(&self) -> bool {
+        self.host == std::any::TypeId::of::<H>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shebang_flags_and_errors() {
+        assert_eq!(parse_shebang(b"return 1"), Ok((script_flags::EVAL_COMPAT_MODE, 0)));
+        assert_eq!(parse_shebang(b"#!lua\nreturn 1"), Ok((0, 5)));
+        assert_eq!(
+            parse_shebang(b"#!lua flags=no-writes,allow-oom\nreturn 1"),
+            Ok((script_flags::NO_WRITES | script_flags::ALLOW_OOM, 32))
+        );
+        assert_eq!(parse_shebang(b"#!lua flags=\nx"), Ok((0, 12)));
+        assert_eq!(parse_shebang(b"#!lua"), Err("Invalid script shebang".into()));
+        assert_eq!(parse_shebang(b"#!python\n"), Err("Unexpected engine in script shebang: #!python".into()));
+        assert_eq!(parse_shebang(b"#!lua name=x\n"), Err("Unknown lua shebang option: name=x".into()));
+        assert_eq!(parse_shebang(b"#!lua flags=bad\n"), Err("Unexpected flag in script shebang: bad".into()));
+    }
+
+    #[test]
+    fn declared_flags_replace_the_commands() {
+        use crate::command::flag;
+        let eval = flag::NOSCRIPT | flag::SKIP_MONITOR | flag::MAY_REPLICATE | flag::NO_MANDATORY_KEYS | flag::STALE;
+        let f = script_cmd_flags(eval, script_flags::NO_WRITES);
+        assert_eq!(f & (flag::WRITE | flag::DENYOOM | flag::MAY_REPLICATE | flag::STALE), 0);
+        let f = script_cmd_flags(eval, 0);
+        assert_eq!(f & (flag::WRITE | flag::DENYOOM), flag::WRITE | flag::DENYOOM);
+        let f = script_cmd_flags(eval, script_flags::ALLOW_OOM | script_flags::ALLOW_STALE);
+        assert_eq!(f & (flag::WRITE | flag::DENYOOM | flag::STALE), flag::WRITE | flag::STALE);
+    }
+
+    #[test]
+    fn kill_rules() {
+        let mut s = Scripting::default();
+        assert!(kill(&mut s, true).unwrap_err().starts_with("NOTBUSY"));
+        s.run = Some(RunCtx {
+            funcname: "f".into(),
+            flags: run_flags::EVAL_MODE,
+            repl_flags: REPL_ALL,
+            resp: 2,
+            start: Instant::now(),
+            db: 0,
+            user_id: Default::default(),
+            user: "default".into(),
+            obey: false,
+            in_multi: false,
+            pre_oom: false,
+        });
+        assert_eq!(kill(&mut s, false), Err(BUSY_EVAL_ERR));
+        assert_eq!(kill(&mut s, true), Ok(()));
+        assert!(s.run.as_ref().unwrap().has(run_flags::KILLED));
+        s.run.as_mut().unwrap().flags |= run_flags::WRITE_DIRTY;
+        assert!(kill(&mut s, true).unwrap_err().starts_with("UNKILLABLE Sorry"));
+    }
 }

@@ -1,0 +1,210 @@
+//! EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT EXISTS | FLUSH | HELP | KILL | LOAD (Redis 7.0's eval.c).
+//!
+//! The work is in [`crate::scripting`]. The server intercepts EVAL* and SCRIPT LOAD to run them with itself as the
+//! script host (so `redis.call` goes through its full call path); the handlers here run them on the bare server
+//! state (commands straight through their handlers), which is what the handler harness and its unit tests see.
+
+use super::keys::{err_unknown_subcommand, reply_help};
+use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE};
+use crate::scripting::eval::{self, EvalKind};
+
+const EVAL_BASE: Command = Command {
+    arity: -3,
+    flags: flag::NOSCRIPT | flag::SKIP_MONITOR | flag::NO_MANDATORY_KEYS | flag::STALE,
+    acl: "slow scripting",
+    group: Group::Scripting,
+    complexity: "Depends on the script that is executed.",
+    ..BASE
+};
+
+const RW_KEYS: &[KeySpecDef] = &[KeySpecDef::keynum(2, "RW access update")
+    .notes("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")];
+const RW_KEYS_NO_NOTES: &[KeySpecDef] = &[KeySpecDef::keynum(2, "RW access update")];
+const RO_KEYS: &[KeySpecDef] = &[KeySpecDef::keynum(2, "RO access")
+    .notes("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")];
+const RO_KEYS_NO_NOTES: &[KeySpecDef] = &[KeySpecDef::keynum(2, "RO access")];
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        name: "eval",
+        since: "2.6.0",
+        summary: "Execute a Lua script server side",
+        syntax: "script numkeys{:integer} [key [key ...]] [arg [arg ...]]",
+        handler: eval_cmd,
+        key_specs: RW_KEYS,
+        ..EVAL_BASE
+    },
+    Command {
+        name: "evalsha",
+        since: "2.6.0",
+        summary: "Execute a Lua script server side",
+        syntax: "sha1 numkeys{:integer} [key [key ...]] [arg [arg ...]]",
+        handler: evalsha_cmd,
+        key_specs: RW_KEYS_NO_NOTES,
+        ..EVAL_BASE
+    },
+    Command {
+        name: "eval_ro",
+        flags: flag::READONLY | EVAL_BASE.flags,
+        since: "7.0.0",
+        summary: "Execute a read-only Lua script server side",
+        syntax: "script numkeys{:integer} [key [key ...]] [arg [arg ...]]",
+        handler: eval_ro_cmd,
+        key_specs: RO_KEYS,
+        ..EVAL_BASE
+    },
+    Command {
+        name: "evalsha_ro",
+        flags: flag::READONLY | EVAL_BASE.flags,
+        since: "7.0.0",
+        summary: "Execute a read-only Lua script server side",
+        syntax: "sha1 numkeys{:integer} [key [key ...]] [arg [arg ...]]",
+        handler: evalsha_ro_cmd,
+        key_specs: RO_KEYS_NO_NOTES,
+        ..EVAL_BASE
+    },
+    Command {
+        name: "script",
+        arity: -2,
+        acl: "slow",
+        group: Group::Scripting,
+        since: "2.6.0",
+        summary: "A container for Lua scripts management commands",
+        complexity: "Depends on subcommand.",
+        handler: script_container,
+        subcommands: SCRIPT_SUBCOMMANDS,
+        ..BASE
+    },
+];
+
+const SUB: Command =
+    Command { flags: flag::NOSCRIPT, acl: "slow scripting", group: Group::Scripting, since: "2.6.0", ..BASE };
+
+static SCRIPT_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "exists",
+        arity: -3,
+        summary: "Check existence of scripts in the script cache.",
+        complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) \
+                     operation).",
+        syntax: "sha1 [sha1 ...]",
+        handler: script_exists,
+        tips: "request_policy:all_shards response_policy:agg_logical_and",
+        ..SUB
+    },
+    Command {
+        name: "flush",
+        arity: -2,
+        summary: "Remove all the scripts from the script cache.",
+        complexity: "O(N) with N being the number of scripts in cache",
+        syntax: "[ASYNC | SYNC]{async@6.2.0}",
+        handler: script_flush,
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+        history: &[("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers.")],
+        ..SUB
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE,
+        since: "5.0.0",
+        summary: "Show helpful text about the different subcommands",
+        handler: script_help,
+        ..SUB
+    },
+    Command {
+        name: "kill",
+        arity: 2,
+        flags: flag::NOSCRIPT | flag::ALLOW_BUSY,
+        summary: "Kill the script currently in execution.",
+        handler: script_kill,
+        tips: "request_policy:all_shards response_policy:one_succeeded",
+        ..SUB
+    },
+    Command {
+        name: "load",
+        arity: 3,
+        flags: flag::NOSCRIPT | flag::STALE,
+        summary: "Load the specified Lua script into the script cache.",
+        complexity: "O(N) with N being the length in bytes of the script body.",
+        syntax: "script",
+        handler: script_load,
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+        ..SUB
+    },
+];
+
+/// Which EVAL variant a table entry is (the server runs these with itself as the script host).
+pub fn eval_kind(cmd: &Command) -> Option<EvalKind> {
+    COMMANDS[..4].iter().position(|c| std::ptr::eq(c, cmd)).map(|i| EvalKind { sha: i % 2 == 1, ro: i >= 2 })
+}
+
+/// Whether `cmd` is SCRIPT LOAD (it compiles in the host's Lua state).
+pub fn is_script_load(cmd: &Command) -> bool {
+    std::ptr::eq(cmd, &SCRIPT_SUBCOMMANDS[4])
+}
+
+/// EVAL script numkeys [key ...] [arg ...]
+fn eval_cmd(ctx: &mut Ctx, args: Args) {
+    eval::eval_command(ctx.srv, ctx.client, args, EvalKind { sha: false, ro: false });
+}
+
+/// EVALSHA sha1 numkeys [key ...] [arg ...]
+fn evalsha_cmd(ctx: &mut Ctx, args: Args) {
+    eval::eval_command(ctx.srv, ctx.client, args, EvalKind { sha: true, ro: false });
+}
+
+/// EVAL_RO script numkeys [key ...] [arg ...]
+fn eval_ro_cmd(ctx: &mut Ctx, args: Args) {
+    eval::eval_command(ctx.srv, ctx.client, args, EvalKind { sha: false, ro: true });
+}
+
+/// EVALSHA_RO sha1 numkeys [key ...] [arg ...]
+fn evalsha_ro_cmd(ctx: &mut Ctx, args: Args) {
+    eval::eval_command(ctx.srv, ctx.client, args, EvalKind { sha: true, ro: true });
+}
+
+fn script_container(ctx: &mut Ctx, args: Args) {
+    let sub = if args.len() > 1 { args.get(1) } else { b"" };
+    err_unknown_subcommand(ctx.reply(), "script", sub);
+}
+
+/// SCRIPT EXISTS sha1 [sha1 ...]
+fn script_exists(ctx: &mut Ctx, args: Args) {
+    let ev = &ctx.srv.scripting.eval;
+    let found: Vec<bool> = args.iter().skip(2).map(|sha| ev.exists(sha)).collect();
+    let r = ctx.reply();
+    r.array(found.len());
+    for f in found {
+        r.int(f as i64);
+    }
+}
+
+/// SCRIPT FLUSH [ASYNC | SYNC]
+fn script_flush(ctx: &mut Ctx, args: Args) {
+    if args.len() > 3 || (args.len() == 3 && !args.is(2, "sync") && !args.is(2, "async")) {
+        ctx.reply().error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+        return;
+    }
+    // ASYNC and SYNC free the same way here: dropping the state is a walk over its arenas, done now.
+    ctx.srv.scripting.eval.flush();
+    ctx.reply().ok();
+}
+
+/// SCRIPT HELP
+fn script_help(ctx: &mut Ctx, _args: Args) {
+    reply_help(ctx.reply(), "script", eval::SCRIPT_HELP);
+}
+
+/// SCRIPT KILL
+fn script_kill(ctx: &mut Ctx, _args: Args) {
+    match crate::scripting::kill(&mut ctx.srv.scripting, true) {
+        Ok(()) => ctx.reply().ok(),
+        Err(e) => ctx.reply().error(e),
+    }
+}
+
+/// SCRIPT LOAD script
+fn script_load(ctx: &mut Ctx, args: Args) {
+    eval::script_load(ctx.srv, &mut ctx.client.reply, args.get(2));
+}

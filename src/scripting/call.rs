@@ -1,0 +1,217 @@
+//! `redis.call`'s command path (Redis's `scriptCall` in script.c): look the command up, refuse what a script may
+//! not run (with Redis's texts), then hand it to the host's call path in the script client and return the reply
+//! bytes.
+//!
+//! Order of the checks, as Redis: existence and arity, `noscript`, stale replica, ACL, writes (read-only
+//! script, read-only replica, disk errors, min-replicas), OOM. A refused command counts as a rejected call of
+//! that command and as an error reply in `errorstats` (Redis's `afterErrorReply`), so the script's own error
+//! reply for it is not counted again.
+
+use super::{run_flags, RunCtx, ScriptHost, SCRIPT_CLIENT_ID};
+use crate::args::OwnedArgs;
+use crate::command::{flag, Command};
+use crate::net::client::{flags as cf, ClientState};
+use crate::state::ServerState;
+
+/// Distinct error codes tracked by errorstats (the server's `ERROR_STATS_NUMBER`).
+const ERROR_STATS_NUMBER: usize = 128;
+
+/// The outcome of one `redis.call`.
+pub enum CallResult {
+    /// The command ran; its reply, encoded in the script client's protocol.
+    Reply(Vec<u8>),
+    /// Refused before running: Redis's text (`-CODE msg` keeps its code, a bare message is an ERR).
+    Refused(String),
+}
+
+/// A new script client (Redis's fake Lua client: `[0 lua]` in MONITOR, no blocking).
+pub fn new_script_client(now_ms: i64) -> Box<ClientState> {
+    let mut c = ClientState::new(SCRIPT_CLIENT_ID, -1, "lua".into(), String::new(), now_ms);
+    c.flags |= cf::DENY_BLOCKING;
+    Box::new(c)
+}
+
+/// Runs `argv` for the running script. `None` when no script is running (the natives check that first).
+pub fn script_call<H: ScriptHost>(host: &mut H, argv: &OwnedArgs) -> Option<CallResult> {
+    let st = host.state();
+    let run = st.scripting.run.as_ref()?;
+    let (db, resp, user_id, user) = (run.db, run.resp, run.user_id, run.user.clone());
+    let mut c = match st.scripting.client.take() {
+        Some(c) => c,
+        None => new_script_client(st.now_ms),
+    };
+    c.db = db;
+    c.user_id = user_id;
+    if c.user != user {
+        c.user = user;
+    }
+    c.reply.proto = if resp == 3 { crate::resp::reply::Proto::Resp3 } else { crate::resp::reply::Proto::Resp2 };
+    c.reply.enabled = true;
+    c.reply.buf.clear();
+    c.reply.sent = 0;
+    let result = match check(host, &mut c, argv) {
+        Ok((cmd, full_name)) => {
+            host.run_command(&mut c, cmd, full_name, argv.args());
+            CallResult::Reply(std::mem::take(&mut c.reply.buf))
+        }
+        Err((cmd, msg)) => {
+            count_refusal(host.state(), cmd, &msg);
+            CallResult::Refused(msg)
+        }
+    };
+    c.reply.sent = 0;
+    let st = host.state();
+    // SELECT inside the script moves the script client only; the next command starts from there.
+    if let Some(r) = st.scripting.run.as_mut() {
+        r.db = c.db;
+    }
+    st.scripting.client = Some(c);
+    Some(result)
+}
+
+type Refusal = (Option<&'static str>, String);
+
+/// The checks of `scriptCall`; Ok: the command (subcommand resolved) and its full name.
+fn check<H: ScriptHost>(
+    host: &mut H,
+    c: &mut ClientState,
+    argv: &OwnedArgs,
+) -> Result<(&'static Command, &'static str), Refusal> {
+    let args = argv.args();
+    let found = host.lookup(args.get(0)).and_then(|cmd| {
+        if cmd.subcommands.is_empty() || args.len() < 2 {
+            Some((cmd, cmd.name))
+        } else {
+            crate::command::lookup_sub(cmd, args.get(1)).map(|s| (s, crate::server::sub_full_name(s)))
+        }
+    });
+    let Some((cmd, full_name)) = found else {
+        return Err((None, "Unknown Redis command called from script".into()));
+    };
+    if !cmd.arity_ok(args.len()) {
+        return Err((Some(full_name), "Wrong number of args calling Redis command from script".into()));
+    }
+    if cmd.has(flag::NOSCRIPT) {
+        return Err((Some(full_name), "This Redis command is not allowed from script".into()));
+    }
+    let st = host.state();
+    let Some(run) = st.scripting.run.as_ref() else {
+        return Err((Some(full_name), "redis.call/pcall can only be called inside a script invocation".into()));
+    };
+    let obey = run.obey;
+    if stale_denies(st, cmd) {
+        return Err((Some(full_name), "Can not execute the command on a stale replica".into()));
+    }
+    if !obey {
+        if let Some(reason) = host.acl_check(c, cmd, full_name, args) {
+            let why = match reason {
+                crate::acl::Reason::Command => "can't run this command or subcommand",
+                crate::acl::Reason::Key => "can't access at least one of the keys mentioned in the command arguments",
+                crate::acl::Reason::Channel => "can't publish to the channel mentioned in the command",
+                crate::acl::Reason::Auth => "lacking the permissions for the command",
+            };
+            return Err((Some(full_name), format!("The user executing the script {why}")));
+        }
+    }
+    let st = host.state();
+    let Some(run) = st.scripting.run.as_ref() else {
+        return Err((Some(full_name), "redis.call/pcall can only be called inside a script invocation".into()));
+    };
+    if let Some(msg) = write_denies(st, run, cmd) {
+        return Err((Some(full_name), msg));
+    }
+    if oom_denies(st, run, cmd) {
+        return Err((Some(full_name), format!("-{}", crate::evict::OOM_ERR)));
+    }
+    if cmd.has(flag::WRITE) {
+        if let Some(r) = st.scripting.run.as_mut() {
+            r.flags |= run_flags::WRITE_DIRTY;
+        }
+    }
+    Ok((cmd, full_name))
+}
+
+/// `scriptVerifyAllowStale`.
+fn stale_denies(st: &ServerState, cmd: &'static Command) -> bool {
+    let r = &st.repl;
+    r.master.is_some()
+        && r.link_state != crate::repl::LinkState::Connected
+        && !st.config.stored_bool("replica-serve-stale-data")
+        && !cmd.has(flag::STALE)
+}
+
+/// `scriptVerifyWriteCommandAllow`.
+fn write_denies(st: &ServerState, run: &RunCtx, cmd: &'static Command) -> Option<String> {
+    if run.has(run_flags::READ_ONLY) && cmd.has(flag::WRITE | flag::MAY_REPLICATE) {
+        return Some("Write commands are not allowed from read-only scripts.".into());
+    }
+    if !cmd.has(flag::WRITE) || run.has(run_flags::WRITE_DIRTY) {
+        return None;
+    }
+    if st.repl.master.is_some() && st.config.stored_bool("replica-read-only") && !run.obey {
+        return Some("-READONLY You can't write against a read only replica.".into());
+    }
+    if let Some(msg) = disk_error(st) {
+        return Some(msg);
+    }
+    if crate::repl::too_few_replicas(st) {
+        return Some("-NOREPLICAS Not enough good replicas to write.".into());
+    }
+    None
+}
+
+/// `writeCommandsDeniedByDiskError` + `writeCommandsGetDiskErrorMessage`.
+pub fn disk_error(st: &ServerState) -> Option<String> {
+    let cfg = &st.config;
+    if !st.persist.stats.last_bgsave_ok && cfg.stored_bool("stop-writes-on-bgsave-error") && !cfg.save_params.is_empty()
+    {
+        return Some(
+            "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. \
+             Commands that may modify the data set are disabled, because this instance is configured to report \
+             errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the \
+             Redis logs for details about the RDB error."
+                .into(),
+        );
+    }
+    if let Some(errno) = st.persist.stats.aof_error.filter(|_| cfg.appendonly) {
+        let e = std::io::Error::from_raw_os_error(errno);
+        return Some(format!("-MISCONF Errors writing to the AOF file: {}", crate::sys::error_text(&e)));
+    }
+    None
+}
+
+/// `scriptVerifyOOM`: only the first write of a script that started over `maxmemory` is refused.
+fn oom_denies(st: &ServerState, run: &RunCtx, cmd: &'static Command) -> bool {
+    !run.has(run_flags::ALLOW_OOM)
+        && st.config.maxmemory != 0
+        && !run.obey
+        && !run.has(run_flags::WRITE_DIRTY)
+        && run.pre_oom
+        && cmd.has(flag::DENYOOM)
+}
+
+/// `afterErrorReply` + `incrCommandStatsOnError(cmd, ERROR_COMMAND_REJECTED)` for a refused script command.
+fn count_refusal(st: &mut ServerState, cmd: Option<&'static str>, msg: &str) {
+    let code = match msg.strip_prefix('-') {
+        Some(rest) => match rest[..rest.len().min(31)].find(' ') {
+            Some(sp) => &rest[..sp],
+            None => "ERR",
+        },
+        None => "ERR",
+    };
+    count_error_code(st, code);
+    if let Some(name) = cmd {
+        st.stats.commandstats.entry(name).or_default().rejected_calls += 1;
+    }
+}
+
+/// One error reply in `errorstats` and `total_error_replies`.
+pub fn count_error_code(st: &mut ServerState, code: &str) {
+    let stats = &mut st.stats;
+    stats.total_error_replies += 1;
+    if let Some(v) = stats.errorstats.get_mut(code) {
+        *v += 1;
+    } else if stats.errorstats.len() < ERROR_STATS_NUMBER {
+        stats.errorstats.insert(code.to_string(), 1);
+    }
+}

@@ -1,0 +1,169 @@
+//! A Lua state set up as Redis 7.0 sets up its scripting states (`scriptingInit` in eval.c,
+//! `luaRegisterRedisAPI` and the protections in script_lua.c).
+//!
+//! - The libraries (`crate::lua::lib::open_libs`), then the `redis` table and Redis's `pcall` and `math.random`
+//!   ([`super::redis_lib::register`]).
+//! - Globals filtered through Redis's allow lists: a global a library defines that is on none of them is dropped
+//!   (and logged unless it is on the deny list), so scripts see exactly Redis's globals.
+//! - `_G` gets a metatable whose `__index` raises "Script attempted to access nonexistent global variable 'x'"
+//!   and whose `__newindex` raises "Attempt to modify a readonly table" (Redis marks `_G` and every table
+//!   reachable from it read-only; see the README's known gaps for what the interpreter does not enforce yet).
+
+use super::redis_lib;
+use super::ScriptHost;
+use crate::lua::value::{LuaError, Value};
+use crate::lua::Lua;
+
+/// Chunk name of EVAL scripts (errors read `user_script:1: ...`).
+pub const EVAL_CHUNKNAME: &str = "@user_script";
+
+/// Globals the libraries may define (Redis's `libraries_allow_list`, `redis_api_allow_list`,
+/// `lua_builtins_allow_list`, `lua_builtins_not_documented_allow_list`).
+const ALLOWED_GLOBALS: &[&str] = &[
+    "string",
+    "cjson",
+    "bit",
+    "cmsgpack",
+    "math",
+    "table",
+    "struct",
+    "redis",
+    "__redis__err__handler",
+    "xpcall",
+    "tostring",
+    "getfenv",
+    "setmetatable",
+    "next",
+    "assert",
+    "tonumber",
+    "rawequal",
+    "collectgarbage",
+    "getmetatable",
+    "rawset",
+    "pcall",
+    "coroutine",
+    "type",
+    "_G",
+    "select",
+    "unpack",
+    "gcinfo",
+    "pairs",
+    "rawget",
+    "loadstring",
+    "ipairs",
+    "_VERSION",
+    "setfenv",
+    "load",
+    "error",
+    "newproxy",
+];
+
+/// Globals Redis drops on purpose (no warning).
+const DENIED_GLOBALS: &[&str] = &["dofile", "loadfile", "print"];
+
+/// A new state for host type `H`. `eval_mode`: the EVAL state (with `redis.breakpoint`, `redis.debug`,
+/// `redis.replicate_commands` and the global `__redis__err__handler`); otherwise a functions state.
+pub fn new_state<H: ScriptHost>(eval_mode: bool) -> Lua {
+    let mut l = Lua::new();
+    crate::lua::lib::open_libs(&mut l);
+    redis_lib::register::<H>(&mut l, eval_mode);
+    if eval_mode {
+        let g = l.globals;
+        l.register(g, "__redis__err__handler", err_handler);
+    }
+    filter_globals(&mut l);
+    protect_globals(&mut l);
+    l
+}
+
+/// Drops every global that is on none of Redis's allow lists.
+fn filter_globals(l: &mut Lua) {
+    let g = l.globals;
+    let mut drop = Vec::new();
+    let mut k = Value::Nil;
+    while let Ok(Some((nk, _))) = l.next(g, k) {
+        let allowed = match nk {
+            Value::Str(s) => {
+                let name = l.heap.str(s);
+                ALLOWED_GLOBALS.iter().any(|a| a.as_bytes() == name)
+            }
+            _ => false,
+        };
+        if !allowed {
+            drop.push(nk);
+        }
+        k = nk;
+    }
+    for key in drop {
+        if let Value::Str(s) = key {
+            let name = String::from_utf8_lossy(l.heap.str(s)).into_owned();
+            if !DENIED_GLOBALS.contains(&name.as_str()) {
+                crate::log_warning!(
+                    "A key '{name}' was added to Lua globals which is not on the globals allow list nor listed on \
+                     the deny list."
+                );
+            }
+        }
+        let _ = l.heap.raw_set(g, key, Value::Nil);
+    }
+}
+
+/// The metatable of `_G`: reading an unknown global or creating one is an error.
+fn protect_globals(l: &mut Lua) {
+    let g = l.globals;
+    let mt = l.new_table(0, 2);
+    l.register(mt, "__index", nonexistent_global);
+    l.register(mt, "__newindex", readonly_table);
+    l.heap.table_mut(g).metatable = Some(mt);
+}
+
+/// `luaProtectedTableError`.
+fn nonexistent_global(l: &mut Lua, _any: &mut dyn std::any::Any) -> Result<usize, LuaError> {
+    if l.nargs() != 2 {
+        crate::log_warning!("malicious code trying to call luaProtectedTableError with wrong arguments");
+        return Err(l.runtime_error("Wrong number of arguments to luaProtectedTableError"));
+    }
+    let name = match l.arg(2) {
+        v @ (Value::Str(_) | Value::Num(_)) => l.to_bytes(v).unwrap_or_default(),
+        _ => return Err(l.runtime_error("Second argument to luaProtectedTableError must be a string or number")),
+    };
+    let msg = format!("Script attempted to access nonexistent global variable '{}'", String::from_utf8_lossy(&name));
+    Err(l.runtime_error(&msg))
+}
+
+/// Assignment to a protected table.
+fn readonly_table(l: &mut Lua, _any: &mut dyn std::any::Any) -> Result<usize, LuaError> {
+    Err(l.runtime_error("Attempt to modify a readonly table"))
+}
+
+/// `__redis__err__handler(err)`: the error table Redis's handler makes of an error (`{err='ERR ' .. err}` for
+/// non-tables), with the caller's position.
+fn err_handler(l: &mut Lua, _any: &mut dyn std::any::Any) -> Result<usize, LuaError> {
+    let err = l.arg(1);
+    let t = match err {
+        Value::Table(t) => t,
+        other => {
+            let text = match other {
+                Value::Str(_) | Value::Num(_) => l.to_bytes(other).unwrap_or_default(),
+                Value::Nil => b"nil".to_vec(),
+                Value::Bool(b) => {
+                    if b {
+                        b"true".to_vec()
+                    } else {
+                        b"false".to_vec()
+                    }
+                }
+                v => v.type_name().as_bytes().to_vec(),
+            };
+            let mut msg = b"ERR ".to_vec();
+            msg.extend_from_slice(&text);
+            let t = l.new_table(0, 3);
+            let v = l.new_string(msg);
+            l.set_field(t, "err", v);
+            t
+        }
+    };
+    redis_lib::set_location(l, t);
+    l.push(Value::Table(t));
+    Ok(1)
+}

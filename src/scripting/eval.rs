@@ -1,0 +1,272 @@
+//! EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and the script cache behind SCRIPT LOAD/EXISTS/FLUSH (Redis's eval.c).
+//!
+//! The cache maps a script's SHA-1 (lowercase hex) to its body, its shebang flags and its compiled function; the
+//! function is also stored in the Lua registry under `f_<sha>` (as Redis does), which keeps it alive. The Lua
+//! state is created on first use for the host type that runs it ([`super::HostLua`]); if another host type
+//! shows up (unit tests), the state is rebuilt and every cached script recompiled, so the cache survives.
+
+use std::collections::HashMap;
+
+use super::{env, parse_shebang, run, HostLua, ScriptHost};
+use crate::args::Args;
+use crate::lua::value::Value;
+use crate::net::client::ClientState;
+use crate::resp::reply::Reply;
+
+/// One cached script.
+pub struct Script {
+    pub body: Vec<u8>,
+    /// Shebang flags ([`super::script_flags`]).
+    pub flags: u32,
+    /// The compiled function (alive through the registry entry `f_<sha>`).
+    pub func: Value,
+}
+
+/// EVAL's Lua state and script cache.
+#[derive(Default)]
+pub struct EvalState {
+    /// The state; taken out while a script runs.
+    pub lua: Option<HostLua>,
+    pub scripts: HashMap<[u8; 40], Script>,
+    /// Bytes of the cached bodies and hashes (`used_memory_scripts_eval` adds the table's own overhead).
+    pub scripts_mem: usize,
+    /// The state's heap bytes when it was last put back (reported while it runs).
+    pub vm_bytes: usize,
+}
+
+/// `luaCreateFunction`'s entry overhead per script (dict entry, script header, SHA string header).
+const SCRIPT_ENTRY_OVERHEAD: usize = 24 + 16 + 9;
+
+impl EvalState {
+    /// `used_memory_vm_eval`: the Lua heap, in whole KiB as `lua_gc(LUA_GCCOUNT)` reports it.
+    pub fn vm_memory(&self) -> usize {
+        let bytes = match &self.lua {
+            Some(h) => h.lua.used_memory(),
+            None => self.vm_bytes,
+        };
+        bytes / 1024 * 1024
+    }
+
+    /// `used_memory_scripts_eval`.
+    pub fn scripts_memory(&self) -> usize {
+        self.scripts_mem + self.scripts.len() * SCRIPT_ENTRY_OVERHEAD + self.scripts.capacity() * 8
+    }
+
+    /// Empties the cache and drops the Lua state (SCRIPT FLUSH): the next script gets a fresh state.
+    pub fn flush(&mut self) {
+        self.scripts = HashMap::new();
+        self.scripts_mem = 0;
+        self.lua = None;
+        self.vm_bytes = 0;
+    }
+
+    /// Whether `sha` (any case) is cached.
+    pub fn exists(&self, sha: &[u8]) -> bool {
+        sha_key(sha).is_some_and(|k| self.scripts.contains_key(&k))
+    }
+}
+
+/// A 40-character SHA in lowercase as a cache key.
+pub fn sha_key(sha: &[u8]) -> Option<[u8; 40]> {
+    if sha.len() != 40 {
+        return None;
+    }
+    let mut k = [0u8; 40];
+    for (d, s) in k.iter_mut().zip(sha) {
+        *d = s.to_ascii_lowercase();
+    }
+    Some(k)
+}
+
+/// The cache key of a script body.
+pub fn body_sha(body: &[u8]) -> [u8; 40] {
+    let hex = crate::sha1::to_hex(&crate::sha1::sha1(body));
+    let mut k = [0u8; 40];
+    k.copy_from_slice(&hex.as_bytes()[..40]);
+    k
+}
+
+/// The EVAL state for host `H`, created (or rebuilt for a new host type, recompiling the cache) as needed.
+fn state_for<H: ScriptHost>(host: &mut H) -> HostLua {
+    let ev = &mut host.state().scripting.eval;
+    if let Some(h) = ev.lua.take() {
+        if h.is_for::<H>() {
+            return h;
+        }
+    }
+    let mut hl = HostLua { lua: Box::new(env::new_state::<H>(true)), host: std::any::TypeId::of::<H>() };
+    let ev = &mut host.state().scripting.eval;
+    let mut dead = Vec::new();
+    for (sha, s) in ev.scripts.iter_mut() {
+        match compile(&mut hl, sha, &s.body) {
+            Ok((f, _)) => s.func = f,
+            Err(_) => dead.push(*sha),
+        }
+    }
+    for sha in dead {
+        ev.scripts.remove(&sha);
+    }
+    hl
+}
+
+/// Compiles a body (shebang skipped, its newline kept) into the registry as `f_<sha>`. Err: Redis's error text.
+fn compile(hl: &mut HostLua, sha: &[u8; 40], body: &[u8]) -> Result<(Value, u32), String> {
+    let (flags, shebang_len) = parse_shebang(body).map_err(|e| format!("ERR {e}"))?;
+    let l = &mut hl.lua;
+    match l.load(&body[shebang_len..], env::EVAL_CHUNKNAME) {
+        Ok(f) => {
+            let reg = l.registry;
+            let mut name = b"f_".to_vec();
+            name.extend_from_slice(sha);
+            let k = l.new_string(name);
+            let _ = l.heap.raw_set(reg, k, f);
+            Ok((f, flags))
+        }
+        Err(e) => {
+            let msg = l.error_text(&e).unwrap_or_default();
+            Err(format!("ERR Error compiling script (new function): {}", String::from_utf8_lossy(&msg)))
+        }
+    }
+}
+
+/// `luaCreateFunction`: the cached script for `body`, compiling and caching it if new. Err: the error text.
+pub fn create_function<H: ScriptHost>(host: &mut H, body: &[u8]) -> Result<[u8; 40], String> {
+    let sha = body_sha(body);
+    if host.state().scripting.eval.scripts.contains_key(&sha) {
+        return Ok(sha);
+    }
+    // The shebang is checked before compiling (and its errors win over syntax errors).
+    parse_shebang(body).map_err(|e| format!("ERR {e}"))?;
+    let mut hl = state_for(host);
+    let compiled = compile(&mut hl, &sha, body);
+    let ev = &mut host.state().scripting.eval;
+    ev.vm_bytes = hl.lua.used_memory();
+    ev.lua = Some(hl);
+    let (func, flags) = compiled?;
+    ev.scripts_mem += 40 + body.len();
+    ev.scripts.insert(sha, Script { body: body.to_vec(), flags, func });
+    Ok(sha)
+}
+
+/// Which EVAL variant runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct EvalKind {
+    /// EVALSHA / EVALSHA_RO.
+    pub sha: bool,
+    /// EVAL_RO / EVALSHA_RO.
+    pub ro: bool,
+}
+
+/// The shebang flags of the script an EVAL-family call names, if known without compiling (Redis's
+/// `evalGetCommandFlags`): the dispatcher runs the call under [`super::command_with_script_flags`].
+pub fn call_script_flags(st: &crate::state::ServerState, kind: EvalKind, args: Args) -> Option<u32> {
+    if args.len() < 2 {
+        return None;
+    }
+    let script = args.get(1);
+    let key = if kind.sha { sha_key(script)? } else { body_sha(script) };
+    match st.scripting.eval.scripts.get(&key) {
+        Some(s) => Some(s.flags),
+        None if kind.sha => None,
+        None => parse_shebang(script).ok().map(|(f, _)| f),
+    }
+}
+
+/// EVAL/EVALSHA/EVAL_RO/EVALSHA_RO `script|sha numkeys [key ...] [arg ...]` for caller `c` (Redis's
+/// `evalGenericCommand`); the reply goes to `c.reply`.
+pub fn eval_command<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Args, kind: EvalKind) {
+    if kind.sha && args.get(1).len() != 40 {
+        c.reply.error("NOSCRIPT No matching script. Please use EVAL.");
+        return;
+    }
+    let Some(numkeys) = crate::util::parse_i64(args.get(2)) else {
+        c.reply.err_not_int();
+        return;
+    };
+    if numkeys > args.len() as i64 - 3 {
+        c.reply.error("ERR Number of keys can't be greater than number of args");
+        return;
+    }
+    if numkeys < 0 {
+        c.reply.error("ERR Number of keys can't be negative");
+        return;
+    }
+    let sha = if kind.sha {
+        match sha_key(args.get(1)) {
+            Some(k) if host.state().scripting.eval.scripts.contains_key(&k) => k,
+            _ => {
+                c.reply.error("NOSCRIPT No matching script. Please use EVAL.");
+                return;
+            }
+        }
+    } else {
+        match create_function(host, args.get(1)) {
+            Ok(sha) => sha,
+            Err(e) => {
+                c.reply.error(&e);
+                return;
+            }
+        }
+    };
+    let Some((func, flags)) = host.state().scripting.eval.scripts.get(&sha).map(|s| (s.func, s.flags)) else {
+        c.reply.error("NOSCRIPT No matching script. Please use EVAL.");
+        return;
+    };
+    let funcname = String::from_utf8_lossy(&sha).into_owned();
+    let mut reply = std::mem::take(&mut c.reply);
+    let prepared = run::prepare(host.state(), c, &funcname, flags, kind.ro, true, &mut reply);
+    let Ok(rctx) = prepared else {
+        c.reply = reply;
+        return;
+    };
+    let mut hl = state_for(host);
+    let nk = numkeys as usize;
+    let keys = args.skip(3).take(nk);
+    let argv = args.skip(3 + nk);
+    run::call_function(host, &mut hl.lua, rctx, func, keys, argv, env::EVAL_CHUNKNAME, &mut reply);
+    c.reply = reply;
+    let ev = &mut host.state().scripting.eval;
+    ev.vm_bytes = hl.lua.used_memory();
+    // A SCRIPT FLUSH while the script ran (refused by the dispatcher, but be safe) would have left no state.
+    if ev.lua.is_none() {
+        ev.lua = Some(hl);
+    }
+}
+
+/// SCRIPT LOAD body.
+pub fn script_load<H: ScriptHost>(host: &mut H, reply: &mut Reply, body: &[u8]) {
+    match create_function(host, body) {
+        Ok(sha) => reply.bulk(&sha),
+        Err(e) => reply.error(&e),
+    }
+}
+
+/// SCRIPT HELP lines (Redis 7.0's).
+pub const SCRIPT_HELP: &[&str] = &[
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.",
+    "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha_keys() {
+        assert_eq!(&body_sha(b"return 1"), b"e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+        assert_eq!(sha_key(b"E0E1F9FABFC9D4800C877A703B823AC0578FF8DB"), Some(body_sha(b"return 1")));
+        assert_eq!(sha_key(b"abc"), None);
+    }
+}

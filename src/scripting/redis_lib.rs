@@ -1,0 +1,489 @@
+//! The `redis` table scripts see, and Redis's replacements of `pcall`, `math.random` and `math.randomseed`
+//! (script_lua.c's `luaRegisterRedisAPI`, eval.c's debugger no-ops).
+//!
+//! Every native is generic over the [`ScriptHost`] type and downcasts the `host` the interpreter passes through;
+//! a state is built for one host type ([`super::env::new_state`]). Errors raised here are Redis's error tables
+//! (`{err="ERR ..."}`) carrying the position of the Lua code that called the native (`source`, `line`), which
+//! Redis's error handler would add; [`super::run`] turns them into the final error reply.
+
+use std::any::Any;
+
+use super::call::{script_call, CallResult};
+use super::convert::{error_table, reply_to_lua};
+use super::ScriptHost;
+use crate::args::OwnedArgs;
+use crate::config::LogLevel;
+use crate::lua::value::{ErrorKind, LuaError, TableRef, Value};
+use crate::lua::Lua;
+
+/// Log levels as scripts pass them (Redis's `LL_*`).
+pub const LOG_DEBUG: i64 = 0;
+pub const LOG_VERBOSE: i64 = 1;
+pub const LOG_NOTICE: i64 = 2;
+pub const LOG_WARNING: i64 = 3;
+
+/// Runs `f` with the host (the downcast done once, the borrow limited to `f`).
+fn with_host<H: ScriptHost, R>(
+    l: &mut Lua,
+    any: &mut dyn Any,
+    f: impl FnOnce(&mut Lua, &mut H) -> Result<R, LuaError>,
+) -> Result<R, LuaError> {
+    match any.downcast_mut::<H>() {
+        Some(h) => f(l, h),
+        None => Err(raise(l, b"redis.call/pcall can only be called inside a script invocation")),
+    }
+}
+
+/// The position of the Lua code calling the running native (`source` as Lua's debug info spells it, `@chunk`,
+/// and the line), parsed from `luaL_where`.
+pub fn caller_location(l: &Lua) -> Option<(Vec<u8>, i64)> {
+    for level in 1..=2 {
+        if let Some(loc) = parse_location(l.where_prefix(level).as_bytes()) {
+            return Some(loc);
+        }
+    }
+    None
+}
+
+/// `"chunk:12: ..."` → (`"@chunk"`, 12): the position prefix Lua puts on error messages.
+pub fn parse_location(msg: &[u8]) -> Option<(Vec<u8>, i64)> {
+    // The chunk names scripts get ("user_script", "user_function") contain no ':'.
+    let colon = msg.iter().position(|&b| b == b':')?;
+    let rest = &msg[colon + 1..];
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || rest.get(digits) != Some(&b':') || colon == 0 {
+        return None;
+    }
+    let line = crate::util::parse_i64(&rest[..digits])?;
+    let mut source = b"@".to_vec();
+    source.extend_from_slice(&msg[..colon]);
+    Some((source, line))
+}
+
+/// Adds the caller's position to an error table (what Redis's `__redis__err__handler` does).
+pub fn set_location(l: &mut Lua, t: TableRef) {
+    if let Some((source, line)) = caller_location(l) {
+        let v = l.new_string(source);
+        l.set_field(t, "source", v);
+        l.set_field(t, "line", Value::Num(line as f64));
+    }
+}
+
+/// `luaPushError(msg)` + `luaError`: raises `{err="ERR msg"}` (or the code of a `-CODE msg` text) with the
+/// caller's position.
+pub fn raise(l: &mut Lua, msg: &[u8]) -> LuaError {
+    let t = error_table(l, msg);
+    set_location(l, t);
+    l.error_value(Value::Table(t))
+}
+
+/// `luaArgsToRedisArgv`: numbers as `%.17g`, strings as they are; anything else is refused.
+fn args_to_argv(l: &mut Lua) -> Result<OwnedArgs, &'static str> {
+    let n = l.nargs();
+    if n == 0 {
+        return Err("Please specify at least one argument for this redis lib call");
+    }
+    let mut argv = OwnedArgs::default();
+    let mut num = Vec::with_capacity(32);
+    for i in 1..=n {
+        match l.arg(i) {
+            Value::Num(x) => {
+                num.clear();
+                crate::lua::number::fmt_g(x, 17, false, &mut num);
+                argv.push(&num);
+            }
+            Value::Str(s) => argv.push(l.heap.str(s)),
+            _ => return Err("Lua redis lib command arguments must be strings or integers"),
+        }
+    }
+    Ok(argv)
+}
+
+/// `luaRedisGenericCommand`: `redis.call` (`raise_error`) and `redis.pcall`.
+fn generic_command<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any, raise_error: bool) -> Result<usize, LuaError> {
+    with_host::<H, usize>(l, any, |l, host| {
+        if host.state().scripting.run.is_none() {
+            return Err(raise(l, b"redis.call/pcall can only be called inside a script invocation"));
+        }
+        let argv = match args_to_argv(l) {
+            Ok(a) => a,
+            Err(msg) => {
+                let t = error_table(l, msg.as_bytes());
+                if raise_error {
+                    set_location(l, t);
+                    return Err(l.error_value(Value::Table(t)));
+                }
+                l.push(Value::Table(t));
+                return Ok(1);
+            }
+        };
+        let (v, is_error) = match script_call(host, &argv) {
+            None => return Err(raise(l, b"redis.call/pcall can only be called inside a script invocation")),
+            Some(CallResult::Refused(msg)) => {
+                let t = error_table(l, msg.as_bytes());
+                l.set_field(t, "ignore_error_stats_update", Value::Bool(true));
+                (Value::Table(t), true)
+            }
+            Some(CallResult::Reply(bytes)) => {
+                let is_error = bytes.first() == Some(&b'-');
+                (reply_to_lua(l, &bytes), is_error)
+            }
+        };
+        if raise_error && is_error {
+            if let Value::Table(t) = v {
+                set_location(l, t);
+            }
+            return Err(l.error_value(v));
+        }
+        l.push(v);
+        Ok(1)
+    })
+}
+
+fn redis_call<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
+    generic_command::<H>(l, any, true)
+}
+
+fn redis_pcall<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
+    generic_command::<H>(l, any, false)
+}
+
+/// Redis's `pcall` (`luaRedisPcall`): Lua's, except that an error table with an `err` message is returned as
+/// that message (scripts written before 7.0 expect strings). A killed script is not caught.
+fn pcall(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
+    let f = l.check_any(1)?;
+    let args: Vec<Value> = (2..=l.nargs()).map(|i| l.arg(i)).collect();
+    match l.call(any, f, &args) {
+        Ok(rets) => {
+            l.push(Value::Bool(true));
+            let n = rets.len();
+            for v in rets {
+                l.push(v);
+            }
+            Ok(1 + n)
+        }
+        Err(e) if !e.catchable() => Err(e),
+        Err(e) => {
+            let mut v = e.value;
+            if let Value::Table(t) = v {
+                let m = l.get_field(t, "err");
+                if matches!(m, Value::Str(_) | Value::Num(_)) {
+                    v = m;
+                }
+            }
+            l.push(Value::Bool(false));
+            l.push(v);
+            Ok(2)
+        }
+    }
+}
+
+/// `redis.sha1hex(s)`.
+fn sha1hex(l: &mut Lua, _any: &mut dyn Any) -> Result<usize, LuaError> {
+    if l.nargs() != 1 {
+        return Err(raise(l, b"wrong number of arguments"));
+    }
+    // lua_tolstring: strings and numbers; anything else hashes as the empty string.
+    let bytes = l.to_bytes(l.arg(1)).unwrap_or_default();
+    let hex = crate::sha1::to_hex(&crate::sha1::sha1(&bytes));
+    l.push_str(hex.as_bytes());
+    Ok(1)
+}
+
+/// The argument of `redis.error_reply`/`status_reply` when it is exactly one string; otherwise the error table
+/// they return (not raise).
+fn single_string(l: &mut Lua) -> Result<Vec<u8>, TableRef> {
+    match (l.nargs(), l.arg(1)) {
+        (1, Value::Str(s)) => Ok(l.heap.str(s).to_vec()),
+        _ => Err(error_table(l, b"wrong number or type of arguments")),
+    }
+}
+
+/// `redis.error_reply(msg)`: `{err=msg}`, `ERR ` added when the message has no `-CODE`.
+fn error_reply(l: &mut Lua, _any: &mut dyn Any) -> Result<usize, LuaError> {
+    let t = match single_string(l) {
+        Ok(msg) => {
+            let mut text = msg;
+            if text.first() != Some(&b'-') {
+                text.insert(0, b'-');
+            }
+            // sdsnew stops at a NUL, as the C string does.
+            if let Some(z) = text.iter().position(|&b| b == 0) {
+                text.truncate(z);
+            }
+            error_table(l, &text)
+        }
+        Err(t) => t,
+    };
+    l.push(Value::Table(t));
+    Ok(1)
+}
+
+/// `redis.status_reply(msg)`: `{ok=msg}`.
+fn status_reply(l: &mut Lua, _any: &mut dyn Any) -> Result<usize, LuaError> {
+    let t = match single_string(l) {
+        Ok(_) => {
+            let t = l.new_table(0, 1);
+            let v = l.arg(1);
+            l.set_field(t, "ok", v);
+            t
+        }
+        Err(t) => t,
+    };
+    l.push(Value::Table(t));
+    Ok(1)
+}
+
+/// `redis.log(level, ...)`: the arguments (strings and numbers) joined by spaces, in the server log.
+fn log(l: &mut Lua, _any: &mut dyn Any) -> Result<usize, LuaError> {
+    let n = l.nargs();
+    if n < 2 {
+        return Err(raise(l, b"redis.log() requires two arguments or more."));
+    }
+    let Some(level) = l.to_number(l.arg(1)) else {
+        return Err(raise(l, b"First argument must be a number (log level)."));
+    };
+    let level = level as i32 as i64;
+    let level = match level {
+        LOG_DEBUG => LogLevel::Debug,
+        LOG_VERBOSE => LogLevel::Verbose,
+        LOG_NOTICE => LogLevel::Notice,
+        LOG_WARNING => LogLevel::Warning,
+        _ => return Err(raise(l, b"Invalid debug level.")),
+    };
+    if !crate::log::enabled(level) {
+        return Ok(0);
+    }
+    let mut msg = Vec::new();
+    for i in 2..=n {
+        if let Some(b) = l.to_bytes(l.arg(i)) {
+            if i != 2 {
+                msg.push(b' ');
+            }
+            msg.extend_from_slice(&b);
+        }
+    }
+    crate::log::log(level, &String::from_utf8_lossy(&msg));
+    Ok(0)
+}
+
+/// `(int)lua_tonumber(v)`: 0 for values that are not numbers.
+fn to_c_int(l: &Lua, v: Value) -> i64 {
+    l.to_number(v).map_or(0, |n| crate::scripting::convert::num_to_i64(n) as i32 as i64)
+}
+
+/// `redis.setresp(2|3)`: the protocol the script's commands reply in.
+fn setresp<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
+    with_host::<H, usize>(l, any, |l, host| {
+        if host.state().scripting.run.is_none() {
+            return Err(raise(l, b"redis.setresp can only be called inside a script invocation"));
+        }
+        if l.nargs() != 1 {
+            return Err(raise(l, b"redis.setresp() requires one argument."));
+        }
+        let resp = to_c_int(l, l.arg(1));
+        if resp != 2 && resp != 3 {
+            return Err(raise(l, b"RESP version must be 2 or 3."));
+        }
+        if let Some(r) = host.state().scripting.run.as_mut() {
+            r.resp = resp as u8;
+        }
+        Ok(0)
+    })
+}
+
+/// `redis.set_repl(flags)`: where the script's commands propagate (AOF, replicas, both, neither).
+fn set_repl<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
+    with_host::<H, usize>(l, any, |l, host| {
+        if host.state().scripting.run.is_none() {
+            return Err(raise(l, b"redis.set_repl can only be called inside a script invocation"));
+        }
+        if l.nargs() != 1 {
+            return Err(raise(l, b"redis.set_repl() requires two arguments."));
+        }
+        let flags = to_c_int(l, l.arg(1));
+        if flags & !(super::REPL_ALL as i64) != 0 {
+            return Err(raise(l, b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."));
+        }
+        if let Some(r) = host.state().scripting.run.as_mut() {
+            r.repl_flags = flags as u8;
+        }
+        Ok(0)
+    })
+}
+
+/// `redis.acl_check_cmd(cmd, ...)`: whether the script's user may run that command.
+fn acl_check_cmd<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
+    with_host::<H, usize>(l, any, |l, host| {
+        if host.state().scripting.run.is_none() {
+            return Err(raise(l, b"redis.acl_check_cmd can only be called inside a script invocation"));
+        }
+        let argv = match args_to_argv(l) {
+            Ok(a) => a,
+            Err(msg) => return Err(raise(l, msg.as_bytes())),
+        };
+        let args = argv.args();
+        let found = host.lookup(args.get(0)).and_then(|cmd| {
+            if cmd.subcommands.is_empty() || args.len() < 2 {
+                Some(cmd)
+            } else {
+                crate::command::lookup_sub(cmd, args.get(1))
+            }
+        });
+        let Some(cmd) = found else {
+            return Err(raise(l, b"Invalid command passed to redis.acl_check_cmd()"));
+        };
+        let allowed = match host.state().scripting.run.as_ref() {
+            Some(r) if r.obey => true,
+            Some(r) => {
+                let uid = r.user_id;
+                let st = host.state();
+                match (st.acl.user(uid), crate::acl::registry::registry().id_of(cmd)) {
+                    (Some(u), Some(id)) => crate::acl::check(u, id, args).is_ok(),
+                    _ => false,
+                }
+            }
+            None => false,
+        };
+        l.push(Value::Bool(allowed));
+        Ok(1)
+    })
+}
+
+/// `redis.replicate_commands()`: effects replication is the only mode since 7.0; always true.
+fn replicate_commands(l: &mut Lua, _any: &mut dyn Any) -> Result<usize, LuaError> {
+    l.push(Value::Bool(true));
+    Ok(1)
+}
+
+/// `redis.breakpoint()`: false outside the Lua debugger (ferredis has no debugger sessions).
+fn breakpoint(l: &mut Lua, _any: &mut dyn Any) -> Result<usize, LuaError> {
+    l.push(Value::Bool(false));
+    Ok(1)
+}
+
+/// `redis.debug(...)`: logs to the debugger console only; nothing outside a debugging session.
+fn debug(_l: &mut Lua, _any: &mut dyn Any) -> Result<usize, LuaError> {
+    Ok(0)
+}
+
+/// Redis's `math.random` over `redisLrand48` (the same numbers as Redis for the same sequence of calls).
+fn math_random<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
+    let Some(host) = any.downcast_mut::<H>() else {
+        return Err(l.runtime_error("math.random can only be called inside a script invocation"));
+    };
+    let st = host.state();
+    if st.scripting.run.is_none() {
+        return Err(l.runtime_error("math.random can only be called inside a script invocation"));
+    }
+    let r = st.scripting.rng.next_unit();
+    match l.nargs() {
+        0 => l.push(Value::Num(r)),
+        1 => {
+            let u = l.check_int(1)? as i32 as f64;
+            if u < 1.0 {
+                return Err(l.arg_error(1, "interval is empty"));
+            }
+            l.push(Value::Num((r * u).floor() + 1.0));
+        }
+        2 => {
+            let lo = l.check_int(1)? as i32;
+            let up = l.check_int(2)? as i32;
+            if lo > up {
+                return Err(l.arg_error(2, "interval is empty"));
+            }
+            let span = (up as i64 - lo as i64 + 1) as i32 as f64;
+            l.push(Value::Num((r * span).floor() + lo as f64));
+        }
+        _ => return Err(l.runtime_error("wrong number of arguments")),
+    }
+    Ok(1)
+}
+
+/// Redis's `math.randomseed`.
+fn math_randomseed<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
+    let Some(host) = any.downcast_mut::<H>() else {
+        return Err(l.runtime_error("math.randomseed can only be called inside a script invocation"));
+    };
+    if host.state().scripting.run.is_none() {
+        return Err(l.runtime_error("math.randomseed can only be called inside a script invocation"));
+    }
+    let seed = l.check_int(1)? as i32;
+    host.state().scripting.rng.seed(seed);
+    Ok(0)
+}
+
+/// The error of a killed script (`luaMaskCountHook`): not catchable by `pcall`.
+pub fn killed_error(l: &mut Lua) -> LuaError {
+    let t = error_table(l, b"Script killed by user with SCRIPT KILL...");
+    set_location(l, t);
+    LuaError::new(ErrorKind::Killed, Value::Table(t))
+}
+
+/// Builds the `redis` table (eval mode adds the debugger no-ops and `replicate_commands`, as eval.c does) and
+/// installs Redis's `pcall`, `math.random` and `math.randomseed`.
+pub fn register<H: ScriptHost>(l: &mut Lua, eval_mode: bool) {
+    let g = l.globals;
+    let pc = l.new_native("pcall", pcall, Vec::new());
+    l.set_field(g, "pcall", pc);
+
+    let r = l.new_table(0, 32);
+    l.register(r, "call", redis_call::<H>);
+    l.register(r, "pcall", redis_pcall::<H>);
+    l.register(r, "log", log);
+    for (name, v) in [("LOG_DEBUG", LOG_DEBUG), ("LOG_VERBOSE", LOG_VERBOSE), ("LOG_NOTICE", LOG_NOTICE)] {
+        l.set_field(r, name, Value::Num(v as f64));
+    }
+    l.set_field(r, "LOG_WARNING", Value::Num(LOG_WARNING as f64));
+    l.set_field(r, "REDIS_VERSION_NUM", Value::Num(version_num() as f64));
+    let v = l.new_str(crate::config::REDIS_VERSION.as_bytes());
+    l.set_field(r, "REDIS_VERSION", v);
+    l.register(r, "setresp", setresp::<H>);
+    l.register(r, "sha1hex", sha1hex);
+    l.register(r, "error_reply", error_reply);
+    l.register(r, "status_reply", status_reply);
+    l.register(r, "set_repl", set_repl::<H>);
+    l.set_field(r, "REPL_NONE", Value::Num(0.0));
+    l.set_field(r, "REPL_AOF", Value::Num(super::REPL_AOF as f64));
+    l.set_field(r, "REPL_SLAVE", Value::Num(super::REPL_REPLICA as f64));
+    l.set_field(r, "REPL_REPLICA", Value::Num(super::REPL_REPLICA as f64));
+    l.set_field(r, "REPL_ALL", Value::Num(super::REPL_ALL as f64));
+    l.register(r, "acl_check_cmd", acl_check_cmd::<H>);
+    if eval_mode {
+        l.register(r, "breakpoint", breakpoint);
+        l.register(r, "debug", debug);
+        l.register(r, "replicate_commands", replicate_commands);
+    }
+    l.set_field(g, "redis", Value::Table(r));
+
+    if let Value::Table(m) = l.get_field(g, "math") {
+        l.register(m, "random", math_random::<H>);
+        l.register(m, "randomseed", math_randomseed::<H>);
+    }
+}
+
+/// `REDIS_VERSION_NUM`: 0x00MMmmpp of the version we report (7.0.15 → 0x0007000f).
+pub fn version_num() -> i64 {
+    let mut parts = crate::config::REDIS_VERSION.split('.').map(|p| p.parse::<i64>().unwrap_or(0));
+    let (a, b, c) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (a << 16) | (b << 8) | c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_from_messages() {
+        assert_eq!(parse_location(b"user_script:12: oops"), Some((b"@user_script".to_vec(), 12)));
+        assert_eq!(parse_location(b"user_script:1: "), Some((b"@user_script".to_vec(), 1)));
+        assert_eq!(parse_location(b"oops: x"), None);
+        assert_eq!(parse_location(b""), None);
+        assert_eq!(parse_location(b":1: x"), None);
+    }
+
+    #[test]
+    fn version_number() {
+        assert_eq!(version_num(), 0x0007_000f);
+    }
+}

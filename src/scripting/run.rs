@@ -1,0 +1,292 @@
+//! Running one script function for one caller (Redis's `scriptPrepareForRun`, `luaCallFunction` and
+//! `scriptResetRun`), shared by EVAL and FCALL.
+//!
+//! [`prepare`] applies the refusals a script's declared flags call for and builds the [`RunCtx`];
+//! [`call_function`] installs it, sets `KEYS`/`ARGV`, arms the busy-script hook, calls the function and writes
+//! its result (or its error) to the caller's reply. Error replies follow Redis 7.0:
+//! `-<CODE> <message> script: <sha or function>, on <source>:<line>.` when the position of the error is known
+//! (errors raised by `redis.*` natives carry it; Lua's own messages start with it), the bare message otherwise.
+
+use std::any::Any;
+use std::time::Instant;
+
+use super::convert::{self, ErrorStats};
+use super::redis_lib;
+use super::{run_flags, script_flags, RunCtx, ScriptHost, REPL_ALL};
+use crate::args::Args;
+use crate::lua::value::{ErrorKind, LuaError, TableRef, Value};
+use crate::lua::Lua;
+use crate::net::client::{flags as cf, ClientState};
+use crate::resp::reply::Reply;
+use crate::state::ServerState;
+
+/// Instructions between two checks of the busy-script hook (Redis's count hook interval).
+pub const HOOK_INTERVAL: u32 = 100_000;
+
+/// Whether the caller must be obeyed whatever the state (our master, the AOF loader): Redis's `mustObeyClient`.
+pub fn must_obey(c: &ClientState) -> bool {
+    // u64::MAX is the AOF loading client's id (server/aof.rs).
+    c.has(cf::MASTER) || c.id == u64::MAX
+}
+
+/// `scriptPrepareForRun`: refuses the run (error text written to `reply`, Err returned) or returns its context.
+/// `funcname` names the script in errors and logs; `ro` is EVAL_RO/EVALSHA_RO/FCALL_RO; `eval` tells EVAL from
+/// FCALL.
+pub fn prepare(
+    st: &ServerState,
+    caller: &ClientState,
+    funcname: &str,
+    flags: u32,
+    ro: bool,
+    eval: bool,
+    reply: &mut Reply,
+) -> Result<RunCtx, ()> {
+    let running_stale = st.repl.master.is_some()
+        && st.repl.link_state != crate::repl::LinkState::Connected
+        && !st.config.stored_bool("replica-serve-stale-data");
+    let obey = must_obey(caller);
+    let pre_oom = st.config.maxmemory != 0 && crate::evict::memory_to_free(st).is_some();
+    if flags & script_flags::EVAL_COMPAT_MODE == 0 {
+        if running_stale && flags & script_flags::ALLOW_STALE == 0 {
+            reply.error(
+                "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' \
+                 flag is not set on the script.",
+            );
+            return Err(());
+        }
+        if flags & script_flags::NO_WRITES == 0 {
+            if st.repl.master.is_some() && st.config.stored_bool("replica-read-only") && !obey {
+                reply.error("READONLY Can not run script with write flag on readonly replica");
+                return Err(());
+            }
+            if !obey {
+                if let Some(msg) = super::call::disk_error(st) {
+                    let rdb = msg.contains("RDB");
+                    if rdb {
+                        reply.error(
+                            "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to \
+                             persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only \
+                             scripts.",
+                        );
+                    } else {
+                        let errno = st.persist.stats.aof_error.unwrap_or(0);
+                        let e = std::io::Error::from_raw_os_error(errno);
+                        reply.error(&format!(
+                            "MISCONF Redis is configured to persist data to AOF, but it's currently unable to \
+                             persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only \
+                             scripts. AOF error: {}",
+                            crate::sys::error_text(&e)
+                        ));
+                    }
+                    return Err(());
+                }
+            }
+            if ro {
+                reply.error("ERR Can not execute a script with write flag using *_ro command.");
+                return Err(());
+            }
+            if crate::repl::too_few_replicas(st) {
+                reply.error("NOREPLICAS Not enough good replicas to write.");
+                return Err(());
+            }
+        }
+        if pre_oom && flags & (script_flags::ALLOW_OOM | script_flags::NO_WRITES) == 0 {
+            reply.error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
+            return Err(());
+        }
+    } else if running_stale {
+        reply.error("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+        return Err(());
+    }
+    let mut run_fl = if eval { run_flags::EVAL_MODE } else { 0 };
+    let compat = flags & script_flags::EVAL_COMPAT_MODE != 0;
+    if ro || (!compat && flags & script_flags::NO_WRITES != 0) {
+        run_fl |= run_flags::READ_ONLY;
+    }
+    if !compat && flags & script_flags::ALLOW_OOM != 0 {
+        run_fl |= run_flags::ALLOW_OOM;
+    }
+    if compat || flags & script_flags::ALLOW_CROSS_SLOT != 0 {
+        run_fl |= run_flags::ALLOW_CROSS_SLOT;
+    }
+    Ok(RunCtx {
+        funcname: funcname.to_string(),
+        flags: run_fl,
+        repl_flags: REPL_ALL,
+        resp: 2,
+        start: Instant::now(),
+        db: caller.db,
+        user_id: caller.user_id,
+        user: caller.user.clone(),
+        obey,
+        in_multi: caller.has(cf::MULTI),
+        pre_oom,
+    })
+}
+
+/// The busy-script hook (`luaMaskCountHook` + `scriptInterrupt`): past `busy-reply-threshold` the script is
+/// marked timed out and other clients are served between instruction batches; a killed script gets an error no
+/// `pcall` catches.
+fn hook<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<(), LuaError> {
+    let Some(host) = any.downcast_mut::<H>() else { return Ok(()) };
+    let st = host.state();
+    let threshold = st.config.busy_reply_threshold;
+    let Some(run) = st.scripting.run.as_mut() else { return Ok(()) };
+    if !run.has(run_flags::TIMEDOUT) {
+        let elapsed = run.start.elapsed().as_millis() as i64;
+        if elapsed < threshold {
+            return Ok(());
+        }
+        let kill = if run.has(run_flags::EVAL_MODE) { "SCRIPT KILL" } else { "FUNCTION KILL" };
+        crate::log_warning!(
+            "Slow script detected: still in execution after {elapsed} milliseconds. You can try killing the \
+             script using the {kill} command. Script name is: {}.",
+            run.funcname
+        );
+        run.flags |= run_flags::TIMEDOUT;
+    }
+    host.process_events_while_blocked();
+    let killed = host.state().scripting.run.as_ref().is_some_and(|r| r.has(run_flags::KILLED));
+    if killed {
+        crate::log_warning!("Lua script killed by user with SCRIPT KILL.");
+        // Keep firing often so a pcall cannot swallow the kill and go on (the error itself is uncatchable too).
+        l.hook_interval = 1;
+        return Err(redis_lib::killed_error(l));
+    }
+    Ok(())
+}
+
+/// A Lua array of the arguments (`KEYS`, `ARGV`).
+fn array_of(l: &mut Lua, items: Args) -> TableRef {
+    let t = l.new_table(items.len(), 0);
+    for (i, a) in items.iter().enumerate() {
+        let v = l.new_str(a);
+        let _ = l.heap.raw_set_int(t, i as i64 + 1, v);
+    }
+    t
+}
+
+/// Runs `f` for the caller (Redis's `luaCallFunction`): EVAL (`run.flags` has EVAL_MODE) sets the globals
+/// `KEYS` and `ARGV` and calls `f()`; FCALL calls `f(keys, args)`. The result or the error goes to `reply`
+/// (the caller's). Returns the run context (its flags tell whether the script wrote, timed out...).
+pub fn call_function<H: ScriptHost>(
+    host: &mut H,
+    l: &mut Lua,
+    run: RunCtx,
+    f: Value,
+    keys: Args,
+    args: Args,
+    chunk: &str,
+    reply: &mut Reply,
+) -> RunCtx {
+    let eval = run.has(run_flags::EVAL_MODE);
+    let threshold = host.state().config.busy_reply_threshold;
+    host.state().scripting.run = Some(run);
+    if threshold > 0 {
+        l.hook = Some(hook::<H>);
+        l.hook_interval = HOOK_INTERVAL;
+    }
+    let kt = array_of(l, keys);
+    let at = array_of(l, args);
+    let result = if eval {
+        let g = l.globals;
+        l.set_field(g, "KEYS", Value::Table(kt));
+        l.set_field(g, "ARGV", Value::Table(at));
+        l.call(host, f, &[])
+    } else {
+        l.call(host, f, &[Value::Table(kt), Value::Table(at)])
+    };
+    l.hook = None;
+    l.hook_interval = HOOK_INTERVAL;
+    let run = host.state().scripting.run.take();
+    let run = match run {
+        Some(r) => r,
+        // Never expected: the context is only removed here.
+        None => RunCtx {
+            funcname: String::new(),
+            flags: 0,
+            repl_flags: REPL_ALL,
+            resp: 2,
+            start: Instant::now(),
+            db: 0,
+            user_id: 0,
+            user: String::new(),
+            obey: false,
+            in_multi: false,
+            pre_oom: false,
+        },
+    };
+    match result {
+        Ok(values) => {
+            let v = values.first().copied().unwrap_or(Value::Nil);
+            convert::lua_to_reply(l, v, reply, run.resp);
+        }
+        Err(e) => error_reply(l, &e, &run.funcname, chunk, reply),
+    }
+    run
+}
+
+/// The caller's error reply for a failed script (the end of `luaCallFunction`).
+fn error_reply(l: &mut Lua, e: &LuaError, funcname: &str, chunk: &str, reply: &mut Reply) {
+    let (msg, source, line, stats) = match e.value {
+        Value::Table(t) => {
+            let msg = match l.get_field(t, "err") {
+                v @ (Value::Str(_) | Value::Num(_)) => l.to_bytes(v).unwrap_or_default(),
+                // Redis's handler leaves a table without `err` as it is; its message is empty.
+                _ => Vec::new(),
+            };
+            let source = match l.get_field(t, "source") {
+                v @ (Value::Str(_) | Value::Num(_)) => l.to_bytes(v),
+                _ => None,
+            };
+            let line = match l.get_field(t, "line") {
+                v @ (Value::Str(_) | Value::Num(_)) => l.to_bytes(v),
+                _ => None,
+            };
+            let ignore = matches!(l.get_field(t, "ignore_error_stats_update"), Value::Bool(true));
+            (msg, source, line, if ignore { ErrorStats::Skip } else { ErrorStats::Count })
+        }
+        v if e.kind == ErrorKind::Memory => {
+            // Lua does not call the error handler for memory errors: Redis reports the raw message.
+            let text = l.to_bytes(v).unwrap_or_else(|| b"execution failure".to_vec());
+            let mut m = format!("ERR Error running script {funcname}, ").into_bytes();
+            m.extend_from_slice(&text[..text.len().min(100)]);
+            convert::add_error(reply, &m, ErrorStats::Count);
+            return;
+        }
+        v => {
+            let text = match v {
+                Value::Str(_) | Value::Num(_) => l.to_bytes(v).unwrap_or_default(),
+                Value::Nil => b"nil".to_vec(),
+                Value::Bool(b) => {
+                    if b {
+                        b"true".to_vec()
+                    } else {
+                        b"false".to_vec()
+                    }
+                }
+                other => other.type_name().as_bytes().to_vec(),
+            };
+            let loc = redis_lib::parse_location(&text)
+                .filter(|(src, _)| src.get(1..).is_some_and(|s| chunk.as_bytes().get(1..) == Some(s)));
+            let mut msg = b"ERR ".to_vec();
+            msg.extend_from_slice(&text);
+            let (source, line) = match loc {
+                Some((s, n)) => (Some(s), Some(n.to_string().into_bytes())),
+                None => (None, None),
+            };
+            (msg, source, line, ErrorStats::Count)
+        }
+    };
+    let mut out = msg;
+    if let (Some(source), Some(line)) = (source, line) {
+        out.extend_from_slice(b" script: ");
+        out.extend_from_slice(funcname.as_bytes());
+        out.extend_from_slice(b", on ");
+        out.extend_from_slice(&source);
+        out.push(b':');
+        out.extend_from_slice(&line);
+        out.push(b'.');
+    }
+    convert::add_error(reply, &out, stats);
+}
