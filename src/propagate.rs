@@ -65,6 +65,8 @@ pub struct Propagation {
     /// The replication stream while this server is a master with a backlog (a replica proxies its master's bytes
     /// instead): see [`ReplFeed`].
     pub repl: Option<ReplFeed>,
+    /// While a script's command runs: where its op goes (`redis.set_repl`); `None` = everywhere.
+    pub script_targets: Option<u8>,
 }
 
 /// The replication stream's encoder: RESP commands with a SELECT whenever the db changes (Redis's
@@ -125,8 +127,9 @@ impl Propagation {
             }
             return;
         }
+        let targets = self.script_targets.unwrap_or(TARGET_ALL);
         match call.rewrite {
-            Some(argv) => self.ops.push(Op { db, argv, targets: TARGET_ALL }),
+            Some(argv) => self.ops.push(Op { db, argv, targets }),
             None if !nested && self.ops.is_empty() => {
                 // The common case: one op, the command itself, straight from the query buffer.
                 match (self.aof.as_mut(), self.repl.as_mut()) {
@@ -144,7 +147,7 @@ impl Propagation {
                 }
                 return;
             }
-            None => self.ops.push(Op { db, argv: own.map(|a| a.to_vec()).collect(), targets: TARGET_ALL }),
+            None => self.ops.push(Op { db, argv: own.map(|a| a.to_vec()).collect(), targets }),
         }
         if !nested {
             self.flush_unit();

@@ -40,6 +40,7 @@ mod aof;
 mod blocked;
 mod persistence;
 mod replication;
+mod script;
 
 /// Highest cron frequency (Redis's `CONFIG_MAX_HZ`).
 const CONFIG_MAX_HZ: i64 = 500;
@@ -120,6 +121,9 @@ pub struct Server {
     commands: &'static command::CommandTable,
     /// The AOF's directory and manifest (see `server/aof.rs`).
     aof_files: Option<aof::AofFiles>,
+    /// The event loop of the command being dispatched, for a busy script to serve other clients meanwhile (see
+    /// `server/script.rs`); set and reset by `dispatch`.
+    busy_loop: Option<*mut EventLoop>,
 }
 
 struct PendingStat {
@@ -548,6 +552,7 @@ impl Server {
             nesting: 0,
             commands,
             aof_files: None,
+            busy_loop: None,
         })
     }
 
@@ -786,6 +791,10 @@ impl Server {
             if c.state.flags & stop != 0 || self.exit_code.is_some() {
                 return;
             }
+            // Our master's stream waits while a busy script lets other clients in (Redis's processInputBuffer).
+            if c.state.has(flags::MASTER) && self.state.scripting.is_timedout() {
+                return;
+            }
             let limits = self.limits_for(c.state.authenticated);
             let Client { state, query, parser, spans, scratch, mem, .. } = c;
             let query_cap = query.capacity();
@@ -963,7 +972,9 @@ impl Server {
         c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP | flags::MASTER);
         let running = crate::crash::Running { client: &*c, args };
         crate::crash::set_running(&running);
+        let outer_loop = self.busy_loop.replace(el as *mut EventLoop);
         let end_us = self.call_checked(c, args, start_us);
+        self.busy_loop = outer_loop;
         crate::crash::clear_running();
         if c.has(flags::POSTPONED) {
             c.reply.enabled = true;
@@ -1036,16 +1047,22 @@ impl Server {
             self.acl_reject(c, cmd, full_name, args, d);
             return start_us;
         }
-        // maxmemory: evict first, then refuse what would grow memory (Redis's processCommand order).
-        if self.state.config.maxmemory != 0 && crate::evict::rejects_command(&mut self.state, c, cmd, full_name) {
+        // EVAL* run under the flags their script declares (its shebang).
+        let flagged = if cmd.group == command::Group::Scripting { self.script_flags_variant(cmd, args) } else { cmd };
+        // maxmemory: evict first, then refuse what would grow memory (Redis's processCommand order). Not while a
+        // busy script lets other clients in (its propagation must not interleave with eviction's).
+        if self.state.config.maxmemory != 0
+            && !self.state.scripting.is_timedout()
+            && crate::evict::rejects_command(&mut self.state, c, flagged, full_name)
+        {
             self.reject(c, cmd, full_name, crate::evict::OOM_ERR);
             return start_us;
         }
-        if let Some(msg) = self.repl_denies(c, cmd) {
+        if let Some(msg) = self.repl_denies(c, flagged) {
             self.reject(c, cmd, full_name, msg);
             return start_us;
         }
-        if let Some(msg) = self.disk_error_denies(c, cmd) {
+        if let Some(msg) = self.disk_error_denies(c, flagged) {
             self.reject(c, cmd, full_name, &msg);
             return start_us;
         }
@@ -1053,11 +1070,16 @@ impl Server {
             self.reject(c, cmd, full_name, "LOADING Redis is loading the dataset in memory");
             return start_us;
         }
+        if self.state.scripting.is_timedout() && !cmd.has(flag::ALLOW_BUSY) {
+            let msg = self.state.scripting.busy_error();
+            self.reject(c, cmd, full_name, msg);
+            return start_us;
+        }
         if let Some(msg) = crate::pubsub::context_error(c, full_name) {
             self.reject(c, cmd, full_name, &msg);
             return start_us;
         }
-        if self.tx_or_pause_hook(c, cmd, full_name, args, start_us) {
+        if self.tx_or_pause_hook(c, flagged, full_name, args, start_us) {
             return crate::util::now_us();
         }
         self.call(c, cmd, full_name, args, start_us)
@@ -1107,6 +1129,9 @@ impl Server {
         start_us: i64,
     ) -> i64 {
         self.call_with(c, cmd, full_name, args, start_us, |s, c| {
+            if cmd.group == command::Group::Scripting && s.script_command(c, cmd, args) {
+                return;
+            }
             (cmd.handler)(&mut Ctx { client: c, srv: &mut s.state }, args)
         })
     }
@@ -1392,7 +1417,14 @@ impl Server {
         std::mem::swap(&mut list, &mut self.state.clients_pending_write);
         // Newest first, as Redis links clients at the head of its pending-writes list.
         for &fd in list.iter().rev() {
-            let Some(mut c) = self.take_client(fd) else { continue };
+            let Some(mut c) = self.take_client(fd) else {
+                // Out of its slot: the client running a busy script (this pass serves others meanwhile). It stays
+                // listed for the pass after its command.
+                if self.state.scripting.run.is_some() {
+                    self.state.clients_pending_write.push(fd);
+                }
+                continue;
+            };
             if !c.pending_write {
                 self.put_client(c);
                 continue;
@@ -1695,6 +1727,10 @@ impl EventHandler for Server {
     }
 
     fn time_event(&mut self, el: &mut EventLoop, id: u64) -> TimerNext {
+        // Timers wait while a busy script lets clients in (only file events are served then).
+        if self.state.scripting.is_timedout() {
+            return TimerNext::After(10);
+        }
         if self.state.evict.timer == Some(id) {
             return if crate::evict::time_proc(&mut self.state) { TimerNext::After(0) } else { TimerNext::Stop };
         }
@@ -1709,6 +1745,13 @@ impl EventHandler for Server {
 
     fn before_sleep(&mut self, el: &mut EventLoop) {
         self.flush_command_stats();
+        // Serving clients from inside a busy script (Redis's ProcessingEventsWhileBlocked): only write replies
+        // and the AOF; nothing that touches the dataset.
+        if self.state.scripting.is_timedout() {
+            self.aof_flush(false);
+            self.handle_pending_writes(el);
+            return;
+        }
         if self.check_shutdown_signal(el) {
             return;
         }

@@ -284,6 +284,12 @@ fn shutdown(ctx: &mut Ctx, args: Args) {
         ctx.reply().err_syntax();
         return;
     }
+    // While a busy script lets clients in, only SHUTDOWN NOSAVE may stop the server.
+    if !nosave && ctx.srv.scripting.is_timedout() {
+        let msg = ctx.srv.scripting.busy_error();
+        ctx.reply().error(msg);
+        return;
+    }
     if abort {
         // Shutdowns here never wait for replicas, so there is never one to abort.
         ctx.reply().error("ERR No shutdown in progress.");

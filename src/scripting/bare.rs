@@ -45,5 +45,7 @@ impl ScriptHost for ServerState {
         crate::acl::check(u, id, args).err().map(|d| d.reason)
     }
 
-    fn process_events_while_blocked(&mut self) {}
+    fn process_events_while_blocked(&mut self) -> bool {
+        false
+    }
 }

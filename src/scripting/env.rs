@@ -17,6 +17,9 @@ use crate::lua::Lua;
 /// Chunk name of EVAL scripts (errors read `user_script:1: ...`).
 pub const EVAL_CHUNKNAME: &str = "@user_script";
 
+/// Registry field holding the error handler of [`super::run::call_function`].
+pub const ERR_HANDLER: &str = "__redis__err__handler";
+
 /// Globals the libraries may define (Redis's `libraries_allow_list`, `redis_api_allow_list`,
 /// `lua_builtins_allow_list`, `lua_builtins_not_documented_allow_list`).
 const ALLOWED_GLOBALS: &[&str] = &[
@@ -67,9 +70,13 @@ pub fn new_state<H: ScriptHost>(eval_mode: bool) -> Lua {
     let mut l = Lua::new();
     crate::lua::lib::open_libs(&mut l);
     redis_lib::register::<H>(&mut l, eval_mode);
+    // The error handler runs are protected with; EVAL also exposes it as a global, as Redis does.
+    let h = l.new_native("__redis__err__handler", err_handler, Vec::new());
+    let reg = l.registry;
+    l.set_field(reg, ERR_HANDLER, h);
     if eval_mode {
         let g = l.globals;
-        l.register(g, "__redis__err__handler", err_handler);
+        l.set_field(g, "__redis__err__handler", h);
     }
     filter_globals(&mut l);
     protect_globals(&mut l);
@@ -138,23 +145,13 @@ fn readonly_table(l: &mut Lua, _any: &mut dyn std::any::Any) -> Result<usize, Lu
 
 /// `__redis__err__handler(err)`: the error table Redis's handler makes of an error (`{err='ERR ' .. err}` for
 /// non-tables), with the caller's position.
-fn err_handler(l: &mut Lua, _any: &mut dyn std::any::Any) -> Result<usize, LuaError> {
+fn err_handler(l: &mut Lua, any: &mut dyn std::any::Any) -> Result<usize, LuaError> {
     let err = l.arg(1);
     let t = match err {
         Value::Table(t) => t,
         other => {
-            let text = match other {
-                Value::Str(_) | Value::Num(_) => l.to_bytes(other).unwrap_or_default(),
-                Value::Nil => b"nil".to_vec(),
-                Value::Bool(b) => {
-                    if b {
-                        b"true".to_vec()
-                    } else {
-                        b"false".to_vec()
-                    }
-                }
-                v => v.type_name().as_bytes().to_vec(),
-            };
+            let s = l.tostring(any, other)?;
+            let text = l.to_bytes(s).unwrap_or_default();
             let mut msg = b"ERR ".to_vec();
             msg.extend_from_slice(&text);
             let t = l.new_table(0, 3);
@@ -163,7 +160,8 @@ fn err_handler(l: &mut Lua, _any: &mut dyn std::any::Any) -> Result<usize, LuaEr
             t
         }
     };
-    redis_lib::set_location(l, t);
+    // Level 0 is this handler; level 1 the function that raised (a native: then its Lua caller).
+    redis_lib::set_location(l, t, 1);
     l.push(Value::Table(t));
     Ok(1)
 }

@@ -215,7 +215,7 @@ pub fn eval_command<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Args
     let funcname = String::from_utf8_lossy(&sha).into_owned();
     let mut reply = std::mem::take(&mut c.reply);
     let prepared = run::prepare(host.state(), c, &funcname, flags, kind.ro, true, &mut reply);
-    let Ok(rctx) = prepared else {
+    let Some(rctx) = prepared else {
         c.reply = reply;
         return;
     };
@@ -223,7 +223,7 @@ pub fn eval_command<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Args
     let nk = numkeys as usize;
     let keys = args.skip(3).take(nk);
     let argv = args.skip(3 + nk);
-    run::call_function(host, &mut hl.lua, rctx, func, keys, argv, env::EVAL_CHUNKNAME, &mut reply);
+    run::call_function(host, &mut hl.lua, rctx, func, keys, argv, &mut reply);
     c.reply = reply;
     let ev = &mut host.state().scripting.eval;
     ev.vm_bytes = hl.lua.used_memory();

@@ -171,8 +171,9 @@ pub trait ScriptHost: Any {
     ) -> Option<crate::acl::Reason>;
 
     /// Serves other clients while a script runs past `busy-reply-threshold` (Redis's
-    /// `processEventsWhileBlocked`). Hosts without an event loop do nothing.
-    fn process_events_while_blocked(&mut self);
+    /// `processEventsWhileBlocked`). Hosts without an event loop do nothing. True when the server is shutting
+    /// down meanwhile (SHUTDOWN NOSAVE from another client): the script is stopped.
+    fn process_events_while_blocked(&mut self) -> bool;
 }
 
 /// The scripting state of a server (in [`ServerState::scripting`]).
@@ -333,7 +334,7 @@ mod tests {
         assert_eq!(parse_shebang(b"#!lua\nreturn 1"), Ok((0, 5)));
         assert_eq!(
             parse_shebang(b"#!lua flags=no-writes,allow-oom\nreturn 1"),
-            Ok((script_flags::NO_WRITES | script_flags::ALLOW_OOM, 32))
+            Ok((script_flags::NO_WRITES | script_flags::ALLOW_OOM, 31))
         );
         assert_eq!(parse_shebang(b"#!lua flags=\nx"), Ok((0, 12)));
         assert_eq!(parse_shebang(b"#!lua"), Err("Invalid script shebang".into()));

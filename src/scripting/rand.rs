@@ -25,7 +25,7 @@ impl Default for Lrand48 {
 
 impl Lrand48 {
     /// `redisLrand48`: the next value in `0..2^31`.
-    pub fn next(&mut self) -> i32 {
+    pub fn next_i32(&mut self) -> i32 {
         self.x = (A.wrapping_mul(self.x).wrapping_add(C)) & MASK;
         (self.x >> 17) as i32
     }
@@ -37,7 +37,7 @@ impl Lrand48 {
 
     /// What `math.random` starts from: a double in [0, 1).
     pub fn next_unit(&mut self) -> f64 {
-        (self.next() % LRAND48_MAX) as f64 / LRAND48_MAX as f64
+        (self.next_i32() % LRAND48_MAX) as f64 / LRAND48_MAX as f64
     }
 }
 
@@ -67,13 +67,13 @@ mod tests {
             p[1] = low(p[1] + q[0]);
             let r = mul(a[1], x[0]);
             x[2] = low(carry0
-                + carry1
-                + carry(p[1], r[0])
-                + q[1]
-                + r[1]
-                + a[0].wrapping_mul(x[2])
-                + a[1].wrapping_mul(x[1])
-                + a[2].wrapping_mul(x[0]));
+                .wrapping_add(carry1)
+                .wrapping_add(carry(p[1], r[0]))
+                .wrapping_add(q[1])
+                .wrapping_add(r[1])
+                .wrapping_add(a[0].wrapping_mul(x[2]))
+                .wrapping_add(a[1].wrapping_mul(x[1]))
+                .wrapping_add(a[2].wrapping_mul(x[0])));
             x[1] = low(p[1] + r[0]);
             x[0] = low(p[0]);
             ((x[2] << 15) + (x[1] >> 1)) as i32
@@ -81,12 +81,12 @@ mod tests {
         let mut ours = Lrand48::default();
         let mut theirs = [0x330E, 0xABCD, 0x1234];
         for _ in 0..1000 {
-            assert_eq!(ours.next(), c_next(&mut theirs));
+            assert_eq!(ours.next_i32(), c_next(&mut theirs));
         }
         ours.seed(-12345);
         theirs = [0x330E, (-12345i32 as u32) & 0xFFFF, ((-12345i32 as u32) >> 16) & 0xFFFF];
         for _ in 0..1000 {
-            assert_eq!(ours.next(), c_next(&mut theirs));
+            assert_eq!(ours.next_i32(), c_next(&mut theirs));
         }
     }
 }

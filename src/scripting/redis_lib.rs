@@ -34,46 +34,31 @@ fn with_host<H: ScriptHost, R>(
     }
 }
 
-/// The position of the Lua code calling the running native (`source` as Lua's debug info spells it, `@chunk`,
-/// and the line), parsed from `luaL_where`.
-pub fn caller_location(l: &Lua) -> Option<(Vec<u8>, i64)> {
-    for level in 1..=2 {
-        if let Some(loc) = parse_location(l.where_prefix(level).as_bytes()) {
-            return Some(loc);
+/// The position Redis's error handler records (`debug.getinfo(level, 'nSl')`): the first Lua function from
+/// `level` up the call stack, as (`source`, current line). `source` is the chunk name as given (`@user_script`).
+pub fn lua_location(l: &Lua, level: usize) -> Option<(Vec<u8>, i64)> {
+    for lv in level..level + 3 {
+        let info = l.frame_info(lv)?;
+        if info.what != "C" {
+            return Some((info.source.into_bytes(), info.current_line));
         }
     }
     None
 }
 
-/// `"chunk:12: ..."` → (`"@chunk"`, 12): the position prefix Lua puts on error messages.
-pub fn parse_location(msg: &[u8]) -> Option<(Vec<u8>, i64)> {
-    // The chunk names scripts get ("user_script", "user_function") contain no ':'.
-    let colon = msg.iter().position(|&b| b == b':')?;
-    let rest = &msg[colon + 1..];
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 || rest.get(digits) != Some(&b':') || colon == 0 {
-        return None;
-    }
-    let line = crate::util::parse_i64(&rest[..digits])?;
-    let mut source = b"@".to_vec();
-    source.extend_from_slice(&msg[..colon]);
-    Some((source, line))
-}
-
-/// Adds the caller's position to an error table (what Redis's `__redis__err__handler` does).
-pub fn set_location(l: &mut Lua, t: TableRef) {
-    if let Some((source, line)) = caller_location(l) {
+/// Sets `source`/`line` on an error table from the first Lua function at `level` or above.
+pub fn set_location(l: &mut Lua, t: TableRef, level: usize) {
+    if let Some((source, line)) = lua_location(l, level) {
         let v = l.new_string(source);
         l.set_field(t, "source", v);
         l.set_field(t, "line", Value::Num(line as f64));
     }
 }
 
-/// `luaPushError(msg)` + `luaError`: raises `{err="ERR msg"}` (or the code of a `-CODE msg` text) with the
-/// caller's position.
+/// `luaPushError(msg)` + `luaError`: raises `{err="ERR msg"}` (or the code of a `-CODE msg` text); the error
+/// handler of the run adds the position.
 pub fn raise(l: &mut Lua, msg: &[u8]) -> LuaError {
     let t = error_table(l, msg);
-    set_location(l, t);
     l.error_value(Value::Table(t))
 }
 
@@ -110,7 +95,6 @@ fn generic_command<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any, raise_error: b
             Err(msg) => {
                 let t = error_table(l, msg.as_bytes());
                 if raise_error {
-                    set_location(l, t);
                     return Err(l.error_value(Value::Table(t)));
                 }
                 l.push(Value::Table(t));
@@ -130,9 +114,6 @@ fn generic_command<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any, raise_error: b
             }
         };
         if raise_error && is_error {
-            if let Value::Table(t) = v {
-                set_location(l, t);
-            }
             return Err(l.error_value(v));
         }
         l.push(v);
@@ -151,31 +132,20 @@ fn redis_pcall<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, L
 /// Redis's `pcall` (`luaRedisPcall`): Lua's, except that an error table with an `err` message is returned as
 /// that message (scripts written before 7.0 expect strings). A killed script is not caught.
 fn pcall(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
-    let f = l.check_any(1)?;
-    let args: Vec<Value> = (2..=l.nargs()).map(|i| l.arg(i)).collect();
-    match l.call(any, f, &args) {
-        Ok(rets) => {
-            l.push(Value::Bool(true));
-            let n = rets.len();
-            for v in rets {
-                l.push(v);
+    l.check_any(1)?;
+    let base = l.base;
+    if l.pcall(any, base, -1, None)? {
+        l.stack.insert(base, Value::Bool(true));
+    } else {
+        if let Some(Value::Table(t)) = l.stack.get(base).copied() {
+            let m = l.get_field(t, "err");
+            if matches!(m, Value::Str(_) | Value::Num(_)) {
+                l.stack[base] = m;
             }
-            Ok(1 + n)
         }
-        Err(e) if !e.catchable() => Err(e),
-        Err(e) => {
-            let mut v = e.value;
-            if let Value::Table(t) = v {
-                let m = l.get_field(t, "err");
-                if matches!(m, Value::Str(_) | Value::Num(_)) {
-                    v = m;
-                }
-            }
-            l.push(Value::Bool(false));
-            l.push(v);
-            Ok(2)
-        }
+        l.stack.insert(base, Value::Bool(false));
     }
+    Ok(l.stack.len() - base)
 }
 
 /// `redis.sha1hex(s)`.
@@ -416,7 +386,8 @@ fn math_randomseed<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usiz
 /// The error of a killed script (`luaMaskCountHook`): not catchable by `pcall`.
 pub fn killed_error(l: &mut Lua) -> LuaError {
     let t = error_table(l, b"Script killed by user with SCRIPT KILL...");
-    set_location(l, t);
+    // No handler runs for an uncatchable error: the position is taken here, in the hooked function.
+    set_location(l, t, 0);
     LuaError::new(ErrorKind::Killed, Value::Table(t))
 }
 
@@ -472,15 +443,6 @@ pub fn version_num() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn locations_from_messages() {
-        assert_eq!(parse_location(b"user_script:12: oops"), Some((b"@user_script".to_vec(), 12)));
-        assert_eq!(parse_location(b"user_script:1: "), Some((b"@user_script".to_vec(), 1)));
-        assert_eq!(parse_location(b"oops: x"), None);
-        assert_eq!(parse_location(b""), None);
-        assert_eq!(parse_location(b":1: x"), None);
-    }
 
     #[test]
     fn version_number() {

@@ -29,7 +29,7 @@ pub fn must_obey(c: &ClientState) -> bool {
     c.has(cf::MASTER) || c.id == u64::MAX
 }
 
-/// `scriptPrepareForRun`: refuses the run (error text written to `reply`, Err returned) or returns its context.
+/// `scriptPrepareForRun`: refuses the run (error text written to `reply`, None returned) or returns its context.
 /// `funcname` names the script in errors and logs; `ro` is EVAL_RO/EVALSHA_RO/FCALL_RO; `eval` tells EVAL from
 /// FCALL.
 pub fn prepare(
@@ -40,7 +40,7 @@ pub fn prepare(
     ro: bool,
     eval: bool,
     reply: &mut Reply,
-) -> Result<RunCtx, ()> {
+) -> Option<RunCtx> {
     let running_stale = st.repl.master.is_some()
         && st.repl.link_state != crate::repl::LinkState::Connected
         && !st.config.stored_bool("replica-serve-stale-data");
@@ -52,12 +52,12 @@ pub fn prepare(
                 "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' \
                  flag is not set on the script.",
             );
-            return Err(());
+            return None;
         }
         if flags & script_flags::NO_WRITES == 0 {
             if st.repl.master.is_some() && st.config.stored_bool("replica-read-only") && !obey {
                 reply.error("READONLY Can not run script with write flag on readonly replica");
-                return Err(());
+                return None;
             }
             if !obey {
                 if let Some(msg) = super::call::disk_error(st) {
@@ -78,25 +78,25 @@ pub fn prepare(
                             crate::sys::error_text(&e)
                         ));
                     }
-                    return Err(());
+                    return None;
                 }
             }
             if ro {
                 reply.error("ERR Can not execute a script with write flag using *_ro command.");
-                return Err(());
+                return None;
             }
             if crate::repl::too_few_replicas(st) {
                 reply.error("NOREPLICAS Not enough good replicas to write.");
-                return Err(());
+                return None;
             }
         }
         if pre_oom && flags & (script_flags::ALLOW_OOM | script_flags::NO_WRITES) == 0 {
             reply.error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
-            return Err(());
+            return None;
         }
     } else if running_stale {
         reply.error("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
-        return Err(());
+        return None;
     }
     let mut run_fl = if eval { run_flags::EVAL_MODE } else { 0 };
     let compat = flags & script_flags::EVAL_COMPAT_MODE != 0;
@@ -109,7 +109,7 @@ pub fn prepare(
     if compat || flags & script_flags::ALLOW_CROSS_SLOT != 0 {
         run_fl |= run_flags::ALLOW_CROSS_SLOT;
     }
-    Ok(RunCtx {
+    Some(RunCtx {
         funcname: funcname.to_string(),
         flags: run_fl,
         repl_flags: REPL_ALL,
@@ -145,8 +145,8 @@ fn hook<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<(), LuaError> {
         );
         run.flags |= run_flags::TIMEDOUT;
     }
-    host.process_events_while_blocked();
-    let killed = host.state().scripting.run.as_ref().is_some_and(|r| r.has(run_flags::KILLED));
+    let shutting_down = host.process_events_while_blocked();
+    let killed = shutting_down || host.state().scripting.run.as_ref().is_some_and(|r| r.has(run_flags::KILLED));
     if killed {
         crate::log_warning!("Lua script killed by user with SCRIPT KILL.");
         // Keep firing often so a pcall cannot swallow the kill and go on (the error itself is uncatchable too).
@@ -176,7 +176,6 @@ pub fn call_function<H: ScriptHost>(
     f: Value,
     keys: Args,
     args: Args,
-    chunk: &str,
     reply: &mut Reply,
 ) -> RunCtx {
     let eval = run.has(run_flags::EVAL_MODE);
@@ -188,13 +187,26 @@ pub fn call_function<H: ScriptHost>(
     }
     let kt = array_of(l, keys);
     let at = array_of(l, args);
-    let result = if eval {
+    let reg = l.registry;
+    let handler = l.get_field(reg, super::env::ERR_HANDLER);
+    let func = l.stack.len();
+    let nframes = l.frames.len();
+    l.stack.push(f);
+    if eval {
         let g = l.globals;
         l.set_field(g, "KEYS", Value::Table(kt));
         l.set_field(g, "ARGV", Value::Table(at));
-        l.call(host, f, &[])
     } else {
-        l.call(host, f, &[Value::Table(kt), Value::Table(at)])
+        l.stack.push(Value::Table(kt));
+        l.stack.push(Value::Table(at));
+    }
+    let result = match l.pcall(host, func, 1, Some(handler)) {
+        Ok(true) => Ok(l.stack.get(func).copied().unwrap_or(Value::Nil)),
+        Ok(false) => {
+            let v = l.stack.get(func).copied().unwrap_or(Value::Nil);
+            Err(LuaError::new(ErrorKind::Runtime, v))
+        }
+        Err(e) => Err(e),
     };
     l.hook = None;
     l.hook_interval = HOOK_INTERVAL;
@@ -217,69 +229,32 @@ pub fn call_function<H: ScriptHost>(
         },
     };
     match result {
-        Ok(values) => {
-            let v = values.first().copied().unwrap_or(Value::Nil);
-            convert::lua_to_reply(l, v, reply, run.resp);
-        }
-        Err(e) => error_reply(l, &e, &run.funcname, chunk, reply),
+        Ok(v) => convert::lua_to_reply(l, v, reply, run.resp),
+        Err(e) => error_reply(l, &e, &run.funcname, reply),
     }
+    // The result was converted: drop it (and, after an uncatchable error, whatever the script left).
+    l.unwind(func, nframes);
     run
 }
 
-/// The caller's error reply for a failed script (the end of `luaCallFunction`).
-fn error_reply(l: &mut Lua, e: &LuaError, funcname: &str, chunk: &str, reply: &mut Reply) {
-    let (msg, source, line, stats) = match e.value {
-        Value::Table(t) => {
-            let msg = match l.get_field(t, "err") {
-                v @ (Value::Str(_) | Value::Num(_)) => l.to_bytes(v).unwrap_or_default(),
-                // Redis's handler leaves a table without `err` as it is; its message is empty.
-                _ => Vec::new(),
-            };
-            let source = match l.get_field(t, "source") {
-                v @ (Value::Str(_) | Value::Num(_)) => l.to_bytes(v),
-                _ => None,
-            };
-            let line = match l.get_field(t, "line") {
-                v @ (Value::Str(_) | Value::Num(_)) => l.to_bytes(v),
-                _ => None,
-            };
-            let ignore = matches!(l.get_field(t, "ignore_error_stats_update"), Value::Bool(true));
-            (msg, source, line, if ignore { ErrorStats::Skip } else { ErrorStats::Count })
-        }
-        v if e.kind == ErrorKind::Memory => {
-            // Lua does not call the error handler for memory errors: Redis reports the raw message.
-            let text = l.to_bytes(v).unwrap_or_else(|| b"execution failure".to_vec());
-            let mut m = format!("ERR Error running script {funcname}, ").into_bytes();
-            m.extend_from_slice(&text[..text.len().min(100)]);
-            convert::add_error(reply, &m, ErrorStats::Count);
-            return;
-        }
-        v => {
-            let text = match v {
-                Value::Str(_) | Value::Num(_) => l.to_bytes(v).unwrap_or_default(),
-                Value::Nil => b"nil".to_vec(),
-                Value::Bool(b) => {
-                    if b {
-                        b"true".to_vec()
-                    } else {
-                        b"false".to_vec()
-                    }
-                }
-                other => other.type_name().as_bytes().to_vec(),
-            };
-            let loc = redis_lib::parse_location(&text)
-                .filter(|(src, _)| src.get(1..).is_some_and(|s| chunk.as_bytes().get(1..) == Some(s)));
-            let mut msg = b"ERR ".to_vec();
-            msg.extend_from_slice(&text);
-            let (source, line) = match loc {
-                Some((s, n)) => (Some(s), Some(n.to_string().into_bytes())),
-                None => (None, None),
-            };
-            (msg, source, line, ErrorStats::Count)
-        }
+/// The caller's error reply for a failed script (the end of `luaCallFunction`). The error handler turned every
+/// catchable error into a table (`err`, `source`, `line`); a value that is not a table is what Lua reports
+/// without calling the handler (memory errors, errors in the handler).
+fn error_reply(l: &mut Lua, e: &LuaError, funcname: &str, reply: &mut Reply) {
+    let Value::Table(t) = e.value else {
+        let text = l.to_bytes(e.value).unwrap_or_else(|| b"execution failure".to_vec());
+        let mut m = format!("ERR Error running script {funcname}, ").into_bytes();
+        m.extend_from_slice(&text[..text.len().min(100)]);
+        convert::add_error(reply, &m, ErrorStats::Count);
+        return;
     };
-    let mut out = msg;
-    if let (Some(source), Some(line)) = (source, line) {
+    let field = |l: &mut Lua, name: &str| match l.get_field(t, name) {
+        v @ (Value::Str(_) | Value::Num(_)) => l.to_bytes(v),
+        _ => None,
+    };
+    // A table without `err` (error({}) from the script) has an empty message, as in Redis.
+    let mut out = field(l, "err").unwrap_or_default();
+    if let (Some(source), Some(line)) = (field(l, "source"), field(l, "line")) {
         out.extend_from_slice(b" script: ");
         out.extend_from_slice(funcname.as_bytes());
         out.extend_from_slice(b", on ");
@@ -288,5 +263,6 @@ fn error_reply(l: &mut Lua, e: &LuaError, funcname: &str, chunk: &str, reply: &m
         out.extend_from_slice(&line);
         out.push(b'.');
     }
-    convert::add_error(reply, &out, stats);
+    let ignore = matches!(l.get_field(t, "ignore_error_stats_update"), Value::Bool(true));
+    convert::add_error(reply, &out, if ignore { ErrorStats::Skip } else { ErrorStats::Count });
 }
