@@ -25,11 +25,14 @@
 //! ([`heap::Heap::limit`], "not enough memory"), Lua call depth ("stack overflow"), nested native calls
 //! ("C stack overflow"), string length, and run time through the instruction-count hook.
 
+pub mod code;
 pub mod debug;
 pub mod heap;
+pub mod lex;
 pub mod lib;
 pub mod number;
 pub mod opcodes;
+pub mod parse;
 pub mod proto;
 pub mod table;
 pub mod value;
