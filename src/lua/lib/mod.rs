@@ -48,3 +48,95 @@ pub fn open_libs(l: &mut Lua) {
 pub fn open_lua51_extras(l: &mut Lua) {
     base::open_extras(l);
 }
+
+// ---- helpers shared by the libraries: the C integer casts of `luaL_check*` ----
+
+use super::value::{ErrorKind, LuaError, Value};
+pub use format::{c_int, c_long};
+
+/// `luaL_checkinteger`: the argument as C `long` (x86-64 cast semantics, see [`format::c_long`]).
+pub(crate) fn check_integer(l: &mut Lua, i: usize) -> Result<i64, LuaError> {
+    Ok(c_long(l.check_num(i)?))
+}
+
+/// `luaL_optinteger`.
+pub(crate) fn opt_integer(l: &mut Lua, i: usize, default: i64) -> Result<i64, LuaError> {
+    if l.arg(i).is_nil() {
+        Ok(default)
+    } else {
+        check_integer(l, i)
+    }
+}
+
+/// `luaL_checkint`: `(int)luaL_checkinteger`, keeping the low 32 bits like the C cast.
+pub(crate) fn check_int(l: &mut Lua, i: usize) -> Result<i32, LuaError> {
+    Ok(check_integer(l, i)? as i32)
+}
+
+/// `luaL_optint`.
+pub(crate) fn opt_int(l: &mut Lua, i: usize, default: i32) -> Result<i32, LuaError> {
+    if l.arg(i).is_nil() {
+        Ok(default)
+    } else {
+        check_int(l, i)
+    }
+}
+
+/// "not enough memory" when a result of `len` bytes would pass the string or heap limit.
+pub(crate) fn check_alloc(l: &mut Lua, len: usize) -> Result<(), LuaError> {
+    if len > super::MAX_STRING_LEN || l.heap.bytes.saturating_add(len) > l.heap.limit {
+        let v = l.new_str(b"not enough memory");
+        return Err(LuaError::new(ErrorKind::Memory, v));
+    }
+    Ok(())
+}
+
+/// `luaL_checkoption`: the index of the argument in `opts` (or of `default` when absent).
+pub(crate) fn check_option(l: &mut Lua, i: usize, default: Option<&str>, opts: &[&str]) -> Result<usize, LuaError> {
+    let name: Vec<u8> = match (l.arg(i), default) {
+        (Value::Nil, Some(d)) => d.as_bytes().to_vec(),
+        _ => {
+            let s = l.check_str(i)?;
+            l.heap.str(s).to_vec()
+        }
+    };
+    if let Some(k) = opts.iter().position(|o| o.as_bytes() == name.as_slice()) {
+        return Ok(k);
+    }
+    let msg = format!("invalid option '{}'", String::from_utf8_lossy(&name));
+    Err(l.arg_error(i, &msg))
+}
+
+/// The upvalues of the running native function (the function value sits just below its arguments).
+pub(crate) fn native_upvals(l: &Lua) -> &[Value] {
+    let f = l.base.checked_sub(1).and_then(|i| l.stack.get(i)).copied();
+    if let Some(Value::Func(f)) = f {
+        if let super::heap::Function::Native(c) = l.heap.func(f) {
+            return &c.upvals;
+        }
+    }
+    &[]
+}
+
+/// Replace upvalue `i` of the running native function.
+pub(crate) fn set_native_upval(l: &mut Lua, i: usize, v: Value) {
+    let f = l.base.checked_sub(1).and_then(|k| l.stack.get(k)).copied();
+    if let Some(Value::Func(f)) = f {
+        if let super::heap::Function::Native(c) = l.heap.func_mut(f) {
+            if let Some(slot) = c.upvals.get_mut(i) {
+                *slot = v;
+            }
+        }
+    }
+}
+
+/// `luaL_error` with a byte-string message: the position of the calling Lua function, then `msg`.
+pub(crate) fn error_bytes(l: &mut Lua, msg: &[u8]) -> LuaError {
+    let mut text = l.where_prefix(1).into_bytes();
+    text.extend_from_slice(msg);
+    let v = l.new_string(text);
+    LuaError::new(ErrorKind::Runtime, v)
+}
+
+/// `LUAI_MAXCSTACK`: how many values a native may push (`luaL_checkstack` fails past it).
+pub const MAX_C_STACK: usize = 8000;

@@ -1,5 +1,618 @@
-//! Work in progress on the lua-stdlib branch.
+//! The `string` library (Lua 5.1.5's `lstrlib.c`): byte, char, dump, find, format, gfind (= gmatch, as Redis
+//! builds Lua with `LUA_COMPAT_GFIND`), gmatch, gsub, len, lower, match, rep, reverse, sub, upper; and the string
+//! metatable `{__index = string}`.
+//!
+//! The matcher is in [`super::pattern`], the printf engine in [`super::format`]. Integer arguments go through
+//! the C casts of `luaL_checkinteger`/`luaL_checkint` ([`super::check_integer`]) so that odd arguments (huge,
+//! NaN, fractional) give the same results as Redis. Results are bounded by [`super::check_alloc`].
+//!
+//! Tested by `tests/lua_stdlib.rs` (hundreds of cases compared with `lua5.1`) and the unit tests of the two
+//! engines.
 
+use std::any::Any;
+
+use super::format::{self as fmt, c_int, c_long, c_ulong};
+use super::pattern::{self, Capture, MatchState, PatError};
+use super::{check_alloc, check_int, check_integer, native_upvals, opt_int, opt_integer, set_native_upval, MAX_C_STACK};
+use crate::lua::value::{LuaError, StrRef, Value};
 use crate::lua::Lua;
 
-pub fn open(_l: &mut Lua) {}
+
+
+
+pub fn open(l: &mut Lua) {
+    let t = l.new_table(0, 16);
+    l.register(t, "byte", str_byte);
+    l.register(t, "char", str_char);
+    l.register(t, "dump", str_dump);
+    l.register(t, "find", str_find);
+    l.register(t, "format", str_format);
+    l.register(t, "gmatch", str_gmatch);
+    l.register(t, "gsub", str_gsub);
+    l.register(t, "len", str_len);
+    l.register(t, "lower", str_lower);
+    l.register(t, "match", str_match);
+    l.register(t, "rep", str_rep);
+    l.register(t, "reverse", str_reverse);
+    l.register(t, "sub", str_sub);
+    l.register(t, "upper", str_upper);
+    let gmatch = l.get_field(t, "gmatch");
+    l.set_field(t, "gfind", gmatch);
+    l.set_global("string", Value::Table(t));
+    let meta = l.new_table(0, 1);
+    l.set_field(meta, "__index", Value::Table(t));
+    l.string_meta = Some(meta);
+}
+
+/// `posrelat`: a relative string position (negative counts from the end) to an absolute one, at least 0.
+#[inline]
+fn posrelat(pos: i64, len: usize) -> i64 {
+    let pos = if pos < 0 { pos.wrapping_add(len as i64 + 1) } else { pos };
+    pos.max(0)
+}
+
+fn pat_err(l: &mut Lua, e: PatError) -> LuaError {
+    l.runtime_error(e.0)
+}
+
+fn stack_error(l: &mut Lua, what: &str) -> LuaError {
+    l.runtime_error(&format!("stack overflow ({what})"))
+}
+
+fn str_len(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    let s = l.check_str(1)?;
+    let n = l.heap.str(s).len();
+    l.push(Value::Num(n as f64));
+    Ok(1)
+}
+
+fn str_sub(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    let s = l.check_str(1)?;
+    let len = l.heap.str(s).len();
+    let start = posrelat(check_integer(l, 2)?, len).max(1);
+    let end = posrelat(opt_integer(l, 3, -1)?, len).min(len as i64);
+    if start <= end {
+        let (a, b) = ((start - 1) as usize, end as usize);
+        if a == 0 && b == len {
+            l.push(Value::Str(s));
+        } else {
+            let v = l.heap.str(s)[a..b].to_vec();
+            let v = l.new_string(v);
+            l.push(v);
+        }
+    } else {
+        l.push_str(b"");
+    }
+    Ok(1)
+}
+
+fn str_reverse(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    let s = l.check_str(1)?;
+    let mut v = l.heap.str(s).to_vec();
+    v.reverse();
+    let v = l.new_string(v);
+    l.push(v);
+    Ok(1)
+}
+
+fn str_lower(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    let s = l.check_str(1)?;
+    let v = l.heap.str(s).to_ascii_lowercase();
+    let v = l.new_string(v);
+    l.push(v);
+    Ok(1)
+}
+
+fn str_upper(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    let s = l.check_str(1)?;
+    let v = l.heap.str(s).to_ascii_uppercase();
+    let v = l.new_string(v);
+    l.push(v);
+    Ok(1)
+}
+
+fn str_rep(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    let s = l.check_str(1)?;
+    let n = check_int(l, 2)?;
+    let len = l.heap.str(s).len();
+    if n <= 0 || len == 0 {
+        l.push_str(b"");
+        return Ok(1);
+    }
+    check_alloc(l, len.saturating_mul(n as usize))?;
+    let v = l.heap.str(s).repeat(n as usize);
+    let v = l.new_string(v);
+    l.push(v);
+    Ok(1)
+}
+
+fn str_byte(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    let s = l.check_str(1)?;
+    let len = l.heap.str(s).len();
+    let posi = posrelat(opt_integer(l, 2, 1)?, len);
+    let pose = posrelat(opt_integer(l, 3, posi)?, len).min(len as i64);
+    let posi = posi.max(1);
+    if posi > pose {
+        return Ok(0);
+    }
+    let n = (pose - posi + 1) as usize;
+    if n + l.nargs() > MAX_C_STACK {
+        return Err(stack_error(l, "string slice too long"));
+    }
+    for i in posi..=pose {
+        let c = l.heap.str(s)[(i - 1) as usize];
+        l.push(Value::Num(c as f64));
+    }
+    Ok(n)
+}
+
+fn str_char(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    let n = l.nargs();
+    let mut out = Vec::with_capacity(n);
+    for i in 1..=n {
+        let c = check_int(l, i)?;
+        if !(0..=255).contains(&c) {
+            return Err(l.arg_error(i, "invalid value"));
+        }
+        out.push(c as u8);
+    }
+    let v = l.new_string(out);
+    l.push(v);
+    Ok(1)
+}
+
+fn str_dump(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    match l.arg(1) {
+        Value::Func(_) => Err(l.runtime_error("unable to dump given function")),
+        _ => Err(l.type_error(1, "function")),
+    }
+}
+
+// ---- find, match, gmatch ----
+
+/// Push capture `c` of `src`.
+fn push_capture(l: &mut Lua, src: StrRef, c: Capture) {
+    match c {
+        Capture::Pos(p) => l.push(Value::Num(p as f64)),
+        Capture::Str(a, b) => {
+            let v = if a == 0 && b == l.heap.str(src).len() {
+                Value::Str(src)
+            } else {
+                let bytes = l.heap.str(src)[a..b].to_vec();
+                l.new_string(bytes)
+            };
+            l.push(v);
+        }
+    }
+}
+
+/// The captures of the last match, resolved while the matcher still borrows the subject.
+fn collect_captures(ms: &MatchState, s: usize, e: usize, whole: bool) -> Result<Vec<Capture>, PatError> {
+    let n = ms.num_captures(whole);
+    let mut caps = Vec::with_capacity(n);
+    for i in 0..n {
+        caps.push(ms.capture(i, s, e)?);
+    }
+    Ok(caps)
+}
+
+fn str_find_aux(l: &mut Lua, find: bool) -> Result<usize, LuaError> {
+    let s = l.check_str(1)?;
+    let p = l.check_str(2)?;
+    let ls = l.heap.str(s).len();
+    let init = posrelat(opt_integer(l, 3, 1)?, ls) - 1;
+    let init = init.clamp(0, ls as i64) as usize;
+    let plain = l.arg(4).truthy();
+    if find && (plain || !pattern::has_specials(l.heap.str(p))) {
+        let (hay, needle) = (l.heap.str(s), l.heap.str(p));
+        if let Some(pos) = pattern::find_plain(&hay[init..], needle) {
+            let start = init + pos;
+            let nl = needle.len();
+            l.push(Value::Num((start + 1) as f64));
+            l.push(Value::Num((start + nl) as f64));
+            return Ok(2);
+        }
+        l.push(Value::Nil);
+        return Ok(1);
+    }
+    let found = {
+        let src = l.heap.str(s);
+        let pat = pattern::c_pattern(l.heap.str(p));
+        let (anchor, pat) = match pat.first() {
+            Some(b'^') => (true, &pat[1..]),
+            _ => (false, pat),
+        };
+        let mut ms = MatchState::new(src, pat);
+        let mut s1 = init;
+        let mut res = Ok(None);
+        loop {
+            match ms.match_at(s1) {
+                Err(e) => {
+                    res = Err(e);
+                    break;
+                }
+                Ok(Some(e)) => {
+                    res = collect_captures(&ms, s1, e, !find).map(|c| Some((s1, e, c)));
+                    break;
+                }
+                Ok(None) => {}
+            }
+            s1 += 1;
+            if anchor || s1 > src.len() {
+                break;
+            }
+        }
+        res
+    };
+    match found {
+        Err(e) => Err(pat_err(l, e)),
+        Ok(None) => {
+            l.push(Value::Nil);
+            Ok(1)
+        }
+        Ok(Some((start, end, caps))) => {
+            let mut n = caps.len();
+            if n + l.nargs() > MAX_C_STACK {
+                return Err(stack_error(l, "too many captures"));
+            }
+            if find {
+                l.push(Value::Num((start + 1) as f64));
+                l.push(Value::Num(end as f64));
+                n += 2;
+            }
+            for c in caps {
+                push_capture(l, s, c);
+            }
+            Ok(n)
+        }
+    }
+}
+
+fn str_find(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    str_find_aux(l, true)
+}
+
+fn str_match(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    str_find_aux(l, false)
+}
+
+fn str_gmatch(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    let s = l.check_str(1)?;
+    let p = l.check_str(2)?;
+    let f = l.new_native("gmatch_aux", gmatch_aux, vec![Value::Str(s), Value::Str(p), Value::Num(0.0)]);
+    l.push(f);
+    Ok(1)
+}
+
+fn gmatch_aux(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    let (s, p, pos) = match native_upvals(l) {
+        [Value::Str(s), Value::Str(p), Value::Num(pos)] => (*s, *p, *pos as usize),
+        _ => return Ok(0),
+    };
+    let found = {
+        let src = l.heap.str(s);
+        let mut ms = MatchState::new(src, l.heap.str(p));
+        let mut res = Ok(None);
+        let mut start = pos;
+        while start <= src.len() {
+            match ms.match_at(start) {
+                Err(e) => {
+                    res = Err(e);
+                    break;
+                }
+                Ok(Some(e)) => {
+                    res = collect_captures(&ms, start, e, true).map(|c| Some((start, e, c)));
+                    break;
+                }
+                Ok(None) => start += 1,
+            }
+        }
+        res
+    };
+    match found {
+        Err(e) => Err(pat_err(l, e)),
+        Ok(None) => Ok(0),
+        Ok(Some((start, e, caps))) => {
+            let next = if e == start { e + 1 } else { e };
+            set_native_upval(l, 2, Value::Num(next as f64));
+            if caps.len() + l.nargs() > MAX_C_STACK {
+                return Err(stack_error(l, "too many captures"));
+            }
+            let n = caps.len();
+            for c in caps {
+                push_capture(l, s, c);
+            }
+            Ok(n)
+        }
+    }
+}
+
+// ---- gsub ----
+
+fn str_gsub(l: &mut Lua, host: &mut dyn Any) -> Result<usize, LuaError> {
+    let s = l.check_str(1)?;
+    let p = l.check_str(2)?;
+    let repl = l.arg(3);
+    let srcl = l.heap.str(s).len();
+    let max_s = opt_int(l, 4, (srcl as i64 + 1) as i32)?;
+    match repl {
+        Value::Num(_) | Value::Str(_) => {
+            let r = l.coerce_str(repl).unwrap_or(s);
+            gsub_string(l, s, p, r, max_s)
+        }
+        Value::Table(_) | Value::Func(_) => gsub_call(l, host, s, p, repl, max_s),
+        _ => Err(l.arg_error(3, "string/function/table expected")),
+    }
+}
+
+/// The most bytes a result may have: the string limit, and what the heap limit leaves.
+fn result_budget(l: &Lua) -> usize {
+    crate::lua::MAX_STRING_LEN.min(l.heap.limit.saturating_sub(l.heap.bytes))
+}
+
+fn memory_error(l: &mut Lua) -> LuaError {
+    match check_alloc(l, usize::MAX) {
+        Err(e) => e,
+        Ok(()) => l.runtime_error("not enough memory"),
+    }
+}
+
+/// `add_s`: expand the replacement string `news` for the match `src[s..e]`.
+fn add_s(out: &mut Vec<u8>, ms: &MatchState, news: &[u8], s: usize, e: usize) -> Result<(), PatError> {
+    let mut i = 0;
+    while i < news.len() {
+        let c = news[i];
+        if c != b'%' {
+            out.push(c);
+        } else {
+            i += 1;
+            let d = news.get(i).copied().unwrap_or(0);
+            if !d.is_ascii_digit() {
+                out.push(d);
+            } else if d == b'0' {
+                out.extend_from_slice(&ms.src[s..e]);
+            } else {
+                match ms.capture((d - b'1') as usize, s, e)? {
+                    Capture::Str(a, b) => out.extend_from_slice(&ms.src[a..b]),
+                    Capture::Pos(n) => crate::lua::number::fmt_num(n as f64, out),
+                }
+            }
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+fn gsub_string(l: &mut Lua, s: StrRef, p: StrRef, r: StrRef, max_s: i32) -> Result<usize, LuaError> {
+    let budget = result_budget(l);
+    let result: Result<(Vec<u8>, i32), PatError> = (|| {
+        let src = l.heap.str(s);
+        let news = l.heap.str(r);
+        let pat = pattern::c_pattern(l.heap.str(p));
+        let (anchor, pat) = match pat.first() {
+            Some(b'^') => (true, &pat[1..]),
+            _ => (false, pat),
+        };
+        let mut ms = MatchState::new(src, pat);
+        let mut out = Vec::with_capacity(src.len());
+        let mut pos = 0;
+        let mut n = 0;
+        while n < max_s {
+            let e = ms.match_at(pos)?;
+            if let Some(e) = e {
+                n += 1;
+                add_s(&mut out, &ms, news, pos, e)?;
+                if out.len() > budget {
+                    return Err(PatError("not enough memory"));
+                }
+            }
+            match e {
+                Some(e) if e > pos => pos = e,
+                _ if pos < src.len() => {
+                    out.push(src[pos]);
+                    pos += 1;
+                }
+                _ => break,
+            }
+            if anchor {
+                break;
+            }
+        }
+        out.extend_from_slice(&src[pos..]);
+        Ok((out, n))
+    })();
+    match result {
+        Ok((out, n)) => {
+            if out.len() > budget {
+                return Err(memory_error(l));
+            }
+            let v = l.new_string(out);
+            l.push(v);
+            l.push(Value::Num(n as f64));
+            Ok(2)
+        }
+        Err(PatError("not enough memory")) => Err(memory_error(l)),
+        Err(e) => Err(pat_err(l, e)),
+    }
+}
+
+/// gsub with a table or function replacement: each match calls back into Lua, so the subject and pattern are
+/// copied out of the heap (the callback may collect) and every value crossing the call sits on the stack.
+fn gsub_call(
+    l: &mut Lua,
+    host: &mut dyn Any,
+    s: StrRef,
+    p: StrRef,
+    repl: Value,
+    max_s: i32,
+) -> Result<usize, LuaError> {
+    let src: Vec<u8> = l.heap.str(s).to_vec();
+    let pat_full: Vec<u8> = pattern::c_pattern(l.heap.str(p)).to_vec();
+    let (anchor, pat) = match pat_full.first() {
+        Some(b'^') => (true, &pat_full[1..]),
+        _ => (false, &pat_full[..]),
+    };
+    let budget = result_budget(l);
+    let mut ms = MatchState::new(&src, pat);
+    let mut out = Vec::with_capacity(src.len());
+    let mut pos = 0;
+    let mut n = 0;
+    while n < max_s {
+        let e = ms.match_at(pos).map_err(|e| pat_err(l, e))?;
+        if let Some(e) = e {
+            n += 1;
+            let whole = &src[pos..e];
+            let value = match repl {
+                Value::Table(t) => {
+                    let key = match ms.capture(0, pos, e).map_err(|er| pat_err(l, er))? {
+                        Capture::Str(a, b) => l.new_str(&src[a..b]),
+                        Capture::Pos(k) => Value::Num(k as f64),
+                    };
+                    let top = l.stack.len();
+                    l.push(key);
+                    let v = l.index(host, Value::Table(t), key);
+                    l.stack.truncate(top);
+                    v?
+                }
+                _ => {
+                    let func = l.stack.len();
+                    l.push(repl);
+                    let nc = ms.num_captures(true);
+                    if nc + l.nargs() > MAX_C_STACK {
+                        return Err(stack_error(l, "too many captures"));
+                    }
+                    for i in 0..nc {
+                        match ms.capture(i, pos, e) {
+                            Ok(Capture::Str(a, b)) => {
+                                let v = l.new_str(&src[a..b]);
+                                l.push(v);
+                            }
+                            Ok(Capture::Pos(k)) => l.push(Value::Num(k as f64)),
+                            Err(er) => {
+                                l.stack.truncate(func);
+                                return Err(pat_err(l, er));
+                            }
+                        }
+                    }
+                    l.call_at(host, func, 1)?;
+                    let v = l.stack.get(func).copied().unwrap_or(Value::Nil);
+                    l.stack.truncate(func);
+                    v
+                }
+            };
+            match value {
+                Value::Nil | Value::Bool(false) => out.extend_from_slice(whole),
+                Value::Str(r) => out.extend_from_slice(l.heap.str(r)),
+                Value::Num(x) => crate::lua::number::fmt_num(x, &mut out),
+                other => {
+                    let msg = format!("invalid replacement value (a {})", other.type_name());
+                    return Err(l.runtime_error(&msg));
+                }
+            }
+            if out.len() > budget {
+                return Err(memory_error(l));
+            }
+        }
+        match e {
+            Some(e) if e > pos => pos = e,
+            _ if pos < src.len() => {
+                out.push(src[pos]);
+                pos += 1;
+            }
+            _ => break,
+        }
+        if anchor {
+            break;
+        }
+    }
+    out.extend_from_slice(&src[pos..]);
+    let v = l.new_string(out);
+    l.push(v);
+    l.push(Value::Num(n as f64));
+    Ok(2)
+}
+
+// ---- format ----
+
+fn str_format(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+    let fs = l.check_str(1)?;
+    let top = l.nargs();
+    let mut arg = 1;
+    let mut out: Vec<u8> = Vec::with_capacity(l.heap.str(fs).len() + 16);
+    let mut i = 0;
+    loop {
+        let f = l.heap.str(fs);
+        // Copy the literal run up to the next '%' in one go.
+        let rest = &f[i..];
+        let lit = memchr::memchr(b'%', rest).unwrap_or(rest.len());
+        out.extend_from_slice(&rest[..lit]);
+        i += lit;
+        if i >= f.len() {
+            break;
+        }
+        i += 1; // the '%'
+        if f.get(i) == Some(&b'%') {
+            out.push(b'%');
+            i += 1;
+            continue;
+        }
+        arg += 1;
+        if arg > top {
+            return Err(l.arg_error(arg, "no value"));
+        }
+        let (spec, next) = match fmt::scan(f, i) {
+            Ok(x) => x,
+            Err(e) => return Err(l.runtime_error(e.message())),
+        };
+        i = next;
+        match spec.conv {
+            b'c' => {
+                let c = c_int(l.check_num(arg)?) as u8;
+                let at = out.len();
+                fmt::fmt_char(&mut out, &spec, c);
+                // The C code measures the item with strlen: it ends at the NUL.
+                if let Some(z) = memchr::memchr(0, &out[at..]) {
+                    out.truncate(at + z);
+                }
+            }
+            b'd' | b'i' => {
+                let v = c_long(l.check_num(arg)?);
+                fmt::fmt_signed(&mut out, &spec, v);
+            }
+            b'o' | b'u' | b'x' | b'X' => {
+                let v = c_ulong(l.check_num(arg)?);
+                fmt::fmt_unsigned(&mut out, &spec, v);
+            }
+            b'e' | b'E' | b'f' | b'g' | b'G' => {
+                let v = l.check_num(arg)?;
+                fmt::fmt_float(&mut out, &spec, v);
+            }
+            b'q' => {
+                let s = l.check_str(arg)?;
+                fmt::add_quoted(&mut out, l.heap.str(s));
+            }
+            b's' => {
+                let s = l.check_str(arg)?;
+                let bytes = l.heap.str(s);
+                if spec.precision.is_none() && bytes.len() >= 100 {
+                    out.extend_from_slice(bytes);
+                } else {
+                    let upto = memchr::memchr(0, bytes).unwrap_or(bytes.len());
+                    fmt::fmt_str(&mut out, &spec, &bytes[..upto]);
+                }
+            }
+            c => {
+                let shown = if c == 0 { String::new() } else { (c as char).to_string() };
+                let msg = format!("invalid option '%{shown}' to 'format'");
+                return Err(l.runtime_error(&msg));
+            }
+        }
+        if out.len() > crate::lua::MAX_STRING_LEN {
+            return Err(memory_error(l));
+        }
+    }
+    check_alloc(l, out.len())?;
+    let v = l.new_string(out);
+    l.push(v);
+    Ok(1)
+}
