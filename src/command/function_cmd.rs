@@ -146,6 +146,15 @@ static SUBCOMMANDS: &[Command] = &[
     },
 ];
 
+/// For FCALL `Some(false)`, for FCALL_RO `Some(true)`: the server runs them with itself as the script host.
+pub fn fcall_kind(cmd: &Command) -> Option<bool> {
+    match cmd.name {
+        "fcall" => Some(false),
+        "fcall_ro" => Some(true),
+        _ => None,
+    }
+}
+
 /// FCALL function numkeys [key [key ...]] [arg [arg ...]]
 ///
 /// With the bare server state as the script host (the handler harness); the server runs FCALL with itself as

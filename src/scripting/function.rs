@@ -417,7 +417,7 @@ pub fn fcall_command<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Arg
     let funcname = String::from_utf8_lossy(&name).into_owned();
     let mut reply = std::mem::take(&mut c.reply);
     let prepared = super::run::prepare(host.state(), c, &funcname, flags, ro, false, &mut reply);
-    let Ok(rctx) = prepared else {
+    let Some(rctx) = prepared else {
         c.reply = reply;
         host.state().functions.put_engine(engine);
         return;
@@ -427,7 +427,7 @@ pub fn fcall_command<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Arg
     let nk = numkeys as usize;
     let keys = args.skip(3).take(nk);
     let argv = args.skip(3 + nk);
-    super::run::call_function(host, &mut engine.lua, rctx, f, keys, argv, CHUNKNAME, &mut reply);
+    super::run::call_function(host, &mut engine.lua, rctx, f, keys, argv, &mut reply);
     c.reply = reply;
     let fs = &mut host.state().functions;
     fs.running = None;
