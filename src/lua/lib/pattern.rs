@@ -111,10 +111,7 @@ impl<'a> MatchState<'a> {
     }
 
     fn capture_to_close(&self) -> Result<usize, PatError> {
-        (0..self.level)
-            .rev()
-            .find(|&i| self.capture[i].1 == CAP_UNFINISHED)
-            .ok_or(PatError("invalid pattern capture"))
+        (0..self.level).rev().find(|&i| self.capture[i].1 == CAP_UNFINISHED).ok_or(PatError("invalid pattern capture"))
     }
 
     fn class_end(&self, mut p: usize) -> Result<usize, PatError> {
@@ -318,8 +315,7 @@ impl<'a> MatchState<'a> {
                     }
                     let ep = self.class_end(p)?;
                     let previous = if s == 0 { 0 } else { self.s(s - 1) };
-                    if self.match_bracket_class(previous, p, ep - 1)
-                        || !self.match_bracket_class(self.s(s), p, ep - 1)
+                    if self.match_bracket_class(previous, p, ep - 1) || !self.match_bracket_class(self.s(s), p, ep - 1)
                     {
                         return Ok(None);
                     }

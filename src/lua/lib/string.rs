@@ -13,12 +13,11 @@ use std::any::Any;
 
 use super::format::{self as fmt, c_int, c_long, c_ulong};
 use super::pattern::{self, Capture, MatchState, PatError};
-use super::{check_alloc, check_int, check_integer, native_upvals, opt_int, opt_integer, set_native_upval, MAX_C_STACK};
+use super::{
+    check_alloc, check_int, check_integer, native_upvals, opt_int, opt_integer, set_native_upval, MAX_C_STACK,
+};
 use crate::lua::value::{LuaError, StrRef, Value};
 use crate::lua::Lua;
-
-
-
 
 pub fn open(l: &mut Lua) {
     let t = l.new_table(0, 16);
