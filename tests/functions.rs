@@ -574,3 +574,62 @@ fn replication_of_functions() {
     let ro = r.cmd(&["FCALL_RO", "f2", "0"]);
     assert!(ro.starts_with(b"-READONLY You can't write against a read only replica."), "{}", escape(&ro));
 }
+
+/// Runs `f` against each server: a function loops past `busy-reply-threshold`; meanwhile another connection
+/// sees what the server answers. Returns the replies of both phases for comparison.
+fn busy_session(kind: Kind) -> Vec<String> {
+    let s = Server::start(kind, &["--busy-reply-threshold", "50"]);
+    let mut a = s.conn();
+    let mut b = s.conn();
+    let mut out = Vec::new();
+    let code = "#!lua name=busy\n\
+                redis.register_function('spin', function() local i = 0 while true do i = i + 1 end end)\n\
+                redis.register_function('spin_write', function(keys) redis.call('SET', keys[1], 'x') \
+                local i = 0 while true do i = i + 1 end end)\n\
+                redis.register_function{function_name='spin_ro', callback=function() while true do end end, \
+                flags={'no-writes'}}";
+    out.push(escape(&a.cmd(&["FUNCTION", "LOAD", code])));
+    out.push(escape(&b.cmd(&["FUNCTION", "KILL"])));
+    // A function that has not written: FUNCTION KILL stops it.
+    a.send(&["FCALL", "spin", "0"]).unwrap();
+    wait_for("the busy function", || b.cmd(&["PING"]).starts_with(b"-BUSY"));
+    out.push(escape(&b.cmd(&["PING"])));
+    out.push(escape(&b.cmd(&["SCRIPT", "KILL"])));
+    out.push(escape(&b.cmd(&["FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('x', function() end)"])));
+    // FUNCTION STATS names the running function and its command (the duration varies).
+    let stats = b.cmd(&["FUNCTION", "STATS"]);
+    let text = escape(&stats);
+    let cut = text.find("duration_ms").map_or(text.len(), |i| i);
+    out.push(text[..cut].to_string());
+    out.push(escape(&b.cmd(&["FUNCTION", "KILL"])));
+    out.push(escape(&a.read_reply().unwrap()));
+    out.push(escape(&b.cmd(&["PING"])));
+    // One that wrote cannot be killed; SHUTDOWN NOSAVE ends it.
+    a.send(&["FCALL", "spin_write", "1", "k"]).unwrap();
+    wait_for("the busy function", || b.cmd(&["PING"]).starts_with(b"-BUSY"));
+    out.push(escape(&b.cmd(&["FUNCTION", "KILL"])));
+    // An EVAL script is not a function: FUNCTION KILL refuses while one runs, FUNCTION STATS too.
+    let s2 = Server::start(kind, &["--busy-reply-threshold", "50"]);
+    let mut c = s2.conn();
+    let mut d = s2.conn();
+    c.send(&["EVAL", "local i = 0 while true do i = i + 1 end", "0"]).unwrap();
+    wait_for("the busy script", || d.cmd(&["PING"]).starts_with(b"-BUSY"));
+    out.push(escape(&d.cmd(&["FUNCTION", "KILL"])));
+    out.push(escape(&d.cmd(&["FUNCTION", "STATS"])));
+    out.push(escape(&d.cmd(&["SCRIPT", "KILL"])));
+    out.push(escape(&c.read_reply().unwrap()));
+    let mut s = s;
+    let _ = b.send(&["SHUTDOWN", "NOSAVE"]);
+    s.wait_exit(10_000);
+    out
+}
+
+#[test]
+fn busy_function_kill_and_stats() {
+    let f = busy_session(Kind::Ferredis);
+    let r = busy_session(Kind::Redis);
+    for (i, (a, b)) in f.iter().zip(r.iter()).enumerate() {
+        assert_eq!(a, b, "step {i} differs (left: ferredis, right: redis)");
+    }
+    assert_eq!(f.len(), r.len());
+}
