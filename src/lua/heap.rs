@@ -738,6 +738,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::identity_op)]
     fn lua_string_hash() {
         // Values computed with Lua 5.1's luaS_hash.
         assert_eq!(str_hash(b""), 0);

@@ -308,6 +308,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::approx_constant)]
     fn tostring_matches_percent_14g() {
         assert_eq!(show(1.0), "1");
         assert_eq!(show(-0.0), "-0");

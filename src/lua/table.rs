@@ -102,8 +102,7 @@ fn num_hash(n: f64) -> Option<u32> {
 impl Table {
     /// `luaH_new`: a table with room for `narray` array items and `nhash` hash items.
     pub fn new(narray: usize, nhash: usize) -> Table {
-        let mut t = Table::default();
-        t.array = vec![Value::Nil; narray];
+        let mut t = Table { array: vec![Value::Nil; narray], ..Default::default() };
         t.set_node_vector(nhash);
         t
     }
@@ -418,6 +417,11 @@ impl Table {
         self.resize(n, nh);
     }
 
+    /// Whether `#t` is 0.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// `luaH_getn`: a border (`#t`).
     pub fn len(&self) -> usize {
         let mut j = self.array.len();
@@ -466,6 +470,7 @@ impl Table {
 
     /// `luaH_next`: the entry after `key` (`nil` starts), or `Ok(None)` at the end. `Err(())` means `key` is not
     /// in the table ("invalid key to 'next'").
+    #[allow(clippy::result_unit_err)]
     pub fn next(&self, key: Value, khash: u32) -> Result<Option<(Value, Value)>, ()> {
         let mut i = self.find_index(key, khash)?;
         while i < self.array.len() {

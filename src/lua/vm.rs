@@ -88,11 +88,24 @@ pub struct VmState {
     pub base_ccalls: usize,
     /// Concatenation scratch buffer.
     pub buf: Vec<u8>,
+    /// Address of a local in the outermost `call_at` (the native stack grows down from there).
+    pub c_stack_start: usize,
+    /// Bytes of native stack nested calls may use before "C stack overflow" (the real guard behind
+    /// `max_native_depth`, whose per-level cost depends on the build).
+    pub c_stack_budget: usize,
 }
 
 impl Default for VmState {
     fn default() -> Self {
-        VmState { hook_left: 100_000, yielding: false, yield_count: 0, base_ccalls: 0, buf: Vec::new() }
+        VmState {
+            hook_left: 100_000,
+            yielding: false,
+            yield_count: 0,
+            base_ccalls: 0,
+            buf: Vec::new(),
+            c_stack_start: 0,
+            c_stack_budget: 1 << 20,
+        }
     }
 }
 
@@ -191,8 +204,15 @@ impl Lua {
     /// Compile `source` as a chunk named `chunkname` (for example `@user_script`) into a function whose
     /// environment is the globals table. A syntax error is an `ErrorKind::Syntax` error whose value is the
     /// message ("user_script:1: '=' expected near 'x'").
-    pub fn load(&mut self, _source: &[u8], _chunkname: &str) -> Result<Value, LuaError> {
-        todo!("Lua::load arrives with the merge of the compiler branch")
+    pub fn load(&mut self, source: &[u8], chunkname: &str) -> Result<Value, LuaError> {
+        let proto = match super::parse::compile(&mut self.heap, source, chunkname) {
+            Ok(p) => p,
+            Err(msg) => {
+                let v = self.new_str(msg.as_bytes());
+                return Err(LuaError::new(ErrorKind::Syntax, v));
+            }
+        };
+        self.load_proto(Rc::new(proto))
     }
 
     /// A closure (environment: the globals) for a compiled prototype, after checking its bytecode.
@@ -231,6 +251,15 @@ impl Lua {
     /// On error nothing is unwound (the catcher does it, see [`Lua::pcall`]).
     pub fn call_at(&mut self, host: &mut dyn Any, func: usize, nresults: i32) -> Result<(), LuaError> {
         if self.native_depth >= self.max_native_depth {
+            return Err(self.vm_error("C stack overflow"));
+        }
+        let here = {
+            let marker = 0u8;
+            std::hint::black_box(&marker) as *const u8 as usize
+        };
+        if self.native_depth == 0 {
+            self.vm.c_stack_start = here;
+        } else if self.vm.c_stack_start.saturating_sub(here) > self.vm.c_stack_budget {
             return Err(self.vm_error("C stack overflow"));
         }
         self.native_depth += 1;
@@ -1658,7 +1687,7 @@ impl Lua {
     /// count the native must return.
     pub fn yield_values(&mut self, n: usize) -> Result<usize, LuaError> {
         if self.current == self.main_thread || self.native_depth > self.vm.base_ccalls {
-            return Err(self.runtime_error("attempt to yield across metamethod/C-call boundary"));
+            return Err(self.vm_error("attempt to yield across metamethod/C-call boundary"));
         }
         self.vm.yielding = true;
         self.vm.yield_count = n;
