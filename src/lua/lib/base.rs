@@ -13,7 +13,7 @@ use std::io::Write;
 
 use super::{check_int, check_option, error_bytes, opt_int, MAX_C_STACK};
 use crate::lua::heap::Function;
-use crate::lua::value::{ErrorKind, LuaError, Value};
+use crate::lua::value::{LuaError, Value};
 use crate::lua::Lua;
 
 /// Registry key of the `setstepmul` value (the collector is stop-the-world and has no step multiplier; the
@@ -283,7 +283,7 @@ fn strtoul(s: &[u8], base: u32) -> (u64, usize) {
         && i + 1 < s.len()
         && s[i] == b'0'
         && (s[i + 1] | 0x20) == b'x'
-        && s.get(i + 2).is_some_and(|c| (*c as char).is_digit(16))
+        && s.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit())
     {
         i += 2;
     }
@@ -370,56 +370,22 @@ fn unpack(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
 }
 
 fn pcall(l: &mut Lua, host: &mut dyn Any) -> Result<usize, LuaError> {
-    let f = l.check_any(1)?;
-    let args: Vec<Value> = l.stack.get(l.base + 1..).map(|a| a.to_vec()).unwrap_or_default();
-    match l.call(host, f, &args) {
-        Ok(results) => {
-            l.push(Value::Bool(true));
-            let n = results.len();
-            l.stack.extend_from_slice(&results);
-            Ok(n + 1)
-        }
-        Err(e) if e.catchable() => {
-            l.push(Value::Bool(false));
-            l.push(e.value);
-            Ok(2)
-        }
-        Err(e) => Err(e),
-    }
+    l.check_any(1)?;
+    let func = l.base;
+    let ok = l.pcall(host, func, -1, None)?;
+    l.stack.insert(func, Value::Bool(ok));
+    Ok(l.stack.len() - func)
 }
 
 fn xpcall(l: &mut Lua, host: &mut dyn Any) -> Result<usize, LuaError> {
     l.check_any(2)?;
     let (f, handler) = (l.arg(1), l.arg(2));
-    match l.call(host, f, &[]) {
-        Ok(results) => {
-            l.push(Value::Bool(true));
-            let n = results.len();
-            l.stack.extend_from_slice(&results);
-            Ok(n + 1)
-        }
-        Err(e) if !e.catchable() => Err(e),
-        Err(e) if e.kind == ErrorKind::Memory => {
-            l.push(Value::Bool(false));
-            l.push(e.value);
-            Ok(2)
-        }
-        Err(e) => {
-            // Keep the error value reachable while the handler runs.
-            l.push(e.value);
-            let r = l.call(host, handler, &[e.value]);
-            l.stack.pop();
-            let v = match r {
-                Ok(vals) => vals.first().copied().unwrap_or(Value::Nil),
-                Err(e2) if !e2.catchable() => return Err(e2),
-                Err(e2) if e2.kind == ErrorKind::Memory => e2.value,
-                Err(_) => l.new_str(b"error in error handling"),
-            };
-            l.push(Value::Bool(false));
-            l.push(v);
-            Ok(2)
-        }
-    }
+    // The handler stays at argument 2 (a root) while `f` runs above it.
+    let func = l.stack.len();
+    l.push(f);
+    let ok = l.pcall(host, func, -1, Some(handler))?;
+    l.stack.insert(func, Value::Bool(ok));
+    Ok(l.stack.len() - func)
 }
 
 /// The chunk name of `loadstring`/`load` as the compiler takes it.
@@ -525,15 +491,10 @@ fn print(l: &mut Lua, host: &mut dyn Any) -> Result<usize, LuaError> {
     Ok(0)
 }
 
-/// The function `level` levels up the call stack (1 = the caller of the running native), if any.
+/// The function `level` levels up the call stack (0 = the running native, 1 = its caller), if any.
 fn function_at_level(l: &Lua, level: usize) -> Option<Value> {
-    // The running native's own frame is the last one when the VM records native frames; count from the
-    // frame whose function slot lies below the native's arguments.
-    let own = l.base.checked_sub(1)?;
-    let idx = l.frames.iter().rposition(|f| f.func < own || f.func == own)?;
-    let start = if l.frames[idx].func == own { idx } else { idx + 1 };
-    let k = start.checked_sub(level)?;
-    let fr = l.frames.get(k)?;
+    let idx = l.frames.len().checked_sub(1 + level)?;
+    let fr = l.frames.get(idx)?;
     l.stack.get(fr.func).copied()
 }
 
