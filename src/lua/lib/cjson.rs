@@ -126,10 +126,14 @@ fn store_config(l: &mut Lua, t: TableRef, cfg: Config) -> Result<(), LuaError> {
 // ---------------------------------------------------------------------------------------------------------------
 // Configuration functions
 
-/// `json_arg_init`: at most `args` arguments ("found too many arguments"), then the configuration.
+/// `json_arg_init`: at most `args` arguments ("found too many arguments"), padded with nils so that the
+/// results pushed next do not read as arguments; then the configuration.
 fn arg_init(l: &mut Lua, args: usize) -> Result<(TableRef, Config), LuaError> {
     if l.nargs() > args {
         return Err(l.arg_error(args + 1, "found too many arguments"));
+    }
+    while l.nargs() < args {
+        l.push(Value::Nil);
     }
     load_config(l)
 }

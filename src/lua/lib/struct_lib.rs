@@ -209,6 +209,9 @@ fn getinteger(bytes: &[u8], little: bool, signed: bool) -> f64 {
 /// `struct.pack(fmt, ...)`.
 fn b_pack(l: &mut Lua, _: &mut dyn std::any::Any) -> Result<usize, LuaError> {
     let fmt = format_arg(l)?;
+    // The C function pushes a nil to separate its arguments from its buffer: a missing argument reads as that
+    // nil ("number expected, got nil").
+    l.push(Value::Nil);
     let mut h = Header::new();
     let mut arg = 2;
     let mut totalsize: usize = 0;
