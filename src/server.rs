@@ -952,6 +952,10 @@ impl Server {
         }
         let stats = &mut self.state.stats;
         for prefix in c.reply.error_prefixes.drain(..) {
+            // No code: an error counted where it happened (a script's command); it only fails this call.
+            if prefix[0] == 0 {
+                continue;
+            }
             let end = prefix.iter().position(|&b| b == 0).unwrap_or(prefix.len());
             let code = String::from_utf8_lossy(&prefix[..end]);
             stats.total_error_replies += 1;

@@ -191,6 +191,8 @@ fn command_flags(c: &Command) -> Vec<&'static str> {
     if c.movable_keys() {
         f |= flag::MOVABLE_KEYS;
     }
+    // may_replicate is hidden on purpose, as in Redis 7.0's COMMAND INFO.
+    let f = f & !flag::MAY_REPLICATE;
     flag::NAMES.iter().filter(|(bit, _)| f & bit != 0).map(|(_, n)| *n).collect()
 }
 

@@ -72,7 +72,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "publish",
         arity: 3,
-        flags: PUBLISH_FLAGS,
+        flags: PUBLISH_FLAGS | flag::MAY_REPLICATE,
         acl: "pubsub fast",
         group: Group::PubSub,
         since: "2.0.0",
@@ -86,7 +86,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "spublish",
         arity: 3,
-        flags: PUBLISH_FLAGS,
+        flags: PUBLISH_FLAGS | flag::MAY_REPLICATE,
         acl: "pubsub fast",
         keys: KeySpec { first: 1, last: 1, step: 1 },
         key_specs: &[KeySpecDef::at(1, "not_key")],

@@ -28,6 +28,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "eval",
         since: "2.6.0",
+        flags: flag::MAY_REPLICATE | EVAL_BASE.flags,
         summary: "Execute a Lua script server side",
         syntax: "script numkeys{:integer} [key [key ...]] [arg [arg ...]]",
         handler: eval_cmd,
@@ -37,6 +38,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "evalsha",
         since: "2.6.0",
+        flags: flag::MAY_REPLICATE | EVAL_BASE.flags,
         summary: "Execute a Lua script server side",
         syntax: "sha1 numkeys{:integer} [key [key ...]] [arg [arg ...]]",
         handler: evalsha_cmd,

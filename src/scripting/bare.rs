@@ -23,6 +23,9 @@ impl ScriptHost for ServerState {
         // What the server's call path counts: the call and its error replies.
         let failed = !c.reply.error_prefixes.is_empty();
         for prefix in std::mem::take(&mut c.reply.error_prefixes) {
+            if prefix[0] == 0 {
+                continue;
+            }
             let end = prefix.iter().position(|&b| b == 0).unwrap_or(prefix.len());
             super::call::count_error_code(self, &String::from_utf8_lossy(&prefix[..end]));
         }

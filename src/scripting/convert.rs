@@ -273,7 +273,7 @@ pub fn num_to_i64(n: f64) -> i64 {
 pub enum ErrorStats {
     /// Count it in `errorstats` and as a failed call of the command.
     Count,
-    /// Already counted when the script's command failed: write the bytes only.
+    /// Already counted when the script's command failed: the call fails, errorstats do not move.
     Skip,
 }
 
@@ -295,6 +295,9 @@ pub fn add_error(reply: &mut Reply, msg: &[u8], stats: ErrorStats) {
         ErrorStats::Skip => {
             line.extend_from_slice(b"\r\n");
             reply.raw_bytes(&line);
+            // Still a failed call of the script's command, but not a new entry in errorstats (Redis's
+            // ERR_REPLY_FLAG_NO_STATS_UPDATE): an empty code says so to the server's error counting.
+            reply.error_prefixes.push([0u8; 24]);
         }
     }
 }
@@ -454,7 +457,7 @@ mod tests {
         let mut r = Reply::new();
         add_error(&mut r, b"ERR a\nb\n", ErrorStats::Skip);
         assert_eq!(r.buf, b"-ERR a b\r\n");
-        assert!(r.error_prefixes.is_empty());
+        assert_eq!(r.error_prefixes, vec![[0u8; 24]]);
     }
 
     #[test]

@@ -124,6 +124,13 @@ fn protect_globals(l: &mut Lua) {
     l.heap.table_mut(g).metatable = Some(mt);
 }
 
+/// Compiles a chunk into a function of `l` (what `Lua::load` does: the compiler, then the bytecode check);
+/// Err: the compile error's message ("user_script:1: ...").
+pub fn compile_chunk(l: &mut Lua, source: &[u8], chunkname: &str) -> Result<Value, Vec<u8>> {
+    let proto = crate::lua::parse::compile(&mut l.heap, source, chunkname).map_err(String::into_bytes)?;
+    l.load_proto(std::rc::Rc::new(proto)).map_err(|e| l.error_text(&e).unwrap_or_default())
+}
+
 /// `luaProtectedTableError`.
 fn nonexistent_global(l: &mut Lua, _any: &mut dyn std::any::Any) -> Result<usize, LuaError> {
     if l.nargs() != 2 {

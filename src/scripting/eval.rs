@@ -113,7 +113,7 @@ fn state_for<H: ScriptHost>(host: &mut H) -> HostLua {
 fn compile(hl: &mut HostLua, sha: &[u8; 40], body: &[u8]) -> Result<(Value, u32), String> {
     let (flags, shebang_len) = parse_shebang(body).map_err(|e| format!("ERR {e}"))?;
     let l = &mut hl.lua;
-    match l.load(&body[shebang_len..], env::EVAL_CHUNKNAME) {
+    match env::compile_chunk(l, &body[shebang_len..], env::EVAL_CHUNKNAME) {
         Ok(f) => {
             let reg = l.registry;
             let mut name = b"f_".to_vec();
@@ -122,10 +122,7 @@ fn compile(hl: &mut HostLua, sha: &[u8; 40], body: &[u8]) -> Result<(Value, u32)
             let _ = l.heap.raw_set(reg, k, f);
             Ok((f, flags))
         }
-        Err(e) => {
-            let msg = l.error_text(&e).unwrap_or_default();
-            Err(format!("ERR Error compiling script (new function): {}", String::from_utf8_lossy(&msg)))
-        }
+        Err(msg) => Err(format!("ERR Error compiling script (new function): {}", String::from_utf8_lossy(&msg))),
     }
 }
 

@@ -132,7 +132,12 @@ fn redis_pcall<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, L
 /// Redis's `pcall` (`luaRedisPcall`): Lua's, except that an error table with an `err` message is returned as
 /// that message (scripts written before 7.0 expect strings). A killed script is not caught.
 fn pcall(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
-    l.check_any(1)?;
+    if l.nargs() == 0 {
+        // Redis's version calls its own result placeholder (`true`) then.
+        l.push(Value::Bool(false));
+        l.push_str(b"attempt to call a boolean value");
+        return Ok(2);
+    }
     let base = l.base;
     if l.pcall(any, base, -1, None)? {
         l.stack.insert(base, Value::Bool(true));
