@@ -423,3 +423,112 @@ const HELP: &[&str] = &[
     "      libraries with the new libraries (notice that even on this option there is a chance of failure",
     "      in case of functions name collision with another library).",
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::command::test_support::Harness;
+
+    const LIB: &str = "#!lua name=mylib\n\
+                       redis.register_function('hello', function(keys, args) return 'hi ' .. args[1] end)\n\
+                       redis.register_function{function_name='incr', callback=function(keys) \
+                       return redis.call('INCR', keys[1]) end, description='counts', flags={'allow-oom'}}";
+
+    #[test]
+    fn load_call_list_delete() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["FUNCTION", "LOAD", LIB]), "$5\r\nmylib\r\n");
+        assert_eq!(h.run(&["FUNCTION", "LOAD", LIB]), "-ERR Library 'mylib' already exists\r\n");
+        assert_eq!(h.run(&["FCALL", "hello", "0", "you"]), "$6\r\nhi you\r\n");
+        assert_eq!(h.run(&["FCALL", "HELLO", "0", "case"]), "$7\r\nhi case\r\n");
+        assert_eq!(h.run(&["FCALL", "incr", "1", "n"]), ":1\r\n");
+        assert_eq!(
+            h.run(&["FCALL_RO", "incr", "1", "n"]),
+            "-ERR Can not execute a script with write flag using *_ro command.\r\n"
+        );
+        assert_eq!(h.run(&["FCALL", "nope", "0"]), "-ERR Function not found\r\n");
+        assert_eq!(h.run(&["FCALL", "hello", "x"]), "-ERR Bad number of keys provided\r\n");
+        let list = h.run(&["FUNCTION", "LIST", "WITHCODE"]);
+        assert!(list.starts_with("*1\r\n*8\r\n$12\r\nlibrary_name\r\n$5\r\nmylib\r\n"), "{list}");
+        assert!(list.contains("$11\r\ndescription\r\n$6\r\ncounts\r\n$5\r\nflags\r\n*1\r\n+allow-oom\r\n"), "{list}");
+        // REPLACE swaps the functions; the old callbacks are gone.
+        let v2 = "#!lua name=mylib\nredis.register_function('hello2', function() return 2 end)";
+        assert_eq!(h.run(&["FUNCTION", "LOAD", "REPLACE", v2]), "$5\r\nmylib\r\n");
+        assert_eq!(h.run(&["FCALL", "hello", "0"]), "-ERR Function not found\r\n");
+        assert_eq!(h.run(&["FCALL", "hello2", "0"]), ":2\r\n");
+        assert_eq!(h.srv.functions.counts(), (1, 1));
+        assert_eq!(h.run(&["FUNCTION", "DELETE", "mylib"]), "+OK\r\n");
+        assert_eq!(h.srv.functions.counts(), (0, 0));
+        assert_eq!(h.run(&["FUNCTION", "LIST"]), "*0\r\n");
+    }
+
+    #[test]
+    fn load_errors_and_sandbox() {
+        let mut h = Harness::new();
+        let err = |h: &mut Harness, code: &str| h.run(&["FUNCTION", "LOAD", code]);
+        assert_eq!(err(&mut h, "return 1"), "-ERR Missing library metadata\r\n");
+        assert_eq!(err(&mut h, "#!js name=x\nreturn 1"), "-ERR Engine 'js' not found\r\n");
+        assert_eq!(err(&mut h, "#!lua name=x\nlocal a = 1"), "-ERR No functions registered\r\n");
+        assert_eq!(
+            err(&mut h, "#!lua name=x\nreturn 1 +"),
+            "-ERR Error compiling function: user_function:2: unexpected symbol near '<eof>'\r\n"
+        );
+        assert_eq!(
+            err(&mut h, "#!lua name=x\nredis.call('ping')"),
+            "-ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global \
+             variable 'call'\r\n"
+        );
+        assert_eq!(
+            err(&mut h, "#!lua name=x\nx = 1"),
+            "-ERR Error registering functions: ERR user_function:2: Attempt to modify a readonly table\r\n"
+        );
+        assert_eq!(
+            err(&mut h, "#!lua name=x\nredis.register_function('a', 1)"),
+            "-ERR Error registering functions: ERR second argument to redis.register_function must be a function\r\n"
+        );
+        assert_eq!(
+            err(
+                &mut h,
+                "#!lua name=x\nredis.register_function{function_name='a', callback=function() end, flags={'x'}}"
+            ),
+            "-ERR Error registering functions: ERR unknown flag given\r\n"
+        );
+        // Nothing was left behind by the failures, and the load-time API is gone at run time.
+        assert_eq!(h.srv.functions.counts(), (0, 0));
+        let lib = "#!lua name=x\nredis.register_function('f', function() return type(redis.register_function) .. \
+                   type(redis.call) .. type(string.rep) end)";
+        assert_eq!(h.run(&["FUNCTION", "LOAD", lib]), "$1\r\nx\r\n");
+        assert_eq!(h.run(&["FCALL", "f", "0"]), "$19\r\nnilfunctionfunction\r\n");
+    }
+
+    #[test]
+    fn dump_restore_flush_and_stats() {
+        let mut h = Harness::new();
+        h.run(&["FUNCTION", "LOAD", LIB]);
+        let dump = h.run_raw(&crate::command::OwnedArgs::from_slices(&["FUNCTION", "DUMP"]));
+        let start = dump.iter().position(|&c| c == b'\n').unwrap() + 1;
+        let payload = dump[start..dump.len() - 2].to_vec();
+        let restore = |h: &mut Harness, policy: &str| {
+            let mut a = vec![b"FUNCTION".to_vec(), b"RESTORE".to_vec(), payload.clone()];
+            if !policy.is_empty() {
+                a.push(policy.as_bytes().to_vec());
+            }
+            h.run_args(&crate::command::OwnedArgs::from_slices(&a))
+        };
+        assert_eq!(restore(&mut h, ""), "-ERR Library mylib already exists\r\n");
+        assert_eq!(restore(&mut h, "REPLACE"), "+OK\r\n");
+        assert_eq!(h.run(&["FUNCTION", "FLUSH"]), "+OK\r\n");
+        assert_eq!(h.run(&["FCALL", "hello", "0", "x"]), "-ERR Function not found\r\n");
+        assert_eq!(restore(&mut h, "APPEND"), "+OK\r\n");
+        assert_eq!(h.run(&["FCALL", "hello", "0", "x"]), "$4\r\nhi x\r\n");
+        assert_eq!(
+            restore(&mut h, "nope"),
+            "-ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.\r\n"
+        );
+        assert_eq!(
+            h.run(&["FUNCTION", "STATS"]),
+            "*4\r\n$14\r\nrunning_script\r\n$-1\r\n$7\r\nengines\r\n*2\r\n$3\r\nLUA\r\n*4\r\n$15\r\nlibraries_count\r\n:1\r\n\
+             $15\r\nfunctions_count\r\n:2\r\n"
+        );
+        assert_eq!(h.run(&["FUNCTION", "KILL"]), "-NOTBUSY No scripts in execution right now.\r\n");
+    }
+}
