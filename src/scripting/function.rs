@@ -53,6 +53,9 @@ pub mod flags {
     }
 }
 
+/// Why a library can't be created while a function runs.
+const BUSY: &str = "a function is running";
+
 const ERR_NAME: &str =
     "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
@@ -235,6 +238,10 @@ pub struct Functions {
     pub running: Option<Vec<Vec<u8>>>,
     /// The state's heap bytes when it was last put back (reported while a function runs).
     vm_bytes: usize,
+    /// The engine is out for a run: libraries can't be created meanwhile (their callbacks would land in another
+    /// state). Commands that would do it are refused while a script runs anyway; this keeps any other path
+    /// (a payload from a master served while busy) from corrupting the registry.
+    taken: bool,
 }
 
 impl Default for Functions {
@@ -252,7 +259,7 @@ impl std::fmt::Debug for Functions {
 impl Functions {
     /// No libraries; the Lua state is made on first use (a server that never loads a function never builds it).
     pub fn new() -> Functions {
-        Functions { engine: None, ctx: LibCtx::default(), running: None, vm_bytes: 0 }
+        Functions { engine: None, ctx: LibCtx::default(), running: None, vm_bytes: 0, taken: false }
     }
 
     /// The engine, built for the bare server state when there is none yet. Loading a library needs no host (only
@@ -265,6 +272,7 @@ impl Functions {
     /// Takes the engine out for a run by host `H`. An engine built for another host type is replaced by one for
     /// `H` with every library loaded again (their code runs again; the libraries' functions get new slots).
     pub fn take_engine<H: ScriptHost>(&mut self) -> LuaEngine {
+        self.taken = true;
         if let Some(e) = self.engine.take() {
             if e.is_for::<H>() {
                 return e;
@@ -283,6 +291,7 @@ impl Functions {
 
     /// Puts the engine back after a run.
     pub fn put_engine(&mut self, engine: LuaEngine) {
+        self.taken = false;
         self.vm_bytes = engine.used_memory();
         self.engine = Some(engine);
     }
@@ -290,6 +299,9 @@ impl Functions {
     /// `FUNCTION LOAD [REPLACE] code`: creates (or replaces) a library in the current context; returns its name.
     /// `timeout_ms` 0 means no time limit (loads from the RDB, the AOF, a master).
     pub fn load(&mut self, code: &[u8], replace: bool, timeout_ms: u64) -> Result<Vec<u8>, String> {
+        if self.taken {
+            return Err(BUSY.into());
+        }
         self.any_engine();
         let Functions { engine: Some(engine), ctx, .. } = self else { return Err("no engine".into()) };
         create_in(engine, ctx, code, replace, timeout_ms)
@@ -320,6 +332,9 @@ impl Functions {
     /// `FUNCTION RESTORE`: the libraries of `codes` (already taken from a payload), applied with `policy`.
     /// All or nothing.
     pub fn restore(&mut self, codes: &[Vec<u8>], policy: RestorePolicy) -> Result<(), String> {
+        if self.taken {
+            return Err(BUSY.into());
+        }
         self.any_engine();
         let Functions { engine: Some(engine), ctx, .. } = self else { return Err("no engine".into()) };
         let mut tmp = LibCtx::default();
