@@ -640,3 +640,88 @@ fn busy_function_kill_and_stats() {
     }
     assert_eq!(f.len(), r.len());
 }
+
+/// MONITOR shows FCALL, then the function's commands as `[db lua]`, as Redis does.
+#[test]
+fn monitor_lines_match_redis() {
+    let mut outs = Vec::new();
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let s = Server::start(kind, &[]);
+        let mut c = s.conn();
+        let code = "#!lua name=mon\nredis.register_function('f', function(keys, args) redis.call('SET', keys[1], \
+                    args[1]) return redis.call('GET', keys[1]) end)";
+        c.cmd(&["FUNCTION", "LOAD", code]);
+        let mut m = s.conn();
+        assert_eq!(m.cmd(&["MONITOR"]), OK);
+        c.cmd(&["FCALL", "f", "1", "k", "v"]);
+        c.cmd(&["FCALL_RO", "f", "1", "k", "v"]);
+        c.cmd(&["FUNCTION", "DELETE", "mon"]);
+        c.cmd(&["PING"]);
+        let mut lines = Vec::new();
+        loop {
+            let t = String::from_utf8_lossy(&m.read_reply().unwrap()).into_owned();
+            // "+1700000000.123456 [0 127.0.0.1:5555] "FCALL" ...": drop the time and the client's port.
+            let rest = t.split_once(' ').map(|(_, r)| r.to_string()).unwrap_or_default();
+            let rest = match rest.split_once("127.0.0.1:") {
+                Some((a, b)) => format!("{a}127.0.0.1:<port>{}", &b[b.find(']').unwrap_or(0)..]),
+                None => rest,
+            };
+            let done = rest.contains("\"PING\"");
+            lines.push(rest);
+            if done {
+                break;
+            }
+        }
+        outs.push(lines);
+    }
+    assert_eq!(outs[0], outs[1], "MONITOR lines (left ferredis, right redis)");
+}
+
+/// What reaches the AOF: FUNCTION LOAD/DELETE/FLUSH/RESTORE as given, FCALL's effects (never FCALL itself),
+/// wrapped in MULTI/EXEC when more than one; failed commands nothing.
+#[test]
+fn propagation_matches_redis() {
+    let lib = "#!lua name=prop\nredis.register_function('one', function(keys) return redis.call('INCR', keys[1]) \
+               end)\nredis.register_function('two', function(keys) redis.call('INCR', keys[1]) \
+               return redis.call('INCR', keys[1]) end)\nredis.register_function{function_name='ro', \
+               callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}";
+    let mut streams = Vec::new();
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let dir = TempDir::new(&format!("fn-prop-{}", kind.label()));
+        let args = ["--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble", "yes"];
+        let s = Server::start_in(kind, dir.path(), &args);
+        let mut c = s.conn();
+        let mut replies = Vec::new();
+        let payload = {
+            c.cmd(&["FUNCTION", "LOAD", lib]);
+            let d = c.cmd(&["FUNCTION", "DUMP"]);
+            let start = d.iter().position(|&b| b == b'\n').unwrap() + 1;
+            d[start..d.len() - 2].to_vec()
+        };
+        let steps: Vec<Vec<Vec<u8>>> = vec![
+            split_args("FCALL one 1 a").unwrap(),
+            split_args("FCALL two 1 a").unwrap(),
+            split_args("FCALL ro 1 a").unwrap(),
+            split_args("FCALL_RO ro 1 a").unwrap(),
+            split_args("FCALL nosuch 0").unwrap(),
+            split_args("FUNCTION LOAD \"#!lua name=bad\nreturn 1\"").unwrap(),
+            split_args("FUNCTION DELETE prop").unwrap(),
+            split_args("FUNCTION DELETE prop").unwrap(),
+            vec![b"FUNCTION".to_vec(), b"RESTORE".to_vec(), payload.clone()],
+            vec![b"FUNCTION".to_vec(), b"RESTORE".to_vec(), payload.clone(), b"REPLACE".to_vec()],
+            split_args("MULTI").unwrap(),
+            split_args("FCALL one 1 m").unwrap(),
+            split_args("SET plain 1").unwrap(),
+            split_args("EXEC").unwrap(),
+            split_args("FUNCTION FLUSH ASYNC").unwrap(),
+        ];
+        for step in &steps {
+            replies.push(escape(&c.cmd(step)));
+        }
+        let cmds = common::persist::read_incr_commands(dir.path());
+        streams.push((replies, cmds.iter().map(common::persist::render_command).collect::<Vec<_>>()));
+        drop(s);
+    }
+    assert_eq!(streams[0].0, streams[1].0, "replies (left ferredis, right redis)");
+    assert_eq!(streams[0].1, streams[1].1, "AOF streams (left ferredis, right redis)");
+}
