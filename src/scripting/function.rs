@@ -242,6 +242,8 @@ pub struct Functions {
     /// state). Commands that would do it are refused while a script runs anyway; this keeps any other path
     /// (a payload from a master served while busy) from corrupting the registry.
     taken: bool,
+    /// Builds the engine for the host that will run functions (see [`Functions::set_host`]).
+    make_engine: fn() -> LuaEngine,
 }
 
 impl Default for Functions {
@@ -259,14 +261,28 @@ impl std::fmt::Debug for Functions {
 impl Functions {
     /// No libraries; the Lua state is made on first use (a server that never loads a function never builds it).
     pub fn new() -> Functions {
-        Functions { engine: None, ctx: LibCtx::default(), running: None, vm_bytes: 0, taken: false }
+        Functions {
+            engine: None,
+            ctx: LibCtx::default(),
+            running: None,
+            vm_bytes: 0,
+            taken: false,
+            make_engine: LuaEngine::new::<crate::state::ServerState>,
+        }
     }
 
-    /// The engine, built for the bare server state when there is none yet. Loading a library needs no host (only
+    /// The host type FCALL runs functions with (the server sets itself at start-up; the default is the bare
+    /// server state of the handler harness), so the engine is built once for it.
+    pub fn set_host<H: ScriptHost>(&mut self) {
+        self.make_engine = LuaEngine::new::<H>;
+    }
+
+    /// The engine, built for the configured host when there is none yet. Loading a library needs no host (only
     /// `redis.register_function` and `redis.log` exist then), so any engine will do; [`Functions::take_engine`]
-    /// rebuilds it for the host that runs functions.
+    /// rebuilds it if another host type runs functions.
     fn any_engine(&mut self) -> &mut LuaEngine {
-        self.engine.get_or_insert_with(LuaEngine::new::<crate::state::ServerState>)
+        let make = self.make_engine;
+        self.engine.get_or_insert_with(make)
     }
 
     /// Takes the engine out for a run by host `H`. An engine built for another host type is replaced by one for
