@@ -510,6 +510,34 @@ impl Lua {
         Ok(())
     }
 
+    /// [`Lua::precall_lua`] for closure `cl`, without touching the prototype's reference count in the common
+    /// (fixed-parameter) case.
+    #[inline]
+    fn precall_closure(&mut self, func: usize, cl: FuncRef, nresults: i32) -> Result<(), LuaError> {
+        let (np, va, ms) = match self.heap.func(cl) {
+            Function::Lua(c) => (c.proto.num_params as usize, c.proto.is_vararg, c.proto.max_stack as usize),
+            Function::Native(_) => return Err(self.vm_error("internal error: not a Lua function")),
+        };
+        if va != 0 {
+            let p = match self.heap.func(cl) {
+                Function::Lua(c) => c.proto.clone(),
+                Function::Native(_) => return Err(self.vm_error("internal error: not a Lua function")),
+            };
+            return self.precall_lua(func, &p, nresults);
+        }
+        if self.frames.len() >= self.max_call_depth || self.stack.len() + ms > MAX_STACK_SLOTS {
+            return Err(self.vm_error("stack overflow"));
+        }
+        let base = func + 1;
+        if self.stack.len() > base + np {
+            self.stack.truncate(base + np);
+        }
+        let top = base + ms;
+        self.stack.resize(top, Value::Nil);
+        self.frames.push(Frame { func, base, pc: 0, nresults, top, tailcalls: 0, is_lua: true });
+        Ok(())
+    }
+
     /// Enter a Lua function whose closure is at `stack[func]` with its arguments up to the top.
     fn precall_lua(&mut self, func: usize, p: &Proto, nresults: i32) -> Result<(), LuaError> {
         if self.frames.len() >= self.max_call_depth {
@@ -1017,13 +1045,14 @@ impl Lua {
                     None => return Err(self.vm_error("internal error: pc out of range")),
                 };
                 pc += 1;
-                self.vm.hook_left -= 1;
                 if self.vm.hook_left == 0 {
                     self.vm.hook_left = self.hook_interval.max(1);
                     if let Some(h) = self.hook {
                         savepc!();
                         h(self, host)?;
                     }
+                } else {
+                    self.vm.hook_left -= 1;
                 }
                 let a = arg_a(i) as usize;
                 match op(i) {
@@ -1153,32 +1182,83 @@ impl Lua {
                         let v = self.get_table(host, t, key, Some(b as usize))?;
                         reg!(a) = v;
                     }
-                    OP_ADD | OP_SUB | OP_MUL | OP_DIV | OP_MOD | OP_POW => {
+                    OP_ADD => {
                         let (b, c) = (arg_b(i), arg_c(i));
-                        let (x, y) = (rk!(b), rk!(c));
-                        let o = op(i);
-                        if let (Value::Num(x), Value::Num(y)) = (x, y) {
-                            reg!(a) = Value::Num(match o {
-                                OP_ADD => x + y,
-                                OP_SUB => x - y,
-                                OP_MUL => x * y,
-                                OP_DIV => x / y,
-                                OP_MOD => num_mod(x, y),
-                                _ => x.powf(y),
-                            });
-                        } else {
-                            let tm = match o {
-                                OP_ADD => Tm::Add,
-                                OP_SUB => Tm::Sub,
-                                OP_MUL => Tm::Mul,
-                                OP_DIV => Tm::Div,
-                                OP_MOD => Tm::Mod,
-                                _ => Tm::Pow,
-                            };
-                            savepc!();
-                            let v = self.arith_slow(host, x, y, rk_src(b), rk_src(c), tm)?;
-                            reg!(a) = v;
+                        let (vx, vy) = (rk!(b), rk!(c));
+                        if let Value::Num(x) = vx {
+                            if let Value::Num(y) = vy {
+                                reg!(a) = Value::Num(x + y);
+                                continue;
+                            }
                         }
+                        savepc!();
+                        let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Add)?;
+                        reg!(a) = v;
+                    }
+                    OP_SUB => {
+                        let (b, c) = (arg_b(i), arg_c(i));
+                        let (vx, vy) = (rk!(b), rk!(c));
+                        if let Value::Num(x) = vx {
+                            if let Value::Num(y) = vy {
+                                reg!(a) = Value::Num(x - y);
+                                continue;
+                            }
+                        }
+                        savepc!();
+                        let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Sub)?;
+                        reg!(a) = v;
+                    }
+                    OP_MUL => {
+                        let (b, c) = (arg_b(i), arg_c(i));
+                        let (vx, vy) = (rk!(b), rk!(c));
+                        if let Value::Num(x) = vx {
+                            if let Value::Num(y) = vy {
+                                reg!(a) = Value::Num(x * y);
+                                continue;
+                            }
+                        }
+                        savepc!();
+                        let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Mul)?;
+                        reg!(a) = v;
+                    }
+                    OP_DIV => {
+                        let (b, c) = (arg_b(i), arg_c(i));
+                        let (vx, vy) = (rk!(b), rk!(c));
+                        if let Value::Num(x) = vx {
+                            if let Value::Num(y) = vy {
+                                reg!(a) = Value::Num(x / y);
+                                continue;
+                            }
+                        }
+                        savepc!();
+                        let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Div)?;
+                        reg!(a) = v;
+                    }
+                    OP_MOD => {
+                        let (b, c) = (arg_b(i), arg_c(i));
+                        let (vx, vy) = (rk!(b), rk!(c));
+                        if let Value::Num(x) = vx {
+                            if let Value::Num(y) = vy {
+                                reg!(a) = Value::Num(num_mod(x, y));
+                                continue;
+                            }
+                        }
+                        savepc!();
+                        let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Mod)?;
+                        reg!(a) = v;
+                    }
+                    OP_POW => {
+                        let (b, c) = (arg_b(i), arg_c(i));
+                        let (vx, vy) = (rk!(b), rk!(c));
+                        if let Value::Num(x) = vx {
+                            if let Value::Num(y) = vy {
+                                reg!(a) = Value::Num(x.powf(y));
+                                continue;
+                            }
+                        }
+                        savepc!();
+                        let v = self.arith_slow(host, vx, vy, rk_src(b), rk_src(c), Tm::Pow)?;
+                        reg!(a) = v;
                     }
                     OP_UNM => {
                         let b = arg_b(i);
@@ -1289,14 +1369,16 @@ impl Lua {
                         savepc!();
                         loop {
                             if let Value::Func(f) = self.stack[func] {
-                                match self.heap.func(f) {
-                                    Function::Lua(c) => {
-                                        let p = c.proto.clone();
-                                        self.precall_lua(func, &p, nresults)?;
+                                let native = match self.heap.func(f) {
+                                    Function::Lua(_) => None,
+                                    Function::Native(n) => Some((n.f, n.name)),
+                                };
+                                match native {
+                                    None => {
+                                        self.precall_closure(func, f, nresults)?;
                                         continue 'newframe;
                                     }
-                                    Function::Native(n) => {
-                                        let (nf, name) = (n.f, n.name);
+                                    Some((nf, name)) => {
                                         if self.call_native(host, func, nf, name, nresults)? {
                                             return Ok(Exec::Yield);
                                         }
@@ -1379,15 +1461,17 @@ impl Lua {
                         continue 'newframe;
                     }
                     OP_FORLOOP => {
-                        if let (Value::Num(idx), Value::Num(limit), Value::Num(step)) =
-                            (reg!(a), reg!(a + 1), reg!(a + 2))
-                        {
-                            let idx = idx + step;
-                            let go = if step > 0.0 { idx <= limit } else { limit <= idx };
-                            if go {
-                                pc = (pc as isize + arg_sbx(i) as isize) as usize;
-                                reg!(a) = Value::Num(idx);
-                                reg!(a + 3) = Value::Num(idx);
+                        if let Value::Num(step) = reg!(a + 2) {
+                            if let Value::Num(idx) = reg!(a) {
+                                if let Value::Num(limit) = reg!(a + 1) {
+                                    let idx = idx + step;
+                                    let go = if step > 0.0 { idx <= limit } else { limit <= idx };
+                                    if go {
+                                        pc = (pc as isize + arg_sbx(i) as isize) as usize;
+                                        reg!(a) = Value::Num(idx);
+                                        reg!(a + 3) = Value::Num(idx);
+                                    }
+                                }
                             }
                         }
                     }

@@ -645,3 +645,50 @@ fn api_entry_points() {
     assert_eq!(l.where_prefix(1), "");
     assert!(l.stack.is_empty() && l.frames.is_empty());
 }
+
+/// The VM against `lua5.1` on CPU-bound scripts (run by `benches/lua_vm.sh`; prints, asserts nothing about
+/// time). Each script runs once in each interpreter; `lua5.1` is timed around its process, which adds its
+/// start-up (about a millisecond).
+#[test]
+#[ignore]
+fn bench_vs_lua51() {
+    let scripts = [
+        ("add_10M", "local s = 0 for i = 1, 10000000 do s = s + i end return s"),
+        ("fib_27", "local function fib(n) if n < 2 then return n end return fib(n-1) + fib(n-2) end return fib(27)"),
+        (
+            "string_build",
+            "local n = 0 for i = 1, 300000 do local s = 'key:' .. i .. ':' .. (i * 2) n = n + #s end
+             local acc = '' for i = 1, 20000 do acc = acc .. 'ab' end return n + #acc",
+        ),
+        (
+            "table_insert",
+            "local t = {} for i = 1, 1000000 do t[i] = i end local h = {} for i = 1, 200000 do h['k' .. i] = i end
+             local s = 0 for i = 1, #t do s = s + t[i] end return s + h.k777",
+        ),
+        (
+            "method_calls",
+            "local P = {} P.__index = P function P.new(x) return setmetatable({x = x}, P) end
+             function P:get() return self.x end local s = 0 local o = P.new(3)
+             for i = 1, 3000000 do s = s + o:get() end return s",
+        ),
+        ("closures", "local s = 0 for i = 1, 300000 do local f = function() return i end s = s + f() end return s"),
+    ];
+    println!("{:<14} {:>10} {:>10} {:>7}", "script", "ferredis", "lua5.1", "ratio");
+    for (name, src) in scripts {
+        let mut l = state();
+        let f = l.load(src.as_bytes(), "=bench").unwrap();
+        let t0 = std::time::Instant::now();
+        let r = l.call(&mut (), f, &[]).unwrap();
+        let mine = t0.elapsed().as_secs_f64();
+        let mine_out = show(&mut l, &r);
+        let path = std::env::temp_dir().join(format!("ferredis-bench-{name}.lua"));
+        std::fs::write(&path, format!("local function run() {src} end io.write(string.format('%.14g', run()))"))
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        let out = std::process::Command::new("lua5.1").arg(&path).output().expect("lua5.1");
+        let theirs = t0.elapsed().as_secs_f64();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(mine_out, String::from_utf8_lossy(&out.stdout), "{name}");
+        println!("{name:<14} {:>9.3}s {:>9.3}s {:>6.2}x", mine, theirs, mine / theirs);
+    }
+}
