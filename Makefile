@@ -128,9 +128,9 @@ run: release
 # ferredis-cli test); installed only when missing.
 deps:
 	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1 \
-		|| ! command -v redis-benchmark >/dev/null 2>&1; then \
-		echo "installing redis-server and redis-tools"; \
-		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools; \
+		|| ! command -v redis-benchmark >/dev/null 2>&1 || ! command -v luac5.1 >/dev/null 2>&1; then \
+		echo "installing redis-server, redis-tools and lua5.1"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools lua5.1; \
 	fi
 	@# The Debian package starts a system redis on 6379; the tests never use that port, so it can stay.
 	@# tests/protected_mode.rs reaches the server from a network namespace it creates with `ip` (iproute2).

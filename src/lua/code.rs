@@ -1079,6 +1079,240 @@ fn const_folding(o: Op, e1: &mut ExpDesc, e2: &ExpDesc) -> bool {
     true
 }
 
+// ---- the bytecode verifier (ldebug.c's luaG_checkcode) ----
+
+/// Operand kinds (`OpArgMask`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ArgMode {
+    /// Not used.
+    N,
+    /// Used, not a register or constant.
+    U,
+    /// A register or a jump offset.
+    R,
+    /// A constant or a register (RK).
+    K,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fmt {
+    Abc,
+    Abx,
+    AsBx,
+}
+
+/// `luaP_opmodes`: (T: a test followed by a jump, A: sets register A, B mode, C mode, format).
+fn op_mode(o: Op) -> (bool, bool, ArgMode, ArgMode, Fmt) {
+    use ArgMode::{K, N, R, U};
+    use Fmt::{Abc, Abx, AsBx};
+    match o {
+        Op::Move => (false, true, R, N, Abc),
+        Op::LoadK => (false, true, K, N, Abx),
+        Op::LoadBool => (false, true, U, U, Abc),
+        Op::LoadNil => (false, true, R, N, Abc),
+        Op::GetUpval => (false, true, U, N, Abc),
+        Op::GetGlobal => (false, true, K, N, Abx),
+        Op::GetTable => (false, true, R, K, Abc),
+        Op::SetGlobal => (false, false, K, N, Abx),
+        Op::SetUpval => (false, false, U, N, Abc),
+        Op::SetTable => (false, false, K, K, Abc),
+        Op::NewTable => (false, true, U, U, Abc),
+        Op::SelfOp => (false, true, R, K, Abc),
+        Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Mod | Op::Pow => (false, true, K, K, Abc),
+        Op::Unm | Op::Not | Op::Len => (false, true, R, N, Abc),
+        Op::Concat => (false, true, R, R, Abc),
+        Op::Jmp => (false, false, R, N, AsBx),
+        Op::Eq | Op::Lt | Op::Le => (true, false, K, K, Abc),
+        Op::Test | Op::TestSet => (true, true, R, U, Abc),
+        Op::Call | Op::TailCall => (false, true, U, U, Abc),
+        Op::Return => (false, false, U, N, Abc),
+        Op::ForLoop | Op::ForPrep => (false, true, R, N, AsBx),
+        Op::TForLoop => (true, false, N, U, Abc),
+        Op::SetList => (false, false, U, U, Abc),
+        Op::Close => (false, false, N, N, Abc),
+        Op::Closure => (false, true, U, N, Abx),
+        Op::VarArg => (false, true, U, N, Abc),
+    }
+}
+
+/// Check that `p` and its nested functions are well-formed bytecode, as `luaG_checkcode` does for binary
+/// chunks: every register below `max_stack`, every constant and nested-function index in range, every jump
+/// inside the code (and not onto a SETLIST count word), tests followed by jumps, open calls followed by an
+/// instruction that takes all values, the function ends with RETURN. The compiler's output always passes; the
+/// fuzz target and the tests run this on everything they compile.
+pub fn verify(p: &Proto) -> Result<(), String> {
+    verify_at(p, 0)
+}
+
+fn verify_at(p: &Proto, depth: usize) -> Result<(), String> {
+    macro_rules! check {
+        ($cond:expr, $($msg:tt)*) => {
+            if !$cond {
+                return Err(format!($($msg)*));
+            }
+        };
+    }
+    check!(depth <= 256, "functions nested too deeply");
+    let size = p.code.len();
+    let maxstack = p.max_stack as i64;
+    check!(p.max_stack as u32 <= MAX_STACK, "max_stack {} above {}", p.max_stack, MAX_STACK);
+    check!(
+        p.num_params as i64 + (p.is_vararg & super::proto::VARARG_HASARG) as i64 <= maxstack,
+        "parameters exceed max_stack"
+    );
+    check!(
+        p.is_vararg & super::proto::VARARG_NEEDSARG == 0 || p.is_vararg & super::proto::VARARG_HASARG != 0,
+        "NEEDSARG without HASARG"
+    );
+    check!(p.upvalue_names.len() == p.num_upvalues as usize, "upvalue names do not match num_upvalues");
+    check!(p.line_info.len() == size, "line info length {} for {} instructions", p.line_info.len(), size);
+    check!(size > 0 && op_of(p.code[size - 1]) == Some(Op::Return), "code does not end with RETURN");
+    for lv in &p.loc_vars {
+        check!(lv.start_pc <= lv.end_pc && lv.end_pc as usize <= size, "bad local variable range");
+    }
+    let reg_ok = |r: i64| (0..maxstack).contains(&r);
+    let arg_ok = |r: i64, mode: ArgMode| match mode {
+        ArgMode::N => r == 0,
+        ArgMode::U => true,
+        ArgMode::R => reg_ok(r),
+        ArgMode::K => {
+            if r & BITRK as i64 != 0 {
+                ((r & !(BITRK as i64)) as usize) < p.constants.len()
+            } else {
+                reg_ok(r)
+            }
+        }
+    };
+    // An open call/vararg must be followed by an instruction that takes all values.
+    let open_op_ok = |pc: usize| {
+        p.code.get(pc + 1).is_some_and(|&i| {
+            matches!(op_of(i), Some(Op::Call | Op::TailCall | Op::Return | Op::SetList)) && oc::arg_b(i) == 0
+        })
+    };
+    let mut pc = 0;
+    while pc < size {
+        let i = p.code[pc];
+        let Some(o) = op_of(i) else { return Err(format!("pc {pc}: bad opcode {}", oc::op(i))) };
+        let (tmode, _amode, bmode, cmode, fmt) = op_mode(o);
+        let a = oc::arg_a(i) as i64;
+        check!(reg_ok(a), "pc {pc}: register A {a} out of range");
+        let (b, c) = match fmt {
+            Fmt::Abc => {
+                let (b, c) = (oc::arg_b(i) as i64, oc::arg_c(i) as i64);
+                check!(arg_ok(b, bmode), "pc {pc}: operand B {b} invalid");
+                check!(arg_ok(c, cmode), "pc {pc}: operand C {c} invalid");
+                (b, c)
+            }
+            Fmt::Abx => {
+                let b = oc::arg_bx(i) as i64;
+                if bmode == ArgMode::K {
+                    check!((b as usize) < p.constants.len(), "pc {pc}: constant {b} out of range");
+                }
+                (b, 0)
+            }
+            Fmt::AsBx => {
+                let b = oc::arg_sbx(i) as i64;
+                let dest = pc as i64 + 1 + b;
+                check!((0..size as i64).contains(&dest), "pc {pc}: jump to {dest} outside the code");
+                if dest > 0 {
+                    // A jump must not land just after a SETLIST whose next word is its count.
+                    let mut j = 0;
+                    while j < dest {
+                        let d = p.code[(dest - 1 - j) as usize];
+                        if !(op_of(d) == Some(Op::SetList) && oc::arg_c(d) == 0) {
+                            break;
+                        }
+                        j += 1;
+                    }
+                    check!(j & 1 == 0, "pc {pc}: jump into a SETLIST count word");
+                }
+                (b, 0)
+            }
+        };
+        if tmode {
+            check!(pc + 2 < size, "pc {pc}: test at the end of the code");
+            check!(op_of(p.code[pc + 1]) == Some(Op::Jmp), "pc {pc}: test not followed by a jump");
+        }
+        match o {
+            Op::LoadBool if c == 1 => {
+                check!(pc + 2 < size, "pc {pc}: LOADBOOL skips past the end");
+                let n = p.code[pc + 1];
+                check!(op_of(n) != Some(Op::SetList) || oc::arg_c(n) != 0, "pc {pc}: LOADBOOL skips into SETLIST");
+            }
+            Op::GetUpval | Op::SetUpval => {
+                check!(b < p.num_upvalues as i64, "pc {pc}: upvalue {b} out of range");
+            }
+            Op::GetGlobal | Op::SetGlobal => {
+                check!(
+                    matches!(p.constants.get(b as usize), Some(Value::Str(_))),
+                    "pc {pc}: global name is not a string"
+                );
+            }
+            Op::SelfOp => check!(reg_ok(a + 1), "pc {pc}: SELF needs two registers"),
+            Op::Concat => check!(b < c, "pc {pc}: CONCAT of fewer than two values"),
+            Op::TForLoop => {
+                check!(c >= 1, "pc {pc}: TFORLOOP with no results");
+                check!(reg_ok(a + 2 + c), "pc {pc}: TFORLOOP results out of range");
+            }
+            Op::ForLoop | Op::ForPrep => check!(reg_ok(a + 3), "pc {pc}: loop registers out of range"),
+            Op::Call | Op::TailCall => {
+                if b != 0 {
+                    check!(reg_ok(a + b - 1), "pc {pc}: call arguments out of range");
+                }
+                let nres = c - 1;
+                if nres == MULTRET as i64 {
+                    check!(open_op_ok(pc), "pc {pc}: open call not followed by an open instruction");
+                } else if nres != 0 {
+                    check!(reg_ok(a + nres - 1), "pc {pc}: call results out of range");
+                }
+            }
+            Op::Return => {
+                if b - 1 > 0 {
+                    check!(reg_ok(a + b - 2), "pc {pc}: returned registers out of range");
+                }
+            }
+            Op::SetList => {
+                if b > 0 {
+                    check!(reg_ok(a + b), "pc {pc}: SETLIST registers out of range");
+                }
+                if c == 0 {
+                    pc += 1;
+                    check!(pc + 1 < size, "pc {pc}: SETLIST count word missing");
+                }
+            }
+            Op::Closure => {
+                let Some(child) = p.protos.get(b as usize) else {
+                    return Err(format!("pc {pc}: CLOSURE of function {b} out of range"));
+                };
+                let nup = child.num_upvalues as usize;
+                check!(pc + nup < size, "pc {pc}: CLOSURE pseudo-instructions missing");
+                for j in 1..=nup {
+                    let op1 = op_of(p.code[pc + j]);
+                    check!(matches!(op1, Some(Op::GetUpval | Op::Move)), "pc {pc}: bad CLOSURE pseudo-instruction");
+                }
+            }
+            Op::VarArg => {
+                check!(
+                    p.is_vararg & super::proto::VARARG_ISVARARG != 0
+                        && p.is_vararg & super::proto::VARARG_NEEDSARG == 0,
+                    "pc {pc}: VARARG in a function without ..."
+                );
+                let n = b - 1;
+                if n == MULTRET as i64 {
+                    check!(open_op_ok(pc), "pc {pc}: open VARARG not followed by an open instruction");
+                }
+                check!(a + n - 1 < maxstack, "pc {pc}: VARARG registers out of range");
+            }
+            _ => {}
+        }
+        pc += 1;
+    }
+    for child in &p.protos {
+        verify_at(child, depth + 1)?;
+    }
+    Ok(())
+}
+
 // ---- the listing printer (luac's print.c) ----
 
 fn print_string(out: &mut String, s: &[u8]) {

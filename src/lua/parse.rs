@@ -165,7 +165,7 @@ impl<'a> Parser<'a> {
     }
 
     fn enter_level(&mut self) -> R<()> {
-        self.level += 1;
+        self.level = self.level.saturating_add(1);
         if self.level > MAX_LEVELS {
             return Err(self.lex.lex_error("chunk has too many syntax levels", None));
         }
@@ -173,7 +173,7 @@ impl<'a> Parser<'a> {
     }
 
     fn leave_level(&mut self) {
-        self.level -= 1;
+        self.level = self.level.saturating_sub(1);
     }
 
     // ---- variables ----
@@ -1107,6 +1107,90 @@ mod tests {
     fn err(src: &str) -> String {
         let mut heap = Heap::new();
         compile(&mut heap, src.as_bytes(), "@user_script").err().unwrap_or_default()
+    }
+
+    /// The listing `luac5.1 -l -l` prints for this program (addresses replaced), kept here so the comparison
+    /// also runs where luac5.1 is not installed.
+    #[test]
+    fn listing_matches_recorded_luac_output() {
+        let src = "local t = {1, 2, x = \"a\\n\"}\nfor i = 1, #t do t[i] = t[i] and i or nil end\n\
+                   local function f(...) return t, ... end\nreturn f(1)";
+        let mut heap = Heap::new();
+        let p = compile_at_level(&mut heap, src.as_bytes(), "=stdin", 1).unwrap_or_else(|e| panic!("{e}"));
+        crate::lua::code::verify(&p).unwrap_or_else(|e| panic!("{e}"));
+        let expected = "
+main <stdin:0,0> (24 instructions, 96 bytes at ADDR)
+0+ params, 6 slots, 0 upvalues, 6 locals, 4 constants, 1 function
+\t1\t[1]\tNEWTABLE \t0 2 1
+\t2\t[1]\tLOADK    \t1 -1\t; 1
+\t3\t[1]\tLOADK    \t2 -2\t; 2
+\t4\t[1]\tSETTABLE \t0 -3 -4\t; \"x\" \"a\\n\"
+\t5\t[1]\tSETLIST  \t0 2 1\t; 1
+\t6\t[2]\tLOADK    \t1 -1\t; 1
+\t7\t[2]\tLEN      \t2 0
+\t8\t[2]\tLOADK    \t3 -1\t; 1
+\t9\t[2]\tFORPREP  \t1 7\t; to 17
+\t10\t[2]\tGETTABLE \t5 0 4
+\t11\t[2]\tTEST     \t5 0 0
+\t12\t[2]\tJMP      \t2\t; to 15
+\t13\t[2]\tTESTSET  \t5 4 1
+\t14\t[2]\tJMP      \t1\t; to 16
+\t15\t[2]\tLOADNIL  \t5 5
+\t16\t[2]\tSETTABLE \t0 4 5
+\t17\t[2]\tFORLOOP  \t1 -8\t; to 10
+\t18\t[3]\tCLOSURE  \t1 0\t; ADDR
+\t19\t[3]\tMOVE     \t0 0
+\t20\t[4]\tMOVE     \t2 1
+\t21\t[4]\tLOADK    \t3 -1\t; 1
+\t22\t[4]\tTAILCALL \t2 2 0
+\t23\t[4]\tRETURN   \t2 0
+\t24\t[4]\tRETURN   \t0 1
+constants (4) for ADDR:
+\t1\t1
+\t2\t2
+\t3\t\"x\"
+\t4\t\"a\\n\"
+locals (6) for ADDR:
+\t0\tt\t6\t24
+\t1\t(for index)\t9\t18
+\t2\t(for limit)\t9\t18
+\t3\t(for step)\t9\t18
+\t4\ti\t10\t17
+\t5\tf\t20\t24
+upvalues (0) for ADDR:
+
+function <stdin:3,3> (4 instructions, 16 bytes at ADDR)
+0+ params, 3 slots, 1 upvalue, 1 local, 0 constants, 0 functions
+\t1\t[3]\tGETUPVAL \t1 0\t; t
+\t2\t[3]\tVARARG   \t2 0
+\t3\t[3]\tRETURN   \t1 0
+\t4\t[3]\tRETURN   \t0 1
+constants (0) for ADDR:
+locals (1) for ADDR:
+\t0\targ\t1\t4
+upvalues (1) for ADDR:
+\t0\tt
+";
+        assert_eq!(crate::lua::code::listing(&heap, &p, true), expected);
+        assert_eq!(p.is_vararg, VARARG_ISVARARG);
+        assert_eq!(p.protos[0].is_vararg, VARARG_ISVARARG | VARARG_HASARG);
+    }
+
+    #[test]
+    fn verifier_rejects_broken_code() {
+        let mut heap = Heap::new();
+        let good = compile(&mut heap, b"local a, b = 1, 2\nif a then b = a end\nreturn b", "=t").unwrap_or_default();
+        assert!(crate::lua::code::verify(&good).is_ok());
+        let mut p = compile(&mut heap, b"local a, b = 1, 2\nif a then b = a end\nreturn b", "=t").unwrap_or_default();
+        p.max_stack = 1;
+        assert!(crate::lua::code::verify(&p).is_err());
+        let mut p = compile(&mut heap, b"local a, b = 1, 2\nif a then b = a end\nreturn b", "=t").unwrap_or_default();
+        p.constants.clear();
+        assert!(crate::lua::code::verify(&p).is_err());
+        let mut p = compile(&mut heap, b"local a, b = 1, 2\nif a then b = a end\nreturn b", "=t").unwrap_or_default();
+        p.code.truncate(p.code.len() - 2); // no final RETURN, and the jump over `b = a` leaves the code
+        p.line_info.truncate(p.code.len());
+        assert!(crate::lua::code::verify(&p).is_err());
     }
 
     #[test]
