@@ -95,9 +95,14 @@ fn collectgarbage(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
             ((b >> 10) as f64) + ((b & 0x3ff) as f64) / 1024.0
         }
         "step" => {
-            // Every step of a stop-the-world collector finishes a cycle.
-            l.full_gc();
-            l.push(Value::Bool(true));
+            // The collector is not incremental: a step either runs a whole cycle (when asked for a sized step,
+            // or when a collection is due anyway) and reports it finished, or does nothing and reports that the
+            // cycle is not finished, which is what Lua 5.1 answers for `step` with no size on a small heap.
+            let done = ex > 0 || l.heap.gc_due();
+            if done {
+                l.full_gc();
+            }
+            l.push(Value::Bool(done));
             return Ok(1);
         }
         "setpause" => {
@@ -175,7 +180,13 @@ fn setmetatable(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
 fn next(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
     let t = l.check_table(1)?;
     let k = l.arg(2);
-    match l.next(t, k)? {
+    let h = l.heap.key_hash(k);
+    let r = l.heap.table(t).next(k, h);
+    let Ok(r) = r else {
+        let msg = l.new_str(b"invalid key to 'next'");
+        return Err(l.error_value(msg));
+    };
+    match r {
         Some((k, v)) => {
             l.push(k);
             l.push(v);
@@ -238,7 +249,11 @@ fn rawset(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
     let t = l.check_table(1)?;
     let k = l.check_any(2)?;
     let v = l.check_any(3)?;
-    l.raw_set(t, k, v)?;
+    // The VM raises these from inside the native, so they carry no position (`luaG_runerror` in a C frame).
+    if let Err(e) = l.heap.raw_set(t, k, v) {
+        let msg = l.new_str(e.message().as_bytes());
+        return Err(l.error_value(msg));
+    }
     l.push(Value::Table(t));
     Ok(1)
 }
@@ -432,12 +447,15 @@ fn load(l: &mut Lua, host: &mut dyn Any) -> Result<usize, LuaError> {
     loop {
         let func = l.stack.len();
         l.push(reader);
-        if let Err(e) = l.call_at(host, func, 1) {
-            l.stack.truncate(func);
-            return load_result(l, Err(e));
-        }
+        // Errors inside the reader make `load` return nil and the message (lua_load is protected).
+        let ok = l.pcall(host, func, 1, None)?;
         let piece = l.stack.get(func).copied().unwrap_or(Value::Nil);
         l.stack.truncate(func);
+        if !ok {
+            l.push(Value::Nil);
+            l.push(piece);
+            return Ok(2);
+        }
         match piece {
             Value::Nil => break,
             Value::Str(s) => {

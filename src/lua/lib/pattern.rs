@@ -35,12 +35,23 @@ pub enum Capture {
     Pos(usize),
 }
 
+/// Matcher steps (calls of the recursive `match`) between two checks of the interrupt callback.
+pub const CHECK_EVERY: u32 = 1 << 20;
+/// A budgeted matcher without a callback ran out of steps: run again with one (see [`MatchState::budgeted`]).
+pub const NEEDS_CALLBACK: PatError = PatError("pattern matching needs an interrupt callback");
+/// The interrupt callback asked to stop.
+pub const INTERRUPTED: PatError = PatError("pattern matching interrupted");
+
 pub struct MatchState<'a> {
     pub src: &'a [u8],
     pat: &'a [u8],
     pub level: usize,
     capture: [(usize, isize); MAX_CAPTURES],
     depth: usize,
+    /// Count steps (see [`MatchState::budgeted`]).
+    budgeted: bool,
+    steps: u32,
+    interrupt: Option<&'a mut dyn FnMut() -> bool>,
 }
 
 /// The pattern as C sees it: up to its first NUL.
@@ -82,7 +93,26 @@ fn match_class(c: u8, cl: u8) -> bool {
 impl<'a> MatchState<'a> {
     /// A matcher for `src` against `pat` (already past any leading `^` anchor; cut at NUL by the caller or here).
     pub fn new(src: &'a [u8], pat: &'a [u8]) -> MatchState<'a> {
-        MatchState { src, pat: c_pattern(pat), level: 0, capture: [(0, 0); MAX_CAPTURES], depth: 0 }
+        MatchState {
+            src,
+            pat: c_pattern(pat),
+            level: 0,
+            capture: [(0, 0); MAX_CAPTURES],
+            depth: 0,
+            budgeted: false,
+            steps: 0,
+            interrupt: None,
+        }
+    }
+
+    /// Count matcher steps over the whole life of this state (every `match_at`). Every [`CHECK_EVERY`] steps the
+    /// interrupt callback runs (false stops the match with [`INTERRUPTED`]); without a callback the match stops
+    /// with [`NEEDS_CALLBACK`] instead, so that the common case runs on borrowed data and only a long match pays
+    /// for copying its inputs and rerunning with a callback that may call back into the embedder.
+    pub fn budgeted(mut self, interrupt: Option<&'a mut dyn FnMut() -> bool>) -> MatchState<'a> {
+        self.budgeted = true;
+        self.interrupt = interrupt;
+        self
     }
 
     #[inline]
@@ -281,6 +311,20 @@ impl<'a> MatchState<'a> {
         if self.depth > MAX_MATCH_DEPTH {
             return Err(PatError("pattern too complex"));
         }
+        if self.budgeted {
+            self.steps += 1;
+            if self.steps >= CHECK_EVERY {
+                self.steps = 0;
+                match self.interrupt.as_mut() {
+                    None => return Err(NEEDS_CALLBACK),
+                    Some(f) => {
+                        if !f() {
+                            return Err(INTERRUPTED);
+                        }
+                    }
+                }
+            }
+        }
         let r = self.match_inner(s, p);
         self.depth -= 1;
         r
@@ -478,6 +522,26 @@ mod tests {
         // Long but shallow work is fine.
         let s = "a".repeat(100_000);
         assert_eq!(m1(&s, "a*$").map(|m| m.len()), Some(100_000));
+    }
+
+    #[test]
+    fn long_matches_call_the_interrupt_callback() {
+        // Exponential backtracking: far more than CHECK_EVERY steps.
+        let s = "a".repeat(40);
+        let p = format!("{}b", "a*".repeat(20));
+        let mut ms = MatchState::new(s.as_bytes(), p.as_bytes()).budgeted(None);
+        assert_eq!(ms.match_at(0), Err(NEEDS_CALLBACK));
+        let mut calls = 0;
+        let mut stop_at_third = || {
+            calls += 1;
+            calls < 3
+        };
+        let mut ms = MatchState::new(s.as_bytes(), p.as_bytes()).budgeted(Some(&mut stop_at_third));
+        assert_eq!(ms.match_at(0), Err(INTERRUPTED));
+        assert_eq!(calls, 3);
+        // Short matches never see the budget.
+        let mut ms = MatchState::new(b"hello", b"l+").budgeted(None);
+        assert_eq!(ms.match_at(2), Ok(Some(4)));
     }
 
     #[test]

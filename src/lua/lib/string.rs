@@ -16,6 +16,8 @@ use super::pattern::{self, Capture, MatchState, PatError};
 use super::{
     check_alloc, check_int, check_integer, native_upvals, opt_int, opt_integer, set_native_upval, MAX_C_STACK,
 };
+use crate::lua::heap::{Function, Heap};
+use crate::lua::proto::Proto;
 use crate::lua::value::{LuaError, StrRef, Value};
 use crate::lua::Lua;
 
@@ -161,9 +163,82 @@ fn str_char(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
 }
 
 fn str_dump(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
-    match l.arg(1) {
-        Value::Func(_) => Err(l.runtime_error("unable to dump given function")),
-        _ => Err(l.type_error(1, "function")),
+    let Value::Func(f) = l.arg(1) else {
+        return Err(l.type_error(1, "function"));
+    };
+    let proto = match l.heap.func(f) {
+        Function::Lua(c) => c.proto.clone(),
+        Function::Native(_) => return Err(l.runtime_error("unable to dump given function")),
+    };
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"\x1bLua\x51\x00\x01\x04\x08\x04\x08\x00");
+    dump_function(&l.heap, &proto, None, &mut out);
+    let v = l.new_string(out);
+    l.push(v);
+    Ok(1)
+}
+
+/// `ldump.c`'s `DumpString`: `size_t` length including the terminating NUL, the bytes, the NUL (0 for none).
+fn dump_string(s: Option<&[u8]>, out: &mut Vec<u8>) {
+    match s {
+        None => out.extend_from_slice(&0u64.to_le_bytes()),
+        Some(b) => {
+            out.extend_from_slice(&(b.len() as u64 + 1).to_le_bytes());
+            out.extend_from_slice(b);
+            out.push(0);
+        }
+    }
+}
+
+fn dump_int(n: usize, out: &mut Vec<u8>) {
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+}
+
+/// `DumpFunction`: a prototype in Lua 5.1's binary chunk format for x86-64 (little-endian, 4-byte int, 8-byte
+/// `size_t`, 4-byte instructions, 8-byte double), as `luac` writes it. A nested function's source is omitted
+/// when it equals its parent's, as in C (where the two share one string).
+fn dump_function(heap: &Heap, p: &Proto, parent_source: Option<&str>, out: &mut Vec<u8>) {
+    let src: &str = &p.source;
+    dump_string(if parent_source == Some(src) { None } else { Some(src.as_bytes()) }, out);
+    dump_int(p.line_defined as usize, out);
+    dump_int(p.last_line_defined as usize, out);
+    out.extend_from_slice(&[p.num_upvalues, p.num_params, p.is_vararg, p.max_stack]);
+    dump_int(p.code.len(), out);
+    for i in &p.code {
+        out.extend_from_slice(&i.to_le_bytes());
+    }
+    dump_int(p.constants.len(), out);
+    for k in &p.constants {
+        match *k {
+            Value::Bool(b) => out.extend_from_slice(&[1, b as u8]),
+            Value::Num(n) => {
+                out.push(3);
+                out.extend_from_slice(&n.to_le_bytes());
+            }
+            Value::Str(s) => {
+                out.push(4);
+                dump_string(Some(heap.str(s)), out);
+            }
+            _ => out.push(0),
+        }
+    }
+    dump_int(p.protos.len(), out);
+    for child in &p.protos {
+        dump_function(heap, child, Some(src), out);
+    }
+    dump_int(p.line_info.len(), out);
+    for line in &p.line_info {
+        out.extend_from_slice(&line.to_le_bytes());
+    }
+    dump_int(p.loc_vars.len(), out);
+    for lv in &p.loc_vars {
+        dump_string(Some(heap.str(lv.name)), out);
+        dump_int(lv.start_pc as usize, out);
+        dump_int(lv.end_pc as usize, out);
+    }
+    dump_int(p.upvalue_names.len(), out);
+    for n in &p.upvalue_names {
+        dump_string(Some(heap.str(*n)), out);
     }
 }
 
@@ -195,7 +270,81 @@ fn collect_captures(ms: &MatchState, s: usize, e: usize, whole: bool) -> Result<
     Ok(caps)
 }
 
-fn str_find_aux(l: &mut Lua, find: bool) -> Result<usize, LuaError> {
+/// The embedder's hook as a matcher interrupt callback: false (stop) when the hook raises an error, which is
+/// kept in `err` for the caller to propagate (SCRIPT KILL reaches a runaway pattern this way).
+fn hook_callback<'a>(
+    l: &'a mut Lua,
+    host: &'a mut dyn Any,
+    err: &'a mut Option<LuaError>,
+) -> impl FnMut() -> bool + 'a {
+    move || match l.hook {
+        Some(h) => match h(l, host) {
+            Ok(()) => true,
+            Err(e) => {
+                *err = Some(e);
+                false
+            }
+        },
+        None => true,
+    }
+}
+
+/// Run `search` on borrowed data with a step budget when a hook is installed; if the budget runs out, run it
+/// again on copies of the subject and pattern with the hook as interrupt callback (see
+/// [`MatchState::budgeted`]).
+fn with_budget<T>(
+    l: &mut Lua,
+    host: &mut dyn Any,
+    s: StrRef,
+    p: StrRef,
+    search: impl for<'a> Fn(&'a [u8], &'a [u8], bool, Option<&'a mut (dyn FnMut() -> bool + 'a)>) -> Result<T, PatError>,
+) -> Result<T, LuaError> {
+    let budgeted = l.hook.is_some();
+    let r = search(l.heap.str(s), l.heap.str(p), budgeted, None);
+    let r = match r {
+        Err(e) if e == pattern::NEEDS_CALLBACK => {
+            let (src, pat) = (l.heap.str(s).to_vec(), l.heap.str(p).to_vec());
+            let mut err = None;
+            let r2 = {
+                let mut cb = hook_callback(l, host, &mut err);
+                search(&src, &pat, true, Some(&mut cb))
+            };
+            if let Some(e) = err {
+                return Err(e);
+            }
+            r2
+        }
+        r => r,
+    };
+    r.map_err(|e| pat_err(l, e))
+}
+
+fn new_matcher<'a>(
+    src: &'a [u8],
+    pat: &'a [u8],
+    budgeted: bool,
+    cb: Option<&'a mut dyn FnMut() -> bool>,
+) -> MatchState<'a> {
+    let ms = MatchState::new(src, pat);
+    if budgeted {
+        ms.budgeted(cb)
+    } else {
+        ms
+    }
+}
+
+/// Split a leading `^` off the C-string view of a pattern.
+fn anchored(p: &[u8]) -> (bool, &[u8]) {
+    let pat = pattern::c_pattern(p);
+    match pat.first() {
+        Some(b'^') => (true, &pat[1..]),
+        _ => (false, pat),
+    }
+}
+
+type Found = Option<(usize, usize, Vec<Capture>)>;
+
+fn str_find_aux(l: &mut Lua, host: &mut dyn Any, find: bool) -> Result<usize, LuaError> {
     let s = l.check_str(1)?;
     let p = l.check_str(2)?;
     let ls = l.heap.str(s).len();
@@ -214,42 +363,26 @@ fn str_find_aux(l: &mut Lua, find: bool) -> Result<usize, LuaError> {
         l.push(Value::Nil);
         return Ok(1);
     }
-    let found = {
-        let src = l.heap.str(s);
-        let pat = pattern::c_pattern(l.heap.str(p));
-        let (anchor, pat) = match pat.first() {
-            Some(b'^') => (true, &pat[1..]),
-            _ => (false, pat),
-        };
-        let mut ms = MatchState::new(src, pat);
+    let found = with_budget(l, host, s, p, |src, pat, budgeted, cb| -> Result<Found, PatError> {
+        let (anchor, pat) = anchored(pat);
+        let mut ms = new_matcher(src, pat, budgeted, cb);
         let mut s1 = init;
-        let mut res = Ok(None);
         loop {
-            match ms.match_at(s1) {
-                Err(e) => {
-                    res = Err(e);
-                    break;
-                }
-                Ok(Some(e)) => {
-                    res = collect_captures(&ms, s1, e, !find).map(|c| Some((s1, e, c)));
-                    break;
-                }
-                Ok(None) => {}
+            if let Some(e) = ms.match_at(s1)? {
+                return collect_captures(&ms, s1, e, !find).map(|c| Some((s1, e, c)));
             }
             s1 += 1;
             if anchor || s1 > src.len() {
-                break;
+                return Ok(None);
             }
         }
-        res
-    };
+    })?;
     match found {
-        Err(e) => Err(pat_err(l, e)),
-        Ok(None) => {
+        None => {
             l.push(Value::Nil);
             Ok(1)
         }
-        Ok(Some((start, end, caps))) => {
+        Some((start, end, caps)) => {
             let mut n = caps.len();
             if n + l.nargs() > MAX_C_STACK {
                 return Err(stack_error(l, "too many captures"));
@@ -267,12 +400,12 @@ fn str_find_aux(l: &mut Lua, find: bool) -> Result<usize, LuaError> {
     }
 }
 
-fn str_find(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
-    str_find_aux(l, true)
+fn str_find(l: &mut Lua, host: &mut dyn Any) -> Result<usize, LuaError> {
+    str_find_aux(l, host, true)
 }
 
-fn str_match(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
-    str_find_aux(l, false)
+fn str_match(l: &mut Lua, host: &mut dyn Any) -> Result<usize, LuaError> {
+    str_find_aux(l, host, false)
 }
 
 fn str_gmatch(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
@@ -283,35 +416,26 @@ fn str_gmatch(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
     Ok(1)
 }
 
-fn gmatch_aux(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
+fn gmatch_aux(l: &mut Lua, host: &mut dyn Any) -> Result<usize, LuaError> {
     let (s, p, pos) = match native_upvals(l) {
         [Value::Str(s), Value::Str(p), Value::Num(pos)] => (*s, *p, *pos as usize),
         _ => return Ok(0),
     };
-    let found = {
-        let src = l.heap.str(s);
-        let mut ms = MatchState::new(src, l.heap.str(p));
-        let mut res = Ok(None);
+    // gmatch does not treat a leading '^' as an anchor in Lua 5.1.
+    let found = with_budget(l, host, s, p, |src, pat, budgeted, cb| -> Result<Found, PatError> {
+        let mut ms = new_matcher(src, pat, budgeted, cb);
         let mut start = pos;
         while start <= src.len() {
-            match ms.match_at(start) {
-                Err(e) => {
-                    res = Err(e);
-                    break;
-                }
-                Ok(Some(e)) => {
-                    res = collect_captures(&ms, start, e, true).map(|c| Some((start, e, c)));
-                    break;
-                }
-                Ok(None) => start += 1,
+            if let Some(e) = ms.match_at(start)? {
+                return collect_captures(&ms, start, e, true).map(|c| Some((start, e, c)));
             }
+            start += 1;
         }
-        res
-    };
+        Ok(None)
+    })?;
     match found {
-        Err(e) => Err(pat_err(l, e)),
-        Ok(None) => Ok(0),
-        Ok(Some((start, e, caps))) => {
+        None => Ok(0),
+        Some((start, e, caps)) => {
             let next = if e == start { e + 1 } else { e };
             set_native_upval(l, 2, Value::Num(next as f64));
             if caps.len() + l.nargs() > MAX_C_STACK {
@@ -337,7 +461,7 @@ fn str_gsub(l: &mut Lua, host: &mut dyn Any) -> Result<usize, LuaError> {
     match repl {
         Value::Num(_) | Value::Str(_) => {
             let r = l.coerce_str(repl).unwrap_or(s);
-            gsub_string(l, s, p, r, max_s)
+            gsub_string(l, host, s, p, r, max_s)
         }
         Value::Table(_) | Value::Func(_) => gsub_call(l, host, s, p, repl, max_s),
         _ => Err(l.arg_error(3, "string/function/table expected")),
@@ -355,6 +479,9 @@ fn memory_error(l: &mut Lua) -> LuaError {
         Ok(()) => l.runtime_error("not enough memory"),
     }
 }
+
+/// Internal marker: the gsub result outgrew the memory budget.
+const TOO_BIG: PatError = PatError("not enough memory");
 
 /// `add_s`: expand the replacement string `news` for the match `src[s..e]`.
 fn add_s(out: &mut Vec<u8>, ms: &MatchState, news: &[u8], s: usize, e: usize) -> Result<(), PatError> {
@@ -382,17 +509,20 @@ fn add_s(out: &mut Vec<u8>, ms: &MatchState, news: &[u8], s: usize, e: usize) ->
     Ok(())
 }
 
-fn gsub_string(l: &mut Lua, s: StrRef, p: StrRef, r: StrRef, max_s: i32) -> Result<usize, LuaError> {
+fn gsub_string(
+    l: &mut Lua,
+    host: &mut dyn Any,
+    s: StrRef,
+    p: StrRef,
+    r: StrRef,
+    max_s: i32,
+) -> Result<usize, LuaError> {
     let budget = result_budget(l);
-    let result: Result<(Vec<u8>, i32), PatError> = (|| {
-        let src = l.heap.str(s);
-        let news = l.heap.str(r);
-        let pat = pattern::c_pattern(l.heap.str(p));
-        let (anchor, pat) = match pat.first() {
-            Some(b'^') => (true, &pat[1..]),
-            _ => (false, pat),
-        };
-        let mut ms = MatchState::new(src, pat);
+    // The replacement is copied once (small); subject and pattern stay borrowed on the fast path.
+    let news = l.heap.str(r).to_vec();
+    let result = with_budget(l, host, s, p, |src, pat, budgeted, cb| -> Result<(Vec<u8>, i32), PatError> {
+        let (anchor, pat) = anchored(pat);
+        let mut ms = new_matcher(src, pat, budgeted, cb);
         let mut out = Vec::with_capacity(src.len());
         let mut pos = 0;
         let mut n = 0;
@@ -400,9 +530,9 @@ fn gsub_string(l: &mut Lua, s: StrRef, p: StrRef, r: StrRef, max_s: i32) -> Resu
             let e = ms.match_at(pos)?;
             if let Some(e) = e {
                 n += 1;
-                add_s(&mut out, &ms, news, pos, e)?;
+                add_s(&mut out, &ms, &news, pos, e)?;
                 if out.len() > budget {
-                    return Err(PatError("not enough memory"));
+                    return Err(TOO_BIG);
                 }
             }
             match e {
@@ -418,21 +548,55 @@ fn gsub_string(l: &mut Lua, s: StrRef, p: StrRef, r: StrRef, max_s: i32) -> Resu
             }
         }
         out.extend_from_slice(&src[pos..]);
+        if out.len() > budget {
+            return Err(TOO_BIG);
+        }
         Ok((out, n))
-    })();
+    });
     match result {
         Ok((out, n)) => {
-            if out.len() > budget {
-                return Err(memory_error(l));
-            }
             let v = l.new_string(out);
             l.push(v);
             l.push(Value::Num(n as f64));
             Ok(2)
         }
-        Err(PatError("not enough memory")) => Err(memory_error(l)),
-        Err(e) => Err(pat_err(l, e)),
+        Err(e) => {
+            // with_budget turned TOO_BIG into a positioned runtime error; report it as a memory error.
+            let too_big = l.str_bytes(e.value).is_some_and(|m| m.ends_with(TOO_BIG.0.as_bytes()));
+            Err(if too_big { memory_error(l) } else { e })
+        }
     }
+}
+
+/// The captures of one match as `push_captures` would push them, each resolved lazily (an unfinished capture
+/// is an error only when it is used).
+type LazyCaps = Vec<Result<Capture, PatError>>;
+
+/// One match attempt at `pos` for gsub with a callback replacement: a fresh matcher per attempt, so that `l`
+/// is free between attempts, with the hook as interrupt callback.
+fn gsub_attempt(
+    l: &mut Lua,
+    host: &mut dyn Any,
+    src: &[u8],
+    pat: &[u8],
+    pos: usize,
+) -> Result<Option<(usize, LazyCaps)>, LuaError> {
+    let budgeted = l.hook.is_some();
+    let mut err = None;
+    let r = {
+        let mut cb = hook_callback(l, host, &mut err);
+        let mut ms = new_matcher(src, pat, budgeted, Some(&mut cb));
+        ms.match_at(pos).map(|e| {
+            e.map(|e| {
+                let caps = (0..ms.num_captures(true)).map(|i| ms.capture(i, pos, e)).collect();
+                (e, caps)
+            })
+        })
+    };
+    if let Some(e) = err {
+        return Err(e);
+    }
+    r.map_err(|e| pat_err(l, e))
 }
 
 /// gsub with a table or function replacement: each match calls back into Lua, so the subject and pattern are
@@ -446,26 +610,24 @@ fn gsub_call(
     max_s: i32,
 ) -> Result<usize, LuaError> {
     let src: Vec<u8> = l.heap.str(s).to_vec();
-    let pat_full: Vec<u8> = pattern::c_pattern(l.heap.str(p)).to_vec();
-    let (anchor, pat) = match pat_full.first() {
-        Some(b'^') => (true, &pat_full[1..]),
-        _ => (false, &pat_full[..]),
-    };
+    let pat_full: Vec<u8> = l.heap.str(p).to_vec();
+    let (anchor, pat) = anchored(&pat_full);
     let budget = result_budget(l);
-    let mut ms = MatchState::new(&src, pat);
     let mut out = Vec::with_capacity(src.len());
     let mut pos = 0;
     let mut n = 0;
     while n < max_s {
-        let e = ms.match_at(pos).map_err(|e| pat_err(l, e))?;
-        if let Some(e) = e {
+        let m = gsub_attempt(l, host, &src, pat, pos)?;
+        let e = m.as_ref().map(|(e, _)| *e);
+        if let Some((e, caps)) = m {
             n += 1;
             let whole = &src[pos..e];
             let value = match repl {
                 Value::Table(t) => {
-                    let key = match ms.capture(0, pos, e).map_err(|er| pat_err(l, er))? {
-                        Capture::Str(a, b) => l.new_str(&src[a..b]),
-                        Capture::Pos(k) => Value::Num(k as f64),
+                    let key = match caps.first().copied().unwrap_or(Ok(Capture::Str(pos, e))) {
+                        Ok(Capture::Str(a, b)) => l.new_str(&src[a..b]),
+                        Ok(Capture::Pos(k)) => Value::Num(k as f64),
+                        Err(er) => return Err(pat_err(l, er)),
                     };
                     let top = l.stack.len();
                     l.push(key);
@@ -474,14 +636,13 @@ fn gsub_call(
                     v?
                 }
                 _ => {
-                    let func = l.stack.len();
-                    l.push(repl);
-                    let nc = ms.num_captures(true);
-                    if nc + l.nargs() > MAX_C_STACK {
+                    if caps.len() + l.nargs() > MAX_C_STACK {
                         return Err(stack_error(l, "too many captures"));
                     }
-                    for i in 0..nc {
-                        match ms.capture(i, pos, e) {
+                    let func = l.stack.len();
+                    l.push(repl);
+                    for c in caps {
+                        match c {
                             Ok(Capture::Str(a, b)) => {
                                 let v = l.new_str(&src[a..b]);
                                 l.push(v);

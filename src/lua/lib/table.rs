@@ -126,8 +126,7 @@ fn concat(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
             Value::Str(s) => out.extend_from_slice(l.heap.str(s)),
             Value::Num(x) => crate::lua::number::fmt_num(x, &mut out),
             other => {
-                let msg = format!("invalid value (at index {i}) in table for 'concat'");
-                let _ = other;
+                let msg = format!("invalid value ({}) at index {i} in table for 'concat'", other.type_name());
                 return Err(l.runtime_error(&msg));
             }
         }
