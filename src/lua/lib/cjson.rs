@@ -143,7 +143,7 @@ fn arg_init(l: &mut Lua, args: usize) -> Result<(TableRef, Config), LuaError> {
 fn integer_option(l: &mut Lua, i: usize, setting: &mut i32, min: i32, max: i32) -> Result<(), LuaError> {
     if !l.arg(i).is_nil() {
         // lua_Integer truncated to int, as the C assignment does.
-        let value = l.check_int(i)? as i32;
+        let value = super::check_integer(l, i)? as i32;
         if !(min <= value && value <= max) {
             return Err(l.arg_error(1, &format!("expected integer between {min} and {max}")));
         }
@@ -313,9 +313,19 @@ fn append_number(cfg: &Config, n: f64, out: &mut Vec<u8>) -> Result<(), EncodeEr
             }
         }
     }
-    fmt_g(n, cfg.encode_number_precision.clamp(1, 14) as usize, false, out);
+    let precision = cfg.encode_number_precision.clamp(1, 14) as usize;
+    // `%.{p}g` prints an integer of at most `p` digits exactly: skip the general formatter for those.
+    if n == n.trunc() && n.abs() < POW10[precision] && !(n == 0.0 && n.is_sign_negative()) {
+        use std::io::Write;
+        let _ = write!(out, "{}", n as i64);
+    } else {
+        fmt_g(n, precision, false, out);
+    }
     Ok(())
 }
+
+/// `10^i` for the precisions `1..=14`.
+const POW10: [f64; 15] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14];
 
 /// C's `(int)d` on x86-64 for `d >= 1`: out of range gives `INT_MIN`.
 fn c_double_to_i32(d: f64) -> i32 {
@@ -451,7 +461,7 @@ impl Encoder<'_> {
 }
 
 fn encode_value(l: &Lua, cfg: &Config, v: Value) -> Result<Vec<u8>, EncodeError> {
-    let mut enc = Encoder { cfg, out: Vec::new(), frames: Vec::new() };
+    let mut enc = Encoder { cfg, out: Vec::with_capacity(64), frames: Vec::new() };
     enc.run(l, v)?;
     Ok(enc.out)
 }
@@ -1003,6 +1013,19 @@ mod tests {
         l.raw_set_int(a, 1, Value::Table(a)).ok();
         let err = encode_value(&l, &cfg, Value::Table(a)).err();
         assert_eq!(err, Some(EncodeError::Msg("Cannot serialise, excessive nesting (7998)".into())));
+    }
+
+    #[test]
+    fn output_is_bounded_by_the_heap_limit() {
+        let mut l = Lua::new();
+        // Always-allowed sparse arrays: one key at 10^7 would encode ten million nulls.
+        let cfg = Config { sparse_ratio: 0, ..DEFAULT_CONFIG };
+        let t = array(&mut l, &[(10_000_000, Value::Num(1.0))]);
+        l.heap.limit = l.heap.bytes + 100_000;
+        assert_eq!(encode_value(&l, &cfg, t), Err(EncodeError::Memory));
+        l.heap.limit = usize::MAX;
+        let small = array(&mut l, &[(3, Value::Num(1.0))]);
+        assert_eq!(encode_value(&l, &cfg, small).ok(), Some(b"[null,null,1]".to_vec()));
     }
 
     fn dec(l: &mut Lua, s: &str) -> Result<Value, String> {

@@ -470,7 +470,7 @@ fn mp_unpack(l: &mut Lua, _: &mut dyn std::any::Any) -> Result<usize, LuaError> 
 }
 
 fn mp_unpack_one(l: &mut Lua, _: &mut dyn std::any::Any) -> Result<usize, LuaError> {
-    let offset = l.opt_int(2, 0)?;
+    let offset = super::opt_integer(l, 2, 0)?;
     let keep = l.base + 1;
     if l.stack.len() > keep {
         l.stack.truncate(keep);
@@ -479,8 +479,8 @@ fn mp_unpack_one(l: &mut Lua, _: &mut dyn std::any::Any) -> Result<usize, LuaErr
 }
 
 fn mp_unpack_limit(l: &mut Lua, _: &mut dyn std::any::Any) -> Result<usize, LuaError> {
-    let limit = l.check_int(2)?;
-    let offset = l.opt_int(3, 0)?;
+    let limit = super::check_integer(l, 2)?;
+    let offset = super::opt_integer(l, 3, 0)?;
     let keep = l.base + 1;
     if l.stack.len() > keep {
         l.stack.truncate(keep);
@@ -567,6 +567,24 @@ mod tests {
         let mut want = vec![0x91; 16];
         want.push(0xc0);
         assert_eq!(pack(&mut l, &[Value::Table(c)]), want);
+    }
+
+    #[test]
+    fn output_is_bounded_by_the_heap_limit() {
+        let mut l = Lua::new();
+        // A table holding the same big string many times packs to far more than it occupies.
+        let s = l.new_str(&[b'x'; 5000]);
+        let t = l.new_table(0, 0);
+        for i in 1..=200 {
+            l.raw_set_int(t, i, s).ok();
+        }
+        l.heap.limit = l.heap.bytes + 100_000;
+        match call(&mut l, mp_pack, &[Value::Table(t)]) {
+            Err(e) => assert_eq!(e.kind, ErrorKind::Memory),
+            Ok(_) => panic!("packed past the heap limit"),
+        }
+        l.heap.limit = usize::MAX;
+        assert_eq!(pack(&mut l, &[Value::Table(t)]).len(), 3 + 200 * (3 + 5000));
     }
 
     fn unpack(l: &mut Lua, data: &[u8]) -> Result<Vec<Value>, LuaError> {

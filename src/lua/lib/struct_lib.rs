@@ -17,6 +17,7 @@
 //!
 //! Tested by the unit tests below and by the differential cases in `tests/lua_redislibs.rs`.
 
+use super::format::{c_long, c_ulong};
 use crate::lua::value::{ErrorKind, LuaError, Value};
 use crate::lua::Lua;
 
@@ -51,33 +52,6 @@ fn arg_error_bytes(l: &mut Lua, i: usize, msg: &[u8]) -> LuaError {
     text.extend_from_slice(msg);
     text.push(b')');
     error_bytes(l, &text)
-}
-
-/// C's `(unsigned long)d` on x86-64: values from 2^63 go through the "subtract 2^63" path, NaN and values past
-/// 2^64 come out as the CPU's "integer indefinite" pattern (or 0 after the fix-up).
-pub(crate) fn c_double_to_u64(d: f64) -> u64 {
-    const TWO63: f64 = 9_223_372_036_854_775_808.0;
-    fn cvtt(d: f64) -> u64 {
-        if d.is_nan() || !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&d) {
-            0x8000_0000_0000_0000
-        } else {
-            d as i64 as u64
-        }
-    }
-    if d >= TWO63 {
-        cvtt(d - TWO63) ^ 0x8000_0000_0000_0000
-    } else {
-        cvtt(d)
-    }
-}
-
-/// C's `(long)d` on x86-64 (out of range and NaN: `LONG_MIN`).
-pub(crate) fn c_double_to_i64(d: f64) -> i64 {
-    if d.is_nan() || !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&d) {
-        i64::MIN
-    } else {
-        d as i64
-    }
 }
 
 /// The option string of argument 1, up to its first NUL byte.
@@ -171,7 +145,7 @@ fn is_integer_option(opt: u8) -> bool {
 
 /// `putinteger`: `size` bytes of the number, two's complement for negatives (only 64 bits are significant).
 fn putinteger(n: f64, little: bool, size: usize, out: &mut Vec<u8>) {
-    let mut value = if n < 0.0 { c_double_to_i64(n) as u64 } else { c_double_to_u64(n) };
+    let mut value = if n < 0.0 { c_long(n) as u64 } else { c_ulong(n) };
     let start = out.len();
     out.resize(start + size, 0);
     let bytes = &mut out[start..];
@@ -275,7 +249,7 @@ fn b_unpack(l: &mut Lua, _: &mut dyn std::any::Any) -> Result<usize, LuaError> {
     let data = l.check_str(2)?;
     let ld = l.heap.str(data).len();
     // size_t in C: a negative position wraps around and then fails the length checks.
-    let mut pos = l.opt_int(3, 1)? as usize;
+    let mut pos = super::opt_integer(l, 3, 1)? as usize;
     if pos == 0 {
         return Err(l.arg_error(3, "offset must be 1 or greater"));
     }
@@ -321,7 +295,7 @@ fn b_unpack(l: &mut Lua, _: &mut dyn std::any::Any) -> Result<usize, LuaError> {
                     let Some(len) = prev else {
                         return Err(error_bytes(l, b"format 'c0' needs a previous size"));
                     };
-                    size = c_double_to_u64(len) as usize;
+                    size = c_ulong(len) as usize;
                     l.stack.pop();
                     n -= 1;
                     if !(size <= ld && pos <= ld - size) {
@@ -466,10 +440,10 @@ mod tests {
 
     #[test]
     fn c_conversions() {
-        assert_eq!(c_double_to_u64(1.9), 1);
-        assert_eq!(c_double_to_u64(f64::INFINITY), 0);
-        assert_eq!(c_double_to_u64(1e19), 10_000_000_000_000_000_000);
-        assert_eq!(c_double_to_i64(-1e30), i64::MIN);
-        assert_eq!(c_double_to_i64(-2.7), -2);
+        assert_eq!(c_ulong(1.9), 1);
+        assert_eq!(c_ulong(f64::INFINITY), 0);
+        assert_eq!(c_ulong(1e19), 10_000_000_000_000_000_000);
+        assert_eq!(c_long(-1e30), i64::MIN);
+        assert_eq!(c_long(-2.7), -2);
     }
 }
