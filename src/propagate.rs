@@ -127,7 +127,15 @@ impl Propagation {
             }
             return;
         }
-        let targets = self.script_targets.unwrap_or(TARGET_ALL);
+        // Redis's shouldPropagate: an op none of whose targets has a consumer is not recorded (a script's
+        // REPL_AOF command without an AOF), so it does not count towards the unit's MULTI/EXEC.
+        let targets = self.script_targets.unwrap_or(TARGET_ALL) & self.live_targets();
+        if targets == 0 {
+            if !nested {
+                self.flush_unit();
+            }
+            return;
+        }
         match call.rewrite {
             Some(argv) => self.ops.push(Op { db, argv, targets }),
             None if !nested && self.ops.is_empty() => {
@@ -154,44 +162,46 @@ impl Propagation {
         }
     }
 
+    /// The targets that have a consumer now.
+    fn live_targets(&self) -> u8 {
+        (if self.aof.is_some() { TARGET_AOF } else { 0 }) | (if self.repl.is_some() { TARGET_REPL } else { 0 })
+    }
+
     /// Ends an execution unit: one op is fed as is, several are wrapped in MULTI … EXEC (in the first op's db).
+    /// As in Redis, MULTI/EXEC go to every consumer when the unit has several ops, even to one that receives
+    /// none of them (a script whose commands all went to replicas only with `redis.set_repl`).
     pub fn flush_unit(&mut self) {
         if self.ops.is_empty() {
             return;
         }
         let ops = std::mem::take(&mut self.ops);
         let wrap = ops.len() > 1;
+        // Redis wraps whenever the unit has several ops, MULTI in the first op's db and EXEC in the last's.
+        let (first_db, last_db) = match (ops.first(), ops.last()) {
+            (Some(f), Some(l)) => (f.db, l.db),
+            _ => (0, 0),
+        };
         if let Some(w) = self.aof.as_mut() {
-            let aof_ops: Vec<&Op> = ops.iter().filter(|o| o.targets & TARGET_AOF != 0).collect();
-            let wrap = wrap && aof_ops.len() > 1;
-            if let Some(first) = aof_ops.first() {
-                if wrap {
-                    w.feed_at(first.db, &[b"MULTI"], self.now_unix);
-                }
-                let mut last_db = first.db;
-                for o in &aof_ops {
-                    feed_iter(w, o.db, o.argv.iter().map(|a| a.as_slice()), self.now_unix);
-                    last_db = o.db;
-                }
-                if wrap {
-                    w.feed_at(last_db, &[b"EXEC"], self.now_unix);
-                }
+            if wrap {
+                w.feed_at(first_db, &[b"MULTI"], self.now_unix);
+            }
+            for o in ops.iter().filter(|o| o.targets & TARGET_AOF != 0) {
+                feed_iter(w, o.db, o.argv.iter().map(|a| a.as_slice()), self.now_unix);
+            }
+            if wrap {
+                w.feed_at(last_db, &[b"EXEC"], self.now_unix);
             }
         }
         if let Some(r) = self.repl.as_mut() {
-            // Redis wraps whenever the unit has several ops, MULTI in the first op's db and EXEC in the last's.
-            let repl_ops: Vec<&Op> = ops.iter().filter(|o| o.targets & TARGET_REPL != 0).collect();
-            if let (Some(first), Some(last)) = (repl_ops.first(), repl_ops.last()) {
-                if wrap {
-                    r.feed(first.db, &[b"MULTI"]);
-                }
-                for o in &repl_ops {
-                    let v: Vec<&[u8]> = o.argv.iter().map(|a| a.as_slice()).collect();
-                    r.feed(o.db, &v);
-                }
-                if wrap {
-                    r.feed(last.db, &[b"EXEC"]);
-                }
+            if wrap {
+                r.feed(first_db, &[b"MULTI"]);
+            }
+            for o in ops.iter().filter(|o| o.targets & TARGET_REPL != 0) {
+                let v: Vec<&[u8]> = o.argv.iter().map(|a| a.as_slice()).collect();
+                r.feed(o.db, &v);
+            }
+            if wrap {
+                r.feed(last_db, &[b"EXEC"]);
             }
         }
         // Hand the vector back to avoid reallocating next time.

@@ -1278,7 +1278,10 @@ impl Server {
     }
 
     fn feed_monitors(&mut self, c: &mut ClientState, args: Args) {
-        let peer = if c.has(flags::UNIX_SOCKET) {
+        let peer = if c.id == crate::scripting::SCRIPT_CLIENT_ID {
+            // Redis's `[0 lua]` for the commands a script runs.
+            "lua".to_string()
+        } else if c.has(flags::UNIX_SOCKET) {
             format!("unix:{}", self.state.config.unixsocket.as_deref().unwrap_or(""))
         } else {
             c.addr.clone()

@@ -87,6 +87,14 @@ const CASES: &[Case] = &[
     ("nonexistent globals", &["EVAL \"return undefinedvar\" 0", "EVAL \"return type(print)\" 0", "EVAL \"return type(os)\" 0", "EVAL \"return type(loadfile)\" 0", "EVAL \"return type(debug)\" 0", "EVAL \"return type(io)\" 0"]),
     ("globals creation", &["EVAL \"x = 1\" 0", "EVAL \"function f() end\" 0"]),
     ("existing globals", &["EVAL \"return type(redis)..type(string)..type(math)..type(table)..type(KEYS)..type(_G)\" 0", "EVAL \"return {type(pcall), type(xpcall), type(loadstring), type(unpack), type(__redis__err__handler)}\" 0"]),
+    ("readonly globals", &["EVAL \"redis = nil\" 0", "EVAL \"_G.x = 1\" 0", "EVAL \"rawset(_G, 'x', 1)\" 0", "EVAL \"setmetatable(_G, nil)\" 0", "EVAL \"return redis.call('ping')\" 0"]),
+    ("readonly libraries", &["EVAL \"string.len = nil\" 0", "EVAL \"redis.call = nil\" 0", "EVAL \"cjson.encode = nil\" 0", "EVAL \"table.insert(string, 1)\" 0", "EVAL \"math.pi = 3\" 0", "EVAL \"local s = string; s.rep = nil\" 0"]),
+    ("readonly metatables", &["EVAL \"getmetatable('').__index = nil\" 0", "EVAL \"local t = getmetatable(_G); t.__index = nil\" 0", "EVAL \"setmetatable(string, {})\" 0", "EVAL \"return getmetatable('').__index == string\" 0"]),
+    ("keys are writable", &["EVAL \"KEYS[1] = 'x'; ARGV[2] = 'y'; return {KEYS[1], ARGV[2]}\" 1 a b"]),
+    ("rawset errors", &["EVAL \"return rawset({}, nil, 1)\" 0", "EVAL \"return rawget(_G, 'nosuch')\" 0"]),
+    ("loadstring", &["EVAL \"return loadstring('return 1')()\" 0", "EVAL \"local f = loadstring('y = 1'); f()\" 0", "EVAL \"return {loadstring('return (')}\" 0", "EVAL \"local f = loadstring('error(1)'); f()\" 0"]),
+    ("bundled libraries", &["EVAL \"return cjson.encode({1,2,{a=1}})\" 0", "EVAL \"return cjson.decode('[1,2,3]')\" 0", "EVAL \"return {cmsgpack.unpack(cmsgpack.pack(1,2,'x'))}\" 0", "EVAL \"return bit.band(5,3)\" 0", "EVAL \"return struct.pack('>I2', 258)\" 0", "EVAL \"return type(coroutine)..type(bit.tohex)\" 0"]),
+    ("removed globals", &["EVAL \"return type(newproxy)\" 0", "EVAL \"return type(getfenv)\" 0", "EVAL \"return type(setfenv)\" 0", "EVAL \"return _VERSION\" 0", "EVAL \"return gcinfo() > 0\" 0"]),
     ("sha1hex", &["EVAL \"return redis.sha1hex('')\" 0", "EVAL \"return redis.sha1hex('abc')\" 0", "EVAL \"return redis.sha1hex(123)\" 0", "EVAL \"return redis.sha1hex(nil)\" 0", "EVAL \"return redis.sha1hex()\" 0", "EVAL \"return redis.sha1hex('a','b')\" 0"]),
     ("log", &["EVAL \"return redis.log(redis.LOG_WARNING, 'hello', 1, 'world')\" 0", "EVAL \"redis.log()\" 0", "EVAL \"redis.log(1)\" 0", "EVAL \"redis.log('x','y')\" 0", "EVAL \"redis.log(99,'x')\" 0", "EVAL \"redis.log(-1,'x')\" 0"]),
     ("log levels", &["EVAL \"return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}\" 0"]),
@@ -407,4 +415,146 @@ fn info_fields() {
     c.cmd(&["SCRIPT", "FLUSH"]);
     let info = String::from_utf8_lossy(&c.cmd(&["INFO", "memory"])).into_owned();
     assert!(info.contains("number_of_cached_scripts:0\r\n"), "{info}");
+}
+
+/// SLOWLOG records a script's commands with the script client's peer (`?:0`), after the EVAL that ran them.
+#[test]
+fn slowlog_entries_match_redis() {
+    let mut outs = Vec::new();
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let s = Server::start(kind, &["--slowlog-log-slower-than", "0"]);
+        let mut c = s.conn();
+        c.cmd(&["SLOWLOG", "RESET"]);
+        c.cmd(&split_args("EVAL \"redis.call('set','a','b'); return redis.call('get','a')\" 0").unwrap());
+        let r = Resp::parse(&c.cmd(&["SLOWLOG", "GET", "3"])).unwrap();
+        let entries: Vec<String> = r
+            .items()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let f = e.items().unwrap();
+                // id, time and duration vary; the arguments and the peer (without a real client's port) do not.
+                let peer = String::from_utf8_lossy(f[4].as_bytes().unwrap()).into_owned();
+                let peer = if peer.starts_with("127.0.0.1:") { "127.0.0.1:<port>".to_string() } else { peer };
+                format!("{} {peer}", escape(&f[3].to_bytes()))
+            })
+            .collect();
+        outs.push(entries);
+    }
+    assert_eq!(outs[0], outs[1], "SLOWLOG entries (left ferredis, right redis)");
+}
+
+/// CLIENT PAUSE WRITE holds back EVAL of scripts that may write (no shebang, or a shebang without no-writes)
+/// and lets read-only ones through.
+#[test]
+fn client_pause_write_matches_redis() {
+    let mut outs = Vec::new();
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let s = Server::start(kind, &[]);
+        let mut admin = s.conn();
+        let mut out = Vec::new();
+        out.push(escape(&admin.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"])));
+        let mut held = s.conn();
+        send(&mut held, "EVAL \"return 1\" 0");
+        let mut held2 = s.conn();
+        send(&mut held2, "EVAL \"#!lua\\nreturn redis.call('set','p','1')\" 0");
+        let mut free = s.conn();
+        out.push(escape(&free.cmd(&split_args("EVAL \"#!lua flags=no-writes\\nreturn 2\" 0").unwrap())));
+        out.push(escape(&free.cmd(&split_args("EVAL_RO \"return redis.call('get','p')\" 0").unwrap())));
+        // Both held clients are blocked before the pause ends.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let info = String::from_utf8_lossy(&admin.cmd(&["INFO", "clients"])).into_owned();
+            if info.contains("blocked_clients:2\r\n") || Instant::now() > deadline {
+                out.push(info.lines().find(|l| l.starts_with("blocked_clients")).unwrap_or("").to_string());
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        out.push(escape(&admin.cmd(&["CLIENT", "UNPAUSE"])));
+        out.push(escape(&held.read_reply().unwrap()));
+        out.push(escape(&held2.read_reply().unwrap()));
+        out.push(escape(&admin.cmd(&["GET", "p"])));
+        outs.push(out);
+    }
+    assert_eq!(outs[0], outs[1], "CLIENT PAUSE WRITE (left ferredis, right redis)");
+}
+
+/// A replica's view of a master: SYNC, skip the RDB, then the raw command stream.
+struct RawReplica {
+    s: std::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl RawReplica {
+    fn connect(port: u16) -> RawReplica {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.write_all(b"SYNC\r\n").unwrap();
+        let mut r = RawReplica { s, buf: Vec::new() };
+        loop {
+            while r.buf.first() == Some(&b'\n') {
+                r.buf.remove(0);
+            }
+            if let Some(i) = r.buf.windows(2).position(|w| w == b"\r\n") {
+                let len: usize = std::str::from_utf8(&r.buf[1..i]).unwrap().parse().unwrap();
+                if r.buf.len() >= i + 2 + len {
+                    r.buf.drain(..i + 2 + len);
+                    return r;
+                }
+            }
+            r.more();
+        }
+    }
+
+    fn more(&mut self) {
+        use std::io::Read;
+        let mut chunk = [0u8; 65536];
+        let n = self.s.read(&mut chunk).expect("replication stream read");
+        assert!(n > 0, "stream closed");
+        self.buf.extend_from_slice(&chunk[..n]);
+    }
+
+    fn until(&mut self, end: &[u8]) -> Vec<u8> {
+        loop {
+            if let Some(i) = self.buf.windows(end.len()).position(|w| w == end) {
+                let rest = self.buf.split_off(i + end.len());
+                return std::mem::replace(&mut self.buf, rest);
+            }
+            self.more();
+        }
+    }
+}
+
+/// What replicas receive from scripts: the commands they ran, MULTI/EXEC around several, none for REPL_AOF or
+/// REPL_NONE commands.
+#[test]
+fn replication_stream_matches_redis() {
+    let steps: &[&str] = &[
+        "EVAL \"return redis.call('set','a','1')\" 0",
+        "EVAL \"redis.call('incr','a'); redis.call('select', 2); redis.call('incr','a'); return 1\" 0",
+        "EVAL \"redis.set_repl(redis.REPL_AOF); redis.call('set','aof-only','1'); redis.set_repl(redis.REPL_ALL); redis.call('set','both','1')\" 0",
+        "EVAL \"redis.set_repl(redis.REPL_NONE); redis.call('set','none','1')\" 0",
+        "EVAL \"redis.set_repl(redis.REPL_REPLICA); redis.call('set','r1','1'); redis.call('set','r2','1')\" 0",
+        "EVAL \"return redis.call('get','a')\" 0",
+        "SET end 1",
+    ];
+    let end = b"*3\r\n$3\r\nSET\r\n$3\r\nend\r\n$1\r\n1\r\n";
+    let mut streams = Vec::new();
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let server = Server::start(kind, &["--repl-diskless-sync", "no"]);
+        let mut raw = RawReplica::connect(server.port);
+        let mut c = server.conn();
+        for line in steps {
+            c.cmd(&split_args(line).unwrap());
+        }
+        let ping = b"*1\r\n$4\r\nPING\r\n";
+        let mut stream = raw.until(end);
+        while let Some(at) = stream.windows(ping.len()).position(|w| w == ping) {
+            stream.drain(at..at + ping.len());
+        }
+        streams.push(escape(&stream));
+    }
+    assert_eq!(streams[0], streams[1], "replication streams (left ferredis, right redis)");
 }

@@ -190,7 +190,13 @@ impl Lua {
 
     /// Raw `t[k] = v`, raising Lua's errors for nil and NaN keys.
     pub fn raw_set(&mut self, t: TableRef, k: Value, v: Value) -> Result<(), LuaError> {
-        self.heap.raw_set(t, k, v).map_err(|e| self.runtime_error(e.message()))
+        self.heap.raw_set(t, k, v).map_err(|e| self.table_error(e))
+    }
+
+    /// A raw set's error as Lua raises it from `lua_rawset` (`luaG_runerror` in a C function: no position).
+    fn table_error(&mut self, e: table::TableError) -> LuaError {
+        let v = self.new_str(e.message().as_bytes());
+        LuaError::new(ErrorKind::Runtime, v)
     }
 
     pub fn raw_get_int(&self, t: TableRef, i: i64) -> Value {
@@ -198,7 +204,7 @@ impl Lua {
     }
 
     pub fn raw_set_int(&mut self, t: TableRef, i: i64, v: Value) -> Result<(), LuaError> {
-        self.heap.raw_set_int(t, i, v).map_err(|e| self.runtime_error(e.message()))
+        self.heap.raw_set_int(t, i, v).map_err(|e| self.table_error(e))
     }
 
     /// Raw `t["name"]`.

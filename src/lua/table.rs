@@ -44,6 +44,8 @@ pub enum TableError {
     NanKey,
     /// "table overflow"
     Overflow,
+    /// A write to a table marked read-only (Redis's patched Lua: `lua_enablereadonlytable`).
+    ReadOnly,
 }
 
 impl TableError {
@@ -52,6 +54,7 @@ impl TableError {
             TableError::NilKey => "table index is nil",
             TableError::NanKey => "table index is NaN",
             TableError::Overflow => "table overflow",
+            TableError::ReadOnly => "Attempt to modify a readonly table",
         }
     }
 }
@@ -66,6 +69,9 @@ pub struct Table {
     /// Cache of absent metamethods (bit i set: metamethod i is known to be absent), as Lua's `flags`; the VM
     /// owns its meaning and clears it on every raw set of a `__` key.
     pub flags: u8,
+    /// Every raw write fails with [`TableError::ReadOnly`] (Redis protects the globals and the libraries this way;
+    /// set by the embedder, see `crate::scripting::env`).
+    pub readonly: bool,
 }
 
 /// `lua_number2int` followed by the exactness check: the integer value of an integral number in `i32` range.
@@ -249,6 +255,9 @@ impl Table {
 
     /// `luaH_set` + assignment. Returns whether the table was resized (the heap re-measures it then).
     pub fn set(&mut self, key: Value, khash: u32, val: Value) -> Result<bool, TableError> {
+        if self.readonly {
+            return Err(TableError::ReadOnly);
+        }
         if let Some(slot) = self.find_slot(key, khash) {
             self.write(slot, val);
             return Ok(false);
@@ -263,6 +272,9 @@ impl Table {
 
     /// `luaH_setnum` + assignment.
     pub fn set_int(&mut self, key: i64, val: Value) -> Result<bool, TableError> {
+        if self.readonly {
+            return Err(TableError::ReadOnly);
+        }
         if key >= 1 && (key as u64) <= self.array.len() as u64 {
             self.array[(key - 1) as usize] = val;
             return Ok(false);

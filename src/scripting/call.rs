@@ -16,34 +16,40 @@ use crate::state::ServerState;
 /// Distinct error codes tracked by errorstats (the server's `ERROR_STATS_NUMBER`).
 const ERROR_STATS_NUMBER: usize = 128;
 
-/// The outcome of one `redis.call`.
-pub enum CallResult {
-    /// The command ran; its reply, encoded in the script client's protocol.
-    Reply(Vec<u8>),
+/// The outcome of one `redis.call` whose reply was handed to the caller's closure.
+pub enum CallResult<R> {
+    /// The command ran; what the closure made of its reply (encoded in the script client's protocol).
+    Reply(R),
     /// Refused before running: Redis's text (`-CODE msg` keeps its code, a bare message is an ERR).
     Refused(String),
 }
 
-/// A new script client (Redis's fake Lua client: `[0 lua]` in MONITOR, no blocking).
+/// A new script client (Redis's fake Lua client: no connection, no blocking).
 pub fn new_script_client(now_ms: i64) -> Box<ClientState> {
-    let mut c = ClientState::new(SCRIPT_CLIENT_ID, -1, "lua".into(), String::new(), now_ms);
+    // A client without a connection: SLOWLOG shows its peer as Redis's `?:0` (MONITOR shows `lua`).
+    let mut c = ClientState::new(SCRIPT_CLIENT_ID, -1, "?:0".into(), String::new(), now_ms);
     c.flags |= cf::DENY_BLOCKING;
     Box::new(c)
 }
 
-/// Runs `argv` for the running script. `None` when no script is running (the natives check that first).
-pub fn script_call<H: ScriptHost>(host: &mut H, argv: &OwnedArgs) -> Option<CallResult> {
+/// Runs `argv` for the running script and gives its reply bytes to `on_reply` (the script client's buffer is
+/// reused from call to call). `None` when no script is running (the natives check that first).
+pub fn script_call<H: ScriptHost, R>(
+    host: &mut H,
+    argv: &OwnedArgs,
+    on_reply: impl FnOnce(&[u8]) -> R,
+) -> Option<CallResult<R>> {
     let st = host.state();
     let run = st.scripting.run.as_ref()?;
-    let (db, resp, user_id, user) = (run.db, run.resp, run.user_id, run.user.clone());
+    let (db, resp, user_id) = (run.db, run.resp, run.user_id);
     let mut c = match st.scripting.client.take() {
         Some(c) => c,
         None => new_script_client(st.now_ms),
     };
     c.db = db;
-    c.user_id = user_id;
-    if c.user != user {
-        c.user = user;
+    if c.user_id != user_id || c.user.is_empty() {
+        c.user_id = user_id;
+        c.user = run.user.clone();
     }
     c.reply.proto = if resp == 3 { crate::resp::reply::Proto::Resp3 } else { crate::resp::reply::Proto::Resp2 };
     c.reply.enabled = true;
@@ -52,13 +58,14 @@ pub fn script_call<H: ScriptHost>(host: &mut H, argv: &OwnedArgs) -> Option<Call
     let result = match check(host, &mut c, argv) {
         Ok((cmd, full_name)) => {
             host.run_command(&mut c, cmd, full_name, argv.args());
-            CallResult::Reply(std::mem::take(&mut c.reply.buf))
+            CallResult::Reply(on_reply(&c.reply.buf))
         }
         Err((cmd, msg)) => {
             count_refusal(host.state(), cmd, &msg);
             CallResult::Refused(msg)
         }
     };
+    c.reply.buf.clear();
     c.reply.sent = 0;
     let st = host.state();
     // SELECT inside the script moves the script client only; the next command starts from there.

@@ -5,17 +5,21 @@
 //!   ([`super::redis_lib::register`]).
 //! - Globals filtered through Redis's allow lists: a global a library defines that is on none of them is dropped
 //!   (and logged unless it is on the deny list), so scripts see exactly Redis's globals.
-//! - `_G` gets a metatable whose `__index` raises "Script attempted to access nonexistent global variable 'x'"
-//!   and whose `__newindex` raises "Attempt to modify a readonly table" (Redis marks `_G` and every table
-//!   reachable from it read-only; see the README's known gaps for what the interpreter does not enforce yet).
+//! - `_G` gets a metatable whose `__index` raises "Script attempted to access nonexistent global variable 'x'";
+//!   then `_G`, every table reachable from it and their metatables (and the strings' metatable) are marked
+//!   read-only ([`crate::lua::table::Table::readonly`]): any write raises "Attempt to modify a readonly table".
 
 use super::redis_lib;
 use super::ScriptHost;
-use crate::lua::value::{LuaError, Value};
+use crate::lua::value::{LuaError, TableRef, Value};
 use crate::lua::Lua;
 
 /// Chunk name of EVAL scripts (errors read `user_script:1: ...`).
 pub const EVAL_CHUNKNAME: &str = "@user_script";
+
+/// Most heap bytes a scripting state may use: past it a script fails with "not enough memory" instead of
+/// growing the server without bound (Redis sets no limit; one runaway script must not take the server down).
+pub const LUA_HEAP_LIMIT: usize = 1 << 30;
 
 /// Registry field holding the error handler of [`super::run::call_function`].
 pub const ERR_HANDLER: &str = "__redis__err__handler";
@@ -68,6 +72,7 @@ const DENIED_GLOBALS: &[&str] = &["dofile", "loadfile", "print"];
 /// `redis.replicate_commands` and the global `__redis__err__handler`); otherwise a functions state.
 pub fn new_state<H: ScriptHost>(eval_mode: bool) -> Lua {
     let mut l = Lua::new();
+    l.heap.limit = LUA_HEAP_LIMIT;
     crate::lua::lib::open_libs(&mut l);
     redis_lib::register::<H>(&mut l, eval_mode);
     // The error handler runs are protected with; EVAL also exposes it as a global, as Redis does.
@@ -78,9 +83,63 @@ pub fn new_state<H: ScriptHost>(eval_mode: bool) -> Lua {
         let g = l.globals;
         l.set_field(g, "__redis__err__handler", h);
     }
+    // Redis's lua_setmetatable refuses read-only tables.
+    let g = l.globals;
+    l.register(g, "setmetatable", setmetatable);
     filter_globals(&mut l);
     protect_globals(&mut l);
     l
+}
+
+/// `setmetatable(t, mt)` as in Redis's patched Lua: Lua 5.1's checks, then read-only tables are refused.
+fn setmetatable(l: &mut Lua, _any: &mut dyn std::any::Any) -> Result<usize, LuaError> {
+    let mt = l.arg(2);
+    let t = l.check_table(1)?;
+    let mt = match mt {
+        Value::Nil => None,
+        Value::Table(m) => Some(m),
+        _ => return Err(l.arg_error(2, "nil or table expected")),
+    };
+    if let Some(old) = l.heap.metatable(t) {
+        if !l.get_field(old, "__metatable").is_nil() {
+            return Err(l.runtime_error("cannot change a protected metatable"));
+        }
+    }
+    if l.heap.table(t).readonly {
+        let v = l.new_str(b"Attempt to modify a readonly table");
+        return Err(l.error_value(v));
+    }
+    l.heap.table_mut(t).metatable = mt;
+    l.push(Value::Table(t));
+    Ok(1)
+}
+
+/// Sets `_G`'s read-only mark (cleared around setting `KEYS`/`ARGV`, as Redis does).
+pub fn set_globals_readonly(l: &mut Lua, on: bool) {
+    let g = l.globals;
+    l.heap.table_mut(g).readonly = on;
+}
+
+/// `luaSetTableProtectionRecursively`: marks `t`, every table reachable from it through values, and their
+/// metatables read-only. Iterative (an explicit stack), so a deep structure cannot overflow ours.
+fn protect_recursively(l: &mut Lua, t: TableRef) {
+    let mut todo = vec![t];
+    while let Some(t) = todo.pop() {
+        if l.heap.table(t).readonly {
+            continue;
+        }
+        l.heap.table_mut(t).readonly = true;
+        let mut k = Value::Nil;
+        while let Ok(Some((nk, v))) = l.next(t, k) {
+            if let Value::Table(inner) = v {
+                todo.push(inner);
+            }
+            k = nk;
+        }
+        if let Some(mt) = l.heap.metatable(t) {
+            todo.push(mt);
+        }
+    }
 }
 
 /// Drops every global that is on none of Redis's allow lists.
@@ -115,20 +174,23 @@ fn filter_globals(l: &mut Lua) {
     }
 }
 
-/// The metatable of `_G`: reading an unknown global or creating one is an error.
+/// The metatable of `_G` (reading an unknown global is an error), then every table reachable from `_G`, and
+/// the strings' metatable, read-only: assigning a global or changing a library is "Attempt to modify a readonly
+/// table".
 fn protect_globals(l: &mut Lua) {
     let g = l.globals;
     let mt = l.new_table(0, 2);
     l.register(mt, "__index", nonexistent_global);
-    l.register(mt, "__newindex", readonly_table);
     l.heap.table_mut(g).metatable = Some(mt);
+    protect_recursively(l, g);
+    if let Some(sm) = l.string_meta {
+        protect_recursively(l, sm);
+    }
 }
 
-/// Compiles a chunk into a function of `l` (what `Lua::load` does: the compiler, then the bytecode check);
-/// Err: the compile error's message ("user_script:1: ...").
+/// Compiles a chunk into a function of `l`; Err: the compile error's message ("user_script:1: ...").
 pub fn compile_chunk(l: &mut Lua, source: &[u8], chunkname: &str) -> Result<Value, Vec<u8>> {
-    let proto = crate::lua::parse::compile(&mut l.heap, source, chunkname).map_err(String::into_bytes)?;
-    l.load_proto(std::rc::Rc::new(proto)).map_err(|e| l.error_text(&e).unwrap_or_default())
+    l.load(source, chunkname).map_err(|e| l.error_text(&e).unwrap_or_default())
 }
 
 /// `luaProtectedTableError`.
@@ -143,11 +205,6 @@ fn nonexistent_global(l: &mut Lua, _any: &mut dyn std::any::Any) -> Result<usize
     };
     let msg = format!("Script attempted to access nonexistent global variable '{}'", String::from_utf8_lossy(&name));
     Err(l.runtime_error(&msg))
-}
-
-/// Assignment to a protected table.
-fn readonly_table(l: &mut Lua, _any: &mut dyn std::any::Any) -> Result<usize, LuaError> {
-    Err(l.runtime_error("Attempt to modify a readonly table"))
 }
 
 /// `__redis__err__handler(err)`: the error table Redis's handler makes of an error (`{err='ERR ' .. err}` for

@@ -6,6 +6,7 @@
 //! shows up (unit tests), the state is rebuilt and every cached script recompiled, so the cache survives.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::{env, parse_shebang, run, HostLua, ScriptHost};
 use crate::args::Args;
@@ -22,12 +23,34 @@ pub struct Script {
     pub func: Value,
 }
 
+/// Hashes a cache key: the key is a SHA-1 in hex, already uniformly spread, so 8 of its bytes are the hash (a
+/// keyed SipHash of 40 bytes per EVALSHA would cost more than it protects: the keys are hashes of script bodies).
+#[derive(Default)]
+pub struct ShaHasher(u64);
+
+impl Hasher for ShaHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(0x51_7cc1_b727_220a_95);
+        }
+    }
+}
+
+/// The script cache's map (SHA-1 hex → script).
+pub type ScriptMap = HashMap<[u8; 40], Script, BuildHasherDefault<ShaHasher>>;
+
 /// EVAL's Lua state and script cache.
 #[derive(Default)]
 pub struct EvalState {
     /// The state; taken out while a script runs.
     pub lua: Option<HostLua>,
-    pub scripts: HashMap<[u8; 40], Script>,
+    pub scripts: ScriptMap,
     /// Bytes of the cached bodies and hashes (`used_memory_scripts_eval` adds the table's own overhead).
     pub scripts_mem: usize,
     /// The state's heap bytes when it was last put back (reported while it runs).
@@ -54,7 +77,7 @@ impl EvalState {
 
     /// Empties the cache and drops the Lua state (SCRIPT FLUSH): the next script gets a fresh state.
     pub fn flush(&mut self) {
-        self.scripts = HashMap::new();
+        self.scripts = ScriptMap::default();
         self.scripts_mem = 0;
         self.lua = None;
         self.vm_bytes = 0;
@@ -189,29 +212,25 @@ pub fn eval_command<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Args
         return;
     }
     let sha = if kind.sha {
-        match sha_key(args.get(1)) {
-            Some(k) if host.state().scripting.eval.scripts.contains_key(&k) => k,
-            _ => {
-                c.reply.error("NOSCRIPT No matching script. Please use EVAL.");
-                return;
-            }
-        }
+        sha_key(args.get(1))
     } else {
         match create_function(host, args.get(1)) {
-            Ok(sha) => sha,
+            Ok(sha) => Some(sha),
             Err(e) => {
                 c.reply.error(&e);
                 return;
             }
         }
     };
-    let Some((func, flags)) = host.state().scripting.eval.scripts.get(&sha).map(|s| (s.func, s.flags)) else {
+    let found = sha.and_then(|k| host.state().scripting.eval.scripts.get(&k).map(|s| (k, s.func, s.flags)));
+    let Some((sha, func, flags)) = found else {
         c.reply.error("NOSCRIPT No matching script. Please use EVAL.");
         return;
     };
-    let funcname = String::from_utf8_lossy(&sha).into_owned();
+    // A SHA is ASCII hex.
+    let funcname = std::str::from_utf8(&sha).unwrap_or_default();
     let mut reply = std::mem::take(&mut c.reply);
-    let prepared = run::prepare(host.state(), c, &funcname, flags, kind.ro, true, &mut reply);
+    let prepared = run::prepare(host.state(), c, funcname, flags, kind.ro, true, &mut reply);
     let Some(rctx) = prepared else {
         c.reply = reply;
         return;

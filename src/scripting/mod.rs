@@ -188,6 +188,8 @@ pub struct Scripting {
     /// Redis's `redisLrand48` state behind `math.random`, shared by every Lua state and never reset (as in
     /// Redis 7.0, where it is a process-wide static).
     pub rng: rand::Lrand48,
+    /// The argument vector `redis.call` builds, kept between calls for its buffers.
+    pub argv: crate::args::OwnedArgs,
 }
 
 impl Scripting {

@@ -62,26 +62,38 @@ pub fn raise(l: &mut Lua, msg: &[u8]) -> LuaError {
     l.error_value(Value::Table(t))
 }
 
-/// `luaArgsToRedisArgv`: numbers as `%.17g`, strings as they are; anything else is refused.
-fn args_to_argv(l: &mut Lua) -> Result<OwnedArgs, &'static str> {
+/// `luaArgsToRedisArgv` into `argv` (cleared first): numbers as `%.17g`, strings as they are; anything else is
+/// refused.
+fn args_to_argv(l: &mut Lua, argv: &mut OwnedArgs) -> Result<(), &'static str> {
     let n = l.nargs();
     if n == 0 {
         return Err("Please specify at least one argument for this redis lib call");
     }
-    let mut argv = OwnedArgs::default();
-    let mut num = Vec::with_capacity(32);
+    argv.buf.clear();
+    argv.spans.clear();
+    let mut num = Vec::new();
     for i in 1..=n {
         match l.arg(i) {
             Value::Num(x) => {
                 num.clear();
-                crate::lua::number::fmt_g(x, 17, false, &mut num);
+                fmt_17g(x, &mut num);
                 argv.push(&num);
             }
             Value::Str(s) => argv.push(l.heap.str(s)),
             _ => return Err("Lua redis lib command arguments must be strings or integers"),
         }
     }
-    Ok(argv)
+    Ok(())
+}
+
+/// `%.17g`: integers below 2^53 print as integers (what the general algorithm gives them, without its cost).
+fn fmt_17g(x: f64, out: &mut Vec<u8>) {
+    if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 && !(x == 0.0 && x.is_sign_negative()) {
+        let mut tmp = [0u8; 24];
+        out.extend_from_slice(crate::util::itoa_buf(x as i64, &mut tmp));
+    } else {
+        crate::lua::number::fmt_g(x, 17, false, out);
+    }
 }
 
 /// `luaRedisGenericCommand`: `redis.call` (`raise_error`) and `redis.pcall`.
@@ -90,28 +102,26 @@ fn generic_command<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any, raise_error: b
         if host.state().scripting.run.is_none() {
             return Err(raise(l, b"redis.call/pcall can only be called inside a script invocation"));
         }
-        let argv = match args_to_argv(l) {
-            Ok(a) => a,
-            Err(msg) => {
-                let t = error_table(l, msg.as_bytes());
-                if raise_error {
-                    return Err(l.error_value(Value::Table(t)));
-                }
-                l.push(Value::Table(t));
-                return Ok(1);
+        let mut argv = std::mem::take(&mut host.state().scripting.argv);
+        if let Err(msg) = args_to_argv(l, &mut argv) {
+            host.state().scripting.argv = argv;
+            let t = error_table(l, msg.as_bytes());
+            if raise_error {
+                return Err(l.error_value(Value::Table(t)));
             }
-        };
-        let (v, is_error) = match script_call(host, &argv) {
+            l.push(Value::Table(t));
+            return Ok(1);
+        }
+        let outcome = script_call(host, &argv, |bytes| (reply_to_lua(l, bytes), bytes.first() == Some(&b'-')));
+        host.state().scripting.argv = argv;
+        let (v, is_error) = match outcome {
             None => return Err(raise(l, b"redis.call/pcall can only be called inside a script invocation")),
             Some(CallResult::Refused(msg)) => {
                 let t = error_table(l, msg.as_bytes());
                 l.set_field(t, "ignore_error_stats_update", Value::Bool(true));
                 (Value::Table(t), true)
             }
-            Some(CallResult::Reply(bytes)) => {
-                let is_error = bytes.first() == Some(&b'-');
-                (reply_to_lua(l, &bytes), is_error)
-            }
+            Some(CallResult::Reply(r)) => r,
         };
         if raise_error && is_error {
             return Err(l.error_value(v));
@@ -293,10 +303,10 @@ fn acl_check_cmd<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize,
         if host.state().scripting.run.is_none() {
             return Err(raise(l, b"redis.acl_check_cmd can only be called inside a script invocation"));
         }
-        let argv = match args_to_argv(l) {
-            Ok(a) => a,
-            Err(msg) => return Err(raise(l, msg.as_bytes())),
-        };
+        let mut argv = OwnedArgs::default();
+        if let Err(msg) = args_to_argv(l, &mut argv) {
+            return Err(raise(l, msg.as_bytes()));
+        }
         let args = argv.args();
         let found = host.lookup(args.get(0)).and_then(|cmd| {
             if cmd.subcommands.is_empty() || args.len() < 2 {
@@ -448,6 +458,21 @@ pub fn version_num() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn number_arguments_as_17g() {
+        let f = |x: f64| {
+            let mut v = Vec::new();
+            fmt_17g(x, &mut v);
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(f(100.0), "100");
+        assert_eq!(f(-7.0), "-7");
+        assert_eq!(f(-0.0), "-0");
+        assert_eq!(f(0.1), "0.10000000000000001");
+        assert_eq!(f(1e100), "1e+100");
+        assert_eq!(f(9007199254740993.0), "9007199254740992");
+    }
 
     #[test]
     fn version_number() {

@@ -194,8 +194,10 @@ pub fn call_function<H: ScriptHost>(
     l.stack.push(f);
     if eval {
         let g = l.globals;
+        super::env::set_globals_readonly(l, false);
         l.set_field(g, "KEYS", Value::Table(kt));
         l.set_field(g, "ARGV", Value::Table(at));
+        super::env::set_globals_readonly(l, true);
     } else {
         l.stack.push(Value::Table(kt));
         l.stack.push(Value::Table(at));
