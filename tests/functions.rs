@@ -268,6 +268,8 @@ fn fcall_results_resp2_and_resp3() {
          reg('resp3', function() redis.setresp(3); return redis.call('HGETALL', 'h') end)\n\
          reg('global_read', function() return nosuchglobal end)\n\
          reg('global_write', function() newglobal = 1 end)\n\
+         reg('global_type', function(keys, args) local ok, v = pcall(function() return type(_G[args[1]]) end) \
+             return tostring(ok) .. ' ' .. tostring(v) end)\n\
          reg('libs', function() return {string.rep('a', 3), math.floor(2.5), table.concat({1, 2}, ','), \
              cjson.encode({1}), type(bit.band), type(struct.pack), type(cmsgpack.pack)} end)",
     );
@@ -300,6 +302,9 @@ fn fcall_results_resp2_and_resp3() {
             "nosuchfunction",
         ] {
             p.same(&["FCALL", f, "0"]);
+        }
+        for g in ["getfenv", "setfenv", "loadstring", "print", "newproxy", "gcinfo", "coroutine", "_G", "debug", "os"] {
+            p.same(&["FCALL", "global_type", "0", g]);
         }
         p.same(&["FCALL", "keys", "2", "k1", "k2", "a1", "a2"]);
         p.same(&["FCALL", "keys", "0", "a1"]);

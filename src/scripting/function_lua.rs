@@ -135,6 +135,10 @@ impl LuaEngine {
         lua.set_field(reg, GLOBALS_META, Value::Table(meta));
         lua.set_field(reg, "__FUNCTIONS_G__", Value::Table(g));
         lua.globals = g;
+        // Read-only as in Redis (`lua_enablereadonlytable`): no raw write either (`rawset(getfenv(1), ...)`).
+        for t in [g, meta, library_api, redis_load, protect] {
+            lua.heap.table_mut(t).readonly = true;
+        }
         LuaEngine { lua, host, refs: RefAlloc::default(), refs_table, globals_meta: meta, library_api, globals_api }
     }
 
@@ -151,7 +155,7 @@ impl LuaEngine {
             }
         };
         let meta = self.globals_meta;
-        l.set_field(meta, "__index", Value::Table(self.library_api));
+        set_index_api(l, meta, self.library_api);
         let saved_hook = (l.hook, l.hook_interval);
         l.hook = Some(load_hook);
         l.hook_interval = 100_000;
@@ -166,7 +170,7 @@ impl LuaEngine {
         let r = l.call(&mut ctx, f, &[]);
         l.stack.pop();
         (l.hook, l.hook_interval) = saved_hook;
-        l.set_field(meta, "__index", Value::Table(self.globals_api));
+        set_index_api(l, meta, self.globals_api);
         self.refs = std::mem::take(&mut ctx.refs);
         match r {
             Ok(_) => Ok(ctx.functions),
@@ -207,6 +211,13 @@ impl LuaEngine {
     pub fn used_memory(&self) -> usize {
         self.lua.used_memory()
     }
+}
+
+/// Points the globals' `__index` at `api`, lifting the metatable's read-only mark for the write.
+fn set_index_api(l: &mut Lua, meta: TableRef, api: TableRef) {
+    l.heap.table_mut(meta).readonly = false;
+    l.set_field(meta, "__index", Value::Table(api));
+    l.heap.table_mut(meta).readonly = true;
 }
 
 /// `luaExtractErrorInformation` for a load error: a string (or number) becomes "ERR <text>"; a table gives its
