@@ -537,6 +537,8 @@ impl Server {
         let mut state = ServerState::new(config);
         state.acl = acl;
         state.client_info = command::connection::client_info_string;
+        // Function libraries live in a Lua state built for the host that runs them.
+        state.functions.set_host::<Server>();
         let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
         Ok(Server {
             state,

@@ -215,6 +215,8 @@ pub struct ServerState {
     pub lazyfree: crate::lazyfree::LazyFree,
     /// EVAL's Lua state and script cache, the running script (see [`crate::scripting`]).
     pub scripting: crate::scripting::Scripting,
+    /// Function libraries (FUNCTION LOAD / FCALL, see [`crate::scripting::function`]).
+    pub functions: crate::scripting::function::Functions,
 }
 
 /// What `CLIENT PAUSE` holds back.
@@ -330,6 +332,7 @@ impl ServerState {
             repl: Default::default(),
             lazyfree: Default::default(),
             scripting: Default::default(),
+            functions: Default::default(),
         }
     }
 
@@ -369,6 +372,7 @@ impl ServerState {
     pub fn save_now(&mut self) -> bool {
         let mut cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
         cx.repl = crate::repl::save_info(self);
+        cx.functions = self.functions.ctx.codes();
         let r = self.persist.save_sync(&self.dbs, &cx);
         if r.is_ok() {
             self.dirty = 0;
@@ -382,6 +386,7 @@ impl ServerState {
         let dirty = self.dirty;
         let mut cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
         cx.repl = crate::repl::save_info(self);
+        cx.functions = self.functions.ctx.codes();
         let r = self.persist.bgsave(&self.dbs, &cx, dirty);
         if let Ok(pid) = r {
             self.set_child(Some(pid));
@@ -401,12 +406,18 @@ impl ServerState {
             for db in self.dbs.iter_mut() {
                 db.clear();
             }
+            self.functions.flush();
         }
         let path = crate::persist::engine::rdb_path(&self.config);
         let mut opts = crate::persist::engine::load_options(&self.config, crate::util::now_ms(), self.lru_clock);
         opts.allow_dup = merge;
-        match crate::persist::rdb::load_file(&path, &mut self.dbs, &opts) {
-            Ok(_) => {
+        let loaded = crate::persist::rdb::load_file(&path, &mut self.dbs, &opts).and_then(|st| {
+            self.functions
+                .load_from_rdb(&st.functions, merge)
+                .map_err(|e| crate::persist::rdb::RdbError::new(st.bytes_read, format!("Failed loading library, {e}")))
+        });
+        match loaded {
+            Ok(()) => {
                 crate::log_warning!("DB reloaded by DEBUG RELOAD");
                 Ok(())
             }

@@ -215,6 +215,8 @@ fn memory(out: &mut String, srv: &ServerState, caller_mem: usize) {
     let cfg = &srv.config;
     let vm_eval = srv.scripting.eval.vm_memory() as u64;
     let scripts_eval = srv.scripting.eval.scripts_memory() as u64;
+    let vm_functions = srv.functions.vm_memory() as u64;
+    let functions_caches = srv.functions.overhead_memory() as u64;
     out.push_str("# Memory\r\n");
     fields!(out,
         "used_memory" => used,
@@ -238,14 +240,14 @@ fn memory(out: &mut String, srv: &ServerState, caller_mem: usize) {
         "used_memory_lua_human" => bytes_to_human(vm_eval),
         "used_memory_scripts_eval" => scripts_eval,
         "number_of_cached_scripts" => srv.scripting.eval.scripts.len(),
-        "number_of_functions" => 0,
-        "number_of_libraries" => 0,
-        "used_memory_vm_functions" => 0,
-        "used_memory_vm_total" => vm_eval,
-        "used_memory_vm_total_human" => bytes_to_human(vm_eval),
-        "used_memory_functions" => 0,
-        "used_memory_scripts" => scripts_eval,
-        "used_memory_scripts_human" => bytes_to_human(scripts_eval),
+        "number_of_functions" => srv.functions.counts().1,
+        "number_of_libraries" => srv.functions.counts().0,
+        "used_memory_vm_functions" => vm_functions,
+        "used_memory_vm_total" => vm_eval + vm_functions,
+        "used_memory_vm_total_human" => bytes_to_human(vm_eval + vm_functions),
+        "used_memory_functions" => functions_caches,
+        "used_memory_scripts" => scripts_eval + functions_caches,
+        "used_memory_scripts_human" => bytes_to_human(scripts_eval + functions_caches),
         "maxmemory" => cfg.maxmemory,
         "maxmemory_human" => bytes_to_human(cfg.maxmemory),
         "maxmemory_policy" => cfg.maxmemory_policy.name(),

@@ -204,6 +204,7 @@ pub fn memory_usage(ctx: &mut Ctx, args: Args) {
 /// MEMORY STATS
 pub fn memory_stats(ctx: &mut Ctx, _args: Args) {
     let f = MemFigures::collect(ctx.srv, ctx.client.conn.tot_mem);
+    let functions_caches = ctx.srv.functions.overhead_memory() as i64;
     let r = ctx.reply();
     r.map(27 + f.dbs.len());
     let int = |r: &mut crate::resp::reply::Reply, k: &str, v: i64| {
@@ -223,7 +224,7 @@ pub fn memory_stats(ctx: &mut Ctx, _args: Args) {
     int(r, "cluster.links", 0);
     int(r, "aof.buffer", f.aof_buffer as i64);
     int(r, "lua.caches", 0);
-    int(r, "functions.caches", 0);
+    int(r, "functions.caches", functions_caches);
     for &(id, main, expires) in &f.dbs {
         r.bulk(format!("db.{id}").as_bytes());
         r.map(3);

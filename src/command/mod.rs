@@ -11,6 +11,7 @@ pub mod config_cmd;
 pub mod connection;
 pub mod debug;
 pub mod dump;
+pub mod function_cmd;
 pub mod hash;
 pub mod info;
 pub mod keys;
@@ -524,6 +525,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(acl_cmd::COMMANDS.iter())
         .chain(repl::COMMANDS.iter())
         .chain(script::COMMANDS.iter())
+        .chain(function_cmd::COMMANDS.iter())
 }
 
 /// The top-level command table as an open-addressing array with FNV-1a over the lowercased name: a lookup is one

@@ -2,6 +2,7 @@
 //! dataset, as Redis's `rewriteAppendOnlyFileRio` writes it.
 //!
 //! ```text
+//!   FUNCTION LOAD code             for each function library, first (`rewriteFunctions`)
 //!   SELECT db                      for each non-empty database
 //!   SET k v | RPUSH k e1..e64 | SADD k m1..m64 | ZADD k s1 m1..s64 m64 | HMSET k f1 v1..f64 v64
 //!   PEXPIREAT k ms                 after a key with a TTL
@@ -106,6 +107,15 @@ pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, key_dela
     w.write_all(&out)
 }
 
+/// `FUNCTION LOAD <code>` for each library payload (Redis's `rewriteFunctions`), before the keys.
+pub fn write_function_loads<W: Write>(w: &mut W, codes: &[Vec<u8>]) -> io::Result<()> {
+    let mut out = Vec::new();
+    for code in codes {
+        encode_multibulk_into(&mut out, [b"FUNCTION".as_slice(), b"LOAD", code].into_iter());
+    }
+    w.write_all(&out)
+}
+
 /// `verb key item...` in commands of at most [`ITEMS_PER_CMD`] items (`group` arguments make one item).
 fn emit_batches(out: &mut Vec<u8>, verb: &[u8], key: &[u8], items: &[Vec<u8>], group: usize) {
     for chunk in items.chunks(ITEMS_PER_CMD * group) {
@@ -143,6 +153,13 @@ mod tests {
         // 70 elements: one RPUSH of 64 and one of 6.
         assert!(text.contains("*66\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$1\r\n0\r\n"));
         assert!(text.contains("*8\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$2\r\n64\r\n"));
+    }
+
+    #[test]
+    fn function_libraries_as_commands() {
+        let mut out = Vec::new();
+        write_function_loads(&mut out, &[b"#!lua name=a\nx".to_vec()]).unwrap();
+        assert_eq!(out, b"*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n$14\r\n#!lua name=a\nx\r\n");
     }
 
     #[test]

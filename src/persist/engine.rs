@@ -117,12 +117,14 @@ pub struct SaveContext<'a> {
     pub lru_clock: u32,
     /// Replication ID, offset and stream db to record (`repl-id`, `repl-offset`, `repl-stream-db`), if any.
     pub repl: Option<(String, i64, i64)>,
+    /// Function library payloads to save (FUNCTION2 records; FUNCTION LOAD commands in a command-form base).
+    pub functions: Vec<Vec<u8>>,
 }
 
 impl<'a> SaveContext<'a> {
     /// The context of a save starting now.
     pub fn now(config: &'a Config, lru_clock: u32) -> SaveContext<'a> {
-        SaveContext { config, now_ms: crate::util::now_ms(), lru_clock, repl: None }
+        SaveContext { config, now_ms: crate::util::now_ms(), lru_clock, repl: None, functions: Vec::new() }
     }
 }
 
@@ -156,6 +158,7 @@ pub fn save_options(cx: &SaveContext, aof_base: bool) -> rdb::SaveOptions {
             used_mem: crate::util::used_memory(),
             ctime_s: cx.now_ms / 1000,
         },
+        functions: cx.functions.clone(),
     }
 }
 

@@ -56,6 +56,8 @@ pub mod call;
 pub mod convert;
 pub mod env;
 pub mod eval;
+pub mod function;
+pub mod function_lua;
 pub mod rand;
 pub mod redis_lib;
 pub mod run;

@@ -69,6 +69,7 @@ fn write_base(path: &Path, dbs: &[crate::db::Db], cx: &engine::SaveContext, prea
         crate::persist::rdb::write_rdb(&mut w, dbs, cx.now_ms, &opts)?;
     } else {
         let delay = cx.config.stored_i64("rdb-key-save-delay");
+        crate::persist::aof_rewrite::write_function_loads(&mut w, &cx.functions)?;
         crate::persist::aof_rewrite::write_aof_commands(&mut w, dbs, cx.now_ms, delay)?;
     }
     w.flush()?;
@@ -106,9 +107,11 @@ impl aof::LoadTarget for Replayer<'_> {
         let mut opts = engine::load_options(&st.config, crate::util::now_ms(), st.lru_clock);
         // Keys of an AOF's RDB part are loaded even if expired: the commands after them may still touch them.
         opts.drop_expired = false;
-        crate::persist::rdb::read_rdb(file, &mut st.dbs, &opts)
-            .map(|_| ())
-            .map_err(|e| format!("Error reading the RDB base file {name}, AOF loading aborted: {e}"))
+        let loaded = crate::persist::rdb::read_rdb(file, &mut st.dbs, &opts)
+            .map_err(|e| format!("Error reading the RDB base file {name}, AOF loading aborted: {e}"))?;
+        st.functions
+            .load_from_rdb(&loaded.functions, false)
+            .map_err(|e| format!("Failed loading library, {e}: error reading the RDB base file {name}"))
     }
 
     fn command(&mut self, argv: &[Vec<u8>]) -> Result<(), String> {
@@ -189,7 +192,8 @@ impl Server {
         if files.manifest.base.is_none() && files.manifest.incrs.is_empty() {
             let preamble = self.state.config.stored_bool("aof-use-rdb-preamble");
             let base = files.manifest.add_new_base(&files.filename, preamble).clone();
-            let cx = engine::SaveContext::now(&self.state.config, self.state.lru_clock);
+            let mut cx = engine::SaveContext::now(&self.state.config, self.state.lru_clock);
+            cx.functions = self.state.functions.ctx.codes();
             if let Err(e) = write_base(&files.path(&base.name), &self.state.dbs, &cx, preamble) {
                 log_warning!("Can't create the AOF base file: {}", crate::sys::error_text(&e));
                 return false;
@@ -456,7 +460,8 @@ impl Server {
         }
         let dir = files.dir.clone();
         let preamble = self.state.config.stored_bool("aof-use-rdb-preamble");
-        let cx = engine::SaveContext::now(&self.state.config, self.state.lru_clock);
+        let mut cx = engine::SaveContext::now(&self.state.config, self.state.lru_clock);
+        cx.functions = self.state.functions.ctx.codes();
         let dbs = &self.state.dbs;
         let dirty = self.state.dirty;
         let r = self.state.persist.fork_child(ChildKind::Aof, dirty, cx.now_ms, |pid| {
@@ -583,6 +588,7 @@ impl Server {
         for db in self.state.dbs.iter_mut() {
             db.clear();
         }
+        self.state.functions.flush();
         let files = AofFiles::from_config(&self.state.config)?;
         let r = self.load_aof_files(&files, None);
         if let Some(cur) = self.aof_files.as_mut() {

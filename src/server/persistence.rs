@@ -114,6 +114,11 @@ impl Server {
         self.end_loading();
         match r {
             Ok(st) => {
+                if let Err(e) = self.state.functions.load_from_rdb(&st.functions, false) {
+                    log_warning!("Failed loading library, {e}");
+                    log_warning!("Terminating server after rdb file reading failure.");
+                    return false;
+                }
                 log_rdb_aux(&st.aux, now);
                 self.repl_loaded_aux(&st.aux);
                 log_notice!("Done loading RDB, keys loaded: {}, keys expired: {}.", st.keys, st.expired_skipped);

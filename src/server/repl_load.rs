@@ -278,6 +278,7 @@ impl Server {
             log_notice!("Removing the RDB file obtained from the master. This replica has persistence disabled");
             let _ = std::fs::remove_file(&path);
         }
+        let r = r.and_then(|st| self.repl_apply_functions(&st).map(|_| st));
         if let Err(e) = r {
             // The old data is gone already; so is the half-loaded new one.
             self.repl_discard_dbs(dbs, self.state.config.stored_bool("replica-lazy-flush"));
@@ -341,6 +342,7 @@ impl Server {
         self.end_loading();
         self.state.stats.net_repl_input_bytes += socket_bytes;
         link.last_io_ms = last_io_ms;
+        let r = r.and_then(|st| self.repl_apply_functions(&st).map(|_| st));
         let mut failed = match &r {
             Ok(_) => None,
             Err(e) => Some(format!(
@@ -375,6 +377,15 @@ impl Server {
         self.state.dirty += 1;
         link.inbuf = leftover;
         self.repl_sync_done(el, link);
+    }
+
+    /// The master's function libraries (from the payload's FUNCTION2 records) replace ours, as its keys do.
+    fn repl_apply_functions(&mut self, st: &LoadStats) -> Result<(), RdbError> {
+        self.state.functions.flush();
+        self.state
+            .functions
+            .load_from_rdb(&st.functions, false)
+            .map_err(|e| RdbError::new(st.bytes_read, format!("Failed loading library, {e}")))
     }
 
     /// A transfer or load failed: the link goes (its socket closes), the cron connects again.

@@ -341,6 +341,7 @@ impl Server {
             let mark = crate::state::random_hex(&mut self.state.rng, repl::replica::EOF_MARK_SIZE);
             let mut cx = crate::persist::engine::SaveContext::now(&self.state.config, self.state.lru_clock);
             cx.repl = repl::save_info(&self.state);
+            cx.functions = self.state.functions.ctx.codes();
             match self.state.persist.bgsave_to_pipe(&self.state.dbs, &cx, mark.as_bytes()) {
                 Ok((pid, pipe)) => {
                     self.state.set_child(Some(pid));

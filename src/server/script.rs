@@ -99,6 +99,15 @@ impl Server {
             self.state.prop.call.prevent = true;
             return true;
         }
+        if let Some(ro) = command::function_cmd::fcall_kind(cmd) {
+            // FCALL is skip_monitor too: fed before the commands it runs (Redis's fcallCommandGeneric).
+            if !self.state.monitors.is_empty() {
+                self.feed_monitors(c, args);
+            }
+            scripting::function::fcall_command(self, c, args, ro);
+            self.state.prop.call.prevent = true;
+            return true;
+        }
         if command::script::is_script_load(cmd) {
             scripting::eval::script_load(self, &mut c.reply, args.get(2));
             return true;
@@ -114,6 +123,12 @@ impl Server {
                 Some(f) => scripting::command_with_script_flags(cmd, f),
                 None => cmd,
             },
+            None if command::function_cmd::fcall_kind(cmd).is_some() => {
+                match scripting::function::call_script_flags(&self.state, args) {
+                    Some(f) => scripting::command_with_script_flags(cmd, f),
+                    None => cmd,
+                }
+            }
             None => cmd,
         }
     }

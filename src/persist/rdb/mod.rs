@@ -41,9 +41,13 @@ pub mod write;
 #[cfg(test)]
 mod tests;
 
-pub use read::{apply_lru_lfu, load_file, read_rdb, read_rdb_with, restore_payload, ChecksumStatus, DbSink, LoadSink};
+pub use read::{
+    apply_lru_lfu, load_file, read_function_payload, read_rdb, read_rdb_with, restore_payload, ChecksumStatus, DbSink,
+    LoadSink,
+};
 pub use write::{
-    dump_payload, dump_payload_with, save_file, serialized_len, temp_path, write_rdb, SyncEvery, AUTOSYNC_BYTES,
+    dump_payload, dump_payload_with, function_dump_payload, save_file, serialized_len, temp_path, write_rdb, SyncEvery,
+    AUTOSYNC_BYTES,
 };
 
 /// The RDB version this module writes (and the newest it reads).
@@ -169,6 +173,8 @@ pub struct SaveOptions {
     pub key_save_delay_us: i64,
     /// fsync every [`write::AUTOSYNC_BYTES`] while writing a file (`rdb-save-incremental-fsync`).
     pub incremental_fsync: bool,
+    /// Function library payloads, written as FUNCTION2 records after the aux fields (`rdbSaveFunctions`).
+    pub functions: Vec<Vec<u8>>,
 }
 
 impl Default for SaveOptions {
@@ -181,6 +187,7 @@ impl Default for SaveOptions {
             lfu_decay_time: 1,
             key_save_delay_us: 0,
             incremental_fsync: false,
+            functions: Vec::new(),
         }
     }
 }
@@ -230,8 +237,9 @@ pub struct LoadStats {
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
     /// Bytes consumed, checksum included (the reader is left right after it).
     pub bytes_read: u64,
-    /// Function libraries (FUNCTION/FUNCTION2 opcodes) skipped: ferredis has no functions.
-    pub functions_skipped: u64,
+    /// Function library payloads (FUNCTION2 records, and FUNCTION records of the 7.0 release candidates in
+    /// payload form), in file order: the caller creates the libraries (see `scripting::function`).
+    pub functions: Vec<Vec<u8>>,
     /// Module AUX sections skipped.
     pub module_aux_skipped: u64,
     /// Values that turned out empty (Redis skips them with a warning; old Redis versions could write them).

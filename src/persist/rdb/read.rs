@@ -880,19 +880,9 @@ fn run<R: BufRead, S: LoadSink>(
             }
             op::FUNCTION | op::FUNCTION2 => {
                 *doing = "read-functions";
-                if ty == op::FUNCTION {
-                    // 7.0 release candidates: name, engine, optional description, code.
-                    l.src.owned()?;
-                    l.src.owned()?;
-                    if l.src.len()? != 0 {
-                        l.src.owned()?;
-                    }
-                }
-                l.src.owned()?;
-                stats.functions_skipped += 1;
-                if stats.functions_skipped == 1 {
-                    stats.warnings.push("Skipping function libraries in the RDB: functions are not supported".into());
-                }
+                let code =
+                    function_record(&mut l.src, ty).map_err(|(m, _)| l.err(format!("Failed loading library, {m}")))?;
+                stats.functions.push(code);
                 continue;
             }
             _ => {}
@@ -1069,9 +1059,50 @@ pub fn load_file(path: &std::path::Path, dbs: &mut [Db], opts: &LoadOptions) -> 
     read_rdb(&mut r, dbs, opts)
 }
 
-/// Parses a RESTORE payload into an entry for `key` (checks the version and CRC; deep validation when
-/// `sanitize`). The error is Redis's reply text without the `ERR ` prefix.
-pub fn restore_payload(key: &[u8], payload: &[u8], thresholds: &Thresholds, sanitize: bool) -> Result<Entry, String> {
+/// One library after a FUNCTION2 opcode (its payload), or after a FUNCTION opcode of the 7.0 release
+/// candidates (name, engine, optional description, code), turned into the payload form as Redis does
+/// (`rdbFunctionLoad`). The error is Redis's text and the reader's own error.
+fn function_record<R: BufRead>(src: &mut Src<'_, R>, ty: u8) -> Result<Vec<u8>, (&'static str, RdbError)> {
+    if ty == op::FUNCTION2 {
+        return src.owned().map_err(|e| ("Failed loading library payload", e));
+    }
+    let name = src.owned().map_err(|e| ("Failed loading library name", e))?;
+    let engine = src.owned().map_err(|e| ("Failed loading engine name", e))?;
+    let has_desc = src.len().map_err(|e| ("Failed loading library description indicator", e))?;
+    if has_desc != 0 {
+        src.owned().map_err(|e| ("Failed loading library description", e))?;
+    }
+    let blob = src.owned().map_err(|e| ("Failed loading library blob", e))?;
+    let mut code = b"#!".to_vec();
+    code.extend_from_slice(&engine);
+    code.extend_from_slice(b" name=");
+    code.extend_from_slice(&name);
+    code.push(b'\n');
+    code.extend_from_slice(&blob);
+    Ok(code)
+}
+
+/// The library payloads of a `FUNCTION DUMP` payload (FUNCTION2 records, RDB version, CRC-64), for
+/// `FUNCTION RESTORE`. Errors are Redis's reply texts (without `ERR `).
+pub fn read_function_payload(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    verify_footer(payload)?;
+    let body_end = payload.len() - 10;
+    let mut input: &[u8] = payload;
+    let mut src = Src::new(&mut input, false);
+    let mut codes = Vec::new();
+    // As Redis, records are read while more than the footer is left; a record may run into the footer.
+    while (src.offset as usize) < body_end {
+        let ty = src.u8().map_err(|_| String::from("can not read data type"))?;
+        if ty != op::FUNCTION && ty != op::FUNCTION2 {
+            return Err("given type is not a function".into());
+        }
+        codes.push(function_record(&mut src, ty).map_err(|(m, _)| m.to_string())?);
+    }
+    Ok(codes)
+}
+
+/// `verifyDumpPayload`: the RDB version (not newer than ours) and the CRC-64 in the last 10 bytes.
+fn verify_footer(payload: &[u8]) -> Result<(), String> {
     const BAD_FOOTER: &str = "DUMP payload version or checksum are wrong";
     if payload.len() < 10 {
         return Err(BAD_FOOTER.into());
@@ -1086,6 +1117,13 @@ pub fn restore_payload(key: &[u8], payload: &[u8], thresholds: &Thresholds, sani
     if crc64(0, &payload[..payload.len() - 8]) != u64::from_le_bytes(crc) {
         return Err(BAD_FOOTER.into());
     }
+    Ok(())
+}
+
+/// Parses a RESTORE payload into an entry for `key` (checks the version and CRC; deep validation when
+/// `sanitize`). The error is Redis's reply text without the `ERR ` prefix.
+pub fn restore_payload(key: &[u8], payload: &[u8], thresholds: &Thresholds, sanitize: bool) -> Result<Entry, String> {
+    verify_footer(payload)?;
     let opts = LoadOptions { checksum: false, sanitize, thresholds: *thresholds, ..LoadOptions::default() };
     // As Redis, the value is parsed from the whole payload (footer included), without checking what is left.
     let mut input: &[u8] = payload;

@@ -173,6 +173,14 @@ impl<S: Spill> Enc<S> {
         })
     }
 
+    /// `rdbSaveFunctions`: one FUNCTION2 record per library.
+    fn functions(&mut self, codes: &[Vec<u8>]) {
+        for code in codes {
+            self.byte(op::FUNCTION2);
+            self.string(code);
+        }
+    }
+
     /// The RDB type byte of a value (`rdbSaveObjectType`).
     fn type_byte(e: &Entry) -> u8 {
         match e.value() {
@@ -304,6 +312,7 @@ fn write_counted<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, opts: &SaveOption
         enc.aux_int("repl-offset", a.repl_offset);
     }
     enc.aux_int("aof-base", a.aof_base as i64);
+    enc.functions(&opts.functions);
     for (i, db) in dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -435,6 +444,18 @@ pub fn dump_payload(e: &Entry) -> Vec<u8> {
 /// [`dump_payload`] following `rdbcompression` (Redis's DUMP compresses long strings only when it is on).
 pub fn dump_payload_with(e: &Entry, compression: bool) -> Vec<u8> {
     let mut p = encode_value_with(e, true, compression);
+    p.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = crc64(0, &p);
+    p.extend_from_slice(&crc.to_le_bytes());
+    p
+}
+
+/// `FUNCTION DUMP` payload: a FUNCTION2 record per library, RDB version (2 bytes LE), CRC-64 (8 bytes LE).
+/// Library code longer than 20 bytes is LZF-compressed when `compression` (`rdbcompression`), as Redis does.
+pub fn function_dump_payload(codes: &[Vec<u8>], compression: bool) -> Vec<u8> {
+    let mut enc = Enc { buf: Vec::new(), sink: KeepAll, compression };
+    enc.functions(codes);
+    let mut p = enc.buf;
     p.extend_from_slice(&RDB_VERSION.to_le_bytes());
     let crc = crc64(0, &p);
     p.extend_from_slice(&crc.to_le_bytes());
