@@ -74,13 +74,8 @@ fn str_sub(l: &mut Lua, _h: &mut dyn Any) -> Result<usize, LuaError> {
     let end = posrelat(opt_integer(l, 3, -1)?, len).min(len as i64);
     if start <= end {
         let (a, b) = ((start - 1) as usize, end as usize);
-        if a == 0 && b == len {
-            l.push(Value::Str(s));
-        } else {
-            let v = l.heap.str(s)[a..b].to_vec();
-            let v = l.new_string(v);
-            l.push(v);
-        }
+        let v = substr(l, s, a, b);
+        l.push(v);
     } else {
         l.push_str(b"");
     }
@@ -244,17 +239,29 @@ fn dump_function(heap: &Heap, p: &Proto, parent_source: Option<&str>, out: &mut 
 
 // ---- find, match, gmatch ----
 
+/// The string `s[a..b]` (`a <= b <= len`). Short pieces go through a stack buffer: interning usually finds
+/// them already present, and then no heap allocation happens at all.
+fn substr(l: &mut Lua, s: StrRef, a: usize, b: usize) -> Value {
+    const SHORT: usize = 64;
+    let len = l.heap.str(s).len();
+    if a == 0 && b == len {
+        return Value::Str(s);
+    }
+    if b - a <= SHORT {
+        let mut buf = [0u8; SHORT];
+        buf[..b - a].copy_from_slice(&l.heap.str(s)[a..b]);
+        return l.new_str(&buf[..b - a]);
+    }
+    let v = l.heap.str(s)[a..b].to_vec();
+    l.new_string(v)
+}
+
 /// Push capture `c` of `src`.
 fn push_capture(l: &mut Lua, src: StrRef, c: Capture) {
     match c {
         Capture::Pos(p) => l.push(Value::Num(p as f64)),
         Capture::Str(a, b) => {
-            let v = if a == 0 && b == l.heap.str(src).len() {
-                Value::Str(src)
-            } else {
-                let bytes = l.heap.str(src)[a..b].to_vec();
-                l.new_string(bytes)
-            };
+            let v = substr(l, src, a, b);
             l.push(v);
         }
     }
