@@ -19,10 +19,8 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => {
             let positioned = e.starts_with("user_script:");
-            let plain = matches!(
-                e.as_str(),
-                "constant table overflow" | "too many local variables" | "code size overflow"
-            );
+            let plain =
+                matches!(e.as_str(), "constant table overflow" | "too many local variables" | "code size overflow");
             assert!(positioned || plain, "unexpected message shape: {e}");
         }
     }

@@ -181,31 +181,30 @@ fn is_newline(c: i32) -> bool {
     c == b'\n' as i32 || c == b'\r' as i32
 }
 
+/// The reserved word `word` is, if any: dispatch on the first byte so that an identifier costs at most a
+/// couple of comparisons.
 fn reserved(word: &[u8]) -> Option<Tok> {
-    Some(match word {
-        b"and" => Tok::And,
-        b"break" => Tok::Break,
-        b"do" => Tok::Do,
-        b"else" => Tok::Else,
-        b"elseif" => Tok::Elseif,
-        b"end" => Tok::End,
-        b"false" => Tok::False,
-        b"for" => Tok::For,
-        b"function" => Tok::Function,
-        b"if" => Tok::If,
-        b"in" => Tok::In,
-        b"local" => Tok::Local,
-        b"nil" => Tok::Nil,
-        b"not" => Tok::Not,
-        b"or" => Tok::Or,
-        b"repeat" => Tok::Repeat,
-        b"return" => Tok::Return,
-        b"then" => Tok::Then,
-        b"true" => Tok::True,
-        b"until" => Tok::Until,
-        b"while" => Tok::While,
+    let &first = word.first()?;
+    if word.len() < 2 || word.len() > 8 {
+        return None;
+    }
+    let candidates: &[(&[u8], Tok)] = match first {
+        b'a' => &[(b"and", Tok::And)],
+        b'b' => &[(b"break", Tok::Break)],
+        b'd' => &[(b"do", Tok::Do)],
+        b'e' => &[(b"else", Tok::Else), (b"elseif", Tok::Elseif), (b"end", Tok::End)],
+        b'f' => &[(b"false", Tok::False), (b"for", Tok::For), (b"function", Tok::Function)],
+        b'i' => &[(b"if", Tok::If), (b"in", Tok::In)],
+        b'l' => &[(b"local", Tok::Local)],
+        b'n' => &[(b"nil", Tok::Nil), (b"not", Tok::Not)],
+        b'o' => &[(b"or", Tok::Or)],
+        b'r' => &[(b"repeat", Tok::Repeat), (b"return", Tok::Return)],
+        b't' => &[(b"then", Tok::Then), (b"true", Tok::True)],
+        b'u' => &[(b"until", Tok::Until)],
+        b'w' => &[(b"while", Tok::While)],
         _ => return None,
-    })
+    };
+    candidates.iter().find(|(w, _)| *w == word).map(|&(_, t)| t)
 }
 
 /// The bytes before the first NUL (C's `%s`).
