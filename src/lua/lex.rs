@@ -228,7 +228,7 @@ impl<'a> Lexer<'a> {
             ahead: None,
             buf: Vec::new(),
             text: Text::Empty,
-            chunkid: super::proto::chunk_id(chunkname),
+            chunkid: super::proto::chunk_id_sized(chunkname, 80),
         }
     }
 

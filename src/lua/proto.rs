@@ -75,20 +75,26 @@ impl Proto {
 /// `luaO_chunkid`: how a chunk name is shown in messages. `=name` is shown as is, `@file` as the file name,
 /// anything else (a source string) as `[string "first line..."]`. `max` is LUA_IDSIZE (60).
 pub fn chunk_id(source: &str) -> String {
-    const IDSIZE: usize = 60;
+    chunk_id_sized(source, 60)
+}
+
+/// [`chunk_id`] with another buffer size: the lexer's syntax errors use `MAXSRC` (80), runtime errors `LUA_IDSIZE`
+/// (60).
+pub fn chunk_id_sized(source: &str, idsize: usize) -> String {
+    let id_size = idsize.max(20);
     let src = source.as_bytes();
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     if let Some(rest) = src.strip_prefix(b"=") {
-        text(&rest[..rest.len().min(IDSIZE - 1)])
+        text(&rest[..rest.len().min(id_size - 1)])
     } else if let Some(rest) = src.strip_prefix(b"@") {
-        let budget = IDSIZE - " '...' ".len() - 1;
+        let budget = id_size - " '...' ".len() - 1;
         if rest.len() > budget {
             format!("...{}", text(&rest[rest.len() - budget..]))
         } else {
             text(rest)
         }
     } else {
-        let budget = IDSIZE - " [string \"...\"] ".len() - 1;
+        let budget = id_size - " [string \"...\"] ".len() - 1;
         let line = src.iter().position(|&c| c == b'\n' || c == b'\r').unwrap_or(src.len());
         let len = line.min(budget);
         if len < src.len() {
@@ -101,7 +107,7 @@ pub fn chunk_id(source: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::chunk_id;
+    use super::{chunk_id, chunk_id_sized};
 
     #[test]
     fn chunk_ids_match_lua() {
@@ -109,5 +115,11 @@ mod tests {
         assert_eq!(chunk_id("=stdin"), "stdin");
         assert_eq!(chunk_id("return 1"), "[string \"return 1\"]");
         assert_eq!(chunk_id("x=1\ny=2"), "[string \"x=1...\"]");
+        let long = "x = = 1 -- a comment that is long enough to go past sixty characters for sure, really";
+        assert_eq!(
+            chunk_id_sized(long, 80),
+            "[string \"x = = 1 -- a comment that is long enough to go past sixty chara...\"]"
+        );
+        assert_eq!(chunk_id(long), "[string \"x = = 1 -- a comment that is long enough to...\"]");
     }
 }
