@@ -342,6 +342,30 @@ fn wait_counts_acknowledging_replicas() {
     assert!(c2.cmd(&["WAIT", "0", "0"]).starts_with(b"-ERR WAIT cannot be used with replica instances."));
 }
 
+/// WAIT waits for the caller's own last write (Redis's `woff`), not for the whole stream: with a replica that never
+/// acknowledges anything, a client that never wrote gets it counted at once, a client that wrote does not.
+#[test]
+fn wait_is_about_the_callers_own_writes() {
+    let _serial = serial();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let master = start(kind, &[]);
+        // A bare replica: SYNC, read the payload, never send REPLCONF ACK.
+        let mut fake = std::net::TcpStream::connect(("127.0.0.1", master.port)).unwrap();
+        fake.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        fake.write_all(b"*1\r\n$4\r\nSYNC\r\n").unwrap();
+        let mut m = master.conn();
+        common::wait_for("the bare replica to be online", || {
+            String::from_utf8_lossy(&m.cmd(&["INFO", "replication"])).contains("state=online")
+        });
+        let mut writer = master.conn();
+        let mut reader = master.conn();
+        writer.cmd(&["SET", "k", "v"]);
+        assert_eq!(reader.cmd(&["WAIT", "1", "100"]), b":1\r\n", "{kind:?}: a client that never wrote");
+        assert_eq!(writer.cmd(&["WAIT", "1", "100"]), b":0\r\n", "{kind:?}: a client that wrote");
+        drop(fake);
+    }
+}
+
 /// A replica that does not read its stream is dropped at `client-output-buffer-limit replica` (the RDB itself
 /// does not count).
 #[test]

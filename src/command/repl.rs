@@ -351,8 +351,8 @@ fn role(ctx: &mut Ctx, _args: Args) {
     }
 }
 
-/// WAIT numreplicas timeout: blocks until that many replicas acknowledged the stream up to now (or the timeout
-/// in milliseconds passes; 0 = forever); replies how many did.
+/// WAIT numreplicas timeout: blocks until that many replicas acknowledged the stream up to the client's last write
+/// (`woff`), or the timeout in milliseconds passes (0 = forever); replies how many did.
 fn wait(ctx: &mut Ctx, args: Args) {
     if ctx.srv.repl.is_replica() {
         ctx.reply().error(
@@ -374,7 +374,8 @@ fn wait(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR timeout is negative");
         return;
     }
-    let offset = ctx.srv.repl.master_repl_offset;
+    // The client's own last write, not the whole stream: other clients' later writes do not make it wait longer.
+    let offset = ctx.client.woff;
     let acked = repl::acks_for(ctx.srv, offset);
     if acked >= numreplicas || ctx.client.has(flags::DENY_BLOCKING | flags::MULTI) {
         ctx.reply().int(acked);

@@ -74,6 +74,9 @@ pub struct ClientState {
     pub last_interaction_ms: i64,
     /// Full name of the last command run (`client|list`), for CLIENT LIST's `cmd=`.
     pub last_cmd: &'static str,
+    /// The replication offset right after this client's last command that reached the stream (Redis's `woff`):
+    /// what WAIT waits for.
+    pub woff: i64,
     /// Name of the ACL user the connection is authenticated as (CLIENT LIST `user=`, crash reports).
     pub user: String,
     /// Slot of that user in [`crate::acl::Acl`].
@@ -226,6 +229,7 @@ impl ClientState {
             created_ms: now_ms,
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
+            woff: 0,
             user: "default".to_string(),
             user_id: crate::acl::DEFAULT_USER,
             conn: ConnStats::default(),

@@ -64,7 +64,11 @@ impl Server {
     /// After each top-level command: the stream it produced goes out, then what REPLICAOF / PSYNC asked for.
     #[inline]
     pub(super) fn repl_after_command(&mut self, el: &mut EventLoop, c: &mut ClientState) {
+        let offset_before = self.state.repl.master_repl_offset;
         crate::repl::drain_feed(&mut self.state, Some(&mut *c));
+        if self.state.repl.master_repl_offset != offset_before {
+            c.woff = self.state.repl.master_repl_offset;
+        }
         if !self.state.repl.requests.is_empty() {
             for r in std::mem::take(&mut self.state.repl.requests) {
                 match r {
