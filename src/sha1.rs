@@ -115,20 +115,25 @@ fn compress(h: &mut [u32; 5], block: &[u8; BLOCK_LEN]) {
         w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
     }
     let [mut a, mut b, mut c, mut d, mut e] = *h;
-    for (i, &wi) in w.iter().enumerate() {
-        let (f, k) = match i {
-            0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
-            20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
-            40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
-            _ => (b ^ c ^ d, 0xCA62_C1D6),
+    // Four loops of 20 rounds, one per round function, so each compiles to straight-line code without a
+    // per-round branch on the round number.
+    macro_rules! rounds {
+        ($range:expr, $k:expr, |$b:ident, $c:ident, $d:ident| $f:expr) => {
+            for &wi in &w[$range] {
+                let ($b, $c, $d) = (b, c, d);
+                let t = a.rotate_left(5).wrapping_add($f).wrapping_add(e).wrapping_add($k).wrapping_add(wi);
+                e = d;
+                d = c;
+                c = b.rotate_left(30);
+                b = a;
+                a = t;
+            }
         };
-        let t = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(wi);
-        e = d;
-        d = c;
-        c = b.rotate_left(30);
-        b = a;
-        a = t;
     }
+    rounds!(0..20, 0x5A82_7999u32, |b, c, d| (b & c) | (!b & d));
+    rounds!(20..40, 0x6ED9_EBA1u32, |b, c, d| b ^ c ^ d);
+    rounds!(40..60, 0x8F1B_BCDCu32, |b, c, d| (b & c) | (b & d) | (c & d));
+    rounds!(60..80, 0xCA62_C1D6u32, |b, c, d| b ^ c ^ d);
     for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
         *x = x.wrapping_add(y);
     }
