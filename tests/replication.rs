@@ -366,6 +366,28 @@ fn wait_is_about_the_callers_own_writes() {
     }
 }
 
+/// CLIENT UNBLOCK ends a WAIT: with TIMEOUT it answers the acknowledgements so far, with ERROR the UNBLOCKED error.
+#[test]
+fn client_unblock_ends_a_wait() {
+    let _serial = serial();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let master = start(kind, &[]);
+        let mut admin = master.conn();
+        for (how, want) in
+            [("TIMEOUT", b":0\r\n".to_vec()), ("ERROR", b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n".to_vec())]
+        {
+            let mut w = master.conn();
+            w.cmd(&["SET", "k", "v"]);
+            let id = String::from_utf8_lossy(&w.cmd(&["CLIENT", "ID"])).trim_start_matches(':').trim().to_string();
+            w.send_raw(b"*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$1\r\n0\r\n").unwrap();
+            common::wait_for("the WAIT to block", || field(&mut admin, "clients", "blocked_clients") == "1");
+            assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &id, how]), b":1\r\n", "{kind:?} {how}");
+            assert_eq!(w.read_reply().unwrap(), want, "{kind:?} {how}");
+            assert_eq!(w.cmd(&["PING"]), b"+PONG\r\n");
+        }
+    }
+}
+
 /// A replica that does not read its stream is dropped at `client-output-buffer-limit replica` (the RDB itself
 /// does not count).
 #[test]

@@ -89,9 +89,11 @@ pub fn client_unblock(ctx: &mut Ctx, args: Args) {
     } else {
         false
     };
-    let b = &mut ctx.srv.blocking;
     let id = id as u64;
-    if b.is_blocked(id) && !b.unblock_requests.iter().any(|&(x, _)| x == id) {
+    // WAIT's clients are blocked too (Redis 7.0 unblocks them with their acknowledgement count, or the error).
+    let waiting = ctx.srv.repl.waiting.iter().any(|w| w.id == id);
+    let b = &mut ctx.srv.blocking;
+    if (b.is_blocked(id) || waiting) && !b.unblock_requests.iter().any(|&(x, _)| x == id) {
         b.unblock_requests.push((id, error));
         ctx.reply().int(1);
     } else {

@@ -70,6 +70,11 @@ impl Server {
 
     fn handle_unblock_requests(&mut self) {
         for (id, error) in std::mem::take(&mut self.state.blocking.unblock_requests) {
+            if let Some(pos) = self.state.repl.waiting.iter().position(|w| w.id == id) {
+                let w = self.state.repl.waiting.remove(pos);
+                self.unblock_waiter(w, error);
+                continue;
+            }
             self.unblock_with(id, |c| {
                 if error {
                     c.reply.error(UNBLOCKED_ERROR);
@@ -78,6 +83,31 @@ impl Server {
                 }
             });
         }
+    }
+
+    /// CLIENT UNBLOCK of a client in WAIT: the error, or (TIMEOUT) the replicas that acknowledged so far, as when
+    /// its timeout fires.
+    fn unblock_waiter(&mut self, w: crate::repl::Waiter, error: bool) {
+        let acked = crate::repl::acks_for(&self.state, w.offset);
+        let Some(mut c) = self.take_client(w.fd) else { return };
+        if c.state.id == w.id {
+            c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
+            if error {
+                c.state.reply.error(UNBLOCKED_ERROR);
+            } else {
+                c.state.reply.int(acked);
+            }
+            c.state.reply.enabled = true;
+            if self.count_errors(&mut c.state) > 0 {
+                self.flush_command_stats();
+                self.state.stats.commandstats.entry(c.state.last_cmd).or_default().failed_calls += 1;
+            }
+            c.state.flags &= !flags::BLOCKED;
+            self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+            self.state.blocking.unblocked.push(w.id);
+        }
+        self.put_client(c);
+        self.state.queue_write(w.fd);
     }
 
     /// Unblocks client `id` (if blocked and not the running one), letting `reply` answer its command.
