@@ -31,32 +31,9 @@ CLIENT_CPU=${CLIENT_CPU:-0}
 FERREDIS=${FERREDIS:-target/release/ferredis-server}
 REDIS=${REDIS:-/usr/bin/redis-server}
 CLK_TCK=$(getconf CLK_TCK)
-OUT=bench-results/$(date +%Y%m%d-%H%M%S)-acl
 
-for tool in redis-benchmark redis-cli taskset awk; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "missing $tool (apt-get install redis-tools util-linux gawk)"; exit 1; }
-done
-[ -x "$REDIS" ] || { echo "missing $REDIS (apt-get install redis-server)"; exit 1; }
-if [ "${SKIP_BUILD:-0}" != 1 ] && [ "$FERREDIS" = target/release/ferredis-server ]; then
-    cargo build --release
-fi
-[ -x "$FERREDIS" ] || { echo "missing $FERREDIS"; exit 1; }
-case $FERREDIS in /*) ;; *) FERREDIS=$PWD/$FERREDIS ;; esac
-mkdir -p "$OUT"
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-read -r FPID FPORT < <(start_server ferredis "$FERREDIS") || true
-[ -n "${FPORT:-}" ] || { echo "ferredis did not start"; exit 1; }
-PIDS+=("$FPID")
-read -r RPID RPORT < <(start_server redis "$REDIS") || true
-[ -n "${RPORT:-}" ] || { echo "redis did not start"; exit 1; }
-PIDS+=("$RPID")
+bench_prepare acl
+start_pair
 for port in "$FPORT" "$RPORT"; do
     [ "$(redis-cli -p "$port" acl setuser app on '>pw' '~app:*' +@read +@write)" = OK ] \
         || { echo "ACL SETUSER failed on port $port"; exit 1; }

@@ -43,3 +43,41 @@ start_server() {
     echo "server $label did not start" >&2
     return 1
 }
+
+# bench_prepare <name>: the prologue the ferredis-vs-redis scripts share. Needs FERREDIS and REDIS set. Checks the
+# tools, builds target/release/ferredis-server (unless SKIP_BUILD=1 or FERREDIS points elsewhere), makes FERREDIS
+# absolute, creates $OUT (bench-results/<timestamp>-<name>) and the scratch directory $WORK, and kills the servers
+# listed in $PIDS when the script exits.
+bench_prepare() {
+    local tool
+    for tool in redis-benchmark redis-cli taskset awk; do
+        command -v "$tool" >/dev/null 2>&1 || { echo "missing $tool (apt-get install redis-tools util-linux gawk)"; exit 1; }
+    done
+    [ -x "$REDIS" ] || { echo "missing $REDIS (apt-get install redis-server)"; exit 1; }
+    if [ "${SKIP_BUILD:-0}" != 1 ] && [ "$FERREDIS" = target/release/ferredis-server ]; then
+        cargo build --release
+    fi
+    [ -x "$FERREDIS" ] || { echo "missing $FERREDIS"; exit 1; }
+    case $FERREDIS in /*) ;; *) FERREDIS=$PWD/$FERREDIS ;; esac
+    OUT=bench-results/$(date +%Y%m%d-%H%M%S)-$1
+    mkdir -p "$OUT"
+    WORK=$(mktemp -d)
+    PIDS=()
+    trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+    local p
+    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+
+# start_pair: ferredis and redis through start_server; sets FPID FPORT RPID RPORT (and adds both to PIDS).
+start_pair() {
+    read -r FPID FPORT < <(start_server ferredis "$FERREDIS") || true
+    [ -n "${FPORT:-}" ] || { echo "ferredis did not start"; exit 1; }
+    PIDS+=("$FPID")
+    read -r RPID RPORT < <(start_server redis "$REDIS") || true
+    [ -n "${RPORT:-}" ] || { echo "redis did not start"; exit 1; }
+    PIDS+=("$RPID")
+}

@@ -12,6 +12,7 @@ mod common;
 use common::persist::{
     assert_same_dataset, dataset_snapshot, info_section, load_rich_dataset, more_writes, random_command, wait_until,
 };
+use common::raw_replica::RawReplica;
 use common::{escape, Conn, Kind, Prng, Server};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -412,7 +413,7 @@ fn slow_replica_hits_the_output_buffer_limit() {
         }
         assert!(gone, "{}: the replica was not dropped", kind.label());
         assert!(master.log_text().contains("for overcoming of output buffer limits"), "{}", kind.label());
-        drop(raw.s.shutdown(std::net::Shutdown::Both));
+        raw.close();
     }
 }
 
@@ -538,54 +539,6 @@ fn promotion_of_a_ferredis_replica_of_redis() {
 fn promotion_of_a_redis_replica_of_ferredis() {
     let _serial = serial();
     promotion(Kind::Ferredis, Kind::Redis);
-}
-
-/// Reads what a replica connected with SYNC receives: the RDB, then the command stream up to and including
-/// the encoding of `end`.
-struct RawReplica {
-    s: std::net::TcpStream,
-    buf: Vec<u8>,
-}
-
-impl RawReplica {
-    fn connect(port: u16) -> RawReplica {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        s.write_all(b"SYNC\r\n").unwrap();
-        let mut r = RawReplica { s, buf: Vec::new() };
-        // Newlines while the RDB is made, then `$<len>\r\n` and the file.
-        loop {
-            while r.buf.first() == Some(&b'\n') {
-                r.buf.remove(0);
-            }
-            if let Some(i) = r.buf.windows(2).position(|w| w == b"\r\n") {
-                let len: usize = std::str::from_utf8(&r.buf[1..i]).unwrap().parse().unwrap();
-                if r.buf.len() >= i + 2 + len {
-                    assert_eq!(&r.buf[i + 2..i + 7], b"REDIS");
-                    r.buf.drain(..i + 2 + len);
-                    return r;
-                }
-            }
-            r.more();
-        }
-    }
-
-    fn more(&mut self) {
-        let mut chunk = [0u8; 65536];
-        let n = self.s.read(&mut chunk).expect("replication stream read");
-        assert!(n > 0, "stream closed");
-        self.buf.extend_from_slice(&chunk[..n]);
-    }
-
-    fn until(&mut self, end: &[u8]) -> Vec<u8> {
-        loop {
-            if let Some(i) = self.buf.windows(end.len()).position(|w| w == end) {
-                let rest = self.buf.split_off(i + end.len());
-                return std::mem::replace(&mut self.buf, rest);
-            }
-            self.more();
-        }
-    }
 }
 
 #[test]

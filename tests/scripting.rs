@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::raw_replica::RawReplica;
 use common::*;
 use std::time::{Duration, Instant};
 
@@ -478,53 +479,6 @@ fn client_pause_write_matches_redis() {
         outs.push(out);
     }
     assert_eq!(outs[0], outs[1], "CLIENT PAUSE WRITE (left ferredis, right redis)");
-}
-
-/// A replica's view of a master: SYNC, skip the RDB, then the raw command stream.
-struct RawReplica {
-    s: std::net::TcpStream,
-    buf: Vec<u8>,
-}
-
-impl RawReplica {
-    fn connect(port: u16) -> RawReplica {
-        use std::io::Write;
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        s.write_all(b"SYNC\r\n").unwrap();
-        let mut r = RawReplica { s, buf: Vec::new() };
-        loop {
-            while r.buf.first() == Some(&b'\n') {
-                r.buf.remove(0);
-            }
-            if let Some(i) = r.buf.windows(2).position(|w| w == b"\r\n") {
-                let len: usize = std::str::from_utf8(&r.buf[1..i]).unwrap().parse().unwrap();
-                if r.buf.len() >= i + 2 + len {
-                    r.buf.drain(..i + 2 + len);
-                    return r;
-                }
-            }
-            r.more();
-        }
-    }
-
-    fn more(&mut self) {
-        use std::io::Read;
-        let mut chunk = [0u8; 65536];
-        let n = self.s.read(&mut chunk).expect("replication stream read");
-        assert!(n > 0, "stream closed");
-        self.buf.extend_from_slice(&chunk[..n]);
-    }
-
-    fn until(&mut self, end: &[u8]) -> Vec<u8> {
-        loop {
-            if let Some(i) = self.buf.windows(end.len()).position(|w| w == end) {
-                let rest = self.buf.split_off(i + end.len());
-                return std::mem::replace(&mut self.buf, rest);
-            }
-            self.more();
-        }
-    }
 }
 
 /// What replicas receive from scripts: the commands they ran, MULTI/EXEC around several, none for REPL_AOF or

@@ -257,48 +257,44 @@ impl Heap {
     /// The interned string for `bytes` (created if new).
     pub fn intern(&mut self, bytes: &[u8]) -> StrRef {
         let hash = str_hash(bytes);
-        let mask = self.intern.len() - 1;
-        let mut i = hash as usize & mask;
-        loop {
-            let slot = self.intern[i];
-            if slot == 0 {
-                break;
-            }
-            let s = &self.strings.items[(slot - 1) as usize];
-            if s.hash == hash && &*s.bytes == bytes {
-                return StrRef(slot - 1);
-            }
-            i = (i + 1) & mask;
+        match self.find_str(bytes, hash) {
+            Ok(s) => s,
+            Err(slot) => self.add_str(slot, bytes.into(), hash),
         }
-        self.bytes += STR_OVERHEAD + bytes.len();
-        let idx = self.strings.alloc(LStr { bytes: bytes.into(), hash });
-        self.intern[i] = idx + 1;
-        if self.strings.live_count() * 2 > self.intern.len() {
-            self.rebuild_intern(self.intern.len() * 2);
-        }
-        StrRef(idx)
     }
 
     /// Intern an owned buffer (no copy when the string is new).
     pub fn intern_vec(&mut self, bytes: Vec<u8>) -> StrRef {
-        // Interning must compare against existing strings first; the copy is avoided by boxing in place.
         let hash = str_hash(&bytes);
+        match self.find_str(&bytes, hash) {
+            Ok(s) => s,
+            Err(slot) => self.add_str(slot, bytes.into_boxed_slice(), hash),
+        }
+    }
+
+    /// The existing string equal to `bytes`, or the empty index slot where it belongs.
+    #[inline]
+    fn find_str(&self, bytes: &[u8], hash: u32) -> Result<StrRef, usize> {
         let mask = self.intern.len() - 1;
         let mut i = hash as usize & mask;
         loop {
             let slot = self.intern[i];
             if slot == 0 {
-                break;
+                return Err(i);
             }
             let s = &self.strings.items[(slot - 1) as usize];
             if s.hash == hash && *s.bytes == *bytes {
-                return StrRef(slot - 1);
+                return Ok(StrRef(slot - 1));
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// A new string in index slot `slot` (from [`Heap::find_str`]); grows the index past half full.
+    fn add_str(&mut self, slot: usize, bytes: Box<[u8]>, hash: u32) -> StrRef {
         self.bytes += STR_OVERHEAD + bytes.len();
-        let idx = self.strings.alloc(LStr { bytes: bytes.into_boxed_slice(), hash });
-        self.intern[i] = idx + 1;
+        let idx = self.strings.alloc(LStr { bytes, hash });
+        self.intern[slot] = idx + 1;
         if self.strings.live_count() * 2 > self.intern.len() {
             self.rebuild_intern(self.intern.len() * 2);
         }
@@ -380,28 +376,35 @@ impl Heap {
     /// Raw `t[key] = val`, keeping the byte count in step with resizes.
     pub fn raw_set(&mut self, t: TableRef, key: Value, val: Value) -> Result<(), super::table::TableError> {
         let h = self.key_hash(key);
+        self.set_measured(t, |tab| {
+            let resized = tab.set(key, h, val)?;
+            if let Value::Str(_) = key {
+                // A raw set of a metamethod name invalidates the absent-metamethod cache.
+                tab.flags = 0;
+            }
+            Ok(resized)
+        })
+    }
+
+    /// Runs a raw set on table `t`; when it resized the table (`Ok(true)`), the byte count follows.
+    #[inline]
+    fn set_measured(
+        &mut self,
+        t: TableRef,
+        set: impl FnOnce(&mut Table) -> Result<bool, super::table::TableError>,
+    ) -> Result<(), super::table::TableError> {
         let tab = &mut self.tables.items[t.0 as usize];
         let before = tab.mem_size();
-        if tab.set(key, h, val)? {
+        if set(tab)? {
             let after = tab.mem_size();
             self.bytes = (self.bytes + after).saturating_sub(before);
-        }
-        if let Value::Str(_) = key {
-            // A raw set of a metamethod name invalidates the absent-metamethod cache.
-            tab.flags = 0;
         }
         Ok(())
     }
 
     /// Raw `t[i] = val`.
     pub fn raw_set_int(&mut self, t: TableRef, i: i64, val: Value) -> Result<(), super::table::TableError> {
-        let tab = &mut self.tables.items[t.0 as usize];
-        let before = tab.mem_size();
-        if tab.set_int(i, val)? {
-            let after = tab.mem_size();
-            self.bytes = (self.bytes + after).saturating_sub(before);
-        }
-        Ok(())
+        self.set_measured(t, |tab| tab.set_int(i, val))
     }
 
     // ---- functions, upvalues, threads ----

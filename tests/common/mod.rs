@@ -14,6 +14,7 @@
 
 pub mod net;
 pub mod persist;
+pub mod raw_replica;
 pub mod watch;
 
 use std::collections::HashSet;
