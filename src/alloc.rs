@@ -138,31 +138,35 @@ pub fn trim() {
     }
 }
 
-/// malloc's free bytes (`fordblks`) right after [`trim_if_worth`] last trimmed: trimmed pages stay "free" in
-/// malloc's view, so only growth beyond this figure is worth another trim.
+/// The estimate of malloc's free resident bytes right after [`trim_if_worth`] last trimmed: what a trim cannot
+/// give back (free chunks sharing pages with live ones) stays in the figure, so only growth beyond it is worth
+/// another trim.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 static FREE_AFTER_TRIM: AtomicU64 = AtomicU64::new(0);
 
-/// Trims malloc (see [`trim`]) when its heap holds much more free memory than after the last trim: at least 4 MiB
-/// more and a quarter of the heap, as after a big table or buffer is freed in the middle of the heap, where glibc
-/// only returns memory at the top by itself. Cost: one `mallinfo2` (a walk of malloc's bins), plus the trim when
-/// it fires; meant for the cron about once a second. Returns whether it trimmed.
-pub fn trim_if_worth() -> bool {
+/// Trims malloc (see [`trim`]) when the process holds much more resident memory than its live allocations, and
+/// more than after the last trim: at least 4 MiB more and a quarter of the resident set, as after a big table or
+/// buffer is freed in the middle of the heap, where glibc only returns memory at the top by itself. The free
+/// figure is the resident set (`rss`, from the kernel) minus [`allocated`]: O(1), where `mallinfo2` walks every
+/// free chunk of every arena (tens of milliseconds on a heap fragmented by many small objects, such as thousands
+/// of compiled scripts). Code, stacks and other mappings make the figure larger than malloc's own free bytes by
+/// a constant, which the after-trim baseline absorbs. Meant for the cron about once a second. Returns whether it
+/// trimmed.
+pub fn trim_if_worth(rss: u64) -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        // SAFETY: mallinfo2 takes no arguments, only reads allocator statistics and returns them by value.
-        let mi = unsafe { libc::mallinfo2() };
-        let (free, arena) = (mi.fordblks as u64, mi.arena as u64);
+        let free = rss.saturating_sub(allocated());
         let last = FREE_AFTER_TRIM.load(Ordering::Relaxed).min(free);
         FREE_AFTER_TRIM.store(last, Ordering::Relaxed);
-        if free >= last + (4 << 20) && free >= arena / 4 {
+        if rss > 0 && free >= last + (4 << 20) && free >= rss / 4 {
             trim();
-            // SAFETY: as above.
-            let after = unsafe { libc::mallinfo2() };
-            FREE_AFTER_TRIM.store(after.fordblks as u64, Ordering::Relaxed);
+            let after = crate::util::rss_memory().saturating_sub(allocated());
+            FREE_AFTER_TRIM.store(after, Ordering::Relaxed);
             return true;
         }
     }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = rss;
     false
 }
 

@@ -379,7 +379,7 @@ impl Histogram {
 #[derive(Debug, Default)]
 pub struct CommandHistograms {
     hot: Option<(&'static str, Box<Histogram>)>,
-    rest: std::collections::HashMap<&'static str, Box<Histogram>>,
+    rest: crate::util::NameMap<Box<Histogram>>,
 }
 
 impl CommandHistograms {

@@ -1558,7 +1558,7 @@ impl Server {
                 if crate::dict::slab::release_step() > 0 {
                     crate::alloc::trim();
                 } else if self.run_with_period(1000) {
-                    crate::alloc::trim_if_worth();
+                    crate::alloc::trim_if_worth(crate::util::rss_memory());
                 }
             }
         }
@@ -1599,7 +1599,10 @@ impl Server {
         if self.state.config.crash_log_enabled {
             let mut probe = ClientState::new(0, -1, String::new(), String::new(), self.state.now_ms);
             let ctx = Ctx { client: &mut probe, srv: &mut self.state };
-            let info = command::info::info_all_text(&ctx);
+            let info = {
+                let _cheap = crate::util::CheapAllocatorStats::enter();
+                command::info::info_all_text(&ctx)
+            };
             // Rendered once a second: bounded so that thousands of clients cost no visible pause.
             let list = command::connection::client_list_text(ctx.srv, None, crate::crash::SNAPSHOT_MAX_CLIENTS);
             crate::crash::publish_snapshot(crate::crash::report_text(&info, &list));

@@ -38,7 +38,7 @@ pub struct Stats {
     pub total_error_replies: u64,
     pub unexpected_error_replies: u64,
     pub errorstats: HashMap<String, u64>,
-    pub commandstats: HashMap<&'static str, CommandStat>,
+    pub commandstats: crate::util::NameMap<CommandStat>,
     /// Per-command latency histograms (`latency-tracking`: `INFO latencystats`, `LATENCY HISTOGRAM`).
     pub latency: crate::latency::CommandHistograms,
     pub client_qbuf_limit_disconnections: u64,

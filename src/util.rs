@@ -484,18 +484,37 @@ pub fn used_memory() -> u64 {
 pub fn allocator_stats() -> (u64, u64, u64) {
     let allocated = crate::alloc::allocated();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
+    if !CHEAP_ALLOCATOR_STATS.load(std::sync::atomic::Ordering::Relaxed) {
         // SAFETY: mallinfo2 takes no arguments, only reads allocator statistics and returns them by value.
         let mi = unsafe { libc::mallinfo2() };
         // malloc's heap and mappings, plus the slab's pages (mapped directly, unknown to malloc).
         let slab = crate::dict::slab::stats().page_bytes as u64;
         let active = ((mi.arena + mi.hblkhd) as u64 + slab).max(allocated);
-        (allocated, active, active)
+        return (allocated, active, active);
     }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    {
-        let rss = rss_memory().max(allocated);
-        (allocated, rss, rss)
+    let rss = rss_memory().max(allocated);
+    (allocated, rss, rss)
+}
+
+/// While set, [`allocator_stats`] reports the resident set as `active` instead of walking malloc's arenas with
+/// `mallinfo2`, which costs tens of milliseconds on a heap fragmented by many small objects. The cron's
+/// once-a-second crash-report snapshot renders INFO under [`CheapAllocatorStats`]; INFO and MEMORY commands
+/// keep the exact figures.
+static CHEAP_ALLOCATOR_STATS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Scope in which [`allocator_stats`] takes its O(1) path (see [`CHEAP_ALLOCATOR_STATS`]).
+pub struct CheapAllocatorStats(());
+
+impl CheapAllocatorStats {
+    pub fn enter() -> CheapAllocatorStats {
+        CHEAP_ALLOCATOR_STATS.store(true, std::sync::atomic::Ordering::Relaxed);
+        CheapAllocatorStats(())
+    }
+}
+
+impl Drop for CheapAllocatorStats {
+    fn drop(&mut self) {
+        CHEAP_ALLOCATOR_STATS.store(false, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -550,3 +569,29 @@ pub fn cpu_times(of: CpuOf) -> (f64, f64) {
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     (secs(ru.ru_stime), secs(ru.ru_utime))
 }
+
+/// A multiply-rotate hasher for maps whose keys an attacker does not choose (command names from the command table,
+/// SHA-1 digests): a keyed SipHash costs more than it protects there.
+#[derive(Default)]
+pub struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+/// A map keyed by command-table names (`commandstats`, latency histograms).
+pub type NameMap<V> = std::collections::HashMap<&'static str, V, std::hash::BuildHasherDefault<FastHasher>>;

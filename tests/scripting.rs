@@ -418,6 +418,45 @@ fn info_fields() {
     assert!(info.contains("number_of_cached_scripts:0\r\n"), "{info}");
 }
 
+/// The garbage scripts make outside the VM's own allocation points (KEYS and ARGV tables, redis.call's replies)
+/// is collected: between scripts, and after each native call inside a long one. Without it, the Lua heap grew by
+/// every EVAL's keys and replies until some script happened to build a table.
+#[test]
+fn lua_heap_stays_bounded() {
+    let s = Server::start(Kind::Ferredis, &[]);
+    let mut c = s.conn();
+    let vm_eval = |c: &mut Conn| -> u64 {
+        let info = String::from_utf8_lossy(&c.cmd(&["INFO", "memory"])).into_owned();
+        info.lines()
+            .find_map(|l| l.strip_prefix("used_memory_vm_eval:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("INFO lacks used_memory_vm_eval:\n{info}"))
+    };
+    let script = "local v = redis.call('GET', KEYS[1]) redis.call('SET', KEYS[1], ARGV[1]) return v";
+    let sha = String::from_utf8(c.cmd(&["SCRIPT", "LOAD", script])).unwrap();
+    let sha = sha.trim_start_matches('$').split("\r\n").nth(1).unwrap().to_string();
+    // 20,000 calls, each with a distinct key and a 100-byte value: about 4 MB of strings if nothing were freed.
+    let value = "v".repeat(100);
+    for batch in 0..20 {
+        let mut pipe = Vec::new();
+        for i in 0..1000 {
+            let key = format!("gc:{batch}:{i}");
+            pipe.extend_from_slice(&encode_command(&["EVALSHA", sha.as_str(), "1", key.as_str(), value.as_str()]));
+        }
+        c.send_raw(&pipe).unwrap();
+        for _ in 0..1000 {
+            let r = c.read_reply().unwrap();
+            assert!(r.starts_with(b"$-1") || r.starts_with(b"$100"), "{}", String::from_utf8_lossy(&r));
+        }
+    }
+    let after_calls = vm_eval(&mut c);
+    assert!(after_calls < 2 << 20, "used_memory_vm_eval after 20000 EVALSHA: {after_calls}");
+    // One script, 200,000 native calls, each reply a new table: the heap is collected while it runs.
+    let r = c.cmd(&["EVAL", "for i = 1, 200000 do redis.call('PING') end return collectgarbage('count')", "0"]);
+    let kb = Resp::parse(&r).unwrap().as_int().unwrap();
+    assert!(kb < 2048, "Lua heap after 200000 redis.call: {kb} KB");
+}
+
 /// SLOWLOG records a script's commands with the script client's peer (`?:0`), after the EVAL that ran them.
 #[test]
 fn slowlog_entries_match_redis() {

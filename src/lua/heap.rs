@@ -220,6 +220,10 @@ pub struct Heap {
 }
 
 const STR_OVERHEAD: usize = 40;
+/// The smallest heap size that starts a collection. Scripts allocate outside the VM's safe points (KEYS, ARGV,
+/// redis.call's replies) and are collected between calls: below 256 KiB a cycle would run every few dozen EVALs
+/// for a few hundred bytes of garbage each, marking the whole library environment every time.
+const GC_MIN_THRESHOLD: usize = 256 * 1024;
 const FUNC_OVERHEAD: usize = 64;
 const UPVAL_SIZE: usize = 32;
 const THREAD_OVERHEAD: usize = 256;
@@ -612,7 +616,7 @@ impl Heap {
         }
         self.sweep();
         self.cycles += 1;
-        self.gc_threshold = (self.bytes / 100).saturating_mul(self.gc_pause).max(64 * 1024);
+        self.gc_threshold = (self.bytes / 100).saturating_mul(self.gc_pause).max(GC_MIN_THRESHOLD);
     }
 
     fn mark_upval(&mut self, u: UpvalRef, gray: &mut Vec<Value>) {

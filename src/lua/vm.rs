@@ -1397,6 +1397,10 @@ impl Lua {
                                             let top = self.frames[fi].top;
                                             self.set_top(top);
                                         }
+                                        // Natives allocate (redis.call's replies, string functions) but cannot
+                                        // collect while they hold values in Rust locals: their garbage is
+                                        // collected here, with the results rooted on the stack.
+                                        self.gc_check()?;
                                         break;
                                     }
                                 }

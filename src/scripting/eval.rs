@@ -6,7 +6,7 @@
 //! shows up (unit tests), the state is rebuilt and every cached script recompiled, so the cache survives.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 use super::{env, parse_shebang, run, HostLua, ScriptHost};
 use crate::args::Args;
@@ -23,27 +23,10 @@ pub struct Script {
     pub func: Value,
 }
 
-/// Hashes a cache key: the key is a SHA-1 in hex, already uniformly spread, so 8 of its bytes are the hash (a
-/// keyed SipHash of 40 bytes per EVALSHA would cost more than it protects: the keys are hashes of script bodies).
-#[derive(Default)]
-pub struct ShaHasher(u64);
-
-impl Hasher for ShaHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-}
-
 /// The script cache's map (SHA-1 hex → script).
-pub type ScriptMap = HashMap<[u8; 40], Script, BuildHasherDefault<ShaHasher>>;
+/// The key is a SHA-1 in hex, already uniformly spread: a keyed SipHash of 40 bytes per EVALSHA would cost more
+/// than it protects (the keys are hashes of script bodies).
+pub type ScriptMap = HashMap<[u8; 40], Script, BuildHasherDefault<crate::util::FastHasher>>;
 
 /// EVAL's Lua state and script cache.
 #[derive(Default)]

@@ -236,6 +236,10 @@ pub fn call_function<H: ScriptHost>(
     }
     // The result was converted: drop it (and, after an uncatchable error, whatever the script left).
     l.unwind(func, nframes);
+    // KEYS, ARGV and the reply conversions allocate outside the VM's safe points: collect their garbage here,
+    // between scripts, as Redis's periodic `lua_gc` step does. A heap still over its limit after the collection
+    // is reported by the next script that allocates.
+    let _ = l.gc_check();
     run
 }
 
