@@ -373,46 +373,58 @@ impl Histogram {
 }
 
 /// The latency histograms of the commands called while `latency-tracking` was on, by full name (`get`,
-/// `config|get`). The histogram of the command that ran last stays out of the map, in `hot`: a run of the same
-/// command (pipelined SETs, which flush their `commandstats` counters on every call) records with one pointer
-/// comparison, and a change of command costs one map insert and one removal.
+/// `config|get`). Histograms live in a vector, found by name through a map; the last few commands recorded are
+/// remembered by the address of their name (the command table's own string), so a script's GET, INCR and EXPIRE,
+/// or a run of pipelined SETs, record with a few pointer comparisons and no hashing.
 #[derive(Debug, Default)]
 pub struct CommandHistograms {
-    hot: Option<(&'static str, Box<Histogram>)>,
-    rest: crate::util::NameMap<Box<Histogram>>,
+    hists: Vec<(&'static str, Box<Histogram>)>,
+    index: crate::util::NameMap<u32>,
+    recent: [Option<(&'static str, u32)>; RECENT],
+    next_recent: usize,
 }
 
+/// How many commands [`CommandHistograms`] remembers by address.
+const RECENT: usize = 4;
+
 impl CommandHistograms {
-    /// Records a call of `name` that took `us` microseconds. `name` is the command table's own string, so equal
-    /// names of the hot slot compare by address.
+    /// Records a call of `name` that took `us` microseconds.
     #[inline]
     pub fn record_us(&mut self, name: &'static str, us: u64) {
-        match &mut self.hot {
-            Some((hot, h)) if std::ptr::eq(*hot, name) => h.record_us(us),
-            _ => self.switch_to(name).record_us(us),
+        let i = match self.recent.iter().flatten().find(|(n, _)| std::ptr::eq(*n, name)) {
+            Some(&(_, i)) => i,
+            None => self.slot_of(name),
+        };
+        if let Some((_, h)) = self.hists.get_mut(i as usize) {
+            h.record_us(us);
         }
     }
 
     #[cold]
-    fn switch_to(&mut self, name: &'static str) -> &mut Histogram {
-        if let Some((old, h)) = self.hot.take() {
-            self.rest.insert(old, h);
-        }
-        let h = self.rest.remove(name).unwrap_or_default();
-        &mut self.hot.insert((name, h)).1
+    fn slot_of(&mut self, name: &'static str) -> u32 {
+        let i = match self.index.get(name) {
+            Some(&i) => i,
+            None => {
+                let i = self.hists.len() as u32;
+                self.hists.push((name, Box::default()));
+                self.index.insert(name, i);
+                i
+            }
+        };
+        self.recent[self.next_recent] = Some((name, i));
+        self.next_recent = (self.next_recent + 1) % RECENT;
+        i
     }
 
     /// The histogram of a command, by full name.
     pub fn get(&self, name: &str) -> Option<&Histogram> {
-        match &self.hot {
-            Some((hot, h)) if *hot == name => Some(h),
-            _ => self.rest.get(name).map(|h| &**h),
-        }
+        let &i = self.index.get(name)?;
+        self.hists.get(i as usize).map(|(_, h)| &**h)
     }
 
     /// Names of the commands with a histogram, sorted.
     pub fn names(&self) -> Vec<&'static str> {
-        let mut v: Vec<&'static str> = self.rest.keys().copied().chain(self.hot.as_ref().map(|x| x.0)).collect();
+        let mut v: Vec<&'static str> = self.hists.iter().map(|(n, _)| *n).collect();
         v.sort_unstable();
         v
     }
