@@ -166,6 +166,8 @@ pub struct ServerState {
     pub slowlog: std::collections::VecDeque<SlowlogEntry>,
     pub slowlog_next_id: u64,
     pub active_expire_enabled: bool,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call commands flagged `noscript` (Redis's test hook).
+    pub script_disable_deny_script: bool,
     /// Set while a forked child shares memory with us; resizes are deferred (copy-on-write friendliness).
     pub child_pid: Option<i32>,
     /// Every other connection (see [`ClientTable`]).
@@ -294,6 +296,7 @@ impl ServerState {
         let acl = crate::acl::Acl::for_config(&config);
         ServerState {
             active_expire_enabled: config.active_expire_enabled,
+            script_disable_deny_script: false,
             config,
             dbs,
             stats: Stats::default(),

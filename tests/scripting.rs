@@ -73,6 +73,15 @@ const CASES: &[Case] = &[
     ("no arguments", &["EVAL \"return redis.call()\" 0", "EVAL \"return redis.pcall()\" 0"]),
     ("bad argument types", &["EVAL \"return redis.call('get', {})\" 0", "EVAL \"return redis.call('get', nil)\" 0", "EVAL \"return redis.pcall('set','a',true)\" 0"]),
     ("number arguments", &["EVAL \"redis.call('set','f',3.14159265358979); return redis.call('get','f')\" 0", "EVAL \"redis.call('set','g',1e100); return redis.call('get','g')\" 0", "EVAL \"redis.call('set','h',-0.0); return redis.call('get','h')\" 0"]),
+    ("noscript commands allowed by DEBUG SET-DISABLE-DENY-SCRIPTS", &[
+        "DEBUG SET-DISABLE-DENY-SCRIPTS 1",
+        "EVAL \"return redis.call('debug','protocol','bignum')\" 0",
+        "EVAL \"return redis.call('debug','protocol','map')\" 0",
+        "EVAL \"return redis.call('debug','protocol','double')\" 0",
+        "EVAL \"redis.setresp(3) return redis.call('debug','protocol','true')\" 0",
+        "DEBUG SET-DISABLE-DENY-SCRIPTS 0",
+        "EVAL \"return redis.call('debug','protocol','map')\" 0",
+    ]),
     ("noscript commands", &["EVAL \"return redis.call('multi')\" 0", "EVAL \"return redis.call('eval','return 1','0')\" 0", "EVAL \"return redis.pcall('subscribe','ch')\" 0", "EVAL \"return redis.call('script','load','return 1')\" 0"]),
     ("eval_ro refuses writes", &["EVAL_RO \"return redis.call('set','a','b')\" 0", "EVAL_RO \"return redis.call('get','a')\" 1 a", "EVAL_RO \"return redis.pcall('publish','c','m')\" 0"]),
     ("shebang no-writes", &["EVAL \"#!lua flags=no-writes\\nreturn redis.call('set','a','b')\" 0", "EVAL \"#!lua flags=no-writes\\nreturn redis.call('get','a')\" 0"]),
@@ -151,7 +160,7 @@ struct Side {
 
 impl Side {
     fn new(kind: Kind) -> Side {
-        Side { server: Server::start(kind, &[]) }
+        Side { server: Server::start(kind, &["--enable-debug-command", "yes"]) }
     }
 
     /// A fresh connection on an empty server (FLUSHALL, SCRIPT FLUSH, default user), speaking `resp`.

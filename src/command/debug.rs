@@ -282,6 +282,9 @@ fn debug(ctx: &mut Ctx, args: Args) {
     } else if is("sleep") && argc == 3 {
         sleep(args.get(2));
         ctx.reply().ok();
+    } else if is("set-disable-deny-scripts") && argc == 3 {
+        ctx.srv.script_disable_deny_script = crate::util::atoll(args.get(2)) != 0;
+        ctx.reply().ok();
     } else if is("set-active-expire") && argc == 3 {
         ctx.srv.active_expire_enabled = crate::util::atoll(args.get(2)) != 0;
         ctx.reply().ok();

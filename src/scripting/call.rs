@@ -98,10 +98,10 @@ fn check<H: ScriptHost>(
     if !cmd.arity_ok(args.len()) {
         return Err((Some(full_name), "Wrong number of args calling Redis command from script".into()));
     }
-    if cmd.has(flag::NOSCRIPT) {
+    let st = host.state();
+    if cmd.has(flag::NOSCRIPT) && !st.script_disable_deny_script {
         return Err((Some(full_name), "This Redis command is not allowed from script".into()));
     }
-    let st = host.state();
     let Some(run) = st.scripting.run.as_ref() else {
         return Err((Some(full_name), "redis.call/pcall can only be called inside a script invocation".into()));
     };
