@@ -1169,13 +1169,17 @@ impl Server {
     ) -> i64 {
         // A replica never deletes expired keys itself (its master's DELs do), as during CLIENT PAUSE.
         let replica = self.state.repl.is_replica();
+        let loading = self.state.persist.stats.loading;
         crate::db::set_expire_paused(
-            self.state.pause.mode_at(self.state.now_ms) != crate::state::PauseMode::Off || replica,
+            self.state.pause.mode_at(self.state.now_ms) != crate::state::PauseMode::Off || replica || loading,
         );
-        // Its master's commands see keys past their TTL as live (the master's DEL removes them). Only a replica
-        // sets it; promotion clears it.
-        if replica {
-            crate::db::set_expire_off(c.has(flags::MASTER));
+        // Its master's commands see keys past their TTL as live (the master's DEL removes them), and so do the
+        // commands of an AOF being loaded (Redis's keyIsExpired is false while loading: `RPUSH l a`,
+        // `PEXPIREAT l <past>`, `RPUSH l b` loads a two-element list that expires once the load is over).
+        if replica || loading {
+            crate::db::set_expire_off(loading || c.has(flags::MASTER));
+        } else {
+            crate::db::set_expire_off(false);
         }
         // Handlers that might read commandstats (INFO, ...) must see everything counted so far.
         if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name) || !cmd.has(flag::FAST)) {

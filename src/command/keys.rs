@@ -783,8 +783,9 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
     }
     let now = ctx.srv.now_ms;
     ctx.key_modified(key);
-    // A replica never deletes on its own (Redis's checkAlreadyExpired): the master's DEL follows.
-    if when <= now && !ctx.srv.repl.is_replica() {
+    // A replica never deletes on its own (Redis's checkAlreadyExpired): the master's DEL follows. Nor does an
+    // AOF being loaded: a later command of the file may still write to the key.
+    if when <= now && !ctx.srv.repl.is_replica() && !ctx.srv.persist.stats.loading {
         ctx.db().remove(key);
         ctx.notify(nc::GENERIC, "del", key);
         let verb = ctx.del_verb();

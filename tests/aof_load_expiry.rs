@@ -1,0 +1,51 @@
+//! What an AOF means when it is loaded, compared with redis-server loading the same directory: keys are never
+//! expired while the file is replayed (Redis's `keyIsExpired` is false while loading, and EXPIRE with a time in the
+//! past sets the TTL instead of deleting), so a later command of the file still writes to the same key, and the key
+//! expires once the load is over.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+/// Writes `appendonlydir/` with a manifest and one INCR file holding `commands` (Redis 7.0's multi-part layout).
+fn write_aof_dir(dir: &Path, commands: &[&[&str]]) {
+    let aof = dir.join("appendonlydir");
+    std::fs::create_dir_all(&aof).unwrap();
+    let mut body = Vec::new();
+    for c in commands {
+        body.extend_from_slice(&encode_command(c));
+    }
+    std::fs::write(aof.join("appendonly.aof.1.incr.aof"), body).unwrap();
+    std::fs::write(aof.join("appendonly.aof.manifest"), "file appendonly.aof.1.incr.aof seq 1 type i\n").unwrap();
+}
+
+fn replies_after_load(kind: Kind, commands: &[&[&str]], queries: &[&[&str]]) -> Vec<String> {
+    let tmp = TempDir::new(&format!("aof-expiry-{}", kind.label()));
+    write_aof_dir(tmp.path(), commands);
+    let s = Server::start_in(kind, tmp.path(), &["--appendonly", "yes", "--save", ""]);
+    let mut c = s.conn();
+    queries.iter().map(|q| String::from_utf8_lossy(&c.cmd(q)).into_owned()).collect()
+}
+
+#[test]
+fn past_expiry_in_the_aof_applies_after_the_load() {
+    let far = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 3_600_000)
+        .to_string();
+    let commands: &[&[&str]] = &[
+        &["RPUSH", "list", "foo"],
+        &["PEXPIREAT", "list", "1000"],
+        &["RPUSH", "list", "bar"],
+        &["SET", "s", "v"],
+        &["EXPIRE", "s", "-5"],
+        &["APPEND", "s", "w"],
+        &["SET", "kept", "1"],
+        &["PEXPIREAT", "kept", &far],
+        &["INCR", "kept"],
+    ];
+    let queries: &[&[&str]] = &[&["LLEN", "list"], &["EXISTS", "list"], &["GET", "s"], &["GET", "kept"], &["DBSIZE"]];
+    let ours = replies_after_load(Kind::Ferredis, commands, queries);
+    let theirs = replies_after_load(Kind::Redis, commands, queries);
+    assert_eq!(ours, theirs, "ferredis vs redis-server after loading the same AOF");
+    assert_eq!(ours[0], ":0\r\n", "{ours:?}");
+}
