@@ -1000,6 +1000,8 @@ impl Server {
         self.repl_after_command(el, c);
         if self.state.config.appendonly != self.state.prop.aof.is_some() {
             self.sync_aof_state();
+        } else if c.last_cmd == "config|set" {
+            self.apply_aof_config();
         }
         self.sync_log_config();
         crate::acl::sync_requirepass(&mut self.state);

@@ -49,3 +49,46 @@ fn past_expiry_in_the_aof_applies_after_the_load() {
     assert_eq!(ours, theirs, "ferredis vs redis-server after loading the same AOF");
     assert_eq!(ours[0], ":0\r\n", "{ours:?}");
 }
+
+/// `aof-timestamp-enabled` set at run time annotates the very next write of the INCR file, and a rewritten base
+/// file of commands starts with its own annotation, on both servers.
+#[test]
+fn timestamp_annotations_follow_config_set() {
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let tmp = TempDir::new(&format!("aof-ts-{}", kind.label()));
+        let s = Server::start_in(kind, tmp.path(), &["--appendonly", "yes", "--save", ""]);
+        let mut c = s.conn();
+        assert_eq!(c.cmd(&["CONFIG", "SET", "aof-timestamp-enabled", "yes"]), b"+OK\r\n");
+        assert_eq!(c.cmd(&["CONFIG", "SET", "aof-use-rdb-preamble", "no"]), b"+OK\r\n");
+        assert_eq!(c.cmd(&["SET", "foo", "bar"]), b"+OK\r\n");
+        let first_of = |suffix: &str| -> Vec<u8> {
+            let dir = tmp.path().join("appendonlydir");
+            let mut names: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                .filter(|n| n.ends_with(suffix))
+                .collect();
+            names.sort();
+            let last = names.last().unwrap_or_else(|| panic!("{}: no {suffix} file", kind.label()));
+            std::fs::read(dir.join(last)).unwrap().into_iter().take(4).collect()
+        };
+        assert_eq!(first_of(".incr.aof"), b"#TS:", "{}: INCR file", kind.label());
+        c.cmd(&["BGREWRITEAOF"]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let info = String::from_utf8_lossy(&c.cmd(&["INFO", "persistence"])).into_owned();
+            if info.contains("aof_rewrite_in_progress:0") && info.contains("aof_rewrite_scheduled:0") {
+                let base_done = std::fs::read_dir(tmp.path().join("appendonlydir"))
+                    .unwrap()
+                    .filter_map(|e| e.ok())
+                    .any(|e| e.file_name().to_string_lossy().contains(".2.base.aof"));
+                if base_done {
+                    break;
+                }
+            }
+            assert!(std::time::Instant::now() < deadline, "{}: rewrite did not finish", kind.label());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(first_of(".base.aof"), b"#TS:", "{}: base file", kind.label());
+    }
+}

@@ -69,6 +69,10 @@ fn write_base(path: &Path, dbs: &[crate::db::Db], cx: &engine::SaveContext, prea
         crate::persist::rdb::write_rdb(&mut w, dbs, cx.now_ms, &opts)?;
     } else {
         let delay = cx.config.stored_i64("rdb-key-save-delay");
+        // A base file of commands starts with its time, as the writer annotates the INCR file's writes.
+        if cx.config.stored_bool("aof-timestamp-enabled") {
+            write!(w, "#TS:{}\r\n", cx.now_ms / 1000)?;
+        }
         crate::persist::aof_rewrite::write_function_loads(&mut w, &cx.functions)?;
         crate::persist::aof_rewrite::write_aof_commands(&mut w, dbs, cx.now_ms, delay)?;
     }
@@ -304,15 +308,22 @@ impl Server {
         }
     }
 
-    /// Cron: retries postponed or failed writes, notices background fsync errors, applies config changes and
-    /// starts an automatic rewrite when the AOF grew enough.
-    pub(super) fn aof_cron(&mut self) {
-        self.sync_aof_state();
+    /// Hands the writer the config's current settings (appendfsync, aof-timestamp-enabled, ...): from the cron,
+    /// and right after CONFIG SET so that the next write follows it.
+    pub(super) fn apply_aof_config(&mut self) {
         let Some(w) = self.state.prop.aof.as_mut() else { return };
         let cfg = writer_config(&self.state.config);
         if w.config() != cfg {
             w.set_config(cfg);
         }
+    }
+
+    /// Cron: retries postponed or failed writes, notices background fsync errors, applies config changes and
+    /// starts an automatic rewrite when the AOF grew enough.
+    pub(super) fn aof_cron(&mut self) {
+        self.sync_aof_state();
+        self.apply_aof_config();
+        let Some(w) = self.state.prop.aof.as_mut() else { return };
         w.set_child_active(self.state.persist.child.is_some());
         self.aof_flush(false);
         let Some(w) = self.state.prop.aof.as_ref() else { return };

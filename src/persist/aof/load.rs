@@ -284,6 +284,8 @@ fn load_one(path: &Path, name: &str, mode: Mode, t: &mut dyn LoadTarget, progres
             LoadStatus::Failed
         }
         AofReadError::Format { offset, msg } => {
+            // Our detail first: Redis's line is the last one the server prints, which tools and tests look for.
+            t.log(LogLevel::Warning, &format!("AOF format error at offset {offset}: {msg}"));
             t.log(
                 LogLevel::Warning,
                 &format!(
@@ -291,7 +293,6 @@ fn load_one(path: &Path, name: &str, mode: Mode, t: &mut dyn LoadTarget, progres
                      ./redis-check-aof --fix <filename.manifest>"
                 ),
             );
-            t.log(LogLevel::Warning, &format!("(at offset {offset}: {msg})"));
             LoadStatus::Failed
         }
         AofReadError::Io(e) => unrecoverable(t, &crate::sys::error_text(&e)),
