@@ -132,7 +132,15 @@ impl aof::LoadTarget for Replayer<'_> {
         let srv = &mut *self.srv;
         srv.state.now_ms = now / 1000;
         let prop_enabled = std::mem::replace(&mut srv.state.prop.enabled, false);
+        // At start-up a replayed script that runs long serves clients (with -LOADING) as one from a client does
+        // (with -BUSY): the loop is lent as `dispatch` lends it. DEBUG LOADAOF runs inside a dispatch, whose
+        // loop is already lent.
+        let outer = match self.el.as_deref_mut() {
+            Some(el) => srv.busy_loop.replace(el as *mut EventLoop),
+            None => srv.busy_loop,
+        };
         srv.call_checked(&mut self.fake, self.argv.args(), now);
+        srv.busy_loop = outer;
         srv.state.prop.enabled = prop_enabled;
         // Replayed commands never block, reply or act on the server.
         srv.state.blocking.request = None;

@@ -68,10 +68,10 @@ impl ScriptHost for Server {
 
     fn process_events_while_blocked(&mut self) -> bool {
         let Some(el) = self.busy_loop else { return self.exit_code.is_some() };
-        // SAFETY: `busy_loop` was set by `dispatch` from its `&mut EventLoop`, which stays borrowed (and unused)
-        // for the whole command, this script included; it is reset before `dispatch` returns. Nothing else holds
-        // a reference to the loop meanwhile: `EventLoop::process_events` up the stack is suspended in the call
-        // that led here.
+        // SAFETY: `busy_loop` was set by `dispatch` (or, at start-up, by the AOF replayer, `server/aof.rs`) from
+        // its `&mut EventLoop`, which stays borrowed (and unused) for the whole command, this script included; it
+        // is reset before `dispatch` (or the replayed command) returns. Nothing else holds a reference to the loop
+        // meanwhile: `EventLoop::process_events` up the stack is suspended in the call that led here.
         let el: &mut EventLoop = unsafe { &mut *el };
         for _ in 0..BUSY_EVENT_PASSES {
             match el.process_events(self, Some(0)) {

@@ -1,7 +1,9 @@
-//! What an AOF means when it is loaded, compared with redis-server loading the same directory: keys are never
-//! expired while the file is replayed (Redis's `keyIsExpired` is false while loading, and EXPIRE with a time in the
-//! past sets the TTL instead of deleting), so a later command of the file still writes to the same key, and the key
-//! expires once the load is over.
+//! What loading an AOF does, compared with redis-server loading the same directory:
+//! - keys are never expired while the file is replayed (Redis's `keyIsExpired` is false while loading, and EXPIRE
+//!   with a time in the past sets the TTL instead of deleting), so a later command of the file still writes to the
+//!   same key, and the key expires once the load is over;
+//! - `aof-timestamp-enabled` annotations;
+//! - a replayed script that runs long at start-up: clients are served meanwhile, with -LOADING.
 
 mod common;
 
@@ -90,5 +92,59 @@ fn timestamp_annotations_follow_config_set() {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         assert_eq!(first_of(".base.aof"), b"#TS:", "{}: base file", kind.label());
+    }
+}
+
+/// A replayed EVAL that runs for a second or two at start-up: both servers answer other clients meanwhile, with
+/// -LOADING (the loading check comes before the busy-script one), and the script's effect is there afterwards.
+#[test]
+fn long_script_in_the_aof_serves_loading_replies() {
+    let script = "redis.call('set', KEYS[1], 'y') local s = tonumber(redis.call('time')[1]) \
+                  while tonumber(redis.call('time')[1]) - s < 2 do end return 'ok'";
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let tmp = TempDir::new(&format!("aof-busy-{}", kind.label()));
+        write_aof_dir(tmp.path(), &[&["SELECT", "9"], &["EVAL", script, "1", "x"]]);
+        // Spawned by hand: the common helpers wait for +PONG, that is, for the load to end.
+        let port = free_port();
+        let bin = match kind {
+            Kind::Ferredis => ferredis_bin(),
+            Kind::Redis => redis_bin(),
+        };
+        let dir = tmp.path().to_str().unwrap().to_string();
+        let port_s = port.to_string();
+        let mut child = std::process::Command::new(bin)
+            .args(["--port", &port_s, "--bind", "127.0.0.1", "--dir", &dir, "--appendonly", "yes", "--save", ""])
+            .args(["--lua-time-limit", "10", "--aof-use-rdb-preamble", "no", "--logfile", "server.log"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut c = loop {
+            if let Ok(c) = Conn::try_connect(port) {
+                break c;
+            }
+            assert!(std::time::Instant::now() < deadline, "{}: no listener", kind.label());
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        let first = c.cmd(&["PING"]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut last = first.clone();
+        while last.starts_with(b"-LOADING") {
+            assert!(std::time::Instant::now() < deadline, "{}: still loading", kind.label());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            last = c.cmd(&["PING"]);
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&first),
+            "-LOADING Redis is loading the dataset in memory\r\n",
+            "{}: a client during the replayed script",
+            kind.label()
+        );
+        assert_eq!(last, b"+PONG\r\n");
+        assert_eq!(c.cmd(&["SELECT", "9"]), b"+OK\r\n");
+        assert_eq!(c.cmd(&["GET", "x"]), b"$1\r\ny\r\n", "{}", kind.label());
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
