@@ -872,7 +872,7 @@ pub static DIRECTIVES: &[Directive] = &[
         M,
     ),
     Directive::stored("supervised", Kind::StoredEnum(&["upstart", "systemd", "auto", "no"]), "no", I),
-    Directive::stored("oom-score-adj", Kind::StoredEnum(&["no", "yes", "relative", "absolute"]), "no", M).only("no"),
+    Directive::stored("oom-score-adj", Kind::StoredEnum(&["no", "yes", "relative", "absolute"]), "no", M),
     Directive::new(
         "oom-score-adj-values",
         Kind::Multi { get: |c| extra(c, "oom-score-adj-values"), set: set_oom_values },
@@ -1368,7 +1368,11 @@ impl Config {
             Kind::StoredBool => Some(yes_no(parse_bool(one)?).to_string()),
             Kind::StoredInt(min, max) => Some(parse_int(one, *min, *max)?.to_string()),
             Kind::StoredMem(min, max) => Some(parse_mem(one, *min, *max)?.to_string()),
-            Kind::StoredEnum(names) => Some(names[parse_enum(names, one)?].to_string()),
+            // `oom-score-adj relative` is the same setting as `yes`, which is how Redis reads it back.
+            Kind::StoredEnum(names) => match names[parse_enum(names, one)?] {
+                "relative" if d.name == "oom-score-adj" => Some("yes".to_string()),
+                v => Some(v.to_string()),
+            },
             Kind::StoredStr => Some(lossy(one)),
         };
         if let Some(v) = canonical {

@@ -64,6 +64,7 @@ pub mod multi;
 pub mod net;
 pub mod notify;
 pub mod object;
+pub mod oom;
 pub mod persist;
 pub mod proctitle;
 pub mod propagate;

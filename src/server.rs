@@ -125,6 +125,8 @@ pub struct Server {
     /// The event loop of the command being dispatched, for a busy script to serve other clients meanwhile (see
     /// `server/script.rs`); set and reset by `dispatch`.
     busy_loop: Option<*mut EventLoop>,
+    /// The role the OOM score was last set for (`oom-score-adj`): true for a replica.
+    oom_replica: bool,
 }
 
 struct PendingStat {
@@ -333,6 +335,7 @@ pub fn start(mut config: Config) -> i32 {
         return 1;
     }
     server.repl_startup(&mut el);
+    server.sync_oom_role(true);
     if let Some(code) = server.exit_code {
         // SHUTDOWN arrived while loading.
         return code;
@@ -556,6 +559,7 @@ impl Server {
             commands,
             aof_files: None,
             busy_loop: None,
+            oom_replica: false,
         })
     }
 
@@ -1004,8 +1008,20 @@ impl Server {
             self.apply_aof_config();
         }
         self.sync_log_config();
+        self.sync_oom_role(false);
         crate::acl::sync_requirepass(&mut self.state);
         end_us
+    }
+
+    /// Keeps the OOM score in line with the role (Redis calls `setOOMScoreAdj` when it becomes or stops being a
+    /// replica): at start-up, after each command (REPLICAOF) and from the cron (FAILOVER).
+    fn sync_oom_role(&mut self, force: bool) {
+        let replica = self.state.repl.is_replica();
+        if force || replica != self.oom_replica {
+            self.oom_replica = replica;
+            let class = if replica { crate::oom::Class::Replica } else { crate::oom::Class::Master };
+            let _ = crate::oom::apply(crate::oom::Setting::of(&self.state.config), class);
+        }
     }
 
     fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
@@ -1568,6 +1584,7 @@ impl Server {
                 }
             }
         }
+        self.sync_oom_role(false);
         self.cron_loops += 1;
         TimerNext::After((1000 / hz) as u64)
     }

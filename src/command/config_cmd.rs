@@ -200,8 +200,8 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         }
     }
     crate::crash::raise_watchdog_period(&mut ctx.srv.config);
-    if let Err(why) = apply_runtime(&ctx.srv.config, &before) {
-        let name = pairs.iter().find(|(d, _, _)| d.name == "maxclients").map(|p| p.1).unwrap_or(b"maxclients");
+    if let Err((directive, why)) = apply_runtime(&ctx.srv.config, &before, ctx.srv.repl.is_replica()) {
+        let name = pairs.iter().find(|(d, _, _)| d.name == directive).map_or(directive.as_bytes(), |p| p.1);
         let msg = failed(name, &why);
         restore(ctx, before);
         ctx.reply().error(&msg);
@@ -210,16 +210,39 @@ fn config_set(ctx: &mut Ctx, args: Args) {
     ctx.reply().ok();
 }
 
-/// Side effects of new values that aren't just read from `srv.config` at the next use.
-fn apply_runtime(cfg: &config::Config, before: &config::Config) -> Result<(), String> {
+/// Side effects of new values that aren't just read from `srv.config` at the next use. An error names the
+/// directive it is about.
+fn apply_runtime(cfg: &config::Config, before: &config::Config, replica: bool) -> Result<(), (&'static str, String)> {
     if cfg.maxclients > before.maxclients {
         // More clients need more file descriptors; refuse what the system won't give, as Redis does.
         if let FilesLimit::Reduced { maxclients, .. } = process::adjust_open_files_limit(cfg.maxclients) {
             if maxclients < cfg.maxclients {
-                return Err(format!(
-                    "The operating system is not able to handle the specified number of clients, try with {maxclients}"
+                return Err((
+                    "maxclients",
+                    format!(
+                        "The operating system is not able to handle the specified number of clients, try with \
+                         {maxclients}"
+                    ),
                 ));
             }
+        }
+    }
+    let (oom, oom_before) = (crate::oom::Setting::of(cfg), crate::oom::Setting::of(before));
+    if oom != oom_before {
+        let class = if replica { crate::oom::Class::Replica } else { crate::oom::Class::Master };
+        if crate::oom::apply(oom, class).is_err() {
+            // Back to what was in force (Redis restores the previous values before replying).
+            let _ = crate::oom::apply(oom_before, class);
+            return Err(if oom.mode != oom_before.mode {
+                ("oom-score-adj", "Failed to set current oom_score_adj. Check server logs.".to_string())
+            } else {
+                (
+                    "oom-score-adj-values",
+                    "Failed to apply oom-score-adj-values configuration: setting oom_score_adj failed (check \
+                     server logs)."
+                        .to_string(),
+                )
+            });
         }
     }
     if cfg.loglevel != before.loglevel {

@@ -297,6 +297,7 @@ impl Persist {
             }
             Ok(Forked::Child) => {
                 drop(report_r);
+                crate::oom::enter_child();
                 crate::proctitle::set_child(if kind == ChildKind::Rdb {
                     crate::proctitle::RDB_CHILD_TITLE
                 } else {
