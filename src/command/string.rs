@@ -583,8 +583,9 @@ fn set_generic(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, ex
     if expire.is_some() {
         ctx.notify(nc::GENERIC, "expire", key);
     }
-    // Propagated with an absolute time (`SET key value PXAT ms`), and without GET (Redis's setGenericCommand).
-    if expire.is_some() && flags & F_PXAT == 0 {
+    // Propagated with an absolute time (`SET key value PXAT ms`, also when the client sent PXAT: Redis 7.0's
+    // setGenericCommand rewrites every SET with an expiry, dropping GET, NX and XX), and without GET.
+    if expire.is_some() {
         let mut nb = [0u8; 24];
         let ms = crate::util::itoa_buf(when_ms, &mut nb);
         ctx.rewrite(&[b"SET".as_slice(), key, val, b"PXAT", ms]);
@@ -752,7 +753,9 @@ fn getex(ctx: &mut Ctx, args: Args) {
             reply_str(r, e);
         }
     }
-    if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now && !ctx.srv.repl.is_replica() {
+    // Redis's checkAlreadyExpired: never on a replica, nor while an AOF is loaded.
+    if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now && !ctx.srv.repl.is_replica() && !ctx.srv.persist.stats.loading
+    {
         ctx.db().remove(key);
         ctx.key_modified(key);
         ctx.notify(nc::GENERIC, "del", key);
