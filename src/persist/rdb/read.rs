@@ -55,9 +55,28 @@ pub trait LoadSink {
 // ---------------------------------------------------------------------------------------------------------------
 // Input
 
+/// The two `BufRead` methods the loader uses. The loader takes its reader as `dyn Input` rather than
+/// `dyn BufRead`: a `dyn BufRead` vtable would also instantiate every provided `Read` method for each reader type.
+trait Input {
+    fn fill_buf(&mut self) -> io::Result<&[u8]>;
+    fn consume(&mut self, n: usize);
+}
+
+impl<R: BufRead> Input for R {
+    #[inline]
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        BufRead::fill_buf(self)
+    }
+
+    #[inline]
+    fn consume(&mut self, n: usize) {
+        BufRead::consume(self, n)
+    }
+}
+
 /// The byte source: a `BufRead`, the count of consumed bytes and their CRC.
 struct Src<'r> {
-    r: &'r mut dyn BufRead,
+    r: &'r mut dyn Input,
     /// Bytes handed out from the reader's buffer but not consumed yet (consumed at the next read).
     pending: usize,
     /// What the reader's `fill_buf` returns now without reading (`pending` included): the length of its last
@@ -99,7 +118,7 @@ impl Str<'_> {
 }
 
 impl<'r> Src<'r> {
-    fn new(r: &'r mut dyn BufRead, do_crc: bool) -> Self {
+    fn new(r: &'r mut dyn Input, do_crc: bool) -> Self {
         Src { r, pending: 0, buffered: 0, offset: 0, crc: 0, do_crc, scratch: Vec::new() }
     }
 
@@ -797,7 +816,7 @@ pub fn read_rdb_with<R: BufRead, S: LoadSink>(
     read_rdb_dyn(r, sink, opts)
 }
 
-fn read_rdb_dyn(r: &mut dyn BufRead, sink: &mut dyn LoadSink, opts: &LoadOptions) -> Result<LoadStats, RdbError> {
+fn read_rdb_dyn(r: &mut dyn Input, sink: &mut dyn LoadSink, opts: &LoadOptions) -> Result<LoadStats, RdbError> {
     let mut l = Loader { src: Src::new(r, opts.checksum), opts, fbuf: Vec::new() };
     let mut stats = LoadStats::default();
     let mut doing = "start";
