@@ -55,11 +55,33 @@ pub trait LoadSink {
 // ---------------------------------------------------------------------------------------------------------------
 // Input
 
+/// The two `BufRead` methods the loader uses. The loader takes its reader as `dyn Input` rather than
+/// `dyn BufRead`: a `dyn BufRead` vtable would also instantiate every provided `Read` method for each reader type.
+trait Input {
+    fn fill_buf(&mut self) -> io::Result<&[u8]>;
+    fn consume(&mut self, n: usize);
+}
+
+impl<R: BufRead> Input for R {
+    #[inline]
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        BufRead::fill_buf(self)
+    }
+
+    #[inline]
+    fn consume(&mut self, n: usize) {
+        BufRead::consume(self, n)
+    }
+}
+
 /// The byte source: a `BufRead`, the count of consumed bytes and their CRC.
-struct Src<'r, R: BufRead> {
-    r: &'r mut R,
+struct Src<'r> {
+    r: &'r mut dyn Input,
     /// Bytes handed out from the reader's buffer but not consumed yet (consumed at the next read).
     pending: usize,
+    /// What the reader's `fill_buf` returns now without reading (`pending` included): the length of its last
+    /// answer minus what was consumed since. Lets a read that fits skip one `fill_buf` call.
+    buffered: usize,
     offset: u64,
     crc: u64,
     do_crc: bool,
@@ -95,15 +117,16 @@ impl Str<'_> {
     }
 }
 
-impl<'r, R: BufRead> Src<'r, R> {
-    fn new(r: &'r mut R, do_crc: bool) -> Self {
-        Src { r, pending: 0, offset: 0, crc: 0, do_crc, scratch: Vec::new() }
+impl<'r> Src<'r> {
+    fn new(r: &'r mut dyn Input, do_crc: bool) -> Self {
+        Src { r, pending: 0, buffered: 0, offset: 0, crc: 0, do_crc, scratch: Vec::new() }
     }
 
     #[inline]
     fn settle(&mut self) {
         if self.pending != 0 {
             self.r.consume(self.pending);
+            self.buffered = self.buffered.saturating_sub(self.pending);
             self.pending = 0;
         }
     }
@@ -121,7 +144,10 @@ impl<'r, R: BufRead> Src<'r, R> {
     fn available(&mut self) -> Result<usize, RdbError> {
         loop {
             match self.r.fill_buf() {
-                Ok(b) => return Ok(b.len()),
+                Ok(b) => {
+                    self.buffered = b.len();
+                    return Ok(b.len());
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(self.err(format!("Read error: {e}"))),
             }
@@ -132,10 +158,10 @@ impl<'r, R: BufRead> Src<'r, R> {
     #[inline]
     fn bytes(&mut self, n: usize) -> Result<&[u8], RdbError> {
         self.settle();
-        if self.available()? >= n {
+        if self.buffered >= n || self.available()? >= n {
             let off = self.offset;
-            // A second fill_buf without consume returns the same buffer for any sane BufRead; a reader that
-            // shrinks it gets an error, not a panic.
+            // fill_buf without a read in between returns what is left of the same buffer for any sane BufRead
+            // (`buffered` counts on that); a reader that shrinks it gets an error, not a panic.
             let b = match self.r.fill_buf().map(|b| b.get(..n)) {
                 Ok(Some(b)) => b,
                 Ok(None) => return Err(RdbError::new(off, "Read error: the reader's buffer shrank")),
@@ -171,6 +197,7 @@ impl<'r, R: BufRead> Src<'r, R> {
             }
             self.scratch.extend_from_slice(b);
             self.r.consume(take);
+            self.buffered = self.buffered.saturating_sub(take);
         }
         self.offset += n as u64;
         Ok(&self.scratch)
@@ -277,8 +304,8 @@ fn loaded_dict<E: crate::dict::DictEntry>() -> Dict<E> {
 }
 
 /// Value loading state: the source, the options, scratch space.
-struct Loader<'r, 'o, R: BufRead> {
-    src: Src<'r, R>,
+struct Loader<'r, 'o> {
+    src: Src<'r>,
     opts: &'o LoadOptions,
     fbuf: Vec<u8>,
 }
@@ -402,7 +429,7 @@ fn list_from_nodes(mut nodes: Vec<Listpack>, th: &Thresholds) -> List {
     List::QuickList(Box::new(q))
 }
 
-impl<R: BufRead> Loader<'_, '_, R> {
+impl Loader<'_, '_> {
     fn err(&self, msg: impl Into<String>) -> RdbError {
         self.src.err(msg)
     }
@@ -777,11 +804,19 @@ pub fn apply_lru_lfu(
 
 /// Reads one RDB (header through checksum), handing everything to `sink`. The reader is left right after the
 /// checksum (or the EOF opcode for files older than version 5).
+///
+/// Generic only here: the loader itself takes the reader and the sink as trait objects, so the binaries carry one
+/// copy of it for every reader and sink type (a copy per type cost about 60 KB each; the indirect calls are a
+/// few per field read, against a decode and an allocation).
 pub fn read_rdb_with<R: BufRead, S: LoadSink>(
     r: &mut R,
     sink: &mut S,
     opts: &LoadOptions,
 ) -> Result<LoadStats, RdbError> {
+    read_rdb_dyn(r, sink, opts)
+}
+
+fn read_rdb_dyn(r: &mut dyn Input, sink: &mut dyn LoadSink, opts: &LoadOptions) -> Result<LoadStats, RdbError> {
     let mut l = Loader { src: Src::new(r, opts.checksum), opts, fbuf: Vec::new() };
     let mut stats = LoadStats::default();
     let mut doing = "start";
@@ -801,9 +836,9 @@ pub fn read_rdb_with<R: BufRead, S: LoadSink>(
     }
 }
 
-fn run<R: BufRead, S: LoadSink>(
-    l: &mut Loader<'_, '_, R>,
-    sink: &mut S,
+fn run(
+    l: &mut Loader<'_, '_>,
+    sink: &mut dyn LoadSink,
     stats: &mut LoadStats,
     doing: &mut &'static str,
 ) -> Result<(), RdbError> {
@@ -963,7 +998,7 @@ fn run<R: BufRead, S: LoadSink>(
 }
 
 /// Skips a module value in its self-describing form (as `redis-check-rdb` does): opcode/value pairs up to EOF.
-fn skip_module_value<R: BufRead>(src: &mut Src<'_, R>) -> Result<(), RdbError> {
+fn skip_module_value(src: &mut Src<'_>) -> Result<(), RdbError> {
     loop {
         match src.len()? {
             0 => return Ok(()),
@@ -1062,7 +1097,7 @@ pub fn load_file(path: &std::path::Path, dbs: &mut [Db], opts: &LoadOptions) -> 
 /// One library after a FUNCTION2 opcode (its payload), or after a FUNCTION opcode of the 7.0 release
 /// candidates (name, engine, optional description, code), turned into the payload form as Redis does
 /// (`rdbFunctionLoad`). The error is Redis's text and the reader's own error.
-fn function_record<R: BufRead>(src: &mut Src<'_, R>, ty: u8) -> Result<Vec<u8>, (&'static str, RdbError)> {
+fn function_record(src: &mut Src<'_>, ty: u8) -> Result<Vec<u8>, (&'static str, RdbError)> {
     if ty == op::FUNCTION2 {
         return src.owned().map_err(|e| ("Failed loading library payload", e));
     }
