@@ -67,6 +67,10 @@ pub struct Propagation {
     pub repl: Option<ReplFeed>,
     /// While a script's command runs: where its op goes (`redis.set_repl`); `None` = everywhere.
     pub script_targets: Option<u8>,
+    /// The unit in progress is not wrapped in MULTI/EXEC however many ops it has: a SCAN or RANDOMKEY run
+    /// directly, whose ops are lazy-expiry DELs of unrelated keys (Redis's `CMD_TOUCHES_ARBITRARY_KEYS` check in
+    /// `propagatePendingCommands`). Cleared when the unit is flushed.
+    pub unit_no_multi: bool,
 }
 
 /// The replication stream's encoder: RESP commands with a SELECT whenever the db changes (Redis's
@@ -171,11 +175,12 @@ impl Propagation {
     /// As in Redis, MULTI/EXEC go to every consumer when the unit has several ops, even to one that receives
     /// none of them (a script whose commands all went to replicas only with `redis.set_repl`).
     pub fn flush_unit(&mut self) {
+        let no_multi = std::mem::take(&mut self.unit_no_multi);
         if self.ops.is_empty() {
             return;
         }
         let ops = std::mem::take(&mut self.ops);
-        let wrap = ops.len() > 1;
+        let wrap = ops.len() > 1 && !no_multi;
         // Redis wraps whenever the unit has several ops, MULTI in the first op's db and EXEC in the last's.
         let (first_db, last_db) = match (ops.first(), ops.last()) {
             (Some(f), Some(l)) => (f.db, l.db),

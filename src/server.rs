@@ -1212,6 +1212,9 @@ impl Server {
             Default::default()
         };
         let dirty_before = self.state.dirty;
+        if prop && self.nesting == 0 && cmd.has(flag::TOUCHES_ARBITRARY_KEYS) {
+            self.state.prop.unit_no_multi = true;
+        }
         self.nesting += 1;
         run(self, c);
         self.nesting -= 1;

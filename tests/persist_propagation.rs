@@ -801,3 +801,61 @@ fn rewrite_resp_base_matches_redis() {
         }
     }
 }
+
+/// SCAN and RANDOMKEY that meet several expired keys delete them lazily, and the DELs are propagated one by one,
+/// not wrapped in MULTI/EXEC (Redis's CMD_TOUCHES_ARBITRARY_KEYS); the same reads inside MULTI are wrapped. The
+/// DELs come in hash order, so each server's stream is compared with the keys of each group sorted.
+#[test]
+fn lazy_expiry_of_scan_and_randomkey_is_not_wrapped() {
+    let mut streams = Vec::new();
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let tmp = TempDir::new(&format!("prop-arbitrary-{}", kind.label()));
+        let mut args: Vec<&str> = AOF_ARGS.to_vec();
+        args.extend_from_slice(&["--enable-debug-command", "yes"]);
+        let s = Server::start_in(kind, tmp.path(), &args);
+        let mut c = s.conn();
+        assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), b"+OK\r\n");
+        let expiring = |c: &mut Conn, keys: &[&str]| {
+            for k in keys {
+                assert_eq!(c.cmd(&["SET", k, "v", "PX", "1"]), b"+OK\r\n");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        expiring(&mut c, &["a1", "a2", "a3"]);
+        c.cmd(&["SCAN", "0", "COUNT", "100"]);
+        expiring(&mut c, &["b1", "b2"]);
+        // RANDOMKEY deletes the expired keys it picks until it finds a live one or the db is empty.
+        c.cmd(&["RANDOMKEY"]);
+        expiring(&mut c, &["c1", "c2"]);
+        assert_eq!(c.cmd(&["MULTI"]), b"+OK\r\n");
+        c.cmd(&["GET", "c1"]);
+        c.cmd(&["GET", "c2"]);
+        c.cmd(&["EXEC"]);
+        // Group the stream: each run of DELs between other commands, sorted.
+        let mut out: Vec<String> = Vec::new();
+        let mut dels: Vec<String> = Vec::new();
+        for cmd in read_incr_commands(tmp.path()) {
+            let text = render_command(&cmd);
+            if text.starts_with("DEL ") || text.starts_with("del ") {
+                dels.push(text);
+                continue;
+            }
+            if !dels.is_empty() {
+                dels.sort();
+                out.push(dels.join(" + "));
+                dels.clear();
+            }
+            if text.starts_with("SET ") || text.starts_with("set ") {
+                continue;
+            }
+            out.push(text);
+        }
+        if !dels.is_empty() {
+            dels.sort();
+            out.push(dels.join(" + "));
+        }
+        streams.push(out);
+    }
+    assert_eq!(streams[0], streams[1], "ferredis vs redis (SETs left out, DEL groups sorted)");
+    assert!(!streams[0].iter().any(|l| l == "MULTI") || streams[0].iter().filter(|l| *l == "MULTI").count() == 1);
+}

@@ -106,7 +106,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "scan",
         arity: -2,
-        flags: flag::READONLY,
+        flags: flag::READONLY | flag::TOUCHES_ARBITRARY_KEYS,
         acl: "keyspace read slow",
         since: "2.8.0",
         summary: "Incrementally iterate the keys space",
@@ -119,7 +119,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "randomkey",
         arity: 1,
-        flags: flag::READONLY,
+        flags: flag::READONLY | flag::TOUCHES_ARBITRARY_KEYS,
         acl: "keyspace read slow",
         summary: "Return a random key from the keyspace",
         handler: randomkey,

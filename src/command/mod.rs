@@ -61,6 +61,10 @@ pub mod flag {
     pub const NO_MULTI: u64 = 1 << 17;
     pub const MOVABLE_KEYS: u64 = 1 << 18;
     pub const ALLOW_BUSY: u64 = 1 << 19;
+    /// May delete keys it did not name (lazy expiry of the keys SCAN and RANDOMKEY meet): run directly, what it
+    /// propagates is not wrapped in MULTI/EXEC (Redis's `CMD_TOUCHES_ARBITRARY_KEYS`, hidden from COMMAND INFO as
+    /// in Redis, so not in [`NAMES`]).
+    pub const TOUCHES_ARBITRARY_KEYS: u64 = 1 << 20;
 
     /// Names in `COMMAND INFO` order.
     pub const NAMES: &[(u64, &str)] = &[
