@@ -1536,7 +1536,9 @@ impl Server {
             return TimerNext::Stop;
         }
         self.clients_cron(el, now);
-        if self.run_with_period(1000) {
+        // Ten times a second while a FAILOVER runs, so its handshake moves on quickly (as Redis's serverCron).
+        let repl_period = if self.state.repl.failover.state == crate::repl::failover::State::None { 1000 } else { 100 };
+        if self.run_with_period(repl_period) {
             self.repl_cron(el);
         } else if self.state.repl.master_client.is_some() {
             self.repl_ack_if_moved();

@@ -879,3 +879,72 @@ fn failover_force_then_abort_matches_redis() {
     assert_eq!(transcripts[1], transcripts[0], "left: ferredis, right: Redis");
     assert_eq!(transcripts[1][1], "failover-in-progress");
 }
+
+/// While a FAILOVER waits for a replica that never catches up, the master goes on PINGing its replicas unless a
+/// TIMEOUT was given (Redis 7.0's `replicationCron` skips the PING only while `failover_end_time` is set and
+/// writes are paused); a timed wait ends at its timeout and the PINGs come back. Observed through
+/// `master_repl_offset`, which each PING moves.
+#[test]
+fn failover_wait_pings_match_redis() {
+    let _serial = serial();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let label = kind.label();
+        let master = start(kind, &["--repl-ping-replica-period", "1"]);
+        let mut m = master.conn();
+        // It acknowledges offset 0 and never again: after this write it is never in sync.
+        let stuck = stuck_replica(&master);
+        m.cmd(&["SET", "k", "v"]);
+        let offset = |m: &mut Conn| field(m, "replication", "master_repl_offset").parse::<i64>().unwrap();
+        // No TIMEOUT: the offset still moves while the failover waits.
+        assert_eq!(m.cmd(&["FAILOVER", "TO", "127.0.0.1", "1234"]), b"+OK\r\n", "{label}");
+        let start_off = offset(&mut m);
+        wait_until(&format!("{label}: a PING during an untimed failover"), 20_000, || offset(&mut m) > start_off);
+        assert_eq!(field(&mut m, "replication", "master_failover_state"), "waiting-for-sync", "{label}");
+        assert_eq!(m.cmd(&["FAILOVER", "ABORT"]), b"+OK\r\n", "{label}");
+        // With a TIMEOUT: the offset holds still until the timeout ends the wait, then PINGs resume.
+        assert_eq!(m.cmd(&["FAILOVER", "TO", "127.0.0.1", "1234", "TIMEOUT", "3000"]), b"+OK\r\n", "{label}");
+        let held = offset(&mut m);
+        std::thread::sleep(Duration::from_millis(2500));
+        if field(&mut m, "replication", "master_failover_state") == "waiting-for-sync" {
+            assert_eq!(offset(&mut m), held, "{label}: a PING while a timed failover waits");
+        }
+        wait_until("the failover to time out", 20_000, || {
+            field(&mut m, "replication", "master_failover_state") == "no-failover"
+        });
+        let after = offset(&mut m);
+        wait_until("PINGs after the timeout", 20_000, || offset(&mut m) > after);
+        assert!(master.log_text().contains("aborted: Replica never caught up before timeout"), "{label}");
+        drop(stuck);
+    }
+}
+
+/// `total_net_repl_input_bytes` on a replica counts what Redis 7.0 counts: the payload's `$<len>` line (and
+/// keepalive newlines before it), the payload and the command stream; not the handshake's replies (`+PONG`,
+/// `+OK`s, `+FULLRESYNC`), which Redis reads with its synchronous line reader.
+#[test]
+fn repl_input_bytes_count_payload_and_stream_only() {
+    let _serial = serial();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let label = kind.label();
+        let master = start(kind, &["--repl-diskless-sync", "no"]);
+        let mut m = master.conn();
+        m.cmd(&["DEBUG", "POPULATE", "1000", "k", "10"]);
+        let replica = replica_of(kind, &master, &[]);
+        wait_synced(&master, &replica, "sync");
+        m.cmd(&["SET", "after", &"v".repeat(5000)]);
+        wait_synced(&master, &replica, "stream");
+        let log = replica.log_text();
+        let after = |marker: &str| -> String {
+            let i = log.find(marker).unwrap_or_else(|| panic!("{label}: no '{marker}' in\n{log}"));
+            log[i + marker.len()..].chars().take_while(|c| !c.is_whitespace()).collect()
+        };
+        let len: u64 = after("MASTER <-> REPLICA sync: receiving ").parse().unwrap();
+        let full_offset: i64 = after("Full resync from master: ").rsplit(':').next().unwrap().parse().unwrap();
+        let mut r = replica.conn();
+        let offset: i64 = field(&mut r, "replication", "slave_repl_offset").parse().unwrap();
+        let expected = format!("${len}\r\n").len() as u64 + len + (offset - full_offset) as u64;
+        let got: u64 = field(&mut r, "stats", "total_net_repl_input_bytes").parse().unwrap();
+        // Only keepalive newlines (one a second while the master saves) may come on top.
+        assert!(got >= expected && got < expected + 5, "{label}: {got} bytes counted, {expected} expected");
+    }
+}

@@ -192,8 +192,9 @@ pub struct Repl {
     pub can_continue: bool,
     /// Work for the server after the current command.
     pub requests: Vec<Request>,
-    /// Last time the ping to replicas was sent (unix seconds).
-    pub last_ping_s: i64,
+    /// Runs of the replication cron (Redis's `replication_cron_loops`): replicas get a PING every
+    /// `repl-ping-replica-period` runs.
+    pub cron_loops: u64,
     /// `min-replicas-to-write` and `min-replicas-max-lag`, cached for the per-command check, and the replicas
     /// that count as good (online, acked within the lag); see [`refresh_good_replicas`].
     pub min_to_write: i64,
@@ -225,6 +226,9 @@ pub struct Repl {
     /// Replica side: a received RDB is being loaded (the link is out of `link` meanwhile, so the cron must not
     /// start another one).
     pub sync_loading: bool,
+    /// While `sync_loading`: INFO's master_sync_* numbers (payload bytes read, expected, last I/O in ms), frozen
+    /// as the link left `link`.
+    pub sync_progress: (u64, i64, i64),
     /// The AOF was stopped for a full sync (`appendonly yes`): it restarts, through a rewrite, once a sync
     /// succeeds or the replica is promoted (Redis's `restartAOFAfterSYNC`), not before.
     pub aof_held: bool,
@@ -266,13 +270,14 @@ impl Default for Repl {
             down_since_s: 0,
             can_continue: false,
             requests: Vec::new(),
-            last_ping_s: 0,
+            cron_loops: 0,
             min_to_write: 0,
             min_max_lag: 10,
             good_replicas: 0,
             master_db: 0,
             loaded_history: None,
             sync_loading: false,
+            sync_progress: (0, -1, 0),
             bulk_timer: None,
             aof_held: false,
             waiting: Vec::new(),
