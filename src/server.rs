@@ -1814,6 +1814,7 @@ impl EventHandler for Server {
         // What this pass changed reaches the AOF (and with `always` the disk) before any reply goes out.
         self.aof_flush(false);
         self.handle_pending_writes(el);
+        self.repl_pipe_interest(el);
         if !self.state.clients_pending_push.is_empty()
             && self.state.pending_push_since.elapsed() >= crate::state::PUSH_COALESCE
         {

@@ -511,3 +511,48 @@ fn info_master_sync_fields_while_loading_match_redis() {
         assert_eq!(seen[1], seen[0], "{disk_less}/{load} (left: ferredis, right: Redis)");
     }
 }
+
+/// A diskless sync to a replica that stops reading: the master does not pile the payload up in its memory (the
+/// child's pipe is read only as the replica's socket takes what was read, so the child waits), and after
+/// `repl-timeout` without progress the replica is dropped with Redis's log line; the next replica syncs. Both
+/// masters, Redis 7.0 and ferredis.
+#[test]
+fn diskless_payload_waits_for_a_stalled_replica_like_redis() {
+    use std::io::{Read, Write};
+    let _g = serial();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let label = kind.label();
+        let master = start(kind, &["--repl-diskless-sync", "yes", "--rdbcompression", "no", "--repl-timeout", "3"]);
+        let mut m = master.conn();
+        m.cmd(&["DEBUG", "POPULATE", "100000", "k", "300"]);
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", master.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.write_all(b"*3\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n").unwrap();
+        let mut ok = [0u8; 5];
+        s.read_exact(&mut ok).unwrap();
+        assert_eq!(&ok, b"+OK\r\n", "{label}");
+        s.write_all(b"*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n").unwrap();
+        // The payload starts; from here on the replica reads nothing.
+        let mut first = [0u8; 64];
+        s.read_exact(&mut first).unwrap();
+        assert!(first.starts_with(b"+FULLRESYNC"), "{label}");
+        wait_until(&format!("{label}: the stalled replica dropped"), 60_000, || {
+            let omem = String::from_utf8_lossy(&m.cmd(&["CLIENT", "LIST", "TYPE", "replica"])).into_owned();
+            // While it waits, at most a window of payload sits in the master's memory for it.
+            if let Some(v) = omem.split(" omem=").nth(1) {
+                let bytes: u64 = v.split(' ').next().unwrap_or("0").parse().unwrap_or(0);
+                assert!(bytes < 4 << 20, "{label}: {bytes} bytes of payload queued for a replica that reads nothing");
+            }
+            master.log_text().contains("Disconnecting timedout replica (full sync)")
+        });
+        drop(s);
+        wait_until(&format!("{label}: no replica"), 20_000, || field(&mut m, "replication", "connected_slaves") == "0");
+        let replica = start(Kind::Ferredis, &[]);
+        replicaof(&mut replica.conn(), &master);
+        m.cmd(&["SET", "after", "v"]);
+        wait_until(&format!("{label}: the next sync"), 60_000, || {
+            let mut c = replica.conn();
+            field(&mut c, "replication", "master_link_status") == "up" && c.cmd(&["DBSIZE"]) == b":100001\r\n"
+        });
+    }
+}

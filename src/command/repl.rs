@@ -193,7 +193,8 @@ fn sync(ctx: &mut Ctx, args: Args) {
         capa_eof: info.capa_eof,
         diskless: false,
         pending: Vec::new(),
-        bulk_len: 0,
+        rdb_in_output: false,
+        stream_since_rdb: 0,
         soft_since_s: 0,
         bulk_file: None,
     };

@@ -81,9 +81,11 @@ pub struct Replica {
     pub diskless: bool,
     /// Stream produced while its RDB is being made, sent right after the RDB.
     pub pending: Vec<u8>,
-    /// Size of the RDB queued in its output: not counted against `client-output-buffer-limit replica` (Redis
-    /// sends the file outside the output buffer).
-    pub bulk_len: usize,
+    /// Online, with the end of its RDB payload still in its output: only the stream queued after it
+    /// (`stream_since_rdb` bytes) counts against `client-output-buffer-limit replica` (Redis sends the payload
+    /// outside the output buffer). Cleared once the output holds no more than that stream.
+    pub rdb_in_output: bool,
+    pub stream_since_rdb: usize,
     /// Since when (unix seconds) its output stays above the soft limit; 0 = not above.
     pub soft_since_s: i64,
     /// `SendBulk`: the RDB file and the bytes of it still to queue.
@@ -478,7 +480,17 @@ pub fn feed_stream(srv: &mut ServerState, data: &[u8], mut running: Option<&mut 
                 }
                 c.state.reply.raw_bytes(data);
                 queue(c, fd);
-                c.state.reply.pending_len().saturating_sub(r.bulk_len)
+                let pending = c.state.reply.pending_len();
+                if r.rdb_in_output {
+                    // Everything after the payload is stream: once the output is no larger, the payload is gone.
+                    r.stream_since_rdb += data.len();
+                    if pending <= r.stream_since_rdb {
+                        r.rdb_in_output = false;
+                    }
+                    pending.min(r.stream_since_rdb)
+                } else {
+                    pending
+                }
             }
         };
         if over_output_limit(r, used as u64, &limit, now_s) {

@@ -103,11 +103,6 @@ impl Server {
         if !self.state.repl.closing_pipes.is_empty() {
             self.repl_close_pipes(el);
         }
-        if !self.state.repl.rdb_pipe_registered {
-            if let Some(fd) = self.state.repl.rdb_pipe.as_ref().map(|p| p.as_raw_fd()) {
-                self.state.repl.rdb_pipe_registered = el.add_interest(fd, Interest::READABLE).is_ok();
-            }
-        }
         if !self.state.repl.waiting.is_empty() {
             self.repl_serve_waiters(crate::util::now_ms());
         }
@@ -121,6 +116,29 @@ impl Server {
             }
         }
         repl::drain_feed(&mut self.state, None);
+    }
+
+    /// After the pass's writes: the diskless child's pipe is watched only while every replica it feeds has taken
+    /// its last window of payload, so a slow replica holds the child back instead of filling our memory (Redis
+    /// reads the pipe again only once every replica has written what was read).
+    pub(super) fn repl_pipe_interest(&mut self, el: &mut EventLoop) {
+        let Some(fd) = self.state.repl.rdb_pipe.as_ref().map(|p| p.as_raw_fd()) else { return };
+        let want = !self.repl_pipe_blocked();
+        let r = &mut self.state.repl;
+        if want && !r.rdb_pipe_registered {
+            r.rdb_pipe_registered = el.add_interest(fd, Interest::READABLE).is_ok();
+        } else if !want && r.rdb_pipe_registered {
+            let _ = el.remove_interest(fd, Interest::READABLE);
+            r.rdb_pipe_registered = false;
+        }
+    }
+
+    /// Whether a replica fed by the pipe still holds a full window of payload its socket has not taken.
+    fn repl_pipe_blocked(&self) -> bool {
+        self.state.repl.replicas.iter().filter(|r| r.state == ReplicaState::WaitBgsaveEnd && r.diskless).any(|r| {
+            matches!(self.state.clients.get(r.fd as usize), Some(Some(c))
+                if c.state.id == r.id && !c.state.has(flags::CLOSE_ASAP) && c.state.reply.pending_len() >= BULK_WINDOW)
+        })
     }
 
     /// Answers WAITs that have enough acknowledgements or timed out.
@@ -414,8 +432,9 @@ impl Server {
         }
     }
 
-    /// Diskless sync: moves what the child wrote into the pipe to the replicas it is for (at most `max` bytes).
-    /// Returns false once the pipe is at its end (or broken) and gone.
+    /// Diskless sync: moves what the child wrote into the pipe to the replicas it is for (at most `max` bytes, and
+    /// only while each has less than [`BULK_WINDOW`] of it unsent, unless `max` is unbounded: the child's last
+    /// bytes after its exit). Returns false once the pipe is at its end (or broken) and gone.
     fn repl_pipe_pump(&mut self, max: usize) -> bool {
         let Some(fd) = self.state.repl.rdb_pipe.as_ref().map(|p| p.as_raw_fd()) else { return false };
         let mut buf = vec![0u8; 64 * 1024];
@@ -429,14 +448,14 @@ impl Server {
             .map(|r| (r.id, r.fd))
             .collect();
         loop {
+            if max != usize::MAX && self.repl_pipe_blocked() {
+                return true;
+            }
             match socket::read(fd, &mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
                     for &(id, rfd) in &targets {
                         self.repl_write_to(&mut None, id, rfd, &buf[..n]);
-                    }
-                    for r in self.state.repl.replicas.iter_mut().filter(|r| targets.iter().any(|t| t.0 == r.id)) {
-                        r.bulk_len += n;
                     }
                     total += n;
                     if total >= max {
@@ -495,6 +514,7 @@ impl Server {
             r.state = ReplicaState::Online;
             r.ack_time_ms = now;
             r.diskless = false;
+            (r.rdb_in_output, r.stream_since_rdb) = (true, pending.len());
             let name = r.name();
             self.repl_write_to(&mut None, id, fd, &pending);
             log_notice!("Streamed RDB transfer with replica {name} succeeded (socket)");
@@ -532,7 +552,6 @@ impl Server {
                     Ok((len, f)) => {
                         r.state = ReplicaState::SendBulk;
                         r.bulk_file = Some((f, len));
-                        r.bulk_len = len as usize + 24;
                         self.repl_write_to(&mut None, id, fd, format!("${len}\r\n").as_bytes());
                     }
                     Err(()) => self.repl_close_async(&mut None, id, fd),
@@ -602,6 +621,7 @@ impl Server {
             r.bulk_file = None;
             let pending = std::mem::take(&mut r.pending);
             c.state.reply.raw_bytes(&pending);
+            (r.rdb_in_output, r.stream_since_rdb) = (true, pending.len());
             r.state = ReplicaState::Online;
             r.ack_time_ms = now;
             log_notice!("Synchronization with replica {} succeeded", r.name());
@@ -1005,8 +1025,18 @@ impl Server {
         let mut timed_out = Vec::new();
         for r in &self.state.repl.replicas {
             match r.state {
-                // Not into a diskless payload, which is already flowing.
-                ReplicaState::WaitBgsaveEnd if r.diskless => {}
+                // Not into a diskless payload, which is already flowing; one whose socket takes nothing for
+                // `repl-timeout` holds the child back and goes (Redis's `repl_last_partial_write` check).
+                ReplicaState::WaitBgsaveEnd if r.diskless => {
+                    let stalled = matches!(self.state.clients.get(r.fd as usize), Some(Some(c))
+                        if c.state.id == r.id
+                            && c.state.reply.pending_len() > 0
+                            && now - c.state.last_interaction_ms > timeout_ms);
+                    if stalled {
+                        log_warning!("Disconnecting timedout replica (full sync): {}", r.name());
+                        timed_out.push((r.id, r.fd));
+                    }
+                }
                 ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd => presync.push((r.id, r.fd)),
                 ReplicaState::Online if !r.pre_psync && now - r.ack_time_ms > timeout_ms => {
                     log_warning!("Disconnecting timedout replica (streaming sync): {}", r.name());
