@@ -1368,7 +1368,10 @@ impl Server {
     // ---- writing -----------------------------------------------------------------------------------------------
 
     /// Counts written bytes: to a replica (not a MONITOR) as replication traffic, like Redis 7.0's writeToClient.
-    fn count_output(&mut self, c: &ClientState, n: usize) {
+    fn count_output(&mut self, c: &mut ClientState, n: usize) {
+        let skip = n.min(c.uncounted_out);
+        c.uncounted_out -= skip;
+        let n = n - skip;
         if c.has(flags::REPLICA) && !c.has(flags::MONITOR) {
             self.state.stats.net_repl_output_bytes += n as u64;
         } else {
@@ -1397,13 +1400,13 @@ impl Server {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => {
                     log_verbose!("Error writing to client: {}", os_error_text(&e));
-                    self.count_output(&c.state, total);
+                    self.count_output(&mut c.state, total);
                     self.free_client(el, c);
                     return None;
                 }
             }
         }
-        self.count_output(&c.state, total);
+        self.count_output(&mut c.state, total);
         if total > 0 {
             c.state.last_interaction_ms = self.state.now_ms;
         }

@@ -987,5 +987,9 @@ fn repl_input_bytes_count_payload_and_stream_only() {
         let got: u64 = field(&mut r, "stats", "total_net_repl_input_bytes").parse().unwrap();
         // Only keepalive newlines (one a second while the master saves) may come on top.
         assert!(got >= expected && got < expected + 5, "{label}: {got} bytes counted, {expected} expected");
+        // The master counts the same bytes as output, without `+FULLRESYNC` and the newlines, which Redis
+        // writes outside its counters.
+        let out: u64 = field(&mut m, "stats", "total_net_repl_output_bytes").parse().unwrap();
+        assert!(out <= got && out >= expected, "{label}: master wrote {out}, replica read {got}");
     }
 }

@@ -547,6 +547,10 @@ fn diskless_payload_waits_for_a_stalled_replica_like_redis() {
         });
         drop(s);
         wait_until(&format!("{label}: no replica"), 20_000, || field(&mut m, "replication", "connected_slaves") == "0");
+        // With no replica left to feed, the child is stopped.
+        wait_until(&format!("{label}: the child killed"), 20_000, || {
+            master.log_text().contains("Diskless rdb transfer, last replica dropped, killing fork child.")
+        });
         let replica = start(Kind::Ferredis, &[]);
         replicaof(&mut replica.conn(), &master);
         m.cmd(&["SET", "after", "v"]);

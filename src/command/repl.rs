@@ -214,6 +214,7 @@ fn sync(ctx: &mut Ctx, args: Args) {
                 let line =
                     if info.capa_psync2 { format!("+CONTINUE {}\r\n", srv.replid) } else { "+CONTINUE\r\n".into() };
                 ctx.client.reply.raw_bytes(line.as_bytes());
+                ctx.client.uncounted_out += line.len();
                 let mut tail = Vec::new();
                 let n = srv.repl.backlog.as_ref().map_or(0, |b| b.copy_from(offset, &mut tail));
                 ctx.client.reply.raw_bytes(&tail);

@@ -258,13 +258,22 @@ impl Server {
 
     /// Appends bytes to a replica's output, wherever the client is (the running one is out of the table).
     fn repl_write_to(&mut self, running: &mut Option<&mut ClientState>, id: u64, fd: i32, bytes: &[u8]) {
+        self.repl_write(running, id, fd, bytes, true)
+    }
+
+    /// [`Server::repl_write_to`]; `counted`: false for what Redis writes outside its traffic counters
+    /// (`+FULLRESYNC`, keepalive newlines).
+    fn repl_write(&mut self, running: &mut Option<&mut ClientState>, id: u64, fd: i32, bytes: &[u8], counted: bool) {
+        let aside = if counted { 0 } else { bytes.len() };
         if let Some(c) = running.as_deref_mut().filter(|c| c.id == id) {
             c.reply.raw_bytes(bytes);
+            c.uncounted_out += aside;
             return;
         }
         if let Some(Some(c)) = self.state.clients.get_mut(fd as usize) {
             if c.state.id == id {
                 c.state.reply.raw_bytes(bytes);
+                c.state.uncounted_out += aside;
                 self.state.queue_write(fd);
             }
         }
@@ -326,12 +335,8 @@ impl Server {
                     .collect();
                 for (id, fd, pre) in joining {
                     if !pre {
-                        self.repl_write_to(
-                            &mut running,
-                            id,
-                            fd,
-                            format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes(),
-                        );
+                        let line = format!("+FULLRESYNC {replid} {offset}\r\n");
+                        self.repl_write(&mut running, id, fd, line.as_bytes(), false);
                     }
                     log_notice!("Waiting for end of BGSAVE for SYNC");
                 }
@@ -399,12 +404,8 @@ impl Server {
                 let header = format!("$EOF:{}\r\n", String::from_utf8_lossy(&self.state.repl.eof_mark));
                 for (id, fd, pre) in starting {
                     if !pre {
-                        self.repl_write_to(
-                            &mut running,
-                            id,
-                            fd,
-                            format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes(),
-                        );
+                        let line = format!("+FULLRESYNC {replid} {offset}\r\n");
+                        self.repl_write(&mut running, id, fd, line.as_bytes(), false);
                     }
                     if diskless {
                         self.repl_write_to(&mut running, id, fd, header.as_bytes());
@@ -447,6 +448,16 @@ impl Server {
             .filter(|r| r.state == ReplicaState::WaitBgsaveEnd && r.diskless)
             .map(|r| (r.id, r.fd))
             .collect();
+        let child = self.state.persist.child.as_ref().map(|c| c.pid);
+        if targets.is_empty() && max != usize::MAX && child.is_some() && child == self.state.repl.rdb_child_pid {
+            // Nobody left to send it to (Redis's `rdbPipeReadHandler`).
+            log_warning!("Diskless rdb transfer, last replica dropped, killing fork child.");
+            self.state.persist.kill_child();
+            self.state.set_child(None);
+            self.state.repl.rdb_child_pid = None;
+            self.state.repl.retire_pipe();
+            return false;
+        }
         loop {
             if max != usize::MAX && self.repl_pipe_blocked() {
                 return true;
@@ -1047,7 +1058,7 @@ impl Server {
             }
         }
         for (id, fd) in presync {
-            self.repl_write_to(&mut None, id, fd, b"\n");
+            self.repl_write(&mut None, id, fd, b"\n", false);
         }
         for (id, fd) in timed_out {
             self.repl_close_async(&mut None, id, fd);
