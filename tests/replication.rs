@@ -993,3 +993,26 @@ fn repl_input_bytes_count_payload_and_stream_only() {
         assert!(out <= got && out >= expected, "{label}: master wrote {out}, replica read {got}");
     }
 }
+
+/// INFO memory on a master with a replica reports the replication memory as Redis 7.0 does: the stream held
+/// (`mem_total_replication_buffers`), the backlog's share of it (`mem_replication_backlog`) and what replicas
+/// have not taken beyond the backlog's size (`mem_clients_slaves`, 0 for a replica that keeps up).
+#[test]
+fn info_memory_counts_replication_buffers() {
+    let _serial = serial();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let label = kind.label();
+        let master = start(kind, &[]);
+        let replica = replica_of(kind, &master, &[]);
+        let mut m = master.conn();
+        m.cmd(&["SET", "k", &"v".repeat(10_000)]);
+        wait_synced(&master, &replica, "sync");
+        let num = |c: &mut Conn, name: &str| -> i64 { field(c, "memory", name).parse().unwrap_or(-1) };
+        let backlog = num(&mut m, "mem_replication_backlog");
+        let total = num(&mut m, "mem_total_replication_buffers");
+        let slaves = num(&mut m, "mem_clients_slaves");
+        assert!(backlog > 10_000 && total > 10_000 && slaves == 0, "{label}: {backlog} {total} {slaves}");
+        // Without replicas (and a replica's own view): no replica clients.
+        assert_eq!(num(&mut replica.conn(), "mem_clients_slaves"), 0, "{label}");
+    }
+}
