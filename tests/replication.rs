@@ -1016,3 +1016,82 @@ fn info_memory_counts_replication_buffers() {
         assert_eq!(num(&mut replica.conn(), "mem_clients_slaves"), 0, "{label}");
     }
 }
+
+/// The handshake authenticates as Redis 7.0's does: `masterauth` alone as the default user, `masteruser` +
+/// `masterauth` as an ACL user; a wrong password fails the link with Redis's log line and the replica keeps
+/// trying. Each kind of replica against each kind of password-protected master.
+#[test]
+fn replica_authenticates_with_masterauth_and_masteruser() {
+    let _serial = serial();
+    for master_kind in [Kind::Redis, Kind::Ferredis] {
+        // Set after start-up: the harness's readiness check does not authenticate.
+        let master = start(master_kind, &[]);
+        let mut m = master.conn();
+        assert_eq!(m.cmd(&["CONFIG", "SET", "requirepass", "secret"]), b"+OK\r\n");
+        assert_eq!(m.cmd(&["ACL", "SETUSER", "repl", "on", ">replpass", "+psync", "+replconf", "+ping"]), b"+OK\r\n");
+        m.cmd(&["SET", "k", "v"]);
+        for replica_kind in [Kind::Redis, Kind::Ferredis] {
+            let label = format!("{} replica of {}", replica_kind.label(), master_kind.label());
+            for auth in [&["--masterauth", "secret"][..], &["--masteruser", "repl", "--masterauth", "replpass"][..]] {
+                let replica = replica_of(replica_kind, &master, auth);
+                let mut r = replica.conn();
+                wait_until(&format!("{label} {auth:?}: the link up"), 30_000, || {
+                    field(&mut r, "replication", "master_link_status") == "up"
+                });
+                assert_eq!(r.cmd(&["GET", "k"]), b"$1\r\nv\r\n", "{label}");
+            }
+            let replica = replica_of(replica_kind, &master, &["--masterauth", "wrong"]);
+            wait_until(&format!("{label}: the AUTH refusal logged"), 30_000, || {
+                replica.log_text().contains("Unable to AUTH to MASTER: -WRONGPASS")
+            });
+            assert_eq!(field(&mut replica.conn(), "replication", "master_link_status"), "down", "{label}");
+        }
+    }
+}
+
+/// `repl-backlog-ttl`: a master without replicas frees its backlog after that many seconds (with Redis's log
+/// line, a new replication ID, `repl_backlog_active:0`); `repl-diskless-sync-max-replicas` starts a diskless sync
+/// as soon as that many replicas wait, without waiting out `repl-diskless-sync-delay`.
+#[test]
+fn backlog_ttl_and_diskless_max_replicas_match_redis() {
+    let _serial = serial();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let label = kind.label();
+        let master = Server::start(
+            kind,
+            &[
+                "--repl-backlog-ttl",
+                "1",
+                "--repl-diskless-sync",
+                "yes",
+                "--repl-diskless-sync-delay",
+                "600",
+                "--repl-diskless-sync-max-replicas",
+                "2",
+            ],
+        );
+        let mut m = master.conn();
+        m.cmd(&["SET", "k", "v"]);
+        let port = master.port.to_string();
+        let a = Server::start(kind, &["--replicaof", "127.0.0.1", &port]);
+        let b = Server::start(kind, &["--replicaof", "127.0.0.1", &port]);
+        for r in [&a, &b] {
+            let mut c = r.conn();
+            wait_until(&format!("{label}: both synced well before the 600 s delay"), 60_000, || {
+                field(&mut c, "replication", "master_link_status") == "up"
+            });
+        }
+        assert_eq!(field(&mut m, "replication", "repl_backlog_active"), "1", "{label}");
+        let id = field(&mut m, "replication", "master_replid");
+        drop(a);
+        drop(b);
+        wait_until(&format!("{label}: the backlog freed"), 30_000, || {
+            field(&mut m, "replication", "repl_backlog_active") == "0"
+        });
+        assert_ne!(field(&mut m, "replication", "master_replid"), id, "{label}");
+        assert!(
+            master.log_text().contains("Replication backlog freed after 1 seconds without connected replicas."),
+            "{label}"
+        );
+    }
+}
