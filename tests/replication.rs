@@ -1095,3 +1095,37 @@ fn backlog_ttl_and_diskless_max_replicas_match_redis() {
         );
     }
 }
+
+/// A master restarted from its own RDB (SHUTDOWN SAVE) keeps the previous run's history as its second
+/// replication ID (Redis 7.0's `loadDataFromDisk`): its replica reconnects with `+CONTINUE`, no new full sync, and
+/// the writes after the restart reach it. Both kinds of master, a Redis replica for both.
+#[test]
+fn master_restart_from_rdb_continues_partially_like_redis() {
+    let _serial = serial();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let label = kind.label();
+        let dir = common::TempDir::new("repl-master-restart");
+        let args = ["--repl-diskless-sync-delay", "0"];
+        let mut master = Server::start_in(kind, &dir.path, &args);
+        let replica = replica_of(Kind::Redis, &master, &[]);
+        let mut m = master.conn();
+        m.cmd(&["SET", "before", "1"]);
+        wait_synced(&master, &replica, "first sync");
+        master.shutdown(&["SAVE"]);
+        drop(m);
+        let master = Server::start_in(kind, &dir.path, &args);
+        let mut m = master.conn();
+        assert!(field(&mut m, "replication", "second_repl_offset").parse::<i64>().unwrap_or(-1) > 1, "{label}");
+        // The restarted master listens on a new port: the replica follows it there with its cached history.
+        let mut r = replica.conn();
+        assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]), b"+OK\r\n", "{label}");
+        wait_until(&format!("{label}: the replica back"), 30_000, || {
+            field(&mut r, "replication", "master_link_status") == "up"
+        });
+        m.cmd(&["SET", "after", "2"]);
+        wait_synced(&master, &replica, "after the restart");
+        assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1", "{label}\n{}", master.log_text());
+        assert_eq!(field(&mut m, "stats", "sync_full"), "0", "{label}");
+        assert_eq!(r.cmd(&["GET", "after"]), b"$1\r\n2\r\n", "{label}");
+    }
+}

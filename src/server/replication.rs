@@ -46,6 +46,15 @@ impl Server {
                     link.cfg.psync_offset = -1;
                 }
             }
+        } else if let Some((id, offset, _db)) = self.state.repl.loaded_history.take() {
+            // A master restarting from its own RDB keeps that history as its second ID, so the replicas of its
+            // previous run continue with `+CONTINUE` (Redis 7.0's `loadDataFromDisk`); its own ID is new.
+            let r = &mut self.state.repl;
+            r.replid2 = id;
+            r.second_offset = offset + 1;
+            r.master_repl_offset = offset;
+            r.no_replicas_since_s = crate::util::now_ms() / 1000;
+            repl::create_backlog(&mut self.state);
         }
     }
 
