@@ -38,6 +38,19 @@ pub struct Db {
     /// server propagates a DEL/UNLINK for each and invalidates WATCHes
     /// ([`crate::state::ServerState::drain_expired`]).
     pub expired_log: Vec<(Vec<u8>, Deletion)>,
+    /// Big values (more than [`crate::lazyfree::FREE_EFFORT_THRESHOLD`] steps to free) the server let go of on
+    /// its own: expired, or overwritten by a write. They wait here, with the same drain as `expired_log`, for the
+    /// server to free them: in the lazy-free thread with `lazyfree-lazy-expire` / `lazyfree-lazy-server-del`
+    /// (Redis's `dbAsyncDelete` / `freeObjAsync`), on the spot otherwise.
+    pub garbage: Vec<(Entry, Freed)>,
+}
+
+/// Why a big value waits in [`Db::garbage`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freed {
+    Expired,
+    /// Replaced by a write to its key (Redis's `dbOverwrite`).
+    Overwritten,
 }
 
 /// Why the server deleted a key on its own; decides how the deletion is propagated (`lazyfree-lazy-expire` or
@@ -100,6 +113,7 @@ impl Db {
             expire_cursor: 0,
             events: Vec::new(),
             expired_log: Vec::new(),
+            garbage: Vec::new(),
         }
     }
 
@@ -147,8 +161,12 @@ impl Db {
                     self.log_event(crate::notify::LOG_EXPIRED, e.key());
                     self.expired_log.push((e.key().to_vec(), Deletion::Expired));
                     EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
-                    // Freeing the value is the latency monitor's `expire-del` event (large values take time).
-                    crate::latency::timed("expire-del", || drop(e));
+                    if crate::lazyfree::free_effort(&e) > crate::lazyfree::FREE_EFFORT_THRESHOLD {
+                        self.garbage.push((e, Freed::Expired));
+                    } else {
+                        // Freeing the value is the latency monitor's `expire-del` event.
+                        crate::latency::timed("expire-del", || drop(e));
+                    }
                 }
                 true
             }
@@ -182,8 +200,20 @@ impl Db {
         self.lookup(key, now_ms).is_some()
     }
 
+    /// A replaced entry goes back to the caller, unless it is big: then it waits in [`Db::garbage`].
+    fn overwritten(&mut self, old: Option<Entry>) -> Option<Entry> {
+        match old {
+            Some(o) if crate::lazyfree::free_effort(&o) > crate::lazyfree::FREE_EFFORT_THRESHOLD => {
+                self.garbage.push((o, Freed::Overwritten));
+                EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+                None
+            }
+            old => old,
+        }
+    }
+
     /// Adds or overwrites a key; the old TTL is dropped (Redis's `setKey` without KEEPTTL).
-    /// Returns the replaced entry.
+    /// Returns the replaced entry (a big one goes to [`Db::garbage`] instead).
     pub fn insert(&mut self, mut e: Entry) -> Option<Entry> {
         e.set_expire(None);
         let new_key = crate::notify::logging(crate::notify::LOG_NEW).then(|| e.key().to_vec());
@@ -198,7 +228,7 @@ impl Db {
                 }
             }
         }
-        old
+        self.overwritten(old)
     }
 
     /// Adds a key that carries its own TTL (`e.expire_ms()`), replacing any entry with the same key (loading an
@@ -224,11 +254,13 @@ impl Db {
         }
     }
 
-    /// Adds or overwrites a key keeping the old key's TTL, if any.
+    /// Adds or overwrites a key keeping the old key's TTL, if any (a big replaced entry goes to
+    /// [`Db::garbage`]).
     pub fn insert_keep_ttl(&mut self, mut e: Entry) -> Option<Entry> {
         if let Some(slot) = self.keys.find(e.key()).and_then(|p| self.keys.at_mut(p)) {
             e.set_expire(slot.expire_ms());
-            return Some(std::mem::replace(slot, e));
+            let old = std::mem::replace(slot, e);
+            return self.overwritten(Some(old));
         }
         e.set_expire(None);
         if crate::notify::logging(crate::notify::LOG_NEW) {
@@ -239,14 +271,12 @@ impl Db {
     }
 
     /// Deletes a key chosen by `maxmemory` eviction and logs it for propagation (see [`Db::expired_log`]).
-    /// Returns false when the key does not exist.
-    pub fn evict(&mut self, key: &[u8]) -> bool {
-        if self.remove(key).is_none() {
-            return false;
-        }
+    /// Returns the entry for the caller to free (`lazyfree-lazy-eviction`), None when the key does not exist.
+    pub fn evict(&mut self, key: &[u8]) -> Option<Entry> {
+        let e = self.remove(key)?;
         self.expired_log.push((key.to_vec(), Deletion::Evicted));
         EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
-        true
+        Some(e)
     }
 
     /// Removes a key and its TTL.

@@ -322,7 +322,15 @@ fn evict_until_under(srv: &mut ServerState, mut me: Option<&mut ClientState>) ->
             break;
         };
         let before = crate::util::used_memory() as i64;
-        let deleted = crate::latency::timed("eviction-del", || srv.dbs[db].evict(&key));
+        let lazy = srv.config.lazyfree_lazy_eviction;
+        let deleted = crate::latency::timed("eviction-del", || match srv.dbs[db].evict(&key) {
+            // Big values go to the lazy-free thread with `lazyfree-lazy-eviction` (Redis's `dbAsyncDelete`).
+            Some(e) => {
+                srv.lazyfree.free_deleted(e, lazy);
+                true
+            }
+            None => false,
+        });
         freed += before - crate::util::used_memory() as i64;
         if deleted {
             srv.stats.evicted_keys += 1;
@@ -330,6 +338,11 @@ fn evict_until_under(srv: &mut ServerState, mut me: Option<&mut ClientState>) ->
             keys_freed += 1;
         }
         srv.evict.pool.recycle(key);
+        // Memory the lazy-free thread releases does not show in `freed`: check the real figure now and then, as
+        // Redis does every 16 keys.
+        if lazy && keys_freed % 16 == 0 && memory_to_free(srv).is_none() {
+            break;
+        }
         if keys_freed % KEYS_PER_TIME_CHECK == 0 && start.elapsed().as_micros() as u64 > limit_us {
             // Enough for one call: the background timer carries on.
             srv.evict.proc_running = true;
@@ -338,6 +351,21 @@ fn evict_until_under(srv: &mut ServerState, mut me: Option<&mut ClientState>) ->
     }
     if !cant_free {
         result = if srv.evict.proc_running { EvictResult::Running } else { EvictResult::Ok };
+    } else if srv.lazyfree.pending() > 0 {
+        // Nothing left to evict, but the lazy-free thread is still freeing: wait for it a little (Redis waits
+        // `eviction_time_limit_us` once; here its freed chunks must also come back to be uncounted).
+        let until = Instant::now() + std::time::Duration::from_micros(limit_us.max(1000));
+        loop {
+            srv.lazyfree.reclaim(srv.persist.child.is_none());
+            if memory_to_free(srv).is_none() {
+                result = EvictResult::Ok;
+                break;
+            }
+            if Instant::now() >= until {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(20));
+        }
     }
     // Each DEL/UNLINK is its own unit, not wrapped with the command that triggered the eviction.
     srv.drain_expired(true);

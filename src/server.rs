@@ -1393,7 +1393,10 @@ impl Server {
     // ---- writing -----------------------------------------------------------------------------------------------
 
     /// Counts written bytes: to a replica (not a MONITOR) as replication traffic, like Redis 7.0's writeToClient.
-    fn count_output(&mut self, c: &ClientState, n: usize) {
+    fn count_output(&mut self, c: &mut ClientState, n: usize) {
+        let skip = n.min(c.uncounted_out);
+        c.uncounted_out -= skip;
+        let n = n - skip;
         if c.has(flags::REPLICA) && !c.has(flags::MONITOR) {
             self.state.stats.net_repl_output_bytes += n as u64;
         } else {
@@ -1422,13 +1425,13 @@ impl Server {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => {
                     log_verbose!("Error writing to client: {}", os_error_text(&e));
-                    self.count_output(&c.state, total);
+                    self.count_output(&mut c.state, total);
                     self.free_client(el, c);
                     return None;
                 }
             }
         }
-        self.count_output(&c.state, total);
+        self.count_output(&mut c.state, total);
         if total > 0 {
             c.state.last_interaction_ms = self.state.now_ms;
         }
@@ -1561,7 +1564,9 @@ impl Server {
             return TimerNext::Stop;
         }
         self.clients_cron(el, now);
-        if self.run_with_period(1000) {
+        // Ten times a second while a FAILOVER runs, so its handshake moves on quickly (as Redis's serverCron).
+        let repl_period = if self.state.repl.failover.state == crate::repl::failover::State::None { 1000 } else { 100 };
+        if self.run_with_period(repl_period) {
             self.repl_cron(el);
         } else if self.state.repl.master_client.is_some() {
             self.repl_ack_if_moved();
@@ -1841,6 +1846,7 @@ impl EventHandler for Server {
         // What this pass changed reaches the AOF (and with `always` the disk) before any reply goes out.
         self.aof_flush(false);
         self.handle_pending_writes(el);
+        self.repl_pipe_interest(el);
         if !self.state.clients_pending_push.is_empty()
             && self.state.pending_push_since.elapsed() >= crate::state::PUSH_COALESCE
         {

@@ -456,6 +456,19 @@ impl ServerState {
     #[cold]
     fn drain_expired_slow(&mut self, standalone: bool) {
         for i in 0..self.dbs.len() {
+            if !self.dbs[i].garbage.is_empty() {
+                for (e, why) in std::mem::take(&mut self.dbs[i].garbage) {
+                    match why {
+                        crate::db::Freed::Expired if self.config.lazyfree_lazy_expire => self.lazyfree.free_entry(e),
+                        crate::db::Freed::Overwritten if self.config.lazyfree_lazy_server_del => {
+                            self.lazyfree.free_entry(e)
+                        }
+                        // Freeing an expired value is the latency monitor's `expire-del` event.
+                        crate::db::Freed::Expired => crate::latency::timed("expire-del", || drop(e)),
+                        crate::db::Freed::Overwritten => drop(e),
+                    }
+                }
+            }
             if self.dbs[i].expired_log.is_empty() {
                 continue;
             }

@@ -438,3 +438,185 @@ fn disk_payload_streams_to_replicas_in_windows() {
     let log = master.log_text();
     assert_eq!(log.matches("Synchronization with replica").count(), 2, "{log}");
 }
+
+/// INFO replication while a full sync's payload is being loaded, against Redis 7.0 replicas in the same state:
+/// `master_sync_in_progress:1` and the `master_sync_*` lines Redis prints there (from the socket: nothing counted
+/// as read and the header's size, 0 for an EOF-marked payload; from the temp file: the whole payload read).
+#[test]
+fn info_master_sync_fields_while_loading_match_redis() {
+    let _serial = serial();
+    // (master's repl-diskless-sync, replica's repl-diskless-load)
+    let cases = [("yes", "on-empty-db"), ("no", "on-empty-db"), ("no", "disabled"), ("yes", "disabled")];
+    for (disk_less, load) in cases {
+        let master = start(Kind::Redis, &["--repl-diskless-sync", disk_less]);
+        let mut m = master.conn();
+        m.cmd(&["DEBUG", "POPULATE", "20000", "k", "20"]);
+        let mut seen: Vec<String> = Vec::new();
+        for kind in [Kind::Redis, Kind::Ferredis] {
+            let label = format!("{} {disk_less}/{load}", kind.label());
+            let replica = start(
+                kind,
+                &[
+                    "--repl-diskless-load",
+                    load,
+                    "--key-load-delay",
+                    "200",
+                    "--loading-process-events-interval-bytes",
+                    "1024",
+                ],
+            );
+            let mut r = replica.conn();
+            replicaof(&mut r, &master);
+            let mut lines: Vec<(String, String)> = Vec::new();
+            wait_until(&format!("{label}: the replica loading its sync"), 60_000, || {
+                let info = r.cmd(&["INFO"]);
+                let text = String::from_utf8_lossy(&info).into_owned();
+                let fields: Vec<(String, String)> = text
+                    .lines()
+                    .filter_map(|l| l.trim_end().split_once(':'))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+                if get("loading") == "1" && get("master_sync_in_progress") == "1" {
+                    lines = fields.into_iter().filter(|(k, _)| k.starts_with("master_sync_")).collect();
+                    true
+                } else {
+                    false
+                }
+            });
+            let get = |k: &str| lines.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+            let (total, read, left): (i64, i64, i64) = (
+                get("master_sync_total_bytes").parse().unwrap(),
+                get("master_sync_read_bytes").parse().unwrap(),
+                get("master_sync_left_bytes").parse().unwrap(),
+            );
+            assert_eq!(left, total - read, "{label}: {lines:?}");
+            assert!(get("master_sync_last_io_seconds_ago").parse::<i64>().is_ok(), "{label}: {lines:?}");
+            // The sizes differ by a byte or two between two syncs (the RDB's aux fields): compare their shape.
+            let shape = |v: i64| match v {
+                0 => "0".to_string(),
+                v if v == total => "total".to_string(),
+                v if v > 0 => "n".to_string(),
+                v => v.to_string(),
+            };
+            let names: Vec<&str> = lines.iter().map(|(k, _)| k.as_str()).collect();
+            seen.push(format!(
+                "{names:?} total={} read={} perc={}",
+                if total > 0 { "n".to_string() } else { total.to_string() },
+                shape(read),
+                get("master_sync_perc")
+            ));
+            r.cmd(&["REPLICAOF", "NO", "ONE"]);
+        }
+        assert_eq!(seen[1], seen[0], "{disk_less}/{load} (left: ferredis, right: Redis)");
+    }
+}
+
+/// A diskless sync to a replica that stops reading: the master does not pile the payload up in its memory (the
+/// child's pipe is read only as the replica's socket takes what was read, so the child waits), and after
+/// `repl-timeout` without progress the replica is dropped with Redis's log line; the next replica syncs. Both
+/// masters, Redis 7.0 and ferredis.
+#[test]
+fn diskless_payload_waits_for_a_stalled_replica_like_redis() {
+    use std::io::{Read, Write};
+    let _g = serial();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let label = kind.label();
+        let master = start(kind, &["--repl-diskless-sync", "yes", "--rdbcompression", "no", "--repl-timeout", "3"]);
+        let mut m = master.conn();
+        m.cmd(&["DEBUG", "POPULATE", "100000", "k", "300"]);
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", master.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.write_all(b"*3\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n").unwrap();
+        let mut ok = [0u8; 5];
+        s.read_exact(&mut ok).unwrap();
+        assert_eq!(&ok, b"+OK\r\n", "{label}");
+        s.write_all(b"*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n").unwrap();
+        // The payload starts; from here on the replica reads nothing.
+        let mut first = [0u8; 64];
+        s.read_exact(&mut first).unwrap();
+        assert!(first.starts_with(b"+FULLRESYNC"), "{label}");
+        wait_until(&format!("{label}: the stalled replica dropped"), 60_000, || {
+            let omem = String::from_utf8_lossy(&m.cmd(&["CLIENT", "LIST", "TYPE", "replica"])).into_owned();
+            // While it waits, at most a window of payload sits in the master's memory for it.
+            if let Some(v) = omem.split(" omem=").nth(1) {
+                let bytes: u64 = v.split(' ').next().unwrap_or("0").parse().unwrap_or(0);
+                assert!(bytes < 4 << 20, "{label}: {bytes} bytes of payload queued for a replica that reads nothing");
+            }
+            master.log_text().contains("Disconnecting timedout replica (full sync)")
+        });
+        drop(s);
+        wait_until(&format!("{label}: no replica"), 20_000, || field(&mut m, "replication", "connected_slaves") == "0");
+        // With no replica left to feed, the child is stopped.
+        wait_until(&format!("{label}: the child killed"), 20_000, || {
+            master.log_text().contains("Diskless rdb transfer, last replica dropped, killing fork child.")
+        });
+        let replica = start(Kind::Ferredis, &[]);
+        replicaof(&mut replica.conn(), &master);
+        m.cmd(&["SET", "after", "v"]);
+        wait_until(&format!("{label}: the next sync"), 60_000, || {
+            let mut c = replica.conn();
+            field(&mut c, "replication", "master_link_status") == "up" && c.cmd(&["DBSIZE"]) == b":100001\r\n"
+        });
+    }
+}
+
+/// `lazyfree-lazy-expire`, `lazyfree-lazy-server-del` and `lazyfree-lazy-eviction`: a big value (more than 64
+/// steps to free) that expires, is overwritten, or is evicted goes to the lazy-free thread when its directive is
+/// on, and is freed on the spot when it is off; small values never go. Counted in INFO's `lazyfreed_objects`,
+/// step by step as Redis 7.0 counts them, with the same replies.
+#[test]
+fn lazy_expire_server_del_and_eviction_like_redis() {
+    let _g = serial();
+    let mut seen = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let s = start(kind, &[]);
+        let mut c = s.conn();
+        let big = |c: &mut Conn, key: &str| {
+            let mut sadd = vec!["SADD".to_string(), key.to_string()];
+            sadd.extend((0..500).map(|i| format!("member:{i}")));
+            c.cmd(&sadd);
+        };
+        let mut steps: Vec<(String, Vec<u8>, i64)> = Vec::new();
+        let mut step = |c: &mut Conn, cmd: &[&str]| {
+            let reply = c.cmd(cmd);
+            wait_until("lazy free", 20_000, || num(c, "memory", "lazyfree_pending_objects") == 0);
+            steps.push((cmd.join(" "), reply, num(c, "memory", "lazyfreed_objects")));
+        };
+        // Everything off: nothing goes to the thread.
+        big(&mut c, "b1");
+        c.cmd(&["PEXPIRE", "b1", "1"]);
+        std::thread::sleep(Duration::from_millis(5));
+        step(&mut c, &["EXISTS", "b1"]);
+        big(&mut c, "b2");
+        step(&mut c, &["SET", "b2", "x"]);
+        for name in ["lazyfree-lazy-expire", "lazyfree-lazy-server-del", "lazyfree-lazy-eviction"] {
+            assert_eq!(c.cmd(&["CONFIG", "SET", name, "yes"]), b"+OK\r\n");
+        }
+        // A big value that expires (lazily here), one overwritten by SET, by a *STORE, and small ones.
+        big(&mut c, "b3");
+        c.cmd(&["PEXPIRE", "b3", "1"]);
+        c.cmd(&["SET", "s1", "v", "PX", "1"]);
+        std::thread::sleep(Duration::from_millis(5));
+        step(&mut c, &["EXISTS", "b3", "s1"]);
+        big(&mut c, "b4");
+        step(&mut c, &["SET", "b4", "x"]);
+        big(&mut c, "b5");
+        big(&mut c, "src");
+        step(&mut c, &["SUNIONSTORE", "b5", "src"]);
+        step(&mut c, &["SET", "b4", "y"]);
+        // Eviction under maxmemory: the big value goes first (allkeys-random has only it and small keys).
+        c.cmd(&["FLUSHALL"]);
+        big(&mut c, "b6");
+        let used = num(&mut c, "memory", "used_memory");
+        assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "volatile-ttl"]), b"+OK\r\n");
+        c.cmd(&["PEXPIRE", "b6", "100000"]);
+        assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", &(used - 1000).to_string()]), b"+OK\r\n");
+        step(&mut c, &["SET", "small", "v"]);
+        c.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
+        step(&mut c, &["EXISTS", "b6"]);
+        seen.push(steps);
+    }
+    assert_eq!(seen[1], seen[0], "left: ferredis, right: Redis");
+    assert_eq!(seen[1].last().map(|s| s.2), Some(4), "{:?}", seen[1]);
+}

@@ -260,9 +260,9 @@ fn memory(out: &mut String, srv: &ServerState, caller_mem: usize) {
         "mem_fragmentation_ratio" => ratio(f.total_frag()),
         "mem_fragmentation_bytes" => rss as i64 - used as i64,
         "mem_not_counted_for_evict" => srv.mem_not_counted_for_evict(),
-        "mem_replication_backlog" => 0,
-        "mem_total_replication_buffers" => 0,
-        "mem_clients_slaves" => 0,
+        "mem_replication_backlog" => f.repl_backlog,
+        "mem_total_replication_buffers" => f.repl_buffers,
+        "mem_clients_slaves" => f.clients_slaves,
         "mem_clients_normal" => f.clients_normal,
         "mem_cluster_links" => 0,
         "mem_aof_buffer" => f.aof_buffer,
@@ -431,15 +431,21 @@ fn replication(out: &mut String, srv: &ServerState) {
             "slave_repl_offset" => applied,
         );
         if r.link_state == LinkState::Transfer {
-            if let Some(l) = &r.link {
-                let (read, total) = l.transfer_progress();
-                let perc = if total > 0 { read as f64 / total as f64 * 100.0 } else { 0.0 };
+            // While the payload loads, the loader holds the link: its numbers as they were then.
+            let progress = match &r.link {
+                Some(l) => Some((l.transfer_progress(), l.last_io_ms)),
+                None if r.sync_loading => Some(((r.sync_progress.0, r.sync_progress.1), r.sync_progress.2)),
+                None => None,
+            };
+            if let Some(((read, total), last_io_ms)) = progress {
+                // Redis divides by any non-zero size (-1 before the header: "-0.00").
+                let perc = if total != 0 { read as f64 / total as f64 * 100.0 } else { 0.0 };
                 fields!(out,
                     "master_sync_total_bytes" => total,
                     "master_sync_read_bytes" => read,
                     "master_sync_left_bytes" => total - read as i64,
                     "master_sync_perc" => format!("{perc:.2}"),
-                    "master_sync_last_io_seconds_ago" => (srv.now_ms - l.last_io_ms) / 1000,
+                    "master_sync_last_io_seconds_ago" => (srv.now_ms - last_io_ms) / 1000,
                 );
             }
         }

@@ -27,6 +27,15 @@ pub struct MemFigures {
     pub startup: u64,
     pub rss: u64,
     pub clients_normal: u64,
+    /// INFO's replication memory as Redis 7.0 reports its shared replication buffer: `repl_buffers` is the stream
+    /// held (the backlog's history plus what waits for replicas); up to `repl-backlog-size` of it is the
+    /// backlog's, the rest the replicas' (`clients_slaves`).
+    pub clients_slaves: u64,
+    pub repl_backlog: u64,
+    pub repl_buffers: u64,
+    /// What replication really allocates here, for the overhead: the backlog ring (allocated whole), replica
+    /// clients and the stream kept for replicas during a full sync.
+    pub repl_allocated: u64,
     pub aof_buffer: u64,
     /// Per non-empty database: (id, main table bytes, bytes of the TTL fields in the entries).
     pub dbs: Vec<(usize, u64, u64)>,
@@ -50,8 +59,29 @@ impl MemFigures {
             rss: crate::util::rss_memory(),
             ..MemFigures::default()
         };
-        f.clients_normal =
-            srv.clients.iter().flatten().map(|c| c.state.conn.tot_mem as u64).sum::<u64>() + caller_mem as u64;
+        use crate::net::client::flags;
+        let is_replica = |c: &crate::net::client::ClientState| c.has(flags::REPLICA) && !c.has(flags::MONITOR);
+        let (mut normal, mut replicas, mut waiting) = (caller_mem as u64, 0u64, 0u64);
+        for c in srv.clients.iter().flatten() {
+            if is_replica(&c.state) {
+                replicas += c.state.conn.tot_mem as u64;
+                waiting += c.state.reply.pending_len() as u64;
+            } else {
+                normal += c.state.conn.tot_mem as u64;
+            }
+        }
+        let kept: u64 = srv.repl.replicas.iter().map(|r| r.pending.len() as u64).sum();
+        f.clients_normal = normal;
+        let backlog = srv.repl.backlog.as_ref();
+        let (history, ring) = backlog.map_or((0, 0), |b| (b.histlen() as u64, b.size() as u64));
+        f.repl_buffers = history + waiting + kept;
+        let size = crate::repl::backlog_size(srv) as u64;
+        (f.repl_backlog, f.clients_slaves) = if !srv.repl.replicas.is_empty() && f.repl_buffers > size {
+            (size, f.repl_buffers - size)
+        } else {
+            (f.repl_buffers, 0)
+        };
+        f.repl_allocated = ring + replicas + kept;
         f.aof_buffer = srv.mem_not_counted_for_evict();
         let mut tables = 0u64;
         for db in srv.dbs.iter().filter(|d| !d.keys.is_empty()) {
@@ -62,7 +92,7 @@ impl MemFigures {
             f.keys += db.keys.len() as u64;
             f.dbs.push((db.id, main, expires));
         }
-        f.overhead = f.startup + f.clients_normal + f.aof_buffer + tables;
+        f.overhead = f.startup + f.clients_normal + f.repl_allocated + f.aof_buffer + tables;
         f.dataset = used.saturating_sub(f.overhead);
         (f.allocated, f.active, f.resident) = crate::util::allocator_stats();
         f
@@ -218,8 +248,8 @@ pub fn memory_stats(ctx: &mut Ctx, _args: Args) {
     int(r, "peak.allocated", f.peak as i64);
     int(r, "total.allocated", f.used as i64);
     int(r, "startup.allocated", f.startup as i64);
-    int(r, "replication.backlog", 0);
-    int(r, "clients.slaves", 0);
+    int(r, "replication.backlog", f.repl_backlog as i64);
+    int(r, "clients.slaves", f.clients_slaves as i64);
     int(r, "clients.normal", f.clients_normal as i64);
     int(r, "cluster.links", 0);
     int(r, "aof.buffer", f.aof_buffer as i64);

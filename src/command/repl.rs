@@ -193,7 +193,8 @@ fn sync(ctx: &mut Ctx, args: Args) {
         capa_eof: info.capa_eof,
         diskless: false,
         pending: Vec::new(),
-        bulk_len: 0,
+        rdb_in_output: false,
+        stream_since_rdb: 0,
         soft_since_s: 0,
         bulk_file: None,
     };
@@ -213,6 +214,7 @@ fn sync(ctx: &mut Ctx, args: Args) {
                 let line =
                     if info.capa_psync2 { format!("+CONTINUE {}\r\n", srv.replid) } else { "+CONTINUE\r\n".into() };
                 ctx.client.reply.raw_bytes(line.as_bytes());
+                ctx.client.uncounted_out += line.len();
                 let mut tail = Vec::new();
                 let n = srv.repl.backlog.as_ref().map_or(0, |b| b.copy_from(offset, &mut tail));
                 ctx.client.reply.raw_bytes(&tail);

@@ -409,9 +409,11 @@ fn store_string_with(ctx: &mut Ctx, key: &[u8], val: &[u8], keep_ttl: bool, touc
     };
     let now = ctx.srv.now_ms;
     let db = &mut ctx.srv.dbs[ctx.client.db];
-    // Fast path: an existing key without a TTL is overwritten in place with a single lookup.
+    // Fast path: an existing key without a TTL is overwritten in place with a single lookup (unless its value is
+    // big: that one is replaced whole below, so it goes where `lazyfree-lazy-server-del` says).
+    let big = |e: &crate::object::Entry| crate::lazyfree::free_effort(e) > crate::lazyfree::FREE_EFFORT_THRESHOLD;
     if let Some(e) = db.keys.get_mut(key) {
-        if !e.has_expire() {
+        if !e.has_expire() && !big(e) {
             e.set_string(val);
             if lfu {
                 touch.apply(e);
@@ -422,7 +424,20 @@ fn store_string_with(ctx: &mut Ctx, key: &[u8], val: &[u8], keep_ttl: bool, touc
         }
     }
     let exists = db.keys.get(key).is_some() && !db.expire_if_needed(key, now);
-    if exists {
+    if let Some(old_lru) = db.keys.get(key).filter(|e| exists && big(e)).map(|e| e.lru()) {
+        let mut e = Entry::new_string(key, val);
+        e.set_lru(old_lru);
+        if lfu {
+            touch.apply(&mut e);
+        } else {
+            e.set_lru(lru);
+        }
+        if keep_ttl {
+            db.insert_keep_ttl(e);
+        } else {
+            db.insert(e);
+        }
+    } else if exists {
         if let Some(e) = db.keys.get_mut(key) {
             e.set_string(val);
             if lfu {

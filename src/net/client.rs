@@ -77,6 +77,10 @@ pub struct ClientState {
     /// The replication offset right after this client's last command that reached the stream (Redis's `woff`):
     /// what WAIT waits for.
     pub woff: i64,
+    /// Bytes of pending output that are not traffic: a replica's `+FULLRESYNC` / `+CONTINUE` line and keepalive
+    /// newlines, which Redis writes straight to the socket outside its byte counters. Taken off the count as
+    /// output is written.
+    pub uncounted_out: usize,
     /// Name of the ACL user the connection is authenticated as (CLIENT LIST `user=`, crash reports).
     pub user: String,
     /// Slot of that user in [`crate::acl::Acl`].
@@ -230,6 +234,7 @@ impl ClientState {
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
             woff: 0,
+            uncounted_out: 0,
             user: "default".to_string(),
             user_id: crate::acl::DEFAULT_USER,
             conn: ConnStats::default(),

@@ -184,7 +184,8 @@ mod tests {
             capa_eof: true,
             diskless: false,
             pending: Vec::new(),
-            bulk_len: 0,
+            rdb_in_output: false,
+            stream_since_rdb: 0,
             soft_since_s: 0,
             bulk_file: None,
         }

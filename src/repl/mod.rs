@@ -81,9 +81,11 @@ pub struct Replica {
     pub diskless: bool,
     /// Stream produced while its RDB is being made, sent right after the RDB.
     pub pending: Vec<u8>,
-    /// Size of the RDB queued in its output: not counted against `client-output-buffer-limit replica` (Redis
-    /// sends the file outside the output buffer).
-    pub bulk_len: usize,
+    /// Online, with the end of its RDB payload still in its output: only the stream queued after it
+    /// (`stream_since_rdb` bytes) counts against `client-output-buffer-limit replica` (Redis sends the payload
+    /// outside the output buffer). Cleared once the output holds no more than that stream.
+    pub rdb_in_output: bool,
+    pub stream_since_rdb: usize,
     /// Since when (unix seconds) its output stays above the soft limit; 0 = not above.
     pub soft_since_s: i64,
     /// `SendBulk`: the RDB file and the bytes of it still to queue.
@@ -192,8 +194,9 @@ pub struct Repl {
     pub can_continue: bool,
     /// Work for the server after the current command.
     pub requests: Vec<Request>,
-    /// Last time the ping to replicas was sent (unix seconds).
-    pub last_ping_s: i64,
+    /// Runs of the replication cron (Redis's `replication_cron_loops`): replicas get a PING every
+    /// `repl-ping-replica-period` runs.
+    pub cron_loops: u64,
     /// `min-replicas-to-write` and `min-replicas-max-lag`, cached for the per-command check, and the replicas
     /// that count as good (online, acked within the lag); see [`refresh_good_replicas`].
     pub min_to_write: i64,
@@ -225,6 +228,9 @@ pub struct Repl {
     /// Replica side: a received RDB is being loaded (the link is out of `link` meanwhile, so the cron must not
     /// start another one).
     pub sync_loading: bool,
+    /// While `sync_loading`: INFO's master_sync_* numbers (payload bytes read, expected, last I/O in ms), frozen
+    /// as the link left `link`.
+    pub sync_progress: (u64, i64, i64),
     /// The AOF was stopped for a full sync (`appendonly yes`): it restarts, through a rewrite, once a sync
     /// succeeds or the replica is promoted (Redis's `restartAOFAfterSYNC`), not before.
     pub aof_held: bool,
@@ -266,13 +272,14 @@ impl Default for Repl {
             down_since_s: 0,
             can_continue: false,
             requests: Vec::new(),
-            last_ping_s: 0,
+            cron_loops: 0,
             min_to_write: 0,
             min_max_lag: 10,
             good_replicas: 0,
             master_db: 0,
             loaded_history: None,
             sync_loading: false,
+            sync_progress: (0, -1, 0),
             bulk_timer: None,
             aof_held: false,
             waiting: Vec::new(),
@@ -473,7 +480,17 @@ pub fn feed_stream(srv: &mut ServerState, data: &[u8], mut running: Option<&mut 
                 }
                 c.state.reply.raw_bytes(data);
                 queue(c, fd);
-                c.state.reply.pending_len().saturating_sub(r.bulk_len)
+                let pending = c.state.reply.pending_len();
+                if r.rdb_in_output {
+                    // Everything after the payload is stream: once the output is no larger, the payload is gone.
+                    r.stream_since_rdb += data.len();
+                    if pending <= r.stream_since_rdb {
+                        r.rdb_in_output = false;
+                    }
+                    pending.min(r.stream_since_rdb)
+                } else {
+                    pending
+                }
             }
         };
         if over_output_limit(r, used as u64, &limit, now_s) {

@@ -101,6 +101,11 @@ pub struct MasterLink {
     pub full: Option<(String, i64)>,
     /// Last time anything was read (ms).
     pub last_io_ms: i64,
+    /// Bytes taken from the socket as payload, the EOF mark included (Redis's `repl_transfer_read`).
+    pub payload_read: u64,
+    /// Bytes of handshake replies consumed since the server last took the count: they are not replication
+    /// traffic (Redis reads them with its synchronous line reader, outside `total_net_repl_input_bytes`).
+    pub handshake_bytes: u64,
 }
 
 /// The temp file a payload received to disk goes to. Dropped before [`TempFile::keep`], it is deleted: a
@@ -150,6 +155,8 @@ impl MasterLink {
             transfer_file: None,
             full: None,
             last_io_ms: now_ms,
+            handshake_bytes: 0,
+            payload_read: 0,
         }
     }
 
@@ -159,15 +166,24 @@ impl MasterLink {
         self.phase = Phase::ReceivePong;
     }
 
-    /// Bytes of the payload received and expected (INFO's master_sync_* fields; expected is -1 for EOF transfers).
+    /// Bytes of the payload read and expected, as Redis 7.0's INFO master_sync_* fields show them: expected is
+    /// the `$<len>`, 0 for an EOF-marked transfer, -1 before the header arrived.
     pub fn transfer_progress(&self) -> (u64, i64) {
-        (self.received, self.bulk_len.map_or(-1, |n| n as i64))
+        let total = match (self.bulk_len, &self.eof_mark) {
+            (Some(n), _) => n as i64,
+            (None, Some(_)) => 0,
+            (None, None) => -1,
+        };
+        (self.payload_read, total)
     }
 
     /// Takes one line (without CR LF) off the input, if a whole one is there.
     fn line(&mut self) -> Result<Option<Vec<u8>>, String> {
         match memchr::memchr(b'\n', &self.inbuf) {
             Some(i) => {
+                if !matches!(self.phase, Phase::TransferHeader | Phase::TransferBody) {
+                    self.handshake_bytes += i as u64 + 1;
+                }
                 let mut l: Vec<u8> = self.inbuf.drain(..=i).collect();
                 l.pop();
                 if l.last() == Some(&b'\r') {
@@ -351,6 +367,7 @@ impl MasterLink {
             let take = want.min(self.inbuf.len());
             out.write_all(&self.inbuf[..take])?;
             self.inbuf.drain(..take);
+            self.payload_read += take as u64;
             self.received += take as u64;
             return Ok(self.received == n as u64);
         }
@@ -366,6 +383,7 @@ impl MasterLink {
             self.received += i as u64;
             let used = i + EOF_MARK_SIZE - self.tail.len();
             self.inbuf.drain(..used);
+            self.payload_read += used as u64;
             self.tail.clear();
             return Ok(true);
         }
@@ -375,6 +393,7 @@ impl MasterLink {
             self.received += (self.tail.len() + i) as u64;
             self.tail.clear();
             self.inbuf.drain(..i + EOF_MARK_SIZE);
+            self.payload_read += (i + EOF_MARK_SIZE) as u64;
             return Ok(true);
         }
         // No mark yet: everything but the last (mark length - 1) bytes is payload for sure.
@@ -393,6 +412,7 @@ impl MasterLink {
             self.received += cut as u64;
             self.tail.drain(..cut);
         }
+        self.payload_read += self.inbuf.len() as u64;
         self.inbuf.clear();
         Ok(false)
     }

@@ -270,6 +270,8 @@ impl Server {
             }
         };
         let reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let (read, expected) = link.transfer_progress();
+        self.state.repl.sync_progress = (read, expected, link.last_io_ms);
         let (r, dbs) = self.repl_read_rdb(el, reader, total, false);
         let del_sync_file = self.state.config.stored_bool("rdb-del-sync-files")
             && self.state.config.save_params.is_empty()
@@ -319,6 +321,9 @@ impl Server {
         self.begin_loading(total);
         self.state.persist.stats.async_loading = async_loading;
         self.state.repl.sync_loading = true;
+        // As Redis's INFO shows a load from the socket: nothing counted as read, the header's size (0 for EOF).
+        let (_, expected) = link.transfer_progress();
+        self.state.repl.sync_progress = (0, expected, link.last_io_ms);
         let (r, mark_ok, leftover, socket_bytes, last_io_ms) = {
             // Clients are served from the reader: every `every` bytes, and while the master is silent.
             let srv: &mut Server = self;

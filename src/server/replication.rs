@@ -46,6 +46,15 @@ impl Server {
                     link.cfg.psync_offset = -1;
                 }
             }
+        } else if let Some((id, offset, _db)) = self.state.repl.loaded_history.take() {
+            // A master restarting from its own RDB keeps that history as its second ID, so the replicas of its
+            // previous run continue with `+CONTINUE` (Redis 7.0's `loadDataFromDisk`); its own ID is new.
+            let r = &mut self.state.repl;
+            r.replid2 = id;
+            r.second_offset = offset + 1;
+            r.master_repl_offset = offset;
+            r.no_replicas_since_s = crate::util::now_ms() / 1000;
+            repl::create_backlog(&mut self.state);
         }
     }
 
@@ -103,11 +112,6 @@ impl Server {
         if !self.state.repl.closing_pipes.is_empty() {
             self.repl_close_pipes(el);
         }
-        if !self.state.repl.rdb_pipe_registered {
-            if let Some(fd) = self.state.repl.rdb_pipe.as_ref().map(|p| p.as_raw_fd()) {
-                self.state.repl.rdb_pipe_registered = el.add_interest(fd, Interest::READABLE).is_ok();
-            }
-        }
         if !self.state.repl.waiting.is_empty() {
             self.repl_serve_waiters(crate::util::now_ms());
         }
@@ -121,6 +125,29 @@ impl Server {
             }
         }
         repl::drain_feed(&mut self.state, None);
+    }
+
+    /// After the pass's writes: the diskless child's pipe is watched only while every replica it feeds has taken
+    /// its last window of payload, so a slow replica holds the child back instead of filling our memory (Redis
+    /// reads the pipe again only once every replica has written what was read).
+    pub(super) fn repl_pipe_interest(&mut self, el: &mut EventLoop) {
+        let Some(fd) = self.state.repl.rdb_pipe.as_ref().map(|p| p.as_raw_fd()) else { return };
+        let want = !self.repl_pipe_blocked();
+        let r = &mut self.state.repl;
+        if want && !r.rdb_pipe_registered {
+            r.rdb_pipe_registered = el.add_interest(fd, Interest::READABLE).is_ok();
+        } else if !want && r.rdb_pipe_registered {
+            let _ = el.remove_interest(fd, Interest::READABLE);
+            r.rdb_pipe_registered = false;
+        }
+    }
+
+    /// Whether a replica fed by the pipe still holds a full window of payload its socket has not taken.
+    fn repl_pipe_blocked(&self) -> bool {
+        self.state.repl.replicas.iter().filter(|r| r.state == ReplicaState::WaitBgsaveEnd && r.diskless).any(|r| {
+            matches!(self.state.clients.get(r.fd as usize), Some(Some(c))
+                if c.state.id == r.id && !c.state.has(flags::CLOSE_ASAP) && c.state.reply.pending_len() >= BULK_WINDOW)
+        })
     }
 
     /// Answers WAITs that have enough acknowledgements or timed out.
@@ -240,13 +267,22 @@ impl Server {
 
     /// Appends bytes to a replica's output, wherever the client is (the running one is out of the table).
     fn repl_write_to(&mut self, running: &mut Option<&mut ClientState>, id: u64, fd: i32, bytes: &[u8]) {
+        self.repl_write(running, id, fd, bytes, true)
+    }
+
+    /// [`Server::repl_write_to`]; `counted`: false for what Redis writes outside its traffic counters
+    /// (`+FULLRESYNC`, keepalive newlines).
+    fn repl_write(&mut self, running: &mut Option<&mut ClientState>, id: u64, fd: i32, bytes: &[u8], counted: bool) {
+        let aside = if counted { 0 } else { bytes.len() };
         if let Some(c) = running.as_deref_mut().filter(|c| c.id == id) {
             c.reply.raw_bytes(bytes);
+            c.uncounted_out += aside;
             return;
         }
         if let Some(Some(c)) = self.state.clients.get_mut(fd as usize) {
             if c.state.id == id {
                 c.state.reply.raw_bytes(bytes);
+                c.state.uncounted_out += aside;
                 self.state.queue_write(fd);
             }
         }
@@ -308,12 +344,8 @@ impl Server {
                     .collect();
                 for (id, fd, pre) in joining {
                     if !pre {
-                        self.repl_write_to(
-                            &mut running,
-                            id,
-                            fd,
-                            format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes(),
-                        );
+                        let line = format!("+FULLRESYNC {replid} {offset}\r\n");
+                        self.repl_write(&mut running, id, fd, line.as_bytes(), false);
                     }
                     log_notice!("Waiting for end of BGSAVE for SYNC");
                 }
@@ -381,12 +413,8 @@ impl Server {
                 let header = format!("$EOF:{}\r\n", String::from_utf8_lossy(&self.state.repl.eof_mark));
                 for (id, fd, pre) in starting {
                     if !pre {
-                        self.repl_write_to(
-                            &mut running,
-                            id,
-                            fd,
-                            format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes(),
-                        );
+                        let line = format!("+FULLRESYNC {replid} {offset}\r\n");
+                        self.repl_write(&mut running, id, fd, line.as_bytes(), false);
                     }
                     if diskless {
                         self.repl_write_to(&mut running, id, fd, header.as_bytes());
@@ -414,8 +442,9 @@ impl Server {
         }
     }
 
-    /// Diskless sync: moves what the child wrote into the pipe to the replicas it is for (at most `max` bytes).
-    /// Returns false once the pipe is at its end (or broken) and gone.
+    /// Diskless sync: moves what the child wrote into the pipe to the replicas it is for (at most `max` bytes, and
+    /// only while each has less than [`BULK_WINDOW`] of it unsent, unless `max` is unbounded: the child's last
+    /// bytes after its exit). Returns false once the pipe is at its end (or broken) and gone.
     fn repl_pipe_pump(&mut self, max: usize) -> bool {
         let Some(fd) = self.state.repl.rdb_pipe.as_ref().map(|p| p.as_raw_fd()) else { return false };
         let mut buf = vec![0u8; 64 * 1024];
@@ -428,15 +457,25 @@ impl Server {
             .filter(|r| r.state == ReplicaState::WaitBgsaveEnd && r.diskless)
             .map(|r| (r.id, r.fd))
             .collect();
+        let child = self.state.persist.child.as_ref().map(|c| c.pid);
+        if targets.is_empty() && max != usize::MAX && child.is_some() && child == self.state.repl.rdb_child_pid {
+            // Nobody left to send it to (Redis's `rdbPipeReadHandler`).
+            log_warning!("Diskless rdb transfer, last replica dropped, killing fork child.");
+            self.state.persist.kill_child();
+            self.state.set_child(None);
+            self.state.repl.rdb_child_pid = None;
+            self.state.repl.retire_pipe();
+            return false;
+        }
         loop {
+            if max != usize::MAX && self.repl_pipe_blocked() {
+                return true;
+            }
             match socket::read(fd, &mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
                     for &(id, rfd) in &targets {
                         self.repl_write_to(&mut None, id, rfd, &buf[..n]);
-                    }
-                    for r in self.state.repl.replicas.iter_mut().filter(|r| targets.iter().any(|t| t.0 == r.id)) {
-                        r.bulk_len += n;
                     }
                     total += n;
                     if total >= max {
@@ -495,6 +534,7 @@ impl Server {
             r.state = ReplicaState::Online;
             r.ack_time_ms = now;
             r.diskless = false;
+            (r.rdb_in_output, r.stream_since_rdb) = (true, pending.len());
             let name = r.name();
             self.repl_write_to(&mut None, id, fd, &pending);
             log_notice!("Streamed RDB transfer with replica {name} succeeded (socket)");
@@ -532,7 +572,6 @@ impl Server {
                     Ok((len, f)) => {
                         r.state = ReplicaState::SendBulk;
                         r.bulk_file = Some((f, len));
-                        r.bulk_len = len as usize + 24;
                         self.repl_write_to(&mut None, id, fd, format!("${len}\r\n").as_bytes());
                     }
                     Err(()) => self.repl_close_async(&mut None, id, fd),
@@ -602,6 +641,7 @@ impl Server {
             r.bulk_file = None;
             let pending = std::mem::take(&mut r.pending);
             c.state.reply.raw_bytes(&pending);
+            (r.rdb_in_output, r.stream_since_rdb) = (true, pending.len());
             r.state = ReplicaState::Online;
             r.ack_time_ms = now;
             log_notice!("Synchronization with replica {} succeeded", r.name());
@@ -794,7 +834,11 @@ impl Server {
         }
         loop {
             let Some(link) = self.state.repl.link.as_mut() else { return };
-            match link.advance() {
+            let event = link.advance();
+            let handshake = std::mem::take(&mut link.handshake_bytes);
+            let counted = &mut self.state.stats.net_repl_input_bytes;
+            *counted = counted.saturating_sub(handshake);
+            match event {
                 Event::NeedInput => break,
                 Event::FullResync { .. } => {
                     self.state.repl.link_state = LinkState::Transfer;
@@ -982,24 +1026,37 @@ impl Server {
             self.repl_start_full_syncs(None);
         }
         let now_s = now / 1000;
-        // No PING while a FAILOVER waits: the offset the target must reach stays put.
-        let failing_over = self.state.repl.failover.state != repl::failover::State::None;
-        if !self.state.repl.is_replica() && !self.state.repl.replicas.is_empty() && !failing_over {
-            let period = self.state.config.stored_i64("repl-ping-replica-period").max(1);
-            if now_s - self.state.repl.last_ping_s >= period {
-                self.state.repl.last_ping_s = now_s;
-                if let Some(f) = self.state.prop.repl.as_mut() {
-                    crate::persist::aof::writer::encode_command(&mut f.buf, &[b"PING"]);
-                }
-                repl::drain_feed(&mut self.state, None);
+        // No PING while a FAILOVER with a TIMEOUT waits (the offset the target must reach stays put); without
+        // one the PINGs go on and the target catches up after each (Redis 7.0's `replicationCron` tests
+        // `failover_end_time`).
+        let f = &self.state.repl.failover;
+        let failing_over = f.state != repl::failover::State::None && f.end_ms != 0;
+        let period = self.state.config.stored_i64("repl-ping-replica-period").max(1) as u64;
+        let loops = self.state.repl.cron_loops;
+        self.state.repl.cron_loops += 1;
+        if !self.state.repl.is_replica() && !self.state.repl.replicas.is_empty() && !failing_over && loops % period == 0
+        {
+            if let Some(f) = self.state.prop.repl.as_mut() {
+                crate::persist::aof::writer::encode_command(&mut f.buf, &[b"PING"]);
             }
+            repl::drain_feed(&mut self.state, None);
         }
         let mut presync = Vec::new();
         let mut timed_out = Vec::new();
         for r in &self.state.repl.replicas {
             match r.state {
-                // Not into a diskless payload, which is already flowing.
-                ReplicaState::WaitBgsaveEnd if r.diskless => {}
+                // Not into a diskless payload, which is already flowing; one whose socket takes nothing for
+                // `repl-timeout` holds the child back and goes (Redis's `repl_last_partial_write` check).
+                ReplicaState::WaitBgsaveEnd if r.diskless => {
+                    let stalled = matches!(self.state.clients.get(r.fd as usize), Some(Some(c))
+                        if c.state.id == r.id
+                            && c.state.reply.pending_len() > 0
+                            && now - c.state.last_interaction_ms > timeout_ms);
+                    if stalled {
+                        log_warning!("Disconnecting timedout replica (full sync): {}", r.name());
+                        timed_out.push((r.id, r.fd));
+                    }
+                }
                 ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd => presync.push((r.id, r.fd)),
                 ReplicaState::Online if !r.pre_psync && now - r.ack_time_ms > timeout_ms => {
                     log_warning!("Disconnecting timedout replica (streaming sync): {}", r.name());
@@ -1010,7 +1067,7 @@ impl Server {
             }
         }
         for (id, fd) in presync {
-            self.repl_write_to(&mut None, id, fd, b"\n");
+            self.repl_write(&mut None, id, fd, b"\n", false);
         }
         for (id, fd) in timed_out {
             self.repl_close_async(&mut None, id, fd);
