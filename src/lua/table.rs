@@ -190,7 +190,7 @@ impl Table {
     }
 
     /// `luaH_getstr` for an interned string with hash `khash`.
-    #[inline]
+    #[inline(always)]
     pub fn get_str(&self, key: super::value::StrRef, khash: u32) -> Value {
         if self.nodes.is_empty() {
             return Value::Nil;

@@ -633,12 +633,7 @@ impl Lua {
     /// Set the stack height (Lua's `L->top`), filling new slots with nil.
     #[inline(always)]
     fn set_top(&mut self, top: usize) {
-        let len = self.stack.len();
-        if top > len {
-            self.stack.extend(std::iter::repeat(Value::Nil).take(top - len));
-        } else {
-            self.stack.truncate(top);
-        }
+        self.stack.resize(top, Value::Nil);
     }
 
     /// Move the `n` values on top of the stack to `dst` and adjust them to `wanted` (-1: all); the stack ends
@@ -646,7 +641,10 @@ impl Lua {
     #[inline]
     fn poscall(&mut self, dst: usize, n: usize, wanted: i32) {
         let src = self.stack.len() - n;
-        if src != dst {
+        if n == 1 {
+            // The usual single result: one move, no range copy.
+            self.stack[dst] = self.stack[src];
+        } else if src != dst {
             self.stack.copy_within(src..src + n, dst);
         }
         if wanted < 0 {
@@ -693,7 +691,16 @@ impl Lua {
     }
 
     /// `luaF_close`: close the running thread's upvalues at or above `level`.
+    #[inline(always)]
     pub(crate) fn close_upvals(&mut self, level: usize) {
+        // Most returns have no open upvalue: one length check, the loop out of line.
+        if !self.open_upvals.is_empty() {
+            self.close_upvals_from(level);
+        }
+    }
+
+    #[inline(never)]
+    fn close_upvals_from(&mut self, level: usize) {
         while let Some(&u) = self.open_upvals.last() {
             let slot = self.upval_slot(u);
             if slot < level {
