@@ -125,6 +125,9 @@ pub struct EventLoop<P: Poller = DefaultPoller> {
     next_timer_id: u64,
     stop: bool,
     busy_poll: BusyPoll,
+    /// Serve a descriptor's writable event before its readable one (Redis's `AE_BARRIER`): see
+    /// [`EventLoop::set_write_barrier`].
+    write_barrier: bool,
 }
 
 impl<P: Poller> EventLoop<P> {
@@ -138,7 +141,15 @@ impl<P: Poller> EventLoop<P> {
             next_timer_id: 0,
             stop: false,
             busy_poll: BusyPoll::default(),
+            write_barrier: false,
         })
+    }
+
+    /// With the barrier, a descriptor ready both ways is written before it is read, so the replies of commands
+    /// read in this iteration wait for the next `before_sleep` (Redis installs its write handlers with
+    /// `AE_BARRIER` under `appendfsync always`, so that no reply leaves before its command is in the AOF).
+    pub fn set_write_barrier(&mut self, on: bool) {
+        self.write_barrier = on;
     }
 
     /// The poller backend's name (`epoll`, `kqueue`).
@@ -241,11 +252,20 @@ impl<P: Poller> EventLoop<P> {
             // Readable first, then writable, re-reading the mask in between: the read handler may have closed the
             // descriptor or dropped its write interest.
             let ready = ev.ready.intersect(self.interest(fd));
-            if ready.is_readable() {
-                h.file_event(self, fd, Interest::READABLE);
-            }
-            if ready.is_writable() && self.interest(fd).is_writable() {
-                h.file_event(self, fd, Interest::WRITABLE);
+            if self.write_barrier {
+                if ready.is_writable() {
+                    h.file_event(self, fd, Interest::WRITABLE);
+                }
+                if ready.is_readable() && self.interest(fd).is_readable() {
+                    h.file_event(self, fd, Interest::READABLE);
+                }
+            } else {
+                if ready.is_readable() {
+                    h.file_event(self, fd, Interest::READABLE);
+                }
+                if ready.is_writable() && self.interest(fd).is_writable() {
+                    h.file_event(self, fd, Interest::WRITABLE);
+                }
             }
             handled += 1;
         }

@@ -1845,6 +1845,15 @@ impl EventHandler for Server {
         crate::repl::drain_feed(&mut self.state, None);
         // What this pass changed reaches the AOF (and with `always` the disk) before any reply goes out.
         self.aof_flush(false);
+        // With `always`, also a reply drained by a write event after its command was read in the same iteration
+        // must wait for the next flush: writes go before reads (Redis's AE_BARRIER).
+        el.set_write_barrier(
+            self.state
+                .prop
+                .aof
+                .as_ref()
+                .is_some_and(|w| w.config().fsync == crate::persist::aof::writer::FsyncPolicy::Always),
+        );
         self.handle_pending_writes(el);
         self.repl_pipe_interest(el);
         if !self.state.clients_pending_push.is_empty()

@@ -3,7 +3,9 @@
 //!   with a time in the past sets the TTL instead of deleting), so a later command of the file still writes to the
 //!   same key, and the key expires once the load is over;
 //! - `aof-timestamp-enabled` annotations;
-//! - a replayed script that runs long at start-up: clients are served meanwhile, with -LOADING.
+//! - a replayed script that runs long at start-up: clients are served meanwhile, with -LOADING;
+//! - with `appendfsync always`, no reply leaves before its command is in the AOF, even when the reply joins a big
+//!   one still being written (Redis's AE_BARRIER).
 
 mod common;
 
@@ -146,5 +148,49 @@ fn long_script_in_the_aof_serves_loading_replies() {
         assert_eq!(c.cmd(&["GET", "x"]), b"$1\r\ny\r\n", "{}", kind.label());
         let _ = child.kill();
         let _ = child.wait();
+    }
+}
+
+/// `appendfsync always`: a client whose big GET reply is still draining sends INCR; its reply must not arrive
+/// before the INCR is in the AOF file. DEBUG AOF-FLUSH-SLEEP widens the window between the read and the flush.
+#[test]
+fn always_fsync_replies_wait_for_the_aof() {
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let tmp = TempDir::new(&format!("aof-barrier-{}", kind.label()));
+        let s = Server::start_in(
+            kind,
+            tmp.path(),
+            &["--appendonly", "yes", "--appendfsync", "always", "--save", "", "--enable-debug-command", "yes"],
+        );
+        let mut c = s.conn();
+        let mut d = s.conn();
+        let incr_file = || {
+            let dir = tmp.path().join("appendonlydir");
+            let mut names: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.to_string_lossy().ends_with(".incr.aof"))
+                .collect();
+            names.sort();
+            names.pop().unwrap()
+        };
+        for i in 0..8u64 {
+            c.cmd(&["DEBUG", "AOF-FLUSH-SLEEP", "0"]);
+            c.cmd(&["DEL", "x"]);
+            let offset = (10_000_000 + i * 611_953).to_string();
+            c.cmd(&["SETRANGE", "x", &offset, "x"]);
+            c.cmd(&["DEBUG", "AOF-FLUSH-SLEEP", "200000"]);
+            let before = std::fs::metadata(incr_file()).unwrap().len();
+            d.send(&["GET", "x"]).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(i * 3));
+            d.send(&["INCR", "n"]).unwrap();
+            let big = d.read_reply().unwrap();
+            assert!(big.len() > 10_000_000, "{}", kind.label());
+            let r = d.read_reply().unwrap();
+            assert_eq!(r, format!(":{}\r\n", i + 1).into_bytes(), "{}", kind.label());
+            let after = std::fs::metadata(incr_file()).unwrap().len();
+            assert!(after > before, "{} round {i}: INCR's reply arrived before the INCR was in the AOF", kind.label());
+        }
+        c.cmd(&["DEBUG", "AOF-FLUSH-SLEEP", "0"]);
     }
 }
