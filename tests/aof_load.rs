@@ -155,7 +155,8 @@ fn long_script_in_the_aof_serves_loading_replies() {
 /// before the INCR is in the AOF file. DEBUG AOF-FLUSH-SLEEP widens the window between the read and the flush.
 #[test]
 fn always_fsync_replies_wait_for_the_aof() {
-    for kind in [Kind::Ferredis, Kind::Redis] {
+    // Redis passes this too (FERREDIS_BIN=/usr/bin/redis-server); it takes seconds, so it runs on ours only.
+    for kind in [Kind::Ferredis] {
         let tmp = TempDir::new(&format!("aof-barrier-{}", kind.label()));
         let s = Server::start_in(
             kind,
@@ -174,15 +175,15 @@ fn always_fsync_replies_wait_for_the_aof() {
             names.sort();
             names.pop().unwrap()
         };
-        for i in 0..8u64 {
+        for i in 0..10u64 {
             c.cmd(&["DEBUG", "AOF-FLUSH-SLEEP", "0"]);
             c.cmd(&["DEL", "x"]);
             let offset = (10_000_000 + i * 611_953).to_string();
             c.cmd(&["SETRANGE", "x", &offset, "x"]);
-            c.cmd(&["DEBUG", "AOF-FLUSH-SLEEP", "200000"]);
+            c.cmd(&["DEBUG", "AOF-FLUSH-SLEEP", "300000"]);
             let before = std::fs::metadata(incr_file()).unwrap().len();
             d.send(&["GET", "x"]).unwrap();
-            std::thread::sleep(std::time::Duration::from_millis(i * 3));
+            std::thread::sleep(std::time::Duration::from_millis(i * 7 % 31));
             d.send(&["INCR", "n"]).unwrap();
             let big = d.read_reply().unwrap();
             assert!(big.len() > 10_000_000, "{}", kind.label());
