@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::event_loop::{EventHandler, EventLoop, TimerNext};
 use crate::net::client::{flags, Client, ClientState};
 use crate::net::client_evict::{self, Tracked};
+use crate::net::listen::{self, Listener};
 use crate::resp::parse::{Limits, Parsed, Parser, ProtoError, DEFAULT_MAX_INLINE_LEN, DEFAULT_MAX_MULTIBULK_LEN};
 use crate::resp::reply::Reply;
 use crate::state::{Action, ServerState, SlowlogEntry};
@@ -31,7 +32,7 @@ use crate::sys::socket;
 use crate::{log_notice, log_verbose, log_warning};
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
@@ -90,14 +91,8 @@ static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
 mod tx_pause;
 use tx_pause::PauseTracker;
 
-struct Listener {
-    fd: OwnedFd,
-    unix: bool,
-}
-
 pub struct Server {
     pub state: ServerState,
-    listeners: Vec<Listener>,
     /// fd → client id, to find clients by id (CLIENT KILL, MONITOR feeds) without scanning.
     id_to_fd: HashMap<u64, RawFd>,
     /// Connected clients, the running one included.
@@ -337,7 +332,7 @@ pub fn start(mut config: Config) -> i32 {
         // SHUTDOWN arrived while loading.
         return code;
     }
-    if server.listeners.iter().any(|l| !l.unix) {
+    if server.state.listeners.has_tcp() {
         log_notice!("Ready to accept connections");
     }
     if let Some(path) = &server.state.config.unixsocket {
@@ -462,44 +457,10 @@ impl Server {
                 }
             }
         };
-        let mut listeners = Vec::new();
-        if config.port != 0 {
-            for raw in &config.bind {
-                let (optional, addr) = match raw.strip_prefix('-') {
-                    Some(a) => (true, a),
-                    None => (false, raw.as_str()),
-                };
-                let res = match socket::parse_bind_addr(addr) {
-                    Some(ip) => socket::listen_tcp(ip, config.port, config.tcp_backlog),
-                    None => Err(io::Error::from_raw_os_error(libc::EADDRNOTAVAIL)),
-                };
-                match res {
-                    Ok(fd) => listeners.push(Listener { fd, unix: false }),
-                    Err(e) => {
-                        log_warning!(
-                            "Warning: Could not create server TCP listening socket {}:{}: bind: {}",
-                            addr,
-                            config.port,
-                            os_error_text(&e)
-                        );
-                        let errno = e.raw_os_error().unwrap_or(0);
-                        let skippable = [
-                            libc::ENOPROTOOPT,
-                            libc::EPROTONOSUPPORT,
-                            libc::ESOCKTNOSUPPORT,
-                            libc::EPFNOSUPPORT,
-                            libc::EAFNOSUPPORT,
-                            libc::EADDRNOTAVAIL,
-                        ];
-                        if (errno == libc::EADDRNOTAVAIL && optional) || skippable.contains(&errno) {
-                            continue;
-                        }
-                        log_warning!("Failed listening on port {} (tcp), aborting.", config.port);
-                        return Err(1);
-                    }
-                }
-            }
-        }
+        let Ok(mut listeners) = listen::open_tcp(config.port, &config.bind, config.tcp_backlog, &mut Vec::new()) else {
+            log_warning!("Failed listening on port {} (tcp), aborting.", config.port);
+            return Err(1);
+        };
         if let Some(path) = &config.unixsocket {
             match socket::listen_unix(path, config.unixsocketperm, config.tcp_backlog) {
                 Ok(fd) => listeners.push(Listener { fd, unix: true }),
@@ -536,13 +497,13 @@ impl Server {
         let acl = acl::startup_acl(&config)?;
         let mut state = ServerState::new(config);
         state.acl = acl;
+        state.listeners.list = listeners;
         state.client_info = command::connection::client_info_string;
         // Function libraries live in a Lua state built for the host that runs them.
         state.functions.set_host::<Server>();
         let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
         Ok(Server {
             state,
-            listeners,
             id_to_fd: HashMap::new(),
             connected: 0,
             cron_loops: 0,
@@ -559,9 +520,28 @@ impl Server {
         })
     }
 
+    /// Applies a listener change (CONFIG SET port/bind): the old sockets leave the event loop and close, the new
+    /// ones join it.
+    fn register_listener_changes(&mut self, el: &mut EventLoop) {
+        for l in std::mem::take(&mut self.state.listeners.retired) {
+            let _ = el.remove_interest(l.fd.as_raw_fd(), Interest::READABLE);
+        }
+        for fd in std::mem::take(&mut self.state.listeners.fresh) {
+            if let Err(e) = el.add_interest(fd, Interest::READABLE) {
+                log_warning!("Unrecoverable error creating server listening file event: {e}");
+            }
+        }
+    }
+
     /// TCP port actually bound by the first TCP listener (useful with `port 0` in tests... and INFO).
     pub fn tcp_port(&self) -> Option<u16> {
-        self.listeners.iter().find(|l| !l.unix).and_then(|l| socket::local_addr(l.fd.as_raw_fd())).map(|a| a.1)
+        self.state
+            .listeners
+            .list
+            .iter()
+            .find(|l| !l.unix)
+            .and_then(|l| socket::local_addr(l.fd.as_raw_fd()))
+            .map(|a| a.1)
     }
 
     fn limits_for(&self, authenticated: bool) -> Limits {
@@ -1351,6 +1331,7 @@ impl Server {
                         let _ = self.start_aof_rewrite();
                     }
                 }
+                Action::ListenersChanged => self.register_listener_changes(el),
                 Action::Shutdown { nosave, save, force, .. } => {
                     log_warning!("User requested shutdown...");
                     if !self.shutdown_persistence(nosave, save, force) {
@@ -1712,7 +1693,7 @@ impl Server {
             log_notice!("Removing the pid file.");
             let _ = socket::unlink(&path);
         }
-        self.listeners.clear();
+        self.state.listeners = Default::default();
         if let Some(path) = &self.state.config.unixsocket {
             log_notice!("Removing the unix socket file.");
             let _ = socket::unlink(path);
@@ -1730,7 +1711,7 @@ fn busy_poll_bound(config: &Config) -> std::time::Duration {
 
 impl EventHandler for Server {
     fn file_event(&mut self, el: &mut EventLoop, fd: RawFd, ready: Interest) {
-        if let Some(l) = self.listeners.iter().find(|l| l.fd.as_raw_fd() == fd) {
+        if let Some(l) = self.state.listeners.list.iter().find(|l| l.fd.as_raw_fd() == fd) {
             let unix = l.unix;
             self.accept(el, fd, unix);
             return;

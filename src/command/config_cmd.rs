@@ -207,7 +207,40 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         ctx.reply().error(&msg);
         return;
     }
+    if let Err((name, why)) = apply_listeners(ctx, &before, &pairs) {
+        let msg = failed(name, why);
+        restore(ctx, before);
+        ctx.reply().error(&msg);
+        return;
+    }
     ctx.reply().ok();
+}
+
+/// A new `port` or `bind` re-opens the TCP listeners (Redis's updatePort / applyBind). The error names the first of
+/// the two in the command, with its apply function's message; the old listeners stay open on failure.
+fn apply_listeners<'a>(
+    ctx: &mut Ctx,
+    before: &config::Config,
+    pairs: &[(&'static Directive, &'a [u8], &'a [u8])],
+) -> Result<(), (&'a [u8], &'static str)> {
+    let cfg = &ctx.srv.config;
+    if cfg.port == before.port && cfg.bind == before.bind {
+        return Ok(());
+    }
+    let Some((d, name, _)) = pairs.iter().find(|(d, _, _)| d.name == "port" || d.name == "bind") else {
+        return Ok(());
+    };
+    let (port, bind, backlog) = (cfg.port, cfg.bind.clone(), cfg.tcp_backlog);
+    if ctx.srv.listeners.rebind_tcp(port, &bind, backlog).is_err() {
+        let why = if d.name == "port" {
+            "Unable to listen on this port. Check server logs."
+        } else {
+            "Failed to bind to specified addresses."
+        };
+        return Err((name, why));
+    }
+    ctx.srv.actions.push(crate::state::Action::ListenersChanged);
+    Ok(())
 }
 
 /// Side effects of new values that aren't just read from `srv.config` at the next use.

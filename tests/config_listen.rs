@@ -1,0 +1,103 @@
+//! CONFIG SET port / bind re-open the listening sockets at run time (Redis 7.0's updatePort / applyBind), and
+//! `bind-source-addr` picks a replica's outgoing address. Every scenario runs on ferredis and on redis-server, and
+//! the replies must be the same bytes.
+
+mod common;
+use common::{free_port, Conn, Kind, Server};
+use std::net::{TcpListener, TcpStream};
+
+fn reachable(port: u16) -> bool {
+    TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+/// Runs `scenario` on both servers and checks that the transcripts match.
+fn differential(scenario: fn(&Server) -> Vec<String>) {
+    let f = Server::start(Kind::Ferredis, &[]);
+    let r = Server::start(Kind::Redis, &[]);
+    let (ft, rt) = (scenario(&f), scenario(&r));
+    assert_eq!(ft, rt, "ferredis vs redis-server transcripts differ");
+}
+
+fn reply(c: &mut Conn, args: &[&str]) -> String {
+    String::from_utf8_lossy(&c.cmd(args)).into_owned()
+}
+
+#[test]
+fn port_moves_and_failure_keeps_the_old_one() {
+    differential(|s| {
+        let mut t = Vec::new();
+        let mut c = s.conn();
+        let new_port = free_port();
+        t.push(reply(&mut c, &["CONFIG", "SET", "port", &new_port.to_string()]));
+        // The connection that asked survives; the old port is closed, the new one accepts.
+        t.push(reply(&mut c, &["PING"]));
+        t.push(format!("old reachable: {}", reachable(s.port)));
+        let mut c2 = Conn::connect(new_port);
+        t.push(reply(&mut c2, &["CONFIG", "GET", "port"]).replace(&new_port.to_string(), "<new>"));
+        // A port someone else holds: Redis's error, and the server still listens where it did.
+        let holder = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let taken = holder.local_addr().unwrap().port();
+        t.push(reply(&mut c2, &["CONFIG", "SET", "port", &taken.to_string()]));
+        t.push(reply(&mut c2, &["CONFIG", "GET", "port"]).replace(&new_port.to_string(), "<new>"));
+        t.push(format!("new reachable: {}", reachable(new_port)));
+        // port 0 closes TCP; the open connection can bring it back.
+        t.push(reply(&mut c2, &["CONFIG", "SET", "port", "0"]));
+        t.push(format!("reachable after port 0: {}", reachable(new_port)));
+        t.push(reply(&mut c2, &["CONFIG", "SET", "port", &new_port.to_string()]));
+        t.push(format!("reachable again: {}", reachable(new_port)));
+        t
+    });
+}
+
+#[test]
+fn bind_changes_and_failure() {
+    differential(|s| {
+        let mut t = Vec::new();
+        let mut c = s.conn();
+        // Not an address: Redis's apply error; the old listener stays.
+        t.push(reply(&mut c, &["CONFIG", "SET", "bind", "999.999.999.999"]));
+        t.push(reply(&mut c, &["CONFIG", "GET", "bind"]));
+        t.push(format!("reachable: {}", reachable(s.port)));
+        // Growing the set around the address already bound (the same port stays usable throughout).
+        t.push(reply(&mut c, &["CONFIG", "SET", "bind", "127.0.0.1 -::1"]));
+        t.push(format!("reachable: {}", reachable(s.port)));
+        // No address at all: nobody new gets in, and `bind ""` reads back empty.
+        t.push(reply(&mut c, &["CONFIG", "SET", "bind", ""]));
+        t.push(reply(&mut c, &["CONFIG", "GET", "bind"]));
+        t.push(format!("reachable with no bind: {}", reachable(s.port)));
+        t.push(reply(&mut c, &["CONFIG", "SET", "bind", "127.0.0.1"]));
+        t.push(format!("reachable again: {}", reachable(s.port)));
+        // Both at once: the first of the two names the error.
+        let holder = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let taken = holder.local_addr().unwrap().port().to_string();
+        t.push(reply(&mut c, &["CONFIG", "SET", "bind", "127.0.0.1", "port", &taken]));
+        t.push(reply(&mut c, &["CONFIG", "SET", "port", &taken, "bind", "127.0.0.1"]));
+        t.push(format!("reachable: {}", reachable(s.port)));
+        t
+    });
+}
+
+/// `bind-source-addr`: a replica connects to its master from that address (needs 127.0.0.2 on loopback, as on
+/// Linux).
+#[test]
+fn replica_connects_from_bind_source_addr() {
+    if std::net::UdpSocket::bind(("127.0.0.2", 0)).is_err() {
+        return;
+    }
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let master = Server::start(kind, &["--protected-mode", "no"]);
+        let replica = Server::start(kind, &["--bind-source-addr", "127.0.0.2"]);
+        let mut m = master.conn();
+        let mut r = replica.conn();
+        assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]), b"+OK\r\n");
+        let mut seen = String::new();
+        for _ in 0..100 {
+            seen = String::from_utf8_lossy(&m.cmd(&["INFO", "replication"])).into_owned();
+            if seen.contains("slave0:") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(seen.contains("slave0:ip=127.0.0.2,"), "{}: {seen}", kind.label());
+    }
+}
