@@ -230,6 +230,11 @@ fn slowlog_args(args: Args) -> Vec<Vec<u8>> {
     v
 }
 
+/// SHUTDOWN ABORT before the cron acted on SIGTERM/SIGINT: forgets the signal. Returns whether one was pending.
+pub fn cancel_signal_shutdown() -> bool {
+    SHUTDOWN_SIGNAL.swap(0, Ordering::SeqCst) != 0
+}
+
 extern "C" fn on_shutdown_signal(sig: libc::c_int) {
     // Only async-signal-safe work here: atomics, getpid, time, write.
     let previous = SHUTDOWN_SIGNAL.swap(sig, Ordering::SeqCst);
@@ -242,9 +247,45 @@ extern "C" fn on_shutdown_signal(sig: libc::c_int) {
     };
     crate::log::log_from_signal_handler(msg);
     if exit_now {
+        // A save in progress in this process leaves `temp-<pid>.rdb` behind: remove it, as Redis does.
+        remove_own_temp_rdb();
         // SAFETY: _exit is async-signal-safe and never returns.
         unsafe { libc::_exit(1) };
     }
+}
+
+/// Unlinks `temp-<our pid>.rdb` in the working directory using only async-signal-safe calls (no allocation).
+fn remove_own_temp_rdb() {
+    let mut path = [0u8; 40];
+    let mut n = 0;
+    for &b in b"temp-" {
+        path[n] = b;
+        n += 1;
+    }
+    // SAFETY: getpid has no preconditions and is async-signal-safe.
+    let mut pid = unsafe { libc::getpid() } as u32;
+    let mut digits = [0u8; 10];
+    let mut d = 0;
+    loop {
+        digits[d] = b'0' + (pid % 10) as u8;
+        d += 1;
+        pid /= 10;
+        if pid == 0 {
+            break;
+        }
+    }
+    while d > 0 {
+        d -= 1;
+        path[n] = digits[d];
+        n += 1;
+    }
+    for &b in b".rdb" {
+        path[n] = b;
+        n += 1;
+    }
+    // `path` is NUL-terminated: at most 5 + 10 + 4 bytes are written into 40 zeroed bytes.
+    // SAFETY: `path` is a NUL-terminated string that lives across the call; unlink is async-signal-safe.
+    unsafe { libc::unlink(path.as_ptr() as *const libc::c_char) };
 }
 
 fn install_signal_handlers() -> io::Result<()> {
@@ -1766,7 +1807,9 @@ impl EventHandler for Server {
             self.handle_pending_writes(el);
             return;
         }
-        if self.check_shutdown_signal(el) {
+        // Redis acts on the signal in its cron only, so DEBUG PAUSE-CRON holds it back (SHUTDOWN ABORT may then
+        // cancel it); acting here too only makes the exit prompter.
+        if !crate::command::debug::cron_paused() && self.check_shutdown_signal(el) {
             return;
         }
         self.pause_before_sleep(el);
