@@ -73,13 +73,14 @@ fn failed_foreground_saves_do_not_turn_on_misconf() {
         // The RDB file's name is taken by a directory: writing works, the final rename fails.
         std::fs::create_dir_all(s.dir().join("dump.rdb")).unwrap();
         let mut c = s.conn();
-        let mut t = Vec::new();
-        t.push(text(c.cmd(&["SET", "k", "v"])));
-        t.push(text(c.cmd(&["SAVE"])));
-        t.push(text(c.cmd(&["SET", "k", "v2"])));
-        t.push(text(c.cmd(&["SHUTDOWN"])));
-        t.push(text(c.cmd(&["PING"])));
-        t.push(text(c.cmd(&["SET", "k", "v3"])));
+        let mut t = vec![
+            text(c.cmd(&["SET", "k", "v"])),
+            text(c.cmd(&["SAVE"])),
+            text(c.cmd(&["SET", "k", "v2"])),
+            text(c.cmd(&["SHUTDOWN"])),
+            text(c.cmd(&["PING"])),
+            text(c.cmd(&["SET", "k", "v3"])),
+        ];
         let info = text(c.cmd(&["INFO", "persistence"]));
         t.push(info.lines().find(|l| l.starts_with("rdb_last_bgsave_status:")).unwrap_or("").to_string());
         // NOSAVE still leaves.
