@@ -98,6 +98,8 @@ pub struct Server {
     /// Connected clients, the running one included.
     connected: usize,
     cron_loops: u64,
+    /// Next client slot the cron's buffer pass visits (see `clients_cron`).
+    client_cursor: usize,
     /// Path of the pid file we wrote, removed at shutdown.
     pidfile: Option<String>,
     /// Set when the loop must end, with the process exit code.
@@ -548,6 +550,7 @@ impl Server {
             id_to_fd: HashMap::new(),
             connected: 0,
             cron_loops: 0,
+            client_cursor: 0,
             hz,
             pidfile,
             exit_code: None,
@@ -1631,51 +1634,61 @@ impl Server {
         }
     }
 
-    /// Timeouts of idle clients, and once a second each client's buffers are trimmed.
+    /// Timeouts of idle clients; buffer trims and limit checks for a share of the clients each tick (Redis's
+    /// clientsCron: `connected / hz` clients, at least 5, so every client is seen at least once a second and a few
+    /// clients on every tick).
     fn clients_cron(&mut self, el: &mut EventLoop, now_ms: i64) {
         let timeout_s = self.state.config.timeout;
-        let trim = self.run_with_period(1000);
-        let evict_limit = client_evict::limit_bytes(&self.state.config);
-        if timeout_s <= 0 && !trim {
+        if timeout_s > 0 {
+            for fd in 0..self.state.clients.len() {
+                let Some(c) = self.state.clients[fd].as_ref() else { continue };
+                if !c.state.has(flags::MONITOR | flags::BLOCKED | flags::POSTPONED | flags::MASTER | flags::REPLICA)
+                    && now_ms / 1000 - c.state.last_interaction_ms / 1000 > timeout_s
+                {
+                    log_verbose!("Closing idle client");
+                    self.free_client_by_fd(el, fd as RawFd);
+                }
+            }
+        }
+        let slots = self.state.clients.len();
+        if slots == 0 {
             return;
         }
-        for fd in 0..self.state.clients.len() {
+        let mut budget = (self.connected as i64 / self.hz).max(5) as usize;
+        let evict_limit = client_evict::limit_bytes(&self.state.config);
+        let mut step = 0;
+        while budget > 0 && step < slots {
+            let fd = (self.client_cursor + step) % slots;
+            step += 1;
             let Some(c) = self.state.clients[fd].as_mut() else { continue };
-            if timeout_s > 0
-                && !c.state.has(flags::MONITOR | flags::BLOCKED | flags::POSTPONED | flags::MASTER | flags::REPLICA)
-                && now_ms / 1000 - c.state.last_interaction_ms / 1000 > timeout_s
+            budget -= 1;
+            let writable = el.interest(fd as RawFd).is_writable();
+            // Redis's idle test for the query buffer: more than two seconds without input.
+            c.query.shrink_if_idle(now_ms / 1000 - c.state.last_interaction_ms / 1000 > 2);
+            if c.state.reply.pending_len() == 0 && c.state.reply.buf.capacity() > REPLY_BUF_KEEP {
+                c.state.reply.buf = Vec::new();
+            }
+            c.refresh_conn_stats(0, true, writable);
+            // A client that stays above its soft output limit without new output is only seen here (Redis's
+            // clientsCron closes it at once, with its own log line).
+            let limits = &self.state.config.client_output_buffer_limit;
+            if crate::pubsub::output_limit_bytes(&c.state) > 0
+                && !c.state.has(flags::CLOSE_ASAP)
+                && crate::pubsub::output_limit_reached(&c.state, &mut c.obuf_soft_limit_reached_s, limits, now_ms)
+                    .is_some()
             {
-                log_verbose!("Closing idle client");
+                log_warning!(
+                    "Client {} closed for overcoming of output buffer limits.",
+                    command::connection::client_info_string(&c.state, now_ms)
+                );
+                self.state.stats.client_outbuf_limit_disconnections += 1;
                 self.free_client_by_fd(el, fd as RawFd);
                 continue;
             }
-            if trim {
-                let writable = el.interest(fd as RawFd).is_writable();
-                c.query.shrink_if_idle();
-                if c.state.reply.pending_len() == 0 && c.state.reply.buf.capacity() > REPLY_BUF_KEEP {
-                    c.state.reply.buf = Vec::new();
-                }
-                c.refresh_conn_stats(0, true, writable);
-                // A client that stays above its soft output limit without new output is only seen here (Redis's
-                // clientsCron closes it at once, with its own log line).
-                let limits = &self.state.config.client_output_buffer_limit;
-                if crate::pubsub::output_limit_bytes(&c.state) > 0
-                    && !c.state.has(flags::CLOSE_ASAP)
-                    && crate::pubsub::output_limit_reached(&c.state, &mut c.obuf_soft_limit_reached_s, limits, now_ms)
-                        .is_some()
-                {
-                    log_warning!(
-                        "Client {} closed for overcoming of output buffer limits.",
-                        command::connection::client_info_string(&c.state, now_ms)
-                    );
-                    self.state.stats.client_outbuf_limit_disconnections += 1;
-                    self.free_client_by_fd(el, fd as RawFd);
-                    continue;
-                }
-                // Clients that stay idle with big buffers (pub/sub output, CONFIG SET of the limit) are counted here.
-                self.state.client_mem.update(c, evict_limit);
-            }
+            // Clients that stay idle with big buffers (pub/sub output, CONFIG SET of the limit) are counted here.
+            self.state.client_mem.update(c, evict_limit);
         }
+        self.client_cursor = (self.client_cursor + step) % slots;
     }
 
     fn check_shutdown_signal(&mut self, el: &mut EventLoop) -> bool {
