@@ -55,6 +55,9 @@ pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
 /// Most bytes written to one client per event, so one big reader cannot starve the others
 /// (Redis's `NET_MAX_WRITES_PER_EVENT`).
 pub const NET_MAX_WRITES_PER_EVENT: usize = 64 * 1024;
+/// Argument-table entries a client keeps between commands (the cron releases a bigger table).
+const SPANS_KEEP: usize = 1024;
+
 /// Connections accepted per readable event on a listener (Redis's `MAX_ACCEPTS_PER_CALL`).
 const MAX_ACCEPTS_PER_CALL: usize = 1000;
 /// Ready descriptors handled per poll.
@@ -1667,6 +1670,14 @@ impl Server {
             c.query.shrink_if_idle(now_ms / 1000 - c.state.last_interaction_ms / 1000 > 2);
             if c.state.reply.pending_len() == 0 && c.state.reply.buf.capacity() > REPLY_BUF_KEEP {
                 c.state.reply.buf = Vec::new();
+            }
+            // The argument table of a command with many arguments (Redis frees its argv after each command). With
+            // nothing buffered no command is half parsed, so the spans are stale.
+            if c.query.is_empty() && c.spans.capacity() > SPANS_KEEP {
+                c.spans = Vec::new();
+            }
+            if c.query.is_empty() && c.scratch.capacity() > REPLY_BUF_KEEP {
+                c.scratch = Vec::new();
             }
             c.refresh_conn_stats(0, true, writable);
             // A client that stays above its soft output limit without new output is only seen here (Redis's

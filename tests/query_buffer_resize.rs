@@ -71,3 +71,31 @@ fn busy_client_big_buffer_shrinks_to_its_peak() {
         assert!(now > 0 && now < orig, "{}: {now}", kind.label());
     }
 }
+
+fn used_memory(c: &mut Conn) -> u64 {
+    let info = String::from_utf8_lossy(&c.cmd(&["INFO", "memory"])).into_owned();
+    info.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|v| v.trim().parse().ok()).expect("used_memory")
+}
+
+/// A command with 100k arguments leaves nothing big behind in its client once the value is gone: the query buffer
+/// and the argument table are given back by the cron (Redis frees argv after each command), as Redis's lazyfree
+/// suite expects after `UNLINK` of such a set.
+#[test]
+fn many_argument_command_memory_is_given_back() {
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let s = Server::start(kind, &[]);
+        let mut c = s.conn();
+        let orig = used_memory(&mut c);
+        let mut args: Vec<String> = vec!["SADD".into(), "myset".into()];
+        args.extend((0..100_000).map(|i| i.to_string()));
+        assert_eq!(c.cmd(&args), b":100000\r\n");
+        let peak = used_memory(&mut c);
+        assert!(peak > orig + 1_000_000, "{}: {orig} -> {peak}", kind.label());
+        assert_eq!(c.cmd(&["UNLINK", "myset"]), b":1\r\n");
+        let back = eventually(Duration::from_secs(10), || {
+            let now = used_memory(&mut c);
+            now < peak && now < orig * 2
+        });
+        assert!(back, "{}: memory kept: orig {orig}, now {}", kind.label(), used_memory(&mut c));
+    }
+}
