@@ -872,7 +872,7 @@ pub static DIRECTIVES: &[Directive] = &[
         M,
     ),
     Directive::stored("supervised", Kind::StoredEnum(&["upstart", "systemd", "auto", "no"]), "no", I),
-    Directive::stored("oom-score-adj", Kind::StoredEnum(&["no", "yes", "relative", "absolute"]), "no", M).only("no"),
+    Directive::stored("oom-score-adj", Kind::StoredEnum(&["no", "yes", "relative", "absolute"]), "no", M),
     Directive::new(
         "oom-score-adj-values",
         Kind::Multi { get: |c| extra(c, "oom-score-adj-values"), set: set_oom_values },
@@ -1242,6 +1242,10 @@ fn set_percentiles(c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
 }
 
 fn set_shutdown_flags(c: &mut Config, name: &'static str, args: &[Vec<u8>]) -> Result<(), String> {
+    // No value at all is not one of the flags (Redis's configEnumGetValue refuses an empty list).
+    if args.is_empty() {
+        return Err(enum_error(SHUTDOWN_FLAGS));
+    }
     let mut seen = [false; 5];
     for a in args {
         seen[parse_enum(SHUTDOWN_FLAGS, a)?] = true;

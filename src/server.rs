@@ -544,6 +544,10 @@ impl Server {
         let mut state = ServerState::new(config);
         state.acl = acl;
         state.listeners.list = listeners;
+        if state.config.stored_str("oom-score-adj") != "no" {
+            // Logged on failure; Redis goes on too.
+            let _ = command::config_cmd::apply_oom(&state);
+        }
         state.client_info = command::connection::client_info_string;
         // Function libraries live in a Lua state built for the host that runs them.
         state.functions.set_host::<Server>();

@@ -101,3 +101,118 @@ fn replica_connects_from_bind_source_addr() {
         assert!(seen.contains("slave0:ip=127.0.0.2,"), "{}: {seen}", kind.label());
     }
 }
+
+fn oom_score(s: &Server) -> String {
+    std::fs::read_to_string(format!("/proc/{}/oom_score_adj", s.pid())).unwrap_or_default().trim().to_string()
+}
+
+/// `oom-score-adj` sets the process's OOM score (relative to the score it started with, or absolute), `no` puts
+/// the original back, and a CONFIG SET whose `port` fails to apply rolls an applied score back (Redis's
+/// restoreBackupConfig). Linux only.
+#[test]
+fn oom_score_adj_applies_and_rolls_back() {
+    if !std::path::Path::new("/proc/self/oom_score_adj").exists() {
+        return;
+    }
+    differential(|s| {
+        let mut c = s.conn();
+        let mut t = vec![oom_score(s)];
+        t.push(reply(&mut c, &["CONFIG", "SET", "oom-score-adj-values", "10 20 30"]));
+        t.push(oom_score(s));
+        t.push(reply(&mut c, &["CONFIG", "SET", "oom-score-adj", "yes"]));
+        t.push(oom_score(s));
+        t.push(reply(&mut c, &["CONFIG", "SET", "oom-score-adj", "absolute", "oom-score-adj-values", "5 6 7"]));
+        t.push(oom_score(s));
+        t.push(reply(&mut c, &["CONFIG", "SET", "oom-score-adj", "no"]));
+        t.push(oom_score(s));
+        let holder = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let taken = holder.local_addr().unwrap().port().to_string();
+        t.push(reply(&mut c, &["CONFIG", "SET", "oom-score-adj", "relative", "port", &taken]));
+        t.push(oom_score(s));
+        t.push(reply(&mut c, &["CONFIG", "GET", "oom-score-adj"]));
+        t
+    });
+}
+
+/// A multi-value enum given no value at all is refused at startup, as Redis does (the server must not start).
+#[test]
+fn startup_refuses_an_empty_shutdown_flag_list() {
+    for bin in [common::ferredis_bin(), common::redis_bin()] {
+        let port = free_port().to_string();
+        let mut child = std::process::Command::new(&bin)
+            .args(["--port", &port, "--save", "", "--shutdown-on-sigint", "now", "--shutdown-on-sigterm"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run server");
+        // A server that starts anyway is stopped rather than waited for.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while child.try_wait().expect("wait").is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let out = child.wait_with_output().expect("output");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{}: started", bin.display());
+        assert!(
+            text.contains(">>> 'shutdown-on-sigterm'")
+                && text.contains("argument(s) must be one of the following: default, save, nosave, now, force"),
+            "{}: {text}",
+            bin.display()
+        );
+    }
+}
+
+/// While a dataset loads, CONFIG SET of `dir` (and `appendonly`, `repl-diskless-load`) answers -LOADING, other
+/// settings apply (Redis's DENY_LOADING_CONFIG).
+#[test]
+fn config_set_dir_is_refused_while_loading() {
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let dir = common::TempDir::new("loading-cfg");
+        {
+            let mut s = Server::start_in(kind, dir.path(), &[]);
+            let mut c = s.conn();
+            assert_eq!(c.cmd(&["DEBUG", "POPULATE", "100000", "key", "100"]), b"+OK\r\n");
+            assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+            s.shutdown(&["NOSAVE"]);
+        }
+        let port = free_port();
+        let bin = if kind == Kind::Ferredis { common::ferredis_bin() } else { common::redis_bin() };
+        let mut child = std::process::Command::new(bin)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--key-load-delay",
+                "100",
+                "--enable-protected-configs",
+                "yes",
+            ])
+            .args(["--loading-process-events-interval-bytes", "1024", "--dir", dir.path().to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let mut c = loop {
+            if let Ok(c) = Conn::try_connect(port) {
+                break c;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        let info = String::from_utf8_lossy(&c.cmd(&["INFO", "persistence"])).into_owned();
+        // 100k keys at 100 µs each: the load lasts about ten seconds.
+        assert!(info.contains("loading:1"), "{}: not loading", kind.label());
+        assert_eq!(c.cmd(&["CONFIG", "SET", "loglevel", "debug"]), b"+OK\r\n", "{}", kind.label());
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "dir", "asdf"]),
+            b"-LOADING Redis is loading the dataset in memory\r\n",
+            "{}",
+            kind.label()
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}

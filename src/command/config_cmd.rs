@@ -177,6 +177,13 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         }
         pairs.push((d, name, value));
     }
+    // Settings that would disturb a load in progress wait for it to end (Redis's DENY_LOADING_CONFIG).
+    if ctx.srv.persist.stats.loading
+        && pairs.iter().any(|(d, _, _)| matches!(d.name, "dir" | "appendonly" | "repl-diskless-load"))
+    {
+        ctx.reply().error("LOADING Redis is loading the dataset in memory");
+        return;
+    }
     let before = ctx.srv.config.clone();
     for (d, name, value) in &pairs {
         let values = if d.is_multi() {
@@ -207,6 +214,14 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         ctx.reply().error(&msg);
         return;
     }
+    if oom_settings(&ctx.srv.config) != oom_settings(&before) && !apply_oom(ctx.srv) {
+        let name =
+            pairs.iter().find(|(d, _, _)| d.name.starts_with("oom-score-adj")).map_or(&b"oom-score-adj"[..], |p| p.1);
+        let msg = failed(name, "Failed to set current oom_score_adj. Check server logs.");
+        restore(ctx, before);
+        ctx.reply().error(&msg);
+        return;
+    }
     if let Err((name, why)) = apply_listeners(ctx, &before, &pairs) {
         let msg = failed(name, why);
         restore(ctx, before);
@@ -214,6 +229,20 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         return;
     }
     ctx.reply().ok();
+}
+
+/// `oom-score-adj` and its values, as applied.
+fn oom_settings(cfg: &config::Config) -> (String, Vec<u8>) {
+    let values = config::find(b"oom-score-adj-values").map(|d| cfg.get(d)).unwrap_or_default();
+    (cfg.stored_str("oom-score-adj").to_string(), values)
+}
+
+/// Sets the process's OOM score from the configuration, for its role (Redis's `setOOMScoreAdj(-1)`).
+/// Returns false when the score could not be set (logged).
+pub fn apply_oom(srv: &crate::state::ServerState) -> bool {
+    let (mode, values) = oom_settings(&srv.config);
+    let class = if srv.repl.master.is_some() { crate::sys::oom::REPLICA } else { crate::sys::oom::MASTER };
+    crate::sys::oom::apply(&mode, crate::sys::oom::parse_values(&String::from_utf8_lossy(&values)), class)
 }
 
 /// A new `port` or `bind` re-opens the TCP listeners (Redis's updatePort / applyBind). The error names the first of
@@ -280,7 +309,12 @@ fn restore(ctx: &mut Ctx, before: config::Config) {
         let _ = std::env::set_current_dir(&before.dir);
     }
     let title_changed = before.proc_title_template != ctx.srv.config.proc_title_template;
+    let oom_changed = oom_settings(&before) != oom_settings(&ctx.srv.config);
     ctx.srv.config = before;
+    if oom_changed {
+        // Failure was logged; the previous score stays what it can be, as in Redis's rollback.
+        let _ = apply_oom(ctx.srv);
+    }
     if title_changed {
         crate::proctitle::apply(&ctx.srv.config);
     }

@@ -75,6 +75,7 @@ pub mod kqueue;
 pub mod crash;
 #[cfg(target_os = "linux")]
 pub mod memtest;
+pub mod oom;
 pub mod process;
 pub mod proctitle;
 pub mod socket;
