@@ -34,6 +34,11 @@ fn port_moves_and_failure_keeps_the_old_one() {
         t.push(format!("old reachable: {}", reachable(s.port)));
         let mut c2 = Conn::connect(new_port);
         t.push(reply(&mut c2, &["CONFIG", "GET", "port"]).replace(&new_port.to_string(), "<new>"));
+        // The process title follows (Linux: /proc/<pid>/cmdline holds the title).
+        if let Ok(title) = std::fs::read(format!("/proc/{}/cmdline", s.pid())) {
+            let title = String::from_utf8_lossy(&title).into_owned();
+            t.push(format!("title names new port: {}", title.contains(&format!(":{new_port}"))));
+        }
         // A port someone else holds: Redis's error, and the server still listens where it did.
         let holder = TcpListener::bind(("127.0.0.1", 0)).unwrap();
         let taken = holder.local_addr().unwrap().port();

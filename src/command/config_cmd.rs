@@ -269,6 +269,8 @@ fn apply_listeners<'a>(
         return Err((name, why));
     }
     ctx.srv.actions.push(crate::state::Action::ListenersChanged);
+    // The title shows the listening address and port.
+    crate::proctitle::apply(&ctx.srv.config);
     Ok(())
 }
 
