@@ -128,6 +128,12 @@ fn oom_score_adj_applies_and_rolls_back() {
         t.push(oom_score(s));
         t.push(reply(&mut c, &["CONFIG", "SET", "oom-score-adj", "absolute", "oom-score-adj-values", "5 6 7"]));
         t.push(oom_score(s));
+        // The replica's score while replicating, the master's again after REPLICAOF NO ONE.
+        let nowhere = free_port().to_string();
+        t.push(reply(&mut c, &["REPLICAOF", "127.0.0.1", &nowhere]));
+        t.push(oom_score(s));
+        t.push(reply(&mut c, &["REPLICAOF", "NO", "ONE"]));
+        t.push(oom_score(s));
         t.push(reply(&mut c, &["CONFIG", "SET", "oom-score-adj", "no"]));
         t.push(oom_score(s));
         let holder = TcpListener::bind(("127.0.0.1", 0)).unwrap();

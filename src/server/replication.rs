@@ -624,6 +624,8 @@ impl Server {
             self.state.repl.can_continue = true;
         }
         repl::sync_feed(&mut self.state);
+        // The replica's `oom-score-adj-values` entry now applies (failure is logged, as in Redis).
+        let _ = crate::command::config_cmd::apply_oom(&self.state);
         log_notice!("Connecting to MASTER {}:{}", addr.host, addr.port);
         self.repl_connect(el);
     }
@@ -635,6 +637,7 @@ impl Server {
         self.repl_drop_master(el);
         self.state.repl.master = Some(m);
         repl::unset_master(&mut self.state);
+        let _ = crate::command::config_cmd::apply_oom(&self.state);
         // An AOF stopped by a sync that never finished comes back now (Redis's `replicationUnsetMaster`).
         self.repl_restart_aof();
     }

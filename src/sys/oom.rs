@@ -4,7 +4,8 @@
 //! remembered score back. Classes: 0 master, 1 replica, 2 background child.
 //!
 //! Invariant: `BASE` is meaningful only while `ADJUSTED` is set. Elsewhere than Linux every call is a no-op.
-//! Tested by `tests/config_listen.rs` (reading /proc/<pid>/oom_score_adj of a running server, rollback included).
+//! Tested by `tests/config_listen.rs` (reading /proc/<pid>/oom_score_adj of a running server: CONFIG SET, REPLICAOF,
+//! rollback).
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
