@@ -189,7 +189,7 @@ fn config_set_dir_is_refused_while_loading() {
         }
         let port = free_port();
         let bin = if kind == Kind::Ferredis { common::ferredis_bin() } else { common::redis_bin() };
-        let mut child = std::process::Command::new(bin)
+        let child = std::process::Command::new(bin)
             .args([
                 "--port",
                 &port.to_string(),
@@ -207,6 +207,8 @@ fn config_set_dir_is_refused_while_loading() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("spawn");
+        // Killed on every path, a failed assertion included.
+        let _guard = KillOnDrop(child);
         let mut c = loop {
             if let Ok(c) = Conn::try_connect(port) {
                 break c;
@@ -223,7 +225,14 @@ fn config_set_dir_is_refused_while_loading() {
             "{}",
             kind.label()
         );
-        let _ = child.kill();
-        let _ = child.wait();
+    }
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
