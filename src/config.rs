@@ -792,8 +792,8 @@ const SHUTDOWN_FLAGS: &[&str] = &["default", "save", "nosave", "now", "force"];
 /// Every directive ferredis knows, in `CONFIG GET *` order.
 pub static DIRECTIVES: &[Directive] = &[
     // Networking.
-    int!("port", port, 0, 65535, I),
-    Directive::new("bind", Kind::Multi { get: |c| c.bind.join(" "), set: set_bind }, I),
+    int!("port", port, 0, 65535, M),
+    Directive::new("bind", Kind::Multi { get: |c| c.bind.join(" "), set: set_bind }, M),
     Directive::stored("bind-source-addr", Kind::StoredStr, "", M),
     Directive::new(
         "unixsocket",
@@ -1134,6 +1134,8 @@ fn set_bind(c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
     if args.len() > 16 {
         return Err("Too many bind addresses specified.".into());
     }
+    // A single empty argument (`bind ""`, as CONFIG REWRITE writes no addresses) means no addresses.
+    let args = if args.len() == 1 && args[0].is_empty() { &[][..] } else { args };
     c.bind = args.iter().map(|a| lossy(a)).collect();
     Ok(())
 }
@@ -1240,6 +1242,10 @@ fn set_percentiles(c: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
 }
 
 fn set_shutdown_flags(c: &mut Config, name: &'static str, args: &[Vec<u8>]) -> Result<(), String> {
+    // No value at all is not one of the flags (Redis's configEnumGetValue refuses an empty list).
+    if args.is_empty() {
+        return Err(enum_error(SHUTDOWN_FLAGS));
+    }
     let mut seen = [false; 5];
     for a in args {
         seen[parse_enum(SHUTDOWN_FLAGS, a)?] = true;

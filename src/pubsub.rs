@@ -439,6 +439,9 @@ struct Sink<'a> {
     stats: &'a mut Stats,
     now_ms: i64,
     info: ClientInfoFn,
+    /// Client-eviction accounting and its limit (`maxmemory-clients`, 0 = off).
+    client_mem: &'a mut crate::net::client_evict::ClientMem,
+    evict_limit: u64,
 }
 
 impl Sink<'_> {
@@ -464,6 +467,11 @@ impl Sink<'_> {
         }
         enc.append_to(&mut c.state.reply);
         check_output_limits(c, self.limits, self.now_ms, self.stats, self.info);
+        // As Redis's pubsubPublishMessage: the receiver's grown output counts at once for client eviction, which
+        // runs before the next command (only tracked here while eviction is on; the cron refreshes the rest).
+        if self.evict_limit > 0 {
+            self.client_mem.update(c, self.evict_limit);
+        }
         // Coalesced: written before the loop sleeps, or after PUSH_COALESCE (server::before_sleep). A client that
         // has a reply of its own pending is written with it anyway.
         if !c.pending_write && !c.pending_push {
@@ -488,8 +496,21 @@ pub fn publish(
     msg: &[u8],
 ) -> usize {
     let srv_info = srv.client_info;
-    let ServerState { pubsub, clients, clients_pending_push, pending_push_since, config, stats, now_ms, .. } = srv;
+    let evict_limit = crate::net::client_evict::limit_bytes(&srv.config);
+    let ServerState {
+        pubsub,
+        clients,
+        clients_pending_push,
+        pending_push_since,
+        config,
+        stats,
+        now_ms,
+        client_mem,
+        ..
+    } = srv;
     let mut sink = Sink {
+        client_mem,
+        evict_limit,
         clients,
         pending_push: clients_pending_push,
         pending_push_since,

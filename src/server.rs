@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::event_loop::{EventHandler, EventLoop, TimerNext};
 use crate::net::client::{flags, Client, ClientState};
 use crate::net::client_evict::{self, Tracked};
+use crate::net::listen::{self, Listener};
 use crate::resp::parse::{Limits, Parsed, Parser, ProtoError, DEFAULT_MAX_INLINE_LEN, DEFAULT_MAX_MULTIBULK_LEN};
 use crate::resp::reply::Reply;
 use crate::state::{Action, ServerState, SlowlogEntry};
@@ -31,7 +32,7 @@ use crate::sys::socket;
 use crate::{log_notice, log_verbose, log_warning};
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
@@ -54,6 +55,9 @@ pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
 /// Most bytes written to one client per event, so one big reader cannot starve the others
 /// (Redis's `NET_MAX_WRITES_PER_EVENT`).
 pub const NET_MAX_WRITES_PER_EVENT: usize = 64 * 1024;
+/// Argument-table entries a client keeps between commands (the cron releases a bigger table).
+const SPANS_KEEP: usize = 1024;
+
 /// Connections accepted per readable event on a listener (Redis's `MAX_ACCEPTS_PER_CALL`).
 const MAX_ACCEPTS_PER_CALL: usize = 1000;
 /// Ready descriptors handled per poll.
@@ -90,19 +94,15 @@ static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
 mod tx_pause;
 use tx_pause::PauseTracker;
 
-struct Listener {
-    fd: OwnedFd,
-    unix: bool,
-}
-
 pub struct Server {
     pub state: ServerState,
-    listeners: Vec<Listener>,
     /// fd → client id, to find clients by id (CLIENT KILL, MONITOR feeds) without scanning.
     id_to_fd: HashMap<u64, RawFd>,
     /// Connected clients, the running one included.
     connected: usize,
     cron_loops: u64,
+    /// Next client slot the cron's buffer pass visits (see `clients_cron`).
+    client_cursor: usize,
     /// Path of the pid file we wrote, removed at shutdown.
     pidfile: Option<String>,
     /// Set when the loop must end, with the process exit code.
@@ -237,6 +237,11 @@ fn slowlog_args(args: Args) -> Vec<Vec<u8>> {
     v
 }
 
+/// SHUTDOWN ABORT before the cron acted on SIGTERM/SIGINT: forgets the signal. Returns whether one was pending.
+pub fn cancel_signal_shutdown() -> bool {
+    SHUTDOWN_SIGNAL.swap(0, Ordering::SeqCst) != 0
+}
+
 extern "C" fn on_shutdown_signal(sig: libc::c_int) {
     // Only async-signal-safe work here: atomics, getpid, time, write.
     let previous = SHUTDOWN_SIGNAL.swap(sig, Ordering::SeqCst);
@@ -249,9 +254,45 @@ extern "C" fn on_shutdown_signal(sig: libc::c_int) {
     };
     crate::log::log_from_signal_handler(msg);
     if exit_now {
+        // A save in progress in this process leaves `temp-<pid>.rdb` behind: remove it, as Redis does.
+        remove_own_temp_rdb();
         // SAFETY: _exit is async-signal-safe and never returns.
         unsafe { libc::_exit(1) };
     }
+}
+
+/// Unlinks `temp-<our pid>.rdb` in the working directory using only async-signal-safe calls (no allocation).
+fn remove_own_temp_rdb() {
+    let mut path = [0u8; 40];
+    let mut n = 0;
+    for &b in b"temp-" {
+        path[n] = b;
+        n += 1;
+    }
+    // SAFETY: getpid has no preconditions and is async-signal-safe.
+    let mut pid = unsafe { libc::getpid() } as u32;
+    let mut digits = [0u8; 10];
+    let mut d = 0;
+    loop {
+        digits[d] = b'0' + (pid % 10) as u8;
+        d += 1;
+        pid /= 10;
+        if pid == 0 {
+            break;
+        }
+    }
+    while d > 0 {
+        d -= 1;
+        path[n] = digits[d];
+        n += 1;
+    }
+    for &b in b".rdb" {
+        path[n] = b;
+        n += 1;
+    }
+    // `path` is NUL-terminated: at most 5 + 10 + 4 bytes are written into 40 zeroed bytes.
+    // SAFETY: `path` is a NUL-terminated string that lives across the call; unlink is async-signal-safe.
+    unsafe { libc::unlink(path.as_ptr() as *const libc::c_char) };
 }
 
 fn install_signal_handlers() -> io::Result<()> {
@@ -340,7 +381,7 @@ pub fn start(mut config: Config) -> i32 {
         // SHUTDOWN arrived while loading.
         return code;
     }
-    if server.listeners.iter().any(|l| !l.unix) {
+    if server.state.listeners.has_tcp() {
         log_notice!("Ready to accept connections");
     }
     if let Some(path) = &server.state.config.unixsocket {
@@ -465,44 +506,10 @@ impl Server {
                 }
             }
         };
-        let mut listeners = Vec::new();
-        if config.port != 0 {
-            for raw in &config.bind {
-                let (optional, addr) = match raw.strip_prefix('-') {
-                    Some(a) => (true, a),
-                    None => (false, raw.as_str()),
-                };
-                let res = match socket::parse_bind_addr(addr) {
-                    Some(ip) => socket::listen_tcp(ip, config.port, config.tcp_backlog),
-                    None => Err(io::Error::from_raw_os_error(libc::EADDRNOTAVAIL)),
-                };
-                match res {
-                    Ok(fd) => listeners.push(Listener { fd, unix: false }),
-                    Err(e) => {
-                        log_warning!(
-                            "Warning: Could not create server TCP listening socket {}:{}: bind: {}",
-                            addr,
-                            config.port,
-                            os_error_text(&e)
-                        );
-                        let errno = e.raw_os_error().unwrap_or(0);
-                        let skippable = [
-                            libc::ENOPROTOOPT,
-                            libc::EPROTONOSUPPORT,
-                            libc::ESOCKTNOSUPPORT,
-                            libc::EPFNOSUPPORT,
-                            libc::EAFNOSUPPORT,
-                            libc::EADDRNOTAVAIL,
-                        ];
-                        if (errno == libc::EADDRNOTAVAIL && optional) || skippable.contains(&errno) {
-                            continue;
-                        }
-                        log_warning!("Failed listening on port {} (tcp), aborting.", config.port);
-                        return Err(1);
-                    }
-                }
-            }
-        }
+        let Ok(mut listeners) = listen::open_tcp(config.port, &config.bind, config.tcp_backlog, &mut Vec::new()) else {
+            log_warning!("Failed listening on port {} (tcp), aborting.", config.port);
+            return Err(1);
+        };
         if let Some(path) = &config.unixsocket {
             match socket::listen_unix(path, config.unixsocketperm, config.tcp_backlog) {
                 Ok(fd) => listeners.push(Listener { fd, unix: true }),
@@ -539,16 +546,21 @@ impl Server {
         let acl = acl::startup_acl(&config)?;
         let mut state = ServerState::new(config);
         state.acl = acl;
+        state.listeners.list = listeners;
+        // The OOM score from the start, before loading (Redis's setOOMScoreAdj(-1) in main); logged on failure,
+        // and the server goes on, as Redis does. `sync_oom_role` keeps it in line with the role afterwards.
+        let class = if state.repl.master.is_some() { crate::oom::Class::Replica } else { crate::oom::Class::Master };
+        let _ = crate::oom::apply(crate::oom::Setting::of(&state.config), class);
         state.client_info = command::connection::client_info_string;
         // Function libraries live in a Lua state built for the host that runs them.
         state.functions.set_host::<Server>();
         let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
         Ok(Server {
             state,
-            listeners,
             id_to_fd: HashMap::new(),
             connected: 0,
             cron_loops: 0,
+            client_cursor: 0,
             hz,
             pidfile,
             exit_code: None,
@@ -563,9 +575,28 @@ impl Server {
         })
     }
 
+    /// Applies a listener change (CONFIG SET port/bind): the old sockets leave the event loop and close, the new
+    /// ones join it.
+    fn register_listener_changes(&mut self, el: &mut EventLoop) {
+        for l in std::mem::take(&mut self.state.listeners.retired) {
+            let _ = el.remove_interest(l.fd.as_raw_fd(), Interest::READABLE);
+        }
+        for fd in std::mem::take(&mut self.state.listeners.fresh) {
+            if let Err(e) = el.add_interest(fd, Interest::READABLE) {
+                log_warning!("Unrecoverable error creating server listening file event: {e}");
+            }
+        }
+    }
+
     /// TCP port actually bound by the first TCP listener (useful with `port 0` in tests... and INFO).
     pub fn tcp_port(&self) -> Option<u16> {
-        self.listeners.iter().find(|l| !l.unix).and_then(|l| socket::local_addr(l.fd.as_raw_fd())).map(|a| a.1)
+        self.state
+            .listeners
+            .list
+            .iter()
+            .find(|l| !l.unix)
+            .and_then(|l| socket::local_addr(l.fd.as_raw_fd()))
+            .map(|a| a.1)
     }
 
     fn limits_for(&self, authenticated: bool) -> Limits {
@@ -1376,6 +1407,7 @@ impl Server {
                         let _ = self.start_aof_rewrite();
                     }
                 }
+                Action::ListenersChanged => self.register_listener_changes(el),
                 Action::Shutdown { nosave, save, force, .. } => {
                     log_warning!("User requested shutdown...");
                     if !self.shutdown_persistence(nosave, save, force) {
@@ -1640,51 +1672,69 @@ impl Server {
         }
     }
 
-    /// Timeouts of idle clients, and once a second each client's buffers are trimmed.
+    /// Timeouts of idle clients; buffer trims and limit checks for a share of the clients each tick (Redis's
+    /// clientsCron: `connected / hz` clients, at least 5, so every client is seen at least once a second and a few
+    /// clients on every tick).
     fn clients_cron(&mut self, el: &mut EventLoop, now_ms: i64) {
         let timeout_s = self.state.config.timeout;
-        let trim = self.run_with_period(1000);
-        let evict_limit = client_evict::limit_bytes(&self.state.config);
-        if timeout_s <= 0 && !trim {
+        if timeout_s > 0 {
+            for fd in 0..self.state.clients.len() {
+                let Some(c) = self.state.clients[fd].as_ref() else { continue };
+                if !c.state.has(flags::MONITOR | flags::BLOCKED | flags::POSTPONED | flags::MASTER | flags::REPLICA)
+                    && now_ms / 1000 - c.state.last_interaction_ms / 1000 > timeout_s
+                {
+                    log_verbose!("Closing idle client");
+                    self.free_client_by_fd(el, fd as RawFd);
+                }
+            }
+        }
+        let slots = self.state.clients.len();
+        if slots == 0 {
             return;
         }
-        for fd in 0..self.state.clients.len() {
+        let mut budget = (self.connected as i64 / self.hz).max(5) as usize;
+        let evict_limit = client_evict::limit_bytes(&self.state.config);
+        let mut step = 0;
+        while budget > 0 && step < slots {
+            let fd = (self.client_cursor + step) % slots;
+            step += 1;
             let Some(c) = self.state.clients[fd].as_mut() else { continue };
-            if timeout_s > 0
-                && !c.state.has(flags::MONITOR | flags::BLOCKED | flags::POSTPONED | flags::MASTER | flags::REPLICA)
-                && now_ms / 1000 - c.state.last_interaction_ms / 1000 > timeout_s
+            budget -= 1;
+            let writable = el.interest(fd as RawFd).is_writable();
+            // Redis's idle test for the query buffer: more than two seconds without input.
+            c.query.shrink_if_idle(now_ms / 1000 - c.state.last_interaction_ms / 1000 > 2);
+            if c.state.reply.pending_len() == 0 && c.state.reply.buf.capacity() > REPLY_BUF_KEEP {
+                c.state.reply.buf = Vec::new();
+            }
+            // The argument table of a command with many arguments (Redis frees its argv after each command). With
+            // nothing buffered no command is half parsed, so the spans are stale.
+            if c.query.is_empty() && c.spans.capacity() > SPANS_KEEP {
+                c.spans = Vec::new();
+            }
+            if c.query.is_empty() && c.scratch.capacity() > REPLY_BUF_KEEP {
+                c.scratch = Vec::new();
+            }
+            c.refresh_conn_stats(0, true, writable);
+            // A client that stays above its soft output limit without new output is only seen here (Redis's
+            // clientsCron closes it at once, with its own log line).
+            let limits = &self.state.config.client_output_buffer_limit;
+            if crate::pubsub::output_limit_bytes(&c.state) > 0
+                && !c.state.has(flags::CLOSE_ASAP)
+                && crate::pubsub::output_limit_reached(&c.state, &mut c.obuf_soft_limit_reached_s, limits, now_ms)
+                    .is_some()
             {
-                log_verbose!("Closing idle client");
+                log_warning!(
+                    "Client {} closed for overcoming of output buffer limits.",
+                    command::connection::client_info_string(&c.state, now_ms)
+                );
+                self.state.stats.client_outbuf_limit_disconnections += 1;
                 self.free_client_by_fd(el, fd as RawFd);
                 continue;
             }
-            if trim {
-                let writable = el.interest(fd as RawFd).is_writable();
-                c.query.shrink_if_idle();
-                if c.state.reply.pending_len() == 0 && c.state.reply.buf.capacity() > REPLY_BUF_KEEP {
-                    c.state.reply.buf = Vec::new();
-                }
-                c.refresh_conn_stats(0, true, writable);
-                // A client that stays above its soft output limit without new output is only seen here (Redis's
-                // clientsCron closes it at once, with its own log line).
-                let limits = &self.state.config.client_output_buffer_limit;
-                if crate::pubsub::output_limit_bytes(&c.state) > 0
-                    && !c.state.has(flags::CLOSE_ASAP)
-                    && crate::pubsub::output_limit_reached(&c.state, &mut c.obuf_soft_limit_reached_s, limits, now_ms)
-                        .is_some()
-                {
-                    log_warning!(
-                        "Client {} closed for overcoming of output buffer limits.",
-                        command::connection::client_info_string(&c.state, now_ms)
-                    );
-                    self.state.stats.client_outbuf_limit_disconnections += 1;
-                    self.free_client_by_fd(el, fd as RawFd);
-                    continue;
-                }
-                // Clients that stay idle with big buffers (pub/sub output, CONFIG SET of the limit) are counted here.
-                self.state.client_mem.update(c, evict_limit);
-            }
+            // Clients that stay idle with big buffers (pub/sub output, CONFIG SET of the limit) are counted here.
+            self.state.client_mem.update(c, evict_limit);
         }
+        self.client_cursor = (self.client_cursor + step) % slots;
     }
 
     fn check_shutdown_signal(&mut self, el: &mut EventLoop) -> bool {
@@ -1743,7 +1793,7 @@ impl Server {
             log_notice!("Removing the pid file.");
             let _ = socket::unlink(&path);
         }
-        self.listeners.clear();
+        self.state.listeners = Default::default();
         if let Some(path) = &self.state.config.unixsocket {
             log_notice!("Removing the unix socket file.");
             let _ = socket::unlink(path);
@@ -1761,7 +1811,7 @@ fn busy_poll_bound(config: &Config) -> std::time::Duration {
 
 impl EventHandler for Server {
     fn file_event(&mut self, el: &mut EventLoop, fd: RawFd, ready: Interest) {
-        if let Some(l) = self.listeners.iter().find(|l| l.fd.as_raw_fd() == fd) {
+        if let Some(l) = self.state.listeners.list.iter().find(|l| l.fd.as_raw_fd() == fd) {
             let unix = l.unix;
             self.accept(el, fd, unix);
             return;
@@ -1816,7 +1866,9 @@ impl EventHandler for Server {
             self.handle_pending_writes(el);
             return;
         }
-        if self.check_shutdown_signal(el) {
+        // Redis acts on the signal in its cron only, so DEBUG PAUSE-CRON holds it back (SHUTDOWN ABORT may then
+        // cancel it); acting here too only makes the exit prompter.
+        if !crate::command::debug::cron_paused() && self.check_shutdown_signal(el) {
             return;
         }
         self.pause_before_sleep(el);

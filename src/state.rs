@@ -134,6 +134,8 @@ pub enum Action {
     DebugLoadAof,
     /// DEBUG RESTART (`save`) / CRASH-AND-RECOVER: re-exec the server after `delay_ms`.
     DebugRestart { save: bool, delay_ms: i64 },
+    /// CONFIG SET port/bind changed the listeners: register the new ones, unregister and close the old ones.
+    ListenersChanged,
 }
 
 /// One SLOWLOG entry.
@@ -219,6 +221,8 @@ pub struct ServerState {
     pub scripting: crate::scripting::Scripting,
     /// Function libraries (FUNCTION LOAD / FCALL, see [`crate::scripting::function`]).
     pub functions: crate::scripting::function::Functions,
+    /// The listening sockets (see [`crate::net::listen`]); CONFIG SET port/bind replaces the TCP ones.
+    pub listeners: crate::net::listen::Listeners,
 }
 
 /// What `CLIENT PAUSE` holds back.
@@ -336,6 +340,7 @@ impl ServerState {
             lazyfree: Default::default(),
             scripting: Default::default(),
             functions: Default::default(),
+            listeners: Default::default(),
         }
     }
 

@@ -246,3 +246,46 @@ fn debug_client_eviction_matches_redis() {
     assert_eq!(ours, theirs);
     assert!(ours.contains("bucket    2097152 -    4194303: tot-mem: N, clients: 1"), "{ours}");
 }
+
+/// Redis's maxmemory suite, "eviction due to output buffers of pubsub, client eviction: true": subscribers that
+/// never read grow with every PUBLISH, and each receiver's memory counts at once, so client eviction (which runs
+/// before the next command) removes subscribers before key eviction would free anything.
+fn pubsub_output_evicts_clients_not_keys(kind: Kind) {
+    let s = Server::start(kind, &[]);
+    let mut c = s.conn();
+    assert_eq!(c.cmd(&["CLIENT", "NO-EVICT", "on"]), b"+OK\r\n");
+    for j in 0..50 {
+        assert_eq!(c.cmd(&["SETRANGE", &j.to_string(), "100000", "x"]), b":100001\r\n");
+    }
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "11mb", "maxmemory-policy", "allkeys-lru"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-clients", "3mb"]), b"+OK\r\n");
+    let mut subscribers = Vec::new();
+    for _ in 0..20 {
+        let mut t = Conn::connect(s.port);
+        assert!(t.cmd(&["SUBSCRIBE", "bla"]).starts_with(b"*3\r\n"));
+        subscribers.push(t);
+    }
+    wait_for("20 subscribers", || c.cmd(&["PUBSUB", "NUMSUB", "bla"]).ends_with(b":20\r\n"));
+    let big = "x".repeat(100_000);
+    let mut evicted = 0;
+    for _ in 0..2000 {
+        c.cmd(&["PUBLISH", "bla", &big]);
+        evicted = int_field(&mut c, "stats", "evicted_clients");
+        if evicted > 0 || int_field(&mut c, "stats", "evicted_keys") > 0 {
+            break;
+        }
+    }
+    assert!(evicted > 0, "{}: no subscriber evicted", kind.label());
+    assert_eq!(int_field(&mut c, "stats", "evicted_keys"), 0, "{}: keys evicted instead", kind.label());
+    assert_eq!(c.cmd(&["DBSIZE"]), b":50\r\n", "{}", kind.label());
+}
+
+#[test]
+fn pubsub_output_evicts_clients_before_keys() {
+    pubsub_output_evicts_clients_not_keys(Kind::Ferredis);
+}
+
+#[test]
+fn oracle_pubsub_output_evicts_clients_before_keys() {
+    pubsub_output_evicts_clients_not_keys(Kind::Redis);
+}

@@ -177,6 +177,13 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         }
         pairs.push((d, name, value));
     }
+    // Settings that would disturb a load in progress wait for it to end (Redis's DENY_LOADING_CONFIG).
+    if ctx.srv.persist.stats.loading
+        && pairs.iter().any(|(d, _, _)| matches!(d.name, "dir" | "appendonly" | "repl-diskless-load"))
+    {
+        ctx.reply().error("LOADING Redis is loading the dataset in memory");
+        return;
+    }
     let before = ctx.srv.config.clone();
     for (d, name, value) in &pairs {
         let values = if d.is_multi() {
@@ -207,7 +214,42 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         ctx.reply().error(&msg);
         return;
     }
+    if let Err((name, why)) = apply_listeners(ctx, &before, &pairs) {
+        let msg = failed(name, why);
+        restore(ctx, before);
+        ctx.reply().error(&msg);
+        return;
+    }
     ctx.reply().ok();
+}
+
+/// A new `port` or `bind` re-opens the TCP listeners (Redis's updatePort / applyBind). The error names the first of
+/// the two in the command, with its apply function's message; the old listeners stay open on failure.
+fn apply_listeners<'a>(
+    ctx: &mut Ctx,
+    before: &config::Config,
+    pairs: &[(&'static Directive, &'a [u8], &'a [u8])],
+) -> Result<(), (&'a [u8], &'static str)> {
+    let cfg = &ctx.srv.config;
+    if cfg.port == before.port && cfg.bind == before.bind {
+        return Ok(());
+    }
+    let Some((d, name, _)) = pairs.iter().find(|(d, _, _)| d.name == "port" || d.name == "bind") else {
+        return Ok(());
+    };
+    let (port, bind, backlog) = (cfg.port, cfg.bind.clone(), cfg.tcp_backlog);
+    if ctx.srv.listeners.rebind_tcp(port, &bind, backlog).is_err() {
+        let why = if d.name == "port" {
+            "Unable to listen on this port. Check server logs."
+        } else {
+            "Failed to bind to specified addresses."
+        };
+        return Err((name, why));
+    }
+    ctx.srv.actions.push(crate::state::Action::ListenersChanged);
+    // The title shows the listening address and port.
+    crate::proctitle::apply(&ctx.srv.config);
+    Ok(())
 }
 
 /// Side effects of new values that aren't just read from `srv.config` at the next use. An error names the
@@ -270,7 +312,15 @@ fn restore(ctx: &mut Ctx, before: config::Config) {
         let _ = std::env::set_current_dir(&before.dir);
     }
     let title_changed = before.proc_title_template != ctx.srv.config.proc_title_template;
+    let oom_before = crate::oom::Setting::of(&before);
+    let oom_changed = oom_before != crate::oom::Setting::of(&ctx.srv.config);
     ctx.srv.config = before;
+    if oom_changed {
+        // A later step failed after the new score was set: back to the old one (a failure is logged), as Redis's
+        // rollback does.
+        let class = if ctx.srv.repl.is_replica() { crate::oom::Class::Replica } else { crate::oom::Class::Master };
+        let _ = crate::oom::apply(oom_before, class);
+    }
     if title_changed {
         crate::proctitle::apply(&ctx.srv.config);
     }

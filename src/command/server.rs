@@ -291,8 +291,13 @@ fn shutdown(ctx: &mut Ctx, args: Args) {
         return;
     }
     if abort {
-        // Shutdowns here never wait for replicas, so there is never one to abort.
-        ctx.reply().error("ERR No shutdown in progress.");
+        // Shutdowns here never wait for replicas: only a signal the cron hasn't acted on yet can be aborted.
+        if crate::server::cancel_signal_shutdown() {
+            crate::log_notice!("Shutdown manually aborted.");
+            ctx.reply().ok();
+        } else {
+            ctx.reply().error("ERR No shutdown in progress.");
+        }
         return;
     }
     ctx.srv.actions.push(Action::Shutdown { nosave, save, now, force });

@@ -1,5 +1,6 @@
 //! Connections: the per-client ring buffer and client state.
 pub mod client;
 pub mod client_evict;
+pub mod listen;
 pub mod resolve;
 pub mod ring;

@@ -35,8 +35,9 @@
 //! # Memory
 //! Growth doubles (amortised O(1) per byte), except that a request larger than double the capacity is honoured
 //! exactly (big bulks). [`Ring::shrink_if_idle`] gives memory back following Redis's `clientsCronResizeQueryBuffer`:
-//! only when at least 4 KiB would be freed, the buffer is above 32 KiB and more than twice the peak use since the
-//! previous call (and the last size requested through `writable`).
+//! only when at least 4 KiB would be freed; an idle client's buffer down to its content, otherwise a buffer above
+//! 32 KiB and more than twice the peak use since the previous call (and the last size requested through
+//! `writable`) down to that peak.
 //!
 //! # Tests
 //! Unit tests below: wrap/compaction, growth for big bulks, shrink rules, and a randomized model check against a
@@ -52,7 +53,7 @@ pub struct Ring {
     buf: Box<[u8]>,
     start: usize,
     end: usize,
-    /// Capacity given at creation: shrinking never goes below it.
+    /// Capacity given at creation: only an idle client's trim goes below it.
     base: usize,
     /// Most bytes held since the last `shrink_if_idle`.
     peak: usize,
@@ -133,14 +134,22 @@ impl Ring {
         self.buf.len()
     }
 
-    /// Periodic (cron) trim of a buffer that is much bigger than recent use, as Redis's
-    /// `clientsCronResizeQueryBuffer`: an idle client's big buffer is released after one call observed it unused.
-    pub fn shrink_if_idle(&mut self) {
+    /// Periodic (cron) trim, as Redis's `clientsCronResizeQueryBuffer`, when more than 4 KiB would be freed: the
+    /// buffer of a client `idle` for more than two seconds shrinks to its content (nothing, usually); otherwise a
+    /// buffer above 32 KiB and more than twice the peak use since the previous call (or the size last asked for
+    /// through `writable`, a big bulk in progress) shrinks to that peak. The peak then restarts from the content.
+    pub fn shrink_if_idle(&mut self, idle: bool) {
         let len = self.len();
         let cap = self.buf.len();
         let recent = self.peak.max(self.want);
-        if cap - len > MIN_WASTE && cap > RESIZE_THRESHOLD && cap / 2 > recent {
-            let target = recent.max(len).max(self.base);
+        if cap - len > MIN_WASTE {
+            let target = if idle {
+                len
+            } else if cap > RESIZE_THRESHOLD && cap / 2 > recent {
+                recent.max(len).max(self.base)
+            } else {
+                cap
+            };
             if target < cap {
                 self.relocate(target);
                 self.start = 0;
@@ -217,26 +226,46 @@ mod tests {
         push(&mut r, &vec![7u8; 200_000]);
         r.consume(200_000);
         // The peak of this period still covers the big buffer.
-        r.shrink_if_idle();
+        r.shrink_if_idle(false);
         assert!(r.capacity() >= 200_000);
         // A whole idle period: released down to the base size.
-        r.shrink_if_idle();
+        r.shrink_if_idle(false);
         assert_eq!(r.capacity(), 16 * 1024);
         // A pending big bulk (announced through writable) is not trimmed.
         let w = r.writable(100_000);
         w[..3].copy_from_slice(b"abc");
         r.commit(3);
-        r.shrink_if_idle();
-        r.shrink_if_idle();
+        r.shrink_if_idle(false);
+        r.shrink_if_idle(false);
         assert!(r.capacity() >= 100_000);
         assert_eq!(r.readable(), b"abc");
         // Small buffers are never touched.
         let mut s = Ring::with_capacity(1024);
         push(&mut s, &[1u8; 20_000]);
         s.consume(20_000);
-        s.shrink_if_idle();
-        s.shrink_if_idle();
+        s.shrink_if_idle(false);
+        s.shrink_if_idle(false);
         assert!(s.capacity() >= 20_000);
+    }
+
+    #[test]
+    fn idle_trim_keeps_only_the_content() {
+        // Any buffer wasting more than 4 KiB, small or not, shrinks to what it holds.
+        let mut r = Ring::with_capacity(16 * 1024);
+        r.shrink_if_idle(true);
+        assert_eq!(r.capacity(), 0);
+        push(&mut r, b"partial");
+        assert!(r.capacity() >= 7);
+        let mut big = Ring::with_capacity(0);
+        push(&mut big, &[3u8; 50_000]);
+        big.consume(49_990);
+        big.shrink_if_idle(true);
+        assert_eq!(big.capacity(), 10);
+        assert_eq!(big.readable(), &[3u8; 10]);
+        // Less than 4 KiB of waste: left alone.
+        let mut small = Ring::with_capacity(4096);
+        small.shrink_if_idle(true);
+        assert_eq!(small.capacity(), 4096);
     }
 
     #[test]
@@ -263,7 +292,7 @@ mod tests {
                     r.consume(n);
                     model.drain(..n);
                 }
-                _ => r.shrink_if_idle(),
+                _ => r.shrink_if_idle(rng.below(3) == 0),
             }
             assert_eq!(r.len(), model.len());
             assert!(r.readable().iter().eq(model.iter()));

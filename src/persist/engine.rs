@@ -209,7 +209,7 @@ impl Persist {
             Err(e) => {
                 let text = crate::sys::error_text(&e);
                 log_warning!("Write error saving DB on disk: {text}");
-                self.stats.last_bgsave_ok = false;
+                // As Redis's rdbSave: only a background save's failure turns on MISCONF.
                 Err(text)
             }
         }

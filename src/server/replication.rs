@@ -729,7 +729,9 @@ impl Server {
             Err(_) => crate::net::resolve::resolve_ips(&m.host).ok().and_then(|a| a.into_iter().next()),
         };
         let sock = match ip {
-            Some(ip) => socket::connect_tcp(ip, m.port),
+            Some(ip) => {
+                socket::connect_tcp_from(ip, m.port, self.state.config.stored_str("bind-source-addr").parse().ok())
+            }
             None => Err(io::Error::new(io::ErrorKind::NotFound, "can't resolve the master's host")),
         };
         let sock = match sock {

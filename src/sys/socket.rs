@@ -218,8 +218,24 @@ pub fn listen_tcp(ip: IpAddr, port: u16, backlog: i32) -> io::Result<OwnedFd> {
 /// Starts a non-blocking TCP connection to `ip:port` (a replica's link to its master). The connection completes
 /// later: wait for the socket to become writable, then check [`take_error`].
 pub fn connect_tcp(ip: IpAddr, port: u16) -> io::Result<OwnedFd> {
+    connect_tcp_from(ip, port, None)
+}
+
+/// [`connect_tcp`] from the local address `source` (`bind-source-addr`) when given and of the same family. Best
+/// effort, as Redis's: when `source` can't be bound, the connection goes out from the address the kernel picks.
+pub fn connect_tcp_from(ip: IpAddr, port: u16, source: Option<IpAddr>) -> io::Result<OwnedFd> {
     let domain = if ip.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
-    let sock = new_socket(domain)?;
+    let mut sock = new_socket(domain)?;
+    if let Some(src) = source.filter(|s| s.is_ipv4() == ip.is_ipv4()) {
+        let fd = sock.as_raw_fd();
+        let _ = set_int_opt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
+        let (ss, len) = sockaddr_of(src, 0);
+        // SAFETY: `ss` holds a valid address of `len` bytes for the socket's family.
+        let bound = unsafe { libc::bind(fd, &ss as *const libc::sockaddr_storage as *const libc::sockaddr, len) };
+        if bound < 0 {
+            sock = new_socket(domain)?;
+        }
+    }
     let (ss, len) = sockaddr_of(ip, port);
     // SAFETY: `ss` holds a valid address of `len` bytes for the socket's family.
     let r =
