@@ -96,8 +96,8 @@ fn noscript_cluster_subcommands_refused_in_scripts() {
         // Script error texts carry the script's sha; compare them whole (same body on both sides).
         assert_eq!(escape(&a), escape(&b), "{line}");
     }
-    let reset = String::from_utf8_lossy(&f.cmd_str("EVAL \"return redis.call('cluster', 'reset', 'hard')\" 0"))
-        .into_owned();
+    let reset =
+        String::from_utf8_lossy(&f.cmd_str("EVAL \"return redis.call('cluster', 'reset', 'hard')\" 0")).into_owned();
     assert!(reset.contains("command is not allowed"), "{reset}");
 }
 
