@@ -490,6 +490,29 @@ fn used_memory_lua_stays_small_like_redis() {
     }
 }
 
+/// A table that contains itself, or one nested deeper than Redis's Lua stack allows, is converted down to Redis's
+/// limit and ends in `-ERR reached lua stack limit`, byte for byte as Redis (and without exhausting the server's
+/// native stack: the conversion is iterative). The client side parses the deep reply on a thread with a large
+/// stack.
+#[test]
+fn deeply_nested_script_replies_match_redis() {
+    let body = || {
+        let (fer, red) = (Server::start(Kind::Ferredis, &[]), Server::start(Kind::Redis, &[]));
+        let (mut f, mut r) = (fer.conn(), red.conn());
+        for line in [
+            "EVAL \"local a = {}; local b = {a}; a[1] = b; return a\" 0",
+            "EVAL \"local t = {} for i = 1, 9000 do t = {t, i} end return t\" 0",
+            "EVAL \"return {1, {2, {3, 'x'}, 4}, {ok='fine'}, {err='E bad'}, 5}\" 0",
+        ] {
+            let (a, b) = (f.cmd_str(line), r.cmd_str(line));
+            assert!(a == b, "{line}: replies differ ({} vs {} bytes)", a.len(), b.len());
+        }
+        assert_eq!(f.cmd(&["PING"]), b"+PONG\r\n");
+    };
+    let t = std::thread::Builder::new().stack_size(512 << 20).spawn(body).unwrap();
+    t.join().unwrap();
+}
+
 /// SLOWLOG records a script's commands with the script client's peer (`?:0`), after the EVAL that ran them.
 #[test]
 fn slowlog_entries_match_redis() {
