@@ -248,7 +248,16 @@ pub fn is_redacted(args: Args, j: usize) -> bool {
         return false;
     }
     if args.is(0, "auth") {
-        return true;
+        // AUTH with too many arguments is refused before it redacts anything.
+        return args.len() <= 3;
+    }
+    if args.is(0, "config") {
+        // CONFIG SET redacts the values of its sensitive parameters (an odd argument count is a syntax error).
+        return args.is(1, "set")
+            && args.len() % 2 == 0
+            && j >= 3
+            && j % 2 == 1
+            && ["masterauth", "masteruser", "requirepass"].iter().any(|n| args.is(j - 1, n));
     }
     if args.is(0, "acl") {
         return args.is(1, "setuser") && j >= 2;
@@ -461,5 +470,11 @@ mod tests {
         assert_eq!(redacted(&["MIGRATE", "h", "1", "k", "0", "5", "AUTH", "pw", "KEYS", "a"]), vec![7]);
         assert_eq!(redacted(&["MIGRATE", "h", "1", "", "0", "5", "AUTH2", "u", "pw"]), vec![7, 8]);
         assert_eq!(redacted(&["SET", "auth", "x"]), Vec::<usize>::new());
+        assert_eq!(redacted(&["AUTH", "a", "b", "c"]), Vec::<usize>::new());
+        assert_eq!(redacted(&["CONFIG", "SET", "masterauth", ""]), vec![3]);
+        assert_eq!(redacted(&["config", "set", "maxmemory", "1", "REQUIREPASS", "x", "masteruser", "u"]), vec![5, 7]);
+        assert_eq!(redacted(&["CONFIG", "SET", "masterauth"]), Vec::<usize>::new());
+        assert_eq!(redacted(&["CONFIG", "GET", "masterauth"]), Vec::<usize>::new());
+        assert_eq!(redacted(&["CONFIG", "SET", "x", "masterauth"]), Vec::<usize>::new());
     }
 }

@@ -1107,18 +1107,22 @@ impl Server {
         let flagged = if cmd.group == command::Group::Scripting { self.script_flags_variant(cmd, args) } else { cmd };
         // maxmemory: evict first, then refuse what would grow memory (Redis's processCommand order). Not while a
         // busy script lets other clients in (its propagation must not interleave with eviction's).
+        // The AOF replay is not a client: Redis's loader runs commands without processCommand's checks, so a
+        // read-only replica (or a disk error, or maxmemory) never drops what the file holds.
+        let replaying = c.id == aof::AOF_CLIENT_ID;
         if self.state.config.maxmemory != 0
+            && !replaying
             && !self.state.scripting.is_timedout()
             && crate::evict::rejects_command(&mut self.state, c, flagged, full_name)
         {
             self.reject(c, cmd, full_name, crate::evict::OOM_ERR);
             return start_us;
         }
-        if let Some(msg) = self.repl_denies(c, flagged) {
+        if let Some(msg) = self.repl_denies(c, flagged).filter(|_| !replaying) {
             self.reject(c, cmd, full_name, msg);
             return start_us;
         }
-        if let Some(msg) = self.disk_error_denies(c, flagged) {
+        if let Some(msg) = self.disk_error_denies(c, flagged).filter(|_| !replaying) {
             self.reject(c, cmd, full_name, &msg);
             return start_us;
         }

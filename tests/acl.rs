@@ -681,3 +681,40 @@ fn aof_replay_ignores_acl() {
     let mut c = s.conn();
     assert_eq!(c.cmd_str("GET k"), b"$1\r\nv\r\n");
 }
+
+/// The arguments SLOWLOG keeps for secrets, against redis-server: CONFIG SET of masterauth / masteruser /
+/// requirepass (whatever else the call sets), AUTH, ACL SETUSER; an AUTH with too many arguments and a CONFIG SET
+/// with an odd argument count are refused before they redact anything.
+#[test]
+fn slowlog_redaction_matches_redis() {
+    let lines = [
+        "CONFIG SET masterauth \"\"",
+        "CONFIG SET masteruser someone",
+        "CONFIG SET maxmemory-samples 5 REQUIREPASS \"\"",
+        "CONFIG SET masterauth",
+        "CONFIG SET nosuch 1 masterauth x",
+        "CONFIG GET masterauth",
+        "AUTH a b c",
+        "AUTH pw",
+        "ACL SETUSER slowlog-test-user +get +set",
+    ];
+    let argvs = |kind: Kind| -> Vec<Resp> {
+        let s = Server::start(kind, &[]);
+        let mut c = s.conn();
+        c.cmd_str("CONFIG SET slowlog-log-slower-than 0");
+        c.cmd_str("SLOWLOG RESET");
+        for l in lines {
+            c.cmd_str(l);
+        }
+        c.cmd_str("CONFIG SET slowlog-log-slower-than -1");
+        let Ok(Resp::Array(entries)) = Resp::parse(&c.cmd_str("SLOWLOG GET -1")) else { panic!("SLOWLOG GET") };
+        entries.iter().map(|e| e.items().and_then(|f| f.get(3)).cloned().expect("argv field")).collect()
+    };
+    let (f, r) = (argvs(Kind::Ferredis), argvs(Kind::Redis));
+    assert_eq!(f, r);
+    // Every line but the arity error (CONFIG SET masterauth), plus SLOWLOG RESET.
+    assert_eq!(f.len(), lines.len());
+    // The oldest is SLOWLOG RESET, then CONFIG SET masterauth "".
+    let first = f.get(f.len() - 2).and_then(|e| e.items()).expect("CONFIG SET masterauth entry");
+    assert_eq!(first.last().and_then(|a| a.as_bytes()), Some(&b"(redacted)"[..]), "{f:?}");
+}

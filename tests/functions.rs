@@ -545,6 +545,37 @@ fn aof_restart_and_rewrite() {
     }
 }
 
+/// DEBUG LOADAOF on a read-only replica replays FUNCTION LOAD/DELETE/FLUSH and plain writes from the AOF: the
+/// replay is not a client, so the replica's READONLY refusal does not apply to it.
+#[test]
+fn aof_replay_on_read_only_replica() {
+    let (fd, rd) = (TempDir::new("fn-aof-ro-f"), TempDir::new("fn-aof-ro-r"));
+    let args = ["--appendonly", "yes", "--appendfsync", "always", "--replica-read-only", "yes"];
+    let fer = Server::start_in(Kind::Ferredis, fd.path(), &args);
+    let red = Server::start_in(Kind::Redis, rd.path(), &args);
+    let (f, r) = (fer.conn(), red.conn());
+    let mut p = Pair { fer, red, f, r };
+    let reload = |p: &mut Pair| {
+        p.same(&["SLAVEOF", "127.0.0.1", "0"]);
+        p.same(&["DEBUG", "LOADAOF"]);
+        p.same(&["SLAVEOF", "NO", "ONE"]);
+    };
+    p.load(&lib("test", "test", "return 'hello'"));
+    p.same(&["SET", "k", "v"]);
+    reload(&mut p);
+    p.same_list(&["FUNCTION", "LIST"]);
+    assert!(p.f.cmd(&["FUNCTION", "LIST"]).starts_with(b"*1\r\n"));
+    p.same(&["GET", "k"]);
+    p.same(&["FUNCTION", "DELETE", "test"]);
+    reload(&mut p);
+    assert_eq!(p.same(&["FUNCTION", "LIST"]), b"*0\r\n");
+    p.load(&lib("test", "test", "return 'hello'"));
+    p.same(&["FUNCTION", "FLUSH"]);
+    reload(&mut p);
+    assert_eq!(p.same(&["FUNCTION", "LIST"]), b"*0\r\n");
+    p.same(&["GET", "k"]);
+}
+
 #[test]
 fn replication_of_functions() {
     for replica_kind in [Kind::Ferredis, Kind::Redis] {

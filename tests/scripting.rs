@@ -82,6 +82,7 @@ const CASES: &[Case] = &[
         "DEBUG SET-DISABLE-DENY-SCRIPTS 0",
         "EVAL \"return redis.call('debug','protocol','map')\" 0",
     ]),
+    ("sort of a set without order is alphabetical in scripts", &["SADD myset p z d aa q n o f m azz e i aaa s a l c", "EVAL \"return redis.call('sort',KEYS[1],'by','_')\" 1 myset", "EVAL \"return redis.call('sort',KEYS[1],'by','_','get','#','get','_:*')\" 1 myset", "EVAL \"return redis.call('sort_ro',KEYS[1],'by','nosort')\" 1 myset", "RPUSH mylist c a b", "EVAL \"return redis.call('sort',KEYS[1],'by','_')\" 1 mylist"]),
     ("noscript commands", &["EVAL \"return redis.call('multi')\" 0", "EVAL \"return redis.call('eval','return 1','0')\" 0", "EVAL \"return redis.pcall('subscribe','ch')\" 0", "EVAL \"return redis.call('script','load','return 1')\" 0"]),
     ("eval_ro refuses writes", &["EVAL_RO \"return redis.call('set','a','b')\" 0", "EVAL_RO \"return redis.call('get','a')\" 1 a", "EVAL_RO \"return redis.pcall('publish','c','m')\" 0"]),
     ("shebang no-writes", &["EVAL \"#!lua flags=no-writes\\nreturn redis.call('set','a','b')\" 0", "EVAL \"#!lua flags=no-writes\\nreturn redis.call('get','a')\" 0"]),
@@ -464,6 +465,52 @@ fn lua_heap_stays_bounded() {
     let r = c.cmd(&["EVAL", "for i = 1, 200000 do redis.call('PING') end return collectgarbage('count')", "0"]);
     let kb = Resp::parse(&r).unwrap().as_int().unwrap();
     assert!(kb < 2048, "Lua heap after 200000 redis.call: {kb} KB");
+}
+
+/// `used_memory_lua` under a stream of small EVALs stays near the VM's baseline, as Redis's does (Redis's suite
+/// bounds it at 100 KiB after 10,000 INCR scripts): both servers stay under that bound.
+#[test]
+fn used_memory_lua_stays_small_like_redis() {
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let s = Server::start(kind, &[]);
+        let mut c = s.conn();
+        c.cmd(&["SCRIPT", "FLUSH"]);
+        let mut pipe = Vec::new();
+        for _ in 0..10_000 {
+            pipe.extend_from_slice(&encode_command(&["EVAL", "return redis.call('incr',KEYS[1])", "1", "x"]));
+        }
+        c.send_raw(&pipe).unwrap();
+        for _ in 0..10_000 {
+            let r = c.read_reply().unwrap();
+            assert!(r.starts_with(b":"), "{}", String::from_utf8_lossy(&r));
+        }
+        let used: u64 = info_field(&mut c, "memory", "used_memory_lua").parse().unwrap();
+        assert!(used < 100 * 1024, "{}: used_memory_lua {used}", kind.label());
+        assert_eq!(c.cmd(&["GET", "x"]), b"$5\r\n10000\r\n");
+    }
+}
+
+/// A table that contains itself, or one nested deeper than Redis's Lua stack allows, is converted down to Redis's
+/// limit and ends in `-ERR reached lua stack limit`, byte for byte as Redis (and without exhausting the server's
+/// native stack: the conversion is iterative). The client side parses the deep reply on a thread with a large
+/// stack.
+#[test]
+fn deeply_nested_script_replies_match_redis() {
+    let body = || {
+        let (fer, red) = (Server::start(Kind::Ferredis, &[]), Server::start(Kind::Redis, &[]));
+        let (mut f, mut r) = (fer.conn(), red.conn());
+        for line in [
+            "EVAL \"local a = {}; local b = {a}; a[1] = b; return a\" 0",
+            "EVAL \"local t = {} for i = 1, 9000 do t = {t, i} end return t\" 0",
+            "EVAL \"return {1, {2, {3, 'x'}, 4}, {ok='fine'}, {err='E bad'}, 5}\" 0",
+        ] {
+            let (a, b) = (f.cmd_str(line), r.cmd_str(line));
+            assert!(a == b, "{line}: replies differ ({} vs {} bytes)", a.len(), b.len());
+        }
+        assert_eq!(f.cmd(&["PING"]), b"+PONG\r\n");
+    };
+    let t = std::thread::Builder::new().stack_size(512 << 20).spawn(body).unwrap();
+    t.join().unwrap();
 }
 
 /// SLOWLOG records a script's commands with the script client's peer (`?:0`), after the EVAL that ran them.

@@ -1107,8 +1107,9 @@ fn flushall(ctx: &mut Ctx, args: Args) {
     } else {
         super::memory::purge();
     }
-    // Plus one so the flush itself always counts as a change (it is propagated even on an empty dataset).
-    ctx.srv.dirty += removed + 1;
+    // One change per key removed (Redis 7.0.15 no longer counts the flush itself); propagated even on an empty
+    // dataset.
+    ctx.srv.dirty += removed;
     ctx.force_propagation();
     // With save points configured, Redis saves the (now empty) dataset right away.
     ctx.srv.actions.push(crate::state::Action::SaveAfterFlushAll);

@@ -6,6 +6,7 @@
 
 pub mod acl_cmd;
 pub mod block;
+pub mod cluster;
 pub mod command_cmd;
 pub mod config_cmd;
 pub mod connection;
@@ -530,6 +531,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .chain(repl::COMMANDS.iter())
         .chain(script::COMMANDS.iter())
         .chain(function_cmd::COMMANDS.iter())
+        .chain(cluster::COMMANDS.iter())
 }
 
 /// The top-level command table as an open-addressing array with FNV-1a over the lowercased name: a lookup is one

@@ -316,7 +316,17 @@ pub fn lua_to_reply(l: &mut Lua, v: Value, reply: &mut Reply, script_resp: u8) {
     to_reply(l, v, reply, script_resp, 0)
 }
 
+/// Converts depth-first with an explicit work list instead of recursion: a script may return tables nested
+/// [`MAX_DEPTH`] deep (or a table that contains itself), which recursion would pay for in native stack frames.
+/// Children are pushed in reverse so they pop, and are written, in order.
 fn to_reply(l: &mut Lua, v: Value, reply: &mut Reply, resp: u8, depth: usize) {
+    let mut work = vec![(v, depth)];
+    while let Some((v, depth)) = work.pop() {
+        value_to_reply(l, v, reply, resp, depth, &mut work);
+    }
+}
+
+fn value_to_reply(l: &mut Lua, v: Value, reply: &mut Reply, resp: u8, depth: usize, work: &mut Vec<(Value, usize)>) {
     if depth >= MAX_DEPTH {
         reply.error("ERR reached lua stack limit");
         return;
@@ -338,12 +348,13 @@ fn to_reply(l: &mut Lua, v: Value, reply: &mut Reply, resp: u8, depth: usize) {
             }
         }
         Value::Num(n) => reply.int(num_to_i64(n)),
-        Value::Table(t) => table_to_reply(l, t, reply, resp, depth),
+        Value::Table(t) => table_to_reply(l, t, reply, depth, work),
         _ => reply.null(),
     }
 }
 
-fn table_to_reply(l: &mut Lua, t: TableRef, reply: &mut Reply, resp: u8, depth: usize) {
+/// Writes a table's own reply (error, status, double, ...) or its aggregate header, and queues its elements.
+fn table_to_reply(l: &mut Lua, t: TableRef, reply: &mut Reply, depth: usize, work: &mut Vec<(Value, usize)>) {
     if let Some(err) = str_field(l, t, "err") {
         let ignore = matches!(l.get_field(t, "ignore_error_stats_update"), Value::Bool(true));
         add_error(reply, &err, if ignore { ErrorStats::Skip } else { ErrorStats::Count });
@@ -381,18 +392,16 @@ fn table_to_reply(l: &mut Lua, t: TableRef, reply: &mut Reply, resp: u8, depth: 
     if let Value::Table(m) = l.get_field(t, "map") {
         let entries = table_entries(l, m);
         reply.map(entries.len());
-        for (k, v) in entries {
-            to_reply(l, k, reply, resp, depth + 1);
-            to_reply(l, v, reply, resp, depth + 1);
+        for (k, v) in entries.into_iter().rev() {
+            work.push((v, depth + 1));
+            work.push((k, depth + 1));
         }
         return;
     }
     if let Value::Table(s) = l.get_field(t, "set") {
         let entries = table_entries(l, s);
         reply.set(entries.len());
-        for (k, _) in entries {
-            to_reply(l, k, reply, resp, depth + 1);
-        }
+        work.extend(entries.into_iter().rev().map(|(k, _)| (k, depth + 1)));
         return;
     }
     let mut items = Vec::new();
@@ -406,9 +415,7 @@ fn table_to_reply(l: &mut Lua, t: TableRef, reply: &mut Reply, resp: u8, depth: 
         j += 1;
     }
     reply.array(items.len());
-    for v in items {
-        to_reply(l, v, reply, resp, depth + 1);
-    }
+    work.extend(items.into_iter().rev().map(|v| (v, depth + 1)));
 }
 
 /// Every (key, value) of a table in `next` order.

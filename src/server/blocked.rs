@@ -24,7 +24,10 @@ impl Server {
         if !self.state.blocking.unblock_requests.is_empty() {
             self.handle_unblock_requests();
         }
-        if self.state.blocking.has_ready() {
+        // A client served while a script is busy (HELLO, SCRIPT KILL, ...) must not serve clients blocked on keys
+        // the script made ready: the script is still mid-way, they are served after it ends (Redis skips
+        // `handleClientsBlockedOnKeys` inside a yielding command).
+        if self.state.blocking.has_ready() && self.state.scripting.run.is_none() {
             self.handle_ready_keys(el);
         }
     }
