@@ -1005,7 +1005,7 @@ impl Server {
         if self.state.config.appendonly != self.state.prop.aof.is_some() {
             self.sync_aof_state();
         } else if c.last_cmd == "config|set" {
-            self.apply_aof_config();
+            self.aof_config_changed();
         }
         self.sync_log_config();
         self.sync_oom_role(false);
