@@ -413,11 +413,7 @@ impl Server {
                 }
             }
         }
-        if let Err(e) = std::fs::create_dir_all(self.aof_files.as_ref().map_or(Path::new("."), |f| f.dir.as_path())) {
-            log_warning!("Can't create the append-only dir: {}", crate::sys::error_text(&e));
-            self.state.config.appendonly = false;
-            return;
-        }
+        // The directory is created by the rewrite that turns the AOF on (not yet when it is only scheduled).
         if let Some(f) = self.aof_files.as_mut() {
             f.wait_rewrite = true;
         }
@@ -476,7 +472,12 @@ impl Server {
             self.aof_files = Some(AofFiles::from_config(&self.state.config)?);
         }
         let Some(files) = self.aof_files.as_mut() else { return Err("no AOF".into()) };
-        std::fs::create_dir_all(&files.dir).map_err(|e| crate::sys::error_text(&e))?;
+        if let Err(e) = std::fs::create_dir_all(&files.dir) {
+            let e = crate::sys::error_text(&e);
+            log_warning!("Can't open or create append-only dir {}: {e}", files.dir.display());
+            self.state.persist.stats.aof_last_bgrewrite_ok = false;
+            return Err(e);
+        }
         let now = unix_now();
         // Redis's openNewIncrAofForAppend.
         if files.wait_rewrite {
