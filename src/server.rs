@@ -1365,7 +1365,7 @@ impl Server {
                     self.restart_process(delay_ms);
                     c.reply.error("ERR failed to restart the server. Check server logs.");
                 }
-                Action::DebugLoadAof => match self.debug_loadaof() {
+                Action::DebugLoadAof => match self.debug_loadaof(Some(el)) {
                     Ok(()) => c.reply.ok(),
                     Err(e) => c.reply.error(&e),
                 },

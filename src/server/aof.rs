@@ -132,9 +132,9 @@ impl aof::LoadTarget for Replayer<'_> {
         let srv = &mut *self.srv;
         srv.state.now_ms = now / 1000;
         let prop_enabled = std::mem::replace(&mut srv.state.prop.enabled, false);
-        // At start-up a replayed script that runs long serves clients (with -LOADING) as one from a client does
-        // (with -BUSY): the loop is lent as `dispatch` lends it. DEBUG LOADAOF runs inside a dispatch, whose
-        // loop is already lent.
+        // A replayed script that runs long (at start-up, or in DEBUG LOADAOF, which runs after its dispatch gave
+        // the loop back) serves clients (with -LOADING) as one from a client does (with -BUSY): the loop is lent
+        // as `dispatch` lends it.
         let outer = match self.el.as_deref_mut() {
             Some(el) => srv.busy_loop.replace(el as *mut EventLoop),
             None => srv.busy_loop,
@@ -660,8 +660,9 @@ impl Server {
         }
     }
 
-    /// DEBUG LOADAOF: flush, empty the dataset, load the AOF files again.
-    pub fn debug_loadaof(&mut self) -> Result<(), String> {
+    /// DEBUG LOADAOF: flush, empty the dataset, load the AOF files again. As at start-up, the load (and a long
+    /// replayed script) serves other clients meanwhile, with -LOADING, through `el`.
+    pub fn debug_loadaof(&mut self, el: Option<&mut EventLoop>) -> Result<(), String> {
         self.aof_flush(true);
         for db in self.state.dbs.iter_mut() {
             db.clear();
@@ -671,7 +672,7 @@ impl Server {
         // history files it lists before loading.
         let mut files = AofFiles::from_config(&self.state.config)?;
         self.delete_aof_history(&mut files);
-        let r = self.load_aof_files(&files, None);
+        let r = self.load_aof_files(&files, el);
         if let Some(cur) = self.aof_files.as_mut() {
             cur.manifest = files.manifest;
         } else {
