@@ -1036,7 +1036,7 @@ impl Server {
         if self.state.config.appendonly != self.state.prop.aof.is_some() {
             self.sync_aof_state();
         } else if c.last_cmd == "config|set" {
-            self.apply_aof_config();
+            self.aof_config_changed();
         }
         self.sync_log_config();
         self.sync_oom_role(false);
@@ -1400,7 +1400,7 @@ impl Server {
                     self.restart_process(delay_ms);
                     c.reply.error("ERR failed to restart the server. Check server logs.");
                 }
-                Action::DebugLoadAof => match self.debug_loadaof() {
+                Action::DebugLoadAof => match self.debug_loadaof(Some(el)) {
                     Ok(()) => c.reply.ok(),
                     Err(e) => c.reply.error(&e),
                 },

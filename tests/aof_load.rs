@@ -3,7 +3,7 @@
 //!   with a time in the past sets the TTL instead of deleting), so a later command of the file still writes to the
 //!   same key, and the key expires once the load is over;
 //! - `aof-timestamp-enabled` annotations;
-//! - a replayed script that runs long at start-up: clients are served meanwhile, with -LOADING;
+//! - a replayed script that runs long, at start-up or in DEBUG LOADAOF: clients are served meanwhile, with -LOADING;
 //! - with `appendfsync always`, no reply leaves before its command is in the AOF, even when the reply joins a big
 //!   one still being written (Redis's AE_BARRIER).
 
@@ -193,5 +193,48 @@ fn always_fsync_replies_wait_for_the_aof() {
             assert!(after > before, "{} round {i}: INCR's reply arrived before the INCR was in the AOF", kind.label());
         }
         c.cmd(&["DEBUG", "AOF-FLUSH-SLEEP", "0"]);
+    }
+}
+
+/// DEBUG LOADAOF replaying an EVAL that runs for a second or two: both servers answer other clients meanwhile
+/// with -LOADING, then DEBUG LOADAOF replies +OK and the script's effect is there.
+#[test]
+fn long_script_during_debug_loadaof_serves_loading_replies() {
+    let script = "redis.call('set', KEYS[1], 'y') local s = tonumber(redis.call('time')[1]) \
+                  while tonumber(redis.call('time')[1]) - s < 2 do end return 'ok'";
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let tmp = TempDir::new(&format!("aof-loadaof-busy-{}", kind.label()));
+        let s = Server::start_in(
+            kind,
+            tmp.path(),
+            &["--appendonly", "yes", "--save", "", "--lua-time-limit", "10", "--aof-use-rdb-preamble", "no"],
+        );
+        let mut c = s.conn();
+        // Put the script at the end of the incr file the server appends to (nothing else writes meanwhile).
+        let incr = tmp.path().join("appendonlydir/appendonly.aof.1.incr.aof");
+        let mut body = std::fs::read(&incr).unwrap();
+        body.extend_from_slice(&encode_command(&["SELECT", "9"]));
+        body.extend_from_slice(&encode_command(&["EVAL", script, "1", "x"]));
+        std::fs::write(&incr, body).unwrap();
+        let mut loader = s.conn();
+        loader.send(&["DEBUG", "LOADAOF"]).unwrap();
+        let mut first = c.cmd(&["PING"]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while first == b"+PONG\r\n" {
+            // DEBUG LOADAOF may not have started yet.
+            assert!(std::time::Instant::now() < deadline, "{}: never saw the load", kind.label());
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            first = c.cmd(&["PING"]);
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&first),
+            "-LOADING Redis is loading the dataset in memory\r\n",
+            "{}: a client during the replayed script",
+            kind.label()
+        );
+        assert_eq!(loader.read_reply().unwrap(), b"+OK\r\n", "{}: DEBUG LOADAOF", kind.label());
+        assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+        assert_eq!(c.cmd(&["SELECT", "9"]), b"+OK\r\n");
+        assert_eq!(c.cmd(&["GET", "x"]), b"$1\r\ny\r\n", "{}", kind.label());
     }
 }

@@ -46,6 +46,15 @@ pub struct Child {
     pub tmp_path: PathBuf,
     /// An RDB child writing to replicas through a pipe (diskless sync), not to a file: its end is no save.
     pub diskless: bool,
+    /// How it ended, once reaped.
+    pub exit: Option<ExitStatus>,
+}
+
+impl Child {
+    /// Whether the child was ended on purpose with SIGUSR1 (Redis's whitelisted signal): not a failure.
+    pub fn killed_on_purpose(&self) -> bool {
+        self.exit == Some(ExitStatus::Signaled(libc::SIGUSR1))
+    }
 }
 
 /// Counters and states `INFO persistence` and `INFO stats` show.
@@ -88,6 +97,8 @@ pub struct Persist {
     pub bgsave_scheduled: bool,
     /// BGREWRITEAOF asked while a child ran.
     pub aof_rewrite_scheduled: bool,
+    /// Back-off of automatic and scheduled rewrites after repeated failures (Redis's `aofRewriteLimited`).
+    pub aof_rewrite_limit: RewriteLimit,
     /// DEBUG AOF-FLUSH-SLEEP: sleep this long before each AOF flush (testing slow disks).
     pub aof_flush_sleep_us: u64,
 }
@@ -105,8 +116,62 @@ impl Default for Persist {
             },
             bgsave_scheduled: false,
             aof_rewrite_scheduled: false,
+            aof_rewrite_limit: RewriteLimit::default(),
             aof_flush_sleep_us: 0,
         }
+    }
+}
+
+/// Consecutive AOF rewrite failures at which automatic and scheduled rewrites start to back off.
+pub const AOF_REWRITE_LIMIT_THRESHOLD: u64 = 3;
+/// The longest back-off between two limited rewrites, in minutes.
+pub const AOF_REWRITE_LIMIT_MAX_MINUTES: i64 = 60;
+
+/// Redis's `aofRewriteLimited`: once rewrites failed [`AOF_REWRITE_LIMIT_THRESHOLD`] times in a row, each failed
+/// rewrite leaves one more incr file behind, so the server waits 1 minute before the next automatic (or scheduled)
+/// attempt, then 2, 4, ... up to an hour. BGREWRITEAOF itself is never limited.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RewriteLimit {
+    /// The delay the last limiting chose (0: not limiting).
+    pub next_delay_minutes: i64,
+    /// When the next attempt may run (unix seconds; 0: no wait pending).
+    pub next_rewrite_time: i64,
+}
+
+/// What [`RewriteLimit::check`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitCheck {
+    /// A rewrite may start.
+    Free,
+    /// A rewrite must wait: the wait started earlier has not ended.
+    Waiting,
+    /// A rewrite must wait: a new wait of this many minutes starts now (the caller logs it).
+    Started(i64),
+}
+
+impl RewriteLimit {
+    /// Whether a rewrite may start, given the consecutive failures and the time now (unix seconds).
+    pub fn check(&mut self, consecutive_failures: u64, now_s: i64) -> LimitCheck {
+        if consecutive_failures < AOF_REWRITE_LIMIT_THRESHOLD {
+            // Recovered (or never limited): start over.
+            *self = RewriteLimit::default();
+            return LimitCheck::Free;
+        }
+        if self.next_rewrite_time != 0 {
+            if now_s < self.next_rewrite_time {
+                return LimitCheck::Waiting;
+            }
+            // The wait is over: one attempt may run; if it fails too, the next check doubles the delay.
+            self.next_rewrite_time = 0;
+            return LimitCheck::Free;
+        }
+        self.next_delay_minutes = if self.next_delay_minutes == 0 {
+            1
+        } else {
+            (self.next_delay_minutes * 2).min(AOF_REWRITE_LIMIT_MAX_MINUTES)
+        };
+        self.next_rewrite_time = now_s + self.next_delay_minutes * 60;
+        LimitCheck::Started(self.next_delay_minutes)
     }
 }
 
@@ -336,6 +401,7 @@ impl Persist {
                     report: Some(report_r),
                     tmp_path: PathBuf::new(),
                     diskless: false,
+                    exit: None,
                 });
                 Ok(child_pid)
             }
@@ -374,6 +440,7 @@ impl Persist {
         });
         let elapsed_s = child.started.elapsed().as_secs() as i64;
         let ok = how == ExitStatus::Exited(0);
+        child.exit = Some(how);
         match child.kind {
             ChildKind::Rdb if child.diskless => match how {
                 ExitStatus::Exited(0) => log_notice!("Background RDB transfer terminated with success"),
@@ -439,5 +506,37 @@ impl Persist {
                 && now_s - lastsave_s > secs
                 && (now_s - self.stats.last_bgsave_try_s > BGSAVE_RETRY_DELAY_S || self.stats.last_bgsave_ok)
         })
+    }
+}
+
+#[cfg(test)]
+mod rewrite_limit_tests {
+    use super::*;
+
+    #[test]
+    fn below_threshold_is_free_and_resets() {
+        let mut l = RewriteLimit { next_delay_minutes: 4, next_rewrite_time: 1000 };
+        assert_eq!(l.check(AOF_REWRITE_LIMIT_THRESHOLD - 1, 10), LimitCheck::Free);
+        assert_eq!(l, RewriteLimit::default());
+    }
+
+    #[test]
+    fn delays_double_up_to_an_hour() {
+        let mut l = RewriteLimit::default();
+        let mut now = 1_000_000;
+        let mut seen = Vec::new();
+        for _ in 0..9 {
+            match l.check(AOF_REWRITE_LIMIT_THRESHOLD, now) {
+                LimitCheck::Started(m) => seen.push(m),
+                other => panic!("expected a new wait, got {other:?}"),
+            }
+            // Still waiting one second before the end of the wait.
+            let end = l.next_rewrite_time;
+            assert_eq!(l.check(AOF_REWRITE_LIMIT_THRESHOLD, end - 1), LimitCheck::Waiting);
+            // At the end, one attempt is free.
+            now = end;
+            assert_eq!(l.check(AOF_REWRITE_LIMIT_THRESHOLD + 1, now), LimitCheck::Free);
+        }
+        assert_eq!(seen, vec![1, 2, 4, 8, 16, 32, 60, 60, 60]);
     }
 }

@@ -7,7 +7,7 @@ use crate::command::OwnedArgs;
 use crate::event_loop::EventLoop;
 use crate::net::client::{flags, ClientState};
 use crate::persist::aof::{self, AofWriter, FileFormat, FlushOutcome, FsyncPolicy, Manifest, WriterConfig};
-use crate::persist::engine::{self, ChildKind};
+use crate::persist::engine::{self, ChildKind, LimitCheck};
 use crate::{log_notice, log_warning};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -132,9 +132,9 @@ impl aof::LoadTarget for Replayer<'_> {
         let srv = &mut *self.srv;
         srv.state.now_ms = now / 1000;
         let prop_enabled = std::mem::replace(&mut srv.state.prop.enabled, false);
-        // At start-up a replayed script that runs long serves clients (with -LOADING) as one from a client does
-        // (with -BUSY): the loop is lent as `dispatch` lends it. DEBUG LOADAOF runs inside a dispatch, whose
-        // loop is already lent.
+        // A replayed script that runs long (at start-up, or in DEBUG LOADAOF, which runs after its dispatch gave
+        // the loop back) serves clients (with -LOADING) as one from a client does (with -BUSY): the loop is lent
+        // as `dispatch` lends it.
         let outer = match self.el.as_deref_mut() {
             Some(el) => srv.busy_loop.replace(el as *mut EventLoop),
             None => srv.busy_loop,
@@ -265,6 +265,34 @@ impl Server {
         Ok(matches!(report.status, aof::LoadStatus::Ok | aof::LoadStatus::Truncated))
     }
 
+    /// After CONFIG SET: the writer follows the new settings, and turning `aof-disable-auto-gc` off removes the
+    /// history files kept meanwhile at once (Redis's `updateAofAutoGCEnabled`).
+    pub(super) fn aof_config_changed(&mut self) {
+        self.apply_aof_config();
+        if let Some(mut files) = self.aof_files.take() {
+            if !files.manifest.history.is_empty() {
+                self.delete_aof_history(&mut files);
+            }
+            self.aof_files = Some(files);
+        }
+    }
+
+    /// Redis's `aofRewriteLimited`: whether an automatic or scheduled rewrite must wait because rewrites keep
+    /// failing (logs when a new wait starts).
+    pub(super) fn aof_rewrite_limited(&mut self) -> bool {
+        let failures = self.state.persist.stats.aof_rewrites_consecutive_failures;
+        match self.state.persist.aof_rewrite_limit.check(failures, unix_now()) {
+            LimitCheck::Free => false,
+            LimitCheck::Waiting => true,
+            LimitCheck::Started(minutes) => {
+                log_warning!(
+                    "Background AOF rewrite has repeatedly failed and triggered the limit, will retry in {minutes} minutes"
+                );
+                true
+            }
+        }
+    }
+
     /// Unlinks history files (unless `aof-disable-auto-gc`), logging each.
     fn delete_aof_history(&mut self, files: &mut AofFiles) {
         if self.state.config.stored_bool("aof-disable-auto-gc") {
@@ -348,7 +376,7 @@ impl Server {
         if self.state.persist.child.is_none() && perc > 0 && st.current_size > min {
             let base = st.base_size.max(1);
             let growth = (st.current_size * 100 / base) as i64 - 100;
-            if growth >= perc {
+            if growth >= perc && !self.aof_rewrite_limited() {
                 log_notice!("Starting automatic rewriting of AOF on {growth}% growth");
                 let _ = self.start_aof_rewrite();
             }
@@ -385,11 +413,7 @@ impl Server {
                 }
             }
         }
-        if let Err(e) = std::fs::create_dir_all(self.aof_files.as_ref().map_or(Path::new("."), |f| f.dir.as_path())) {
-            log_warning!("Can't create the append-only dir: {}", crate::sys::error_text(&e));
-            self.state.config.appendonly = false;
-            return;
-        }
+        // The directory is created by the rewrite that turns the AOF on (not yet when it is only scheduled).
         if let Some(f) = self.aof_files.as_mut() {
             f.wait_rewrite = true;
         }
@@ -430,6 +454,7 @@ impl Server {
         if let Some(f) = self.aof_files.as_mut() {
             f.wait_rewrite = false;
         }
+        self.state.persist.aof_rewrite_scheduled = false;
         if self.state.persist.child_kind() == Some(ChildKind::Aof) {
             self.state.persist.kill_child();
             self.state.set_child(None);
@@ -447,7 +472,12 @@ impl Server {
             self.aof_files = Some(AofFiles::from_config(&self.state.config)?);
         }
         let Some(files) = self.aof_files.as_mut() else { return Err("no AOF".into()) };
-        std::fs::create_dir_all(&files.dir).map_err(|e| crate::sys::error_text(&e))?;
+        if let Err(e) = std::fs::create_dir_all(&files.dir) {
+            let e = crate::sys::error_text(&e);
+            log_warning!("Can't open or create append-only dir {}: {e}", files.dir.display());
+            self.state.persist.stats.aof_last_bgrewrite_ok = false;
+            return Err(e);
+        }
         let now = unix_now();
         // Redis's openNewIncrAofForAppend.
         if files.wait_rewrite {
@@ -505,26 +535,34 @@ impl Server {
                 if let Some(w) = self.state.prop.aof.as_mut() {
                     w.set_child_active(true);
                 }
+                // Redis counts a rewrite when it starts; a scheduled one is no longer pending.
+                self.state.persist.stats.aof_rewrites += 1;
+                self.state.persist.aof_rewrite_scheduled = false;
                 log_notice!("Background append only file rewriting started by pid {pid}");
                 Ok(pid)
             }
             Err(e) => {
+                // A failed fork is not a failed rewrite: it does not count towards the rewrite limit.
                 self.state.persist.stats.aof_last_bgrewrite_ok = false;
-                self.state.persist.stats.aof_rewrites_consecutive_failures += 1;
                 Err(e)
             }
         }
     }
 
     /// The rewrite child ended (Redis's `backgroundRewriteDoneHandler`): on success its file becomes the new base,
-    /// the older files become history and are deleted; on failure the old files stay as they are.
-    pub(super) fn aof_rewrite_done(&mut self, child_tmp: PathBuf, ok: bool) {
+    /// the older files become history and are deleted; on failure the old files stay as they are. A child killed
+    /// on purpose (SIGUSR1) is no failure. While the AOF is being turned on, a failed rewrite drops what the
+    /// temporary incr file gathered and schedules the next attempt.
+    pub(super) fn aof_rewrite_done(&mut self, child_tmp: PathBuf, ok: bool, killed_on_purpose: bool) {
         if let Some(w) = self.state.prop.aof.as_mut() {
             w.set_child_active(false);
         }
         if !ok {
-            self.state.persist.stats.aof_last_bgrewrite_ok = false;
-            self.state.persist.stats.aof_rewrites_consecutive_failures += 1;
+            if !killed_on_purpose {
+                self.state.persist.stats.aof_last_bgrewrite_ok = false;
+                self.state.persist.stats.aof_rewrites_consecutive_failures += 1;
+            }
+            self.aof_rewrite_failed_cleanup();
             return;
         }
         log_notice!("Background AOF rewrite terminated with success");
@@ -575,7 +613,6 @@ impl Server {
                 }
                 self.delete_aof_history(&mut files);
                 self.state.persist.stats.aof_last_bgrewrite_ok = true;
-                self.state.persist.stats.aof_rewrites += 1;
                 self.state.persist.stats.aof_rewrites_consecutive_failures = 0;
                 log_notice!("Background AOF rewrite finished successfully");
             }
@@ -584,9 +621,31 @@ impl Server {
                 let _ = std::fs::remove_file(&child_tmp);
                 self.state.persist.stats.aof_last_bgrewrite_ok = false;
                 self.state.persist.stats.aof_rewrites_consecutive_failures += 1;
+                self.aof_files = Some(files);
+                self.aof_rewrite_failed_cleanup();
+                return;
             }
         }
         self.aof_files = Some(files);
+    }
+
+    /// After a failed rewrite while the AOF is being turned on (Redis's `backgroundRewriteDoneHandler` cleanup):
+    /// the temporary incr file and the writer on it go (commands are gathered again only once the next rewrite
+    /// child runs), and the next rewrite is scheduled.
+    fn aof_rewrite_failed_cleanup(&mut self) {
+        let Some(files) = self.aof_files.as_ref().filter(|f| f.wait_rewrite) else { return };
+        let name = aof::temp_incr_name(&files.filename);
+        let path = files.dir.join(&name);
+        // The writer's file is the temporary incr: its pending bytes go with it.
+        self.state.prop.aof = None;
+        self.state.prop.enabled = self.state.prop.repl.is_some();
+        log_notice!("Removing the temp incr aof file {name} in the background");
+        if let Err(e) = std::fs::remove_file(&path) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                log_warning!("Failed to remove the temp incr aof file {name}: {}", crate::sys::error_text(&e));
+            }
+        }
+        self.state.persist.aof_rewrite_scheduled = true;
     }
 
     /// Shutdown: everything written and fsynced.
@@ -601,15 +660,19 @@ impl Server {
         }
     }
 
-    /// DEBUG LOADAOF: flush, empty the dataset, load the AOF files again.
-    pub fn debug_loadaof(&mut self) -> Result<(), String> {
+    /// DEBUG LOADAOF: flush, empty the dataset, load the AOF files again. As at start-up, the load (and a long
+    /// replayed script) serves other clients meanwhile, with -LOADING, through `el`.
+    pub fn debug_loadaof(&mut self, el: Option<&mut EventLoop>) -> Result<(), String> {
         self.aof_flush(true);
         for db in self.state.dbs.iter_mut() {
             db.clear();
         }
         self.state.functions.flush();
-        let files = AofFiles::from_config(&self.state.config)?;
-        let r = self.load_aof_files(&files, None);
+        // Redis reads the manifest from disk again (sequence numbers restart from what it names) and removes the
+        // history files it lists before loading.
+        let mut files = AofFiles::from_config(&self.state.config)?;
+        self.delete_aof_history(&mut files);
+        let r = self.load_aof_files(&files, el);
         if let Some(cur) = self.aof_files.as_mut() {
             cur.manifest = files.manifest;
         } else {

@@ -194,14 +194,14 @@ impl Server {
                         self.repl_diskless_child_done(ok);
                     }
                 }
-                ChildKind::Aof => self.aof_rewrite_done(child.tmp_path.clone(), ok),
+                ChildKind::Aof => self.aof_rewrite_done(child.tmp_path.clone(), ok, child.killed_on_purpose()),
             }
         }
         if self.state.persist.child.is_some() {
             return;
         }
-        if self.state.persist.aof_rewrite_scheduled {
-            self.state.persist.aof_rewrite_scheduled = false;
+        // A scheduled rewrite stays scheduled until one starts (it clears the flag), unless rewrites keep failing.
+        if self.state.persist.aof_rewrite_scheduled && !self.aof_rewrite_limited() {
             let _ = self.start_aof_rewrite();
             if self.state.persist.child.is_some() {
                 return;
