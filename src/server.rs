@@ -1115,7 +1115,9 @@ impl Server {
     #[inline]
     fn loading_denies(&self, c: &ClientState, cmd: &'static Command) -> bool {
         if !self.state.persist.stats.async_loading {
-            return !cmd.has(flag::LOADING);
+            return !cmd.has(flag::LOADING)
+                || (command::tx::is_exec(cmd)
+                    && c.multi.as_ref().is_some_and(|m| m.cmd_inv_flags & flag::LOADING != 0));
         }
         let mut f = cmd.flags;
         if crate::command::tx::is_exec(cmd) {

@@ -1129,3 +1129,41 @@ fn master_restart_from_rdb_continues_partially_like_redis() {
         assert_eq!(r.cmd(&["GET", "after"]), b"$1\r\n2\r\n", "{label}");
     }
 }
+
+/// A transaction queued while the server was a master (or a connected replica) is refused as a whole at EXEC
+/// once it is a replica with its link down and `replica-serve-stale-data no`, if any queued command is not
+/// allowed on stale data (GET, PING); one of only `stale` commands, or one queued stale but run connected, runs.
+#[test]
+fn exec_refused_when_replica_became_stale() {
+    let _serial = serial();
+    let mut transcripts = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let server = start(kind, &["--replica-serve-stale-data", "no"]);
+        let mut c = server.conn();
+        let mut admin = server.conn();
+        let mut log: Vec<Vec<u8>> = Vec::new();
+        log.push(c.cmd(&["SET", "xx", "1"]));
+        for queued in [&["GET", "xx"][..], &["PING"][..], &["INFO", "server"][..]] {
+            log.push(c.cmd(&["MULTI"]));
+            log.push(c.cmd(queued));
+            // An unreachable master: the link stays down.
+            log.push(admin.cmd(&["REPLICAOF", "127.0.0.1", "1"]));
+            let reply = c.cmd(&["EXEC"]);
+            log.push(if queued[0] == "INFO" { reply[..1].to_vec() } else { reply });
+            log.push(admin.cmd(&["REPLICAOF", "NO", "ONE"]));
+        }
+        // Queued while stale (MULTI itself is allowed), run after the link question went away.
+        log.push(admin.cmd(&["REPLICAOF", "127.0.0.1", "1"]));
+        log.push(c.cmd(&["MULTI"]));
+        log.push(c.cmd(&["GET", "xx"]));
+        log.push(admin.cmd(&["REPLICAOF", "NO", "ONE"]));
+        log.push(c.cmd(&["EXEC"]));
+        transcripts.push(log.iter().map(|r| escape(r)).collect::<Vec<_>>());
+    }
+    assert!(
+        transcripts[0][4].contains("EXECABORT") && transcripts[0][4].contains("MASTERDOWN"),
+        "{:?}",
+        transcripts[0]
+    );
+    assert_eq!(transcripts[1], transcripts[0], "left: ferredis, right: Redis");
+}

@@ -202,9 +202,12 @@ impl Server {
         if f & flag::WRITE != 0 && self.state.config.stored_bool("replica-read-only") {
             return Some("READONLY You can't write against a read only replica.");
         }
+        // EXEC is refused when any queued command is (the transaction may have been queued while the link was up).
+        let queued_not_stale =
+            crate::command::tx::is_exec(cmd) && c.multi.as_ref().is_some_and(|m| m.cmd_inv_flags & flag::STALE != 0);
         if r.link_state != LinkState::Connected
             && !self.state.config.stored_bool("replica-serve-stale-data")
-            && f & flag::STALE == 0
+            && (cmd.flags & flag::STALE == 0 || queued_not_stale)
         {
             return Some("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
         }
