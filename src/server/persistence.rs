@@ -164,14 +164,15 @@ impl Server {
         }
     }
 
-    /// FLUSHALL with save points configured: a running RDB child is killed and the empty dataset saved at once.
+    /// After FLUSHALL: a running RDB child is killed (its snapshot is of data that is gone; with or without save
+    /// points), and with save points configured the empty dataset is saved at once.
     pub(super) fn save_after_flushall(&mut self) {
-        if self.state.config.save_params.is_empty() {
-            return;
-        }
         if self.state.persist.child_kind() == Some(ChildKind::Rdb) {
             self.state.persist.kill_child();
             self.state.set_child(None);
+        }
+        if self.state.config.save_params.is_empty() {
+            return;
         }
         // Redis counts the flush itself as one change after the save.
         let saved = self.state.save_now();
