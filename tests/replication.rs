@@ -1167,3 +1167,38 @@ fn exec_refused_when_replica_became_stale() {
     );
     assert_eq!(transcripts[1], transcripts[0], "left: ferredis, right: Redis");
 }
+
+/// REPLICAOF inside a transaction makes the server a replica at once: INFO later in the same EXEC shows the role
+/// and the link still down. GETSET and SET ... GET reach the replica as plain SETs (its commandstats count
+/// three SETs and no GETSET).
+#[test]
+fn replicaof_in_multi_and_getset_propagation_match_redis() {
+    let _serial = serial();
+    let mut seen = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let master = start(kind, &[]);
+        let replica = start(kind, &[]);
+        let mut m = master.conn();
+        let mut r = replica.conn();
+        let port = master.port.to_string();
+        assert_eq!(r.cmd(&["MULTI"]), b"+OK\r\n");
+        assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &port]), b"+QUEUED\r\n");
+        assert_eq!(r.cmd(&["INFO", "replication"]), b"+QUEUED\r\n");
+        let exec = String::from_utf8_lossy(&r.cmd(&["EXEC"])).into_owned();
+        let facts = ["role:slave\r\n", "master_link_status:down\r\n"].map(|f| exec.contains(f));
+        wait_synced(&master, &replica, "sync");
+        assert_eq!(r.cmd(&["CONFIG", "RESETSTAT"]), b"+OK\r\n");
+        assert_eq!(m.cmd(&["SET", "test", "foo"]), b"+OK\r\n");
+        assert_eq!(m.cmd(&["GETSET", "test", "bar"]), b"$3\r\nfoo\r\n");
+        assert_eq!(m.cmd(&["SET", "test", "vaz", "GET"]), b"$3\r\nbar\r\n");
+        wait_synced(&master, &replica, "writes");
+        let stats = info_section(&mut r, "commandstats");
+        let calls = |name: &str| {
+            stats.iter().find(|(k, _)| k == name).map(|(_, v)| v.split(',').next().unwrap_or("").to_string())
+        };
+        seen.push((facts, calls("cmdstat_set"), calls("cmdstat_getset")));
+    }
+    assert_eq!(seen[0].0, [true, true], "Redis: {:?}", seen[0]);
+    assert_eq!(seen[0].1.as_deref(), Some("calls=3"), "Redis: {:?}", seen[0]);
+    assert_eq!(seen[1], seen[0], "left: ferredis, right: Redis");
+}

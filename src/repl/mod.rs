@@ -147,8 +147,9 @@ impl LinkState {
 /// Requests from command handlers that only the server can carry out (it owns the event loop and the clients).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    /// REPLICAOF host port.
-    SetMaster(MasterAddr),
+    /// REPLICAOF host port. The command already made us a replica with the link down (INFO and ROLE later in
+    /// the same transaction see it, as Redis's); the bool: whether we were a master before.
+    SetMaster(MasterAddr, bool),
     /// REPLICAOF NO ONE.
     UnsetMaster,
     /// A `PSYNC ... FAILOVER` promoted us ([`unset_master`] done): close the link to the old master.

@@ -36,10 +36,12 @@ impl Server {
                 self.state.replid = id;
                 self.state.repl.master_repl_offset = offset;
                 self.state.repl.master_db = db;
-                self.repl_set_master(el, MasterAddr { host: host.to_string(), port });
+                let was_master = !self.state.repl.is_replica();
+                self.repl_set_master(el, MasterAddr { host: host.to_string(), port }, was_master);
                 repl::create_backlog(&mut self.state);
             } else {
-                self.repl_set_master(el, MasterAddr { host: host.to_string(), port });
+                let was_master = !self.state.repl.is_replica();
+                self.repl_set_master(el, MasterAddr { host: host.to_string(), port }, was_master);
                 self.state.repl.can_continue = false;
                 if let Some(link) = self.state.repl.link.as_mut() {
                     link.cfg.psync_replid = "?".into();
@@ -81,7 +83,7 @@ impl Server {
         if !self.state.repl.requests.is_empty() {
             for r in std::mem::take(&mut self.state.repl.requests) {
                 match r {
-                    Request::SetMaster(addr) => self.repl_set_master(el, addr),
+                    Request::SetMaster(addr, was_master) => self.repl_set_master(el, addr, was_master),
                     Request::UnsetMaster => self.repl_unset_master(el),
                     Request::DropMasterLink => {
                         self.repl_drop_master(el);
@@ -657,8 +659,7 @@ impl Server {
     }
 
     /// REPLICAOF host port (Redis's `replicationSetMaster`).
-    fn repl_set_master(&mut self, el: &mut EventLoop, addr: MasterAddr) {
-        let was_master = !self.state.repl.is_replica();
+    fn repl_set_master(&mut self, el: &mut EventLoop, addr: MasterAddr, was_master: bool) {
         self.repl_drop_master(el);
         self.state.repl.master = Some(addr.clone());
         self.state.repl.link_state = LinkState::Connect;
@@ -688,7 +689,10 @@ impl Server {
         match repl::failover::update(&mut r.failover, &r.replicas, r.master_repl_offset, crate::util::now_ms()) {
             None => {}
             Some(repl::failover::Step::Abort(why)) => self.repl_abort_failover(el, why),
-            Some(repl::failover::Step::Promote(host, port)) => self.repl_set_master(el, MasterAddr { host, port }),
+            Some(repl::failover::Step::Promote(host, port)) => {
+                let was_master = !self.state.repl.is_replica();
+                self.repl_set_master(el, MasterAddr { host, port }, was_master)
+            }
         }
     }
 
