@@ -102,6 +102,9 @@ pub struct Server {
     id_to_fd: HashMap<u64, RawFd>,
     /// Connected clients, the running one included.
     connected: usize,
+    /// The top-level command being run, as an error from our master's stream names it (`<unknown>` when the
+    /// name did not resolve; Redis's `lastcmd`).
+    errors_cmd: &'static str,
     cron_loops: u64,
     /// Path of the pid file we wrote, removed at shutdown.
     pidfile: Option<String>,
@@ -173,6 +176,7 @@ fn error_bytes(reply: &mut Reply, msg: &[u8]) {
     prefix[..n].copy_from_slice(&msg[..n]);
     reply.error_prefixes.push(prefix);
     if !reply.enabled {
+        reply.dropped_error = Some(msg.to_vec());
         return;
     }
     let mut line = Vec::with_capacity(msg.len() + 3);
@@ -548,6 +552,7 @@ impl Server {
             listeners,
             id_to_fd: HashMap::new(),
             connected: 0,
+            errors_cmd: "<unknown>",
             cron_loops: 0,
             hz,
             pidfile,
@@ -957,6 +962,11 @@ impl Server {
         if n == 0 {
             return 0;
         }
+        if let Some(text) = c.reply.dropped_error.take() {
+            if c.has(flags::MASTER) {
+                self.error_to_master(&text);
+            }
+        }
         let stats = &mut self.state.stats;
         for prefix in c.reply.error_prefixes.drain(..) {
             // No code: an error counted where it happened (a script's command); it only fails this call.
@@ -1025,6 +1035,7 @@ impl Server {
     }
 
     fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
+        self.errors_cmd = "<unknown>";
         let Some(mut cmd) = self.commands.lookup(args.get(0)) else {
             error_bytes(&mut c.reply, &unknown_command_message(args));
             command::tx::flag_transaction(c);
@@ -1052,6 +1063,7 @@ impl Server {
                 }
             }
         }
+        self.errors_cmd = full_name;
         if !cmd.arity_ok(args.len()) {
             self.reject(c, cmd, full_name, &format!("ERR wrong number of arguments for '{full_name}' command"));
             return start_us;

@@ -1202,3 +1202,40 @@ fn replicaof_in_multi_and_getset_propagation_match_redis() {
     assert_eq!(seen[0].1.as_deref(), Some("calls=3"), "Redis: {:?}", seen[0]);
     assert_eq!(seen[1], seen[0], "left: ferredis, right: Redis");
 }
+
+/// A command of the master's stream that fails on the replica is logged there (`== CRITICAL ==`, naming the
+/// error and the command) and counted in `unexpected_error_replies`; with `propagation-error-behavior ignore`
+/// the replica goes on (also on a writable replica whose data diverged), with `panic` a read-only replica stops.
+#[test]
+fn errors_from_the_master_stream_match_redis() {
+    let _serial = serial();
+    let mut seen = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let master = start(kind, &["--enable-debug-command", "yes"]);
+        let mut replica = replica_of(kind, &master, &["--propagation-error-behavior", "ignore"]);
+        wait_synced(&master, &replica, "sync");
+        let mut m = master.conn();
+        let mut r = replica.conn();
+        let lines_with = |s: &Server, what: &str| s.full_log().lines().filter(|l| l.contains(what)).count();
+        assert_eq!(m.cmd(&["DEBUG", "REPLICATE", "fake-command-1"]), b"+OK\r\n");
+        assert_eq!(m.cmd(&["SET", "foo", "bar2"]), b"+OK\r\n");
+        assert_eq!(m.cmd(&["WAIT", "1", "5000"]), b":1\r\n");
+        let first = (lines_with(&replica, "fake-command-1"), lines_with(&replica, "== CRITICAL =="));
+        // A writable replica keeps its own value; the master's INCRBY fails there.
+        assert_eq!(r.cmd(&["CONFIG", "SET", "replica-read-only", "no"]), b"+OK\r\n");
+        assert_eq!(r.cmd(&["SET", "number2", "foo"]), b"+OK\r\n");
+        assert_eq!(m.cmd(&["INCRBY", "number2", "1"]), b":1\r\n");
+        assert_eq!(m.cmd(&["WAIT", "1", "5000"]), b":1\r\n");
+        let values = (r.cmd(&["GET", "number2"]), lines_with(&replica, "'incrby'"));
+        let counted = field(&mut r, "stats", "unexpected_error_replies");
+        // Read-only again with `panic`: the next failing command ends the replica.
+        assert_eq!(r.cmd(&["CONFIG", "SET", "replica-read-only", "yes"]), b"+OK\r\n");
+        assert_eq!(r.cmd(&["CONFIG", "SET", "propagation-error-behavior", "panic"]), b"+OK\r\n");
+        assert_eq!(m.cmd(&["DEBUG", "REPLICATE", "fake-command-2"]), b"+OK\r\n");
+        let exited = replica.wait_exit(10_000).is_some();
+        seen.push((first, values, counted, exited));
+    }
+    assert_eq!(seen[0].0, (1, 1), "Redis: {:?}", seen[0]);
+    assert!(seen[0].3, "Redis: {:?}", seen[0]);
+    assert_eq!(seen[1], seen[0], "left: ferredis, right: Redis");
+}

@@ -216,6 +216,37 @@ impl Server {
         None
     }
 
+    /// A command from our master's stream failed here (Redis's `afterErrorReply` for a master client): the
+    /// error is logged with the command and the end of our backlog, counted in `unexpected_error_replies`, and
+    /// with `propagation-error-behavior panic|panic-on-replicas` a read-only replica stops (its data diverged).
+    pub(super) fn error_to_master(&mut self, text: &[u8]) {
+        let text = &text[..text.len().min(4096)];
+        let cmd = self.errors_cmd;
+        log_warning!(
+            "== CRITICAL == This replica is sending an error to its master: '{}' after processing the command '{cmd}'",
+            String::from_utf8_lossy(text)
+        );
+        if let Some(b) = self.state.repl.backlog.as_ref().filter(|b| b.histlen() > 0) {
+            let mut dump = Vec::new();
+            b.copy_from(b.first_offset() + b.histlen().saturating_sub(256) as i64, &mut dump);
+            log_warning!("Latest backlog is: '{}'", String::from_utf8_lossy(&dump));
+        }
+        self.state.stats.unexpected_error_replies += 1;
+        let behavior = self.state.config.stored_str("propagation-error-behavior");
+        if behavior != "ignore" && self.state.config.stored_bool("replica-read-only") {
+            let msg =
+                format!("This replica panicked sending an error to its master after processing the command '{cmd}'");
+            crate::crash::panic_report(
+                |w| {
+                    crate::crash::warn_line(w, "------------------------------------------------");
+                    crate::crash::warn_line(w, "!!! Software Failure. Press left mouse button to continue");
+                    crate::crash::warn_line(w, &format!("Guru Meditation: {msg} #{}:{}", file!(), line!()));
+                },
+                None,
+            );
+        }
+    }
+
     /// Bytes of the master's stream that the master client just ran: they count in our offset and go verbatim to
     /// our backlog and sub-replicas (held while a MULTI is open, as Redis applies transactions whole).
     pub(super) fn repl_master_applied(&mut self, c: &ClientState, bytes: &[u8]) {
