@@ -1232,6 +1232,9 @@ impl Server {
         self.nesting += 1;
         run(self, c);
         self.nesting -= 1;
+        if cmd.has(flag::WRITE) && self.state.repl.is_replica() && !c.has(flags::MASTER) {
+            crate::expire::remember_replica_keys(&mut self.state, cmd, args, c.db);
+        }
         self.state.drain_expired(false);
         if prop {
             if command::tx::is_exec(cmd) {

@@ -1239,3 +1239,31 @@ fn errors_from_the_master_stream_match_redis() {
     assert!(seen[0].3, "Redis: {:?}", seen[0]);
     assert_eq!(seen[1], seen[0], "left: ferredis, right: Redis");
 }
+
+/// Keys a client gives a TTL on a writable replica are expired by the replica itself (its master never sends
+/// their DELs), in every database they were set in; the master's keys past their TTL stay until its DEL.
+#[test]
+fn writable_replica_expires_its_own_keys_like_redis() {
+    let _serial = serial();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let master = start(kind, &[]);
+        let replica = replica_of(kind, &master, &[]);
+        wait_synced(&master, &replica, "sync");
+        let mut r = replica.conn();
+        assert_eq!(r.cmd(&["CONFIG", "SET", "replica-read-only", "no"]), b"+OK\r\n");
+        for db in ["5", "6"] {
+            assert_eq!(r.cmd(&["SELECT", db]), b"+OK\r\n");
+            for k in ["key1", "key2", "key3"] {
+                assert_eq!(r.cmd(&["SET", k, "1", "PX", "300"]), b"+OK\r\n");
+            }
+            assert_eq!(r.cmd(&["SET", "plain", "1"]), b"+OK\r\n");
+        }
+        wait_until("the replica to expire its own keys", 20_000, || {
+            ["5", "6"].iter().all(|db| {
+                r.cmd(&["SELECT", db]);
+                r.cmd(&["DBSIZE"]) == b":1\r\n"
+            })
+        });
+        assert_eq!(r.cmd(&["EXISTS", "plain"]), b":1\r\n", "{}", kind.label());
+    }
+}
