@@ -182,7 +182,7 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         }
         // What the load depends on cannot change under it (Redis's DENY_LOADING_CONFIG), also while a replica
         // loads its master's payload next to the old data.
-        if loading && DENY_LOADING.iter().any(|n| d.name == *n) {
+        if loading && DENY_LOADING.contains(&d.name) {
             deny_loading = true;
         }
         pairs.push((d, name, value));
