@@ -97,8 +97,14 @@ pub fn set_expire_paused(paused: bool) {
     EXPIRE_PAUSED.with(|p| p.set(paused));
 }
 
+/// Whether expired keys are left in place (see [`EXPIRE_OFF`]).
 #[inline]
-fn expire_paused() -> bool {
+pub fn expire_off() -> bool {
+    EXPIRE_OFF.with(|p| p.get())
+}
+
+#[inline]
+pub fn expire_paused() -> bool {
     EXPIRE_PAUSED.with(|p| p.get())
 }
 

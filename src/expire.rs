@@ -173,9 +173,14 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
 /// process shares our memory), and (with `activerehashing`) up to 1 ms of incremental rehashing in the first
 /// database that needs it.
 pub fn databases_cron(state: &mut ServerState) {
-    // A replica never expires keys on its own: its master's DELs do (reads meanwhile treat them as missing).
-    if state.active_expire_enabled && !state.repl.is_replica() {
-        active_expire_cycle(state, false);
+    // A replica never expires its master's keys on its own: its master's DELs do (reads meanwhile treat them as
+    // missing); only the keys its own clients gave a TTL.
+    if state.active_expire_enabled {
+        if !state.repl.is_replica() {
+            active_expire_cycle(state, false);
+        } else if !state.repl.keys_with_expire.is_empty() {
+            expire_replica_keys(state);
+        }
     }
     let ndbs = state.dbs.len();
     if ndbs == 0 {
@@ -217,6 +222,59 @@ pub fn reset_expire_stats(state: &mut ServerState) {
         d.expired_keys = 0;
     }
     state.stats.expired_keys = 0;
+}
+
+/// After a write by a client of a writable replica: its keys that now have a TTL are remembered, so the replica
+/// expires them itself (Redis's `rememberSlaveKeyWithExpire`; databases past the 64th are not tracked).
+pub fn remember_replica_keys(
+    state: &mut ServerState,
+    cmd: &crate::command::Command,
+    args: crate::command::Args,
+    db: usize,
+) {
+    if db >= 64 || state.config.stored_bool("replica-read-only") {
+        return;
+    }
+    for i in cmd.key_positions(args) {
+        let key = args.get(i);
+        if state.dbs.get(db).is_some_and(|d| d.expire_of(key).is_some()) {
+            *state.repl.keys_with_expire.entry(key.to_vec()).or_insert(0) |= 1 << db;
+        }
+    }
+}
+
+/// Deletes the remembered keys of a writable replica whose TTL passed, and forgets those that no longer carry a
+/// TTL in a database (Redis's `expireSlaveKeys`). The deletions are propagated to our own replicas.
+pub fn expire_replica_keys(state: &mut ServerState) {
+    let now = crate::util::now_ms();
+    let tracked = std::mem::take(&mut state.repl.keys_with_expire);
+    let (paused, off) = (crate::db::expire_paused(), crate::db::expire_off());
+    crate::db::set_expire_paused(false);
+    crate::db::set_expire_off(false);
+    let mut keep = std::collections::HashMap::with_capacity(tracked.len());
+    for (key, mask) in tracked {
+        let mut left = 0u64;
+        for db in 0..64.min(state.dbs.len()) {
+            if mask & (1 << db) == 0 {
+                continue;
+            }
+            let d = &mut state.dbs[db];
+            match d.expire_of(&key) {
+                Some(t) if t <= now => {
+                    d.expire_if_needed(&key, now);
+                }
+                Some(_) => left |= 1 << db,
+                None => {}
+            }
+        }
+        if left != 0 {
+            keep.insert(key, left);
+        }
+    }
+    crate::db::set_expire_paused(paused);
+    crate::db::set_expire_off(off);
+    state.repl.keys_with_expire = keep;
+    state.drain_expired(true);
 }
 
 #[cfg(test)]

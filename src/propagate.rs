@@ -47,6 +47,8 @@ pub struct CallState {
     pub prevent: bool,
     /// Propagate even when `dirty` did not move (FLUSHALL of an empty server).
     pub force: bool,
+    /// Where a forced op goes when not everywhere (PUBLISH: replicas only, never the AOF); 0 = everywhere.
+    pub force_targets: u8,
 }
 
 /// The propagation state of the server.
@@ -133,7 +135,8 @@ impl Propagation {
         }
         // Redis's shouldPropagate: an op none of whose targets has a consumer is not recorded (a script's
         // REPL_AOF command without an AOF), so it does not count towards the unit's MULTI/EXEC.
-        let targets = self.script_targets.unwrap_or(TARGET_ALL) & self.live_targets();
+        let only = if call.force_targets != 0 { call.force_targets } else { TARGET_ALL };
+        let targets = self.script_targets.unwrap_or(TARGET_ALL) & self.live_targets() & only;
         if targets == 0 {
             if !nested {
                 self.flush_unit();

@@ -100,6 +100,9 @@ pub struct Server {
     id_to_fd: HashMap<u64, RawFd>,
     /// Connected clients, the running one included.
     connected: usize,
+    /// The top-level command being run, as an error from our master's stream names it (`<unknown>` when the
+    /// name did not resolve; Redis's `lastcmd`).
+    errors_cmd: &'static str,
     cron_loops: u64,
     /// Next client slot the cron's buffer pass visits (see `clients_cron`).
     client_cursor: usize,
@@ -173,6 +176,7 @@ fn error_bytes(reply: &mut Reply, msg: &[u8]) {
     prefix[..n].copy_from_slice(&msg[..n]);
     reply.error_prefixes.push(prefix);
     if !reply.enabled {
+        reply.dropped_error = Some(msg.to_vec());
         return;
     }
     let mut line = Vec::with_capacity(msg.len() + 3);
@@ -559,6 +563,7 @@ impl Server {
             state,
             id_to_fd: HashMap::new(),
             connected: 0,
+            errors_cmd: "<unknown>",
             cron_loops: 0,
             client_cursor: 0,
             hz,
@@ -988,6 +993,11 @@ impl Server {
         if n == 0 {
             return 0;
         }
+        if let Some(text) = c.reply.dropped_error.take() {
+            if c.has(flags::MASTER) {
+                self.error_to_master(&text);
+            }
+        }
         let stats = &mut self.state.stats;
         for prefix in c.reply.error_prefixes.drain(..) {
             // No code: an error counted where it happened (a script's command); it only fails this call.
@@ -1056,6 +1066,7 @@ impl Server {
     }
 
     fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
+        self.errors_cmd = "<unknown>";
         let Some(mut cmd) = self.commands.lookup(args.get(0)) else {
             error_bytes(&mut c.reply, &unknown_command_message(args));
             command::tx::flag_transaction(c);
@@ -1083,6 +1094,7 @@ impl Server {
                 }
             }
         }
+        self.errors_cmd = full_name;
         if !cmd.arity_ok(args.len()) {
             self.reject(c, cmd, full_name, &format!("ERR wrong number of arguments for '{full_name}' command"));
             return start_us;
@@ -1150,7 +1162,9 @@ impl Server {
     #[inline]
     fn loading_denies(&self, c: &ClientState, cmd: &'static Command) -> bool {
         if !self.state.persist.stats.async_loading {
-            return !cmd.has(flag::LOADING);
+            return !cmd.has(flag::LOADING)
+                || (command::tx::is_exec(cmd)
+                    && c.multi.as_ref().is_some_and(|m| m.cmd_inv_flags & flag::LOADING != 0));
         }
         let mut f = cmd.flags;
         if crate::command::tx::is_exec(cmd) {
@@ -1253,6 +1267,9 @@ impl Server {
         self.nesting += 1;
         run(self, c);
         self.nesting -= 1;
+        if cmd.has(flag::WRITE) && self.state.repl.is_replica() && !c.has(flags::MASTER) {
+            crate::expire::remember_replica_keys(&mut self.state, cmd, args, c.db);
+        }
         self.state.drain_expired(false);
         if prop {
             if command::tx::is_exec(cmd) {

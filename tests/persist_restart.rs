@@ -506,6 +506,33 @@ fn child_conflicts(kind: Kind) {
 }
 both!(child_conflicts, child_conflicts_ferredis, child_conflicts_redis);
 
+/// FLUSHALL without save points kills a running BGSAVE (its snapshot is of data that is gone): the save ends
+/// without counting as one (the change counter stays high), is not a failure, and writes go on.
+fn flushall_kills_bgsave(kind: Kind) {
+    let label = kind.label();
+    let dir = TempDir::new("restart-flushall-bgsave");
+    let (_s, mut c) = start(kind, &dir, &["--save", "", "--rdb-key-save-delay", "1000"]);
+    let mut mset: Vec<String> = vec!["MSET".into()];
+    // 3 s of work for the child at 1 ms a key (each key of the MSET counts as a change).
+    for i in 0..3000 {
+        mset.push(format!("key:{i}"));
+        mset.push(i.to_string());
+    }
+    ok_cmd(&mut c, &mset);
+    let changes = |c: &mut Conn| persistence_field(c, "rdb_changes_since_last_save").parse::<i64>().unwrap();
+    assert!(changes(&mut c) >= 3000, "{label}");
+    expect_reply(&mut c, &["BGSAVE"], b"+Background saving started\r\n", label);
+    assert_eq!(persistence_field(&mut c, "rdb_bgsave_in_progress"), "1", "{label}");
+    ok_cmd(&mut c, &["FLUSHALL"]);
+    wait_until("the BGSAVE to be killed", 2_000, || persistence_field(&mut c, "rdb_bgsave_in_progress") == "0");
+    assert!(changes(&mut c) >= 3000, "{label}: the killed save reset the change counter");
+    // `rdb_saves` counts the save that was started.
+    assert_eq!(persistence_field(&mut c, "rdb_saves"), "1", "{label}");
+    assert_eq!(persistence_field(&mut c, "rdb_last_bgsave_status"), "ok", "{label}");
+    ok_cmd(&mut c, &["SET", "x", "xx"]);
+}
+both!(flushall_kills_bgsave, flushall_kills_bgsave_ferredis, flushall_kills_bgsave_redis);
+
 /// Save points: `save 1 1` makes the cron start a BGSAVE a second after a write; `CONFIG SET save` changes them
 /// at run time and CONFIG GET shows them; a point not reached does not save.
 fn save_points_trigger(kind: Kind) {

@@ -612,6 +612,12 @@ fn replication_stream_matches_redis() {
         "SET t2 2",
         "EXEC",
         "GETDEL a",
+        "PUBLISH chan hello",
+        "SPUBLISH shard hi",
+        "MULTI",
+        "PUBLISH chan inside",
+        "EXEC",
+        "GETSET t1 2",
         "SET b v",
         "PERSIST b",
         "RENAME b c",
@@ -1127,5 +1133,143 @@ fn master_restart_from_rdb_continues_partially_like_redis() {
         assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1", "{label}\n{}", master.log_text());
         assert_eq!(field(&mut m, "stats", "sync_full"), "0", "{label}");
         assert_eq!(r.cmd(&["GET", "after"]), b"$1\r\n2\r\n", "{label}");
+    }
+}
+
+/// A transaction queued while the server was a master (or a connected replica) is refused as a whole at EXEC
+/// once it is a replica with its link down and `replica-serve-stale-data no`, if any queued command is not
+/// allowed on stale data (GET, PING); one of only `stale` commands, or one queued stale but run connected, runs.
+#[test]
+fn exec_refused_when_replica_became_stale() {
+    let _serial = serial();
+    let mut transcripts = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let server = start(kind, &["--replica-serve-stale-data", "no"]);
+        let mut c = server.conn();
+        let mut admin = server.conn();
+        let mut log: Vec<Vec<u8>> = Vec::new();
+        log.push(c.cmd(&["SET", "xx", "1"]));
+        for queued in [&["GET", "xx"][..], &["PING"][..], &["INFO", "server"][..]] {
+            log.push(c.cmd(&["MULTI"]));
+            log.push(c.cmd(queued));
+            // An unreachable master: the link stays down.
+            log.push(admin.cmd(&["REPLICAOF", "127.0.0.1", "1"]));
+            let reply = c.cmd(&["EXEC"]);
+            log.push(if queued[0] == "INFO" { reply[..1].to_vec() } else { reply });
+            log.push(admin.cmd(&["REPLICAOF", "NO", "ONE"]));
+        }
+        // Queued while stale (MULTI itself is allowed), run after the link question went away.
+        log.push(admin.cmd(&["REPLICAOF", "127.0.0.1", "1"]));
+        log.push(c.cmd(&["MULTI"]));
+        log.push(c.cmd(&["GET", "xx"]));
+        log.push(admin.cmd(&["REPLICAOF", "NO", "ONE"]));
+        log.push(c.cmd(&["EXEC"]));
+        transcripts.push(log.iter().map(|r| escape(r)).collect::<Vec<_>>());
+    }
+    assert!(
+        transcripts[0][4].contains("EXECABORT") && transcripts[0][4].contains("MASTERDOWN"),
+        "{:?}",
+        transcripts[0]
+    );
+    assert_eq!(transcripts[1], transcripts[0], "left: ferredis, right: Redis");
+}
+
+/// REPLICAOF inside a transaction makes the server a replica at once: INFO later in the same EXEC shows the role
+/// and the link still down. GETSET and SET ... GET reach the replica as plain SETs (its commandstats count
+/// three SETs and no GETSET).
+#[test]
+fn replicaof_in_multi_and_getset_propagation_match_redis() {
+    let _serial = serial();
+    let mut seen = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let master = start(kind, &[]);
+        let replica = start(kind, &[]);
+        let mut m = master.conn();
+        let mut r = replica.conn();
+        let port = master.port.to_string();
+        assert_eq!(r.cmd(&["MULTI"]), b"+OK\r\n");
+        assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &port]), b"+QUEUED\r\n");
+        assert_eq!(r.cmd(&["INFO", "replication"]), b"+QUEUED\r\n");
+        let exec = String::from_utf8_lossy(&r.cmd(&["EXEC"])).into_owned();
+        let facts = ["role:slave\r\n", "master_link_status:down\r\n"].map(|f| exec.contains(f));
+        wait_synced(&master, &replica, "sync");
+        assert_eq!(r.cmd(&["CONFIG", "RESETSTAT"]), b"+OK\r\n");
+        assert_eq!(m.cmd(&["SET", "test", "foo"]), b"+OK\r\n");
+        assert_eq!(m.cmd(&["GETSET", "test", "bar"]), b"$3\r\nfoo\r\n");
+        assert_eq!(m.cmd(&["SET", "test", "vaz", "GET"]), b"$3\r\nbar\r\n");
+        wait_synced(&master, &replica, "writes");
+        let stats = info_section(&mut r, "commandstats");
+        let calls = |name: &str| {
+            stats.iter().find(|(k, _)| k == name).map(|(_, v)| v.split(',').next().unwrap_or("").to_string())
+        };
+        seen.push((facts, calls("cmdstat_set"), calls("cmdstat_getset")));
+    }
+    assert_eq!(seen[0].0, [true, true], "Redis: {:?}", seen[0]);
+    assert_eq!(seen[0].1.as_deref(), Some("calls=3"), "Redis: {:?}", seen[0]);
+    assert_eq!(seen[1], seen[0], "left: ferredis, right: Redis");
+}
+
+/// A command of the master's stream that fails on the replica is logged there (`== CRITICAL ==`, naming the
+/// error and the command) and counted in `unexpected_error_replies`; with `propagation-error-behavior ignore`
+/// the replica goes on (also on a writable replica whose data diverged), with `panic` a read-only replica stops.
+#[test]
+fn errors_from_the_master_stream_match_redis() {
+    let _serial = serial();
+    let mut seen = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let master = start(kind, &["--enable-debug-command", "yes"]);
+        let mut replica = replica_of(kind, &master, &["--propagation-error-behavior", "ignore"]);
+        wait_synced(&master, &replica, "sync");
+        let mut m = master.conn();
+        let mut r = replica.conn();
+        let lines_with = |s: &Server, what: &str| s.full_log().lines().filter(|l| l.contains(what)).count();
+        assert_eq!(m.cmd(&["DEBUG", "REPLICATE", "fake-command-1"]), b"+OK\r\n");
+        assert_eq!(m.cmd(&["SET", "foo", "bar2"]), b"+OK\r\n");
+        assert_eq!(m.cmd(&["WAIT", "1", "5000"]), b":1\r\n");
+        let first = (lines_with(&replica, "fake-command-1"), lines_with(&replica, "== CRITICAL =="));
+        // A writable replica keeps its own value; the master's INCRBY fails there.
+        assert_eq!(r.cmd(&["CONFIG", "SET", "replica-read-only", "no"]), b"+OK\r\n");
+        assert_eq!(r.cmd(&["SET", "number2", "foo"]), b"+OK\r\n");
+        assert_eq!(m.cmd(&["INCRBY", "number2", "1"]), b":1\r\n");
+        assert_eq!(m.cmd(&["WAIT", "1", "5000"]), b":1\r\n");
+        let values = (r.cmd(&["GET", "number2"]), lines_with(&replica, "'incrby'"));
+        let counted = field(&mut r, "stats", "unexpected_error_replies");
+        // Read-only again with `panic`: the next failing command ends the replica.
+        assert_eq!(r.cmd(&["CONFIG", "SET", "replica-read-only", "yes"]), b"+OK\r\n");
+        assert_eq!(r.cmd(&["CONFIG", "SET", "propagation-error-behavior", "panic"]), b"+OK\r\n");
+        assert_eq!(m.cmd(&["DEBUG", "REPLICATE", "fake-command-2"]), b"+OK\r\n");
+        let exited = replica.wait_exit(10_000).is_some();
+        seen.push((first, values, counted, exited));
+    }
+    assert_eq!(seen[0].0, (1, 1), "Redis: {:?}", seen[0]);
+    assert!(seen[0].3, "Redis: {:?}", seen[0]);
+    assert_eq!(seen[1], seen[0], "left: ferredis, right: Redis");
+}
+
+/// Keys a client gives a TTL on a writable replica are expired by the replica itself (its master never sends
+/// their DELs), in every database they were set in; the master's keys past their TTL stay until its DEL.
+#[test]
+fn writable_replica_expires_its_own_keys_like_redis() {
+    let _serial = serial();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let master = start(kind, &[]);
+        let replica = replica_of(kind, &master, &[]);
+        wait_synced(&master, &replica, "sync");
+        let mut r = replica.conn();
+        assert_eq!(r.cmd(&["CONFIG", "SET", "replica-read-only", "no"]), b"+OK\r\n");
+        for db in ["5", "6"] {
+            assert_eq!(r.cmd(&["SELECT", db]), b"+OK\r\n");
+            for k in ["key1", "key2", "key3"] {
+                assert_eq!(r.cmd(&["SET", k, "1", "PX", "300"]), b"+OK\r\n");
+            }
+            assert_eq!(r.cmd(&["SET", "plain", "1"]), b"+OK\r\n");
+        }
+        wait_until("the replica to expire its own keys", 20_000, || {
+            ["5", "6"].iter().all(|db| {
+                r.cmd(&["SELECT", db]);
+                r.cmd(&["DBSIZE"]) == b":1\r\n"
+            })
+        });
+        assert_eq!(r.cmd(&["EXISTS", "plain"]), b":1\r\n", "{}", kind.label());
     }
 }

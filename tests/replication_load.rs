@@ -207,6 +207,9 @@ fn swapdb_serves_old_data_while_loading_and_keeps_it_when_the_transfer_fails() {
     assert_eq!(r.cmd(&["DBSIZE"]), b":10001\r\n");
     let refused = r.cmd(&["REPLICAOF", "NO", "ONE"]);
     assert!(refused.starts_with(b"-LOADING"), "{}", String::from_utf8_lossy(&refused));
+    // Settings the load depends on are refused too (Redis's DENY_LOADING_CONFIG), others are not.
+    assert_eq!(r.cmd(&["CONFIG", "SET", "appendonly", "no"]), b"-LOADING Redis is loading the dataset in memory\r\n");
+    assert_eq!(r.cmd(&["CONFIG", "SET", "maxmemory-samples", "5"]), b"+OK\r\n");
     // The master and its RDB child (which holds the socket too) freeze mid-transfer: the replica keeps serving
     // the old data while its loader waits, until `repl-timeout` (5 s here) fails the transfer.
     let mut pids = common::persist::child_pids(master.pid());

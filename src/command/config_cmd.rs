@@ -137,6 +137,9 @@ fn config_get(ctx: &mut Ctx, args: Args) {
 
 /// CONFIG SET parameter value [parameter value ...]
 ///
+/// Directives CONFIG SET refuses with `-LOADING` while a dataset loads.
+const DENY_LOADING: &[&str] = &["appendonly", "repl-diskless-load", "dir"];
+
 /// All or nothing: every parameter is checked first (known, mutable, not repeated); then values are applied in
 /// order, and if one fails every earlier change is rolled back.
 fn config_set(ctx: &mut Ctx, args: Args) {
@@ -149,6 +152,8 @@ fn config_set(ctx: &mut Ctx, args: Args) {
     let failed = |name: &[u8], why: &str| {
         format!("ERR CONFIG SET failed (possibly related to argument '{}') - {why}", String::from_utf8_lossy(name))
     };
+    let loading = ctx.srv.persist.stats.loading || ctx.srv.persist.stats.async_loading;
+    let mut deny_loading = false;
     let mut i = 2;
     while i + 1 < args.len() {
         let (name, value) = (args.get(i), args.get(i + 1));
@@ -175,12 +180,14 @@ fn config_set(ctx: &mut Ctx, args: Args) {
             ctx.reply().error(&msg);
             return;
         }
+        // What the load depends on cannot change under it (Redis's DENY_LOADING_CONFIG), also while a replica
+        // loads its master's payload next to the old data.
+        if loading && DENY_LOADING.contains(&d.name) {
+            deny_loading = true;
+        }
         pairs.push((d, name, value));
     }
-    // Settings that would disturb a load in progress wait for it to end (Redis's DENY_LOADING_CONFIG).
-    if ctx.srv.persist.stats.loading
-        && pairs.iter().any(|(d, _, _)| matches!(d.name, "dir" | "appendonly" | "repl-diskless-load"))
-    {
+    if deny_loading {
         ctx.reply().error("LOADING Redis is loading the dataset in memory");
         return;
     }

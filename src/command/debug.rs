@@ -305,7 +305,14 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         SKIP_CHECKSUM.store(crate::util::atoll(args.get(2)) != 0, Ordering::Relaxed);
         ctx.reply().ok();
     } else if is("replicate") && argc >= 3 {
-        // No replicas to feed.
+        // The arguments go to the replication stream as a command, as is, in the database the stream has
+        // selected (not to the AOF); nothing while we are a replica or have no backlog.
+        if !ctx.srv.repl.is_replica() {
+            if let Some(f) = ctx.srv.prop.repl.as_mut() {
+                let argv: Vec<&[u8]> = (2..argc).map(|i| args.get(i)).collect();
+                crate::persist::aof::writer::encode_command(&mut f.buf, &argv);
+            }
+        }
         ctx.reply().ok();
     } else if is("error") && argc == 3 {
         // The text goes out as is: no ERR code is added, and (as in Redis) it is not counted in errorstats.

@@ -775,6 +775,15 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Propagates the command to replicas only, even though it changed nothing (PUBLISH, as Redis's
+    /// `forceCommandPropagation(c, PROPAGATE_REPL)`).
+    pub fn force_propagation_to_replicas(&mut self) {
+        if self.srv.prop.enabled {
+            self.srv.prop.call.force = true;
+            self.srv.prop.call.force_targets = crate::propagate::TARGET_REPL;
+        }
+    }
+
     /// `DEL` or `UNLINK` for a deletion the server decides on (expiry): Redis's `propagateDeletion`.
     pub fn del_verb(&self) -> &'static [u8] {
         self.srv.expire_del_verb()

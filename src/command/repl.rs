@@ -426,7 +426,10 @@ fn replicaof(ctx: &mut Ctx, args: Args) {
     }
     let who = crate::command::connection::client_info_string(ctx.client, ctx.srv.now_ms);
     crate::log_notice!("REPLICAOF {}:{} enabled (user request from '{who}')", addr.host, addr.port);
-    ctx.srv.repl.requests.push(Request::SetMaster(addr));
+    let was_master = !ctx.srv.repl.is_replica();
+    ctx.srv.repl.master = Some(addr.clone());
+    ctx.srv.repl.link_state = repl::LinkState::Connect;
+    ctx.srv.repl.requests.push(Request::SetMaster(addr, was_master));
     ctx.reply().ok();
 }
 
@@ -456,7 +459,10 @@ mod tests {
         assert_eq!(h.run(&["replicaof", "no", "one"]), "+OK\r\n");
         assert!(h.srv.repl.requests.is_empty());
         assert_eq!(h.run(&["replicaof", "127.0.0.1", "7000"]), "+OK\r\n");
-        assert_eq!(h.srv.repl.requests, vec![Request::SetMaster(MasterAddr { host: "127.0.0.1".into(), port: 7000 })]);
+        assert_eq!(
+            h.srv.repl.requests,
+            vec![Request::SetMaster(MasterAddr { host: "127.0.0.1".into(), port: 7000 }, true)]
+        );
         assert_eq!(peer_ip("[::1]:5000"), "::1");
         assert_eq!(peer_ip("10.0.0.1:5000"), "10.0.0.1");
     }

@@ -309,6 +309,8 @@ fn save(ctx: &mut Ctx, _args: Args) {
         ctx.reply().error("ERR Background save already in progress");
         return;
     }
+    // Counted when it starts, saved or not (FLUSHALL's and SHUTDOWN's saves are not counted), as Redis.
+    ctx.srv.persist.stats.rdb_saves += 1;
     if ctx.srv.save_now() {
         ctx.reply().ok();
     } else {

@@ -723,6 +723,8 @@ fn getset(ctx: &mut Ctx, args: Args) {
     store_string(ctx, key, args.get(2), false);
     ctx.key_modified(key);
     ctx.notify(nc::STRING, "set", key);
+    // Propagated as a SET, as Redis 7.0 (so a replica counts it as one).
+    ctx.rewrite(&[b"SET".as_slice(), key, args.get(2)]);
 }
 
 /// GETDEL key

@@ -58,6 +58,9 @@ pub struct MultiState {
     pub count: usize,
     /// Union of the queued commands' flags (CLIENT PAUSE WRITE defers an EXEC that would write).
     pub cmd_flags: u64,
+    /// Union of the complements of the queued commands' flags: a bit is set when some queued command lacks that
+    /// flag (a stale replica or a loading server refuses EXEC if any queued command lacks `stale` / `loading`).
+    pub cmd_inv_flags: u64,
     /// CLIENT LIST `multi-mem`: argument bytes plus one pointer per argument, as Redis counts it.
     pub mem: usize,
 }
@@ -76,6 +79,7 @@ impl MultiState {
         }
         self.mem += bytes + std::mem::size_of::<usize>() * args.len();
         self.cmd_flags |= cmd.flags;
+        self.cmd_inv_flags |= !cmd.flags;
         self.count += 1;
         self.queue.push(Queued { cmd, full_name, first_span, span_count: args.len() as u32 });
     }
@@ -96,6 +100,7 @@ impl MultiState {
         }
         self.count = 0;
         self.cmd_flags = 0;
+        self.cmd_inv_flags = 0;
         self.mem = 0;
     }
 }

@@ -268,7 +268,6 @@ impl Persist {
             Ok(_) => {
                 log_notice!("DB saved on disk");
                 self.stats.last_bgsave_ok = true;
-                self.stats.rdb_saves += 1;
                 Ok(())
             }
             Err(e) => {
@@ -289,6 +288,8 @@ impl Persist {
         let opts = save_options(cx, false);
         let now_ms = cx.now_ms;
         self.stats.last_bgsave_try_s = now_ms / 1000;
+        // `rdb_saves` counts started background saves (killed or failed ones too), as Redis.
+        self.stats.rdb_saves += 1;
         let pid = self.fork_child(ChildKind::Rdb, dirty, now_ms, move |_pid| {
             match rdb::save_file(&path, dbs, now_ms, &opts) {
                 Ok(_) => {
@@ -453,7 +454,6 @@ impl Persist {
                 match how {
                     ExitStatus::Exited(0) => {
                         log_notice!("Background saving terminated with success");
-                        self.stats.rdb_saves += 1;
                     }
                     ExitStatus::Exited(_) => log_warning!("Background saving error"),
                     ExitStatus::Signaled(sig) => {

@@ -147,8 +147,9 @@ impl LinkState {
 /// Requests from command handlers that only the server can carry out (it owns the event loop and the clients).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    /// REPLICAOF host port.
-    SetMaster(MasterAddr),
+    /// REPLICAOF host port. The command already made us a replica with the link down (INFO and ROLE later in
+    /// the same transaction see it, as Redis's); the bool: whether we were a master before.
+    SetMaster(MasterAddr, bool),
     /// REPLICAOF NO ONE.
     UnsetMaster,
     /// A `PSYNC ... FAILOVER` promoted us ([`unset_master`] done): close the link to the old master.
@@ -197,6 +198,10 @@ pub struct Repl {
     /// Runs of the replication cron (Redis's `replication_cron_loops`): replicas get a PING every
     /// `repl-ping-replica-period` runs.
     pub cron_loops: u64,
+    /// Keys a client (not our master) gave a TTL while we are a writable replica, each with a bit per database
+    /// (the first 64) it was set in: the master will never send their DELs, so the replica expires them itself
+    /// (Redis's `slaveKeysWithExpire`; see [`crate::expire::expire_replica_keys`]).
+    pub keys_with_expire: std::collections::HashMap<Vec<u8>, u64>,
     /// `min-replicas-to-write` and `min-replicas-max-lag`, cached for the per-command check, and the replicas
     /// that count as good (online, acked within the lag); see [`refresh_good_replicas`].
     pub min_to_write: i64,
@@ -273,6 +278,7 @@ impl Default for Repl {
             can_continue: false,
             requests: Vec::new(),
             cron_loops: 0,
+            keys_with_expire: std::collections::HashMap::new(),
             min_to_write: 0,
             min_max_lag: 10,
             good_replicas: 0,

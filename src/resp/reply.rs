@@ -28,6 +28,9 @@ pub struct Reply {
     pub error_prefixes: Vec<[u8; 24]>,
     /// When false, encoders discard their output (`CLIENT REPLY OFF|SKIP`).
     pub enabled: bool,
+    /// The text of the last error emitted while disabled (a master's commands get no replies, but an error
+    /// among them is logged by the server).
+    pub dropped_error: Option<Vec<u8>>,
 }
 
 impl Default for Reply {
@@ -38,7 +41,14 @@ impl Default for Reply {
 
 impl Reply {
     pub fn new() -> Self {
-        Reply { buf: Vec::new(), sent: 0, proto: Proto::Resp2, error_prefixes: Vec::new(), enabled: true }
+        Reply {
+            buf: Vec::new(),
+            sent: 0,
+            proto: Proto::Resp2,
+            error_prefixes: Vec::new(),
+            enabled: true,
+            dropped_error: None,
+        }
     }
 
     /// Bytes waiting to be written.
@@ -132,6 +142,7 @@ impl Reply {
         prefix[..n].copy_from_slice(&body[..n]);
         self.error_prefixes.push(prefix);
         if !self.enabled {
+            self.dropped_error = Some(body.to_vec());
             return;
         }
         self.buf.push(b'-');

@@ -164,17 +164,19 @@ impl Server {
         }
     }
 
-    /// FLUSHALL with save points configured: a running RDB child is killed and the empty dataset saved at once.
+    /// After FLUSHALL: a running RDB child is killed (its snapshot is of data that is gone; with or without save
+    /// points), and with save points configured the empty dataset is saved at once.
     pub(super) fn save_after_flushall(&mut self) {
-        if self.state.config.save_params.is_empty() {
-            return;
-        }
         if self.state.persist.child_kind() == Some(ChildKind::Rdb) {
             self.state.persist.kill_child();
             self.state.set_child(None);
         }
+        if self.state.config.save_params.is_empty() {
+            return;
+        }
         // The save resets the change counter: FLUSHALL with save points leaves rdb_changes_since_last_save at 0
-        // (Redis 7.0.15's flushAllDataAndResetRDB). A failed save is logged and counted by save_now.
+        // (Redis 7.0.15's flushAllDataAndResetRDB; the flush itself is not counted after the save). A failed save
+        // is logged and counted by save_now.
         let _ = self.state.save_now();
     }
 

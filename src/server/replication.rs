@@ -36,10 +36,12 @@ impl Server {
                 self.state.replid = id;
                 self.state.repl.master_repl_offset = offset;
                 self.state.repl.master_db = db;
-                self.repl_set_master(el, MasterAddr { host: host.to_string(), port });
+                let was_master = !self.state.repl.is_replica();
+                self.repl_set_master(el, MasterAddr { host: host.to_string(), port }, was_master);
                 repl::create_backlog(&mut self.state);
             } else {
-                self.repl_set_master(el, MasterAddr { host: host.to_string(), port });
+                let was_master = !self.state.repl.is_replica();
+                self.repl_set_master(el, MasterAddr { host: host.to_string(), port }, was_master);
                 self.state.repl.can_continue = false;
                 if let Some(link) = self.state.repl.link.as_mut() {
                     link.cfg.psync_replid = "?".into();
@@ -81,7 +83,7 @@ impl Server {
         if !self.state.repl.requests.is_empty() {
             for r in std::mem::take(&mut self.state.repl.requests) {
                 match r {
-                    Request::SetMaster(addr) => self.repl_set_master(el, addr),
+                    Request::SetMaster(addr, was_master) => self.repl_set_master(el, addr, was_master),
                     Request::UnsetMaster => self.repl_unset_master(el),
                     Request::DropMasterLink => {
                         self.repl_drop_master(el);
@@ -202,13 +204,47 @@ impl Server {
         if f & flag::WRITE != 0 && self.state.config.stored_bool("replica-read-only") {
             return Some("READONLY You can't write against a read only replica.");
         }
+        // EXEC is refused when any queued command is (the transaction may have been queued while the link was up).
+        let queued_not_stale =
+            crate::command::tx::is_exec(cmd) && c.multi.as_ref().is_some_and(|m| m.cmd_inv_flags & flag::STALE != 0);
         if r.link_state != LinkState::Connected
             && !self.state.config.stored_bool("replica-serve-stale-data")
-            && f & flag::STALE == 0
+            && (cmd.flags & flag::STALE == 0 || queued_not_stale)
         {
             return Some("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
         }
         None
+    }
+
+    /// A command from our master's stream failed here (Redis's `afterErrorReply` for a master client): the
+    /// error is logged with the command and the end of our backlog, counted in `unexpected_error_replies`, and
+    /// with `propagation-error-behavior panic|panic-on-replicas` a read-only replica stops (its data diverged).
+    pub(super) fn error_to_master(&mut self, text: &[u8]) {
+        let text = &text[..text.len().min(4096)];
+        let cmd = self.errors_cmd;
+        log_warning!(
+            "== CRITICAL == This replica is sending an error to its master: '{}' after processing the command '{cmd}'",
+            String::from_utf8_lossy(text)
+        );
+        if let Some(b) = self.state.repl.backlog.as_ref().filter(|b| b.histlen() > 0) {
+            let mut dump = Vec::new();
+            b.copy_from(b.first_offset() + b.histlen().saturating_sub(256) as i64, &mut dump);
+            log_warning!("Latest backlog is: '{}'", String::from_utf8_lossy(&dump));
+        }
+        self.state.stats.unexpected_error_replies += 1;
+        let behavior = self.state.config.stored_str("propagation-error-behavior");
+        if behavior != "ignore" && self.state.config.stored_bool("replica-read-only") {
+            let msg =
+                format!("This replica panicked sending an error to its master after processing the command '{cmd}'");
+            crate::crash::panic_report(
+                |w| {
+                    crate::crash::warn_line(w, "------------------------------------------------");
+                    crate::crash::warn_line(w, "!!! Software Failure. Press left mouse button to continue");
+                    crate::crash::warn_line(w, &format!("Guru Meditation: {msg} #{}:{}", file!(), line!()));
+                },
+                None,
+            );
+        }
     }
 
     /// Bytes of the master's stream that the master client just ran: they count in our offset and go verbatim to
@@ -654,8 +690,7 @@ impl Server {
     }
 
     /// REPLICAOF host port (Redis's `replicationSetMaster`).
-    fn repl_set_master(&mut self, el: &mut EventLoop, addr: MasterAddr) {
-        let was_master = !self.state.repl.is_replica();
+    fn repl_set_master(&mut self, el: &mut EventLoop, addr: MasterAddr, was_master: bool) {
         self.repl_drop_master(el);
         self.state.repl.master = Some(addr.clone());
         self.state.repl.link_state = LinkState::Connect;
@@ -685,7 +720,10 @@ impl Server {
         match repl::failover::update(&mut r.failover, &r.replicas, r.master_repl_offset, crate::util::now_ms()) {
             None => {}
             Some(repl::failover::Step::Abort(why)) => self.repl_abort_failover(el, why),
-            Some(repl::failover::Step::Promote(host, port)) => self.repl_set_master(el, MasterAddr { host, port }),
+            Some(repl::failover::Step::Promote(host, port)) => {
+                let was_master = !self.state.repl.is_replica();
+                self.repl_set_master(el, MasterAddr { host, port }, was_master)
+            }
         }
     }
 
