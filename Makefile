@@ -50,12 +50,21 @@ BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-c
 # Non-PIE (relocation-model=static): a static-pie binary carries ~130 KB of self-relocations and the server does
 # not need them; panic=abort (Cargo.toml) drops the unwinding landing pads. Each binary is kept with its symbols
 # (crash reports name functions from them) and also stripped to <name>.stripped, for the size.
+# STATIC_LIBC=musl builds against MUSL_TRIPLE when rustup has its standard library installed (server 3.22 MB
+# stripped instead of 4.26 MB), else falls back to TARGET_TRIPLE (glibc); the recipe prints which one it built.
+# glibc stays the default: musl's malloc costs up to +7% instructions per request and +12% per EVAL (README).
+STATIC_LIBC  ?= gnu
+MUSL_TRIPLE  ?= $(firstword $(subst -, ,$(TARGET_TRIPLE)))-unknown-linux-musl
+STATIC_TRIPLE = $(shell if [ "$(STATIC_LIBC)" = musl ] && rustup target list --installed 2>/dev/null | grep -qx '$(MUSL_TRIPLE)'; \
+	then echo '$(MUSL_TRIPLE)'; else echo '$(TARGET_TRIPLE)'; fi)
+
 static:
-	RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' $(CARGO) build --release --target $(TARGET_TRIPLE)
+	@echo "make static: building for $(STATIC_TRIPLE)"
+	RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' $(CARGO) build --release --target $(STATIC_TRIPLE)
 	mkdir -p target/static
 	@# A static-pie binary makes ldd say "statically linked"; a non-PIE one "not a dynamic executable".
 	@for b in $(BINARIES); do \
-		src=target/$(TARGET_TRIPLE)/release/$$b; \
+		src=target/$(STATIC_TRIPLE)/release/$$b; \
 		[ -f $$src ] || { [ $$b != ferredis-server ] && continue; echo "$$src is missing"; exit 1; }; \
 		cp $$src target/static/$$b; \
 		if ldd target/static/$$b 2>&1 | grep -Eq "not a dynamic executable|statically linked"; then \
@@ -67,6 +76,7 @@ static:
 		echo "size: $$(stat -c %s target/static/$$b) bytes (symbols kept for crash reports)," \
 			"stripped: $$(stat -c %s target/static/$$b.stripped) bytes"; \
 	done
+	@echo "make static: built for $(STATIC_TRIPLE) (target/static)"
 
 # Install layout. The unit goes to $(PREFIX)/lib/systemd/system, the directory systemd reads for locally
 # installed software (/usr/local/lib/systemd/system by default); /etc/systemd/system stays the administrator's.
@@ -113,7 +123,7 @@ conf:
 
 # kqueue targets: installs their standard library with rustup when missing. If rustup cannot download it (no
 # network), the check is reported as skipped rather than failed: it needs nothing else.
-PORT_TARGETS ?= x86_64-unknown-freebsd x86_64-apple-darwin
+PORT_TARGETS ?= x86_64-unknown-freebsd x86_64-apple-darwin x86_64-unknown-linux-musl
 check-ports:
 	@status=0; for t in $(PORT_TARGETS); do \
 		if ! rustup target list --installed 2>/dev/null | grep -qx "$$t" && ! rustup target add "$$t"; then \

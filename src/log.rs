@@ -204,6 +204,7 @@ const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Au
 
 /// `22 Nov 2026 10:17:00.123` in local time.
 pub fn timestamp(now_ms: i64) -> String {
+    #[allow(deprecated)] // musl's libc crate deprecates the time_t alias (64-bit from musl 1.2); the cast is right.
     let secs = (now_ms.div_euclid(1000)) as libc::time_t;
     let ms = now_ms.rem_euclid(1000);
     // SAFETY: tm is plain data; all-zero is a valid value.

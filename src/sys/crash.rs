@@ -630,6 +630,9 @@ pub fn write_registers(w: &mut SigWriter, ctx: *mut libc::c_void) {
 
 /// Arms (or with 0, disarms) a one-shot `ITIMER_REAL` timer of `period_ms` (Redis's `watchdogScheduleSignal`).
 pub fn arm_alarm(period_ms: i64) {
+    // musl's libc crate marks time_t/suseconds_t deprecated (they become 64-bit with musl 1.2); the casts are right
+    // on both widths.
+    #[allow(deprecated)]
     let it = libc::itimerval {
         it_interval: libc::timeval { tv_sec: 0, tv_usec: 0 },
         it_value: libc::timeval {
