@@ -1243,10 +1243,10 @@ impl Server {
         // Its master's commands see keys past their TTL as live (the master's DEL removes them), and so do the
         // commands of an AOF being loaded (Redis's keyIsExpired is false while loading: `RPUSH l a`,
         // `PEXPIREAT l <past>`, `RPUSH l b` loads a two-element list that expires once the load is over).
+        // Only a replica or a load sets it (nothing to write per command otherwise): promotion and the end of a
+        // load clear it.
         if replica || loading {
             crate::db::set_expire_off(loading || c.has(flags::MASTER));
-        } else {
-            crate::db::set_expire_off(false);
         }
         // Handlers that might read commandstats (INFO, ...) must see everything counted so far.
         if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name) || !cmd.has(flag::FAST)) {

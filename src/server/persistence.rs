@@ -149,6 +149,9 @@ impl Server {
 
     pub(super) fn end_loading(&mut self) {
         crate::dict::set_bulk_load(false);
+        // Keys past their TTL were live for the replayed commands; from now on they expire (a replica sets it
+        // again before each command of its master).
+        crate::db::set_expire_off(false);
         self.state.persist.stats.loading = false;
         self.state.persist.stats.loading_start = None;
     }
