@@ -13,8 +13,11 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
-# make static checks that the binaries are static and prints their sizes.
+# make static links musl and rebuilds the standard library with nightly (-Z build-std), which needs the nightly
+# toolchain with its sources and the musl target; it checks that the binaries are static and prints their sizes.
 # The binaries keep their symbols (crash reports name functions with them); the .stripped copies stay behind.
+RUN rustup toolchain install nightly --profile minimal --component rust-src \
+        --target "$(uname -m)-unknown-linux-musl"
 RUN make static TARGET_TRIPLE="$(rustc -vV | sed -n 's/^host: //p')" \
     && mkdir -p /out/bin /out/data \
     && find target/static -maxdepth 1 -type f ! -name '*.stripped' -exec cp {} /out/bin/ \;

@@ -211,7 +211,61 @@ mod bt {
     }
 }
 
-#[cfg(not(any(all(target_os = "linux", target_env = "gnu"), target_os = "macos")))]
+/// musl has no `backtrace(3)`: walk the stack with the unwinder every Rust program on Linux links (LLVM's
+/// libunwind in the musl target), which reads the same `.eh_frame` tables glibc's `backtrace` reads through libgcc.
+#[cfg(all(target_os = "linux", not(target_env = "gnu")))]
+mod bt {
+    use std::ffi::{c_int, c_void};
+
+    /// `_Unwind_Context`, opaque.
+    #[repr(C)]
+    struct UnwindContext {
+        _opaque: [u8; 0],
+    }
+
+    const URC_NO_REASON: c_int = 0;
+    const URC_END_OF_STACK: c_int = 5;
+
+    extern "C" {
+        fn _Unwind_Backtrace(trace: extern "C" fn(*mut UnwindContext, *mut c_void) -> c_int, arg: *mut c_void)
+            -> c_int;
+        fn _Unwind_GetIP(ctx: *mut UnwindContext) -> usize;
+    }
+
+    struct Frames<'a> {
+        out: &'a mut [*mut c_void],
+        n: usize,
+    }
+
+    extern "C" fn one_frame(ctx: *mut UnwindContext, arg: *mut c_void) -> c_int {
+        // SAFETY: `arg` is the `Frames` that `backtrace` below passed in and outlives the walk.
+        let frames = unsafe { &mut *(arg as *mut Frames) };
+        // SAFETY: `ctx` is the live context the unwinder hands to this callback.
+        let ip = unsafe { _Unwind_GetIP(ctx) };
+        if ip == 0 || frames.n == frames.out.len() {
+            return URC_END_OF_STACK;
+        }
+        frames.out[frames.n] = ip as *mut c_void;
+        frames.n += 1;
+        URC_NO_REASON
+    }
+
+    /// Fills `out` with return addresses of the calling stack; returns how many.
+    pub fn backtrace(out: &mut [*mut libc::c_void]) -> usize {
+        let mut frames = Frames { out, n: 0 };
+        // SAFETY: `one_frame` matches the callback type and only touches `frames`, which lives across the call.
+        unsafe { _Unwind_Backtrace(one_frame, &mut frames as *mut Frames as *mut c_void) };
+        frames.n
+    }
+
+    /// Frames outside the executable: musl has no symboliser, so they print as bare addresses.
+    pub fn symbols_fd(addr: *mut libc::c_void, fd: i32) {
+        let mut w = super::SigWriter::new(fd);
+        w.str("[").hex(addr as usize).str("]\n");
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 mod bt {
     pub fn backtrace(_out: &mut [*mut libc::c_void]) -> usize {
         0

@@ -73,6 +73,8 @@ pub mod epoll;
 pub mod kqueue;
 
 pub mod crash;
+#[cfg(target_arch = "x86_64")]
+pub mod memmove;
 #[cfg(target_os = "linux")]
 pub mod memtest;
 pub mod process;
