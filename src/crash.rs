@@ -174,9 +174,19 @@ pub fn bug_report_start(w: &mut SigWriter) {
 }
 
 /// `------ STACK TRACE ------` with the faulting instruction (if known) and the backtrace of the calling thread.
-pub fn log_stack_trace(w: &mut SigWriter, eip: usize, skip: usize) {
+///
+/// `uctx` is a signal handler's saved context (null outside handlers): where the platform's `backtrace` cannot
+/// step through the signal frame (musl), the trace starts from the interrupted code's registers instead, and
+/// then its first frame is the interrupted instruction itself.
+pub fn log_stack_trace(w: &mut SigWriter, eip: usize, skip: usize, uctx: *mut libc::c_void) {
     let mut trace = [std::ptr::null_mut(); 100];
-    let n = sys::backtrace(&mut trace);
+    let mut skip = skip;
+    let mut n = sys::backtrace_from_context(uctx, &mut trace);
+    if n == 0 {
+        n = sys::backtrace(&mut trace);
+    } else {
+        skip = 0;
+    }
     w.str("\n------ STACK TRACE ------\n");
     if eip != 0 {
         w.str("EIP:\n");
@@ -318,7 +328,7 @@ pub fn panic_report(header: impl FnOnce(&mut SigWriter), live: Option<&str>) -> 
     bug_report_start(&mut w);
     header(&mut w);
     if crash_log_enabled() {
-        log_stack_trace(&mut w, 0, 1);
+        log_stack_trace(&mut w, 0, 1, std::ptr::null_mut());
         print_crash_report(&mut w, live);
     }
     bug_report_end_text(&mut w);
@@ -398,7 +408,7 @@ extern "C" fn on_fatal_signal(sig: libc::c_int, info: *mut libc::siginfo_t, uctx
         crate::log::write_prefix_signal_safe(&mut w, LogLevel::Warning);
         w.str("Crashed running the instruction at: ").hex(eip).str("\n");
     }
-    log_stack_trace(&mut w, eip, 1);
+    log_stack_trace(&mut w, eip, 1, uctx);
     sys::write_registers(&mut w, uctx);
     print_crash_report(&mut w, None);
     bug_report_end_text(&mut w);
@@ -411,7 +421,7 @@ extern "C" fn on_watchdog(_sig: libc::c_int, _info: *mut libc::siginfo_t, uctx: 
     let saved_errno = unsafe { *errno_location() };
     let mut w = SigWriter::new(fd());
     crate::log::log_from_signal_handler(b"\n--- WATCHDOG TIMER EXPIRED ---");
-    log_stack_trace(&mut w, sys::pc_of_context(uctx), 1);
+    log_stack_trace(&mut w, sys::pc_of_context(uctx), 1, uctx);
     w.flush();
     crate::log::log_from_signal_handler(b"--------\n");
     // SAFETY: as above.

@@ -203,6 +203,11 @@ mod bt {
         n.max(0) as usize
     }
 
+    /// glibc's and macOS's `backtrace` step through the signal frame themselves: nothing to do here.
+    pub fn backtrace_from_context(_uctx: *mut libc::c_void, _out: &mut [*mut libc::c_void]) -> usize {
+        0
+    }
+
     /// One frame through libc's symboliser (dynamic symbols only).
     pub fn symbols_fd(addr: *mut libc::c_void, fd: i32) {
         let one = [addr];
@@ -258,6 +263,94 @@ mod bt {
         frames.n
     }
 
+    /// LLVM libunwind's cursor API, to unwind from a signal handler's saved registers: musl's signal-return
+    /// trampoline has no unwind information, so `_Unwind_Backtrace` called in the handler stops there.
+    #[cfg(target_arch = "x86_64")]
+    mod from_context {
+        use std::ffi::{c_int, c_void};
+
+        /// Room for `unw_context_t` / `unw_cursor_t` (21 and 33 words on x86_64 in LLVM's libunwind), with margin.
+        #[repr(C, align(16))]
+        struct Words([u64; 128]);
+
+        extern "C" {
+            fn unw_getcontext(ctx: *mut Words) -> c_int;
+            fn unw_init_local(cursor: *mut Words, ctx: *mut Words) -> c_int;
+            fn unw_step(cursor: *mut Words) -> c_int;
+            fn unw_get_reg(cursor: *mut Words, reg: c_int, val: *mut u64) -> c_int;
+            fn unw_set_reg(cursor: *mut Words, reg: c_int, val: u64) -> c_int;
+        }
+
+        const UNW_REG_IP: c_int = -1;
+        /// libunwind's x86_64 register numbers (DWARF order) paired with the `ucontext_t` slots.
+        const REGS: [(c_int, libc::c_int); 16] = [
+            (0, libc::REG_RAX),
+            (1, libc::REG_RDX),
+            (2, libc::REG_RCX),
+            (3, libc::REG_RBX),
+            (4, libc::REG_RSI),
+            (5, libc::REG_RDI),
+            (6, libc::REG_RBP),
+            (7, libc::REG_RSP),
+            (8, libc::REG_R8),
+            (9, libc::REG_R9),
+            (10, libc::REG_R10),
+            (11, libc::REG_R11),
+            (12, libc::REG_R12),
+            (13, libc::REG_R13),
+            (14, libc::REG_R14),
+            (15, libc::REG_R15),
+        ];
+
+        /// The interrupted code's stack: its instruction first, then the return addresses above it.
+        pub fn backtrace(uctx: *mut c_void, out: &mut [*mut c_void]) -> usize {
+            if uctx.is_null() || out.is_empty() {
+                return 0;
+            }
+            // SAFETY: the kernel passed `uctx` to an SA_SIGINFO handler: it points at a valid ucontext_t.
+            let gregs = unsafe { (*(uctx as *const libc::ucontext_t)).uc_mcontext.gregs };
+            let mut ctx = Words([0; 128]);
+            let mut cursor = Words([0; 128]);
+            // SAFETY: both buffers are larger than libunwind's types and suitably aligned; the cursor is
+            // initialised from this frame's registers, then every register is replaced by the interrupted
+            // code's, the instruction pointer last (setting it looks up that frame's unwind entry).
+            unsafe {
+                if unw_getcontext(&mut ctx) != 0 || unw_init_local(&mut cursor, &mut ctx) != 0 {
+                    return 0;
+                }
+                for (reg, slot) in REGS {
+                    unw_set_reg(&mut cursor, reg, gregs[slot as usize] as u64);
+                }
+                unw_set_reg(&mut cursor, UNW_REG_IP, gregs[libc::REG_RIP as usize] as u64);
+            }
+            out[0] = gregs[libc::REG_RIP as usize] as usize as *mut c_void;
+            let mut n = 1;
+            // SAFETY: the cursor was initialised above; unw_step and unw_get_reg only read the stack it
+            // describes (through libunwind's own checks of the unwind tables).
+            while n < out.len() && unsafe { unw_step(&mut cursor) } > 0 {
+                let mut ip = 0u64;
+                // SAFETY: as above; `ip` is a valid out-pointer.
+                if unsafe { unw_get_reg(&mut cursor, UNW_REG_IP, &mut ip) } != 0 || ip == 0 {
+                    break;
+                }
+                out[n] = ip as usize as *mut c_void;
+                n += 1;
+            }
+            n
+        }
+    }
+
+    /// The stack of the code a signal interrupted, from the handler's `ucontext_t` (0 frames where unsupported).
+    pub fn backtrace_from_context(uctx: *mut c_void, out: &mut [*mut c_void]) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        return from_context::backtrace(uctx, out);
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (uctx, out);
+            0
+        }
+    }
+
     /// Frames outside the executable: musl has no symboliser, so they print as bare addresses.
     pub fn symbols_fd(addr: *mut libc::c_void, fd: i32) {
         let mut w = super::SigWriter::new(fd);
@@ -270,10 +363,13 @@ mod bt {
     pub fn backtrace(_out: &mut [*mut libc::c_void]) -> usize {
         0
     }
+    pub fn backtrace_from_context(_uctx: *mut libc::c_void, _out: &mut [*mut libc::c_void]) -> usize {
+        0
+    }
     pub fn symbols_fd(_addr: *mut libc::c_void, _fd: i32) {}
 }
 
-pub use bt::backtrace;
+pub use bt::{backtrace, backtrace_from_context};
 
 /// Where the executable's symbol table is: set once by [`init_symbols`].
 static SYMTAB_PTR: AtomicUsize = AtomicUsize::new(0);
