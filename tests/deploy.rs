@@ -337,6 +337,38 @@ fn static_server_fits_the_size_budget() {
     assert!(size <= BUDGET, "ferredis-server stripped is {size} bytes, over the {BUDGET}-byte budget ({build})");
 }
 
+/// The static build's crash reports name the stack (musl has no `backtrace(3)`; `sys/crash.rs` unwinds with
+/// libunwind, from the interrupted registers for a fatal signal): DEBUG SEGFAULT and DEBUG PANIC, each in a fresh
+/// server, must show the command's frames under `------ STACK TRACE ------`.
+#[test]
+fn static_server_crash_reports_have_the_stack() {
+    if let Some(why) = static_binary_unusable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let bin = repo().join("target/static/ferredis-server");
+    for (sub, frames) in [
+        ("segfault", &["crash_segfault", "debugCommand", "process_input"][..]),
+        ("panic", &["crash_panic", "debugCommand", "process_input"][..]),
+    ] {
+        let dir = TempDir::new("deploy-crash");
+        let port = free_port();
+        let port_s = port.to_string();
+        let mut p = spawn(&bin, dir.path(), &["--port", &port_s, "--save", "", "--enable-debug-command", "yes"], &[]);
+        wait_answering(&mut p, port);
+        let mut c = Conn::connect(port);
+        let _ = c.try_cmd(&["DEBUG", sub]);
+        let st = p.wait_exit();
+        assert!(!st.success(), "DEBUG {sub} ends the server");
+        let log = p.log_text();
+        let trace = log.split("------ STACK TRACE ------").nth(1).unwrap_or_else(|| panic!("no stack trace:\n{log}"));
+        let trace = trace.split("------ ").next().unwrap_or_default();
+        for f in frames {
+            assert!(trace.contains(f), "DEBUG {sub}: {f} missing from the stack trace:\n{trace}");
+        }
+    }
+}
+
 #[test]
 fn systemd_unit_runs_under_real_systemd() {
     // This host has no systemd as PID 1, so boot one in a container whose root is this machine's own file system
