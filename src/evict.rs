@@ -236,10 +236,11 @@ pub fn del_verb(config: &Config) -> &'static [u8] {
     }
 }
 
-/// Memory that does not count against `maxmemory` (Redis's `freeMemoryGetNotCountedMemory`): the AOF buffer,
-/// which pushing DELs for evicted keys would otherwise grow into a feedback loop. (No replica buffers yet.)
+/// Memory that does not count against `maxmemory` (Redis's `freeMemoryGetNotCountedMemory`): the AOF buffer and
+/// replicas' output beyond the backlog, which pushing DELs for evicted keys would otherwise grow into a feedback
+/// loop (see [`ServerState::replica_buffer_bytes`]).
 pub fn not_counted_memory(srv: &ServerState) -> u64 {
-    srv.prop.aof.as_ref().map_or(0, |w| w.buffer_alloc_bytes() as u64)
+    srv.mem_not_counted_for_evict()
 }
 
 /// Bytes to free to get back under `maxmemory`, or None when under it (Redis's `getMaxmemoryState`).
@@ -321,18 +322,20 @@ fn evict_until_under(srv: &mut ServerState, mut me: Option<&mut ClientState>) ->
             cant_free = true;
             break;
         };
-        let before = crate::util::used_memory() as i64;
         let lazy = srv.config.lazyfree_lazy_eviction;
-        let deleted = crate::latency::timed("eviction-del", || match srv.dbs[db].evict(&key) {
+        // What the deletion frees is measured around freeing the value only, as Redis measures its
+        // `dbGenericDelete`: the key's record in the propagation log (a copy of the name, sent as a DEL at the end
+        // of the command) is memory the eviction itself adds, and counting it against `freed` made a small
+        // `maxmemory` evict every key and still refuse the command.
+        let deleted = crate::latency::timed("eviction-del", || {
+            let e = srv.dbs[db].evict(&key)?;
+            let before = crate::util::used_memory() as i64;
             // Big values go to the lazy-free thread with `lazyfree-lazy-eviction` (Redis's `dbAsyncDelete`).
-            Some(e) => {
-                srv.lazyfree.free_deleted(e, lazy);
-                true
-            }
-            None => false,
+            srv.lazyfree.free_deleted(e, lazy);
+            Some(before - crate::util::used_memory() as i64)
         });
-        freed += before - crate::util::used_memory() as i64;
-        if deleted {
+        if let Some(delta) = deleted {
+            freed += delta;
             srv.stats.evicted_keys += 1;
             crate::notify::emit(srv, me.as_deref_mut(), crate::config::notify::EVICTED, "evicted", &key, db);
             keys_freed += 1;

@@ -362,7 +362,23 @@ impl ServerState {
     /// `freeMemoryGetNotCountedMemory`): the AOF buffer's bytes (replica output buffers will join them). Eviction
     /// compares `crate::util::used_memory() - srv.mem_not_counted_for_evict()` with `maxmemory`. O(1).
     pub fn mem_not_counted_for_evict(&self) -> u64 {
-        self.prop.aof.as_ref().map_or(0, |w| w.buffer_bytes() as u64)
+        self.prop.aof.as_ref().map_or(0, |w| w.buffer_alloc_bytes() as u64) + self.replica_buffer_bytes()
+    }
+
+    /// What replicas' output holds beyond the backlog: their clients' reply buffers and the stream kept for them
+    /// during a full sync. Redis counts its shared replication buffer past `repl-backlog-size` as not counted for
+    /// eviction (`freeMemoryGetNotCountedMemory`): evicting keys cannot shrink what a slow replica has yet to read.
+    pub fn replica_buffer_bytes(&self) -> u64 {
+        let mut n = 0u64;
+        for r in &self.repl.replicas {
+            n += r.pending.len() as u64;
+            if let Some(Some(c)) = self.clients.get(r.fd as usize) {
+                if c.state.id == r.id {
+                    n += c.state.reply.buf.capacity() as u64;
+                }
+            }
+        }
+        n
     }
 
     /// Records the forked child (or its end) and applies the hash tables' resize policy at once: while a child

@@ -543,3 +543,95 @@ fn zipf_hit_ratio_vs_redis() {
         assert!(ratios[0] >= ratios[1] - 0.01, "{policy}: ferredis hit ratio {} < redis {}", ratios[0], ratios[1]);
     }
 }
+
+/// A random key of 1 to 256 letters, like the tcl suite's `randomKey` picks for its maxmemory tests.
+fn random_key(rng: &mut Prng) -> String {
+    let len = 1 + (rng.next_u64() % 256) as usize;
+    (0..len).map(|_| (b'a' + (rng.next_u64() % 26) as u8) as char).collect()
+}
+
+#[test]
+fn a_small_limit_with_long_keys_is_honoured_without_oom() {
+    // Redis's "is the memory limit honoured" scenario: maxmemory 100 KB above the empty server, SETEX random keys
+    // of up to 256 bytes until used_memory is within 4 KB of the limit, then as many again. Every write must be
+    // accepted (evicting), and memory must stay under the limit. An eviction that counted the propagation log's
+    // copy of each evicted key against what it freed used to evict every key and still answer OOM.
+    for policy in ["allkeys-random", "allkeys-lru", "volatile-ttl"] {
+        let mut p = Pair::new(&[]);
+        for (name, c) in p.both() {
+            let mut rng = Prng::new(7);
+            c.cmd(&["FLUSHALL"]);
+            let limit = info_u64(c, "memory", "used_memory") + 100 * 1024;
+            c.cmd(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+            c.cmd(&["CONFIG", "SET", "maxmemory-policy", policy]);
+            let mut n = 0;
+            loop {
+                let r = c.cmd(&["SETEX", &random_key(&mut rng), "10000", "x"]);
+                assert_eq!(r, b"+OK\r\n", "{name} {policy}: first pass, key {n}: {}", escape(&r));
+                n += 1;
+                if info_u64(c, "memory", "used_memory") + 4096 > limit {
+                    assert!(n > 10, "{name} {policy}: the limit was reached after {n} keys");
+                    break;
+                }
+            }
+            for j in 0..n {
+                let r = c.cmd(&["SETEX", &random_key(&mut rng), "10000", "x"]);
+                assert_eq!(r, b"+OK\r\n", "{name} {policy}: second pass, key {j} of {n}: {}", escape(&r));
+            }
+            let used = info_u64(c, "memory", "used_memory");
+            assert!(used < limit + 4096, "{name} {policy}: used_memory {used}, limit {limit}");
+            assert!(info_u64(c, "stats", "evicted_keys") > 0, "{name} {policy}: nothing was evicted");
+            assert!(int_reply(&c.cmd(&["DBSIZE"])) > 0, "{name} {policy}: every key was evicted");
+        }
+    }
+}
+
+#[test]
+fn a_stalled_replicas_output_is_not_counted_for_eviction() {
+    // Redis's "replica buffer don't induce eviction": a replica stops reading (SIGSTOP) while the master takes
+    // writes that do not grow the dataset (SETRANGE over an existing value) with maxmemory 32 KB above what it
+    // used. The replica's growing output is memory eviction cannot reclaim, so it is not counted
+    // (mem_not_counted_for_evict): no key is evicted and no write refused.
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let master = Server::start(kind, &["--maxmemory-policy", "allkeys-random", "--latency-tracking", "no"]);
+        let replica = Server::start(kind, &["--latency-tracking", "no"]);
+        let mut m = master.conn();
+        let mut r = replica.conn();
+        let name = kind.label();
+        let big = vec![b'v'; 100_000];
+        for j in 0..100 {
+            m.cmd(&[b"SET".as_slice(), format!("key:{j}").as_bytes(), &big]);
+        }
+        m.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "replica 100000000 100000000 300"]);
+        m.cmd(&["CONFIG", "SET", "repl-backlog-size", "10240"]);
+        m.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+        r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while info_field(&mut r, "replication", "master_link_status") != "up" {
+            assert!(std::time::Instant::now() < deadline, "{name}: the replica did not sync");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let used = info_u64(&mut m, "memory", "used_memory");
+        let not_counted = info_u64(&mut m, "memory", "mem_not_counted_for_evict");
+        m.cmd(&["CONFIG", "SET", "maxmemory", &(used - not_counted + 32 * 1024).to_string()]);
+        // The replica is this test's own child process.
+        let pid = replica.pid().to_string();
+        std::process::Command::new("kill").args(["-STOP", &pid]).status().expect("kill -STOP");
+        let payload = vec![b'A'; 1000];
+        // One command per round trip, as Redis's test with eviction on: a pipeline's query buffer would count.
+        let mut refused = 0;
+        // 15 MB of stream: more than loopback's socket buffers take in.
+        for _ in 0..15_000 {
+            let r = m.cmd(&[b"SETRANGE".as_slice(), b"key:0", b"0", &payload]);
+            refused += r.starts_with(b"-OOM") as usize;
+        }
+        let slaves = info_u64(&mut m, "memory", "mem_clients_slaves");
+        let not_counted = info_u64(&mut m, "memory", "mem_not_counted_for_evict");
+        let evicted = info_u64(&mut m, "stats", "evicted_keys");
+        let dbsize = int_reply(&m.cmd(&["DBSIZE"]));
+        std::process::Command::new("kill").args(["-CONT", &pid]).status().expect("kill -CONT");
+        assert!(slaves > 1024 * 1024, "{name}: the stalled replica's buffer is {slaves} bytes");
+        assert!(not_counted > 1024 * 1024, "{name}: mem_not_counted_for_evict is {not_counted}");
+        assert_eq!((refused, evicted, dbsize), (0, 0, 100), "{name}: writes refused, keys evicted, keys left");
+    }
+}

@@ -82,7 +82,7 @@ impl MemFigures {
             (f.repl_buffers, 0)
         };
         f.repl_allocated = ring + replicas + kept;
-        f.aof_buffer = srv.mem_not_counted_for_evict();
+        f.aof_buffer = srv.prop.aof.as_ref().map_or(0, |w| w.buffer_bytes() as u64);
         let mut tables = 0u64;
         for db in srv.dbs.iter().filter(|d| !d.keys.is_empty()) {
             let main = db.keys.table_bytes() as u64;
