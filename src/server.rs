@@ -1463,6 +1463,7 @@ impl Server {
         let fd = c.state.fd;
         // Coalesced pub/sub output goes out with this write (its entry in the push list is skipped).
         c.pending_push = false;
+        c.state.reply.note_peak();
         let mut total = 0usize;
         while c.state.reply.pending_len() > 0 {
             match socket::write(fd, c.state.reply.pending()) {
@@ -1714,6 +1715,7 @@ impl Server {
             return;
         }
         let mut budget = (self.connected as i64 / self.hz).max(5) as usize;
+        let (reply_peak_reset_ms, reply_resizing) = command::debug::reply_buffer_settings();
         let evict_limit = client_evict::limit_bytes(&self.state.config);
         let mut step = 0;
         while budget > 0 && step < slots {
@@ -1726,6 +1728,11 @@ impl Server {
             c.query.shrink_if_idle(now_ms / 1000 - c.state.last_interaction_ms / 1000 > 2);
             if c.state.reply.pending_len() == 0 && c.state.reply.buf.capacity() > REPLY_BUF_KEEP {
                 c.state.reply.buf = Vec::new();
+            }
+            match c.state.reply.resize_step(now_ms, reply_peak_reset_ms, reply_resizing) {
+                crate::resp::reply::Resize::Shrunk => self.state.stats.reply_buffer_shrinks += 1,
+                crate::resp::reply::Resize::Expanded => self.state.stats.reply_buffer_expands += 1,
+                crate::resp::reply::Resize::None => {}
             }
             // The argument table of a command with many arguments (Redis frees its argv after each command). With
             // nothing buffered no command is half parsed, so the spans are stale.

@@ -45,6 +45,9 @@ pub struct Stats {
     pub client_outbuf_limit_disconnections: u64,
     /// Clients closed by `maxmemory-clients` (`evicted_clients`).
     pub evicted_clients: u64,
+    /// Reply buffers the clients cron shrank or grew (INFO's `reply_buffer_shrinks` / `reply_buffer_expands`).
+    pub reply_buffer_shrinks: u64,
+    pub reply_buffer_expands: u64,
     /// Socket reads and writes performed (`total_reads_processed` / `total_writes_processed`).
     pub total_reads_processed: u64,
     pub total_writes_processed: u64,

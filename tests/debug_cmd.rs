@@ -621,3 +621,57 @@ fn pause_cron_stops_active_expiry_like_redis() {
         }
     }
 }
+
+/// CLIENT LIST's `rbs` of the connection named `name`.
+fn rbs_of(c: &mut Conn, name: &str) -> usize {
+    let list = String::from_utf8_lossy(&c.cmd(&["CLIENT", "LIST"])).into_owned();
+    let line = list.lines().find(|l| l.contains(&format!(" name={name} "))).expect("the named client");
+    let v = line.split(' ').find_map(|f| f.strip_prefix("rbs=")).expect("an rbs field");
+    v.parse().expect("numeric rbs")
+}
+
+fn wait_rbs(admin: &mut Conn, tc: &mut Conn, busy: bool, ok: impl Fn(usize) -> bool, who: &str) -> usize {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        if busy {
+            tc.cmd(&["GET", "bigval"]);
+        }
+        let rbs = rbs_of(admin, "test_client");
+        if ok(rbs) {
+            return rbs;
+        }
+        assert!(std::time::Instant::now() < deadline, "{who}: rbs stays at {rbs}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn reply_buffer_shrinks_when_idle_and_grows_when_filled_as_redis() {
+    // Redis's reply-buffer sizing (clientsCronResizeOutputBuffer), seen through CLIENT LIST rbs and INFO: an idle
+    // client's buffer drops to 1 KiB; one that keeps filling it doubles back to 16 KiB.
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let srv = Server::start(kind, &["--enable-debug-command", "yes"]);
+        let who = kind.label();
+        let mut admin = srv.conn();
+        let mut tc = srv.conn();
+        assert_eq!(admin.cmd(&["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "100"]), b"+OK\r\n");
+        tc.cmd(&["CLIENT", "SETNAME", "test_client"]);
+        assert_eq!(rbs_of(&mut admin, "test_client"), 16384, "{who}: a new client's buffer");
+        let idle = wait_rbs(&mut admin, &mut tc, false, |r| r < 16384, who);
+        assert_eq!(idle, 1024, "{who}: an idle client's buffer");
+        admin.cmd(&[b"SET".as_slice(), b"bigval", &vec![b'x'; 32768]]);
+        assert_eq!(admin.cmd(&["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "NEVER"]), b"+OK\r\n");
+        wait_rbs(&mut admin, &mut tc, true, |r| r == 16384, who);
+        let info = String::from_utf8_lossy(&admin.cmd(&["INFO", "stats"])).into_owned();
+        let stat = |k: &str| -> u64 {
+            info.lines().find_map(|l| l.strip_prefix(&format!("{k}:"))).and_then(|v| v.trim().parse().ok()).unwrap()
+        };
+        assert!(stat("reply_buffer_shrinks") >= 1, "{who}: {info}");
+        assert!(stat("reply_buffer_expands") >= 4, "{who}: {info}");
+        // Resizing off: the size stays where it is while the client idles.
+        assert_eq!(admin.cmd(&["DEBUG", "REPLYBUFFER", "RESIZING", "0"]), b"+OK\r\n");
+        assert_eq!(admin.cmd(&["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "100"]), b"+OK\r\n");
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        assert_eq!(rbs_of(&mut admin, "test_client"), 16384, "{who}: with resizing off");
+    }
+}

@@ -638,7 +638,6 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
         events.push('w');
     }
     let text = |v: &Option<Vec<u8>>| v.as_deref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-    let rbs = c.reply.buf.capacity();
     let subs = crate::pubsub::counts(c);
     let mut s = String::with_capacity(320);
     let _ = write!(
@@ -663,8 +662,8 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
         c.conn.qbuf_free,
         c.conn.argv_mem,
         crate::command::tx::multi_mem(c),
-        rbs,
-        rbs,
+        c.reply.rbs,
+        c.reply.rbp,
         c.conn.obl,
         c.conn.oll,
         c.conn.omem,

@@ -87,8 +87,8 @@ pub fn quicklist_packed_threshold() -> u64 {
     PACKED_THRESHOLD.load(Ordering::Relaxed)
 }
 
-/// DEBUG REPLYBUFFER's settings: (peak reset time in ms, -1 = never; resizing enabled). ferredis's reply buffers
-/// do not resize from the cron, so these are only recorded.
+/// DEBUG REPLYBUFFER's settings: (peak reset time in ms, -1 = never; resizing enabled), read by the clients
+/// cron's reply-buffer sizing (`Reply::resize_step`).
 pub fn reply_buffer_settings() -> (i64, bool) {
     (PEAK_RESET_TIME_MS.load(Ordering::Relaxed), REPLY_RESIZING.load(Ordering::Relaxed))
 }

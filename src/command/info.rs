@@ -402,8 +402,8 @@ fn stats(out: &mut String, srv: &ServerState) {
         "total_writes_processed" => s.total_writes_processed,
         "io_threaded_reads_processed" => 0,
         "io_threaded_writes_processed" => 0,
-        "reply_buffer_shrinks" => 0,
-        "reply_buffer_expands" => 0,
+        "reply_buffer_shrinks" => s.reply_buffer_shrinks,
+        "reply_buffer_expands" => s.reply_buffer_expands,
     );
 }
 

@@ -185,12 +185,12 @@ impl Client {
     }
 }
 
-/// `(obl, oll, omem)` of CLIENT LIST for pending output, split the way Redis stores it: the first 16 KiB in the
+/// `(obl, oll, omem)` of CLIENT LIST for pending output, split the way Redis stores it: up to `rbs` bytes in the
 /// static buffer, the rest in 16 KiB reply-list nodes.
 #[inline]
 pub fn output_figures(reply: &Reply) -> (usize, usize, usize) {
     let pending = reply.pending_len();
-    let obl = pending.min(REPLY_CHUNK_BYTES);
+    let obl = pending.min(reply.rbs);
     let omem = pending - obl;
     (obl, omem.div_ceil(REPLY_CHUNK_BYTES), omem)
 }

@@ -31,6 +31,27 @@ pub struct Reply {
     /// The text of the last error emitted while disabled (a master's commands get no replies, but an error
     /// among them is logged by the server).
     pub dropped_error: Option<Vec<u8>>,
+    /// The reply buffer's size as Redis sizes its per-client static buffer (CLIENT LIST `rbs`, INFO's
+    /// `reply_buffer_shrinks`/`expands`): 16 KiB at first, shrunk towards 1 KiB by the cron while replies stay
+    /// small, doubled back while they fill it ([`Reply::resize_step`]). Our buffer is one growable vector (the
+    /// cron frees an idle client's when it is over 16 KiB), so this is Redis's figure, kept by Redis's rule.
+    pub rbs: usize,
+    /// The most output that waited at once since the last reset, up to `rbs` (CLIENT LIST `rbp`).
+    pub rbp: usize,
+    /// When `rbp` was last reset (ms).
+    pub rbp_reset_ms: i64,
+}
+
+/// Redis's reply-buffer bounds: `PROTO_REPLY_MIN_BYTES` and `PROTO_REPLY_CHUNK_BYTES`.
+pub const REPLY_MIN_BYTES: usize = 1024;
+pub const REPLY_CHUNK_BYTES: usize = 16 * 1024;
+
+/// What one cron pass did to a client's reply buffer size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resize {
+    None,
+    Shrunk,
+    Expanded,
 }
 
 impl Default for Reply {
@@ -48,7 +69,42 @@ impl Reply {
             error_prefixes: Vec::new(),
             enabled: true,
             dropped_error: None,
+            rbs: REPLY_CHUNK_BYTES,
+            rbp: 0,
+            rbp_reset_ms: 0,
         }
+    }
+
+    /// Records the output waiting now in the peak (called before each write).
+    #[inline]
+    pub fn note_peak(&mut self) {
+        let waiting = self.pending_len().min(self.rbs);
+        if waiting > self.rbp {
+            self.rbp = waiting;
+        }
+    }
+
+    /// One pass of Redis's `clientsCronResizeOutputBuffer`: shrink to the peak (at least 1 KiB) when the peak stayed
+    /// under half the size, double (at most 16 KiB) when the peak filled it; then reset the peak every
+    /// `peak_reset_ms` (negative: never) to what waits now. `resizing` false (DEBUG REPLYBUFFER RESIZING 0) only
+    /// keeps the peak.
+    pub fn resize_step(&mut self, now_ms: i64, peak_reset_ms: i64, resizing: bool) -> Resize {
+        let mut done = Resize::None;
+        if resizing {
+            let (half, double) = (self.rbs / 2, self.rbs * 2);
+            if half >= REPLY_MIN_BYTES && self.rbp < half {
+                self.rbs = REPLY_MIN_BYTES.max(self.rbp + 1);
+                done = Resize::Shrunk;
+            } else if double < REPLY_CHUNK_BYTES * 2 && self.rbp == self.rbs {
+                self.rbs = REPLY_CHUNK_BYTES.min(double);
+                done = Resize::Expanded;
+            }
+        }
+        if peak_reset_ms >= 0 && now_ms - self.rbp_reset_ms >= peak_reset_ms {
+            self.rbp = self.pending_len().min(self.rbs);
+            self.rbp_reset_ms = now_ms;
+        }
+        done
     }
 
     /// Bytes waiting to be written.
