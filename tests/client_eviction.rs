@@ -289,3 +289,30 @@ fn pubsub_output_evicts_clients_before_keys() {
 fn oracle_pubsub_output_evicts_clients_before_keys() {
     pubsub_output_evicts_clients_not_keys(Kind::Redis);
 }
+
+/// Redis's "client evicted due to watched key list": WATCHed keys count in a client's memory, so a client that
+/// keeps watching keys under `maxmemory-clients 200000` is evicted, after a number of keys of the same order as
+/// Redis's (which counts 56 bytes per watched key).
+fn watches_evict(kind: Kind) -> usize {
+    let srv = Server::start(kind, &["--maxmemory-clients", "200000"]);
+    let mut admin = srv.conn();
+    let mut w = srv.conn();
+    let mut n = 0;
+    while n < 200_000 {
+        match w.try_cmd(&["WATCH", &n.to_string()]) {
+            Ok(r) if r == b"+OK\r\n" => n += 1,
+            _ => break,
+        }
+    }
+    assert!(n < 200_000, "{}: a client watching {n} keys was never evicted", kind.label());
+    let info = String::from_utf8_lossy(&admin.cmd(&["INFO", "stats"])).into_owned();
+    assert!(info.contains("\r\nevicted_clients:1\r\n"), "{}: {info}", kind.label());
+    n
+}
+
+#[test]
+fn watched_keys_count_for_client_eviction_as_in_redis() {
+    let ours = watches_evict(Kind::Ferredis);
+    let redis = watches_evict(Kind::Redis);
+    assert!(ours >= redis / 2 && ours <= redis * 2, "evicted after {ours} watches (redis: {redis})");
+}

@@ -203,6 +203,7 @@ pub fn discard_transaction(c: &mut ClientState, srv: &mut ServerState) {
     }
     c.flags &= !(cf::MULTI | cf::DIRTY_EXEC);
     srv.watches.unwatch_all(c.id);
+    c.watched_keys = 0;
 }
 
 /// Number of queued commands for CLIENT LIST `multi=` (-1 outside MULTI).
@@ -255,6 +256,7 @@ fn watch(ctx: &mut Ctx, args: Args) {
     for i in 1..args.len() {
         watches.watch(id, dbi, &dbs[dbi], args.get(i), now);
     }
+    ctx.client.watched_keys = watches.watched_by(id);
     ctx.reply().ok();
 }
 
@@ -262,6 +264,7 @@ fn watch(ctx: &mut Ctx, args: Args) {
 fn unwatch(ctx: &mut Ctx, _args: Args) {
     let id = ctx.client.id;
     ctx.srv.watches.unwatch_all(id);
+    ctx.client.watched_keys = 0;
     ctx.reply().ok();
 }
 
@@ -293,6 +296,7 @@ pub fn exec_prepare(ctx: &mut Ctx) -> Option<ExecRun> {
         return None;
     }
     srv.watches.unwatch_all(c.id);
+    c.watched_keys = 0;
     let old_flags = c.flags;
     c.flags |= cf::DENY_BLOCKING;
     let (queue, args) = match c.multi.as_mut() {

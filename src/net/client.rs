@@ -89,6 +89,9 @@ pub struct ClientState {
     pub conn: ConnStats,
     /// The queued commands while in MULTI (see [`crate::multi`]).
     pub multi: Option<Box<crate::command::tx::MultiState>>,
+    /// Keys this client WATCHes (kept by the WATCH family for its memory figure; the watches live in the server's
+    /// table).
+    pub watched_keys: usize,
     /// Pub/Sub subscriptions (`None` = not a subscriber); kept by [`crate::pubsub`].
     pub subs: Option<Box<crate::pubsub::ClientSubs>>,
 }
@@ -239,6 +242,7 @@ impl ClientState {
             user_id: crate::acl::DEFAULT_USER,
             conn: ConnStats::default(),
             multi: None,
+            watched_keys: 0,
             subs: None,
         }
     }

@@ -77,7 +77,12 @@ pub fn client_memory(c: &Client) -> usize {
         + crate::command::tx::multi_mem(st)
         // Redis counts the subscription dictionaries' entries; a pointer pair per name is that order of size.
         + subs * 2 * std::mem::size_of::<usize>()
+        + st.watched_keys * WATCHED_KEY_BYTES
 }
+
+/// What one watched key costs a client in Redis's count (a list node and a `watchedKey`); ours, a watcher record
+/// and the client's (db, key) entry, is of the same order.
+const WATCHED_KEY_BYTES: usize = 56;
 
 /// Bucket index for a memory figure: log2 rounded up into [`BUCKET_MIN_LOG`, `BUCKET_MAX_LOG`].
 fn bucket_of(mem: usize) -> u8 {
