@@ -48,8 +48,6 @@ mod script;
 const CONFIG_MAX_HZ: i64 = 500;
 /// With dynamic hz, the cron runs faster once there are more clients than this per tick.
 const MAX_CLIENTS_PER_CLOCK_TICK: i64 = 200;
-/// Fixed per-client memory counted in CLIENT LIST `tot-mem`.
-const CLIENT_STRUCT_BYTES: usize = std::mem::size_of::<Client>();
 /// Size of one read from a client (Redis's `PROTO_IOBUF_LEN`).
 pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
 /// Most bytes written to one client per event, so one big reader cannot starve the others
@@ -853,6 +851,9 @@ impl Server {
                         let argv_mem = spans.iter().map(|&(s, e)| (e - s) as usize).sum();
                         let qbuf = batch_qbuf.max(buf.len());
                         let (obl, oll, omem) = crate::net::client::output_figures(&state.reply);
+                        let tot_mem =
+                            client_evict::client_memory_of(query_cap, state, scratch.capacity(), spans.capacity())
+                                + argv_mem;
                         let conn = &mut state.conn;
                         conn.qbuf = qbuf;
                         conn.qbuf_free = query_cap.saturating_sub(qbuf);
@@ -860,7 +861,7 @@ impl Server {
                         conn.obl = obl;
                         conn.oll = oll;
                         conn.omem = omem;
-                        conn.tot_mem = query_cap + state.reply.buf.capacity() + argv_mem + CLIENT_STRUCT_BYTES;
+                        conn.tot_mem = tot_mem;
                         // Redis's processCommand: over `maxmemory-clients`, the biggest clients go first, maybe
                         // this one (then its command does not run).
                         if self.state.client_mem.over(client_evict::limit_bytes(&self.state.config))
@@ -913,6 +914,17 @@ impl Server {
         let limit = client_evict::limit_bytes(&self.state.config);
         if limit > 0 {
             self.state.client_mem.update(c, limit);
+        }
+    }
+
+    /// After CONFIG SET: every client's memory is recounted into the eviction buckets at once (or taken out of them
+    /// when `maxmemory-clients` is 0), as Redis's `applyClientMaxMemoryUsage` does, so the next command evicts
+    /// from current figures rather than the cron's last pass.
+    fn recount_client_memory(&mut self) {
+        let limit = client_evict::limit_bytes(&self.state.config);
+        let st = &mut self.state;
+        for c in st.clients.iter_mut().flatten() {
+            st.client_mem.update(c, limit);
         }
     }
 
@@ -1047,6 +1059,9 @@ impl Server {
             self.sync_aof_state();
         } else if c.last_cmd == "config|set" {
             self.aof_config_changed();
+        }
+        if c.last_cmd == "config|set" {
+            self.recount_client_memory();
         }
         self.sync_log_config();
         self.sync_oom_role(false);

@@ -316,3 +316,45 @@ fn watched_keys_count_for_client_eviction_as_in_redis() {
     let redis = watches_evict(Kind::Redis);
     assert!(ours >= redis / 2 && ours <= redis * 2, "evicted after {ours} watches (redis: {redis})");
 }
+
+/// A client's `tot-mem` field of CLIENT LIST.
+fn tot_mem(c: &mut Conn, name: &str) -> u64 {
+    let list = client_list(c);
+    let line = list.lines().find(|l| l.contains(&format!(" name={name} "))).expect("the named client");
+    line.split(' ').find_map(|f| f.strip_prefix("tot-mem=")).and_then(|v| v.parse().ok()).expect("tot-mem")
+}
+
+/// Redis's "evict clients only until below limit": ten clients of ~1 MB each (a half-sent bulk), then CONFIG SET
+/// maxmemory-clients to half of them plus the (no-evict) control client, all from CLIENT LIST's tot-mem. The
+/// very next command sees exactly five left: the new limit is applied to freshly counted clients, and the
+/// figure CLIENT LIST shows is the one eviction adds up.
+fn evicts_only_until_below(kind: Kind) -> usize {
+    let srv = Server::start(kind, &["--enable-debug-command", "yes"]);
+    let mut control = srv.conn();
+    control.cmd(&["DEBUG", "REPLYBUFFER", "RESIZING", "0"]);
+    control.cmd(&["CLIENT", "SETNAME", "control"]);
+    control.cmd(&["CLIENT", "NO-EVICT", "ON"]);
+    let mb = 1 << 20;
+    let mut held = Vec::new();
+    let mut max_mem = 0;
+    for j in 0..10 {
+        let mut t = raw_connect(srv.port);
+        set_name(&mut t, &format!("client{j}"));
+        t.write_all(format!("*2\r\n${mb}\r\n").as_bytes()).unwrap();
+        t.write_all(&vec![b'v'; mb]).unwrap();
+        let name = format!("client{j}");
+        wait_for("the query buffer to fill", || tot_mem(&mut control, &name) >= mb as u64);
+        max_mem = max_mem.max(tot_mem(&mut control, &name));
+        held.push(t);
+    }
+    let limit = max_mem * 10 / 2 + tot_mem(&mut control, "control");
+    assert_eq!(control.cmd(&["CONFIG", "SET", "maxmemory-clients", &limit.to_string()]), b"+OK\r\n");
+    let list = client_list(&mut control);
+    list.lines().filter(|l| l.contains(" name=client")).count()
+}
+
+#[test]
+fn config_set_evicts_only_until_below_the_limit_as_redis() {
+    assert_eq!(evicts_only_until_below(Kind::Redis), 5, "redis");
+    assert_eq!(evicts_only_until_below(Kind::Ferredis), 5, "ferredis");
+}

@@ -181,7 +181,7 @@ impl Client {
             obl,
             oll,
             omem,
-            tot_mem: qcap + reply.buf.capacity() + argv_mem + std::mem::size_of::<Client>(),
+            tot_mem: crate::net::client_evict::client_memory(self) + argv_mem,
             readable,
             writable,
         };

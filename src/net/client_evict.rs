@@ -25,7 +25,7 @@
 //! before each command and before sleeping. Tested by the unit tests below and `tests/client_eviction.rs`.
 
 use crate::config::Config;
-use crate::net::client::{flags, Client};
+use crate::net::client::{flags, Client, ClientState};
 use std::collections::BTreeMap;
 
 /// Smallest bucket: clients up to 2^15 bytes (Redis's `CLIENT_MEM_USAGE_BUCKET_MIN_LOG`).
@@ -66,13 +66,18 @@ pub fn limit_bytes(config: &Config) -> u64 {
 
 /// Bytes one client holds, as Redis's `getClientMemoryUsage` counts them (see the module comment).
 pub fn client_memory(c: &Client) -> usize {
-    let st = &c.state;
+    client_memory_of(c.query.capacity(), &c.state, c.scratch.capacity(), c.spans.capacity())
+}
+
+/// [`client_memory`] from its parts, for callers that hold the client taken apart. CLIENT LIST's `tot-mem` is this
+/// plus the running command's arguments, so the figure users see is the one eviction adds up.
+pub fn client_memory_of(query_cap: usize, st: &ClientState, scratch_cap: usize, spans_cap: usize) -> usize {
     let subs = st.subs.as_ref().map_or(0, |s| s.channels.len() + s.patterns.len() + s.shard.len());
-    c.query.capacity()
+    query_cap
         + st.reply.buf.capacity()
         + std::mem::size_of::<Client>()
-        + c.scratch.capacity()
-        + c.spans.capacity() * std::mem::size_of::<(u32, u32)>()
+        + scratch_cap
+        + spans_cap * std::mem::size_of::<(u32, u32)>()
         // No `argv_mem`: arguments are slices of the query buffer (counted above), not copies as in Redis.
         + crate::command::tx::multi_mem(st)
         // Redis counts the subscription dictionaries' entries; a pointer pair per name is that order of size.
@@ -186,7 +191,6 @@ impl ClientMem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::client::ClientState;
 
     fn client(id: u64) -> Client {
         Client::new(ClientState::new(id, id as i32, String::new(), String::new(), 0), None)
