@@ -389,6 +389,9 @@ impl ServerState {
     /// `updateDictResizePolicy`).
     pub fn set_child(&mut self, pid: Option<i32>) {
         self.child_pid = pid;
+        if let (Some(_), Some(c)) = (pid, self.persist.child.as_mut()) {
+            c.keys_total = self.dbs.iter().map(|d| d.len() as u64).sum();
+        }
         let allowed = pid.is_none();
         for db in self.dbs.iter_mut() {
             db.keys.set_resize_allowed(allowed);

@@ -14,7 +14,7 @@
 mod common;
 
 use common::persist::{copy_dir, expect_reply, last_incr_path, ok_cmd, parse_aof_commands};
-use common::{run_until_exit, split_args, Conn, Kind, Server, TempDir};
+use common::{encode_command, run_until_exit, split_args, Conn, Kind, Server, TempDir};
 use std::path::Path;
 
 const AOF: &[&str] = &["--appendonly", "yes", "--appendfsync", "always"];
@@ -259,4 +259,72 @@ fn damaged_rdb_refused() {
     std::fs::write(&bp, &bytes[..bytes.len() / 2]).unwrap();
     let args: Vec<&str> = AOF.iter().copied().chain(["--aof-load-truncated", "yes"]).collect();
     both_refuse(&dir_b, "AOF base (RDB preamble) cut short", &args, &base.file);
+}
+
+fn info_fields(c: &mut Conn, section: &str) -> std::collections::HashMap<String, String> {
+    String::from_utf8_lossy(&c.cmd(&["INFO", section]))
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// Redis's "Test child sending info": during a slow BGSAVE (rdb-key-save-delay) INFO persistence shows the
+/// child's progress (keys processed out of the total, fork percentage) and its copy-on-write size growing as the
+/// parent rewrites keys; after it, the live fields are back to 0 and rdb_last_cow_size holds the total. Run
+/// against ferredis and redis-server alike.
+#[test]
+fn info_shows_the_childs_progress_and_copy_on_write() {
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let who = kind.label();
+        let srv = Server::start(kind, &["--save", "", "--rdb-key-save-delay", "200"]);
+        let mut c = srv.conn();
+        let value = vec![b'A'; 500];
+        for chunk in (0..10_000).collect::<Vec<usize>>().chunks(500) {
+            let mut batch = Vec::new();
+            for k in chunk {
+                batch.extend_from_slice(&encode_command(&[b"SET".as_slice(), format!("key{k}").as_bytes(), &value]));
+            }
+            c.send_raw(&batch).expect("send");
+            for _ in chunk {
+                c.read_reply().expect("reply");
+            }
+        }
+        assert_eq!(c.cmd(&["BGSAVE"]), b"+Background saving started\r\n", "{who}");
+        let mut seen_cow = 0u64;
+        let mut seen_keys = 0u64;
+        let mut k = 0;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let f = info_fields(&mut c, "persistence");
+            if f["rdb_bgsave_in_progress"] == "0" {
+                break;
+            }
+            assert_eq!(f["current_save_keys_total"], "10000", "{who}");
+            let keys: u64 = f["current_save_keys_processed"].parse().unwrap();
+            let cow: u64 = f["current_cow_size"].parse().unwrap();
+            let perc: f64 = f["current_fork_perc"].parse().unwrap();
+            assert!(keys <= 10_000 && (0.0..=100.0).contains(&perc), "{who}: {keys} keys, {perc}%");
+            if keys > 0 {
+                assert!(perc > 0.0, "{who}: {keys} keys processed but current_fork_perc {perc}");
+            }
+            seen_keys = seen_keys.max(keys);
+            seen_cow = seen_cow.max(cow);
+            // Rewrite a few values so the parent's pages diverge from the child's.
+            for _ in 0..16 {
+                c.cmd(&[b"SETRANGE".as_slice(), format!("key{k}").as_bytes(), b"0", &[b'B'; 500]]);
+                k += 1;
+            }
+            assert!(std::time::Instant::now() < deadline, "{who}: the BGSAVE did not end");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert!(seen_keys > 0, "{who}: current_save_keys_processed never moved");
+        assert!(seen_cow >= 4096, "{who}: current_cow_size never showed copy-on-write ({seen_cow})");
+        let f = info_fields(&mut c, "persistence");
+        for field in ["current_cow_size", "current_save_keys_processed", "current_save_keys_total"] {
+            assert_eq!(f[field], "0", "{who}: {field} after the save");
+        }
+        assert_eq!(f["current_fork_perc"], "0.00", "{who}");
+        assert!(f["rdb_last_cow_size"].parse::<u64>().unwrap() > 0, "{who}: rdb_last_cow_size");
+    }
 }

@@ -281,17 +281,22 @@ fn persistence(out: &mut String, srv: &ServerState) {
     let running = |k: ChildKind| p.child.as_ref().filter(|c| c.kind == k);
     let rdb_child = running(ChildKind::Rdb);
     let aof_child = running(ChildKind::Aof);
+    let child = p.child.as_ref();
     let ok = |b: bool| if b { "ok" } else { "err" };
     out.push_str("# Persistence\r\n");
     fields!(out,
         "loading" => (st.loading && !st.async_loading) as u8,
         "async_loading" => st.async_loading as u8,
-        "current_cow_peak" => 0,
-        "current_cow_size" => 0,
-        "current_cow_size_age" => 0,
-        "current_fork_perc" => "0.00",
-        "current_save_keys_processed" => 0,
-        "current_save_keys_total" => 0,
+        "current_cow_peak" => child.map_or(0, |c| c.progress.cow_peak),
+        "current_cow_size" => child.map_or(0, |c| c.progress.cow),
+        "current_cow_size_age" => child
+            .filter(|c| c.progress.cow_updated_ms != 0)
+            .map_or(0, |c| (srv.now_ms - c.progress.cow_updated_ms).max(0) / 1000),
+        "current_fork_perc" => format!("{:.2}", child.filter(|c| c.keys_total > 0).map_or(0.0, |c| {
+            c.progress.keys_processed as f64 * 100.0 / c.keys_total as f64
+        })),
+        "current_save_keys_processed" => child.map_or(0, |c| c.progress.keys_processed),
+        "current_save_keys_total" => child.map_or(0, |c| c.keys_total),
         "rdb_changes_since_last_save" => srv.dirty,
         "rdb_bgsave_in_progress" => rdb_child.is_some() as u8,
         "rdb_last_save_time" => srv.lastsave_s,

@@ -48,6 +48,10 @@ pub struct Child {
     pub diskless: bool,
     /// How it ended, once reaped.
     pub exit: Option<ExitStatus>,
+    /// What its progress reports said so far (INFO's `current_*` fields).
+    pub progress: crate::persist::child_info::Progress,
+    /// Keys in the dataset when it forked (`current_save_keys_total`); set by `ServerState::set_child`.
+    pub keys_total: u64,
 }
 
 impl Child {
@@ -371,20 +375,18 @@ impl Persist {
                 });
                 // SAFETY: getpid has no preconditions.
                 let pid = unsafe { libc::getpid() };
+                crate::persist::child_info::start_in_child(report_w.as_raw_fd());
                 let ok = job(pid);
-                let cow = process::private_dirty_bytes();
+                let (cow, peak, average) = crate::persist::child_info::send_final();
                 if cow > 0 {
                     log_notice!(
                         "Fork CoW for {}: current {} MB, peak {} MB, average {} MB",
                         if kind == ChildKind::Rdb { "RDB" } else { "AOF rewrite" },
                         cow >> 20,
-                        cow >> 20,
-                        cow >> 20
+                        peak >> 20,
+                        average >> 20
                     );
                 }
-                let bytes = cow.to_le_bytes();
-                // SAFETY: writing 8 bytes from a live buffer to our pipe end.
-                let _ = unsafe { libc::write(report_w.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
                 process::exit_child(if ok { 0 } else { 1 })
             }
             Ok(Forked::Parent { child_pid }) => {
@@ -403,6 +405,8 @@ impl Persist {
                     tmp_path: PathBuf::new(),
                     diskless: false,
                     exit: None,
+                    progress: Default::default(),
+                    keys_total: 0,
                 });
                 Ok(child_pid)
             }
@@ -412,7 +416,11 @@ impl Persist {
     /// Reaps a finished child, if any (cron). Returns how it ended, with the child record, for the caller to
     /// finish the job (an RDB save updates `dirty`/`lastsave`; a rewrite swaps files).
     pub fn reap(&mut self) -> Option<(Child, bool)> {
-        let child = self.child.as_ref()?;
+        let now_ms = crate::util::now_ms();
+        let child = self.child.as_mut()?;
+        if let Some(fd) = child.report.as_ref() {
+            child.progress.receive(fd.as_raw_fd(), now_ms);
+        }
         let pid = child.pid;
         let mut status: libc::c_int = 0;
         // SAFETY: `status` is a valid out-pointer; WNOHANG never blocks.
@@ -429,16 +437,10 @@ impl Persist {
         } else {
             ExitStatus::Exited(libc::WEXITSTATUS(status))
         };
-        let cow = child.report.take().map_or(0, |fd| {
-            let mut b = [0u8; 8];
-            // SAFETY: reading at most 8 bytes into a live buffer from our non-blocking pipe end.
-            let n = unsafe { libc::read(fd.as_raw_fd(), b.as_mut_ptr().cast(), 8) };
-            if n == 8 {
-                u64::from_le_bytes(b)
-            } else {
-                0
-            }
-        });
+        if let Some(fd) = child.report.take() {
+            child.progress.receive(fd.as_raw_fd(), now_ms);
+        }
+        let cow = child.progress.final_cow.unwrap_or(0);
         let elapsed_s = child.started.elapsed().as_secs() as i64;
         let ok = how == ExitStatus::Exited(0);
         child.exit = Some(how);

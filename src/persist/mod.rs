@@ -10,6 +10,7 @@
 
 pub mod aof;
 pub mod aof_rewrite;
+pub mod child_info;
 pub mod crc64;
 pub mod engine;
 pub mod lzf;

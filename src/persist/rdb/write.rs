@@ -325,6 +325,7 @@ fn write_counted<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, opts: &SaveOption
         for e in db.keys.iter() {
             let expire = e.expire_ms();
             enc.key_value(e, expire, opts.stamp, opts.lfu_decay_time, now_ms);
+            crate::persist::child_info::key_done();
             if opts.key_save_delay_us != 0 {
                 crate::util::debug_delay(opts.key_save_delay_us);
             }

@@ -1,0 +1,189 @@
+//! Progress reports from a forked child (RDB save, AOF rewrite, diskless transfer) to the parent, as Redis's
+//! `childinfo.c`: INFO's `current_cow_size`, `current_cow_peak`, `current_cow_size_age`, `current_fork_perc`,
+//! `current_save_keys_processed`, and at the end `rdb_last_cow_size` / `aof_last_cow_size` and the
+//! "Fork CoW for RDB: current N MB, peak N MB, average N MB" log line.
+//!
+//! ```text
+//!   child                                         parent (cron, and when reaping)
+//!   key_done() per key saved                      receive(): reads every whole record waiting
+//!     every 1024 keys, at most once a second        Current -> the live INFO fields
+//!     send(Current)                                 Final   -> the child's copy-on-write total
+//!   send_final() before exiting
+//!
+//!   record (32 bytes, one write(2), atomic in a pipe): kind | keys processed | cow bytes | cow peak
+//! ```
+//!
+//! Measuring copy-on-write reads `/proc/self/smaps_rollup`, which costs more with a bigger heap: as Redis, a
+//! reading is taken only when ten times the last reading's cost has passed since it. The child is single-threaded
+//! after fork, so the child-side state is plain statics written with relaxed atomics. Tested by
+//! `tests/persist_load.rs` (the INFO fields during a slow BGSAVE) and the unit tests below (record round trip).
+
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::time::Instant;
+
+const CURRENT: u64 = 1;
+const FINAL: u64 = 2;
+const RECORD_BYTES: usize = 32;
+/// Keys between two looks at the clock (Redis: 1024).
+const KEYS_PER_CHECK: u64 = 1024;
+/// Least time between two progress reports (Redis: one second).
+const REPORT_EVERY_MS: u64 = 1000;
+/// A copy-on-write reading waits for this many times the cost of the last one (Redis's
+/// `CHILD_COW_DURATION_FACTOR`).
+const COW_COST_FACTOR: u64 = 10;
+
+/// The child's end of the report pipe (-1 in the parent).
+static FD: AtomicI32 = AtomicI32::new(-1);
+static KEYS: AtomicU64 = AtomicU64::new(0);
+/// Milliseconds since `EPOCH` of the last report.
+static LAST_REPORT_MS: AtomicU64 = AtomicU64::new(0);
+/// Microseconds since `EPOCH` of the last copy-on-write reading, and what it cost.
+static COW_READ_US: AtomicU64 = AtomicU64::new(0);
+static COW_COST_US: AtomicU64 = AtomicU64::new(0);
+static COW: AtomicU64 = AtomicU64::new(0);
+static COW_PEAK: AtomicU64 = AtomicU64::new(0);
+static COW_SUM: AtomicU64 = AtomicU64::new(0);
+static COW_READINGS: AtomicU64 = AtomicU64::new(0);
+static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+fn since_epoch() -> std::time::Duration {
+    EPOCH.get_or_init(Instant::now).elapsed()
+}
+
+/// In the child, right after fork: reports go to `fd`.
+pub fn start_in_child(fd: RawFd) {
+    EPOCH.get_or_init(Instant::now);
+    for a in [&KEYS, &COW_READ_US, &COW_COST_US, &COW, &COW_PEAK, &COW_SUM, &COW_READINGS] {
+        a.store(0, Ordering::Relaxed);
+    }
+    LAST_REPORT_MS.store(since_epoch().as_millis() as u64, Ordering::Relaxed);
+    FD.store(fd, Ordering::Relaxed);
+}
+
+/// One key written by the child's save or rewrite: every 1024 keys, a report if a second has passed since the
+/// last one. Does nothing outside a reporting child.
+#[inline]
+pub fn key_done() {
+    let keys = KEYS.fetch_add(1, Ordering::Relaxed) + 1;
+    if keys % KEYS_PER_CHECK != 0 || FD.load(Ordering::Relaxed) < 0 {
+        return;
+    }
+    let now_ms = since_epoch().as_millis() as u64;
+    if now_ms.saturating_sub(LAST_REPORT_MS.load(Ordering::Relaxed)) >= REPORT_EVERY_MS {
+        LAST_REPORT_MS.store(now_ms, Ordering::Relaxed);
+        send(CURRENT, false);
+    }
+}
+
+/// Takes a copy-on-write reading when `force`d or when the throttle allows; returns the latest value.
+fn read_cow(force: bool) -> u64 {
+    let now_us = since_epoch().as_micros() as u64;
+    let last = COW_READ_US.load(Ordering::Relaxed);
+    let cost = COW_COST_US.load(Ordering::Relaxed);
+    if force || COW_READINGS.load(Ordering::Relaxed) == 0 || now_us - last > cost * COW_COST_FACTOR {
+        let cow = crate::sys::process::private_dirty_bytes();
+        let done_us = since_epoch().as_micros() as u64;
+        COW_READ_US.store(done_us, Ordering::Relaxed);
+        COW_COST_US.store(done_us - now_us, Ordering::Relaxed);
+        COW.store(cow, Ordering::Relaxed);
+        COW_PEAK.fetch_max(cow, Ordering::Relaxed);
+        COW_SUM.fetch_add(cow, Ordering::Relaxed);
+        COW_READINGS.fetch_add(1, Ordering::Relaxed);
+    }
+    COW.load(Ordering::Relaxed)
+}
+
+fn send(kind: u64, force_cow: bool) {
+    let fd = FD.load(Ordering::Relaxed);
+    if fd < 0 {
+        return;
+    }
+    let cow = read_cow(force_cow);
+    let rec = encode(kind, KEYS.load(Ordering::Relaxed), cow, COW_PEAK.load(Ordering::Relaxed));
+    // SAFETY: writing a live 32-byte buffer to our pipe end; a short or failed write is seen by the parent as no
+    // report (Redis ignores it the same way).
+    let _ = unsafe { libc::write(fd, rec.as_ptr().cast(), rec.len()) };
+}
+
+/// Before the child exits: a last reading sent as the final report. Returns (current, peak, average) bytes for
+/// the child's log line.
+pub fn send_final() -> (u64, u64, u64) {
+    send(FINAL, true);
+    let n = COW_READINGS.load(Ordering::Relaxed).max(1);
+    (COW.load(Ordering::Relaxed), COW_PEAK.load(Ordering::Relaxed), COW_SUM.load(Ordering::Relaxed) / n)
+}
+
+fn encode(kind: u64, keys: u64, cow: u64, peak: u64) -> [u8; RECORD_BYTES] {
+    let mut b = [0u8; RECORD_BYTES];
+    for (i, v) in [kind, keys, cow, peak].into_iter().enumerate() {
+        b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    b
+}
+
+/// What the parent knows of its running child, from its reports.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub keys_processed: u64,
+    pub cow: u64,
+    pub cow_peak: u64,
+    /// When the last progress report arrived (ms, the server clock); 0 before the first.
+    pub cow_updated_ms: i64,
+    /// The copy-on-write total of the final report, once it came.
+    pub final_cow: Option<u64>,
+}
+
+impl Progress {
+    /// Reads every whole record waiting on the (non-blocking) read end `fd`.
+    pub fn receive(&mut self, fd: RawFd, now_ms: i64) {
+        let mut b = [0u8; RECORD_BYTES];
+        loop {
+            // SAFETY: reading at most 32 bytes into a live buffer from our own non-blocking pipe end.
+            let n = unsafe { libc::read(fd, b.as_mut_ptr().cast(), RECORD_BYTES) };
+            if n != RECORD_BYTES as isize {
+                return;
+            }
+            self.apply(&b, now_ms);
+        }
+    }
+
+    fn apply(&mut self, b: &[u8; RECORD_BYTES], now_ms: i64) {
+        let word = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(w)
+        };
+        match word(0) {
+            CURRENT => {
+                self.keys_processed = word(1);
+                self.cow = word(2);
+                self.cow_peak = word(3);
+                self.cow_updated_ms = now_ms;
+            }
+            FINAL => self.final_cow = Some(word(2)),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_through_a_pipe() {
+        let (r, w) = crate::sys::process::pipe().expect("pipe");
+        use std::os::fd::AsRawFd;
+        for rec in [encode(CURRENT, 2048, 8192, 12288), encode(7, 1, 1, 1), encode(FINAL, 4096, 16384, 16384)] {
+            // SAFETY: a live buffer written to our own pipe.
+            assert_eq!(unsafe { libc::write(w.as_raw_fd(), rec.as_ptr().cast(), rec.len()) }, 32);
+        }
+        let mut p = Progress::default();
+        p.receive(r.as_raw_fd(), 1234);
+        assert_eq!(
+            p,
+            Progress { keys_processed: 2048, cow: 8192, cow_peak: 12288, cow_updated_ms: 1234, final_cow: Some(16384) }
+        );
+    }
+}
