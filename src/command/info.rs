@@ -193,6 +193,8 @@ fn clients(out: &mut String, srv: &ServerState) {
         max_in = max_in.max(c.state.conn.qbuf);
         max_out = max_out.max(c.state.conn.omem);
     }
+    // Redis counts replicas apart (INFO replication's connected_slaves); a MONITOR client is not a replica.
+    let n = n.saturating_sub(srv.repl.replicas.len());
     out.push_str("# Clients\r\n");
     fields!(out,
         "connected_clients" => n,
