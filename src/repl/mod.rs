@@ -93,9 +93,15 @@ pub struct Replica {
 }
 
 impl Replica {
-    /// `ip:port` as Redis's `replicationGetSlaveName` prints it.
+    /// `ip:port` as Redis's `replicationGetSlaveName` prints it: an IPv6 address in brackets, and
+    /// `<unknown-replica-port>` when the replica never sent `REPLCONF listening-port`.
     pub fn name(&self) -> String {
-        format!("{}:{}", self.announced_ip.as_deref().unwrap_or(&self.peer_ip), self.listening_port)
+        let ip = self.ip();
+        match (self.listening_port, ip.contains(':')) {
+            (0, _) => format!("{ip}:<unknown-replica-port>"),
+            (port, true) => format!("[{ip}]:{port}"),
+            (port, false) => format!("{ip}:{port}"),
+        }
     }
 
     pub fn ip(&self) -> &str {
@@ -634,6 +640,34 @@ mod tests {
 
     fn state() -> ServerState {
         ServerState::new(crate::config::Config::default())
+    }
+
+    #[test]
+    fn replica_names_as_redis_prints_them() {
+        let mut r = Replica {
+            id: 1,
+            fd: 3,
+            state: ReplicaState::Online,
+            peer_ip: "127.0.0.1".into(),
+            announced_ip: None,
+            listening_port: 0,
+            ack_off: 0,
+            ack_time_ms: 0,
+            initial_offset: 0,
+            pre_psync: false,
+            capa_eof: false,
+            diskless: false,
+            pending: Vec::new(),
+            rdb_in_output: false,
+            stream_since_rdb: 0,
+            soft_since_s: 0,
+            bulk_file: None,
+        };
+        assert_eq!(r.name(), "127.0.0.1:<unknown-replica-port>");
+        r.listening_port = 6380;
+        assert_eq!(r.name(), "127.0.0.1:6380");
+        r.announced_ip = Some("::1".into());
+        assert_eq!(r.name(), "[::1]:6380");
     }
 
     #[test]
