@@ -43,6 +43,7 @@ mod persistence;
 mod repl_load;
 mod replication;
 mod script;
+mod shutdown;
 
 /// Highest cron frequency (Redis's `CONFIG_MAX_HZ`).
 const CONFIG_MAX_HZ: i64 = 500;
@@ -239,7 +240,8 @@ fn slowlog_args(args: Args) -> Vec<Vec<u8>> {
     v
 }
 
-/// SHUTDOWN ABORT before the cron acted on SIGTERM/SIGINT: forgets the signal. Returns whether one was pending.
+/// SHUTDOWN ABORT: forgets a SIGTERM/SIGINT the cron has not acted on yet (or that started a wait for replicas).
+/// Returns whether one was pending.
 pub fn cancel_signal_shutdown() -> bool {
     SHUTDOWN_SIGNAL.swap(0, Ordering::SeqCst) != 0
 }
@@ -713,6 +715,7 @@ impl Server {
     /// Closes a client that is out of its slot and forgets everything about it.
     fn free_client(&mut self, el: &mut EventLoop, mut c: Box<Client>) {
         self.blocked_client_gone(&c.state);
+        self.shutdown_client_gone(&c.state);
         self.repl_client_freed(&c.state);
         let fd = c.state.fd;
         crate::pubsub::unsubscribe_everything(&mut self.state, &mut c.state);
@@ -1425,7 +1428,10 @@ impl Server {
                 }
                 Action::SaveAfterFlushAll => self.save_after_flushall(),
                 Action::DebugRestart { save, delay_ms } => {
-                    if save && !self.shutdown_persistence(false, false, false) {
+                    if save {
+                        crate::supervise::stopping();
+                    }
+                    if save && !self.shutdown_persistence(Default::default()) {
                         c.reply.error("ERR failed to restart the server. Check server logs.");
                         continue;
                     }
@@ -1444,16 +1450,15 @@ impl Server {
                     }
                 }
                 Action::ListenersChanged => self.register_listener_changes(el),
-                Action::Shutdown { nosave, save, force, .. } => {
-                    log_warning!("User requested shutdown...");
-                    if !self.shutdown_persistence(nosave, save, force) {
-                        c.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
-                        continue;
+                Action::Shutdown(flags) => {
+                    self.shutdown_command(el, c, flags);
+                    // A shutdown that failed at once answered the caller with an error, as SHUTDOWN's own.
+                    if self.count_errors(c) > 0 {
+                        self.flush_command_stats();
+                        self.state.stats.commandstats.entry(c.last_cmd).or_default().failed_calls += 1;
                     }
-                    self.prepare_for_shutdown();
-                    self.exit_code = Some(0);
-                    el.stop();
                 }
+                Action::AbortShutdown => self.abort_shutdown(Some(c)),
             }
         }
     }
@@ -1629,7 +1634,7 @@ impl Server {
         if self.run_with_period(100) {
             crate::command::info::cron_sample(&mut self.state, now);
         }
-        if self.check_shutdown_signal(el) {
+        if self.shutdown_cron(el) {
             return TimerNext::Stop;
         }
         self.clients_cron(el, now);
@@ -1780,30 +1785,6 @@ impl Server {
         self.client_cursor = (self.client_cursor + step) % slots;
     }
 
-    fn check_shutdown_signal(&mut self, el: &mut EventLoop) -> bool {
-        let sig = SHUTDOWN_SIGNAL.load(Ordering::Relaxed);
-        if sig == 0 || self.exit_code.is_some() {
-            return false;
-        }
-        let flags = self
-            .state
-            .config
-            .stored_str(if sig == libc::SIGINT { "shutdown-on-sigint" } else { "shutdown-on-sigterm" })
-            .to_string();
-        let has = |w: &str| flags.split_whitespace().any(|f| f == w);
-        // Redis's prepareForShutdown logs this first, before killing children and saving.
-        log_warning!("User requested shutdown...");
-        if !self.shutdown_persistence(has("nosave"), has("save"), has("force")) {
-            // Like Redis: a failed save keeps the server running.
-            SHUTDOWN_SIGNAL.store(0, Ordering::Relaxed);
-            return false;
-        }
-        self.prepare_for_shutdown();
-        self.exit_code = Some(0);
-        el.stop();
-        true
-    }
-
     /// DEBUG RESTART / CRASH-AND-RECOVER (Redis's `restartServer`): after `delay_ms`, replaces this process with
     /// a fresh one started with the same arguments. Listening sockets and every other descriptor are close-on-exec.
     /// Returns only if the exec failed.
@@ -1828,20 +1809,6 @@ impl Server {
         // with a null pointer as execv requires.
         unsafe { libc::execv(exe_c.as_ptr(), argv.as_ptr()) };
         log_warning!("Can't restart: execv: {}", std::io::Error::last_os_error());
-    }
-
-    /// Redis's `prepareForShutdown` without persistence: remove the pid file and the unix socket, close listeners.
-    fn prepare_for_shutdown(&mut self) {
-        if let Some(path) = self.pidfile.take() {
-            log_notice!("Removing the pid file.");
-            let _ = socket::unlink(&path);
-        }
-        self.state.listeners = Default::default();
-        if let Some(path) = &self.state.config.unixsocket {
-            log_notice!("Removing the unix socket file.");
-            let _ = socket::unlink(path);
-        }
-        log_warning!("ferredis is now ready to exit, bye bye...");
     }
 }
 
@@ -1909,9 +1876,9 @@ impl EventHandler for Server {
             self.handle_pending_writes(el);
             return;
         }
-        // Redis acts on the signal in its cron only, so DEBUG PAUSE-CRON holds it back (SHUTDOWN ABORT may then
-        // cancel it); acting here too only makes the exit prompter.
-        if !crate::command::debug::cron_paused() && self.check_shutdown_signal(el) {
+        // Redis acts on a signal, and on replicas that caught up, in its cron only, so DEBUG PAUSE-CRON holds them
+        // back (SHUTDOWN ABORT may then cancel); acting here too only makes the exit prompter.
+        if !crate::command::debug::cron_paused() && self.shutdown_cron(el) {
             return;
         }
         self.pause_before_sleep(el);

@@ -126,8 +126,10 @@ pub fn cron_sample(srv: &mut ServerState, now_ms: i64) {
 pub enum Action {
     /// Close the client with this id (CLIENT KILL) once the current command is done.
     KillClient(u64),
-    /// Stop the server (SHUTDOWN). `save` is ignored until persistence exists.
-    Shutdown { nosave: bool, save: bool, now: bool, force: bool },
+    /// SHUTDOWN: block the caller and shut down, at once or once the replicas caught up (`server/shutdown.rs`).
+    Shutdown(ShutdownFlags),
+    /// SHUTDOWN ABORT of a shutdown waiting for replicas: answer the clients blocked in SHUTDOWN, resume writes.
+    AbortShutdown,
     /// FLUSHALL ran: with save points configured, kill a running RDB child and save synchronously (Redis's
     /// `flushAllDataAndResetRDB`).
     SaveAfterFlushAll,
@@ -139,6 +141,49 @@ pub enum Action {
     DebugRestart { save: bool, delay_ms: i64 },
     /// CONFIG SET port/bind changed the listeners: register the new ones, unregister and close the old ones.
     ListenersChanged,
+}
+
+/// SHUTDOWN's options (Redis's `SHUTDOWN_NOSAVE`/`SAVE`/`NOW`/`FORCE`), from the command or from
+/// `shutdown-on-sigterm` / `shutdown-on-sigint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShutdownFlags {
+    /// No final RDB save, even with save points.
+    pub nosave: bool,
+    /// A final RDB save, even without save points.
+    pub save: bool,
+    /// Do not wait for lagging replicas.
+    pub now: bool,
+    /// Errors writing the AOF or the RDB do not stop the shutdown.
+    pub force: bool,
+}
+
+impl ShutdownFlags {
+    /// The flags of a `shutdown-on-sig*` value: `default` or words among `save nosave now force`.
+    pub fn from_config(value: &str) -> ShutdownFlags {
+        let has = |w: &str| value.split_whitespace().any(|f| f.eq_ignore_ascii_case(w));
+        ShutdownFlags { nosave: has("nosave"), save: has("save"), now: has("now"), force: has("force") }
+    }
+}
+
+/// A shutdown under way (Redis's `shutdown_mstime`, `shutdown_flags` and the clients in `BLOCKED_SHUTDOWN`): it
+/// waits up to `shutdown-timeout` for the replicas to acknowledge our offset, with writes paused.
+#[derive(Debug, Default)]
+pub struct ShutdownState {
+    /// When the wait ends whether or not the replicas caught up (ms); 0 while no shutdown is initiated.
+    pub deadline_ms: i64,
+    /// The flags of the shutdown that started the wait (a later SHUTDOWN only waits along).
+    pub flags: ShutdownFlags,
+    /// Clients blocked in SHUTDOWN, `(id, fd)`, in the order they called it: answered only if it fails or is
+    /// aborted (on success the process exits under them).
+    pub blocked: Vec<(u64, i32)>,
+}
+
+impl ShutdownState {
+    /// Whether a shutdown waits for replicas (Redis's `isShutdownInitiated`).
+    #[inline]
+    pub fn initiated(&self) -> bool {
+        self.deadline_ms != 0
+    }
 }
 
 /// One SLOWLOG entry.
@@ -210,6 +255,8 @@ pub struct ServerState {
     pub watches: crate::multi::WatchTable,
     /// `CLIENT PAUSE` in force, if any.
     pub pause: ClientPause,
+    /// A SHUTDOWN or SIGTERM waiting for lagging replicas (see `server/shutdown.rs`).
+    pub shutdown: ShutdownState,
     /// The propagation path (AOF feed; later replicas): see [`crate::propagate`].
     pub prop: crate::propagate::Propagation,
     /// `maxmemory` eviction: the candidate pool and the background eviction timer (see [`crate::evict`]).
@@ -248,6 +295,8 @@ pub struct ClientPause {
     pub generation: u64,
     /// FAILOVER holds writes until it ends, whatever CLIENT PAUSE / UNPAUSE do (Redis's `PAUSE_DURING_FAILOVER`).
     pub failover: bool,
+    /// A shutdown waiting for replicas holds writes the same way (Redis's `PAUSE_DURING_SHUTDOWN`).
+    pub shutdown: bool,
 }
 
 impl ClientPause {
@@ -256,7 +305,7 @@ impl ClientPause {
     pub fn mode_at(&self, now_ms: i64) -> PauseMode {
         if self.mode != PauseMode::Off && now_ms < self.end_ms {
             self.mode
-        } else if self.failover {
+        } else if self.writes_held() {
             PauseMode::Write
         } else {
             PauseMode::Off
@@ -286,9 +335,21 @@ impl ClientPause {
         self.generation += 1;
     }
 
+    /// Whether the server itself holds writes (FAILOVER or a shutdown), beside any CLIENT PAUSE.
+    #[inline]
+    pub fn writes_held(&self) -> bool {
+        self.failover || self.shutdown
+    }
+
     /// Starts or ends FAILOVER's pause of writes.
     pub fn set_failover(&mut self, on: bool) {
         self.failover = on;
+        self.generation += 1;
+    }
+
+    /// Starts or ends the pause of writes while a shutdown waits for replicas.
+    pub fn set_shutdown(&mut self, on: bool) {
+        self.shutdown = on;
         self.generation += 1;
     }
 }
@@ -336,6 +397,7 @@ impl ServerState {
             pending_push_since: std::time::Instant::now(),
             watches: Default::default(),
             pause: ClientPause::default(),
+            shutdown: ShutdownState::default(),
             prop: Default::default(),
             evict: Default::default(),
             persist: Default::default(),

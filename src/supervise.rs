@@ -101,6 +101,13 @@ pub fn stopping() {
     }
 }
 
+/// Tells systemd the shutdown is saving the final snapshot.
+pub fn saving_final_snapshot() {
+    if current() == Supervisor::Systemd {
+        systemd_notify("STATUS=Saving the final RDB snapshot\n");
+    }
+}
+
 /// Tells systemd a shutdown failed because the final save did.
 pub fn shutdown_failed() {
     if current() == Supervisor::Systemd {

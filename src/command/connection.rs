@@ -933,7 +933,7 @@ fn client_pause(ctx: &mut Ctx, args: Args) {
 /// CLIENT UNPAUSE
 fn client_unpause(ctx: &mut Ctx, _args: Args) {
     ctx.srv.pause.unpause();
-    crate::db::set_expire_paused(ctx.srv.pause.failover);
+    crate::db::set_expire_paused(ctx.srv.pause.writes_held());
     ctx.reply().ok();
 }
 

@@ -183,6 +183,10 @@ fn server(out: &mut String, srv: &ServerState) {
         "config_file" => srv.config.config_file.as_deref().unwrap_or(""),
         "io_threads_active" => 0,
     );
+    // Only while a shutdown waits for lagging replicas: the time left before it goes on without them.
+    if srv.shutdown.initiated() {
+        fields!(out, "shutdown_in_milliseconds" => srv.shutdown.deadline_ms - srv.now_ms);
+    }
 }
 
 fn clients(out: &mut String, srv: &ServerState) {

@@ -259,19 +259,22 @@ fn lastsave(ctx: &mut Ctx, _args: Args) {
 
 /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
 ///
-/// On success nothing is replied: the event loop performs `Action::Shutdown` and the connection goes away. With
-/// no persistence configured SAVE shuts down like NOSAVE, as Redis does without save points.
+/// Redis's `shutdownCommand`: the caller blocks and the event loop performs `Action::Shutdown`. On success no reply
+/// comes: the process exits under the connection, at once or, with lagging replicas and no NOW, once they caught
+/// up or `shutdown-timeout` passed. A failed shutdown (or an aborted wait) answers every client blocked in
+/// SHUTDOWN with an error. ABORT cancels a wait, or a SIGTERM/SIGINT the cron has not acted on yet.
 fn shutdown(ctx: &mut Ctx, args: Args) {
-    let (mut nosave, mut save, mut now, mut force, mut abort) = (false, false, false, false, false);
+    let mut flags = crate::state::ShutdownFlags::default();
+    let mut abort = false;
     for i in 1..args.len() {
         if args.is(i, "nosave") {
-            nosave = true;
+            flags.nosave = true;
         } else if args.is(i, "save") {
-            save = true;
+            flags.save = true;
         } else if args.is(i, "now") {
-            now = true;
+            flags.now = true;
         } else if args.is(i, "force") {
-            force = true;
+            flags.force = true;
         } else if args.is(i, "abort") {
             abort = true;
         } else {
@@ -279,20 +282,19 @@ fn shutdown(ctx: &mut Ctx, args: Args) {
             return;
         }
     }
-    let any = nosave || save || now || force;
-    if (abort && any) || (nosave && save) {
+    if (abort && flags != crate::state::ShutdownFlags::default()) || (flags.nosave && flags.save) {
         ctx.reply().err_syntax();
         return;
     }
-    // While a busy script lets clients in, only SHUTDOWN NOSAVE may stop the server.
-    if !nosave && ctx.srv.scripting.is_timedout() {
-        let msg = ctx.srv.scripting.busy_error();
-        ctx.reply().error(msg);
-        return;
-    }
     if abort {
-        // Shutdowns here never wait for replicas: only a signal the cron hasn't acted on yet can be aborted.
-        if crate::server::cancel_signal_shutdown() {
+        // A signal not acted on yet is simply forgotten; a wait for replicas is cancelled by the event loop, which
+        // answers the clients blocked in SHUTDOWN.
+        let initiated = ctx.srv.shutdown.initiated();
+        let signalled = crate::server::cancel_signal_shutdown();
+        if initiated {
+            ctx.srv.actions.push(Action::AbortShutdown);
+        }
+        if initiated || signalled {
             crate::log_notice!("Shutdown manually aborted.");
             ctx.reply().ok();
         } else {
@@ -300,7 +302,17 @@ fn shutdown(ctx: &mut Ctx, args: Args) {
         }
         return;
     }
-    ctx.srv.actions.push(Action::Shutdown { nosave, save, now, force });
+    if !flags.now && ctx.client.has(cf::DENY_BLOCKING) {
+        ctx.reply().error("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
+        return;
+    }
+    // While a busy script lets clients in, only SHUTDOWN NOSAVE may stop the server.
+    if !flags.nosave && ctx.srv.scripting.is_timedout() {
+        let msg = ctx.srv.scripting.busy_error();
+        ctx.reply().error(msg);
+        return;
+    }
+    ctx.srv.actions.push(Action::Shutdown(flags));
 }
 
 /// SAVE
@@ -592,7 +604,34 @@ mod tests {
         assert_eq!(h.run(&["shutdown", "abort"]), "-ERR No shutdown in progress.\r\n");
         assert!(h.srv.actions.is_empty());
         assert_eq!(h.run(&["shutdown", "nosave", "now"]), "");
-        assert_eq!(h.srv.actions, vec![Action::Shutdown { nosave: true, save: false, now: true, force: false }]);
+        let flags = crate::state::ShutdownFlags { nosave: true, now: true, ..Default::default() };
+        assert_eq!(h.srv.actions, vec![Action::Shutdown(flags)]);
+        h.srv.actions.clear();
+        // A shutdown waiting for replicas: ABORT answers at once, the event loop cancels the wait.
+        h.srv.shutdown.deadline_ms = 1;
+        assert_eq!(h.run(&["shutdown", "abort"]), "+OK\r\n");
+        assert_eq!(h.srv.actions, vec![Action::AbortShutdown]);
+        // Blocking is refused where a client may not block (Redis: module contexts), unless NOW.
+        h.srv.actions.clear();
+        h.client.flags |= cf::DENY_BLOCKING;
+        assert_eq!(
+            h.run(&["shutdown"]),
+            "-ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client\r\n"
+        );
+        assert_eq!(h.run(&["shutdown", "now"]), "");
+        assert_eq!(
+            h.srv.actions,
+            vec![Action::Shutdown(crate::state::ShutdownFlags { now: true, ..Default::default() })]
+        );
+    }
+
+    #[test]
+    fn shutdown_flags_of_the_signal_directives() {
+        use crate::state::ShutdownFlags;
+        assert_eq!(ShutdownFlags::from_config("default"), ShutdownFlags::default());
+        let f = ShutdownFlags::from_config("save now force");
+        assert_eq!(f, ShutdownFlags { save: true, now: true, force: true, nosave: false });
+        assert!(ShutdownFlags::from_config("nosave").nosave);
     }
 
     #[test]

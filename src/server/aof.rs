@@ -648,6 +648,11 @@ impl Server {
         self.state.persist.aof_rewrite_scheduled = true;
     }
 
+    /// Whether the AOF is being turned on and waits for its first rewrite (Redis's `AOF_WAIT_REWRITE`).
+    pub(super) fn aof_waiting_first_rewrite(&self) -> bool {
+        self.aof_files.as_ref().is_some_and(|f| f.wait_rewrite)
+    }
+
     /// Shutdown: everything written and fsynced.
     pub(super) fn aof_shutdown(&mut self) {
         if let Some(w) = self.state.prop.aof.as_mut() {

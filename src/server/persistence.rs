@@ -7,6 +7,7 @@ use crate::event_loop::EventLoop;
 use crate::object::Entry;
 use crate::persist::engine::{self, ChildKind};
 use crate::persist::rdb::{DbSink, LoadSink};
+use crate::state::ShutdownFlags;
 use crate::{log_notice, log_warning};
 use std::cell::Cell;
 use std::io::{BufRead, BufReader, Read};
@@ -227,26 +228,40 @@ impl Server {
         self.aof_cron();
     }
 
-    /// What SHUTDOWN and SIGTERM save (Redis's `prepareForShutdown`): kills a running child, flushes the AOF,
-    /// and saves the RDB when save points exist (or `save` asks) unless `nosave`. Returns false when the save
-    /// failed and the shutdown must not go on (unless `force`).
-    pub(super) fn shutdown_persistence(&mut self, nosave: bool, save: bool, force: bool) -> bool {
+    /// The persistence half of Redis's `finishShutdown`: kills a running child, flushes and fsyncs the AOF, and
+    /// saves the RDB when save points exist (or `save` asks) unless `nosave`. Returns false, with the reason
+    /// logged, when the shutdown must not go on: the AOF is being turned on and its first rewrite still runs, or
+    /// the save failed (neither stops a `force` shutdown).
+    pub(super) fn shutdown_persistence(&mut self, flags: ShutdownFlags) -> bool {
         // A half-loaded dataset is never saved over the file it comes from.
-        let (nosave, save) = if self.state.persist.stats.loading { (true, false) } else { (nosave, save) };
-        crate::supervise::stopping();
-        if let Some(kind) = self.state.persist.child_kind() {
-            match kind {
-                ChildKind::Rdb => log_warning!("There is a child saving an .rdb. Killing it!"),
-                ChildKind::Aof => log_warning!("There is a child rewriting the AOF. Killing it!"),
+        let (nosave, save) = if self.state.persist.stats.loading { (true, false) } else { (flags.nosave, flags.save) };
+        if self.state.persist.child_kind() == Some(ChildKind::Rdb) {
+            // Its snapshot would race with (and could overwrite) the one saved below.
+            log_warning!("There is a child saving an .rdb. Killing it!");
+            self.state.persist.kill_child();
+            self.state.set_child(None);
+        }
+        if self.state.persist.child_kind() == Some(ChildKind::Aof) {
+            // Before its first rewrite the AOF holds nothing of the dataset: exiting now would lose it.
+            if self.aof_waiting_first_rewrite() {
+                if flags.force {
+                    log_warning!("Writing initial AOF. Exit anyway.");
+                } else {
+                    log_warning!("Writing initial AOF, can't exit.");
+                    return false;
+                }
             }
+            // Otherwise the AOF we have is longer than the rewrite would be, but complete.
+            log_warning!("There is a child rewriting the AOF. Killing it!");
             self.state.persist.kill_child();
             self.state.set_child(None);
         }
         self.aof_shutdown();
         if (!self.state.config.save_params.is_empty() && !nosave) || save {
             log_notice!("Saving the final RDB snapshot before exiting.");
+            crate::supervise::saving_final_snapshot();
             if !self.state.save_now() {
-                if force {
+                if flags.force {
                     log_warning!("Error trying to save the DB. Exit anyway.");
                 } else {
                     log_warning!("Error trying to save the DB, can't exit.");

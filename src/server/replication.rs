@@ -120,13 +120,22 @@ impl Server {
         if self.state.repl.failover.state == repl::failover::State::WaitForSync {
             self.repl_update_failover(el);
         }
-        if std::mem::take(&mut self.state.repl.get_ack) {
-            if let Some(f) = self.state.prop.repl.as_mut() {
-                // In the stream's current db, like the PING: no SELECT.
-                crate::persist::aof::writer::encode_command(&mut f.buf, &[b"REPLCONF", b"GETACK", b"*"]);
-            }
+        // Not while clients are paused (CLIENT PAUSE, FAILOVER, a shutdown waiting for replicas): the request would
+        // move our offset past what the replicas are to catch up with. It goes once the pause ends.
+        if self.state.repl.get_ack && self.state.pause.mode_at(crate::util::now_ms()) == crate::state::PauseMode::Off {
+            self.state.repl.get_ack = false;
+            self.repl_queue_getack();
         }
         repl::drain_feed(&mut self.state, None);
+    }
+
+    /// Puts `REPLCONF GETACK *` into the stream (Redis's `sendGetackToReplicas`); it reaches the backlog and the
+    /// replicas with the next `drain_feed`.
+    pub(super) fn repl_queue_getack(&mut self) {
+        if let Some(f) = self.state.prop.repl.as_mut() {
+            // In the stream's current db, like the PING: no SELECT.
+            crate::persist::aof::writer::encode_command(&mut f.buf, &[b"REPLCONF", b"GETACK", b"*"]);
+        }
     }
 
     /// After the pass's writes: the diskless child's pipe is watched only while every replica it feeds has taken

@@ -36,7 +36,7 @@ impl Server {
         args: Args,
         start_us: i64,
     ) -> bool {
-        if self.state.pause.mode != PauseMode::Off || self.state.pause.failover {
+        if self.state.pause.mode != PauseMode::Off || self.state.pause.writes_held() {
             let mut f = cmd.flags;
             if command::tx::is_exec(cmd) {
                 f |= c.multi.as_ref().map_or(0, |m| m.cmd_flags);
