@@ -1119,7 +1119,7 @@ impl Server {
         }
         // Redis's CMD_PROTECTED check, right after arity (before authentication): DEBUG only as
         // `enable-debug-command` allows this client (MODULE, the other protected command, does not exist here).
-        if cmd.name == "debug"
+        if full_name == "debug"
             && !self.state.config.enable_debug_command.allows(command::config_cmd::is_local_client(c))
         {
             self.reject(c, cmd, full_name, command::debug::DEBUG_NOT_ALLOWED);

@@ -84,6 +84,16 @@ const SUB: Command =
 
 static SCRIPT_SUBCOMMANDS: &[Command] = &[
     Command {
+        name: "debug",
+        arity: 3,
+        since: "3.2.0",
+        summary: "Set the debug mode for executed scripts.",
+        complexity: "O(1)",
+        syntax: "YES | SYNC | NO",
+        handler: script_debug,
+        ..SUB
+    },
+    Command {
         name: "exists",
         arity: -3,
         summary: "Check existence of scripts in the script cache.",
@@ -143,7 +153,7 @@ pub fn eval_kind(cmd: &Command) -> Option<EvalKind> {
 
 /// Whether `cmd` is SCRIPT LOAD (it compiles in the host's Lua state).
 pub fn is_script_load(cmd: &Command) -> bool {
-    std::ptr::eq(cmd, &SCRIPT_SUBCOMMANDS[4])
+    std::ptr::eq(cmd, &SCRIPT_SUBCOMMANDS[5])
 }
 
 /// EVAL script numkeys [key ...] [arg ...]
@@ -169,6 +179,27 @@ fn evalsha_ro_cmd(ctx: &mut Ctx, args: Args) {
 fn script_container(ctx: &mut Ctx, args: Args) {
     let sub = if args.len() > 1 { args.get(1) } else { b"" };
     err_unknown_subcommand(ctx.reply(), "script", sub);
+}
+
+/// SCRIPT DEBUG YES|SYNC|NO: the client's next EVAL runs in a Lua debugging session (`crate::scripting::ldb`),
+/// forked (YES) or in the server (SYNC). As in Redis, YES after SYNC keeps the session synchronous.
+fn script_debug(ctx: &mut Ctx, args: Args) {
+    use crate::net::client::flags as cf;
+    if ctx.client.reply.pending_len() > 0 {
+        ctx.reply().error("ERR SCRIPT DEBUG must be called outside a pipeline");
+        return;
+    }
+    if args.is(2, "no") {
+        ctx.client.flags &= !(cf::LUA_DEBUG | cf::LUA_DEBUG_SYNC);
+    } else if args.is(2, "yes") {
+        ctx.client.flags |= cf::LUA_DEBUG;
+    } else if args.is(2, "sync") {
+        ctx.client.flags |= cf::LUA_DEBUG | cf::LUA_DEBUG_SYNC;
+    } else {
+        ctx.reply().error("ERR Use SCRIPT DEBUG YES/SYNC/NO");
+        return;
+    }
+    ctx.reply().ok();
 }
 
 /// SCRIPT EXISTS sha1 [sha1 ...]

@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use super::opcodes::*;
 use super::proto::{chunk_id, Proto, VARARG_ISVARARG, VARARG_NEEDSARG};
-use super::value::{ErrorKind, LuaError, Value};
+use super::value::{ErrorKind, LuaError, StrRef, Value};
 use super::Lua;
 
 /// Operand kinds, as `lopcodes.c`'s `OpArgMask`.
@@ -433,6 +433,23 @@ impl Lua {
                 })
             }
         }
+    }
+
+    /// The named locals active in the function `level` levels up (0 = the running function), in order, with their
+    /// values: `lua_getlocal` for n = 1, 2... without the unnamed temporaries. Empty for a native function, `None`
+    /// past the outermost frame.
+    pub fn frame_locals(&self, level: usize) -> Option<Vec<(StrRef, Value)>> {
+        let idx = self.frames.len().checked_sub(level + 1)?;
+        let Some(p) = self.frame_proto(idx) else { return Some(Vec::new()) };
+        let fr = &self.frames[idx];
+        let pc = fr.pc.saturating_sub(1) as u32;
+        let mut out = Vec::new();
+        let mut n = 1;
+        while let Some(name) = p.local_name(n, pc) {
+            out.push((name, self.stack.get(fr.base + n as usize - 1).copied().unwrap_or(Value::Nil)));
+            n += 1;
+        }
+        Some(out)
     }
 
     /// `luaL_argerror`'s message: the function is named from its call site ("?" when it has no name there, as

@@ -1065,7 +1065,7 @@ impl Lua {
                     None => return Err(self.vm_error("internal error: pc out of range")),
                 };
                 pc += 1;
-                if self.vm.hook_left == 0 {
+                if self.vm.hook_left <= 1 {
                     self.vm.hook_left = self.hook_interval.max(1);
                     if let Some(h) = self.hook {
                         savepc!();

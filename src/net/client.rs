@@ -42,6 +42,11 @@ pub mod flags {
     pub const REPLICA: u32 = 1 << 10;
     /// Our master's connection: its commands are applied without replies (CLIENT LIST `M`).
     pub const MASTER: u32 = 1 << 11;
+    /// `SCRIPT DEBUG YES|SYNC`: the client's next EVAL runs in a Lua debugging session (Redis's
+    /// `CLIENT_LUA_DEBUG`).
+    pub const LUA_DEBUG: u32 = 1 << 12;
+    /// `SCRIPT DEBUG SYNC`: that session runs in the server itself instead of a forked child.
+    pub const LUA_DEBUG_SYNC: u32 = 1 << 13;
     /// Blocking commands must not block (inside MULTI/EXEC, scripts): they reply as if timed out at once.
     pub const DENY_BLOCKING: u32 = 1 << 22;
     /// Inside MULTI: commands are queued until EXEC or DISCARD (CLIENT LIST `x`).

@@ -11,7 +11,7 @@ use std::hash::BuildHasherDefault;
 use super::{env, parse_shebang, run, HostLua, ScriptHost};
 use crate::args::Args;
 use crate::lua::value::Value;
-use crate::net::client::ClientState;
+use crate::net::client::{flags as cf, ClientState};
 use crate::resp::reply::Reply;
 
 /// One cached script.
@@ -176,8 +176,75 @@ pub fn call_script_flags(st: &crate::state::ServerState, kind: EvalKind, args: A
 }
 
 /// EVAL/EVALSHA/EVAL_RO/EVALSHA_RO `script|sha numkeys [key ...] [arg ...]` for caller `c` (Redis's
-/// `evalGenericCommand`); the reply goes to `c.reply`.
+/// `evalCommand`/`evalShaCommand`): in a Lua debugging session when the client asked for one with SCRIPT DEBUG.
+/// The reply goes to `c.reply`.
 pub fn eval_command<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Args, kind: EvalKind) {
+    if !c.has(cf::LUA_DEBUG) {
+        eval_generic(host, c, args, kind);
+    } else if kind.sha {
+        if args.get(1).len() != 40 {
+            c.reply.error("NOSCRIPT No matching script. Please use EVAL.");
+        } else {
+            c.reply.error("ERR Please use EVAL instead of EVALSHA for debugging");
+        }
+    } else {
+        eval_with_debugging(host, c, args, kind);
+    }
+}
+
+/// Redis's `evalGenericCommandWithDebugging` (`ldbStartSession` + EVAL + `ldbEndSession`): with SCRIPT DEBUG YES
+/// the session runs in a forked child, which replies and exits (the parent closes its side of the client);
+/// with SYNC it runs here, blocking the server. Either way the connection is closed after EVAL's reply.
+fn eval_with_debugging<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Args, kind: EvalKind) {
+    use crate::sys::process::{self, Forked};
+    let forked = !c.has(cf::LUA_DEBUG_SYNC);
+    if forked {
+        let started = std::time::Instant::now();
+        match process::fork() {
+            Err(e) => {
+                c.reply.error(&format!(
+                    "ERR Fork() failed: can't run EVAL in debugging mode: {}",
+                    crate::sys::error_text(&e)
+                ));
+                c.flags &= !(cf::LUA_DEBUG | cf::LUA_DEBUG_SYNC);
+                return;
+            }
+            Ok(Forked::Parent { child_pid }) => {
+                let st = host.state();
+                st.persist.stats.total_forks += 1;
+                st.persist.stats.latest_fork_usec = started.elapsed().as_micros() as u64;
+                crate::latency::add_sample_if_needed("fork", st.persist.stats.latest_fork_usec / 1000);
+                st.scripting.ldb_children.push(child_pid);
+                // The child owns the conversation from here; this side goes away without a word.
+                c.flags |= cf::CLOSE_ASAP;
+                c.flags &= !(cf::LUA_DEBUG | cf::LUA_DEBUG_SYNC);
+                return;
+            }
+            Ok(Forked::Child) => {
+                process::ignore_shutdown_signals();
+                crate::oom::enter_child();
+                crate::log_warning!("Redis forked for debugging eval");
+            }
+        }
+    } else {
+        crate::log_warning!("Redis synchronous debugging eval session started");
+    }
+    host.state().scripting.ldb = Some(Box::new(super::ldb::Session::new(c.fd, forked, args.get(1))));
+    eval_generic(host, c, args, kind);
+    if let Some(mut s) = host.state().scripting.ldb.take() {
+        s.end();
+    }
+    if forked {
+        let _ = crate::sys::socket::write_all_timeout(c.fd, c.reply.pending(), super::ldb::SEND_TIMEOUT_MS);
+        crate::log_warning!("Lua debugging session child exiting");
+        process::exit_child(0);
+    }
+    crate::log_warning!("Redis synchronous debugging eval session ended");
+    c.flags |= cf::CLOSE_AFTER_REPLY;
+}
+
+/// Redis's `evalGenericCommand`.
+fn eval_generic<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Args, kind: EvalKind) {
     if kind.sha && args.get(1).len() != 40 {
         c.reply.error("NOSCRIPT No matching script. Please use EVAL.");
         return;

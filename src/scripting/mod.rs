@@ -58,6 +58,7 @@ pub mod env;
 pub mod eval;
 pub mod function;
 pub mod function_lua;
+pub mod ldb;
 pub mod rand;
 pub mod redis_lib;
 pub mod run;
@@ -202,6 +203,10 @@ pub struct Scripting {
     pub rng: rand::Lrand48,
     /// The argument vector `redis.call` builds, kept between calls for its buffers.
     pub argv: crate::args::OwnedArgs,
+    /// The Lua debugging session of the running EVAL, if its client asked for one (`SCRIPT DEBUG`).
+    pub ldb: Option<Box<ldb::Session>>,
+    /// Pids of forked debugging sessions (`SCRIPT DEBUG YES`) not reaped yet.
+    pub ldb_children: Vec<i32>,
 }
 
 impl Scripting {

@@ -10,7 +10,7 @@ use std::any::Any;
 
 use super::call::{script_call, CallResult};
 use super::convert::{error_table, reply_to_lua};
-use super::ScriptHost;
+use super::{ldb, ScriptHost};
 use crate::args::OwnedArgs;
 use crate::config::LogLevel;
 use crate::lua::value::{ErrorKind, LuaError, TableRef, Value};
@@ -105,6 +105,7 @@ fn generic_command<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any, raise_error: b
         let mut argv = std::mem::take(&mut host.state().scripting.argv);
         if let Err(msg) = args_to_argv(l, &mut argv) {
             host.state().scripting.argv = argv;
+            log_error(host, msg.as_bytes());
             let t = error_table(l, msg.as_bytes());
             if raise_error {
                 return Err(l.error_value(Value::Table(t)));
@@ -112,11 +113,31 @@ fn generic_command<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any, raise_error: b
             l.push(Value::Table(t));
             return Ok(1);
         }
-        let outcome = script_call(host, &argv, |bytes| (reply_to_lua(l, bytes), bytes.first() == Some(&b'-')));
+        let debugging = match ldb::logging(host) {
+            Some(s) => {
+                ldb::log_command(s, argv.args());
+                true
+            }
+            None => false,
+        };
+        let outcome = script_call(host, &argv, |bytes| {
+            let logged = debugging.then(|| ldb::ReplyLog::new(bytes));
+            (reply_to_lua(l, bytes), bytes.first() == Some(&b'-'), logged)
+        });
         host.state().scripting.argv = argv;
+        let outcome = outcome.map(|o| match o {
+            CallResult::Reply((v, is_error, logged)) => {
+                if let (Some(entry), Some(s)) = (logged, ldb::logging(host)) {
+                    entry.log(s);
+                }
+                CallResult::Reply((v, is_error))
+            }
+            CallResult::Refused(msg) => CallResult::Refused(msg),
+        });
         let (v, is_error) = match outcome {
             None => return Err(raise(l, b"redis.call/pcall can only be called inside a script invocation")),
             Some(CallResult::Refused(msg)) => {
+                log_error(host, msg.as_bytes());
                 let t = error_table(l, msg.as_bytes());
                 l.set_field(t, "ignore_error_stats_update", Value::Bool(true));
                 (Value::Table(t), true)
@@ -129,6 +150,15 @@ fn generic_command<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any, raise_error: b
         l.push(v);
         Ok(1)
     })
+}
+
+/// `luaPushError`'s debugger log: `<error> msg` while a debugging session steps.
+fn log_error<H: ScriptHost>(host: &mut H, msg: &[u8]) {
+    if let Some(s) = ldb::logging(host) {
+        let mut e = b"<error> ".to_vec();
+        e.extend_from_slice(msg);
+        s.log(e);
+    }
 }
 
 fn redis_call<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
@@ -341,17 +371,6 @@ fn replicate_commands(l: &mut Lua, _any: &mut dyn Any) -> Result<usize, LuaError
     Ok(1)
 }
 
-/// `redis.breakpoint()`: false outside the Lua debugger (ferredis has no debugger sessions).
-fn breakpoint(l: &mut Lua, _any: &mut dyn Any) -> Result<usize, LuaError> {
-    l.push(Value::Bool(false));
-    Ok(1)
-}
-
-/// `redis.debug(...)`: logs to the debugger console only; nothing outside a debugging session.
-fn debug(_l: &mut Lua, _any: &mut dyn Any) -> Result<usize, LuaError> {
-    Ok(0)
-}
-
 /// Redis's `math.random` over `redisLrand48` (the same numbers as Redis for the same sequence of calls).
 fn math_random<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
     let Some(host) = any.downcast_mut::<H>() else {
@@ -436,8 +455,8 @@ pub fn register<H: ScriptHost>(l: &mut Lua, eval_mode: bool) {
     l.set_field(r, "REPL_ALL", Value::Num(super::REPL_ALL as f64));
     l.register(r, "acl_check_cmd", acl_check_cmd::<H>);
     if eval_mode {
-        l.register(r, "breakpoint", breakpoint);
-        l.register(r, "debug", debug);
+        l.register(r, "breakpoint", super::ldb::breakpoint::<H>);
+        l.register(r, "debug", super::ldb::debug::<H>);
         l.register(r, "replicate_commands", replicate_commands);
     }
     l.set_field(g, "redis", Value::Table(r));

@@ -181,7 +181,12 @@ pub fn call_function<H: ScriptHost>(
     let eval = run.has(run_flags::EVAL_MODE);
     let threshold = host.state().config.busy_reply_threshold;
     host.state().scripting.run = Some(run);
-    if threshold > 0 {
+    if host.state().scripting.ldb.is_some() {
+        // A debugging session replaces the busy-script hook (as in Redis): its hook looks at every instruction.
+        l.hook = Some(super::ldb::hook::<H>);
+        l.hook_interval = 1;
+        l.vm.hook_left = 1;
+    } else if threshold > 0 {
         l.hook = Some(hook::<H>);
         l.hook_interval = HOOK_INTERVAL;
     }

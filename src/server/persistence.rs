@@ -186,23 +186,11 @@ impl Server {
 
     /// Cron work: reap a finished child, start scheduled jobs, check the save points and the AOF growth.
     pub(super) fn persistence_cron(&mut self) {
-        if let Some((child, ok)) = self.state.persist.reap() {
-            self.state.set_child(None);
-            match child.kind {
-                ChildKind::Rdb => {
-                    if ok && !child.diskless {
-                        self.state.dirty = self.state.dirty.saturating_sub(child.dirty_at_start);
-                        self.state.lastsave_s = crate::util::now_ms() / 1000;
-                    }
-                    if !child.diskless {
-                        self.repl_bgsave_done(ok);
-                    } else {
-                        self.repl_diskless_child_done(ok);
-                    }
-                }
-                ChildKind::Aof => self.aof_rewrite_done(child.tmp_path.clone(), ok, child.killed_on_purpose()),
-            }
+        // Forked Lua debugging sessions that ended (Redis's `ldbRemoveChild` in `checkChildrenDone`).
+        if !self.state.scripting.ldb_children.is_empty() {
+            self.state.scripting.ldb_children.retain(|&pid| !crate::sys::process::child_exited(pid));
         }
+        self.reap_persistence_child();
         if self.state.persist.child.is_some() {
             return;
         }
@@ -228,6 +216,27 @@ impl Server {
         self.aof_cron();
     }
 
+    /// Reaps the background child if it ended and finishes its job (Redis's `checkChildrenDone`).
+    fn reap_persistence_child(&mut self) {
+        if let Some((child, ok)) = self.state.persist.reap() {
+            self.state.set_child(None);
+            match child.kind {
+                ChildKind::Rdb => {
+                    if ok && !child.diskless {
+                        self.state.dirty = self.state.dirty.saturating_sub(child.dirty_at_start);
+                        self.state.lastsave_s = crate::util::now_ms() / 1000;
+                    }
+                    if !child.diskless {
+                        self.repl_bgsave_done(ok);
+                    } else {
+                        self.repl_diskless_child_done(ok);
+                    }
+                }
+                ChildKind::Aof => self.aof_rewrite_done(child.tmp_path.clone(), ok, child.killed_on_purpose()),
+            }
+        }
+    }
+
     /// The persistence half of Redis's `finishShutdown`: kills a running child, flushes and fsyncs the AOF, and
     /// saves the RDB when save points exist (or `save` asks) unless `nosave`. Returns false, with the reason
     /// logged, when the shutdown must not go on: the AOF is being turned on and its first rewrite still runs, or
@@ -235,6 +244,9 @@ impl Server {
     pub(super) fn shutdown_persistence(&mut self, flags: ShutdownFlags) -> bool {
         // A half-loaded dataset is never saved over the file it comes from.
         let (nosave, save) = if self.state.persist.stats.loading { (true, false) } else { (flags.nosave, flags.save) };
+        // A child that already ended is finished first (during a busy script the cron has not run): a first AOF
+        // rewrite that completed no longer holds the shutdown up.
+        self.reap_persistence_child();
         if self.state.persist.child_kind() == Some(ChildKind::Rdb) {
             // Its snapshot would race with (and could overwrite) the one saved below.
             log_warning!("There is a child saving an .rdb. Killing it!");

@@ -167,6 +167,11 @@ impl Server {
             let n = r.replicas.len();
             log_notice!("{} of {} replicas are in sync when shutting down.", n - lagging, n);
         }
+        // Forked Lua debugging sessions end with us (Redis's `ldbKillForkedSessions`).
+        for pid in std::mem::take(&mut self.state.scripting.ldb_children) {
+            log_warning!("Killing debugging session {pid}");
+            let _ = crate::sys::process::kill(pid, libc::SIGKILL);
+        }
         if !self.shutdown_persistence(flags) {
             log_warning!("Errors trying to shut down the server. Check the logs for more information.");
             self.cancel_shutdown(running);

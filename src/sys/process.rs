@@ -23,6 +23,23 @@ pub fn exit_child(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// Ignores SIGTERM and SIGINT from now on (a forked child whose parent handles shutdown: Redis's Lua debugging
+/// session child).
+pub fn ignore_shutdown_signals() {
+    for sig in [libc::SIGTERM, libc::SIGINT] {
+        // SAFETY: SIG_IGN is a constant disposition; signal has no other preconditions.
+        unsafe { libc::signal(sig, libc::SIG_IGN) };
+    }
+}
+
+/// Whether child `pid` has ended (reaping it): `waitpid(pid, WNOHANG)`. An error (no such child) counts as ended.
+pub fn child_exited(pid: i32) -> bool {
+    let mut status: libc::c_int = 0;
+    // SAFETY: `status` is a valid out-pointer; WNOHANG never blocks.
+    let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+    r != 0
+}
+
 /// How a child process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {

@@ -38,6 +38,31 @@ pub fn wait_readable(fd: RawFd, timeout_ms: i32) -> io::Result<bool> {
     }
 }
 
+/// Writes all of `buf` to a non-blocking socket, waiting for room up to `timeout_ms` each time the socket is full
+/// (Redis's blocking connection with a send timeout, `connSendTimeout`). Used where the loop deliberately talks to
+/// one client synchronously (the Lua debugger).
+pub fn write_all_timeout(fd: RawFd, mut buf: &[u8], timeout_ms: i32) -> io::Result<()> {
+    while !buf.is_empty() {
+        match write(fd, buf) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let mut p = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
+                // SAFETY: `p` is one valid pollfd living across the call, and the count passed is 1.
+                match syscall!(unsafe { libc::poll(&mut p, 1, timeout_ms) }) {
+                    Ok(0) => return Err(io::ErrorKind::TimedOut.into()),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 fn set_int_opt(fd: RawFd, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
     // SAFETY: `value` is a c_int living across the call and its exact size is passed.
     syscall!(unsafe {

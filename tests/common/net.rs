@@ -32,37 +32,55 @@ impl Server {
     /// Starts the server with `--port <free> --bind 127.0.0.1 --logfile <tmp> --enable-debug-command yes` (DEBUG is
     /// off by default, as in Redis) plus `extra` directives, and waits until it accepts connections.
     pub fn start(extra: &[&str]) -> Server {
-        let port = free_port();
-        let dir = temp_dir("log");
-        let log = dir.join("server.log");
-        let mut args: Vec<String> = vec!["--port".into(), port.to_string(), "--bind".into(), "127.0.0.1".into()];
-        args.push("--logfile".into());
-        args.push(log.to_str().unwrap().into());
-        args.extend(
-            ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"].iter().map(|s| s.to_string()),
-        );
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let child = Command::new(server_bin())
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let s = Server { child: Some(child), port, log };
-        s.wait_ready();
-        s
+        // A port picked free can be taken before the server binds it (another test's connection got it as its
+        // ephemeral port): a server that exits at once is retried on another port.
+        for attempt in 0..3 {
+            let port = free_port();
+            let dir = temp_dir("log");
+            let log = dir.join("server.log");
+            let mut args: Vec<String> = vec!["--port".into(), port.to_string(), "--bind".into(), "127.0.0.1".into()];
+            args.push("--logfile".into());
+            args.push(log.to_str().unwrap().into());
+            args.extend(
+                ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"].iter().map(|s| s.to_string()),
+            );
+            args.extend(extra.iter().map(|s| s.to_string()));
+            let child = Command::new(server_bin())
+                .args(&args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn server");
+            let mut s = Server { child: Some(child), port, log };
+            match s.wait_ready() {
+                Ok(()) => return s,
+                Err(e) if attempt == 2 => panic!("{e}"),
+                Err(_) => {}
+            }
+        }
+        unreachable!("the last attempt panics")
     }
 
-    pub fn wait_ready(&self) {
+    /// Waits until the server answers PING; Err (with its log) if it exited first or never answered.
+    pub fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
+            if let Some(Ok(Some(st))) = self.child.as_mut().map(|c| c.try_wait()) {
+                self.child = None;
+                return Err(format!("server exited early ({st}); log:\n{}", self.log_text()));
+            }
+            if let Ok(mut t) = TcpStream::connect(("127.0.0.1", self.port)) {
+                let _ = t.set_read_timeout(Some(Duration::from_secs(2)));
+                // Any reply will do (a server with a password answers -NOAUTH): it is up and serving.
+                let mut buf = [0u8; 1];
+                if t.write_all(b"PING\r\n").is_ok() && t.read_exact(&mut buf).is_ok() && matches!(buf[0], b'+' | b'-') {
+                    return Ok(());
+                }
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("server did not start; log:\n{}", self.log_text());
+        Err(format!("server did not start; log:\n{}", self.log_text()))
     }
 
     pub fn connect(&self) -> Conn {
