@@ -189,9 +189,9 @@ impl Value {
             Value::List(List::ListPack(lp)) => Value::List(List::ListPack(lp.clone())),
             Value::List(List::QuickList(q)) => Value::List(List::QuickList(q.clone())),
             Value::Hash(Hash::ListPack(lp)) => Value::Hash(Hash::ListPack(lp.clone())),
-            // New tables get their own seed (see `dict::fresh_seed`) and their final size up front.
+            // New tables (each with its own hash seed) get their final size up front.
             Value::Hash(Hash::HashTable(d)) => {
-                let mut n = Dict::with_seed(crate::dict::fresh_seed());
+                let mut n = Dict::new();
                 n.reserve(d.len());
                 for p in d.iter() {
                     n.insert(p.clone());
@@ -200,7 +200,7 @@ impl Value {
             }
             Value::Set(Set::IntSet(s)) => Value::Set(Set::IntSet(s.clone())),
             Value::Set(Set::HashTable(d)) => {
-                let mut n = Dict::with_seed(crate::dict::fresh_seed());
+                let mut n = Dict::new();
                 n.reserve(d.len());
                 for m in d.iter() {
                     n.insert(m.clone());
@@ -210,7 +210,7 @@ impl Value {
             Value::ZSet(ZSet::ListPack(lp)) => Value::ZSet(ZSet::ListPack(lp.clone())),
             Value::ZSet(ZSet::SkipList(z)) => {
                 // The arena keeps node indexes on clone, so the dict's node references stay valid.
-                let mut dict = Dict::with_seed(crate::dict::fresh_seed());
+                let mut dict = Dict::new();
                 dict.reserve(z.dict.len());
                 for e in z.dict.iter() {
                     dict.insert(e.clone());

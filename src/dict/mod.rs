@@ -253,14 +253,17 @@ impl<E: DictEntry> Table<E> {
         self.probe(h, key).ok()
     }
 
-    /// Puts an element whose key is known to be absent (the table has room).
+    /// Puts an element whose key is known to be absent (the table has room). Returns how far from its home slot
+    /// it landed.
     #[inline]
-    fn place(&mut self, h: u64, e: E) {
-        let mut i = self.home(h);
+    fn place(&mut self, h: u64, e: E) -> usize {
+        let home = self.home(h);
+        let mut i = home;
         while self.ctrl[i] != 0 {
             i = self.next(i);
         }
         self.put_at(i, h, e);
+        self.dist(home, i)
     }
 
     /// Fills the empty slot `i` (which must be the first empty slot of `h`'s probe path).
@@ -322,7 +325,56 @@ pub struct Dict<E: DictEntry> {
     /// Next slot of `t[0]` to migrate while rehashing.
     rehash_idx: usize,
     resize_allowed: bool,
+    /// This dict's own hash seed (see "Insertion order" in the module documentation): chosen when the dict is
+    /// created, again whenever it becomes empty, and by the probe guard's rebuild.
     seed: u64,
+    /// The low [`CURSOR_TAG_BITS`] bits of every SCAN cursor this dict hands out. A guard rebuild changes the seed
+    /// of a non-empty dict and bumps the tag, so a cursor from before the rebuild is recognised and its scan
+    /// restarts from the beginning (elements are returned again, none is missed).
+    scan_tag: u16,
+    guard: ProbeGuard,
+    work: ProbeWork,
+}
+
+/// The probe-length guard's state (see "Insertion order" in the module documentation).
+#[derive(Clone, Copy, Default, Debug)]
+struct ProbeGuard {
+    /// New-key inserts in the current window.
+    inserts: u32,
+    /// Their displacements (slots walked past the home slot), summed.
+    disp: u64,
+    /// Displacement beyond the allowance, accumulated over windows (never below 0): the probing work the table's
+    /// clustering has cost so far. A rebuild under a new seed is due when it exceeds what the rebuild costs.
+    wasted: u64,
+}
+
+/// Inserts per guard window: the allowance is computed once per window, so the per-insert cost is two additions
+/// and a comparison.
+const GUARD_WINDOW: u32 = 64;
+
+/// A single insert displaced at least this far checks its window at once, so a long run costs at most one
+/// window's worth of inserts before the guard looks at it.
+const GUARD_LONG: usize = 128;
+
+/// Wasted displacement tolerated beyond the table's length before the guard rebuilds.
+const GUARD_SLACK: u64 = 4096;
+
+/// Low bits of a SCAN cursor that carry the dict's [`Dict::scan_tag`]; the position part is a multiple of
+/// `2^CURSOR_TAG_BITS`, so tables of up to `2^(64 - CURSOR_TAG_BITS)` slots are scanned bucket by bucket.
+const CURSOR_TAG_BITS: u32 = 16;
+const CURSOR_TAG_MASK: u64 = (1 << CURSOR_TAG_BITS) - 1;
+
+/// Counters of the probing work a dict has done, for tests, benchmarks and DEBUG HTSTATS-like reporting.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct ProbeWork {
+    /// New keys inserted.
+    pub inserts: u64,
+    /// Slots walked past the home slot by those inserts and by rehash and rebuild placements.
+    pub displacement: u64,
+    /// Elements moved by rehashing (growth, shrinking) and by guard rebuilds.
+    pub moves: u64,
+    /// Guard rebuilds under a new seed.
+    pub rebuilds: u64,
 }
 
 impl<E: DictEntry> Default for Dict<E> {
@@ -331,22 +383,21 @@ impl<E: DictEntry> Default for Dict<E> {
     }
 }
 
-/// A hash seed of its own for a table filled from another table's iteration (or from a file written that way):
-/// iteration is in hash order, and inserting keys in ascending hash order into a growing linear-probing table with
-/// the same seed piles them into long runs (quadratic). A different seed makes that order random for the new table.
+/// A new hash seed, for a dict being created or emptied (see "Insertion order" in the module documentation):
+/// SplitMix64 over a per-thread counter that starts at a random point, so every dict gets a distinct,
+/// well-mixed seed for the price of a few arithmetic instructions, and no two dicts share a hash order.
 pub fn fresh_seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
     thread_local! {
-        static STATE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+        static STATE: std::cell::Cell<u64> = std::cell::Cell::new(process_seed());
     }
-    let n = STATE.with(|c| {
+    let mut z = STATE.with(|c| {
         let v = c.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
         c.set(v);
         v
     });
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(n ^ process_seed());
-    h.finish()
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// The random per-process hash seed.
@@ -365,6 +416,15 @@ const P0: u64 = 0xa076_1d64_78bd_642f;
 const P1: u64 = 0xe703_7ed1_a0b4_28db;
 const P2: u64 = 0x8ebc_6af0_9c88_c6e3;
 const P3: u64 = 0x5899_65cc_7537_4cc3;
+
+/// Mean displacement the guard allows per insert into a table of `size` slots with `free` of them empty: twice
+/// what linear probing with random hashes gives, `((size/free)^2 - 1) / 2` (Knuth's unsuccessful search),
+/// plus 8. Inserts in an order that clusters the table walk runs far longer than that.
+#[inline]
+fn allowed_displacement(size: usize, free: usize) -> f64 {
+    let r = size as f64 / free as f64;
+    r * r + 7.0
+}
 
 /// The control byte of an element: 7 low hash bits (independent of the home slot, which uses the top bits) with
 /// the high bit set so that it is never 0 (empty).
@@ -444,13 +504,24 @@ pub fn hash_with(seed: u64, key: &[u8]) -> u64 {
 }
 
 impl<E: DictEntry> Dict<E> {
+    /// An empty dict with a hash seed of its own ([`fresh_seed`]).
     pub fn new() -> Self {
-        Dict::with_seed(process_seed())
+        Dict::with_seed(fresh_seed())
     }
 
-    /// A dict with a chosen hash seed (tests and benchmarks want reproducible layouts).
+    /// A dict with a chosen hash seed (tests and benchmarks want reproducible layouts). The seed still changes
+    /// when the dict is emptied or rebuilt by the probe guard.
     pub fn with_seed(seed: u64) -> Self {
-        Dict { t: [Table::empty(), Table::empty()], rehashing: false, rehash_idx: 0, resize_allowed: true, seed }
+        Dict {
+            t: [Table::empty(), Table::empty()],
+            rehashing: false,
+            rehash_idx: 0,
+            resize_allowed: true,
+            seed,
+            scan_tag: (seed >> 48) as u16,
+            guard: ProbeGuard::default(),
+            work: ProbeWork::default(),
+        }
     }
 
     #[inline]
@@ -549,6 +620,8 @@ impl<E: DictEntry> Dict<E> {
                 Err(i) => {
                     if !self.needs_room(ti) {
                         self.t[ti].put_at(i, h, e);
+                        let d = self.t[ti].dist(self.t[ti].home(h), i);
+                        self.note_insert(d);
                         return None;
                     }
                 }
@@ -556,7 +629,8 @@ impl<E: DictEntry> Dict<E> {
         }
         self.make_room();
         let ti = self.rehashing as usize;
-        self.t[ti].place(h, e);
+        let d = self.t[ti].place(h, e);
+        self.note_insert(d);
         None
     }
 
@@ -577,6 +651,8 @@ impl<E: DictEntry> Dict<E> {
                 Err(i) => {
                     if !self.needs_room(ti) {
                         self.t[ti].put_at(i, h, e);
+                        let d = self.t[ti].dist(self.t[ti].home(h), i);
+                        self.note_insert(d);
                         return Ok(());
                     }
                 }
@@ -585,8 +661,86 @@ impl<E: DictEntry> Dict<E> {
         // Both tables were checked; making room only moves elements.
         self.make_room();
         let ti = self.rehashing as usize;
-        self.t[ti].place(h, e);
+        let d = self.t[ti].place(h, e);
+        self.note_insert(d);
         Ok(())
+    }
+
+    /// Counts a new key's displacement for the probe guard, and checks the window when it is complete or the
+    /// displacement was long.
+    #[inline(always)]
+    fn note_insert(&mut self, d: usize) {
+        self.work.inserts += 1;
+        self.work.displacement += d as u64;
+        self.guard.inserts += 1;
+        self.guard.disp += d as u64;
+        if self.guard.inserts >= GUARD_WINDOW || d >= GUARD_LONG {
+            self.check_guard();
+        }
+    }
+
+    /// Closes a guard window: adds the displacement beyond what random hashes would give at this fill (or takes
+    /// off what was below it) and rebuilds under a new seed once the excess exceeds the cost of a rebuild.
+    #[cold]
+    fn check_guard(&mut self) {
+        let g = self.guard;
+        self.guard.inserts = 0;
+        self.guard.disp = 0;
+        let ti = self.rehashing as usize;
+        let size = self.t[ti].size();
+        // The fill of the insert target, counting what is still waiting in the old table (an overestimate while
+        // rehashing, which only makes the allowance more generous).
+        let free = size.saturating_sub(self.len()).max(1);
+        let allowance = (g.inserts as f64 * allowed_displacement(size, free)) as u64;
+        self.guard.wasted = (self.guard.wasted + g.disp).saturating_sub(allowance);
+        if self.guard.wasted > self.len() as u64 + GUARD_SLACK {
+            self.rebuild_with_new_seed(size);
+        }
+    }
+
+    /// Moves every element into one table of the insert target's size under a new seed, at once (the guard's
+    /// remedy for a clustered table; see "Insertion order" in the module documentation). SCAN cursors handed out
+    /// before are recognised by the bumped tag and restart.
+    #[cold]
+    fn rebuild_with_new_seed(&mut self, size: usize) {
+        let size = size.max(size_for(self.len().saturating_mul(4).div_ceil(3) + 1));
+        let old = std::mem::replace(&mut self.t, [Table::empty(), Table::empty()]);
+        self.rehashing = false;
+        self.rehash_idx = 0;
+        self.seed = fresh_seed();
+        self.scan_tag = self.scan_tag.wrapping_add(1);
+        self.guard = ProbeGuard::default();
+        self.work.rebuilds += 1;
+        let seed = self.seed;
+        let mut t = Table::with_size(size);
+        for mut from in old {
+            let n = from.slots.len();
+            for j in 0..n {
+                if let Some(Some(ahead)) = from.slots.get(j + REHASH_PREFETCH) {
+                    ahead.prefetch();
+                }
+                if let Some(e) = from.slots[j].take() {
+                    let d = t.place(hash_with(seed, e.key()), e);
+                    self.work.moves += 1;
+                    self.work.displacement += d as u64;
+                }
+            }
+        }
+        self.t[0] = t;
+    }
+
+    /// The probing work done so far (see [`ProbeWork`]).
+    pub fn probe_work(&self) -> ProbeWork {
+        self.work
+    }
+
+    /// A new seed for an empty dict, so the next keys are not placed by the old seed's order (a table emptied and
+    /// refilled in its own SCAN order would otherwise cluster). Safe for SCAN: no element was present throughout
+    /// a scan that saw the dict empty, and the tag is kept so such a cursor continues rather than restarts.
+    fn reseed_empty(&mut self) {
+        debug_assert!(self.is_empty());
+        self.seed = fresh_seed();
+        self.guard = ProbeGuard::default();
     }
 
     /// Whether adding one element to table `ti` calls for a resize first. While rehashing the new table must
@@ -660,12 +814,16 @@ impl<E: DictEntry> Dict<E> {
         if self.rehashing && self.t[0].used == 0 {
             self.finish_rehash();
         }
+        if self.is_empty() {
+            self.reseed_empty();
+        }
     }
 
     pub fn clear(&mut self) {
         self.t = [Table::empty(), Table::empty()];
         self.rehashing = false;
         self.rehash_idx = 0;
+        self.reseed_empty();
     }
 
     /// All elements, in no particular order.
@@ -684,24 +842,42 @@ impl<E: DictEntry> Dict<E> {
         let [a, b] = std::mem::replace(&mut self.t, [Table::empty(), Table::empty()]);
         self.rehashing = false;
         self.rehash_idx = 0;
+        self.reseed_empty();
         a.slots.into_vec().into_iter().chain(b.slots.into_vec()).flatten()
     }
 
     /// Visits one step of a SCAN from `cursor`: every element whose hash lies in the home range of the smaller
     /// table's bucket containing `cursor` (in both tables while rehashing). Returns the next cursor, 0 when the
     /// whole hash space has been covered. Elements present for the whole scan are visited at least once.
+    ///
+    /// A cursor is a hash value rounded down to a multiple of `2^CURSOR_TAG_BITS`, with the dict's scan tag in the
+    /// low bits. A cursor whose tag is not this dict's (it was handed out before a guard rebuild changed the seed,
+    /// or by another dict) restarts the scan: the elements are returned again, none is skipped.
     pub fn scan<F: FnMut(&E)>(&self, cursor: u64, mut f: F) -> u64 {
         if self.is_empty() {
             return 0;
         }
-        // The step covers [cursor, end of the smaller table's bucket holding cursor).
+        let mut lo = cursor & !CURSOR_TAG_MASK;
+        if lo != 0 && (cursor & CURSOR_TAG_MASK) as u16 != self.scan_tag {
+            lo = 0;
+        }
+        // The step covers [lo, end of the smaller table's bucket holding lo), rounded up to the cursor's
+        // granularity (the next bucket's first hashes, if the end is not a multiple, are covered now).
         let small = if self.rehashing && self.t[1].size() < self.t[0].size() { &self.t[1] } else { &self.t[0] };
-        let (lo, hi) = (cursor, small.bucket_end(cursor)); // hi == 0 when this is the last bucket
+        let end = small.bucket_end(lo); // 0 when this is the last bucket
+        let hi = match end {
+            0 => 0,
+            e => e.checked_add(CURSOR_TAG_MASK).map_or(0, |v| v & !CURSOR_TAG_MASK),
+        };
         self.scan_range(0, lo, hi, &mut f);
         if self.rehashing {
             self.scan_range(1, lo, hi, &mut f);
         }
-        hi
+        if hi == 0 {
+            0
+        } else {
+            hi | self.scan_tag as u64
+        }
     }
 
     /// SCAN's loop (Redis's `scanGenericCommand`): scan steps from `cursor` until at least `count` elements were
@@ -858,12 +1034,13 @@ impl<E: DictEntry> Dict<E> {
                 let Some(e) = old.slots[j].take() else { break };
                 old.ctrl[j] = 0;
                 old.used -= 1;
-                new.place(hash_with(seed, e.key()), e);
+                self.work.displacement += new.place(hash_with(seed, e.key()), e) as u64;
                 moved += 1;
                 j += 1;
             }
             self.rehash_idx = j;
         }
+        self.work.moves += moved as u64;
         if old.used == 0 {
             self.finish_rehash();
             return false;
@@ -923,11 +1100,44 @@ impl<E: DictEntry> Dict<E> {
         } else if size > MIN_SIZE && used * 10 < size {
             let target = size_for(used * 2);
             if target < size {
-                self.start_resize(target);
+                if self.would_cluster(target) {
+                    // What is left sits in a narrow part of the hash space (keys deleted in SCAN order): a smaller
+                    // table under this seed would pile it into one run. Shrink under a new seed instead.
+                    self.rebuild_with_new_seed(target);
+                } else {
+                    self.start_resize(target);
+                }
             }
         } else if used * 4 > size * 3 && self.growth_fits_memory() {
             self.start_resize(grown_size(size));
         }
+    }
+
+    /// Whether moving this (not rehashing) table's elements into a table of `size` slots under the same seed
+    /// would displace them far more than random hashes would: the elements left after deleting most keys in hash
+    /// order (SCAN order) all sit in one part of the hash space, and a smaller table maps that part onto fewer
+    /// slots than there are elements. Reads only the control bytes: an element's slot stands in for its hash
+    /// (slot order is hash order, up to the element's displacement), and the migration is simulated in that order
+    /// (each element lands at its home in the new table or just after the previous one).
+    fn would_cluster(&self, size: usize) -> bool {
+        let t = &self.t[0];
+        let (old, used) = (t.size(), t.used);
+        if used == 0 || size == 0 {
+            return false;
+        }
+        let mut next_free = 0usize; // first slot after the last placed element (may pass `size`: the wrap)
+        let mut total = 0u64;
+        for (i, &c) in t.ctrl.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            let home = ((i as u128 * size as u128) / old as u128) as usize;
+            let at = home.max(next_free);
+            total += (at - home) as u64;
+            next_free = at + 1;
+        }
+        let free = size.saturating_sub(used).max(1);
+        total as f64 > used as f64 * allowed_displacement(size, free) + GUARD_SLACK as f64
     }
 
     /// Forbids resizing while a forked child shares our pages (copy-on-write), except when the fill gets extreme.

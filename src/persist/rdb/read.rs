@@ -278,17 +278,6 @@ impl<'r> Src<'r> {
 // ---------------------------------------------------------------------------------------------------------------
 // Values
 
-/// A hash seed for a dict filled by the loader, independent of the seed of the dict the data was written from.
-///
-/// Why: the writer walks hash tables in slot order, which for our open-addressing tables is hash order. Inserting
-/// keys in ascending hash order into a linear-probing table that is still growing piles every key into the first
-/// part of the table (each probe walks the whole run: quadratic). Redis-made files are in Redis's order and do
-/// not have the problem, but our own files loaded back by the same process (DEBUG RELOAD, tests) would. A fresh
-/// seed per loaded dict makes the file order random with respect to the new table.
-pub(crate) fn fresh_seed() -> u64 {
-    crate::dict::fresh_seed()
-}
-
 /// Finishes a resize the last insert started. Loading is not latency-bound (Redis loads synchronously too), and
 /// with the migration done at once inserts probe one table instead of two for the rest of the growth step.
 #[inline]
@@ -296,11 +285,6 @@ fn finish_resize<E: crate::dict::DictEntry>(d: &mut Dict<E>) {
     if d.is_rehashing() {
         while d.rehash_step(1 << 16) {}
     }
-}
-
-/// An empty dict for loaded members (see [`fresh_seed`]).
-fn loaded_dict<E: crate::dict::DictEntry>() -> Dict<E> {
-    Dict::with_seed(fresh_seed())
 }
 
 /// Value loading state: the source, the options, scratch space.
@@ -383,7 +367,7 @@ fn check_zset_listpack(lp: &Listpack, deep: bool) -> bool {
 
 /// Hash listpack → hash table; None on a duplicate field.
 fn hash_table_from(lp: &Listpack) -> Option<Hash> {
-    let mut d = loaded_dict();
+    let mut d = Dict::new();
     let (mut fb, mut vb) = ([0u8; 24], [0u8; 24]);
     for (f, v) in lp.pairs() {
         if d.insert(HashPair::new(f.bytes(&mut fb), v.bytes(&mut vb))).is_some() {
@@ -396,7 +380,7 @@ fn hash_table_from(lp: &Listpack) -> Option<Hash> {
 
 /// Zset listpack → skiplist; None on a duplicate member or a bad score.
 fn skiplist_from(lp: &Listpack) -> Option<ZSet> {
-    let mut z = ZSkip { dict: loaded_dict(), list: SkipList::new() };
+    let mut z = ZSkip { dict: Dict::new(), list: SkipList::new() };
     let mut buf = [0u8; 24];
     for (m, s) in lp.pairs() {
         let member = m.bytes(&mut buf);
@@ -473,7 +457,7 @@ impl Loader<'_, '_> {
                     return Ok(None);
                 }
                 let max = th.set_max_intset_entries.min(1 << 30) as u64;
-                let mut set = if n > max { Set::HashTable(Box::new(loaded_dict())) } else { Set::new_intset() };
+                let mut set = if n > max { Set::HashTable(Box::new(Dict::new())) } else { Set::new_intset() };
                 let mut buf = [0u8; 24];
                 for _ in 0..n {
                     let s = self.src.string()?;
@@ -487,7 +471,7 @@ impl Loader<'_, '_> {
                                 continue;
                             }
                             None => {
-                                let mut d = loaded_dict();
+                                let mut d = Dict::new();
                                 let mut ib = [0u8; 24];
                                 for x in is.iter() {
                                     d.insert(SmallBytes::new(itoa_buf(x, &mut ib)));
@@ -510,7 +494,7 @@ impl Loader<'_, '_> {
                 if n == 0 {
                     return Ok(None);
                 }
-                let mut z = ZSkip { dict: loaded_dict(), list: SkipList::new() };
+                let mut z = ZSkip { dict: Dict::new(), list: SkipList::new() };
                 for _ in 0..n {
                     let mut member = std::mem::take(&mut self.fbuf);
                     member.clear();
@@ -546,7 +530,7 @@ impl Loader<'_, '_> {
                 }
                 let mut h = Hash::new();
                 if n > th.hash_max_listpack_entries as u64 {
-                    h = Hash::HashTable(Box::new(loaded_dict()));
+                    h = Hash::HashTable(Box::new(Dict::new()));
                 }
                 let mut dups = (deep && matches!(h, Hash::ListPack(_))).then(HashSet::new);
                 for _ in 0..n {
@@ -1054,11 +1038,6 @@ impl LoadSink for DbSink<'_> {
             ));
         }
         self.cur = db as usize;
-        // Fresh seeds for an empty database's tables (see `fresh_seed`).
-        let d = &mut self.dbs[self.cur];
-        if d.keys.is_empty() {
-            d.keys = loaded_dict();
-        }
         Ok(())
     }
 
