@@ -164,7 +164,7 @@ pub struct Pos {
     idx: usize,
 }
 
-struct Table<E> {
+struct Table<E: DictEntry> {
     slots: Box<[Option<E>]>,
     /// One control byte per slot: 0 = empty, else `tag(hash)` of the element there. Probes compare these first,
     /// so they dereference an element only when 7 hash bits match.
@@ -300,6 +300,80 @@ impl<E: DictEntry> Table<E> {
         Some(e)
     }
 }
+
+/// Entries a table's drop asks the CPU for ahead of dropping them: dropping an entry reads it (its size, its
+/// value's kind), and a big table's entries are all over memory.
+const DROP_PREFETCH: usize = 16;
+
+impl<E: DictEntry> Drop for Table<E> {
+    fn drop(&mut self) {
+        if self.used == 0 {
+            return;
+        }
+        for j in 0..self.slots.len() {
+            if let Some(Some(ahead)) = self.slots.get(j + DROP_PREFETCH) {
+                ahead.prefetch();
+            }
+            drop(self.slots[j].take());
+        }
+    }
+}
+
+/// Moves every element of `from` (all at or after slot `start`) into `to`, hashing with `seed` (the destination's),
+/// and returns (elements moved, their total displacement). A software pipeline: the entry [`MIGRATE_LAG`] * 2
+/// slots ahead is prefetched, the next one is hashed and its destination slot prefetched, and it is placed
+/// [`MIGRATE_LAG`] elements later, so the cache misses of many elements overlap instead of adding up (one pass
+/// of a big table is several times faster than the incremental steps).
+fn migrate<E: DictEntry>(from: &mut Table<E>, to: &mut Table<E>, seed: u64, start: usize) -> (u64, u64) {
+    let mut ring = [(0usize, 0u64); MIGRATE_LAG];
+    let (mut pushed, mut placed) = (0usize, 0usize);
+    let (mut moves, mut disp) = (0u64, 0u64);
+    let mut put = |from: &mut Table<E>, to: &mut Table<E>, (i, h): (usize, u64)| {
+        if let Some(e) = from.slots[i].take() {
+            from.ctrl[i] = 0;
+            from.used -= 1;
+            disp += to.place(h, e) as u64;
+            moves += 1;
+        }
+    };
+    for j in start..from.size() {
+        if let Some(Some(ahead)) = from.slots.get(j + 2 * MIGRATE_LAG) {
+            ahead.prefetch();
+        }
+        let Some(e) = &from.slots[j] else { continue };
+        let h = hash_with(seed, e.key());
+        let home = to.home(h);
+        slab::prefetch(to.ctrl.as_ptr().wrapping_add(home));
+        slab::prefetch(to.slots.as_ptr().wrapping_add(home));
+        if pushed - placed == MIGRATE_LAG {
+            put(from, to, ring[placed % MIGRATE_LAG]);
+            placed += 1;
+        }
+        ring[pushed % MIGRATE_LAG] = (j, h);
+        pushed += 1;
+    }
+    while placed < pushed {
+        put(from, to, ring[placed % MIGRATE_LAG]);
+        placed += 1;
+    }
+    (moves, disp)
+}
+
+/// The elements of `slots` in order, prefetching the entry [`ITER_PREFETCH`] slots ahead at each step.
+fn prefetching<E: DictEntry>(slots: &[Option<E>]) -> impl Iterator<Item = &E> {
+    slots.iter().enumerate().filter_map(move |(i, x)| {
+        if let Some(Some(ahead)) = slots.get(i + ITER_PREFETCH) {
+            ahead.prefetch();
+        }
+        x.as_ref()
+    })
+}
+
+/// Slots ahead of the current one whose entry [`Dict::iter`] prefetches.
+const ITER_PREFETCH: usize = 12;
+
+/// Elements between hashing one and placing it in [`migrate`].
+const MIGRATE_LAG: usize = 8;
 
 /// Buckets of [`TableStats::probe_hist`]: probe lengths 1..=48 each, the last one for 49 and more (Redis's
 /// `DICT_STATS_VECTLEN`).
@@ -711,22 +785,26 @@ impl<E: DictEntry> Dict<E> {
         self.scan_tag = self.scan_tag.wrapping_add(1);
         self.guard = ProbeGuard::default();
         self.work.rebuilds += 1;
-        let seed = self.seed;
         let mut t = Table::with_size(size);
         for mut from in old {
-            let n = from.slots.len();
-            for j in 0..n {
-                if let Some(Some(ahead)) = from.slots.get(j + REHASH_PREFETCH) {
-                    ahead.prefetch();
-                }
-                if let Some(e) = from.slots[j].take() {
-                    let d = t.place(hash_with(seed, e.key()), e);
-                    self.work.moves += 1;
-                    self.work.displacement += d as u64;
-                }
-            }
+            let (moves, disp) = migrate(&mut from, &mut t, self.seed, 0);
+            self.work.moves += moves;
+            self.work.displacement += disp;
         }
         self.t[0] = t;
+    }
+
+    /// Finishes a rehash in progress at once, in one prefetching pass ([`migrate`]): for bulk loads, where
+    /// nobody waits on single commands and inserts then probe one table instead of two.
+    pub fn finish_rehash_now(&mut self) {
+        if !self.rehashing {
+            return;
+        }
+        let [old, new] = &mut self.t;
+        let (moves, disp) = migrate(old, new, self.seed, self.rehash_idx);
+        self.work.moves += moves;
+        self.work.displacement += disp;
+        self.finish_rehash();
     }
 
     /// The probing work done so far (see [`ProbeWork`]).
@@ -771,13 +849,13 @@ impl<E: DictEntry> Dict<E> {
             }
             // The new table is filling faster than the old one drains (a shrink followed by many inserts, or a
             // burst with resizing forbidden): finish the migration now, then grow normally.
-            while self.rehash_step(1024) {}
+            self.finish_rehash_now();
         }
         if self.needs_room(0) {
             let size = grown_size(self.t[0].size());
             self.start_resize(size);
             if BULK_LOAD.with(|b| b.get()) {
-                while self.rehash_step(4096) {}
+                self.finish_rehash_now();
             }
         }
     }
@@ -827,8 +905,26 @@ impl<E: DictEntry> Dict<E> {
     }
 
     /// All elements, in no particular order.
+    ///
+    /// Each step asks the CPU for the entry [`ITER_PREFETCH`] slots ahead, so a walk over a big keyspace (RDB
+    /// save, AOF rewrite, DEBUG DIGEST, KEYS) overlaps the cache misses of reading its entries.
     pub fn iter(&self) -> impl Iterator<Item = &E> {
-        self.t[0].slots.iter().chain(self.t[1].slots.iter()).filter_map(|s| s.as_ref())
+        let [a, b] = &self.t;
+        prefetching(&a.slots).chain(prefetching(&b.slots))
+    }
+
+    /// Asks the CPU for the slot where an insert of `key` would start probing (its control byte and slot), for a
+    /// loader that knows the next key before it has built the entry (RDB: the key comes before its value; AOF:
+    /// the next command is read before the current one runs). Only a hint.
+    #[inline]
+    pub fn prefetch_key(&self, key: &[u8]) {
+        let t = &self.t[self.rehashing as usize];
+        if t.size() == 0 {
+            return;
+        }
+        let i = t.home(self.hash(key));
+        slab::prefetch(t.ctrl.as_ptr().wrapping_add(i));
+        slab::prefetch(t.slots.as_ptr().wrapping_add(i));
     }
 
     /// All elements, mutably.
@@ -839,11 +935,14 @@ impl<E: DictEntry> Dict<E> {
 
     /// Removes and yields every element, leaving the dict empty.
     pub fn drain(&mut self) -> impl Iterator<Item = E> {
-        let [a, b] = std::mem::replace(&mut self.t, [Table::empty(), Table::empty()]);
+        let [mut a, mut b] = std::mem::replace(&mut self.t, [Table::empty(), Table::empty()]);
         self.rehashing = false;
         self.rehash_idx = 0;
         self.reseed_empty();
-        a.slots.into_vec().into_iter().chain(b.slots.into_vec()).flatten()
+        a.used = 0;
+        b.used = 0;
+        let (a, b) = (std::mem::take(&mut a.slots), std::mem::take(&mut b.slots));
+        a.into_vec().into_iter().chain(b.into_vec()).flatten()
     }
 
     /// Visits one step of a SCAN from `cursor`: every element whose hash lies in the home range of the smaller

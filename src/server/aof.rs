@@ -149,6 +149,13 @@ impl aof::LoadTarget for Replayer<'_> {
         Ok(())
     }
 
+    fn prefetch(&mut self, argv: &[Vec<u8>]) {
+        // Most commands' first argument is their key; for the others this is a harmless miss.
+        if let (Some(key), Some(db)) = (argv.get(1), self.srv.state.dbs.get(self.fake.db)) {
+            db.keys.prefetch_key(key);
+        }
+    }
+
     fn end_of_file(&mut self) {
         // A MULTI that never reached EXEC is dropped with its queue (Redis uses a fresh fake client per file).
         if self.fake.multi.is_some() || self.fake.has(flags::MULTI) {

@@ -282,9 +282,7 @@ impl<'r> Src<'r> {
 /// with the migration done at once inserts probe one table instead of two for the rest of the growth step.
 #[inline]
 fn finish_resize<E: crate::dict::DictEntry>(d: &mut Dict<E>) {
-    if d.is_rehashing() {
-        while d.rehash_step(1 << 16) {}
-    }
+    d.finish_rehash_now();
 }
 
 /// Value loading state: the source, the options, scratch space.
@@ -1027,6 +1025,14 @@ impl LoadSink for DbSink<'_> {
     fn resize_db(&mut self, keys: u64, _expires: u64) {
         if let Some(db) = self.dbs.get_mut(self.cur) {
             db.keys.reserve(keys.min(RESIZE_HINT_MAX) as usize);
+        }
+    }
+
+    /// The key's slot is fetched into the cache while its value is parsed.
+    #[inline]
+    fn begin_key(&mut self, _rdb_type: u8, key: &[u8]) {
+        if let Some(db) = self.dbs.get(self.cur) {
+            db.keys.prefetch_key(key);
         }
     }
 
