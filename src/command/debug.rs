@@ -831,9 +831,12 @@ fn print_stdout(text: &str) {
 
 /// The text of DEBUG HTSTATS for one dict: per table (main, then the rehash target while rehashing) its size,
 /// fill, and probe-length figures. Redis reports chain lengths of its chained table; ours is open-addressing, so
-/// the same section layout carries probe lengths (1 = found in its home slot; 0 counts empty slots).
-fn ht_stats_text(stats: &[crate::dict::TableStats]) -> String {
+/// the same section layout carries probe lengths (1 = found in its home slot; 0 counts empty slots). A last line
+/// gives the dict's probing work since it was created ([`crate::dict::ProbeWork`]): what the insertion-order
+/// tests read to check that no order makes inserts expensive.
+fn ht_stats_text<E: crate::dict::DictEntry>(d: &crate::dict::Dict<E>) -> String {
     use std::fmt::Write;
+    let stats = d.stats();
     let mut s = String::new();
     for (i, t) in stats.iter().enumerate() {
         let name = if i == 0 { "main hash table" } else { "rehashing target" };
@@ -859,6 +862,12 @@ fn ht_stats_text(stats: &[crate::dict::TableStats]) -> String {
             let _ = writeln!(s, "   {k}{more}: {n} ({:.2}%)", n as f64 / t.size as f64 * 100.0);
         }
     }
+    let w = d.probe_work();
+    let _ = writeln!(
+        s,
+        "Probe work: inserts={} displacement={} moves={} rebuilds={}",
+        w.inserts, w.displacement, w.moves, w.rebuilds
+    );
     s
 }
 
@@ -871,7 +880,7 @@ fn htstats(ctx: &mut Ctx, arg: &[u8]) {
     }
     let db = &ctx.srv.dbs[dbid as usize];
     let mut text = String::from("[Dictionary HT]\n");
-    text.push_str(&ht_stats_text(&db.keys.stats()));
+    text.push_str(&ht_stats_text(&db.keys));
     // TTLs live in the keyspace entries: there is no separate table to describe, only the count.
     text.push_str("[Expires HT]\nHash table 0 stats (main hash table):\n");
     if db.expires_len() == 0 {
@@ -894,9 +903,9 @@ fn htstats_key(ctx: &mut Ctx, key: &[u8]) {
             return;
         }
         Some(e) => match e.value() {
-            Some(Value::Hash(Hash::HashTable(d))) => Some(ht_stats_text(&d.stats())),
-            Some(Value::Set(Set::HashTable(d))) => Some(ht_stats_text(&d.stats())),
-            Some(Value::ZSet(ZSet::SkipList(z))) => Some(ht_stats_text(&z.dict.stats())),
+            Some(Value::Hash(Hash::HashTable(d))) => Some(ht_stats_text(&**d)),
+            Some(Value::Set(Set::HashTable(d))) => Some(ht_stats_text(&**d)),
+            Some(Value::ZSet(ZSet::SkipList(z))) => Some(ht_stats_text(&z.dict)),
             _ => None,
         },
     };

@@ -23,11 +23,12 @@
 //!   only the control bytes, a hit usually dereferences exactly one element. Cost: 1 byte per slot.
 //! * **Home slot = `floor(hash * size / 2^64)`** (multiply-shift, Lemire's "fastrange"): monotonic in the hash,
 //!   so slot `i` is home to a fixed interval of the 64-bit hash space for a given size, whatever the size is. SCAN's
-//!   cursor is therefore simply "the next hash value to visit": every hash below the cursor has been covered,
-//!   whatever the table sizes were or become. This is Redis's reverse-binary cursor turned inside out (Redis
-//!   indexes by the low bits and so has to count with reversed bits); the guarantee is the same: an element
-//!   present for the whole scan is returned at least once, and elements may be returned more than once after a
-//!   resize.
+//!   cursor is therefore "the next hash value to visit" (rounded to a multiple of 2^16, with the dict's 16-bit
+//!   scan tag in the low bits, see "Insertion order"): every hash below the cursor has been covered, whatever the
+//!   table sizes were or become. This is Redis's reverse-binary cursor turned inside out (Redis indexes by the
+//!   low bits and so has to count with reversed bits); the guarantee is the same: an element present for the
+//!   whole scan is returned at least once, and elements may be returned more than once after a resize. The
+//!   price of monotonic homes is the insertion-order hazard below.
 //! * **Sizes `2^k` and `3·2^(k-1)`** (4, 6, 8, 12, 16, 24, ...): growth alternates ×1.5 and ×4/3 rather than ×2,
 //!   so a table is between 1/2 and 3/4 full after it settles instead of between 3/8 and 3/4. One million keys
 //!   take 1.5·2^20 slots rather than 2^21 (14.2 bytes/key instead of 18.9). The price is more frequent (smaller)
@@ -51,12 +52,46 @@
 //!   free slots, and at 7/8 probe lengths get long.
 //! * **Random sampling**: every element occupies exactly one slot, so picking uniformly random slots until one is
 //!   occupied is exactly fair (`RANDOMKEY`, eviction); a bounded number of attempts, then a linear fallback.
-//! * **Hash**: a keyed wyhash-style function (64×64→128 multiply-fold) with a random per-process seed, so clients
-//!   cannot precompute colliding keys (HashDoS; Redis uses SipHash for the same reason).
+//! * **Hash**: a keyed wyhash-style function (64×64→128 multiply-fold) with a seed per dict, derived from a random
+//!   per-process seed, so clients cannot precompute colliding keys (HashDoS; Redis uses SipHash for the same
+//!   reason) and no two dicts share a hash order (next section).
 //!
 //! * **Memory**: 1M keys live in 1.5·2^20 slots (9 bytes each: 14.2 bytes/key) plus one packed 32-byte entry
 //!   from the slab allocator ([`slab`]) = about 47 bytes/key of RSS (`make bench`, memory rows), against ~116 for
 //!   Redis 7.0.
+//!
+//! # Insertion order
+//!
+//! Linear probing with a home slot that is monotonic in the hash has one pathological input: keys inserted in
+//! the order of *another table with the same hash function*. Walking a big table visits its keys in increasing
+//! hash order; inserted in that order into a small table that grows as it fills, they all land at the start of
+//! each new size, the free space is all after them, and every insert walks one run as long as the table's
+//! current contents: quadratic. (This is what Rust's standard library and hashbrown met when one map was
+//! iterated into another, rust-lang/rust#36481; a per-process seed does not help, since both tables share it.)
+//! Ordinary commands produce such orders: MOVE/COPY/RESTORE of keys in SCAN order, SUNIONSTORE / SINTERSTORE /
+//! ZUNIONSTORE / SORT .. STORE, COPY of a big hash or set, an AOF rewritten from one table and replayed into
+//! another, a client writing back what SCAN listed. The defence is in the table, not in its callers:
+//!
+//! * **A seed per dict** ([`fresh_seed`]): every dict gets its own seed when created and a new one whenever it
+//!   becomes empty (last delete, clear, drain, FLUSHALL/SWAPDB-then-reload), so the order of any other table
+//!   (another database, a collection's copy, this table's own past contents) is random for this one. That alone
+//!   removes the hazard for everything except an order derived from this dict's *current* seed.
+//! * **A probe guard** ([`Dict::probe_work`]): inserts add their displacement (slots walked past home) to a
+//!   counter; every 64 inserts (at once after one that walked ≥ 128 slots) the window's displacement is compared
+//!   with twice what random hashes give at the table's fill (Knuth's unsuccessful-search cost) plus an allowance
+//!   per rehash placement; the excess accumulates, and when it passes the table's length (plus a constant slack)
+//!   the table is rebuilt at once under a new seed. The excess work is thus bounded by the rebuild's cost, so
+//!   the amortised cost per insert stays a constant whatever the order; random orders never trigger it (tested).
+//!   The one order left is one computed from this dict's own seed (a client cannot see it; the tests build it).
+//! * **Shrinks**: a dict whose remaining keys are in its own hash order (after deleting every other key in SCAN
+//!   order, say) is clustered if shrunk under the same seed; [`Dict::resize_if_needed`] simulates the placement
+//!   from the control bytes first and rebuilds under a new seed if it would cluster.
+//! * **SCAN across a rebuild**: a rebuild under a new seed on a non-empty dict reorders it, so a cursor from
+//!   before it would skip elements. Cursors carry a 16-bit tag in their low bits that a rebuild bumps; a cursor
+//!   whose tag is stale restarts the scan from 0 (elements may come back twice; none is missed).
+//!
+//! Other hash maps in the server do not share the hazard: Lua tables use Lua 5.1's chained scheme, and the
+//! pub/sub, blocking and client registries use std's `HashMap`, which seeds each map separately.
 //!
 //! # Invariants
 //! * Every table's size is `2^k` or `3·2^(k-1)`, ≥ [`MIN_SIZE`] (or 0 when unallocated), and has at least one
@@ -415,8 +450,12 @@ pub struct Dict<E: DictEntry> {
 struct ProbeGuard {
     /// New-key inserts in the current window.
     inserts: u32,
-    /// Their displacements (slots walked past the home slot), summed.
-    disp: u64,
+    /// [`ProbeWork::displacement`] when the window began (the window's displacement: inserts' and placements').
+    disp_base: u64,
+    /// [`ProbeWork::inserts`] when the window began.
+    inserts_base: u64,
+    /// [`ProbeWork::moves`] when the window began.
+    moves_base: u64,
     /// Displacement beyond the allowance, accumulated over windows (never below 0): the probing work the table's
     /// clustering has cost so far. A rebuild under a new seed is due when it exceeds what the rebuild costs.
     wasted: u64,
@@ -431,7 +470,7 @@ const GUARD_WINDOW: u32 = 64;
 const GUARD_LONG: usize = 128;
 
 /// Wasted displacement tolerated beyond the table's length before the guard rebuilds.
-const GUARD_SLACK: u64 = 4096;
+const GUARD_SLACK: u64 = 1024;
 
 /// Low bits of a SCAN cursor that carry the dict's [`Dict::scan_tag`]; the position part is a multiple of
 /// `2^CURSOR_TAG_BITS`, so tables of up to `2^(64 - CURSOR_TAG_BITS)` slots are scanned bucket by bucket.
@@ -493,12 +532,17 @@ const P3: u64 = 0x5899_65cc_7537_4cc3;
 
 /// Mean displacement the guard allows per insert into a table of `size` slots with `free` of them empty: twice
 /// what linear probing with random hashes gives, `((size/free)^2 - 1) / 2` (Knuth's unsuccessful search),
-/// plus 8. Inserts in an order that clusters the table walk runs far longer than that.
+/// plus 2. Inserts in an order that clusters the table walk runs far longer than that.
 #[inline]
 fn allowed_displacement(size: usize, free: usize) -> f64 {
     let r = size as f64 / free as f64;
-    r * r + 7.0
+    r * r + 1.0
 }
+
+/// Displacement the guard allows per element a rehash moves: a growth step places the old table's elements in
+/// hash order into a table at most 9/16 full in the part filled so far, about 2 slots on average with random
+/// hashes; a clustered table's placements walk its runs.
+const MOVE_ALLOWANCE: u64 = 5;
 
 /// The control byte of an element: 7 low hash bits (independent of the home slot, which uses the top bits) with
 /// the high bit set so that it is never 0 (empty).
@@ -747,26 +791,27 @@ impl<E: DictEntry> Dict<E> {
         self.work.inserts += 1;
         self.work.displacement += d as u64;
         self.guard.inserts += 1;
-        self.guard.disp += d as u64;
         if self.guard.inserts >= GUARD_WINDOW || d >= GUARD_LONG {
             self.check_guard();
         }
     }
 
-    /// Closes a guard window: adds the displacement beyond what random hashes would give at this fill (or takes
-    /// off what was below it) and rebuilds under a new seed once the excess exceeds the cost of a rebuild.
+    /// Closes a guard window: adds the displacement (of inserts, and of the rehash placements they caused) beyond
+    /// what random hashes would give at this fill, or takes off what was below it, and rebuilds under a new seed
+    /// once the excess exceeds the cost of a rebuild.
     #[cold]
     fn check_guard(&mut self) {
-        let g = self.guard;
-        self.guard.inserts = 0;
-        self.guard.disp = 0;
+        let disp = self.work.displacement - self.guard.disp_base;
+        let inserts = self.work.inserts - self.guard.inserts_base;
+        let moves = self.work.moves - self.guard.moves_base;
+        self.reset_window();
         let ti = self.rehashing as usize;
         let size = self.t[ti].size();
         // The fill of the insert target, counting what is still waiting in the old table (an overestimate while
         // rehashing, which only makes the allowance more generous).
         let free = size.saturating_sub(self.len()).max(1);
-        let allowance = (g.inserts as f64 * allowed_displacement(size, free)) as u64;
-        self.guard.wasted = (self.guard.wasted + g.disp).saturating_sub(allowance);
+        let allowance = (inserts as f64 * allowed_displacement(size, free)) as u64 + moves * MOVE_ALLOWANCE;
+        self.guard.wasted = (self.guard.wasted + disp).saturating_sub(allowance);
         if self.guard.wasted > self.len() as u64 + GUARD_SLACK {
             self.rebuild_with_new_seed(size);
         }
@@ -783,7 +828,6 @@ impl<E: DictEntry> Dict<E> {
         self.rehash_idx = 0;
         self.seed = fresh_seed();
         self.scan_tag = self.scan_tag.wrapping_add(1);
-        self.guard = ProbeGuard::default();
         self.work.rebuilds += 1;
         let mut t = Table::with_size(size);
         for mut from in old {
@@ -792,6 +836,21 @@ impl<E: DictEntry> Dict<E> {
             self.work.displacement += disp;
         }
         self.t[0] = t;
+        self.reset_guard();
+    }
+
+    /// Starts the guard afresh (a new seed: nothing wasted under it yet).
+    fn reset_guard(&mut self) {
+        self.guard.wasted = 0;
+        self.reset_window();
+    }
+
+    /// Starts a new guard window.
+    fn reset_window(&mut self) {
+        self.guard.inserts = 0;
+        self.guard.disp_base = self.work.displacement;
+        self.guard.inserts_base = self.work.inserts;
+        self.guard.moves_base = self.work.moves;
     }
 
     /// Finishes a rehash in progress at once, in one prefetching pass ([`migrate`]): for bulk loads, where
@@ -818,7 +877,7 @@ impl<E: DictEntry> Dict<E> {
     fn reseed_empty(&mut self) {
         debug_assert!(self.is_empty());
         self.seed = fresh_seed();
-        self.guard = ProbeGuard::default();
+        self.reset_guard();
     }
 
     /// Whether adding one element to table `ti` calls for a resize first. While rehashing the new table must

@@ -503,3 +503,250 @@ fn sampling_mid_rehash_finds_elements() {
         assert!(d.sample(5, &mut rng, |_| {}) > 0);
     }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Insertion order (issue 27): no order may make inserts cost more than a bounded number of probes on average.
+
+/// Probe work per insert a dict has done: displacement walked by inserts, rehashes and rebuilds, plus the elements
+/// those moved, over the new keys inserted.
+fn work_per_insert(d: &Dict<Te>) -> f64 {
+    let w = d.probe_work();
+    (w.displacement + w.moves) as f64 / w.inserts.max(1) as f64
+}
+
+/// The bound the tests hold every order to. Random order costs about 3-4 at these fills (displacement about 1-2,
+/// plus about 2 moves per element from the growth steps); a clustered table costs hundreds to thousands.
+const WORK_BOUND: f64 = 12.0;
+
+fn keys_n(n: u32) -> Vec<Te> {
+    (0..n).map(|i| Te { key: format!("user:{i:08}").into_bytes(), val: i as u64 }).collect()
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Order {
+    /// Another dict's iteration order (the shape of MOVE, COPY, SUNIONSTORE, RDB/AOF reloads).
+    OtherTable,
+    /// Another dict's iteration order, where that dict has the destination's seed.
+    SameSeedTable,
+    /// Ascending by the destination's own hash (what a client replaying this table's own SCAN order produces).
+    OwnHash,
+    /// Descending by the destination's own hash.
+    OwnHashReversed,
+    /// Random.
+    Random,
+}
+
+fn ordered(items: Vec<Te>, order: Order, seed: u64, rng_seed: u64) -> Vec<Te> {
+    match order {
+        Order::OtherTable | Order::SameSeedTable => {
+            let mut src: Dict<Te> =
+                if matches!(order, Order::SameSeedTable) { Dict::with_seed(seed) } else { Dict::new() };
+            for e in items {
+                src.insert(e);
+            }
+            while src.rehash_step(1000) {}
+            src.iter().cloned().collect()
+        }
+        Order::OwnHash | Order::OwnHashReversed => {
+            let mut v = items;
+            v.sort_by_key(|e| hash_with(seed, &e.key));
+            if matches!(order, Order::OwnHashReversed) {
+                v.reverse();
+            }
+            v
+        }
+        Order::Random => {
+            let mut v = items;
+            let mut rng = Rng::new(rng_seed);
+            for i in (1..v.len()).rev() {
+                v.swap(i, rng.below(i as u64 + 1) as usize);
+            }
+            v
+        }
+    }
+}
+
+fn order_strategy() -> impl Strategy<Value = Order> {
+    prop_oneof![
+        Just(Order::OtherTable),
+        Just(Order::SameSeedTable),
+        Just(Order::OwnHash),
+        Just(Order::OwnHashReversed),
+        Just(Order::Random),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Every order, into tables of every size: empty, reserved up front, already holding other keys.
+    #[test]
+    fn adversarial_orders_keep_inserts_cheap(
+        n in 1u32..40_000,
+        order in order_strategy(),
+        prefill in 0u32..3,
+        seed in any::<u64>(),
+    ) {
+        let mut d: Dict<Te> = Dict::with_seed(seed);
+        match prefill {
+            1 => d.reserve(n as usize),
+            2 => {
+                for i in 0..n / 4 {
+                    d.insert(Te { key: format!("other:{i}").into_bytes(), val: 0 });
+                }
+            }
+            _ => {}
+        }
+        let items = ordered(keys_n(n), order, seed, seed ^ 1);
+        for e in items {
+            d.insert(e);
+        }
+        // A bounded average, plus the constant a small table may waste before the guard acts.
+        let w = d.probe_work();
+        let budget = WORK_BOUND * w.inserts as f64 + 3.0 * GUARD_SLACK as f64;
+        prop_assert!(((w.displacement + w.moves) as f64) <= budget, "{order:?} n={n}: {w:?}");
+        if n >= 5000 {
+            let st = d.stats();
+            let avg = st.iter().map(|t| t.total_probe).sum::<u64>() as f64 / d.len() as f64;
+            prop_assert!(avg <= 4.0, "{order:?} n={n}: average probe length {avg}");
+        }
+        check_invariants(&d);
+    }
+}
+
+#[test]
+fn own_hash_order_is_rebuilt_under_a_new_seed() {
+    let seed = 42;
+    let mut d: Dict<Te> = Dict::with_seed(seed);
+    for e in ordered(keys_n(200_000), Order::OwnHash, seed, 0) {
+        d.insert(e);
+    }
+    let w = d.probe_work();
+    assert!(w.rebuilds >= 1, "{w:?}");
+    assert!(work_per_insert(&d) <= WORK_BOUND, "{w:?}");
+    assert_eq!(d.len(), 200_000);
+    check_invariants(&d);
+}
+
+#[test]
+fn random_order_never_rebuilds() {
+    for seed in 0..4 {
+        let mut d: Dict<Te> = Dict::with_seed(seed);
+        for e in ordered(keys_n(100_000), Order::Random, seed, seed + 7) {
+            d.insert(e);
+        }
+        assert_eq!(d.probe_work().rebuilds, 0, "seed {seed}");
+    }
+    // Not while a fork forbids resizing either (fills up to 7/8 are normal then).
+    let mut d: Dict<Te> = Dict::with_seed(3);
+    d.reserve(60_000);
+    d.set_resize_allowed(false);
+    for e in ordered(keys_n(95_000), Order::Random, 3, 9) {
+        d.insert(e);
+    }
+    assert_eq!(d.probe_work().rebuilds, 0);
+}
+
+#[test]
+fn every_dict_gets_its_own_seed() {
+    let a: Dict<Te> = Dict::new();
+    let b: Dict<Te> = Dict::new();
+    assert_ne!(a.seed, b.seed);
+    // Emptying a dict gives it a new seed too (removal of the last element, clear, drain).
+    let mut d: Dict<Te> = Dict::with_seed(5);
+    d.insert(te(1, 1));
+    d.remove(b"k1");
+    assert_ne!(d.seed, 5);
+    let s = d.seed;
+    d.insert(te(1, 1));
+    d.clear();
+    assert_ne!(d.seed, s);
+}
+
+#[test]
+fn deleting_in_hash_order_then_shrinking_does_not_cluster() {
+    // Delete 99% of the keys in SCAN order: the rest sit in the top of the hash space. A same-seed shrink would
+    // map that narrow range onto a few slots; the shrink happens under a new seed instead.
+    let mut d: Dict<Te> = Dict::with_seed(11);
+    for e in keys_n(100_000) {
+        d.insert(e);
+    }
+    while d.rehash_step(1000) {}
+    let order: Vec<Vec<u8>> = d.iter().map(|e| e.key.clone()).collect();
+    let mut cursor = 0;
+    let mut scanned = Vec::new();
+    loop {
+        cursor = d.scan(cursor, |e| scanned.push(e.key.clone()));
+        if cursor == 0 {
+            break;
+        }
+    }
+    assert_eq!(scanned.len(), order.len());
+    for k in &scanned[..99_000] {
+        d.remove(k);
+    }
+    d.resize_if_needed();
+    while d.rehash_step(1000) {}
+    assert!(d.capacity() < 10_000, "shrunk: {}", d.capacity());
+    let st = d.stats();
+    assert!(st[0].total_probe as f64 / d.len() as f64 <= 4.0, "{:?}", st[0].total_probe);
+    // And putting the deleted keys back in their old SCAN order stays cheap.
+    let before = d.probe_work();
+    for k in &scanned[..99_000] {
+        d.insert(Te { key: k.clone(), val: 0 });
+    }
+    let after = d.probe_work();
+    let per = ((after.displacement + after.moves) - (before.displacement + before.moves)) as f64
+        / (after.inserts - before.inserts) as f64;
+    assert!(per <= WORK_BOUND, "{per} {after:?}");
+    check_invariants(&d);
+}
+
+#[test]
+fn scan_across_a_guard_rebuild_returns_every_stable_key() {
+    // Keys present for the whole scan are returned even though the table is rebuilt under a new seed mid-scan
+    // (the cursor's tag no longer matches, so the scan restarts).
+    let seed = 77;
+    let mut d: Dict<Te> = Dict::with_seed(seed);
+    let stable: Vec<Te> = (0..2000).map(|i| Te { key: format!("stable:{i}").into_bytes(), val: 0 }).collect();
+    for e in stable.iter().cloned() {
+        d.insert(e);
+    }
+    let mut adversarial = ordered(keys_n(60_000), Order::OwnHash, seed, 0).into_iter();
+    let mut got = BTreeSet::new();
+    let mut cursor = 0;
+    let mut calls = 0;
+    loop {
+        cursor = d.scan(cursor, |e| {
+            got.insert(e.key.clone());
+        });
+        calls += 1;
+        assert!(calls < 1_000_000);
+        if cursor == 0 {
+            break;
+        }
+        for e in adversarial.by_ref().take(500) {
+            d.insert(e);
+        }
+    }
+    assert!(d.probe_work().rebuilds >= 1);
+    for e in &stable {
+        assert!(got.contains(&e.key), "missed {:?}", String::from_utf8_lossy(&e.key));
+    }
+}
+
+#[test]
+fn cursors_carry_the_tag() {
+    let mut d: Dict<Te> = Dict::with_seed(0x1234_0000_0000_0000);
+    for i in 0..1000 {
+        d.insert(te(i, 0));
+    }
+    let c = d.scan(0, |_| {});
+    assert_ne!(c, 0);
+    assert_eq!(c & CURSOR_TAG_MASK, 0x1234);
+    // A cursor with another tag restarts: the step is the same as from 0.
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let ca = d.scan(0, |e| a.push(e.key.clone()));
+    let cb = d.scan((c & !CURSOR_TAG_MASK) | 0x9999, |e| b.push(e.key.clone()));
+    assert_eq!((ca, a), (cb, b));
+}

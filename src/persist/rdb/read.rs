@@ -455,7 +455,7 @@ impl Loader<'_, '_> {
                     return Ok(None);
                 }
                 let max = th.set_max_intset_entries.min(1 << 30) as u64;
-                let mut set = if n > max { Set::HashTable(Box::new(Dict::new())) } else { Set::new_intset() };
+                let mut set = if n > max { Set::HashTable(Box::default()) } else { Set::new_intset() };
                 let mut buf = [0u8; 24];
                 for _ in 0..n {
                     let s = self.src.string()?;
@@ -528,7 +528,7 @@ impl Loader<'_, '_> {
                 }
                 let mut h = Hash::new();
                 if n > th.hash_max_listpack_entries as u64 {
-                    h = Hash::HashTable(Box::new(Dict::new()));
+                    h = Hash::HashTable(Box::default());
                 }
                 let mut dups = (deep && matches!(h, Hash::ListPack(_))).then(HashSet::new);
                 for _ in 0..n {
