@@ -128,11 +128,11 @@ moves() { # server pid port
     local who=$1 pid=$2 port=$3
     cli "$port" flushall >/dev/null
     cli "$port" debug populate "$KEYS" >/dev/null
-    cli "$port" --scan --count 1000 | awk '{print "MOVE " $0 " 1"}' | to_resp >"$WORK/move-scan.resp"
+    cli "$port" --scan | awk '{print "MOVE " $0 " 1"}' | to_resp >"$WORK/move-scan.resp"
     timed move_scan "$who" "$pid" cli "$port" --pipe <"$WORK/move-scan.resp"
     cli "$port" flushall >/dev/null
     cli "$port" debug populate "$KEYS" >/dev/null
-    cli "$port" --scan --count 1000 | shuf --random-source=<(yes) | awk '{print "MOVE " $0 " 1"}' |
+    cli "$port" --scan | shuf --random-source=<(yes) | awk '{print "MOVE " $0 " 1"}' |
         to_resp >"$WORK/move-shuf.resp"
     timed move_shuffled "$who" "$pid" cli "$port" --pipe <"$WORK/move-shuf.resp"
 }

@@ -811,16 +811,11 @@ fn compute(db: &Db, keys: &[&[u8]], op: Op, limit: usize) -> Members {
                 }
             }
         }
+        // The union's members in the order its result set iterates them (SUNION itself uses `union_set`).
         Op::Union => {
-            let mut seen = std::collections::HashSet::new();
-            for s in sets.iter().flatten() {
-                for m in s.iter() {
-                    let v = m.to_vec();
-                    if !seen.contains(&v) {
-                        out.push(&v);
-                        seen.insert(v);
-                    }
-                }
+            let mut buf = [0u8; 24];
+            for m in union_set(db, keys, &crate::types::Thresholds::default()).iter() {
+                out.push(m.bytes(&mut buf));
             }
         }
         Op::Diff => {
@@ -837,33 +832,78 @@ fn compute(db: &Db, keys: &[&[u8]], op: Op, limit: usize) -> Members {
     out
 }
 
-/// Builds the set a STORE writes (an intset that converts as Redis's does).
-fn build_set(members: &Members, th: &crate::types::Thresholds) -> Set {
-    let mut s = Set::new_intset();
-    for m in members.iter() {
-        s.add(m, th);
+/// Builds a result set as Redis's SADD would (an intset that converts on a non-integer or past the limit). `hint`
+/// is how many members the result will have at least: once the set has converted to a hash table, the table is
+/// sized for them at once instead of growing step by step.
+struct SetBuilder<'t> {
+    set: Set,
+    hint: usize,
+    sized: bool,
+    th: &'t crate::types::Thresholds,
+}
+
+impl<'t> SetBuilder<'t> {
+    fn new(hint: usize, th: &'t crate::types::Thresholds) -> Self {
+        SetBuilder { set: Set::new_intset(), hint, sized: false, th }
     }
-    s
+
+    fn add(&mut self, m: &[u8]) {
+        self.set.add(m, self.th);
+        if !self.sized {
+            if let Set::HashTable(d) = &mut self.set {
+                d.reserve(self.hint.saturating_sub(d.len()));
+                self.sized = true;
+            }
+        }
+    }
+}
+
+/// The set a SINTER/SDIFF result makes.
+fn build_set(members: &Members, th: &crate::types::Thresholds) -> Set {
+    let mut b = SetBuilder::new(members.len(), th);
+    for m in members.iter() {
+        b.add(m);
+    }
+    b.set
+}
+
+/// The union of sets that were just looked up, built as the result set: each input's members go straight into
+/// it (the set's own probe tells a new member from a repeated one), with the largest input's size reserved.
+fn union_set(db: &Db, keys: &[&[u8]], th: &crate::types::Thresholds) -> Set {
+    let sets: Vec<&Set> = keys.iter().filter_map(|k| peek_value(db, k).and_then(set_of)).collect();
+    let mut b = SetBuilder::new(sets.iter().map(|s| s.len()).max().unwrap_or(0), th);
+    let mut buf = [0u8; 24];
+    for s in &sets {
+        for m in s.iter() {
+            b.add(m.bytes(&mut buf));
+        }
+    }
+    b.set
 }
 
 fn algebra(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op) {
     if lookup_sets(ctx, keys, dst.is_some()).is_none() {
         return;
     }
-    let members = compute(&ctx.srv.dbs[ctx.client.db], keys, op, 0);
+    if dst.is_none() && op == Op::Inter {
+        // SINTER replies in the smallest input's order, without building a set.
+        let members = compute(&ctx.srv.dbs[ctx.client.db], keys, op, 0);
+        let r = ctx.reply();
+        r.set(members.len());
+        for m in members.iter() {
+            r.bulk(m);
+        }
+        return;
+    }
+    let th = ctx.thresholds();
+    let db = &ctx.srv.dbs[ctx.client.db];
+    let s = match op {
+        Op::Union => union_set(db, keys, &th),
+        Op::Inter | Op::Diff => build_set(&compute(db, keys, op, 0), &th),
+    };
     match dst {
         None => {
-            let r = ctx.reply();
-            if op == Op::Inter {
-                r.set(members.len());
-                for m in members.iter() {
-                    r.bulk(m);
-                }
-                return;
-            }
             // SUNION/SDIFF reply by iterating the result set they build.
-            let th = ctx.thresholds();
-            let s = build_set(&members, &th);
             let r = ctx.reply();
             r.set(s.len());
             for m in s.iter() {
@@ -871,8 +911,6 @@ fn algebra(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op) {
             }
         }
         Some(dst) => {
-            let th = ctx.thresholds();
-            let s = build_set(&members, &th);
             let n = s.len();
             if n > 0 {
                 let event = match op {
