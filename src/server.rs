@@ -1266,8 +1266,13 @@ impl Server {
         if replica || loading {
             crate::db::set_expire_off(loading || c.has(flags::MASTER));
         }
-        // Handlers that might read commandstats (INFO, ...) must see everything counted so far.
-        if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name) || !cmd.has(flag::FAST)) {
+        // Handlers that might read commandstats (INFO, CONFIG RESETSTAT, a script calling INFO: none of them a
+        // write or fast command) must see everything counted so far.
+        if self
+            .pending_stat
+            .as_ref()
+            .is_some_and(|p| !std::ptr::eq(p.name, full_name) || !(cmd.has(flag::FAST) || cmd.has(flag::WRITE)))
+        {
             self.flush_command_stats();
         }
         // Propagation bookkeeping only while something consumes it (the AOF): otherwise a command costs a branch.

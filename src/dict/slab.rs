@@ -143,6 +143,8 @@ struct Slab {
     large_freed: Cell<usize>,
     /// Next class the cron's [`release_step`] looks at.
     next_class: Cell<usize>,
+    /// Open [`FreeBatch`]es.
+    batch_depth: Cell<u32>,
     /// The cron's release of one class in bounded steps.
     sweep: Sweep,
 }
@@ -178,6 +180,7 @@ thread_local! {
             large_bytes: Cell::new(0),
             large_freed: Cell::new(0),
             next_class: Cell::new(0),
+            batch_depth: Cell::new(0),
             sweep: Sweep {
                 active: Cell::new(false),
                 class: Cell::new(0),
@@ -427,10 +430,109 @@ pub unsafe fn dealloc(p: NonNull<u8>, size: usize) {
         let class = &s.classes[c];
         s.live_bytes.set(s.live_bytes.get().saturating_sub((c + 1) * 8));
         class.live.set(class.live.get().saturating_sub(1));
+        // Inside a batch the chunk is only recorded (linked when the batch ends); if the batch's storage is gone
+        // (thread exit), it is linked at once like any other.
+        if s.batch_depth.get() > 0 && BATCH.try_with(|b| b.borrow_mut()[c].push(p.as_ptr() as usize)).is_ok() {
+            return;
+        }
         // SAFETY: the chunk is ours now (the caller gave it up), 8-aligned and at least 8 bytes long.
         unsafe { p.as_ptr().cast::<*mut u8>().write(class.free.get()) };
         class.free.set(p.as_ptr());
     })
+}
+
+thread_local! {
+    /// Chunks freed inside a [`FreeBatch`], per class, linked onto the free lists in address order when it ends.
+    static BATCH: std::cell::RefCell<[Vec<usize>; CLASSES]> = const {
+        std::cell::RefCell::new([const { Vec::new() }; CLASSES])
+    };
+}
+
+/// Frees of many chunks at once (a big table dropped or cleared), linked onto the free lists in address order.
+///
+/// A mass free in table order leaves a free list that runs through memory at random: every later allocation of
+/// the class (a reload right after a flush) pops a chunk whose link is a cache and TLB miss, and the entries it
+/// builds scatter. Inside a batch, [`dealloc`] only records the chunk; when the outermost batch ends, each class's
+/// chunks are sorted by address (radix sort, a few ms per million) and linked lowest first, so allocations walk
+/// memory forwards as they would through fresh pages. Batches nest; the chunks are not reusable until the
+/// outermost one ends (allocations meanwhile take other free chunks or fresh ones).
+pub struct FreeBatch(());
+
+impl FreeBatch {
+    pub fn begin() -> FreeBatch {
+        SLAB.with(|s| s.batch_depth.set(s.batch_depth.get() + 1));
+        FreeBatch(())
+    }
+}
+
+impl Drop for FreeBatch {
+    fn drop(&mut self) {
+        let outermost = SLAB.with(|s| {
+            let d = s.batch_depth.get() - 1;
+            s.batch_depth.set(d);
+            d == 0
+        });
+        if !outermost {
+            return;
+        }
+        let Ok(lists) = BATCH.try_with(|b| std::mem::replace(&mut *b.borrow_mut(), [const { Vec::new() }; CLASSES]))
+        else {
+            return;
+        };
+        let mut scratch = Vec::new();
+        for (c, mut chunks) in lists.into_iter().enumerate() {
+            if chunks.is_empty() {
+                continue;
+            }
+            sort_addresses(&mut chunks, &mut scratch);
+            SLAB.with(|s| {
+                let class = &s.classes[c];
+                let mut head = class.free.get();
+                for &p in chunks.iter().rev() {
+                    // SAFETY: `p` was handed to `dealloc` during the batch and not linked anywhere since: it is a
+                    // free chunk of this class, 8-aligned and at least 8 bytes long, that nothing else refers to.
+                    unsafe { (p as *mut u8).cast::<*mut u8>().write(head) };
+                    head = p as *mut u8;
+                }
+                class.free.set(head);
+            });
+        }
+    }
+}
+
+/// Sorts chunk addresses (multiples of 8) ascending: an LSD radix sort on 11-bit digits of `(a - min) / 8`, as many
+/// passes as the spread needs (two or three for a few hundred MB); small inputs use the comparison sort.
+fn sort_addresses(v: &mut Vec<usize>, scratch: &mut Vec<usize>) {
+    if v.len() < 4096 {
+        v.sort_unstable();
+        return;
+    }
+    let (min, max) = v.iter().fold((usize::MAX, 0), |(lo, hi), &a| (lo.min(a), hi.max(a)));
+    let bits = usize::BITS - ((max - min) >> 3).leading_zeros();
+    const DIGIT: u32 = 11;
+    scratch.clear();
+    scratch.resize(v.len(), 0);
+    let mut shift = 0;
+    while shift < bits {
+        let mut counts = [0usize; 1 << DIGIT];
+        let digit = |a: usize| (((a - min) >> 3) >> shift) & ((1 << DIGIT) - 1);
+        for &a in v.iter() {
+            counts[digit(a)] += 1;
+        }
+        let mut sum = 0;
+        for n in counts.iter_mut() {
+            let k = *n;
+            *n = sum;
+            sum += k;
+        }
+        for &a in v.iter() {
+            let d = digit(a);
+            scratch[counts[d]] = a;
+            counts[d] += 1;
+        }
+        std::mem::swap(v, scratch);
+        shift += DIGIT;
+    }
 }
 
 /// Releases every page of class `c` whose chunks are all on this thread's free list; returns the bytes unmapped.

@@ -153,6 +153,19 @@ impl<R: BufRead> AofReader<R> {
 
     /// Reads the next command into `argv` (whose buffers are reused). `Ok(false)` at a clean end of file.
     pub fn next_command(&mut self, argv: &mut Vec<Vec<u8>>) -> Result<bool, AofReadError> {
+        // Fast path: a well-formed command that lies whole in the read buffer is sliced straight out of it. Anything
+        // else (a command across the buffer's end, an annotation, a malformed byte) takes the line-by-line path
+        // below from the same position, which reports errors exactly.
+        let buffered = match self.r.fill_buf() {
+            Ok(buf) => parse_buffered(buf, argv),
+            Err(_) => None,
+        };
+        if let Some(n) = buffered {
+            self.r.consume(n);
+            self.pos += n as u64;
+            self.after_command(argv);
+            return Ok(true);
+        }
         let start = loop {
             let start = self.pos;
             let eof = self.read_line()?;
@@ -208,6 +221,12 @@ impl<R: BufRead> AofReader<R> {
             }
         }
         argv.truncate(argc);
+        self.after_command(argv);
+        Ok(true)
+    }
+
+    /// Transaction bookkeeping after a complete command, and the new valid end.
+    fn after_command(&mut self, argv: &[Vec<u8>]) {
         let name = &argv[0];
         if name.eq_ignore_ascii_case(b"multi") {
             // Redis moves the mark on every MULTI; a nested MULTI (which Redis never writes) would then leave the
@@ -220,7 +239,6 @@ impl<R: BufRead> AofReader<R> {
             self.in_multi = false;
         }
         self.valid_up_to = self.pos;
-        Ok(true)
     }
 
     fn truncated(&self) -> AofReadError {
@@ -296,6 +314,64 @@ impl<R: BufRead> AofReader<R> {
             }
         }
     }
+}
+
+/// Parses `<prefix><digits>\r\n` at the start of `buf` as [`AofReader::header_number`] accepts it (1 to 19
+/// digits, at most `i64::MAX`); returns the number and the bytes the line takes, or `None`.
+#[inline]
+fn buffered_number(buf: &[u8], prefix: u8) -> Option<(u64, usize)> {
+    if buf.first() != Some(&prefix) {
+        return None;
+    }
+    let mut v = 0u64;
+    let mut i = 1;
+    while let Some(&d) = buf.get(i) {
+        if !d.is_ascii_digit() {
+            break;
+        }
+        if i > 19 {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        i += 1;
+    }
+    if i == 1 || v > i64::MAX as u64 || buf.get(i..i + 2)? != b"\r\n" {
+        return None;
+    }
+    Some((v, i + 2))
+}
+
+/// One whole, well-formed command at the start of `buf`: its arguments go into `argv` (buffers reused) and the
+/// bytes it takes are returned. `None` when the command is incomplete in `buf` or anything about it is unusual;
+/// `argv` may then hold partial contents, which the caller's slow path overwrites.
+fn parse_buffered(buf: &[u8], argv: &mut Vec<Vec<u8>>) -> Option<usize> {
+    let (argc, mut at) = buffered_number(buf, b'*')?;
+    if argc < 1 || argc > MAX_ARGC {
+        return None;
+    }
+    let argc = argc as usize;
+    for j in 0..argc {
+        let (len, n) = buffered_number(&buf[at..], b'$')?;
+        at += n;
+        let len = usize::try_from(len).ok()?;
+        let end = at.checked_add(len)?;
+        if buf.get(end..end.checked_add(2)?)? != b"\r\n" {
+            return None;
+        }
+        if j == argv.len() {
+            argv.push(Vec::new());
+        }
+        let arg = &mut argv[j];
+        if arg.capacity() > ARG_REUSE_MAX {
+            *arg = Vec::new();
+        } else {
+            arg.clear();
+        }
+        arg.extend_from_slice(&buf[at..end]);
+        at = end + 2;
+    }
+    argv.truncate(argc);
+    Some(at)
 }
 
 fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
