@@ -122,13 +122,26 @@ impl<'r> Src<'r> {
         Src { r, pending: 0, buffered: 0, offset: 0, crc: 0, do_crc, scratch: Vec::new() }
     }
 
+    /// Consumes what was handed out from the reader's buffer, folding it into the CRC in one piece (a CRC over
+    /// a few KB runs at table speed; one per 1-byte read would cost a call and a tail loop each).
     #[inline]
     fn settle(&mut self) {
         if self.pending != 0 {
+            if self.do_crc {
+                if let Ok(Some(b)) = self.r.fill_buf().map(|b| b.get(..self.pending)) {
+                    self.crc = crc64(self.crc, b);
+                }
+            }
             self.r.consume(self.pending);
             self.buffered = self.buffered.saturating_sub(self.pending);
             self.pending = 0;
         }
+    }
+
+    /// The CRC of every byte handed out so far.
+    fn crc(&mut self) -> u64 {
+        self.settle();
+        self.crc
     }
 
     fn err(&self, msg: impl Into<String>) -> RdbError {
@@ -155,26 +168,27 @@ impl<'r> Src<'r> {
     }
 
     /// The next `n` bytes, borrowed from the reader's buffer when they are all there.
+    /// Bytes stay in the reader's buffer (`pending` grows) until a read does not fit in what is left of it; then
+    /// they are consumed and checksummed together ([`Src::settle`]).
     #[inline]
     fn bytes(&mut self, n: usize) -> Result<&[u8], RdbError> {
-        self.settle();
-        if self.buffered >= n || self.available()? >= n {
-            let off = self.offset;
-            // fill_buf without a read in between returns what is left of the same buffer for any sane BufRead
-            // (`buffered` counts on that); a reader that shrinks it gets an error, not a panic.
-            let b = match self.r.fill_buf().map(|b| b.get(..n)) {
-                Ok(Some(b)) => b,
-                Ok(None) => return Err(RdbError::new(off, "Read error: the reader's buffer shrank")),
-                Err(e) => return Err(RdbError::new(off, format!("Read error: {e}"))),
-            };
-            if self.do_crc {
-                self.crc = crc64(self.crc, b);
+        if self.pending + n > self.buffered {
+            self.settle();
+            if self.available()? < n {
+                return self.slow_bytes(n);
             }
-            self.pending = n;
-            self.offset += n as u64;
-            return Ok(b);
         }
-        self.slow_bytes(n)
+        let (start, off) = (self.pending, self.offset);
+        // fill_buf without a read in between returns what is left of the same buffer for any sane BufRead
+        // (`buffered` counts on that); a reader that shrinks it gets an error, not a panic.
+        let b = match self.r.fill_buf().map(|b| b.get(start..start + n)) {
+            Ok(Some(b)) => b,
+            Ok(None) => return Err(RdbError::new(off, "Read error: the reader's buffer shrank")),
+            Err(e) => return Err(RdbError::new(off, format!("Read error: {e}"))),
+        };
+        self.pending += n;
+        self.offset += n as u64;
+        Ok(b)
     }
 
     /// Copies `n` bytes spanning several buffer fills into the scratch vector (grown as data arrives, so a
@@ -957,7 +971,7 @@ fn run(
     }
     if stats.rdb_version >= 5 {
         *doing = "check-sum";
-        let expected = l.src.crc;
+        let expected = l.src.crc();
         let file = u64::from_le_bytes(l.src.array()?);
         let status = if !opts.checksum {
             ChecksumStatus::NotChecked
