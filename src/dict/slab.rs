@@ -1068,6 +1068,47 @@ mod tests {
     use crate::util::Rng;
 
     #[test]
+    fn a_batch_links_its_chunks_in_address_order() {
+        // Enough chunks for the radix path (>= 4096), of a class no other test here uses (200 bytes).
+        let n = 6000;
+        let mut chunks: Vec<NonNull<u8>> = (0..n).map(|_| alloc(200)).collect();
+        // Free in a scrambled order, with nested batches (only the outermost one links).
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut rng = crate::util::Rng::new(7);
+        for i in (1..n).rev() {
+            order.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        {
+            let _outer = FreeBatch::begin();
+            for (k, &i) in order.iter().enumerate() {
+                let _inner = (k % 100 == 0).then(FreeBatch::begin);
+                // SAFETY: each chunk was allocated above with this size and is freed once.
+                unsafe { dealloc(chunks[i], 200) };
+            }
+        }
+        chunks.sort_by_key(|p| p.as_ptr() as usize);
+        // Every chunk comes back, lowest address first.
+        let again: Vec<NonNull<u8>> = (0..n).map(|_| alloc(200)).collect();
+        assert_eq!(again, chunks);
+        for p in again {
+            // SAFETY: allocated just above with this size.
+            unsafe { dealloc(p, 200) };
+        }
+    }
+
+    #[test]
+    fn sort_addresses_sorts() {
+        let mut rng = crate::util::Rng::new(3);
+        for len in [0usize, 1, 100, 5000, 70000] {
+            let mut v: Vec<usize> = (0..len).map(|_| 0x7f00_0000_0000 + (rng.below(1 << 30) as usize) * 8).collect();
+            let mut want = v.clone();
+            want.sort_unstable();
+            sort_addresses(&mut v, &mut Vec::new());
+            assert_eq!(v, want, "len {len}");
+        }
+    }
+
+    #[test]
     fn reuses_freed_chunks_per_class() {
         let a = alloc(24);
         // SAFETY: allocated just above with this size.
