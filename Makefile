@@ -34,7 +34,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-expire bench-evict bench-latency bench-acl bench-scripting bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -231,6 +231,7 @@ bench: deps
 	SKIP_BUILD=1 benches/populate.sh
 	SKIP_BUILD=1 benches/repl.sh
 	SKIP_BUILD=1 benches/scripting.sh
+	SKIP_BUILD=1 benches/ordered.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release
@@ -243,6 +244,10 @@ bench-evict: deps
 # Persistence rows only (AOF write throughput, BGSAVE, start-up loads, rewrite RSS): benches/persist.sh.
 bench-persist: deps
 	benches/persist.sh
+
+# Inserts in another table's order and reloads of 2M keys against redis-server (issue 27): benches/ordered.sh.
+bench-ordered: deps
+	benches/ordered.sh
 
 # GET/SET at -P 16 as a restricted ACL user against redis-server with the same user (issue 12): benches/acl.sh.
 bench-acl: deps
