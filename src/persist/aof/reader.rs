@@ -346,7 +346,7 @@ fn buffered_number(buf: &[u8], prefix: u8) -> Option<(u64, usize)> {
 /// `argv` may then hold partial contents, which the caller's slow path overwrites.
 fn parse_buffered(buf: &[u8], argv: &mut Vec<Vec<u8>>) -> Option<usize> {
     let (argc, mut at) = buffered_number(buf, b'*')?;
-    if argc < 1 || argc > MAX_ARGC {
+    if !(1..=MAX_ARGC).contains(&argc) {
         return None;
     }
     let argc = argc as usize;

@@ -74,6 +74,10 @@ impl<R: BufRead> Input for R {
     }
 }
 
+/// Handed-out bytes are consumed (and checksummed) at least this often, so a reader that counts consumption (the
+/// start-up load's progress, which decides when clients are served) sees it advance steadily.
+const SETTLE_BYTES: usize = 16 * 1024;
+
 /// The byte source: a `BufRead`, the count of consumed bytes and their CRC.
 struct Src<'r> {
     r: &'r mut dyn Input,
@@ -168,11 +172,11 @@ impl<'r> Src<'r> {
     }
 
     /// The next `n` bytes, borrowed from the reader's buffer when they are all there.
-    /// Bytes stay in the reader's buffer (`pending` grows) until a read does not fit in what is left of it; then
-    /// they are consumed and checksummed together ([`Src::settle`]).
+    /// Bytes stay in the reader's buffer (`pending` grows) until a read does not fit in what is left of it or
+    /// [`SETTLE_BYTES`] have gathered; then they are consumed and checksummed together ([`Src::settle`]).
     #[inline]
     fn bytes(&mut self, n: usize) -> Result<&[u8], RdbError> {
-        if self.pending + n > self.buffered {
+        if self.pending + n > self.buffered || self.pending >= SETTLE_BYTES {
             self.settle();
             if self.available()? < n {
                 return self.slow_bytes(n);
