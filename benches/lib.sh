@@ -20,15 +20,17 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # Median of the numbers on stdin (0 for none).
 median() { sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print 0}'; }
 
-# start_server <label> <binary>: starts a server without persistence in $WORK/<label>-<port>, pinned to
-# $SERVER_CPU, and prints "<pid> <port>" once it answers PING (five attempts on fresh ports).
+# start_server <label> <binary> [args...]: starts a server without persistence in $WORK/<label>-<port>, pinned to
+# $SERVER_CPU, with the extra arguments last (so they override), and prints "<pid> <port>" once it answers PING
+# (five attempts on fresh ports).
 start_server() {
     local label=$1 bin=$2 port pid i attempt
+    shift 2
     for attempt in 1 2 3 4 5; do
         port=$(free_port)
         mkdir -p "$WORK/$label-$port"
         (cd "$WORK/$label-$port" && exec taskset -c "$SERVER_CPU" "$bin" --port "$port" --save '' \
-            --appendonly no --daemonize no --bind 127.0.0.1 >server.log 2>&1) &
+            --appendonly no --daemonize no --bind 127.0.0.1 "$@" >server.log 2>&1) &
         pid=$!
         for i in $(seq 1 200); do
             if [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ]; then
@@ -72,12 +74,14 @@ bench_cleanup() {
     rm -rf "$WORK"
 }
 
-# start_pair: ferredis and redis through start_server; sets FPID FPORT RPID RPORT (and adds both to PIDS).
+# start_pair [args...]: ferredis and redis through start_server (both with the same extra arguments); sets FPID
+# FPORT RPID RPORT (and adds both to PIDS).
 start_pair() {
-    read -r FPID FPORT < <(start_server ferredis "$FERREDIS") || true
+    FPORT= RPORT=
+    read -r FPID FPORT < <(start_server ferredis "$FERREDIS" "$@") || true
     [ -n "${FPORT:-}" ] || { echo "ferredis did not start"; exit 1; }
     PIDS+=("$FPID")
-    read -r RPID RPORT < <(start_server redis "$REDIS") || true
+    read -r RPID RPORT < <(start_server redis "$REDIS" "$@") || true
     [ -n "${RPORT:-}" ] || { echo "redis did not start"; exit 1; }
     PIDS+=("$RPID")
 }

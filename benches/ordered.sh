@@ -41,23 +41,6 @@ command -v shuf >/dev/null 2>&1 || { echo "missing shuf (coreutils)"; exit 1; }
 RESULTS=$OUT/ordered.txt
 : >"$WORK/raw.txt"
 
-# start <label> <bin> [args...]: a server with DEBUG enabled in its own scratch directory; prints "<pid> <port>".
-start() {
-    local label=$1 bin=$2 port pid i
-    shift 2
-    port=$(free_port)
-    mkdir -p "$WORK/$label-$port"
-    (cd "$WORK/$label-$port" && exec taskset -c "$SERVER_CPU" "$bin" --port "$port" --bind 127.0.0.1 \
-        --daemonize no --save '' --enable-debug-command yes "$@" >server.log 2>&1) &
-    pid=$!
-    for i in $(seq 1 400); do
-        [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && { echo "$pid $port"; return 0; }
-        sleep 0.05
-    done
-    echo "$label did not start" >&2
-    exit 1
-}
-
 cli() { taskset -c "$CLIENT_CPU" redis-cli -p "$@"; }
 
 # timed <row> <server> <pid> <command...>: runs the command, appends "<row> <server> <wall_ms> <cpu_ms>".
@@ -111,12 +94,7 @@ rounds() {
     done
 }
 
-pair() { # args for both servers
-    read -r FPID FPORT < <(start ferredis "$FERREDIS" "$@")
-    PIDS+=("$FPID")
-    read -r RPID RPORT < <(start redis "$REDIS" "$@")
-    PIDS+=("$RPID")
-}
+pair() { start_pair --enable-debug-command yes "$@"; }
 
 stop_pair() {
     kill "$FPID" "$RPID" 2>/dev/null || true

@@ -469,7 +469,9 @@ fn delete_in_scan_order_then_shrink_and_refill() {
         pipeline_expect(c, &dels, b":1\r\n", "DEL");
         assert_eq!(int(c, "DBSIZE"), (N - gone.len()) as i64);
     }
-    // The cron shrinks the table (below 1/10 full); wait for it on ferredis.
+    // The cron shrinks the table once it is below 1/10 full; wait for it on ferredis. The shrink may come while
+    // the DELs are still arriving (to a table sized for what was left then), so any size well below the
+    // original (98,304 slots for 60k keys) counts.
     let c = &mut pair[0].1;
     wait_until("the cron to shrink db 0", 20_000, || {
         let text = String::from_utf8_lossy(&c.cmd(&["DEBUG", "HTSTATS", "0"])).into_owned();
@@ -478,7 +480,7 @@ fn delete_in_scan_order_then_shrink_and_refill() {
             .find_map(|l| l.strip_prefix(" table size: "))
             .and_then(|v| v.parse().ok())
             .unwrap_or(usize::MAX);
-        size < N / 4 && !text.contains("rehashing target")
+        size <= N / 2 && !text.contains("rehashing target")
     });
     let st = htstats(c, &["DEBUG", "HTSTATS", "0"]);
     assert!(st.avg_probe <= PROBE_BOUND, "after the shrink: average probe length {}: {st:?}", st.avg_probe);

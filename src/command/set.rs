@@ -786,47 +786,38 @@ impl Members {
     }
 }
 
-/// Computes the members of an operation over sets that were just looked up. `limit` caps an intersection (0 =
-/// no cap). Returns the members in the order the result set would iterate them (for SINTER: the smallest input's
-/// order).
-fn compute(db: &Db, keys: &[&[u8]], op: Op, limit: usize) -> Members {
-    let sets: Vec<Option<&Set>> = keys.iter().map(|k| peek_value(db, k).and_then(set_of)).collect();
+/// The members of the intersection of sets that were just looked up, in the smallest input's order (SINTER's
+/// reply order). `limit` caps the count (0 = no cap).
+fn inter_members(db: &Db, keys: &[&[u8]], limit: usize) -> Members {
     let mut out = Members::default();
-    match op {
-        Op::Inter => {
-            if sets.iter().any(|s| s.is_none()) {
-                return out;
-            }
-            let mut sets: Vec<&Set> = sets.into_iter().flatten().collect();
-            sets.sort_by_key(|s| s.len());
-            let Some((first, rest)) = sets.split_first() else { return out };
-            let mut buf = [0u8; 24];
-            for m in first.iter() {
-                let b = m.bytes(&mut buf);
-                if rest.iter().all(|s| s.contains(b)) {
-                    out.push(b);
-                    if limit != 0 && out.len() >= limit {
-                        break;
-                    }
-                }
+    let Some(mut sets) = keys.iter().map(|k| peek_value(db, k).and_then(set_of)).collect::<Option<Vec<&Set>>>() else {
+        return out;
+    };
+    sets.sort_by_key(|s| s.len());
+    let Some((first, rest)) = sets.split_first() else { return out };
+    let mut buf = [0u8; 24];
+    for m in first.iter() {
+        let b = m.bytes(&mut buf);
+        if rest.iter().all(|s| s.contains(b)) {
+            out.push(b);
+            if limit != 0 && out.len() >= limit {
+                break;
             }
         }
-        // The union's members in the order its result set iterates them (SUNION itself uses `union_set`).
-        Op::Union => {
-            let mut buf = [0u8; 24];
-            for m in union_set(db, keys, &crate::types::Thresholds::default()).iter() {
-                out.push(m.bytes(&mut buf));
-            }
-        }
-        Op::Diff => {
-            let Some(Some(first)) = sets.first() else { return out };
-            let mut buf = [0u8; 24];
-            for m in first.iter() {
-                let b = m.bytes(&mut buf);
-                if !sets[1..].iter().flatten().any(|s| s.contains(b)) {
-                    out.push(b);
-                }
-            }
+    }
+    out
+}
+
+/// The members of the first set that were just looked up that none of the others holds, in its order.
+fn diff_members(db: &Db, keys: &[&[u8]]) -> Members {
+    let mut out = Members::default();
+    let sets: Vec<Option<&Set>> = keys.iter().map(|k| peek_value(db, k).and_then(set_of)).collect();
+    let Some(Some(first)) = sets.first() else { return out };
+    let mut buf = [0u8; 24];
+    for m in first.iter() {
+        let b = m.bytes(&mut buf);
+        if !sets[1..].iter().flatten().any(|s| s.contains(b)) {
+            out.push(b);
         }
     }
     out
@@ -887,7 +878,7 @@ fn algebra(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op) {
     }
     if dst.is_none() && op == Op::Inter {
         // SINTER replies in the smallest input's order, without building a set.
-        let members = compute(&ctx.srv.dbs[ctx.client.db], keys, op, 0);
+        let members = inter_members(&ctx.srv.dbs[ctx.client.db], keys, 0);
         let r = ctx.reply();
         r.set(members.len());
         for m in members.iter() {
@@ -899,7 +890,8 @@ fn algebra(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op) {
     let db = &ctx.srv.dbs[ctx.client.db];
     let s = match op {
         Op::Union => union_set(db, keys, &th),
-        Op::Inter | Op::Diff => build_set(&compute(db, keys, op, 0), &th),
+        Op::Inter => build_set(&inter_members(db, keys, 0), &th),
+        Op::Diff => build_set(&diff_members(db, keys), &th),
     };
     match dst {
         None => {
@@ -993,7 +985,7 @@ fn sintercard(ctx: &mut Ctx, args: Args) {
         return;
     }
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let n = compute(&ctx.srv.dbs[ctx.client.db], &keys, Op::Inter, limit).len();
+    let n = inter_members(&ctx.srv.dbs[ctx.client.db], &keys, limit).len();
     ctx.reply().int(n as i64);
 }
 

@@ -742,9 +742,7 @@ impl<E: DictEntry> Dict<E> {
                 Ok(i) => return self.t[ti].slots[i].replace(e),
                 Err(i) => {
                     if !self.needs_room(ti) {
-                        self.t[ti].put_at(i, h, e);
-                        let d = self.t[ti].dist(self.t[ti].home(h), i);
-                        self.note_insert(d);
+                        self.put_new(ti, i, h, e);
                         return None;
                     }
                 }
@@ -773,9 +771,7 @@ impl<E: DictEntry> Dict<E> {
                 Ok(_) => return Err(e),
                 Err(i) => {
                     if !self.needs_room(ti) {
-                        self.t[ti].put_at(i, h, e);
-                        let d = self.t[ti].dist(self.t[ti].home(h), i);
-                        self.note_insert(d);
+                        self.put_new(ti, i, h, e);
                         return Ok(());
                     }
                 }
@@ -787,6 +783,16 @@ impl<E: DictEntry> Dict<E> {
         let d = self.t[ti].place(h, e);
         self.note_insert(d);
         Ok(())
+    }
+
+    /// Fills slot `i` of table `ti` (the first empty slot of `h`'s probe path) with a new key, counted by the
+    /// probe guard.
+    #[inline(always)]
+    fn put_new(&mut self, ti: usize, i: usize, h: u64, e: E) {
+        let t = &mut self.t[ti];
+        let d = t.dist(t.home(h), i);
+        t.put_at(i, h, e);
+        self.note_insert(d);
     }
 
     /// Counts a new key's displacement for the probe guard, and checks the window when it is complete or the

@@ -196,15 +196,7 @@ impl<R: BufRead> AofReader<R> {
             let at = self.pos;
             let eof = self.read_line()?;
             let len = self.header_number(b'$', at, eof)?;
-            if j == argv.len() {
-                argv.push(Vec::new());
-            }
-            let arg = &mut argv[j];
-            if arg.capacity() > ARG_REUSE_MAX {
-                *arg = Vec::new();
-            } else {
-                arg.clear();
-            }
+            let arg = reuse_arg(argv, j);
             let got = (&mut self.r).take(len).read_to_end(arg)? as u64;
             self.pos += got;
             if got < len {
@@ -358,20 +350,26 @@ fn parse_buffered(buf: &[u8], argv: &mut Vec<Vec<u8>>) -> Option<usize> {
         if buf.get(end..end.checked_add(2)?)? != b"\r\n" {
             return None;
         }
-        if j == argv.len() {
-            argv.push(Vec::new());
-        }
-        let arg = &mut argv[j];
-        if arg.capacity() > ARG_REUSE_MAX {
-            *arg = Vec::new();
-        } else {
-            arg.clear();
-        }
-        arg.extend_from_slice(&buf[at..end]);
+        reuse_arg(argv, j).extend_from_slice(&buf[at..end]);
         at = end + 2;
     }
     argv.truncate(argc);
     Some(at)
+}
+
+/// `argv[j]` emptied for the next argument (added if `argv` is shorter): its buffer is kept unless it grew
+/// past [`ARG_REUSE_MAX`].
+fn reuse_arg(argv: &mut Vec<Vec<u8>>, j: usize) -> &mut Vec<u8> {
+    if j == argv.len() {
+        argv.push(Vec::new());
+    }
+    let arg = &mut argv[j];
+    if arg.capacity() > ARG_REUSE_MAX {
+        *arg = Vec::new();
+    } else {
+        arg.clear();
+    }
+    arg
 }
 
 fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {

@@ -176,7 +176,7 @@ impl<'r> Src<'r> {
     /// [`SETTLE_BYTES`] have gathered; then they are consumed and checksummed together ([`Src::settle`]).
     #[inline]
     fn bytes(&mut self, n: usize) -> Result<&[u8], RdbError> {
-        if self.pending + n > self.buffered || self.pending >= SETTLE_BYTES {
+        if n > self.buffered.saturating_sub(self.pending) || self.pending >= SETTLE_BYTES {
             self.settle();
             if self.available()? < n {
                 return self.slow_bytes(n);
@@ -185,7 +185,7 @@ impl<'r> Src<'r> {
         let (start, off) = (self.pending, self.offset);
         // fill_buf without a read in between returns what is left of the same buffer for any sane BufRead
         // (`buffered` counts on that); a reader that shrinks it gets an error, not a panic.
-        let b = match self.r.fill_buf().map(|b| b.get(start..start + n)) {
+        let b = match self.r.fill_buf().map(|b| b.get(start..start.saturating_add(n))) {
             Ok(Some(b)) => b,
             Ok(None) => return Err(RdbError::new(off, "Read error: the reader's buffer shrank")),
             Err(e) => return Err(RdbError::new(off, format!("Read error: {e}"))),
