@@ -242,6 +242,20 @@ impl Db {
     pub fn insert_with_expire(&mut self, e: Entry) -> Option<Entry> {
         let has = e.has_expire();
         let old = self.keys.insert(e);
+        self.count_loaded(has, old)
+    }
+
+    /// [`Db::insert_with_expire`] with the key's hash taken ahead ([`crate::dict::Dict::hash_ahead`]): the RDB
+    /// loader hashes a few keys before inserting them.
+    pub fn insert_hashed_with_expire(&mut self, k: crate::dict::HashedKey, e: Entry) -> Option<Entry> {
+        let has = e.has_expire();
+        let old = self.keys.insert_hashed(k, e);
+        self.count_loaded(has, old)
+    }
+
+    /// Keeps the TTL count right after a loaded key (with a TTL if `has`) replaced `old`.
+    #[inline]
+    fn count_loaded(&mut self, has: bool, old: Option<Entry>) -> Option<Entry> {
         if has {
             self.expires += 1;
         }

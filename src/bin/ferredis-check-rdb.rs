@@ -71,6 +71,10 @@ impl LoadSink for Checker {
         Ok(())
     }
 
+    fn finish(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+
     fn checksum(&mut self, status: ChecksumStatus, offset: u64) {
         match status {
             ChecksumStatus::Ok => self.info(offset, "Checksum OK"),

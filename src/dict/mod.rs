@@ -432,6 +432,13 @@ pub struct TableStats {
     pub total_probe: u64,
 }
 
+/// A key's hash under the seed a dict had when [`Dict::hash_ahead`] took it.
+#[derive(Clone, Copy, Debug)]
+pub struct HashedKey {
+    seed: u64,
+    hash: u64,
+}
+
 /// A hash table of entries keyed by their own key bytes. See the module documentation.
 pub struct Dict<E: DictEntry> {
     t: [Table<E>; 2],
@@ -731,6 +738,39 @@ impl<E: DictEntry> Dict<E> {
             self.rehash_step(1);
         }
         let h = self.hash(e.key());
+        self.insert_at_hash(h, e)
+    }
+
+    /// A key's hash taken ahead of its insert, with its home slot fetched into the cache meanwhile: a bulk loader
+    /// hashes each key a few keys before inserting it ([`Dict::insert_hashed`]), so the cache misses of several
+    /// inserts overlap instead of queueing one behind the other.
+    #[inline]
+    pub fn hash_ahead(&self, key: &[u8]) -> HashedKey {
+        let hash = self.hash(key);
+        let t = &self.t[self.rehashing as usize];
+        if t.size() != 0 {
+            let i = t.home(hash);
+            slab::prefetch(t.ctrl.as_ptr().wrapping_add(i));
+            slab::prefetch(t.slots.as_ptr().wrapping_add(i));
+        }
+        HashedKey { seed: self.seed, hash }
+    }
+
+    /// [`Dict::insert`] with the hash from [`Dict::hash_ahead`] for `e`'s key. Should the dict have changed its
+    /// seed since (a guard rebuild, or it was emptied), the key is hashed again.
+    #[inline]
+    pub fn insert_hashed(&mut self, k: HashedKey, e: E) -> Option<E> {
+        if self.rehashing {
+            self.rehash_step(1);
+        }
+        let h = if k.seed == self.seed { k.hash } else { self.hash(e.key()) };
+        debug_assert_eq!(h, self.hash(e.key()));
+        self.insert_at_hash(h, e)
+    }
+
+    /// The rest of an insert once any rehash step is done: `h` is `e`'s key's hash under the current seed.
+    #[inline]
+    fn insert_at_hash(&mut self, h: u64, e: E) -> Option<E> {
         if self.rehashing {
             if let Some(i) = self.t[0].find(h, e.key()) {
                 return self.t[0].slots[i].replace(e);

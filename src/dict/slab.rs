@@ -484,7 +484,7 @@ impl Drop for FreeBatch {
             if chunks.is_empty() {
                 continue;
             }
-            sort_addresses(&mut chunks, &mut scratch);
+            sort_addresses(&mut chunks, (c + 1) * 8, &mut scratch);
             SLAB.with(|s| {
                 let class = &s.classes[c];
                 let mut head = class.free.get();
@@ -500,22 +500,26 @@ impl Drop for FreeBatch {
     }
 }
 
-/// Sorts chunk addresses (multiples of 8) ascending: an LSD radix sort on 11-bit digits of `(a - min) / 8`, as many
-/// passes as the spread needs (two or three for a few hundred MB); small inputs use the comparison sort.
-fn sort_addresses(v: &mut Vec<usize>, scratch: &mut Vec<usize>) {
+/// Sorts the addresses of distinct chunks of `chunk` bytes ascending: an LSD radix sort on 11-bit digits of
+/// `(a - min) >> g`, where `2^g` is the largest power of two not above `chunk` (two distinct chunks lie at least
+/// `chunk` bytes apart, so that key is strictly increasing with the address), as many passes as the spread needs
+/// (two for up to 128 MiB of 32-byte chunks; each pass is a scatter of the whole array, the sort's cost); small
+/// inputs use the comparison sort.
+fn sort_addresses(v: &mut Vec<usize>, chunk: usize, scratch: &mut Vec<usize>) {
     if v.len() < 4096 {
         v.sort_unstable();
         return;
     }
     let (min, max) = v.iter().fold((usize::MAX, 0), |(lo, hi), &a| (lo.min(a), hi.max(a)));
-    let bits = usize::BITS - ((max - min) >> 3).leading_zeros();
+    let g = usize::BITS - 1 - chunk.max(1).leading_zeros();
+    let bits = usize::BITS - ((max - min) >> g).leading_zeros();
     const DIGIT: u32 = 11;
     scratch.clear();
     scratch.resize(v.len(), 0);
     let mut shift = 0;
     while shift < bits {
         let mut counts = [0usize; 1 << DIGIT];
-        let digit = |a: usize| (((a - min) >> 3) >> shift) & ((1 << DIGIT) - 1);
+        let digit = |a: usize| (((a - min) >> g) >> shift) & ((1 << DIGIT) - 1);
         for &a in v.iter() {
             counts[digit(a)] += 1;
         }
@@ -1100,11 +1104,20 @@ mod tests {
     fn sort_addresses_sorts() {
         let mut rng = crate::util::Rng::new(3);
         for len in [0usize, 1, 100, 5000, 70000] {
-            let mut v: Vec<usize> = (0..len).map(|_| 0x7f00_0000_0000 + (rng.below(1 << 30) as usize) * 8).collect();
-            let mut want = v.clone();
-            want.sort_unstable();
-            sort_addresses(&mut v, &mut Vec::new());
-            assert_eq!(v, want, "len {len}");
+            for chunk in [8usize, 24, 32, 40, 256] {
+                // Distinct chunks `chunk` bytes apart (page headers leave gaps, so not all slots are taken).
+                let mut slots: Vec<usize> = (0..len).map(|_| rng.below(1 << 24) as usize).collect();
+                slots.sort_unstable();
+                slots.dedup();
+                let mut v: Vec<usize> = slots.iter().map(|&i| 0x7f00_0000_0000 + i * chunk).collect();
+                for i in (1..v.len()).rev() {
+                    v.swap(i, rng.below(i as u64 + 1) as usize);
+                }
+                let mut want = v.clone();
+                want.sort_unstable();
+                sort_addresses(&mut v, chunk, &mut Vec::new());
+                assert_eq!(v, want, "len {len} chunk {chunk}");
+            }
         }
     }
 

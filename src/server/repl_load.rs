@@ -54,6 +54,14 @@ impl crate::persist::rdb::LoadSink for DelaySink<'_> {
         self.inner.resize_db(keys, expires)
     }
 
+    fn begin_key(&mut self, rdb_type: u8, key: &[u8]) {
+        self.inner.begin_key(rdb_type, key)
+    }
+
+    fn finish(&mut self) -> Result<(), String> {
+        self.inner.finish()
+    }
+
     fn entry(&mut self, e: crate::object::Entry, expire_ms: Option<i64>) -> Result<(), String> {
         self.inner.entry(e, expire_ms)?;
         if self.key_delay_us != 0 {

@@ -643,6 +643,9 @@ pub fn main_with_args(args: &[Vec<u8>]) -> i32 {
             fn entry(&mut self, _e: crate::object::Entry, _expire_ms: Option<i64>) -> Result<(), String> {
                 Ok(())
             }
+            fn finish(&mut self) -> Result<(), String> {
+                Ok(())
+            }
         }
         let opts = crate::persist::rdb::LoadOptions { drop_expired: false, ..Default::default() };
         crate::persist::rdb::read_rdb_with(r, &mut Discard, &opts).map(|_| ()).map_err(|e| e.to_string())

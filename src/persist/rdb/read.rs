@@ -11,7 +11,7 @@
 
 use super::{legacy, op, LoadOptions, LoadStats, RdbError};
 use crate::db::Db;
-use crate::dict::Dict;
+use crate::dict::{Dict, HashedKey};
 use crate::object::{Entry, StrRef, Value, EMBSTR_SIZE_LIMIT, LRU_MASK};
 use crate::persist::crc64::crc64;
 use crate::persist::lzf;
@@ -25,7 +25,7 @@ use crate::types::skiplist::{cmp_elem, SkipList};
 use crate::types::zset::{ZEntry, ZSet, ZSkip, LISTPACK_SAFETY_BYTES};
 use crate::types::{SmallBytes, Thresholds};
 use crate::util::{itoa_buf, parse_f64, parse_i64};
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io::{self, BufRead};
 
 /// What the trailer said.
@@ -49,6 +49,9 @@ pub trait LoadSink {
     fn begin_key(&mut self, _rdb_type: u8, _key: &[u8]) {}
     /// A loaded key (already expired ones too, unless `drop_expired`). An error stops the load.
     fn entry(&mut self, e: Entry, expire_ms: Option<i64>) -> Result<(), String>;
+    /// The last key has been read (the EOF opcode): a sink that holds keys back must place them now. An error
+    /// stops the load. No default, so that a wrapper cannot forget to pass it on.
+    fn finish(&mut self) -> Result<(), String>;
     fn checksum(&mut self, _status: ChecksumStatus, _offset: u64) {}
 }
 
@@ -878,7 +881,10 @@ fn run(
                 idle = Some(l.src.len()?);
                 continue;
             }
-            op::EOF => break,
+            op::EOF => {
+                sink.finish().map_err(|m| l.err(m))?;
+                break;
+            }
             op::SELECTDB => {
                 *doing = "read-len";
                 let id = l.src.len()?;
@@ -1027,12 +1033,43 @@ pub struct DbSink<'a> {
     dbs: &'a mut [Db],
     cur: usize,
     allow_dup: bool,
+    /// The hash of the key whose value is being read (from [`LoadSink::begin_key`]).
+    next: Option<HashedKey>,
+    /// Loaded keys not yet in their table, oldest first, at most [`LOAD_AHEAD`]: each key is hashed and its slot
+    /// fetched into the cache when its name is read, and inserted [`LOAD_AHEAD`] keys later, so the cache misses
+    /// of consecutive inserts overlap (a big table's slots are all misses, and they were half the load's time).
+    pending: VecDeque<(HashedKey, Entry)>,
 }
+
+/// How many loaded keys [`DbSink`] holds back before inserting them.
+const LOAD_AHEAD: usize = 16;
 
 impl<'a> DbSink<'a> {
     /// A sink filling `dbs`; `allow_dup` lets a loaded key replace an existing one.
     pub fn new(dbs: &'a mut [Db], allow_dup: bool) -> DbSink<'a> {
-        DbSink { dbs, cur: 0, allow_dup }
+        DbSink { dbs, cur: 0, allow_dup, next: None, pending: VecDeque::with_capacity(LOAD_AHEAD) }
+    }
+
+    /// Inserts one held-back key into the current database.
+    fn place(&mut self, k: HashedKey, e: Entry) -> Result<(), String> {
+        let Some(db) = self.dbs.get_mut(self.cur) else { return Err("no database selected".into()) };
+        let old = db.insert_hashed_with_expire(k, e);
+        finish_resize(&mut db.keys);
+        if let Some(old) = old {
+            if !self.allow_dup {
+                let k = String::from_utf8_lossy(old.key());
+                return Err(format!("RDB has duplicated key '{k}' in DB {}", self.cur));
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts every held-back key (before the database changes, and at the end).
+    fn flush(&mut self) -> Result<(), String> {
+        while let Some((k, e)) = self.pending.pop_front() {
+            self.place(k, e)?;
+        }
+        Ok(())
     }
 }
 
@@ -1046,15 +1083,15 @@ impl LoadSink for DbSink<'_> {
         }
     }
 
-    /// The key's slot is fetched into the cache while its value is parsed.
+    /// The key is hashed and its slot fetched into the cache while its value is parsed.
     #[inline]
     fn begin_key(&mut self, _rdb_type: u8, key: &[u8]) {
-        if let Some(db) = self.dbs.get(self.cur) {
-            db.keys.prefetch_key(key);
-        }
+        self.next = self.dbs.get(self.cur).map(|db| db.keys.hash_ahead(key));
     }
 
     fn select_db(&mut self, db: u64, _offset: u64) -> Result<(), String> {
+        self.flush()?;
+        self.next = None;
         if db >= self.dbs.len() as u64 {
             return Err(format!(
                 "FATAL: Data file was created with a Redis server configured to handle more than {} databases",
@@ -1067,17 +1104,24 @@ impl LoadSink for DbSink<'_> {
 
     #[inline]
     fn entry(&mut self, mut e: Entry, expire_ms: Option<i64>) -> Result<(), String> {
-        let Some(db) = self.dbs.get_mut(self.cur) else { return Err("no database selected".into()) };
+        let Some(db) = self.dbs.get(self.cur) else { return Err("no database selected".into()) };
         e.set_expire(expire_ms);
-        let old = db.insert_with_expire(e);
-        finish_resize(&mut db.keys);
-        if let Some(old) = old {
-            if !self.allow_dup {
-                let k = String::from_utf8_lossy(old.key());
-                return Err(format!("RDB has duplicated key '{k}' in DB {}", self.cur));
+        // begin_key hashed this key (the reader calls it just before); any other caller gets it hashed here.
+        let k = match self.next.take() {
+            Some(k) => k,
+            None => db.keys.hash_ahead(e.key()),
+        };
+        if self.pending.len() == LOAD_AHEAD {
+            if let Some((k0, e0)) = self.pending.pop_front() {
+                self.place(k0, e0)?;
             }
         }
+        self.pending.push_back((k, e));
         Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), String> {
+        self.flush()
     }
 }
 

@@ -528,6 +528,44 @@ fn v9_file(body: &[u8]) -> Vec<u8> {
 }
 
 #[test]
+fn held_back_inserts_keep_every_key_and_find_duplicates() {
+    // The loader inserts each key some keys after reading it (DbSink's look-ahead): keys before a SELECTDB land in
+    // their own database, the last ones are placed at EOF, and a duplicate within the window is still caught (or,
+    // when allowed, the later value wins).
+    let mut body = Vec::new();
+    for db in [0u8, 5] {
+        body.extend_from_slice(&[0xFE, db]);
+        for i in 0..40 {
+            body.push(0); // string
+            rdb_str(&mut body, format!("k{i}").as_bytes());
+            rdb_str(&mut body, format!("v{db}.{i}").as_bytes());
+        }
+    }
+    let f = v9_file(&body[2..]);
+    let (dbs, st) = load(&f, &keep_all()).unwrap();
+    assert_eq!(st.keys, 80);
+    for db in [0usize, 5] {
+        assert_eq!(dbs[db].len(), 40);
+        for i in 0..40 {
+            assert_eq!(elements(dbs[db].keys.get(format!("k{i}").as_bytes()).unwrap()), [format!("v{db}.{i}")]);
+        }
+    }
+    // k3 again, five keys after the first one: both are still held back when the second is read.
+    let mut dup = Vec::new();
+    for (k, v) in [("k1", "a"), ("k2", "b"), ("k3", "first"), ("k4", "c"), ("k5", "d"), ("k3", "second"), ("k6", "e")] {
+        dup.push(0);
+        rdb_str(&mut dup, k.as_bytes());
+        rdb_str(&mut dup, v.as_bytes());
+    }
+    let f = v9_file(&dup);
+    let e = load(&f, &keep_all()).err().expect("must fail");
+    assert!(e.msg.contains("RDB has duplicated key 'k3' in DB 0"), "{e}");
+    let (dbs, _) = load(&f, &LoadOptions { allow_dup: true, ..keep_all() }).unwrap();
+    assert_eq!(elements(dbs[0].keys.get(b"k3").unwrap()), ["second"]);
+    assert_eq!(dbs[0].len(), 6);
+}
+
+#[test]
 fn legacy_encodings_load() {
     let long = vec![b'L'; 300];
     let mut b = Vec::new();
