@@ -70,14 +70,7 @@ impl MaxmemoryPolicy {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum LogLevel {
-    Debug,
-    Verbose,
-    Notice,
-    Warning,
-    Nothing,
-}
+pub use crate::log::LogLevel;
 
 impl LogLevel {
     const NAMES: &'static [&'static str] = &["debug", "verbose", "notice", "warning"];

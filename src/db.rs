@@ -36,7 +36,7 @@ pub struct Db {
     pub events: Vec<(u8, Vec<u8>)>,
     /// Keys the server deleted on its own (expiry, lazy or active; eviction) since it last drained them: the
     /// server propagates a DEL/UNLINK for each and invalidates WATCHes
-    /// ([`crate::state::ServerState::drain_expired`]).
+    /// (the server state's `drain_expired`).
     pub expired_log: Vec<(Vec<u8>, Deletion)>,
     /// Big values (more than [`crate::lazyfree::FREE_EFFORT_THRESHOLD`] steps to free) the server let go of on
     /// its own: expired, or overwritten by a write. They wait here, with the same drain as `expired_log`, for the

@@ -192,6 +192,14 @@ impl LazyFree {
     }
 }
 
+/// Gives free memory back to the system: the slab's fully free pages, then malloc's free pages
+/// (`malloc_trim(0)`). Returns the slab bytes released. Used by MEMORY PURGE and after a synchronous flush.
+pub fn purge() -> usize {
+    let released = crate::dict::slab::release_free_pages();
+    crate::alloc::trim();
+    released
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

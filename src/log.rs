@@ -9,10 +9,19 @@
 //! Lines go to stdout, or are appended to `logfile`; like Redis the file is opened per line so that log rotation
 //! just works. Level and file can change at runtime (CONFIG SET).
 
-use crate::config::LogLevel;
 use std::io::Write;
 use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
 use std::sync::Mutex;
+
+/// `loglevel`'s values, least severe first (`Nothing` only for messages that must never print).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Debug,
+    Verbose,
+    Notice,
+    Warning,
+    Nothing,
+}
 
 static LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Notice as u8);
 /// The server's pid once startup is done; other processes log with role `C`.
@@ -126,6 +135,7 @@ static TZ_OFFSET_S: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64:
 pub fn refresh_tz_offset() {
     // SAFETY: time(NULL) takes no pointer we own; tm is plain data and localtime_r the thread-safe variant.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: time(NULL) only returns the time; it writes through no pointer.
     let now = unsafe { libc::time(std::ptr::null_mut()) };
     // SAFETY: both pointers are valid for the call.
     unsafe { libc::localtime_r(&now, &mut tm) };
@@ -335,6 +345,7 @@ fn follow_file(ino: u64, dev: u64, path: &str) {
     }
     // SAFETY: stat is plain data; all-zero is valid. fstat writes into it for a descriptor we own.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is valid for writes; fstat of a bad descriptor only fails.
     if unsafe { libc::fstat(fd, &mut st) } != 0 {
         return;
     }
@@ -368,13 +379,13 @@ macro_rules! log_at {
 }
 
 #[macro_export]
-macro_rules! log_debug { ($($arg:tt)*) => { $crate::log_at!($crate::config::LogLevel::Debug, $($arg)*) }; }
+macro_rules! log_debug { ($($arg:tt)*) => { $crate::log_at!($crate::log::LogLevel::Debug, $($arg)*) }; }
 #[macro_export]
-macro_rules! log_verbose { ($($arg:tt)*) => { $crate::log_at!($crate::config::LogLevel::Verbose, $($arg)*) }; }
+macro_rules! log_verbose { ($($arg:tt)*) => { $crate::log_at!($crate::log::LogLevel::Verbose, $($arg)*) }; }
 #[macro_export]
-macro_rules! log_notice { ($($arg:tt)*) => { $crate::log_at!($crate::config::LogLevel::Notice, $($arg)*) }; }
+macro_rules! log_notice { ($($arg:tt)*) => { $crate::log_at!($crate::log::LogLevel::Notice, $($arg)*) }; }
 #[macro_export]
-macro_rules! log_warning { ($($arg:tt)*) => { $crate::log_at!($crate::config::LogLevel::Warning, $($arg)*) }; }
+macro_rules! log_warning { ($($arg:tt)*) => { $crate::log_at!($crate::log::LogLevel::Warning, $($arg)*) }; }
 
 #[cfg(test)]
 mod tests {

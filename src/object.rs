@@ -246,7 +246,8 @@ impl Value {
     }
 }
 
-/// The collection types a command can ask [`Ctx`](crate::command::Ctx)'s typed lookups for.
+/// The collection types a command can ask its context's typed lookups for (`command::Ctx::write_typed` and
+/// friends).
 pub trait ValueKind: Sized {
     const TYPE: ObjType;
     fn of(v: &mut Value) -> Option<&mut Self>;
@@ -958,6 +959,19 @@ impl std::fmt::Debug for Entry {
             .field("value", &self.as_str())
             .field("has_expire", &self.has_expire())
             .finish()
+    }
+}
+
+/// The keyspace's tables hold entries, keyed by their own key (the dict knows nothing of objects).
+impl crate::dict::DictEntry for Entry {
+    #[inline]
+    fn key(&self) -> &[u8] {
+        Entry::key(self)
+    }
+
+    #[inline]
+    fn prefetch(&self) {
+        Entry::prefetch(self)
     }
 }
 

@@ -121,6 +121,17 @@ pub fn cron_sample(srv: &mut ServerState, now_ms: i64) {
     s.peak_memory = s.peak_memory.max(crate::util::used_memory());
 }
 
+/// How [`ServerState::empty_data`] frees what it removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Emptying {
+    /// Freed here, and the freed memory given back to the system (FLUSHDB/FLUSHALL SYNC).
+    Sync,
+    /// Handed to the lazy-free thread (ASYNC, `lazyfree-lazy-user-flush`, `replica-lazy-flush`).
+    Lazy,
+    /// Freed here, the memory kept: the dataset is about to be loaded again (DEBUG RELOAD, DEBUG LOADAOF).
+    Refill,
+}
+
 /// Something only the event loop can do, requested by a command handler.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -495,9 +506,7 @@ impl ServerState {
             return Err("ERR");
         }
         if !noflush {
-            for db in self.dbs.iter_mut() {
-                db.clear();
-            }
+            self.empty_data(None, Emptying::Refill);
             self.functions.flush();
         }
         let path = crate::persist::engine::rdb_path(&self.config);
@@ -518,6 +527,69 @@ impl ServerState {
                 Err("ERR Error trying to load the RDB dump, check server logs.")
             }
         }
+    }
+
+    // --- The door for whole databases -------------------------------------------------------------------------
+    // Every change that replaces or removes a database's contents at once goes through these three (single keys
+    // go through `command::Ctx::key_changed`): WATCH is settled here, before the change, and nowhere else.
+
+    /// Empties database `which`, or all of them (Redis's `emptyData`): FLUSHDB, FLUSHALL, DEBUG RELOAD,
+    /// DEBUG LOADAOF, a replica's full sync. Watched keys present in an emptied database are touched first
+    /// (Redis's `touchAllWatchedKeysInDb`), then the tables are freed as `how` says. Returns the keys removed.
+    pub fn empty_data(&mut self, which: Option<usize>, how: Emptying) -> u64 {
+        let range = match which {
+            Some(i) if i < self.dbs.len() => i..i + 1,
+            Some(_) => return 0,
+            None => 0..self.dbs.len(),
+        };
+        let now = self.now_ms;
+        let mut removed = 0u64;
+        let mut tables = Vec::new();
+        for i in range {
+            self.watches.touch_all_in_db(i, &self.dbs[i], None, now);
+            let db = &mut self.dbs[i];
+            removed += db.len() as u64;
+            match how {
+                Emptying::Lazy => tables.push(db.take_keys()),
+                Emptying::Sync | Emptying::Refill => db.clear(),
+            }
+        }
+        match how {
+            Emptying::Lazy => self.lazyfree.free_keys(tables),
+            Emptying::Sync => {
+                crate::lazyfree::purge();
+            }
+            Emptying::Refill => {}
+        }
+        removed
+    }
+
+    /// SWAPDB: databases `a` and `b` trade contents. Watched keys present in either are touched (each side as
+    /// emptied and replaced by the other), and clients blocked on keys that now hold data are served.
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        if a == b || a >= self.dbs.len() || b >= self.dbs.len() {
+            return;
+        }
+        let now = self.now_ms;
+        let ServerState { watches, dbs, .. } = self;
+        watches.touch_all_in_db(a, &dbs[a], Some(&dbs[b]), now);
+        watches.touch_all_in_db(b, &dbs[b], Some(&dbs[a]), now);
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (left, right) = dbs.split_at_mut(hi);
+        left[lo].swap_data(&mut right[0]);
+        self.blocking.signal_db(a);
+        self.blocking.signal_db(b);
+    }
+
+    /// Makes `dbs` the dataset and returns the previous one (a replica's full sync into fresh databases); watched
+    /// keys present in either are touched.
+    pub fn replace_dbs(&mut self, mut dbs: Vec<Db>) -> Vec<Db> {
+        let now = self.now_ms;
+        for (i, (a, b)) in self.dbs.iter().zip(dbs.iter()).enumerate() {
+            self.watches.touch_all_in_db(i, a, Some(b), now);
+        }
+        std::mem::swap(&mut self.dbs, &mut dbs);
+        dbs
     }
 
     /// `DEL`, or `UNLINK` with `lazyfree-lazy-expire`: how a deletion the server decides on (expiry) is

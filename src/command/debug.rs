@@ -573,7 +573,7 @@ fn populate(ctx: &mut Ctx, args: Args) {
             db.insert(e);
         }
         if watched {
-            ctx.touch_watched(dbi, &key);
+            ctx.key_changed(dbi, &key, 0);
         }
     }
     ctx.reply().ok();

@@ -197,7 +197,7 @@ fn function_load(ctx: &mut Ctx, args: Args) {
     let timeout = if must_obey(ctx) { 0 } else { LOAD_TIMEOUT_MS };
     match ctx.srv.functions.load(args.get(i), replace, timeout) {
         Ok(name) => {
-            ctx.srv.dirty += 1;
+            ctx.count_changes(1);
             ctx.reply().bulk(&name);
         }
         Err(e) => ctx.reply().error(&format!("ERR {e}")),
@@ -273,7 +273,7 @@ fn function_delete(ctx: &mut Ctx, args: Args) {
     if !ctx.srv.functions.delete(args.get(2)) {
         return ctx.reply().error("ERR Library not found");
     }
-    ctx.srv.dirty += 1;
+    ctx.count_changes(1);
     ctx.reply().ok();
 }
 
@@ -288,7 +288,7 @@ fn function_flush(ctx: &mut Ctx, args: Args) {
         return ctx.reply().error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
     }
     ctx.srv.functions.flush();
-    ctx.srv.dirty += 1;
+    ctx.count_changes(1);
     ctx.reply().ok();
 }
 
@@ -325,7 +325,7 @@ fn function_restore(ctx: &mut Ctx, args: Args) {
     };
     match ctx.srv.functions.restore(&codes, policy) {
         Ok(()) => {
-            ctx.srv.dirty += 1;
+            ctx.count_changes(1);
             ctx.reply().ok();
         }
         Err(e) => ctx.reply().error(&format!("ERR {e}")),

@@ -565,10 +565,10 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     if let Some(when) = expire {
         db.set_expire(dst, when);
     }
-    ctx.key_modified(src);
-    ctx.key_modified(dst);
     // Both keys changed, but Redis counts a rename as one change.
-    ctx.srv.dirty -= 1;
+    ctx.key_modified(src);
+    let dbi = ctx.client.db;
+    ctx.key_changed(dbi, dst, 0);
     ctx.notify(nc::GENERIC, "rename_from", src);
     ctx.notify(nc::GENERIC, "rename_to", dst);
     if nx {
@@ -955,9 +955,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
     if let Some(when) = expire {
         target.set_expire(dst, when);
     }
-    ctx.srv.dirty += 1;
-    ctx.touch_watched(dst_db, dst);
-    ctx.srv.blocking.signal(dst_db, dst);
+    ctx.key_changed(dst_db, dst, 1);
     ctx.notify_db(nc::GENERIC, "copy_to", dst, dst_db);
     ctx.reply().int(1);
 }
@@ -989,19 +987,8 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR DB index is out of range");
         return;
     };
-    if a != b {
-        let now = ctx.srv.now_ms;
-        let crate::state::ServerState { watches, dbs, .. } = &mut *ctx.srv;
-        watches.touch_all_in_db(a, &dbs[a], Some(&dbs[b]), now);
-        watches.touch_all_in_db(b, &dbs[b], Some(&dbs[a]), now);
-        let (lo, hi) = (a.min(b), a.max(b));
-        let (left, right) = ctx.srv.dbs.split_at_mut(hi);
-        let (x, y) = (&mut left[lo], &mut right[0]);
-        x.swap_data(y);
-        ctx.srv.blocking.signal_db(a);
-        ctx.srv.blocking.signal_db(b);
-    }
-    ctx.srv.dirty += 1;
+    ctx.srv.swap_dbs(a, b);
+    ctx.count_changes(1);
     ctx.reply().ok();
 }
 
@@ -1039,8 +1026,7 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
         target.set_expire(key, when);
     }
     ctx.key_modified(key);
-    ctx.srv.blocking.signal(dst, key);
-    ctx.touch_watched(dst, key);
+    ctx.key_changed(dst, key, 0);
     ctx.notify(nc::GENERIC, "move_from", key);
     ctx.notify_db(nc::GENERIC, "move_to", key, dst);
     ctx.reply().int(1);
@@ -1062,23 +1048,21 @@ fn flush_mode(ctx: &mut Ctx, args: Args) -> Option<bool> {
     None
 }
 
+/// A flush's freeing: in the lazy-free thread, or here with the memory given back to the system.
+fn emptying(lazy: bool) -> crate::state::Emptying {
+    if lazy {
+        crate::state::Emptying::Lazy
+    } else {
+        crate::state::Emptying::Sync
+    }
+}
+
 /// FLUSHDB [ASYNC | SYNC]
 fn flushdb(ctx: &mut Ctx, args: Args) {
     let Some(lazy) = flush_mode(ctx, args) else { return };
-    let (dbi, now) = (ctx.client.db, ctx.srv.now_ms);
-    let crate::state::ServerState { watches, dbs, .. } = &mut *ctx.srv;
-    watches.touch_all_in_db(dbi, &dbs[dbi], None, now);
-    let db = ctx.db();
-    let removed = db.len() as u64;
-    if lazy {
-        let keys = db.take_keys();
-        ctx.srv.lazyfree.free_keys(vec![keys]);
-    } else {
-        db.clear();
-        // The freed entries' slab pages (and malloc's free pages) go back to the system.
-        super::memory::purge();
-    }
-    ctx.srv.dirty += removed;
+    let db = ctx.client.db;
+    let removed = ctx.srv.empty_data(Some(db), emptying(lazy));
+    ctx.count_changes(removed);
     // Propagated even when the database was already empty, as Redis.
     ctx.force_propagation();
     ctx.reply().ok();
@@ -1087,29 +1071,10 @@ fn flushdb(ctx: &mut Ctx, args: Args) {
 /// FLUSHALL [ASYNC | SYNC]
 fn flushall(ctx: &mut Ctx, args: Args) {
     let Some(lazy) = flush_mode(ctx, args) else { return };
-    let mut removed = 0u64;
-    let now = ctx.srv.now_ms;
-    let crate::state::ServerState { watches, dbs, .. } = &mut *ctx.srv;
-    for (i, db) in dbs.iter().enumerate() {
-        watches.touch_all_in_db(i, db, None, now);
-    }
-    let mut tables = Vec::new();
-    for db in ctx.srv.dbs.iter_mut() {
-        removed += db.len() as u64;
-        if lazy {
-            tables.push(db.take_keys());
-        } else {
-            db.clear();
-        }
-    }
-    if lazy {
-        ctx.srv.lazyfree.free_keys(tables);
-    } else {
-        super::memory::purge();
-    }
+    let removed = ctx.srv.empty_data(None, emptying(lazy));
     // One change per key removed (Redis 7.0.15 no longer counts the flush itself); propagated even on an empty
     // dataset.
-    ctx.srv.dirty += removed;
+    ctx.count_changes(removed);
     ctx.force_propagation();
     // With save points configured, Redis saves the (now empty) dataset right away.
     ctx.srv.actions.push(crate::state::Action::SaveAfterFlushAll);

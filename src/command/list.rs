@@ -467,12 +467,18 @@ fn pop_generic(ctx: &mut Ctx, args: Args, front: bool) {
 /// (one lookup fewer than [`Ctx::delete_if_empty`]) with its `del` event, and the modification signal.
 #[inline]
 fn finish_removal(ctx: &mut Ctx, key: &[u8], event: &str, emptied: bool) {
+    finish_removal_counted(ctx, key, event, emptied, 1);
+}
+
+/// [`finish_removal`] counting `changes` towards `dirty` (LTRIM counts the elements it removed, possibly none).
+fn finish_removal_counted(ctx: &mut Ctx, key: &[u8], event: &str, emptied: bool, changes: u64) {
     ctx.notify(nc::LIST, event, key);
     if emptied {
         ctx.db().remove(key);
         ctx.notify(nc::GENERIC, "del", key);
     }
-    ctx.key_modified(key);
+    let db = ctx.client.db;
+    ctx.key_changed(db, key, changes);
 }
 
 #[inline]
@@ -813,9 +819,8 @@ fn ltrim(ctx: &mut Ctx, args: Args) {
     r.ok();
     let removed = before - list.len();
     let emptied = list.is_empty();
-    finish_removal(ctx, key, "ltrim", emptied);
     // Redis counts only the removed elements as changes: a trim that keeps everything is not propagated.
-    ctx.srv.dirty = ctx.srv.dirty + removed as u64 - 1;
+    finish_removal_counted(ctx, key, "ltrim", emptied, removed as u64);
 }
 
 // ---- moves -----------------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@
 use super::keys::reply_help;
 use super::string::int_arg;
 use super::{Args, Ctx};
-use crate::dict::slab;
 use crate::object::{Entry, Value};
 use crate::state::ServerState;
 use std::alloc::Layout;
@@ -367,17 +366,9 @@ pub fn memory_malloc_stats(ctx: &mut Ctx, _args: Args) {
     ctx.reply().bulk(b"Stats not supported for the current allocator");
 }
 
-/// Gives free memory back to the system: the slab's fully free pages, then malloc's free pages
-/// (`malloc_trim(0)`). Returns the slab bytes released. Used by MEMORY PURGE and after FLUSHALL/FLUSHDB.
-pub fn purge() -> usize {
-    let released = slab::release_free_pages();
-    crate::alloc::trim();
-    released
-}
-
 /// MEMORY PURGE
 pub fn memory_purge(ctx: &mut Ctx, _args: Args) {
-    purge();
+    crate::lazyfree::purge();
     ctx.reply().ok();
 }
 

@@ -723,27 +723,40 @@ impl<'a> Ctx<'a> {
         (found, &mut client.reply)
     }
 
-    /// Records that `key` in the selected db changed: bumps `dirty`, invalidates WATCHes of the key and wakes
-    /// clients blocked on it. (Keyspace notifications hook here too.)
+    // --- The door for single keys ----------------------------------------------------------------------------
+    // A handler that changed a key says so here, once per key, and touches neither `dirty`, WATCH nor the
+    // blocking registry itself (whole databases go through `ServerState::empty_data` / `swap_dbs` /
+    // `replace_dbs`). Keyspace events are the handler's own (`Ctx::notify`), since their names are per command.
+
+    /// Records that `key` in the selected db changed, as one change: [`Ctx::key_changed`].
     #[inline]
     pub fn key_modified(&mut self, key: &[u8]) {
-        self.srv.dirty += 1;
         let db = self.client.db;
-        self.touch_watched(db, key);
-        if self.srv.blocking.any_waiting() {
-            self.srv.blocking.signal(db, key);
-        }
+        self.key_changed(db, key, 1);
     }
 
-    /// Invalidates WATCHes of `key` in database `db` without counting a change (Redis's `signalModifiedKey`);
-    /// for commands that change keys outside the selected db (MOVE, COPY ... DB) or count `dirty` themselves.
+    /// Records that `key` in database `db` changed and counts `changes` towards `dirty` (a multi-element write
+    /// counts its elements, as Redis does; 0 when the command's change is already counted on another key, as
+    /// RENAME's destination or MOVE's): invalidates WATCHes of the key (Redis's `signalModifiedKey`) and wakes
+    /// clients blocked on it.
     #[inline]
-    pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
+    pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64) {
+        self.srv.dirty += changes;
         if !self.srv.watches.is_empty() {
             if let Some(d) = self.srv.dbs.get(db) {
                 self.srv.watches.touch(db, d, key);
             }
         }
+        if self.srv.blocking.any_waiting() {
+            self.srv.blocking.signal(db, key);
+        }
+    }
+
+    /// Counts changes that are not one key's (SWAPDB, FLUSHDB's removed keys, FUNCTION LOAD/DELETE/FLUSH), for
+    /// save points and propagation.
+    #[inline]
+    pub fn count_changes(&mut self, n: u64) {
+        self.srv.dirty += n;
     }
 
     /// Propagates this command as `argv` instead of its own arguments (Redis's `rewriteClientCommandVector`):

@@ -348,8 +348,8 @@ pub(crate) fn delete_key(ctx: &mut Ctx, key: &[u8]) -> bool {
 /// After elements were removed from the collection at `key`: signals the key, emits `event`, and when the
 /// collection is empty deletes the key and emits `del` (Redis's order). `removed` (> 0) is added to `dirty`.
 pub(crate) fn removed_from(ctx: &mut Ctx, key: &[u8], removed: u64, class: u32, event: &str) {
-    ctx.key_modified(key);
-    ctx.srv.dirty += removed.saturating_sub(1);
+    let db = ctx.client.db;
+    ctx.key_changed(db, key, removed.max(1));
     ctx.notify(class, event, key);
     if ctx.delete_if_empty(key) {
         ctx.notify(nc::GENERIC, "del", key);
@@ -485,8 +485,8 @@ fn sadd(ctx: &mut Ctx, args: Args) {
     }
     r.int(added);
     if added > 0 {
-        ctx.key_modified(key);
-        ctx.srv.dirty += added as u64 - 1;
+        let db = ctx.client.db;
+        ctx.key_changed(db, key, added as u64);
         ctx.notify(nc::SET, "sadd", key);
     }
 }

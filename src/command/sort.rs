@@ -347,7 +347,7 @@ fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
             }
             if outputlen > 0 {
                 store_value(ctx, dst, Value::List(list), crate::config::notify::LIST, "sortstore");
-                ctx.srv.dirty += outputlen - 1;
+                ctx.count_changes(outputlen - 1);
             } else {
                 delete_key(ctx, dst);
             }

@@ -794,8 +794,8 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
         r.int(if flags.ch { added + updated } else { added } as i64);
     }
     if added + updated > 0 {
-        ctx.key_modified(key);
-        ctx.srv.dirty += added + updated - 1;
+        let db = ctx.client.db;
+        ctx.key_changed(db, key, added + updated);
         ctx.notify(nc::ZSET, if flags.incr { "zincr" } else { "zadd" }, key);
     }
 }

@@ -119,18 +119,6 @@ pub trait DictEntry {
     fn prefetch(&self) {}
 }
 
-impl DictEntry for crate::object::Entry {
-    #[inline]
-    fn key(&self) -> &[u8] {
-        crate::object::Entry::key(self)
-    }
-
-    #[inline]
-    fn prefetch(&self) {
-        crate::object::Entry::prefetch(self)
-    }
-}
-
 /// A dropped table with at least this many elements frees them in one [`slab::FreeBatch`].
 const BATCH_FREE_MIN: usize = 1 << 14;
 

@@ -683,9 +683,9 @@ impl Server {
         // A reload brings back about what was there: each database's table is sized for its old key count at once
         // instead of growing (and migrating every key) step by step while the commands replay. A file with fewer
         // keys leaves the table emptier than the 3/4 limit, and the cron shrinks it below 1/10 full.
-        for db in self.state.dbs.iter_mut() {
-            let n = db.keys.len();
-            db.clear();
+        let sizes: Vec<usize> = self.state.dbs.iter().map(|db| db.keys.len()).collect();
+        self.state.empty_data(None, crate::state::Emptying::Refill);
+        for (db, n) in self.state.dbs.iter_mut().zip(sizes) {
             db.keys.reserve(n);
         }
         self.state.functions.flush();

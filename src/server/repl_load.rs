@@ -181,20 +181,9 @@ impl Server {
         log_notice!("MASTER <-> REPLICA sync: Flushing old data");
         let n = self.state.dbs.len();
         let fresh: Vec<Db> = (0..n).map(Db::new).collect();
-        let old = self.repl_swap_in_dbs(fresh);
+        let old = self.state.replace_dbs(fresh);
         let lazy = self.state.config.stored_bool("replica-lazy-flush");
         self.repl_discard_dbs(old, lazy);
-    }
-
-    /// Makes `dbs` the dataset and returns the previous one; watched keys of either are touched.
-    fn repl_swap_in_dbs(&mut self, mut dbs: Vec<Db>) -> Vec<Db> {
-        let now = self.state.now_ms;
-        let crate::state::ServerState { watches, dbs: cur, .. } = &mut self.state;
-        for (i, (a, b)) in cur.iter().zip(dbs.iter()).enumerate() {
-            watches.touch_all_in_db(i, a, Some(b), now);
-        }
-        std::mem::swap(&mut self.state.dbs, &mut dbs);
-        dbs
     }
 
     /// Frees databases that are done with, in the lazy-free thread when `lazy`.
@@ -206,7 +195,7 @@ impl Server {
             self.state.lazyfree.free_dbs(dbs);
         } else {
             drop(dbs);
-            crate::command::memory::purge();
+            crate::lazyfree::purge();
         }
     }
 
@@ -298,7 +287,7 @@ impl Server {
             );
             return self.repl_cancel_sync(el, link, &msg);
         }
-        let empty = self.repl_swap_in_dbs(dbs);
+        let empty = self.state.replace_dbs(dbs);
         drop(empty);
         self.repl_sync_done(el, link);
     }
@@ -379,11 +368,11 @@ impl Server {
         let old = if swapdb {
             self.repl_attach_to_new_master();
             log_notice!("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
-            let old = self.repl_swap_in_dbs(dbs);
+            let old = self.state.replace_dbs(dbs);
             log_notice!("MASTER <-> REPLICA sync: Discarding old DB in background");
             old
         } else {
-            self.repl_swap_in_dbs(dbs)
+            self.state.replace_dbs(dbs)
         };
         self.repl_discard_dbs(old, true);
         // The dataset changed without a save.

@@ -736,7 +736,7 @@ pub fn write_registers(w: &mut SigWriter, ctx: *mut libc::c_void) {
             }
             w.bytes(&digits);
         };
-        crate::log::write_prefix_signal_safe(w, crate::config::LogLevel::Warning);
+        crate::log::write_prefix_signal_safe(w, crate::log::LogLevel::Warning);
         w.str("\n");
         let rows: [(&str, i32, &str, i32); 9] = [
             ("RAX:", libc::REG_RAX, " RBX:", libc::REG_RBX),
@@ -763,7 +763,7 @@ pub fn write_registers(w: &mut SigWriter, ctx: *mut libc::c_void) {
         let mut words = [0usize; 16];
         if read_words_safely(sp, &mut words) {
             for i in (0..16).rev() {
-                crate::log::write_prefix_signal_safe(w, crate::config::LogLevel::Warning);
+                crate::log::write_prefix_signal_safe(w, crate::log::LogLevel::Warning);
                 w.str("(");
                 hex16(w, sp + i * 8);
                 w.str(") -> ");
@@ -774,7 +774,7 @@ pub fn write_registers(w: &mut SigWriter, ctx: *mut libc::c_void) {
         return;
     }
     let _ = ctx;
-    crate::log::write_prefix_signal_safe(w, crate::config::LogLevel::Warning);
+    crate::log::write_prefix_signal_safe(w, crate::log::LogLevel::Warning);
     w.str("  Dumping of registers not supported for this OS/arch\n");
 }
 

@@ -185,7 +185,7 @@ pub unsafe fn move_bytes(dst: *mut u8, src: *const u8, n: usize) {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn move_small(dst: *mut u8, src: *const u8, n: usize) {
-    // SAFETY (every arm): each access lies inside [0, n) because of the arm's bounds on n; both loads come before
+    // SAFETY: (every arm) each access lies inside [0, n) because of the arm's bounds on n; both loads come before
     // both stores, so overlapping regions read the original bytes.
     unsafe {
         if n >= 8 {

@@ -355,9 +355,10 @@ pub fn accept(listener: RawFd) -> io::Result<Option<Accepted>> {
     let addr = &mut ss as *mut libc::sockaddr_storage as *mut libc::sockaddr;
     loop {
         #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "netbsd", target_os = "dragonfly"))]
-        // SAFETY: `addr` points to storage of `len` bytes that the kernel may fill.
-        let res =
-            syscall!(unsafe { libc::accept4(listener, addr, &mut len, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) });
+        let res = syscall!(
+            // SAFETY: `addr` points to storage of `len` bytes that the kernel may fill.
+            unsafe { libc::accept4(listener, addr, &mut len, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) }
+        );
         #[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "netbsd", target_os = "dragonfly")))]
         // SAFETY: `addr` points to storage of `len` bytes that the kernel may fill.
         let res = syscall!(unsafe { libc::accept(listener, addr, &mut len) });
