@@ -131,6 +131,16 @@ pub struct Server {
     oom_replica: bool,
 }
 
+/// How [`Server::call_with`] counts a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CallMode {
+    /// A command run (by a client, EXEC, the master's stream, the AOF): counted, timed, logged, monitored.
+    Call,
+    /// A blocked client's command run again for a ready key: counted when it blocked, so only its
+    /// unblocking statistics (see [`Server::stats_on_unblock`]).
+    Served,
+}
+
 struct PendingStat {
     name: &'static str,
     calls: u64,
@@ -1234,7 +1244,7 @@ impl Server {
         args: Args,
         start_us: i64,
     ) -> i64 {
-        self.call_with(c, cmd, full_name, args, start_us, |s, c| {
+        self.call_with(c, cmd, full_name, args, start_us, CallMode::Call, |s, c| {
             if cmd.group == command::Group::Scripting && s.script_command(c, cmd, args) {
                 return;
             }
@@ -1242,14 +1252,17 @@ impl Server {
         })
     }
 
-    /// [`Server::call`] with the command's work done by `run` (EXEC runs its queue this way).
-    fn call_with(
+    /// [`Server::call`] with the command's work done by `run` (EXEC runs its queue this way; a blocked client is
+    /// served with `mode` [`CallMode::Served`]).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn call_with(
         &mut self,
         c: &mut ClientState,
         cmd: &'static Command,
         full_name: &'static str,
         args: Args,
         start_us: i64,
+        mode: CallMode,
         run: impl FnOnce(&mut Server, &mut ClientState),
     ) -> i64 {
         // A replica never deletes expired keys itself (its master's DELs do), as during CLIENT PAUSE.
@@ -1290,6 +1303,10 @@ impl Server {
         self.nesting += 1;
         run(self, c);
         self.nesting -= 1;
+        // CLIENT UNBLOCK ends the other client's wait within the command, as in Redis (its statistics and slowlog
+        // entry come before the caller's, and an error reply it gives counts as the caller's failure, since Redis
+        // compares the server's error count before and after a call).
+        let unblock_errors = !self.state.blocking.unblock_requests.is_empty() && self.handle_unblock_requests();
         if cmd.has(flag::WRITE) && self.state.repl.is_replica() && !c.has(flags::MASTER) {
             crate::expire::remember_replica_keys(&mut self.state, cmd, args, c.db);
         }
@@ -1305,7 +1322,19 @@ impl Server {
         crate::notify::after_command(&mut self.state, Some(&mut *c));
         let end_us = crate::util::now_us();
         let duration_us = end_us.saturating_sub(start_us).max(0) as u64;
-        let failed = self.count_errors(c) > 0;
+        let failed = self.count_errors(c) > 0 || unblock_errors;
+        // Blocked on keys (the request is taken after the call) or in WAIT (which flags the client itself).
+        let blocked = self.state.blocking.request.is_some() || (mode == CallMode::Call && c.has(flags::BLOCKED));
+        if mode == CallMode::Served {
+            // The call was counted when the client blocked; now its total time, errors, latency and slowlog entry
+            // (Redis's `updateStatsOnUnblock`), unless it blocks again.
+            if !blocked {
+                self.stats_on_unblock(c, cmd, args, c.call_us + duration_us, failed);
+                crate::latency::add_sample_if_needed("command-unblocking", duration_us / 1000);
+            }
+            return end_us;
+        }
+        c.call_us = duration_us;
         // `run` may have counted other commands (EXEC's queue): the batch must be of this command only.
         if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name)) {
             self.flush_command_stats();
@@ -1315,7 +1344,7 @@ impl Server {
         p.usec += duration_us;
         p.failed += failed as u64;
         // A command that blocks is recorded when it is served (`server/blocked.rs`), as Redis records it.
-        if self.state.config.latency_tracking && self.state.blocking.request.is_none() {
+        if self.state.config.latency_tracking && !blocked {
             self.state.stats.latency.record_us(full_name, duration_us);
         }
         // The latency monitor: CONFIG SET may just have changed the threshold.
@@ -1328,7 +1357,8 @@ impl Server {
         self.state.stats.total_commands_processed += 1;
         c.last_cmd = full_name;
         let threshold = self.state.config.slowlog_log_slower_than;
-        if threshold >= 0 && duration_us >= threshold as u64 && !cmd.has(flag::SKIP_SLOWLOG) {
+        // Likewise its slowlog entry.
+        if threshold >= 0 && duration_us >= threshold as u64 && !cmd.has(flag::SKIP_SLOWLOG) && !blocked {
             self.slowlog_push(c, args, start_us, duration_us);
         }
         if !self.state.monitors.is_empty() && !cmd.has(flag::SKIP_MONITOR | flag::ADMIN) {
@@ -1375,6 +1405,35 @@ impl Server {
     fn count_rejected(&mut self, c: &mut ClientState, full_name: &'static str) {
         self.state.stats.commandstats.entry(full_name).or_default().rejected_calls += 1;
         self.count_errors(c);
+    }
+
+    /// The statistics of a blocked command that stops waiting (served, or CLIENT UNBLOCK; Redis's
+    /// `updateStatsOnUnblock`): `total_us` is added to its commandstats time (the call itself was counted when it
+    /// blocked), a failure counted when `had_errors`, and the latency histogram and slowlog get it.
+    /// `cmd` is the blocked command; `args` what the slowlog records (Redis 7.0 records an empty argument list for
+    /// a client ended by CLIENT UNBLOCK, whose arguments it has already freed).
+    pub(super) fn stats_on_unblock(
+        &mut self,
+        c: &ClientState,
+        cmd: &'static Command,
+        args: Args,
+        total_us: u64,
+        had_errors: bool,
+    ) {
+        self.flush_command_stats();
+        let name = c.last_cmd;
+        let st = self.state.stats.commandstats.entry(name).or_default();
+        st.usec += total_us;
+        if had_errors {
+            st.failed_calls += 1;
+        }
+        if self.state.config.latency_tracking {
+            self.state.stats.latency.record_us(name, total_us);
+        }
+        let threshold = self.state.config.slowlog_log_slower_than;
+        if threshold >= 0 && total_us >= threshold as u64 && !cmd.has(flag::SKIP_SLOWLOG) {
+            self.slowlog_push(c, args, crate::util::now_us(), total_us);
+        }
     }
 
     fn slowlog_push(&mut self, c: &ClientState, args: Args, start_us: i64, duration_us: u64) {

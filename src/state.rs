@@ -592,6 +592,15 @@ impl ServerState {
         dbs
     }
 
+    /// Makes `dbs`, loaded while the dataset was empty, the dataset (a replica's full sync from disk, or from the
+    /// socket into empty databases) and returns the previous, empty, databases. WATCH is not touched: the emptying
+    /// before the load did that (for the keys present then), and Redis's load writes into the emptied databases
+    /// without signalling keys, so a watched key that only the loaded data holds does not fail EXEC.
+    pub fn install_loaded_dbs(&mut self, mut dbs: Vec<Db>) -> Vec<Db> {
+        std::mem::swap(&mut self.dbs, &mut dbs);
+        dbs
+    }
+
     /// `DEL`, or `UNLINK` with `lazyfree-lazy-expire`: how a deletion the server decides on (expiry) is
     /// propagated (Redis's `propagateDeletion`).
     pub fn expire_del_verb(&self) -> &'static [u8] {

@@ -386,7 +386,8 @@ fn wait(ctx: &mut Ctx, args: Args) {
     let deadline_ms = if timeout_ms > 0 { ctx.srv.now_ms.saturating_add(timeout_ms) } else { 0 };
     ctx.client.flags |= flags::BLOCKED;
     ctx.srv.blocked_clients += 1;
-    let w = Waiter { id: ctx.client.id, fd: ctx.client.fd, offset, numreplicas, deadline_ms };
+    let args = crate::args::OwnedArgs::from_slices(&args.iter().collect::<Vec<_>>());
+    let w = Waiter { id: ctx.client.id, fd: ctx.client.fd, offset, numreplicas, deadline_ms, args };
     ctx.srv.repl.waiting.push(w);
     ctx.srv.repl.get_ack = true;
 }

@@ -79,6 +79,9 @@ pub struct ClientState {
     pub last_interaction_ms: i64,
     /// Full name of the last command run (`client|list`), for CLIENT LIST's `cmd=`.
     pub last_cmd: &'static str,
+    /// How long the last command's call took, in µs (Redis's `c->duration`): a blocked command's statistics use
+    /// it again when it is served or unblocked.
+    pub call_us: u64,
     /// The replication offset right after this client's last command that reached the stream (Redis's `woff`):
     /// what WAIT waits for.
     pub woff: i64,
@@ -241,6 +244,7 @@ impl ClientState {
             created_ms: now_ms,
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
+            call_us: 0,
             woff: 0,
             uncounted_out: 0,
             user: "default".to_string(),

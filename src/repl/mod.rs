@@ -257,6 +257,8 @@ pub struct Waiter {
     pub numreplicas: i64,
     /// When it gives up (ms); 0 = never.
     pub deadline_ms: i64,
+    /// The WAIT command's arguments (the slowlog entry when CLIENT UNBLOCK ends it).
+    pub args: crate::args::OwnedArgs,
 }
 
 impl Default for Repl {

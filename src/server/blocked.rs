@@ -6,11 +6,18 @@
 //! (`blocking_before_sleep`), in `time_event` (`blocking_timer_fired`), when a client is freed
 //! (`blocked_client_gone`), and `process_input` stops while the client carries the BLOCKED flag.
 
-use super::Server;
+use super::{CallMode, Server};
 use crate::blocking::UNBLOCKED_ERROR;
 use crate::command::Ctx;
 use crate::event_loop::{EventLoop, TimerNext};
 use crate::net::client::{flags, ClientState};
+
+/// Why [`Server::unblock`] ends a wait.
+#[derive(Debug, Clone, Copy)]
+enum Unblock {
+    Timeout,
+    ClientUnblock { error: bool },
+}
 
 impl Server {
     /// After a command: parks the caller if it asked to block, then carries out CLIENT UNBLOCK requests and serves
@@ -43,7 +50,7 @@ impl Server {
         }
         let now = crate::util::now_ms();
         for id in self.state.blocking.expired(now) {
-            self.unblock_with(id, |c| c.reply.null_array());
+            self.unblock(id, Unblock::Timeout);
         }
         self.resume_unblocked(el);
         if let Some(t) = self.state.blocking.timer_id.take() {
@@ -71,71 +78,58 @@ impl Server {
         }
     }
 
-    fn handle_unblock_requests(&mut self) {
+    /// Carries out CLIENT UNBLOCK requests; returns whether any ended with an error reply.
+    pub(super) fn handle_unblock_requests(&mut self) -> bool {
+        let mut errors = false;
         for (id, error) in std::mem::take(&mut self.state.blocking.unblock_requests) {
-            if let Some(pos) = self.state.repl.waiting.iter().position(|w| w.id == id) {
-                let w = self.state.repl.waiting.remove(pos);
-                self.unblock_waiter(w, error);
-                continue;
-            }
-            self.unblock_with(id, |c| {
-                if error {
-                    c.reply.error(UNBLOCKED_ERROR);
-                } else {
-                    c.reply.null_array();
-                }
-            });
+            errors |= self.unblock(id, Unblock::ClientUnblock { error });
         }
+        errors
     }
 
-    /// CLIENT UNBLOCK of a client in WAIT: the error, or (TIMEOUT) the replicas that acknowledged so far, as when
-    /// its timeout fires.
-    fn unblock_waiter(&mut self, w: crate::repl::Waiter, error: bool) {
-        let acked = crate::repl::acks_for(&self.state, w.offset);
-        let Some(mut c) = self.take_client(w.fd) else { return };
-        if c.state.id == w.id {
-            c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
-            if error {
-                c.state.reply.error(UNBLOCKED_ERROR);
-            } else {
-                c.state.reply.int(acked);
+    /// The one way a blocked client stops waiting without being served: its timeout passed, or CLIENT UNBLOCK
+    /// (key waits and WAIT alike). It gets the timeout reply (a null array; WAIT: the replicas that acknowledged
+    /// so far) or CLIENT UNBLOCK's error, and is unblocked. A timeout counts nothing; CLIENT UNBLOCK counts the
+    /// command's statistics as Redis 7.0's `clientUnblockCommand` does (`updateStatsOnUnblock` with an error, for
+    /// either form).
+    /// Returns whether the client got an error reply.
+    fn unblock(&mut self, id: u64, why: Unblock) -> bool {
+        let Some(&fd) = self.id_to_fd.get(&id) else { return false };
+        // Not the client whose command is running (it is not blocked).
+        let Some(mut c) = self.take_client(fd) else { return false };
+        let (args, acked) = match self.state.repl.waiting.iter().position(|w| w.id == id) {
+            Some(p) => {
+                let w = self.state.repl.waiting.remove(p);
+                (w.args, Some(crate::repl::acks_for(&self.state, w.offset)))
             }
-            c.state.reply.enabled = true;
-            if self.count_errors(&mut c.state) > 0 {
-                self.flush_command_stats();
-                self.state.stats.commandstats.entry(c.state.last_cmd).or_default().failed_calls += 1;
-            }
-            c.state.flags &= !flags::BLOCKED;
-            self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
-            self.state.blocking.unblocked.push(w.id);
-        }
-        self.put_client(c);
-        self.state.queue_write(w.fd);
-    }
-
-    /// Unblocks client `id` (if blocked and not the running one), letting `reply` answer its command.
-    fn unblock_with(&mut self, id: u64, reply: impl FnOnce(&mut ClientState)) {
-        let Some(&fd) = self.id_to_fd.get(&id) else { return };
-        let Some(mut c) = self.take_client(fd) else { return };
-        if self.state.blocking.remove(id).is_some() {
-            c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
-            reply(&mut c.state);
-            c.state.reply.enabled = true;
-            if self.count_errors(&mut c.state) > 0 {
-                // Redis counts an unblock with an error as a failed call of the blocked command, and records it
-                // in the latency histogram (a timeout is not recorded).
-                self.flush_command_stats();
-                self.state.stats.commandstats.entry(c.state.last_cmd).or_default().failed_calls += 1;
-                if self.state.config.latency_tracking {
-                    self.state.stats.latency.record_us(c.state.last_cmd, 0);
+            None => match self.state.blocking.remove(id) {
+                Some(b) => (b.args, None),
+                None => {
+                    self.put_client(c);
+                    return false;
                 }
-            }
-            c.state.flags &= !flags::BLOCKED;
-            self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
-            self.state.blocking.unblocked.push(id);
+            },
+        };
+        c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
+        match (why, acked) {
+            (Unblock::ClientUnblock { error: true }, _) => c.state.reply.error(UNBLOCKED_ERROR),
+            (_, Some(n)) => c.state.reply.int(n),
+            (_, None) => c.state.reply.null_array(),
         }
+        c.state.reply.enabled = true;
+        let had_errors = self.count_errors(&mut c.state) > 0;
+        if let Unblock::ClientUnblock { .. } = why {
+            if let Some(cmd) = self.commands.lookup(args.args().get(0)) {
+                let call_us = c.state.call_us;
+                self.stats_on_unblock(&c.state, cmd, crate::args::OwnedArgs::default().args(), call_us, true);
+            }
+        } else {
+            debug_assert!(!had_errors);
+        }
+        self.end_block(&mut c.state);
         self.put_client(c);
         self.state.queue_write(fd);
+        had_errors
     }
 
     /// Serves clients blocked on the keys signalled ready, oldest first, until no ready key is left (serving one
@@ -161,8 +155,9 @@ impl Server {
         }
     }
 
-    /// Re-runs the command of blocked client `id` for the ready `key`. If the command asks to block again the
-    /// client keeps waiting in its place; otherwise it is unblocked with the command's reply.
+    /// Re-runs the command of blocked client `id` for the ready `key`, through the call path (propagation,
+    /// expired keys, keyspace events, errors, and the statistics of an unblocked command). If the command asks to
+    /// block again the client keeps waiting in its place; otherwise it is unblocked with the command's reply.
     fn serve_blocked(&mut self, id: u64, key: &[u8]) {
         let Some(&fd) = self.id_to_fd.get(&id) else { return };
         let Some(args) = self.state.blocking.clients.get(&id).map(|b| b.args.clone()) else { return };
@@ -170,36 +165,26 @@ impl Server {
         let Some(mut c) = self.take_client(fd) else { return };
         self.state.blocking.serving = Some(key.to_vec());
         c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
-        // The same propagation bookkeeping as `call_with` (the call itself was counted when the client blocked,
-        // as Redis counts it).
-        let prop = self.state.prop.enabled;
-        let saved = if prop { self.state.prop.begin_call() } else { Default::default() };
-        let dirty_before = self.state.dirty;
-        let started_us = crate::util::now_us();
-        (cmd.handler)(&mut Ctx { client: &mut c.state, srv: &mut self.state }, args.args());
-        self.state.drain_expired(false);
-        if prop {
-            let dirty = self.state.dirty != dirty_before;
-            self.state.prop.end_call(saved, c.state.db, dirty, args.args().iter(), false);
-        }
+        let name = c.state.last_cmd;
+        let start_us = crate::util::now_us();
+        self.call_with(&mut c.state, cmd, name, args.args(), start_us, CallMode::Served, |s, c| {
+            (cmd.handler)(&mut Ctx { client: c, srv: &mut s.state }, args.args())
+        });
         c.state.reply.enabled = true;
         self.state.blocking.serving = None;
         if self.state.blocking.request.take().is_none() {
             self.state.blocking.remove(id);
-            c.state.flags &= !flags::BLOCKED;
-            self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
-            self.state.blocking.unblocked.push(id);
-            // The latency histogram gets the served call (Redis: the reply's time; the wait is not counted), and
-            // the monitor the `command-unblocking` event.
-            let us = crate::util::now_us().saturating_sub(started_us).max(0) as u64;
-            if self.state.config.latency_tracking {
-                self.state.stats.latency.record_us(c.state.last_cmd, us);
-            }
-            crate::latency::add_sample_if_needed("command-unblocking", us / 1000);
+            self.end_block(&mut c.state);
         }
-        self.count_errors(&mut c.state);
         self.put_client(c);
         self.state.queue_write(fd);
+    }
+
+    /// A client stops being blocked (served, timed out, unblocked): its input is resumed before the next sleep.
+    fn end_block(&mut self, c: &mut ClientState) {
+        c.flags &= !flags::BLOCKED;
+        self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+        self.state.blocking.unblocked.push(c.id);
     }
 
     /// Runs the input that unblocked clients received while they waited (Redis's `processUnblockedClients`).

@@ -287,7 +287,7 @@ impl Server {
             );
             return self.repl_cancel_sync(el, link, &msg);
         }
-        let empty = self.state.replace_dbs(dbs);
+        let empty = self.state.install_loaded_dbs(dbs);
         drop(empty);
         self.repl_sync_done(el, link);
     }
@@ -372,7 +372,7 @@ impl Server {
             log_notice!("MASTER <-> REPLICA sync: Discarding old DB in background");
             old
         } else {
-            self.state.replace_dbs(dbs)
+            self.state.install_loaded_dbs(dbs)
         };
         self.repl_discard_dbs(old, true);
         // The dataset changed without a save.

@@ -57,7 +57,7 @@ impl Server {
             return true;
         }
         if command::tx::is_exec(cmd) {
-            self.call_with(c, cmd, full_name, args, start_us, |s, c| s.exec_queued(c));
+            self.call_with(c, cmd, full_name, args, start_us, super::CallMode::Call, |s, c| s.exec_queued(c));
             return true;
         }
         false
