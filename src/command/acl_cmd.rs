@@ -4,7 +4,7 @@
 //! texts, and detach the clients of deleted or replaced users (moved back to the unauthenticated default user and
 //! closed after the current command, as Redis's `ACLFreeUserAndKillClients`). Tested by `tests/acl.rs`.
 
-use super::keys::reply_help;
+use super::shared::reply_help;
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::acl::{self, registry::registry, Reason, User, UserId, DEFAULT_USER};
 use crate::state::Action;
@@ -26,7 +26,7 @@ pub static COMMANDS: &[Command] = &[Command {
     since: "6.0.0",
     summary: "A container for Access List Control commands ",
     complexity: "Depends on subcommand.",
-    handler: |ctx, args| super::keys::err_unknown_subcommand(ctx.reply(), "acl", args.get(1)),
+    handler: |ctx, args| super::shared::err_unknown_subcommand(ctx.reply(), "acl", args.get(1)),
     subcommands: SUBCOMMANDS,
     ..BASE
 }];

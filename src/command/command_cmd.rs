@@ -5,6 +5,7 @@
 //! UPPERCASE words are tokens, lowercase words are values, `[...]` is optional, `<...>` a required group, `|`
 //! separates alternatives and `[x ...]` after `x` repeats it. Tested by the unit tests at the end of this file.
 
+use super::shared::reply_help;
 use super::{
     all_commands, flag, lookup, lookup_sub, Args, BeginSearch, Command, Ctx, FindKeys, Group, KeySpecDef, OwnedArgs,
     BASE,
@@ -96,18 +97,6 @@ pub static COMMANDS: &[Command] = &[Command {
     subcommands: SUBCOMMANDS,
     ..SUB
 }];
-
-/// Replies to a container's HELP: a header naming the container, the given lines, and the HELP entry itself, all
-/// as status strings (Redis's `addReplyHelp` layout).
-pub fn reply_help(r: &mut Reply, container: &str, lines: &[&str]) {
-    r.array(lines.len() + 3);
-    r.simple(&format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
-    for l in lines {
-        r.simple(l);
-    }
-    r.simple("HELP");
-    r.simple("    Print this help.");
-}
 
 /// Finds a command by its full name: `get`, or `config|get` for a subcommand.
 pub fn lookup_full(name: &[u8]) -> Option<(&'static Command, String)> {
@@ -541,19 +530,23 @@ fn command_help(ctx: &mut Ctx, _args: Args) {
         "COMMAND",
         &[
             "(no subcommand)",
-            "    Return details about every command.",
+            "    Return details about all Redis commands.",
             "COUNT",
-            "    Return how many commands this server has.",
-            "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
-            "    Return the names of all commands, or of those matching the filter.",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
             "INFO [<command-name> ...]",
-            "    Return details about the given commands, or about all of them when none is given.",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
             "DOCS [<command-name> ...]",
-            "    Return the documentation of the given commands, or of all of them when none is given.",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
             "GETKEYS <full-command>",
-            "    Return the key arguments of a complete command line.",
+            "    Return the keys from a full Redis command.",
             "GETKEYSANDFLAGS <full-command>",
-            "    Return the key arguments of a complete command line with their access flags.",
+            "    Return the keys and the access flags from a full Redis command.",
         ],
     );
 }

@@ -360,7 +360,7 @@ fn config_rewrite(ctx: &mut Ctx, _args: Args) {
 
 /// CONFIG HELP
 fn config_help(ctx: &mut Ctx, _args: Args) {
-    super::command_cmd::reply_help(
+    super::shared::reply_help(
         ctx.reply(),
         "CONFIG",
         &[

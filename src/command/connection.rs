@@ -2,7 +2,7 @@
 //!
 //! SELECT lives with the other database commands in `keys.rs`.
 
-use super::keys::{err_unknown_subcommand, reply_help};
+use super::shared::{err_unknown_subcommand, reply_help};
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::REDIS_VERSION;
 use crate::net::client::{flags as cf, ClientState};

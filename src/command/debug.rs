@@ -21,8 +21,9 @@
 //! Tested by the unit tests at the end of this file and differentially against redis-server in
 //! `tests/debug_cmd.rs` (HELP, errors, PROTOCOL in RESP2/RESP3, DIGEST over every type and encoding, POPULATE).
 
-use super::keys::{idle_ms, is_shared_int, reply_help};
+use super::keys::{idle_ms, is_shared_int};
 use super::server::{err_subcommand_syntax, jemalloc_size, sds_alloc, sds_hdr};
+use super::shared::reply_help;
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::LogLevel;
 use crate::net::client::flags as cf;

@@ -5,8 +5,8 @@
 //! parse arguments, call it and shape the replies as Redis 7.0 does. Every change counts one `dirty` so the
 //! command is propagated (AOF, replicas) and counted for save points, as Redis's `server.dirty++`.
 
-use super::keys::{err_unknown_subcommand, reply_help};
 use super::server::err_subcommand_syntax;
+use super::shared::{err_unknown_subcommand, reply_help};
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE};
 use crate::scripting::function::{flags as fflags, RestorePolicy, LOAD_TIMEOUT_MS, LUA_ENGINE};
 use crate::scripting::{run_flags, BUSY_EVAL_ERR};

@@ -1,11 +1,11 @@
 //! Generic keyspace commands (Redis `db.c`, `expire.c`, `object.c`): deletion, existence, renaming, iteration,
 //! TTLs, databases and OBJECT introspection.
 
+use super::shared::{err_unknown_subcommand, reply_help};
 use super::string::{err_expire_time, fresh_lru, i32_arg, int_arg};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, ONE_KEY};
 use crate::config::notify as nc;
 use crate::object::Entry;
-use crate::resp::reply::Reply;
 use crate::util::glob_match;
 
 const TWO_KEYS: KeySpec = KeySpec { first: 1, last: 2, step: 1 };
@@ -446,23 +446,6 @@ pub(crate) fn lookup_notouch<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&'c mut
             None
         }
     }
-}
-
-/// The reply for `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
-pub(crate) fn err_unknown_subcommand(r: &mut Reply, cmd: &str, sub: &[u8]) {
-    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
-    r.error(&format!("ERR unknown subcommand '{sub}'. Try {} HELP.", cmd.to_ascii_uppercase()));
-}
-
-/// Replies a HELP text the way Redis's `addReplyHelp` does: a header line, the given lines, and the HELP entry.
-pub(crate) fn reply_help(r: &mut Reply, cmd: &str, lines: &[&str]) {
-    r.array(lines.len() + 3);
-    r.simple(&format!("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", cmd.to_ascii_uppercase()));
-    for l in lines {
-        r.simple(l);
-    }
-    r.simple("HELP");
-    r.simple("    Prints this help.");
 }
 
 /// Validates a database index the way Redis's `selectDb` does.

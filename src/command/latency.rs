@@ -3,7 +3,7 @@
 //! The event series live in [`crate::latency`] (the monitor); the per-command histograms in `commandstats`
 //! ([`crate::state::Stats::latency`]), filled by the server's call path while `latency-tracking` is on.
 
-use super::keys::{err_unknown_subcommand, reply_help};
+use super::shared::{err_unknown_subcommand, reply_help};
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::latency::{self, Histogram};
 use crate::resp::reply::Reply;

@@ -8,7 +8,7 @@
 //! the table. Tested by the unit tests below and `tests/memory_accounting.rs` (replies and errors byte-identical to
 //! Redis 7.0; USAGE against the used_memory delta of a big key).
 
-use super::keys::reply_help;
+use super::shared::reply_help;
 use super::string::int_arg;
 use super::{Args, Ctx};
 use crate::object::{Entry, Value};
@@ -200,7 +200,7 @@ pub fn entry_usage(e: &Entry, slot_bytes: usize, samples: usize) -> usize {
 /// MEMORY with an unknown subcommand or a wrong argument count (the dispatcher resolves the known ones).
 pub fn memory_container(ctx: &mut Ctx, args: Args) {
     let sub = if args.len() > 1 { args.get(1) } else { b"" };
-    super::keys::err_unknown_subcommand(ctx.reply(), "memory", sub);
+    super::shared::err_unknown_subcommand(ctx.reply(), "memory", sub);
 }
 
 /// MEMORY USAGE key [SAMPLES count]

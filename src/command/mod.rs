@@ -25,6 +25,7 @@ pub mod repl;
 pub mod script;
 pub mod server;
 pub mod set;
+pub mod shared;
 pub mod sort;
 pub mod string;
 #[doc(hidden)]
@@ -804,17 +805,7 @@ impl<'a> Ctx<'a> {
 
     /// The collection conversion thresholds from the current config.
     pub fn thresholds(&self) -> crate::types::Thresholds {
-        let c = &self.srv.config;
-        let u = |n: i64| n.max(0) as usize;
-        crate::types::Thresholds {
-            list_max_listpack_size: c.list_max_listpack_size,
-            list_compress_depth: c.list_compress_depth,
-            hash_max_listpack_entries: u(c.hash_max_listpack_entries),
-            hash_max_listpack_value: u(c.hash_max_listpack_value),
-            set_max_intset_entries: u(c.set_max_intset_entries),
-            zset_max_listpack_entries: u(c.zset_max_listpack_entries),
-            zset_max_listpack_value: u(c.zset_max_listpack_value),
-        }
+        self.srv.config.thresholds()
     }
 
     /// Looks up a key that must hold a `T` for reading (hit/miss counted, touched). `Ok(None)` when missing;

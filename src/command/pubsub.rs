@@ -240,7 +240,7 @@ fn spublish(ctx: &mut Ctx, args: Args) {
 
 fn pubsub_container(ctx: &mut Ctx, args: Args) {
     let sub = if args.len() > 1 { args.get(1) } else { b"" };
-    super::keys::err_unknown_subcommand(ctx.reply(), "pubsub", sub);
+    super::shared::err_unknown_subcommand(ctx.reply(), "pubsub", sub);
 }
 
 fn list_names(ctx: &mut Ctx, args: Args, kind: Kind) {
@@ -291,7 +291,7 @@ fn pubsub_numpat(ctx: &mut Ctx, _args: Args) {
 
 /// PUBSUB HELP
 fn pubsub_help(ctx: &mut Ctx, _args: Args) {
-    super::keys::reply_help(
+    super::shared::reply_help(
         ctx.reply(),
         "pubsub",
         &[

@@ -4,7 +4,7 @@
 //! script host (so `redis.call` goes through its full call path); the handlers here run them on the bare server
 //! state (commands straight through their handlers), which is what the handler harness and its unit tests see.
 
-use super::keys::{err_unknown_subcommand, reply_help};
+use super::shared::{err_unknown_subcommand, reply_help};
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE};
 use crate::scripting::eval::{self, EvalKind};
 

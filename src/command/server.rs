@@ -1,7 +1,7 @@
 //! Server commands: TIME, LASTSAVE, SAVE, BGSAVE, BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG, and the MEMORY table
 //! (its handlers are in `memory.rs`).
 
-use super::keys::{err_unknown_subcommand, reply_help};
+use super::shared::{err_unknown_subcommand, reply_help};
 use super::{flag, memory, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE};
 use crate::net::client::flags as cf;
 use crate::object::Entry;

@@ -233,20 +233,11 @@ pub fn save_options(cx: &SaveContext, aof_base: bool) -> rdb::SaveOptions {
 
 /// The loader's options for the current config.
 pub fn load_options(c: &Config, now_ms: i64, lru_clock: u32) -> rdb::LoadOptions {
-    let u = |n: i64| n.max(0) as usize;
     rdb::LoadOptions {
         checksum: c.stored_bool("rdbchecksum"),
         now_ms,
         drop_expired: true,
-        thresholds: crate::types::Thresholds {
-            list_max_listpack_size: c.list_max_listpack_size,
-            list_compress_depth: c.list_compress_depth,
-            hash_max_listpack_entries: u(c.hash_max_listpack_entries),
-            hash_max_listpack_value: u(c.hash_max_listpack_value),
-            set_max_intset_entries: u(c.set_max_intset_entries),
-            zset_max_listpack_entries: u(c.zset_max_listpack_entries),
-            zset_max_listpack_value: u(c.zset_max_listpack_value),
-        },
+        thresholds: c.thresholds(),
         lfu: c.maxmemory_policy.is_lfu(),
         lru_clock,
         sanitize: false,
