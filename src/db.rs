@@ -48,9 +48,14 @@ pub struct Db {
 /// Why a big value waits in [`Db::garbage`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freed {
+    /// Deleted by lazy or active expiry (freed lazily with `lazyfree-lazy-expire`, else timed as `expire-del`).
     Expired,
-    /// Replaced by a write to its key (Redis's `dbOverwrite`).
+    /// Replaced by a write to its key (Redis's `dbOverwrite`) or deleted by a command as a side effect (Redis's
+    /// `dbDelete`: RENAME's or COPY REPLACE's destination, RESTORE REPLACE, GETDEL, a STORE with an empty
+    /// result): freed lazily with `lazyfree-lazy-server-del`.
     Overwritten,
+    /// Deleted because a command set a TTL in the past (EXPIRE, GETEX): freed lazily with `lazyfree-lazy-expire`.
+    ExpiredByCommand,
 }
 
 /// Why the server deleted a key on its own; decides how the deletion is propagated (`lazyfree-lazy-expire` or
@@ -306,6 +311,27 @@ impl Db {
             self.expires -= 1;
         }
         Some(e)
+    }
+
+    /// Deletes a key whose value the caller has no use for (Redis's `dbDelete`): a big value is freed as
+    /// [`Freed::Overwritten`] says (lazily with `lazyfree-lazy-server-del`). Returns whether the key existed.
+    /// DEL and UNLINK, which follow `lazyfree-lazy-user-del`, use [`Db::remove`] and free it themselves.
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        self.delete_as(key, Freed::Overwritten)
+    }
+
+    /// [`Db::delete`] for a key a command expired by giving it a TTL in the past ([`Freed::ExpiredByCommand`]).
+    pub fn delete_expired_by_command(&mut self, key: &[u8]) -> bool {
+        self.delete_as(key, Freed::ExpiredByCommand)
+    }
+
+    fn delete_as(&mut self, key: &[u8], why: Freed) -> bool {
+        let Some(e) = self.remove(key) else { return false };
+        if crate::lazyfree::free_effort(&e) > crate::lazyfree::FREE_EFFORT_THRESHOLD {
+            self.garbage.push((e, why));
+            EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        true
     }
 
     /// Sets an absolute expire time on an existing key. Returns false when the key does not exist.

@@ -634,8 +634,11 @@ impl ServerState {
                             self.lazyfree.free_entry(e)
                         }
                         // Freeing an expired value is the latency monitor's `expire-del` event.
+                        crate::db::Freed::ExpiredByCommand if self.config.lazyfree_lazy_expire => {
+                            self.lazyfree.free_entry(e)
+                        }
                         crate::db::Freed::Expired => crate::latency::timed("expire-del", || drop(e)),
-                        crate::db::Freed::Overwritten => drop(e),
+                        crate::db::Freed::Overwritten | crate::db::Freed::ExpiredByCommand => drop(e),
                     }
                 }
             }

@@ -115,7 +115,7 @@ fn restore(ctx: &mut Ctx, args: Args) {
         }
     };
     // With REPLACE the old value goes whatever its TTL (Redis's dbDelete, no lazy-expiry check first).
-    let deleted = replace && ctx.db().remove(key).is_some();
+    let deleted = replace && ctx.db().delete(key);
     let now = ctx.now_ms();
     if ttl != 0 && !absttl {
         ttl = ttl.saturating_add(now);

@@ -302,7 +302,7 @@ fn hdel(ctx: &mut Ctx, args: Args) {
         let emptied = h.is_empty();
         ctx.notify(nc::HASH, "hdel", key);
         if emptied {
-            ctx.db().remove(key);
+            ctx.db().delete(key);
             ctx.notify(nc::GENERIC, "del", key);
         }
         ctx.key_modified(key);

@@ -542,7 +542,7 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
     let expire = db.expire_of(src);
     let Some(old) = db.remove(src) else { return };
     if dst_exists {
-        db.remove(dst);
+        db.delete(dst);
     }
     db.insert(old.with_key(dst));
     if let Some(when) = expire {
@@ -769,7 +769,7 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
     // A replica never deletes on its own (Redis's checkAlreadyExpired): the master's DEL follows. Nor does an
     // AOF being loaded: a later command of the file may still write to the key.
     if when <= now && !ctx.srv.repl.is_replica() && !ctx.srv.persist.stats.loading {
-        ctx.db().remove(key);
+        ctx.db().delete_expired_by_command(key);
         ctx.notify(nc::GENERIC, "del", key);
         let verb = ctx.del_verb();
         ctx.rewrite(&[verb, key]);
@@ -925,7 +925,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
             ctx.reply().int(0);
             return;
         }
-        target.remove(dst);
+        target.delete(dst);
     }
     let mut copy = copy;
     copy.set_lru(lru);

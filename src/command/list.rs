@@ -474,7 +474,7 @@ fn finish_removal(ctx: &mut Ctx, key: &[u8], event: &str, emptied: bool) {
 fn finish_removal_counted(ctx: &mut Ctx, key: &[u8], event: &str, emptied: bool, changes: u64) {
     ctx.notify(nc::LIST, event, key);
     if emptied {
-        ctx.db().remove(key);
+        ctx.db().delete(key);
         ctx.notify(nc::GENERIC, "del", key);
     }
     let db = ctx.client.db;

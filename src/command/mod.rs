@@ -851,7 +851,7 @@ impl<'a> Ctx<'a> {
         let db = self.db();
         let empty = db.keys.get(key).and_then(|e| e.value()).is_some_and(|v| v.is_empty());
         if empty {
-            db.remove(key);
+            db.delete(key);
         }
         empty
     }

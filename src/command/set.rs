@@ -339,7 +339,7 @@ pub(crate) fn delete_key(ctx: &mut Ctx, key: &[u8]) -> bool {
     if db.lookup(key, now).is_none() {
         return false;
     }
-    db.remove(key);
+    db.delete(key);
     ctx.key_modified(key);
     ctx.notify(nc::GENERIC, "del", key);
     true

@@ -733,7 +733,7 @@ fn getdel(ctx: &mut Ctx, args: Args) {
     if !get_generic(ctx, key) {
         return;
     }
-    if ctx.db().remove(key).is_some() {
+    if ctx.db().delete(key) {
         ctx.key_modified(key);
         ctx.notify(nc::GENERIC, "del", key);
         ctx.rewrite(&[b"DEL".as_slice(), key]);
@@ -773,7 +773,7 @@ fn getex(ctx: &mut Ctx, args: Args) {
     // Redis's checkAlreadyExpired: never on a replica, nor while an AOF is loaded.
     if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now && !ctx.srv.repl.is_replica() && !ctx.srv.persist.stats.loading
     {
-        ctx.db().remove(key);
+        ctx.db().delete_expired_by_command(key);
         ctx.key_modified(key);
         ctx.notify(nc::GENERIC, "del", key);
         let verb = ctx.del_verb();
