@@ -34,7 +34,6 @@ use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::OnceLock;
 
 mod acl;
 mod aof;
@@ -146,26 +145,6 @@ struct PendingStat {
     calls: u64,
     usec: u64,
     failed: u64,
-}
-
-/// `parent|sub` names of subcommands, built once from the command table.
-fn full_names() -> &'static HashMap<usize, &'static str> {
-    static NAMES: OnceLock<HashMap<usize, &'static str>> = OnceLock::new();
-    NAMES.get_or_init(|| {
-        let mut m = HashMap::new();
-        for parent in command::all_commands() {
-            for sub in parent.subcommands {
-                let name: &'static str = Box::leak(format!("{}|{}", parent.name, sub.name).into_boxed_str());
-                m.insert(sub as *const Command as usize, name);
-            }
-        }
-        m
-    })
-}
-
-/// The full name of a subcommand (`client|list`).
-pub(crate) fn sub_full_name(sub: &'static Command) -> &'static str {
-    full_names().get(&(sub as *const Command as usize)).copied().unwrap_or(sub.name)
 }
 
 /// Bytes of a C string argument: up to the first NUL, as `%s` prints it.
@@ -555,7 +534,7 @@ impl Server {
         } else {
             None
         };
-        let _ = full_names();
+        command::init_full_names();
         crate::latency::set_threshold_ms(config.latency_monitor_threshold);
         let acl = acl::startup_acl(&config)?;
         let mut state = ServerState::new(config);
@@ -1095,33 +1074,27 @@ impl Server {
 
     fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
         self.errors_cmd = "<unknown>";
-        let Some(mut cmd) = self.commands.lookup(args.get(0)) else {
-            error_bytes(&mut c.reply, &unknown_command_message(args));
-            command::tx::flag_transaction(c);
-            self.count_errors(c);
-            return start_us;
-        };
-        let mut full_name = cmd.name;
-        if !cmd.subcommands.is_empty() && args.len() >= 2 {
-            match command::lookup_sub(cmd, args.get(1)) {
-                Some(sub) => {
-                    cmd = sub;
-                    full_name = sub_full_name(sub);
-                }
-                None => {
-                    let mut msg = b"ERR unknown subcommand '".to_vec();
-                    let sub = c_str(args.get(1));
-                    msg.extend_from_slice(&sub[..sub.len().min(128)]);
-                    msg.extend_from_slice(b"'. Try ");
-                    msg.extend_from_slice(&args.get(0).to_ascii_uppercase());
-                    msg.extend_from_slice(b" HELP.");
-                    error_bytes(&mut c.reply, &msg);
-                    command::tx::flag_transaction(c);
-                    self.count_errors(c);
-                    return start_us;
-                }
+        let (cmd, full_name) = match self.commands.resolve(args) {
+            command::Resolved::Found(cmd, full_name) => (cmd, full_name),
+            command::Resolved::Unknown => {
+                error_bytes(&mut c.reply, &unknown_command_message(args));
+                command::tx::flag_transaction(c);
+                self.count_errors(c);
+                return start_us;
             }
-        }
+            command::Resolved::UnknownSub(_) => {
+                let mut msg = b"ERR unknown subcommand '".to_vec();
+                let sub = c_str(args.get(1));
+                msg.extend_from_slice(&sub[..sub.len().min(128)]);
+                msg.extend_from_slice(b"'. Try ");
+                msg.extend_from_slice(&args.get(0).to_ascii_uppercase());
+                msg.extend_from_slice(b" HELP.");
+                error_bytes(&mut c.reply, &msg);
+                command::tx::flag_transaction(c);
+                self.count_errors(c);
+                return start_us;
+            }
+        };
         self.errors_cmd = full_name;
         if !cmd.arity_ok(args.len()) {
             self.reject(c, cmd, full_name, &format!("ERR wrong number of arguments for '{full_name}' command"));
@@ -1217,21 +1190,7 @@ impl Server {
         if f & flag::WRITE == 0 && cmd.name != "ping" {
             return None;
         }
-        let cfg = &self.state.config;
-        if !rdb_ok && cfg.stored_bool("stop-writes-on-bgsave-error") && !cfg.save_params.is_empty() {
-            return Some(
-                "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. \
-                 Commands that may modify the data set are disabled, because this instance is configured to report \
-                 errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check \
-                 the Redis logs for details about the RDB error."
-                    .into(),
-            );
-        }
-        if let Some(errno) = aof_error {
-            let e = std::io::Error::from_raw_os_error(errno);
-            return Some(format!("MISCONF Errors writing to the AOF file: {}", os_error_text(&e)));
-        }
-        None
+        crate::persist::engine::disk_error(&self.state.persist.stats, &self.state.config)
     }
 
     /// Runs a checked command and does the bookkeeping (Redis's `call`): commandstats, slowlog, MONITOR.

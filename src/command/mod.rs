@@ -642,6 +642,65 @@ pub fn lookup_sub(parent: &'static Command, name: &[u8]) -> Option<&'static Comm
     parent.subcommands.iter().find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
 }
 
+/// What a command line names (the one resolution every caller uses: the dispatcher, `redis.call`,
+/// `redis.acl_check_cmd`, the test harnesses).
+#[derive(Clone, Copy)]
+pub enum Resolved {
+    /// The command, or its subcommand when it has them and a second argument was given, with its full name
+    /// (`get`, `client|list`).
+    Found(&'static Command, &'static str),
+    /// No command of that name.
+    Unknown,
+    /// The command has subcommands and the one named is not among them.
+    UnknownSub(&'static Command),
+}
+
+impl CommandTable {
+    /// Resolves `args` (a whole command line) in this table (renamed commands included).
+    pub fn resolve(&self, args: Args) -> Resolved {
+        match self.lookup(args.get(0)) {
+            Some(cmd) => resolve_sub(cmd, args),
+            None => Resolved::Unknown,
+        }
+    }
+}
+
+/// The subcommand step of [`CommandTable::resolve`], for a command already found.
+pub fn resolve_sub(cmd: &'static Command, args: Args) -> Resolved {
+    if cmd.subcommands.is_empty() || args.len() < 2 {
+        return Resolved::Found(cmd, cmd.name);
+    }
+    match lookup_sub(cmd, args.get(1)) {
+        Some(sub) => Resolved::Found(sub, sub_full_name(sub)),
+        None => Resolved::UnknownSub(cmd),
+    }
+}
+
+/// `parent|sub` names of subcommands, built once from the command table.
+fn full_names() -> &'static std::collections::HashMap<usize, &'static str> {
+    static NAMES: OnceLock<std::collections::HashMap<usize, &'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut m = std::collections::HashMap::new();
+        for parent in all_commands() {
+            for sub in parent.subcommands {
+                let name: &'static str = Box::leak(format!("{}|{}", parent.name, sub.name).into_boxed_str());
+                m.insert(sub as *const Command as usize, name);
+            }
+        }
+        m
+    })
+}
+
+/// Builds the subcommands' full names now (start-up), so the first command does not pay for it.
+pub fn init_full_names() {
+    let _ = full_names();
+}
+
+/// The full name of a subcommand (`client|list`).
+pub fn sub_full_name(sub: &'static Command) -> &'static str {
+    full_names().get(&(sub as *const Command as usize)).copied().unwrap_or(sub.name)
+}
+
 /// Number of top-level commands (`COMMAND COUNT`).
 pub fn count() -> usize {
     table().count

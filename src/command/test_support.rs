@@ -48,21 +48,19 @@ impl Harness {
         if args.is_empty() {
             return Vec::new();
         }
-        let Some(mut cmd) = crate::command::lookup(args.get(0)) else {
-            let mut out = b"-".to_vec();
-            out.extend_from_slice(&crate::server::unknown_command_message(args));
-            out.extend_from_slice(b"\r\n");
-            return out;
-        };
-        let mut full = cmd.name.to_string();
-        if !cmd.subcommands.is_empty() && args.len() > 1 {
-            if let Some(sub) = crate::command::lookup_sub(cmd, args.get(1)) {
-                full = format!("{}|{}", cmd.name, sub.name);
-                cmd = sub;
+        // An unknown subcommand runs the parent's handler, which answers it (the dispatcher answers it itself).
+        let (cmd, full) = match crate::command::table().resolve(args) {
+            crate::command::Resolved::Found(cmd, full) => (cmd, full),
+            crate::command::Resolved::UnknownSub(parent) => (parent, parent.name),
+            crate::command::Resolved::Unknown => {
+                let mut out = b"-".to_vec();
+                out.extend_from_slice(&crate::server::unknown_command_message(args));
+                out.extend_from_slice(b"\r\n");
+                return out;
             }
-        }
+        };
         if !cmd.arity_ok(args.len()) {
-            self.client.reply.err_arity(&full);
+            self.client.reply.err_arity(full);
         } else {
             let mut ctx = Ctx { client: &mut self.client, srv: &mut self.srv };
             (cmd.handler)(&mut ctx, args);

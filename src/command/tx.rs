@@ -359,24 +359,21 @@ mod tests {
     }
 
     use crate::command::test_support::Harness;
-    use crate::command::{lookup, lookup_sub, OwnedArgs};
+    use crate::command::OwnedArgs;
     use crate::net::client::flags as cf;
 
     /// Runs a command the way the dispatcher does for a client in MULTI: lookup, arity, queue hook, handler.
     fn run(h: &mut Harness, argv: &[&str]) -> String {
         let a = OwnedArgs::from_slices(argv);
         let args = a.args();
-        let Some(mut cmd) = lookup(args.get(0)) else {
-            super::flag_transaction(&mut h.client);
-            return "-ERR unknown command\r\n".into();
-        };
-        let mut full = cmd.name;
-        if !cmd.subcommands.is_empty() && args.len() > 1 {
-            if let Some(sub) = lookup_sub(cmd, args.get(1)) {
-                cmd = sub;
-                full = sub.name;
+        let (cmd, full) = match crate::command::table().resolve(args) {
+            crate::command::Resolved::Found(cmd, full) => (cmd, full),
+            crate::command::Resolved::UnknownSub(parent) => (parent, parent.name),
+            crate::command::Resolved::Unknown => {
+                super::flag_transaction(&mut h.client);
+                return "-ERR unknown command\r\n".into();
             }
-        }
+        };
         if !cmd.arity_ok(args.len()) {
             super::flag_transaction(&mut h.client);
             return "-ERR arity\r\n".into();

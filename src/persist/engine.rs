@@ -231,6 +231,26 @@ pub fn save_options(cx: &SaveContext, aof_base: bool) -> rdb::SaveOptions {
     }
 }
 
+/// Why writes are refused after a persistence failure, as Redis's `writeCommandsGetDiskErrorMessage` words it
+/// (without the leading `-`): a failed background save with `stop-writes-on-bgsave-error` and save points, or a
+/// failed AOF write. `None` when writes are allowed. The dispatcher and `redis.call` both refuse with it.
+pub fn disk_error(stats: &PersistStats, c: &Config) -> Option<String> {
+    if !stats.last_bgsave_ok && c.stored_bool("stop-writes-on-bgsave-error") && !c.save_params.is_empty() {
+        return Some(
+            "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. \
+             Commands that may modify the data set are disabled, because this instance is configured to report \
+             errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the \
+             Redis logs for details about the RDB error."
+                .into(),
+        );
+    }
+    if let Some(errno) = stats.aof_error.filter(|_| c.appendonly) {
+        let e = std::io::Error::from_raw_os_error(errno);
+        return Some(format!("MISCONF Errors writing to the AOF file: {}", crate::sys::error_text(&e)));
+    }
+    None
+}
+
 /// The loader's options for the current config.
 pub fn load_options(c: &Config, now_ms: i64, lru_clock: u32) -> rdb::LoadOptions {
     rdb::LoadOptions {

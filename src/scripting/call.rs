@@ -85,14 +85,8 @@ fn check<H: ScriptHost>(
     argv: &OwnedArgs,
 ) -> Result<(&'static Command, &'static str), Refusal> {
     let args = argv.args();
-    let found = host.lookup(args.get(0)).and_then(|cmd| {
-        if cmd.subcommands.is_empty() || args.len() < 2 {
-            Some((cmd, cmd.name))
-        } else {
-            crate::command::lookup_sub(cmd, args.get(1)).map(|s| (s, crate::server::sub_full_name(s)))
-        }
-    });
-    let Some((cmd, full_name)) = found else {
+    let found = host.lookup(args.get(0)).map(|cmd| crate::command::resolve_sub(cmd, args));
+    let Some(crate::command::Resolved::Found(cmd, full_name)) = found else {
         return Err((None, "Unknown Redis command called from script".into()));
     };
     if !cmd.arity_ok(args.len()) {
@@ -167,24 +161,9 @@ fn write_denies(st: &ServerState, run: &RunCtx, cmd: &'static Command) -> Option
     None
 }
 
-/// `writeCommandsDeniedByDiskError` + `writeCommandsGetDiskErrorMessage`.
+/// `writeCommandsDeniedByDiskError` + `writeCommandsGetDiskErrorMessage`, as a `-CODE msg` refusal.
 pub fn disk_error(st: &ServerState) -> Option<String> {
-    let cfg = &st.config;
-    if !st.persist.stats.last_bgsave_ok && cfg.stored_bool("stop-writes-on-bgsave-error") && !cfg.save_params.is_empty()
-    {
-        return Some(
-            "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. \
-             Commands that may modify the data set are disabled, because this instance is configured to report \
-             errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the \
-             Redis logs for details about the RDB error."
-                .into(),
-        );
-    }
-    if let Some(errno) = st.persist.stats.aof_error.filter(|_| cfg.appendonly) {
-        let e = std::io::Error::from_raw_os_error(errno);
-        return Some(format!("-MISCONF Errors writing to the AOF file: {}", crate::sys::error_text(&e)));
-    }
-    None
+    crate::persist::engine::disk_error(&st.persist.stats, &st.config).map(|m| format!("-{m}"))
 }
 
 /// `scriptVerifyOOM`: only the first write of a script that started over `maxmemory` is refused.
