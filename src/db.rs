@@ -409,7 +409,17 @@ impl Db {
     /// Cron work for this database: shrink/grow tables that need it (unless a child process shares our memory)
     /// and spend up to `budget_us` on incremental rehashing (Redis's `databasesCron` with `activerehashing`).
     /// Returns true when rehash work was done.
+    /// The TTL count the header promises (`expires` = entries carrying a TTL), checked in debug builds on
+    /// databases small enough to scan.
+    fn debug_check_expires(&self) {
+        if cfg!(debug_assertions) && self.keys.len() <= 10_000 {
+            let n = self.keys.iter().filter(|e| e.has_expire()).count();
+            debug_assert_eq!(n, self.expires, "db {}: the TTL count is off", self.id);
+        }
+    }
+
     pub fn cron(&mut self, resize_allowed: bool, budget_us: u64) -> bool {
+        self.debug_check_expires();
         self.keys.set_resize_allowed(resize_allowed);
         if resize_allowed {
             self.keys.resize_if_needed();

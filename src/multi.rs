@@ -76,6 +76,31 @@ impl WatchTable {
         list.push(Watcher { client, expired: key_is_expired(db, key, now_ms) });
         self.by_client.entry(client).or_default().push((db_index, key.into()));
         self.total += 1;
+        self.debug_check();
+    }
+
+    /// The module's invariants (see the header), checked in debug builds while the table is small enough to scan:
+    /// `per_db` and `by_client` hold the same (db, key, client) triples and `total` counts them.
+    fn debug_check(&self) {
+        if !cfg!(debug_assertions) || self.total > 1000 {
+            return;
+        }
+        let mut from_keys: Vec<(usize, &[u8], u64)> = Vec::new();
+        for (db, map) in self.per_db.iter().enumerate() {
+            for (key, watchers) in map {
+                debug_assert!(!watchers.is_empty(), "an empty watcher list is kept");
+                from_keys.extend(watchers.iter().map(|w| (db, &key[..], w.client)));
+            }
+        }
+        let mut from_clients: Vec<(usize, &[u8], u64)> = Vec::new();
+        for (&client, keys) in &self.by_client {
+            debug_assert!(!keys.is_empty(), "an empty client list is kept");
+            from_clients.extend(keys.iter().map(|(db, key)| (*db, &key[..], client)));
+        }
+        from_keys.sort_unstable();
+        from_clients.sort_unstable();
+        debug_assert_eq!(from_keys, from_clients, "the WATCH table's two indexes disagree");
+        debug_assert_eq!(from_keys.len(), self.total, "the WATCH count is off");
     }
 
     /// UNWATCH (also EXEC, DISCARD, RESET and disconnection): forgets all of the client's watches and its dirty
@@ -93,6 +118,7 @@ impl WatchTable {
                 }
             }
         }
+        self.debug_check();
     }
 
     /// Whether a watched key of `client` was touched since WATCH (CLIENT LIST `d`).

@@ -1237,6 +1237,12 @@ impl<E: DictEntry> Dict<E> {
             }
             self.rehash_idx = j;
         }
+        // The invariant the step relies on: what is left of the old table lies at or after `rehash_idx` (checked
+        // in debug builds, on tables small enough to scan).
+        debug_assert!(
+            size > 1 << 12 || old.ctrl[..self.rehash_idx.min(size)].iter().all(|&c| c == 0),
+            "a dict element sits before the rehash index"
+        );
         self.work.moves += moved as u64;
         if old.used == 0 {
             self.finish_rehash();
