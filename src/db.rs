@@ -7,7 +7,7 @@
 //! A key's TTL lives in its entry (see [`Entry`]): there is no second table, so a TTL costs 8 bytes instead of a
 //! table slot plus a record with its own copy of the key (51 bytes/key before this layout, measured by
 //! `benches/memory.rs`). `expires` counts the keys with a TTL (`INFO keyspace`); the active expiry cycle walks the
-//! keyspace itself with a cursor and looks at the entries that carry a TTL ([`crate::expire`]).
+//! keyspace itself with a cursor and looks at the entries that carry a TTL (`expire`, the active cycle).
 //!
 //! Invariants: `expires` equals the number of entries whose `has_expire()` is true. Keys without a TTL cost one
 //! probe per lookup and one flag test.
@@ -25,14 +25,14 @@ pub struct Db {
     /// Number of keys with a TTL.
     expires: usize,
     /// Keys deleted because their TTL passed, lazily or by the active cycle (`INFO stats` `expired_keys` is the sum
-    /// over databases, see [`crate::expire::expired_keys_total`]).
+    /// over databases, see `expire::expired_keys_total`).
     pub expired_keys: u64,
     /// Running average TTL of sampled keys, for `INFO keyspace` (`avg_ttl`).
     pub avg_ttl_ms: i64,
     /// Where the active expiry cycle resumes its scan of the keyspace.
     pub expire_cursor: u64,
     /// `expired` / `new` keyspace events waiting to be published (recorded only while such notifications are
-    /// configured; see [`crate::notify`]).
+    /// configured; see [`events`]).
     pub events: Vec<(u8, Vec<u8>)>,
     /// Keys the server deleted on its own (expiry, lazy or active; eviction) since it last drained them: the
     /// server propagates a DEL/UNLINK for each and invalidates WATCHes
@@ -43,6 +43,56 @@ pub struct Db {
     /// server to free them: in the lazy-free thread with `lazyfree-lazy-expire` / `lazyfree-lazy-server-del`
     /// (Redis's `dbAsyncDelete` / `freeObjAsync`), on the spot otherwise.
     pub garbage: Vec<(Entry, Freed)>,
+}
+
+/// The database side of two keyspace notifications, `expired` and `new`, which happen below the command layer
+/// where there is no context to notify through: a [`Db`] appends them to its `events` log while they are wanted,
+/// and `notify` publishes the log after every command and active-expiry cycle.
+///
+/// Two thread-locals (the keyspace lives on the main thread): the mask of wanted kinds, written only by
+/// `notify::sync` from `notify-keyspace-events` after every command, and the flag that some `Db` holds events,
+/// set here when one is recorded and cleared by `notify::drain` when it publishes them.
+pub mod events {
+    use std::cell::Cell;
+
+    /// Event kinds a database records.
+    pub const LOG_EXPIRED: u8 = 1;
+    pub const LOG_NEW: u8 = 2;
+
+    thread_local! {
+        static MASK: Cell<u8> = const { Cell::new(0) };
+        static PENDING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Which kinds to record from now on (`notify::sync`).
+    #[inline]
+    pub fn set_mask(mask: u8) {
+        MASK.with(|m| m.set(mask));
+    }
+
+    /// Whether events of `kind` are being recorded.
+    #[inline]
+    pub fn logging(kind: u8) -> bool {
+        MASK.with(|m| m.get() & kind != 0)
+    }
+
+    /// A database recorded an event.
+    #[inline]
+    pub fn mark_pending() {
+        PENDING.with(|p| p.set(true));
+    }
+
+    /// Whether some database holds events not yet published.
+    #[inline]
+    pub fn pending() -> bool {
+        PENDING.with(|p| p.get())
+    }
+
+    /// The events are being published (`notify::drain`).
+    #[inline]
+    pub fn clear_pending() {
+        PENDING.with(|p| p.set(false));
+    }
 }
 
 /// Why a big value waits in [`Db::garbage`].
@@ -169,7 +219,7 @@ impl Db {
                 if let Some(e) = self.keys.remove_at(p) {
                     self.expires -= 1;
                     self.expired_keys += 1;
-                    self.log_event(crate::notify::LOG_EXPIRED, e.key());
+                    self.log_event(events::LOG_EXPIRED, e.key());
                     self.expired_log.push((e.key().to_vec(), Deletion::Expired));
                     EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
                     if crate::lazyfree::free_effort(&e) > crate::lazyfree::FREE_EFFORT_THRESHOLD {
@@ -227,15 +277,15 @@ impl Db {
     /// Returns the replaced entry (a big one goes to [`Db::garbage`] instead).
     pub fn insert(&mut self, mut e: Entry) -> Option<Entry> {
         e.set_expire(None);
-        let new_key = crate::notify::logging(crate::notify::LOG_NEW).then(|| e.key().to_vec());
+        let new_key = events::logging(events::LOG_NEW).then(|| e.key().to_vec());
         let old = self.keys.insert(e);
         match &old {
             Some(o) if o.has_expire() => self.expires -= 1,
             Some(_) => {}
             None => {
                 if let Some(k) = new_key {
-                    self.events.push((crate::notify::LOG_NEW, k));
-                    crate::notify::mark_pending();
+                    self.events.push((events::LOG_NEW, k));
+                    events::mark_pending();
                 }
             }
         }
@@ -270,12 +320,12 @@ impl Db {
         old
     }
 
-    /// Records an `expired`/`new` event for [`crate::notify`] when such notifications are wanted.
+    /// Records an `expired`/`new` event for keyspace notifications ([`events`]) when such notifications are wanted.
     #[inline]
     fn log_event(&mut self, kind: u8, key: &[u8]) {
-        if crate::notify::logging(kind) {
+        if events::logging(kind) {
             self.events.push((kind, key.to_vec()));
-            crate::notify::mark_pending();
+            events::mark_pending();
         }
     }
 
@@ -288,9 +338,9 @@ impl Db {
             return self.overwritten(Some(old));
         }
         e.set_expire(None);
-        if crate::notify::logging(crate::notify::LOG_NEW) {
-            self.events.push((crate::notify::LOG_NEW, e.key().to_vec()));
-            crate::notify::mark_pending();
+        if events::logging(events::LOG_NEW) {
+            self.events.push((events::LOG_NEW, e.key().to_vec()));
+            events::mark_pending();
         }
         self.keys.insert(e)
     }

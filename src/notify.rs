@@ -14,38 +14,9 @@
 //! Tested by the unit tests below and end to end by tests/pubsub_notify.rs.
 
 use crate::config::notify as nc;
+pub use crate::db::events::{logging, pending, LOG_EXPIRED, LOG_NEW};
 use crate::net::client::ClientState;
 use crate::state::ServerState;
-use std::cell::Cell;
-
-/// Db event kinds recorded by the database layer.
-pub const LOG_EXPIRED: u8 = 1;
-pub const LOG_NEW: u8 = 2;
-
-thread_local! {
-    /// Which Db events to record (LOG_* bits), derived from the configuration by [`sync`].
-    static LOG_MASK: Cell<u8> = const { Cell::new(0) };
-    /// Whether some Db holds recorded events.
-    static PENDING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Whether some Db holds recorded events not yet published.
-#[inline]
-pub fn pending() -> bool {
-    PENDING.with(|p| p.get())
-}
-
-/// Whether the database layer should record events of `kind` (LOG_* bit).
-#[inline]
-pub fn logging(kind: u8) -> bool {
-    LOG_MASK.with(|m| m.get() & kind != 0)
-}
-
-/// Called by the database layer after recording an event.
-#[inline]
-pub fn mark_pending() {
-    PENDING.with(|p| p.set(true));
-}
 
 /// Brings the Db recording switch in line with `notify-keyspace-events` (cheap; run after every command).
 #[inline]
@@ -60,21 +31,21 @@ pub fn sync(srv: &ServerState) {
             mask |= LOG_NEW;
         }
     }
-    LOG_MASK.with(|m| m.set(mask));
+    crate::db::events::set_mask(mask);
 }
 
 /// After a command: sync the switch and publish what the databases recorded. `me` is the client that ran it.
 #[inline]
 pub fn after_command(srv: &mut ServerState, me: Option<&mut ClientState>) {
     sync(srv);
-    if PENDING.with(|p| p.get()) {
+    if pending() {
         drain(srv, me);
     }
 }
 
 /// Publishes every event recorded by the databases, oldest first.
 pub fn drain(srv: &mut ServerState, mut me: Option<&mut ClientState>) {
-    PENDING.with(|p| p.set(false));
+    crate::db::events::clear_pending();
     for i in 0..srv.dbs.len() {
         if srv.dbs[i].events.is_empty() {
             continue;

@@ -11,8 +11,27 @@ use std::path::{Path, PathBuf};
 /// Files and folders (relative to `src/`) that make up the lower layers.
 const LOWER: &[&str] = &["sys", "resp", "net/ring.rs", "dict", "object.rs", "types", "db.rs"];
 
-/// Top-level modules a lower layer must not name.
-const UPPER: &[&str] = &["command", "server", "state", "scripting", "acl", "repl", "persist", "config", "cli"];
+/// Top-level modules a lower layer must not name: the list, plus the keyspace's server-side processes
+/// (notifications, active expiry, eviction, the blocking and WATCH registries, propagation, pub/sub), which all
+/// work on the server state.
+const UPPER: &[&str] = &[
+    "command",
+    "server",
+    "state",
+    "scripting",
+    "acl",
+    "repl",
+    "persist",
+    "config",
+    "cli",
+    "notify",
+    "expire",
+    "evict",
+    "blocking",
+    "multi",
+    "propagate",
+    "pubsub",
+];
 
 fn rust_files(p: &Path, out: &mut Vec<PathBuf>) {
     if p.is_dir() {
