@@ -228,8 +228,111 @@ pub fn now_us() -> i64 {
     crate::sys::wall_clock_us()
 }
 
+/// C's `isspace` in the "C" locale.
+fn is_c_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// Redis's `sdssplitargs`, the one splitter of quoted argument lines (redis.conf and CONFIG SET values, the AOF
+/// manifest, ACL rules, script shebangs, ferredis-cli's input): whitespace separates; `"..."` allows
+/// `\n \r \t \b \a \xHH` and `\<any>`; `'...'` allows `\'`. Like the C function it reads `s` as a C string (a
+/// NUL ends it), skips any `isspace` byte between arguments but ends an unquoted argument only at space, tab,
+/// CR or LF. `None` on unbalanced quotes or a closing quote followed by something other than a space.
+pub fn split_args(s: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let at = |i: usize| s.get(i).copied().unwrap_or(0);
+    let mut out = Vec::new();
+    let mut p = 0usize;
+    loop {
+        while at(p) != 0 && is_c_space(at(p)) {
+            p += 1;
+        }
+        if at(p) == 0 {
+            return Some(out);
+        }
+        let (mut inq, mut insq, mut done) = (false, false, false);
+        let mut cur = Vec::new();
+        while !done {
+            let c = at(p);
+            if inq {
+                if c == b'\\' && at(p + 1) == b'x' && at(p + 2).is_ascii_hexdigit() && at(p + 3).is_ascii_hexdigit() {
+                    cur.push(hex_digit(at(p + 2)) * 16 + hex_digit(at(p + 3)));
+                    p += 3;
+                } else if c == b'\\' && at(p + 1) != 0 {
+                    p += 1;
+                    cur.push(match at(p) {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        o => o,
+                    });
+                } else if c == b'"' {
+                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
+                        return None;
+                    }
+                    done = true;
+                } else if c == 0 {
+                    return None;
+                } else {
+                    cur.push(c);
+                }
+            } else if insq {
+                if c == b'\\' && at(p + 1) == b'\'' {
+                    p += 1;
+                    cur.push(b'\'');
+                } else if c == b'\'' {
+                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
+                        return None;
+                    }
+                    done = true;
+                } else if c == 0 {
+                    return None;
+                } else {
+                    cur.push(c);
+                }
+            } else {
+                match c {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => done = true,
+                    b'"' => inq = true,
+                    b'\'' => insq = true,
+                    _ => cur.push(c),
+                }
+            }
+            if at(p) != 0 {
+                p += 1;
+            }
+        }
+        out.push(cur);
+    }
+}
+
+fn hex_digit(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        b'A'..=b'F' => c - b'A' + 10,
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn split_args_is_sdssplitargs() {
+        let v = |x: &[&str]| x.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<_>>();
+        assert_eq!(split_args(b"  set a  b ").unwrap(), v(&["set", "a", "b"]));
+        assert_eq!(split_args(b"a \"b c\" 'd e' \"\\x41\\n\\q\"").unwrap(), v(&["a", "b c", "d e", "A\nq"]));
+        // Between arguments any isspace byte is skipped; inside an unquoted one only space, tab, CR, LF end it.
+        assert_eq!(split_args(b"\x0ba\x0bb c").unwrap(), v(&["a\x0bb", "c"]));
+        // A C string: a NUL ends the input.
+        assert_eq!(split_args(b"a b\0c d").unwrap(), v(&["a", "b"]));
+        assert_eq!(split_args(b"'it\\'s'").unwrap(), v(&["it's"]));
+        for bad in [&b"\"abc"[..], b"'abc", b"\"a\"b", b"'a'b", b"\"a\0\""] {
+            assert_eq!(split_args(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
     /// The decimal fast path of `parse_f64` against C `strtod` over the whole text, on generated decimal strings
     /// (signs, points, exponents, long and malformed ones), value bit for bit.
     #[test]
