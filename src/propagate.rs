@@ -94,10 +94,10 @@ impl ReplFeed {
     pub fn feed(&mut self, db: usize, argv: &[&[u8]]) {
         if self.selected_db != db as i64 {
             let n = db.to_string();
-            crate::persist::aof::writer::encode_command(&mut self.buf, &[b"SELECT", n.as_bytes()]);
+            crate::resp::encode_command(&mut self.buf, &[b"SELECT", n.as_bytes()]);
             self.selected_db = db as i64;
         }
-        crate::persist::aof::writer::encode_command(&mut self.buf, argv);
+        crate::resp::encode_command(&mut self.buf, argv);
     }
 }
 

@@ -3,22 +3,33 @@
 /// Writes the decimal form of `n` into `buf` and returns the written slice (at the end of `buf`).
 #[inline]
 pub fn itoa_buf(n: i64, buf: &mut [u8; 24]) -> &[u8] {
+    let start = utoa_at(n.unsigned_abs(), buf);
+    if n < 0 {
+        buf[start - 1] = b'-';
+        return &buf[start - 1..];
+    }
+    &buf[start..]
+}
+
+/// The decimal digits of `n`, written at the end of `buf` (lengths and counts in RESP headers).
+#[inline]
+pub fn utoa_buf(n: u64, buf: &mut [u8; 24]) -> &[u8] {
+    let start = utoa_at(n, buf);
+    &buf[start..]
+}
+
+/// Writes `n`'s digits at the end of `buf` (20 at most, so a sign still fits) and returns where they start.
+#[inline]
+fn utoa_at(mut v: u64, buf: &mut [u8; 24]) -> usize {
     let mut i = buf.len();
-    let neg = n < 0;
-    let mut v = n.unsigned_abs();
     loop {
         i -= 1;
         buf[i] = b'0' + (v % 10) as u8;
         v /= 10;
         if v == 0 {
-            break;
+            return i;
         }
     }
-    if neg {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    &buf[i..]
 }
 
 /// Parses a signed 64-bit integer with Redis's `string2ll` rules: optional `-`, no `+`, no leading zeros (except

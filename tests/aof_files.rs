@@ -273,7 +273,7 @@ fn check_aof_matches_redis_on_every_truncation() {
     let work = scratch("cuts");
     let mut full = b"#TS:1700000000\r\n".to_vec();
     for c in [&[&b"SET"[..], b"k", b"v"][..], &[b"MULTI"], &[b"INCR", b"n"], &[b"EXEC"], &[b"DEL", b"k"]] {
-        aof::writer::encode_command(&mut full, c);
+        ferredis::resp::encode_command(&mut full, c);
     }
     for cut in 0..=full.len() {
         fs::write(work.join("t.aof"), &full[..cut]).expect("write");
@@ -317,8 +317,8 @@ fn check_aof_fix_matches_redis() {
     fs::create_dir_all(&dr).expect("mkdir");
     fs::create_dir_all(&do_).expect("mkdir");
     let mut data = Vec::new();
-    aof::writer::encode_command(&mut data, &[b"SET", b"k", b"v"]);
-    aof::writer::encode_command(&mut data, &[b"SET", b"k2", b"longer value"]);
+    ferredis::resp::encode_command(&mut data, &[b"SET", b"k", b"v"]);
+    ferredis::resp::encode_command(&mut data, &[b"SET", b"k2", b"longer value"]);
     data.truncate(data.len() - 7);
     for answer in [&b"n\n"[..], b"y\n", b""] {
         fs::write(dr.join("x.aof"), &data).expect("write");
@@ -486,8 +486,8 @@ fn truncated_last_incr_is_cut_where_redis_cuts_it() {
     }
     let mut tails: Vec<Vec<u8>> = vec![b"*3\r\n$3\r\nSET\r\n$1\r\nz\r\n$5\r\nhal".to_vec(), b"*2\r\n$4".to_vec()];
     let mut open_multi = Vec::new();
-    aof::writer::encode_command(&mut open_multi, &[b"MULTI"]);
-    aof::writer::encode_command(&mut open_multi, &[b"SET", b"in-multi", b"1"]);
+    ferredis::resp::encode_command(&mut open_multi, &[b"MULTI"]);
+    ferredis::resp::encode_command(&mut open_multi, &[b"SET", b"in-multi", b"1"]);
     tails.push(open_multi);
     for (i, tail) in tails.iter().enumerate() {
         let (theirs, ours_dir) = (scratch(&format!("cut-redis-{i}")), scratch(&format!("cut-ours-{i}")));

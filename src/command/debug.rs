@@ -311,7 +311,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         if !ctx.srv.repl.is_replica() {
             if let Some(f) = ctx.srv.prop.repl.as_mut() {
                 let argv: Vec<&[u8]> = (2..argc).map(|i| args.get(i)).collect();
-                crate::persist::aof::writer::encode_command(&mut f.buf, &argv);
+                crate::resp::encode_command(&mut f.buf, &argv);
             }
         }
         ctx.reply().ok();

@@ -632,7 +632,7 @@ pub fn save_info(srv: &ServerState) -> Option<(String, i64, i64)> {
 pub fn ack_command(offset: i64) -> Vec<u8> {
     let off = offset.to_string();
     let mut v = Vec::new();
-    crate::persist::aof::writer::encode_command(&mut v, &[b"REPLCONF", b"ACK", off.as_bytes()]);
+    crate::resp::encode_command(&mut v, &[b"REPLCONF", b"ACK", off.as_bytes()]);
     v
 }
 

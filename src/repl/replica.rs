@@ -137,7 +137,7 @@ impl Drop for TempFile {
 }
 
 fn command(out: &mut Vec<u8>, argv: &[&[u8]]) {
-    crate::persist::aof::writer::encode_command(out, argv);
+    crate::resp::encode_command(out, argv);
 }
 
 impl MasterLink {

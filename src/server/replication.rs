@@ -134,7 +134,7 @@ impl Server {
     pub(super) fn repl_queue_getack(&mut self) {
         if let Some(f) = self.state.prop.repl.as_mut() {
             // In the stream's current db, like the PING: no SELECT.
-            crate::persist::aof::writer::encode_command(&mut f.buf, &[b"REPLCONF", b"GETACK", b"*"]);
+            crate::resp::encode_command(&mut f.buf, &[b"REPLCONF", b"GETACK", b"*"]);
         }
     }
 
@@ -1086,7 +1086,7 @@ impl Server {
         if !self.state.repl.is_replica() && !self.state.repl.replicas.is_empty() && !failing_over && loops % period == 0
         {
             if let Some(f) = self.state.prop.repl.as_mut() {
-                crate::persist::aof::writer::encode_command(&mut f.buf, &[b"PING"]);
+                crate::resp::encode_command(&mut f.buf, &[b"PING"]);
             }
             repl::drain_feed(&mut self.state, None);
         }

@@ -316,7 +316,7 @@ fn load_one(path: &Path, name: &str, mode: Mode, t: &mut dyn LoadTarget, progres
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::persist::aof::writer::encode_command;
+    use crate::resp::encode_command;
     use std::fs;
     use std::io::Read;
     use std::path::PathBuf;

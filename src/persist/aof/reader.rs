@@ -436,7 +436,7 @@ pub fn open_for_load(path: &Path) -> io::Result<(File, FileFormat)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::persist::aof::writer::encode_command;
+    use crate::resp::encode_command;
     use std::io::BufReader;
 
     fn sample() -> (Vec<u8>, Vec<u64>) {
@@ -585,7 +585,7 @@ mod tests {
 #[cfg(test)]
 mod props {
     use super::*;
-    use crate::persist::aof::writer::encode_command;
+    use crate::resp::encode_command;
     use proptest::prelude::*;
 
     fn read_all(data: &[u8], cap: usize) -> (usize, Result<(), AofReadError>) {

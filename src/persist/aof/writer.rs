@@ -359,8 +359,8 @@ impl AofWriter {
             self.buf.extend_from_slice(format!("#TS:{now_unix}\r\n").as_bytes());
         }
         if self.selected_db != Some(db) {
-            let mut digits = [0u8; 20];
-            encode_command(&mut self.buf, &[b"SELECT", decimal(db, &mut digits)]);
+            let mut digits = [0u8; 24];
+            encode_command(&mut self.buf, &[b"SELECT", crate::util::utoa_buf(db as u64, &mut digits)]);
             self.selected_db = Some(db);
         }
         encode_command(&mut self.buf, argv);
@@ -596,42 +596,7 @@ impl AofWriter {
     }
 }
 
-/// Appends `*<n>\r\n` then `$<len>\r\n<arg>\r\n` for each argument (Redis's `catAppendOnlyGenericCommand`).
-pub fn encode_command(out: &mut Vec<u8>, argv: &[&[u8]]) {
-    out.reserve(16 + argv.iter().map(|a| a.len() + 16).sum::<usize>());
-    push_header(out, b'*', argv.len());
-    for a in argv {
-        push_header(out, b'$', a.len());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
-/// `<prefix><n>\r\n` without going through a heap-allocated string (this runs for every propagated argument).
-fn push_header(out: &mut Vec<u8>, prefix: u8, n: usize) {
-    let mut digits = [0u8; 20];
-    out.push(prefix);
-    out.extend_from_slice(decimal(n, &mut digits));
-    out.extend_from_slice(b"\r\n");
-}
-
-/// The decimal digits of `n`, written at the end of `buf`.
-fn decimal(n: usize, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    let mut v = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    &buf[i..]
-}
-
-// usize::MAX has 20 decimal digits.
-const _: () = assert!(usize::MAX as u128 <= 99_999_999_999_999_999_999u128);
+use crate::resp::encode_command;
 
 #[cfg(test)]
 mod tests {
@@ -659,8 +624,8 @@ mod tests {
             want.extend_from_slice(b"\r\n");
             assert_eq!(out, want);
         }
-        let mut d = [0u8; 20];
-        assert_eq!(decimal(usize::MAX, &mut d), usize::MAX.to_string().as_bytes());
+        let mut d = [0u8; 24];
+        assert_eq!(crate::util::utoa_buf(u64::MAX, &mut d), u64::MAX.to_string().as_bytes());
     }
 
     #[test]
