@@ -23,6 +23,7 @@
 
 use super::keys::{idle_ms, is_shared_int};
 use super::server::{err_subcommand_syntax, jemalloc_size, sds_alloc, sds_hdr};
+use super::shared::int_arg;
 use super::shared::reply_help;
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::LogLevel;
@@ -257,7 +258,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         let _ = leaked;
         ctx.reply().ok();
     } else if is("drop-cluster-packet-filter") && argc == 3 {
-        let Some(t) = long_arg(ctx.reply(), args.get(2)) else { return };
+        let Some(t) = int_arg(ctx.reply(), args.get(2)) else { return };
         DROP_PACKET_FILTER.store(t, Ordering::Relaxed);
         ctx.reply().ok();
     } else if is("object") && argc == 3 {
@@ -371,7 +372,7 @@ pub fn persistence(ctx: &mut Ctx, args: Args) {
     if is("restart") || is("crash-and-recover") {
         let mut delay_ms = 0;
         if args.len() >= 3 {
-            let Some(d) = long_arg(ctx.reply(), args.get(2)) else { return };
+            let Some(d) = int_arg(ctx.reply(), args.get(2)) else { return };
             delay_ms = d.max(0);
         }
         ctx.srv.actions.push(crate::state::Action::DebugRestart { save: is("restart"), delay_ms });
@@ -400,7 +401,7 @@ pub fn persistence(ctx: &mut Ctx, args: Args) {
             err_subcommand_syntax(ctx.reply(), "debug", sub);
             return;
         }
-        let Some(us) = long_arg(ctx.reply(), args.get(2)) else { return };
+        let Some(us) = int_arg(ctx.reply(), args.get(2)) else { return };
         ctx.srv.persist.aof_flush_sleep_us = us.max(0) as u64;
         ctx.reply().ok();
     } else {
@@ -874,7 +875,7 @@ fn ht_stats_text<E: crate::dict::DictEntry>(d: &crate::dict::Dict<E>) -> String 
 
 /// DEBUG HTSTATS dbid
 fn htstats(ctx: &mut Ctx, arg: &[u8]) {
-    let Some(dbid) = long_arg(ctx.reply(), arg) else { return };
+    let Some(dbid) = int_arg(ctx.reply(), arg) else { return };
     if dbid < 0 || dbid >= ctx.srv.dbs.len() as i64 {
         ctx.reply().error("ERR Out of range database");
         return;
@@ -948,7 +949,7 @@ fn replybuffer(r: &mut Reply, args: Args) {
         } else if args.is(3, "reset") {
             DEFAULT_PEAK_RESET_TIME_MS
         } else {
-            match long_arg(r, args.get(3)) {
+            match int_arg(r, args.get(3)) {
                 Some(v) => v,
                 None => return,
             }
@@ -1282,15 +1283,6 @@ fn quicklist_debug(l: &crate::types::list::List, fill: i64, compress_depth: i64)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Argument helpers
-
-/// Redis's `getLongFromObjectOrReply`.
-fn long_arg(r: &mut Reply, s: &[u8]) -> Option<i64> {
-    let v = parse_i64(s);
-    if v.is_none() {
-        r.err_not_int();
-    }
-    v
-}
 
 /// Redis's `getPositiveLongFromObjectOrReply`: non-negative, one error for both non-numbers and negatives.
 fn positive_long(r: &mut Reply, s: &[u8]) -> Option<i64> {

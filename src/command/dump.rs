@@ -1,7 +1,7 @@
 //! DUMP and RESTORE (Redis `cluster.c`): a value serialized in the RDB format, with the RDB version and a CRC-64
 //! as footer ([`crate::persist::rdb::dump_payload`] / [`crate::persist::rdb::restore_payload`]).
 
-use super::string::int_arg;
+use super::shared::int_arg;
 use super::{flag, Args, Command, Ctx, KeySpecDef, BASE, ONE_KEY};
 use crate::config::notify as nc;
 use crate::persist::rdb;

@@ -2,7 +2,8 @@
 //! TTLs, databases and OBJECT introspection.
 
 use super::shared::{err_unknown_subcommand, reply_help};
-use super::string::{err_expire_time, fresh_lru, i32_arg, int_arg};
+use super::shared::{i32_arg, int_arg};
+use super::string::{err_expire_time, fresh_lru};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, ONE_KEY};
 use crate::config::notify as nc;
 use crate::object::Entry;

@@ -9,6 +9,7 @@
 //! module for the protocol). While a re-run is serving one particular key, handlers only consider that key, which
 //! is how Redis 7.0 serves the key that became ready rather than the first non-empty one.
 
+use super::shared::int_arg;
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
 use crate::blocking::{BlockKind, TimeoutReply};
 use crate::config::notify as nc;
@@ -332,15 +333,6 @@ pub(crate) fn reply_elem(r: &mut Reply, e: StrRef<'_>) {
     }
 }
 
-/// `getLongFromObjectOrReply` with the default message.
-fn long_arg(r: &mut Reply, a: &[u8]) -> Option<i64> {
-    let v = parse_i64(a);
-    if v.is_none() {
-        r.err_not_int();
-    }
-    v
-}
-
 /// Parses `LEFT`/`RIGHT`; true for LEFT. Replies a syntax error otherwise.
 fn position_arg(r: &mut Reply, a: &[u8]) -> Option<bool> {
     if a.eq_ignore_ascii_case(b"left") {
@@ -623,8 +615,8 @@ fn llen(ctx: &mut Ctx, args: Args) {
 
 /// LRANGE key start stop
 fn lrange(ctx: &mut Ctx, args: Args) {
-    let Some(start) = long_arg(ctx.reply(), args.get(2)) else { return };
-    let Some(end) = long_arg(ctx.reply(), args.get(3)) else { return };
+    let Some(start) = int_arg(ctx.reply(), args.get(2)) else { return };
+    let Some(end) = int_arg(ctx.reply(), args.get(3)) else { return };
     let (list, r) = match ctx.read_typed::<List>(args.get(1)) {
         Err(_) => return,
         Ok((None, r)) => {
@@ -653,7 +645,7 @@ fn lindex(ctx: &mut Ctx, args: Args) {
         }
         Ok((Some(l), r)) => (l, r),
     };
-    let Some(index) = long_arg(r, args.get(2)) else { return };
+    let Some(index) = int_arg(r, args.get(2)) else { return };
     match list.get(index) {
         Some(v) => reply_elem(r, v),
         None => r.null(),
@@ -669,7 +661,7 @@ fn lpos(ctx: &mut Ctx, args: Args) {
     while j < args.len() {
         let more = j + 1 < args.len();
         if args.is(j, "rank") && more {
-            let Some(n) = long_arg(ctx.reply(), args.get(j + 1)) else { return };
+            let Some(n) = int_arg(ctx.reply(), args.get(j + 1)) else { return };
             if n == 0 {
                 ctx.reply().error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
                 return;
@@ -742,7 +734,7 @@ fn lset(ctx: &mut Ctx, args: Args) {
         }
         Ok((Some(l), r)) => (l, r),
     };
-    let Some(index) = long_arg(r, args.get(2)) else { return };
+    let Some(index) = int_arg(r, args.get(2)) else { return };
     if list.set(index, args.get(3), &th) {
         r.ok();
         ctx.notify(nc::LIST, "lset", key);
@@ -783,7 +775,7 @@ fn linsert(ctx: &mut Ctx, args: Args) {
 
 /// LREM key count element
 fn lrem(ctx: &mut Ctx, args: Args) {
-    let Some(count) = long_arg(ctx.reply(), args.get(2)) else { return };
+    let Some(count) = int_arg(ctx.reply(), args.get(2)) else { return };
     let key = args.get(1);
     let (list, r) = match ctx.write_typed::<List>(key) {
         Err(_) => return,
@@ -803,8 +795,8 @@ fn lrem(ctx: &mut Ctx, args: Args) {
 
 /// LTRIM key start stop
 fn ltrim(ctx: &mut Ctx, args: Args) {
-    let Some(start) = long_arg(ctx.reply(), args.get(2)) else { return };
-    let Some(end) = long_arg(ctx.reply(), args.get(3)) else { return };
+    let Some(start) = int_arg(ctx.reply(), args.get(2)) else { return };
+    let Some(end) = int_arg(ctx.reply(), args.get(3)) else { return };
     let key = args.get(1);
     let (list, r) = match ctx.write_typed::<List>(key) {
         Err(_) => return,

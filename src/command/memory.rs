@@ -8,8 +8,8 @@
 //! the table. Tested by the unit tests below and `tests/memory_accounting.rs` (replies and errors byte-identical to
 //! Redis 7.0; USAGE against the used_memory delta of a big key).
 
+use super::shared::int_arg;
 use super::shared::reply_help;
-use super::string::int_arg;
 use super::{Args, Ctx};
 use crate::object::{Entry, Value};
 use crate::state::ServerState;

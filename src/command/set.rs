@@ -5,6 +5,7 @@
 //! borrow the sets together, immutably, to compute an owned result. Results that are stored are built the way
 //! Redis builds them (an intset that converts as members arrive), so `OBJECT ENCODING` of a destination matches.
 
+use super::shared::{long_arg, positive_long_arg, range_long_arg};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, NO_KEYS, ONE_KEY};
 use crate::config::notify as nc;
 use crate::db::Db;
@@ -274,43 +275,6 @@ pub static COMMANDS: &[Command] = &[
 /// runs out of memory (checked). We answer such counts with "ERR value is out of range" instead, a deliberate
 /// divergence that keeps the reply, and so the allocation, bounded (16M elements).
 pub(crate) const MAX_RANDOM_REPLY: u64 = 1 << 24;
-
-/// `getLongFromObjectOrReply` with an optional custom error message.
-pub(crate) fn long_arg(r: &mut Reply, a: &[u8], msg: Option<&str>) -> Option<i64> {
-    let v = parse_i64(a);
-    if v.is_none() {
-        match msg {
-            Some(m) => r.error(m),
-            None => r.err_not_int(),
-        }
-    }
-    v
-}
-
-/// `getRangeLongFromObjectOrReply`: an integer within `min..=max`, else `msg` (or Redis's default range error).
-pub(crate) fn range_long_arg(r: &mut Reply, a: &[u8], min: i64, max: i64, msg: Option<&str>) -> Option<i64> {
-    let v = long_arg(r, a, msg)?;
-    if v < min || v > max {
-        match msg {
-            Some(m) => r.error(m),
-            None => r.error(&format!("ERR value is out of range, value must between {min} and {max}")),
-        }
-        return None;
-    }
-    Some(v)
-}
-
-/// `getPositiveLongFromObjectOrReply`: a non-negative integer; both failures reply `msg` (or the default).
-pub(crate) fn positive_long_arg(r: &mut Reply, a: &[u8], msg: Option<&str>) -> Option<i64> {
-    let m = msg.unwrap_or("ERR value is out of range, must be positive");
-    match parse_i64(a) {
-        Some(v) if v >= 0 => Some(v),
-        _ => {
-            r.error(m);
-            None
-        }
-    }
-}
 
 /// Writes one string element as a bulk string.
 #[inline]

@@ -1,7 +1,9 @@
-//! Helpers every command family uses: Redis's HELP reply layout and its unknown-subcommand error. One copy each,
-//! here (they used to live in `keys.rs` and `command_cmd.rs`, with two different HELP endings).
+//! Helpers every command family uses, one copy each: Redis's HELP reply layout, its unknown-subcommand error,
+//! and the integer-argument parsers (`get*FromObjectOrReply`), which used to be spread over `keys.rs`,
+//! `command_cmd.rs`, `set.rs`, `string.rs`, `list.rs` and `debug.rs`.
 
 use crate::resp::reply::Reply;
+use crate::util::parse_i64;
 
 /// The reply for `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
 pub(crate) fn err_unknown_subcommand(r: &mut Reply, cmd: &str, sub: &[u8]) {
@@ -19,4 +21,66 @@ pub(crate) fn reply_help(r: &mut Reply, cmd: &str, lines: &[&str]) {
     }
     r.simple("HELP");
     r.simple("    Prints this help.");
+}
+
+// --- integer arguments --------------------------------------------------------------------------------------
+
+/// Parses an integer argument (Redis's `getLongLongFromObjectOrReply`), replying the standard error on failure.
+#[inline]
+pub(crate) fn int_arg(r: &mut Reply, a: &[u8]) -> Option<i64> {
+    let v = parse_i64(a);
+    if v.is_none() {
+        r.err_not_int();
+    }
+    v
+}
+
+/// Parses a C `int` argument (`getIntFromObjectOrReply`): not an integer and out of `int` range are different
+/// errors.
+pub(crate) fn i32_arg(r: &mut Reply, a: &[u8]) -> Option<i32> {
+    let v = int_arg(r, a)?;
+    match i32::try_from(v) {
+        Ok(v) => Some(v),
+        Err(_) => {
+            r.error("ERR value is out of range, value must between -2147483648 and 2147483647");
+            None
+        }
+    }
+}
+
+/// `getLongFromObjectOrReply` with an optional custom error message.
+pub(crate) fn long_arg(r: &mut Reply, a: &[u8], msg: Option<&str>) -> Option<i64> {
+    let v = parse_i64(a);
+    if v.is_none() {
+        match msg {
+            Some(m) => r.error(m),
+            None => r.err_not_int(),
+        }
+    }
+    v
+}
+
+/// `getRangeLongFromObjectOrReply`: an integer within `min..=max`, else `msg` (or Redis's default range error).
+pub(crate) fn range_long_arg(r: &mut Reply, a: &[u8], min: i64, max: i64, msg: Option<&str>) -> Option<i64> {
+    let v = long_arg(r, a, msg)?;
+    if v < min || v > max {
+        match msg {
+            Some(m) => r.error(m),
+            None => r.error(&format!("ERR value is out of range, value must between {min} and {max}")),
+        }
+        return None;
+    }
+    Some(v)
+}
+
+/// `getPositiveLongFromObjectOrReply`: a non-negative integer; both failures reply `msg` (or the default).
+pub(crate) fn positive_long_arg(r: &mut Reply, a: &[u8], msg: Option<&str>) -> Option<i64> {
+    let m = msg.unwrap_or("ERR value is out of range, must be positive");
+    match parse_i64(a) {
+        Some(v) if v >= 0 => Some(v),
+        _ => {
+            r.error(m);
+            None
+        }
+    }
 }

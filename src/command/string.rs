@@ -3,12 +3,12 @@
 //! Hot paths (GET, SET, INCR, MSET) parse their options in place and touch the keyspace with at most two lookups;
 //! a fresh key costs exactly one entry allocation.
 
+use super::shared::int_arg;
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
 use crate::config::notify as nc;
 use crate::object::{Entry, StrRef};
 use crate::resp::reply::Reply;
 use crate::state::ServerState;
-use crate::util::parse_i64;
 
 const TWO_KEYS: KeySpec = KeySpec { first: 1, last: 2, step: 1 };
 const MSET_KEYS: KeySpec = KeySpec { first: 1, last: -1, step: 2 };
@@ -329,29 +329,6 @@ pub static COMMANDS: &[Command] = &[
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shared helpers (also used by the keys family).
-
-/// Parses an integer argument (Redis's `getLongLongFromObjectOrReply`), replying the standard error on failure.
-#[inline]
-pub(crate) fn int_arg(r: &mut Reply, a: &[u8]) -> Option<i64> {
-    let v = parse_i64(a);
-    if v.is_none() {
-        r.err_not_int();
-    }
-    v
-}
-
-/// Parses a C `int` argument (`getIntFromObjectOrReply`): not an integer and out of `int` range are different
-/// errors.
-pub(crate) fn i32_arg(r: &mut Reply, a: &[u8]) -> Option<i32> {
-    let v = int_arg(r, a)?;
-    match i32::try_from(v) {
-        Ok(v) => Some(v),
-        Err(_) => {
-            r.error("ERR value is out of range, value must between -2147483648 and 2147483647");
-            None
-        }
-    }
-}
 
 /// The LRU/LFU field a freshly created object gets (Redis's `createObject`).
 #[inline]
