@@ -180,23 +180,10 @@ fn sync(ctx: &mut Ctx, args: Args) {
     let id = ctx.client.id;
     let info = ctx.srv.repl.take_replconf(id);
     let mut replica = Replica {
-        id,
-        fd: ctx.client.fd,
-        state: ReplicaState::WaitBgsaveStart,
-        peer_ip: peer_ip(&ctx.client.addr),
         announced_ip: info.announced_ip.clone(),
         listening_port: info.listening_port,
-        ack_off: 0,
-        ack_time_ms: ctx.srv.now_ms,
-        initial_offset: 0,
-        pre_psync: false,
         capa_eof: info.capa_eof,
-        diskless: false,
-        pending: Vec::new(),
-        rdb_in_output: false,
-        stream_since_rdb: 0,
-        soft_since_s: 0,
-        bulk_file: None,
+        ..Replica::new(id, ctx.client.fd, peer_ip(&ctx.client.addr), ctx.srv.now_ms)
     };
     let who = replica.name();
     crate::log_notice!("Replica {who} asks for synchronization");

@@ -170,25 +170,7 @@ mod tests {
     use super::*;
 
     fn replica(ip: &str, port: u16, ack: i64, state: ReplicaState) -> Replica {
-        Replica {
-            id: 1,
-            fd: 3,
-            state,
-            peer_ip: ip.into(),
-            announced_ip: None,
-            listening_port: port,
-            ack_off: ack,
-            ack_time_ms: 0,
-            initial_offset: 0,
-            pre_psync: false,
-            capa_eof: true,
-            diskless: false,
-            pending: Vec::new(),
-            rdb_in_output: false,
-            stream_since_rdb: 0,
-            soft_since_s: 0,
-            bulk_file: None,
-        }
+        Replica { state, listening_port: port, ack_off: ack, capa_eof: true, ..Replica::new(1, 3, ip.into(), 0) }
     }
 
     fn p(args: &[&str]) -> Result<Request, String> {

@@ -93,6 +93,30 @@ pub struct Replica {
 }
 
 impl Replica {
+    /// A replica that just asked to sync (SYNC/PSYNC): waiting for a background save, nothing acknowledged or
+    /// queued yet. The one constructor, so a new field is set in one place.
+    pub fn new(id: u64, fd: i32, peer_ip: String, now_ms: i64) -> Replica {
+        Replica {
+            id,
+            fd,
+            state: ReplicaState::WaitBgsaveStart,
+            peer_ip,
+            announced_ip: None,
+            listening_port: 0,
+            ack_off: 0,
+            ack_time_ms: now_ms,
+            initial_offset: 0,
+            pre_psync: false,
+            capa_eof: false,
+            diskless: false,
+            pending: Vec::new(),
+            rdb_in_output: false,
+            stream_since_rdb: 0,
+            soft_since_s: 0,
+            bulk_file: None,
+        }
+    }
+
     /// `ip:port` as Redis's `replicationGetSlaveName` prints it: an IPv6 address in brackets, and
     /// `<unknown-replica-port>` when the replica never sent `REPLCONF listening-port`.
     pub fn name(&self) -> String {
@@ -646,25 +670,7 @@ mod tests {
 
     #[test]
     fn replica_names_as_redis_prints_them() {
-        let mut r = Replica {
-            id: 1,
-            fd: 3,
-            state: ReplicaState::Online,
-            peer_ip: "127.0.0.1".into(),
-            announced_ip: None,
-            listening_port: 0,
-            ack_off: 0,
-            ack_time_ms: 0,
-            initial_offset: 0,
-            pre_psync: false,
-            capa_eof: false,
-            diskless: false,
-            pending: Vec::new(),
-            rdb_in_output: false,
-            stream_since_rdb: 0,
-            soft_since_s: 0,
-            bulk_file: None,
-        };
+        let mut r = Replica { state: ReplicaState::Online, ..Replica::new(1, 3, "127.0.0.1".into(), 0) };
         assert_eq!(r.name(), "127.0.0.1:<unknown-replica-port>");
         r.listening_port = 6380;
         assert_eq!(r.name(), "127.0.0.1:6380");
