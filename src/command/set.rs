@@ -5,11 +5,11 @@
 //! borrow the sets together, immutably, to compute an owned result. Results that are stored are built the way
 //! Redis builds them (an intset that converts as members arrive), so `OBJECT ENCODING` of a destination matches.
 
-use super::shared::{long_arg, positive_long_arg, range_long_arg};
+use super::shared::{delete_key, long_arg, positive_long_arg, range_long_arg, removed_from, store_value};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, NO_KEYS, ONE_KEY};
 use crate::config::notify as nc;
 use crate::db::Db;
-use crate::object::{Entry, StrRef, Value, ValueKind};
+use crate::object::{StrRef, Value, ValueKind};
 use crate::resp::reply::Reply;
 use crate::types::set::Set;
 use crate::util::{glob_match, parse_i64, Rng};
@@ -282,41 +282,6 @@ pub(crate) fn bulk_ref(r: &mut Reply, s: StrRef<'_>) {
     match s {
         StrRef::Int(n) => r.bulk_int(n),
         StrRef::Bytes(b) => r.bulk(b),
-    }
-}
-
-/// Stores a collection under `key` as Redis's `setKey` does (overwrites any old value of any type, drops its TTL),
-/// then emits the keyspace event `event` of `class`.
-pub(crate) fn store_value(ctx: &mut Ctx, key: &[u8], v: Value, class: u32, event: &str) {
-    let mut e = Entry::new_value(key, v);
-    ctx.init_lru(&mut e);
-    ctx.db().insert(e);
-    ctx.key_modified(key);
-    ctx.notify(class, event, key);
-}
-
-/// Deletes `key` (an empty STORE result); returns whether it existed. When it did: bumps `dirty`, signals the key
-/// and emits `del`.
-pub(crate) fn delete_key(ctx: &mut Ctx, key: &[u8]) -> bool {
-    let now = ctx.srv.now_ms;
-    let db = ctx.db();
-    if db.lookup(key, now).is_none() {
-        return false;
-    }
-    db.delete(key);
-    ctx.key_modified(key);
-    ctx.notify(nc::GENERIC, "del", key);
-    true
-}
-
-/// After elements were removed from the collection at `key`: signals the key, emits `event`, and when the
-/// collection is empty deletes the key and emits `del` (Redis's order). `removed` (> 0) is added to `dirty`.
-pub(crate) fn removed_from(ctx: &mut Ctx, key: &[u8], removed: u64, class: u32, event: &str) {
-    let db = ctx.client.db;
-    ctx.key_changed(db, key, removed.max(1));
-    ctx.notify(class, event, key);
-    if ctx.delete_if_empty(key) {
-        ctx.notify(nc::GENERIC, "del", key);
     }
 }
 

@@ -1,7 +1,11 @@
 //! Helpers every command family uses, one copy each: Redis's HELP reply layout, its unknown-subcommand error,
 //! and the integer-argument parsers (`get*FromObjectOrReply`), which used to be spread over `keys.rs`,
-//! `command_cmd.rs`, `set.rs`, `string.rs`, `list.rs` and `debug.rs`.
+//! `command_cmd.rs`, `set.rs`, `string.rs`, `list.rs` and `debug.rs`; and the key writes the collection families share
+//! (a STORE destination set or deleted, elements removed), which report through the single-key door.
 
+use super::Ctx;
+use crate::config::notify as nc;
+use crate::object::{Entry, Value};
 use crate::resp::reply::Reply;
 use crate::util::parse_i64;
 
@@ -82,5 +86,42 @@ pub(crate) fn positive_long_arg(r: &mut Reply, a: &[u8], msg: Option<&str>) -> O
             r.error(m);
             None
         }
+    }
+}
+
+// --- shared key writes -----------------------------------------------------------------------------------------
+
+/// Stores a collection under `key` as Redis's `setKey` does (overwrites any old value of any type, drops its TTL),
+/// then emits the keyspace event `event` of `class`.
+pub(crate) fn store_value(ctx: &mut Ctx, key: &[u8], v: Value, class: u32, event: &str) {
+    let mut e = Entry::new_value(key, v);
+    ctx.init_lru(&mut e);
+    ctx.db().insert(e);
+    ctx.key_modified(key);
+    ctx.notify(class, event, key);
+}
+
+/// Deletes `key` (an empty STORE result); returns whether it existed. When it did: bumps `dirty`, signals the key
+/// and emits `del`.
+pub(crate) fn delete_key(ctx: &mut Ctx, key: &[u8]) -> bool {
+    let now = ctx.srv.now_ms;
+    let db = ctx.db();
+    if db.lookup(key, now).is_none() {
+        return false;
+    }
+    db.delete(key);
+    ctx.key_modified(key);
+    ctx.notify(nc::GENERIC, "del", key);
+    true
+}
+
+/// After elements were removed from the collection at `key`: signals the key, emits `event`, and when the
+/// collection is empty deletes the key and emits `del` (Redis's order). `removed` (> 0) is added to `dirty`.
+pub(crate) fn removed_from(ctx: &mut Ctx, key: &[u8], removed: u64, class: u32, event: &str) {
+    let db = ctx.client.db;
+    ctx.key_changed(db, key, removed.max(1));
+    ctx.notify(class, event, key);
+    if ctx.delete_if_empty(key) {
+        ctx.notify(nc::GENERIC, "del", key);
     }
 }

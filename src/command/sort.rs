@@ -7,8 +7,7 @@
 //! breaks score ties by comparing the elements' bytes, and an element whose sort key is not a number makes the
 //! whole command fail with "One or more scores can't be converted into double" (after everything was looked up).
 
-use super::set::{delete_key, store_value};
-use super::shared::long_arg;
+use super::shared::{delete_key, long_arg, store_value};
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
 use crate::object::{StrRef, Value};
 use crate::types::hash::Hash;

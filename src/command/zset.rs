@@ -7,10 +7,10 @@
 //! in RESP2, doubles in RESP3); WITHSCORES pairs are nested arrays in RESP3.
 
 use super::set::{
-    bulk_ref, delete_key, numkeys_positions, parse_scan_opts, peek_value, removed_from, reply_empty_scan, scan_budget,
-    scan_matches, store_value, typed_with_rng, MAX_RANDOM_REPLY,
+    bulk_ref, numkeys_positions, parse_scan_opts, peek_value, reply_empty_scan, scan_budget, scan_matches,
+    typed_with_rng, MAX_RANDOM_REPLY,
 };
-use super::shared::{long_arg, positive_long_arg, range_long_arg};
+use super::shared::{delete_key, long_arg, positive_long_arg, range_long_arg, removed_from, store_value};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, NO_KEYS, ONE_KEY};
 use crate::blocking::{BlockKind, TimeoutReply};
 use crate::config::notify as nc;
