@@ -11,6 +11,12 @@
 //! [`sync`]), and they are published before the next handler event and after every command ([`after_command`])
 //! or active-expire cycle, so subscribers see them in Redis's order (`expired` before the command's own event).
 //!
+//! So events take three routes, each for a reason: a handler's own events through `Ctx::notify` (the event name is
+//! the command's); `expired` and `new` through the databases' log (`db::events`), since they happen where no
+//! context exists; and `evicted` straight from `evict::perform_evictions`, which holds the server state and the
+//! client about to run, and runs before that client's command (so its events come first, as in Redis). All three
+//! end in [`emit`].
+//!
 //! Tested by the unit tests below and end to end by tests/pubsub_notify.rs.
 
 use crate::config::notify as nc;
