@@ -42,6 +42,7 @@
 //!   ACL log and ACL files.
 
 pub mod acl;
+pub mod admission;
 pub mod alloc;
 pub mod args;
 pub mod blocking;

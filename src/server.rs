@@ -1190,7 +1190,7 @@ impl Server {
         if f & flag::WRITE == 0 && cmd.name != "ping" {
             return None;
         }
-        crate::persist::engine::disk_error(&self.state.persist.stats, &self.state.config)
+        crate::admission::disk_error(&self.state)
     }
 
     /// Runs a checked command and does the bookkeeping (Redis's `call`): commandstats, slowlog, MONITOR.

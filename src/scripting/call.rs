@@ -8,6 +8,7 @@
 //! reply for it is not counted again.
 
 use super::{run_flags, RunCtx, ScriptHost, SCRIPT_CLIENT_ID};
+use crate::admission;
 use crate::args::OwnedArgs;
 use crate::command::{flag, Command};
 use crate::net::client::{flags as cf, ClientState};
@@ -134,11 +135,7 @@ fn check<H: ScriptHost>(
 
 /// `scriptVerifyAllowStale`.
 fn stale_denies(st: &ServerState, cmd: &'static Command) -> bool {
-    let r = &st.repl;
-    r.master.is_some()
-        && r.link_state != crate::repl::LinkState::Connected
-        && !st.config.stored_bool("replica-serve-stale-data")
-        && !cmd.has(flag::STALE)
+    admission::stale_replica(st) && !cmd.has(flag::STALE)
 }
 
 /// `scriptVerifyWriteCommandAllow`.
@@ -149,21 +146,21 @@ fn write_denies(st: &ServerState, run: &RunCtx, cmd: &'static Command) -> Option
     if !cmd.has(flag::WRITE) || run.has(run_flags::WRITE_DIRTY) {
         return None;
     }
-    if st.repl.master.is_some() && st.config.stored_bool("replica-read-only") && !run.obey {
-        return Some("-READONLY You can't write against a read only replica.".into());
+    if admission::read_only_replica(st) && !run.obey {
+        return Some(format!("-{}", admission::READONLY));
     }
     if let Some(msg) = disk_error(st) {
         return Some(msg);
     }
-    if crate::repl::too_few_replicas(st) {
-        return Some("-NOREPLICAS Not enough good replicas to write.".into());
+    if admission::too_few_replicas(st) {
+        return Some(format!("-{}", admission::NOREPLICAS));
     }
     None
 }
 
 /// `writeCommandsDeniedByDiskError` + `writeCommandsGetDiskErrorMessage`, as a `-CODE msg` refusal.
 pub fn disk_error(st: &ServerState) -> Option<String> {
-    crate::persist::engine::disk_error(&st.persist.stats, &st.config).map(|m| format!("-{m}"))
+    admission::disk_error(st).map(|m| format!("-{m}"))
 }
 
 /// `scriptVerifyOOM`: only the first write of a script that started over `maxmemory` is refused.
