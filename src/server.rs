@@ -66,8 +66,6 @@ const UNAUTH_MAX_BULK_LEN: i64 = 16384;
 /// Slowlog argument truncation (Redis's `SLOWLOG_ENTRY_MAX_ARGC` / `SLOWLOG_ENTRY_MAX_STRING`).
 const SLOWLOG_ENTRY_MAX_ARGC: usize = 32;
 const SLOWLOG_ENTRY_MAX_STRING: usize = 128;
-/// Distinct error codes tracked by errorstats; further new codes are not added.
-const ERROR_STATS_NUMBER: usize = 128;
 /// An idle reply buffer bigger than this is given back to the allocator.
 const REPLY_BUF_KEEP: usize = 16 * 1024;
 /// A drained reply buffer above this capacity is released right away rather than at the next cron trim.
@@ -1009,13 +1007,7 @@ impl Server {
                 continue;
             }
             let end = prefix.iter().position(|&b| b == 0).unwrap_or(prefix.len());
-            let code = String::from_utf8_lossy(&prefix[..end]);
-            stats.total_error_replies += 1;
-            if let Some(v) = stats.errorstats.get_mut(code.as_ref()) {
-                *v += 1;
-            } else if stats.errorstats.len() < ERROR_STATS_NUMBER {
-                stats.errorstats.insert(code.into_owned(), 1);
-            }
+            stats.count_error(&String::from_utf8_lossy(&prefix[..end]));
         }
         n
     }

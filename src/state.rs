@@ -63,6 +63,24 @@ pub struct Stats {
     pub inst: Instantaneous,
 }
 
+/// Distinct error codes `errorstats` tracks (Redis's `ERROR_STATS_NUMBER`); later new codes count only in
+/// `total_error_replies`.
+pub const ERROR_STATS_NUMBER: usize = 128;
+
+impl Stats {
+    /// One error reply with `code` (its first word: `ERR`, `WRONGTYPE`, ...) in `errorstats` and
+    /// `total_error_replies` (Redis's `afterErrorReply`): the one counter for replies to clients and for the
+    /// commands a script had refused.
+    pub fn count_error(&mut self, code: &str) {
+        self.total_error_replies += 1;
+        if let Some(v) = self.errorstats.get_mut(code) {
+            *v += 1;
+        } else if self.errorstats.len() < ERROR_STATS_NUMBER {
+            self.errorstats.insert(code.to_string(), 1);
+        }
+    }
+}
+
 /// Number of samples an instantaneous metric averages (Redis's `STATS_METRIC_SAMPLES`).
 pub const SAMPLES: usize = 16;
 

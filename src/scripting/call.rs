@@ -14,9 +14,6 @@ use crate::command::{flag, Command};
 use crate::net::client::{flags as cf, ClientState};
 use crate::state::ServerState;
 
-/// Distinct error codes tracked by errorstats (the server's `ERROR_STATS_NUMBER`).
-const ERROR_STATS_NUMBER: usize = 128;
-
 /// The outcome of one `redis.call` whose reply was handed to the caller's closure.
 pub enum CallResult<R> {
     /// The command ran; what the closure made of its reply (encoded in the script client's protocol).
@@ -191,11 +188,5 @@ fn count_refusal(st: &mut ServerState, cmd: Option<&'static str>, msg: &str) {
 
 /// One error reply in `errorstats` and `total_error_replies`.
 pub fn count_error_code(st: &mut ServerState, code: &str) {
-    let stats = &mut st.stats;
-    stats.total_error_replies += 1;
-    if let Some(v) = stats.errorstats.get_mut(code) {
-        *v += 1;
-    } else if stats.errorstats.len() < ERROR_STATS_NUMBER {
-        stats.errorstats.insert(code.to_string(), 1);
-    }
+    st.stats.count_error(code);
 }
