@@ -4,8 +4,8 @@
 //! `HashMap<Box<[u8]>, Box<[u8]>>` with two). Run: `cargo bench --bench dict`.
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
-use ferredis::dict::Dict;
-use ferredis::object::Entry;
+use ferredis::keyspace::dict::Dict;
+use ferredis::keyspace::object::Entry;
 use ferredis::util::Rng;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -14,8 +14,8 @@
 //!
 //! Run: `cargo bench --bench memory` (release-like `bench` profile).
 
-use ferredis::db::Db;
-use ferredis::object::Entry;
+use ferredis::keyspace::db::Db;
+use ferredis::keyspace::object::Entry;
 use std::io::Write;
 
 fn rss_bytes() -> Option<usize> {
@@ -51,7 +51,7 @@ fn main() {
     while db.cron(true, 1000) {}
     let after = rss_bytes().unwrap_or(before);
     let entries: usize = db.keys.iter().map(|e| e.memory_usage()).sum();
-    let slab = ferredis::dict::slab::stats();
+    let slab = ferredis::keyspace::dict::slab::stats();
     let per = |b: usize| b as f64 / n.max(1) as f64;
     println!("keys loaded:              {n} (key:%012d -> val%d) in {load_s:.2} s");
     println!("rss growth:               {:.1} bytes/key  ({} bytes)", per(after - before), after - before);

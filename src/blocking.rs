@@ -39,10 +39,10 @@ pub enum BlockKind {
 }
 
 impl BlockKind {
-    pub fn obj_type(self) -> crate::object::ObjType {
+    pub fn obj_type(self) -> crate::keyspace::object::ObjType {
         match self {
-            BlockKind::List => crate::object::ObjType::List,
-            BlockKind::ZSet => crate::object::ObjType::ZSet,
+            BlockKind::List => crate::keyspace::object::ObjType::List,
+            BlockKind::ZSet => crate::keyspace::object::ObjType::ZSet,
         }
     }
 }

@@ -991,7 +991,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive::stored("tls-replication", Kind::StoredBool, "no", M),
     Directive::stored("tls-auth-clients", Kind::StoredEnum(&["no", "yes", "optional"]), "yes", M),
     // Redis 7.0's testing directives (HIDDEN_CONFIG there: CONFIG GET answers them by exact name, never for a
-    // pattern; flag bit 4 here, which CONFIG GET honours, see `command::config_cmd::HIDDEN`). Stored only:
+    // pattern; flag bit 4 here, which CONFIG GET honours, see `command::config::HIDDEN`). Stored only:
     // persistence reads the delays and the loading interval, DEBUG ASSERT/PANIC read use-exit-on-panic, and no
     // watchdog exists yet.
     Directive::stored("rdb-key-save-delay", Kind::StoredInt(i32::MIN as i64, INT_MAX), "0", M | 4),
@@ -1014,9 +1014,9 @@ pub fn find(name: &[u8]) -> Option<&'static Directive> {
 impl Config {
     /// The collection conversion thresholds (`*-max-listpack-*`, `set-max-intset-entries`, list fill and
     /// compression) as the types take them; negative values count as 0.
-    pub fn thresholds(&self) -> crate::types::Thresholds {
+    pub fn thresholds(&self) -> crate::keyspace::types::Thresholds {
         let u = |n: i64| n.max(0) as usize;
-        crate::types::Thresholds {
+        crate::keyspace::types::Thresholds {
             list_max_listpack_size: self.list_max_listpack_size,
             list_compress_depth: self.list_compress_depth,
             hash_max_listpack_entries: u(self.hash_max_listpack_entries),

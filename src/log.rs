@@ -145,7 +145,7 @@ pub fn refresh_tz_offset() {
 
 /// Writes the `pid:M 22 Nov 2026 10:17:00.123 # ` prefix of a log line using only async-signal-safe calls
 /// (`getpid`, `clock_gettime`) and the cached time-zone offset.
-pub fn write_prefix_signal_safe(w: &mut crate::sys::crash::SigWriter, level: LogLevel) {
+pub fn write_prefix_signal_safe(w: &mut crate::sys::fatal::SigWriter, level: LogLevel) {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime and getpid are async-signal-safe; `ts` is a valid timespec.
     let pid = unsafe {

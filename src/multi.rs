@@ -1,5 +1,5 @@
 //! The server-wide table of WATCHed keys (the per-client MULTI queue is the command layer's:
-//! `command::tx::MultiState`).
+//! `command::multi::MultiState`).
 //!
 //! ```text
 //!  WatchTable
@@ -17,9 +17,9 @@
 //! FLUSHALL and SWAPDB touch the watched keys present in the affected databases; expiry deletions do not touch, but
 //! EXEC fails when a watched key is logically expired and was not already expired at WATCH time.
 //!
-//! Tested by the unit tests below and by src/command/tx.rs / tests/tx_*.rs.
+//! Tested by the unit tests below and by src/command/multi.rs / tests/tx_*.rs.
 
-use crate::db::Db;
+use crate::keyspace::db::Db;
 use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, Copy)]
@@ -200,7 +200,7 @@ impl WatchTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::object::Entry;
+    use crate::keyspace::object::Entry;
 
     fn db_with(keys: &[&str]) -> Db {
         let mut db = Db::new(0);

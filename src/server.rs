@@ -37,11 +37,11 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 mod acl;
 mod aof;
-mod blocked;
-mod persistence;
+mod blocking;
+mod persist;
+mod repl;
 mod repl_load;
-mod replication;
-mod script;
+mod scripting;
 mod shutdown;
 
 /// Highest cron frequency (Redis's `CONFIG_MAX_HZ`).
@@ -122,7 +122,7 @@ pub struct Server {
     /// The AOF's directory and manifest (see `server/aof.rs`).
     aof_files: Option<aof::AofFiles>,
     /// The event loop of the command being dispatched, for a busy script to serve other clients meanwhile (see
-    /// `server/script.rs`); set and reset by `dispatch`.
+    /// `server/scripting.rs`); set and reset by `dispatch`.
     busy_loop: Option<*mut EventLoop>,
     /// The role the OOM score was last set for (`oom-score-adj`): true for a replica.
     oom_replica: bool,
@@ -201,7 +201,7 @@ pub fn monitor_line(now_us: i64, db: usize, peer: &str, args: Args) -> Vec<u8> {
     for (j, a) in args.iter().enumerate() {
         out.push(b' ');
         // Secrets (AUTH, HELLO AUTH, ACL SETUSER, MIGRATE AUTH) never reach MONITOR, as Redis redacts them.
-        repr_into(&mut out, if crate::crash::is_redacted(args, j) { b"(redacted)" } else { a });
+        repr_into(&mut out, if crate::crash_report::is_redacted(args, j) { b"(redacted)" } else { a });
     }
     out
 }
@@ -215,7 +215,7 @@ fn slowlog_args(args: Args) -> Vec<Vec<u8>> {
             v.push(format!("... ({} more arguments)", args.len() - argc + 1).into_bytes());
             break;
         }
-        let a: &[u8] = if crate::crash::is_redacted(args, j) { b"(redacted)" } else { args.get(j) };
+        let a: &[u8] = if crate::crash_report::is_redacted(args, j) { b"(redacted)" } else { args.get(j) };
         if a.len() > SLOWLOG_ENTRY_MAX_STRING {
             let mut t = a[..SLOWLOG_ENTRY_MAX_STRING].to_vec();
             t.extend_from_slice(format!("... ({} more bytes)", a.len() - SLOWLOG_ENTRY_MAX_STRING).as_bytes());
@@ -339,9 +339,9 @@ pub fn start(mut config: Config) -> i32 {
         }
     }
     crate::log::set_server_pid();
-    crate::crash::install();
-    crate::crash::raise_watchdog_period(&mut config);
-    crate::crash::apply_config(&config, config.hz);
+    crate::crash_report::install();
+    crate::crash_report::raise_watchdog_period(&mut config);
+    crate::crash_report::apply_config(&config, config.hz);
     if let Err(e) = install_signal_handlers() {
         log_warning!("Can't install signal handlers: {e}");
         return 1;
@@ -1018,12 +1018,12 @@ impl Server {
         self.state.now_ms = start_us / 1000;
         c.last_interaction_ms = self.state.now_ms;
         c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP | flags::MASTER);
-        let running = crate::crash::Running { client: &*c, args };
-        crate::crash::set_running(&running);
+        let running = crate::crash_report::Running { client: &*c, args };
+        crate::crash_report::set_running(&running);
         let outer_loop = self.busy_loop.replace(el as *mut EventLoop);
         let end_us = self.call_checked(c, args, start_us);
         self.busy_loop = outer_loop;
-        crate::crash::clear_running();
+        crate::crash_report::clear_running();
         if c.has(flags::POSTPONED) {
             c.reply.enabled = true;
             return end_us;
@@ -1070,7 +1070,7 @@ impl Server {
             command::Resolved::Found(cmd, full_name) => (cmd, full_name),
             command::Resolved::Unknown => {
                 error_bytes(&mut c.reply, &unknown_command_message(args));
-                command::tx::flag_transaction(c);
+                command::multi::flag_transaction(c);
                 self.count_errors(c);
                 return start_us;
             }
@@ -1082,7 +1082,7 @@ impl Server {
                 msg.extend_from_slice(&args.get(0).to_ascii_uppercase());
                 msg.extend_from_slice(b" HELP.");
                 error_bytes(&mut c.reply, &msg);
-                command::tx::flag_transaction(c);
+                command::multi::flag_transaction(c);
                 self.count_errors(c);
                 return start_us;
             }
@@ -1094,9 +1094,7 @@ impl Server {
         }
         // Redis's CMD_PROTECTED check, right after arity (before authentication): DEBUG only as
         // `enable-debug-command` allows this client (MODULE, the other protected command, does not exist here).
-        if full_name == "debug"
-            && !self.state.config.enable_debug_command.allows(command::config_cmd::is_local_client(c))
-        {
+        if full_name == "debug" && !self.state.config.enable_debug_command.allows(command::config::is_local_client(c)) {
             self.reject(c, cmd, full_name, command::debug::DEBUG_NOT_ALLOWED);
             return start_us;
         }
@@ -1118,9 +1116,9 @@ impl Server {
         if self.state.config.maxmemory != 0
             && !replaying
             && !self.state.scripting.is_timedout()
-            && crate::evict::rejects_command(&mut self.state, c, flagged, full_name)
+            && crate::keyspace::evict::rejects_command(&mut self.state, c, flagged, full_name)
         {
-            self.reject(c, cmd, full_name, crate::evict::OOM_ERR);
+            self.reject(c, cmd, full_name, crate::keyspace::evict::OOM_ERR);
             return start_us;
         }
         if let Some(msg) = self.repl_denies(c, flagged).filter(|_| !replaying) {
@@ -1156,11 +1154,11 @@ impl Server {
     fn loading_denies(&self, c: &ClientState, cmd: &'static Command) -> bool {
         if !self.state.persist.stats.async_loading {
             return !cmd.has(flag::LOADING)
-                || (command::tx::is_exec(cmd)
+                || (command::multi::is_exec(cmd)
                     && c.multi.as_ref().is_some_and(|m| m.cmd_inv_flags & flag::LOADING != 0));
         }
         let mut f = cmd.flags;
-        if crate::command::tx::is_exec(cmd) {
+        if crate::command::multi::is_exec(cmd) {
             f |= c.multi.as_ref().map_or(0, |m| m.cmd_flags);
         }
         f & flag::NO_ASYNC_LOADING != 0
@@ -1176,7 +1174,7 @@ impl Server {
             return None;
         }
         let mut f = cmd.flags;
-        if command::tx::is_exec(cmd) {
+        if command::multi::is_exec(cmd) {
             f |= c.multi.as_ref().map_or(0, |m| m.cmd_flags);
         }
         if f & flag::WRITE == 0 && cmd.name != "ping" {
@@ -1219,7 +1217,7 @@ impl Server {
         // A replica never deletes expired keys itself (its master's DELs do), as during CLIENT PAUSE.
         let replica = self.state.repl.is_replica();
         let loading = self.state.persist.stats.loading;
-        crate::db::set_expire_paused(
+        crate::keyspace::db::set_expire_paused(
             self.state.pause.mode_at(self.state.now_ms) != crate::state::PauseMode::Off || replica || loading,
         );
         // Its master's commands see keys past their TTL as live (the master's DEL removes them), and so do the
@@ -1228,7 +1226,7 @@ impl Server {
         // Only a replica or a load sets it (nothing to write per command otherwise): promotion and the end of a
         // load clear it.
         if replica || loading {
-            crate::db::set_expire_off(loading || c.has(flags::MASTER));
+            crate::keyspace::db::set_expire_off(loading || c.has(flags::MASTER));
         }
         // Handlers that might read commandstats (INFO, CONFIG RESETSTAT, a script calling INFO: none of them a
         // write or fast command) must see everything counted so far.
@@ -1259,18 +1257,18 @@ impl Server {
         // compares the server's error count before and after a call).
         let unblock_errors = !self.state.blocking.unblock_requests.is_empty() && self.handle_unblock_requests();
         if cmd.has(flag::WRITE) && self.state.repl.is_replica() && !c.has(flags::MASTER) {
-            crate::expire::remember_replica_keys(&mut self.state, cmd, args, c.db);
+            crate::keyspace::expire::remember_replica_keys(&mut self.state, cmd, args, c.db);
         }
         self.state.drain_expired(false);
         if prop {
-            if command::tx::is_exec(cmd) {
+            if command::multi::is_exec(cmd) {
                 // EXEC is never propagated itself: its commands are, wrapped in MULTI/EXEC when more than one.
                 self.state.prop.call.prevent = true;
             }
             let dirty = self.state.dirty != dirty_before;
             self.state.prop.end_call(saved, c.db, dirty, args.iter(), self.nesting > 0);
         }
-        crate::notify::after_command(&mut self.state, Some(&mut *c));
+        crate::keyspace::notify::after_command(&mut self.state, Some(&mut *c));
         let end_us = crate::util::now_us();
         let duration_us = end_us.saturating_sub(start_us).max(0) as u64;
         let failed = self.count_errors(c) > 0 || unblock_errors;
@@ -1294,7 +1292,7 @@ impl Server {
         p.calls += 1;
         p.usec += duration_us;
         p.failed += failed as u64;
-        // A command that blocks is recorded when it is served (`server/blocked.rs`), as Redis records it.
+        // A command that blocks is recorded when it is served (`server/blocking.rs`), as Redis records it.
         if self.state.config.latency_tracking && !blocked {
             self.state.stats.latency.record_us(full_name, duration_us);
         }
@@ -1341,9 +1339,9 @@ impl Server {
     /// reason instead (`execCommandAbort`: Redis's generic errors lose their `ERR ` prefix there, coded ones such
     /// as `OOM` or `NOAUTH` keep their code).
     fn reject(&mut self, c: &mut ClientState, cmd: &'static Command, full_name: &'static str, msg: &str) {
-        command::tx::flag_transaction(c);
-        if command::tx::is_exec(cmd) {
-            command::tx::discard_transaction(c, &mut self.state);
+        command::multi::flag_transaction(c);
+        if command::multi::is_exec(cmd) {
+            command::multi::discard_transaction(c, &mut self.state);
             let reason = msg.strip_prefix("ERR ").unwrap_or(msg);
             c.reply.error(&format!("EXECABORT Transaction discarded because of: {reason}"));
         } else {
@@ -1623,7 +1621,7 @@ impl Server {
 
     fn cron(&mut self, el: &mut EventLoop) -> TimerNext {
         // Software watchdog: SIGALRM reaches its handler unless the loop comes back here within the period.
-        crate::crash::watchdog_rearm();
+        crate::crash_report::watchdog_rearm();
         // `busy-poll-us` may have changed with CONFIG SET.
         el.set_busy_poll(busy_poll_bound(&self.state.config));
         let now = crate::util::now_ms();
@@ -1664,7 +1662,7 @@ impl Server {
         if !self.state.persist.stats.loading {
             // Timed as the `expire-cycle` event (the slow cycle, with the cron's small resize step).
             let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
-            crate::expire::databases_cron(&mut self.state);
+            crate::keyspace::expire::databases_cron(&mut self.state);
             if let Some(t) = started {
                 crate::latency::add_sample_if_needed("expire-cycle", t.elapsed().as_millis() as u64);
             }
@@ -1674,7 +1672,7 @@ impl Server {
             // forked child shares our pages: the sweep writes to them, which would copy them.
             self.state.lazyfree.reclaim(self.state.persist.child.is_none());
             if self.state.persist.child.is_none() {
-                if crate::dict::slab::release_step() > 0 {
+                if crate::keyspace::dict::slab::release_step() > 0 {
                     crate::alloc::trim();
                 } else if self.run_with_period(1000) {
                     crate::alloc::trim_if_worth(crate::util::rss_memory());
@@ -1688,9 +1686,9 @@ impl Server {
 
     /// Crash-report and log upkeep: CONFIG SET of crash-log-enabled / use-exit-on-panic / watchdog-period reaches
     /// the signal handlers within a tick; the log's signal descriptor follows a rotated file; once a second the
-    /// INFO + CLIENT LIST snapshot a signal-time report prints is rendered again (see `crate::crash`).
+    /// INFO + CLIENT LIST snapshot a signal-time report prints is rendered again (see `crate::crash_report`).
     fn ops_cron(&mut self) {
-        crate::crash::apply_config(&self.state.config, self.hz);
+        crate::crash_report::apply_config(&self.state.config, self.hz);
         crate::log::follow_rotation();
         if self.run_with_period(1000) {
             crate::log::refresh_tz_offset();
@@ -1724,8 +1722,8 @@ impl Server {
                 command::info::info_all_text(&ctx)
             };
             // Rendered once a second: bounded so that thousands of clients cost no visible pause.
-            let list = command::connection::client_list_text(ctx.srv, None, crate::crash::SNAPSHOT_MAX_CLIENTS);
-            crate::crash::publish_snapshot(crate::crash::report_text(&info, &list));
+            let list = command::connection::client_list_text(ctx.srv, None, crate::crash_report::SNAPSHOT_MAX_CLIENTS);
+            crate::crash_report::publish_snapshot(crate::crash_report::report_text(&info, &list));
         }
     }
 
@@ -1871,7 +1869,11 @@ impl EventHandler for Server {
             return TimerNext::Stop;
         }
         if self.state.evict.timer == Some(id) {
-            return if crate::evict::time_proc(&mut self.state) { TimerNext::After(0) } else { TimerNext::Stop };
+            return if crate::keyspace::evict::time_proc(&mut self.state) {
+                TimerNext::After(0)
+            } else {
+                TimerNext::Stop
+            };
         }
         if let Some(next) = self.blocking_timer_fired(id) {
             return next;
@@ -1899,7 +1901,7 @@ impl EventHandler for Server {
         self.pause_before_sleep(el);
         // An eviction that hit its time limit (or a new maxmemory) continues in a timer between passes (Redis's
         // evictionTimeProc).
-        if crate::evict::before_sleep(&mut self.state) {
+        if crate::keyspace::evict::before_sleep(&mut self.state) {
             self.state.evict.timer = Some(el.add_timer(0));
         }
         // The fast cycle only has work when some key has a TTL; skipping it saves its clock reads per iteration.
@@ -1909,7 +1911,7 @@ impl EventHandler for Server {
             && self.state.dbs.iter().any(|d| d.expires_len() > 0)
         {
             let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
-            crate::expire::active_expire_cycle(&mut self.state, true);
+            crate::keyspace::expire::active_expire_cycle(&mut self.state, true);
             if let Some(t) = started {
                 crate::latency::add_sample_if_needed("expire-cycle", t.elapsed().as_millis() as u64);
             }

@@ -2,7 +2,7 @@
 //! the clock, and requests for the event loop to act on after the command returns.
 
 use crate::config::Config;
-use crate::db::Db;
+use crate::keyspace::db::Db;
 use crate::net::client::ClientTable;
 use crate::util::Rng;
 use std::collections::HashMap;
@@ -54,7 +54,7 @@ pub struct Stats {
     /// Time the active expire cycle has spent, for `expire_cycle_cpu_milliseconds`.
     pub expire_cycle_cpu_ms: u64,
     /// Total time memory stayed above `maxmemory` (`total_eviction_exceeded_time`, µs), and since when it is
-    /// above now (`current_eviction_exceeded_time`); kept by [`crate::evict::perform_evictions`].
+    /// above now (`current_eviction_exceeded_time`); kept by [`crate::keyspace::evict::perform_evictions`].
     pub eviction_exceeded_us: u64,
     pub eviction_exceeded_since: Option<std::time::Instant>,
     /// Highest `used_memory` seen (`used_memory_peak`), sampled by `command::info::cron_sample`.
@@ -288,14 +288,14 @@ pub struct ServerState {
     pub shutdown: ShutdownState,
     /// The propagation path (AOF feed; later replicas): see [`crate::propagate`].
     pub prop: crate::propagate::Propagation,
-    /// `maxmemory` eviction: the candidate pool and the background eviction timer (see [`crate::evict`]).
-    pub evict: crate::evict::Evictor,
+    /// `maxmemory` eviction: the candidate pool and the background eviction timer (see [`crate::keyspace::evict`]).
+    pub evict: crate::keyspace::evict::Evictor,
     /// RDB saves, the AOF and the forked child (see [`crate::persist::engine`]).
     pub persist: crate::persist::engine::Persist,
     /// Replication, both roles (see [`crate::repl`]).
     pub repl: crate::repl::Repl,
     /// The lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
-    pub lazyfree: crate::lazyfree::LazyFree,
+    pub lazyfree: crate::keyspace::lazyfree::LazyFree,
     /// EVAL's Lua state and script cache, the running script (see [`crate::scripting`]).
     pub scripting: crate::scripting::Scripting,
     /// Function libraries (FUNCTION LOAD / FCALL, see [`crate::scripting::function`]).
@@ -575,7 +575,7 @@ impl ServerState {
         match how {
             Emptying::Lazy => self.lazyfree.free_keys(tables),
             Emptying::Sync => {
-                crate::lazyfree::purge();
+                crate::keyspace::lazyfree::purge();
             }
             Emptying::Refill => {}
         }
@@ -630,13 +630,13 @@ impl ServerState {
     }
 
     /// Handles the keys expiry or eviction deleted since the last call (lazily inside a command, by the active
-    /// cycle, or by [`crate::evict`]): invalidates WATCHes of each and propagates its deletion as `DEL` (`UNLINK`
+    /// cycle, or by [`crate::keyspace::evict`]): invalidates WATCHes of each and propagates its deletion as `DEL` (`UNLINK`
     /// with `lazyfree-lazy-expire` / `lazyfree-lazy-eviction`), as Redis's `deleteExpiredKeyAndPropagate` and
     /// `performEvictions`. `standalone`: each deletion is its own unit (active expiry);
     /// otherwise they join the running command's unit.
     #[inline]
     pub fn drain_expired(&mut self, standalone: bool) {
-        if crate::db::take_expired_pending() {
+        if crate::keyspace::db::take_expired_pending() {
             self.drain_expired_slow(standalone);
         }
     }
@@ -647,16 +647,20 @@ impl ServerState {
             if !self.dbs[i].garbage.is_empty() {
                 for (e, why) in std::mem::take(&mut self.dbs[i].garbage) {
                     match why {
-                        crate::db::Freed::Expired if self.config.lazyfree_lazy_expire => self.lazyfree.free_entry(e),
-                        crate::db::Freed::Overwritten if self.config.lazyfree_lazy_server_del => {
+                        crate::keyspace::db::Freed::Expired if self.config.lazyfree_lazy_expire => {
+                            self.lazyfree.free_entry(e)
+                        }
+                        crate::keyspace::db::Freed::Overwritten if self.config.lazyfree_lazy_server_del => {
                             self.lazyfree.free_entry(e)
                         }
                         // Freeing an expired value is the latency monitor's `expire-del` event.
-                        crate::db::Freed::ExpiredByCommand if self.config.lazyfree_lazy_expire => {
+                        crate::keyspace::db::Freed::ExpiredByCommand if self.config.lazyfree_lazy_expire => {
                             self.lazyfree.free_entry(e)
                         }
-                        crate::db::Freed::Expired => crate::latency::timed("expire-del", || drop(e)),
-                        crate::db::Freed::Overwritten | crate::db::Freed::ExpiredByCommand => drop(e),
+                        crate::keyspace::db::Freed::Expired => crate::latency::timed("expire-del", || drop(e)),
+                        crate::keyspace::db::Freed::Overwritten | crate::keyspace::db::Freed::ExpiredByCommand => {
+                            drop(e)
+                        }
                     }
                 }
             }
@@ -666,8 +670,8 @@ impl ServerState {
             let keys = std::mem::take(&mut self.dbs[i].expired_log);
             for (k, why) in &keys {
                 let verb = match why {
-                    crate::db::Deletion::Expired => self.expire_del_verb(),
-                    crate::db::Deletion::Evicted => crate::evict::del_verb(&self.config),
+                    crate::keyspace::db::Deletion::Expired => self.expire_del_verb(),
+                    crate::keyspace::db::Deletion::Evicted => crate::keyspace::evict::del_verb(&self.config),
                 };
                 if !self.watches.is_empty() {
                     self.watches.touch(i, &self.dbs[i], k);
@@ -697,7 +701,7 @@ pub const LRU_CLOCK_RESOLUTION_MS: i64 = 1000;
 
 /// The 24-bit LRU clock for a wall-clock time.
 pub fn lru_clock_at(now_ms: i64) -> u32 {
-    ((now_ms / LRU_CLOCK_RESOLUTION_MS) as u32) & crate::object::LRU_MASK
+    ((now_ms / LRU_CLOCK_RESOLUTION_MS) as u32) & crate::keyspace::object::LRU_MASK
 }
 
 /// `n` random lowercase hex digits.

@@ -673,7 +673,7 @@ mod glob_tests {
 /// count, or deleting keys would never lower the figure). Call it on the main thread, where the data lives.
 #[inline]
 pub fn used_memory() -> u64 {
-    crate::alloc::allocated().saturating_sub(crate::dict::slab::free_bytes() as u64)
+    crate::alloc::allocated().saturating_sub(crate::keyspace::dict::slab::free_bytes() as u64)
 }
 
 /// Allocator figures for INFO memory: (allocated, active, resident) bytes. `allocated` is what the program holds,
@@ -686,7 +686,7 @@ pub fn allocator_stats() -> (u64, u64, u64) {
         // SAFETY: mallinfo2 takes no arguments, only reads allocator statistics and returns them by value.
         let mi = unsafe { libc::mallinfo2() };
         // malloc's heap and mappings, plus the slab's pages (mapped directly, unknown to malloc).
-        let slab = crate::dict::slab::stats().page_bytes as u64;
+        let slab = crate::keyspace::dict::slab::stats().page_bytes as u64;
         let active = ((mi.arena + mi.hblkhd) as u64 + slab).max(allocated);
         return (allocated, active, active);
     }

@@ -7,7 +7,7 @@
 //! The stack overflow and the panic on a second thread have no server command that causes them (a server that
 //! overflowed its stack or panicked on client input would be a bug, and Redis 7.0 has no DEBUG subcommand for
 //! either), so they run in a child process: this test binary re-executed on an `#[ignore]`d helper test that sets
-//! up the library's crash handling exactly as the server does (`ferredis::crash::install`) and then crashes.
+//! up the library's crash handling exactly as the server does (`ferredis::crash_report::install`) and then crashes.
 
 mod common;
 
@@ -177,7 +177,7 @@ fn child_setup() -> bool {
     let Ok(log) = std::env::var("FERREDIS_CRASH_CHILD_LOG") else { return false };
     ferredis::log::set_file(&log);
     ferredis::log::set_server_pid();
-    ferredis::crash::install();
+    ferredis::crash_report::install();
     true
 }
 

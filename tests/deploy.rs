@@ -337,7 +337,7 @@ fn static_server_fits_the_size_budget() {
     assert!(size <= BUDGET, "ferredis-server stripped is {size} bytes, over the {BUDGET}-byte budget ({build})");
 }
 
-/// The static build's crash reports name the stack (musl has no `backtrace(3)`; `sys/crash.rs` unwinds with
+/// The static build's crash reports name the stack (musl has no `backtrace(3)`; `sys/fatal.rs` unwinds with
 /// libunwind, from the interrupted registers for a fatal signal): DEBUG SEGFAULT and DEBUG PANIC, each in a fresh
 /// server, must show the command's frames under `------ STACK TRACE ------`.
 #[test]

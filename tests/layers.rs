@@ -1,19 +1,29 @@
-//! Layers point one way: the keyspace and its foundations (system calls, RESP, the ring buffer, the hash table,
-//! objects, collection types, databases) never name the layers built on them (commands, the server, its state,
-//! scripting, ACL, replication, persistence, configuration, the CLI). See the README's "Layers" diagram.
+//! Layers point one way: the keyspace's data structures and their foundations (system calls, RESP, the ring
+//! buffer, the hash table, objects, collection types, databases, the lazy-free thread) never name the layers built
+//! on them (commands, the server, its state, scripting, ACL, replication, persistence, configuration, and the
+//! keyspace's own server-side processes). See the README's "Layers" diagram.
 //!
-//! A textual check over `src/`: any path `crate::<upper>` (in code or in doc links), any `use crate::{..}` group
-//! naming one, and any `super::`-relative path that climbs out of the lower layer into one, fails the test with
-//! the file and line.
+//! A textual check over `src/`: every path in a lower-layer file that starts at `crate::` (in code or in a doc
+//! link, `use crate::{..}` groups included) or climbs with `super::` is resolved to an absolute module path; one
+//! that lands in an upper module fails the test with the file and line.
 
 use std::path::{Path, PathBuf};
 
 /// Files and folders (relative to `src/`) that make up the lower layers.
-const LOWER: &[&str] = &["sys", "resp", "net/ring.rs", "dict", "object.rs", "types", "db.rs"];
+const LOWER: &[&str] = &[
+    "sys",
+    "resp",
+    "net/ring.rs",
+    "keyspace/dict",
+    "keyspace/object.rs",
+    "keyspace/types",
+    "keyspace/db.rs",
+    "keyspace/lazyfree.rs",
+];
 
-/// Top-level modules a lower layer must not name: the issue's list, plus the keyspace's server-side processes
-/// (notifications, active expiry, eviction, the blocking and WATCH registries, propagation, pub/sub), which all
-/// work on the server state.
+/// Modules (absolute paths below the crate root) a lower layer must not name: the issue's list, plus the
+/// keyspace's server-side processes (notifications, active expiry, eviction, the blocking and WATCH registries,
+/// propagation, pub/sub), which all work on the server state.
 const UPPER: &[&str] = &[
     "command",
     "server",
@@ -23,14 +33,14 @@ const UPPER: &[&str] = &[
     "repl",
     "persist",
     "config",
-    "cli",
-    "notify",
-    "expire",
-    "evict",
+    "keyspace::notify",
+    "keyspace::expire",
+    "keyspace::evict",
     "blocking",
     "multi",
     "propagate",
     "pubsub",
+    "admission",
 ];
 
 fn rust_files(p: &Path, out: &mut Vec<PathBuf>) {
@@ -50,14 +60,58 @@ fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// Whether `text` starts with the module name `m` as a whole identifier.
-fn names(text: &str, m: &str) -> bool {
-    text.starts_with(m) && !text.as_bytes().get(m.len()).copied().is_some_and(is_ident_byte)
+/// The path segments at the start of `text` (`a::b::c` → [a, b, c]; stops at the first non-path character).
+fn segments(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    loop {
+        let len = rest.bytes().take_while(|&b| is_ident_byte(b)).count();
+        if len == 0 {
+            break;
+        }
+        out.push(&rest[..len]);
+        match rest[len..].strip_prefix("::") {
+            Some(r) => rest = r,
+            None => break,
+        }
+    }
+    out
 }
 
-/// The upward references in one file's text: (line number, what was found). `depth` is how many directories
-/// below `src/` the file's module sits (for `super::` paths).
-fn upward_refs(text: &str, depth: usize) -> Vec<(usize, String)> {
+/// The absolute paths a reference names: `base` followed by what `after` holds (one path, or each item of a
+/// `{..}` group, one level deep).
+fn paths_named(base: &[String], after: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let lead = segments(after);
+    let mut abs: Vec<String> = base.to_vec();
+    abs.extend(lead.iter().map(|s| s.to_string()));
+    let consumed: usize = lead.iter().map(|s| s.len() + 2).sum();
+    let tail = after.get(consumed..).unwrap_or("");
+    if let Some(group) = tail.strip_prefix('{').or_else(|| if lead.is_empty() { after.strip_prefix('{') } else { None })
+    {
+        let inner = group.split('}').next().unwrap_or("");
+        for item in inner.split(',') {
+            let mut p = abs.clone();
+            p.extend(segments(item.trim()).iter().map(|s| s.to_string()));
+            out.push(p);
+        }
+    } else {
+        out.push(abs);
+    }
+    out
+}
+
+/// Whether an absolute path lands in an upper module.
+fn upper_of(path: &[String]) -> Option<&'static str> {
+    UPPER.iter().copied().find(|u| {
+        let us: Vec<&str> = u.split("::").collect();
+        path.len() >= us.len() && us.iter().zip(path).all(|(a, b)| a == b)
+    })
+}
+
+/// The upward references in one file's text: (line number, the upper module named). `module` is the file's
+/// module path below the crate root (`keyspace::db`; a `mod.rs` is its folder's module).
+fn upward_refs(text: &str, module: &[String]) -> Vec<(usize, String)> {
     let mut found = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let mut rest = line;
@@ -65,64 +119,79 @@ fn upward_refs(text: &str, depth: usize) -> Vec<(usize, String)> {
             let before_ok = i == 0 || !is_ident_byte(rest.as_bytes()[i - 1]) || rest[..i].ends_with('$');
             let after = &rest[i + "crate::".len()..];
             if before_ok {
-                if let Some(group) = after.strip_prefix('{') {
-                    let inner = group.split('}').next().unwrap_or("");
-                    for item in inner.split(',') {
-                        let item = item.trim();
-                        if let Some(m) = UPPER.iter().find(|m| names(item, m)) {
-                            found.push((n + 1, format!("crate::{{{m}..}}")));
-                        }
+                for p in paths_named(&[], after) {
+                    if let Some(m) = upper_of(&p) {
+                        found.push((n + 1, format!("crate::{m}")));
                     }
-                } else if let Some(m) = UPPER.iter().find(|m| names(after, m)) {
-                    found.push((n + 1, format!("crate::{m}")));
                 }
             }
             rest = after;
         }
-        // `super::super::command` from a file `depth` levels down reaches the crate root after `depth` supers
-        // (a mod.rs counts as its folder).
         let mut rest = line;
         while let Some(i) = rest.find("super::") {
+            let before_ok = i == 0 || !is_ident_byte(rest.as_bytes()[i - 1]);
             let mut tail = &rest[i..];
             let mut ups = 0;
             while let Some(t) = tail.strip_prefix("super::") {
                 ups += 1;
                 tail = t;
             }
-            if ups >= depth {
-                if let Some(m) = UPPER.iter().find(|m| names(tail, m)) {
-                    found.push((n + 1, format!("super::*{m}")));
+            if before_ok && ups <= module.len() {
+                let base = &module[..module.len() - ups];
+                for p in paths_named(base, tail) {
+                    if let Some(m) = upper_of(&p) {
+                        found.push((n + 1, format!("super::..{m}")));
+                    }
                 }
             }
-            rest = &rest[i + "super::".len()..];
+            // Skip the whole chain: its inner `super::`s are not new references.
+            rest = &rest[i + "super::".len() * ups..];
         }
     }
     found
 }
 
-/// How many `super::` steps lead from the module in `rel` (a path below `src/`) to the crate root.
-fn module_depth(rel: &Path) -> usize {
-    let parts = rel.components().count();
-    let is_mod = rel.file_name().is_some_and(|f| f == "mod.rs");
-    if is_mod {
-        parts - 1
-    } else {
-        parts
+/// The module path of the file at `rel` (a path below `src/`): `keyspace/db.rs` → [keyspace, db],
+/// `keyspace/dict/mod.rs` → [keyspace, dict].
+fn module_path(rel: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = rel.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+    if let Some(last) = parts.pop() {
+        if last != "mod.rs" {
+            parts.push(last.trim_end_matches(".rs").to_string());
+        }
     }
+    parts
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
 }
 
 #[test]
 fn the_scanner_finds_what_it_must() {
     let sample = "use crate::config::Config;\nuse crate::{util, state::ServerState};\n\
                   /// see [`X`](crate::command::Ctx)\nlet a = super::super::persist::rdb;\n\
-                  use crate::configure_nothing;\nuse crate::dict::Dict;\nmy_crate::command::x();";
-    let got: Vec<String> = upward_refs(sample, 2).into_iter().map(|(n, s)| format!("{n}:{s}")).collect();
-    assert_eq!(got, ["1:crate::config", "2:crate::{state..}", "3:crate::command", "4:super::*persist"]);
+                  use crate::configure_nothing;\nuse crate::keyspace::dict::Dict;\nmy_crate::command::x();\n\
+                  use super::notify::emit;\nuse super::{lazyfree, expire};\nuse crate::keyspace::{evict::Pool, db};";
+    let got: Vec<String> =
+        upward_refs(sample, &strings(&["keyspace", "db"])).into_iter().map(|(n, s)| format!("{n}:{s}")).collect();
+    assert_eq!(
+        got,
+        [
+            "1:crate::config",
+            "2:crate::state",
+            "3:crate::command",
+            "4:super::..persist",
+            "8:super::..keyspace::notify",
+            "9:super::..keyspace::expire",
+            "10:crate::keyspace::evict",
+        ]
+    );
     // One super:: from a file two levels down stays inside its own folder.
-    assert!(upward_refs("use super::command;", 2).is_empty());
-    assert_eq!(module_depth(Path::new("types/list.rs")), 2);
-    assert_eq!(module_depth(Path::new("dict/mod.rs")), 1);
-    assert_eq!(module_depth(Path::new("db.rs")), 1);
+    assert!(upward_refs("use super::command;", &strings(&["keyspace", "types", "list"])).is_empty());
+    assert_eq!(module_path(Path::new("keyspace/types/list.rs")), ["keyspace", "types", "list"]);
+    assert_eq!(module_path(Path::new("keyspace/dict/mod.rs")), ["keyspace", "dict"]);
+    assert_eq!(module_path(Path::new("keyspace/db.rs")), ["keyspace", "db"]);
 }
 
 #[test]
@@ -139,7 +208,7 @@ fn lower_layers_do_not_name_upper_ones() {
     for f in &files {
         let text = std::fs::read_to_string(f).expect("read source");
         let rel = f.strip_prefix(&src).expect("under src");
-        for (line, what) in upward_refs(&text, module_depth(rel)) {
+        for (line, what) in upward_refs(&text, &module_path(rel)) {
             violations.push(format!("src/{}:{line}: {what}", rel.display()));
         }
     }

@@ -14,14 +14,14 @@
 mod common;
 
 use common::{Conn, Kind, Resp, Server};
-use ferredis::db::Db;
-use ferredis::object::{Entry, StrRef, Value};
+use ferredis::keyspace::db::Db;
+use ferredis::keyspace::object::{Entry, StrRef, Value};
+use ferredis::keyspace::types::hash::Hash;
+use ferredis::keyspace::types::list::List;
+use ferredis::keyspace::types::set::Set;
+use ferredis::keyspace::types::zset::{ZAddFlags, ZSet};
+use ferredis::keyspace::types::Thresholds;
 use ferredis::persist::rdb::{self, LoadOptions, SaveOptions};
-use ferredis::types::hash::Hash;
-use ferredis::types::list::List;
-use ferredis::types::set::Set;
-use ferredis::types::zset::{ZAddFlags, ZSet};
-use ferredis::types::Thresholds;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

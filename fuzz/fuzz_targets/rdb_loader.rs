@@ -1,7 +1,7 @@
 //! The RDB loader over arbitrary bytes (with and without deep sanitization): an error or a dataset, never a panic;
 //! whatever loads must write back out and load again.
 #![no_main]
-use ferredis::db::Db;
+use ferredis::keyspace::db::Db;
 use ferredis::persist::rdb::{read_rdb, write_rdb, LoadOptions, SaveOptions};
 use libfuzzer_sys::fuzz_target;
 

@@ -3,7 +3,7 @@
 #![no_main]
 use ferredis::persist::crc64::crc64;
 use ferredis::persist::rdb::{dump_payload, restore_payload};
-use ferredis::types::Thresholds;
+use ferredis::keyspace::types::Thresholds;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

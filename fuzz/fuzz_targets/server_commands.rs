@@ -13,13 +13,13 @@ use std::collections::HashSet;
 
 use ferredis::command::test_support::Harness;
 use ferredis::config::{split_args, Config};
-use ferredis::object::{Entry, Value};
+use ferredis::keyspace::object::{Entry, Value};
 use ferredis::resp::reply::Proto;
-use ferredis::types::hash::Hash;
-use ferredis::types::list::List;
-use ferredis::types::listpack::Listpack;
-use ferredis::types::set::Set;
-use ferredis::types::zset::ZSet;
+use ferredis::keyspace::types::hash::Hash;
+use ferredis::keyspace::types::list::List;
+use ferredis::keyspace::types::listpack::Listpack;
+use ferredis::keyspace::types::set::Set;
+use ferredis::keyspace::types::zset::ZSet;
 use libfuzzer_sys::fuzz_target;
 
 /// Commands never run: they block, sleep, fork, touch files or sockets, or end the process.

@@ -4,7 +4,7 @@
 //!
 //! Values are fully decoded with deep validation (`sanitize-dump-payload yes`), then dropped.
 
-use ferredis::object::Entry;
+use ferredis::keyspace::object::Entry;
 use ferredis::persist::rdb::{self, op, ChecksumStatus, LoadOptions, LoadSink, RdbError};
 use std::io::Write;
 

@@ -105,7 +105,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         summary: "Unblock a client blocked in a blocking command from a different connection",
         complexity: "O(log N) where N is the number of client connections",
         syntax: "client-id [TIMEOUT | ERROR]",
-        handler: super::block::client_unblock,
+        handler: super::blocking::client_unblock,
         ..CLIENT_SUB
     },
     Command {
@@ -287,7 +287,7 @@ fn reset(ctx: &mut Ctx, _args: Args) {
     if ctx.client.has(cf::MONITOR) {
         ctx.srv.monitors.retain(|&m| m != id);
     }
-    crate::command::tx::discard_transaction(ctx.client, ctx.srv);
+    crate::command::multi::discard_transaction(ctx.client, ctx.srv);
     crate::pubsub::unsubscribe_everything(ctx.srv, ctx.client);
     let auth = nopass(ctx);
     let c = &mut *ctx.client;
@@ -326,7 +326,7 @@ fn authenticate(ctx: &mut Ctx, args: Args, user: &[u8], pass: &[u8]) -> bool {
         None => {
             let object = args.get(0).to_vec();
             let cmd = if args.is(0, "hello") { "hello" } else { "auth" };
-            super::acl_cmd::log_denial(ctx, crate::acl::Reason::Auth, object, Some(user.to_vec()), cmd);
+            super::acl::log_denial(ctx, crate::acl::Reason::Auth, object, Some(user.to_vec()), cmd);
             false
         }
     }
@@ -657,11 +657,11 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
         subs.0,
         subs.1,
         subs.2,
-        crate::command::tx::queued_count(c),
+        crate::command::multi::queued_count(c),
         c.conn.qbuf,
         c.conn.qbuf_free,
         c.conn.argv_mem,
-        crate::command::tx::multi_mem(c),
+        crate::command::multi::multi_mem(c),
         c.reply.rbs,
         c.reply.rbp,
         c.conn.obl,
@@ -892,7 +892,7 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
 /// The server defers (does not reject) the held-back commands: see src/server/tx_pause.rs.
 fn client_pause(ctx: &mut Ctx, args: Args) {
     if args.len() > 4 {
-        super::server::err_subcommand_syntax(ctx.reply(), "client", args.get(1));
+        super::admin::err_subcommand_syntax(ctx.reply(), "client", args.get(1));
         return;
     }
     let mut mode = PauseMode::All;
@@ -926,14 +926,14 @@ fn client_pause(ctx: &mut Ctx, args: Args) {
     };
     ctx.srv.pause.pause(mode, end_ms);
     // Commands after this one in the same EXEC see the pause too.
-    crate::db::set_expire_paused(ctx.srv.pause.mode_at(now) != crate::state::PauseMode::Off);
+    crate::keyspace::db::set_expire_paused(ctx.srv.pause.mode_at(now) != crate::state::PauseMode::Off);
     ctx.reply().ok();
 }
 
 /// CLIENT UNPAUSE
 fn client_unpause(ctx: &mut Ctx, _args: Args) {
     ctx.srv.pause.unpause();
-    crate::db::set_expire_paused(ctx.srv.pause.writes_held());
+    crate::keyspace::db::set_expire_paused(ctx.srv.pause.writes_held());
     ctx.reply().ok();
 }
 

@@ -21,14 +21,14 @@
 //! Tested by the unit tests at the end of this file and differentially against redis-server in
 //! `tests/debug_cmd.rs` (HELP, errors, PROTOCOL in RESP2/RESP3, DIGEST over every type and encoding, POPULATE).
 
+use super::admin::{err_subcommand_syntax, jemalloc_size, sds_alloc, sds_hdr};
 use super::keys::{idle_ms, is_shared_int};
-use super::server::{err_subcommand_syntax, jemalloc_size, sds_alloc, sds_hdr};
 use super::shared::int_arg;
 use super::shared::reply_help;
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::LogLevel;
+use crate::keyspace::object::{Encoding, Entry, StrRef, Value};
 use crate::net::client::flags as cf;
-use crate::object::{Encoding, Entry, StrRef, Value};
 use crate::resp::reply::Reply;
 use crate::sha1::{sha1, to_hex, DIGEST_LEN};
 use crate::util::parse_i64;
@@ -482,7 +482,7 @@ pub fn key_digest(e: &Entry) -> [u8; DIGEST_LEN] {
 
 /// DEBUG DIGEST: Redis's fingerprint of the whole dataset (20 zero bytes when empty). Each non-empty database
 /// mixes in its index, then XORs in the SHA-1 of one digest per key (key name mixed, then type and value).
-pub fn dataset_digest(dbs: &[crate::db::Db]) -> [u8; DIGEST_LEN] {
+pub fn dataset_digest(dbs: &[crate::keyspace::db::Db]) -> [u8; DIGEST_LEN] {
     let mut fin = [0u8; DIGEST_LEN];
     for (j, db) in dbs.iter().enumerate() {
         if db.keys.is_empty() {
@@ -539,13 +539,13 @@ fn populate(ctx: &mut Ctx, args: Args) {
     let prefix = &prefix[..memchr::memchr(0, prefix).unwrap_or(prefix.len())];
     let now = ctx.srv.now_ms;
     let lfu = ctx.srv.config.maxmemory_policy.is_lfu();
-    let lru = if lfu { crate::object::lfu_init(now) } else { ctx.srv.lru_clock };
+    let lru = if lfu { crate::keyspace::object::lfu_init(now) } else { ctx.srv.lru_clock };
     let mut key = Vec::with_capacity(POPULATE_KEY_MAX + 1);
     let mut val = Vec::with_capacity(valsize.max(32));
     let mut num = [0u8; 24];
     let watched = !ctx.srv.watches.is_empty();
     // With `new` keyspace events wanted, every key goes through Db::insert, which records them.
-    let notify_new = crate::notify::logging(crate::notify::LOG_NEW);
+    let notify_new = crate::keyspace::notify::logging(crate::keyspace::notify::LOG_NEW);
     for j in 0..count {
         let digits = crate::util::itoa_buf(j, &mut num);
         key.clear();
@@ -739,7 +739,7 @@ fn lookup_no_touch<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a Entry> {
 
 /// DEBUG LISTPACK key: prints the listpack of a hash or sorted set to stdout.
 fn listpack(ctx: &mut Ctx, key: &[u8]) {
-    use crate::types::{hash::Hash, zset::ZSet};
+    use crate::keyspace::types::{hash::Hash, zset::ZSet};
     let text = match lookup_no_touch(ctx, key) {
         None => {
             ctx.reply().err_no_such_key();
@@ -762,7 +762,7 @@ fn listpack(ctx: &mut Ctx, key: &[u8]) {
 
 /// DEBUG QUICKLIST key [level]: prints the list's node layout to stdout (level ≥ 1 adds every entry).
 fn quicklist(ctx: &mut Ctx, key: &[u8], level: i64) {
-    use crate::types::list::List;
+    use crate::keyspace::types::list::List;
     let (fill, depth) = (ctx.srv.config.list_max_listpack_size, ctx.srv.config.list_compress_depth);
     let text = match lookup_no_touch(ctx, key) {
         None => {
@@ -771,7 +771,7 @@ fn quicklist(ctx: &mut Ctx, key: &[u8], level: i64) {
         }
         Some(e) => match e.value() {
             Some(Value::List(l)) => {
-                let nodes: Vec<&crate::types::listpack::Listpack> = match l {
+                let nodes: Vec<&crate::keyspace::types::listpack::Listpack> = match l {
                     List::ListPack(lp) => vec![lp],
                     List::QuickList(q) => q.nodes().collect(),
                 };
@@ -779,7 +779,7 @@ fn quicklist(ctx: &mut Ctx, key: &[u8], level: i64) {
                     "{{quicklist nodes {}, count {}, fill {}, compress {}}}\n",
                     nodes.len(),
                     l.len(),
-                    crate::types::quicklist::clamp_fill(fill),
+                    crate::keyspace::types::quicklist::clamp_fill(fill),
                     depth
                 );
                 for (i, lp) in nodes.iter().enumerate() {
@@ -807,7 +807,7 @@ fn quicklist(ctx: &mut Ctx, key: &[u8], level: i64) {
 }
 
 /// A listpack's entries with their offsets and sizes (in the spirit of Redis's `lpRepr`).
-fn listpack_repr(lp: &crate::types::listpack::Listpack) -> String {
+fn listpack_repr(lp: &crate::keyspace::types::listpack::Listpack) -> String {
     let mut t = format!("{{total bytes {}}} {{num entries {}}}\n", lp.bytes(), lp.len());
     let mut off = lp.first();
     let mut index = 0;
@@ -834,9 +834,9 @@ fn print_stdout(text: &str) {
 /// The text of DEBUG HTSTATS for one dict: per table (main, then the rehash target while rehashing) its size,
 /// fill, and probe-length figures. Redis reports chain lengths of its chained table; ours is open-addressing, so
 /// the same section layout carries probe lengths (1 = found in its home slot; 0 counts empty slots). A last line
-/// gives the dict's probing work since it was created ([`crate::dict::ProbeWork`]): what the insertion-order
+/// gives the dict's probing work since it was created ([`crate::keyspace::dict::ProbeWork`]): what the insertion-order
 /// tests read to check that no order makes inserts expensive.
-fn ht_stats_text<E: crate::dict::DictEntry>(d: &crate::dict::Dict<E>) -> String {
+fn ht_stats_text<E: crate::keyspace::dict::DictEntry>(d: &crate::keyspace::dict::Dict<E>) -> String {
     use std::fmt::Write;
     let stats = d.stats();
     let mut s = String::new();
@@ -898,7 +898,7 @@ fn htstats(ctx: &mut Ctx, arg: &[u8]) {
 
 /// DEBUG HTSTATS-KEY key: the stats of a value's own hash table (hashtable hashes and sets, skiplist sorted sets).
 fn htstats_key(ctx: &mut Ctx, key: &[u8]) {
-    use crate::types::{hash::Hash, set::Set, zset::ZSet};
+    use crate::keyspace::types::{hash::Hash, set::Set, zset::ZSet};
     let text = match lookup_no_touch(ctx, key) {
         None => {
             ctx.reply().err_no_such_key();
@@ -1027,7 +1027,7 @@ fn stringmatch_fuzz(rng: &mut crate::util::Rng) {
 fn live_report_text(ctx: &Ctx) -> String {
     let info = crate::command::info::info_all_text(ctx);
     let list = crate::command::connection::client_list_text(ctx.srv, Some(&*ctx.client), usize::MAX);
-    crate::crash::report_text(&info, &list)
+    crate::crash_report::report_text(&info, &list)
 }
 
 /// DEBUG ASSERT: Redis's `_serverAssertWithInfo` with the client and an object: the client context, the object
@@ -1037,9 +1037,9 @@ fn crash_assert(ctx: &mut Ctx, args: Args) -> ! {
     let flags = ctx.client.flags;
     let fd = ctx.client.fd;
     let argv: Vec<String> = args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-    crate::crash::panic_report(
+    crate::crash_report::panic_report(
         |w| {
-            let mut l = |m: &str| crate::crash::warn_line(w, m);
+            let mut l = |m: &str| crate::crash_report::warn_line(w, m);
             l("=== ASSERTION FAILED CLIENT CONTEXT ===");
             l(&format!("client->flags = {flags}"));
             l(&format!("client->conn = fd={fd}"));
@@ -1061,11 +1061,11 @@ fn crash_assert(ctx: &mut Ctx, args: Args) -> ! {
 /// DEBUG PANIC (and the OOM handler): Redis's "Guru Meditation" lines, then the report and the end.
 fn crash_panic(msg: &str, line: u32, ctx: &mut Ctx) -> ! {
     let live = live_report_text(ctx);
-    crate::crash::panic_report(
+    crate::crash_report::panic_report(
         |w| {
-            crate::crash::warn_line(w, "------------------------------------------------");
-            crate::crash::warn_line(w, "!!! Software Failure. Press left mouse button to continue");
-            crate::crash::warn_line(w, &format!("Guru Meditation: {msg} #{}:{line}", file!()));
+            crate::crash_report::warn_line(w, "------------------------------------------------");
+            crate::crash_report::warn_line(w, "!!! Software Failure. Press left mouse button to continue");
+            crate::crash_report::warn_line(w, &format!("Guru Meditation: {msg} #{}:{line}", file!()));
         },
         Some(&live),
     )
@@ -1080,7 +1080,7 @@ fn crash_oom(ctx: &mut Ctx) -> ! {
 
 /// DEBUG SEGFAULT: a write to a read-only page, as Redis does; the SIGSEGV handler writes the report.
 fn crash_segfault() -> ! {
-    crate::sys::crash::fault_on_readonly_page();
+    crate::sys::fatal::fault_on_readonly_page();
     // Only reached if the fault did not happen (mapping failed) or its handler returned.
     let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSEGV);
     std::process::abort();
@@ -1248,9 +1248,9 @@ fn lzf_compressed_len(data: &[u8], out_max: usize) -> usize {
 /// A collection's RDB size for DEBUG OBJECT's `serializedlength`, as Redis's `rdbSavedObjectLen` counts it: the
 /// listpack and intset blobs (and each quicklist node) are saved as strings, so LZF compression applies to them as
 /// to any string; the large encodings element by element.
-fn rdb_value_size(v: &crate::object::Value) -> usize {
-    use crate::object::Value;
-    use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
+fn rdb_value_size(v: &crate::keyspace::object::Value) -> usize {
+    use crate::keyspace::object::Value;
+    use crate::keyspace::types::{hash::Hash, list::List, set::Set, zset::ZSet};
     let blob = |b: &[u8]| rdb_string_size(StrRef::Bytes(b));
     match v {
         Value::List(List::ListPack(lp)) => 2 + blob(lp.as_bytes()),
@@ -1268,8 +1268,8 @@ fn rdb_value_size(v: &crate::object::Value) -> usize {
 }
 
 /// The quicklist part of DEBUG OBJECT's line for a list.
-fn quicklist_debug(l: &crate::types::list::List, fill: i64, compress_depth: i64) -> String {
-    use crate::types::list::List;
+fn quicklist_debug(l: &crate::keyspace::types::list::List, fill: i64, compress_depth: i64) -> String {
+    use crate::keyspace::types::list::List;
     let (nodes, bytes) = match l {
         List::ListPack(lp) => (1usize, lp.bytes()),
         List::QuickList(q) => (q.node_count(), q.nodes().map(|n| n.bytes()).sum()),
@@ -1708,7 +1708,8 @@ mod tests {
 
     #[test]
     fn dict_stats_count_every_element() {
-        let mut d: crate::dict::Dict<crate::object::Entry> = crate::dict::Dict::with_seed(7);
+        let mut d: crate::keyspace::dict::Dict<crate::keyspace::object::Entry> =
+            crate::keyspace::dict::Dict::with_seed(7);
         d.reserve(1000);
         for i in 0..1000 {
             d.insert(Entry::new_string(format!("k{i}").as_bytes(), b"v"));

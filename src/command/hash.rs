@@ -7,9 +7,9 @@
 use super::longdouble::F80;
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
 use crate::config::notify as nc;
-use crate::object::StrRef;
+use crate::keyspace::object::StrRef;
+use crate::keyspace::types::hash::Hash;
 use crate::resp::reply::Reply;
-use crate::types::hash::Hash;
 use crate::util::parse_i64;
 
 const HASH: Command = Command { group: Group::Hash, keys: ONE_KEY, since: "2.0.0", ..BASE };
@@ -541,9 +541,9 @@ fn read_hash_rng<'c>(
 ) -> Result<(Option<&'c Hash>, &'c mut Reply, &'c mut crate::util::Rng), super::WrongType> {
     let Ctx { client, srv } = ctx;
     let touch = if client.has(crate::net::client::flags::NO_TOUCH) {
-        crate::evict::Touch::Skip
+        crate::keyspace::evict::Touch::Skip
     } else {
-        crate::evict::Touch::of(srv)
+        crate::keyspace::evict::Touch::of(srv)
     };
     let now = srv.now_ms;
     let crate::state::ServerState { dbs, rng, stats, .. } = &mut **srv;
@@ -557,7 +557,7 @@ fn read_hash_rng<'c>(
             stats.keyspace_hits += 1;
             touch.apply(e);
             match e.value() {
-                Some(crate::object::Value::Hash(h)) => Ok((Some(h), r, rng)),
+                Some(crate::keyspace::object::Value::Hash(h)) => Ok((Some(h), r, rng)),
                 _ => {
                     r.err_wrongtype();
                     Err(super::WrongType)

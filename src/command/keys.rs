@@ -6,7 +6,7 @@ use super::shared::{i32_arg, int_arg};
 use super::string::{err_expire_time, fresh_lru};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, ONE_KEY};
 use crate::config::notify as nc;
-use crate::object::Entry;
+use crate::keyspace::object::Entry;
 use crate::util::glob_match;
 
 const TWO_KEYS: KeySpec = KeySpec { first: 1, last: 2, step: 1 };
@@ -469,7 +469,7 @@ pub(crate) fn is_shared_int(srv: &crate::state::ServerState, e: &Entry) -> bool 
 
 /// Idle time of an entry in milliseconds from its LRU field (Redis's `estimateObjectIdleTime`).
 pub(crate) fn idle_ms(lru_clock: u32, lru: u32) -> u64 {
-    crate::evict::estimate_idle_ms(lru_clock, lru)
+    crate::keyspace::evict::estimate_idle_ms(lru_clock, lru)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -933,7 +933,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
     // Redis's COPY duplicates the object, so even a shared integer gets an object (refcount 1) of its own.
     copy.set_unshared();
     if let Some(len) = copy.raw_capacity().and_then(|_| copy.as_str()).map(|s| s.len()) {
-        super::server::set_raw_capacity(&mut copy, super::server::sds_new_alloc(len));
+        super::admin::set_raw_capacity(&mut copy, super::admin::sds_new_alloc(len));
     }
     target.insert(copy);
     if let Some(when) = expire {
@@ -1102,7 +1102,7 @@ fn object_freq(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
         return;
     }
-    let c = crate::object::lfu_decayed_counter(field, ctx.srv.config.lfu_decay_time, ctx.srv.now_ms);
+    let c = crate::keyspace::object::lfu_decayed_counter(field, ctx.srv.config.lfu_decay_time, ctx.srv.now_ms);
     ctx.reply().int(c as i64);
 }
 

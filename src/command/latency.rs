@@ -196,7 +196,7 @@ fn latency_histogram(ctx: &mut Ctx, args: Args) {
     } else {
         // Like Redis: unknown names are skipped, a container brings its subcommands, repeats are repeated.
         for a in args.iter().skip(2) {
-            let Some((cmd, full)) = super::command_cmd::lookup_full(a) else { continue };
+            let Some((cmd, full)) = super::commands::lookup_full(a) else { continue };
             if hist(&full).is_some() {
                 names.push(full.clone());
             }

@@ -13,9 +13,9 @@ use super::shared::int_arg;
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
 use crate::blocking::{BlockKind, TimeoutReply};
 use crate::config::notify as nc;
-use crate::object::StrRef;
+use crate::keyspace::object::StrRef;
+use crate::keyspace::types::list::List;
 use crate::resp::reply::Reply;
-use crate::types::list::List;
 use crate::util::parse_i64;
 
 const TWO_KEYS: KeySpec = KeySpec { first: 1, last: 2, step: 1 };
@@ -625,7 +625,7 @@ fn lrange(ctx: &mut Ctx, args: Args) {
         }
         Ok((Some(l), r)) => (l, r),
     };
-    match crate::types::list::clamp_range(start, end, list.len()) {
+    match crate::keyspace::types::list::clamp_range(start, end, list.len()) {
         None => r.array(0),
         Some((s, e)) => {
             r.array(e - s + 1);
@@ -879,10 +879,10 @@ fn brpop(ctx: &mut Ctx, args: Args) {
 
 fn bpop(ctx: &mut Ctx, args: Args, front: bool) {
     let last = args.len() - 1;
-    let Some(deadline_ms) = super::block::parse_timeout(ctx, args.get(last)) else { return };
+    let Some(deadline_ms) = super::blocking::parse_timeout(ctx, args.get(last)) else { return };
     for i in 1..last {
         let key = args.get(i);
-        if !super::block::may_serve(ctx, key) {
+        if !super::blocking::may_serve(ctx, key) {
             continue;
         }
         let (list, r) = match ctx.write_typed::<List>(key) {
@@ -900,7 +900,7 @@ fn bpop(ctx: &mut Ctx, args: Args, front: bool) {
         return;
     }
     let keys: Vec<&[u8]> = (1..last).map(|i| args.get(i)).collect();
-    super::block::block(ctx, args, &keys, deadline_ms, BlockKind::List, TimeoutReply::NullArray);
+    super::blocking::block(ctx, args, &keys, deadline_ms, BlockKind::List, TimeoutReply::NullArray);
 }
 
 /// BLMOVE source destination LEFT | RIGHT LEFT | RIGHT timeout
@@ -916,7 +916,7 @@ fn brpoplpush(ctx: &mut Ctx, args: Args) {
 }
 
 fn blmove_generic(ctx: &mut Ctx, args: Args, from: bool, to: bool, timeout: &[u8]) {
-    let Some(deadline_ms) = super::block::parse_timeout(ctx, timeout) else { return };
+    let Some(deadline_ms) = super::blocking::parse_timeout(ctx, timeout) else { return };
     let (src, dst) = (args.get(1), args.get(2));
     if let Moved::Done = move_one(ctx, src, dst, from, to) {
         // Replayed as LMOVE/RPOPLPUSH: served at once with the sides as the client spelled them, served after
@@ -931,16 +931,16 @@ fn blmove_generic(ctx: &mut Ctx, args: Args, from: bool, to: bool, timeout: &[u8
         }
         return;
     }
-    super::block::block(ctx, args, &[src], deadline_ms, BlockKind::List, TimeoutReply::NullBulk);
+    super::blocking::block(ctx, args, &[src], deadline_ms, BlockKind::List, TimeoutReply::NullBulk);
 }
 
 /// BLMPOP timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]
 fn blmpop(ctx: &mut Ctx, args: Args) {
     let Some(m) = parse_mpop(ctx.reply(), args, 2) else { return };
-    let Some(deadline_ms) = super::block::parse_timeout(ctx, args.get(1)) else { return };
+    let Some(deadline_ms) = super::blocking::parse_timeout(ctx, args.get(1)) else { return };
     for i in m.keys_from..m.keys_from + m.numkeys {
         let key = args.get(i);
-        if !super::block::may_serve(ctx, key) {
+        if !super::blocking::may_serve(ctx, key) {
             continue;
         }
         match mpop_from(ctx, key, m.front, m.count) {
@@ -949,7 +949,7 @@ fn blmpop(ctx: &mut Ctx, args: Args) {
         }
     }
     let keys: Vec<&[u8]> = (m.keys_from..m.keys_from + m.numkeys).map(|i| args.get(i)).collect();
-    super::block::block(ctx, args, &keys, deadline_ms, BlockKind::List, TimeoutReply::NullArray);
+    super::blocking::block(ctx, args, &keys, deadline_ms, BlockKind::List, TimeoutReply::NullArray);
 }
 
 #[cfg(test)]
@@ -1242,14 +1242,14 @@ mod tests {
     #[test]
     fn docs_syntax_names_groups_and_types() {
         let args =
-            crate::command::command_cmd::parse_syntax("source destination <wherefrom= LEFT | RIGHT> timeout:double");
+            crate::command::commands::parse_syntax("source destination <wherefrom= LEFT | RIGHT> timeout:double");
         let names: Vec<(&str, &str)> = args.iter().map(|a| (a.name.as_str(), a.kind)).collect();
         assert_eq!(
             names,
             vec![("source", "key"), ("destination", "key"), ("wherefrom", "oneof"), ("timeout", "double")]
         );
         assert_eq!(args[2].args.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), vec!["left", "right"]);
-        let opt = crate::command::command_cmd::parse_syntax("key [options= count [WITHVALUES]]");
+        let opt = crate::command::commands::parse_syntax("key [options= count [WITHVALUES]]");
         assert_eq!((opt[1].name.as_str(), opt[1].kind, opt[1].optional), ("options", "block", true));
     }
 
@@ -1297,7 +1297,7 @@ mod tests {
     }
 
     fn model_range(m: &VecDeque<String>, start: i64, end: i64) -> Vec<String> {
-        match crate::types::list::clamp_range(start, end, m.len()) {
+        match crate::keyspace::types::list::clamp_range(start, end, m.len()) {
             None => Vec::new(),
             Some((s, e)) => m.iter().skip(s).take(e - s + 1).cloned().collect(),
         }

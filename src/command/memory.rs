@@ -11,7 +11,7 @@
 use super::shared::int_arg;
 use super::shared::reply_help;
 use super::{Args, Ctx};
-use crate::object::{Entry, Value};
+use crate::keyspace::object::{Entry, Value};
 use crate::state::ServerState;
 use std::alloc::Layout;
 
@@ -151,7 +151,9 @@ fn heap(n: usize) -> usize {
 
 /// Bytes of a collection value, the elements' out-of-line bytes estimated from the first `samples`.
 fn value_bytes(v: &Value, samples: usize) -> usize {
-    use crate::types::{hash::Hash, hash::HashPair, list::List, sampled_sum, set::Set, zset::ZEntry, zset::ZSet};
+    use crate::keyspace::types::{
+        hash::Hash, hash::HashPair, list::List, sampled_sum, set::Set, zset::ZEntry, zset::ZSet,
+    };
     match v {
         Value::List(List::ListPack(lp)) => lp.alloc_bytes(),
         Value::List(List::QuickList(q)) => std::mem::size_of_val(&**q) + q.alloc_bytes_sampled(samples),
@@ -368,7 +370,7 @@ pub fn memory_malloc_stats(ctx: &mut Ctx, _args: Args) {
 
 /// MEMORY PURGE
 pub fn memory_purge(ctx: &mut Ctx, _args: Args) {
-    crate::lazyfree::purge();
+    crate::keyspace::lazyfree::purge();
     ctx.reply().ok();
 }
 

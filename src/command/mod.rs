@@ -4,15 +4,16 @@
 //! calling client's state, its reply sink, and the server state) and the [`Args`] of the call, already checked
 //! against the command's arity.
 
-pub mod acl_cmd;
-pub mod block;
+pub mod acl;
+pub mod admin;
+pub mod blocking;
 pub mod cluster;
-pub mod command_cmd;
-pub mod config_cmd;
+pub mod commands;
+pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod dump;
-pub mod function_cmd;
+pub mod function;
 pub mod hash;
 pub mod info;
 pub mod keys;
@@ -20,23 +21,22 @@ pub mod latency;
 pub mod list;
 pub mod longdouble;
 pub mod memory;
+pub mod multi;
 pub mod pubsub;
 pub mod repl;
-pub mod script;
-pub mod server;
+pub mod scripting;
 pub mod set;
 pub mod shared;
 pub mod sort;
 pub mod string;
 #[doc(hidden)]
 pub mod test_support;
-pub mod tx;
 pub mod zset;
 
 pub use crate::args::{Args, OwnedArgs};
-use crate::db::Db;
+use crate::keyspace::db::Db;
+use crate::keyspace::object::{Entry, ValueKind};
 use crate::net::client::ClientState;
-use crate::object::{Entry, ValueKind};
 use crate::resp::reply::Reply;
 use crate::state::ServerState;
 use std::sync::OnceLock;
@@ -514,24 +514,24 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         .iter()
         .chain(keys::COMMANDS.iter())
         .chain(connection::COMMANDS.iter())
-        .chain(server::COMMANDS.iter())
+        .chain(admin::COMMANDS.iter())
         .chain(debug::COMMANDS.iter())
-        .chain(config_cmd::COMMANDS.iter())
+        .chain(config::COMMANDS.iter())
         .chain(info::COMMANDS.iter())
-        .chain(command_cmd::COMMANDS.iter())
+        .chain(commands::COMMANDS.iter())
         .chain(list::COMMANDS.iter())
         .chain(hash::COMMANDS.iter())
         .chain(set::COMMANDS.iter())
         .chain(zset::COMMANDS.iter())
         .chain(sort::COMMANDS.iter())
-        .chain(tx::COMMANDS.iter())
+        .chain(multi::COMMANDS.iter())
         .chain(pubsub::COMMANDS.iter())
         .chain(dump::COMMANDS.iter())
         .chain(latency::COMMANDS.iter())
-        .chain(acl_cmd::COMMANDS.iter())
+        .chain(acl::COMMANDS.iter())
         .chain(repl::COMMANDS.iter())
-        .chain(script::COMMANDS.iter())
-        .chain(function_cmd::COMMANDS.iter())
+        .chain(scripting::COMMANDS.iter())
+        .chain(function::COMMANDS.iter())
         .chain(cluster::COMMANDS.iter())
 }
 
@@ -741,9 +741,9 @@ impl<'a> Ctx<'a> {
     pub fn read_reply(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply) {
         let Ctx { client, srv } = self;
         let touch = if client.has(crate::net::client::flags::NO_TOUCH) {
-            crate::evict::Touch::Skip
+            crate::keyspace::evict::Touch::Skip
         } else {
-            crate::evict::Touch::of(srv)
+            crate::keyspace::evict::Touch::of(srv)
         };
         let now = srv.now_ms;
         let stats = &mut srv.stats;
@@ -772,7 +772,7 @@ impl<'a> Ctx<'a> {
     pub fn write_reply(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply) {
         let Ctx { client, srv } = self;
         let now = srv.now_ms;
-        let touch = crate::evict::Touch::of(srv);
+        let touch = crate::keyspace::evict::Touch::of(srv);
         let found = match srv.dbs[client.db].lookup(key, now) {
             Some(e) => {
                 touch.apply(e);
@@ -863,7 +863,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The collection conversion thresholds from the current config.
-    pub fn thresholds(&self) -> crate::types::Thresholds {
+    pub fn thresholds(&self) -> crate::keyspace::types::Thresholds {
         self.srv.config.thresholds()
     }
 
@@ -919,14 +919,14 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn init_lru(&self, e: &mut Entry) {
         if self.srv.config.maxmemory_policy.is_lfu() {
-            e.set_lru(crate::object::lfu_init(self.srv.now_ms));
+            e.set_lru(crate::keyspace::object::lfu_init(self.srv.now_ms));
         } else {
             e.set_lru(self.srv.lru_clock);
         }
     }
 }
 
-/// Keyspace notifications from handlers (the machinery is in [`crate::notify`]).
+/// Keyspace notifications from handlers (the machinery is in [`crate::keyspace::notify`]).
 impl Ctx<'_> {
     /// A keyspace event about `key` in the client's selected database (see the module docs). Call it after the
     /// change, once per event Redis emits, with Redis's event name.
@@ -950,10 +950,10 @@ impl Ctx<'_> {
 
     #[cold]
     fn notify_slow(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
-        if crate::notify::pending() {
-            crate::notify::drain(self.srv, Some(&mut *self.client));
+        if crate::keyspace::notify::pending() {
+            crate::keyspace::notify::drain(self.srv, Some(&mut *self.client));
         }
-        crate::notify::emit(self.srv, Some(&mut *self.client), class, event, key, db);
+        crate::keyspace::notify::emit(self.srv, Some(&mut *self.client), class, event, key, db);
     }
 }
 

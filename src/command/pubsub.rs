@@ -245,7 +245,7 @@ fn pubsub_container(ctx: &mut Ctx, args: Args) {
 
 fn list_names(ctx: &mut Ctx, args: Args, kind: Kind) {
     if args.len() > 3 {
-        super::server::err_subcommand_syntax(ctx.reply(), "pubsub", args.get(1));
+        super::admin::err_subcommand_syntax(ctx.reply(), "pubsub", args.get(1));
         return;
     }
     let pattern = if args.len() == 3 { Some(args.get(2)) } else { None };

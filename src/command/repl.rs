@@ -1,6 +1,6 @@
 //! Replication commands: SYNC, PSYNC, REPLCONF, ROLE, REPLICAOF / SLAVEOF. Handlers decide and record; what needs
 //! the event loop (forking the RDB, connecting to a master, closing clients) is left in `srv.repl` for the server
-//! to do right after the command (see `crate::repl` and `server/replication.rs`).
+//! to do right after the command (see `crate::repl` and `server/repl.rs`).
 
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::net::client::flags;
@@ -136,7 +136,7 @@ fn failover(ctx: &mut Ctx, args: Args) {
         force: req.force,
     };
     srv.pause.set_failover(true);
-    crate::db::set_expire_paused(true);
+    crate::keyspace::db::set_expire_paused(true);
     ctx.reply().ok();
 }
 

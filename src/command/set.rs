@@ -8,10 +8,10 @@
 use super::shared::{delete_key, long_arg, positive_long_arg, range_long_arg, removed_from, store_value};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, NO_KEYS, ONE_KEY};
 use crate::config::notify as nc;
-use crate::db::Db;
-use crate::object::{StrRef, Value, ValueKind};
+use crate::keyspace::db::Db;
+use crate::keyspace::object::{StrRef, Value, ValueKind};
+use crate::keyspace::types::set::Set;
 use crate::resp::reply::Reply;
-use crate::types::set::Set;
 use crate::util::{glob_match, parse_i64, Rng};
 
 pub static COMMANDS: &[Command] = &[
@@ -759,11 +759,11 @@ struct SetBuilder<'t> {
     set: Set,
     hint: usize,
     sized: bool,
-    th: &'t crate::types::Thresholds,
+    th: &'t crate::keyspace::types::Thresholds,
 }
 
 impl<'t> SetBuilder<'t> {
-    fn new(hint: usize, th: &'t crate::types::Thresholds) -> Self {
+    fn new(hint: usize, th: &'t crate::keyspace::types::Thresholds) -> Self {
         SetBuilder { set: Set::new_intset(), hint, sized: false, th }
     }
 
@@ -779,7 +779,7 @@ impl<'t> SetBuilder<'t> {
 }
 
 /// The set a SINTER/SDIFF result makes.
-fn build_set(members: &Members, th: &crate::types::Thresholds) -> Set {
+fn build_set(members: &Members, th: &crate::keyspace::types::Thresholds) -> Set {
     let mut b = SetBuilder::new(members.len(), th);
     for m in members.iter() {
         b.add(m);
@@ -789,7 +789,7 @@ fn build_set(members: &Members, th: &crate::types::Thresholds) -> Set {
 
 /// The union of sets that were just looked up, built as the result set: each input's members go straight into
 /// it (the set's own probe tells a new member from a repeated one), with the largest input's size reserved.
-fn union_set(db: &Db, keys: &[&[u8]], th: &crate::types::Thresholds) -> Set {
+fn union_set(db: &Db, keys: &[&[u8]], th: &crate::keyspace::types::Thresholds) -> Set {
     let sets: Vec<&Set> = keys.iter().filter_map(|k| peek_value(db, k).and_then(set_of)).collect();
     let mut b = SetBuilder::new(sets.iter().map(|s| s.len()).max().unwrap_or(0), th);
     let mut buf = [0u8; 24];

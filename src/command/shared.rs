@@ -1,11 +1,11 @@
 //! Helpers every command family uses, one copy each: Redis's HELP reply layout, its unknown-subcommand error,
 //! and the integer-argument parsers (`get*FromObjectOrReply`), which used to be spread over `keys.rs`,
-//! `command_cmd.rs`, `set.rs`, `string.rs`, `list.rs` and `debug.rs`; and the key writes the collection families share
+//! `commands.rs`, `set.rs`, `string.rs`, `list.rs` and `debug.rs`; and the key writes the collection families share
 //! (a STORE destination set or deleted, elements removed), which report through the single-key door.
 
 use super::Ctx;
 use crate::config::notify as nc;
-use crate::object::{Entry, Value};
+use crate::keyspace::object::{Entry, Value};
 use crate::resp::reply::Reply;
 use crate::util::parse_i64;
 

@@ -9,10 +9,10 @@
 
 use super::shared::{delete_key, long_arg, store_value};
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
-use crate::object::{StrRef, Value};
-use crate::types::hash::Hash;
-use crate::types::list::List;
-use crate::types::zset::ZSet;
+use crate::keyspace::object::{StrRef, Value};
+use crate::keyspace::types::hash::Hash;
+use crate::keyspace::types::list::List;
+use crate::keyspace::types::zset::ZSet;
 use std::cmp::Ordering;
 
 pub static COMMANDS: &[Command] = &[

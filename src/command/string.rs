@@ -6,7 +6,7 @@
 use super::shared::int_arg;
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
 use crate::config::notify as nc;
-use crate::object::{Entry, StrRef};
+use crate::keyspace::object::{Entry, StrRef};
 use crate::resp::reply::Reply;
 use crate::state::ServerState;
 
@@ -334,7 +334,7 @@ pub static COMMANDS: &[Command] = &[
 #[inline]
 pub(crate) fn fresh_lru(srv: &ServerState) -> u32 {
     if srv.config.maxmemory_policy.is_lfu() {
-        crate::object::lfu_init(srv.now_ms)
+        crate::keyspace::object::lfu_init(srv.now_ms)
     } else {
         srv.lru_clock
     }
@@ -380,15 +380,17 @@ fn store_string_with(ctx: &mut Ctx, key: &[u8], val: &[u8], keep_ttl: bool, touc
     let lfu = ctx.srv.config.maxmemory_policy.is_lfu();
     let lru = fresh_lru(ctx.srv);
     let touch = if !touch_old || ctx.client.has(crate::net::client::flags::NO_TOUCH) {
-        crate::evict::Touch::Skip
+        crate::keyspace::evict::Touch::Skip
     } else {
-        crate::evict::Touch::of(ctx.srv)
+        crate::keyspace::evict::Touch::of(ctx.srv)
     };
     let now = ctx.srv.now_ms;
     let db = &mut ctx.srv.dbs[ctx.client.db];
     // Fast path: an existing key without a TTL is overwritten in place with a single lookup (unless its value is
     // big: that one is replaced whole below, so it goes where `lazyfree-lazy-server-del` says).
-    let big = |e: &crate::object::Entry| crate::lazyfree::free_effort(e) > crate::lazyfree::FREE_EFFORT_THRESHOLD;
+    let big = |e: &crate::keyspace::object::Entry| {
+        crate::keyspace::lazyfree::free_effort(e) > crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD
+    };
     if let Some(e) = db.keys.get_mut(key) {
         if !e.has_expire() && !big(e) {
             e.set_string(val);
@@ -806,7 +808,7 @@ fn append(ctx: &mut Ctx, args: Args) {
                 return;
             }
             let Some(buf) = ctx.db().keys.get_mut(key).and_then(|e| e.raw_mut()) else { return };
-            super::server::sds_reserve(buf, val.len());
+            super::admin::sds_reserve(buf, val.len());
             buf.extend_from_slice(val);
             buf.len()
         }
@@ -921,7 +923,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     let mut e = Entry::new_embstr(key, &text);
     e.set_lru(lru);
     // A long result is a fresh raw sds, untrimmed.
-    super::server::set_raw_capacity(&mut e, super::server::sds_new_alloc(text.len()));
+    super::admin::set_raw_capacity(&mut e, super::admin::sds_new_alloc(text.len()));
     // The result replaces the value but keeps the TTL (dbOverwrite).
     db.insert_keep_ttl(e);
     ctx.key_modified(key);
@@ -1005,7 +1007,7 @@ fn setrange(ctx: &mut Ctx, args: Args) {
             let mut e = Entry::new_raw(key, buf);
             e.set_lru(fresh_lru(ctx.srv));
             // A fresh, untrimmed sds in Redis.
-            super::server::set_raw_capacity(&mut e, super::server::sds_new_alloc(total));
+            super::admin::set_raw_capacity(&mut e, super::admin::sds_new_alloc(total));
             ctx.db().insert(e);
             ctx.key_modified(key);
             ctx.notify(nc::STRING, "setrange", key);
@@ -1022,7 +1024,7 @@ fn setrange(ctx: &mut Ctx, args: Args) {
             let off = offset_u as usize;
             let Some(buf) = ctx.db().keys.get_mut(key).and_then(|e| e.raw_mut()) else { return };
             if buf.len() < off + val.len() {
-                super::server::sds_reserve(buf, off + val.len() - buf.len());
+                super::admin::sds_reserve(buf, off + val.len() - buf.len());
                 buf.resize(off + val.len(), 0);
             }
             buf[off..off + val.len()].copy_from_slice(val);

@@ -73,9 +73,9 @@ impl Harness {
 }
 
 impl Drop for Harness {
-    /// CLIENT PAUSE sets a per-thread flag (see [`crate::db::set_expire_paused`]); tests that run later on the same
+    /// CLIENT PAUSE sets a per-thread flag (see [`crate::keyspace::db::set_expire_paused`]); tests that run later on the same
     /// test thread must not inherit it.
     fn drop(&mut self) {
-        crate::db::set_expire_paused(false);
+        crate::keyspace::db::set_expire_paused(false);
     }
 }

@@ -14,12 +14,12 @@ use super::shared::{delete_key, long_arg, positive_long_arg, range_long_arg, rem
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, NO_KEYS, ONE_KEY};
 use crate::blocking::{BlockKind, TimeoutReply};
 use crate::config::notify as nc;
-use crate::object::{StrRef, Value};
+use crate::keyspace::object::{StrRef, Value};
+use crate::keyspace::types::set::Set;
+use crate::keyspace::types::skiplist::cmp_elem;
+use crate::keyspace::types::zset::{LexRange, ScoreRange, ZAddFlags, ZAddOutcome, ZSet};
+use crate::keyspace::types::Thresholds;
 use crate::resp::reply::Reply;
-use crate::types::set::Set;
-use crate::types::skiplist::cmp_elem;
-use crate::types::zset::{LexRange, ScoreRange, ZAddFlags, ZAddOutcome, ZSet};
-use crate::types::Thresholds;
 use crate::util::parse_f64;
 
 pub static COMMANDS: &[Command] = &[
@@ -1286,7 +1286,7 @@ fn zmpop(ctx: &mut Ctx, args: Args) {
 /// client is re-run), else block on all of them.
 fn bzpop_generic(ctx: &mut Ctx, args: Args, keys: &[&[u8]], deadline_ms: i64, max: bool, count: i64, how: PopReply) {
     for &key in keys {
-        if !super::block::may_serve(ctx, key) {
+        if !super::blocking::may_serve(ctx, key) {
             continue;
         }
         match ctx.write_typed::<ZSet>(key) {
@@ -1298,12 +1298,12 @@ fn bzpop_generic(ctx: &mut Ctx, args: Args, keys: &[&[u8]], deadline_ms: i64, ma
             Ok(_) => {}
         }
     }
-    super::block::block(ctx, args, keys, deadline_ms, BlockKind::ZSet, TimeoutReply::NullArray);
+    super::blocking::block(ctx, args, keys, deadline_ms, BlockKind::ZSet, TimeoutReply::NullArray);
 }
 
 fn bzpop_minmax(ctx: &mut Ctx, args: Args, max: bool) {
     let last = args.len() - 1;
-    let Some(deadline_ms) = super::block::parse_timeout(ctx, args.get(last)) else { return };
+    let Some(deadline_ms) = super::blocking::parse_timeout(ctx, args.get(last)) else { return };
     let keys: Vec<&[u8]> = (1..last).map(|i| args.get(i)).collect();
     let how = PopReply { emit_key: true, nested: false, nil_when_empty: false };
     bzpop_generic(ctx, args, &keys, deadline_ms, max, -1, how);
@@ -1322,7 +1322,7 @@ fn bzpopmax(ctx: &mut Ctx, args: Args) {
 /// BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count]
 fn bzmpop(ctx: &mut Ctx, args: Args) {
     let Some((keys, max, count)) = parse_zmpop(ctx.reply(), args, 2) else { return };
-    let Some(deadline_ms) = super::block::parse_timeout(ctx, args.get(1)) else { return };
+    let Some(deadline_ms) = super::blocking::parse_timeout(ctx, args.get(1)) else { return };
     let keys: Vec<&[u8]> = keys.map(|i| args.get(i)).collect();
     let how = PopReply { emit_key: true, nested: true, nil_when_empty: true };
     bzpop_generic(ctx, args, &keys, deadline_ms, max, count, how);

@@ -12,8 +12,8 @@
 //! argument vector. Keys already expired are skipped. Tested by the unit tests below (the text of each type) and
 //! by the restart tests, which load such a base file back.
 
-use crate::db::Db;
-use crate::object::{StrRef, Value};
+use crate::keyspace::db::Db;
+use crate::keyspace::object::{StrRef, Value};
 use crate::resp::reply::encode_multibulk_into;
 use std::io::{self, Write};
 
@@ -129,7 +129,7 @@ fn emit_batches(out: &mut Vec<u8>, verb: &[u8], key: &[u8], items: &[Vec<u8>], g
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::object::Entry;
+    use crate::keyspace::object::Entry;
 
     #[test]
     fn strings_collections_and_ttls() {
@@ -139,8 +139,8 @@ mod tests {
         e.set_lru(0);
         db.insert(e);
         db.set_expire(b"t", i64::MAX - 1);
-        let mut l = crate::types::list::List::new();
-        let th = crate::types::Thresholds::default();
+        let mut l = crate::keyspace::types::list::List::new();
+        let th = crate::keyspace::types::Thresholds::default();
         for i in 0..70 {
             l.push(i.to_string().as_bytes(), false, &th);
         }

@@ -13,7 +13,7 @@
 //! Nothing here knows clients: the server hands in the databases, the config and the clock.
 
 use crate::config::Config;
-use crate::db::Db;
+use crate::keyspace::db::Db;
 use crate::persist::rdb;
 use crate::sys::process::{self, ExitStatus, Forked};
 use crate::{log_notice, log_warning};

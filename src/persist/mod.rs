@@ -5,7 +5,7 @@
 //! - [`rdb`]: RDB version 10 writer and loader for every type, DUMP/RESTORE payloads.
 //! - [`aof`]: the multi-part append-only file: manifest, file names, the loader's command reader, fsync.
 //!
-//! Nothing here knows clients or sockets: the writer walks [`crate::db::Db`] through read-only accessors and the
+//! Nothing here knows clients or sockets: the writer walks [`crate::keyspace::db::Db`] through read-only accessors and the
 //! loaders hand back data (entries, or command argument vectors) for the server to apply.
 
 pub mod aof;

@@ -1,5 +1,5 @@
 //! `FAILOVER` on a master (Redis 7.0's `failoverCommand` / `updateFailoverStatus` / `abortFailover`): the state
-//! and its decisions; the server does the I/O (`server/replication.rs`).
+//! and its decisions; the server does the I/O (`server/repl.rs`).
 //!
 //! ```text
 //!  FAILOVER [TO host port [FORCE]] [TIMEOUT ms]

@@ -230,7 +230,7 @@ pub struct Repl {
     pub cron_loops: u64,
     /// Keys a client (not our master) gave a TTL while we are a writable replica, each with a bit per database
     /// (the first 64) it was set in: the master will never send their DELs, so the replica expires them itself
-    /// (Redis's `slaveKeysWithExpire`; see [`crate::expire::expire_replica_keys`]).
+    /// (Redis's `slaveKeysWithExpire`; see [`crate::keyspace::expire::expire_replica_keys`]).
     pub keys_with_expire: std::collections::HashMap<Vec<u8>, u64>,
     /// `min-replicas-to-write` and `min-replicas-max-lag`, cached for the per-command check, and the replicas
     /// that count as good (online, acked within the lag); see [`refresh_good_replicas`].
@@ -418,7 +418,7 @@ pub fn unset_master(srv: &mut ServerState) {
     if srv.repl.master.take().is_none() {
         return;
     }
-    crate::db::set_expire_off(false);
+    crate::keyspace::db::set_expire_off(false);
     // Sub-replicas and a former master may continue our history under the old ID.
     shift_replid(srv);
     if srv.repl.backlog.is_none() {

@@ -120,7 +120,7 @@ fn check<H: ScriptHost>(
         return Err((Some(full_name), msg));
     }
     if oom_denies(st, run, cmd) {
-        return Err((Some(full_name), format!("-{}", crate::evict::OOM_ERR)));
+        return Err((Some(full_name), format!("-{}", crate::keyspace::evict::OOM_ERR)));
     }
     if cmd.has(flag::WRITE) {
         if let Some(r) = st.scripting.run.as_mut() {

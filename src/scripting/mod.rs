@@ -15,7 +15,7 @@
 //! ```
 //!
 //! # API (what EVAL uses and FCALL reuses)
-//! - [`ScriptHost`]: what a script needs from the server. The server implements it (`server/script.rs`: the
+//! - [`ScriptHost`]: what a script needs from the server. The server implements it (`server/scripting.rs`: the
 //!   command runs through `Server::call`, so ACL, statistics, MONITOR, SLOWLOG and propagation apply exactly as
 //!   for a client's command); [`crate::state::ServerState`] implements it too (`bare.rs`: commands straight
 //!   through their handlers) so the handler harness and the unit tests run scripts without sockets. The

@@ -45,7 +45,7 @@ pub fn prepare(
         && st.repl.link_state != crate::repl::LinkState::Connected
         && !st.config.stored_bool("replica-serve-stale-data");
     let obey = must_obey(caller);
-    let pre_oom = st.config.maxmemory != 0 && crate::evict::memory_to_free(st).is_some();
+    let pre_oom = st.config.maxmemory != 0 && crate::keyspace::evict::memory_to_free(st).is_some();
     if flags & script_flags::EVAL_COMPAT_MODE == 0 {
         if running_stale && flags & script_flags::ALLOW_STALE == 0 {
             reply.error(

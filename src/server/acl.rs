@@ -73,7 +73,7 @@ impl Server {
             Reason::Command => full_name.as_bytes().to_vec(),
             _ => args.get(d.pos).to_vec(),
         };
-        crate::command::acl_cmd::log_denial(
+        crate::command::acl::log_denial(
             &mut Ctx { client: c, srv: &mut self.state },
             d.reason,
             object,

@@ -59,7 +59,12 @@ fn unix_now() -> i64 {
 
 /// Writes a base file for `dbs` at `path` (through `temp-<name>` then rename is the caller's business): RDB
 /// with `aof-use-rdb-preamble`, commands otherwise. fsyncs before returning.
-fn write_base(path: &Path, dbs: &[crate::db::Db], cx: &engine::SaveContext, preamble: bool) -> std::io::Result<()> {
+fn write_base(
+    path: &Path,
+    dbs: &[crate::keyspace::db::Db],
+    cx: &engine::SaveContext,
+    preamble: bool,
+) -> std::io::Result<()> {
     let f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(path)?;
     let every =
         if cx.config.stored_bool("aof-rewrite-incremental-fsync") { crate::persist::rdb::AUTOSYNC_BYTES } else { 0 };
@@ -162,7 +167,7 @@ impl aof::LoadTarget for Replayer<'_> {
     fn end_of_file(&mut self) {
         // A MULTI that never reached EXEC is dropped with its queue (Redis uses a fresh fake client per file).
         if self.fake.multi.is_some() || self.fake.has(flags::MULTI) {
-            crate::command::tx::discard_transaction(&mut self.fake, &mut self.srv.state);
+            crate::command::multi::discard_transaction(&mut self.fake, &mut self.srv.state);
         }
     }
 

@@ -23,10 +23,10 @@
 //! Tested end to end by tests/replication_load.rs (every mode, against Redis and ferredis masters, disk and
 //! diskless transfers, aborted transfers, async loading, AOF restart).
 
-use super::persistence::{CountingReader, ProgressSink};
+use super::persist::{CountingReader, ProgressSink};
 use super::Server;
-use crate::db::Db;
 use crate::event_loop::EventLoop;
+use crate::keyspace::db::Db;
 use crate::persist::engine::{self, ChildKind};
 use crate::persist::rdb::{DbSink, LoadStats, RdbError};
 use crate::repl::replica::{MasterLink, PayloadReader, TempFile};
@@ -62,7 +62,7 @@ impl crate::persist::rdb::LoadSink for DelaySink<'_> {
         self.inner.finish()
     }
 
-    fn entry(&mut self, e: crate::object::Entry, expire_ms: Option<i64>) -> Result<(), String> {
+    fn entry(&mut self, e: crate::keyspace::object::Entry, expire_ms: Option<i64>) -> Result<(), String> {
         self.inner.entry(e, expire_ms)?;
         if self.key_delay_us != 0 {
             crate::util::debug_delay(self.key_delay_us);
@@ -195,7 +195,7 @@ impl Server {
             self.state.lazyfree.free_dbs(dbs);
         } else {
             drop(dbs);
-            crate::lazyfree::purge();
+            crate::keyspace::lazyfree::purge();
         }
     }
 

@@ -132,7 +132,7 @@ impl Server {
                 crate::repl::drain_feed(&mut self.state, running);
             }
             self.state.pause.set_shutdown(true);
-            crate::db::set_expire_paused(true);
+            crate::keyspace::db::set_expire_paused(true);
             log_notice!("Waiting for replicas before shutting down.");
             return false;
         }
@@ -223,7 +223,7 @@ impl Server {
         if was_initiated {
             self.state.pause.set_shutdown(false);
             let paused = self.state.pause.mode_at(crate::util::now_ms()) != PauseMode::Off;
-            crate::db::set_expire_paused(paused);
+            crate::keyspace::db::set_expire_paused(paused);
         }
     }
 

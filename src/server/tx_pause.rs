@@ -1,6 +1,6 @@
 //! The dispatcher's transaction and CLIENT PAUSE hooks, kept apart from the network code in `server.rs`.
 //!
-//! - MULTI: commands of a client in MULTI are queued by [`crate::command::tx::queue_hook`]; EXEC runs each queued
+//! - MULTI: commands of a client in MULTI are queued by [`crate::command::multi::queue_hook`]; EXEC runs each queued
 //!   command through [`Server::call`] (commandstats, slowlog, MONITOR per command, then EXEC itself).
 //! - CLIENT PAUSE: a command the pause holds back is not run; the client gets the POSTPONED flag, its input stays
 //!   buffered and unparsed, and it joins `PauseTracker::postponed`. Before each sleep the server lifts an expired
@@ -38,7 +38,7 @@ impl Server {
     ) -> bool {
         if self.state.pause.mode != PauseMode::Off || self.state.pause.writes_held() {
             let mut f = cmd.flags;
-            if command::tx::is_exec(cmd) {
+            if command::multi::is_exec(cmd) {
                 f |= c.multi.as_ref().map_or(0, |m| m.cmd_flags);
             }
             if self.state.pause.defers(f & (flag::WRITE | flag::MAY_REPLICATE) != 0, self.state.now_ms) {
@@ -49,14 +49,14 @@ impl Server {
                 return true;
             }
         }
-        if c.has(flags::MULTI) && command::tx::queue_hook(c, &self.state, cmd, full_name, args) {
+        if c.has(flags::MULTI) && command::multi::queue_hook(c, &self.state, cmd, full_name, args) {
             c.last_cmd = full_name;
             if !c.reply.error_prefixes.is_empty() {
                 self.count_rejected(c, full_name);
             }
             return true;
         }
-        if command::tx::is_exec(cmd) {
+        if command::multi::is_exec(cmd) {
             self.call_with(c, cmd, full_name, args, start_us, super::CallMode::Call, |s, c| s.exec_queued(c));
             return true;
         }
@@ -65,7 +65,7 @@ impl Server {
 
     /// EXEC's body: every queued command through the full call path.
     fn exec_queued(&mut self, c: &mut ClientState) {
-        let Some(run) = command::tx::exec_prepare(&mut Ctx { client: c, srv: &mut self.state }) else { return };
+        let Some(run) = command::multi::exec_prepare(&mut Ctx { client: c, srv: &mut self.state }) else { return };
         for q in &run.queue {
             let t = crate::util::now_us();
             // Permissions may have changed since the command was queued (Redis's execCommand).
@@ -76,7 +76,7 @@ impl Server {
             }
             self.call(c, q.cmd, q.full_name, run.args.args(q), t);
         }
-        command::tx::exec_finish(&mut Ctx { client: c, srv: &mut self.state }, run);
+        command::multi::exec_finish(&mut Ctx { client: c, srv: &mut self.state }, run);
     }
 
     /// A client is going away: drop its watches and its place among postponed clients.

@@ -12,7 +12,7 @@
 //! Tested by the unit test below (a mapped buffer keeps its contents and shows no error) and by the crash tests,
 //! whose reports end with the test's verdict.
 
-use super::crash::SigWriter;
+use super::fatal::SigWriter;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const PAGE: usize = 4096;

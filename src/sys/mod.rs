@@ -72,7 +72,7 @@ pub mod epoll;
 ))]
 pub mod kqueue;
 
-pub mod crash;
+pub mod fatal;
 #[cfg(target_arch = "x86_64")]
 pub mod memmove;
 #[cfg(target_os = "linux")]

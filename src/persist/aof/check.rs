@@ -640,7 +640,7 @@ pub fn main_with_args(args: &[Vec<u8>]) -> i32 {
             fn select_db(&mut self, _db: u64, _offset: u64) -> Result<(), String> {
                 Ok(())
             }
-            fn entry(&mut self, _e: crate::object::Entry, _expire_ms: Option<i64>) -> Result<(), String> {
+            fn entry(&mut self, _e: crate::keyspace::object::Entry, _expire_ms: Option<i64>) -> Result<(), String> {
                 Ok(())
             }
             fn finish(&mut self) -> Result<(), String> {

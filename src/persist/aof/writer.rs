@@ -194,7 +194,7 @@ impl Drop for Bio {
 
 fn bio_main(shared: &BioShared) {
     // The watchdog's SIGALRM is for the event loop's thread (its backtrace is the point), as Redis's bio threads.
-    crate::sys::crash::block_alarm_in_this_thread();
+    crate::sys::fatal::block_alarm_in_this_thread();
     loop {
         let job = {
             let mut st = shared.lock();

@@ -13,8 +13,8 @@
 //!
 //! Tests: hand-built byte images in `tests.rs` (each encoding, bad bounds, wrong prevlen/tail/count).
 
-use crate::object::StrRef;
-use crate::types::listpack::{Listpack, LpInput};
+use crate::keyspace::object::StrRef;
+use crate::keyspace::types::listpack::{Listpack, LpInput};
 use std::collections::HashSet;
 
 const ZL_HEADER: usize = 10;
@@ -120,7 +120,7 @@ pub(super) fn ziplist_to_listpack(zl: &[u8], pairs: bool) -> Option<Listpack> {
     let mut seen: HashSet<Vec<u8>> = HashSet::new();
     let mut i = 0usize;
     let n = ziplist_for_each(zl, |e| {
-        if pairs && i % 2 == 0 && !seen.insert(crate::types::listpack::entry_to_vec(e)) {
+        if pairs && i % 2 == 0 && !seen.insert(crate::keyspace::types::listpack::entry_to_vec(e)) {
             return false;
         }
         i += 1;

@@ -199,7 +199,7 @@ pub struct LoadOptions {
     pub now_ms: i64,
     /// Drop keys whose expire time has passed (what a master does; replicas and AOF preambles keep them).
     pub drop_expired: bool,
-    pub thresholds: crate::types::Thresholds,
+    pub thresholds: crate::keyspace::types::Thresholds,
     /// `maxmemory-policy` is an LFU one: FREQ sets the counter, and new entries start with the LFU init value.
     pub lfu: bool,
     /// The LRU clock, for IDLE and for the LRU field of new entries.
@@ -218,7 +218,7 @@ impl Default for LoadOptions {
             checksum: true,
             now_ms: 0,
             drop_expired: true,
-            thresholds: crate::types::Thresholds::default(),
+            thresholds: crate::keyspace::types::Thresholds::default(),
             lfu: false,
             lru_clock: 0,
             sanitize: false,

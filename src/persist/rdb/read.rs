@@ -10,20 +10,20 @@
 //! inconsistency is an [`RdbError`] naming the offset, never a panic.
 
 use super::{legacy, op, LoadOptions, LoadStats, RdbError};
-use crate::db::Db;
-use crate::dict::{Dict, HashedKey};
-use crate::object::{Entry, StrRef, Value, EMBSTR_SIZE_LIMIT, LRU_MASK};
+use crate::keyspace::db::Db;
+use crate::keyspace::dict::{Dict, HashedKey};
+use crate::keyspace::object::{Entry, StrRef, Value, EMBSTR_SIZE_LIMIT, LRU_MASK};
+use crate::keyspace::types::hash::{Hash, HashPair};
+use crate::keyspace::types::intset::IntSet;
+use crate::keyspace::types::list::List;
+use crate::keyspace::types::listpack::Listpack;
+use crate::keyspace::types::quicklist::{clamp_fill, node_fits, Quicklist};
+use crate::keyspace::types::set::Set;
+use crate::keyspace::types::skiplist::{cmp_elem, SkipList};
+use crate::keyspace::types::zset::{ZEntry, ZSet, ZSkip, LISTPACK_SAFETY_BYTES};
+use crate::keyspace::types::{SmallBytes, Thresholds};
 use crate::persist::crc64::crc64;
 use crate::persist::lzf;
-use crate::types::hash::{Hash, HashPair};
-use crate::types::intset::IntSet;
-use crate::types::list::List;
-use crate::types::listpack::Listpack;
-use crate::types::quicklist::{clamp_fill, node_fits, Quicklist};
-use crate::types::set::Set;
-use crate::types::skiplist::{cmp_elem, SkipList};
-use crate::types::zset::{ZEntry, ZSet, ZSkip, LISTPACK_SAFETY_BYTES};
-use crate::types::{SmallBytes, Thresholds};
 use crate::util::{itoa_buf, parse_f64, parse_i64};
 use std::collections::{HashSet, VecDeque};
 use std::io::{self, BufRead};
@@ -302,7 +302,7 @@ impl<'r> Src<'r> {
 /// Finishes a resize the last insert started. Loading is not latency-bound (Redis loads synchronously too), and
 /// with the migration done at once inserts probe one table instead of two for the rest of the growth step.
 #[inline]
-fn finish_resize<E: crate::dict::DictEntry>(d: &mut Dict<E>) {
+fn finish_resize<E: crate::keyspace::dict::DictEntry>(d: &mut Dict<E>) {
     d.finish_rehash_now();
 }
 
@@ -342,7 +342,7 @@ fn listpack_blob(b: &[u8], pairs: bool, deep: bool) -> Option<Listpack> {
     if deep && pairs {
         let mut seen = HashSet::with_capacity(n / 2);
         for (k, _) in lp.pairs() {
-            if !seen.insert(crate::types::listpack::entry_to_vec(k)) {
+            if !seen.insert(crate::keyspace::types::listpack::entry_to_vec(k)) {
                 return None;
             }
         }
@@ -350,7 +350,7 @@ fn listpack_blob(b: &[u8], pairs: bool, deep: bool) -> Option<Listpack> {
     if !noncanonical {
         return Some(lp);
     }
-    let items: Vec<Vec<u8>> = lp.iter().map(crate::types::listpack::entry_to_vec).collect();
+    let items: Vec<Vec<u8>> = lp.iter().map(crate::keyspace::types::listpack::entry_to_vec).collect();
     Some(Listpack::from_items(items.iter().map(|v| v.as_slice())))
 }
 
@@ -775,11 +775,11 @@ pub fn apply_lru_lfu(
     if lfu {
         match freq {
             Some(f) => {
-                e.set_lru((crate::object::lfu_minutes(now_ms) << 8) | f as u32);
+                e.set_lru((crate::keyspace::object::lfu_minutes(now_ms) << 8) | f as u32);
                 true
             }
             None => {
-                e.set_lru(crate::object::lfu_init(now_ms));
+                e.set_lru(crate::keyspace::object::lfu_init(now_ms));
                 false
             }
         }

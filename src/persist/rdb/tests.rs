@@ -2,13 +2,13 @@
 
 use super::read::apply_lru_lfu;
 use super::*;
-use crate::db::Db;
-use crate::object::{Encoding, Entry, StrRef, Value};
-use crate::types::hash::Hash;
-use crate::types::list::List;
-use crate::types::set::Set;
-use crate::types::zset::{ZAddFlags, ZSet};
-use crate::types::Thresholds;
+use crate::keyspace::db::Db;
+use crate::keyspace::object::{Encoding, Entry, StrRef, Value};
+use crate::keyspace::types::hash::Hash;
+use crate::keyspace::types::list::List;
+use crate::keyspace::types::set::Set;
+use crate::keyspace::types::zset::{ZAddFlags, ZSet};
+use crate::keyspace::types::Thresholds;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -249,7 +249,7 @@ fn lru_and_lfu_stamps() {
     let now = 90 * 60_000;
     let mut db = Db::new(0);
     let mut e = Entry::new_string(b"f", b"1");
-    e.set_lru((crate::object::lfu_minutes(now) << 8) | 200);
+    e.set_lru((crate::keyspace::object::lfu_minutes(now) << 8) | 200);
     db.insert(e);
     let mut out = Vec::new();
     write_rdb(
@@ -261,17 +261,17 @@ fn lru_and_lfu_stamps() {
     .unwrap();
     let lo = LoadOptions { lfu: true, now_ms: now + 120_000, ..keep_all() };
     let (back, _) = load(&out, &lo).unwrap();
-    assert_eq!(back[0].keys.get(b"f").unwrap().lru(), (crate::object::lfu_minutes(now + 120_000) << 8) | 200);
+    assert_eq!(back[0].keys.get(b"f").unwrap().lru(), (crate::keyspace::object::lfu_minutes(now + 120_000) << 8) | 200);
     // No stamp: LFU policy gives the init value, LRU the clock.
     let (back, _) = load(&save(std::slice::from_ref(&db), &SaveOptions::default()), &lo).unwrap();
-    assert_eq!(back[0].keys.get(b"f").unwrap().lru() & 255, crate::object::LFU_INIT_VAL);
+    assert_eq!(back[0].keys.get(b"f").unwrap().lru() & 255, crate::keyspace::object::LFU_INIT_VAL);
     // apply_lru_lfu underflow wraps like Redis.
     let mut e = Entry::new_string(b"x", b"1");
     assert!(apply_lru_lfu(&mut e, false, None, Some(20), 10, 0));
     assert_eq!(e.lru(), LRU_MASK_TEST - 10);
 }
 
-const LRU_MASK_TEST: u32 = crate::object::LRU_MASK;
+const LRU_MASK_TEST: u32 = crate::keyspace::object::LRU_MASK;
 
 #[test]
 fn truncations_and_corruptions_error_without_panicking() {
@@ -710,7 +710,7 @@ fn unsupported_types_and_opcodes() {
 fn sanitize_catches_listpack_duplicates() {
     let th = Thresholds::default();
     // A hash listpack with field "a" twice (as a DUMP payload).
-    let lp = crate::types::listpack::Listpack::from_items([&b"a"[..], b"1", b"a", b"2"]);
+    let lp = crate::keyspace::types::listpack::Listpack::from_items([&b"a"[..], b"1", b"a", b"2"]);
     let mut p = vec![16u8];
     let mut s = Vec::new();
     rdb_str(&mut s, lp.as_bytes());

@@ -9,11 +9,11 @@
 //! the first one).
 
 use super::{op, KeyStamp, SaveOptions, RDB_VERSION};
-use crate::db::Db;
-use crate::object::{Entry, StrRef, Value, LRU_MASK};
+use crate::keyspace::db::Db;
+use crate::keyspace::object::{Entry, StrRef, Value, LRU_MASK};
+use crate::keyspace::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 use crate::persist::crc64::crc64;
 use crate::persist::lzf::Compressor;
-use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 use crate::util::{itoa_buf, parse_i64};
 use std::cell::RefCell;
 use std::io::{self, Write};
@@ -267,7 +267,7 @@ impl<S: Spill> Enc<S> {
                 self.len(idle);
             }
             KeyStamp::Lfu => {
-                let c = crate::object::lfu_decayed_counter(e.lru(), decay, now_ms);
+                let c = crate::keyspace::object::lfu_decayed_counter(e.lru(), decay, now_ms);
                 self.byte(op::FREQ);
                 self.byte(c.min(255) as u8);
             }

@@ -1,0 +1,674 @@
+//! Server commands: TIME, LASTSAVE, SAVE, BGSAVE, BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG, and the MEMORY table
+//! (its handlers are in `memory.rs`).
+
+use super::shared::{err_unknown_subcommand, reply_help};
+use super::{flag, memory, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE};
+use crate::keyspace::object::Entry;
+use crate::net::client::flags as cf;
+use crate::resp::reply::Reply;
+use crate::state::Action;
+use crate::util::parse_i64;
+
+const SERVER: Command = Command { group: Group::Server, ..BASE };
+const KEY_AT_2: KeySpec = KeySpec { first: 2, last: 2, step: 1 };
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        name: "time",
+        arity: 1,
+        flags: flag::LOADING | flag::STALE | flag::FAST,
+        acl: "fast",
+        since: "2.6.0",
+        summary: "Return the current server time",
+        handler: time,
+        tips: "nondeterministic_output",
+        ..SERVER
+    },
+    Command {
+        name: "lastsave",
+        arity: 1,
+        flags: flag::LOADING | flag::STALE | flag::FAST,
+        acl: "admin fast dangerous",
+        summary: "Get the UNIX time stamp of the last successful save to disk",
+        handler: lastsave,
+        tips: "nondeterministic_output",
+        ..SERVER
+    },
+    Command {
+        name: "save",
+        arity: 1,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING | flag::NO_MULTI,
+        acl: "admin slow dangerous",
+        since: "1.0.0",
+        summary: "Synchronously save the dataset to disk",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        handler: save,
+        ..SERVER
+    },
+    Command {
+        name: "bgsave",
+        arity: -1,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING,
+        acl: "admin slow dangerous",
+        since: "1.0.0",
+        summary: "Asynchronously save the dataset to disk",
+        syntax: "[SCHEDULE]{@3.2.2}",
+        history: &[("3.2.2", "Added the `SCHEDULE` option.")],
+        handler: bgsave,
+        ..SERVER
+    },
+    Command {
+        name: "bgrewriteaof",
+        arity: 1,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING,
+        acl: "admin slow dangerous",
+        since: "1.0.0",
+        summary: "Asynchronously rewrite the append-only file",
+        handler: bgrewriteaof,
+        ..SERVER
+    },
+    Command {
+        name: "shutdown",
+        arity: -1,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::NO_MULTI | flag::ALLOW_BUSY,
+        acl: "admin slow dangerous",
+        summary: "Synchronously save the dataset to disk and then shut down the server",
+        complexity:
+            "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        syntax: "[NOSAVE | SAVE] [NOW]{@7.0.0} [FORCE]{@7.0.0} [ABORT]{@7.0.0}",
+        handler: shutdown,
+        ..SERVER
+    },
+    Command {
+        name: "monitor",
+        arity: 1,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        acl: "admin slow dangerous",
+        since: "1.0.0",
+        summary: "Listen for all requests received by the server in real time",
+        complexity: "",
+        handler: monitor,
+        ..SERVER
+    },
+    Command {
+        name: "slowlog",
+        arity: -2,
+        acl: "slow",
+        since: "2.2.12",
+        summary: "A container for slow log commands",
+        complexity: "Depends on subcommand.",
+        handler: slowlog_container,
+        subcommands: SLOWLOG_SUBCOMMANDS,
+        ..SERVER
+    },
+    Command {
+        name: "memory",
+        arity: -2,
+        acl: "slow",
+        since: "4.0.0",
+        summary: "A container for memory diagnostics commands",
+        complexity: "Depends on subcommand.",
+        handler: memory::memory_container,
+        subcommands: MEMORY_SUBCOMMANDS,
+        ..SERVER
+    },
+];
+
+const SLOWLOG_SUB: Command = Command {
+    flags: flag::ADMIN | flag::LOADING | flag::STALE,
+    acl: "admin slow dangerous",
+    since: "2.2.12",
+    ..SERVER
+};
+
+static SLOWLOG_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "get",
+        arity: -2,
+        summary: "Get the slow log's entries",
+        complexity: "O(N) where N is the number of entries returned",
+        syntax: "[count]",
+        handler: slowlog_get,
+        tips: "request_policy:all_nodes nondeterministic_output",
+        ..SLOWLOG_SUB
+    },
+    Command {
+        name: "len",
+        arity: 2,
+        summary: "Get the slow log's length",
+        handler: slowlog_len,
+        tips: "request_policy:all_nodes response_policy:agg_sum nondeterministic_output",
+        ..SLOWLOG_SUB
+    },
+    Command {
+        name: "reset",
+        arity: 2,
+        summary: "Clear all entries from the slow log",
+        complexity: "O(N) where N is the number of entries in the slowlog",
+        handler: slowlog_reset,
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+        ..SLOWLOG_SUB
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE,
+        acl: "slow",
+        since: "6.2.0",
+        summary: "Show helpful text about the different subcommands",
+        handler: slowlog_help,
+        ..SLOWLOG_SUB
+    },
+];
+
+const MEMORY_SUB: Command = Command {
+    since: "4.0.0",
+    tips: "nondeterministic_output request_policy:all_shards response_policy:special",
+    ..SERVER
+};
+
+static MEMORY_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "doctor",
+        arity: 2,
+        acl: "slow",
+        summary: "Outputs memory problems report",
+        handler: memory::memory_doctor,
+        ..MEMORY_SUB
+    },
+    Command {
+        name: "malloc-stats",
+        arity: 2,
+        acl: "slow",
+        summary: "Show allocator internal stats",
+        complexity: "Depends on how much memory is allocated, could be slow",
+        handler: memory::memory_malloc_stats,
+        ..MEMORY_SUB
+    },
+    Command {
+        name: "purge",
+        arity: 2,
+        acl: "slow",
+        summary: "Ask the allocator to release memory",
+        complexity: "Depends on how much memory is allocated, could be slow",
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        handler: memory::memory_purge,
+        ..MEMORY_SUB
+    },
+    Command {
+        name: "stats",
+        arity: 2,
+        acl: "slow",
+        summary: "Show memory usage details",
+        handler: memory::memory_stats,
+        ..MEMORY_SUB
+    },
+    Command {
+        name: "usage",
+        arity: -3,
+        flags: flag::READONLY,
+        acl: "read slow",
+        keys: KEY_AT_2,
+        key_specs: &[KeySpecDef::at(2, "RO")],
+        since: "4.0.0",
+        summary: "Estimate the memory usage of a key",
+        complexity: "O(N) where N is the number of samples.",
+        syntax: "key [SAMPLES count]",
+        handler: memory::memory_usage,
+        ..SERVER
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE,
+        acl: "slow",
+        since: "4.0.0",
+        summary: "Show helpful text about the different subcommands",
+        handler: memory::memory_help,
+        ..SERVER
+    },
+];
+
+/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`, the error commands give
+/// when a subcommand they parse themselves is unknown or has the wrong argument count.
+pub(crate) fn err_subcommand_syntax(r: &mut Reply, cmd: &str, sub: &[u8]) {
+    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+    r.error(&format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
+        cmd.to_ascii_uppercase()
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// TIME LASTSAVE SHUTDOWN MONITOR
+
+/// TIME
+fn time(ctx: &mut Ctx, _args: Args) {
+    let us = crate::util::now_us();
+    let r = ctx.reply();
+    r.array(2);
+    r.bulk_int(us / 1_000_000);
+    r.bulk_int(us % 1_000_000);
+}
+
+/// LASTSAVE
+fn lastsave(ctx: &mut Ctx, _args: Args) {
+    let t = ctx.srv.lastsave_s;
+    ctx.reply().int(t);
+}
+
+/// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
+///
+/// Redis's `shutdownCommand`: the caller blocks and the event loop performs `Action::Shutdown`. On success no reply
+/// comes: the process exits under the connection, at once or, with lagging replicas and no NOW, once they caught
+/// up or `shutdown-timeout` passed. A failed shutdown (or an aborted wait) answers every client blocked in
+/// SHUTDOWN with an error. ABORT cancels a wait, or a SIGTERM/SIGINT the cron has not acted on yet.
+fn shutdown(ctx: &mut Ctx, args: Args) {
+    let mut flags = crate::state::ShutdownFlags::default();
+    let mut abort = false;
+    for i in 1..args.len() {
+        if args.is(i, "nosave") {
+            flags.nosave = true;
+        } else if args.is(i, "save") {
+            flags.save = true;
+        } else if args.is(i, "now") {
+            flags.now = true;
+        } else if args.is(i, "force") {
+            flags.force = true;
+        } else if args.is(i, "abort") {
+            abort = true;
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+    }
+    if (abort && flags != crate::state::ShutdownFlags::default()) || (flags.nosave && flags.save) {
+        ctx.reply().err_syntax();
+        return;
+    }
+    if abort {
+        // A signal not acted on yet is simply forgotten; a wait for replicas is cancelled by the event loop, which
+        // answers the clients blocked in SHUTDOWN.
+        let initiated = ctx.srv.shutdown.initiated();
+        let signalled = crate::server::cancel_signal_shutdown();
+        if initiated {
+            ctx.srv.actions.push(Action::AbortShutdown);
+        }
+        if initiated || signalled {
+            crate::log_notice!("Shutdown manually aborted.");
+            ctx.reply().ok();
+        } else {
+            ctx.reply().error("ERR No shutdown in progress.");
+        }
+        return;
+    }
+    if !flags.now && ctx.client.has(cf::DENY_BLOCKING) {
+        ctx.reply().error("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
+        return;
+    }
+    // While a busy script lets clients in, only SHUTDOWN NOSAVE may stop the server.
+    if !flags.nosave && ctx.srv.scripting.is_timedout() {
+        let msg = ctx.srv.scripting.busy_error();
+        ctx.reply().error(msg);
+        return;
+    }
+    ctx.srv.actions.push(Action::Shutdown(flags));
+}
+
+/// SAVE
+fn save(ctx: &mut Ctx, _args: Args) {
+    if ctx.srv.persist.child_kind() == Some(crate::persist::engine::ChildKind::Rdb) {
+        ctx.reply().error("ERR Background save already in progress");
+        return;
+    }
+    // Counted when it starts, saved or not (FLUSHALL's and SHUTDOWN's saves are not counted), as Redis.
+    ctx.srv.persist.stats.rdb_saves += 1;
+    if ctx.srv.save_now() {
+        ctx.reply().ok();
+    } else {
+        ctx.reply().error("ERR");
+    }
+}
+
+/// BGSAVE [SCHEDULE]
+fn bgsave(ctx: &mut Ctx, args: Args) {
+    let schedule = match args.len() {
+        1 => false,
+        2 if args.is(1, "schedule") => true,
+        _ => {
+            ctx.reply().err_syntax();
+            return;
+        }
+    };
+    // Inside EXEC the fork waits for the transaction to end, as in Redis.
+    let in_exec = ctx.client.has(cf::MULTI);
+    match ctx.srv.persist.child_kind() {
+        Some(crate::persist::engine::ChildKind::Rdb) => ctx.reply().error("ERR Background save already in progress"),
+        Some(_) if !(schedule || in_exec) => ctx.reply().error(
+            "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to \
+             schedule a BGSAVE whenever possible.",
+        ),
+        Some(_) => {
+            ctx.srv.persist.bgsave_scheduled = true;
+            ctx.reply().simple("Background saving scheduled");
+        }
+        None if in_exec => {
+            ctx.srv.persist.bgsave_scheduled = true;
+            ctx.reply().simple("Background saving scheduled");
+        }
+        None => match ctx.srv.start_bgsave() {
+            Ok(_) => ctx.reply().simple("Background saving started"),
+            Err(_) => ctx.reply().error("ERR"),
+        },
+    }
+}
+
+/// BGREWRITEAOF
+fn bgrewriteaof(ctx: &mut Ctx, _args: Args) {
+    match ctx.srv.persist.child_kind() {
+        Some(crate::persist::engine::ChildKind::Aof) => {
+            ctx.reply().error("ERR Background append only file rewriting already in progress")
+        }
+        Some(_) => {
+            ctx.srv.persist.aof_rewrite_scheduled = true;
+            ctx.srv.persist.stats.aof_rewrites_consecutive_failures = 0;
+            ctx.reply().simple("Background append only file rewriting scheduled");
+        }
+        None => {
+            // The server forks right after this command (after EXEC when queued): it owns the AOF files the
+            // rewrite switches. The scheduled flag makes a second BGREWRITEAOF in the same EXEC a no-op.
+            ctx.srv.persist.aof_rewrite_scheduled = true;
+            ctx.srv.actions.push(Action::StartAofRewrite);
+            ctx.reply().simple("Background append only file rewriting started");
+        }
+    }
+}
+
+/// MONITOR
+fn monitor(ctx: &mut Ctx, _args: Args) {
+    // A client that expects one reply per command (inside EXEC) cannot turn into a feed.
+    if ctx.client.has(cf::DENY_BLOCKING) {
+        ctx.reply().error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+        return;
+    }
+    if ctx.client.has(cf::MONITOR) {
+        return;
+    }
+    ctx.client.flags |= cf::MONITOR;
+    let id = ctx.client.id;
+    ctx.srv.monitors.push(id);
+    ctx.reply().ok();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// SLOWLOG (entries in `srv.slowlog` are kept newest first)
+
+fn slowlog_container(ctx: &mut Ctx, args: Args) {
+    let sub = if args.len() > 1 { args.get(1) } else { b"" };
+    err_unknown_subcommand(ctx.reply(), "slowlog", sub);
+}
+
+/// SLOWLOG GET [count]
+fn slowlog_get(ctx: &mut Ctx, args: Args) {
+    if args.len() > 3 {
+        err_subcommand_syntax(ctx.reply(), "slowlog", args.get(1));
+        return;
+    }
+    let len = ctx.srv.slowlog.len();
+    let mut count = 10usize;
+    if args.len() == 3 {
+        match parse_i64(args.get(2)) {
+            Some(-1) => count = len,
+            Some(n) if n >= 0 => count = usize::try_from(n).unwrap_or(usize::MAX),
+            _ => {
+                ctx.reply().error("ERR count should be greater than or equal to -1");
+                return;
+            }
+        }
+    }
+    let count = count.min(len);
+    let Ctx { client, srv } = ctx;
+    let r = &mut client.reply;
+    r.array(count);
+    for e in srv.slowlog.iter().take(count) {
+        r.array(6);
+        r.int(e.id as i64);
+        r.int(e.time_s);
+        r.int(e.duration_us as i64);
+        r.array(e.argv.len());
+        for a in &e.argv {
+            r.bulk(a);
+        }
+        r.bulk(e.peer.as_bytes());
+        r.bulk(&e.name);
+    }
+}
+
+/// SLOWLOG LEN
+fn slowlog_len(ctx: &mut Ctx, _args: Args) {
+    let n = ctx.srv.slowlog.len();
+    ctx.reply().int(n as i64);
+}
+
+/// SLOWLOG RESET
+fn slowlog_reset(ctx: &mut Ctx, _args: Args) {
+    ctx.srv.slowlog.clear();
+    ctx.reply().ok();
+}
+
+/// SLOWLOG HELP
+fn slowlog_help(ctx: &mut Ctx, _args: Args) {
+    reply_help(
+        ctx.reply(),
+        "slowlog",
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// MEMORY
+
+/// The size class jemalloc serves a request of `n` bytes from: 8, 16, then four classes per power of two
+/// (spaced at least 16 apart).
+pub(crate) fn jemalloc_size(n: usize) -> usize {
+    if n <= 8 {
+        return 8;
+    }
+    if n <= 16 {
+        return 16;
+    }
+    let k = usize::BITS - (n - 1).leading_zeros() - 1; // 2^k < n <= 2^(k+1)
+    let spacing = (1usize << k.saturating_sub(2)).max(16);
+    n.div_ceil(spacing) * spacing
+}
+
+/// Header bytes of an sds string able to hold `len` bytes (the 1-byte `sdshdr5` aside).
+pub(crate) fn sds_hdr(len: usize) -> usize {
+    if len < 1 << 8 {
+        3
+    } else if len < 1 << 16 {
+        5
+    } else if (len as u64) < 1 << 32 {
+        9
+    } else {
+        17
+    }
+}
+
+/// The allocated length (`sdsalloc`) Redis would have for a raw string value we hold with `len` bytes in a buffer of
+/// capacity `cap`. Our buffers mirror Redis's growth (see [`sds_reserve`]), so `cap > len` is Redis's figure. A
+/// tight buffer is a fresh sds: `sdshdr5` under 32 bytes (no spare room), else the allocator's spare room, which
+/// SET trims away when it exceeds a tenth of the length.
+pub(crate) fn sds_alloc(len: usize, cap: usize) -> usize {
+    if cap > len || (len < 32 && len > 0) {
+        return cap.max(len);
+    }
+    if len == 0 {
+        // An empty sds never uses the 1-byte header: it gets the allocator's minimum, 4 usable bytes.
+        return jemalloc_size(3 + 1) - 3 - 1;
+    }
+    let hdr = sds_hdr(len);
+    let alloc = jemalloc_size(hdr + len + 1) - hdr - 1;
+    if alloc - len > len / 10 {
+        len
+    } else {
+        alloc
+    }
+}
+
+/// Gives a `raw` entry's buffer at least `cap` bytes of capacity, so a copied value keeps the sds allocation
+/// Redis would have for it.
+pub(crate) fn set_raw_capacity(e: &mut Entry, cap: usize) {
+    if e.raw_capacity().is_none() {
+        return;
+    }
+    if let Some(buf) = e.raw_mut() {
+        if cap > buf.capacity() {
+            let len = buf.len();
+            buf.reserve_exact(cap - len);
+        }
+    }
+}
+
+/// The allocation `sdsnewlen` gives a copy of a `len`-byte string (Redis's `dupStringObject` of a raw value).
+pub(crate) fn sds_new_alloc(len: usize) -> usize {
+    if len < 32 {
+        return len;
+    }
+    let hdr = sds_hdr(len);
+    jemalloc_size(hdr + len + 1) - hdr - 1
+}
+
+/// Makes room for `add` more bytes the way Redis's `sdsMakeRoomFor` does (double up to 1MB, then +1MB, rounded up
+/// to the allocator's size class), so that the buffer's capacity tracks what Redis would allocate.
+pub(crate) fn sds_reserve(buf: &mut Vec<u8>, add: usize) {
+    let len = buf.len();
+    let alloc = sds_alloc(len, buf.capacity());
+    let target = if alloc - len >= add {
+        alloc
+    } else {
+        let mut newlen = len + add;
+        if newlen < 1 << 20 {
+            newlen *= 2;
+        } else {
+            newlen += 1 << 20;
+        }
+        let hdr = sds_hdr(newlen);
+        let type_max = match hdr {
+            3 => 255,
+            5 => 65535,
+            9 => u32::MAX as usize,
+            _ => usize::MAX,
+        };
+        (jemalloc_size(hdr + newlen + 1) - hdr - 1).min(type_max)
+    };
+    if target > buf.capacity() {
+        buf.reserve_exact(target - len);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::test_support::Harness;
+    use crate::state::SlowlogEntry;
+
+    #[test]
+    fn time_lastsave_monitor() {
+        let mut h = Harness::new();
+        assert!(h.run(&["time"]).starts_with("*2\r\n$10\r\n"));
+        assert_eq!(h.run(&["lastsave"]), format!(":{}\r\n", h.srv.lastsave_s));
+        assert_eq!(h.run(&["monitor"]), "+OK\r\n");
+        assert_eq!(h.srv.monitors, vec![7]);
+        assert_eq!(h.run(&["monitor"]), "");
+        assert_eq!(h.run(&["reset"]), "+RESET\r\n");
+        assert!(h.srv.monitors.is_empty());
+    }
+
+    #[test]
+    fn shutdown_flags() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["shutdown", "foo"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["shutdown", "nosave", "save"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["shutdown", "abort", "now"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["shutdown", "abort"]), "-ERR No shutdown in progress.\r\n");
+        assert!(h.srv.actions.is_empty());
+        assert_eq!(h.run(&["shutdown", "nosave", "now"]), "");
+        let flags = crate::state::ShutdownFlags { nosave: true, now: true, ..Default::default() };
+        assert_eq!(h.srv.actions, vec![Action::Shutdown(flags)]);
+        h.srv.actions.clear();
+        // A shutdown waiting for replicas: ABORT answers at once, the event loop cancels the wait.
+        h.srv.shutdown.deadline_ms = 1;
+        assert_eq!(h.run(&["shutdown", "abort"]), "+OK\r\n");
+        assert_eq!(h.srv.actions, vec![Action::AbortShutdown]);
+        // Blocking is refused where a client may not block (Redis: module contexts), unless NOW.
+        h.srv.actions.clear();
+        h.client.flags |= cf::DENY_BLOCKING;
+        assert_eq!(
+            h.run(&["shutdown"]),
+            "-ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client\r\n"
+        );
+        assert_eq!(h.run(&["shutdown", "now"]), "");
+        assert_eq!(
+            h.srv.actions,
+            vec![Action::Shutdown(crate::state::ShutdownFlags { now: true, ..Default::default() })]
+        );
+    }
+
+    #[test]
+    fn shutdown_flags_of_the_signal_directives() {
+        use crate::state::ShutdownFlags;
+        assert_eq!(ShutdownFlags::from_config("default"), ShutdownFlags::default());
+        let f = ShutdownFlags::from_config("save now force");
+        assert_eq!(f, ShutdownFlags { save: true, now: true, force: true, nosave: false });
+        assert!(ShutdownFlags::from_config("nosave").nosave);
+    }
+
+    #[test]
+    fn slowlog_commands() {
+        let mut h = Harness::new();
+        for id in 0..3u64 {
+            h.srv.slowlog.push_front(SlowlogEntry {
+                id,
+                time_s: 1000 + id as i64,
+                duration_us: 5,
+                argv: vec![b"set".to_vec(), b"x".to_vec()],
+                peer: "127.0.0.1:1".into(),
+                name: Vec::new(),
+            });
+        }
+        assert_eq!(h.run(&["slowlog", "len"]), ":3\r\n");
+        assert_eq!(
+            h.run(&["slowlog", "get", "1"]),
+            "*1\r\n*6\r\n:2\r\n:1002\r\n:5\r\n*2\r\n$3\r\nset\r\n$1\r\nx\r\n$11\r\n127.0.0.1:1\r\n$0\r\n\r\n"
+        );
+        assert!(h.run(&["slowlog", "get", "-1"]).starts_with("*3\r\n"));
+        assert!(h.run(&["slowlog", "get"]).starts_with("*3\r\n"));
+        assert_eq!(h.run(&["slowlog", "get", "-2"]), "-ERR count should be greater than or equal to -1\r\n");
+        assert_eq!(
+            h.run(&["slowlog", "get", "1", "2"]),
+            "-ERR unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP.\r\n"
+        );
+        assert_eq!(h.run(&["slowlog", "reset"]), "+OK\r\n");
+        assert_eq!(h.run(&["slowlog", "len"]), ":0\r\n");
+        assert!(h.run(&["slowlog", "help"]).starts_with("*12\r\n+SLOWLOG <subcommand>"));
+    }
+
+    #[test]
+    fn jemalloc_size_classes() {
+        assert_eq!(jemalloc_size(25), 32);
+        assert_eq!(jemalloc_size(67), 80);
+        assert_eq!(jemalloc_size(129), 160);
+        assert_eq!(jemalloc_size(4097), 5120);
+    }
+}

@@ -1,0 +1,476 @@
+//! CONFIG GET | SET | RESETSTAT | REWRITE | HELP (Redis `config.c`).
+//!
+//! The values live in `srv.config`; the server reads them from there at run time, so a successful CONFIG SET
+//! takes effect at the next use (next cron tick for `hz`, next connection for `maxclients`, ...).
+
+use super::{flag, Args, Command, Ctx, Group, BASE};
+use crate::config::{self, Directive, DIRECTIVES};
+use crate::net::client::{flags as cflags, ClientState};
+use crate::sys::process::{self, FilesLimit};
+use crate::util::glob_match;
+
+const SUB: Command = Command {
+    flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+    acl: "admin slow dangerous",
+    group: Group::Server,
+    since: "2.0.0",
+    ..BASE
+};
+
+static SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "get",
+        arity: -3,
+        summary: "Get the values of configuration parameters",
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        syntax: "parameter [parameter ...]",
+        history: &[("7.0.0", "Added the ability to pass multiple pattern parameters in one call")],
+        handler: config_get,
+        ..SUB
+    },
+    Command {
+        name: "set",
+        arity: -4,
+        summary: "Set configuration parameters to the given values",
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        syntax: "parameter value [parameter value ...]",
+        history: &[("7.0.0", "Added the ability to set multiple parameters in one call.")],
+        handler: config_set,
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+        ..SUB
+    },
+    Command {
+        name: "resetstat",
+        arity: 2,
+        summary: "Reset the stats returned by INFO",
+        handler: config_resetstat,
+        ..SUB
+    },
+    Command {
+        name: "rewrite",
+        arity: 2,
+        since: "2.8.0",
+        summary: "Rewrite the configuration file with the in memory configuration",
+        handler: config_rewrite,
+        ..SUB
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE,
+        acl: "slow",
+        since: "5.0.0",
+        summary: "Show helpful text about the different subcommands",
+        handler: config_help,
+        ..SUB
+    },
+];
+
+pub static COMMANDS: &[Command] = &[Command {
+    name: "config",
+    arity: -2,
+    acl: "slow",
+    group: Group::Server,
+    since: "2.0.0",
+    summary: "A container for server configuration commands",
+    complexity: "Depends on subcommand.",
+    subcommands: SUBCOMMANDS,
+    ..BASE
+}];
+
+/// Whether a client connects from this machine (unix socket, or exactly 127.0.0.1 or ::1 as Redis 7.0's
+/// `islocalClient` compares them: 127.0.0.2 is not local): such clients may use features configured as `local`
+/// (`enable-debug-command local`, ...).
+pub fn is_local_client(c: &ClientState) -> bool {
+    if c.has(cflags::UNIX_SOCKET) {
+        return true;
+    }
+    let ip = match c.addr.rsplit_once(':') {
+        Some((ip, _)) => ip.trim_start_matches('[').trim_end_matches(']'),
+        None => c.addr.as_str(),
+    };
+    ip == "127.0.0.1" || ip == "::1"
+}
+
+/// Directive flag of Redis's HIDDEN_CONFIG testing directives (`rdb-key-save-delay`, ...): CONFIG GET returns them
+/// only when asked by exact name, never for a pattern. The directive table writes it as the literal bit.
+pub const HIDDEN: u8 = 4;
+const _: () = assert!(HIDDEN & (config::MUTABLE | config::PROTECTED) == 0);
+
+/// Whether a CONFIG GET argument is a pattern rather than a plain name.
+fn is_pattern(s: &[u8]) -> bool {
+    s.iter().any(|c| matches!(c, b'*' | b'?' | b'['))
+}
+
+/// CONFIG GET parameter [parameter ...]
+fn config_get(ctx: &mut Ctx, args: Args) {
+    let mut found: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let add = |found: &mut Vec<(Vec<u8>, Vec<u8>)>, name: &[u8], value: Vec<u8>| {
+        if !found.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            found.push((name.to_vec(), value));
+        }
+    };
+    let cfg = &ctx.srv.config;
+    for pat in args.iter().skip(2) {
+        if !is_pattern(pat) {
+            // An exact name answers under the spelling it was asked with, as Redis does.
+            if let Some(d) = config::find(pat) {
+                add(&mut found, pat, cfg.get(d));
+            }
+            continue;
+        }
+        for d in DIRECTIVES.iter().filter(|d| d.flags & HIDDEN == 0) {
+            for name in std::iter::once(d.name).chain(d.alias) {
+                if glob_match(pat, name.as_bytes(), true) {
+                    add(&mut found, name.as_bytes(), cfg.get(d));
+                }
+            }
+        }
+    }
+    let r = ctx.reply();
+    r.map(found.len());
+    for (n, v) in &found {
+        r.bulk(n);
+        r.bulk(v);
+    }
+}
+
+/// CONFIG SET parameter value [parameter value ...]
+///
+/// Directives CONFIG SET refuses with `-LOADING` while a dataset loads.
+const DENY_LOADING: &[&str] = &["appendonly", "repl-diskless-load", "dir"];
+
+/// All or nothing: every parameter is checked first (known, mutable, not repeated); then values are applied in
+/// order, and if one fails every earlier change is rolled back.
+fn config_set(ctx: &mut Ctx, args: Args) {
+    if args.len() % 2 != 0 {
+        ctx.reply().err_syntax();
+        return;
+    }
+    let local = is_local_client(ctx.client);
+    let mut pairs: Vec<(&'static Directive, &[u8], &[u8])> = Vec::new();
+    let failed = |name: &[u8], why: &str| {
+        format!("ERR CONFIG SET failed (possibly related to argument '{}') - {why}", String::from_utf8_lossy(name))
+    };
+    let loading = ctx.srv.persist.stats.loading || ctx.srv.persist.stats.async_loading;
+    let mut deny_loading = false;
+    let mut i = 2;
+    while i + 1 < args.len() {
+        let (name, value) = (args.get(i), args.get(i + 1));
+        i += 2;
+        let Some(d) = config::find(name) else {
+            let msg = format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                String::from_utf8_lossy(name)
+            );
+            ctx.reply().error(&msg);
+            return;
+        };
+        let problem = if !d.is_mutable() {
+            Some("can't set immutable config")
+        } else if d.is_protected() && !ctx.srv.config.enable_protected_configs.allows(local) {
+            Some("can't set protected config")
+        } else if pairs.iter().any(|(p, _, _)| std::ptr::eq(*p, d)) {
+            Some("duplicate parameter")
+        } else {
+            None
+        };
+        if let Some(why) = problem {
+            let msg = failed(name, why);
+            ctx.reply().error(&msg);
+            return;
+        }
+        // What the load depends on cannot change under it (Redis's DENY_LOADING_CONFIG), also while a replica
+        // loads its master's payload next to the old data.
+        if loading && DENY_LOADING.contains(&d.name) {
+            deny_loading = true;
+        }
+        pairs.push((d, name, value));
+    }
+    if deny_loading {
+        ctx.reply().error("LOADING Redis is loading the dataset in memory");
+        return;
+    }
+    let before = ctx.srv.config.clone();
+    for (d, name, value) in &pairs {
+        let values = if d.is_multi() {
+            match config::split_args(value) {
+                Some(v) => v,
+                None => {
+                    let msg = failed(name, "Unbalanced quotes in configuration value");
+                    restore(ctx, before);
+                    ctx.reply().error(&msg);
+                    return;
+                }
+            }
+        } else {
+            vec![value.to_vec()]
+        };
+        if let Err(why) = ctx.srv.config.set(d, &values) {
+            let msg = failed(name, &why);
+            restore(ctx, before);
+            ctx.reply().error(&msg);
+            return;
+        }
+    }
+    crate::crash_report::raise_watchdog_period(&mut ctx.srv.config);
+    if let Err((directive, why)) = apply_runtime(&ctx.srv.config, &before, ctx.srv.repl.is_replica()) {
+        let name = pairs.iter().find(|(d, _, _)| d.name == directive).map_or(directive.as_bytes(), |p| p.1);
+        let msg = failed(name, &why);
+        restore(ctx, before);
+        ctx.reply().error(&msg);
+        return;
+    }
+    if let Err((name, why)) = apply_listeners(ctx, &before, &pairs) {
+        let msg = failed(name, why);
+        restore(ctx, before);
+        ctx.reply().error(&msg);
+        return;
+    }
+    ctx.reply().ok();
+}
+
+/// A new `port` or `bind` re-opens the TCP listeners (Redis's updatePort / applyBind). The error names the first of
+/// the two in the command, with its apply function's message; the old listeners stay open on failure.
+fn apply_listeners<'a>(
+    ctx: &mut Ctx,
+    before: &config::Config,
+    pairs: &[(&'static Directive, &'a [u8], &'a [u8])],
+) -> Result<(), (&'a [u8], &'static str)> {
+    let cfg = &ctx.srv.config;
+    if cfg.port == before.port && cfg.bind == before.bind {
+        return Ok(());
+    }
+    let Some((d, name, _)) = pairs.iter().find(|(d, _, _)| d.name == "port" || d.name == "bind") else {
+        return Ok(());
+    };
+    let (port, bind, backlog) = (cfg.port, cfg.bind.clone(), cfg.tcp_backlog);
+    if ctx.srv.listeners.rebind_tcp(port, &bind, backlog).is_err() {
+        let why = if d.name == "port" {
+            "Unable to listen on this port. Check server logs."
+        } else {
+            "Failed to bind to specified addresses."
+        };
+        return Err((name, why));
+    }
+    ctx.srv.actions.push(crate::state::Action::ListenersChanged);
+    // The title shows the listening address and port.
+    crate::proctitle::apply(&ctx.srv.config);
+    Ok(())
+}
+
+/// Side effects of new values that aren't just read from `srv.config` at the next use. An error names the
+/// directive it is about.
+fn apply_runtime(cfg: &config::Config, before: &config::Config, replica: bool) -> Result<(), (&'static str, String)> {
+    if cfg.maxclients > before.maxclients {
+        // More clients need more file descriptors; refuse what the system won't give, as Redis does.
+        if let FilesLimit::Reduced { maxclients, .. } = process::adjust_open_files_limit(cfg.maxclients) {
+            if maxclients < cfg.maxclients {
+                return Err((
+                    "maxclients",
+                    format!(
+                        "The operating system is not able to handle the specified number of clients, try with \
+                         {maxclients}"
+                    ),
+                ));
+            }
+        }
+    }
+    let (oom, oom_before) = (crate::oom::Setting::of(cfg), crate::oom::Setting::of(before));
+    if oom != oom_before {
+        let class = if replica { crate::oom::Class::Replica } else { crate::oom::Class::Master };
+        if crate::oom::apply(oom, class).is_err() {
+            // Back to what was in force (Redis restores the previous values before replying).
+            let _ = crate::oom::apply(oom_before, class);
+            return Err(if oom.mode != oom_before.mode {
+                ("oom-score-adj", "Failed to set current oom_score_adj. Check server logs.".to_string())
+            } else {
+                (
+                    "oom-score-adj-values",
+                    "Failed to apply oom-score-adj-values configuration: setting oom_score_adj failed (check \
+                     server logs)."
+                        .to_string(),
+                )
+            });
+        }
+    }
+    if cfg.loglevel != before.loglevel {
+        crate::log::set_level(cfg.loglevel);
+    }
+    if cfg.proc_title_template != before.proc_title_template {
+        crate::proctitle::apply(cfg);
+    }
+    apply_crash_settings(cfg);
+    Ok(())
+}
+
+/// crash-log-enabled, use-exit-on-panic and watchdog-period take effect at once, as in Redis.
+fn apply_crash_settings(cfg: &config::Config) {
+    crate::crash_report::apply_config(cfg, cfg.hz);
+}
+
+/// Puts the configuration back after a failed CONFIG SET, including the working directory and log level.
+fn restore(ctx: &mut Ctx, before: config::Config) {
+    if before.loglevel != ctx.srv.config.loglevel {
+        crate::log::set_level(before.loglevel);
+    }
+    if before.dir != ctx.srv.config.dir {
+        // Best effort: the directory we left existed a moment ago.
+        let _ = std::env::set_current_dir(&before.dir);
+    }
+    let title_changed = before.proc_title_template != ctx.srv.config.proc_title_template;
+    let oom_before = crate::oom::Setting::of(&before);
+    let oom_changed = oom_before != crate::oom::Setting::of(&ctx.srv.config);
+    ctx.srv.config = before;
+    if oom_changed {
+        // A later step failed after the new score was set: back to the old one (a failure is logged), as Redis's
+        // rollback does.
+        let class = if ctx.srv.repl.is_replica() { crate::oom::Class::Replica } else { crate::oom::Class::Master };
+        let _ = crate::oom::apply(oom_before, class);
+    }
+    if title_changed {
+        crate::proctitle::apply(&ctx.srv.config);
+    }
+    apply_crash_settings(&ctx.srv.config);
+}
+
+/// CONFIG RESETSTAT
+fn config_resetstat(ctx: &mut Ctx, _args: Args) {
+    ctx.srv.stats = Default::default();
+    crate::keyspace::expire::reset_expire_stats(ctx.srv);
+    ctx.srv.lazyfree.reset_stats();
+    ctx.reply().ok();
+}
+
+/// CONFIG REWRITE
+fn config_rewrite(ctx: &mut Ctx, _args: Args) {
+    // Users go to the config file unless an ACL file holds them (Redis's rewriteConfigUserOption).
+    let users: Option<Vec<String>> = ctx.srv.config.stored_str("aclfile").is_empty().then(|| {
+        ctx.srv
+            .acl
+            .users()
+            .map(|(_, u)| format!("user {} {}", String::from_utf8_lossy(&u.name), u.describe()))
+            .collect()
+    });
+    match config::rewrite_with_users(&ctx.srv.config, users.as_deref()) {
+        Ok(()) => ctx.reply().ok(),
+        Err(e) => ctx.reply().error(&format!("ERR {e}")),
+    }
+}
+
+/// CONFIG HELP
+fn config_help(ctx: &mut Ctx, _args: Args) {
+    super::shared::reply_help(
+        ctx.reply(),
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::OwnedArgs;
+    use crate::state::ServerState;
+
+    fn run(srv: &mut ServerState, client: &mut ClientState, argv: &[&str]) -> Vec<u8> {
+        let a = OwnedArgs::from_slices(argv);
+        let sub = SUBCOMMANDS.iter().find(|c| c.name.eq_ignore_ascii_case(argv[1])).unwrap();
+        let mut ctx = Ctx { client, srv };
+        (sub.handler)(&mut ctx, a.args());
+        let out = ctx.client.reply.pending().to_vec();
+        ctx.client.reply.consume(out.len());
+        out
+    }
+
+    fn setup() -> (ServerState, ClientState) {
+        (
+            ServerState::new(config::Config::default()),
+            ClientState::new(1, -1, "127.0.0.1:5000".into(), "127.0.0.1:6379".into(), 0),
+        )
+    }
+
+    #[test]
+    fn get_exact_and_patterns() {
+        let (mut s, mut c) = setup();
+        assert_eq!(run(&mut s, &mut c, &["config", "get", "PORT"]), b"*2\r\n$4\r\nPORT\r\n$4\r\n6379\r\n");
+        assert_eq!(run(&mut s, &mut c, &["config", "get", "nosuch"]), b"*0\r\n");
+        let out = run(&mut s, &mut c, &["config", "get", "maxmemory*", "maxmemory"]);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("maxmemory-policy\r\n$10\r\nnoeviction"), "{text}");
+        assert_eq!(text.matches("$9\r\nmaxmemory\r\n").count(), 1, "{text}");
+        let text = String::from_utf8(run(&mut s, &mut c, &["config", "get", "hash-max-*-entries"])).unwrap();
+        assert!(text.contains("hash-max-ziplist-entries") && text.contains("hash-max-listpack-entries"));
+    }
+
+    #[test]
+    fn set_checks_and_rolls_back() {
+        let (mut s, mut c) = setup();
+        assert_eq!(run(&mut s, &mut c, &["config", "set", "hz", "20", "maxmemory", "1mb"]), b"+OK\r\n");
+        assert_eq!((s.config.hz, s.config.maxmemory), (20, 1 << 20));
+        assert_eq!(
+            run(&mut s, &mut c, &["config", "set", "hz", "5", "maxmemory", "1x"]),
+            b"-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value\r\n"
+        );
+        assert_eq!(s.config.hz, 20);
+        assert_eq!(
+            run(&mut s, &mut c, &["config", "set", "foo", "1"]),
+            b"-ERR Unknown option or number of arguments for CONFIG SET - 'foo'\r\n"
+        );
+        assert_eq!(
+            run(&mut s, &mut c, &["config", "set", "daemonize", "yes"]),
+            b"-ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config\r\n"
+        );
+        assert_eq!(
+            run(&mut s, &mut c, &["config", "set", "hz", "1", "HZ", "2"]),
+            b"-ERR CONFIG SET failed (possibly related to argument 'HZ') - duplicate parameter\r\n"
+        );
+        assert_eq!(
+            run(&mut s, &mut c, &["config", "set", "dir", "/tmp"]),
+            b"-ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config\r\n"
+        );
+        assert_eq!(run(&mut s, &mut c, &["config", "set", "hz", "1", "maxmemory"]), b"-ERR syntax error\r\n");
+        assert_eq!(run(&mut s, &mut c, &["config", "set", "save", "", "appendonly", "no"]), b"+OK\r\n");
+        assert_eq!(run(&mut s, &mut c, &["config", "set", "save", "900 1 300 10"]), b"+OK\r\n");
+        assert_eq!(s.config.save_params, vec![(900, 1), (300, 10)]);
+        assert_eq!(run(&mut s, &mut c, &["config", "set", "save", "900 1 300"])[..5], b"-ERR "[..]);
+        assert_eq!(s.config.save_params, vec![(900, 1), (300, 10)]);
+        assert_eq!(run(&mut s, &mut c, &["config", "set", "hz", "1000"]), b"+OK\r\n");
+        assert_eq!(s.config.hz, 500);
+        assert_eq!(run(&mut s, &mut c, &["config", "set", "client-output-buffer-limit", "normal 1mb 2 3"]), b"+OK\r\n");
+        assert_eq!(s.config.client_output_buffer_limit[0].hard_bytes, 1 << 20);
+    }
+
+    #[test]
+    fn resetstat_and_rewrite_without_file() {
+        let (mut s, mut c) = setup();
+        s.stats.total_commands_processed = 5;
+        assert_eq!(run(&mut s, &mut c, &["config", "resetstat"]), b"+OK\r\n");
+        assert_eq!(s.stats.total_commands_processed, 0);
+        assert_eq!(
+            run(&mut s, &mut c, &["config", "rewrite"]),
+            b"-ERR The server is running without a config file\r\n"
+        );
+    }
+
+    #[test]
+    fn local_clients() {
+        let mut c = ClientState::new(1, -1, "127.0.0.1:5000".into(), String::new(), 0);
+        assert!(is_local_client(&c));
+        c.addr = "::1:5000".into();
+        assert!(is_local_client(&c));
+        c.addr = "10.1.2.3:5000".into();
+        assert!(!is_local_client(&c));
+        c.flags |= cflags::UNIX_SOCKET;
+        assert!(is_local_client(&c));
+    }
+}

@@ -1,0 +1,681 @@
+//! One logical database: the keyspace dict, with lazy expiry on lookup.
+//!
+//! ```text
+//!   keys:    Dict<Entry>        "a" -> [hdr|flags: has_expire=1|when_ms|"a"|value]    "b" -> [hdr|flags: 0|"b"|value]
+//! ```
+//!
+//! A key's TTL lives in its entry (see [`Entry`]): there is no second table, so a TTL costs 8 bytes instead of a
+//! table slot plus a record with its own copy of the key (51 bytes/key before this layout, measured by
+//! `benches/memory.rs`). `expires` counts the keys with a TTL (`INFO keyspace`); the active expiry cycle walks the
+//! keyspace itself with a cursor and looks at the entries that carry a TTL (`expire`, the active cycle).
+//!
+//! Invariants: `expires` equals the number of entries whose `has_expire()` is true. Keys without a TTL cost one
+//! probe per lookup and one flag test.
+//!
+//! Tested by the unit and property tests at the end of this file (invariant above checked after random
+//! operation sequences against a model with TTLs and a moving clock).
+
+use crate::keyspace::dict::Dict;
+use crate::keyspace::object::Entry;
+use crate::util::Rng;
+
+pub struct Db {
+    pub id: usize,
+    pub keys: Dict<Entry>,
+    /// Number of keys with a TTL.
+    expires: usize,
+    /// Keys deleted because their TTL passed, lazily or by the active cycle (`INFO stats` `expired_keys` is the sum
+    /// over databases, see `expire::expired_keys_total`).
+    pub expired_keys: u64,
+    /// Running average TTL of sampled keys, for `INFO keyspace` (`avg_ttl`).
+    pub avg_ttl_ms: i64,
+    /// Where the active expiry cycle resumes its scan of the keyspace.
+    pub expire_cursor: u64,
+    /// `expired` / `new` keyspace events waiting to be published (recorded only while such notifications are
+    /// configured; see [`events`]).
+    pub events: Vec<(u8, Vec<u8>)>,
+    /// Keys the server deleted on its own (expiry, lazy or active; eviction) since it last drained them: the
+    /// server propagates a DEL/UNLINK for each and invalidates WATCHes
+    /// (the server state's `drain_expired`).
+    pub expired_log: Vec<(Vec<u8>, Deletion)>,
+    /// Big values (more than [`crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD`] steps to free) the server let go of on
+    /// its own: expired, or overwritten by a write. They wait here, with the same drain as `expired_log`, for the
+    /// server to free them: in the lazy-free thread with `lazyfree-lazy-expire` / `lazyfree-lazy-server-del`
+    /// (Redis's `dbAsyncDelete` / `freeObjAsync`), on the spot otherwise.
+    pub garbage: Vec<(Entry, Freed)>,
+}
+
+/// The database side of two keyspace notifications, `expired` and `new`, which happen below the command layer
+/// where there is no context to notify through: a [`Db`] appends them to its `events` log while they are wanted,
+/// and `notify` publishes the log after every command and active-expiry cycle.
+///
+/// Two thread-locals (the keyspace lives on the main thread): the mask of wanted kinds, written only by
+/// `notify::sync` from `notify-keyspace-events` after every command, and the flag that some `Db` holds events,
+/// set here when one is recorded and cleared by `notify::drain` when it publishes them.
+pub mod events {
+    use std::cell::Cell;
+
+    /// Event kinds a database records.
+    pub const LOG_EXPIRED: u8 = 1;
+    pub const LOG_NEW: u8 = 2;
+
+    thread_local! {
+        static MASK: Cell<u8> = const { Cell::new(0) };
+        static PENDING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Which kinds to record from now on (`notify::sync`).
+    #[inline]
+    pub fn set_mask(mask: u8) {
+        MASK.with(|m| m.set(mask));
+    }
+
+    /// Whether events of `kind` are being recorded.
+    #[inline]
+    pub fn logging(kind: u8) -> bool {
+        MASK.with(|m| m.get() & kind != 0)
+    }
+
+    /// A database recorded an event.
+    #[inline]
+    pub fn mark_pending() {
+        PENDING.with(|p| p.set(true));
+    }
+
+    /// Whether some database holds events not yet published.
+    #[inline]
+    pub fn pending() -> bool {
+        PENDING.with(|p| p.get())
+    }
+
+    /// The events are being published (`notify::drain`).
+    #[inline]
+    pub fn clear_pending() {
+        PENDING.with(|p| p.set(false));
+    }
+}
+
+/// Why a big value waits in [`Db::garbage`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freed {
+    /// Deleted by lazy or active expiry (freed lazily with `lazyfree-lazy-expire`, else timed as `expire-del`).
+    Expired,
+    /// Replaced by a write to its key (Redis's `dbOverwrite`) or deleted by a command as a side effect (Redis's
+    /// `dbDelete`: RENAME's or COPY REPLACE's destination, RESTORE REPLACE, GETDEL, a STORE with an empty
+    /// result): freed lazily with `lazyfree-lazy-server-del`.
+    Overwritten,
+    /// Deleted because a command set a TTL in the past (EXPIRE, GETEX): freed lazily with `lazyfree-lazy-expire`.
+    ExpiredByCommand,
+}
+
+/// Why the server deleted a key on its own; decides how the deletion is propagated (`lazyfree-lazy-expire` or
+/// `lazyfree-lazy-eviction` picks UNLINK over DEL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    Expired,
+    Evicted,
+}
+
+thread_local! {
+    /// Set while CLIENT PAUSE holds (any mode): lazy expiry then reports a due key as missing but leaves it in
+    /// place, as Redis does, so the dataset stays static during a pause. Kept by the server before each command
+    /// and by CLIENT PAUSE/UNPAUSE; active expiry checks the pause itself.
+    static EXPIRE_PAUSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Set while a replica runs a command of its master: keys whose TTL has passed are still live for it (the
+    /// master decides when they go and sends DEL), as Redis's `expireIfNeeded` for the master client. Kept by the
+    /// server before each command.
+    static EXPIRE_OFF: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// See [`EXPIRE_OFF`].
+#[inline]
+pub fn set_expire_off(off: bool) {
+    EXPIRE_OFF.with(|p| p.set(off));
+}
+
+/// Set when some Db's `expired_log` is not empty, so the server's per-command check is one load instead of a walk
+/// over every database. Set by the Db on an expiry deletion, cleared by [`take_expired_pending`]. An atomic rather
+/// than a thread-local because it is read after every command (one plain load, no TLS lookup); only the server
+/// thread touches it.
+static EXPIRED_PENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether an expiry deletion was logged since the last call (and clears the mark).
+#[inline]
+pub fn take_expired_pending() -> bool {
+    use std::sync::atomic::Ordering::Relaxed;
+    EXPIRED_PENDING.load(Relaxed) && EXPIRED_PENDING.swap(false, Relaxed)
+}
+
+/// See [`EXPIRE_PAUSED`].
+#[inline]
+pub fn set_expire_paused(paused: bool) {
+    EXPIRE_PAUSED.with(|p| p.set(paused));
+}
+
+/// Whether expired keys are left in place (see [`EXPIRE_OFF`]).
+#[inline]
+pub fn expire_off() -> bool {
+    EXPIRE_OFF.with(|p| p.get())
+}
+
+#[inline]
+pub fn expire_paused() -> bool {
+    EXPIRE_PAUSED.with(|p| p.get())
+}
+
+impl Db {
+    pub fn new(id: usize) -> Db {
+        Db {
+            id,
+            keys: Dict::new(),
+            expires: 0,
+            expired_keys: 0,
+            avg_ttl_ms: 0,
+            expire_cursor: 0,
+            events: Vec::new(),
+            expired_log: Vec::new(),
+            garbage: Vec::new(),
+        }
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Number of keys with a TTL.
+    #[inline]
+    pub fn expires_len(&self) -> usize {
+        self.expires
+    }
+
+    /// The key's expire time, if it has one.
+    pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
+        self.keys.get(key).and_then(|e| e.expire_ms())
+    }
+
+    /// Deletes `key` if its TTL has passed. Returns true when the key is expired (during CLIENT PAUSE it is left in
+    /// place: see [`set_expire_paused`]).
+    pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        match self.keys.find(key) {
+            Some(p) => self.expire_at_if_needed(p, now_ms),
+            None => false,
+        }
+    }
+
+    /// [`Db::expire_if_needed`] for the entry at slot `p` (from [`Dict::find`]).
+    fn expire_at_if_needed(&mut self, p: crate::keyspace::dict::Pos, now_ms: i64) -> bool {
+        let Some(e) = self.keys.at(p) else { return false };
+        match e.expire_ms() {
+            Some(t) if t <= now_ms => {
+                if expire_paused() {
+                    return !EXPIRE_OFF.with(|p| p.get());
+                }
+                if let Some(e) = self.keys.remove_at(p) {
+                    self.expires -= 1;
+                    self.expired_keys += 1;
+                    self.log_event(events::LOG_EXPIRED, e.key());
+                    self.expired_log.push((e.key().to_vec(), Deletion::Expired));
+                    EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+                    if crate::keyspace::lazyfree::free_effort(&e) > crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD {
+                        self.garbage.push((e, Freed::Expired));
+                    } else {
+                        // Freeing the value is the latency monitor's `expire-del` event.
+                        crate::latency::timed("expire-del", || drop(e));
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Looks a key up, deleting it first when its TTL has passed. One probe of `keys`; the TTL is in the entry.
+    #[inline]
+    pub fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        let p = self.keys.find(key)?;
+        // Still live only for a replica's master (see `EXPIRE_OFF`); deleted or hidden otherwise.
+        if self.keys.at(p)?.expire_ms().is_some_and(|t| t <= now_ms) && self.expire_at_if_needed(p, now_ms) {
+            return None;
+        }
+        self.keys.at_mut(p)
+    }
+
+    /// Looks a key up without expiring or rehashing (read-only callers such as `SCAN`'s filters, `DEBUG`).
+    /// Expired-but-not-yet-deleted keys are hidden.
+    pub fn peek(&self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        let e = self.keys.get(key)?;
+        if e.expire_ms().is_some_and(|t| t <= now_ms) {
+            return None;
+        }
+        Some(e)
+    }
+
+    /// Whether a live key exists (expiring it if due).
+    pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
+        self.lookup(key, now_ms).is_some()
+    }
+
+    /// A replaced entry goes back to the caller, unless it is big: then it waits in [`Db::garbage`].
+    fn overwritten(&mut self, old: Option<Entry>) -> Option<Entry> {
+        match old {
+            Some(o)
+                if crate::keyspace::lazyfree::free_effort(&o) > crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD =>
+            {
+                self.garbage.push((o, Freed::Overwritten));
+                EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+                None
+            }
+            old => old,
+        }
+    }
+
+    /// Adds or overwrites a key; the old TTL is dropped (Redis's `setKey` without KEEPTTL).
+    /// Returns the replaced entry (a big one goes to [`Db::garbage`] instead).
+    pub fn insert(&mut self, mut e: Entry) -> Option<Entry> {
+        e.set_expire(None);
+        let new_key = events::logging(events::LOG_NEW).then(|| e.key().to_vec());
+        let old = self.keys.insert(e);
+        match &old {
+            Some(o) if o.has_expire() => self.expires -= 1,
+            Some(_) => {}
+            None => {
+                if let Some(k) = new_key {
+                    self.events.push((events::LOG_NEW, k));
+                    events::mark_pending();
+                }
+            }
+        }
+        self.overwritten(old)
+    }
+
+    /// Adds a key that carries its own TTL (`e.expire_ms()`), replacing any entry with the same key (loading an
+    /// RDB file, RESTORE). Returns the replaced entry. No keyspace event.
+    pub fn insert_with_expire(&mut self, e: Entry) -> Option<Entry> {
+        let has = e.has_expire();
+        let old = self.keys.insert(e);
+        self.count_loaded(has, old)
+    }
+
+    /// [`Db::insert_with_expire`] with the key's hash taken ahead ([`crate::keyspace::dict::Dict::hash_ahead`]): the RDB
+    /// loader hashes a few keys before inserting them.
+    pub fn insert_hashed_with_expire(&mut self, k: crate::keyspace::dict::HashedKey, e: Entry) -> Option<Entry> {
+        let has = e.has_expire();
+        let old = self.keys.insert_hashed(k, e);
+        self.count_loaded(has, old)
+    }
+
+    /// Keeps the TTL count right after a loaded key (with a TTL if `has`) replaced `old`.
+    #[inline]
+    fn count_loaded(&mut self, has: bool, old: Option<Entry>) -> Option<Entry> {
+        if has {
+            self.expires += 1;
+        }
+        if old.as_ref().is_some_and(|o| o.has_expire()) {
+            self.expires -= 1;
+        }
+        old
+    }
+
+    /// Records an `expired`/`new` event for keyspace notifications ([`events`]) when such notifications are wanted.
+    #[inline]
+    fn log_event(&mut self, kind: u8, key: &[u8]) {
+        if events::logging(kind) {
+            self.events.push((kind, key.to_vec()));
+            events::mark_pending();
+        }
+    }
+
+    /// Adds or overwrites a key keeping the old key's TTL, if any (a big replaced entry goes to
+    /// [`Db::garbage`]).
+    pub fn insert_keep_ttl(&mut self, mut e: Entry) -> Option<Entry> {
+        if let Some(slot) = self.keys.find(e.key()).and_then(|p| self.keys.at_mut(p)) {
+            e.set_expire(slot.expire_ms());
+            let old = std::mem::replace(slot, e);
+            return self.overwritten(Some(old));
+        }
+        e.set_expire(None);
+        if events::logging(events::LOG_NEW) {
+            self.events.push((events::LOG_NEW, e.key().to_vec()));
+            events::mark_pending();
+        }
+        self.keys.insert(e)
+    }
+
+    /// Deletes a key chosen by `maxmemory` eviction and logs it for propagation (see [`Db::expired_log`]).
+    /// Returns the entry for the caller to free (`lazyfree-lazy-eviction`), None when the key does not exist.
+    pub fn evict(&mut self, key: &[u8]) -> Option<Entry> {
+        let e = self.remove(key)?;
+        self.expired_log.push((key.to_vec(), Deletion::Evicted));
+        EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+        Some(e)
+    }
+
+    /// Removes a key and its TTL.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let e = self.keys.remove(key)?;
+        if e.has_expire() {
+            self.expires -= 1;
+        }
+        Some(e)
+    }
+
+    /// Deletes a key whose value the caller has no use for (Redis's `dbDelete`): a big value is freed as
+    /// [`Freed::Overwritten`] says (lazily with `lazyfree-lazy-server-del`). Returns whether the key existed.
+    /// DEL and UNLINK, which follow `lazyfree-lazy-user-del`, use [`Db::remove`] and free it themselves.
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        self.delete_as(key, Freed::Overwritten)
+    }
+
+    /// [`Db::delete`] for a key a command expired by giving it a TTL in the past ([`Freed::ExpiredByCommand`]).
+    pub fn delete_expired_by_command(&mut self, key: &[u8]) -> bool {
+        self.delete_as(key, Freed::ExpiredByCommand)
+    }
+
+    fn delete_as(&mut self, key: &[u8], why: Freed) -> bool {
+        let Some(e) = self.remove(key) else { return false };
+        if crate::keyspace::lazyfree::free_effort(&e) > crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD {
+            self.garbage.push((e, why));
+            EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        true
+    }
+
+    /// Sets an absolute expire time on an existing key. Returns false when the key does not exist.
+    pub fn set_expire(&mut self, key: &[u8], when_ms: i64) -> bool {
+        let Some(e) = self.keys.get_mut(key) else { return false };
+        if !e.has_expire() {
+            self.expires += 1;
+        }
+        e.set_expire(Some(when_ms));
+        true
+    }
+
+    /// Removes the TTL of a key. Returns true when there was one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        match self.keys.get_mut(key) {
+            Some(e) if e.has_expire() => {
+                e.set_expire(None);
+                self.expires -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Drops every key.
+    pub fn clear(&mut self) {
+        self.keys.clear();
+        self.expires = 0;
+        self.expire_cursor = 0;
+        self.avg_ttl_ms = 0;
+    }
+
+    /// Empties the database like [`Db::clear`] but hands the table over instead of freeing it (the lazy-free
+    /// thread drops it: FLUSHALL ASYNC, `replica-lazy-flush`).
+    pub fn take_keys(&mut self) -> Dict<Entry> {
+        let keys = std::mem::take(&mut self.keys);
+        self.clear();
+        keys
+    }
+
+    /// A random live key, skipping (and deleting) expired ones a bounded number of times, like Redis's
+    /// `dbRandomKey` (which gives up on a database where every key is expired and returns one anyway).
+    pub fn random_key(&mut self, rng: &mut Rng, now_ms: i64) -> Option<Vec<u8>> {
+        for _ in 0..100 {
+            let e = self.keys.random(rng)?;
+            let key = e.key().to_vec();
+            if !e.has_expire() || !self.expire_if_needed(&key, now_ms) {
+                return Some(key);
+            }
+        }
+        self.keys.random(rng).map(|e| e.key().to_vec())
+    }
+
+    /// One SCAN step over the keyspace (see [`Dict::scan`]): calls `f` for each entry of the visited bucket,
+    /// expired-but-undeleted ones included (the caller filters with [`Db::is_expired`] as Redis does), and
+    /// returns the next cursor (0 at the end).
+    pub fn scan<F: FnMut(&Entry)>(&self, cursor: u64, f: F) -> u64 {
+        self.keys.scan(cursor, f)
+    }
+
+    /// Whether `key`'s TTL has passed (it still being in the keyspace until someone expires it).
+    pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
+        self.keys.get(key).and_then(|e| e.expire_ms()).is_some_and(|t| t <= now_ms)
+    }
+
+    /// Exchanges the contents of two databases (SWAPDB): keys, TTL count and the expiry statistics that follow
+    /// the data. Ids stay.
+    pub fn swap_data(&mut self, other: &mut Db) {
+        std::mem::swap(&mut self.keys, &mut other.keys);
+        std::mem::swap(&mut self.expires, &mut other.expires);
+        std::mem::swap(&mut self.avg_ttl_ms, &mut other.avg_ttl_ms);
+        std::mem::swap(&mut self.expire_cursor, &mut other.expire_cursor);
+    }
+
+    /// Cron work for this database: shrink/grow tables that need it (unless a child process shares our memory)
+    /// and spend up to `budget_us` on incremental rehashing (Redis's `databasesCron` with `activerehashing`).
+    /// Returns true when rehash work was done.
+    /// The TTL count the header promises (`expires` = entries carrying a TTL), checked in debug builds on
+    /// databases small enough to scan.
+    fn debug_check_expires(&self) {
+        if cfg!(debug_assertions) && self.keys.len() <= 10_000 {
+            let n = self.keys.iter().filter(|e| e.has_expire()).count();
+            debug_assert_eq!(n, self.expires, "db {}: the TTL count is off", self.id);
+        }
+    }
+
+    pub fn cron(&mut self, resize_allowed: bool, budget_us: u64) -> bool {
+        self.debug_check_expires();
+        self.keys.set_resize_allowed(resize_allowed);
+        if resize_allowed {
+            self.keys.resize_if_needed();
+        }
+        if self.keys.is_rehashing() {
+            self.keys.rehash_for_us(budget_us);
+            return true;
+        }
+        false
+    }
+
+    /// Bytes used by the database's table and entries. Walks every key (O(n)): for `DEBUG`/tests, not for INFO.
+    pub fn memory_usage(&self) -> usize {
+        self.keys.table_bytes() + self.keys.iter().map(|e| e.memory_usage()).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyspace::object::StrRef;
+    use crate::util::Rng;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn check(db: &Db) {
+        assert_eq!(db.keys.iter().filter(|e| e.has_expire()).count(), db.expires_len(), "TTL count mismatch");
+    }
+
+    #[test]
+    fn ttl_lifecycle() {
+        let mut db = Db::new(0);
+        db.insert(Entry::new_string(b"a", b"1"));
+        assert!(db.set_expire(b"a", 1000));
+        assert!(!db.set_expire(b"missing", 1000));
+        assert_eq!(db.expire_of(b"a"), Some(1000));
+        assert!(db.set_expire(b"a", 2000));
+        assert_eq!(db.expires_len(), 1);
+        assert_eq!(db.expire_of(b"a"), Some(2000));
+        assert!(db.lookup(b"a", 1999).is_some());
+        assert!(db.peek(b"a", 2000).is_none());
+        assert!(db.is_expired(b"a", 2000));
+        assert!(db.lookup(b"a", 2000).is_none());
+        assert_eq!(db.expired_keys, 1);
+        assert!(db.is_empty());
+        assert_eq!(db.expires_len(), 0);
+        check(&db);
+    }
+
+    #[test]
+    fn overwrite_drops_or_keeps_ttl() {
+        let mut db = Db::new(0);
+        db.insert(Entry::new_string(b"a", b"1"));
+        db.set_expire(b"a", 5000);
+        db.insert_keep_ttl(Entry::new_string(b"a", b"2"));
+        assert_eq!(db.expire_of(b"a"), Some(5000));
+        check(&db);
+        db.insert(Entry::new_string(b"a", b"3"));
+        assert_eq!(db.expire_of(b"a"), None);
+        check(&db);
+        db.set_expire(b"a", 5000);
+        assert!(db.persist(b"a"));
+        assert!(!db.persist(b"a"));
+        check(&db);
+        let got = db.lookup(b"a", 0).and_then(|e| e.as_str()).map(|s| s.to_vec());
+        assert_eq!(got, Some(b"3".to_vec()));
+    }
+
+    #[test]
+    fn random_key_skips_expired() {
+        // The pause flag is per thread and other tests on this test thread may have left it set.
+        set_expire_paused(false);
+        let mut db = Db::new(0);
+        for i in 0..50 {
+            let k = format!("dead{i}");
+            db.insert(Entry::new_string(k.as_bytes(), b"x"));
+            db.set_expire(k.as_bytes(), 10);
+        }
+        db.insert(Entry::new_string(b"alive", b"x"));
+        let mut rng = Rng::new(1);
+        // Which entry comes up first depends on the per-process hash seed: over 20 calls some expired key is
+        // certainly met (and deleted) on the way, while every answer is the live key.
+        for _ in 0..20 {
+            assert_eq!(db.random_key(&mut rng, 100), Some(b"alive".to_vec()));
+        }
+        assert!(db.len() < 51);
+        check(&db);
+    }
+
+    #[test]
+    fn lookup_mutation_sticks() {
+        let mut db = Db::new(0);
+        db.insert(Entry::new_int(b"n", 1));
+        db.lookup(b"n", 0).unwrap().set_int(2);
+        assert_eq!(db.lookup(b"n", 0).unwrap().as_str(), Some(StrRef::Int(2)));
+        db.lookup(b"n", 0).unwrap().set_string(&[b'z'; 200]);
+        assert_eq!(db.lookup(b"n", 0).unwrap().as_str().unwrap().len(), 200);
+    }
+
+    #[test]
+    fn cron_shrinks_after_mass_delete() {
+        let mut db = Db::new(0);
+        for i in 0..2000 {
+            db.insert(Entry::new_string(format!("k{i}").as_bytes(), b"v"));
+        }
+        let before = db.keys.table_bytes();
+        for i in 0..1990 {
+            db.remove(format!("k{i}").as_bytes());
+        }
+        while db.cron(true, 1000) {}
+        assert!(db.keys.table_bytes() < before / 16);
+        assert_eq!(db.len(), 10);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Set(u8, u8),
+        SetKeepTtl(u8, u8),
+        Expire(u8, i64),
+        Persist(u8),
+        Del(u8),
+        Get(u8),
+        Tick(i64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let k = 0u8..40;
+        prop_oneof![
+            (k.clone(), any::<u8>()).prop_map(|(k, v)| Op::Set(k, v)),
+            (k.clone(), any::<u8>()).prop_map(|(k, v)| Op::SetKeepTtl(k, v)),
+            (k.clone(), 0i64..100).prop_map(|(k, t)| Op::Expire(k, t)),
+            k.clone().prop_map(Op::Persist),
+            k.clone().prop_map(Op::Del),
+            k.prop_map(Op::Get),
+            (0i64..20).prop_map(Op::Tick),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn db_matches_model(ops in proptest::collection::vec(op(), 1..300)) {
+            let mut db = Db::new(0);
+            // key -> (value, expire time)
+            let mut m: BTreeMap<Vec<u8>, (Vec<u8>, Option<i64>)> = BTreeMap::new();
+            let mut now = 0i64;
+            for o in ops {
+                // The model expires lazily too: drop keys whose time has passed before each operation's key use.
+                let live = |m: &mut BTreeMap<Vec<u8>, (Vec<u8>, Option<i64>)>, k: &[u8], now: i64| {
+                    if let Some((_, Some(t))) = m.get(k) {
+                        if *t <= now {
+                            m.remove(k);
+                        }
+                    }
+                };
+                match o {
+                    Op::Set(k, v) => {
+                        let k = vec![b'k', k];
+                        db.insert(Entry::new_string(&k, &[v]));
+                        m.insert(k, (vec![v], None));
+                    }
+                    Op::SetKeepTtl(k, v) => {
+                        let k = vec![b'k', k];
+                        live(&mut m, &k, now);
+                        db.expire_if_needed(&k, now);
+                        db.insert_keep_ttl(Entry::new_string(&k, &[v]));
+                        let ttl = m.get(&k).and_then(|x| x.1);
+                        m.insert(k, (vec![v], ttl));
+                    }
+                    Op::Expire(k, t) => {
+                        let k = vec![b'k', k];
+                        live(&mut m, &k, now);
+                        db.expire_if_needed(&k, now);
+                        let ok = db.set_expire(&k, now + t);
+                        prop_assert_eq!(ok, m.contains_key(&k));
+                        if let Some(x) = m.get_mut(&k) { x.1 = Some(now + t); }
+                    }
+                    Op::Persist(k) => {
+                        let k = vec![b'k', k];
+                        live(&mut m, &k, now);
+                        db.expire_if_needed(&k, now);
+                        let had = m.get_mut(&k).map(|x| x.1.take().is_some()).unwrap_or(false);
+                        prop_assert_eq!(db.persist(&k), had);
+                    }
+                    Op::Del(k) => {
+                        let k = vec![b'k', k];
+                        live(&mut m, &k, now);
+                        db.expire_if_needed(&k, now);
+                        prop_assert_eq!(db.remove(&k).is_some(), m.remove(&k).is_some());
+                    }
+                    Op::Get(k) => {
+                        let k = vec![b'k', k];
+                        live(&mut m, &k, now);
+                        let got = db.lookup(&k, now).map(|e| e.as_str().unwrap().to_vec());
+                        prop_assert_eq!(got, m.get(&k).map(|x| x.0.clone()));
+                    }
+                    Op::Tick(d) => now += d,
+                }
+                check(&db);
+            }
+            for (k, (v, t)) in &m {
+                if t.is_some_and(|t| t <= now) { continue; }
+                prop_assert_eq!(db.expire_of(k), *t);
+                prop_assert_eq!(db.peek(k, now).map(|e| e.as_str().unwrap().to_vec()), Some(v.clone()));
+            }
+        }
+    }
+}

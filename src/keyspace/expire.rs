@@ -1,0 +1,424 @@
+//! Active expiry and the per-database cron work (Redis's `activeExpireCycle` and `databasesCron`).
+//!
+//! Keys with a TTL are deleted lazily when touched (see [`crate::keyspace::db::Db::lookup`]); this module also deletes
+//! them when nobody touches them. Each cycle walks the databases round-robin and, per database, scans the keyspace
+//! from `db.expire_cursor` in buckets (the dict's SCAN cursor, so across calls every TTL key is reached; TTLs live
+//! in the entries, so the entries without one are passed over),
+//! sampling about 20 keys per round (scaled by the effort), deleting the expired ones, and repeating while more
+//! than the acceptable share (10% at effort 1) of the sampled keys were stale — within a time budget:
+//!
+//! ```text
+//!   slow cycle (cron, hz times/s):  25% of a cron period  = 1_000_000 * 25 / hz / 100 µs
+//!   fast cycle (before each sleep): 1000 µs, at most once per 2000 µs, only when the last slow cycle hit its
+//!                                   time limit or the estimated stale share is above the acceptable one
+//! ```
+//!
+//! The cycle keeps its small cross-call state (next database, whether the last cycle ran out of time, when the
+//! last fast cycle ran) thread-locally, as Redis keeps it in function statics; the server calls it from its one
+//! thread. Tested by the unit tests below (keys with a past TTL disappear without being accessed; the fast
+//! cycle's gating; statistics).
+
+use crate::state::ServerState;
+use std::cell::Cell;
+use std::time::Instant;
+
+/// Keys sampled per database per round at effort 1 (`ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP`).
+pub const KEYS_PER_LOOP: u64 = 20;
+/// Fast cycle duration at effort 1, in microseconds.
+pub const FAST_DURATION_US: u64 = 1000;
+/// Share of CPU the slow cycle may use, in percent, at effort 1.
+pub const SLOW_TIME_PERC: u64 = 25;
+/// Stale-key percentage that keeps a database's loop going, at effort 1.
+pub const ACCEPTABLE_STALE: u64 = 10;
+/// Databases visited per cron call (`CRON_DBS_PER_CALL`).
+pub const DBS_PER_CALL: usize = 16;
+
+thread_local! {
+    static CURRENT_DB: Cell<usize> = const { Cell::new(0) };
+    static TIMELIMIT_EXIT: Cell<bool> = const { Cell::new(false) };
+    static LAST_FAST_CYCLE_US: Cell<i64> = const { Cell::new(0) };
+    static RESIZE_DB: Cell<usize> = const { Cell::new(0) };
+    static REHASH_DB: Cell<usize> = const { Cell::new(0) };
+    /// Cycle time not yet folded into `expire_cycle_cpu_ms` (microseconds below one millisecond).
+    static CYCLE_US_REMAINDER: Cell<u64> = const { Cell::new(0) };
+}
+
+/// One active expire cycle with the configured `active-expire-effort`; see [`active_expire_cycle_with_effort`].
+pub fn active_expire_cycle(state: &mut ServerState, fast: bool) {
+    let effort = state.config.active_expire_effort;
+    crate::keyspace::notify::sync(state);
+    active_expire_cycle_with_effort(state, fast, effort);
+    state.drain_expired(true);
+    // `expired` keyspace events of the keys this cycle deleted.
+    crate::keyspace::notify::after_command(state, None);
+}
+
+/// One active expire cycle. `fast` selects the short cycle run before the event loop sleeps; otherwise the slow
+/// cycle of the cron. `effort` is `active-expire-effort` (1..=10; clamped).
+pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effort: i64) {
+    if !state.active_expire_enabled || state.dbs.is_empty() {
+        return;
+    }
+    // Like Redis, no key expires actively while CLIENT PAUSE holds (any mode): the dataset must stay unchanged.
+    if state.pause.mode_at(crate::util::now_ms()) != crate::state::PauseMode::Off {
+        return;
+    }
+    let effort = (effort.clamp(1, 10) - 1) as u64;
+    let keys_per_loop = KEYS_PER_LOOP + KEYS_PER_LOOP / 4 * effort;
+    let fast_duration_us = FAST_DURATION_US + FAST_DURATION_US / 4 * effort;
+    let slow_time_perc = SLOW_TIME_PERC + 2 * effort;
+    let acceptable_stale = ACCEPTABLE_STALE - effort;
+
+    let start = Instant::now();
+    let start_us = crate::util::now_us();
+    if fast {
+        // Only worth it when the last cycle was cut short or many keys are estimated stale, and not too often.
+        // (`expired_stale_perc` is a fraction, 0..1; INFO prints it times 100.)
+        if !TIMELIMIT_EXIT.get() && state.stats.expired_stale_perc * 100.0 < acceptable_stale as f64 {
+            return;
+        }
+        if start_us < LAST_FAST_CYCLE_US.get() + 2 * fast_duration_us as i64 {
+            return;
+        }
+        LAST_FAST_CYCLE_US.set(start_us);
+    }
+    let ndbs = state.dbs.len();
+    let dbs_per_call = if TIMELIMIT_EXIT.get() { ndbs } else { DBS_PER_CALL.min(ndbs) };
+    let hz = state.config.hz.max(1) as u64;
+    let timelimit_us = if fast { fast_duration_us } else { (slow_time_perc * 1_000_000 / hz / 100).max(1) };
+    TIMELIMIT_EXIT.set(false);
+
+    let mut total_sampled = 0u64;
+    let mut total_expired = 0u64;
+    let mut iteration = 0u64;
+    let mut expired_keys: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..dbs_per_call {
+        if TIMELIMIT_EXIT.get() {
+            break;
+        }
+        let cur = CURRENT_DB.get();
+        CURRENT_DB.set(cur.wrapping_add(1));
+        let db = &mut state.dbs[cur % ndbs];
+        loop {
+            iteration += 1;
+            let num = db.expires_len() as u64;
+            if num == 0 {
+                db.avg_ttl_ms = 0;
+                break;
+            }
+            // A very sparse table makes sampling expensive; wait for the cron to shrink it.
+            let keys = db.keys.len() as u64;
+            let slots = db.keys.capacity() as u64;
+            if slots > crate::keyspace::dict::MIN_SIZE as u64 && keys * 100 / slots < 1 {
+                break;
+            }
+            let now_ms = crate::util::now_ms().max(state.now_ms);
+            let num = num.min(keys_per_loop);
+            // TTLs live in the keyspace entries, so the walk also passes keys without one: with a share f of keys
+            // carrying a TTL, `num` samples take about num/f entries. The bucket bound grows with 1/f (up to 16×
+            // Redis's bound of 20 buckets per wanted sample), so a keyspace where a quarter of the keys have TTLs
+            // is sampled as densely as Redis samples its expires table.
+            let sparseness = keys.div_ceil(db.expires_len().max(1) as u64).clamp(1, 16);
+            let max_buckets = num * 20 * sparseness;
+            let (mut sampled, mut expired, mut ttl_sum, mut ttl_samples) = (0u64, 0u64, 0i64, 0i64);
+            let mut buckets = 0;
+            while sampled < num && buckets < max_buckets {
+                expired_keys.clear();
+                db.expire_cursor = db.keys.scan(db.expire_cursor, |x| {
+                    let Some(when) = x.expire_ms() else { return };
+                    sampled += 1;
+                    let ttl = when - now_ms;
+                    if ttl <= 0 {
+                        expired_keys.push(x.key().to_vec());
+                    } else {
+                        // Saturating: deadlines near i64::MAX (PEXPIREAT k 9223372036854775807) are legal.
+                        ttl_sum = ttl_sum.saturating_add(ttl);
+                        ttl_samples += 1;
+                    }
+                });
+                for k in &expired_keys {
+                    if db.expire_if_needed(k, now_ms) {
+                        expired += 1;
+                    }
+                }
+                buckets += 1;
+            }
+            total_expired += expired;
+            total_sampled += sampled;
+            if ttl_samples > 0 {
+                let avg = ttl_sum / ttl_samples;
+                if db.avg_ttl_ms == 0 {
+                    db.avg_ttl_ms = avg;
+                }
+                db.avg_ttl_ms = (db.avg_ttl_ms / 50) * 49 + avg / 50;
+            }
+            if iteration & 0xf == 0 && start.elapsed().as_micros() as u64 > timelimit_us {
+                TIMELIMIT_EXIT.set(true);
+                state.stats.expired_time_cap_reached_count += 1;
+                break;
+            }
+            if sampled != 0 && expired * 100 / sampled <= acceptable_stale {
+                break;
+            }
+        }
+    }
+    let us = CYCLE_US_REMAINDER.get() + start.elapsed().as_micros() as u64;
+    state.stats.expire_cycle_cpu_ms += us / 1000;
+    CYCLE_US_REMAINDER.set(us % 1000);
+    let current = if total_sampled > 0 { total_expired as f64 / total_sampled as f64 } else { 0.0 };
+    state.stats.expired_stale_perc = current * 0.05 + state.stats.expired_stale_perc * 0.95;
+}
+
+/// Per-database cron work, called `hz` times per second: the slow expire cycle, table resizing (not while a child
+/// process shares our memory), and (with `activerehashing`) up to 1 ms of incremental rehashing in the first
+/// database that needs it.
+pub fn databases_cron(state: &mut ServerState) {
+    // A replica never expires its master's keys on its own: its master's DELs do (reads meanwhile treat them as
+    // missing); only the keys its own clients gave a TTL.
+    if state.active_expire_enabled {
+        if !state.repl.is_replica() {
+            active_expire_cycle(state, false);
+        } else if !state.repl.keys_with_expire.is_empty() {
+            expire_replica_keys(state);
+        }
+    }
+    let ndbs = state.dbs.len();
+    if ndbs == 0 {
+        return;
+    }
+    let resize_allowed = state.child_pid.is_none();
+    for db in state.dbs.iter_mut() {
+        db.keys.set_resize_allowed(resize_allowed);
+    }
+    if !resize_allowed {
+        return;
+    }
+    let per_call = DBS_PER_CALL.min(ndbs);
+    for _ in 0..per_call {
+        let i = RESIZE_DB.get() % ndbs;
+        RESIZE_DB.set(i + 1);
+        state.dbs[i].keys.resize_if_needed();
+    }
+    if !state.config.activerehashing {
+        return;
+    }
+    for _ in 0..per_call {
+        let i = REHASH_DB.get() % ndbs;
+        if state.dbs[i].cron(true, 1000) {
+            break;
+        }
+        REHASH_DB.set((i + 1) % ndbs);
+    }
+}
+
+/// `INFO stats` `expired_keys`: every expiry, lazy or active, is counted in its database.
+pub fn expired_keys_total(state: &ServerState) -> u64 {
+    state.stats.expired_keys + state.dbs.iter().map(|d| d.expired_keys).sum::<u64>()
+}
+
+/// Zeroes the per-database expiry counters (`CONFIG RESETSTAT`).
+pub fn reset_expire_stats(state: &mut ServerState) {
+    for d in state.dbs.iter_mut() {
+        d.expired_keys = 0;
+    }
+    state.stats.expired_keys = 0;
+}
+
+/// After a write by a client of a writable replica: its keys that now have a TTL are remembered, so the replica
+/// expires them itself (Redis's `rememberSlaveKeyWithExpire`; databases past the 64th are not tracked).
+pub fn remember_replica_keys(
+    state: &mut ServerState,
+    cmd: &crate::command::Command,
+    args: crate::command::Args,
+    db: usize,
+) {
+    if db >= 64 || state.config.stored_bool("replica-read-only") {
+        return;
+    }
+    for i in cmd.key_positions(args) {
+        let key = args.get(i);
+        if state.dbs.get(db).is_some_and(|d| d.expire_of(key).is_some()) {
+            *state.repl.keys_with_expire.entry(key.to_vec()).or_insert(0) |= 1 << db;
+        }
+    }
+}
+
+/// Deletes the remembered keys of a writable replica whose TTL passed, and forgets those that no longer carry a
+/// TTL in a database (Redis's `expireSlaveKeys`). The deletions are propagated to our own replicas.
+pub fn expire_replica_keys(state: &mut ServerState) {
+    let now = crate::util::now_ms();
+    let tracked = std::mem::take(&mut state.repl.keys_with_expire);
+    let (paused, off) = (crate::keyspace::db::expire_paused(), crate::keyspace::db::expire_off());
+    crate::keyspace::db::set_expire_paused(false);
+    crate::keyspace::db::set_expire_off(false);
+    let mut keep = std::collections::HashMap::with_capacity(tracked.len());
+    for (key, mask) in tracked {
+        let mut left = 0u64;
+        for db in 0..64.min(state.dbs.len()) {
+            if mask & (1 << db) == 0 {
+                continue;
+            }
+            let d = &mut state.dbs[db];
+            match d.expire_of(&key) {
+                Some(t) if t <= now => {
+                    d.expire_if_needed(&key, now);
+                }
+                Some(_) => left |= 1 << db,
+                None => {}
+            }
+        }
+        if left != 0 {
+            keep.insert(key, left);
+        }
+    }
+    crate::keyspace::db::set_expire_paused(paused);
+    crate::keyspace::db::set_expire_off(off);
+    state.repl.keys_with_expire = keep;
+    state.drain_expired(true);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::keyspace::object::Entry;
+
+    fn state() -> ServerState {
+        let config = Config { databases: 4, ..Config::default() };
+        ServerState::new(config)
+    }
+
+    #[test]
+    fn past_ttls_disappear_without_access() {
+        let mut s = state();
+        let now = crate::util::now_ms();
+        for db in 0..2 {
+            for i in 0..500 {
+                let k = format!("k{i}");
+                s.dbs[db].insert(Entry::new_string(k.as_bytes(), b"v"));
+                // Half already expired, half far in the future.
+                let when = if i % 2 == 0 { now - 1000 } else { now + 3_600_000 };
+                s.dbs[db].set_expire(k.as_bytes(), when);
+            }
+            s.dbs[db].insert(Entry::new_string(b"plain", b"v"));
+        }
+        for _ in 0..200 {
+            active_expire_cycle(&mut s, false);
+        }
+        for db in 0..2 {
+            assert_eq!(s.dbs[db].len(), 251, "db {db}");
+            assert_eq!(s.dbs[db].expires_len(), 250);
+            assert_eq!(s.dbs[db].expired_keys, 250);
+            assert!(s.dbs[db].avg_ttl_ms > 3_000_000, "avg ttl {}", s.dbs[db].avg_ttl_ms);
+        }
+        assert_eq!(expired_keys_total(&s), 500);
+        reset_expire_stats(&mut s);
+        assert_eq!(expired_keys_total(&s), 0);
+    }
+
+    #[test]
+    fn a_quarter_of_the_keyspace_expiring_is_found_by_the_keyspace_walk() {
+        // TTLs live in the entries: the cycle walks the keyspace and passes 3 keys without a TTL for each one with.
+        let mut s = state();
+        let now = crate::util::now_ms();
+        for i in 0..40_000 {
+            let k = format!("key:{i:012}");
+            s.dbs[0].insert(Entry::new_string(k.as_bytes(), b"v"));
+            if i % 4 == 0 {
+                s.dbs[0].set_expire(k.as_bytes(), now - 1);
+            }
+        }
+        let mut cycles = 0;
+        while s.dbs[0].expires_len() > 0 && cycles < 2000 {
+            active_expire_cycle(&mut s, false);
+            cycles += 1;
+        }
+        assert_eq!(s.dbs[0].len(), 30_000, "after {cycles} cycles");
+        assert_eq!(s.dbs[0].expired_keys, 10_000);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        /// Whatever the mix of TTLs and the table states (growth, rehashing in progress), enough slow cycles remove
+        /// exactly the keys whose time has passed.
+        #[test]
+        fn cycles_remove_exactly_the_stale_keys(
+            ttls in proptest::collection::vec(proptest::option::of(-5000i64..5000), 1..800),
+            effort in 1i64..=10,
+        ) {
+            let mut s = state();
+            let now = crate::util::now_ms();
+            let mut live = 0;
+            for (i, t) in ttls.iter().enumerate() {
+                let k = format!("key:{i}");
+                s.dbs[0].insert(Entry::new_string(k.as_bytes(), b"v"));
+                match t {
+                    // Far enough in the future that the test's own run time cannot make them due.
+                    Some(t) if *t > 0 => { s.dbs[0].set_expire(k.as_bytes(), now + 600_000 + t); live += 1; }
+                    Some(t) => { s.dbs[0].set_expire(k.as_bytes(), now + t); }
+                    None => live += 1,
+                }
+            }
+            for _ in 0..400 {
+                active_expire_cycle_with_effort(&mut s, false, effort);
+            }
+            proptest::prop_assert_eq!(s.dbs[0].len(), live);
+            let stale = s.dbs[0].keys.iter().filter(|x| x.expire_ms().is_some_and(|t| t <= now)).count();
+            proptest::prop_assert_eq!(stale, 0);
+        }
+    }
+
+    #[test]
+    fn disabled_cycle_does_nothing() {
+        let mut s = state();
+        s.active_expire_enabled = false;
+        s.dbs[0].insert(Entry::new_string(b"a", b"v"));
+        s.dbs[0].set_expire(b"a", 1);
+        databases_cron(&mut s);
+        active_expire_cycle(&mut s, false);
+        assert_eq!(s.dbs[0].len(), 1);
+        s.active_expire_enabled = true;
+        active_expire_cycle(&mut s, false);
+        assert_eq!(s.dbs[0].len(), 0);
+    }
+
+    #[test]
+    fn fast_cycle_runs_only_when_stale_keys_abound() {
+        let mut s = state();
+        s.dbs[0].insert(Entry::new_string(b"a", b"v"));
+        s.dbs[0].set_expire(b"a", 1);
+        s.stats.expired_stale_perc = 0.0;
+        TIMELIMIT_EXIT.set(false);
+        active_expire_cycle(&mut s, true);
+        assert_eq!(s.dbs[0].len(), 1, "fast cycle skipped: nothing suggests stale keys");
+        s.stats.expired_stale_perc = 0.5;
+        LAST_FAST_CYCLE_US.set(0);
+        active_expire_cycle(&mut s, true);
+        assert_eq!(s.dbs[0].len(), 0);
+        assert!(s.stats.expired_stale_perc < 0.5 + 0.05 + 1e-9);
+    }
+
+    #[test]
+    fn databases_cron_shrinks_and_respects_children() {
+        let mut s = state();
+        for i in 0..5000 {
+            s.dbs[1].insert(Entry::new_string(format!("k{i}").as_bytes(), b"v"));
+        }
+        while s.dbs[1].keys.rehash_step(1000) {}
+        let big = s.dbs[1].keys.table_bytes();
+        for i in 0..4990 {
+            s.dbs[1].remove(format!("k{i}").as_bytes());
+        }
+        s.child_pid = Some(1);
+        for _ in 0..10 {
+            databases_cron(&mut s);
+        }
+        assert_eq!(s.dbs[1].keys.table_bytes(), big, "no resize while a child shares memory");
+        s.child_pid = None;
+        for _ in 0..100 {
+            databases_cron(&mut s);
+        }
+        assert!(s.dbs[1].keys.table_bytes() < big / 16);
+        assert_eq!(s.dbs[1].len(), 10);
+    }
+}

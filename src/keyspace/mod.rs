@@ -1,0 +1,26 @@
+//! The keyspace: everything that stores keys and values, from the hash table up to the processes that delete
+//! keys on their own.
+//!
+//! The lower half ([`dict`], [`object`], [`types`], [`db`]) is data structures only: it never names the server,
+//! its state, commands, scripting, ACL, replication, persistence or configuration (`tests/layers.rs` enforces it).
+//! The upper half ([`expire`], [`evict`], [`lazyfree`], [`notify`]) works on the server state: active expiry,
+//! `maxmemory` eviction, the lazy-free thread and keyspace notifications.
+//!
+//! - [`dict`]: the open-addressing hash table with incremental rehashing behind every database and hash/set/zset.
+//! - [`object`]: keyspace entries with their compact header (type, encoding, 24-bit LRU/LFU).
+//! - [`types`]: the collection representations (listpack, quicklist, intset, skiplist) behind lists, sets, hashes
+//!   and sorted sets, with their small/large encodings and conversions.
+//! - [`db`]: one database: keys, TTLs, lazy expiry, and the single-key door's storage half (`Db::delete`).
+//! - [`expire`]: active expiry and the per-database cron (resize, incremental rehash).
+//! - [`evict`]: `maxmemory` eviction (LRU/LFU pools, TTL and random policies) and key-access touching.
+//! - [`lazyfree`]: the lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
+//! - [`notify`]: keyspace notifications (`notify-keyspace-events`) published through [`crate::pubsub`].
+
+pub mod db;
+pub mod dict;
+pub mod evict;
+pub mod expire;
+pub mod lazyfree;
+pub mod notify;
+pub mod object;
+pub mod types;

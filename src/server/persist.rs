@@ -1,0 +1,316 @@
+//! The server's side of persistence: loading at start-up, save points and the child process in the cron, the
+//! AOF written before replies, and saving on shutdown. The formats and the fork live in [`crate::persist`].
+
+use super::Server;
+use crate::event_loop::EventLoop;
+use crate::keyspace::db::Db;
+use crate::keyspace::object::Entry;
+use crate::persist::engine::{self, ChildKind};
+use crate::persist::rdb::{DbSink, LoadSink};
+use crate::state::ShutdownFlags;
+use crate::{log_notice, log_warning};
+use std::cell::Cell;
+use std::io::{BufRead, BufReader, Read};
+use std::rc::Rc;
+
+/// A reader that counts the bytes its consumer has consumed (load progress).
+pub(super) struct CountingReader<R> {
+    pub(super) inner: R,
+    pub(super) consumed: Rc<Cell<u64>>,
+}
+
+impl<R: BufRead> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed.set(self.consumed.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for CountingReader<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.consumed.set(self.consumed.get() + amt as u64);
+        self.inner.consume(amt)
+    }
+}
+
+/// The start-up RDB sink: keys go to the loading databases; every 1024 keys the server may serve clients, and
+/// `key-load-delay` (a testing directive) slows each key down.
+pub(super) struct ProgressSink<'a, 'd> {
+    inner: DbSink<'d>,
+    srv: &'a mut Server,
+    el: &'a mut EventLoop,
+    consumed: Rc<Cell<u64>>,
+    keys: u64,
+    last_events_at: u64,
+    key_delay_us: i64,
+}
+
+impl<'a, 'd> ProgressSink<'a, 'd> {
+    pub(super) fn new(inner: DbSink<'d>, srv: &'a mut Server, el: &'a mut EventLoop, consumed: Rc<Cell<u64>>) -> Self {
+        let key_delay_us = srv.state.config.stored_i64("key-load-delay");
+        ProgressSink { inner, srv, el, consumed, keys: 0, last_events_at: 0, key_delay_us }
+    }
+}
+
+impl LoadSink for ProgressSink<'_, '_> {
+    fn select_db(&mut self, db: u64, offset: u64) -> Result<(), String> {
+        self.inner.select_db(db, offset)
+    }
+
+    fn resize_db(&mut self, keys: u64, expires: u64) {
+        self.inner.resize_db(keys, expires)
+    }
+
+    fn begin_key(&mut self, rdb_type: u8, key: &[u8]) {
+        self.inner.begin_key(rdb_type, key)
+    }
+
+    fn finish(&mut self) -> Result<(), String> {
+        self.inner.finish()
+    }
+
+    fn entry(&mut self, e: Entry, expire_ms: Option<i64>) -> Result<(), String> {
+        self.inner.entry(e, expire_ms)?;
+        if self.key_delay_us != 0 {
+            crate::util::debug_delay(self.key_delay_us);
+        }
+        self.keys += 1;
+        if self.keys % 1024 == 0 || self.key_delay_us != 0 {
+            self.srv.loading_progress(self.el, self.consumed.get(), &mut self.last_events_at);
+        }
+        Ok(())
+    }
+}
+
+impl Server {
+    /// Loads the dataset at start-up (Redis's `loadDataFromDisk`): the AOF when `appendonly` is on, otherwise the
+    /// RDB file if there is one. Meanwhile clients are served every `loading-process-events-interval-bytes`
+    /// (commands without the `loading` flag get `-LOADING`). Returns false when the data can't be loaded and the
+    /// server must not start.
+    pub(super) fn load_data_at_startup(&mut self, el: &mut EventLoop) -> bool {
+        if self.state.config.appendonly {
+            return self.aof_load_and_open(Some(el));
+        }
+        let path = engine::rdb_path(&self.state.config);
+        let Ok(meta) = std::fs::metadata(&path) else { return true };
+        let started = std::time::Instant::now();
+        self.begin_loading(meta.len());
+        let now = crate::util::now_ms();
+        let opts = engine::load_options(&self.state.config, now, self.state.lru_clock);
+        // The data loads into databases of its own, so clients served meanwhile find consistent (empty) ones.
+        let n = self.state.dbs.len();
+        let mut dbs: Vec<Db> = (0..n).map(Db::new).collect();
+        let r = match std::fs::File::open(&path) {
+            Ok(f) => {
+                let consumed = Rc::new(Cell::new(0u64));
+                let mut reader =
+                    CountingReader { inner: BufReader::with_capacity(1 << 20, f), consumed: consumed.clone() };
+                let mut sink = ProgressSink::new(DbSink::new(&mut dbs, false), self, el, consumed);
+                crate::persist::rdb::read_rdb_with(&mut reader, &mut sink, &opts)
+            }
+            Err(e) => {
+                std::mem::swap(&mut self.state.dbs, &mut dbs);
+                self.end_loading();
+                log_warning!("Fatal error loading the DB: {}. Exiting.", crate::sys::error_text(&e));
+                return false;
+            }
+        };
+        std::mem::swap(&mut self.state.dbs, &mut dbs);
+        self.end_loading();
+        match r {
+            Ok(st) => {
+                if let Err(e) = self.state.functions.load_from_rdb(&st.functions, false) {
+                    log_warning!("Failed loading library, {e}");
+                    log_warning!("Terminating server after rdb file reading failure.");
+                    return false;
+                }
+                log_rdb_aux(&st.aux, now);
+                self.repl_loaded_aux(&st.aux);
+                log_notice!("Done loading RDB, keys loaded: {}, keys expired: {}.", st.keys, st.expired_skipped);
+                self.state.persist.stats.rdb_last_load_keys_loaded = st.keys;
+                self.state.persist.stats.rdb_last_load_keys_expired = st.expired_skipped;
+                log_notice!("DB loaded from disk: {:.3} seconds", started.elapsed().as_secs_f64());
+                true
+            }
+            Err(e) => {
+                // Redis's words for a damaged file (rdbReportCorruptRDB), which operators and tools grep for.
+                log_warning!("Internal error in RDB reading offset {}, function at rdb.c:0 -> {}", e.offset, e.msg);
+                log_warning!("Terminating server after rdb file reading failure.");
+                false
+            }
+        }
+    }
+
+    /// Marks the start of a load of `total_bytes` (INFO's `loading` fields).
+    pub(super) fn begin_loading(&mut self, total_bytes: u64) {
+        let st = &mut self.state.persist.stats;
+        st.loading = true;
+        st.loading_start = Some(std::time::Instant::now());
+        st.loading_start_s = crate::util::now_ms() / 1000;
+        st.loading_total_bytes = total_bytes;
+        st.loading_loaded_bytes = 0;
+        crate::keyspace::dict::set_bulk_load(true);
+    }
+
+    pub(super) fn end_loading(&mut self) {
+        crate::keyspace::dict::set_bulk_load(false);
+        // Keys past their TTL were live for the replayed commands; from now on they expire (a replica sets it
+        // again before each command of its master).
+        crate::keyspace::db::set_expire_off(false);
+        self.state.persist.stats.loading = false;
+        self.state.persist.stats.loading_start = None;
+    }
+
+    /// Progress of a load: serves clients when another `loading-process-events-interval-bytes` went by (Redis's
+    /// `processEventsWhileBlocked`).
+    pub(super) fn loading_progress(&mut self, el: &mut EventLoop, loaded_bytes: u64, last_events_at: &mut u64) {
+        self.state.persist.stats.loading_loaded_bytes = loaded_bytes;
+        let every = self.state.config.stored_i64("loading-process-events-interval-bytes").max(1024) as u64;
+        if loaded_bytes >= *last_events_at + every {
+            *last_events_at = loaded_bytes;
+            let _ = el.process_events(self, Some(0));
+        }
+    }
+
+    /// After FLUSHALL: a running RDB child is killed (its snapshot is of data that is gone; with or without save
+    /// points), and with save points configured the empty dataset is saved at once.
+    pub(super) fn save_after_flushall(&mut self) {
+        if self.state.persist.child_kind() == Some(ChildKind::Rdb) {
+            self.state.persist.kill_child();
+            self.state.set_child(None);
+        }
+        if self.state.config.save_params.is_empty() {
+            return;
+        }
+        // The save resets the change counter: FLUSHALL with save points leaves rdb_changes_since_last_save at 0
+        // (Redis 7.0.15's flushAllDataAndResetRDB; the flush itself is not counted after the save). A failed save
+        // is logged and counted by save_now.
+        let _ = self.state.save_now();
+    }
+
+    /// Cron work: reap a finished child, start scheduled jobs, check the save points and the AOF growth.
+    pub(super) fn persistence_cron(&mut self) {
+        // Forked Lua debugging sessions that ended (Redis's `ldbRemoveChild` in `checkChildrenDone`).
+        if !self.state.scripting.ldb_children.is_empty() {
+            self.state.scripting.ldb_children.retain(|&pid| !crate::sys::process::child_exited(pid));
+        }
+        self.reap_persistence_child();
+        if self.state.persist.child.is_some() {
+            return;
+        }
+        // A scheduled rewrite stays scheduled until one starts (it clears the flag), unless rewrites keep failing.
+        if self.state.persist.aof_rewrite_scheduled && !self.aof_rewrite_limited() {
+            let _ = self.start_aof_rewrite();
+            if self.state.persist.child.is_some() {
+                return;
+            }
+        }
+        if self.state.persist.bgsave_scheduled {
+            self.state.persist.bgsave_scheduled = false;
+            let _ = self.state.start_bgsave();
+            return;
+        }
+        let now_s = crate::util::now_ms() / 1000;
+        let due = self.state.persist.save_point_due(&self.state.config, self.state.dirty, self.state.lastsave_s, now_s);
+        if let Some((secs, changes)) = due {
+            log_notice!("{changes} changes in {secs} seconds. Saving...");
+            let _ = self.state.start_bgsave();
+            return;
+        }
+        self.aof_cron();
+    }
+
+    /// Reaps the background child if it ended and finishes its job (Redis's `checkChildrenDone`).
+    fn reap_persistence_child(&mut self) {
+        if let Some((child, ok)) = self.state.persist.reap() {
+            self.state.set_child(None);
+            match child.kind {
+                ChildKind::Rdb => {
+                    if ok && !child.diskless {
+                        self.state.dirty = self.state.dirty.saturating_sub(child.dirty_at_start);
+                        self.state.lastsave_s = crate::util::now_ms() / 1000;
+                    }
+                    if !child.diskless {
+                        self.repl_bgsave_done(ok);
+                    } else {
+                        self.repl_diskless_child_done(ok);
+                    }
+                }
+                ChildKind::Aof => self.aof_rewrite_done(child.tmp_path.clone(), ok, child.killed_on_purpose()),
+            }
+        }
+    }
+
+    /// The persistence half of Redis's `finishShutdown`: kills a running child, flushes and fsyncs the AOF, and
+    /// saves the RDB when save points exist (or `save` asks) unless `nosave`. Returns false, with the reason
+    /// logged, when the shutdown must not go on: the AOF is being turned on and its first rewrite still runs, or
+    /// the save failed (neither stops a `force` shutdown).
+    pub(super) fn shutdown_persistence(&mut self, flags: ShutdownFlags) -> bool {
+        // A half-loaded dataset is never saved over the file it comes from.
+        let (nosave, save) = if self.state.persist.stats.loading { (true, false) } else { (flags.nosave, flags.save) };
+        // A child that already ended is finished first (during a busy script the cron has not run): a first AOF
+        // rewrite that completed no longer holds the shutdown up.
+        self.reap_persistence_child();
+        if self.state.persist.child_kind() == Some(ChildKind::Rdb) {
+            // Its snapshot would race with (and could overwrite) the one saved below.
+            log_warning!("There is a child saving an .rdb. Killing it!");
+            self.state.persist.kill_child();
+            self.state.set_child(None);
+        }
+        if self.state.persist.child_kind() == Some(ChildKind::Aof) {
+            // Before its first rewrite the AOF holds nothing of the dataset: exiting now would lose it.
+            if self.aof_waiting_first_rewrite() {
+                if flags.force {
+                    log_warning!("Writing initial AOF. Exit anyway.");
+                } else {
+                    log_warning!("Writing initial AOF, can't exit.");
+                    return false;
+                }
+            }
+            // Otherwise the AOF we have is longer than the rewrite would be, but complete.
+            log_warning!("There is a child rewriting the AOF. Killing it!");
+            self.state.persist.kill_child();
+            self.state.set_child(None);
+        }
+        self.aof_shutdown();
+        if (!self.state.config.save_params.is_empty() && !nosave) || save {
+            log_notice!("Saving the final RDB snapshot before exiting.");
+            crate::supervise::saving_final_snapshot();
+            if !self.state.save_now() {
+                if flags.force {
+                    log_warning!("Error trying to save the DB. Exit anyway.");
+                } else {
+                    log_warning!("Error trying to save the DB, can't exit.");
+                    crate::supervise::shutdown_failed();
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Logs what Redis logs about a loaded RDB's aux fields.
+fn log_rdb_aux(aux: &[(Vec<u8>, Vec<u8>)], now_ms: i64) {
+    for (k, v) in aux {
+        let v_str = String::from_utf8_lossy(v);
+        match k.as_slice() {
+            b"redis-ver" => log_notice!("Loading RDB produced by version {v_str}"),
+            b"ctime" => {
+                if let Ok(t) = v_str.parse::<i64>() {
+                    log_notice!("RDB age {} seconds", (now_ms / 1000 - t).max(0));
+                }
+            }
+            b"used-mem" => {
+                if let Ok(m) = v_str.parse::<u64>() {
+                    log_notice!("RDB memory usage when created {:.2} Mb", m as f64 / 1024.0 / 1024.0);
+                }
+            }
+            _ => {}
+        }
+    }
+}

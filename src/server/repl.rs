@@ -1,0 +1,1140 @@
+//! The server's side of replication (Redis's `replication.c` I/O half): feeding the stream after commands, full
+//! syncs through a BGSAVE, the link to our master driven by the event loop, the master client, and the
+//! once-a-second cron (PINGs, ACKs, reconnects, timeouts, backlog TTL). The data and the decisions live in
+//! [`crate::repl`]; the handshake parser in [`crate::repl::replica`].
+//!
+//! Nothing here blocks the loop on the network: the link socket is non-blocking and registered like a client's.
+//! The received RDB is loaded in one go, as Redis does without diskless async loading.
+
+use super::Server;
+use crate::admission;
+use crate::command::{flag, Command};
+use crate::event_loop::EventLoop;
+use crate::net::client::{flags, Client, ClientState};
+use crate::repl::replica::{Event, HandshakeConfig, MasterLink, Phase};
+use crate::repl::{self, LinkState, MasterAddr, ReplicaState, Request};
+use crate::sys::poller::Interest;
+use crate::sys::socket;
+use crate::{log_notice, log_warning};
+use std::io;
+use std::os::fd::AsRawFd;
+
+/// Bytes of a disk RDB queued in a replica's output ahead of what its socket took.
+const BULK_WINDOW: usize = 1 << 20;
+
+/// Most bytes read from the master link per readable event while the RDB arrives.
+const LINK_READ_PER_EVENT: usize = 4 << 20;
+
+impl Server {
+    /// The `replicaof` directive: start following the master once the data is loaded.
+    pub(super) fn repl_startup(&mut self, el: &mut EventLoop) {
+        let text = self.state.config.extra.get("replicaof").cloned().unwrap_or_default();
+        let mut it = text.split_whitespace();
+        if let (Some(host), Some(port)) = (it.next(), it.next().and_then(|p| p.parse::<u16>().ok())) {
+            // Unlike REPLICAOF at run time, a replica starting up only offers the history its RDB recorded.
+            if let Some((id, offset, db)) = self.state.repl.loaded_history.take() {
+                log_notice!("Using the replication ID and offset of the loaded RDB: {id}:{offset}");
+                self.state.replid = id;
+                self.state.repl.master_repl_offset = offset;
+                self.state.repl.master_db = db;
+                let was_master = !self.state.repl.is_replica();
+                self.repl_set_master(el, MasterAddr { host: host.to_string(), port }, was_master);
+                repl::create_backlog(&mut self.state);
+            } else {
+                let was_master = !self.state.repl.is_replica();
+                self.repl_set_master(el, MasterAddr { host: host.to_string(), port }, was_master);
+                self.state.repl.can_continue = false;
+                if let Some(link) = self.state.repl.link.as_mut() {
+                    link.cfg.psync_replid = "?".into();
+                    link.cfg.psync_offset = -1;
+                }
+            }
+        } else if let Some((id, offset, _db)) = self.state.repl.loaded_history.take() {
+            // A master restarting from its own RDB keeps that history as its second ID, so the replicas of its
+            // previous run continue with `+CONTINUE` (Redis 7.0's `loadDataFromDisk`); its own ID is new.
+            let r = &mut self.state.repl;
+            r.replid2 = id;
+            r.second_offset = offset + 1;
+            r.master_repl_offset = offset;
+            r.no_replicas_since_s = crate::util::now_ms() / 1000;
+            repl::create_backlog(&mut self.state);
+        }
+    }
+
+    /// The aux fields of the RDB loaded at start-up: a replica restarting from it may continue its master's
+    /// history.
+    pub(super) fn repl_loaded_aux(&mut self, aux: &[(Vec<u8>, Vec<u8>)]) {
+        let get = |k: &[u8]| aux.iter().find(|(n, _)| n == k).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+        if let (Some(id), Some(off)) = (get(b"repl-id"), get(b"repl-offset").and_then(|o| o.parse::<i64>().ok())) {
+            let db = get(b"repl-stream-db").and_then(|d| d.parse::<usize>().ok()).unwrap_or(0);
+            if id.len() == 40 {
+                self.state.repl.loaded_history = Some((id, off, db));
+            }
+        }
+    }
+
+    /// After each top-level command: the stream it produced goes out, then what REPLICAOF / PSYNC asked for.
+    #[inline]
+    pub(super) fn repl_after_command(&mut self, el: &mut EventLoop, c: &mut ClientState) {
+        let offset_before = self.state.repl.master_repl_offset;
+        crate::repl::drain_feed(&mut self.state, Some(&mut *c));
+        if self.state.repl.master_repl_offset != offset_before {
+            c.woff = self.state.repl.master_repl_offset;
+        }
+        if !self.state.repl.requests.is_empty() {
+            for r in std::mem::take(&mut self.state.repl.requests) {
+                match r {
+                    Request::SetMaster(addr, was_master) => self.repl_set_master(el, addr, was_master),
+                    Request::UnsetMaster => self.repl_unset_master(el),
+                    Request::DropMasterLink => {
+                        self.repl_drop_master(el);
+                        let r = &mut self.state.repl;
+                        (r.link_state, r.can_continue) = (LinkState::Connect, false);
+                    }
+                    Request::AbortFailover(why) => self.repl_abort_failover(el, why),
+                }
+            }
+        }
+        if self.state.repl.sync_wanted {
+            self.repl_start_full_syncs(Some(c));
+        }
+        if c.last_cmd.starts_with("config") || c.has(flags::REPLICA) {
+            repl::refresh_good_replicas(&mut self.state);
+            if !self.state.repl.waiting.is_empty() {
+                self.repl_serve_waiters(crate::util::now_ms());
+            }
+        }
+    }
+
+    /// Before the loop sleeps: WAIT's `REPLCONF GETACK *` and timeouts, then the stream goes out.
+    pub(super) fn repl_before_sleep(&mut self, el: &mut EventLoop) {
+        if self.repl_bulk_pump() && self.state.repl.bulk_timer.is_none() {
+            // Room left in a replica's window: turn again at once instead of waiting for an event.
+            self.state.repl.bulk_timer = Some(el.add_timer(0));
+        }
+        if !self.state.repl.closing_pipes.is_empty() {
+            self.repl_close_pipes(el);
+        }
+        if !self.state.repl.waiting.is_empty() {
+            self.repl_serve_waiters(crate::util::now_ms());
+        }
+        if self.state.repl.failover.state == repl::failover::State::WaitForSync {
+            self.repl_update_failover(el);
+        }
+        // Not while clients are paused (CLIENT PAUSE, FAILOVER, a shutdown waiting for replicas): the request would
+        // move our offset past what the replicas are to catch up with. It goes once the pause ends.
+        if self.state.repl.get_ack && self.state.pause.mode_at(crate::util::now_ms()) == crate::state::PauseMode::Off {
+            self.state.repl.get_ack = false;
+            self.repl_queue_getack();
+        }
+        repl::drain_feed(&mut self.state, None);
+    }
+
+    /// Puts `REPLCONF GETACK *` into the stream (Redis's `sendGetackToReplicas`); it reaches the backlog and the
+    /// replicas with the next `drain_feed`.
+    pub(super) fn repl_queue_getack(&mut self) {
+        if let Some(f) = self.state.prop.repl.as_mut() {
+            // In the stream's current db, like the PING: no SELECT.
+            crate::resp::encode_command(&mut f.buf, &[b"REPLCONF", b"GETACK", b"*"]);
+        }
+    }
+
+    /// After the pass's writes: the diskless child's pipe is watched only while every replica it feeds has taken
+    /// its last window of payload, so a slow replica holds the child back instead of filling our memory (Redis
+    /// reads the pipe again only once every replica has written what was read).
+    pub(super) fn repl_pipe_interest(&mut self, el: &mut EventLoop) {
+        let Some(fd) = self.state.repl.rdb_pipe.as_ref().map(|p| p.as_raw_fd()) else { return };
+        let want = !self.repl_pipe_blocked();
+        let r = &mut self.state.repl;
+        if want && !r.rdb_pipe_registered {
+            r.rdb_pipe_registered = el.add_interest(fd, Interest::READABLE).is_ok();
+        } else if !want && r.rdb_pipe_registered {
+            let _ = el.remove_interest(fd, Interest::READABLE);
+            r.rdb_pipe_registered = false;
+        }
+    }
+
+    /// Whether a replica fed by the pipe still holds a full window of payload its socket has not taken.
+    fn repl_pipe_blocked(&self) -> bool {
+        self.state.repl.replicas.iter().filter(|r| r.state == ReplicaState::WaitBgsaveEnd && r.diskless).any(|r| {
+            matches!(self.state.clients.get(r.fd as usize), Some(Some(c))
+                if c.state.id == r.id && !c.state.has(flags::CLOSE_ASAP) && c.state.reply.pending_len() >= BULK_WINDOW)
+        })
+    }
+
+    /// Answers WAITs that have enough acknowledgements or timed out.
+    fn repl_serve_waiters(&mut self, now_ms: i64) {
+        let waiting = std::mem::take(&mut self.state.repl.waiting);
+        let mut keep = Vec::with_capacity(waiting.len());
+        for w in waiting {
+            let acked = repl::acks_for(&self.state, w.offset);
+            if acked < w.numreplicas && (w.deadline_ms == 0 || now_ms < w.deadline_ms) {
+                keep.push(w);
+                continue;
+            }
+            let Some(Some(c)) = self.state.clients.get_mut(w.fd as usize) else { continue };
+            if c.state.id != w.id {
+                continue;
+            }
+            c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
+            c.state.reply.int(acked);
+            c.state.reply.enabled = true;
+            c.state.flags &= !flags::BLOCKED;
+            self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+            // Its input that arrived meanwhile runs next (the blocking machinery resumes unblocked clients).
+            self.state.blocking.unblocked.push(w.id);
+            self.state.queue_write(w.fd);
+        }
+        self.state.repl.waiting.extend(keep);
+    }
+
+    /// `-READONLY` / `-MASTERDOWN` for a replica's clients (never for the master's own commands).
+    #[inline]
+    pub(super) fn repl_denies(&self, c: &ClientState, cmd: &'static Command) -> Option<&'static str> {
+        let st = &self.state;
+        // EXEC counts with the flags of what it queued.
+        let mut f = cmd.flags;
+        if crate::command::multi::is_exec(cmd) {
+            f |= c.multi.as_ref().map_or(0, |m| m.cmd_flags);
+        }
+        if st.repl.master.is_none() {
+            if f & flag::WRITE != 0 && admission::too_few_replicas(st) {
+                return Some(admission::NOREPLICAS);
+            }
+            return None;
+        }
+        if c.has(flags::MASTER) {
+            return None;
+        }
+        if f & flag::WRITE != 0 && admission::read_only_replica(st) {
+            return Some(admission::READONLY);
+        }
+        // EXEC is refused when any queued command is (the transaction may have been queued while the link was up).
+        let queued_not_stale =
+            crate::command::multi::is_exec(cmd) && c.multi.as_ref().is_some_and(|m| m.cmd_inv_flags & flag::STALE != 0);
+        if admission::stale_replica(st) && (cmd.flags & flag::STALE == 0 || queued_not_stale) {
+            return Some(admission::MASTERDOWN);
+        }
+        None
+    }
+
+    /// A command from our master's stream failed here (Redis's `afterErrorReply` for a master client): the
+    /// error is logged with the command and the end of our backlog, counted in `unexpected_error_replies`, and
+    /// with `propagation-error-behavior panic|panic-on-replicas` a read-only replica stops (its data diverged).
+    pub(super) fn error_to_master(&mut self, text: &[u8]) {
+        let text = &text[..text.len().min(4096)];
+        let cmd = self.errors_cmd;
+        log_warning!(
+            "== CRITICAL == This replica is sending an error to its master: '{}' after processing the command '{cmd}'",
+            String::from_utf8_lossy(text)
+        );
+        if let Some(b) = self.state.repl.backlog.as_ref().filter(|b| b.histlen() > 0) {
+            let mut dump = Vec::new();
+            b.copy_from(b.first_offset() + b.histlen().saturating_sub(256) as i64, &mut dump);
+            log_warning!("Latest backlog is: '{}'", String::from_utf8_lossy(&dump));
+        }
+        self.state.stats.unexpected_error_replies += 1;
+        let behavior = self.state.config.stored_str("propagation-error-behavior");
+        if behavior != "ignore" && self.state.config.stored_bool("replica-read-only") {
+            let msg =
+                format!("This replica panicked sending an error to its master after processing the command '{cmd}'");
+            crate::crash_report::panic_report(
+                |w| {
+                    crate::crash_report::warn_line(w, "------------------------------------------------");
+                    crate::crash_report::warn_line(w, "!!! Software Failure. Press left mouse button to continue");
+                    crate::crash_report::warn_line(w, &format!("Guru Meditation: {msg} #{}:{}", file!(), line!()));
+                },
+                None,
+            );
+        }
+    }
+
+    /// Bytes of the master's stream that the master client just ran: they count in our offset and go verbatim to
+    /// our backlog and sub-replicas (held while a MULTI is open, as Redis applies transactions whole).
+    pub(super) fn repl_master_applied(&mut self, c: &ClientState, bytes: &[u8]) {
+        let r = &mut self.state.repl;
+        r.master_last_io_ms = self.state.now_ms;
+        r.master_applied.extend_from_slice(bytes);
+        if c.has(flags::MULTI) {
+            return;
+        }
+        let data = std::mem::take(&mut self.state.repl.master_applied);
+        repl::feed_stream(&mut self.state, &data, None);
+        let mut data = data;
+        data.clear();
+        self.state.repl.master_applied = data;
+    }
+
+    /// A client is being freed: forget it as a replica or as our master.
+    pub(super) fn repl_client_freed(&mut self, c: &ClientState) {
+        if c.has(flags::BLOCKED) {
+            if let Some(p) = self.state.repl.waiting.iter().position(|w| w.id == c.id) {
+                self.state.repl.waiting.remove(p);
+                self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+            }
+        }
+        let r = &mut self.state.repl;
+        if !r.replconf.is_empty() {
+            r.replconf.retain(|(id, _)| *id != c.id);
+        }
+        if c.has(flags::REPLICA) {
+            if let Some(p) = r.replicas.iter().position(|x| x.id == c.id) {
+                let x = r.replicas.remove(p);
+                log_warning!("Connection with replica {} lost.", x.name());
+            }
+            if r.replicas.is_empty() {
+                r.no_replicas_since_s = crate::util::now_ms() / 1000;
+            }
+            repl::refresh_good_replicas(&mut self.state);
+        }
+        let r = &mut self.state.repl;
+        if c.has(flags::MASTER) && r.master_client.is_some_and(|(id, _)| id == c.id) {
+            r.master_client = None;
+            r.master_db = c.db;
+            // A transaction cut in the middle is not applied (Redis discards it with the cached master).
+            r.master_applied.clear();
+            r.can_continue = true;
+            r.down_since_s = crate::util::now_ms() / 1000;
+            if r.master.is_some() {
+                r.link_state = LinkState::Connect;
+                log_notice!("Connection with master lost.");
+                log_notice!("* Caching the disconnected master state.");
+            }
+        }
+    }
+
+    /// Appends bytes to a replica's output, wherever the client is (the running one is out of the table).
+    fn repl_write_to(&mut self, running: &mut Option<&mut ClientState>, id: u64, fd: i32, bytes: &[u8]) {
+        self.repl_write(running, id, fd, bytes, true)
+    }
+
+    /// [`Server::repl_write_to`]; `counted`: false for what Redis writes outside its traffic counters
+    /// (`+FULLRESYNC`, keepalive newlines).
+    fn repl_write(&mut self, running: &mut Option<&mut ClientState>, id: u64, fd: i32, bytes: &[u8], counted: bool) {
+        let aside = if counted { 0 } else { bytes.len() };
+        if let Some(c) = running.as_deref_mut().filter(|c| c.id == id) {
+            c.reply.raw_bytes(bytes);
+            c.uncounted_out += aside;
+            return;
+        }
+        if let Some(Some(c)) = self.state.clients.get_mut(fd as usize) {
+            if c.state.id == id {
+                c.state.reply.raw_bytes(bytes);
+                c.state.uncounted_out += aside;
+                self.state.queue_write(fd);
+            }
+        }
+    }
+
+    /// Closes a client after this event-loop pass (from places that cannot free it now).
+    fn repl_close_async(&mut self, running: &mut Option<&mut ClientState>, id: u64, fd: i32) {
+        if let Some(c) = running.as_deref_mut().filter(|c| c.id == id) {
+            c.flags |= flags::CLOSE_ASAP;
+            return;
+        }
+        if let Some(Some(c)) = self.state.clients.get_mut(fd as usize) {
+            if c.state.id == id {
+                c.state.flags |= flags::CLOSE_ASAP;
+                self.state.queue_write(fd);
+            }
+        }
+    }
+
+    /// [`Server::repl_disconnect_replicas`] outside any command.
+    pub(super) fn repl_disconnect_replicas_now(&mut self) {
+        self.repl_disconnect_replicas(None);
+    }
+
+    /// Disconnects every replica (they must learn of a new history: promotion, a new master's data).
+    fn repl_disconnect_replicas(&mut self, mut running: Option<&mut ClientState>) {
+        let all: Vec<(u64, i32)> = self.state.repl.replicas.iter().map(|r| (r.id, r.fd)).collect();
+        for (id, fd) in all {
+            self.repl_close_async(&mut running, id, fd);
+        }
+    }
+
+    /// Starts (or joins) the BGSAVE that replicas waiting for a full sync need (Redis's `syncCommand` cases and
+    /// `startBgsaveForReplication`, disk target).
+    pub(super) fn repl_start_full_syncs(&mut self, mut running: Option<&mut ClientState>) {
+        self.state.repl.sync_wanted = false;
+        if !self.state.repl.replicas.iter().any(|r| r.state == ReplicaState::WaitBgsaveStart) {
+            return;
+        }
+        if let Some(child) = self.state.persist.child.as_ref() {
+            // A BGSAVE made for replicas is running: late comers share it, with the first one's stream so far.
+            let ours = self.state.repl.rdb_child_pid == Some(child.pid) && !child.diskless;
+            let donor = self.state.repl.replicas.iter().find(|r| r.state == ReplicaState::WaitBgsaveEnd);
+            if let (true, Some(d)) = (ours, donor) {
+                let (offset, pending) = (d.initial_offset, d.pending.clone());
+                let replid = self.state.replid.clone();
+                let joining: Vec<(u64, i32, bool)> = self
+                    .state
+                    .repl
+                    .replicas
+                    .iter_mut()
+                    .filter(|r| r.state == ReplicaState::WaitBgsaveStart)
+                    .map(|r| {
+                        r.state = ReplicaState::WaitBgsaveEnd;
+                        r.initial_offset = offset;
+                        r.pending = pending.clone();
+                        (r.id, r.fd, r.pre_psync)
+                    })
+                    .collect();
+                for (id, fd, pre) in joining {
+                    if !pre {
+                        let line = format!("+FULLRESYNC {replid} {offset}\r\n");
+                        self.repl_write(&mut running, id, fd, line.as_bytes(), false);
+                    }
+                    log_notice!("Waiting for end of BGSAVE for SYNC");
+                }
+            } else {
+                log_notice!(
+                    "No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed"
+                );
+            }
+            return;
+        }
+        let (diskless, starting) = {
+            let waiting: Vec<&repl::Replica> =
+                self.state.repl.replicas.iter().filter(|r| r.state == ReplicaState::WaitBgsaveStart).collect();
+            let diskless = self.state.config.stored_bool("repl-diskless-sync") && waiting.iter().all(|r| r.capa_eof);
+            let oldest_ms = waiting.iter().map(|r| r.ack_time_ms).min().unwrap_or(0);
+            (diskless, (waiting.len(), oldest_ms))
+        };
+        if diskless {
+            // Wait a little for more replicas to share the child (checked again by the cron).
+            let delay_ms = self.state.config.stored_i64("repl-diskless-sync-delay") * 1000;
+            let max = self.state.config.stored_i64("repl-diskless-sync-max-replicas");
+            let full = max > 0 && starting.0 as i64 >= max;
+            if delay_ms > 0 && crate::util::now_ms() - starting.1 < delay_ms && !full {
+                return;
+            }
+        }
+        let started = if diskless {
+            log_notice!("Starting BGSAVE for SYNC with target: replicas sockets");
+            let mark = crate::state::random_hex(&mut self.state.rng, repl::replica::EOF_MARK_SIZE);
+            let mut cx = crate::persist::engine::SaveContext::now(&self.state.config, self.state.lru_clock);
+            cx.repl = repl::save_info(&self.state);
+            cx.functions = self.state.functions.ctx.codes();
+            match self.state.persist.bgsave_to_pipe(&self.state.dbs, &cx, mark.as_bytes()) {
+                Ok((pid, pipe)) => {
+                    self.state.set_child(Some(pid));
+                    self.state.repl.retire_pipe();
+                    self.state.repl.rdb_pipe = Some(pipe);
+                    self.state.repl.eof_mark = mark.into_bytes();
+                    Ok(pid)
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            log_notice!("Starting BGSAVE for SYNC with target: disk");
+            self.state.start_bgsave()
+        };
+        match started {
+            Ok(pid) => {
+                self.state.repl.rdb_child_pid = Some(pid);
+                let offset = self.state.repl.master_repl_offset;
+                let replid = self.state.replid.clone();
+                let starting: Vec<(u64, i32, bool)> = self
+                    .state
+                    .repl
+                    .replicas
+                    .iter_mut()
+                    .filter(|r| r.state == ReplicaState::WaitBgsaveStart)
+                    .map(|r| {
+                        r.state = ReplicaState::WaitBgsaveEnd;
+                        r.initial_offset = offset;
+                        r.diskless = diskless;
+                        (r.id, r.fd, r.pre_psync)
+                    })
+                    .collect();
+                let header = format!("$EOF:{}\r\n", String::from_utf8_lossy(&self.state.repl.eof_mark));
+                for (id, fd, pre) in starting {
+                    if !pre {
+                        let line = format!("+FULLRESYNC {replid} {offset}\r\n");
+                        self.repl_write(&mut running, id, fd, line.as_bytes(), false);
+                    }
+                    if diskless {
+                        self.repl_write_to(&mut running, id, fd, header.as_bytes());
+                    }
+                }
+                // The stream after the snapshot starts with a SELECT (the RDB says nothing of a current db).
+                if let Some(f) = self.state.prop.repl.as_mut() {
+                    f.selected_db = -1;
+                }
+            }
+            Err(e) => {
+                log_warning!("BGSAVE for replication failed: {e}");
+                let waiting: Vec<(u64, i32)> = self
+                    .state
+                    .repl
+                    .replicas
+                    .iter()
+                    .filter(|r| r.state == ReplicaState::WaitBgsaveStart)
+                    .map(|r| (r.id, r.fd))
+                    .collect();
+                for (id, fd) in waiting {
+                    self.repl_close_async(&mut running, id, fd);
+                }
+            }
+        }
+    }
+
+    /// Diskless sync: moves what the child wrote into the pipe to the replicas it is for (at most `max` bytes, and
+    /// only while each has less than [`BULK_WINDOW`] of it unsent, unless `max` is unbounded: the child's last
+    /// bytes after its exit). Returns false once the pipe is at its end (or broken) and gone.
+    fn repl_pipe_pump(&mut self, max: usize) -> bool {
+        let Some(fd) = self.state.repl.rdb_pipe.as_ref().map(|p| p.as_raw_fd()) else { return false };
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut total = 0;
+        let targets: Vec<(u64, i32)> = self
+            .state
+            .repl
+            .replicas
+            .iter()
+            .filter(|r| r.state == ReplicaState::WaitBgsaveEnd && r.diskless)
+            .map(|r| (r.id, r.fd))
+            .collect();
+        let child = self.state.persist.child.as_ref().map(|c| c.pid);
+        if targets.is_empty() && max != usize::MAX && child.is_some() && child == self.state.repl.rdb_child_pid {
+            // Nobody left to send it to (Redis's `rdbPipeReadHandler`).
+            log_warning!("Diskless rdb transfer, last replica dropped, killing fork child.");
+            self.state.persist.kill_child();
+            self.state.set_child(None);
+            self.state.repl.rdb_child_pid = None;
+            self.state.repl.retire_pipe();
+            return false;
+        }
+        loop {
+            if max != usize::MAX && self.repl_pipe_blocked() {
+                return true;
+            }
+            match socket::read(fd, &mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    for &(id, rfd) in &targets {
+                        self.repl_write_to(&mut None, id, rfd, &buf[..n]);
+                    }
+                    total += n;
+                    if total >= max {
+                        return true;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e) => {
+                    log_warning!("Diskless rdb transfer, read error: {}", crate::sys::error_text(&e));
+                    break;
+                }
+            }
+        }
+        self.state.repl.retire_pipe();
+        false
+    }
+
+    /// The pipe of the diskless child is readable.
+    pub(super) fn repl_pipe_readable(&mut self, el: &mut EventLoop) {
+        if !self.repl_pipe_pump(LINK_READ_PER_EVENT) {
+            self.repl_close_pipes(el);
+        }
+    }
+
+    fn repl_close_pipes(&mut self, el: &mut EventLoop) {
+        for p in std::mem::take(&mut self.state.repl.closing_pipes) {
+            let _ = el.remove_interest(p.as_raw_fd(), Interest::BOTH);
+        }
+    }
+
+    /// The diskless child ended: the rest of its pipe goes out, then (on success) each replica gets the stream
+    /// since the fork; on failure they are dropped (their payload has no EOF mark) and will retry.
+    pub(super) fn repl_diskless_child_done(&mut self, ok: bool) {
+        // The child is gone, so one unbounded pump drains its pipe to the end (it stops early only if some other
+        // process still held the write end, which must not make us spin).
+        let _ = self.repl_pipe_pump(usize::MAX);
+        self.state.repl.retire_pipe();
+        self.state.repl.rdb_child_pid = None;
+        let now = self.state.now_ms;
+        let done: Vec<usize> = (0..self.state.repl.replicas.len())
+            .filter(|&i| {
+                let r = &self.state.repl.replicas[i];
+                r.state == ReplicaState::WaitBgsaveEnd && r.diskless
+            })
+            .collect();
+        for i in done {
+            let r = &mut self.state.repl.replicas[i];
+            let (id, fd) = (r.id, r.fd);
+            if !ok {
+                log_warning!("Diskless rdb transfer to replica {} failed", r.name());
+                self.repl_close_async(&mut None, id, fd);
+                continue;
+            }
+            let pending = std::mem::take(&mut r.pending);
+            r.state = ReplicaState::Online;
+            r.ack_time_ms = now;
+            r.diskless = false;
+            (r.rdb_in_output, r.stream_since_rdb) = (true, pending.len());
+            let name = r.name();
+            self.repl_write_to(&mut None, id, fd, &pending);
+            log_notice!("Streamed RDB transfer with replica {name} succeeded (socket)");
+            log_notice!("Synchronization with replica {name} succeeded");
+        }
+        repl::refresh_good_replicas(&mut self.state);
+        self.repl_start_full_syncs(None);
+    }
+
+    /// An RDB child ended: replicas waiting for it get `$len`, then the file a window at a time
+    /// ([`Server::repl_bulk_pump`]), then the stream since the fork (Redis's `updateSlavesWaitingBgsave`).
+    pub(super) fn repl_bgsave_done(&mut self, ok: bool) {
+        self.state.repl.rdb_child_pid = None;
+        let waiting: Vec<usize> = (0..self.state.repl.replicas.len())
+            .filter(|&i| {
+                let r = &self.state.repl.replicas[i];
+                r.state == ReplicaState::WaitBgsaveEnd && !r.diskless
+            })
+            .collect();
+        if !waiting.is_empty() {
+            let path = crate::persist::engine::rdb_path(&self.state.config);
+            for i in waiting {
+                // Each replica reads the file through its own descriptor, at its own pace.
+                let file = if ok {
+                    std::fs::File::open(&path).and_then(|f| Ok((f.metadata()?.len(), f))).map_err(|e| {
+                        log_warning!("SYNC failed. Can't open/stat DB after BGSAVE: {}", crate::sys::error_text(&e))
+                    })
+                } else {
+                    log_warning!("SYNC failed. BGSAVE child returned an error");
+                    Err(())
+                };
+                let r = &mut self.state.repl.replicas[i];
+                let (id, fd) = (r.id, r.fd);
+                match file {
+                    Ok((len, f)) => {
+                        r.state = ReplicaState::SendBulk;
+                        r.bulk_file = Some((f, len));
+                        self.repl_write_to(&mut None, id, fd, format!("${len}\r\n").as_bytes());
+                    }
+                    Err(()) => self.repl_close_async(&mut None, id, fd),
+                }
+            }
+            self.repl_bulk_pump();
+        }
+        self.repl_start_full_syncs(None);
+    }
+
+    /// Disk-based full syncs: tops each sending replica's output up to [`BULK_WINDOW`] bytes from the RDB file
+    /// (Redis's `sendBulkToSlave` streams it in 16 KiB writes; the file is never read whole into memory), and
+    /// once the file is all queued, the stream since the fork follows and the replica is online. Returns whether
+    /// bytes were queued this time (the loop should turn again without sleeping: the socket may take them all
+    /// without a writable event; a replica whose window stays full is woken by its socket instead).
+    fn repl_bulk_pump(&mut self) -> bool {
+        use std::io::Read;
+        if !self.state.repl.replicas.iter().any(|r| r.state == ReplicaState::SendBulk) {
+            return false;
+        }
+        let now = self.state.now_ms;
+        let mut more = false;
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut done = false;
+        let crate::state::ServerState { repl, clients, clients_pending_write, .. } = &mut self.state;
+        for r in repl.replicas.iter_mut().filter(|r| r.state == ReplicaState::SendBulk) {
+            let Some(Some(c)) = clients.get_mut(r.fd as usize) else { continue };
+            if c.state.id != r.id || c.state.has(flags::CLOSE_ASAP) {
+                continue;
+            }
+            let Some((file, left)) = r.bulk_file.as_mut() else { continue };
+            let mut failed = false;
+            let before = *left;
+            while *left > 0 && c.state.reply.pending_len() < BULK_WINDOW {
+                let want = (*left).min(chunk.len() as u64) as usize;
+                match file.read(&mut chunk[..want]) {
+                    Ok(0) => {
+                        failed = true;
+                        break;
+                    }
+                    Ok(n) => {
+                        c.state.reply.raw_bytes(&chunk[..n]);
+                        *left -= n as u64;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        log_warning!("Read error sending DB to replica: {}", crate::sys::error_text(&e));
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if !c.pending_write {
+                c.pending_write = true;
+                clients_pending_write.push(r.fd);
+            }
+            if failed {
+                // The file shrank or broke under us: the replica cannot get a consistent payload.
+                c.state.flags |= flags::CLOSE_ASAP;
+                r.bulk_file = None;
+                continue;
+            }
+            if *left > 0 {
+                more |= *left < before;
+                continue;
+            }
+            r.bulk_file = None;
+            let pending = std::mem::take(&mut r.pending);
+            c.state.reply.raw_bytes(&pending);
+            (r.rdb_in_output, r.stream_since_rdb) = (true, pending.len());
+            r.state = ReplicaState::Online;
+            r.ack_time_ms = now;
+            log_notice!("Synchronization with replica {} succeeded", r.name());
+            done = true;
+        }
+        if done {
+            repl::refresh_good_replicas(&mut self.state);
+        }
+        more
+    }
+
+    /// REPLICAOF host port (Redis's `replicationSetMaster`).
+    fn repl_set_master(&mut self, el: &mut EventLoop, addr: MasterAddr, was_master: bool) {
+        self.repl_drop_master(el);
+        self.state.repl.master = Some(addr.clone());
+        self.state.repl.link_state = LinkState::Connect;
+        if was_master {
+            // Our own history is what a PSYNC to the new master may continue (`replicationCacheMasterUsingMyself`).
+            self.state.repl.can_continue = true;
+        }
+        repl::sync_feed(&mut self.state);
+        log_notice!("Connecting to MASTER {}:{}", addr.host, addr.port);
+        self.repl_connect(el);
+    }
+
+    /// REPLICAOF NO ONE (Redis's `replicationUnsetMaster`).
+    fn repl_unset_master(&mut self, el: &mut EventLoop) {
+        // The master is forgotten before its client goes (freeing it must not cache it for a reconnect).
+        let Some(m) = self.state.repl.master.take() else { return };
+        self.repl_drop_master(el);
+        self.state.repl.master = Some(m);
+        repl::unset_master(&mut self.state);
+        // An AOF stopped by a sync that never finished comes back now (Redis's `replicationUnsetMaster`).
+        self.repl_restart_aof();
+    }
+
+    /// A waiting FAILOVER: time out, or hand over to the replica that caught up (Redis's `updateFailoverStatus`).
+    fn repl_update_failover(&mut self, el: &mut EventLoop) {
+        let r = &mut self.state.repl;
+        match repl::failover::update(&mut r.failover, &r.replicas, r.master_repl_offset, crate::util::now_ms()) {
+            None => {}
+            Some(repl::failover::Step::Abort(why)) => self.repl_abort_failover(el, why),
+            Some(repl::failover::Step::Promote(host, port)) => {
+                let was_master = !self.state.repl.is_replica();
+                self.repl_set_master(el, MasterAddr { host, port }, was_master)
+            }
+        }
+    }
+
+    /// Ends a failover that did not happen; one already handing over goes back to being a master (Redis's
+    /// `abortFailover`).
+    fn repl_abort_failover(&mut self, el: &mut EventLoop, why: &str) {
+        let f = std::mem::take(&mut self.state.repl.failover);
+        match &f.target {
+            Some((h, p)) => log_notice!("FAILOVER to {h}:{p} aborted: {why}"),
+            None => log_notice!("FAILOVER to any replica aborted: {why}"),
+        }
+        if f.state == repl::failover::State::InProgress {
+            self.repl_unset_master(el);
+        }
+        self.repl_clear_failover();
+    }
+
+    /// The failover is over (done or aborted): writes flow again.
+    fn repl_clear_failover(&mut self) {
+        self.state.repl.failover = Default::default();
+        self.state.pause.set_failover(false);
+        crate::keyspace::db::set_expire_paused(
+            self.state.pause.mode_at(crate::util::now_ms()) != crate::state::PauseMode::Off,
+        );
+    }
+
+    /// Closes the master client and any handshake in progress.
+    fn repl_drop_master(&mut self, el: &mut EventLoop) {
+        if let Some(link) = self.state.repl.link.take() {
+            let _ = el.remove_interest(link.sock.as_raw_fd(), Interest::BOTH);
+        }
+        if let Some((_, fd)) = self.state.repl.master_client {
+            self.free_client_by_fd(el, fd);
+        }
+        self.state.repl.master_client = None;
+    }
+
+    /// Starts the non-blocking connection to the master.
+    fn repl_connect(&mut self, el: &mut EventLoop) {
+        let Some(m) = self.state.repl.master.clone() else { return };
+        let ip = match m.host.parse::<std::net::IpAddr>() {
+            Ok(ip) => Some(ip),
+            Err(_) => crate::net::resolve::resolve_ips(&m.host).ok().and_then(|a| a.into_iter().next()),
+        };
+        let sock = match ip {
+            Some(ip) => {
+                socket::connect_tcp_from(ip, m.port, self.state.config.stored_str("bind-source-addr").parse().ok())
+            }
+            None => Err(io::Error::new(io::ErrorKind::NotFound, "can't resolve the master's host")),
+        };
+        let sock = match sock {
+            Ok(s) => s,
+            Err(e) => {
+                log_warning!("Unable to connect to MASTER: {}", crate::sys::error_text(&e));
+                return;
+            }
+        };
+        if let Err(e) = el.add_interest(sock.as_raw_fd(), Interest::WRITABLE) {
+            log_warning!("Unable to connect to MASTER: {e}");
+            return;
+        }
+        let cfg = self.repl_handshake_config();
+        self.state.repl.link = Some(Box::new(MasterLink::new(sock, cfg, self.state.now_ms)));
+        self.state.repl.link_state = LinkState::Connecting;
+        log_notice!("MASTER <-> REPLICA sync started");
+    }
+
+    fn repl_handshake_config(&self) -> HandshakeConfig {
+        let c = &self.state.config;
+        let text = |name: &str| Some(c.stored_str(name).to_string()).filter(|s| !s.is_empty());
+        let announce_port = c.stored_i64("replica-announce-port");
+        let port = if announce_port > 0 { announce_port as u16 } else { self.tcp_port().unwrap_or(c.port) };
+        let r = &self.state.repl;
+        let (psync_replid, psync_offset) =
+            if r.can_continue { (self.state.replid.clone(), r.master_repl_offset + 1) } else { ("?".to_string(), -1) };
+        HandshakeConfig {
+            masteruser: text("masteruser"),
+            masterauth: text("masterauth"),
+            listening_port: port,
+            announce_ip: text("replica-announce-ip"),
+            psync_replid,
+            psync_offset,
+            failover: r.failover.state == repl::failover::State::InProgress,
+        }
+    }
+
+    /// Drops a failed handshake or transfer; the cron tries again.
+    pub(super) fn repl_link_fail(&mut self, el: &mut EventLoop, msg: &str) {
+        log_warning!("{msg}");
+        let psync_refused = self.state.repl.link.as_ref().is_some_and(|l| l.phase == Phase::ReceivePsync);
+        if let Some(link) = self.state.repl.link.take() {
+            let _ = el.remove_interest(link.sock.as_raw_fd(), Interest::BOTH);
+        }
+        self.state.repl.link_state = LinkState::Connect;
+        if psync_refused && self.state.repl.failover.state == repl::failover::State::InProgress {
+            self.repl_abort_failover(el, "Failover target rejected psync request");
+        }
+    }
+
+    /// Readiness on the link socket.
+    pub(super) fn repl_link_event(&mut self, el: &mut EventLoop, ready: Interest) {
+        let Some(link) = self.state.repl.link.as_mut() else { return };
+        let fd = link.sock.as_raw_fd();
+        if link.phase == Phase::Connecting {
+            if !ready.is_writable() {
+                return;
+            }
+            match socket::take_error(fd) {
+                Ok(None) => {}
+                Ok(Some(e)) | Err(e) => {
+                    let msg = format!("Error condition on socket for SYNC: {}", crate::sys::error_text(&e));
+                    return self.repl_link_fail(el, &msg);
+                }
+            }
+            log_notice!("Non blocking connect for SYNC fired the event.");
+            link.connected();
+            self.state.repl.link_state = LinkState::Handshake;
+            let _ = el.add_interest(fd, Interest::READABLE);
+            return self.repl_link_flush(el);
+        }
+        if ready.is_writable() {
+            self.repl_link_flush(el);
+        }
+        if !ready.is_readable() {
+            return;
+        }
+        let now = self.state.now_ms;
+        let Some(link) = self.state.repl.link.as_mut() else { return };
+        let mut total = 0;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match socket::read(fd, &mut buf) {
+                Ok(0) => return self.repl_link_fail(el, "Error reading from MASTER: connection lost"),
+                Ok(n) => {
+                    link.inbuf.extend_from_slice(&buf[..n]);
+                    link.last_io_ms = now;
+                    self.state.stats.net_repl_input_bytes += n as u64;
+                    total += n;
+                    if total >= LINK_READ_PER_EVENT {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let msg = format!("Error reading from MASTER: {}", crate::sys::error_text(&e));
+                    return self.repl_link_fail(el, &msg);
+                }
+            }
+        }
+        loop {
+            let Some(link) = self.state.repl.link.as_mut() else { return };
+            let event = link.advance();
+            let handshake = std::mem::take(&mut link.handshake_bytes);
+            let counted = &mut self.state.stats.net_repl_input_bytes;
+            *counted = counted.saturating_sub(handshake);
+            match event {
+                Event::NeedInput => break,
+                Event::FullResync { .. } => {
+                    self.state.repl.link_state = LinkState::Transfer;
+                    if std::mem::take(&mut self.state.repl.can_continue) {
+                        // Redis's `replicationDiscardCachedMaster`: the history we offered is over.
+                        log_notice!("Discarding previously cached master state.");
+                    }
+                    if self.state.repl.failover.state != repl::failover::State::None {
+                        self.repl_clear_failover();
+                    }
+                }
+                Event::Fail(msg) => return self.repl_link_fail(el, &msg),
+                Event::Continue(new_id) => {
+                    if self.state.repl.failover.state != repl::failover::State::None {
+                        self.repl_clear_failover();
+                    }
+                    let Some(link) = self.state.repl.link.take() else { return };
+                    self.repl_continued(new_id);
+                    return self.repl_attach_master(el, link);
+                }
+                Event::BulkStart => {
+                    if !self.repl_bulk_start(el) {
+                        return;
+                    }
+                }
+                Event::Body => {
+                    if !self.repl_bulk_body(el) {
+                        return;
+                    }
+                }
+            }
+        }
+        self.repl_link_flush(el);
+    }
+
+    /// Writes the handshake's pending output; waits for writability when the socket is full.
+    fn repl_link_flush(&mut self, el: &mut EventLoop) {
+        let Some(link) = self.state.repl.link.as_mut() else { return };
+        let fd = link.sock.as_raw_fd();
+        while !link.out.is_empty() {
+            match socket::write(fd, &link.out) {
+                Ok(n) => {
+                    link.out.drain(..n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    let msg = format!("Error writing to MASTER: {}", crate::sys::error_text(&e));
+                    return self.repl_link_fail(el, &msg);
+                }
+            }
+        }
+        let pending = !link.out.is_empty();
+        let registered = el.interest(fd).is_writable();
+        if pending && !registered {
+            let _ = el.add_interest(fd, Interest::WRITABLE);
+        } else if !pending && registered {
+            let _ = el.remove_interest(fd, Interest::WRITABLE);
+        }
+    }
+
+    /// `+CONTINUE [id]`: the master's ID may have changed (it was promoted); our history continues under the new
+    /// ID, the old one stays valid up to here, and sub-replicas must reconnect to learn it.
+    fn repl_continued(&mut self, new_id: Option<String>) {
+        if let Some(id) = new_id {
+            if id != self.state.replid {
+                self.state.repl.replid2 = std::mem::replace(&mut self.state.replid, id);
+                self.state.repl.second_offset = self.state.repl.master_repl_offset + 1;
+                log_notice!("Master replication ID changed to {}", self.state.replid);
+                self.repl_disconnect_replicas(None);
+            }
+        }
+        if self.state.repl.backlog.is_none() {
+            repl::create_backlog(&mut self.state);
+        }
+    }
+
+    /// Turns the link into the master client; bytes already read after the handshake or the RDB are its first
+    /// input.
+    pub(super) fn repl_attach_master(&mut self, el: &mut EventLoop, link: Box<MasterLink>) {
+        let link = *link;
+        let fd = link.sock.as_raw_fd();
+        if el.interest(fd).is_writable() {
+            let _ = el.remove_interest(fd, Interest::WRITABLE);
+        }
+        if !el.interest(fd).is_readable() {
+            let _ = el.add_interest(fd, Interest::READABLE);
+        }
+        let now = crate::util::now_ms();
+        let id = self.state.next_client_id;
+        self.state.next_client_id += 1;
+        let addr = self.state.repl.master.as_ref().map(|m| format!("{}:{}", m.host, m.port)).unwrap_or_default();
+        let laddr = socket::local_addr(fd).map(|(ip, port)| socket::format_addr(ip, port)).unwrap_or_default();
+        let mut st = ClientState::new(id, fd, addr, laddr, now);
+        st.authenticated = true;
+        st.flags |= flags::MASTER;
+        st.db = self.state.repl.master_db.min(self.state.dbs.len().saturating_sub(1));
+        // The first ACK tells the master where we are right away.
+        st.reply.raw_bytes(&repl::ack_command(self.state.repl.master_repl_offset));
+        let mut c = Box::new(Client::new(st, Some(link.sock)));
+        let rest = link.inbuf;
+        if !rest.is_empty() {
+            let room = c.query.writable(rest.len());
+            room[..rest.len()].copy_from_slice(&rest);
+            c.query.commit(rest.len());
+        }
+        let r = &mut self.state.repl;
+        r.master_client = Some((id, fd));
+        r.link_state = LinkState::Connected;
+        r.master_last_io_ms = now;
+        r.master_applied.clear();
+        self.id_to_fd.insert(id, fd);
+        self.connected += 1;
+        self.state.stats.total_connections_received += 1;
+        if !c.query.is_empty() {
+            self.process_input(el, &mut c);
+        }
+        self.put_client(c);
+        self.state.queue_write(fd);
+    }
+
+    /// Every cron tick on a replica: an ACK when the offset moved since the last one, so the master's view of our
+    /// progress (WAIT, INFO lag, `min-replicas-max-lag`) is at most a tick old instead of a second (Redis's replicas
+    /// only ACK once a second; more ACKs cost the master one tiny command each).
+    pub(super) fn repl_ack_if_moved(&mut self) {
+        let r = &self.state.repl;
+        if let Some((id, fd)) = r.master_client {
+            if r.master_repl_offset != r.last_ack_offset {
+                let off = r.master_repl_offset;
+                self.repl_write_to(&mut None, id, fd, &repl::ack_command(off));
+                self.state.repl.last_ack_offset = off;
+            }
+        }
+    }
+
+    /// Once a second: reconnect, ACK our master, PING replicas, newlines to replicas waiting for their RDB,
+    /// timeouts, and the backlog's TTL (Redis's `replicationCron`).
+    pub(super) fn repl_cron(&mut self, el: &mut EventLoop) {
+        let now = crate::util::now_ms();
+        let timeout_ms = self.state.config.stored_i64("repl-timeout").max(1) * 1000;
+        // Replica side (nothing while a received RDB loads: the link is with the loader).
+        if self.state.repl.master.is_some() && !self.state.repl.sync_loading {
+            if let Some(link) = self.state.repl.link.as_ref() {
+                if now - link.last_io_ms > timeout_ms {
+                    let msg = if link.phase == Phase::TransferBody || link.phase == Phase::TransferHeader {
+                        "Timeout receiving bulk data from MASTER... If the problem persists try to set the \
+                         'repl-timeout' parameter in redis.conf to a larger value."
+                    } else {
+                        "Timeout connecting to the MASTER..."
+                    };
+                    self.repl_link_fail(el, msg);
+                }
+            }
+            match self.state.repl.master_client {
+                Some((_, fd)) if now - self.state.repl.master_last_io_ms > timeout_ms => {
+                    log_warning!("MASTER timeout: no data nor PING received...");
+                    self.free_client_by_fd(el, fd);
+                }
+                Some((id, fd)) => {
+                    let ack = repl::ack_command(self.state.repl.master_repl_offset);
+                    self.repl_write_to(&mut None, id, fd, &ack);
+                    self.state.repl.last_ack_offset = self.state.repl.master_repl_offset;
+                }
+                None => {}
+            }
+            if self.state.repl.link.is_none() && self.state.repl.master_client.is_none() {
+                let m = self.state.repl.master.clone();
+                if let Some(m) = m {
+                    log_notice!("Connecting to MASTER {}:{}", m.host, m.port);
+                }
+                self.repl_connect(el);
+            }
+        }
+        // Master side: a BGSAVE for replicas that vanished (killed by FLUSHALL, SHUTDOWN...) fails their sync.
+        let child_pid = self.state.persist.child.as_ref().map(|c| c.pid);
+        if self.state.repl.replicas.iter().any(|r| r.state == ReplicaState::WaitBgsaveEnd)
+            && (child_pid.is_none() || child_pid != self.state.repl.rdb_child_pid)
+        {
+            if self.state.repl.replicas.iter().any(|r| r.state == ReplicaState::WaitBgsaveEnd && r.diskless) {
+                self.repl_diskless_child_done(false);
+            }
+            self.repl_bgsave_done(false);
+        }
+        if self.state.repl.replicas.iter().any(|r| r.state == ReplicaState::WaitBgsaveStart) {
+            self.repl_start_full_syncs(None);
+        }
+        let now_s = now / 1000;
+        // No PING while a FAILOVER with a TIMEOUT waits (the offset the target must reach stays put); without
+        // one the PINGs go on and the target catches up after each (Redis 7.0's `replicationCron` tests
+        // `failover_end_time`).
+        let f = &self.state.repl.failover;
+        let failing_over = f.state != repl::failover::State::None && f.end_ms != 0;
+        let period = self.state.config.stored_i64("repl-ping-replica-period").max(1) as u64;
+        let loops = self.state.repl.cron_loops;
+        self.state.repl.cron_loops += 1;
+        if !self.state.repl.is_replica() && !self.state.repl.replicas.is_empty() && !failing_over && loops % period == 0
+        {
+            if let Some(f) = self.state.prop.repl.as_mut() {
+                crate::resp::encode_command(&mut f.buf, &[b"PING"]);
+            }
+            repl::drain_feed(&mut self.state, None);
+        }
+        let mut presync = Vec::new();
+        let mut timed_out = Vec::new();
+        for r in &self.state.repl.replicas {
+            match r.state {
+                // Not into a diskless payload, which is already flowing; one whose socket takes nothing for
+                // `repl-timeout` holds the child back and goes (Redis's `repl_last_partial_write` check).
+                ReplicaState::WaitBgsaveEnd if r.diskless => {
+                    let stalled = matches!(self.state.clients.get(r.fd as usize), Some(Some(c))
+                        if c.state.id == r.id
+                            && c.state.reply.pending_len() > 0
+                            && now - c.state.last_interaction_ms > timeout_ms);
+                    if stalled {
+                        log_warning!("Disconnecting timedout replica (full sync): {}", r.name());
+                        timed_out.push((r.id, r.fd));
+                    }
+                }
+                ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd => presync.push((r.id, r.fd)),
+                ReplicaState::Online if !r.pre_psync && now - r.ack_time_ms > timeout_ms => {
+                    log_warning!("Disconnecting timedout replica (streaming sync): {}", r.name());
+                    timed_out.push((r.id, r.fd));
+                }
+                // Its output moves while the file is queued; the ACK timeout starts once it is online.
+                ReplicaState::Online | ReplicaState::SendBulk => {}
+            }
+        }
+        for (id, fd) in presync {
+            self.repl_write(&mut None, id, fd, b"\n", false);
+        }
+        for (id, fd) in timed_out {
+            self.repl_close_async(&mut None, id, fd);
+        }
+        repl::refresh_good_replicas(&mut self.state);
+        // CONFIG SET repl-backlog-size resizes the backlog, keeping what fits.
+        let size = repl::backlog_size(&self.state);
+        if let Some(b) = self.state.repl.backlog.as_mut() {
+            b.resize(size);
+        }
+        let ttl = self.state.config.stored_i64("repl-backlog-ttl");
+        let r = &self.state.repl;
+        if !r.is_replica()
+            && r.replicas.is_empty()
+            && ttl > 0
+            && r.backlog.is_some()
+            && now_s - r.no_replicas_since_s > ttl
+        {
+            repl::change_replid(&mut self.state);
+            repl::clear_replid2(&mut self.state);
+            self.state.repl.backlog = None;
+            repl::sync_feed(&mut self.state);
+            log_notice!("Replication backlog freed after {ttl} seconds without connected replicas.");
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The server as a script host ([`ScriptHost`]): EVAL and SCRIPT LOAD run here instead of in their table
+//! handlers, so that `redis.call` re-enters the server's call path with the script client (Redis's fake Lua
+//! client): ACL, OOM, statistics, SLOWLOG, MONITOR (`[0 lua]`) and propagation apply to a script's commands as
+//! to any client's.
+//!
+//! - Propagation: the script's own argv is never propagated; the commands it ran are, as one unit (wrapped in
+//!   MULTI/EXEC when more than one), each to the targets `redis.set_repl` chose.
+//! - Busy scripts: past `busy-reply-threshold` the hook calls [`ScriptHost::process_events_while_blocked`], which
+//!   runs a few non-blocking passes of the event loop (file events only, a reduced before-sleep: see
+//!   `Server::before_sleep`) so other clients get -BUSY, SCRIPT KILL and SHUTDOWN NOSAVE work. The event loop is
+//!   reached through the pointer `Server::busy_loop`, valid for the duration of the dispatch that set it.
+
+use super::Server;
+use crate::acl::Reason;
+use crate::args::Args;
+use crate::command::{self, Command};
+use crate::event_loop::EventLoop;
+use crate::net::client::ClientState;
+use crate::scripting::{self, ScriptHost};
+use crate::state::ServerState;
+
+/// Passes of the event loop per hook call while a script is busy (Redis's `processEventsWhileBlocked`).
+const BUSY_EVENT_PASSES: usize = 4;
+
+impl ScriptHost for Server {
+    fn state(&mut self) -> &mut ServerState {
+        &mut self.state
+    }
+
+    fn lookup(&self, name: &[u8]) -> Option<&'static Command> {
+        self.commands.lookup(name)
+    }
+
+    fn run_command(&mut self, c: &mut ClientState, cmd: &'static Command, full_name: &'static str, args: Args) {
+        let targets = self.state.scripting.run.as_ref().map_or(scripting::REPL_ALL, |r| r.repl_flags);
+        let saved = self.state.prop.script_targets.replace(targets);
+        let t = crate::util::now_us();
+        self.call(c, cmd, full_name, args, t);
+        self.state.prop.script_targets = saved;
+    }
+
+    fn acl_check(
+        &mut self,
+        c: &mut ClientState,
+        cmd: &'static Command,
+        full_name: &'static str,
+        args: Args,
+    ) -> Option<Reason> {
+        let d = self.acl_denies(c, cmd, args)?;
+        let object = match d.reason {
+            Reason::Command => full_name.as_bytes().to_vec(),
+            _ => args.get(d.pos).to_vec(),
+        };
+        let now = crate::util::now_ms();
+        let entry = crate::acl::LogEntry {
+            count: 1,
+            reason: d.reason,
+            context: "lua",
+            object,
+            username: c.user.as_bytes().to_vec(),
+            ctime_ms: now,
+            client_info: command::connection::client_line(c, now, Some(full_name), false),
+        };
+        let max = self.state.config.acllog_max_len.max(0) as usize;
+        self.state.acl.add_log(entry, max);
+        Some(d.reason)
+    }
+
+    fn process_events_while_blocked(&mut self) -> bool {
+        let Some(el) = self.busy_loop else { return self.exit_code.is_some() };
+        // SAFETY: `busy_loop` was set by `dispatch` (or, at start-up, by the AOF replayer, `server/aof.rs`) from
+        // its `&mut EventLoop`, which stays borrowed (and unused) for the whole command, this script included; it
+        // is reset before `dispatch` (or the replayed command) returns. Nothing else holds a reference to the loop
+        // meanwhile: `EventLoop::process_events` up the stack is suspended in the call that led here.
+        let el: &mut EventLoop = unsafe { &mut *el };
+        for _ in 0..BUSY_EVENT_PASSES {
+            match el.process_events(self, Some(0)) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            if self.exit_code.is_some() {
+                break;
+            }
+        }
+        self.exit_code.is_some()
+    }
+}
+
+impl Server {
+    /// Runs EVAL* and SCRIPT LOAD with the server as the script host; false for other commands.
+    pub(super) fn script_command(&mut self, c: &mut ClientState, cmd: &'static Command, args: Args) -> bool {
+        if let Some(kind) = command::scripting::eval_kind(cmd) {
+            // EVAL is skip_monitor: it is fed here, before the commands it runs (Redis's evalCommand).
+            if !self.state.monitors.is_empty() {
+                self.feed_monitors(c, args);
+            }
+            scripting::eval::eval_command(self, c, args, kind);
+            // The script's commands were propagated as they ran; EVAL itself never is.
+            self.state.prop.call.prevent = true;
+            return true;
+        }
+        if let Some(ro) = command::function::fcall_kind(cmd) {
+            // FCALL is skip_monitor too: fed before the commands it runs (Redis's fcallCommandGeneric).
+            if !self.state.monitors.is_empty() {
+                self.feed_monitors(c, args);
+            }
+            scripting::function::fcall_command(self, c, args, ro);
+            self.state.prop.call.prevent = true;
+            return true;
+        }
+        if command::scripting::is_script_load(cmd) {
+            scripting::eval::script_load(self, &mut c.reply, args.get(2));
+            return true;
+        }
+        false
+    }
+
+    /// The table entry EVAL-family calls are checked against: the flags declared by the script's shebang
+    /// replace the command's own (Redis's `evalGetCommandFlags`).
+    pub(super) fn script_flags_variant(&self, cmd: &'static Command, args: Args) -> &'static Command {
+        match command::scripting::eval_kind(cmd) {
+            Some(kind) => match scripting::eval::call_script_flags(&self.state, kind, args) {
+                Some(f) => scripting::command_with_script_flags(cmd, f),
+                None => cmd,
+            },
+            None if command::function::fcall_kind(cmd).is_some() => {
+                match scripting::function::call_script_flags(&self.state, args) {
+                    Some(f) => scripting::command_with_script_flags(cmd, f),
+                    None => cmd,
+                }
+            }
+            None => cmd,
+        }
+    }
+}
