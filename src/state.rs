@@ -547,9 +547,29 @@ impl ServerState {
         }
     }
 
+    // --- The single-key door -----------------------------------------------------------------------------------
+
+    /// Key `key` of database `db` changed (set, overwritten, deleted, expired, evicted, renamed, moved, restored):
+    /// counts `changes` towards `dirty`, invalidates WATCHes of the key (Redis's `signalModifiedKey`) and wakes
+    /// clients blocked on it. Handlers reach it through `command::Ctx::key_changed`; expiry and eviction through
+    /// [`ServerState::drain_expired`], which turns the databases' deletion logs into calls here. Client-side
+    /// caching's invalidation and a cluster slot index hang off this one place.
+    #[inline]
+    pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64) {
+        self.dirty += changes;
+        if !self.watches.is_empty() {
+            if let Some(d) = self.dbs.get(db) {
+                self.watches.touch(db, d, key);
+            }
+        }
+        if self.blocking.any_waiting() {
+            self.blocking.signal(db, key);
+        }
+    }
+
     // --- The door for whole databases -------------------------------------------------------------------------
     // Every change that replaces or removes a database's contents at once goes through these three (single keys
-    // go through `command::Ctx::key_changed`): WATCH is settled here, before the change, and nowhere else.
+    // go through `key_changed` above): WATCH is settled here, before the change, and nowhere else.
 
     /// Empties database `which`, or all of them (Redis's `emptyData`): FLUSHDB, FLUSHALL, DEBUG RELOAD,
     /// DEBUG LOADAOF, a replica's full sync. Watched keys present in an emptied database are touched first
@@ -673,9 +693,8 @@ impl ServerState {
                     crate::keyspace::db::Deletion::Expired => self.expire_del_verb(),
                     crate::keyspace::db::Deletion::Evicted => crate::keyspace::evict::del_verb(&self.config),
                 };
-                if !self.watches.is_empty() {
-                    self.watches.touch(i, &self.dbs[i], k);
-                }
+                // No `dirty` for expiry or eviction, as Redis's deleteExpiredKeyAndPropagate and performEvictions.
+                self.key_changed(i, k, 0);
                 self.prop.also(i, &[verb, k.as_slice()], crate::propagate::TARGET_ALL);
                 if standalone {
                     self.prop.flush_unit();

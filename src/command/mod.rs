@@ -801,15 +801,7 @@ impl<'a> Ctx<'a> {
     /// clients blocked on it.
     #[inline]
     pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64) {
-        self.srv.dirty += changes;
-        if !self.srv.watches.is_empty() {
-            if let Some(d) = self.srv.dbs.get(db) {
-                self.srv.watches.touch(db, d, key);
-            }
-        }
-        if self.srv.blocking.any_waiting() {
-            self.srv.blocking.signal(db, key);
-        }
+        self.srv.key_changed(db, key, changes);
     }
 
     /// Counts changes that are not one key's (SWAPDB, FLUSHDB's removed keys, FUNCTION LOAD/DELETE/FLUSH), for
