@@ -33,7 +33,7 @@ use crate::{log_notice, log_verbose, log_warning};
 use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::Ordering;
 
 mod acl;
 mod aof;
@@ -84,8 +84,7 @@ editing the Redis configuration file, and setting the protected mode option to '
 an authentication password for the default user. NOTE: You only need to do one of the above things in order for the \
 server to start accepting connections from the outside.\r\n";
 
-/// The signal that asked for shutdown (0 = none). Set by the signal handler, read by the loop.
-static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
+use crate::state::SHUTDOWN_SIGNAL;
 
 mod tx_pause;
 use tx_pause::PauseTracker;
@@ -225,12 +224,6 @@ fn slowlog_args(args: Args) -> Vec<Vec<u8>> {
         }
     }
     v
-}
-
-/// SHUTDOWN ABORT: forgets a SIGTERM/SIGINT the cron has not acted on yet (or that started a wait for replicas).
-/// Returns whether one was pending.
-pub fn cancel_signal_shutdown() -> bool {
-    SHUTDOWN_SIGNAL.swap(0, Ordering::SeqCst) != 0
 }
 
 extern "C" fn on_shutdown_signal(sig: libc::c_int) {

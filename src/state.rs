@@ -207,7 +207,17 @@ pub struct ShutdownState {
     pub blocked: Vec<(u64, i32)>,
 }
 
+/// The signal that asked for shutdown (0 = none): set by the server's SIGTERM/SIGINT handler, read and cleared by
+/// its cron (`server/shutdown.rs`), cleared by SHUTDOWN ABORT ([`ShutdownState::cancel_signal`]).
+pub static SHUTDOWN_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
 impl ShutdownState {
+    /// SHUTDOWN ABORT: forgets a SIGTERM/SIGINT the cron has not acted on yet (or that started a wait for
+    /// replicas). Returns whether one was pending.
+    pub fn cancel_signal() -> bool {
+        SHUTDOWN_SIGNAL.swap(0, std::sync::atomic::Ordering::SeqCst) != 0
+    }
+
     /// Whether a shutdown waits for replicas (Redis's `isShutdownInitiated`).
     #[inline]
     pub fn initiated(&self) -> bool {

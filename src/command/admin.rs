@@ -290,7 +290,7 @@ fn shutdown(ctx: &mut Ctx, args: Args) {
         // A signal not acted on yet is simply forgotten; a wait for replicas is cancelled by the event loop, which
         // answers the clients blocked in SHUTDOWN.
         let initiated = ctx.srv.shutdown.initiated();
-        let signalled = crate::server::cancel_signal_shutdown();
+        let signalled = crate::state::ShutdownState::cancel_signal();
         if initiated {
             ctx.srv.actions.push(Action::AbortShutdown);
         }

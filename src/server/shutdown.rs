@@ -27,9 +27,10 @@
 //! Tested by `tests/shutdown_replicas.rs` (against redis-server) and Redis's own `integration/shutdown` and
 //! `unit/shutdown` suites.
 
-use super::{socket, Server, SHUTDOWN_SIGNAL};
+use super::{socket, Server};
 use crate::event_loop::EventLoop;
 use crate::net::client::{flags, ClientState};
+use crate::state::SHUTDOWN_SIGNAL;
 use crate::state::{PauseMode, ShutdownFlags};
 use crate::{log_notice, log_warning};
 use std::sync::atomic::Ordering;
