@@ -291,6 +291,27 @@ fn kill_bgsave_child(kind: Kind) {
 }
 both!(kill_bgsave_child, kill_bgsave_child_ferredis, kill_bgsave_child_redis);
 
+/// SIGKILL the server while its BGSAVE child still writes: the orphaned child must not keep the server's port
+/// (Redis's child closes the listening sockets right after the fork), so a new server can start on it at once.
+fn orphaned_child_frees_the_port(kind: Kind) {
+    let label = kind.label();
+    let dir = TempDir::new("crash-orphan-child");
+    let mut s = Server::start_in(kind, dir.path(), &["--rdb-key-save-delay", "100000"]);
+    let port = s.port;
+    let mut c = s.conn();
+    fill(&mut c, 200, 20, false);
+    expect_reply(&mut c, &["BGSAVE"], b"+Background saving started\r\n", label);
+    let child = find_child(&s, "BGSAVE");
+    drop(c);
+    s.kill9();
+    let bound = std::net::TcpListener::bind(("127.0.0.1", port));
+    let child_alive = Path::new(&format!("/proc/{child}")).exists();
+    sigkill(child);
+    assert!(child_alive, "{label}: the child should outlive its parent for this test to mean anything");
+    assert!(bound.is_ok(), "{label}: port {port} still held after the parent died: {:?}", bound.err());
+}
+both!(orphaned_child_frees_the_port, orphaned_child_frees_the_port_ferredis, orphaned_child_frees_the_port_redis);
+
 /// A tmpfs mounted on a scratch directory for one test; unmounted on drop (after the servers, which are declared
 /// later and so dropped first).
 struct Tmpfs {

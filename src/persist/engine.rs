@@ -378,6 +378,7 @@ impl Persist {
             }
             Ok(Forked::Child) => {
                 drop(report_r);
+                crate::sys::socket::close_listening_sockets();
                 crate::oom::enter_child();
                 crate::proctitle::set_child(if kind == ChildKind::Rdb {
                     crate::proctitle::RDB_CHILD_TITLE

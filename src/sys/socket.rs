@@ -77,6 +77,60 @@ fn set_int_opt(fd: RawFd, level: libc::c_int, name: libc::c_int, value: libc::c_
     Ok(())
 }
 
+/// Whether `fd` is a socket in the listening state (`SO_ACCEPTCONN`); false for anything else or a closed fd.
+fn is_listening(fd: RawFd) -> bool {
+    let mut v: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `v` and `len` live across the call and `len` is `v`'s exact size; an fd that is not a socket only
+    // makes the call fail.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ACCEPTCONN,
+            &mut v as *mut libc::c_int as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    r == 0 && v != 0
+}
+
+/// In a forked child (background save, AOF rewrite, the Lua debugger's session): closes every listening socket
+/// inherited from the server (Redis's `closeListeningSockets` in `closeChildUnusedResourceAfterFork`), so a child
+/// that outlives its parent (killed with SIGKILL while the child still writes) never holds the server's port.
+/// Walks `/proc/self/fd` where it exists, else every descriptor below the open-files limit (at most 65536).
+pub fn close_listening_sockets() {
+    let mut fds: Vec<RawFd> = Vec::new();
+    match std::fs::read_dir("/proc/self/fd") {
+        Ok(dir) => {
+            for e in dir.flatten() {
+                if let Some(fd) = e.file_name().to_str().and_then(|n| n.parse::<RawFd>().ok()) {
+                    fds.push(fd);
+                }
+            }
+        }
+        Err(_) => {
+            let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            // SAFETY: `lim` is a valid rlimit to fill.
+            let max = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
+                // `rlim_t` is u64 on Linux and macOS, i64 on FreeBSD.
+                #[allow(clippy::unnecessary_cast)]
+                let cur = lim.rlim_cur as u64;
+                cur.min(65536) as RawFd
+            } else {
+                1024
+            };
+            fds.extend(3..max);
+        }
+    }
+    for fd in fds {
+        if fd > 2 && is_listening(fd) {
+            // SAFETY: the child owns its copy of the descriptor and nothing in it uses the listener any more.
+            unsafe { libc::close(fd) };
+        }
+    }
+}
+
 /// Puts the descriptor in non-blocking, close-on-exec mode.
 pub fn set_nonblocking_cloexec(fd: RawFd) -> io::Result<()> {
     // SAFETY: fcntl with F_GETFL/F_SETFL/F_SETFD takes and returns plain integers.
