@@ -1,14 +1,55 @@
-//! What a command must pass before it runs, the checks the client dispatcher (`Server::call_checked`, Redis's
-//! `processCommand`) and `redis.call` (`scripting::call`, Redis's `scriptCall`) share. Each caller applies them
-//! in its own order and with its own exemptions (the master's stream, an AOF being replayed, a script run with
-//! `obey`), and words a few refusals its own way (a script on a stale replica gets "Can not execute the command on
-//! a stale replica"), as Redis does; the conditions and the shared texts live here once.
+//! What a command must pass before it runs: the one check sequence of the call path, for its two callers.
 //!
-//! Not here: arity and command lookup (`command::CommandTable::resolve`), ACL (`acl`), OOM (the dispatcher's
-//! `evict::rejects_command` evicts first; a script's decision was taken when it started), loading and busy-script
-//! refusals (the dispatcher only).
+//! - [`Origin::Client`]: a client's command, our master's stream, the AOF being replayed (Redis's
+//!   `processCommand`), from `Server::call_checked`.
+//! - [`Origin::Script`]: `redis.call`/`redis.pcall` of the running script, in the script client (Redis's
+//!   `scriptCall`: `processCommand`'s checks with script rules), from `scripting::call::script_call`.
+//!
+//! [`admit`] runs the sequence; a step that applies to one origin only says so, and each origin's order is Redis's
+//! (the dispatcher's as ferredis has always had it):
+//!
+//! ```text
+//!   step                     client (processCommand)             script (scriptCall)
+//!   lookup, arity            ERR unknown command / subcommand,   Unknown Redis command called from script,
+//!                            ERR wrong number of arguments       Wrong number of args calling ... from script
+//!   who may run it           DEBUG protection, NOAUTH            noscript, inside a script, stale replica
+//!   ACL                      NOPERM (ACL LOG: toplevel/multi)    The user executing the script ... (ACL LOG: lua)
+//!   declared script flags    EVAL/FCALL checked under them       -
+//!   memory, replication,     OOM (evicting first), NOREPLICAS,   read-only script, then for its writes until
+//!   persistence              READONLY, MASTERDOWN, MISCONF       the first passes: READONLY, MISCONF, NOREPLICAS;
+//!                                                                then OOM (decided when the script started)
+//!   loading, busy, pub/sub   LOADING, BUSY, RESP2 subscriber     -
+//! ```
+//!
+//! Exemptions (`Rules`): a caller that must be obeyed (our master, the AOF replay, or a script either of them
+//! runs) skips the ACL and the read-only replica (and a client's MASTERDOWN); the AOF replay skips every
+//! server-state check, as Redis's loader runs commands without `processCommand`; a script stops being checked for
+//! writes once one of its writes ran (it cannot be refused halfway).
+//!
+//! What follows admission stays with the caller: the dispatcher's CLIENT PAUSE and MULTI queueing
+//! (`server/tx_pause.rs`), then `Server::call`. A refusal's text depends on the origin ([`Refusal::client_text`],
+//! [`Refusal::script_text`]); its statistics are counted once ([`count_rejected`], errorstats through
+//! [`crate::state::Stats::count_error`]). Script start-up refusals (`scripting::run::prepare`, Redis's
+//! `scriptPrepareForRun`) use the conditions below with their own texts.
 
-use crate::state::ServerState;
+use std::borrow::Cow;
+
+use crate::acl::{self, Denied};
+use crate::args::Args;
+use crate::command::{self, flag, Command, CommandTable, Resolved};
+use crate::net::client::{flags as cf, ClientState};
+use crate::scripting::{run_flags, RunCtx};
+use crate::state::{ServerState, Stats};
+
+/// Id of the client that replays the AOF (`server/aof.rs`; Redis's `CLIENT_ID_AOF`).
+pub const AOF_CLIENT_ID: u64 = u64::MAX;
+
+/// Whether the client's commands must be applied whatever the state: our master's stream, the AOF replay
+/// (Redis's `mustObeyClient`).
+#[inline]
+pub fn must_obey(c: &ClientState) -> bool {
+    c.has(cf::MASTER) || c.id == AOF_CLIENT_ID
+}
 
 /// Refusal of a write on a read-only replica.
 pub const READONLY: &str = "READONLY You can't write against a read only replica.";
@@ -16,6 +57,10 @@ pub const READONLY: &str = "READONLY You can't write against a read only replica
 pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
 /// The dispatcher's refusal on a replica whose link is down and that does not serve stale data.
 pub const MASTERDOWN: &str = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+/// Refusal of a command that needs authentication.
+pub const NOAUTH: &str = "NOAUTH Authentication required.";
+/// Refusal of a command without the `loading` flag while the dataset loads.
+pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
 
 /// A replica whose link with its master is down, configured not to serve stale data: only `stale` commands run.
 #[inline]
@@ -38,11 +83,510 @@ pub fn too_few_replicas(st: &ServerState) -> bool {
     crate::repl::too_few_replicas(st)
 }
 
-/// After a persistence failure, why writes are refused (`-MISCONF`, without the dash), or `None`.
+/// Whether the last background save or AOF write failed (the cheap test before [`disk_error`]).
+#[inline]
+fn persistence_failed(st: &ServerState) -> bool {
+    !st.persist.stats.last_bgsave_ok || st.persist.stats.aof_error.is_some()
+}
+
+/// After a persistence failure, why writes are refused (`MISCONF ...`, without the dash), or `None` (Redis's
+/// `writeCommandsDeniedByDiskError` + `writeCommandsGetDiskErrorMessage`).
 #[inline]
 pub fn disk_error(st: &ServerState) -> Option<String> {
-    if st.persist.stats.last_bgsave_ok && st.persist.stats.aof_error.is_none() {
+    if !persistence_failed(st) {
         return None;
     }
     crate::persist::engine::disk_error(&st.persist.stats, &st.config)
+}
+
+/// Where a command comes from: the two callers of [`admit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A client's command, our master's stream or the AOF replay (Redis's `processCommand`).
+    Client,
+    /// `redis.call`/`redis.pcall` of the running script, in the script client (Redis's `scriptCall`).
+    Script,
+}
+
+/// A command that passed admission.
+#[derive(Clone, Copy)]
+pub struct Admitted {
+    pub cmd: &'static Command,
+    /// Its full name (`client|list` for a subcommand).
+    pub full_name: &'static str,
+    /// The entry CLIENT PAUSE and MULTI see: `cmd`, or for an EVAL/FCALL of a script with declared flags a copy
+    /// carrying them (see [`crate::scripting::declared_flags_command`]).
+    pub flagged: &'static Command,
+}
+
+/// Why a command was refused; the words depend on the [`Origin`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// No command of that name.
+    Unknown,
+    /// A container command without that subcommand.
+    UnknownSub,
+    Arity,
+    /// DEBUG not allowed for this client by `enable-debug-command` (Redis's `CMD_PROTECTED`).
+    Protected,
+    NoAuth,
+    /// A `noscript` command called from a script.
+    NoScript,
+    /// `redis.call` outside a running script.
+    NotInScript,
+    Acl(Denied),
+    /// Over `maxmemory` and the command may grow memory.
+    Oom,
+    /// A write (or may-replicate) command from a read-only script (`*_RO`, `no-writes`).
+    ReadOnlyScript,
+    ReadOnlyReplica,
+    TooFewReplicas,
+    /// A replica whose link is down refuses what is not `stale`.
+    Stale,
+    /// Writes refused after a persistence failure: the `MISCONF ...` text.
+    DiskError(String),
+    Loading,
+    /// A script is busy: the -BUSY text for its kind.
+    Busy(&'static str),
+    /// A RESP2 subscriber's command outside the pub/sub set: the text.
+    PubSub(String),
+}
+
+/// A refused command.
+pub struct Refusal {
+    /// The command and its full name, when one was found (it counts a rejected call).
+    pub found: Option<(&'static Command, &'static str)>,
+    pub reason: Reason,
+}
+
+impl Refusal {
+    /// The dispatcher's error reply, without the leading `-` (Redis's shared error objects and texts).
+    pub fn client_text(self, args: Args) -> Cow<'static, [u8]> {
+        let full_name = self.found.map_or("", |(_, n)| n);
+        let text: Cow<'static, str> = match self.reason {
+            Reason::Unknown => return unknown_command_message(args).into(),
+            Reason::UnknownSub => return unknown_subcommand_message(args).into(),
+            Reason::Arity => format!("ERR wrong number of arguments for '{full_name}' command").into(),
+            Reason::Protected => command::debug::DEBUG_NOT_ALLOWED.into(),
+            Reason::NoAuth => NOAUTH.into(),
+            Reason::Acl(d) => acl::noperm_message(d, full_name).into(),
+            Reason::Oom => crate::keyspace::evict::OOM_ERR.into(),
+            Reason::ReadOnlyReplica => READONLY.into(),
+            Reason::TooFewReplicas => NOREPLICAS.into(),
+            Reason::Stale => MASTERDOWN.into(),
+            Reason::DiskError(msg) | Reason::PubSub(msg) => msg.into(),
+            Reason::Loading => LOADING.into(),
+            Reason::Busy(msg) => msg.into(),
+            // Script refusals: a client never gets them.
+            r @ (Reason::NoScript | Reason::NotInScript | Reason::ReadOnlyScript) => {
+                format!("ERR {}", Refusal { found: self.found, reason: r }.script_text()).into()
+            }
+        };
+        match text {
+            Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        }
+    }
+
+    /// `redis.call`'s error: a bare message (an ERR) or `-CODE message` (Redis's `scriptCall` texts).
+    pub fn script_text(&self) -> String {
+        let coded = |msg: &str| format!("-{msg}");
+        match &self.reason {
+            Reason::Unknown | Reason::UnknownSub => "Unknown Redis command called from script".into(),
+            Reason::Arity => "Wrong number of args calling Redis command from script".into(),
+            Reason::NoScript => "This Redis command is not allowed from script".into(),
+            Reason::NotInScript => "redis.call/pcall can only be called inside a script invocation".into(),
+            Reason::Stale => "Can not execute the command on a stale replica".into(),
+            Reason::Acl(d) => {
+                let why = match d.reason {
+                    acl::Reason::Command => "can't run this command or subcommand",
+                    acl::Reason::Key => "can't access at least one of the keys mentioned in the command arguments",
+                    acl::Reason::Channel => "can't publish to the channel mentioned in the command",
+                    acl::Reason::Auth => "lacking the permissions for the command",
+                };
+                format!("The user executing the script {why}")
+            }
+            Reason::ReadOnlyScript => "Write commands are not allowed from read-only scripts.".into(),
+            Reason::ReadOnlyReplica => coded(READONLY),
+            Reason::TooFewReplicas => coded(NOREPLICAS),
+            Reason::DiskError(msg) => coded(msg),
+            Reason::Oom => coded(crate::keyspace::evict::OOM_ERR),
+            // Dispatcher refusals: a script never gets them.
+            Reason::Protected => coded(command::debug::DEBUG_NOT_ALLOWED),
+            Reason::NoAuth => coded(NOAUTH),
+            Reason::Loading => coded(LOADING),
+            Reason::Busy(msg) => coded(msg),
+            Reason::PubSub(msg) => coded(msg),
+        }
+    }
+}
+
+/// The exemptions and script rules one admission runs under.
+#[derive(Debug, Clone, Copy)]
+struct Rules {
+    /// Must be obeyed (Redis's `mustObeyClient`): our master's stream or the AOF replay, or a script one of them
+    /// runs. No ACL, no read-only-replica refusal, no MASTERDOWN, no script OOM refusal.
+    obey: bool,
+    /// The AOF replay client: no memory, replication, persistence or loading check (a read-only replica, a disk
+    /// error or maxmemory never drop what the file holds).
+    replaying: bool,
+    /// The running script's [`run_flags`] (0 for a client).
+    run: u32,
+    /// The script started over `maxmemory` (Redis's `pre_command_oom_state`).
+    pre_oom: bool,
+}
+
+impl Rules {
+    #[inline]
+    fn client(c: &ClientState) -> Rules {
+        Rules { obey: must_obey(c), replaying: c.id == AOF_CLIENT_ID, run: 0, pre_oom: false }
+    }
+
+    #[inline]
+    fn script(run: &RunCtx) -> Rules {
+        Rules { obey: run.obey, replaying: false, run: run.flags, pre_oom: run.pre_oom }
+    }
+
+    #[inline]
+    fn script_has(&self, f: u32) -> bool {
+        self.run & f != 0
+    }
+}
+
+/// Runs the admission checks of `origin` for the command `args` of client `c` (for [`Origin::Script`], the
+/// script client; the running script's context is `st.scripting.run`). On success the command may run (a
+/// client's may still be queued by MULTI or held by CLIENT PAUSE); a script's first write marks the script as
+/// having written. On refusal nothing ran; an ACL refusal has been logged in the ACL LOG, and the caller writes
+/// the error and counts it ([`count_rejected`]).
+///
+/// `origin` is a constant at each call site: with the function inlined, each caller gets the straight sequence
+/// of its own checks.
+#[inline(always)]
+pub fn admit(
+    st: &mut ServerState,
+    table: &CommandTable,
+    c: &mut ClientState,
+    args: Args,
+    origin: Origin,
+) -> Result<Admitted, Refusal> {
+    let script = origin == Origin::Script;
+    let (cmd, full_name) = match table.resolve(args) {
+        Resolved::Found(cmd, full_name) => (cmd, full_name),
+        Resolved::Unknown => return Err(Refusal { found: None, reason: Reason::Unknown }),
+        Resolved::UnknownSub(_) => return Err(Refusal { found: None, reason: Reason::UnknownSub }),
+    };
+    let refuse = |reason| Err(Refusal { found: Some((cmd, full_name)), reason });
+    if !cmd.arity_ok(args.len()) {
+        return refuse(Reason::Arity);
+    }
+
+    // Who may run it.
+    let rules = match origin {
+        Origin::Client => {
+            // CMD_PROTECTED, right after arity (before authentication): DEBUG only as `enable-debug-command`
+            // allows this client (MODULE, the other protected command, does not exist here).
+            if full_name == "debug" && !st.config.enable_debug_command.allows(command::config::is_local_client(c)) {
+                return refuse(Reason::Protected);
+            }
+            if !c.authenticated && !cmd.has(flag::NO_AUTH) && !acl::default_user_nopass(st) {
+                return refuse(Reason::NoAuth);
+            }
+            Rules::client(c)
+        }
+        Origin::Script => {
+            if cmd.has(flag::NOSCRIPT) && !st.script_disable_deny_script {
+                return refuse(Reason::NoScript);
+            }
+            let Some(run) = st.scripting.run.as_ref() else { return refuse(Reason::NotInScript) };
+            // `scriptVerifyAllowStale` comes before the ACL (the dispatcher's MASTERDOWN comes with the replication
+            // checks below).
+            if stale_replica(st) && !cmd.has(flag::STALE) {
+                return refuse(Reason::Stale);
+            }
+            Rules::script(run)
+        }
+    };
+    if !rules.obey {
+        if let Some(d) = user_denies(st, c, cmd, args) {
+            log_acl_denial(st, c, d, full_name, args);
+            return refuse(Reason::Acl(d));
+        }
+    }
+
+    // What the server's condition allows: memory, replication, persistence.
+    // EVAL/FCALL run under the flags their script declares (its shebang; a script cannot call them).
+    let flagged = if !script && cmd.group == command::Group::Scripting {
+        crate::scripting::declared_flags_command(st, cmd, args)
+    } else {
+        cmd
+    };
+    if script && rules.script_has(run_flags::READ_ONLY) && cmd.has(flag::WRITE | flag::MAY_REPLICATE) {
+        return refuse(Reason::ReadOnlyScript);
+    }
+    // The write checks: a client's command (EXEC with the flags of its queue); a script's write until its first
+    // one passed.
+    let writes = if script {
+        cmd.has(flag::WRITE) && !rules.script_has(run_flags::WRITE_DIRTY)
+    } else {
+        queue_flags(c, flagged) & flag::WRITE != 0
+    };
+    // maxmemory: the dispatcher evicts first, then refuses what would grow memory (Redis's processCommand order);
+    // not while a busy script lets other clients in (its propagation must not interleave with eviction's).
+    if !script
+        && !rules.replaying
+        && st.config.maxmemory != 0
+        && !st.scripting.is_timedout()
+        && crate::keyspace::evict::rejects_command(st, c, flagged, full_name)
+    {
+        return refuse(Reason::Oom);
+    }
+    if !rules.replaying {
+        if !script && writes && too_few_replicas(st) {
+            return refuse(Reason::TooFewReplicas);
+        }
+        if writes && !rules.obey && read_only_replica(st) {
+            return refuse(Reason::ReadOnlyReplica);
+        }
+        // A client's EXEC is refused when any queued command would be (the transaction may have been queued while
+        // the link was up).
+        if !script
+            && !rules.obey
+            && stale_replica(st)
+            && (!flagged.has(flag::STALE) || queue_has_not(c, cmd, flag::STALE))
+        {
+            return refuse(Reason::Stale);
+        }
+        // MISCONF: writes, and a client's PING (as Redis).
+        if persistence_failed(st) && (writes || (!script && cmd.name == "ping")) {
+            if let Some(msg) = disk_error(st) {
+                return refuse(Reason::DiskError(msg));
+            }
+        }
+        if script && writes && too_few_replicas(st) {
+            return refuse(Reason::TooFewReplicas);
+        }
+    }
+    if script {
+        // `scriptVerifyOOM`: only the first write of a script that started over `maxmemory` is refused.
+        if !rules.script_has(run_flags::ALLOW_OOM)
+            && st.config.maxmemory != 0
+            && !rules.obey
+            && !rules.script_has(run_flags::WRITE_DIRTY)
+            && rules.pre_oom
+            && cmd.has(flag::DENYOOM)
+        {
+            return refuse(Reason::Oom);
+        }
+        if cmd.has(flag::WRITE) {
+            if let Some(r) = st.scripting.run.as_mut() {
+                r.flags |= run_flags::WRITE_DIRTY;
+            }
+        }
+        return Ok(Admitted { cmd, full_name, flagged });
+    }
+
+    // Loading, a busy script, the RESP2 pub/sub context: the dispatcher's.
+    if st.persist.stats.loading && !rules.replaying && loading_denies(st, c, cmd) {
+        return refuse(Reason::Loading);
+    }
+    if st.scripting.is_timedout() && !cmd.has(flag::ALLOW_BUSY) {
+        return refuse(Reason::Busy(st.scripting.busy_error()));
+    }
+    if let Some(msg) = crate::pubsub::context_error(c, full_name) {
+        return refuse(Reason::PubSub(msg));
+    }
+    Ok(Admitted { cmd, full_name, flagged })
+}
+
+/// The flags a check sees for `cmd`: EXEC's include those of the commands it queued.
+#[inline]
+pub fn queue_flags(c: &ClientState, cmd: &'static Command) -> u64 {
+    let mut f = cmd.flags;
+    if command::multi::is_exec(cmd) {
+        f |= c.multi.as_ref().map_or(0, |m| m.cmd_flags);
+    }
+    f
+}
+
+/// Whether `cmd` is EXEC and some command it queued lacks flag `f`.
+#[inline]
+fn queue_has_not(c: &ClientState, cmd: &'static Command, f: u64) -> bool {
+    command::multi::is_exec(cmd) && c.multi.as_ref().is_some_and(|m| m.cmd_inv_flags & f != 0)
+}
+
+/// While loading, commands without the `loading` flag are refused; while a replica loads asynchronously
+/// (swapdb, serving the old data) only `no-async-loading` ones are (Redis's `processCommand`).
+#[inline]
+fn loading_denies(st: &ServerState, c: &ClientState, cmd: &'static Command) -> bool {
+    if !st.persist.stats.async_loading {
+        return !cmd.has(flag::LOADING) || queue_has_not(c, cmd, flag::LOADING);
+    }
+    queue_flags(c, cmd) & flag::NO_ASYNC_LOADING != 0
+}
+
+/// Whether the client's user may run `cmd` with `args` (ACL). A user allowed everything costs one branch; a
+/// client whose user slot is gone (never expected) may run nothing. Like Redis's clients without a user, the AOF
+/// replay and our master's stream run whatever they carry.
+#[inline]
+pub fn acl_denies(st: &ServerState, c: &ClientState, cmd: &'static Command, args: Args) -> Option<Denied> {
+    if must_obey(c) {
+        return None;
+    }
+    user_denies(st, c, cmd, args)
+}
+
+/// [`acl_denies`] for a caller that is not exempt.
+#[inline]
+fn user_denies(st: &ServerState, c: &ClientState, cmd: &'static Command, args: Args) -> Option<Denied> {
+    let Some(u) = st.acl.user(c.user_id) else {
+        return Some(Denied { reason: acl::Reason::Command, pos: 0 });
+    };
+    if let [s] = &u.selectors[..] {
+        if s.allcommands && s.allkeys && s.allchannels {
+            return None;
+        }
+    }
+    // Commands built outside the table have no id: only no-auth ones may run.
+    match acl::registry::registry().id_of(cmd) {
+        Some(id) => acl::check(u, id, args).err(),
+        None => Some(Denied { reason: acl::Reason::Command, pos: 0 }),
+    }
+}
+
+/// Logs a refused call in the ACL LOG: the command's full name, or the key or channel argument (the context is
+/// `toplevel`, `multi` or, for the script client, `lua`).
+pub fn log_acl_denial(st: &mut ServerState, c: &mut ClientState, d: Denied, full_name: &str, args: Args) {
+    let object = match d.reason {
+        acl::Reason::Command => full_name.as_bytes().to_vec(),
+        _ => args.get(d.pos).to_vec(),
+    };
+    command::acl::log_denial(&mut command::Ctx { client: c, srv: st }, d.reason, object, None, full_name);
+}
+
+/// A refused call of `full_name` (Redis's `rejectCommand` and `scriptCall`'s error path both count one). Its error
+/// reply goes to errorstats the way every error does ([`Stats::count_error`]).
+#[inline]
+pub fn count_rejected(stats: &mut Stats, full_name: &'static str) {
+    stats.commandstats.entry(full_name).or_default().rejected_calls += 1;
+}
+
+/// Bytes of a C string argument: up to the first NUL, as `%s` prints it.
+fn c_str(b: &[u8]) -> &[u8] {
+    match memchr::memchr(0, b) {
+        Some(i) => &b[..i],
+        None => b,
+    }
+}
+
+/// Redis's unknown-command error text.
+pub fn unknown_command_message(args: Args) -> Vec<u8> {
+    let mut list: Vec<u8> = Vec::new();
+    let mut i = 1;
+    while i < args.len() && list.len() < 128 {
+        let a = c_str(args.get(i));
+        let room = 128 - list.len();
+        list.push(b'\'');
+        list.extend_from_slice(&a[..a.len().min(room)]);
+        list.extend_from_slice(b"' ");
+        i += 1;
+    }
+    let name = c_str(args.get(0));
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(&name[..name.len().min(128)]);
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend_from_slice(&list);
+    msg
+}
+
+/// Redis's unknown-subcommand error text (`ERR unknown subcommand 'x'. Try CONFIG HELP.`).
+pub fn unknown_subcommand_message(args: Args) -> Vec<u8> {
+    let mut msg = b"ERR unknown subcommand '".to_vec();
+    let sub = c_str(args.get(1));
+    msg.extend_from_slice(&sub[..sub.len().min(128)]);
+    msg.extend_from_slice(b"'. Try ");
+    msg.extend_from_slice(&args.get(0).to_ascii_uppercase());
+    msg.extend_from_slice(b" HELP.");
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::test_support::Harness;
+    use crate::command::OwnedArgs;
+    use crate::config::Config;
+
+    #[test]
+    fn unknown_command_text_matches_redis() {
+        let a = OwnedArgs::from_slices(&["foo", "bar", "baz"]);
+        assert_eq!(
+            unknown_command_message(a.args()),
+            b"ERR unknown command 'foo', with args beginning with: 'bar' 'baz' "
+        );
+        let a = OwnedArgs::from_slices(&["foo"]);
+        assert_eq!(unknown_command_message(a.args()), b"ERR unknown command 'foo', with args beginning with: ");
+        // Arguments are cut once the list reaches 128 bytes; a single argument uses the remaining room.
+        let long = "x".repeat(200);
+        let a = OwnedArgs::from_slices(&["foo", long.as_str(), "next"]);
+        let msg = unknown_command_message(a.args());
+        let expect = format!("ERR unknown command 'foo', with args beginning with: '{}' ", "x".repeat(128));
+        assert_eq!(msg, expect.as_bytes());
+        // %s stops at NUL.
+        let a = OwnedArgs::from_slices(&[&b"fo\0o"[..], &b"a\0b"[..]]);
+        assert_eq!(unknown_command_message(a.args()), b"ERR unknown command 'fo', with args beginning with: 'a' ");
+        let a = OwnedArgs::from_slices(&["config", "nosuch"]);
+        assert_eq!(unknown_subcommand_message(a.args()), b"ERR unknown subcommand 'nosuch'. Try CONFIG HELP.");
+    }
+
+    #[test]
+    fn texts_per_origin() {
+        let r = |reason| Refusal { found: None, reason };
+        let a = OwnedArgs::from_slices(&["set"]);
+        assert_eq!(r(Reason::Oom).script_text(), format!("-{}", crate::keyspace::evict::OOM_ERR));
+        assert_eq!(&*r(Reason::Oom).client_text(a.args()), crate::keyspace::evict::OOM_ERR.as_bytes());
+        assert_eq!(r(Reason::Stale).script_text(), "Can not execute the command on a stale replica");
+        assert_eq!(&*r(Reason::Stale).client_text(a.args()), MASTERDOWN.as_bytes());
+        assert_eq!(r(Reason::Arity).script_text(), "Wrong number of args calling Redis command from script");
+        let set = crate::command::lookup(b"set").map(|c| (c, "set"));
+        let arity = Refusal { found: set, reason: Reason::Arity };
+        assert_eq!(&*arity.client_text(a.args()), b"ERR wrong number of arguments for 'set' command");
+    }
+
+    fn rejected(h: &Harness, name: &str) -> u64 {
+        h.srv.stats.commandstats.get(name).map_or(0, |s| s.rejected_calls)
+    }
+
+    #[test]
+    fn the_harness_runs_through_admission() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["get"]), "-ERR wrong number of arguments for 'get' command\r\n");
+        assert_eq!(rejected(&h, "get"), 1);
+        assert_eq!(h.run(&["config", "nosuch"]), "-ERR unknown subcommand 'nosuch'. Try CONFIG HELP.\r\n");
+        assert_eq!(h.run(&["debug", "object", "k"]), format!("-{}\r\n", crate::command::debug::DEBUG_NOT_ALLOWED));
+        assert_eq!(h.run(&["multi"]), "+OK\r\n");
+        assert_eq!(h.run(&["set", "k", "v"]), "+QUEUED\r\n");
+        assert_eq!(h.run(&["exec"]), "*1\r\n+OK\r\n");
+        assert_eq!(h.srv.stats.commandstats.get("set").map(|s| s.calls), Some(1));
+        // A script's refused call: one rejected call of the command, one ERR in errorstats.
+        let errors = h.srv.stats.total_error_replies;
+        let r = h.run(&["eval", "return redis.pcall('get')", "0"]);
+        assert!(r.starts_with("-ERR Wrong number of args calling Redis command from script"), "{r}");
+        assert_eq!(rejected(&h, "get"), 2);
+        assert_eq!(h.srv.stats.total_error_replies, errors + 1);
+        let r = h.run(&["eval", "return redis.pcall('set', 'k', 'v')", "0"]);
+        assert_eq!(r, "+OK\r\n");
+        let r = h.run(&["eval_ro", "return redis.pcall('set', 'k', 'v')", "0"]);
+        assert!(r.starts_with("-ERR Write commands are not allowed from read-only scripts."), "{r}");
+        assert_eq!(rejected(&h, "set"), 1);
+    }
+
+    #[test]
+    fn the_harness_client_authenticates() {
+        let mut c = Config::default();
+        c.apply_text("requirepass secret\n").unwrap();
+        let mut h = Harness::with_config(c);
+        assert_eq!(h.run(&["get", "k"]), "-NOAUTH Authentication required.\r\n");
+        assert_eq!(h.run(&["auth", "secret"]), "+OK\r\n");
+        assert_eq!(h.run(&["get", "k"]), "$-1\r\n");
+    }
 }

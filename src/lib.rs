@@ -28,6 +28,7 @@
 //! - [`sys`]: raw system calls: the epoll/kqueue poller, sockets, processes.
 //! - [`event_loop`]: file and time events, Redis `ae.c` style.
 //! - [`server`]: listeners, connections, dispatch, the cron.
+//! - [`admission`]: what a command must pass before it runs, one check sequence for clients and `redis.call`.
 //! - [`log`]: the Redis-format server log.
 //! - [`lazyfree`]: the lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
 //! - [`latency`]: the latency monitor (LATENCY) and the per-command latency histograms (`latency-tracking`).

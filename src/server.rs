@@ -17,6 +17,7 @@
 //!
 //! Tested end to end by tests/net_*.rs (real binary, raw RESP over TCP and unix sockets).
 
+use crate::admission::{self, Origin, Refusal};
 use crate::command::{self, flag, Args, Command, Ctx};
 use crate::config::Config;
 use crate::event_loop::{EventHandler, EventLoop, TimerNext};
@@ -38,6 +39,8 @@ use std::sync::atomic::Ordering;
 mod acl;
 mod aof;
 mod blocking;
+#[cfg(any(test, feature = "test-harness"))]
+mod detached;
 mod persist;
 mod repl;
 mod repl_load;
@@ -144,14 +147,6 @@ struct PendingStat {
     failed: u64,
 }
 
-/// Bytes of a C string argument: up to the first NUL, as `%s` prints it.
-fn c_str(b: &[u8]) -> &[u8] {
-    match memchr::memchr(0, b) {
-        Some(i) => &b[..i],
-        None => b,
-    }
-}
-
 /// An error reply from raw bytes (user input may not be UTF-8): like [`Reply::error`], CR/LF become spaces and the
 /// code word is recorded for errorstats.
 fn error_bytes(reply: &mut Reply, msg: &[u8]) {
@@ -169,26 +164,6 @@ fn error_bytes(reply: &mut Reply, msg: &[u8]) {
     line.extend(msg.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
     line.extend_from_slice(b"\r\n");
     reply.raw_bytes(&line);
-}
-
-/// Redis's unknown-command error text.
-pub fn unknown_command_message(args: Args) -> Vec<u8> {
-    let mut list: Vec<u8> = Vec::new();
-    let mut i = 1;
-    while i < args.len() && list.len() < 128 {
-        let a = c_str(args.get(i));
-        let room = 128 - list.len();
-        list.push(b'\'');
-        list.extend_from_slice(&a[..a.len().min(room)]);
-        list.extend_from_slice(b"' ");
-        i += 1;
-    }
-    let name = c_str(args.get(0));
-    let mut msg = b"ERR unknown command '".to_vec();
-    msg.extend_from_slice(&name[..name.len().min(128)]);
-    msg.extend_from_slice(b"', with args beginning with: ");
-    msg.extend_from_slice(&list);
-    msg
 }
 
 pub use crate::util::repr_into;
@@ -525,7 +500,6 @@ impl Server {
         } else {
             None
         };
-        command::init_full_names();
         crate::latency::set_threshold_ms(config.latency_monitor_threshold);
         let acl = acl::startup_acl(&config)?;
         let mut state = ServerState::new(config);
@@ -535,11 +509,18 @@ impl Server {
         // and the server goes on, as Redis does. `sync_oom_role` keeps it in line with the role afterwards.
         let class = if state.repl.master.is_some() { crate::oom::Class::Replica } else { crate::oom::Class::Master };
         let _ = crate::oom::apply(crate::oom::Setting::of(&state.config), class);
+        Ok(Server::with_state(state, commands, pidfile))
+    }
+
+    /// The server around `state`, before any client or event: what every server is built from (the listening one
+    /// above, and the detached one of the handler harness, `server/detached.rs`).
+    fn with_state(mut state: ServerState, commands: &'static command::CommandTable, pidfile: Option<String>) -> Server {
+        command::init_full_names();
         state.client_info = command::connection::client_info_string;
         // Function libraries live in a Lua state built for the host that runs them.
         state.functions.set_host::<Server>();
         let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
-        Ok(Server {
+        Server {
             state,
             id_to_fd: HashMap::new(),
             connected: 0,
@@ -557,7 +538,7 @@ impl Server {
             aof_files: None,
             busy_loop: None,
             oom_replica: false,
-        })
+        }
     }
 
     /// Applies a listener change (CONFIG SET port/bind): the old sockets leave the event loop and close, the new
@@ -1010,23 +991,15 @@ impl Server {
     fn dispatch(&mut self, el: &mut EventLoop, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
         self.state.now_ms = start_us / 1000;
         c.last_interaction_ms = self.state.now_ms;
-        c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP | flags::MASTER);
         let running = crate::crash_report::Running { client: &*c, args };
         crate::crash_report::set_running(&running);
         let outer_loop = self.busy_loop.replace(el as *mut EventLoop);
-        let end_us = self.call_checked(c, args, start_us);
+        let end_us = self.run_command(c, args, start_us);
         self.busy_loop = outer_loop;
         crate::crash_report::clear_running();
         if c.has(flags::POSTPONED) {
-            c.reply.enabled = true;
             return end_us;
         }
-        // CLIENT REPLY SKIP applies to exactly the next command.
-        c.flags &= !flags::REPLY_SKIP;
-        if c.has(flags::REPLY_SKIP_NEXT) {
-            c.flags = (c.flags | flags::REPLY_SKIP) & !flags::REPLY_SKIP_NEXT;
-        }
-        c.reply.enabled = true;
         self.after_command_blocking(el, c);
         if !self.state.actions.is_empty() {
             self.apply_actions(el, c);
@@ -1057,123 +1030,61 @@ impl Server {
         }
     }
 
+    /// The part of [`Server::dispatch`] that needs no event loop: the client's reply switches (CLIENT REPLY, our
+    /// master's stream) around [`Server::call_checked`]. Returns the clock after the command.
+    #[inline]
+    fn run_command(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
+        c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP | flags::MASTER);
+        let end_us = self.call_checked(c, args, start_us);
+        if !c.has(flags::POSTPONED) {
+            // CLIENT REPLY SKIP applies to exactly the next command.
+            c.flags &= !flags::REPLY_SKIP;
+            if c.has(flags::REPLY_SKIP_NEXT) {
+                c.flags = (c.flags | flags::REPLY_SKIP) & !flags::REPLY_SKIP_NEXT;
+            }
+        }
+        c.reply.enabled = true;
+        end_us
+    }
+
+    /// The one way a command runs (Redis's `processCommand` + `call`): admission ([`admission::admit`]), then
+    /// CLIENT PAUSE and MULTI queueing (`server/tx_pause.rs`), then [`Server::call`]. Clients, our master's
+    /// stream, the AOF replay and the handler harness come here; EXEC's queued commands and `redis.call` enter
+    /// `call` after their own admission. Returns the clock after the command.
     fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
-        self.errors_cmd = "<unknown>";
-        let (cmd, full_name) = match self.commands.resolve(args) {
-            command::Resolved::Found(cmd, full_name) => (cmd, full_name),
-            command::Resolved::Unknown => {
-                error_bytes(&mut c.reply, &unknown_command_message(args));
-                command::multi::flag_transaction(c);
-                self.count_errors(c);
-                return start_us;
+        match admission::admit(&mut self.state, self.commands, c, args, Origin::Client) {
+            Ok(a) => {
+                self.errors_cmd = a.full_name;
+                if self.tx_or_pause_hook(c, a.flagged, a.full_name, args, start_us) {
+                    return crate::util::now_us();
+                }
+                self.call(c, a.cmd, a.full_name, args, start_us)
             }
-            command::Resolved::UnknownSub(_) => {
-                let mut msg = b"ERR unknown subcommand '".to_vec();
-                let sub = c_str(args.get(1));
-                msg.extend_from_slice(&sub[..sub.len().min(128)]);
-                msg.extend_from_slice(b"'. Try ");
-                msg.extend_from_slice(&args.get(0).to_ascii_uppercase());
-                msg.extend_from_slice(b" HELP.");
-                error_bytes(&mut c.reply, &msg);
-                command::multi::flag_transaction(c);
-                self.count_errors(c);
-                return start_us;
+            Err(r) => {
+                self.refuse(c, r, args);
+                start_us
             }
-        };
-        self.errors_cmd = full_name;
-        if !cmd.arity_ok(args.len()) {
-            self.reject(c, cmd, full_name, &format!("ERR wrong number of arguments for '{full_name}' command"));
-            return start_us;
         }
-        // Redis's CMD_PROTECTED check, right after arity (before authentication): DEBUG only as
-        // `enable-debug-command` allows this client (MODULE, the other protected command, does not exist here).
-        if full_name == "debug" && !self.state.config.enable_debug_command.allows(command::config::is_local_client(c)) {
-            self.reject(c, cmd, full_name, command::debug::DEBUG_NOT_ALLOWED);
-            return start_us;
-        }
-        if !c.authenticated && !cmd.has(flag::NO_AUTH) && !crate::acl::default_user_nopass(&self.state) {
-            self.reject(c, cmd, full_name, "NOAUTH Authentication required.");
-            return start_us;
-        }
-        if let Some(d) = self.acl_denies(c, cmd, args) {
-            self.acl_reject(c, cmd, full_name, args, d);
-            return start_us;
-        }
-        // EVAL* run under the flags their script declares (its shebang).
-        let flagged = if cmd.group == command::Group::Scripting { self.script_flags_variant(cmd, args) } else { cmd };
-        // maxmemory: evict first, then refuse what would grow memory (Redis's processCommand order). Not while a
-        // busy script lets other clients in (its propagation must not interleave with eviction's).
-        // The AOF replay is not a client: Redis's loader runs commands without processCommand's checks, so a
-        // read-only replica (or a disk error, or maxmemory) never drops what the file holds.
-        let replaying = c.id == aof::AOF_CLIENT_ID;
-        if self.state.config.maxmemory != 0
-            && !replaying
-            && !self.state.scripting.is_timedout()
-            && crate::keyspace::evict::rejects_command(&mut self.state, c, flagged, full_name)
-        {
-            self.reject(c, cmd, full_name, crate::keyspace::evict::OOM_ERR);
-            return start_us;
-        }
-        if let Some(msg) = self.repl_denies(c, flagged).filter(|_| !replaying) {
-            self.reject(c, cmd, full_name, msg);
-            return start_us;
-        }
-        if let Some(msg) = self.disk_error_denies(c, flagged).filter(|_| !replaying) {
-            self.reject(c, cmd, full_name, &msg);
-            return start_us;
-        }
-        if self.state.persist.stats.loading && c.id != aof::AOF_CLIENT_ID && self.loading_denies(c, cmd) {
-            self.reject(c, cmd, full_name, "LOADING Redis is loading the dataset in memory");
-            return start_us;
-        }
-        if self.state.scripting.is_timedout() && !cmd.has(flag::ALLOW_BUSY) {
-            let msg = self.state.scripting.busy_error();
-            self.reject(c, cmd, full_name, msg);
-            return start_us;
-        }
-        if let Some(msg) = crate::pubsub::context_error(c, full_name) {
-            self.reject(c, cmd, full_name, &msg);
-            return start_us;
-        }
-        if self.tx_or_pause_hook(c, flagged, full_name, args, start_us) {
-            return crate::util::now_us();
-        }
-        self.call(c, cmd, full_name, args, start_us)
     }
 
-    /// While loading, commands without the `loading` flag are refused; while a replica loads asynchronously
-    /// (swapdb, serving the old data) only `no-async-loading` ones are (Redis's `processCommand`).
-    #[inline]
-    fn loading_denies(&self, c: &ClientState, cmd: &'static Command) -> bool {
-        if !self.state.persist.stats.async_loading {
-            return !cmd.has(flag::LOADING)
-                || (command::multi::is_exec(cmd)
-                    && c.multi.as_ref().is_some_and(|m| m.cmd_inv_flags & flag::LOADING != 0));
+    /// Answers a refused command (Redis's `rejectCommand`; a name that resolves to no command is an error reply
+    /// but no call of any command).
+    #[cold]
+    fn refuse(&mut self, c: &mut ClientState, r: Refusal, args: Args) {
+        let found = r.found;
+        let text = r.client_text(args);
+        match found {
+            Some((cmd, full_name)) => {
+                self.errors_cmd = full_name;
+                self.reject(c, cmd, full_name, &text);
+            }
+            None => {
+                self.errors_cmd = "<unknown>";
+                error_bytes(&mut c.reply, &text);
+                command::multi::flag_transaction(c);
+                self.count_errors(c);
+            }
         }
-        let mut f = cmd.flags;
-        if crate::command::multi::is_exec(cmd) {
-            f |= c.multi.as_ref().map_or(0, |m| m.cmd_flags);
-        }
-        f & flag::NO_ASYNC_LOADING != 0
-    }
-
-    /// Redis's `writeCommandsDeniedByDiskError`: after a failed background save (with `stop-writes-on-bgsave-error`
-    /// and save points) or a failed AOF write, writes (and PING) are refused with `-MISCONF`.
-    #[inline]
-    fn disk_error_denies(&self, c: &ClientState, cmd: &'static Command) -> Option<String> {
-        let rdb_ok = self.state.persist.stats.last_bgsave_ok;
-        let aof_error = self.state.persist.stats.aof_error.filter(|_| self.state.config.appendonly);
-        if rdb_ok && aof_error.is_none() {
-            return None;
-        }
-        let mut f = cmd.flags;
-        if command::multi::is_exec(cmd) {
-            f |= c.multi.as_ref().map_or(0, |m| m.cmd_flags);
-        }
-        if f & flag::WRITE == 0 && cmd.name != "ping" {
-            return None;
-        }
-        crate::admission::disk_error(&self.state)
     }
 
     /// Runs a checked command and does the bookkeeping (Redis's `call`): commandstats, slowlog, MONITOR.
@@ -1331,21 +1242,24 @@ impl Server {
     /// `-`), flags an open transaction, counts a rejected call. A refused EXEC ends the transaction and names the
     /// reason instead (`execCommandAbort`: Redis's generic errors lose their `ERR ` prefix there, coded ones such
     /// as `OOM` or `NOAUTH` keep their code).
-    fn reject(&mut self, c: &mut ClientState, cmd: &'static Command, full_name: &'static str, msg: &str) {
+    fn reject(&mut self, c: &mut ClientState, cmd: &'static Command, full_name: &'static str, msg: &[u8]) {
         command::multi::flag_transaction(c);
         if command::multi::is_exec(cmd) {
             command::multi::discard_transaction(c, &mut self.state);
-            let reason = msg.strip_prefix("ERR ").unwrap_or(msg);
-            c.reply.error(&format!("EXECABORT Transaction discarded because of: {reason}"));
+            let reason = msg.strip_prefix(b"ERR ").unwrap_or(msg);
+            let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
+            text.extend_from_slice(reason);
+            error_bytes(&mut c.reply, &text);
         } else {
-            c.reply.error(msg);
+            error_bytes(&mut c.reply, msg);
         }
         self.count_rejected(c, full_name);
     }
 
-    /// The statistics of a refused command whose error reply was already written.
+    /// The statistics of a refused command whose error reply was already written: a rejected call
+    /// ([`admission::count_rejected`]) and its error in errorstats.
     fn count_rejected(&mut self, c: &mut ClientState, full_name: &'static str) {
-        self.state.stats.commandstats.entry(full_name).or_default().rejected_calls += 1;
+        admission::count_rejected(&mut self.state.stats, full_name);
         self.count_errors(c);
     }
 
@@ -1862,11 +1776,7 @@ impl EventHandler for Server {
             return TimerNext::Stop;
         }
         if self.state.evict.timer == Some(id) {
-            return if crate::keyspace::evict::time_proc(&mut self.state) {
-                TimerNext::After(0)
-            } else {
-                TimerNext::Stop
-            };
+            return if crate::keyspace::evict::time_proc(&mut self.state) { TimerNext::After(0) } else { TimerNext::Stop };
         }
         if let Some(next) = self.blocking_timer_fired(id) {
             return next;
@@ -1948,26 +1858,6 @@ impl EventHandler for Server {
 mod tests {
     use super::*;
     use crate::command::OwnedArgs;
-
-    #[test]
-    fn unknown_command_text_matches_redis() {
-        let a = OwnedArgs::from_slices(&["foo", "bar", "baz"]);
-        assert_eq!(
-            unknown_command_message(a.args()),
-            b"ERR unknown command 'foo', with args beginning with: 'bar' 'baz' "
-        );
-        let a = OwnedArgs::from_slices(&["foo"]);
-        assert_eq!(unknown_command_message(a.args()), b"ERR unknown command 'foo', with args beginning with: ");
-        // Arguments are cut once the list reaches 128 bytes; a single argument uses the remaining room.
-        let long = "x".repeat(200);
-        let a = OwnedArgs::from_slices(&["foo", long.as_str(), "next"]);
-        let msg = unknown_command_message(a.args());
-        let expect = format!("ERR unknown command 'foo', with args beginning with: '{}' ", "x".repeat(128));
-        assert_eq!(msg, expect.as_bytes());
-        // %s stops at NUL.
-        let a = OwnedArgs::from_slices(&[&b"fo\0o"[..], &b"a\0b"[..]]);
-        assert_eq!(unknown_command_message(a.args()), b"ERR unknown command 'fo', with args beginning with: 'a' ");
-    }
 
     #[test]
     fn repr_escapes_like_sdscatrepr() {

@@ -1,10 +1,11 @@
-//! A whole in-process server (the handler `Harness`: server state plus one client, no sockets) fed a random
-//! command script. The input is text, one command per line, arguments split like `redis-cli` input (quotes and
+//! A whole in-process server (the handler `Harness`: a server without sockets plus one client, every command
+//! through the server's call path) fed a random command script. The input is text, one command per line, arguments split like `redis-cli` input (quotes and
 //! escapes), so the command-name dictionary and readable seeds work; `@tick N` advances the server clock by N ms
 //! (a fake clock: TTLs expire without waiting). Commands that block, sleep, fork, write files, stop the server or
 //! change the process (SHUTDOWN, SAVE, DEBUG SLEEP/RELOAD, CONFIG SET dir, BLPOP...) are skipped, as are counts
 //! that ask Redis itself for gigabytes (SRANDMEMBER k -2000000000).
-//! After every command: no panic; a full SCAN through the command returns each live key once and as many keys as
+//! After every command (checked by a second client on the same database, so the fuzzed client may be inside
+//! MULTI, subscribed or speaking RESP3): no panic; a full SCAN through the command returns each live key once and as many keys as
 //! DBSIZE then reports; every database's table scan visits exactly `len()` distinct keys; for every key of the
 //! current database TYPE and OBJECT ENCODING agree with the stored value, collections are non-empty and pass their
 //! own structural checks (listpack validation, quicklist and sorted-set invariants, ordered intsets).
@@ -13,6 +14,7 @@ use std::collections::HashSet;
 
 use ferredis::command::test_support::Harness;
 use ferredis::config::{split_args, Config};
+use ferredis::net::client::ClientState;
 use ferredis::keyspace::object::{Entry, Value};
 use ferredis::resp::reply::Proto;
 use ferredis::keyspace::types::hash::Hash;
@@ -198,9 +200,10 @@ fn v_len(v: &Value) -> usize {
 }
 
 fn check(h: &mut Harness) {
-    let (proto, enabled) = (h.client.reply.proto, h.client.reply.enabled);
-    h.client.reply.proto = Proto::Resp2;
-    h.client.reply.enabled = true;
+    let mut checker = ClientState::new(1, -1, "127.0.0.1:1".into(), String::new(), h.srv.now_ms);
+    checker.db = h.client.db;
+    checker.reply.proto = Proto::Resp2;
+    let fuzzed = std::mem::replace(&mut h.client, checker);
     // The SCAN command (which drops expired keys it meets) against DBSIZE.
     let mut seen = HashSet::new();
     let mut cursor = b"0".to_vec();
@@ -254,8 +257,7 @@ fn check(h: &mut Harness) {
         }
         assert_eq!(keys.len(), db.len(), "db {i}: table scan finds {} keys, len() is {}", keys.len(), db.len());
     }
-    h.client.reply.proto = proto;
-    h.client.reply.enabled = enabled;
+    h.client = fuzzed;
 }
 
 fn config() -> Config {

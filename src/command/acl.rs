@@ -169,7 +169,13 @@ fn err_syntax_sub(ctx: &mut Ctx, args: Args) {
 /// `cmd` is the full name of the command being refused (CLIENT LIST's `cmd=` in the entry's client info).
 pub fn log_denial(ctx: &mut Ctx, reason: Reason, object: Vec<u8>, username: Option<Vec<u8>>, cmd: &str) {
     let c = &*ctx.client;
-    let context = if c.has(crate::net::client::flags::MULTI) { "multi" } else { "toplevel" };
+    let context = if c.id == crate::scripting::SCRIPT_CLIENT_ID {
+        "lua"
+    } else if c.has(crate::net::client::flags::MULTI) {
+        "multi"
+    } else {
+        "toplevel"
+    };
     let now = crate::util::now_ms();
     let entry = acl::LogEntry {
         count: 1,

@@ -1114,6 +1114,12 @@ mod tests {
         assert_eq!(h.srv.pause.mode_at(now + 500), PauseMode::All);
         assert_eq!(h.srv.pause.mode_at(now + 1000), PauseMode::Off);
         let gen = h.srv.pause.generation;
+        // While all clients are paused a client's command waits, CLIENT UNPAUSE included (Redis's processCommand).
+        assert_eq!(h.run(&["client", "unpause"]), "");
+        assert!(h.client.has(crate::net::client::flags::POSTPONED));
+        h.client.flags &= !crate::net::client::flags::POSTPONED;
+        h.srv.now_ms = now + 1000;
+        assert_eq!(h.srv.pause.mode_at(now), PauseMode::All);
         assert_eq!(h.run(&["client", "unpause"]), "+OK\r\n");
         assert_eq!(h.srv.pause.mode_at(now), PauseMode::Off);
         assert!(h.srv.pause.generation > gen);

@@ -38,12 +38,18 @@ const RO_KEYS: &[KeySpecDef] = &[KeySpecDef::keynum(2, "RO access")
     .notes("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")];
 
 pub static COMMANDS: &[Command] = &[
-    Command { name: "fcall", summary: "Invoke a function", handler: fcall, key_specs: RW_KEYS, ..FCALL_BASE },
+    Command {
+        name: "fcall",
+        summary: "Invoke a function",
+        handler: super::scripting::run_by_server,
+        key_specs: RW_KEYS,
+        ..FCALL_BASE
+    },
     Command {
         name: "fcall_ro",
         flags: flag::READONLY | FCALL_BASE.flags,
         summary: "Invoke a read-only function",
-        handler: fcall_ro,
+        handler: super::scripting::run_by_server,
         key_specs: RO_KEYS,
         ..FCALL_BASE
     },
@@ -155,29 +161,9 @@ pub fn fcall_kind(cmd: &Command) -> Option<bool> {
     }
 }
 
-/// FCALL function numkeys [key [key ...]] [arg [arg ...]]
-///
-/// With the bare server state as the script host (the handler harness); the server runs FCALL with itself as
-/// the host so `redis.call` takes its full call path.
-fn fcall(ctx: &mut Ctx, args: Args) {
-    crate::scripting::function::fcall_command(ctx.srv, ctx.client, args, false);
-}
-
-/// FCALL_RO function numkeys [key [key ...]] [arg [arg ...]]
-fn fcall_ro(ctx: &mut Ctx, args: Args) {
-    crate::scripting::function::fcall_command(ctx.srv, ctx.client, args, true);
-}
-
 fn function_container(ctx: &mut Ctx, args: Args) {
     let sub = if args.len() > 1 { args.get(1) } else { b"" };
     err_unknown_subcommand(ctx.reply(), "function", sub);
-}
-
-/// Whether the caller's commands must be applied whatever happens (our master, the AOF replay): their
-/// FUNCTION LOAD runs without the load time limit (Redis's `mustObeyClient`).
-fn must_obey(ctx: &Ctx) -> bool {
-    // The AOF replay client has id u64::MAX (`server::aof::AOF_CLIENT_ID`).
-    ctx.client.flags & crate::net::client::flags::MASTER != 0 || ctx.client.id == u64::MAX
 }
 
 /// FUNCTION LOAD [REPLACE] function-code
@@ -194,7 +180,8 @@ fn function_load(ctx: &mut Ctx, args: Args) {
         let msg = format!("ERR Unknown option given: {}", String::from_utf8_lossy(a));
         return ctx.reply().error(&msg);
     }
-    let timeout = if must_obey(ctx) { 0 } else { LOAD_TIMEOUT_MS };
+    // The caller's commands must be applied whatever happens (our master, the AOF replay): no load time limit.
+    let timeout = if crate::admission::must_obey(ctx.client) { 0 } else { LOAD_TIMEOUT_MS };
     match ctx.srv.functions.load(args.get(i), replace, timeout) {
         Ok(name) => {
             ctx.count_changes(1);

@@ -29,7 +29,7 @@ pub mod set;
 pub mod shared;
 pub mod sort;
 pub mod string;
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-harness"))]
 pub mod test_support;
 pub mod zset;
 

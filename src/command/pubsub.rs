@@ -330,6 +330,9 @@ mod tests {
             "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"
         );
         assert_eq!(h.run(&["psubscribe", "a*"]), "*3\r\n$10\r\npsubscribe\r\n$2\r\na*\r\n:3\r\n");
+        // A RESP2 subscriber may only (un)subscribe, PING, QUIT and RESET: another client looks.
+        assert!(h.run(&["pubsub", "numsub", "a"]).starts_with("-ERR Can't execute 'pubsub|numsub'"));
+        h.client = crate::net::client::ClientState::new(8, 10, "127.0.0.1:5001".into(), "".into(), h.srv.now_ms);
         assert_eq!(h.run(&["pubsub", "numsub", "a"]), "*2\r\n$1\r\na\r\n:1\r\n");
         assert_eq!(h.run(&["pubsub", "numpat"]), ":1\r\n");
         assert_eq!(h.run(&["pubsub", "channels", "b*"]), "*1\r\n$1\r\nb\r\n");

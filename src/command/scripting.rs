@@ -1,8 +1,8 @@
 //! EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT EXISTS | FLUSH | HELP | KILL | LOAD (Redis 7.0's eval.c).
 //!
-//! The work is in [`crate::scripting`]. The server intercepts EVAL* and SCRIPT LOAD to run them with itself as the
-//! script host (so `redis.call` goes through its full call path); the handlers here run them on the bare server
-//! state (commands straight through their handlers), which is what the handler harness and its unit tests see.
+//! The work is in [`crate::scripting`]. EVAL* and SCRIPT LOAD run with the server as the script host (so
+//! `redis.call` goes through its full call path): `Server::call` runs them itself (`server/scripting.rs`), and
+//! their table entries hold [`run_by_server`].
 
 use super::shared::{err_unknown_subcommand, reply_help};
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE};
@@ -31,7 +31,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::MAY_REPLICATE | EVAL_BASE.flags,
         summary: "Execute a Lua script server side",
         syntax: "script numkeys{:integer} [key [key ...]] [arg [arg ...]]",
-        handler: eval_cmd,
+        handler: run_by_server,
         key_specs: RW_KEYS,
         ..EVAL_BASE
     },
@@ -41,7 +41,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::MAY_REPLICATE | EVAL_BASE.flags,
         summary: "Execute a Lua script server side",
         syntax: "sha1 numkeys{:integer} [key [key ...]] [arg [arg ...]]",
-        handler: evalsha_cmd,
+        handler: run_by_server,
         key_specs: RW_KEYS_NO_NOTES,
         ..EVAL_BASE
     },
@@ -51,7 +51,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.0.0",
         summary: "Execute a read-only Lua script server side",
         syntax: "script numkeys{:integer} [key [key ...]] [arg [arg ...]]",
-        handler: eval_ro_cmd,
+        handler: run_by_server,
         key_specs: RO_KEYS,
         ..EVAL_BASE
     },
@@ -61,7 +61,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.0.0",
         summary: "Execute a read-only Lua script server side",
         syntax: "sha1 numkeys{:integer} [key [key ...]] [arg [arg ...]]",
-        handler: evalsha_ro_cmd,
+        handler: run_by_server,
         key_specs: RO_KEYS_NO_NOTES,
         ..EVAL_BASE
     },
@@ -140,7 +140,7 @@ static SCRIPT_SUBCOMMANDS: &[Command] = &[
         summary: "Load the specified Lua script into the script cache.",
         complexity: "O(N) with N being the length in bytes of the script body.",
         syntax: "script",
-        handler: script_load,
+        handler: run_by_server,
         tips: "request_policy:all_nodes response_policy:all_succeeded",
         ..SUB
     },
@@ -156,24 +156,11 @@ pub fn is_script_load(cmd: &Command) -> bool {
     std::ptr::eq(cmd, &SCRIPT_SUBCOMMANDS[5])
 }
 
-/// EVAL script numkeys [key ...] [arg ...]
-fn eval_cmd(ctx: &mut Ctx, args: Args) {
-    eval::eval_command(ctx.srv, ctx.client, args, EvalKind { sha: false, ro: false });
-}
-
-/// EVALSHA sha1 numkeys [key ...] [arg ...]
-fn evalsha_cmd(ctx: &mut Ctx, args: Args) {
-    eval::eval_command(ctx.srv, ctx.client, args, EvalKind { sha: true, ro: false });
-}
-
-/// EVAL_RO script numkeys [key ...] [arg ...]
-fn eval_ro_cmd(ctx: &mut Ctx, args: Args) {
-    eval::eval_command(ctx.srv, ctx.client, args, EvalKind { sha: false, ro: true });
-}
-
-/// EVALSHA_RO sha1 numkeys [key ...] [arg ...]
-fn evalsha_ro_cmd(ctx: &mut Ctx, args: Args) {
-    eval::eval_command(ctx.srv, ctx.client, args, EvalKind { sha: true, ro: true });
+/// The handler of EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD (and FCALL/FCALL_RO): they need the server
+/// as their script host, and `Server::call` runs them before any handler would (every way a command runs goes
+/// through it, the handler harness included). Answers an error rather than run a script outside the call path.
+pub fn run_by_server(ctx: &mut Ctx, _args: Args) {
+    ctx.reply().error("ERR this command runs only through the server's call path");
 }
 
 fn script_container(ctx: &mut Ctx, args: Args) {
@@ -237,17 +224,12 @@ fn script_kill(ctx: &mut Ctx, _args: Args) {
     }
 }
 
-/// SCRIPT LOAD script
-fn script_load(ctx: &mut Ctx, args: Args) {
-    eval::script_load(ctx.srv, &mut ctx.client.reply, args.get(2));
-}
-
 #[cfg(test)]
 mod tests {
     use crate::command::test_support::Harness;
 
     #[test]
-    fn eval_runs_on_the_bare_state() {
+    fn eval_runs_through_the_call_path() {
         let mut h = Harness::new();
         assert_eq!(
             h.run(&["eval", "return {1, 'a', redis.call('set', KEYS[1], ARGV[1])}", "1", "k", "v"]),

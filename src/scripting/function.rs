@@ -228,6 +228,29 @@ pub enum RestorePolicy {
     Replace,
 }
 
+/// The host an engine is built for before a server sets its own ([`Functions::set_host`]): a type without values,
+/// so the natives of such an engine can never run. Loading a library needs none of them (only
+/// `redis.register_function` and `redis.log` exist then); a run rebuilds the engine for its host.
+enum NoHost {}
+
+impl ScriptHost for NoHost {
+    fn state(&mut self) -> &mut crate::state::ServerState {
+        match *self {}
+    }
+
+    fn commands(&self) -> &'static crate::command::CommandTable {
+        match *self {}
+    }
+
+    fn run_command(&mut self, _: &mut ClientState, _: &'static crate::command::Command, _: &'static str, _: Args) {
+        match *self {}
+    }
+
+    fn process_events_while_blocked(&mut self) -> bool {
+        match *self {}
+    }
+}
+
 /// The server's functions: the engine and the current libraries.
 pub struct Functions {
     /// The Lua state, built for one host type (see [`super::HostLua`]); `None` until first needed, and while a
@@ -267,12 +290,12 @@ impl Functions {
             running: None,
             vm_bytes: 0,
             taken: false,
-            make_engine: LuaEngine::new::<crate::state::ServerState>,
+            make_engine: LuaEngine::new::<NoHost>,
         }
     }
 
-    /// The host type FCALL runs functions with (the server sets itself at start-up; the default is the bare
-    /// server state of the handler harness), so the engine is built once for it.
+    /// The host type FCALL runs functions with (the server sets itself when it is built), so the engine is built
+    /// once for it.
     pub fn set_host<H: ScriptHost>(&mut self) {
         self.make_engine = LuaEngine::new::<H>;
     }

@@ -7,8 +7,9 @@
 //!                                                                       keys, args, caller's reply)
 //!                                          │ lua.pcall(f, handler = __redis__err__handler), busy hook armed
 //!                                          ▼
-//!             redis.call ──▶ call::script_call (arity, noscript, stale, ACL, writes, OOM: Redis's texts)
-//!                              │   then ScriptHost::run_command: the server's call path, script client
+//!             redis.call ──▶ call::script_call ──▶ admission::admit(Origin::Script): arity, noscript, stale,
+//!                              │   ACL, writes, OOM (Redis's texts); then ScriptHost::run_command: the server's
+//!                              │   call path, script client
 //!                              ▼
 //!                         reply bytes ──convert::reply_to_lua──▶ Lua value
 //!   return value / error table ──convert::lua_to_reply / run::error_reply──▶ caller's reply (RESP2/RESP3)
@@ -16,12 +17,11 @@
 //!
 //! # API (what EVAL uses and FCALL reuses)
 //! - [`ScriptHost`]: what a script needs from the server. The server implements it (`server/scripting.rs`: the
-//!   command runs through `Server::call`, so ACL, statistics, MONITOR, SLOWLOG and propagation apply exactly as
-//!   for a client's command); [`crate::state::ServerState`] implements it too (`bare.rs`: commands straight
-//!   through their handlers) so the handler harness and the unit tests run scripts without sockets. The
-//!   interpreter knows nothing of either: the host reaches the `redis.*` natives as the `&mut dyn Any` of
-//!   [`Lua::call`], and the natives, generic over the host type, downcast it. A Lua state is built for one host
-//!   type ([`HostLua`] records which).
+//!   command runs through `Server::call`, so statistics, MONITOR, SLOWLOG and propagation apply exactly as for a
+//!   client's command; its admission is [`crate::admission::admit`] with the script's rules). The handler
+//!   harness runs scripts through that same server (without sockets). The interpreter knows nothing of the host:
+//!   it reaches the `redis.*` natives as the `&mut dyn Any` of [`Lua::call`], and the natives, generic over the
+//!   host type, downcast it. A Lua state is built for one host type ([`HostLua`] records which).
 //! - [`env::new_state::<H>(eval_mode)`](env::new_state): a Lua state as Redis 7.0 builds one (libraries, the
 //!   `redis` table, Redis's `pcall`/`math.random`/`setmetatable`, the globals allow list, the "nonexistent global
 //!   variable" metatable on `_G`, read-only tables, a heap cap). EVAL has one state (`Scripting::eval`);
@@ -37,8 +37,9 @@
 //!   holds it while a script runs; [`kill`] (SCRIPT KILL / FUNCTION KILL) sets its kill flag from another client
 //!   served while the script is busy; [`Scripting::is_timedout`]/[`Scripting::busy_error`] drive the
 //!   dispatcher's -BUSY.
-//! - [`command_with_script_flags`]: the `&'static Command` an EVAL/FCALL of a script with declared flags is
-//!   checked against by the dispatcher (Redis's `getCommandFlags`); [`parse_shebang`] reads those flags.
+//! - [`declared_flags_command`] / [`command_with_script_flags`]: the `&'static Command` an EVAL/FCALL of a script
+//!   with declared flags is checked against by the dispatcher (Redis's `getCommandFlags`); [`parse_shebang`]
+//!   reads those flags.
 //!
 //! # Invariants
 //! - At most one script runs at a time (`Scripting::run` is `Some` exactly while one runs); a script client
@@ -47,11 +48,10 @@
 //!   it meanwhile (SCRIPT LOAD, FUNCTION LOAD) is refused with -BUSY by the dispatcher before it can ask.
 //! - Nothing here panics on script input: every failure is a Lua error or an error reply.
 //!
-//! Tested by the unit tests of each file (shebangs, conversions, the RNG, the handlers on the bare state) and end
+//! Tested by the unit tests of each file (shebangs, conversions, the RNG, EVAL through the handler harness) and end
 //! to end by tests/scripting.rs (replies compared byte for byte with redis-server over RESP2 and RESP3, stats,
 //! busy scripts, propagation to the AOF and to replicas, MONITOR, SLOWLOG, CLIENT PAUSE).
 
-mod bare;
 pub mod call;
 pub mod convert;
 pub mod env;
@@ -67,7 +67,7 @@ use std::any::Any;
 use std::time::Instant;
 
 use crate::args::Args;
-use crate::command::Command;
+use crate::command::{Command, CommandTable};
 use crate::lua::Lua;
 use crate::net::client::ClientState;
 use crate::state::ServerState;
@@ -165,23 +165,13 @@ pub trait ScriptHost: Any {
     /// The server state (scripting state, databases, config, statistics).
     fn state(&mut self) -> &mut ServerState;
 
-    /// The command named `name` in the host's table (`rename-command` applied).
-    fn lookup(&self, name: &[u8]) -> Option<&'static Command>;
+    /// The host's command table (`rename-command` applied).
+    fn commands(&self) -> &'static CommandTable;
 
     /// Runs one checked command for the running script in the script client `c` (its reply accumulates in
     /// `c.reply`): the host's full call path (statistics, MONITOR, SLOWLOG, propagation to the targets in
     /// `RunCtx::repl_flags`).
     fn run_command(&mut self, c: &mut ClientState, cmd: &'static Command, full_name: &'static str, args: Args);
-
-    /// Whether the script's user may run `cmd` with `args`: `None`, or the refusal's reason (the ACL LOG entry
-    /// is added by the host).
-    fn acl_check(
-        &mut self,
-        c: &mut ClientState,
-        cmd: &'static Command,
-        full_name: &'static str,
-        args: Args,
-    ) -> Option<crate::acl::Reason>;
 
     /// Serves other clients while a script runs past `busy-reply-threshold` (Redis's
     /// `processEventsWhileBlocked`). Hosts without an event loop do nothing. True when the server is shutting
@@ -328,6 +318,21 @@ pub fn command_with_script_flags(cmd: &'static Command, script: u32) -> &'static
     let c: &'static Command = Box::leak(Box::new(Command { flags, ..*cmd }));
     v.push((key, flags, c));
     c
+}
+
+/// The table entry an EVAL-family or FCALL call is checked against: the flags declared by the script's shebang
+/// (or the function's flags) replace the command's own (Redis's `evalGetCommandFlags` / `fcallGetCommandFlags`);
+/// `cmd` itself for other commands and scripts without declared flags.
+pub fn declared_flags_command(st: &ServerState, cmd: &'static Command, args: Args) -> &'static Command {
+    let declared = match crate::command::scripting::eval_kind(cmd) {
+        Some(kind) => eval::call_script_flags(st, kind, args),
+        None if crate::command::function::fcall_kind(cmd).is_some() => function::call_script_flags(st, args),
+        None => None,
+    };
+    match declared {
+        Some(f) => command_with_script_flags(cmd, f),
+        None => cmd,
+    }
 }
 
 /// The Lua state of a host, tagged with the host type its `redis.*` natives were built for.

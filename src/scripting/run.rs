@@ -23,11 +23,7 @@ use crate::state::ServerState;
 /// Instructions between two checks of the busy-script hook (Redis's count hook interval).
 pub const HOOK_INTERVAL: u32 = 100_000;
 
-/// Whether the caller must be obeyed whatever the state (our master, the AOF loader): Redis's `mustObeyClient`.
-pub fn must_obey(c: &ClientState) -> bool {
-    // u64::MAX is the AOF loading client's id (server/aof.rs).
-    c.has(cf::MASTER) || c.id == u64::MAX
-}
+pub use crate::admission::must_obey;
 
 /// `scriptPrepareForRun`: refuses the run (error text written to `reply`, None returned) or returns its context.
 /// `funcname` names the script in errors and logs; `ro` is EVAL_RO/EVALSHA_RO/FCALL_RO; `eval` tells EVAL from
@@ -41,9 +37,7 @@ pub fn prepare(
     eval: bool,
     reply: &mut Reply,
 ) -> Option<RunCtx> {
-    let running_stale = st.repl.master.is_some()
-        && st.repl.link_state != crate::repl::LinkState::Connected
-        && !st.config.stored_bool("replica-serve-stale-data");
+    let running_stale = crate::admission::stale_replica(st);
     let obey = must_obey(caller);
     let pre_oom = st.config.maxmemory != 0 && crate::keyspace::evict::memory_to_free(st).is_some();
     if flags & script_flags::EVAL_COMPAT_MODE == 0 {
@@ -55,12 +49,12 @@ pub fn prepare(
             return None;
         }
         if flags & script_flags::NO_WRITES == 0 {
-            if st.repl.master.is_some() && st.config.stored_bool("replica-read-only") && !obey {
+            if crate::admission::read_only_replica(st) && !obey {
                 reply.error("READONLY Can not run script with write flag on readonly replica");
                 return None;
             }
             if !obey {
-                if let Some(msg) = super::call::disk_error(st) {
+                if let Some(msg) = crate::admission::disk_error(st) {
                     let rdb = msg.contains("RDB");
                     if rdb {
                         reply.error(
@@ -85,7 +79,7 @@ pub fn prepare(
                 reply.error("ERR Can not execute a script with write flag using *_ro command.");
                 return None;
             }
-            if crate::repl::too_few_replicas(st) {
+            if crate::admission::too_few_replicas(st) {
                 reply.error("NOREPLICAS Not enough good replicas to write.");
                 return None;
             }

@@ -1,13 +1,10 @@
-//! The dispatcher's ACL hooks, kept apart from the network code in `server.rs`: users loaded at start-up, the
-//! permission check before each command (and again for each queued command at EXEC), the NOPERM replies and
-//! ACL LOG entries they produce. The rules and the check itself are in [`crate::acl`].
+//! The server's ACL start-up: users loaded from the configuration or the ACL file. The permission check before
+//! each command (and again for each queued command at EXEC) and its ACL LOG entries are in [`crate::admission`];
+//! the rules and the check itself in [`crate::acl`].
 
-use super::Server;
-use crate::acl::{self, registry::registry, Denied, Reason};
-use crate::command::{Args, Command, Ctx};
+use crate::acl;
 use crate::config::Config;
 use crate::log_warning;
-use crate::net::client::ClientState;
 
 /// The ACL a server starts with (`ACLLoadUsersAtStartup`): the default user with `requirepass`, then the config's
 /// `user` directives or the ACL file (not both). Err(exit code) after logging Redis's message.
@@ -40,58 +37,4 @@ pub(super) fn startup_acl(config: &Config) -> Result<acl::Acl, i32> {
         }
     }
     Ok(a)
-}
-
-impl Server {
-    /// Whether the client's user may run `cmd` with `args`. A user allowed everything costs one branch; a
-    /// client whose user slot is gone (never expected) may run nothing. The AOF loading client has no user and
-    /// may run anything, as in Redis.
-    #[inline]
-    pub(super) fn acl_denies(&self, c: &ClientState, cmd: &'static Command, args: Args) -> Option<Denied> {
-        // Like Redis's clients without a user: the AOF loader and the master link run whatever they carry.
-        if c.id == super::aof::AOF_CLIENT_ID || c.flags & crate::net::client::flags::MASTER != 0 {
-            return None;
-        }
-        let Some(u) = self.state.acl.user(c.user_id) else {
-            return Some(Denied { reason: Reason::Command, pos: 0 });
-        };
-        if let [s] = &u.selectors[..] {
-            if s.allcommands && s.allkeys && s.allchannels {
-                return None;
-            }
-        }
-        // Commands built outside the table have no id: only no-auth ones may run.
-        match registry().id_of(cmd) {
-            Some(id) => acl::check(u, id, args).err(),
-            None => Some(Denied { reason: Reason::Command, pos: 0 }),
-        }
-    }
-
-    /// Logs a refused call in the ACL LOG (the command's full name, or the key or channel argument).
-    pub(super) fn acl_log_denial(&mut self, c: &mut ClientState, d: Denied, full_name: &str, args: Args) {
-        let object = match d.reason {
-            Reason::Command => full_name.as_bytes().to_vec(),
-            _ => args.get(d.pos).to_vec(),
-        };
-        crate::command::acl::log_denial(
-            &mut Ctx { client: c, srv: &mut self.state },
-            d.reason,
-            object,
-            None,
-            full_name,
-        );
-    }
-
-    /// The NOPERM refusal before a command runs (`processCommand`).
-    pub(super) fn acl_reject(
-        &mut self,
-        c: &mut ClientState,
-        cmd: &'static Command,
-        full_name: &'static str,
-        args: Args,
-        d: Denied,
-    ) {
-        self.acl_log_denial(c, d, full_name, args);
-        self.reject(c, cmd, full_name, &acl::noperm_message(d, full_name));
-    }
 }

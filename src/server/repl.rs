@@ -7,8 +7,6 @@
 //! The received RDB is loaded in one go, as Redis does without diskless async loading.
 
 use super::Server;
-use crate::admission;
-use crate::command::{flag, Command};
 use crate::event_loop::EventLoop;
 use crate::net::client::{flags, Client, ClientState};
 use crate::repl::replica::{Event, HandshakeConfig, MasterLink, Phase};
@@ -186,36 +184,6 @@ impl Server {
             self.state.queue_write(w.fd);
         }
         self.state.repl.waiting.extend(keep);
-    }
-
-    /// `-READONLY` / `-MASTERDOWN` for a replica's clients (never for the master's own commands).
-    #[inline]
-    pub(super) fn repl_denies(&self, c: &ClientState, cmd: &'static Command) -> Option<&'static str> {
-        let st = &self.state;
-        // EXEC counts with the flags of what it queued.
-        let mut f = cmd.flags;
-        if crate::command::multi::is_exec(cmd) {
-            f |= c.multi.as_ref().map_or(0, |m| m.cmd_flags);
-        }
-        if st.repl.master.is_none() {
-            if f & flag::WRITE != 0 && admission::too_few_replicas(st) {
-                return Some(admission::NOREPLICAS);
-            }
-            return None;
-        }
-        if c.has(flags::MASTER) {
-            return None;
-        }
-        if f & flag::WRITE != 0 && admission::read_only_replica(st) {
-            return Some(admission::READONLY);
-        }
-        // EXEC is refused when any queued command is (the transaction may have been queued while the link was up).
-        let queued_not_stale =
-            crate::command::multi::is_exec(cmd) && c.multi.as_ref().is_some_and(|m| m.cmd_inv_flags & flag::STALE != 0);
-        if admission::stale_replica(st) && (cmd.flags & flag::STALE == 0 || queued_not_stale) {
-            return Some(admission::MASTERDOWN);
-        }
-        None
     }
 
     /// A command from our master's stream failed here (Redis's `afterErrorReply` for a master client): the
@@ -747,9 +715,7 @@ impl Server {
     fn repl_clear_failover(&mut self) {
         self.state.repl.failover = Default::default();
         self.state.pause.set_failover(false);
-        crate::keyspace::db::set_expire_paused(
-            self.state.pause.mode_at(crate::util::now_ms()) != crate::state::PauseMode::Off,
-        );
+        crate::keyspace::db::set_expire_paused(self.state.pause.mode_at(crate::util::now_ms()) != crate::state::PauseMode::Off);
     }
 
     /// Closes the master client and any handshake in progress.

@@ -1,7 +1,7 @@
 //! The server as a script host ([`ScriptHost`]): EVAL and SCRIPT LOAD run here instead of in their table
 //! handlers, so that `redis.call` re-enters the server's call path with the script client (Redis's fake Lua
-//! client): ACL, OOM, statistics, SLOWLOG, MONITOR (`[0 lua]`) and propagation apply to a script's commands as
-//! to any client's.
+//! client): statistics, SLOWLOG, MONITOR (`[0 lua]`) and propagation apply to a script's commands as to any
+//! client's, after the admission checks of `redis.call` ([`crate::admission`], with the script's rules).
 //!
 //! - Propagation: the script's own argv is never propagated; the commands it ran are, as one unit (wrapped in
 //!   MULTI/EXEC when more than one), each to the targets `redis.set_repl` chose.
@@ -11,7 +11,6 @@
 //!   reached through the pointer `Server::busy_loop`, valid for the duration of the dispatch that set it.
 
 use super::Server;
-use crate::acl::Reason;
 use crate::args::Args;
 use crate::command::{self, Command};
 use crate::event_loop::EventLoop;
@@ -27,8 +26,8 @@ impl ScriptHost for Server {
         &mut self.state
     }
 
-    fn lookup(&self, name: &[u8]) -> Option<&'static Command> {
-        self.commands.lookup(name)
+    fn commands(&self) -> &'static command::CommandTable {
+        self.commands
     }
 
     fn run_command(&mut self, c: &mut ClientState, cmd: &'static Command, full_name: &'static str, args: Args) {
@@ -37,33 +36,6 @@ impl ScriptHost for Server {
         let t = crate::util::now_us();
         self.call(c, cmd, full_name, args, t);
         self.state.prop.script_targets = saved;
-    }
-
-    fn acl_check(
-        &mut self,
-        c: &mut ClientState,
-        cmd: &'static Command,
-        full_name: &'static str,
-        args: Args,
-    ) -> Option<Reason> {
-        let d = self.acl_denies(c, cmd, args)?;
-        let object = match d.reason {
-            Reason::Command => full_name.as_bytes().to_vec(),
-            _ => args.get(d.pos).to_vec(),
-        };
-        let now = crate::util::now_ms();
-        let entry = crate::acl::LogEntry {
-            count: 1,
-            reason: d.reason,
-            context: "lua",
-            object,
-            username: c.user.as_bytes().to_vec(),
-            ctime_ms: now,
-            client_info: command::connection::client_line(c, now, Some(full_name), false),
-        };
-        let max = self.state.config.acllog_max_len.max(0) as usize;
-        self.state.acl.add_log(entry, max);
-        Some(d.reason)
     }
 
     fn process_events_while_blocked(&mut self) -> bool {
@@ -113,23 +85,5 @@ impl Server {
             return true;
         }
         false
-    }
-
-    /// The table entry EVAL-family calls are checked against: the flags declared by the script's shebang
-    /// replace the command's own (Redis's `evalGetCommandFlags`).
-    pub(super) fn script_flags_variant(&self, cmd: &'static Command, args: Args) -> &'static Command {
-        match command::scripting::eval_kind(cmd) {
-            Some(kind) => match scripting::eval::call_script_flags(&self.state, kind, args) {
-                Some(f) => scripting::command_with_script_flags(cmd, f),
-                None => cmd,
-            },
-            None if command::function::fcall_kind(cmd).is_some() => {
-                match scripting::function::call_script_flags(&self.state, args) {
-                    Some(f) => scripting::command_with_script_flags(cmd, f),
-                    None => cmd,
-                }
-            }
-            None => cmd,
-        }
     }
 }

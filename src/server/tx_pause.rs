@@ -37,10 +37,7 @@ impl Server {
         start_us: i64,
     ) -> bool {
         if self.state.pause.mode != PauseMode::Off || self.state.pause.writes_held() {
-            let mut f = cmd.flags;
-            if command::multi::is_exec(cmd) {
-                f |= c.multi.as_ref().map_or(0, |m| m.cmd_flags);
-            }
+            let f = crate::admission::queue_flags(c, cmd);
             if self.state.pause.defers(f & (flag::WRITE | flag::MAY_REPLICATE) != 0, self.state.now_ms) {
                 c.flags |= flags::POSTPONED;
                 c.last_cmd = full_name;
@@ -69,8 +66,8 @@ impl Server {
         for q in &run.queue {
             let t = crate::util::now_us();
             // Permissions may have changed since the command was queued (Redis's execCommand).
-            if let Some(d) = self.acl_denies(c, q.cmd, run.args.args(q)) {
-                self.acl_log_denial(c, d, q.full_name, run.args.args(q));
+            if let Some(d) = crate::admission::acl_denies(&self.state, c, q.cmd, run.args.args(q)) {
+                crate::admission::log_acl_denial(&mut self.state, c, d, q.full_name, run.args.args(q));
                 c.reply.error(&crate::acl::exec_noperm_message(d));
                 continue;
             }
