@@ -1776,7 +1776,11 @@ impl EventHandler for Server {
             return TimerNext::Stop;
         }
         if self.state.evict.timer == Some(id) {
-            return if crate::keyspace::evict::time_proc(&mut self.state) { TimerNext::After(0) } else { TimerNext::Stop };
+            return if crate::keyspace::evict::time_proc(&mut self.state) {
+                TimerNext::After(0)
+            } else {
+                TimerNext::Stop
+            };
         }
         if let Some(next) = self.blocking_timer_fired(id) {
             return next;

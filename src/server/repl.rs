@@ -715,7 +715,9 @@ impl Server {
     fn repl_clear_failover(&mut self) {
         self.state.repl.failover = Default::default();
         self.state.pause.set_failover(false);
-        crate::keyspace::db::set_expire_paused(self.state.pause.mode_at(crate::util::now_ms()) != crate::state::PauseMode::Off);
+        crate::keyspace::db::set_expire_paused(
+            self.state.pause.mode_at(crate::util::now_ms()) != crate::state::PauseMode::Off,
+        );
     }
 
     /// Closes the master client and any handshake in progress.
