@@ -40,6 +40,7 @@ use crate::command::{self, flag, Command, CommandTable, Resolved};
 use crate::net::client::{flags as cf, ClientState};
 use crate::scripting::{run_flags, RunCtx};
 use crate::state::{ServerState, Stats};
+use crate::util::c_str;
 
 /// Id of the client that replays the AOF (`server/aof.rs`; Redis's `CLIENT_ID_AOF`).
 pub const AOF_CLIENT_ID: u64 = u64::MAX;
@@ -468,14 +469,6 @@ pub fn log_acl_denial(st: &mut ServerState, c: &mut ClientState, d: Denied, full
 #[inline]
 pub fn count_rejected(stats: &mut Stats, full_name: &'static str) {
     stats.commandstats.entry(full_name).or_default().rejected_calls += 1;
-}
-
-/// Bytes of a C string argument: up to the first NUL, as `%s` prints it.
-fn c_str(b: &[u8]) -> &[u8] {
-    match memchr::memchr(0, b) {
-        Some(i) => &b[..i],
-        None => b,
-    }
 }
 
 /// Redis's unknown-command error text.

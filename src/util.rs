@@ -128,10 +128,16 @@ pub fn fmt_g(d: f64, prec: usize) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
+/// The bytes a C string function sees of `b`: up to the first NUL (what Redis's `%s` prints of an argument).
+#[inline]
+pub fn c_str(b: &[u8]) -> &[u8] {
+    &b[..memchr::memchr(0, b).unwrap_or(b.len())]
+}
+
 /// C's `strtol(s, &end, 10)` over a C string: returns the value, the index where parsing stopped (0 when there
 /// are no digits) and whether it overflowed (ERANGE).
 pub fn strtol(s: &[u8]) -> (i64, usize, bool) {
-    let s = &s[..memchr::memchr(0, s).unwrap_or(s.len())];
+    let s = c_str(s);
     let mut i = 0;
     while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
         i += 1;

@@ -60,8 +60,9 @@ fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// The path segments at the start of `text` (`a::b::c` → [a, b, c]; stops at the first non-path character).
-fn segments(text: &str) -> Vec<&str> {
+/// The path segments at the start of `text` (`a::b::c` → [a, b, c]; stops at the first non-path character), and
+/// the rest of `text` after them (after a trailing `::` too, so a `{..}` group follows directly).
+fn segments(text: &str) -> (Vec<&str>, &str) {
     let mut out = Vec::new();
     let mut rest = text;
     loop {
@@ -72,33 +73,35 @@ fn segments(text: &str) -> Vec<&str> {
         out.push(&rest[..len]);
         match rest[len..].strip_prefix("::") {
             Some(r) => rest = r,
-            None => break,
+            None => {
+                rest = &rest[len..];
+                break;
+            }
         }
     }
-    out
+    (out, rest)
 }
 
 /// The absolute paths a reference names: `base` followed by what `after` holds (one path, or each item of a
 /// `{..}` group, one level deep).
 fn paths_named(base: &[String], after: &str) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    let lead = segments(after);
+    let (lead, tail) = segments(after);
     let mut abs: Vec<String> = base.to_vec();
     abs.extend(lead.iter().map(|s| s.to_string()));
-    let consumed: usize = lead.iter().map(|s| s.len() + 2).sum();
-    let tail = after.get(consumed..).unwrap_or("");
-    if let Some(group) = tail.strip_prefix('{').or_else(|| if lead.is_empty() { after.strip_prefix('{') } else { None })
-    {
-        let inner = group.split('}').next().unwrap_or("");
-        for item in inner.split(',') {
-            let mut p = abs.clone();
-            p.extend(segments(item.trim()).iter().map(|s| s.to_string()));
-            out.push(p);
+    match tail.strip_prefix('{') {
+        Some(group) => {
+            let inner = group.split('}').next().unwrap_or("");
+            inner
+                .split(',')
+                .map(|item| {
+                    let mut p = abs.clone();
+                    p.extend(segments(item.trim()).0.iter().map(|s| s.to_string()));
+                    p
+                })
+                .collect()
         }
-    } else {
-        out.push(abs);
+        None => vec![abs],
     }
-    out
 }
 
 /// Whether an absolute path lands in an upper module.

@@ -7,6 +7,7 @@ use super::shared::{err_unknown_subcommand, reply_help};
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::latency::{self, Histogram};
 use crate::resp::reply::Reply;
+use crate::util::c_str;
 
 const SUB: Command = Command {
     flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
@@ -123,11 +124,6 @@ fn latency_graph(ctx: &mut Ctx, args: Args) {
             ctx.reply().error(&format!("ERR No samples available for event '{event}'"));
         }
     }
-}
-
-/// Bytes of a C string argument: up to the first NUL, as Redis's `%s` prints it.
-fn c_str(b: &[u8]) -> &[u8] {
-    b.iter().position(|&c| c == 0).map_or(b, |i| &b[..i])
 }
 
 /// LATENCY HISTORY event

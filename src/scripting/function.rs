@@ -33,6 +33,7 @@ use super::function_lua::{LoadedFunction, LuaEngine};
 use super::ScriptHost;
 use crate::args::Args;
 use crate::net::client::ClientState;
+use crate::util::c_str;
 use std::collections::{BTreeMap, HashMap};
 
 /// The engine name FUNCTION LIST and STATS report (engine names match case-insensitively).
@@ -130,11 +131,6 @@ pub fn parse_metadata(payload: &[u8]) -> Result<Metadata, String> {
     }
     let Some(name) = name else { return Err("Library name was not given".into()) };
     Ok(Metadata { engine, name, code_start: end })
-}
-
-/// The part of `s` a C string function sees (up to the first NUL).
-fn c_str(s: &[u8]) -> &[u8] {
-    s.iter().position(|&c| c == 0).map_or(s, |i| &s[..i])
 }
 
 /// `functionsVerifyName`: `[A-Za-z0-9_]+`.
