@@ -10,7 +10,7 @@
 use super::{run_flags, RunCtx, ScriptHost, SCRIPT_CLIENT_ID};
 use crate::admission;
 use crate::args::OwnedArgs;
-use crate::command::{flag, Command};
+use crate::command_spec::{flag, Command};
 use crate::net::client::{flags as cf, ClientState};
 use crate::state::ServerState;
 
@@ -83,8 +83,8 @@ fn check<H: ScriptHost>(
     argv: &OwnedArgs,
 ) -> Result<(&'static Command, &'static str), Refusal> {
     let args = argv.args();
-    let found = host.lookup(args.get(0)).map(|cmd| crate::command::resolve_sub(cmd, args));
-    let Some(crate::command::Resolved::Found(cmd, full_name)) = found else {
+    let found = host.lookup(args.get(0)).map(|cmd| crate::command_spec::resolve_sub(cmd, args));
+    let Some(crate::command_spec::Resolved::Found(cmd, full_name)) = found else {
         return Err((None, "Unknown Redis command called from script".into()));
     };
     if !cmd.arity_ok(args.len()) {

@@ -338,8 +338,8 @@ fn acl_check_cmd<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize,
             return Err(raise(l, msg.as_bytes()));
         }
         let args = argv.args();
-        let found = host.lookup(args.get(0)).map(|cmd| crate::command::resolve_sub(cmd, args));
-        let Some(crate::command::Resolved::Found(cmd, _)) = found else {
+        let found = host.lookup(args.get(0)).map(|cmd| crate::command_spec::resolve_sub(cmd, args));
+        let Some(crate::command_spec::Resolved::Found(cmd, _)) = found else {
             return Err(raise(l, b"Invalid command passed to redis.acl_check_cmd()"));
         };
         let allowed = match host.state().scripting.run.as_ref() {
