@@ -7,11 +7,32 @@
 //! with an `only` value (`save ""`, `appendonly no`, ...) accepts nothing else: any other value is a clear "not
 //! supported yet" error instead of being ignored.
 //!
+//! Values whose rules belong to a layer built on this one (a `user` directive's ACL rules, the variables of
+//! `proc-title-template`) are checked by that layer through a trait declared here and implemented for [`Owners`]
+//! by the owner ([`UserDirectives`] in `acl`, [`TitleTemplates`] in `proctitle`): this module names neither, and a
+//! bad value is still refused while the file is read, at its line, with the owner's text.
+//!
 //! Tested by the unit tests at the end of this file (quoting, include, errors with file and line, aliases,
 //! off-value directives, command-line folding, rewrite).
 
 use std::collections::BTreeMap;
 use std::fmt;
+
+/// The layers that own some directives' rules implement their checks for this type (see the module docs).
+pub enum Owners {}
+
+/// The check of a `user` directive, implemented by `acl` (Redis's `ACLAppendUserForLoading`).
+pub trait UserDirectives {
+    /// `argv` is the whole directive (`user`, the name, the rules); `earlier` holds the `user` directives read
+    /// before it. The error is the text after the file and line (`Error in user declaration '...': ...`).
+    fn check(earlier: &[Vec<Vec<u8>>], argv: &[Vec<u8>]) -> Result<(), String>;
+}
+
+/// The check of a `proc-title-template` value, implemented by `proctitle` (Redis's `validateProcTitleTemplate`):
+/// every variable known, and the expansion with an empty title (variables from `c`) not empty.
+pub trait TitleTemplates {
+    fn is_valid(template: &str, c: &Config) -> bool;
+}
 
 /// The Redis version we report and whose behaviour we follow.
 pub const REDIS_VERSION: &str = "7.0.15";
@@ -224,7 +245,7 @@ pub struct Config {
     pub client_query_buffer_limit: i64,
     pub maxmemory: u64,
     /// `maxmemory-clients`: bytes when positive, a percentage of `maxmemory` when negative (`10%` is -10), 0 = off
-    /// (Redis's encoding; see [`crate::net::client_evict::limit_bytes`]).
+    /// (Redis's encoding; see `net::client_evict::limit_bytes`).
     pub maxmemory_clients: i64,
     pub maxmemory_policy: MaxmemoryPolicy,
     pub maxmemory_samples: i64,
@@ -1124,7 +1145,7 @@ fn set_notify(c: &mut Config, v: &[u8]) -> Result<(), String> {
 fn set_proc_title_template(c: &mut Config, v: &[u8]) -> Result<(), String> {
     let err = || "template format is invalid or contains unknown variables".to_string();
     let s = std::str::from_utf8(v).map_err(|_| err())?;
-    if !crate::proctitle::is_valid(s, &crate::proctitle::Vars::of(c)) {
+    if !<Owners as TitleTemplates>::is_valid(s, c) {
         return Err(err());
     }
     c.proc_title_template = s.to_string();
@@ -1361,14 +1382,7 @@ impl Config {
                 Ok(None)
             }
             ("user", n) if n >= 2 => {
-                if self.acl_users.iter().any(|u| u[1] == argv[1]) {
-                    return Err(format!(
-                        "Error in user declaration '{}': {}",
-                        String::from_utf8_lossy(&argv[1]),
-                        crate::acl::RuleError::Duplicate.text()
-                    ));
-                }
-                crate::acl::validate_user_directive(argv)?;
+                <Owners as UserDirectives>::check(&self.acl_users, argv)?;
                 self.acl_users.push(argv.to_vec());
                 Ok(None)
             }

@@ -21,7 +21,9 @@
 //! - [`multi`]: MULTI queues and the table of WATCHed keys.
 //! - [`pubsub`]: channel/pattern subscriptions, message delivery, output-buffer limits.
 //! - [`notify`]: keyspace notifications (`notify-keyspace-events`) published through [`pubsub`].
-//! - [`command`]: the command table and one file per command family.
+//! - [`command_spec`]: the command table's metadata without handlers (names, arity, flags, key specs, ACL
+//!   categories, docs, the name table): a leaf that ACL, eviction, expiry, scripting and MULTI queues read.
+//! - [`command`]: the command handlers (one file per family) and the context they run in.
 //! - [`propagate`]: the one propagation path (rewrites, MULTI wrapping, SELECT) feeding the AOF.
 //! - [`repl`]: replication: IDs and offsets, the backlog, replicas fed by the stream, the link to a master.
 //! - [`persist`]: RDB snapshots, the append-only file, CRC64 and LZF.
@@ -48,6 +50,7 @@ pub mod alloc;
 pub mod args;
 pub mod blocking;
 pub mod command;
+pub mod command_spec;
 pub mod conf_reference;
 pub mod config;
 pub mod crash_report;

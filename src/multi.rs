@@ -1,5 +1,5 @@
-//! The server-wide table of WATCHed keys (the per-client MULTI queue is the command layer's:
-//! `command::multi::MultiState`).
+//! The server-wide table of WATCHed keys, and the model of a client's MULTI queue ([`MultiState`]; the MULTI, EXEC,
+//! DISCARD and WATCH handlers are `command/multi.rs`).
 //!
 //! ```text
 //!  WatchTable
@@ -19,6 +19,8 @@
 //!
 //! Tested by the unit tests below and by src/command/multi.rs / tests/tx_*.rs.
 
+use crate::args::Args;
+use crate::command_spec::{flag, Command};
 use crate::keyspace::db::Db;
 use std::collections::{HashMap, HashSet};
 
@@ -197,6 +199,109 @@ impl WatchTable {
     }
 }
 
+// --- The MULTI queue ------------------------------------------------------------------------------------------
+
+/// One queued command: its table entry and where its arguments are in [`MultiState::args`].
+#[derive(Clone, Copy)]
+pub struct Queued {
+    pub cmd: &'static Command,
+    /// `parent|sub` name for commandstats.
+    pub full_name: &'static str,
+    first_span: u32,
+    span_count: u32,
+}
+
+impl std::fmt::Debug for Queued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queued").field("cmd", &self.full_name).field("argc", &self.span_count).finish()
+    }
+}
+
+/// The queue's storage: every queued argument in one buffer (`spans` index into it), so queuing a command costs no
+/// allocation once the buffers have grown, and the buffers are reused by the client's next transaction.
+#[derive(Debug, Default)]
+pub struct QueuedArgs {
+    pub buf: Vec<u8>,
+    pub spans: Vec<(u32, u32)>,
+}
+
+impl QueuedArgs {
+    /// The arguments of a queued command.
+    pub fn args(&self, q: &Queued) -> Args<'_> {
+        let first = q.first_span as usize;
+        Args::new(&self.buf, &self.spans[first..first + q.span_count as usize])
+    }
+}
+
+/// Buffers bigger than this are released after a transaction instead of being kept for the next one.
+const KEEP_BYTES: usize = 64 * 1024;
+
+/// What a client in MULTI has queued. Layout:
+///
+/// ```text
+///   queue: [Queued{cmd, spans 0..3}, Queued{cmd, spans 3..5}]
+///   args.spans: [(0,3) (3,4) (4,5) | (5,9) (9,10)]        args.buf: "SETkvINCRk"
+/// ```
+#[derive(Debug, Default)]
+pub struct MultiState {
+    pub queue: Vec<Queued>,
+    pub args: QueuedArgs,
+    /// Commands queued so far (CLIENT LIST `multi=`; stays while EXEC runs them).
+    pub count: usize,
+    /// Union of the queued commands' flags (CLIENT PAUSE WRITE defers an EXEC that would write).
+    pub cmd_flags: u64,
+    /// Union of the complements of the queued commands' flags: a bit is set when some queued command lacks that
+    /// flag (a stale replica or a loading server refuses EXEC if any queued command lacks `stale` / `loading`).
+    pub cmd_inv_flags: u64,
+    /// CLIENT LIST `multi-mem`: argument bytes plus one pointer per argument, as Redis counts it.
+    pub mem: usize,
+}
+
+impl MultiState {
+    /// Queues a command. Queues beyond 4 GiB of arguments are not representable; the caller bounds them with
+    /// the query-buffer limit long before (each argument arrived through it).
+    pub fn push(&mut self, cmd: &'static Command, full_name: &'static str, args: Args) {
+        let first_span = self.args.spans.len() as u32;
+        let mut bytes = 0;
+        for a in args.iter() {
+            let s = self.args.buf.len() as u32;
+            self.args.buf.extend_from_slice(a);
+            self.args.spans.push((s, self.args.buf.len() as u32));
+            bytes += a.len();
+        }
+        self.mem += bytes + std::mem::size_of::<usize>() * args.len();
+        self.cmd_flags |= cmd.flags;
+        self.cmd_inv_flags |= !cmd.flags;
+        self.count += 1;
+        self.queue.push(Queued { cmd, full_name, first_span, span_count: args.len() as u32 });
+    }
+
+    /// Empties the state for the next transaction, keeping buffers of a reasonable size.
+    pub fn clear(&mut self) {
+        self.queue.clear();
+        self.args.buf.clear();
+        self.args.spans.clear();
+        if self.args.buf.capacity() > KEEP_BYTES {
+            self.args.buf = Vec::new();
+        }
+        if self.args.spans.capacity() * std::mem::size_of::<(u32, u32)>() > KEEP_BYTES {
+            self.args.spans = Vec::new();
+        }
+        if self.queue.capacity() * std::mem::size_of::<Queued>() > KEEP_BYTES {
+            self.queue = Vec::new();
+        }
+        self.count = 0;
+        self.cmd_flags = 0;
+        self.cmd_inv_flags = 0;
+        self.mem = 0;
+    }
+
+    /// Whether EXEC of this queue may write (CLIENT PAUSE WRITE defers such an EXEC).
+    pub fn may_write(&self) -> bool {
+        self.cmd_flags & (flag::WRITE | flag::MAY_REPLICATE) != 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,5 +374,24 @@ mod tests {
         db.insert(Entry::new_string(b"a", b"x"));
         t.touch(0, &db, b"a");
         assert!(t.is_dirty(1));
+    }
+
+    #[test]
+    fn multi_mem_counts_like_redis() {
+        use crate::args::OwnedArgs;
+        use crate::command_spec::lookup;
+        let mut m = MultiState::default();
+        let set = lookup(b"set").unwrap();
+        let a = OwnedArgs::from_slices(&["SET", "k", "v"]);
+        m.push(set, "set", a.args());
+        let b = OwnedArgs::from_slices(&["GET", "key"]);
+        m.push(lookup(b"get").unwrap(), "get", b.args());
+        assert_eq!(m.mem, 29 + 6 + 16);
+        assert_eq!(m.queue.len(), 2);
+        let back: Vec<&[u8]> = m.args.args(&m.queue[1]).iter().collect();
+        assert_eq!(back, vec![&b"GET"[..], &b"key"[..]]);
+        assert!(m.cmd_flags & flag::WRITE != 0);
+        m.clear();
+        assert_eq!((m.count, m.mem, m.queue.len(), m.args.buf.len(), m.cmd_flags), (0, 0, 0, 0, 0));
     }
 }

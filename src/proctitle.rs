@@ -90,6 +90,13 @@ pub fn is_valid(template: &str, vars: &Vars) -> bool {
     expand(template, "", vars).is_some_and(|s| !s.is_empty())
 }
 
+/// The config's check of `proc-title-template` (file, command line and CONFIG SET).
+impl crate::config::TitleTemplates for crate::config::Owners {
+    fn is_valid(template: &str, c: &Config) -> bool {
+        is_valid(template, &Vars::of(c))
+    }
+}
+
 /// The template and variables in effect, for titles set outside the main configuration path (forked children).
 static CURRENT: Mutex<Option<(String, Vars)>> = Mutex::new(None);
 

@@ -3,6 +3,13 @@
 //! on them (commands, the server, its state, scripting, ACL, replication, persistence, configuration, and the
 //! keyspace's own server-side processes). See the README's "Layers" diagram.
 //!
+//! Three more rules keep the command table's metadata and the configuration below what uses them:
+//! - the layers below the command handlers (ACL, eviction, expiry, scripting, the configuration, the state, the
+//!   client, the MULTI queue) read the handler-free leaf `command_spec`, never `command`;
+//! - `command_spec` itself names nothing of the crate but `args` and `util`;
+//! - `config.rs` names none of the layers that read it (the owners of a directive's rules check it through a
+//!   trait the configuration declares).
+//!
 //! A textual check over `src/`: every path in a lower-layer file that starts at `crate::` (in code or in a doc
 //! link, `use crate::{..}` groups included) or climbs with `super::` is resolved to an absolute module path; one
 //! that lands in an upper module fails the test with the file and line.
@@ -104,9 +111,9 @@ fn paths_named(base: &[String], after: &str) -> Vec<Vec<String>> {
     }
 }
 
-/// Whether an absolute path lands in an upper module.
-fn upper_of(path: &[String]) -> Option<&'static str> {
-    UPPER.iter().copied().find(|u| {
+/// Whether an absolute path lands in one of the `upper` modules.
+fn upper_of<'u>(path: &[String], upper: &[&'u str]) -> Option<&'u str> {
+    upper.iter().copied().find(|u| {
         let us: Vec<&str> = u.split("::").collect();
         path.len() >= us.len() && us.iter().zip(path).all(|(a, b)| a == b)
     })
@@ -114,7 +121,7 @@ fn upper_of(path: &[String]) -> Option<&'static str> {
 
 /// The upward references in one file's text: (line number, the upper module named). `module` is the file's
 /// module path below the crate root (`keyspace::db`; a `mod.rs` is its folder's module).
-fn upward_refs(text: &str, module: &[String]) -> Vec<(usize, String)> {
+fn upward_refs(text: &str, module: &[String], upper: &[&str]) -> Vec<(usize, String)> {
     let mut found = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let mut rest = line;
@@ -123,7 +130,7 @@ fn upward_refs(text: &str, module: &[String]) -> Vec<(usize, String)> {
             let after = &rest[i + "crate::".len()..];
             if before_ok {
                 for p in paths_named(&[], after) {
-                    if let Some(m) = upper_of(&p) {
+                    if let Some(m) = upper_of(&p, upper) {
                         found.push((n + 1, format!("crate::{m}")));
                     }
                 }
@@ -142,7 +149,7 @@ fn upward_refs(text: &str, module: &[String]) -> Vec<(usize, String)> {
             if before_ok && ups <= module.len() {
                 let base = &module[..module.len() - ups];
                 for p in paths_named(base, tail) {
-                    if let Some(m) = upper_of(&p) {
+                    if let Some(m) = upper_of(&p, upper) {
                         found.push((n + 1, format!("super::..{m}")));
                     }
                 }
@@ -176,8 +183,10 @@ fn the_scanner_finds_what_it_must() {
                   /// see [`X`](crate::command::Ctx)\nlet a = super::super::persist::rdb;\n\
                   use crate::configure_nothing;\nuse crate::keyspace::dict::Dict;\nmy_crate::command::x();\n\
                   use super::notify::emit;\nuse super::{lazyfree, expire};\nuse crate::keyspace::{evict::Pool, db};";
-    let got: Vec<String> =
-        upward_refs(sample, &strings(&["keyspace", "db"])).into_iter().map(|(n, s)| format!("{n}:{s}")).collect();
+    let got: Vec<String> = upward_refs(sample, &strings(&["keyspace", "db"]), UPPER)
+        .into_iter()
+        .map(|(n, s)| format!("{n}:{s}"))
+        .collect();
     assert_eq!(
         got,
         [
@@ -191,33 +200,128 @@ fn the_scanner_finds_what_it_must() {
         ]
     );
     // One super:: from a file two levels down stays inside its own folder.
-    assert!(upward_refs("use super::command;", &strings(&["keyspace", "types", "list"])).is_empty());
+    assert!(upward_refs("use super::command;", &strings(&["keyspace", "types", "list"]), UPPER).is_empty());
     assert_eq!(module_path(Path::new("keyspace/types/list.rs")), ["keyspace", "types", "list"]);
     assert_eq!(module_path(Path::new("keyspace/dict/mod.rs")), ["keyspace", "dict"]);
     assert_eq!(module_path(Path::new("keyspace/db.rs")), ["keyspace", "db"]);
+    // The leaf is not the command layer.
+    assert!(upward_refs("use crate::command_spec::{flag, Command};", &strings(&["acl"]), &["command"]).is_empty());
+    assert_eq!(upward_refs("use crate::command::flag;", &strings(&["acl"]), &["command"]).len(), 1);
+    assert_eq!(
+        got.iter().map(|s| module_named(&s[s.find(':').unwrap_or(0) + 1..])).collect::<Vec<_>>(),
+        ["config", "state", "command", "persist", "keyspace::notify", "keyspace::expire", "keyspace::evict"]
+    );
+}
+
+/// The module an [`upward_refs`] finding names (`super::..keyspace::notify` → `keyspace::notify`).
+fn module_named(what: &str) -> &str {
+    what.trim_start_matches("crate::").trim_start_matches("super::..")
+}
+
+/// Every `.rs` file under the given paths (relative to `src/`), with its path relative to `src/`.
+fn files_of(src: &Path, paths: &[&str]) -> Vec<(PathBuf, PathBuf)> {
+    let mut files = Vec::new();
+    for l in paths {
+        let p = src.join(l);
+        assert!(p.exists(), "{} is listed in a layer rule but does not exist", p.display());
+        rust_files(&p, &mut files);
+    }
+    files.into_iter().map(|f| (f.strip_prefix(src).expect("under src").to_path_buf(), f)).collect()
+}
+
+/// The references from `paths` to the modules in `upper`, as `src/file:line: what`.
+fn violations(paths: &[&str], upper: &[&str]) -> Vec<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    for (rel, f) in files_of(&src, paths) {
+        let text = std::fs::read_to_string(&f).expect("read source");
+        for (line, what) in upward_refs(&text, &module_path(&rel), upper) {
+            let shown = rel.to_string_lossy().replace('\\', "/");
+            out.push(format!("src/{shown}:{line}: {what}"));
+        }
+    }
+    out
 }
 
 #[test]
 fn lower_layers_do_not_name_upper_ones() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    for l in LOWER {
-        let p = src.join(l);
-        assert!(p.exists(), "{} is listed as a lower layer but does not exist", p.display());
-        rust_files(&p, &mut files);
-    }
+    let files = files_of(&src, LOWER);
     assert!(files.len() >= 10, "expected the lower layers' files, found {}", files.len());
-    let mut violations = Vec::new();
-    for f in &files {
-        let text = std::fs::read_to_string(f).expect("read source");
-        let rel = f.strip_prefix(&src).expect("under src");
-        for (line, what) in upward_refs(&text, &module_path(rel)) {
-            violations.push(format!("src/{}:{line}: {what}", rel.display()));
-        }
-    }
+    let v = violations(LOWER, UPPER);
+    assert!(v.is_empty(), "lower layers name upper ones (move the item down, or pass it in):\n{}", v.join("\n"));
+}
+
+/// What reads the command table below the handlers: these name `command_spec`, not `command` (whose `Ctx`
+/// holds the whole server state).
+const TABLE_READERS: &[&str] = &[
+    "acl",
+    "keyspace/evict.rs",
+    "keyspace/expire.rs",
+    "scripting",
+    "config.rs",
+    "state.rs",
+    "keyspace/db.rs",
+    "multi.rs",
+    "net",
+    "command_spec.rs",
+];
+
+#[test]
+fn table_readers_use_the_metadata_leaf() {
+    let v = violations(TABLE_READERS, &["command"]);
     assert!(
-        violations.is_empty(),
-        "lower layers name upper ones (move the item down, or pass it in):\n{}",
-        violations.join("\n")
+        v.is_empty(),
+        "these read the command table: name `crate::command_spec` (metadata), not `crate::command` (handlers):\n{}",
+        v.join("\n")
     );
+}
+
+#[test]
+fn the_metadata_leaf_names_only_args_and_util() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    // Every top-level module but the two it may use (so a module added later is covered too).
+    let mut modules: Vec<String> = std::fs::read_dir(&src)
+        .expect("read src")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|x| x == "rs"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .filter(|m| !["args", "util", "command_spec", "lib", "main", "bin"].contains(&m.as_str()))
+        .collect();
+    modules.sort();
+    modules.dedup();
+    assert!(modules.iter().any(|m| m == "command") && modules.len() > 20, "{modules:?}");
+    let upper: Vec<&str> = modules.iter().map(String::as_str).collect();
+    let v = violations(&["command_spec.rs"], &upper);
+    assert!(v.is_empty(), "command_spec must stay a leaf (args and util only):\n{}", v.join("\n"));
+}
+
+/// What `config.rs` must not name: the layers that read the configuration (a directive whose rules belong to
+/// one of them is checked through a trait `config.rs` declares and the owner implements).
+const CONFIG_READERS: &[&str] = &[
+    "command",
+    "server",
+    "state",
+    "scripting",
+    "acl",
+    "repl",
+    "persist",
+    "keyspace::notify",
+    "keyspace::expire",
+    "keyspace::evict",
+    "blocking",
+    "multi",
+    "propagate",
+    "pubsub",
+    "net",
+    "proctitle",
+    "env_password",
+    "conf_reference",
+    "admission",
+];
+
+#[test]
+fn config_does_not_name_its_readers() {
+    let v = violations(&["config.rs"], CONFIG_READERS);
+    assert!(v.is_empty(), "config.rs names a layer built on it (declare a trait for the owner):\n{}", v.join("\n"));
 }

@@ -21,7 +21,7 @@ pub mod registry;
 pub mod user;
 
 use crate::args::Args;
-use crate::command::flag;
+use crate::command_spec::flag;
 use registry::{registry, ChannelKind, KeyPlan, PERM_ALL};
 use std::collections::{BTreeMap, VecDeque};
 pub use user::{RuleError, Selector, User};
@@ -535,6 +535,20 @@ pub fn save_file(acl: &Acl, path: &str) -> bool {
         return false;
     }
     true
+}
+
+/// The config's check of a `user` directive as it is read: a second declaration of a name, then the rules.
+impl crate::config::UserDirectives for crate::config::Owners {
+    fn check(earlier: &[Vec<Vec<u8>>], argv: &[Vec<u8>]) -> Result<(), String> {
+        if earlier.iter().any(|u| u[1] == argv[1]) {
+            return Err(format!(
+                "Error in user declaration '{}': {}",
+                String::from_utf8_lossy(&argv[1]),
+                RuleError::Duplicate.text()
+            ));
+        }
+        validate_user_directive(argv)
+    }
 }
 
 /// Validates a config-file `user` directive (`ACLAppendUserForLoading`): Err(Redis's config error text).

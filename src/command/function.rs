@@ -152,15 +152,6 @@ static SUBCOMMANDS: &[Command] = &[
     },
 ];
 
-/// For FCALL `Some(false)`, for FCALL_RO `Some(true)`: the server runs them with itself as the script host.
-pub fn fcall_kind(cmd: &Command) -> Option<bool> {
-    match cmd.name {
-        "fcall" => Some(false),
-        "fcall_ro" => Some(true),
-        _ => None,
-    }
-}
-
 fn function_container(ctx: &mut Ctx, args: Args) {
     let sub = if args.len() > 1 { args.get(1) } else { b"" };
     err_unknown_subcommand(ctx.reply(), "function", sub);

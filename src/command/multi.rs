@@ -1,109 +1,16 @@
 //! Transactions: MULTI EXEC DISCARD WATCH UNWATCH (Redis 7.0 semantics).
 //!
 //! The dispatcher (src/server.rs) asks [`queue_hook`] before running any command of a client in MULTI; queued
-//! commands are copied out of the query buffer into the client's [`MultiState`]. The server runs EXEC itself so
-//! each queued command goes through the full call path (commandstats, slowlog, MONITOR), using [`exec_prepare`]
-//! and [`exec_finish`] from here; the table's EXEC handler does the same with bare handler calls (unit tests).
+//! commands are copied out of the query buffer into the client's [`MultiState`] (the queue's model, beside the
+//! WATCH table in [`crate::multi`]). The server runs EXEC itself so each queued command goes through the full call
+//! path (commandstats, slowlog, MONITOR), using [`exec_prepare`] and [`exec_finish`] from here; the table's EXEC
+//! handler does the same with bare handler calls (unit tests).
 
 use super::{flag, Args, Command, Ctx, Group, BASE};
+pub use crate::command_spec::is_exec;
+pub use crate::multi::{MultiState, Queued, QueuedArgs};
 use crate::net::client::{flags as cf, ClientState};
 use crate::state::ServerState;
-
-/// One queued command: its table entry and where its arguments are in [`MultiState::args`].
-#[derive(Clone, Copy)]
-pub struct Queued {
-    pub cmd: &'static Command,
-    /// `parent|sub` name for commandstats.
-    pub full_name: &'static str,
-    first_span: u32,
-    span_count: u32,
-}
-
-impl std::fmt::Debug for Queued {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Queued").field("cmd", &self.full_name).field("argc", &self.span_count).finish()
-    }
-}
-
-/// The queue's storage: every queued argument in one buffer (`spans` index into it), so queuing a command costs no
-/// allocation once the buffers have grown, and the buffers are reused by the client's next transaction.
-#[derive(Debug, Default)]
-pub struct QueuedArgs {
-    pub buf: Vec<u8>,
-    pub spans: Vec<(u32, u32)>,
-}
-
-impl QueuedArgs {
-    /// The arguments of a queued command.
-    pub fn args(&self, q: &Queued) -> Args<'_> {
-        let first = q.first_span as usize;
-        Args::new(&self.buf, &self.spans[first..first + q.span_count as usize])
-    }
-}
-
-/// Buffers bigger than this are released after a transaction instead of being kept for the next one.
-const KEEP_BYTES: usize = 64 * 1024;
-
-/// What a client in MULTI has queued. Layout:
-///
-/// ```text
-///   queue: [Queued{cmd, spans 0..3}, Queued{cmd, spans 3..5}]
-///   args.spans: [(0,3) (3,4) (4,5) | (5,9) (9,10)]        args.buf: "SETkvINCRk"
-/// ```
-#[derive(Debug, Default)]
-pub struct MultiState {
-    pub queue: Vec<Queued>,
-    pub args: QueuedArgs,
-    /// Commands queued so far (CLIENT LIST `multi=`; stays while EXEC runs them).
-    pub count: usize,
-    /// Union of the queued commands' flags (CLIENT PAUSE WRITE defers an EXEC that would write).
-    pub cmd_flags: u64,
-    /// Union of the complements of the queued commands' flags: a bit is set when some queued command lacks that
-    /// flag (a stale replica or a loading server refuses EXEC if any queued command lacks `stale` / `loading`).
-    pub cmd_inv_flags: u64,
-    /// CLIENT LIST `multi-mem`: argument bytes plus one pointer per argument, as Redis counts it.
-    pub mem: usize,
-}
-
-impl MultiState {
-    /// Queues a command. Queues beyond 4 GiB of arguments are not representable; the caller bounds them with
-    /// the query-buffer limit long before (each argument arrived through it).
-    pub fn push(&mut self, cmd: &'static Command, full_name: &'static str, args: Args) {
-        let first_span = self.args.spans.len() as u32;
-        let mut bytes = 0;
-        for a in args.iter() {
-            let s = self.args.buf.len() as u32;
-            self.args.buf.extend_from_slice(a);
-            self.args.spans.push((s, self.args.buf.len() as u32));
-            bytes += a.len();
-        }
-        self.mem += bytes + std::mem::size_of::<usize>() * args.len();
-        self.cmd_flags |= cmd.flags;
-        self.cmd_inv_flags |= !cmd.flags;
-        self.count += 1;
-        self.queue.push(Queued { cmd, full_name, first_span, span_count: args.len() as u32 });
-    }
-
-    /// Empties the state for the next transaction, keeping buffers of a reasonable size.
-    pub fn clear(&mut self) {
-        self.queue.clear();
-        self.args.buf.clear();
-        self.args.spans.clear();
-        if self.args.buf.capacity() > KEEP_BYTES {
-            self.args.buf = Vec::new();
-        }
-        if self.args.spans.capacity() * std::mem::size_of::<(u32, u32)>() > KEEP_BYTES {
-            self.args.spans = Vec::new();
-        }
-        if self.queue.capacity() * std::mem::size_of::<Queued>() > KEEP_BYTES {
-            self.queue = Vec::new();
-        }
-        self.count = 0;
-        self.cmd_flags = 0;
-        self.cmd_inv_flags = 0;
-        self.mem = 0;
-    }
-}
 
 const TX: Command = Command {
     group: Group::Transactions,
@@ -147,12 +54,6 @@ pub static COMMANDS: &[Command] = &[
     },
     Command { name: "unwatch", since: "2.2.0", summary: "Forget about all watched keys", handler: unwatch, ..TX },
 ];
-
-/// The EXEC table entry (the server intercepts it to run queued commands through its call path).
-#[inline]
-pub fn is_exec(cmd: &Command) -> bool {
-    std::ptr::eq(cmd, &COMMANDS[1])
-}
 
 /// Commands that run at once even inside MULTI (Redis: exec, discard, multi, watch, quit, reset).
 fn runs_inside_multi(cmd: &'static Command) -> bool {
@@ -330,34 +231,8 @@ fn exec(ctx: &mut Ctx, _args: Args) {
     exec_finish(ctx, run);
 }
 
-impl MultiState {
-    /// Whether EXEC of this queue may write (CLIENT PAUSE WRITE defers such an EXEC).
-    pub fn may_write(&self) -> bool {
-        self.cmd_flags & (flag::WRITE | flag::MAY_REPLICATE) != 0
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn multi_mem_counts_like_redis() {
-        use super::MultiState;
-        use crate::command::{lookup, OwnedArgs};
-        let mut m = MultiState::default();
-        let set = lookup(b"set").unwrap();
-        let a = OwnedArgs::from_slices(&["SET", "k", "v"]);
-        m.push(set, "set", a.args());
-        let b = OwnedArgs::from_slices(&["GET", "key"]);
-        m.push(lookup(b"get").unwrap(), "get", b.args());
-        assert_eq!(m.mem, 29 + 6 + 16);
-        assert_eq!(m.queue.len(), 2);
-        let back: Vec<&[u8]> = m.args.args(&m.queue[1]).iter().collect();
-        assert_eq!(back, vec![&b"GET"[..], &b"key"[..]]);
-        assert!(m.cmd_flags & crate::command::flag::WRITE != 0);
-        m.clear();
-        assert_eq!((m.count, m.mem, m.queue.len(), m.args.buf.len(), m.cmd_flags), (0, 0, 0, 0, 0));
-    }
-
     use crate::command::test_support::Harness;
     use crate::command::OwnedArgs;
     use crate::net::client::flags as cf;

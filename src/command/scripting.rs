@@ -6,7 +6,7 @@
 
 use super::shared::{err_unknown_subcommand, reply_help};
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE};
-use crate::scripting::eval::{self, EvalKind};
+use crate::scripting::eval;
 
 const EVAL_BASE: Command = Command {
     arity: -3,
@@ -146,11 +146,6 @@ static SCRIPT_SUBCOMMANDS: &[Command] = &[
     },
 ];
 
-/// Which EVAL variant a table entry is (the server runs these with itself as the script host).
-pub fn eval_kind(cmd: &Command) -> Option<EvalKind> {
-    COMMANDS[..4].iter().position(|c| std::ptr::eq(c, cmd)).map(|i| EvalKind { sha: i % 2 == 1, ro: i >= 2 })
-}
-
 /// Whether `cmd` is SCRIPT LOAD (it compiles in the host's Lua state).
 pub fn is_script_load(cmd: &Command) -> bool {
     std::ptr::eq(cmd, &SCRIPT_SUBCOMMANDS[5])
@@ -261,7 +256,7 @@ mod tests {
 
     #[test]
     fn eval_kinds_follow_the_table() {
-        let k = |n: &str| super::eval_kind(crate::command::lookup(n.as_bytes()).unwrap());
+        let k = |n: &str| crate::scripting::eval::EvalKind::of(crate::command::lookup(n.as_bytes()).unwrap());
         assert_eq!(k("eval").map(|k| (k.sha, k.ro)), Some((false, false)));
         assert_eq!(k("evalsha").map(|k| (k.sha, k.ro)), Some((true, false)));
         assert_eq!(k("eval_ro").map(|k| (k.sha, k.ro)), Some((false, true)));

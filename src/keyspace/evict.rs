@@ -270,11 +270,11 @@ fn safe_to_evict(srv: &ServerState) -> bool {
 pub fn rejects_command(
     srv: &mut ServerState,
     c: &mut ClientState,
-    cmd: &'static crate::command::Command,
+    cmd: &'static crate::command_spec::Command,
     full_name: &str,
 ) -> bool {
-    use crate::command::flag as cf;
-    let exec = crate::command::multi::is_exec(cmd);
+    use crate::command_spec::flag as cf;
+    let exec = crate::command_spec::is_exec(cmd);
     let mut reject = cmd.has(cf::DENYOOM) || (exec && c.multi.as_ref().is_some_and(|m| m.cmd_flags & cf::DENYOOM != 0));
     if c.has(crate::net::client::flags::MULTI) && !exec && !matches!(full_name, "discard" | "quit" | "reset") {
         reject = true;

@@ -228,8 +228,8 @@ pub fn reset_expire_stats(state: &mut ServerState) {
 /// expires them itself (Redis's `rememberSlaveKeyWithExpire`; databases past the 64th are not tracked).
 pub fn remember_replica_keys(
     state: &mut ServerState,
-    cmd: &crate::command::Command,
-    args: crate::command::Args,
+    cmd: &crate::command_spec::Command,
+    args: crate::args::Args,
     db: usize,
 ) {
     if db >= 64 || state.config.stored_bool("replica-read-only") {

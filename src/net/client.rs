@@ -96,7 +96,7 @@ pub struct ClientState {
     /// Connection figures for CLIENT LIST/INFO, refreshed by the server before each command.
     pub conn: ConnStats,
     /// The queued commands while in MULTI (see [`crate::multi`]).
-    pub multi: Option<Box<crate::command::multi::MultiState>>,
+    pub multi: Option<Box<crate::multi::MultiState>>,
     /// Keys this client WATCHes (kept by the WATCH family for its memory figure; the watches live in the server's
     /// table).
     pub watched_keys: usize,

@@ -79,7 +79,7 @@ pub fn client_memory_of(query_cap: usize, st: &ClientState, scratch_cap: usize, 
         + scratch_cap
         + spans_cap * std::mem::size_of::<(u32, u32)>()
         // No `argv_mem`: arguments are slices of the query buffer (counted above), not copies as in Redis.
-        + crate::command::multi::multi_mem(st)
+        + st.multi.as_ref().map_or(0, |m| m.mem)
         // Redis counts the subscription dictionaries' entries; a pointer pair per name is that order of size.
         + subs * 2 * std::mem::size_of::<usize>()
         + st.watched_keys * WATCHED_KEY_BYTES

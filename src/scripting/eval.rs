@@ -160,6 +160,20 @@ pub struct EvalKind {
     pub ro: bool,
 }
 
+impl EvalKind {
+    /// Which EVAL variant a table entry is, by its name (no subcommand is named like one); None for any other
+    /// command. The server runs these with itself as the script host.
+    pub fn of(cmd: &crate::command_spec::Command) -> Option<EvalKind> {
+        match cmd.name {
+            "eval" => Some(EvalKind { sha: false, ro: false }),
+            "evalsha" => Some(EvalKind { sha: true, ro: false }),
+            "eval_ro" => Some(EvalKind { sha: false, ro: true }),
+            "evalsha_ro" => Some(EvalKind { sha: true, ro: true }),
+            _ => None,
+        }
+    }
+}
+
 /// The shebang flags of the script an EVAL-family call names, if known without compiling (Redis's
 /// `evalGetCommandFlags`): the dispatcher runs the call under [`super::command_with_script_flags`].
 pub fn call_script_flags(st: &crate::state::ServerState, kind: EvalKind, args: Args) -> Option<u32> {

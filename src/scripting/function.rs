@@ -36,6 +36,15 @@ use crate::net::client::ClientState;
 use crate::util::c_str;
 use std::collections::{BTreeMap, HashMap};
 
+/// For FCALL `Some(false)`, for FCALL_RO `Some(true)`: the server runs them with itself as the script host.
+pub fn fcall_kind(cmd: &crate::command_spec::Command) -> Option<bool> {
+    match cmd.name {
+        "fcall" => Some(false),
+        "fcall_ro" => Some(true),
+        _ => None,
+    }
+}
+
 /// The engine name FUNCTION LIST and STATS report (engine names match case-insensitively).
 pub const LUA_ENGINE: &str = "LUA";
 
@@ -234,11 +243,11 @@ impl ScriptHost for NoHost {
         match *self {}
     }
 
-    fn commands(&self) -> &'static crate::command::CommandTable {
+    fn commands(&self) -> &'static crate::command_spec::CommandTable {
         match *self {}
     }
 
-    fn run_command(&mut self, _: &mut ClientState, _: &'static crate::command::Command, _: &'static str, _: Args) {
+    fn run_command(&mut self, _: &mut ClientState, _: &'static crate::command_spec::Command, _: &'static str, _: Args) {
         match *self {}
     }
 

@@ -67,7 +67,7 @@ use std::any::Any;
 use std::time::Instant;
 
 use crate::args::Args;
-use crate::command::{Command, CommandTable};
+use crate::command_spec::{Command, CommandTable};
 use crate::lua::Lua;
 use crate::net::client::ClientState;
 use crate::state::ServerState;
@@ -279,7 +279,7 @@ pub fn parse_shebang(body: &[u8]) -> Result<(u32, usize), String> {
 /// Redis's `scriptFlagsToCmdFlags`: the command flags an EVAL/FCALL of a script with declared flags runs under
 /// (the dispatcher's OOM, write, stale and CLIENT PAUSE checks use them).
 pub fn script_cmd_flags(cmd_flags: u64, script: u32) -> u64 {
-    use crate::command::flag;
+    use crate::command_spec::flag;
     let mut f = cmd_flags & !(flag::STALE | flag::DENYOOM | flag::WRITE);
     if script & (script_flags::ALLOW_OOM | script_flags::NO_WRITES) == 0 {
         f |= flag::DENYOOM;
@@ -324,9 +324,9 @@ pub fn command_with_script_flags(cmd: &'static Command, script: u32) -> &'static
 /// (or the function's flags) replace the command's own (Redis's `evalGetCommandFlags` / `fcallGetCommandFlags`);
 /// `cmd` itself for other commands and scripts without declared flags.
 pub fn declared_flags_command(st: &ServerState, cmd: &'static Command, args: Args) -> &'static Command {
-    let declared = match crate::command::scripting::eval_kind(cmd) {
+    let declared = match eval::EvalKind::of(cmd) {
         Some(kind) => eval::call_script_flags(st, kind, args),
-        None if crate::command::function::fcall_kind(cmd).is_some() => function::call_script_flags(st, args),
+        None if function::fcall_kind(cmd).is_some() => function::call_script_flags(st, args),
         None => None,
     };
     match declared {
@@ -369,7 +369,7 @@ mod tests {
 
     #[test]
     fn declared_flags_replace_the_commands() {
-        use crate::command::flag;
+        use crate::command_spec::flag;
         let eval = flag::NOSCRIPT | flag::SKIP_MONITOR | flag::MAY_REPLICATE | flag::NO_MANDATORY_KEYS | flag::STALE;
         let f = script_cmd_flags(eval, script_flags::NO_WRITES);
         assert_eq!(f & (flag::WRITE | flag::DENYOOM | flag::MAY_REPLICATE | flag::STALE), 0);

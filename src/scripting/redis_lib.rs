@@ -338,7 +338,7 @@ fn acl_check_cmd<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize,
             return Err(raise(l, msg.as_bytes()));
         }
         let args = argv.args();
-        let crate::command::Resolved::Found(cmd, _) = host.commands().resolve(args) else {
+        let crate::command_spec::Resolved::Found(cmd, _) = host.commands().resolve(args) else {
             return Err(raise(l, b"Invalid command passed to redis.acl_check_cmd()"));
         };
         let allowed = match host.state().scripting.run.as_ref() {

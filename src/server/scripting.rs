@@ -61,7 +61,7 @@ impl ScriptHost for Server {
 impl Server {
     /// Runs EVAL* and SCRIPT LOAD with the server as the script host; false for other commands.
     pub(super) fn script_command(&mut self, c: &mut ClientState, cmd: &'static Command, args: Args) -> bool {
-        if let Some(kind) = command::scripting::eval_kind(cmd) {
+        if let Some(kind) = crate::scripting::eval::EvalKind::of(cmd) {
             // EVAL is skip_monitor: it is fed here, before the commands it runs (Redis's evalCommand).
             if !self.state.monitors.is_empty() {
                 self.feed_monitors(c, args);
@@ -71,7 +71,7 @@ impl Server {
             self.state.prop.call.prevent = true;
             return true;
         }
-        if let Some(ro) = command::function::fcall_kind(cmd) {
+        if let Some(ro) = crate::scripting::function::fcall_kind(cmd) {
             // FCALL is skip_monitor too: fed before the commands it runs (Redis's fcallCommandGeneric).
             if !self.state.monitors.is_empty() {
                 self.feed_monitors(c, args);
