@@ -611,6 +611,12 @@ fn a_stalled_replicas_output_is_not_counted_for_eviction() {
             assert!(std::time::Instant::now() < deadline, "{name}: the replica did not sync");
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        // The master marks the replica online once it has reaped the transfer's child, which can come after the
+        // replica reports its link up; measure after that (the transfer's own buffers are gone by then).
+        while !info_field(&mut m, "replication", "slave0").contains("state=online") {
+            assert!(std::time::Instant::now() < deadline, "{name}: the master did not put the replica online");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         let used = info_u64(&mut m, "memory", "used_memory");
         let not_counted = info_u64(&mut m, "memory", "mem_not_counted_for_evict");
         m.cmd(&["CONFIG", "SET", "maxmemory", &(used - not_counted + 32 * 1024).to_string()]);

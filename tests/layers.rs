@@ -325,3 +325,53 @@ fn config_does_not_name_its_readers() {
     let v = violations(&["config.rs"], CONFIG_READERS);
     assert!(v.is_empty(), "config.rs names a layer built on it (declare a trait for the owner):\n{}", v.join("\n"));
 }
+
+/// The data-type families: their handlers reach the server only through `Ctx`'s methods (the keyspace door,
+/// lookups with expiry and touch, replies, propagation requests, notifications, the few settings they read), never
+/// the server state itself, so a change to `ServerState` does not reach them and they read as Redis's `t_*.c`.
+const DATA_FAMILIES: &[&str] = &[
+    "command/string.rs",
+    "command/list.rs",
+    "command/hash.rs",
+    "command/set.rs",
+    "command/zset.rs",
+    "command/sort.rs",
+    "command/shared.rs",
+];
+
+/// Whether `line` names the server state (`ServerState`, or the `srv` field/binding as a whole word).
+fn names_server_state(line: &str) -> bool {
+    let code = line.split("//").next().unwrap_or("");
+    if code.contains("ServerState") {
+        return true;
+    }
+    code.match_indices("srv").any(|(i, _)| {
+        let before = code[..i].bytes().last();
+        let after = code[i + 3..].bytes().next();
+        !before.is_some_and(is_ident_byte) && !after.is_some_and(is_ident_byte)
+    })
+}
+
+#[test]
+fn data_families_use_the_narrow_context() {
+    assert!(names_server_state("let n = ctx.srv.now_ms;"));
+    assert!(names_server_state("fn f(st: &ServerState) {}"));
+    assert!(!names_server_state("let srvx = 1; // ctx.srv is not named here"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for (rel, f) in files_of(&src, DATA_FAMILIES) {
+        let text = std::fs::read_to_string(&f).expect("read source");
+        // The unit tests at the end of a file drive a whole server through the harness: only the handlers count.
+        let handlers = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (n, line) in handlers.lines().enumerate() {
+            if names_server_state(line) {
+                found.push(format!("src/{}:{}: {}", rel.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "data-type handlers name the server state (add a `Ctx` method instead):\n{}",
+        found.join("\n")
+    );
+}

@@ -539,31 +539,15 @@ fn read_hash_rng<'c>(
     ctx: &'c mut Ctx,
     key: &[u8],
 ) -> Result<(Option<&'c Hash>, &'c mut Reply, &'c mut crate::util::Rng), super::WrongType> {
-    let Ctx { client, srv } = ctx;
-    let touch = if client.has(crate::net::client::flags::NO_TOUCH) {
-        crate::keyspace::evict::Touch::Skip
-    } else {
-        crate::keyspace::evict::Touch::of(srv)
-    };
-    let now = srv.now_ms;
-    let crate::state::ServerState { dbs, rng, stats, .. } = &mut **srv;
-    let r = &mut client.reply;
-    match dbs[client.db].lookup(key, now) {
-        None => {
-            stats.keyspace_misses += 1;
-            Ok((None, r, rng))
-        }
-        Some(e) => {
-            stats.keyspace_hits += 1;
-            touch.apply(e);
-            match e.value() {
-                Some(crate::keyspace::object::Value::Hash(h)) => Ok((Some(h), r, rng)),
-                _ => {
-                    r.err_wrongtype();
-                    Err(super::WrongType)
-                }
+    match ctx.read_reply_rng(key) {
+        (None, r, rng) => Ok((None, r, rng)),
+        (Some(e), r, rng) => match e.value() {
+            Some(crate::keyspace::object::Value::Hash(h)) => Ok((Some(h), r, rng)),
+            _ => {
+                r.err_wrongtype();
+                Err(super::WrongType)
             }
-        }
+        },
     }
 }
 

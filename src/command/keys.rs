@@ -3,7 +3,7 @@
 
 use super::shared::{err_unknown_subcommand, reply_help};
 use super::shared::{i32_arg, int_arg};
-use super::string::{err_expire_time, fresh_lru};
+use super::string::err_expire_time;
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, ONE_KEY};
 use crate::config::notify as nc;
 use crate::keyspace::object::Entry;
@@ -914,7 +914,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
         return;
     }
     let now = ctx.srv.now_ms;
-    let lru = fresh_lru(ctx.srv);
+    let lru = ctx.fresh_lru();
     let Some(copy) = ctx.lookup_read(src).map(|e| e.clone_with_key(dst)) else {
         ctx.reply().int(0);
         return;

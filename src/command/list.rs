@@ -923,7 +923,7 @@ fn blmove_generic(ctx: &mut Ctx, args: Args, from: bool, to: bool, timeout: &[u8
         // blocking with Redis's own lowercase words.
         if args.is(0, "brpoplpush") {
             ctx.rewrite(&[b"RPOPLPUSH".as_slice(), src, dst]);
-        } else if ctx.srv.blocking.serving.is_some() {
+        } else if ctx.serving_blocked() {
             let side = |left: bool| if left { b"left".as_slice() } else { b"right".as_slice() };
             ctx.rewrite(&[b"LMOVE".as_slice(), src, dst, side(from), side(to)]);
         } else {

@@ -135,9 +135,69 @@ impl<'a> Ctx<'a> {
         &mut self.srv.dbs[i]
     }
 
+    /// The client's selected database, for reading several keys at once (no expiry, no touch: the caller looked
+    /// them up already).
+    #[inline]
+    pub fn db_ref(&self) -> &Db {
+        &self.srv.dbs[self.client.db]
+    }
+
     #[inline]
     pub fn now_ms(&self) -> i64 {
         self.srv.now_ms
+    }
+
+    /// `proto-max-bulk-len`: the largest string a command may build (Redis's `checkStringLength`).
+    #[inline]
+    pub fn proto_max_bulk_len(&self) -> u64 {
+        self.srv.config.proto_max_bulk_len.max(0) as u64
+    }
+
+    /// Whether a command that sets an expiry time already in the past deletes the key at once (Redis's
+    /// `checkAlreadyExpired`): never on a replica (its master sends the DEL), nor while an AOF is loaded.
+    #[inline]
+    pub fn deletes_already_expired(&self) -> bool {
+        !self.srv.repl.is_replica() && !self.srv.persist.stats.loading
+    }
+
+    /// Whether this call is serving a client that was blocked on a key (its propagated form can differ).
+    #[inline]
+    pub fn serving_blocked(&self) -> bool {
+        self.srv.blocking.serving.is_some()
+    }
+
+    /// Whether what this call propagates goes anywhere (AOF on or replicas attached): lets a handler skip building
+    /// a long replacement stream nobody reads.
+    #[inline]
+    pub fn propagating(&self) -> bool {
+        self.srv.prop.enabled
+    }
+
+    /// The LRU/LFU field a freshly created object gets (Redis's `createObject`).
+    #[inline]
+    pub fn fresh_lru(&self) -> u32 {
+        if self.srv.config.maxmemory_policy.is_lfu() {
+            crate::keyspace::object::lfu_init(self.srv.now_ms)
+        } else {
+            self.srv.lru_clock
+        }
+    }
+
+    /// Whether `maxmemory-policy` is an LFU one (an overwritten value keeps its counter).
+    #[inline]
+    pub fn lfu_policy(&self) -> bool {
+        self.srv.config.maxmemory_policy.is_lfu()
+    }
+
+    /// What a write access does to an existing key's LRU/LFU field (`touch_old` false: the caller's own lookup
+    /// already counted it; CLIENT NO-TOUCH skips it).
+    #[inline]
+    pub fn write_touch(&self, touch_old: bool) -> crate::keyspace::evict::Touch {
+        if !touch_old || self.client.has(crate::net::client::flags::NO_TOUCH) {
+            crate::keyspace::evict::Touch::Skip
+        } else {
+            crate::keyspace::evict::Touch::of(self.srv)
+        }
     }
 
     /// Looks a key up for reading: expires it lazily, counts a hit or a miss, and touches its LRU/LFU field.
@@ -149,6 +209,14 @@ impl<'a> Ctx<'a> {
     /// [`Ctx::lookup_read`], also handing out the reply sink so the handler can answer while it holds the entry.
     #[inline]
     pub fn read_reply(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply) {
+        let (e, r, _) = self.read_reply_rng(key);
+        (e, r)
+    }
+
+    /// [`Ctx::read_reply`], also lending the server's random generator (HRANDFIELD and friends pick while they
+    /// hold the entry).
+    #[inline]
+    pub fn read_reply_rng(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply, &mut crate::util::Rng) {
         let Ctx { client, srv } = self;
         let touch = if client.has(crate::net::client::flags::NO_TOUCH) {
             crate::keyspace::evict::Touch::Skip
@@ -156,8 +224,8 @@ impl<'a> Ctx<'a> {
             crate::keyspace::evict::Touch::of(srv)
         };
         let now = srv.now_ms;
-        let stats = &mut srv.stats;
-        let found = match srv.dbs[client.db].lookup(key, now) {
+        let ServerState { dbs, rng, stats, .. } = &mut **srv;
+        let found = match dbs[client.db].lookup(key, now) {
             Some(e) => {
                 stats.keyspace_hits += 1;
                 touch.apply(e);
@@ -168,7 +236,7 @@ impl<'a> Ctx<'a> {
                 None
             }
         };
-        (found, &mut client.reply)
+        (found, &mut client.reply, rng)
     }
 
     /// Looks a key up for writing: expires it lazily and touches it, without hit/miss counting.
@@ -317,14 +385,19 @@ impl<'a> Ctx<'a> {
         empty
     }
 
+    /// A mutable typed value (no expiry, no touch: the caller looked it up already) plus the server's RNG and the
+    /// reply sink, for random picks and pops.
+    pub fn typed_with_rng<T: ValueKind>(&mut self, key: &[u8]) -> (Option<&mut T>, &mut crate::util::Rng, &mut Reply) {
+        let Ctx { client, srv } = self;
+        let srv = &mut **srv;
+        let v = srv.dbs[client.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
+        (v, &mut srv.rng, &mut client.reply)
+    }
+
     /// Sets a fresh entry's LRU/LFU field as Redis's `createObject` does.
     #[inline]
     pub fn init_lru(&self, e: &mut Entry) {
-        if self.srv.config.maxmemory_policy.is_lfu() {
-            e.set_lru(crate::keyspace::object::lfu_init(self.srv.now_ms));
-        } else {
-            e.set_lru(self.srv.lru_clock);
-        }
+        e.set_lru(self.fresh_lru());
     }
 }
 

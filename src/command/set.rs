@@ -9,10 +9,10 @@ use super::shared::{delete_key, long_arg, positive_long_arg, range_long_arg, rem
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, NO_KEYS, ONE_KEY};
 use crate::config::notify as nc;
 use crate::keyspace::db::Db;
-use crate::keyspace::object::{StrRef, Value, ValueKind};
+use crate::keyspace::object::{StrRef, Value};
 use crate::keyspace::types::set::Set;
 use crate::resp::reply::Reply;
-use crate::util::{glob_match, parse_i64, Rng};
+use crate::util::{glob_match, parse_i64};
 
 pub static COMMANDS: &[Command] = &[
     Command {
@@ -291,17 +291,6 @@ pub(crate) fn peek_value<'a>(db: &'a Db, key: &[u8]) -> Option<&'a Value> {
     db.keys.get(key).and_then(|e| e.value())
 }
 
-/// A mutable typed value plus the server's RNG and the reply sink (for random picks and pops).
-pub(crate) fn typed_with_rng<'a, T: ValueKind>(
-    ctx: &'a mut Ctx,
-    key: &[u8],
-) -> (Option<&'a mut T>, &'a mut Rng, &'a mut Reply) {
-    let Ctx { client, srv } = ctx;
-    let srv = &mut **srv;
-    let v = srv.dbs[client.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
-    (v, &mut srv.rng, &mut client.reply)
-}
-
 /// Options of SSCAN/HSCAN/ZSCAN after the cursor.
 pub(crate) struct ScanOpts<'a> {
     pub count: usize,
@@ -492,7 +481,7 @@ fn spop(ctx: &mut Ctx, args: Args) {
             r.set(0);
             return;
         }
-        let (Some(set), rng, r) = typed_with_rng::<Set>(ctx, key) else { return };
+        let (Some(set), rng, r) = ctx.typed_with_rng::<Set>(key) else { return };
         let whole = count as u64 >= set.len() as u64;
         let popped: Vec<Vec<u8>> = if whole {
             // Everything goes: Redis replies the whole set in its own order and deletes the key.
@@ -512,7 +501,7 @@ fn spop(ctx: &mut Ctx, args: Args) {
         // Replayed as a DEL of the whole set, or as SREMs of what was popped (batches of 1024), as Redis.
         if whole {
             ctx.rewrite(&[b"DEL".as_slice(), key]);
-        } else if ctx.srv.prop.enabled {
+        } else if ctx.propagating() {
             for chunk in popped.chunks(1024) {
                 let mut argv: Vec<&[u8]> = vec![b"SREM", key];
                 argv.extend(chunk.iter().map(|m| m.as_slice()));
@@ -527,7 +516,7 @@ fn spop(ctx: &mut Ctx, args: Args) {
         r.null();
         return;
     }
-    let (Some(set), rng, r) = typed_with_rng::<Set>(ctx, key) else { return };
+    let (Some(set), rng, r) = ctx.typed_with_rng::<Set>(key) else { return };
     let popped = set.pop_random(rng);
     match &popped {
         Some(m) => r.bulk(m),
@@ -552,7 +541,7 @@ fn srandmember(ctx: &mut Ctx, args: Args) {
             r.null();
             return;
         }
-        let (Some(set), rng, r) = typed_with_rng::<Set>(ctx, key) else { return };
+        let (Some(set), rng, r) = ctx.typed_with_rng::<Set>(key) else { return };
         match set.random(rng) {
             Some(m) => bulk_ref(r, m),
             None => r.null(),
@@ -566,7 +555,7 @@ fn srandmember(ctx: &mut Ctx, args: Args) {
         r.array(0);
         return;
     }
-    let (Some(set), rng, r) = typed_with_rng::<Set>(ctx, key) else { return };
+    let (Some(set), rng, r) = ctx.typed_with_rng::<Set>(key) else { return };
     if !uniq || count == 1 {
         if count > MAX_RANDOM_REPLY {
             r.error("ERR value is out of range");
@@ -608,7 +597,7 @@ fn smove(ctx: &mut Ctx, args: Args) {
         return;
     }
     if src == dst {
-        let now = ctx.srv.now_ms;
+        let now = ctx.now_ms();
         let is = ctx.db().lookup(src, now).and_then(|e| e.value()).and_then(set_of).is_some_and(|s| s.contains(member));
         ctx.reply().int(is as i64);
         return;
@@ -807,7 +796,7 @@ fn algebra(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op) {
     }
     if dst.is_none() && op == Op::Inter {
         // SINTER replies in the smallest input's order, without building a set.
-        let members = inter_members(&ctx.srv.dbs[ctx.client.db], keys, 0);
+        let members = inter_members(ctx.db_ref(), keys, 0);
         let r = ctx.reply();
         r.set(members.len());
         for m in members.iter() {
@@ -816,7 +805,7 @@ fn algebra(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op) {
         return;
     }
     let th = ctx.thresholds();
-    let db = &ctx.srv.dbs[ctx.client.db];
+    let db = ctx.db_ref();
     let s = match op {
         Op::Union => union_set(db, keys, &th),
         Op::Inter => build_set(&inter_members(db, keys, 0), &th),
@@ -914,7 +903,7 @@ fn sintercard(ctx: &mut Ctx, args: Args) {
         return;
     }
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let n = inter_members(&ctx.srv.dbs[ctx.client.db], &keys, limit).len();
+    let n = inter_members(ctx.db_ref(), &keys, limit).len();
     ctx.reply().int(n as i64);
 }
 

@@ -104,7 +104,7 @@ pub(crate) fn store_value(ctx: &mut Ctx, key: &[u8], v: Value, class: u32, event
 /// Deletes `key` (an empty STORE result); returns whether it existed. When it did: bumps `dirty`, signals the key
 /// and emits `del`.
 pub(crate) fn delete_key(ctx: &mut Ctx, key: &[u8]) -> bool {
-    let now = ctx.srv.now_ms;
+    let now = ctx.now_ms();
     let db = ctx.db();
     if db.lookup(key, now).is_none() {
         return false;

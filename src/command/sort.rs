@@ -206,9 +206,8 @@ fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
         alpha = true;
         sortby = None;
     }
-    let db = ctx.client.db;
     if kind == Some(2) {
-        if let Some(Value::ZSet(z)) = ctx.srv.dbs[db].keys.get_mut(key).and_then(|e| e.value_mut()) {
+        if let Some(Value::ZSet(z)) = ctx.db().keys.get_mut(key).and_then(|e| e.value_mut()) {
             z.convert_to_skiplist();
         }
     }
@@ -217,7 +216,7 @@ fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
     let mut items: Vec<Item> = Vec::new();
     let (mut start, mut end);
     {
-        let value = ctx.srv.dbs[db].keys.get(key).and_then(|e| e.value());
+        let value = ctx.db_ref().keys.get(key).and_then(|e| e.value());
         let len = value.map_or(0, |v| v.len()) as i64;
         start = limit_start.max(0);
         end = if limit_count < 0 { len - 1 } else { start.saturating_add(limit_count).saturating_sub(1) };

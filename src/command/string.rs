@@ -8,7 +8,6 @@ use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY}
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, StrRef};
 use crate::resp::reply::Reply;
-use crate::state::ServerState;
 
 const TWO_KEYS: KeySpec = KeySpec { first: 1, last: 2, step: 1 };
 const MSET_KEYS: KeySpec = KeySpec { first: 1, last: -1, step: 2 };
@@ -330,16 +329,6 @@ pub static COMMANDS: &[Command] = &[
 // ---------------------------------------------------------------------------------------------------------------
 // Shared helpers (also used by the keys family).
 
-/// The LRU/LFU field a freshly created object gets (Redis's `createObject`).
-#[inline]
-pub(crate) fn fresh_lru(srv: &ServerState) -> u32 {
-    if srv.config.maxmemory_policy.is_lfu() {
-        crate::keyspace::object::lfu_init(srv.now_ms)
-    } else {
-        srv.lru_clock
-    }
-}
-
 /// Replies a string value as a bulk string; `false` (after a WRONGTYPE error) when the entry is not a string.
 #[inline]
 fn reply_str(r: &mut Reply, e: &Entry) -> bool {
@@ -377,15 +366,11 @@ pub(crate) fn store_string(ctx: &mut Ctx, key: &[u8], val: &[u8], keep_ttl: bool
 
 /// [`store_string`]; `touch_old`: false when the caller's own lookup already counted the access.
 fn store_string_with(ctx: &mut Ctx, key: &[u8], val: &[u8], keep_ttl: bool, touch_old: bool) {
-    let lfu = ctx.srv.config.maxmemory_policy.is_lfu();
-    let lru = fresh_lru(ctx.srv);
-    let touch = if !touch_old || ctx.client.has(crate::net::client::flags::NO_TOUCH) {
-        crate::keyspace::evict::Touch::Skip
-    } else {
-        crate::keyspace::evict::Touch::of(ctx.srv)
-    };
-    let now = ctx.srv.now_ms;
-    let db = &mut ctx.srv.dbs[ctx.client.db];
+    let lfu = ctx.lfu_policy();
+    let lru = ctx.fresh_lru();
+    let touch = ctx.write_touch(touch_old);
+    let now = ctx.now_ms();
+    let db = ctx.db();
     // Fast path: an existing key without a TTL is overwritten in place with a single lookup (unless its value is
     // big: that one is replaced whole below, so it goes where `lazyfree-lazy-server-del` says).
     let big = |e: &crate::keyspace::object::Entry| {
@@ -532,7 +517,7 @@ fn expire_ms(r: &mut Reply, arg: &[u8], flags: u32, now_ms: i64, cmd: &str) -> O
 
 /// Redis's `setGenericCommand`. `int_reply` selects SETNX's `:1`/`:0` replies instead of `+OK`/null.
 fn set_generic(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, expire: Option<&[u8]>, int_reply: bool) {
-    let now = ctx.srv.now_ms;
+    let now = ctx.now_ms();
     let mut when_ms = 0;
     if let Some(a) = expire {
         let cmd = args.get(0);
@@ -723,7 +708,7 @@ fn getdel(ctx: &mut Ctx, args: Args) {
 fn getex(ctx: &mut Ctx, args: Args) {
     let Some((flags, expire)) = parse_ext(ctx.reply(), args, 2, false) else { return };
     let key = args.get(1);
-    let now = ctx.srv.now_ms;
+    let now = ctx.now_ms();
     {
         let (e, r) = ctx.read_reply(key);
         let Some(e) = e else {
@@ -750,8 +735,7 @@ fn getex(ctx: &mut Ctx, args: Args) {
         }
     }
     // Redis's checkAlreadyExpired: never on a replica, nor while an AOF is loaded.
-    if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now && !ctx.srv.repl.is_replica() && !ctx.srv.persist.stats.loading
-    {
+    if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now && ctx.deletes_already_expired() {
         ctx.db().delete_expired_by_command(key);
         ctx.key_modified(key);
         ctx.notify(nc::GENERIC, "del", key);
@@ -773,7 +757,7 @@ fn getex(ctx: &mut Ctx, args: Args) {
 
 /// Checks that a string of `len + extra` bytes stays within `proto-max-bulk-len` (Redis's `checkStringLength`).
 fn check_string_length(ctx: &mut Ctx, len: u64, extra: u64) -> bool {
-    let max = ctx.srv.config.proto_max_bulk_len.max(0) as u64;
+    let max = ctx.proto_max_bulk_len();
     match len.checked_add(extra) {
         Some(total) if total <= max => true,
         _ => {
@@ -799,7 +783,7 @@ fn append(ctx: &mut Ctx, args: Args) {
     let total = match cur_len {
         None => {
             let mut e = Entry::new_string(key, val);
-            e.set_lru(fresh_lru(ctx.srv));
+            e.set_lru(ctx.fresh_lru());
             ctx.db().insert(e);
             val.len()
         }
@@ -832,7 +816,7 @@ fn strlen(ctx: &mut Ctx, args: Args) {
 
 /// Redis's `incrDecrCommand`: adds `incr` to the integer at `key` (0 when missing), keeping its TTL.
 fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) {
-    let lru = fresh_lru(ctx.srv);
+    let lru = ctx.fresh_lru();
     let (e, r) = ctx.write_reply(key);
     match e {
         Some(e) => {
@@ -918,7 +902,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     }
     let text = sum.to_human_string();
     r.bulk(&text);
-    let lru = fresh_lru(ctx.srv);
+    let lru = ctx.fresh_lru();
     let db = ctx.db();
     let mut e = Entry::new_embstr(key, &text);
     e.set_lru(lru);
@@ -1005,7 +989,7 @@ fn setrange(ctx: &mut Ctx, args: Args) {
             buf[off..].copy_from_slice(val);
             let total = buf.len();
             let mut e = Entry::new_raw(key, buf);
-            e.set_lru(fresh_lru(ctx.srv));
+            e.set_lru(ctx.fresh_lru());
             // A fresh, untrimmed sds in Redis.
             super::admin::set_raw_capacity(&mut e, super::admin::sds_new_alloc(total));
             ctx.db().insert(e);
@@ -1084,7 +1068,7 @@ fn lcs(ctx: &mut Ctx, args: Args) {
     let cols = b.len() + 1;
     let cells = (a.len() as u64 + 1) * cols as u64;
     let table_bytes = cells.saturating_mul(4);
-    if table_bytes > ctx.srv.config.proto_max_bulk_len.max(0) as u64 {
+    if table_bytes > ctx.proto_max_bulk_len() {
         ctx.reply().error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
         return;
     }

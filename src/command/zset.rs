@@ -8,7 +8,7 @@
 
 use super::set::{
     bulk_ref, numkeys_positions, parse_scan_opts, peek_value, reply_empty_scan, scan_budget, scan_matches,
-    typed_with_rng, MAX_RANDOM_REPLY,
+    MAX_RANDOM_REPLY,
 };
 use super::shared::{delete_key, long_arg, positive_long_arg, range_long_arg, removed_from, store_value};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, NO_KEYS, ONE_KEY};
@@ -693,8 +693,7 @@ fn clamp_ranks(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 
 /// The sorted set at `key` without touching it (callers looked it up already).
 fn zset_in<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a mut ZSet> {
-    let db = ctx.client.db;
-    ctx.srv.dbs[db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(|v| match v {
+    ctx.db().keys.get_mut(key).and_then(|e| e.value_mut()).and_then(|v| match v {
         Value::ZSet(z) => Some(z),
         _ => None,
     })
@@ -1340,7 +1339,7 @@ fn zrandmember(ctx: &mut Ctx, args: Args) {
             r.null();
             return;
         }
-        let (Some(z), rng, r) = typed_with_rng::<ZSet>(ctx, key) else { return };
+        let (Some(z), rng, r) = ctx.typed_with_rng::<ZSet>(key) else { return };
         match z.random(rng) {
             Some((m, _)) => bulk_ref(r, m),
             None => r.null(),
@@ -1365,7 +1364,7 @@ fn zrandmember(ctx: &mut Ctx, args: Args) {
         r.array(0);
         return;
     }
-    let (Some(z), rng, r) = typed_with_rng::<ZSet>(ctx, key) else { return };
+    let (Some(z), rng, r) = ctx.typed_with_rng::<ZSet>(key) else { return };
     let resp3 = r.is_resp3();
     let emit = |r: &mut Reply, m: StrRef<'_>, s: f64| {
         if withscores && resp3 {
@@ -1533,7 +1532,7 @@ fn zalgebra(ctx: &mut Ctx, args: Args, dst: Option<&[u8]>, numkeys_idx: usize, o
         }
     }
 
-    let db = &ctx.srv.dbs[ctx.client.db];
+    let db = ctx.db_ref();
     let mut srcs: Vec<(Src, f64)> = keys
         .iter()
         .zip(&weights)
