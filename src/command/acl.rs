@@ -26,7 +26,7 @@ pub static COMMANDS: &[Command] = &[Command {
     since: "6.0.0",
     summary: "A container for Access List Control commands ",
     complexity: "Depends on subcommand.",
-    handler: |ctx, args| super::shared::err_unknown_subcommand(ctx.reply(), "acl", args.get(1)),
+    handler: super::shared::container,
     subcommands: SUBCOMMANDS,
     ..BASE
 }];

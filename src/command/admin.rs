@@ -1,7 +1,7 @@
 //! Server commands: TIME, LASTSAVE, SAVE, BGSAVE, BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG, and the MEMORY table
 //! (its handlers are in `memory.rs`).
 
-use super::shared::{err_unknown_subcommand, reply_help};
+use super::shared::reply_help;
 use super::{flag, memory, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE};
 use crate::keyspace::object::Entry;
 use crate::net::client::flags as cf;
@@ -97,7 +97,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.2.12",
         summary: "A container for slow log commands",
         complexity: "Depends on subcommand.",
-        handler: slowlog_container,
+        handler: super::shared::container,
         subcommands: SLOWLOG_SUBCOMMANDS,
         ..SERVER
     },
@@ -108,7 +108,7 @@ pub static COMMANDS: &[Command] = &[
         since: "4.0.0",
         summary: "A container for memory diagnostics commands",
         complexity: "Depends on subcommand.",
-        handler: memory::memory_container,
+        handler: super::shared::container,
         subcommands: MEMORY_SUBCOMMANDS,
         ..SERVER
     },
@@ -402,11 +402,6 @@ fn monitor(ctx: &mut Ctx, _args: Args) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // SLOWLOG (entries in `srv.slowlog` are kept newest first)
-
-fn slowlog_container(ctx: &mut Ctx, args: Args) {
-    let sub = if args.len() > 1 { args.get(1) } else { b"" };
-    err_unknown_subcommand(ctx.reply(), "slowlog", sub);
-}
 
 /// SLOWLOG GET [count]
 fn slowlog_get(ctx: &mut Ctx, args: Args) {

@@ -29,7 +29,7 @@ pub static COMMANDS: &[Command] = &[
         since: "3.0.0",
         summary: "A container for cluster commands",
         complexity: "Depends on subcommand.",
-        handler: |ctx, args| super::shared::err_unknown_subcommand(ctx.reply(), "cluster", args.get(1)),
+        handler: super::shared::container,
         subcommands: SUBCOMMANDS,
         ..BASE
     },

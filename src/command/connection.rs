@@ -2,7 +2,7 @@
 //!
 //! SELECT lives with the other database commands in `keys.rs`.
 
-use super::shared::{err_unknown_subcommand, reply_help};
+use super::shared::reply_help;
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::REDIS_VERSION;
 use crate::net::client::{flags as cf, ClientState};
@@ -82,7 +82,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.4.0",
         summary: "A container for client connection commands",
         complexity: "Depends on subcommand.",
-        handler: client_container,
+        handler: super::shared::container,
         subcommands: CLIENT_SUBCOMMANDS,
         ..CONN
     },
@@ -438,12 +438,6 @@ fn hello(ctx: &mut Ctx, args: Args) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // CLIENT
-
-/// CLIENT with an unknown subcommand (the dispatcher resolves the known ones).
-fn client_container(ctx: &mut Ctx, args: Args) {
-    let sub = if args.len() > 1 { args.get(1) } else { b"" };
-    err_unknown_subcommand(ctx.reply(), "client", sub);
-}
 
 /// CLIENT ID
 fn client_id(ctx: &mut Ctx, _args: Args) {

@@ -6,7 +6,7 @@
 //! command is propagated (AOF, replicas) and counted for save points, as Redis's `server.dirty++`.
 
 use super::admin::err_subcommand_syntax;
-use super::shared::{err_unknown_subcommand, reply_help};
+use super::shared::reply_help;
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE};
 use crate::scripting::function::{flags as fflags, RestorePolicy, LOAD_TIMEOUT_MS, LUA_ENGINE};
 use crate::scripting::{run_flags, BUSY_EVAL_ERR};
@@ -41,7 +41,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "fcall",
         summary: "Invoke a function",
-        handler: super::scripting::run_by_server,
+        handler: super::shared::run_by_server,
         key_specs: RW_KEYS,
         ..FCALL_BASE
     },
@@ -49,7 +49,7 @@ pub static COMMANDS: &[Command] = &[
         name: "fcall_ro",
         flags: flag::READONLY | FCALL_BASE.flags,
         summary: "Invoke a read-only function",
-        handler: super::scripting::run_by_server,
+        handler: super::shared::run_by_server,
         key_specs: RO_KEYS,
         ..FCALL_BASE
     },
@@ -60,7 +60,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "slow",
         summary: "A container for function commands",
         complexity: "Depends on subcommand.",
-        handler: function_container,
+        handler: super::shared::container,
         subcommands: SUBCOMMANDS,
         ..SUB
     },
@@ -151,11 +151,6 @@ static SUBCOMMANDS: &[Command] = &[
         ..SUB
     },
 ];
-
-fn function_container(ctx: &mut Ctx, args: Args) {
-    let sub = if args.len() > 1 { args.get(1) } else { b"" };
-    err_unknown_subcommand(ctx.reply(), "function", sub);
-}
 
 /// FUNCTION LOAD [REPLACE] function-code
 fn function_load(ctx: &mut Ctx, args: Args) {

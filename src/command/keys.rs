@@ -1,7 +1,7 @@
 //! Generic keyspace commands (Redis `db.c`, `expire.c`, `object.c`): deletion, existence, renaming, iteration,
 //! TTLs, databases and OBJECT introspection.
 
-use super::shared::{err_unknown_subcommand, reply_help};
+use super::shared::reply_help;
 use super::shared::{i32_arg, int_arg};
 use super::string::err_expire_time;
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, ALL_KEYS, BASE, ONE_KEY};
@@ -353,7 +353,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.2.3",
         summary: "A container for object introspection commands",
         complexity: "Depends on subcommand.",
-        handler: object_container,
+        handler: super::shared::container,
         subcommands: OBJECT_SUBCOMMANDS,
         ..BASE
     },
@@ -1069,12 +1069,6 @@ fn flushall(ctx: &mut Ctx, args: Args) {
 fn dbsize(ctx: &mut Ctx, _args: Args) {
     let n = ctx.db().len();
     ctx.reply().int(n as i64);
-}
-
-/// OBJECT with an unknown subcommand (the dispatcher resolves the known ones).
-fn object_container(ctx: &mut Ctx, args: Args) {
-    let sub = if args.len() > 1 { args.get(1) } else { b"" };
-    err_unknown_subcommand(ctx.reply(), "object", sub);
 }
 
 /// Looks up OBJECT's key (no touch); replies null when missing.

@@ -3,7 +3,7 @@
 //! The event series live in [`crate::latency`] (the monitor); the per-command histograms in `commandstats`
 //! ([`crate::state::Stats::latency`]), filled by the server's call path while `latency-tracking` is on.
 
-use super::shared::{err_unknown_subcommand, reply_help};
+use super::shared::reply_help;
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::latency::{self, Histogram};
 use crate::resp::reply::Reply;
@@ -25,7 +25,7 @@ pub static COMMANDS: &[Command] = &[Command {
     acl: "slow",
     summary: "A container for latency diagnostics commands",
     complexity: "Depends on subcommand.",
-    handler: latency_container,
+    handler: super::shared::container,
     subcommands: SUBCOMMANDS,
     tips: "",
     ..SUB
@@ -92,11 +92,6 @@ static SUBCOMMANDS: &[Command] = &[
         ..SUB
     },
 ];
-
-fn latency_container(ctx: &mut Ctx, args: Args) {
-    let sub = if args.len() > 1 { args.get(1) } else { b"" };
-    err_unknown_subcommand(ctx.reply(), "latency", sub);
-}
 
 /// LATENCY DOCTOR
 fn latency_doctor(ctx: &mut Ctx, _args: Args) {

@@ -199,12 +199,6 @@ pub fn entry_usage(e: &Entry, slot_bytes: usize, samples: usize) -> usize {
     body + slot_bytes
 }
 
-/// MEMORY with an unknown subcommand or a wrong argument count (the dispatcher resolves the known ones).
-pub fn memory_container(ctx: &mut Ctx, args: Args) {
-    let sub = if args.len() > 1 { args.get(1) } else { b"" };
-    super::shared::err_unknown_subcommand(ctx.reply(), "memory", sub);
-}
-
 /// MEMORY USAGE key [SAMPLES count]
 pub fn memory_usage(ctx: &mut Ctx, args: Args) {
     let mut samples = DEFAULT_SAMPLES;

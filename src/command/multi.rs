@@ -3,8 +3,8 @@
 //! The dispatcher (src/server.rs) asks [`queue_hook`] before running any command of a client in MULTI; queued
 //! commands are copied out of the query buffer into the client's [`MultiState`] (the queue's model, beside the
 //! WATCH table in [`crate::multi`]). The server runs EXEC itself so each queued command goes through the full call
-//! path (commandstats, slowlog, MONITOR), using [`exec_prepare`] and [`exec_finish`] from here; the table's EXEC
-//! handler does the same with bare handler calls (unit tests).
+//! path (commandstats, slowlog, MONITOR), using [`exec_prepare`] and [`exec_finish`] from here (the table's EXEC entry
+//! holds [`super::shared::run_by_server`]).
 
 use super::{flag, Args, Command, Ctx, Group, BASE};
 pub use crate::command_spec::is_exec;
@@ -29,7 +29,7 @@ pub static COMMANDS: &[Command] = &[
         since: "1.2.0",
         summary: "Execute all commands issued after MULTI",
         complexity: "Depends on commands in the transaction",
-        handler: exec,
+        handler: super::shared::run_by_server,
         ..TX
     },
     Command {
@@ -220,15 +220,6 @@ pub fn exec_finish(ctx: &mut Ctx, run: ExecRun) {
         m.args = run.args;
     }
     discard_transaction(c, ctx.srv);
-}
-
-/// EXEC (bare form: queued handlers are called directly; the server runs its own loop with full bookkeeping)
-fn exec(ctx: &mut Ctx, _args: Args) {
-    let Some(run) = exec_prepare(ctx) else { return };
-    for q in &run.queue {
-        (q.cmd.handler)(ctx, run.args.args(q));
-    }
-    exec_finish(ctx, run);
 }
 
 #[cfg(test)]

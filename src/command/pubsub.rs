@@ -106,7 +106,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.8.0",
         summary: "A container for Pub/Sub commands",
         complexity: "Depends on subcommand.",
-        handler: pubsub_container,
+        handler: super::shared::container,
         subcommands: PUBSUB_SUBCOMMANDS,
         ..BASE
     },
@@ -236,11 +236,6 @@ fn spublish(ctx: &mut Ctx, args: Args) {
     let n = pubsub::publish(ctx.srv, Some(&mut *ctx.client), true, args.get(1), args.get(2));
     ctx.force_propagation_to_replicas();
     ctx.reply().int(n as i64);
-}
-
-fn pubsub_container(ctx: &mut Ctx, args: Args) {
-    let sub = if args.len() > 1 { args.get(1) } else { b"" };
-    super::shared::err_unknown_subcommand(ctx.reply(), "pubsub", sub);
 }
 
 fn list_names(ctx: &mut Ctx, args: Args, kind: Kind) {

@@ -2,9 +2,9 @@
 //!
 //! The work is in [`crate::scripting`]. EVAL* and SCRIPT LOAD run with the server as the script host (so
 //! `redis.call` goes through its full call path): `Server::call` runs them itself (`server/scripting.rs`), and
-//! their table entries hold [`run_by_server`].
+//! their table entries hold [`super::shared::run_by_server`].
 
-use super::shared::{err_unknown_subcommand, reply_help};
+use super::shared::reply_help;
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE};
 use crate::scripting::eval;
 
@@ -31,7 +31,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::MAY_REPLICATE | EVAL_BASE.flags,
         summary: "Execute a Lua script server side",
         syntax: "script numkeys{:integer} [key [key ...]] [arg [arg ...]]",
-        handler: run_by_server,
+        handler: super::shared::run_by_server,
         key_specs: RW_KEYS,
         ..EVAL_BASE
     },
@@ -41,7 +41,7 @@ pub static COMMANDS: &[Command] = &[
         flags: flag::MAY_REPLICATE | EVAL_BASE.flags,
         summary: "Execute a Lua script server side",
         syntax: "sha1 numkeys{:integer} [key [key ...]] [arg [arg ...]]",
-        handler: run_by_server,
+        handler: super::shared::run_by_server,
         key_specs: RW_KEYS_NO_NOTES,
         ..EVAL_BASE
     },
@@ -51,7 +51,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.0.0",
         summary: "Execute a read-only Lua script server side",
         syntax: "script numkeys{:integer} [key [key ...]] [arg [arg ...]]",
-        handler: run_by_server,
+        handler: super::shared::run_by_server,
         key_specs: RO_KEYS,
         ..EVAL_BASE
     },
@@ -61,7 +61,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.0.0",
         summary: "Execute a read-only Lua script server side",
         syntax: "sha1 numkeys{:integer} [key [key ...]] [arg [arg ...]]",
-        handler: run_by_server,
+        handler: super::shared::run_by_server,
         key_specs: RO_KEYS_NO_NOTES,
         ..EVAL_BASE
     },
@@ -73,7 +73,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.6.0",
         summary: "A container for Lua scripts management commands",
         complexity: "Depends on subcommand.",
-        handler: script_container,
+        handler: super::shared::container,
         subcommands: SCRIPT_SUBCOMMANDS,
         ..BASE
     },
@@ -140,7 +140,7 @@ static SCRIPT_SUBCOMMANDS: &[Command] = &[
         summary: "Load the specified Lua script into the script cache.",
         complexity: "O(N) with N being the length in bytes of the script body.",
         syntax: "script",
-        handler: run_by_server,
+        handler: super::shared::run_by_server,
         tips: "request_policy:all_nodes response_policy:all_succeeded",
         ..SUB
     },
@@ -149,18 +149,6 @@ static SCRIPT_SUBCOMMANDS: &[Command] = &[
 /// Whether `cmd` is SCRIPT LOAD (it compiles in the host's Lua state).
 pub fn is_script_load(cmd: &Command) -> bool {
     std::ptr::eq(cmd, &SCRIPT_SUBCOMMANDS[5])
-}
-
-/// The handler of EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD (and FCALL/FCALL_RO): they need the server
-/// as their script host, and `Server::call` runs them before any handler would (every way a command runs goes
-/// through it, the handler harness included). Answers an error rather than run a script outside the call path.
-pub fn run_by_server(ctx: &mut Ctx, _args: Args) {
-    ctx.reply().error("ERR this command runs only through the server's call path");
-}
-
-fn script_container(ctx: &mut Ctx, args: Args) {
-    let sub = if args.len() > 1 { args.get(1) } else { b"" };
-    err_unknown_subcommand(ctx.reply(), "script", sub);
 }
 
 /// SCRIPT DEBUG YES|SYNC|NO: the client's next EVAL runs in a Lua debugging session (`crate::scripting::ldb`),

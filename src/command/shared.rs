@@ -1,18 +1,28 @@
-//! Helpers every command family uses, one copy each: Redis's HELP reply layout, its unknown-subcommand error,
+//! Helpers every command family uses, one copy each: Redis's HELP reply layout, the handler of a subcommand container,
 //! and the integer-argument parsers (`get*FromObjectOrReply`), which used to be spread over `keys.rs`,
 //! `commands.rs`, `set.rs`, `string.rs`, `list.rs` and `debug.rs`; and the key writes the collection families share
 //! (a STORE destination set or deleted, elements removed), which report through the single-key door.
 
-use super::Ctx;
+use super::{Args, Ctx};
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, Value};
 use crate::resp::reply::Reply;
 use crate::util::parse_i64;
 
-/// The reply for `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
-pub(crate) fn err_unknown_subcommand(r: &mut Reply, cmd: &str, sub: &[u8]) {
-    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
-    r.error(&format!("ERR unknown subcommand '{sub}'. Try {} HELP.", cmd.to_ascii_uppercase()));
+/// The handler of a command that only groups subcommands (CLIENT, CONFIG, OBJECT, ...). Admission resolves the
+/// subcommand before any handler runs and refuses an unknown one with this same text
+/// ([`crate::admission::unknown_subcommand_message`]), so this answers only a caller that skipped admission.
+pub(crate) fn container(ctx: &mut Ctx, args: Args) {
+    let msg = crate::admission::unknown_subcommand_message(args);
+    ctx.reply().error(&String::from_utf8_lossy(&msg));
+}
+
+/// The handler of the commands the server runs itself: EXEC (each queued command through the call path), EVAL,
+/// EVALSHA, their `_RO` forms, SCRIPT LOAD, FCALL and FCALL_RO (with the server as the script host). `Server::call`
+/// takes them before any handler would, and every way a command runs goes through it (the handler harness
+/// included), so this answers only a caller that bypassed the call path, with an error rather than a half run.
+pub(crate) fn run_by_server(ctx: &mut Ctx, _args: Args) {
+    ctx.reply().error("ERR this command runs only through the server's call path");
 }
 
 /// Replies a HELP text the way Redis's `addReplyHelp` does: a header line naming the command (upper case), the
