@@ -11,6 +11,9 @@
 #   make bench-acl  GET/SET at -P 16 as a restricted ACL user vs redis-server with the same user (benches/acl.sh)
 #   make bench-scripting  EVALSHA (GET+INCR+EXPIRE) at -P 1/-P 16, a CPU-bound EVAL and SCRIPT LOAD of a 10 KB
 #                script vs redis-server (benches/scripting.sh, part of `make bench`)
+#   make bench-streams  XADD at -P 1/-P 16, XRANGE COUNT 100, XREADGROUP + XACK from 50 consumers
+#                (benches/stream_group.rs), stream memory and RDB save/load of a 1M-entry stream vs redis-server
+#                (benches/streams.sh, part of `make bench`)
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
@@ -34,7 +37,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -232,6 +235,7 @@ bench: deps
 	SKIP_BUILD=1 benches/repl.sh
 	SKIP_BUILD=1 benches/scripting.sh
 	SKIP_BUILD=1 benches/ordered.sh
+	SKIP_BUILD=1 benches/streams.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release
@@ -257,6 +261,12 @@ bench-acl: deps
 # script: benches/scripting.sh (prints a markdown table).
 bench-scripting: deps
 	benches/scripting.sh
+
+# Streams against redis-server (issue 29): XADD at -P 1/-P 16, XRANGE COUNT 100, XREADGROUP + XACK from 50
+# consumers (the benches/stream_group.rs driver), memory of stream datasets, RDB SAVE/DEBUG RELOAD of a 1M-entry
+# stream: benches/streams.sh (prints a markdown table).
+bench-streams: deps
+	benches/streams.sh
 
 # latency-tracking on vs off (issue 17): benches/latency_tracking.sh.
 bench-latency: deps
