@@ -550,11 +550,12 @@ impl CommandTable {
         t
     }
 
+    /// FNV-1a over the name's lowercase form (ASCII), whatever case it is written in.
     #[inline]
-    fn hash(lower: &[u8]) -> usize {
+    fn hash(name: &[u8]) -> usize {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for &b in lower {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        for &b in name {
+            h = (h ^ b.to_ascii_lowercase() as u64).wrapping_mul(0x0100_0000_01b3);
         }
         h as usize
     }
@@ -565,15 +566,12 @@ impl CommandTable {
         if name.len() > MAX_COMMAND_NAME {
             return None;
         }
-        let mut buf = [0u8; MAX_COMMAND_NAME];
-        let lower = &mut buf[..name.len()];
-        lower.copy_from_slice(name);
-        lower.make_ascii_lowercase();
-        let mut i = Self::hash(lower) & self.mask;
+        // Hashed and compared as lowercase on the fly (the table's names are lowercase): no copy of the name.
+        let mut i = Self::hash(name) & self.mask;
         loop {
             match self.slots[i] {
                 None => return None,
-                Some((n, c)) if n == &*lower => return Some(c),
+                Some((n, c)) if n.eq_ignore_ascii_case(name) => return Some(c),
                 Some(_) => i = (i + 1) & self.mask,
             }
         }
@@ -618,6 +616,7 @@ pub enum Resolved {
 
 impl CommandTable {
     /// Resolves `args` (a whole command line) in this table (renamed commands included).
+    #[inline]
     pub fn resolve(&self, args: Args) -> Resolved {
         match self.lookup(args.get(0)) {
             Some(cmd) => resolve_sub(cmd, args),
@@ -627,6 +626,7 @@ impl CommandTable {
 }
 
 /// The subcommand step of [`CommandTable::resolve`], for a command already found.
+#[inline]
 pub fn resolve_sub(cmd: &'static Command, args: Args) -> Resolved {
     if cmd.subcommands.is_empty() || args.len() < 2 {
         return Resolved::Found(cmd, cmd.name);
