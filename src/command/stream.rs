@@ -426,7 +426,7 @@ fn xadd(ctx: &mut Ctx, args: Args) {
     let trimmed = a.trim.map_or(0, |t| s.trim(&t));
     let mut argv: Vec<Vec<u8>> = args.iter().map(|x| x.to_vec()).collect();
     rewrite_trim(&mut argv, s, &a);
-    let rewrite_id = a.id.is_none_or(|p| !p.seq_given);
+    let rewrite_id = !a.id.is_some_and(|p| p.seq_given);
     if rewrite_id {
         argv[a.id_pos] = id.to_bytes();
     }
