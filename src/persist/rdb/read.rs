@@ -804,6 +804,9 @@ impl Loader<'_, '_> {
                     return Err(self.err("Duplicated global PEL entry loading stream consumer group"));
                 }
             }
+            // Which pending ids a consumer claimed (a consumer may have an empty name, so the entry's consumer
+            // field alone cannot tell).
+            let mut claimed: std::collections::HashSet<StreamId> = std::collections::HashSet::new();
             let consumers = self.src.len()?;
             for _ in 0..consumers {
                 let cname = self.src.owned()?;
@@ -825,8 +828,8 @@ impl Loader<'_, '_> {
                     if !c.pel.insert(id) {
                         return Err(self.err("Duplicated consumer PEL entry  loading a stream consumer group"));
                     }
-                    // An id already owned by another consumer moves to this one, as Redis's NACK does.
-                    if !p.consumer.is_empty() {
+                    // An id already claimed by another consumer moves to this one, as Redis's NACK does.
+                    if !claimed.insert(id) {
                         if let Some(prev) = g.consumers.get_mut(&p.consumer) {
                             prev.pel.remove(&id);
                         }
@@ -835,11 +838,11 @@ impl Loader<'_, '_> {
                 }
                 g.consumers.insert(cname, c);
             }
-            if g.pel.values().any(|p| p.consumer.is_empty()) {
+            if claimed.len() != g.pel.len() {
                 if deep {
                     return Err(self.err("Stream CG PEL entry without consumer"));
                 }
-                g.pel.retain(|_, p| !p.consumer.is_empty());
+                g.pel.retain(|id, _| claimed.contains(id));
             }
             s.groups.insert(name, g);
         }
