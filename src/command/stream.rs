@@ -131,7 +131,7 @@ pub static COMMANDS: &[Command] = &[
         keys: super::NO_KEYS,
         summary: "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
         complexity: "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
-        syntax: "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]",
+        syntax: "[COUNT count] [BLOCK milliseconds] <STREAMS key [key ...] id [id ...]>",
         handler: xread,
         key_specs: &[KeySpecDef::keyword(
             "STREAMS",
