@@ -1,5 +1,5 @@
-//! Clients blocked on keys (Redis `blocked.c`): the shared machinery of BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP
-//! and the sorted-set blocking pops.
+//! Clients blocked on keys (Redis `blocked.c`): the shared machinery of BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP,
+//! the sorted-set blocking pops and XREAD's BLOCK.
 //!
 //! Protocol between handlers and the server:
 //!
@@ -36,6 +36,8 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 pub enum BlockKind {
     List,
     ZSet,
+    /// XREAD: served by a stream whose last id passed the one the client waits after ([`Blocked::stream`]).
+    Stream,
 }
 
 impl BlockKind {
@@ -43,6 +45,7 @@ impl BlockKind {
         match self {
             BlockKind::List => crate::keyspace::object::ObjType::List,
             BlockKind::ZSet => crate::keyspace::object::ObjType::ZSet,
+            BlockKind::Stream => crate::keyspace::object::ObjType::Stream,
         }
     }
 }
@@ -77,6 +80,17 @@ pub struct Blocked {
     pub kind: BlockKind,
     /// The command to run again when a key is ready.
     pub args: OwnedArgs,
+    /// XREAD's wait: what it was resolved to when it blocked (`$` became the stream's last id then).
+    pub stream: Option<StreamWait>,
+}
+
+/// What a client blocked in XREAD waits for: per key (in `Blocked::keys` order, first occurrence of a key
+/// counting), the id entries must be greater than, and how many entries to serve (Redis's `xread_count`: COUNT,
+/// or 1000 without it).
+#[derive(Clone, Debug)]
+pub struct StreamWait {
+    pub ids: Vec<crate::keyspace::types::stream::StreamId>,
+    pub count: usize,
 }
 
 /// The server-wide blocking state (`ServerState::blocking`).
@@ -221,6 +235,7 @@ mod tests {
             deadline_ms,
             kind: BlockKind::List,
             args: OwnedArgs::from_slices(&["blpop"]),
+            stream: None,
         }
     }
 

@@ -16,8 +16,9 @@
 //! - [`evict`]: `maxmemory` eviction (LRU/LFU pools, TTL and random policies) and key-access touching.
 //! - [`state`]: server-wide state that handlers can reach (databases, config, stats, clock).
 //! - [`types`]: the collection representations (listpack, quicklist, intset, skiplist) behind lists, sets,
-//!   hashes and sorted sets, with their small/large encodings and conversions.
-//! - [`blocking`]: clients blocked in BLPOP/BZPOPMIN/...: per-key FIFO queues, ready keys, deadlines.
+//!   hashes and sorted sets, with their small/large encodings and conversions, and the stream (listpack nodes
+//!   in Redis's stream layout, consumer groups).
+//! - [`blocking`]: clients blocked in BLPOP/BZPOPMIN/XREAD/...: per-key FIFO queues, ready keys, deadlines.
 //! - [`multi`]: MULTI queues and the table of WATCHed keys.
 //! - [`pubsub`]: channel/pattern subscriptions, message delivery, output-buffer limits.
 //! - [`notify`]: keyspace notifications (`notify-keyspace-events`) published through [`pubsub`].

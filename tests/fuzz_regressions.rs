@@ -41,3 +41,31 @@ fn config_rewrite_keeps_bind_addresses_with_spaces() {
 fn config_single_bind_value_with_blanks_is_split_into_addresses() {
     rewrite_round_trip("port 7002\nbind \"127.0.0.1 ::1\"\n", &["127.0.0.1", "::1"]);
 }
+
+/// stream_loader: a stream whose consumer group had a consumer with an empty name loaded (without sanitizing),
+/// but the loader used an empty owner name to mean "claimed by nobody", dropped that consumer's pending entries
+/// from the group's PEL and kept them in the consumer's, so its own DUMP failed to restore ("Consumer entry not
+/// found in group global PEL"). Claims are now tracked by id.
+#[test]
+fn stream_loader_round_trips_consumers_with_empty_names() {
+    use ferredis::keyspace::types::Thresholds;
+    use ferredis::persist::crc64::crc64;
+    use ferredis::persist::rdb::{dump_payload, restore_payload};
+    for data in [
+        &include_bytes!("fuzz_regressions/stream_loader-05f3e20f")[..],
+        &include_bytes!("fuzz_regressions/stream_loader-13f02be4")[..],
+    ] {
+        let mut p = vec![19u8];
+        p.extend_from_slice(data);
+        p.extend_from_slice(&10u16.to_le_bytes());
+        let crc = crc64(0, &p);
+        p.extend_from_slice(&crc.to_le_bytes());
+        let th = Thresholds::default();
+        for sanitize in [false, true] {
+            if let Ok(e) = restore_payload(b"k", &p, &th, sanitize) {
+                let again = dump_payload(&e);
+                restore_payload(b"k", &again, &th, sanitize).expect("our own payload restores");
+            }
+        }
+    }
+}

@@ -125,6 +125,11 @@ fn entry_contents(e: &Entry) -> Vec<String> {
         Some(Value::ZSet(z)) => {
             z.iter().map(|(m, sc)| format!("{}={}", s(m), ferredis::util::fmt_double(sc))).collect()
         }
+        // Streams move between the servers in tests/streams.rs.
+        Some(Value::Stream(st)) => {
+            use ferredis::keyspace::types::stream::StreamId;
+            st.range(StreamId::MIN, StreamId::MAX, false).map(|e| format!("{} {:?}", e.id, e.fields())).collect()
+        }
     }
 }
 

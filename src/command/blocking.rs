@@ -50,6 +50,19 @@ pub fn may_serve(ctx: &Ctx, key: &[u8]) -> bool {
 /// Asks the server to block the calling client on `keys` until `deadline_ms` (0 = forever). A client that may not
 /// block (MULTI/EXEC, scripts: `DENY_BLOCKING`) gets `deny_reply` at once instead.
 pub fn block(ctx: &mut Ctx, args: Args, keys: &[&[u8]], deadline_ms: i64, kind: BlockKind, deny_reply: TimeoutReply) {
+    block_with(ctx, args, keys, deadline_ms, kind, deny_reply, None);
+}
+
+/// [`block`] with XREAD's resolved wait.
+pub fn block_with(
+    ctx: &mut Ctx,
+    args: Args,
+    keys: &[&[u8]],
+    deadline_ms: i64,
+    kind: BlockKind,
+    deny_reply: TimeoutReply,
+    stream: Option<crate::blocking::StreamWait>,
+) {
     if ctx.client.has(flags::DENY_BLOCKING) {
         deny_reply.send(ctx.reply());
         return;
@@ -64,6 +77,7 @@ pub fn block(ctx: &mut Ctx, args: Args, keys: &[&[u8]], deadline_ms: i64, kind: 
         deadline_ms,
         kind,
         args: owned,
+        stream,
     });
 }
 

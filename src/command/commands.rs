@@ -932,9 +932,10 @@ fn split_self_repeat(seq: &[Node]) -> (&[Node], Option<bool>) {
 }
 
 fn group_arg(optional: bool, alts: &[Vec<Node>]) -> DocArg {
-    // `<name= A | B>` names the group (Redis's `where`, `wherefrom`, ...) instead of joining its members' names.
+    // `<name= A | B>` names the group (Redis's `where`, `wherefrom`, ...) instead of joining its members' names; a
+    // bare `=` is a token (XADD's `[= | ~]`).
     if let Some((Node::Word(w), rest)) = alts.first().and_then(|a| a.split_first()) {
-        if let Some(name) = w.strip_suffix('=') {
+        if let Some(name) = w.strip_suffix('=').filter(|n| !n.is_empty()) {
             let mut named: Vec<Vec<Node>> = alts.to_vec();
             named[0] = rest.to_vec();
             let mut a = group_arg(optional, &named);

@@ -467,6 +467,17 @@ fn object_digest(digest: &mut [u8; DIGEST_LEN], e: &Entry) {
                 xor_digest(digest, &el);
             }
         }
+        Some(Value::Stream(s)) => {
+            // Each entry in order: its id as `ms.seq`, then its fields and values (groups are not part of it).
+            use crate::keyspace::types::stream::StreamId;
+            for entry in s.range(StreamId::MIN, StreamId::MAX, false) {
+                mix_digest(digest, format!("{}.{}", entry.id.ms, entry.id.seq).as_bytes());
+                entry.for_each_field(|f, v| {
+                    mix_str(digest, f);
+                    mix_str(digest, v);
+                });
+            }
+        }
     }
     if e.has_expire() {
         xor_digest(digest, b"!!expire!!");
@@ -1264,6 +1275,35 @@ fn rdb_value_size(v: &crate::keyspace::object::Value) -> usize {
         }
         Value::Set(s) => rdb_len_size(s.len() as u64) + s.iter().map(rdb_string_size).sum::<usize>(),
         Value::ZSet(z) => rdb_len_size(z.len() as u64) + z.iter().map(|(m, _)| rdb_string_size(m) + 8).sum::<usize>(),
+        Value::Stream(s) => {
+            let ids = |a: &crate::keyspace::types::stream::StreamId| rdb_len_size(a.ms) + rdb_len_size(a.seq);
+            let nodes: usize = s.nodes().map(|(k, lp)| blob(&k.to_be_bytes()) + blob(lp.as_bytes())).sum();
+            let groups: usize = s
+                .groups
+                .iter()
+                .map(|(name, g)| {
+                    blob(name)
+                        + ids(&g.last_id)
+                        + rdb_len_size(g.entries_read as u64)
+                        + rdb_len_size(g.pel.len() as u64)
+                        + g.pel.values().map(|p| 16 + 8 + rdb_len_size(p.delivery_count)).sum::<usize>()
+                        + rdb_len_size(g.consumers.len() as u64)
+                        + g.consumers
+                            .iter()
+                            .map(|(n, c)| blob(n) + 8 + rdb_len_size(c.pel.len() as u64) + 16 * c.pel.len())
+                            .sum::<usize>()
+                })
+                .sum();
+            rdb_len_size(s.node_count() as u64)
+                + nodes
+                + rdb_len_size(s.length)
+                + ids(&s.last_id)
+                + ids(&s.first_id)
+                + ids(&s.max_deleted_entry_id)
+                + rdb_len_size(s.entries_added)
+                + rdb_len_size(s.groups.len() as u64)
+                + groups
+        }
     }
 }
 

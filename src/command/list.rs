@@ -1231,6 +1231,7 @@ mod tests {
             deadline_ms: 0,
             kind: crate::blocking::BlockKind::List,
             args: crate::command::OwnedArgs::from_slices(&["blpop", "k", "0"]),
+            stream: None,
         };
         h.srv.blocking.add(99, req);
         h.run(&["rpush", "other", "x"]);

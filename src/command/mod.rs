@@ -32,6 +32,7 @@ pub mod scripting;
 pub mod set;
 pub mod shared;
 pub mod sort;
+pub mod stream;
 pub mod string;
 #[cfg(any(test, feature = "test-harness"))]
 pub mod test_support;
@@ -106,6 +107,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             scripting::COMMANDS,
             function::COMMANDS,
             cluster::COMMANDS,
+            stream::COMMANDS,
         ]
         .into_iter()
     }

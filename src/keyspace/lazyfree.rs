@@ -33,7 +33,8 @@ use std::sync::Arc;
 pub const FREE_EFFORT_THRESHOLD: usize = 64;
 
 /// Steps freeing `e` takes, as Redis's `lazyfreeGetFreeEffort` counts them: a quicklist's nodes, a hash table's or
-/// skiplist's elements; 1 for strings and the compact encodings (one allocation each).
+/// skiplist's elements, a stream's nodes and group entries; 1 for strings and the compact encodings (one
+/// allocation each).
 pub fn free_effort(e: &Entry) -> usize {
     use crate::keyspace::object::Value;
     use crate::keyspace::types::{hash::Hash, list::List, set::Set, zset::ZSet};
@@ -42,6 +43,9 @@ pub fn free_effort(e: &Entry) -> usize {
         Some(Value::Hash(Hash::HashTable(d))) => d.len(),
         Some(Value::Set(Set::HashTable(d))) => d.len(),
         Some(Value::ZSet(ZSet::SkipList(z))) => z.dict.len(),
+        // Redis counts the rax's nodes and each group's PEL entries; ours: one per listpack node and per group,
+        // pending entry and consumer.
+        Some(Value::Stream(s)) => s.free_effort(),
         _ => 1,
     }
 }

@@ -9,7 +9,8 @@
 //! - [`dict`]: the open-addressing hash table with incremental rehashing behind every database and hash/set/zset.
 //! - [`object`]: keyspace entries with their compact header (type, encoding, 24-bit LRU/LFU).
 //! - [`types`]: the collection representations (listpack, quicklist, intset, skiplist) behind lists, sets, hashes
-//!   and sorted sets, with their small/large encodings and conversions.
+//!   and sorted sets, with their small/large encodings and conversions, and the stream (listpack nodes in Redis's
+//!   stream layout under an ordered index, consumer groups).
 //! - [`db`]: one database: keys, TTLs, lazy expiry, and the single-key door's storage half (`Db::delete`).
 //! - [`expire`]: active expiry and the per-database cron (resize, incremental rehash).
 //! - [`evict`]: `maxmemory` eviction (LRU/LFU pools, TTL and random policies) and key-access touching.

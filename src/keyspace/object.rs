@@ -28,6 +28,7 @@ pub enum ObjType {
     Set = 2,
     ZSet = 3,
     Hash = 4,
+    Stream = 6,
 }
 
 impl ObjType {
@@ -39,6 +40,7 @@ impl ObjType {
             ObjType::Set => "set",
             ObjType::ZSet => "zset",
             ObjType::Hash => "hash",
+            ObjType::Stream => "stream",
         }
     }
 
@@ -51,6 +53,7 @@ impl ObjType {
             b"set" => ObjType::Set,
             b"zset" => ObjType::ZSet,
             b"hash" => ObjType::Hash,
+            b"stream" => ObjType::Stream,
             _ => return None,
         })
     }
@@ -67,6 +70,7 @@ pub enum Encoding {
     SkipList = 7,
     Embstr = 8,
     QuickList = 9,
+    Stream = 10,
     ListPack = 11,
 }
 
@@ -82,6 +86,7 @@ impl Encoding {
             Encoding::Embstr => "embstr",
             Encoding::QuickList => "quicklist",
             Encoding::ListPack => "listpack",
+            Encoding::Stream => "stream",
         }
     }
 }
@@ -146,6 +151,8 @@ pub enum Value {
     Hash(crate::keyspace::types::hash::Hash),
     Set(crate::keyspace::types::set::Set),
     ZSet(crate::keyspace::types::zset::ZSet),
+    /// Boxed: a stream's header (counters, ids, groups) is bigger than the 24 bytes a value has in an entry.
+    Stream(Box<crate::keyspace::types::stream::Stream>),
 }
 
 impl Value {
@@ -155,6 +162,7 @@ impl Value {
             Value::Hash(_) => ObjType::Hash,
             Value::Set(_) => ObjType::Set,
             Value::ZSet(_) => ObjType::ZSet,
+            Value::Stream(_) => ObjType::Stream,
         }
     }
 
@@ -164,21 +172,28 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => Encoding::Stream,
         }
     }
 
-    /// Number of elements (list entries, hash fields, set or sorted set members).
+    /// Number of elements (list entries, hash fields, set or sorted set members, stream entries).
     pub fn len(&self) -> usize {
         match self {
             Value::List(l) => l.len(),
             Value::Hash(h) => h.len(),
             Value::Set(s) => s.len(),
             Value::ZSet(z) => z.len(),
+            Value::Stream(s) => s.len(),
         }
     }
 
+    /// Whether the collection is empty. A stream is never "empty" in this sense: an empty stream is a key of
+    /// its own (XADD ... MAXLEN 0, XDEL of the last entry and XTRIM leave it), so removal-when-empty paths skip it.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        match self {
+            Value::Stream(_) => false,
+            _ => self.len() == 0,
+        }
     }
 
     /// A deep copy in the same encoding (COPY, and MOVE's fallback).
@@ -217,6 +232,7 @@ impl Value {
                 }
                 Value::ZSet(ZSet::SkipList(Box::new(ZSkip { dict, list: z.list.clone() })))
             }
+            Value::Stream(s) => Value::Stream(s.clone()),
         }
     }
 
@@ -242,6 +258,7 @@ impl Value {
             }
             Value::ZSet(ZSet::ListPack(lp)) => lp.alloc_bytes(),
             Value::ZSet(ZSet::SkipList(z)) => std::mem::size_of_val(&**z) + z.dict.table_bytes() + z.list.alloc_bytes(),
+            Value::Stream(s) => std::mem::size_of_val(&**s) + s.alloc_bytes(),
         }
     }
 }
@@ -275,6 +292,20 @@ value_kind!(crate::keyspace::types::list::List, List, List);
 value_kind!(crate::keyspace::types::hash::Hash, Hash, Hash);
 value_kind!(crate::keyspace::types::set::Set, Set, Set);
 value_kind!(crate::keyspace::types::zset::ZSet, ZSet, ZSet);
+
+impl ValueKind for crate::keyspace::types::stream::Stream {
+    const TYPE: ObjType = ObjType::Stream;
+    #[inline]
+    fn of(v: &mut Value) -> Option<&mut Self> {
+        match v {
+            Value::Stream(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn into_value(self) -> Value {
+        Value::Stream(Box::new(self))
+    }
+}
 
 /// One key and its value, owned by the keyspace dict: a thin pointer to ONE packed allocation from the slab
 /// allocator ([`crate::keyspace::dict::slab`]), so a dict slot is 8 bytes and a small string key costs one small chunk.
@@ -777,6 +808,7 @@ impl Entry {
             1 => ObjType::List,
             2 => ObjType::Set,
             3 => ObjType::ZSet,
+            6 => ObjType::Stream,
             _ => ObjType::Hash,
         }
     }
@@ -1152,6 +1184,7 @@ mod tests {
             Value::Hash(h) => h.iter().map(|(f, x)| format!("{:?}={:?}", f.to_vec(), x.to_vec())).collect(),
             Value::Set(s) => s.iter().map(|m| format!("{:?}", m.to_vec())).collect(),
             Value::ZSet(z) => return z.iter().map(|(m, sc)| format!("{:?}={sc}", m.to_vec())).collect(),
+            Value::Stream(s) => return vec![format!("{s:?}")],
         };
         out.sort();
         out

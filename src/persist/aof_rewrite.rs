@@ -90,6 +90,7 @@ pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, key_dela
                     }
                     emit_batches(&mut out, b"HMSET", key, &items, 2);
                 }
+                Some(Value::Stream(s)) => write_stream(&mut out, key, s),
             }
             if let Some(t) = expire {
                 let mut tb = [0u8; 24];
@@ -106,6 +107,68 @@ pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, key_dela
         }
     }
     w.write_all(&out)
+}
+
+/// The commands rebuilding a stream, as Redis's `rewriteStreamObject`: one XADD per entry (an empty stream as
+/// `XADD key MAXLEN 0 0-1 x y`), XSETID with ENTRIESADDED and MAXDELETEDID, then per group XGROUP CREATE with
+/// ENTRIESREAD and per consumer an XCLAIM ... FORCE for each pending entry (XGROUP CREATECONSUMER when none).
+fn write_stream(out: &mut Vec<u8>, key: &[u8], s: &crate::keyspace::types::stream::Stream) {
+    use crate::keyspace::types::stream::StreamId;
+    let int = |n: i64| n.to_string().into_bytes();
+    if s.length > 0 {
+        for e in s.range(StreamId::MIN, StreamId::MAX, false) {
+            let mut argv: Vec<Vec<u8>> = vec![b"XADD".to_vec(), key.to_vec(), e.id.to_bytes()];
+            for (f, v) in e.fields() {
+                argv.push(f);
+                argv.push(v);
+            }
+            encode_multibulk_into(out, argv.iter().map(|a| a.as_slice()));
+        }
+    } else {
+        encode_multibulk_into(out, [&b"XADD"[..], key, b"MAXLEN", b"0", b"0-1", b"x", b"y"].into_iter());
+    }
+    let last = s.last_id.to_bytes();
+    let added = int(s.entries_added as i64);
+    let maxdel = s.max_deleted_entry_id.to_bytes();
+    encode_multibulk_into(
+        out,
+        [&b"XSETID"[..], key, &last, b"ENTRIESADDED", &added, b"MAXDELETEDID", &maxdel].into_iter(),
+    );
+    for (name, g) in &s.groups {
+        let gid = g.last_id.to_bytes();
+        let read = int(g.entries_read);
+        encode_multibulk_into(out, [&b"XGROUP"[..], b"CREATE", key, name, &gid, b"ENTRIESREAD", &read].into_iter());
+        for (cname, c) in &g.consumers {
+            if c.pel.is_empty() {
+                encode_multibulk_into(out, [&b"XGROUP"[..], b"CREATECONSUMER", key, name, cname].into_iter());
+                continue;
+            }
+            for id in &c.pel {
+                let Some(p) = g.pel.get(id) else { continue };
+                let idb = id.to_bytes();
+                let time = int(p.delivery_time);
+                let count = int(p.delivery_count as i64);
+                encode_multibulk_into(
+                    out,
+                    [
+                        &b"XCLAIM"[..],
+                        key,
+                        name,
+                        cname,
+                        b"0",
+                        &idb,
+                        b"TIME",
+                        &time,
+                        b"RETRYCOUNT",
+                        &count,
+                        b"JUSTID",
+                        b"FORCE",
+                    ]
+                    .into_iter(),
+                );
+            }
+        }
+    }
 }
 
 /// `FUNCTION LOAD <code>` for each library payload (Redis's `rewriteFunctions`), before the keys.

@@ -9,6 +9,8 @@
 //! - [`hash`]: the hash value (listpack of field/value pairs or hash table).
 //! - [`skiplist`]: the ordered index of large sorted sets, with spans for ranks.
 //! - [`zset`]: the sorted set value (listpack of member/score pairs, or skiplist plus hash table).
+//! - [`stream`]: the stream value (an ordered index of listpack nodes in Redis's layout) and the consumer groups'
+//!   data model.
 //! - [`SmallBytes`]: the compact owned string stored per member in the large encodings.
 //!
 //! Everything here is pure data structure code: no replies, no keyspace. Thresholds come in as plain numbers
@@ -21,6 +23,7 @@ pub mod listpack;
 pub mod quicklist;
 pub mod set;
 pub mod skiplist;
+pub mod stream;
 pub mod zset;
 
 use std::fmt;

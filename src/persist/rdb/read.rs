@@ -20,6 +20,7 @@ use crate::keyspace::types::listpack::Listpack;
 use crate::keyspace::types::quicklist::{clamp_fill, node_fits, Quicklist};
 use crate::keyspace::types::set::Set;
 use crate::keyspace::types::skiplist::{cmp_elem, SkipList};
+use crate::keyspace::types::stream::{validate_node, Consumer, ConsumerGroup, PendingEntry, Stream, StreamId};
 use crate::keyspace::types::zset::{ZEntry, ZSet, ZSkip, LISTPACK_SAFETY_BYTES};
 use crate::keyspace::types::{SmallBytes, Thresholds};
 use crate::persist::crc64::crc64;
@@ -723,10 +724,7 @@ impl Loader<'_, '_> {
                 }
             }
             op::TYPE_STREAM_LISTPACKS | op::TYPE_STREAM_LISTPACKS_2 | op::TYPE_STREAM_LISTPACKS_3 => {
-                return Err(self.err(format!(
-                    "stream not supported: key '{}' holds a stream (RDB type {ty}), which ferredis cannot load",
-                    String::from_utf8_lossy(key)
-                )));
+                Value::Stream(Box::new(self.stream(ty)?))
             }
             op::TYPE_MODULE | op::TYPE_MODULE_2 => {
                 return Err(self.err(format!(
@@ -743,6 +741,112 @@ impl Loader<'_, '_> {
             _ => return Err(self.err(format!("Unknown RDB encoding type {ty}"))),
         };
         Ok(Some(Entry::new_value(key, v)))
+    }
+
+    /// A stream (`RDB_TYPE_STREAM_LISTPACKS`, `_2` and Redis 7.2's `_3`), as Redis's `rdbLoadObject` reads it,
+    /// with its errors. Every node gets the deep stream check whatever `sanitize-dump-payload` says (the stream
+    /// code walks nodes trusting their structure); the check that every pending entry found its consumer is made
+    /// with `sanitize-dump-payload yes`, as in Redis, and otherwise such entries are dropped (Redis would keep a
+    /// pending entry without an owner and crash on it later).
+    fn stream(&mut self, ty: u8) -> Result<Stream, RdbError> {
+        let deep = self.opts.sanitize;
+        let mut s = Stream::new();
+        let nodes = self.src.len()?;
+        for _ in 0..nodes {
+            let master = {
+                let k = self.src.string()?;
+                let mut b = [0u8; 24];
+                let kb = k.bytes(&mut b);
+                if kb.len() != 16 {
+                    return Err(self.err("Stream node key entry is not the size of a stream ID"));
+                }
+                StreamId::from_be_bytes(kb)
+            };
+            let lp = self.blob(|b| validate_node(b, true))?;
+            let Some(lp) = lp else { return Err(self.err("Stream listpack integrity check failed.")) };
+            if lp.is_empty() {
+                return Err(self.err("Empty listpack inside stream"));
+            }
+            if !master.is_some_and(|m| s.insert_node(m, lp)) {
+                return Err(self.err("Listpack re-added with existing key"));
+            }
+        }
+        s.length = self.src.len()?;
+        s.last_id = StreamId::new(self.src.len()?, self.src.len()?);
+        if ty == op::TYPE_STREAM_LISTPACKS {
+            s.entries_added = s.length;
+            s.first_id = s.edge_id(true, true);
+        } else {
+            s.first_id = StreamId::new(self.src.len()?, self.src.len()?);
+            s.max_deleted_entry_id = StreamId::new(self.src.len()?, self.src.len()?);
+            s.entries_added = self.src.len()?;
+        }
+        if s.length > 0 && s.node_count() == 0 {
+            return Err(self.err("Stream length inconsistent with rax entries"));
+        }
+        let groups = self.src.len()?;
+        for _ in 0..groups {
+            let name = self.src.owned()?;
+            let last_id = StreamId::new(self.src.len()?, self.src.len()?);
+            let entries_read =
+                if ty == op::TYPE_STREAM_LISTPACKS { s.estimate_distance(last_id) } else { self.src.len()? as i64 };
+            if s.groups.contains_key(&name) {
+                return Err(self.err(format!("Duplicated consumer group name {}", String::from_utf8_lossy(&name))));
+            }
+            let mut g = ConsumerGroup::new(last_id, entries_read);
+            let pel = self.src.len()?;
+            for _ in 0..pel {
+                let id = StreamId::from_be_bytes(&self.src.array::<16>()?).unwrap_or_default();
+                let delivery_time = i64::from_le_bytes(self.src.array()?);
+                let delivery_count = self.src.len()?;
+                let p = PendingEntry { delivery_time, delivery_count, consumer: Vec::new() };
+                if g.pel.insert(id, p).is_some() {
+                    return Err(self.err("Duplicated global PEL entry loading stream consumer group"));
+                }
+            }
+            // Which pending ids a consumer claimed (a consumer may have an empty name, so the entry's consumer
+            // field alone cannot tell).
+            let mut claimed: std::collections::HashSet<StreamId> = std::collections::HashSet::new();
+            let consumers = self.src.len()?;
+            for _ in 0..consumers {
+                let cname = self.src.owned()?;
+                if g.consumers.contains_key(&cname) {
+                    return Err(self.err("Duplicate stream consumer detected."));
+                }
+                let seen_time = i64::from_le_bytes(self.src.array()?);
+                if ty == op::TYPE_STREAM_LISTPACKS_3 {
+                    // Redis 7.2's active time: not part of 7.0's model.
+                    let _active_time: [u8; 8] = self.src.array()?;
+                }
+                let mut c = Consumer { seen_time, pel: Default::default() };
+                let n = self.src.len()?;
+                for _ in 0..n {
+                    let id = StreamId::from_be_bytes(&self.src.array::<16>()?).unwrap_or_default();
+                    let Some(p) = g.pel.get_mut(&id) else {
+                        return Err(self.err("Consumer entry not found in group global PEL"));
+                    };
+                    if !c.pel.insert(id) {
+                        return Err(self.err("Duplicated consumer PEL entry  loading a stream consumer group"));
+                    }
+                    // An id already claimed by another consumer moves to this one, as Redis's NACK does.
+                    if !claimed.insert(id) {
+                        if let Some(prev) = g.consumers.get_mut(&p.consumer) {
+                            prev.pel.remove(&id);
+                        }
+                    }
+                    p.consumer = cname.clone();
+                }
+                g.consumers.insert(cname, c);
+            }
+            if claimed.len() != g.pel.len() {
+                if deep {
+                    return Err(self.err("Stream CG PEL entry without consumer"));
+                }
+                g.pel.retain(|id, _| claimed.contains(id));
+            }
+            s.groups.insert(name, g);
+        }
+        Ok(s)
     }
 
     /// `rdbLoadDoubleValue`: a length byte (253 nan, 254 +inf, 255 -inf) then that many characters.

@@ -31,7 +31,53 @@ fn elements(e: &Entry) -> Vec<String> {
             v
         }
         Some(Value::ZSet(z)) => z.iter().map(|(m, sc)| format!("{}={sc:?}", s(m))).collect(),
+        Some(Value::Stream(st)) => {
+            use crate::keyspace::types::stream::StreamId;
+            let mut v: Vec<String> =
+                st.range(StreamId::MIN, StreamId::MAX, false).map(|e| format!("{} {:?}", e.id, e.fields())).collect();
+            v.push(format!(
+                "len={} last={} first={} maxdel={} added={} nodes={}",
+                st.length,
+                st.last_id,
+                st.first_id,
+                st.max_deleted_entry_id,
+                st.entries_added,
+                st.node_count()
+            ));
+            v.push(format!("{:?}", st.groups));
+            v
+        }
     }
+}
+
+/// A stream of `n` entries over small nodes, a few deleted, with a group holding pending entries of two
+/// consumers (and one consumer with none).
+fn stream_value(n: u64) -> Value {
+    use crate::keyspace::types::stream::{Consumer, ConsumerGroup, IdSpec, NodeLimits, PendingEntry, Stream, StreamId};
+    let lim = NodeLimits { max_bytes: 4096, max_entries: 5 };
+    let mut st = Stream::new();
+    for i in 1..=n {
+        let v = format!("value-{i}");
+        let fv: Vec<&[u8]> =
+            if i % 3 == 0 { vec![b"other", v.as_bytes(), b"x", b"12"] } else { vec![b"f", v.as_bytes()] };
+        st.append(&fv, IdSpec::Explicit(StreamId::new(1000 + i, i % 2)), 0, lim).unwrap();
+    }
+    st.xdel(&[StreamId::new(1002, 0), StreamId::new(1007, 1)]);
+    let mut g = ConsumerGroup::new(StreamId::new(1004, 0), 4);
+    for (id, who) in
+        [(StreamId::new(1001, 1), "alice"), (StreamId::new(1003, 1), "bob"), (StreamId::new(1004, 0), "alice")]
+    {
+        g.pel.insert(id, PendingEntry { delivery_time: 1_700_000_000_000, delivery_count: 2, consumer: who.into() });
+        g.consumers
+            .entry(who.as_bytes().to_vec())
+            .or_insert_with(|| Consumer { seen_time: 1_700_000_000_123, pel: Default::default() })
+            .pel
+            .insert(id);
+    }
+    g.consumers.insert(b"idle".to_vec(), Consumer { seen_time: 5, pel: Default::default() });
+    st.groups.insert(b"grp".to_vec(), g);
+    st.groups.insert(b"empty-group".to_vec(), ConsumerGroup::new(StreamId::MIN, -1));
+    Value::Stream(Box::new(st))
 }
 
 fn describe(dbs: &[Db]) -> BTreeMap<(usize, Vec<u8>), Desc> {
@@ -120,6 +166,8 @@ fn dataset() -> Vec<Db> {
     zs.add(f64::INFINITY, b"top", ZAddFlags::default(), &th);
     zs.add(f64::NEG_INFINITY, b"bottom", ZAddFlags::default(), &th);
     add(d, Entry::new_value(b"zset-sk", Value::ZSet(zs)), Some(1));
+    add(d, Entry::new_value(b"stream", stream_value(40)), None);
+    add(d, Entry::new_value(b"stream-empty", Value::Stream(Box::default())), None);
     dbs[2].insert(Entry::new_string(b"other-db", b"v"));
     dbs[3].insert(Entry::new_string(b"k".repeat(3000).as_slice(), b"long key"));
     dbs
@@ -296,6 +344,7 @@ fn truncations_and_corruptions_error_without_panicking() {
     let mut zs = ZSet::new_skiplist();
     zs.add(2.0, b"q", ZAddFlags::default(), &th);
     add(d, Entry::new_value(b"zs", Value::ZSet(zs)), None);
+    add(d, Entry::new_value(b"x", stream_value(7)), None);
     let bytes = save(&dbs, &SaveOptions::default());
     for cut in 0..bytes.len() {
         let e = load(&bytes[..cut], &keep_all()).err().expect("truncated file must fail");
@@ -665,16 +714,96 @@ fn legacy_encodings_load() {
     }
 }
 
+/// Streams in hand-built files: the older type 15 (entries added and first id derived), and the corruptions
+/// Redis refuses, with its messages.
+#[test]
+fn stream_records_and_their_corruptions() {
+    use crate::keyspace::types::listpack::Listpack;
+    use crate::keyspace::types::stream::StreamId;
+    // One node holding 5-0 (f=v) and 5-1 (f=w): master count 2, deleted 0, 1 field "f", terminator.
+    let items = |lpcount: &[u8], count: &[u8]| -> Vec<u8> {
+        let v: Vec<&[u8]> =
+            vec![count, b"0", b"1", b"f", b"0", b"2", b"0", b"0", b"v", b"4", b"2", b"0", b"1", b"w", lpcount];
+        Listpack::from_items(v).as_bytes().to_vec()
+    };
+    // ty, node key, listpack, length, groups (name, PEL ids, consumer PEL ids).
+    let record = |ty: u8, key: &[u8], lp: &[u8], len: usize, pel: &[u64], cpel: &[u64]| -> Vec<u8> {
+        let mut b = vec![ty];
+        rdb_str(&mut b, b"s");
+        rdb_len(&mut b, 1);
+        rdb_str(&mut b, key);
+        rdb_str(&mut b, lp);
+        rdb_len(&mut b, len);
+        rdb_len(&mut b, 5);
+        rdb_len(&mut b, 1); // last id 5-1
+        if ty == 19 {
+            b.extend_from_slice(&[5, 0, 0, 0, 2]); // first 5-0, max deleted 0-0, entries added 2
+        }
+        rdb_len(&mut b, 1); // one group
+        rdb_str(&mut b, b"g");
+        b.extend_from_slice(&[5, 0]); // last delivered 5-0
+        if ty == 19 {
+            b.push(1); // entries read
+        }
+        rdb_len(&mut b, pel.len());
+        for &seq in pel {
+            b.extend_from_slice(&StreamId::new(5, seq).to_be_bytes());
+            b.extend_from_slice(&77i64.to_le_bytes());
+            b.push(3);
+        }
+        rdb_len(&mut b, 1);
+        rdb_str(&mut b, b"c");
+        b.extend_from_slice(&99i64.to_le_bytes());
+        rdb_len(&mut b, cpel.len());
+        for &seq in cpel {
+            b.extend_from_slice(&StreamId::new(5, seq).to_be_bytes());
+        }
+        b
+    };
+    let key = StreamId::new(5, 0).to_be_bytes();
+    let good = items(b"4", b"2");
+    for ty in [15u8, 19] {
+        let (dbs, _) = load(&v9_file(&record(ty, &key, &good, 2, &[0, 1], &[0, 1])), &keep_all()).unwrap();
+        let Some(Value::Stream(st)) = dbs[0].keys.get(b"s").and_then(|e| e.value()) else { panic!("no stream") };
+        let ids: Vec<StreamId> = st.range(StreamId::MIN, StreamId::MAX, false).map(|e| e.id).collect();
+        assert_eq!(ids, [StreamId::new(5, 0), StreamId::new(5, 1)]);
+        assert_eq!((st.entries_added, st.first_id, st.last_id), (2, StreamId::new(5, 0), StreamId::new(5, 1)));
+        let g = &st.groups[&b"g".to_vec()];
+        assert!(g.check());
+        assert_eq!(g.entries_read, 1);
+        assert_eq!(g.pel[&StreamId::new(5, 1)].delivery_count, 3);
+    }
+    let sanitize = LoadOptions { sanitize: true, ..keep_all() };
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (record(19, &key, &items(b"5", b"2"), 2, &[], &[]), "Stream listpack integrity check failed"),
+        (record(19, &key, &items(b"4", b"3"), 2, &[], &[]), "Stream listpack integrity check failed"),
+        (record(19, &key[..8], &good, 2, &[], &[]), "Stream node key entry is not the size of a stream ID"),
+        (record(19, &key, Listpack::new().as_bytes(), 2, &[], &[]), "Stream listpack integrity check failed"),
+        (record(19, &key, &good, 2, &[0], &[1]), "Consumer entry not found in group global PEL"),
+        (record(19, &key, &good, 2, &[0, 0], &[]), "Duplicated global PEL entry"),
+        (record(19, &key, &good, 2, &[0, 1], &[0]), "Stream CG PEL entry without consumer"),
+        (record(19, &key, b"not a listpack", 2, &[], &[]), "Stream listpack integrity check failed"),
+    ];
+    for (body, want) in cases {
+        let e = load(&v9_file(&body), &sanitize).err().expect("must fail");
+        assert!(e.msg.contains(want), "{want}: {e}");
+        let _ = load_lenient(&v9_file(&body), &keep_all());
+    }
+    // Without sanitizing, a pending entry nobody owns is dropped rather than kept half-made.
+    let (dbs, _) = load(&v9_file(&record(19, &key, &good, 2, &[0, 1], &[0])), &keep_all()).unwrap();
+    let Some(Value::Stream(st)) = dbs[0].keys.get(b"s").and_then(|e| e.value()) else { panic!("no stream") };
+    assert!(st.groups[&b"g".to_vec()].check());
+    // A stream's length without nodes.
+    let mut b = vec![19u8];
+    rdb_str(&mut b, b"s");
+    b.extend_from_slice(&[0, 3, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let e = load(&v9_file(&b), &keep_all()).err().expect("must fail");
+    assert!(e.msg.contains("Stream length inconsistent with rax entries"), "{e}");
+}
+
 #[test]
 fn unsupported_types_and_opcodes() {
-    for (ty, want) in [
-        (15u8, "stream not supported: key 'st'"),
-        (19, "stream not supported"),
-        (21, "stream not supported"),
-        (7, "module values not supported"),
-        (20, "SET_LISTPACK"),
-        (8, "Invalid object type: 8"),
-    ] {
+    for (ty, want) in [(7, "module values not supported"), (20, "SET_LISTPACK"), (8, "Invalid object type: 8")] {
         let mut b = vec![ty];
         rdb_str(&mut b, b"st");
         rdb_str(&mut b, b"whatever");
@@ -947,6 +1076,7 @@ fn small_dataset() -> Vec<Db> {
                     s.add(format!("w{i}").as_bytes(), &th);
                 }
                 db.insert(Entry::new_value(b"sh", Value::Set(s)));
+                db.insert(Entry::new_value(b"x", stream_value(8)));
                 save(std::slice::from_ref(&db), &SaveOptions::default())
             })
             .clone()

@@ -192,6 +192,7 @@ impl<S: Spill> Enc<S> {
             Some(Value::ZSet(ZSet::SkipList(_))) => op::TYPE_ZSET_2,
             Some(Value::Hash(Hash::ListPack(_))) => op::TYPE_HASH_LISTPACK,
             Some(Value::Hash(Hash::HashTable(_))) => op::TYPE_HASH,
+            Some(Value::Stream(_)) => op::TYPE_STREAM_LISTPACKS_2,
         }
     }
 
@@ -247,6 +248,49 @@ impl<S: Spill> Enc<S> {
                     self.maybe_spill();
                 }
             }
+            Value::Stream(s) => self.stream(s),
+        }
+    }
+
+    /// A stream as Redis 7.0 saves it (`RDB_TYPE_STREAM_LISTPACKS_2`): the nodes (master id as a 16-byte
+    /// big-endian string, then the listpack as is), length, last id, first id, max deleted id, entries added, and
+    /// the groups: name, last id, entries read, the PEL (raw id, delivery time ms LE, delivery count) and the
+    /// consumers (name, seen time, their PEL's raw ids).
+    fn stream(&mut self, s: &crate::keyspace::types::stream::Stream) {
+        self.len(s.node_count() as u64);
+        for (k, lp) in s.nodes() {
+            self.string(&k.to_be_bytes());
+            self.string(lp.as_bytes());
+            self.maybe_spill();
+        }
+        self.len(s.length);
+        for id in [s.last_id, s.first_id, s.max_deleted_entry_id] {
+            self.len(id.ms);
+            self.len(id.seq);
+        }
+        self.len(s.entries_added);
+        self.len(s.groups.len() as u64);
+        for (name, g) in &s.groups {
+            self.string(name);
+            self.len(g.last_id.ms);
+            self.len(g.last_id.seq);
+            self.len(g.entries_read as u64);
+            self.len(g.pel.len() as u64);
+            for (id, p) in &g.pel {
+                self.buf.extend_from_slice(&id.to_be_bytes());
+                self.buf.extend_from_slice(&p.delivery_time.to_le_bytes());
+                self.len(p.delivery_count);
+            }
+            self.len(g.consumers.len() as u64);
+            for (cname, c) in &g.consumers {
+                self.string(cname);
+                self.buf.extend_from_slice(&c.seen_time.to_le_bytes());
+                self.len(c.pel.len() as u64);
+                for id in &c.pel {
+                    self.buf.extend_from_slice(&id.to_be_bytes());
+                }
+            }
+            self.maybe_spill();
         }
     }
 

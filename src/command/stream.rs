@@ -1,0 +1,933 @@
+//! Stream commands without consumer groups (Redis `t_stream.c`): XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM,
+//! XSETID, XREAD (with BLOCK) and XINFO STREAM / HELP. The representation is [`crate::keyspace::types::stream`].
+//!
+//! Arguments are checked in Redis's order, because the first failing check decides the error a client sees (XDEL
+//! looks its key up before it parses the ids, XRANGE parses before it looks up, ...). Writes report through the
+//! single-key door; propagation is rewritten as Redis does: XADD's `*` and `<ms>-*` become the id given, and a
+//! `~` trim becomes `=` with the length (MAXLEN) or first id (MINID) the stream was trimmed to.
+//!
+//! XREAD BLOCK hands its wait to [`crate::blocking`] with the ids resolved at that moment (`$` is the stream's
+//! last id then); when a key it waits on changes, the server re-runs XREAD for that key only, which answers with
+//! that stream's new entries when its last id passed the awaited one and blocks again otherwise. A stream deleted
+//! meanwhile leaves the client waiting (Redis 7.0 does the same for XREAD).
+
+use super::admin::err_subcommand_syntax;
+use super::blocking::block_with;
+use super::shared::{err_unknown_subcommand, reply_help};
+use super::{flag, Args, Command, Ctx, FindKeys, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
+use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
+use crate::config::notify as nc;
+use crate::keyspace::object::StrRef;
+use crate::keyspace::types::stream::{
+    parse_id, parse_interval_id, AddError, EntryRef, IdSpec, NodeLimits, ParsedId, Stream, StreamId, Trim,
+    TrimStrategy, ENTRIES_READ_INVALID,
+};
+use crate::resp::reply::Reply;
+use crate::util::parse_i64;
+
+const STREAM: Command = Command { group: Group::Stream, keys: ONE_KEY, since: "5.0.0", ..BASE };
+const KEY_AT_2: KeySpec = KeySpec { first: 2, last: 2, step: 1 };
+const EXCLUSIVE_HISTORY: &[(&str, &str)] = &[("6.2.0", "Added exclusive ranges.")];
+const RANGE_COMPLEXITY: &str = "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).";
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        name: "xadd",
+        arity: -5,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write stream fast",
+        summary: "Appends a new entry to a stream",
+        complexity: "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
+        syntax: "key [NOMKSTREAM]{@6.2.0} [<MAXLEN | MINID{@6.2.0}>{strategy} [={equal} | ~{approximately}]{operator} threshold{:string} [LIMIT count]{@6.2.0}]{trim} <*{auto_id} | id>{id_or_auto} field value [field value ...]",
+        handler: xadd,
+        key_specs: &[KeySpecDef::at(1, "RW update").notes("UPDATE instead of INSERT because of the optional trimming feature")],
+        tips: "nondeterministic_output",
+        history: &[
+            ("6.2.0", "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option."),
+            ("7.0.0", "Added support for the `<ms>-*` explicit ID form."),
+        ],
+        ..STREAM
+    },
+    Command {
+        name: "xrange",
+        arity: -4,
+        flags: flag::READONLY,
+        acl: "read stream slow",
+        summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval",
+        complexity: RANGE_COMPLEXITY,
+        syntax: "key start{:string} end{:string} [COUNT count]",
+        handler: xrange,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        history: EXCLUSIVE_HISTORY,
+        ..STREAM
+    },
+    Command {
+        name: "xrevrange",
+        arity: -4,
+        flags: flag::READONLY,
+        acl: "read stream slow",
+        summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE",
+        complexity: "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
+        syntax: "key end{:string} start{:string} [COUNT count]",
+        handler: xrevrange,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        history: EXCLUSIVE_HISTORY,
+        ..STREAM
+    },
+    Command {
+        name: "xlen",
+        arity: 2,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read stream fast",
+        summary: "Return the number of entries in a stream",
+        syntax: "key",
+        handler: xlen,
+        key_specs: &[KeySpecDef::at(1, "RO")],
+        ..STREAM
+    },
+    Command {
+        name: "xdel",
+        arity: -3,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write stream fast",
+        summary: "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.",
+        complexity: "O(1) for each single item to delete in the stream, regardless of the stream size.",
+        syntax: "key id [id ...]",
+        handler: xdel,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
+        ..STREAM
+    },
+    Command {
+        name: "xtrim",
+        arity: -4,
+        flags: flag::WRITE,
+        acl: "write stream slow",
+        summary: "Trims the stream to (approximately if '~' is passed) a certain size",
+        complexity: "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
+        syntax: "key <<MAXLEN | MINID{@6.2.0}>{strategy} [={equal} | ~{approximately}]{operator} threshold{:string} [LIMIT count]{@6.2.0}>{trim}",
+        handler: xtrim,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
+        tips: "nondeterministic_output",
+        history: &[("6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` option.")],
+        ..STREAM
+    },
+    Command {
+        name: "xsetid",
+        arity: -3,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write stream fast",
+        summary: "An internal command for replicating stream values",
+        syntax: "key last-id [ENTRIESADDED entries_added{:integer}]{@7.0.0} [MAXDELETEDID max_deleted_entry_id]{@7.0.0}",
+        handler: xsetid,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        history: &[("7.0.0", "Added the `entries_added` and `max_deleted_entry_id` arguments.")],
+        ..STREAM
+    },
+    Command {
+        name: "xread",
+        arity: -4,
+        flags: flag::READONLY | flag::BLOCKING,
+        acl: "read stream slow blocking",
+        keys: super::NO_KEYS,
+        summary: "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
+        complexity: "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
+        syntax: "[COUNT count] [BLOCK milliseconds] <STREAMS key [key ...] id [id ...]>",
+        handler: xread,
+        key_specs: &[KeySpecDef::keyword(
+            "STREAMS",
+            1,
+            FindKeys::Range { lastkey: -1, keystep: 1, limit: 2 },
+            "RO access",
+        )],
+        ..STREAM
+    },
+    Command {
+        name: "xinfo",
+        arity: -2,
+        acl: "slow",
+        keys: super::NO_KEYS,
+        summary: "A container for stream introspection commands",
+        complexity: "Depends on subcommand.",
+        handler: xinfo_container,
+        subcommands: XINFO_SUBCOMMANDS,
+        ..STREAM
+    },
+];
+
+static XINFO_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "help",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE,
+        acl: "stream slow",
+        keys: super::NO_KEYS,
+        summary: "Show helpful text about the different subcommands",
+        handler: xinfo_help,
+        ..STREAM
+    },
+    Command {
+        name: "stream",
+        arity: -3,
+        flags: flag::READONLY,
+        acl: "read stream slow",
+        keys: KEY_AT_2,
+        summary: "Get information about a stream",
+        syntax: "key [FULL [COUNT count]]",
+        handler: xinfo_stream,
+        key_specs: &[KeySpecDef::at(2, "RO access")],
+        history: &[
+            ("6.0.0", "Added the `FULL` modifier."),
+            (
+                "7.0.0",
+                "Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, `entries-read` and `lag` fields",
+            ),
+        ],
+        ..STREAM
+    },
+];
+
+/// XREAD's COUNT while blocked when none was given (`XREAD_BLOCKED_DEFAULT_COUNT`).
+const BLOCKED_DEFAULT_COUNT: usize = 1000;
+const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
+
+// ---------------------------------------------------------------------------------------------------------------
+// Shared helpers
+
+fn limits(ctx: &Ctx) -> NodeLimits {
+    NodeLimits {
+        max_bytes: ctx.srv.config.stream_node_max_bytes.max(0) as usize,
+        max_entries: ctx.srv.config.stream_node_max_entries,
+    }
+}
+
+/// `streamGenericParseIDOrReply`.
+fn id_or_reply(r: &mut Reply, arg: &[u8], missing_seq: u64, strict: bool, seq_auto: bool) -> Option<ParsedId> {
+    let p = parse_id(arg, missing_seq, strict, seq_auto);
+    if p.is_none() {
+        r.error(INVALID_ID);
+    }
+    p
+}
+
+fn reply_id(r: &mut Reply, id: StreamId) {
+    let mut a = [0u8; 24];
+    let mut b = [0u8; 24];
+    let ms = crate::util::utoa_buf(id.ms, &mut a);
+    let seq = crate::util::utoa_buf(id.seq, &mut b);
+    let mut out = [0u8; 48];
+    out[..ms.len()].copy_from_slice(ms);
+    out[ms.len()] = b'-';
+    out[ms.len() + 1..ms.len() + 1 + seq.len()].copy_from_slice(seq);
+    r.bulk(&out[..ms.len() + 1 + seq.len()]);
+}
+
+fn reply_str(r: &mut Reply, s: StrRef<'_>) {
+    let mut b = [0u8; 24];
+    r.bulk(s.bytes(&mut b));
+}
+
+/// One entry: `[id, [field, value, ...]]`.
+fn reply_entry(r: &mut Reply, e: &EntryRef<'_>) {
+    r.array(2);
+    reply_id(r, e.id);
+    r.array(e.num_fields() * 2);
+    e.for_each_field(|f, v| {
+        reply_str(r, f);
+        reply_str(r, v);
+    });
+}
+
+/// The entries between `start` and `end` (inclusive), at most `count` (0: all), as an array.
+fn reply_range(r: &mut Reply, s: &Stream, start: StreamId, end: StreamId, count: usize, rev: bool) -> usize {
+    let take = if count == 0 { usize::MAX } else { count };
+    let entries: Vec<EntryRef<'_>> = s.range(start, end, rev).take(take).collect();
+    r.array(entries.len());
+    for e in &entries {
+        reply_entry(r, e);
+    }
+    entries.len()
+}
+
+/// The parsed options of XADD and XTRIM (`streamAddTrimArgs`).
+struct AddTrimArgs {
+    /// XADD: where the id argument is.
+    id_pos: usize,
+    id: Option<ParsedId>,
+    nomkstream: bool,
+    trim: Option<Trim>,
+    /// Where the trim threshold is (the `=`/`~` rewrite goes right before it).
+    trim_arg: usize,
+}
+
+/// `streamParseAddOrTrimArgsOrReply`.
+fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> {
+    let argc = args.len();
+    let mut a = AddTrimArgs { id_pos: argc, id: None, nomkstream: false, trim: None, trim_arg: 0 };
+    let mut approx = false;
+    let mut limit: i64 = 0;
+    let mut limit_given = false;
+    let mut i = 2;
+    while i < argc {
+        let more = argc - 1 - i;
+        let opt = args.get(i);
+        if xadd && opt == b"*" {
+            break;
+        } else if (args.is(i, "maxlen") || args.is(i, "minid")) && more > 0 {
+            if a.trim.is_some() {
+                ctx.reply().error("ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
+                return None;
+            }
+            let maxlen = args.is(i, "maxlen");
+            approx = false;
+            let next = args.get(i + 1);
+            if more >= 2 && next == b"~" {
+                approx = true;
+                i += 1;
+            } else if more >= 2 && next == b"=" {
+                i += 1;
+            }
+            let v = args.get(i + 1);
+            let strategy = if maxlen {
+                let Some(n) = parse_i64(v) else {
+                    ctx.reply().err_not_int();
+                    return None;
+                };
+                if n < 0 {
+                    ctx.reply().error("ERR The MAXLEN argument must be >= 0.");
+                    return None;
+                }
+                TrimStrategy::MaxLen(n as u64)
+            } else {
+                TrimStrategy::MinId(id_or_reply(ctx.reply(), v, 0, true, false)?.id)
+            };
+            i += 1;
+            a.trim = Some(Trim { strategy, approx, limit: 0 });
+            a.trim_arg = i;
+        } else if args.is(i, "limit") && more > 0 {
+            let Some(n) = parse_i64(args.get(i + 1)) else {
+                ctx.reply().err_not_int();
+                return None;
+            };
+            if n < 0 {
+                ctx.reply().error("ERR The LIMIT argument must be >= 0.");
+                return None;
+            }
+            limit = n;
+            limit_given = true;
+            i += 1;
+        } else if xadd && args.is(i, "nomkstream") {
+            a.nomkstream = true;
+        } else if xadd {
+            a.id = Some(id_or_reply(ctx.reply(), opt, 0, true, true)?);
+            break;
+        } else {
+            ctx.reply().err_syntax();
+            return None;
+        }
+        i += 1;
+    }
+    a.id_pos = i;
+    if limit != 0 && a.trim.is_none() {
+        ctx.reply().error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy");
+        return None;
+    }
+    if !xadd && a.trim.is_none() {
+        ctx.reply().error("ERR syntax error, XTRIM must be called with a trimming strategy");
+        return None;
+    }
+    let limit = if crate::admission::must_obey(ctx.client) {
+        // The master's and the AOF's trims were made exact before they were propagated.
+        0
+    } else if limit_given {
+        if !approx {
+            ctx.reply().error("ERR syntax error, LIMIT cannot be used without the special ~ option");
+            return None;
+        }
+        limit as u64
+    } else if approx {
+        // At most 100 nodes' worth of work per call (C's arithmetic, then the clamps).
+        let l = 100i64.wrapping_mul(ctx.srv.config.stream_node_max_entries);
+        (if l <= 0 { 10_000 } else { l.min(1_000_000) }) as u64
+    } else {
+        0
+    };
+    if let Some(t) = &mut a.trim {
+        t.approx = approx;
+        t.limit = limit;
+    }
+    Some(a)
+}
+
+/// Propagates the command with the trim made exact (`streamRewriteApproxSpecifier` +
+/// `streamRewriteTrimArgument`) and, for XADD, the id it got; `argv` is the command so far.
+fn rewrite_trim(argv: &mut [Vec<u8>], s: &Stream, a: &AddTrimArgs) {
+    let Some(t) = &a.trim else { return };
+    if !t.approx || a.trim_arg == 0 || a.trim_arg >= argv.len() {
+        return;
+    }
+    argv[a.trim_arg - 1] = b"=".to_vec();
+    argv[a.trim_arg] = match t.strategy {
+        TrimStrategy::MaxLen(_) => s.length.to_string().into_bytes(),
+        TrimStrategy::MinId(_) => s.edge_id(true, false).to_bytes(),
+    };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// XADD XTRIM XDEL XSETID
+
+/// XADD key [NOMKSTREAM] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]
+fn xadd(ctx: &mut Ctx, args: Args) {
+    let Some(a) = parse_add_trim(ctx, args, true) else { return };
+    let field_pos = a.id_pos + 1;
+    if args.len() < field_pos + 2 || (args.len() - field_pos) % 2 == 1 {
+        ctx.reply().err_arity("xadd");
+        return;
+    }
+    if let Some(p) = a.id {
+        if p.seq_given && p.id.is_zero() {
+            ctx.reply().error("ERR The ID specified in XADD must be greater than 0-0");
+            return;
+        }
+    }
+    let key = args.get(1);
+    let exists = match ctx.write_typed::<Stream>(key) {
+        Err(_) => return,
+        Ok((s, _)) => s.is_some(),
+    };
+    if !exists && a.nomkstream {
+        ctx.reply().null();
+        return;
+    }
+    let limits = limits(ctx);
+    let now = ctx.now_ms().max(0) as u64;
+    let Ok((s, r)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
+    if s.last_id == StreamId::MAX {
+        r.error("ERR The stream has exhausted the last possible ID, unable to add more items");
+        return;
+    }
+    let spec = match a.id {
+        None => IdSpec::Auto,
+        Some(p) if !p.seq_given => IdSpec::MsAuto(p.id.ms),
+        Some(p) => IdSpec::Explicit(p.id),
+    };
+    let fv: Vec<&[u8]> = args.iter().skip(field_pos).collect();
+    let id = match s.append(&fv, spec, now, limits) {
+        Ok(id) => id,
+        Err(AddError::IdTooSmall) => {
+            r.error("ERR The ID specified in XADD is equal or smaller than the target stream top item");
+            return;
+        }
+        Err(AddError::TooLarge) => {
+            r.error("ERR Elements are too large to be stored");
+            return;
+        }
+    };
+    reply_id(r, id);
+    let trimmed = a.trim.map_or(0, |t| s.trim(&t));
+    let mut argv: Vec<Vec<u8>> = args.iter().map(|x| x.to_vec()).collect();
+    rewrite_trim(&mut argv, s, &a);
+    let rewrite_id = !a.id.is_some_and(|p| p.seq_given);
+    if rewrite_id {
+        argv[a.id_pos] = id.to_bytes();
+    }
+    ctx.notify(nc::STREAM, "xadd", key);
+    ctx.key_modified(key);
+    if trimmed > 0 {
+        ctx.notify(nc::STREAM, "xtrim", key);
+    }
+    if rewrite_id || a.trim.is_some_and(|t| t.approx) {
+        ctx.rewrite(&argv);
+    }
+}
+
+/// XTRIM key <MAXLEN | MINID> [= | ~] threshold [LIMIT count]
+fn xtrim(ctx: &mut Ctx, args: Args) {
+    let Some(a) = parse_add_trim(ctx, args, false) else { return };
+    let Some(t) = a.trim else { return };
+    let key = args.get(1);
+    let Ok((s, r)) = ctx.write_typed::<Stream>(key) else { return };
+    let Some(s) = s else {
+        r.int(0);
+        return;
+    };
+    let deleted = s.trim(&t);
+    r.int(deleted as i64);
+    if deleted == 0 {
+        return;
+    }
+    let mut argv: Vec<Vec<u8>> = args.iter().map(|x| x.to_vec()).collect();
+    rewrite_trim(&mut argv, s, &a);
+    ctx.notify(nc::STREAM, "xtrim", key);
+    if t.approx {
+        ctx.rewrite(&argv);
+    }
+    let db = ctx.client.db;
+    ctx.key_changed(db, key, deleted);
+}
+
+/// XDEL key id [id ...]
+fn xdel(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    let Ok((s, r)) = ctx.write_typed::<Stream>(key) else { return };
+    let Some(s) = s else {
+        r.int(0);
+        return;
+    };
+    let mut ids = Vec::with_capacity(args.len() - 2);
+    for a in args.iter().skip(2) {
+        let Some(p) = id_or_reply(r, a, 0, true, false) else { return };
+        ids.push(p.id);
+    }
+    let deleted = s.xdel(&ids);
+    r.int(deleted as i64);
+    if deleted > 0 {
+        ctx.notify(nc::STREAM, "xdel", key);
+        let db = ctx.client.db;
+        ctx.key_changed(db, key, deleted);
+    }
+}
+
+/// XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]
+fn xsetid(ctx: &mut Ctx, args: Args) {
+    let Some(id) = id_or_reply(ctx.reply(), args.get(2), 0, true, false) else { return };
+    let id = id.id;
+    let mut entries_added: Option<u64> = None;
+    let mut max_xdel = StreamId::MIN;
+    let mut i = 3;
+    while i < args.len() {
+        let more = args.len() - 1 - i;
+        if args.is(i, "entriesadded") && more > 0 {
+            let Some(n) = parse_i64(args.get(i + 1)) else {
+                ctx.reply().err_not_int();
+                return;
+            };
+            if n < 0 {
+                ctx.reply().error("ERR entries_added must be positive");
+                return;
+            }
+            entries_added = Some(n as u64);
+            i += 2;
+        } else if args.is(i, "maxdeletedid") && more > 0 {
+            let Some(p) = id_or_reply(ctx.reply(), args.get(i + 1), 0, true, false) else { return };
+            if id < p.id {
+                ctx.reply().error("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id");
+                return;
+            }
+            max_xdel = p.id;
+            i += 2;
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+    }
+    let key = args.get(1);
+    let Ok((s, r)) = ctx.write_typed::<Stream>(key) else { return };
+    let Some(s) = s else {
+        r.err_no_such_key();
+        return;
+    };
+    if s.length > 0 {
+        if id < s.last_valid_id() {
+            r.error("ERR The ID specified in XSETID is smaller than the target stream top item");
+            return;
+        }
+        if entries_added.is_some_and(|n| s.length > n) {
+            r.error("ERR The entries_added specified in XSETID is smaller than the target stream length");
+            return;
+        }
+    }
+    s.last_id = id;
+    if let Some(n) = entries_added {
+        s.entries_added = n;
+    }
+    if !max_xdel.is_zero() {
+        s.max_deleted_entry_id = max_xdel;
+    }
+    r.ok();
+    // Redis 7.0 counts the change but does not signal the key (no WATCH invalidation, no wake-up), so neither do
+    // we: a change counted without a key.
+    ctx.count_changes(1);
+    ctx.notify(nc::STREAM, "xsetid", key);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// XRANGE XREVRANGE XLEN
+
+/// XRANGE key start end [COUNT count]
+fn xrange(ctx: &mut Ctx, args: Args) {
+    range_generic(ctx, args, false);
+}
+
+/// XREVRANGE key end start [COUNT count]
+fn xrevrange(ctx: &mut Ctx, args: Args) {
+    range_generic(ctx, args, true);
+}
+
+fn range_generic(ctx: &mut Ctx, args: Args, rev: bool) {
+    let (start_arg, end_arg) = if rev { (args.get(3), args.get(2)) } else { (args.get(2), args.get(3)) };
+    let Some((mut start, start_ex)) = parse_interval_id(start_arg, 0) else {
+        ctx.reply().error(INVALID_ID);
+        return;
+    };
+    if start_ex {
+        match start.incr() {
+            Some(s) => start = s,
+            None => {
+                ctx.reply().error("ERR invalid start ID for the interval");
+                return;
+            }
+        }
+    }
+    let Some((mut end, end_ex)) = parse_interval_id(end_arg, u64::MAX) else {
+        ctx.reply().error(INVALID_ID);
+        return;
+    };
+    if end_ex {
+        match end.decr() {
+            Some(e) => end = e,
+            None => {
+                ctx.reply().error("ERR invalid end ID for the interval");
+                return;
+            }
+        }
+    }
+    let mut count: i64 = -1;
+    let mut j = 4;
+    while j < args.len() {
+        if args.is(j, "count") && j + 1 < args.len() {
+            let Some(n) = parse_i64(args.get(j + 1)) else {
+                ctx.reply().err_not_int();
+                return;
+            };
+            count = n.max(0);
+            j += 2;
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+    }
+    let Ok((s, r)) = ctx.read_typed::<Stream>(args.get(1)) else { return };
+    let Some(s) = s else {
+        r.array(0);
+        return;
+    };
+    if count == 0 {
+        r.null_array();
+        return;
+    }
+    let count = if count < 0 { 0 } else { count as usize };
+    reply_range(r, s, start, end, count, rev);
+}
+
+/// XLEN key
+fn xlen(ctx: &mut Ctx, args: Args) {
+    if let Ok((s, r)) = ctx.read_typed::<Stream>(args.get(1)) {
+        r.int(s.map_or(0, |s| s.length as i64));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// XREAD
+
+/// XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
+fn xread(ctx: &mut Ctx, args: Args) {
+    if ctx.srv.blocking.serving.is_some() && ctx.srv.blocking.clients.contains_key(&ctx.client.id) {
+        xread_serve_blocked(ctx, args);
+        return;
+    }
+    let argc = args.len();
+    let mut timeout: i64 = -1;
+    let mut count: i64 = 0;
+    let mut streams_arg = 0;
+    let mut i = 1;
+    while i < argc {
+        let more = argc - i - 1;
+        if args.is(i, "block") && more > 0 {
+            if ctx.client.id == crate::scripting::SCRIPT_CLIENT_ID {
+                let name = String::from_utf8_lossy(args.get(0)).into_owned();
+                ctx.reply().error(&format!("ERR {name} command is not allowed with BLOCK option from scripts"));
+                return;
+            }
+            i += 1;
+            let Some(t) = parse_i64(args.get(i)) else {
+                ctx.reply().error("ERR timeout is not an integer or out of range");
+                return;
+            };
+            if t < 0 {
+                ctx.reply().error("ERR timeout is negative");
+                return;
+            }
+            timeout = if t > 0 { t.checked_add(ctx.now_ms()).unwrap_or(0) } else { 0 };
+        } else if args.is(i, "count") && more > 0 {
+            i += 1;
+            let Some(n) = parse_i64(args.get(i)) else {
+                ctx.reply().err_not_int();
+                return;
+            };
+            count = n.max(0);
+        } else if args.is(i, "streams") && more > 0 {
+            streams_arg = i + 1;
+            if (argc - streams_arg) % 2 != 0 {
+                ctx.reply()
+                    .error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
+                return;
+            }
+            break;
+        } else if args.is(i, "group") && more >= 2 {
+            ctx.reply().error("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
+            return;
+        } else if args.is(i, "noack") {
+            ctx.reply().error("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
+            return;
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+        i += 1;
+    }
+    if streams_arg == 0 {
+        ctx.reply().err_syntax();
+        return;
+    }
+    let n = (argc - streams_arg) / 2;
+    let mut ids = Vec::with_capacity(n);
+    for k in 0..n {
+        let key = args.get(streams_arg + k);
+        let id_arg = args.get(streams_arg + n + k);
+        let last = match ctx.read_typed::<Stream>(key) {
+            Err(_) => return,
+            Ok((s, _)) => s.map(|s| s.last_id),
+        };
+        if id_arg == b"$" {
+            ids.push(last.unwrap_or(StreamId::MIN));
+            continue;
+        }
+        if id_arg == b">" {
+            ctx.reply().error(
+                "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
+            );
+            return;
+        }
+        let Some(p) = id_or_reply(ctx.reply(), id_arg, 0, true, false) else { return };
+        ids.push(p.id);
+    }
+    // Which streams have something after their id (each key looked up again, as Redis does).
+    let mut served = Vec::new();
+    for (k, &gt) in ids.iter().enumerate() {
+        let key = args.get(streams_arg + k);
+        if let Ok((Some(s), _)) = ctx.read_typed::<Stream>(key) {
+            if s.length > 0 && s.last_valid_id() > gt {
+                served.push(k);
+            }
+        }
+    }
+    if !served.is_empty() {
+        let Ctx { client, srv } = ctx;
+        let db = &srv.dbs[client.db];
+        let r = &mut client.reply;
+        let resp3 = r.is_resp3();
+        if resp3 {
+            r.map(served.len());
+        } else {
+            r.array(served.len());
+        }
+        for k in served {
+            let key = args.get(streams_arg + k);
+            if !resp3 {
+                r.array(2);
+            }
+            r.bulk(key);
+            let stream = db.keys.get(key).and_then(|e| e.value()).and_then(|v| match v {
+                crate::keyspace::object::Value::Stream(s) => Some(&**s),
+                _ => None,
+            });
+            match (stream, ids[k].incr()) {
+                (Some(s), Some(start)) => {
+                    reply_range(r, s, start, StreamId::MAX, count as usize, false);
+                }
+                _ => r.array(0),
+            }
+        }
+        return;
+    }
+    if timeout != -1 {
+        let keys: Vec<&[u8]> = (0..n).map(|k| args.get(streams_arg + k)).collect();
+        let wait = StreamWait { ids, count: if count > 0 { count as usize } else { BLOCKED_DEFAULT_COUNT } };
+        block_with(ctx, args, &keys, timeout, BlockKind::Stream, TimeoutReply::NullArray, Some(wait));
+        return;
+    }
+    ctx.reply().null_array();
+}
+
+/// A blocked XREAD re-run for the one key that changed (`serveClientsBlockedOnStreamKey`): answers with that
+/// stream's entries after the awaited id when its last id passed it, else waits on.
+fn xread_serve_blocked(ctx: &mut Ctx, args: Args) {
+    let Some(key) = ctx.srv.blocking.serving.clone() else { return };
+    let Some(b) = ctx.srv.blocking.clients.get(&ctx.client.id) else { return };
+    let (Some(wait), pos) = (b.stream.clone(), b.keys.iter().position(|k| *k == key)) else { return };
+    let Some(gt) = pos.and_then(|p| wait.ids.get(p).copied()) else { return };
+    let (deadline, keys) = (b.deadline_ms, b.keys.clone());
+    let last = match ctx.read_typed::<Stream>(&key) {
+        Ok((Some(s), _)) => Some(s.last_id),
+        _ => None,
+    };
+    if !last.is_some_and(|l| l > gt) {
+        // Not yet: keep waiting in place (the server keeps the original wait and deadline).
+        let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
+        block_with(ctx, args, &keys, deadline, BlockKind::Stream, TimeoutReply::NullArray, Some(wait));
+        return;
+    }
+    let Ok((Some(s), r)) = ctx.read_typed::<Stream>(&key) else { return };
+    if r.is_resp3() {
+        r.map(1);
+    } else {
+        r.array(1);
+        r.array(2);
+    }
+    r.bulk(&key);
+    match gt.incr() {
+        Some(start) => {
+            reply_range(r, s, start, StreamId::MAX, wait.count, false);
+        }
+        None => r.array(0),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// XINFO
+
+fn xinfo_container(ctx: &mut Ctx, args: Args) {
+    let sub = if args.len() > 1 { args.get(1) } else { b"" };
+    err_unknown_subcommand(ctx.reply(), "xinfo", sub);
+}
+
+/// XINFO HELP
+fn xinfo_help(ctx: &mut Ctx, _args: Args) {
+    reply_help(
+        ctx.reply(),
+        "xinfo",
+        &[
+            "CONSUMERS <key> <groupname>",
+            "    Show consumers of <groupname>.",
+            "GROUPS <key>",
+            "    Show the stream consumer groups.",
+            "STREAM <key> [FULL [COUNT <count>]",
+            "    Show information about the stream.",
+        ],
+    );
+}
+
+/// XINFO STREAM key [FULL [COUNT count]]
+fn xinfo_stream(ctx: &mut Ctx, args: Args) {
+    let optc = args.len() - 3;
+    let mut full = false;
+    let mut count: i64 = 10;
+    if optc > 0 {
+        if (optc != 1 && optc != 3) || !args.is(3, "full") {
+            err_subcommand_syntax(ctx.reply(), "xinfo", args.get(1));
+            return;
+        }
+        full = true;
+        if optc == 3 {
+            if !args.is(4, "count") {
+                err_subcommand_syntax(ctx.reply(), "xinfo", args.get(1));
+                return;
+            }
+            let Some(n) = parse_i64(args.get(5)) else {
+                ctx.reply().err_not_int();
+                return;
+            };
+            count = if n < 0 { 10 } else { n };
+        }
+    }
+    let Ok((s, r)) = ctx.read_typed::<Stream>(args.get(2)) else { return };
+    let Some(s) = s else {
+        r.err_no_such_key();
+        return;
+    };
+    r.map(if full { 9 } else { 10 });
+    r.bulk(b"length");
+    r.int(s.length as i64);
+    r.bulk(b"radix-tree-keys");
+    r.int(s.node_count() as i64);
+    r.bulk(b"radix-tree-nodes");
+    r.int(s.radix_tree_nodes() as i64);
+    r.bulk(b"last-generated-id");
+    reply_id(r, s.last_id);
+    r.bulk(b"max-deleted-entry-id");
+    reply_id(r, s.max_deleted_entry_id);
+    r.bulk(b"entries-added");
+    r.int(s.entries_added as i64);
+    r.bulk(b"recorded-first-entry-id");
+    reply_id(r, s.first_id);
+    if !full {
+        r.bulk(b"groups");
+        r.int(s.groups.len() as i64);
+        r.bulk(b"first-entry");
+        match s.range(StreamId::MIN, StreamId::MAX, false).next() {
+            Some(e) => reply_entry(r, &e),
+            None => r.null(),
+        }
+        r.bulk(b"last-entry");
+        match s.range(StreamId::MIN, StreamId::MAX, true).next() {
+            Some(e) => reply_entry(r, &e),
+            None => r.null(),
+        }
+        return;
+    }
+    let count = count as usize;
+    r.bulk(b"entries");
+    reply_range(r, s, StreamId::MIN, StreamId::MAX, count, false);
+    r.bulk(b"groups");
+    r.array(s.groups.len());
+    let limit = if count == 0 { usize::MAX } else { count };
+    for (name, g) in &s.groups {
+        r.map(7);
+        r.bulk(b"name");
+        r.bulk(name);
+        r.bulk(b"last-delivered-id");
+        reply_id(r, g.last_id);
+        r.bulk(b"entries-read");
+        if g.entries_read != ENTRIES_READ_INVALID {
+            r.int(g.entries_read);
+        } else {
+            r.null();
+        }
+        r.bulk(b"lag");
+        match s.group_lag(g) {
+            Some(n) => r.int(n),
+            None => r.null(),
+        }
+        r.bulk(b"pel-count");
+        r.int(g.pel.len() as i64);
+        r.bulk(b"pending");
+        r.array(g.pel.len().min(limit));
+        for (id, p) in g.pel.iter().take(limit) {
+            r.array(4);
+            reply_id(r, *id);
+            r.bulk(&p.consumer);
+            r.int(p.delivery_time);
+            r.int(p.delivery_count as i64);
+        }
+        r.bulk(b"consumers");
+        r.array(g.consumers.len());
+        for (cname, c) in &g.consumers {
+            r.map(4);
+            r.bulk(b"name");
+            r.bulk(cname);
+            r.bulk(b"seen-time");
+            r.int(c.seen_time);
+            r.bulk(b"pel-count");
+            r.int(c.pel.len() as i64);
+            r.bulk(b"pending");
+            r.array(c.pel.len().min(limit));
+            for id in c.pel.iter().take(limit) {
+                let p = g.pel.get(id);
+                r.array(3);
+                reply_id(r, *id);
+                r.int(p.map_or(0, |p| p.delivery_time));
+                r.int(p.map_or(0, |p| p.delivery_count as i64));
+            }
+        }
+    }
+}

@@ -1,0 +1,1333 @@
+//! Stream value: Redis's log type, an ordered index of listpack nodes in Redis's exact byte layout, plus the
+//! consumer groups' data model.
+//!
+//! ```text
+//!  Stream { nodes: BTreeMap<master id, Listpack>, length, last_id, first_id, max_deleted_entry_id,
+//!           entries_added, groups: BTreeMap<name, ConsumerGroup> }
+//!
+//!  one node (a listpack; every box is one listpack entry):
+//!  +-------+---------+------------+---------+-----+---------+---+
+//!  | count | deleted | num-fields | field_1 | ... | field_N | 0 |      the master entry
+//!  +-------+---------+------------+---------+-----+---------+---+
+//!  +-------+---------+----------+------------+---------+---------+-----+----------+
+//!  | flags | ms-diff | seq-diff | num-fields | field_1 | value_1 | ... | lp-count |    an entry
+//!  +-------+---------+----------+------------+---------+---------+-----+----------+
+//!  +-------+---------+----------+---------+-----+---------+----------+
+//!  | flags | ms-diff | seq-diff | value_1 | ... | value_N | lp-count |   flags & SAMEFIELDS: the master's fields
+//!  +-------+---------+----------+---------+-----+---------+----------+
+//! ```
+//!
+//! The node's key is its master id: the id of the first entry appended to it; entry ids are stored as the
+//! difference from it. `count` is the node's live entries, `deleted` its tombstones (entries flagged DELETED by
+//! XDEL or an exact trim, which stay in place); `lp-count` is the number of listpack entries the entry spans after
+//! its flags, so the node can be walked backwards. This is Redis's `t_stream.c` format byte for byte, so RDB save
+//! and load copy nodes as they are.
+//!
+//! Redis indexes its nodes with a radix tree keyed by the 128-bit big-endian master id; here it is a `BTreeMap`
+//! keyed by the id. With the default 100 entries (or 4 KiB) per node the index is a few percent of the stream
+//! either way: a B-tree slot costs 32 bytes per node (id + listpack handle) against a rax's ~2 nodes of 16-24
+//! bytes plus the key bytes per leaf, and seeking the tail node (XADD) or a bound (XRANGE) is O(log n) in both.
+//! XINFO's `radix-tree-nodes` is computed as the node count of the rax Redis would build for the same keys
+//! ([`Stream::radix_tree_nodes`]).
+//!
+//! Invariants: node keys increase and every entry of a node has an id >= its key and below the next node's key;
+//! `length` is the sum of the nodes' `count`s; a node with no live entry left by XDEL is removed (as Redis); nodes
+//! loaded from RDB or RESTORE passed [`validate_node`]'s deep check, so walking one never leaves its bounds. The
+//! code that walks nodes still returns `None` instead of indexing blindly, and id arithmetic wraps as Redis's
+//! `uint64_t` does, so a node whose ids are inconsistent (a corrupt file loaded without deep sanitization cannot
+//! produce one here: loading always runs the deep check) gives odd results, never a panic.
+//!
+//! Consumer groups ([`ConsumerGroup`]): the last delivered id, the logical read counter (`entries_read`, -1 when
+//! unknown), the group's pending entries list (PEL) ordered by id with each entry's delivery time, delivery count
+//! and owning consumer, and the consumers (name, seen time, their own PEL of ids), as Redis's `streamCG`,
+//! `streamNACK` and `streamConsumer`. [`ConsumerGroup::check`] states the consistency between the two PELs.
+//!
+//! Tests: unit tests of id parsing (Redis's `string2ull` rules), node layout against hand-built byte images,
+//! node splitting by bytes and entries, trimming exact and approximate, the rax node count; a proptest that
+//! applies random XADD/XDEL/XTRIM/XSETID to a stream and to a `BTreeMap` model and compares ranges in both
+//! directions and the metadata after every step.
+
+use super::listpack::{Listpack, LpInput};
+use crate::keyspace::object::StrRef;
+use crate::util::{c_str, parse_i64};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Entry flags (Redis's `STREAM_ITEM_FLAG_*`).
+pub const FLAG_DELETED: i64 = 1;
+pub const FLAG_SAMEFIELDS: i64 = 2;
+/// Largest listpack a node may grow to, and the largest entry (`STREAM_LISTPACK_MAX_SIZE`).
+pub const LISTPACK_MAX_SIZE: usize = 1 << 30;
+/// Bytes reserved for a new node (`STREAM_LISTPACK_MAX_PRE_ALLOCATE`).
+const MAX_PREALLOC: usize = 4096;
+/// `entries_read` of a group whose read counter is unknown (`SCG_INVALID_ENTRIES_READ`).
+pub const ENTRIES_READ_INVALID: i64 = -1;
+
+/// A stream entry id: milliseconds and a sequence number, ordered as Redis orders them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StreamId {
+    pub ms: u64,
+    pub seq: u64,
+}
+
+impl StreamId {
+    pub const MIN: StreamId = StreamId { ms: 0, seq: 0 };
+    pub const MAX: StreamId = StreamId { ms: u64::MAX, seq: u64::MAX };
+
+    pub const fn new(ms: u64, seq: u64) -> StreamId {
+        StreamId { ms, seq }
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.ms == 0 && self.seq == 0
+    }
+
+    /// The next id, None past the largest one (`streamIncrID`).
+    pub fn incr(self) -> Option<StreamId> {
+        if self.seq == u64::MAX {
+            if self.ms == u64::MAX {
+                return None;
+            }
+            Some(StreamId { ms: self.ms + 1, seq: 0 })
+        } else {
+            Some(StreamId { ms: self.ms, seq: self.seq + 1 })
+        }
+    }
+
+    /// The previous id, None before 0-0 (`streamDecrID`).
+    pub fn decr(self) -> Option<StreamId> {
+        if self.seq == 0 {
+            if self.ms == 0 {
+                return None;
+            }
+            Some(StreamId { ms: self.ms - 1, seq: u64::MAX })
+        } else {
+            Some(StreamId { ms: self.ms, seq: self.seq - 1 })
+        }
+    }
+
+    /// The 128-bit big-endian form Redis uses as rax key and in RDB PELs.
+    pub fn to_be_bytes(self) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&self.ms.to_be_bytes());
+        b[8..].copy_from_slice(&self.seq.to_be_bytes());
+        b
+    }
+
+    /// Reads the 128-bit big-endian form; None unless `b` is 16 bytes.
+    pub fn from_be_bytes(b: &[u8]) -> Option<StreamId> {
+        let b: &[u8; 16] = b.try_into().ok()?;
+        let mut ms = [0u8; 8];
+        let mut seq = [0u8; 8];
+        ms.copy_from_slice(&b[..8]);
+        seq.copy_from_slice(&b[8..]);
+        Some(StreamId { ms: u64::from_be_bytes(ms), seq: u64::from_be_bytes(seq) })
+    }
+
+    /// `<ms>-<seq>`, as replies show an id.
+    pub fn to_bytes(self) -> Vec<u8> {
+        format!("{}-{}", self.ms, self.seq).into_bytes()
+    }
+}
+
+impl std::fmt::Display for StreamId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+/// Redis's `string2ull`: `string2ll` for what fits a non-negative `long long`, else C's `strtoull` (leading
+/// spaces, a sign, base 10, the whole string, no overflow; `-` negates modulo 2^64 as C does).
+pub fn string2ull(s: &[u8]) -> Option<u64> {
+    if let Some(n) = parse_i64(s) {
+        return if n < 0 { None } else { Some(n as u64) };
+    }
+    let mut i = 0;
+    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    let mut neg = false;
+    if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
+        neg = s[i] == b'-';
+        i += 1;
+    }
+    let start = i;
+    let mut v: u64 = 0;
+    let mut overflow = false;
+    while i < s.len() && s[i].is_ascii_digit() {
+        match v.checked_mul(10).and_then(|x| x.checked_add((s[i] - b'0') as u64)) {
+            Some(x) => v = x,
+            None => overflow = true,
+        }
+        i += 1;
+    }
+    if i == start || i != s.len() || overflow {
+        return None;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// A parsed id argument and whether its sequence was given (false for `<ms>-*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParsedId {
+    pub id: StreamId,
+    pub seq_given: bool,
+}
+
+/// Redis's `streamGenericParseIDOrReply`: `-` and `+` (refused when `strict`), `<ms>-<seq>`, `<ms>` (sequence
+/// `missing_seq`) and, when `seq_auto`, `<ms>-*`. None for an invalid id.
+pub fn parse_id(arg: &[u8], missing_seq: u64, strict: bool, seq_auto: bool) -> Option<ParsedId> {
+    if arg.len() > 127 {
+        return None;
+    }
+    let buf = c_str(arg);
+    if strict && (buf == b"-" || buf == b"+") {
+        return None;
+    }
+    if buf == b"-" {
+        return Some(ParsedId { id: StreamId::MIN, seq_given: true });
+    }
+    if buf == b"+" {
+        return Some(ParsedId { id: StreamId::MAX, seq_given: true });
+    }
+    let (ms, seq, seq_given) = match memchr::memchr(b'-', buf) {
+        Some(d) => {
+            let ms = string2ull(&buf[..d])?;
+            let rest = &buf[d + 1..];
+            if seq_auto && rest == b"*" {
+                (ms, 0, false)
+            } else {
+                (ms, string2ull(rest)?, true)
+            }
+        }
+        None => (string2ull(buf)?, missing_seq, true),
+    };
+    Some(ParsedId { id: StreamId { ms, seq }, seq_given })
+}
+
+/// A range bound: `(id` is exclusive (then parsed strictly), anything else as [`parse_id`] with `missing_seq`.
+/// Returns the id and whether it was exclusive.
+pub fn parse_interval_id(arg: &[u8], missing_seq: u64) -> Option<(StreamId, bool)> {
+    if arg.len() > 1 && arg[0] == b'(' {
+        parse_id(&arg[1..], missing_seq, true, false).map(|p| (p.id, true))
+    } else {
+        parse_id(arg, missing_seq, false, false).map(|p| (p.id, false))
+    }
+}
+
+/// Node size limits (`stream-node-max-bytes`, `stream-node-max-entries`; 0 = no limit), passed in by the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeLimits {
+    pub max_bytes: usize,
+    pub max_entries: i64,
+}
+
+impl Default for NodeLimits {
+    fn default() -> Self {
+        NodeLimits { max_bytes: 4096, max_entries: 100 }
+    }
+}
+
+/// How XADD chooses the new entry's id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdSpec {
+    /// `*`: the current time, or the last id's successor.
+    Auto,
+    /// `<ms>-*`: the given time with the next free sequence.
+    MsAuto(u64),
+    /// A complete id.
+    Explicit(StreamId),
+}
+
+/// Why an append failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddError {
+    /// The id is not greater than the stream's last id (Redis's `EDOM`).
+    IdTooSmall,
+    /// The fields and values are too large for a node (Redis's `ERANGE`).
+    TooLarge,
+}
+
+/// How to trim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrimStrategy {
+    MaxLen(u64),
+    MinId(StreamId),
+}
+
+/// XADD/XTRIM trimming arguments: the strategy, `~` (whole nodes only) and the most entries to remove (0: no
+/// limit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Trim {
+    pub strategy: TrimStrategy,
+    pub approx: bool,
+    pub limit: u64,
+}
+
+/// One pending entry of a group: when it was last delivered, how often, and to whom (`streamNACK`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingEntry {
+    pub delivery_time: i64,
+    pub delivery_count: u64,
+    pub consumer: Vec<u8>,
+}
+
+/// A consumer of a group (`streamConsumer`): when it was last seen and the ids pending for it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Consumer {
+    pub seen_time: i64,
+    pub pel: BTreeSet<StreamId>,
+}
+
+/// A consumer group (`streamCG`). Names of groups and consumers are ordered bytewise, as Redis's rax orders them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsumerGroup {
+    pub last_id: StreamId,
+    /// The logical read counter of `last_id`, [`ENTRIES_READ_INVALID`] when unknown.
+    pub entries_read: i64,
+    pub pel: BTreeMap<StreamId, PendingEntry>,
+    pub consumers: BTreeMap<Vec<u8>, Consumer>,
+}
+
+impl ConsumerGroup {
+    pub fn new(last_id: StreamId, entries_read: i64) -> ConsumerGroup {
+        ConsumerGroup { last_id, entries_read, pel: BTreeMap::new(), consumers: BTreeMap::new() }
+    }
+
+    /// Whether the two PELs agree: every pending entry names an existing consumer whose PEL holds its id, and every
+    /// id in a consumer's PEL is pending for that consumer.
+    pub fn check(&self) -> bool {
+        let owned: usize = self.consumers.values().map(|c| c.pel.len()).sum();
+        owned == self.pel.len()
+            && self.pel.iter().all(|(id, p)| self.consumers.get(&p.consumer).is_some_and(|c| c.pel.contains(id)))
+    }
+}
+
+/// The parsed master entry of a node.
+#[derive(Clone, Copy, Debug)]
+struct Master {
+    count: i64,
+    deleted: i64,
+    nfields: usize,
+    /// Offset of the first master field (of the terminator when there are none).
+    fields: usize,
+    /// Offset of the first entry's flags.
+    entries: Option<usize>,
+}
+
+/// An integer entry (stream nodes hold only canonical integers where integers are expected).
+#[inline]
+fn int_at(lp: &Listpack, off: usize) -> i64 {
+    match lp.get(off) {
+        StrRef::Int(n) => n,
+        StrRef::Bytes(b) => parse_i64(b).unwrap_or(0),
+    }
+}
+
+fn master(lp: &Listpack) -> Option<Master> {
+    let p0 = lp.first()?;
+    let count = int_at(lp, p0);
+    let p1 = lp.next(p0)?;
+    let deleted = int_at(lp, p1);
+    let p2 = lp.next(p1)?;
+    let nfields = int_at(lp, p2).max(0) as usize;
+    let fields = lp.next(p2)?;
+    let mut p = fields;
+    for _ in 0..nfields {
+        p = lp.next(p)?;
+    }
+    Some(Master { count, deleted, nfields, fields, entries: lp.next(p) })
+}
+
+/// One entry's place in its node.
+#[derive(Clone, Copy, Debug)]
+struct RawEntry {
+    flags_off: usize,
+    flags: i64,
+    id: StreamId,
+    nfields: usize,
+    /// Offset of the first field (or value, with SAMEFIELDS).
+    body: usize,
+    /// Offset of the next entry's flags.
+    next: Option<usize>,
+}
+
+fn entry_at(lp: &Listpack, master_id: StreamId, m: &Master, off: usize) -> Option<RawEntry> {
+    let flags = int_at(lp, off);
+    let mut p = lp.next(off)?;
+    let ms = master_id.ms.wrapping_add(int_at(lp, p) as u64);
+    p = lp.next(p)?;
+    let seq = master_id.seq.wrapping_add(int_at(lp, p) as u64);
+    p = lp.next(p)?;
+    let same = flags & FLAG_SAMEFIELDS != 0;
+    let nfields = if same {
+        m.nfields
+    } else {
+        let n = int_at(lp, p).max(0) as usize;
+        p = lp.next(p)?;
+        n
+    };
+    let body = p;
+    let items = if same { nfields } else { nfields * 2 };
+    for _ in 0..items {
+        p = lp.next(p)?;
+    }
+    Some(RawEntry { flags_off: off, flags, id: StreamId { ms, seq }, nfields, body, next: lp.next(p) })
+}
+
+/// Every entry of a node, tombstones included, in order.
+fn node_entries(lp: &Listpack, master_id: StreamId) -> Vec<RawEntry> {
+    let mut out = Vec::new();
+    let Some(m) = master(lp) else { return out };
+    let mut cur = m.entries;
+    while let Some(off) = cur {
+        let Some(e) = entry_at(lp, master_id, &m, off) else { break };
+        cur = e.next;
+        out.push(e);
+    }
+    out
+}
+
+/// The id of a node's last entry (tombstone or not), found from its end through lp-count.
+fn node_last_id(lp: &Listpack, master_id: StreamId) -> Option<StreamId> {
+    let m = master(lp)?;
+    let mut p = lp.last()?;
+    let lp_count = int_at(lp, p);
+    if lp_count <= 0 {
+        return None;
+    }
+    for _ in 0..lp_count {
+        p = lp.prev(p)?;
+    }
+    entry_at(lp, master_id, &m, p).map(|e| e.id)
+}
+
+/// Rewrites a node's live/deleted counters.
+fn set_counts(lp: &mut Listpack, count: i64, deleted: i64) {
+    if let Some(p0) = lp.first() {
+        lp.replace_input(p0, LpInput::Int(count));
+        if let Some(p1) = lp.next(p0) {
+            lp.replace_input(p1, LpInput::Int(deleted));
+        }
+    }
+}
+
+/// A borrowed stream entry: its id and its fields and values.
+#[derive(Clone, Copy)]
+pub struct EntryRef<'a> {
+    pub id: StreamId,
+    lp: &'a Listpack,
+    master_fields: usize,
+    raw: RawEntry,
+}
+
+impl<'a> EntryRef<'a> {
+    pub fn num_fields(&self) -> usize {
+        self.raw.nfields
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.raw.flags & FLAG_DELETED != 0
+    }
+
+    /// Calls `f(field, value)` for each pair in order.
+    pub fn for_each_field(&self, mut f: impl FnMut(StrRef<'a>, StrRef<'a>)) {
+        let lp = self.lp;
+        let same = self.raw.flags & FLAG_SAMEFIELDS != 0;
+        let mut mf = Some(self.master_fields);
+        let mut p = Some(self.raw.body);
+        for _ in 0..self.raw.nfields {
+            let field = if same {
+                let Some(o) = mf else { return };
+                mf = lp.next(o);
+                lp.get(o)
+            } else {
+                let Some(o) = p else { return };
+                p = lp.next(o);
+                lp.get(o)
+            };
+            let Some(v) = p else { return };
+            p = lp.next(v);
+            f(field, lp.get(v));
+        }
+    }
+
+    /// The pairs as owned bytes (tests, AOF rewrite).
+    pub fn fields(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::with_capacity(self.raw.nfields);
+        self.for_each_field(|f, v| out.push((f.to_vec(), v.to_vec())));
+        out
+    }
+}
+
+/// Iterator over the entries of a stream between two inclusive bounds, either way, tombstones skipped unless
+/// asked for (Redis's `streamIterator`).
+pub struct Range<'a> {
+    nodes: std::collections::btree_map::Range<'a, StreamId, Listpack>,
+    start: StreamId,
+    end: StreamId,
+    rev: bool,
+    tombstones: bool,
+    /// The node being walked: its listpack, master fields offset, and its entries left (in walking order).
+    cur: Option<(&'a Listpack, usize, std::vec::IntoIter<RawEntry>)>,
+    done: bool,
+}
+
+impl<'a> Iterator for Range<'a> {
+    type Item = EntryRef<'a>;
+
+    fn next(&mut self) -> Option<EntryRef<'a>> {
+        if self.done {
+            return None;
+        }
+        loop {
+            if let Some((lp, mf, it)) = &mut self.cur {
+                for raw in it.by_ref() {
+                    if raw.flags & FLAG_DELETED != 0 && !self.tombstones {
+                        continue;
+                    }
+                    if !self.rev {
+                        if raw.id < self.start {
+                            continue;
+                        }
+                        if raw.id > self.end {
+                            self.done = true;
+                            return None;
+                        }
+                    } else {
+                        if raw.id > self.end {
+                            continue;
+                        }
+                        if raw.id < self.start {
+                            self.done = true;
+                            return None;
+                        }
+                    }
+                    return Some(EntryRef { id: raw.id, lp, master_fields: *mf, raw });
+                }
+            }
+            let next = if self.rev { self.nodes.next_back() } else { self.nodes.next() };
+            let Some((key, lp)) = next else {
+                self.done = true;
+                return None;
+            };
+            let mut entries = node_entries(lp, *key);
+            if self.rev {
+                entries.reverse();
+            }
+            let mf = master(lp).map_or(0, |m| m.fields);
+            self.cur = Some((lp, mf, entries.into_iter()));
+        }
+    }
+}
+
+/// The stream value. See the module documentation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stream {
+    nodes: BTreeMap<StreamId, Listpack>,
+    /// Live entries.
+    pub length: u64,
+    pub last_id: StreamId,
+    /// The first live entry's id as last recorded (0-0 when empty).
+    pub first_id: StreamId,
+    pub max_deleted_entry_id: StreamId,
+    /// Entries ever added (XSETID ENTRIESADDED may set it).
+    pub entries_added: u64,
+    pub groups: BTreeMap<Vec<u8>, ConsumerGroup>,
+}
+
+impl Stream {
+    pub fn new() -> Stream {
+        Stream::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.length as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+
+    /// Number of listpack nodes (XINFO's `radix-tree-keys`).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The nodes in order: (master id, listpack) (RDB save, DEBUG).
+    pub fn nodes(&self) -> impl Iterator<Item = (StreamId, &Listpack)> {
+        self.nodes.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// Adds a node as loaded from RDB (already validated); false when a node with that master id exists.
+    pub fn insert_node(&mut self, master_id: StreamId, lp: Listpack) -> bool {
+        use std::collections::btree_map::Entry;
+        match self.nodes.entry(master_id) {
+            Entry::Occupied(_) => false,
+            Entry::Vacant(v) => {
+                v.insert(lp);
+                true
+            }
+        }
+    }
+
+    /// Entries with `start <= id <= end`, forward or (`rev`) backward, tombstones skipped.
+    pub fn range(&self, start: StreamId, end: StreamId, rev: bool) -> Range<'_> {
+        self.range_with(start, end, rev, false)
+    }
+
+    /// [`Stream::range`], with tombstones when `tombstones`.
+    pub fn range_with(&self, start: StreamId, end: StreamId, rev: bool, tombstones: bool) -> Range<'_> {
+        use std::ops::Bound::{Included, Unbounded};
+        let nodes = if start > end {
+            self.nodes.range((Included(StreamId::MAX), Included(StreamId::MAX)))
+        } else {
+            // Nodes keyed after `end` hold only later ids; the node holding `start` is the last one keyed at or
+            // before it, and the ones before that hold only earlier ids.
+            match self.nodes.range(..=start).next_back() {
+                Some((k, _)) => self.nodes.range((Included(*k), Included(end))),
+                None => self.nodes.range((Unbounded, Included(end))),
+            }
+        };
+        Range { nodes, start, end, rev, tombstones, cur: None, done: start > end }
+    }
+
+    /// Whether a live entry with this id exists.
+    pub fn contains(&self, id: StreamId) -> bool {
+        self.range(id, id, false).next().is_some()
+    }
+
+    /// The first (or last) entry's id, tombstones skipped when `skip_tombstones`; MAX (or MIN) when there is none
+    /// (`streamGetEdgeID`).
+    pub fn edge_id(&self, first: bool, skip_tombstones: bool) -> StreamId {
+        let found = self.range_with(StreamId::MIN, StreamId::MAX, !first, !skip_tombstones).next().map(|e| e.id);
+        found.unwrap_or(if first { StreamId::MAX } else { StreamId::MIN })
+    }
+
+    /// The last live entry's id (`streamLastValidID`); 0-0 when empty.
+    pub fn last_valid_id(&self) -> StreamId {
+        self.range(StreamId::MIN, StreamId::MAX, true).next().map_or(StreamId::MIN, |e| e.id)
+    }
+
+    /// The id `*` would give now (`streamNextID`): None when the last id has no successor.
+    fn next_auto_id(&self, now_ms: u64) -> Option<StreamId> {
+        if now_ms > self.last_id.ms {
+            Some(StreamId { ms: now_ms, seq: 0 })
+        } else {
+            self.last_id.incr()
+        }
+    }
+
+    /// Appends an entry (`streamAppendItem`): `fv` holds field, value, field, value...; returns its id.
+    pub fn append(
+        &mut self,
+        fv: &[&[u8]],
+        spec: IdSpec,
+        now_ms: u64,
+        limits: NodeLimits,
+    ) -> Result<StreamId, AddError> {
+        let id = match spec {
+            IdSpec::Auto => self.next_auto_id(now_ms).ok_or(AddError::IdTooSmall)?,
+            IdSpec::MsAuto(ms) => {
+                if self.last_id.ms == ms {
+                    if self.last_id.seq == u64::MAX {
+                        return Err(AddError::IdTooSmall);
+                    }
+                    StreamId { ms, seq: self.last_id.seq + 1 }
+                } else {
+                    StreamId { ms, seq: 0 }
+                }
+            }
+            IdSpec::Explicit(id) => id,
+        };
+        if id <= self.last_id {
+            return Err(AddError::IdTooSmall);
+        }
+        let total: usize = fv.iter().map(|b| b.len()).sum();
+        if total > LISTPACK_MAX_SIZE {
+            return Err(AddError::TooLarge);
+        }
+        let nfields = fv.len() / 2;
+
+        // Does the tail node take it, or is a new node needed?
+        let mut tail = self.nodes.last_key_value().map(|(k, _)| *k);
+        if let Some(k) = tail {
+            let lp = &self.nodes[&k];
+            let max_bytes = if limits.max_bytes == 0 || limits.max_bytes > LISTPACK_MAX_SIZE {
+                LISTPACK_MAX_SIZE
+            } else {
+                limits.max_bytes
+            };
+            let mut new_node = lp.bytes() + total >= max_bytes;
+            if !new_node && limits.max_entries != 0 {
+                let m = master(lp);
+                let entries = m.map_or(0, |m| m.count.saturating_add(m.deleted));
+                new_node = entries >= limits.max_entries;
+            }
+            if new_node {
+                if let Some(lp) = self.nodes.get_mut(&k) {
+                    lp.shrink_to_fit();
+                }
+                tail = None;
+            }
+        }
+
+        let mut flags = 0i64;
+        let master_id = match tail {
+            None => {
+                let prealloc = if limits.max_bytes > 0 && limits.max_bytes < MAX_PREALLOC {
+                    limits.max_bytes
+                } else {
+                    MAX_PREALLOC
+                };
+                let mut lp = Listpack::new();
+                lp.reserve(prealloc.saturating_sub(lp.bytes()));
+                lp.push_back_input(LpInput::Int(1));
+                lp.push_back_input(LpInput::Int(0));
+                lp.push_back_input(LpInput::Int(nfields as i64));
+                for f in fv.iter().step_by(2) {
+                    lp.push_back(f);
+                }
+                lp.push_back_input(LpInput::Int(0));
+                self.nodes.insert(id, lp);
+                flags |= FLAG_SAMEFIELDS;
+                id
+            }
+            Some(k) => {
+                let Some(lp) = self.nodes.get_mut(&k) else { return Err(AddError::IdTooSmall) };
+                if let Some(m) = master(lp) {
+                    if m.nfields == nfields {
+                        let mut p = Some(m.fields);
+                        let mut same = true;
+                        for f in fv.iter().step_by(2) {
+                            let Some(o) = p else {
+                                same = false;
+                                break;
+                            };
+                            if !super::listpack::Needle::new(f).matches(lp.get(o)) {
+                                same = false;
+                                break;
+                            }
+                            p = lp.next(o);
+                        }
+                        if same {
+                            flags |= FLAG_SAMEFIELDS;
+                        }
+                    }
+                    set_counts(lp, m.count + 1, m.deleted);
+                }
+                k
+            }
+        };
+        let Some(lp) = self.nodes.get_mut(&master_id) else { return Err(AddError::IdTooSmall) };
+        let same = flags & FLAG_SAMEFIELDS != 0;
+        lp.push_back_input(LpInput::Int(flags));
+        lp.push_back_input(LpInput::Int(id.ms.wrapping_sub(master_id.ms) as i64));
+        lp.push_back_input(LpInput::Int(id.seq.wrapping_sub(master_id.seq) as i64));
+        if !same {
+            lp.push_back_input(LpInput::Int(nfields as i64));
+        }
+        for pair in fv.chunks_exact(2) {
+            if !same {
+                lp.push_back(pair[0]);
+            }
+            lp.push_back(pair[1]);
+        }
+        let mut lp_count = nfields as i64 + 3;
+        if !same {
+            lp_count += nfields as i64 + 1;
+        }
+        lp.push_back_input(LpInput::Int(lp_count));
+
+        self.length += 1;
+        self.entries_added = self.entries_added.wrapping_add(1);
+        self.last_id = id;
+        if self.length == 1 {
+            self.first_id = id;
+        }
+        Ok(id)
+    }
+
+    /// Flags the live entry `id` deleted (removing its node when it was the node's last live entry); false when
+    /// there is no such entry (`streamDeleteItem`). Leaves `first_id` and `max_deleted_entry_id` to the caller.
+    pub fn delete(&mut self, id: StreamId) -> bool {
+        let Some((&key, _)) = self.nodes.range(..=id).next_back() else { return false };
+        let Some(lp) = self.nodes.get_mut(&key) else { return false };
+        let Some(m) = master(lp) else { return false };
+        let mut cur = m.entries;
+        let mut found = None;
+        while let Some(off) = cur {
+            let Some(e) = entry_at(lp, key, &m, off) else { break };
+            if e.id == id && e.flags & FLAG_DELETED == 0 {
+                found = Some(e);
+                break;
+            }
+            if e.id > id {
+                break;
+            }
+            cur = e.next;
+        }
+        let Some(e) = found else { return false };
+        if m.count == 1 {
+            self.nodes.remove(&key);
+        } else {
+            lp.replace_input(e.flags_off, LpInput::Int(e.flags | FLAG_DELETED));
+            set_counts(lp, m.count - 1, m.deleted + 1);
+        }
+        self.length = self.length.saturating_sub(1);
+        true
+    }
+
+    /// XDEL: deletes the ids, keeps `first_id` and `max_deleted_entry_id` as Redis does; returns how many existed.
+    pub fn xdel(&mut self, ids: &[StreamId]) -> u64 {
+        let mut deleted = 0;
+        let mut first_entry = false;
+        for &id in ids {
+            if self.delete(id) {
+                if id == self.first_id {
+                    first_entry = true;
+                }
+                if id > self.max_deleted_entry_id {
+                    self.max_deleted_entry_id = id;
+                }
+                deleted += 1;
+            }
+        }
+        if deleted > 0 {
+            if self.length == 0 {
+                self.first_id = StreamId::MIN;
+            } else if first_entry {
+                self.first_id = self.edge_id(true, true);
+            }
+        }
+        deleted
+    }
+
+    /// Trims the stream (`streamTrim`); returns the number of entries removed.
+    pub fn trim(&mut self, t: &Trim) -> u64 {
+        let mut deleted: u64 = 0;
+        let keys: Vec<StreamId> = self.nodes.keys().copied().collect();
+        for key in keys {
+            if let TrimStrategy::MaxLen(maxlen) = t.strategy {
+                if self.length <= maxlen {
+                    break;
+                }
+            }
+            let Some(lp) = self.nodes.get(&key) else { continue };
+            let Some(m) = master(lp) else { break };
+            let entries = m.count.max(0) as u64;
+            if t.limit != 0 && deleted.saturating_add(entries) > t.limit {
+                break;
+            }
+            let remove_node = match t.strategy {
+                TrimStrategy::MaxLen(maxlen) => self.length.saturating_sub(entries) >= maxlen,
+                TrimStrategy::MinId(minid) => node_last_id(lp, key).is_some_and(|last| last < minid),
+            };
+            if remove_node {
+                self.nodes.remove(&key);
+                self.length = self.length.saturating_sub(entries);
+                deleted += entries;
+                continue;
+            }
+            if t.approx {
+                break;
+            }
+            // Flag entries deleted from within this node, then stop: the next node is not reached.
+            let mut from_lp: i64 = 0;
+            let raws = node_entries(lp, key);
+            let Some(lp) = self.nodes.get_mut(&key) else { break };
+            for e in raws {
+                let stop = match t.strategy {
+                    TrimStrategy::MaxLen(maxlen) => self.length <= maxlen,
+                    TrimStrategy::MinId(minid) => e.id >= minid,
+                };
+                if stop {
+                    break;
+                }
+                if e.flags & FLAG_DELETED == 0 {
+                    // Flags are 0..3: one byte either way, so the later offsets stay valid.
+                    lp.replace_input(e.flags_off, LpInput::Int(e.flags | FLAG_DELETED));
+                    from_lp += 1;
+                    self.length = self.length.saturating_sub(1);
+                }
+            }
+            deleted += from_lp as u64;
+            set_counts(lp, m.count - from_lp, m.deleted + from_lp);
+            break;
+        }
+        if self.length == 0 {
+            self.first_id = StreamId::MIN;
+        } else if deleted > 0 {
+            self.first_id = self.edge_id(true, true);
+        }
+        deleted
+    }
+
+    /// Whether `start..=end` (None: open) may hold a tombstone (`streamRangeHasTombstones`).
+    pub fn range_has_tombstones(&self, start: Option<StreamId>, end: Option<StreamId>) -> bool {
+        if self.length == 0 || self.max_deleted_entry_id.is_zero() {
+            return false;
+        }
+        if self.first_id > self.max_deleted_entry_id {
+            return false;
+        }
+        let start = start.unwrap_or(StreamId::MIN);
+        let end = end.unwrap_or(StreamId::MAX);
+        start <= self.max_deleted_entry_id && self.max_deleted_entry_id <= end
+    }
+
+    /// The logical read counter of `id`, [`ENTRIES_READ_INVALID`] when it can't be known
+    /// (`streamEstimateDistanceFromFirstEverEntry`).
+    pub fn estimate_distance(&self, id: StreamId) -> i64 {
+        if self.entries_added == 0 {
+            return 0;
+        }
+        if self.length == 0 && id <= self.last_id {
+            return self.entries_added as i64;
+        }
+        if id == self.last_id {
+            return self.entries_added as i64;
+        } else if id > self.last_id {
+            return ENTRIES_READ_INVALID;
+        }
+        if self.max_deleted_entry_id.is_zero() || self.max_deleted_entry_id < self.first_id {
+            if id < self.first_id {
+                return self.entries_added.wrapping_sub(self.length) as i64;
+            } else if id == self.first_id {
+                return self.entries_added.wrapping_sub(self.length).wrapping_add(1) as i64;
+            }
+        }
+        ENTRIES_READ_INVALID
+    }
+
+    /// A group's lag (`streamReplyWithCGLag`): None when it can't be known.
+    pub fn group_lag(&self, g: &ConsumerGroup) -> Option<i64> {
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        if g.entries_read != ENTRIES_READ_INVALID && !self.range_has_tombstones(Some(g.last_id), None) {
+            return Some((self.entries_added as i64).wrapping_sub(g.entries_read));
+        }
+        let read = self.estimate_distance(g.last_id);
+        if read != ENTRIES_READ_INVALID {
+            return Some((self.entries_added as i64).wrapping_sub(read));
+        }
+        None
+    }
+
+    /// The number of nodes of the radix tree Redis would hold for these node keys (XINFO's `radix-tree-nodes`):
+    /// the root, every key, every prefix where keys branch and every branch's first byte.
+    pub fn radix_tree_nodes(&self) -> usize {
+        let keys: Vec<[u8; 16]> = self.nodes.keys().map(|k| k.to_be_bytes()).collect();
+        if keys.is_empty() {
+            return 1;
+        }
+        let mut set: std::collections::HashSet<(usize, [u8; 16])> = std::collections::HashSet::new();
+        let prefix = |k: &[u8; 16], n: usize| {
+            let mut p = [0u8; 16];
+            p[..n].copy_from_slice(&k[..n]);
+            (n, p)
+        };
+        set.insert((0, [0u8; 16]));
+        for k in &keys {
+            set.insert((16, *k));
+        }
+        for w in keys.windows(2) {
+            let l = w[0].iter().zip(w[1].iter()).take_while(|(a, b)| a == b).count().min(15);
+            set.insert(prefix(&w[0], l));
+            set.insert(prefix(&w[0], l + 1));
+            set.insert(prefix(&w[1], l + 1));
+        }
+        set.len()
+    }
+
+    /// Heap bytes held, for MEMORY USAGE and lazy-free decisions.
+    pub fn alloc_bytes(&self) -> usize {
+        // A B-tree node holds up to 11 keys and values; count a slot's share of it.
+        const SLOT: usize = std::mem::size_of::<StreamId>() + std::mem::size_of::<Listpack>() + 8;
+        let nodes: usize = self.nodes.values().map(|lp| lp.alloc_bytes() + SLOT).sum();
+        let groups: usize = self
+            .groups
+            .iter()
+            .map(|(name, g)| {
+                name.len()
+                    + 64
+                    + g.pel.values().map(|p| 64 + p.consumer.len()).sum::<usize>()
+                    + g.consumers.iter().map(|(n, c)| n.len() + 64 + c.pel.len() * 24).sum::<usize>()
+            })
+            .sum();
+        nodes + groups
+    }
+
+    /// Work units to free it (the lazy-free effort: nodes plus pending entries, as Redis counts rax nodes).
+    pub fn free_effort(&self) -> usize {
+        self.nodes.len() + self.groups.values().map(|g| 1 + g.pel.len() + g.consumers.len()).sum::<usize>()
+    }
+}
+
+/// Checks a node loaded from a file (`streamValidateListpackIntegrity`): the listpack itself, and, when `deep`,
+/// that its entries form a master entry followed by `count + deleted` well-formed entries ending exactly at the
+/// listpack's end, with integers where the format has integers and each lp-count matching its entry.
+pub fn validate_node(bytes: &[u8], deep: bool) -> Option<Listpack> {
+    let lp = Listpack::from_bytes(bytes.to_vec())?;
+    if !deep {
+        return Some(lp);
+    }
+    let int = |o: usize| -> Option<i64> {
+        match lp.get(o) {
+            StrRef::Int(n) => Some(n),
+            StrRef::Bytes(b) => parse_i64(b),
+        }
+    };
+    let mut p = lp.first()?;
+    let count = int(p)?;
+    p = lp.next(p)?;
+    let deleted = int(p)?;
+    p = lp.next(p)?;
+    let master_fields = int(p)?;
+    p = lp.next(p)?;
+    for _ in 0..master_fields.max(0) {
+        p = lp.next(p)?;
+    }
+    if int(p)? != 0 {
+        return None;
+    }
+    let mut next = lp.next(p);
+    let total = count.checked_add(deleted)?;
+    let mut left = total;
+    while left > 0 {
+        left -= 1;
+        let mut p = next?;
+        let flags = int(p)?;
+        p = lp.next(p)?;
+        int(p)?;
+        p = lp.next(p)?;
+        int(p)?;
+        p = lp.next(p)?;
+        let mut fields = master_fields;
+        let mut extra = 3i64;
+        if flags & FLAG_SAMEFIELDS == 0 {
+            fields = int(p)?;
+            p = lp.next(p)?;
+            for _ in 0..fields.max(0) {
+                p = lp.next(p)?;
+            }
+            extra += fields + 1;
+        }
+        for _ in 0..fields.max(0) {
+            p = lp.next(p)?;
+        }
+        let lp_count = int(p)?;
+        if lp_count != fields + extra {
+            return None;
+        }
+        next = lp.next(p);
+    }
+    if next.is_some() {
+        return None;
+    }
+    Some(lp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(ms: u64, seq: u64) -> StreamId {
+        StreamId::new(ms, seq)
+    }
+
+    fn add(s: &mut Stream, i: StreamId, fv: &[&str], lim: NodeLimits) -> Result<StreamId, AddError> {
+        let fv: Vec<&[u8]> = fv.iter().map(|x| x.as_bytes()).collect();
+        s.append(&fv, IdSpec::Explicit(i), 0, lim)
+    }
+
+    fn ids(s: &Stream, rev: bool) -> Vec<StreamId> {
+        s.range(StreamId::MIN, StreamId::MAX, rev).map(|e| e.id).collect()
+    }
+
+    #[test]
+    fn parse_ids_as_redis() {
+        let p = |s: &str| parse_id(s.as_bytes(), 7, false, false).map(|p| p.id);
+        assert_eq!(p("5"), Some(id(5, 7)));
+        assert_eq!(p("5-3"), Some(id(5, 3)));
+        assert_eq!(p("-"), Some(StreamId::MIN));
+        assert_eq!(p("+"), Some(StreamId::MAX));
+        assert_eq!(p("18446744073709551615-18446744073709551615"), Some(StreamId::MAX));
+        assert_eq!(p("18446744073709551616"), None);
+        assert_eq!(p("-1"), None);
+        assert_eq!(p("1--1"), None);
+        assert_eq!(p("abc"), None);
+        assert_eq!(p(""), None);
+        assert_eq!(p("1-"), None);
+        assert_eq!(p("+5"), Some(id(5, 7)));
+        assert_eq!(p(" 5"), Some(id(5, 7)));
+        assert_eq!(p("05"), Some(id(5, 7)));
+        assert_eq!(p("1-*"), None);
+        assert_eq!(parse_id(b"1-*", 0, true, true), Some(ParsedId { id: id(1, 0), seq_given: false }));
+        assert_eq!(parse_id(b"-", 0, true, false), None);
+        assert_eq!(parse_interval_id(b"(5-1", 0), Some((id(5, 1), true)));
+        assert_eq!(parse_interval_id(b"(-", 0), None);
+        assert_eq!(parse_interval_id(b"(", 0), None);
+        assert_eq!(p(&"1".repeat(128)), None);
+    }
+
+    #[test]
+    fn node_layout_matches_redis() {
+        let mut s = Stream::new();
+        add(&mut s, id(5, 1), &["a", "1"], NodeLimits::default()).unwrap();
+        add(&mut s, id(5, 2), &["a", "x"], NodeLimits::default()).unwrap();
+        add(&mut s, id(6, 0), &["b", "2", "c", "3"], NodeLimits::default()).unwrap();
+        let (k, lp) = s.nodes().next().unwrap();
+        assert_eq!(k, id(5, 1));
+        let items: Vec<Vec<u8>> = lp.iter().map(|e| e.to_vec()).collect();
+        // Master: count, deleted, 1 field "a", terminator. Then SAMEFIELDS, +0 ms, +0 seq, the value, lp-count
+        // 1+3; the second entry; the third (other fields, so flags 0) has seq diff 0 - 1 = -1 and lp-count 2+3+2+1.
+        let want: Vec<&str> = vec![
+            "3", "0", "1", "a", "0", "2", "0", "0", "1", "4", "2", "0", "1", "x", "4", "0", "1", "-1", "2", "b", "2",
+            "c", "3", "8",
+        ];
+        let want: Vec<Vec<u8>> = want.iter().map(|s| s.as_bytes().to_vec()).collect();
+        assert_eq!(items, want);
+        assert!(validate_node(lp.as_bytes(), true).is_some());
+        let all: Vec<_> = s.range(StreamId::MIN, StreamId::MAX, false).map(|e| (e.id, e.fields())).collect();
+        assert_eq!(all[2].1, vec![(b"b".to_vec(), b"2".to_vec()), (b"c".to_vec(), b"3".to_vec())]);
+        assert_eq!(all[1].1, vec![(b"a".to_vec(), b"x".to_vec())]);
+    }
+
+    #[test]
+    fn nodes_split_by_entries_and_bytes() {
+        let lim = NodeLimits { max_bytes: 0, max_entries: 3 };
+        let mut s = Stream::new();
+        for i in 1..=10 {
+            add(&mut s, id(i, 0), &["f", "v"], lim).unwrap();
+        }
+        assert_eq!(s.node_count(), 4);
+        let lim = NodeLimits { max_bytes: 60, max_entries: 0 };
+        let mut s = Stream::new();
+        for i in 1..=10 {
+            add(&mut s, id(i, 0), &["field", "value-value"], lim).unwrap();
+        }
+        assert!(s.node_count() > 2);
+        assert!(s.nodes().all(|(_, lp)| lp.bytes() < 60 + 20));
+        assert_eq!(ids(&s, false).len(), 10);
+    }
+
+    #[test]
+    fn append_rules() {
+        let lim = NodeLimits::default();
+        let mut s = Stream::new();
+        assert_eq!(s.append(&[b"a", b"1"], IdSpec::MsAuto(0), 0, lim), Ok(id(0, 1)));
+        assert_eq!(s.append(&[b"a", b"1"], IdSpec::MsAuto(0), 0, lim), Ok(id(0, 2)));
+        assert_eq!(s.append(&[b"a", b"1"], IdSpec::Explicit(id(0, 2)), 0, lim), Err(AddError::IdTooSmall));
+        assert_eq!(s.append(&[b"a", b"1"], IdSpec::Auto, 100, lim), Ok(id(100, 0)));
+        assert_eq!(s.append(&[b"a", b"1"], IdSpec::Auto, 50, lim), Ok(id(100, 1)));
+        s.last_id = id(7, u64::MAX);
+        s.last_id.ms = 100;
+        assert_eq!(s.append(&[b"a", b"1"], IdSpec::MsAuto(100), 0, lim), Err(AddError::IdTooSmall));
+        s.last_id = StreamId::MAX;
+        assert_eq!(s.append(&[b"a", b"1"], IdSpec::Auto, 0, lim), Err(AddError::IdTooSmall));
+    }
+
+    #[test]
+    fn delete_and_trim() {
+        let lim = NodeLimits { max_bytes: 0, max_entries: 2 };
+        let mut s = Stream::new();
+        for i in 1..=6 {
+            add(&mut s, id(i, 0), &["f", "v"], lim).unwrap();
+        }
+        assert_eq!(s.xdel(&[id(1, 0), id(9, 9)]), 1);
+        assert_eq!(s.first_id, id(2, 0));
+        assert_eq!(s.max_deleted_entry_id, id(1, 0));
+        assert_eq!(s.xdel(&[id(2, 0)]), 1);
+        assert_eq!(s.node_count(), 2, "a node without live entries goes");
+        // Approximate: only whole nodes.
+        let t = Trim { strategy: TrimStrategy::MaxLen(1), approx: true, limit: 0 };
+        assert_eq!(s.trim(&t), 2);
+        assert_eq!(ids(&s, false), vec![id(5, 0), id(6, 0)]);
+        let t = Trim { strategy: TrimStrategy::MaxLen(1), approx: false, limit: 0 };
+        assert_eq!(s.trim(&t), 1);
+        assert_eq!(ids(&s, true), vec![id(6, 0)]);
+        assert_eq!(s.first_id, id(6, 0));
+        let t = Trim { strategy: TrimStrategy::MinId(id(7, 0)), approx: false, limit: 0 };
+        assert_eq!(s.trim(&t), 1);
+        assert!(s.is_empty());
+        assert_eq!(s.first_id, StreamId::MIN);
+    }
+
+    #[test]
+    fn rax_node_counts() {
+        let mut s = Stream::new();
+        assert_eq!(s.radix_tree_nodes(), 1);
+        add(&mut s, id(1, 0), &["f", "v"], NodeLimits::default()).unwrap();
+        assert_eq!(s.radix_tree_nodes(), 2);
+        let lim = NodeLimits { max_bytes: 0, max_entries: 1 };
+        add(&mut s, id(1, 1), &["f", "v"], lim).unwrap();
+        // Root (15 common bytes) -> branch -> two leaves.
+        assert_eq!(s.radix_tree_nodes(), 4);
+    }
+
+    #[test]
+    fn corrupt_nodes_are_refused() {
+        let mut s = Stream::new();
+        add(&mut s, id(1, 0), &["f", "v"], NodeLimits::default()).unwrap();
+        let good = s.nodes().next().unwrap().1.clone();
+        // Wrong lp-count.
+        let mut items: Vec<Vec<u8>> = good.iter().map(|e| e.to_vec()).collect();
+        let n = items.len();
+        items[n - 1] = b"9".to_vec();
+        let bad = Listpack::from_items(items.iter().map(|v| v.as_slice()));
+        assert!(validate_node(bad.as_bytes(), true).is_none());
+        assert!(validate_node(bad.as_bytes(), false).is_some());
+        // Count claims more entries than there are.
+        let mut items: Vec<Vec<u8>> = good.iter().map(|e| e.to_vec()).collect();
+        items[0] = b"2".to_vec();
+        let bad = Listpack::from_items(items.iter().map(|v| v.as_slice()));
+        assert!(validate_node(bad.as_bytes(), true).is_none());
+        // Master terminator not zero.
+        let mut items: Vec<Vec<u8>> = good.iter().map(|e| e.to_vec()).collect();
+        items[4] = b"1".to_vec();
+        let bad = Listpack::from_items(items.iter().map(|v| v.as_slice()));
+        assert!(validate_node(bad.as_bytes(), true).is_none());
+        assert!(validate_node(b"garbage", true).is_none());
+        assert!(validate_node(Listpack::new().as_bytes(), true).is_none());
+    }
+
+    mod model {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Add(u64, u64, u8),
+            AddAuto(u8),
+            Del(u64, u64),
+            TrimLen(u64, bool),
+            TrimId(u64, bool),
+            SetId(u64),
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                4 => (0u64..40, 0u64..3, 0u8..4).prop_map(|(m, s, f)| Op::Add(m, s, f)),
+                3 => (0u8..4).prop_map(Op::AddAuto),
+                2 => (0u64..40, 0u64..3).prop_map(|(m, s)| Op::Del(m, s)),
+                1 => (0u64..30, any::<bool>()).prop_map(|(n, a)| Op::TrimLen(n, a)),
+                1 => (0u64..40, any::<bool>()).prop_map(|(n, a)| Op::TrimId(n, a)),
+                1 => (0u64..50).prop_map(Op::SetId),
+            ]
+        }
+
+        fn fields(f: u8, n: u64) -> Vec<Vec<u8>> {
+            match f {
+                0 => vec![b"a".to_vec(), n.to_string().into_bytes()],
+                1 => vec![b"a".to_vec(), b"x".to_vec(), b"b".to_vec(), vec![b'y'; (n % 70) as usize]],
+                2 => vec![b"12".to_vec(), b"-5".to_vec()],
+                _ => vec![b"zz".to_vec(), format!("v{n}").into_bytes()],
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+            #[test]
+            fn stream_matches_btreemap(ops in proptest::collection::vec(op(), 1..120), ent in 0i64..6, bytes in 0usize..3) {
+                let lim = NodeLimits { max_bytes: [0, 80, 4096][bytes], max_entries: ent };
+                let mut s = Stream::new();
+                let mut model: BTreeMap<StreamId, Vec<Vec<u8>>> = BTreeMap::new();
+                let mut last = StreamId::MIN;
+                let mut clock = 0u64;
+                for op in ops {
+                    match op {
+                        Op::Add(ms, seq, f) => {
+                            let i = id(ms, seq);
+                            let fv = fields(f, ms);
+                            let refs: Vec<&[u8]> = fv.iter().map(|v| v.as_slice()).collect();
+                            let r = s.append(&refs, IdSpec::Explicit(i), 0, lim);
+                            if i > last {
+                                prop_assert_eq!(r, Ok(i));
+                                model.insert(i, fv);
+                                last = i;
+                            } else {
+                                prop_assert_eq!(r, Err(AddError::IdTooSmall));
+                            }
+                        }
+                        Op::AddAuto(f) => {
+                            clock += 1;
+                            let fv = fields(f, clock);
+                            let refs: Vec<&[u8]> = fv.iter().map(|v| v.as_slice()).collect();
+                            let i = s.append(&refs, IdSpec::Auto, clock, lim).unwrap();
+                            prop_assert!(i > last);
+                            model.insert(i, fv);
+                            last = i;
+                        }
+                        Op::Del(ms, seq) => {
+                            let i = id(ms, seq);
+                            let n = s.xdel(&[i]);
+                            prop_assert_eq!(n, model.remove(&i).is_some() as u64);
+                        }
+                        Op::TrimLen(n, approx) => {
+                            let removed = s.trim(&Trim { strategy: TrimStrategy::MaxLen(n), approx, limit: 0 });
+                            let expect = (model.len() as u64).saturating_sub(n);
+                            if approx {
+                                prop_assert!(removed <= expect);
+                            } else {
+                                prop_assert_eq!(removed, expect);
+                            }
+                            for _ in 0..removed {
+                                let k = *model.keys().next().unwrap();
+                                model.remove(&k);
+                            }
+                        }
+                        Op::TrimId(ms, approx) => {
+                            let minid = id(ms, 0);
+                            let removed = s.trim(&Trim { strategy: TrimStrategy::MinId(minid), approx, limit: 0 });
+                            let expect = model.range(..minid).count() as u64;
+                            if approx {
+                                prop_assert!(removed <= expect);
+                            } else {
+                                prop_assert_eq!(removed, expect);
+                            }
+                            for _ in 0..removed {
+                                let k = *model.keys().next().unwrap();
+                                prop_assert!(k < minid);
+                                model.remove(&k);
+                            }
+                        }
+                        Op::SetId(ms) => {
+                            let i = id(ms, 0);
+                            if i >= s.last_valid_id() {
+                                s.last_id = i;
+                                last = i;
+                            }
+                        }
+                    }
+                    prop_assert_eq!(s.len(), model.len());
+                    let fwd: Vec<(StreamId, Vec<Vec<u8>>)> = s
+                        .range(StreamId::MIN, StreamId::MAX, false)
+                        .map(|e| (e.id, e.fields().into_iter().flat_map(|(f, v)| [f, v]).collect()))
+                        .collect();
+                    let want: Vec<(StreamId, Vec<Vec<u8>>)> = model.iter().map(|(k, v)| (*k, v.clone())).collect();
+                    prop_assert_eq!(&fwd, &want);
+                    let rev: Vec<StreamId> = s.range(StreamId::MIN, StreamId::MAX, true).map(|e| e.id).collect();
+                    let want_rev: Vec<StreamId> = model.keys().rev().copied().collect();
+                    prop_assert_eq!(rev, want_rev);
+                    // A sub-range both ways.
+                    let (a, b) = (id(10, 0), id(25, 1));
+                    let sub: Vec<StreamId> = s.range(a, b, false).map(|e| e.id).collect();
+                    let want_sub: Vec<StreamId> = model.range(a..=b).map(|(k, _)| *k).collect();
+                    prop_assert_eq!(&sub, &want_sub);
+                    let mut subr: Vec<StreamId> = s.range(a, b, true).map(|e| e.id).collect();
+                    subr.reverse();
+                    prop_assert_eq!(subr, want_sub);
+                    if let Some(first) = model.keys().next() {
+                        prop_assert_eq!(s.first_id, *first);
+                    } else {
+                        prop_assert_eq!(s.first_id, StreamId::MIN);
+                    }
+                    for (_, lp) in s.nodes() {
+                        prop_assert!(validate_node(lp.as_bytes(), true).is_some());
+                    }
+                }
+            }
+        }
+    }
+}
