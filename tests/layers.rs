@@ -336,6 +336,7 @@ const DATA_FAMILIES: &[&str] = &[
     "command/set.rs",
     "command/zset.rs",
     "command/sort.rs",
+    "command/stream.rs",
     "command/shared.rs",
 ];
 

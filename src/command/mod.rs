@@ -168,6 +168,29 @@ impl<'a> Ctx<'a> {
         self.srv.blocking.serving.is_some()
     }
 
+    /// When this call serves this client after it blocked on a key: the key that became ready and the client's
+    /// wait (XREAD re-checks its ids against it).
+    #[inline]
+    pub fn served_wait(&self) -> Option<(&[u8], &crate::blocking::Blocked)> {
+        let key = self.srv.blocking.serving.as_deref()?;
+        Some((key, self.srv.blocking.clients.get(&self.client.id)?))
+    }
+
+    /// The node limits a stream grows with (`stream-node-max-bytes`, `stream-node-max-entries`).
+    #[inline]
+    pub fn stream_limits(&self) -> crate::keyspace::types::stream::NodeLimits {
+        crate::keyspace::types::stream::NodeLimits {
+            max_bytes: self.srv.config.stream_node_max_bytes.max(0) as usize,
+            max_entries: self.srv.config.stream_node_max_entries,
+        }
+    }
+
+    /// The selected database (for reading, as [`Ctx::db_ref`]) together with the reply sink.
+    #[inline]
+    pub fn db_and_reply(&mut self) -> (&Db, &mut Reply) {
+        (&self.srv.dbs[self.client.db], &mut self.client.reply)
+    }
+
     /// Whether what this call propagates goes anywhere (AOF on or replicas attached): lets a handler skip building
     /// a long replacement stream nobody reads.
     #[inline]

@@ -13,14 +13,14 @@
 
 use super::admin::err_subcommand_syntax;
 use super::blocking::block_with;
-use super::shared::{err_unknown_subcommand, reply_help};
+use super::shared::reply_help;
 use super::{flag, Args, Command, Ctx, FindKeys, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
 use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
 use crate::config::notify as nc;
 use crate::keyspace::object::StrRef;
 use crate::keyspace::types::stream::{
-    parse_id, parse_interval_id, AddError, EntryRef, IdSpec, NodeLimits, ParsedId, Stream, StreamId, Trim,
-    TrimStrategy, ENTRIES_READ_INVALID,
+    parse_id, parse_interval_id, AddError, EntryRef, IdSpec, ParsedId, Stream, StreamId, Trim, TrimStrategy,
+    ENTRIES_READ_INVALID,
 };
 use crate::resp::reply::Reply;
 use crate::util::parse_i64;
@@ -148,7 +148,7 @@ pub static COMMANDS: &[Command] = &[
         keys: super::NO_KEYS,
         summary: "A container for stream introspection commands",
         complexity: "Depends on subcommand.",
-        handler: xinfo_container,
+        handler: super::shared::container,
         subcommands: XINFO_SUBCOMMANDS,
         ..STREAM
     },
@@ -192,13 +192,6 @@ const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argu
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shared helpers
-
-fn limits(ctx: &Ctx) -> NodeLimits {
-    NodeLimits {
-        max_bytes: ctx.srv.config.stream_node_max_bytes.max(0) as usize,
-        max_entries: ctx.srv.config.stream_node_max_entries,
-    }
-}
 
 /// `streamGenericParseIDOrReply`.
 fn id_or_reply(r: &mut Reply, arg: &[u8], missing_seq: u64, strict: bool, seq_auto: bool) -> Option<ParsedId> {
@@ -346,7 +339,7 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
         limit as u64
     } else if approx {
         // At most 100 nodes' worth of work per call (C's arithmetic, then the clamps).
-        let l = 100i64.wrapping_mul(ctx.srv.config.stream_node_max_entries);
+        let l = 100i64.wrapping_mul(ctx.stream_limits().max_entries);
         (if l <= 0 { 10_000 } else { l.min(1_000_000) }) as u64
     } else {
         0
@@ -398,7 +391,7 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         ctx.reply().null();
         return;
     }
-    let limits = limits(ctx);
+    let limits = ctx.stream_limits();
     let now = ctx.now_ms().max(0) as u64;
     let Ok((s, r)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
     if s.last_id == StreamId::MAX {
@@ -631,7 +624,7 @@ fn xlen(ctx: &mut Ctx, args: Args) {
 
 /// XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
 fn xread(ctx: &mut Ctx, args: Args) {
-    if ctx.srv.blocking.serving.is_some() && ctx.srv.blocking.clients.contains_key(&ctx.client.id) {
+    if ctx.served_wait().is_some() {
         xread_serve_blocked(ctx, args);
         return;
     }
@@ -722,9 +715,7 @@ fn xread(ctx: &mut Ctx, args: Args) {
         }
     }
     if !served.is_empty() {
-        let Ctx { client, srv } = ctx;
-        let db = &srv.dbs[client.db];
-        let r = &mut client.reply;
+        let (db, r) = ctx.db_and_reply();
         let resp3 = r.is_resp3();
         if resp3 {
             r.map(served.len());
@@ -762,8 +753,8 @@ fn xread(ctx: &mut Ctx, args: Args) {
 /// A blocked XREAD re-run for the one key that changed (`serveClientsBlockedOnStreamKey`): answers with that
 /// stream's entries after the awaited id when its last id passed it, else waits on.
 fn xread_serve_blocked(ctx: &mut Ctx, args: Args) {
-    let Some(key) = ctx.srv.blocking.serving.clone() else { return };
-    let Some(b) = ctx.srv.blocking.clients.get(&ctx.client.id) else { return };
+    let Some((key, b)) = ctx.served_wait() else { return };
+    let key = key.to_vec();
     let (Some(wait), pos) = (b.stream.clone(), b.keys.iter().position(|k| *k == key)) else { return };
     let Some(gt) = pos.and_then(|p| wait.ids.get(p).copied()) else { return };
     let (deadline, keys) = (b.deadline_ms, b.keys.clone());
@@ -795,11 +786,6 @@ fn xread_serve_blocked(ctx: &mut Ctx, args: Args) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // XINFO
-
-fn xinfo_container(ctx: &mut Ctx, args: Args) {
-    let sub = if args.len() > 1 { args.get(1) } else { b"" };
-    err_unknown_subcommand(ctx.reply(), "xinfo", sub);
-}
 
 /// XINFO HELP
 fn xinfo_help(ctx: &mut Ctx, _args: Args) {
