@@ -21,6 +21,7 @@ use ferredis::keyspace::types::hash::Hash;
 use ferredis::keyspace::types::list::List;
 use ferredis::keyspace::types::listpack::Listpack;
 use ferredis::keyspace::types::set::Set;
+use ferredis::keyspace::types::stream::StreamId;
 use ferredis::keyspace::types::zset::ZSet;
 use libfuzzer_sys::fuzz_target;
 
@@ -187,6 +188,12 @@ fn check_value(e: &Entry) {
             }
             z.check_invariants().unwrap_or_else(|m| panic!("{key}: zset: {m}"));
         }
+        Value::Stream(st) => {
+            // An empty stream is a valid key (XADD ... MAXLEN 0, XDEL of every entry, XGROUP CREATE MKSTREAM).
+            let n = st.range(StreamId::MIN, StreamId::MAX, false).count();
+            assert_eq!(n as u64, st.length, "{key}: stream length {} but {n} entries", st.length);
+            assert!(st.groups.values().all(|g| g.check()), "{key}: a consumer group's PELs disagree");
+        }
     }
 }
 
@@ -196,6 +203,7 @@ fn v_len(v: &Value) -> usize {
         Value::Hash(h) => h.len(),
         Value::Set(s) => s.len(),
         Value::ZSet(z) => z.len(),
+        Value::Stream(st) => st.length as usize,
     }
 }
 
@@ -239,6 +247,7 @@ fn check(h: &mut Harness) {
             "hash" => ["listpack", "hashtable"].contains(&enc),
             "set" => ["intset", "hashtable"].contains(&enc),
             "zset" => ["listpack", "skiplist"].contains(&enc),
+            "stream" => enc == "stream",
             _ => false,
         };
         assert!(ok, "type {ty} with encoding {enc}");
