@@ -152,6 +152,120 @@ pub static COMMANDS: &[Command] = &[
         subcommands: XINFO_SUBCOMMANDS,
         ..STREAM
     },
+    Command {
+        name: "xgroup",
+        arity: -2,
+        acl: "slow",
+        keys: super::NO_KEYS,
+        summary: "A container for consumer groups commands",
+        complexity: "Depends on subcommand.",
+        handler: super::shared::container,
+        subcommands: XGROUP_SUBCOMMANDS,
+        ..STREAM
+    },
+    Command {
+        name: "xack",
+        arity: -4,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write stream fast",
+        summary: "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.",
+        complexity: "O(1) for each message ID processed.",
+        syntax: "key group id{ID} [id{ID} ...]",
+        handler: xack,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        ..STREAM
+    },
+    Command {
+        name: "xpending",
+        arity: -3,
+        flags: flag::READONLY,
+        acl: "read stream slow",
+        summary: "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.",
+        complexity: "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.",
+        syntax: "key group [[IDLE min-idle-time{:integer}]{@6.2.0} start{:string} end{:string} count [consumer]]{filters}",
+        handler: xpending,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        tips: "nondeterministic_output",
+        history: &[("6.2.0", "Added the `IDLE` option and exclusive range intervals.")],
+        ..STREAM
+    },
+];
+
+static XGROUP_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "help",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE,
+        acl: "stream slow",
+        keys: super::NO_KEYS,
+        summary: "Show helpful text about the different subcommands",
+        handler: xgroup_help,
+        ..STREAM
+    },
+    Command {
+        name: "create",
+        arity: -5,
+        flags: flag::WRITE | flag::DENYOOM,
+        acl: "write stream slow",
+        keys: KEY_AT_2,
+        summary: "Create a consumer group.",
+        syntax: "key groupname <id{ID} | ${new_id}>{id} [MKSTREAM] [ENTRIESREAD entries_read{:integer}]",
+        handler: xgroup_create,
+        key_specs: &[KeySpecDef::at(2, "RW insert")],
+        history: &[("7.0.0", "Added the `entries_read` named argument.")],
+        ..STREAM
+    },
+    Command {
+        name: "setid",
+        arity: -5,
+        flags: flag::WRITE,
+        acl: "write stream slow",
+        keys: KEY_AT_2,
+        summary: "Set a consumer group to an arbitrary last delivered ID value.",
+        syntax: "key groupname <id{ID} | ${new_id}>{id} [ENTRIESREAD entries_read{:integer}]",
+        handler: xgroup_setid,
+        key_specs: &[KeySpecDef::at(2, "RW update")],
+        history: &[("7.0.0", "Added the optional `entries_read` argument.")],
+        ..STREAM
+    },
+    Command {
+        name: "destroy",
+        arity: 4,
+        flags: flag::WRITE,
+        acl: "write stream slow",
+        keys: KEY_AT_2,
+        summary: "Destroy a consumer group.",
+        complexity: "O(N) where N is the number of entries in the group's pending entries list (PEL).",
+        syntax: "key groupname",
+        handler: xgroup_destroy,
+        key_specs: &[KeySpecDef::at(2, "RW delete")],
+        ..STREAM
+    },
+    Command {
+        name: "createconsumer",
+        arity: 5,
+        flags: flag::WRITE | flag::DENYOOM,
+        acl: "write stream slow",
+        keys: KEY_AT_2,
+        summary: "Create a consumer in a consumer group.",
+        syntax: "key groupname consumername",
+        since: "6.2.0",
+        handler: xgroup_createconsumer,
+        key_specs: &[KeySpecDef::at(2, "RW insert")],
+        ..STREAM
+    },
+    Command {
+        name: "delconsumer",
+        arity: 5,
+        flags: flag::WRITE,
+        acl: "write stream slow",
+        keys: KEY_AT_2,
+        summary: "Delete a consumer from a consumer group.",
+        syntax: "key groupname consumername",
+        handler: xgroup_delconsumer,
+        key_specs: &[KeySpecDef::at(2, "RW delete")],
+        ..STREAM
+    },
 ];
 
 static XINFO_SUBCOMMANDS: &[Command] = &[
@@ -182,6 +296,32 @@ static XINFO_SUBCOMMANDS: &[Command] = &[
                 "Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, `entries-read` and `lag` fields",
             ),
         ],
+        ..STREAM
+    },
+    Command {
+        name: "groups",
+        arity: 3,
+        flags: flag::READONLY,
+        acl: "read stream slow",
+        keys: KEY_AT_2,
+        summary: "List the consumer groups of a stream",
+        syntax: "key",
+        handler: xinfo_groups,
+        key_specs: &[KeySpecDef::at(2, "RO access")],
+        history: &[("7.0.0", "Added the `entries-read` and `lag` fields")],
+        ..STREAM
+    },
+    Command {
+        name: "consumers",
+        arity: 4,
+        flags: flag::READONLY,
+        acl: "read stream slow",
+        keys: KEY_AT_2,
+        summary: "List the consumers in a consumer group",
+        syntax: "key groupname",
+        handler: xinfo_consumers,
+        key_specs: &[KeySpecDef::at(2, "RO access")],
+        tips: "nondeterministic_output",
         ..STREAM
     },
 ];
@@ -915,5 +1055,404 @@ fn xinfo_stream(ctx: &mut Ctx, args: Args) {
                 r.int(p.map_or(0, |p| p.delivery_count as i64));
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Consumer groups: XGROUP, XINFO GROUPS / CONSUMERS, XACK, XPENDING
+
+fn err_nogroup_for_key(r: &mut Reply, key: &[u8], group: &[u8]) {
+    r.error(&format!(
+        "NOGROUP No such consumer group '{}' for key name '{}'",
+        String::from_utf8_lossy(group),
+        String::from_utf8_lossy(key)
+    ));
+}
+
+/// XGROUP HELP
+fn xgroup_help(ctx: &mut Ctx, _args: Args) {
+    reply_help(
+        ctx.reply(),
+        "xgroup",
+        &[
+            "CREATE <key> <groupname> <id|$> [option]",
+            "    Create a new consumer group. Options are:",
+            "    * MKSTREAM",
+            "      Create the empty stream if it does not exist.",
+            "    * ENTRIESREAD entries_read",
+            "      Set the group's entries_read counter (internal use).",
+            "CREATECONSUMER <key> <groupname> <consumer>",
+            "    Create a new consumer in the specified group.",
+            "DELCONSUMER <key> <groupname> <consumer>",
+            "    Remove the specified consumer.",
+            "DESTROY <key> <groupname>",
+            "    Remove the specified group.",
+            "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+            "    Set the current group ID and entries_read counter.",
+        ],
+    );
+}
+
+/// The checks every XGROUP subcommand but HELP makes first, in `xgroupCommand`'s order: the options of CREATE
+/// and SETID, the key's type, the key's existence (unless MKSTREAM) and, but for CREATE and DESTROY, the group's.
+/// Returns (mkstream, entries_read, whether the key exists), or None after replying an error.
+fn xgroup_prelude(ctx: &mut Ctx, args: Args, create: bool, setid: bool) -> Option<(bool, i64, bool)> {
+    let mut mkstream = false;
+    let mut entries_read = ENTRIES_READ_INVALID;
+    let mut i = 5;
+    while i < args.len() {
+        if create && args.is(i, "mkstream") {
+            mkstream = true;
+            i += 1;
+        } else if (create || setid) && args.is(i, "entriesread") && i + 1 < args.len() {
+            let Some(n) = parse_i64(args.get(i + 1)) else {
+                ctx.reply().err_not_int();
+                return None;
+            };
+            if n < 0 && n != ENTRIES_READ_INVALID {
+                ctx.reply().error("ERR value for ENTRIESREAD must be positive or -1");
+                return None;
+            }
+            entries_read = n;
+            i += 2;
+        } else {
+            err_subcommand_syntax(ctx.reply(), "xgroup", args.get(1));
+            return None;
+        }
+    }
+    let (key, group) = (args.get(2), args.get(3));
+    let (s, r) = ctx.write_typed::<Stream>(key).ok()?;
+    let exists = s.is_some();
+    if !mkstream {
+        let Some(s) = s else {
+            r.error("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
+            return None;
+        };
+        if !create && !args.is(1, "destroy") && !s.groups.contains_key(group) {
+            err_nogroup_for_key(r, key, group);
+            return None;
+        }
+    }
+    Some((mkstream, entries_read, exists))
+}
+
+/// XGROUP CREATE key group <id | $> [MKSTREAM] [ENTRIESREAD entries-read]
+fn xgroup_create(ctx: &mut Ctx, args: Args) {
+    let Some((_, entries_read, exists)) = xgroup_prelude(ctx, args, true, false) else { return };
+    if args.len() > 8 {
+        err_subcommand_syntax(ctx.reply(), "xgroup", args.get(1));
+        return;
+    }
+    let (key, group) = (args.get(2), args.get(3));
+    let id = if args.get(4) == b"$" {
+        match ctx.write_typed::<Stream>(key) {
+            Ok((Some(s), _)) => s.last_id,
+            _ => StreamId::MIN,
+        }
+    } else {
+        let Some(p) = id_or_reply(ctx.reply(), args.get(4), 0, true, false) else { return };
+        p.id
+    };
+    let Ok((s, r)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
+    let created = !s.groups.contains_key(group);
+    if created {
+        s.groups.insert(group.to_vec(), crate::keyspace::types::stream::ConsumerGroup::new(id, entries_read));
+        r.ok();
+    } else {
+        r.error("BUSYGROUP Consumer Group name already exists");
+    }
+    if !exists {
+        // MKSTREAM made the key: signalled as Redis's `signalModifiedKey`, the change counted below.
+        let db = ctx.client.db;
+        ctx.key_changed(db, key, 0);
+    }
+    if created {
+        ctx.count_changes(1);
+        ctx.notify(nc::STREAM, "xgroup-create", key);
+    }
+}
+
+/// XGROUP SETID key group <id | $> [ENTRIESREAD entries-read]
+fn xgroup_setid(ctx: &mut Ctx, args: Args) {
+    let Some((_, entries_read, _)) = xgroup_prelude(ctx, args, false, true) else { return };
+    if args.len() != 5 && args.len() != 7 {
+        err_subcommand_syntax(ctx.reply(), "xgroup", args.get(1));
+        return;
+    }
+    let (key, group) = (args.get(2), args.get(3));
+    let Ok((Some(s), r)) = ctx.write_typed::<Stream>(key) else { return };
+    let id = if args.get(4) == b"$" {
+        s.last_id
+    } else {
+        let Some(p) = id_or_reply(r, args.get(4), 0, false, false) else { return };
+        p.id
+    };
+    let Some(g) = s.groups.get_mut(group) else { return };
+    g.last_id = id;
+    g.entries_read = entries_read;
+    r.ok();
+    ctx.count_changes(1);
+    ctx.notify(nc::STREAM, "xgroup-setid", key);
+}
+
+/// XGROUP DESTROY key group
+fn xgroup_destroy(ctx: &mut Ctx, args: Args) {
+    if xgroup_prelude(ctx, args, false, false).is_none() {
+        return;
+    }
+    let (key, group) = (args.get(2), args.get(3));
+    let Ok((Some(s), r)) = ctx.write_typed::<Stream>(key) else { return };
+    if s.groups.remove(group).is_none() {
+        r.int(0);
+        return;
+    }
+    r.int(1);
+    ctx.count_changes(1);
+    ctx.notify(nc::STREAM, "xgroup-destroy", key);
+}
+
+/// XGROUP CREATECONSUMER key group consumer
+fn xgroup_createconsumer(ctx: &mut Ctx, args: Args) {
+    if xgroup_prelude(ctx, args, false, false).is_none() {
+        return;
+    }
+    let (key, group, name) = (args.get(2), args.get(3), args.get(4));
+    let now = ctx.now_ms();
+    let Ok((Some(s), r)) = ctx.write_typed::<Stream>(key) else { return };
+    let Some(g) = s.groups.get_mut(group) else { return };
+    if g.consumers.contains_key(name) {
+        r.int(0);
+        return;
+    }
+    g.consumers
+        .insert(name.to_vec(), crate::keyspace::types::stream::Consumer { seen_time: now, ..Default::default() });
+    r.int(1);
+    ctx.count_changes(1);
+    ctx.notify(nc::STREAM, "xgroup-createconsumer", key);
+}
+
+/// XGROUP DELCONSUMER key group consumer
+fn xgroup_delconsumer(ctx: &mut Ctx, args: Args) {
+    if xgroup_prelude(ctx, args, false, false).is_none() {
+        return;
+    }
+    let (key, group, name) = (args.get(2), args.get(3), args.get(4));
+    let Ok((Some(s), r)) = ctx.write_typed::<Stream>(key) else { return };
+    let Some(g) = s.groups.get_mut(group) else { return };
+    let Some(c) = g.consumers.remove(name) else {
+        r.int(0);
+        return;
+    };
+    for id in &c.pel {
+        g.pel.remove(id);
+    }
+    r.int(c.pel.len() as i64);
+    ctx.count_changes(1);
+    ctx.notify(nc::STREAM, "xgroup-delconsumer", key);
+}
+
+/// XINFO GROUPS key
+fn xinfo_groups(ctx: &mut Ctx, args: Args) {
+    let Ok((s, r)) = ctx.read_typed::<Stream>(args.get(2)) else { return };
+    let Some(s) = s else {
+        r.err_no_such_key();
+        return;
+    };
+    r.array(s.groups.len());
+    for (name, g) in &s.groups {
+        r.map(6);
+        r.bulk(b"name");
+        r.bulk(name);
+        r.bulk(b"consumers");
+        r.int(g.consumers.len() as i64);
+        r.bulk(b"pending");
+        r.int(g.pel.len() as i64);
+        r.bulk(b"last-delivered-id");
+        reply_id(r, g.last_id);
+        r.bulk(b"entries-read");
+        if g.entries_read != ENTRIES_READ_INVALID {
+            r.int(g.entries_read);
+        } else {
+            r.null();
+        }
+        r.bulk(b"lag");
+        match s.group_lag(g) {
+            Some(n) => r.int(n),
+            None => r.null(),
+        }
+    }
+}
+
+/// XINFO CONSUMERS key group
+fn xinfo_consumers(ctx: &mut Ctx, args: Args) {
+    let (key, group) = (args.get(2), args.get(3));
+    let now = ctx.now_ms();
+    let Ok((s, r)) = ctx.read_typed::<Stream>(key) else { return };
+    let Some(s) = s else {
+        r.err_no_such_key();
+        return;
+    };
+    let Some(g) = s.groups.get(group) else {
+        err_nogroup_for_key(r, key, group);
+        return;
+    };
+    r.array(g.consumers.len());
+    for (name, c) in &g.consumers {
+        r.map(3);
+        r.bulk(b"name");
+        r.bulk(name);
+        r.bulk(b"pending");
+        r.int(c.pel.len() as i64);
+        r.bulk(b"idle");
+        r.int(now.saturating_sub(c.seen_time).max(0));
+    }
+}
+
+/// XACK key group id [id ...]
+fn xack(ctx: &mut Ctx, args: Args) {
+    let (key, group) = (args.get(1), args.get(2));
+    let Ok((s, r)) = ctx.write_typed::<Stream>(key) else { return };
+    let Some(g) = s.and_then(|s| s.groups.get_mut(group)) else {
+        r.int(0);
+        return;
+    };
+    let mut ids = Vec::with_capacity(args.len() - 3);
+    for a in args.iter().skip(3) {
+        let Some(p) = id_or_reply(r, a, 0, true, false) else { return };
+        ids.push(p.id);
+    }
+    let mut acked = 0u64;
+    for id in ids {
+        if let Some(p) = g.pel.remove(&id) {
+            if let Some(c) = g.consumers.get_mut(&p.consumer) {
+                c.pel.remove(&id);
+            }
+            acked += 1;
+        }
+    }
+    r.int(acked as i64);
+    ctx.count_changes(acked);
+}
+
+/// XPENDING key group [[IDLE min-idle-time] start end count [consumer]]
+fn xpending(ctx: &mut Ctx, args: Args) {
+    let argc = args.len();
+    let justinfo = argc == 3;
+    if argc != 3 && !(6..=9).contains(&argc) {
+        ctx.reply().err_syntax();
+        return;
+    }
+    let (mut start, mut end) = (StreamId::MIN, StreamId::MAX);
+    let mut count: i64 = 0;
+    let mut minidle: i64 = 0;
+    let mut consumer: Option<&[u8]> = None;
+    if argc >= 6 {
+        let mut si = 3;
+        if args.is(3, "idle") {
+            let Some(n) = parse_i64(args.get(4)) else {
+                ctx.reply().err_not_int();
+                return;
+            };
+            minidle = n;
+            if argc < 8 {
+                ctx.reply().err_syntax();
+                return;
+            }
+            si += 2;
+        }
+        let Some(n) = parse_i64(args.get(si + 2)) else {
+            ctx.reply().err_not_int();
+            return;
+        };
+        count = n.max(0);
+        let Some((s, ex)) = parse_interval_id(args.get(si), 0) else {
+            ctx.reply().error(INVALID_ID);
+            return;
+        };
+        start = s;
+        if ex {
+            let Some(s) = start.incr() else {
+                ctx.reply().error("ERR invalid start ID for the interval");
+                return;
+            };
+            start = s;
+        }
+        let Some((e, ex)) = parse_interval_id(args.get(si + 1), u64::MAX) else {
+            ctx.reply().error(INVALID_ID);
+            return;
+        };
+        end = e;
+        if ex {
+            let Some(e) = end.decr() else {
+                ctx.reply().error("ERR invalid end ID for the interval");
+                return;
+            };
+            end = e;
+        }
+        if si + 3 < argc {
+            consumer = Some(args.get(si + 3));
+        }
+    }
+    let (key, group) = (args.get(1), args.get(2));
+    let now = ctx.now_ms();
+    let Ok((s, r)) = ctx.read_typed::<Stream>(key) else { return };
+    let Some(g) = s.and_then(|s| s.groups.get(group)) else {
+        r.error(&format!(
+            "NOGROUP No such key '{}' or consumer group '{}'",
+            String::from_utf8_lossy(key),
+            String::from_utf8_lossy(group)
+        ));
+        return;
+    };
+    if justinfo {
+        r.array(4);
+        r.int(g.pel.len() as i64);
+        let (Some((first, _)), Some((last, _))) = (g.pel.first_key_value(), g.pel.last_key_value()) else {
+            r.null();
+            r.null();
+            r.null_array();
+            return;
+        };
+        reply_id(r, *first);
+        reply_id(r, *last);
+        let owners: Vec<_> = g.consumers.iter().filter(|(_, c)| !c.pel.is_empty()).collect();
+        r.array(owners.len());
+        for (name, c) in owners {
+            r.array(2);
+            r.bulk(name);
+            r.bulk_int(c.pel.len() as i64);
+        }
+        return;
+    }
+    let ids: Box<dyn Iterator<Item = &StreamId>> = match consumer {
+        Some(name) => match g.consumers.get(name) {
+            Some(c) => Box::new(c.pel.range(start..)),
+            None => {
+                r.array(0);
+                return;
+            }
+        },
+        None => Box::new(g.pel.range(start..).map(|(id, _)| id)),
+    };
+    let mut out = Vec::new();
+    if count > 0 {
+        for id in ids.take_while(|id| **id <= end) {
+            let Some(p) = g.pel.get(id) else { continue };
+            if minidle != 0 && now.wrapping_sub(p.delivery_time) < minidle {
+                continue;
+            }
+            out.push((*id, p));
+            if out.len() as i64 == count {
+                break;
+            }
+        }
+    }
+    r.array(out.len());
+    for (id, p) in out {
+        r.array(4);
+        reply_id(r, id);
+        r.bulk(&p.consumer);
+        r.int(now.wrapping_sub(p.delivery_time).max(0));
+        r.int(p.delivery_count as i64);
     }
 }

