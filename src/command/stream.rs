@@ -142,6 +142,24 @@ pub static COMMANDS: &[Command] = &[
         ..STREAM
     },
     Command {
+        name: "xreadgroup",
+        arity: -7,
+        flags: flag::WRITE | flag::BLOCKING,
+        acl: "write stream slow blocking",
+        keys: super::NO_KEYS,
+        summary: "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
+        complexity: "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
+        syntax: "<GROUP group consumer>{group_consumer} [COUNT count] [BLOCK milliseconds] [NOACK] <STREAMS key [key ...] id{ID} [id{ID} ...]>",
+        handler: xread,
+        key_specs: &[KeySpecDef::keyword(
+            "STREAMS",
+            4,
+            FindKeys::Range { lastkey: -1, keystep: 1, limit: 2 },
+            "RO access",
+        )],
+        ..STREAM
+    },
+    Command {
         name: "xinfo",
         arity: -2,
         acl: "slow",
@@ -764,11 +782,19 @@ fn xlen(ctx: &mut Ctx, args: Args) {
 
 /// XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
 fn xread(ctx: &mut Ctx, args: Args) {
+    // XREAD and XREADGROUP share this handler, told apart as Redis does (by the name's length).
+    let xreadgroup = args.get(0).len() == 10;
     if ctx.served_wait().is_some() {
-        xread_serve_blocked(ctx, args);
+        if xreadgroup {
+            xreadgroup_serve_blocked(ctx, args);
+        } else {
+            xread_serve_blocked(ctx, args);
+        }
         return;
     }
     let argc = args.len();
+    let mut group: Option<(&[u8], &[u8])> = None;
+    let mut noack = false;
     let mut timeout: i64 = -1;
     let mut count: i64 = 0;
     let mut streams_arg = 0;
@@ -807,11 +833,18 @@ fn xread(ctx: &mut Ctx, args: Args) {
             }
             break;
         } else if args.is(i, "group") && more >= 2 {
-            ctx.reply().error("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
-            return;
+            if !xreadgroup {
+                ctx.reply().error("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
+                return;
+            }
+            group = Some((args.get(i + 1), args.get(i + 2)));
+            i += 2;
         } else if args.is(i, "noack") {
-            ctx.reply().error("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
-            return;
+            if !xreadgroup {
+                ctx.reply().error("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
+                return;
+            }
+            noack = true;
         } else {
             ctx.reply().err_syntax();
             return;
@@ -822,6 +855,10 @@ fn xread(ctx: &mut Ctx, args: Args) {
         ctx.reply().err_syntax();
         return;
     }
+    if xreadgroup && group.is_none() {
+        ctx.reply().error("ERR Missing GROUP option for XREADGROUP");
+        return;
+    }
     let n = (argc - streams_arg) / 2;
     let mut ids = Vec::with_capacity(n);
     for k in 0..n {
@@ -829,13 +866,33 @@ fn xread(ctx: &mut Ctx, args: Args) {
         let id_arg = args.get(streams_arg + n + k);
         let last = match ctx.read_typed::<Stream>(key) {
             Err(_) => return,
-            Ok((s, _)) => s.map(|s| s.last_id),
+            Ok((s, r)) => {
+                if let Some((gname, _)) = group {
+                    if !s.as_ref().is_some_and(|s| s.groups.contains_key(gname)) {
+                        r.error(&format!(
+                            "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
+                            String::from_utf8_lossy(key),
+                            String::from_utf8_lossy(gname)
+                        ));
+                        return;
+                    }
+                }
+                s.map(|s| s.last_id)
+            }
         };
         if id_arg == b"$" {
+            if xreadgroup {
+                ctx.reply().error("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.");
+                return;
+            }
             ids.push(last.unwrap_or(StreamId::MIN));
             continue;
         }
         if id_arg == b">" {
+            if xreadgroup {
+                ids.push(StreamId::MAX);
+                continue;
+            }
             ctx.reply().error(
                 "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
             );
@@ -843,6 +900,11 @@ fn xread(ctx: &mut Ctx, args: Args) {
         }
         let Some(p) = id_or_reply(ctx.reply(), id_arg, 0, true, false) else { return };
         ids.push(p.id);
+    }
+    if let Some((gname, cname)) = group {
+        let keys: Vec<&[u8]> = (0..n).map(|k| args.get(streams_arg + k)).collect();
+        xreadgroup_now(ctx, args, &keys, &ids, gname, cname, noack, count, timeout);
+        return;
     }
     // Which streams have something after their id (each key looked up again, as Redis does).
     let mut served = Vec::new();
@@ -1455,4 +1517,292 @@ fn xpending(ctx: &mut Ctx, args: Args) {
         r.int(now.wrapping_sub(p.delivery_time).max(0));
         r.int(p.delivery_count as i64);
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// XREADGROUP
+
+/// XREADGROUP served at once (the part of `xreadCommand` after the ids are resolved): each stream with its
+/// consumer's history (an id given) or with entries past the group's last delivered id (`>`); blocks when none
+/// could be served and BLOCK was given. Propagated as Redis does: the command itself never, its effects as
+/// `XCLAIM ... LASTID` per delivered entry, `XGROUP SETID` after a NOACK read, `XGROUP CREATECONSUMER` for a
+/// consumer a NOACK read created.
+#[allow(clippy::too_many_arguments)]
+fn xreadgroup_now(
+    ctx: &mut Ctx,
+    args: Args,
+    keys: &[&[u8]],
+    ids: &[StreamId],
+    gname: &[u8],
+    cname: &[u8],
+    noack: bool,
+    count: i64,
+    timeout: i64,
+) {
+    let now = ctx.now_ms();
+    let resp3 = ctx.reply().is_resp3();
+    let mut body = Reply::new();
+    if resp3 {
+        body.proto = crate::resp::reply::Proto::Resp3;
+    }
+    let mut effects = GroupEffects::default();
+    let mut served = 0;
+    for (k, &key) in keys.iter().enumerate() {
+        let Ok((Some(s), _)) = ctx.read_typed::<Stream>(key) else { continue };
+        let Some(g) = s.groups.get(gname) else { continue };
+        let history = ids[k] != StreamId::MAX;
+        let gt = if history {
+            ids[k]
+        } else if s.length > 0 && s.last_valid_id() > g.last_id {
+            g.last_id
+        } else {
+            continue;
+        };
+        served += 1;
+        if !resp3 {
+            body.array(2);
+        }
+        body.bulk(key);
+        let start = gt.incr().unwrap_or(StreamId::MAX);
+        serve_group(&mut body, s, key, gname, cname, start, count.max(0) as usize, noack, history, now, &mut effects);
+        effects.changes += 1;
+    }
+    if served > 0 {
+        let r = ctx.reply();
+        if resp3 {
+            r.map(served);
+        } else {
+            r.array(served);
+        }
+        r.raw_bytes(body.pending());
+    } else if timeout != -1 {
+        let wait =
+            StreamWait { ids: ids.to_vec(), count: if count > 0 { count as usize } else { BLOCKED_DEFAULT_COUNT } };
+        block_with(ctx, args, keys, timeout, BlockKind::StreamGroup, TimeoutReply::NullArray, Some(wait));
+    } else {
+        ctx.reply().null_array();
+    }
+    effects.apply(ctx);
+}
+
+/// A blocked XREADGROUP re-run for the one key that changed (`serveClientsBlockedOnStreamKey` and
+/// `unblockDeletedStreamReadgroupClients`): the key gone or of another type and the group destroyed are errors;
+/// entries past the group's last delivered id are served; else it waits on.
+fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
+    let Some((key, b)) = ctx.served_wait() else { return };
+    let key = key.to_vec();
+    let Some(wait) = b.stream.clone() else { return };
+    let (deadline, keys) = (b.deadline_ms, b.keys.clone());
+    let (mut gname, mut cname, mut noack) = (&b""[..], &b""[..], false);
+    let mut i = 1;
+    while i < args.len() {
+        if args.is(i, "streams") {
+            break;
+        } else if args.is(i, "group") && i + 2 < args.len() {
+            (gname, cname) = (args.get(i + 1), args.get(i + 2));
+            i += 2;
+        } else if args.is(i, "noack") {
+            noack = true;
+        } else if args.is(i, "block") || args.is(i, "count") {
+            i += 1;
+        }
+        i += 1;
+    }
+    let now = ctx.now_ms();
+    let mut effects = GroupEffects::default();
+    {
+        let (s, _, r) = ctx.typed_with_rng::<Stream>(&key);
+        let Some(s) = s else {
+            r.error("UNBLOCKED the stream key no longer exists");
+            return;
+        };
+        let Some(g) = s.groups.get(gname) else {
+            r.error("NOGROUP the consumer group this client was blocked on no longer exists");
+            return;
+        };
+        let gt = g.last_id;
+        if s.last_id > gt {
+            if r.is_resp3() {
+                r.map(1);
+            } else {
+                r.array(1);
+                r.array(2);
+            }
+            r.bulk(&key);
+            let start = gt.incr().unwrap_or(StreamId::MAX);
+            serve_group(r, s, &key, gname, cname, start, wait.count, noack, false, now, &mut effects);
+        } else {
+            let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
+            block_with(ctx, args, &keys, deadline, BlockKind::StreamGroup, TimeoutReply::NullArray, Some(wait));
+            return;
+        }
+    }
+    effects.apply(ctx);
+}
+
+/// What serving a group did besides replying: changes to count, consumers created (keyspace events) and the
+/// commands to propagate, applied once the stream is no longer borrowed.
+#[derive(Default)]
+struct GroupEffects {
+    changes: u64,
+    created: Vec<Vec<u8>>,
+    propagate: Vec<Vec<Vec<u8>>>,
+}
+
+impl GroupEffects {
+    fn apply(self, ctx: &mut Ctx) {
+        ctx.prevent_propagation();
+        ctx.count_changes(self.changes);
+        for key in &self.created {
+            ctx.notify(nc::STREAM, "xgroup-createconsumer", key);
+        }
+        for argv in &self.propagate {
+            ctx.also_propagate(argv);
+        }
+    }
+}
+
+/// The consumer `cname` of group `gname`, looked up (its seen time refreshed) or created (`streamLookupConsumer`
+/// + `streamCreateConsumer`); a creation is counted and notified.
+fn consumer_seen(s: &mut Stream, key: &[u8], gname: &[u8], cname: &[u8], now: i64, fx: &mut GroupEffects) -> bool {
+    let Some(g) = s.groups.get_mut(gname) else { return false };
+    if let Some(c) = g.consumers.get_mut(cname) {
+        c.seen_time = now;
+        return false;
+    }
+    g.consumers
+        .insert(cname.to_vec(), crate::keyspace::types::stream::Consumer { seen_time: now, ..Default::default() });
+    fx.changes += 1;
+    fx.created.push(key.to_vec());
+    true
+}
+
+fn xclaim_argv(
+    key: &[u8],
+    gname: &[u8],
+    id: StreamId,
+    p: &crate::keyspace::types::stream::PendingEntry,
+    last: StreamId,
+) -> Vec<Vec<u8>> {
+    vec![
+        b"XCLAIM".to_vec(),
+        key.to_vec(),
+        gname.to_vec(),
+        p.consumer.clone(),
+        b"0".to_vec(),
+        id.to_bytes(),
+        b"TIME".to_vec(),
+        p.delivery_time.to_string().into_bytes(),
+        b"RETRYCOUNT".to_vec(),
+        p.delivery_count.to_string().into_bytes(),
+        b"FORCE".to_vec(),
+        b"JUSTID".to_vec(),
+        b"LASTID".to_vec(),
+        last.to_bytes(),
+    ]
+}
+
+/// One stream's part of an XREADGROUP reply (`streamReplyWithRange` with a group, or
+/// `streamReplyWithRangeFromConsumerPEL` for history): the entries array, with the group and PELs updated.
+#[allow(clippy::too_many_arguments)]
+fn serve_group(
+    r: &mut Reply,
+    s: &mut Stream,
+    key: &[u8],
+    gname: &[u8],
+    cname: &[u8],
+    start: StreamId,
+    count: usize,
+    noack: bool,
+    history: bool,
+    now: i64,
+    fx: &mut GroupEffects,
+) {
+    if consumer_seen(s, key, gname, cname, now, fx) && noack {
+        fx.propagate.push(vec![
+            b"XGROUP".to_vec(),
+            b"CREATECONSUMER".to_vec(),
+            key.to_vec(),
+            gname.to_vec(),
+            cname.to_vec(),
+        ]);
+    }
+    let take = if count == 0 { usize::MAX } else { count };
+    let Some(mut g) = s.groups.remove(gname) else { return };
+    if history {
+        let ids: Vec<StreamId> =
+            g.consumers.get(cname).map(|c| c.pel.range(start..).take(take).copied().collect()).unwrap_or_default();
+        r.array(ids.len());
+        for id in ids {
+            match s.range(id, id, false).next() {
+                Some(e) => {
+                    reply_entry(r, &e);
+                    if let Some(p) = g.pel.get_mut(&id) {
+                        p.delivery_time = now;
+                        p.delivery_count += 1;
+                    }
+                }
+                None => {
+                    r.array(2);
+                    reply_id(r, id);
+                    r.null_array();
+                }
+            }
+        }
+        s.groups.insert(gname.to_vec(), g);
+        return;
+    }
+    let ids: Vec<StreamId> = {
+        let entries: Vec<EntryRef<'_>> = s.range(start, StreamId::MAX, false).take(take).collect();
+        r.array(entries.len());
+        for e in &entries {
+            reply_entry(r, e);
+        }
+        entries.iter().map(|e| e.id).collect()
+    };
+    let mut propagate_last_id = false;
+    for id in ids {
+        if id > g.last_id {
+            if g.entries_read != ENTRIES_READ_INVALID && !s.range_has_tombstones(Some(id), None) {
+                g.entries_read += 1;
+            } else if s.entries_added != 0 {
+                g.entries_read = s.estimate_distance(id);
+            }
+            g.last_id = id;
+            if noack {
+                propagate_last_id = true;
+            }
+        }
+        if noack {
+            continue;
+        }
+        if let Some(p) = g.pel.get(&id) {
+            let old = p.consumer.clone();
+            if let Some(c) = g.consumers.get_mut(&old) {
+                c.pel.remove(&id);
+            }
+        }
+        let p = crate::keyspace::types::stream::PendingEntry {
+            delivery_time: now,
+            delivery_count: 1,
+            consumer: cname.to_vec(),
+        };
+        fx.propagate.push(xclaim_argv(key, gname, id, &p, g.last_id));
+        g.pel.insert(id, p);
+        if let Some(c) = g.consumers.get_mut(cname) {
+            c.pel.insert(id);
+        }
+    }
+    if propagate_last_id {
+        fx.propagate.push(vec![
+            b"XGROUP".to_vec(),
+            b"SETID".to_vec(),
+            key.to_vec(),
+            gname.to_vec(),
+            g.last_id.to_bytes(),
+            b"ENTRIESREAD".to_vec(),
+            g.entries_read.to_string().into_bytes(),
+        ]);
+    }
+    s.groups.insert(gname.to_vec(), g);
 }
