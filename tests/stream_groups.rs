@@ -384,3 +384,159 @@ fn propagation_matches_redis() {
     let r = run(Kind::Redis);
     assert_eq!(f.replace("\r\n", " "), r.replace("\r\n", " "));
 }
+
+/// Replaces 13-digit unix times in ms (XCLAIM's TIME in the AOF) with `<ts>`.
+fn mask_times(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        let run = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if run == 13 && (i == 0 || !b[i - 1].is_ascii_digit()) {
+            out.push_str("<ts>");
+            i += run;
+        } else if run > 0 {
+            out.push_str(&s[i..i + run]);
+            i += run;
+        } else {
+            out.push(b[i] as char);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// What each server appends to its AOF for XREADGROUP: XCLAIM ... LASTID per delivered entry, XGROUP SETID after
+/// NOACK reads, XGROUP CREATECONSUMER for a consumer a NOACK read made, nothing for history reads.
+#[test]
+fn xreadgroup_propagation_matches_redis() {
+    if !have_redis() {
+        return;
+    }
+    let script = [
+        "XADD s 1-1 a 1",
+        "XADD s 2-1 a 2",
+        "XADD s 3-1 a 3",
+        "XGROUP CREATE s g 0",
+        "XREADGROUP GROUP g alice COUNT 2 STREAMS s >",
+        "XREADGROUP GROUP g alice STREAMS s 0",
+        "XREADGROUP GROUP g bob STREAMS s 0",
+        "XREADGROUP GROUP g carol NOACK STREAMS s >",
+        "XREADGROUP GROUP g carol NOACK STREAMS s >",
+        "XGROUP SETID s g 0",
+        "XREADGROUP GROUP g dave COUNT 1 STREAMS s >",
+        "XADD t 1-1 b 1",
+        "XGROUP CREATE t g 0",
+        "XREADGROUP GROUP g erin NOACK STREAMS s t > >",
+        "XACK s g 1-1 2-1",
+        "XGROUP DELCONSUMER s g dave",
+    ];
+    let run = |kind: Kind| {
+        let dir = TempDir::new(&format!("stream-groups-aof2-{}", kind.label()));
+        let s = Server::start_in(kind, &dir.path, &["--appendonly", "yes", "--aof-use-rdb-preamble", "no"]);
+        let mut c = s.conn();
+        for l in script {
+            c.cmd(&split_args(l).unwrap());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let mut aof = String::new();
+        for e in std::fs::read_dir(dir.path.join("appendonlydir")).unwrap() {
+            let p = e.unwrap().path();
+            if p.to_string_lossy().ends_with(".incr.aof") {
+                aof = String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
+            }
+        }
+        drop(s);
+        mask_times(&aof).replace("\r\n", " ")
+    };
+    assert_eq!(run(Kind::Ferredis), run(Kind::Redis));
+}
+
+/// The replies of one blocking XREADGROUP scenario on one server.
+fn blocking_scenario(server: &Server) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut a = server.conn();
+    let mut b = server.conn();
+    let mut c = server.conn();
+    let mut push = |v: Vec<u8>| out.push(normalize(&v));
+    push(a.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]));
+    push(a.cmd(&["XGROUP", "CREATE", "t", "g", "$", "MKSTREAM"]));
+    // Two consumers wait; one XADD serves the first, the second waits on (nothing past the group's last id).
+    b.send(&["XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "s", "t", ">", ">"]).unwrap();
+    wait_blocked(&mut a, 1);
+    c.send(&["XREADGROUP", "GROUP", "g", "carol", "BLOCK", "0", "STREAMS", "s", ">"]).unwrap();
+    wait_blocked(&mut a, 2);
+    push(a.cmd(&["XADD", "s", "1-1", "a", "1"]));
+    push(b.read_reply().unwrap());
+    wait_blocked(&mut a, 1);
+    push(a.cmd(&["XADD", "s", "2-1", "a", "2", "b", "3"]));
+    push(c.read_reply().unwrap());
+    push(a.cmd(&["XPENDING", "s", "g"]));
+    // A timeout; COUNT while blocked; NOACK.
+    push(b.cmd(&["XREADGROUP", "GROUP", "g", "bob", "BLOCK", "50", "STREAMS", "s", ">"]));
+    b.send(&["XREADGROUP", "GROUP", "g", "bob", "COUNT", "1", "NOACK", "BLOCK", "0", "STREAMS", "t", ">"]).unwrap();
+    wait_blocked(&mut a, 1);
+    push(a.cmd(&["XADD", "t", "5-1", "x", "1"]));
+    push(b.read_reply().unwrap());
+    push(a.cmd(&["XPENDING", "t", "g"]));
+    // The group destroyed while waiting.
+    b.send(&["XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "s", ">"]).unwrap();
+    wait_blocked(&mut a, 1);
+    push(a.cmd(&["XGROUP", "DESTROY", "s", "g"]));
+    push(b.read_reply().unwrap());
+    // The key deleted while waiting, and replaced by another type.
+    b.send(&["XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "t", ">"]).unwrap();
+    wait_blocked(&mut a, 1);
+    push(a.cmd(&["DEL", "t"]));
+    push(b.read_reply().unwrap());
+    push(a.cmd(&["XGROUP", "CREATE", "t", "g", "$", "MKSTREAM"]));
+    b.send(&["XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "t", ">"]).unwrap();
+    wait_blocked(&mut a, 1);
+    push(a.cmd(&["SET", "t", "x"]));
+    push(b.read_reply().unwrap());
+    // CLIENT UNBLOCK; RESP3.
+    push(a.cmd(&["DEL", "t"]));
+    push(a.cmd(&["XGROUP", "CREATE", "t", "g", "$", "MKSTREAM"]));
+    let id = String::from_utf8_lossy(&b.cmd(&["CLIENT", "ID"])).trim_start_matches(':').trim().to_string();
+    b.send(&["XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "t", ">"]).unwrap();
+    wait_blocked(&mut a, 1);
+    push(a.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]));
+    push(b.read_reply().unwrap());
+    b.cmd(&["HELLO", "3"]);
+    b.send(&["XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "t", ">"]).unwrap();
+    wait_blocked(&mut a, 1);
+    push(a.cmd(&["XADD", "t", "9-1", "z", "1"]));
+    push(b.read_reply().unwrap());
+    push(a.cmd(&["XINFO", "GROUPS", "t"]));
+    push(
+        a.cmd(&["INFO", "stats"])
+            .split(|&b| b == b'\n')
+            .filter(|l| l.starts_with(b"total_error"))
+            .flatten()
+            .copied()
+            .collect(),
+    );
+    out
+}
+
+#[test]
+fn blocking_xreadgroup_matches_redis() {
+    if !have_redis() {
+        return;
+    }
+    let redis = Server::start(Kind::Redis, &[]);
+    let fer = Server::start(Kind::Ferredis, &[]);
+    let r = blocking_scenario(&redis);
+    let f = blocking_scenario(&fer);
+    assert_eq!(r.len(), f.len());
+    let diffs: Vec<String> = r
+        .iter()
+        .zip(&f)
+        .enumerate()
+        .filter(|(_, (x, y))| x != y)
+        .map(|(i, (x, y))| {
+            format!("step {i}:\n  redis:    {}\n  ferredis: {}", escape(x.as_bytes()), escape(y.as_bytes()))
+        })
+        .collect();
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

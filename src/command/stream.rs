@@ -1271,6 +1271,8 @@ fn xgroup_destroy(ctx: &mut Ctx, args: Args) {
     r.int(1);
     ctx.count_changes(1);
     ctx.notify(nc::STREAM, "xgroup-destroy", key);
+    // Its blocked XREADGROUP readers answer NOGROUP.
+    ctx.signal_ready(key);
 }
 
 /// XGROUP CREATECONSUMER key group consumer
