@@ -280,8 +280,84 @@ EVAL "return redis.call('XREADGROUP','GROUP','g','bob','STREAMS','s','>')" 0
 DEBUG DIGEST
 "#;
 
+const XCLAIM: &str = r#"
+XADD s 1-1 a 1
+XADD s 2-1 b 2
+XADD s 3-1 c 3
+XADD s 4-1 d 4
+XADD s 5-1 e 5
+XGROUP CREATE s g 0
+XREADGROUP GROUP g alice STREAMS s >
+XCLAIM s g bob 0
+XCLAIM nokey g bob 0 1-1
+XCLAIM s nog bob 0 1-1
+SET str x
+XCLAIM str g bob 0 1-1
+XCLAIM s g bob x 1-1
+XCLAIM s g bob 0 1-1 IDLE x
+XCLAIM s g bob 0 1-1 TIME x
+XCLAIM s g bob 0 1-1 RETRYCOUNT x
+XCLAIM s g bob 0 1-1 LASTID x
+XCLAIM s g bob 0 1-1 FOO
+XCLAIM s g bob 0 1-1 - 2-1
+XCLAIM s g bob 0 1-1 IDLE
+XCLAIM s g bob 100000 1-1
+~XCLAIM s g bob 0 1-1 JUSTID
+~XPENDING s g - + 10
+~XCLAIM s g bob -5 2-1
+~XCLAIM s g carol 0 3-1 TIME 1000 RETRYCOUNT 7
+~XCLAIM s g carol 0 4-1 IDLE 500000 JUSTID
+~XCLAIM s g carol 0 4-1 TIME 99999999999999 JUSTID
+~XPENDING s g - + 10
+XCLAIM s g dave 0 9-9
+XCLAIM s g dave 0 9-9 FORCE
+XCLAIM s g dave 0 5-1 FORCE JUSTID RETRYCOUNT 3
+~XINFO CONSUMERS s g
+XREADGROUP GROUP g alice STREAMS s 0
+XINFO GROUPS s
+XCLAIM s g dave 0 1-1 LASTID 7-0 JUSTID
+XCLAIM s g dave 0 9-9 LASTID 8-0
+XINFO GROUPS s
+XADD s 6-1 f 6
+XADD s 7-1 f 7
+XREADGROUP GROUP g erin STREAMS s >
+XDEL s 6-1 2-1
+XCLAIM s g erin 0 6-1 2-1 1-1 JUSTID
+XPENDING s g
+XCLAIM s g erin 0 1-1 FORCE
+XAUTOCLAIM s g
+XAUTOCLAIM nokey g c 0 0
+XAUTOCLAIM str g c 0 0
+XAUTOCLAIM s nog c 0 0
+XAUTOCLAIM s g c x 0
+XAUTOCLAIM s g c 0 x
+XAUTOCLAIM s g c 0 (18446744073709551615-18446744073709551615
+XAUTOCLAIM s g c 0 0 COUNT 0
+XAUTOCLAIM s g c 0 0 COUNT -1
+XAUTOCLAIM s g c 0 0 COUNT x
+XAUTOCLAIM s g c 0 0 COUNT 576460752303423487
+XAUTOCLAIM s g c 0 0 COUNT 576460752303423488
+XAUTOCLAIM s g c 0 0 FOO
+XAUTOCLAIM s g c 0 0 COUNT
+XAUTOCLAIM nokey g c 0 0 FOO
+XAUTOCLAIM s g c 100000 0
+XAUTOCLAIM s g c 0 0 COUNT 1
+XAUTOCLAIM s g c 0 0 COUNT 2 JUSTID
+XAUTOCLAIM s g c 0 (3-1 COUNT 2
+XAUTOCLAIM s g c 0 - COUNT 100
+XDEL s 3-1 5-1
+XAUTOCLAIM s g d 0 0 COUNT 1
+XAUTOCLAIM s g d 0 0 JUSTID
+~XPENDING s g - + 10
+~XINFO STREAM s FULL
+XGROUP CREATE s g2 0
+XREADGROUP GROUP g2 x STREAMS s >
+XAUTOCLAIM s g2 y 0 0 COUNT 1
+DEBUG DIGEST
+"#;
+
 fn scripts() -> Vec<(&'static str, &'static str)> {
-    vec![("xgroup", XGROUP), ("xreadgroup", XREADGROUP)]
+    vec![("xgroup", XGROUP), ("xreadgroup", XREADGROUP), ("xclaim", XCLAIM)]
 }
 
 #[test]
@@ -430,6 +506,17 @@ fn xreadgroup_propagation_matches_redis() {
         "XREADGROUP GROUP g erin NOACK STREAMS s t > >",
         "XACK s g 1-1 2-1",
         "XGROUP DELCONSUMER s g dave",
+        "XCLAIM s g frank 0 3-1 TIME 1000 RETRYCOUNT 5",
+        "XCLAIM s g frank 0 3-1 JUSTID",
+        "XCLAIM s g frank 0 1-1 FORCE",
+        "XCLAIM s g frank 0 9-9 LASTID 9-9",
+        "XCLAIM s g frank 0 9-9 LASTID 1-1",
+        "XREADGROUP GROUP g gina STREAMS s 0",
+        "XDEL s 3-1",
+        "XCLAIM s g frank 0 3-1",
+        "XREADGROUP GROUP g alice STREAMS t >",
+        "XAUTOCLAIM s g hank 0 0 COUNT 1",
+        "XAUTOCLAIM s g hank 0 0 JUSTID",
     ];
     let run = |kind: Kind| {
         let dir = TempDir::new(&format!("stream-groups-aof2-{}", kind.label()));

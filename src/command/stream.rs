@@ -160,6 +160,37 @@ pub static COMMANDS: &[Command] = &[
         ..STREAM
     },
     Command {
+        name: "xclaim",
+        arity: -6,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write stream fast",
+        summary: "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.",
+        complexity: "O(log N) with N being the number of messages in the PEL of the consumer group.",
+        syntax: "key group consumer min-idle-time{:string} id{ID} [id{ID} ...] [IDLE ms{:integer}] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID id]",
+        handler: xclaim,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        tips: "nondeterministic_output",
+        ..STREAM
+    },
+    Command {
+        name: "xautoclaim",
+        arity: -6,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write stream fast",
+        summary: "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.",
+        complexity: "O(1) if COUNT is small.",
+        syntax: "key group consumer min-idle-time{:string} start{:string} [COUNT count] [JUSTID]",
+        since: "6.2.0",
+        handler: xautoclaim,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
+        tips: "nondeterministic_output",
+        history: &[(
+            "7.0.0",
+            "Added an element to the reply array, containing deleted entries the command cleared from the PEL",
+        )],
+        ..STREAM
+    },
+    Command {
         name: "xinfo",
         arity: -2,
         acl: "slow",
@@ -1807,4 +1838,311 @@ fn serve_group(
         ]);
     }
     s.groups.insert(gname.to_vec(), g);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// XCLAIM XAUTOCLAIM
+
+fn err_nogroup_key_or_group(r: &mut Reply, key: &[u8], group: &[u8]) {
+    r.error(&format!(
+        "NOGROUP No such key '{}' or consumer group '{}'",
+        String::from_utf8_lossy(key),
+        String::from_utf8_lossy(group)
+    ));
+}
+
+/// Moves pending entry `id` of `g` to consumer `cname` (created if needed, counted and notified), with the given
+/// delivery time and count; returns the entry as now pending. `p` is the entry's old state, None for one FORCE
+/// creates.
+#[allow(clippy::too_many_arguments)]
+fn claim_one(
+    g: &mut crate::keyspace::types::stream::ConsumerGroup,
+    key: &[u8],
+    id: StreamId,
+    cname: &[u8],
+    delivery_time: i64,
+    delivery_count: u64,
+    now: i64,
+    fx: &mut GroupEffects,
+) -> crate::keyspace::types::stream::PendingEntry {
+    match g.consumers.get_mut(cname) {
+        Some(c) => c.seen_time = now,
+        None => {
+            g.consumers.insert(
+                cname.to_vec(),
+                crate::keyspace::types::stream::Consumer { seen_time: now, ..Default::default() },
+            );
+            fx.changes += 1;
+            fx.created.push(key.to_vec());
+        }
+    }
+    if let Some(old) = g.pel.get(&id).map(|p| p.consumer.clone()) {
+        if old != cname {
+            if let Some(c) = g.consumers.get_mut(&old) {
+                c.pel.remove(&id);
+            }
+        }
+    }
+    let p = crate::keyspace::types::stream::PendingEntry { delivery_time, delivery_count, consumer: cname.to_vec() };
+    g.pel.insert(id, p.clone());
+    if let Some(c) = g.consumers.get_mut(cname) {
+        c.pel.insert(id);
+    }
+    p
+}
+
+/// Drops pending entry `id` whose stream entry is gone, propagating it as Redis does (an XCLAIM of the old state,
+/// which the replica drops in turn).
+fn drop_deleted(
+    g: &mut crate::keyspace::types::stream::ConsumerGroup,
+    key: &[u8],
+    gname: &[u8],
+    id: StreamId,
+    fx: &mut GroupEffects,
+) {
+    let Some(p) = g.pel.remove(&id) else { return };
+    fx.propagate.push(xclaim_argv(key, gname, id, &p, g.last_id));
+    fx.changes += 1;
+    if let Some(c) = g.consumers.get_mut(&p.consumer) {
+        c.pel.remove(&id);
+    }
+}
+
+/// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms-unix-time] [RETRYCOUNT count] [FORCE]
+/// [JUSTID] [LASTID id]
+fn xclaim(ctx: &mut Ctx, args: Args) {
+    let (key, gname, cname) = (args.get(1), args.get(2), args.get(3));
+    let now = ctx.now_ms();
+    {
+        let Ok((s, r)) = ctx.read_typed::<Stream>(key) else { return };
+        if !s.is_some_and(|s| s.groups.contains_key(gname)) {
+            err_nogroup_key_or_group(r, key, gname);
+            return;
+        }
+    }
+    let Some(minidle) = parse_i64(args.get(4)) else {
+        ctx.reply().error("ERR Invalid min-idle-time argument for XCLAIM");
+        return;
+    };
+    let minidle = minidle.max(0);
+    let mut ids = Vec::new();
+    let mut j = 5;
+    while j < args.len() {
+        match parse_id(args.get(j), 0, true, false) {
+            Some(p) => ids.push(p.id),
+            None => break,
+        }
+        j += 1;
+    }
+    let (mut force, mut justid) = (false, false);
+    let mut retrycount: i64 = -1;
+    let mut deliverytime: i64 = -1;
+    let mut last_id = StreamId::MIN;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        let opt = args.get(j);
+        let num = |ctx: &mut Ctx, v: &[u8], what: &str| -> Option<i64> {
+            let n = parse_i64(v);
+            if n.is_none() {
+                ctx.reply().error(&format!("ERR Invalid {what} option argument for XCLAIM"));
+            }
+            n
+        };
+        if args.is(j, "force") {
+            force = true;
+        } else if args.is(j, "justid") {
+            justid = true;
+        } else if args.is(j, "idle") && more > 0 {
+            j += 1;
+            let Some(n) = num(ctx, args.get(j), "IDLE") else { return };
+            deliverytime = now.wrapping_sub(n);
+        } else if args.is(j, "time") && more > 0 {
+            j += 1;
+            let Some(n) = num(ctx, args.get(j), "TIME") else { return };
+            deliverytime = n;
+        } else if args.is(j, "retrycount") && more > 0 {
+            j += 1;
+            let Some(n) = num(ctx, args.get(j), "RETRYCOUNT") else { return };
+            retrycount = n;
+        } else if args.is(j, "lastid") && more > 0 {
+            j += 1;
+            let Some(p) = id_or_reply(ctx.reply(), args.get(j), 0, true, false) else { return };
+            last_id = p.id;
+        } else {
+            ctx.reply().error(&format!("ERR Unrecognized XCLAIM option '{}'", String::from_utf8_lossy(opt)));
+            return;
+        }
+        j += 1;
+    }
+    if deliverytime == -1 || deliverytime < 0 || deliverytime > now {
+        deliverytime = now;
+    }
+    let mut fx = GroupEffects::default();
+    {
+        let Ok((Some(s), r)) = ctx.read_typed::<Stream>(key) else { return };
+        let Some(mut g) = s.groups.remove(gname) else { return };
+        let mut propagate_last_id = false;
+        if last_id > g.last_id {
+            g.last_id = last_id;
+            propagate_last_id = true;
+        }
+        let mut body = Reply::new();
+        body.proto = r.proto;
+        let mut n = 0;
+        for id in ids {
+            let entry = s.range(id, id, false).next();
+            let Some(entry) = entry else {
+                if g.pel.contains_key(&id) {
+                    drop_deleted(&mut g, key, gname, id, &mut fx);
+                    propagate_last_id = false;
+                }
+                continue;
+            };
+            let old = g.pel.get(&id).map(|p| (p.delivery_time, p.delivery_count));
+            let (old_time, old_count) = match old {
+                Some(o) => o,
+                None if force => (now, 1),
+                None => continue,
+            };
+            if old.is_some() && minidle != 0 && now.wrapping_sub(old_time) < minidle {
+                continue;
+            }
+            let count = if retrycount >= 0 {
+                retrycount as u64
+            } else if !justid {
+                old_count + 1
+            } else {
+                old_count
+            };
+            let p = claim_one(&mut g, key, id, cname, deliverytime, count, now, &mut fx);
+            if justid {
+                reply_id(&mut body, id);
+            } else {
+                reply_entry(&mut body, &entry);
+            }
+            n += 1;
+            fx.propagate.push(xclaim_argv(key, gname, id, &p, g.last_id));
+            propagate_last_id = false;
+            fx.changes += 1;
+        }
+        if propagate_last_id {
+            fx.propagate.push(vec![
+                b"XGROUP".to_vec(),
+                b"SETID".to_vec(),
+                key.to_vec(),
+                gname.to_vec(),
+                g.last_id.to_bytes(),
+                b"ENTRIESREAD".to_vec(),
+                g.entries_read.to_string().into_bytes(),
+            ]);
+            fx.changes += 1;
+        }
+        s.groups.insert(gname.to_vec(), g);
+        r.array(n);
+        r.raw_bytes(body.pending());
+    }
+    fx.apply(ctx);
+}
+
+/// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
+fn xautoclaim(ctx: &mut Ctx, args: Args) {
+    let (key, gname, cname) = (args.get(1), args.get(2), args.get(3));
+    let Some(minidle) = parse_i64(args.get(4)) else {
+        ctx.reply().error("ERR Invalid min-idle-time argument for XAUTOCLAIM");
+        return;
+    };
+    let minidle = minidle.max(0);
+    let Some((mut start, ex)) = parse_interval_id(args.get(5), 0) else {
+        ctx.reply().error(INVALID_ID);
+        return;
+    };
+    if ex {
+        let Some(s) = start.incr() else {
+            ctx.reply().error("ERR invalid start ID for the interval");
+            return;
+        };
+        start = s;
+    }
+    let mut count: i64 = 100;
+    let mut justid = false;
+    let mut j = 6;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        if args.is(j, "count") && more > 0 {
+            match parse_i64(args.get(j + 1)) {
+                Some(n) if (1..=i64::MAX / 16).contains(&n) => count = n,
+                _ => {
+                    ctx.reply().error("ERR COUNT must be > 0");
+                    return;
+                }
+            }
+            j += 1;
+        } else if args.is(j, "justid") {
+            justid = true;
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+        j += 1;
+    }
+    let now = ctx.now_ms();
+    let mut fx = GroupEffects::default();
+    {
+        let Ok((s, r)) = ctx.read_typed::<Stream>(key) else { return };
+        let Some(s) = s.filter(|s| s.groups.contains_key(gname)) else {
+            err_nogroup_key_or_group(r, key, gname);
+            return;
+        };
+        // Redis allocates COUNT ids for the deleted ones up front: past what an address space can hold (x86-64's
+        // 128 TiB of user space) that allocation fails, and so does the command.
+        if count > (1i64 << 47) / 16 {
+            r.error("ERR Insufficient memory, failed allocating transient memory, COUNT too high.");
+            return;
+        }
+        let Some(mut g) = s.groups.remove(gname) else { return };
+        let mut attempts = count.saturating_mul(10);
+        let ids: Vec<StreamId> =
+            g.pel.range(start..).map(|(id, _)| *id).take((attempts as usize).saturating_add(1)).collect();
+        let mut body = Reply::new();
+        body.proto = r.proto;
+        let (mut n, mut i) = (0usize, 0usize);
+        let mut deleted = Vec::new();
+        while attempts > 0 && count > 0 && i < ids.len() {
+            attempts -= 1;
+            let id = ids[i];
+            i += 1;
+            let Some(entry) = s.range(id, id, false).next() else {
+                drop_deleted(&mut g, key, gname, id, &mut fx);
+                deleted.push(id);
+                count -= 1;
+                continue;
+            };
+            let Some((time, dcount)) = g.pel.get(&id).map(|p| (p.delivery_time, p.delivery_count)) else { continue };
+            if minidle != 0 && now.wrapping_sub(time) < minidle {
+                continue;
+            }
+            let dcount = if justid { dcount } else { dcount + 1 };
+            let p = claim_one(&mut g, key, id, cname, now, dcount, now, &mut fx);
+            if justid {
+                reply_id(&mut body, id);
+            } else {
+                reply_entry(&mut body, &entry);
+            }
+            n += 1;
+            count -= 1;
+            fx.propagate.push(xclaim_argv(key, gname, id, &p, g.last_id));
+            fx.changes += 1;
+        }
+        let cursor = ids.get(i).copied().unwrap_or(StreamId::MIN);
+        s.groups.insert(gname.to_vec(), g);
+        r.array(3);
+        reply_id(r, cursor);
+        r.array(n);
+        r.raw_bytes(body.pending());
+        r.array(deleted.len());
+        for id in deleted {
+            reply_id(r, id);
+        }
+    }
+    fx.apply(ctx);
 }
