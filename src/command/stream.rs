@@ -1,15 +1,24 @@
-//! Stream commands without consumer groups (Redis `t_stream.c`): XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM,
-//! XSETID, XREAD (with BLOCK) and XINFO STREAM / HELP. The representation is [`crate::keyspace::types::stream`].
+//! Stream commands (Redis `t_stream.c`): XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM, XSETID, XREAD (with BLOCK),
+//! XINFO STREAM / GROUPS / CONSUMERS / HELP, and the consumer groups: XGROUP (CREATE, SETID, DESTROY,
+//! CREATECONSUMER, DELCONSUMER, HELP), XREADGROUP (with BLOCK), XACK, XPENDING, XCLAIM, XAUTOCLAIM. The
+//! representation is [`crate::keyspace::types::stream`].
 //!
 //! Arguments are checked in Redis's order, because the first failing check decides the error a client sees (XDEL
 //! looks its key up before it parses the ids, XRANGE parses before it looks up, ...). Writes report through the
 //! single-key door; propagation is rewritten as Redis does: XADD's `*` and `<ms>-*` become the id given, and a
-//! `~` trim becomes `=` with the length (MAXLEN) or first id (MINID) the stream was trimmed to.
+//! `~` trim becomes `=` with the length (MAXLEN) or first id (MINID) the stream was trimmed to. The group commands
+//! change no key in WATCH's sense (Redis calls no `signalModifiedKey` for them, only MKSTREAM's creation does):
+//! they count their changes, and XREADGROUP, XCLAIM and XAUTOCLAIM propagate their effects instead of themselves
+//! (`XCLAIM ... FORCE JUSTID LASTID` per pending entry they touched, `XGROUP SETID ... ENTRIESREAD` when only the
+//! group's last id moved, `XGROUP CREATECONSUMER` for a consumer a NOACK read made).
 //!
 //! XREAD BLOCK hands its wait to [`crate::blocking`] with the ids resolved at that moment (`$` is the stream's
 //! last id then); when a key it waits on changes, the server re-runs XREAD for that key only, which answers with
 //! that stream's new entries when its last id passed the awaited one and blocks again otherwise. A stream deleted
-//! meanwhile leaves the client waiting (Redis 7.0 does the same for XREAD).
+//! meanwhile leaves the client waiting (Redis 7.0 does the same for XREAD). XREADGROUP with `>` waits as
+//! [`BlockKind::StreamGroup`], re-run whenever its key is signalled: the key deleted or replaced answers
+//! `UNBLOCKED`, its group destroyed (XGROUP DESTROY signals the key) `NOGROUP`, entries past the group's last
+//! delivered id are served to the consumer, else it waits on.
 
 use super::admin::err_subcommand_syntax;
 use super::blocking::block_with;
