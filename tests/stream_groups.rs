@@ -681,3 +681,37 @@ fn aof_rewrite_of_groups_matches_redis() {
     };
     assert_eq!(run(Kind::Ferredis), run(Kind::Redis));
 }
+
+/// A blocked XREADGROUP served by an XADD propagates its XCLAIM as a direct one does.
+#[test]
+fn blocked_xreadgroup_propagation_matches_redis() {
+    if !have_redis() {
+        return;
+    }
+    let run = |kind: Kind| {
+        let dir = TempDir::new(&format!("stream-groups-aof3-{}", kind.label()));
+        let s = Server::start_in(kind, &dir.path, &["--appendonly", "yes", "--aof-use-rdb-preamble", "no"]);
+        let mut a = s.conn();
+        let mut b = s.conn();
+        a.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+        b.send(&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"]).unwrap();
+        wait_blocked(&mut a, 1);
+        a.cmd(&["XADD", "s", "1-1", "a", "1"]);
+        let served = b.read_reply().unwrap();
+        b.send(&["XREADGROUP", "GROUP", "g", "d", "NOACK", "BLOCK", "0", "STREAMS", "s", ">"]).unwrap();
+        wait_blocked(&mut a, 1);
+        a.cmd(&["XADD", "s", "2-1", "a", "2"]);
+        let served2 = b.read_reply().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let mut aof = String::new();
+        for e in std::fs::read_dir(dir.path.join("appendonlydir")).unwrap() {
+            let p = e.unwrap().path();
+            if p.to_string_lossy().ends_with(".incr.aof") {
+                aof = String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
+            }
+        }
+        drop(s);
+        (escape(&served), escape(&served2), mask_times(&aof).replace("\r\n", " "))
+    };
+    assert_eq!(run(Kind::Ferredis), run(Kind::Redis));
+}
