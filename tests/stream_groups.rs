@@ -357,8 +357,31 @@ XAUTOCLAIM s g2 y 0 0 COUNT 1
 DEBUG DIGEST
 "#;
 
+/// The group commands touch no WATCHed key (Redis signals no key for them); MKSTREAM's creation does.
+const WATCH: &str = r#"
+XADD w 1-1 a 1
+WATCH w
+XGROUP CREATE w g 0
+XGROUP CREATECONSUMER w g d
+XREADGROUP GROUP g c STREAMS w >
+XACK w g 1-1
+XGROUP SETID w g 0
+XCLAIM w g c 0 1-1 FORCE
+XAUTOCLAIM w g e 0 0
+XGROUP DELCONSUMER w g d
+XGROUP DESTROY w g
+MULTI
+PING
+EXEC
+WATCH m
+XGROUP CREATE m g $ MKSTREAM
+MULTI
+PING
+EXEC
+"#;
+
 fn scripts() -> Vec<(&'static str, &'static str)> {
-    vec![("xgroup", XGROUP), ("xreadgroup", XREADGROUP), ("xclaim", XCLAIM)]
+    vec![("xgroup", XGROUP), ("xreadgroup", XREADGROUP), ("xclaim", XCLAIM), ("watch", WATCH)]
 }
 
 #[test]
