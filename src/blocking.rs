@@ -38,6 +38,9 @@ pub enum BlockKind {
     ZSet,
     /// XREAD: served by a stream whose last id passed the one the client waits after ([`Blocked::stream`]).
     Stream,
+    /// XREADGROUP with `>`: re-run whenever its key is signalled, even deleted, of another type or empty, since
+    /// it then answers Redis's errors (the key gone, the group destroyed) or waits on.
+    StreamGroup,
 }
 
 impl BlockKind {
@@ -45,7 +48,7 @@ impl BlockKind {
         match self {
             BlockKind::List => crate::keyspace::object::ObjType::List,
             BlockKind::ZSet => crate::keyspace::object::ObjType::ZSet,
-            BlockKind::Stream => crate::keyspace::object::ObjType::Stream,
+            BlockKind::Stream | BlockKind::StreamGroup => crate::keyspace::object::ObjType::Stream,
         }
     }
 }

@@ -307,6 +307,15 @@ impl<'a> Ctx<'a> {
         self.srv.key_changed(db, key, changes);
     }
 
+    /// Wakes the clients blocked on `key` in the selected db without counting a change or touching WATCH
+    /// (Redis's `signalKeyAsReady` alone: XGROUP DESTROY answers the group's blocked readers).
+    #[inline]
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        if self.srv.blocking.any_waiting() {
+            self.srv.blocking.signal(self.client.db, key);
+        }
+    }
+
     /// Counts changes that are not one key's (SWAPDB, FLUSHDB's removed keys, FUNCTION LOAD/DELETE/FLUSH), for
     /// save points and propagation.
     #[inline]

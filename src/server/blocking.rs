@@ -7,7 +7,7 @@
 //! (`blocked_client_gone`), and `process_input` stops while the client carries the BLOCKED flag.
 
 use super::{CallMode, Server};
-use crate::blocking::UNBLOCKED_ERROR;
+use crate::blocking::{BlockKind, UNBLOCKED_ERROR};
 use crate::command::Ctx;
 use crate::event_loop::{EventLoop, TimerNext};
 use crate::net::client::{flags, ClientState};
@@ -143,7 +143,8 @@ impl Server {
                     let now = crate::util::now_ms();
                     self.state.now_ms = now;
                     let serves = match self.state.dbs.get_mut(db).and_then(|d| d.lookup(&key, now)) {
-                        None => break,
+                        _ if kind == BlockKind::StreamGroup => true,
+                        None => continue,
                         Some(e) => e.obj_type() == kind.obj_type() && e.value().is_some_and(|v| !v.is_empty()),
                     };
                     if !serves {
