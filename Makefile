@@ -80,7 +80,7 @@ static:
 			&& { rustup +nightly target list --installed 2>/dev/null | grep -qx '$(MUSL_TRIPLE)' \
 				|| rustup +nightly target add '$(MUSL_TRIPLE)'; }; then \
 			triple='$(MUSL_TRIPLE)'; toolchain=+nightly; \
-			zflags='-Z build-std=std,panic_abort -Z build-std-features='; how="musl, std rebuilt (nightly -Z build-std)"; \
+			zflags='-Z build-std=std,panic_abort -Z build-std-features=optimize_for_size'; how="musl, std rebuilt (nightly -Z build-std)"; \
 			rustflags="$$rustflags -Z unstable-options -C symbol-mangling-version=legacy"; \
 		elif [ '$(STATIC_BUILD_STD)' = yes ]; then \
 			echo "make static: STATIC_BUILD_STD=yes needs a nightly toolchain with rust-src and $(MUSL_TRIPLE)"; exit 1; \
