@@ -3043,6 +3043,21 @@ impl Gen {
     /// An expiry option for SET/GETEX, sometimes malformed. `past_ok`: whether EXAT/PXAT may lie in the past.
     /// SET with a past deadline leaves a logically expired key in the keyspace until active expiry samples it,
     /// so DBSIZE would depend on timing; GETEX deletes such a key at once.
+    /// XADD/XTRIM's trimming arguments, sometimes malformed.
+    fn xtrim_opts(&mut self, out: &mut Vec<String>) {
+        out.push(self.p(&["MAXLEN", "MINID", "maxlen", "BADSTRAT"]));
+        if self.rng.chance(50) {
+            out.push(self.p(&["=", "~"]));
+        }
+        out.push(if out.iter().any(|a| a.eq_ignore_ascii_case("MINID")) {
+            self.p(XIDS)
+        } else {
+            self.p(&["0", "1", "2", "5", "-1", "abc"])
+        });
+        if self.rng.chance(20) {
+            out.extend(["LIMIT".into(), self.p(&["0", "1", "10", "-1"])]);
+        }
+    }
     fn expiry_opt(&mut self, out: &mut Vec<String>, past_ok: bool) {
         match self.rng.below(6) {
             0 => out.extend(["EX".into(), self.p(TTL_SECS)]),
@@ -3462,7 +3477,174 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
         }
         c
     }),
+    // ---- streams (issue 29). Ids are explicit (`*` is the clock), no BLOCK, and nothing that answers with idle
+    // times or delivery times (XPENDING's extended form only with an IDLE filter nothing passes, no XINFO
+    // CONSUMERS or STREAM FULL), so both servers must answer byte for byte.
+    ("XADD", 4, |g| {
+        let mut c = vec!["XADD".into(), g.key()];
+        if g.rng.chance(10) {
+            c.push("NOMKSTREAM".into());
+        }
+        if g.rng.chance(25) {
+            g.xtrim_opts(&mut c);
+        }
+        c.push(g.p(XIDS));
+        for _ in 0..1 + g.rng.below(2) {
+            c.extend([g.p(&["f", "g", "h"]), g.val()]);
+        }
+        if g.rng.chance(5) {
+            c.pop();
+        }
+        c
+    }),
+    ("XRANGE", 2, |g| {
+        let mut c = vec![g.p(&["XRANGE", "XREVRANGE"]), g.key(), g.p(XRANGE_IDS), g.p(XRANGE_IDS)];
+        if g.rng.chance(40) {
+            c.extend(["COUNT".into(), g.p(&["0", "1", "2", "-1", "abc", "9223372036854775807"])]);
+        }
+        c
+    }),
+    ("XLEN", 1, |g| vec!["XLEN".into(), g.key()]),
+    ("XDEL", 1, |g| with(vec!["XDEL".into(), g.key()], (0..1 + g.rng.below(2)).map(|_| g.p(XIDS)).collect())),
+    ("XTRIM", 1, |g| {
+        let mut c = vec!["XTRIM".into(), g.key()];
+        g.xtrim_opts(&mut c);
+        c
+    }),
+    ("XSETID", 1, |g| {
+        let mut c = vec!["XSETID".into(), g.key(), g.p(XIDS)];
+        if g.rng.chance(30) {
+            c.extend(["ENTRIESADDED".into(), g.p(&["0", "3", "10", "100", "-1", "abc"])]);
+        }
+        if g.rng.chance(30) {
+            c.extend(["MAXDELETEDID".into(), g.p(XIDS)]);
+        }
+        c
+    }),
+    ("XREAD", 1, |g| {
+        let mut c = v(&["XREAD"]);
+        if g.rng.chance(40) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "0", "-1", "abc"])]);
+        }
+        let keys = g.keys(1, 2);
+        c.push("STREAMS".into());
+        c.extend(keys.iter().cloned());
+        for _ in 0..keys.len() {
+            c.push(g.p(&["0", "0-0", "1-1", "2", "$", "+", "abc"]));
+        }
+        if g.rng.chance(5) {
+            c.pop();
+        }
+        c
+    }),
+    ("XGROUP", 3, |g| {
+        let mut c = vec!["XGROUP".into()];
+        match g.rng.below(6) {
+            0 | 1 => {
+                c.extend(["CREATE".into(), g.key(), g.p(XGROUPS), g.p(&["0", "$", "1-1", "2", "abc"])]);
+                if g.rng.chance(30) {
+                    c.push("MKSTREAM".into());
+                }
+                if g.rng.chance(20) {
+                    c.extend(["ENTRIESREAD".into(), g.p(&["0", "1", "5", "-1", "-2", "abc"])]);
+                }
+            }
+            2 => {
+                c.extend(["SETID".into(), g.key(), g.p(XGROUPS), g.p(&["0", "$", "1-1", "5", "abc"])]);
+                if g.rng.chance(30) {
+                    c.extend(["ENTRIESREAD".into(), g.p(&["0", "2", "-1", "abc"])]);
+                }
+            }
+            3 => c.extend(["DESTROY".into(), g.key(), g.p(XGROUPS)]),
+            4 => c.extend(["CREATECONSUMER".into(), g.key(), g.p(XGROUPS), g.p(XCONSUMERS)]),
+            _ => c.extend(["DELCONSUMER".into(), g.key(), g.p(XGROUPS), g.p(XCONSUMERS)]),
+        }
+        c
+    }),
+    ("XREADGROUP", 3, |g| {
+        let mut c = vec!["XREADGROUP".into(), "GROUP".into(), g.p(XGROUPS), g.p(XCONSUMERS)];
+        if g.rng.chance(40) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "0", "-1"])]);
+        }
+        if g.rng.chance(20) {
+            c.push("NOACK".into());
+        }
+        let keys = g.keys(1, 2);
+        c.push("STREAMS".into());
+        c.extend(keys.iter().cloned());
+        for _ in 0..keys.len() {
+            c.push(g.p(&[">", ">", "0", "1-1", "$", "abc"]));
+        }
+        c
+    }),
+    ("XACK", 1, |g| {
+        with(vec!["XACK".into(), g.key(), g.p(XGROUPS)], (0..1 + g.rng.below(2)).map(|_| g.p(XIDS)).collect())
+    }),
+    ("XPENDING", 1, |g| {
+        let mut c = vec!["XPENDING".into(), g.key(), g.p(XGROUPS)];
+        if g.rng.chance(40) {
+            c.extend([
+                "IDLE".into(),
+                "100000000".into(),
+                g.p(XRANGE_IDS),
+                g.p(XRANGE_IDS),
+                g.p(&["1", "10", "0", "-1"]),
+            ]);
+            if g.rng.chance(40) {
+                c.push(g.p(XCONSUMERS));
+            }
+        }
+        c
+    }),
+    ("XCLAIM", 1, |g| {
+        let mut c = vec!["XCLAIM".into(), g.key(), g.p(XGROUPS), g.p(XCONSUMERS), g.p(&["0", "0", "-1", "abc"])];
+        c.extend((0..1 + g.rng.below(2)).map(|_| g.p(XIDS)));
+        for _ in 0..g.rng.below(3) {
+            match g.rng.below(5) {
+                0 => c.push("JUSTID".into()),
+                1 => c.push("FORCE".into()),
+                2 => c.extend(["RETRYCOUNT".into(), g.p(&["0", "3", "-1", "abc"])]),
+                3 => c.extend(["LASTID".into(), g.p(XIDS)]),
+                _ => c.extend(["IDLE".into(), g.p(&["0", "1000", "-5"])]),
+            }
+        }
+        c
+    }),
+    ("XAUTOCLAIM", 1, |g| {
+        let mut c = vec!["XAUTOCLAIM".into(), g.key(), g.p(XGROUPS), g.p(XCONSUMERS), "0".into(), g.p(XRANGE_IDS)];
+        if g.rng.chance(40) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "100", "0", "-1"])]);
+        }
+        if g.rng.chance(30) {
+            c.push("JUSTID".into());
+        }
+        c
+    }),
+    ("XINFO", 1, |g| match g.rng.below(3) {
+        0 => vec!["XINFO".into(), "GROUPS".into(), g.key()],
+        1 => vec!["XINFO".into(), "STREAM".into(), g.key()],
+        _ => vec!["XINFO".into(), g.p(&["help", "nosuch", "GROUPS"])],
+    }),
 ];
+
+/// Stream ids the generators use: ordered, colliding, `<ms>-*`, and malformed.
+const XIDS: &[&str] = &[
+    "1-1",
+    "1-2",
+    "2",
+    "2-5",
+    "3-0",
+    "5-*",
+    "10-1",
+    "0-0",
+    "0-1",
+    "18446744073709551615-18446744073709551615",
+    "abc",
+    "1-x",
+];
+const XRANGE_IDS: &[&str] = &["-", "+", "0", "1-1", "(1-1", "2", "(3-0", "5", "abc", "("];
+const XGROUPS: &[&str] = &["g1", "g2"];
+const XCONSUMERS: &[&str] = &["c1", "c2", "c3"];
 
 /// Sorted-set members the generators favour, so commands meet existing members.
 const ZMEMBERS: &[&str] = &["m1", "m2", "m3", "m4", "a", "b"];
@@ -3649,6 +3831,30 @@ const TYPE_FAMILIES: &[(&str, &[&str])] = &[
             "COPY",
         ],
     ),
+    (
+        "stream",
+        &[
+            "XADD",
+            "XRANGE",
+            "XLEN",
+            "XDEL",
+            "XTRIM",
+            "XSETID",
+            "XREAD",
+            "XGROUP",
+            "XREADGROUP",
+            "XACK",
+            "XPENDING",
+            "XCLAIM",
+            "XAUTOCLAIM",
+            "XINFO",
+            "DEL",
+            "TYPE",
+            "OBJECT",
+            "RENAME",
+            "COPY",
+        ],
+    ),
 ];
 
 /// Random sequences restricted to one type's family, with tiny encoding thresholds so conversions happen.
@@ -3662,6 +3868,7 @@ fn random_sequences_per_type() {
         "CONFIG SET set-max-intset-entries 4",
         "CONFIG SET zset-max-listpack-entries 4",
         "CONFIG SET zset-max-listpack-value 8",
+        "CONFIG SET stream-node-max-entries 3",
     ];
     let mut failures = Vec::new();
     let mut runs = 0;
