@@ -595,6 +595,7 @@ impl ServerState {
         let mut tables = Vec::new();
         for i in range {
             self.watches.touch_all_in_db(i, &self.dbs[i], None, now);
+            self.blocking.signal_deleted_streams(i, &self.dbs[i], None);
             let db = &mut self.dbs[i];
             removed += db.len() as u64;
             match how {
@@ -619,9 +620,11 @@ impl ServerState {
             return;
         }
         let now = self.now_ms;
-        let ServerState { watches, dbs, .. } = self;
+        let ServerState { watches, dbs, blocking, .. } = self;
         watches.touch_all_in_db(a, &dbs[a], Some(&dbs[b]), now);
         watches.touch_all_in_db(b, &dbs[b], Some(&dbs[a]), now);
+        blocking.signal_deleted_streams(a, &dbs[a], Some(&dbs[b]));
+        blocking.signal_deleted_streams(b, &dbs[b], Some(&dbs[a]));
         let (lo, hi) = (a.min(b), a.max(b));
         let (left, right) = dbs.split_at_mut(hi);
         left[lo].swap_data(&mut right[0]);
@@ -635,6 +638,7 @@ impl ServerState {
         let now = self.now_ms;
         for (i, (a, b)) in self.dbs.iter().zip(dbs.iter()).enumerate() {
             self.watches.touch_all_in_db(i, a, Some(b), now);
+            self.blocking.signal_deleted_streams(i, a, Some(b));
         }
         std::mem::swap(&mut self.dbs, &mut dbs);
         dbs
