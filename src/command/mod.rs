@@ -23,6 +23,7 @@ pub mod info;
 pub mod keys;
 pub mod latency;
 pub mod list;
+pub mod lolwut;
 pub mod longdouble;
 pub mod memory;
 pub mod multi;
@@ -108,6 +109,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             function::COMMANDS,
             cluster::COMMANDS,
             stream::COMMANDS,
+            lolwut::COMMANDS,
         ]
         .into_iter()
     }
