@@ -1006,7 +1006,7 @@ impl Server {
         }
         self.repl_after_command(el, c);
         if self.state.config.appendonly != self.state.prop.aof.is_some() {
-            self.sync_aof_state();
+            self.sync_aof_state(c.last_cmd == "exec");
         } else if c.last_cmd == "config|set" {
             self.aof_config_changed();
         }
