@@ -57,7 +57,8 @@ BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-c
 #   STATIC_LIBC=musl (default) links musl. With STATIC_BUILD_STD=auto (default) or yes, the standard library is
 #     rebuilt from source by nightly cargo (-Z build-std) with the release profile and without std's backtrace
 #     symbolizer (our crash report has its own) and with legacy symbol names (nightly mangles as v0, which the
-#     crash report's demangler prints only in part): the server fits STATIC_BUDGET. The recipe adds the nightly
+#     crash report's demangler prints only in part) and without panics' source locations (-Z location-detail=none,
+#     45 KB; the crash report keeps the panic message and the stack): the server fits STATIC_BUDGET. The recipe adds the nightly
 #     pieces it needs (rust-src, the musl target) through rustup; where it cannot, auto falls back to stable's
 #     prebuilt musl std (and yes fails), then to glibc. It prints which build it made.
 #   STATIC_LIBC=gnu links glibc (0.8 MB more; glibc's malloc and string functions).
@@ -81,7 +82,7 @@ static:
 				|| rustup +nightly target add '$(MUSL_TRIPLE)'; }; then \
 			triple='$(MUSL_TRIPLE)'; toolchain=+nightly; \
 			zflags='-Z build-std=std,panic_abort -Z build-std-features=optimize_for_size'; how="musl, std rebuilt (nightly -Z build-std)"; \
-			rustflags="$$rustflags -Z unstable-options -C symbol-mangling-version=legacy"; \
+			rustflags="$$rustflags -Z unstable-options -C symbol-mangling-version=legacy -Z location-detail=none"; \
 		elif [ '$(STATIC_BUILD_STD)' = yes ]; then \
 			echo "make static: STATIC_BUILD_STD=yes needs a nightly toolchain with rust-src and $(MUSL_TRIPLE)"; exit 1; \
 		elif rustup target list --installed 2>/dev/null | grep -qx '$(MUSL_TRIPLE)' \
