@@ -530,8 +530,7 @@ fn client<'a>(srv: &'a mut ServerState, me: &'a mut Option<&mut ClientState>, w:
 }
 
 /// Writes one push (`parts` concatenated) to a client, even while its replies are off (Redis's CLIENT_PUSHING);
-/// a client in the table is then checked against its output limit and queued for writing like a pub/sub
-/// subscriber.
+/// a client in the table is then checked against its output limit and queued for writing.
 fn write(srv: &mut ServerState, me: &mut Option<&mut ClientState>, w: Where, parts: &[&[u8]]) {
     let append = |c: &mut ClientState| {
         if c.has(cf::CLOSE_ASAP) || c.has(cf::MASTER) || c.fd < 0 {
@@ -553,8 +552,7 @@ fn write(srv: &mut ServerState, me: &mut Option<&mut ClientState>, w: Where, par
         Where::Fd(fd) => {
             let evict_limit = crate::net::client_evict::limit_bytes(&srv.config);
             let (info, now_ms) = (srv.client_info, srv.now_ms);
-            let ServerState { clients, clients_pending_push, pending_push_since, config, stats, client_mem, .. } =
-                &mut *srv;
+            let ServerState { clients, config, stats, client_mem, .. } = &mut *srv;
             let Some(Some(c)) = clients.get_mut(fd) else { return };
             append(&mut c.state);
             let limits = &config.client_output_buffer_limit;
@@ -562,13 +560,10 @@ fn write(srv: &mut ServerState, me: &mut Option<&mut ClientState>, w: Where, par
             if evict_limit > 0 {
                 client_mem.update(c, evict_limit);
             }
-            if !c.pending_write && !c.pending_push {
-                if clients_pending_push.is_empty() {
-                    *pending_push_since = std::time::Instant::now();
-                }
-                c.pending_push = true;
-                clients_pending_push.push(fd as i32);
-            }
+            // Written before the loop sleeps, with the replies of this pass (not coalesced as pub/sub messages
+            // are): output waiting in buffers counts against `maxmemory`, and evicted keys' invalidations must
+            // not make the next command evict more (Redis's "client tracking don't cause eviction feedback loop").
+            srv.queue_write(fd as i32);
         }
         Where::Away | Where::Gone => {}
     }
