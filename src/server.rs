@@ -1857,7 +1857,7 @@ impl EventHandler for Server {
             self.evict_clients(el, None);
         }
         // Client-side caching: BCAST invalidations of this pass, and messages that waited for their client.
-        if self.state.tracking.clients() > 0 || self.state.tracking.has_outbox() {
+        if self.state.tracking.has_work() {
             crate::tracking::before_sleep(&mut self.state);
         }
         crate::repl::drain_feed(&mut self.state, None);

@@ -112,6 +112,9 @@ struct Bcast {
     clients: Vec<u64>,
 }
 
+/// A tracking client running a script: its id, its flags, the keys the script declares.
+type ScriptCaller = (u64, u32, Vec<Box<[u8]>>);
+
 /// Message kinds (bits).
 const KEY: u8 = 1;
 /// The target was the running client when its key changed (NOLOOP drops the message).
@@ -153,11 +156,13 @@ pub struct Tracking {
     /// Inside a command's call (Redis's `fixed_time_expire`): the running client's own invalidations wait.
     in_call: bool,
     outbox: Vec<Msg>,
+    /// Some BCAST prefix holds changed keys to broadcast.
+    bcast_pending: bool,
     /// Consecutive limit passes that could not get under `tracking-table-max-keys`.
     evict_rounds: u32,
     /// While a tracking client runs a script: its id, flags and the script's declared keys, remembered when the
     /// script calls a read-only command (Redis tracks the caller's keys, not the script's).
-    script_caller: Option<(u64, u32, Vec<Box<[u8]>>)>,
+    script_caller: Option<ScriptCaller>,
 }
 
 impl Tracking {
@@ -182,6 +187,13 @@ impl Tracking {
         self.prefixes.len() as u64
     }
 
+    /// Whether the table holds more keys than `max` (`tracking-table-max-keys`, 0 = no limit): the cheap test
+    /// before [`limit_before_command`].
+    #[inline]
+    pub fn over_limit(&self, max: i64) -> bool {
+        max > 0 && self.table.len() as i64 > max
+    }
+
     /// Whether a key change has nothing to do here.
     #[inline]
     pub fn is_idle(&self) -> bool {
@@ -192,6 +204,12 @@ impl Tracking {
     #[inline]
     pub fn has_outbox(&self) -> bool {
         !self.outbox.is_empty()
+    }
+
+    /// Whether [`before_sleep`] has work: BCAST keys to broadcast or messages waiting.
+    #[inline]
+    pub fn has_work(&self) -> bool {
+        self.bcast_pending || !self.outbox.is_empty()
     }
 
     /// Client `id` starts running (`call`: inside its command's call); returns what to restore with
@@ -227,6 +245,7 @@ impl Tracking {
             for (p, bs) in self.prefixes.iter_mut() {
                 if key.starts_with(p) {
                     bs.keys.insert(key.into(), by);
+                    self.bcast_pending = true;
                 }
             }
         }
@@ -350,9 +369,9 @@ impl Tracking {
 #[inline]
 fn wants_keys(flags: u32) -> bool {
     let caching = flags & cf::TRACKING_CACHING != 0;
-    flags & cf::TRACKING_BCAST == 0
-        && !(flags & cf::TRACKING_OPTIN != 0 && !caching)
-        && !(flags & cf::TRACKING_OPTOUT != 0 && caching)
+    let optin = flags & cf::TRACKING_OPTIN != 0;
+    let optout = flags & cf::TRACKING_OPTOUT != 0;
+    flags & cf::TRACKING_BCAST == 0 && (caching || !optin) && !(optout && caching)
 }
 
 /// After a read-only command of tracking client `c`: remembers the keys it read (Redis's `trackingRememberKeys`).
@@ -426,7 +445,7 @@ pub fn prefix_collision(c: &ClientState, prefixes: &[&[u8]]) -> Option<String> {
 pub fn limit_used_slots(srv: &mut ServerState) {
     let max = srv.config.tracking_table_max_keys;
     let t = &mut srv.tracking;
-    if max <= 0 || t.table.len() as i64 <= max {
+    if !t.over_limit(max) {
         t.evict_rounds = 0;
         return;
     }
@@ -444,6 +463,9 @@ pub fn limit_used_slots(srv: &mut ServerState) {
 }
 
 /// [`limit_used_slots`] before client `c`'s command (Redis's `processCommand`), its messages delivered at once.
+/// Callers test [`Tracking::over_limit`] first (a pass under the limit only resets the round count, which a pass
+/// over it does not need).
+#[cold]
 pub fn limit_before_command(srv: &mut ServerState, c: &mut ClientState) {
     let prev = srv.tracking.enter(c.id, false);
     limit_used_slots(srv);
@@ -455,7 +477,7 @@ pub fn limit_before_command(srv: &mut ServerState, c: &mut ClientState) {
 /// without the keys it changed itself): Redis's `trackingBroadcastInvalidationMessages`, before the loop sleeps.
 /// Then every waiting message is delivered.
 pub fn before_sleep(srv: &mut ServerState) {
-    if !srv.tracking.clients.is_empty() && srv.tracking.prefixes.values().any(|bs| !bs.keys.is_empty()) {
+    if std::mem::take(&mut srv.tracking.bcast_pending) && !srv.tracking.clients.is_empty() {
         let ServerState { tracking, clients, id_to_fd, .. } = &mut *srv;
         let noloop = |id: u64| {
             let fd = id_to_fd.get(&id).copied().unwrap_or(-1);
