@@ -264,6 +264,7 @@ const TABLE_READERS: &[&str] = &[
     "keyspace/db.rs",
     "multi.rs",
     "net",
+    "tracking.rs",
     "command_spec.rs",
 ];
 

@@ -306,7 +306,12 @@ impl<'a> Ctx<'a> {
     /// clients blocked on it.
     #[inline]
     pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64) {
-        self.srv.key_changed(db, key, changes);
+        self.srv.key_changed(db, key, changes, self.client.id);
+        // Invalidations for other clients are written at once, as Redis writes them (the running client's own
+        // wait for its reply).
+        if self.srv.tracking.has_outbox() {
+            crate::tracking::deliver(self.srv, Some(&mut *self.client), crate::tracking::Flush::Now);
+        }
     }
 
     /// Wakes the clients blocked on `key` in the selected db without counting a change or touching WATCH
