@@ -16,9 +16,12 @@
 //! sketch answers the same count on both servers and the bytes of every update are Redis's.
 //!
 //! Corrupted strings behave as in Redis: the same checks fail at the same moment ([`Corrupt`]), and a read past
-//! the end of the string sees the zero byte that terminates every sds string in Redis. The one difference: where
-//! Redis, on a sparse string cut inside an XZERO opcode, writes a byte into that terminator (invisible to GET),
-//! it is dropped here.
+//! the end of the string sees the zero byte that terminates every sds string in Redis. Converting or merging
+//! sparse opcodes that run past register 16383 is refused as soon as they do, as Redis releases with the
+//! CVE-2025-32023 fix do (Debian's 7.0.15 among them; 7.0.15 itself skipped such a VAL opcode). One difference:
+//! where Redis, updating a sparse string cut inside an XZERO opcode, writes the last byte of the new opcodes into
+//! the string's terminator (invisible to GET and gone once the string is rewritten or reloaded, but read by a
+//! later PFDEBUG DECODE or update of that XZERO), that byte is dropped here.
 
 /// Bytes of the header.
 pub const HDR: usize = 16;
@@ -132,6 +135,19 @@ fn val_op(value: u8, len: usize) -> u8 {
     0x80 | ((value - 1) << 2) | (len as u8 - 1)
 }
 
+/// The opcode at `p`: (registers covered, their value, opcode bytes).
+#[inline]
+fn opcode(b: &[u8], p: usize) -> (usize, u8, usize) {
+    let op = b[p];
+    if is_zero(op) {
+        (zero_len(op), 0, 1)
+    } else if is_xzero(op) {
+        (xzero_len(b, p), 0, 2)
+    } else {
+        (val_len(op), val_value(op), 1)
+    }
+}
+
 /// Appends the ZERO or XZERO opcode for a run of `len` (1..=16384) zero registers.
 fn push_zeros(seq: &mut [u8; 5], n: &mut usize, len: usize) {
     if len > ZERO_MAX_LEN {
@@ -190,24 +206,17 @@ pub fn sparse_to_dense(b: &[u8]) -> Result<Vec<u8>, Corrupt> {
     let mut idx = 0usize;
     let mut p = HDR;
     while p < b.len() {
-        let op = b[p];
-        if is_zero(op) {
-            idx += zero_len(op);
-            p += 1;
-        } else if is_xzero(op) {
-            idx += xzero_len(b, p);
-            p += 2;
-        } else {
-            let (run, v) = (val_len(op), val_value(op));
-            if run + idx > REGISTERS {
-                break;
-            }
+        let (run, v, len) = opcode(b, p);
+        if run + idx > REGISTERS {
+            return Err(Corrupt);
+        }
+        if v > 0 {
             for i in idx..idx + run {
                 dense_put(regs, i, v);
             }
-            idx += run;
-            p += 1;
         }
+        idx += run;
+        p += len;
     }
     if idx != REGISTERS {
         return Err(Corrupt);
@@ -516,24 +525,17 @@ pub fn merge(max: &mut [u8; REGISTERS], buf: &[u8]) -> Result<(), Corrupt> {
     let mut i = 0usize;
     let mut p = HDR;
     while p < buf.len() {
-        let op = buf[p];
-        if is_zero(op) {
-            i += zero_len(op);
-            p += 1;
-        } else if is_xzero(op) {
-            i += xzero_len(buf, p);
-            p += 2;
-        } else {
-            let (run, v) = (val_len(op), val_value(op));
-            if run + i > REGISTERS {
-                break;
-            }
+        let (run, v, len) = opcode(buf, p);
+        if run + i > REGISTERS {
+            return Err(Corrupt);
+        }
+        if v > 0 {
             for m in &mut max[i..i + run] {
                 *m = (*m).max(v);
             }
-            i += run;
-            p += 1;
         }
+        i += run;
+        p += len;
     }
     if i != REGISTERS {
         return Err(Corrupt);
