@@ -325,7 +325,13 @@ pub fn sparse_set(buf: &mut Vec<u8>, index: usize, count: u8, lim: Limits) -> Re
         }
         // Step 3: the new opcodes replace the old one.
         if has_next {
-            buf.splice(p..p + oldlen, seq[..n].iter().copied());
+            let tail = p + oldlen;
+            if n > oldlen {
+                buf.resize(end + n - oldlen, 0);
+            }
+            buf.copy_within(tail..end, p + n);
+            buf.truncate(end + n - oldlen);
+            buf[p..p + n].copy_from_slice(&seq[..n]);
         } else {
             let newlen = (end as isize + delta) as usize;
             buf.truncate(p);
