@@ -15,7 +15,7 @@
 # After each PFADD run, PFCOUNT hll must be > 0 on the server (a run of error replies would count as requests).
 #
 # Servers pinned to SERVER_CPU, clients to CLIENT_CPU. Knobs (environment): ROUNDS (5), CLIENTS (50), N (PFADD
-# requests, 1000000), KEYSPACE (100000), PFCOUNT_N (100000), PFCOUNT_ELEMENTS (50000), CLIENT_SATURATED (0.90),
+# requests, 1000000), KEYSPACE (100000), PFCOUNT_N (30000), PFCOUNT_ELEMENTS (50000), CLIENT_SATURATED (0.90),
 # SERVER_CPU (1), CLIENT_CPU (0), FERREDIS (target/release/ferredis-server, built first unless SKIP_BUILD=1), REDIS
 # (/usr/bin/redis-server). Exits 1 if ferredis does not answer PFADD yet. Prints a markdown table for the README;
 # results in bench-results/<timestamp>-hll/: summary.md and raw.csv (server, test, round, requests, time_ms, rate,
@@ -28,7 +28,7 @@ ROUNDS=${ROUNDS:-5}
 CLIENTS=${CLIENTS:-50}
 N=${N:-1000000}
 KEYSPACE=${KEYSPACE:-100000}
-PFCOUNT_N=${PFCOUNT_N:-100000}
+PFCOUNT_N=${PFCOUNT_N:-30000}
 PFCOUNT_ELEMENTS=${PFCOUNT_ELEMENTS:-50000}
 CLIENT_SATURATED=${CLIENT_SATURATED:-0.90}
 SERVER_CPU=${SERVER_CPU:-1}
