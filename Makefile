@@ -16,6 +16,8 @@
 #                (benches/streams.sh, part of `make bench`)
 #   make bench-tracking  GET from 50 clients with CLIENT TRACKING on, and instructions per GET with tracking on/off,
 #                vs redis-server (benches/tracking.sh + the benches/tracking_get.rs driver, part of `make bench`)
+#   make bench-hll  PFADD at -P 16 (one dense key; many sparse keys) and PFCOUNT of 3 keys vs redis-server
+#                (benches/hll.sh, part of `make bench`)
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
@@ -39,7 +41,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -240,6 +242,7 @@ bench: deps
 	SKIP_BUILD=1 benches/ordered.sh
 	SKIP_BUILD=1 benches/streams.sh
 	SKIP_BUILD=1 benches/tracking.sh
+	SKIP_BUILD=1 benches/hll.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release
@@ -277,6 +280,9 @@ bench-streams: deps
 # tracking off and on: benches/tracking.sh (prints a markdown table).
 bench-tracking: deps
 	benches/tracking.sh
+# HyperLogLog throughput only: benches/hll.sh.
+bench-hll: deps
+	benches/hll.sh
 
 # latency-tracking on vs off (issue 17): benches/latency_tracking.sh.
 bench-latency: deps

@@ -3680,6 +3680,22 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
         1 => vec!["XINFO".into(), "STREAM".into(), g.key()],
         _ => vec!["XINFO".into(), g.p(&["help", "nosuch", "GROUPS"])],
     }),
+    // ---- hyperloglog (issue 30)
+    ("PFADD", 3, |g| {
+        let mut c = vec!["PFADD".into(), g.key()];
+        // Now and then enough elements to outgrow the sparse encoding.
+        let n = if g.rng.chance(4) { 400 } else { g.rng.below(8) };
+        for _ in 0..n {
+            c.push(if g.rng.chance(20) { g.val() } else { format!("e{}", g.rng.below(5000)) });
+        }
+        c
+    }),
+    ("PFCOUNT", 3, |g| with(v(&["PFCOUNT"]), g.keys(1, 3))),
+    ("PFMERGE", 1, |g| with(v(&["PFMERGE"]), g.keys(1, 3))),
+    ("PFDEBUG", 1, |g| {
+        let sub = if g.rng.chance(10) { "GETREG" } else { g.rng.pick(&["ENCODING", "DECODE", "TODENSE", "nope"]) };
+        vec!["PFDEBUG".into(), sub.into(), g.key()]
+    }),
 ];
 
 /// Stream ids the generators use: ordered, colliding, `<ms>-*`, and malformed.
@@ -3908,6 +3924,13 @@ const TYPE_FAMILIES: &[(&str, &[&str])] = &[
             "OBJECT",
             "RENAME",
             "COPY",
+        ],
+    ),
+    (
+        "hyperloglog",
+        &[
+            "PFADD", "PFCOUNT", "PFMERGE", "PFDEBUG", "GET", "SET", "APPEND", "SETRANGE", "GETRANGE", "STRLEN", "DEL",
+            "TYPE", "OBJECT", "RENAME", "COPY",
         ],
     ),
 ];

@@ -338,6 +338,7 @@ const DATA_FAMILIES: &[&str] = &[
     "command/zset.rs",
     "command/sort.rs",
     "command/stream.rs",
+    "command/hll.rs",
     "command/shared.rs",
 ];
 

@@ -339,6 +339,7 @@ fn write_docs(r: &mut Reply, c: &'static Command, full_name: &str) {
     let args = parse_syntax(c.syntax);
     let n = 3
         + usize::from(!c.complexity.is_empty())
+        + usize::from(!c.doc_flags.is_empty())
         + usize::from(!c.history.is_empty())
         + usize::from(!args.is_empty())
         + usize::from(!c.subcommands.is_empty());
@@ -350,6 +351,13 @@ fn write_docs(r: &mut Reply, c: &'static Command, full_name: &str) {
         if !v.is_empty() || k != "complexity" {
             r.bulk(k.as_bytes());
             r.bulk(v.as_bytes());
+        }
+    }
+    if !c.doc_flags.is_empty() {
+        r.bulk(b"doc_flags");
+        r.set(c.doc_flags.split(' ').count());
+        for f in c.doc_flags.split(' ') {
+            r.simple(f);
         }
     }
     if !c.history.is_empty() {

@@ -42,6 +42,7 @@ pub static COMMANDS: &[Command] = &[Command {
     group: Group::Server,
     summary: "A container for debugging commands",
     complexity: "Depends on subcommand.",
+    doc_flags: "syscmd",
     handler: debugCommand,
     ..BASE
 }];

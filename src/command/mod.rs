@@ -19,6 +19,7 @@ pub mod debug;
 pub mod dump;
 pub mod function;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod keys;
 pub mod latency;
@@ -76,6 +77,7 @@ pub const BASE: Command = Command {
     tips: "",
     key_flags: "",
     history: &[],
+    doc_flags: "",
 };
 
 /// The command layer's side of [`crate::command_spec`]: the handler type and the families the table is made of.
@@ -110,6 +112,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             cluster::COMMANDS,
             stream::COMMANDS,
             lolwut::COMMANDS,
+            hll::COMMANDS,
         ]
         .into_iter()
     }
@@ -184,6 +187,15 @@ impl<'a> Ctx<'a> {
         crate::keyspace::types::stream::NodeLimits {
             max_bytes: self.srv.config.stream_node_max_bytes.max(0) as usize,
             max_entries: self.srv.config.stream_node_max_entries,
+        }
+    }
+
+    /// How a HyperLogLog string may grow: `hll-sparse-max-bytes`, and room made as Redis's sds strings grow.
+    #[inline]
+    pub fn hll_limits(&self) -> crate::keyspace::types::hll::Limits {
+        crate::keyspace::types::hll::Limits {
+            max_sparse: self.srv.config.hll_sparse_max_bytes.max(0) as usize,
+            reserve: admin::sds_reserve,
         }
     }
 

@@ -11,12 +11,14 @@
 //! - [`zset`]: the sorted set value (listpack of member/score pairs, or skiplist plus hash table).
 //! - [`stream`]: the stream value (an ordered index of listpack nodes in Redis's layout) and the consumer groups'
 //!   data model.
+//! - [`hll`]: HyperLogLog sketches in Redis's string layout (dense and sparse registers, the estimator).
 //! - [`SmallBytes`]: the compact owned string stored per member in the large encodings.
 //!
 //! Everything here is pure data structure code: no replies, no keyspace. Thresholds come in as plain numbers
 //! ([`Thresholds`]) so the config module stays the single owner of the directives.
 
 pub mod hash;
+pub mod hll;
 pub mod intset;
 pub mod list;
 pub mod listpack;
