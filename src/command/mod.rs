@@ -18,6 +18,7 @@ pub mod connection;
 pub mod debug;
 pub mod dump;
 pub mod function;
+pub mod geo;
 pub mod hash;
 pub mod info;
 pub mod keys;
@@ -108,6 +109,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             function::COMMANDS,
             cluster::COMMANDS,
             stream::COMMANDS,
+            geo::COMMANDS,
         ]
         .into_iter()
     }
