@@ -641,7 +641,6 @@ impl DocArg {
         }
     }
     fn token(tok: &str) -> DocArg {
-        let tok = quoted(tok).unwrap_or(tok);
         DocArg { name: tok.to_ascii_lowercase(), kind: "pure-token", token: Some(tok.to_string()), ..DocArg::value("") }
     }
     fn group(kind: &'static str, name: String, args: Vec<DocArg>) -> DocArg {
@@ -812,12 +811,7 @@ fn render(nodes: &[Node]) -> String {
 }
 
 fn is_token(w: &str) -> bool {
-    quoted(w).is_some() || (!w.is_empty() && !w.chars().any(|c| c.is_ascii_lowercase()))
-}
-
-/// A token spelt in lowercase is written quoted (`"km"`, GEO's units): its text without the quotes.
-fn quoted(w: &str) -> Option<&str> {
-    w.strip_prefix('"').and_then(|t| t.strip_suffix('"')).filter(|t| !t.is_empty())
+    !w.is_empty() && !w.chars().any(|c| c.is_ascii_lowercase())
 }
 
 fn join_names(args: &[DocArg]) -> String {

@@ -54,7 +54,7 @@ pub static COMMANDS: &[Command] = &[
         arity: -4,
         summary: "Returns the distance between two members of a geospatial index",
         complexity: "O(log(N))",
-        syntax: r#"key member1 member2 ["m" | "km" | "ft" | "mi"]{unit}"#,
+        syntax: r#"key member1 member2 [M | KM | FT | MI]{unit}"#,
         handler: geodist,
         ..GEO
     },
@@ -89,7 +89,7 @@ pub static COMMANDS: &[Command] = &[
         getkeys: Some(georadius_keys),
         summary: "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point",
         complexity: RADIUS_COMPLEXITY,
-        syntax: r#"key longitude latitude radius <"m" | "km" | "ft" | "mi">{unit} [WITHCOORD] [WITHDIST] [WITHHASH] [<COUNT count> [ANY]{@6.2.0}]{count} [ASC | DESC]{order} [STORE key{#1}] [STOREDIST key{#2}]"#,
+        syntax: r#"key longitude latitude radius <M | KM | FT | MI>{unit} [WITHCOORD] [WITHDIST] [WITHHASH] [<COUNT count> [ANY]{@6.2.0}]{count} [ASC | DESC]{order} [STORE key{#1}] [STOREDIST key{#2}]"#,
         handler: georadius,
         history: &[ANY_HISTORY, UNITS_HISTORY],
         ..GEO
@@ -100,7 +100,7 @@ pub static COMMANDS: &[Command] = &[
         since: "3.2.10",
         summary: "A read-only variant for GEORADIUS",
         complexity: RADIUS_COMPLEXITY,
-        syntax: r#"key longitude latitude radius <"m" | "km" | "ft" | "mi">{unit} [WITHCOORD] [WITHDIST] [WITHHASH] [<COUNT count> [ANY]{@6.2.0}]{count} [ASC | DESC]{order}"#,
+        syntax: r#"key longitude latitude radius <M | KM | FT | MI>{unit} [WITHCOORD] [WITHDIST] [WITHHASH] [<COUNT count> [ANY]{@6.2.0}]{count} [ASC | DESC]{order}"#,
         handler: georadius_ro,
         history: &[ANY_HISTORY],
         ..GEO
@@ -118,7 +118,7 @@ pub static COMMANDS: &[Command] = &[
         getkeys: Some(georadius_keys),
         summary: "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member",
         complexity: RADIUS_COMPLEXITY,
-        syntax: r#"key member radius <"m" | "km" | "ft" | "mi">{unit} [WITHCOORD] [WITHDIST] [WITHHASH] [<COUNT count> [ANY]]{count} [ASC | DESC]{order} [STORE key{#1}] [STOREDIST key{#2}]"#,
+        syntax: r#"key member radius <M | KM | FT | MI>{unit} [WITHCOORD] [WITHDIST] [WITHHASH] [<COUNT count> [ANY]]{count} [ASC | DESC]{order} [STORE key{#1}] [STOREDIST key{#2}]"#,
         handler: georadiusbymember,
         history: &[UNITS_HISTORY],
         ..GEO
@@ -129,7 +129,7 @@ pub static COMMANDS: &[Command] = &[
         since: "3.2.10",
         summary: "A read-only variant for GEORADIUSBYMEMBER",
         complexity: RADIUS_COMPLEXITY,
-        syntax: r#"key member radius <"m" | "km" | "ft" | "mi">{unit} [WITHCOORD] [WITHDIST] [WITHHASH] [<COUNT count> [ANY]]{count} [ASC | DESC]{order}"#,
+        syntax: r#"key member radius <M | KM | FT | MI>{unit} [WITHCOORD] [WITHDIST] [WITHHASH] [<COUNT count> [ANY]]{count} [ASC | DESC]{order}"#,
         handler: georadiusbymember_ro,
         ..GEO
     },
@@ -139,7 +139,7 @@ pub static COMMANDS: &[Command] = &[
         since: "6.2.0",
         summary: "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.",
         complexity: SEARCH_COMPLEXITY,
-        syntax: r#"key <FROMMEMBER member | <FROMLONLAT longitude latitude>{longitude_latitude}>{from} <<<BYRADIUS radius> <"m" | "km" | "ft" | "mi">{unit}>{circle} | <<BYBOX width> height <"m" | "km" | "ft" | "mi">{unit}>{box}>{by} [ASC | DESC]{order} [<COUNT count> [ANY]]{count} [WITHCOORD] [WITHDIST] [WITHHASH]"#,
+        syntax: r#"key <FROMMEMBER member | <FROMLONLAT longitude latitude>{longitude_latitude}>{from} <<<BYRADIUS radius> <M | KM | FT | MI>{unit}>{circle} | <<BYBOX width> height <M | KM | FT | MI>{unit}>{box}>{by} [ASC | DESC]{order} [<COUNT count> [ANY]]{count} [WITHCOORD] [WITHDIST] [WITHHASH]"#,
         handler: geosearch,
         history: &[UNITS_HISTORY],
         ..GEO
@@ -154,7 +154,7 @@ pub static COMMANDS: &[Command] = &[
         since: "6.2.0",
         summary: "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.",
         complexity: SEARCH_COMPLEXITY,
-        syntax: r#"destination source <FROMMEMBER member | <FROMLONLAT longitude latitude>{longitude_latitude}>{from} <<<BYRADIUS radius> <"m" | "km" | "ft" | "mi">{unit}>{circle} | <<BYBOX width> height <"m" | "km" | "ft" | "mi">{unit}>{box}>{by} [ASC | DESC]{order} [<COUNT count> [ANY]]{count} [STOREDIST]"#,
+        syntax: r#"destination source <FROMMEMBER member | <FROMLONLAT longitude latitude>{longitude_latitude}>{from} <<<BYRADIUS radius> <M | KM | FT | MI>{unit}>{circle} | <<BYBOX width> height <M | KM | FT | MI>{unit}>{box}>{by} [ASC | DESC]{order} [<COUNT count> [ANY]]{count} [STOREDIST]"#,
         handler: geosearchstore,
         history: &[UNITS_HISTORY],
         ..GEO
