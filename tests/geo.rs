@@ -420,7 +420,7 @@ fn search(g: &mut Prng, k: &str, n: usize) -> String {
         }
     };
     match g.below(7) {
-        0 | 1 | 2 => {
+        0..=2 => {
             with(g, false);
             format!("GEOSEARCH {k} {} {}{opts}", from(g), by(g))
         }

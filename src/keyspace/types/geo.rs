@@ -95,6 +95,8 @@ fn deinterleave64(v: u64) -> u64 {
 
 /// The cell of (longitude, latitude) at `step` within the given ranges; None outside them (or outside the
 /// WGS-84 limits) or for a step outside 1..=32.
+// C's comparisons, spelt as in C (a NaN coordinate is not "outside", as there).
+#[allow(clippy::manual_range_contains)]
 pub fn encode(long_range: Range, lat_range: Range, longitude: f64, latitude: f64, step: u8) -> Option<HashBits> {
     let zero = |r: Range| r.min == 0.0 && r.max == 0.0;
     if step > 32 || step == 0 || zero(lat_range) || zero(long_range) {
@@ -123,7 +125,7 @@ pub fn encode_wgs84(longitude: f64, latitude: f64, step: u8) -> Option<HashBits>
 
 /// The score GEOADD stores for a valid point.
 pub fn score_of(longitude: f64, latitude: f64) -> u64 {
-    encode_wgs84(longitude, latitude, STEP_MAX).map_or(0, |h| align52(h))
+    encode_wgs84(longitude, latitude, STEP_MAX).map_or(0, align52)
 }
 
 /// The cell's bits left-aligned to 52 bits.
@@ -262,6 +264,7 @@ fn rad_deg(ang: f64) -> f64 {
 }
 
 /// The step (bits per coordinate) whose cells are about the search radius (`geohashEstimateStepsByRadius`).
+#[allow(clippy::manual_range_contains)]
 pub fn estimate_steps_by_radius(range_meters: f64, lat: f64) -> u8 {
     if range_meters == 0.0 {
         return 26;
