@@ -565,9 +565,9 @@ mod tests {
     #[test]
     fn steps() {
         assert_eq!(estimate_steps_by_radius(0.0, 0.0), 26);
-        assert_eq!(estimate_steps_by_radius(1.0, 0.0), 23);
-        assert_eq!(estimate_steps_by_radius(1.0, 70.0), 22);
-        assert_eq!(estimate_steps_by_radius(1.0, -85.0), 21);
+        assert_eq!(estimate_steps_by_radius(1.0, 0.0), 24);
+        assert_eq!(estimate_steps_by_radius(1.0, 70.0), 23);
+        assert_eq!(estimate_steps_by_radius(1.0, -85.0), 22);
         assert_eq!(estimate_steps_by_radius(1e9, 0.0), 1);
         assert_eq!(estimate_steps_by_radius(f64::INFINITY, 0.0), 1);
     }
