@@ -14,7 +14,7 @@
 use super::shared::{delete_key, store_value};
 use super::{flag, Args, Command, Ctx, FindKeys, Group, KeySpecDef, OwnedArgs, BASE, ONE_KEY};
 use crate::config::notify as nc;
-use crate::keyspace::object::Value;
+use crate::keyspace::object::{StrRef, Value};
 use crate::keyspace::types::geo::{self, Shape, ShapeKind};
 use crate::keyspace::types::zset::{ScoreRange, ZAddFlags, ZSet};
 use crate::resp::reply::Reply;
@@ -395,13 +395,13 @@ enum Sort {
     Desc,
 }
 
-/// A point found by a search.
-struct Found {
+/// A point found by a search (the member borrowed from the sorted set).
+struct Found<'a> {
     lon: f64,
     lat: f64,
     dist: f64,
     score: f64,
-    member: Vec<u8>,
+    member: StrRef<'a>,
 }
 
 /// The sort comparator of `geo.c` (ascending distance).
@@ -417,7 +417,7 @@ fn by_dist(a: &Found, b: &Found) -> i32 {
 
 /// Collects the points of `z` inside `shape`, cell by cell in Redis's order, stopping once `limit` (> 0) points
 /// were found (`membersOfAllNeighbors`).
-fn search(z: &ZSet, shape: &Shape, limit: usize) -> Vec<Found> {
+fn search<'a>(z: &'a ZSet, shape: &Shape, limit: usize) -> Vec<Found<'a>> {
     let cells = shape.cells();
     let mut found: Vec<Found> = Vec::new();
     let full = |found: &Vec<Found>| limit != 0 && found.len() >= limit;
@@ -439,7 +439,7 @@ fn search(z: &ZSet, shape: &Shape, limit: usize) -> Vec<Found> {
         z.scan_score_range(&range, |m, score| {
             let [lon, lat] = geo::decode_score(score);
             if let Some(dist) = shape.contains(lon, lat) {
-                found.push(Found { lon, lat, dist, score, member: m.to_vec() });
+                found.push(Found { lon, lat, dist, score, member: m });
             }
             !full(&found)
         });
@@ -450,6 +450,7 @@ fn search(z: &ZSet, shape: &Shape, limit: usize) -> Vec<Found> {
 
 /// Redis's `georadiusGeneric`: `src` is the source key's index.
 fn georadius_generic(ctx: &mut Ctx, args: Args, src: usize, flags: u8) {
+    let th = ctx.thresholds();
     let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(src)) else { return };
     let z = z.map(|z| &*z);
     let mut store: Option<&[u8]> = None;
@@ -583,7 +584,7 @@ fn georadius_generic(ctx: &mut Ctx, args: Args, src: usize, flags: u8) {
         sort = Sort::Asc;
     }
 
-    let shape = Shape { center, kind, to_meters };
+    let shape = Shape::new(center, kind, to_meters);
     let limit = if any { count as usize } else { 0 };
     let mut found = search(z, &shape, limit);
     if found.is_empty() && store.is_none() {
@@ -614,7 +615,7 @@ fn georadius_generic(ctx: &mut Ctx, args: Args, src: usize, flags: u8) {
             if options > 0 {
                 r.array(options + 1);
             }
-            r.bulk(&f.member);
+            r.bulk(f.member.bytes(&mut [0u8; 24]));
             if withdist {
                 reply_distance(r, f.dist);
             }
@@ -631,12 +632,13 @@ fn georadius_generic(ctx: &mut Ctx, args: Args, src: usize, flags: u8) {
     };
     let dst = dst.to_vec();
     if returned > 0 {
-        let th = ctx.thresholds();
-        let max_len = found.iter().map(|f| f.member.len()).max().unwrap_or(0);
+        let mut buf = [0u8; 24];
+        let max_len = found.iter().map(|f| f.member.bytes(&mut buf).len()).max().unwrap_or(0);
         let mut out = ZSet::with_hints(returned, max_len, &th);
         for f in &found {
-            out.add(if storedist { f.dist } else { f.score }, &f.member, ZAddFlags::default(), &th);
+            out.add(if storedist { f.dist } else { f.score }, f.member.bytes(&mut buf), ZAddFlags::default(), &th);
         }
+        drop(found);
         let event = if search_cmd { "geosearchstore" } else { "georadiusstore" };
         store_value(ctx, &dst, Value::ZSet(out), nc::ZSET, event);
         // Redis counts every stored element as a change.

@@ -144,17 +144,18 @@ pub fn decode(long_range: Range, lat_range: Range, hash: HashBits) -> Option<Are
     let long_scale = long_range.max - long_range.min;
     let ilato = sep as u32;
     let ilono = (sep >> 32) as u32;
-    let div = (1u64 << step.min(63)) as f64;
+    // Dividing by 2^step is exact scaling, so multiplying by 2^-step gives the same bits (and is cheaper).
+    let inv = f64::from_bits((1023 - u64::from(step.min(63))) << 52);
     let ilato_next = ilato.wrapping_add(1);
     let ilono_next = ilono.wrapping_add(1);
     Some(Area {
         latitude: Range {
-            min: lat_range.min + (ilato as f64 / div) * lat_scale,
-            max: lat_range.min + (ilato_next as f64 / div) * lat_scale,
+            min: lat_range.min + (ilato as f64 * inv) * lat_scale,
+            max: lat_range.min + (ilato_next as f64 * inv) * lat_scale,
         },
         longitude: Range {
-            min: long_range.min + (ilono as f64 / div) * long_scale,
-            max: long_range.min + (ilono_next as f64 / div) * long_scale,
+            min: long_range.min + (ilono as f64 * inv) * long_scale,
+            max: long_range.min + (ilono_next as f64 * inv) * long_scale,
         },
     })
 }
@@ -318,16 +319,45 @@ pub struct Shape {
     pub center: [f64; 2],
     pub kind: ShapeKind,
     pub to_meters: f64,
+    /// The centre in radians and the cosine of its latitude: what [`distance`] computes for the centre on every
+    /// call (the same libm call on the same input, so the same bits).
+    lon_r: f64,
+    lat_r: f64,
+    cos_lat: f64,
 }
 
 impl Shape {
+    pub fn new(center: [f64; 2], kind: ShapeKind, to_meters: f64) -> Shape {
+        let lat_r = deg_rad(center[1]);
+        Shape { center, kind, to_meters, lon_r: deg_rad(center[0]), lat_r, cos_lat: lat_r.cos() }
+    }
+
+    /// [`distance`] from the centre to (lon, lat).
+    fn distance_from_center(&self, lon: f64, lat: f64) -> f64 {
+        let v = ((deg_rad(lon) - self.lon_r) / 2.0).sin();
+        if v == 0.0 {
+            return lat_distance(self.center[1], lat);
+        }
+        let lat2r = deg_rad(lat);
+        let u = ((lat2r - self.lat_r) / 2.0).sin();
+        let a = u * u + self.cos_lat * lat2r.cos() * v * v;
+        2.0 * EARTH_RADIUS_IN_METERS * a.sqrt().asin()
+    }
+
     /// The distance from the centre to (lon, lat) when the point is inside the shape (`geoWithinShape`).
     pub fn contains(&self, lon: f64, lat: f64) -> Option<f64> {
         let [x1, y1] = self.center;
         match self.kind {
             ShapeKind::Radius(r) => {
-                let d = distance(x1, y1, lon, lat);
-                (d <= r * self.to_meters).then_some(d)
+                let r = r * self.to_meters;
+                // The great-circle distance is at least the distance along the meridian. Computed, the haversine
+                // can fall short of it by a fraction of a meter near the antipode (asin close to 1), so a point
+                // is only rejected this way (no trigonometry) when it is more than a meter beyond that bound.
+                if lat_distance(y1, lat) > r + 1.0 + r * 1e-9 {
+                    return None;
+                }
+                let d = self.distance_from_center(lon, lat);
+                (d <= r).then_some(d)
             }
             ShapeKind::Box { width, height } => {
                 let (width_m, height_m) = (width * self.to_meters, height * self.to_meters);
@@ -337,7 +367,7 @@ impl Shape {
                 if distance(lon, lat, x1, lat) > width_m / 2.0 {
                     return None;
                 }
-                Some(distance(x1, y1, lon, lat))
+                Some(self.distance_from_center(lon, lat))
             }
         }
     }

@@ -641,7 +641,7 @@ impl ZSet {
 
     /// Calls `f` for the elements with scores in `r`, ascending, until it returns false (the geo searches' walk
     /// over one cell's score range).
-    pub fn scan_score_range<F: FnMut(StrRef<'_>, f64) -> bool>(&self, r: &ScoreRange, mut f: F) {
+    pub fn scan_score_range<'a, F: FnMut(StrRef<'a>, f64) -> bool>(&'a self, r: &ScoreRange, mut f: F) {
         if r.is_empty() {
             return;
         }
