@@ -18,6 +18,8 @@
 #                vs redis-server (benches/tracking.sh + the benches/tracking_get.rs driver, part of `make bench`)
 #   make bench-hll  PFADD at -P 16 (one dense key; many sparse keys) and PFCOUNT of 3 keys vs redis-server
 #                (benches/hll.sh, part of `make bench`)
+#   make bench-geo  GEOADD and GEOSEARCH BYRADIUS over 100k members vs redis-server (benches/geo.sh, part of
+#                `make bench`)
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
@@ -41,7 +43,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -243,6 +245,7 @@ bench: deps
 	SKIP_BUILD=1 benches/streams.sh
 	SKIP_BUILD=1 benches/tracking.sh
 	SKIP_BUILD=1 benches/hll.sh
+	SKIP_BUILD=1 benches/geo.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release
@@ -283,6 +286,10 @@ bench-tracking: deps
 # HyperLogLog throughput only: benches/hll.sh.
 bench-hll: deps
 	benches/hll.sh
+
+# Geo commands against redis-server (issue 30): GEOADD and GEOSEARCH BYRADIUS over 100k members: benches/geo.sh.
+bench-geo: deps
+	benches/geo.sh
 
 # latency-tracking on vs off (issue 17): benches/latency_tracking.sh.
 bench-latency: deps

@@ -320,8 +320,6 @@ pub struct Command {
     pub key_flags: &'static str,
     /// `COMMAND DOCS` history: (version, change) pairs.
     pub history: &'static [(&'static str, &'static str)],
-    /// `COMMAND DOCS` doc flags, space separated (`syscmd` for internal commands); empty: none.
-    pub doc_flags: &'static str,
 }
 
 impl Command {

@@ -3696,6 +3696,69 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
         let sub = if g.rng.chance(10) { "GETREG" } else { g.rng.pick(&["ENCODING", "DECODE", "TODENSE", "nope"]) };
         vec!["PFDEBUG".into(), sub.into(), g.key()]
     }),
+    // ---- geo (issue 30)
+    ("GEOADD", 3, |g| {
+        let mut c = vec!["GEOADD".into(), g.key()];
+        if g.rng.chance(30) {
+            c.push(g.p(&["NX", "XX", "CH", "ch", "GT"]));
+        }
+        for _ in 0..1 + g.rng.below(2) {
+            c.extend([g.p(GEO_LON), g.p(GEO_LAT), g.p(ZMEMBERS)]);
+        }
+        if g.rng.chance(5) {
+            c.pop();
+        }
+        c
+    }),
+    ("GEOPOS", 1, |g| with(vec!["GEOPOS".into(), g.key()], (0..g.rng.below(3)).map(|_| g.p(ZMEMBERS)).collect())),
+    ("GEOHASH", 1, |g| with(vec!["GEOHASH".into(), g.key()], (0..g.rng.below(3)).map(|_| g.p(ZMEMBERS)).collect())),
+    ("GEODIST", 1, |g| {
+        let mut c = vec!["GEODIST".into(), g.key(), g.p(ZMEMBERS), g.p(ZMEMBERS)];
+        if g.rng.chance(60) {
+            c.push(g.p(GEO_UNITS));
+        }
+        c
+    }),
+    ("GEOSEARCH", 2, |g| {
+        let store = g.rng.chance(30);
+        let mut c =
+            if store { vec!["GEOSEARCHSTORE".into(), g.key(), g.key()] } else { vec!["GEOSEARCH".into(), g.key()] };
+        match g.rng.below(5) {
+            0 | 1 => c.extend(["FROMMEMBER".into(), g.p(ZMEMBERS)]),
+            2 | 3 => c.extend(["FROMLONLAT".into(), g.p(GEO_LON), g.p(GEO_LAT)]),
+            _ => {}
+        }
+        match g.rng.below(5) {
+            0 | 1 => c.extend(["BYRADIUS".into(), g.p(GEO_SIZES), g.p(GEO_UNITS)]),
+            2 | 3 => c.extend(["BYBOX".into(), g.p(GEO_SIZES), g.p(GEO_SIZES), g.p(GEO_UNITS)]),
+            _ => {}
+        }
+        geo_options(g, &mut c, store);
+        if store && g.rng.chance(40) {
+            c.push("STOREDIST".into());
+        }
+        c
+    }),
+    ("GEORADIUS", 2, |g| {
+        let mut c = vec![g.p(&["GEORADIUS", "GEORADIUS_RO"]), g.key(), g.p(GEO_LON), g.p(GEO_LAT)];
+        c.extend([g.p(GEO_SIZES), g.p(GEO_UNITS)]);
+        let store = c[0] == "GEORADIUS" && g.rng.chance(30);
+        geo_options(g, &mut c, store);
+        if store {
+            c.extend([g.p(&["STORE", "STOREDIST"]), g.key()]);
+        }
+        c
+    }),
+    ("GEORADIUSBYMEMBER", 1, |g| {
+        let mut c = vec![g.p(&["GEORADIUSBYMEMBER", "GEORADIUSBYMEMBER_RO"]), g.key(), g.p(ZMEMBERS)];
+        c.extend([g.p(GEO_SIZES), g.p(GEO_UNITS)]);
+        let store = c[0] == "GEORADIUSBYMEMBER" && g.rng.chance(30);
+        geo_options(g, &mut c, store);
+        if store {
+            c.extend([g.p(&["STORE", "STOREDIST"]), g.key()]);
+        }
+        c
+    }),
 ];
 
 /// Stream ids the generators use: ordered, colliding, `<ms>-*`, and malformed.
@@ -3716,6 +3779,30 @@ const XIDS: &[&str] = &[
 const XRANGE_IDS: &[&str] = &["-", "+", "0", "1-1", "(1-1", "2", "(3-0", "5", "abc", "("];
 const XGROUPS: &[&str] = &["g1", "g2"];
 const XCONSUMERS: &[&str] = &["c1", "c2", "c3"];
+
+/// Coordinates, sizes and units the geo generators pick from (edges and invalid values included).
+const GEO_LON: &[&str] = &["0", "13.361389", "15.087269", "-180", "180", "179.99", "-73.9454966", "181", "abc"];
+const GEO_LAT: &[&str] = &["0", "38.115556", "37.502669", "85.05112878", "-85.05112878", "40.747533", "86", "x"];
+const GEO_SIZES: &[&str] = &["0", "1", "200", "1000", "20000", "0.5", "-1", "nan", "inf"];
+const GEO_UNITS: &[&str] = &["m", "km", "KM", "mi", "ft", "parsec"];
+
+/// The options shared by the geo searches (sometimes conflicting or malformed, as Redis must refuse them).
+fn geo_options(g: &mut Gen, c: &mut Vec<String>, store: bool) {
+    for w in ["WITHDIST", "WITHCOORD", "WITHHASH"] {
+        if g.rng.chance(if store { 3 } else { 30 }) {
+            c.push(w.into());
+        }
+    }
+    if g.rng.chance(40) {
+        c.extend(["COUNT".into(), g.p(&["1", "2", "3", "0", "-1", "x"])]);
+    }
+    if g.rng.chance(20) {
+        c.push("ANY".into());
+    }
+    if g.rng.chance(40) {
+        c.push(g.p(&["ASC", "DESC"]));
+    }
+}
 
 /// Sorted-set members the generators favour, so commands meet existing members.
 const ZMEMBERS: &[&str] = &["m1", "m2", "m3", "m4", "a", "b"];
@@ -3931,6 +4018,23 @@ const TYPE_FAMILIES: &[(&str, &[&str])] = &[
         &[
             "PFADD", "PFCOUNT", "PFMERGE", "PFDEBUG", "GET", "SET", "APPEND", "SETRANGE", "GETRANGE", "STRLEN", "DEL",
             "TYPE", "OBJECT", "RENAME", "COPY",
+        ],
+    ),
+    (
+        "geo",
+        &[
+            "GEOADD",
+            "GEOPOS",
+            "GEOHASH",
+            "GEODIST",
+            "GEOSEARCH",
+            "GEORADIUS",
+            "GEORADIUSBYMEMBER",
+            "ZADD",
+            "ZRANGE",
+            "ZREM",
+            "DEL",
+            "OBJECT",
         ],
     ),
 ];

@@ -42,7 +42,6 @@ pub static COMMANDS: &[Command] = &[Command {
     group: Group::Server,
     summary: "A container for debugging commands",
     complexity: "Depends on subcommand.",
-    doc_flags: "syscmd",
     handler: debugCommand,
     ..BASE
 }];

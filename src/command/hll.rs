@@ -60,7 +60,6 @@ pub static COMMANDS: &[Command] = &[
         summary: "Internal commands for debugging HyperLogLog values",
         complexity: "N/A",
         syntax: "subcommand:string key",
-        doc_flags: "syscmd",
         handler: pfdebug,
         ..HLL
     },
@@ -84,7 +83,6 @@ pub static COMMANDS: &[Command] = &[
         acl: "hyperloglog admin slow dangerous",
         summary: "An internal command for testing HyperLogLog values",
         complexity: "N/A",
-        doc_flags: "syscmd",
         handler: pfselftest,
         ..HLL
     },

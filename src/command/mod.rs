@@ -18,6 +18,7 @@ pub mod connection;
 pub mod debug;
 pub mod dump;
 pub mod function;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod info;
@@ -77,7 +78,6 @@ pub const BASE: Command = Command {
     tips: "",
     key_flags: "",
     history: &[],
-    doc_flags: "",
 };
 
 /// The command layer's side of [`crate::command_spec`]: the handler type and the families the table is made of.
@@ -113,6 +113,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             stream::COMMANDS,
             lolwut::COMMANDS,
             hll::COMMANDS,
+            geo::COMMANDS,
         ]
         .into_iter()
     }

@@ -39,7 +39,6 @@ pub static COMMANDS: &[Command] = &[
         acl: "admin slow dangerous",
         since: "3.0.0",
         summary: "An internal command for configuring the replication stream",
-        doc_flags: "syscmd",
         handler: replconf,
         ..SERVER
     },
