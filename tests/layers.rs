@@ -337,6 +337,7 @@ const DATA_FAMILIES: &[&str] = &[
     "command/zset.rs",
     "command/sort.rs",
     "command/stream.rs",
+    "command/bitmap.rs",
     "command/shared.rs",
 ];
 

@@ -10,6 +10,7 @@
 
 pub mod acl;
 pub mod admin;
+pub mod bitmap;
 pub mod blocking;
 pub mod cluster;
 pub mod commands;
@@ -108,6 +109,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             function::COMMANDS,
             cluster::COMMANDS,
             stream::COMMANDS,
+            bitmap::COMMANDS,
         ]
         .into_iter()
     }
