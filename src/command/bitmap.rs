@@ -150,19 +150,25 @@ pub static COMMANDS: &[Command] = &[
 // ---------------------------------------------------------------------------------------------------------------
 // Bit-level helpers.
 
+/// An 8-byte chunk as a native-endian word (the chunks come from `chunks_exact(8)`).
+#[inline(always)]
+fn word(w: &[u8]) -> u64 {
+    u64::from_ne_bytes(w.try_into().unwrap_or([0; 8]))
+}
+
 /// Set bits in `b`, a 64-bit word at a time (the compiler unrolls and vectorizes the word loop).
 pub fn popcount(b: &[u8]) -> u64 {
-    let (words, rest) = b.as_chunks::<8>();
-    let mut n: u64 = words.iter().map(|w| u64::from_ne_bytes(*w).count_ones() as u64).sum();
+    let words = b.chunks_exact(8);
+    let rest = words.remainder();
+    let mut n: u64 = words.map(|w| word(w).count_ones() as u64).sum();
     n += rest.iter().map(|x| x.count_ones() as u64).sum::<u64>();
     n
 }
 
 /// Index of the first byte of `b` that is not `skip`, skipping whole 64-bit words of `skip` bytes first.
 fn first_not(b: &[u8], skip: u8) -> Option<usize> {
-    let (words, _) = b.as_chunks::<8>();
     let skip_word = u64::from_ne_bytes([skip; 8]);
-    let start = words.iter().position(|w| u64::from_ne_bytes(*w) != skip_word).unwrap_or(words.len()) * 8;
+    let start = b.chunks_exact(8).position(|w| word(w) != skip_word).unwrap_or(b.len() / 8) * 8;
     b.get(start..)?.iter().position(|&x| x != skip).map(|i| start + i)
 }
 
