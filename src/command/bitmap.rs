@@ -26,7 +26,7 @@
 use super::shared::int_arg;
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
 use crate::config::notify as nc;
-use crate::keyspace::object::{Encoding, Entry, StrRef};
+use crate::keyspace::object::{Entry, StrRef};
 use crate::resp::reply::Reply;
 use crate::util::parse_i64;
 
@@ -409,17 +409,19 @@ fn with_bits<T>(
     {
         let (e, r) = ctx.write_reply(key);
         if let Some(e) = e {
-            let was_raw = e.encoding() == Encoding::Raw;
-            if e.as_str().is_none() {
-                r.err_wrongtype();
-                return None;
-            }
-            if !was_raw {
-                // A new raw copy of the old value (`dbUnshareStringValue`).
-                let len = e.as_str().map_or(0, |s| s.len());
+            if e.raw_capacity().is_none() {
+                // Not raw: an int or embstr string becomes a new raw copy (`dbUnshareStringValue`).
+                let Some(len) = e.as_str().map(|s| s.len()) else {
+                    r.err_wrongtype();
+                    return None;
+                };
+                let _ = e.raw_mut();
                 super::admin::set_raw_capacity(e, super::admin::sds_new_alloc(len));
             }
-            let buf = e.raw_mut()?;
+            let Some(buf) = e.raw_mut() else {
+                r.err_wrongtype();
+                return None;
+            };
             let old_len = buf.len();
             if !grow_zero(buf, need) {
                 r.error(crate::keyspace::evict::OOM_ERR);
