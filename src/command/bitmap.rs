@@ -398,12 +398,14 @@ fn grow_zero(buf: &mut Vec<u8>, need: usize) -> bool {
 /// Redis's `lookupStringForBitCommand`: runs `f` on the string at `key`, made `raw` and padded with zeros so that
 /// bit `max_bit` exists, or on a new zeroed string added under `key`. `f` gets the bytes, the reply sink and
 /// whether the string is new or grew. None after WRONGTYPE (or the OOM error of a padding that cannot be had).
-fn with_bits<T>(
+/// One instance for both writers (`dyn`): the binary has a size budget.
+#[inline(never)]
+fn with_bits(
     ctx: &mut Ctx,
     key: &[u8],
     max_bit: u64,
-    f: impl FnOnce(&mut [u8], &mut Reply, bool) -> T,
-) -> Option<T> {
+    f: &mut dyn FnMut(&mut [u8], &mut Reply, bool) -> u64,
+) -> Option<u64> {
     let need = (max_bit >> 3) as usize + 1;
     let lru = ctx.fresh_lru();
     {
@@ -458,20 +460,22 @@ fn setbit(ctx: &mut Ctx, args: Args) {
         }
     };
     let (byte, mask) = ((off >> 3) as usize, 0x80u8 >> (off & 7));
-    let done = with_bits(ctx, key, off, |buf, _, grew| {
-        let Some(b) = buf.get_mut(byte) else { return (false, false) };
+    // Answers bit 0: the old value, bit 1: whether the string changed.
+    let done = with_bits(ctx, key, off, &mut |buf, _, grew| {
+        let Some(b) = buf.get_mut(byte) else { return 0 };
         let old = *b & mask != 0;
         let changed = grew || old != on;
         if changed {
             *b = if on { *b | mask } else { *b & !mask };
         }
-        (old, changed)
+        old as u64 | (changed as u64) << 1
     });
-    let Some((old, changed)) = done else { return };
-    if changed {
+    let Some(done) = done else { return };
+    if done & 2 != 0 {
         ctx.key_modified(key);
         ctx.notify(nc::STRING, "setbit", key);
     }
+    let old = done & 1;
     ctx.reply().int(old as i64);
 }
 
@@ -666,16 +670,21 @@ fn bitop(ctx: &mut Ctx, args: Args) {
             if op == Op::Not {
                 res.iter_mut().for_each(|b| *b = !*b);
             }
+            // One loop for the three binary operations (the binary has a size budget): each mask is all ones
+            // for its own operation only.
+            let (and, or, xor) = match op {
+                Op::And => (0xffu8, 0u8, 0u8),
+                Op::Or => (0, 0xff, 0),
+                Op::Xor => (0, 0, 0xff),
+                Op::Not => (0, 0, 0),
+            };
             for s in rest {
                 let (head, tail) = res.split_at_mut(s.len());
-                match op {
-                    Op::And => {
-                        head.iter_mut().zip(s.iter()).for_each(|(r, x)| *r &= x);
-                        tail.fill(0);
-                    }
-                    Op::Or => head.iter_mut().zip(s.iter()).for_each(|(r, x)| *r |= x),
-                    Op::Xor => head.iter_mut().zip(s.iter()).for_each(|(r, x)| *r ^= x),
-                    Op::Not => {}
+                head.iter_mut()
+                    .zip(s.iter())
+                    .for_each(|(r, &y)| *r = (*r & y & and) | ((*r | y) & or) | ((*r ^ y) & xor));
+                if op == Op::And {
+                    tail.fill(0);
                 }
             }
         }
@@ -824,7 +833,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: Args, ro_command: bool) {
         ctx.reply().error("ERR BITFIELD_RO only supports the GET subcommand");
         return;
     }
-    let changes = with_bits(ctx, key, highest, |p, r, grew| {
+    let changes = with_bits(ctx, key, highest, &mut |p, r, grew| {
         r.array(ops.len());
         let mut changes = 0u64;
         for op in &ops {
