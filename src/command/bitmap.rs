@@ -226,6 +226,7 @@ fn bit_range(start: i64, end: i64, len: usize, bits: bool) -> Option<(u64, u64)>
 }
 
 /// The `bits`-wide (1..=64) unsigned field at bit `off` of `p`; bytes past the end read as zeros.
+#[inline(never)]
 fn get_field(p: &[u8], off: u64, bits: u32) -> u64 {
     let (byte, shift) = ((off >> 3) as usize, (off & 7) as u32);
     let mut w = [0u8; 16];
@@ -270,6 +271,7 @@ enum Overflow {
 
 /// Whether `value + incr` leaves the range of a `bits`-wide unsigned field (Redis's
 /// `checkUnsignedBitfieldOverflow`): 0, 1 (above) or -1 (below), and under WRAP / SAT the value to store instead.
+#[inline(never)]
 fn unsigned_overflow(value: u64, incr: i64, bits: u32, ow: Overflow) -> (i32, u64) {
     let max = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
     let maxincr = max.wrapping_sub(value) as i64;
@@ -291,6 +293,7 @@ fn unsigned_overflow(value: u64, incr: i64, bits: u32, ow: Overflow) -> (i32, u6
 
 /// The signed counterpart of [`unsigned_overflow`] (Redis's `checkSignedBitfieldOverflow`, whose intermediate
 /// differences wrap).
+#[inline(never)]
 fn signed_overflow(value: i64, incr: i64, bits: u32, ow: Overflow) -> (i32, i64) {
     let max = if bits == 64 { i64::MAX } else { (1i64 << (bits - 1)) - 1 };
     let min = -max - 1;
@@ -652,9 +655,10 @@ fn bitop(ctx: &mut Ctx, args: Args) {
         let db = ctx.db_ref();
         let srcs: Vec<&[u8]> = ints
             .iter_mut()
+            .zip(&present)
             .enumerate()
-            .map(|(j, buf)| match db.keys.get(args.get(3 + j)).and_then(|e| e.as_str()) {
-                _ if !present[j] => &b""[..],
+            .map(|(j, (buf, &here))| match db.keys.get(args.get(3 + j)).and_then(|e| e.as_str()) {
+                _ if !here => &b""[..],
                 Some(StrRef::Bytes(b)) => b,
                 // An int-encoded source reads as its decimal text.
                 Some(StrRef::Int(v)) => crate::util::itoa_buf(v, buf),
@@ -692,7 +696,7 @@ fn bitop(ctx: &mut Ctx, args: Args) {
     };
     let dest = args.get(2);
     let len = result.len();
-    if len > 0 {
+    let event = if len > 0 {
         // Redis's setKey: a write lookup of the old value (touched; under LFU the new value keeps its counter),
         // the TTL dropped, the result a fresh raw string.
         let fresh = ctx.fresh_lru();
@@ -701,12 +705,14 @@ fn bitop(ctx: &mut Ctx, args: Args) {
         e.set_lru(if ctx.lfu_policy() { old_lru.unwrap_or(fresh) } else { fresh });
         super::admin::set_raw_capacity(&mut e, super::admin::sds_new_alloc(len));
         ctx.db().insert(e);
-        ctx.key_modified(dest);
-        ctx.notify(nc::STRING, "set", dest);
-    } else if ctx.db().delete(dest) {
+        Some((nc::STRING, "set"))
+    } else {
         // Redis's dbDelete, without a lookup first.
+        ctx.db().delete(dest).then_some((nc::GENERIC, "del"))
+    };
+    if let Some((class, name)) = event {
         ctx.key_modified(dest);
-        ctx.notify(nc::GENERIC, "del", dest);
+        ctx.notify(class, name, dest);
     }
     ctx.reply().int(len as i64);
 }
