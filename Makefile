@@ -14,6 +14,12 @@
 #   make bench-streams  XADD at -P 1/-P 16, XRANGE COUNT 100, XREADGROUP + XACK from 50 consumers
 #                (benches/stream_group.rs), stream memory and RDB save/load of a 1M-entry stream vs redis-server
 #                (benches/streams.sh, part of `make bench`)
+#   make bench-tracking  GET from 50 clients with CLIENT TRACKING on, and instructions per GET with tracking on/off,
+#                vs redis-server (benches/tracking.sh + the benches/tracking_get.rs driver, part of `make bench`)
+#   make bench-hll  PFADD at -P 16 (one dense key; many sparse keys) and PFCOUNT of 3 keys vs redis-server
+#                (benches/hll.sh, part of `make bench`)
+#   make bench-geo  GEOADD and GEOSEARCH BYRADIUS over 100k members vs redis-server (benches/geo.sh, part of
+#                `make bench`)
 #   make bench-bitmaps  SETBIT at -P 1/-P 16 and BITCOUNT over a 1 MB string vs redis-server (benches/bitmaps.sh,
 #                part of `make bench`)
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
@@ -39,7 +45,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-bitmaps bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -59,7 +65,8 @@ BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-c
 #   STATIC_LIBC=musl (default) links musl. With STATIC_BUILD_STD=auto (default) or yes, the standard library is
 #     rebuilt from source by nightly cargo (-Z build-std) with the release profile and without std's backtrace
 #     symbolizer (our crash report has its own) and with legacy symbol names (nightly mangles as v0, which the
-#     crash report's demangler prints only in part): the server fits STATIC_BUDGET. The recipe adds the nightly
+#     crash report's demangler prints only in part) and without panics' source locations (-Z location-detail=none,
+#     45 KB; the crash report keeps the panic message and the stack): the server fits STATIC_BUDGET. The recipe adds the nightly
 #     pieces it needs (rust-src, the musl target) through rustup; where it cannot, auto falls back to stable's
 #     prebuilt musl std (and yes fails), then to glibc. It prints which build it made.
 #   STATIC_LIBC=gnu links glibc (0.8 MB more; glibc's malloc and string functions).
@@ -83,7 +90,7 @@ static:
 				|| rustup +nightly target add '$(MUSL_TRIPLE)'; }; then \
 			triple='$(MUSL_TRIPLE)'; toolchain=+nightly; \
 			zflags='-Z build-std=std,panic_abort -Z build-std-features=optimize_for_size'; how="musl, std rebuilt (nightly -Z build-std)"; \
-			rustflags="$$rustflags -Z unstable-options -C symbol-mangling-version=legacy"; \
+			rustflags="$$rustflags -Z unstable-options -C symbol-mangling-version=legacy -Z location-detail=none"; \
 		elif [ '$(STATIC_BUILD_STD)' = yes ]; then \
 			echo "make static: STATIC_BUILD_STD=yes needs a nightly toolchain with rust-src and $(MUSL_TRIPLE)"; exit 1; \
 		elif rustup target list --installed 2>/dev/null | grep -qx '$(MUSL_TRIPLE)' \
@@ -238,6 +245,9 @@ bench: deps
 	SKIP_BUILD=1 benches/scripting.sh
 	SKIP_BUILD=1 benches/ordered.sh
 	SKIP_BUILD=1 benches/streams.sh
+	SKIP_BUILD=1 benches/tracking.sh
+	SKIP_BUILD=1 benches/hll.sh
+	SKIP_BUILD=1 benches/geo.sh
 	SKIP_BUILD=1 benches/bitmaps.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
@@ -270,6 +280,19 @@ bench-scripting: deps
 # stream: benches/streams.sh (prints a markdown table).
 bench-streams: deps
 	benches/streams.sh
+
+# Client-side caching against redis-server (issue 30): GET from 50 RESP3 clients with CLIENT TRACKING on (the
+# benches/tracking_get.rs driver), throughput and server CPU per request, and callgrind instructions per GET with
+# tracking off and on: benches/tracking.sh (prints a markdown table).
+bench-tracking: deps
+	benches/tracking.sh
+# HyperLogLog throughput only: benches/hll.sh.
+bench-hll: deps
+	benches/hll.sh
+
+# Geo commands against redis-server (issue 30): GEOADD and GEOSEARCH BYRADIUS over 100k members: benches/geo.sh.
+bench-geo: deps
+	benches/geo.sh
 
 # Bitmaps against redis-server (issue 30): SETBIT at -P 1/-P 16 and BITCOUNT (whole, and with unaligned BIT
 # edges) over a 1 MB string: benches/bitmaps.sh (prints a markdown table).

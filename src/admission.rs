@@ -341,6 +341,10 @@ pub fn admit(
     {
         return refuse(Reason::Oom);
     }
+    // Client-side caching's table stays within `tracking-table-max-keys` (Redis's processCommand).
+    if !script && st.tracking.clients() > 0 && st.tracking.over_limit(st.config.tracking_table_max_keys) {
+        crate::tracking::limit_before_command(st, c);
+    }
     if !rules.replaying {
         if !script && writes && too_few_replicas(st) {
             return refuse(Reason::TooFewReplicas);

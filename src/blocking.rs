@@ -28,6 +28,8 @@
 //! drives the real server with several connections.
 
 use crate::args::OwnedArgs;
+use crate::keyspace::db::Db;
+use crate::keyspace::object::ObjType;
 use crate::resp::reply::Reply;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
@@ -182,6 +184,25 @@ impl Blocking {
         let slot = (db, key.to_vec());
         if self.waiting.contains_key(&slot) && self.ready_set.insert(slot.clone()) {
             self.ready.push(slot);
+        }
+    }
+
+    /// Marks ready the keys of `db` that clients wait on and that held a stream in `emptied` but hold none in
+    /// `replaced_with` (Redis's `scanDatabaseForDeletedStreams`): a flush or swap unblocks XREADGROUP waiters
+    /// with the "no longer exists" error, as deleting the key one by one would.
+    pub fn signal_deleted_streams(&mut self, db: usize, emptied: &Db, replaced_with: Option<&Db>) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let is_stream = |d: &Db, k: &[u8]| d.keys.get(k).is_some_and(|e| e.obj_type() == ObjType::Stream);
+        let keys: Vec<Vec<u8>> = self
+            .waiting
+            .keys()
+            .filter(|(d, k)| *d == db && is_stream(emptied, k) && !replaced_with.is_some_and(|r| is_stream(r, k)))
+            .map(|(_, k)| k.clone())
+            .collect();
+        for k in keys {
+            self.signal(db, &k);
         }
     }
 

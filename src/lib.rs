@@ -21,6 +21,7 @@
 //! - [`blocking`]: clients blocked in BLPOP/BZPOPMIN/XREAD/...: per-key FIFO queues, ready keys, deadlines.
 //! - [`multi`]: MULTI queues and the table of WATCHed keys.
 //! - [`pubsub`]: channel/pattern subscriptions, message delivery, output-buffer limits.
+//! - [`tracking`]: client-side caching (CLIENT TRACKING): the tracked-keys table, BCAST prefixes, invalidations.
 //! - [`notify`]: keyspace notifications (`notify-keyspace-events`) published through [`pubsub`].
 //! - [`command_spec`]: the command table's metadata without handlers (names, arity, flags, key specs, ACL
 //!   categories, docs, the name table): a leaf that ACL, eviction, expiry, scripting and MULTI queues read.
@@ -77,6 +78,7 @@ pub mod sha256;
 pub mod state;
 pub mod supervise;
 pub mod sys;
+pub mod tracking;
 pub mod util;
 
 /// Every artifact linking the library counts its heap (see [`alloc`]).

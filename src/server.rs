@@ -31,7 +31,6 @@ use crate::sys::poller::Interest;
 use crate::sys::process::{self, FilesLimit};
 use crate::sys::socket;
 use crate::{log_notice, log_verbose, log_warning};
-use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::Ordering;
@@ -94,8 +93,6 @@ use tx_pause::PauseTracker;
 
 pub struct Server {
     pub state: ServerState,
-    /// fd → client id, to find clients by id (CLIENT KILL, MONITOR feeds) without scanning.
-    id_to_fd: HashMap<u64, RawFd>,
     /// Connected clients, the running one included.
     connected: usize,
     /// The top-level command being run, as an error from our master's stream names it (`<unknown>` when the
@@ -522,7 +519,6 @@ impl Server {
         let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
         Server {
             state,
-            id_to_fd: HashMap::new(),
             connected: 0,
             errors_cmd: "<unknown>",
             cron_loops: 0,
@@ -654,7 +650,7 @@ impl Server {
             self.state.clients.resize_with(slot + 1, || None);
         }
         self.state.clients[slot] = Some(client);
-        self.id_to_fd.insert(id, fd);
+        self.state.id_to_fd.insert(id, fd);
         self.connected += 1;
         self.state.stats.total_connections_received += 1;
     }
@@ -680,8 +676,9 @@ impl Server {
         self.repl_client_freed(&c.state);
         let fd = c.state.fd;
         crate::pubsub::unsubscribe_everything(&mut self.state, &mut c.state);
+        self.state.tracking.disable(&mut c.state);
         let _ = el.remove_interest(fd, Interest::BOTH);
-        self.id_to_fd.remove(&c.state.id);
+        self.state.id_to_fd.remove(&c.state.id);
         self.forget_tx_and_pause(&c.state);
         if c.state.has(flags::MONITOR) {
             let id = c.state.id;
@@ -1006,7 +1003,7 @@ impl Server {
         }
         self.repl_after_command(el, c);
         if self.state.config.appendonly != self.state.prop.aof.is_some() {
-            self.sync_aof_state();
+            self.sync_aof_state(c.last_cmd == "exec");
         } else if c.last_cmd == "config|set" {
             self.aof_config_changed();
         }
@@ -1037,6 +1034,10 @@ impl Server {
         c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP | flags::MASTER);
         let end_us = self.call_checked(c, args, start_us);
         if !c.has(flags::POSTPONED) {
+            // CLIENT CACHING applies to the next command or transaction (Redis's resetClient).
+            if c.has(flags::TRACKING_CACHING) && !c.has(flags::MULTI) && !self.errors_cmd.starts_with("client|") {
+                c.flags &= !flags::TRACKING_CACHING;
+            }
             // CLIENT REPLY SKIP applies to exactly the next command.
             c.flags &= !flags::REPLY_SKIP;
             if c.has(flags::REPLY_SKIP_NEXT) {
@@ -1153,6 +1154,13 @@ impl Server {
         if prop && self.nesting == 0 && cmd.has(flag::TOUCHES_ARBITRARY_KEYS) {
             self.state.prop.unit_no_multi = true;
         }
+        // Client-side caching: who runs (the top-level client: its own invalidations wait for its reply), and the
+        // keys a tracking client's script declares.
+        let top = self.nesting == 0;
+        let tracking_prev = if top { Some(self.state.tracking.enter(c.id, true)) } else { None };
+        if top && c.has(flags::TRACKING) && cmd.group == command::Group::Scripting {
+            self.state.tracking.script_begins(c, cmd, args);
+        }
         self.nesting += 1;
         run(self, c);
         self.nesting -= 1;
@@ -1173,6 +1181,21 @@ impl Server {
             self.state.prop.end_call(saved, c.db, dirty, args.iter(), self.nesting > 0);
         }
         crate::keyspace::notify::after_command(&mut self.state, Some(&mut *c));
+        if cmd.has(flag::READONLY) && mode == CallMode::Call {
+            if c.has(flags::TRACKING) {
+                crate::tracking::remember_read(&mut self.state.tracking, c, cmd, args);
+            } else if c.id == crate::scripting::SCRIPT_CLIENT_ID {
+                self.state.tracking.script_read();
+            }
+        }
+        if let Some(prev) = tracking_prev {
+            self.state.tracking.leave(prev);
+            self.state.tracking.script_ends();
+            // Redis's afterCommand: the caller's own invalidations, after its whole reply.
+            if self.state.tracking.has_outbox() {
+                crate::tracking::deliver(&mut self.state, Some(&mut *c), crate::tracking::Flush::End);
+            }
+        }
         let end_us = crate::util::now_us();
         let duration_us = end_us.saturating_sub(start_us).max(0) as u64;
         let failed = self.count_errors(c) > 0 || unblock_errors;
@@ -1325,7 +1348,7 @@ impl Server {
                 c.reply.raw_bytes(&line);
                 continue;
             }
-            let Some(&fd) = self.id_to_fd.get(&id) else { continue };
+            let Some(&fd) = self.state.id_to_fd.get(&id) else { continue };
             if let Some(mut m) = self.take_client(fd) {
                 m.state.reply.raw_bytes(&line);
                 self.check_output_limits(&mut m);
@@ -1342,7 +1365,7 @@ impl Server {
                 Action::KillClient(id) => {
                     if id == c.id {
                         c.flags |= flags::CLOSE_AFTER_REPLY;
-                    } else if let Some(&fd) = self.id_to_fd.get(&id) {
+                    } else if let Some(&fd) = self.state.id_to_fd.get(&id) {
                         self.free_client_by_fd(el, fd);
                     }
                 }
@@ -1558,6 +1581,11 @@ impl Server {
             return TimerNext::Stop;
         }
         self.clients_cron(el, now);
+        // Client-side caching's table within `tracking-table-max-keys` even when idle (the messages go before the
+        // loop sleeps).
+        if self.state.tracking.clients() > 0 {
+            crate::tracking::limit_used_slots(&mut self.state);
+        }
         // Ten times a second while a FAILOVER runs, so its handshake moves on quickly (as Redis's serverCron).
         let repl_period = if self.state.repl.failover.state == crate::repl::failover::State::None { 1000 } else { 100 };
         if self.run_with_period(repl_period) {
@@ -1827,6 +1855,10 @@ impl EventHandler for Server {
         self.blocking_before_sleep(el);
         if self.state.client_mem.over(client_evict::limit_bytes(&self.state.config)) {
             self.evict_clients(el, None);
+        }
+        // Client-side caching: BCAST invalidations of this pass, and messages that waited for their client.
+        if self.state.tracking.has_work() {
+            crate::tracking::before_sleep(&mut self.state);
         }
         crate::repl::drain_feed(&mut self.state, None);
         // What this pass changed reaches the AOF (and with `always` the disk) before any reply goes out.

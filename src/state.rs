@@ -261,6 +261,10 @@ pub struct ServerState {
     pub child_pid: Option<i32>,
     /// Every other connection (see [`ClientTable`]).
     pub clients: ClientTable,
+    /// Client id → fd of every connection, the running one included, to find clients by id (CLIENT KILL, MONITOR
+    /// feeds, tracking's redirection) without scanning. A client taken out of `clients` while it runs keeps its
+    /// entry: an id found here whose slot is empty is running, not gone.
+    pub id_to_fd: HashMap<u64, i32>,
     /// ACL users and log (see [`crate::acl`]).
     pub acl: crate::acl::Acl,
     /// Ids of MONITOR clients, fed each command by the server.
@@ -312,6 +316,9 @@ pub struct ServerState {
     pub functions: crate::scripting::function::Functions,
     /// The listening sockets (see [`crate::net::listen`]); CONFIG SET port/bind replaces the TCP ones.
     pub listeners: crate::net::listen::Listeners,
+    /// Client-side caching: tracked keys, BCAST prefixes, invalidations waiting to be sent (see
+    /// [`crate::tracking`]).
+    pub tracking: crate::tracking::Tracking,
 }
 
 /// What `CLIENT PAUSE` holds back.
@@ -420,6 +427,7 @@ impl ServerState {
             slowlog_next_id: 0,
             child_pid: None,
             clients: Vec::new(),
+            id_to_fd: HashMap::new(),
             acl,
             monitors: Vec::new(),
             next_client_id: 1,
@@ -445,6 +453,7 @@ impl ServerState {
             scripting: Default::default(),
             functions: Default::default(),
             listeners: Default::default(),
+            tracking: Default::default(),
         }
     }
 
@@ -560,12 +569,13 @@ impl ServerState {
     // --- The single-key door -----------------------------------------------------------------------------------
 
     /// Key `key` of database `db` changed (set, overwritten, deleted, expired, evicted, renamed, moved, restored):
-    /// counts `changes` towards `dirty`, invalidates WATCHes of the key (Redis's `signalModifiedKey`) and wakes
-    /// clients blocked on it. Handlers reach it through `command::Ctx::key_changed`; expiry and eviction through
-    /// [`ServerState::drain_expired`], which turns the databases' deletion logs into calls here. Client-side
-    /// caching's invalidation and a cluster slot index hang off this one place.
+    /// counts `changes` towards `dirty`, invalidates WATCHes of the key (Redis's `signalModifiedKey`), wakes
+    /// clients blocked on it and invalidates it for client-side caching (`by`: the id of the client whose command
+    /// changed it, 0 for the server's own expiry and eviction; BCAST's NOLOOP reads it). Handlers reach it through
+    /// `command::Ctx::key_changed`; expiry and eviction through [`ServerState::drain_expired`], which turns the
+    /// databases' deletion logs into calls here. A cluster slot index would hang off this one place too.
     #[inline]
-    pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64) {
+    pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64, by: u64) {
         self.dirty += changes;
         if !self.watches.is_empty() {
             if let Some(d) = self.dbs.get(db) {
@@ -575,6 +585,9 @@ impl ServerState {
         if self.blocking.any_waiting() {
             self.blocking.signal(db, key);
         }
+        if !self.tracking.is_idle() {
+            self.tracking.invalidate_key(key, by, true);
+        }
     }
 
     // --- The door for whole databases -------------------------------------------------------------------------
@@ -583,18 +596,21 @@ impl ServerState {
 
     /// Empties database `which`, or all of them (Redis's `emptyData`): FLUSHDB, FLUSHALL, DEBUG RELOAD,
     /// DEBUG LOADAOF, a replica's full sync. Watched keys present in an emptied database are touched first
-    /// (Redis's `touchAllWatchedKeysInDb`), then the tables are freed as `how` says. Returns the keys removed.
+    /// (Redis's `touchAllWatchedKeysInDb`) and every tracking client is told to drop its whole cache (Redis's
+    /// `trackingInvalidateKeysOnFlush`), then the tables are freed as `how` says. Returns the keys removed.
     pub fn empty_data(&mut self, which: Option<usize>, how: Emptying) -> u64 {
         let range = match which {
             Some(i) if i < self.dbs.len() => i..i + 1,
             Some(_) => return 0,
             None => 0..self.dbs.len(),
         };
+        self.tracking.invalidate_all();
         let now = self.now_ms;
         let mut removed = 0u64;
         let mut tables = Vec::new();
         for i in range {
             self.watches.touch_all_in_db(i, &self.dbs[i], None, now);
+            self.blocking.signal_deleted_streams(i, &self.dbs[i], None);
             let db = &mut self.dbs[i];
             removed += db.len() as u64;
             match how {
@@ -619,9 +635,11 @@ impl ServerState {
             return;
         }
         let now = self.now_ms;
-        let ServerState { watches, dbs, .. } = self;
+        let ServerState { watches, dbs, blocking, .. } = self;
         watches.touch_all_in_db(a, &dbs[a], Some(&dbs[b]), now);
         watches.touch_all_in_db(b, &dbs[b], Some(&dbs[a]), now);
+        blocking.signal_deleted_streams(a, &dbs[a], Some(&dbs[b]));
+        blocking.signal_deleted_streams(b, &dbs[b], Some(&dbs[a]));
         let (lo, hi) = (a.min(b), a.max(b));
         let (left, right) = dbs.split_at_mut(hi);
         left[lo].swap_data(&mut right[0]);
@@ -630,11 +648,13 @@ impl ServerState {
     }
 
     /// Makes `dbs` the dataset and returns the previous one (a replica's full sync into fresh databases); watched
-    /// keys present in either are touched.
+    /// keys present in either are touched, and tracking clients drop their caches.
     pub fn replace_dbs(&mut self, mut dbs: Vec<Db>) -> Vec<Db> {
         let now = self.now_ms;
+        self.tracking.invalidate_all();
         for (i, (a, b)) in self.dbs.iter().zip(dbs.iter()).enumerate() {
             self.watches.touch_all_in_db(i, a, Some(b), now);
+            self.blocking.signal_deleted_streams(i, a, Some(b));
         }
         std::mem::swap(&mut self.dbs, &mut dbs);
         dbs
@@ -704,7 +724,7 @@ impl ServerState {
                     crate::keyspace::db::Deletion::Evicted => crate::keyspace::evict::del_verb(&self.config),
                 };
                 // No `dirty` for expiry or eviction, as Redis's deleteExpiredKeyAndPropagate and performEvictions.
-                self.key_changed(i, k, 0);
+                self.key_changed(i, k, 0, 0);
                 self.prop.also(i, &[verb, k.as_slice()], crate::propagate::TARGET_ALL);
                 if standalone {
                     self.prop.flush_unit();

@@ -200,6 +200,44 @@ fn enabling_during_bgsave_only_schedules_the_rewrite() {
     assert_eq!(ours[2], "files while waiting: [\"<no dir>\"]");
 }
 
+/// Inside MULTI, BGREWRITEAOF and CONFIG SET appendonly yes only schedule the rewrite (Redis's `server.in_exec`):
+/// EXEC's replies say so, the log says so, and the cron starts it right after.
+fn rewrite_in_exec(kind: Kind) -> Vec<String> {
+    let dir = TempDir::new(&format!("aofrw-exec-{}", kind.label()));
+    let s = Server::start_in(kind, dir.path(), &["--appendonly", "no"]);
+    let mut c = s.conn();
+    let mut obs = Vec::new();
+    for (what, cmd) in
+        [("bgrewriteaof", &["BGREWRITEAOF"][..]), ("appendonly", &["CONFIG", "SET", "appendonly", "yes"])]
+    {
+        let forks = stat(&mut c, "total_forks").parse::<u64>().unwrap_or(0);
+        ok(&mut c, &["MULTI"]);
+        assert_eq!(c.cmd(&["SET", "k", what]), b"+QUEUED\r\n");
+        assert_eq!(c.cmd(cmd), b"+QUEUED\r\n");
+        obs.push(format!("{what}: {}", String::from_utf8_lossy(&c.cmd(&["EXEC"])).replace("\r\n", " ")));
+        wait_until("the scheduled rewrite", 10_000, || {
+            stat(&mut c, "total_forks").parse::<u64>().unwrap_or(0) == forks + 1
+        });
+        wait_no_child(&mut c);
+    }
+    let log = s.log_text();
+    obs.push(format!(
+        "logged: {}",
+        log.contains("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.")
+    ));
+    obs.push(format!("aof_enabled: {}", field(&mut c, "aof_enabled")));
+    obs
+}
+
+#[test]
+fn rewrites_inside_exec_are_scheduled() {
+    let ours = rewrite_in_exec(Kind::Ferredis);
+    let theirs = rewrite_in_exec(Kind::Redis);
+    assert_eq!(ours, theirs, "ferredis vs redis-server");
+    assert_eq!(ours[0], "bgrewriteaof: *2 +OK +Background append only file rewriting scheduled ");
+    assert_eq!(ours[2], "logged: true");
+}
+
 fn rewrite_limit(kind: Kind) -> Vec<String> {
     let dir = TempDir::new(&format!("aofrw-limit-{}", kind.label()));
     let s = Server::start_in(kind, dir.path(), &["--appendonly", "yes"]);

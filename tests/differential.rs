@@ -287,6 +287,12 @@ fn normalize(args: &[Vec<u8>], v: Resp, side: &mut Side) -> Result<Resp, String>
                 items.sort();
             }
         }
+        // COMMAND LIST answers in the command table's hash order.
+        "COMMAND" if sub_is(args, "COMMAND", "LIST") => {
+            if let Some(items) = v.items_mut() {
+                items.sort();
+            }
+        }
         "HGETALL" => sort_pairs(&mut v),
         "CONFIG" if sub_is(args, "CONFIG", "GET") => sort_pairs(&mut v),
         "RANDOMKEY" => {
@@ -1806,6 +1812,55 @@ COMMAND GETKEYS PING
 COMMAND GETKEYS FOO a
 COMMAND GETKEYS
 
+=== server/lolwut
+LOLWUT VERSION 5 20 4 2
+LOLWUT VERSION 5 66 8 2
+LOLWUT VERSION 5 1 1 1
+LOLWUT VERSION 5 3 2 1
+LOLWUT VERSION 49 10 2 2
+LOLWUT VERSION 5 0 -5 1
+LOLWUT VERSION 5 2000 300 1
+LOLWUT VERSION x
+LOLWUT VERSION 5 a
+LOLWUT VERSION 6 a
+LOLWUT VERSION 6 1 b
+LOLWUT VERSION 7 a
+LOLWUT VERSION -1
+LOLWUT VERSION 59
+LOLWUT VERSION 6 1 1
+LOLWUT VERSION
+LOLWUT 5 5 5
+LOLWUT
+COMMAND INFO lolwut
+COMMAND DOCS lolwut
+
+=== server/command-getkeys-movable
+COMMAND GETKEYS XREAD STREAMS a b 0 0
+COMMAND GETKEYS XREAD COUNT 2 BLOCK 0 STREAMS a 0
+COMMAND GETKEYS XREADGROUP GROUP g c COUNT 1 STREAMS a b > >
+COMMAND GETKEYS XREAD STREAMS a b 0
+COMMAND GETKEYS XREAD COUNT 1
+COMMAND GETKEYSANDFLAGS XREADGROUP GROUP g c STREAMS a >
+COMMAND GETKEYS SORT k BY w:* GET h:* STORE dst
+COMMAND GETKEYS SORT_RO k
+COMMAND GETKEYS ZUNIONSTORE d 2 a b WEIGHTS 1 2
+COMMAND GETKEYS ZINTER 2 a b
+COMMAND GETKEYS ZDIFF 0 a
+COMMAND GETKEYS EVAL "return 1" 2 a b c
+COMMAND GETKEYS EVAL "return 1" 0
+COMMAND GETKEYS FCALL f 1 a x
+COMMAND GETKEYS LMPOP 2 a b LEFT
+COMMAND GETKEYS BLMPOP 0 2 a b LEFT
+COMMAND GETKEYS ZMPOP 1 a MIN
+COMMAND GETKEYS SINTERCARD 2 a b LIMIT 1
+COMMAND GETKEYSANDFLAGS LMOVE a b LEFT RIGHT
+COMMAND GETKEYSANDFLAGS SET a b
+COMMAND LIST FILTERBY PATTERN xa*
+COMMAND LIST FILTERBY PATTERN lolwut
+COMMAND LIST FILTERBY MODULE foo
+COMMAND LIST FILTERBY ACLCAT nosuch
+COMMAND LIST FILTERBY FOO bar
+
 === server/command-info-more
 COMMAND INFO del
 COMMAND INFO mget mset msetnx
@@ -3043,6 +3098,21 @@ impl Gen {
     /// An expiry option for SET/GETEX, sometimes malformed. `past_ok`: whether EXAT/PXAT may lie in the past.
     /// SET with a past deadline leaves a logically expired key in the keyspace until active expiry samples it,
     /// so DBSIZE would depend on timing; GETEX deletes such a key at once.
+    /// XADD/XTRIM's trimming arguments, sometimes malformed.
+    fn xtrim_opts(&mut self, out: &mut Vec<String>) {
+        out.push(self.p(&["MAXLEN", "MINID", "maxlen", "BADSTRAT"]));
+        if self.rng.chance(50) {
+            out.push(self.p(&["=", "~"]));
+        }
+        out.push(if out.iter().any(|a| a.eq_ignore_ascii_case("MINID")) {
+            self.p(XIDS)
+        } else {
+            self.p(&["0", "1", "2", "5", "-1", "abc"])
+        });
+        if self.rng.chance(20) {
+            out.extend(["LIMIT".into(), self.p(&["0", "1", "10", "-1"])]);
+        }
+    }
     fn expiry_opt(&mut self, out: &mut Vec<String>, past_ok: bool) {
         match self.rng.below(6) {
             0 => out.extend(["EX".into(), self.p(TTL_SECS)]),
@@ -3462,6 +3532,233 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
         }
         c
     }),
+    // ---- streams (issue 29). Ids are explicit (`*` is the clock), no BLOCK, and nothing that answers with idle
+    // times or delivery times (XPENDING's extended form only with an IDLE filter nothing passes, no XINFO
+    // CONSUMERS or STREAM FULL), so both servers must answer byte for byte.
+    ("XADD", 4, |g| {
+        let mut c = vec!["XADD".into(), g.key()];
+        if g.rng.chance(10) {
+            c.push("NOMKSTREAM".into());
+        }
+        if g.rng.chance(25) {
+            g.xtrim_opts(&mut c);
+        }
+        c.push(g.p(XIDS));
+        for _ in 0..1 + g.rng.below(2) {
+            c.extend([g.p(&["f", "g", "h"]), g.val()]);
+        }
+        if g.rng.chance(5) {
+            c.pop();
+        }
+        c
+    }),
+    ("XRANGE", 2, |g| {
+        let mut c = vec![g.p(&["XRANGE", "XREVRANGE"]), g.key(), g.p(XRANGE_IDS), g.p(XRANGE_IDS)];
+        if g.rng.chance(40) {
+            c.extend(["COUNT".into(), g.p(&["0", "1", "2", "-1", "abc", "9223372036854775807"])]);
+        }
+        c
+    }),
+    ("XLEN", 1, |g| vec!["XLEN".into(), g.key()]),
+    ("XDEL", 1, |g| with(vec!["XDEL".into(), g.key()], (0..1 + g.rng.below(2)).map(|_| g.p(XIDS)).collect())),
+    ("XTRIM", 1, |g| {
+        let mut c = vec!["XTRIM".into(), g.key()];
+        g.xtrim_opts(&mut c);
+        c
+    }),
+    ("XSETID", 1, |g| {
+        let mut c = vec!["XSETID".into(), g.key(), g.p(XIDS)];
+        if g.rng.chance(30) {
+            c.extend(["ENTRIESADDED".into(), g.p(&["0", "3", "10", "100", "-1", "abc"])]);
+        }
+        if g.rng.chance(30) {
+            c.extend(["MAXDELETEDID".into(), g.p(XIDS)]);
+        }
+        c
+    }),
+    ("XREAD", 1, |g| {
+        let mut c = v(&["XREAD"]);
+        if g.rng.chance(40) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "0", "-1", "abc"])]);
+        }
+        let keys = g.keys(1, 2);
+        c.push("STREAMS".into());
+        c.extend(keys.iter().cloned());
+        for _ in 0..keys.len() {
+            c.push(g.p(&["0", "0-0", "1-1", "2", "$", "+", "abc"]));
+        }
+        if g.rng.chance(5) {
+            c.pop();
+        }
+        c
+    }),
+    ("XGROUP", 3, |g| {
+        let mut c = vec!["XGROUP".into()];
+        match g.rng.below(6) {
+            0 | 1 => {
+                c.extend(["CREATE".into(), g.key(), g.p(XGROUPS), g.p(&["0", "$", "1-1", "2", "abc"])]);
+                if g.rng.chance(30) {
+                    c.push("MKSTREAM".into());
+                }
+                if g.rng.chance(20) {
+                    c.extend(["ENTRIESREAD".into(), g.p(&["0", "1", "5", "-1", "-2", "abc"])]);
+                }
+            }
+            2 => {
+                c.extend(["SETID".into(), g.key(), g.p(XGROUPS), g.p(&["0", "$", "1-1", "5", "abc"])]);
+                if g.rng.chance(30) {
+                    c.extend(["ENTRIESREAD".into(), g.p(&["0", "2", "-1", "abc"])]);
+                }
+            }
+            3 => c.extend(["DESTROY".into(), g.key(), g.p(XGROUPS)]),
+            4 => c.extend(["CREATECONSUMER".into(), g.key(), g.p(XGROUPS), g.p(XCONSUMERS)]),
+            _ => c.extend(["DELCONSUMER".into(), g.key(), g.p(XGROUPS), g.p(XCONSUMERS)]),
+        }
+        c
+    }),
+    ("XREADGROUP", 3, |g| {
+        let mut c = vec!["XREADGROUP".into(), "GROUP".into(), g.p(XGROUPS), g.p(XCONSUMERS)];
+        if g.rng.chance(40) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "0", "-1"])]);
+        }
+        if g.rng.chance(20) {
+            c.push("NOACK".into());
+        }
+        let keys = g.keys(1, 2);
+        c.push("STREAMS".into());
+        c.extend(keys.iter().cloned());
+        for _ in 0..keys.len() {
+            c.push(g.p(&[">", ">", "0", "1-1", "$", "abc"]));
+        }
+        c
+    }),
+    ("XACK", 1, |g| {
+        with(vec!["XACK".into(), g.key(), g.p(XGROUPS)], (0..1 + g.rng.below(2)).map(|_| g.p(XIDS)).collect())
+    }),
+    ("XPENDING", 1, |g| {
+        let mut c = vec!["XPENDING".into(), g.key(), g.p(XGROUPS)];
+        if g.rng.chance(40) {
+            c.extend([
+                "IDLE".into(),
+                "100000000".into(),
+                g.p(XRANGE_IDS),
+                g.p(XRANGE_IDS),
+                g.p(&["1", "10", "0", "-1"]),
+            ]);
+            if g.rng.chance(40) {
+                c.push(g.p(XCONSUMERS));
+            }
+        }
+        c
+    }),
+    ("XCLAIM", 1, |g| {
+        let mut c = vec!["XCLAIM".into(), g.key(), g.p(XGROUPS), g.p(XCONSUMERS), g.p(&["0", "0", "-1", "abc"])];
+        c.extend((0..1 + g.rng.below(2)).map(|_| g.p(XIDS)));
+        for _ in 0..g.rng.below(3) {
+            match g.rng.below(5) {
+                0 => c.push("JUSTID".into()),
+                1 => c.push("FORCE".into()),
+                2 => c.extend(["RETRYCOUNT".into(), g.p(&["0", "3", "-1", "abc"])]),
+                3 => c.extend(["LASTID".into(), g.p(XIDS)]),
+                _ => c.extend(["IDLE".into(), g.p(&["0", "1000", "-5"])]),
+            }
+        }
+        c
+    }),
+    ("XAUTOCLAIM", 1, |g| {
+        let mut c = vec!["XAUTOCLAIM".into(), g.key(), g.p(XGROUPS), g.p(XCONSUMERS), "0".into(), g.p(XRANGE_IDS)];
+        if g.rng.chance(40) {
+            c.extend(["COUNT".into(), g.p(&["1", "2", "100", "0", "-1"])]);
+        }
+        if g.rng.chance(30) {
+            c.push("JUSTID".into());
+        }
+        c
+    }),
+    ("XINFO", 1, |g| match g.rng.below(3) {
+        0 => vec!["XINFO".into(), "GROUPS".into(), g.key()],
+        1 => vec!["XINFO".into(), "STREAM".into(), g.key()],
+        _ => vec!["XINFO".into(), g.p(&["help", "nosuch", "GROUPS"])],
+    }),
+    // ---- hyperloglog (issue 30)
+    ("PFADD", 3, |g| {
+        let mut c = vec!["PFADD".into(), g.key()];
+        // Now and then enough elements to outgrow the sparse encoding.
+        let n = if g.rng.chance(4) { 400 } else { g.rng.below(8) };
+        for _ in 0..n {
+            c.push(if g.rng.chance(20) { g.val() } else { format!("e{}", g.rng.below(5000)) });
+        }
+        c
+    }),
+    ("PFCOUNT", 3, |g| with(v(&["PFCOUNT"]), g.keys(1, 3))),
+    ("PFMERGE", 1, |g| with(v(&["PFMERGE"]), g.keys(1, 3))),
+    ("PFDEBUG", 1, |g| {
+        let sub = if g.rng.chance(10) { "GETREG" } else { g.rng.pick(&["ENCODING", "DECODE", "TODENSE", "nope"]) };
+        vec!["PFDEBUG".into(), sub.into(), g.key()]
+    }),
+    // ---- geo (issue 30)
+    ("GEOADD", 3, |g| {
+        let mut c = vec!["GEOADD".into(), g.key()];
+        if g.rng.chance(30) {
+            c.push(g.p(&["NX", "XX", "CH", "ch", "GT"]));
+        }
+        for _ in 0..1 + g.rng.below(2) {
+            c.extend([g.p(GEO_LON), g.p(GEO_LAT), g.p(ZMEMBERS)]);
+        }
+        if g.rng.chance(5) {
+            c.pop();
+        }
+        c
+    }),
+    ("GEOPOS", 1, |g| with(vec!["GEOPOS".into(), g.key()], (0..g.rng.below(3)).map(|_| g.p(ZMEMBERS)).collect())),
+    ("GEOHASH", 1, |g| with(vec!["GEOHASH".into(), g.key()], (0..g.rng.below(3)).map(|_| g.p(ZMEMBERS)).collect())),
+    ("GEODIST", 1, |g| {
+        let mut c = vec!["GEODIST".into(), g.key(), g.p(ZMEMBERS), g.p(ZMEMBERS)];
+        if g.rng.chance(60) {
+            c.push(g.p(GEO_UNITS));
+        }
+        c
+    }),
+    ("GEOSEARCH", 2, |g| {
+        let store = g.rng.chance(30);
+        let mut c =
+            if store { vec!["GEOSEARCHSTORE".into(), g.key(), g.key()] } else { vec!["GEOSEARCH".into(), g.key()] };
+        match g.rng.below(5) {
+            0 | 1 => c.extend(["FROMMEMBER".into(), g.p(ZMEMBERS)]),
+            2 | 3 => c.extend(["FROMLONLAT".into(), g.p(GEO_LON), g.p(GEO_LAT)]),
+            _ => {}
+        }
+        match g.rng.below(5) {
+            0 | 1 => c.extend(["BYRADIUS".into(), g.p(GEO_SIZES), g.p(GEO_UNITS)]),
+            2 | 3 => c.extend(["BYBOX".into(), g.p(GEO_SIZES), g.p(GEO_SIZES), g.p(GEO_UNITS)]),
+            _ => {}
+        }
+        geo_options(g, &mut c, store);
+        if store && g.rng.chance(40) {
+            c.push("STOREDIST".into());
+        }
+        c
+    }),
+    ("GEORADIUS", 2, |g| {
+        let mut c = vec![g.p(&["GEORADIUS", "GEORADIUS_RO"]), g.key(), g.p(GEO_LON), g.p(GEO_LAT)];
+        c.extend([g.p(GEO_SIZES), g.p(GEO_UNITS)]);
+        let store = c[0] == "GEORADIUS" && g.rng.chance(30);
+        geo_options(g, &mut c, store);
+        if store {
+            c.extend([g.p(&["STORE", "STOREDIST"]), g.key()]);
+        }
+        c
+    }),
+    ("GEORADIUSBYMEMBER", 1, |g| {
+        let mut c = vec![g.p(&["GEORADIUSBYMEMBER", "GEORADIUSBYMEMBER_RO"]), g.key(), g.p(ZMEMBERS)];
+        c.extend([g.p(GEO_SIZES), g.p(GEO_UNITS)]);
+        let store = c[0] == "GEORADIUSBYMEMBER" && g.rng.chance(30);
+        geo_options(g, &mut c, store);
+        if store {
+            c.extend([g.p(&["STORE", "STOREDIST"]), g.key()]);
+        }
+        c
+    }),
     // ---- bitmaps (issue 30)
     ("SETBIT", 3, |g| vec!["SETBIT".into(), g.key(), g.p(BIT_OFFSETS), g.p(&["0", "1", "1", "0", "2", "-1", "x"])]),
     ("GETBIT", 2, |g| vec!["GETBIT".into(), g.key(), g.p(BIT_OFFSETS)]),
@@ -3513,6 +3810,49 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
 /// Bit offsets for the bitmap generators: near the data (strings stay small), `#n` fields, and refused ones.
 const BIT_OFFSETS: &[&str] =
     &["0", "1", "7", "8", "13", "31", "64", "100", "#0", "#1", "#3", "-1", "4294967296", "abc", "#-1", ""];
+
+/// Stream ids the generators use: ordered, colliding, `<ms>-*`, and malformed.
+const XIDS: &[&str] = &[
+    "1-1",
+    "1-2",
+    "2",
+    "2-5",
+    "3-0",
+    "5-*",
+    "10-1",
+    "0-0",
+    "0-1",
+    "18446744073709551615-18446744073709551615",
+    "abc",
+    "1-x",
+];
+const XRANGE_IDS: &[&str] = &["-", "+", "0", "1-1", "(1-1", "2", "(3-0", "5", "abc", "("];
+const XGROUPS: &[&str] = &["g1", "g2"];
+const XCONSUMERS: &[&str] = &["c1", "c2", "c3"];
+
+/// Coordinates, sizes and units the geo generators pick from (edges and invalid values included).
+const GEO_LON: &[&str] = &["0", "13.361389", "15.087269", "-180", "180", "179.99", "-73.9454966", "181", "abc"];
+const GEO_LAT: &[&str] = &["0", "38.115556", "37.502669", "85.05112878", "-85.05112878", "40.747533", "86", "x"];
+const GEO_SIZES: &[&str] = &["0", "1", "200", "1000", "20000", "0.5", "-1", "nan", "inf"];
+const GEO_UNITS: &[&str] = &["m", "km", "KM", "mi", "ft", "parsec"];
+
+/// The options shared by the geo searches (sometimes conflicting or malformed, as Redis must refuse them).
+fn geo_options(g: &mut Gen, c: &mut Vec<String>, store: bool) {
+    for w in ["WITHDIST", "WITHCOORD", "WITHHASH"] {
+        if g.rng.chance(if store { 3 } else { 30 }) {
+            c.push(w.into());
+        }
+    }
+    if g.rng.chance(40) {
+        c.extend(["COUNT".into(), g.p(&["1", "2", "3", "0", "-1", "x"])]);
+    }
+    if g.rng.chance(20) {
+        c.push("ANY".into());
+    }
+    if g.rng.chance(40) {
+        c.push(g.p(&["ASC", "DESC"]));
+    }
+}
 
 /// Sorted-set members the generators favour, so commands meet existing members.
 const ZMEMBERS: &[&str] = &["m1", "m2", "m3", "m4", "a", "b"];
@@ -3699,6 +4039,54 @@ const TYPE_FAMILIES: &[(&str, &[&str])] = &[
             "COPY",
         ],
     ),
+    (
+        "stream",
+        &[
+            "XADD",
+            "XRANGE",
+            "XLEN",
+            "XDEL",
+            "XTRIM",
+            "XSETID",
+            "XREAD",
+            "XGROUP",
+            "XREADGROUP",
+            "XACK",
+            "XPENDING",
+            "XCLAIM",
+            "XAUTOCLAIM",
+            "XINFO",
+            "DEL",
+            "TYPE",
+            "OBJECT",
+            "RENAME",
+            "COPY",
+        ],
+    ),
+    (
+        "hyperloglog",
+        &[
+            "PFADD", "PFCOUNT", "PFMERGE", "PFDEBUG", "GET", "SET", "APPEND", "SETRANGE", "GETRANGE", "STRLEN", "DEL",
+            "TYPE", "OBJECT", "RENAME", "COPY",
+        ],
+    ),
+    (
+        "geo",
+        &[
+            "GEOADD",
+            "GEOPOS",
+            "GEOHASH",
+            "GEODIST",
+            "GEOSEARCH",
+            "GEORADIUS",
+            "GEORADIUSBYMEMBER",
+            "ZADD",
+            "ZRANGE",
+            "ZREM",
+            "DEL",
+            "OBJECT",
+        ],
+    ),
 ];
 
 /// Random sequences restricted to one type's family, with tiny encoding thresholds so conversions happen.
@@ -3712,6 +4100,7 @@ fn random_sequences_per_type() {
         "CONFIG SET set-max-intset-entries 4",
         "CONFIG SET zset-max-listpack-entries 4",
         "CONFIG SET zset-max-listpack-value 8",
+        "CONFIG SET stream-node-max-entries 3",
     ];
     let mut failures = Vec::new();
     let mut runs = 0;

@@ -264,6 +264,7 @@ const TABLE_READERS: &[&str] = &[
     "keyspace/db.rs",
     "multi.rs",
     "net",
+    "tracking.rs",
     "command_spec.rs",
 ];
 
@@ -337,6 +338,7 @@ const DATA_FAMILIES: &[&str] = &[
     "command/zset.rs",
     "command/sort.rs",
     "command/stream.rs",
+    "command/hll.rs",
     "command/bitmap.rs",
     "command/shared.rs",
 ];

@@ -170,8 +170,13 @@ fn assert_cheap(c: &mut Conn, args: &[&str], min_inserts: u64, what: &str) -> Ht
     st
 }
 
+/// DEBUG DIGEST of every database: hashing 100k+ keys in a debug build takes seconds, more on a loaded machine,
+/// so the reply gets longer than the usual timeout.
 fn digest(c: &mut Conn) -> Vec<u8> {
-    c.cmd(&["DEBUG", "DIGEST"])
+    c.set_read_timeout_ms(120_000);
+    let d = c.cmd(&["DEBUG", "DIGEST"]);
+    c.set_read_timeout_ms(common::REPLY_TIMEOUT_MS);
+    d
 }
 
 fn assert_same_digest(pair: &mut [(Server, Conn); 2], what: &str) {

@@ -605,6 +605,17 @@ fn blocking_scenario(server: &Server) -> Vec<String> {
     wait_blocked(&mut a, 1);
     push(a.cmd(&["SET", "t", "x"]));
     push(b.read_reply().unwrap());
+    // FLUSHALL, FLUSHDB and SWAPDB with an empty database while waiting: the stream is gone (Redis's
+    // scanDatabaseForDeletedStreams), so the waiter gets UNBLOCKED.
+    for flush in [&["FLUSHALL"][..], &["FLUSHDB"], &["SWAPDB", "0", "1"]] {
+        push(a.cmd(&["DEL", "t"]));
+        push(a.cmd(&["XGROUP", "CREATE", "t", "g", "$", "MKSTREAM"]));
+        b.send(&["XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "t", ">"]).unwrap();
+        wait_blocked(&mut a, 1);
+        push(a.cmd(flush));
+        push(b.read_reply().unwrap());
+    }
+    push(a.cmd(&["SWAPDB", "0", "1"]));
     // CLIENT UNBLOCK; RESP3.
     push(a.cmd(&["DEL", "t"]));
     push(a.cmd(&["XGROUP", "CREATE", "t", "g", "$", "MKSTREAM"]));

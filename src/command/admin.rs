@@ -363,20 +363,23 @@ fn bgsave(ctx: &mut Ctx, args: Args) {
     }
 }
 
+fn schedule_aof_rewrite(ctx: &mut Ctx) {
+    ctx.srv.persist.aof_rewrite_scheduled = true;
+    ctx.srv.persist.stats.aof_rewrites_consecutive_failures = 0;
+    ctx.reply().simple("Background append only file rewriting scheduled");
+}
+
 /// BGREWRITEAOF
 fn bgrewriteaof(ctx: &mut Ctx, _args: Args) {
     match ctx.srv.persist.child_kind() {
         Some(crate::persist::engine::ChildKind::Aof) => {
             ctx.reply().error("ERR Background append only file rewriting already in progress")
         }
-        Some(_) => {
-            ctx.srv.persist.aof_rewrite_scheduled = true;
-            ctx.srv.persist.stats.aof_rewrites_consecutive_failures = 0;
-            ctx.reply().simple("Background append only file rewriting scheduled");
-        }
+        // Another child, or inside EXEC: the cron starts it when it can, as in Redis.
+        Some(_) => schedule_aof_rewrite(ctx),
+        None if ctx.client.has(cf::MULTI) => schedule_aof_rewrite(ctx),
         None => {
-            // The server forks right after this command (after EXEC when queued): it owns the AOF files the
-            // rewrite switches. The scheduled flag makes a second BGREWRITEAOF in the same EXEC a no-op.
+            // The server forks right after this command: it owns the AOF files the rewrite switches.
             ctx.srv.persist.aof_rewrite_scheduled = true;
             ctx.srv.actions.push(Action::StartAofRewrite);
             ctx.reply().simple("Background append only file rewriting started");

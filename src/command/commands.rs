@@ -335,9 +335,45 @@ fn command_docs(ctx: &mut Ctx, args: Args) {
     }
 }
 
+/// Redis's `doc_flags` of the commands that have them: (full name, flag, deprecated since, replaced by).
+const DOC_FLAGS: &[(&str, &str, &str, &str)] = &[
+    ("brpoplpush", "deprecated", "6.2.0", "`BLMOVE` with the `RIGHT` and `LEFT` arguments"),
+    ("cluster|slaves", "deprecated", "5.0.0", "`CLUSTER REPLICAS`"),
+    ("cluster|slots", "deprecated", "7.0.0", "`CLUSTER SHARDS`"),
+    ("debug", "syscmd", "", ""),
+    ("georadius", "deprecated", "6.2.0", "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument"),
+    ("georadius_ro", "deprecated", "6.2.0", "`GEOSEARCH` with the `BYRADIUS` argument"),
+    (
+        "georadiusbymember",
+        "deprecated",
+        "6.2.0",
+        "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments",
+    ),
+    ("georadiusbymember_ro", "deprecated", "6.2.0", "`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments"),
+    ("getset", "deprecated", "6.2.0", "`SET` with the `!GET` argument"),
+    ("hmset", "deprecated", "4.0.0", "`HSET` with multiple field-value pairs"),
+    ("pfdebug", "syscmd", "", ""),
+    ("pfselftest", "syscmd", "", ""),
+    ("replconf", "syscmd", "", ""),
+    ("restore-asking", "syscmd", "", ""),
+    ("rpoplpush", "deprecated", "6.2.0", "`LMOVE` with the `RIGHT` and `LEFT` arguments"),
+    ("slaveof", "deprecated", "5.0.0", "`REPLICAOF`"),
+    ("substr", "deprecated", "2.0.0", "`GETRANGE`"),
+    ("zrangebylex", "deprecated", "6.2.0", "`ZRANGE` with the `BYLEX` argument"),
+    ("zrangebyscore", "deprecated", "6.2.0", "`ZRANGE` with the `BYSCORE` argument"),
+    ("zrevrange", "deprecated", "6.2.0", "`ZRANGE` with the `REV` argument"),
+    ("zrevrangebylex", "deprecated", "6.2.0", "`ZRANGE` with the `REV` and `BYLEX` arguments"),
+    ("zrevrangebyscore", "deprecated", "6.2.0", "`ZRANGE` with the `REV` and `BYSCORE` arguments"),
+];
+
 fn write_docs(r: &mut Reply, c: &'static Command, full_name: &str) {
     let args = parse_syntax(c.syntax);
+    let doc = DOC_FLAGS.iter().find(|d| d.0 == full_name);
+    let (flag, since, replaced) = doc.map_or(("", "", ""), |d| (d.1, d.2, d.3));
     let n = 3
+        + usize::from(!flag.is_empty())
+        + usize::from(!since.is_empty())
+        + usize::from(!replaced.is_empty())
         + usize::from(!c.complexity.is_empty())
         + usize::from(!c.history.is_empty())
         + usize::from(!args.is_empty())
@@ -348,6 +384,17 @@ fn write_docs(r: &mut Reply, c: &'static Command, full_name: &str) {
     {
         // Redis leaves out a complexity it doesn't document (MONITOR).
         if !v.is_empty() || k != "complexity" {
+            r.bulk(k.as_bytes());
+            r.bulk(v.as_bytes());
+        }
+    }
+    if !flag.is_empty() {
+        r.bulk(b"doc_flags");
+        r.set(1);
+        r.simple(flag);
+    }
+    for (k, v) in [("deprecated_since", since), ("replaced_by", replaced)] {
+        if !v.is_empty() {
             r.bulk(k.as_bytes());
             r.bulk(v.as_bytes());
         }

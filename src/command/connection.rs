@@ -230,6 +230,42 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         ..CLIENT_SUB
     },
     Command {
+        name: "tracking",
+        arity: -3,
+        since: "6.0.0",
+        summary: "Enable or disable server assisted client side caching support",
+        complexity: "O(1). Some options may introduce additional complexity.",
+        syntax: "<ON | OFF>{status} [REDIRECT client-id{:integer}] [PREFIX prefix [PREFIX prefix ...]] [BCAST] \
+                 [OPTIN] [OPTOUT] [NOLOOP]",
+        handler: client_tracking,
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "caching",
+        arity: 3,
+        since: "6.0.0",
+        summary: "Instruct the server about tracking or not keys in the next request",
+        syntax: "<YES | NO>{mode}",
+        handler: client_caching,
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "getredir",
+        arity: 2,
+        since: "6.0.0",
+        summary: "Get tracking notifications redirection client ID if any",
+        handler: client_getredir,
+        ..CLIENT_SUB
+    },
+    Command {
+        name: "trackinginfo",
+        arity: 2,
+        since: "6.2.0",
+        summary: "Return information about server assisted client side caching for the current connection",
+        handler: client_trackinginfo,
+        ..CLIENT_SUB
+    },
+    Command {
         name: "help",
         arity: 2,
         flags: flag::LOADING | flag::STALE,
@@ -289,6 +325,7 @@ fn reset(ctx: &mut Ctx, _args: Args) {
     }
     crate::command::multi::discard_transaction(ctx.client, ctx.srv);
     crate::pubsub::unsubscribe_everything(ctx.srv, ctx.client);
+    ctx.srv.tracking.disable(ctx.client);
     let auth = nopass(ctx);
     let c = &mut *ctx.client;
     c.flags &= !(cf::MONITOR | cf::REPLY_OFF | cf::REPLY_SKIP_NEXT | cf::REPLY_SKIP | cf::NO_TOUCH);
@@ -603,6 +640,15 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
     if c.has(cf::BLOCKED) || c.has(cf::POSTPONED) {
         flags.push('b');
     }
+    if c.has(cf::TRACKING) {
+        flags.push('t');
+    }
+    if c.has(cf::TRACKING_BROKEN_REDIR) {
+        flags.push('R');
+    }
+    if c.has(cf::TRACKING_BCAST) {
+        flags.push('B');
+    }
     if dirty_cas {
         flags.push('d');
     }
@@ -638,7 +684,7 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
         s,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
          qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} \
-         cmd={} user={} redir=-1 resp={}",
+         cmd={} user={} redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -665,6 +711,7 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
         events,
         cmd.unwrap_or(c.last_cmd),
         c.user,
+        if c.has(cf::TRACKING) { c.tracking.redirect as i64 } else { -1 },
         if c.reply.is_resp3() { 3 } else { 2 },
     );
     s
@@ -881,6 +928,165 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
     }
 }
 
+/// CLIENT TRACKING ON | OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT]
+/// [NOLOOP]: options are parsed (and the redirection checked) before ON/OFF, then ON checks them against each
+/// other and the client's current mode, in Redis's order and with its texts; a refusal changes nothing.
+fn client_tracking(ctx: &mut Ctx, args: Args) {
+    let mut redirect = 0i64;
+    let mut options = 0u32;
+    let mut prefixes: Vec<&[u8]> = Vec::new();
+    let mut j = 3;
+    while j < args.len() {
+        let more = j + 1 < args.len();
+        if args.is(j, "redirect") && more {
+            j += 1;
+            if redirect != 0 {
+                ctx.reply().error("ERR A client can only redirect to a single other client");
+                return;
+            }
+            let Some(id) = parse_i64(args.get(j)) else {
+                ctx.reply().err_not_int();
+                return;
+            };
+            redirect = id;
+            let exists = id > 0 && (id as u64 == ctx.client.id || ctx.srv.id_to_fd.contains_key(&(id as u64)));
+            if !exists {
+                ctx.reply().error("ERR The client ID you want redirect to does not exist");
+                return;
+            }
+        } else if args.is(j, "bcast") {
+            options |= cf::TRACKING_BCAST;
+        } else if args.is(j, "optin") {
+            options |= cf::TRACKING_OPTIN;
+        } else if args.is(j, "optout") {
+            options |= cf::TRACKING_OPTOUT;
+        } else if args.is(j, "noloop") {
+            options |= cf::TRACKING_NOLOOP;
+        } else if args.is(j, "prefix") && more {
+            j += 1;
+            prefixes.push(args.get(j));
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+        j += 1;
+    }
+    if args.is(2, "off") {
+        ctx.srv.tracking.disable(ctx.client);
+        ctx.reply().ok();
+        return;
+    }
+    if !args.is(2, "on") {
+        ctx.reply().err_syntax();
+        return;
+    }
+    let f = ctx.client.flags;
+    let (bcast, optin, optout) = (cf::TRACKING_BCAST, cf::TRACKING_OPTIN, cf::TRACKING_OPTOUT);
+    let refusal = if options & bcast == 0 && !prefixes.is_empty() {
+        Some("ERR PREFIX option requires BCAST mode to be enabled".to_string())
+    } else if f & cf::TRACKING != 0 && (f & bcast != 0) != (options & bcast != 0) {
+        Some(
+            "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then \
+             re-enabling it with a different mode."
+                .to_string(),
+        )
+    } else if options & bcast != 0 && options & (optin | optout) != 0 {
+        Some("ERR OPTIN and OPTOUT are not compatible with BCAST".to_string())
+    } else if options & optin != 0 && options & optout != 0 {
+        Some("ERR You can't specify both OPTIN mode and OPTOUT mode".to_string())
+    } else if (options & optin != 0 && f & optout != 0) || (options & optout != 0 && f & optin != 0) {
+        Some(
+            "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then \
+             re-enabling it with a different mode."
+                .to_string(),
+        )
+    } else if options & bcast != 0 {
+        crate::tracking::prefix_collision(ctx.client, &prefixes)
+    } else {
+        None
+    };
+    if let Some(e) = refusal {
+        ctx.reply().error(&e);
+        return;
+    }
+    ctx.srv.tracking.enable(ctx.client, redirect as u64, options, &prefixes);
+    ctx.reply().ok();
+}
+
+/// CLIENT CACHING YES | NO: whether the next command (or transaction) is tracked, in OPTIN / OPTOUT mode.
+fn client_caching(ctx: &mut Ctx, args: Args) {
+    let c = &mut *ctx.client;
+    if !c.has(cf::TRACKING) {
+        c.reply.error(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode \
+             enabled",
+        );
+        return;
+    }
+    let (mode, word) = if args.is(2, "yes") {
+        (cf::TRACKING_OPTIN, "YES")
+    } else if args.is(2, "no") {
+        (cf::TRACKING_OPTOUT, "NO")
+    } else {
+        c.reply.err_syntax();
+        return;
+    };
+    if !c.has(mode) {
+        let m = if word == "YES" { "OPTIN" } else { "OPTOUT" };
+        c.reply.error(&format!("ERR CLIENT CACHING {word} is only valid when tracking is enabled in {m} mode."));
+        return;
+    }
+    c.flags |= cf::TRACKING_CACHING;
+    c.reply.ok();
+}
+
+/// CLIENT GETREDIR: the redirection (0 for none), -1 with tracking off.
+fn client_getredir(ctx: &mut Ctx, _args: Args) {
+    let c = &mut *ctx.client;
+    let r = if c.has(cf::TRACKING) { c.tracking.redirect as i64 } else { -1 };
+    c.reply.int(r);
+}
+
+/// CLIENT TRACKINGINFO: flags, redirect, prefixes.
+fn client_trackinginfo(ctx: &mut Ctx, _args: Args) {
+    let c = &mut *ctx.client;
+    let f = c.flags;
+    let on = f & cf::TRACKING != 0;
+    let caching = f & cf::TRACKING_CACHING != 0;
+    let mut names: Vec<&[u8]> = vec![if on { b"on" } else { b"off" }];
+    for (bit, name) in [
+        (cf::TRACKING_BCAST, &b"bcast"[..]),
+        (cf::TRACKING_OPTIN, b"optin"),
+        (cf::TRACKING_OPTOUT, b"optout"),
+        (cf::TRACKING_NOLOOP, b"noloop"),
+        (cf::TRACKING_BROKEN_REDIR, b"broken_redirect"),
+    ] {
+        if f & bit != 0 {
+            names.push(name);
+            if bit == cf::TRACKING_OPTIN && caching {
+                names.push(b"caching-yes");
+            } else if bit == cf::TRACKING_OPTOUT && caching {
+                names.push(b"caching-no");
+            }
+        }
+    }
+    let redirect = if on { c.tracking.redirect as i64 } else { -1 };
+    let r = &mut c.reply;
+    r.map(3);
+    r.bulk(b"flags");
+    r.set(names.len());
+    for n in names {
+        r.bulk(n);
+    }
+    r.bulk(b"redirect");
+    r.int(redirect);
+    r.bulk(b"prefixes");
+    r.array(c.tracking.prefixes.len());
+    for p in &c.tracking.prefixes {
+        r.bulk(p);
+    }
+}
+
 /// CLIENT PAUSE timeout [WRITE | ALL]
 ///
 /// The server defers (does not reject) the held-back commands: see src/server/tx_pause.rs.
@@ -937,6 +1143,10 @@ fn client_help(ctx: &mut Ctx, _args: Args) {
         ctx.reply(),
         "client",
         &[
+            "CACHING (YES|NO)",
+            "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+            "GETREDIR",
+            "    Return the client ID we are redirecting to when tracking is enabled.",
             "GETNAME",
             "    Return the name of the current connection.",
             "ID",
@@ -975,6 +1185,13 @@ fn client_help(ctx: &mut Ctx, _args: Args) {
             "    Set client meta attr. Options are:",
             "    * LIB-NAME: the client lib name.",
             "    * LIB-VER: the client lib version.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+            "         [OPTIN] [OPTOUT] [NOLOOP]",
+            "    Control server assisted client side caching.",
+            "TRACKINGINFO",
+            "    Report tracking status for the current connection.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
             "NO-TOUCH (ON|OFF)",

@@ -207,7 +207,7 @@ fn clients(out: &mut String, srv: &ServerState) {
         "client_recent_max_input_buffer" => max_in,
         "client_recent_max_output_buffer" => max_out,
         "blocked_clients" => srv.blocked_clients,
-        "tracking_clients" => 0,
+        "tracking_clients" => srv.tracking.clients(),
         "clients_in_timeout_table" => srv.blocking.with_timeout(),
     );
 }
@@ -403,9 +403,9 @@ fn stats(out: &mut String, srv: &ServerState) {
         "active_defrag_key_misses" => 0,
         "total_active_defrag_time" => 0,
         "current_active_defrag_time" => 0,
-        "tracking_total_keys" => 0,
-        "tracking_total_items" => 0,
-        "tracking_total_prefixes" => 0,
+        "tracking_total_keys" => srv.tracking.total_keys(),
+        "tracking_total_items" => srv.tracking.total_items(),
+        "tracking_total_prefixes" => srv.tracking.total_prefixes(),
         "unexpected_error_replies" => s.unexpected_error_replies,
         "total_error_replies" => s.total_error_replies,
         "dump_payload_sanitizations" => 0,

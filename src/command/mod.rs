@@ -19,11 +19,14 @@ pub mod connection;
 pub mod debug;
 pub mod dump;
 pub mod function;
+pub mod geo;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod keys;
 pub mod latency;
 pub mod list;
+pub mod lolwut;
 pub mod longdouble;
 pub mod memory;
 pub mod multi;
@@ -109,6 +112,9 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             function::COMMANDS,
             cluster::COMMANDS,
             stream::COMMANDS,
+            lolwut::COMMANDS,
+            hll::COMMANDS,
+            geo::COMMANDS,
             bitmap::COMMANDS,
         ]
         .into_iter()
@@ -184,6 +190,15 @@ impl<'a> Ctx<'a> {
         crate::keyspace::types::stream::NodeLimits {
             max_bytes: self.srv.config.stream_node_max_bytes.max(0) as usize,
             max_entries: self.srv.config.stream_node_max_entries,
+        }
+    }
+
+    /// How a HyperLogLog string may grow: `hll-sparse-max-bytes`, and room made as Redis's sds strings grow.
+    #[inline]
+    pub fn hll_limits(&self) -> crate::keyspace::types::hll::Limits {
+        crate::keyspace::types::hll::Limits {
+            max_sparse: self.srv.config.hll_sparse_max_bytes.max(0) as usize,
+            reserve: admin::sds_reserve,
         }
     }
 
@@ -306,7 +321,12 @@ impl<'a> Ctx<'a> {
     /// clients blocked on it.
     #[inline]
     pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64) {
-        self.srv.key_changed(db, key, changes);
+        self.srv.key_changed(db, key, changes, self.client.id);
+        // Invalidations for other clients are written at once, as Redis writes them (the running client's own
+        // wait for its reply).
+        if self.srv.tracking.has_outbox() {
+            crate::tracking::deliver(self.srv, Some(&mut *self.client), crate::tracking::Flush::Now);
+        }
     }
 
     /// Wakes the clients blocked on `key` in the selected db without counting a change or touching WATCH

@@ -911,8 +911,8 @@ fn xread(ctx: &mut Ctx, args: Args) {
                     if !s.as_ref().is_some_and(|s| s.groups.contains_key(gname)) {
                         r.error(&format!(
                             "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
-                            String::from_utf8_lossy(key),
-                            String::from_utf8_lossy(gname)
+                            c_text(key),
+                            c_text(gname)
                         ));
                         return;
                     }
@@ -1163,12 +1163,13 @@ fn xinfo_stream(ctx: &mut Ctx, args: Args) {
 // ---------------------------------------------------------------------------------------------------------------
 // Consumer groups: XGROUP, XINFO GROUPS / CONSUMERS, XACK, XPENDING
 
+/// What Redis's `%s` prints of an argument: up to its first NUL.
+fn c_text(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(crate::util::c_str(b))
+}
+
 fn err_nogroup_for_key(r: &mut Reply, key: &[u8], group: &[u8]) {
-    r.error(&format!(
-        "NOGROUP No such consumer group '{}' for key name '{}'",
-        String::from_utf8_lossy(group),
-        String::from_utf8_lossy(key)
-    ));
+    r.error(&format!("NOGROUP No such consumer group '{}' for key name '{}'", c_text(group), c_text(key)));
 }
 
 /// XGROUP HELP
@@ -1501,11 +1502,7 @@ fn xpending(ctx: &mut Ctx, args: Args) {
     let now = ctx.now_ms();
     let Ok((s, r)) = ctx.read_typed::<Stream>(key) else { return };
     let Some(g) = s.and_then(|s| s.groups.get(group)) else {
-        r.error(&format!(
-            "NOGROUP No such key '{}' or consumer group '{}'",
-            String::from_utf8_lossy(key),
-            String::from_utf8_lossy(group)
-        ));
+        r.error(&format!("NOGROUP No such key '{}' or consumer group '{}'", c_text(key), c_text(group)));
         return;
     };
     if justinfo {
@@ -1853,11 +1850,7 @@ fn serve_group(
 // XCLAIM XAUTOCLAIM
 
 fn err_nogroup_key_or_group(r: &mut Reply, key: &[u8], group: &[u8]) {
-    r.error(&format!(
-        "NOGROUP No such key '{}' or consumer group '{}'",
-        String::from_utf8_lossy(key),
-        String::from_utf8_lossy(group)
-    ));
+    r.error(&format!("NOGROUP No such key '{}' or consumer group '{}'", c_text(key), c_text(group)));
 }
 
 /// Moves pending entry `id` of `g` to consumer `cname` (created if needed, counted and notified), with the given
@@ -1978,7 +1971,7 @@ fn xclaim(ctx: &mut Ctx, args: Args) {
             let Some(p) = id_or_reply(ctx.reply(), args.get(j), 0, true, false) else { return };
             last_id = p.id;
         } else {
-            ctx.reply().error(&format!("ERR Unrecognized XCLAIM option '{}'", String::from_utf8_lossy(opt)));
+            ctx.reply().error(&format!("ERR Unrecognized XCLAIM option '{}'", c_text(opt)));
             return;
         }
         j += 1;

@@ -801,7 +801,7 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
 }
 
 /// ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]
-fn zadd(ctx: &mut Ctx, args: Args) {
+pub(crate) fn zadd(ctx: &mut Ctx, args: Args) {
     zadd_generic(ctx, args, false);
 }
 

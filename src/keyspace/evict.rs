@@ -279,7 +279,13 @@ pub fn rejects_command(
     if c.has(crate::net::client::flags::MULTI) && !exec && !matches!(full_name, "discard" | "quit" | "reset") {
         reject = true;
     }
-    perform_evictions(srv, Some(c)) == EvictResult::Fail && reject
+    // Keys evicted now are invalidated before the command runs, the client's own at once too (Redis's
+    // trackingHandlePendingKeyInvalidations after performEvictions).
+    let prev = srv.tracking.enter(c.id, false);
+    let result = perform_evictions(srv, Some(&mut *c));
+    srv.tracking.leave(prev);
+    crate::tracking::deliver(srv, Some(c), crate::tracking::Flush::Now);
+    result == EvictResult::Fail && reject
 }
 
 /// Frees memory by evicting keys until `used_memory` (less the AOF buffer) is within `maxmemory`, the policy

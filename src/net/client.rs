@@ -47,6 +47,20 @@ pub mod flags {
     pub const LUA_DEBUG: u32 = 1 << 12;
     /// `SCRIPT DEBUG SYNC`: that session runs in the server itself instead of a forked child.
     pub const LUA_DEBUG_SYNC: u32 = 1 << 13;
+    /// `CLIENT TRACKING on`: client-side caching (CLIENT LIST `t`); the other `TRACKING_*` flags refine it.
+    pub const TRACKING: u32 = 1 << 14;
+    /// The client tracking redirects to is gone (CLIENT LIST `R`).
+    pub const TRACKING_BROKEN_REDIR: u32 = 1 << 15;
+    /// Broadcasting mode: invalidations for every key under the client's prefixes (CLIENT LIST `B`).
+    pub const TRACKING_BCAST: u32 = 1 << 16;
+    /// OPTIN: only reads after `CLIENT CACHING yes` are tracked.
+    pub const TRACKING_OPTIN: u32 = 1 << 17;
+    /// OPTOUT: reads are tracked except after `CLIENT CACHING no`.
+    pub const TRACKING_OPTOUT: u32 = 1 << 18;
+    /// `CLIENT CACHING yes|no` given for the next command (or transaction).
+    pub const TRACKING_CACHING: u32 = 1 << 19;
+    /// NOLOOP: no invalidation for keys this client changed itself.
+    pub const TRACKING_NOLOOP: u32 = 1 << 24;
     /// Blocking commands must not block (inside MULTI/EXEC, scripts): they reply as if timed out at once.
     pub const DENY_BLOCKING: u32 = 1 << 22;
     /// Inside MULTI: commands are queued until EXEC or DISCARD (CLIENT LIST `x`).
@@ -102,6 +116,8 @@ pub struct ClientState {
     pub watched_keys: usize,
     /// Pub/Sub subscriptions (`None` = not a subscriber); kept by [`crate::pubsub`].
     pub subs: Option<Box<crate::pubsub::ClientSubs>>,
+    /// Client-side caching: where invalidations go and the BCAST prefixes (see [`crate::tracking`]).
+    pub tracking: crate::tracking::ClientTracking,
 }
 
 /// Memory and buffer figures of a connection, as CLIENT LIST prints them.
@@ -253,6 +269,7 @@ impl ClientState {
             multi: None,
             watched_keys: 0,
             subs: None,
+            tracking: Default::default(),
         }
     }
 

@@ -122,11 +122,18 @@ impl Reply {
     /// catches up (a subscriber reading slower than messages arrive) would otherwise keep every byte ever sent at
     /// the front of `buf`: once the written part is large and at least half the buffer, it is dropped (the move
     /// costs at most what was written since the last one).
+    ///
+    /// Once everything is written, a buffer grown past `rbs` shrinks back to `rbs`, as Redis frees the reply-list blocks it
+    /// wrote beyond its static buffer: the memory of a burst of output (invalidations of evicted keys, a big
+    /// reply) must not keep counting against `maxmemory` after it went out.
     #[inline]
     pub fn consume(&mut self, n: usize) {
         self.sent += n;
         if self.sent >= self.buf.len() {
             self.buf.clear();
+            if self.buf.capacity() > self.rbs {
+                self.buf.shrink_to(self.rbs);
+            }
             self.sent = 0;
         } else if self.sent >= COMPACT_MIN_BYTES && self.sent * 2 >= self.buf.len() {
             self.buf.drain(..self.sent);

@@ -373,7 +373,7 @@ impl Server {
     /// Cron: retries postponed or failed writes, notices background fsync errors, applies config changes and
     /// starts an automatic rewrite when the AOF grew enough.
     pub(super) fn aof_cron(&mut self) {
-        self.sync_aof_state();
+        self.sync_aof_state(false);
         self.apply_aof_config();
         let Some(w) = self.state.prop.aof.as_mut() else { return };
         w.set_child_active(self.state.persist.child.is_some());
@@ -399,8 +399,9 @@ impl Server {
         }
     }
 
-    /// Follows CONFIG SET appendonly: turns the AOF on (through a rewrite) or off.
-    pub(super) fn sync_aof_state(&mut self) {
+    /// Follows CONFIG SET appendonly: turns the AOF on (through a rewrite) or off. `in_exec`: the change came from
+    /// inside a transaction, where Redis only schedules the rewrite.
+    pub(super) fn sync_aof_state(&mut self, in_exec: bool) {
         let want = self.state.config.appendonly;
         if want && self.state.repl.aof_held {
             // Stopped for a replica's full sync: it comes back when the sync succeeds or on promotion.
@@ -411,14 +412,14 @@ impl Server {
             return;
         }
         if want {
-            self.start_append_only();
+            self.start_append_only(in_exec);
         } else {
             self.stop_append_only();
         }
     }
 
     /// Redis's `startAppendOnly`: the AOF turns on through a rewrite of the current dataset.
-    pub(super) fn start_append_only(&mut self) {
+    pub(super) fn start_append_only(&mut self, in_exec: bool) {
         if self.aof_files.is_none() {
             match AofFiles::from_config(&self.state.config) {
                 Ok(f) => self.aof_files = Some(f),
@@ -443,6 +444,12 @@ impl Server {
             Some(ChildKind::Rdb) => {
                 self.state.persist.aof_rewrite_scheduled = true;
                 log_warning!("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+            }
+            None if in_exec => {
+                self.state.persist.aof_rewrite_scheduled = true;
+                log_warning!(
+                    "AOF was enabled during a transaction. An AOF background was scheduled to start when possible."
+                );
             }
             None => {
                 if let Err(e) = self.start_aof_rewrite() {

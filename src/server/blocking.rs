@@ -94,7 +94,7 @@ impl Server {
     /// either form).
     /// Returns whether the client got an error reply.
     fn unblock(&mut self, id: u64, why: Unblock) -> bool {
-        let Some(&fd) = self.id_to_fd.get(&id) else { return false };
+        let Some(&fd) = self.state.id_to_fd.get(&id) else { return false };
         // Not the client whose command is running (it is not blocked).
         let Some(mut c) = self.take_client(fd) else { return false };
         let (args, acked) = match self.state.repl.waiting.iter().position(|w| w.id == id) {
@@ -160,7 +160,7 @@ impl Server {
     /// expired keys, keyspace events, errors, and the statistics of an unblocked command). If the command asks to
     /// block again the client keeps waiting in its place; otherwise it is unblocked with the command's reply.
     fn serve_blocked(&mut self, id: u64, key: &[u8]) {
-        let Some(&fd) = self.id_to_fd.get(&id) else { return };
+        let Some(&fd) = self.state.id_to_fd.get(&id) else { return };
         let Some(args) = self.state.blocking.clients.get(&id).map(|b| b.args.clone()) else { return };
         let Some(cmd) = self.commands.lookup(args.args().get(0)) else { return };
         let Some(mut c) = self.take_client(fd) else { return };
@@ -192,7 +192,7 @@ impl Server {
     fn resume_unblocked(&mut self, el: &mut EventLoop) {
         while !self.state.blocking.unblocked.is_empty() {
             for id in std::mem::take(&mut self.state.blocking.unblocked) {
-                let Some(&fd) = self.id_to_fd.get(&id) else { continue };
+                let Some(&fd) = self.state.id_to_fd.get(&id) else { continue };
                 let Some(mut c) = self.take_client(fd) else { continue };
                 if !c.state.has(flags::BLOCKED) {
                     self.process_input(el, &mut c);

@@ -962,7 +962,7 @@ impl Server {
         r.link_state = LinkState::Connected;
         r.master_last_io_ms = now;
         r.master_applied.clear();
-        self.id_to_fd.insert(id, fd);
+        self.state.id_to_fd.insert(id, fd);
         self.connected += 1;
         self.state.stats.total_connections_received += 1;
         if !c.query.is_empty() {

@@ -421,7 +421,7 @@ impl Server {
             return;
         }
         for _ in 0..AOF_RESTART_TRIES {
-            self.start_append_only();
+            self.start_append_only(false);
             if self.state.config.appendonly {
                 return;
             }

@@ -98,7 +98,7 @@ impl Server {
         if self.state.pause.generation != self.pause.seen_generation {
             self.pause.seen_generation = self.state.pause.generation;
             for id in std::mem::take(&mut self.pause.postponed) {
-                if let Some(&fd) = self.id_to_fd.get(&id) {
+                if let Some(&fd) = self.state.id_to_fd.get(&id) {
                     self.resume_client(el, fd);
                 }
             }

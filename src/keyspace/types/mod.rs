@@ -9,14 +9,18 @@
 //! - [`hash`]: the hash value (listpack of field/value pairs or hash table).
 //! - [`skiplist`]: the ordered index of large sorted sets, with spans for ranks.
 //! - [`zset`]: the sorted set value (listpack of member/score pairs, or skiplist plus hash table).
+//! - [`geo`]: the geo index's arithmetic (geohash cells as sorted-set scores, distances, the 9-cell search).
 //! - [`stream`]: the stream value (an ordered index of listpack nodes in Redis's layout) and the consumer groups'
 //!   data model.
+//! - [`hll`]: HyperLogLog sketches in Redis's string layout (dense and sparse registers, the estimator).
 //! - [`SmallBytes`]: the compact owned string stored per member in the large encodings.
 //!
 //! Everything here is pure data structure code: no replies, no keyspace. Thresholds come in as plain numbers
 //! ([`Thresholds`]) so the config module stays the single owner of the directives.
 
+pub mod geo;
 pub mod hash;
+pub mod hll;
 pub mod intset;
 pub mod list;
 pub mod listpack;

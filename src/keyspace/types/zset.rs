@@ -639,6 +639,35 @@ impl ZSet {
         }
     }
 
+    /// Calls `f` for the elements with scores in `r`, ascending, until it returns false (the geo searches' walk
+    /// over one cell's score range).
+    pub fn scan_score_range<'a, F: FnMut(StrRef<'a>, f64) -> bool>(&'a self, r: &ScoreRange, mut f: F) {
+        if r.is_empty() {
+            return;
+        }
+        match self {
+            ZSet::ListPack(lp) => {
+                for (m, s) in lp.pairs() {
+                    let s = lp_score(s);
+                    if !r.gte_min(s) {
+                        continue;
+                    }
+                    if !r.lte_max(s) || !f(m, s) {
+                        return;
+                    }
+                }
+            }
+            ZSet::SkipList(z) => {
+                let Some((first, _)) = z.list.first_in_score_range(r) else { return };
+                for (m, s) in z.list.iter_from(Some(first), false) {
+                    if !r.lte_max(s) || !f(StrRef::Bytes(m), s) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
     /// Like [`ZSet::range_by_score`] over a lexicographic range (meaningful when all scores are equal).
     pub fn range_by_lex<F: FnMut(StrRef<'_>, f64)>(
         &self,

@@ -24,6 +24,10 @@ const SPILL_AT: usize = 1 << 20;
 /// Where encoded bytes go when the buffer is full.
 trait Spill {
     fn spill(&mut self, buf: &mut Vec<u8>);
+    /// Whether an earlier spill failed (the encoder then stops early).
+    fn failed(&self) -> bool {
+        false
+    }
 }
 
 /// Keeps everything in the buffer (DUMP payloads, serialized lengths).
@@ -35,15 +39,19 @@ impl Spill for KeepAll {
 }
 
 /// Writes the buffer to `w`, keeping the CRC and byte count; remembers the first error.
-struct ToWriter<'w, W: Write> {
-    w: &'w mut W,
+struct ToWriter<'w> {
+    w: &'w mut dyn Write,
     crc: u64,
     checksum: bool,
     written: u64,
     err: Option<io::Error>,
 }
 
-impl<W: Write> Spill for ToWriter<'_, W> {
+impl Spill for ToWriter<'_> {
+    fn failed(&self) -> bool {
+        self.err.is_some()
+    }
+
     fn spill(&mut self, buf: &mut Vec<u8>) {
         if buf.is_empty() {
             return;
@@ -67,13 +75,16 @@ thread_local! {
 }
 
 /// Encoder state: the buffer and the options that change the bytes.
-struct Enc<S: Spill> {
+///
+/// The sink is a trait object: it is called once per MiB of output, and one copy of the encoder (rather than one
+/// per sink and writer type) keeps the static binary smaller.
+struct Enc<'s> {
     buf: Vec<u8>,
-    sink: S,
+    sink: &'s mut dyn Spill,
     compression: bool,
 }
 
-impl<S: Spill> Enc<S> {
+impl Enc<'_> {
     #[inline]
     fn maybe_spill(&mut self) {
         if self.buf.len() >= SPILL_AT {
@@ -341,9 +352,10 @@ pub fn write_rdb<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, opts: &SaveOption
 }
 
 /// [`write_rdb`], returning the bytes written.
-fn write_counted<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, opts: &SaveOptions) -> io::Result<u64> {
-    let sink = ToWriter { w, crc: 0, checksum: opts.checksum, written: 0, err: None };
-    let mut enc = Enc { buf: Vec::with_capacity(SPILL_AT + (64 << 10)), sink, compression: opts.compression };
+fn write_counted(w: &mut dyn Write, dbs: &[Db], now_ms: i64, opts: &SaveOptions) -> io::Result<u64> {
+    let mut sink = ToWriter { w, crc: 0, checksum: opts.checksum, written: 0, err: None };
+    let mut enc =
+        Enc { buf: Vec::with_capacity(SPILL_AT + (64 << 10)), sink: &mut sink, compression: opts.compression };
     enc.buf.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
     let a = &opts.aux;
     enc.aux("redis-ver", crate::config::REDIS_VERSION.as_bytes());
@@ -357,7 +369,7 @@ fn write_counted<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, opts: &SaveOption
     }
     enc.aux_int("aof-base", a.aof_base as i64);
     enc.functions(&opts.functions);
-    for (i, db) in dbs.iter().enumerate() {
+    'dbs: for (i, db) in dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
         }
@@ -375,16 +387,17 @@ fn write_counted<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, opts: &SaveOption
             }
             if enc.buf.len() >= SPILL_AT {
                 enc.sink.spill(&mut enc.buf);
-                if let Some(e) = enc.sink.err.take() {
-                    return Err(e);
+                if enc.sink.failed() {
+                    break 'dbs;
                 }
             }
         }
     }
     enc.byte(op::EOF);
     enc.sink.spill(&mut enc.buf);
-    let crc = if opts.checksum { enc.sink.crc } else { 0 };
-    let ToWriter { w, err, written, .. } = enc.sink;
+    drop(enc);
+    let crc = if opts.checksum { sink.crc } else { 0 };
+    let ToWriter { w, err, written, .. } = sink;
     if let Some(e) = err {
         return Err(e);
     }
@@ -473,9 +486,9 @@ fn encode_value(e: &Entry, with_type: bool) -> Vec<u8> {
 
 /// [`encode_value`] with or without LZF for long strings (`rdbcompression`).
 fn encode_value_with(e: &Entry, with_type: bool, compression: bool) -> Vec<u8> {
-    let mut enc = Enc { buf: Vec::new(), sink: KeepAll, compression };
+    let mut enc = Enc { buf: Vec::new(), sink: &mut KeepAll, compression };
     if with_type {
-        enc.byte(Enc::<KeepAll>::type_byte(e));
+        enc.byte(Enc::type_byte(e));
     }
     enc.value(e);
     enc.buf
@@ -498,7 +511,7 @@ pub fn dump_payload_with(e: &Entry, compression: bool) -> Vec<u8> {
 /// `FUNCTION DUMP` payload: a FUNCTION2 record per library, RDB version (2 bytes LE), CRC-64 (8 bytes LE).
 /// Library code longer than 20 bytes is LZF-compressed when `compression` (`rdbcompression`), as Redis does.
 pub fn function_dump_payload(codes: &[Vec<u8>], compression: bool) -> Vec<u8> {
-    let mut enc = Enc { buf: Vec::new(), sink: KeepAll, compression };
+    let mut enc = Enc { buf: Vec::new(), sink: &mut KeepAll, compression };
     enc.functions(codes);
     let mut p = enc.buf;
     p.extend_from_slice(&RDB_VERSION.to_le_bytes());

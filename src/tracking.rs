@@ -1,0 +1,724 @@
+//! Client-side caching: Redis 7.0's `tracking.c` (the CLIENT TRACKING/CACHING/GETREDIR/TRACKINGINFO handlers are
+//! in `command/connection.rs`, as Redis keeps them in `networking.c`).
+//!
+//! ```text
+//!  read (READONLY command) by a tracking client ──▶ remember: table[key] += client id
+//!  key changed (ServerState::key_changed) ─────────▶ invalidate_key: table[key] taken ─▶ one message per id
+//!                                              └──▶ BCAST: key noted under every matching prefix (sent before sleep)
+//!  FLUSHALL / FLUSHDB / a full sync ───────────────▶ invalidate_all: a null message per tracking client
+//!  messages ─▶ outbox ─▶ deliver: redirect resolved, `>2 invalidate ...` (RESP3) or `message __redis__:invalidate`
+//!                                 (RESP2 redirect to a subscriber), `tracking-redir-broken` for a lost redirect
+//! ```
+//!
+//! The table maps a key name (whatever the database, as in Redis) to the ids of the clients that may cache it; a
+//! key's entry goes away with the invalidation that reports it. As in Redis, a client that turns tracking off or
+//! disconnects leaves its ids in the table (ids are never reused, so they only cost memory until the key changes or
+//! the table limit evicts it); its BCAST prefixes are removed at once.
+//!
+//! Messages are not written into clients' buffers where the key changes: they go through an outbox that is
+//! delivered right after the change when the handler reports it (`Ctx::key_changed`), after each command at top
+//! level (with the running client at hand, which is out of the client table while it runs), and before the loop
+//! sleeps. The bytes and their order in every client's stream are Redis's: an invalidation of a key the running
+//! client itself tracks is sent after its reply (after EXEC's whole reply in a transaction: Redis's
+//! `trackingHandlePendingKeyInvalidations`); anyone else's at once. A message whose client is out of the table for
+//! another reason (a blocked client being served) waits for the next delivery.
+//!
+//! Deliberate difference: `CLIENT TRACKING on BCAST PREFIX a PREFIX b PREFIX bc` (two given prefixes that overlap,
+//! not the first) makes Redis 7.0 reply the overlap error and then enable tracking and reply +OK as well (its
+//! collision check returns the prefix's index as success); here the error is the only reply and nothing changes,
+//! as for the first prefix (and as Redis 7.2 does).
+
+use crate::args::Args;
+use crate::command_spec::{flag, Command, Group};
+use crate::keyspace::dict::{Dict, DictEntry};
+use crate::keyspace::types::SmallBytes;
+use crate::net::client::{flags as cf, ClientState};
+use crate::state::ServerState;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// A client's tracking settings beyond its flags.
+#[derive(Debug, Default)]
+pub struct ClientTracking {
+    /// The client invalidations are sent to (REDIRECT), 0 for the client itself.
+    pub redirect: u64,
+    /// BCAST prefixes, sorted (CLIENT TRACKINGINFO lists them in this order, as Redis's radix tree does).
+    pub prefixes: Vec<Box<[u8]>>,
+}
+
+/// Every tracking flag, cleared when tracking goes off.
+pub const ALL_FLAGS: u32 = cf::TRACKING
+    | cf::TRACKING_BROKEN_REDIR
+    | cf::TRACKING_BCAST
+    | cf::TRACKING_OPTIN
+    | cf::TRACKING_OPTOUT
+    | cf::TRACKING_CACHING
+    | cf::TRACKING_NOLOOP;
+
+/// The ids of the clients tracking one key: one inline (the common case), else sorted.
+#[derive(Debug)]
+enum Ids {
+    One(u64),
+    Many(Vec<u64>),
+}
+
+impl Ids {
+    /// Adds `id`; false when it was there.
+    #[inline]
+    fn insert(&mut self, id: u64) -> bool {
+        match self {
+            Ids::One(x) if *x == id => false,
+            Ids::One(x) => {
+                let (a, b) = if *x < id { (*x, id) } else { (id, *x) };
+                *self = Ids::Many(vec![a, b]);
+                true
+            }
+            Ids::Many(v) => match v.binary_search(&id) {
+                Ok(_) => false,
+                Err(p) => {
+                    v.insert(p, id);
+                    true
+                }
+            },
+        }
+    }
+
+    fn as_slice(&self) -> &[u64] {
+        match self {
+            Ids::One(x) => std::slice::from_ref(x),
+            Ids::Many(v) => v,
+        }
+    }
+}
+
+/// One tracked key.
+struct TrackedKey {
+    key: SmallBytes,
+    ids: Ids,
+}
+
+impl DictEntry for TrackedKey {
+    #[inline]
+    fn key(&self) -> &[u8] {
+        &self.key
+    }
+}
+
+/// One BCAST prefix: the keys under it changed since the last broadcast (each with the id of the client that
+/// changed it last, 0 for the server itself: expiry, eviction) and its clients (sorted ids).
+#[derive(Default)]
+struct Bcast {
+    keys: BTreeMap<Box<[u8]>, u64>,
+    clients: Vec<u64>,
+}
+
+/// A tracking client running a script: its id, its flags, the keys the script declares.
+type ScriptCaller = (u64, u32, Vec<Box<[u8]>>);
+
+/// Message kinds (bits).
+const KEY: u8 = 1;
+/// The target was the running client when its key changed (NOLOOP drops the message).
+const LOOP: u8 = 2;
+/// For the running client, after its command (Redis's pending invalidations).
+const DEFERRED: u8 = 4;
+
+/// An invalidation for tracking client `to` (before its redirection is resolved): the array of keys it carries
+/// (`None`: the null of a flush, in the client's protocol).
+struct Msg {
+    to: u64,
+    payload: Option<Rc<[u8]>>,
+    kind: u8,
+}
+
+/// When [`deliver`] runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Flush {
+    /// Right after a change, inside a command: messages for the running client that wait for its reply stay.
+    Now,
+    /// After the running client's command: everything for it goes too.
+    End,
+    /// Before the event loop sleeps: every client is in the table.
+    Idle,
+}
+
+/// The server's tracking state (Redis's `TrackingTable`, `PrefixTable`, `tracking_clients`,
+/// `tracking_pending_keys`).
+#[derive(Default)]
+pub struct Tracking {
+    table: Dict<TrackedKey>,
+    /// Client ids stored in the table (`tracking_total_items`).
+    items: u64,
+    prefixes: BTreeMap<Box<[u8]>, Bcast>,
+    /// Clients with tracking on, sorted (`tracking_clients` is its length).
+    clients: Vec<u64>,
+    /// The client whose command runs (Redis's `current_client`), 0 when none.
+    running: u64,
+    /// Inside a command's call (Redis's `fixed_time_expire`): the running client's own invalidations wait.
+    in_call: bool,
+    outbox: Vec<Msg>,
+    /// Some BCAST prefix holds changed keys to broadcast.
+    bcast_pending: bool,
+    /// Consecutive limit passes that could not get under `tracking-table-max-keys`.
+    evict_rounds: u32,
+    /// While a tracking client runs a script: its id, flags and the script's declared keys, remembered when the
+    /// script calls a read-only command (Redis tracks the caller's keys, not the script's).
+    script_caller: Option<ScriptCaller>,
+}
+
+impl Tracking {
+    /// `tracking_clients`.
+    #[inline]
+    pub fn clients(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// `tracking_total_keys`.
+    pub fn total_keys(&self) -> u64 {
+        self.table.len() as u64
+    }
+
+    /// `tracking_total_items`.
+    pub fn total_items(&self) -> u64 {
+        self.items
+    }
+
+    /// `tracking_total_prefixes`.
+    pub fn total_prefixes(&self) -> u64 {
+        self.prefixes.len() as u64
+    }
+
+    /// Whether the table holds more keys than `max` (`tracking-table-max-keys`, 0 = no limit): the cheap test
+    /// before [`limit_before_command`].
+    #[inline]
+    pub fn over_limit(&self, max: i64) -> bool {
+        max > 0 && self.table.len() as i64 > max
+    }
+
+    /// Whether a key change has nothing to do here.
+    #[inline]
+    pub fn is_idle(&self) -> bool {
+        self.table.is_empty() && self.prefixes.is_empty()
+    }
+
+    /// Whether messages wait for [`deliver`].
+    #[inline]
+    pub fn has_outbox(&self) -> bool {
+        !self.outbox.is_empty()
+    }
+
+    /// Whether [`before_sleep`] has work: BCAST keys to broadcast or messages waiting.
+    #[inline]
+    pub fn has_work(&self) -> bool {
+        self.bcast_pending || !self.outbox.is_empty()
+    }
+
+    /// Client `id` starts running (`call`: inside its command's call); returns what to restore with
+    /// [`Tracking::leave`].
+    #[inline]
+    pub fn enter(&mut self, id: u64, call: bool) -> (u64, bool) {
+        let prev = (self.running, self.in_call);
+        self.running = id;
+        self.in_call = call;
+        prev
+    }
+
+    #[inline]
+    pub fn leave(&mut self, prev: (u64, bool)) {
+        (self.running, self.in_call) = prev;
+    }
+
+    /// Adds client `id` to `key`'s entry.
+    #[inline]
+    fn remember(&mut self, id: u64, key: &[u8]) {
+        if let Some(e) = self.table.get_mut(key) {
+            self.items += e.ids.insert(id) as u64;
+            return;
+        }
+        self.table.insert(TrackedKey { key: SmallBytes::new(key), ids: Ids::One(id) });
+        self.items += 1;
+    }
+
+    /// A key changed (Redis's `trackingInvalidateKey`): `by` is the client that changed it (0: the server), `bcast`
+    /// whether BCAST clients hear of it (not for the table limit's evictions).
+    pub fn invalidate_key(&mut self, key: &[u8], by: u64, bcast: bool) {
+        if bcast && !self.prefixes.is_empty() {
+            for (p, bs) in self.prefixes.iter_mut() {
+                if key.starts_with(p) {
+                    bs.keys.insert(key.into(), by);
+                    self.bcast_pending = true;
+                }
+            }
+        }
+        let Some(e) = self.table.remove(key) else { return };
+        let payload: Rc<[u8]> = key_array(key).into();
+        let ids = e.ids.as_slice();
+        self.items -= ids.len() as u64;
+        for &id in ids {
+            let mut kind = KEY;
+            if id == self.running {
+                kind |= LOOP;
+                if self.in_call {
+                    kind |= DEFERRED;
+                }
+            }
+            self.outbox.push(Msg { to: id, payload: Some(payload.clone()), kind });
+        }
+    }
+
+    /// The whole dataset went (Redis's `trackingInvalidateKeysOnFlush`): every tracking client, BCAST ones
+    /// included, gets a null invalidation (the running client after its command), and the table is emptied.
+    pub fn invalidate_all(&mut self) {
+        for &id in &self.clients {
+            let kind = if id == self.running { DEFERRED } else { 0 };
+            self.outbox.push(Msg { to: id, payload: None, kind });
+        }
+        if !self.table.is_empty() {
+            self.table = Dict::new();
+        }
+        self.items = 0;
+    }
+
+    /// Stops tracking for `c` (Redis's `disableTracking`): off, a disconnect, RESET.
+    pub fn disable(&mut self, c: &mut ClientState) {
+        if c.has(cf::TRACKING_BCAST) {
+            for p in std::mem::take(&mut c.tracking.prefixes) {
+                if let Some(bs) = self.prefixes.get_mut(&p) {
+                    if let Ok(i) = bs.clients.binary_search(&c.id) {
+                        bs.clients.remove(i);
+                    }
+                    if bs.clients.is_empty() {
+                        self.prefixes.remove(&p);
+                    }
+                }
+            }
+        }
+        if c.has(cf::TRACKING) {
+            if let Ok(i) = self.clients.binary_search(&c.id) {
+                self.clients.remove(i);
+            }
+            c.flags &= !ALL_FLAGS;
+        }
+    }
+
+    /// Turns tracking on for `c` with `options` (BCAST, OPTIN, OPTOUT, NOLOOP flags), already checked (Redis's
+    /// `enableTracking`). BCAST without prefixes is the empty prefix.
+    pub fn enable(&mut self, c: &mut ClientState, redirect: u64, options: u32, prefixes: &[&[u8]]) {
+        if !c.has(cf::TRACKING) {
+            if let Err(i) = self.clients.binary_search(&c.id) {
+                self.clients.insert(i, c.id);
+            }
+        }
+        c.flags |= cf::TRACKING;
+        c.flags &= !(cf::TRACKING_BROKEN_REDIR
+            | cf::TRACKING_BCAST
+            | cf::TRACKING_OPTIN
+            | cf::TRACKING_OPTOUT
+            | cf::TRACKING_NOLOOP);
+        c.tracking.redirect = redirect;
+        if options & cf::TRACKING_BCAST != 0 {
+            c.flags |= cf::TRACKING_BCAST;
+            if prefixes.is_empty() {
+                self.add_prefix(c, b"");
+            }
+            for p in prefixes {
+                self.add_prefix(c, p);
+            }
+        }
+        c.flags |= options & (cf::TRACKING_OPTIN | cf::TRACKING_OPTOUT | cf::TRACKING_NOLOOP);
+    }
+
+    fn add_prefix(&mut self, c: &mut ClientState, p: &[u8]) {
+        let bs = self.prefixes.entry(p.into()).or_default();
+        if let Err(i) = bs.clients.binary_search(&c.id) {
+            bs.clients.insert(i, c.id);
+            if let Err(j) = c.tracking.prefixes.binary_search_by(|x| (**x).cmp(p)) {
+                c.tracking.prefixes.insert(j, p.into());
+            }
+        }
+    }
+
+    /// A tracking client starts running a script command (EVAL, FCALL, ...): the keys it declares are what its
+    /// read-only calls track (Redis's `trackingRememberKeys(server.script_caller)`).
+    pub fn script_begins(&mut self, c: &ClientState, cmd: &Command, args: Args) {
+        let keys = cmd.key_positions(args).into_iter().map(|i| args.get(i).into()).collect();
+        self.script_caller = Some((c.id, c.flags, keys));
+    }
+
+    #[inline]
+    pub fn script_ends(&mut self) {
+        if self.script_caller.is_some() {
+            self.script_caller = None;
+        }
+    }
+
+    /// A script called a read-only command: the caller tracks the script's declared keys.
+    pub fn script_read(&mut self) {
+        if let Some((id, flags, keys)) = self.script_caller.take() {
+            if wants_keys(flags) {
+                for k in &keys {
+                    self.remember(id, k);
+                }
+            }
+            self.script_caller = Some((id, flags, keys));
+        }
+    }
+}
+
+/// Whether a read by a client with `flags` is tracked: not in BCAST mode, and as OPTIN/OPTOUT and CLIENT CACHING
+/// say.
+#[inline]
+fn wants_keys(flags: u32) -> bool {
+    let caching = flags & cf::TRACKING_CACHING != 0;
+    let optin = flags & cf::TRACKING_OPTIN != 0;
+    let optout = flags & cf::TRACKING_OPTOUT != 0;
+    flags & cf::TRACKING_BCAST == 0 && (caching || !optin) && !(optout && caching)
+}
+
+/// After a read-only command of tracking client `c`: remembers the keys it read (Redis's `trackingRememberKeys`).
+/// EVAL_RO and FCALL_RO track only through the commands their script calls.
+#[inline]
+pub fn remember_read(t: &mut Tracking, c: &ClientState, cmd: &Command, args: Args) {
+    if !wants_keys(c.flags) || cmd.has(flag::PUBSUB) || cmd.group == Group::Scripting {
+        return;
+    }
+    // One key at argument 1 (GET and most reads): no key-spec walk.
+    if cmd.keys.first == 1 && cmd.keys.last == 1 && cmd.key_specs.len() <= 1 && cmd.getkeys.is_none() {
+        if args.len() > 1 {
+            t.remember(c.id, args.get(1));
+        }
+        return;
+    }
+    for i in cmd.key_positions(args) {
+        t.remember(c.id, args.get(i));
+    }
+}
+
+/// `*1\r\n$<len>\r\n<key>\r\n`: one key as invalidation payload.
+fn key_array(key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(key.len() + 16);
+    out.extend_from_slice(b"*1\r\n");
+    push_bulk(&mut out, key);
+    out
+}
+
+fn push_bulk(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'$');
+    out.extend_from_slice(s.len().to_string().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(s);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The error for BCAST prefixes that overlap each other or the client's (Redis's `checkPrefixCollisionsOrReply`).
+pub fn prefix_collision(c: &ClientState, prefixes: &[&[u8]]) -> Option<String> {
+    let overlap = |a: &[u8], b: &[u8]| {
+        let n = a.len().min(b.len());
+        a[..n] == b[..n]
+    };
+    // Redis formats them with %s and sanitizes line breaks in error texts.
+    let text = |b: &[u8]| {
+        let end = b.iter().position(|&x| x == 0).unwrap_or(b.len());
+        String::from_utf8_lossy(&b[..end]).replace(['\r', '\n'], " ")
+    };
+    for (i, p) in prefixes.iter().enumerate() {
+        if let Some(q) = c.tracking.prefixes.iter().find(|q| overlap(q, p)) {
+            return Some(format!(
+                "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                text(p),
+                text(q)
+            ));
+        }
+        if let Some(q) = prefixes[i + 1..].iter().find(|q| overlap(q, p)) {
+            return Some(format!(
+                "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not \
+                 overlap.",
+                text(p),
+                text(q)
+            ));
+        }
+    }
+    None
+}
+
+/// Keeps the table within `tracking-table-max-keys` by invalidating random keys (Redis's `trackingLimitUsedSlots`):
+/// 100 keys per pass, 100 more each pass that ends still over the limit.
+pub fn limit_used_slots(srv: &mut ServerState) {
+    let max = srv.config.tracking_table_max_keys;
+    let t = &mut srv.tracking;
+    if !t.over_limit(max) {
+        t.evict_rounds = 0;
+        return;
+    }
+    let mut effort = 100 * (t.evict_rounds as u64 + 1);
+    while effort > 0 {
+        effort -= 1;
+        let Some(key) = t.table.random(&mut srv.rng).map(|e| e.key.to_vec()) else { break };
+        t.invalidate_key(&key, 0, false);
+        if t.table.len() as i64 <= max {
+            t.evict_rounds = 0;
+            return;
+        }
+    }
+    t.evict_rounds += 1;
+}
+
+/// [`limit_used_slots`] before client `c`'s command (Redis's `processCommand`), its messages delivered at once.
+/// Callers test [`Tracking::over_limit`] first (a pass under the limit only resets the round count, which a pass
+/// over it does not need).
+#[cold]
+pub fn limit_before_command(srv: &mut ServerState, c: &mut ClientState) {
+    let prev = srv.tracking.enter(c.id, false);
+    limit_used_slots(srv);
+    srv.tracking.leave(prev);
+    deliver(srv, Some(c), Flush::Now);
+}
+
+/// The BCAST invalidations gathered since the last call, one message per prefix and client (a NOLOOP client's
+/// without the keys it changed itself): Redis's `trackingBroadcastInvalidationMessages`, before the loop sleeps.
+/// Then every waiting message is delivered.
+pub fn before_sleep(srv: &mut ServerState) {
+    if std::mem::take(&mut srv.tracking.bcast_pending) && !srv.tracking.clients.is_empty() {
+        let ServerState { tracking, clients, id_to_fd, .. } = &mut *srv;
+        let noloop = |id: u64| {
+            let fd = id_to_fd.get(&id).copied().unwrap_or(-1);
+            matches!(clients.get(fd as usize), Some(Some(c)) if c.state.id == id && c.state.has(cf::TRACKING_NOLOOP))
+        };
+        for bs in tracking.prefixes.values_mut() {
+            if bs.keys.is_empty() {
+                continue;
+            }
+            let all: Rc<[u8]> = keys_array(&bs.keys, None).into();
+            for &id in &bs.clients {
+                let payload = if noloop(id) {
+                    match keys_array(&bs.keys, Some(id)) {
+                        p if p.is_empty() => continue,
+                        p => p.into(),
+                    }
+                } else {
+                    all.clone()
+                };
+                tracking.outbox.push(Msg { to: id, payload: Some(payload), kind: 0 });
+            }
+            bs.keys.clear();
+        }
+    }
+    deliver(srv, None, Flush::Idle);
+}
+
+/// `*N` and the keys (without those `skip` changed; empty when none is left).
+fn keys_array(keys: &BTreeMap<Box<[u8]>, u64>, skip: Option<u64>) -> Vec<u8> {
+    let n = keys.values().filter(|&&by| Some(by) != skip).count();
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut out = format!("*{n}\r\n").into_bytes();
+    for (k, _) in keys.iter().filter(|(_, &by)| Some(by) != skip) {
+        push_bulk(&mut out, k);
+    }
+    out
+}
+
+/// Where a client is.
+#[derive(Clone, Copy)]
+enum Where {
+    /// The running client handed to [`deliver`].
+    Me,
+    /// In the client table at this fd.
+    Fd(usize),
+    /// Connected but out of the table (running further up the stack).
+    Away,
+    Gone,
+}
+
+fn locate(srv: &ServerState, me: &Option<&mut ClientState>, id: u64) -> Where {
+    if me.as_ref().is_some_and(|m| m.id == id) {
+        return Where::Me;
+    }
+    match srv.id_to_fd.get(&id) {
+        None => Where::Gone,
+        Some(&fd) => match srv.clients.get(fd as usize) {
+            Some(Some(c)) if c.state.id == id => Where::Fd(fd as usize),
+            _ => Where::Away,
+        },
+    }
+}
+
+fn client<'a>(srv: &'a mut ServerState, me: &'a mut Option<&mut ClientState>, w: Where) -> Option<&'a mut ClientState> {
+    match w {
+        Where::Me => me.as_deref_mut(),
+        Where::Fd(fd) => srv.clients.get_mut(fd).and_then(|s| s.as_mut()).map(|c| &mut c.state),
+        Where::Away | Where::Gone => None,
+    }
+}
+
+/// Writes one push (`parts` concatenated) to a client, even while its replies are off (Redis's CLIENT_PUSHING);
+/// a client in the table is then checked against its output limit and queued for writing.
+fn write(srv: &mut ServerState, me: &mut Option<&mut ClientState>, w: Where, parts: &[&[u8]]) {
+    let append = |c: &mut ClientState| {
+        if c.has(cf::CLOSE_ASAP) || c.has(cf::MASTER) || c.fd < 0 {
+            return;
+        }
+        let was = c.reply.enabled;
+        c.reply.enabled = true;
+        for p in parts {
+            c.reply.raw_bytes(p);
+        }
+        c.reply.enabled = was;
+    };
+    match w {
+        Where::Me => {
+            if let Some(m) = me.as_deref_mut() {
+                append(m);
+            }
+        }
+        Where::Fd(fd) => {
+            let evict_limit = crate::net::client_evict::limit_bytes(&srv.config);
+            let (info, now_ms) = (srv.client_info, srv.now_ms);
+            let ServerState { clients, config, stats, client_mem, .. } = &mut *srv;
+            let Some(Some(c)) = clients.get_mut(fd) else { return };
+            append(&mut c.state);
+            let limits = &config.client_output_buffer_limit;
+            crate::pubsub::check_output_limits(c, limits, now_ms, stats, info);
+            if evict_limit > 0 {
+                client_mem.update(c, evict_limit);
+            }
+            // Written before the loop sleeps, with the replies of this pass (not coalesced as pub/sub messages
+            // are): output waiting in buffers counts against `maxmemory`, and evicted keys' invalidations must
+            // not make the next command evict more (Redis's "client tracking don't cause eviction feedback loop").
+            srv.queue_write(fd as i32);
+        }
+        Where::Away | Where::Gone => {}
+    }
+}
+
+/// Sends what the outbox holds (Redis's `sendTrackingMessage` for each message): through the redirection when
+/// there is one (a RESP3 client gets a push, a RESP2 subscriber a `__redis__:invalidate` message, anyone else
+/// nothing), else to the client itself when it speaks RESP3. `me` is the running client, if any.
+pub fn deliver(srv: &mut ServerState, mut me: Option<&mut ClientState>, mode: Flush) {
+    if srv.tracking.outbox.is_empty() {
+        return;
+    }
+    let mut kept = Vec::new();
+    for m in std::mem::take(&mut srv.tracking.outbox) {
+        let mine = me.as_ref().is_some_and(|c| c.id == m.to);
+        let ready = m.kind & DEFERRED == 0 || mode == Flush::Idle || (mode == Flush::End && mine);
+        if !ready || !send(srv, &mut me, &m) {
+            kept.push(m);
+        }
+    }
+    // Nothing is queued while sending.
+    srv.tracking.outbox = kept;
+}
+
+/// One message; false when it must wait (a client it goes through is out of the table).
+fn send(srv: &mut ServerState, me: &mut Option<&mut ClientState>, m: &Msg) -> bool {
+    const INVALIDATE: &[u8] = b">2\r\n$10\r\ninvalidate\r\n";
+    const MESSAGE: &[u8] = b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n";
+    let tw = locate(srv, me, m.to);
+    let Some(t) = client(srv, me, tw) else { return matches!(tw, Where::Gone) };
+    let f = t.flags;
+    if f & cf::TRACKING == 0
+        || (m.kind & KEY != 0 && (f & cf::TRACKING_BCAST != 0 || (m.kind & LOOP != 0 && f & cf::TRACKING_NOLOOP != 0)))
+    {
+        return true;
+    }
+    let t_resp3 = t.reply.is_resp3();
+    let redirect = t.tracking.redirect;
+    let payload: &[u8] = match &m.payload {
+        Some(p) => p,
+        None if t_resp3 => b"_\r\n",
+        None => b"$-1\r\n",
+    };
+    if redirect == 0 {
+        if t_resp3 {
+            write(srv, me, tw, &[INVALIDATE, payload]);
+        }
+        return true;
+    }
+    let rw = locate(srv, me, redirect);
+    match rw {
+        Where::Away => false,
+        Where::Gone => {
+            if let Some(t) = client(srv, me, tw) {
+                t.flags |= cf::TRACKING_BROKEN_REDIR;
+            }
+            if t_resp3 {
+                let id = format!(":{redirect}\r\n");
+                write(srv, me, tw, &[b">2\r\n$21\r\ntracking-redir-broken\r\n", id.as_bytes()]);
+            }
+            true
+        }
+        Where::Me | Where::Fd(_) => {
+            let Some(r) = client(srv, me, rw) else { return true };
+            if r.reply.is_resp3() {
+                write(srv, me, rw, &[INVALIDATE, payload]);
+            } else if crate::pubsub::is_subscriber(r) {
+                write(srv, me, rw, &[MESSAGE, payload]);
+            }
+            true
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_stay_sorted_and_unique() {
+        let mut ids = Ids::One(5);
+        assert!(!ids.insert(5));
+        assert!(ids.insert(3));
+        assert!(ids.insert(9));
+        assert!(!ids.insert(3));
+        assert!(ids.insert(4));
+        assert_eq!(ids.as_slice(), &[3, 4, 5, 9]);
+    }
+
+    #[test]
+    fn caching_rules() {
+        assert!(wants_keys(cf::TRACKING));
+        assert!(!wants_keys(cf::TRACKING | cf::TRACKING_BCAST));
+        assert!(!wants_keys(cf::TRACKING | cf::TRACKING_OPTIN));
+        assert!(wants_keys(cf::TRACKING | cf::TRACKING_OPTIN | cf::TRACKING_CACHING));
+        assert!(wants_keys(cf::TRACKING | cf::TRACKING_OPTOUT));
+        assert!(!wants_keys(cf::TRACKING | cf::TRACKING_OPTOUT | cf::TRACKING_CACHING));
+    }
+
+    #[test]
+    fn table_counts_and_invalidation_messages() {
+        let mut t = Tracking::default();
+        t.remember(1, b"a");
+        t.remember(2, b"a");
+        t.remember(1, b"a");
+        t.remember(1, b"b");
+        assert_eq!((t.total_keys(), t.total_items()), (2, 3));
+        t.running = 2;
+        t.in_call = true;
+        t.invalidate_key(b"a", 2, true);
+        assert_eq!((t.total_keys(), t.total_items()), (1, 1));
+        let kinds: Vec<(u64, u8)> = t.outbox.iter().map(|m| (m.to, m.kind)).collect();
+        assert_eq!(kinds, vec![(1, KEY), (2, KEY | LOOP | DEFERRED)]);
+        assert_eq!(t.outbox[0].payload.as_deref(), Some(&b"*1\r\n$1\r\na\r\n"[..]));
+        t.invalidate_all();
+        assert_eq!((t.total_keys(), t.total_items()), (0, 0));
+    }
+
+    #[test]
+    fn prefixes_and_collisions() {
+        let mut t = Tracking::default();
+        let mut c = ClientState::new(7, -1, String::new(), String::new(), 0);
+        t.enable(&mut c, 0, cf::TRACKING_BCAST, &[b"b:", b"a:"]);
+        assert_eq!(c.tracking.prefixes, vec![Box::from(&b"a:"[..]), Box::from(&b"b:"[..])]);
+        assert_eq!(t.total_prefixes(), 2);
+        assert!(prefix_collision(&c, &[b"a"]).unwrap().contains("'a' overlaps with an existing prefix 'a:'"));
+        assert!(prefix_collision(&c, &[b"c", b"cd"]).unwrap().contains("'c' overlaps with another provided prefix"));
+        assert!(prefix_collision(&c, &[b"c", b"d"]).is_none());
+        t.invalidate_key(b"a:1", 0, true);
+        t.invalidate_key(b"x", 0, true);
+        assert_eq!(keys_array(&t.prefixes[&b"a:"[..]].keys, None), b"*1\r\n$3\r\na:1\r\n");
+        assert!(keys_array(&t.prefixes[&b"a:"[..]].keys, Some(0)).is_empty());
+        t.disable(&mut c);
+        assert_eq!((t.total_prefixes(), t.clients(), c.flags & ALL_FLAGS), (0, 0, 0));
+    }
+}
