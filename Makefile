@@ -20,6 +20,8 @@
 #                (benches/hll.sh, part of `make bench`)
 #   make bench-geo  GEOADD and GEOSEARCH BYRADIUS over 100k members vs redis-server (benches/geo.sh, part of
 #                `make bench`)
+#   make bench-bitmaps  SETBIT at -P 1/-P 16 and BITCOUNT over a 1 MB string vs redis-server (benches/bitmaps.sh,
+#                part of `make bench`)
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
@@ -43,7 +45,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -246,6 +248,7 @@ bench: deps
 	SKIP_BUILD=1 benches/tracking.sh
 	SKIP_BUILD=1 benches/hll.sh
 	SKIP_BUILD=1 benches/geo.sh
+	SKIP_BUILD=1 benches/bitmaps.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release
@@ -290,6 +293,11 @@ bench-hll: deps
 # Geo commands against redis-server (issue 30): GEOADD and GEOSEARCH BYRADIUS over 100k members: benches/geo.sh.
 bench-geo: deps
 	benches/geo.sh
+
+# Bitmaps against redis-server (issue 30): SETBIT at -P 1/-P 16 and BITCOUNT (whole, and with unaligned BIT
+# edges) over a 1 MB string: benches/bitmaps.sh (prints a markdown table).
+bench-bitmaps: deps
+	benches/bitmaps.sh
 
 # latency-tracking on vs off (issue 17): benches/latency_tracking.sh.
 bench-latency: deps

@@ -3759,7 +3759,57 @@ const GENERATORS: &[(&str, usize, GenFn)] = &[
         }
         c
     }),
+    // ---- bitmaps (issue 30)
+    ("SETBIT", 3, |g| vec!["SETBIT".into(), g.key(), g.p(BIT_OFFSETS), g.p(&["0", "1", "1", "0", "2", "-1", "x"])]),
+    ("GETBIT", 2, |g| vec!["GETBIT".into(), g.key(), g.p(BIT_OFFSETS)]),
+    ("BITCOUNT", 2, |g| {
+        let mut c = vec!["BITCOUNT".into(), g.key()];
+        if g.rng.chance(70) {
+            c.extend([g.small(12), g.small(12)]);
+            if g.rng.chance(50) {
+                c.push(g.p(&["BIT", "BYTE", "bit", "foo"]));
+            }
+        } else if g.rng.chance(10) {
+            c.push(g.int());
+        }
+        c
+    }),
+    ("BITPOS", 2, |g| {
+        let mut c = vec!["BITPOS".into(), g.key(), g.p(&["0", "1", "1", "0", "2", "abc"])];
+        if g.rng.chance(70) {
+            c.push(g.small(12));
+            if g.rng.chance(70) {
+                c.push(g.small(12));
+                if g.rng.chance(50) {
+                    c.push(g.p(&["BIT", "BYTE", "byte", "foo"]));
+                }
+            }
+        }
+        c
+    }),
+    ("BITOP", 2, |g| {
+        let op = g.p(&["AND", "OR", "XOR", "NOT", "not", "nand"]);
+        let n = if op.eq_ignore_ascii_case("not") && g.rng.chance(85) { 1 } else { 1 + g.rng.below(3) };
+        with(vec!["BITOP".into(), op, g.key()], g.keys(n, n))
+    }),
+    ("BITFIELD", 3, |g| {
+        let mut c = vec![g.p(&["BITFIELD", "BITFIELD", "BITFIELD_RO"]), g.key()];
+        for _ in 0..1 + g.rng.below(3) {
+            let ty = g.p(&["u8", "i8", "u1", "i5", "u16", "i32", "i64", "u63", "u64", "i0", "x8"]);
+            match g.rng.below(5) {
+                0 | 1 => c.extend(["GET".into(), ty, g.p(BIT_OFFSETS)]),
+                2 => c.extend(["SET".into(), ty, g.p(BIT_OFFSETS), g.int()]),
+                3 => c.extend(["INCRBY".into(), ty, g.p(BIT_OFFSETS), g.int()]),
+                _ => c.extend(["OVERFLOW".into(), g.p(&["WRAP", "SAT", "FAIL", "sat", "bad"])]),
+            }
+        }
+        c
+    }),
 ];
+
+/// Bit offsets for the bitmap generators: near the data (strings stay small), `#n` fields, and refused ones.
+const BIT_OFFSETS: &[&str] =
+    &["0", "1", "7", "8", "13", "31", "64", "100", "#0", "#1", "#3", "-1", "4294967296", "abc", "#-1", ""];
 
 /// Stream ids the generators use: ordered, colliding, `<ms>-*`, and malformed.
 const XIDS: &[&str] = &[

@@ -339,6 +339,7 @@ const DATA_FAMILIES: &[&str] = &[
     "command/sort.rs",
     "command/stream.rs",
     "command/hll.rs",
+    "command/bitmap.rs",
     "command/shared.rs",
 ];
 

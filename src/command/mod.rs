@@ -10,6 +10,7 @@
 
 pub mod acl;
 pub mod admin;
+pub mod bitmap;
 pub mod blocking;
 pub mod cluster;
 pub mod commands;
@@ -114,6 +115,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             lolwut::COMMANDS,
             hll::COMMANDS,
             geo::COMMANDS,
+            bitmap::COMMANDS,
         ]
         .into_iter()
     }
