@@ -138,7 +138,9 @@ impl Canvas {
     }
 
     /// A square of side `size` centred on (x, y), rotated by `angle` radians. The arithmetic mixes float and
-    /// double exactly as Redis's `lwDrawSquare` does, so the corners land on the same pixels.
+    /// double exactly as Redis's `lwDrawSquare` does, so the corners land on the same pixels (Redis divides by the
+    /// truncated literal 1.4142135623, not by the exact square root of two).
+    #[allow(clippy::approx_constant)]
     fn square(&mut self, x: i32, y: i32, size: f32, angle: f32, colour: u8) {
         let size = ((size as f64 / 1.4142135623) as f32 as f64).round() as f32;
         let mut k = (std::f64::consts::PI / 4.0 + angle as f64) as f32;
