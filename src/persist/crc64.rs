@@ -4,7 +4,7 @@
 //! CRC of a concatenation can be computed incrementally by passing the previous result back in). Redis's own test
 //! vector: `crc64(0, "123456789") == 0xe9c6d914c4b8d9ca`.
 //!
-//! Speed: slice-by-8 over four lanes. Eight 256-entry tables are built at compile time (`const fn`); a step
+//! Speed: slice-by-8 over four lanes. Eight 256-entry tables are built on first use; a step
 //! folds eight input bytes with eight independent table lookups, about 8x the byte-at-a-time speed:
 //!
 //! ```text
@@ -22,7 +22,7 @@
 //! ```
 //!
 //! where `shift(x, n)`, the CRC of `n` zero bytes from state `x`, is linear in `x`: for the fixed `n` = [`LANE`]
-//! it is a 64×64 bit matrix, applied as eight more 256-entry tables (built at compile time from the matrix's
+//! it is a 64×64 bit matrix, applied as eight more 256-entry tables (built from the matrix's
 //! columns). The RDB loader checksums every byte it reads, so this is on the load's path; about 1.7x the
 //! one-lane speed here.
 //!
@@ -59,14 +59,24 @@ const fn make_tables() -> [[u64; 256]; 8] {
     t
 }
 
-static TABLES: [[u64; 256]; 8] = make_tables();
+/// The slice-by-8 tables and the lane-shift tables (64 KiB together), built on first use rather than stored in the
+/// binary: the static build has a size budget, and building them takes microseconds.
+struct Tables {
+    step: [[u64; 256]; 8],
+    shift: [[u64; 256]; 8],
+}
+
+fn tables() -> &'static Tables {
+    static T: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
+    T.get_or_init(|| Tables { step: make_tables(), shift: make_shift_tables() })
+}
 
 /// Lanes checksummed side by side.
 const LANES: usize = 4;
 /// Bytes per lane in a block (a multiple of 8).
 const LANE: usize = 2048;
 
-/// The tables of `x -> shift(x, LANE)` (see the module documentation): `SHIFT[k][b]` is the image of byte `k`
+/// The tables of `x -> shift(x, LANE)` (see the module documentation): `shift[k][b]` is the image of byte `k`
 /// of the state having value `b`.
 const fn make_shift_tables() -> [[u64; 256]; 8] {
     let t = make_tables();
@@ -104,8 +114,6 @@ const fn make_shift_tables() -> [[u64; 256]; 8] {
     out
 }
 
-static SHIFT: [[u64; 256]; 8] = make_shift_tables();
-
 /// One slice-by-8 step: `crc` after the eight bytes `c`.
 #[inline(always)]
 fn step(t: &[[u64; 256]; 8], crc: u64, c: &[u8]) -> u64 {
@@ -122,8 +130,7 @@ fn step(t: &[[u64; 256]; 8], crc: u64, c: &[u8]) -> u64 {
 
 /// `shift(x, LANE)`: the state after LANE zero bytes.
 #[inline(always)]
-fn shift_lane(x: u64) -> u64 {
-    let s = &SHIFT;
+fn shift_lane(s: &[[u64; 256]; 8], x: u64) -> u64 {
     let mut r = 0;
     for (k, tk) in s.iter().enumerate() {
         r ^= tk[((x >> (8 * k)) & 0xff) as usize];
@@ -133,7 +140,8 @@ fn shift_lane(x: u64) -> u64 {
 
 /// Extends `crc` over `data` (start with 0).
 pub fn crc64(mut crc: u64, data: &[u8]) -> u64 {
-    let t = &TABLES;
+    let tables = tables();
+    let t = &tables.step;
     let mut blocks = data.chunks_exact(LANES * LANE);
     for b in &mut blocks {
         let (l0, rest) = b.split_at(LANE);
@@ -148,7 +156,8 @@ pub fn crc64(mut crc: u64, data: &[u8]) -> u64 {
             c2 = step(t, c2, c);
             c3 = step(t, c3, d);
         }
-        crc = shift_lane(shift_lane(shift_lane(c0) ^ c1) ^ c2) ^ c3;
+        let s = &tables.shift;
+        crc = shift_lane(s, shift_lane(s, shift_lane(s, c0) ^ c1) ^ c2) ^ c3;
     }
     let tail = blocks.remainder();
     let mut chunks = tail.chunks_exact(8);
