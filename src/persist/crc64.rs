@@ -67,8 +67,9 @@ struct Tables {
 }
 
 fn tables() -> &'static Tables {
-    static T: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
-    T.get_or_init(|| Tables { step: make_tables(), shift: make_shift_tables() })
+    // Boxed: a `OnceLock` holding the arrays inline would itself be 32 KiB of initialised data in the binary.
+    static T: std::sync::OnceLock<Box<Tables>> = std::sync::OnceLock::new();
+    T.get_or_init(|| Box::new(Tables { step: make_tables(), shift: make_shift_tables() }))
 }
 
 /// Lanes checksummed side by side.
