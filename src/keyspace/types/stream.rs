@@ -1071,6 +1071,25 @@ mod tests {
         assert_eq!(p(&"1".repeat(128)), None);
     }
 
+    /// XSETID below a deleted top id, then an add: the node holding the deleted 37-0 now sorts before the node of
+    /// 3-1, and an exact MINID trim stops inside the first node it can't remove whole (Redis 7.0 removes 5 entries
+    /// here and keeps 3-1: checked against redis-server with `stream-node-max-entries 2`).
+    #[test]
+    fn minid_trim_stops_at_a_node_holding_a_deleted_higher_id() {
+        let lim = NodeLimits { max_bytes: 0, max_entries: 2 };
+        let mut s = Stream::new();
+        for (ms, seq) in [(1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (37, 0)] {
+            add(&mut s, id(ms, seq), &["a", "1"], lim).unwrap();
+        }
+        assert_eq!(s.xdel(&[id(37, 0)]), 1);
+        assert!(id(3, 0) >= s.last_valid_id());
+        s.last_id = id(3, 0);
+        add(&mut s, id(3, 1), &["a", "1"], lim).unwrap();
+        let removed = s.trim(&Trim { strategy: TrimStrategy::MinId(id(4, 0)), approx: false, limit: 0 });
+        assert_eq!(removed, 5);
+        assert_eq!(ids(&s, false), vec![id(3, 1)]);
+    }
+
     #[test]
     fn node_layout_matches_redis() {
         let mut s = Stream::new();
@@ -1293,8 +1312,11 @@ mod tests {
                             }
                         }
                         Op::SetId(ms) => {
+                            // Only upwards: XSETID below a deleted top id leaves a node whose deleted entries
+                            // outrank the next node's, where MINID trimming stops early as Redis's does (pinned
+                            // in `minid_trim_stops_at_a_node_holding_a_deleted_higher_id`), not as a map would.
                             let i = id(ms, 0);
-                            if i >= s.last_valid_id() {
+                            if i >= s.last_id {
                                 s.last_id = i;
                                 last = i;
                             }
