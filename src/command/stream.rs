@@ -1329,8 +1329,7 @@ fn xgroup_createconsumer(ctx: &mut Ctx, args: Args) {
         r.int(0);
         return;
     }
-    g.consumers
-        .insert(name.to_vec(), crate::keyspace::types::stream::Consumer { seen_time: now, ..Default::default() });
+    g.consumers.insert(name.into(), crate::keyspace::types::stream::Consumer { seen_time: now, ..Default::default() });
     r.int(1);
     ctx.count_changes(1);
     ctx.notify(nc::STREAM, "xgroup-createconsumer", key);
@@ -1429,7 +1428,7 @@ fn xack(ctx: &mut Ctx, args: Args) {
     let mut acked = 0u64;
     for id in ids {
         if let Some(p) = g.pel.remove(&id) {
-            if let Some(c) = g.consumers.get_mut(&p.consumer) {
+            if let Some(c) = g.consumers.get_mut(&*p.consumer) {
                 c.pel.remove(&id);
             }
             acked += 1;
@@ -1709,8 +1708,7 @@ fn consumer_seen(s: &mut Stream, key: &[u8], gname: &[u8], cname: &[u8], now: i6
         c.seen_time = now;
         return false;
     }
-    g.consumers
-        .insert(cname.to_vec(), crate::keyspace::types::stream::Consumer { seen_time: now, ..Default::default() });
+    g.consumers.insert(cname.into(), crate::keyspace::types::stream::Consumer { seen_time: now, ..Default::default() });
     fx.changes += 1;
     fx.created.push(key.to_vec());
     true
@@ -1727,7 +1725,7 @@ fn xclaim_argv(
         b"XCLAIM".to_vec(),
         key.to_vec(),
         gname.to_vec(),
-        p.consumer.clone(),
+        p.consumer.to_vec(),
         b"0".to_vec(),
         id.to_bytes(),
         b"TIME".to_vec(),
@@ -1817,15 +1815,12 @@ fn serve_group(
         }
         if let Some(p) = g.pel.get(&id) {
             let old = p.consumer.clone();
-            if let Some(c) = g.consumers.get_mut(&old) {
+            if let Some(c) = g.consumers.get_mut(&*old) {
                 c.pel.remove(&id);
             }
         }
-        let p = crate::keyspace::types::stream::PendingEntry {
-            delivery_time: now,
-            delivery_count: 1,
-            consumer: cname.to_vec(),
-        };
+        let Some(consumer) = g.consumers.get_key_value(cname).map(|(k, _)| k.clone()) else { continue };
+        let p = crate::keyspace::types::stream::PendingEntry { delivery_time: now, delivery_count: 1, consumer };
         fx.propagate.push(xclaim_argv(key, gname, id, &p, g.last_id));
         g.pel.insert(id, p);
         if let Some(c) = g.consumers.get_mut(cname) {
@@ -1871,7 +1866,7 @@ fn claim_one(
         Some(c) => c.seen_time = now,
         None => {
             g.consumers.insert(
-                cname.to_vec(),
+                cname.into(),
                 crate::keyspace::types::stream::Consumer { seen_time: now, ..Default::default() },
             );
             fx.changes += 1;
@@ -1879,13 +1874,14 @@ fn claim_one(
         }
     }
     if let Some(old) = g.pel.get(&id).map(|p| p.consumer.clone()) {
-        if old != cname {
-            if let Some(c) = g.consumers.get_mut(&old) {
+        if *old != *cname {
+            if let Some(c) = g.consumers.get_mut(&*old) {
                 c.pel.remove(&id);
             }
         }
     }
-    let p = crate::keyspace::types::stream::PendingEntry { delivery_time, delivery_count, consumer: cname.to_vec() };
+    let consumer = g.consumers.get_key_value(cname).map_or_else(|| cname.into(), |(k, _)| k.clone());
+    let p = crate::keyspace::types::stream::PendingEntry { delivery_time, delivery_count, consumer };
     g.pel.insert(id, p.clone());
     if let Some(c) = g.consumers.get_mut(cname) {
         c.pel.insert(id);
@@ -1905,7 +1901,7 @@ fn drop_deleted(
     let Some(p) = g.pel.remove(&id) else { return };
     fx.propagate.push(xclaim_argv(key, gname, id, &p, g.last_id));
     fx.changes += 1;
-    if let Some(c) = g.consumers.get_mut(&p.consumer) {
+    if let Some(c) = g.consumers.get_mut(&*p.consumer) {
         c.pel.remove(&id);
     }
 }
