@@ -581,16 +581,19 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         }
     }
     let key = args.get(1);
-    let exists = match ctx.write_typed::<Stream>(key) {
-        Err(_) => return,
-        Ok((s, _)) => s.is_some(),
-    };
-    if !exists && a.nomkstream {
-        ctx.reply().null();
-        return;
+    if a.nomkstream {
+        match ctx.write_typed::<Stream>(key) {
+            Err(_) => return,
+            Ok((None, r)) => {
+                r.null();
+                return;
+            }
+            Ok(_) => {}
+        }
     }
     let limits = ctx.stream_limits();
     let now = ctx.now_ms().max(0) as u64;
+    let propagating = ctx.propagating();
     let Ok((s, r)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
     if s.last_id == StreamId::MAX {
         r.error("ERR The stream has exhausted the last possible ID, unable to add more items");
@@ -601,8 +604,19 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         Some(p) if !p.seq_given => IdSpec::MsAuto(p.id.ms),
         Some(p) => IdSpec::Explicit(p.id),
     };
-    let fv: Vec<&[u8]> = args.iter().skip(field_pos).collect();
-    let id = match s.append(&fv, spec, now, limits) {
+    // The fields and values, on the stack for up to 8 pairs.
+    let mut small: [&[u8]; 16] = [&[]; 16];
+    let heap: Vec<&[u8]>;
+    let fv: &[&[u8]] = if args.len() - field_pos <= small.len() {
+        for (slot, x) in small.iter_mut().zip(args.iter().skip(field_pos)) {
+            *slot = x;
+        }
+        &small[..args.len() - field_pos]
+    } else {
+        heap = args.iter().skip(field_pos).collect();
+        &heap
+    };
+    let id = match s.append(fv, spec, now, limits) {
         Ok(id) => id,
         Err(AddError::IdTooSmall) => {
             r.error("ERR The ID specified in XADD is equal or smaller than the target stream top item");
@@ -615,18 +629,24 @@ fn xadd(ctx: &mut Ctx, args: Args) {
     };
     reply_id(r, id);
     let trimmed = a.trim.map_or(0, |t| s.trim(&t));
-    let mut argv: Vec<Vec<u8>> = args.iter().map(|x| x.to_vec()).collect();
-    rewrite_trim(&mut argv, s, &a);
     let rewrite_id = !a.id.is_some_and(|p| p.seq_given);
-    if rewrite_id {
-        argv[a.id_pos] = id.to_bytes();
-    }
+    // The replay-safe form (the id given, an exact trim) only when something reads it.
+    let argv = if propagating && (rewrite_id || a.trim.is_some_and(|t| t.approx)) {
+        let mut argv: Vec<Vec<u8>> = args.iter().map(|x| x.to_vec()).collect();
+        rewrite_trim(&mut argv, s, &a);
+        if rewrite_id {
+            argv[a.id_pos] = id.to_bytes();
+        }
+        Some(argv)
+    } else {
+        None
+    };
     ctx.notify(nc::STREAM, "xadd", key);
     ctx.key_modified(key);
     if trimmed > 0 {
         ctx.notify(nc::STREAM, "xtrim", key);
     }
-    if rewrite_id || a.trim.is_some_and(|t| t.approx) {
+    if let Some(argv) = argv {
         ctx.rewrite(&argv);
     }
 }

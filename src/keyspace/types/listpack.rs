@@ -563,6 +563,21 @@ impl Listpack {
         self.insert_at(at, v);
     }
 
+    /// Appends several entries (one growth and one header update).
+    pub fn push_back_many(&mut self, items: &[LpInput<'_>]) {
+        let at = self.end_offset();
+        let n: usize = items.iter().map(|v| encode(*v).total_len()).sum();
+        self.open_gap(at, n);
+        let mut off = at;
+        for v in items {
+            let e = encode(*v);
+            self.write_entry(off, &e);
+            off += e.total_len();
+        }
+        self.adjust_count(items.len() as isize);
+        self.set_total();
+    }
+
     /// Replaces the entry at `off` with `v`; the entry keeps its offset.
     pub fn replace(&mut self, off: usize, v: &[u8]) {
         self.replace_input(off, LpInput::from_bytes(v))

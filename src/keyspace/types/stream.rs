@@ -642,6 +642,32 @@ impl<'a> Iterator for Range<'a> {
     }
 }
 
+/// Entries appended to a node a few at a time (one growth and one header update per batch).
+struct Batch<'a> {
+    items: [LpInput<'a>; 8],
+    n: usize,
+}
+
+impl<'a> Batch<'a> {
+    fn new() -> Self {
+        Batch { items: [LpInput::Int(0); 8], n: 0 }
+    }
+
+    #[inline]
+    fn push(&mut self, lp: &mut Listpack, v: LpInput<'a>) {
+        if self.n == self.items.len() {
+            self.flush(lp);
+        }
+        self.items[self.n] = v;
+        self.n += 1;
+    }
+
+    fn flush(&mut self, lp: &mut Listpack) {
+        lp.push_back_many(&self.items[..self.n]);
+        self.n = 0;
+    }
+}
+
 /// The stream value. See the module documentation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stream {
@@ -771,54 +797,53 @@ impl Stream {
         let nfields = fv.len() / 2;
 
         // Does the tail node take it, or is a new node needed?
-        let mut tail = self.nodes.last_key_value().map(|(k, _)| *k);
-        if let Some(k) = tail {
-            let lp = &self.nodes[&k];
-            let max_bytes = if limits.max_bytes == 0 || limits.max_bytes > LISTPACK_MAX_SIZE {
-                LISTPACK_MAX_SIZE
-            } else {
-                limits.max_bytes
-            };
-            let mut new_node = lp.bytes() + total >= max_bytes;
-            if !new_node && limits.max_entries != 0 {
-                let m = master(lp);
-                let entries = m.map_or(0, |m| m.count.saturating_add(m.deleted));
-                new_node = entries >= limits.max_entries;
-            }
-            if new_node {
+        let max_bytes = if limits.max_bytes == 0 || limits.max_bytes > LISTPACK_MAX_SIZE {
+            LISTPACK_MAX_SIZE
+        } else {
+            limits.max_bytes
+        };
+        let mut tail = None;
+        if let Some((&k, lp)) = self.nodes.last_key_value() {
+            let m = master(lp);
+            let full = lp.bytes() + total >= max_bytes
+                || (limits.max_entries != 0
+                    && m.map_or(0, |m| m.count.saturating_add(m.deleted)) >= limits.max_entries);
+            if full {
                 if let Some(lp) = self.nodes.get_mut(&k) {
                     lp.shrink_to_fit();
                 }
-                tail = None;
+            } else {
+                tail = Some((k, m));
             }
         }
-
-        let mut flags = 0i64;
         // Room for the entry (an upper bound: an integer takes at most 9 + 1 bytes, a string's header and backlen
         // at most 5 + 5), the node growing by a quarter at least: Redis reserves 4 KiB for a new node, which a
         // small stream never fills.
         let room = total + (2 * nfields + 5) * 14;
+        let mut same = false;
         let master_id = match tail {
             None => {
                 let mut lp = Listpack::new();
                 lp.reserve_grow(room + total + (nfields + 4) * 14);
-                lp.push_back_input(LpInput::Int(1));
-                lp.push_back_input(LpInput::Int(0));
-                lp.push_back_input(LpInput::Int(nfields as i64));
+                let mut b = Batch::new();
+                b.push(&mut lp, LpInput::Int(1));
+                b.push(&mut lp, LpInput::Int(0));
+                b.push(&mut lp, LpInput::Int(nfields as i64));
                 for f in fv.iter().step_by(2) {
-                    lp.push_back(f);
+                    b.push(&mut lp, LpInput::from_bytes(f));
                 }
-                lp.push_back_input(LpInput::Int(0));
+                b.push(&mut lp, LpInput::Int(0));
+                b.flush(&mut lp);
                 self.nodes.insert(id, lp);
-                flags |= FLAG_SAMEFIELDS;
+                same = true;
                 id
             }
-            Some(k) => {
+            Some((k, m)) => {
                 let Some(lp) = self.nodes.get_mut(&k) else { return Err(AddError::IdTooSmall) };
-                if let Some(m) = master(lp) {
+                if let Some(m) = m {
                     if m.nfields == nfields {
                         let mut p = Some(m.fields);
-                        let mut same = true;
+                        same = true;
                         for f in fv.iter().step_by(2) {
                             let Some(o) = p else {
                                 same = false;
@@ -830,9 +855,6 @@ impl Stream {
                             }
                             p = lp.next(o);
                         }
-                        if same {
-                            flags |= FLAG_SAMEFIELDS;
-                        }
                     }
                     set_counts(lp, m.count + 1, m.deleted);
                 }
@@ -841,24 +863,25 @@ impl Stream {
         };
         let Some(lp) = self.nodes.get_mut(&master_id) else { return Err(AddError::IdTooSmall) };
         lp.reserve_grow(room);
-        let same = flags & FLAG_SAMEFIELDS != 0;
-        lp.push_back_input(LpInput::Int(flags));
-        lp.push_back_input(LpInput::Int(id.ms.wrapping_sub(master_id.ms) as i64));
-        lp.push_back_input(LpInput::Int(id.seq.wrapping_sub(master_id.seq) as i64));
+        let mut b = Batch::new();
+        b.push(lp, LpInput::Int(if same { FLAG_SAMEFIELDS } else { 0 }));
+        b.push(lp, LpInput::Int(id.ms.wrapping_sub(master_id.ms) as i64));
+        b.push(lp, LpInput::Int(id.seq.wrapping_sub(master_id.seq) as i64));
         if !same {
-            lp.push_back_input(LpInput::Int(nfields as i64));
+            b.push(lp, LpInput::Int(nfields as i64));
         }
         for pair in fv.chunks_exact(2) {
             if !same {
-                lp.push_back(pair[0]);
+                b.push(lp, LpInput::from_bytes(pair[0]));
             }
-            lp.push_back(pair[1]);
+            b.push(lp, LpInput::from_bytes(pair[1]));
         }
         let mut lp_count = nfields as i64 + 3;
         if !same {
             lp_count += nfields as i64 + 1;
         }
-        lp.push_back_input(LpInput::Int(lp_count));
+        b.push(lp, LpInput::Int(lp_count));
+        b.flush(lp);
 
         self.length += 1;
         self.entries_added = self.entries_added.wrapping_add(1);
