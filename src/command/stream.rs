@@ -1603,7 +1603,7 @@ fn xreadgroup_now(
     if resp3 {
         body.proto = crate::resp::reply::Proto::Resp3;
     }
-    let mut effects = GroupEffects::default();
+    let mut effects = GroupEffects::new(ctx.propagating());
     let mut served = 0;
     for (k, &key) in keys.iter().enumerate() {
         let Ok((Some(s), _)) = ctx.read_typed::<Stream>(key) else { continue };
@@ -1667,7 +1667,7 @@ fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
         i += 1;
     }
     let now = ctx.now_ms();
-    let mut effects = GroupEffects::default();
+    let mut effects = GroupEffects::new(ctx.propagating());
     {
         let (s, _, r) = ctx.typed_with_rng::<Stream>(&key);
         let Some(s) = s else {
@@ -1700,14 +1700,27 @@ fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
 
 /// What serving a group did besides replying: changes to count, consumers created (keyspace events) and the
 /// commands to propagate, applied once the stream is no longer borrowed.
-#[derive(Default)]
 struct GroupEffects {
     changes: u64,
     created: Vec<Vec<u8>>,
     propagate: Vec<Vec<Vec<u8>>>,
+    /// Whether anything reads what is propagated (else the commands are not even built).
+    prop: bool,
 }
 
 impl GroupEffects {
+    fn new(prop: bool) -> Self {
+        GroupEffects { changes: 0, created: Vec::new(), propagate: Vec::new(), prop }
+    }
+
+    /// Records a command to propagate, built only when something reads it.
+    #[inline]
+    fn push(&mut self, argv: impl FnOnce() -> Vec<Vec<u8>>) {
+        if self.prop {
+            self.propagate.push(argv());
+        }
+    }
+
     fn apply(self, ctx: &mut Ctx) {
         ctx.prevent_propagation();
         ctx.count_changes(self.changes);
@@ -1776,16 +1789,12 @@ fn serve_group(
     fx: &mut GroupEffects,
 ) {
     if consumer_seen(s, key, gname, cname, now, fx) && noack {
-        fx.propagate.push(vec![
-            b"XGROUP".to_vec(),
-            b"CREATECONSUMER".to_vec(),
-            key.to_vec(),
-            gname.to_vec(),
-            cname.to_vec(),
-        ]);
+        fx.push(|| vec![b"XGROUP".to_vec(), b"CREATECONSUMER".to_vec(), key.to_vec(), gname.to_vec(), cname.to_vec()]);
     }
     let take = if count == 0 { usize::MAX } else { count };
-    let Some(mut g) = s.groups.remove(gname) else { return };
+    // The group is taken out of the stream while the stream's entries are read (put back below).
+    let Some(slot) = s.groups.get_mut(gname) else { return };
+    let mut g = std::mem::replace(slot, crate::keyspace::types::stream::ConsumerGroup::new(StreamId::MIN, 0));
     if history {
         let ids: Vec<StreamId> =
             g.consumers.get(cname).map(|c| c.pel.range(start..).take(take).copied().collect()).unwrap_or_default();
@@ -1806,7 +1815,9 @@ fn serve_group(
                 }
             }
         }
-        s.groups.insert(gname.to_vec(), g);
+        if let Some(slot) = s.groups.get_mut(gname) {
+            *slot = g;
+        }
         return;
     }
     let ids: Vec<StreamId> = {
@@ -1818,7 +1829,8 @@ fn serve_group(
         entries.iter().map(|e| e.id).collect()
     };
     let mut propagate_last_id = false;
-    for id in ids {
+    let me = g.consumers.get_key_value(cname).map(|(k, _)| k.clone());
+    for &id in &ids {
         if id > g.last_id {
             if g.entries_read != ENTRIES_READ_INVALID && !s.range_has_tombstones(Some(id), None) {
                 g.entries_read += 1;
@@ -1839,26 +1851,32 @@ fn serve_group(
                 c.pel.remove(&id);
             }
         }
-        let Some(consumer) = g.consumers.get_key_value(cname).map(|(k, _)| k.clone()) else { continue };
+        let Some(consumer) = me.clone() else { continue };
         let p = crate::keyspace::types::stream::PendingEntry { delivery_time: now, delivery_count: 1, consumer };
-        fx.propagate.push(xclaim_argv(key, gname, id, &p, g.last_id));
+        fx.push(|| xclaim_argv(key, gname, id, &p, g.last_id));
         g.pel.insert(id, p);
+    }
+    if !noack {
         if let Some(c) = g.consumers.get_mut(cname) {
-            c.pel.insert(id);
+            c.pel.extend(ids.iter().copied());
         }
     }
     if propagate_last_id {
-        fx.propagate.push(vec![
-            b"XGROUP".to_vec(),
-            b"SETID".to_vec(),
-            key.to_vec(),
-            gname.to_vec(),
-            g.last_id.to_bytes(),
-            b"ENTRIESREAD".to_vec(),
-            g.entries_read.to_string().into_bytes(),
-        ]);
+        fx.push(|| {
+            vec![
+                b"XGROUP".to_vec(),
+                b"SETID".to_vec(),
+                key.to_vec(),
+                gname.to_vec(),
+                g.last_id.to_bytes(),
+                b"ENTRIESREAD".to_vec(),
+                g.entries_read.to_string().into_bytes(),
+            ]
+        });
     }
-    s.groups.insert(gname.to_vec(), g);
+    if let Some(slot) = s.groups.get_mut(gname) {
+        *slot = g;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1919,7 +1937,7 @@ fn drop_deleted(
     fx: &mut GroupEffects,
 ) {
     let Some(p) = g.pel.remove(&id) else { return };
-    fx.propagate.push(xclaim_argv(key, gname, id, &p, g.last_id));
+    fx.push(|| xclaim_argv(key, gname, id, &p, g.last_id));
     fx.changes += 1;
     if let Some(c) = g.consumers.get_mut(&*p.consumer) {
         c.pel.remove(&id);
@@ -1995,7 +2013,7 @@ fn xclaim(ctx: &mut Ctx, args: Args) {
     if deliverytime == -1 || deliverytime < 0 || deliverytime > now {
         deliverytime = now;
     }
-    let mut fx = GroupEffects::default();
+    let mut fx = GroupEffects::new(ctx.propagating());
     {
         let Ok((Some(s), r)) = ctx.read_typed::<Stream>(key) else { return };
         let Some(mut g) = s.groups.remove(gname) else { return };
@@ -2039,20 +2057,22 @@ fn xclaim(ctx: &mut Ctx, args: Args) {
                 reply_entry(&mut body, &entry);
             }
             n += 1;
-            fx.propagate.push(xclaim_argv(key, gname, id, &p, g.last_id));
+            fx.push(|| xclaim_argv(key, gname, id, &p, g.last_id));
             propagate_last_id = false;
             fx.changes += 1;
         }
         if propagate_last_id {
-            fx.propagate.push(vec![
-                b"XGROUP".to_vec(),
-                b"SETID".to_vec(),
-                key.to_vec(),
-                gname.to_vec(),
-                g.last_id.to_bytes(),
-                b"ENTRIESREAD".to_vec(),
-                g.entries_read.to_string().into_bytes(),
-            ]);
+            fx.push(|| {
+                vec![
+                    b"XGROUP".to_vec(),
+                    b"SETID".to_vec(),
+                    key.to_vec(),
+                    gname.to_vec(),
+                    g.last_id.to_bytes(),
+                    b"ENTRIESREAD".to_vec(),
+                    g.entries_read.to_string().into_bytes(),
+                ]
+            });
             fx.changes += 1;
         }
         s.groups.insert(gname.to_vec(), g);
@@ -2104,7 +2124,7 @@ fn xautoclaim(ctx: &mut Ctx, args: Args) {
         j += 1;
     }
     let now = ctx.now_ms();
-    let mut fx = GroupEffects::default();
+    let mut fx = GroupEffects::new(ctx.propagating());
     {
         let Ok((s, r)) = ctx.read_typed::<Stream>(key) else { return };
         let Some(s) = s.filter(|s| s.groups.contains_key(gname)) else {
@@ -2148,7 +2168,7 @@ fn xautoclaim(ctx: &mut Ctx, args: Args) {
             }
             n += 1;
             count -= 1;
-            fx.propagate.push(xclaim_argv(key, gname, id, &p, g.last_id));
+            fx.push(|| xclaim_argv(key, gname, id, &p, g.last_id));
             fx.changes += 1;
         }
         let cursor = ids.get(i).copied().unwrap_or(StreamId::MIN);

@@ -581,16 +581,37 @@ impl<'a> EntryRef<'a> {
     }
 }
 
+/// The entry before the one whose flags are at `flags_off` (its flags' offset), found through the previous
+/// entry's lp-count; None at the node's first entry.
+fn entry_before(lp: &Listpack, m: &Master, flags_off: usize) -> Option<usize> {
+    if m.entries == Some(flags_off) {
+        return None;
+    }
+    entry_ending_at(lp, lp.prev(flags_off)?)
+}
+
+/// The flags' offset of the entry whose lp-count is at `p`.
+fn entry_ending_at(lp: &Listpack, mut p: usize) -> Option<usize> {
+    let lp_count = int_at(lp, p);
+    if lp_count <= 0 {
+        return None;
+    }
+    for _ in 0..lp_count {
+        p = lp.prev(p)?;
+    }
+    Some(p)
+}
+
 /// Iterator over the entries of a stream between two inclusive bounds, either way, tombstones skipped unless
-/// asked for (Redis's `streamIterator`).
+/// asked for (Redis's `streamIterator`). Walks a node entry by entry, backwards through the lp-counts.
 pub struct Range<'a> {
     nodes: std::collections::btree_map::Range<'a, StreamId, Listpack>,
     start: StreamId,
     end: StreamId,
     rev: bool,
     tombstones: bool,
-    /// The node being walked: its listpack, master fields offset, and its entries left (in walking order).
-    cur: Option<(&'a Listpack, usize, std::vec::IntoIter<RawEntry>)>,
+    /// The node being walked: its listpack, key, master entry, and the flags' offset of the next entry to visit.
+    cur: Option<(&'a Listpack, StreamId, Master, Option<usize>)>,
     done: bool,
 }
 
@@ -602,8 +623,13 @@ impl<'a> Iterator for Range<'a> {
             return None;
         }
         loop {
-            if let Some((lp, mf, it)) = &mut self.cur {
-                for raw in it.by_ref() {
+            if let Some((lp, key, m, next)) = &mut self.cur {
+                while let Some(off) = *next {
+                    let Some(raw) = entry_at(lp, *key, m, off) else {
+                        *next = None;
+                        break;
+                    };
+                    *next = if self.rev { entry_before(lp, m, off) } else { raw.next };
                     if raw.flags & FLAG_DELETED != 0 && !self.tombstones {
                         continue;
                     }
@@ -624,7 +650,7 @@ impl<'a> Iterator for Range<'a> {
                             return None;
                         }
                     }
-                    return Some(EntryRef { id: raw.id, lp, master_fields: *mf, raw });
+                    return Some(EntryRef { id: raw.id, lp, master_fields: m.fields, raw });
                 }
             }
             let next = if self.rev { self.nodes.next_back() } else { self.nodes.next() };
@@ -632,12 +658,13 @@ impl<'a> Iterator for Range<'a> {
                 self.done = true;
                 return None;
             };
-            let mut entries = node_entries(lp, *key);
-            if self.rev {
-                entries.reverse();
-            }
-            let mf = master(lp).map_or(0, |m| m.fields);
-            self.cur = Some((lp, mf, entries.into_iter()));
+            let Some(m) = master(lp) else { continue };
+            let first = match (self.rev, m.entries) {
+                (_, None) => None,
+                (false, Some(e)) => Some(e),
+                (true, Some(_)) => lp.last().and_then(|p| entry_ending_at(lp, p)),
+            };
+            self.cur = Some((lp, *key, m, first));
         }
     }
 }
