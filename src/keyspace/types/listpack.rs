@@ -317,12 +317,6 @@ impl Listpack {
         }
     }
 
-    /// Reserves room for `additional` more bytes without growing again (a stream node is given Redis's
-    /// pre-allocation when it is created, so that its first appends do not reallocate each time).
-    pub fn reserve(&mut self, additional: usize) {
-        self.buf.reserve_exact(additional);
-    }
-
     /// Number of entries.
     #[inline]
     pub fn len(&self) -> usize {

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  Stream { nodes: BTreeMap<master id, Listpack>, length, last_id, first_id, max_deleted_entry_id,
-//!           entries_added, groups: BTreeMap<name, ConsumerGroup> }
+//!           entries_added, groups: VecMap<name, ConsumerGroup> }
 //!
 //!  one node (a listpack; every box is one listpack entry):
 //!  +-------+---------+------------+---------+-----+---------+---+
@@ -1219,16 +1219,44 @@ impl<'a> RawCursor<'a> {
     /// The next element as an integer (an integer entry, or a string that is one).
     #[inline(always)]
     fn int(&mut self) -> Option<i64> {
+        // Most integers of a node (flags, small id deltas, lp-counts) are 7-bit ones: a byte and a backlen of 1.
+        if let Some(&[e, 1]) = self.b.get(self.off..self.off + 2) {
+            if e < 0x80 {
+                self.off += 2;
+                self.n += 1;
+                return Some(e as i64);
+            }
+        }
         match self.elem()? {
             Elem::Int(n) => Some(n),
             Elem::Str(s) => parse_i64(s),
         }
     }
 
+    /// Steps over `n` elements (their values unread).
     #[inline]
     fn skip(&mut self, n: i64) -> Option<()> {
         for _ in 0..n {
-            self.elem()?;
+            let b = self.b;
+            let off = self.off;
+            let e = *b.get(off)?;
+            let l = match e {
+                0..=0x7F => 1,
+                0xC0..=0xDF => 2,
+                0xF1 => 3,
+                0xF2 => 4,
+                0xF3 => 5,
+                0xF4 => 9,
+                _ => {
+                    self.elem()?;
+                    continue;
+                }
+            };
+            if *b.get(off + l)? != l as u8 {
+                return None;
+            }
+            self.off = off + l + 1;
+            self.n += 1;
         }
         Some(())
     }
