@@ -581,16 +581,19 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         }
     }
     let key = args.get(1);
-    let exists = match ctx.write_typed::<Stream>(key) {
-        Err(_) => return,
-        Ok((s, _)) => s.is_some(),
-    };
-    if !exists && a.nomkstream {
-        ctx.reply().null();
-        return;
+    if a.nomkstream {
+        match ctx.write_typed::<Stream>(key) {
+            Err(_) => return,
+            Ok((None, r)) => {
+                r.null();
+                return;
+            }
+            Ok(_) => {}
+        }
     }
     let limits = ctx.stream_limits();
     let now = ctx.now_ms().max(0) as u64;
+    let propagating = ctx.propagating();
     let Ok((s, r)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
     if s.last_id == StreamId::MAX {
         r.error("ERR The stream has exhausted the last possible ID, unable to add more items");
@@ -601,8 +604,19 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         Some(p) if !p.seq_given => IdSpec::MsAuto(p.id.ms),
         Some(p) => IdSpec::Explicit(p.id),
     };
-    let fv: Vec<&[u8]> = args.iter().skip(field_pos).collect();
-    let id = match s.append(&fv, spec, now, limits) {
+    // The fields and values, on the stack for up to 8 pairs.
+    let mut small: [&[u8]; 16] = [&[]; 16];
+    let heap: Vec<&[u8]>;
+    let fv: &[&[u8]] = if args.len() - field_pos <= small.len() {
+        for (slot, x) in small.iter_mut().zip(args.iter().skip(field_pos)) {
+            *slot = x;
+        }
+        &small[..args.len() - field_pos]
+    } else {
+        heap = args.iter().skip(field_pos).collect();
+        &heap
+    };
+    let id = match s.append(fv, spec, now, limits) {
         Ok(id) => id,
         Err(AddError::IdTooSmall) => {
             r.error("ERR The ID specified in XADD is equal or smaller than the target stream top item");
@@ -615,18 +629,24 @@ fn xadd(ctx: &mut Ctx, args: Args) {
     };
     reply_id(r, id);
     let trimmed = a.trim.map_or(0, |t| s.trim(&t));
-    let mut argv: Vec<Vec<u8>> = args.iter().map(|x| x.to_vec()).collect();
-    rewrite_trim(&mut argv, s, &a);
     let rewrite_id = !a.id.is_some_and(|p| p.seq_given);
-    if rewrite_id {
-        argv[a.id_pos] = id.to_bytes();
-    }
+    // The replay-safe form (the id given, an exact trim) only when something reads it.
+    let argv = if propagating && (rewrite_id || a.trim.is_some_and(|t| t.approx)) {
+        let mut argv: Vec<Vec<u8>> = args.iter().map(|x| x.to_vec()).collect();
+        rewrite_trim(&mut argv, s, &a);
+        if rewrite_id {
+            argv[a.id_pos] = id.to_bytes();
+        }
+        Some(argv)
+    } else {
+        None
+    };
     ctx.notify(nc::STREAM, "xadd", key);
     ctx.key_modified(key);
     if trimmed > 0 {
         ctx.notify(nc::STREAM, "xtrim", key);
     }
-    if rewrite_id || a.trim.is_some_and(|t| t.approx) {
+    if let Some(argv) = argv {
         ctx.rewrite(&argv);
     }
 }
@@ -1329,8 +1349,7 @@ fn xgroup_createconsumer(ctx: &mut Ctx, args: Args) {
         r.int(0);
         return;
     }
-    g.consumers
-        .insert(name.to_vec(), crate::keyspace::types::stream::Consumer { seen_time: now, ..Default::default() });
+    g.consumers.insert(name.into(), crate::keyspace::types::stream::Consumer { seen_time: now, ..Default::default() });
     r.int(1);
     ctx.count_changes(1);
     ctx.notify(nc::STREAM, "xgroup-createconsumer", key);
@@ -1429,7 +1448,7 @@ fn xack(ctx: &mut Ctx, args: Args) {
     let mut acked = 0u64;
     for id in ids {
         if let Some(p) = g.pel.remove(&id) {
-            if let Some(c) = g.consumers.get_mut(&p.consumer) {
+            if let Some(c) = g.consumers.get_mut(&*p.consumer) {
                 c.pel.remove(&id);
             }
             acked += 1;
@@ -1584,7 +1603,7 @@ fn xreadgroup_now(
     if resp3 {
         body.proto = crate::resp::reply::Proto::Resp3;
     }
-    let mut effects = GroupEffects::default();
+    let mut effects = GroupEffects::new(ctx.propagating());
     let mut served = 0;
     for (k, &key) in keys.iter().enumerate() {
         let Ok((Some(s), _)) = ctx.read_typed::<Stream>(key) else { continue };
@@ -1648,7 +1667,7 @@ fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
         i += 1;
     }
     let now = ctx.now_ms();
-    let mut effects = GroupEffects::default();
+    let mut effects = GroupEffects::new(ctx.propagating());
     {
         let (s, _, r) = ctx.typed_with_rng::<Stream>(&key);
         let Some(s) = s else {
@@ -1681,14 +1700,27 @@ fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
 
 /// What serving a group did besides replying: changes to count, consumers created (keyspace events) and the
 /// commands to propagate, applied once the stream is no longer borrowed.
-#[derive(Default)]
 struct GroupEffects {
     changes: u64,
     created: Vec<Vec<u8>>,
     propagate: Vec<Vec<Vec<u8>>>,
+    /// Whether anything reads what is propagated (else the commands are not even built).
+    prop: bool,
 }
 
 impl GroupEffects {
+    fn new(prop: bool) -> Self {
+        GroupEffects { changes: 0, created: Vec::new(), propagate: Vec::new(), prop }
+    }
+
+    /// Records a command to propagate, built only when something reads it.
+    #[inline]
+    fn push(&mut self, argv: impl FnOnce() -> Vec<Vec<u8>>) {
+        if self.prop {
+            self.propagate.push(argv());
+        }
+    }
+
     fn apply(self, ctx: &mut Ctx) {
         ctx.prevent_propagation();
         ctx.count_changes(self.changes);
@@ -1709,8 +1741,7 @@ fn consumer_seen(s: &mut Stream, key: &[u8], gname: &[u8], cname: &[u8], now: i6
         c.seen_time = now;
         return false;
     }
-    g.consumers
-        .insert(cname.to_vec(), crate::keyspace::types::stream::Consumer { seen_time: now, ..Default::default() });
+    g.consumers.insert(cname.into(), crate::keyspace::types::stream::Consumer { seen_time: now, ..Default::default() });
     fx.changes += 1;
     fx.created.push(key.to_vec());
     true
@@ -1727,7 +1758,7 @@ fn xclaim_argv(
         b"XCLAIM".to_vec(),
         key.to_vec(),
         gname.to_vec(),
-        p.consumer.clone(),
+        p.consumer.to_vec(),
         b"0".to_vec(),
         id.to_bytes(),
         b"TIME".to_vec(),
@@ -1758,16 +1789,12 @@ fn serve_group(
     fx: &mut GroupEffects,
 ) {
     if consumer_seen(s, key, gname, cname, now, fx) && noack {
-        fx.propagate.push(vec![
-            b"XGROUP".to_vec(),
-            b"CREATECONSUMER".to_vec(),
-            key.to_vec(),
-            gname.to_vec(),
-            cname.to_vec(),
-        ]);
+        fx.push(|| vec![b"XGROUP".to_vec(), b"CREATECONSUMER".to_vec(), key.to_vec(), gname.to_vec(), cname.to_vec()]);
     }
     let take = if count == 0 { usize::MAX } else { count };
-    let Some(mut g) = s.groups.remove(gname) else { return };
+    // The group is taken out of the stream while the stream's entries are read (put back below).
+    let Some(slot) = s.groups.get_mut(gname) else { return };
+    let mut g = std::mem::replace(slot, crate::keyspace::types::stream::ConsumerGroup::new(StreamId::MIN, 0));
     if history {
         let ids: Vec<StreamId> =
             g.consumers.get(cname).map(|c| c.pel.range(start..).take(take).copied().collect()).unwrap_or_default();
@@ -1788,7 +1815,9 @@ fn serve_group(
                 }
             }
         }
-        s.groups.insert(gname.to_vec(), g);
+        if let Some(slot) = s.groups.get_mut(gname) {
+            *slot = g;
+        }
         return;
     }
     let ids: Vec<StreamId> = {
@@ -1800,7 +1829,8 @@ fn serve_group(
         entries.iter().map(|e| e.id).collect()
     };
     let mut propagate_last_id = false;
-    for id in ids {
+    let me = g.consumers.get_key_value(cname).map(|(k, _)| k.clone());
+    for &id in &ids {
         if id > g.last_id {
             if g.entries_read != ENTRIES_READ_INVALID && !s.range_has_tombstones(Some(id), None) {
                 g.entries_read += 1;
@@ -1817,33 +1847,36 @@ fn serve_group(
         }
         if let Some(p) = g.pel.get(&id) {
             let old = p.consumer.clone();
-            if let Some(c) = g.consumers.get_mut(&old) {
+            if let Some(c) = g.consumers.get_mut(&*old) {
                 c.pel.remove(&id);
             }
         }
-        let p = crate::keyspace::types::stream::PendingEntry {
-            delivery_time: now,
-            delivery_count: 1,
-            consumer: cname.to_vec(),
-        };
-        fx.propagate.push(xclaim_argv(key, gname, id, &p, g.last_id));
+        let Some(consumer) = me.clone() else { continue };
+        let p = crate::keyspace::types::stream::PendingEntry { delivery_time: now, delivery_count: 1, consumer };
+        fx.push(|| xclaim_argv(key, gname, id, &p, g.last_id));
         g.pel.insert(id, p);
+    }
+    if !noack {
         if let Some(c) = g.consumers.get_mut(cname) {
-            c.pel.insert(id);
+            c.pel.extend(ids.iter().copied());
         }
     }
     if propagate_last_id {
-        fx.propagate.push(vec![
-            b"XGROUP".to_vec(),
-            b"SETID".to_vec(),
-            key.to_vec(),
-            gname.to_vec(),
-            g.last_id.to_bytes(),
-            b"ENTRIESREAD".to_vec(),
-            g.entries_read.to_string().into_bytes(),
-        ]);
+        fx.push(|| {
+            vec![
+                b"XGROUP".to_vec(),
+                b"SETID".to_vec(),
+                key.to_vec(),
+                gname.to_vec(),
+                g.last_id.to_bytes(),
+                b"ENTRIESREAD".to_vec(),
+                g.entries_read.to_string().into_bytes(),
+            ]
+        });
     }
-    s.groups.insert(gname.to_vec(), g);
+    if let Some(slot) = s.groups.get_mut(gname) {
+        *slot = g;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1871,7 +1904,7 @@ fn claim_one(
         Some(c) => c.seen_time = now,
         None => {
             g.consumers.insert(
-                cname.to_vec(),
+                cname.into(),
                 crate::keyspace::types::stream::Consumer { seen_time: now, ..Default::default() },
             );
             fx.changes += 1;
@@ -1879,13 +1912,14 @@ fn claim_one(
         }
     }
     if let Some(old) = g.pel.get(&id).map(|p| p.consumer.clone()) {
-        if old != cname {
-            if let Some(c) = g.consumers.get_mut(&old) {
+        if *old != *cname {
+            if let Some(c) = g.consumers.get_mut(&*old) {
                 c.pel.remove(&id);
             }
         }
     }
-    let p = crate::keyspace::types::stream::PendingEntry { delivery_time, delivery_count, consumer: cname.to_vec() };
+    let consumer = g.consumers.get_key_value(cname).map_or_else(|| cname.into(), |(k, _)| k.clone());
+    let p = crate::keyspace::types::stream::PendingEntry { delivery_time, delivery_count, consumer };
     g.pel.insert(id, p.clone());
     if let Some(c) = g.consumers.get_mut(cname) {
         c.pel.insert(id);
@@ -1903,9 +1937,9 @@ fn drop_deleted(
     fx: &mut GroupEffects,
 ) {
     let Some(p) = g.pel.remove(&id) else { return };
-    fx.propagate.push(xclaim_argv(key, gname, id, &p, g.last_id));
+    fx.push(|| xclaim_argv(key, gname, id, &p, g.last_id));
     fx.changes += 1;
-    if let Some(c) = g.consumers.get_mut(&p.consumer) {
+    if let Some(c) = g.consumers.get_mut(&*p.consumer) {
         c.pel.remove(&id);
     }
 }
@@ -1979,7 +2013,7 @@ fn xclaim(ctx: &mut Ctx, args: Args) {
     if deliverytime == -1 || deliverytime < 0 || deliverytime > now {
         deliverytime = now;
     }
-    let mut fx = GroupEffects::default();
+    let mut fx = GroupEffects::new(ctx.propagating());
     {
         let Ok((Some(s), r)) = ctx.read_typed::<Stream>(key) else { return };
         let Some(mut g) = s.groups.remove(gname) else { return };
@@ -2023,20 +2057,22 @@ fn xclaim(ctx: &mut Ctx, args: Args) {
                 reply_entry(&mut body, &entry);
             }
             n += 1;
-            fx.propagate.push(xclaim_argv(key, gname, id, &p, g.last_id));
+            fx.push(|| xclaim_argv(key, gname, id, &p, g.last_id));
             propagate_last_id = false;
             fx.changes += 1;
         }
         if propagate_last_id {
-            fx.propagate.push(vec![
-                b"XGROUP".to_vec(),
-                b"SETID".to_vec(),
-                key.to_vec(),
-                gname.to_vec(),
-                g.last_id.to_bytes(),
-                b"ENTRIESREAD".to_vec(),
-                g.entries_read.to_string().into_bytes(),
-            ]);
+            fx.push(|| {
+                vec![
+                    b"XGROUP".to_vec(),
+                    b"SETID".to_vec(),
+                    key.to_vec(),
+                    gname.to_vec(),
+                    g.last_id.to_bytes(),
+                    b"ENTRIESREAD".to_vec(),
+                    g.entries_read.to_string().into_bytes(),
+                ]
+            });
             fx.changes += 1;
         }
         s.groups.insert(gname.to_vec(), g);
@@ -2088,7 +2124,7 @@ fn xautoclaim(ctx: &mut Ctx, args: Args) {
         j += 1;
     }
     let now = ctx.now_ms();
-    let mut fx = GroupEffects::default();
+    let mut fx = GroupEffects::new(ctx.propagating());
     {
         let Ok((s, r)) = ctx.read_typed::<Stream>(key) else { return };
         let Some(s) = s.filter(|s| s.groups.contains_key(gname)) else {
@@ -2132,7 +2168,7 @@ fn xautoclaim(ctx: &mut Ctx, args: Args) {
             }
             n += 1;
             count -= 1;
-            fx.propagate.push(xclaim_argv(key, gname, id, &p, g.last_id));
+            fx.push(|| xclaim_argv(key, gname, id, &p, g.last_id));
             fx.changes += 1;
         }
         let cursor = ids.get(i).copied().unwrap_or(StreamId::MIN);

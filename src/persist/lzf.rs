@@ -210,23 +210,43 @@ pub enum LzfError {
 
 /// Decompresses `input`, which must expand to exactly `out_len` bytes.
 pub fn decompress(input: &[u8], out_len: usize) -> Result<Vec<u8>, LzfError> {
-    // A 3-byte back reference expands to at most 264 bytes: anything claiming more is corrupt, and the check keeps
-    // a forged length from turning into a huge allocation.
+    check_len(input, out_len)?;
+    let mut out = vec![0u8; out_len];
+    decompress_into(input, &mut out)?;
+    Ok(out)
+}
+
+/// A 3-byte back reference expands to at most 264 bytes: anything claiming more is corrupt, and the check keeps a
+/// forged length from turning into a huge allocation. Callers allocating the output check this first.
+pub fn check_len(input: &[u8], out_len: usize) -> Result<(), LzfError> {
     if out_len > input.len().saturating_mul(MAX_REF / 3 + 1) {
         return Err(LzfError::OutputTooLong);
     }
-    let mut out: Vec<u8> = Vec::with_capacity(out_len);
+    Ok(())
+}
+
+/// Decompresses `input` into `out`, which it must fill exactly.
+pub fn decompress_into(input: &[u8], out: &mut [u8]) -> Result<(), LzfError> {
+    let out_len = out.len();
+    let mut op = 0usize;
     let mut ip = 0usize;
     while ip < input.len() {
         let ctrl = input[ip] as usize;
         ip += 1;
         if ctrl < (1 << 5) {
             let n = ctrl + 1;
-            if out.len() + n > out_len {
+            if op + n > out_len {
                 return Err(LzfError::OutputTooLong);
             }
-            let lit = input.get(ip..ip + n).ok_or(LzfError::Corrupt)?;
-            out.extend_from_slice(lit);
+            if ip + 32 <= input.len() && op + 32 <= out_len {
+                // A run is at most 32 bytes: copy 32 (a fixed-size move, no memcpy call); the bytes past the run
+                // are overwritten by what follows.
+                out[op..op + 32].copy_from_slice(&input[ip..ip + 32]);
+            } else {
+                let lit = input.get(ip..ip + n).ok_or(LzfError::Corrupt)?;
+                out[op..op + n].copy_from_slice(lit);
+            }
+            op += n;
             ip += n;
         } else {
             let mut len = ctrl >> 5;
@@ -238,25 +258,41 @@ pub fn decompress(input: &[u8], out_len: usize) -> Result<Vec<u8>, LzfError> {
             back += *input.get(ip).ok_or(LzfError::Corrupt)? as usize;
             ip += 1;
             let len = len + 2;
-            if out.len() + len > out_len {
+            if op + len > out_len {
                 return Err(LzfError::OutputTooLong);
             }
-            let start = out.len().checked_sub(back + 1).ok_or(LzfError::Corrupt)?;
-            if start + len <= out.len() {
-                out.extend_from_within(start..start + len);
+            let start = op.checked_sub(back + 1).ok_or(LzfError::Corrupt)?;
+            let dist = op - start;
+            if len <= 16 && dist >= len && op + 16 <= out_len {
+                // Most references are short: one fixed-size 16-byte move through a temporary. The source's first
+                // `len` bytes are all written already (the distance is at least `len`); the bytes past them land
+                // where what follows overwrites them.
+                let t = <[u8; 16]>::try_from(&out[start..start + 16]).unwrap_or_default();
+                out[op..op + 16].copy_from_slice(&t);
+            } else if dist >= 16 && op + len + 16 <= out_len {
+                // Sixteen bytes at a time: each chunk reads only bytes written before it (the distance is at
+                // least sixteen), so this is the byte-by-byte copy's result.
+                let mut i = 0;
+                while i < len {
+                    let t = <[u8; 16]>::try_from(&out[start + i..start + i + 16]).unwrap_or_default();
+                    out[op + i..op + i + 16].copy_from_slice(&t);
+                    i += 16;
+                }
+            } else if start + len <= op {
+                out.copy_within(start..start + len, op);
             } else {
                 // Overlapping copy: byte by byte, each byte may be one just written.
                 for i in 0..len {
-                    let b = out[start + i];
-                    out.push(b);
+                    out[op + i] = out[start + i];
                 }
             }
+            op += len;
         }
     }
-    if out.len() != out_len {
+    if op != out_len {
         return Err(LzfError::Corrupt);
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -134,7 +134,7 @@ fn encode(v: LpInput<'_>) -> Encoded<'_> {
 
 /// Bytes needed for the backlen of an entry whose encoding+data is `l` bytes.
 #[inline]
-fn backlen_size(l: usize) -> usize {
+pub(crate) fn backlen_size(l: usize) -> usize {
     if l <= 127 {
         1
     } else if l < 16383 {
@@ -150,7 +150,7 @@ fn backlen_size(l: usize) -> usize {
 
 /// Writes the backlen of `l` into `out` (which is exactly `backlen_size(l)` long).
 #[inline]
-fn write_backlen(l: usize, out: &mut [u8]) {
+pub(crate) fn write_backlen(l: usize, out: &mut [u8]) {
     let n = out.len();
     for (i, b) in out.iter_mut().enumerate() {
         // Byte i (from the left) carries bits 7*(n-1-i).. ; all but the leftmost have the continuation bit.
@@ -309,10 +309,12 @@ impl Listpack {
         self.buf.shrink_to_fit();
     }
 
-    /// Reserves room for `additional` more bytes without growing again (a stream node is given Redis's
-    /// pre-allocation when it is created, so that its first appends do not reallocate each time).
-    pub fn reserve(&mut self, additional: usize) {
-        self.buf.reserve_exact(additional);
+    /// Makes room for `additional` more bytes, growing by a quarter of the size at least (a stream node's appends:
+    /// few reallocations, little slack).
+    pub fn reserve_grow(&mut self, additional: usize) {
+        if self.buf.capacity() < self.buf.len() + additional {
+            self.buf.reserve_exact(additional.max(self.buf.len() / 4));
+        }
     }
 
     /// Number of entries.
@@ -555,6 +557,21 @@ impl Listpack {
         self.insert_at(at, v);
     }
 
+    /// Appends several entries (one growth and one header update).
+    pub fn push_back_many(&mut self, items: &[LpInput<'_>]) {
+        let at = self.end_offset();
+        let n: usize = items.iter().map(|v| encode(*v).total_len()).sum();
+        self.open_gap(at, n);
+        let mut off = at;
+        for v in items {
+            let e = encode(*v);
+            self.write_entry(off, &e);
+            off += e.total_len();
+        }
+        self.adjust_count(items.len() as isize);
+        self.set_total();
+    }
+
     /// Replaces the entry at `off` with `v`; the entry keeps its offset.
     pub fn replace(&mut self, off: usize, v: &[u8]) {
         self.replace_input(off, LpInput::from_bytes(v))
@@ -679,7 +696,8 @@ impl Listpack {
             }
             let mut want = [0u8; 5];
             write_backlen(l, &mut want[..bl]);
-            if bytes[off + l..off + l + bl] != want[..bl] {
+            // Byte by byte: a slice comparison of 1-2 bytes is a memcmp call.
+            if bytes[off + l..off + l + bl].iter().zip(&want[..bl]).any(|(a, b)| a != b) {
                 return false;
             }
             off += l + bl;
@@ -690,6 +708,13 @@ impl Listpack {
         }
         let c = u16::from_le_bytes([bytes[4], bytes[5]]);
         c == COUNT_UNKNOWN || c as usize == n
+    }
+
+    /// Adopts a buffer its caller checked as [`Listpack::validate`] does (the stream loader's check walks the
+    /// structure along with the stream's).
+    pub fn from_checked(buf: SlabBytes) -> Listpack {
+        debug_assert!(Listpack::validate(buf.as_slice()));
+        Listpack { buf }
     }
 
     /// Adopts a serialized listpack after validating it.

@@ -11,6 +11,7 @@
 
 use super::{legacy, op, LoadOptions, LoadStats, RdbError};
 use crate::keyspace::db::Db;
+use crate::keyspace::dict::slab::SlabBytes;
 use crate::keyspace::dict::{Dict, HashedKey};
 use crate::keyspace::object::{Entry, StrRef, Value, EMBSTR_SIZE_LIMIT, LRU_MASK};
 use crate::keyspace::types::hash::{Hash, HashPair};
@@ -20,7 +21,9 @@ use crate::keyspace::types::listpack::Listpack;
 use crate::keyspace::types::quicklist::{clamp_fill, node_fits, Quicklist};
 use crate::keyspace::types::set::Set;
 use crate::keyspace::types::skiplist::{cmp_elem, SkipList};
-use crate::keyspace::types::stream::{validate_node, Consumer, ConsumerGroup, PendingEntry, Stream, StreamId};
+use crate::keyspace::types::stream::{
+    validate_node_buf, Consumer, ConsumerGroup, Name, PendingEntry, Stream, StreamId,
+};
 use crate::keyspace::types::zset::{ZEntry, ZSet, ZSkip, LISTPACK_SAFETY_BYTES};
 use crate::keyspace::types::{SmallBytes, Thresholds};
 use crate::persist::crc64::crc64;
@@ -289,6 +292,38 @@ impl<'r> Src<'r> {
         let len = self.usize_len()?;
         let r = lzf::decompress(self.bytes(clen)?, len);
         r.map_err(|_| self.err("Invalid LZF compressed string"))
+    }
+
+    /// A string in a slab buffer of its exact size (a stream node: LZF output lands there without a copy).
+    fn string_slab(&mut self) -> Result<SlabBytes, RdbError> {
+        let (n, enc) = self.len_enc()?;
+        if !(enc && n as u8 == op::ENC_LZF) {
+            let mut b = [0u8; 24];
+            let s = match (enc, n as u8) {
+                (true, op::ENC_INT8) => Str::Int(self.u8()? as i8 as i64),
+                (true, op::ENC_INT16) => Str::Int(i16::from_le_bytes(self.array()?) as i64),
+                (true, op::ENC_INT32) => Str::Int(i32::from_le_bytes(self.array()?) as i64),
+                (true, _) => return Err(self.err(format!("Unknown RDB string encoding type {n}"))),
+                (false, _) => {
+                    let n = usize::try_from(n).map_err(|_| self.err(format!("String length {n} too large")))?;
+                    Str::Ref(self.bytes(n)?)
+                }
+            };
+            return Ok(SlabBytes::from_slice(s.bytes(&mut b)));
+        }
+        let clen = self.usize_len()?;
+        let len = self.usize_len()?;
+        let off = self.offset;
+        let input = self.bytes(clen)?;
+        let bad = |_| RdbError::new(off, "Invalid LZF compressed string");
+        lzf::check_len(input, len).map_err(bad)?;
+        if len > u32::MAX as usize {
+            return Err(bad(lzf::LzfError::OutputTooLong));
+        }
+        let mut buf = SlabBytes::with_capacity(len);
+        buf.resize(len, 0);
+        lzf::decompress_into(input, buf.as_mut_slice()).map_err(bad)?;
+        Ok(buf)
     }
 
     /// A string as owned bytes.
@@ -762,7 +797,7 @@ impl Loader<'_, '_> {
                 }
                 StreamId::from_be_bytes(kb)
             };
-            let lp = self.blob(|b| validate_node(b, true))?;
+            let lp = validate_node_buf(self.src.string_slab()?);
             let Some(lp) = lp else { return Err(self.err("Stream listpack integrity check failed.")) };
             if lp.is_empty() {
                 return Err(self.err("Empty listpack inside stream"));
@@ -795,11 +830,12 @@ impl Loader<'_, '_> {
             }
             let mut g = ConsumerGroup::new(last_id, entries_read);
             let pel = self.src.len()?;
+            let nobody = Name::from(&[][..]);
             for _ in 0..pel {
                 let id = StreamId::from_be_bytes(&self.src.array::<16>()?).unwrap_or_default();
                 let delivery_time = i64::from_le_bytes(self.src.array()?);
                 let delivery_count = self.src.len()?;
-                let p = PendingEntry { delivery_time, delivery_count, consumer: Vec::new() };
+                let p = PendingEntry { delivery_time, delivery_count, consumer: nobody.clone() };
                 if g.pel.insert(id, p).is_some() {
                     return Err(self.err("Duplicated global PEL entry loading stream consumer group"));
                 }
@@ -809,7 +845,7 @@ impl Loader<'_, '_> {
             let mut claimed: std::collections::HashSet<StreamId> = std::collections::HashSet::new();
             let consumers = self.src.len()?;
             for _ in 0..consumers {
-                let cname = self.src.owned()?;
+                let cname: Name = self.src.owned()?.into();
                 if g.consumers.contains_key(&cname) {
                     return Err(self.err("Duplicate stream consumer detected."));
                 }
@@ -830,7 +866,7 @@ impl Loader<'_, '_> {
                     }
                     // An id already claimed by another consumer moves to this one, as Redis's NACK does.
                     if !claimed.insert(id) {
-                        if let Some(prev) = g.consumers.get_mut(&p.consumer) {
+                        if let Some(prev) = g.consumers.get_mut(&*p.consumer) {
                             prev.pel.remove(&id);
                         }
                     }
