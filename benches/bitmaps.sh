@@ -44,35 +44,6 @@ CLK_TCK=$(getconf CLK_TCK)
 bench_prepare bitmaps
 
 echo "server,test,round,requests,time_ms,rps,server_cpu_ms,cpu_us_per_op,client_busy" >"$OUT/raw.csv"
-raw() { local IFS=,; echo "$*" >>"$OUT/raw.csv"; }
-cli() { taskset -c "$CLIENT_CPU" redis-cli -p "$@"; }
-now_ns() { date +%s%N; }
-
-# client_run <command...>: runs the command pinned to CLIENT_CPU and leaves its CPU ticks (user + system, from the
-# reaping shell's cutime + cstime) in $WORK/client_ticks. The command's status is returned.
-client_run() {
-    CPUF=$WORK/client_ticks bash -c 'taskset -c "$0" "$@"; rc=$?; awk "{print \$16 + \$17}" /proc/$$/stat >"$CPUF"; exit $rc' \
-        "$CLIENT_CPU" "$@"
-}
-
-# bench_rb <server> <pid> <port> <test> <round> <requests> <redis-benchmark args...>
-bench_rb() {
-    local server=$1 pid=$2 port=$3 test=$4 round=$5 n=$6 before after t0 t1 out rps ct
-    shift 6
-    before=$(cpu_ticks "$pid")
-    t0=$(now_ns)
-    out=$(client_run redis-benchmark -p "$port" -c "$CLIENTS" -n "$n" --csv "$@" 2>/dev/null)
-    t1=$(now_ns)
-    after=$(cpu_ticks "$pid")
-    rps=$(printf '%s\n' "$out" | awk -F'"' 'NR > 1 && $2 != "" {r = $4} END {print r}')
-    ct=$(cat "$WORK/client_ticks")
-    raw "$server" "$test" "$round" "$n" "$(awk -v a="$t0" -v b="$t1" -v c=$((after - before)) -v n="$n" -v ct="$ct" \
-        -v r="${rps:-0}" -v hz="$CLK_TCK" 'BEGIN {
-        wall = (b - a) / 1e9
-        printf "%.1f,%s,%.1f,%.4f,%.3f", wall * 1e3, r, c / hz * 1e3, c / hz * 1e6 / n, (wall > 0) ? ct / hz / wall : 0
-    }')"
-}
-
 start_pair
 head -c "$BYTES" /dev/urandom >"$WORK/bm.bin"
 for port in "$FPORT" "$RPORT"; do

@@ -83,10 +83,6 @@ if want group; then
 fi
 
 echo "server,test,round,count,time_ms,rate,server_cpu_ms,cpu_us_per_op,client_busy,bytes" >"$OUT/raw.csv"
-raw() { local IFS=,; echo "$*" >>"$OUT/raw.csv"; }
-
-cli() { taskset -c "$CLIENT_CPU" redis-cli -p "$@"; }
-now_ns() { date +%s%N; }
 
 # The first reply of ferredis that is not Redis's ends the script before anything is timed.
 check_streams() {
@@ -131,12 +127,6 @@ xlen_is() { # xlen_is <port> <key> <n> <what>
     [ "$got" = "$3" ] || { echo "$4: XLEN $2 is $got on port $1, expected $3"; exit 1; }
 }
 
-# client_run <command...>: runs the command pinned to CLIENT_CPU and leaves its CPU ticks (user + system, from
-# the reaping shell's cutime + cstime) in $WORK/client_ticks. The command's status is returned.
-client_run() {
-    CPUF=$WORK/client_ticks bash -c 'taskset -c "$0" "$@"; rc=$?; awk "{print \$16 + \$17}" /proc/$$/stat >"$CPUF"; exit $rc' \
-        "$CLIENT_CPU" "$@"
-}
 
 # record <server> <test> <round> <count> <t0_ns> <t1_ns> <server_ticks> <rate>: a raw row of a throughput run.
 record() {
@@ -148,7 +138,8 @@ record() {
     }')"
 }
 
-# bench_rb <server> <pid> <port> <test> <round> <requests> <redis-benchmark args...>
+# bench_rb <server> <pid> <port> <test> <round> <requests> <redis-benchmark args...>: lib.sh's, with this
+# script's raw rows (they carry the memory rows' bytes column too).
 bench_rb() {
     local server=$1 pid=$2 port=$3 test=$4 round=$5 n=$6 before after t0 t1 out rps
     shift 6

@@ -195,20 +195,18 @@ impl Blocking {
             return;
         }
         let is_stream = |d: &Db, k: &[u8]| d.keys.get(k).is_some_and(|e| e.obj_type() == ObjType::Stream);
-        let keys: Vec<Vec<u8>> = self
-            .waiting
-            .keys()
-            .filter(|(d, k)| *d == db && is_stream(emptied, k) && !replaced_with.is_some_and(|r| is_stream(r, k)))
-            .map(|(_, k)| k.clone())
-            .collect();
-        for k in keys {
-            self.signal(db, &k);
-        }
+        self.signal_where(db, |k| is_stream(emptied, k) && !replaced_with.is_some_and(|r| is_stream(r, k)));
     }
 
     /// Marks every waited-on key of `db` ready (SWAPDB, FLUSHDB-like wholesale changes).
     pub fn signal_db(&mut self, db: usize) {
-        let keys: Vec<Vec<u8>> = self.waiting.keys().filter(|(d, _)| *d == db).map(|(_, k)| k.clone()).collect();
+        self.signal_where(db, |_| true);
+    }
+
+    /// Marks ready every waited-on key of `db` that `pick` accepts.
+    fn signal_where(&mut self, db: usize, pick: impl Fn(&[u8]) -> bool) {
+        let keys: Vec<Vec<u8>> =
+            self.waiting.keys().filter(|(d, k)| *d == db && pick(k)).map(|(_, k)| k.clone()).collect();
         for k in keys {
             self.signal(db, &k);
         }

@@ -635,14 +635,13 @@ impl ServerState {
             return;
         }
         let now = self.now_ms;
-        let ServerState { watches, dbs, blocking, .. } = self;
+        let ServerState { watches, dbs, .. } = self;
         watches.touch_all_in_db(a, &dbs[a], Some(&dbs[b]), now);
         watches.touch_all_in_db(b, &dbs[b], Some(&dbs[a]), now);
-        blocking.signal_deleted_streams(a, &dbs[a], Some(&dbs[b]));
-        blocking.signal_deleted_streams(b, &dbs[b], Some(&dbs[a]));
         let (lo, hi) = (a.min(b), a.max(b));
         let (left, right) = dbs.split_at_mut(hi);
         left[lo].swap_data(&mut right[0]);
+        // Every waited-on key of both: that also covers XREADGROUP waiters whose stream went away.
         self.blocking.signal_db(a);
         self.blocking.signal_db(b);
     }

@@ -374,7 +374,8 @@ fn bitfield_type(r: &mut Reply, a: &[u8]) -> Option<(bool, u32)> {
 /// A zero-filled buffer of `n` bytes, or None when the system cannot provide it.
 fn zeroed(n: usize) -> Option<Vec<u8>> {
     let mut v = Vec::new();
-    v.try_reserve_exact(n).ok()?;
+    // Allocated at once with the capacity Redis's `sdsnewlen` gives, so the entry keeps it without a reallocation.
+    v.try_reserve_exact(super::admin::sds_new_alloc(n).max(n)).ok()?;
     v.resize(n, 0);
     Some(v)
 }
@@ -668,7 +669,8 @@ fn bitop(ctx: &mut Ctx, args: Args) {
         let maxlen = srcs.iter().map(|s| s.len()).max().unwrap_or(0);
         let mut res = Vec::new();
         if let (true, Some((first, rest))) = (maxlen > 0, srcs.split_first()) {
-            res.reserve_exact(maxlen);
+            // The capacity the stored string gets (`sdsnewlen`), so storing it reallocates nothing.
+            res.reserve_exact(super::admin::sds_new_alloc(maxlen));
             res.extend_from_slice(first);
             res.resize(maxlen, 0);
             if op == Op::Not {

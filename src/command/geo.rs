@@ -597,8 +597,10 @@ fn georadius_generic(ctx: &mut Ctx, args: Args, src: usize, flags: u8) {
         let desc = sort == Sort::Desc;
         let cmp = move |a: &Found, b: &Found| if desc { -by_dist(a, b) } else { by_dist(a, b) };
         if returned == total {
-            // glibc's qsort is a merge sort: stable, like this one.
-            found.sort_by(|a, b| cmp(a, b).cmp(&0));
+            // glibc's qsort is a merge sort: stable, like this one. `total_cmp` orders distances as `by_dist` does,
+            // and also a NaN one (a BYBOX point exactly opposite the centre: asin of a rounded 1.0000000000000002),
+            // which `by_dist` cannot order and a Rust sort may refuse.
+            found.sort_by(|a, b| if desc { b.dist.total_cmp(&a.dist) } else { a.dist.total_cmp(&b.dist) });
         } else {
             geo::pqsort(&mut found, &cmp, 0, returned - 1);
         }

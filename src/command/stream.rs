@@ -1805,7 +1805,8 @@ fn serve_group(
                     reply_entry(r, &e);
                     if let Some(p) = g.pel.get_mut(&id) {
                         p.delivery_time = now;
-                        p.delivery_count += 1;
+                        // Wraps as Redis's 64-bit counter does: a RESTOREd PEL may hold any count.
+                        p.delivery_count = p.delivery_count.wrapping_add(1);
                     }
                 }
                 None => {
@@ -1833,7 +1834,8 @@ fn serve_group(
     for &id in &ids {
         if id > g.last_id {
             if g.entries_read != ENTRIES_READ_INVALID && !s.range_has_tombstones(Some(id), None) {
-                g.entries_read += 1;
+                // ENTRIESREAD accepts up to i64::MAX; wrap as Redis's counter would rather than panic.
+                g.entries_read = g.entries_read.wrapping_add(1);
             } else if s.entries_added != 0 {
                 g.entries_read = s.estimate_distance(id);
             }
@@ -2046,7 +2048,7 @@ fn xclaim(ctx: &mut Ctx, args: Args) {
             let count = if retrycount >= 0 {
                 retrycount as u64
             } else if !justid {
-                old_count + 1
+                old_count.wrapping_add(1)
             } else {
                 old_count
             };
@@ -2159,7 +2161,7 @@ fn xautoclaim(ctx: &mut Ctx, args: Args) {
             if minidle != 0 && now.wrapping_sub(time) < minidle {
                 continue;
             }
-            let dcount = if justid { dcount } else { dcount + 1 };
+            let dcount = if justid { dcount } else { dcount.wrapping_add(1) };
             let p = claim_one(&mut g, key, id, cname, now, dcount, now, &mut fx);
             if justid {
                 reply_id(&mut body, id);

@@ -977,14 +977,13 @@ impl Stream {
     /// Trims the stream (`streamTrim`); returns the number of entries removed.
     pub fn trim(&mut self, t: &Trim) -> u64 {
         let mut deleted: u64 = 0;
-        let keys: Vec<StreamId> = self.nodes.keys().copied().collect();
-        for key in keys {
+        // Always the first node: each pass removes it whole and goes on, or trims inside it and stops.
+        while let Some((&key, lp)) = self.nodes.first_key_value() {
             if let TrimStrategy::MaxLen(maxlen) = t.strategy {
                 if self.length <= maxlen {
                     break;
                 }
             }
-            let Some(lp) = self.nodes.get(&key) else { continue };
             let Some(m) = master(lp) else { break };
             let entries = m.count.max(0) as u64;
             if t.limit != 0 && deleted.saturating_add(entries) > t.limit {
