@@ -1626,6 +1626,7 @@ impl Server {
         crate::crash_report::apply_config(&self.state.config, self.hz);
         crate::log::follow_rotation();
         if self.run_with_period(1000) {
+            self.state.migrate_sockets.close_idle(crate::util::now_ms() / 1000);
             crate::log::refresh_tz_offset();
             self.refresh_crash_snapshot();
         }
