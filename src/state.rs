@@ -509,6 +509,7 @@ impl ServerState {
         for db in self.dbs.iter_mut() {
             db.keys.set_resize_allowed(allowed);
         }
+        crate::keyspace::dict::set_collections_resize_allowed(allowed);
     }
 
     /// SAVE (also SHUTDOWN and FLUSHALL): saves in this process; resets `dirty` and `lastsave` on success.
