@@ -67,10 +67,11 @@ for u in "${units[@]}"; do
     # The suite colours its tags: the log keeps plain text.
     (cd "$WORK/suite" && ./runtest --single "$u" "${args[@]}") 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >"$log"
     secs=$(($(date +%s) - start))
-    ok=$(grep -c '\[ok\]:' "$log")
-    err=$(grep -c '\[err\]:' "$log")
-    exc=$(grep -c '\[exception\]:' "$log")
-    skip=$(grep -c '\[skip\]:' "$log")
+    # Each result line starts with its tag (the summary at the end repeats failures after `*** `).
+    ok=$(grep -c '^\[ok\]:' "$log")
+    err=$(grep -c '^\[err\]:' "$log")
+    exc=$(grep -c '^\[exception\]:' "$log")
+    skip=$(grep -c '^\[skip\]:' "$log")
     tot_ok=$((tot_ok + ok)) tot_err=$((tot_err + err)) tot_exc=$((tot_exc + exc))
     printf '%-42s %5d %5d %5d %5d %6d\n' "$u" "$ok" "$err" "$exc" "$skip" "$secs"
     if [ "$MODE" = external ] && ! redis-cli -p "$port" ping >/dev/null 2>&1; then

@@ -16,8 +16,16 @@ use crate::net::client::{flags, ClientState};
 #[derive(Debug, Clone, Copy)]
 enum Unblock {
     Timeout,
-    ClientUnblock { error: bool },
+    ClientUnblock {
+        error: bool,
+    },
+    /// A master became a replica (Redis's `disconnectAllBlockedClients`).
+    StateChanged,
 }
+
+/// The error a blocked client gets when its master turns into a replica, after which it is closed.
+const STATE_CHANGED_ERROR: &str =
+    "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
 
 impl Server {
     /// After a command: parks the caller if it asked to block, then carries out CLIENT UNBLOCK requests and serves
@@ -87,6 +95,18 @@ impl Server {
         errors
     }
 
+    /// A master turned into a replica (REPLICAOF host port): every client blocked on keys or in WAIT gets
+    /// Redis's `-UNBLOCKED ... instance state changed` error and is closed after it, so nothing the new master
+    /// sends can serve it (Redis's `disconnectAllBlockedClients` in `replicationSetMaster`).
+    pub(super) fn disconnect_all_blocked(&mut self) {
+        let mut ids: Vec<u64> = self.state.blocking.clients.keys().copied().collect();
+        ids.extend(self.state.repl.waiting.iter().map(|w| w.id));
+        ids.sort_unstable();
+        for id in ids {
+            self.unblock(id, Unblock::StateChanged);
+        }
+    }
+
     /// The one way a blocked client stops waiting without being served: its timeout passed, or CLIENT UNBLOCK
     /// (key waits and WAIT alike). It gets the timeout reply (a null array; WAIT: the replicas that acknowledged
     /// so far) or CLIENT UNBLOCK's error, and is unblocked. A timeout counts nothing; CLIENT UNBLOCK counts the
@@ -113,6 +133,10 @@ impl Server {
         c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
         match (why, acked) {
             (Unblock::ClientUnblock { error: true }, _) => c.state.reply.error(UNBLOCKED_ERROR),
+            (Unblock::StateChanged, _) => {
+                c.state.reply.error(STATE_CHANGED_ERROR);
+                c.state.flags |= flags::CLOSE_AFTER_REPLY;
+            }
             (_, Some(n)) => c.state.reply.int(n),
             (_, None) => c.state.reply.null_array(),
         }
@@ -123,7 +147,7 @@ impl Server {
                 let call_us = c.state.call_us;
                 self.stats_on_unblock(&c.state, cmd, crate::args::OwnedArgs::default().args(), call_us, true);
             }
-        } else {
+        } else if let Unblock::Timeout = why {
             debug_assert!(!had_errors);
         }
         self.end_block(&mut c.state);
