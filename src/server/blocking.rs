@@ -14,7 +14,7 @@ use crate::net::client::{flags, ClientState};
 
 /// Why [`Server::unblock`] ends a wait.
 #[derive(Debug, Clone, Copy)]
-enum Unblock {
+enum EndWait {
     Timeout,
     ClientUnblock {
         error: bool,
@@ -58,7 +58,7 @@ impl Server {
         }
         let now = crate::util::now_ms();
         for id in self.state.blocking.expired(now) {
-            self.unblock(id, Unblock::Timeout);
+            self.unblock(id, EndWait::Timeout);
         }
         self.resume_unblocked(el);
         if let Some(t) = self.state.blocking.timer_id.take() {
@@ -90,7 +90,7 @@ impl Server {
     pub(super) fn handle_unblock_requests(&mut self) -> bool {
         let mut errors = false;
         for (id, error) in std::mem::take(&mut self.state.blocking.unblock_requests) {
-            errors |= self.unblock(id, Unblock::ClientUnblock { error });
+            errors |= self.unblock(id, EndWait::ClientUnblock { error });
         }
         errors
     }
@@ -103,7 +103,7 @@ impl Server {
         ids.extend(self.state.repl.waiting.iter().map(|w| w.id));
         ids.sort_unstable();
         for id in ids {
-            self.unblock(id, Unblock::StateChanged);
+            self.unblock(id, EndWait::StateChanged);
         }
     }
 
@@ -113,7 +113,7 @@ impl Server {
     /// command's statistics as Redis 7.0's `clientUnblockCommand` does (`updateStatsOnUnblock` with an error, for
     /// either form).
     /// Returns whether the client got an error reply.
-    fn unblock(&mut self, id: u64, why: Unblock) -> bool {
+    fn unblock(&mut self, id: u64, why: EndWait) -> bool {
         let Some(&fd) = self.state.id_to_fd.get(&id) else { return false };
         // Not the client whose command is running (it is not blocked).
         let Some(mut c) = self.take_client(fd) else { return false };
@@ -132,8 +132,8 @@ impl Server {
         };
         c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
         match (why, acked) {
-            (Unblock::ClientUnblock { error: true }, _) => c.state.reply.error(UNBLOCKED_ERROR),
-            (Unblock::StateChanged, _) => {
+            (EndWait::ClientUnblock { error: true }, _) => c.state.reply.error(UNBLOCKED_ERROR),
+            (EndWait::StateChanged, _) => {
                 c.state.reply.error(STATE_CHANGED_ERROR);
                 c.state.flags |= flags::CLOSE_AFTER_REPLY;
             }
@@ -142,12 +142,12 @@ impl Server {
         }
         c.state.reply.enabled = true;
         let had_errors = self.count_errors(&mut c.state) > 0;
-        if let Unblock::ClientUnblock { .. } = why {
+        if let EndWait::ClientUnblock { .. } = why {
             if let Some(cmd) = self.commands.lookup(args.args().get(0)) {
                 let call_us = c.state.call_us;
                 self.stats_on_unblock(&c.state, cmd, crate::args::OwnedArgs::default().args(), call_us, true);
             }
-        } else if let Unblock::Timeout = why {
+        } else if let EndWait::Timeout = why {
             debug_assert!(!had_errors);
         }
         self.end_block(&mut c.state);
