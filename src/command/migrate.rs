@@ -47,13 +47,24 @@ pub static COMMANDS: &[Command] = &[Command {
     ..BASE
 }];
 
-/// The keys of a MIGRATE call (Redis's `migrateGetKeys`): after KEYS when the key argument is empty, else the
-/// key argument.
+/// The keys of a MIGRATE call (Redis's `migrateGetKeys`): the key argument, or everything after a KEYS option
+/// (the arguments of AUTH and AUTH2 are skipped, so a password spelled `keys` is not the option); none when KEYS
+/// comes with a non-empty key argument (the command's syntax error).
 fn migrate_keys(args: Args) -> Vec<usize> {
-    if args.len() > 6 && args.get(3).is_empty() {
-        if let Some(j) = (6..args.len()).find(|&j| args.is(j, "keys")) {
+    let mut j = 6;
+    while j < args.len() {
+        if args.is(j, "keys") {
+            if !args.get(3).is_empty() {
+                return Vec::new();
+            }
             return (j + 1..args.len()).collect();
         }
+        if args.is(j, "auth") {
+            j += 1;
+        } else if args.is(j, "auth2") {
+            j += 2;
+        }
+        j += 1;
     }
     vec![3]
 }
@@ -281,7 +292,9 @@ mod tests {
         };
         assert_eq!(words(&["MIGRATE", "h", "1", "k", "0", "5"]), vec![3]);
         assert_eq!(words(&["MIGRATE", "h", "1", "", "0", "5", "COPY", "KEYS", "a", "b"]), vec![8, 9]);
-        assert_eq!(words(&["MIGRATE", "h", "1", "k", "0", "5", "KEYS", "a"]), vec![3]);
+        assert_eq!(words(&["MIGRATE", "h", "1", "k", "0", "5", "KEYS", "a"]), Vec::<usize>::new());
+        assert_eq!(words(&["MIGRATE", "h", "1", "", "0", "5", "AUTH", "KEYS", "KEYS", "a"]), vec![9]);
+        assert_eq!(words(&["MIGRATE", "h", "1", "", "0", "5", "AUTH2", "KEYS", "1", "KEYS", "a", "b"]), vec![10, 11]);
         let mut h = Harness::new();
         assert_eq!(h.run(&["migrate", "h", "1", "k", "0", "5", "bogus"]), "-ERR syntax error\r\n");
         assert_eq!(h.run(&["migrate", "h", "1", "k", "0", "5", "auth"]), "-ERR syntax error\r\n");
