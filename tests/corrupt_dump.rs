@@ -64,12 +64,13 @@ fn restore_with_a_bad_crc_and_skip_checksum_validation() {
         bad[n - 1] ^= 0xff;
         let mut newer = bad.clone();
         newer[n - 10] = 11;
-        let mut replies = Vec::new();
-        replies.push(c.cmd(&[&b"RESTORE"[..], b"x", b"0", &bad]));
-        replies.push(c.cmd(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1"]));
-        replies.push(c.cmd(&[&b"RESTORE"[..], b"x", b"0", &bad]));
-        replies.push(c.cmd(&["LRANGE", "x", "0", "-1"]));
-        replies.push(c.cmd(&[&b"RESTORE"[..], b"y", b"0", &newer]));
+        let mut replies = vec![
+            c.cmd(&[&b"RESTORE"[..], b"x", b"0", &bad]),
+            c.cmd(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1"]),
+            c.cmd(&[&b"RESTORE"[..], b"x", b"0", &bad]),
+            c.cmd(&["LRANGE", "x", "0", "-1"]),
+            c.cmd(&[&b"RESTORE"[..], b"y", b"0", &newer]),
+        ];
         // Damage behind a skipped checksum is still caught by the decoder.
         let mut broken = bad.clone();
         broken[1] = 0x7f;
@@ -262,4 +263,26 @@ fn log_lines_for_damaged_data() {
             assert_eq!(count(&log, line), 1, "{}: {line}: {log}", kind.label());
         }
     }
+}
+
+#[test]
+fn debug_reload_of_a_file_with_a_bad_crc_needs_skip_checksum() {
+    // ferredis only: Redis exits on a bad CRC in DEBUG RELOAD (rdbReportCorruptRDB while a file is loaded).
+    let s = Server::start(Kind::Ferredis, &[]);
+    let mut c = s.conn();
+    c.cmd(&["SET", "k", "v"]);
+    assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+    let path = s.dir().join("dump.rdb");
+    let mut b = std::fs::read(&path).expect("dump.rdb");
+    let n = b.len();
+    b[n - 3] ^= 0x10;
+    std::fs::write(&path, &b).expect("write dump.rdb");
+    assert_eq!(
+        c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]),
+        b"-ERR Error trying to load the RDB dump, check server logs.\r\n"
+    );
+    assert!(s.full_log().contains("RDB CRC error"), "{}", s.full_log());
+    assert_eq!(c.cmd(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["GET", "k"]), b"$1\r\nv\r\n");
 }

@@ -53,16 +53,27 @@ pub use write::{
 
 /// DEBUG SET-SKIP-CHECKSUM-VALIDATION (Redis's `skip_checksum_validation`): RESTORE and FUNCTION RESTORE
 /// payloads and loaded files are taken without checking their CRC-64 (the version is still checked).
+#[cfg(not(test))]
 static SKIP_CHECKSUM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Whether checksums are skipped ([`SKIP_CHECKSUM`]).
+// Unit tests run in parallel threads: one test's switch must not reach another's checks.
+#[cfg(test)]
+thread_local!(static SKIP_CHECKSUM_T: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+
+/// Whether checksums are skipped (`SKIP_CHECKSUM`).
 pub fn skip_checksum() -> bool {
-    SKIP_CHECKSUM.load(std::sync::atomic::Ordering::Relaxed)
+    #[cfg(not(test))]
+    return SKIP_CHECKSUM.load(std::sync::atomic::Ordering::Relaxed);
+    #[cfg(test)]
+    SKIP_CHECKSUM_T.with(|c| c.get())
 }
 
-/// Sets [`SKIP_CHECKSUM`].
+/// Sets `SKIP_CHECKSUM`.
 pub fn set_skip_checksum(on: bool) {
-    SKIP_CHECKSUM.store(on, std::sync::atomic::Ordering::Relaxed)
+    #[cfg(not(test))]
+    SKIP_CHECKSUM.store(on, std::sync::atomic::Ordering::Relaxed);
+    #[cfg(test)]
+    SKIP_CHECKSUM_T.with(|c| c.set(on));
 }
 
 /// The RDB version this module writes (and the newest it reads).

@@ -399,8 +399,10 @@ fn lp_score(e: StrRef<'_>) -> Option<f64> {
 }
 
 /// Checks a zset listpack: numeric non-NaN scores, strictly ascending (score, member) order (so no adjacent
-/// duplicates), and with `deep` no duplicate members anywhere.
-fn check_zset_listpack(lp: &Listpack, deep: bool) -> bool {
+/// duplicates), and no duplicate members anywhere. Redis checks the last only with deep sanitization and
+/// asserts later on such a value; here it is checked always, since a member twice in the skiplist with one dict
+/// entry would leave the two structures disagreeing after a conversion.
+fn check_zset_listpack(lp: &Listpack) -> bool {
     let mut prev: Option<(f64, Vec<u8>)> = None;
     let mut seen = HashSet::new();
     for (m, s) in lp.pairs() {
@@ -412,7 +414,7 @@ fn check_zset_listpack(lp: &Listpack, deep: bool) -> bool {
                 return false;
             }
         }
-        if deep && !seen.insert(member.clone()) {
+        if !seen.insert(member.clone()) {
             return false;
         }
         prev = Some((score, member));
@@ -716,7 +718,7 @@ impl Loader<'_, '_> {
                     } else {
                         listpack_blob(b, true, deep)?
                     };
-                    check_zset_listpack(&lp, deep).then_some(lp)
+                    check_zset_listpack(&lp).then_some(lp)
                 })?;
                 let Some(lp) = r else {
                     let what = if ty == op::TYPE_ZSET_ZIPLIST { "ziplist" } else { "listpack" };
