@@ -1,90 +1,8 @@
 //! `ferredis-check-rdb <rdb-file-name>`: checks an RDB file the way `redis-check-rdb` 7.0 does, with the same
-//! report (offsets, AUX fields, selected databases, checksum, key counts, and the `--- RDB ERROR DETECTED ---`
-//! block naming the offset, the step, the key and its type). Exit status 0 when the file looks OK, 1 otherwise.
-//!
-//! Values are fully decoded with deep validation (`sanitize-dump-payload yes`), then dropped.
+//! report ([`ferredis::persist::rdb::check`]). Exit status 0 when the file looks OK, 1 otherwise.
 
-use ferredis::keyspace::object::Entry;
-use ferredis::persist::rdb::{self, op, ChecksumStatus, LoadOptions, LoadSink, RdbError};
+use ferredis::persist::rdb;
 use std::io::Write;
-
-#[derive(Default)]
-struct Checker {
-    now_ms: i64,
-    keys: u64,
-    expires: u64,
-    already_expired: u64,
-    /// Keys fully read. Until the first one, redis-check-rdb's "current type" is still its initial 0, so its
-    /// error report says "Reading type 0 (string)"; reproduced for identical output.
-    done: u64,
-    out: Vec<String>,
-}
-
-impl Checker {
-    fn info(&mut self, offset: u64, msg: &str) {
-        self.out.push(format!("[offset {offset}] {msg}"));
-    }
-
-    fn generic_info(&mut self) {
-        self.out.push(format!("[info] {} keys read", self.keys));
-        self.out.push(format!("[info] {} expires", self.expires));
-        self.out.push(format!("[info] {} already expired", self.already_expired));
-    }
-
-    fn error(&mut self, e: &RdbError) {
-        self.out.push("--- RDB ERROR DETECTED ---".into());
-        self.out.push(format!("[offset {}] {}", e.offset, e.msg));
-        self.out.push(format!("[additional info] While doing: {}", e.doing));
-        if let Some(k) = &e.key {
-            self.out.push(format!("[additional info] Reading key '{}'", String::from_utf8_lossy(k)));
-        }
-        if let Some(t) = e.key_type.or((self.done == 0).then_some(0)) {
-            self.out.push(format!("[additional info] Reading type {t} ({})", op::type_name(t)));
-        }
-        self.generic_info();
-    }
-}
-
-impl LoadSink for Checker {
-    fn aux(&mut self, key: &[u8], val: &[u8], offset: u64) {
-        let msg = format!("AUX FIELD {} = '{}'", String::from_utf8_lossy(key), String::from_utf8_lossy(val));
-        self.info(offset, &msg);
-    }
-
-    fn select_db(&mut self, db: u64, offset: u64) -> Result<(), String> {
-        self.info(offset, &format!("Selecting DB ID {db}"));
-        Ok(())
-    }
-
-    fn begin_key(&mut self, _rdb_type: u8, _key: &[u8]) {
-        self.keys += 1;
-    }
-
-    fn entry(&mut self, _e: Entry, expire_ms: Option<i64>) -> Result<(), String> {
-        self.done += 1;
-        if let Some(t) = expire_ms {
-            self.expires += 1;
-            if t < self.now_ms {
-                self.already_expired += 1;
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn checksum(&mut self, status: ChecksumStatus, offset: u64) {
-        match status {
-            ChecksumStatus::Ok => self.info(offset, "Checksum OK"),
-            ChecksumStatus::Disabled => {
-                self.info(offset, "RDB file was saved with checksum disabled: no check performed.")
-            }
-            ChecksumStatus::NotChecked => {}
-        }
-    }
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -100,32 +18,14 @@ fn main() {
     }
     let now_ms =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-    let mut c = Checker { now_ms, ..Checker::default() };
-    c.info(0, &format!("Checking RDB file {file}"));
-    let ok = match std::fs::File::open(file) {
-        Err(e) => {
-            eprintln!("Cannot open {file}: {e}");
-            false
-        }
-        Ok(f) => {
-            let mut r = std::io::BufReader::with_capacity(1 << 20, f);
-            let opts =
-                LoadOptions { checksum: true, now_ms, drop_expired: false, sanitize: true, ..LoadOptions::default() };
-            match rdb::read_rdb_with(&mut r, &mut c, &opts) {
-                Ok(st) => {
-                    c.info(st.bytes_read, "\\o/ RDB looks OK! \\o/");
-                    c.generic_info();
-                    true
-                }
-                Err(e) => {
-                    c.error(&e);
-                    false
-                }
-            }
-        }
-    };
+    if let Err(e) = std::fs::File::open(file) {
+        println!("[offset 0] Checking RDB file {file}");
+        eprintln!("Cannot open {file}: {e}");
+        std::process::exit(1);
+    }
+    let (ok, out) = rdb::check::check_file(file, now_ms);
     let mut stdout = std::io::stdout().lock();
-    for line in &c.out {
+    for line in &out {
         let _ = writeln!(stdout, "{line}");
     }
     let _ = stdout.flush();

@@ -51,8 +51,6 @@ pub static COMMANDS: &[Command] = &[Command {
 
 /// DEBUG PAUSE-CRON: while set, the server cron skips its periodic work (Redis's `server.pause_cron`).
 static PAUSE_CRON: AtomicBool = AtomicBool::new(false);
-/// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RDB loading and RESTORE skip the CRC64 check (`skip_checksum_validation`).
-static SKIP_CHECKSUM: AtomicBool = AtomicBool::new(false);
 /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript` commands (`script_disable_deny_script`).
 static DISABLE_DENY_SCRIPTS: AtomicBool = AtomicBool::new(false);
 /// Redis's default quicklist packed threshold: elements of 1 GiB or more get a plain node.
@@ -75,7 +73,7 @@ pub fn cron_paused() -> bool {
 
 /// Whether DEBUG SET-SKIP-CHECKSUM-VALIDATION 1 is in force: the RDB loader and RESTORE are to skip checksums.
 pub fn skip_checksum_validation() -> bool {
-    SKIP_CHECKSUM.load(Ordering::Relaxed)
+    crate::persist::rdb::skip_checksum()
 }
 
 /// Whether DEBUG SET-DISABLE-DENY-SCRIPTS 1 is in force (for scripting).
@@ -304,7 +302,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
             None => ctx.reply().error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
         }
     } else if is("set-skip-checksum-validation") && argc == 3 {
-        SKIP_CHECKSUM.store(crate::util::atoll(args.get(2)) != 0, Ordering::Relaxed);
+        crate::persist::rdb::set_skip_checksum(crate::util::atoll(args.get(2)) != 0);
         ctx.reply().ok();
     } else if is("replicate") && argc >= 3 {
         // The arguments go to the replication stream as a command, as is, in the database the stream has

@@ -242,6 +242,30 @@ mod tests {
     }
 
     #[test]
+    fn skip_checksum_validation_lets_a_bad_crc_through() {
+        let mut h = Harness::new();
+        h.run(&["set", "s", "hello"]);
+        let mut p = dump(&mut h, "s");
+        let n = p.len();
+        p[n - 1] ^= 1;
+        let wrong = b"-ERR DUMP payload version or checksum are wrong\r\n";
+        assert_eq!(run(&mut h, &[b"restore", b"t", b"0", &p]), wrong);
+        // DEBUG SET-SKIP-CHECKSUM-VALIDATION 1 (tested in debug.rs; the harness has DEBUG disabled).
+        crate::persist::rdb::set_skip_checksum(true);
+        assert_eq!(run(&mut h, &[b"restore", b"t", b"0", &p]), b"+OK\r\n");
+        assert_eq!(h.run(&["get", "t"]), "$5\r\nhello\r\n");
+        // The version is still checked, and so is the value behind the checksum.
+        let mut newer = p.clone();
+        newer[n - 10] = 11;
+        assert_eq!(run(&mut h, &[b"restore", b"u", b"0", &newer]), wrong);
+        let mut broken = p.clone();
+        broken[1] = 0x3f;
+        assert_eq!(run(&mut h, &[b"restore", b"u", b"0", &broken]), b"-ERR Bad data format\r\n");
+        crate::persist::rdb::set_skip_checksum(false);
+        assert_eq!(run(&mut h, &[b"restore", b"u", b"0", &p]), wrong);
+    }
+
+    #[test]
     fn table_entries() {
         let d = lookup(b"dump").unwrap();
         assert_eq!((d.arity, d.keys.first, d.keys.last, d.keys.step), (2, 1, 1, 1));

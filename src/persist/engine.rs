@@ -254,13 +254,14 @@ pub fn disk_error(stats: &PersistStats, c: &Config) -> Option<String> {
 /// The loader's options for the current config.
 pub fn load_options(c: &Config, now_ms: i64, lru_clock: u32) -> rdb::LoadOptions {
     rdb::LoadOptions {
-        checksum: c.stored_bool("rdbchecksum"),
+        checksum: c.stored_bool("rdbchecksum") && !rdb::skip_checksum(),
         now_ms,
         drop_expired: true,
         thresholds: c.thresholds(),
         lfu: c.maxmemory_policy.is_lfu(),
         lru_clock,
-        sanitize: false,
+        // Redis validates loaded files deeply only with `sanitize-dump-payload yes` (`clients` skips loading).
+        sanitize: c.extra.get("sanitize-dump-payload").is_some_and(|v| v == "yes"),
         allow_dup: false,
     }
 }

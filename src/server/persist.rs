@@ -10,7 +10,7 @@ use crate::persist::rdb::{DbSink, LoadSink};
 use crate::state::ShutdownFlags;
 use crate::{log_notice, log_warning};
 use std::cell::Cell;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::rc::Rc;
 
 /// A reader that counts the bytes its consumer has consumed (load progress).
@@ -130,7 +130,16 @@ impl Server {
                 }
                 log_rdb_aux(&st.aux, now);
                 self.repl_loaded_aux(&st.aux);
-                log_notice!("Done loading RDB, keys loaded: {}, keys expired: {}.", st.keys, st.expired_skipped);
+                if st.empty_keys_skipped > 0 {
+                    log_warning!(
+                        "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+                        st.keys,
+                        st.expired_skipped,
+                        st.empty_keys_skipped
+                    );
+                } else {
+                    log_notice!("Done loading RDB, keys loaded: {}, keys expired: {}.", st.keys, st.expired_skipped);
+                }
                 self.state.persist.stats.rdb_last_load_keys_loaded = st.keys;
                 self.state.persist.stats.rdb_last_load_keys_expired = st.expired_skipped;
                 log_notice!("DB loaded from disk: {:.3} seconds", started.elapsed().as_secs_f64());
@@ -139,6 +148,16 @@ impl Server {
             Err(e) => {
                 // Redis's words for a damaged file (rdbReportCorruptRDB), which operators and tools grep for.
                 log_warning!("Internal error in RDB reading offset {}, function at rdb.c:0 -> {}", e.offset, e.msg);
+                if !e.detail.is_empty() {
+                    log_warning!("{}", e.detail);
+                }
+                // Then the checker's report on standard output, as Redis runs redis-check-rdb here.
+                let (_, report) = crate::persist::rdb::check::check_file(&path.to_string_lossy(), now);
+                let mut out = std::io::stdout().lock();
+                for line in &report {
+                    let _ = writeln!(out, "{line}");
+                }
+                let _ = out.flush();
                 log_warning!("Terminating server after rdb file reading failure.");
                 false
             }

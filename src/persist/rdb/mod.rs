@@ -34,6 +34,7 @@
 //! encoding round-trips, expiry, LRU/LFU stamps, truncation and corruption at every offset, Redis-made byte
 //! images) and `tests/rdb_interchange.rs` (files and payloads exchanged with a real redis-server).
 
+pub mod check;
 mod legacy;
 pub mod read;
 pub mod write;
@@ -49,6 +50,31 @@ pub use write::{
     dump_payload, dump_payload_with, function_dump_payload, save_file, serialized_len, temp_path, write_rdb, SyncEvery,
     AUTOSYNC_BYTES,
 };
+
+/// DEBUG SET-SKIP-CHECKSUM-VALIDATION (Redis's `skip_checksum_validation`): RESTORE and FUNCTION RESTORE
+/// payloads and loaded files are taken without checking their CRC-64 (the version is still checked).
+#[cfg(not(test))]
+static SKIP_CHECKSUM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+// Unit tests run in parallel threads: one test's switch must not reach another's checks.
+#[cfg(test)]
+thread_local!(static SKIP_CHECKSUM_T: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+
+/// Whether checksums are skipped (`SKIP_CHECKSUM`).
+pub fn skip_checksum() -> bool {
+    #[cfg(not(test))]
+    return SKIP_CHECKSUM.load(std::sync::atomic::Ordering::Relaxed);
+    #[cfg(test)]
+    SKIP_CHECKSUM_T.with(|c| c.get())
+}
+
+/// Sets `SKIP_CHECKSUM`.
+pub fn set_skip_checksum(on: bool) {
+    #[cfg(not(test))]
+    SKIP_CHECKSUM.store(on, std::sync::atomic::Ordering::Relaxed);
+    #[cfg(test)]
+    SKIP_CHECKSUM_T.with(|c| c.set(on));
+}
 
 /// The RDB version this module writes (and the newest it reads).
 pub const RDB_VERSION: u16 = 10;
