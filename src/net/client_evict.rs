@@ -83,7 +83,13 @@ pub fn client_memory_of(query_cap: usize, st: &ClientState, scratch_cap: usize, 
         // Redis counts the subscription dictionaries' entries; a pointer pair per name is that order of size.
         + subs * 2 * std::mem::size_of::<usize>()
         + st.watched_keys * WATCHED_KEY_BYTES
+        // BCAST prefixes: Redis counts its prefix tree's nodes (four pointers each); one boxed name and that much
+        // per prefix here (CLIENT TRACKING ... PREFIX p can add them until the client is evicted).
+        + st.tracking.prefixes.capacity() * (std::mem::size_of::<Box<[u8]>>() + TRACKING_PREFIX_BYTES)
 }
+
+/// What one BCAST prefix costs a client in Redis's count (`sizeof(raxNode) * sizeof(raxNode *)`).
+const TRACKING_PREFIX_BYTES: usize = 32;
 
 /// What one watched key costs a client in Redis's count (a list node and a `watchedKey`); ours, a watcher record
 /// and the client's (db, key) entry, is of the same order.
