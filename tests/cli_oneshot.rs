@@ -487,14 +487,23 @@ fn streaming_against_redis() {
     streaming(Kind::Redis);
 }
 
-/// `--rdb`: against either server, the same output and status as redis-cli and a file the same size as
-/// redis-cli's (the payload carries a timestamp).
+/// `--rdb` and `--functions-rdb`: against either server, the same output and status as redis-cli and a file the
+/// same size as redis-cli's (the payload carries a timestamp); the functions-only file holds the library and no
+/// key.
 #[test]
 fn rdb_transfer() {
+    for mode in ["--rdb", "--functions-rdb"] {
+        rdb_transfer_mode(mode);
+    }
+}
+
+fn rdb_transfer_mode(mode: &str) {
     let dir = common::TempDir::new("cli-rdb");
     for kind in [Kind::Redis, Kind::Ferredis] {
-        let srv = Server::start(kind, &[]);
+        let srv = Server::start(kind, &["--repl-diskless-sync-delay", "0"]);
         populate(srv.port);
+        let lib = "#!lua name=clilib\nredis.register_function('f1', function() return 1 end)";
+        assert_eq!(Conn::connect(srv.port).cmd(&["FUNCTION", "LOAD", lib]), b"$6\r\nclilib\r\n");
         let mut sizes = Vec::new();
         let mut outs = Vec::new();
         for (i, bin) in [redis_cli_bin().to_str().unwrap(), ferredis_cli_bin()].iter().enumerate() {
@@ -503,8 +512,7 @@ fn rdb_transfer() {
             // left a --rdb client waiting under load; see the README's known gaps).
             wait_sync_idle(srv.port);
             let path = dir.path().join(format!("{}-{i}.rdb", kind.label()));
-            let args: Vec<String> =
-                vec!["-p".into(), srv.port.to_string(), "--rdb".into(), path.to_str().unwrap().into()];
+            let args: Vec<String> = vec!["-p".into(), srv.port.to_string(), mode.into(), path.to_str().unwrap().into()];
             let o = run(bin, &args, b"", &[]);
             sizes.push(std::fs::metadata(&path).map(|m| m.len()).ok());
             let err = String::from_utf8_lossy(&o.stderr).replace(path.to_str().unwrap(), "FILE");
@@ -515,6 +523,8 @@ fn rdb_transfer() {
         assert_eq!(outs[1].0, Some(0), "{}", kind.label());
         let data = std::fs::read(dir.path().join(format!("{}-1.rdb", kind.label()))).unwrap();
         assert!(data.starts_with(b"REDIS00"), "{}", escape(&data[..16.min(data.len())]));
+        assert!(data.windows(6).any(|w| w == b"clilib"), "{mode}");
+        assert_eq!(mode == "--rdb", data.windows(11).any(|w| w == b"hello world"), "{mode} {}", kind.label());
     }
 }
 
