@@ -250,6 +250,7 @@ fn eval_with_debugging<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: A
             }
             Ok(Forked::Child) => {
                 process::ignore_shutdown_signals();
+                process::setup_child_signal_handlers();
                 crate::sys::socket::close_listening_sockets();
                 crate::oom::enter_child();
                 crate::log_warning!("Redis forked for debugging eval");
