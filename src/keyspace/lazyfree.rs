@@ -59,7 +59,7 @@ enum What {
     Keys(Vec<Dict<Entry>>),
     Entry(Entry),
     /// A Lua state and what went with it (SCRIPT FLUSH's script cache, FUNCTION FLUSH's libraries).
-    Lua(Option<Lua>, Box<dyn Any + Send>),
+    Lua(Option<Box<Lua>>, Box<dyn Any + Send>),
 }
 
 /// One unit of work and the number of objects it counts for.
@@ -138,7 +138,7 @@ impl LazyFree {
     /// Frees a Lua state and what went with it on the thread; `objects` is what INFO counts for it (Redis's
     /// `freeLuaScriptsAsync` counts scripts, `freeFunctionsAsync` functions).
     pub fn free_lua(&mut self, lua: Option<Lua>, rest: Box<dyn Any + Send>, objects: u64) {
-        self.submit(Job { _what: What::Lua(lua, rest), objects });
+        self.submit(Job { _what: What::Lua(lua.map(Box::new), rest), objects });
     }
 
     /// A deleted value: freed by the thread when `lazy` and it is worth it (more than [`FREE_EFFORT_THRESHOLD`]
