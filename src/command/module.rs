@@ -182,17 +182,32 @@ fn load_refusal(path: &[u8]) -> Refusal {
     if !path.contains(&b'/') {
         return Refusal::Loader("cannot open shared object file: No such file or directory");
     }
-    let data = match std::fs::read(p) {
-        Ok(d) => d,
-        Err(e) => {
-            return Refusal::Loader(match e.raw_os_error() {
-                Some(libc::ENOENT) => "cannot open shared object file: No such file or directory",
-                Some(libc::EACCES) => "cannot open shared object file: Permission denied",
-                Some(libc::EISDIR) => "cannot read file data: Is a directory",
-                _ => "cannot open shared object file: Input/output error",
-            })
-        }
+    let loader_error = |e: std::io::Error| {
+        Refusal::Loader(match e.raw_os_error() {
+            Some(libc::ENOENT) => "cannot open shared object file: No such file or directory",
+            Some(libc::EACCES) => "cannot open shared object file: Permission denied",
+            Some(libc::EISDIR) => "cannot read file data: Is a directory",
+            _ => "cannot open shared object file: Input/output error",
+        })
     };
+    let file = match std::fs::File::open(p) {
+        Ok(f) => f,
+        Err(e) => return loader_error(e),
+    };
+    // Only a regular file is read, and at most 256 MiB of it: a FIFO would block the server (Redis's dlopen
+    // blocks on one) and a device could be endless; either reads as empty here ("file too short").
+    let mut data = Vec::new();
+    match file.metadata() {
+        Ok(m) if m.is_dir() => return Refusal::Loader("cannot read file data: Is a directory"),
+        Ok(m) if m.is_file() => {
+            use std::io::Read;
+            if let Err(e) = file.take(256 << 20).read_to_end(&mut data) {
+                return loader_error(e);
+            }
+        }
+        Ok(_) => {}
+        Err(e) => return loader_error(e),
+    }
     elf_refusal(&data)
 }
 
