@@ -718,3 +718,43 @@ fn slowlog_redaction_matches_redis() {
     let first = f.get(f.len() - 2).and_then(|e| e.items()).expect("CONFIG SET masterauth entry");
     assert_eq!(first.last().and_then(|a| a.as_bytes()), Some(&b"(redacted)"[..]), "{f:?}");
 }
+
+/// SORT's BY (with a pattern) and GET read keys no key spec names: they need a selector that may read every key
+/// (Redis's `ACLUserCheckCmdWithUnrestrictedKeyAccess`); MIGRATE's keys skip AUTH/AUTH2 arguments.
+#[test]
+fn sort_patterns_and_migrate_keys_under_acl() {
+    let p = Pair::start(&[]);
+    let (mut f, mut r) = p.conns();
+    script(
+        &mut f,
+        &mut r,
+        "SET v1 1
+         LPUSH mylist 1
+         ACL SETUSER sorter on nopass +sort ~mylist
+         ACL SETUSER mover on nopass +migrate ~rw %R~read %W~write",
+    );
+    let (mut sf, mut sr) = auth_conns(&p, "sorter", "x");
+    for (rules, lines) in [
+        ("", "SORT mylist BY v*\nSORT mylist GET v*\nSORT mylist BY nosort\nSORT mylist GET #"),
+        ("~v*", "SORT mylist BY v*\nSORT mylist GET v*"),
+        ("%W~*", "SORT mylist BY v*\nSORT mylist GET v*"),
+        ("%R~*", "SORT mylist BY v*\nSORT mylist GET v*\nSORT mylist GET # GET v*"),
+        ("allkeys", "SORT mylist BY v*"),
+        ("resetkeys ~mylist (+sort ~*)", "SORT mylist BY v*"),
+    ] {
+        if !rules.is_empty() {
+            same(&mut f, &mut r, &format!("ACL SETUSER sorter {rules}"));
+        }
+        script(&mut sf, &mut sr, lines);
+    }
+    script(
+        &mut f,
+        &mut r,
+        "ACL DRYRUN mover MIGRATE h 1 rw 0 500
+         ACL DRYRUN mover MIGRATE h 1 read 0 500
+         ACL DRYRUN mover MIGRATE h 1 \"\" 0 5000 AUTH KEYS KEYS rw
+         ACL DRYRUN mover MIGRATE h 1 \"\" 0 5000 AUTH KEYS KEYS write
+         ACL DRYRUN mover MIGRATE h 1 \"\" 0 5000 AUTH2 KEYS 123 KEYS read
+         COMMAND GETKEYS MIGRATE h 1 \"\" 0 5000 AUTH2 USER KEYS KEYS a b",
+    );
+}

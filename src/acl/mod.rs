@@ -355,6 +355,19 @@ fn check_slow(u: &User, id: u16, args: Args) -> Result<(), Denied> {
     Err(relevant)
 }
 
+/// Whether some selector of `u` allows the command with id `id` and these arguments and may read every key
+/// (Redis's `ACLUserCheckCmdWithUnrestrictedKeyAccess` with `CMD_KEY_ACCESS`): `allkeys`, or a `*` pattern with
+/// read permission. SORT's BY and GET patterns name keys that no key spec covers, so they need it.
+pub fn reads_every_key(u: &User, id: u16, args: Args) -> bool {
+    let e = registry().entry(id);
+    let mut cache = None;
+    u.selectors.iter().any(|s| {
+        check_selector(s, id, e, args, &mut cache).is_ok()
+            && (s.allkeys
+                || s.patterns.iter().any(|p| p.perm & registry::PERM_READ != 0 && p.pattern.as_slice() == b"*"))
+    })
+}
+
 /// The `-NOPERM` text for a refused call (`processCommand`).
 pub fn noperm_message(d: Denied, full_name: &str) -> String {
     match d.reason {

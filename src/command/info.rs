@@ -395,7 +395,7 @@ fn stats(out: &mut String, srv: &ServerState) {
         "pubsubshard_channels" => srv.pubsub.len(crate::pubsub::Kind::Shard) as u64,
         "latest_fork_usec" => srv.persist.stats.latest_fork_usec,
         "total_forks" => srv.persist.stats.total_forks,
-        "migrate_cached_sockets" => 0,
+        "migrate_cached_sockets" => srv.migrate_sockets.len() as u64,
         "slave_expires_tracked_keys" => 0,
         "active_defrag_hits" => 0,
         "active_defrag_misses" => 0,

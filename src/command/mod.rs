@@ -29,6 +29,7 @@ pub mod list;
 pub mod lolwut;
 pub mod longdouble;
 pub mod memory;
+pub mod migrate;
 pub mod module;
 pub mod multi;
 pub mod pubsub;
@@ -117,6 +118,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             hll::COMMANDS,
             geo::COMMANDS,
             bitmap::COMMANDS,
+            migrate::COMMANDS,
             module::COMMANDS,
         ]
         .into_iter()
@@ -303,6 +305,23 @@ impl<'a> Ctx<'a> {
             None => None,
         };
         (found, &mut client.reply)
+    }
+
+    /// Whether the client's user may read every key with this command (SORT's BY and GET patterns: Redis's
+    /// `ACLUserCheckCmdWithUnrestrictedKeyAccess`). A command outside the ACL registry is not restricted here.
+    pub fn user_reads_every_key(&self, args: Args) -> bool {
+        // Our master's stream and the AOF run unchecked (Redis's clients without a user).
+        if crate::admission::must_obey(self.client) {
+            return true;
+        }
+        let Some(u) = self.srv.acl.user(self.client.user_id) else { return false };
+        if u.unrestricted() {
+            return true;
+        }
+        match lookup(args.get(0)).and_then(|cmd| crate::acl::registry::registry().id_of(cmd)) {
+            Some(id) => crate::acl::reads_every_key(u, id, args),
+            None => true,
+        }
     }
 
     // --- The door for single keys ----------------------------------------------------------------------------

@@ -153,6 +153,7 @@ fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
     let mut sortby: Option<&[u8]> = None;
     let mut storekey: Option<&[u8]> = None;
     let mut gets: Vec<&[u8]> = Vec::new();
+    let mut full_access: Option<bool> = None;
     let mut j = 2;
     while j < args.len() {
         let left = args.len() - j - 1;
@@ -175,8 +176,17 @@ fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
             let p = args.get(j + 1);
             sortby = Some(p);
             dontsort = memchr::memchr(b'*', cstr(p)).is_none();
+            // A real pattern reads keys no key spec names: only for a user who may read every key.
+            if !dontsort && !*full_access.get_or_insert_with(|| ctx.user_reads_every_key(args)) {
+                ctx.reply().error("ERR BY option of SORT denied due to insufficient ACL permissions.");
+                return;
+            }
             j += 1;
         } else if args.is(j, "get") && left >= 1 {
+            if !*full_access.get_or_insert_with(|| ctx.user_reads_every_key(args)) {
+                ctx.reply().error("ERR GET option of SORT denied due to insufficient ACL permissions.");
+                return;
+            }
             gets.push(args.get(j + 1));
             j += 1;
         } else {

@@ -713,6 +713,7 @@ impl Server {
     /// REPLICAOF host port (Redis's `replicationSetMaster`).
     fn repl_set_master(&mut self, el: &mut EventLoop, addr: MasterAddr, was_master: bool) {
         self.repl_drop_master(el);
+        self.disconnect_all_blocked();
         self.state.repl.master = Some(addr.clone());
         self.state.repl.link_state = LinkState::Connect;
         if was_master {
