@@ -172,7 +172,7 @@ impl Refusal {
             Reason::Unknown => return unknown_command_message(args).into(),
             Reason::UnknownSub => return unknown_subcommand_message(args).into(),
             Reason::Arity => format!("ERR wrong number of arguments for '{full_name}' command").into(),
-            Reason::Protected => command::debug::DEBUG_NOT_ALLOWED.into(),
+            Reason::Protected => protected_text(full_name).into(),
             Reason::NoAuth => NOAUTH.into(),
             Reason::Acl(d) => acl::noperm_message(d, full_name).into(),
             Reason::Oom => crate::keyspace::evict::OOM_ERR.into(),
@@ -218,13 +218,22 @@ impl Refusal {
             Reason::DiskError(msg) => coded(msg),
             Reason::Oom => coded(crate::keyspace::evict::OOM_ERR),
             // Dispatcher refusals: a script never gets them.
-            Reason::Protected => coded(command::debug::DEBUG_NOT_ALLOWED),
+            Reason::Protected => coded(protected_text(self.found.map_or("", |(_, n)| n))),
             Reason::NoAuth => coded(NOAUTH),
             Reason::Loading => coded(LOADING),
             Reason::Busy(msg) => coded(msg),
             Reason::PubSub(msg) => coded(msg),
             Reason::ReplicaKeyspace => coded(REPLICA_KEYSPACE),
         }
+    }
+}
+
+/// The refusal of a protected command (Redis's `CMD_PROTECTED`): DEBUG's or MODULE's text.
+fn protected_text(full_name: &str) -> &'static str {
+    if full_name == "debug" {
+        command::debug::DEBUG_NOT_ALLOWED
+    } else {
+        command::module::MODULE_NOT_ALLOWED
     }
 }
 
@@ -291,8 +300,15 @@ pub fn admit(
     let rules = match origin {
         Origin::Client => {
             // CMD_PROTECTED, right after arity (before authentication): DEBUG only as `enable-debug-command`
-            // allows this client (MODULE, the other protected command, does not exist here).
-            if full_name == "debug" && !st.config.enable_debug_command.allows(command::config::is_local_client(c)) {
+            // allows this client, MODULE LOAD/LOADEX/UNLOAD as `enable-module-command` does.
+            let switch = if full_name == "debug" {
+                Some(st.config.enable_debug_command)
+            } else if command::module::is_protected(full_name) {
+                Some(st.config.enable_module_command)
+            } else {
+                None
+            };
+            if switch.is_some_and(|s| !s.allows(command::config::is_local_client(c))) {
                 return refuse(Reason::Protected);
             }
             if !c.authenticated && !cmd.has(flag::NO_AUTH) && !acl::default_user_nopass(st) {

@@ -487,14 +487,23 @@ fn streaming_against_redis() {
     streaming(Kind::Redis);
 }
 
-/// `--rdb`: against either server, the same output and status as redis-cli and a file the same size as
-/// redis-cli's (the payload carries a timestamp).
+/// `--rdb` and `--functions-rdb`: against either server, the same output and status as redis-cli and a file the
+/// same size as redis-cli's (the payload carries a timestamp); the functions-only file holds the library and no
+/// key.
 #[test]
 fn rdb_transfer() {
+    for mode in ["--rdb", "--functions-rdb"] {
+        rdb_transfer_mode(mode);
+    }
+}
+
+fn rdb_transfer_mode(mode: &str) {
     let dir = common::TempDir::new("cli-rdb");
     for kind in [Kind::Redis, Kind::Ferredis] {
-        let srv = Server::start(kind, &[]);
+        let srv = Server::start(kind, &["--repl-diskless-sync-delay", "0"]);
         populate(srv.port);
+        let lib = "#!lua name=clilib\nredis.register_function('f1', function() return 1 end)";
+        assert_eq!(Conn::connect(srv.port).cmd(&["FUNCTION", "LOAD", lib]), b"$6\r\nclilib\r\n");
         let mut sizes = Vec::new();
         let mut outs = Vec::new();
         for (i, bin) in [redis_cli_bin().to_str().unwrap(), ferredis_cli_bin()].iter().enumerate() {
@@ -503,8 +512,7 @@ fn rdb_transfer() {
             // left a --rdb client waiting under load; see the README's known gaps).
             wait_sync_idle(srv.port);
             let path = dir.path().join(format!("{}-{i}.rdb", kind.label()));
-            let args: Vec<String> =
-                vec!["-p".into(), srv.port.to_string(), "--rdb".into(), path.to_str().unwrap().into()];
+            let args: Vec<String> = vec!["-p".into(), srv.port.to_string(), mode.into(), path.to_str().unwrap().into()];
             let o = run(bin, &args, b"", &[]);
             sizes.push(std::fs::metadata(&path).map(|m| m.len()).ok());
             let err = String::from_utf8_lossy(&o.stderr).replace(path.to_str().unwrap(), "FILE");
@@ -515,6 +523,8 @@ fn rdb_transfer() {
         assert_eq!(outs[1].0, Some(0), "{}", kind.label());
         let data = std::fs::read(dir.path().join(format!("{}-1.rdb", kind.label()))).unwrap();
         assert!(data.starts_with(b"REDIS00"), "{}", escape(&data[..16.min(data.len())]));
+        assert!(data.windows(6).any(|w| w == b"clilib"), "{mode}");
+        assert_eq!(mode == "--rdb", data.windows(11).any(|w| w == b"hello world"), "{mode} {}", kind.label());
     }
 }
 
@@ -594,4 +604,64 @@ fn replica_mode_against(kind: Kind) {
         assert_eq!(outs[0], outs[1], "{} {how:?}", kind.label());
         assert!(outs[1].0.iter().any(|l| l == "\"SET\",\"repl\",\"a b\""), "{} {:?}", kind.label(), outs[1]);
     }
+}
+
+/// `--ldb` and `--ldb-sync-mode` with `--eval`: a Lua debugging session driven from piped stdin (step, print,
+/// list, whole, break, eval, redis, maxlen, trace, help, abort, restart, quit, continue), the colours of an xterm
+/// TERM, the end of the session and the EVAL's own reply, a script that does not compile, SCRIPT DEBUG typed by
+/// hand, and `--ldb` without `--eval`: the same bytes as redis-cli, against either server.
+fn lua_debugger(kind: Kind) {
+    let srv = Server::start(kind, &[]);
+    let port = srv.port;
+    let dir = common::TempDir::new("cli-ldb");
+    let script = dir.path().join("s.lua");
+    std::fs::write(
+        &script,
+        "local a = 1\nredis.call('set', KEYS[1], ARGV[1])\nredis.debug('a is', a)\nlocal b = a + 1\n\
+         return {a, b, redis.call('get', KEYS[1])}\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.lua");
+    std::fs::write(&bad, "return {1,\n").unwrap();
+    let (s, b) = (script.to_str().unwrap(), bad.to_str().unwrap());
+    let dumb = [("TERM", "dumb")];
+    let xterm = [("TERM", "xterm-256color")];
+    let session = ["--ldb", "--eval", s, "k", ",", "v"];
+    let o =
+        same(port, &session, b"step\nprint\nnext\nlist\nwhole\ne redis.call('ping')\nhelp\ncontinue\nget k\n", &dumb);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.starts_with("Lua debugging session started, please use:\n"), "{text}");
+    assert!(text.contains("(Lua debugging session ended -- dataset changes rolled back)"), "{text}");
+    assert_eq!(o.code, Some(0));
+    same(port, &session, b"step\nprint a\nbreak 4\nc\nb\nb 0\ntrace\nredis get k\nmaxlen 3\nprint\nfoo\nc\n", &xterm);
+    let o = same(port, &session, b"step\nabort\n", &xterm);
+    assert!(o.stdout.windows(2).any(|w| w == b"\x1b["), "colours for an xterm: {}", escape(&o.stdout));
+    same(port, &session, b"step\nrestart\nstep\nquit\n", &dumb);
+    same(port, &session, b"", &dumb);
+    // Synchronous mode keeps the changes: the GET after the session sees them.
+    let sync = ["--ldb-sync-mode", "--eval", s, "k", ",", "kept"];
+    let o = same(port, &sync, b"continue\nget k\n", &dumb);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).ends_with("(Lua debugging session ended)\n\n\"kept\"\n"),
+        "{}",
+        show(&o)
+    );
+    same(port, &["--ldb", "--eval", b], b"c\n", &dumb);
+    // SCRIPT DEBUG typed at the prompt makes the next EVAL a session.
+    same(port, &[], b"script debug yes\neval \"return 1\" 0\nstep\nstep\n", &dumb);
+    // --ldb needs --eval (the usage line names the program, so only the first line is compared).
+    let (theirs, ours) = both(port, &["--ldb"], b"", &dumb);
+    let first = |o: &Out| String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or("").to_string();
+    assert_eq!((first(&theirs), theirs.code), (first(&ours), ours.code));
+    assert_eq!(first(&ours), "Options --ldb and --ldb-sync-mode require --eval.");
+}
+
+#[test]
+fn lua_debugger_against_ferredis() {
+    lua_debugger(Kind::Ferredis);
+}
+
+#[test]
+fn lua_debugger_against_redis() {
+    lua_debugger(Kind::Redis);
 }

@@ -33,6 +33,22 @@ fn run(kind: Kind, config: &[&str], steps: &[&str]) -> Vec<String> {
             big_set(&mut c, key);
             continue;
         }
+        if let Some(n) = line.strip_prefix("SCRIPTS ") {
+            for i in 0..n.parse::<usize>().expect("count") {
+                c.cmd(&["SCRIPT", "LOAD", &format!("return {i}")]);
+            }
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("FUNCTIONS ") {
+            // FUNCTIONS <library> <n>: one library registering n functions.
+            let (lib, n) = rest.split_once(' ').expect("FUNCTIONS lib n");
+            let mut code = format!("#!lua name={lib}\n");
+            for i in 0..n.parse::<usize>().expect("count") {
+                code.push_str(&format!("redis.register_function('{lib}_{i}', function() return {i} end)\n"));
+            }
+            assert_eq!(c.cmd(&["FUNCTION", "LOAD", &code]), format!("${}\r\n{lib}\r\n", lib.len()).into_bytes());
+            continue;
+        }
         let r = match line.strip_prefix("RESTORE-OVER ") {
             Some(rest) => {
                 let (src, dst) = rest.split_once(' ').expect("RESTORE-OVER src dst");
@@ -91,4 +107,41 @@ fn ttls_in_the_past_follow_lazyfree_lazy_expire() {
     compare(&["--lazyfree-lazy-expire", "no"], PAST_TTLS);
     // The server-deletion policy does not apply to them.
     compare(&["--lazyfree-lazy-server-del", "yes", "--lazyfree-lazy-expire", "no"], PAST_TTLS);
+}
+
+/// SCRIPT FLUSH and FUNCTION FLUSH free more than 64 scripts or functions in the background when ASYNC (or
+/// `lazyfree-lazy-user-flush` without an argument), counting each script or function (Redis's
+/// `freeLuaScriptsAsync` / `freeFunctionsAsync`); 64 or fewer, or SYNC, are freed at once and not counted. The
+/// caches work again afterwards.
+#[test]
+fn script_and_function_flush_async() {
+    let steps = [
+        "SCRIPTS 64",
+        "SCRIPT FLUSH ASYNC",
+        "SCRIPTS 65",
+        "SCRIPT FLUSH SYNC",
+        "SCRIPTS 100",
+        "SCRIPT FLUSH ASYNC",
+        "EVAL \"return 7\" 0",
+        "SCRIPTS 70",
+        "SCRIPT FLUSH",
+        "FUNCTIONS liba 64",
+        "FUNCTION FLUSH ASYNC",
+        "FUNCTIONS liba 40",
+        "FUNCTIONS libb 40",
+        "FUNCTION FLUSH SYNC",
+        "FUNCTIONS liba 40",
+        "FUNCTIONS libb 40",
+        "FUNCTION FLUSH ASYNC",
+        "FUNCTIONS libc 3",
+        "FCALL libc_2 0",
+        "FUNCTION STATS",
+        "FUNCTIONS libd 80",
+        "FUNCTION FLUSH",
+        "FUNCTION STATS",
+    ];
+    compare(&[], &steps);
+    let mut lazy_steps = vec!["CONFIG SET lazyfree-lazy-user-flush yes"];
+    lazy_steps.extend_from_slice(&steps);
+    compare(&[], &lazy_steps);
 }

@@ -361,3 +361,43 @@ fn a_failed_save_after_the_wait_cancels_the_shutdown() {
     }
     assert_eq!(transcripts[0], transcripts[1], "ferredis vs redis-server");
 }
+
+/// CLIENT UNBLOCK ... ERROR of a client blocked in SHUTDOWN, as Redis 7.0.15: the caller gets `-UNBLOCKED`, the
+/// call counts as SHUTDOWN's failed call, and the shutdown goes on (writes still held) until the replica
+/// acknowledges. The TIMEOUT form (CLIENT UNBLOCK's default) answers 0 here and leaves the caller blocked:
+/// Redis 7.0.15 has no timeout reply for SHUTDOWN and panics ("Unknown btype"), so it is checked on ferredis only.
+#[test]
+fn client_unblock_of_a_blocked_shutdown() {
+    let mut transcripts = Vec::new();
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let (mut s, mut a, mut r) = lagging_master(kind, &[]);
+        let mut t = Vec::new();
+        let mut b = s.conn();
+        let id = String::from_utf8(b.cmd(&["CLIENT", "ID"])).unwrap();
+        let id = id.trim_start_matches(':').trim_end().to_string();
+        b.send(&["SHUTDOWN"]).unwrap();
+        wait_blocked(&mut a, 1);
+        if kind == Kind::Ferredis {
+            assert_eq!(a.cmd(&["CLIENT", "UNBLOCK", &id]), b":0\r\n");
+            assert_eq!(a.cmd(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"]), b":0\r\n");
+            assert_eq!(info_field(&mut a, "clients", "blocked_clients"), "1");
+        }
+        t.push(escape(&a.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"])));
+        t.push(reply_of(&mut b));
+        t.push(info_field(&mut a, "clients", "blocked_clients"));
+        t.push(escape(&a.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"])));
+        // The shutdown itself still waits for the replica.
+        assert!(shutdown_in_ms(&mut a).is_some(), "{}: the shutdown was cancelled", kind.label());
+        let stats = info_text(&mut a, "commandstats");
+        let shutdown = stats.lines().find(|l| l.starts_with("cmdstat_shutdown:")).unwrap_or_default();
+        t.push(shutdown.split(',').filter(|f| !f.starts_with("usec")).collect::<Vec<_>>().join(","));
+        let errors = info_text(&mut a, "errorstats");
+        t.push(errors.lines().filter(|l| l.starts_with("errorstat_")).collect::<Vec<_>>().join(" "));
+        r.until(GETACK);
+        r.ack();
+        let st = s.wait_exit(10_000).unwrap_or_else(|| panic!("{} still waits after the ack", kind.label()));
+        t.push(format!("exit {:?}", st.code()));
+        transcripts.push(t);
+    }
+    assert_eq!(transcripts[0], transcripts[1], "ferredis vs redis-server");
+}

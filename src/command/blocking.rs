@@ -104,8 +104,11 @@ pub fn client_unblock(ctx: &mut Ctx, args: Args) {
         false
     };
     let id = id as u64;
-    // WAIT's clients are blocked too (Redis 7.0 unblocks them with their acknowledgement count, or the error).
-    let waiting = ctx.srv.repl.waiting.iter().any(|w| w.id == id);
+    // WAIT's clients are blocked too (Redis 7.0 unblocks them with their acknowledgement count, or the error). A
+    // client blocked in SHUTDOWN takes only the ERROR form: a SHUTDOWN has no timeout reply (Redis 7.0.15 panics
+    // on "Unknown btype" there), so TIMEOUT answers 0 and leaves it waiting for the shutdown's own outcome.
+    let in_shutdown = ctx.srv.shutdown.blocked.iter().any(|&(x, _)| x == id);
+    let waiting = ctx.srv.repl.waiting.iter().any(|w| w.id == id) || (in_shutdown && error);
     let b = &mut ctx.srv.blocking;
     if (b.is_blocked(id) || waiting) && !b.unblock_requests.iter().any(|&(x, _)| x == id) {
         b.unblock_requests.push((id, error));

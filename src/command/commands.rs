@@ -713,7 +713,8 @@ fn value_type(name: &str) -> &'static str {
 /// names the argument right before it (`[NX | XX]{condition}`: Redis's names for groups aren't derivable);
 /// `{:double}` or `{name:double}` also sets a value's type (`increment{:double}` for INCRBYFLOAT), and a trailing
 /// `@version` the version that added the argument (`[GET]{@6.2.0}`, `[NX | XX]{condition@2.6.12}`), and a
-/// trailing `#n` the key spec of a key argument (`destination{#2}`).
+/// trailing `#n` the key spec of a key argument (`destination{#2}`); `{name:block}` wraps the argument in a block
+/// of that name that takes over its token and flags.
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
     Word(String),
@@ -849,7 +850,14 @@ fn convert_seq(nodes: &[Node]) -> Vec<DocArg> {
                         last.since = Some(since.to_string());
                     }
                     let (name, kind) = n.split_once(':').unwrap_or((n, ""));
-                    if !name.is_empty() {
+                    if kind == "block" {
+                        // `[TOKEN a [a ...]]{name:block}`: Redis's block of one repeated argument (MODULE LOADEX's
+                        // `ARGS`), where the same shape is elsewhere one argument with a token (ZUNION's WEIGHTS).
+                        let inner = DocArg { token: None, optional: false, multiple: false, ..last.clone() };
+                        let mut b = DocArg::group("block", name.to_string(), vec![inner]);
+                        (b.token, b.optional, b.multiple) = (last.token.take(), last.optional, last.multiple);
+                        *last = b;
+                    } else if !name.is_empty() {
                         last.name = name.to_string();
                     }
                     const KINDS: &[&str] = &["key", "string", "integer", "double", "pattern", "unix-time"];

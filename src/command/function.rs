@@ -252,7 +252,8 @@ fn function_delete(ctx: &mut Ctx, args: Args) {
 
 /// FUNCTION FLUSH [ASYNC | SYNC]
 ///
-/// Both modes free the libraries at once: they are small, and the observable result is the same.
+/// ASYNC (or neither with `lazyfree-lazy-user-flush yes`) frees more than 64 functions, with their engine, on
+/// the lazy-free thread, counted in INFO's `lazyfree_pending_objects` / `lazyfreed_objects` as Redis counts them.
 fn function_flush(ctx: &mut Ctx, args: Args) {
     if args.len() > 3 {
         return err_subcommand_syntax(ctx.reply(), "function", args.get(1));
@@ -260,7 +261,17 @@ fn function_flush(ctx: &mut Ctx, args: Args) {
     if args.len() == 3 && !args.get(2).eq_ignore_ascii_case(b"sync") && !args.get(2).eq_ignore_ascii_case(b"async") {
         return ctx.reply().error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
     }
-    ctx.srv.functions.flush();
+    let lazy = if args.len() == 3 {
+        args.get(2).eq_ignore_ascii_case(b"async")
+    } else {
+        ctx.srv.config.lazyfree_lazy_user_flush
+    };
+    let srv = &mut *ctx.srv;
+    if !lazy {
+        srv.functions.flush();
+    } else if let Some((lua, libs, n)) = srv.functions.flush_async(crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD) {
+        srv.lazyfree.free_lua(lua, Box::new(libs), n as u64);
+    }
     ctx.count_changes(1);
     ctx.reply().ok();
 }

@@ -30,6 +30,7 @@ pub mod lolwut;
 pub mod longdouble;
 pub mod memory;
 pub mod migrate;
+pub mod module;
 pub mod multi;
 pub mod pubsub;
 pub mod repl;
@@ -118,6 +119,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             geo::COMMANDS,
             bitmap::COMMANDS,
             migrate::COMMANDS,
+            module::COMMANDS,
         ]
         .into_iter()
     }

@@ -178,11 +178,19 @@ fn sync(ctx: &mut Ctx, args: Args) {
         return;
     }
     let id = ctx.client.id;
+    let filtered = ctx.srv.repl.replconf.iter().any(|(i, r)| *i == id && r.req != 0 && !r.capa_eof);
+    if filtered {
+        // A filtered payload is always made on a socket (never over the snapshot file), so it needs EOF marks.
+        ctx.reply().error("ERR Filtered replica requires EOF capability");
+        return;
+    }
     let info = ctx.srv.repl.take_replconf(id);
     let mut replica = Replica {
         announced_ip: info.announced_ip.clone(),
         listening_port: info.listening_port,
         capa_eof: info.capa_eof,
+        rdb_only: info.rdb_only,
+        req: info.req,
         ..Replica::new(id, ctx.client.fd, peer_ip(&ctx.client.addr), ctx.srv.now_ms)
     };
     let who = replica.name();
@@ -298,8 +306,30 @@ fn replconf(ctx: &mut Ctx, args: Args) {
                 ctx.client.reply.raw_bytes(&ack);
             }
             return;
-        } else if opt.eq_ignore_ascii_case(b"rdb-only") || opt.eq_ignore_ascii_case(b"rdb-filter-only") {
-            // Accepted for tools; a full stream follows anyway.
+        } else if opt.eq_ignore_ascii_case(b"rdb-only") {
+            // The payload and nothing after it (redis-cli --rdb).
+            match crate::util::parse_i64(val) {
+                Some(v @ 0..=1) => ctx.srv.repl.replconf_mut(id).rdb_only = v == 1,
+                Some(_) => return ctx.reply().error("ERR value is out of range, value must between 0 and 1"),
+                None => return ctx.reply().error("ERR value is not an integer or out of range"),
+            }
+        } else if opt.eq_ignore_ascii_case(b"rdb-filter-only") {
+            // Include filters: everything is left out but what is named ("functions" is the only one).
+            let Some(filters) = crate::util::split_args(val) else {
+                ctx.reply().error("ERR Missing rdb-filter-only values");
+                return;
+            };
+            let info = ctx.srv.repl.replconf_mut(id);
+            info.req = repl::REQ_EXCLUDE_DATA | repl::REQ_EXCLUDE_FUNCTIONS;
+            for f in filters {
+                if f.eq_ignore_ascii_case(b"functions") {
+                    info.req &= !repl::REQ_EXCLUDE_FUNCTIONS;
+                } else {
+                    let msg = format!("ERR Unsupported rdb-filter-only option: {}", String::from_utf8_lossy(&f));
+                    ctx.reply().error(&msg);
+                    return;
+                }
+            }
         } else {
             let msg = format!("ERR Unrecognized REPLCONF option: {}", String::from_utf8_lossy(opt));
             ctx.reply().error(&msg);

@@ -189,8 +189,16 @@ fn script_flush(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
         return;
     }
-    // ASYNC and SYNC free the same way here: dropping the state is a walk over its arenas, done now.
-    ctx.srv.scripting.eval.flush();
+    let lazy = if args.len() == 3 { args.is(2, "async") } else { ctx.srv.config.lazyfree_lazy_user_flush };
+    let srv = &mut *ctx.srv;
+    if !lazy {
+        srv.scripting.eval.flush();
+    } else if let Some((lua, scripts)) =
+        srv.scripting.eval.flush_async(crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD)
+    {
+        let n = scripts.len() as u64;
+        srv.lazyfree.free_lua(lua, Box::new(scripts), n);
+    }
     ctx.reply().ok();
 }
 

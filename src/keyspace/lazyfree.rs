@@ -1,6 +1,7 @@
 //! Freeing big things off the event loop (Redis's `lazyfree.c` with its bio thread): FLUSHALL/FLUSHDB ASYNC
 //! (and `lazyfree-lazy-user-flush`), a replica's old dataset on a full sync (`replica-lazy-flush`, and always the
-//! set swapdb discards), and UNLINK of a value whose freeing costs more than [`FREE_EFFORT_THRESHOLD`] steps.
+//! set swapdb discards), UNLINK of a value whose freeing costs more than [`FREE_EFFORT_THRESHOLD`] steps, and the
+//! Lua state of SCRIPT FLUSH / FUNCTION FLUSH ASYNC when it holds more than that many scripts or functions.
 //!
 //! ```text
 //!  event loop thread                                    lazy-free thread (started on first use)
@@ -25,6 +26,8 @@
 use crate::keyspace::dict::slab;
 use crate::keyspace::dict::Dict;
 use crate::keyspace::object::Entry;
+use crate::lua::Lua;
+use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
@@ -55,6 +58,8 @@ pub fn free_effort(e: &Entry) -> usize {
 enum What {
     Keys(Vec<Dict<Entry>>),
     Entry(Entry),
+    /// A Lua state and what went with it (SCRIPT FLUSH's script cache, FUNCTION FLUSH's libraries).
+    Lua(Option<Box<Lua>>, Box<dyn Any + Send>),
 }
 
 /// One unit of work and the number of objects it counts for.
@@ -65,7 +70,12 @@ struct Job {
 
 // SAFETY: a job owns its tables and entries exclusively (they were removed from the keyspace before being queued,
 // and nothing keeps a pointer into them); dropping them only calls the global allocator, which is thread-safe, and
-// the slab's `dealloc`, which supports freeing a chunk on a thread other than its owner's (see `dict::slab`).
+// the slab's `dealloc`, which supports freeing a chunk on a thread other than its owner's (see `dict::slab`). A Lua
+// state is not `Send` only because of the `Rc`s it holds (prototypes, source names): they are created by its
+// compiler and never leave it past a call (the debugger's `frame_proto` clone is dropped before the call
+// returns), so once the state is moved here no other reference to their counts exists; it holds no host pointer
+// (the host is lent to each call) and `crate::lua` keeps no thread-locals, so dropping it elsewhere only frees
+// memory.
 unsafe impl Send for Job {}
 
 /// Counters shared with the thread.
@@ -123,6 +133,12 @@ impl LazyFree {
     /// Frees one value in the background (UNLINK of a big value); one object.
     pub fn free_entry(&mut self, e: Entry) {
         self.submit(Job { _what: What::Entry(e), objects: 1 });
+    }
+
+    /// Frees a Lua state and what went with it on the thread; `objects` is what INFO counts for it (Redis's
+    /// `freeLuaScriptsAsync` counts scripts, `freeFunctionsAsync` functions).
+    pub fn free_lua(&mut self, lua: Option<Lua>, rest: Box<dyn Any + Send>, objects: u64) {
+        self.submit(Job { _what: What::Lua(lua.map(Box::new), rest), objects });
     }
 
     /// A deleted value: freed by the thread when `lazy` and it is worth it (more than [`FREE_EFFORT_THRESHOLD`]

@@ -379,6 +379,7 @@ impl Persist {
             }
             Ok(Forked::Child) => {
                 drop(report_r);
+                process::setup_child_signal_handlers();
                 crate::sys::socket::close_listening_sockets();
                 crate::oom::enter_child();
                 crate::proctitle::set_child(if kind == ChildKind::Rdb {
@@ -447,6 +448,9 @@ impl Persist {
             ExitStatus::Exited(1)
         } else if libc::WIFSIGNALED(status) {
             ExitStatus::Signaled(libc::WTERMSIG(status))
+        } else if libc::WEXITSTATUS(status) == process::CHILD_NOERROR_EXIT {
+            // Its SIGUSR1 handler exited this way (Redis's `checkChildrenDone`).
+            ExitStatus::Signaled(libc::SIGUSR1)
         } else {
             ExitStatus::Exited(libc::WEXITSTATUS(status))
         };

@@ -90,7 +90,16 @@ pub struct Replica {
     pub soft_since_s: i64,
     /// `SendBulk`: the RDB file and the bytes of it still to queue.
     pub bulk_file: Option<(std::fs::File, u64)>,
+    /// `REPLCONF rdb-only 1`: wants the payload and no stream (closed once the payload is out; never fed).
+    pub rdb_only: bool,
+    /// `REPLCONF rdb-filter-only`: what its payload leaves out ([`REQ_EXCLUDE_DATA`], [`REQ_EXCLUDE_FUNCTIONS`]).
+    pub req: u8,
 }
+
+/// A filtered payload without the keys (Redis's `SLAVE_REQ_RDB_EXCLUDE_DATA`).
+pub const REQ_EXCLUDE_DATA: u8 = 1;
+/// A filtered payload without the function libraries (`SLAVE_REQ_RDB_EXCLUDE_FUNCTIONS`).
+pub const REQ_EXCLUDE_FUNCTIONS: u8 = 2;
 
 impl Replica {
     /// A replica that just asked to sync (SYNC/PSYNC): waiting for a background save, nothing acknowledged or
@@ -114,6 +123,8 @@ impl Replica {
             stream_since_rdb: 0,
             soft_since_s: 0,
             bulk_file: None,
+            rdb_only: false,
+            req: 0,
         }
     }
 
@@ -140,6 +151,8 @@ pub struct ReplconfInfo {
     pub announced_ip: Option<String>,
     pub capa_eof: bool,
     pub capa_psync2: bool,
+    pub rdb_only: bool,
+    pub req: u8,
 }
 
 /// The master this server replicates, when it is a replica.
@@ -501,6 +514,8 @@ pub fn feed_stream(srv: &mut ServerState, data: &[u8], mut running: Option<&mut 
     };
     for r in repl.replicas.iter_mut() {
         let used = match r.state {
+            // An rdb-only replica gets no stream (Redis's `canFeedReplicaReplBuffer`).
+            _ if r.rdb_only => continue,
             ReplicaState::WaitBgsaveStart => continue,
             ReplicaState::WaitBgsaveEnd | ReplicaState::SendBulk => {
                 r.pending.extend_from_slice(data);

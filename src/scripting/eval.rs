@@ -66,6 +66,20 @@ impl EvalState {
         self.vm_bytes = 0;
     }
 
+    /// SCRIPT FLUSH ASYNC: empties the cache as [`EvalState::flush`] and returns the old cache and state for the
+    /// lazy-free thread when the cache holds more than `threshold` scripts (Redis's `freeLuaScriptsAsync`; the
+    /// state goes with it here, as it holds the scripts' compiled code). `None`: freed here.
+    pub fn flush_async(&mut self, threshold: usize) -> Option<(Option<crate::lua::Lua>, ScriptMap)> {
+        if self.scripts.len() <= threshold {
+            self.flush();
+            return None;
+        }
+        let scripts = std::mem::take(&mut self.scripts);
+        let lua = self.lua.take().map(|h| *h.lua);
+        self.flush();
+        Some((lua, scripts))
+    }
+
     /// Whether `sha` (any case) is cached.
     pub fn exists(&self, sha: &[u8]) -> bool {
         sha_key(sha).is_some_and(|k| self.scripts.contains_key(&k))
@@ -236,6 +250,7 @@ fn eval_with_debugging<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: A
             }
             Ok(Forked::Child) => {
                 process::ignore_shutdown_signals();
+                process::setup_child_signal_handlers();
                 crate::sys::socket::close_listening_sockets();
                 crate::oom::enter_child();
                 crate::log_warning!("Redis forked for debugging eval");

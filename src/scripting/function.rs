@@ -373,6 +373,21 @@ impl Functions {
         }
     }
 
+    /// FUNCTION FLUSH ASYNC: when more than `threshold` functions are registered, the registry and the engine
+    /// (which holds their code) are handed back for the lazy-free thread with the function count, and the next
+    /// library gets a fresh engine (Redis's `freeFunctionsAsync` frees the old library context in the background
+    /// and keeps its Lua state). Otherwise, or while the engine is out for a run, flushed here.
+    pub fn flush_async(&mut self, threshold: usize) -> Option<(Option<crate::lua::Lua>, LibCtx, usize)> {
+        let n = self.ctx.function_count();
+        if n <= threshold || self.taken {
+            self.flush();
+            return None;
+        }
+        let libs = std::mem::take(&mut self.ctx);
+        self.vm_bytes = 0;
+        Some((self.engine.take().map(LuaEngine::into_lua), libs, n))
+    }
+
     /// `FUNCTION RESTORE`: the libraries of `codes` (already taken from a payload), applied with `policy`.
     /// All or nothing.
     pub fn restore(&mut self, codes: &[Vec<u8>], policy: RestorePolicy) -> Result<(), String> {

@@ -80,6 +80,11 @@ pub struct LuaEngine {
 }
 
 impl LuaEngine {
+    /// The state alone, to be dropped (FUNCTION FLUSH ASYNC hands it to the lazy-free thread).
+    pub fn into_lua(self) -> Lua {
+        self.lua
+    }
+
     /// `used_memory_vm_functions` before the state exists (Redis's figure for a fresh functions state).
     pub const EMPTY_HEAP_BYTES: usize = 43008;
 

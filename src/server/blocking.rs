@@ -117,6 +117,23 @@ impl Server {
         let Some(&fd) = self.state.id_to_fd.get(&id) else { return false };
         // Not the client whose command is running (it is not blocked).
         let Some(mut c) = self.take_client(fd) else { return false };
+        if let Some(p) = self.state.shutdown.blocked.iter().position(|&(x, _)| x == id) {
+            // Blocked in SHUTDOWN (only CLIENT UNBLOCK ERROR gets here): the error, SHUTDOWN's statistics as a
+            // failed call, and the shutdown itself goes on without this caller, as in Redis 7.0.
+            self.state.shutdown.blocked.remove(p);
+            c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
+            c.state.reply.error(UNBLOCKED_ERROR);
+            c.state.reply.enabled = true;
+            self.count_errors(&mut c.state);
+            if let Some(cmd) = self.commands.lookup(b"shutdown") {
+                let call_us = c.state.call_us;
+                self.stats_on_unblock(&c.state, cmd, crate::args::OwnedArgs::default().args(), call_us, true);
+            }
+            self.end_block(&mut c.state);
+            self.put_client(c);
+            self.state.queue_write(fd);
+            return true;
+        }
         let (args, acked) = match self.state.repl.waiting.iter().position(|w| w.id == id) {
             Some(p) => {
                 let w = self.state.repl.waiting.remove(p);

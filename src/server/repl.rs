@@ -330,25 +330,36 @@ impl Server {
         }
         if let Some(child) = self.state.persist.child.as_ref() {
             // A BGSAVE made for replicas is running: late comers share it, with the first one's stream so far.
+            // An rdb-only replica can share any; one that wants the stream needs a donor that collects it; a
+            // filtered one never shares a disk BGSAVE (Redis's `syncCommand`, case 1).
             let ours = self.state.repl.rdb_child_pid == Some(child.pid) && !child.diskless;
-            let donor = self.state.repl.replicas.iter().find(|r| r.state == ReplicaState::WaitBgsaveEnd);
-            if let (true, Some(d)) = (ours, donor) {
-                let (offset, pending) = (d.initial_offset, d.pending.clone());
+            let end = |r: &&repl::Replica| r.state == ReplicaState::WaitBgsaveEnd;
+            let any = self.state.repl.replicas.iter().find(end).map(|d| d.initial_offset);
+            let full = self.state.repl.replicas.iter().find(|r| end(r) && !r.rdb_only);
+            let full = full.map(|d| (d.initial_offset, d.pending.clone()));
+            if let (true, Some(_)) = (ours, any) {
                 let replid = self.state.replid.clone();
-                let joining: Vec<(u64, i32, bool)> = self
-                    .state
-                    .repl
-                    .replicas
-                    .iter_mut()
-                    .filter(|r| r.state == ReplicaState::WaitBgsaveStart)
-                    .map(|r| {
-                        r.state = ReplicaState::WaitBgsaveEnd;
-                        r.initial_offset = offset;
-                        r.pending = pending.clone();
-                        (r.id, r.fd, r.pre_psync)
-                    })
-                    .collect();
-                for (id, fd, pre) in joining {
+                let mut joining = Vec::new();
+                for r in self.state.repl.replicas.iter_mut().filter(|r| r.state == ReplicaState::WaitBgsaveStart) {
+                    let donor = match (&full, r.rdb_only) {
+                        _ if r.req != 0 => None,
+                        (_, true) => any.map(|off| (off, Vec::new())),
+                        (Some((off, pending)), false) => Some((*off, pending.clone())),
+                        (None, false) => None,
+                    };
+                    match donor {
+                        Some((offset, pending)) => {
+                            r.state = ReplicaState::WaitBgsaveEnd;
+                            r.initial_offset = offset;
+                            r.pending = pending;
+                            joining.push((r.id, r.fd, r.pre_psync, offset));
+                        }
+                        None => log_notice!(
+                            "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC"
+                        ),
+                    }
+                }
+                for (id, fd, pre, offset) in joining {
                     if !pre {
                         let line = format!("+FULLRESYNC {replid} {offset}\r\n");
                         self.repl_write(&mut running, id, fd, line.as_bytes(), false);
@@ -362,14 +373,24 @@ impl Server {
             }
             return;
         }
+        // One BGSAVE serves the replicas with the first waiting one's filter; the others wait for the next. A
+        // filtered payload is always made on a socket, never over the snapshot file (`startBgsaveForReplication`).
+        let req =
+            self.state.repl.replicas.iter().find(|r| r.state == ReplicaState::WaitBgsaveStart).map_or(0, |r| r.req);
         let (diskless, starting) = {
-            let waiting: Vec<&repl::Replica> =
-                self.state.repl.replicas.iter().filter(|r| r.state == ReplicaState::WaitBgsaveStart).collect();
-            let diskless = self.state.config.stored_bool("repl-diskless-sync") && waiting.iter().all(|r| r.capa_eof);
+            let waiting: Vec<&repl::Replica> = self
+                .state
+                .repl
+                .replicas
+                .iter()
+                .filter(|r| r.state == ReplicaState::WaitBgsaveStart && r.req == req)
+                .collect();
+            let configured = self.state.config.stored_bool("repl-diskless-sync");
+            let diskless = (configured || req != 0) && waiting.iter().all(|r| r.capa_eof);
             let oldest_ms = waiting.iter().map(|r| r.ack_time_ms).min().unwrap_or(0);
-            (diskless, (waiting.len(), oldest_ms))
+            (diskless, (waiting.len(), oldest_ms, configured))
         };
-        if diskless {
+        if diskless && starting.2 {
             // Wait a little for more replicas to share the child (checked again by the cron).
             let delay_ms = self.state.config.stored_i64("repl-diskless-sync-delay") * 1000;
             let max = self.state.config.stored_i64("repl-diskless-sync-max-replicas");
@@ -383,8 +404,11 @@ impl Server {
             let mark = crate::state::random_hex(&mut self.state.rng, repl::replica::EOF_MARK_SIZE);
             let mut cx = crate::persist::engine::SaveContext::now(&self.state.config, self.state.lru_clock);
             cx.repl = repl::save_info(&self.state);
-            cx.functions = self.state.functions.ctx.codes();
-            match self.state.persist.bgsave_to_pipe(&self.state.dbs, &cx, mark.as_bytes()) {
+            if req & repl::REQ_EXCLUDE_FUNCTIONS == 0 {
+                cx.functions = self.state.functions.ctx.codes();
+            }
+            let dbs = if req & repl::REQ_EXCLUDE_DATA == 0 { &self.state.dbs[..] } else { &[] };
+            match self.state.persist.bgsave_to_pipe(dbs, &cx, mark.as_bytes()) {
                 Ok((pid, pipe)) => {
                     self.state.set_child(Some(pid));
                     self.state.repl.retire_pipe();
@@ -408,7 +432,7 @@ impl Server {
                     .repl
                     .replicas
                     .iter_mut()
-                    .filter(|r| r.state == ReplicaState::WaitBgsaveStart)
+                    .filter(|r| r.state == ReplicaState::WaitBgsaveStart && r.req == req)
                     .map(|r| {
                         r.state = ReplicaState::WaitBgsaveEnd;
                         r.initial_offset = offset;
@@ -536,18 +560,39 @@ impl Server {
                 self.repl_close_async(&mut None, id, fd);
                 continue;
             }
+            let name = r.name();
+            if r.rdb_only {
+                log_notice!("Streamed RDB transfer with replica {name} succeeded (socket)");
+                self.repl_rdb_only_done(i);
+                continue;
+            }
             let pending = std::mem::take(&mut r.pending);
             r.state = ReplicaState::Online;
             r.ack_time_ms = now;
             r.diskless = false;
             (r.rdb_in_output, r.stream_since_rdb) = (true, pending.len());
-            let name = r.name();
             self.repl_write_to(&mut None, id, fd, &pending);
             log_notice!("Streamed RDB transfer with replica {name} succeeded (socket)");
             log_notice!("Synchronization with replica {name} succeeded");
         }
         repl::refresh_good_replicas(&mut self.state);
         self.repl_start_full_syncs(None);
+    }
+
+    /// An rdb-only replica's diskless payload is all in its output (Redis's `replicaPutOnline` for
+    /// `CLIENT_REPL_RDBONLY`): it never goes online; it is closed once the output is written. It stays in SendBulk
+    /// without a file meanwhile (no stream is fed to it, no keepalive or timeout applies).
+    fn repl_rdb_only_done(&mut self, i: usize) {
+        let r = &mut self.state.repl.replicas[i];
+        (r.state, r.diskless) = (ReplicaState::SendBulk, false);
+        log_notice!("RDB transfer completed, rdb only replica ({}) should be disconnected asap", r.name());
+        let (id, fd) = (r.id, r.fd);
+        if let Some(Some(c)) = self.state.clients.get_mut(fd as usize) {
+            if c.state.id == id {
+                c.state.flags |= flags::CLOSE_AFTER_REPLY;
+                self.state.queue_write(fd);
+            }
+        }
     }
 
     /// An RDB child ended: replicas waiting for it get `$len`, then the file a window at a time
@@ -645,6 +690,12 @@ impl Server {
                 continue;
             }
             r.bulk_file = None;
+            if r.rdb_only {
+                // Stays in SendBulk without a file until its output is written and it is closed.
+                log_notice!("RDB transfer completed, rdb only replica ({}) should be disconnected asap", r.name());
+                c.state.flags |= flags::CLOSE_AFTER_REPLY;
+                continue;
+            }
             let pending = std::mem::take(&mut r.pending);
             c.state.reply.raw_bytes(&pending);
             (r.rdb_in_output, r.stream_since_rdb) = (true, pending.len());

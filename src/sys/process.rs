@@ -32,6 +32,25 @@ pub fn ignore_shutdown_signals() {
     }
 }
 
+/// The exit status of a child that left on SIGUSR1 through [`setup_child_signal_handlers`]'s handler (Redis's
+/// `SERVER_CHILD_NOERROR_RETVAL`): the parent reads it as killed by SIGUSR1, which is not a failure.
+pub const CHILD_NOERROR_EXIT: i32 = 255;
+
+extern "C" fn on_child_sigusr1(_sig: libc::c_int) {
+    crate::log::log_from_signal_handler(b"Received SIGUSR1 in child, exiting now.");
+    // SAFETY: _exit is async-signal-safe and never returns.
+    unsafe { libc::_exit(CHILD_NOERROR_EXIT) };
+}
+
+/// In a forked child: SIGUSR1 (how the server stops a child on purpose) logs and exits with
+/// [`CHILD_NOERROR_EXIT`] (Redis's `setupChildSignalHandlers`). SIGTERM and SIGINT keep the server's handler, as
+/// in Redis: a background save or rewrite logs "scheduling shutdown" and goes on.
+pub fn setup_child_signal_handlers() {
+    let handler: extern "C" fn(libc::c_int) = on_child_sigusr1;
+    // SAFETY: the handler only makes async-signal-safe calls (getpid, time, write, _exit).
+    unsafe { libc::signal(libc::SIGUSR1, handler as libc::sighandler_t) };
+}
+
 /// Whether child `pid` has ended (reaping it): `waitpid(pid, WNOHANG)`. An error (no such child) counts as ended.
 pub fn child_exited(pid: i32) -> bool {
     let mut status: libc::c_int = 0;

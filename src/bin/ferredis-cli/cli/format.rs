@@ -173,6 +173,57 @@ pub fn raw(r: &Reply, mb_delim: &[u8], out: &mut Vec<u8>) -> Result<(), Unknown>
     Ok(())
 }
 
+/// `cliFormatReplyRaw` during a Lua debugging session: status replies are the debugger's lines, coloured by
+/// their prefix when `color` (redis-cli's `sdsCatColorizedLdbReply`, for a TERM naming an xterm); a status
+/// starting with `<endsession>` prints nothing and sets `ended` (later statuses print plainly).
+pub fn raw_ldb(r: &Reply, mb_delim: &[u8], color: bool, ended: &mut bool, out: &mut Vec<u8>) -> Result<(), Unknown> {
+    match r {
+        Reply::Status(s) if !*ended => {
+            if s.starts_with(b"<endsession>") {
+                *ended = true;
+            } else if color {
+                let has = |t: &[u8]| memchr::memmem::find(s, t).is_some();
+                let mut code = (0, 37);
+                for (tag, c) in
+                    [(&b"<debug>"[..], (1, 37)), (b"<redis>", (0, 32)), (b"<reply>", (0, 36)), (b"<error>", (0, 31))]
+                {
+                    if has(tag) {
+                        code = c;
+                    }
+                }
+                if has(b"<hint>") {
+                    code = (1, 37);
+                }
+                if has(b"<value>") || has(b"<retval>") {
+                    code = (0, 35);
+                }
+                if s.len() > 4 && s[3].is_ascii_digit() {
+                    if s[1] == b'>' {
+                        code = (0, 33);
+                    } else if s[2] == b'#' {
+                        code = (1, 37);
+                    }
+                }
+                out.extend_from_slice(format!("\x1b[{};{};49m", code.0, code.1).as_bytes());
+                out.extend_from_slice(s);
+                out.extend_from_slice(b"\x1b[0m");
+            } else {
+                out.extend_from_slice(s);
+            }
+        }
+        Reply::Array(e) | Reply::Set(e) | Reply::Push(e) => {
+            for (i, x) in e.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(mb_delim);
+                }
+                raw_ldb(x, mb_delim, color, ended, out)?;
+            }
+        }
+        _ => raw(r, mb_delim, out)?,
+    }
+    Ok(())
+}
+
 /// `cliFormatReplyCSV`.
 pub fn csv(r: &Reply, out: &mut Vec<u8>) -> Result<(), Unknown> {
     match r {

@@ -66,6 +66,9 @@ Usage: ferredis-cli [OPTIONS] [cmd [arg [arg ...]]]
   --count <count>    Count option when using --scan.
   --intrinsic-latency <sec> Run a test to measure intrinsic system latency.
   --eval <file>      Send an EVAL command using the Lua script at <file>.
+  --ldb              Used with --eval enable the Lua debugger.
+  --ldb-sync-mode    Like --ldb but uses the synchronous Lua debugger (the
+                     server blocks; script changes are kept).
   --verbose          Verbose mode.
   --no-auth-warning  Don't show warning message when using password on command
                      line interface.

@@ -7,7 +7,7 @@
 //! - [`format`]: TTY, raw, CSV and JSON formatters.
 //! - [`split`]: `sdssplitargs` (quoted arguments).
 //! - [`modes`]: the special modes: `--pipe`, `--scan`, `--bigkeys`/`--memkeys`/`--hotkeys`, `--latency`,
-//!   `--latency-history`, `--stat`, `--rdb`, `--eval`.
+//!   `--latency-history`, `--stat`, `--rdb`, `--eval` (with the Lua debugger: `--ldb`, `--ldb-sync-mode`).
 //! - [`repl`], [`line`], [`help`]: interactive mode (line editing, history, completion, hints, help).
 //! - [`sys`]: the client's only `unsafe`: signals and the terminal.
 //!
@@ -80,6 +80,9 @@ pub struct Config {
     pub rdb: Option<String>,
     pub functions_rdb: bool,
     pub eval: Option<String>,
+    /// `--ldb` / `--ldb-sync-mode`: run the `--eval` script under the Lua debugger (forked or synchronous).
+    pub ldb: bool,
+    pub ldb_sync: bool,
     pub intrinsic_latency: Option<i64>,
     pub verbose: bool,
     /// `--replica` / `--slave`: show what a master propagates.
@@ -125,6 +128,8 @@ impl Default for Config {
             rdb: None,
             functions_rdb: false,
             eval: None,
+            ldb: false,
+            ldb_sync: false,
             intrinsic_latency: None,
             verbose: false,
             replica: false,
@@ -253,6 +258,11 @@ pub fn parse_options(argv: &[String], raw: &[Vec<u8>]) -> Parsed {
             }
             "--hotkeys" => c.hotkeys = true,
             "--eval" if has_next => c.eval = Some(next(&mut i)),
+            "--ldb" | "--ldb-sync-mode" => {
+                c.ldb = true;
+                c.ldb_sync |= a == "--ldb-sync-mode";
+                c.output = Output::Raw;
+            }
             "-d" if has_next => c.mb_delim = next_raw(&mut i),
             "-D" if has_next => c.cmd_delim = next_raw(&mut i),
             "-e" => c.set_errcode = true,
@@ -284,6 +294,11 @@ pub fn parse_options(argv: &[String], raw: &[Vec<u8>]) -> Parsed {
     }
     if c.resp2 && c.resp3 == 1 {
         eprintln!("Options -2 and -3 are mutually exclusive.");
+        return Parsed::Exit(1);
+    }
+    if c.ldb && c.eval.is_none() {
+        eprintln!("Options --ldb and --ldb-sync-mode require --eval.");
+        eprintln!("Try {} --help for more information.", argv[0]);
         return Parsed::Exit(1);
     }
     if !c.no_auth_warning && c.auth.is_some() {
@@ -401,6 +416,12 @@ pub struct Cli {
     pub prompt: String,
     /// The help table from `COMMAND DOCS`, loaded on first use.
     pub help: Option<Vec<help::Entry>>,
+    /// A Lua debugging session is under way: the server's replies are the debugger's (raw, colourised).
+    pub eval_ldb: bool,
+    /// The session just ended (`<endsession>` seen): the EVAL's own reply follows.
+    pub ldb_end: bool,
+    /// SCRIPT DEBUG YES/SYNC was typed: the next EVAL starts a session.
+    pub enable_ldb_on_eval: bool,
 }
 
 /// Commands whose reply is shown as is even in TTY mode (redis-cli's `output_raw` list).
@@ -435,12 +456,19 @@ impl Cli {
             last_error: None,
             prompt: String::new(),
             help: None,
+            eval_ldb: false,
+            ldb_end: false,
+            enable_ldb_on_eval: false,
         };
+        c.eval_ldb = c.cfg.ldb;
         c.refresh_prompt();
         c
     }
 
     pub fn refresh_prompt(&mut self) {
+        if self.eval_ldb {
+            return;
+        }
         let mut p = match &self.cfg.socket {
             Some(s) => format!("redis {s}"),
             None if self.cfg.host.contains(':') => format!("[{}]:{}", self.cfg.host, self.cfg.port),
@@ -628,9 +656,34 @@ impl Cli {
                 std::process::exit(1);
             }
         }
-        let text = self.format_or_exit(&r, verbatim);
+        let text = if self.eval_ldb && self.cfg.output == Output::Raw && !verbatim {
+            self.ldb_format(&r)
+        } else {
+            self.format_or_exit(&r, verbatim)
+        };
         out(&text);
         Ok(())
+    }
+
+    /// A reply during a Lua debugging session: raw, with the debugger's status lines colourised for an xterm;
+    /// `<endsession>` prints nothing and ends the session (the EVAL's reply comes next, in standard form).
+    fn ldb_format(&mut self, r: &Reply) -> Vec<u8> {
+        let color = std::env::var("TERM").is_ok_and(|t| t.contains("xterm"));
+        let mut text = Vec::new();
+        let mut ended = false;
+        if let Err(u) = format::raw_ldb(r, &self.cfg.mb_delim, color, &mut ended, &mut text) {
+            eprintln!("{}", u.message());
+            std::process::exit(1);
+        }
+        text.extend_from_slice(&self.cfg.cmd_delim);
+        if ended {
+            self.enable_ldb_on_eval = false;
+            self.eval_ldb = false;
+            self.ldb_end = true;
+            self.cfg.output = Output::Standard;
+            self.refresh_prompt();
+        }
+        text
     }
 
     /// redis-cli's `cliSendCommand`.
@@ -648,6 +701,15 @@ impl Cli {
         }
         if is("subscribe") || is("psubscribe") || is("ssubscribe") {
             self.pubsub_mode = true;
+        }
+        // SCRIPT DEBUG typed by hand: the next EVAL is a debugging session.
+        if argv.len() == 3 && is("script") && argv[1].eq_ignore_ascii_case(b"debug") {
+            let on = argv[2].eq_ignore_ascii_case(b"yes") || argv[2].eq_ignore_ascii_case(b"sync");
+            self.enable_ldb_on_eval = on;
+        }
+        if is("eval") && self.enable_ldb_on_eval {
+            self.eval_ldb = true;
+            self.cfg.output = Output::Raw;
         }
         if is("sync") || is("psync") {
             // The command itself is what replica mode sends: SYNC, then the propagated stream.
@@ -743,7 +805,8 @@ impl Cli {
     /// redis-cli's `issueCommandRepeat`: `help` is answered locally; otherwise (re)connect when needed and
     /// send. Returns false on failure (exit status 1 in one-shot mode).
     pub fn issue(&mut self, argv: &[Vec<u8>], repeat: i64) -> bool {
-        if argv[0].eq_ignore_ascii_case(b"help") || argv[0] == b"?" {
+        // The debugger has its own `help`.
+        if !self.eval_ldb && (argv[0].eq_ignore_ascii_case(b"help") || argv[0] == b"?") {
             help::output_help(self, &argv[1..]);
             return true;
         }

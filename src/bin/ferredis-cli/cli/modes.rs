@@ -76,32 +76,60 @@ pub fn run_special(cli: &mut Cli) -> i32 {
 
 /// `--eval file keys... , args...`: EVAL with the script read from `file`.
 pub fn eval(cli: &mut Cli, file: &str, args: &[Vec<u8>]) -> i32 {
-    let script = match std::fs::read(file) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("Can't open file '{file}': {}", conn::io_message(&e));
-            std::process::exit(1);
+    loop {
+        if cli.eval_ldb {
+            out(b"Lua debugging session started, please use:\n\
+quit    -- End the session.\n\
+restart -- Restart the script in debug mode again.\n\
+help    -- Show Lua script debugging commands.\n\n");
         }
-    };
-    let mut argv = vec![b"EVAL".to_vec(), script, Vec::new()];
-    let mut got_comma = false;
-    let mut keys = 0;
-    for a in args {
-        if !got_comma && a == b"," {
-            got_comma = true;
-            continue;
+        let script = match std::fs::read(file) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("Can't open file '{file}': {}", conn::io_message(&e));
+                std::process::exit(1);
+            }
+        };
+        if cli.eval_ldb {
+            // The reply is not shown (redis-cli ignores it too).
+            let mode: &[u8] = if cli.cfg.ldb_sync { b"sync" } else { b"yes" };
+            if let Some(c) = cli.conn.as_mut() {
+                let _ = c.command(&[b"SCRIPT".as_slice(), b"DEBUG", mode]);
+            }
         }
-        argv.push(a.clone());
-        if !got_comma {
-            keys += 1;
+        let mut argv = vec![b"EVAL".to_vec(), script, Vec::new()];
+        let mut got_comma = false;
+        let mut keys = 0;
+        for a in args {
+            if !got_comma && a == b"," {
+                got_comma = true;
+                continue;
+            }
+            argv.push(a.clone());
+            if !got_comma {
+                keys += 1;
+            }
         }
-    }
-    argv[2] = keys.to_string().into_bytes();
-    let repeat = cli.cfg.repeat;
-    if cli.issue(&argv, repeat) {
-        0
-    } else {
-        1
+        argv[2] = keys.to_string().into_bytes();
+        let debugging = cli.eval_ldb;
+        let repeat = cli.cfg.repeat;
+        let ok = cli.issue(&argv, repeat);
+        if !debugging {
+            return if ok { 0 } else { 1 };
+        }
+        if !cli.eval_ldb {
+            // The session ended at once: the script did not compile. Its error follows.
+            out(b"Eval debugging session can't start:\n");
+            let _ = cli.read_and_print(false, false);
+            return if ok { 0 } else { 1 };
+        }
+        cli.prompt = "lua debugger> ".into();
+        if let Some(code) = super::repl::session(cli) {
+            return code;
+        }
+        // `restart`: a new connection, a new session.
+        cli.connect(true, false);
+        out(b"\n");
     }
 }
 

@@ -108,8 +108,14 @@ fn is_sensitive(argv: &[Vec<u8>]) -> bool {
 }
 
 pub fn repl(cli: &mut Cli) -> i32 {
+    session(cli).unwrap_or(0)
+}
+
+/// The prompt loop; `None` when `restart` asks `--eval --ldb` for a new debugging session.
+pub fn session(cli: &mut Cli) -> Option<i32> {
     cli.interactive = true;
-    let entries = help::load(cli);
+    // The Lua debugger has its own help (and COMMAND DOCS would fail inside a session): loaded once it ends.
+    let mut entries = if cli.eval_ldb { Vec::new() } else { help::load(cli) };
     cli.help = Some(entries.clone());
     let mut ed = Editor::new();
     let tty = std::io::stdin().is_terminal();
@@ -129,13 +135,20 @@ pub fn repl(cli: &mut Cli) -> i32 {
             let mut helper = CliHelper { entries: &entries, hints };
             match ed.read_line(&prompt, &mut helper) {
                 ReadResult::Line(l) => l,
-                ReadResult::Interrupted | ReadResult::Eof => return 0,
+                ReadResult::Interrupted | ReadResult::Eof => return Some(0),
             }
         };
         if line.is_empty() {
             continue;
         }
-        let Some(argv) = split::split_args(&line) else {
+        let argv = if cli.eval_ldb && (line.starts_with(b"eval ") || line.starts_with(b"e ")) {
+            // The debugger's `eval <code>` takes the rest of the line verbatim.
+            let cut = if line[1] == b' ' { 2 } else { 5 };
+            Some(vec![line[..cut - 1].to_vec(), line[cut..].to_vec()])
+        } else {
+            split::split_args(&line)
+        };
+        let Some(argv) = argv else {
             out(b"Invalid argument(s)\n");
             if tty {
                 ed.add_history(&String::from_utf8_lossy(&line));
@@ -167,10 +180,15 @@ pub fn repl(cli: &mut Cli) -> i32 {
         }
         let is = |s: &str| argv[0].eq_ignore_ascii_case(s.as_bytes());
         if is("quit") || is("exit") {
-            return 0;
+            return Some(0);
         } else if argv[0].first() == Some(&b':') {
             set_preference(&argv, true, &mut hints);
         } else if is("restart") {
+            if cli.cfg.eval.is_some() {
+                cli.eval_ldb = true;
+                cli.cfg.output = super::format::Output::Raw;
+                return None;
+            }
             out(b"Use 'restart' only in Lua debugging mode.\n");
         } else if argv.len() == 3 && is("connect") {
             cli.cfg.host = String::from_utf8_lossy(&argv[1]).into_owned();
@@ -189,6 +207,15 @@ pub fn repl(cli: &mut Cli) -> i32 {
                 stream_until_interrupt(cli, args, repeat);
             } else {
                 cli.issue(args, repeat);
+            }
+            if cli.ldb_end {
+                // The debugging session ended: the EVAL's own reply, then back to a normal prompt.
+                cli.ldb_end = false;
+                let _ = cli.read_and_print(false, false);
+                let rolled_back = if cli.cfg.ldb_sync { "" } else { " -- dataset changes rolled back" };
+                out(format!("\n(Lua debugging session ended{rolled_back})\n\n").as_bytes());
+                entries = help::load(cli);
+                cli.help = Some(entries.clone());
             }
             let elapsed = start.elapsed().as_millis();
             if elapsed >= 500 && cli.cfg.output == super::format::Output::Standard {
