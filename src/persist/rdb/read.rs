@@ -18,7 +18,9 @@ use crate::keyspace::types::hash::{Hash, HashPair};
 use crate::keyspace::types::intset::IntSet;
 use crate::keyspace::types::list::List;
 use crate::keyspace::types::listpack::Listpack;
-use crate::keyspace::types::quicklist::{clamp_fill, node_fits, Node, Quicklist, MIN_COMPRESS_BYTES, MIN_COMPRESS_IMPROVE};
+use crate::keyspace::types::quicklist::{
+    clamp_fill, node_fits, Node, Quicklist, MIN_COMPRESS_BYTES, MIN_COMPRESS_IMPROVE,
+};
 use crate::keyspace::types::set::Set;
 use crate::keyspace::types::skiplist::{cmp_elem, SkipList};
 use crate::keyspace::types::stream::{
