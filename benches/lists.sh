@@ -3,7 +3,8 @@
 # `--list-compress-depth DEPTH` (default 1).
 #
 # Memory: a fresh pair of servers per depth in MEM_DEPTHS ("1 0"); ELEMENTS (1000000) elements `element:%d` are
-# RPUSHed into one list with `redis-cli --pipe` (100 per command). Reported per server: VmRSS growth, used_memory
+# RPUSHed into one list with `redis-cli --pipe` (100 per command), after the same warm-up on both (the first 20000
+# elements pushed into another list, deleted). Reported per server: VmRSS growth, used_memory
 # growth and MEMORY USAGE of the list, in bytes per element, and the ferredis/redis ratio (target: RSS ratio <= 1 at
 # depth 1). Both servers must answer the same LLEN and LINDEX at the middle first.
 # Throughput: one pair at DEPTH holding the ELEMENTS-element list; per round both servers, alternating which goes
@@ -44,6 +45,9 @@ awk -v n="$ELEMENTS" 'BEGIN {
     }
 }' >"$WORK/list.resp"
 
+# The first 200 commands of the load (20000 elements), for the warm-up.
+WARM_BYTES=$(awk -v RS='\r\n' 'BEGIN {c = 0; b = 0} /^\*/ {c++; if (c > 200) {print b; exit}} {b += length($0) + 2}' "$WORK/list.resp")
+
 used_memory() { cli "$1" info memory | awk -F: '/^used_memory:/ {print $2 + 0}'; }
 
 load_list() { # <port>
@@ -66,12 +70,20 @@ echo "ferredis: $FERREDIS | redis $("$REDIS" --version | awk '{print $3}')"
 } >"$OUT/memory.md"
 for depth in $MEM_DEPTHS; do
     start_pair --list-compress-depth "$depth"
+    # Warm-up, the same on both: a 20000-element list pushed and deleted, so first touches of allocator size
+    # classes and connection buffers are not counted as the list's memory.
+    for port in "$FPORT" "$RPORT"; do
+        head -c "$WARM_BYTES" "$WORK/list.resp" | sed 's/biglist/warmlst/' | cli "$port" --pipe >/dev/null
+        cli "$port" del warmlst >/dev/null
+    done
+    sleep 1
     frss0=$(rss_kb "$FPID") rrss0=$(rss_kb "$RPID") fu0=$(used_memory "$FPORT") ru0=$(used_memory "$RPORT")
     load_list "$FPORT"
     load_list "$RPORT"
     check_same
     sleep 1
     frss1=$(rss_kb "$FPID") rrss1=$(rss_kb "$RPID") fu1=$(used_memory "$FPORT") ru1=$(used_memory "$RPORT")
+    echo "depth $depth: ferredis RSS $frss0 -> $frss1 kB, redis $rrss0 -> $rrss1 kB" >&2
     fmu=$(cli "$FPORT" memory usage biglist samples 0) rmu=$(cli "$RPORT" memory usage biglist samples 0)
     awk -v n="$ELEMENTS" -v d="$depth" -v fr=$((frss1 - frss0)) -v rr=$((rrss1 - rrss0)) -v fu=$((fu1 - fu0)) \
         -v ru=$((ru1 - ru0)) -v fm="$fmu" -v rm="$rmu" 'BEGIN {

@@ -230,12 +230,22 @@ impl Node {
         if sz < MIN_COMPRESS_BYTES {
             return;
         }
+        let count = lp.len() as u32;
         let data = lzf::with_compressor(|c, out| {
             let n = c.compress(lp.as_bytes(), out, sz);
-            (n != 0 && n + MIN_COMPRESS_IMPROVE < sz).then(|| SlabBytes::from_slice(&out[..n]))
+            if n == 0 || n + MIN_COMPRESS_IMPROVE >= sz {
+                return None;
+            }
+            // The compressed bytes go into the listpack's own buffer, shrunk in place: no second allocation,
+            // and no hole left where the listpack was.
+            let mut buf = std::mem::take(lp).into_buf();
+            buf.as_mut_slice()[..n].copy_from_slice(&out[..n]);
+            buf.resize(n, 0);
+            buf.shrink_to_fit();
+            Some(buf)
         });
         if let Some(data) = data {
-            *self = Node::Lzf { data, sz: sz as u32, count: lp.len() as u32 };
+            *self = Node::Lzf { data, sz: sz as u32, count };
         }
     }
 }
