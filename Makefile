@@ -22,6 +22,8 @@
 #                `make bench`)
 #   make bench-bitmaps  SETBIT at -P 1/-P 16 and BITCOUNT over a 1 MB string vs redis-server (benches/bitmaps.sh,
 #                part of `make bench`)
+#   make bench-lists  memory of a 1M-element list at list-compress-depth 1 and 0, and LPUSH/LINDEX/LRANGE at depth 1
+#                vs redis-server (benches/lists.sh, part of `make bench`)
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
@@ -45,7 +47,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-lists bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -254,6 +256,7 @@ bench: deps
 	SKIP_BUILD=1 benches/hll.sh
 	SKIP_BUILD=1 benches/geo.sh
 	SKIP_BUILD=1 benches/bitmaps.sh
+	SKIP_BUILD=1 benches/lists.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release
@@ -291,6 +294,10 @@ bench-streams: deps
 # tracking off and on: benches/tracking.sh (prints a markdown table).
 bench-tracking: deps
 	benches/tracking.sh
+# Compressed lists: memory and throughput at list-compress-depth 1 (benches/lists.sh).
+bench-lists: deps
+	benches/lists.sh
+
 # HyperLogLog throughput only: benches/hll.sh.
 bench-hll: deps
 	benches/hll.sh

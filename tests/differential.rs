@@ -2156,6 +2156,43 @@ RENAME w w3
 TYPE w3
 @scan SCAN 0 TYPE list
 
+=== types/lists-compressed
+@requires RPUSH LRANGE LPOS LMPOP
+CONFIG SET list-compress-depth 1
+CONFIG SET list-max-listpack-size 4
+@include types/lists
+@include types/lists-edge
+DEL l m b c src r
+RPUSH big value-000-abcabcabcabcabcabc value-001-abcabcabcabcabcabc value-002-abcabcabcabcabcabc value-003-abcabcabcabcabcabc value-004-abcabcabcabcabcabc value-005-abcabcabcabcabcabc value-006-abcabcabcabcabcabc value-007-abcabcabcabcabcabc value-008-abcabcabcabcabcabc value-009-abcabcabcabcabcabc value-010-abcabcabcabcabcabc value-011-abcabcabcabcabcabc value-012-abcabcabcabcabcabc value-013-abcabcabcabcabcabc value-014-abcabcabcabcabcabc value-015-abcabcabcabcabcabc value-016-abcabcabcabcabcabc value-017-abcabcabcabcabcabc value-018-abcabcabcabcabcabc value-019-abcabcabcabcabcabc value-020-abcabcabcabcabcabc value-021-abcabcabcabcabcabc value-022-abcabcabcabcabcabc value-023-abcabcabcabcabcabc value-024-abcabcabcabcabcabc value-025-abcabcabcabcabcabc value-026-abcabcabcabcabcabc value-027-abcabcabcabcabcabc value-028-abcabcabcabcabcabc value-029-abcabcabcabcabcabc value-030-abcabcabcabcabcabc value-031-abcabcabcabcabcabc value-032-abcabcabcabcabcabc value-033-abcabcabcabcabcabc value-034-abcabcabcabcabcabc value-035-abcabcabcabcabcabc value-036-abcabcabcabcabcabc value-037-abcabcabcabcabcabc value-038-abcabcabcabcabcabc value-039-abcabcabcabcabcabc
+LINDEX big 17
+LINDEX big -23
+LRANGE big 10 20
+LRANGE big -30 -25
+LSET big 18 changed-value-changed-value-changed-value
+LINSERT big BEFORE value-021-abcabcabcabcabcabc inserted-before-inserted-before
+LINSERT big AFTER value-025-abcabcabcabcabcabc inserted-after
+LPOS big value-030-abcabcabcabcabcabc
+LPOS big changed-value-changed-value-changed-value RANK -1
+LREM big 1 value-012-abcabcabcabcabcabc
+LREM big -1 value-033-abcabcabcabcabcabc
+LRANGE big 0 -1
+LMOVE big big2 LEFT RIGHT
+RPOPLPUSH big big2
+LPOP big 9
+RPOP big 9
+LTRIM big 3 -4
+LRANGE big 0 -1
+BLMPOP 0.01 1 big LEFT COUNT 5
+LLEN big
+CONFIG SET list-compress-depth 2
+RPUSH big2 value-000-abcabcabcabcabcabc value-001-abcabcabcabcabcabc value-002-abcabcabcabcabcabc value-003-abcabcabcabcabcabc value-004-abcabcabcabcabcabc value-005-abcabcabcabcabcabc value-006-abcabcabcabcabcabc value-007-abcabcabcabcabcabc value-008-abcabcabcabcabcabc value-009-abcabcabcabcabcabc value-010-abcabcabcabcabcabc value-011-abcabcabcabcabcabc value-012-abcabcabcabcabcabc value-013-abcabcabcabcabcabc value-014-abcabcabcabcabcabc value-015-abcabcabcabcabcabc value-016-abcabcabcabcabcabc value-017-abcabcabcabcabcabc value-018-abcabcabcabcabcabc value-019-abcabcabcabcabcabc value-020-abcabcabcabcabcabc value-021-abcabcabcabcabcabc value-022-abcabcabcabcabcabc value-023-abcabcabcabcabcabc value-024-abcabcabcabcabcabc value-025-abcabcabcabcabcabc value-026-abcabcabcabcabcabc value-027-abcabcabcabcabcabc value-028-abcabcabcabcabcabc value-029-abcabcabcabcabcabc value-030-abcabcabcabcabcabc value-031-abcabcabcabcabcabc value-032-abcabcabcabcabcabc value-033-abcabcabcabcabcabc value-034-abcabcabcabcabcabc value-035-abcabcabcabcabcabc value-036-abcabcabcabcabcabc value-037-abcabcabcabcabcabc value-038-abcabcabcabcabcabc value-039-abcabcabcabcabcabc
+LRANGE big2 15 35
+LINSERT big2 BEFORE value-020-abcabcabcabcabcabc x
+LREM big2 0 value-010-abcabcabcabcabcabc
+LRANGE big2 0 -1
+CONFIG SET list-compress-depth 0
+CONFIG SET list-max-listpack-size -2
+
 === types/hashes-edge
 @requires HSET HRANDFIELD HINCRBYFLOAT HSCAN
 HSET h a 1 b 2 c 3

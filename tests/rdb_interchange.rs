@@ -111,7 +111,7 @@ fn entry_contents(e: &Entry) -> Vec<String> {
     let s = |r: StrRef<'_>| String::from_utf8_lossy(&r.to_vec()).into_owned();
     match e.value() {
         None => vec![s(e.as_str().unwrap())],
-        Some(Value::List(l)) => l.iter().map(s).collect(),
+        Some(Value::List(l)) => l.iter().map(|e| s(e.as_ref())).collect(),
         Some(Value::Set(set)) => {
             let mut v: Vec<String> = set.iter().map(s).collect();
             v.sort();

@@ -440,7 +440,7 @@ fn object_digest(digest: &mut [u8; DIGEST_LEN], e: &Entry) {
         }
         Some(Value::List(l)) => {
             for el in l.iter() {
-                mix_str(digest, el);
+                mix_str(digest, el.as_ref());
             }
         }
         Some(Value::Set(s)) => {
@@ -780,25 +780,26 @@ fn quicklist(ctx: &mut Ctx, key: &[u8], level: i64) {
         }
         Some(e) => match e.value() {
             Some(Value::List(l)) => {
-                let nodes: Vec<&crate::keyspace::types::listpack::Listpack> = match l {
-                    List::ListPack(lp) => vec![lp],
-                    List::QuickList(q) => q.nodes().collect(),
+                use crate::keyspace::types::quicklist::{clamp_fill, Node};
+                let (nodes, fill, depth): (Vec<std::borrow::Cow<'_, Node>>, i32, i64) = match l {
+                    List::ListPack(lp) => {
+                        (vec![std::borrow::Cow::Owned(Node::raw(lp.clone()))], clamp_fill(fill), depth)
+                    }
+                    List::QuickList(q) => {
+                        (q.nodes().map(std::borrow::Cow::Borrowed).collect(), q.fill(), q.compress_depth() as i64)
+                    }
                 };
-                let mut t = format!(
-                    "{{quicklist nodes {}, count {}, fill {}, compress {}}}\n",
-                    nodes.len(),
-                    l.len(),
-                    crate::keyspace::types::quicklist::clamp_fill(fill),
-                    depth
-                );
-                for (i, lp) in nodes.iter().enumerate() {
+                let mut t =
+                    format!("{{quicklist nodes {}, count {}, fill {fill}, compress {depth}}}\n", nodes.len(), l.len());
+                for (i, n) in nodes.iter().enumerate() {
+                    let enc = if n.lzf().is_some() { "LZF" } else { "RAW" };
                     t.push_str(&format!(
-                        "{{node {i}}}\n{{count {}, sz {}, encoding RAW, container PACKED, recompress 0}}\n",
-                        lp.len(),
-                        lp.bytes()
+                        "{{node {i}}}\n{{count {}, sz {}, encoding {enc}, container PACKED, recompress 0}}\n",
+                        n.count(),
+                        n.sz()
                     ));
                     if level >= 1 {
-                        t.push_str(&listpack_repr(lp));
+                        t.push_str(&listpack_repr(&n.listpack()));
                     }
                 }
                 Some(t)
@@ -1264,7 +1265,12 @@ fn rdb_value_size(v: &crate::keyspace::object::Value) -> usize {
     match v {
         Value::List(List::ListPack(lp)) => 2 + blob(lp.as_bytes()),
         Value::List(List::QuickList(q)) => {
-            rdb_len_size(q.node_count() as u64) + q.nodes().map(|n| 1 + blob(n.as_bytes())).sum::<usize>()
+            // A compressed node is saved as its LZF bytes (`rdbSaveLzfBlob`).
+            let node = |n: &crate::keyspace::types::quicklist::Node| match n.lzf() {
+                Some(z) => 1 + 1 + rdb_len_size(z.len() as u64) + rdb_len_size(n.sz() as u64) + z.len(),
+                None => 1 + blob(n.listpack().as_bytes()),
+            };
+            rdb_len_size(q.node_count() as u64) + q.nodes().map(node).sum::<usize>()
         }
         Value::Hash(Hash::ListPack(lp)) | Value::ZSet(ZSet::ListPack(lp)) => blob(lp.as_bytes()),
         Value::Set(Set::IntSet(s)) => blob(&s.to_redis_bytes()),
@@ -1308,9 +1314,15 @@ fn rdb_value_size(v: &crate::keyspace::object::Value) -> usize {
 /// The quicklist part of DEBUG OBJECT's line for a list.
 fn quicklist_debug(l: &crate::keyspace::types::list::List, fill: i64, compress_depth: i64) -> String {
     use crate::keyspace::types::list::List;
-    let (nodes, bytes) = match l {
-        List::ListPack(lp) => (1usize, lp.bytes()),
-        List::QuickList(q) => (q.node_count(), q.nodes().map(|n| n.bytes()).sum()),
+    // A quicklist carries the fill and depth it was made with (Redis fixes them when the list is created); a
+    // single-listpack list follows the configuration.
+    let (nodes, bytes, fill, compress_depth) = match l {
+        List::ListPack(lp) => {
+            (1usize, lp.bytes(), crate::keyspace::types::quicklist::clamp_fill(fill) as i64, compress_depth)
+        }
+        List::QuickList(q) => {
+            (q.node_count(), q.nodes().map(|n| n.sz()).sum(), q.fill() as i64, q.compress_depth() as i64)
+        }
     };
     let avg = if nodes == 0 { 0.0 } else { l.len() as f64 / nodes as f64 };
     format!(

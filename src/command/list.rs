@@ -647,7 +647,7 @@ fn lindex(ctx: &mut Ctx, args: Args) {
     };
     let Some(index) = int_arg(r, args.get(2)) else { return };
     match list.get(index) {
-        Some(v) => reply_elem(r, v),
+        Some(v) => reply_elem(r, v.as_ref()),
         None => r.null(),
     }
 }

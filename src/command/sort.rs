@@ -239,16 +239,18 @@ fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
         }
         let windowed = dontsort && matches!(kind, Some(0) | Some(2)) && (start != 0 || end != len - 1);
         let item = |s: StrRef<'_>| Item { obj: s.to_vec(), score: 0.0, cmp: None };
+        let list_item =
+            |s: crate::keyspace::types::quicklist::ListItem<'_>| Item { obj: s.to_vec(), score: 0.0, cmp: None };
         match value {
             Some(Value::List(l)) if dontsort && end >= start => {
                 let n = (end - start + 1) as usize;
                 let from = if desc { (len - start - 1) as usize } else { start as usize };
-                items.extend(l.iter_from(from, desc).take(n).map(item));
+                items.extend(l.iter_from(from, desc).take(n).map(list_item));
                 end -= start;
                 start = 0;
             }
             Some(Value::List(_)) if dontsort => {}
-            Some(Value::List(l)) => items.extend(l.iter().map(item)),
+            Some(Value::List(l)) => items.extend(l.iter().map(list_item)),
             Some(Value::Set(s)) => items.extend(s.iter().map(item)),
             Some(Value::ZSet(z)) if dontsort => {
                 let n = if windowed { (end - start + 1).max(0) } else { len };

@@ -52,13 +52,7 @@ pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, key_dela
                     encode_multibulk_into(&mut out, [b"SET".as_slice(), key, v].into_iter());
                 }
                 Some(Value::List(l)) => {
-                    let items: Vec<Vec<u8>> = l
-                        .iter()
-                        .map(|s| {
-                            let mut b = [0u8; 24];
-                            str_bytes(s, &mut b).to_vec()
-                        })
-                        .collect();
+                    let items: Vec<Vec<u8>> = l.iter().map(|s| s.to_vec()).collect();
                     emit_batches(&mut out, b"RPUSH", key, &items, 1);
                 }
                 Some(Value::Set(s)) => {

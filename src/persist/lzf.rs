@@ -189,6 +189,22 @@ impl Compressor {
     }
 }
 
+thread_local! {
+    /// This thread's compressor and output buffer, shared by the RDB writer and quicklist node compression.
+    static SHARED: std::cell::RefCell<(Compressor, Vec<u8>)> = std::cell::RefCell::new((Compressor::new(), Vec::new()));
+}
+
+/// Runs `f` with this thread's compressor and a scratch output buffer (a fresh pair if they are in use).
+pub fn with_compressor<R>(f: impl FnOnce(&mut Compressor, &mut Vec<u8>) -> R) -> R {
+    SHARED.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut g) => {
+            let (c, out) = &mut *g;
+            f(c, out)
+        }
+        Err(_) => f(&mut Compressor::new(), &mut Vec::new()),
+    })
+}
+
 /// Compresses with a fresh table (convenience for tests and one-off callers).
 pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     let mut c = Compressor::new();

@@ -19,7 +19,7 @@
 //! the fill limits; a proptest against a `VecDeque` model under several fills; 100k elements.
 
 use super::listpack::{Listpack, Needle};
-use super::quicklist::{allow_insert, clamp_fill, node_fits, Quicklist};
+use super::quicklist::{allow_insert, clamp_fill, node_fits, ListItem, Quicklist};
 use super::Thresholds;
 use crate::keyspace::object::{Encoding, StrRef};
 
@@ -125,7 +125,7 @@ impl List {
                 return;
             }
             let fill = q.fill();
-            let fits = q.nodes().next().map_or(true, |n| node_fits(fill, n.bytes() * 2, n.len() * 2));
+            let fits = q.nodes().next().map_or(true, |n| node_fits(fill, n.sz() * 2, n.count() * 2));
             if fits {
                 let q = std::mem::replace(q, Box::new(Quicklist::new(-2, 0)));
                 if let Ok(lp) = q.into_single_listpack() {
@@ -168,9 +168,9 @@ impl List {
     }
 
     /// LINDEX.
-    pub fn get(&self, index: i64) -> Option<StrRef<'_>> {
+    pub fn get(&self, index: i64) -> Option<ListItem<'_>> {
         match self {
-            List::ListPack(lp) => lp.get_index(index),
+            List::ListPack(lp) => lp.get_index(index).map(ListItem::Ref),
             List::QuickList(q) => q.get(index),
         }
     }
@@ -204,7 +204,7 @@ impl List {
     /// LINSERT: inserts `v` before/after the first element equal to `pivot`; false when there is none.
     pub fn insert_pivot(&mut self, pivot: &[u8], v: &[u8], before: bool, th: &Thresholds) -> bool {
         let needle = Needle::new(pivot);
-        let Some(pos) = self.iter().position(|e| needle.matches(e)) else { return false };
+        let Some(pos) = self.position(false, |e| needle.matches(e)) else { return false };
         self.insert(if before { pos } else { pos + 1 }, v, th);
         true
     }
@@ -275,13 +275,13 @@ impl List {
     }
 
     /// LRANGE: elements `start..=end` after Redis's clamping.
-    pub fn range(&self, start: i64, end: i64) -> Box<dyn Iterator<Item = StrRef<'_>> + '_> {
+    pub fn range(&self, start: i64, end: i64) -> Box<dyn Iterator<Item = ListItem<'_>> + '_> {
         let Some((s, e)) = clamp_range(start, end, self.len()) else { return Box::new(std::iter::empty()) };
         self.iter_from(s, false).take_n(e - s + 1)
     }
 
     /// Elements from index `start` (< len) forwards, or backwards when `rev`.
-    pub fn iter_from(&self, start: usize, rev: bool) -> Box<dyn Iterator<Item = StrRef<'_>> + '_> {
+    pub fn iter_from(&self, start: usize, rev: bool) -> Box<dyn Iterator<Item = ListItem<'_>> + '_> {
         match self {
             List::ListPack(lp) => {
                 if start >= lp.len() {
@@ -289,10 +289,10 @@ impl List {
                 }
                 if rev {
                     let skip = lp.len() - 1 - start;
-                    Box::new(lp.iter().rev().skip(skip))
+                    Box::new(lp.iter().rev().skip(skip).map(ListItem::Ref))
                 } else {
                     let off = lp.seek(start as i64);
-                    Box::new(std::iter::successors(off, move |&o| lp.next(o)).map(move |o| lp.get(o)))
+                    Box::new(std::iter::successors(off, move |&o| lp.next(o)).map(move |o| ListItem::Ref(lp.get(o))))
                 }
             }
             List::QuickList(q) => q.iter_from(start, rev),
@@ -316,9 +316,9 @@ impl List {
     }
 
     /// All elements head to tail (`.rev()` for tail to head).
-    pub fn iter(&self) -> Box<dyn DoubleEndedIterator<Item = StrRef<'_>> + '_> {
+    pub fn iter(&self) -> Box<dyn DoubleEndedIterator<Item = ListItem<'_>> + '_> {
         match self {
-            List::ListPack(lp) => Box::new(lp.iter()),
+            List::ListPack(lp) => Box::new(lp.iter().map(ListItem::Ref)),
             List::QuickList(q) => Box::new(q.iter()),
         }
     }
@@ -333,38 +333,61 @@ impl List {
         let want = if count == 0 { usize::MAX } else { count };
         let cap = if maxlen == 0 { usize::MAX } else { maxlen };
         let mut out = Vec::new();
-        let it: Box<dyn Iterator<Item = StrRef<'_>>> =
-            if rank < 0 { Box::new(self.iter().rev()) } else { self.iter_box() };
-        for (k, e) in it.take(cap).enumerate() {
+        let mut k = 0;
+        self.visit(rank < 0, &mut |e| {
+            if k == cap {
+                return false;
+            }
+            k += 1;
             if needle.matches(e) {
                 if skip > 0 {
                     skip -= 1;
-                    continue;
+                    return true;
                 }
-                out.push(if rank < 0 { len - 1 - k } else { k });
+                out.push(if rank < 0 { len - k } else { k - 1 });
                 if out.len() >= want {
-                    break;
+                    return false;
                 }
             }
-        }
+            true
+        });
         out
     }
 
-    fn iter_box(&self) -> Box<dyn Iterator<Item = StrRef<'_>> + '_> {
+    /// Index of the first element (from the tail when `rev`, counted from there) for which `f` holds.
+    pub fn position(&self, rev: bool, mut f: impl FnMut(StrRef<'_>) -> bool) -> Option<usize> {
+        let mut k = 0;
+        let mut found = false;
+        self.visit(rev, &mut |e| {
+            found = f(e);
+            k += usize::from(!found);
+            !found
+        });
+        found.then_some(k)
+    }
+
+    /// Visits elements from the head (or the tail when `rev`) until `f` returns false, without copying elements
+    /// out of compressed nodes.
+    pub fn visit(&self, rev: bool, f: &mut impl FnMut(StrRef<'_>) -> bool) {
         match self {
-            List::ListPack(lp) => Box::new(lp.iter()),
-            List::QuickList(q) => Box::new(q.iter()),
+            List::ListPack(lp) if rev => {
+                lp.iter().rev().all(f);
+            }
+            List::ListPack(lp) => {
+                lp.iter().all(f);
+            }
+            List::QuickList(q) => q.visit(rev, f),
         }
     }
 }
 
 /// `take` that keeps the boxed iterator type.
 trait TakeN<'a> {
-    fn take_n(self, n: usize) -> Box<dyn Iterator<Item = StrRef<'a>> + 'a>;
+    fn take_n(self, n: usize) -> Box<dyn Iterator<Item = ListItem<'a>> + 'a>;
 }
 
-impl<'a> TakeN<'a> for Box<dyn Iterator<Item = StrRef<'a>> + 'a> {
-    fn take_n(self, n: usize) -> Box<dyn Iterator<Item = StrRef<'a>> + 'a> {
+impl<'a> TakeN<'a> for Box<dyn Iterator<Item = ListItem<'a>> + 'a> {
+    fn take_n(self, n: usize) -> Box<dyn Iterator<Item = ListItem<'a>> + 'a> {
         Box::new(self.take(n))
     }
 }
@@ -523,6 +546,7 @@ mod tests {
             4 => (0u8..4).prop_map(|x| vec![b'a' + x]),
             1 => (-2i64..2).prop_map(|n| n.to_string().into_bytes()),
             1 => (200usize..2500).prop_map(|n| vec![b'z'; n]),
+            1 => (0u32..400).prop_map(|n| format!("{n:03}-{}", "ab".repeat(n as usize % 40)).into_bytes()),
         ]
     }
 
@@ -540,8 +564,9 @@ mod tests {
     proptest! {
         #[test]
         fn behaves_like_a_deque(fill in prop_oneof![Just(-1i64), Just(-2), Just(2), Just(5)],
+                                depth in 0i64..3,
                                 ops in proptest::collection::vec(op(), 1..120)) {
-            let t = th(fill);
+            let t = Thresholds { list_compress_depth: depth, ..th(fill) };
             let mut l = List::new();
             let mut m: VecDeque<Vec<u8>> = VecDeque::new();
             for op in ops {

@@ -717,6 +717,11 @@ impl Listpack {
         Listpack { buf }
     }
 
+    /// Gives up the buffer (a quicklist node reuses it for its compressed form).
+    pub fn into_buf(self) -> SlabBytes {
+        self.buf
+    }
+
     /// Adopts a serialized listpack after validating it.
     pub fn from_bytes(bytes: Vec<u8>) -> Option<Listpack> {
         if Listpack::validate(&bytes) {

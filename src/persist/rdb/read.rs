@@ -18,7 +18,9 @@ use crate::keyspace::types::hash::{Hash, HashPair};
 use crate::keyspace::types::intset::IntSet;
 use crate::keyspace::types::list::List;
 use crate::keyspace::types::listpack::Listpack;
-use crate::keyspace::types::quicklist::{clamp_fill, node_fits, Quicklist};
+use crate::keyspace::types::quicklist::{
+    clamp_fill, node_fits, Node, Quicklist, MIN_COMPRESS_BYTES, MIN_COMPRESS_IMPROVE,
+};
 use crate::keyspace::types::set::Set;
 use crate::keyspace::types::skiplist::{cmp_elem, SkipList};
 use crate::keyspace::types::stream::{
@@ -294,6 +296,26 @@ impl<'r> Src<'r> {
         r.map_err(|_| self.err("Invalid LZF compressed string"))
     }
 
+    /// A string as [`Src::string`] reads it, except that LZF data comes back still compressed, with its length.
+    fn string_or_lzf(&mut self) -> Result<Result<Str<'_>, (&[u8], usize)>, RdbError> {
+        let (n, enc) = self.len_enc()?;
+        if !enc {
+            let n = usize::try_from(n).map_err(|_| self.err(format!("String length {n} too large")))?;
+            return Ok(Ok(Str::Ref(self.bytes(n)?)));
+        }
+        Ok(Ok(match n as u8 {
+            op::ENC_INT8 => Str::Int(self.u8()? as i8 as i64),
+            op::ENC_INT16 => Str::Int(i16::from_le_bytes(self.array()?) as i64),
+            op::ENC_INT32 => Str::Int(i32::from_le_bytes(self.array()?) as i64),
+            op::ENC_LZF => {
+                let clen = self.usize_len()?;
+                let len = self.usize_len()?;
+                return Ok(Err((self.bytes(clen)?, len)));
+            }
+            _ => return Err(self.err(format!("Unknown RDB string encoding type {n}"))),
+        }))
+    }
+
     /// A string in a slab buffer of its exact size (a stream node: LZF output lands there without a copy).
     fn string_slab(&mut self) -> Result<SlabBytes, RdbError> {
         let (n, enc) = self.len_enc()?;
@@ -452,22 +474,54 @@ fn skiplist_from(lp: &Listpack) -> Option<ZSet> {
     Some(ZSet::SkipList(Box::new(z)))
 }
 
-/// A list value from loaded listpack nodes (none empty): one listpack while it fits a node, else a quicklist.
-fn list_from_nodes(mut nodes: Vec<Listpack>, th: &Thresholds) -> List {
+/// A list value from loaded nodes (none empty): one listpack while it fits a node; else the nodes as they are
+/// (compressed ones kept compressed) when each obeys the fill rule, as Redis keeps loaded nodes; else rebuilt.
+fn list_from_nodes(mut nodes: Vec<Node>, th: &Thresholds) -> List {
     let fill = clamp_fill(th.list_max_listpack_size);
-    if nodes.len() == 1 && node_fits(fill, nodes[0].bytes(), nodes[0].len()) {
-        return List::ListPack(nodes.remove(0));
+    if nodes.len() == 1 && node_fits(fill, nodes[0].sz(), nodes[0].count()) {
+        if let Some(Node::Raw(lp, _)) = nodes.pop() {
+            return List::ListPack(lp);
+        }
     }
-    let mut it = nodes.into_iter();
-    let first = it.next().unwrap_or_default();
-    let mut q = Quicklist::from_listpack(first, th.list_max_listpack_size, th.list_compress_depth);
+    if nodes.iter().all(|n| node_fits(fill, n.sz(), n.count())) {
+        let q = Quicklist::from_nodes(nodes, th.list_max_listpack_size, th.list_compress_depth);
+        return List::QuickList(Box::new(q));
+    }
+    let mut q = Quicklist::new(th.list_max_listpack_size, th.list_compress_depth);
     let mut buf = [0u8; 24];
-    for node in it {
-        for e in node.iter() {
+    for node in nodes {
+        for e in node.listpack().iter() {
             q.push_back(e.bytes(&mut buf));
         }
     }
     List::QuickList(Box::new(q))
+}
+
+/// A quicklist node's listpack (QUICKLIST_2) or ziplist (QUICKLIST) blob, checked; `None` when it is empty.
+fn packed_node(b: &[u8], ty: u8, deep: bool) -> Result<Option<Listpack>, &'static str> {
+    if b.is_empty() {
+        return Err("Quicklist node with no data");
+    }
+    let lp = if ty == op::TYPE_LIST_QUICKLIST_2 {
+        listpack_blob(b, false, deep).ok_or("Listpack integrity check failed.")?
+    } else {
+        legacy::ziplist_to_listpack(b, false).ok_or("Ziplist integrity check failed.")?
+    };
+    Ok((!lp.is_empty()).then_some(lp))
+}
+
+/// A listpack node saved LZF-compressed, for an inner node of a compressed list: checked on a decompressed copy,
+/// then kept in its LZF form when that form is what compressing the node would give (Redis's size thresholds
+/// met, the listpack already canonical).
+fn lzf_node(z: &[u8], len: usize, deep: bool) -> Result<Option<Node>, &'static str> {
+    const BAD: &str = "Invalid LZF compressed string";
+    lzf::check_len(z, len).map_err(|_| BAD)?;
+    let raw = lzf::decompress(z, len).map_err(|_| BAD)?;
+    let Some(lp) = packed_node(&raw, op::TYPE_LIST_QUICKLIST_2, deep)? else { return Ok(None) };
+    if len >= MIN_COMPRESS_BYTES && z.len() + MIN_COMPRESS_IMPROVE < len && lp.as_bytes() == raw.as_slice() {
+        return Ok(Some(Node::compressed(SlabBytes::from_slice(z), len, lp.len())));
+    }
+    Ok(Some(Node::raw(lp)))
 }
 
 impl Loader<'_, '_> {
@@ -645,7 +699,8 @@ impl Loader<'_, '_> {
                     return Ok(None);
                 }
                 let mut nodes = Vec::new();
-                for _ in 0..n {
+                let depth = th.list_compress_depth.max(0) as u64;
+                for i in 0..n {
                     let mut container = op::CONTAINER_PACKED;
                     if ty == op::TYPE_LIST_QUICKLIST_2 {
                         container = self.src.len()?;
@@ -653,22 +708,31 @@ impl Loader<'_, '_> {
                             return Err(self.err("Quicklist integrity check failed."));
                         }
                     }
-                    let node = self.blob(|b| -> Result<Option<Listpack>, &'static str> {
-                        if b.is_empty() {
-                            return Err("Quicklist node with no data");
+                    // An inner node of a compressed list stays in the LZF form it was saved in.
+                    let inner = depth > 0 && i >= depth && i + depth < n;
+                    if inner && ty == op::TYPE_LIST_QUICKLIST_2 && container == op::CONTAINER_PACKED {
+                        let r = match self.src.string_or_lzf()? {
+                            Err((z, len)) => lzf_node(z, len, deep),
+                            Ok(s) => {
+                                let mut b = [0u8; 24];
+                                packed_node(s.bytes(&mut b), ty, deep).map(|lp| lp.map(Node::raw))
+                            }
+                        };
+                        match r {
+                            Ok(Some(node)) => nodes.push(node),
+                            Ok(None) => {}
+                            Err(m) => return Err(self.err(m)),
                         }
-                        if container == op::CONTAINER_PLAIN {
+                        continue;
+                    }
+                    let node = self.blob(|b| -> Result<Option<Listpack>, &'static str> {
+                        if container == op::CONTAINER_PLAIN && !b.is_empty() {
                             return Ok(Some(Listpack::from_items([b])));
                         }
-                        let lp = if ty == op::TYPE_LIST_QUICKLIST_2 {
-                            listpack_blob(b, false, deep).ok_or("Listpack integrity check failed.")?
-                        } else {
-                            legacy::ziplist_to_listpack(b, false).ok_or("Ziplist integrity check failed.")?
-                        };
-                        Ok((!lp.is_empty()).then_some(lp))
+                        packed_node(b, ty, deep)
                     })?;
                     match node {
-                        Ok(Some(lp)) => nodes.push(lp),
+                        Ok(Some(lp)) => nodes.push(Node::raw(lp)),
                         Ok(None) => {}
                         Err(m) => return Err(self.err(m)),
                     }
@@ -697,7 +761,7 @@ impl Loader<'_, '_> {
                 if lp.is_empty() {
                     return Ok(None);
                 }
-                Value::List(list_from_nodes(vec![lp], &th))
+                Value::List(list_from_nodes(vec![Node::raw(lp)], &th))
             }
             op::TYPE_SET_INTSET => {
                 let r = self.blob(|b| IntSet::from_redis_bytes(b).filter(|s| !s.is_empty()))?;

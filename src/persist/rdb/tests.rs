@@ -19,7 +19,7 @@ fn elements(e: &Entry) -> Vec<String> {
     let s = |r: StrRef<'_>| String::from_utf8_lossy(&r.to_vec()).into_owned();
     match e.value() {
         None => vec![s(e.as_str().expect("string"))],
-        Some(Value::List(l)) => l.iter().map(s).collect(),
+        Some(Value::List(l)) => l.iter().map(|e| s(e.as_ref())).collect(),
         Some(Value::Set(set)) => {
             let mut v: Vec<String> = set.iter().map(s).collect();
             v.sort();
@@ -470,6 +470,54 @@ fn dump_payloads_match_redis_bytes() {
         p.extend_from_slice(&crc.to_le_bytes());
         assert_eq!(restore_payload(b"k", &p, &th, false).unwrap_err(), "Bad data format", "{body:?}");
     }
+}
+
+#[test]
+fn compressed_lists_save_and_load_compressed() {
+    use crate::keyspace::types::quicklist::Node;
+    let th = |depth| Thresholds { list_compress_depth: depth, ..Thresholds::default() };
+    let mut l = List::new();
+    for i in 0..20_000 {
+        l.push(format!("element:{i}").as_bytes(), false, &th(1));
+    }
+    let lzf_of = |l: &List| -> Vec<Option<Vec<u8>>> {
+        let List::QuickList(q) = l else { panic!("a quicklist") };
+        q.nodes().map(|n: &Node| n.lzf().map(|z| z.to_vec())).collect()
+    };
+    let before = lzf_of(&l);
+    assert!(before.len() > 10 && before[1..before.len() - 1].iter().all(|z| z.is_some()));
+    let mut dbs: Vec<Db> = (0..1).map(Db::new).collect();
+    add(&mut dbs[0], Entry::new_value(b"l", Value::List(l)), None);
+    // Compressed nodes are written as their LZF bytes even with rdbcompression off.
+    let bytes = save(&dbs, &SaveOptions { compression: false, ..SaveOptions::default() });
+    let raw_size: usize = 20_000 * 11;
+    assert!(bytes.len() < raw_size / 2, "{} bytes", bytes.len());
+    for depth in [0i64, 1, 2] {
+        let opts = LoadOptions { thresholds: th(depth), ..keep_all() };
+        let (back, _) = load(&bytes, &opts).unwrap();
+        let e = back[0].keys.get(b"l").unwrap();
+        assert_eq!(elements(e), elements(dbs[0].keys.get(b"l").unwrap()));
+        let Some(Value::List(got)) = e.value() else { panic!("a list") };
+        let got_lzf = lzf_of(got);
+        assert_eq!(got_lzf.len(), before.len());
+        for (i, (a, b)) in before.iter().zip(&got_lzf).enumerate() {
+            let inner = depth > 0 && i >= depth as usize && i + (depth as usize) < before.len();
+            // Inner nodes keep the saved bytes; the rest are raw.
+            assert_eq!(b.is_some(), inner, "depth {depth} node {i}");
+            if inner {
+                assert_eq!(a, b);
+            }
+        }
+        if let List::QuickList(q) = got {
+            q.check_invariants().unwrap();
+        }
+    }
+    // DUMP/RESTORE carries the compressed form too.
+    let e = dbs[0].keys.get(b"l").unwrap();
+    let payload = dump_payload(e);
+    let back = restore_payload(b"l", &payload, &th(1), true).unwrap();
+    assert_eq!(elements(&back), elements(e));
+    assert_eq!(serialized_len(e), payload.len() - 11);
 }
 
 #[test]

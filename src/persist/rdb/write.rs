@@ -13,9 +13,7 @@ use crate::keyspace::db::Db;
 use crate::keyspace::object::{Entry, StrRef, Value, LRU_MASK};
 use crate::keyspace::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 use crate::persist::crc64::crc64;
-use crate::persist::lzf::Compressor;
 use crate::util::{itoa_buf, parse_i64};
-use std::cell::RefCell;
 use std::io::{self, Write};
 
 /// Buffered bytes that trigger a write to the output.
@@ -67,11 +65,6 @@ impl Spill for ToWriter<'_> {
         }
         buf.clear();
     }
-}
-
-thread_local! {
-    /// One LZF compressor per thread (its table is 256 KiB), created on first use.
-    static LZF: RefCell<Option<(Compressor, Vec<u8>)>> = const { RefCell::new(None) };
 }
 
 /// Encoder state: the buffer and the options that change the bytes.
@@ -169,9 +162,7 @@ impl Enc<'_> {
     /// `rdbSaveLzfStringObject`: keeps the compressed form only when it is at least 4 bytes shorter.
     #[cold]
     fn lzf(&mut self, s: &[u8]) -> bool {
-        LZF.with(|cell| {
-            let mut slot = cell.borrow_mut();
-            let (c, out) = slot.get_or_insert_with(|| (Compressor::new(), Vec::new()));
+        crate::persist::lzf::with_compressor(|c, out| {
             let n = c.compress(s, out, s.len() - 4);
             if n == 0 {
                 return false;
@@ -228,7 +219,17 @@ impl Enc<'_> {
                 self.len(q.node_count() as u64);
                 for node in q.nodes() {
                     self.len(op::CONTAINER_PACKED);
-                    self.string(node.as_bytes());
+                    match node.lzf() {
+                        // A compressed node goes out as its LZF bytes, whatever `rdbcompression` says (Redis's
+                        // `rdbSaveLzfBlob` when `quicklistNodeIsCompressed`).
+                        Some(z) => {
+                            self.buf.push(0xC0 | op::ENC_LZF);
+                            self.len(z.len() as u64);
+                            self.len(node.sz() as u64);
+                            self.buf.extend_from_slice(z);
+                        }
+                        None => self.string(node.listpack().as_bytes()),
+                    }
                     self.maybe_spill();
                 }
             }
