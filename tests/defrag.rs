@@ -103,7 +103,7 @@ fn defrag_moves_allocations_and_keeps_the_data() {
         }
     }
     // Delete a pseudo-random 80%.
-    let doomed: Vec<usize> = (0..n).filter(|i| (i * 2_654_435_761usize >> 7) % 5 != 0).collect();
+    let doomed: Vec<usize> = (0..n).filter(|i| ((i * 2_654_435_761usize) >> 7) % 5 != 0).collect();
     for chunk in doomed.chunks(1000) {
         let cmds: Vec<Vec<Vec<u8>>> =
             chunk.iter().map(|&i| vec![b"DEL".to_vec(), format!("key:{i}").into_bytes()]).collect();
@@ -163,7 +163,7 @@ fn defrag_moves_allocations_and_keeps_the_data() {
     }
     assert_eq!(c.cmd(&["DBSIZE"]), keys);
     assert_eq!(c.cmd(&["DEBUG", "DIGEST"]), digest, "the defragmenter changed the data");
-    for i in (0..n).filter(|i| (i * 2_654_435_761usize >> 7) % 5 == 0).take(300) {
+    for i in (0..n).filter(|i| ((i * 2_654_435_761usize) >> 7) % 5 == 0).take(300) {
         let reply = c.cmd(&["GET", &format!("key:{i}")]);
         let mut want = format!("${}\r\n", value(i).len()).into_bytes();
         want.extend_from_slice(&value(i));

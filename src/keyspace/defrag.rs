@@ -141,7 +141,7 @@ pub fn cron(state: &mut ServerState, hz: i64) {
     }
     let k = knobs(state);
     let now = Instant::now();
-    if LAST_CHECK.get().is_none_or(|t| now.duration_since(t).as_millis() >= 1000) {
+    if LAST_CHECK.get().map_or(true, |t| now.duration_since(t).as_millis() >= 1000) {
         LAST_CHECK.set(Some(now));
         compute_cycles(&k);
     }

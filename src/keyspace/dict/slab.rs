@@ -1137,7 +1137,7 @@ fn choose(s: &Slab) {
     let cur = class.cur_page();
     let per = per_page(c);
     let mut seen = d.seen.borrow_mut();
-    // SAFETY (all header accesses below): the pages in `seen` are this thread's mapped pages of class `c`.
+    // SAFETY: the pages in `seen` are this thread's mapped pages of class `c` (so are all headers touched below).
     let free_of = |h: *mut PageHdr| unsafe { (*h).count } as usize;
     let total_free: usize = seen.iter().map(|&h| free_of(h)).sum();
     seen.sort_unstable_by_key(|&h| std::cmp::Reverse(free_of(h)));
