@@ -39,6 +39,12 @@
 //! is never fully free on its owner's list, so it stays. A thread's free lists and pages are leaked when it exits
 //! (test threads only; the server's data lives on the main thread).
 //!
+//! Defragmentation ([`defrag_begin`]): sparse pages of a class are marked, their free chunks held on the page's own
+//! list so nothing new lands there, the caller moves the live chunks out ([`chunk_moves`]) and emptied pages are
+//! unmapped. Routed classes (320..=4096 bytes, [`alloc_routed`]) serve only buffers the defragmenter moves out of
+//! malloc through the global allocator ([`route`]); all pages come from one reserved range of address space, so
+//! [`is_slab`] tells such a buffer from a malloc one by its address.
+//!
 //! Accounting: mapped pages are charged to the global counter ([`crate::alloc`]) and refunded when unmapped;
 //! [`free_bytes`] (mapped minus handed out) is what `used_memory` subtracts, so a freed chunk stops counting at
 //! once, before its page can be released.
