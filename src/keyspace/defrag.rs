@@ -56,6 +56,8 @@ thread_local! {
     /// When the current run started (`current_active_defrag_time`).
     static RUN_START: Cell<Option<Instant>> = const { Cell::new(None) };
     static LAST_CHECK: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// Whether a pass (slab preparation, then the keyspace walk) is under way.
+    static IN_PASS: Cell<bool> = const { Cell::new(false) };
     /// `hits` when the current pass began (its log line reports the difference).
     static SCAN_HITS: Cell<u64> = const { Cell::new(0) };
 }
@@ -124,6 +126,7 @@ fn stop_run() {
     }
     STATS.set(st);
     WALK.set((usize::MAX, 0));
+    IN_PASS.set(false);
 }
 
 /// The cron's defrag work (Redis's `activeDefragCycle`, called every tick).
@@ -159,18 +162,21 @@ fn run_for(state: &mut ServerState, limit_us: u64, k: &Knobs) {
     let start = Instant::now();
     let over = || start.elapsed().as_micros() as u64 >= limit_us;
     loop {
-        if !slab::defrag_active() {
-            // A new pass: mark the slab's sparse pages, then walk the keyspace from the first db.
+        // Every branch below does a bounded piece of work, so the time limit is checked at least that often.
+        if over() {
+            return;
+        }
+        if !IN_PASS.get() {
+            // A new pass: mark the slab's sparse pages (unless a release sweep holds the slab: then this pass
+            // moves only buffers out of malloc), then walk the keyspace from the first db.
             slab::defrag_begin(k.lower.clamp(1.0, 100.0) as usize);
+            IN_PASS.set(true);
             WALK.set((usize::MAX, 0));
             SCAN_HITS.set(STATS.get().hits);
         }
         let (db, cursor) = WALK.get();
         if db == usize::MAX {
             if slab::defrag_prep(PREP_PER_CHECK) {
-                if over() {
-                    return;
-                }
                 continue;
             }
             WALK.set((0, 0));
@@ -178,6 +184,7 @@ fn run_for(state: &mut ServerState, limit_us: u64, k: &Knobs) {
         }
         if db >= state.dbs.len() {
             slab::defrag_end();
+            IN_PASS.set(false);
             crate::alloc::trim();
             let (pct, bytes) = fragmentation();
             crate::log_verbose!(
@@ -187,7 +194,7 @@ fn run_for(state: &mut ServerState, limit_us: u64, k: &Knobs) {
             );
             stop_run();
             compute_cycles(k);
-            if STATS.get().running != 0 && !over() {
+            if STATS.get().running != 0 {
                 continue;
             }
             return;
@@ -212,8 +219,5 @@ fn run_for(state: &mut ServerState, limit_us: u64, k: &Knobs) {
             WALK.set((db, next));
         }
         slab::defrag_poll();
-        if over() {
-            return;
-        }
     }
 }
