@@ -24,6 +24,8 @@
 #                part of `make bench`)
 #   make bench-lists  memory of a 1M-element list at list-compress-depth 1 and 0, and LPUSH/LINDEX/LRANGE at depth 1
 #                vs redis-server (benches/lists.sh, part of `make bench`)
+#   make bench-defrag  RSS after a 900k-key churn with activedefrag yes vs a fresh reload, GET/SET latency during
+#                the defrag, vs redis-server (benches/defrag.sh, part of `make bench`)
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
@@ -47,7 +49,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-lists bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -257,6 +259,7 @@ bench: deps
 	SKIP_BUILD=1 benches/geo.sh
 	SKIP_BUILD=1 benches/bitmaps.sh
 	SKIP_BUILD=1 benches/lists.sh
+	SKIP_BUILD=1 benches/defrag.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release
@@ -310,6 +313,10 @@ bench-geo: deps
 # edges) over a 1 MB string: benches/bitmaps.sh (prints a markdown table).
 bench-bitmaps: deps
 	benches/bitmaps.sh
+
+# Memory after churn with activedefrag, and GET/SET latency during it, vs redis-server (issue 31): benches/defrag.sh.
+bench-defrag: deps
+	benches/defrag.sh
 
 # latency-tracking on vs off (issue 17): benches/latency_tracking.sh.
 bench-latency: deps

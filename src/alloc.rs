@@ -15,6 +15,11 @@
 //!  +----------------+--------------------------------------+
 //! ```
 //!
+//! Routed allocations: under `slab::route` (the defragmenter moving a string buffer out of malloc) one allocation
+//! is served by `slab::alloc_routed` instead, uncharged (the slab's pages are charged already); `dealloc` and
+//! `realloc` recognise such a pointer by its address (`slab::is_slab`: one range check) and hand it back to the
+//! slab, whatever thread frees it.
+//!
 //! One relaxed `fetch_add` per allocation, reallocation and free (the call count rides in the top 16 bits of the
 //! same add, so benchmarks can check "no allocation per command" at no extra cost). Invariant: the low 48 bits
 //! equal the bytes charged for live allocations, which never exceed 2^48 (256 TiB), so the high bits never
@@ -24,7 +29,9 @@
 //! tools, the tests and benchmarks) uses it; no other crate in the graph may define one. Tested by the unit tests
 //! below and by `tests/memory_accounting.rs` (used_memory follows SET/DEL/FLUSHALL).
 
+use crate::keyspace::dict::slab;
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -64,6 +71,13 @@ pub struct Counting;
 unsafe impl GlobalAlloc for Counting {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if slab::routing() && layout.align() <= 8 {
+            // The defragmenter moving a buffer into the slab (see `slab::route`): the slab's pages are charged
+            // already, so the chunk is not.
+            if let Some(p) = slab::alloc_routed(layout.size()) {
+                return p.as_ptr();
+            }
+        }
         // SAFETY: same contract as our caller's.
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
@@ -84,6 +98,12 @@ unsafe impl GlobalAlloc for Counting {
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if slab::is_slab(ptr) {
+            // SAFETY: only `alloc` above hands out pointers in the slab's range, from `alloc_routed` with this
+            // layout's size.
+            unsafe { slab::dealloc_routed(NonNull::new_unchecked(ptr), layout.size()) };
+            return;
+        }
         COUNTER.fetch_sub(charged(layout) as u64, Ordering::Relaxed);
         // SAFETY: `ptr` came from this allocator (hence from `System`) with this layout.
         unsafe { System.dealloc(ptr, layout) }
@@ -91,6 +111,22 @@ unsafe impl GlobalAlloc for Counting {
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if slab::is_slab(ptr) {
+            // A routed chunk changes size: the new buffer comes from malloc (a growing string leaves the slab).
+            // SAFETY: the caller guarantees `new_size`, rounded up to the alignment, does not overflow isize.
+            let new = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+            // SAFETY: a non-zero size (the caller's contract).
+            let q = unsafe { self.alloc(new) };
+            if !q.is_null() {
+                // SAFETY: both blocks are live and distinct; the old one holds `layout.size()` bytes; the old one
+                // came from `alloc_routed` with this size (see `dealloc`).
+                unsafe {
+                    std::ptr::copy_nonoverlapping(ptr, q, layout.size().min(new_size));
+                    slab::dealloc_routed(NonNull::new_unchecked(ptr), layout.size());
+                }
+            }
+            return q;
+        }
         // SAFETY: same contract as our caller's.
         let q = unsafe { System.realloc(ptr, layout, new_size) };
         if !q.is_null() {

@@ -875,7 +875,7 @@ pub static DIRECTIVES: &[Directive] = &[
     int!("active-expire-effort", active_expire_effort, 1, 10, M),
     // ferredis's own: see Config::busy_poll_us.
     int!("busy-poll-us", busy_poll_us, 0, 1000, M),
-    Directive::stored("activedefrag", Kind::StoredBool, "no", M).only("no"),
+    Directive::stored("activedefrag", Kind::StoredBool, "no", M),
     Directive::stored("active-defrag-ignore-bytes", Kind::StoredMem(1, LONG_MAX as u64), "104857600", M),
     Directive::stored("active-defrag-threshold-lower", Kind::StoredInt(0, 1000), "10", M),
     Directive::stored("active-defrag-threshold-upper", Kind::StoredInt(0, 1000), "100", M),

@@ -1635,6 +1635,7 @@ impl Server {
             // malloc's free pages once a second when there are many (a shrunk table, trimmed buffers). Not while a
             // forked child shares our pages: the sweep writes to them, which would copy them.
             self.state.lazyfree.reclaim(self.state.persist.child.is_none());
+            crate::keyspace::defrag::cron(&mut self.state, self.hz);
             if self.state.persist.child.is_none() {
                 if crate::keyspace::dict::slab::release_step() > 0 {
                     crate::alloc::trim();

@@ -693,7 +693,8 @@ pub fn allocator_stats() -> (u64, u64, u64) {
         let mi = unsafe { libc::mallinfo2() };
         // malloc's heap and mappings, plus the slab's pages (mapped directly, unknown to malloc).
         let slab = crate::keyspace::dict::slab::stats().page_bytes as u64;
-        let active = ((mi.arena + mi.hblkhd) as u64 + slab).max(allocated);
+        // What malloc_trim gave back inside the heap still counts in `arena`: what is resident bounds it.
+        let active = ((mi.arena + mi.hblkhd) as u64 + slab).min(rss_memory()).max(allocated);
         return (allocated, active, active);
     }
     let rss = rss_memory().max(allocated);

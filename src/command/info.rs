@@ -273,7 +273,7 @@ fn memory(out: &mut String, srv: &ServerState, caller_mem: usize) {
         "mem_cluster_links" => 0,
         "mem_aof_buffer" => f.aof_buffer,
         "mem_allocator" => "libc",
-        "active_defrag_running" => 0,
+        "active_defrag_running" => crate::keyspace::defrag::stats().running,
         "lazyfree_pending_objects" => srv.lazyfree.pending(),
         "lazyfreed_objects" => srv.lazyfree.freed(),
     );
@@ -362,6 +362,7 @@ fn persistence(out: &mut String, srv: &ServerState) {
 
 fn stats(out: &mut String, srv: &ServerState) {
     let s = &srv.stats;
+    let defrag = crate::keyspace::defrag::stats();
     let kbps = |m: &InstMetric| format!("{:.2}", m.per_sec() as f64 / 1024.0);
     out.push_str("# Stats\r\n");
     fields!(out,
@@ -397,12 +398,12 @@ fn stats(out: &mut String, srv: &ServerState) {
         "total_forks" => srv.persist.stats.total_forks,
         "migrate_cached_sockets" => srv.migrate_sockets.len() as u64,
         "slave_expires_tracked_keys" => 0,
-        "active_defrag_hits" => 0,
-        "active_defrag_misses" => 0,
-        "active_defrag_key_hits" => 0,
-        "active_defrag_key_misses" => 0,
-        "total_active_defrag_time" => 0,
-        "current_active_defrag_time" => 0,
+        "active_defrag_hits" => defrag.hits,
+        "active_defrag_misses" => defrag.misses,
+        "active_defrag_key_hits" => defrag.key_hits,
+        "active_defrag_key_misses" => defrag.key_misses,
+        "total_active_defrag_time" => defrag.total_ms + crate::keyspace::defrag::current_ms(),
+        "current_active_defrag_time" => crate::keyspace::defrag::current_ms(),
         "tracking_total_keys" => srv.tracking.total_keys(),
         "tracking_total_items" => srv.tracking.total_items(),
         "tracking_total_prefixes" => srv.tracking.total_prefixes(),

@@ -204,7 +204,8 @@ impl LazyFree {
             slab::adopt_freed(freed);
             batches += 1;
         }
-        if batches > 0 && release {
+        // (Not while the defragmenter runs: a release would end its cycle; its own releases cover the pages.)
+        if batches > 0 && release && !slab::defrag_active() {
             slab::release_free_pages();
             crate::alloc::trim();
         }

@@ -18,6 +18,7 @@
 //! - [`notify`]: keyspace notifications (`notify-keyspace-events`) published through [`crate::pubsub`].
 
 pub mod db;
+pub mod defrag;
 pub mod dict;
 pub mod evict;
 pub mod expire;

@@ -947,6 +947,42 @@ impl Entry {
             && matches!(self.as_str(), Some(StrRef::Int(n)) if (0..SHARED_INTEGERS).contains(&n))
     }
 
+    /// The defragmenter's visit (see `keyspace::defrag`): moves the entry's chunk when its slab page is being
+    /// evacuated, and a raw string's buffer when [`slab::routed_moves`] says so (out of an evacuated page, or out
+    /// of malloc's heap into a slab chunk). The dict slot holding `self` is the only pointer to the chunk (the TTL
+    /// lives in it), and the entry the only owner of the buffer, so updating `self` updates every reference.
+    /// Returns (allocations moved, allocations looked at and left).
+    pub fn defrag(&mut self) -> (u32, u32) {
+        let (mut hits, mut misses) = (0, 0);
+        if let Some(v) = self.raw_ref_mut() {
+            if slab::routed_moves(v.as_ptr(), v.capacity()) {
+                let mut new = slab::route(|| Vec::with_capacity(v.capacity()));
+                new.extend_from_slice(v);
+                *v = new;
+                hits += 1;
+            } else {
+                misses += 1;
+            }
+        }
+        let size = self.alloc_size();
+        if slab::chunk_moves(self.ptr.as_ptr(), size) {
+            let q = slab::alloc(size);
+            // SAFETY: `q` is a fresh chunk of `size` bytes and the old one holds this entry's `size` bytes; the
+            // bytes (header, key, payload; a raw/value payload is moved, not duplicated: the old chunk is freed
+            // without running its drop) are copied, then the old chunk is returned with its size and `self` points
+            // at the copy.
+            unsafe {
+                std::ptr::copy_nonoverlapping(self.ptr.as_ptr(), q.as_ptr(), size);
+                slab::dealloc(self.ptr, size);
+            }
+            self.ptr = q;
+            hits += 1;
+        } else {
+            misses += 1;
+        }
+        (hits, misses)
+    }
+
     /// Bytes of the entry's own packed chunk (header, TTL, key, inline value or collection handle).
     pub fn chunk_bytes(&self) -> usize {
         slab::chunk_size(self.alloc_size())

@@ -1334,6 +1334,27 @@ impl<E: DictEntry> Dict<E> {
         }
     }
 
+    /// The defragmenter's shrink: a table at most a quarter full (after mass deletes that stopped short of the
+    /// cron's 1/10) starts an incremental shrink to the size [`Dict::resize_if_needed`] would pick, as a fresh
+    /// load of the same keys would size it. Not while rehashing or while resizing is not allowed. Returns whether
+    /// it started one.
+    pub fn compact(&mut self) -> bool {
+        if self.rehashing || !self.resize_allowed {
+            return false;
+        }
+        let (used, size) = (self.t[0].used, self.t[0].size());
+        let target = size_for(used.saturating_mul(2));
+        if used == 0 || size <= MIN_SIZE || target.saturating_mul(2) > size {
+            return false;
+        }
+        if self.would_cluster(target) {
+            self.rebuild_with_new_seed(target);
+        } else {
+            self.start_resize(target);
+        }
+        true
+    }
+
     /// Whether moving this (not rehashing) table's elements into a table of `size` slots under the same seed
     /// would displace them far more than random hashes would: the elements left after deleting most keys in hash
     /// order (SCAN order) all sit in one part of the hash space, and a smaller table maps that part onto fewer
@@ -1422,6 +1443,27 @@ impl<E: DictEntry> Dict<E> {
                 st
             })
             .collect()
+    }
+
+    /// Calls `f` on the elements of up to `max` slots from `cursor` (a slot index over the main table, then the
+    /// rehash target), for the defragmenter, which may replace an element's allocation but never its key. Returns
+    /// the cursor to continue from, 0 once the end is reached. No rehash work is done; a resize between calls may
+    /// make a walk skip or repeat elements (harmless for its purpose).
+    pub fn walk_mut<F: FnMut(&mut E)>(&mut self, cursor: usize, max: usize, mut f: F) -> usize {
+        let n0 = self.t[0].size();
+        let total = n0 + self.t[1].size();
+        let end = cursor.saturating_add(max).min(total);
+        for i in cursor..end {
+            let slot = if i < n0 { &mut self.t[0].slots[i] } else { &mut self.t[1].slots[i - n0] };
+            if let Some(e) = slot {
+                f(e);
+            }
+        }
+        if end >= total {
+            0
+        } else {
+            end
+        }
     }
 
     /// Bytes used by the table's own arrays (not the entries).

@@ -39,6 +39,12 @@
 //! is never fully free on its owner's list, so it stays. A thread's free lists and pages are leaked when it exits
 //! (test threads only; the server's data lives on the main thread).
 //!
+//! Defragmentation ([`defrag_begin`]): sparse pages of a class are marked, their free chunks held on the page's own
+//! list so nothing new lands there, the caller moves the live chunks out ([`chunk_moves`]) and emptied pages are
+//! unmapped. Routed classes (320..=4096 bytes, [`alloc_routed`]) serve only buffers the defragmenter moves out of
+//! malloc through the global allocator ([`route`]); all pages come from one reserved range of address space, so
+//! [`is_slab`] tells such a buffer from a malloc one by its address.
+//!
 //! Accounting: mapped pages are charged to the global counter ([`crate::alloc`]) and refunded when unmapped;
 //! [`free_bytes`] (mapped minus handed out) is what `used_memory` subtracts, so a freed chunk stops counting at
 //! once, before its page can be released.
@@ -52,11 +58,41 @@ use std::ptr::NonNull;
 
 /// Largest size served from slabs.
 pub const MAX_SMALL: usize = 256;
-const CLASSES: usize = MAX_SMALL / 8;
+/// Classes of sizes up to [`MAX_SMALL`], 8 bytes apart; the public [`alloc`] serves only these.
+const SMALL_CLASSES: usize = MAX_SMALL / 8;
+/// All classes: the small ones, then 16 classes from 320 to [`MAX_ROUTED`] bytes, four per power of two
+/// (320, 384, 448, 512, 640, ...), served only to [`alloc_routed`] (buffers moved by the defragmenter).
+const CLASSES: usize = SMALL_CLASSES + 16;
+/// Largest size [`alloc_routed`] serves.
+pub const MAX_ROUTED: usize = 4096;
+
+/// Bytes of a chunk of class `c`.
+#[inline]
+const fn class_size(c: usize) -> usize {
+    if c < SMALL_CLASSES {
+        (c + 1) * 8
+    } else {
+        let j = c - SMALL_CLASSES;
+        (5 + j % 4) << (6 + j / 4)
+    }
+}
+
+/// The class serving `size` bytes (1..=[`MAX_ROUTED`]).
+#[inline]
+const fn class_of(size: usize) -> usize {
+    if size <= MAX_SMALL {
+        (chunk_size(size) >> 3) - 1
+    } else {
+        let s = size - 1;
+        let e = (usize::BITS - 1 - s.leading_zeros()) as usize;
+        SMALL_CLASSES + (e - 8) * 4 + ((s >> (e - 2)) - 4)
+    }
+}
 const PAGE_BYTES: usize = 64 * 1024;
 /// Bytes at the start of each page for its [`PageHdr`] (chunks start after it, 8-aligned).
 const HDR_BYTES: usize = std::mem::size_of::<PageHdr>();
-const _: () = assert!(HDR_BYTES % 8 == 0 && HDR_BYTES + MAX_SMALL <= PAGE_BYTES);
+const _: () = assert!(HDR_BYTES % 8 == 0 && HDR_BYTES + MAX_ROUTED <= PAGE_BYTES);
+const _: () = assert!(class_size(CLASSES - 1) == MAX_ROUTED && class_of(MAX_ROUTED) == CLASSES - 1);
 const _: () = assert!(PAGE_BYTES.is_power_of_two() && PAGE_BYTES % 4096 == 0);
 
 /// The first bytes of every page.
@@ -68,6 +104,13 @@ struct PageHdr {
     scratch: u32,
     /// Set by the second walk when the page is going (owner only).
     releasing: u32,
+    /// Set while the defragmenter evacuates the page (owner only): its free chunks gather on `evac_head`.
+    evac: u32,
+    /// Defragmenter's counter (owner only; 0 outside a defrag): free chunks seen by its counting walk, then, for
+    /// a page being evacuated, the chunks on `evac_head`.
+    count: u32,
+    /// The page's own free list while it is evacuated (see [`defrag_begin`]).
+    evac_head: *mut u8,
 }
 
 struct Class {
@@ -82,6 +125,8 @@ struct Class {
     after_release: Cell<usize>,
     /// Live chunks after the last release walk (or for the cron, this halving: pages may have emptied).
     live_at_release: Cell<usize>,
+    /// Some pages of this class are being evacuated: [`dealloc`] checks the chunk's page.
+    evac: Cell<bool>,
 }
 
 impl Class {
@@ -94,13 +139,14 @@ impl Class {
             pages: Cell::new(0),
             after_release: Cell::new(0),
             live_at_release: Cell::new(0),
+            evac: Cell::new(false),
         }
     }
 }
 
 /// Chunks of class `c` one page holds.
 const fn per_page(c: usize) -> usize {
-    (PAGE_BYTES - HDR_BYTES) / ((c + 1) * 8)
+    (PAGE_BYTES - HDR_BYTES) / (class_size(c))
 }
 
 impl Class {
@@ -116,7 +162,7 @@ impl Class {
     /// Chunks carved from `page`, a page of this class (`c`): all it holds, or up to the bump pointer.
     fn carved_in(&self, page: *mut PageHdr, c: usize) -> usize {
         if page == self.cur_page() {
-            (self.bump.get() as usize - page as usize - HDR_BYTES) / ((c + 1) * 8)
+            (self.bump.get() as usize - page as usize - HDR_BYTES) / (class_size(c))
         } else {
             per_page(c)
         }
@@ -147,6 +193,8 @@ struct Slab {
     batch_depth: Cell<u32>,
     /// The cron's release of one class in bounded steps.
     sweep: Sweep,
+    /// The defragmenter's state.
+    defrag: Defrag,
 }
 
 /// An incremental release of one class (see [`release_step`]): the class's free list is detached (allocations
@@ -191,6 +239,19 @@ thread_local! {
                 released: Cell::new(0),
                 live_at_start: Cell::new(0),
             },
+            defrag: Defrag {
+                phase: Cell::new(IDLE),
+                class: Cell::new(0),
+                list: Cell::new(std::ptr::null_mut()),
+                rest: Cell::new(std::ptr::null_mut()),
+                last: Cell::new(std::ptr::null_mut()),
+                kept: Cell::new(std::ptr::null_mut()),
+                kept_tail: Cell::new(std::ptr::null_mut()),
+                min_free_pct: Cell::new(10),
+                seen: std::cell::RefCell::new(Vec::new()),
+                pages: std::cell::RefCell::new(Vec::new()),
+                released: Cell::new(0),
+            },
         }
     };
 }
@@ -213,8 +274,74 @@ fn page_error() -> ! {
     std::alloc::handle_alloc_error(Layout::new::<[u8; PAGE_BYTES]>())
 }
 
-/// Maps one zeroed, `PAGE_BYTES`-aligned page (aborts like an allocation failure when the system refuses).
+/// Address space reserved up front for slab pages (untouched reserved space costs no memory): a chunk's origin is
+/// then one range check ([`is_slab`]), which lets the global allocator take back the buffers the defragmenter
+/// moves into slab chunks ([`alloc_routed`]). Pages come from it bottom-up (made readable and writable one at a
+/// time, so the used part stays one mapping); released pages are emptied with `MADV_DONTNEED` (their memory goes
+/// back, the mapping stays) and reused first. Should the reservation fail or fill up, small classes map pages
+/// anywhere as before and [`alloc_routed`] declines.
+const RESERVE_BYTES: usize = 64 << 30;
+
+/// The reservation's (aligned) base: 0 before the first page, 1 when it could not be made.
+static RESERVE_BASE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The reservation's next untouched page and its released pages (process-wide; pages are mapped rarely).
+static RESERVE_POOL: std::sync::Mutex<(usize, Vec<usize>)> = std::sync::Mutex::new((0, Vec::new()));
+
+/// Whether `p` lies in the slab's reserved range (so it is a slab chunk, never a malloc one). O(1).
+#[inline]
+pub fn is_slab(p: *const u8) -> bool {
+    let base = RESERVE_BASE.load(std::sync::atomic::Ordering::Relaxed);
+    base > 1 && (p as usize).wrapping_sub(base) < RESERVE_BYTES
+}
+
+/// A page from the reservation (made on first use), or `None` when it could not be made or is used up.
+fn reserved_page() -> Option<*mut u8> {
+    let mut pool = RESERVE_POOL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut base = RESERVE_BASE.load(std::sync::atomic::Ordering::Relaxed);
+    if base == 0 {
+        // SAFETY: an anonymous, inaccessible, unreserved mapping at an address of the kernel's choosing touches no
+        // existing memory.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                RESERVE_BYTES + PAGE_BYTES,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        base = if p == libc::MAP_FAILED { 1 } else { (p as usize + PAGE_BYTES - 1) & !(PAGE_BYTES - 1) };
+        pool.0 = base;
+        RESERVE_BASE.store(base, std::sync::atomic::Ordering::Relaxed);
+    }
+    if base == 1 {
+        return None;
+    }
+    if let Some(p) = pool.1.pop() {
+        return Some(p as *mut u8);
+    }
+    let next = pool.0;
+    if next + PAGE_BYTES > base + RESERVE_BYTES {
+        return None;
+    }
+    // SAFETY: `next..next + PAGE_BYTES` lies inside the reservation and has never been handed out.
+    if unsafe { libc::mprotect(next as *mut libc::c_void, PAGE_BYTES, libc::PROT_READ | libc::PROT_WRITE) } != 0 {
+        return None;
+    }
+    pool.0 = next + PAGE_BYTES;
+    Some(next as *mut u8)
+}
+
+/// Maps one zeroed, `PAGE_BYTES`-aligned page: from the reservation when it can, else anywhere (aborts like an
+/// allocation failure when the system refuses).
 fn map_page() -> *mut u8 {
+    reserved_page().unwrap_or_else(map_outside)
+}
+
+/// Maps one zeroed, `PAGE_BYTES`-aligned page outside the reservation.
+fn map_outside() -> *mut u8 {
     let map = |len: usize| {
         // SAFETY: an anonymous private mapping at an address of the kernel's choosing touches no existing memory.
         let p = unsafe {
@@ -310,6 +437,13 @@ unsafe fn unlinked_from_going_page(class: &Class, hdr: *mut PageHdr) -> bool {
 /// # Safety
 /// `page` must be a page from [`map_page`] that nothing refers to any more.
 unsafe fn unmap_page(page: *mut u8) {
+    if is_slab(page) {
+        // SAFETY: the page is ours and unused (caller): dropping its contents only returns its memory, and the
+        // next use reads zeros.
+        unsafe { libc::madvise(page.cast(), PAGE_BYTES, libc::MADV_DONTNEED) };
+        RESERVE_POOL.lock().unwrap_or_else(|e| e.into_inner()).1.push(page as usize);
+        return;
+    }
     // SAFETY: the caller guarantees the page is ours and unused.
     if unsafe { libc::munmap(page.cast(), PAGE_BYTES) } != 0 {
         // munmap can fail when punching a hole would exceed the process's mapping limit (vm.max_map_count).
@@ -337,24 +471,81 @@ pub fn alloc(size: usize) -> NonNull<u8> {
         return p;
     }
     let c = (chunk_size(size) >> 3) - 1;
+    SLAB.with(|s| alloc_in(s, c))
+}
+
+/// Takes a chunk of class `c`: the head of its free list, or a fresh one carved from the bump page.
+#[inline]
+fn alloc_in(s: &Slab, c: usize) -> NonNull<u8> {
+    let class = &s.classes[c];
+    s.live_bytes.set(s.live_bytes.get() + class_size(c));
+    class.live.set(class.live.get() + 1);
+    let head = class.free.get();
+    if let Some(p) = NonNull::new(head) {
+        // SAFETY: a free chunk's first 8 bytes hold the next free chunk (written by `dealloc`); the chunk is
+        // 8-aligned and at least 8 bytes long.
+        let next = unsafe { head.cast::<*mut u8>().read() };
+        class.free.set(next);
+        // The next allocation of this class reads `next`'s link: after a mass free (FLUSHALL, DEBUG RELOAD)
+        // the list runs through memory in table order, so each pop would wait for a cache miss. Asking for
+        // the line now overlaps that miss with the caller's work until then.
+        prefetch_write(next);
+        return p;
+    }
+    carve(s, c)
+}
+
+thread_local! {
+    /// Set by [`route`] around one allocation: the global allocator then serves it from [`alloc_routed`].
+    static ROUTE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the calling thread's next allocation is to be served by [`alloc_routed`] (read by the global
+/// allocator on every allocation: one thread-local load).
+#[inline(always)]
+pub fn routing() -> bool {
+    ROUTE.with(|r| r.get())
+}
+
+/// Runs `f` (which must make exactly the one allocation it is meant for, e.g. `Vec::with_capacity`) with its
+/// allocation served from the slab's chunks where [`alloc_routed`] can ([`crate::alloc`]); the allocator's
+/// `dealloc`/`realloc` recognise such chunks ([`is_slab`]) whoever frees them later.
+pub fn route<T>(f: impl FnOnce() -> T) -> T {
+    ROUTE.with(|r| r.set(true));
+    let v = f();
+    ROUTE.with(|r| r.set(false));
+    v
+}
+
+/// A chunk of at least `size` bytes (8-aligned) from a class up to [`MAX_ROUTED`], always inside the reservation
+/// (so [`is_slab`] holds for it); `None` when `size` is 0 or too big, or no reserved page is left. Only the global
+/// allocator calls it (under [`route`]); such chunks are freed with [`dealloc_routed`].
+pub fn alloc_routed(size: usize) -> Option<NonNull<u8>> {
+    if size == 0 || size > MAX_ROUTED {
+        return None;
+    }
+    let c = class_of(size);
+    ROUTE.with(|r| r.set(false));
     SLAB.with(|s| {
         let class = &s.classes[c];
-        s.live_bytes.set(s.live_bytes.get() + (c + 1) * 8);
-        class.live.set(class.live.get() + 1);
-        let head = class.free.get();
-        if let Some(p) = NonNull::new(head) {
-            // SAFETY: a free chunk's first 8 bytes hold the next free chunk (written by `dealloc`); the chunk is
-            // 8-aligned and at least 8 bytes long.
-            let next = unsafe { head.cast::<*mut u8>().read() };
-            class.free.set(next);
-            // The next allocation of this class reads `next`'s link: after a mass free (FLUSHALL, DEBUG RELOAD)
-            // the list runs through memory in table order, so each pop would wait for a cache miss. Asking for
-            // the line now overlaps that miss with the caller's work until then.
-            prefetch_write(next);
-            return p;
+        let room = !class.bump.get().is_null() && class.end.get() as usize - class.bump.get() as usize >= class_size(c);
+        if class.free.get().is_null() && !room {
+            // Routed classes use reserved pages only, so their chunks always pass `is_slab`.
+            let page = reserved_page()?;
+            install_page(s, class, page);
         }
-        carve(s, c)
+        Some(alloc_in(s, c))
     })
+}
+
+/// Frees a chunk from [`alloc_routed`] (`size` as requested there), on whatever thread.
+///
+/// # Safety
+/// `p` must come from [`alloc_routed`] with a size of the same class and must not be used afterwards.
+pub unsafe fn dealloc_routed(p: NonNull<u8>, size: usize) {
+    let c = class_of(size.clamp(1, MAX_ROUTED));
+    // SAFETY: as the caller guarantees.
+    SLAB.with(|s| unsafe { dealloc_in(s, p, c) })
 }
 
 /// Hints the CPU to bring the cache line at `p` into the cache (the dict's bulk migration asks for the slots it
@@ -380,7 +571,7 @@ fn prefetch_write(p: *mut u8) {
 #[inline]
 fn carve(s: &Slab, c: usize) -> NonNull<u8> {
     let class = &s.classes[c];
-    let chunk = (c + 1) * 8;
+    let chunk = class_size(c);
     let mut bump = class.bump.get();
     if bump.is_null() || (class.end.get() as usize) - (bump as usize) < chunk {
         bump = new_page(s, class);
@@ -395,17 +586,30 @@ fn carve(s: &Slab, c: usize) -> NonNull<u8> {
 #[cold]
 #[inline(never)]
 fn new_page(s: &Slab, class: &Class) -> *mut u8 {
-    let page = map_page();
+    install_page(s, class, map_page())
+}
+
+/// Makes `page` (freshly mapped, zeroed) a page of `class` and its bump page; returns its first chunk's address.
+fn install_page(s: &Slab, class: &Class, page: *mut u8) -> *mut u8 {
     crate::alloc::charge_pages(PAGE_BYTES);
     s.page_bytes.set(s.page_bytes.get() + PAGE_BYTES);
     class.pages.set(class.pages.get() + 1);
-    let hdr = PageHdr { owner: s as *const Slab as usize, scratch: 0, releasing: 0 };
+    let hdr = PageHdr {
+        owner: s as *const Slab as usize,
+        scratch: 0,
+        releasing: 0,
+        evac: 0,
+        count: 0,
+        evac_head: std::ptr::null_mut(),
+    };
     // SAFETY: the page is freshly mapped, writable, aligned and larger than the header.
     unsafe { page.cast::<PageHdr>().write(hdr) };
     // SAFETY: one past the end of the page.
     class.end.set(unsafe { page.add(PAGE_BYTES) });
     // SAFETY: the header fits in the page (const assertion above).
-    unsafe { page.add(HDR_BYTES) }
+    let first = unsafe { page.add(HDR_BYTES) };
+    class.bump.set(first);
+    first
 }
 
 /// Frees a chunk.
@@ -426,19 +630,54 @@ pub unsafe fn dealloc(p: NonNull<u8>, size: usize) {
         return;
     }
     let c = (chunk_size(size) >> 3) - 1;
-    SLAB.with(|s| {
-        let class = &s.classes[c];
-        s.live_bytes.set(s.live_bytes.get().saturating_sub((c + 1) * 8));
-        class.live.set(class.live.get().saturating_sub(1));
-        // Inside a batch the chunk is only recorded (linked when the batch ends); if the batch's storage is gone
-        // (thread exit), it is linked at once like any other.
-        if s.batch_depth.get() > 0 && BATCH.try_with(|b| b.borrow_mut()[c].push(p.as_ptr() as usize)).is_ok() {
-            return;
+    // SAFETY: as the caller guarantees.
+    SLAB.with(|s| unsafe { dealloc_in(s, p, c) })
+}
+
+/// Frees a chunk of class `c`: onto the class's free list, the open batch, or (while its page is evacuated by the
+/// defragmenter) the page's own list.
+///
+/// # Safety
+/// `p` must be a live chunk of class `c` that is not used afterwards.
+#[inline]
+unsafe fn dealloc_in(s: &Slab, p: NonNull<u8>, c: usize) {
+    let class = &s.classes[c];
+    s.live_bytes.set(s.live_bytes.get().saturating_sub(class_size(c)));
+    class.live.set(class.live.get().saturating_sub(1));
+    // SAFETY: the chunk is ours now (caller).
+    if class.evac.get() && unsafe { to_evac_list(s, p.as_ptr()) } {
+        return;
+    }
+    // Inside a batch the chunk is only recorded (linked when the batch ends); if the batch's storage is gone
+    // (thread exit), it is linked at once like any other.
+    if s.batch_depth.get() > 0 && BATCH.try_with(|b| b.borrow_mut()[c].push(p.as_ptr() as usize)).is_ok() {
+        return;
+    }
+    // SAFETY: the chunk is ours now (the caller gave it up), 8-aligned and at least 8 bytes long.
+    unsafe { p.as_ptr().cast::<*mut u8>().write(class.free.get()) };
+    class.free.set(p.as_ptr());
+}
+
+/// Puts a free chunk on its page's own list when that page (of this thread) is being evacuated; returns whether
+/// it did.
+///
+/// # Safety
+/// `p` must be a free chunk that nothing else refers to, of a class with `evac` set (its page is a mapped slab
+/// page).
+#[inline]
+unsafe fn to_evac_list(s: &Slab, p: *mut u8) -> bool {
+    let hdr = page_of(p);
+    // SAFETY: a chunk's page header is mapped; `owner` never changes and the other fields are only touched by the
+    // owner, which is this thread when it matches.
+    unsafe {
+        if (*hdr).owner != s as *const Slab as usize || (*hdr).evac == 0 {
+            return false;
         }
-        // SAFETY: the chunk is ours now (the caller gave it up), 8-aligned and at least 8 bytes long.
-        unsafe { p.as_ptr().cast::<*mut u8>().write(class.free.get()) };
-        class.free.set(p.as_ptr());
-    })
+        p.cast::<*mut u8>().write((*hdr).evac_head);
+        (*hdr).evac_head = p;
+        (*hdr).count += 1;
+    }
+    true
 }
 
 thread_local! {
@@ -484,11 +723,15 @@ impl Drop for FreeBatch {
             if chunks.is_empty() {
                 continue;
             }
-            sort_addresses(&mut chunks, (c + 1) * 8, &mut scratch);
+            sort_addresses(&mut chunks, class_size(c), &mut scratch);
             SLAB.with(|s| {
                 let class = &s.classes[c];
                 let mut head = class.free.get();
                 for &p in chunks.iter().rev() {
+                    // SAFETY: as below; the class's pages are being evacuated (so `p`'s page is a mapped slab page).
+                    if class.evac.get() && unsafe { to_evac_list(s, p as *mut u8) } {
+                        continue;
+                    }
                     // SAFETY: `p` was handed to `dealloc` during the batch and not linked anywhere since: it is a
                     // free chunk of this class, 8-aligned and at least 8 bytes long, that nothing else refers to.
                     unsafe { (p as *mut u8).cast::<*mut u8>().write(head) };
@@ -624,8 +867,8 @@ fn release_class(s: &Slab, c: usize) -> usize {
 /// Returns the bytes released. Work: two walks of every class's free list.
 pub fn release_free_pages() -> usize {
     SLAB.with(|s| {
-        // A sweep in progress uses the page headers' counters: finish it first.
-        let mut released = 0;
+        // A sweep in progress uses the page headers' counters: finish it first; a defrag is ended.
+        let mut released = defrag_finish(s);
         while s.sweep.active.get() {
             released += sweep_step(s, usize::MAX);
         }
@@ -646,6 +889,9 @@ const SWEEP_STEP_CHUNKS: usize = 1 << 16;
 /// are set aside (new allocations of that class take later-freed or fresh chunks). Returns the bytes released.
 pub fn release_step() -> usize {
     SLAB.with(|s| {
+        if s.defrag.phase.get() != IDLE {
+            return 0;
+        }
         if s.sweep.active.get() {
             return sweep_step(s, SWEEP_STEP_CHUNKS);
         }
@@ -656,7 +902,7 @@ pub fn release_step() -> usize {
             if free < class.after_release.get() {
                 class.after_release.set(free);
             }
-            let free_bytes = free * (c + 1) * 8;
+            let free_bytes = free * class_size(c);
             if free_bytes >= 1 << 20
                 && free_bytes >= class.pages.get() * PAGE_BYTES / 4
                 && (free >= 2 * class.after_release.get().max(1) || class.live.get() * 2 < class.live_at_release.get())
@@ -748,6 +994,394 @@ fn sweep_step(s: &Slab, budget: usize) -> usize {
     released
 }
 
+const IDLE: u8 = 0;
+const COUNTING: u8 = 1;
+const FILTERING: u8 = 2;
+const MOVING: u8 = 3;
+
+/// The defragmenter's side of the slab (see [`defrag_begin`]).
+struct Defrag {
+    phase: Cell<u8>,
+    /// The class being counted or filtered.
+    class: Cell<usize>,
+    /// COUNTING: the class's detached free list; FILTERING: what is left of it to sort.
+    list: Cell<*mut u8>,
+    /// COUNTING: the next chunk to count; FILTERING: the chunks freed while counting, left to sort.
+    rest: Cell<*mut u8>,
+    /// COUNTING: the last chunk counted (the detached list's tail once the count is done).
+    last: Cell<*mut u8>,
+    /// FILTERING: the chunks that stay on the class's list (head and tail).
+    kept: Cell<*mut u8>,
+    kept_tail: Cell<*mut u8>,
+    /// A class is looked at when at least this percentage of its pages is free.
+    min_free_pct: Cell<usize>,
+    /// COUNTING: this thread's pages with a chunk on the detached list.
+    seen: std::cell::RefCell<Vec<*mut PageHdr>>,
+    /// Pages being evacuated, with their class.
+    pages: std::cell::RefCell<Vec<(*mut PageHdr, usize)>>,
+    /// Bytes of pages released by this defrag so far.
+    released: Cell<usize>,
+}
+
+/// Starts a defrag of this thread's slab. How it goes:
+///
+/// 1. Per class with at least `min_free_pct` percent of its pages free (and two pages' worth): its free list is
+///    detached and walked in steps ([`defrag_prep`]) counting the free chunks of each page; then the pages with
+///    the fewest live chunks are chosen for evacuation, as many as the other pages' free chunks can take in
+///    (never the bump page), and marked. The list (and what was freed meanwhile) is sorted in steps: chunks of
+///    marked pages go to their page's own list (`evac_head`, counted in `count`), the rest back to the class.
+///    From the marking on, [`dealloc`] sends chunks of marked pages to their page's list too, so no allocation
+///    can land in a marked page.
+/// 2. The caller moves what lives in marked pages ([`chunk_moves`], [`routed_moves`]): a new chunk (from an
+///    unmarked page), a copy, and a free of the old one. [`defrag_poll`] unmaps each marked page whose chunks are
+///    all on its list (`count == per_page`: nothing live, nothing on another list).
+/// 3. [`defrag_end`] unmaps the pages that emptied and gives the others' free chunks back to their class.
+///
+/// Returns false when a defrag or a release sweep is in progress. While a defrag runs, the cron's release
+/// sweep waits and [`release_free_pages`] ends the defrag first.
+pub fn defrag_begin(min_free_pct: usize) -> bool {
+    SLAB.with(|s| {
+        let d = &s.defrag;
+        if d.phase.get() != IDLE || s.sweep.active.get() {
+            return false;
+        }
+        d.min_free_pct.set(min_free_pct);
+        d.released.set(0);
+        d.class.set(0);
+        next_class(s);
+        true
+    })
+}
+
+/// Moves to the first class from `d.class` on worth evacuating and detaches its list (COUNTING), or to MOVING.
+fn next_class(s: &Slab) {
+    let d = &s.defrag;
+    let mut c = d.class.get();
+    while c < CLASSES {
+        let class = &s.classes[c];
+        let free_bytes = class.carved(c).saturating_sub(class.live.get()) * class_size(c);
+        if free_bytes >= 2 * PAGE_BYTES && free_bytes * 100 >= class.pages.get() * PAGE_BYTES * d.min_free_pct.get() {
+            d.class.set(c);
+            let head = class.free.replace(std::ptr::null_mut());
+            d.list.set(head);
+            d.rest.set(head);
+            d.last.set(std::ptr::null_mut());
+            d.seen.borrow_mut().clear();
+            d.phase.set(COUNTING);
+            return;
+        }
+        c += 1;
+    }
+    d.class.set(CLASSES);
+    d.phase.set(MOVING);
+}
+
+/// Does up to `budget` chunk visits of step 1 of [`defrag_begin`]; returns true while that step has work left
+/// (false once the caller's moving can start).
+pub fn defrag_prep(budget: usize) -> bool {
+    SLAB.with(|s| {
+        let d = &s.defrag;
+        let mut n = 0;
+        loop {
+            match d.phase.get() {
+                COUNTING => {
+                    if !count_step(s, budget - n, &mut n) {
+                        return true;
+                    }
+                    choose(s);
+                }
+                FILTERING => {
+                    if !filter_step(s, budget - n, &mut n) {
+                        return true;
+                    }
+                    d.class.set(d.class.get() + 1);
+                    next_class(s);
+                }
+                _ => return false,
+            }
+            if n >= budget {
+                return d.phase.get() != MOVING;
+            }
+        }
+    })
+}
+
+/// Counts up to `budget` chunks of the detached list per page; returns whether the count is complete.
+fn count_step(s: &Slab, budget: usize, n: &mut usize) -> bool {
+    let d = &s.defrag;
+    let me = s as *const Slab as usize;
+    let mut p = d.rest.get();
+    let mut seen = d.seen.borrow_mut();
+    let mut k = 0;
+    while !p.is_null() && k < budget {
+        let hdr = page_of(p);
+        // SAFETY: `p` is a free chunk of the detached list (private to the defrag): its first word is the next
+        // link and its page header is mapped; only the owner (this thread, when `owner == me`) writes `count`.
+        unsafe {
+            if (*hdr).owner == me {
+                if (*hdr).count == 0 {
+                    seen.push(hdr);
+                }
+                (*hdr).count += 1;
+            }
+            d.last.set(p);
+            p = p.cast::<*mut u8>().read();
+        }
+        k += 1;
+    }
+    *n += k;
+    d.rest.set(p);
+    p.is_null()
+}
+
+/// Picks the pages of the counted class to evacuate and marks them (see [`defrag_begin`]); moves to FILTERING,
+/// or, when none is worth it, puts the list back and goes to the next class.
+fn choose(s: &Slab) {
+    let d = &s.defrag;
+    let c = d.class.get();
+    let class = &s.classes[c];
+    let cur = class.cur_page();
+    let per = per_page(c);
+    let mut seen = d.seen.borrow_mut();
+    // SAFETY: the pages in `seen` are this thread's mapped pages of class `c` (so are all headers touched below).
+    let free_of = |h: *mut PageHdr| unsafe { (*h).count } as usize;
+    let total_free: usize = seen.iter().map(|&h| free_of(h)).sum();
+    seen.sort_unstable_by_key(|&h| std::cmp::Reverse(free_of(h)));
+    let (mut live, mut freed) = (0usize, 0usize);
+    let mut pages = d.pages.borrow_mut();
+    let before = pages.len();
+    for &h in seen.iter() {
+        let f = free_of(h);
+        if h != cur && live + per.saturating_sub(f) + freed + f <= total_free {
+            live += per.saturating_sub(f);
+            freed += f;
+            pages.push((h, c));
+            // SAFETY: see above.
+            unsafe {
+                (*h).evac = 1;
+                (*h).evac_head = std::ptr::null_mut();
+            }
+        }
+        // SAFETY: see above.
+        unsafe { (*h).count = 0 };
+    }
+    seen.clear();
+    if pages.len() == before {
+        // Nothing to evacuate: the detached list goes back in front of what was freed meanwhile.
+        let (head, tail) = (d.list.replace(std::ptr::null_mut()), d.last.get());
+        if !head.is_null() {
+            // SAFETY: `tail` is the detached list's last chunk (the count walked it all).
+            unsafe { tail.cast::<*mut u8>().write(class.free.get()) };
+            class.free.set(head);
+        }
+        d.class.set(c + 1);
+        drop((seen, pages));
+        next_class(s);
+        return;
+    }
+    class.evac.set(true);
+    d.rest.set(class.free.replace(std::ptr::null_mut()));
+    d.kept.set(std::ptr::null_mut());
+    d.kept_tail.set(std::ptr::null_mut());
+    d.phase.set(FILTERING);
+}
+
+/// Sorts up to `budget` chunks of the detached lists (see [`defrag_begin`]); returns whether both are done (the
+/// kept chunks are then back on the class's list).
+fn filter_step(s: &Slab, budget: usize, n: &mut usize) -> bool {
+    let d = &s.defrag;
+    let class = &s.classes[d.class.get()];
+    let mut k = 0;
+    loop {
+        let (from, p) = match (d.list.get(), d.rest.get()) {
+            (p, _) if !p.is_null() => (&d.list, p),
+            (_, p) if !p.is_null() => (&d.rest, p),
+            _ => break,
+        };
+        if k >= budget {
+            *n += k;
+            return false;
+        }
+        k += 1;
+        // SAFETY: `p` is a free chunk of a detached list, private to the defrag; the class has `evac` set.
+        unsafe {
+            from.set(p.cast::<*mut u8>().read());
+            if to_evac_list(s, p) {
+                continue;
+            }
+            p.cast::<*mut u8>().write(std::ptr::null_mut());
+            let tail = d.kept_tail.replace(p);
+            if tail.is_null() {
+                d.kept.set(p);
+            } else {
+                tail.cast::<*mut u8>().write(p);
+            }
+        }
+    }
+    *n += k;
+    let (head, tail) = (d.kept.replace(std::ptr::null_mut()), d.kept_tail.replace(std::ptr::null_mut()));
+    if !head.is_null() {
+        // SAFETY: `tail` is the kept list's last chunk.
+        unsafe { tail.cast::<*mut u8>().write(class.free.get()) };
+        class.free.set(head);
+    }
+    true
+}
+
+/// Whether a chunk from [`alloc`] of `size` bytes lies in a page being evacuated (so the caller should move it).
+#[inline]
+pub fn chunk_moves(p: *const u8, size: usize) -> bool {
+    size <= MAX_SMALL && in_evac(p, class_of(size.max(1)))
+}
+
+/// Whether an allocation of `size` bytes made by the global allocator is worth moving: one served by
+/// [`alloc_routed`] that lies in a page being evacuated, or a malloc one that [`alloc_routed`] could serve (while
+/// the defragmenter runs, such buffers move out of malloc's heap, whose holes only a trim can return).
+#[inline]
+pub fn routed_moves(p: *const u8, size: usize) -> bool {
+    if size == 0 || size > MAX_ROUTED {
+        return false;
+    }
+    if is_slab(p) {
+        in_evac(p, class_of(size))
+    } else {
+        RESERVE_BASE.load(std::sync::atomic::Ordering::Relaxed) > 1
+    }
+}
+
+#[inline]
+fn in_evac(p: *const u8, c: usize) -> bool {
+    SLAB.with(|s| {
+        if !s.classes[c].evac.get() {
+            return false;
+        }
+        let hdr = page_of(p as *mut u8);
+        // SAFETY: `p` is a live slab chunk of class `c` (caller), so its page header is mapped; `owner` never
+        // changes and `evac` is only written by the owner, this thread when they match.
+        unsafe { (*hdr).owner == s as *const Slab as usize && (*hdr).evac != 0 }
+    })
+}
+
+/// Unmaps the evacuated pages whose chunks are all free now; returns the bytes released.
+pub fn defrag_poll() -> usize {
+    SLAB.with(|s| release_evacuated(s, false))
+}
+
+/// Unmaps emptied evacuated pages (of classes done filtering); with `all`, also gives the other evacuated pages'
+/// chunks back to their classes and clears their marks.
+fn release_evacuated(s: &Slab, all: bool) -> usize {
+    let d = &s.defrag;
+    let busy = if d.phase.get() == FILTERING { d.class.get() } else { CLASSES };
+    let mut pages = d.pages.borrow_mut();
+    let mut released = 0;
+    let mut i = 0;
+    while i < pages.len() {
+        let (h, c) = pages[i];
+        let class = &s.classes[c];
+        // SAFETY: `h` is a mapped page of this thread being evacuated (pages leave the list when unmapped); its
+        // list holds `count` free chunks that nothing else refers to.
+        unsafe {
+            if c != busy && (*h).count as usize == per_page(c) {
+                // Every chunk of the page is on its own list: nothing is live there and no other list or bump
+                // pointer refers to it.
+                unmap_page(h.cast());
+                class.pages.set(class.pages.get() - 1);
+                released += PAGE_BYTES;
+                pages.swap_remove(i);
+                continue;
+            }
+            if all {
+                let head = (*h).evac_head;
+                if !head.is_null() {
+                    let mut tail = head;
+                    loop {
+                        let next = tail.cast::<*mut u8>().read();
+                        if next.is_null() {
+                            break;
+                        }
+                        tail = next;
+                    }
+                    tail.cast::<*mut u8>().write(class.free.get());
+                    class.free.set(head);
+                }
+                (*h).evac = 0;
+                (*h).count = 0;
+                (*h).evac_head = std::ptr::null_mut();
+            }
+        }
+        i += 1;
+    }
+    if all {
+        pages.clear();
+    }
+    if released > 0 {
+        crate::alloc::refund_pages(released);
+        s.page_bytes.set(s.page_bytes.get() - released);
+        d.released.set(d.released.get() + released);
+    }
+    released
+}
+
+/// Ends the defrag (whatever its phase): unmaps the evacuated pages that emptied and returns every other free
+/// chunk to its class's list. Returns the bytes released by this call.
+pub fn defrag_end() -> usize {
+    SLAB.with(defrag_finish)
+}
+
+fn defrag_finish(s: &Slab) -> usize {
+    let d = &s.defrag;
+    match d.phase.get() {
+        IDLE => return 0,
+        COUNTING => {
+            // Put the detached list back; forget the counts.
+            let class = &s.classes[d.class.get()];
+            let head = d.list.replace(std::ptr::null_mut());
+            if !head.is_null() {
+                let mut tail = if d.rest.get().is_null() { d.last.get() } else { d.rest.get() };
+                // SAFETY: `tail` is a chunk of the detached list; walking its links reaches the list's end.
+                unsafe {
+                    loop {
+                        let next = tail.cast::<*mut u8>().read();
+                        if next.is_null() {
+                            break;
+                        }
+                        tail = next;
+                    }
+                    tail.cast::<*mut u8>().write(class.free.get());
+                }
+                class.free.set(head);
+            }
+            for &h in d.seen.borrow_mut().iter() {
+                // SAFETY: pages of this thread counted by the walk.
+                unsafe { (*h).count = 0 };
+            }
+            d.seen.borrow_mut().clear();
+        }
+        FILTERING => {
+            let mut n = 0;
+            filter_step(s, usize::MAX, &mut n);
+        }
+        _ => {}
+    }
+    d.phase.set(MOVING);
+    let released = release_evacuated(s, true);
+    for class in &s.classes {
+        class.evac.set(false);
+    }
+    d.phase.set(IDLE);
+    released
+}
+
+/// Whether a defrag is in progress (between [`defrag_begin`] and [`defrag_end`]).
+pub fn defrag_active() -> bool {
+    SLAB.with(|s| s.defrag.phase.get() != IDLE)
+}
+
+/// Bytes of pages the current (or last) defrag released.
+pub fn defrag_released() -> usize {
+    SLAB.with(|s| s.defrag.released.get())
+}
+
 /// Bytes of this thread's slab pages not handed out (free chunks, uncarved tails, page headers): what
 /// `used_memory` does not count although the pages are mapped. O(1).
 #[inline]
@@ -816,7 +1450,7 @@ pub fn adopt_freed(f: Freed) {
             unsafe { (tail as *mut u8).cast::<*mut u8>().write(class.free.get()) };
             class.free.set(head as *mut u8);
             class.live.set(class.live.get().saturating_sub(n));
-            s.live_bytes.set(s.live_bytes.get().saturating_sub(n * (c + 1) * 8));
+            s.live_bytes.set(s.live_bytes.get().saturating_sub(n * class_size(c)));
         }
         s.large_bytes.set(s.large_bytes.get().saturating_sub(f.large_bytes));
     })
@@ -1459,5 +2093,176 @@ mod tests {
             unsafe { dealloc(p, 24) };
         }
         release_free_pages();
+    }
+
+    /// Moves every live chunk the defragmenter marks (what `Entry::defrag` does for entries).
+    fn move_marked(live: &mut [(NonNull<u8>, usize, u64)]) -> usize {
+        let mut moved = 0;
+        for (p, size, _) in live.iter_mut() {
+            if chunk_moves(p.as_ptr(), *size) {
+                let q = alloc(*size);
+                // SAFETY: `p` is live with `size` bytes, `q` is a fresh chunk of the same size.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(p.as_ptr(), q.as_ptr(), *size);
+                    dealloc(*p, *size);
+                }
+                *p = q;
+                moved += 1;
+            }
+        }
+        moved
+    }
+
+    fn check_live(live: &[(NonNull<u8>, usize, u64)]) {
+        let mut seen = std::collections::HashSet::new();
+        for &(p, size, tag) in live {
+            assert!(seen.insert(p.as_ptr() as usize), "two live chunks share an address");
+            // SAFETY: live chunk with at least 8 initialized bytes.
+            assert_eq!(unsafe { p.as_ptr().cast::<u64>().read() }, tag, "a live chunk lost its contents");
+            // SAFETY: as above, `size` bytes.
+            let tail = unsafe { std::slice::from_raw_parts(p.as_ptr().add(8), size - 8) };
+            assert!(tail.iter().all(|&b| b == tag as u8));
+        }
+    }
+
+    fn fresh_chunk(size: usize, tag: u64) -> (NonNull<u8>, usize, u64) {
+        let p = alloc(size);
+        // SAFETY: a fresh chunk of `size` >= 8 bytes.
+        unsafe {
+            p.as_ptr().cast::<u64>().write(tag);
+            std::ptr::write_bytes(p.as_ptr().add(8), tag as u8, size - 8);
+        }
+        (p, size, tag)
+    }
+
+    #[test]
+    fn defrag_compacts_a_sparse_class() {
+        let size = 48;
+        let per = per_page(class_of(size));
+        let mut rng = Rng::new(41);
+        let mut live: Vec<_> = (0..per * 30).map(|i| fresh_chunk(size, i as u64)).collect();
+        // Free a random 80%.
+        let mut kept = Vec::new();
+        for c in live.drain(..) {
+            if rng.below(5) == 0 {
+                kept.push(c);
+            } else {
+                // SAFETY: allocated with this size.
+                unsafe { dealloc(c.0, size) };
+            }
+        }
+        let mut live = kept;
+        let before = stats().page_bytes;
+        assert!(defrag_begin(10));
+        while defrag_prep(1000) {}
+        let moved = move_marked(&mut live);
+        assert!(moved > 0);
+        let released_in_poll = defrag_poll();
+        defrag_end();
+        check_live(&live);
+        let after = stats().page_bytes;
+        let need = live.len().div_ceil(per) + 1;
+        assert!(
+            after <= (need + 1) * PAGE_BYTES,
+            "{} pages left for {} live chunks ({need} needed)",
+            after / PAGE_BYTES,
+            live.len()
+        );
+        assert!(released_in_poll > 0 && after < before);
+        // The class keeps working: new chunks never overlap the survivors.
+        for i in 0..per {
+            live.push(fresh_chunk(size, 1_000_000 + i as u64));
+        }
+        check_live(&live);
+        for (p, size, _) in live {
+            // SAFETY: live chunks of this size.
+            unsafe { dealloc(p, size) };
+        }
+        release_free_pages();
+        assert_eq!(stats().page_bytes, 0);
+    }
+
+    #[test]
+    fn defrag_random_model_with_traffic() {
+        let mut rng = Rng::new(97);
+        let mut live: Vec<(NonNull<u8>, usize, u64)> = Vec::new();
+        let mut tag = 0u64;
+        for round in 0..60 {
+            // Traffic: grow, then shrink at random.
+            for _ in 0..3000 {
+                if live.len() < 6000 && (live.is_empty() || rng.below(3) != 0) {
+                    tag += 1;
+                    live.push(fresh_chunk(8 + 8 * rng.below(8) as usize, tag));
+                } else {
+                    let i = rng.below(live.len() as u64) as usize;
+                    let (p, size, _) = live.swap_remove(i);
+                    // SAFETY: allocated with this size.
+                    unsafe { dealloc(p, size) };
+                }
+            }
+            if round % 3 == 0 {
+                let _ = defrag_begin(1);
+            }
+            // Interleave preparation steps, moves, frees (some in a batch) and allocations.
+            for _ in 0..20 {
+                let _ = defrag_prep(64);
+                move_marked(&mut live);
+                defrag_poll();
+                let _batch = (rng.below(2) == 0).then(FreeBatch::begin);
+                for _ in 0..50 {
+                    if !live.is_empty() && rng.below(2) == 0 {
+                        let i = rng.below(live.len() as u64) as usize;
+                        let (p, size, _) = live.swap_remove(i);
+                        // SAFETY: allocated with this size.
+                        unsafe { dealloc(p, size) };
+                    } else {
+                        tag += 1;
+                        live.push(fresh_chunk(8 + 8 * rng.below(8) as usize, tag));
+                    }
+                }
+            }
+            check_live(&live);
+            if round % 7 == 6 {
+                defrag_end();
+            }
+            if round % 11 == 10 {
+                // A purge in the middle of a defrag ends it first.
+                release_free_pages();
+            }
+        }
+        defrag_end();
+        check_live(&live);
+        for (p, size, _) in live {
+            // SAFETY: allocated with this size.
+            unsafe { dealloc(p, size) };
+        }
+        release_free_pages();
+        assert_eq!(stats().page_bytes, 0);
+        assert_eq!(stats().live_bytes, 0);
+    }
+
+    #[test]
+    fn routed_buffers_live_in_the_slab_and_come_back() {
+        let live_before = stats().live_bytes;
+        let mut v: Vec<u8> = route(|| Vec::with_capacity(1000));
+        assert!(is_slab(v.as_ptr()), "the routed buffer is a slab chunk");
+        assert_eq!(stats().live_bytes, live_before + 1024);
+        v.extend_from_slice(&[7u8; 1000]);
+        // Growing it moves it to malloc; the chunk is freed.
+        v.push(8);
+        assert!(!is_slab(v.as_ptr()));
+        assert_eq!(v.len(), 1001);
+        assert!(v[..1000].iter().all(|&b| b == 7) && v[1000] == 8);
+        assert_eq!(stats().live_bytes, live_before);
+        let w: Vec<u8> = route(|| Vec::with_capacity(300));
+        assert!(is_slab(w.as_ptr()));
+        drop(w);
+        assert_eq!(stats().live_bytes, live_before);
+        // Too big for a routed class: plain malloc.
+        let big: Vec<u8> = route(|| Vec::with_capacity(MAX_ROUTED + 1));
+        assert!(!is_slab(big.as_ptr()));
+        for size in [257, 320, 321, 512, 513, 1000, 1024, 4095, 4096] {
+            assert!(class_size(class_of(size)) >= size && class_size(class_of(size)) < size * 5 / 4 + 64, "{size}");
+        }
     }
 }

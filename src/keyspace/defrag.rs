@@ -1,0 +1,223 @@
+//! Active defragmentation (Redis's `activeDefragCycle`), for ferredis's own allocator.
+//!
+//! ```text
+//!  cron tick (hz/s), activedefrag yes, no forked child:
+//!    once a second: frag = rss / used_memory - 1, frag_bytes = rss - used_memory
+//!      start (or speed up) when frag > active-defrag-threshold-lower and frag_bytes > active-defrag-ignore-bytes;
+//!      cpu% = cycle-min .. cycle-max, interpolated between threshold-lower and threshold-upper
+//!    running: work for cpu% of the cron period (1_000_000 * cpu / hz / 100 us):
+//!      1. slab::defrag_prep   count each fragmented class's free chunks per page, mark the sparse pages
+//!      2. walk every db's dict  Entry::defrag: move entry chunks out of marked pages, and raw string buffers out
+//!                               of marked pages or out of malloc's heap into slab chunks; unmap emptied pages
+//!      3. slab::defrag_end      unmap the pages that emptied, give the rest back; malloc_trim the heap
+//! ```
+//!
+//! Why it can compact: every keyspace chunk has exactly one pointer to it (the dict slot owns the entry, the
+//! entry owns its buffer; TTLs live inside the entry), so a move is alloc + copy + free + one pointer update.
+//! New chunks never land in a marked page (its free chunks are held on the page's own list), so the survivors
+//! gather in the dense pages and the marked ones empty. malloc's heap cannot be steered that way (glibc has no
+//! placement hint), so raw strings up to `slab::MAX_ROUTED` bytes leave it for slab chunks, after which the heap's
+//! holes are whole free pages that `malloc_trim` returns.
+//!
+//! Not moved: collection internals (listpacks, quicklist nodes, skiplists, hash tables of big keys) and keys
+//! longer than the slab serves; their pages just stay. Not run while a forked child shares our pages (a move
+//! would copy the page in the child's favour), as Redis. The lazy-free thread frees chunks into its own lists;
+//! they come back with `slab::adopt_freed` like any other, and a marked page holding one is simply kept.
+//!
+//! Tested by `tests/defrag.rs` (CONFIG SET activedefrag yes, INFO fields move, DEBUG DIGEST unchanged) and the
+//! slab's unit tests (moving under a random model of allocations and frees).
+
+use crate::state::ServerState;
+use std::cell::Cell;
+use std::time::Instant;
+
+/// Dict slots walked between time checks.
+const SLOTS_PER_CHECK: usize = 256;
+/// Chunks the slab's preparation visits between time checks.
+const PREP_PER_CHECK: usize = 8192;
+
+/// Counters for INFO.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Stats {
+    /// CPU percentage of the running cycle (0 = not running): INFO's `active_defrag_running`.
+    pub running: u32,
+    pub hits: u64,
+    pub misses: u64,
+    pub key_hits: u64,
+    pub key_misses: u64,
+    /// Milliseconds spent in finished runs (`total_active_defrag_time`).
+    pub total_ms: u64,
+}
+
+thread_local! {
+    static STATS: Cell<Stats> = const { Cell::new(Stats { running: 0, hits: 0, misses: 0, key_hits: 0, key_misses: 0, total_ms: 0 }) };
+    /// (db, slot cursor) of the keyspace walk; db == usize::MAX while the slab prepares.
+    static WALK: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    /// When the current run started (`current_active_defrag_time`).
+    static RUN_START: Cell<Option<Instant>> = const { Cell::new(None) };
+    static LAST_CHECK: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// Whether a pass (slab preparation, then the keyspace walk) is under way.
+    static IN_PASS: Cell<bool> = const { Cell::new(false) };
+    /// `hits` when the current pass began (its log line reports the difference).
+    static SCAN_HITS: Cell<u64> = const { Cell::new(0) };
+}
+
+pub fn stats() -> Stats {
+    STATS.get()
+}
+
+/// Milliseconds the current run has taken so far (0 when not running).
+pub fn current_ms() -> u64 {
+    RUN_START.get().map_or(0, |t| t.elapsed().as_millis() as u64)
+}
+
+/// Fragmentation as the cron sees it: (percent over 100, bytes), from the resident set and `used_memory`.
+fn fragmentation() -> (f64, u64) {
+    let rss = crate::util::rss_memory();
+    let used = crate::util::used_memory().max(1);
+    (rss as f64 * 100.0 / used as f64 - 100.0, rss.saturating_sub(used))
+}
+
+/// The thresholds and CPU limits (`active-defrag-*`).
+struct Knobs {
+    lower: f64,
+    upper: f64,
+    min: f64,
+    max: f64,
+    ignore: u64,
+}
+
+fn knobs(state: &ServerState) -> Knobs {
+    let c = &state.config;
+    Knobs {
+        lower: c.stored_i64("active-defrag-threshold-lower") as f64,
+        upper: c.stored_i64("active-defrag-threshold-upper") as f64,
+        min: c.stored_i64("active-defrag-cycle-min") as f64,
+        max: c.stored_i64("active-defrag-cycle-max") as f64,
+        ignore: c.stored_i64("active-defrag-ignore-bytes").max(0) as u64,
+    }
+}
+
+/// Redis's `computeDefragCycles`: starts a run, or raises its CPU share, when fragmentation calls for it.
+fn compute_cycles(k: &Knobs) {
+    let (pct, bytes) = fragmentation();
+    let mut st = STATS.get();
+    if st.running == 0 && (pct < k.lower || bytes < k.ignore) {
+        return;
+    }
+    let span = k.upper - k.lower;
+    let t = if span > 0.0 { (pct - k.lower) / span } else { 1.0 };
+    let cpu = (k.min + t.clamp(0.0, 1.0) * (k.max - k.min)).clamp(k.min.min(k.max), k.max.max(k.min)) as u32;
+    if cpu > st.running {
+        if st.running == 0 {
+            RUN_START.set(Some(Instant::now()));
+        }
+        st.running = cpu;
+        STATS.set(st);
+        crate::log_verbose!("Starting active defrag, frag={pct:.0}%, frag_bytes={bytes}, cpu={cpu}%");
+    }
+}
+
+fn stop_run() {
+    let mut st = STATS.get();
+    st.running = 0;
+    if let Some(t) = RUN_START.take() {
+        st.total_ms += t.elapsed().as_millis() as u64;
+    }
+    STATS.set(st);
+    WALK.set((usize::MAX, 0));
+    IN_PASS.set(false);
+}
+
+/// The cron's defrag work (Redis's `activeDefragCycle`, called every tick).
+pub fn cron(state: &mut ServerState, hz: i64) {
+    if !state.config.stored_bool("activedefrag") {
+        if STATS.get().running != 0 || crate::keyspace::dict::slab::defrag_active() {
+            crate::keyspace::dict::slab::defrag_end();
+            stop_run();
+        }
+        return;
+    }
+    // Moving memory while a forked child shares our pages would only copy them.
+    if state.persist.child.is_some() {
+        return;
+    }
+    let k = knobs(state);
+    let now = Instant::now();
+    if LAST_CHECK.get().map_or(true, |t| now.duration_since(t).as_millis() >= 1000) {
+        LAST_CHECK.set(Some(now));
+        compute_cycles(&k);
+    }
+    let running = STATS.get().running;
+    if running == 0 {
+        return;
+    }
+    let limit_us = (1_000_000 * running as u64 / hz.max(1) as u64 / 100).max(1);
+    run_for(state, limit_us, &k);
+}
+
+/// Works on the run for about `limit_us` microseconds.
+fn run_for(state: &mut ServerState, limit_us: u64, k: &Knobs) {
+    use crate::keyspace::dict::slab;
+    let start = Instant::now();
+    let over = || start.elapsed().as_micros() as u64 >= limit_us;
+    loop {
+        // Every branch below does a bounded piece of work, so the time limit is checked at least that often.
+        if over() {
+            return;
+        }
+        if !IN_PASS.get() {
+            // A new pass: mark the slab's sparse pages (unless a release sweep holds the slab: then this pass
+            // moves only buffers out of malloc), then walk the keyspace from the first db.
+            slab::defrag_begin(k.lower.clamp(1.0, 100.0) as usize);
+            IN_PASS.set(true);
+            WALK.set((usize::MAX, 0));
+            SCAN_HITS.set(STATS.get().hits);
+        }
+        let (db, cursor) = WALK.get();
+        if db == usize::MAX {
+            if slab::defrag_prep(PREP_PER_CHECK) {
+                continue;
+            }
+            WALK.set((0, 0));
+            continue;
+        }
+        if db >= state.dbs.len() {
+            slab::defrag_end();
+            IN_PASS.set(false);
+            crate::alloc::trim();
+            let (pct, bytes) = fragmentation();
+            crate::log_verbose!(
+                "Active defrag done in {}ms, reallocated={}, frag={pct:.0}%, frag_bytes={bytes}",
+                current_ms(),
+                STATS.get().hits - SCAN_HITS.get()
+            );
+            stop_run();
+            compute_cycles(k);
+            if STATS.get().running != 0 {
+                continue;
+            }
+            return;
+        }
+        let mut st = STATS.get();
+        let next = state.dbs[db].keys.walk_mut(cursor, SLOTS_PER_CHECK, |e| {
+            let (h, m) = e.defrag();
+            st.hits += h as u64;
+            st.misses += m as u64;
+            if h > 0 {
+                st.key_hits += 1;
+            } else {
+                st.key_misses += 1;
+            }
+        });
+        STATS.set(st);
+        if next == 0 {
+            // The table itself may be far larger than its keys need after the deletes.
+            state.dbs[db].keys.compact();
+            WALK.set((db + 1, 0));
+        } else {
+            WALK.set((db, next));
+        }
+        slab::defrag_poll();
+    }
+}
