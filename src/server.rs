@@ -798,7 +798,7 @@ impl Server {
                 return;
             }
             let limits = self.limits_for(c.state.authenticated);
-            let Client { state, query, parser, spans, scratch, mem, .. } = c;
+            let Client { state, query, parser, spans, scratch, mem, obuf_soft_limit_reached_s, .. } = c;
             let query_cap = query.capacity();
             let buf = query.readable();
             if buf.is_empty() {
@@ -830,7 +830,18 @@ impl Server {
                         {
                             return;
                         }
+                        // The output limit is watched while the command builds its reply (Redis checks it as
+                        // reply blocks are added): past it the reply is cut and the client closed below.
+                        let obuf_limits = &self.state.config.client_output_buffer_limit;
+                        let close_bytes = crate::pubsub::close_limit_bytes(
+                            state,
+                            *obuf_soft_limit_reached_s,
+                            obuf_limits,
+                            clock_us / 1000,
+                        );
+                        state.reply.watch_limit(close_bytes);
                         clock_us = self.dispatch(el, state, args, clock_us);
+                        state.reply.unwatch_limit();
                         if state.has(flags::POSTPONED) {
                             // CLIENT PAUSE: the command stays in the buffer and is parsed again on resume.
                             parser.reset();
