@@ -590,6 +590,7 @@ pub fn context_error(c: &ClientState, full_name: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::net::client::REPLY_CHUNK_BYTES;
 
     fn client(id: u64) -> ClientState {
         ClientState::new(id, id as i32 + 100, "127.0.0.1:1".into(), "127.0.0.1:2".into(), 0)

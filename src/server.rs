@@ -769,6 +769,11 @@ impl Server {
             self.free_client(el, c);
             return;
         }
+        // A big argument being received gets its room at once, as Redis reserves it when it reads the `$` line, so
+        // the client's memory (client eviction, CLIENT LIST) shows the whole argument from then on.
+        if let Some(missing) = c.parser.big_bulk_missing(c.query.len()).filter(|&m| m > 0) {
+            c.query.writable(missing);
+        }
         // A command still arriving (a big bulk) grows the query buffer without running anything; complete
         // commands were counted as they ran.
         if !c.query.is_empty() {

@@ -156,6 +156,13 @@ impl Reply {
         self.cut
     }
 
+    /// Forgets a cut (for a client that is reused rather than closed: the script client, the test harness).
+    pub fn clear_cut(&mut self) {
+        self.cut = false;
+        self.enabled = true;
+        self.close_at = usize::MAX;
+    }
+
     /// Caps the rest of this command's reply at `max_bytes` more bytes when no output limit watches it: the
     /// random commands with a negative count, whose reply is not bounded by the data, are cut there (and the
     /// client closed) instead of growing until the allocation fails.
@@ -565,6 +572,72 @@ mod tests {
         r.consume(7);
         assert!(r.buf.is_empty());
         assert_eq!(r.sent, 0);
+    }
+
+    #[test]
+    fn output_limit_cuts_the_reply_and_drops_the_rest() {
+        let mut r = Reply::new();
+        r.raw_bytes(&[b'x'; 1000]);
+        // 16 KiB stand for Redis's static buffer: the limit counts what lies beyond.
+        r.watch_limit(100);
+        assert_eq!(r.close_at, 1000 + REPLY_CHUNK_BYTES - 1000 + 100);
+        r.raw_bytes(&vec![b'y'; REPLY_CHUNK_BYTES - 1000 + 99]);
+        assert!(!r.is_cut());
+        r.bulk(b"z");
+        assert!(r.is_cut());
+        let len = r.pending_len();
+        r.bulk(b"dropped");
+        r.int(7);
+        r.error("ERR dropped too");
+        assert_eq!(r.pending_len(), len);
+        r.clear_cut();
+        r.int(7);
+        assert_eq!(r.pending_len(), len + 4);
+        // No limit: no watch.
+        let mut r = Reply::new();
+        r.watch_limit(0);
+        r.raw_bytes(&vec![b'x'; 1 << 20]);
+        assert!(!r.is_cut());
+    }
+
+    #[test]
+    fn deferred_length_replies_count_whole() {
+        let mut r = Reply::new();
+        r.raw_bytes(b"+OK\r\n");
+        r.watch_limit(1000);
+        assert_eq!(r.list_bytes(), 0);
+        r.deferred_len();
+        assert_eq!(r.close_at, 5 + 1000);
+        r.array(3);
+        assert_eq!(r.list_bytes(), 4);
+        r.raw_bytes(&[b'x'; 995]);
+        assert!(!r.is_cut());
+        r.raw_bytes(b"x");
+        assert!(r.is_cut());
+        // Once everything is written the static buffer takes replies again.
+        r.clear_cut();
+        let n = r.pending_len();
+        r.consume(n);
+        r.raw_bytes(b"+OK\r\n");
+        assert_eq!(r.list_bytes(), 0);
+    }
+
+    #[test]
+    fn unbounded_replies_are_capped_without_a_limit() {
+        let mut r = Reply::new();
+        r.raw_bytes(b"+OK\r\n");
+        r.cap_unbounded(50);
+        for _ in 0..20 {
+            r.bulk(b"abc");
+        }
+        assert!(r.is_cut());
+        assert!(r.pending_len() >= 55 && r.pending_len() < 64, "{}", r.pending_len());
+        // A limit that is watched already is not replaced.
+        let mut r = Reply::new();
+        r.watch_limit(10);
+        let at = r.close_at;
+        r.cap_unbounded(1 << 30);
+        assert_eq!(r.close_at, at);
     }
 
     #[test]

@@ -58,9 +58,7 @@ pub fn script_call<H: ScriptHost, R>(
             if c.reply.is_cut() {
                 // Only a random pick with a huge negative count gets here (the script client has no output limit,
                 // so its reply was capped, see `Reply::cap_unbounded`): the partial reply becomes an error.
-                c.reply.cut = false;
-                c.reply.unwatch_limit();
-                c.reply.enabled = true;
+                c.reply.clear_cut();
                 c.reply.buf.clear();
                 c.reply.raw_bytes(b"-ERR reply too big\r\n");
             }
