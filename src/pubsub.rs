@@ -20,7 +20,7 @@
 //! tests/pubsub_*.rs.
 
 use crate::config::{ClientBufferLimit, CLIENT_CLASS_NORMAL, CLIENT_CLASS_PUBSUB};
-use crate::net::client::{flags, Client, ClientInfoFn, ClientState, REPLY_CHUNK_BYTES};
+use crate::net::client::{flags, Client, ClientInfoFn, ClientState};
 use crate::resp::reply::Proto;
 use crate::state::{ServerState, Stats};
 use std::collections::HashMap;
@@ -330,6 +330,9 @@ impl Encoded {
     /// Appends the message in the protocol of `reply`'s client, even while its replies are switched off.
     #[inline]
     fn append_to(&self, reply: &mut crate::resp::reply::Reply) {
+        if reply.is_cut() {
+            return;
+        }
         let was = reply.enabled;
         reply.enabled = true;
         if reply.proto == Proto::Resp3 {
@@ -354,10 +357,34 @@ pub fn client_class(c: &ClientState) -> usize {
 }
 
 /// Bytes of pending output counted against `client-output-buffer-limit` (Redis's
-/// `getClientOutputBufferMemoryUsage`: the reply list, not the static buffer).
+/// `getClientOutputBufferMemoryUsage`: the reply list, not the static buffer; see [`Reply::list_bytes`]).
 #[inline]
 pub fn output_limit_bytes(c: &ClientState) -> u64 {
-    c.reply.pending_len().saturating_sub(REPLY_CHUNK_BYTES) as u64
+    c.reply.list_bytes() as u64
+}
+
+/// The output (in [`output_limit_bytes`]) at which the running command's reply closes the client, for
+/// [`Reply::watch_limit`]; 0 = none. Redis checks the limits each time a reply block is added, with the clock
+/// cached for the command: the hard limit closes at once, the soft one only when the client has already been above
+/// it for longer than the soft seconds (else crossing it just starts the timer, which the check after the command
+/// does here).
+#[inline]
+pub fn close_limit_bytes(c: &ClientState, soft_since_s: i64, limits: &[ClientBufferLimit; 3], now_ms: i64) -> usize {
+    let class = client_class(c);
+    // A replica's output is the replication stream, limited where it is fed.
+    if class == crate::config::CLIENT_CLASS_REPLICA {
+        return 0;
+    }
+    let limit = &limits[class];
+    let mut bytes = limit.hard_bytes;
+    if limit.soft_bytes > 0
+        && soft_since_s != 0
+        && now_ms / 1000 - soft_since_s > limit.soft_seconds
+        && (bytes == 0 || limit.soft_bytes < bytes)
+    {
+        bytes = limit.soft_bytes;
+    }
+    usize::try_from(bytes).unwrap_or(usize::MAX)
 }
 
 /// Redis's `checkClientOutputBufferLimits` + `closeClientOnOutputBufferLimitReached`: when the client's output is
@@ -376,7 +403,8 @@ pub fn enforce_output_limit(
     if c.has(flags::CLOSE_ASAP) {
         return false;
     }
-    if output_limit_reached(c, soft_since_s, limits, now_ms).is_none() {
+    // A reply cut while it was built (see `Reply::watch_limit`) was over the limit then.
+    if output_limit_reached(c, soft_since_s, limits, now_ms).is_none() && !c.reply.is_cut() {
         return false;
     }
     crate::log_warning!(
@@ -562,6 +590,7 @@ pub fn context_error(c: &ClientState, full_name: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::net::client::REPLY_CHUNK_BYTES;
 
     fn client(id: u64) -> ClientState {
         ClientState::new(id, id as i32 + 100, "127.0.0.1:1".into(), "127.0.0.1:2".into(), 0)

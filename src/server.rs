@@ -769,6 +769,11 @@ impl Server {
             self.free_client(el, c);
             return;
         }
+        // A big argument being received gets its room at once, as Redis reserves it when it reads the `$` line, so
+        // the client's memory (client eviction, CLIENT LIST) shows the whole argument from then on.
+        if let Some(missing) = c.parser.big_bulk_missing(c.query.len()).filter(|&m| m > 0) {
+            c.query.writable(missing);
+        }
         // A command still arriving (a big bulk) grows the query buffer without running anything; complete
         // commands were counted as they ran.
         if !c.query.is_empty() {
@@ -798,7 +803,7 @@ impl Server {
                 return;
             }
             let limits = self.limits_for(c.state.authenticated);
-            let Client { state, query, parser, spans, scratch, mem, .. } = c;
+            let Client { state, query, parser, spans, scratch, mem, obuf_soft_limit_reached_s, .. } = c;
             let query_cap = query.capacity();
             let buf = query.readable();
             if buf.is_empty() {
@@ -830,7 +835,18 @@ impl Server {
                         {
                             return;
                         }
+                        // The output limit is watched while the command builds its reply (Redis checks it as
+                        // reply blocks are added): past it the reply is cut and the client closed below.
+                        let obuf_limits = &self.state.config.client_output_buffer_limit;
+                        let close_bytes = crate::pubsub::close_limit_bytes(
+                            state,
+                            *obuf_soft_limit_reached_s,
+                            obuf_limits,
+                            clock_us / 1000,
+                        );
+                        state.reply.watch_limit(close_bytes);
                         clock_us = self.dispatch(el, state, args, clock_us);
+                        state.reply.unwatch_limit();
                         if state.has(flags::POSTPONED) {
                             // CLIENT PAUSE: the command stays in the buffer and is parsed again on resume.
                             parser.reset();

@@ -61,7 +61,8 @@ fn declared_1gb_bulk_then_silence() {
     // The address space may be reserved (Redis reserves it too), but untouched pages cost no RSS.
     assert_rss_below(&s, RSS_MARGIN_MB, "declared 1 GB bulk");
     let list = String::from_utf8_lossy(&c.cmd(&["CLIENT", "LIST"])).into_owned();
-    assert!(list.contains(" qbuf=36 ") || list.contains(" qbuf=33 "), "the waiting client's query buffer: {list}");
+    // As Redis: the parsed lines in front of the big argument are not counted (checked against redis-server 7.0).
+    assert!(list.contains(" qbuf=6 ") || list.contains(" qbuf=3 "), "the waiting client's query buffer: {list}");
     assert_eq!(int_field(&mut c, "clients", "connected_clients"), 3);
     pinger.finish("declared 1 GB bulk");
     // Without raising the limit, the same declaration is a protocol error (bytes compared in the table below).

@@ -358,3 +358,65 @@ fn config_set_evicts_only_until_below_the_limit_as_redis() {
     assert_eq!(evicts_only_until_below(Kind::Redis), 5, "redis");
     assert_eq!(evicts_only_until_below(Kind::Ferredis), 5, "ferredis");
 }
+
+/// Redis's "avoid client eviction when client is freed by output buffer limit": a client holding a 6 MB query
+/// buffer, and two clients whose 4 MB GET passes `client-output-buffer-limit normal 3mb` and, with the first, the
+/// 10 MB `maxmemory-clients`. The output limit closes the two readers as their command ends, before eviction looks
+/// at anyone (both GETs arrive while the server is stopped, so they run in one pass): the big query buffer stays
+/// and nothing is counted as evicted.
+fn output_limit_before_eviction(kind: Kind) -> String {
+    let mb = 1 << 20;
+    let s = Server::start(kind, &["--maxmemory-clients", "10mb", "--client-output-buffer-limit", "normal 3mb 0 0"]);
+    let mut c = s.conn();
+    assert_eq!(c.cmd(&["CLIENT", "NO-EVICT", "on"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["SETRANGE", "k", &(4 * mb).to_string(), "v"]), b":4194305\r\n");
+    let mut q = raw_connect(s.port);
+    set_name(&mut q, "qbuf-client");
+    let qbsize = 10 * mb - (4 * mb + 1);
+    q.write_all(format!("*1\r\n${qbsize}\r\n").as_bytes()).unwrap();
+    q.write_all(&vec![b'v'; qbsize]).unwrap();
+    let want = format!(" qbuf={qbsize} ");
+    wait_for("the query buffer to fill", || {
+        client_list(&mut c).lines().any(|l| l.contains(" name=qbuf-client ") && l.contains(&want))
+    });
+    let mut readers: Vec<TcpStream> = (1..=2)
+        .map(|i| {
+            let mut t = raw_connect(s.port);
+            set_name(&mut t, &format!("obuf-client{i}"));
+            t
+        })
+        .collect();
+    let signal = |sig: &str| {
+        let ok = std::process::Command::new("kill").args([sig, &s.pid().to_string()]).status().unwrap().success();
+        assert!(ok, "kill {sig}");
+    };
+    signal("-STOP");
+    for t in &mut readers {
+        t.write_all(&common::encode_command(&["GET", "k"])).unwrap();
+    }
+    signal("-CONT");
+    for t in &mut readers {
+        let (bytes, closed) = read_until_close(t, 5000);
+        assert!(closed && bytes.is_empty(), "{}: a reader got {} bytes", kind.label(), bytes.len());
+    }
+    let list = client_list(&mut c);
+    assert!(list.contains(" name=qbuf-client "), "{}: the query-buffer client is gone: {list}", kind.label());
+    assert!(!list.contains("obuf-client"), "{}: {list}", kind.label());
+    assert_eq!(int_field(&mut c, "stats", "evicted_clients"), 0, "{}", kind.label());
+    let log = s.log_text();
+    assert!(!log.contains("Evicting client"), "{}: {log}", kind.label());
+    let mut closed: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("scheduled to be closed ASAP for overcoming of output buffer limits."))
+        .filter_map(|l| l.split(' ').find_map(|w| w.strip_prefix("name=")))
+        .collect();
+    closed.sort_unstable();
+    closed.join(",")
+}
+
+#[test]
+fn output_limit_closes_before_client_eviction_as_redis() {
+    let theirs = output_limit_before_eviction(Kind::Redis);
+    assert_eq!(theirs, "obuf-client1,obuf-client2");
+    assert_eq!(output_limit_before_eviction(Kind::Ferredis), theirs);
+}

@@ -14,10 +14,6 @@ use crate::util::parse_i64;
 
 const HASH: Command = Command { group: Group::Hash, keys: ONE_KEY, since: "2.0.0", ..BASE };
 
-/// The largest |count| HRANDFIELD accepts with repetitions. Redis has no limit of its own without WITHVALUES (and
-/// LONG_MAX/2 with it) and would build an endless reply; this bound keeps the reply buffer finite.
-const RANDFIELD_MAX_REPEATS: i64 = 1 << 24;
-
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "hset",
@@ -506,7 +502,7 @@ fn hrandfield(ctx: &mut Ctx, args: Args) {
             return;
         }
     };
-    if (withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count)) || count < -RANDFIELD_MAX_REPEATS {
+    if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
         ctx.reply().error("ERR value is out of range");
         return;
     }
@@ -522,8 +518,13 @@ fn hrandfield(ctx: &mut Ctx, args: Args) {
     let flat = withvalues && !r.is_resp3();
     if count < 0 {
         let n = count.unsigned_abs() as usize;
+        // Redis's loop stops once the client is flagged for closing (its output limit).
+        r.cap_unbounded(super::set::UNBOUNDED_REPLY_MAX_BYTES);
         r.array(if flat { n * 2 } else { n });
-        h.random_with_replacement(n, rng, |f, v| reply_pick(r, f, v, withvalues));
+        h.random_with_replacement(n, rng, |f, v| {
+            reply_pick(r, f, v, withvalues);
+            !r.is_cut()
+        });
         return;
     }
     let picks = h.random_distinct(count as usize, rng);
@@ -740,8 +741,18 @@ mod tests {
             "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
         );
         assert_eq!(h.run(&["hrandfield", "h", "-4611686018427387904", "withvalues"]), "-ERR value is out of range\r\n");
-        assert_eq!(h.run(&["hrandfield", "h", "-9223372036854775807"]), "-ERR value is out of range\r\n");
-        assert_eq!(h.run(&["hrandfield", "h", "-16777217"]), "-ERR value is out of range\r\n");
+        // Redis streams 2^63 elements until the output limit closes the client: the reply is cut there.
+        for (count, withvalues) in [("-9223372036854775807", false), ("-4611686018427387903", true)] {
+            h.client.reply.watch_limit(1 << 20);
+            let mut argv = vec!["hrandfield", "h", count];
+            if withvalues {
+                argv.push("withvalues");
+            }
+            let r = h.run(&argv);
+            assert!(r.starts_with("*9223372036854775") && r.len() < (1 << 20) + (32 << 10), "{}", r.len());
+            assert!(h.client.reply.is_cut());
+            h.client.reply.clear_cut();
+        }
         assert!(h.run(&["hrandfield", "h", "-100000"]).starts_with("*100000\r\n"));
         let all = h.run(&["hrandfield", "h", "10", "withvalues"]);
         assert!(all.starts_with("*6\r\n"), "{all}");

@@ -591,9 +591,14 @@ fn keys(ctx: &mut Ctx, args: Args) {
         found.push(k);
     }
     let r = &mut ctx.client.reply;
+    r.deferred_len();
     r.array(found.len());
     for k in found {
         r.bulk(k);
+        // Redis's KEYS stops once the client is flagged for closing (its output limit).
+        if r.is_cut() {
+            break;
+        }
     }
 }
 

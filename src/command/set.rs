@@ -270,11 +270,12 @@ pub static COMMANDS: &[Command] = &[
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers shared with the sorted-set and SORT families.
 
-/// Most elements a with-replacement random pick (SRANDMEMBER/ZRANDMEMBER with a negative count) may reply. Redis
-/// 7.0.15 has no bound: `SRANDMEMBER k -9223372036854775807` on a non-empty set makes it generate output until it
-/// runs out of memory (checked). We answer such counts with "ERR value is out of range" instead, a deliberate
-/// divergence that keeps the reply, and so the allocation, bounded (16M elements).
-pub(crate) const MAX_RANDOM_REPLY: u64 = 1 << 24;
+/// Most bytes a with-replacement random pick (SRANDMEMBER/ZRANDMEMBER/HRANDFIELD with a negative count) may reply
+/// when no output limit watches the client. Its reply is not bounded by the data: Redis 7.0 builds it until the
+/// client's output limit closes the client, or without a limit until it runs out of memory
+/// (`SRANDMEMBER k -9223372036854775807` under the default `normal 0 0 0`). Here that reply is cut at 1 GiB and the
+/// client closed as at an output limit, a deliberate divergence that keeps the allocation bounded.
+pub(crate) const UNBOUNDED_REPLY_MAX_BYTES: usize = 1 << 30;
 
 /// Writes one string element as a bulk string.
 #[inline]
@@ -459,6 +460,8 @@ fn smembers(ctx: &mut Ctx, args: Args) {
     match set {
         None => r.set(0),
         Some(s) => {
+            // Redis answers SMEMBERS as SINTER of one set, with a deferred length (see `Reply::deferred_len`).
+            r.deferred_len();
             r.set(s.len());
             for m in s.iter() {
                 bulk_ref(r, m);
@@ -557,12 +560,13 @@ fn srandmember(ctx: &mut Ctx, args: Args) {
     }
     let (Some(set), rng, r) = ctx.typed_with_rng::<Set>(key) else { return };
     if !uniq || count == 1 {
-        if count > MAX_RANDOM_REPLY {
-            r.error("ERR value is out of range");
-            return;
-        }
+        // Redis's loop stops once the client is flagged for closing (its output limit).
+        r.cap_unbounded(UNBOUNDED_REPLY_MAX_BYTES);
         r.array(count as usize);
-        set.random_with_replacement(count as usize, rng, |m| bulk_ref(r, m));
+        set.random_with_replacement(count as usize, rng, |m| {
+            bulk_ref(r, m);
+            !r.is_cut()
+        });
         return;
     }
     if count >= set.len() as u64 {
@@ -798,6 +802,9 @@ fn algebra(ctx: &mut Ctx, keys: &[&[u8]], dst: Option<&[u8]>, op: Op) {
         // SINTER replies in the smallest input's order, without building a set.
         let members = inter_members(ctx.db_ref(), keys, 0);
         let r = ctx.reply();
+        if members.len() != 0 {
+            r.deferred_len();
+        }
         r.set(members.len());
         for m in members.iter() {
             r.bulk(m);
@@ -1025,8 +1032,12 @@ mod tests {
             h.run(&["srandmember", "s", "-9223372036854775808"]),
             "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
         );
-        // Redis would try to stream 2^63 elements; we refuse without allocating.
-        assert_eq!(h.run(&["srandmember", "s", "-9223372036854775807"]), "-ERR value is out of range\r\n");
+        // Redis streams 2^63 elements until the output limit closes the client: the reply is cut there.
+        h.client.reply.watch_limit(1 << 20);
+        let r = h.run(&["srandmember", "s", "-9223372036854775807"]);
+        assert!(r.starts_with("*9223372036854775807\r\n$") && r.len() < (1 << 20) + (32 << 10), "{}", r.len());
+        assert!(h.client.reply.is_cut());
+        h.client.reply.clear_cut();
         assert_eq!(h.run(&["srandmember", "s", "1", "2"]), "-ERR syntax error\r\n");
         assert!(h.run(&["spop", "s", "20"]).starts_with("*20\r\n"));
         assert_eq!(h.run(&["scard", "s"]), ":30\r\n");

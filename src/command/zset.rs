@@ -8,7 +8,7 @@
 
 use super::set::{
     bulk_ref, numkeys_positions, parse_scan_opts, peek_value, reply_empty_scan, scan_budget, scan_matches,
-    MAX_RANDOM_REPLY,
+    UNBOUNDED_REPLY_MAX_BYTES,
 };
 use super::shared::{delete_key, long_arg, positive_long_arg, range_long_arg, removed_from, store_value};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, NO_KEYS, ONE_KEY};
@@ -1377,12 +1377,13 @@ fn zrandmember(ctx: &mut Ctx, args: Args) {
     };
     let header = |r: &mut Reply, n: usize| r.array(if withscores && !resp3 { n * 2 } else { n });
     if !uniq || count == 1 {
-        if count > MAX_RANDOM_REPLY {
-            r.error("ERR value is out of range");
-            return;
-        }
+        // Redis's loop stops once the client is flagged for closing (its output limit).
+        r.cap_unbounded(UNBOUNDED_REPLY_MAX_BYTES);
         header(r, count as usize);
-        z.random_with_replacement(count as usize, rng, |m, s| emit(r, m, s));
+        z.random_with_replacement(count as usize, rng, |m, s| {
+            emit(r, m, s);
+            !r.is_cut()
+        });
         return;
     }
     if count >= z.len() as u64 {
@@ -1913,7 +1914,12 @@ mod tests {
         assert!(h.run(&["zrandmember", "z", "2"]).starts_with("*2\r\n"));
         assert_eq!(h.run(&["zrandmember", "z", "1", "withscore"]), "-ERR syntax error\r\n");
         assert_eq!(h.run(&["zrandmember", "z", "4611686018427387904", "withscores"]), "-ERR value is out of range\r\n");
-        assert_eq!(h.run(&["zrandmember", "z", "-9223372036854775807"]), "-ERR value is out of range\r\n");
+        // Redis streams 2^63 elements until the output limit closes the client: the reply is cut there.
+        h.client.reply.watch_limit(1 << 20);
+        let r = h.run(&["zrandmember", "z", "-9223372036854775807"]);
+        assert!(r.starts_with("*9223372036854775807\r\n$") && r.len() < (1 << 20) + (32 << 10), "{}", r.len());
+        assert!(h.client.reply.is_cut());
+        h.client.reply.clear_cut();
         assert_eq!(h.run(&["zrandmember", "nokey", "3"]), "*0\r\n");
         assert_eq!(h.run(&["zrandmember", "nokey"]), "$-1\r\n");
     }

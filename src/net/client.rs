@@ -184,23 +184,17 @@ impl Client {
         self.sock.as_ref().map_or(-1, |s| s.as_raw_fd())
     }
 
-    /// Bytes of output beyond the static-buffer share, which output-buffer limits measure (Redis's
-    /// `getClientOutputBufferMemoryUsage`).
-    #[inline]
-    pub fn output_list_bytes(&self) -> usize {
-        self.state.reply.pending_len().saturating_sub(REPLY_CHUNK_BYTES)
-    }
-
     /// Refreshes the figures CLIENT LIST shows. `argv_mem` = bytes of the arguments of the command about to run.
     #[inline]
     pub fn refresh_conn_stats(&mut self, argv_mem: usize, readable: bool, writable: bool) {
-        let qbuf = self.query.len();
+        let qlen = self.query.len();
+        let qbuf = qlen - self.parser.big_bulk_start(qlen);
         let qcap = self.query.capacity();
         let reply = &self.state.reply;
         let (obl, oll, omem) = output_figures(reply);
         self.state.conn = ConnStats {
             qbuf,
-            qbuf_free: qcap - qbuf,
+            qbuf_free: qcap - qlen,
             argv_mem,
             obl,
             oll,

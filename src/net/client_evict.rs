@@ -4,7 +4,7 @@
 //! What a client costs ([`client_memory`]) is counted as Redis's `getClientMemoryUsage` counts it: the query
 //! buffer's allocation, the reply buffer's allocation (ferredis has one growable buffer where Redis has a 16 KiB
 //! static buffer plus a reply list, so the allocation is the honest figure), the client structure, the parser's
-//! scratch space, the MULTI queue and the subscriptions' bookkeeping. The arguments of the running command are not
+//! scratch space, the MULTI queue, the subscriptions' bookkeeping, watched keys and BCAST tracking prefixes. The arguments of the running command are not
 //! added again: they are slices of the query buffer, where Redis copies them out.
 //!
 //! Evictable clients sit in one of [`BUCKETS`] buckets by the base-2 logarithm of their memory, as in Redis:
@@ -83,12 +83,11 @@ pub fn client_memory_of(query_cap: usize, st: &ClientState, scratch_cap: usize, 
         // Redis counts the subscription dictionaries' entries; a pointer pair per name is that order of size.
         + subs * 2 * std::mem::size_of::<usize>()
         + st.watched_keys * WATCHED_KEY_BYTES
-        // BCAST prefixes: Redis counts its prefix tree's nodes (four pointers each); one boxed name and that much
-        // per prefix here (CLIENT TRACKING ... PREFIX p can add them until the client is evicted).
-        + st.tracking.prefixes.capacity() * (std::mem::size_of::<Box<[u8]>>() + TRACKING_PREFIX_BYTES)
+        + st.tracking.prefixes.len() * TRACKING_PREFIX_BYTES
 }
 
-/// What one BCAST prefix costs a client in Redis's count (`sizeof(raxNode) * sizeof(raxNode *)`).
+/// What one BCAST tracking prefix costs a client: Redis counts 32 bytes per node of the client's prefix radix tree;
+/// ours, a boxed copy of the prefix in the client's sorted list, is of the same order.
 const TRACKING_PREFIX_BYTES: usize = 32;
 
 /// What one watched key costs a client in Redis's count (a list node and a `watchedKey`); ours, a watcher record

@@ -244,6 +244,21 @@ impl Parser {
         }
     }
 
+    /// While the parser waits for the data of a big argument and nothing beyond it is buffered, the bytes in front
+    /// of that data (the command's lines and arguments already parsed); 0 otherwise. Redis drops those bytes from
+    /// its query buffer at that point so the argument starts the buffer, and CLIENT LIST's `qbuf` does not count
+    /// them.
+    pub fn big_bulk_start(&self, buf_len: usize) -> usize {
+        match self.state {
+            State::Multi { pos, bulk: Some(len), .. }
+                if len as usize >= BIG_ARG && buf_len.saturating_sub(pos) <= len as usize + 2 =>
+            {
+                pos
+            }
+            _ => 0,
+        }
+    }
+
     /// Parses one command from the front of `buf`. On `Complete`, `spans` holds the arguments as `(start, end)`
     /// byte ranges, into `buf` for multibulk and into `scratch` (unquoted text) for inline requests. On
     /// `Incomplete` the contents of `spans` are unspecified; the caller must call again with the same bytes

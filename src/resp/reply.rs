@@ -40,6 +40,16 @@ pub struct Reply {
     pub rbp: usize,
     /// When `rbp` was last reset (ms).
     pub rbp_reset_ms: i64,
+    /// Output-limit watch while a command runs: once `buf` reaches this length the client is over the output limit
+    /// that closes it (Redis checks `client-output-buffer-limit` each time a reply block is added), and the reply is
+    /// cut ([`Reply::cut`]). `usize::MAX` = no watch. The server sets it around each command of a connection
+    /// ([`Reply::watch_limit`]); on the hot path it costs one comparison per append.
+    pub close_at: usize,
+    /// The output passed `close_at`: nothing more is appended (encoders behave as with replies switched off) and
+    /// the server closes the client without writing to it, as Redis does once a client is flagged `CLOSE_ASAP`.
+    pub cut: bool,
+    /// Where a reply of deferred length began ([`Reply::deferred_len`]); `usize::MAX` = none pending.
+    deferred_at: usize,
 }
 
 /// Redis's reply-buffer bounds: `PROTO_REPLY_MIN_BYTES` and `PROTO_REPLY_CHUNK_BYTES`.
@@ -72,6 +82,93 @@ impl Reply {
             rbs: REPLY_CHUNK_BYTES,
             rbp: 0,
             rbp_reset_ms: 0,
+            close_at: usize::MAX,
+            cut: false,
+            deferred_at: usize::MAX,
+        }
+    }
+
+    /// Where Redis's reply list would begin in `buf`: the pending bytes before it fit its 16 KiB static buffer and
+    /// do not count against output-buffer limits; everything from a reply of deferred length on goes to the list.
+    #[inline]
+    pub fn list_start(&self) -> usize {
+        (self.sent + REPLY_CHUNK_BYTES).min(self.deferred_at)
+    }
+
+    /// Pending bytes that count against `client-output-buffer-limit` (Redis's
+    /// `getClientOutputBufferMemoryUsage`: the reply list, not the static buffer).
+    #[inline]
+    pub fn list_bytes(&self) -> usize {
+        self.buf.len().saturating_sub(self.list_start())
+    }
+
+    /// Starts watching the output limit for a command: the reply is cut when the list bytes reach `limit_bytes`
+    /// (0 = no limit). [`Reply::unwatch_limit`] ends it.
+    #[inline]
+    pub fn watch_limit(&mut self, limit_bytes: usize) {
+        self.close_at = match limit_bytes {
+            0 => usize::MAX,
+            n => self.list_start().saturating_add(n),
+        };
+    }
+
+    #[inline]
+    pub fn unwatch_limit(&mut self) {
+        self.close_at = usize::MAX;
+    }
+
+    /// A command whose length Redis writes after its elements (Redis's `addReplyDeferredLen`: KEYS, SMEMBERS)
+    /// calls this before its header: Redis sends such a reply to its reply list even when its static buffer has
+    /// room, so all of it counts against the output limit.
+    #[inline]
+    pub fn deferred_len(&mut self) {
+        let at = self.buf.len();
+        let start = self.list_start();
+        if at < start {
+            self.deferred_at = at;
+            if self.close_at != usize::MAX {
+                self.close_at -= start - at;
+                self.check_limit();
+            }
+        }
+    }
+
+    /// Compares the buffer with the output-limit watch ([`Reply::close_at`]) after an append.
+    #[inline(always)]
+    fn check_limit(&mut self) {
+        if self.buf.len() >= self.close_at {
+            self.cut_off();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn cut_off(&mut self) {
+        self.cut = true;
+        self.enabled = false;
+        self.close_at = usize::MAX;
+    }
+
+    /// Whether the reply was cut at the output limit: commands that could build an unbounded reply (the random
+    /// commands with a negative count, KEYS) stop generating it (Redis's loops check `CLIENT_CLOSE_ASAP`).
+    #[inline]
+    pub fn is_cut(&self) -> bool {
+        self.cut
+    }
+
+    /// Forgets a cut (for a client that is reused rather than closed: the script client, the test harness).
+    pub fn clear_cut(&mut self) {
+        self.cut = false;
+        self.enabled = true;
+        self.close_at = usize::MAX;
+    }
+
+    /// Caps the rest of this command's reply at `max_bytes` more bytes when no output limit watches it: the
+    /// random commands with a negative count, whose reply is not bounded by the data, are cut there (and the
+    /// client closed) instead of growing until the allocation fails.
+    pub fn cap_unbounded(&mut self, max_bytes: usize) {
+        if self.close_at == usize::MAX {
+            self.close_at = self.buf.len().saturating_add(max_bytes);
         }
     }
 
@@ -141,8 +238,12 @@ impl Reply {
                 self.buf.shrink_to(self.rbs);
             }
             self.sent = 0;
+            self.deferred_at = usize::MAX;
         } else if self.sent >= COMPACT_MIN_BYTES && self.sent * 2 >= self.buf.len() {
             self.buf.drain(..self.sent);
+            if self.deferred_at != usize::MAX {
+                self.deferred_at = self.deferred_at.saturating_sub(self.sent);
+            }
             self.sent = 0;
         }
     }
@@ -156,6 +257,7 @@ impl Reply {
     fn raw(&mut self, bytes: &[u8]) {
         if self.enabled {
             self.buf.extend_from_slice(bytes);
+            self.check_limit();
         }
     }
 
@@ -176,6 +278,7 @@ impl Reply {
         self.buf.push(prefix);
         self.buf.extend_from_slice(s);
         self.buf.extend_from_slice(b"\r\n");
+        self.check_limit();
     }
 
     /// `+OK`
@@ -196,6 +299,7 @@ impl Reply {
         self.buf.push(b'+');
         self.buf.extend(s.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
         self.buf.extend_from_slice(b"\r\n");
+        self.check_limit();
     }
 
     /// An error reply. `msg` is the whole text after the `-`, code word included: `ERR syntax error`,
@@ -217,6 +321,7 @@ impl Reply {
         self.buf.push(b'-');
         self.buf.extend(body.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
         self.buf.extend_from_slice(b"\r\n");
+        self.check_limit();
     }
 
     /// An integer reply `:n`.
@@ -258,6 +363,7 @@ impl Reply {
         }
         self.buf.extend_from_slice(s);
         self.buf.extend_from_slice(b"\r\n");
+        self.check_limit();
     }
 
     /// A bulk string holding the decimal form of `n`.
@@ -339,6 +445,7 @@ impl Reply {
             self.buf.push(b',');
             self.buf.extend_from_slice(t.as_bytes());
             self.buf.extend_from_slice(b"\r\n");
+            self.check_limit();
         } else {
             self.bulk(s.as_bytes())
         }
@@ -365,6 +472,7 @@ impl Reply {
             self.buf.push(b':');
             self.buf.extend_from_slice(s);
             self.buf.extend_from_slice(b"\r\n");
+            self.check_limit();
         } else {
             self.bulk(s)
         }
@@ -470,6 +578,72 @@ mod tests {
         r.consume(7);
         assert!(r.buf.is_empty());
         assert_eq!(r.sent, 0);
+    }
+
+    #[test]
+    fn output_limit_cuts_the_reply_and_drops_the_rest() {
+        let mut r = Reply::new();
+        r.raw_bytes(&[b'x'; 1000]);
+        // 16 KiB stand for Redis's static buffer: the limit counts what lies beyond.
+        r.watch_limit(100);
+        assert_eq!(r.close_at, 1000 + REPLY_CHUNK_BYTES - 1000 + 100);
+        r.raw_bytes(&vec![b'y'; REPLY_CHUNK_BYTES - 1000 + 99]);
+        assert!(!r.is_cut());
+        r.bulk(b"z");
+        assert!(r.is_cut());
+        let len = r.pending_len();
+        r.bulk(b"dropped");
+        r.int(7);
+        r.error("ERR dropped too");
+        assert_eq!(r.pending_len(), len);
+        r.clear_cut();
+        r.int(7);
+        assert_eq!(r.pending_len(), len + 4);
+        // No limit: no watch.
+        let mut r = Reply::new();
+        r.watch_limit(0);
+        r.raw_bytes(&vec![b'x'; 1 << 20]);
+        assert!(!r.is_cut());
+    }
+
+    #[test]
+    fn deferred_length_replies_count_whole() {
+        let mut r = Reply::new();
+        r.raw_bytes(b"+OK\r\n");
+        r.watch_limit(1000);
+        assert_eq!(r.list_bytes(), 0);
+        r.deferred_len();
+        assert_eq!(r.close_at, 5 + 1000);
+        r.array(3);
+        assert_eq!(r.list_bytes(), 4);
+        r.raw_bytes(&[b'x'; 995]);
+        assert!(!r.is_cut());
+        r.raw_bytes(b"x");
+        assert!(r.is_cut());
+        // Once everything is written the static buffer takes replies again.
+        r.clear_cut();
+        let n = r.pending_len();
+        r.consume(n);
+        r.raw_bytes(b"+OK\r\n");
+        assert_eq!(r.list_bytes(), 0);
+    }
+
+    #[test]
+    fn unbounded_replies_are_capped_without_a_limit() {
+        let mut r = Reply::new();
+        r.raw_bytes(b"+OK\r\n");
+        r.cap_unbounded(50);
+        for _ in 0..20 {
+            r.bulk(b"abc");
+        }
+        assert!(r.is_cut());
+        assert!(r.pending_len() >= 55 && r.pending_len() < 64, "{}", r.pending_len());
+        // A limit that is watched already is not replaced.
+        let mut r = Reply::new();
+        r.watch_limit(10);
+        let at = r.close_at;
+        r.cap_unbounded(1 << 30);
+        assert_eq!(r.close_at, at);
     }
 
     #[test]

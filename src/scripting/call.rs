@@ -55,6 +55,13 @@ pub fn script_call<H: ScriptHost, R>(
     let result = match admission::admit(host.state(), table, &mut c, argv.args(), Origin::Script) {
         Ok(a) => {
             host.run_command(&mut c, a.cmd, a.full_name, argv.args());
+            if c.reply.is_cut() {
+                // Only a random pick with a huge negative count gets here (the script client has no output limit,
+                // so its reply was capped, see `Reply::cap_unbounded`): the partial reply becomes an error.
+                c.reply.clear_cut();
+                c.reply.buf.clear();
+                c.reply.raw_bytes(b"-ERR reply too big\r\n");
+            }
             CallResult::Reply(on_reply(&c.reply.buf))
         }
         Err(r) => {

@@ -302,8 +302,12 @@ impl Hash {
         }
     }
 
-    /// `count` random pairs with repetition (HRANDFIELD with a negative count).
-    pub fn random_with_replacement<F: FnMut(StrRef<'_>, StrRef<'_>)>(&self, count: usize, rng: &mut Rng, mut f: F) {
+    /// `count` random pairs with repetition (HRANDFIELD with a negative count), each given to `f`, until `f` returns
+    /// false.
+    pub fn random_with_replacement<F>(&self, count: usize, rng: &mut Rng, mut f: F)
+    where
+        F: FnMut(StrRef<'_>, StrRef<'_>) -> bool,
+    {
         match self {
             Hash::ListPack(lp) => {
                 let all: Vec<(StrRef<'_>, StrRef<'_>)> = lp.pairs().collect();
@@ -312,13 +316,17 @@ impl Hash {
                 }
                 for _ in 0..count {
                     let (k, v) = all[rng.below(all.len() as u64) as usize];
-                    f(k, v);
+                    if !f(k, v) {
+                        return;
+                    }
                 }
             }
             Hash::HashTable(d) => {
                 for _ in 0..count {
                     if let Some(p) = d.random(rng) {
-                        f(StrRef::Bytes(p.field()), StrRef::Bytes(p.value()));
+                        if !f(StrRef::Bytes(p.field()), StrRef::Bytes(p.value())) {
+                            return;
+                        }
                     }
                 }
             }
@@ -439,8 +447,17 @@ mod tests {
                 }
             }
             let mut n = 0;
-            h.random_with_replacement(500, &mut rng, |_, _| n += 1);
+            h.random_with_replacement(500, &mut rng, |_, _| {
+                n += 1;
+                true
+            });
             assert_eq!(n, 500);
+            n = 0;
+            h.random_with_replacement(500, &mut rng, |_, _| {
+                n += 1;
+                n < 7
+            });
+            assert_eq!(n, 7);
         }
     }
 

@@ -183,14 +183,17 @@ impl Set {
         }
     }
 
-    /// `count` random members with repetition (SRANDMEMBER with a negative count).
-    pub fn random_with_replacement<F: FnMut(StrRef<'_>)>(&self, count: usize, rng: &mut Rng, mut f: F) {
+    /// `count` random members with repetition (SRANDMEMBER with a negative count), each given to `f`, until `f`
+    /// returns false.
+    pub fn random_with_replacement<F: FnMut(StrRef<'_>) -> bool>(&self, count: usize, rng: &mut Rng, mut f: F) {
         if self.is_empty() {
             return;
         }
         for _ in 0..count {
             if let Some(m) = self.random(rng) {
-                f(m);
+                if !f(m) {
+                    return;
+                }
             }
         }
     }
@@ -336,8 +339,15 @@ mod tests {
             s.random_with_replacement(1000, &mut rng, |m| {
                 assert!(s.contains(&m.to_vec()));
                 n += 1;
+                true
             });
             assert_eq!(n, 1000);
+            n = 0;
+            s.random_with_replacement(1000, &mut rng, |_| {
+                n += 1;
+                n < 10
+            });
+            assert_eq!(n, 10);
             let popped = s.pop_random_many(30, &mut rng);
             assert_eq!(popped.len(), 30);
             assert_eq!(s.len(), 20);

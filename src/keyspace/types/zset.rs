@@ -900,8 +900,9 @@ impl ZSet {
         }
     }
 
-    /// `count` random elements, repetitions allowed (ZRANDMEMBER with a negative count).
-    pub fn random_with_replacement<F: FnMut(StrRef<'_>, f64)>(&self, count: usize, rng: &mut Rng, mut f: F) {
+    /// `count` random elements, repetitions allowed (ZRANDMEMBER with a negative count), each given to `f`, until
+    /// `f` returns false.
+    pub fn random_with_replacement<F: FnMut(StrRef<'_>, f64) -> bool>(&self, count: usize, rng: &mut Rng, mut f: F) {
         match self {
             ZSet::ListPack(lp) => {
                 let all: Vec<(StrRef<'_>, f64)> = lp.pairs().map(|(m, s)| (m, lp_score(s))).collect();
@@ -910,13 +911,17 @@ impl ZSet {
                 }
                 for _ in 0..count {
                     let (m, s) = all[rng.below(all.len() as u64) as usize];
-                    f(m, s);
+                    if !f(m, s) {
+                        return;
+                    }
                 }
             }
             ZSet::SkipList(z) => {
                 for _ in 0..count {
                     if let Some(e) = z.dict.random(rng) {
-                        f(StrRef::Bytes(e.member()), z.list.score(e.node()));
+                        if !f(StrRef::Bytes(e.member()), z.list.score(e.node())) {
+                            return;
+                        }
                     }
                 }
             }
