@@ -1595,8 +1595,11 @@ impl Server {
     }
 
     fn cron(&mut self, el: &mut EventLoop) -> TimerNext {
-        // Software watchdog: SIGALRM reaches its handler unless the loop comes back here within the period.
-        crate::crash_report::watchdog_rearm();
+        // Software watchdog: SIGALRM reaches its handler unless the loop comes back here within the period. Not
+        // during a load, whose event processing is no cron pass in Redis (a long load trips it, as there).
+        if !self.state.persist.stats.loading {
+            crate::crash_report::watchdog_rearm();
+        }
         // `busy-poll-us` may have changed with CONFIG SET.
         el.set_busy_poll(busy_poll_bound(&self.state.config));
         let now = crate::util::now_ms();

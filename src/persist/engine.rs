@@ -52,6 +52,9 @@ pub struct Child {
     pub progress: crate::persist::child_info::Progress,
     /// Keys in the dataset when it forked (`current_save_keys_total`); set by `ServerState::set_child`.
     pub keys_total: u64,
+    /// A diskless child's exit pipe (write end): the child waits for it to close, once the parent has read the
+    /// whole payload (Redis's `rdb_child_exit_pipe`).
+    release: Option<OwnedFd>,
 }
 
 impl Child {
@@ -336,25 +339,32 @@ impl Persist {
         let opts = save_options(cx, false);
         let now_ms = cx.now_ms;
         let (r, w) = process::pipe().map_err(|e| crate::sys::error_text(&e))?;
-        let mut w = Some(w);
+        let (exit_r, exit_w) = process::pipe().map_err(|e| crate::sys::error_text(&e))?;
+        let (mut w, mut exit_r) = (Some(w), Some(exit_r));
+        let (r_fd, exit_w_fd) = (r.as_raw_fd(), exit_w.as_raw_fd());
         let pid = self.fork_child(ChildKind::Rdb, 0, now_ms, |_pid| {
-            let Some(w) = w.take() else { return false };
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::from(w));
+            let (Some(w), Some(exit_r)) = (w.take(), exit_r.take()) else { return false };
+            // The parent's ends are closed here: its death then fails our writes (EPIPE) and ends our wait.
+            process::close_inherited(r_fd);
+            process::close_inherited(exit_w_fd);
+            let mut out = std::io::BufWriter::with_capacity(16 * 1024, std::fs::File::from(w));
             let r = rdb::write_rdb(&mut out, dbs, now_ms, &opts)
                 .and_then(|_| std::io::Write::write_all(&mut out, eof_mark))
                 .and_then(|_| std::io::Write::flush(&mut out));
-            match r {
-                Ok(()) => true,
-                Err(e) => {
-                    log_warning!("Write error sending DB to replicas: {}", crate::sys::error_text(&e));
-                    false
-                }
+            // EOF for the parent, which then lets us go by closing the exit pipe (a child that left at once could
+            // be reaped before the parent has read the end of the payload).
+            drop(out);
+            if let Err(e) = &r {
+                log_warning!("Write error sending DB to replicas: {}", crate::sys::error_text(e));
             }
+            process::wait_pipe_closed(exit_r.as_raw_fd());
+            r.is_ok()
         })?;
-        // The parent keeps only the read end: the child's exit closes the pipe.
-        drop(w);
+        // The parent keeps only the read end of the payload and the write end of the exit pipe.
+        drop((w, exit_r));
         if let Some(c) = self.child.as_mut() {
             c.diskless = true;
+            c.release = Some(exit_w);
         }
         log_notice!("Background RDB transfer started by pid {pid}");
         Ok((pid, r))
@@ -421,6 +431,7 @@ impl Persist {
                     exit: None,
                     progress: Default::default(),
                     keys_total: 0,
+                    release: None,
                 });
                 Ok(child_pid)
             }
@@ -497,6 +508,13 @@ impl Persist {
             }
         }
         Some((child, ok))
+    }
+
+    /// Lets a diskless child that wrote its whole payload exit (the parent read the pipe to its end).
+    pub fn release_child(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            c.release = None;
+        }
     }
 
     /// Kills the running child (FLUSHALL, SHUTDOWN, CONFIG SET appendonly no) and waits for it, removing its

@@ -9,6 +9,7 @@
 use super::Server;
 use crate::event_loop::EventLoop;
 use crate::net::client::{flags, Client, ClientState};
+use crate::persist::engine::ChildKind;
 use crate::repl::replica::{Event, HandshakeConfig, MasterLink, Phase};
 use crate::repl::{self, LinkState, MasterAddr, ReplicaState, Request};
 use crate::sys::poller::Interest;
@@ -249,8 +250,20 @@ impl Server {
             if let Some(p) = r.replicas.iter().position(|x| x.id == c.id) {
                 let x = r.replicas.remove(p);
                 log_warning!("Connection with replica {} lost.", x.name());
-            }
-            if r.replicas.is_empty() {
+                // A disk BGSAVE nobody needs any more goes when no save point wants it (Redis's `freeClient`).
+                let useless = x.state == ReplicaState::WaitBgsaveEnd
+                    && !r.replicas.iter().any(|o| o.state == ReplicaState::WaitBgsaveEnd)
+                    && self.state.config.save_params.is_empty()
+                    && self.state.persist.child.as_ref().is_some_and(|c| c.kind == ChildKind::Rdb && !c.diskless);
+                if r.replicas.is_empty() {
+                    r.no_replicas_since_s = crate::util::now_ms() / 1000;
+                }
+                if useless {
+                    self.state.persist.kill_child();
+                    self.state.set_child(None);
+                    self.state.repl.rdb_child_pid = None;
+                }
+            } else if r.replicas.is_empty() {
                 r.no_replicas_since_s = crate::util::now_ms() / 1000;
             }
             repl::refresh_good_replicas(&mut self.state);
@@ -502,7 +515,13 @@ impl Server {
                 return true;
             }
             match socket::read(fd, &mut buf) {
-                Ok(0) => break,
+                Ok(0) => {
+                    // Everything was read: the child may exit now (Redis's `rdb_child_exit_pipe`).
+                    let up = targets.len();
+                    log_warning!("Diskless rdb transfer, done reading from pipe, {up} replicas still up.");
+                    self.state.persist.release_child();
+                    break;
+                }
                 Ok(n) => {
                     for &(id, rfd) in &targets {
                         self.repl_write_to(&mut None, id, rfd, &buf[..n]);
@@ -515,7 +534,18 @@ impl Server {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
                 Err(e) => {
-                    log_warning!("Diskless rdb transfer, read error: {}", crate::sys::error_text(&e));
+                    log_warning!(
+                        "Diskless rdb transfer, read error sending DB to replicas: {}",
+                        crate::sys::error_text(&e)
+                    );
+                    for &(id, rfd) in &targets {
+                        self.repl_close_async(&mut None, id, rfd);
+                    }
+                    if child.is_some() && child == self.state.repl.rdb_child_pid {
+                        self.state.persist.kill_child();
+                        self.state.set_child(None);
+                        self.state.repl.rdb_child_pid = None;
+                    }
                     break;
                 }
             }
@@ -905,11 +935,9 @@ impl Server {
             match event {
                 Event::NeedInput => break,
                 Event::FullResync { .. } => {
+                    // The cached master stays until the payload's load starts (`repl_attach_to_new_master`): a
+                    // transfer that fails midway leaves it for the next PSYNC.
                     self.state.repl.link_state = LinkState::Transfer;
-                    if std::mem::take(&mut self.state.repl.can_continue) {
-                        // Redis's `replicationDiscardCachedMaster`: the history we offered is over.
-                        log_notice!("Discarding previously cached master state.");
-                    }
                     if self.state.repl.failover.state != repl::failover::State::None {
                         self.repl_clear_failover();
                     }

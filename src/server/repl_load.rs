@@ -172,6 +172,10 @@ impl Server {
 
     /// Redis's `replicationAttachToNewMaster`: sub-replicas follow a history that ends here, and its backlog goes.
     fn repl_attach_to_new_master(&mut self) {
+        if std::mem::take(&mut self.state.repl.can_continue) {
+            // Redis's `replicationDiscardCachedMaster`: the history we offered is over.
+            log_notice!("Discarding previously cached master state.");
+        }
         self.repl_disconnect_replicas_now();
         self.state.repl.backlog = None;
     }
@@ -328,6 +332,10 @@ impl Server {
             let hook = move |consumed: u64| {
                 srv.state.persist.stats.loading_loaded_bytes = consumed;
                 let _ = el_ref.process_events(srv, Some(0));
+                if let Some(code) = srv.exit_code {
+                    // A shutdown (SIGTERM) completed meanwhile: leave now, as Redis's `whileBlockedCron`.
+                    std::process::exit(code);
+                }
             };
             let mut reader = PayloadReader::new(fd, buffered, link.bulk_len, timeout_ms).with_idle(every, hook);
             let mut sink = DelaySink { inner: DbSink::new(&mut dbs, false), key_delay_us };

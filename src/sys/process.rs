@@ -51,6 +51,31 @@ pub fn setup_child_signal_handlers() {
     unsafe { libc::signal(libc::SIGUSR1, handler as libc::sighandler_t) };
 }
 
+/// In a forked child: closes a descriptor that belongs to the parent's side (an `OwnedFd` of the parent's, whose
+/// destructor never runs in the child, which leaves with [`exit_child`]).
+pub fn close_inherited(fd: i32) {
+    // SAFETY: closing a descriptor number has no memory-safety preconditions; the caller guarantees nothing in
+    // this process uses it afterwards.
+    unsafe { libc::close(fd) };
+}
+
+/// Blocks until the pipe whose (non-blocking) read end is `fd` has no writer left: every write end closed, or
+/// its holder dead. A diskless RDB child waits so until its parent has read the whole payload.
+pub fn wait_pipe_closed(fd: i32) {
+    let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    let mut buf = [0u8; 16];
+    loop {
+        // SAFETY: `pfd` is one valid pollfd for the call; -1 waits without a timeout.
+        unsafe { libc::poll(&mut pfd, 1, -1) };
+        match crate::sys::socket::read(fd, &mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
+            Err(_) => return,
+        }
+    }
+}
+
 /// Whether child `pid` has ended (reaping it): `waitpid(pid, WNOHANG)`. An error (no such child) counts as ended.
 pub fn child_exited(pid: i32) -> bool {
     let mut status: libc::c_int = 0;
