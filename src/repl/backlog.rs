@@ -87,6 +87,12 @@ impl Backlog {
         len
     }
 
+    /// Moves every held byte `by` offsets on: a master restarted from its RDB made the backlog at offset 0 for
+    /// the load, then learns the file's offset (Redis's `rebaseReplicationBuffer`).
+    pub fn rebase(&mut self, by: i64) {
+        self.offset += by;
+    }
+
     /// Changes the capacity (CONFIG SET repl-backlog-size), keeping the newest bytes that fit.
     pub fn resize(&mut self, size: usize) {
         let size = size.max(MIN_SIZE);

@@ -47,15 +47,31 @@ impl Server {
                     link.cfg.psync_offset = -1;
                 }
             }
-        } else if let Some((id, offset, _db)) = self.state.repl.loaded_history.take() {
-            // A master restarting from its own RDB keeps that history as its second ID, so the replicas of its
-            // previous run continue with `+CONTINUE` (Redis 7.0's `loadDataFromDisk`); its own ID is new.
-            let r = &mut self.state.repl;
-            r.replid2 = id;
-            r.second_offset = offset + 1;
-            r.master_repl_offset = offset;
-            r.no_replicas_since_s = crate::util::now_ms() / 1000;
-            repl::create_backlog(&mut self.state);
+        }
+    }
+
+    /// After a master loaded its RDB at start-up (Redis 7.0's `loadDataFromDisk`): with the history the file
+    /// recorded, that history becomes our second ID (our own ID stays new), the offset and the backlog made for
+    /// the load (holding the DELs of keys that expired meanwhile) are rebased on it, and the replicas of the
+    /// previous run continue with `+CONTINUE`. Without one the backlog goes (the offset keeps the DELs' bytes,
+    /// as Redis's).
+    pub(super) fn repl_restore_master_history(&mut self) {
+        repl::drain_feed(&mut self.state, None);
+        let r = &mut self.state.repl;
+        match r.loaded_history.take() {
+            Some((id, offset, _db)) => {
+                r.replid2 = id;
+                r.second_offset = offset + 1;
+                r.master_repl_offset += offset;
+                if let Some(b) = r.backlog.as_mut() {
+                    b.rebase(offset);
+                }
+                r.no_replicas_since_s = crate::util::now_ms() / 1000;
+            }
+            None => {
+                r.backlog = None;
+                repl::sync_feed(&mut self.state);
+            }
         }
     }
 
@@ -64,8 +80,9 @@ impl Server {
     pub(super) fn repl_loaded_aux(&mut self, aux: &[(Vec<u8>, Vec<u8>)]) {
         let get = |k: &[u8]| aux.iter().find(|(n, _)| n == k).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
         if let (Some(id), Some(off)) = (get(b"repl-id"), get(b"repl-offset").and_then(|o| o.parse::<i64>().ok())) {
-            let db = get(b"repl-stream-db").and_then(|d| d.parse::<usize>().ok()).unwrap_or(0);
-            if id.len() == 40 {
+            // Redis takes the history only with a stream db too (older versions could save -1 there).
+            let db = get(b"repl-stream-db").and_then(|d| d.parse::<usize>().ok());
+            if let (40, Some(db)) = (id.len(), db) {
                 self.state.repl.loaded_history = Some((id, off, db));
             }
         }
