@@ -270,6 +270,8 @@ impl Server {
             if r.replicas.is_empty() {
                 r.no_replicas_since_s = crate::util::now_ms() / 1000;
             }
+            // The blocks only it still needed go (the rest by the cron, a step at a time).
+            repl::trim_backlog(&mut self.state);
             repl::refresh_good_replicas(&mut self.state);
         }
         let r = &mut self.state.repl;
@@ -311,6 +313,42 @@ impl Server {
         }
     }
 
+    /// Writes an online replica's share of the shared buffer, once its own output (a payload's end, `+CONTINUE`)
+    /// is out; as in Redis, a replica's writes are not capped per event. `total` counts the bytes written. An
+    /// error: the socket failed.
+    pub(super) fn repl_write_stream(&mut self, fd: i32, id: u64, total: &mut usize) -> io::Result<()> {
+        let crate::state::ServerState { repl, stats, .. } = &mut self.state;
+        let Some(b) = repl.backlog.as_ref() else { return Ok(()) };
+        let Some(x) = repl.replicas.iter_mut().find(|x| x.id == id && x.state == ReplicaState::Online) else {
+            return Ok(());
+        };
+        let before = x.stream_off;
+        let mut res = Ok(());
+        loop {
+            let s = b.slice_from(x.stream_off);
+            if s.is_empty() {
+                break;
+            }
+            match socket::write(fd, s) {
+                Ok(n) => {
+                    x.stream_off += n as i64;
+                    *total += n;
+                    stats.total_writes_processed += 1;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    res = Err(e);
+                    break;
+                }
+            }
+        }
+        if x.stream_off != before {
+            repl::trim_backlog(&mut self.state);
+        }
+        res
+    }
+
     /// Closes a client after this event-loop pass (from places that cannot free it now).
     fn repl_close_async(&mut self, running: &mut Option<&mut ClientState>, id: u64, fd: i32) {
         if let Some(c) = running.as_deref_mut().filter(|c| c.id == id) {
@@ -350,7 +388,7 @@ impl Server {
             let ours = self.state.repl.rdb_child_pid == Some(child.pid) && !child.diskless;
             let donor = self.state.repl.replicas.iter().find(|r| r.state == ReplicaState::WaitBgsaveEnd);
             if let (true, Some(d)) = (ours, donor) {
-                let (offset, pending) = (d.initial_offset, d.pending.clone());
+                let (offset, from) = (d.initial_offset, d.stream_off);
                 let replid = self.state.replid.clone();
                 let joining: Vec<(u64, i32, bool)> = self
                     .state
@@ -361,7 +399,7 @@ impl Server {
                     .map(|r| {
                         r.state = ReplicaState::WaitBgsaveEnd;
                         r.initial_offset = offset;
-                        r.pending = pending.clone();
+                        r.stream_off = from;
                         (r.id, r.fd, r.pre_psync)
                     })
                     .collect();
@@ -429,6 +467,7 @@ impl Server {
                     .map(|r| {
                         r.state = ReplicaState::WaitBgsaveEnd;
                         r.initial_offset = offset;
+                        r.stream_off = offset + 1;
                         r.diskless = diskless;
                         (r.id, r.fd, r.pre_psync)
                     })
@@ -553,13 +592,12 @@ impl Server {
                 self.repl_close_async(&mut None, id, fd);
                 continue;
             }
-            let pending = std::mem::take(&mut r.pending);
             r.state = ReplicaState::Online;
             r.ack_time_ms = now;
             r.diskless = false;
-            (r.rdb_in_output, r.stream_since_rdb) = (true, pending.len());
             let name = r.name();
-            self.repl_write_to(&mut None, id, fd, &pending);
+            // The stream since the snapshot follows the payload from the shared buffer.
+            self.state.queue_write(fd);
             log_notice!("Streamed RDB transfer with replica {name} succeeded (socket)");
             log_notice!("Synchronization with replica {name} succeeded");
         }
@@ -662,9 +700,6 @@ impl Server {
                 continue;
             }
             r.bulk_file = None;
-            let pending = std::mem::take(&mut r.pending);
-            c.state.reply.raw_bytes(&pending);
-            (r.rdb_in_output, r.stream_since_rdb) = (true, pending.len());
             r.state = ReplicaState::Online;
             r.ack_time_ms = now;
             log_notice!("Synchronization with replica {} succeeded", r.name());
@@ -1102,10 +1137,16 @@ impl Server {
             self.repl_close_async(&mut None, id, fd);
         }
         repl::refresh_good_replicas(&mut self.state);
-        // CONFIG SET repl-backlog-size resizes the backlog, keeping what fits.
+        // CONFIG SET repl-backlog-size resizes the backlog, keeping what fits; the history a gone replica pinned
+        // is freed a bounded step at a time.
         let size = repl::backlog_size(&self.state);
         if let Some(b) = self.state.repl.backlog.as_mut() {
-            b.resize(size);
+            b.set_size(size);
+        }
+        for _ in 0..16 {
+            if !repl::trim_backlog(&mut self.state) {
+                break;
+            }
         }
         let ttl = self.state.config.stored_i64("repl-backlog-ttl");
         let r = &self.state.repl;
