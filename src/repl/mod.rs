@@ -413,6 +413,7 @@ pub fn unset_master(srv: &mut ServerState) {
     if srv.repl.master.take().is_none() {
         return;
     }
+    srv.config.extra.remove("replicaof");
     crate::keyspace::db::set_expire_off(false);
     // Sub-replicas and a former master may continue our history under the old ID.
     shift_replid(srv);
@@ -536,7 +537,12 @@ pub fn feed_stream(srv: &mut ServerState, data: &[u8], mut running: Option<&mut 
 
 /// The lowest offset a replica has yet to send from the shared buffer (`i64::MAX`: none).
 pub fn pinned_offset(r: &Repl) -> i64 {
-    r.replicas.iter().filter(|x| x.state != ReplicaState::WaitBgsaveStart).map(|x| x.stream_off).min().unwrap_or(i64::MAX)
+    r.replicas
+        .iter()
+        .filter(|x| x.state != ReplicaState::WaitBgsaveStart)
+        .map(|x| x.stream_off)
+        .min()
+        .unwrap_or(i64::MAX)
 }
 
 /// Drops the backlog's oldest blocks no replica needs beyond `repl-backlog-size` (a bounded step); returns whether

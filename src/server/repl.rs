@@ -715,6 +715,8 @@ impl Server {
     fn repl_set_master(&mut self, el: &mut EventLoop, addr: MasterAddr, was_master: bool) {
         self.repl_drop_master(el);
         self.state.repl.master = Some(addr.clone());
+        // CONFIG REWRITE (and CONFIG GET) show the master we follow now, as Redis's read `masterhost`.
+        self.state.config.extra.insert("replicaof", format!("{} {}", addr.host, addr.port));
         self.state.repl.link_state = LinkState::Connect;
         if was_master {
             // Our own history is what a PSYNC to the new master may continue (`replicationCacheMasterUsingMyself`).
