@@ -72,12 +72,16 @@ BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-c
 #   STATIC_LIBC=gnu links glibc (0.8 MB more; glibc's malloc and string functions).
 # STATIC_INLINE lowers LLVM's inlining threshold (default 225, 250 at -O3) for these builds: at 150 the server was
 # 0.23 MB smaller for about 1% more instructions per request and per EVAL; 100 (since issue 30's four families)
-# takes another 55 KB off (README, Deployment).
+# takes another 55 KB off (README, Deployment). STATIC_OPT_LEVEL=s (opt-level "s" for these builds only) took
+# 373 KB off with no more instructions per request than opt-level 3 at the same inline threshold (benches/instr.sh,
+# static vs static: GET 2354 vs 2344, SET 3043 vs 3031 at -P 1, 0.95-0.97 at -P 16; EVAL loop and DEBUG RELOAD
+# 16% fewer instructions).
 # The stripped server must fit STATIC_BUDGET bytes (issue 14: 3 MB); a musl + build-std build over it fails.
 STATIC_LIBC      ?= musl
 STATIC_BUILD_STD ?= auto
 STATIC_BUDGET    ?= 3000000
 STATIC_INLINE    ?= 100
+STATIC_OPT_LEVEL ?= s
 MUSL_TRIPLE      ?= $(firstword $(subst -, ,$(TARGET_TRIPLE)))-unknown-linux-musl
 STATIC_RUSTFLAGS := -C target-feature=+crt-static -C relocation-model=static -C llvm-args=-inline-threshold=$(STATIC_INLINE)
 
@@ -102,8 +106,8 @@ static:
 		fi; \
 	fi; \
 	echo "make static: building for $$triple ($$how)"; \
-	echo "RUSTFLAGS='$$rustflags' $(CARGO) $$toolchain build --release --target $$triple $$zflags"; \
-	RUSTFLAGS="$$rustflags" $(CARGO) $$toolchain build --release --target $$triple $$zflags; \
+	echo "RUSTFLAGS='$$rustflags' CARGO_PROFILE_RELEASE_OPT_LEVEL=$(STATIC_OPT_LEVEL) $(CARGO) $$toolchain build --release --target $$triple $$zflags"; \
+	RUSTFLAGS="$$rustflags" CARGO_PROFILE_RELEASE_OPT_LEVEL=$(STATIC_OPT_LEVEL) $(CARGO) $$toolchain build --release --target $$triple $$zflags; \
 	mkdir -p target/static; \
 	for b in $(BINARIES); do \
 		src=target/$$triple/release/$$b; \

@@ -57,6 +57,8 @@ pub const READONLY: &str = "READONLY You can't write against a read only replica
 /// Refusal of a write when `min-replicas-to-write` is not met.
 pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
 /// The dispatcher's refusal on a replica whose link is down and that does not serve stale data.
+/// A replica's link (or a MONITOR) sent a command that touches the keyspace.
+pub const REPLICA_KEYSPACE: &str = "ERR Replica can't interact with the keyspace";
 pub const MASTERDOWN: &str = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 /// Refusal of a command that needs authentication.
 pub const NOAUTH: &str = "NOAUTH Authentication required.";
@@ -151,6 +153,8 @@ pub enum Reason {
     Busy(&'static str),
     /// A RESP2 subscriber's command outside the pub/sub set: the text.
     PubSub(String),
+    /// A replica's connection sent a command that reads, writes or may replicate.
+    ReplicaKeyspace,
 }
 
 /// A refused command.
@@ -178,6 +182,7 @@ impl Refusal {
             Reason::DiskError(msg) | Reason::PubSub(msg) => msg.into(),
             Reason::Loading => LOADING.into(),
             Reason::Busy(msg) => msg.into(),
+            Reason::ReplicaKeyspace => REPLICA_KEYSPACE.into(),
             // Script refusals: a client never gets them.
             r @ (Reason::NoScript | Reason::NotInScript | Reason::ReadOnlyScript) => {
                 format!("ERR {}", Refusal { found: self.found, reason: r }.script_text()).into()
@@ -218,6 +223,7 @@ impl Refusal {
             Reason::Loading => coded(LOADING),
             Reason::Busy(msg) => coded(msg),
             Reason::PubSub(msg) => coded(msg),
+            Reason::ReplicaKeyspace => coded(REPLICA_KEYSPACE),
         }
     }
 }
@@ -399,6 +405,13 @@ pub fn admit(
     }
     if let Some(msg) = crate::pubsub::context_error(c, full_name) {
         return refuse(Reason::PubSub(msg));
+    }
+    // A replica's link carries only REPLCONF ACKs and pings: nothing that touches the keyspace (it would also
+    // dodge CLIENT PAUSE, which replicas are exempt from).
+    if c.has(crate::net::client::flags::REPLICA | crate::net::client::flags::MONITOR)
+        && queue_flags(c, flagged) & (flag::READONLY | flag::WRITE | flag::MAY_REPLICATE) != 0
+    {
+        return refuse(Reason::ReplicaKeyspace);
     }
     Ok(Admitted { cmd, full_name, flagged })
 }

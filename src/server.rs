@@ -1018,6 +1018,28 @@ impl Server {
         end_us
     }
 
+    /// A replica's own command produced a reply (see [`Server::run_command`]): the reply is dropped, logged (an
+    /// error also as Redis's `== CRITICAL ==` line, counted in `unexpected_error_replies`) and the replica closed.
+    #[cold]
+    fn replica_replied(&mut self, c: &mut ClientState, before: usize) {
+        let reply = c.reply.take_tail(before);
+        let cmd = self.errors_cmd;
+        let who = command::connection::client_info_string(c, self.state.now_ms);
+        log_warning!("Replica generated a reply to command '{cmd}', disconnecting it: {who}");
+        if let Some(err) = reply.strip_prefix(b"-") {
+            // Redis logs a plain message without the `ERR ` its reply adds.
+            let err = err.strip_prefix(b"ERR ").unwrap_or(err);
+            let end = memchr::memchr(b'\r', err).unwrap_or(err.len()).min(4096);
+            log_warning!(
+                "== CRITICAL == This master is sending an error to its replica: '{}' after processing the command \
+                 '{cmd}'",
+                String::from_utf8_lossy(&err[..end])
+            );
+            self.state.stats.unexpected_error_replies += 1;
+        }
+        c.flags |= flags::CLOSE_ASAP;
+    }
+
     /// Keeps the OOM score in line with the role (Redis calls `setOOMScoreAdj` when it becomes or stops being a
     /// replica): at start-up, after each command (REPLICAOF) and from the cron (FAILOVER).
     fn sync_oom_role(&mut self, force: bool) {
@@ -1034,7 +1056,14 @@ impl Server {
     #[inline]
     fn run_command(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
         c.reply.enabled = !c.has(flags::REPLY_OFF | flags::REPLY_SKIP | flags::MASTER);
+        // A replica's connection carries the replication stream: a command of its own that answers would put the
+        // answer inside the stream, so it is dropped and the replica disconnected (Redis's
+        // `logInvalidUseAndFreeClientAsync`). A MONITOR is not a replica here.
+        let replica_out = (c.has(flags::REPLICA) && !c.has(flags::MONITOR)).then(|| c.reply.pending_len());
         let end_us = self.call_checked(c, args, start_us);
+        if let Some(before) = replica_out.filter(|&b| c.reply.pending_len() > b) {
+            self.replica_replied(c, before);
+        }
         if !c.has(flags::POSTPONED) {
             // CLIENT CACHING applies to the next command or transaction (Redis's resetClient).
             if c.has(flags::TRACKING_CACHING) && !c.has(flags::MULTI) && !self.errors_cmd.starts_with("client|") {
@@ -1636,6 +1665,7 @@ impl Server {
         crate::crash_report::apply_config(&self.state.config, self.hz);
         crate::log::follow_rotation();
         if self.run_with_period(1000) {
+            self.state.migrate_sockets.close_idle(crate::util::now_ms() / 1000);
             crate::log::refresh_tz_offset();
             self.refresh_crash_snapshot();
         }

@@ -319,6 +319,8 @@ pub struct ServerState {
     /// Client-side caching: tracked keys, BCAST prefixes, invalidations waiting to be sent (see
     /// [`crate::tracking`]).
     pub tracking: crate::tracking::Tracking,
+    /// MIGRATE's cached connections to its targets.
+    pub migrate_sockets: crate::net::migrate::Sockets,
 }
 
 /// What `CLIENT PAUSE` holds back.
@@ -454,6 +456,7 @@ impl ServerState {
             functions: Default::default(),
             listeners: Default::default(),
             tracking: Default::default(),
+            migrate_sockets: Default::default(),
         }
     }
 
@@ -511,6 +514,7 @@ impl ServerState {
         for db in self.dbs.iter_mut() {
             db.keys.set_resize_allowed(allowed);
         }
+        crate::keyspace::dict::set_collections_resize_allowed(allowed);
     }
 
     /// SAVE (also SHUTDOWN and FLUSHALL): saves in this process; resets `dirty` and `lastsave` on success.

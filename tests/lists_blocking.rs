@@ -210,3 +210,38 @@ fn nonblocking_forms_serve_at_once() {
     assert_eq!(a.cmd(&["BLMPOP", "0", "1", "k2", "LEFT", "COUNT", "5"]), b"*2\r\n$2\r\nk2\r\n*1\r\n$1\r\n2\r\n");
     assert_eq!(a.cmd(&["EXISTS", "k", "k2"]), b":0\r\n");
 }
+
+#[test]
+fn a_master_turning_replica_unblocks_and_closes_its_blocked_clients() {
+    // Redis's issue #2473: a client blocked on B while B was a master must not be served by what B's new master
+    // sends; it gets `-UNBLOCKED ... (master -> replica?)` and its connection is closed. Run against redis-server
+    // too with FERREDIS_BIN.
+    let (a, b) = (Server::ferredis(), Server::ferredis());
+    let mut rd = b.conn();
+    rd.send(&["BLPOP", "foo", "0"]).unwrap();
+    let mut bc = b.conn();
+    wait_blocked(&mut bc, 1);
+    let mut wt = b.conn();
+    wt.send(&["WAIT", "1", "0"]).unwrap();
+    wait_blocked(&mut bc, 2);
+    assert_eq!(bc.cmd(&["REPLICAOF", "127.0.0.1", &a.port.to_string()]), b"+OK\r\n");
+    let err = b"-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n";
+    for c in [&mut rd, &mut wt] {
+        let (got, closed) = c.read_until_close(5000);
+        assert_eq!(common::escape(&got), common::escape(err));
+        assert!(closed);
+    }
+    assert_eq!(blocked_clients(&mut bc), 0);
+    let mut ac = a.conn();
+    ac.cmd(&["RPUSH", "foo", "a", "b", "c"]);
+    let want = b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n".to_vec();
+    let mut got = Vec::new();
+    for _ in 0..200 {
+        got = bc.cmd(&["LRANGE", "foo", "0", "-1"]);
+        if got == want {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(common::escape(&got), common::escape(&want), "the replica has all three elements");
+}

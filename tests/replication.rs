@@ -1372,3 +1372,43 @@ fn writable_replica_expires_its_own_keys_like_redis() {
         assert_eq!(r.cmd(&["EXISTS", "plain"]), b":1\r\n", "{}", kind.label());
     }
 }
+
+/// A replica's link must not carry replies: a replica that sends a command answering anything is dropped with
+/// Redis's log lines, one touching the keyspace gets `Replica can't interact with the keyspace` first (in the
+/// log); a MONITOR gets that error as a reply and stays. Both servers.
+#[test]
+fn a_replica_that_sends_commands_is_refused_and_dropped() {
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let srv = Server::start(kind, &["--repl-diskless-sync", "no"]);
+        let who = kind.label();
+        // SYNC, then PING: the PONG would land in the stream.
+        let mut r = srv.conn();
+        r.send(&["SYNC"]).unwrap();
+        r.send(&["PING"]).unwrap();
+        let (_, closed) = r.read_until_close(10_000);
+        assert!(closed, "{who}: a replica that got a PONG is closed");
+        // PSYNC, then GET: refused (keyspace), and the error would land in the stream too.
+        let mut p = srv.conn();
+        let head = p.cmd(&["PSYNC", "replicationid", "-1"]);
+        assert!(head.starts_with(b"+FULLRESYNC "), "{who}: {}", escape(&head));
+        p.send(&["GET", "foo"]).unwrap();
+        let (_, closed) = p.read_until_close(10_000);
+        assert!(closed, "{who}: a replica that sent GET is closed");
+        let mut c = srv.conn();
+        assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let want = [
+            "Replica generated a reply to command 'ping', disconnecting it: ",
+            "Replica generated a reply to command 'get', disconnecting it: ",
+            "== CRITICAL == This master is sending an error to its replica: 'Replica can't interact with the keyspace' after processing the command 'get'",
+        ];
+        while want.iter().any(|w| !srv.full_log().contains(w)) {
+            assert!(Instant::now() < deadline, "{who}: log lacks {want:?}:\n{}", srv.log_text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut m = srv.conn();
+        assert_eq!(m.cmd(&["MONITOR"]), b"+OK\r\n");
+        assert_eq!(m.cmd(&["GET", "foo"]), b"-ERR Replica can't interact with the keyspace\r\n", "{who}");
+        assert_eq!(m.cmd(&["PING"]), b"+PONG\r\n", "{who}: a MONITOR stays");
+    }
+}

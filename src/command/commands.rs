@@ -641,7 +641,14 @@ impl DocArg {
         }
     }
     fn token(tok: &str) -> DocArg {
-        DocArg { name: tok.to_ascii_lowercase(), kind: "pure-token", token: Some(tok.to_string()), ..DocArg::value("") }
+        // `""` is the empty token (MIGRATE's empty key argument).
+        let token = if tok == "\"\"" { "" } else { tok };
+        DocArg {
+            name: tok.to_ascii_lowercase(),
+            kind: "pure-token",
+            token: Some(token.to_string()),
+            ..DocArg::value("")
+        }
     }
     fn group(kind: &'static str, name: String, args: Vec<DocArg>) -> DocArg {
         DocArg { name, kind, args, ..DocArg::value("") }

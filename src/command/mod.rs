@@ -29,6 +29,7 @@ pub mod list;
 pub mod lolwut;
 pub mod longdouble;
 pub mod memory;
+pub mod migrate;
 pub mod multi;
 pub mod pubsub;
 pub mod repl;
@@ -116,6 +117,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             hll::COMMANDS,
             geo::COMMANDS,
             bitmap::COMMANDS,
+            migrate::COMMANDS,
         ]
         .into_iter()
     }

@@ -2,5 +2,6 @@
 pub mod client;
 pub mod client_evict;
 pub mod listen;
+pub mod migrate;
 pub mod resolve;
 pub mod ring;

@@ -118,6 +118,12 @@ impl Reply {
         self.buf.len() - self.sent
     }
 
+    /// Removes and returns what was added after the output was `pending` bytes long (nothing of it was written).
+    pub fn take_tail(&mut self, pending: usize) -> Vec<u8> {
+        let at = (self.sent + pending).min(self.buf.len());
+        self.buf.split_off(at)
+    }
+
     /// Marks `n` more bytes as written; resets the buffer when everything has gone out. A client that never fully
     /// catches up (a subscriber reading slower than messages arrive) would otherwise keep every byte ever sent at
     /// the front of `buf`: once the written part is large and at least half the buffer, it is dropped (the move

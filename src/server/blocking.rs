@@ -14,10 +14,18 @@ use crate::net::client::{flags, ClientState};
 
 /// Why [`Server::unblock`] ends a wait.
 #[derive(Debug, Clone, Copy)]
-enum Unblock {
+enum EndWait {
     Timeout,
-    ClientUnblock { error: bool },
+    ClientUnblock {
+        error: bool,
+    },
+    /// A master became a replica (Redis's `disconnectAllBlockedClients`).
+    StateChanged,
 }
+
+/// The error a blocked client gets when its master turns into a replica, after which it is closed.
+const STATE_CHANGED_ERROR: &str =
+    "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
 
 impl Server {
     /// After a command: parks the caller if it asked to block, then carries out CLIENT UNBLOCK requests and serves
@@ -50,7 +58,7 @@ impl Server {
         }
         let now = crate::util::now_ms();
         for id in self.state.blocking.expired(now) {
-            self.unblock(id, Unblock::Timeout);
+            self.unblock(id, EndWait::Timeout);
         }
         self.resume_unblocked(el);
         if let Some(t) = self.state.blocking.timer_id.take() {
@@ -82,9 +90,21 @@ impl Server {
     pub(super) fn handle_unblock_requests(&mut self) -> bool {
         let mut errors = false;
         for (id, error) in std::mem::take(&mut self.state.blocking.unblock_requests) {
-            errors |= self.unblock(id, Unblock::ClientUnblock { error });
+            errors |= self.unblock(id, EndWait::ClientUnblock { error });
         }
         errors
+    }
+
+    /// A master turned into a replica (REPLICAOF host port): every client blocked on keys or in WAIT gets
+    /// Redis's `-UNBLOCKED ... instance state changed` error and is closed after it, so nothing the new master
+    /// sends can serve it (Redis's `disconnectAllBlockedClients` in `replicationSetMaster`).
+    pub(super) fn disconnect_all_blocked(&mut self) {
+        let mut ids: Vec<u64> = self.state.blocking.clients.keys().copied().collect();
+        ids.extend(self.state.repl.waiting.iter().map(|w| w.id));
+        ids.sort_unstable();
+        for id in ids {
+            self.unblock(id, EndWait::StateChanged);
+        }
     }
 
     /// The one way a blocked client stops waiting without being served: its timeout passed, or CLIENT UNBLOCK
@@ -93,7 +113,7 @@ impl Server {
     /// command's statistics as Redis 7.0's `clientUnblockCommand` does (`updateStatsOnUnblock` with an error, for
     /// either form).
     /// Returns whether the client got an error reply.
-    fn unblock(&mut self, id: u64, why: Unblock) -> bool {
+    fn unblock(&mut self, id: u64, why: EndWait) -> bool {
         let Some(&fd) = self.state.id_to_fd.get(&id) else { return false };
         // Not the client whose command is running (it is not blocked).
         let Some(mut c) = self.take_client(fd) else { return false };
@@ -112,18 +132,22 @@ impl Server {
         };
         c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
         match (why, acked) {
-            (Unblock::ClientUnblock { error: true }, _) => c.state.reply.error(UNBLOCKED_ERROR),
+            (EndWait::ClientUnblock { error: true }, _) => c.state.reply.error(UNBLOCKED_ERROR),
+            (EndWait::StateChanged, _) => {
+                c.state.reply.error(STATE_CHANGED_ERROR);
+                c.state.flags |= flags::CLOSE_AFTER_REPLY;
+            }
             (_, Some(n)) => c.state.reply.int(n),
             (_, None) => c.state.reply.null_array(),
         }
         c.state.reply.enabled = true;
         let had_errors = self.count_errors(&mut c.state) > 0;
-        if let Unblock::ClientUnblock { .. } = why {
+        if let EndWait::ClientUnblock { .. } = why {
             if let Some(cmd) = self.commands.lookup(args.args().get(0)) {
                 let call_us = c.state.call_us;
                 self.stats_on_unblock(&c.state, cmd, crate::args::OwnedArgs::default().args(), call_us, true);
             }
-        } else {
+        } else if let EndWait::Timeout = why {
             debug_assert!(!had_errors);
         }
         self.end_block(&mut c.state);

@@ -714,6 +714,7 @@ impl Server {
     /// REPLICAOF host port (Redis's `replicationSetMaster`).
     fn repl_set_master(&mut self, el: &mut EventLoop, addr: MasterAddr, was_master: bool) {
         self.repl_drop_master(el);
+        self.disconnect_all_blocked();
         self.state.repl.master = Some(addr.clone());
         // CONFIG REWRITE (and CONFIG GET) show the master we follow now, as Redis's read `masterhost`.
         self.state.config.extra.insert("replicaof", format!("{} {}", addr.host, addr.port));

@@ -46,8 +46,9 @@
 //!   While rehashing, the new table must have room for the elements still in the old one too, so fill checks use
 //!   the total count; if the new table would pass 7/8 (a burst of inserts during a shrink) the migration is
 //!   finished at once and the table then grows normally.
-//! * **Load factors**: grow to the next size when an insert would take the fill above 3/4; shrink (cron, [`Dict::resize_if_needed`])
-//!   when below 1/10. While a forked child shares our pages resizing is not allowed
+//! * **Load factors**: grow to the next size when an insert would take the fill above 3/4; shrink when below 1/10
+//!   (the keyspace's tables from the cron, [`Dict::resize_if_needed`]; a set's, hash's or sorted set's right
+//!   after a removal, [`Dict::shrink_if_sparse`], as Redis does after SREM/HDEL/ZREM). While a forked child shares our pages resizing is not allowed
 //!   ([`Dict::set_resize_allowed`]), except that a fill above 7/8 forces growth: a linear-probing table must keep
 //!   free slots, and at 7/8 probe lengths get long.
 //! * **Random sampling**: every element occupies exactly one slot, so picking uniformly random slots until one is
@@ -140,6 +141,14 @@ thread_local! {
     /// pass, instead of a step per write (nobody waits on single commands then, and one pass overlaps the cache
     /// misses of many entries; incremental steps pay them one by one).
     static BULK_LOAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Whether collections' dicts may shrink after removals: false while a forked child shares our pages (Redis's
+    /// global `dict_can_resize`; the keyspace's own tables follow [`Dict::set_resize_allowed`]).
+    static COLLECTIONS_RESIZE: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// See [`COLLECTIONS_RESIZE`].
+pub fn set_collections_resize_allowed(allowed: bool) {
+    COLLECTIONS_RESIZE.with(|b| b.set(allowed));
 }
 
 /// See [`BULK_LOAD`].
@@ -1350,6 +1359,16 @@ impl<E: DictEntry> Dict<E> {
         }
         let free = size.saturating_sub(used).max(1);
         total as f64 > used as f64 * allowed_displacement(size, free) + GUARD_SLACK as f64
+    }
+
+    /// After removing elements from a collection's dict (a set's, a hash's, a sorted set's members): starts
+    /// shrinking it when it is under 1/10 full, as Redis's `htNeedsResize` + `dictResize` after SREM, HDEL,
+    /// ZREM and their kin; not while a forked child shares our pages ([`set_collections_resize_allowed`]).
+    #[inline]
+    pub fn shrink_if_sparse(&mut self) {
+        if COLLECTIONS_RESIZE.with(std::cell::Cell::get) {
+            self.resize_if_needed();
+        }
     }
 
     /// Forbids resizing while a forked child shares our pages (copy-on-write), except when the fill gets extreme.

@@ -254,7 +254,11 @@ impl Hash {
                 }
                 None => false,
             },
-            Hash::HashTable(d) => d.remove(field).is_some(),
+            Hash::HashTable(d) => {
+                let found = d.remove(field).is_some();
+                d.shrink_if_sparse();
+                found
+            }
         }
     }
 

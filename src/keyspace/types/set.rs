@@ -134,7 +134,11 @@ impl Set {
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
             Set::IntSet(s) => as_int(member).is_some_and(|x| s.remove(x)),
-            Set::HashTable(d) => d.remove(member).is_some(),
+            Set::HashTable(d) => {
+                let found = d.remove(member).is_some();
+                d.shrink_if_sparse();
+                found
+            }
         }
     }
 
@@ -204,6 +208,7 @@ impl Set {
             Set::HashTable(d) => {
                 let m = d.random(rng)?.as_bytes().to_vec();
                 d.remove(&m);
+                d.shrink_if_sparse();
                 Some(m)
             }
         }
@@ -250,6 +255,38 @@ mod tests {
         assert_eq!(Set::new_for(b"a").encoding(), Encoding::HashTable);
         assert_eq!(Set::new_for(b"-9223372036854775808").encoding(), Encoding::IntSet);
         assert_eq!(Set::new_for(b"9223372036854775808").encoding(), Encoding::HashTable);
+    }
+
+    #[test]
+    fn removals_shrink_the_table_unless_a_child_shares_it() {
+        let th = Thresholds::default();
+        let fill = || {
+            let mut s = Set::new_for(b"m");
+            for i in 0..20_000 {
+                s.add(format!("m:{i}").as_bytes(), &th);
+            }
+            s
+        };
+        let cap = |s: &Set| match s {
+            Set::HashTable(d) => d.capacity(),
+            Set::IntSet(_) => 0,
+        };
+        let mut s = fill();
+        let big = cap(&s);
+        crate::keyspace::dict::set_collections_resize_allowed(false);
+        for i in 0..19_500 {
+            assert!(s.remove(format!("m:{i}").as_bytes()));
+        }
+        assert_eq!(cap(&s), big, "no shrinking while a child shares the pages");
+        crate::keyspace::dict::set_collections_resize_allowed(true);
+        assert!(s.remove(b"m:19500"));
+        // Each access moves one run or looks at ten empty slots of the old table, as Redis's rehash steps.
+        for _ in 0..4000 {
+            s.remove(b"absent");
+        }
+        assert!(cap(&s) * 10 < big, "{} of {big}", cap(&s));
+        assert_eq!(s.len(), 499);
+        assert!((19_501..20_000).all(|i| s.contains(format!("m:{i}").as_bytes())));
     }
 
     #[test]

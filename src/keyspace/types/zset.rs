@@ -539,6 +539,7 @@ impl ZSet {
             ZSet::SkipList(z) => match z.dict.remove(member) {
                 Some(e) => {
                     z.list.delete(z.list.score(e.node()), member);
+                    z.dict.shrink_if_sparse();
                     true
                 }
                 None => false,
@@ -790,6 +791,7 @@ impl ZSet {
                     dict.remove(m);
                     out.push((m.to_vec(), s));
                 });
+                z.dict.shrink_if_sparse();
                 if max {
                     out.reverse();
                 }
@@ -812,9 +814,11 @@ impl ZSet {
             }
             ZSet::SkipList(z) => {
                 let dict = &mut z.dict;
-                z.list.delete_rank_range(start, end, |m, _| {
+                let n = z.list.delete_rank_range(start, end, |m, _| {
                     dict.remove(m);
-                })
+                });
+                z.dict.shrink_if_sparse();
+                n
             }
         }
     }
@@ -830,9 +834,11 @@ impl ZSet {
             }
             ZSet::SkipList(z) => {
                 let dict = &mut z.dict;
-                z.list.delete_score_range(r, |m, _| {
+                let n = z.list.delete_score_range(r, |m, _| {
                     dict.remove(m);
-                })
+                });
+                z.dict.shrink_if_sparse();
+                n
             }
         }
     }
@@ -851,9 +857,11 @@ impl ZSet {
             }
             ZSet::SkipList(z) => {
                 let dict = &mut z.dict;
-                z.list.delete_lex_range(r, |m, _| {
+                let n = z.list.delete_lex_range(r, |m, _| {
                     dict.remove(m);
-                })
+                });
+                z.dict.shrink_if_sparse();
+                n
             }
         }
     }

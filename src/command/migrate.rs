@@ -1,0 +1,295 @@
+//! MIGRATE (Redis `cluster.c`): moves keys to another server as RESTORE commands over a cached, blocking
+//! connection ([`crate::net::migrate`]), then deletes them here (unless COPY) and propagates that as DEL.
+//!
+//! ```text
+//!  MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw | AUTH2 user pw] [KEYS k ...]
+//!    lookups (all missing: +NOKEY) ─▶ [AUTH] [SELECT db] RESTORE k ttl payload [REPLACE] ... ─▶ target
+//!    one reply line each ◀─ target; an error reply: "Target instance replied with error: ..."
+//!    a socket error before any RESTORE reply: reconnect and try once more (not after a timeout)
+//! ```
+
+use super::{flag, Args, BeginSearch, Command, Ctx, FindKeys, Group, KeySpec, KeySpecDef, BASE};
+use crate::config::notify as nc;
+use crate::net::migrate::IoFail;
+use crate::persist::rdb;
+use crate::util::{itoa_buf, parse_i64};
+use std::time::Duration;
+
+pub static COMMANDS: &[Command] = &[Command {
+    name: "migrate",
+    arity: -6,
+    flags: flag::WRITE,
+    acl: "keyspace write slow dangerous",
+    group: Group::Generic,
+    keys: KeySpec { first: 3, last: 3, step: 1 },
+    key_specs: &[
+        KeySpecDef::at(3, "RW access delete"),
+        KeySpecDef {
+            notes: "",
+            flags: "RW access delete incomplete",
+            begin_search: BeginSearch::Keyword { keyword: "KEYS", startfrom: -2 },
+            find_keys: FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 },
+        },
+    ],
+    getkeys: Some(migrate_keys),
+    since: "2.6.0",
+    summary: "Atomically transfer a key from a Redis instance to another one.",
+    complexity: "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.",
+    syntax: "host port <key{#0} | \"\"{empty_string}>{key_or_empty_string} destination-db timeout [COPY]{@3.0.0} [REPLACE]{@3.0.0} [[AUTH password]{@4.0.7} | [AUTH2 username password]{username_password@6.0.0}]{authentication} [KEYS key{#1} [key ...]]{@3.0.6}",
+    handler: migrate,
+    tips: "nondeterministic_output",
+    history: &[
+        ("3.0.0", "Added the `COPY` and `REPLACE` options."),
+        ("3.0.6", "Added the `KEYS` option."),
+        ("4.0.7", "Added the `AUTH` option."),
+        ("6.0.0", "Added the `AUTH2` option."),
+    ],
+    ..BASE
+}];
+
+/// The keys of a MIGRATE call (Redis's `migrateGetKeys`): after KEYS when the key argument is empty, else the
+/// key argument.
+fn migrate_keys(args: Args) -> Vec<usize> {
+    if args.len() > 6 && args.get(3).is_empty() {
+        if let Some(j) = (6..args.len()).find(|&j| args.is(j, "keys")) {
+            return (j + 1..args.len()).collect();
+        }
+    }
+    vec![3]
+}
+
+/// Appends `*n\r\n`.
+fn push_count(out: &mut Vec<u8>, n: usize) {
+    let mut b = [0u8; 24];
+    out.push(b'*');
+    out.extend_from_slice(itoa_buf(n as i64, &mut b));
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends one bulk string.
+fn push_bulk(out: &mut Vec<u8>, s: &[u8]) {
+    let mut b = [0u8; 24];
+    out.push(b'$');
+    out.extend_from_slice(itoa_buf(s.len() as i64, &mut b));
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(s);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE] [AUTH password | AUTH2 username password]
+/// [KEYS key [key ...]]
+fn migrate(ctx: &mut Ctx, args: Args) {
+    let (mut copy, mut replace) = (false, false);
+    let (mut user, mut password): (Option<&[u8]>, Option<&[u8]>) = (None, None);
+    let (mut first_key, mut num_keys) = (3, 1);
+    let mut j = 6;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        if args.is(j, "copy") {
+            copy = true;
+        } else if args.is(j, "replace") {
+            replace = true;
+        } else if args.is(j, "auth") && more >= 1 {
+            j += 1;
+            password = Some(args.get(j));
+        } else if args.is(j, "auth2") && more >= 2 {
+            user = Some(args.get(j + 1));
+            password = Some(args.get(j + 2));
+            j += 2;
+        } else if args.is(j, "keys") {
+            if !args.get(3).is_empty() {
+                ctx.reply()
+                    .error("ERR When using MIGRATE KEYS option, the key argument must be set to the empty string");
+                return;
+            }
+            first_key = j + 1;
+            num_keys = args.len() - j - 1;
+            break;
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+        j += 1;
+    }
+    let (Some(mut timeout), Some(dbid)) = (parse_i64(args.get(5)), parse_i64(args.get(4))) else {
+        ctx.reply().err_not_int();
+        return;
+    };
+    if timeout <= 0 {
+        timeout = 1000;
+    }
+    let timeout = Duration::from_millis(timeout as u64);
+    // The keys that exist now (an expired one is deleted by the lookup, as for any read).
+    let keys: Vec<&[u8]> =
+        (first_key..first_key + num_keys).map(|i| args.get(i)).filter(|k| ctx.lookup_read(k).is_some()).collect();
+    if keys.is_empty() {
+        ctx.reply().simple("NOKEY");
+        return;
+    }
+    let (host, port) = (args.get(1), args.get(2));
+    let compression = ctx.srv.config.stored_bool("rdbcompression");
+    let mut may_retry = true;
+    loop {
+        let now_s = ctx.srv.now_ms / 1000;
+        let pick = ctx.srv.rng.next_u64();
+        let Some(cs) = ctx.srv.migrate_sockets.get(host, port, timeout, now_s, pick) else {
+            ctx.reply().error("IOERR error or timeout connecting to the client");
+            return;
+        };
+        let mut cmd = Vec::new();
+        if let Some(pw) = password {
+            push_count(&mut cmd, if user.is_some() { 3 } else { 2 });
+            push_bulk(&mut cmd, b"AUTH");
+            if let Some(u) = user {
+                push_bulk(&mut cmd, u);
+            }
+            push_bulk(&mut cmd, pw);
+        }
+        let select = cs.last_dbid != dbid;
+        if select {
+            let mut b = [0u8; 24];
+            push_count(&mut cmd, 2);
+            push_bulk(&mut cmd, b"SELECT");
+            push_bulk(&mut cmd, itoa_buf(dbid, &mut b));
+        }
+        // Keys that expired since the lookup are left out (their TTL is taken against the clock now).
+        let now = crate::util::now_ms();
+        let mut sent: Vec<&[u8]> = Vec::with_capacity(keys.len());
+        let db = &ctx.srv.dbs[ctx.client.db];
+        for &k in &keys {
+            let Some(e) = db.peek(k, i64::MIN) else { continue };
+            let mut ttl = 0;
+            if let Some(at) = db.expire_of(k) {
+                ttl = at - now;
+                if ttl < 0 {
+                    continue;
+                }
+                ttl = ttl.max(1);
+            }
+            let mut b = [0u8; 24];
+            push_count(&mut cmd, if replace { 5 } else { 4 });
+            push_bulk(&mut cmd, b"RESTORE");
+            push_bulk(&mut cmd, k);
+            push_bulk(&mut cmd, itoa_buf(ttl, &mut b));
+            push_bulk(&mut cmd, &rdb::dump_payload_with(e, compression));
+            if replace {
+                push_bulk(&mut cmd, b"REPLACE");
+            }
+            sent.push(k);
+        }
+        let cs = match ctx.srv.migrate_sockets.get(host, port, timeout, now_s, pick) {
+            Some(cs) => cs,
+            None => {
+                ctx.reply().error("IOERR error or timeout connecting to the client");
+                return;
+            }
+        };
+        // Send, then read the AUTH and SELECT replies and one reply per RESTORE.
+        let mut fail: Option<(IoFail, bool)> = cs.write_all(&cmd, timeout).err().map(|f| (f, true));
+        let mut auth_reply = Vec::new();
+        let mut select_reply = Vec::new();
+        if fail.is_none() && password.is_some() {
+            match cs.read_line(timeout) {
+                Ok(l) => auth_reply = l,
+                Err(f) => fail = Some((f, false)),
+            }
+        }
+        if fail.is_none() && select {
+            match cs.read_line(timeout) {
+                Ok(l) => select_reply = l,
+                Err(f) => fail = Some((f, false)),
+            }
+        }
+        if let Some((f, writing)) = fail {
+            ctx.srv.migrate_sockets.close(host, port);
+            if f != IoFail::TimedOut && may_retry {
+                may_retry = false;
+                continue;
+            }
+            let what = if writing { "writing" } else { "reading" };
+            ctx.reply().error(&format!("IOERR error or timeout {what} to target instance"));
+            return;
+        }
+        let mut target_error: Option<Vec<u8>> = None;
+        let mut socket_error: Option<IoFail> = None;
+        let mut moved: Vec<&[u8]> = Vec::new();
+        let mut read = 0;
+        for &k in &sent {
+            let line = match cs.read_line(timeout) {
+                Ok(l) => l,
+                Err(f) => {
+                    socket_error = Some(f);
+                    break;
+                }
+            };
+            read += 1;
+            let failed = [&auth_reply, &select_reply, &line].into_iter().find(|l| l.first() == Some(&b'-'));
+            if let Some(errline) = failed {
+                if target_error.is_none() {
+                    cs.last_dbid = -1;
+                    target_error = Some(errline[1..].to_vec());
+                }
+            } else if !copy {
+                moved.push(k);
+            }
+        }
+        if let Some(f) = socket_error {
+            if target_error.is_none() && read == 0 && may_retry && f != IoFail::TimedOut {
+                ctx.srv.migrate_sockets.close(host, port);
+                may_retry = false;
+                continue;
+            }
+            ctx.srv.migrate_sockets.close(host, port);
+        } else if target_error.is_none() {
+            cs.last_dbid = dbid;
+        }
+        // The keys the target acknowledged leave this server, propagated as one DEL.
+        for &k in &moved {
+            if ctx.db().delete(k) {
+                ctx.key_modified(k);
+                ctx.notify(nc::GENERIC, "del", k);
+            }
+        }
+        if !moved.is_empty() {
+            let mut argv: Vec<&[u8]> = Vec::with_capacity(moved.len() + 1);
+            argv.push(b"DEL");
+            argv.extend_from_slice(&moved);
+            ctx.rewrite(&argv);
+        }
+        if let Some(e) = target_error {
+            let e = String::from_utf8_lossy(&e);
+            ctx.reply().error(&format!("ERR Target instance replied with error: {e}"));
+        } else if socket_error.is_some() {
+            ctx.reply().error("IOERR error or timeout reading to target instance");
+        } else {
+            ctx.reply().ok();
+        }
+        return;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::test_support::Harness;
+
+    #[test]
+    fn getkeys_and_argument_errors() {
+        let words = |w: &[&str]| {
+            let o = crate::args::OwnedArgs::from_slices(w);
+            migrate_keys(o.args())
+        };
+        assert_eq!(words(&["MIGRATE", "h", "1", "k", "0", "5"]), vec![3]);
+        assert_eq!(words(&["MIGRATE", "h", "1", "", "0", "5", "COPY", "KEYS", "a", "b"]), vec![8, 9]);
+        assert_eq!(words(&["MIGRATE", "h", "1", "k", "0", "5", "KEYS", "a"]), vec![3]);
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["migrate", "h", "1", "k", "0", "5", "bogus"]), "-ERR syntax error\r\n");
+        assert_eq!(h.run(&["migrate", "h", "1", "k", "0", "5", "auth"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run(&["migrate", "h", "1", "k", "0", "5", "keys", "a"]),
+            "-ERR When using MIGRATE KEYS option, the key argument must be set to the empty string\r\n"
+        );
+        assert_eq!(h.run(&["migrate", "h", "1", "k", "x", "5"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(h.run(&["migrate", "h", "1", "k", "0", "5"]), "+NOKEY\r\n");
+    }
+}
