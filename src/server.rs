@@ -1493,7 +1493,8 @@ impl Server {
         }
         self.track_client_mem(&mut c);
         let registered = el.interest(fd).is_writable();
-        if c.state.reply.pending_len() == 0 && !crate::repl::stream_pending(&self.state.repl, c.state.id) {
+        let replica_stream = c.state.has(flags::REPLICA) && crate::repl::stream_pending(&self.state.repl, c.state.id);
+        if c.state.reply.pending_len() == 0 && !replica_stream {
             if registered {
                 let _ = el.remove_interest(fd, Interest::WRITABLE);
             }
