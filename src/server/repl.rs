@@ -9,6 +9,7 @@
 use super::Server;
 use crate::event_loop::EventLoop;
 use crate::net::client::{flags, Client, ClientState};
+use crate::persist::engine::ChildKind;
 use crate::repl::replica::{Event, HandshakeConfig, MasterLink, Phase};
 use crate::repl::{self, LinkState, MasterAddr, ReplicaState, Request};
 use crate::sys::poller::Interest;
@@ -266,7 +267,21 @@ impl Server {
             if let Some(p) = r.replicas.iter().position(|x| x.id == c.id) {
                 let x = r.replicas.remove(p);
                 log_warning!("Connection with replica {} lost.", x.name());
+                // A disk BGSAVE that only replicas wanted is no use once the last one waiting for it is gone
+                // (Redis's `freeClient`; with save points it goes on).
+                let child = self.state.persist.child.as_ref().filter(|ch| ch.kind == ChildKind::Rdb && !ch.diskless);
+                let waiting = r.replicas.iter().any(|y| y.state == ReplicaState::WaitBgsaveEnd);
+                if x.state == ReplicaState::WaitBgsaveEnd
+                    && child.is_some()
+                    && !waiting
+                    && self.state.config.save_params.is_empty()
+                {
+                    self.state.persist.kill_child();
+                    self.state.set_child(None);
+                    self.state.repl.rdb_child_pid = None;
+                }
             }
+            let r = &mut self.state.repl;
             if r.replicas.is_empty() {
                 r.no_replicas_since_s = crate::util::now_ms() / 1000;
             }
@@ -908,11 +923,9 @@ impl Server {
             match event {
                 Event::NeedInput => break,
                 Event::FullResync { .. } => {
+                    // The history we offered stays until the payload starts loading (a transfer that fails
+                    // before may still continue it with the previous master, as Redis 7.0).
                     self.state.repl.link_state = LinkState::Transfer;
-                    if std::mem::take(&mut self.state.repl.can_continue) {
-                        // Redis's `replicationDiscardCachedMaster`: the history we offered is over.
-                        log_notice!("Discarding previously cached master state.");
-                    }
                     if self.state.repl.failover.state != repl::failover::State::None {
                         self.repl_clear_failover();
                     }
