@@ -923,9 +923,11 @@ impl Server {
             match event {
                 Event::NeedInput => break,
                 Event::FullResync { .. } => {
-                    // The history we offered stays until the payload starts loading (a transfer that fails
-                    // before may still continue it with the previous master, as Redis 7.0).
                     self.state.repl.link_state = LinkState::Transfer;
+                    if std::mem::take(&mut self.state.repl.can_continue) {
+                        // Redis's `replicationDiscardCachedMaster`: the history we offered is over.
+                        log_notice!("Discarding previously cached master state.");
+                    }
                     if self.state.repl.failover.state != repl::failover::State::None {
                         self.repl_clear_failover();
                     }

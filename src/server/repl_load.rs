@@ -170,13 +170,8 @@ impl Server {
         }
     }
 
-    /// Redis's `replicationAttachToNewMaster`: the history we could continue, the sub-replicas following it and
-    /// its backlog go.
+    /// Redis's `replicationAttachToNewMaster`: sub-replicas follow a history that ends here, and its backlog goes.
     fn repl_attach_to_new_master(&mut self) {
-        if std::mem::take(&mut self.state.repl.can_continue) {
-            // Redis's `replicationDiscardCachedMaster`: the history we offered is over.
-            log_notice!("Discarding previously cached master state.");
-        }
         self.repl_disconnect_replicas_now();
         self.state.repl.backlog = None;
     }
