@@ -780,7 +780,9 @@ impl Server {
             self.track_client_mem(&mut c);
         }
         c.refresh_conn_stats(0, true, el.interest(fd).is_writable());
-        if c.state.reply.pending_len() > 0 && !c.pending_write && !el.interest(fd).is_writable() {
+        let has_output = c.state.reply.pending_len() > 0
+            || (c.state.has(flags::REPLICA) && crate::repl::stream_pending(&self.state.repl, c.state.id));
+        if has_output && !c.pending_write && !el.interest(fd).is_writable() {
             c.pending_write = true;
             self.state.clients_pending_write.push(fd);
         }
@@ -1493,13 +1495,22 @@ impl Server {
                 }
             }
         }
+        if c.state.has(flags::REPLICA) && c.state.reply.pending_len() == 0 {
+            if let Err(e) = self.repl_write_stream(fd, c.state.id, &mut total) {
+                log_verbose!("Error writing to client: {}", os_error_text(&e));
+                self.count_output(&mut c.state, total);
+                self.free_client(el, c);
+                return None;
+            }
+        }
         self.count_output(&mut c.state, total);
         if total > 0 {
             c.state.last_interaction_ms = self.state.now_ms;
         }
         self.track_client_mem(&mut c);
         let registered = el.interest(fd).is_writable();
-        if c.state.reply.pending_len() == 0 {
+        let replica_stream = c.state.has(flags::REPLICA) && crate::repl::stream_pending(&self.state.repl, c.state.id);
+        if c.state.reply.pending_len() == 0 && !replica_stream {
             if registered {
                 let _ = el.remove_interest(fd, Interest::WRITABLE);
             }

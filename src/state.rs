@@ -475,19 +475,24 @@ impl ServerState {
 
 impl ServerState {
     /// Memory that `used_memory` includes but eviction must not count (`mem_not_counted_for_evict`, Redis's
-    /// `freeMemoryGetNotCountedMemory`): the AOF buffer's bytes (replica output buffers will join them). Eviction
-    /// compares `crate::util::used_memory() - srv.mem_not_counted_for_evict()` with `maxmemory`. O(1).
+    /// `freeMemoryGetNotCountedMemory`): the AOF buffer's bytes and what replication holds beyond the backlog.
+    /// Eviction compares `crate::util::used_memory() - srv.mem_not_counted_for_evict()` with `maxmemory`.
     pub fn mem_not_counted_for_evict(&self) -> u64 {
         self.prop.aof.as_ref().map_or(0, |w| w.buffer_alloc_bytes() as u64) + self.replica_buffer_bytes()
     }
 
-    /// What replicas' output holds beyond the backlog: their clients' reply buffers and the stream kept for them
-    /// during a full sync. Redis counts its shared replication buffer past `repl-backlog-size` as not counted for
-    /// eviction (`freeMemoryGetNotCountedMemory`): evicting keys cannot shrink what a slow replica has yet to read.
+    /// Replication memory eviction leaves out: the shared buffer beyond `repl-backlog-size` (and its blocks'
+    /// overhead), as Redis counts it (evicting keys cannot shrink what a slow replica has yet to read, and the
+    /// DELs eviction adds would only grow it), plus the replica clients' own output (payload windows, which
+    /// Redis writes without buffering).
     pub fn replica_buffer_bytes(&self) -> u64 {
         let mut n = 0u64;
+        if let Some(b) = self.repl.backlog.as_ref() {
+            let size = crate::repl::backlog_size(self);
+            let counted = size + (size / (16 * 1024) + 1) * crate::repl::backlog::BLOCK_OVERHEAD;
+            n += b.mem().saturating_sub(counted) as u64;
+        }
         for r in &self.repl.replicas {
-            n += r.pending.len() as u64;
             if let Some(Some(c)) = self.clients.get(r.fd as usize) {
                 if c.state.id == r.id {
                     n += c.state.reply.buf.capacity() as u64;

@@ -1019,8 +1019,9 @@ fn info_memory_counts_replication_buffers() {
         let master = start(kind, &[]);
         let replica = replica_of(kind, &master, &[]);
         let mut m = master.conn();
-        m.cmd(&["SET", "k", &"v".repeat(10_000)]);
         wait_synced(&master, &replica, "sync");
+        m.cmd(&["SET", "k", &"v".repeat(10_000)]);
+        wait_synced(&master, &replica, "stream");
         let num = |c: &mut Conn, name: &str| -> i64 { field(c, "memory", name).parse().unwrap_or(-1) };
         let backlog = num(&mut m, "mem_replication_backlog");
         let total = num(&mut m, "mem_total_replication_buffers");
@@ -1028,6 +1029,71 @@ fn info_memory_counts_replication_buffers() {
         assert!(backlog > 10_000 && total > 10_000 && slaves == 0, "{label}: {backlog} {total} {slaves}");
         // Without replicas (and a replica's own view): no replica clients.
         assert_eq!(num(&mut replica.conn(), "mem_clients_slaves"), 0, "{label}");
+    }
+}
+
+fn signal(s: &Server, sig: i32) {
+    // SAFETY: kill takes plain integers; the pid is our own child's.
+    let r = unsafe { libc::kill(s.pid() as i32, sig) };
+    assert_eq!(r, 0, "kill failed");
+}
+
+/// Redis 7.0's shared replication buffer: two replicas that stop reading hold the same bytes, so the buffer
+/// (`mem_total_replication_buffers`) grows by the stream once, not once per replica; the backlog grows past
+/// `repl-backlog-size` while they need it (`repl_backlog_histlen`), the part beyond the size is the replicas'
+/// (`mem_clients_slaves`) and is not counted for eviction; once they have read it all, the backlog comes back
+/// to about its size. The same figures hold on both servers.
+#[test]
+fn replicas_share_one_replication_buffer() {
+    let _serial = serial();
+    // Well beyond what the stopped replicas' sockets take into kernel buffers.
+    const STREAM: i64 = 30_000_000;
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let label = kind.label();
+        let master = start(kind, &["--repl-backlog-size", "16384", "--client-output-buffer-limit", "replica 0 0 0"]);
+        let replicas = [replica_of(kind, &master, &[]), replica_of(kind, &master, &[])];
+        let mut m = master.conn();
+        for r in &replicas {
+            wait_synced(&master, r, "sync");
+        }
+        wait_until(&format!("{label}: both online"), 30_000, || {
+            info_section(&mut m, "replication").iter().filter(|(_, v)| v.contains("state=online")).count() == 2
+        });
+        let num = |c: &mut Conn, s: &str, name: &str| -> i64 { field(c, s, name).parse().unwrap_or(-1) };
+        let before = num(&mut m, "memory", "mem_total_replication_buffers");
+        for r in &replicas {
+            signal(r, libc::SIGSTOP);
+        }
+        let value = "x".repeat(100_000);
+        for i in 0..STREAM / 100_000 {
+            m.cmd(&["SET", &format!("k{i}"), &value]);
+        }
+        let total = num(&mut m, "memory", "mem_total_replication_buffers");
+        let backlog = num(&mut m, "memory", "mem_replication_backlog");
+        let slaves = num(&mut m, "memory", "mem_clients_slaves");
+        let hist = num(&mut m, "replication", "repl_backlog_histlen");
+        let not_counted = num(&mut m, "memory", "mem_not_counted_for_evict");
+        for r in &replicas {
+            signal(r, libc::SIGCONT);
+        }
+        let what = format!("{label}: before {before} total {total} backlog {backlog} replicas {slaves} hist {hist}");
+        // Held once (the sockets' kernel buffers take a little of it), not twice.
+        assert!(total > STREAM / 2 && total < STREAM * 3 / 2 + before, "{what}");
+        assert!(hist > STREAM / 2, "{what}");
+        // Redis adds its block index's few bytes.
+        assert!((16384..17384).contains(&backlog), "{what}");
+        assert_eq!(slaves, total - 16384, "{what}");
+        assert!(not_counted > total / 2, "{what}: not counted {not_counted}");
+        for r in &replicas {
+            wait_synced(&master, r, "caught up");
+        }
+        // Trimmed back as the replicas read it (and on the next writes): a block or so beyond the size.
+        wait_until(&format!("{label}: backlog trimmed"), 30_000, || {
+            m.cmd(&["SET", "tick", "1"]);
+            num(&mut m, "replication", "repl_backlog_histlen") < 100_000
+        });
+        // What is left beyond the size is the last block or two the backlog keeps whole.
+        assert!(num(&mut m, "memory", "mem_clients_slaves") < 100_000, "{label}");
     }
 }
 
@@ -1112,26 +1178,47 @@ fn backlog_ttl_and_diskless_max_replicas_match_redis() {
 
 /// A master restarted from its own RDB (SHUTDOWN SAVE) keeps the previous run's history as its second
 /// replication ID (Redis 7.0's `loadDataFromDisk`): its replica reconnects with `+CONTINUE`, no new full sync, and
-/// the writes after the restart reach it. Both kinds of master, a Redis replica for both.
+/// the writes after the restart reach it. A key that expired while the master was down is dropped by the load and
+/// its DEL is the first thing in the new backlog (the same bytes on both servers), so the replica loses it too.
+/// Each kind of master with each kind of replica.
 #[test]
 fn master_restart_from_rdb_continues_partially_like_redis() {
     let _serial = serial();
-    for kind in [Kind::Redis, Kind::Ferredis] {
-        let label = kind.label();
+    let mut backlogs = Vec::new();
+    for (kind, replica_kind) in
+        [(Kind::Redis, Kind::Redis), (Kind::Ferredis, Kind::Redis), (Kind::Ferredis, Kind::Ferredis)]
+    {
+        let label = format!("{} master, {} replica", kind.label(), replica_kind.label());
         let dir = common::TempDir::new("repl-master-restart");
         let args = ["--repl-diskless-sync-delay", "0"];
         let mut master = Server::start_in(kind, &dir.path, &args);
-        let replica = replica_of(Kind::Redis, &master, &[]);
+        let replica = replica_of(replica_kind, &master, &[]);
         let mut m = master.conn();
         m.cmd(&["SET", "before", "1"]);
+        m.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        m.cmd(&["SET", "gone", "x", "PX", "100"]);
         wait_synced(&master, &replica, "first sync");
+        std::thread::sleep(Duration::from_millis(150));
+        // Once the master knows its replica has everything, SHUTDOWN sends no GETACK (the offset stays).
+        let offset: i64 = field(&mut m, "replication", "master_repl_offset").parse().unwrap_or(-1);
+        wait_until(&format!("{label}: replica acked"), 30_000, || {
+            field(&mut m, "replication", "slave0").contains(&format!(",offset={offset},"))
+        });
         master.shutdown(&["SAVE"]);
         drop(m);
         let master = Server::start_in(kind, &dir.path, &args);
         let mut m = master.conn();
-        assert!(field(&mut m, "replication", "second_repl_offset").parse::<i64>().unwrap_or(-1) > 1, "{label}");
+        let num = |c: &mut Conn, s: &str, f: &str| field(c, s, f).parse::<i64>().unwrap_or(-1);
+        assert_eq!(num(&mut m, "replication", "second_repl_offset"), offset + 1, "{label}");
+        assert_eq!(num(&mut m, "persistence", "rdb_last_load_keys_expired"), 1, "{label}");
+        // The DEL (after a SELECT) is in the backlog, at the offsets after the file's.
+        let hist = num(&mut m, "replication", "repl_backlog_histlen");
+        assert_eq!(num(&mut m, "replication", "repl_backlog_first_byte_offset"), offset + 1, "{label}");
+        assert_eq!(num(&mut m, "replication", "master_repl_offset"), offset + hist, "{label}");
+        backlogs.push(hist);
         // The restarted master listens on a new port: the replica follows it there with its cached history.
         let mut r = replica.conn();
+        assert_eq!(r.cmd(&["DBSIZE"]), b":2\r\n", "{label}");
         assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]), b"+OK\r\n", "{label}");
         wait_until(&format!("{label}: the replica back"), 30_000, || {
             field(&mut r, "replication", "master_link_status") == "up"
@@ -1141,7 +1228,11 @@ fn master_restart_from_rdb_continues_partially_like_redis() {
         assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1", "{label}\n{}", master.log_text());
         assert_eq!(field(&mut m, "stats", "sync_full"), "0", "{label}");
         assert_eq!(r.cmd(&["GET", "after"]), b"$1\r\n2\r\n", "{label}");
+        // The expired key's DEL reached the replica: it holds exactly the master's two keys.
+        assert_eq!(r.cmd(&["DBSIZE"]), b":2\r\n", "{label}");
+        assert_eq!(r.cmd(&["EXISTS", "before", "after"]), b":2\r\n", "{label}");
     }
+    assert!(backlogs.iter().all(|&h| h == backlogs[0] && h > 0), "backlog after the load: {backlogs:?}");
 }
 
 /// A transaction queued while the server was a master (or a connected replica) is refused as a whole at EXEC

@@ -339,6 +339,8 @@ fn config_resetstat(ctx: &mut Ctx, _args: Args) {
     ctx.srv.stats = Default::default();
     crate::keyspace::expire::reset_expire_stats(ctx.srv);
     ctx.srv.lazyfree.reset_stats();
+    let r = &mut ctx.srv.repl;
+    (r.sync_full, r.sync_partial_ok, r.sync_partial_err) = (0, 0, 0);
     ctx.reply().ok();
 }
 
@@ -454,8 +456,10 @@ mod tests {
     fn resetstat_and_rewrite_without_file() {
         let (mut s, mut c) = setup();
         s.stats.total_commands_processed = 5;
+        (s.repl.sync_full, s.repl.sync_partial_ok, s.repl.sync_partial_err) = (1, 2, 3);
         assert_eq!(run(&mut s, &mut c, &["config", "resetstat"]), b"+OK\r\n");
         assert_eq!(s.stats.total_commands_processed, 0);
+        assert_eq!((s.repl.sync_full, s.repl.sync_partial_ok, s.repl.sync_partial_err), (0, 0, 0));
         assert_eq!(
             run(&mut s, &mut c, &["config", "rewrite"]),
             b"-ERR The server is running without a config file\r\n"

@@ -26,14 +26,14 @@ pub struct MemFigures {
     pub startup: u64,
     pub rss: u64,
     pub clients_normal: u64,
-    /// INFO's replication memory as Redis 7.0 reports its shared replication buffer: `repl_buffers` is the stream
-    /// held (the backlog's history plus what waits for replicas); up to `repl-backlog-size` of it is the
-    /// backlog's, the rest the replicas' (`clients_slaves`).
+    /// INFO's replication memory as Redis 7.0 reports its shared replication buffer: `repl_buffers` is what the
+    /// buffer's blocks take; up to `repl-backlog-size` of it is the backlog's, the rest (with replicas) the
+    /// replicas' (`clients_slaves`).
     pub clients_slaves: u64,
     pub repl_backlog: u64,
     pub repl_buffers: u64,
-    /// What replication really allocates here, for the overhead: the backlog ring (allocated whole), replica
-    /// clients and the stream kept for replicas during a full sync.
+    /// What replication allocates, for the overhead: the shared buffer and the replica clients (their own
+    /// output holds payload windows).
     pub repl_allocated: u64,
     pub aof_buffer: u64,
     /// Per non-empty database: (id, main table bytes, bytes of the TTL fields in the entries).
@@ -60,27 +60,23 @@ impl MemFigures {
         };
         use crate::net::client::flags;
         let is_replica = |c: &crate::net::client::ClientState| c.has(flags::REPLICA) && !c.has(flags::MONITOR);
-        let (mut normal, mut replicas, mut waiting) = (caller_mem as u64, 0u64, 0u64);
+        let (mut normal, mut replicas) = (caller_mem as u64, 0u64);
         for c in srv.clients.iter().flatten() {
             if is_replica(&c.state) {
                 replicas += c.state.conn.tot_mem as u64;
-                waiting += c.state.reply.pending_len() as u64;
             } else {
                 normal += c.state.conn.tot_mem as u64;
             }
         }
-        let kept: u64 = srv.repl.replicas.iter().map(|r| r.pending.len() as u64).sum();
         f.clients_normal = normal;
-        let backlog = srv.repl.backlog.as_ref();
-        let (history, ring) = backlog.map_or((0, 0), |b| (b.histlen() as u64, b.size() as u64));
-        f.repl_buffers = history + waiting + kept;
+        f.repl_buffers = srv.repl.backlog.as_ref().map_or(0, |b| b.mem() as u64);
         let size = crate::repl::backlog_size(srv) as u64;
         (f.repl_backlog, f.clients_slaves) = if !srv.repl.replicas.is_empty() && f.repl_buffers > size {
             (size, f.repl_buffers - size)
         } else {
             (f.repl_buffers, 0)
         };
-        f.repl_allocated = ring + replicas + kept;
+        f.repl_allocated = f.repl_buffers + replicas;
         f.aof_buffer = srv.prop.aof.as_ref().map_or(0, |w| w.buffer_bytes() as u64);
         let mut tables = 0u64;
         for db in srv.dbs.iter().filter(|d| !d.keys.is_empty()) {

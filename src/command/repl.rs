@@ -210,9 +210,9 @@ fn sync(ctx: &mut Ctx, args: Args) {
                     if info.capa_psync2 { format!("+CONTINUE {}\r\n", srv.replid) } else { "+CONTINUE\r\n".into() };
                 ctx.client.reply.raw_bytes(line.as_bytes());
                 ctx.client.uncounted_out += line.len();
-                let mut tail = Vec::new();
-                let n = srv.repl.backlog.as_ref().map_or(0, |b| b.copy_from(offset, &mut tail));
-                ctx.client.reply.raw_bytes(&tail);
+                // The backlog from `offset` on follows from the shared buffer.
+                let n = srv.repl.backlog.as_ref().map_or(0, |b| b.end() - offset);
+                replica.stream_off = offset;
                 crate::log_notice!(
                     "Partial resynchronization request from {who} accepted. Sending {n} bytes of backlog starting \
                      from offset {offset}."

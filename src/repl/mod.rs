@@ -79,13 +79,10 @@ pub struct Replica {
     pub capa_eof: bool,
     /// Its payload comes from the diskless child through the pipe.
     pub diskless: bool,
-    /// Stream produced while its RDB is being made, sent right after the RDB.
-    pub pending: Vec<u8>,
-    /// Online, with the end of its RDB payload still in its output: only the stream queued after it
-    /// (`stream_since_rdb` bytes) counts against `client-output-buffer-limit replica` (Redis sends the payload
-    /// outside the output buffer). Cleared once the output holds no more than that stream.
-    pub rdb_in_output: bool,
-    pub stream_since_rdb: usize,
+    /// Replication offset of the next stream byte to send it from the shared buffer (the backlog): set when its
+    /// RDB's snapshot is taken (the offset after it) or by `+CONTINUE`; the bytes from here on stay in the buffer
+    /// for it. The stream goes out once it is online and its own output (the payload) is written.
+    pub stream_off: i64,
     /// Since when (unix seconds) its output stays above the soft limit; 0 = not above.
     pub soft_since_s: i64,
     /// `SendBulk`: the RDB file and the bytes of it still to queue.
@@ -118,9 +115,7 @@ impl Replica {
             pre_psync: false,
             capa_eof: false,
             diskless: false,
-            pending: Vec::new(),
-            rdb_in_output: false,
-            stream_since_rdb: 0,
+            stream_off: 0,
             soft_since_s: 0,
             bulk_file: None,
             rdb_only: false,
@@ -431,6 +426,7 @@ pub fn unset_master(srv: &mut ServerState) {
     if srv.repl.master.take().is_none() {
         return;
     }
+    srv.config.extra.remove("replicaof");
     crate::keyspace::db::set_expire_off(false);
     // Sub-replicas and a former master may continue our history under the old ID.
     shift_replid(srv);
@@ -477,6 +473,11 @@ pub fn backlog_size(srv: &ServerState) -> usize {
 /// Creates the backlog (first replica, or a replica getting its master's data).
 pub fn create_backlog(srv: &mut ServerState) {
     let size = backlog_size(srv);
+    // Replicas that wait for a snapshot start from the new history's first byte.
+    let next = srv.repl.master_repl_offset + 1;
+    for r in srv.repl.replicas.iter_mut() {
+        r.stream_off = next;
+    }
     srv.repl.backlog = Some(Backlog::new(size, srv.repl.master_repl_offset));
     sync_feed(srv);
 }
@@ -493,9 +494,11 @@ pub fn sync_feed(srv: &mut ServerState) {
     srv.prop.enabled = srv.prop.aof.is_some() || srv.prop.repl.is_some();
 }
 
-/// Feeds stream bytes (encoded here, or proxied from our master) to the backlog and to every replica; the offset
-/// moves only while a backlog exists. `running`: the client whose command is executing (out of the client
-/// table), which may be a replica.
+/// Feeds stream bytes (encoded here, or proxied from our master) to the shared buffer, which is the backlog and
+/// every replica's output at once; the offset moves only while a backlog exists. Online replicas are queued for
+/// writing; each replica's share is checked against `client-output-buffer-limit replica`. `running`: the client
+/// whose command is executing (out of the client table), which may be a replica (the server queues it after the
+/// command).
 pub fn feed_stream(srv: &mut ServerState, data: &[u8], mut running: Option<&mut crate::net::client::ClientState>) {
     if data.is_empty() {
         return;
@@ -503,64 +506,70 @@ pub fn feed_stream(srv: &mut ServerState, data: &[u8], mut running: Option<&mut 
     let Some(b) = srv.repl.backlog.as_mut() else { return };
     b.feed(data);
     srv.repl.master_repl_offset += data.len() as i64;
-    let limit = srv.config.client_output_buffer_limit[crate::config::CLIENT_CLASS_REPLICA];
+    let mut limit = srv.config.client_output_buffer_limit[crate::config::CLIENT_CLASS_REPLICA];
+    // A hard limit under the backlog size would drop a replica right after its partial resync: Redis uses the
+    // backlog size then (the bytes are the backlog's anyway).
+    if limit.hard_bytes > 0 {
+        limit.hard_bytes = limit.hard_bytes.max(backlog_size(srv) as u64);
+    }
     let now_s = srv.now_ms / 1000;
     let ServerState { repl, clients, clients_pending_write, stats, .. } = srv;
-    let mut queue = |c: &mut crate::net::client::Client, fd: i32| {
-        if !c.pending_write {
-            c.pending_write = true;
-            clients_pending_write.push(fd);
-        }
-    };
+    let Some(b) = repl.backlog.as_ref() else { return };
     for r in repl.replicas.iter_mut() {
-        let used = match r.state {
-            // An rdb-only replica gets no stream (Redis's `canFeedReplicaReplBuffer`).
-            _ if r.rdb_only => continue,
-            ReplicaState::WaitBgsaveStart => continue,
-            ReplicaState::WaitBgsaveEnd | ReplicaState::SendBulk => {
-                r.pending.extend_from_slice(data);
-                r.pending.len()
-            }
-            ReplicaState::Online => {
-                let (id, fd) = (r.id, r.fd);
-                if let Some(c) = running.as_deref_mut().filter(|c| c.id == id) {
-                    c.reply.raw_bytes(data);
-                    continue;
-                }
-                let Some(Some(c)) = clients.get_mut(fd as usize) else { continue };
-                if c.state.id != id || c.state.has(flags::CLOSE_ASAP) {
-                    continue;
-                }
-                c.state.reply.raw_bytes(data);
-                queue(c, fd);
-                let pending = c.state.reply.pending_len();
-                if r.rdb_in_output {
-                    // Everything after the payload is stream: once the output is no larger, the payload is gone.
-                    r.stream_since_rdb += data.len();
-                    if pending <= r.stream_since_rdb {
-                        r.rdb_in_output = false;
-                    }
-                    pending.min(r.stream_since_rdb)
-                } else {
-                    pending
-                }
-            }
+        // An rdb-only replica gets no stream (Redis's `canFeedReplicaReplBuffer`).
+        if r.state == ReplicaState::WaitBgsaveStart || r.rdb_only {
+            continue;
+        }
+        // The running client is out of the table: the server queues it after its command.
+        let (state, queue) = match running.as_deref_mut().filter(|c| c.id == r.id) {
+            Some(c) => (c, None),
+            None => match clients.get_mut(r.fd as usize) {
+                Some(Some(c)) if c.state.id == r.id => (&mut c.state, Some(&mut c.pending_write)),
+                _ => continue,
+            },
         };
-        if over_output_limit(r, used as u64, &limit, now_s) {
+        if state.has(flags::CLOSE_ASAP) {
+            continue;
+        }
+        let over = over_output_limit(r, b.held_from(r.stream_off) as u64, &limit, now_s);
+        if over {
             crate::log_warning!(
                 "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
                 r.id,
                 r.name()
             );
             stats.client_outbuf_limit_disconnections += 1;
-            if let Some(Some(c)) = clients.get_mut(r.fd as usize) {
-                if c.state.id == r.id {
-                    c.state.flags |= flags::CLOSE_ASAP;
-                    queue(c, r.fd);
-                }
-            }
+            state.flags |= flags::CLOSE_ASAP;
+        }
+        if let Some(pw) = queue.filter(|pw| !**pw && (over || r.state == ReplicaState::Online)) {
+            *pw = true;
+            clients_pending_write.push(r.fd);
         }
     }
+    trim_backlog(srv);
+}
+
+/// The lowest offset a replica has yet to send from the shared buffer (`i64::MAX`: none).
+pub fn pinned_offset(r: &Repl) -> i64 {
+    r.replicas
+        .iter()
+        .filter(|x| x.state != ReplicaState::WaitBgsaveStart)
+        .map(|x| x.stream_off)
+        .min()
+        .unwrap_or(i64::MAX)
+}
+
+/// Drops the backlog's oldest blocks no replica needs beyond `repl-backlog-size` (a bounded step); returns whether
+/// more is left to drop (the cron continues).
+pub fn trim_backlog(srv: &mut ServerState) -> bool {
+    let pinned = pinned_offset(&srv.repl);
+    srv.repl.backlog.as_mut().is_some_and(|b| b.trim(pinned))
+}
+
+/// Whether a replica client has stream bytes to send: online, with its offset behind the buffer's end.
+pub fn stream_pending(r: &Repl, id: u64) -> bool {
+    let Some(b) = r.backlog.as_ref() else { return false };
+    r.replicas.iter().any(|x| x.id == id && x.state == ReplicaState::Online && x.stream_off < b.end())
 }
 
 /// `client-output-buffer-limit replica`: over the hard limit, or over the soft one for too long.

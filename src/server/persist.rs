@@ -47,18 +47,34 @@ pub(super) struct ProgressSink<'a, 'd> {
     keys: u64,
     last_events_at: u64,
     key_delay_us: i64,
+    /// The database the file is in (for the DELs of expired keys).
+    db: usize,
 }
 
 impl<'a, 'd> ProgressSink<'a, 'd> {
     pub(super) fn new(inner: DbSink<'d>, srv: &'a mut Server, el: &'a mut EventLoop, consumed: Rc<Cell<u64>>) -> Self {
         let key_delay_us = srv.state.config.stored_i64("key-load-delay");
-        ProgressSink { inner, srv, el, consumed, keys: 0, last_events_at: 0, key_delay_us }
+        ProgressSink { inner, srv, el, consumed, keys: 0, last_events_at: 0, key_delay_us, db: 0 }
     }
 }
 
 impl LoadSink for ProgressSink<'_, '_> {
     fn select_db(&mut self, db: u64, offset: u64) -> Result<(), String> {
+        self.db = db as usize;
         self.inner.select_db(db, offset)
+    }
+
+    /// A master restarting from its RDB (the backlog exists during the load only then) puts the deletion of a
+    /// key that expired while it was down into the stream, as Redis's `rdbLoad` with `RDBFLAGS_FEED_REPL`.
+    fn expired(&mut self, key: &[u8]) {
+        let st = &mut self.srv.state;
+        let verb = st.expire_del_verb();
+        if let Some(f) = st.prop.repl.as_mut() {
+            f.feed(self.db, &[verb, key]);
+            if f.buf.len() >= 64 * 1024 {
+                crate::repl::drain_feed(st, None);
+            }
+        }
     }
 
     fn resize_db(&mut self, keys: u64, expires: u64) {
@@ -100,7 +116,14 @@ impl Server {
         let started = std::time::Instant::now();
         self.begin_loading(meta.len());
         let now = crate::util::now_ms();
-        let opts = engine::load_options(&self.state.config, now, self.state.lru_clock);
+        let mut opts = engine::load_options(&self.state.config, now, self.state.lru_clock);
+        // A master drops the keys that expired while it was down, and puts their DELs in a backlog made for the
+        // load (rebased on the file's offset afterwards); a replica keeps them for its master's DELs.
+        let master = !self.state.config.extra.contains_key("replicaof");
+        opts.drop_expired = master;
+        if master {
+            crate::repl::create_backlog(&mut self.state);
+        }
         // The data loads into databases of its own, so clients served meanwhile find consistent (empty) ones.
         let n = self.state.dbs.len();
         let mut dbs: Vec<Db> = (0..n).map(Db::new).collect();
@@ -130,6 +153,9 @@ impl Server {
                 }
                 log_rdb_aux(&st.aux, now);
                 self.repl_loaded_aux(&st.aux);
+                if master {
+                    self.repl_restore_master_history();
+                }
                 if st.empty_keys_skipped > 0 {
                     log_warning!(
                         "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",

@@ -48,15 +48,31 @@ impl Server {
                     link.cfg.psync_offset = -1;
                 }
             }
-        } else if let Some((id, offset, _db)) = self.state.repl.loaded_history.take() {
-            // A master restarting from its own RDB keeps that history as its second ID, so the replicas of its
-            // previous run continue with `+CONTINUE` (Redis 7.0's `loadDataFromDisk`); its own ID is new.
-            let r = &mut self.state.repl;
-            r.replid2 = id;
-            r.second_offset = offset + 1;
-            r.master_repl_offset = offset;
-            r.no_replicas_since_s = crate::util::now_ms() / 1000;
-            repl::create_backlog(&mut self.state);
+        }
+    }
+
+    /// After a master loaded its RDB at start-up (Redis 7.0's `loadDataFromDisk`): with the history the file
+    /// recorded, that history becomes our second ID (our own ID stays new), the offset and the backlog made for
+    /// the load (holding the DELs of keys that expired meanwhile) are rebased on it, and the replicas of the
+    /// previous run continue with `+CONTINUE`. Without one the backlog goes (the offset keeps the DELs' bytes,
+    /// as Redis's).
+    pub(super) fn repl_restore_master_history(&mut self) {
+        repl::drain_feed(&mut self.state, None);
+        let r = &mut self.state.repl;
+        match r.loaded_history.take() {
+            Some((id, offset, _db)) => {
+                r.replid2 = id;
+                r.second_offset = offset + 1;
+                r.master_repl_offset += offset;
+                if let Some(b) = r.backlog.as_mut() {
+                    b.rebase(offset);
+                }
+                r.no_replicas_since_s = crate::util::now_ms() / 1000;
+            }
+            None => {
+                r.backlog = None;
+                repl::sync_feed(&mut self.state);
+            }
         }
     }
 
@@ -65,8 +81,9 @@ impl Server {
     pub(super) fn repl_loaded_aux(&mut self, aux: &[(Vec<u8>, Vec<u8>)]) {
         let get = |k: &[u8]| aux.iter().find(|(n, _)| n == k).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
         if let (Some(id), Some(off)) = (get(b"repl-id"), get(b"repl-offset").and_then(|o| o.parse::<i64>().ok())) {
-            let db = get(b"repl-stream-db").and_then(|d| d.parse::<usize>().ok()).unwrap_or(0);
-            if id.len() == 40 {
+            // Redis takes the history only with a stream db too (older versions could save -1 there).
+            let db = get(b"repl-stream-db").and_then(|d| d.parse::<usize>().ok());
+            if let (40, Some(db)) = (id.len(), db) {
                 self.state.repl.loaded_history = Some((id, off, db));
             }
         }
@@ -250,22 +267,26 @@ impl Server {
             if let Some(p) = r.replicas.iter().position(|x| x.id == c.id) {
                 let x = r.replicas.remove(p);
                 log_warning!("Connection with replica {} lost.", x.name());
-                // A disk BGSAVE nobody needs any more goes when no save point wants it (Redis's `freeClient`).
-                let useless = x.state == ReplicaState::WaitBgsaveEnd
-                    && !r.replicas.iter().any(|o| o.state == ReplicaState::WaitBgsaveEnd)
+                // A disk BGSAVE that only replicas wanted is no use once the last one waiting for it is gone
+                // (Redis's `freeClient`; with save points it goes on).
+                let child = self.state.persist.child.as_ref().filter(|ch| ch.kind == ChildKind::Rdb && !ch.diskless);
+                let waiting = r.replicas.iter().any(|y| y.state == ReplicaState::WaitBgsaveEnd);
+                if x.state == ReplicaState::WaitBgsaveEnd
+                    && child.is_some()
+                    && !waiting
                     && self.state.config.save_params.is_empty()
-                    && self.state.persist.child.as_ref().is_some_and(|c| c.kind == ChildKind::Rdb && !c.diskless);
-                if r.replicas.is_empty() {
-                    r.no_replicas_since_s = crate::util::now_ms() / 1000;
-                }
-                if useless {
+                {
                     self.state.persist.kill_child();
                     self.state.set_child(None);
                     self.state.repl.rdb_child_pid = None;
                 }
-            } else if r.replicas.is_empty() {
+            }
+            let r = &mut self.state.repl;
+            if r.replicas.is_empty() {
                 r.no_replicas_since_s = crate::util::now_ms() / 1000;
             }
+            // The blocks only it still needed go (the rest by the cron, a step at a time).
+            repl::trim_backlog(&mut self.state);
             repl::refresh_good_replicas(&mut self.state);
         }
         let r = &mut self.state.repl;
@@ -305,6 +326,42 @@ impl Server {
                 self.state.queue_write(fd);
             }
         }
+    }
+
+    /// Writes an online replica's share of the shared buffer, once its own output (a payload's end, `+CONTINUE`)
+    /// is out; as in Redis, a replica's writes are not capped per event. `total` counts the bytes written. An
+    /// error: the socket failed.
+    pub(super) fn repl_write_stream(&mut self, fd: i32, id: u64, total: &mut usize) -> io::Result<()> {
+        let crate::state::ServerState { repl, stats, .. } = &mut self.state;
+        let Some(b) = repl.backlog.as_ref() else { return Ok(()) };
+        let Some(x) = repl.replicas.iter_mut().find(|x| x.id == id && x.state == ReplicaState::Online) else {
+            return Ok(());
+        };
+        let before = x.stream_off;
+        let mut res = Ok(());
+        loop {
+            let s = b.slice_from(x.stream_off);
+            if s.is_empty() {
+                break;
+            }
+            match socket::write(fd, s) {
+                Ok(n) => {
+                    x.stream_off += n as i64;
+                    *total += n;
+                    stats.total_writes_processed += 1;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    res = Err(e);
+                    break;
+                }
+            }
+        }
+        if x.stream_off != before {
+            repl::trim_backlog(&mut self.state);
+        }
+        res
     }
 
     /// Closes a client after this event-loop pass (from places that cannot free it now).
@@ -347,32 +404,22 @@ impl Server {
             // filtered one never shares a disk BGSAVE (Redis's `syncCommand`, case 1).
             let ours = self.state.repl.rdb_child_pid == Some(child.pid) && !child.diskless;
             let end = |r: &&repl::Replica| r.state == ReplicaState::WaitBgsaveEnd;
-            let any = self.state.repl.replicas.iter().find(end).map(|d| d.initial_offset);
-            let full = self.state.repl.replicas.iter().find(|r| end(r) && !r.rdb_only);
-            let full = full.map(|d| (d.initial_offset, d.pending.clone()));
-            if let (true, Some(_)) = (ours, any) {
+            let donor = self.state.repl.replicas.iter().find(end).map(|d| (d.initial_offset, d.stream_off));
+            if let (true, Some((offset, from))) = (ours, donor) {
                 let replid = self.state.replid.clone();
-                let mut joining = Vec::new();
+                let mut joining: Vec<(u64, i32, bool)> = Vec::new();
                 for r in self.state.repl.replicas.iter_mut().filter(|r| r.state == ReplicaState::WaitBgsaveStart) {
-                    let donor = match (&full, r.rdb_only) {
-                        _ if r.req != 0 => None,
-                        (_, true) => any.map(|off| (off, Vec::new())),
-                        (Some((off, pending)), false) => Some((*off, pending.clone())),
-                        (None, false) => None,
-                    };
-                    match donor {
-                        Some((offset, pending)) => {
-                            r.state = ReplicaState::WaitBgsaveEnd;
-                            r.initial_offset = offset;
-                            r.pending = pending;
-                            joining.push((r.id, r.fd, r.pre_psync, offset));
-                        }
-                        None => log_notice!(
-                            "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC"
-                        ),
+                    // A filtered payload (rdb-filter-only) is never a disk BGSAVE's.
+                    if r.req != 0 {
+                        log_notice!("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC");
+                        continue;
                     }
+                    r.state = ReplicaState::WaitBgsaveEnd;
+                    r.initial_offset = offset;
+                    r.stream_off = from;
+                    joining.push((r.id, r.fd, r.pre_psync));
                 }
-                for (id, fd, pre, offset) in joining {
+                for (id, fd, pre) in joining {
                     if !pre {
                         let line = format!("+FULLRESYNC {replid} {offset}\r\n");
                         self.repl_write(&mut running, id, fd, line.as_bytes(), false);
@@ -449,6 +496,7 @@ impl Server {
                     .map(|r| {
                         r.state = ReplicaState::WaitBgsaveEnd;
                         r.initial_offset = offset;
+                        r.stream_off = offset + 1;
                         r.diskless = diskless;
                         (r.id, r.fd, r.pre_psync)
                     })
@@ -596,12 +644,11 @@ impl Server {
                 self.repl_rdb_only_done(i);
                 continue;
             }
-            let pending = std::mem::take(&mut r.pending);
             r.state = ReplicaState::Online;
             r.ack_time_ms = now;
             r.diskless = false;
-            (r.rdb_in_output, r.stream_since_rdb) = (true, pending.len());
-            self.repl_write_to(&mut None, id, fd, &pending);
+            // The stream since the snapshot follows the payload from the shared buffer.
+            self.state.queue_write(fd);
             log_notice!("Streamed RDB transfer with replica {name} succeeded (socket)");
             log_notice!("Synchronization with replica {name} succeeded");
         }
@@ -726,9 +773,6 @@ impl Server {
                 c.state.flags |= flags::CLOSE_AFTER_REPLY;
                 continue;
             }
-            let pending = std::mem::take(&mut r.pending);
-            c.state.reply.raw_bytes(&pending);
-            (r.rdb_in_output, r.stream_since_rdb) = (true, pending.len());
             r.state = ReplicaState::Online;
             r.ack_time_ms = now;
             log_notice!("Synchronization with replica {} succeeded", r.name());
@@ -745,6 +789,8 @@ impl Server {
         self.repl_drop_master(el);
         self.disconnect_all_blocked();
         self.state.repl.master = Some(addr.clone());
+        // CONFIG REWRITE (and CONFIG GET) show the master we follow now, as Redis's read `masterhost`.
+        self.state.config.extra.insert("replicaof", format!("{} {}", addr.host, addr.port));
         self.state.repl.link_state = LinkState::Connect;
         if was_master {
             // Our own history is what a PSYNC to the new master may continue (`replicationCacheMasterUsingMyself`).
@@ -1165,10 +1211,16 @@ impl Server {
             self.repl_close_async(&mut None, id, fd);
         }
         repl::refresh_good_replicas(&mut self.state);
-        // CONFIG SET repl-backlog-size resizes the backlog, keeping what fits.
+        // CONFIG SET repl-backlog-size resizes the backlog, keeping what fits; the history a gone replica pinned
+        // is freed a bounded step at a time.
         let size = repl::backlog_size(&self.state);
         if let Some(b) = self.state.repl.backlog.as_mut() {
-            b.resize(size);
+            b.set_size(size);
+        }
+        for _ in 0..16 {
+            if !repl::trim_backlog(&mut self.state) {
+                break;
+            }
         }
         let ttl = self.state.config.stored_i64("repl-backlog-ttl");
         let r = &self.state.repl;

@@ -251,6 +251,10 @@ impl Server {
                     _ => break,
                 }
             }
+            if c.state.reply.pending_len() == 0 {
+                // Then its share of the shared replication buffer.
+                let _ = self.repl_write_stream(fd, id, &mut 0);
+            }
         }
     }
 

@@ -53,6 +53,9 @@ pub trait LoadSink {
     fn resize_db(&mut self, _keys: u64, _expires: u64) {}
     /// A key's name has been read; its value comes next.
     fn begin_key(&mut self, _rdb_type: u8, _key: &[u8]) {}
+    /// A key dropped because its TTL had passed (`drop_expired`): a master restarting from its RDB propagates
+    /// its deletion.
+    fn expired(&mut self, _key: &[u8]) {}
     /// A loaded key (already expired ones too, unless `drop_expired`). An error stops the load.
     fn entry(&mut self, e: Entry, expire_ms: Option<i64>) -> Result<(), String>;
     /// The last key has been read (the EOF opcode): a sink that holds keys back must place them now. An error
@@ -1177,6 +1180,7 @@ fn run(
                 }
                 if opts.drop_expired && expire.is_some_and(|t| t < opts.now_ms) {
                     stats.expired_skipped += 1;
+                    sink.expired(&key);
                 } else {
                     apply_lru_lfu(&mut e, opts.lfu, freq, idle, opts.lru_clock, opts.now_ms);
                     let off = l.src.offset;
