@@ -366,7 +366,7 @@ pub static SECTIONS: &[Section] = &[
     },
     Section {
         title: "ACTIVE DEFRAGMENTATION",
-        intro: "Moving values to reduce allocator fragmentation; a jemalloc feature ferredis does not have.",
+        intro: "Active defragmentation: the cron moves live values out of sparse memory pages and returns the pages (see the README).",
         entries: &[
             opt("activedefrag", "Turn active defragmentation on."),
             opt("active-defrag-ignore-bytes", "Thresholds and CPU budget of the defragmenter."),

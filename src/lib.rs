@@ -62,6 +62,7 @@ pub mod keyspace;
 pub mod latency;
 pub mod log;
 pub mod lua;
+pub mod lzf;
 pub mod multi;
 pub mod net;
 pub mod oom;

@@ -101,9 +101,15 @@ fn send(kind: u64, force_cow: bool) {
     }
     let cow = read_cow(force_cow);
     let rec = encode(kind, KEYS.load(Ordering::Relaxed), cow, COW_PEAK.load(Ordering::Relaxed));
-    // SAFETY: writing a live 32-byte buffer to our pipe end; a short or failed write is seen by the parent as no
-    // report (Redis ignores it the same way).
-    let _ = unsafe { libc::write(fd, rec.as_ptr().cast(), rec.len()) };
+    // SAFETY: writing a live 32-byte buffer to our pipe end.
+    let n = unsafe { libc::write(fd, rec.as_ptr().cast(), rec.len()) };
+    let err = std::io::Error::last_os_error();
+    if n < 0 && err.raw_os_error() == Some(libc::EPIPE) {
+        // Only the parent reads the pipe: it is gone (killed), so the work is for no one (Redis's
+        // `sendChildInfoGeneric`). Other failures (a full pipe) only lose this report.
+        crate::log_warning!("Child failed reporting info to parent, exiting. {}", crate::sys::error_text(&err));
+        crate::sys::process::exit_child(1);
+    }
 }
 
 /// Before the child exits: a last reading sent as the final report. Returns (current, peak, average) bytes for

@@ -1,7 +1,7 @@
 //! Persistence: the RDB snapshot format, the append-only file, and the checkers' shared code.
 //!
 //! - [`crc64`]: CRC-64/Jones as Redis computes it (RDB trailer, DUMP payloads).
-//! - [`lzf`]: LZF compression and decompression (RDB string compression).
+//! - [`lzf`]: LZF compression and decompression (RDB strings, compressed list nodes), re-exported from `crate::lzf`.
 //! - [`rdb`]: RDB version 10 writer and loader for every type, DUMP/RESTORE payloads.
 //! - [`aof`]: the multi-part append-only file: manifest, file names, the loader's command reader, fsync.
 //!
@@ -13,5 +13,5 @@ pub mod aof_rewrite;
 pub mod child_info;
 pub mod crc64;
 pub mod engine;
-pub mod lzf;
+pub use crate::lzf;
 pub mod rdb;

@@ -45,6 +45,13 @@ struct Block {
 /// Bookkeeping memory counted per block besides its bytes (the block's entry in the list).
 pub const BLOCK_OVERHEAD: usize = std::mem::size_of::<Block>();
 
+/// What a block of `cap` bytes costs `used_memory`: the allocation as the allocator charges it (its header and
+/// rounding) and the block's record, so the replication buffers' share, which eviction leaves out, is exactly what
+/// they add to `used_memory` (a 16 KiB block is 16 bytes more than its capacity).
+fn block_mem(cap: usize) -> usize {
+    std::alloc::Layout::from_size_align(cap, 1).map_or(cap, crate::alloc::charged) + BLOCK_OVERHEAD
+}
+
 #[derive(Debug)]
 pub struct Backlog {
     blocks: VecDeque<Block>,
@@ -84,7 +91,8 @@ impl Backlog {
 
     /// Bytes allocated for the stream (INFO's `mem_total_replication_buffers`).
     pub fn mem(&self) -> usize {
-        self.mem
+        // The block records' array grows by doubling: its unused slots are allocated too.
+        self.mem + (self.blocks.capacity() - self.blocks.len()) * BLOCK_OVERHEAD
     }
 
     /// Appends stream bytes: into the last block while it has room, then into new blocks.
@@ -103,7 +111,7 @@ impl Backlog {
             let mut v = Vec::with_capacity(data.len().clamp(BLOCK_MIN, max_block));
             let n = data.len().min(v.capacity());
             v.extend_from_slice(&data[..n]);
-            self.mem += v.capacity() + BLOCK_OVERHEAD;
+            self.mem += block_mem(v.capacity());
             self.blocks.push_back(Block { data: v, start: at });
             at += n as i64;
             data = &data[n..];
@@ -124,7 +132,7 @@ impl Backlog {
                 return false;
             }
             self.histlen -= len;
-            self.mem -= first.data.capacity() + BLOCK_OVERHEAD;
+            self.mem -= block_mem(first.data.capacity());
             self.blocks.pop_front();
         }
         true
@@ -214,9 +222,9 @@ mod tests {
             }
             at += blk.data.len() as i64;
             hist += blk.data.len();
-            mem += blk.data.capacity() + BLOCK_OVERHEAD;
+            mem += block_mem(blk.data.capacity());
         }
-        assert_eq!((at, hist, mem), (b.end(), b.histlen(), b.mem()));
+        assert_eq!((at, hist, mem), (b.end(), b.histlen(), b.mem));
     }
 
     #[test]

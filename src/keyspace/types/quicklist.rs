@@ -22,7 +22,7 @@
 //! `recompress`); a read decompresses a copy and leaves the node as it is, which is what Redis's decompress,
 //! read, recompress cycle amounts to. The depth is the list's own (fixed when it became a quicklist, as Redis
 //! fixes it at creation): CONFIG SET affects lists created afterwards. The compressor is liblzf's algorithm
-//! (`persist::lzf`), so node sizes match Redis's for the same listpack.
+//! (`crate::lzf`), so node sizes match Redis's for the same listpack.
 //!
 //! Invariants: no node is empty; `count` is the sum of node lengths; every node with more than one entry obeys the
 //! fill rule (inserts in the middle and replacements split an oversized node; deletions merge a node into a
@@ -36,7 +36,7 @@
 use super::listpack::{entry_to_vec, Listpack, Needle};
 use crate::keyspace::dict::slab::SlabBytes;
 use crate::keyspace::object::StrRef;
-use crate::persist::lzf;
+use crate::lzf;
 use std::borrow::Cow;
 use std::collections::VecDeque;
 
