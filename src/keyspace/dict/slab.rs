@@ -280,6 +280,13 @@ fn page_error() -> ! {
 /// time, so the used part stays one mapping); released pages are emptied with `MADV_DONTNEED` (their memory goes
 /// back, the mapping stays) and reused first. Should the reservation fail or fill up, small classes map pages
 /// anywhere as before and [`alloc_routed`] declines.
+/// `MAP_NORESERVE` where the platform has it (Linux): no swap is set aside for the reservation. The BSDs and macOS
+/// do not reserve swap for a `PROT_NONE` mapping anyway.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const MAP_NORESERVE: libc::c_int = libc::MAP_NORESERVE;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const MAP_NORESERVE: libc::c_int = 0;
+
 const RESERVE_BYTES: usize = 64 << 30;
 
 /// The reservation's (aligned) base: 0 before the first page, 1 when it could not be made.
@@ -307,7 +314,7 @@ fn reserved_page() -> Option<*mut u8> {
                 std::ptr::null_mut(),
                 RESERVE_BYTES + PAGE_BYTES,
                 libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | MAP_NORESERVE,
                 -1,
                 0,
             )
