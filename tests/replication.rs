@@ -1412,3 +1412,37 @@ fn a_replica_that_sends_commands_is_refused_and_dropped() {
         assert_eq!(m.cmd(&["PING"]), b"+PONG\r\n", "{who}: a MONITOR stays");
     }
 }
+
+/// Integration/replication's swapdb case: inside one MULTI the master drops its replica, shrinks the backlog and
+/// writes more than the new size. The replica's reconnection must find its offset gone (a full sync), as on Redis,
+/// whose CONFIG SET trims the backlog at once; ferredis used to apply the size at the next cron and continued.
+#[test]
+fn backlog_shrunk_in_multi_forces_a_full_sync_like_redis() {
+    let _serial = serial();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let who = kind.label();
+        let master = start(kind, &[]);
+        let replica = replica_of(Kind::Ferredis, &master, &[]);
+        let mut m = master.conn();
+        wait_synced(&master, &replica, "first sync");
+        m.cmd(&["SET", "before", "v"]);
+        wait_synced(&master, &replica, "a write");
+        let big = "A".repeat(16384);
+        let mut cmds: Vec<Vec<&str>> = vec![
+            vec!["MULTI"],
+            vec!["CLIENT", "KILL", "TYPE", "replica"],
+            vec!["CONFIG", "SET", "repl-backlog-size", "16384"],
+        ];
+        let keys: Vec<String> = (0..10).map(|i| format!("k{i}")).collect();
+        for k in &keys {
+            cmds.push(vec!["SET", k, &big]);
+        }
+        cmds.push(vec!["EXEC"]);
+        for c in &cmds {
+            m.cmd(c);
+        }
+        wait_synced(&master, &replica, "after the MULTI");
+        assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "0", "{who} master log:\n{}", master.log_text());
+        assert_eq!(field(&mut m, "stats", "sync_full"), "2", "{who}");
+    }
+}

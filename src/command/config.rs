@@ -227,6 +227,15 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         ctx.reply().error(&msg);
         return;
     }
+    // A new repl-backlog-size holds from the next byte fed, which trims to it (Redis's
+    // `resizeReplicationBacklog`): a PSYNC right after may already find its offset gone.
+    if pairs.iter().any(|(d, _, _)| d.name == "repl-backlog-size") {
+        let size = crate::repl::backlog_size(ctx.srv);
+        if let Some(b) = ctx.srv.repl.backlog.as_mut() {
+            b.set_size(size);
+        }
+        crate::repl::trim_backlog(ctx.srv);
+    }
     ctx.reply().ok();
 }
 
