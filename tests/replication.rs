@@ -1446,3 +1446,21 @@ fn backlog_shrunk_in_multi_forces_a_full_sync_like_redis() {
         assert_eq!(field(&mut m, "stats", "sync_full"), "2", "{who}");
     }
 }
+
+/// unit/pendingquerybuf: after a 32 MB SET reaches the replica through its master's stream, the replica holds
+/// about what the master holds (it used to keep the stream's copy, 32 MB more).
+#[test]
+fn replica_keeps_no_copy_of_a_big_streamed_command() {
+    let _serial = serial();
+    let master = start(Kind::Ferredis, &[]);
+    let replica = replica_of(Kind::Ferredis, &master, &[]);
+    wait_synced(&master, &replica, "first sync");
+    let mut m = master.conn();
+    let big = "x".repeat(32 * 1024 * 1024);
+    assert_eq!(m.cmd(&["SET", "key", &big]), b"+OK\r\n");
+    wait_synced(&master, &replica, "the big SET");
+    let mut r = replica.conn();
+    let used = |c: &mut Conn| field(c, "memory", "used_memory").parse::<i64>().unwrap_or(0);
+    let (mu, ru) = (used(&mut m), used(&mut r));
+    assert!(ru <= mu + 10 * 1024 * 1024, "replica used_memory {ru} vs master {mu}");
+}
