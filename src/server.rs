@@ -1121,6 +1121,8 @@ impl Server {
     fn refuse(&mut self, c: &mut ClientState, r: Refusal, args: Args) {
         let found = r.found;
         let text = r.client_text(args);
+        // CLIENT LIST's cmd= names what was looked up, run or not (Redis sets `lastcmd` before its checks).
+        c.last_cmd = found.map_or("NULL", |(_, full_name)| full_name);
         match found {
             Some((cmd, full_name)) => {
                 self.errors_cmd = full_name;

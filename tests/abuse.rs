@@ -499,3 +499,28 @@ fn non_reading_pipeliner_grows_under_default_limits() {
 fn oracle_non_reading_pipeliner_grows_under_default_limits() {
     non_reading_pipeliner_default_limits(Kind::Redis);
 }
+
+/// CLIENT LIST's `cmd=` names the last command looked up even when it was refused (wrong arity: the command's
+/// name; an unknown command or subcommand: NULL), as Redis sets `lastcmd` before its checks.
+#[test]
+fn refused_commands_show_in_client_list_like_redis() {
+    let mut seen = Vec::new();
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let s = Server::start(kind, &[]);
+        let mut c = s.conn();
+        let mut admin = s.conn();
+        let me = String::from_utf8_lossy(&c.cmd(&["CLIENT", "ID"])).trim_start_matches(':').trim().to_string();
+        let mut names = Vec::new();
+        for args in
+            [&["GET"][..], &["CLIENT"], &["CLIENT", "FOO"], &["FOOO"], &["CLIENT", "ID"], &["CLIENT", "ID", "X"]]
+        {
+            c.cmd(args);
+            let line = admin.cmd(&["CLIENT", "LIST", "ID", &me]);
+            let line = String::from_utf8_lossy(&line).to_string();
+            names.push(line.split(" cmd=").nth(1).and_then(|r| r.split(' ').next()).unwrap_or("?").to_string());
+        }
+        seen.push(names);
+    }
+    assert_eq!(seen[0], ["get", "client", "NULL", "NULL", "client|id", "client|id"]);
+    assert_eq!(seen[1], seen[0], "ferredis vs Redis");
+}
