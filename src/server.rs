@@ -676,7 +676,7 @@ impl Server {
         self.repl_client_freed(&c.state);
         let fd = c.state.fd;
         crate::pubsub::unsubscribe_everything(&mut self.state, &mut c.state);
-        self.state.tracking.disable(&mut c.state);
+        self.state.tracking.client_gone(&mut c.state);
         let _ = el.remove_interest(fd, Interest::BOTH);
         self.state.id_to_fd.remove(&c.state.id);
         self.forget_tx_and_pause(&c.state);
@@ -1646,6 +1646,10 @@ impl Server {
         // loop sleeps).
         if self.state.tracking.clients() > 0 {
             crate::tracking::limit_used_slots(&mut self.state);
+        }
+        // Freed tracking slots become reusable once their bits are swept from the table.
+        if self.state.tracking.sweeping() {
+            self.state.tracking.sweep_step(crate::tracking::SWEEP_BUDGET);
         }
         // Ten times a second while a FAILOVER runs, so its handshake moves on quickly (as Redis's serverCron).
         let repl_period = if self.state.repl.failover.state == crate::repl::failover::State::None { 1000 } else { 100 };

@@ -42,6 +42,8 @@ use std::rc::Rc;
 pub struct ClientTracking {
     /// The client invalidations are sent to (REDIRECT), 0 for the client itself.
     pub redirect: u64,
+    /// Its tracking slot (see [`SLOTS`]), if it has one.
+    pub slot: Option<u8>,
     /// BCAST prefixes, sorted (CLIENT TRACKINGINFO lists them in this order, as Redis's radix tree does).
     pub prefixes: Vec<Box<[u8]>>,
 }
@@ -55,46 +57,62 @@ pub const ALL_FLAGS: u32 = cf::TRACKING
     | cf::TRACKING_CACHING
     | cf::TRACKING_NOLOOP;
 
-/// The ids of the clients tracking one key: one inline (the common case), else sorted.
-#[derive(Debug)]
-enum Ids {
-    One(u64),
-    Many(Vec<u64>),
+/// Tracking slots: each client that tracks keys (not BCAST) gets one of 64 small numbers, and a key's entry holds
+/// a bit per slot, so remembering a read is a bit-or (no allocation, no search). Clients beyond 64 (or whose slot
+/// was swept, below) are kept as ids in the entry's sorted list. A freed slot (tracking off, RESET, disconnect)
+/// is quarantined: its bits still name its last owner (whose messages `send` drops when it no longer tracks, as
+/// Redis drops them for a stale id), until a sweep ([`Tracking::sweep_step`], in the cron) has cleared them from
+/// every entry (an owner still connected moves to the id list, so a later `CLIENT TRACKING on` hears of the keys
+/// it read before, as in Redis; a gone one is only counted), or the table was emptied. Only then is the slot given
+/// to another client, which so never hears of keys it did not read.
+const SLOTS: usize = 64;
+
+/// Table slots one cron call of [`Tracking::sweep_step`] visits.
+pub const SWEEP_BUDGET: usize = 1 << 16;
+
+/// One tracked key.
+struct TrackedKey {
+    key: SmallBytes,
+    /// Slots of the clients that read it.
+    bits: u64,
+    /// Ids of the clients without a slot that read it, sorted.
+    ids: Vec<u64>,
+    /// Ids of gone clients the sweep took out of `bits` (Redis keeps them until the key's invalidation, so they
+    /// still count in `tracking_total_items`).
+    gone: u32,
 }
 
-impl Ids {
-    /// Adds `id`; false when it was there.
+impl TrackedKey {
+    fn new(key: &[u8]) -> TrackedKey {
+        TrackedKey { key: SmallBytes::new(key), bits: 0, ids: Vec::new(), gone: 0 }
+    }
+
+    /// Adds client `id` (with `slot`, if it has one); false when it was there.
     #[inline]
-    fn insert(&mut self, id: u64) -> bool {
-        match self {
-            Ids::One(x) if *x == id => false,
-            Ids::One(x) => {
-                let (a, b) = if *x < id { (*x, id) } else { (id, *x) };
-                *self = Ids::Many(vec![a, b]);
+    fn add(&mut self, id: u64, slot: Option<u8>) -> bool {
+        match slot {
+            Some(s) => {
+                let m = 1u64 << (s as usize % SLOTS);
+                if self.bits & m != 0 || (!self.ids.is_empty() && self.ids.binary_search(&id).is_ok()) {
+                    return false;
+                }
+                self.bits |= m;
                 true
             }
-            Ids::Many(v) => match v.binary_search(&id) {
+            None => match self.ids.binary_search(&id) {
                 Ok(_) => false,
                 Err(p) => {
-                    v.insert(p, id);
+                    self.ids.insert(p, id);
                     true
                 }
             },
         }
     }
 
-    fn as_slice(&self) -> &[u64] {
-        match self {
-            Ids::One(x) => std::slice::from_ref(x),
-            Ids::Many(v) => v,
-        }
+    /// Ids stored (`tracking_total_items`'s share).
+    fn items(&self) -> u64 {
+        self.bits.count_ones() as u64 + self.ids.len() as u64 + self.gone as u64
     }
-}
-
-/// One tracked key.
-struct TrackedKey {
-    key: SmallBytes,
-    ids: Ids,
 }
 
 impl DictEntry for TrackedKey {
@@ -113,7 +131,7 @@ struct Bcast {
 }
 
 /// A tracking client running a script: its id, its flags, the keys the script declares.
-type ScriptCaller = (u64, u32, Vec<Box<[u8]>>);
+type ScriptCaller = (u64, Option<u8>, u32, Vec<Box<[u8]>>);
 
 /// Message kinds (bits).
 const KEY: u8 = 1;
@@ -163,6 +181,22 @@ pub struct Tracking {
     /// While a tracking client runs a script: its id, flags and the script's declared keys, remembered when the
     /// script calls a read-only command (Redis tracks the caller's keys, not the script's).
     script_caller: Option<ScriptCaller>,
+    /// The client id of each tracking slot (kept while the slot is quarantined); allocated with the first slot.
+    slot_ids: Vec<u64>,
+    /// Slots of tracking clients.
+    slots_used: u64,
+    /// Quarantined slots the running sweep pass clears, and those of them whose client is still connected.
+    sweep_mask: u64,
+    sweep_keep: u64,
+    /// Slots freed since that pass began (the next pass's).
+    freed_mask: u64,
+    freed_keep: u64,
+    /// `freed_mask` at the last cron call: a pass starts once no slot was freed for a call (clients tend to leave
+    /// together, and one pass then serves them all), or when few slots are left.
+    freed_seen: u64,
+    /// The pass's cursor ([`Dict::walk_mut`]) and the table layout it is valid for.
+    sweep_cursor: usize,
+    sweep_layout: u64,
 }
 
 impl Tracking {
@@ -227,15 +261,111 @@ impl Tracking {
         (self.running, self.in_call) = prev;
     }
 
-    /// Adds client `id` to `key`'s entry.
+    /// Adds client `id` (with tracking slot `slot`) to `key`'s entry.
     #[inline]
-    fn remember(&mut self, id: u64, key: &[u8]) {
-        if let Some(e) = self.table.get_mut(key) {
-            self.items += e.ids.insert(id) as u64;
+    fn remember(&mut self, id: u64, slot: Option<u8>, key: &[u8]) {
+        if let Some((e, _)) = self.table.get_or_insert_with(key, || TrackedKey::new(key)) {
+            self.items += e.add(id, slot) as u64;
+        }
+    }
+
+    /// A slot for a client that starts tracking keys: its own while still quarantined, else the lowest free one
+    /// (none when all 64 are taken or quarantined).
+    fn take_slot(&mut self, id: u64) -> Option<u8> {
+        if self.slot_ids.is_empty() {
+            self.slot_ids = vec![0; SLOTS];
+        }
+        let quarantined = self.sweep_mask | self.freed_mask;
+        let s = match (0..SLOTS).find(|&s| quarantined & (1 << s) != 0 && self.slot_ids[s] == id) {
+            Some(s) => s,
+            None => {
+                let free = !(self.slots_used | quarantined);
+                if free == 0 {
+                    return None;
+                }
+                free.trailing_zeros() as usize
+            }
+        };
+        let m = 1u64 << s;
+        // A slot of the running pass stays in its masks (its bits may already be swept); it is no longer freed
+        // when the pass ends, as `slots_used` has it.
+        self.freed_mask &= !m;
+        self.freed_keep &= !m;
+        self.slots_used |= m;
+        self.slot_ids[s] = id;
+        Some(s as u8)
+    }
+
+    /// Quarantines `slot`, whose client stops tracking (`gone`: disconnected).
+    fn free_slot(&mut self, slot: u8, gone: bool) {
+        let m = 1u64 << (slot as usize % SLOTS);
+        self.slots_used &= !m;
+        if self.table.is_empty() {
             return;
         }
-        self.table.insert(TrackedKey { key: SmallBytes::new(key), ids: Ids::One(id) });
-        self.items += 1;
+        self.freed_mask |= m;
+        if !gone {
+            self.freed_keep |= m;
+        }
+    }
+
+    /// Whether quarantined slots wait for [`Tracking::sweep_step`].
+    #[inline]
+    pub fn sweeping(&self) -> bool {
+        (self.sweep_mask | self.freed_mask) != 0
+    }
+
+    /// Sweeps up to `budget` table slots of quarantined slots' bits; a pass that completes frees its slots (those
+    /// not taken back by their owner meanwhile), and a pass restarts when the table's layout changed.
+    pub fn sweep_step(&mut self, budget: usize) {
+        if self.table.is_empty() {
+            (self.sweep_mask, self.sweep_keep, self.freed_mask, self.freed_keep) = (0, 0, 0, 0);
+            return;
+        }
+        if self.sweep_mask & !self.slots_used == 0 {
+            if self.freed_mask == 0 {
+                self.sweep_mask = 0;
+                return;
+            }
+            let free = !(self.slots_used | self.sweep_mask | self.freed_mask);
+            if self.freed_mask != std::mem::replace(&mut self.freed_seen, self.freed_mask) && free.count_ones() >= 16 {
+                return;
+            }
+            self.sweep_mask = std::mem::take(&mut self.freed_mask);
+            self.sweep_keep = std::mem::take(&mut self.freed_keep);
+            self.freed_seen = 0;
+            self.sweep_cursor = 0;
+            self.sweep_layout = self.table.layout();
+        }
+        if self.table.layout() != self.sweep_layout {
+            self.sweep_cursor = 0;
+            self.sweep_layout = self.table.layout();
+        }
+        // Slots taken back by their owner are left alone (their bits are the owner's).
+        let mask = self.sweep_mask & !self.slots_used;
+        let keep = self.sweep_keep & mask;
+        let owners = &self.slot_ids;
+        self.sweep_cursor = self.table.walk_mut(self.sweep_cursor, budget, |e| {
+            let hit = e.bits & mask;
+            if hit == 0 {
+                return;
+            }
+            e.bits &= !mask;
+            e.gone += (hit & !keep).count_ones();
+            let mut kept = hit & keep;
+            while kept != 0 {
+                let s = kept.trailing_zeros() as usize;
+                kept &= kept - 1;
+                let id = owners.get(s).copied().unwrap_or(0);
+                if let Err(p) = e.ids.binary_search(&id) {
+                    e.ids.insert(p, id);
+                }
+            }
+        });
+        if self.sweep_cursor == 0 {
+            self.sweep_mask = 0;
+            self.sweep_keep = 0;
+        }
     }
 
     /// A key changed (Redis's `trackingInvalidateKey`): `by` is the client that changed it (0: the server), `bcast`
@@ -249,11 +379,19 @@ impl Tracking {
                 }
             }
         }
-        let Some(e) = self.table.remove(key) else { return };
+        let Some(mut e) = self.table.remove(key) else { return };
         let payload: Rc<[u8]> = key_array(key).into();
-        let ids = e.ids.as_slice();
-        self.items -= ids.len() as u64;
-        for &id in ids {
+        self.items -= e.items();
+        let mut ids = std::mem::take(&mut e.ids);
+        let mut bits = e.bits;
+        while bits != 0 {
+            let s = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            ids.extend(self.slot_ids.get(s).copied());
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
             let mut kind = KEY;
             if id == self.running {
                 kind |= LOOP;
@@ -276,10 +414,24 @@ impl Tracking {
             self.table = Dict::new();
         }
         self.items = 0;
+        // No bits left anywhere: quarantined slots are free.
+        (self.sweep_mask, self.sweep_keep, self.freed_mask, self.freed_keep) = (0, 0, 0, 0);
     }
 
-    /// Stops tracking for `c` (Redis's `disableTracking`): off, a disconnect, RESET.
+    /// Stops tracking for `c` (Redis's `disableTracking`): off, RESET.
     pub fn disable(&mut self, c: &mut ClientState) {
+        self.disable_as(c, false);
+    }
+
+    /// [`Tracking::disable`] for a client that disconnects.
+    pub fn client_gone(&mut self, c: &mut ClientState) {
+        self.disable_as(c, true);
+    }
+
+    fn disable_as(&mut self, c: &mut ClientState, gone: bool) {
+        if let Some(s) = c.tracking.slot.take() {
+            self.free_slot(s, gone);
+        }
         if c.has(cf::TRACKING_BCAST) {
             for p in std::mem::take(&mut c.tracking.prefixes) {
                 if let Some(bs) = self.prefixes.get_mut(&p) {
@@ -325,6 +477,9 @@ impl Tracking {
             }
         }
         c.flags |= options & (cf::TRACKING_OPTIN | cf::TRACKING_OPTOUT | cf::TRACKING_NOLOOP);
+        if options & cf::TRACKING_BCAST == 0 && c.tracking.slot.is_none() {
+            c.tracking.slot = self.take_slot(c.id);
+        }
     }
 
     fn add_prefix(&mut self, c: &mut ClientState, p: &[u8]) {
@@ -341,7 +496,7 @@ impl Tracking {
     /// read-only calls track (Redis's `trackingRememberKeys(server.script_caller)`).
     pub fn script_begins(&mut self, c: &ClientState, cmd: &Command, args: Args) {
         let keys = cmd.key_positions(args).into_iter().map(|i| args.get(i).into()).collect();
-        self.script_caller = Some((c.id, c.flags, keys));
+        self.script_caller = Some((c.id, c.tracking.slot, c.flags, keys));
     }
 
     #[inline]
@@ -353,13 +508,13 @@ impl Tracking {
 
     /// A script called a read-only command: the caller tracks the script's declared keys.
     pub fn script_read(&mut self) {
-        if let Some((id, flags, keys)) = self.script_caller.take() {
+        if let Some((id, slot, flags, keys)) = self.script_caller.take() {
             if wants_keys(flags) {
                 for k in &keys {
-                    self.remember(id, k);
+                    self.remember(id, slot, k);
                 }
             }
-            self.script_caller = Some((id, flags, keys));
+            self.script_caller = Some((id, slot, flags, keys));
         }
     }
 }
@@ -384,12 +539,12 @@ pub fn remember_read(t: &mut Tracking, c: &ClientState, cmd: &Command, args: Arg
     // One key at argument 1 (GET and most reads): no key-spec walk.
     if cmd.keys.first == 1 && cmd.keys.last == 1 && cmd.key_specs.len() <= 1 && cmd.getkeys.is_none() {
         if args.len() > 1 {
-            t.remember(c.id, args.get(1));
+            t.remember(c.id, c.tracking.slot, args.get(1));
         }
         return;
     }
     for i in cmd.key_positions(args) {
-        t.remember(c.id, args.get(i));
+        t.remember(c.id, c.tracking.slot, args.get(i));
     }
 }
 
@@ -664,15 +819,163 @@ fn send(srv: &mut ServerState, me: &mut Option<&mut ClientState>, m: &Msg) -> bo
 mod tests {
     use super::*;
 
+    fn client(t: &mut Tracking, id: u64) -> ClientState {
+        let mut c = ClientState::new(id, -1, String::new(), String::new(), 0);
+        t.enable(&mut c, 0, 0, &[]);
+        c
+    }
+
+    fn read(t: &mut Tracking, c: &ClientState, key: &[u8]) {
+        t.remember(c.id, c.tracking.slot, key);
+    }
+
+    /// The ids `key`'s invalidation goes to (the outbox is emptied).
+    fn invalidated(t: &mut Tracking, key: &[u8]) -> Vec<u64> {
+        t.outbox.clear();
+        t.invalidate_key(key, 0, false);
+        t.outbox.drain(..).map(|m| m.to).collect()
+    }
+
+    /// Cron calls until the sweep is over (the first may only note the freed slots).
+    fn sweep(t: &mut Tracking, budget: usize) {
+        for _ in 0..100_000 {
+            if !t.sweeping() {
+                return;
+            }
+            t.sweep_step(budget);
+        }
+        panic!("sweep did not end");
+    }
+
     #[test]
-    fn ids_stay_sorted_and_unique() {
-        let mut ids = Ids::One(5);
-        assert!(!ids.insert(5));
-        assert!(ids.insert(3));
-        assert!(ids.insert(9));
-        assert!(!ids.insert(3));
-        assert!(ids.insert(4));
-        assert_eq!(ids.as_slice(), &[3, 4, 5, 9]);
+    fn keys_ids_stay_sorted_and_unique() {
+        let mut e = TrackedKey::new(b"k");
+        assert!(e.add(5, None));
+        assert!(!e.add(5, None));
+        assert!(e.add(3, None));
+        assert!(e.add(9, Some(2)));
+        assert!(!e.add(9, Some(2)));
+        assert!(!e.add(3, Some(7)), "an id in the list is not added again under a slot");
+        assert_eq!((e.ids.as_slice(), e.bits, e.items()), (&[3, 5][..], 1 << 2, 3));
+    }
+
+    #[test]
+    fn freed_slot_is_reused_only_after_the_sweep() {
+        let mut t = Tracking::default();
+        let mut a = client(&mut t, 10);
+        assert_eq!(a.tracking.slot, Some(0));
+        read(&mut t, &a, b"x");
+        read(&mut t, &a, b"y");
+        t.client_gone(&mut a);
+        assert_eq!(a.tracking.slot, None);
+        // Quarantined: the next client gets another slot, and the old bits still name the gone client.
+        let b = client(&mut t, 11);
+        assert_eq!(b.tracking.slot, Some(1));
+        read(&mut t, &b, b"y");
+        assert_eq!(invalidated(&mut t, b"x"), vec![10]);
+        sweep(&mut t, 4);
+        let c = client(&mut t, 12);
+        assert_eq!(c.tracking.slot, Some(0), "swept slot reused");
+        // The gone client's id still counts (Redis keeps stale ids until the key changes), but gets no message.
+        assert_eq!((t.total_keys(), t.total_items()), (1, 2));
+        assert_eq!(invalidated(&mut t, b"y"), vec![11]);
+        assert_eq!(t.total_items(), 0);
+    }
+
+    #[test]
+    fn tracking_off_and_on_keeps_earlier_keys() {
+        let mut t = Tracking::default();
+        let mut a = client(&mut t, 20);
+        read(&mut t, &a, b"x");
+        read(&mut t, &a, b"y");
+        read(&mut t, &a, b"z");
+        // Back before the sweep: its own slot again.
+        t.disable(&mut a);
+        t.enable(&mut a, 0, 0, &[]);
+        assert_eq!(a.tracking.slot, Some(0));
+        assert_eq!(invalidated(&mut t, b"x"), vec![20]);
+        // After the sweep: its bits became its id, so it still hears of what it read, once.
+        t.disable(&mut a);
+        let _other = client(&mut t, 21);
+        sweep(&mut t, 1);
+        t.enable(&mut a, 0, 0, &[]);
+        assert_eq!(a.tracking.slot, Some(0));
+        read(&mut t, &a, b"y");
+        assert_eq!(t.total_items(), 2);
+        assert_eq!(invalidated(&mut t, b"y"), vec![20]);
+        assert_eq!(invalidated(&mut t, b"z"), vec![20]);
+        assert_eq!(t.total_items(), 0);
+    }
+
+    #[test]
+    fn more_clients_than_slots() {
+        let mut t = Tracking::default();
+        let cs: Vec<ClientState> = (100..200).map(|id| client(&mut t, id)).collect();
+        assert_eq!(cs.iter().filter(|c| c.tracking.slot.is_some()).count(), SLOTS);
+        for c in cs.iter().rev() {
+            read(&mut t, c, b"k");
+            read(&mut t, c, b"k");
+        }
+        assert_eq!(t.total_items(), 100);
+        assert_eq!(invalidated(&mut t, b"k"), (100..200).collect::<Vec<_>>());
+        // BCAST clients take no slot.
+        let mut b = ClientState::new(7, -1, String::new(), String::new(), 0);
+        t.enable(&mut b, 0, cf::TRACKING_BCAST, &[]);
+        assert_eq!(b.tracking.slot, None);
+    }
+
+    #[test]
+    fn flush_and_empty_table_free_quarantined_slots() {
+        let mut t = Tracking::default();
+        let mut a = client(&mut t, 1);
+        read(&mut t, &a, b"x");
+        t.client_gone(&mut a);
+        assert!(t.sweeping());
+        t.invalidate_all();
+        assert!(!t.sweeping());
+        assert_eq!(client(&mut t, 2).tracking.slot, Some(0));
+        // A client leaving an empty table frees its slot at once; one whose keys were all invalidated (as the
+        // table limit does) at the next cron call.
+        let mut b = client(&mut t, 3);
+        assert_eq!(b.tracking.slot, Some(1));
+        read(&mut t, &b, b"y");
+        t.client_gone(&mut b);
+        t.invalidate_key(b"y", 0, false);
+        t.sweep_step(1);
+        assert!(!t.sweeping());
+        let mut c = client(&mut t, 4);
+        assert_eq!(c.tracking.slot, Some(1));
+        t.client_gone(&mut c);
+        assert!(!t.sweeping());
+    }
+
+    #[test]
+    fn sweep_survives_growth_and_removals() {
+        let mut t = Tracking::default();
+        let keys: Vec<Vec<u8>> = (0..3000).map(|i| format!("key:{i}").into_bytes()).collect();
+        let mut gone: Vec<ClientState> = (1..=40).map(|id| client(&mut t, id)).collect();
+        for (i, k) in keys.iter().enumerate() {
+            read(&mut t, &gone[i % 40], k);
+        }
+        for c in &mut gone {
+            t.client_gone(c);
+        }
+        let stay = client(&mut t, 50);
+        let mut i = 0;
+        t.sweep_step(64);
+        while t.sweeping() {
+            // Meanwhile keys change (removals shift elements back) and new keys make the table grow.
+            t.invalidate_key(&keys[i * 7 % 3000], 0, false);
+            read(&mut t, &stay, format!("new:{i}").as_bytes());
+            t.sweep_step(64);
+            i += 1;
+            assert!(i < 100_000);
+        }
+        let quarantined = (1u64 << 40) - 1;
+        assert!(t.table.iter().all(|e| e.bits & quarantined == 0));
+        let items: u64 = t.table.iter().map(|e| e.items()).sum();
+        assert_eq!(items, t.total_items());
+        assert_eq!(client(&mut t, 60).tracking.slot, Some(0));
     }
 
     #[test]
@@ -688,10 +991,10 @@ mod tests {
     #[test]
     fn table_counts_and_invalidation_messages() {
         let mut t = Tracking::default();
-        t.remember(1, b"a");
-        t.remember(2, b"a");
-        t.remember(1, b"a");
-        t.remember(1, b"b");
+        t.remember(1, None, b"a");
+        t.remember(2, None, b"a");
+        t.remember(1, None, b"a");
+        t.remember(1, None, b"b");
         assert_eq!((t.total_keys(), t.total_items()), (2, 3));
         t.running = 2;
         t.in_call = true;

@@ -311,7 +311,8 @@ impl<E: DictEntry> Table<E> {
 
     /// Removes the element at `i` and closes the gap by shifting later elements of the run back towards their
     /// homes (backward-shift deletion), so no tombstones are needed.
-    fn take_at(&mut self, i: usize, seed: u64) -> Option<E> {
+    /// `shifted` is set when elements of the run after `i` moved back.
+    fn take_at(&mut self, i: usize, seed: u64, shifted: &mut bool) -> Option<E> {
         let e = self.slots.get_mut(i)?.take()?;
         self.ctrl[i] = 0;
         self.used -= 1;
@@ -325,6 +326,7 @@ impl<E: DictEntry> Table<E> {
             // The element at j may fill the hole when its home is not strictly after the hole on its probe path
             // (cyclic distances: home..j must cover hole).
             if self.dist(home, j) >= self.dist(hole, j) {
+                *shifted = true;
                 self.slots[hole] = self.slots[j].take();
                 self.ctrl[hole] = self.ctrl[j];
                 self.ctrl[j] = 0;
@@ -452,6 +454,9 @@ pub struct Dict<E: DictEntry> {
     scan_tag: u16,
     guard: ProbeGuard,
     work: ProbeWork,
+    /// Bumped whenever elements may change places other than by their own insert or removal (a table replaced,
+    /// a resize begun or finished, a rebuild): a [`Dict::walk_mut`] over several calls restarts when it changed.
+    layout: u64,
 }
 
 /// The probe-length guard's state (see "Insertion order" in the module documentation).
@@ -654,6 +659,7 @@ impl<E: DictEntry> Dict<E> {
             scan_tag: (seed >> 48) as u16,
             guard: ProbeGuard::default(),
             work: ProbeWork::default(),
+            layout: 0,
         }
     }
 
@@ -728,11 +734,60 @@ impl<E: DictEntry> Dict<E> {
     /// Removes the element at `p` (from [`Dict::find`], with no mutation since).
     pub fn remove_at(&mut self, p: Pos) -> Option<E> {
         let seed = self.seed;
-        let e = self.t.get_mut(p.table as usize)?.take_at(p.idx, seed);
+        let mut shifted = false;
+        let e = self.t.get_mut(p.table as usize)?.take_at(p.idx, seed, &mut shifted);
+        if shifted {
+            self.layout = self.layout.wrapping_add(1);
+        }
         if e.is_some() {
             self.after_remove();
         }
         e
+    }
+
+    /// The element under `key`, made by `make` and inserted when missing (one hash and one probe serve both), and
+    /// whether it was inserted. `None` only if the new element cannot be found again (never, while the dict's
+    /// invariants hold).
+    #[inline]
+    pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> E) -> Option<(&mut E, bool)> {
+        if self.rehashing {
+            self.rehash_step(1);
+        }
+        let h = self.hash(key);
+        if self.rehashing {
+            if let Some(i) = self.t[0].find(h, key) {
+                return Some((self.t[0].slots[i].as_mut()?, false));
+            }
+        }
+        let ti = self.rehashing as usize;
+        let layout = self.layout;
+        if self.t[ti].size() != 0 {
+            match self.t[ti].probe(h, key) {
+                Ok(i) => return Some((self.t[ti].slots[i].as_mut()?, false)),
+                Err(i) if !self.needs_room(ti) => {
+                    self.put_new(ti, i, h, make());
+                    if self.layout == layout {
+                        return Some((self.t[ti].slots[i].as_mut()?, true));
+                    }
+                    // The probe guard rebuilt the table.
+                    let p = self.locate(key)?;
+                    return Some((self.at_mut(p)?, true));
+                }
+                Err(_) => {}
+            }
+        }
+        self.make_room();
+        let ti = self.rehashing as usize;
+        let d = self.t[ti].place(h, make());
+        self.note_insert(d);
+        let p = self.locate(key)?;
+        Some((self.at_mut(p)?, true))
+    }
+
+    /// Changes with every move of elements that is not their own insert or removal (see [`Dict::walk_mut`]).
+    #[inline]
+    pub fn layout(&self) -> u64 {
+        self.layout
     }
 
     /// Inserts `e`, returning the entry it replaced.
@@ -880,6 +935,7 @@ impl<E: DictEntry> Dict<E> {
     #[cold]
     fn rebuild_with_new_seed(&mut self, size: usize) {
         let size = size.max(size_for(self.len().saturating_mul(4).div_ceil(3) + 1));
+        self.layout = self.layout.wrapping_add(1);
         let old = std::mem::replace(&mut self.t, [Table::empty(), Table::empty()]);
         self.rehashing = false;
         self.rehash_idx = 0;
@@ -956,6 +1012,7 @@ impl<E: DictEntry> Dict<E> {
             return;
         }
         if self.t[0].size() == 0 && !self.rehashing {
+            self.layout = self.layout.wrapping_add(1);
             self.t[0] = Table::with_size(MIN_SIZE);
             return;
         }
@@ -991,9 +1048,11 @@ impl<E: DictEntry> Dict<E> {
     fn start_resize(&mut self, size: usize) {
         let size = size.max(MIN_SIZE);
         if self.t[0].used == 0 {
+            self.layout = self.layout.wrapping_add(1);
             self.t[0] = Table::with_size(size);
             return;
         }
+        self.layout = self.layout.wrapping_add(1);
         self.t[1] = Table::with_size(size);
         self.rehashing = true;
         self.rehash_idx = 0;
@@ -1014,6 +1073,7 @@ impl<E: DictEntry> Dict<E> {
     }
 
     pub fn clear(&mut self) {
+        self.layout = self.layout.wrapping_add(1);
         self.t = [Table::empty(), Table::empty()];
         self.rehashing = false;
         self.rehash_idx = 0;
@@ -1051,6 +1111,7 @@ impl<E: DictEntry> Dict<E> {
 
     /// Removes and yields every element, leaving the dict empty.
     pub fn drain(&mut self) -> impl Iterator<Item = E> {
+        self.layout = self.layout.wrapping_add(1);
         let [mut a, mut b] = std::mem::replace(&mut self.t, [Table::empty(), Table::empty()]);
         self.rehashing = false;
         self.rehash_idx = 0;
@@ -1276,6 +1337,7 @@ impl<E: DictEntry> Dict<E> {
     }
 
     fn finish_rehash(&mut self) {
+        self.layout = self.layout.wrapping_add(1);
         let new = std::mem::replace(&mut self.t[1], Table::empty());
         let old = std::mem::replace(&mut self.t[0], new);
         self.rehashing = false;
@@ -1317,6 +1379,7 @@ impl<E: DictEntry> Dict<E> {
             return;
         }
         if used == 0 {
+            self.layout = self.layout.wrapping_add(1);
             self.t[0] = Table::empty();
         } else if size > MIN_SIZE && used * 10 < size {
             let target = size_for(used * 2);
@@ -1448,7 +1511,8 @@ impl<E: DictEntry> Dict<E> {
     /// Calls `f` on the elements of up to `max` slots from `cursor` (a slot index over the main table, then the
     /// rehash target), for the defragmenter, which may replace an element's allocation but never its key. Returns
     /// the cursor to continue from, 0 once the end is reached. No rehash work is done; a resize between calls may
-    /// make a walk skip or repeat elements (harmless for its purpose).
+    /// make a walk skip or repeat elements (harmless for its purpose; a walk that must see every element restarts
+    /// when [`Dict::layout`] changed between calls).
     pub fn walk_mut<F: FnMut(&mut E)>(&mut self, cursor: usize, max: usize, mut f: F) -> usize {
         let n0 = self.t[0].size();
         let total = n0 + self.t[1].size();
