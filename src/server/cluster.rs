@@ -310,6 +310,9 @@ impl Server {
             }
             Effect::DelKeysInSlot(slot) => {
                 // Redis's delKeysInSlot: each key deleted, propagated as DEL and notified.
+                if self.state.dbs[0].count_keys_in_slot(slot) == 0 {
+                    return;
+                }
                 let keys = self.state.dbs[0].keys_in_slot(slot, usize::MAX);
                 for k in keys {
                     if self.state.dbs[0].delete(&k) {
