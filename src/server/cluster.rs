@@ -85,7 +85,8 @@ impl Server {
             p if p > 0 => p as u16,
             _ => c.port,
         };
-        s.pport = s.port;
+        // The plaintext port only differs with TLS (Redis sends 0 otherwise).
+        s.pport = 0;
         s.cport = match c.stored_i64("cluster-announce-bus-port") {
             p if p > 0 => p as u16,
             _ => bus_port(c),
