@@ -335,6 +335,9 @@ pub fn start(mut config: Config) -> i32 {
     if !server.load_data_at_startup(&mut el) {
         return 1;
     }
+    if crate::cluster::init::after_load(&mut server.state).is_err() {
+        return 1;
+    }
     server.repl_startup(&mut el);
     server.sync_oom_role(true);
     if let Some(code) = server.exit_code {
