@@ -323,12 +323,19 @@ pub fn start(mut config: Config) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    // Cluster mode: nodes.conf locked and loaded (or a new node created) before the data (Redis's clusterInit).
+    if server.state.config.stored_bool("cluster-enabled") && crate::cluster::init::init(&mut server.state).is_err() {
+        return 1;
+    }
     crate::proctitle::apply(&server.state.config);
     check_tcp_backlog(server.state.config.tcp_backlog);
     log_notice!("monotonic clock: POSIX clock_gettime");
     show_logo_or_mode(&server.state.config);
     log_warning!("Server initialized");
     if !server.load_data_at_startup(&mut el) {
+        return 1;
+    }
+    if server.state.cluster.is_some() && crate::cluster::init::after_load(&mut server.state).is_err() {
         return 1;
     }
     server.repl_startup(&mut el);
@@ -1100,19 +1107,26 @@ impl Server {
     /// stream, the AOF replay and the handler harness come here; EXEC's queued commands and `redis.call` enter
     /// `call` after their own admission. Returns the clock after the command.
     fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
-        match admission::admit(&mut self.state, self.commands, c, args, Origin::Client) {
+        // Cluster mode's ASKING holds for the next command only (outside MULTI): Redis's resetClient.
+        let asking = c.flags & flags::ASKING != 0;
+        let end = match admission::admit(&mut self.state, self.commands, c, args, Origin::Client) {
             Ok(a) => {
                 self.errors_cmd = a.full_name;
                 if self.tx_or_pause_hook(c, a.flagged, a.full_name, args, start_us) {
-                    return crate::util::now_us();
+                    crate::util::now_us()
+                } else {
+                    self.call(c, a.cmd, a.full_name, args, start_us)
                 }
-                self.call(c, a.cmd, a.full_name, args, start_us)
             }
             Err(r) => {
                 self.refuse(c, r, args);
                 start_us
             }
+        };
+        if asking && !c.has(flags::MULTI) && !args.is(0, "asking") {
+            c.flags &= !flags::ASKING;
         }
+        end
     }
 
     /// Answers a refused command (Redis's `rejectCommand`; a name that resolves to no command is an error reply
@@ -1120,8 +1134,16 @@ impl Server {
     #[cold]
     fn refuse(&mut self, c: &mut ClientState, r: Refusal, args: Args) {
         let found = r.found;
+        let redirect = matches!(r.reason, admission::Reason::Cluster(_));
         let text = r.client_text(args);
         match found {
+            // A refused EXEC in cluster mode discards the transaction and answers the redirection itself.
+            Some((cmd, full_name)) if redirect && command::multi::is_exec(cmd) => {
+                self.errors_cmd = full_name;
+                command::multi::discard_transaction(c, &mut self.state);
+                error_bytes(&mut c.reply, &text);
+                self.count_rejected(c, full_name);
+            }
             Some((cmd, full_name)) => {
                 self.errors_cmd = full_name;
                 self.reject(c, cmd, full_name, &text);
@@ -1674,6 +1696,9 @@ impl Server {
                 }
             }
         }
+        if self.state.cluster.is_some() {
+            crate::cluster::init::cron(&mut self.state);
+        }
         self.sync_oom_role(false);
         self.cron_loops += 1;
         TimerNext::After((1000 / hz) as u64)
@@ -1911,6 +1936,9 @@ impl EventHandler for Server {
             if let Some(t) = started {
                 crate::latency::add_sample_if_needed("expire-cycle", t.elapsed().as_millis() as u64);
             }
+        }
+        if self.state.cluster.as_ref().is_some_and(|c| c.todo != 0) {
+            crate::cluster::init::before_sleep(&mut self.state);
         }
         self.repl_before_sleep(el);
         self.blocking_before_sleep(el);
