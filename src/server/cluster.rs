@@ -228,8 +228,26 @@ impl Server {
         }
         // Effects first: a promotion's replication change comes before the state and config it leads to.
         self.cluster_apply(el);
-        crate::cluster::init::before_sleep(&mut self.state);
+        self.cluster_todo();
         self.cluster_apply(el);
+    }
+
+    /// The state update and the config save the bus and the commands asked for (a failed save is fatal, as in
+    /// Redis).
+    fn cluster_todo(&mut self) {
+        let Some(cl) = self.state.cluster.as_deref_mut() else { return };
+        if cl.todo & todo::UPDATE_STATE != 0 {
+            cl.todo &= !todo::UPDATE_STATE;
+            crate::cluster::redirect::update_state(cl, crate::util::now_ms());
+        }
+        if cl.todo & todo::SAVE_CONFIG != 0 {
+            let fsync = cl.todo & todo::FSYNC_CONFIG != 0;
+            cl.todo &= !(todo::SAVE_CONFIG | todo::FSYNC_CONFIG);
+            if crate::cluster::nodes_conf::save(cl, fsync, crate::util::now_ms()).is_err() {
+                log_warning!("Fatal: can't update cluster config file.");
+                std::process::exit(1);
+            }
+        }
     }
 
     /// Applies what the bus left: effects on the server, links to register, write or close.
