@@ -8,12 +8,12 @@ use super::Server;
 use crate::cluster::bus::{self, Effect};
 use crate::cluster::{failover, todo, Cluster};
 use crate::event_loop::EventLoop;
+use crate::log_warning;
 use crate::net::listen;
 use crate::pubsub::Kind;
 use crate::repl::MasterAddr;
 use crate::sys::poller::Interest;
 use crate::sys::socket;
-use crate::log_warning;
 use std::os::fd::{AsRawFd, RawFd};
 
 /// Most connections accepted per readable event (`MAX_CLUSTER_ACCEPTS_PER_CALL`).
