@@ -587,6 +587,12 @@ pub fn process_packet(cl: &mut Cluster, fd: RawFd, packet: &[u8], now_ms: i64) -
     if let Some(t) = msg::peek_type(packet).filter(|&t| (t as usize) < msg::TYPE_COUNT) {
         cl.stats_received[t as usize] += 1;
     }
+    // DEBUG DROP-CLUSTER-PACKET-FILTER <type>: tests make a node deaf to one message type.
+    let filter = crate::command::debug::drop_cluster_packet_filter();
+    if filter >= 0 && msg::peek_type(packet).is_some_and(|t| t as i64 == filter) {
+        log_warning!("Dropping packet that matches debug drop filter");
+        return true;
+    }
     let m = match msg::decode(packet) {
         Ok(m) => m,
         Err(e) => {
