@@ -709,8 +709,8 @@ pub fn process_packet(cl: &mut Cluster, fd: RawFd, packet: &[u8], now_ms: i64) -
                     return false;
                 }
             }
-            // The sender re-read after a rename: an outbound link's handshake node is now the sender.
-            let sender = if sender == NO_NODE && !inbound { cl.lookup(&hdr.sender).unwrap_or(NO_NODE) } else { sender };
+            // After a rename the sender stays unknown for the rest of this packet, as in Redis: its role and slots
+            // come with the next one.
             if let Some(s) = cl.node_mut(sender) {
                 s.flags = (s.flags & !flags::NOFAILOVER) | (hdr.flags & flags::NOFAILOVER);
             }
