@@ -1945,9 +1945,6 @@ impl EventHandler for Server {
                 crate::latency::add_sample_if_needed("expire-cycle", t.elapsed().as_millis() as u64);
             }
         }
-        if self.state.cluster.as_ref().is_some_and(|c| c.todo != 0) {
-            crate::cluster::init::before_sleep(&mut self.state);
-        }
         self.repl_before_sleep(el);
         if self.state.cluster.is_some() {
             self.cluster_before_sleep(el);
