@@ -298,6 +298,19 @@ fn cluster_mode_single_node_like_redis() {
         "INFO cluster",
     ];
     same_norm(&mut f, &fnorm, &mut r, &rnorm, &serving);
+    // A client blocked on a slot that stops being served here is unblocked with the redirection.
+    let blocked = |srv: &Server, main: &mut Conn| {
+        let mut b = srv.conn();
+        b.send(&["BLPOP", "{a}list", "0"]).expect("send BLPOP");
+        wait_for("BLPOP to block", || blocked_clients(main) == 1);
+        assert_eq!(main.cmd(&["CLUSTER", "DELSLOTS", "15495"]), b"+OK\r\n");
+        let reply = b.read_reply().expect("BLPOP reply");
+        assert_eq!(main.cmd(&["CLUSTER", "ADDSLOTS", "15495"]), b"+OK\r\n");
+        reply
+    };
+    let (fb, rb) = (blocked(&fer, &mut f), blocked(&red, &mut r));
+    assert_eq!(escape(&fb), escape(&rb));
+    assert!(fb.starts_with(b"-CLUSTERDOWN"), "{}", escape(&fb));
     // The same nodes.conf (ids and ports aside).
     let file = |s: &Server| std::fs::read_to_string(s.dir().join("nodes.conf")).unwrap();
     assert_eq!(fnorm.apply(file(&fer).as_bytes()), rnorm.apply(file(&red).as_bytes()));
