@@ -1703,6 +1703,9 @@ impl Server {
         }
         if self.state.cluster.is_some() {
             crate::cluster::init::cron(&mut self.state);
+            if !self.state.blocking.clients.is_empty() {
+                self.cluster_redirect_blocked();
+            }
         }
         self.sync_oom_role(false);
         self.cron_loops += 1;

@@ -4,6 +4,7 @@
 //! step with the `cluster-announce-*` settings. Owned by the command work (`i32-cmd`); the bus has its own
 //! listener, cron and failover handling (`server/cluster.rs`).
 
+use super::nodes_conf::Fatal;
 use super::{flags, nodes_conf, redirect, todo, Cluster};
 use crate::state::ServerState;
 
@@ -20,7 +21,7 @@ pub fn bus_port(config: &crate::config::Config) -> u16 {
 
 /// Starts cluster mode (Redis's `clusterInit`), before any data is loaded: on failure Redis's warning has been
 /// logged and the server exits with status 1.
-pub fn init(st: &mut ServerState) -> Result<(), ()> {
+pub fn init(st: &mut ServerState) -> Result<(), Fatal> {
     let path = st.config.stored_str("cluster-config-file").to_string();
     let now = crate::util::now_ms();
     let lock = nodes_conf::lock(&path)?;
@@ -34,16 +35,18 @@ pub fn init(st: &mut ServerState) -> Result<(), ()> {
         }
     };
     cl.conf_lock = nodes_conf::ConfLock::new(lock);
+    // Redis starts counting one master (itself) until the first state update.
+    cl.size = 1;
     if created && nodes_conf::save(&cl, true, now).is_err() {
         crate::log_warning!("Fatal: can't update cluster config file.");
-        return Err(());
+        return Err(Fatal);
     }
     if st.config.stored_i64("cluster-port") == 0 && st.config.port > 65535 - PORT_INCR {
         crate::log_warning!(
             "Redis port number too high. Cluster communication port is 10,000 port numbers higher than your Redis \
              port. Your Redis port number must be 55535 or less."
         );
-        return Err(());
+        return Err(Fatal);
     }
     sync_myself(&mut cl, &st.config);
     redirect::sync_settings(&mut cl, &st.config);
@@ -57,14 +60,14 @@ pub fn init(st: &mut ServerState) -> Result<(), ()> {
 /// After loading the data (Redis's `verifyClusterConfigWithData`): keys in another database than 0 stop the
 /// server; a master with keys of slots it does not serve takes unassigned ones and marks the others as
 /// importing.
-pub fn after_load(st: &mut ServerState) -> Result<(), ()> {
+pub fn after_load(st: &mut ServerState) -> Result<(), Fatal> {
     let Some(cl) = st.cluster.as_deref_mut() else { return Ok(()) };
     if cl.me().is_replica() {
         return Ok(());
     }
     if st.dbs.iter().skip(1).any(|db| !db.is_empty()) {
         crate::log_warning!("You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.");
-        return Err(());
+        return Err(Fatal);
     }
     let mut changed = false;
     let me = cl.myself;
@@ -91,7 +94,7 @@ pub fn after_load(st: &mut ServerState) -> Result<(), ()> {
     }
     if changed && nodes_conf::save(cl, true, crate::util::now_ms()).is_err() {
         crate::log_warning!("Fatal: can't update cluster config file.");
-        return Err(());
+        return Err(Fatal);
     }
     Ok(())
 }
@@ -131,32 +134,12 @@ pub fn sync_myself(cl: &mut Cluster, config: &crate::config::Config) {
     }
 }
 
-/// The `todo` work that is not the bus's (Redis's `clusterBeforeSleep`): the state update, then saving
-/// nodes.conf (a failed save is fatal, as in Redis).
-pub fn before_sleep(st: &mut ServerState) {
-    let Some(cl) = st.cluster.as_deref_mut() else { return };
-    if cl.todo & todo::UPDATE_STATE != 0 {
-        redirect::update_state(cl, crate::util::now_ms());
-    }
-    if cl.todo & todo::SAVE_CONFIG != 0 {
-        let fsync = cl.todo & todo::FSYNC_CONFIG != 0;
-        cl.todo &= !(todo::SAVE_CONFIG | todo::FSYNC_CONFIG);
-        if nodes_conf::save(cl, fsync, crate::util::now_ms()).is_err() {
-            crate::log_warning!("Fatal: can't update cluster config file.");
-            std::process::exit(1);
-        }
-    }
-}
-
-/// From the server cron: settings, `myself`, and the state while it is `fail` (Redis's `clusterCron` updates it
-/// every pass then; the bus's cron handles the rest).
+/// From the server cron: the settings `update_state` reads and `myself`'s announced address and flags (the
+/// bus's cron, `server/cluster.rs`, does the rest).
 pub fn cron(st: &mut ServerState) {
     let Some(cl) = st.cluster.as_deref_mut() else { return };
     redirect::sync_settings(cl, &st.config);
     sync_myself(cl, &st.config);
-    if !cl.state_ok {
-        redirect::update_state(cl, crate::util::now_ms());
-    }
 }
 
 /// The largest epoch known: every node's config epoch and the current epoch (Redis's `clusterGetMaxEpoch`).
@@ -178,28 +161,6 @@ pub fn bump_epoch(cl: &mut Cluster) -> bool {
     cl.ask(todo::SAVE_CONFIG | todo::FSYNC_CONFIG);
     crate::log_warning!("New configEpoch set to {epoch}");
     true
-}
-
-/// Makes this node a replica of node `m` and starts replicating from its address (Redis's `clusterSetMaster`;
-/// the replication link is set up as REPLICAOF does). The caller has checked that `m` is another master and
-/// that `myself` has no slots.
-pub fn set_master(st: &mut ServerState, m: super::NodeIdx) {
-    let Some(cl) = st.cluster.as_deref_mut() else { return };
-    let me = cl.myself;
-    if cl.me().is_master() {
-        let n = cl.me_mut();
-        n.flags &= !(flags::MASTER | flags::MIGRATE_TO);
-        n.flags |= flags::REPLICA;
-        close_all_slots(cl);
-    }
-    cl.set_master_of(me, m);
-    let Some(master) = cl.node(m) else { return };
-    let addr = crate::repl::MasterAddr { host: master.ip.clone(), port: master.port };
-    super::failover::reset_manual(cl);
-    let was_master = !st.repl.is_replica();
-    st.repl.master = Some(addr.clone());
-    st.repl.link_state = crate::repl::LinkState::Connect;
-    st.repl.requests.push(crate::repl::Request::SetMaster(addr, was_master));
 }
 
 /// Forgets every migrating and importing mark (Redis's `clusterCloseAllSlots`).
@@ -227,8 +188,7 @@ pub fn reset(st: &mut ServerState, hard: bool) {
     }
     let others: Vec<super::NodeIdx> = cl.iter().map(|(i, _)| i).filter(|&i| i != cl.myself).collect();
     for i in others {
-        super::bus::drop_links(cl, i);
-        cl.remove_node(i);
+        super::bus::del_node(cl, i);
     }
     if hard {
         cl.current_epoch = 0;
@@ -245,9 +205,7 @@ pub fn reset(st: &mut ServerState, hard: bool) {
     }
     cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE | todo::FSYNC_CONFIG);
     if was_replica {
-        if st.repl.is_replica() {
-            st.repl.requests.push(crate::repl::Request::UnsetMaster);
-        }
+        cl.bus.effects.push(super::bus::Effect::UnsetMaster);
         st.empty_data(None, crate::state::Emptying::Sync);
     }
 }
