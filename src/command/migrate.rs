@@ -166,8 +166,6 @@ fn migrate(ctx: &mut Ctx, args: Args) {
         // Keys that expired since the lookup are left out (their TTL is taken against the clock now).
         let now = crate::util::now_ms();
         let mut sent: Vec<&[u8]> = Vec::with_capacity(keys.len());
-        // In a cluster the target may be importing the slot: RESTORE-ASKING passes its redirection check.
-        let restore: &[u8] = if ctx.srv.cluster.is_some() { b"RESTORE-ASKING" } else { b"RESTORE" };
         let db = &ctx.srv.dbs[ctx.client.db];
         for &k in &keys {
             let Some(e) = db.peek(k, i64::MIN) else { continue };
@@ -181,7 +179,7 @@ fn migrate(ctx: &mut Ctx, args: Args) {
             }
             let mut b = [0u8; 24];
             push_count(&mut cmd, if replace { 5 } else { 4 });
-            push_bulk(&mut cmd, restore);
+            push_bulk(&mut cmd, b"RESTORE");
             push_bulk(&mut cmd, k);
             push_bulk(&mut cmd, itoa_buf(ttl, &mut b));
             push_bulk(&mut cmd, &rdb::dump_payload_with(e, compression));
