@@ -1701,11 +1701,9 @@ impl Server {
                 }
             }
         }
-        if self.state.cluster.is_some() {
-            crate::cluster::init::cron(&mut self.state);
-            if !self.state.blocking.clients.is_empty() {
-                self.cluster_redirect_blocked();
-            }
+        // Cluster mode: clients blocked on slots no longer served here (Redis's clientsCron).
+        if self.state.cluster.is_some() && !self.state.blocking.clients.is_empty() {
+            self.cluster_redirect_blocked();
         }
         self.sync_oom_role(false);
         self.cron_loops += 1;
