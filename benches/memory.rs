@@ -12,6 +12,9 @@
 //! page slack); the `ferredis-server` process loaded with the same 1M SETs through `redis-cli --pipe`: 51.4
 //! bytes/key of VmRSS growth; Redis 7.0.15 on the same machine: 115 bytes/key.
 //!
+//! Cluster mode: with `FERREDIS_MEM_SLOT_INDEX=1` the database keeps the per-slot key index (`keyspace::slots`,
+//! what `cluster-enabled yes` turns on); the index's own bytes are reported too.
+//!
 //! Run: `cargo bench --bench memory` (release-like `bench` profile).
 
 use ferredis::keyspace::db::Db;
@@ -29,6 +32,10 @@ fn rss_bytes() -> Option<usize> {
 fn main() {
     let n: usize = std::env::var("FERREDIS_MEM_KEYS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let mut db = Db::new(0);
+    let slot_index = std::env::var("FERREDIS_MEM_SLOT_INDEX").is_ok_and(|v| v == "1");
+    if slot_index {
+        db.enable_slot_index();
+    }
     // Warm up the allocator paths and the stdout buffer so their one-time costs are not counted per key.
     let mut key = Vec::with_capacity(32);
     let mut val = Vec::with_capacity(32);
@@ -62,5 +69,10 @@ fn main() {
     println!("  table slots:            {:.1} bytes/key  ({} slots)", per(db.keys.table_bytes()), db.keys.capacity());
     println!("  entries (packed):       {:.1} bytes/key", per(entries));
     println!("  slab pages:             {:.1} bytes/key", per(slab.page_bytes));
+    if slot_index {
+        println!("  slot index:             {:.1} bytes/key", per(db.slot_index_bytes()));
+        let total: usize = (0..ferredis::cluster::SLOTS).map(|s| db.count_keys_in_slot(s)).sum();
+        assert_eq!(total, n);
+    }
     assert_eq!(db.len(), n);
 }

@@ -1569,6 +1569,14 @@ pub fn load(args: Vec<String>) -> Result<Config, ConfigError> {
     }
     let text = options_to_text(&opts)?;
     cfg.load_text(text.as_bytes(), &Source::Args, 0)?;
+    // Redis's sanity check after the whole configuration (no line to show).
+    if cfg.stored_bool("cluster-enabled") && cfg.extra.contains_key("replicaof") {
+        return Err(ConfigError {
+            message: format!(
+                "*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\nreplicaof directive not allowed in cluster mode"
+            ),
+        });
+    }
     Ok(cfg)
 }
 

@@ -5,18 +5,19 @@
 //! # Design
 //!
 //! ```text
-//!   slot 0     [ f f f f ]          sorted u32 fragments of the keys' dict hashes, one array per slot
+//!   slot 0     [ f f f f ]          sorted 3-byte fragments of the keys' dict hashes, one array per slot
 //!   slot 1     [ ]                  (the array's length is the slot's key count: COUNTKEYSINSLOT is O(1))
 //!   slot 2     [ f f ]
 //!   ...
-//!   fragment f = hash bits 63..39 (which say where the key's home slot in the dict is) | bits 6..0 (its tag)
+//!   fragment f = hash bits 63..47 (which say where the key's home slot in the dict is) | bits 6..0 (its tag)
 //! ```
 //!
 //! Redis 7.0 threads every key of a slot on a doubly linked list kept in the dict entries (16 bytes per key).
-//! Here a key costs one 4-byte fragment of its hash under the keyspace dict's seed: 25 high bits that pin its home
-//! position in the dict (the home is monotonic in the hash) and the 7 low bits its control byte holds. Listing a
-//! slot walks its fragments; each one names a short stretch of the dict ([`Dict::for_each_in_hash_range`]) where
-//! only the entries with a matching control byte are read and checked (real hash and slot). Nothing points at
+//! Here a key costs one 3-byte fragment of its hash under the keyspace dict's seed: 17 high bits that pin its home
+//! position in the dict to 1/131072 of the table (the home is monotonic in the hash; about 12 table slots at 1M
+//! keys) and the 7 low bits its control byte holds. Listing a slot walks its fragments; each one names a short
+//! stretch of the dict ([`Dict::for_each_in_hash_range`]) whose control bytes are read, and only the entries with
+//! a matching one are dereferenced and checked (real hash and slot): about one entry read per key listed. Nothing points at
 //! entries or dict positions, so rehashing, backward-shift deletes, defrag moves and TTL reallocations cannot make
 //! it stale. Only a new dict seed can (the dict was emptied, or rebuilt under a new seed by its probe guard or a
 //! clustering shrink): every door compares seeds and recomputes the fragments then (O(n), at the moment the dict
@@ -24,12 +25,15 @@
 //! the next door) falls back to a scan.
 //!
 //! The doors: every insert and remove of [`Db`] (`insert*`, `remove`, lazy expiry, `clear`, `take_keys`,
-//! `swap_data`, `insert_new`) notes the key here when the index is on; handlers never touch it. Memory: 4 bytes a
-//! key plus up to 1/8 array slack, and 24 bytes a slot (393 KiB) for the array headers.
+//! `swap_data`, `insert_new`) notes the key here when the index is on; handlers never touch it. Memory: 3 bytes a
+//! key plus up to 1/8 array slack, and 24 bytes a slot (393 KiB) for the array headers: `benches/memory.rs` with
+//! 1M keys, 46.2 bytes/key of RSS without the index, 50.3 with it (1.09x; the index's own count 3.5 bytes/key,
+//! the rest malloc's per-array overhead).
 //!
-//! Known cost: a slot's array is sorted, so inserting into or deleting from a slot holding k keys moves up to 4k
+//! Known cost: a slot's array is sorted, so inserting into or deleting from a slot holding k keys moves up to 3k
 //! bytes (a memmove: negligible at the tens to thousands of keys a slot holds in a spread keyspace; about 100 µs
-//! for a slot with a million keys under one hash tag).
+//! for a slot with a million keys under one hash tag). Listing walks about `table size / 2^17` control bytes per
+//! key, so it slows down gently past ~100M keys.
 //!
 //! Tested by the unit and property tests at the end of this file (counts and listings against a brute-force scan
 //! after random insert/delete/expire/overwrite sequences, across rehashes, guard rebuilds, clears and swaps).
@@ -44,10 +48,12 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 /// fresh tables) keep the index from the start.
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
+/// Bytes a fragment takes.
+const FRAG_BYTES: usize = 3;
 /// Low hash bits that make a dict control byte.
 const TAG_BITS: u32 = 7;
-/// High hash bits kept: 32 - [`TAG_BITS`].
-const HIGH_BITS: u32 = 32 - TAG_BITS;
+/// High hash bits kept: the rest of the fragment's 24.
+const HIGH_BITS: u32 = 8 * FRAG_BYTES as u32 - TAG_BITS;
 const HIGH_SHIFT: u32 = 64 - HIGH_BITS;
 const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
 
@@ -71,19 +77,89 @@ pub(super) struct Pending {
     frag: u32,
 }
 
+/// One slot's fragments: sorted, 3 bytes each, big-endian (so byte order is numeric order).
+#[derive(Default)]
+struct Frags(Vec<u8>);
+
+impl Frags {
+    #[inline]
+    fn len(&self) -> usize {
+        self.0.len() / FRAG_BYTES
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> u32 {
+        let b = &self.0[i * FRAG_BYTES..(i + 1) * FRAG_BYTES];
+        u32::from_be_bytes([0, b[0], b[1], b[2]])
+    }
+
+    /// The first position whose fragment is not below `f`.
+    fn lower_bound(&self, f: u32) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.get(mid) < f {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    fn insert(&mut self, f: u32) {
+        let at = self.lower_bound(f) * FRAG_BYTES;
+        let v = &mut self.0;
+        if v.len() == v.capacity() {
+            // Grow by an eighth (at least 4 fragments): little slack, and reallocations stay rare.
+            v.reserve_exact((v.len() / 8 / FRAG_BYTES).max(4) * FRAG_BYTES);
+        }
+        let bytes = f.to_be_bytes();
+        let n = v.len();
+        v.extend_from_slice(&bytes[1..]);
+        v.copy_within(at..n, at + FRAG_BYTES);
+        v[at..at + FRAG_BYTES].copy_from_slice(&bytes[1..]);
+    }
+
+    /// Removes one occurrence of `f`; false when there is none.
+    fn remove(&mut self, f: u32) -> bool {
+        let i = self.lower_bound(f);
+        if i == self.len() || self.get(i) != f {
+            return false;
+        }
+        let at = i * FRAG_BYTES;
+        self.0.drain(at..at + FRAG_BYTES);
+        let v = &mut self.0;
+        if v.capacity() > 16 * FRAG_BYTES && v.len() < v.capacity() / 2 {
+            v.shrink_to(v.len() + v.len() / 8);
+        }
+        true
+    }
+
+    /// Sorts fragments pushed in any order.
+    fn sort(&mut self) {
+        let mut all: Vec<u32> = (0..self.len()).map(|i| self.get(i)).collect();
+        all.sort_unstable();
+        self.0.clear();
+        for f in all {
+            self.0.extend_from_slice(&f.to_be_bytes()[1..]);
+        }
+    }
+}
+
 /// See the module documentation.
 pub struct SlotIndex {
     /// The dict seed the fragments were computed under.
     seed: u64,
     total: usize,
-    slots: Box<[Vec<u32>]>,
+    slots: Box<[Frags]>,
 }
 
 impl SlotIndex {
     /// An index of what `keys` holds now.
     pub(super) fn new(keys: &Dict<Entry>) -> Box<SlotIndex> {
         let mut ix =
-            Box::new(SlotIndex { seed: keys.seed(), total: 0, slots: (0..SLOTS).map(|_| Vec::new()).collect() });
+            Box::new(SlotIndex { seed: keys.seed(), total: 0, slots: (0..SLOTS).map(|_| Frags::default()).collect() });
         ix.rebuild(keys);
         ix
     }
@@ -92,14 +168,14 @@ impl SlotIndex {
     #[cold]
     fn rebuild(&mut self, keys: &Dict<Entry>) {
         for v in self.slots.iter_mut() {
-            v.clear();
+            v.0.clear();
         }
         for e in keys.iter() {
             let s = key_hash_slot(e.key());
-            self.slots[s].push(fragment(keys.hash(e.key())));
+            self.slots[s].0.extend_from_slice(&fragment(keys.hash(e.key())).to_be_bytes()[1..]);
         }
         for v in self.slots.iter_mut() {
-            v.sort_unstable();
+            v.sort();
         }
         self.seed = keys.seed();
         self.total = keys.len();
@@ -125,12 +201,7 @@ impl SlotIndex {
 
     /// The noted key was added to the dict.
     pub(super) fn added(&mut self, keys: &Dict<Entry>, p: Pending) {
-        let v = &mut self.slots[p.slot as usize];
-        let at = v.partition_point(|&x| x < p.frag);
-        if v.len() == v.capacity() {
-            v.reserve_exact((v.len() / 8).max(4));
-        }
-        v.insert(at, p.frag);
+        self.slots[p.slot as usize].insert(p.frag);
         self.total += 1;
         // The insert may have rebuilt the dict under a new seed.
         self.sync(keys);
@@ -138,13 +209,8 @@ impl SlotIndex {
 
     /// The noted key left the dict.
     pub(super) fn removed(&mut self, keys: &Dict<Entry>, p: Pending) {
-        let v = &mut self.slots[p.slot as usize];
-        if let Ok(at) = v.binary_search(&p.frag) {
-            v.remove(at);
+        if self.slots[p.slot as usize].remove(p.frag) {
             self.total -= 1;
-            if v.capacity() > 16 && v.len() < v.capacity() / 2 {
-                v.shrink_to(v.len() + v.len() / 8);
-            }
         } else {
             debug_assert!(false, "slot index: a removed key was not indexed");
         }
@@ -155,7 +221,7 @@ impl SlotIndex {
     /// Forgets every key (the dict was cleared or handed away).
     pub(super) fn clear(&mut self, keys: &Dict<Entry>) {
         for v in self.slots.iter_mut() {
-            *v = Vec::new();
+            *v = Frags::default();
         }
         self.total = 0;
         self.seed = keys.seed();
@@ -164,8 +230,8 @@ impl SlotIndex {
     /// Bytes the index takes (its arrays and their headers).
     pub fn bytes(&self) -> usize {
         std::mem::size_of::<SlotIndex>()
-            + self.slots.len() * std::mem::size_of::<Vec<u32>>()
-            + self.slots.iter().map(|v| v.capacity() * 4).sum::<usize>()
+            + self.slots.len() * std::mem::size_of::<Frags>()
+            + self.slots.iter().map(|v| v.0.capacity()).sum::<usize>()
     }
 }
 
@@ -228,9 +294,9 @@ impl Db {
         let mut out = Vec::with_capacity(max.min(frags.len()));
         let mut i = 0;
         while i < frags.len() && out.len() < max {
-            let f = frags[i];
+            let f = frags.get(i);
             // Keys sharing a fragment are found together by one walk.
-            while i < frags.len() && frags[i] == f {
+            while i < frags.len() && frags.get(i) == f {
                 i += 1;
             }
             let (lo, hi) = hash_range(f);
@@ -259,13 +325,14 @@ impl Db {
     pub(crate) fn check_slot_index(&self) {
         let Some(ix) = &self.slots else { return };
         let mut want: Vec<Vec<u32>> = vec![Vec::new(); SLOTS];
+        let have = |s: usize| (0..ix.slots[s].len()).map(|i| ix.slots[s].get(i)).collect::<Vec<u32>>();
         for e in self.keys.iter() {
             want[key_hash_slot(e.key())].push(fragment(self.keys.hash(e.key())));
         }
         if ix.seed == self.keys.seed() {
             for (s, w) in want.iter_mut().enumerate() {
                 w.sort_unstable();
-                assert_eq!(&ix.slots[s], w, "slot {s}");
+                assert_eq!(&have(s), w, "slot {s}");
             }
         } else {
             for (s, w) in want.iter().enumerate() {
