@@ -146,7 +146,14 @@ mod tests {
     use super::*;
 
     fn vars() -> Vars {
-        Vars { port: 7777, tls_port: 0, bind0: Some("127.0.0.1".into()), unixsocket: None, config_file: None }
+        Vars {
+            port: 7777,
+            tls_port: 0,
+            bind0: Some("127.0.0.1".into()),
+            unixsocket: None,
+            config_file: None,
+            cluster: false,
+        }
     }
 
     #[test]
