@@ -291,8 +291,7 @@ static NO_KEYS: Slot = Slot::Small(Frags(Vec::new()));
 impl SlotIndex {
     /// An index of what `keys` holds now.
     pub(super) fn new(keys: &Dict<Entry>) -> Box<SlotIndex> {
-        let mut ix =
-            Box::new(SlotIndex { seed: keys.seed(), total: 0, slots: Box::new([]) });
+        let mut ix = Box::new(SlotIndex { seed: keys.seed(), total: 0, slots: Box::new([]) });
         ix.rebuild(keys);
         ix
     }
