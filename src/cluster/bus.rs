@@ -160,6 +160,16 @@ pub fn drop_links(cl: &mut Cluster, node: NodeIdx) {
     }
 }
 
+/// DEBUG CLUSTERLINK KILL: closes a node's outbound (`to`) and/or inbound (`from`) link; the cron reconnects.
+pub fn kill_links(cl: &mut Cluster, node: NodeIdx, to: bool, from: bool) {
+    if let Some(fd) = cl.bus.out.get(&node).copied().filter(|_| to) {
+        free_link(cl, fd);
+    }
+    if let Some(fd) = cl.bus.inb.get(&node).copied().filter(|_| from) {
+        free_link(cl, fd);
+    }
+}
+
 /// Removes a node with its links (Redis's `clusterDelNode`, which also drops its failure reports).
 pub fn del_node(cl: &mut Cluster, node: NodeIdx) {
     drop_links(cl, node);
