@@ -27,8 +27,8 @@
 //! The doors: every insert and remove of [`Db`] (`insert*`, `remove`, lazy expiry, `clear`, `take_keys`,
 //! `swap_data`, `insert_new`) notes the key here when the index is on; handlers never touch it. Memory: 3 bytes a
 //! key plus up to 1/8 array slack, and 24 bytes a slot (393 KiB, from the database's first key on) for the array
-//! headers. `benches/memory.rs` with 1M keys: 46.2 bytes/key of RSS without the index, 50.3 with it (1.09x; the
-//! index's own count 3.5 bytes/key, the rest malloc's per-array overhead).
+//! headers. 1M keys (`benches/slot_index.sh`, server RSS): 46.5 bytes/key standalone, 50.9 in cluster mode
+//! (1.095x; the index's own count 3.5 bytes/key, the rest malloc's per-array overhead).
 //!
 //! Known cost: a slot's array is sorted, so inserting into or deleting from a slot holding k keys moves up to 3k
 //! bytes (a memmove: negligible at the tens to thousands of keys a slot holds in a spread keyspace; about 100 µs
