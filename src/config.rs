@@ -965,8 +965,8 @@ pub static DIRECTIVES: &[Directive] = &[
         "ignore",
         M,
     ),
-    // Cluster (not built yet).
-    Directive::stored("cluster-enabled", Kind::StoredBool, "no", I).only("no"),
+    // Cluster (see `crate::cluster`; read at start and, for the mutable ones, when used).
+    Directive::stored("cluster-enabled", Kind::StoredBool, "no", I),
     Directive::stored("cluster-config-file", Kind::StoredStr, "nodes.conf", I),
     Directive::stored("cluster-port", Kind::StoredInt(0, 65535), "0", I),
     Directive::stored("cluster-node-timeout", Kind::StoredInt(0, LONG_MAX), "15000", M),
@@ -1569,6 +1569,14 @@ pub fn load(args: Vec<String>) -> Result<Config, ConfigError> {
     }
     let text = options_to_text(&opts)?;
     cfg.load_text(text.as_bytes(), &Source::Args, 0)?;
+    // Redis's sanity check after the whole configuration (no line to show).
+    if cfg.stored_bool("cluster-enabled") && cfg.extra.contains_key("replicaof") {
+        return Err(ConfigError {
+            message: format!(
+                "*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\nreplicaof directive not allowed in cluster mode"
+            ),
+        });
+    }
     Ok(cfg)
 }
 
@@ -1849,10 +1857,9 @@ mod tests {
         assert_eq!(c.save_params, vec![(900, 1), (300, 10)]);
         assert!(c.appendonly);
         assert_eq!(Config::default().save_params, vec![(3600, 1), (300, 100), (60, 10000)]);
-        for bad in ["cluster-enabled yes", "io-threads 4"] {
-            let e = parse(bad).unwrap_err().to_string();
-            assert!(e.contains("not supported yet"), "{bad}: {e}");
-        }
+        assert!(parse("cluster-enabled yes").unwrap().stored_bool("cluster-enabled"));
+        let e = parse("io-threads 4").unwrap_err().to_string();
+        assert!(e.contains("not supported yet"), "{e}");
         let c = parse("replicaof 127.0.0.1 6380").unwrap();
         assert_eq!(c.extra["replicaof"], "127.0.0.1 6380");
         assert!(parse("replicaof 127.0.0.1 notaport").is_err());

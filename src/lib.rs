@@ -32,6 +32,7 @@
 //! - [`sys`]: raw system calls: the epoll/kqueue poller, sockets, processes.
 //! - [`event_loop`]: file and time events, Redis `ae.c` style.
 //! - [`server`]: listeners, connections, dispatch, the cron.
+//! - [`cluster`]: Redis Cluster: nodes, slots, the bus, failover, redirections, nodes.conf.
 //! - [`admission`]: what a command must pass before it runs, one check sequence for clients and `redis.call`.
 //! - [`log`]: the Redis-format server log.
 //! - [`lazyfree`]: the lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
@@ -51,6 +52,7 @@ pub mod admission;
 pub mod alloc;
 pub mod args;
 pub mod blocking;
+pub mod cluster;
 pub mod command;
 pub mod command_spec;
 pub mod conf_reference;

@@ -38,6 +38,7 @@ use std::sync::atomic::Ordering;
 mod acl;
 mod aof;
 mod blocking;
+mod cluster;
 #[cfg(any(test, feature = "test-harness"))]
 mod detached;
 mod persist;
@@ -323,12 +324,22 @@ pub fn start(mut config: Config) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    // Cluster mode: nodes.conf locked and loaded (or a new node created) before the data (Redis's clusterInit).
+    if server.state.config.stored_bool("cluster-enabled") && crate::cluster::init::init(&mut server.state).is_err() {
+        return 1;
+    }
     crate::proctitle::apply(&server.state.config);
     check_tcp_backlog(server.state.config.tcp_backlog);
     log_notice!("monotonic clock: POSIX clock_gettime");
     show_logo_or_mode(&server.state.config);
     log_warning!("Server initialized");
+    if !server.cluster_init(&mut el) {
+        return 1;
+    }
     if !server.load_data_at_startup(&mut el) {
+        return 1;
+    }
+    if server.state.cluster.is_some() && crate::cluster::init::after_load(&mut server.state).is_err() {
         return 1;
     }
     server.repl_startup(&mut el);
@@ -359,8 +370,9 @@ fn show_logo_or_mode(c: &Config) {
     // SAFETY: isatty takes a plain descriptor.
     let tty = unsafe { libc::isatty(1) } == 1;
     let show = c.always_show_logo || (c.logfile.is_empty() && tty);
+    let mode = if c.stored_bool("cluster-enabled") { "cluster" } else { "standalone" };
     if !show || !crate::log::enabled(crate::config::LogLevel::Notice) {
-        log_notice!("Running mode=standalone, port={}.", c.port);
+        log_notice!("Running mode={mode}, port={}.", c.port);
         return;
     }
     let version = format!(
@@ -372,12 +384,13 @@ fn show_logo_or_mode(c: &Config) {
     );
     let port = format!("Port: {}", c.port);
     let pid = format!("PID: {}", std::process::id());
+    let running = format!("Running in {mode} mode");
     let art = [
         ("", ""),
         ("        _~^~^~_            ", ""),
         (r"    \) /  o o  \ (/        ", version.as_str()),
         ("      '_   -   _'          ", ""),
-        (r"      / '-----' \          ", "Running in standalone mode"),
+        (r"      / '-----' \          ", running.as_str()),
         ("                           ", port.as_str()),
         ("   f e r r e d i s         ", pid.as_str()),
         ("                           ", ""),
@@ -1100,19 +1113,26 @@ impl Server {
     /// stream, the AOF replay and the handler harness come here; EXEC's queued commands and `redis.call` enter
     /// `call` after their own admission. Returns the clock after the command.
     fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
-        match admission::admit(&mut self.state, self.commands, c, args, Origin::Client) {
+        // Cluster mode's ASKING holds for the next command only (outside MULTI): Redis's resetClient.
+        let asking = c.flags & flags::ASKING != 0;
+        let end = match admission::admit(&mut self.state, self.commands, c, args, Origin::Client) {
             Ok(a) => {
                 self.errors_cmd = a.full_name;
                 if self.tx_or_pause_hook(c, a.flagged, a.full_name, args, start_us) {
-                    return crate::util::now_us();
+                    crate::util::now_us()
+                } else {
+                    self.call(c, a.cmd, a.full_name, args, start_us)
                 }
-                self.call(c, a.cmd, a.full_name, args, start_us)
             }
             Err(r) => {
                 self.refuse(c, r, args);
                 start_us
             }
+        };
+        if asking && !c.has(flags::MULTI) && !args.is(0, "asking") {
+            c.flags &= !flags::ASKING;
         }
+        end
     }
 
     /// Answers a refused command (Redis's `rejectCommand`; a name that resolves to no command is an error reply
@@ -1120,10 +1140,18 @@ impl Server {
     #[cold]
     fn refuse(&mut self, c: &mut ClientState, r: Refusal, args: Args) {
         let found = r.found;
+        let redirect = matches!(r.reason, admission::Reason::Cluster(_));
         let text = r.client_text(args);
         // CLIENT LIST's cmd= names what was looked up, run or not (Redis sets `lastcmd` before its checks).
         c.last_cmd = found.map_or("NULL", |(_, full_name)| full_name);
         match found {
+            // A refused EXEC in cluster mode discards the transaction and answers the redirection itself.
+            Some((cmd, full_name)) if redirect && command::multi::is_exec(cmd) => {
+                self.errors_cmd = full_name;
+                command::multi::discard_transaction(c, &mut self.state);
+                error_bytes(&mut c.reply, &text);
+                self.count_rejected(c, full_name);
+            }
             Some((cmd, full_name)) => {
                 self.errors_cmd = full_name;
                 self.reject(c, cmd, full_name, &text);
@@ -1637,6 +1665,7 @@ impl Server {
         self.ops_cron();
         if self.run_with_period(100) {
             crate::command::info::cron_sample(&mut self.state, now);
+            self.cluster_cron(el);
         }
         if self.shutdown_cron(el) {
             return TimerNext::Stop;
@@ -1679,6 +1708,10 @@ impl Server {
                     crate::alloc::trim_if_worth(crate::util::rss_memory());
                 }
             }
+        }
+        // Cluster mode: clients blocked on slots no longer served here (Redis's clientsCron).
+        if self.state.cluster.is_some() && !self.state.blocking.clients.is_empty() {
+            self.cluster_redirect_blocked();
         }
         self.sync_oom_role(false);
         self.cron_loops += 1;
@@ -1845,6 +1878,9 @@ impl EventHandler for Server {
             self.repl_link_event(el, ready);
             return;
         }
+        if self.state.cluster.is_some() && self.cluster_file_event(el, fd, ready) {
+            return;
+        }
         if self.state.repl.rdb_pipe.as_ref().is_some_and(|p| p.as_raw_fd() == fd) {
             self.repl_pipe_readable(el);
             return;
@@ -1919,6 +1955,9 @@ impl EventHandler for Server {
             }
         }
         self.repl_before_sleep(el);
+        if self.state.cluster.is_some() {
+            self.cluster_before_sleep(el);
+        }
         self.blocking_before_sleep(el);
         if self.state.client_mem.over(client_evict::limit_bytes(&self.state.config)) {
             self.evict_clients(el, None);

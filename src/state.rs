@@ -308,6 +308,8 @@ pub struct ServerState {
     pub persist: crate::persist::engine::Persist,
     /// Replication, both roles (see [`crate::repl`]).
     pub repl: crate::repl::Repl,
+    /// Redis Cluster, when `cluster-enabled yes` (see [`crate::cluster`]).
+    pub cluster: Option<Box<crate::cluster::Cluster>>,
     /// The lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
     pub lazyfree: crate::keyspace::lazyfree::LazyFree,
     /// EVAL's Lua state and script cache, the running script (see [`crate::scripting`]).
@@ -451,6 +453,7 @@ impl ServerState {
             evict: Default::default(),
             persist: Default::default(),
             repl: Default::default(),
+            cluster: None,
             lazyfree: Default::default(),
             scripting: Default::default(),
             functions: Default::default(),

@@ -25,4 +25,5 @@ pub mod expire;
 pub mod lazyfree;
 pub mod notify;
 pub mod object;
+pub mod slots;
 pub mod types;

@@ -1,0 +1,715 @@
+//! The per-slot key index for cluster mode: keys counted and listed by hash slot without scanning the keyspace
+//! (CLUSTER COUNTKEYSINSLOT, GETKEYSINSLOT, the keys of a slot that moved away). Off, and free, unless the server
+//! runs with `cluster-enabled yes`. Owned by the slot-index work (`i32-slots`).
+//!
+//! # Design
+//!
+//! ```text
+//!   slot 0     [ f f f f ]          sorted 3-byte fragments of the keys' dict hashes, one array per slot
+//!   slot 1     [ ]                  (the array's length is the slot's key count: COUNTKEYSINSLOT is O(1))
+//!   slot 2     [ f f ]
+//!   ...
+//!   fragment f = hash bits 63..47 (which say where the key's home slot in the dict is) | bits 6..0 (its tag)
+//! ```
+//!
+//! Redis 7.0 threads every key of a slot on a doubly linked list kept in the dict entries (16 bytes per key).
+//! Here a key costs one 3-byte fragment of its hash under the keyspace dict's seed: 17 high bits that pin its home
+//! position in the dict to 1/131072 of the table (the home is monotonic in the hash; about 12 table slots at 1M
+//! keys) and the 7 low bits its control byte holds. Listing a slot walks its fragments; each one names a short
+//! stretch of the dict ([`Dict::for_each_in_hash_range`]) whose control bytes are read, and only the entries with
+//! a matching one are dereferenced and checked (real hash and slot): about one entry read per key listed. Nothing points at
+//! entries or dict positions, so rehashing, backward-shift deletes, defrag moves and TTL reallocations cannot make
+//! it stale. Only a new dict seed can (the dict was emptied, or rebuilt under a new seed by its probe guard or a
+//! clustering shrink): every door compares seeds and recomputes the fragments then (O(n), at the moment the dict
+//! itself did O(n) work; an emptied dict needs nothing). Listing under a stale seed (between a cron shrink and
+//! the next door) falls back to a scan.
+//!
+//! The doors: every insert and remove of [`Db`] (`insert*`, `remove`, lazy expiry, `clear`, `take_keys`,
+//! `swap_data`, `insert_new`) notes the key here when the index is on; handlers never touch it. Memory: 3 bytes a
+//! key plus up to 1/8 array slack, and 24 bytes a slot (393 KiB, from the database's first key on) for the array
+//! headers. 1M keys (`benches/slot_index.sh`, server RSS): 46.5 bytes/key standalone, 50.9 in cluster mode
+//! (1.095x; the index's own count 3.5 bytes/key, the rest malloc's per-array overhead).
+//!
+//! Known cost: a slot's array is sorted, so inserting into or deleting from a slot holding k keys moves up to 3k
+//! bytes (a memmove: negligible at the tens to thousands of keys a slot holds in a spread keyspace; about 100 µs
+//! for a slot with a million keys under one hash tag). Listing walks about `table size / 2^17` control bytes per
+//! key, so it slows down gently past ~100M keys.
+//!
+//! Tested by the unit and property tests at the end of this file (counts and listings against a brute-force scan
+//! after random insert/delete/expire/overwrite sequences, across rehashes, guard rebuilds, clears and swaps).
+
+use super::db::Db;
+use super::dict::Dict;
+use super::object::Entry;
+use crate::cluster::{key_hash_slot, SLOTS};
+#[cfg(not(test))]
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+/// Set once the server runs in cluster mode: databases created from then on (a load, a full sync, FLUSHALL's
+/// fresh tables) keep the index from the start. Per thread under test, so unit tests that turn it on leave the
+/// others' databases alone.
+#[cfg(not(test))]
+static ENABLED: AtomicBool = AtomicBool::new(false);
+#[cfg(test)]
+thread_local! {
+    static ENABLED_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn set_enabled() {
+    #[cfg(not(test))]
+    ENABLED.store(true, Relaxed);
+    #[cfg(test)]
+    ENABLED_HERE.with(|e| e.set(true));
+}
+
+/// Bytes a fragment takes.
+const FRAG_BYTES: usize = 3;
+/// Low hash bits that make a dict control byte.
+const TAG_BITS: u32 = 7;
+/// High hash bits kept: the rest of the fragment's 24.
+const HIGH_BITS: u32 = 8 * FRAG_BYTES as u32 - TAG_BITS;
+const HIGH_SHIFT: u32 = 64 - HIGH_BITS;
+const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
+
+/// A key's fragment: its hash's top [`HIGH_BITS`] bits over its [`TAG_BITS`] low bits.
+#[inline]
+fn fragment(h: u64) -> u32 {
+    (((h >> HIGH_SHIFT) << TAG_BITS) | (h & TAG_MASK)) as u32
+}
+
+/// The smallest and largest hash with fragment `f`.
+#[inline]
+fn hash_range(f: u32) -> (u64, u64) {
+    let lo = ((f as u64 >> TAG_BITS) << HIGH_SHIFT) | (f as u64 & TAG_MASK);
+    (lo, lo | (((1u64 << HIGH_SHIFT) - 1) & !TAG_MASK))
+}
+
+/// One key about to enter or leave the dict: its slot and its fragment under the index's seed.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Pending {
+    slot: u16,
+    frag: u32,
+}
+
+/// One slot's fragments: sorted, 3 bytes each, big-endian (so byte order is numeric order).
+#[derive(Default)]
+struct Frags(Vec<u8>);
+
+impl Frags {
+    #[inline]
+    fn len(&self) -> usize {
+        self.0.len() / FRAG_BYTES
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> u32 {
+        let b = &self.0[i * FRAG_BYTES..(i + 1) * FRAG_BYTES];
+        u32::from_be_bytes([0, b[0], b[1], b[2]])
+    }
+
+    /// The first position whose fragment is not below `f`.
+    fn lower_bound(&self, f: u32) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.get(mid) < f {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    fn insert(&mut self, f: u32) {
+        let at = self.lower_bound(f) * FRAG_BYTES;
+        let v = &mut self.0;
+        if v.len() == v.capacity() {
+            // Grow by an eighth (at least 4 fragments): little slack, and reallocations stay rare.
+            v.reserve_exact((v.len() / 8 / FRAG_BYTES).max(4) * FRAG_BYTES);
+        }
+        let bytes = f.to_be_bytes();
+        let n = v.len();
+        v.extend_from_slice(&bytes[1..]);
+        v.copy_within(at..n, at + FRAG_BYTES);
+        v[at..at + FRAG_BYTES].copy_from_slice(&bytes[1..]);
+    }
+
+    /// Removes one occurrence of `f`; false when there is none.
+    fn remove(&mut self, f: u32) -> bool {
+        let i = self.lower_bound(f);
+        if i == self.len() || self.get(i) != f {
+            return false;
+        }
+        let at = i * FRAG_BYTES;
+        self.0.drain(at..at + FRAG_BYTES);
+        let v = &mut self.0;
+        if v.capacity() > 16 * FRAG_BYTES && v.len() < v.capacity() / 2 {
+            v.shrink_to(v.len() + v.len() / 8);
+        }
+        true
+    }
+}
+
+/// Fragments a slot holds in one array before it is split into chunks of at most this many (a hash tag that puts
+/// millions of keys in one slot then costs a memmove of a few KiB per insert, not of megabytes).
+/// (Small under test, so the property tests split and merge chunks.)
+const CHUNK: usize = if cfg!(test) { 16 } else { 2048 };
+
+/// One slot's fragments: one sorted array, or sorted chunks (each at most [`CHUNK`] long, in order) with their
+/// total.
+enum Slot {
+    Small(Frags),
+    Big(Box<(Vec<Frags>, usize)>),
+}
+
+const _: () = assert!(std::mem::size_of::<Slot>() == std::mem::size_of::<Vec<u8>>());
+
+impl Default for Slot {
+    fn default() -> Slot {
+        Slot::Small(Frags::default())
+    }
+}
+
+impl Slot {
+    #[inline]
+    fn len(&self) -> usize {
+        match self {
+            Slot::Small(f) => f.len(),
+            Slot::Big(b) => b.1,
+        }
+    }
+
+    /// The fragments in order.
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        let chunks: &[Frags] = match self {
+            Slot::Small(f) => std::slice::from_ref(f),
+            Slot::Big(b) => &b.0,
+        };
+        chunks.iter().flat_map(|c| (0..c.len()).map(move |i| c.get(i)))
+    }
+
+    /// The chunk where `f` belongs: the last one whose first fragment is not above it.
+    fn chunk_of(chunks: &[Frags], f: u32) -> usize {
+        chunks.partition_point(|c| c.len() > 0 && c.get(0) <= f).saturating_sub(1)
+    }
+
+    fn insert(&mut self, f: u32) {
+        match self {
+            Slot::Small(v) if v.len() < CHUNK => v.insert(f),
+            Slot::Small(v) => {
+                let all = std::mem::take(v);
+                *self = Slot::Big(Box::new((vec![all], 0)));
+                self.rebalance();
+                self.insert(f);
+            }
+            Slot::Big(b) => {
+                let i = Self::chunk_of(&b.0, f);
+                b.0[i].insert(f);
+                b.1 += 1;
+                if b.0[i].len() > CHUNK {
+                    // Split the full chunk in two halves.
+                    let c = &mut b.0[i];
+                    let half = c.len() / 2 * FRAG_BYTES;
+                    let upper = Frags(c.0[half..].to_vec());
+                    c.0.truncate(half);
+                    c.0.shrink_to(half + half / 8);
+                    b.0.insert(i + 1, upper);
+                }
+            }
+        }
+    }
+
+    fn remove(&mut self, f: u32) -> bool {
+        match self {
+            Slot::Small(v) => v.remove(f),
+            Slot::Big(b) => {
+                let i = Self::chunk_of(&b.0, f);
+                if !b.0[i].remove(f) {
+                    return false;
+                }
+                b.1 -= 1;
+                if b.0[i].len() == 0 {
+                    b.0.remove(i);
+                }
+                if b.1 <= CHUNK / 2 {
+                    let mut all = Frags::default();
+                    for c in &b.0 {
+                        all.0.extend_from_slice(&c.0);
+                    }
+                    *self = Slot::Small(all);
+                }
+                true
+            }
+        }
+    }
+
+    /// Appends a fragment out of order (a rebuild); [`Slot::rebalance`] sorts afterwards.
+    fn push_unsorted(&mut self, f: u32) {
+        if let Slot::Small(v) = self {
+            v.0.extend_from_slice(&f.to_be_bytes()[1..]);
+        }
+    }
+
+    /// Sorts a rebuilt slot and cuts it into chunks when it is big.
+    fn rebalance(&mut self) {
+        let mut all: Vec<u32> = self.iter().collect();
+        all.sort_unstable();
+        let pack = |part: &[u32]| Frags(part.iter().flat_map(|f| f.to_be_bytes()[1..].to_vec()).collect());
+        *self = if all.len() < CHUNK {
+            Slot::Small(pack(&all))
+        } else {
+            Slot::Big(Box::new((all.chunks(CHUNK * 3 / 4).map(pack).collect(), all.len())))
+        };
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Slot::Small(f) => f.0.capacity(),
+            Slot::Big(b) => {
+                std::mem::size_of::<(Vec<Frags>, usize)>()
+                    + b.0.capacity() * std::mem::size_of::<Frags>()
+                    + b.0.iter().map(|c| c.0.capacity()).sum::<usize>()
+            }
+        }
+    }
+}
+
+/// See the module documentation.
+pub struct SlotIndex {
+    /// The dict seed the fragments were computed under.
+    seed: u64,
+    total: usize,
+    /// One entry per hash slot, or none at all until the first key arrives (cluster mode indexes every
+    /// database, but only database 0 holds keys: the others cost no 393 KiB array).
+    slots: Box<[Slot]>,
+}
+
+/// An empty slot, for the lookups of an index without its array.
+static NO_KEYS: Slot = Slot::Small(Frags(Vec::new()));
+
+impl SlotIndex {
+    /// An index of what `keys` holds now.
+    pub(super) fn new(keys: &Dict<Entry>) -> Box<SlotIndex> {
+        let mut ix = Box::new(SlotIndex { seed: keys.seed(), total: 0, slots: Box::new([]) });
+        ix.rebuild(keys);
+        ix
+    }
+
+    /// Recomputes every fragment under the dict's current seed.
+    #[cold]
+    fn rebuild(&mut self, keys: &Dict<Entry>) {
+        self.slots = if keys.is_empty() { Box::new([]) } else { (0..SLOTS).map(|_| Slot::default()).collect() };
+        for e in keys.iter() {
+            let s = key_hash_slot(e.key());
+            self.slots[s].push_unsorted(fragment(keys.hash(e.key())));
+        }
+        for v in self.slots.iter_mut() {
+            if v.len() > 1 {
+                v.rebalance();
+            }
+        }
+        self.seed = keys.seed();
+        self.total = keys.len();
+    }
+
+    /// Follows a change of the dict's seed.
+    #[inline]
+    pub(super) fn sync(&mut self, keys: &Dict<Entry>) {
+        if self.seed != keys.seed() {
+            if self.total == 0 && keys.is_empty() {
+                self.seed = keys.seed();
+            } else {
+                self.rebuild(keys);
+            }
+        }
+    }
+
+    /// The key's slot and fragment, before an insert or remove (after bringing the index to the dict's seed).
+    pub(super) fn note(&mut self, keys: &Dict<Entry>, key: &[u8]) -> Pending {
+        self.sync(keys);
+        Pending { slot: key_hash_slot(key) as u16, frag: fragment(keys.hash(key)) }
+    }
+
+    /// The noted key was added to the dict.
+    pub(super) fn added(&mut self, keys: &Dict<Entry>, p: Pending) {
+        if self.slots.is_empty() {
+            self.slots = (0..SLOTS).map(|_| Slot::default()).collect();
+        }
+        self.slots[p.slot as usize].insert(p.frag);
+        self.total += 1;
+        // The insert may have rebuilt the dict under a new seed.
+        self.sync(keys);
+    }
+
+    /// The noted key left the dict.
+    pub(super) fn removed(&mut self, keys: &Dict<Entry>, p: Pending) {
+        if self.slots.get_mut(p.slot as usize).is_some_and(|v| v.remove(p.frag)) {
+            self.total -= 1;
+        } else {
+            debug_assert!(false, "slot index: a removed key was not indexed");
+        }
+        // An emptied dict takes a new seed.
+        self.sync(keys);
+    }
+
+    /// Forgets every key (the dict was cleared or handed away).
+    pub(super) fn clear(&mut self, keys: &Dict<Entry>) {
+        self.slots = Box::new([]);
+        self.total = 0;
+        self.seed = keys.seed();
+    }
+
+    /// The fragments of `slot` (< [`SLOTS`]).
+    #[inline]
+    fn slot(&self, slot: usize) -> &Slot {
+        self.slots.get(slot).unwrap_or(&NO_KEYS)
+    }
+
+    /// Bytes the index takes (its arrays and their headers).
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of::<SlotIndex>()
+            + self.slots.len() * std::mem::size_of::<Slot>()
+            + self.slots.iter().map(Slot::bytes).sum::<usize>()
+    }
+}
+
+/// Whether databases keep the slot index (cluster mode).
+pub fn enabled() -> bool {
+    #[cfg(not(test))]
+    return ENABLED.load(Relaxed);
+    #[cfg(test)]
+    return ENABLED_HERE.with(|e| e.get());
+}
+
+/// The index a new database starts with: one in cluster mode, none otherwise.
+pub(super) fn for_new_db(keys: &Dict<Entry>) -> Option<Box<SlotIndex>> {
+    enabled().then(|| SlotIndex::new(keys))
+}
+
+impl Db {
+    /// Starts keeping the index (called once at start in cluster mode, before any key is loaded; indexes the keys
+    /// already present otherwise). Databases created afterwards (loads, full syncs) keep one from the start.
+    pub fn enable_slot_index(&mut self) {
+        set_enabled();
+        if self.slots.is_none() {
+            self.slots = Some(SlotIndex::new(&self.keys));
+        }
+    }
+
+    /// Whether this database keeps the index.
+    pub fn has_slot_index(&self) -> bool {
+        self.slots.is_some()
+    }
+
+    /// Bytes the slot index takes (0 without one), for memory reporting.
+    pub fn slot_index_bytes(&self) -> usize {
+        self.slots.as_ref().map_or(0, |ix| ix.bytes())
+    }
+
+    /// Keys of `slot` in this database (CLUSTER COUNTKEYSINSLOT), O(1). Keys whose TTL passed but that were not
+    /// deleted yet count, as in Redis. Without the index (cluster mode off), a scan.
+    pub fn count_keys_in_slot(&self, slot: usize) -> usize {
+        if slot >= SLOTS {
+            return 0;
+        }
+        match &self.slots {
+            Some(ix) => ix.slot(slot).len(),
+            None => self.keys.iter().filter(|e| key_hash_slot(e.key()) == slot).count(),
+        }
+    }
+
+    /// Up to `max` keys of `slot` (CLUSTER GETKEYSINSLOT), without scanning other slots' keys (a scan without the
+    /// index, or in the moment between a cron shrink that reseeded the dict and the next write).
+    pub fn keys_in_slot(&self, slot: usize, max: usize) -> Vec<Vec<u8>> {
+        if slot >= SLOTS || max == 0 {
+            return Vec::new();
+        }
+        let ix = match &self.slots {
+            Some(ix) if ix.seed == self.keys.seed() => ix,
+            _ => {
+                let matching = self.keys.iter().filter(|e| key_hash_slot(e.key()) == slot);
+                return matching.take(max).map(|e| e.key().to_vec()).collect();
+            }
+        };
+        let frags = ix.slot(slot);
+        let mut out = Vec::with_capacity(max.min(frags.len()));
+        let mut last = None;
+        for f in frags.iter() {
+            if out.len() >= max {
+                break;
+            }
+            // Keys sharing a fragment are found together by one walk.
+            if last == Some(f) {
+                continue;
+            }
+            last = Some(f);
+            let (lo, hi) = hash_range(f);
+            self.keys.for_each_in_hash_range(lo, hi, |e| {
+                if out.len() < max && fragment(self.keys.hash(e.key())) == f && key_hash_slot(e.key()) == slot {
+                    out.push(e.key().to_vec());
+                }
+            });
+        }
+        out
+    }
+
+    /// Deletes every key of `slot` and returns their names (Redis's `delKeysInSlot`: a node that lost a slot it
+    /// still had keys in, an import that was cancelled). Values are freed as [`Db::delete`] frees them; the
+    /// caller propagates a DEL for each key, signals WATCHers and publishes the `del` events.
+    pub fn delete_keys_in_slot(&mut self, slot: usize) -> Vec<Vec<u8>> {
+        let keys = self.keys_in_slot(slot, usize::MAX);
+        for k in &keys {
+            self.delete(k);
+        }
+        keys
+    }
+
+    /// Checks the index against a scan of the keyspace (tests).
+    #[cfg(test)]
+    pub(crate) fn check_slot_index(&self) {
+        let Some(ix) = &self.slots else { return };
+        let mut want: Vec<Vec<u32>> = vec![Vec::new(); SLOTS];
+        let have = |s: usize| ix.slot(s).iter().collect::<Vec<u32>>();
+        for e in self.keys.iter() {
+            want[key_hash_slot(e.key())].push(fragment(self.keys.hash(e.key())));
+        }
+        if ix.seed == self.keys.seed() {
+            for (s, w) in want.iter_mut().enumerate() {
+                w.sort_unstable();
+                assert_eq!(&have(s), w, "slot {s}");
+            }
+        } else {
+            for (s, w) in want.iter().enumerate() {
+                assert_eq!(ix.slot(s).len(), w.len(), "slot {s}");
+            }
+        }
+        assert_eq!(ix.total, self.keys.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    fn indexed() -> Db {
+        let mut db = Db::new(0);
+        db.enable_slot_index();
+        db
+    }
+
+    /// Everything the index says, against a scan: per-slot counts and key sets.
+    fn check_all(db: &Db) {
+        db.check_slot_index();
+        let mut by_slot: BTreeMap<usize, BTreeSet<Vec<u8>>> = BTreeMap::new();
+        for e in db.keys.iter() {
+            by_slot.entry(key_hash_slot(e.key())).or_default().insert(e.key().to_vec());
+        }
+        for (&s, keys) in &by_slot {
+            assert_eq!(db.count_keys_in_slot(s), keys.len(), "count of slot {s}");
+            let got: BTreeSet<Vec<u8>> = db.keys_in_slot(s, usize::MAX).into_iter().collect();
+            assert_eq!(&got, keys, "keys of slot {s}");
+        }
+        let total: usize = (0..SLOTS).map(|s| db.count_keys_in_slot(s)).sum();
+        assert_eq!(total, db.len());
+    }
+
+    #[test]
+    fn fragment_ranges_cover_their_hashes() {
+        for h in [0u64, 1, 0x7f, 0x80, u64::MAX, 0x8000_0000_0000_0000, 0x1234_5678_9abc_def0] {
+            let (lo, hi) = hash_range(fragment(h));
+            assert!(lo <= h && h <= hi, "{h:x}");
+            assert_eq!(lo & TAG_MASK, h & TAG_MASK);
+            assert_eq!(hi & TAG_MASK, h & TAG_MASK);
+            assert_eq!(fragment(lo), fragment(h));
+            assert_eq!(fragment(hi), fragment(h));
+        }
+    }
+
+    #[test]
+    fn counts_and_lists_by_slot() {
+        let mut db = indexed();
+        for i in 0..5000 {
+            db.insert(Entry::new_string(format!("k{i}").as_bytes(), b"v"));
+        }
+        // Hash tags put keys in one slot.
+        for i in 0..300 {
+            db.insert(Entry::new_string(format!("{{user1}}:{i}").as_bytes(), b"v"));
+        }
+        let s = key_hash_slot(b"user1");
+        assert!(db.count_keys_in_slot(s) >= 300);
+        assert_eq!(db.keys_in_slot(s, 10).len(), 10);
+        assert_eq!(db.keys_in_slot(s, 0).len(), 0);
+        assert_eq!(db.count_keys_in_slot(SLOTS), 0);
+        assert!(db.keys_in_slot(SLOTS, 10).is_empty());
+        check_all(&db);
+        while db.cron(true, 1000) {}
+        check_all(&db);
+        let gone = db.delete_keys_in_slot(s);
+        assert!(gone.len() >= 300);
+        assert_eq!(db.count_keys_in_slot(s), 0);
+        assert!(db.keys_in_slot(s, 100).is_empty());
+        check_all(&db);
+        db.clear();
+        check_all(&db);
+        assert_eq!(db.count_keys_in_slot(key_hash_slot(b"k1")), 0);
+    }
+
+    #[test]
+    fn across_rehash_shrink_and_reseed() {
+        let mut db = indexed();
+        // Grow through several incremental rehashes, checking in the middle of them.
+        let mut seen_rehashing = 0;
+        for i in 0..20_000 {
+            db.insert(Entry::new_string(format!("key:{i}").as_bytes(), b"v"));
+            if db.keys.is_rehashing() && seen_rehashing < 3 && i % 7 == 0 {
+                seen_rehashing += 1;
+                check_all(&db);
+            }
+        }
+        assert!(seen_rehashing > 0);
+        check_all(&db);
+        while db.cron(true, 1000) {}
+        // Delete 95% of the keys in the dict's own (SCAN) order: what is left sits in one end of the hash space,
+        // so the shrink rebuilds the table under a new seed; the index follows.
+        let mut order = Vec::new();
+        let mut cursor = 0;
+        loop {
+            cursor = db.scan(cursor, |e| order.push(e.key().to_vec()));
+            if cursor == 0 {
+                break;
+            }
+        }
+        for k in &order[..19_000] {
+            db.remove(k);
+        }
+        check_all(&db);
+        let seed = db.keys.seed();
+        // A shrink outside the Db (the expiry cron's) leaves the index stale until the next door: listing still
+        // answers right (by a scan).
+        db.keys.resize_if_needed();
+        assert_ne!(db.keys.seed(), seed, "the shrink was expected to reseed");
+        check_all(&db);
+        db.insert(Entry::new_string(b"after", b"v"));
+        check_all(&db);
+        while db.cron(true, 1000) {}
+        check_all(&db);
+        // Mid-shrink (an incremental rehash to a smaller table).
+        for k in &order[19_000..19_900] {
+            db.remove(k);
+        }
+        db.cron(true, 0);
+        check_all(&db);
+        while db.cron(true, 1000) {}
+        check_all(&db);
+    }
+
+    #[test]
+    fn swap_take_and_loads() {
+        let mut a = indexed();
+        let mut b = indexed();
+        a.insert(Entry::new_string(b"a1", b"v"));
+        a.insert(Entry::new_string(b"a2", b"v"));
+        b.insert(Entry::new_string(b"b1", b"v"));
+        a.swap_data(&mut b);
+        check_all(&a);
+        check_all(&b);
+        assert_eq!(a.keys_in_slot(key_hash_slot(b"b1"), 5), vec![b"b1".to_vec()]);
+        let taken = b.take_keys();
+        assert_eq!(taken.len(), 2);
+        check_all(&b);
+        assert_eq!(b.count_keys_in_slot(key_hash_slot(b"a1")), 0);
+        // A database created in cluster mode (a load, a full sync) starts indexed.
+        let mut loaded = Db::new(0);
+        assert!(loaded.has_slot_index());
+        let mut e = Entry::new_string(b"ttl", b"v");
+        e.set_expire(Some(5));
+        loaded.insert_with_expire(e);
+        assert!(loaded.insert_new(Entry::new_string(b"pop", b"v")).is_ok());
+        assert!(loaded.insert_new(Entry::new_string(b"pop", b"w")).is_err());
+        check_all(&loaded);
+        assert!(loaded.lookup(b"ttl", 10).is_none() || crate::keyspace::db::expire_paused());
+        check_all(&loaded);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Set(u16),
+        SetKeepTtl(u16),
+        Expire(u16, i64),
+        Del(u16),
+        Get(u16),
+        Rename(u16, u16),
+        Tick(i64),
+        Cron,
+        DelSlot(u16),
+        Flush,
+    }
+
+    /// Keys from a small space, a third of them under two hash tags (so some slots hold many keys).
+    fn key(k: u16) -> Vec<u8> {
+        match k % 3 {
+            0 => format!("{{tag{}}}:{k}", k % 2).into_bytes(),
+            _ => format!("key:{k}").into_bytes(),
+        }
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let k = 0u16..600;
+        prop_oneof![
+            8 => k.clone().prop_map(Op::Set),
+            2 => k.clone().prop_map(Op::SetKeepTtl),
+            2 => (k.clone(), 0i64..50).prop_map(|(k, t)| Op::Expire(k, t)),
+            4 => k.clone().prop_map(Op::Del),
+            2 => k.clone().prop_map(Op::Get),
+            2 => (k.clone(), k.clone()).prop_map(|(a, b)| Op::Rename(a, b)),
+            1 => (0i64..20).prop_map(Op::Tick),
+            1 => Just(Op::Cron),
+            1 => k.prop_map(Op::DelSlot),
+            1 => Just(Op::Flush),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn index_matches_scan(ops in proptest::collection::vec(op(), 1..600)) {
+            crate::keyspace::db::set_expire_paused(false);
+            let mut db = indexed();
+            let mut now = 0i64;
+            for (n, o) in ops.into_iter().enumerate() {
+                match o {
+                    Op::Set(k) => { db.insert(Entry::new_string(&key(k), b"v")); }
+                    Op::SetKeepTtl(k) => { db.insert_keep_ttl(Entry::new_string(&key(k), b"w")); }
+                    Op::Expire(k, t) => { db.set_expire(&key(k), now + t); }
+                    Op::Del(k) => { db.remove(&key(k)); }
+                    Op::Get(k) => { db.lookup(&key(k), now); }
+                    Op::Rename(a, b) => {
+                        if let Some(e) = db.remove(&key(a)) {
+                            let ttl = e.expire_ms();
+                            let mut moved = e.with_key(&key(b));
+                            moved.set_expire(ttl);
+                            db.remove(&key(b));
+                            db.insert_with_expire(moved);
+                        }
+                    }
+                    Op::Tick(d) => now += d,
+                    Op::Cron => { db.cron(true, 1); }
+                    Op::DelSlot(k) => {
+                        let s = key_hash_slot(&key(k));
+                        let gone = db.delete_keys_in_slot(s);
+                        prop_assert!(gone.iter().all(|g| key_hash_slot(g) == s));
+                        prop_assert_eq!(db.count_keys_in_slot(s), 0);
+                    }
+                    Op::Flush => db.clear(),
+                }
+                if n % 16 == 0 {
+                    check_all(&db);
+                }
+            }
+            check_all(&db);
+        }
+    }
+}
