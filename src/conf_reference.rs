@@ -682,7 +682,7 @@ mod tests {
     #[test]
     fn notes_come_from_the_table() {
         let text = render();
-        assert!(text.contains("ferredis accepts only `cluster-enabled no` for now."));
+        assert!(text.contains("ferredis accepts only `tls-port 0` for now."));
         assert!(text.contains("Also accepted as `slaveof`."));
         assert!(text.contains("\nport 6379\n"));
         assert!(text.contains("\n# replicaof <masterip> <masterport>\n"));
