@@ -38,6 +38,7 @@ use std::sync::atomic::Ordering;
 mod acl;
 mod aof;
 mod blocking;
+mod cluster;
 #[cfg(any(test, feature = "test-harness"))]
 mod detached;
 mod persist;
@@ -328,6 +329,9 @@ pub fn start(mut config: Config) -> i32 {
     log_notice!("monotonic clock: POSIX clock_gettime");
     show_logo_or_mode(&server.state.config);
     log_warning!("Server initialized");
+    if !server.cluster_init(&mut el) {
+        return 1;
+    }
     if !server.load_data_at_startup(&mut el) {
         return 1;
     }
@@ -1635,6 +1639,7 @@ impl Server {
         self.ops_cron();
         if self.run_with_period(100) {
             crate::command::info::cron_sample(&mut self.state, now);
+            self.cluster_cron(el);
         }
         if self.shutdown_cron(el) {
             return TimerNext::Stop;
@@ -1839,6 +1844,9 @@ impl EventHandler for Server {
             self.repl_link_event(el, ready);
             return;
         }
+        if self.state.cluster.is_some() && self.cluster_file_event(el, fd, ready) {
+            return;
+        }
         if self.state.repl.rdb_pipe.as_ref().is_some_and(|p| p.as_raw_fd() == fd) {
             self.repl_pipe_readable(el);
             return;
@@ -1913,6 +1921,9 @@ impl EventHandler for Server {
             }
         }
         self.repl_before_sleep(el);
+        if self.state.cluster.is_some() {
+            self.cluster_before_sleep(el);
+        }
         self.blocking_before_sleep(el);
         if self.state.client_mem.over(client_evict::limit_bytes(&self.state.config)) {
             self.evict_clients(el, None);

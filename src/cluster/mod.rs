@@ -36,11 +36,11 @@ pub const NO_NODE: NodeIdx = u32::MAX;
 
 /// Node flags, with Redis's bit values (they travel in bus headers and gossip sections).
 pub mod flags {
-    pub const MYSELF: u16 = 1;
-    pub const MASTER: u16 = 2;
-    pub const REPLICA: u16 = 4;
-    pub const PFAIL: u16 = 8;
-    pub const FAIL: u16 = 16;
+    pub const MASTER: u16 = 1;
+    pub const REPLICA: u16 = 2;
+    pub const PFAIL: u16 = 4;
+    pub const FAIL: u16 = 8;
+    pub const MYSELF: u16 = 16;
     pub const HANDSHAKE: u16 = 32;
     pub const NOADDR: u16 = 64;
     pub const MEET: u16 = 128;

@@ -576,7 +576,7 @@ fn populate(ctx: &mut Ctx, args: Args) {
                 continue;
             }
             db.insert(e);
-        } else if let Err(e) = db.keys.insert_new(e) {
+        } else if let Err(e) = db.insert_new(e) {
             // The key exists, unless its TTL is due: then Redis's lookupKeyWrite deletes it and the key is created.
             if db.lookup(&key, now).is_some() {
                 continue;

@@ -226,15 +226,23 @@ fn sunsubscribe(ctx: &mut Ctx, args: Args) {
 /// PUBLISH channel message
 fn publish(ctx: &mut Ctx, args: Args) {
     let n = pubsub::publish(ctx.srv, Some(&mut *ctx.client), false, args.get(1), args.get(2));
-    // Replicas get it too (their subscribers hear it), the AOF does not.
-    ctx.force_propagation_to_replicas();
+    match ctx.srv.cluster.as_deref_mut() {
+        // In a cluster every node hears it over the bus (Redis's clusterPropagatePublish).
+        Some(cl) => crate::cluster::bus::publish(cl, args.get(1), args.get(2), false),
+        // Replicas get it too (their subscribers hear it), the AOF does not.
+        None => ctx.force_propagation_to_replicas(),
+    }
     ctx.reply().int(n as i64);
 }
 
 /// SPUBLISH shardchannel message
 fn spublish(ctx: &mut Ctx, args: Args) {
     let n = pubsub::publish(ctx.srv, Some(&mut *ctx.client), true, args.get(1), args.get(2));
-    ctx.force_propagation_to_replicas();
+    match ctx.srv.cluster.as_deref_mut() {
+        // The nodes of this shard hear it over the bus.
+        Some(cl) => crate::cluster::bus::publish(cl, args.get(1), args.get(2), true),
+        None => ctx.force_propagation_to_replicas(),
+    }
     ctx.reply().int(n as i64);
 }
 

@@ -17,6 +17,7 @@
 
 use crate::keyspace::dict::Dict;
 use crate::keyspace::object::Entry;
+use crate::keyspace::slots::{self, SlotIndex};
 use crate::util::Rng;
 
 pub struct Db {
@@ -43,6 +44,9 @@ pub struct Db {
     /// server to free them: in the lazy-free thread with `lazyfree-lazy-expire` / `lazyfree-lazy-server-del`
     /// (Redis's `dbAsyncDelete` / `freeObjAsync`), on the spot otherwise.
     pub garbage: Vec<(Entry, Freed)>,
+    /// The per-slot key index, in cluster mode only ([`crate::keyspace::slots`]): every insert and remove below
+    /// notes the key there. `None` otherwise, which costs one predictable branch per insert or remove.
+    pub(super) slots: Option<Box<SlotIndex>>,
 }
 
 /// The database side of two keyspace notifications, `expired` and `new`, which happen below the command layer
@@ -165,9 +169,11 @@ pub fn expire_paused() -> bool {
 
 impl Db {
     pub fn new(id: usize) -> Db {
+        let keys = Dict::new();
         Db {
             id,
-            keys: Dict::new(),
+            slots: slots::for_new_db(&keys),
+            keys,
             expires: 0,
             expired_keys: 0,
             avg_ttl_ms: 0,
@@ -175,6 +181,35 @@ impl Db {
             events: Vec::new(),
             expired_log: Vec::new(),
             garbage: Vec::new(),
+        }
+    }
+
+    /// Notes `key` with the slot index before it enters or leaves the dict (None when there is no index).
+    #[inline]
+    fn slot_note(&mut self, key: &[u8]) -> Option<slots::Pending> {
+        match &mut self.slots {
+            None => None,
+            Some(ix) => Some(ix.note(&self.keys, key)),
+        }
+    }
+
+    /// The noted key entered the dict (`added`) or was already there (an overwrite).
+    #[inline]
+    fn slot_added(&mut self, p: Option<slots::Pending>, added: bool) {
+        if let (Some(ix), Some(p)) = (&mut self.slots, p) {
+            if added {
+                ix.added(&self.keys, p);
+            } else {
+                ix.sync(&self.keys);
+            }
+        }
+    }
+
+    /// The noted key left the dict.
+    #[inline]
+    fn slot_removed(&mut self, p: Option<slots::Pending>) {
+        if let (Some(ix), Some(p)) = (&mut self.slots, p) {
+            ix.removed(&self.keys, p);
         }
     }
 
@@ -216,7 +251,12 @@ impl Db {
                 if expire_paused() {
                     return !EXPIRE_OFF.with(|p| p.get());
                 }
+                let note = match (&mut self.slots, self.keys.at(p)) {
+                    (Some(ix), Some(e)) => Some(ix.note(&self.keys, e.key())),
+                    _ => None,
+                };
                 if let Some(e) = self.keys.remove_at(p) {
+                    self.slot_removed(note);
                     self.expires -= 1;
                     self.expired_keys += 1;
                     self.log_event(events::LOG_EXPIRED, e.key());
@@ -280,7 +320,9 @@ impl Db {
     pub fn insert(&mut self, mut e: Entry) -> Option<Entry> {
         e.set_expire(None);
         let new_key = events::logging(events::LOG_NEW).then(|| e.key().to_vec());
+        let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
+        self.slot_added(note, old.is_none());
         match &old {
             Some(o) if o.has_expire() => self.expires -= 1,
             Some(_) => {}
@@ -298,7 +340,9 @@ impl Db {
     /// RDB file, RESTORE). Returns the replaced entry. No keyspace event.
     pub fn insert_with_expire(&mut self, e: Entry) -> Option<Entry> {
         let has = e.has_expire();
+        let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
+        self.slot_added(note, old.is_none());
         self.count_loaded(has, old)
     }
 
@@ -306,7 +350,9 @@ impl Db {
     /// loader hashes a few keys before inserting them.
     pub fn insert_hashed_with_expire(&mut self, k: crate::keyspace::dict::HashedKey, e: Entry) -> Option<Entry> {
         let has = e.has_expire();
+        let note = self.slot_note(e.key());
         let old = self.keys.insert_hashed(k, e);
+        self.slot_added(note, old.is_none());
         self.count_loaded(has, old)
     }
 
@@ -344,7 +390,23 @@ impl Db {
             self.events.push((events::LOG_NEW, e.key().to_vec()));
             events::mark_pending();
         }
-        self.keys.insert(e)
+        let note = self.slot_note(e.key());
+        let old = self.keys.insert(e);
+        self.slot_added(note, old.is_none());
+        old
+    }
+
+    /// Inserts `e` unless its key is present (then `e` comes back): DEBUG POPULATE's one-probe insert
+    /// ([`Dict::insert_new`]). The entry keeps the TTL it carries.
+    pub fn insert_new(&mut self, e: Entry) -> Result<(), Entry> {
+        let has = e.has_expire();
+        let note = self.slot_note(e.key());
+        self.keys.insert_new(e)?;
+        self.slot_added(note, true);
+        if has {
+            self.expires += 1;
+        }
+        Ok(())
     }
 
     /// Deletes a key chosen by `maxmemory` eviction and logs it for propagation (see [`Db::expired_log`]).
@@ -358,7 +420,9 @@ impl Db {
 
     /// Removes a key and its TTL.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let note = self.slot_note(key);
         let e = self.keys.remove(key)?;
+        self.slot_removed(note);
         if e.has_expire() {
             self.expires -= 1;
         }
@@ -411,6 +475,9 @@ impl Db {
     /// Drops every key.
     pub fn clear(&mut self) {
         self.keys.clear();
+        if let Some(ix) = &mut self.slots {
+            ix.clear(&self.keys);
+        }
         self.expires = 0;
         self.expire_cursor = 0;
         self.avg_ttl_ms = 0;
@@ -453,6 +520,7 @@ impl Db {
     /// the data. Ids stay.
     pub fn swap_data(&mut self, other: &mut Db) {
         std::mem::swap(&mut self.keys, &mut other.keys);
+        std::mem::swap(&mut self.slots, &mut other.slots);
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.avg_ttl_ms, &mut other.avg_ttl_ms);
         std::mem::swap(&mut self.expire_cursor, &mut other.expire_cursor);
@@ -476,11 +544,15 @@ impl Db {
         if resize_allowed {
             self.keys.resize_if_needed();
         }
-        if self.keys.is_rehashing() {
+        let rehashing = self.keys.is_rehashing();
+        if rehashing {
             self.keys.rehash_for_us(budget_us);
-            return true;
         }
-        false
+        // A shrink may have rebuilt the dict under a new seed.
+        if let Some(ix) = &mut self.slots {
+            ix.sync(&self.keys);
+        }
+        rehashing
     }
 
     /// Bytes used by the database's table and entries. Walks every key (O(n)): for `DEBUG`/tests, not for INFO.

@@ -785,7 +785,7 @@ impl Server {
     }
 
     /// REPLICAOF host port (Redis's `replicationSetMaster`).
-    fn repl_set_master(&mut self, el: &mut EventLoop, addr: MasterAddr, was_master: bool) {
+    pub(super) fn repl_set_master(&mut self, el: &mut EventLoop, addr: MasterAddr, was_master: bool) {
         self.repl_drop_master(el);
         self.disconnect_all_blocked();
         self.state.repl.master = Some(addr.clone());
@@ -802,7 +802,7 @@ impl Server {
     }
 
     /// REPLICAOF NO ONE (Redis's `replicationUnsetMaster`).
-    fn repl_unset_master(&mut self, el: &mut EventLoop) {
+    pub(super) fn repl_unset_master(&mut self, el: &mut EventLoop) {
         // The master is forgotten before its client goes (freeing it must not cache it for a reconnect).
         let Some(m) = self.state.repl.master.take() else { return };
         self.repl_drop_master(el);

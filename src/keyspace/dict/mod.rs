@@ -1466,6 +1466,46 @@ impl<E: DictEntry> Dict<E> {
         }
     }
 
+    /// The hash seed in use: a key's [`Dict::hash`] changes when this does (the dict was emptied, or rebuilt by
+    /// the probe guard or a clustering shrink). The cluster slot index keeps hash fragments and rebuilds them
+    /// when it sees a new seed.
+    #[inline]
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Calls `f` for every element that may hash into `[lo, hi]` and whose control byte matches `tag(lo)` (`lo`
+    /// and `hi` share their low 7 bits), in both tables while rehashing: the candidates of a hash known up to its
+    /// middle bits (the cluster slot index's fragments). The caller checks each candidate's real hash. Walks from
+    /// the home slot of `lo` to that of `hi`, then on to the end of the run (an element sits in the run its home
+    /// starts), reading only control bytes for non-matching slots.
+    pub fn for_each_in_hash_range<F: FnMut(&E)>(&self, lo: u64, hi: u64, mut f: F) {
+        let want = tag(lo);
+        for ti in 0..1 + self.rehashing as usize {
+            let t = &self.t[ti];
+            if t.used == 0 {
+                continue;
+            }
+            let start = t.home(lo);
+            let span = t.dist(start, t.home(hi));
+            let mut i = start;
+            for d in 0..t.size() {
+                if d > 0 {
+                    i = t.next(i);
+                }
+                let c = t.ctrl[i];
+                if c == 0 && d >= span {
+                    break;
+                }
+                if c == want {
+                    if let Some(e) = &t.slots[i] {
+                        f(e);
+                    }
+                }
+            }
+        }
+    }
+
     /// Bytes used by the table's own arrays (not the entries).
     pub fn table_bytes(&self) -> usize {
         self.capacity() * (std::mem::size_of::<Option<E>>() + 1)
