@@ -18,6 +18,7 @@
 
 pub mod bus;
 pub mod failover;
+pub mod init;
 pub mod msg;
 pub mod nodes_conf;
 pub mod redirect;
@@ -93,6 +94,8 @@ pub struct Node {
     pub pport: u16,
     pub cport: u16,
     pub fail_reports: Vec<FailReport>,
+    /// The bus holds an outbound link to this node (CLUSTER NODES' `connected`; kept by the bus).
+    pub linked: bool,
 }
 
 impl Node {
@@ -120,6 +123,7 @@ impl Node {
             pport: 0,
             cport: 0,
             fail_reports: Vec::new(),
+            linked: false,
         }
     }
 
@@ -182,6 +186,8 @@ pub struct Cluster {
     pub failover: failover::Failover,
     /// Bookkeeping of [`redirect::update_state`] (minority time, first call, rejoin delay).
     pub health: redirect::Health,
+    /// The `flock` held on `config_file` for the life of the process (see [`nodes_conf::save`]).
+    pub conf_lock: nodes_conf::ConfLock,
 }
 
 impl Cluster {
@@ -207,6 +213,7 @@ impl Cluster {
             bus: bus::Bus::default(),
             failover: failover::Failover::default(),
             health: redirect::Health::default(),
+            conf_lock: nodes_conf::ConfLock::default(),
         };
         cl.myself = cl.add_node(Node::new(myself_id, flags::MYSELF | flags::MASTER, now_ms));
         cl

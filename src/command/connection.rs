@@ -661,6 +661,9 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
     if c.has(cf::UNIX_SOCKET) {
         flags.push('U');
     }
+    if c.has(cf::READONLY) {
+        flags.push('r');
+    }
     if c.has(cf::NO_EVICT) {
         flags.push('e');
     }

@@ -914,6 +914,10 @@ fn copy(ctx: &mut Ctx, args: Args) {
         }
         j += 1;
     }
+    if ctx.srv.cluster.is_some() && (src_db != 0 || dst_db != 0) {
+        ctx.reply().error("ERR Copying to another database is not allowed in cluster mode");
+        return;
+    }
     if src_db == dst_db && src == dst {
         ctx.reply().error("ERR source and destination objects are the same");
         return;
@@ -952,6 +956,10 @@ fn copy(ctx: &mut Ctx, args: Args) {
 /// SELECT index
 fn select(ctx: &mut Ctx, args: Args) {
     let Some(id) = i32_arg(ctx.reply(), args.get(1)) else { return };
+    if id != 0 && ctx.srv.cluster.is_some() {
+        ctx.reply().error("ERR SELECT is not allowed in cluster mode");
+        return;
+    }
     match db_index(ctx, id) {
         Some(i) => {
             ctx.client.db = i;
@@ -963,6 +971,10 @@ fn select(ctx: &mut Ctx, args: Args) {
 
 /// SWAPDB index1 index2
 fn swapdb(ctx: &mut Ctx, args: Args) {
+    if ctx.srv.cluster.is_some() {
+        ctx.reply().error("ERR SWAPDB is not allowed in cluster mode");
+        return;
+    }
     let a = parse_i64_i32(args.get(1));
     let Some(a) = a else {
         ctx.reply().error("ERR invalid first DB index");
@@ -987,6 +999,10 @@ fn parse_i64_i32(a: &[u8]) -> Option<i32> {
 
 /// MOVE key db
 fn move_cmd(ctx: &mut Ctx, args: Args) {
+    if ctx.srv.cluster.is_some() {
+        ctx.reply().error("ERR MOVE is not allowed in cluster mode");
+        return;
+    }
     let key = args.get(1);
     let Some(id) = i32_arg(ctx.reply(), args.get(2)) else { return };
     let Some(dst) = db_index(ctx, id) else {

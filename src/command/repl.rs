@@ -411,6 +411,11 @@ fn wait(ctx: &mut Ctx, args: Args) {
 
 /// REPLICAOF host port | NO ONE (and SLAVEOF)
 fn replicaof(ctx: &mut Ctx, args: Args) {
+    // Cluster nodes follow the master CLUSTER REPLICATE or a failover names.
+    if ctx.srv.cluster.is_some() {
+        ctx.reply().error("ERR REPLICAOF not allowed in cluster mode.");
+        return;
+    }
     if ctx.srv.repl.failover.state != repl::failover::State::None {
         ctx.reply().error("ERR REPLICAOF not allowed while failing over.");
         return;

@@ -70,6 +70,10 @@ pub mod flags {
     /// The client's next command waits for `CLIENT PAUSE` to end; its input is not processed meanwhile
     /// (CLIENT LIST `b`).
     pub const POSTPONED: u32 = 1 << 23;
+    /// Cluster mode, `READONLY`: reads of slots our master serves are answered here (CLIENT LIST `r`).
+    pub const READONLY: u32 = 1 << 25;
+    /// Cluster mode, `ASKING`: the next command may use a slot being imported (cleared after it).
+    pub const ASKING: u32 = 1 << 26;
 }
 
 /// What a command handler may see and change about the client that called it.

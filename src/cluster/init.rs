@@ -1,0 +1,160 @@
+//! Cluster mode's life outside the bus: start-up (Redis's `clusterInit`: lock nodes.conf, load it or create a
+//! new node, save), the check of loaded data against the slots (`verifyClusterConfigWithData`), what
+//! `before_sleep` does for the `todo` bits the commands set (state update, config save), and keeping `myself` in
+//! step with the `cluster-announce-*` settings. Owned by the command work (`i32-cmd`); the bus has its own
+//! listener, cron and failover handling (`server/cluster.rs`).
+
+use super::{flags, nodes_conf, redirect, todo, Cluster};
+use crate::state::ServerState;
+
+/// Redis's `CLUSTER_PORT_INCR`: the bus listens on the client port plus this unless `cluster-port` says.
+pub const PORT_INCR: u16 = 10000;
+
+/// The port the bus listens on: `cluster-port`, or the client port + 10000.
+pub fn bus_port(config: &crate::config::Config) -> u16 {
+    match config.stored_i64("cluster-port") {
+        p if p > 0 => p as u16,
+        _ => config.port.wrapping_add(PORT_INCR),
+    }
+}
+
+/// Starts cluster mode (Redis's `clusterInit`), before any data is loaded: on failure Redis's warning has been
+/// logged and the server exits with status 1.
+pub fn init(st: &mut ServerState) -> Result<(), ()> {
+    let path = st.config.stored_str("cluster-config-file").to_string();
+    let now = crate::util::now_ms();
+    let lock = nodes_conf::lock(&path)?;
+    let (mut cl, created) = match nodes_conf::load(&path, now)? {
+        Some(cl) => (cl, false),
+        None => {
+            let id = super::random_node_id(&mut st.rng);
+            let cl = Cluster::new(id, now, path.clone());
+            crate::log_notice!("No cluster configuration found, I'm {}", cl.me().name());
+            (cl, true)
+        }
+    };
+    cl.conf_lock = nodes_conf::ConfLock::new(lock);
+    if created && nodes_conf::save(&cl, true, now).is_err() {
+        crate::log_warning!("Fatal: can't update cluster config file.");
+        return Err(());
+    }
+    if st.config.stored_i64("cluster-port") == 0 && st.config.port > 65535 - PORT_INCR {
+        crate::log_warning!(
+            "Redis port number too high. Cluster communication port is 10,000 port numbers higher than your Redis \
+             port. Your Redis port number must be 55535 or less."
+        );
+        return Err(());
+    }
+    sync_myself(&mut cl, &st.config);
+    redirect::sync_settings(&mut cl, &st.config);
+    for db in st.dbs.iter_mut() {
+        db.enable_slot_index();
+    }
+    st.cluster = Some(Box::new(cl));
+    Ok(())
+}
+
+/// After loading the data (Redis's `verifyClusterConfigWithData`): keys in another database than 0 stop the
+/// server; a master with keys of slots it does not serve takes unassigned ones and marks the others as
+/// importing.
+pub fn after_load(st: &mut ServerState) -> Result<(), ()> {
+    let Some(cl) = st.cluster.as_deref_mut() else { return Ok(()) };
+    if cl.me().is_replica() {
+        return Ok(());
+    }
+    if st.dbs.iter().skip(1).any(|db| !db.is_empty()) {
+        crate::log_warning!("You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.");
+        return Err(());
+    }
+    let mut changed = false;
+    let me = cl.myself;
+    if !st.dbs.is_empty() {
+        for slot in 0..super::SLOTS {
+            if st.dbs[0].count_keys_in_slot(slot) == 0
+                || cl.slots[slot] == me
+                || cl.importing_from[slot] != super::NO_NODE
+            {
+                continue;
+            }
+            changed = true;
+            if cl.slots[slot] == super::NO_NODE {
+                crate::log_warning!("I have keys for unassigned slot {slot}. Taking responsibility for it.");
+                cl.add_slot(me, slot);
+            } else {
+                crate::log_warning!(
+                    "I have keys for slot {slot}, but the slot is assigned to another node. Setting it to importing \
+                     state."
+                );
+                cl.importing_from[slot] = cl.slots[slot];
+            }
+        }
+    }
+    if changed && nodes_conf::save(cl, true, crate::util::now_ms()).is_err() {
+        crate::log_warning!("Fatal: can't update cluster config file.");
+        return Err(());
+    }
+    Ok(())
+}
+
+/// `myself`'s announced address, ports, hostname and `nofailover` flag from the configuration (Redis's
+/// `clusterUpdateMyself*`, run on CONFIG SET; here at start and from the cron).
+pub fn sync_myself(cl: &mut Cluster, config: &crate::config::Config) {
+    let port = match config.stored_i64("cluster-announce-port") {
+        p if p > 0 => p as u16,
+        _ => config.port,
+    };
+    let cport = match config.stored_i64("cluster-announce-bus-port") {
+        p if p > 0 => p as u16,
+        _ => bus_port(config),
+    };
+    let announce_ip = config.stored_str("cluster-announce-ip");
+    let hostname = config.stored_str("cluster-announce-hostname");
+    let nofailover = if config.stored_bool("cluster-replica-no-failover") { flags::NOFAILOVER } else { 0 };
+    let prev_ip = std::mem::take(&mut cl.health.announced_ip);
+    let me = cl.me_mut();
+    me.port = port;
+    me.pport = port;
+    me.cport = cport;
+    // An announced address replaces the one the bus learns; removing it lets the bus learn it again.
+    if announce_ip != prev_ip {
+        me.ip = announce_ip.to_string();
+    }
+    if me.hostname != hostname {
+        me.hostname = hostname.to_string();
+    }
+    let old = me.flags;
+    me.flags = (me.flags & !flags::NOFAILOVER) | nofailover;
+    let changed = me.flags != old;
+    cl.health.announced_ip = announce_ip.to_string();
+    if changed {
+        cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
+    }
+}
+
+/// The `todo` work that is not the bus's (Redis's `clusterBeforeSleep`): the state update, then saving
+/// nodes.conf (a failed save is fatal, as in Redis).
+pub fn before_sleep(st: &mut ServerState) {
+    let Some(cl) = st.cluster.as_deref_mut() else { return };
+    if cl.todo & todo::UPDATE_STATE != 0 {
+        redirect::update_state(cl, crate::util::now_ms());
+    }
+    if cl.todo & todo::SAVE_CONFIG != 0 {
+        let fsync = cl.todo & todo::FSYNC_CONFIG != 0;
+        cl.todo &= !(todo::SAVE_CONFIG | todo::FSYNC_CONFIG);
+        if nodes_conf::save(cl, fsync, crate::util::now_ms()).is_err() {
+            crate::log_warning!("Fatal: can't update cluster config file.");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// From the server cron: settings, `myself`, and the state while it is `fail` (Redis's `clusterCron` updates it
+/// every pass then; the bus's cron handles the rest).
+pub fn cron(st: &mut ServerState) {
+    let Some(cl) = st.cluster.as_deref_mut() else { return };
+    redirect::sync_settings(cl, &st.config);
+    sync_myself(cl, &st.config);
+    if !cl.state_ok {
+        redirect::update_state(cl, crate::util::now_ms());
+    }
+}
