@@ -206,6 +206,10 @@ impl Node {
 
     /// Starts the process (again) and waits for it to answer PING.
     pub fn start(&mut self) {
+        self.try_start().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub fn try_start(&mut self) -> Result<(), String> {
         assert!(self.child.is_none(), "{} already running", self.addr());
         let bin = match self.kind {
             Kind::Ferredis => ferredis_bin(),
@@ -238,14 +242,22 @@ impl Node {
         loop {
             if let Some(Ok(Some(st))) = self.child.as_mut().map(|c| c.try_wait()) {
                 self.child = None;
-                panic!("{} {} exited at start ({st}); log:\n{}", self.kind.label(), self.addr(), self.log_tail());
+                return Err(format!(
+                    "{} {} exited at start ({st}); log:\n{}",
+                    self.kind.label(),
+                    self.addr(),
+                    self.log_tail()
+                ));
             }
             if let Ok(mut c) = self.try_conn() {
                 if c.try_cmd(&["PING"]).map(|r| r == b"+PONG\r\n").unwrap_or(false) {
-                    return;
+                    return Ok(());
                 }
             }
-            assert!(Instant::now() < deadline, "{} not ready; log:\n{}", self.addr(), self.log_tail());
+            if Instant::now() > deadline {
+                self.kill();
+                return Err(format!("{} not ready; log:\n{}", self.addr(), self.log_tail()));
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -435,7 +447,14 @@ impl Cluster {
         }
         let mut c = Cluster { nodes, root, net, _serial: serial };
         for n in &mut c.nodes {
-            n.start();
+            // A port (or its bus port) can be taken by an outgoing connection between pick_port and the bind.
+            for attempt in 0.. {
+                match n.try_start() {
+                    Ok(()) => break,
+                    Err(e) if attempt < 4 && e.contains("in use") => n.port = pick_port(),
+                    Err(e) => panic!("{e}"),
+                }
+            }
         }
         c
     }
