@@ -155,6 +155,11 @@ pub enum Reason {
     PubSub(String),
     /// A replica's connection sent a command that reads, writes or may replicate.
     ReplicaKeyspace,
+    /// Cluster mode: the command is served by another node, or not now (`MOVED ...`, `ASK ...`, `CROSSSLOT ...`,
+    /// `TRYAGAIN ...`, `CLUSTERDOWN ...`), without the dash.
+    Cluster(String),
+    /// Cluster mode, `redis.call`: the script may not run this command here.
+    ClusterScript(&'static str),
 }
 
 /// A refused command.
@@ -183,8 +188,9 @@ impl Refusal {
             Reason::Loading => LOADING.into(),
             Reason::Busy(msg) => msg.into(),
             Reason::ReplicaKeyspace => REPLICA_KEYSPACE.into(),
+            Reason::Cluster(msg) => msg.into(),
             // Script refusals: a client never gets them.
-            r @ (Reason::NoScript | Reason::NotInScript | Reason::ReadOnlyScript) => {
+            r @ (Reason::NoScript | Reason::NotInScript | Reason::ReadOnlyScript | Reason::ClusterScript(_)) => {
                 format!("ERR {}", Refusal { found: self.found, reason: r }.script_text()).into()
             }
         };
@@ -213,6 +219,7 @@ impl Refusal {
                 format!("The user executing the script {why}")
             }
             Reason::ReadOnlyScript => "Write commands are not allowed from read-only scripts.".into(),
+            Reason::ClusterScript(msg) => (*msg).into(),
             Reason::ReadOnlyReplica => coded(READONLY),
             Reason::TooFewReplicas => coded(NOREPLICAS),
             Reason::DiskError(msg) => coded(msg),
@@ -224,6 +231,7 @@ impl Refusal {
             Reason::Busy(msg) => coded(msg),
             Reason::PubSub(msg) => coded(msg),
             Reason::ReplicaKeyspace => coded(REPLICA_KEYSPACE),
+            Reason::Cluster(msg) => coded(msg),
         }
     }
 }
@@ -343,6 +351,13 @@ pub fn admit(
     } else {
         cmd
     };
+    // Cluster mode: is the command served here (Redis's processCommand, right after the ACL)? Our master and the
+    // AOF replay are obeyed wherever the keys hash.
+    if !script && st.cluster.is_some() && !rules.obey {
+        if let Err(msg) = crate::cluster::redirect::check_client(st, c, cmd, flagged.flags, args) {
+            return refuse(Reason::Cluster(msg));
+        }
+    }
     if script && rules.script_has(run_flags::READ_ONLY) && cmd.has(flag::WRITE | flag::MAY_REPLICATE) {
         return refuse(Reason::ReadOnlyScript);
     }
@@ -407,6 +422,13 @@ pub fn admit(
         if cmd.has(flag::WRITE) {
             if let Some(r) = st.scripting.run.as_mut() {
                 r.flags |= run_flags::WRITE_DIRTY;
+            }
+        }
+        // Cluster mode (Redis's scriptVerifyClusterState): keys served here, in the caller's slot.
+        if st.cluster.is_some() && !rules.obey {
+            let cross = rules.script_has(run_flags::ALLOW_CROSS_SLOT);
+            if let Err(msg) = crate::cluster::redirect::check_script(st, cmd, args, cross) {
+                return refuse(Reason::ClusterScript(msg));
             }
         }
         return Ok(Admitted { cmd, full_name, flagged });

@@ -434,7 +434,7 @@ pub static SECTIONS: &[Section] = &[
     },
     Section {
         title: "CLUSTER",
-        intro: "ferredis has no cluster mode yet: these are accepted with Redis's defaults so existing files load.",
+        intro: "Redis Cluster: the node keeps its view of the cluster in cluster-config-file and talks on the bus port.",
         entries: &[
             opt("cluster-enabled", "Run as a cluster node."),
             opt("cluster-config-file", "Node state file, written by the server."),

@@ -965,8 +965,8 @@ pub static DIRECTIVES: &[Directive] = &[
         "ignore",
         M,
     ),
-    // Cluster (not built yet).
-    Directive::stored("cluster-enabled", Kind::StoredBool, "no", I).only("no"),
+    // Cluster (see `crate::cluster`; read at start and, for the mutable ones, when used).
+    Directive::stored("cluster-enabled", Kind::StoredBool, "no", I),
     Directive::stored("cluster-config-file", Kind::StoredStr, "nodes.conf", I),
     Directive::stored("cluster-port", Kind::StoredInt(0, 65535), "0", I),
     Directive::stored("cluster-node-timeout", Kind::StoredInt(0, LONG_MAX), "15000", M),
@@ -1849,7 +1849,8 @@ mod tests {
         assert_eq!(c.save_params, vec![(900, 1), (300, 10)]);
         assert!(c.appendonly);
         assert_eq!(Config::default().save_params, vec![(3600, 1), (300, 100), (60, 10000)]);
-        for bad in ["cluster-enabled yes", "io-threads 4"] {
+        assert!(parse("cluster-enabled yes").unwrap().stored_bool("cluster-enabled"));
+        for bad in ["io-threads 4"] {
             let e = parse(bad).unwrap_err().to_string();
             assert!(e.contains("not supported yet"), "{bad}: {e}");
         }

@@ -324,6 +324,10 @@ pub fn start(mut config: Config) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    // Cluster mode: nodes.conf locked and loaded (or a new node created) before the data (Redis's clusterInit).
+    if server.state.config.stored_bool("cluster-enabled") && crate::cluster::init::init(&mut server.state).is_err() {
+        return 1;
+    }
     crate::proctitle::apply(&server.state.config);
     check_tcp_backlog(server.state.config.tcp_backlog);
     log_notice!("monotonic clock: POSIX clock_gettime");
@@ -333,6 +337,9 @@ pub fn start(mut config: Config) -> i32 {
         return 1;
     }
     if !server.load_data_at_startup(&mut el) {
+        return 1;
+    }
+    if server.state.cluster.is_some() && crate::cluster::init::after_load(&mut server.state).is_err() {
         return 1;
     }
     server.repl_startup(&mut el);
@@ -1104,19 +1111,26 @@ impl Server {
     /// stream, the AOF replay and the handler harness come here; EXEC's queued commands and `redis.call` enter
     /// `call` after their own admission. Returns the clock after the command.
     fn call_checked(&mut self, c: &mut ClientState, args: Args, start_us: i64) -> i64 {
-        match admission::admit(&mut self.state, self.commands, c, args, Origin::Client) {
+        // Cluster mode's ASKING holds for the next command only (outside MULTI): Redis's resetClient.
+        let asking = c.flags & flags::ASKING != 0;
+        let end = match admission::admit(&mut self.state, self.commands, c, args, Origin::Client) {
             Ok(a) => {
                 self.errors_cmd = a.full_name;
                 if self.tx_or_pause_hook(c, a.flagged, a.full_name, args, start_us) {
-                    return crate::util::now_us();
+                    crate::util::now_us()
+                } else {
+                    self.call(c, a.cmd, a.full_name, args, start_us)
                 }
-                self.call(c, a.cmd, a.full_name, args, start_us)
             }
             Err(r) => {
                 self.refuse(c, r, args);
                 start_us
             }
+        };
+        if asking && !c.has(flags::MULTI) && !args.is(0, "asking") {
+            c.flags &= !flags::ASKING;
         }
+        end
     }
 
     /// Answers a refused command (Redis's `rejectCommand`; a name that resolves to no command is an error reply
@@ -1124,8 +1138,16 @@ impl Server {
     #[cold]
     fn refuse(&mut self, c: &mut ClientState, r: Refusal, args: Args) {
         let found = r.found;
+        let redirect = matches!(r.reason, admission::Reason::Cluster(_));
         let text = r.client_text(args);
         match found {
+            // A refused EXEC in cluster mode discards the transaction and answers the redirection itself.
+            Some((cmd, full_name)) if redirect && command::multi::is_exec(cmd) => {
+                self.errors_cmd = full_name;
+                command::multi::discard_transaction(c, &mut self.state);
+                error_bytes(&mut c.reply, &text);
+                self.count_rejected(c, full_name);
+            }
             Some((cmd, full_name)) => {
                 self.errors_cmd = full_name;
                 self.reject(c, cmd, full_name, &text);
@@ -1678,6 +1700,9 @@ impl Server {
                     crate::alloc::trim_if_worth(crate::util::rss_memory());
                 }
             }
+        }
+        if self.state.cluster.is_some() {
+            crate::cluster::init::cron(&mut self.state);
         }
         self.sync_oom_role(false);
         self.cron_loops += 1;

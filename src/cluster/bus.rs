@@ -263,7 +263,13 @@ pub fn link_connected(cl: &mut Cluster, fd: RawFd, err: Option<std::io::Error>, 
     let node = l.node;
     if let Some(e) = err {
         if let Some(n) = cl.node(node) {
-            log_verbose!("Connection with Node {} at {}:{} failed: {}", n.name(), n.ip, n.cport, e);
+            log_verbose!(
+                "Connection with Node {} at {}:{} failed: {}",
+                n.name(),
+                n.ip,
+                n.cport,
+                crate::sys::error_text(&e)
+            );
         }
         free_link(cl, fd);
         return;

@@ -158,3 +158,96 @@ pub fn cron(st: &mut ServerState) {
         redirect::update_state(cl, crate::util::now_ms());
     }
 }
+
+/// The largest epoch known: every node's config epoch and the current epoch (Redis's `clusterGetMaxEpoch`).
+pub fn max_epoch(cl: &Cluster) -> u64 {
+    cl.iter().map(|(_, n)| n.config_epoch).max().unwrap_or(0).max(cl.current_epoch)
+}
+
+/// A new config epoch for `myself` without asking the others, unless it already has the largest one (Redis's
+/// `clusterBumpConfigEpochWithoutConsensus`): CLUSTER BUMPEPOCH, the end of a slot import, a takeover.
+pub fn bump_epoch(cl: &mut Cluster) -> bool {
+    let max = max_epoch(cl);
+    let mine = cl.me().config_epoch;
+    if mine != 0 && mine == max {
+        return false;
+    }
+    cl.current_epoch += 1;
+    let epoch = cl.current_epoch;
+    cl.me_mut().config_epoch = epoch;
+    cl.ask(todo::SAVE_CONFIG | todo::FSYNC_CONFIG);
+    crate::log_warning!("New configEpoch set to {epoch}");
+    true
+}
+
+/// Makes this node a replica of node `m` and starts replicating from its address (Redis's `clusterSetMaster`;
+/// the replication link is set up as REPLICAOF does). The caller has checked that `m` is another master and
+/// that `myself` has no slots.
+pub fn set_master(st: &mut ServerState, m: super::NodeIdx) {
+    let Some(cl) = st.cluster.as_deref_mut() else { return };
+    let me = cl.myself;
+    if cl.me().is_master() {
+        let n = cl.me_mut();
+        n.flags &= !(flags::MASTER | flags::MIGRATE_TO);
+        n.flags |= flags::REPLICA;
+        close_all_slots(cl);
+    }
+    cl.set_master_of(me, m);
+    let Some(master) = cl.node(m) else { return };
+    let addr = crate::repl::MasterAddr { host: master.ip.clone(), port: master.port };
+    super::failover::reset_manual(cl);
+    let was_master = !st.repl.is_replica();
+    st.repl.master = Some(addr.clone());
+    st.repl.link_state = crate::repl::LinkState::Connect;
+    st.repl.requests.push(crate::repl::Request::SetMaster(addr, was_master));
+}
+
+/// Forgets every migrating and importing mark (Redis's `clusterCloseAllSlots`).
+pub fn close_all_slots(cl: &mut Cluster) {
+    cl.migrating_to.fill(super::NO_NODE);
+    cl.importing_from.fill(super::NO_NODE);
+}
+
+/// CLUSTER RESET (Redis's `clusterReset`): a replica becomes an empty master; slots, marks and every other node
+/// are forgotten; HARD also zeroes the epochs and takes a new node id.
+pub fn reset(st: &mut ServerState, hard: bool) {
+    let Some(cl) = st.cluster.as_deref_mut() else { return };
+    let was_replica = cl.me().is_replica();
+    if was_replica {
+        let me = cl.myself;
+        cl.set_master_of(me, super::NO_NODE);
+        let n = cl.me_mut();
+        n.flags &= !flags::REPLICA;
+        n.flags |= flags::MASTER;
+    }
+    close_all_slots(cl);
+    super::failover::reset_manual(cl);
+    for s in 0..super::SLOTS {
+        cl.del_slot(s);
+    }
+    let others: Vec<super::NodeIdx> = cl.iter().map(|(i, _)| i).filter(|&i| i != cl.myself).collect();
+    for i in others {
+        super::bus::drop_links(cl, i);
+        cl.remove_node(i);
+    }
+    if hard {
+        cl.current_epoch = 0;
+        cl.last_vote_epoch = 0;
+        cl.me_mut().config_epoch = 0;
+        crate::log_warning!("configEpoch set to 0 via CLUSTER RESET HARD");
+        let old = cl.me().id;
+        let id = super::random_node_id(&mut st.rng);
+        cl.by_id.remove(&old);
+        cl.me_mut().id = id;
+        let me = cl.myself;
+        cl.by_id.insert(id, me);
+        crate::log_notice!("Node hard reset, now I'm {}", cl.me().name());
+    }
+    cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE | todo::FSYNC_CONFIG);
+    if was_replica {
+        if st.repl.is_replica() {
+            st.repl.requests.push(crate::repl::Request::UnsetMaster);
+        }
+        st.empty_data(None, crate::state::Emptying::Sync);
+    }
+}

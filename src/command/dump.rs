@@ -63,7 +63,7 @@ fn dump(ctx: &mut Ctx, args: Args) {
 }
 
 /// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
-fn restore(ctx: &mut Ctx, args: Args) {
+pub(super) fn restore(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let (mut replace, mut absttl) = (false, false);
     let (mut idle, mut freq): (Option<i64>, Option<i64>) = (None, None);

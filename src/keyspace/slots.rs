@@ -235,10 +235,7 @@ impl Db {
             }
             let (lo, hi) = hash_range(f);
             self.keys.for_each_in_hash_range(lo, hi, |e| {
-                if out.len() < max
-                    && fragment(self.keys.hash(e.key())) == f
-                    && key_hash_slot(e.key()) == slot
-                {
+                if out.len() < max && fragment(self.keys.hash(e.key())) == f && key_hash_slot(e.key()) == slot {
                     out.push(e.key().to_vec());
                 }
             });

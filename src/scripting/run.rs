@@ -41,6 +41,10 @@ pub fn prepare(
     let obey = must_obey(caller);
     let pre_oom = st.config.maxmemory != 0 && crate::keyspace::evict::memory_to_free(st).is_some();
     if flags & script_flags::EVAL_COMPAT_MODE == 0 {
+        if flags & script_flags::NO_CLUSTER != 0 && st.cluster.is_some() {
+            reply.error("ERR Can not run script on cluster, 'no-cluster' flag is set.");
+            return None;
+        }
         if running_stale && flags & script_flags::ALLOW_STALE == 0 {
             reply.error(
                 "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' \

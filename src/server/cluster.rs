@@ -13,7 +13,7 @@ use crate::pubsub::Kind;
 use crate::repl::MasterAddr;
 use crate::sys::poller::Interest;
 use crate::sys::socket;
-use crate::{log_notice, log_warning};
+use crate::log_warning;
 use std::os::fd::{AsRawFd, RawFd};
 
 /// Most connections accepted per readable event (`MAX_CLUSTER_ACCEPTS_PER_CALL`).
@@ -41,12 +41,8 @@ impl Server {
             );
             return false;
         }
-        if self.state.cluster.is_none() {
-            let path = self.state.config.stored_str("cluster-config-file").to_string();
-            let id = crate::cluster::random_node_id(&mut self.state.rng);
-            let cl = Cluster::new(id, crate::util::now_ms(), path);
-            log_notice!("No cluster configuration found, I'm {}", cl.me().name());
-            self.state.cluster = Some(Box::new(cl));
+        if self.state.cluster.is_none() && crate::cluster::init::init(&mut self.state).is_err() {
+            return false;
         }
         let cport = bus_port(&self.state.config);
         let c = &self.state.config;
@@ -85,7 +81,8 @@ impl Server {
             p if p > 0 => p as u16,
             _ => c.port,
         };
-        s.pport = s.port;
+        // The plaintext port only differs with TLS (Redis sends 0 otherwise).
+        s.pport = 0;
         s.cport = match c.stored_i64("cluster-announce-bus-port") {
             p if p > 0 => p as u16,
             _ => bus_port(c),
@@ -109,16 +106,6 @@ impl Server {
             0
         };
         cl.failover.repl_ping_period_s = c.stored_i64("repl-ping-replica-period");
-        // The announced address and ports are ours too (CLUSTER NODES, gossip about us).
-        let (port, cport) = (s.port, s.cport);
-        let ip = s.announce_ip.clone();
-        let hostname = s.hostname.clone();
-        let me = cl.me_mut();
-        (me.port, me.pport, me.cport) = (port, port, cport);
-        if !ip.is_empty() {
-            me.ip = ip;
-        }
-        me.hostname = hostname;
     }
 
     /// A file event on a bus listener or link; false when `fd` is not the bus's.
@@ -192,6 +179,7 @@ impl Server {
         if self.state.cluster.is_none() {
             return;
         }
+        crate::cluster::init::cron(&mut self.state);
         self.cluster_settings();
         let now = crate::util::now_ms();
         let bind_source: Option<std::net::IpAddr> = self.state.config.stored_str("bind-source-addr").parse().ok();
@@ -238,11 +226,14 @@ impl Server {
                 failover::handle_replica_failover(cl, now);
             }
         }
+        // Effects first: a promotion's replication change comes before the state and config it leads to.
+        self.cluster_apply(el);
         self.cluster_todo();
         self.cluster_apply(el);
     }
 
-    /// The state update and the config save the bus and commands asked for.
+    /// The state update and the config save the bus and the commands asked for (a failed save is fatal, as in
+    /// Redis).
     fn cluster_todo(&mut self) {
         let Some(cl) = self.state.cluster.as_deref_mut() else { return };
         if cl.todo & todo::UPDATE_STATE != 0 {
@@ -287,6 +278,13 @@ impl Server {
         }
         for l in std::mem::take(&mut cl.bus.closing) {
             let _ = el.remove_interest(l.fd.as_raw_fd(), Interest::BOTH);
+        }
+        // CLUSTER NODES' `connected` follows the outbound links.
+        let Cluster { nodes, bus, .. } = cl;
+        for (i, n) in nodes.iter_mut().enumerate() {
+            if let Some(n) = n {
+                n.linked = bus.out.contains_key(&(i as u32));
+            }
         }
     }
 

@@ -1,0 +1,175 @@
+//! The cluster bus against real binaries on loopback: ferredis nodes MEET Debian's redis-server 7.0 cluster nodes
+//! (and are MEt by them), gossip spreads them, a killed node is marked failing by the others, PUBLISH crosses the
+//! bus both ways, and malformed bus packets close the link without hurting the node.
+
+mod common;
+
+use common::*;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+const NODE_TIMEOUT: &str = "2000";
+
+/// Polls `cond` until it holds; panics with `what` after 30 s.
+fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+struct Node {
+    srv: Server,
+    cport: u16,
+}
+
+fn node(kind: Kind) -> Node {
+    let cport = free_port();
+    let cport_s = cport.to_string();
+    let srv = Server::start(
+        kind,
+        &["--cluster-enabled", "yes", "--cluster-port", &cport_s, "--cluster-node-timeout", NODE_TIMEOUT],
+    );
+    Node { srv, cport }
+}
+
+fn text(b: Vec<u8>) -> String {
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+/// CLUSTER NODES lines as (id, address, flags, link state).
+fn nodes(n: &Node) -> Vec<(String, String, String, String)> {
+    let reply = text(n.srv.conn().cmd(&["CLUSTER", "NODES"]));
+    reply
+        .lines()
+        .filter(|l| l.split(' ').count() >= 8)
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            (f[0].to_string(), f[1].to_string(), f[2].to_string(), f[7].to_string())
+        })
+        .collect()
+}
+
+fn myid(n: &Node) -> String {
+    let r = text(n.srv.conn().cmd(&["CLUSTER", "MYID"]));
+    r.lines().nth(1).unwrap_or("").to_string()
+}
+
+fn meet(from: &Node, to: &Node) {
+    let (p, c) = (to.srv.port.to_string(), to.cport.to_string());
+    assert_eq!(from.srv.conn().cmd(&["CLUSTER", "MEET", "127.0.0.1", &p, &c]), b"+OK\r\n");
+}
+
+/// Every node knows every other, connected, out of handshake.
+fn converged(all: &[&Node]) -> bool {
+    all.iter().all(|n| {
+        let v = nodes(n);
+        v.len() == all.len() && v.iter().all(|(_, _, flags, link)| !flags.contains("handshake") && link == "connected")
+    })
+}
+
+#[test]
+fn ferredis_and_redis_nodes_meet_and_gossip() {
+    let (r1, r2) = (node(Kind::Redis), node(Kind::Redis));
+    let (f1, f2) = (node(Kind::Ferredis), node(Kind::Ferredis));
+    // Redis meets one ferredis node, that ferredis node meets the other Redis node, the second ferredis node
+    // meets Redis: everybody else is learnt from gossip.
+    meet(&r1, &f1);
+    meet(&f1, &r2);
+    meet(&f2, &r1);
+    let all = [&r1, &r2, &f1, &f2];
+    wait_for("4 nodes to know each other", || converged(&all));
+    // Both sides agree on the ids and addresses.
+    let ids: Vec<String> = all.iter().map(|n| myid(n)).collect();
+    for n in &all {
+        let v = nodes(n);
+        for (i, other) in all.iter().enumerate() {
+            let line = v.iter().find(|(id, ..)| *id == ids[i]).expect("node known");
+            assert!(line.1.starts_with(&format!("127.0.0.1:{}@{}", other.srv.port, other.cport)), "{line:?}");
+        }
+    }
+    // A Redis node's slots reach the ferredis nodes through its pings.
+    assert_eq!(r1.srv.conn().cmd(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]), b"+OK\r\n");
+    wait_for("ferredis to see the slots of the Redis node", || {
+        text(f2.srv.conn().cmd(&["CLUSTER", "NODES"])).lines().any(|l| l.starts_with(&ids[0]) && l.ends_with("0-16383"))
+    });
+}
+
+#[test]
+fn publish_crosses_the_bus_both_ways() {
+    let (r, f) = (node(Kind::Redis), node(Kind::Ferredis));
+    meet(&f, &r);
+    wait_for("the two nodes to meet", || converged(&[&r, &f]));
+    for (sub_node, pub_node) in [(&r, &f), (&f, &r)] {
+        let mut sub = sub_node.srv.conn();
+        sub.cmd(&["SUBSCRIBE", "news"]);
+        let mut p = pub_node.srv.conn();
+        // The local count only: the other node's subscriber hears it over the bus.
+        assert_eq!(p.cmd(&["PUBLISH", "news", "hello"]), b":0\r\n");
+        let msg = sub.read_reply().expect("message over the bus");
+        assert_eq!(msg, b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n");
+    }
+}
+
+#[test]
+fn a_killed_node_is_marked_failing() {
+    let (r1, r2) = (node(Kind::Redis), node(Kind::Redis));
+    let (f1, mut f2) = (node(Kind::Ferredis), node(Kind::Ferredis));
+    meet(&f1, &r1);
+    meet(&f1, &r2);
+    meet(&f1, &f2);
+    wait_for("convergence", || converged(&[&r1, &r2, &f1, &f2]));
+    // Three masters with slots make the quorum two.
+    for (n, range) in [(&r1, ["0", "5000"]), (&r2, ["5001", "10000"])] {
+        assert_eq!(n.srv.conn().cmd(&["CLUSTER", "ADDSLOTSRANGE", range[0], range[1]]), b"+OK\r\n");
+    }
+    assert_eq!(f1.srv.conn().cmd(&["CLUSTER", "ADDSLOTSRANGE", "10001", "16383"]), b"+OK\r\n");
+    wait_for("cluster ok everywhere", || {
+        [&r1, &r2, &f1].iter().all(|n| text(n.srv.conn().cmd(&["CLUSTER", "INFO"])).contains("cluster_state:ok"))
+    });
+    let dead = myid(&f2);
+    f2.srv.kill9();
+    for n in [&r1, &r2, &f1] {
+        wait_for("the killed node flagged fail", || {
+            nodes(n).iter().any(|(id, _, flags, _)| *id == dead && flags.contains("fail") && !flags.contains("fail?"))
+        });
+    }
+    let log = f1.srv.full_log();
+    assert!(
+        log.contains(&format!("Marking node {dead} as failing (quorum reached)."))
+            || log.contains("FAIL message received from"),
+        "{log}"
+    );
+}
+
+#[test]
+fn malformed_bus_packets_close_the_link_only() {
+    let f = node(Kind::Ferredis);
+    // A wrong signature.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", f.cport)).expect("bus port");
+    s.write_all(b"XXXX\0\0\x08\xd0").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(s.read(&mut buf).unwrap_or(0), 0, "the link is closed");
+    // A length under the header's.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", f.cport)).expect("bus port");
+    s.write_all(b"RCmb\0\0\0\x10").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(s.read(&mut buf).unwrap_or(0), 0, "the link is closed");
+    // A whole packet of a known type with a wrong length is ignored, the link stays.
+    let mut pkt = vec![0u8; 2256 + 7];
+    pkt[..4].copy_from_slice(b"RCmb");
+    let len = pkt.len() as u32;
+    pkt[4..8].copy_from_slice(&len.to_be_bytes());
+    pkt[8..10].copy_from_slice(&1u16.to_be_bytes());
+    pkt[12..14].copy_from_slice(&3u16.to_be_bytes()); // FAIL
+    pkt[40..80].copy_from_slice(&[b'a'; 40]);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", f.cport)).expect("bus port");
+    s.write_all(&pkt).unwrap();
+    wait_for("the invalid FAIL packet logged", || {
+        f.srv.full_log().contains("Received invalid fail packet of length 2263 but expected length 2296")
+    });
+    assert!(f.srv.full_log().contains("Bad message length or signature received from Cluster bus."));
+    assert_eq!(f.srv.conn().cmd(&["PING"]), b"+PONG\r\n");
+}
