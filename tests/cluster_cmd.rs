@@ -138,3 +138,209 @@ fn busy_script_does_not_serve_blocked_clients() {
     assert_eq!(escape(&f), escape(&r));
     assert_eq!(f, b"*2\r\n$1\r\nx\r\n$1\r\nz\r\n");
 }
+
+// --- cluster mode (`cluster-enabled yes`), one node, against `redis-server --cluster-enabled yes` ---------------
+
+/// A single cluster node; the bus port is picked free (port + 10000 may be taken or out of range).
+fn cluster_node(kind: Kind) -> Server {
+    let cport = free_port().to_string();
+    Server::start(kind, &["--cluster-enabled", "yes", "--cluster-port", &cport])
+}
+
+fn myid(c: &mut Conn) -> String {
+    let r = c.cmd(&["CLUSTER", "MYID"]);
+    let s = String::from_utf8_lossy(&r).into_owned();
+    s.lines().nth(1).unwrap_or("").to_string()
+}
+
+/// A node's reply with its own id, client port and bus port written as `ID`, `PORT` and `CPORT`.
+struct Norm {
+    id: String,
+    port: String,
+    cport: String,
+}
+
+impl Norm {
+    fn of(srv: &Server, c: &mut Conn) -> Norm {
+        let cport = String::from_utf8_lossy(&c.cmd(&["CONFIG", "GET", "cluster-port"])).into_owned();
+        let cport = cport.lines().nth(4).unwrap_or("").to_string();
+        Norm { id: myid(c), port: srv.port.to_string(), cport }
+    }
+    fn apply(&self, b: &[u8]) -> String {
+        escape(b).replace(&self.id, "ID").replace(&self.cport, "CPORT").replace(&self.port, "PORT")
+    }
+}
+
+/// Runs each line on both nodes; the replies must be the same once ids and ports are normalized.
+fn same_norm(f: &mut Conn, fnorm: &Norm, r: &mut Conn, rnorm: &Norm, lines: &[&str]) {
+    for line in lines {
+        let (fl, rl) = (line.replace("MYID", &fnorm.id), line.replace("MYID", &rnorm.id));
+        let (a, b) = (f.cmd_str(&fl), r.cmd_str(&rl));
+        assert_eq!(fnorm.apply(&a), rnorm.apply(&b), "{line}");
+    }
+}
+
+fn cluster_ok(c: &mut Conn) -> bool {
+    String::from_utf8_lossy(&c.cmd(&["CLUSTER", "INFO"])).contains("cluster_state:ok")
+}
+
+#[test]
+fn cluster_mode_single_node_like_redis() {
+    let (fer, red) = (cluster_node(Kind::Ferredis), cluster_node(Kind::Redis));
+    let (mut f, mut r) = (fer.conn(), red.conn());
+    let (fnorm, rnorm) = (Norm::of(&fer, &mut f), Norm::of(&red, &mut r));
+    assert_eq!(fnorm.id.len(), 40);
+    let fresh = [
+        "CLUSTER INFO",
+        "CLUSTER NODES",
+        "CLUSTER SLOTS",
+        "CLUSTER SHARDS",
+        "CLUSTER LINKS",
+        "CLUSTER HELP",
+        "CLUSTER KEYSLOT foo",
+        "CLUSTER KEYSLOT {user1000}.following",
+        "CLUSTER COUNTKEYSINSLOT 16384",
+        "CLUSTER COUNTKEYSINSLOT x",
+        "CLUSTER GETKEYSINSLOT 1 -1",
+        "CLUSTER ADDSLOTS 16384",
+        "CLUSTER ADDSLOTS x",
+        "CLUSTER ADDSLOTS 1 1",
+        "CLUSTER DELSLOTS 1",
+        "CLUSTER ADDSLOTSRANGE 5 1",
+        "CLUSTER ADDSLOTSRANGE 1 2 3",
+        "CLUSTER DELSLOTSRANGE 1 2",
+        "CLUSTER SETSLOT 1 NODE 0000000000000000000000000000000000000000",
+        "CLUSTER SETSLOT 1 MIGRATING MYID",
+        "CLUSTER SETSLOT 1 IMPORTING nosuch",
+        "CLUSTER SETSLOT 1 BOGUS",
+        "CLUSTER SETSLOT 1 STABLE x",
+        "CLUSTER SETSLOT 99999 STABLE",
+        "CLUSTER FORGET MYID",
+        "CLUSTER FORGET nosuch",
+        "CLUSTER REPLICATE MYID",
+        "CLUSTER REPLICATE nosuch",
+        "CLUSTER REPLICAS MYID",
+        "CLUSTER REPLICAS nosuch",
+        "CLUSTER COUNT-FAILURE-REPORTS MYID",
+        "CLUSTER FAILOVER",
+        "CLUSTER FAILOVER bogus",
+        "CLUSTER MEET 127.0.0.1 notaport",
+        "CLUSTER MEET 127.0.0.1 7000 notaport",
+        "CLUSTER MEET 127.0.0.1 0",
+        "CLUSTER MEET notanip 7000",
+        "CLUSTER RESET bogus",
+        "CLUSTER SET-CONFIG-EPOCH -1",
+        "SELECT 1",
+        "SELECT 0",
+        "SWAPDB 0 1",
+        "MOVE foo 1",
+        "COPY foo bar DB 1",
+        "REPLICAOF 127.0.0.1 7000",
+        "READONLY",
+        "READWRITE",
+        "ASKING",
+        // No slot served yet.
+        "GET foo",
+        "CLUSTER INFO",
+    ];
+    same_norm(&mut f, &fnorm, &mut r, &rnorm, &fresh);
+    same_norm(&mut f, &fnorm, &mut r, &rnorm, &["CLUSTER ADDSLOTSRANGE 0 5460 5462 16383", "CLUSTER ADDSLOTS 5461"]);
+    wait_for("both nodes to reach cluster_state:ok", || cluster_ok(&mut f) && cluster_ok(&mut r));
+    let serving = [
+        "CLUSTER INFO",
+        "CLUSTER NODES",
+        "CLUSTER SLOTS",
+        "CLUSTER SHARDS",
+        "SET foo bar",
+        "GET foo",
+        "MSET a 1 b 2",
+        "MSET {a}1 x {a}2 y",
+        "CLUSTER COUNTKEYSINSLOT 12182",
+        "CLUSTER GETKEYSINSLOT 12182 10",
+        "CLUSTER FLUSHSLOTS",
+        "CLUSTER RESET",
+        "CLUSTER SETSLOT 12182 NODE 0000000000000000000000000000000000000000",
+        "CLUSTER SETSLOT 12182 IMPORTING MYID",
+        // Migrating a slot to ourselves: missing keys get -ASK, several keys with some missing -TRYAGAIN.
+        "CLUSTER SETSLOT 12182 MIGRATING MYID",
+        "CLUSTER NODES",
+        "GET foo",
+        "GET {foo}x",
+        "MGET foo {foo}x",
+        "CLUSTER SETSLOT 12182 STABLE",
+        "CLUSTER NODES",
+        // Transactions: each queued command is checked, and EXEC of all of them.
+        "MULTI",
+        "SET {a}1 z",
+        "GET {a}2",
+        "EXEC",
+        "MULTI",
+        "SET a 1",
+        "SET b 1",
+        "EXEC",
+        // Scripts: declared keys are checked like a command's; undeclared ones must stay in their slot.
+        "EVAL \"return 1\" 2 a b",
+        "EVAL \"return redis.call('get', KEYS[1])\" 1 foo",
+        "EVAL \"return redis.pcall('get', 'a')\" 1 foo",
+        "EVAL \"return redis.pcall('get', 'a')\" 0",
+        "EVAL \"#!lua flags=no-cluster\nreturn 1\" 0",
+        "EVAL \"#!lua flags=allow-cross-slot-keys\nredis.call('get', 'a') return redis.call('get', 'b')\" 0",
+        "SPUBLISH ch hello",
+        // Unassigned slot.
+        "CLUSTER DELSLOTS 12182",
+        "GET foo",
+        "CLUSTER ADDSLOTS 12182",
+        "CLUSTER SET-CONFIG-EPOCH 5",
+        "CLUSTER SET-CONFIG-EPOCH 6",
+        "CLUSTER BUMPEPOCH",
+        "CLUSTER INFO",
+        "CLUSTER SAVECONFIG",
+        "INFO cluster",
+    ];
+    same_norm(&mut f, &fnorm, &mut r, &rnorm, &serving);
+    // The same nodes.conf (ids and ports aside).
+    let file = |s: &Server| std::fs::read_to_string(s.dir().join("nodes.conf")).unwrap();
+    assert_eq!(fnorm.apply(file(&fer).as_bytes()), rnorm.apply(file(&red).as_bytes()));
+    let text = file(&fer);
+    assert!(text.ends_with("vars currentEpoch 5 lastVoteEpoch 0\n"), "{text}");
+}
+
+#[test]
+fn nodes_conf_survives_restart_and_is_locked() {
+    let dir = TempDir::new("cluster-conf");
+    let cport = free_port().to_string();
+    let args = ["--cluster-enabled", "yes", "--cluster-port", cport.as_str()];
+    let mut first = Server::start_in(Kind::Ferredis, dir.path(), &args);
+    let mut c = first.conn();
+    let id = myid(&mut c);
+    assert!(first.full_log().contains(&format!("No cluster configuration found, I'm {id}")));
+    assert_eq!(c.cmd(&["CLUSTER", "ADDSLOTSRANGE", "0", "99"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["CLUSTER", "SETSLOT", "7", "MIGRATING", &id]), b"+OK\r\n");
+    // A second node on the same file is refused while the first holds it.
+    let other = free_port().to_string();
+    let (status, log) = run_until_exit(
+        Kind::Ferredis,
+        dir.path(),
+        &["--cluster-enabled", "yes", "--cluster-port", other.as_str()],
+        10_000,
+    );
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "{log}");
+    assert!(log.contains("is already used by a different Redis Cluster node"), "{log}");
+    drop(c);
+    first.shutdown(&[]);
+    let text = std::fs::read_to_string(dir.path().join("nodes.conf")).unwrap();
+    assert!(text.starts_with(&format!("{id} :")), "{text}");
+    assert!(text.contains(" myself,master - 0 0 0 connected 0-99 [7->-"), "{text}");
+    let second = Server::start_in(Kind::Ferredis, dir.path(), &args);
+    assert!(second.full_log().contains(&format!("Node configuration loaded, I'm {id}")));
+    let mut c = second.conn();
+    assert_eq!(myid(&mut c), id);
+    let nodes = String::from_utf8_lossy(&c.cmd(&["CLUSTER", "NODES"])).into_owned();
+    assert!(nodes.contains(&format!("connected 0-99 [7->-{id}]")), "{nodes}");
+    drop(second);
+    // A damaged file stops the server with Redis's words.
+    std::fs::write(dir.path().join("nodes.conf"), "garbage\n").unwrap();
+    let (status, log) = run_until_exit(Kind::Ferredis, dir.path(), &args, 10_000);
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "{log}");
+    assert!(log.contains("Unrecoverable error: corrupted cluster config file."), "{log}");
+}

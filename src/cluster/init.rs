@@ -34,6 +34,8 @@ pub fn init(st: &mut ServerState) -> Result<(), ()> {
         }
     };
     cl.conf_lock = nodes_conf::ConfLock::new(lock);
+    // Redis starts counting one master (itself) until the first state update.
+    cl.size = 1;
     if created && nodes_conf::save(&cl, true, now).is_err() {
         crate::log_warning!("Fatal: can't update cluster config file.");
         return Err(());
@@ -131,32 +133,12 @@ pub fn sync_myself(cl: &mut Cluster, config: &crate::config::Config) {
     }
 }
 
-/// The `todo` work that is not the bus's (Redis's `clusterBeforeSleep`): the state update, then saving
-/// nodes.conf (a failed save is fatal, as in Redis).
-pub fn before_sleep(st: &mut ServerState) {
-    let Some(cl) = st.cluster.as_deref_mut() else { return };
-    if cl.todo & todo::UPDATE_STATE != 0 {
-        redirect::update_state(cl, crate::util::now_ms());
-    }
-    if cl.todo & todo::SAVE_CONFIG != 0 {
-        let fsync = cl.todo & todo::FSYNC_CONFIG != 0;
-        cl.todo &= !(todo::SAVE_CONFIG | todo::FSYNC_CONFIG);
-        if nodes_conf::save(cl, fsync, crate::util::now_ms()).is_err() {
-            crate::log_warning!("Fatal: can't update cluster config file.");
-            std::process::exit(1);
-        }
-    }
-}
-
-/// From the server cron: settings, `myself`, and the state while it is `fail` (Redis's `clusterCron` updates it
-/// every pass then; the bus's cron handles the rest).
+/// From the server cron: the settings `update_state` reads and `myself`'s announced address and flags (the
+/// bus's cron, `server/cluster.rs`, does the rest).
 pub fn cron(st: &mut ServerState) {
     let Some(cl) = st.cluster.as_deref_mut() else { return };
     redirect::sync_settings(cl, &st.config);
     sync_myself(cl, &st.config);
-    if !cl.state_ok {
-        redirect::update_state(cl, crate::util::now_ms());
-    }
 }
 
 /// The largest epoch known: every node's config epoch and the current epoch (Redis's `clusterGetMaxEpoch`).
@@ -178,28 +160,6 @@ pub fn bump_epoch(cl: &mut Cluster) -> bool {
     cl.ask(todo::SAVE_CONFIG | todo::FSYNC_CONFIG);
     crate::log_warning!("New configEpoch set to {epoch}");
     true
-}
-
-/// Makes this node a replica of node `m` and starts replicating from its address (Redis's `clusterSetMaster`;
-/// the replication link is set up as REPLICAOF does). The caller has checked that `m` is another master and
-/// that `myself` has no slots.
-pub fn set_master(st: &mut ServerState, m: super::NodeIdx) {
-    let Some(cl) = st.cluster.as_deref_mut() else { return };
-    let me = cl.myself;
-    if cl.me().is_master() {
-        let n = cl.me_mut();
-        n.flags &= !(flags::MASTER | flags::MIGRATE_TO);
-        n.flags |= flags::REPLICA;
-        close_all_slots(cl);
-    }
-    cl.set_master_of(me, m);
-    let Some(master) = cl.node(m) else { return };
-    let addr = crate::repl::MasterAddr { host: master.ip.clone(), port: master.port };
-    super::failover::reset_manual(cl);
-    let was_master = !st.repl.is_replica();
-    st.repl.master = Some(addr.clone());
-    st.repl.link_state = crate::repl::LinkState::Connect;
-    st.repl.requests.push(crate::repl::Request::SetMaster(addr, was_master));
 }
 
 /// Forgets every migrating and importing mark (Redis's `clusterCloseAllSlots`).
@@ -227,8 +187,7 @@ pub fn reset(st: &mut ServerState, hard: bool) {
     }
     let others: Vec<super::NodeIdx> = cl.iter().map(|(i, _)| i).filter(|&i| i != cl.myself).collect();
     for i in others {
-        super::bus::drop_links(cl, i);
-        cl.remove_node(i);
+        super::bus::del_node(cl, i);
     }
     if hard {
         cl.current_epoch = 0;
@@ -245,9 +204,7 @@ pub fn reset(st: &mut ServerState, hard: bool) {
     }
     cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE | todo::FSYNC_CONFIG);
     if was_replica {
-        if st.repl.is_replica() {
-            st.repl.requests.push(crate::repl::Request::UnsetMaster);
-        }
+        cl.bus.effects.push(super::bus::Effect::UnsetMaster);
         st.empty_data(None, crate::state::Emptying::Sync);
     }
 }

@@ -295,6 +295,10 @@ pub fn node_by_query<'a>(st: &ServerState, cl: &Cluster, q: &Query<'a>) -> Resul
         if existing > 0 {
             return Err(Redirect::TryAgain);
         }
+        // Migrating to ourselves (a hand-made marking): Redis serves it, as the node asked for is this one.
+        if cl.migrating_to[slot] == cl.myself {
+            return Ok(slot as i32);
+        }
         return Err(Redirect::Ask(slot, cl.migrating_to[slot]));
     }
     if importing && (q.client_flags & cf::ASKING != 0 || q.flags & flag::ASKING != 0) {

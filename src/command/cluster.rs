@@ -167,7 +167,8 @@ fn meet(ctx: &mut Ctx, args: Args) {
     let Some(cl) = ctx.srv.cluster.as_deref_mut() else { return };
     match cluster::bus::meet(cl, &ip, port as u16, cport as u16, now) {
         Ok(()) => ctx.reply().ok(),
-        Err(e) => ctx.reply().error(&e),
+        Err(e) if e.starts_with("ERR ") => ctx.reply().error(&e),
+        Err(e) => ctx.reply().error(&format!("ERR {e}")),
     }
 }
 
@@ -186,13 +187,23 @@ fn myid(ctx: &mut Ctx, _args: Args) {
     ctx.reply().bulk(&id);
 }
 
+/// Our offset as a replica (Redis's `replicationGetSlaveOffset`): 0 before we have our master's history.
+fn replica_offset(st: &crate::state::ServerState) -> i64 {
+    let r = &st.repl;
+    if r.master.is_some() && (r.master_client.is_some() || r.can_continue) {
+        r.master_repl_offset
+    } else {
+        0
+    }
+}
+
 /// A replica CLUSTER SLOTS lists: not failing, and past its first sync (Redis's `isReplicaAvailable`).
 fn replica_available(ctx: &Ctx, cl: &Cluster, i: NodeIdx) -> bool {
     let Some(n) = cl.node(i) else { return false };
     if n.has(nf::FAIL) {
         return false;
     }
-    let offset = if i == cl.myself { crate::repl::replica_offset(ctx.srv) } else { n.repl_offset };
+    let offset = if i == cl.myself { replica_offset(ctx.srv) } else { n.repl_offset };
     offset != 0
 }
 
@@ -278,7 +289,7 @@ fn shard_node(ctx: &mut Ctx, i: NodeIdx) {
     let endpoint = cluster::redirect::endpoint(&ctx.srv.config, n).to_string();
     let offset = if i == cl.myself {
         if n.is_replica() {
-            crate::repl::replica_offset(ctx.srv)
+            replica_offset(ctx.srv)
         } else {
             ctx.srv.repl.master_repl_offset
         }
@@ -462,7 +473,7 @@ fn setslot(ctx: &mut Ctx, args: Args) {
         return;
     }
     let Some(slot) = slot_arg(ctx, args.get(2)) else { return };
-    let id = args.get(4);
+    let id: &[u8] = if args.len() > 4 { args.get(4) } else { b"" };
     let idtext = || String::from_utf8_lossy(crate::util::c_str(id)).into_owned();
     let (action, n) = (args.get(3), args.len());
     let is = |w: &str| action.eq_ignore_ascii_case(w.as_bytes());
@@ -522,8 +533,8 @@ fn setslot(ctx: &mut Ctx, args: Args) {
                 "Configuration change detected. Reconfiguring myself as a replica of {}",
                 cl.node(t).map_or("", |n| n.name())
             );
+            cluster::bus::set_my_master(cl, t, ctx.srv.now_ms);
             cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE | todo::FSYNC_CONFIG);
-            init::set_master(ctx.srv, t);
         }
         let Some(cl) = ctx.srv.cluster.as_deref_mut() else { return };
         if t == me && cl.importing_from[slot] != NO_NODE {
@@ -597,7 +608,7 @@ pub fn info_text(cl: &Cluster) -> String {
         }
         let _ = write!(s, "cluster_stats_messages_{dir}:{total}\r\n");
     }
-    let _ = write!(s, "total_cluster_links_buffer_limit_exceeded:{}\r\n", cl.links_buffer_limit_exceeded);
+    let _ = write!(s, "total_cluster_links_buffer_limit_exceeded:{}\r\n", cl.bus.buffer_limit_exceeded);
     s
 }
 
@@ -614,7 +625,9 @@ fn saveconfig(ctx: &mut Ctx, _args: Args) {
     let Some(cl) = cluster(ctx) else { return };
     match nodes_conf::save(cl, true, now) {
         Ok(()) => ctx.reply().ok(),
-        Err(e) => ctx.reply().error(&format!("ERR error saving the cluster node config: {}", crate::sys::error_text(&e))),
+        Err(e) => {
+            ctx.reply().error(&format!("ERR error saving the cluster node config: {}", crate::sys::error_text(&e)))
+        }
     }
 }
 
@@ -654,9 +667,6 @@ fn getkeysinslot(ctx: &mut Ctx, args: Args) {
     ctx.reply().bulk_array(keys.iter().map(|k| &k[..]));
 }
 
-/// How long a forgotten node stays out of gossip (Redis's `CLUSTER_BLACKLIST_TTL`, 60 s).
-const BLACKLIST_TTL_MS: i64 = 60_000;
-
 /// CLUSTER FORGET node-id
 fn forget(ctx: &mut Ctx, args: Args) {
     let now = ctx.now_ms();
@@ -671,11 +681,10 @@ fn forget(ctx: &mut Ctx, args: Args) {
         return;
     }
     if let Some(id) = cl.node(n).map(|x| x.id) {
-        cl.blacklist.retain(|_, &mut until| until > now);
-        cl.blacklist.insert(id, now + BLACKLIST_TTL_MS);
+        cluster::bus::blacklist_cleanup(cl, now / 1000);
+        cl.blacklist.insert(id, now / 1000 + cluster::bus::BLACKLIST_TTL_S);
     }
-    cluster::bus::drop_links(cl, n);
-    cl.remove_node(n);
+    cluster::bus::del_node(cl, n);
     cl.ask(todo::UPDATE_STATE | todo::SAVE_CONFIG);
     ctx.reply().ok();
 }
@@ -698,10 +707,10 @@ fn replicate(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR To set a master the node must be empty and without assigned slots.");
         return;
     }
-    init::set_master(ctx.srv, n);
-    if let Some(cl) = ctx.srv.cluster.as_deref_mut() {
-        cl.ask(todo::UPDATE_STATE | todo::SAVE_CONFIG);
-    }
+    let now = ctx.srv.now_ms;
+    let Some(cl) = ctx.srv.cluster.as_deref_mut() else { return };
+    cluster::bus::set_my_master(cl, n, now);
+    cl.ask(todo::UPDATE_STATE | todo::SAVE_CONFIG);
     ctx.reply().ok();
 }
 
@@ -830,23 +839,23 @@ fn reset(ctx: &mut Ctx, args: Args) {
 /// CLUSTER LINKS: every bus link, outbound (`to`) and inbound (`from`).
 fn links(ctx: &mut Ctx, _args: Args) {
     let Some(cl) = cluster(ctx) else { return };
-    let links = cluster::bus::links(cl);
+    let links = cluster::bus::links_info(cl);
     let r = ctx.reply();
     r.array(links.len());
-    for l in links {
+    for (direction, node, ctime_ms, events, allocated, used) in links {
         r.map(6);
         r.bulk(b"direction");
-        r.bulk(if l.inbound { b"from" } else { b"to" });
+        r.bulk(direction.as_bytes());
         r.bulk(b"node");
-        r.bulk(&l.node);
+        r.bulk(node.as_bytes());
         r.bulk(b"create-time");
-        r.int(l.create_time_ms);
+        r.int(ctime_ms);
         r.bulk(b"events");
-        r.bulk(l.events.as_bytes());
+        r.bulk(events.as_bytes());
         r.bulk(b"send-buffer-allocated");
-        r.int(l.send_buffer_allocated as i64);
+        r.int(allocated as i64);
         r.bulk(b"send-buffer-used");
-        r.int(l.send_buffer_used as i64);
+        r.int(used as i64);
     }
 }
 

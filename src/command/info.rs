@@ -128,7 +128,12 @@ pub fn info_text(ctx: &Ctx, wanted: &[&str]) -> String {
             "commandstats" => commandstats(&mut out, srv),
             "errorstats" => errorstats(&mut out, srv),
             "latencystats" => latencystats(&mut out, srv),
-            "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+            "cluster" => {
+                let on = if srv.cluster.is_some() { "1" } else { "0" };
+                out.push_str("# Cluster\r\ncluster_enabled:");
+                out.push_str(on);
+                out.push_str("\r\n");
+            }
             _ => keyspace(&mut out, srv),
         }
     }
@@ -202,7 +207,8 @@ fn clients(out: &mut String, srv: &ServerState) {
     out.push_str("# Clients\r\n");
     fields!(out,
         "connected_clients" => n,
-        "cluster_connections" => 0,
+        // Redis's getClusterConnectionsCount: two links per other node.
+        "cluster_connections" => srv.cluster.as_deref().map_or(0, |cl| cl.len().saturating_sub(1) * 2),
         "maxclients" => srv.config.maxclients,
         "client_recent_max_input_buffer" => max_in,
         "client_recent_max_output_buffer" => max_out,
@@ -270,7 +276,7 @@ fn memory(out: &mut String, srv: &ServerState, caller_mem: usize) {
         "mem_total_replication_buffers" => f.repl_buffers,
         "mem_clients_slaves" => f.clients_slaves,
         "mem_clients_normal" => f.clients_normal,
-        "mem_cluster_links" => 0,
+        "mem_cluster_links" => srv.cluster.as_deref().map_or(0, crate::cluster::bus::links_memory),
         "mem_aof_buffer" => f.aof_buffer,
         "mem_allocator" => "libc",
         "active_defrag_running" => crate::keyspace::defrag::stats().running,
