@@ -165,6 +165,7 @@ fn migrate(ctx: &mut Ctx, args: Args) {
         }
         // Keys that expired since the lookup are left out (their TTL is taken against the clock now).
         let now = crate::util::now_ms();
+        let cluster = ctx.srv.cluster.is_some();
         let mut sent: Vec<&[u8]> = Vec::with_capacity(keys.len());
         let db = &ctx.srv.dbs[ctx.client.db];
         for &k in &keys {
@@ -179,7 +180,8 @@ fn migrate(ctx: &mut Ctx, args: Args) {
             }
             let mut b = [0u8; 24];
             push_count(&mut cmd, if replace { 5 } else { 4 });
-            push_bulk(&mut cmd, b"RESTORE");
+            // In cluster mode the target is importing the slot, which it does not own yet: RESTORE-ASKING.
+            push_bulk(&mut cmd, if cluster { &b"RESTORE-ASKING"[..] } else { b"RESTORE" });
             push_bulk(&mut cmd, k);
             push_bulk(&mut cmd, itoa_buf(ttl, &mut b));
             push_bulk(&mut cmd, &rdb::dump_payload_with(e, compression));
