@@ -399,6 +399,9 @@ impl Drop for Net {
     }
 }
 
+/// One node as another sees it: id, master flag, its master's id, slots.
+type Topo = (String, bool, String, Vec<(u16, u16)>);
+
 /// A set of cluster nodes (not yet joined until `create`).
 pub struct Cluster {
     pub nodes: Vec<Node>,
@@ -623,7 +626,7 @@ impl Cluster {
                 }
                 let Some(text) = n.try_text(&["CLUSTER", "NODES"]) else { return false };
                 // Every node known, with the same roles, masters and slots everywhere.
-                let mut m: Vec<(String, bool, String, Vec<(u16, u16)>)> = parse_nodes(&text)
+                let mut m: Vec<Topo> = parse_nodes(&text)
                     .into_iter()
                     .map(|l| (l.id.clone(), l.has("master"), l.master, l.slots))
                     .collect();
