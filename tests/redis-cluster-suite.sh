@@ -11,7 +11,8 @@
 # suite, tests/unit/cluster/*, run under the main runner: tests/redis-suite.sh REDIS_SRC unit/cluster/misc ...
 # Knobs: FERREDIS (target/release/ferredis-server; /usr/bin/redis-server checks the script itself), BASEPORT
 # (the instances' first port, 30000 as in Redis; cluster bus ports are +10000), OUT (a directory for each file's
-# log, default a scratch one), EXTRA (more runtest-cluster arguments, e.g. "--config io-threads 2").
+# log, default a scratch one), EXTRA (more runtest-cluster arguments, e.g. "--config io-threads 2"), UNIT_TIMEOUT
+# (600 seconds per unit file; a unit stopped by it shows "Terminated" after its last test in the log).
 # Each file's line: the tests that passed, failed (an assertion; the unit stops there), raised an exception (the
 # unit stops too), and seconds. A unit's log keeps every instance's log tail on failure (--dont-clean).
 set -uo pipefail
@@ -20,6 +21,7 @@ REDIS_SRC=${1:?usage: tests/redis-cluster-suite.sh REDIS_SRC [UNIT...]}
 shift
 BASEPORT=${BASEPORT:-30000}
 EXTRA=${EXTRA:-}
+UNIT_TIMEOUT=${UNIT_TIMEOUT:-600}
 FERREDIS=$(readlink -f "${FERREDIS:-target/release/ferredis-server}")
 [ -x "$FERREDIS" ] || { echo "missing $FERREDIS (cargo build --release)"; exit 1; }
 for t in redis-cli tclsh; do
@@ -48,13 +50,19 @@ tot_ok=0 tot_err=0 tot_exc=0
 for u in "${units[@]}"; do
     log="$OUT/cluster-$u.log"
     start=$(date +%s)
-    (cd "$WORK/suite" && ./runtest-cluster --single "$u" --dont-clean "${extra[@]}") 2>&1 |
+    # The suite has no timeout of its own: a test waiting for a reply that never comes would wait forever.
+    (cd "$WORK/suite" && timeout "$UNIT_TIMEOUT" ./runtest-cluster --single "$u" --dont-clean "${extra[@]}") 2>&1 |
         sed 's/\x1b\[[0-9;]*m//g' >"$log"
+    # Instances a timed-out run left behind: this run's processes, found by their working directory.
+    for p in /proc/[0-9]*; do
+        case $(readlink "$p/cwd" 2>/dev/null) in "$WORK"/suite/*) kill -9 "${p#/proc/}" 2>/dev/null ;; esac
+    done
+    grep -q 'Terminated$' "$log" && echo "(timed out after ${UNIT_TIMEOUT}s)" >>"$log"
     secs=$(($(date +%s) - start))
     # A test's line is "HH:MM:SS> description: OK" or "...: FAILED: why"; an error raised by a unit (not an
-    # assertion) is "FAILED: caught an error in the test ...".
+    # assertion) is "FAILED: caught an error in the test ..."; a test stopped by UNIT_TIMEOUT counts as failed.
     ok=$(grep -cE '^[0-9:]{8}> .*: OK$' "$log")
-    err=$(grep -cE '^[0-9:]{8}> .*: FAILED:' "$log")
+    err=$(grep -cE '^[0-9:]{8}> .*: (FAILED:|Terminated$)' "$log")
     # An assertion's failure is re-raised as "caught an error" after "(Jumping to next unit after error)": only
     # the others are exceptions.
     exc=$(awk '/^FAILED: caught an error/ && prev !~ /^\(Jumping to next unit/ {n++} NF {prev = $0} END {print n + 0}' "$log")
