@@ -12,6 +12,11 @@
 //! page slack); the `ferredis-server` process loaded with the same 1M SETs through `redis-cli --pipe`: 51.4
 //! bytes/key of VmRSS growth; Redis 7.0.15 on the same machine: 115 bytes/key.
 //!
+//! Cluster mode: with `FERREDIS_MEM_SLOT_INDEX=1` the database keeps the per-slot key index (`keyspace::slots`,
+//! what `cluster-enabled yes` turns on); the index's own bytes are reported too, and the time to list every key
+//! slot by slot (GETKEYSINSLOT's work). `FERREDIS_MEM_HASHTAG=1` puts every key under one hash tag (`{t}key:..`,
+//! so one slot holds them all).
+//!
 //! Run: `cargo bench --bench memory` (release-like `bench` profile).
 
 use ferredis::keyspace::db::Db;
@@ -29,6 +34,11 @@ fn rss_bytes() -> Option<usize> {
 fn main() {
     let n: usize = std::env::var("FERREDIS_MEM_KEYS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let mut db = Db::new(0);
+    let slot_index = std::env::var("FERREDIS_MEM_SLOT_INDEX").is_ok_and(|v| v == "1");
+    if slot_index {
+        db.enable_slot_index();
+    }
+    let hashtag = std::env::var("FERREDIS_MEM_HASHTAG").is_ok_and(|v| v == "1");
     // Warm up the allocator paths and the stdout buffer so their one-time costs are not counted per key.
     let mut key = Vec::with_capacity(32);
     let mut val = Vec::with_capacity(32);
@@ -41,6 +51,9 @@ fn main() {
     for i in 0..n {
         key.clear();
         val.clear();
+        if hashtag {
+            key.extend_from_slice(b"{t}");
+        }
         write!(&mut key, "key:{i:012}").ok();
         write!(&mut val, "val{i}").ok();
         db.insert(Entry::new_string(&key, &val));
@@ -62,5 +75,15 @@ fn main() {
     println!("  table slots:            {:.1} bytes/key  ({} slots)", per(db.keys.table_bytes()), db.keys.capacity());
     println!("  entries (packed):       {:.1} bytes/key", per(entries));
     println!("  slab pages:             {:.1} bytes/key", per(slab.page_bytes));
+    if slot_index {
+        println!("  slot index:             {:.1} bytes/key", per(db.slot_index_bytes()));
+        let total: usize = (0..ferredis::cluster::SLOTS).map(|s| db.count_keys_in_slot(s)).sum();
+        assert_eq!(total, n);
+        let t = std::time::Instant::now();
+        let listed: usize = (0..ferredis::cluster::SLOTS).map(|s| db.keys_in_slot(s, usize::MAX).len()).sum();
+        let ns = t.elapsed().as_nanos() as f64 / n.max(1) as f64;
+        println!("  listing every slot:     {ns:.0} ns/key ({listed} keys)");
+        assert_eq!(listed, n);
+    }
     assert_eq!(db.len(), n);
 }

@@ -28,6 +28,8 @@ pub struct Vars {
     pub bind0: Option<String>,
     pub unixsocket: Option<String>,
     pub config_file: Option<String>,
+    /// `cluster-enabled yes`: `{server-mode}` is `[cluster]`.
+    pub cluster: bool,
 }
 
 impl Vars {
@@ -38,6 +40,7 @@ impl Vars {
             bind0: c.bind.first().cloned(),
             unixsocket: c.unixsocket.clone(),
             config_file: c.config_file.clone(),
+            cluster: c.stored_bool("cluster-enabled"),
         }
     }
 
@@ -52,7 +55,13 @@ impl Vars {
                     format!("unixsocket:{}", self.unixsocket.as_deref().unwrap_or(""))
                 }
             }
-            "server-mode" => String::new(),
+            "server-mode" => {
+                if self.cluster {
+                    "[cluster]".to_string()
+                } else {
+                    String::new()
+                }
+            }
             "config-file" => self.config_file.clone().unwrap_or_else(|| "-".into()),
             "port" => self.port.to_string(),
             "tls-port" => self.tls_port.to_string(),
@@ -137,7 +146,14 @@ mod tests {
     use super::*;
 
     fn vars() -> Vars {
-        Vars { port: 7777, tls_port: 0, bind0: Some("127.0.0.1".into()), unixsocket: None, config_file: None }
+        Vars {
+            port: 7777,
+            tls_port: 0,
+            bind0: Some("127.0.0.1".into()),
+            unixsocket: None,
+            config_file: None,
+            cluster: false,
+        }
     }
 
     #[test]

@@ -370,8 +370,9 @@ fn show_logo_or_mode(c: &Config) {
     // SAFETY: isatty takes a plain descriptor.
     let tty = unsafe { libc::isatty(1) } == 1;
     let show = c.always_show_logo || (c.logfile.is_empty() && tty);
+    let mode = if c.stored_bool("cluster-enabled") { "cluster" } else { "standalone" };
     if !show || !crate::log::enabled(crate::config::LogLevel::Notice) {
-        log_notice!("Running mode=standalone, port={}.", c.port);
+        log_notice!("Running mode={mode}, port={}.", c.port);
         return;
     }
     let version = format!(
@@ -383,12 +384,13 @@ fn show_logo_or_mode(c: &Config) {
     );
     let port = format!("Port: {}", c.port);
     let pid = format!("PID: {}", std::process::id());
+    let running = format!("Running in {mode} mode");
     let art = [
         ("", ""),
         ("        _~^~^~_            ", ""),
         (r"    \) /  o o  \ (/        ", version.as_str()),
         ("      '_   -   _'          ", ""),
-        (r"      / '-----' \          ", "Running in standalone mode"),
+        (r"      / '-----' \          ", running.as_str()),
         ("                           ", port.as_str()),
         ("   f e r r e d i s         ", pid.as_str()),
         ("                           ", ""),
@@ -1701,8 +1703,9 @@ impl Server {
                 }
             }
         }
-        if self.state.cluster.is_some() {
-            crate::cluster::init::cron(&mut self.state);
+        // Cluster mode: clients blocked on slots no longer served here (Redis's clientsCron).
+        if self.state.cluster.is_some() && !self.state.blocking.clients.is_empty() {
+            self.cluster_redirect_blocked();
         }
         self.sync_oom_role(false);
         self.cron_loops += 1;

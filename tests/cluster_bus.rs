@@ -173,3 +173,61 @@ fn malformed_bus_packets_close_the_link_only() {
     assert!(f.srv.full_log().contains("Bad message length or signature received from Cluster bus."));
     assert_eq!(f.srv.conn().cmd(&["PING"]), b"+PONG\r\n");
 }
+
+fn role(n: &Node) -> String {
+    let r = text(n.srv.conn().cmd(&["ROLE"]));
+    r.lines().nth(2).unwrap_or("").to_string()
+}
+
+fn replicate(replica: &Node, master: &Node) {
+    let id = myid(master);
+    wait_for("the replica to know its master", || nodes(replica).iter().any(|(i, ..)| *i == id));
+    assert_eq!(replica.srv.conn().cmd(&["CLUSTER", "REPLICATE", &id]), b"+OK\r\n");
+    wait_for("the replication link up", || {
+        text(replica.srv.conn().cmd(&["INFO", "replication"])).contains("master_link_status:up")
+    });
+}
+
+#[test]
+fn failover_between_redis_and_ferredis_nodes() {
+    let (mut r1, f1, f2, f3) = (node(Kind::Redis), node(Kind::Ferredis), node(Kind::Ferredis), node(Kind::Ferredis));
+    for n in [&r1, &f2, &f3] {
+        meet(&f1, n);
+    }
+    wait_for("convergence", || converged(&[&r1, &f1, &f2, &f3]));
+    for (n, range) in [(&r1, ["0", "5460"]), (&f1, ["5461", "10922"]), (&f2, ["10923", "16383"])] {
+        assert_eq!(n.srv.conn().cmd(&["CLUSTER", "ADDSLOTSRANGE", range[0], range[1]]), b"+OK\r\n");
+    }
+    // A ferredis replica of the Redis master.
+    replicate(&f3, &r1);
+    wait_for("cluster ok", || text(f3.srv.conn().cmd(&["CLUSTER", "INFO"])).contains("cluster_state:ok"));
+    // "foo" is in slot 12182 (f2's), "bar" in 5061 (r1's).
+    let mut c = r1.srv.conn();
+    assert_eq!(c.cmd(&["SET", "bar", "acknowledged"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["WAIT", "1", "5000"]), b":1\r\n");
+    // The Redis master dies: the ferredis replica wins the election with the two ferredis masters' votes.
+    r1.srv.kill9();
+    wait_for("the replica promoted", || {
+        role(&f3) == "master" || text(f3.srv.conn().cmd(&["ROLE"])).starts_with("*3\r\n$6\r\nmaster")
+    });
+    assert!(f3.srv.full_log().contains("Failover election won: I'm the new master."));
+    assert_eq!(f3.srv.conn().cmd(&["GET", "bar"]), b"$12\r\nacknowledged\r\n");
+    wait_for("the others see the new owner of slot 0", || {
+        let id = myid(&f3);
+        [&f1, &f2].iter().all(|n| {
+            text(n.srv.conn().cmd(&["CLUSTER", "NODES"]))
+                .lines()
+                .any(|l| l.starts_with(&id) && l.contains("master") && l.ends_with("0-5460"))
+        })
+    });
+    // A Redis replica of the new ferredis master takes over by a manual failover: the ferredis master pauses,
+    // hands over its offset and becomes a replica of the Redis node.
+    let r2 = node(Kind::Redis);
+    meet(&f1, &r2);
+    replicate(&r2, &f3);
+    assert_eq!(r2.srv.conn().cmd(&["CLUSTER", "FAILOVER"]), b"+OK\r\n");
+    wait_for("the Redis replica promoted", || text(r2.srv.conn().cmd(&["ROLE"])).starts_with("*3\r\n$6\r\nmaster"));
+    wait_for("the old master following it", || text(f3.srv.conn().cmd(&["ROLE"])).starts_with("*5\r\n$5\r\nslave"));
+    assert!(f3.srv.full_log().contains("Manual failover requested by replica"));
+    assert_eq!(r2.srv.conn().cmd(&["GET", "bar"]), b"$12\r\nacknowledged\r\n");
+}

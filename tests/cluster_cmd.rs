@@ -298,6 +298,19 @@ fn cluster_mode_single_node_like_redis() {
         "INFO cluster",
     ];
     same_norm(&mut f, &fnorm, &mut r, &rnorm, &serving);
+    // A client blocked on a slot that stops being served here is unblocked with the redirection.
+    let blocked = |srv: &Server, main: &mut Conn| {
+        let mut b = srv.conn();
+        b.send(&["BLPOP", "{a}list", "0"]).expect("send BLPOP");
+        wait_for("BLPOP to block", || blocked_clients(main) == 1);
+        assert_eq!(main.cmd(&["CLUSTER", "DELSLOTS", "15495"]), b"+OK\r\n");
+        let reply = b.read_reply().expect("BLPOP reply");
+        assert_eq!(main.cmd(&["CLUSTER", "ADDSLOTS", "15495"]), b"+OK\r\n");
+        reply
+    };
+    let (fb, rb) = (blocked(&fer, &mut f), blocked(&red, &mut r));
+    assert_eq!(escape(&fb), escape(&rb));
+    assert!(fb.starts_with(b"-CLUSTERDOWN"), "{}", escape(&fb));
     // The same nodes.conf (ids and ports aside).
     let file = |s: &Server| std::fs::read_to_string(s.dir().join("nodes.conf")).unwrap();
     assert_eq!(fnorm.apply(file(&fer).as_bytes()), rnorm.apply(file(&red).as_bytes()));
@@ -343,4 +356,77 @@ fn nodes_conf_survives_restart_and_is_locked() {
     let (status, log) = run_until_exit(Kind::Ferredis, dir.path(), &args, 10_000);
     assert_eq!(status.and_then(|s| s.code()), Some(1), "{log}");
     assert!(log.contains("Unrecoverable error: corrupted cluster config file."), "{log}");
+}
+
+/// Two nodes MEET, split the slots, then redirect: -MOVED, -ASK while a slot migrates, ASKING on the importing
+/// node, CLUSTER SLOTS. Returns every reply with ids and ports normalized (`A`/`B`).
+fn two_node_redirections(ka: Kind, kb: Kind) -> Vec<String> {
+    let (a, b) = (cluster_node(ka), cluster_node(kb));
+    let (mut ca, mut cb) = (a.conn(), b.conn());
+    let (na, nb) = (Norm::of(&a, &mut ca), Norm::of(&b, &mut cb));
+    let meet = ca.cmd(&["CLUSTER", "MEET", "127.0.0.1", &nb.port, &nb.cport]);
+    assert_eq!(meet, b"+OK\r\n");
+    let knows = |c: &mut Conn, id: &str| {
+        let nodes = String::from_utf8_lossy(&c.cmd(&["CLUSTER", "NODES"])).into_owned();
+        nodes.lines().any(|l| l.starts_with(id) && !l.contains("handshake") && !l.contains("noaddr"))
+    };
+    wait_for("the nodes to know each other", || knows(&mut ca, &nb.id) && knows(&mut cb, &na.id));
+    assert_eq!(ca.cmd(&["CLUSTER", "ADDSLOTSRANGE", "0", "8191"]), b"+OK\r\n");
+    assert_eq!(cb.cmd(&["CLUSTER", "ADDSLOTSRANGE", "8192", "16383"]), b"+OK\r\n");
+    wait_for("cluster_state:ok on both", || cluster_ok(&mut ca) && cluster_ok(&mut cb));
+    let norm = |b: &[u8]| {
+        escape(b)
+            .replace(&na.id, "IDA")
+            .replace(&nb.id, "IDB")
+            .replace(&na.cport, "CPORTA")
+            .replace(&nb.cport, "CPORTB")
+            .replace(&na.port, "PORTA")
+            .replace(&nb.port, "PORTB")
+    };
+    let mut out = Vec::new();
+    let (ida, idb) = (na.id.clone(), nb.id.clone());
+    let steps: Vec<(bool, Vec<&str>)> = vec![
+        (false, vec!["GET", "bar"]),
+        (true, vec!["SET", "foo", "1"]),
+        (true, vec!["SET", "bar", "1"]),
+        (true, vec!["MGET", "bar", "foo"]),
+        (true, vec!["CLUSTER", "SETSLOT", "5061", "MIGRATING", &idb]),
+        (false, vec!["CLUSTER", "SETSLOT", "5061", "IMPORTING", &ida]),
+        (true, vec!["GET", "bar"]),
+        (true, vec!["GET", "{bar}x"]),
+        (true, vec!["MGET", "bar", "{bar}x"]),
+        (false, vec!["GET", "{bar}x"]),
+        (false, vec!["ASKING"]),
+        (false, vec!["GET", "{bar}x"]),
+        (false, vec!["GET", "{bar}x"]),
+        (false, vec!["RESTORE-ASKING", "{bar}y", "0", "PAYLOAD"]),
+        (false, vec!["RESTORE", "{bar}z", "0", "PAYLOAD"]),
+        (false, vec!["CLUSTER", "COUNTKEYSINSLOT", "5061"]),
+        (true, vec!["CLUSTER", "SETSLOT", "5061", "STABLE"]),
+        (false, vec!["CLUSTER", "SETSLOT", "5061", "STABLE"]),
+        (true, vec!["CLUSTER", "SLOTS"]),
+        // (CLUSTER SHARDS lists the masters in Redis's hash-table order: compared on one node above.)
+        (false, vec!["CLUSTER", "SLOTS"]),
+    ];
+    // A DUMP payload of this server's format for the RESTOREs.
+    ca.cmd(&["SET", "{bar}tmp", "v"]);
+    let dump = ca.cmd(&["DUMP", "{bar}tmp"]);
+    ca.cmd(&["DEL", "{bar}tmp"]);
+    let payload = Resp::parse(&dump).ok().and_then(|r| r.as_bytes().map(|b| b.to_vec())).expect("DUMP payload");
+    for (on_a, cmd) in steps {
+        let c = if on_a { &mut ca } else { &mut cb };
+        let args: Vec<&[u8]> = cmd.iter().map(|a| if *a == "PAYLOAD" { &payload[..] } else { a.as_bytes() }).collect();
+        let line = format!("{} {:?} -> {}", if on_a { "A" } else { "B" }, cmd, escape(&c.cmd(&args)));
+        out.push(norm(line.as_bytes()));
+    }
+    out
+}
+
+#[test]
+fn redirections_between_nodes_like_redis() {
+    let redis = two_node_redirections(Kind::Redis, Kind::Redis);
+    assert!(redis[0].contains("-MOVED 5061 127.0.0.1:PORTA"), "{}", redis[0]);
+    assert_eq!(two_node_redirections(Kind::Ferredis, Kind::Ferredis), redis);
+    // A ferredis node and a Redis node redirect to each other the same way.
+    assert_eq!(two_node_redirections(Kind::Ferredis, Kind::Redis), redis);
 }

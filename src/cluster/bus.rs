@@ -160,6 +160,16 @@ pub fn drop_links(cl: &mut Cluster, node: NodeIdx) {
     }
 }
 
+/// DEBUG CLUSTERLINK KILL: closes a node's outbound (`to`) and/or inbound (`from`) link; the cron reconnects.
+pub fn kill_links(cl: &mut Cluster, node: NodeIdx, to: bool, from: bool) {
+    if let Some(fd) = cl.bus.out.get(&node).copied().filter(|_| to) {
+        free_link(cl, fd);
+    }
+    if let Some(fd) = cl.bus.inb.get(&node).copied().filter(|_| from) {
+        free_link(cl, fd);
+    }
+}
+
 /// Removes a node with its links (Redis's `clusterDelNode`, which also drops its failure reports).
 pub fn del_node(cl: &mut Cluster, node: NodeIdx) {
     drop_links(cl, node);
@@ -587,6 +597,12 @@ pub fn process_packet(cl: &mut Cluster, fd: RawFd, packet: &[u8], now_ms: i64) -
     if let Some(t) = msg::peek_type(packet).filter(|&t| (t as usize) < msg::TYPE_COUNT) {
         cl.stats_received[t as usize] += 1;
     }
+    // DEBUG DROP-CLUSTER-PACKET-FILTER <type>: tests make a node deaf to one message type.
+    let filter = crate::command::debug::drop_cluster_packet_filter();
+    if filter >= 0 && msg::peek_type(packet).is_some_and(|t| t as i64 == filter) {
+        log_warning!("Dropping packet that matches debug drop filter");
+        return true;
+    }
     let m = match msg::decode(packet) {
         Ok(m) => m,
         Err(e) => {
@@ -703,8 +719,8 @@ pub fn process_packet(cl: &mut Cluster, fd: RawFd, packet: &[u8], now_ms: i64) -
                     return false;
                 }
             }
-            // The sender re-read after a rename: an outbound link's handshake node is now the sender.
-            let sender = if sender == NO_NODE && !inbound { cl.lookup(&hdr.sender).unwrap_or(NO_NODE) } else { sender };
+            // After a rename the sender stays unknown for the rest of this packet, as in Redis: its role and slots
+            // come with the next one.
             if let Some(s) = cl.node_mut(sender) {
                 s.flags = (s.flags & !flags::NOFAILOVER) | (hdr.flags & flags::NOFAILOVER);
             }
@@ -1137,7 +1153,7 @@ pub fn cron(cl: &mut Cluster, now_ms: i64) -> bool {
             if !cl.bus.out.contains_key(&i) || n.ping_sent_ms != 0 || n.has(flags::MYSELF | flags::HANDSHAKE) {
                 continue;
             }
-            if best.is_none_or(|(_, p)| p > n.pong_received_ms) {
+            if best.map_or(true, |(_, p)| p > n.pong_received_ms) {
                 best = Some((i, n.pong_received_ms));
             }
         }

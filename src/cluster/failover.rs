@@ -297,7 +297,7 @@ pub fn handle_replica_failover(cl: &mut Cluster, now_ms: i64) {
     let no = match master {
         _ if me.is_master() => true,
         None => true,
-        Some(m) => (!m.has(flags::FAIL) && !manual) || (cl.bus.settings.no_failover && !manual) || m.numslots == 0,
+        Some(m) => ((!m.has(flags::FAIL) || cl.bus.settings.no_failover) && !manual) || m.numslots == 0,
     };
     if no {
         cl.failover.cant_reason = CantFailover::None;

@@ -4,6 +4,7 @@
 //! step with the `cluster-announce-*` settings. Owned by the command work (`i32-cmd`); the bus has its own
 //! listener, cron and failover handling (`server/cluster.rs`).
 
+use super::nodes_conf::Fatal;
 use super::{flags, nodes_conf, redirect, todo, Cluster};
 use crate::state::ServerState;
 
@@ -20,7 +21,7 @@ pub fn bus_port(config: &crate::config::Config) -> u16 {
 
 /// Starts cluster mode (Redis's `clusterInit`), before any data is loaded: on failure Redis's warning has been
 /// logged and the server exits with status 1.
-pub fn init(st: &mut ServerState) -> Result<(), ()> {
+pub fn init(st: &mut ServerState) -> Result<(), Fatal> {
     let path = st.config.stored_str("cluster-config-file").to_string();
     let now = crate::util::now_ms();
     let lock = nodes_conf::lock(&path)?;
@@ -38,14 +39,14 @@ pub fn init(st: &mut ServerState) -> Result<(), ()> {
     cl.size = 1;
     if created && nodes_conf::save(&cl, true, now).is_err() {
         crate::log_warning!("Fatal: can't update cluster config file.");
-        return Err(());
+        return Err(Fatal);
     }
     if st.config.stored_i64("cluster-port") == 0 && st.config.port > 65535 - PORT_INCR {
         crate::log_warning!(
             "Redis port number too high. Cluster communication port is 10,000 port numbers higher than your Redis \
              port. Your Redis port number must be 55535 or less."
         );
-        return Err(());
+        return Err(Fatal);
     }
     sync_myself(&mut cl, &st.config);
     redirect::sync_settings(&mut cl, &st.config);
@@ -59,14 +60,14 @@ pub fn init(st: &mut ServerState) -> Result<(), ()> {
 /// After loading the data (Redis's `verifyClusterConfigWithData`): keys in another database than 0 stop the
 /// server; a master with keys of slots it does not serve takes unassigned ones and marks the others as
 /// importing.
-pub fn after_load(st: &mut ServerState) -> Result<(), ()> {
+pub fn after_load(st: &mut ServerState) -> Result<(), Fatal> {
     let Some(cl) = st.cluster.as_deref_mut() else { return Ok(()) };
     if cl.me().is_replica() {
         return Ok(());
     }
     if st.dbs.iter().skip(1).any(|db| !db.is_empty()) {
         crate::log_warning!("You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.");
-        return Err(());
+        return Err(Fatal);
     }
     let mut changed = false;
     let me = cl.myself;
@@ -93,7 +94,7 @@ pub fn after_load(st: &mut ServerState) -> Result<(), ()> {
     }
     if changed && nodes_conf::save(cl, true, crate::util::now_ms()).is_err() {
         crate::log_warning!("Fatal: can't update cluster config file.");
-        return Err(());
+        return Err(Fatal);
     }
     Ok(())
 }

@@ -363,6 +363,8 @@ impl Cluster {
             if let Some(m) = self.node_mut(master) {
                 if !m.replicas.contains(&replica) {
                     m.replicas.push(replica);
+                    // A master that had replicas is a target of replica migration once it has none left.
+                    m.flags |= flags::MIGRATE_TO;
                 }
             }
         }

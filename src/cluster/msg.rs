@@ -572,6 +572,26 @@ mod tests {
     }
 
     #[test]
+    fn hand_built_packets_decode() {
+        // The fuzz seeds, laid out by hand from cluster.h's offsets (not by `encode`).
+        let ping = decode(include_bytes!("../../fuzz/corpus/cluster_msg/ping_gossip_hostname")).unwrap();
+        assert_eq!((ping.hdr.port, ping.hdr.cport, ping.hdr.offset), (30001, 40001, 1234));
+        assert_eq!(ping.hdr.myip, b"127.0.0.1");
+        let Body::Ping { gossip, hostname } = ping.body else { panic!("not a ping") };
+        assert_eq!(hostname.as_deref(), Some(&b"host-1"[..]));
+        assert_eq!(
+            (gossip[1].id, gossip[1].port, gossip[1].cport, gossip[1].pong_received),
+            ([b'c'; 40], 30002, 40002, 101)
+        );
+        let upd = decode(include_bytes!("../../fuzz/corpus/cluster_msg/update")).unwrap();
+        assert!(matches!(upd.body, Body::Update { config_epoch: 9, .. }));
+        let m = decode(include_bytes!("../../fuzz/corpus/cluster_msg/module")).unwrap();
+        assert!(matches!(m.body, Body::Module { ty: 1, ref payload, .. } if payload == b"xyz"));
+        let p = decode(include_bytes!("../../fuzz/corpus/cluster_msg/publish")).unwrap();
+        assert_eq!(p.body, Body::Publish { channel: b"ch".to_vec(), message: b"hello".to_vec() });
+    }
+
+    #[test]
     fn bad_packets_are_refused() {
         let good = Msg { hdr: header(types::FAIL), body: Body::Fail([b'd'; 40]) }.encode();
         // Wrong length for the type.

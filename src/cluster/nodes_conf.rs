@@ -167,13 +167,13 @@ fn flock_exclusive(fd: &OwnedFd) -> std::io::Result<()> {
 
 /// Opens (creating it empty if needed) and locks the configuration file (Redis's `clusterLockConfig`). On failure
 /// Redis's warning has been logged.
-pub fn lock(path: &str) -> Result<OwnedFd, ()> {
+pub fn lock(path: &str) -> Result<OwnedFd, Fatal> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = match std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o644).open(path) {
         Ok(f) => f,
         Err(e) => {
             crate::log_warning!("Can't open {path} in order to acquire a lock: {}", os_text(&e));
-            return Err(());
+            return Err(Fatal);
         }
     };
     let fd = OwnedFd::from(file);
@@ -186,7 +186,7 @@ pub fn lock(path: &str) -> Result<OwnedFd, ()> {
         } else {
             crate::log_warning!("Impossible to lock {path}: {}", os_text(&e));
         }
-        return Err(());
+        return Err(Fatal);
     }
     Ok(fd)
 }
@@ -232,6 +232,10 @@ pub fn save(cl: &Cluster, fsync: bool, now_ms: i64) -> std::io::Result<()> {
         }
     }
 }
+
+/// A start-up failure whose warning has been logged: the server exits with status 1 (Redis's `exit(1)`).
+#[derive(Debug)]
+pub struct Fatal;
 
 /// Why a configuration file could not be loaded: the warning Redis logs before exiting.
 #[derive(Debug, PartialEq, Eq)]
@@ -450,13 +454,13 @@ pub fn parse(
 
 /// Loads `path` (Redis's `clusterLoadConfig`): `Ok(None)` when it is missing or empty; on a damaged file Redis's
 /// warning has been logged and the caller exits.
-pub fn load(path: &str, now_ms: i64) -> Result<Option<Cluster>, ()> {
+pub fn load(path: &str, now_ms: i64) -> Result<Option<Cluster>, Fatal> {
     let text = match std::fs::read(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             crate::log_warning!("Loading the cluster node config from {path}: {}", os_text(&e));
-            return Err(());
+            return Err(Fatal);
         }
     };
     let mut skipped = Vec::new();
@@ -472,7 +476,7 @@ pub fn load(path: &str, now_ms: i64) -> Result<Option<Cluster>, ()> {
         Ok(None) => Ok(None),
         Err(e) => {
             crate::log_warning!("{}", e.text());
-            Err(())
+            Err(Fatal)
         }
     }
 }
@@ -531,7 +535,7 @@ mod tests {
             "vars currentEpoch".to_string(),
             format!("{A} 127.0.0.1:30001@40001 myself,master - 0 0"),
             format!("{A} 127.0.0.1 myself,master - 0 0 1 connected"),
-            format!("xyz 127.0.0.1:1 myself,master - 0 0 1 connected"),
+            "xyz 127.0.0.1:1 myself,master - 0 0 1 connected".to_string(),
             format!("{A} 127.0.0.1:1 myself,master - 0 0 1 connected 16384"),
             format!("{A} 127.0.0.1:1 myself,master - 0 0 1 connected [5-<-abc]"),
             format!("{A} 127.0.0.1:1 myself,master - 0 0 1 connected [5]"),

@@ -394,3 +394,42 @@ pub fn blocked_client_redirect(st: &ServerState, key: &[u8], readonly_client: bo
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{flags, Node, SLOTS};
+
+    #[test]
+    fn state_follows_coverage_minority_and_delays() {
+        let mut cl = Cluster::new([b'a'; 40], 0, "nodes.conf".into());
+        cl.health.node_timeout_ms = 1000;
+        let b = cl.add_node(Node::new([b'b'; 40], flags::MASTER, 0));
+        for s in 0..SLOTS {
+            cl.add_slot(if s < 8192 { cl.myself } else { b }, s);
+        }
+        // A master waits 2 s after the first update before it says ok.
+        update_state(&mut cl, 10_000);
+        assert!(!cl.state_ok);
+        update_state(&mut cl, 12_000);
+        assert!(cl.state_ok);
+        assert_eq!(cl.size, 2);
+        // The other master fails: a slot of a FAIL node and the lost majority both make it fail.
+        cl.node_mut(b).unwrap().flags |= flags::FAIL;
+        update_state(&mut cl, 13_000);
+        assert!(!cl.state_ok);
+        // Back, but within the rejoin delay (node timeout clamped to 0.5-5 s) after the minority time.
+        cl.node_mut(b).unwrap().flags &= !flags::FAIL;
+        update_state(&mut cl, 13_400);
+        assert!(!cl.state_ok);
+        update_state(&mut cl, 14_100);
+        assert!(cl.state_ok);
+        // Without full coverage an unassigned slot does not matter; with it, it does.
+        cl.del_slot(5);
+        update_state(&mut cl, 15_000);
+        assert!(!cl.state_ok);
+        cl.health.require_full_coverage = false;
+        update_state(&mut cl, 20_000);
+        assert!(cl.state_ok);
+    }
+}

@@ -378,12 +378,12 @@ fn flushslots(ctx: &mut Ctx, _args: Args) {
 /// `checkSlotAssignmentsOrReply`).
 fn check_slots(ctx: &mut Ctx, seen: &mut [u8], del: bool, first: usize, last: usize) -> bool {
     let Some(cl) = ctx.srv.cluster.as_deref() else { return false };
-    for s in first..=last {
+    for (s, mark) in seen.iter_mut().enumerate().take(last + 1).skip(first) {
         let err = if del && cl.slots[s] == NO_NODE {
             Some(format!("ERR Slot {s} is already unassigned"))
         } else if !del && cl.slots[s] != NO_NODE {
             Some(format!("ERR Slot {s} is already busy"))
-        } else if seen[s] == 1 {
+        } else if *mark == 1 {
             Some(format!("ERR Slot {s} specified multiple times"))
         } else {
             None
@@ -392,7 +392,7 @@ fn check_slots(ctx: &mut Ctx, seen: &mut [u8], del: bool, first: usize, last: us
             ctx.reply().error(&e);
             return false;
         }
-        seen[s] = 1;
+        *mark = 1;
     }
     true
 }

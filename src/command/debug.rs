@@ -356,7 +356,23 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
     } else if is("replybuffer") && argc == 4 {
         replybuffer(ctx.reply(), args);
     } else if is("clusterlink") && argc == 5 && args.is(2, "kill") {
-        ctx.reply().error("ERR Debug option only available for cluster mode enabled setup!");
+        let Some(cl) = ctx.srv.cluster.as_deref_mut() else {
+            ctx.reply().error("ERR Debug option only available for cluster mode enabled setup!");
+            return;
+        };
+        let Some(n) = cl.lookup(args.get(4)) else {
+            let e = format!("ERR Unknown node {}", String::from_utf8_lossy(args.get(4)));
+            ctx.reply().error(&e);
+            return;
+        };
+        let (to, from) = (args.is(3, "to") || args.is(3, "all"), args.is(3, "from") || args.is(3, "all"));
+        if !to && !from {
+            let e = format!("ERR Unknown direction {}", String::from_utf8_lossy(args.get(3)));
+            ctx.reply().error(&e);
+            return;
+        }
+        crate::cluster::bus::kill_links(cl, n, to, from);
+        ctx.reply().ok();
     } else {
         err_subcommand_syntax(ctx.reply(), "debug", sub);
     }

@@ -167,7 +167,7 @@ fn server(out: &mut String, srv: &ServerState) {
         "redis_git_sha1" => env!("FERREDIS_GIT_SHA1"),
         "redis_git_dirty" => env!("FERREDIS_GIT_DIRTY"),
         "redis_build_id" => env!("FERREDIS_BUILD_ID"),
-        "redis_mode" => "standalone",
+        "redis_mode" => if srv.cluster.is_some() { "cluster" } else { "standalone" },
         "os" => os_name(),
         "arch_bits" => usize::BITS,
         "monotonic_clock" => "POSIX clock_gettime",

@@ -13,7 +13,7 @@ use crate::event_loop::{EventLoop, TimerNext};
 use crate::net::client::{flags, ClientState};
 
 /// Why [`Server::unblock`] ends a wait.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum EndWait {
     Timeout,
     ClientUnblock {
@@ -21,6 +21,9 @@ enum EndWait {
     },
     /// A master became a replica (Redis's `disconnectAllBlockedClients`).
     StateChanged,
+    /// Cluster mode: the keys' slot is no longer served here; the redirection error (Redis's
+    /// `clusterRedirectBlockedClientIfNeeded`).
+    Redirect(String),
 }
 
 /// The error a blocked client gets when its master turns into a replica, after which it is closed.
@@ -77,6 +80,29 @@ impl Server {
             return Some(TimerNext::Stop);
         }
         None
+    }
+
+    /// Cluster mode, from the clients cron: clients blocked on keys of a slot this node no longer serves (or
+    /// while the cluster is down) get the redirection and stop waiting (Redis's
+    /// `clusterRedirectBlockedClientIfNeeded`).
+    pub(super) fn cluster_redirect_blocked(&mut self) {
+        let mut ends = Vec::new();
+        for (&id, b) in &self.state.blocking.clients {
+            let Some(key) = b.keys.first() else { continue };
+            let readonly = self
+                .state
+                .id_to_fd
+                .get(&id)
+                .and_then(|&fd| self.state.clients.get(fd as usize).and_then(|c| c.as_ref()))
+                .is_some_and(|c| c.state.has(flags::READONLY));
+            let write = self.commands.lookup(b.args.args().get(0)).is_some_and(|c| c.has(crate::command::flag::WRITE));
+            if let Some(msg) = crate::cluster::redirect::blocked_client_redirect(&self.state, key, readonly, write) {
+                ends.push((id, msg));
+            }
+        }
+        for (id, msg) in ends {
+            self.unblock(id, EndWait::Redirect(msg));
+        }
     }
 
     /// A client is being freed: forget its wait.
@@ -148,12 +174,13 @@ impl Server {
             },
         };
         c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
-        match (why, acked) {
+        match (&why, acked) {
             (EndWait::ClientUnblock { error: true }, _) => c.state.reply.error(UNBLOCKED_ERROR),
             (EndWait::StateChanged, _) => {
                 c.state.reply.error(STATE_CHANGED_ERROR);
                 c.state.flags |= flags::CLOSE_AFTER_REPLY;
             }
+            (EndWait::Redirect(msg), _) => c.state.reply.error(msg),
             (_, Some(n)) => c.state.reply.int(n),
             (_, None) => c.state.reply.null_array(),
         }

@@ -8,12 +8,12 @@ use super::Server;
 use crate::cluster::bus::{self, Effect};
 use crate::cluster::{failover, todo, Cluster};
 use crate::event_loop::EventLoop;
+use crate::log_warning;
 use crate::net::listen;
 use crate::pubsub::Kind;
 use crate::repl::MasterAddr;
 use crate::sys::poller::Interest;
 use crate::sys::socket;
-use crate::log_warning;
 use std::os::fd::{AsRawFd, RawFd};
 
 /// Most connections accepted per readable event (`MAX_CLUSTER_ACCEPTS_PER_CALL`).
@@ -101,7 +101,14 @@ impl Server {
         cl.failover.data_age_ms = if r.master_client.is_some() {
             now - r.master_last_io_ms
         } else if r.down_since_s > 0 {
-            now - r.down_since_s * 1000
+            // Since the link dropped, or since the master was last heard from if that is earlier (a link killed
+            // from inside a transaction closes when the transaction ends).
+            let last = if r.master_last_io_ms > 0 {
+                r.master_last_io_ms.min(r.down_since_s * 1000)
+            } else {
+                r.down_since_s * 1000
+            };
+            now - last
         } else {
             0
         };
