@@ -356,23 +356,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
     } else if is("replybuffer") && argc == 4 {
         replybuffer(ctx.reply(), args);
     } else if is("clusterlink") && argc == 5 && args.is(2, "kill") {
-        let Some(cl) = ctx.srv.cluster.as_deref_mut() else {
-            ctx.reply().error("ERR Debug option only available for cluster mode enabled setup!");
-            return;
-        };
-        let Some(n) = cl.lookup(args.get(4)) else {
-            let e = format!("ERR Unknown node {}", String::from_utf8_lossy(args.get(4)));
-            ctx.reply().error(&e);
-            return;
-        };
-        let (to, from) = (args.is(3, "to") || args.is(3, "all"), args.is(3, "from") || args.is(3, "all"));
-        if !to && !from {
-            let e = format!("ERR Unknown direction {}", String::from_utf8_lossy(args.get(3)));
-            ctx.reply().error(&e);
-            return;
-        }
-        crate::cluster::bus::kill_links(cl, n, to, from);
-        ctx.reply().ok();
+        clusterlink_kill(ctx, args);
     } else {
         err_subcommand_syntax(ctx.reply(), "debug", sub);
     }
@@ -965,6 +949,35 @@ fn packed_threshold(sz: u64) -> Option<u64> {
     } else {
         Some(sz)
     }
+}
+
+/// DEBUG CLUSTERLINK KILL to|from|all node-id: closes bus links to or from a node (the bus reconnects).
+fn clusterlink_kill(ctx: &mut Ctx, args: Args) {
+    let Some(cl) = ctx.srv.cluster.as_deref_mut() else {
+        ctx.reply().error("ERR Debug option only available for cluster mode enabled setup!");
+        return;
+    };
+    let Some(n) = cl.lookup(args.get(4)) else {
+        let id = String::from_utf8_lossy(args.get(4)).into_owned();
+        ctx.client.reply.error(&format!("ERR Unknown node {id}"));
+        return;
+    };
+    let (to, from) = (cl.bus.out.get(&n).copied(), cl.bus.inb.get(&n).copied());
+    let links = if args.is(3, "from") {
+        vec![from]
+    } else if args.is(3, "to") {
+        vec![to]
+    } else if args.is(3, "all") {
+        vec![to, from]
+    } else {
+        let dir = String::from_utf8_lossy(args.get(3)).into_owned();
+        ctx.client.reply.error(&format!("ERR Unknown direction {dir}"));
+        return;
+    };
+    for fd in links.into_iter().flatten() {
+        crate::cluster::bus::free_link(cl, fd);
+    }
+    ctx.client.reply.ok();
 }
 
 /// DEBUG REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|ms> | RESIZING <0|1>
