@@ -26,9 +26,9 @@
 //!
 //! The doors: every insert and remove of [`Db`] (`insert*`, `remove`, lazy expiry, `clear`, `take_keys`,
 //! `swap_data`, `insert_new`) notes the key here when the index is on; handlers never touch it. Memory: 3 bytes a
-//! key plus up to 1/8 array slack, and 24 bytes a slot (393 KiB) for the array headers: `benches/memory.rs` with
-//! 1M keys, 46.2 bytes/key of RSS without the index, 50.3 with it (1.09x; the index's own count 3.5 bytes/key,
-//! the rest malloc's per-array overhead).
+//! key plus up to 1/8 array slack, and 24 bytes a slot (393 KiB, from the database's first key on) for the array
+//! headers. `benches/memory.rs` with 1M keys: 46.2 bytes/key of RSS without the index, 50.3 with it (1.09x; the
+//! index's own count 3.5 bytes/key, the rest malloc's per-array overhead).
 //!
 //! Known cost: a slot's array is sorted, so inserting into or deleting from a slot holding k keys moves up to 3k
 //! bytes (a memmove: negligible at the tens to thousands of keys a slot holds in a spread keyspace; about 100 µs
@@ -280,14 +280,19 @@ pub struct SlotIndex {
     /// The dict seed the fragments were computed under.
     seed: u64,
     total: usize,
+    /// One entry per hash slot, or none at all until the first key arrives (cluster mode indexes every
+    /// database, but only database 0 holds keys: the others cost no 393 KiB array).
     slots: Box<[Slot]>,
 }
+
+/// An empty slot, for the lookups of an index without its array.
+static NO_KEYS: Slot = Slot::Small(Frags(Vec::new()));
 
 impl SlotIndex {
     /// An index of what `keys` holds now.
     pub(super) fn new(keys: &Dict<Entry>) -> Box<SlotIndex> {
         let mut ix =
-            Box::new(SlotIndex { seed: keys.seed(), total: 0, slots: (0..SLOTS).map(|_| Slot::default()).collect() });
+            Box::new(SlotIndex { seed: keys.seed(), total: 0, slots: Box::new([]) });
         ix.rebuild(keys);
         ix
     }
@@ -295,9 +300,7 @@ impl SlotIndex {
     /// Recomputes every fragment under the dict's current seed.
     #[cold]
     fn rebuild(&mut self, keys: &Dict<Entry>) {
-        for v in self.slots.iter_mut() {
-            *v = Slot::default();
-        }
+        self.slots = if keys.is_empty() { Box::new([]) } else { (0..SLOTS).map(|_| Slot::default()).collect() };
         for e in keys.iter() {
             let s = key_hash_slot(e.key());
             self.slots[s].push_unsorted(fragment(keys.hash(e.key())));
@@ -331,6 +334,9 @@ impl SlotIndex {
 
     /// The noted key was added to the dict.
     pub(super) fn added(&mut self, keys: &Dict<Entry>, p: Pending) {
+        if self.slots.is_empty() {
+            self.slots = (0..SLOTS).map(|_| Slot::default()).collect();
+        }
         self.slots[p.slot as usize].insert(p.frag);
         self.total += 1;
         // The insert may have rebuilt the dict under a new seed.
@@ -339,7 +345,7 @@ impl SlotIndex {
 
     /// The noted key left the dict.
     pub(super) fn removed(&mut self, keys: &Dict<Entry>, p: Pending) {
-        if self.slots[p.slot as usize].remove(p.frag) {
+        if self.slots.get_mut(p.slot as usize).is_some_and(|v| v.remove(p.frag)) {
             self.total -= 1;
         } else {
             debug_assert!(false, "slot index: a removed key was not indexed");
@@ -350,11 +356,15 @@ impl SlotIndex {
 
     /// Forgets every key (the dict was cleared or handed away).
     pub(super) fn clear(&mut self, keys: &Dict<Entry>) {
-        for v in self.slots.iter_mut() {
-            *v = Slot::default();
-        }
+        self.slots = Box::new([]);
         self.total = 0;
         self.seed = keys.seed();
+    }
+
+    /// The fragments of `slot` (< [`SLOTS`]).
+    #[inline]
+    fn slot(&self, slot: usize) -> &Slot {
+        self.slots.get(slot).unwrap_or(&NO_KEYS)
     }
 
     /// Bytes the index takes (its arrays and their headers).
@@ -405,7 +415,7 @@ impl Db {
             return 0;
         }
         match &self.slots {
-            Some(ix) => ix.slots[slot].len(),
+            Some(ix) => ix.slot(slot).len(),
             None => self.keys.iter().filter(|e| key_hash_slot(e.key()) == slot).count(),
         }
     }
@@ -423,7 +433,7 @@ impl Db {
                 return matching.take(max).map(|e| e.key().to_vec()).collect();
             }
         };
-        let frags = &ix.slots[slot];
+        let frags = ix.slot(slot);
         let mut out = Vec::with_capacity(max.min(frags.len()));
         let mut last = None;
         for f in frags.iter() {
@@ -461,7 +471,7 @@ impl Db {
     pub(crate) fn check_slot_index(&self) {
         let Some(ix) = &self.slots else { return };
         let mut want: Vec<Vec<u32>> = vec![Vec::new(); SLOTS];
-        let have = |s: usize| ix.slots[s].iter().collect::<Vec<u32>>();
+        let have = |s: usize| ix.slot(s).iter().collect::<Vec<u32>>();
         for e in self.keys.iter() {
             want[key_hash_slot(e.key())].push(fragment(self.keys.hash(e.key())));
         }
@@ -472,7 +482,7 @@ impl Db {
             }
         } else {
             for (s, w) in want.iter().enumerate() {
-                assert_eq!(ix.slots[s].len(), w.len(), "slot {s}");
+                assert_eq!(ix.slot(s).len(), w.len(), "slot {s}");
             }
         }
         assert_eq!(ix.total, self.keys.len());
