@@ -12,7 +12,7 @@
 # Knobs: FERREDIS (target/release/ferredis-server; /usr/bin/redis-server checks the script itself), BASEPORT
 # (the instances' first port, 30000 as in Redis; cluster bus ports are +10000), OUT (a directory for each file's
 # log, default a scratch one), EXTRA (more runtest-cluster arguments, e.g. "--config io-threads 2"), UNIT_TIMEOUT
-# (600 seconds per unit file; a unit stopped by it shows "Terminated" after its last test in the log).
+# (600 seconds per unit file; the test it stops is counted failed, "TIMEOUT after" in the log).
 # Each file's line: the tests that passed, failed (an assertion; the unit stops there), raised an exception (the
 # unit stops too), and seconds. A unit's log keeps every instance's log tail on failure (--dont-clean).
 set -uo pipefail
@@ -57,12 +57,13 @@ for u in "${units[@]}"; do
     for p in /proc/[0-9]*; do
         case $(readlink "$p/cwd" 2>/dev/null) in "$WORK"/suite/*) kill -9 "${p#/proc/}" 2>/dev/null ;; esac
     done
-    grep -q 'Terminated$' "$log" && echo "(timed out after ${UNIT_TIMEOUT}s)" >>"$log"
+    # A unit stopped by the timeout ends in the middle of a test's line ("HH:MM:SS> description: ").
+    if tail -n 1 "$log" | grep -qE '^[0-9:]{8}> .*: $'; then echo "TIMEOUT after ${UNIT_TIMEOUT}s" >>"$log"; fi
     secs=$(($(date +%s) - start))
     # A test's line is "HH:MM:SS> description: OK" or "...: FAILED: why"; an error raised by a unit (not an
     # assertion) is "FAILED: caught an error in the test ..."; a test stopped by UNIT_TIMEOUT counts as failed.
     ok=$(grep -cE '^[0-9:]{8}> .*: OK$' "$log")
-    err=$(grep -cE '^[0-9:]{8}> .*: (FAILED:|Terminated$)' "$log")
+    err=$(grep -cE '^[0-9:]{8}> .*: (FAILED:|TIMEOUT after)' "$log")
     # An assertion's failure is re-raised as "caught an error" after "(Jumping to next unit after error)": only
     # the others are exceptions.
     exc=$(awk '/^FAILED: caught an error/ && prev !~ /^\(Jumping to next unit/ {n++} NF {prev = $0} END {print n + 0}' "$log")
