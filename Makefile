@@ -26,6 +26,9 @@
 #                vs redis-server (benches/lists.sh, part of `make bench`)
 #   make bench-defrag  RSS after a 900k-key churn with activedefrag yes vs a fresh reload, GET/SET latency during
 #                the defrag, vs redis-server (benches/defrag.sh, part of `make bench`)
+#   make bench-cluster  3 ferredis masters vs 3 redis-server masters: redis-benchmark --cluster SET/GET -P 16 (rps,
+#                server CPU per request), master kill to promoted replica serving writes, redis-cli --cluster
+#                reshard of 1M keys between two nodes, bytes/key in cluster mode vs standalone (benches/cluster.sh)
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
@@ -49,7 +52,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -317,6 +320,10 @@ bench-bitmaps: deps
 # Memory after churn with activedefrag, and GET/SET latency during it, vs redis-server (issue 31): benches/defrag.sh.
 bench-defrag: deps
 	benches/defrag.sh
+
+# Redis Cluster against redis-server clusters (issue 32): benches/cluster.sh.
+bench-cluster: deps
+	benches/cluster.sh
 
 # latency-tracking on vs off (issue 17): benches/latency_tracking.sh.
 bench-latency: deps
