@@ -16,6 +16,7 @@
 //! interactive loop. Tested against Debian's redis-cli by `tests/cli_oneshot.rs` (one-shot, byte comparison)
 //! and `tests/cli_interactive.rs` (a real terminal through tmux).
 
+pub mod cluster;
 pub mod conn;
 pub mod format;
 pub mod help;
@@ -87,6 +88,10 @@ pub struct Config {
     pub verbose: bool,
     /// `--replica` / `--slave`: show what a master propagates.
     pub replica: bool,
+    /// `-c`: follow -MOVED and -ASK redirections.
+    pub cluster_mode: bool,
+    /// `--cluster <command> [args...]`: the cluster manager.
+    pub cluster: Option<cluster::Opts>,
 }
 
 impl Default for Config {
@@ -133,6 +138,8 @@ impl Default for Config {
             intrinsic_latency: None,
             verbose: false,
             replica: false,
+            cluster_mode: false,
+            cluster: None,
         }
     }
 }
@@ -155,6 +162,15 @@ fn atof(s: &str) -> f64 {
 
 fn atoi(s: &str) -> i32 {
     ferredis::util::atoll(s.as_bytes()) as i32
+}
+
+/// The `--cluster` options, which redis-cli accepts before or after `--cluster <command>`.
+fn copts(c: &mut Config) -> &mut cluster::Opts {
+    c.cluster.get_or_insert_with(|| cluster::Opts::new(String::new(), Vec::new()))
+}
+
+fn cflags(c: &mut Config, f: u32) {
+    copts(c).flags |= f;
 }
 
 /// The outcome of option parsing: run with these arguments, or exit now with this status.
@@ -263,6 +279,57 @@ pub fn parse_options(argv: &[String], raw: &[Vec<u8>]) -> Parsed {
                 c.ldb_sync |= a == "--ldb-sync-mode";
                 c.output = Output::Raw;
             }
+            "-c" => c.cluster_mode = true,
+            "--cluster" if has_next => {
+                if c.cluster.as_ref().is_some_and(|o| !o.name.is_empty()) {
+                    eprint!("{}", help::usage());
+                    return Parsed::Exit(1);
+                }
+                i += 1;
+                let mut j = i + 1;
+                while j < argv.len() && !argv[j].starts_with('-') {
+                    j += 1;
+                }
+                let o = copts(&mut c);
+                o.name = argv[i].clone();
+                o.args = raw[i + 1..j].to_vec();
+                i = j - 1;
+            }
+            "--cluster" => {
+                eprint!("{}", help::usage());
+                return Parsed::Exit(1);
+            }
+            "--cluster-only-masters" => cflags(&mut c, cluster::F_MASTERS_ONLY),
+            "--cluster-only-replicas" => cflags(&mut c, cluster::F_SLAVES_ONLY),
+            "--cluster-yes" => cflags(&mut c, cluster::F_YES),
+            "--cluster-simulate" => cflags(&mut c, cluster::F_SIMULATE),
+            "--cluster-replace" => cflags(&mut c, cluster::F_REPLACE),
+            "--cluster-copy" => cflags(&mut c, cluster::F_COPY),
+            "--cluster-slave" => cflags(&mut c, cluster::F_SLAVE),
+            "--cluster-use-empty-masters" => cflags(&mut c, cluster::F_EMPTYMASTER),
+            "--cluster-search-multiple-owners" => cflags(&mut c, cluster::F_CHECK_OWNERS),
+            "--cluster-fix-with-unreachable-masters" => cflags(&mut c, cluster::F_FIX_UNREACHABLE),
+            "--cluster-from-askpass" => copts(&mut c).from_askpass = true,
+            "--cluster-replicas" if has_next => copts(&mut c).replicas = atoi(&next(&mut i)),
+            "--cluster-master-id" if has_next => copts(&mut c).master_id = Some(next(&mut i)),
+            "--cluster-from" if has_next => copts(&mut c).from = Some(next(&mut i)),
+            "--cluster-to" if has_next => copts(&mut c).to = Some(next(&mut i)),
+            "--cluster-from-user" if has_next => copts(&mut c).from_user = Some(next_raw(&mut i)),
+            "--cluster-from-pass" if has_next => copts(&mut c).from_pass = Some(next_raw(&mut i)),
+            "--cluster-slots" if has_next => copts(&mut c).slots = atoi(&next(&mut i)),
+            "--cluster-timeout" if has_next => copts(&mut c).timeout = atoi(&next(&mut i)),
+            "--cluster-pipeline" if has_next => copts(&mut c).pipeline = atoi(&next(&mut i)),
+            "--cluster-threshold" if has_next => copts(&mut c).threshold = atof(&next(&mut i)) as f32,
+            "--cluster-weight" if has_next => {
+                if !copts(&mut c).weight.is_empty() {
+                    eprintln!("WARNING: you cannot use --cluster-weight more than once.\nYou can set more weights by adding them as a space-separated list, ie:\n--cluster-weight n1=w n2=w");
+                    return Parsed::Exit(1);
+                }
+                while i + 1 < argv.len() && !argv[i + 1].starts_with("--") && argv[i + 1].contains('=') {
+                    i += 1;
+                    copts(&mut c).weight.push(argv[i].clone());
+                }
+            }
             "-d" if has_next => c.mb_delim = next_raw(&mut i),
             "-D" if has_next => c.cmd_delim = next_raw(&mut i),
             "-e" => c.set_errcode = true,
@@ -283,6 +350,17 @@ pub fn parse_options(argv: &[String], raw: &[Vec<u8>]) -> Parsed {
                     eprintln!("Unknown --show-pushes value '{v}' (valid: '[y]es', '[n]o')");
                 }
             }
+            _ if c.cluster.as_ref().is_some_and(|o| !o.name.is_empty()) && !a.starts_with('-') => {
+                // Cluster manager arguments given after its options (taken when it has none yet, else skipped).
+                if copts(&mut c).args.is_empty() {
+                    let mut j = i + 1;
+                    while j < argv.len() && !argv[j].starts_with('-') {
+                        j += 1;
+                    }
+                    copts(&mut c).args = raw[i..j].to_vec();
+                    i = j - 1;
+                }
+            }
             _ => {
                 if a.starts_with('-') {
                     return unrecognized(a);
@@ -291,6 +369,10 @@ pub fn parse_options(argv: &[String], raw: &[Vec<u8>]) -> Parsed {
             }
         }
         i += 1;
+    }
+    if c.socket.is_some() && c.cluster_mode {
+        eprintln!("Options -c and -s are mutually exclusive.");
+        return Parsed::Exit(1);
     }
     if c.resp2 && c.resp3 == 1 {
         eprintln!("Options -2 and -3 are mutually exclusive.");
@@ -908,8 +990,30 @@ pub fn main(raw: &[Vec<u8>]) -> i32 {
             cfg.auth = Some(a.into_vec());
         }
     }
+    if std::env::var_os("REDISCLI_CLUSTER_YES").is_some_and(|v| v == "1") {
+        cflags(&mut cfg, cluster::F_YES);
+    }
     if cfg.askpass {
         cfg.auth = Some(ask_password("Please input password: "));
+    }
+    if let Some(o) = cfg.cluster.as_mut().filter(|o| o.from_askpass) {
+        o.from_pass = Some(ask_password("Please input import source node password: "));
+    }
+    if let Some(mut o) = cfg.cluster.take().filter(|o| !o.name.is_empty()) {
+        if cfg.stdin_lastarg {
+            o.args.push(read_stdin_arg());
+        } else if let Some(tag) = &cfg.stdin_tag {
+            let arg = read_stdin_arg();
+            match o.args.iter().position(|a| a == tag) {
+                Some(i) => o.args[i] = arg,
+                None => {
+                    eprintln!("Using -X option but stdin tag not match.");
+                    return 1;
+                }
+            }
+        }
+        sys::sigpipe_default();
+        return cluster::run(o, &cfg);
     }
     let special = cfg.latency
         || cfg.replica
