@@ -504,6 +504,10 @@ pub struct Cli {
     pub ldb_end: bool,
     /// SCRIPT DEBUG YES/SYNC was typed: the next EVAL starts a session.
     pub enable_ldb_on_eval: bool,
+    /// `-c`: the last reply was -MOVED/-ASK; reconnect to the node it named and send the command again.
+    pub reissue: bool,
+    /// The redirection was -ASK: send ASKING first.
+    pub send_asking: bool,
 }
 
 /// Commands whose reply is shown as is even in TTY mode (redis-cli's `output_raw` list).
@@ -541,6 +545,8 @@ impl Cli {
             eval_ldb: false,
             ldb_end: false,
             enable_ldb_on_eval: false,
+            reissue: false,
+            send_asking: false,
         };
         c.eval_ldb = c.cfg.ldb;
         c.refresh_prompt();
@@ -730,6 +736,13 @@ impl Cli {
         };
         self.last_was_error = r.is_error();
         self.last_was_nil = matches!(r, Reply::Nil);
+        if self.cfg.cluster_mode {
+            if let Reply::Error(e) = &r {
+                if self.redirect(e) {
+                    return Ok(());
+                }
+            }
+        }
         if !self.interactive && self.cfg.set_errcode {
             if let Reply::Error(e) = &r {
                 let mut so = std::io::stdout().lock();
@@ -745,6 +758,30 @@ impl Cli {
         };
         out(&text);
         Ok(())
+    }
+
+    /// `-c`: a `MOVED <slot> <host>:<port>` or `ASK ...` error points the connection at that node (redis-cli
+    /// prints `-> Redirected to slot [N] located at host:port` in interactive mode); the caller reissues.
+    fn redirect(&mut self, e: &[u8]) -> bool {
+        let e = format::cstr(e);
+        let ask = e.starts_with(b"ASK ");
+        if !(ask || e.starts_with(b"MOVED ")) {
+            return false;
+        }
+        let e = String::from_utf8_lossy(e);
+        let mut parts = e.splitn(3, ' ').skip(1);
+        let slot = atoi(parts.next().unwrap_or(""));
+        let addr = parts.next().unwrap_or("");
+        let (host, port) = addr.rsplit_once(':').unwrap_or((addr, ""));
+        self.cfg.host = host.to_string();
+        self.cfg.port = atoi(port);
+        if self.interactive {
+            out(format!("-> Redirected to slot [{slot}] located at {}:{}\n", self.cfg.host, self.cfg.port).as_bytes());
+        }
+        self.reissue = true;
+        self.send_asking |= ask;
+        self.refresh_prompt();
+        true
     }
 
     /// A reply during a Lua debugging session: raw, with the debugger's status lines colourised for an xterm;
@@ -841,6 +878,10 @@ impl Cli {
             }
             self.read_and_print(verbatim, false)?;
             self.after_reply(argv);
+            if self.reissue {
+                // Redirected: stop repeating here, the caller sends the command to the new node.
+                break;
+            }
             if self.cfg.interval_us > 0 {
                 std::thread::sleep(std::time::Duration::from_micros(self.cfg.interval_us as u64));
             }
@@ -892,17 +933,43 @@ impl Cli {
             help::output_help(self, &argv[1..]);
             return true;
         }
-        let broken = self.conn.as_ref().map(|c| c.broken).unwrap_or(true);
-        if broken && !self.connect(true, false) {
-            self.print_context_error();
-            return false;
+        loop {
+            let broken = self.conn.as_ref().map(|c| c.broken).unwrap_or(true);
+            if (self.reissue || broken) && !self.connect(true, false) {
+                self.print_context_error();
+                self.reissue = false;
+                return false;
+            }
+            self.reissue = false;
+            if self.send_asking && !self.asking() {
+                self.print_context_error();
+                return false;
+            }
+            if self.send_command(argv, repeat).is_err() {
+                self.print_context_error();
+                self.conn = None;
+                return false;
+            }
+            if !(self.cfg.cluster_mode && self.reissue) {
+                return true;
+            }
         }
-        if self.send_command(argv, repeat).is_err() {
-            self.print_context_error();
-            self.conn = None;
-            return false;
+    }
+
+    /// ASKING before a command redirected by -ASK (redis-cli's `cliSendAsking`).
+    fn asking(&mut self) -> bool {
+        self.send_asking = false;
+        match self.simple(&[b"ASKING"]) {
+            None => {
+                eprint!("\nI/O error\n");
+                false
+            }
+            Some(Reply::Error(e)) => {
+                eprintln!("ASKING failed: {}", String::from_utf8_lossy(format::cstr(&e)));
+                false
+            }
+            Some(_) => true,
         }
-        true
     }
 }
 
