@@ -184,6 +184,13 @@ fn normalize(text: &str, names: &[(String, String)]) -> String {
         out.append(run);
     };
     for line in t.split_inclusive('\n') {
+        // The dots printed while waiting for the nodes to agree count seconds.
+        if out.last().is_some_and(|l| l == "Waiting for the cluster to join\n")
+            && line.trim_end().chars().all(|c| c == '.')
+        {
+            out.push("(dots)\n".into());
+            continue;
+        }
         if line.starts_with("M: ")
             || line.starts_with("S: ")
             || line.starts_with("    M: ")
@@ -231,12 +238,18 @@ fn assert_same(what: &str, a: &Out, b: &Out, na: &[(String, String)], nb: &[(Str
         (normalize(&a.stdout, na), normalize(&a.stderr, na), a.code),
         (normalize(&b.stdout, nb), normalize(&b.stderr, nb), b.code),
     );
-    assert!(
-        ra == rb,
-        "{what}: ferredis-cli differs from redis-cli\n=== redis-cli:\n{}\n=== ferredis-cli:\n{}",
-        show(a),
-        show(b)
-    );
+    if ra != rb {
+        let first = ra.0.lines().zip(rb.0.lines()).position(|(x, y)| x != y);
+        panic!(
+            "{what}: ferredis-cli differs from redis-cli (first differing normalized line: {first:?})\n=== redis-cli:\n{}\n=== ferredis-cli:\n{}\n=== normalized:\n{}\n---\n{}\n{:?} {:?}",
+            show(a),
+            show(b),
+            ra.0,
+            rb.0,
+            (&ra.1, ra.2),
+            (&rb.1, rb.2)
+        );
+    }
 }
 
 /// Both clients, one after the other, on the same (unchanged) cluster state.
