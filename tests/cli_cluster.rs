@@ -424,6 +424,27 @@ fn create_with_replicas_check_info_call_and_redirections() {
     assert!(o.stdout.contains(": MOVED ") || o.stdout.contains(": OK"), "{}", show(&o));
     same(&b, &format!("--cluster set-timeout {} 6000", b[0].addr()), b"");
     same(&b, &format!("--cluster set-timeout {} 50", b[0].addr()), b"");
+
+    // backup: each master's RDB (by SYNC) and nodes.json, into two directories named alike in the comparison.
+    let (dt, dof) = (TempDir::new("cli-backup-t"), TempDir::new("cli-backup-o"));
+    let (pt, po) = (dt.path().display().to_string(), dof.path().display().to_string());
+    let t = theirs(&args(&format!("--cluster backup {} {pt}", b[0].addr())), b"");
+    let o = ours(&args(&format!("--cluster backup {} {po}", b[0].addr())), b"");
+    let mut nt = names(&b);
+    let mut no = nt.clone();
+    nt.push((pt.clone(), "DIR".into()));
+    no.push((po.clone(), "DIR".into()));
+    assert_same("backup", &t, &o, &nt, &no);
+    assert_eq!(o.code, Some(0), "{}", show(&o));
+    let json = |d: &str| normalize(&std::fs::read_to_string(format!("{d}/nodes.json")).unwrap_or_default(), &names(&b));
+    let (jt, jo) = (json(&pt), json(&po));
+    assert!(jo.starts_with("[\n  {\n    \"name\": ") && jo.matches("\"slots_count\"").count() == 6, "{jo}");
+    assert_eq!(jt, jo);
+    for n in &b[..3] {
+        let f = format!("{po}/redis-node-127.0.0.1-{}-{}.rdb", n.port, n.id());
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        assert!(bytes.starts_with(b"REDIS"), "{f}: {} bytes", bytes.len());
+    }
 }
 
 #[test]

@@ -139,7 +139,7 @@ fn info_field(info: &str, field: &str) -> Option<i64> {
     let p = info.find(field)? + field.len() + 1;
     let rest = info.get(p..)?;
     let end = rest.find(['\r', ',']).unwrap_or(rest.len());
-    Some(ferredis::util::atoll(rest[..end].as_bytes()))
+    Some(ferredis::util::atoll(&rest.as_bytes()[..end]))
 }
 
 /// `ip:port[@bus_port]` as redis-cli splits it (from the right).
@@ -1226,7 +1226,7 @@ impl Mgr {
             if n.is_slave() {
                 continue;
             }
-            if best.is_none_or(|b| n.replicas_count < self.nodes[b].replicas_count) {
+            if best.map_or(true, |b| n.replicas_count < self.nodes[b].replicas_count) {
                 best = Some(i);
             }
         }
@@ -1835,11 +1835,11 @@ fn cmd_create(m: &mut Mgr) -> bool {
                 }
                 let mut found = None;
                 let mut first_same = None;
-                for j in start..rest.len() {
-                    let Some(n) = rest[j] else { continue };
+                for (j, slot) in rest.iter_mut().enumerate().skip(start) {
+                    let Some(n) = *slot else { continue };
                     if m.nodes[n].ip != m.nodes[mi].ip {
                         found = Some(n);
-                        rest[j] = None;
+                        *slot = None;
                         break;
                     }
                     if first_same.is_none() {
@@ -2424,11 +2424,11 @@ fn cmd_import(m: &mut Mgr) -> bool {
         return false;
     };
     let Some(from) = m.o.from.clone() else {
-        eprint!("[ERR] Option '--cluster-from' is required for subcommand 'import'.\n");
+        eprintln!("[ERR] Option '--cluster-from' is required for subcommand 'import'.");
         return false;
     };
     let Some((src_ip, src_port)) = host_from_args(&[from.into_bytes()]) else {
-        eprint!("[ERR] Invalid --cluster-from host. You need to pass a valid address (ie. 120.0.0.1:7000).\n");
+        eprintln!("[ERR] Invalid --cluster-from host. You need to pass a valid address (ie. 120.0.0.1:7000).");
         return false;
     };
     info(&format!(">>> Importing data from {src_ip}:{src_port} to cluster {ip}:{port}\n"));
