@@ -840,3 +840,92 @@ fn argument_errors_and_refusals() {
     let _ = escape(b"");
     let _: HashMap<u8, u8> = HashMap::new();
 }
+
+/// A ferredis-server cluster node (`--cluster-enabled yes`), or None when this build refuses cluster mode.
+fn ferredis_node() -> Option<Node> {
+    let port = cluster_port();
+    let dir = TempDir::new(&format!("cli-cluster-fr-{port}"));
+    let p = port.to_string();
+    let args = [
+        "--port",
+        &p,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--bind",
+        "127.0.0.1",
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+        "--cluster-node-timeout",
+        "5000",
+    ];
+    let child = Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
+        .args(args)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ferredis-server");
+    let mut n = Node { port, child, _dir: dir };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = n.child.try_wait() {
+            return None;
+        }
+        if let Ok(mut c) = Conn::try_connect(port) {
+            let info = c.try_cmd(&["CLUSTER", "INFO"]).unwrap_or_default();
+            return String::from_utf8_lossy(&info).contains("cluster_state:").then_some(n);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// The cluster manager driving ferredis nodes (skipped, with a message, until the server has cluster mode).
+#[test]
+fn ferredis_nodes_when_cluster_mode_is_built() {
+    if !have_redis() {
+        return;
+    }
+    let mut nodes = Vec::new();
+    for _ in 0..4 {
+        match ferredis_node() {
+            Some(n) => nodes.push(n),
+            None => {
+                eprintln!("skipping: this ferredis-server does not run in cluster mode");
+                return;
+            }
+        }
+    }
+    let all: Vec<&Node> = nodes.iter().collect();
+    let mut a = args("--cluster create");
+    a.extend(all[..3].iter().map(|n| n.addr()));
+    a.push("--cluster-yes".into());
+    let o = ours(&a, b"");
+    assert_eq!(o.code, Some(0), "{}", show(&o));
+    assert!(o.stdout.contains("[OK] All 16384 slots covered.\n"), "{}", show(&o));
+    wait_settled(all[0]);
+    wait_state_ok(&all[..3]);
+    write_keys(all[1], "fk", 100);
+    let (m0, m1) = (all[0].id(), all[1].id());
+    let o = ours(
+        &args(&format!(
+            "--cluster reshard {} --cluster-from {m0} --cluster-to {m1} --cluster-slots 200 --cluster-yes",
+            all[2].addr()
+        )),
+        b"",
+    );
+    assert_eq!(o.code, Some(0), "{}", show(&o));
+    wait_settled(all[0]);
+    read_keys(all[2], "fk", 100);
+    let o = ours(&args(&format!("--cluster add-node {} {} --cluster-slave", all[3].addr(), all[0].addr())), b"");
+    assert_eq!(o.code, Some(0), "{}", show(&o));
+    wait_known(all[0], all[3]);
+    // The nodes pass redis-cli's own check, and both clients print the same check.
+    same(&all, &format!("--cluster check {}", all[1].addr()), b"");
+    same(&all, &format!("--cluster info {}", all[1].addr()), b"");
+}

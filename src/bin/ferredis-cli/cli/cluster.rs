@@ -36,6 +36,8 @@ const N_NOADDR: u8 = 1 << 3;
 const N_DISCONNECT: u8 = 1 << 4;
 const N_FAIL: u8 = 1 << 5;
 
+/// No error goes back to the caller: SETSLOT errors are printed where they happen (redis-cli's NULL `err`).
+const O_PRINT: u8 = 1;
 const O_COLD: u8 = 1 << 1;
 const O_UPDATE: u8 = 1 << 2;
 const O_QUIET: u8 = 1 << 6;
@@ -1033,7 +1035,8 @@ impl Mgr {
 
     /// `clusterManagerMigrateKeysInSlot`: GETKEYSINSLOT + MIGRATE in batches of `--cluster-pipeline` until
     /// the slot is empty on `src`; a BUSYKEY is replaced when the values match (or with --cluster-replace).
-    fn migrate_slot_keys(&mut self, src: usize, dst: usize, slot: usize, verbose: bool) -> Result<(), Option<String>> {
+    fn migrate_slot_keys(&mut self, src: usize, dst: usize, slot: usize, opts: u8) -> Result<(), Option<String>> {
+        let verbose = opts & O_VERBOSE != 0;
         let do_fix = self.flag(F_FIX);
         let do_replace = self.flag(F_REPLACE);
         let (s, pipeline) = (slot.to_string(), self.o.pipeline.to_string());
@@ -1044,7 +1047,9 @@ impl Mgr {
             let keys: Vec<Vec<u8>> = match reply {
                 Reply::Error(e) => {
                     let e = err_text(&e);
-                    self.nodes[src].print_error(&e);
+                    if opts & O_PRINT == 0 {
+                        self.nodes[src].print_error(&e);
+                    }
                     return Err(Some(e));
                 }
                 Reply::Array(items) => items.into_iter().filter_map(|k| k.bytes().map(|b| b.to_vec())).collect(),
@@ -1125,27 +1130,36 @@ impl Mgr {
             say(&format!("Moving slot {slot} from {}:{} to {}:{}: ", a.ip, a.port, b.ip, b.port));
         }
         let cold = opts & O_COLD != 0;
-        let failed = |e: Option<String>| Err(Some(e.unwrap_or_else(|| "CLUSTER SETSLOT failed to run".into())));
+        let print = opts & O_PRINT != 0;
+        let failed = |m: &Mgr, at: usize, e: Option<String>| {
+            if let (true, Some(e)) = (print, &e) {
+                m.nodes[at].print_error(e);
+            }
+            Err(Some(e.unwrap_or_else(|| "CLUSTER SETSLOT failed to run".into())))
+        };
         if !cold {
             if let Err(e) = self.set_slot(dst, src, slot, "importing") {
-                return failed(e);
+                return failed(self, dst, e);
             }
             if let Err(e) = self.set_slot(src, dst, slot, "migrating") {
-                return failed(e);
+                return failed(self, src, e);
             }
         }
-        let r = self.migrate_slot_keys(src, dst, slot, opts & O_VERBOSE != 0);
+        let r = self.migrate_slot_keys(src, dst, slot, opts);
         if opts & O_QUIET == 0 {
             say("\n");
         }
         r?;
         if !cold {
             if let Err(e) = self.set_slot(dst, dst, slot, "node") {
-                return failed(e);
+                return failed(self, dst, e);
             }
+            // A source that just lost its last slot may already be a replica of the target: not an error.
+            // (redis-cli without an error out-parameter prints the error and goes on.)
             match self.set_slot(src, dst, slot, "node") {
+                Err(Some(e)) if print => self.nodes[src].print_error(&e),
                 Err(Some(e)) if !e.starts_with("ERR Please use SETSLOT only with masters.") => return Err(Some(e)),
-                Err(None) => return failed(None),
+                Err(None) if !print => return failed(self, src, None),
                 _ => {}
             }
             for i in 0..self.nodes.len() {
@@ -1153,7 +1167,7 @@ impl Mgr {
                     continue;
                 }
                 if let Err(e) = self.set_slot(i, dst, slot, "node") {
-                    return failed(e);
+                    return failed(self, i, e);
                 }
             }
         }
@@ -1164,8 +1178,9 @@ impl Mgr {
         Ok(())
     }
 
+    /// `move_slot` as the fix paths call it: errors printed, not returned.
     fn move_slot_quiet_errors(&mut self, src: usize, dst: usize, slot: usize, opts: u8) -> bool {
-        self.move_slot(src, dst, slot, opts).is_ok()
+        self.move_slot(src, dst, slot, opts | O_PRINT).is_ok()
     }
 
     /// `clusterManagerComputeReshardTable`: from each source (most slots first) its share of `numslots`.
@@ -2037,12 +2052,13 @@ fn cmd_reshard(m: &mut Mgr) -> bool {
             }
         }
         Some(from) => {
-            for id in from.split(',') {
-                if id == "all" {
+            let ids: Vec<&str> = from.split(',').collect();
+            for (k, id) in ids.iter().enumerate() {
+                if *id == "all" {
                     all = true;
                     break;
                 }
-                if id.is_empty() {
+                if id.is_empty() && k == ids.len() - 1 {
                     continue;
                 }
                 match reshard_node(m, id, Some(target)) {
