@@ -8,6 +8,7 @@
 //! - [`split`]: `sdssplitargs` (quoted arguments).
 //! - [`modes`]: the special modes: `--pipe`, `--scan`, `--bigkeys`/`--memkeys`/`--hotkeys`, `--latency`,
 //!   `--latency-history`, `--stat`, `--rdb`, `--eval` (with the Lua debugger: `--ldb`, `--ldb-sync-mode`).
+//! - [`cluster`]: `--cluster`, redis-cli's cluster manager (create, check, fix, reshard, rebalance, ...).
 //! - [`repl`], [`line`], [`help`]: interactive mode (line editing, history, completion, hints, help).
 //! - [`sys`]: the client's only `unsafe`: signals and the terminal.
 //!
