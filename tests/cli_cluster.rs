@@ -929,3 +929,68 @@ fn ferredis_nodes_when_cluster_mode_is_built() {
     same(&all, &format!("--cluster check {}", all[1].addr()), b"");
     same(&all, &format!("--cluster info {}", all[1].addr()), b"");
 }
+
+/// Runs `bin -c -p port` in a tmux terminal, types `lines`, and returns the screen once every reply is in.
+fn tty_session(bin: &str, port: u16, lines: &[&str]) -> Option<String> {
+    let tmux_ok = Command::new("tmux").arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+    if !tmux_ok {
+        eprintln!("skipping the terminal session: tmux is not installed");
+        return None;
+    }
+    let home = TempDir::new("cli-cluster-tty");
+    let socket = format!("ccli-{}-{}", std::process::id(), cluster_port());
+    let cmd = format!(
+        "env HOME={} FERREDISCLI_HISTFILE=/dev/null REDISCLI_HISTFILE=/dev/null TERM=xterm {bin} -c -p {port}",
+        home.path().display()
+    );
+    let tmux = |a: &[&str]| {
+        let mut full = vec!["-L", socket.as_str()];
+        full.extend_from_slice(a);
+        Command::new("tmux").args(&full).output().expect("tmux")
+    };
+    assert!(tmux(&["new-session", "-d", "-s", "cli", "-x", "150", "-y", "40", &cmd]).status.success());
+    let screen = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "cli"]).stdout).into_owned();
+    let prompts = |s: &str| {
+        s.lines()
+            .filter(|l| {
+                l.split_once('>').is_some_and(|(p, _)| {
+                    p.strip_prefix("127.0.0.1:").is_some_and(|d| !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit()))
+                })
+            })
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for (i, line) in lines.iter().enumerate() {
+        while prompts(&screen()) <= i {
+            assert!(Instant::now() < deadline, "no prompt; screen:\n{}", screen());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        tmux(&["send-keys", "-t", "cli", "-l", line]);
+        tmux(&["send-keys", "-t", "cli", "Enter"]);
+    }
+    while prompts(&screen()) <= lines.len() {
+        assert!(Instant::now() < deadline, "no final prompt; screen:\n{}", screen());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let s = screen();
+    tmux(&["kill-server"]);
+    Some(s.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n"))
+}
+
+/// In a terminal, `-c` prints the redirection and the prompt names the node it moved to, as redis-cli's does.
+#[test]
+fn redirections_in_a_terminal() {
+    if !have_redis() {
+        return;
+    }
+    let nodes = start_nodes(3);
+    let all: Vec<&Node> = nodes.iter().collect();
+    create(&all, 0);
+    let lines = ["set key1 a", "get key1", "set key2 b", "get key3", "get key1"];
+    let theirs = tty_session(redis_cli_bin().to_str().expect("path"), all[0].port, &lines);
+    let ours = tty_session(env!("CARGO_BIN_EXE_ferredis-cli"), all[0].port, &lines);
+    let (Some(t), Some(o)) = (theirs, ours) else { return };
+    assert_eq!(t, o);
+    assert!(o.contains("-> Redirected to slot ["), "{o}");
+}
