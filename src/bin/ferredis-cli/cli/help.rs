@@ -33,6 +33,7 @@ Usage: ferredis-cli [OPTIONS] [cmd [arg [arg ...]]]
   -X <tag>           Read <tag> argument from STDIN.
   -d <delimiter>     Delimiter between response bulks for raw formatting (default: \\n).
   -D <delimiter>     Delimiter between responses for raw formatting (default: \\n).
+  -c                 Enable cluster mode (follow -ASK and -MOVED redirections).
   -e                 Return exit error code when command execution fails.
   --raw              Use raw formatting for replies (default when STDOUT is
                      not a tty).
@@ -69,11 +70,16 @@ Usage: ferredis-cli [OPTIONS] [cmd [arg [arg ...]]]
   --ldb              Used with --eval enable the Lua debugger.
   --ldb-sync-mode    Like --ldb but uses the synchronous Lua debugger (the
                      server blocks; script changes are kept).
+  --cluster <command> [args...] [opts...]
+                     Cluster Manager command and arguments (see below).
   --verbose          Verbose mode.
   --no-auth-warning  Don't show warning message when using password on command
                      line interface.
   --help             Output this help and exit.
   --version          Output version and exit.
+
+Cluster Manager Commands:
+  Use --cluster help to list all available cluster manager commands.
 
 Examples:
   cat /etc/passwd | ferredis-cli -x set mypasswd

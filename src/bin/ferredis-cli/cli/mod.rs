@@ -8,6 +8,7 @@
 //! - [`split`]: `sdssplitargs` (quoted arguments).
 //! - [`modes`]: the special modes: `--pipe`, `--scan`, `--bigkeys`/`--memkeys`/`--hotkeys`, `--latency`,
 //!   `--latency-history`, `--stat`, `--rdb`, `--eval` (with the Lua debugger: `--ldb`, `--ldb-sync-mode`).
+//! - [`cluster`]: `--cluster`, redis-cli's cluster manager (create, check, fix, reshard, rebalance, ...).
 //! - [`repl`], [`line`], [`help`]: interactive mode (line editing, history, completion, hints, help).
 //! - [`sys`]: the client's only `unsafe`: signals and the terminal.
 //!
@@ -16,6 +17,7 @@
 //! interactive loop. Tested against Debian's redis-cli by `tests/cli_oneshot.rs` (one-shot, byte comparison)
 //! and `tests/cli_interactive.rs` (a real terminal through tmux).
 
+pub mod cluster;
 pub mod conn;
 pub mod format;
 pub mod help;
@@ -87,6 +89,10 @@ pub struct Config {
     pub verbose: bool,
     /// `--replica` / `--slave`: show what a master propagates.
     pub replica: bool,
+    /// `-c`: follow -MOVED and -ASK redirections.
+    pub cluster_mode: bool,
+    /// `--cluster <command> [args...]`: the cluster manager.
+    pub cluster: Option<cluster::Opts>,
 }
 
 impl Default for Config {
@@ -133,6 +139,8 @@ impl Default for Config {
             intrinsic_latency: None,
             verbose: false,
             replica: false,
+            cluster_mode: false,
+            cluster: None,
         }
     }
 }
@@ -155,6 +163,15 @@ fn atof(s: &str) -> f64 {
 
 fn atoi(s: &str) -> i32 {
     ferredis::util::atoll(s.as_bytes()) as i32
+}
+
+/// The `--cluster` options, which redis-cli accepts before or after `--cluster <command>`.
+fn copts(c: &mut Config) -> &mut cluster::Opts {
+    c.cluster.get_or_insert_with(|| cluster::Opts::new(String::new(), Vec::new()))
+}
+
+fn cflags(c: &mut Config, f: u32) {
+    copts(c).flags |= f;
 }
 
 /// The outcome of option parsing: run with these arguments, or exit now with this status.
@@ -263,6 +280,57 @@ pub fn parse_options(argv: &[String], raw: &[Vec<u8>]) -> Parsed {
                 c.ldb_sync |= a == "--ldb-sync-mode";
                 c.output = Output::Raw;
             }
+            "-c" => c.cluster_mode = true,
+            "--cluster" if has_next => {
+                if c.cluster.as_ref().is_some_and(|o| !o.name.is_empty()) {
+                    eprint!("{}", help::usage());
+                    return Parsed::Exit(1);
+                }
+                i += 1;
+                let mut j = i + 1;
+                while j < argv.len() && !argv[j].starts_with('-') {
+                    j += 1;
+                }
+                let o = copts(&mut c);
+                o.name = argv[i].clone();
+                o.args = raw[i + 1..j].to_vec();
+                i = j - 1;
+            }
+            "--cluster" => {
+                eprint!("{}", help::usage());
+                return Parsed::Exit(1);
+            }
+            "--cluster-only-masters" => cflags(&mut c, cluster::F_MASTERS_ONLY),
+            "--cluster-only-replicas" => cflags(&mut c, cluster::F_SLAVES_ONLY),
+            "--cluster-yes" => cflags(&mut c, cluster::F_YES),
+            "--cluster-simulate" => cflags(&mut c, cluster::F_SIMULATE),
+            "--cluster-replace" => cflags(&mut c, cluster::F_REPLACE),
+            "--cluster-copy" => cflags(&mut c, cluster::F_COPY),
+            "--cluster-slave" => cflags(&mut c, cluster::F_SLAVE),
+            "--cluster-use-empty-masters" => cflags(&mut c, cluster::F_EMPTYMASTER),
+            "--cluster-search-multiple-owners" => cflags(&mut c, cluster::F_CHECK_OWNERS),
+            "--cluster-fix-with-unreachable-masters" => cflags(&mut c, cluster::F_FIX_UNREACHABLE),
+            "--cluster-from-askpass" => copts(&mut c).from_askpass = true,
+            "--cluster-replicas" if has_next => copts(&mut c).replicas = atoi(&next(&mut i)),
+            "--cluster-master-id" if has_next => copts(&mut c).master_id = Some(next(&mut i)),
+            "--cluster-from" if has_next => copts(&mut c).from = Some(next(&mut i)),
+            "--cluster-to" if has_next => copts(&mut c).to = Some(next(&mut i)),
+            "--cluster-from-user" if has_next => copts(&mut c).from_user = Some(next_raw(&mut i)),
+            "--cluster-from-pass" if has_next => copts(&mut c).from_pass = Some(next_raw(&mut i)),
+            "--cluster-slots" if has_next => copts(&mut c).slots = atoi(&next(&mut i)),
+            "--cluster-timeout" if has_next => copts(&mut c).timeout = atoi(&next(&mut i)),
+            "--cluster-pipeline" if has_next => copts(&mut c).pipeline = atoi(&next(&mut i)),
+            "--cluster-threshold" if has_next => copts(&mut c).threshold = atof(&next(&mut i)) as f32,
+            "--cluster-weight" if has_next => {
+                if !copts(&mut c).weight.is_empty() {
+                    eprintln!("WARNING: you cannot use --cluster-weight more than once.\nYou can set more weights by adding them as a space-separated list, ie:\n--cluster-weight n1=w n2=w");
+                    return Parsed::Exit(1);
+                }
+                while i + 1 < argv.len() && !argv[i + 1].starts_with("--") && argv[i + 1].contains('=') {
+                    i += 1;
+                    copts(&mut c).weight.push(argv[i].clone());
+                }
+            }
             "-d" if has_next => c.mb_delim = next_raw(&mut i),
             "-D" if has_next => c.cmd_delim = next_raw(&mut i),
             "-e" => c.set_errcode = true,
@@ -283,6 +351,17 @@ pub fn parse_options(argv: &[String], raw: &[Vec<u8>]) -> Parsed {
                     eprintln!("Unknown --show-pushes value '{v}' (valid: '[y]es', '[n]o')");
                 }
             }
+            _ if c.cluster.as_ref().is_some_and(|o| !o.name.is_empty()) && !a.starts_with('-') => {
+                // Cluster manager arguments given after its options (taken when it has none yet, else skipped).
+                if copts(&mut c).args.is_empty() {
+                    let mut j = i + 1;
+                    while j < argv.len() && !argv[j].starts_with('-') {
+                        j += 1;
+                    }
+                    copts(&mut c).args = raw[i..j].to_vec();
+                    i = j - 1;
+                }
+            }
             _ => {
                 if a.starts_with('-') {
                     return unrecognized(a);
@@ -291,6 +370,10 @@ pub fn parse_options(argv: &[String], raw: &[Vec<u8>]) -> Parsed {
             }
         }
         i += 1;
+    }
+    if c.socket.is_some() && c.cluster_mode {
+        eprintln!("Options -c and -s are mutually exclusive.");
+        return Parsed::Exit(1);
     }
     if c.resp2 && c.resp3 == 1 {
         eprintln!("Options -2 and -3 are mutually exclusive.");
@@ -422,6 +505,10 @@ pub struct Cli {
     pub ldb_end: bool,
     /// SCRIPT DEBUG YES/SYNC was typed: the next EVAL starts a session.
     pub enable_ldb_on_eval: bool,
+    /// `-c`: the last reply was -MOVED/-ASK; reconnect to the node it named and send the command again.
+    pub reissue: bool,
+    /// The redirection was -ASK: send ASKING first.
+    pub send_asking: bool,
 }
 
 /// Commands whose reply is shown as is even in TTY mode (redis-cli's `output_raw` list).
@@ -459,6 +546,8 @@ impl Cli {
             eval_ldb: false,
             ldb_end: false,
             enable_ldb_on_eval: false,
+            reissue: false,
+            send_asking: false,
         };
         c.eval_ldb = c.cfg.ldb;
         c.refresh_prompt();
@@ -648,6 +737,13 @@ impl Cli {
         };
         self.last_was_error = r.is_error();
         self.last_was_nil = matches!(r, Reply::Nil);
+        if self.cfg.cluster_mode {
+            if let Reply::Error(e) = &r {
+                if self.redirect(e) {
+                    return Ok(());
+                }
+            }
+        }
         if !self.interactive && self.cfg.set_errcode {
             if let Reply::Error(e) = &r {
                 let mut so = std::io::stdout().lock();
@@ -663,6 +759,30 @@ impl Cli {
         };
         out(&text);
         Ok(())
+    }
+
+    /// `-c`: a `MOVED <slot> <host>:<port>` or `ASK ...` error points the connection at that node (redis-cli
+    /// prints `-> Redirected to slot [N] located at host:port` in interactive mode); the caller reissues.
+    fn redirect(&mut self, e: &[u8]) -> bool {
+        let e = format::cstr(e);
+        let ask = e.starts_with(b"ASK ");
+        if !(ask || e.starts_with(b"MOVED ")) {
+            return false;
+        }
+        let e = String::from_utf8_lossy(e);
+        let mut parts = e.splitn(3, ' ').skip(1);
+        let slot = atoi(parts.next().unwrap_or(""));
+        let addr = parts.next().unwrap_or("");
+        let (host, port) = addr.rsplit_once(':').unwrap_or((addr, ""));
+        self.cfg.host = host.to_string();
+        self.cfg.port = atoi(port);
+        if self.interactive {
+            out(format!("-> Redirected to slot [{slot}] located at {}:{}\n", self.cfg.host, self.cfg.port).as_bytes());
+        }
+        self.reissue = true;
+        self.send_asking |= ask;
+        self.refresh_prompt();
+        true
     }
 
     /// A reply during a Lua debugging session: raw, with the debugger's status lines colourised for an xterm;
@@ -759,6 +879,10 @@ impl Cli {
             }
             self.read_and_print(verbatim, false)?;
             self.after_reply(argv);
+            if self.reissue {
+                // Redirected: stop repeating here, the caller sends the command to the new node.
+                break;
+            }
             if self.cfg.interval_us > 0 {
                 std::thread::sleep(std::time::Duration::from_micros(self.cfg.interval_us as u64));
             }
@@ -810,17 +934,43 @@ impl Cli {
             help::output_help(self, &argv[1..]);
             return true;
         }
-        let broken = self.conn.as_ref().map(|c| c.broken).unwrap_or(true);
-        if broken && !self.connect(true, false) {
-            self.print_context_error();
-            return false;
+        loop {
+            let broken = self.conn.as_ref().map(|c| c.broken).unwrap_or(true);
+            if (self.reissue || broken) && !self.connect(true, false) {
+                self.print_context_error();
+                self.reissue = false;
+                return false;
+            }
+            self.reissue = false;
+            if self.send_asking && !self.asking() {
+                self.print_context_error();
+                return false;
+            }
+            if self.send_command(argv, repeat).is_err() {
+                self.print_context_error();
+                self.conn = None;
+                return false;
+            }
+            if !(self.cfg.cluster_mode && self.reissue) {
+                return true;
+            }
         }
-        if self.send_command(argv, repeat).is_err() {
-            self.print_context_error();
-            self.conn = None;
-            return false;
+    }
+
+    /// ASKING before a command redirected by -ASK (redis-cli's `cliSendAsking`).
+    fn asking(&mut self) -> bool {
+        self.send_asking = false;
+        match self.simple(&[b"ASKING"]) {
+            None => {
+                eprint!("\nI/O error\n");
+                false
+            }
+            Some(Reply::Error(e)) => {
+                eprintln!("ASKING failed: {}", String::from_utf8_lossy(format::cstr(&e)));
+                false
+            }
+            Some(_) => true,
         }
-        true
     }
 }
 
@@ -908,8 +1058,30 @@ pub fn main(raw: &[Vec<u8>]) -> i32 {
             cfg.auth = Some(a.into_vec());
         }
     }
+    if std::env::var_os("REDISCLI_CLUSTER_YES").is_some_and(|v| v == "1") {
+        cflags(&mut cfg, cluster::F_YES);
+    }
     if cfg.askpass {
         cfg.auth = Some(ask_password("Please input password: "));
+    }
+    if let Some(o) = cfg.cluster.as_mut().filter(|o| o.from_askpass) {
+        o.from_pass = Some(ask_password("Please input import source node password: "));
+    }
+    if let Some(mut o) = cfg.cluster.take().filter(|o| !o.name.is_empty()) {
+        if cfg.stdin_lastarg {
+            o.args.push(read_stdin_arg());
+        } else if let Some(tag) = &cfg.stdin_tag {
+            let arg = read_stdin_arg();
+            match o.args.iter().position(|a| a == tag) {
+                Some(i) => o.args[i] = arg,
+                None => {
+                    eprintln!("Using -X option but stdin tag not match.");
+                    return 1;
+                }
+            }
+        }
+        sys::sigpipe_default();
+        return cluster::run(o, &cfg);
     }
     let special = cfg.latency
         || cfg.replica

@@ -812,6 +812,12 @@ fn rdb(cli: &mut Cli, filename: &str) -> i32 {
         eprintln!("Failed requesting functions only RDB from server, aborting");
         return 1;
     }
+    rdb_to(cli, filename)
+}
+
+/// SYNC on the open connection and the payload to `filename` (also `--cluster backup`'s per-master RDB).
+pub fn rdb_to(cli: &mut Cli, filename: &str) -> i32 {
+    let conn = conn_or_exit(cli);
     let (mut payload, eofmark) = match send_sync(conn) {
         Ok(x) => x,
         Err(code) => return code,
