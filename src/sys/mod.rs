@@ -45,6 +45,17 @@ pub fn error_text(e: &std::io::Error) -> String {
     }
 }
 
+/// `flock(LOCK_EX | LOCK_NB)`: an exclusive advisory lock on the open file `fd`, or `EWOULDBLOCK` when another
+/// process holds one (the cluster's nodes.conf lock).
+pub fn flock_exclusive(fd: std::os::fd::BorrowedFd<'_>) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock takes a plain descriptor, which the borrow keeps open for the call.
+    if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Microseconds since the Unix epoch, straight from `clock_gettime(CLOCK_REALTIME)` (a vDSO call on Linux).
 /// The server reads the clock around every command; going through `SystemTime` + `duration_since` costs several
 /// times more instructions than the read itself.
