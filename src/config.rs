@@ -1142,6 +1142,18 @@ fn set_notify(c: &mut Config, v: &[u8]) -> Result<(), String> {
 }
 
 /// Redis's validation: every variable known, and the expansion with an empty title not empty.
+/// `cluster-announce-hostname` as Redis 7.0 checks it (`isValidAnnouncedHostname`): under 256 bytes, letters,
+/// digits, hyphens and dots.
+fn valid_hostname(v: &[u8]) -> Result<String, String> {
+    if v.len() >= 256 {
+        return Err("Hostnames must be less than 256 characters".into());
+    }
+    if !v.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') {
+        return Err("Hostnames may only contain alphanumeric characters, hyphens or dots".into());
+    }
+    Ok(lossy(v))
+}
+
 fn set_proc_title_template(c: &mut Config, v: &[u8]) -> Result<(), String> {
     let err = || "template format is invalid or contains unknown variables".to_string();
     let s = std::str::from_utf8(v).map_err(|_| err())?;
@@ -1318,6 +1330,7 @@ impl Config {
                 "relative" if d.name == "oom-score-adj" => Some("yes".to_string()),
                 v => Some(v.to_string()),
             },
+            Kind::StoredStr if d.name == "cluster-announce-hostname" => Some(valid_hostname(one)?),
             Kind::StoredStr => Some(lossy(one)),
         };
         if let Some(v) = canonical {

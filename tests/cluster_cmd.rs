@@ -430,3 +430,16 @@ fn redirections_between_nodes_like_redis() {
     // A ferredis node and a Redis node redirect to each other the same way.
     assert_eq!(two_node_redirections(Kind::Ferredis, Kind::Redis), redis);
 }
+
+/// `cluster-announce-hostname` is checked as Redis 7.0 checks it (cluster suite 27-endpoints, "Test hostname
+/// validation").
+#[test]
+fn announced_hostname_is_validated_like_redis() {
+    let (fer, red) = (cluster_node(Kind::Ferredis), cluster_node(Kind::Redis));
+    let (mut f, mut r) = (fer.conn(), red.conn());
+    let long = "x".repeat(256);
+    for v in [long.as_str(), "?.com", "a b", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.", ""] {
+        let args = ["CONFIG", "SET", "cluster-announce-hostname", v];
+        assert_eq!(f.cmd(&args), r.cmd(&args), "{v:?}");
+    }
+}
