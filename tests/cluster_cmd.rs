@@ -443,3 +443,24 @@ fn announced_hostname_is_validated_like_redis() {
         assert_eq!(f.cmd(&args), r.cmd(&args), "{v:?}");
     }
 }
+
+/// A runtime `cluster-announce-port` / `-bus-port` shows in myself's CLUSTER NODES line at once, and 0 restores
+/// the real ports (unit/cluster/announced-endpoints).
+#[test]
+fn announced_ports_apply_at_once() {
+    let fer = cluster_node(Kind::Ferredis);
+    let mut f = fer.conn();
+    let mine = |c: &mut Conn| {
+        let nodes = String::from_utf8_lossy(&c.cmd(&["CLUSTER", "NODES"])).to_string();
+        nodes.lines().find(|l| l.contains("myself")).unwrap_or("").to_string()
+    };
+    assert_eq!(f.cmd(&["CONFIG", "SET", "cluster-announce-port", "1234"]), b"+OK\r\n");
+    assert!(mine(&mut f).contains(":1234@"), "{}", mine(&mut f));
+    assert_eq!(f.cmd(&["CONFIG", "SET", "cluster-announce-bus-port", "4321"]), b"+OK\r\n");
+    assert!(mine(&mut f).contains("@4321 "), "{}", mine(&mut f));
+    f.cmd(&["CONFIG", "SET", "cluster-announce-port", "0"]);
+    f.cmd(&["CONFIG", "SET", "cluster-announce-bus-port", "0"]);
+    let line = mine(&mut f);
+    assert!(line.contains(&format!(":{}@", fer.port)), "{line}");
+    assert!(!line.contains("@4321"), "{line}");
+}

@@ -227,6 +227,15 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         ctx.reply().error(&msg);
         return;
     }
+    // myself's announced address, ports, hostname and no-failover flag follow at once (Redis's
+    // `clusterUpdateMyself*` apply functions): CLUSTER NODES/SLOTS right after the CONFIG SET show them.
+    if pairs.iter().any(|(d, _, _)| d.name.starts_with("cluster-announce-") || d.name == "cluster-replica-no-failover")
+    {
+        let srv = &mut *ctx.srv;
+        if let Some(cl) = srv.cluster.as_deref_mut() {
+            crate::cluster::init::sync_myself(cl, &srv.config);
+        }
+    }
     // A new repl-backlog-size holds from the next byte fed, which trims to it (Redis's
     // `resizeReplicationBacklog`): a PSYNC right after may already find its offset gone.
     if pairs.iter().any(|(d, _, _)| d.name == "repl-backlog-size") {
