@@ -187,14 +187,9 @@ fn myid(ctx: &mut Ctx, _args: Args) {
     ctx.reply().bulk(&id);
 }
 
-/// Our offset as a replica (Redis's `replicationGetSlaveOffset`): 0 before we have our master's history.
+/// Our offset as a replica (see [`crate::repl::replica_offset`]).
 fn replica_offset(st: &crate::state::ServerState) -> i64 {
-    let r = &st.repl;
-    if r.master.is_some() && (r.master_client.is_some() || r.can_continue) {
-        r.master_repl_offset
-    } else {
-        0
-    }
+    crate::repl::replica_offset(&st.repl)
 }
 
 /// A replica CLUSTER SLOTS lists: not failing, and past its first sync (Redis's `isReplicaAvailable`).

@@ -549,6 +549,24 @@ pub fn feed_stream(srv: &mut ServerState, data: &[u8], mut running: Option<&mut 
     trim_backlog(srv);
 }
 
+/// Our offset as a replica (Redis's `replicationGetSlaveOffset`): the stream's offset while we have our master's
+/// history (a master client, or a cached one a PSYNC may continue), 0 before (a replica loading its first full
+/// sync shows as `loading` and is left out of CLUSTER SLOTS by the others).
+pub fn replica_offset(r: &Repl) -> i64 {
+    if r.master.is_some() && (r.master_client.is_some() || r.can_continue) {
+        r.master_repl_offset.max(0)
+    } else {
+        0
+    }
+}
+
+/// The offset a cluster bus header carries (Redis's `clusterBuildMessageHdr`): a master's own, a replica's
+/// [`replica_offset`].
+pub fn announced_offset(r: &Repl) -> u64 {
+    let off = if r.master.is_some() { replica_offset(r) } else { r.master_repl_offset };
+    off.max(0) as u64
+}
+
 /// The lowest offset a replica has yet to send from the shared buffer (`i64::MAX`: none).
 pub fn pinned_offset(r: &Repl) -> i64 {
     r.replicas

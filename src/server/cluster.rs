@@ -92,7 +92,7 @@ impl Server {
         s.allow_replica_migration = c.stored_bool("cluster-allow-replica-migration");
         s.validity_factor = c.stored_i64("cluster-replica-validity-factor");
         s.no_failover = c.stored_bool("cluster-replica-no-failover");
-        s.repl_offset = r.master_repl_offset.max(0) as u64;
+        s.repl_offset = crate::repl::announced_offset(r);
         s.has_master = r.master.is_some();
         s.master_link_up = r.master_client.is_some();
         s.has_subscribers = st.pubsub.len(Kind::Channel) + st.pubsub.len(Kind::Pattern) > 0;
@@ -176,7 +176,7 @@ impl Server {
         let st = &mut self.state;
         let Some(cl) = st.cluster.as_deref_mut() else { return };
         let s = &mut cl.bus.settings;
-        s.repl_offset = st.repl.master_repl_offset.max(0) as u64;
+        s.repl_offset = crate::repl::announced_offset(&st.repl);
         s.has_subscribers = st.pubsub.len(Kind::Channel) + st.pubsub.len(Kind::Pattern) > 0;
         s.has_shard_subscribers = st.pubsub.len(Kind::Shard) > 0;
     }
