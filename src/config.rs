@@ -1141,7 +1141,6 @@ fn set_notify(c: &mut Config, v: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Redis's validation: every variable known, and the expansion with an empty title not empty.
 /// `cluster-announce-hostname` as Redis 7.0 checks it (`isValidAnnouncedHostname`): under 256 bytes, letters,
 /// digits, hyphens and dots.
 fn valid_hostname(v: &[u8]) -> Result<String, String> {
@@ -1154,6 +1153,7 @@ fn valid_hostname(v: &[u8]) -> Result<String, String> {
     Ok(lossy(v))
 }
 
+/// Redis's validation: every variable known, and the expansion with an empty title not empty.
 fn set_proc_title_template(c: &mut Config, v: &[u8]) -> Result<(), String> {
     let err = || "template format is invalid or contains unknown variables".to_string();
     let s = std::str::from_utf8(v).map_err(|_| err())?;

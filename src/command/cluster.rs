@@ -187,18 +187,14 @@ fn myid(ctx: &mut Ctx, _args: Args) {
     ctx.reply().bulk(&id);
 }
 
-/// Our offset as a replica (see [`crate::repl::replica_offset`]).
-fn replica_offset(st: &crate::state::ServerState) -> i64 {
-    crate::repl::replica_offset(&st.repl)
-}
-
-/// A replica CLUSTER SLOTS lists: not failing, and past its first sync (Redis's `isReplicaAvailable`).
-fn replica_available(ctx: &Ctx, cl: &Cluster, i: NodeIdx) -> bool {
+/// A replica CLUSTER SLOTS lists: not failing, and past its first sync (Redis's `isReplicaAvailable`; for
+/// ourselves `my_offset`, our own [`crate::repl::replica_offset`], as a node keeps no gossip about itself).
+fn replica_available(cl: &Cluster, i: NodeIdx, my_offset: i64) -> bool {
     let Some(n) = cl.node(i) else { return false };
     if n.has(nf::FAIL) {
         return false;
     }
-    let offset = if i == cl.myself { replica_offset(ctx.srv) } else { n.repl_offset };
+    let offset = if i == cl.myself { my_offset } else { n.repl_offset };
     offset != 0
 }
 
@@ -250,20 +246,21 @@ fn slot_runs(cl: &Cluster) -> Vec<(usize, usize, NodeIdx)> {
 
 /// CLUSTER SLOTS
 fn slots(ctx: &mut Ctx, _args: Args) {
-    let Some(cl) = cluster(ctx) else { return };
-    let runs = slot_runs(cl);
-    let mut entries = Vec::with_capacity(runs.len());
-    for (a, b, owner) in runs {
-        let cl = ctx.srv.cluster.as_deref().expect("checked above");
-        let replicas: Vec<NodeIdx> = cl
-            .node(owner)
-            .map(|n| n.replicas.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|&r| replica_available(ctx, cl, r))
-            .collect();
-        entries.push((a, b, owner, replicas));
+    if cluster(ctx).is_none() {
+        return;
     }
+    let srv = &*ctx.srv;
+    let Some(cl) = srv.cluster.as_deref() else { return };
+    let my_offset = crate::repl::replica_offset(&srv.repl);
+    let entries: Vec<(usize, usize, NodeIdx, Vec<NodeIdx>)> = slot_runs(cl)
+        .into_iter()
+        .map(|(a, b, owner)| {
+            let replicas = cl.node(owner).map_or_else(Vec::new, |n| {
+                n.replicas.iter().copied().filter(|&r| replica_available(cl, r, my_offset)).collect()
+            });
+            (a, b, owner, replicas)
+        })
+        .collect();
     ctx.reply().array(entries.len());
     for (a, b, owner, replicas) in entries {
         let r = ctx.reply();
@@ -284,7 +281,7 @@ fn shard_node(ctx: &mut Ctx, i: NodeIdx) {
     let endpoint = cluster::redirect::endpoint(&ctx.srv.config, n).to_string();
     let offset = if i == cl.myself {
         if n.is_replica() {
-            replica_offset(ctx.srv)
+            crate::repl::replica_offset(&ctx.srv.repl)
         } else {
             ctx.srv.repl.master_repl_offset
         }

@@ -616,13 +616,17 @@ pub fn drain_feed(srv: &mut ServerState, running: Option<&mut crate::net::client
     feed_stream(srv, &data, running);
     if let Some(f) = srv.prop.repl.as_mut() {
         // Give the allocation back unless it grew large.
-        if data.capacity() <= 64 * 1024 {
+        if data.capacity() <= FEED_BUF_KEEP {
             let mut data = data;
             data.clear();
             f.buf = data;
         }
     }
 }
+
+/// A stream buffer (the encoder's, a replica's copy of a transaction from its master) keeps its allocation for
+/// the next command up to this capacity; a bigger one is given back.
+pub const FEED_BUF_KEEP: usize = 64 * 1024;
 
 /// The result of a PSYNC request.
 #[derive(Debug, PartialEq, Eq)]

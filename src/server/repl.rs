@@ -253,7 +253,7 @@ impl Server {
         repl::feed_stream(&mut self.state, &data, None);
         // A big transaction's copy is given back (unit/pendingquerybuf: a replica holding it kept 32 MB more
         // than its master); a small one is reused.
-        if data.capacity() <= 64 * 1024 {
+        if data.capacity() <= repl::FEED_BUF_KEEP {
             data.clear();
             self.state.repl.master_applied = data;
         }
