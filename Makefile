@@ -193,6 +193,7 @@ check-ports:
 		fi; \
 		echo "== cargo clippy --target $$t"; \
 		$(CARGO) clippy --target "$$t" --lib --bins --tests -- -D warnings || status=1; \
+		if [ "$(PORTS_CLEAN)" = 1 ]; then rm -rf "target/$$t"; fi; \
 	done; exit $$status
 
 run: release
