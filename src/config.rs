@@ -808,7 +808,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive::stored("bio_cpulist", Kind::StoredStr, "", I),
     Directive::stored("aof_rewrite_cpulist", Kind::StoredStr, "", I),
     Directive::stored("bgsave_cpulist", Kind::StoredStr, "", I),
-    Directive::stored("io-threads", Kind::StoredInt(1, 128), "1", I).only("1"),
+    Directive::stored("io-threads", Kind::StoredInt(1, 128), "1", I),
     Directive::stored("io-threads-do-reads", Kind::StoredBool, "no", I),
     Directive::stored("jemalloc-bg-thread", Kind::StoredBool, "yes", M),
     protected_opt!("enable-protected-configs", enable_protected_configs),
@@ -1871,8 +1871,8 @@ mod tests {
         assert!(c.appendonly);
         assert_eq!(Config::default().save_params, vec![(3600, 1), (300, 100), (60, 10000)]);
         assert!(parse("cluster-enabled yes").unwrap().stored_bool("cluster-enabled"));
-        let e = parse("io-threads 4").unwrap_err().to_string();
-        assert!(e.contains("not supported yet"), "{e}");
+        assert_eq!(parse("io-threads 4").unwrap().stored_i64("io-threads"), 4);
+        assert!(parse("io-threads 129").is_err());
         let c = parse("replicaof 127.0.0.1 6380").unwrap();
         assert_eq!(c.extra["replicaof"], "127.0.0.1 6380");
         assert!(parse("replicaof 127.0.0.1 notaport").is_err());

@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::event_loop::{EventHandler, EventLoop, TimerNext};
 use crate::net::client::{flags, Client, ClientState};
 use crate::net::client_evict::{self, Tracked};
+use crate::net::io_threads;
 use crate::net::listen::{self, Listener};
 use crate::resp::parse::{Limits, Parsed, Parser, ProtoError, DEFAULT_MAX_INLINE_LEN, DEFAULT_MAX_MULTIBULK_LEN};
 use crate::resp::reply::Reply;
@@ -51,11 +52,6 @@ mod shutdown;
 const CONFIG_MAX_HZ: i64 = 500;
 /// With dynamic hz, the cron runs faster once there are more clients than this per tick.
 const MAX_CLIENTS_PER_CLOCK_TICK: i64 = 200;
-/// Size of one read from a client (Redis's `PROTO_IOBUF_LEN`).
-pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
-/// Most bytes written to one client per event, so one big reader cannot starve the others
-/// (Redis's `NET_MAX_WRITES_PER_EVENT`).
-pub const NET_MAX_WRITES_PER_EVENT: usize = 64 * 1024;
 /// Argument-table entries a client keeps between commands (the cron releases a bigger table).
 const SPANS_KEEP: usize = 1024;
 
@@ -110,6 +106,8 @@ pub struct Server {
     hz: i64,
     /// Scratch vector for the pending-writes pass (swapped with `state.clients_pending_write`).
     writes_scratch: Vec<RawFd>,
+    /// Readable clients waiting for the I/O threads' read pass (see [`io_threads`]).
+    pending_reads: Vec<RawFd>,
     /// CLIENT PAUSE bookkeeping (see the "client pause" section).
     pause: PauseTracker,
     /// Counters of consecutive calls of one command not yet added to `commandstats`: a run of pipelined GETs costs
@@ -512,8 +510,17 @@ impl Server {
         };
         crate::latency::set_threshold_ms(config.latency_monitor_threshold);
         let acl = acl::startup_acl(&config)?;
+        let threads = config.stored_i64("io-threads").clamp(1, 128) as usize;
+        let do_reads = config.stored_bool("io-threads-do-reads");
         let mut state = ServerState::new(config);
         state.acl = acl;
+        state.io = match io_threads::IoThreads::start(threads, do_reads) {
+            Ok(io) => io,
+            Err(e) => {
+                log_warning!("Fatal: Can't initialize IO thread: {e}");
+                return Err(1);
+            }
+        };
         state.listeners.list = listeners;
         // The OOM score from the start, before loading (Redis's setOOMScoreAdj(-1) in main); logged on failure,
         // and the server goes on, as Redis does. `sync_oom_role` keeps it in line with the role afterwards.
@@ -540,6 +547,7 @@ impl Server {
             pidfile,
             exit_code: None,
             writes_scratch: Vec::new(),
+            pending_reads: Vec::new(),
             pause: PauseTracker::default(),
             pending_stat: None,
             nesting: 0,
@@ -713,15 +721,29 @@ impl Server {
 
     fn read_from_client(&mut self, el: &mut EventLoop, fd: RawFd) {
         let Some(mut c) = self.take_client(fd) else { return };
-        let big_missing = c.parser.big_bulk_missing(c.query.len()).filter(|&m| m > 0);
-        let want = big_missing.unwrap_or(PROTO_IOBUF_LEN);
-        let buf = c.query.writable(want);
-        let room = match big_missing {
-            Some(m) => m.min(buf.len()),
-            None => buf.len(),
-        };
-        match socket::read(fd, &mut buf[..room]) {
-            Ok(0) => {
+        // With the I/O threads at work, the read waits for their pass in before_sleep (Redis's
+        // postponeClientRead); masters, replicas and blocked clients are read here.
+        if self.state.io.as_ref().is_some_and(|io| io.defer_reads())
+            && !c.state.has(flags::MASTER | flags::REPLICA | flags::BLOCKED)
+            && !self.state.scripting.is_timedout()
+        {
+            if !c.pending_read {
+                c.pending_read = true;
+                self.pending_reads.push(fd);
+            }
+            self.put_client(c);
+            return;
+        }
+        let out = io_threads::read_step(&mut c);
+        self.after_read(el, c, out);
+    }
+
+    /// Everything after a client's socket read, on the main thread: statistics, end of connection, the query
+    /// buffer limit, then its commands (those an I/O thread parsed first).
+    fn after_read(&mut self, el: &mut EventLoop, mut c: Box<Client>, out: io_threads::ReadOut) {
+        let fd = c.state.fd;
+        match out {
+            io_threads::ReadOut::Closed => {
                 log_verbose!(
                     "Client closed connection {}",
                     command::connection::client_info_string(&c.state, self.state.now_ms)
@@ -729,8 +751,7 @@ impl Server {
                 self.free_client(el, c);
                 return;
             }
-            Ok(n) => {
-                c.query.commit(n);
+            io_threads::ReadOut::Data(n) => {
                 if c.state.has(flags::MASTER) {
                     self.state.stats.net_repl_input_bytes += n as u64;
                 } else {
@@ -740,11 +761,12 @@ impl Server {
                 // Any input counts as activity for `timeout` (the cached clock is precise enough for that).
                 c.state.last_interaction_ms = self.state.now_ms;
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {
+            io_threads::ReadOut::Again => {
+                self.drop_preparsed(&mut c);
                 self.put_client(c);
                 return;
             }
-            Err(e) => {
+            io_threads::ReadOut::Failed(e) => {
                 log_verbose!("Reading from client: {}", os_error_text(&e));
                 self.free_client(el, c);
                 return;
@@ -754,6 +776,7 @@ impl Server {
             // Nothing more will be executed for this client: drop what it sends instead of buffering it.
             let n = c.query.len();
             c.query.consume(n);
+            c.pre.clear();
             c.parser.reset();
             self.put_client(c);
             return;
@@ -778,6 +801,7 @@ impl Server {
             return;
         }
         self.process_input(el, &mut c);
+        self.drop_preparsed(&mut c);
         if c.state.has(flags::CLOSE_ASAP) {
             self.free_client(el, c);
             return;
@@ -802,6 +826,53 @@ impl Server {
         self.put_client(c);
     }
 
+    /// Forgets the commands an I/O thread parsed that were not run (the client blocked, paused, or is closing):
+    /// they are parsed again from the query buffer when their turn comes.
+    fn drop_preparsed(&mut self, c: &mut Client) {
+        if c.pre.clear() {
+            c.parser.reset();
+        }
+    }
+
+    /// Reads (and parses) the clients whose reads waited for the I/O threads, then runs their commands in the
+    /// order they became readable (Redis's `handleClientsWithPendingReadsUsingThreads`).
+    fn handle_pending_reads(&mut self, el: &mut EventLoop) {
+        if self.pending_reads.is_empty() || self.state.io.is_none() {
+            return;
+        }
+        let fds = std::mem::take(&mut self.pending_reads);
+        let mut items = Vec::with_capacity(fds.len());
+        for &fd in &fds {
+            let Some(mut c) = self.take_client(fd) else { continue };
+            if !c.pending_read {
+                self.put_client(c);
+                continue;
+            }
+            c.pending_read = false;
+            // Only an authenticated client's input is parsed off the thread: AUTH changes the limits.
+            let limits = c.state.authenticated.then(|| self.limits_for(true));
+            items.push(io_threads::Item { c, limits, read: None, write: None });
+        }
+        self.pending_reads = fds;
+        self.pending_reads.clear();
+        let Some(io) = self.state.io.as_mut() else { return };
+        self.state.stats.io_threaded_reads_processed += items.len() as u64;
+        let items = io.read(items);
+        // Every client is back in its slot before any command runs (a command may look at or close another).
+        let mut done = Vec::with_capacity(items.len());
+        for it in items {
+            done.push((it.c.state.fd, it.c.state.id, it.read));
+            self.put_client(it.c);
+        }
+        for (fd, id, out) in done {
+            let Some(c) = self.take_client(fd) else { continue };
+            match out {
+                Some(out) if c.state.id == id => self.after_read(el, c, out),
+                _ => self.put_client(c),
+            }
+        }
+    }
+
     /// Runs every complete command buffered by the client (Redis's `processInputBuffer`).
     fn process_input(&mut self, el: &mut EventLoop, c: &mut Client) {
         // One clock reading per command: the end of one command is the start of the next in the same batch.
@@ -818,13 +889,24 @@ impl Server {
                 return;
             }
             let limits = self.limits_for(c.state.authenticated);
-            let Client { state, query, parser, spans, scratch, mem, obuf_soft_limit_reached_s, .. } = c;
+            let Client { state, query, parser, spans, scratch, mem, obuf_soft_limit_reached_s, pre, .. } = c;
             let query_cap = query.capacity();
             let buf = query.readable();
             if buf.is_empty() {
                 return;
             }
-            match parser.parse(buf, &limits, spans, scratch) {
+            // Commands an I/O thread parsed come first; the parser takes over after them.
+            let parsed = match pre.take_next(&limits, spans) {
+                Some(r) => r,
+                None => {
+                    if pre.clear() {
+                        // Parsed with other limits (AUTH or CONFIG SET ran meanwhile): parse them again.
+                        parser.reset();
+                    }
+                    parser.parse(buf, &limits, spans, scratch)
+                }
+            };
+            match parsed {
                 Ok(Parsed::Incomplete) => return,
                 Ok(Parsed::Complete { consumed, inline }) => {
                     if !spans.is_empty() {
@@ -1500,30 +1582,26 @@ impl Server {
     /// Writes as much pending output as the socket takes (bounded per event). Returns false when the client was
     /// closed (write error, or fully written with CLOSE_AFTER_REPLY); the box is consumed in that case.
     fn write_to_client(&mut self, el: &mut EventLoop, mut c: Box<Client>) -> Option<Box<Client>> {
+        let out = io_threads::write_step(&mut c);
+        self.after_write(el, c, out)
+    }
+
+    /// Everything after a client's socket write, on the main thread: statistics, a replica's stream, the write
+    /// handler, closing after the reply.
+    fn after_write(
+        &mut self,
+        el: &mut EventLoop,
+        mut c: Box<Client>,
+        out: io_threads::WriteOut,
+    ) -> Option<Box<Client>> {
         let fd = c.state.fd;
-        // Coalesced pub/sub output goes out with this write (its entry in the push list is skipped).
-        c.pending_push = false;
-        c.state.reply.note_peak();
-        let mut total = 0usize;
-        while c.state.reply.pending_len() > 0 {
-            match socket::write(fd, c.state.reply.pending()) {
-                Ok(n) => {
-                    c.state.reply.consume(n);
-                    self.state.stats.total_writes_processed += 1;
-                    total += n;
-                    if total >= NET_MAX_WRITES_PER_EVENT {
-                        break;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => {
-                    log_verbose!("Error writing to client: {}", os_error_text(&e));
-                    self.count_output(&mut c.state, total);
-                    self.free_client(el, c);
-                    return None;
-                }
-            }
+        let mut total = out.total;
+        self.state.stats.total_writes_processed += out.writes;
+        if let Some(e) = out.err {
+            log_verbose!("Error writing to client: {}", os_error_text(&e));
+            self.count_output(&mut c.state, total);
+            self.free_client(el, c);
+            return None;
         }
         if c.state.has(flags::REPLICA) && c.state.reply.pending_len() == 0 {
             if let Err(e) = self.repl_write_stream(fd, c.state.id, &mut total) {
@@ -1570,6 +1648,12 @@ impl Server {
         }
         let mut list = std::mem::take(&mut self.writes_scratch);
         std::mem::swap(&mut list, &mut self.state.clients_pending_write);
+        if let Some(io) = self.state.io.as_mut() {
+            io.update_active(list.len());
+            if io.active {
+                self.threaded_writes(el, &mut list);
+            }
+        }
         // Newest first, as Redis links clients at the head of its pending-writes list.
         for &fd in list.iter().rev() {
             let Some(mut c) = self.take_client(fd) else {
@@ -1589,6 +1673,45 @@ impl Server {
         }
         list.clear();
         self.writes_scratch = list;
+    }
+
+    /// The I/O threads' part of the pending-writes pass: the clients of `list` that only need their reply written
+    /// go to the threads, and leave the list; the rest (replicas, clients to close, clients whose write handler
+    /// is installed) stay for the inline pass.
+    fn threaded_writes(&mut self, el: &mut EventLoop, list: &mut Vec<RawFd>) {
+        let mut items = Vec::with_capacity(list.len());
+        list.retain(|&fd| {
+            let Some(c) = self.state.clients.get_mut(fd as usize).and_then(|s| s.take()) else { return true };
+            let threaded =
+                c.pending_write && !c.state.has(flags::CLOSE_ASAP | flags::REPLICA) && !el.interest(fd).is_writable();
+            if threaded {
+                let mut c = c;
+                c.pending_write = false;
+                items.push(io_threads::Item { c, limits: None, read: None, write: None });
+            } else {
+                self.state.clients[fd as usize] = Some(c);
+            }
+            !threaded
+        });
+        let Some(io) = self.state.io.as_mut() else { return };
+        self.state.stats.io_threaded_writes_processed += items.len() as u64;
+        let items = io.write(items);
+        let mut done = Vec::with_capacity(items.len());
+        for it in items {
+            done.push((it.c.state.fd, it.c.state.id, it.write));
+            self.put_client(it.c);
+        }
+        for (fd, id, out) in done {
+            let Some(c) = self.take_client(fd) else { continue };
+            match out {
+                Some(out) if c.state.id == id => {
+                    if let Some(c) = self.after_write(el, c, out) {
+                        self.put_client(c);
+                    }
+                }
+                _ => self.put_client(c),
+            }
+        }
     }
 
     /// Writes the coalesced pub/sub output (see [`crate::state::PUSH_COALESCE`]).
@@ -1923,6 +2046,8 @@ impl EventHandler for Server {
     }
 
     fn before_sleep(&mut self, el: &mut EventLoop) {
+        // The reads the I/O threads were given this pass, and their commands, first (as Redis's beforeSleep).
+        self.handle_pending_reads(el);
         self.flush_command_stats();
         // Serving clients from inside a busy script (Redis's ProcessingEventsWhileBlocked): only write replies
         // and the AOF; nothing that touches the dataset.

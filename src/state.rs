@@ -51,6 +51,9 @@ pub struct Stats {
     /// Socket reads and writes performed (`total_reads_processed` / `total_writes_processed`).
     pub total_reads_processed: u64,
     pub total_writes_processed: u64,
+    /// Clients read and written by the I/O threads (`io_threaded_reads_processed` / `..._writes_processed`).
+    pub io_threaded_reads_processed: u64,
+    pub io_threaded_writes_processed: u64,
     /// Time the active expire cycle has spent, for `expire_cycle_cpu_milliseconds`.
     pub expire_cycle_cpu_ms: u64,
     /// Total time memory stayed above `maxmemory` (`total_eviction_exceeded_time`, µs), and since when it is
@@ -323,6 +326,8 @@ pub struct ServerState {
     pub tracking: crate::tracking::Tracking,
     /// MIGRATE's cached connections to its targets.
     pub migrate_sockets: crate::net::migrate::Sockets,
+    /// The I/O threads (`io-threads` above 1; see [`crate::net::io_threads`]).
+    pub io: Option<crate::net::io_threads::IoThreads>,
 }
 
 /// What `CLIENT PAUSE` holds back.
@@ -459,6 +464,7 @@ impl ServerState {
             functions: Default::default(),
             listeners: Default::default(),
             tracking: Default::default(),
+            io: None,
             migrate_sockets: Default::default(),
         }
     }

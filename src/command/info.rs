@@ -186,7 +186,7 @@ fn server(out: &mut String, srv: &ServerState) {
         "lru_clock" => srv.lru_clock,
         "executable" => exe,
         "config_file" => srv.config.config_file.as_deref().unwrap_or(""),
-        "io_threads_active" => 0,
+        "io_threads_active" => u8::from(srv.io.as_ref().is_some_and(|io| io.active)),
     );
     // Only while a shutdown waits for lagging replicas: the time left before it goes on without them.
     if srv.shutdown.initiated() {
@@ -418,8 +418,8 @@ fn stats(out: &mut String, srv: &ServerState) {
         "dump_payload_sanitizations" => 0,
         "total_reads_processed" => s.total_reads_processed,
         "total_writes_processed" => s.total_writes_processed,
-        "io_threaded_reads_processed" => 0,
-        "io_threaded_writes_processed" => 0,
+        "io_threaded_reads_processed" => s.io_threaded_reads_processed,
+        "io_threaded_writes_processed" => s.io_threaded_writes_processed,
         "reply_buffer_shrinks" => s.reply_buffer_shrinks,
         "reply_buffer_expands" => s.reply_buffer_expands,
     );
