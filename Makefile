@@ -29,6 +29,9 @@
 #   make bench-cluster  3 ferredis masters vs 3 redis-server masters: redis-benchmark --cluster SET/GET -P 16 (rps,
 #                server CPU per request), master kill to promoted replica serving writes, redis-cli --cluster
 #                reshard of 1M keys between two nodes, bytes/key in cluster mode vs standalone (benches/cluster.sh)
+#   make bench-io-threads  io-threads 4 vs 1: the main thread's CPU per request (SET/GET, -P 1/-P 16) against the
+#                whole server's with one thread, idle CPU with 50 clients, vs redis-server (benches/io_threads.sh, part
+#                of `make bench`)
 #   make bench-latency  cost of latency-tracking: SET/GET at -P 16 with tracking on vs off, same run
 #   make bench-instr  per-request instructions (callgrind) and syscalls (strace) vs redis-server (benches/instr.sh);
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
@@ -52,7 +55,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -264,6 +267,7 @@ bench: deps
 	SKIP_BUILD=1 benches/bitmaps.sh
 	SKIP_BUILD=1 benches/lists.sh
 	SKIP_BUILD=1 benches/defrag.sh
+	SKIP_BUILD=1 benches/io_threads.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release
@@ -325,6 +329,11 @@ bench-defrag: deps
 # Redis Cluster against redis-server clusters (issue 32): benches/cluster.sh.
 bench-cluster: deps
 	benches/cluster.sh
+
+# Threaded I/O (issue 33): main-thread and whole-server CPU per request with io-threads 1 and 4, SET/GET at -P 1/-P 16,
+# and idle CPU with io-threads 4, vs redis-server: benches/io_threads.sh (prints markdown tables).
+bench-io-threads: deps
+	benches/io_threads.sh
 
 # latency-tracking on vs off (issue 17): benches/latency_tracking.sh.
 bench-latency: deps
