@@ -18,12 +18,15 @@
 # stay inactive). Medians over the rounds. Target (issue 33): fer-4 main / fer-1 whole <= 0.35 at every depth.
 # On 2 cores Redis's I/O threads busy-wait for work and its main thread busy-waits for them at each fan-in, and
 # that busy-wait counts as its CPU: the red-4 columns show what that model costs here, not its ceiling elsewhere.
+# With all its threads on one core that makes it 10-40x slower, so red-4 runs 1/RED4_DIV of the requests.
 # Idle: fer-4 (and red-4 for reference) with CLIENTS idle connections (`redis-benchmark -I`), whole-process CPU over
 # IDLE_SECS as % of one core. Target: fer-4 < 2%.
 #
 # Knobs (environment): ROUNDS (3), CLIENTS (50), PIPELINES ("1 16"), TESTS (set,get), N1 (400000), N16 (6000000),
-# THREADS (4), IDLE_SECS (5), SECTIONS (rps,idle), SERVER_CPU (1), CLIENT_CPU (0), FERREDIS
-# (target/release/ferredis-server, built first unless SKIP_BUILD=1), REDIS (/usr/bin/redis-server), PREV (unset).
+# THREADS (4), RED4_DIV (40), IDLE_SECS (5), SECTIONS (rps,idle), SERVER_CPU (1), CLIENT_CPU (0), FERREDIS
+# (target/release/ferredis-server, built first unless SKIP_BUILD=1), FERREDIS_ARGS (extra directives for fer-1 and
+# fer-4, e.g. "--busy-poll-us 0": the main thread's adaptive busy poll counts as its CPU), REDIS
+# (/usr/bin/redis-server), PREV (unset).
 # Results: stdout and bench-results/<timestamp>-io-threads/ (summary.md, raw.csv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +39,7 @@ TESTS=${TESTS:-set,get}
 N1=${N1:-400000}
 N16=${N16:-6000000}
 THREADS=${THREADS:-4}
+RED4_DIV=${RED4_DIV:-40}
 IDLE_SECS=${IDLE_SECS:-5}
 SECTIONS=${SECTIONS:-rps,idle}
 SERVER_CPU=${SERVER_CPU:-1}
@@ -43,6 +47,7 @@ CLIENT_CPU=${CLIENT_CPU:-0}
 FERREDIS=${FERREDIS:-target/release/ferredis-server}
 REDIS=${REDIS:-/usr/bin/redis-server}
 PREV=${PREV:-}
+FERREDIS_ARGS=${FERREDIS_ARGS:-}
 CLK_TCK=$(getconf CLK_TCK)
 want() { case ",$SECTIONS," in *",$1,"*) return 0 ;; esac; return 1; }
 
@@ -74,8 +79,9 @@ up() {
 }
 
 SERVERS=(fer-1 fer-4 red-1 red-4)
-up fer-1 "$FERREDIS" --io-threads 1
-up fer-4 "$FERREDIS" --io-threads "$THREADS" --io-threads-do-reads yes
+read -r -a FARGS <<<"$FERREDIS_ARGS"
+up fer-1 "$FERREDIS" --io-threads 1 "${FARGS[@]}"
+up fer-4 "$FERREDIS" --io-threads "$THREADS" --io-threads-do-reads yes "${FARGS[@]}"
 up red-1 "$REDIS" --io-threads 1
 up red-4 "$REDIS" --io-threads "$THREADS" --io-threads-do-reads yes
 if [ -n "$PREV" ]; then
@@ -97,6 +103,7 @@ run() {
     local s=$1 t=$2 p=$3 round=$4 pid=${PID[$1]} port=${PORT[$1]} n w0 w1 m0 m1 r0 r1 a0 a1 out rps
     n=$N16
     [ "$p" = 1 ] && n=$N1
+    [ "$s" = red-4 ] && n=$((n / RED4_DIV))
     read -r r0 a0 < <(reads "$port")
     w0=$(cpu_ticks "$pid")
     m0=$(task_ticks "$pid" "$pid")
