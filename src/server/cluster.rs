@@ -257,7 +257,8 @@ impl Server {
         }
     }
 
-    /// Applies what the bus left: shard channels of slots our shard lost, effects on the server, links to register, write or close.
+    /// Applies what the bus left: shard channels of slots our shard lost, effects on the server, links to register,
+    /// write or close.
     pub(super) fn cluster_apply(&mut self, el: &mut EventLoop) {
         let Some(cl) = self.state.cluster.as_deref_mut() else { return };
         // Not from inside a busy script: its client, maybe a subscriber, is out of the client table until it ends.
