@@ -377,9 +377,10 @@ fn wait_threads_ran(c: &mut Conn) -> (u64, u64) {
 
 /// A threaded ferredis under [`Load`] and a plain redis-server with the same options.
 struct Pair {
+    // Dropped first: the load stops before its server goes.
+    load: Load,
     fer: Server,
     red: Server,
-    load: Load,
     password: Option<String>,
 }
 
@@ -399,7 +400,7 @@ impl Pair {
             c.cmd(&["AUTH", pw]);
         }
         wait_threads_ran(&mut c);
-        Pair { fer, red, load, password: password.map(str::to_string) }
+        Pair { load, fer, red, password: password.map(str::to_string) }
     }
 
     fn ctl(&self, s: &Server) -> Conn {
