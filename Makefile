@@ -2,6 +2,8 @@
 #   make run     release build, serve on port 6379 with defaults
 #   make test    install what the tests need (Debian redis-server/redis-tools, rustfmt, clippy), then
 #                fmt check, clippy -D warnings, and every test target (differential tests against redis-server)
+#   make test-io-threads  every test target with each ferredis server the tests start on `io-threads 4` and
+#                `io-threads-do-reads yes` (FERREDIS_EXTRA_ARGS, read by tests/common; IO_THREADS_ARGS overrides)
 #   make bench   redis-benchmark + memory comparison against Debian's redis-server (benches/compare.sh), then the
 #                persistence rows (benches/persist.sh; alone: make bench-persist), active expiry
 #                (benches/expire.sh; make bench-expire), the eviction hit ratios (benches/evict.sh; make bench-evict)
@@ -52,7 +54,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test test-io-threads deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -245,6 +247,11 @@ test: deps toolchain
 	if [ "$(FUZZ_SMOKE)" = 1 ]; then echo "== fuzz smoke"; $(MAKE) --no-print-directory fuzz-smoke || status=1; fi; \
 	if [ $$status != 0 ]; then echo "make test: FAILED (see above)"; fi; \
 	exit $$status
+
+# The whole test suite again with threaded I/O on every ferredis server (issue 33).
+IO_THREADS_ARGS ?= --io-threads 4 --io-threads-do-reads yes
+test-io-threads: deps
+	FERREDIS_EXTRA_ARGS="$(IO_THREADS_ARGS)" $(CARGO) test --all-targets --no-fail-fast
 
 bench: deps
 	benches/compare.sh
