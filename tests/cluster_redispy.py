@@ -124,6 +124,43 @@ res = tx.execute()
 assert res[0] in (True, "OK") and res[1:] == [42, "42", 2, ["y", "x"]], res  # redis-py leaves SET's OK raw here
 print("ok: pipeline", flush=True)
 
+# A workload of every type, keys on every master; multi-key commands within a hash tag; SCAN over the cluster.
+owners = set()
+for i in range(30):
+    h, l, st, z, x, hl, g, b = ("%s:%d" % (t, i) for t in ("h", "l", "s", "z", "x", "hll", "geo", "bits"))
+    assert rc.hset(h, mapping={"f1": "a", "f2": str(i)}) == 2
+    assert rc.hgetall(h) == {"f1": "a", "f2": str(i)} and rc.hincrby(h, "f2", 1) == i + 1
+    assert rc.rpush(l, "a", "b", "c") == 3 and rc.lpop(l) == "a" and rc.lrange(l, 0, -1) == ["b", "c"]
+    assert rc.sadd(st, "x", "y", "z") == 3 and rc.smembers(st) == {"x", "y", "z"} and rc.scard(st) == 3
+    assert rc.zadd(z, {"a": 1, "b": 2.5}) == 2 and rc.zrange(z, 0, -1, withscores=True) == [("a", 1.0), ("b", 2.5)]
+    eid = rc.xadd(x, {"n": str(i)})
+    assert rc.xrange(x) == [(eid, {"n": str(i)})] and rc.xlen(x) == 1
+    assert rc.xgroup_create(x, "g", id="0") is True
+    assert rc.xreadgroup("g", "c1", {x: ">"}) == [[x, [(eid, {"n": str(i)})]]]
+    assert rc.xack(x, "g", eid) == 1
+    assert rc.pfadd(hl, *["e%d" % j for j in range(100)]) == 1 and rc.pfcount(hl) == 100
+    assert rc.geoadd(g, (13.361389, 38.115556, "Palermo", 15.087269, 37.502669, "Catania")) == 2
+    assert round(rc.geodist(g, "Palermo", "Catania", unit="km")) == 166
+    assert rc.setbit(b, 7, 1) == 0 and rc.bitcount(b) == 1 and rc.getbit(b, 7) == 1
+    assert rc.set("cnt:%d" % i, "1.5") and rc.incrbyfloat("cnt:%d" % i, 1) == 2.5
+    assert rc.expire(h, 1000) is True and 0 < rc.ttl(h) <= 1000
+    owners.update(rc.get_node_from_key(k).name for k in (h, l, st, z, x, hl, g, b))
+    for k, t in ((h, "hash"), (l, "list"), (st, "set"), (z, "zset"), (x, "stream"), (hl, "string"), (b, "string")):
+        assert rc.type(k) == t, (k, rc.type(k))
+assert len(owners) == 3, owners
+assert rc.sadd("{t}s1", "a", "b") == 2 and rc.sadd("{t}s2", "b", "c") == 2
+assert rc.sinterstore("{t}dst", ["{t}s1", "{t}s2"]) == 1 and rc.smembers("{t}dst") == {"b"}
+assert rc.zadd("{t}z1", {"a": 1}) == 1 and rc.zadd("{t}z2", {"a": 2, "b": 3}) == 2
+assert rc.zunionstore("{t}zu", ["{t}z1", "{t}z2"]) == 2 and rc.zscore("{t}zu", "a") == 3.0
+assert rc.rpush("{t}l1", "x") == 1 and rc.lmove("{t}l1", "{t}l2") == "x" and rc.lrange("{t}l2", 0, -1) == ["x"]
+assert rc.rename("{t}l2", "{t}l3") is True and rc.exists("{t}l2", "{t}l3") == 1
+assert rc.eval("return redis.call('INCRBY', KEYS[1], ARGV[1])", 1, "{t}n", 5) == 5
+sha = rc.script_load("return redis.call('GET', KEYS[1])")
+assert rc.evalsha(sha, 1, "{t}n") == "5"
+scanned = set(rc.scan_iter(match="hll:*", count=100))
+assert scanned == {"hll:%d" % i for i in range(30)}, sorted(scanned)
+print("ok: every type", flush=True)
+
 # Pub/Sub: a classic PUBLISH reaches a subscriber on another node over the bus; a shard channel lives on its
 # slot's master.
 sub_node = rc.get_primaries()[0]

@@ -87,6 +87,7 @@ fn run_script(kind: Kind) {
         "ok: set/get",
         "ok: mset/mget with hash tags",
         "ok: pipeline",
+        "ok: every type",
         "ok: pubsub and sharded pubsub",
         "client followed ASK and MOVED",
         "client kept working",
