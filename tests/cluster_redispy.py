@@ -231,6 +231,8 @@ wait("the replica to catch up", lambda: direct(rep).info("replication").get("mas
 assert direct(rep).execute_command("CLUSTER", "FAILOVER") == "OK"
 wait("the replica's promotion", lambda: "master" in myself(rep)[2].split(","))
 wait("the old master to become a replica", lambda: "slave" in myself(old)[2].split(","))
+# The client still holds the old map: its first command on those slots meets -MOVED.
+wait("every node to map key:0's slot to the promoted replica", lambda: owner_everywhere(rc.keyslot("key:0"), rep))
 assert rc.get("key:0") == "before-failover"
 for i in range(N):
     assert rc.get("key:%d" % i) == ("before-failover" if i == 0 else "val:%d" % i), i
