@@ -1,6 +1,7 @@
 # ferredis build, test and benchmark entry points.
 #   make run     release build, serve on port 6379 with defaults
-#   make test    install what the tests need (Debian redis-server/redis-tools, rustfmt, clippy), then
+#   make test    install what the tests need (Debian redis-server/redis-tools, rustfmt, clippy, redis-py from PyPI
+#                into target/pydeps), then
 #                fmt check, clippy -D warnings, and every test target (differential tests against redis-server)
 #   make test-io-threads  every test target with each ferredis server the tests start on `io-threads 4` and
 #                `io-threads-do-reads yes` (FERREDIS_EXTRA_ARGS, read by tests/common; IO_THREADS_ARGS overrides)
@@ -219,6 +220,17 @@ deps:
 	@if ! command -v tmux >/dev/null 2>&1; then \
 		echo "installing tmux"; \
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y tmux; \
+	fi
+	@# tests/cluster_redispy.rs drives redis-py's RedisCluster, installed from PyPI into target/pydeps (skipped,
+	@# and says so, when it cannot be installed).
+	@if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then \
+		echo "installing python3 and pip"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-pip; \
+	fi
+	@if ! PYTHONPATH=target/pydeps python3 -c 'import redis.cluster' >/dev/null 2>&1; then \
+		echo "installing redis-py into target/pydeps"; \
+		PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+			--target target/pydeps redis || echo "WARNING: redis-py not installed; tests/cluster_redispy.rs will skip"; \
 	fi
 
 toolchain:
