@@ -54,7 +54,7 @@ fn same_slots(step: &str, f: &mut Conn, r: &mut Conn, slots: &BTreeSet<i64>) {
 fn slot_counts_and_listings_follow_every_door_like_redis() {
     let (fer, red) = (cluster_node(Kind::Ferredis), cluster_node(Kind::Redis));
     let (mut f, mut r) = (fer.conn(), red.conn());
-    // The 1 ms TTLs below must not be reaped by one server's active expiry between a step and its comparison
+    // The short TTLs below must not be reaped by one server's active expiry between a step and its comparison
     // (a race, not a difference): keys with a passed TTL go by lazy expiry on access only.
     for c in [&mut f, &mut r] {
         assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), b"+OK\r\n");
