@@ -225,7 +225,8 @@ deps:
 	@# and says so, when it cannot be installed).
 	@if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then \
 		echo "installing python3 and pip"; \
-		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-pip; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-pip \
+			|| echo "WARNING: python3-pip not installed; tests/cluster_redispy.rs will skip"; \
 	fi
 	@if ! PYTHONPATH=target/pydeps python3 -c 'import redis.cluster' >/dev/null 2>&1; then \
 		echo "installing redis-py into target/pydeps"; \
