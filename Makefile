@@ -1,7 +1,10 @@
 # ferredis build, test and benchmark entry points.
 #   make run     release build, serve on port 6379 with defaults
-#   make test    install what the tests need (Debian redis-server/redis-tools, rustfmt, clippy), then
+#   make test    install what the tests need (Debian redis-server/redis-tools, rustfmt, clippy, redis-py from PyPI
+#                into target/pydeps), then
 #                fmt check, clippy -D warnings, and every test target (differential tests against redis-server)
+#   make test-io-threads  every test target with each ferredis server the tests start on `io-threads 4` and
+#                `io-threads-do-reads yes` (FERREDIS_EXTRA_ARGS, read by tests/common; IO_THREADS_ARGS overrides)
 #   make bench   redis-benchmark + memory comparison against Debian's redis-server (benches/compare.sh), then the
 #                persistence rows (benches/persist.sh; alone: make bench-persist), active expiry
 #                (benches/expire.sh; make bench-expire), the eviction hit ratios (benches/evict.sh; make bench-evict)
@@ -55,7 +58,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test test-io-threads deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -221,6 +224,18 @@ deps:
 		echo "installing tmux"; \
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y tmux; \
 	fi
+	@# tests/cluster_redispy.rs drives redis-py's RedisCluster, installed from PyPI into target/pydeps (skipped,
+	@# and says so, when it cannot be installed).
+	@if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then \
+		echo "installing python3 and pip"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-pip \
+			|| echo "WARNING: python3-pip not installed; tests/cluster_redispy.rs will skip"; \
+	fi
+	@if ! PYTHONPATH=target/pydeps python3 -c 'import redis.cluster' >/dev/null 2>&1; then \
+		echo "installing redis-py into target/pydeps"; \
+		PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+			--target target/pydeps redis || echo "WARNING: redis-py not installed; tests/cluster_redispy.rs will skip"; \
+	fi
 
 toolchain:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
@@ -248,6 +263,11 @@ test: deps toolchain
 	if [ "$(FUZZ_SMOKE)" = 1 ]; then echo "== fuzz smoke"; $(MAKE) --no-print-directory fuzz-smoke || status=1; fi; \
 	if [ $$status != 0 ]; then echo "make test: FAILED (see above)"; fi; \
 	exit $$status
+
+# The whole test suite again with threaded I/O on every ferredis server (issue 33).
+IO_THREADS_ARGS ?= --io-threads 4 --io-threads-do-reads yes
+test-io-threads: deps
+	FERREDIS_EXTRA_ARGS="$(IO_THREADS_ARGS)" $(CARGO) test --all-targets --no-fail-fast
 
 bench: deps
 	benches/compare.sh

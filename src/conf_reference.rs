@@ -175,8 +175,13 @@ pub static SECTIONS: &[Section] = &[
             opt("bio_cpulist", ""),
             opt("aof_rewrite_cpulist", ""),
             opt("bgsave_cpulist", ""),
-            opt("io-threads", "Threads for socket I/O. ferredis serves everything from one thread."),
-            opt("io-threads-do-reads", ""),
+            opt(
+                "io-threads",
+                "Threads for socket I/O, the main thread included (1 to 128; fixed at start-up). With more than \
+                 one, the others write replies while at least 2 clients per thread have output; every command \
+                 still runs on the main thread.",
+            ),
+            opt("io-threads-do-reads", "Whether the I/O threads also read and parse requests."),
             opt("jemalloc-bg-thread", "Accepted for compatibility: ferredis does not use jemalloc."),
             opt(
                 "shutdown-on-sigint",

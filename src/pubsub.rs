@@ -461,6 +461,11 @@ pub fn check_output_limits(
 /// What delivery needs of the server state (everything but the registry, which is being iterated).
 struct Sink<'a> {
     clients: &'a mut crate::net::client::ClientTable,
+    out: Out<'a>,
+}
+
+/// The part of [`Sink`] that follows up an append to a client of the table.
+struct Out<'a> {
     pending_push: &'a mut Vec<i32>,
     pending_push_since: &'a mut std::time::Instant,
     limits: &'a [ClientBufferLimit; 3],
@@ -494,6 +499,30 @@ impl Sink<'_> {
             return true;
         }
         enc.append_to(&mut c.state.reply);
+        self.out.appended(c, sub.fd);
+        true
+    }
+
+    /// Takes shard channel `name` (already out of the registry) from one subscriber, with a `sunsubscribe` message.
+    fn drop_shard(&mut self, me: &mut Option<&mut ClientState>, sub: Subscriber, name: &[u8]) {
+        if let Some(m) = me.as_deref_mut() {
+            if m.id == sub.id {
+                leave_shard(m, name);
+                return;
+            }
+        }
+        let Some(Some(c)) = self.clients.get_mut(sub.fd as usize) else { return };
+        if c.state.id == sub.id && leave_shard(&mut c.state, name) {
+            self.out.appended(c, sub.fd);
+        }
+    }
+}
+
+impl Out<'_> {
+    /// After output was appended to a client of the table: its output limit check, its client-eviction accounting
+    /// and its coalesced write.
+    #[inline]
+    fn appended(&mut self, c: &mut Client, fd: i32) {
         check_output_limits(c, self.limits, self.now_ms, self.stats, self.info);
         // As Redis's pubsubPublishMessage: the receiver's grown output counts at once for client eviction, which
         // runs before the next command (only tracked here while eviction is on; the cron refreshes the rest).
@@ -507,22 +536,29 @@ impl Sink<'_> {
                 *self.pending_push_since = std::time::Instant::now();
             }
             c.pending_push = true;
-            self.pending_push.push(sub.fd);
+            self.pending_push.push(fd);
         }
-        true
     }
 }
 
-/// PUBLISH (or SPUBLISH with `shard`): delivers `msg` to the channel's subscribers, then (not for shard channels) to
-/// every client whose pattern matches, in Redis's order. `me` is the running client (not in `srv.clients`), if any.
-/// Returns the number of deliveries.
-pub fn publish(
-    srv: &mut ServerState,
-    mut me: Option<&mut ClientState>,
-    shard: bool,
-    channel: &[u8],
-    msg: &[u8],
-) -> usize {
+/// The client side of [`Sink::drop_shard`]; true when the message was written (not to a client being closed).
+fn leave_shard(c: &mut ClientState, name: &[u8]) -> bool {
+    if let Some(s) = c.subs.as_mut() {
+        s.shard.remove(name);
+        if s.channels.is_empty() && s.patterns.is_empty() && s.shard.is_empty() {
+            c.subs = None;
+        }
+    }
+    if c.has(flags::CLOSE_ASAP) {
+        return false;
+    }
+    let n = reply_count(c, Kind::Shard);
+    confirm(c, Kind::Shard.unsub_word(), Some(name), n);
+    true
+}
+
+/// The registry and what delivery needs of the rest of the server state.
+fn split(srv: &mut ServerState) -> (&mut Registry, Sink<'_>) {
     let srv_info = srv.client_info;
     let evict_limit = crate::net::client_evict::limit_bytes(&srv.config);
     let ServerState {
@@ -536,17 +572,33 @@ pub fn publish(
         client_mem,
         ..
     } = srv;
-    let mut sink = Sink {
-        client_mem,
-        evict_limit,
+    let sink = Sink {
         clients,
-        pending_push: clients_pending_push,
-        pending_push_since,
-        limits: &config.client_output_buffer_limit,
-        stats,
-        now_ms: *now_ms,
-        info: srv_info,
+        out: Out {
+            client_mem,
+            evict_limit,
+            pending_push: clients_pending_push,
+            pending_push_since,
+            limits: &config.client_output_buffer_limit,
+            stats,
+            now_ms: *now_ms,
+            info: srv_info,
+        },
     };
+    (pubsub, sink)
+}
+
+/// PUBLISH (or SPUBLISH with `shard`): delivers `msg` to the channel's subscribers, then (not for shard channels) to
+/// every client whose pattern matches, in Redis's order. `me` is the running client (not in `srv.clients`), if any.
+/// Returns the number of deliveries.
+pub fn publish(
+    srv: &mut ServerState,
+    mut me: Option<&mut ClientState>,
+    shard: bool,
+    channel: &[u8],
+    msg: &[u8],
+) -> usize {
+    let (pubsub, mut sink) = split(srv);
     let mut receivers = 0;
     let table = if shard { &pubsub.shard } else { &pubsub.channels };
     if let Some(list) = table.get(channel) {
@@ -568,6 +620,43 @@ pub fn publish(
         }
     }
     receivers
+}
+
+/// Redis 7.0's `removeChannelsInSlot` for the slots our cluster shard stopped serving (queued in
+/// `Cluster::lost_slots` by `Cluster::del_slot`): every shard channel hashing to one of them leaves the registry,
+/// and each of its subscribers gets a `sunsubscribe` message with its remaining shard-channel count. Channels go by
+/// ascending slot, then in byte order (Redis's `slots_to_channels` order). One walk over the shard channels serves
+/// every queued slot; PUBLISH and SPUBLISH pay nothing for it. `me` is the running client (not in `srv.clients`),
+/// if any; its messages come before its command's reply.
+pub fn drop_lost_shard_slots(srv: &mut ServerState, mut me: Option<&mut ClientState>) {
+    let Some(cl) = srv.cluster.as_deref_mut() else { return };
+    if cl.lost_slots.is_empty() {
+        return;
+    }
+    let slots = std::mem::take(&mut cl.lost_slots);
+    if srv.pubsub.shard.is_empty() {
+        return;
+    }
+    let mut lost = vec![0u64; crate::cluster::SLOTS / 64];
+    for s in slots {
+        lost[s as usize >> 6] |= 1 << (s & 63);
+    }
+    let mut names: Vec<(usize, Box<[u8]>)> = srv
+        .pubsub
+        .shard
+        .keys()
+        .filter_map(|k| {
+            let slot = crate::cluster::key_hash_slot(k);
+            (lost[slot >> 6] & (1 << (slot & 63)) != 0).then(|| (slot, k.clone()))
+        })
+        .collect();
+    names.sort_unstable();
+    let (pubsub, mut sink) = split(srv);
+    for (_, name) in names {
+        for sub in pubsub.shard.remove(&name).unwrap_or_default() {
+            sink.drop_shard(&mut me, sub, &name);
+        }
+    }
 }
 
 /// The error a RESP2 subscriber gets for a command outside the pub/sub context, or `None` when the command may run
@@ -675,6 +764,50 @@ mod tests {
         // A subscriber that is not connected any more is not counted.
         assert_eq!(publish(&mut srv, None, false, b"news", b"m"), 0);
         assert_eq!(publish(&mut srv, Some(&mut a), true, b"news", b"m"), 0);
+    }
+
+    #[test]
+    fn lost_slots_drop_their_shard_channels() {
+        let mut srv = ServerState::new(Config::default());
+        let mut cl = crate::cluster::Cluster::new([b'a'; 40], 0, "nodes.conf".into());
+        let me = cl.myself;
+        for slot in 0..crate::cluster::SLOTS {
+            cl.add_slot(me, slot);
+        }
+        srv.cluster = Some(Box::new(cl));
+        let mut a = client(1);
+        a.reply.proto = Proto::Resp3;
+        subscribe(&mut srv, &mut a, Kind::Shard, b"b{x}");
+        subscribe(&mut srv, &mut a, Kind::Shard, b"a{x}");
+        subscribe(&mut srv, &mut a, Kind::Shard, b"other");
+        subscribe(&mut srv, &mut a, Kind::Channel, b"x");
+        let x = crate::cluster::key_hash_slot(b"x");
+        assert_ne!(x, crate::cluster::key_hash_slot(b"other"));
+        // A slot given away: its channels go, in byte order; the channel `x` and the shard channel `other` stay.
+        if let Some(cl) = srv.cluster.as_deref_mut() {
+            cl.del_slot(x);
+        }
+        drop_lost_shard_slots(&mut srv, Some(&mut a));
+        assert_eq!(
+            a.reply.pending(),
+            &b">3\r\n$12\r\nsunsubscribe\r\n$4\r\na{x}\r\n:2\r\n>3\r\n$12\r\nsunsubscribe\r\n$4\r\nb{x}\r\n:1\r\n"[..]
+        );
+        assert_eq!(counts(&a), (1, 0, 1));
+        assert_eq!(srv.pubsub.len(Kind::Shard), 1);
+        assert!(srv.cluster.as_deref().is_some_and(|cl| cl.lost_slots.is_empty()));
+        // A subscriber not connected any more: the channel still leaves the registry.
+        let mut b = client(2);
+        subscribe(&mut srv, &mut b, Kind::Shard, b"other");
+        if let Some(cl) = srv.cluster.as_deref_mut() {
+            cl.del_slot(crate::cluster::key_hash_slot(b"other"));
+        }
+        a.reply.consume(a.reply.pending_len());
+        a.reply.proto = Proto::Resp2;
+        drop_lost_shard_slots(&mut srv, Some(&mut a));
+        assert_eq!(a.reply.pending(), b"*3\r\n$12\r\nsunsubscribe\r\n$5\r\nother\r\n:0\r\n");
+        assert_eq!(srv.pubsub.len(Kind::Shard), 0);
+        assert_eq!(counts(&a), (1, 0, 0));
+        assert!(is_subscriber(&a));
     }
 
     #[test]

@@ -358,6 +358,63 @@ fn nodes_conf_survives_restart_and_is_locked() {
     assert!(log.contains("Unrecoverable error: corrupted cluster config file."), "{log}");
 }
 
+/// A forked child outliving its SIGKILLed parent (a background save's, or the Lua debugger's session with
+/// `debugger`): it closed its copy of the nodes.conf lock descriptor (Redis's `closeChildUnusedResourceAfterFork`)
+/// and its listeners, so a node restarted on the same file and ports starts while the child still runs.
+fn restart_beside_orphan_child(kind: Kind, debugger: bool) {
+    let dir = TempDir::new("cluster-conf-child");
+    let cport = free_port().to_string();
+    let args = ["--cluster-enabled", "yes", "--cluster-port", cport.as_str()];
+    let mut first = Server::start_in(kind, dir.path(), &args);
+    let mut c = first.conn();
+    let id = myid(&mut c);
+    let child_pid = |log: &str| -> Option<i32> {
+        if debugger {
+            // "<pid>:C <date> # Redis forked for debugging eval"
+            let line = log.lines().find(|l| l.contains("Redis forked for debugging eval"))?;
+            line.split(':').next()?.trim().parse().ok()
+        } else {
+            log.split("Background saving started by pid ").nth(1)?.split_whitespace().next()?.parse().ok()
+        }
+    };
+    if debugger {
+        assert_eq!(c.cmd(&["SCRIPT", "DEBUG", "YES"]), b"+OK\r\n");
+        // The session's child stops at the script's first line and waits for the debugger's commands.
+        c.send(&["EVAL", "return 1", "0"]).expect("send EVAL");
+    } else {
+        assert_eq!(c.cmd(&["DEBUG", "POPULATE", "100"]), b"+OK\r\n");
+        // One second per key: the child is still saving when the parent dies.
+        assert_eq!(c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "1000000"]), b"+OK\r\n");
+        assert_eq!(c.cmd(&["BGSAVE"]), b"+Background saving started\r\n");
+    }
+    let mut child = 0;
+    wait_for("the child's pid in the log", || {
+        child = child_pid(&first.full_log()).unwrap_or(0);
+        child > 0
+    });
+    first.kill9();
+    // SAFETY: signal 0 only checks that the process exists.
+    let child_alive = || unsafe { libc::kill(child, 0) } == 0;
+    assert!(child_alive(), "the child {child} outlived its parent");
+    let second = Server::try_start_in(kind, dir.path(), &args);
+    let still_running = child_alive();
+    // SAFETY: `child` is the orphaned process this test made; SIGKILL ends it.
+    unsafe { libc::kill(child, libc::SIGKILL) };
+    drop(c);
+    let second = second.unwrap_or_else(|e| panic!("{} restart beside the orphaned child: {e}", kind.label()));
+    assert!(still_running, "the child was still running when the node restarted");
+    assert!(second.full_log().contains(&format!("Node configuration loaded, I'm {id}")), "{}", second.log_text());
+    assert_eq!(myid(&mut second.conn()), id);
+}
+
+#[test]
+fn nodes_conf_lock_not_inherited_by_children() {
+    for debugger in [false, true] {
+        restart_beside_orphan_child(Kind::Ferredis, debugger);
+        restart_beside_orphan_child(Kind::Redis, debugger);
+    }
+}
+
 /// Two nodes MEET, split the slots, then redirect: -MOVED, -ASK while a slot migrates, ASKING on the importing
 /// node, CLUSTER SLOTS. Returns every reply with ids and ports normalized (`A`/`B`).
 fn two_node_redirections(ka: Kind, kb: Kind) -> Vec<String> {

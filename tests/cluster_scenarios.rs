@@ -1,7 +1,9 @@
 //! Redis Cluster scenarios on 6 nodes (3 masters with a replica each, cluster-node-timeout 2000), built and checked
 //! with Debian's `redis-cli --cluster`: create + check, reshard and rebalance under a live write load (every
 //! acknowledged write read back), a master killed (its replica promoted, clients following the redirections, the
-//! old master back as a replica), and writes acknowledged by WAIT surviving the failover.
+//! old master back as a replica), writes acknowledged by WAIT surviving the failover, and shard-channel subscribers
+//! (on the master and its replica, RESP2 and RESP3) unsubscribed with a `sunsubscribe` message when their slot
+//! moves to another shard or is deleted.
 //! `FERREDIS_CLUSTER_ORACLE=redis` runs the same tests with redis-server nodes (the harness's own check).
 
 #[path = "common/cluster.rs"]
@@ -177,4 +179,70 @@ fn wait_acknowledged_writes_survive_failover() {
         assert_eq!(cl.get(k), Some(format!("{k}-v").into_bytes()), "{k} was acknowledged by WAIT");
     }
     eprintln!("{} of {} writes acknowledged by WAIT, all read back after failover", acked.len(), keys.len());
+}
+
+/// Reads one push or reply, panicking after a bound (a hang guard; Redis sends it as the slot goes).
+fn next_push(conn: &mut Conn, what: &str) -> Vec<u8> {
+    conn.set_read_timeout_ms(SETTLE_MS);
+    conn.read_reply().unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+fn sunsubscribe(resp3: bool, channel: &str, left: usize) -> String {
+    let kind = if resp3 { '>' } else { '*' };
+    format!("{kind}3\r\n$12\r\nsunsubscribe\r\n${}\r\n{channel}\r\n:{left}\r\n", channel.len())
+}
+
+#[test]
+fn shard_subscribers_are_unsubscribed_when_their_slot_leaves_the_shard() {
+    let c = six();
+    let shards = c.shards(0);
+    let ((m, reps), to) = (shards[0].clone(), shards[1].0);
+    let r = reps[0];
+    let chans = c.keys_on(0, m, "ch", 2);
+    let (ch, other) = (chans[0].as_str(), chans[1].as_str());
+    let (slot, other_slot) = (key_slot(ch.as_bytes()).to_string(), key_slot(other.as_bytes()).to_string());
+    assert_ne!(slot, other_slot);
+    // On the master: a RESP2 client with two shard channels, a RESP3 client with one; on its replica, a third.
+    let mut s2 = c.nodes[m].conn();
+    let confirm = format!("*3\r\n$10\r\nssubscribe\r\n${}\r\n{ch}\r\n:1\r\n", ch.len());
+    assert_eq!(escape(&s2.cmd(&["SSUBSCRIBE", ch])), escape(confirm.as_bytes()));
+    s2.cmd(&["SSUBSCRIBE", other]);
+    let mut s3 = c.nodes[m].conn();
+    s3.cmd(&["HELLO", "3"]);
+    s3.cmd(&["SSUBSCRIBE", ch]);
+    let mut sr = c.nodes[r].conn();
+    sr.cmd(&["SSUBSCRIBE", ch]);
+    // The slot moves to another master by hand (no keys in it).
+    let (mid, toid) = (c.id(m), c.id(to));
+    assert_eq!(c.nodes[to].cmd(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", &mid]), b"+OK\r\n");
+    assert_eq!(c.nodes[m].cmd(&["CLUSTER", "SETSLOT", &slot, "MIGRATING", &toid]), b"+OK\r\n");
+    // Still served while migrating: the two local subscribers get it, the replica through the bus.
+    assert_eq!(c.nodes[m].cmd(&["SPUBLISH", ch, "hi"]), b":2\r\n");
+    let smessage = format!("*3\r\n$8\r\nsmessage\r\n${}\r\n{ch}\r\n$2\r\nhi\r\n", ch.len());
+    assert_eq!(escape(&next_push(&mut s2, "smessage")), escape(smessage.as_bytes()));
+    next_push(&mut s3, "smessage");
+    next_push(&mut sr, "smessage");
+    assert_eq!(c.nodes[m].cmd(&["CLUSTER", "SETSLOT", &slot, "NODE", &toid]), b"+OK\r\n");
+    assert_eq!(escape(&next_push(&mut s2, "RESP2 sunsubscribe")), escape(sunsubscribe(false, ch, 1).as_bytes()));
+    assert_eq!(escape(&next_push(&mut s3, "RESP3 sunsubscribe")), escape(sunsubscribe(true, ch, 0).as_bytes()));
+    let numsub = |n: usize, chan: &str, count: usize| {
+        let want = format!("*2\r\n${}\r\n{chan}\r\n:{count}\r\n", chan.len());
+        assert_eq!(escape(&c.nodes[n].cmd(&["PUBSUB", "SHARDNUMSUB", chan])), escape(want.as_bytes()), "node {n}");
+    };
+    numsub(m, ch, 0);
+    numsub(m, other, 1);
+    // The replica lets go once it learns the new owner's claim (the importing side's epoch bump).
+    assert_eq!(c.nodes[to].cmd(&["CLUSTER", "SETSLOT", &slot, "NODE", &toid]), b"+OK\r\n");
+    assert_eq!(escape(&next_push(&mut sr, "replica sunsubscribe")), escape(sunsubscribe(false, ch, 0).as_bytes()));
+    numsub(r, ch, 0);
+    // The RESP3 client left subscriber mode; the RESP2 one keeps its other channel.
+    let only_other = format!("*1\r\n${}\r\n{other}\r\n", other.len());
+    assert_eq!(escape(&s3.cmd(&["PUBSUB", "SHARDCHANNELS"])), escape(only_other.as_bytes()));
+    assert_eq!(c.nodes[m].cmd(&["SPUBLISH", other, "still"]), b":1\r\n");
+    next_push(&mut s2, "smessage on the remaining channel");
+    // CLUSTER DELSLOTS drops the last one: the client is out of subscriber mode (a plain PING reply).
+    assert_eq!(c.nodes[m].cmd(&["CLUSTER", "DELSLOTS", &other_slot]), b"+OK\r\n");
+    assert_eq!(escape(&next_push(&mut s2, "DELSLOTS sunsubscribe")), escape(sunsubscribe(false, other, 0).as_bytes()));
+    assert_eq!(s2.cmd(&["PING"]), b"+PONG\r\n");
+    numsub(m, other, 0);
 }

@@ -188,6 +188,10 @@ pub struct Cluster {
     pub health: redirect::Health,
     /// The `flock` held on `config_file` for the life of the process (see [`nodes_conf::save`]).
     pub conf_lock: nodes_conf::ConfLock,
+    /// Slots our shard stopped serving whose shard channels are still to be dropped, in [`Cluster::del_slot`]
+    /// order (Redis's `removeChannelsInSlot` in `clusterDelSlot`). Drained by the server
+    /// (`crate::pubsub::unsubscribe_shard_slots`) after the command or bus event that deleted them.
+    pub lost_slots: Vec<u16>,
 }
 
 impl Cluster {
@@ -214,6 +218,7 @@ impl Cluster {
             failover: failover::Failover::default(),
             health: redirect::Health::default(),
             conf_lock: nodes_conf::ConfLock::default(),
+            lost_slots: Vec::new(),
         };
         cl.myself = cl.add_node(Node::new(myself_id, flags::MYSELF | flags::MASTER, now_ms));
         cl
@@ -314,15 +319,27 @@ impl Cluster {
         true
     }
 
-    /// Unassigns `slot` (Redis's `clusterDelSlot`); false when it had no owner.
+    /// Unassigns `slot` (Redis's `clusterDelSlot`); false when it had no owner. When the owner is this node, its
+    /// master or a fellow replica, the slot is queued in [`Cluster::lost_slots`]: its shard channels go.
     pub fn del_slot(&mut self, slot: usize) -> bool {
         let owner = self.slots[slot];
         if owner == NO_NODE {
             return false;
         }
+        if self.in_shard_of(owner) {
+            self.lost_slots.push(slot as u16);
+        }
         self.clear_slot_bit(owner, slot);
         self.slots[slot] = NO_NODE;
         true
+    }
+
+    /// Whether this node is node `i`'s master or one of its master's replicas (Redis's
+    /// `clusterGetNodesServingMySlots` contains `myself`).
+    pub fn in_shard_of(&self, i: NodeIdx) -> bool {
+        let Some(n) = self.node(i) else { return false };
+        let primary = if n.is_master() { i } else { n.replicaof };
+        primary == self.myself || self.node(primary).is_some_and(|p| p.replicas.contains(&self.myself))
     }
 
     /// Sets node `i`'s bit for `slot` (its claim), without touching the slot map.
@@ -463,5 +480,35 @@ mod tests {
         assert!(cl.remove_node(cl.myself).is_none());
         // The freed index is reused.
         assert_eq!(cl.add_node(Node::new([b'd'; 40], flags::MASTER, 0)), m);
+    }
+
+    #[test]
+    fn del_slot_queues_slots_our_shard_loses() {
+        let mut cl = Cluster::new([b'a'; 40], 0, "nodes.conf".into());
+        let me = cl.myself;
+        let m = cl.add_node(Node::new([b'b'; 40], flags::MASTER, 0));
+        let other = cl.add_node(Node::new([b'c'; 40], flags::MASTER, 0));
+        let sibling = cl.add_node(Node::new([b'd'; 40], flags::REPLICA, 0));
+        cl.set_master_of(sibling, other);
+        cl.add_slot(me, 1);
+        cl.add_slot(other, 2);
+        // Our own slot, not another shard's.
+        assert!(cl.del_slot(1) && cl.del_slot(2));
+        assert!(!cl.del_slot(1));
+        assert_eq!(cl.lost_slots, [1]);
+        // As a replica of `m`: its slots are our shard's, and so are those of a fellow replica claiming one.
+        cl.lost_slots.clear();
+        cl.me_mut().flags = flags::MYSELF | flags::REPLICA;
+        cl.set_master_of(me, m);
+        cl.add_slot(m, 3);
+        cl.add_slot(other, 4);
+        let fellow = cl.add_node(Node::new([b'e'; 40], flags::REPLICA, 0));
+        cl.set_master_of(fellow, m);
+        cl.add_slot(fellow, 5);
+        for s in [3, 4, 5] {
+            cl.del_slot(s);
+        }
+        assert_eq!(cl.lost_slots, [3, 5]);
+        assert!(cl.in_shard_of(me) && !cl.in_shard_of(sibling));
     }
 }

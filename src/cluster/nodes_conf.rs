@@ -19,6 +19,7 @@ use std::cell::Cell;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use super::{flags, Cluster, Node, NodeId, NodeIdx, NODE_ID_LEN, NO_NODE, SLOTS};
 
@@ -143,16 +144,35 @@ pub fn file_text(cl: &Cluster, now_ms: i64) -> String {
 #[derive(Default)]
 pub struct ConfLock(Cell<Option<OwnedFd>>);
 
+/// The number of the descriptor holding the lock (-1: none), for [`close_lock_in_child`], which runs where the
+/// cluster state is out of reach (a background save's child).
+static LOCK_FD: AtomicI32 = AtomicI32::new(-1);
+
 impl ConfLock {
     pub fn new(fd: OwnedFd) -> ConfLock {
-        ConfLock(Cell::new(Some(fd)))
+        let lock = ConfLock::default();
+        lock.put(fd);
+        lock
     }
-    /// The locked descriptor, if any (a forked child closes it).
-    pub fn raw_fd(&self) -> Option<i32> {
-        let fd = self.0.take();
-        let raw = fd.as_ref().map(|f| f.as_raw_fd());
-        self.0.set(fd);
-        raw
+    /// Makes `fd` the lock's descriptor; the previous one (and its lock on a replaced file) closes.
+    fn put(&self, fd: OwnedFd) {
+        LOCK_FD.store(fd.as_raw_fd(), Ordering::Relaxed);
+        self.0.set(Some(fd));
+    }
+    /// Forgets the descriptor without closing it: a forked child after [`close_lock_in_child`] closed it.
+    pub fn forget(&self) {
+        std::mem::forget(self.0.take());
+    }
+}
+
+/// In a forked child (background save, AOF rewrite, replication RDB, the Lua debugger's session): closes the
+/// inherited lock descriptor (Redis's `closeChildUnusedResourceAfterFork`). A `flock` belongs to the open file
+/// description the child shares, so a child outliving a SIGKILLed parent would keep nodes.conf locked and a node
+/// restarted on it would refuse to start. Closing one of the shared descriptors leaves the parent's lock alone.
+pub fn close_lock_in_child() {
+    let fd = LOCK_FD.swap(-1, Ordering::Relaxed);
+    if fd >= 0 {
+        crate::sys::process::close_inherited(fd);
     }
 }
 
@@ -204,7 +224,7 @@ pub fn save(cl: &Cluster, fsync: bool, now_ms: i64) -> std::io::Result<()> {
     if !fsync {
         if let Some(fd) = cl.conf_lock.0.take() {
             let res = save_in_place(&fd, &file_text(cl, now_ms));
-            cl.conf_lock.0.set(Some(fd));
+            cl.conf_lock.put(fd);
             match res {
                 Ok(()) => return Ok(()),
                 // Fall back to the atomic path (a file replaced behind our back, a descriptor not writable...).
@@ -236,7 +256,7 @@ pub fn save(cl: &Cluster, fsync: bool, now_ms: i64) -> std::io::Result<()> {
     match result {
         Ok(fd) => {
             // The old descriptor (and its lock on the replaced file) closes here.
-            cl.conf_lock.0.set(Some(fd));
+            cl.conf_lock.put(fd);
             Ok(())
         }
         Err(e) => {

@@ -346,6 +346,14 @@ fn shards(ctx: &mut Ctx, _args: Args) {
     }
 }
 
+/// Unsubscribes the shard channels of the slots this command took from our shard, before its own reply (Redis
+/// does it inside `clusterDelSlot`).
+fn drop_lost_channels(ctx: &mut Ctx) {
+    if ctx.srv.cluster.as_deref().is_some_and(|cl| !cl.lost_slots.is_empty()) {
+        crate::pubsub::drop_lost_shard_slots(ctx.srv, Some(&mut *ctx.client));
+    }
+}
+
 /// CLUSTER FLUSHSLOTS
 fn flushslots(ctx: &mut Ctx, _args: Args) {
     if cluster(ctx).is_none() {
@@ -363,6 +371,7 @@ fn flushslots(ctx: &mut Ctx, _args: Args) {
         }
     }
     cl.ask(todo::UPDATE_STATE | todo::SAVE_CONFIG);
+    drop_lost_channels(ctx);
     ctx.reply().ok();
 }
 
@@ -403,6 +412,7 @@ fn update_slots(ctx: &mut Ctx, seen: &[u8], del: bool) {
         }
     }
     cl.ask(todo::UPDATE_STATE | todo::SAVE_CONFIG);
+    drop_lost_channels(ctx);
     ctx.reply().ok();
 }
 
@@ -545,6 +555,7 @@ fn setslot(ctx: &mut Ctx, args: Args) {
     }
     let Some(cl) = ctx.srv.cluster.as_deref_mut() else { return };
     cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
+    drop_lost_channels(ctx);
     ctx.reply().ok();
 }
 
@@ -825,6 +836,7 @@ fn reset(ctx: &mut Ctx, args: Args) {
         return;
     }
     init::reset(ctx.srv, hard);
+    drop_lost_channels(ctx);
     ctx.reply().ok();
 }
 

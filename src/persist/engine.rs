@@ -391,6 +391,7 @@ impl Persist {
                 drop(report_r);
                 process::setup_child_signal_handlers();
                 crate::sys::socket::close_listening_sockets();
+                crate::cluster::nodes_conf::close_lock_in_child();
                 crate::oom::enter_child();
                 crate::proctitle::set_child(if kind == ChildKind::Rdb {
                     crate::proctitle::RDB_CHILD_TITLE

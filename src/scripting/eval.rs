@@ -252,6 +252,11 @@ fn eval_with_debugging<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: A
                 process::ignore_shutdown_signals();
                 process::setup_child_signal_handlers();
                 crate::sys::socket::close_listening_sockets();
+                crate::cluster::nodes_conf::close_lock_in_child();
+                if let Some(cl) = host.state().cluster.as_ref() {
+                    // Closed just above: the session's commands must not write through that number.
+                    cl.conf_lock.forget();
+                }
                 crate::oom::enter_child();
                 crate::log_warning!("Redis forked for debugging eval");
             }

@@ -257,8 +257,14 @@ impl Server {
         }
     }
 
-    /// Applies what the bus left: effects on the server, links to register, write or close.
+    /// Applies what the bus left: shard channels of slots our shard lost, effects on the server, links to register,
+    /// write or close.
     pub(super) fn cluster_apply(&mut self, el: &mut EventLoop) {
+        let Some(cl) = self.state.cluster.as_deref_mut() else { return };
+        // Not from inside a busy script: its client, maybe a subscriber, is out of the client table until it ends.
+        if !cl.lost_slots.is_empty() && !self.state.scripting.is_timedout() {
+            crate::pubsub::drop_lost_shard_slots(&mut self.state, None);
+        }
         let Some(cl) = self.state.cluster.as_deref_mut() else { return };
         if !cl.bus.effects.is_empty() {
             let effects = std::mem::take(&mut cl.bus.effects);

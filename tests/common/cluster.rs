@@ -200,6 +200,9 @@ impl Node {
         .iter()
         .map(|s| s.to_string())
         .collect();
+        if self.kind == Kind::Ferredis {
+            a.extend(super::extra_args());
+        }
         a.extend(self.extra.iter().cloned());
         a
     }

@@ -9,7 +9,8 @@
 //!
 //! Both get `--port P --save '' --appendonly no --daemonize no --bind 127.0.0.1 --enable-debug-command yes` (DEBUG
 //! is off by default in both), a scratch working directory, and
-//! are killed when the handle drops. Port 6379 is never used.
+//! are killed when the handle drops. Port 6379 is never used. ferredis servers also get `FERREDIS_EXTRA_ARGS`
+//! (see [`extra_args`]).
 #![allow(dead_code)]
 
 pub mod net;
@@ -67,6 +68,13 @@ pub fn ferredis_bin() -> PathBuf {
         Some(p) if !p.is_empty() => PathBuf::from(p),
         _ => PathBuf::from(env!("CARGO_BIN_EXE_ferredis-server")),
     }
+}
+
+/// Arguments every ferredis server the tests start gets (not redis-server): `FERREDIS_EXTRA_ARGS`, split on
+/// whitespace, so the whole suite runs with them (`make test-io-threads`). They come after the standard arguments
+/// and before the test's own, so a test that sets the same option itself wins.
+pub fn extra_args() -> Vec<String> {
+    std::env::var("FERREDIS_EXTRA_ARGS").unwrap_or_default().split_whitespace().map(str::to_string).collect()
 }
 
 pub fn redis_bin() -> PathBuf {
@@ -184,6 +192,8 @@ impl Server {
             "--enable-debug-command",
             "yes",
         ];
+        let env_extra = if kind == Kind::Ferredis { extra_args() } else { Vec::new() };
+        args.extend(env_extra.iter().map(String::as_str));
         args.extend_from_slice(extra);
         let child = Command::new(&bin)
             .args(&args)
@@ -320,6 +330,8 @@ pub fn run_until_exit(kind: Kind, dir: &Path, extra: &[&str], timeout_ms: u64) -
         "--dir",
         dir.to_str().expect("UTF-8 dir"),
     ];
+    let env_extra = if kind == Kind::Ferredis { extra_args() } else { Vec::new() };
+    args.extend(env_extra.iter().map(String::as_str));
     args.extend_from_slice(extra);
     let mut child = Command::new(&bin)
         .args(&args)

@@ -44,6 +44,10 @@ impl Server {
             args.extend(
                 ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"].iter().map(|s| s.to_string()),
             );
+            // FERREDIS_EXTRA_ARGS is for ferredis only: not when NET_TEST_SERVER swaps in another server.
+            if std::env::var_os("NET_TEST_SERVER").is_none() {
+                args.extend(super::extra_args());
+            }
             args.extend(extra.iter().map(|s| s.to_string()));
             let child = Command::new(server_bin())
                 .args(&args)
