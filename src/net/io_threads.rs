@@ -36,10 +36,6 @@ pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
 /// Bytes written to one client per event before others get their turn (Redis's `NET_MAX_WRITES_PER_EVENT`).
 pub const NET_MAX_WRITES_PER_EVENT: usize = 64 * 1024;
 
-/// Fewest clients worth waking a worker for: a wake-up and the wait for it cost the main thread more than a few
-/// clients' reads or writes, so a small pass uses fewer workers.
-const MIN_PER_WORKER: usize = 8;
-
 /// Outcome of one read attempt.
 #[derive(Debug)]
 pub enum ReadOut {
@@ -269,7 +265,7 @@ impl IoThreads {
     /// Fan-out in contiguous chunks, one per worker, then fan-in: blocks until every chunk is back.
     fn run(&mut self, op: Op, mut items: Vec<Item>) -> Vec<Item> {
         let n = self.workers.len();
-        let per = items.len().div_ceil(n).max(MIN_PER_WORKER);
+        let per = items.len().div_ceil(n).max(1);
         let mut chunks: Vec<Option<Vec<Item>>> = (0..n).map(|_| None).collect();
         let mut sent = 0;
         let mut rest = items.drain(..);
