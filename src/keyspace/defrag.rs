@@ -187,11 +187,18 @@ fn run_for(state: &mut ServerState, limit_us: u64, k: &Knobs) {
             IN_PASS.set(false);
             crate::alloc::trim();
             let (pct, bytes) = fragmentation();
+            let moved = STATS.get().hits - SCAN_HITS.get();
             crate::log_verbose!(
-                "Active defrag done in {}ms, reallocated={}, frag={pct:.0}%, frag_bytes={bytes}",
-                current_ms(),
-                STATS.get().hits - SCAN_HITS.get()
+                "Active defrag done in {}ms, reallocated={moved}, frag={pct:.0}%, frag_bytes={bytes}",
+                current_ms()
             );
+            // A pass that moved anything changed the slab's layout (the first one moves string buffers out of
+            // malloc into slab chunks, which leaves the entries' pages to compact): while fragmentation is still
+            // above the lower threshold the run goes on with another pass, even below `active-defrag-ignore-bytes`
+            // (which decides whether a run starts, as in Redis). It ends with the first pass that moves nothing.
+            if moved > 0 && pct >= k.lower {
+                continue;
+            }
             stop_run();
             compute_cycles(k);
             if STATS.get().running != 0 {
