@@ -58,6 +58,8 @@ thread_local! {
     static LAST_CHECK: Cell<Option<Instant>> = const { Cell::new(None) };
     /// Whether a pass (slab preparation, then the keyspace walk) is under way.
     static IN_PASS: Cell<bool> = const { Cell::new(false) };
+    /// Whether the current pass marked the slab's sparse pages (see `slab::defrag_begin`).
+    static PASS_MARKED: Cell<bool> = const { Cell::new(false) };
     /// `hits` when the current pass began (its log line reports the difference).
     static SCAN_HITS: Cell<u64> = const { Cell::new(0) };
 }
@@ -169,7 +171,7 @@ fn run_for(state: &mut ServerState, limit_us: u64, k: &Knobs) {
         if !IN_PASS.get() {
             // A new pass: mark the slab's sparse pages (unless a release sweep holds the slab: then this pass
             // moves only buffers out of malloc), then walk the keyspace from the first db.
-            slab::defrag_begin(k.lower.clamp(1.0, 100.0) as usize);
+            PASS_MARKED.set(slab::defrag_begin(k.lower.clamp(1.0, 100.0) as usize));
             IN_PASS.set(true);
             WALK.set((usize::MAX, 0));
             SCAN_HITS.set(STATS.get().hits);
@@ -195,8 +197,9 @@ fn run_for(state: &mut ServerState, limit_us: u64, k: &Knobs) {
             // A pass that moved anything changed the slab's layout (the first one moves string buffers out of
             // malloc into slab chunks, which leaves the entries' pages to compact): while fragmentation is still
             // above the lower threshold the run goes on with another pass, even below `active-defrag-ignore-bytes`
-            // (which decides whether a run starts, as in Redis). It ends with the first pass that moves nothing.
-            if moved > 0 && pct >= k.lower {
+            // (which decides whether a run starts, as in Redis). It ends with the first pass that moves nothing
+            // with the slab's pages marked (a release sweep, after a flush, can keep a pass from marking them).
+            if pct >= k.lower && (moved > 0 || !PASS_MARKED.get()) {
                 continue;
             }
             stop_run();
