@@ -837,10 +837,10 @@ impl Server {
     /// Reads (and parses) the clients whose reads waited for the I/O threads, then runs their commands in the
     /// order they became readable (Redis's `handleClientsWithPendingReadsUsingThreads`).
     fn handle_pending_reads(&mut self, el: &mut EventLoop) {
-        if self.pending_reads.is_empty() || self.state.io.is_none() {
+        if self.pending_reads.is_empty() {
             return;
         }
-        let fds = std::mem::take(&mut self.pending_reads);
+        let mut fds = std::mem::take(&mut self.pending_reads);
         let mut items = Vec::with_capacity(fds.len());
         for &fd in &fds {
             let Some(mut c) = self.take_client(fd) else { continue };
@@ -851,23 +851,34 @@ impl Server {
             c.pending_read = false;
             // Only an authenticated client's input is parsed off the thread: AUTH changes the limits.
             let limits = c.state.authenticated.then(|| self.limits_for(true));
-            items.push(io_threads::Item { c, limits, read: None, write: None });
+            items.push(io_threads::Item::new(c, limits));
         }
+        fds.clear();
         self.pending_reads = fds;
-        self.pending_reads.clear();
-        let Some(io) = self.state.io.as_mut() else { return };
-        self.state.stats.io_threaded_reads_processed += items.len() as u64;
-        let items = io.read(items);
-        // Every client is back in its slot before any command runs (a command may look at or close another).
+        if let Some(io) = self.state.io.as_mut() {
+            self.state.stats.io_threaded_reads_processed += items.len() as u64;
+            items = io.read(items);
+        }
+        self.finish_thread_pass(el, items);
+    }
+
+    /// After a pass of the I/O threads: every client goes back in its slot before any command runs (a command
+    /// may look at or close another), then each one still there is finished on this thread.
+    fn finish_thread_pass(&mut self, el: &mut EventLoop, items: Vec<io_threads::Item>) {
         let mut done = Vec::with_capacity(items.len());
         for it in items {
-            done.push((it.c.state.fd, it.c.state.id, it.read));
+            done.push((it.c.state.fd, it.c.state.id, it.out));
             self.put_client(it.c);
         }
         for (fd, id, out) in done {
             let Some(c) = self.take_client(fd) else { continue };
             match out {
-                Some(out) if c.state.id == id => self.after_read(el, c, out),
+                io_threads::Outcome::Read(r) if c.state.id == id => self.after_read(el, c, r),
+                io_threads::Outcome::Write(w) if c.state.id == id => {
+                    if let Some(c) = self.after_write(el, c, w) {
+                        self.put_client(c);
+                    }
+                }
                 _ => self.put_client(c),
             }
         }
@@ -1687,31 +1698,17 @@ impl Server {
             if threaded {
                 let mut c = c;
                 c.pending_write = false;
-                items.push(io_threads::Item { c, limits: None, read: None, write: None });
+                items.push(io_threads::Item::new(c, None));
             } else {
                 self.state.clients[fd as usize] = Some(c);
             }
             !threaded
         });
-        let Some(io) = self.state.io.as_mut() else { return };
-        self.state.stats.io_threaded_writes_processed += items.len() as u64;
-        let items = io.write(items);
-        let mut done = Vec::with_capacity(items.len());
-        for it in items {
-            done.push((it.c.state.fd, it.c.state.id, it.write));
-            self.put_client(it.c);
+        if let Some(io) = self.state.io.as_mut() {
+            self.state.stats.io_threaded_writes_processed += items.len() as u64;
+            items = io.write(items);
         }
-        for (fd, id, out) in done {
-            let Some(c) = self.take_client(fd) else { continue };
-            match out {
-                Some(out) if c.state.id == id => {
-                    if let Some(c) = self.after_write(el, c, out) {
-                        self.put_client(c);
-                    }
-                }
-                _ => self.put_client(c),
-            }
-        }
+        self.finish_thread_pass(el, items);
     }
 
     /// Writes the coalesced pub/sub output (see [`crate::state::PUSH_COALESCE`]).

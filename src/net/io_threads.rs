@@ -187,13 +187,27 @@ pub fn write_step(c: &mut Client) -> WriteOut {
     out
 }
 
+/// What a worker did with a client.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Not handed to a worker (yet).
+    Untouched,
+    Read(ReadOut),
+    Write(WriteOut),
+}
+
 /// One client handed to a worker, with what the worker found.
 pub struct Item {
     pub c: Box<Client>,
     /// Read: parse what was read with these limits (`None`: leave parsing to the main thread).
     pub limits: Option<Limits>,
-    pub read: Option<ReadOut>,
-    pub write: Option<WriteOut>,
+    pub out: Outcome,
+}
+
+impl Item {
+    pub fn new(c: Box<Client>, limits: Option<Limits>) -> Item {
+        Item { c, limits, out: Outcome::Untouched }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -213,12 +227,14 @@ struct Worker {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// The I/O threads (`io-threads` minus the main thread) and their statistics.
+/// The I/O threads (`io-threads` minus the main thread).
 pub struct IoThreads {
     workers: Vec<Worker>,
     done: Receiver<Batch>,
     /// Item vectors coming back from the workers, kept for the next pass.
     spare: Vec<Vec<Item>>,
+    /// Per worker, its chunk once back (kept between passes, always all `None` between them).
+    back: Vec<Option<Vec<Item>>>,
     /// Whether the last pass had enough pending output to use the threads (INFO `io_threads_active`).
     pub active: bool,
     pub do_reads: bool,
@@ -238,7 +254,8 @@ impl IoThreads {
             let thread = std::thread::Builder::new().name(format!("io_thd_{i}")).spawn(move || worker(rx, done_tx))?;
             workers.push(Worker { tx, thread: Some(thread) });
         }
-        Ok(Some(IoThreads { workers, done, spare: Vec::new(), active: false, do_reads }))
+        let back = (0..workers.len()).map(|_| None).collect();
+        Ok(Some(IoThreads { workers, done, spare: Vec::new(), back, active: false, do_reads }))
     }
 
     /// Redis's rule for using the threads: at least two clients with output per thread.
@@ -266,7 +283,7 @@ impl IoThreads {
     fn run(&mut self, op: Op, mut items: Vec<Item>) -> Vec<Item> {
         let n = self.workers.len();
         let per = items.len().div_ceil(n).max(1);
-        let mut chunks: Vec<Option<Vec<Item>>> = (0..n).map(|_| None).collect();
+        let chunks = &mut self.back;
         let mut sent = 0;
         let mut rest = items.drain(..);
         for (i, w) in self.workers.iter().enumerate() {
@@ -292,7 +309,7 @@ impl IoThreads {
                 Err(_) => break,
             }
         }
-        for chunk in chunks.iter_mut() {
+        for chunk in self.back.iter_mut() {
             if let Some(mut c) = chunk.take() {
                 items.append(&mut c);
                 self.spare.push(c);
@@ -320,9 +337,9 @@ fn process(op: Op, it: &mut Item) {
             if let (ReadOut::Data(_), Some(limits)) = (&r, it.limits) {
                 preparse(&mut it.c, limits);
             }
-            it.read = Some(r);
+            it.out = Outcome::Read(r);
         }
-        Op::Write => it.write = Some(write_step(&mut it.c)),
+        Op::Write => it.out = Outcome::Write(write_step(&mut it.c)),
     }
 }
 
@@ -394,11 +411,11 @@ mod tests {
             .map(|i| {
                 let mut c = client_with(b"");
                 c.state.id = i;
-                Item { c, limits: None, read: None, write: None }
+                Item::new(c, None)
             })
             .collect();
         let back = io.read(items);
         assert_eq!(back.iter().map(|it| it.c.state.id).collect::<Vec<_>>(), (0..7).collect::<Vec<_>>());
-        assert!(back.iter().all(|it| matches!(it.read, Some(ReadOut::Failed(_)))));
+        assert!(back.iter().all(|it| matches!(it.out, Outcome::Read(ReadOut::Failed(_)))));
     }
 }
