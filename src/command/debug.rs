@@ -1310,7 +1310,12 @@ fn rdb_value_size(v: &crate::keyspace::object::Value) -> usize {
         Value::ZSet(z) => rdb_len_size(z.len() as u64) + z.iter().map(|(m, _)| rdb_string_size(m) + 8).sum::<usize>(),
         Value::Stream(s) => {
             let ids = |a: &crate::keyspace::types::stream::StreamId| rdb_len_size(a.ms) + rdb_len_size(a.seq);
-            let nodes: usize = s.nodes().map(|(k, lp)| blob(&k.to_be_bytes()) + blob(lp.as_bytes())).sum();
+            // A compressed node is saved as its LZF bytes.
+            let node = |n: &crate::keyspace::types::stream::StreamNode| match n.lzf() {
+                Some((z, sz)) => 1 + 1 + rdb_len_size(z.len() as u64) + rdb_len_size(sz as u64) + z.len(),
+                None => n.listpack().map_or(0, |lp| blob(lp.as_bytes())),
+            };
+            let nodes: usize = s.nodes().map(|(k, n)| blob(&k.to_be_bytes()) + node(n)).sum();
             let groups: usize = s
                 .groups
                 .iter()

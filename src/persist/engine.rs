@@ -266,6 +266,7 @@ pub fn load_options(c: &Config, now_ms: i64, lru_clock: u32) -> rdb::LoadOptions
         // Redis validates loaded files deeply only with `sanitize-dump-payload yes` (`clients` skips loading).
         sanitize: c.extra.get("sanitize-dump-payload").is_some_and(|v| v == "yes"),
         allow_dup: false,
+        defer_stream_checks: true,
     }
 }
 

@@ -50,8 +50,12 @@
 use super::listpack::{Listpack, LpInput};
 use crate::keyspace::dict::slab::SlabBytes;
 use crate::keyspace::object::StrRef;
+use crate::lzf;
 use crate::util::{c_str, parse_i64};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Entry flags (Redis's `STREAM_ITEM_FLAG_*`).
 pub const FLAG_DELETED: i64 = 1;
@@ -533,11 +537,11 @@ fn set_counts(lp: &mut Listpack, count: i64, deleted: i64) {
     }
 }
 
-/// A borrowed stream entry: its id and its fields and values.
-#[derive(Clone, Copy)]
+/// A stream entry being read: its id and its fields and values, in its node's listpack.
+#[derive(Clone)]
 pub struct EntryRef<'a> {
     pub id: StreamId,
-    lp: &'a Listpack,
+    lp: NodeLp<'a>,
     master_fields: usize,
     raw: RawEntry,
 }
@@ -552,8 +556,8 @@ impl<'a> EntryRef<'a> {
     }
 
     /// Calls `f(field, value)` for each pair in order.
-    pub fn for_each_field(&self, mut f: impl FnMut(StrRef<'a>, StrRef<'a>)) {
-        let lp = self.lp;
+    pub fn for_each_field<'s>(&'s self, mut f: impl FnMut(StrRef<'s>, StrRef<'s>)) {
+        let lp: &'s Listpack = &self.lp;
         let same = self.raw.flags & FLAG_SAMEFIELDS != 0;
         let mut mf = Some(self.master_fields);
         let mut p = Some(self.raw.body);
@@ -605,13 +609,13 @@ fn entry_ending_at(lp: &Listpack, mut p: usize) -> Option<usize> {
 /// Iterator over the entries of a stream between two inclusive bounds, either way, tombstones skipped unless
 /// asked for (Redis's `streamIterator`). Walks a node entry by entry, backwards through the lp-counts.
 pub struct Range<'a> {
-    nodes: std::collections::btree_map::Range<'a, StreamId, Listpack>,
+    nodes: std::collections::btree_map::Range<'a, StreamId, StreamNode>,
     start: StreamId,
     end: StreamId,
     rev: bool,
     tombstones: bool,
     /// The node being walked: its listpack, key, master entry, and the flags' offset of the next entry to visit.
-    cur: Option<(&'a Listpack, StreamId, Master, Option<usize>)>,
+    cur: Option<(NodeLp<'a>, StreamId, Master, Option<usize>)>,
     done: bool,
 }
 
@@ -650,19 +654,20 @@ impl<'a> Iterator for Range<'a> {
                             return None;
                         }
                     }
-                    return Some(EntryRef { id: raw.id, lp, master_fields: m.fields, raw });
+                    return Some(EntryRef { id: raw.id, lp: lp.clone(), master_fields: m.fields, raw });
                 }
             }
             let next = if self.rev { self.nodes.next_back() } else { self.nodes.next() };
-            let Some((key, lp)) = next else {
+            let Some((key, node)) = next else {
                 self.done = true;
                 return None;
             };
-            let Some(m) = master(lp) else { continue };
+            let Some(lp) = node.listpack() else { continue };
+            let Some(m) = master(&lp) else { continue };
             let first = match (self.rev, m.entries) {
                 (_, None) => None,
                 (false, Some(e)) => Some(e),
-                (true, Some(_)) => lp.last().and_then(|p| entry_ending_at(lp, p)),
+                (true, Some(_)) => lp.last().and_then(|p| entry_ending_at(&lp, p)),
             };
             self.cur = Some((lp, *key, m, first));
         }
@@ -695,10 +700,204 @@ impl<'a> Batch<'a> {
     }
 }
 
+/// Redis's `MIN_COMPRESS_BYTES` and `MIN_COMPRESS_IMPROVE`, as for list nodes: a closed node is kept LZF-compressed
+/// when it is at least this big and LZF saves more than that.
+use super::quicklist::{MIN_COMPRESS_BYTES, MIN_COMPRESS_IMPROVE};
+
+/// Ids for compressed nodes (the expansion cache's key): a node's bytes never change while it is compressed, and a
+/// node opened for a change gets a fresh id when compressed again.
+static NEXT_PACKED_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A closed node's LZF bytes. `checked`: the expanded listpack passed [`check_node`] (nodes compressed here, or
+/// loaded with the check made at load time); a node loaded from a file without `sanitize-dump-payload yes` is
+/// checked the first time it is expanded, and one that fails reads as empty (see [`StreamNode::listpack`]).
+pub struct Packed {
+    data: SlabBytes,
+    sz: u32,
+    id: u64,
+    checked: AtomicBool,
+}
+
+/// One node of the index: the open tail node (and any node LZF does not shrink) as a listpack, the closed ones as
+/// the LZF bytes of theirs.
+#[derive(Clone)]
+pub enum StreamNode {
+    Raw(Listpack),
+    Lzf(Packed),
+}
+
+/// A node's listpack while it is read: borrowed from a raw node, or shared with the expansion cache.
+#[derive(Clone)]
+pub enum NodeLp<'a> {
+    Ref(&'a Listpack),
+    Own(Rc<Listpack>),
+}
+
+impl std::ops::Deref for NodeLp<'_> {
+    type Target = Listpack;
+    #[inline]
+    fn deref(&self) -> &Listpack {
+        match self {
+            NodeLp::Ref(lp) => lp,
+            NodeLp::Own(lp) => lp,
+        }
+    }
+}
+
+thread_local! {
+    /// The last compressed node expanded on this thread, by [`Packed::id`]: consecutive reads of one closed node
+    /// (XRANGE pages, consumers of a group reading behind the tail, trims of the first node) expand it once.
+    static EXPANDED: RefCell<Option<(u64, Rc<Listpack>)>> = const { RefCell::new(None) };
+}
+
+impl Clone for Packed {
+    fn clone(&self) -> Packed {
+        let checked = AtomicBool::new(self.checked.load(Ordering::Relaxed));
+        Packed { data: self.data.clone(), sz: self.sz, id: self.id, checked }
+    }
+}
+
+impl Packed {
+    /// LZF bytes of a node as loaded: `data` expands to `sz` bytes; `checked` when that listpack passed
+    /// [`check_node`] already.
+    pub fn new(data: SlabBytes, sz: usize, checked: bool) -> Packed {
+        let id = NEXT_PACKED_ID.fetch_add(1, Ordering::Relaxed);
+        Packed { data, sz: sz as u32, id, checked: AtomicBool::new(checked) }
+    }
+
+    /// Expands into a new listpack; None when the bytes do not expand to a node that passes [`check_node`].
+    fn expand_new(&self) -> Option<Listpack> {
+        let sz = self.sz as usize;
+        let mut buf = SlabBytes::with_capacity(sz);
+        buf.resize(sz, 0);
+        lzf::decompress_into(self.data.as_slice(), buf.as_mut_slice()).ok()?;
+        if !self.checked.load(Ordering::Relaxed) {
+            if !check_node(buf.as_slice()) {
+                return None;
+            }
+            self.checked.store(true, Ordering::Relaxed);
+        }
+        Some(Listpack::from_checked(buf))
+    }
+
+    /// The expanded listpack, through the one-node cache.
+    fn expand(&self) -> Option<Rc<Listpack>> {
+        let hit = EXPANDED.with(|c| match &*c.borrow() {
+            Some((id, lp)) if *id == self.id => Some(lp.clone()),
+            _ => None,
+        });
+        if hit.is_some() {
+            return hit;
+        }
+        let lp = Rc::new(self.expand_new()?);
+        EXPANDED.with(|c| {
+            if let Ok(mut c) = c.try_borrow_mut() {
+                *c = Some((self.id, lp.clone()));
+            }
+        });
+        Some(lp)
+    }
+}
+
+impl StreamNode {
+    /// The node's listpack for reading; None for a node loaded from a file without the deep check whose bytes turn
+    /// out corrupt when first expanded: the stream's walks skip it (Redis, which trusts such a node, would crash
+    /// on it; here its entries are missing instead).
+    #[inline]
+    pub fn listpack(&self) -> Option<NodeLp<'_>> {
+        match self {
+            StreamNode::Raw(lp) => Some(NodeLp::Ref(lp)),
+            StreamNode::Lzf(p) => p.expand().map(NodeLp::Own),
+        }
+    }
+
+    /// The LZF bytes and expanded size of a compressed node (RDB save writes them as they are).
+    pub fn lzf(&self) -> Option<(&[u8], usize)> {
+        match self {
+            StreamNode::Raw(_) => None,
+            StreamNode::Lzf(p) => Some((p.data.as_slice(), p.sz as usize)),
+        }
+    }
+
+    /// The listpack's size in bytes (expanded).
+    pub fn sz(&self) -> usize {
+        match self {
+            StreamNode::Raw(lp) => lp.bytes(),
+            StreamNode::Lzf(p) => p.sz as usize,
+        }
+    }
+
+    /// Heap bytes held.
+    pub fn alloc_bytes(&self) -> usize {
+        match self {
+            StreamNode::Raw(lp) => lp.alloc_bytes(),
+            StreamNode::Lzf(p) => p.data.capacity(),
+        }
+    }
+
+    /// The listpack for a change, expanded in place if compressed; None for a corrupt node (see
+    /// [`StreamNode::listpack`]), which stays as it is.
+    fn make_raw(&mut self) -> Option<&mut Listpack> {
+        if let StreamNode::Lzf(p) = self {
+            *self = StreamNode::Raw(p.expand_new()?);
+        }
+        match self {
+            StreamNode::Raw(lp) => Some(lp),
+            StreamNode::Lzf(_) => None,
+        }
+    }
+
+    /// Closes a node: compressed when that pays (the rule of list nodes), else its spare capacity given back.
+    fn close(&mut self) {
+        let StreamNode::Raw(lp) = self else { return };
+        let sz = lp.bytes();
+        if sz < MIN_COMPRESS_BYTES {
+            lp.shrink_to_fit();
+            return;
+        }
+        let data = lzf::with_compressor(|c, out| {
+            let n = c.compress(lp.as_bytes(), out, sz);
+            if n == 0 || n + MIN_COMPRESS_IMPROVE >= sz {
+                return None;
+            }
+            // Into the listpack's own buffer, shrunk in place: no second allocation.
+            let mut buf = std::mem::take(lp).into_buf();
+            buf.as_mut_slice()[..n].copy_from_slice(&out[..n]);
+            buf.resize(n, 0);
+            buf.shrink_to_fit();
+            Some(buf)
+        });
+        match data {
+            Some(data) => *self = StreamNode::Lzf(Packed::new(data, sz, true)),
+            None => lp.shrink_to_fit(),
+        }
+    }
+}
+
+impl PartialEq for StreamNode {
+    fn eq(&self, other: &StreamNode) -> bool {
+        match (self.listpack(), other.listpack()) {
+            (Some(a), Some(b)) => a.as_bytes() == b.as_bytes(),
+            _ => self.lzf() == other.lzf() && self.lzf().is_some(),
+        }
+    }
+}
+
+impl Eq for StreamNode {}
+
+impl std::fmt::Debug for StreamNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StreamNode::Raw(lp) => lp.fmt(f),
+            StreamNode::Lzf(p) => write!(f, "Lzf({} -> {} bytes)", p.sz, p.data.len()),
+        }
+    }
+}
+
 /// The stream value. See the module documentation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stream {
-    nodes: BTreeMap<StreamId, Listpack>,
+    nodes: BTreeMap<StreamId, StreamNode>,
     /// Live entries.
     pub length: u64,
     pub last_id: StreamId,
@@ -728,20 +927,31 @@ impl Stream {
         self.nodes.len()
     }
 
-    /// The nodes in order: (master id, listpack) (RDB save, DEBUG).
-    pub fn nodes(&self) -> impl Iterator<Item = (StreamId, &Listpack)> {
+    /// The nodes in order: (master id, node) (RDB save, DEBUG).
+    pub fn nodes(&self) -> impl Iterator<Item = (StreamId, &StreamNode)> {
         self.nodes.iter().map(|(k, v)| (*k, v))
     }
 
-    /// Adds a node as loaded from RDB (already validated); false when a node with that master id exists.
-    pub fn insert_node(&mut self, master_id: StreamId, lp: Listpack) -> bool {
+    /// Adds a node as loaded from RDB (a listpack already validated, or LZF bytes, see [`Packed::new`]); false
+    /// when a node with that master id exists.
+    pub fn insert_node(&mut self, master_id: StreamId, node: StreamNode) -> bool {
         use std::collections::btree_map::Entry;
         match self.nodes.entry(master_id) {
             Entry::Occupied(_) => false,
             Entry::Vacant(v) => {
-                v.insert(lp);
+                v.insert(node);
                 true
             }
+        }
+    }
+
+    /// Compresses a node that is not the tail (after a change opened it).
+    fn close_unless_tail(&mut self, key: StreamId) {
+        if self.nodes.last_key_value().is_some_and(|(&k, _)| k == key) {
+            return;
+        }
+        if let Some(n) = self.nodes.get_mut(&key) {
+            n.close();
         }
     }
 
@@ -830,14 +1040,19 @@ impl Stream {
             limits.max_bytes
         };
         let mut tail = None;
-        if let Some((&k, lp)) = self.nodes.last_key_value() {
-            let m = master(lp);
-            let full = lp.bytes() + total >= max_bytes
+        if let Some((&k, node)) = self.nodes.last_key_value() {
+            // A compressed tail (the tail node was removed, or the stream was loaded) is expanded only if it takes
+            // the entry; a corrupt one is treated as full.
+            let (m, sz) = match node.listpack() {
+                Some(lp) => (master(&lp), lp.bytes()),
+                None => (None, usize::MAX),
+            };
+            let full = sz.saturating_add(total) >= max_bytes
                 || (limits.max_entries != 0
                     && m.map_or(0, |m| m.count.saturating_add(m.deleted)) >= limits.max_entries);
             if full {
-                if let Some(lp) = self.nodes.get_mut(&k) {
-                    lp.shrink_to_fit();
+                if let Some(n) = self.nodes.get_mut(&k) {
+                    n.close();
                 }
             } else {
                 tail = Some((k, m));
@@ -861,12 +1076,14 @@ impl Stream {
                 }
                 b.push(&mut lp, LpInput::Int(0));
                 b.flush(&mut lp);
-                self.nodes.insert(id, lp);
+                self.nodes.insert(id, StreamNode::Raw(lp));
                 same = true;
                 id
             }
             Some((k, m)) => {
-                let Some(lp) = self.nodes.get_mut(&k) else { return Err(AddError::IdTooSmall) };
+                let Some(lp) = self.nodes.get_mut(&k).and_then(StreamNode::make_raw) else {
+                    return Err(AddError::IdTooSmall);
+                };
                 if let Some(m) = m {
                     if m.nfields == nfields {
                         let mut p = Some(m.fields);
@@ -888,7 +1105,9 @@ impl Stream {
                 k
             }
         };
-        let Some(lp) = self.nodes.get_mut(&master_id) else { return Err(AddError::IdTooSmall) };
+        let Some(lp) = self.nodes.get_mut(&master_id).and_then(StreamNode::make_raw) else {
+            return Err(AddError::IdTooSmall);
+        };
         lp.reserve_grow(room);
         let mut b = Batch::new();
         b.push(lp, LpInput::Int(if same { FLAG_SAMEFIELDS } else { 0 }));
@@ -920,15 +1139,18 @@ impl Stream {
     }
 
     /// Flags the live entry `id` deleted (removing its node when it was the node's last live entry); false when
-    /// there is no such entry (`streamDeleteItem`). Leaves `first_id` and `max_deleted_entry_id` to the caller.
-    pub fn delete(&mut self, id: StreamId) -> bool {
-        let Some((&key, _)) = self.nodes.range(..=id).next_back() else { return false };
-        let Some(lp) = self.nodes.get_mut(&key) else { return false };
-        let Some(m) = master(lp) else { return false };
+    /// there is no such entry (`streamDeleteItem`). Leaves `first_id` and `max_deleted_entry_id` to the caller,
+    /// and the node expanded for the change: the caller closes it again ([`Stream::close_unless_tail`]). Returns
+    /// the node's key when the entry was found.
+    fn delete(&mut self, id: StreamId) -> Option<StreamId> {
+        let (&key, node) = self.nodes.range(..=id).next_back()?;
+        // Read through the cache first: most ids given to XDEL are not in a compressed node's range at all.
+        let lp = node.listpack()?;
+        let m = master(&lp)?;
         let mut cur = m.entries;
         let mut found = None;
         while let Some(off) = cur {
-            let Some(e) = entry_at(lp, key, &m, off) else { break };
+            let Some(e) = entry_at(&lp, key, &m, off) else { break };
             if e.id == id && e.flags & FLAG_DELETED == 0 {
                 found = Some(e);
                 break;
@@ -938,23 +1160,29 @@ impl Stream {
             }
             cur = e.next;
         }
-        let Some(e) = found else { return false };
+        let e = found?;
+        drop(lp);
         if m.count == 1 {
             self.nodes.remove(&key);
         } else {
+            let lp = self.nodes.get_mut(&key)?.make_raw()?;
             lp.replace_input(e.flags_off, LpInput::Int(e.flags | FLAG_DELETED));
             set_counts(lp, m.count - 1, m.deleted + 1);
         }
         self.length = self.length.saturating_sub(1);
-        true
+        Some(key)
     }
 
     /// XDEL: deletes the ids, keeps `first_id` and `max_deleted_entry_id` as Redis does; returns how many existed.
     pub fn xdel(&mut self, ids: &[StreamId]) -> u64 {
         let mut deleted = 0;
         let mut first_entry = false;
+        let mut opened: Vec<StreamId> = Vec::new();
         for &id in ids {
-            if self.delete(id) {
+            if let Some(key) = self.delete(id) {
+                if !opened.contains(&key) {
+                    opened.push(key);
+                }
                 if id == self.first_id {
                     first_entry = true;
                 }
@@ -963,6 +1191,9 @@ impl Stream {
                 }
                 deleted += 1;
             }
+        }
+        for key in opened {
+            self.close_unless_tail(key);
         }
         if deleted > 0 {
             if self.length == 0 {
@@ -978,20 +1209,22 @@ impl Stream {
     pub fn trim(&mut self, t: &Trim) -> u64 {
         let mut deleted: u64 = 0;
         // Always the first node: each pass removes it whole and goes on, or trims inside it and stops.
-        while let Some((&key, lp)) = self.nodes.first_key_value() {
+        while let Some((&key, node)) = self.nodes.first_key_value() {
             if let TrimStrategy::MaxLen(maxlen) = t.strategy {
                 if self.length <= maxlen {
                     break;
                 }
             }
-            let Some(m) = master(lp) else { break };
+            // A corrupt node (see `StreamNode::listpack`) stops the trim.
+            let Some(lp) = node.listpack() else { break };
+            let Some(m) = master(&lp) else { break };
             let entries = m.count.max(0) as u64;
             if t.limit != 0 && deleted.saturating_add(entries) > t.limit {
                 break;
             }
             let remove_node = match t.strategy {
                 TrimStrategy::MaxLen(maxlen) => self.length.saturating_sub(entries) >= maxlen,
-                TrimStrategy::MinId(minid) => node_last_id(lp, key).is_some_and(|last| last < minid),
+                TrimStrategy::MinId(minid) => node_last_id(&lp, key).is_some_and(|last| last < minid),
             };
             if remove_node {
                 self.nodes.remove(&key);
@@ -1004,8 +1237,9 @@ impl Stream {
             }
             // Flag entries deleted from within this node, then stop: the next node is not reached.
             let mut from_lp: i64 = 0;
-            let raws = node_entries(lp, key);
-            let Some(lp) = self.nodes.get_mut(&key) else { break };
+            let raws = node_entries(&lp, key);
+            drop(lp);
+            let Some(lp) = self.nodes.get_mut(&key).and_then(StreamNode::make_raw) else { break };
             for e in raws {
                 let stop = match t.strategy {
                     TrimStrategy::MaxLen(maxlen) => self.length <= maxlen,
@@ -1023,6 +1257,7 @@ impl Stream {
             }
             deleted += from_lp as u64;
             set_counts(lp, m.count - from_lp, m.deleted + from_lp);
+            self.close_unless_tail(key);
             break;
         }
         if self.length == 0 {
@@ -1114,8 +1349,8 @@ impl Stream {
     /// Heap bytes held, for MEMORY USAGE and lazy-free decisions.
     pub fn alloc_bytes(&self) -> usize {
         // A B-tree node holds up to 11 keys and values; count a slot's share of it.
-        const SLOT: usize = std::mem::size_of::<StreamId>() + std::mem::size_of::<Listpack>() + 8;
-        let nodes: usize = self.nodes.values().map(|lp| lp.alloc_bytes() + SLOT).sum();
+        const SLOT: usize = std::mem::size_of::<StreamId>() + std::mem::size_of::<StreamNode>() + 8;
+        let nodes: usize = self.nodes.values().map(|n| n.alloc_bytes() + SLOT).sum();
         let groups: usize = self
             .groups
             .iter()
@@ -1377,7 +1612,8 @@ mod tests {
         add(&mut s, id(5, 1), &["a", "1"], NodeLimits::default()).unwrap();
         add(&mut s, id(5, 2), &["a", "x"], NodeLimits::default()).unwrap();
         add(&mut s, id(6, 0), &["b", "2", "c", "3"], NodeLimits::default()).unwrap();
-        let (k, lp) = s.nodes().next().unwrap();
+        let (k, node) = s.nodes().next().unwrap();
+        let lp = node.listpack().unwrap();
         assert_eq!(k, id(5, 1));
         let items: Vec<Vec<u8>> = lp.iter().map(|e| e.to_vec()).collect();
         // Master: count, deleted, 1 field "a", terminator. Then SAMEFIELDS, +0 ms, +0 seq, the value, lp-count
@@ -1408,7 +1644,7 @@ mod tests {
             add(&mut s, id(i, 0), &["field", "value-value"], lim).unwrap();
         }
         assert!(s.node_count() > 2);
-        assert!(s.nodes().all(|(_, lp)| lp.bytes() < 60 + 20));
+        assert!(s.nodes().all(|(_, n)| n.sz() < 60 + 20));
         assert_eq!(ids(&s, false).len(), 10);
     }
 
@@ -1467,10 +1703,80 @@ mod tests {
     }
 
     #[test]
+    fn closed_nodes_are_compressed_and_reopened_for_changes() {
+        let mut s = Stream::new();
+        for i in 0..1000u64 {
+            let v = i.to_string();
+            add(&mut s, id(1000 + i / 7, i % 7), &["field", &v], NodeLimits::default()).unwrap();
+        }
+        let kinds: Vec<bool> = s.nodes().map(|(_, n)| n.lzf().is_some()).collect();
+        assert_eq!(kinds.len(), 10);
+        assert!(kinds[..9].iter().all(|&z| z), "closed nodes compressed");
+        assert!(!kinds[9], "the tail stays a listpack");
+        let packed: usize = s.nodes().take(9).map(|(_, n)| n.alloc_bytes()).sum();
+        let plain: usize = s.nodes().take(9).map(|(_, n)| n.sz()).sum();
+        assert!(packed * 10 < plain * 8, "{packed} of {plain}");
+        // Reads cross compressed nodes both ways.
+        let fwd = ids(&s, false);
+        assert_eq!(fwd.len(), 1000);
+        let mut rev = ids(&s, true);
+        rev.reverse();
+        assert_eq!(fwd, rev);
+        let e = s.range(id(1000 + 150 / 7, 150 % 7), StreamId::MAX, false).next().unwrap();
+        assert_eq!(e.fields(), vec![(b"field".to_vec(), b"150".to_vec())]);
+        let copy = s.clone();
+        assert_eq!(copy, s);
+        // XDEL inside a compressed node: opened, changed, compressed again (a fresh cache key).
+        let victim = fwd[150];
+        assert_eq!(s.xdel(&[victim, fwd[151], id(1, 1)]), 2);
+        assert!(s.nodes().nth(1).unwrap().1.lzf().is_some());
+        assert!(!s.contains(victim) && s.contains(fwd[152]));
+        assert_eq!(ids(&s, false).len(), 998);
+        assert!(copy.contains(victim), "the clone keeps its own node");
+        assert_ne!(copy, s);
+        // An exact trim inside the first compressed node, then approximate ones (whole nodes only).
+        assert_eq!(s.trim(&Trim { strategy: TrimStrategy::MaxLen(948), approx: false, limit: 0 }), 50);
+        assert_eq!(ids(&s, false)[0], fwd[50]);
+        assert!(s.nodes().next().unwrap().1.lzf().is_some());
+        assert_eq!(s.trim(&Trim { strategy: TrimStrategy::MinId(fwd[420]), approx: true, limit: 0 }), 348);
+        assert_eq!(ids(&s, false)[0], fwd[400]);
+        // The tail removed: the compressed node before it becomes the tail, full, so XADD opens a new node.
+        let tail = *s.nodes.keys().last().unwrap();
+        let tail_ids: Vec<StreamId> = fwd.iter().copied().filter(|&i| i >= tail).collect();
+        assert_eq!(s.xdel(&tail_ids), 100);
+        add(&mut s, id(5000, 0), &["field", "x"], NodeLimits::default()).unwrap();
+        assert_eq!(s.node_count(), 6);
+        assert!(s.nodes().take(5).all(|(_, n)| n.lzf().is_some()));
+    }
+
+    #[test]
+    fn a_corrupt_compressed_node_reads_as_empty() {
+        let mut s = Stream::new();
+        for i in 0..300u64 {
+            add(&mut s, id(1, i), &["f", "value"], NodeLimits::default()).unwrap();
+        }
+        // Node 2 replaced by LZF bytes that expand to a well-framed listpack of garbage, unchecked (as a file
+        // loaded without the deep check would give).
+        let k = *s.nodes.keys().nth(1).unwrap();
+        let mut junk = vec![0u8; 200];
+        junk[..4].copy_from_slice(&200u32.to_le_bytes());
+        junk[199] = 0xFF;
+        let z = lzf::compress(&junk, 200).unwrap();
+        s.nodes.insert(k, StreamNode::Lzf(Packed::new(SlabBytes::from_slice(&z), 200, false)));
+        assert_eq!(ids(&s, false).len(), 200);
+        assert_eq!(ids(&s, true).len(), 200);
+        assert_eq!(s.xdel(&[id(1, 150)]), 0);
+        s.trim(&Trim { strategy: TrimStrategy::MaxLen(0), approx: false, limit: 0 });
+        assert_eq!(ids(&s, false).len(), 100);
+        add(&mut s, id(9, 0), &["f", "v"], NodeLimits::default()).unwrap();
+        assert!(s.contains(id(9, 0)));
+    }
+
+    #[test]
     fn corrupt_nodes_are_refused() {
         let mut s = Stream::new();
         add(&mut s, id(1, 0), &["f", "v"], NodeLimits::default()).unwrap();
-        let good = s.nodes().next().unwrap().1.clone();
+        let good = s.nodes().next().unwrap().1.listpack().unwrap().clone();
         // Wrong lp-count.
         let mut items: Vec<Vec<u8>> = good.iter().map(|e| e.to_vec()).collect();
         let n = items.len();
@@ -1496,7 +1802,7 @@ mod tests {
         add(&mut s, id(1, 0), &["f", "v"], NodeLimits::default()).unwrap();
         add(&mut s, id(1, 5000), &["f", "-70000", "g", &long], NodeLimits::default()).unwrap();
         add(&mut s, id(1 << 40, 1), &["f", "12345678901"], NodeLimits::default()).unwrap();
-        let good = s.nodes().next().unwrap().1.as_bytes().to_vec();
+        let good = s.nodes().next().unwrap().1.listpack().unwrap().as_bytes().to_vec();
         assert!(check_node(&good));
         for i in 0..good.len() {
             assert!(!check_node(&good[..i]));
@@ -1644,8 +1950,8 @@ mod tests {
                     } else {
                         prop_assert_eq!(s.first_id, StreamId::MIN);
                     }
-                    for (_, lp) in s.nodes() {
-                        prop_assert!(validate_node(lp.as_bytes()).is_some());
+                    for (_, n) in s.nodes() {
+                        prop_assert!(n.listpack().is_some_and(|lp| validate_node(lp.as_bytes()).is_some()));
                     }
                 }
             }

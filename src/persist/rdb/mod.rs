@@ -43,8 +43,8 @@ pub mod write;
 mod tests;
 
 pub use read::{
-    apply_lru_lfu, load_file, read_function_payload, read_rdb, read_rdb_with, restore_payload, ChecksumStatus, DbSink,
-    LoadSink,
+    apply_lru_lfu, load_file, read_function_payload, read_rdb, read_rdb_with, restore_payload, restore_payload_with,
+    ChecksumStatus, DbSink, LoadSink,
 };
 pub use write::{
     dump_payload, dump_payload_with, function_dump_payload, save_file, serialized_len, temp_path, write_rdb, SyncEvery,
@@ -236,6 +236,10 @@ pub struct LoadOptions {
     /// `DEBUG RELOAD MERGE`); otherwise that is an error (where Redis aborts with "Duplicated key found in RDB
     /// file").
     pub allow_dup: bool,
+    /// Without `sanitize`, a closed stream node saved LZF-compressed is kept compressed with only its header
+    /// checked, and gets the deep check when first expanded (file loads: DEBUG RELOAD, start-up, a replica's full
+    /// sync). RESTORE turns it off: a payload's nodes are checked before the reply, so a damaged one is refused.
+    pub defer_stream_checks: bool,
 }
 
 impl Default for LoadOptions {
@@ -249,6 +253,7 @@ impl Default for LoadOptions {
             lru_clock: 0,
             sanitize: false,
             allow_dup: false,
+            defer_stream_checks: true,
         }
     }
 }

@@ -24,7 +24,8 @@ use crate::keyspace::types::quicklist::{
 use crate::keyspace::types::set::Set;
 use crate::keyspace::types::skiplist::{cmp_elem, SkipList};
 use crate::keyspace::types::stream::{
-    validate_node_buf, Consumer, ConsumerGroup, Name, PendingEntry, Stream, StreamId,
+    check_node, validate_node, validate_node_buf, Consumer, ConsumerGroup, Name, Packed, PendingEntry, Stream,
+    StreamId, StreamNode,
 };
 use crate::keyspace::types::zset::{ZEntry, ZSet, ZSkip, LISTPACK_SAFETY_BYTES};
 use crate::keyspace::types::{SmallBytes, Thresholds};
@@ -513,6 +514,51 @@ fn packed_node(b: &[u8], ty: u8, deep: bool) -> Result<Option<Listpack>, &'stati
     Ok((!lp.is_empty()).then_some(lp))
 }
 
+const NODE_CORRUPT: &str = "Stream listpack integrity check failed.";
+const NODE_EMPTY: &str = "Empty listpack inside stream";
+
+/// A listpack's header: its total bytes and element count.
+fn lp_header(b: &[u8]) -> Option<(usize, u16)> {
+    let h = b.get(..6)?;
+    Some((u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize, u16::from_le_bytes([h[4], h[5]])))
+}
+
+/// A closed stream node saved LZF-compressed, kept in that form. It is expanded and deep-checked here unless
+/// `defer` (a file loaded without `sanitize-dump-payload yes`): then, as Redis checks only a node's header in that
+/// case, the header is read from the LZF data's opening literal run (a compressor's output starts with one) and
+/// checked (total bytes, not empty), and the node gets the full check the first time it is expanded
+/// (`stream::Packed`). A node whose opening literal is too short to hold the header is checked now.
+fn packed_stream_node(z: &[u8], len: usize, deep: bool, defer: bool) -> Result<StreamNode, &'static str> {
+    if len > u32::MAX as usize {
+        return Err("Invalid LZF compressed string");
+    }
+    let keep = |checked| Ok(StreamNode::Lzf(Packed::new(SlabBytes::from_slice(z), len, checked)));
+    let literal = match z.first() {
+        Some(&c) if c < 32 => z.get(1..2 + c as usize),
+        _ => None,
+    };
+    if defer {
+        if let Some((total, count)) = literal.and_then(lp_header) {
+            if total != len || len < 7 {
+                return Err(NODE_CORRUPT);
+            }
+            if count == 0 {
+                return Err(NODE_EMPTY);
+            }
+            return keep(false);
+        }
+    }
+    lzf::check_len(z, len).map_err(|_| "Invalid LZF compressed string")?;
+    let raw = lzf::decompress(z, len).map_err(|_| "Invalid LZF compressed string")?;
+    if !deep && lp_header(&raw).is_some_and(|(total, count)| total == len && count == 0) {
+        return Err(NODE_EMPTY);
+    }
+    if !check_node(&raw) {
+        return Err(NODE_CORRUPT);
+    }
+    keep(true)
+}
+
 /// A listpack node saved LZF-compressed, for an inner node of a compressed list: checked on a decompressed copy,
 /// then kept in its LZF form when that form is what compressing the node would give (Redis's size thresholds
 /// met, the listpack already canonical).
@@ -860,7 +906,7 @@ impl Loader<'_, '_> {
         let deep = self.opts.sanitize;
         let mut s = Stream::new();
         let nodes = self.src.len()?;
-        for _ in 0..nodes {
+        for i in 0..nodes {
             let master = {
                 let k = self.src.string()?;
                 let mut b = [0u8; 24];
@@ -870,12 +916,25 @@ impl Loader<'_, '_> {
                 }
                 StreamId::from_be_bytes(kb)
             };
-            let lp = validate_node_buf(self.src.string_slab()?);
-            let Some(lp) = lp else { return Err(self.err("Stream listpack integrity check failed.")) };
-            if lp.is_empty() {
-                return Err(self.err("Empty listpack inside stream"));
-            }
-            if !master.is_some_and(|m| s.insert_node(m, lp)) {
+            // The last node (the tail, which XADD extends) is expanded; the closed ones are kept in the LZF form
+            // they were saved in, as ferredis keeps closed nodes (see `keyspace::types::stream`).
+            let node = if i + 1 == nodes {
+                validate_node_buf(self.src.string_slab()?).map(StreamNode::Raw).ok_or(NODE_CORRUPT)
+            } else {
+                match self.src.string_or_lzf()? {
+                    Err((z, len)) => packed_stream_node(z, len, deep, !deep && self.opts.defer_stream_checks),
+                    Ok(st) => {
+                        let mut b = [0u8; 24];
+                        let bytes = st.bytes(&mut b);
+                        match lp_header(bytes) {
+                            Some((_, 0)) if !deep => Err(NODE_EMPTY),
+                            _ => validate_node(bytes).map(StreamNode::Raw).ok_or(NODE_CORRUPT),
+                        }
+                    }
+                }
+            };
+            let node = node.map_err(|m| self.err(m))?;
+            if !master.is_some_and(|m| s.insert_node(m, node)) {
                 return Err(self.err("Listpack re-added with existing key"));
             }
         }
@@ -1440,11 +1499,22 @@ fn verify_footer(payload: &[u8]) -> Result<(), String> {
 /// Parses a RESTORE payload into an entry for `key` (checks the version and CRC; deep validation when
 /// `sanitize`). The error is Redis's reply text without the `ERR ` prefix.
 pub fn restore_payload(key: &[u8], payload: &[u8], thresholds: &Thresholds, sanitize: bool) -> Result<Entry, String> {
+    let opts = LoadOptions {
+        checksum: false,
+        sanitize,
+        thresholds: *thresholds,
+        defer_stream_checks: false,
+        ..LoadOptions::default()
+    };
+    restore_payload_with(key, payload, &opts)
+}
+
+/// [`restore_payload`] with the loader's options as given (the fuzz targets reach the file loader's paths).
+pub fn restore_payload_with(key: &[u8], payload: &[u8], opts: &LoadOptions) -> Result<Entry, String> {
     verify_footer(payload)?;
-    let opts = LoadOptions { checksum: false, sanitize, thresholds: *thresholds, ..LoadOptions::default() };
     // As Redis, the value is parsed from the whole payload (footer included), without checking what is left.
     let mut input: &[u8] = payload;
-    let mut l = Loader { src: Src::new(&mut input, false), opts: &opts, fbuf: Vec::new() };
+    let mut l = Loader { src: Src::new(&mut input, false), opts, fbuf: Vec::new() };
     let bad = || String::from("Bad data format");
     let ty = l.src.u8().map_err(|_| bad())?;
     if !op::is_object_type(ty) {

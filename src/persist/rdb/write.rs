@@ -270,9 +270,23 @@ impl Enc<'_> {
     /// consumers (name, seen time, their PEL's raw ids).
     fn stream(&mut self, s: &crate::keyspace::types::stream::Stream) {
         self.len(s.node_count() as u64);
-        for (k, lp) in s.nodes() {
+        for (k, node) in s.nodes() {
             self.string(&k.to_be_bytes());
-            self.string(lp.as_bytes());
+            match node.lzf() {
+                // A closed node is kept LZF-compressed and goes out as those bytes, whatever `rdbcompression`
+                // says (as a compressed list node does).
+                Some((z, sz)) => {
+                    self.buf.push(0xC0 | op::ENC_LZF);
+                    self.len(z.len() as u64);
+                    self.len(sz as u64);
+                    self.buf.extend_from_slice(z);
+                }
+                None => {
+                    if let Some(lp) = node.listpack() {
+                        self.string(lp.as_bytes());
+                    }
+                }
+            }
             self.maybe_spill();
         }
         self.len(s.length);
