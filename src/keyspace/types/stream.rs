@@ -20,8 +20,15 @@
 //! The node's key is its master id: the id of the first entry appended to it; entry ids are stored as the
 //! difference from it. `count` is the node's live entries, `deleted` its tombstones (entries flagged DELETED by
 //! XDEL or an exact trim, which stay in place); `lp-count` is the number of listpack entries the entry spans after
-//! its flags, so the node can be walked backwards. This is Redis's `t_stream.c` format byte for byte, so RDB save
-//! and load copy nodes as they are.
+//! its flags, so the node can be walked backwards. This is Redis's `t_stream.c` format byte for byte.
+//!
+//! Closed nodes are compressed ([`StreamNode`]): when XADD opens a new node, the previous tail is kept as the LZF
+//! bytes of its listpack (under the rule of compressed list nodes: at least 48 bytes, and LZF saves more than 8),
+//! which is how an RDB file holds it too, so SAVE writes those bytes as they are and a load keeps them (a 1M-entry
+//! stream of small entries takes ~8.5 bytes an entry instead of ~13). Only the tail is appended to, and most reads
+//! are near it. A read of a closed node expands it into a listpack shared with a one-node cache (consecutive pages
+//! of XRANGE or of a group's readers expand it once); a change (XDEL, an exact trim inside it) expands it in place
+//! and compresses it again afterwards. Redis keeps every node expanded.
 //!
 //! Redis indexes its nodes with a radix tree keyed by the 128-bit big-endian master id; here it is a `BTreeMap`
 //! keyed by the id. With the default 100 entries (or 4 KiB) per node the index is a few percent of the stream
@@ -31,8 +38,10 @@
 //! ([`Stream::radix_tree_nodes`]).
 //!
 //! Invariants: node keys increase and every entry of a node has an id >= its key and below the next node's key;
-//! `length` is the sum of the nodes' `count`s; a node with no live entry left by XDEL is removed (as Redis); nodes
-//! loaded from RDB or RESTORE passed [`validate_node`]'s deep check, so walking one never leaves its bounds. The
+//! `length` is the sum of the nodes' `count`s; a node with no live entry left by XDEL is removed (as Redis); a node
+//! is walked only after it passed [`check_node`]'s deep check (at load, or, for a compressed node loaded from a file
+//! without `sanitize-dump-payload yes`, at its first expansion: one that fails reads as empty, where Redis, which
+//! checks only the header then, would crash on it), so walking one never leaves its bounds. The
 //! code that walks nodes still returns `None` instead of indexing blindly, and id arithmetic wraps as Redis's
 //! `uint64_t` does, so a node whose ids are inconsistent (a corrupt file loaded without deep sanitization cannot
 //! produce one here: loading always runs the deep check) gives odd results, never a panic.
@@ -43,7 +52,8 @@
 //! `streamNACK` and `streamConsumer`. [`ConsumerGroup::check`] states the consistency between the two PELs.
 //!
 //! Tests: unit tests of id parsing (Redis's `string2ull` rules), node layout against hand-built byte images,
-//! node splitting by bytes and entries, trimming exact and approximate, the rax node count; a proptest that
+//! node splitting by bytes and entries, trimming exact and approximate, the rax node count, compressed nodes read
+//! both ways, changed and compressed again, a corrupt compressed node read as empty; a proptest that
 //! applies random XADD/XDEL/XTRIM/XSETID to a stream and to a `BTreeMap` model and compares ranges in both
 //! directions and the metadata after every step.
 
