@@ -226,28 +226,32 @@ impl Node {
     fn compress(&mut self) {
         let Node::Raw(lp, tried) = self else { return };
         *tried = true;
-        let sz = lp.bytes();
-        if sz < MIN_COMPRESS_BYTES {
-            return;
-        }
-        let count = lp.len() as u32;
-        let data = lzf::with_compressor(|c, out| {
-            let n = c.compress(lp.as_bytes(), out, sz);
-            if n == 0 || n + MIN_COMPRESS_IMPROVE >= sz {
-                return None;
-            }
-            // The compressed bytes go into the listpack's own buffer, shrunk in place: no second allocation,
-            // and no hole left where the listpack was.
-            let mut buf = std::mem::take(lp).into_buf();
-            buf.as_mut_slice()[..n].copy_from_slice(&out[..n]);
-            buf.resize(n, 0);
-            buf.shrink_to_fit();
-            Some(buf)
-        });
-        if let Some(data) = data {
-            *self = Node::Lzf { data, sz: sz as u32, count };
+        let (sz, count) = (lp.bytes() as u32, lp.len() as u32);
+        if let Some(data) = compress_listpack(lp) {
+            *self = Node::Lzf { data, sz, count };
         }
     }
+}
+
+/// A listpack's LZF bytes when it is at least [`MIN_COMPRESS_BYTES`] and LZF saves more than
+/// [`MIN_COMPRESS_IMPROVE`] (list nodes, closed stream nodes); the listpack is then taken (left empty), its buffer
+/// reused for the compressed bytes and shrunk in place: no second allocation, and no hole left where it was.
+pub fn compress_listpack(lp: &mut Listpack) -> Option<SlabBytes> {
+    let sz = lp.bytes();
+    if sz < MIN_COMPRESS_BYTES {
+        return None;
+    }
+    lzf::with_compressor(|c, out| {
+        let n = c.compress(lp.as_bytes(), out, sz);
+        if n == 0 || n + MIN_COMPRESS_IMPROVE >= sz {
+            return None;
+        }
+        let mut buf = std::mem::take(lp).into_buf();
+        buf.as_mut_slice()[..n].copy_from_slice(&out[..n]);
+        buf.resize(n, 0);
+        buf.shrink_to_fit();
+        Some(buf)
+    })
 }
 
 /// Iterates one node's entries, borrowing a raw node or owning a decompressed copy.

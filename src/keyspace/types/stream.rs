@@ -710,9 +710,7 @@ impl<'a> Batch<'a> {
     }
 }
 
-/// Redis's `MIN_COMPRESS_BYTES` and `MIN_COMPRESS_IMPROVE`, as for list nodes: a closed node is kept LZF-compressed
-/// when it is at least this big and LZF saves more than that.
-use super::quicklist::{MIN_COMPRESS_BYTES, MIN_COMPRESS_IMPROVE};
+use super::quicklist::compress_listpack;
 
 /// Ids for compressed nodes (the expansion cache's key): a node's bytes never change while it is compressed, and a
 /// node opened for a change gets a fresh id when compressed again.
@@ -861,23 +859,7 @@ impl StreamNode {
     fn close(&mut self) {
         let StreamNode::Raw(lp) = self else { return };
         let sz = lp.bytes();
-        if sz < MIN_COMPRESS_BYTES {
-            lp.shrink_to_fit();
-            return;
-        }
-        let data = lzf::with_compressor(|c, out| {
-            let n = c.compress(lp.as_bytes(), out, sz);
-            if n == 0 || n + MIN_COMPRESS_IMPROVE >= sz {
-                return None;
-            }
-            // Into the listpack's own buffer, shrunk in place: no second allocation.
-            let mut buf = std::mem::take(lp).into_buf();
-            buf.as_mut_slice()[..n].copy_from_slice(&out[..n]);
-            buf.resize(n, 0);
-            buf.shrink_to_fit();
-            Some(buf)
-        });
-        match data {
+        match compress_listpack(lp) {
             Some(data) => *self = StreamNode::Lzf(Packed::new(data, sz, true)),
             None => lp.shrink_to_fit(),
         }
