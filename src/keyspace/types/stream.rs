@@ -1367,11 +1367,6 @@ pub fn validate_node(bytes: &[u8]) -> Option<Listpack> {
     check_node(bytes).then(|| Listpack::from_checked(SlabBytes::from_slice(bytes)))
 }
 
-/// [`validate_node`] on a buffer already owned (the RDB loader decompresses a node straight into one).
-pub fn validate_node_buf(buf: SlabBytes) -> Option<Listpack> {
-    check_node(buf.as_slice()).then(|| Listpack::from_checked(buf))
-}
-
 /// One listpack element as the load-time check sees it.
 enum Elem<'a> {
     Int(i64),

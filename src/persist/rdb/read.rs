@@ -24,8 +24,7 @@ use crate::keyspace::types::quicklist::{
 use crate::keyspace::types::set::Set;
 use crate::keyspace::types::skiplist::{cmp_elem, SkipList};
 use crate::keyspace::types::stream::{
-    check_node, validate_node, validate_node_buf, Consumer, ConsumerGroup, Name, Packed, PendingEntry, Stream,
-    StreamId, StreamNode,
+    check_node, validate_node, Consumer, ConsumerGroup, Name, Packed, PendingEntry, Stream, StreamId, StreamNode,
 };
 use crate::keyspace::types::zset::{ZEntry, ZSet, ZSkip, LISTPACK_SAFETY_BYTES};
 use crate::keyspace::types::{SmallBytes, Thresholds};
@@ -318,38 +317,6 @@ impl<'r> Src<'r> {
             }
             _ => return Err(self.err(format!("Unknown RDB string encoding type {n}"))),
         }))
-    }
-
-    /// A string in a slab buffer of its exact size (a stream node: LZF output lands there without a copy).
-    fn string_slab(&mut self) -> Result<SlabBytes, RdbError> {
-        let (n, enc) = self.len_enc()?;
-        if !(enc && n as u8 == op::ENC_LZF) {
-            let mut b = [0u8; 24];
-            let s = match (enc, n as u8) {
-                (true, op::ENC_INT8) => Str::Int(self.u8()? as i8 as i64),
-                (true, op::ENC_INT16) => Str::Int(i16::from_le_bytes(self.array()?) as i64),
-                (true, op::ENC_INT32) => Str::Int(i32::from_le_bytes(self.array()?) as i64),
-                (true, _) => return Err(self.err(format!("Unknown RDB string encoding type {n}"))),
-                (false, _) => {
-                    let n = usize::try_from(n).map_err(|_| self.err(format!("String length {n} too large")))?;
-                    Str::Ref(self.bytes(n)?)
-                }
-            };
-            return Ok(SlabBytes::from_slice(s.bytes(&mut b)));
-        }
-        let clen = self.usize_len()?;
-        let len = self.usize_len()?;
-        let off = self.offset;
-        let input = self.bytes(clen)?;
-        let bad = |_| RdbError::new(off, "Invalid LZF compressed string");
-        lzf::check_len(input, len).map_err(bad)?;
-        if len > u32::MAX as usize {
-            return Err(bad(lzf::LzfError::OutputTooLong));
-        }
-        let mut buf = SlabBytes::with_capacity(len);
-        buf.resize(len, 0);
-        lzf::decompress_into(input, buf.as_mut_slice()).map_err(bad)?;
-        Ok(buf)
     }
 
     /// A string as owned bytes.
@@ -906,7 +873,7 @@ impl Loader<'_, '_> {
         let deep = self.opts.sanitize;
         let mut s = Stream::new();
         let nodes = self.src.len()?;
-        for i in 0..nodes {
+        for _ in 0..nodes {
             let master = {
                 let k = self.src.string()?;
                 let mut b = [0u8; 24];
@@ -916,20 +883,16 @@ impl Loader<'_, '_> {
                 }
                 StreamId::from_be_bytes(kb)
             };
-            // The last node (the tail, which XADD extends) is expanded; the closed ones are kept in the LZF form
-            // they were saved in, as ferredis keeps closed nodes (see `keyspace::types::stream`).
-            let node = if i + 1 == nodes {
-                validate_node_buf(self.src.string_slab()?).map(StreamNode::Raw).ok_or(NODE_CORRUPT)
-            } else {
-                match self.src.string_or_lzf()? {
-                    Err((z, len)) => packed_stream_node(z, len, deep, !deep && self.opts.defer_stream_checks),
-                    Ok(st) => {
-                        let mut b = [0u8; 24];
-                        let bytes = st.bytes(&mut b);
-                        match lp_header(bytes) {
-                            Some((_, 0)) if !deep => Err(NODE_EMPTY),
-                            _ => validate_node(bytes).map(StreamNode::Raw).ok_or(NODE_CORRUPT),
-                        }
+            // A node saved LZF-compressed stays so (closed nodes are kept compressed; the tail is expanded by the
+            // first XADD that extends it).
+            let node = match self.src.string_or_lzf()? {
+                Err((z, len)) => packed_stream_node(z, len, deep, !deep && self.opts.defer_stream_checks),
+                Ok(st) => {
+                    let mut b = [0u8; 24];
+                    let bytes = st.bytes(&mut b);
+                    match lp_header(bytes) {
+                        Some((_, 0)) if !deep => Err(NODE_EMPTY),
+                        _ => validate_node(bytes).map(StreamNode::Raw).ok_or(NODE_CORRUPT),
                     }
                 }
             };
