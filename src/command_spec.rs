@@ -373,12 +373,16 @@ impl Command {
         let varflags = self.key_specs.iter().any(|s| s.has_flag("variable_flags"));
         let has_proc = self.getkeys_flags.is_some() || self.getkeys.is_some();
         if !varflags || !has_proc {
-            // All specs must resolve; one that can't voids the lot (then the getkeys function decides).
+            // All specs must resolve; one that can't, or an `incomplete` one (Redis's `getKeysUsingKeySpecs` gives
+            // up after it), voids the lot (then the getkeys function decides).
             let from_specs: Option<Vec<Vec<(usize, &'static str)>>> = self
                 .key_specs
                 .iter()
                 .filter(|s| !s.has_flag("not_key"))
-                .map(|s| s.resolve(args).map(|keys| keys.into_iter().map(|i| (i, s.flags)).collect()))
+                .map(|s| {
+                    let keys = if s.has_flag("incomplete") && has_proc { None } else { s.resolve(args) };
+                    keys.map(|keys| keys.into_iter().map(|i| (i, s.flags)).collect())
+                })
                 .collect();
             match from_specs {
                 Some(keys) => return keys.concat(),

@@ -32,6 +32,7 @@ pub static COMMANDS: &[Command] = &[Command {
         },
     ],
     getkeys: Some(migrate_keys),
+    getkeys_flags: Some(migrate_key_flags),
     since: "2.6.0",
     summary: "Atomically transfer a key from a Redis instance to another one.",
     complexity: "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.",
@@ -46,6 +47,12 @@ pub static COMMANDS: &[Command] = &[Command {
     ],
     ..BASE
 }];
+
+/// [`migrate_keys`] with their flags: `RW access delete` for each, as Redis's `migrateGetKeys` gives them (the
+/// KEYS spec is `incomplete`, so Redis never answers with its flags).
+fn migrate_key_flags(args: Args) -> Vec<(usize, &'static str)> {
+    migrate_keys(args).into_iter().map(|i| (i, "RW access delete")).collect()
+}
 
 /// The keys of a MIGRATE call (Redis's `migrateGetKeys`): the key argument, or everything after a KEYS option
 /// (the arguments of AUTH and AUTH2 are skipped, so a password spelled `keys` is not the option); none when KEYS
