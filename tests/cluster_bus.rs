@@ -231,3 +231,80 @@ fn failover_between_redis_and_ferredis_nodes() {
     assert!(f3.srv.full_log().contains("Manual failover requested by replica"));
     assert_eq!(r2.srv.conn().cmd(&["GET", "bar"]), b"$12\r\nacknowledged\r\n");
 }
+
+/// Sends a PING from an unknown node on a fresh inbound link to `n`'s bus port and reads the PONG it answers
+/// with: (announced ip, port, bus port, hostname extension).
+fn pong_announcement(n: &Node) -> (String, u16, u16, Option<String>) {
+    let mut pkt = vec![0u8; 2256];
+    pkt[..4].copy_from_slice(b"RCmb");
+    pkt[4..8].copy_from_slice(&2256u32.to_be_bytes());
+    pkt[8..10].copy_from_slice(&1u16.to_be_bytes()); // version
+    pkt[12..14].copy_from_slice(&0u16.to_be_bytes()); // PING
+    pkt[40..80].copy_from_slice(&[b'e'; 40]);
+    pkt[2250..2252].copy_from_slice(&1u16.to_be_bytes()); // master
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", n.cport)).expect("bus port");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(&pkt).unwrap();
+    let mut head = [0u8; 8];
+    s.read_exact(&mut head).expect("a reply packet");
+    assert_eq!(&head[..4], b"RCmb");
+    let total = u32::from_be_bytes(head[4..8].try_into().unwrap()) as usize;
+    let mut p = head.to_vec();
+    p.resize(total, 0);
+    s.read_exact(&mut p[8..]).expect("the whole reply");
+    let be16 = |at: usize| u16::from_be_bytes([p[at], p[at + 1]]);
+    assert_eq!(be16(12), 1, "a PONG");
+    let cstr = |b: &[u8]| String::from_utf8_lossy(&b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())]).into_owned();
+    // Extensions follow the gossip entries (104 bytes each): length, type (0 = hostname), the NUL-ended name.
+    let mut at = 2256 + 104 * be16(14) as usize;
+    let mut hostname = None;
+    for _ in 0..be16(2214) {
+        let len = u32::from_be_bytes(p[at..at + 4].try_into().unwrap()) as usize;
+        if be16(at + 4) == 0 {
+            hostname = Some(cstr(&p[at + 8..at + len]));
+        }
+        at += len;
+    }
+    assert_eq!(hostname.is_some(), p[2253] & 4 != 0, "the extension flag goes with the extension");
+    (cstr(&p[2168..2214]), be16(10), be16(2248), hostname)
+}
+
+/// A PONG sent right after CONFIG SET of the announced hostname, ip, port or bus port carries the new values, as
+/// Redis's does (it builds each header and the hostname extension from the configuration and `myself`): each
+/// node learns a changed hostname from the very next packet it gets (cluster suite 28-cluster-shards read the
+/// replicas' names right after the masters' had spread).
+#[test]
+fn a_pong_after_config_set_carries_the_new_announcement() {
+    for kind in [Kind::Redis, Kind::Ferredis] {
+        let n = node(kind);
+        let mut c = n.srv.conn();
+        let mut out = vec![pong_announcement(&n)];
+        for (k, v) in [
+            ("cluster-announce-hostname", "host-a.example"),
+            ("cluster-announce-hostname", "host-b.example"),
+            ("cluster-announce-ip", "10.1.2.3"),
+            ("cluster-announce-port", "1234"),
+            ("cluster-announce-bus-port", "4321"),
+            ("cluster-announce-hostname", ""),
+        ] {
+            assert_eq!(c.cmd(&["CONFIG", "SET", k, v]), b"+OK\r\n", "{k} {v}");
+            out.push(pong_announcement(&n));
+        }
+        let (port, cport) = (n.srv.port, n.cport);
+        let host = |h: &str| Some(h.to_string());
+        let ip = "10.1.2.3".to_string();
+        assert_eq!(
+            out[1..],
+            [
+                (String::new(), port, cport, host("host-a.example")),
+                (String::new(), port, cport, host("host-b.example")),
+                (ip.clone(), port, cport, host("host-b.example")),
+                (ip.clone(), 1234, cport, host("host-b.example")),
+                (ip.clone(), 1234, 4321, host("host-b.example")),
+                (ip, 1234, 4321, None),
+            ],
+            "{}",
+            kind.label()
+        );
+    }
+}

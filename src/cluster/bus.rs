@@ -52,7 +52,6 @@ pub enum Effect {
 pub struct Settings {
     pub node_timeout: i64,
     pub announce_ip: String,
-    pub hostname: String,
     /// Announced client port, plaintext port and bus port.
     pub port: u16,
     pub pport: u16,
@@ -475,7 +474,9 @@ pub fn send_ping(cl: &mut Cluster, fd: RawFd, ty: u16, now_ms: i64) {
         gossip.push(gossip_entry(n));
         pfail_wanted -= 1;
     }
-    let hostname = Some(cl.bus.settings.hostname.as_bytes().to_vec()).filter(|h| !h.is_empty());
+    // myself's hostname, which CONFIG SET changes at once (Redis builds the extension from `myself->hostname`):
+    // a copy refreshed by the cron would send the old name, or none, for up to a tick after the change.
+    let hostname = Some(cl.me().hostname.as_bytes().to_vec()).filter(|h| !h.is_empty());
     let packet = Msg { hdr, body: Body::Ping { gossip, hostname } }.encode();
     send(cl, fd, &packet);
 }
@@ -794,12 +795,11 @@ pub fn process_packet(cl: &mut Cluster, fd: RawFd, packet: &[u8], now_ms: i64) -
                 handle_config_epoch_collision(cl, sender);
             }
             process_gossip(cl, sender, gossip, now_ms);
+            // The sender's hostname, or none when the packet has no extension (Redis's `updateAnnouncedHostname`,
+            // which leaves nodes.conf to the next save).
             let hn = hostname.as_ref().map(|h| String::from_utf8_lossy(h).into_owned()).unwrap_or_default();
-            if let Some(s) = cl.node_mut(sender) {
-                if s.hostname != hn {
-                    s.hostname = hn;
-                    cl.ask(todo::SAVE_CONFIG);
-                }
+            if let Some(s) = cl.node_mut(sender).filter(|s| s.hostname != hn) {
+                s.hostname = hn;
             }
         }
         Body::Fail(about) => {

@@ -129,6 +129,12 @@ pub fn sync_myself(cl: &mut Cluster, config: &crate::config::Config) {
     me.flags = (me.flags & !flags::NOFAILOVER) | nofailover;
     let changed = me.flags != old;
     cl.health.announced_ip = announce_ip.to_string();
+    // What the bus's headers announce follows at once too (Redis reads the configuration as it builds each).
+    let s = &mut cl.bus.settings;
+    if s.announce_ip != announce_ip {
+        s.announce_ip = announce_ip.to_string();
+    }
+    (s.port, s.cport) = (port, cport);
     if changed {
         cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
     }

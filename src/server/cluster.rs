@@ -75,8 +75,6 @@ impl Server {
         s.node_timeout = c.stored_i64("cluster-node-timeout");
         s.announce_ip.clear();
         s.announce_ip.push_str(c.stored_str("cluster-announce-ip"));
-        s.hostname.clear();
-        s.hostname.push_str(c.stored_str("cluster-announce-hostname"));
         s.port = match c.stored_i64("cluster-announce-port") {
             p if p > 0 => p as u16,
             _ => c.port,
