@@ -31,12 +31,15 @@
 
 use crate::args::Args;
 use crate::command_spec::{flag, Command, Group};
-use crate::keyspace::dict::{Dict, DictEntry};
+use crate::keyspace::dict::HashedKey;
 use crate::keyspace::types::SmallBytes;
 use crate::net::client::{flags as cf, ClientState};
 use crate::state::ServerState;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+
+mod table;
+use table::KeyTable;
 
 /// A client's tracking settings beyond its flags.
 #[derive(Debug, Default)]
@@ -68,7 +71,7 @@ pub const ALL_FLAGS: u32 = cf::TRACKING
 /// to another client, which so never hears of keys it did not read.
 const SLOTS: usize = 64;
 
-/// Table slots one cron call of [`Tracking::sweep_step`] visits.
+/// Table entries one cron call of [`Tracking::sweep_step`] visits.
 pub const SWEEP_BUDGET: usize = 1 << 16;
 
 /// One tracked key.
@@ -81,11 +84,13 @@ struct TrackedKey {
     /// Ids of gone clients the sweep took out of `bits` (Redis keeps them until the key's invalidation, so they
     /// still count in `tracking_total_items`).
     gone: u32,
+    /// The table's hash bits of `key` (set by [`KeyTable`]).
+    hi: u32,
 }
 
 impl TrackedKey {
     fn new(key: &[u8]) -> TrackedKey {
-        TrackedKey { key: SmallBytes::new(key), bits: 0, ids: Vec::new(), gone: 0 }
+        TrackedKey { key: SmallBytes::new(key), bits: 0, ids: Vec::new(), gone: 0, hi: 0 }
     }
 
     /// Adds client `id` (with `slot`, if it has one); false when it was there.
@@ -113,13 +118,6 @@ impl TrackedKey {
     /// Ids stored (`tracking_total_items`'s share).
     fn items(&self) -> u64 {
         self.bits.count_ones() as u64 + self.ids.len() as u64 + self.gone as u64
-    }
-}
-
-impl DictEntry for TrackedKey {
-    #[inline]
-    fn key(&self) -> &[u8] {
-        &self.key
     }
 }
 
@@ -164,7 +162,10 @@ pub enum Flush {
 /// `tracking_pending_keys`).
 #[derive(Default)]
 pub struct Tracking {
-    table: Dict<TrackedKey>,
+    table: KeyTable,
+    /// The keyspace's hash of the key the running tracking client's command looked up last (see
+    /// [`Tracking::note_lookup`]).
+    hint: LookupHint,
     /// Client ids stored in the table (`tracking_total_items`).
     items: u64,
     prefixes: BTreeMap<Box<[u8]>, Bcast>,
@@ -195,9 +196,18 @@ pub struct Tracking {
     /// `freed_mask` at the last cron call: a pass starts once no slot was freed for a call (clients tend to leave
     /// together, and one pass then serves them all), or when few slots are left.
     freed_seen: u64,
-    /// The pass's cursor ([`Dict::walk_mut`]) and the table layout it is valid for.
+    /// The pass's cursor: entries at and above it were visited (the walk goes down).
     sweep_cursor: usize,
-    sweep_layout: u64,
+}
+
+/// The table's hash bits of a key the keyspace hashed, and the bytes they are of, by address: valid for one
+/// command, whose arguments stay put (cleared when a tracking client's command starts, so a later command's
+/// argument at the same address is never taken for it). `ptr` 0: none.
+#[derive(Default)]
+struct LookupHint {
+    ptr: usize,
+    len: usize,
+    hi: u32,
 }
 
 impl Tracking {
@@ -262,10 +272,36 @@ impl Tracking {
         (self.running, self.in_call) = prev;
     }
 
-    /// Adds client `id` (with tracking slot `slot`) to `key`'s entry.
+    /// A tracking client's command starts: no lookup of it is noted yet.
     #[inline]
-    fn remember(&mut self, id: u64, slot: Option<u8>, key: &[u8]) {
-        if let Some((e, _)) = self.table.get_or_insert_with(key, || TrackedKey::new(key)) {
+    pub fn command_starts(&mut self) {
+        self.hint.ptr = 0;
+    }
+
+    /// The running tracking client's command looked `key` up in the keyspace, whose hash of it is `k`: the table
+    /// reuses it when the key is remembered after the command (when the seeds agree).
+    #[inline]
+    pub fn note_lookup(&mut self, key: &[u8], k: HashedKey) {
+        if let Some(hi) = self.table.hi_from(k) {
+            self.hint = LookupHint { ptr: key.as_ptr() as usize, len: key.len(), hi };
+        }
+    }
+
+    /// The noted hash bits of `key` (these very bytes), if any.
+    #[inline]
+    fn hint_for(&self, key: &[u8]) -> Option<u32> {
+        let h = &self.hint;
+        (h.ptr == key.as_ptr() as usize && h.len == key.len()).then_some(h.hi)
+    }
+
+    /// Adds client `id` (with tracking slot `slot`) to `key`'s entry (`hi`: its table hash bits, if known).
+    #[inline(always)]
+    fn remember(&mut self, id: u64, slot: Option<u8>, key: &[u8], hi: Option<u32>) {
+        let hi = match hi {
+            Some(hi) => hi,
+            None => self.table.hash_own(key),
+        };
+        if let Some(e) = self.table.get_or_insert(hi, key, || TrackedKey::new(key)) {
             self.items += e.add(id, slot) as u64;
         }
     }
@@ -316,8 +352,8 @@ impl Tracking {
         (self.sweep_mask | self.freed_mask) != 0
     }
 
-    /// Sweeps up to `budget` table slots of quarantined slots' bits; a pass that completes frees its slots (those
-    /// not taken back by their owner meanwhile), and a pass restarts when the table's layout changed.
+    /// Sweeps up to `budget` table entries of quarantined slots' bits; a pass that completes frees its slots (those
+    /// not taken back by their owner meanwhile).
     pub fn sweep_step(&mut self, budget: usize) {
         if self.table.is_empty() {
             (self.sweep_mask, self.sweep_keep, self.freed_mask, self.freed_keep) = (0, 0, 0, 0);
@@ -335,21 +371,21 @@ impl Tracking {
             self.sweep_mask = std::mem::take(&mut self.freed_mask);
             self.sweep_keep = std::mem::take(&mut self.freed_keep);
             self.freed_seen = 0;
-            self.sweep_cursor = 0;
-            self.sweep_layout = self.table.layout();
-        }
-        if self.table.layout() != self.sweep_layout {
-            self.sweep_cursor = 0;
-            self.sweep_layout = self.table.layout();
+            self.sweep_cursor = self.table.len();
         }
         // Slots taken back by their owner are left alone (their bits are the owner's).
         let mask = self.sweep_mask & !self.slots_used;
         let keep = self.sweep_keep & mask;
         let owners = &self.slot_ids;
-        self.sweep_cursor = self.table.walk_mut(self.sweep_cursor, budget, |e| {
+        // Downwards from the cursor: a removal moves the last entry (visited, or the cursor is past the end) into
+        // its hole, and new entries are pushed at the end, so nothing unvisited ever moves above the cursor (a
+        // visited entry moved below it is visited again, which finds nothing to do).
+        let end = self.sweep_cursor.min(self.table.len());
+        let start = end.saturating_sub(budget);
+        for e in self.table.entries[start..end].iter_mut() {
             let hit = e.bits & mask;
             if hit == 0 {
-                return;
+                continue;
             }
             e.bits &= !mask;
             e.gone += (hit & !keep).count_ones();
@@ -362,7 +398,8 @@ impl Tracking {
                     e.ids.insert(p, id);
                 }
             }
-        });
+        }
+        self.sweep_cursor = start;
         if self.sweep_cursor == 0 {
             self.sweep_mask = 0;
             self.sweep_keep = 0;
@@ -411,9 +448,7 @@ impl Tracking {
             let kind = if id == self.running { DEFERRED } else { 0 };
             self.outbox.push(Msg { to: id, payload: None, kind });
         }
-        if !self.table.is_empty() {
-            self.table = Dict::new();
-        }
+        self.table.clear();
         self.items = 0;
         // No bits left anywhere: quarantined slots are free.
         (self.sweep_mask, self.sweep_keep, self.freed_mask, self.freed_keep) = (0, 0, 0, 0);
@@ -512,7 +547,7 @@ impl Tracking {
         if let Some((id, slot, flags, keys)) = self.script_caller.take() {
             if wants_keys(flags) {
                 for k in &keys {
-                    self.remember(id, slot, k);
+                    self.remember(id, slot, k, None);
                 }
             }
             self.script_caller = Some((id, slot, flags, keys));
@@ -524,6 +559,9 @@ impl Tracking {
 /// say.
 #[inline]
 fn wants_keys(flags: u32) -> bool {
+    if flags & (cf::TRACKING_BCAST | cf::TRACKING_OPTIN | cf::TRACKING_OPTOUT) == 0 {
+        return true;
+    }
     let caching = flags & cf::TRACKING_CACHING != 0;
     let optin = flags & cf::TRACKING_OPTIN != 0;
     let optout = flags & cf::TRACKING_OPTOUT != 0;
@@ -534,19 +572,31 @@ fn wants_keys(flags: u32) -> bool {
 /// EVAL_RO and FCALL_RO track only through the commands their script calls.
 #[inline]
 pub fn remember_read(t: &mut Tracking, c: &ClientState, cmd: &Command, args: Args) {
-    if !wants_keys(c.flags) || cmd.has(flag::PUBSUB) || cmd.group == Group::Scripting {
+    if !wants_keys(c.flags) {
         return;
     }
-    // One key at argument 1 (GET and most reads): no key-spec walk.
-    if cmd.keys.first == 1 && cmd.keys.last == 1 && cmd.key_specs.len() <= 1 && cmd.getkeys.is_none() {
+    // One key at argument 1 (GET and most reads): no key-spec walk. (No pub/sub or scripting command has this
+    // shape: `single_key_commands_are_tracked_reads` checks it.)
+    if is_single_key(cmd) {
         if args.len() > 1 {
-            t.remember(c.id, c.tracking.slot, args.get(1));
+            let key = args.get(1);
+            let hi = t.hint_for(key);
+            t.remember(c.id, c.tracking.slot, key, hi);
         }
         return;
     }
-    for i in cmd.key_positions(args) {
-        t.remember(c.id, c.tracking.slot, args.get(i));
+    if cmd.has(flag::PUBSUB) || cmd.group == Group::Scripting {
+        return;
     }
+    for i in cmd.key_positions(args) {
+        t.remember(c.id, c.tracking.slot, args.get(i), None);
+    }
+}
+
+/// Whether `cmd`'s only key is argument 1.
+#[inline(always)]
+fn is_single_key(cmd: &Command) -> bool {
+    cmd.keys.first == 1 && cmd.keys.last == 1 && cmd.key_specs.len() <= 1 && cmd.getkeys.is_none()
 }
 
 /// `*1\r\n$<len>\r\n<key>\r\n`: one key as invalidation payload.
@@ -827,7 +877,7 @@ mod tests {
     }
 
     fn read(t: &mut Tracking, c: &ClientState, key: &[u8]) {
-        t.remember(c.id, c.tracking.slot, key);
+        t.remember(c.id, c.tracking.slot, key, None);
     }
 
     /// The ids `key`'s invalidation goes to (the outbox is emptied).
@@ -980,6 +1030,17 @@ mod tests {
     }
 
     #[test]
+    fn single_key_commands_are_tracked_reads() {
+        // `remember_read` (after read-only commands) takes the single-key shortcut before its pub/sub and scripting
+        // exclusions.
+        let all = crate::command_spec::all_commands().flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()));
+        for c in all.filter(|c| c.has(flag::READONLY) && is_single_key(c)) {
+            assert!(!c.has(flag::PUBSUB) && c.group != Group::Scripting, "{}", c.name);
+        }
+        assert!(is_single_key(crate::command_spec::lookup(b"get").unwrap()));
+    }
+
+    #[test]
     fn caching_rules() {
         assert!(wants_keys(cf::TRACKING));
         assert!(!wants_keys(cf::TRACKING | cf::TRACKING_BCAST));
@@ -992,10 +1053,10 @@ mod tests {
     #[test]
     fn table_counts_and_invalidation_messages() {
         let mut t = Tracking::default();
-        t.remember(1, None, b"a");
-        t.remember(2, None, b"a");
-        t.remember(1, None, b"a");
-        t.remember(1, None, b"b");
+        t.remember(1, None, b"a", None);
+        t.remember(2, None, b"a", None);
+        t.remember(1, None, b"a", None);
+        t.remember(1, None, b"b", None);
         assert_eq!((t.total_keys(), t.total_items()), (2, 3));
         t.running = 2;
         t.in_call = true;
