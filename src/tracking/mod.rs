@@ -322,7 +322,9 @@ impl Tracking {
             None => self.table.hash_own(key),
         };
         if let Some(e) = self.table.get_or_insert(hi, key, || TrackedKey::new(key)) {
-            self.items += e.add(id, slot) as u64;
+            if e.add(id, slot) {
+                self.items += 1;
+            }
         }
     }
 
