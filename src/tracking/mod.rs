@@ -355,6 +355,12 @@ impl Tracking {
         Some(s as u8)
     }
 
+    /// Whether a slot is neither taken nor quarantined.
+    #[inline]
+    fn slot_free(&self) -> bool {
+        self.slots_used | self.sweep_mask | self.freed_mask != u64::MAX
+    }
+
     /// Quarantines `slot`, whose client stops tracking (`gone`: disconnected).
     fn free_slot(&mut self, slot: u8, gone: bool) {
         let m = 1u64 << (slot as usize % SLOTS);
@@ -598,9 +604,14 @@ fn wants_keys(flags: u32) -> bool {
 /// After a read-only command of tracking client `c`: remembers the keys it read (Redis's `trackingRememberKeys`).
 /// EVAL_RO and FCALL_RO track only through the commands their script calls.
 #[inline]
-pub fn remember_read(t: &mut Tracking, c: &ClientState, cmd: &Command, args: Args) {
+pub fn remember_read(t: &mut Tracking, c: &mut ClientState, cmd: &Command, args: Args) {
     if !wants_keys(c.flags) {
         return;
+    }
+    // A client that found every slot taken or quarantined gets one once the sweep has freed some (its reads so far
+    // stay in the entries' id lists, which invalidation merges with the bits).
+    if c.tracking.slot.is_none() && t.slot_free() {
+        c.tracking.slot = t.take_slot(c.id);
     }
     // One key at argument 1 (GET and most reads): no key-spec walk. (No pub/sub or scripting command has this
     // shape: `single_key_commands_are_tracked_reads` checks it.)
@@ -1008,6 +1019,32 @@ mod tests {
         let mut b = ClientState::new(7, -1, String::new(), String::new(), 0);
         t.enable(&mut b, 0, cf::TRACKING_BCAST, &[]);
         assert_eq!(b.tracking.slot, None);
+    }
+
+    #[test]
+    fn client_without_slot_takes_one_once_swept() {
+        let mut t = Tracking::default();
+        let get = crate::command_spec::lookup(b"get").unwrap();
+        let args = |k: &str| crate::args::OwnedArgs::from_slices(&["get", k]);
+        let mut cs: Vec<ClientState> = (1..=64).map(|id| client(&mut t, id)).collect();
+        let mut late = client(&mut t, 100);
+        assert_eq!(late.tracking.slot, None);
+        remember_read(&mut t, &mut late, get, args("a").args());
+        assert_eq!(late.tracking.slot, None, "every slot is taken");
+        read(&mut t, &cs[0], b"a");
+        for c in cs.iter_mut().take(20) {
+            t.client_gone(c);
+        }
+        remember_read(&mut t, &mut late, get, args("b").args());
+        assert_eq!(late.tracking.slot, None, "freed slots are quarantined until swept");
+        sweep(&mut t, 16);
+        remember_read(&mut t, &mut late, get, args("a").args());
+        remember_read(&mut t, &mut late, get, args("c").args());
+        assert!(late.tracking.slot.is_some());
+        // "a" is in its id list and now under its slot too: one message, one item.
+        assert_eq!(t.total_items(), 4);
+        assert_eq!(invalidated(&mut t, b"a"), vec![100]);
+        assert_eq!(invalidated(&mut t, b"c"), vec![100]);
     }
 
     #[test]
