@@ -18,10 +18,11 @@
 //!   and keys read in that order would otherwise all land at the front of this table as it grows (the
 //!   insertion-order hazard of `keyspace/dict`); after `spread` the top bits depend on every bit of the hash.
 //! * **Probes compare the stored 32 hash bits first**, so a key is compared (and its entry touched) only when
-//!   they match: a hit dereferences one entry, a miss none.
+//!   they match: a hit dereferences one entry, a miss almost never one.
 //! * **Growth moves only the 8-byte slots**: the home slot comes from the stored bits, so doubling rebuilds the
-//!   slot array in one pass without reading an entry or hashing a key (64k slots a millisecond or so), and the
-//!   entries stay where they are. Shrinking (below 1/8 full) does the same.
+//!   slot array in one pass without reading an entry or hashing a key (the old slots are in about home order,
+//!   so the new array is written about front to back), and the entries stay where they are. Shrinking (below
+//!   1/8 full) does the same.
 //! * **Entries are dense**: removal swaps the last entry into the hole and re-points its slot, so a random entry
 //!   (the `tracking-table-max-keys` eviction) is one `below(len)`, and the cron's sweep of freed tracking slots
 //!   walks a plain vector from its end (entries moved by removals only ever come from the end, which the walk
@@ -182,7 +183,8 @@ impl KeyTable {
     /// Rebuilds the slot array at `size` slots (a power of two, more than the entries) from the stored hash bits.
     fn resize(&mut self, size: usize) {
         let old = std::mem::replace(&mut self.slots, vec![0u64; size].into_boxed_slice());
-        self.shift = 32 - size.trailing_zeros();
+        // Past 2^32 slots (never reached: entries are fewer than 2^32) homes would use only the first 2^32.
+        self.shift = 32u32.saturating_sub(size.trailing_zeros());
         for s in old.iter().copied().filter(|&s| s != 0) {
             let i = self.empty_slot((s >> 32) as u32);
             self.slots[i] = s;
