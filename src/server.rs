@@ -1328,8 +1328,11 @@ impl Server {
         // keys a tracking client's script declares.
         let top = self.nesting == 0;
         let tracking_prev = if top { Some(self.state.tracking.enter(c.id, true)) } else { None };
-        if top && c.has(flags::TRACKING) && cmd.group == command::Group::Scripting {
-            self.state.tracking.script_begins(c, cmd, args);
+        if c.has(flags::TRACKING) {
+            self.state.tracking.command_starts();
+            if top && cmd.group == command::Group::Scripting {
+                self.state.tracking.script_begins(c, cmd, args);
+            }
         }
         self.nesting += 1;
         run(self, c);

@@ -264,7 +264,7 @@ const TABLE_READERS: &[&str] = &[
     "keyspace/db.rs",
     "multi.rs",
     "net",
-    "tracking.rs",
+    "tracking",
     "command_spec.rs",
 ];
 

@@ -270,8 +270,16 @@ impl<'a> Ctx<'a> {
             crate::keyspace::evict::Touch::of(srv)
         };
         let now = srv.now_ms;
-        let ServerState { dbs, rng, stats, .. } = &mut **srv;
-        let found = match dbs[client.db].lookup(key, now) {
+        let ServerState { dbs, rng, stats, tracking, .. } = &mut **srv;
+        // A tracking client's read is remembered after the command: the keyspace's hash of the key is kept for it.
+        let found = if client.has(crate::net::client::flags::TRACKING) {
+            let (found, hk) = dbs[client.db].lookup_hashed(key, now);
+            tracking.note_lookup(key, hk);
+            found
+        } else {
+            dbs[client.db].lookup(key, now)
+        };
+        let found = match found {
             Some(e) => {
                 stats.keyspace_hits += 1;
                 touch.apply(e);

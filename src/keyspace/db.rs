@@ -15,7 +15,7 @@
 //! Tested by the unit and property tests at the end of this file (invariant above checked after random
 //! operation sequences against a model with TTLs and a moving clock).
 
-use crate::keyspace::dict::Dict;
+use crate::keyspace::dict::{Dict, HashedKey};
 use crate::keyspace::object::Entry;
 use crate::keyspace::slots::{self, SlotIndex};
 use crate::util::Rng;
@@ -284,6 +284,21 @@ impl Db {
             return None;
         }
         self.keys.at_mut(p)
+    }
+
+    /// [`Db::lookup`], also handing out the key's hash (client-side caching's table reuses it). Kept apart from
+    /// it so that the plain lookup's code does not carry the hash out.
+    #[inline]
+    pub fn lookup_hashed(&mut self, key: &[u8], now_ms: i64) -> (Option<&mut Entry>, HashedKey) {
+        let (p, hk) = self.keys.find_hashed(key);
+        let Some(p) = p else { return (None, hk) };
+        // Still live only for a replica's master (see `EXPIRE_OFF`); deleted or hidden otherwise.
+        if self.keys.at(p).is_some_and(|e| e.expire_ms().is_some_and(|t| t <= now_ms))
+            && self.expire_at_if_needed(p, now_ms)
+        {
+            return (None, hk);
+        }
+        (self.keys.at_mut(p), hk)
     }
 
     /// Looks a key up without expiring or rehashing (read-only callers such as `SCAN`'s filters, `DEBUG`).

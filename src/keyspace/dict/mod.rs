@@ -431,11 +431,24 @@ pub struct TableStats {
     pub total_probe: u64,
 }
 
-/// A key's hash under the seed a dict had when [`Dict::hash_ahead`] took it.
+/// A key's hash under the seed a dict had when [`Dict::hash_ahead`] (or [`Dict::find_hashed`]) took it.
 #[derive(Clone, Copy, Debug)]
 pub struct HashedKey {
     seed: u64,
     hash: u64,
+}
+
+impl HashedKey {
+    /// The seed: `hash == hash_with(seed, key)`.
+    #[inline]
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    #[inline]
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
 }
 
 /// A hash table of entries keyed by their own key bytes. See the module documentation.
@@ -685,7 +698,11 @@ impl<E: DictEntry> Dict<E> {
 
     #[inline]
     fn locate(&self, key: &[u8]) -> Option<Pos> {
-        let h = self.hash(key);
+        self.locate_at(self.hash(key), key)
+    }
+
+    #[inline]
+    fn locate_at(&self, h: u64, key: &[u8]) -> Option<Pos> {
         if let Some(i) = self.t[0].find(h, key) {
             return Some(Pos { table: 0, idx: i });
         }
@@ -715,10 +732,17 @@ impl<E: DictEntry> Dict<E> {
     /// avoid looking the key up twice.
     #[inline]
     pub fn find(&mut self, key: &[u8]) -> Option<Pos> {
+        self.find_hashed(key).0
+    }
+
+    /// [`Dict::find`], also handing out the key's hash (another table keyed by the same bytes can reuse it).
+    #[inline]
+    pub fn find_hashed(&mut self, key: &[u8]) -> (Option<Pos>, HashedKey) {
         if self.rehashing {
             self.rehash_step(1);
         }
-        self.locate(key)
+        let hash = self.hash(key);
+        (self.locate_at(hash, key), HashedKey { seed: self.seed, hash })
     }
 
     #[inline]

@@ -31,12 +31,15 @@
 
 use crate::args::Args;
 use crate::command_spec::{flag, Command, Group};
-use crate::keyspace::dict::{Dict, DictEntry};
-use crate::keyspace::types::SmallBytes;
+use crate::keyspace::dict::HashedKey;
+use crate::keyspace::types::{SmallBytes, SMALL_INLINE};
 use crate::net::client::{flags as cf, ClientState};
 use crate::state::ServerState;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+
+mod table;
+use table::KeyTable;
 
 /// A client's tracking settings beyond its flags.
 #[derive(Debug, Default)]
@@ -68,7 +71,7 @@ pub const ALL_FLAGS: u32 = cf::TRACKING
 /// to another client, which so never hears of keys it did not read.
 const SLOTS: usize = 64;
 
-/// Table slots one cron call of [`Tracking::sweep_step`] visits.
+/// Table entries one cron call of [`Tracking::sweep_step`] visits.
 pub const SWEEP_BUDGET: usize = 1 << 16;
 
 /// One tracked key.
@@ -81,11 +84,13 @@ struct TrackedKey {
     /// Ids of gone clients the sweep took out of `bits` (Redis keeps them until the key's invalidation, so they
     /// still count in `tracking_total_items`).
     gone: u32,
+    /// The table's hash bits of `key` (set by [`KeyTable`]).
+    hi: u32,
 }
 
 impl TrackedKey {
     fn new(key: &[u8]) -> TrackedKey {
-        TrackedKey { key: SmallBytes::new(key), bits: 0, ids: Vec::new(), gone: 0 }
+        TrackedKey { key: small_bytes(key), bits: 0, ids: Vec::new(), gone: 0, hi: 0 }
     }
 
     /// Adds client `id` (with `slot`, if it has one); false when it was there.
@@ -116,11 +121,24 @@ impl TrackedKey {
     }
 }
 
-impl DictEntry for TrackedKey {
-    #[inline]
-    fn key(&self) -> &[u8] {
-        &self.key
+/// `SmallBytes::new`, with keys of 4 to 16 bytes copied as two overlapping words (no `memcpy` call: a new key's
+/// entry is on a tracking client's read path).
+#[inline]
+fn small_bytes(b: &[u8]) -> SmallBytes {
+    let n = b.len();
+    let mut data = [0u8; SMALL_INLINE];
+    match (data.get_mut(..n), n) {
+        (Some(d), 8..=16) => {
+            d[..8].copy_from_slice(&b[..8]);
+            d[n - 8..].copy_from_slice(&b[n - 8..]);
+        }
+        (Some(d), 4..=7) => {
+            d[..4].copy_from_slice(&b[..4]);
+            d[n - 4..].copy_from_slice(&b[n - 4..]);
+        }
+        _ => return SmallBytes::new(b),
     }
+    SmallBytes::Inline { len: n as u8, data }
 }
 
 /// One BCAST prefix: the keys under it changed since the last broadcast (each with the id of the client that
@@ -164,7 +182,10 @@ pub enum Flush {
 /// `tracking_pending_keys`).
 #[derive(Default)]
 pub struct Tracking {
-    table: Dict<TrackedKey>,
+    table: KeyTable,
+    /// The keyspace's hash of the key the running tracking client's command looked up last (see
+    /// [`Tracking::note_lookup`]).
+    hint: LookupHint,
     /// Client ids stored in the table (`tracking_total_items`).
     items: u64,
     prefixes: BTreeMap<Box<[u8]>, Bcast>,
@@ -195,9 +216,18 @@ pub struct Tracking {
     /// `freed_mask` at the last cron call: a pass starts once no slot was freed for a call (clients tend to leave
     /// together, and one pass then serves them all), or when few slots are left.
     freed_seen: u64,
-    /// The pass's cursor ([`Dict::walk_mut`]) and the table layout it is valid for.
+    /// The pass's cursor: entries at and above it were visited (the walk goes down).
     sweep_cursor: usize,
-    sweep_layout: u64,
+}
+
+/// The table's hash bits of a key the keyspace hashed, and the bytes they are of, by address: valid for one
+/// command, whose arguments stay put (cleared when a tracking client's command starts, so a later command's
+/// argument at the same address is never taken for it). `ptr` 0: none.
+#[derive(Default)]
+struct LookupHint {
+    ptr: usize,
+    len: usize,
+    hi: u32,
 }
 
 impl Tracking {
@@ -262,11 +292,39 @@ impl Tracking {
         (self.running, self.in_call) = prev;
     }
 
-    /// Adds client `id` (with tracking slot `slot`) to `key`'s entry.
+    /// A tracking client's command starts: no lookup of it is noted yet.
     #[inline]
-    fn remember(&mut self, id: u64, slot: Option<u8>, key: &[u8]) {
-        if let Some((e, _)) = self.table.get_or_insert_with(key, || TrackedKey::new(key)) {
-            self.items += e.add(id, slot) as u64;
+    pub fn command_starts(&mut self) {
+        self.hint.ptr = 0;
+    }
+
+    /// The running tracking client's command looked `key` up in the keyspace, whose hash of it is `k`: the table
+    /// reuses it when the key is remembered after the command (when the seeds agree).
+    #[inline]
+    pub fn note_lookup(&mut self, key: &[u8], k: HashedKey) {
+        if let Some(hi) = self.table.hi_from(k) {
+            self.hint = LookupHint { ptr: key.as_ptr() as usize, len: key.len(), hi };
+        }
+    }
+
+    /// The noted hash bits of `key` (these very bytes), if any.
+    #[inline]
+    fn hint_for(&self, key: &[u8]) -> Option<u32> {
+        let h = &self.hint;
+        (h.ptr == key.as_ptr() as usize && h.len == key.len()).then_some(h.hi)
+    }
+
+    /// Adds client `id` (with tracking slot `slot`) to `key`'s entry (`hi`: its table hash bits, if known).
+    #[inline(always)]
+    fn remember(&mut self, id: u64, slot: Option<u8>, key: &[u8], hi: Option<u32>) {
+        let hi = match hi {
+            Some(hi) => hi,
+            None => self.table.hash_own(key),
+        };
+        if let Some(e) = self.table.get_or_insert(hi, key, || TrackedKey::new(key)) {
+            if e.add(id, slot) {
+                self.items += 1;
+            }
         }
     }
 
@@ -297,6 +355,12 @@ impl Tracking {
         Some(s as u8)
     }
 
+    /// Whether a slot is neither taken nor quarantined.
+    #[inline]
+    fn slot_free(&self) -> bool {
+        self.slots_used | self.sweep_mask | self.freed_mask != u64::MAX
+    }
+
     /// Quarantines `slot`, whose client stops tracking (`gone`: disconnected).
     fn free_slot(&mut self, slot: u8, gone: bool) {
         let m = 1u64 << (slot as usize % SLOTS);
@@ -316,8 +380,8 @@ impl Tracking {
         (self.sweep_mask | self.freed_mask) != 0
     }
 
-    /// Sweeps up to `budget` table slots of quarantined slots' bits; a pass that completes frees its slots (those
-    /// not taken back by their owner meanwhile), and a pass restarts when the table's layout changed.
+    /// Sweeps up to `budget` table entries of quarantined slots' bits; a pass that completes frees its slots (those
+    /// not taken back by their owner meanwhile).
     pub fn sweep_step(&mut self, budget: usize) {
         if self.table.is_empty() {
             (self.sweep_mask, self.sweep_keep, self.freed_mask, self.freed_keep) = (0, 0, 0, 0);
@@ -335,24 +399,29 @@ impl Tracking {
             self.sweep_mask = std::mem::take(&mut self.freed_mask);
             self.sweep_keep = std::mem::take(&mut self.freed_keep);
             self.freed_seen = 0;
-            self.sweep_cursor = 0;
-            self.sweep_layout = self.table.layout();
-        }
-        if self.table.layout() != self.sweep_layout {
-            self.sweep_cursor = 0;
-            self.sweep_layout = self.table.layout();
+            self.sweep_cursor = self.table.len();
         }
         // Slots taken back by their owner are left alone (their bits are the owner's).
         let mask = self.sweep_mask & !self.slots_used;
         let keep = self.sweep_keep & mask;
         let owners = &self.slot_ids;
-        self.sweep_cursor = self.table.walk_mut(self.sweep_cursor, budget, |e| {
+        // Downwards from the cursor: a removal moves the last entry (visited, or the cursor is past the end) into
+        // its hole, and new entries are pushed at the end, so nothing unvisited ever moves above the cursor (a
+        // visited entry moved below it is visited again, which finds nothing to do).
+        let end = self.sweep_cursor.min(self.table.len());
+        let start = end.saturating_sub(budget);
+        for e in self.table.entries[start..end].iter_mut() {
             let hit = e.bits & mask;
             if hit == 0 {
-                return;
+                continue;
             }
             e.bits &= !mask;
-            e.gone += (hit & !keep).count_ones();
+            // A few bits each: cheaper than `count_ones` without a popcount instruction.
+            let mut gone = hit & !keep;
+            while gone != 0 {
+                gone &= gone - 1;
+                e.gone += 1;
+            }
             let mut kept = hit & keep;
             while kept != 0 {
                 let s = kept.trailing_zeros() as usize;
@@ -362,7 +431,8 @@ impl Tracking {
                     e.ids.insert(p, id);
                 }
             }
-        });
+        }
+        self.sweep_cursor = start;
         if self.sweep_cursor == 0 {
             self.sweep_mask = 0;
             self.sweep_keep = 0;
@@ -411,9 +481,7 @@ impl Tracking {
             let kind = if id == self.running { DEFERRED } else { 0 };
             self.outbox.push(Msg { to: id, payload: None, kind });
         }
-        if !self.table.is_empty() {
-            self.table = Dict::new();
-        }
+        self.table.clear();
         self.items = 0;
         // No bits left anywhere: quarantined slots are free.
         (self.sweep_mask, self.sweep_keep, self.freed_mask, self.freed_keep) = (0, 0, 0, 0);
@@ -512,7 +580,7 @@ impl Tracking {
         if let Some((id, slot, flags, keys)) = self.script_caller.take() {
             if wants_keys(flags) {
                 for k in &keys {
-                    self.remember(id, slot, k);
+                    self.remember(id, slot, k, None);
                 }
             }
             self.script_caller = Some((id, slot, flags, keys));
@@ -524,6 +592,9 @@ impl Tracking {
 /// say.
 #[inline]
 fn wants_keys(flags: u32) -> bool {
+    if flags & (cf::TRACKING_BCAST | cf::TRACKING_OPTIN | cf::TRACKING_OPTOUT) == 0 {
+        return true;
+    }
     let caching = flags & cf::TRACKING_CACHING != 0;
     let optin = flags & cf::TRACKING_OPTIN != 0;
     let optout = flags & cf::TRACKING_OPTOUT != 0;
@@ -533,20 +604,37 @@ fn wants_keys(flags: u32) -> bool {
 /// After a read-only command of tracking client `c`: remembers the keys it read (Redis's `trackingRememberKeys`).
 /// EVAL_RO and FCALL_RO track only through the commands their script calls.
 #[inline]
-pub fn remember_read(t: &mut Tracking, c: &ClientState, cmd: &Command, args: Args) {
-    if !wants_keys(c.flags) || cmd.has(flag::PUBSUB) || cmd.group == Group::Scripting {
+pub fn remember_read(t: &mut Tracking, c: &mut ClientState, cmd: &Command, args: Args) {
+    if !wants_keys(c.flags) {
         return;
     }
-    // One key at argument 1 (GET and most reads): no key-spec walk.
-    if cmd.keys.first == 1 && cmd.keys.last == 1 && cmd.key_specs.len() <= 1 && cmd.getkeys.is_none() {
+    // A client that found every slot taken or quarantined gets one once the sweep has freed some (its reads so far
+    // stay in the entries' id lists, which invalidation merges with the bits).
+    if c.tracking.slot.is_none() && t.slot_free() {
+        c.tracking.slot = t.take_slot(c.id);
+    }
+    // One key at argument 1 (GET and most reads): no key-spec walk. (No pub/sub or scripting command has this
+    // shape: `single_key_commands_are_tracked_reads` checks it.)
+    if is_single_key(cmd) {
         if args.len() > 1 {
-            t.remember(c.id, c.tracking.slot, args.get(1));
+            let key = args.get(1);
+            let hi = t.hint_for(key);
+            t.remember(c.id, c.tracking.slot, key, hi);
         }
         return;
     }
-    for i in cmd.key_positions(args) {
-        t.remember(c.id, c.tracking.slot, args.get(i));
+    if cmd.has(flag::PUBSUB) || cmd.group == Group::Scripting {
+        return;
     }
+    for i in cmd.key_positions(args) {
+        t.remember(c.id, c.tracking.slot, args.get(i), None);
+    }
+}
+
+/// Whether `cmd`'s only key is argument 1.
+#[inline(always)]
+fn is_single_key(cmd: &Command) -> bool {
+    cmd.keys.first == 1 && cmd.keys.last == 1 && cmd.key_specs.len() <= 1 && cmd.getkeys.is_none()
 }
 
 /// `*1\r\n$<len>\r\n<key>\r\n`: one key as invalidation payload.
@@ -827,7 +915,7 @@ mod tests {
     }
 
     fn read(t: &mut Tracking, c: &ClientState, key: &[u8]) {
-        t.remember(c.id, c.tracking.slot, key);
+        t.remember(c.id, c.tracking.slot, key, None);
     }
 
     /// The ids `key`'s invalidation goes to (the outbox is emptied).
@@ -846,6 +934,14 @@ mod tests {
             t.sweep_step(budget);
         }
         panic!("sweep did not end");
+    }
+
+    #[test]
+    fn small_bytes_copies_every_length() {
+        for n in 0..40 {
+            let k: Vec<u8> = (0..n as u8).map(|i| i.wrapping_mul(37).wrapping_add(1)).collect();
+            assert_eq!(small_bytes(&k).as_bytes(), &k[..]);
+        }
     }
 
     #[test]
@@ -926,6 +1022,32 @@ mod tests {
     }
 
     #[test]
+    fn client_without_slot_takes_one_once_swept() {
+        let mut t = Tracking::default();
+        let get = crate::command_spec::lookup(b"get").unwrap();
+        let args = |k: &str| crate::args::OwnedArgs::from_slices(&["get", k]);
+        let mut cs: Vec<ClientState> = (1..=64).map(|id| client(&mut t, id)).collect();
+        let mut late = client(&mut t, 100);
+        assert_eq!(late.tracking.slot, None);
+        remember_read(&mut t, &mut late, get, args("a").args());
+        assert_eq!(late.tracking.slot, None, "every slot is taken");
+        read(&mut t, &cs[0], b"a");
+        for c in cs.iter_mut().take(20) {
+            t.client_gone(c);
+        }
+        remember_read(&mut t, &mut late, get, args("b").args());
+        assert_eq!(late.tracking.slot, None, "freed slots are quarantined until swept");
+        sweep(&mut t, 16);
+        remember_read(&mut t, &mut late, get, args("a").args());
+        remember_read(&mut t, &mut late, get, args("c").args());
+        assert!(late.tracking.slot.is_some());
+        // "a" is in its id list and now under its slot too: one message, one item.
+        assert_eq!(t.total_items(), 4);
+        assert_eq!(invalidated(&mut t, b"a"), vec![100]);
+        assert_eq!(invalidated(&mut t, b"c"), vec![100]);
+    }
+
+    #[test]
     fn flush_and_empty_table_free_quarantined_slots() {
         let mut t = Tracking::default();
         let mut a = client(&mut t, 1);
@@ -980,6 +1102,17 @@ mod tests {
     }
 
     #[test]
+    fn single_key_commands_are_tracked_reads() {
+        // `remember_read` (after read-only commands) takes the single-key shortcut before its pub/sub and scripting
+        // exclusions.
+        let all = crate::command_spec::all_commands().flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()));
+        for c in all.filter(|c| c.has(flag::READONLY) && is_single_key(c)) {
+            assert!(!c.has(flag::PUBSUB) && c.group != Group::Scripting, "{}", c.name);
+        }
+        assert!(is_single_key(crate::command_spec::lookup(b"get").unwrap()));
+    }
+
+    #[test]
     fn caching_rules() {
         assert!(wants_keys(cf::TRACKING));
         assert!(!wants_keys(cf::TRACKING | cf::TRACKING_BCAST));
@@ -992,10 +1125,10 @@ mod tests {
     #[test]
     fn table_counts_and_invalidation_messages() {
         let mut t = Tracking::default();
-        t.remember(1, None, b"a");
-        t.remember(2, None, b"a");
-        t.remember(1, None, b"a");
-        t.remember(1, None, b"b");
+        t.remember(1, None, b"a", None);
+        t.remember(2, None, b"a", None);
+        t.remember(1, None, b"a", None);
+        t.remember(1, None, b"b", None);
         assert_eq!((t.total_keys(), t.total_items()), (2, 3));
         t.running = 2;
         t.in_call = true;

@@ -1,0 +1,359 @@
+//! The tracking table: key name → the clients that may cache it ([`TrackedKey`]), built for the read path of a
+//! tracking client's GET, where it is one probe.
+//!
+//! ```text
+//!  slots (open addressing, linear probing)          entries (dense, in insertion order modulo swap_remove)
+//!  +-----------+-----------+---+-----------+        +------------------+------------------+---
+//!  | 0 (empty) | hi | idx+1| 0 | hi | idx+1|  ───▶  | key, hi, bits,.. | key, hi, bits,.. |
+//!  +-----------+-----------+---+-----------+        +------------------+------------------+---
+//!   8 bytes a slot: the key's 32-bit hash `hi` (its top bits pick the home slot) and its entry's index
+//! ```
+//!
+//! * **The keyspace lookup's hash is reused.** A tracking client's read looks its key up in the keyspace first
+//!   (`Db::lookup_hashed`), which hashes it with that dict's seed; the read path keeps the hash
+//!   ([`super::Tracking::note_lookup`]) and the table, whose seed is the keyspace's when it fills (it adopts the
+//!   seed of the first hash it is given while empty), turns it into its own with a multiply. A key hashed under
+//!   another seed (another database's, or one that changed) is hashed again here. The multiply (`spread`) is
+//!   what keeps a shared seed harmless: the keyspace's homes and SCAN order come from the same hash's top bits,
+//!   and keys read in that order would otherwise all land at the front of this table as it grows (the
+//!   insertion-order hazard of `keyspace/dict`); after `spread` the top bits depend on every bit of the hash.
+//! * **Probes compare the stored 32 hash bits first**, so a key is compared (and its entry touched) only when
+//!   they match: a hit dereferences one entry, a miss almost never one.
+//! * **Growth moves only the 8-byte slots**: the home slot comes from the stored bits, so doubling rebuilds the
+//!   slot array in one pass without reading an entry or hashing a key (the old slots are in about home order,
+//!   so the new array is written about front to back), and the entries stay where they are. Shrinking (below
+//!   1/8 full) does the same.
+//! * **Entries are dense**: removal swaps the last entry into the hole and re-points its slot, so a random entry
+//!   (the `tracking-table-max-keys` eviction) is one `below(len)`, and the cron's sweep of freed tracking slots
+//!   walks a plain vector from its end (entries moved by removals only ever come from the end, which the walk
+//!   has visited; new entries go to the end too, and carry no swept bits).
+
+use super::TrackedKey;
+use crate::keyspace::dict::{fresh_seed, hash_with, HashedKey};
+
+/// Smallest slot array allocated.
+const MIN_SLOTS: usize = 16;
+
+pub struct KeyTable {
+    /// 0 = empty, else `hi << 32 | (entry index + 1)`. Length a power of two (or 0).
+    slots: Box<[u64]>,
+    /// `32 - log2(slots.len())`: a slot's home is `hi >> shift`.
+    shift: u32,
+    pub(super) entries: Vec<TrackedKey>,
+    /// The seed keys are hashed with (`hash_with`), before [`spread`].
+    seed: u64,
+}
+
+impl Default for KeyTable {
+    fn default() -> Self {
+        KeyTable { slots: Box::new([]), shift: 32, entries: Vec::new(), seed: fresh_seed() }
+    }
+}
+
+/// The table's 32 hash bits of a key whose keyspace hash is `h`: a multiply that makes the top bits depend on
+/// all of `h` (see the module documentation).
+#[inline(always)]
+fn spread(h: u64) -> u32 {
+    ((h ^ (h >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as u32
+}
+
+/// `a == b`, without a call for keys of 4 to 16 bytes (two overlapping word compares).
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let w8 = |s: &[u8], i: usize| s.get(i..i + 8).map(|w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+    let w4 = |s: &[u8], i: usize| s.get(i..i + 4).map(|w| u32::from_le_bytes(w.try_into().unwrap_or([0; 4])));
+    match n {
+        8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        4..=7 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        _ => a == b,
+    }
+}
+
+impl KeyTable {
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The table's hash bits of a key from the keyspace's hash of it, when that was taken under the table's seed
+    /// (an empty table adopts the seed).
+    #[inline(always)]
+    pub fn hi_from(&mut self, k: HashedKey) -> Option<u32> {
+        if k.seed() != self.seed {
+            if !self.entries.is_empty() {
+                return None;
+            }
+            self.seed = k.seed();
+        }
+        Some(spread(k.hash()))
+    }
+
+    /// The table's hash bits of `key` under its own seed.
+    #[inline]
+    pub fn hash_own(&self, key: &[u8]) -> u32 {
+        spread(hash_with(self.seed, key))
+    }
+
+    #[inline(always)]
+    fn home(&self, hi: u32) -> usize {
+        // Shifted as a u64: 0 for an unallocated table (shift 32), which is never probed.
+        ((hi as u64) >> self.shift) as usize
+    }
+
+    #[inline(always)]
+    fn mask(&self) -> usize {
+        self.slots.len().wrapping_sub(1)
+    }
+
+    /// Where `key` is (Ok: its slot) or would go (Err: the empty slot ending its probe path). Allocated tables only.
+    #[inline(always)]
+    fn probe(&self, hi: u32, key: &[u8]) -> Result<usize, usize> {
+        let mask = self.mask();
+        let mut i = self.home(hi);
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return Err(i);
+            }
+            if (s >> 32) as u32 == hi {
+                if let Some(e) = self.entries.get((s as u32 as usize).wrapping_sub(1)) {
+                    if same_bytes(&e.key, key) {
+                        return Ok(i);
+                    }
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The entry of `key` (with hash bits `hi`, from [`KeyTable::hi`]), made by `make` and inserted when missing.
+    /// `None` only when the table cannot hold another entry (2^32 - 1 of them).
+    #[inline(always)]
+    pub fn get_or_insert(&mut self, hi: u32, key: &[u8], make: impl FnOnce() -> TrackedKey) -> Option<&mut TrackedKey> {
+        let mut slot = 0;
+        if !self.slots.is_empty() {
+            match self.probe(hi, key) {
+                Ok(i) => {
+                    let idx = (self.slots[i] as u32 as usize).wrapping_sub(1);
+                    return self.entries.get_mut(idx);
+                }
+                Err(i) => slot = i,
+            }
+        }
+        self.insert_new(hi, make, slot)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn insert_new(&mut self, hi: u32, make: impl FnOnce() -> TrackedKey, mut slot: usize) -> Option<&mut TrackedKey> {
+        let idx = self.entries.len();
+        if idx >= u32::MAX as usize - 1 {
+            return None;
+        }
+        if (idx + 1) * 4 > self.slots.len() * 3 {
+            self.resize((self.slots.len() * 2).max(MIN_SLOTS));
+            slot = self.empty_slot(hi);
+        }
+        let mut e = make();
+        e.hi = hi;
+        self.entries.push(e);
+        self.slots[slot] = (hi as u64) << 32 | (idx as u64 + 1);
+        self.entries.last_mut()
+    }
+
+    /// The first empty slot on `hi`'s probe path.
+    fn empty_slot(&self, hi: u32) -> usize {
+        let mask = self.mask();
+        let mut i = self.home(hi);
+        while self.slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    /// Rebuilds the slot array at `size` slots (a power of two, more than the entries) from the stored hash bits.
+    fn resize(&mut self, size: usize) {
+        let old = std::mem::replace(&mut self.slots, vec![0u64; size].into_boxed_slice());
+        // Past 2^32 slots (never reached: entries are fewer than 2^32) homes would use only the first 2^32.
+        self.shift = 32u32.saturating_sub(size.trailing_zeros());
+        for s in old.iter().copied().filter(|&s| s != 0) {
+            let i = self.empty_slot((s >> 32) as u32);
+            self.slots[i] = s;
+        }
+    }
+
+    /// Removes `key`'s entry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<TrackedKey> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let hi = self.hash_own(key);
+        let i = self.probe(hi, key).ok()?;
+        let idx = (self.slots[i] as u32 as usize).wrapping_sub(1);
+        self.clear_slot(i);
+        let e = self.entries.swap_remove(idx);
+        if let Some(moved) = self.entries.get(idx) {
+            // The last entry took its place: re-point its slot.
+            let (from, to) = (self.entries.len() as u64 + 1, idx as u64 + 1);
+            let mask = self.mask();
+            let mut j = self.home(moved.hi);
+            while self.slots[j] != 0 {
+                if self.slots[j] as u32 as u64 == from {
+                    self.slots[j] = (self.slots[j] >> 32) << 32 | to;
+                    break;
+                }
+                j = (j + 1) & mask;
+            }
+        }
+        if self.entries.is_empty() {
+            self.clear();
+        } else if self.entries.len() * 8 < self.slots.len() && self.slots.len() > MIN_SLOTS {
+            self.resize((self.slots.len() / 2).max(MIN_SLOTS));
+            if self.entries.capacity() > 4 * self.entries.len() {
+                self.entries.shrink_to(2 * self.entries.len());
+            }
+        }
+        Some(e)
+    }
+
+    /// Empties slot `i`, shifting later slots of its run back towards their homes (no tombstones).
+    fn clear_slot(&mut self, i: usize) {
+        let mask = self.mask();
+        self.slots[i] = 0;
+        let mut hole = i;
+        let mut j = (i + 1) & mask;
+        loop {
+            let s = self.slots[j];
+            if s == 0 {
+                break;
+            }
+            let home = self.home((s >> 32) as u32);
+            // The slot at j may fill the hole when the hole lies on its probe path (home..=j, cyclically).
+            if (j.wrapping_sub(home) & mask) >= (j.wrapping_sub(hole) & mask) {
+                self.slots[hole] = s;
+                self.slots[j] = 0;
+                hole = j;
+            }
+            j = (j + 1) & mask;
+        }
+    }
+
+    /// Drops every entry and the storage. The seed stays: it changes only by [`KeyTable::hi_from`], so hash bits
+    /// taken for a key stay valid whatever happens to the table in between.
+    pub fn clear(&mut self) {
+        (self.slots, self.shift, self.entries) = (Box::new([]), 32, Vec::new());
+    }
+
+    /// A uniformly random entry.
+    pub fn random(&self, rng: &mut crate::util::Rng) -> Option<&TrackedKey> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        self.entries.get(rng.below(self.entries.len() as u64) as usize)
+    }
+
+    #[cfg(test)]
+    pub fn iter(&self) -> impl Iterator<Item = &TrackedKey> {
+        self.entries.iter()
+    }
+
+    /// Checks the structure (tests): every entry has one slot, on its probe path.
+    #[cfg(test)]
+    pub fn check(&self) {
+        let mut seen = vec![false; self.entries.len()];
+        for (i, &s) in self.slots.iter().enumerate() {
+            if s == 0 {
+                continue;
+            }
+            let idx = (s as u32 - 1) as usize;
+            let e = &self.entries[idx];
+            assert_eq!(e.hi, (s >> 32) as u32);
+            assert_eq!(self.hash_own(&e.key), e.hi);
+            assert!(!seen[idx]);
+            seen[idx] = true;
+            let mut j = self.home(e.hi);
+            while j != i {
+                assert_ne!(self.slots[j], 0, "a gap on the probe path");
+                j = (j + 1) & self.mask();
+            }
+        }
+        assert!(seen.iter().all(|&b| b));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyspace::dict::Dict;
+    use std::collections::BTreeSet;
+
+    fn new_key(k: &[u8]) -> TrackedKey {
+        TrackedKey::new(k)
+    }
+
+    #[test]
+    fn model_of_inserts_removals_and_hints() {
+        let mut rng = crate::util::Rng::new(7);
+        let mut t = KeyTable::default();
+        let mut model = BTreeSet::new();
+        // A keyspace dict whose hashes are offered as hints (its seed adopted while the table is empty).
+        let ks: Dict<crate::keyspace::object::Entry> = Dict::new();
+        for round in 0..40_000u64 {
+            let k = format!("key:{}", rng.below(3000)).into_bytes();
+            if rng.below(3) == 0 {
+                assert_eq!(t.remove(&k).is_some(), model.remove(&k));
+            } else {
+                let hint = (round % 2 == 0).then(|| ks.hash_ahead(&k)).and_then(|h| t.hi_from(h));
+                let hi = hint.unwrap_or_else(|| t.hash_own(&k));
+                let e = t.get_or_insert(hi, &k, || new_key(&k)).unwrap();
+                assert_eq!(&*e.key, &k[..]);
+                model.insert(k);
+            }
+            if round % 997 == 0 {
+                t.check();
+            }
+            assert_eq!(t.len(), model.len());
+        }
+        t.check();
+        let keys: BTreeSet<Vec<u8>> = t.iter().map(|e| e.key.to_vec()).collect();
+        assert_eq!(keys, model);
+        for k in &model {
+            assert!(t.remove(k).is_some());
+        }
+        assert!(t.is_empty() && t.slots.is_empty());
+    }
+
+    #[test]
+    fn keys_in_keyspace_hash_order_do_not_cluster() {
+        // Keys inserted in the order of a keyspace dict that shares the table's seed (a client reading keys in
+        // SCAN order) probe about as far as random ones.
+        let mut ks: Dict<crate::keyspace::object::Entry> = Dict::new();
+        for i in 0..20_000 {
+            ks.insert(crate::keyspace::object::Entry::new_string(format!("k{i}").as_bytes(), b"v"));
+        }
+        let mut order: Vec<(u64, Vec<u8>)> = ks.iter().map(|e| (ks.hash(e.key()), e.key().to_vec())).collect();
+        order.sort();
+        let mut t = KeyTable::default();
+        let mut walked = 0usize;
+        for (_, k) in &order {
+            let hi = t.hi_from(ks.hash_ahead(k)).unwrap();
+            if !t.slots.is_empty() {
+                let home = t.home(hi);
+                let end = t.empty_slot(hi);
+                walked += end.wrapping_sub(home) & t.mask();
+            }
+            t.get_or_insert(hi, k, || new_key(k)).unwrap();
+        }
+        t.check();
+        assert!(walked < 4 * order.len(), "inserts walked {walked} slots");
+    }
+}
