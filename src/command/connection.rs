@@ -143,7 +143,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         since: "2.4.0",
         summary: "Get the list of client connections",
         complexity: "O(N) where N is the number of client connections",
-        syntax: "[TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]",
+        syntax: "[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>]{normal_master_replica_pubsub@5.0.0} [ID <client-id [client-id ...]>]{@6.2.0}",
         handler: client_list,
         tips: "nondeterministic_output",
         history: &[
@@ -173,7 +173,8 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         since: "2.4.0",
         summary: "Kill the connection of a client",
         complexity: "O(N) where N is the number of client connections",
-        syntax: "ip:port | [ID client-id] [TYPE NORMAL | MASTER | SLAVE | REPLICA | PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME YES | NO] [MAXAGE maxage]",
+        // Redis 7.0's shape: MAXAGE (accepted, as in 7.4) is left out.
+        syntax: "<ip:port{!2.8.12} | <[ID client-id]{@2.8.12} | [TYPE <NORMAL | MASTER{@3.2.0} | SLAVE | REPLICA{@5.0.0} | PUBSUB>]{normal_master_slave_pubsub@2.8.12} | [USER username] | [ADDR ip:port] | [LADDR ip:port]{@6.2.0} | [SKIPME yes/no]>{new-format} ...>{filter}",
         handler: client_kill,
         history: &[
             ("2.8.12", "Added new filter format."),
