@@ -573,6 +573,107 @@ fn curated_server_command_info_all() {
     assert!(failures.is_empty(), "{} COMMAND INFO replies differ:\n\n{}", failures.len(), failures.join("\n\n"));
 }
 
+/// COMMAND DOCS of every command and subcommand both servers know (history, arguments with their names, types,
+/// tokens, flags and versions, container subcommand lists), so a table edit can't drift from Redis 7.0's
+/// `src/commands/*.json`. RESP3 is compared with map entries and sets sorted (argument and history order must
+/// match); RESP2, where maps are plain arrays, as recursively sorted multisets. Subcommands only one side has
+/// (ferredis's CLIENT SETINFO/NO-TOUCH) are left out of their container's entry.
+#[test]
+fn curated_server_command_docs_all() {
+    let fer = Server::start(Kind::Ferredis, &[]);
+    let red = Server::start(Kind::Redis, &[]);
+    let names_of = |raw: Vec<u8>| -> Vec<Vec<u8>> {
+        let v = Resp::parse(&raw).expect("COMMAND LIST reply");
+        v.items().expect("COMMAND LIST array").iter().filter_map(|n| n.as_bytes().map(<[u8]>::to_vec)).collect()
+    };
+    let fer_names = names_of(fer.conn().cmd(&["COMMAND", "LIST"]));
+    let red_names = names_of(red.conn().cmd(&["COMMAND", "LIST"]));
+    let known =
+        |n: &Resp| n.as_bytes().is_some_and(|n| fer_names.iter().any(|f| f == n) && red_names.iter().any(|r| r == n));
+    let both: Vec<&Vec<u8>> = red_names.iter().filter(|n| fer_names.contains(n)).collect();
+    assert!(both.len() > 300, "only {} commands in common", both.len());
+    let mut failures = Vec::new();
+    for proto in [2, 3] {
+        let (mut fc, mut rc) = (fer.conn(), red.conn());
+        if proto == 3 {
+            fc.cmd(&["HELLO", "3"]);
+            rc.cmd(&["HELLO", "3"]);
+        }
+        for name in &both {
+            let args: [&[u8]; 3] = [b"COMMAND", b"DOCS", name];
+            let (f, r) = (fc.cmd(&args), rc.cmd(&args));
+            let (fv, rv) = (Resp::parse(&f).expect("ferredis reply"), Resp::parse(&r).expect("redis reply"));
+            if canonical_docs(fv, proto, &known) != canonical_docs(rv, proto, &known) {
+                failures.push(format!(
+                    "RESP{proto} COMMAND DOCS {}\n  ferredis: {}\n  redis:    {}",
+                    String::from_utf8_lossy(name),
+                    escape(&f),
+                    escape(&r)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} COMMAND DOCS replies differ:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// A COMMAND DOCS reply in comparable form: subcommand entries `known` rejects dropped; in RESP3 maps and sets
+/// sorted, in RESP2 every array sorted (recursively).
+fn canonical_docs(v: Resp, proto: u8, known: &dyn Fn(&Resp) -> bool) -> Resp {
+    fn drop_unknown(pairs: Vec<(Resp, Resp)>, key_is_sub: bool, known: &dyn Fn(&Resp) -> bool) -> Vec<(Resp, Resp)> {
+        pairs.into_iter().filter(|(k, _)| !key_is_sub || known(k)).collect()
+    }
+    fn pairs_of(v: Vec<Resp>) -> Vec<(Resp, Resp)> {
+        let mut it = v.into_iter();
+        let mut out = Vec::new();
+        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+            out.push((k, v));
+        }
+        out
+    }
+    // `subs`: the value is a subcommands map (keys are full subcommand names).
+    fn walk(v: Resp, proto: u8, subs: bool, known: &dyn Fn(&Resp) -> bool) -> Resp {
+        let is_subs_key = |k: &Resp| k.as_bytes() == Some(b"subcommands");
+        match v {
+            Resp::Map(pairs) => {
+                let mut out: Vec<(Resp, Resp)> = drop_unknown(pairs, subs, known)
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let s = is_subs_key(&k);
+                        (k, walk(v, proto, s, known))
+                    })
+                    .collect();
+                out.sort();
+                Resp::Map(out)
+            }
+            Resp::Set(mut items) => {
+                items.sort();
+                Resp::Set(items)
+            }
+            Resp::Array(items) if proto == 2 => {
+                // Which arrays are maps is known only from context: a subcommands map's pairs are filtered, and
+                // any array whose entries alternate `subcommands`-keyed values is walked as a map.
+                let items: Vec<Resp> = if subs {
+                    drop_unknown(pairs_of(items), true, known).into_iter().flat_map(|(k, v)| [k, v]).collect()
+                } else {
+                    items
+                };
+                let mut out = Vec::with_capacity(items.len());
+                let mut next_subs = false;
+                for e in items {
+                    let s = next_subs;
+                    next_subs = is_subs_key(&e);
+                    out.push(walk(e, proto, s, known));
+                }
+                out.sort();
+                Resp::Array(out)
+            }
+            Resp::Array(items) => Resp::Array(items.into_iter().map(|e| walk(e, proto, false, known)).collect()),
+            other => other,
+        }
+    }
+    walk(v, proto, false, known)
+}
+
 /// Keeps only the subcommand entries of a COMMAND INFO reply that both servers know, sorted.
 fn normalize_info_subcommands(v: Resp, fer_names: &[Vec<u8>], red_names: &[Vec<u8>]) -> Resp {
     let Resp::Array(mut entries) = v else { return v };

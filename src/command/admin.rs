@@ -77,6 +77,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
         syntax: "[NOSAVE | SAVE] [NOW]{@7.0.0} [FORCE]{@7.0.0} [ABORT]{@7.0.0}",
         handler: shutdown,
+        history: &[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
         ..SERVER
     },
     Command {
@@ -130,6 +131,7 @@ static SLOWLOG_SUBCOMMANDS: &[Command] = &[
         syntax: "[count]",
         handler: slowlog_get,
         tips: "request_policy:all_nodes nondeterministic_output",
+        history: &[("4.0.0", "Added client IP address, port and name to the reply.")],
         ..SLOWLOG_SUB
     },
     Command {

@@ -442,6 +442,7 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg], next_key: &mut usize, nspecs: 
             + usize::from(is_key)
             + usize::from(a.token.is_some())
             + usize::from(a.since.is_some())
+            + usize::from(a.deprecated.is_some())
             + usize::from(!flags.is_empty())
             + usize::from(!a.args.is_empty());
         r.map(n);
@@ -459,9 +460,11 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg], next_key: &mut usize, nspecs: 
             r.bulk(b"token");
             r.bulk(t.as_bytes());
         }
-        if let Some(v) = &a.since {
-            r.bulk(b"since");
-            r.bulk(v.as_bytes());
+        for (k, v) in [("since", &a.since), ("deprecated_since", &a.deprecated)] {
+            if let Some(v) = v {
+                r.bulk(k.as_bytes());
+                r.bulk(v.as_bytes());
+            }
         }
         if !flags.is_empty() {
             r.bulk(b"flags");
@@ -610,6 +613,8 @@ pub struct DocArg {
     pub token: Option<String>,
     /// The version that added the argument, when later than the command.
     pub since: Option<String>,
+    /// The version that deprecated the argument (CLIENT KILL's old `ip:port` form).
+    pub deprecated: Option<String>,
     /// A key argument's spec, when not the next one in order (SORT's STORE destination is spec 2).
     pub key_spec: Option<usize>,
     pub optional: bool,
@@ -633,6 +638,7 @@ impl DocArg {
             kind,
             token: None,
             since: None,
+            deprecated: None,
             key_spec: None,
             optional: false,
             multiple: false,
@@ -714,7 +720,7 @@ fn value_type(name: &str) -> &'static str {
 /// `{:double}` or `{name:double}` also sets a value's type (`increment{:double}` for INCRBYFLOAT), and a trailing
 /// `@version` the version that added the argument (`[GET]{@6.2.0}`, `[NX | XX]{condition@2.6.12}`), and a
 /// trailing `#n` the key spec of a key argument (`destination{#2}`); `{name:block}` wraps the argument in a block
-/// of that name that takes over its token and flags.
+/// of that name that takes over its token, flags and version; a `!version` the version that deprecated it.
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
     Word(String),
@@ -841,6 +847,10 @@ fn convert_seq(nodes: &[Node]) -> Vec<DocArg> {
             }
             Node::Name(n) => {
                 if let Some(last) = out.last_mut() {
+                    let (n, deprecated) = n.split_once('!').unwrap_or((n, ""));
+                    if !deprecated.is_empty() {
+                        last.deprecated = Some(deprecated.to_string());
+                    }
                     let (n, spec) = n.split_once('#').unwrap_or((n, ""));
                     if let Ok(i) = spec.parse::<usize>() {
                         last.key_spec = Some(i);
@@ -853,9 +863,11 @@ fn convert_seq(nodes: &[Node]) -> Vec<DocArg> {
                     if kind == "block" {
                         // `[TOKEN a [a ...]]{name:block}`: Redis's block of one repeated argument (MODULE LOADEX's
                         // `ARGS`), where the same shape is elsewhere one argument with a token (ZUNION's WEIGHTS).
-                        let inner = DocArg { token: None, optional: false, multiple: false, ..last.clone() };
+                        let inner =
+                            DocArg { token: None, since: None, optional: false, multiple: false, ..last.clone() };
                         let mut b = DocArg::group("block", name.to_string(), vec![inner]);
                         (b.token, b.optional, b.multiple) = (last.token.take(), last.optional, last.multiple);
+                        b.since = last.since.take();
                         *last = b;
                     } else if !name.is_empty() {
                         last.name = name.to_string();
@@ -955,7 +967,12 @@ fn seq_as_one(seq: &[Node]) -> DocArg {
     if let [Node::Word(t), rest @ ..] = body {
         // A trailing `{name}` annotation belongs to the last argument, not to the shape of the alternative.
         let shape: Vec<&Node> = rest.iter().filter(|n| !matches!(n, Node::Name(_))).collect();
-        let token_led = shape.len() > 1 || matches!(shape.as_slice(), [Node::Group { optional: true, .. }]);
+        // `TOKEN <a [a ...]>` is a block too (CLIENT LIST's `ID`), unlike `TOKEN <a | b>`, a oneof with a token.
+        let token_led = shape.len() > 1
+            || match shape.as_slice() {
+                [Node::Group { optional, alts }] => *optional || alts.len() == 1,
+                _ => false,
+            };
         if is_token(t) && token_led {
             let mut b = DocArg::group("block", t.to_ascii_lowercase(), convert_seq(rest));
             b.token = Some(t.clone());
@@ -1109,6 +1126,26 @@ mod tests {
         // Unknown types are ignored; an annotation with nothing before it is dropped.
         assert_eq!(parse_syntax("{x} count{:bogus}"), vec![v("count", "integer")]);
         let _ = parse_syntax("key {unterminated");
+    }
+
+    #[test]
+    fn deprecated_and_single_group_blocks() {
+        let args = parse_syntax("<ip:port{!2.8.12} | <[ID client-id] | [SKIPME yes/no]>{new-format} ...>{filter}");
+        let f = &args[0];
+        assert_eq!((f.name.as_str(), f.kind, f.optional), ("filter", "oneof", false));
+        assert_eq!(f.args[0], DocArg { deprecated: Some("2.8.12".into()), ..v("ip:port", "string") });
+        let n = &f.args[1];
+        assert_eq!((n.name.as_str(), n.kind, n.multiple), ("new-format", "oneof", true));
+        assert_eq!(n.args[0], DocArg { token: Some("ID".into()), optional: true, ..v("client-id", "integer") });
+        let args = parse_syntax("[ID <client-id [client-id ...]>]{@6.2.0}");
+        let id = &args[0];
+        assert_eq!((id.name.as_str(), id.kind, id.token.as_deref()), ("id", "block", Some("ID")));
+        assert_eq!((id.optional, id.multiple, id.since.as_deref()), (true, false, Some("6.2.0")));
+        assert_eq!(id.args, vec![DocArg { multiple: true, ..v("client-id", "integer") }]);
+        // `{name:block}` moves the version to the block.
+        let args = parse_syntax("pattern [pattern ...]{pattern:block@2.0.0}");
+        assert_eq!((args[0].kind, args[0].multiple, args[0].since.as_deref()), ("block", true, Some("2.0.0")));
+        assert_eq!(args[0].args, vec![v("pattern", "pattern")]);
     }
 
     #[test]

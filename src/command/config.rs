@@ -23,7 +23,7 @@ static SUBCOMMANDS: &[Command] = &[
         arity: -3,
         summary: "Get the values of configuration parameters",
         complexity: "O(N) when N is the number of configuration parameters provided",
-        syntax: "parameter [parameter ...]",
+        syntax: "parameter [parameter ...]{parameter:block}",
         history: &[("7.0.0", "Added the ability to pass multiple pattern parameters in one call")],
         handler: config_get,
         ..SUB

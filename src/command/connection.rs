@@ -62,6 +62,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Handshake with Redis",
         syntax: "[protover [AUTH username password]{username_password} [SETNAME clientname]]{arguments}",
         handler: hello,
+        history: &[("6.2.0", "`protover` made optional; when called without arguments the command reports the current connection's context.")],
         ..CONN
     },
     Command {
@@ -73,6 +74,7 @@ pub static COMMANDS: &[Command] = &[
         complexity: "O(N) where N is the number of passwords defined for the user",
         syntax: "[username{@6.0.0}] password",
         handler: auth,
+        history: &[("6.0.0", "Added ACL style (username and password).")],
         ..CONN
     },
     Command {
@@ -141,9 +143,17 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         since: "2.4.0",
         summary: "Get the list of client connections",
         complexity: "O(N) where N is the number of client connections",
-        syntax: "[TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]",
+        syntax: "[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>]{normal_master_replica_pubsub@5.0.0} [ID <client-id [client-id ...]>]{@6.2.0}",
         handler: client_list,
         tips: "nondeterministic_output",
+        history: &[
+            ("2.8.12", "Added unique client `id` field."),
+            ("5.0.0", "Added optional `TYPE` filter."),
+            ("6.0.0", "Added `user` field."),
+            ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."),
+            ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+            ("7.0.3", "Added `ssub` field."),
+        ],
         ..CLIENT_SUB
     },
     Command {
@@ -163,8 +173,16 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         since: "2.4.0",
         summary: "Kill the connection of a client",
         complexity: "O(N) where N is the number of client connections",
-        syntax: "ip:port | [ID client-id] [TYPE NORMAL | MASTER | SLAVE | REPLICA | PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME YES | NO] [MAXAGE maxage]",
+        // Redis 7.0's shape: MAXAGE (accepted, as in 7.4) is left out.
+        syntax: "<ip:port{!2.8.12} | <[ID client-id]{@2.8.12} | [TYPE <NORMAL | MASTER{@3.2.0} | SLAVE | REPLICA{@5.0.0} | PUBSUB>]{normal_master_slave_pubsub@2.8.12} | [USER username] | [ADDR ip:port] | [LADDR ip:port]{@6.2.0} | [SKIPME yes/no]>{new-format} ...>{filter}",
         handler: client_kill,
+        history: &[
+            ("2.8.12", "Added new filter format."),
+            ("2.8.12", "`ID` option."),
+            ("3.2.0", "Added `master` type in for `TYPE` option."),
+            ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."),
+            ("6.2.0", "`LADDR` option."),
+        ],
         ..CLIENT_SUB
     },
     Command {
@@ -213,7 +231,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         acl: "admin slow dangerous connection",
         since: "2.9.50",
         summary: "Stop processing commands from clients for some time",
-        syntax: "timeout [WRITE | ALL]",
+        syntax: "timeout [WRITE | ALL]{mode@6.2.0}",
         handler: client_pause,
         history: &[("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option.")],
         ..CLIENT_SUB

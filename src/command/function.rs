@@ -89,7 +89,7 @@ static SUBCOMMANDS: &[Command] = &[
         arity: -2,
         summary: "Deleting all functions",
         complexity: "O(N) where N is the number of functions deleted",
-        syntax: "[ASYNC | SYNC]",
+        syntax: "[ASYNC | SYNC]{async}",
         handler: function_flush,
         ..WRITE_SUB
     },
@@ -136,7 +136,7 @@ static SUBCOMMANDS: &[Command] = &[
         flags: flag::WRITE | flag::DENYOOM | flag::NOSCRIPT,
         summary: "Restore all the functions on the given payload",
         complexity: "O(N) where N is the number of functions on the payload",
-        syntax: "serialized-value [FLUSH | APPEND | REPLACE]",
+        syntax: "serialized-value [FLUSH | APPEND | REPLACE]{policy}",
         handler: function_restore,
         ..WRITE_SUB
     },

@@ -54,6 +54,7 @@ pub static COMMANDS: &[Command] = &[
         syntax: "key [key ...]",
         handler: exists,
         tips: "request_policy:multi_shard response_policy:agg_sum",
+        history: &[("3.0.3", "Accepts multiple `key` arguments.")],
         ..BASE
     },
     Command {
@@ -90,6 +91,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Rename a key, only if the new key does not exist",
         syntax: "key newkey",
         handler: renamenx,
+        history: &[("3.2.0", "The command no longer returns an error when source and destination names are the same.")],
         ..BASE
     },
     Command {
@@ -115,6 +117,7 @@ pub static COMMANDS: &[Command] = &[
         syntax: "cursor [MATCH pattern] [COUNT count] [TYPE type{@6.0.0}]",
         handler: scan,
         tips: "nondeterministic_output request_policy:special",
+        history: &[("6.0.0", "Added the `TYPE` subcommand.")],
         ..BASE
     },
     Command {
@@ -137,6 +140,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Set a key's time to live in seconds",
         syntax: "key seconds [NX | XX | GT | LT]{condition@7.0.0}",
         handler: expire,
+        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
         ..BASE
     },
     Command {
@@ -150,6 +154,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Set a key's time to live in milliseconds",
         syntax: "key milliseconds [NX | XX | GT | LT]{condition@7.0.0}",
         handler: pexpire,
+        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
         ..BASE
     },
     Command {
@@ -163,6 +168,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Set the expiration for a key as a UNIX timestamp",
         syntax: "key unix-time-seconds [NX | XX | GT | LT]{condition@7.0.0}",
         handler: expireat,
+        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
         ..BASE
     },
     Command {
@@ -176,6 +182,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
         syntax: "key unix-time-milliseconds [NX | XX | GT | LT]{condition@7.0.0}",
         handler: pexpireat,
+        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
         ..BASE
     },
     Command {
@@ -189,6 +196,7 @@ pub static COMMANDS: &[Command] = &[
         syntax: "key",
         handler: ttl,
         tips: "nondeterministic_output",
+        history: &[("2.8.0", "Added the -2 reply.")],
         ..BASE
     },
     Command {
@@ -203,6 +211,7 @@ pub static COMMANDS: &[Command] = &[
         syntax: "key",
         handler: pttl,
         tips: "nondeterministic_output",
+        history: &[("2.8.0", "Added the -2 reply.")],
         ..BASE
     },
     Command {
@@ -320,6 +329,10 @@ pub static COMMANDS: &[Command] = &[
         syntax: "[ASYNC{@4.0.0} | SYNC{@6.2.0}]{async}",
         handler: flushdb,
         tips: "request_policy:all_shards response_policy:all_succeeded",
+        history: &[
+            ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+            ("6.2.0", "Added the `SYNC` flushing mode modifier."),
+        ],
         ..BASE
     },
     Command {
@@ -333,6 +346,10 @@ pub static COMMANDS: &[Command] = &[
         syntax: "[ASYNC{@4.0.0} | SYNC{@6.2.0}]{async}",
         handler: flushall,
         tips: "request_policy:all_shards response_policy:all_succeeded",
+        history: &[
+            ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+            ("6.2.0", "Added the `SYNC` flushing mode modifier."),
+        ],
         ..BASE
     },
     Command {

@@ -23,7 +23,7 @@ pub static COMMANDS: &[Command] = &[
         name: "psubscribe",
         summary: "Listen for messages published to channels matching the given patterns",
         complexity: "O(N) where N is the number of patterns the client is already subscribed to.",
-        syntax: "pattern [pattern ...]",
+        syntax: "pattern [pattern ...]{pattern:block}",
         handler: psubscribe,
         ..SUB
     },

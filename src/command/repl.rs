@@ -73,7 +73,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "admin slow dangerous",
         since: "5.0.0",
         summary: "Make the server a replica of another instance, or promote it as master.",
-        syntax: "host port",
+        syntax: "<<host port>{host-port} | <NO ONE>{no-one}>{args}",
         handler: replicaof,
         ..SERVER
     },
@@ -84,7 +84,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "admin slow dangerous",
         since: "6.2.0",
         summary: "Start a coordinated failover between this server and one of its replicas.",
-        syntax: "[TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]",
+        syntax: "[TO host port [FORCE]]{target} [ABORT] [TIMEOUT milliseconds]",
         handler: failover,
         ..SERVER
     },
@@ -95,7 +95,7 @@ pub static COMMANDS: &[Command] = &[
         acl: "admin slow dangerous",
         since: "1.0.0",
         summary: "Make the server a replica of another instance, or promote it as master.",
-        syntax: "host port",
+        syntax: "<<host port>{host-port} | <NO ONE>{no-one}>{args}",
         handler: replicaof,
         ..SERVER
     },

@@ -89,7 +89,7 @@ static SCRIPT_SUBCOMMANDS: &[Command] = &[
         since: "3.2.0",
         summary: "Set the debug mode for executed scripts.",
         complexity: "O(1)",
-        syntax: "YES | SYNC | NO",
+        syntax: "<YES | SYNC | NO>{mode}",
         handler: script_debug,
         ..SUB
     },
