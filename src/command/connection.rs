@@ -682,6 +682,8 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
     }
     let text = |v: &Option<Vec<u8>>| v.as_deref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
     let subs = crate::pubsub::counts(c);
+    // Output figures as they stand now (an idle client's written replies no longer count), as Redis reads them.
+    let (obl, oll, omem) = crate::net::client::output_figures(&c.reply);
     let mut s = String::with_capacity(320);
     let _ = write!(
         s,
@@ -707,9 +709,9 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
         crate::command::multi::multi_mem(c),
         c.reply.rbs,
         c.reply.rbp,
-        c.conn.obl,
-        c.conn.oll,
-        c.conn.omem,
+        obl,
+        oll,
+        omem,
         c.conn.tot_mem,
         events,
         cmd.unwrap_or(c.last_cmd),
