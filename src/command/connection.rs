@@ -455,6 +455,8 @@ fn hello(ctx: &mut Ctx, args: Args) {
         ctx.client.reply.proto = Proto::Resp2;
     }
     let id = ctx.client.id;
+    let mode: &[u8] = if ctx.srv.cluster.is_some() { b"cluster" } else { b"standalone" };
+    let role: &[u8] = if ctx.srv.repl.is_replica() { b"replica" } else { b"master" };
     let r = ctx.reply();
     r.map(7);
     r.bulk(b"server");
@@ -466,9 +468,9 @@ fn hello(ctx: &mut Ctx, args: Args) {
     r.bulk(b"id");
     r.int(id as i64);
     r.bulk(b"mode");
-    r.bulk(b"standalone");
+    r.bulk(mode);
     r.bulk(b"role");
-    r.bulk(b"master");
+    r.bulk(role);
     r.bulk(b"modules");
     r.array(0);
 }
