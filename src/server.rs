@@ -924,7 +924,7 @@ impl Server {
                         let args = if inline { Args::new(scratch, spans) } else { Args::new(buf, spans) };
                         let argv_mem = spans.iter().map(|&(s, e)| (e - s) as usize).sum();
                         let qbuf = batch_qbuf.max(buf.len());
-                        let (obl, oll, omem) = crate::net::client::output_figures(&state.reply);
+                        let (_, _, omem) = crate::net::client::output_figures(&state.reply);
                         let tot_mem =
                             client_evict::client_memory_of(query_cap, state, scratch.capacity(), spans.capacity())
                                 + argv_mem;
@@ -932,8 +932,6 @@ impl Server {
                         conn.qbuf = qbuf;
                         conn.qbuf_free = query_cap.saturating_sub(qbuf);
                         conn.argv_mem = argv_mem;
-                        conn.obl = obl;
-                        conn.oll = oll;
                         conn.omem = omem;
                         conn.tot_mem = tot_mem;
                         // Redis's processCommand: over `maxmemory-clients`, the biggest clients go first, maybe

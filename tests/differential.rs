@@ -4420,3 +4420,64 @@ fn harness_framing_and_quoting() {
         }
     }
 }
+
+/// Another client's CLIENT LIST figures as redis-py's suite shows them: a client whose replies were all written has
+/// nothing in `obl`, and a client's reply-buffer peak `rbp` starts at the buffer's size (16 KiB) until the cron's
+/// peak reset (switched off here, so the figures do not depend on when the cron runs).
+fn other_client_figures(kind: Kind) -> String {
+    let s = Server::start(kind, &[]);
+    let mut a = s.conn();
+    assert_eq!(a.cmd(&["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "never"]), b"+OK\r\n");
+    let mut b = s.conn();
+    // Two commands in one write: the first reply waits in the buffer while the second one is parsed.
+    b.send_raw(b"CLIENT SETNAME b\r\nPING\r\n").expect("send");
+    assert_eq!(b.read_reply().expect("reply"), b"+OK\r\n");
+    assert_eq!(b.read_reply().expect("reply"), b"+PONG\r\n");
+    let list = a.cmd(&["CLIENT", "LIST"]);
+    let text = String::from_utf8_lossy(&list).into_owned();
+    let line = text.lines().find(|l| l.contains(" name=b ")).unwrap_or_else(|| panic!("no client b in {text}"));
+    let keep = ["name", "flags", "cmd", "rbs", "rbp", "obl", "oll", "omem"];
+    line.split(' ')
+        .filter(|f| keep.iter().any(|k| f.split_once('=').is_some_and(|(n, _)| n == *k)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn client_list_output_figures_of_an_idle_client() {
+    let redis = other_client_figures(Kind::Redis);
+    assert_eq!(redis, "name=b flags=N rbs=16384 rbp=16384 obl=0 oll=0 omem=0 cmd=ping");
+    assert_eq!(other_client_figures(Kind::Ferredis), redis);
+}
+
+/// HELLO's reply with the client id masked.
+fn hello_masked(c: &mut Conn, ver: &str) -> String {
+    let text = escape(&c.cmd(&["HELLO", ver]));
+    let (head, rest) = text.split_once("id\\r\\n:").expect("an id field");
+    let tail = rest.split_once("\\r\\n").map(|(_, t)| t).expect("id's end");
+    format!("{head}id\\r\\n:<id>\\r\\n{tail}")
+}
+
+/// HELLO's mode and role as Redis reports them: `cluster` on a cluster node (redis-py's cluster suite with
+/// `--protocol=3` showed `standalone`), `replica` on a replica.
+fn hello_modes(kind: Kind) -> Vec<String> {
+    let plain = Server::start(kind, &[]);
+    let node = Server::start(kind, &["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]);
+    let port = plain.port.to_string();
+    let replica = Server::start(kind, &["--replicaof", "127.0.0.1", &port]);
+    let mut out = Vec::new();
+    for s in [&plain, &node, &replica] {
+        let mut c = s.conn();
+        out.push(hello_masked(&mut c, "3"));
+        out.push(hello_masked(&mut c, "2"));
+    }
+    out
+}
+
+#[test]
+fn hello_reports_cluster_mode_and_replica_role() {
+    let redis = hello_modes(Kind::Redis);
+    assert!(redis[2].contains("$4\\r\\nmode\\r\\n$7\\r\\ncluster\\r\\n"), "{}", redis[2]);
+    assert!(redis[5].contains("$4\\r\\nrole\\r\\n$7\\r\\nreplica\\r\\n"), "{}", redis[5]);
+    assert_eq!(hello_modes(Kind::Ferredis), redis);
+}

@@ -473,6 +473,8 @@ fn hello(ctx: &mut Ctx, args: Args) {
         ctx.client.reply.proto = Proto::Resp2;
     }
     let id = ctx.client.id;
+    let mode: &[u8] = if ctx.srv.cluster.is_some() { b"cluster" } else { b"standalone" };
+    let role: &[u8] = if ctx.srv.repl.is_replica() { b"replica" } else { b"master" };
     let r = ctx.reply();
     r.map(7);
     r.bulk(b"server");
@@ -484,9 +486,9 @@ fn hello(ctx: &mut Ctx, args: Args) {
     r.bulk(b"id");
     r.int(id as i64);
     r.bulk(b"mode");
-    r.bulk(b"standalone");
+    r.bulk(mode);
     r.bulk(b"role");
-    r.bulk(b"master");
+    r.bulk(role);
     r.bulk(b"modules");
     r.array(0);
 }
@@ -700,6 +702,8 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
     }
     let text = |v: &Option<Vec<u8>>| v.as_deref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
     let subs = crate::pubsub::counts(c);
+    // Output figures as they stand now (an idle client's written replies no longer count), as Redis reads them.
+    let (obl, oll, omem) = crate::net::client::output_figures(&c.reply);
     let mut s = String::with_capacity(320);
     let _ = write!(
         s,
@@ -725,9 +729,9 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
         crate::command::multi::multi_mem(c),
         c.reply.rbs,
         c.reply.rbp,
-        c.conn.obl,
-        c.conn.oll,
-        c.conn.omem,
+        obl,
+        oll,
+        omem,
         c.conn.tot_mem,
         events,
         cmd.unwrap_or(c.last_cmd),

@@ -130,8 +130,8 @@ pub struct ConnStats {
     pub qbuf: usize,
     pub qbuf_free: usize,
     pub argv_mem: usize,
-    pub obl: usize,
-    pub oll: usize,
+    /// Output waiting in the reply list when the last command began (INFO's biggest-output figure; CLIENT LIST
+    /// reads the reply buffer itself).
     pub omem: usize,
     pub tot_mem: usize,
     pub readable: bool,
@@ -201,13 +201,11 @@ impl Client {
         let qbuf = qlen - self.parser.big_bulk_start(qlen);
         let qcap = self.query.capacity();
         let reply = &self.state.reply;
-        let (obl, oll, omem) = output_figures(reply);
+        let (_, _, omem) = output_figures(reply);
         self.state.conn = ConnStats {
             qbuf,
             qbuf_free: qcap - qlen,
             argv_mem,
-            obl,
-            oll,
             omem,
             tot_mem: crate::net::client_evict::client_memory(self) + argv_mem,
             readable,

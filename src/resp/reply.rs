@@ -80,7 +80,8 @@ impl Reply {
             enabled: true,
             dropped_error: None,
             rbs: REPLY_CHUNK_BYTES,
-            rbp: 0,
+            // Redis starts a client's peak at its buffer's size; the first cron pass resets it.
+            rbp: REPLY_CHUNK_BYTES,
             rbp_reset_ms: 0,
             close_at: usize::MAX,
             cut: false,
