@@ -476,6 +476,14 @@ fn two_node_redirections(ka: Kind, kb: Kind) -> Vec<String> {
         let line = format!("{} {:?} -> {}", if on_a { "A" } else { "B" }, cmd, escape(&c.cmd(&args)));
         out.push(norm(line.as_bytes()));
     }
+    // Idle links give back their send buffers (the cron's resize): at some moment between pings, every link of
+    // both nodes shows `send-buffer-allocated` 0.
+    let trimmed = |c: &mut Conn| {
+        let links = String::from_utf8_lossy(&c.cmd(&["CLUSTER", "LINKS"])).into_owned();
+        let values: Vec<&str> = links.split("send-buffer-allocated\r\n:").skip(1).collect();
+        values.len() == 2 && values.iter().all(|v| v.starts_with("0\r\n"))
+    };
+    wait_for("idle links' send buffers trimmed", || trimmed(&mut ca) && trimmed(&mut cb));
     out
 }
 

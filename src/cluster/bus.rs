@@ -1116,6 +1116,13 @@ pub fn cron(cl: &mut Cluster, now_ms: i64) -> bool {
     cl.bus.iteration += 1;
     let timeout = cl.bus.settings.node_timeout;
     let mut update_state = false;
+    // Send buffers wasting space give it back first (Redis's `resizeClusterLinkBuffer`: free space over four times
+    // what is held), then the limit is checked against what is left.
+    for l in cl.bus.links.values_mut() {
+        if (l.snd.capacity() - l.snd.len()) / 4 > l.snd.len() {
+            l.snd.shrink_to_fit();
+        }
+    }
     // Buffer limits.
     let limit = cl.bus.settings.sendbuf_limit;
     if limit > 0 {
