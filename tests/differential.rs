@@ -519,6 +519,12 @@ fn curated_server() {
     run_cases("server/");
 }
 
+/// A server's COMMAND LIST (every command and subcommand name).
+fn command_names(s: &Server) -> Vec<Vec<u8>> {
+    let v = Resp::parse(&s.conn().cmd(&["COMMAND", "LIST"])).expect("COMMAND LIST reply");
+    v.items().expect("COMMAND LIST array").iter().filter_map(|n| n.as_bytes().map(<[u8]>::to_vec)).collect()
+}
+
 /// COMMAND INFO of every command and subcommand both servers know, compared exactly in RESP2 and RESP3: flags,
 /// legacy key range, ACL categories in Redis's order, tips and full key specs. A container (CLIENT, CONFIG, ...)
 /// lists its subcommands in hash order, which differs per process, so its own fields are compared exactly and
@@ -528,12 +534,7 @@ fn curated_server() {
 fn curated_server_command_info_all() {
     let fer = Server::start(Kind::Ferredis, &[]);
     let red = Server::start(Kind::Redis, &[]);
-    let names_of = |raw: Vec<u8>| -> Vec<Vec<u8>> {
-        let v = Resp::parse(&raw).expect("COMMAND LIST reply");
-        v.items().expect("COMMAND LIST array").iter().filter_map(|n| n.as_bytes().map(<[u8]>::to_vec)).collect()
-    };
-    let fer_names = names_of(fer.conn().cmd(&["COMMAND", "LIST"]));
-    let red_names = names_of(red.conn().cmd(&["COMMAND", "LIST"]));
+    let (fer_names, red_names) = (command_names(&fer), command_names(&red));
     let (only_fer, both): (Vec<_>, Vec<_>) = fer_names.iter().cloned().partition(|n| !red_names.contains(n));
     let mut failures = Vec::new();
     for proto in [2, 3] {
@@ -582,12 +583,7 @@ fn curated_server_command_info_all() {
 fn curated_server_command_docs_all() {
     let fer = Server::start(Kind::Ferredis, &[]);
     let red = Server::start(Kind::Redis, &[]);
-    let names_of = |raw: Vec<u8>| -> Vec<Vec<u8>> {
-        let v = Resp::parse(&raw).expect("COMMAND LIST reply");
-        v.items().expect("COMMAND LIST array").iter().filter_map(|n| n.as_bytes().map(<[u8]>::to_vec)).collect()
-    };
-    let fer_names = names_of(fer.conn().cmd(&["COMMAND", "LIST"]));
-    let red_names = names_of(red.conn().cmd(&["COMMAND", "LIST"]));
+    let (fer_names, red_names) = (command_names(&fer), command_names(&red));
     let known =
         |n: &Resp| n.as_bytes().is_some_and(|n| fer_names.iter().any(|f| f == n) && red_names.iter().any(|r| r == n));
     let both: Vec<&Vec<u8>> = red_names.iter().filter(|n| fer_names.contains(n)).collect();

@@ -776,6 +776,8 @@ impl Packed {
     /// Expands into a new listpack; None when the bytes do not expand to a node that passes [`check_node`].
     fn expand_new(&self) -> Option<Listpack> {
         let sz = self.sz as usize;
+        // A size LZF bytes this short cannot reach (a forged header) is refused before allocating it.
+        lzf::check_len(self.data.as_slice(), sz).ok()?;
         let mut buf = SlabBytes::with_capacity(sz);
         buf.resize(sz, 0);
         lzf::decompress_into(self.data.as_slice(), buf.as_mut_slice()).ok()?;
@@ -847,7 +849,9 @@ impl StreamNode {
     /// [`StreamNode::listpack`]), which stays as it is.
     fn make_raw(&mut self) -> Option<&mut Listpack> {
         if let StreamNode::Lzf(p) = self {
-            *self = StreamNode::Raw(p.expand_new()?);
+            // The change was found by reading the node, so its expansion is in the cache: copied, not expanded again.
+            let lp = p.expand()?;
+            *self = StreamNode::Raw(Rc::try_unwrap(lp).unwrap_or_else(|lp| (*lp).clone()));
         }
         match self {
             StreamNode::Raw(lp) => Some(lp),
@@ -1136,7 +1140,7 @@ impl Stream {
     /// the node's key when the entry was found.
     fn delete(&mut self, id: StreamId) -> Option<StreamId> {
         let (&key, node) = self.nodes.range(..=id).next_back()?;
-        // Read through the cache first: most ids given to XDEL are not in a compressed node's range at all.
+        // Found by reading (through the cache); the node is expanded for the change only when the entry is there.
         let lp = node.listpack()?;
         let m = master(&lp)?;
         let mut cur = m.entries;
@@ -1757,6 +1761,12 @@ mod tests {
         assert_eq!(ids(&s, false).len(), 100);
         add(&mut s, id(9, 0), &["f", "v"], NodeLimits::default()).unwrap();
         assert!(s.contains(id(9, 0)));
+        // The trim stopped at the corrupt node (now the first). The same bytes with a forged size far beyond what
+        // they can expand to read as empty too, nothing of that size allocated.
+        let k = *s.nodes.keys().next().unwrap();
+        assert_eq!(k, id(1, 100));
+        s.nodes.insert(k, StreamNode::Lzf(Packed::new(SlabBytes::from_slice(&z), u32::MAX as usize, false)));
+        assert_eq!(ids(&s, false).len(), 101);
     }
 
     #[test]
