@@ -23,8 +23,8 @@ use crate::config::Config;
 use crate::event_loop::{EventHandler, EventLoop, TimerNext};
 use crate::net::client::{flags, Client, ClientState};
 use crate::net::client_evict::{self, Tracked};
-use crate::net::io_threads;
 use crate::net::listen::{self, Listener};
+use crate::net::{io_loops, io_threads};
 use crate::resp::parse::{Limits, Parsed, Parser, ProtoError, DEFAULT_MAX_INLINE_LEN, DEFAULT_MAX_MULTIBULK_LEN};
 use crate::resp::reply::Reply;
 use crate::state::{Action, ServerState, SlowlogEntry};
@@ -42,6 +42,7 @@ mod blocking;
 mod cluster;
 #[cfg(any(test, feature = "test-harness"))]
 mod detached;
+mod io_home;
 mod persist;
 mod repl;
 mod repl_load;
@@ -108,6 +109,12 @@ pub struct Server {
     writes_scratch: Vec<RawFd>,
     /// Readable clients waiting for the I/O threads' read pass (see [`io_threads`]).
     pending_reads: Vec<RawFd>,
+    /// What the I/O threads' event loops sent that could not be handled at once (it arrived while a command
+    /// called every client home): handled at the start of the next `before_sleep` (see [`io_loops`]).
+    io_backlog: Vec<io_home::Late>,
+    /// Clients back from an I/O thread (or new) whose next home is decided before sleeping: out again, or
+    /// watched by this thread's poller.
+    io_arrived: Vec<RawFd>,
     /// CLIENT PAUSE bookkeeping (see the "client pause" section).
     pause: PauseTracker,
     /// Counters of consecutive calls of one command not yet added to `commandstats`: a run of pipelined GETs costs
@@ -459,7 +466,7 @@ fn adjust_open_files_limit(config: &mut Config) {
 impl Server {
     /// Opens the listeners and registers them. On failure the error has been logged; returns the exit code.
     pub fn new(config: Config, el: &mut EventLoop) -> Result<Server, i32> {
-        el.set_busy_poll(busy_poll_bound(&config));
+        el.set_busy_poll(busy_poll_bound(&config, false));
         // `rename-command` gives this server a table of its own (built once, for the life of the process).
         let commands: &'static command::CommandTable = if config.rename_commands.is_empty() {
             command::table()
@@ -514,13 +521,24 @@ impl Server {
         let do_reads = config.stored_bool("io-threads-do-reads");
         let mut state = ServerState::new(config);
         state.acl = acl;
-        state.io = match io_threads::IoThreads::start(threads, do_reads) {
-            Ok(io) => io,
-            Err(e) => {
+        // Reads on the I/O threads: each has its own event loop (`net/io_loops.rs`); writes only: Redis 7.0's
+        // fan-out of the pending writes (`net/io_threads.rs`).
+        let started = if do_reads {
+            io_loops::IoLoops::start(threads).map(|l| state.io_loops = l)
+        } else {
+            io_threads::IoThreads::start(threads, false).map(|io| state.io = io)
+        };
+        if let Err(e) = started {
+            log_warning!("Fatal: Can't initialize IO thread: {e}");
+            return Err(1);
+        }
+        if let Some(l) = &state.io_loops {
+            if let Err(e) = el.add_interest(l.wake_fd(), Interest::READABLE) {
                 log_warning!("Fatal: Can't initialize IO thread: {e}");
                 return Err(1);
             }
-        };
+        }
+        el.set_busy_poll(busy_poll_bound(&state.config, state.io_loops.is_some()));
         state.listeners.list = listeners;
         // The OOM score from the start, before loading (Redis's setOOMScoreAdj(-1) in main); logged on failure,
         // and the server goes on, as Redis does. `sync_oom_role` keeps it in line with the role afterwards.
@@ -548,6 +566,8 @@ impl Server {
             exit_code: None,
             writes_scratch: Vec::new(),
             pending_reads: Vec::new(),
+            io_backlog: Vec::new(),
+            io_arrived: Vec::new(),
             pause: PauseTracker::default(),
             pending_stat: None,
             nesting: 0,
@@ -653,9 +673,13 @@ impl Server {
                 let _ = socket::set_keepalive(fd, self.state.config.tcp_keepalive.min(i32::MAX as i64) as i32);
             }
         }
-        if let Err(e) = el.add_interest(fd, Interest::READABLE) {
-            log_warning!("Error registering fd event for the new client: {} (conn: fd={})", os_error_text(&e), fd);
-            return;
+        // With the I/O threads' loops, where it is watched is decided before sleeping (`io_settle`).
+        let threaded = self.state.io_loops.is_some();
+        if !threaded {
+            if let Err(e) = el.add_interest(fd, Interest::READABLE) {
+                log_warning!("Error registering fd event for the new client: {} (conn: fd={})", os_error_text(&e), fd);
+                return;
+            }
         }
         let id = self.state.next_client_id;
         self.state.next_client_id += 1;
@@ -666,6 +690,10 @@ impl Server {
         }
         let mut client = Box::new(Client::new(st, Some(a.fd)));
         client.refresh_conn_stats(0, true, false);
+        if threaded {
+            client.homed = true;
+            self.io_arrived.push(fd);
+        }
         let slot = fd as usize;
         if slot >= self.state.clients.len() {
             self.state.clients.resize_with(slot + 1, || None);
@@ -1287,6 +1315,9 @@ impl Server {
         mode: CallMode,
         run: impl FnOnce(&mut Server, &mut ClientState),
     ) -> i64 {
+        if self.state.io_loops.as_ref().is_some_and(|l| l.away > 0) && looks_at_other_clients(full_name) {
+            self.io_gather();
+        }
         // A replica never deletes expired keys itself (its master's DELs do), as during CLIENT PAUSE.
         let replica = self.state.repl.is_replica();
         let loading = self.state.persist.stats.loading;
@@ -1681,6 +1712,17 @@ impl Server {
                 continue;
             }
             c.pending_write = false;
+            if self.state.io_loops.is_some() {
+                // Its I/O thread writes the reply, or it stays here and is watched by this thread's poller.
+                if self.io_eligible(&c) {
+                    self.io_send(el, c);
+                    continue;
+                }
+                if !self.io_stay(el, &mut c) {
+                    self.free_client(el, c);
+                    continue;
+                }
+            }
             self.flush_client(el, c);
         }
         list.clear();
@@ -1762,8 +1804,10 @@ impl Server {
         if !self.state.persist.stats.loading {
             crate::crash_report::watchdog_rearm();
         }
+        // The cron looks at every client (timeouts, buffers, limits): those on the I/O threads come home first.
+        self.io_gather();
         // `busy-poll-us` may have changed with CONFIG SET.
-        el.set_busy_poll(busy_poll_bound(&self.state.config));
+        el.set_busy_poll(self.busy_poll());
         let now = crate::util::now_ms();
         self.state.now_ms = now;
         self.state.lru_clock = crate::state::lru_clock_at(now);
@@ -1984,12 +2028,44 @@ impl Server {
 use crate::sys::error_text as os_error_text;
 
 /// The event loop's busy-poll bound from `busy-poll-us`.
-fn busy_poll_bound(config: &Config) -> std::time::Duration {
-    std::time::Duration::from_micros(config.busy_poll_us.clamp(0, 1000) as u64)
+/// With the I/O threads' loops the main thread does not poll the clients' sockets: spinning would only burn its
+/// time.
+fn busy_poll_bound(config: &Config, io_loops: bool) -> std::time::Duration {
+    let us = if io_loops { 0 } else { config.busy_poll_us.clamp(0, 1000) as u64 };
+    std::time::Duration::from_micros(us)
+}
+
+/// Commands that look at or act on clients other than the caller (or on all of them): every client is called
+/// home from the I/O threads first (see [`io_loops`]).
+fn looks_at_other_clients(full_name: &str) -> bool {
+    let top = full_name.split('|').next().unwrap_or(full_name);
+    matches!(
+        top,
+        "client"
+            | "info"
+            | "acl"
+            | "config"
+            | "debug"
+            | "shutdown"
+            | "failover"
+            | "replicaof"
+            | "slaveof"
+            | "script"
+            | "function"
+            | "cluster"
+            | "monitor"
+            | "sync"
+            | "psync"
+            | "memory"
+    )
 }
 
 impl EventHandler for Server {
     fn file_event(&mut self, el: &mut EventLoop, fd: RawFd, ready: Interest) {
+        if self.state.io_loops.as_ref().is_some_and(|l| l.wake_fd() == fd) {
+            self.io_drain(el);
+            return;
+        }
         if let Some(l) = self.state.listeners.list.iter().find(|l| l.fd.as_raw_fd() == fd) {
             let unix = l.unix;
             self.accept(el, fd, unix);
@@ -2046,12 +2122,15 @@ impl EventHandler for Server {
     fn before_sleep(&mut self, el: &mut EventLoop) {
         // The reads the I/O threads were given this pass, and their commands, first (as Redis's beforeSleep).
         self.handle_pending_reads(el);
+        self.io_late(el);
         self.flush_command_stats();
         // Serving clients from inside a busy script (Redis's ProcessingEventsWhileBlocked): only write replies
         // and the AOF; nothing that touches the dataset.
         if self.state.scripting.is_timedout() {
             self.aof_flush(false);
+            self.io_settle(el);
             self.handle_pending_writes(el);
+            self.io_wake();
             return;
         }
         // Redis acts on a signal, and on replicas that caught up, in its cron only, so DEBUG PAUSE-CRON holds them
@@ -2101,7 +2180,9 @@ impl EventHandler for Server {
                 .as_ref()
                 .is_some_and(|w| w.config().fsync == crate::persist::aof::writer::FsyncPolicy::Always),
         );
+        self.io_settle(el);
         self.handle_pending_writes(el);
+        self.io_wake();
         self.repl_pipe_interest(el);
         if !self.state.clients_pending_push.is_empty()
             && self.state.pending_push_since.elapsed() >= crate::state::PUSH_COALESCE

@@ -328,6 +328,9 @@ pub struct ServerState {
     pub migrate_sockets: crate::net::migrate::Sockets,
     /// The I/O threads (`io-threads` above 1; see [`crate::net::io_threads`]).
     pub io: Option<crate::net::io_threads::IoThreads>,
+    /// The I/O threads' own event loops (`io-threads` above 1 with `io-threads-do-reads yes`; see
+    /// [`crate::net::io_loops`]).
+    pub io_loops: Option<crate::net::io_loops::IoLoops>,
 }
 
 /// What `CLIENT PAUSE` holds back.
@@ -465,6 +468,7 @@ impl ServerState {
             listeners: Default::default(),
             tracking: Default::default(),
             io: None,
+            io_loops: None,
             migrate_sockets: Default::default(),
         }
     }

@@ -163,6 +163,10 @@ pub struct Client {
     pub obuf_soft_limit_reached_s: i64,
     /// Client-eviction bookkeeping (`maxmemory-clients`, see [`crate::net::client_evict`]).
     pub mem: crate::net::client_evict::Tracked,
+    /// What an I/O thread wrote for it since the main thread last had it (see [`crate::net::io_loops`]).
+    pub written: crate::net::io_loops::Written,
+    /// Back from an I/O thread and not yet watched by the main thread's poller.
+    pub homed: bool,
 }
 
 /// Size of Redis's per-client static reply buffer: output up to this size counts as `obl`, beyond it as the
@@ -185,6 +189,8 @@ impl Client {
             pre: Default::default(),
             obuf_soft_limit_reached_s: 0,
             mem: Default::default(),
+            written: Default::default(),
+            homed: false,
         }
     }
 

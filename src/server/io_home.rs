@@ -1,0 +1,228 @@
+//! The main thread's side of the I/O threads' event loops (`net/io_loops.rs`): taking in what they hand over,
+//! deciding where each client lives between its commands, and calling every client home when something looks at
+//! other clients than the one running.
+//!
+//! A client handed back by an I/O thread is *homed*: it is in its slot, but no poller watches its socket. Before
+//! the loop sleeps (after the AOF flush, so no reply goes out before its command is on disk where `appendfsync
+//! always` asks for it), `io_settle` and the pending-writes pass send each homed client back to a thread, or keep
+//! it here, watched by this thread's poller as with `io-threads 1`.
+
+use super::Server;
+use crate::event_loop::EventLoop;
+use crate::log_verbose;
+use crate::net::client::{flags, Client};
+use crate::net::client_evict;
+use crate::net::io_loops::FromLoop;
+use crate::net::io_threads::ReadOut;
+use crate::sys::poller::Interest;
+use std::os::fd::RawFd;
+
+/// What arrived for a client while every client was being called home (a command was running): handled at the
+/// start of the next `before_sleep`, the client waiting in its slot meanwhile.
+pub(super) enum Late {
+    Read(RawFd, u64, ReadOut),
+    WriteFailed(RawFd, u64, std::io::Error),
+}
+
+impl Server {
+    /// Whether `c` may live on an I/O thread until its next request. Clients that other clients' commands reach
+    /// into (subscribers, monitors, blocked or paused ones, WATCHers, tracking, replication links) stay here, and
+    /// so does everyone while client-side caching or client eviction is on or a script is busy.
+    pub(super) fn io_eligible(&self, c: &Client) -> bool {
+        const STAY: u32 = flags::MONITOR
+            | flags::BLOCKED
+            | flags::REPLICA
+            | flags::MASTER
+            | flags::CLOSE_ASAP
+            | flags::CLOSE_AFTER_REPLY
+            | flags::POSTPONED
+            | flags::LUA_DEBUG
+            | flags::LUA_DEBUG_SYNC
+            | flags::TRACKING;
+        c.state.flags & STAY == 0
+            && c.state.subs.is_none()
+            && c.state.watched_keys == 0
+            && !c.pending_push
+            && c.sock.is_some()
+            && self.state.tracking.clients() == 0
+            && client_evict::limit_bytes(&self.state.config) == 0
+            && !self.state.scripting.is_timedout()
+            && self.exit_code.is_none()
+    }
+
+    /// The I/O threads' mailbox is readable: handles everything in it.
+    pub(super) fn io_drain(&mut self, el: &mut EventLoop) {
+        let mut msgs = Vec::new();
+        if let Some(l) = self.state.io_loops.as_mut() {
+            l.drain(&mut msgs);
+        }
+        for m in msgs {
+            match m {
+                FromLoop::Read(mut c, out) => {
+                    self.io_home(&mut c);
+                    self.state.stats.io_threaded_reads_processed += 1;
+                    self.after_read(el, c, out);
+                }
+                FromLoop::WriteFailed(mut c, e) => {
+                    self.io_home(&mut c);
+                    log_verbose!("Error writing to client: {}", super::os_error_text(&e));
+                    self.free_client(el, c);
+                }
+                FromLoop::Gathered(v) => {
+                    for mut c in v {
+                        self.io_home(&mut c);
+                        self.put_client(c);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls every client home (see [`crate::net::io_loops::IoLoops::gather`]). Runs inside commands too: what
+    /// cannot be handled there waits in `io_backlog`.
+    pub(super) fn io_gather(&mut self) {
+        let Some(l) = self.state.io_loops.as_mut() else { return };
+        if l.away == 0 {
+            return;
+        }
+        let mut got = Vec::new();
+        l.gather(&mut got);
+        for m in got {
+            match m {
+                FromLoop::Gathered(v) => {
+                    for mut c in v {
+                        self.io_home(&mut c);
+                        self.put_client(c);
+                    }
+                }
+                FromLoop::Read(mut c, out) => {
+                    self.io_home(&mut c);
+                    self.io_backlog.push(Late::Read(c.state.fd, c.state.id, out));
+                    self.put_client(c);
+                }
+                FromLoop::WriteFailed(mut c, e) => {
+                    self.io_home(&mut c);
+                    self.io_backlog.push(Late::WriteFailed(c.state.fd, c.state.id, e));
+                    self.put_client(c);
+                }
+            }
+        }
+    }
+
+    /// What waited in `io_backlog`, now that no command is running.
+    pub(super) fn io_late(&mut self, el: &mut EventLoop) {
+        if self.io_backlog.is_empty() {
+            return;
+        }
+        for late in std::mem::take(&mut self.io_backlog) {
+            let (fd, id) = match &late {
+                Late::Read(fd, id, _) | Late::WriteFailed(fd, id, _) => (*fd, *id),
+            };
+            let Some(c) = self.take_client(fd) else { continue };
+            if c.state.id != id {
+                self.put_client(c);
+                continue;
+            }
+            match late {
+                Late::Read(_, _, out) => {
+                    self.state.stats.io_threaded_reads_processed += 1;
+                    self.after_read(el, c, out);
+                }
+                Late::WriteFailed(_, _, e) => {
+                    log_verbose!("Error writing to client: {}", super::os_error_text(&e));
+                    self.free_client(el, c);
+                }
+            }
+        }
+    }
+
+    /// A client back from an I/O thread: what the thread wrote joins the server's counters, and where it lives
+    /// next is decided before sleeping.
+    fn io_home(&mut self, c: &mut Client) {
+        let w = std::mem::take(&mut c.written);
+        if w.passes > 0 {
+            self.state.stats.total_writes_processed += w.writes;
+            self.state.stats.io_threaded_writes_processed += w.passes;
+            self.count_output(&mut c.state, w.bytes);
+            c.state.last_interaction_ms = c.state.last_interaction_ms.max(w.at_ms);
+        }
+        c.homed = true;
+        self.io_arrived.push(c.state.fd);
+    }
+
+    /// Before sleeping: each homed client without pending output goes back to a thread or stays here (those with
+    /// output are decided by the pending-writes pass that follows).
+    pub(super) fn io_settle(&mut self, el: &mut EventLoop) {
+        if self.io_arrived.is_empty() {
+            return;
+        }
+        for fd in std::mem::take(&mut self.io_arrived) {
+            let Some(mut c) = self.take_client(fd) else { continue };
+            if !c.homed || c.pending_write {
+                self.put_client(c);
+                continue;
+            }
+            if self.io_eligible(&c) {
+                self.io_send(el, c);
+                continue;
+            }
+            if !self.io_stay(el, &mut c) {
+                self.free_client(el, c);
+                continue;
+            }
+            if c.state.reply.pending_len() > 0 {
+                c.pending_write = true;
+                self.state.clients_pending_write.push(fd);
+            }
+            self.put_client(c);
+        }
+    }
+
+    /// A homed client stays with the main thread: its socket joins this thread's poller. False if that failed
+    /// (the client is then to be closed).
+    pub(super) fn io_stay(&mut self, el: &mut EventLoop, c: &mut Client) -> bool {
+        if !c.homed {
+            return true;
+        }
+        c.homed = false;
+        match el.add_interest(c.state.fd, Interest::READABLE) {
+            Ok(()) => true,
+            Err(e) => {
+                crate::log_warning!("Error registering fd event for the client: {}", super::os_error_text(&e));
+                false
+            }
+        }
+    }
+
+    /// Hands `c` to its I/O thread, which writes its pending reply and reads its next requests.
+    pub(super) fn io_send(&mut self, el: &mut EventLoop, mut c: Box<Client>) {
+        let fd = c.state.fd;
+        if !el.interest(fd).is_none() {
+            let _ = el.remove_interest(fd, Interest::BOTH);
+        }
+        c.homed = false;
+        let limits = c.state.authenticated.then(|| self.limits_for(true));
+        let Some(l) = self.state.io_loops.as_mut() else { return self.put_client(c) };
+        if let Err(mut c) = l.adopt(c, limits) {
+            // Only at exit: the client stays here.
+            c.homed = true;
+            if self.io_stay(el, &mut c) {
+                self.put_client(c);
+            } else {
+                self.free_client(el, c);
+            }
+        }
+    }
+
+    /// Wakes the I/O threads that were handed clients in this pass.
+    pub(super) fn io_wake(&mut self) {
+        if let Some(l) = self.state.io_loops.as_mut() {
+            l.wake_queued();
+        }
+    }
+
+    /// The busy-poll bound in effect (none while the I/O threads' loops watch the clients).
+    pub(super) fn busy_poll(&self) -> std::time::Duration {
+        super::busy_poll_bound(&self.state.config, self.state.io_loops.is_some())
+    }
+}
