@@ -111,7 +111,7 @@ pub struct Server {
     pending_reads: Vec<RawFd>,
     /// What the I/O threads' event loops sent that could not be handled at once (it arrived while a command
     /// called every client home): handled at the start of the next `before_sleep` (see [`io_loops`]).
-    io_backlog: Vec<io_home::Late>,
+    io_backlog: std::collections::VecDeque<io_home::Late>,
     /// Clients back from an I/O thread (or new) whose next home is decided before sleeping: out again, or
     /// watched by this thread's poller.
     io_arrived: Vec<RawFd>,
@@ -566,7 +566,7 @@ impl Server {
             exit_code: None,
             writes_scratch: Vec::new(),
             pending_reads: Vec::new(),
-            io_backlog: Vec::new(),
+            io_backlog: Default::default(),
             io_arrived: Vec::new(),
             pause: PauseTracker::default(),
             pending_stat: None,
@@ -1148,6 +1148,7 @@ impl Server {
             return end_us;
         }
         self.after_command_blocking(el, c);
+        self.io_after_command();
         if !self.state.actions.is_empty() {
             self.apply_actions(el, c);
         }
@@ -1804,8 +1805,11 @@ impl Server {
         if !self.state.persist.stats.loading {
             crate::crash_report::watchdog_rearm();
         }
-        // The cron looks at every client (timeouts, buffers, limits): those on the I/O threads come home first.
-        self.io_gather();
+        // The clients on the I/O threads come home for the cron's look at every client: on every tick when idle
+        // clients time out, else once a second (buffer trims, CLIENT LIST's figures).
+        if self.state.config.timeout > 0 || self.run_with_period(1000) {
+            self.io_gather();
+        }
         // `busy-poll-us` may have changed with CONFIG SET.
         el.set_busy_poll(self.busy_poll());
         let now = crate::util::now_ms();
@@ -1972,6 +1976,8 @@ impl Server {
             if c.query.is_empty() && c.spans.capacity() > SPANS_KEEP {
                 c.spans = Vec::new();
             }
+            // The same for the spans an I/O thread parsed.
+            c.pre.trim(SPANS_KEEP);
             if c.query.is_empty() && c.scratch.capacity() > REPLY_BUF_KEEP {
                 c.scratch = Vec::new();
             }

@@ -96,6 +96,14 @@ impl Preparsed {
         self.error.take().map(Err)
     }
 
+    /// Gives back the vectors' memory once a command with many arguments made them big (the cron calls this for an
+    /// idle client, as it trims the main parser's spans).
+    pub fn trim(&mut self, keep_spans: usize) {
+        if self.spans.capacity() > keep_spans && self.is_empty() {
+            *self = Preparsed::default();
+        }
+    }
+
     /// Forgets whatever is left. Returns true when commands (or an error) were left: the parser's state then
     /// belongs to bytes further on and must be reset.
     pub fn clear(&mut self) -> bool {

@@ -17,8 +17,9 @@ use crate::net::io_threads::ReadOut;
 use crate::sys::poller::Interest;
 use std::os::fd::RawFd;
 
-/// What arrived for a client while every client was being called home (a command was running): handled at the
-/// start of the next `before_sleep`, the client waiting in its slot meanwhile.
+/// What an I/O thread found for a client, the client waiting in its slot until it is handled: right after the
+/// mailbox is emptied, or, for what arrived while a command called every client home, at the start of the next
+/// `before_sleep`.
 pub(super) enum Late {
     Read(RawFd, u64, ReadOut),
     WriteFailed(RawFd, u64, std::io::Error),
@@ -44,35 +45,63 @@ impl Server {
             && c.state.watched_keys == 0
             && !c.pending_push
             && c.sock.is_some()
+            && self.io_plain()
+    }
+
+    /// Whether the server is in the plain request/reply state in which clients may live on the I/O threads. Not
+    /// while a client subscribes, blocks, monitors or tracks keys, client eviction is on, clients are paused or a
+    /// script is busy: those deliver one client's effects to another (a PUBLISH to a subscriber, an LPUSH to a
+    /// BLPOP), and only one poller for every client keeps such effects in the order the requests arrived in (a
+    /// subscriber's PSUBSCRIBE before the PUBLISH another connection sent after it), as with `io-threads 1`.
+    pub(super) fn io_plain(&self) -> bool {
+        self.state.pubsub.is_empty()
+            && self.state.blocking.clients.is_empty()
+            && self.state.monitors.is_empty()
             && self.state.tracking.clients() == 0
             && client_evict::limit_bytes(&self.state.config) == 0
+            && self.state.pause.mode_at(self.state.now_ms) == crate::state::PauseMode::Off
             && !self.state.scripting.is_timedout()
             && self.exit_code.is_none()
     }
 
-    /// The I/O threads' mailbox is readable: handles everything in it.
+    /// After a command: if it ended the plain state (see [`Server::io_plain`]), every client comes home.
+    #[inline]
+    pub(super) fn io_after_command(&mut self) {
+        if self.state.io_loops.as_ref().is_some_and(|l| l.away > 0) && !self.io_plain() {
+            self.io_gather();
+        }
+    }
+
+    /// The I/O threads' mailbox is readable: handles everything in it. Every client goes back in its slot before
+    /// any command runs (a command may look at or close another one), then each is finished in arrival order.
     pub(super) fn io_drain(&mut self, el: &mut EventLoop) {
         let mut msgs = Vec::new();
         if let Some(l) = self.state.io_loops.as_mut() {
             l.drain(&mut msgs);
         }
+        self.io_take_in(msgs);
+        self.io_late(el);
+    }
+
+    /// Puts what the threads sent in the clients' slots; reads and failed writes wait in `io_backlog`.
+    fn io_take_in(&mut self, msgs: Vec<FromLoop>) {
         for m in msgs {
             match m {
-                FromLoop::Read(mut c, out) => {
-                    self.io_home(&mut c);
-                    self.state.stats.io_threaded_reads_processed += 1;
-                    self.after_read(el, c, out);
-                }
-                FromLoop::WriteFailed(mut c, e) => {
-                    self.io_home(&mut c);
-                    log_verbose!("Error writing to client: {}", super::os_error_text(&e));
-                    self.free_client(el, c);
-                }
                 FromLoop::Gathered(v) => {
                     for mut c in v {
                         self.io_home(&mut c);
                         self.put_client(c);
                     }
+                }
+                FromLoop::Read(mut c, out) => {
+                    self.io_home(&mut c);
+                    self.io_backlog.push_back(Late::Read(c.state.fd, c.state.id, out));
+                    self.put_client(c);
+                }
+                FromLoop::WriteFailed(mut c, e) => {
+                    self.io_home(&mut c);
+                    self.io_backlog.push_back(Late::WriteFailed(c.state.fd, c.state.id, e));
+                    self.put_client(c);
                 }
             }
         }
@@ -87,34 +116,14 @@ impl Server {
         }
         let mut got = Vec::new();
         l.gather(&mut got);
-        for m in got {
-            match m {
-                FromLoop::Gathered(v) => {
-                    for mut c in v {
-                        self.io_home(&mut c);
-                        self.put_client(c);
-                    }
-                }
-                FromLoop::Read(mut c, out) => {
-                    self.io_home(&mut c);
-                    self.io_backlog.push(Late::Read(c.state.fd, c.state.id, out));
-                    self.put_client(c);
-                }
-                FromLoop::WriteFailed(mut c, e) => {
-                    self.io_home(&mut c);
-                    self.io_backlog.push(Late::WriteFailed(c.state.fd, c.state.id, e));
-                    self.put_client(c);
-                }
-            }
-        }
+        self.io_take_in(got);
     }
 
-    /// What waited in `io_backlog`, now that no command is running.
+    /// What waits in `io_backlog`, in arrival order (not while a command runs).
     pub(super) fn io_late(&mut self, el: &mut EventLoop) {
-        if self.io_backlog.is_empty() {
-            return;
-        }
-        for late in std::mem::take(&mut self.io_backlog) {
+        // One at a time from the front: a command here that blocks in a busy script serves the rest of the list
+        // from its own event passes (each nested call takes the next entry).
+        while let Some(late) = self.io_backlog.pop_front() {
             let (fd, id) = match &late {
                 Late::Read(fd, id, _) | Late::WriteFailed(fd, id, _) => (*fd, *id),
             };

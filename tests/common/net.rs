@@ -41,6 +41,9 @@ impl Server {
             let mut args: Vec<String> = vec!["--port".into(), port.to_string(), "--bind".into(), "127.0.0.1".into()];
             args.push("--logfile".into());
             args.push(log.to_str().unwrap().into());
+            // Its own directory: a dump.rdb left in the working directory must not be loaded.
+            args.push("--dir".into());
+            args.push(dir.to_str().unwrap().into());
             args.extend(
                 ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"].iter().map(|s| s.to_string()),
             );
