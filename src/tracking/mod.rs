@@ -1116,6 +1116,29 @@ mod tests {
     }
 
     #[test]
+    fn a_reused_slot_of_two_gone_readers_counts_both() {
+        // Slot 0's first owner reads k and leaves (swept: counted as stale), its next owner reads k and leaves
+        // too: k still holds both ids for `tracking_total_items`, until its invalidation drops them.
+        let mut t = Tracking::default();
+        for id in [1, 2] {
+            let mut c = client(&mut t, id);
+            assert_eq!(c.tracking.slot, Some(0));
+            read(&mut t, &c, b"k");
+            read(&mut t, &c, b"other");
+            t.client_gone(&mut c);
+            while t.sweeping() {
+                t.sweep_step(1);
+            }
+        }
+        let e = t.table.iter().find(|e| &*e.key == b"k").unwrap();
+        assert_eq!((e.bits, e.stale, e.gone, e.items()), (0, 1, 1, 2));
+        assert_eq!(t.total_items(), 4);
+        t.invalidate_key(b"k", 0, false);
+        assert_eq!(t.total_items(), 2);
+        assert!(t.outbox.is_empty(), "gone clients get no message");
+    }
+
+    #[test]
     fn sweep_survives_growth_and_removals() {
         let mut t = Tracking::default();
         let keys: Vec<Vec<u8>> = (0..3000).map(|i| format!("key:{i}").into_bytes()).collect();
