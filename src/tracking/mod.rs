@@ -605,26 +605,34 @@ impl Tracking {
 /// registers to itself; the common entry (bits of gone owners only) costs a handful of instructions.
 #[inline(never)]
 fn sweep_entries(entries: &mut [TrackedKey], mask: u64, keep: u64, owners: &[u64]) {
-    for e in entries.iter_mut() {
-        let hit = e.bits & mask;
-        if hit == 0 {
-            continue;
+    // Gone owners' slots join `stale`; one already there (a reused slot's earlier owner) is counted instead. The
+    // loop for them alone is the common one (every entry its readers left), and has nothing else to keep.
+    let gone = mask & !keep;
+    if gone != 0 {
+        for e in entries.iter_mut() {
+            let hit = e.bits & gone;
+            if hit == 0 {
+                continue;
+            }
+            e.bits ^= hit;
+            let mut twice = e.stale & hit;
+            e.stale |= hit;
+            // A bit or two: cheaper than `count_ones` without a popcount instruction.
+            while twice != 0 {
+                twice &= twice - 1;
+                e.gone += 1;
+            }
         }
-        e.bits ^= hit;
-        // Gone owners' slots join `stale`; one already there (a reused slot's earlier owner) is counted instead.
-        let gone = hit & !keep;
-        let mut twice = e.stale & gone;
-        e.stale |= gone;
-        // A bit or two: cheaper than `count_ones` without a popcount instruction.
-        while twice != 0 {
-            twice &= twice - 1;
-            e.gone += 1;
-        }
-        let mut kept = hit & keep;
-        while kept != 0 {
-            let s = kept.trailing_zeros() as usize;
-            kept &= kept - 1;
-            e.add_id(owners.get(s).copied().unwrap_or(0));
+    }
+    if keep != 0 {
+        for e in entries.iter_mut() {
+            let mut kept = e.bits & keep;
+            e.bits ^= kept;
+            while kept != 0 {
+                let s = kept.trailing_zeros() as usize;
+                kept &= kept - 1;
+                e.add_id(owners.get(s).copied().unwrap_or(0));
+            }
         }
     }
 }
