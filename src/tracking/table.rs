@@ -12,11 +12,11 @@
 //! * **The keyspace lookup's hash is reused.** A tracking client's read looks its key up in the keyspace first
 //!   (`Db::lookup_hashed`), which hashes it with that dict's seed; the read path keeps the hash
 //!   ([`super::Tracking::note_lookup`]) and the table, whose seed is the keyspace's when it fills (it adopts the
-//!   seed of the first hash it is given while empty), turns it into its own with a multiply. A key hashed under
-//!   another seed (another database's, or one that changed) is hashed again here. The multiply (`spread`) is
-//!   what keeps a shared seed harmless: the keyspace's homes and SCAN order come from the same hash's top bits,
-//!   and keys read in that order would otherwise all land at the front of this table as it grows (the
-//!   insertion-order hazard of `keyspace/dict`); after `spread` the top bits depend on every bit of the hash.
+//!   seed of the first hash it is given while empty), takes its low 32 bits (`spread`). A key hashed under
+//!   another seed (another database's, or one that changed) is hashed again here. Taking the low half is what
+//!   keeps a shared seed harmless: the keyspace's homes and SCAN order come from the hash's top bits, and keys
+//!   read in that order would otherwise all land at the front of this table as it grows (the insertion-order
+//!   hazard of `keyspace/dict`); the low half is independent of them (the hash's last step mixes every bit).
 //! * **Probes compare the stored 32 hash bits first**, so a key is compared (and its entry touched) only when
 //!   they match: a hit dereferences one entry, a miss almost never one.
 //! * **Growth moves only the 8-byte slots**: the home slot comes from the stored bits, so doubling rebuilds the
@@ -51,11 +51,11 @@ impl Default for KeyTable {
     }
 }
 
-/// The table's 32 hash bits of a key whose keyspace hash is `h`: a multiply that makes the top bits depend on
-/// all of `h` (see the module documentation).
+/// The table's 32 hash bits of a key whose keyspace hash is `h`: its low half, independent of the top bits the
+/// keyspace orders keys by (see the module documentation).
 #[inline(always)]
 fn spread(h: u64) -> u32 {
-    ((h ^ (h >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as u32
+    h as u32
 }
 
 /// Whether a stored key is `key`, without a call for keys of 4 to 16 bytes (two overlapping word compares of the
@@ -184,7 +184,6 @@ impl KeyTable {
         }
         let Some(s) = self.slots.get_mut(slot) else { return false };
         *s = (hi as u64) << 32 | (idx as u64 + 1);
-        self.entries.reserve(1);
         self.entries.push(make(hi));
         true
     }
