@@ -79,18 +79,26 @@ struct TrackedKey {
     key: SmallBytes,
     /// Slots of the clients that read it.
     bits: u64,
-    /// Ids of the clients without a slot that read it, sorted.
-    ids: Vec<u64>,
-    /// Ids of gone clients the sweep took out of `bits` (Redis keeps them until the key's invalidation, so they
-    /// still count in `tracking_total_items`).
+    /// Ids of the clients without a slot that read it, sorted (a boxed slice: rare, and 8 bytes smaller).
+    ids: Box<[u64]>,
+    /// Gone clients the sweep took out of `bits` (Redis keeps their ids until the key's invalidation, so they
+    /// still count in `tracking_total_items`): their slots, which may be reused since, and how many more there
+    /// were beyond those (a reused slot's owner that went too, while the first was still counted here).
+    stale: u64,
     gone: u32,
     /// The table's hash bits of `key` (set by [`KeyTable`]).
     hi: u32,
 }
 
 impl TrackedKey {
-    fn new(key: &[u8]) -> TrackedKey {
-        TrackedKey { key: small_bytes(key), bits: 0, ids: Vec::new(), gone: 0, hi: 0 }
+    /// The entry of `key` (table hash bits `hi`) read by client `id` with tracking slot `slot`.
+    #[inline(always)]
+    fn new(key: &[u8], slot: Option<u8>, id: u64, hi: u32) -> TrackedKey {
+        let (bits, ids): (u64, Box<[u64]>) = match slot {
+            Some(s) => (1 << (s as usize % SLOTS), Box::new([])),
+            None => (0, Box::new([id])),
+        };
+        TrackedKey { key: small_bytes(key), bits, ids, stale: 0, gone: 0, hi }
     }
 
     /// Adds client `id` (with `slot`, if it has one); false when it was there.
@@ -105,19 +113,26 @@ impl TrackedKey {
                 self.bits |= m;
                 true
             }
-            None => match self.ids.binary_search(&id) {
-                Ok(_) => false,
-                Err(p) => {
-                    self.ids.insert(p, id);
-                    true
-                }
-            },
+            None => self.add_id(id),
+        }
+    }
+
+    /// Adds `id` to the id list; false when it was there.
+    fn add_id(&mut self, id: u64) -> bool {
+        match self.ids.binary_search(&id) {
+            Ok(_) => false,
+            Err(p) => {
+                let mut ids = std::mem::take(&mut self.ids).into_vec();
+                ids.insert(p, id);
+                self.ids = ids.into_boxed_slice();
+                true
+            }
         }
     }
 
     /// Ids stored (`tracking_total_items`'s share).
     fn items(&self) -> u64 {
-        self.bits.count_ones() as u64 + self.ids.len() as u64 + self.gone as u64
+        (self.bits.count_ones() + self.stale.count_ones()) as u64 + self.ids.len() as u64 + self.gone as u64
     }
 }
 
@@ -218,6 +233,9 @@ pub struct Tracking {
     freed_seen: u64,
     /// The pass's cursor: entries at and above it were visited (the walk goes down).
     sweep_cursor: usize,
+    /// The address of the last command [`remember_read`] found of [`is_single_key`]'s shape (commands are static,
+    /// and a run of reads is mostly of one command).
+    single_key_cmd: usize,
 }
 
 /// The table's hash bits of a key the keyspace hashed, and the bytes they are of, by address: valid for one
@@ -321,10 +339,24 @@ impl Tracking {
             Some(hi) => hi,
             None => self.table.hash_own(key),
         };
-        if let Some(e) = self.table.get_or_insert(hi, key, || TrackedKey::new(key)) {
-            if e.add(id, slot) {
-                self.items += 1;
+        match self.table.find(hi, key) {
+            Ok(idx) => {
+                if let Some(e) = self.table.get_mut(idx) {
+                    if e.add(id, slot) {
+                        self.items += 1;
+                    }
+                }
             }
+            Err(at) => self.remember_new(id, slot, key, hi, at),
+        }
+    }
+
+    /// [`Tracking::remember`] of a key the table does not hold (`at`: [`KeyTable::find`]'s answer).
+    #[cold]
+    #[inline(never)]
+    fn remember_new(&mut self, id: u64, slot: Option<u8>, key: &[u8], hi: u32, at: usize) {
+        if self.table.insert(hi, at, |hi| TrackedKey::new(key, slot, id, hi)) {
+            self.items += 1;
         }
     }
 
@@ -404,33 +436,13 @@ impl Tracking {
         // Slots taken back by their owner are left alone (their bits are the owner's).
         let mask = self.sweep_mask & !self.slots_used;
         let keep = self.sweep_keep & mask;
-        let owners = &self.slot_ids;
         // Downwards from the cursor: a removal moves the last entry (visited, or the cursor is past the end) into
         // its hole, and new entries are pushed at the end, so nothing unvisited ever moves above the cursor (a
         // visited entry moved below it is visited again, which finds nothing to do).
         let end = self.sweep_cursor.min(self.table.len());
         let start = end.saturating_sub(budget);
-        for e in self.table.entries[start..end].iter_mut() {
-            let hit = e.bits & mask;
-            if hit == 0 {
-                continue;
-            }
-            e.bits &= !mask;
-            // A few bits each: cheaper than `count_ones` without a popcount instruction.
-            let mut gone = hit & !keep;
-            while gone != 0 {
-                gone &= gone - 1;
-                e.gone += 1;
-            }
-            let mut kept = hit & keep;
-            while kept != 0 {
-                let s = kept.trailing_zeros() as usize;
-                kept &= kept - 1;
-                let id = owners.get(s).copied().unwrap_or(0);
-                if let Err(p) = e.ids.binary_search(&id) {
-                    e.ids.insert(p, id);
-                }
-            }
+        if let Some(entries) = self.table.entries.get_mut(start..end) {
+            sweep_entries(entries, mask, keep, &self.slot_ids);
         }
         self.sweep_cursor = start;
         if self.sweep_cursor == 0 {
@@ -453,7 +465,7 @@ impl Tracking {
         let Some(mut e) = self.table.remove(key) else { return };
         let payload: Rc<[u8]> = key_array(key).into();
         self.items -= e.items();
-        let mut ids = std::mem::take(&mut e.ids);
+        let mut ids = std::mem::take(&mut e.ids).into_vec();
         let mut bits = e.bits;
         while bits != 0 {
             let s = bits.trailing_zeros() as usize;
@@ -588,6 +600,43 @@ impl Tracking {
     }
 }
 
+/// Clears the bits of `mask`'s slots from `entries`: a gone owner's (not in `keep`) is only counted, a connected
+/// one's id (from `owners`) joins the entry's id list. Kept out of the cron's code so that its loop has the
+/// registers to itself; the common entry (bits of gone owners only) costs a handful of instructions.
+#[inline(never)]
+fn sweep_entries(entries: &mut [TrackedKey], mask: u64, keep: u64, owners: &[u64]) {
+    // Gone owners' slots join `stale`; one already there (a reused slot's earlier owner) is counted instead. The
+    // loop for them alone is the common one (every entry its readers left), and has nothing else to keep.
+    let gone = mask & !keep;
+    if gone != 0 {
+        for e in entries.iter_mut() {
+            let hit = e.bits & gone;
+            if hit == 0 {
+                continue;
+            }
+            e.bits ^= hit;
+            let mut twice = e.stale & hit;
+            e.stale |= hit;
+            // A bit or two: cheaper than `count_ones` without a popcount instruction.
+            while twice != 0 {
+                twice &= twice - 1;
+                e.gone += 1;
+            }
+        }
+    }
+    if keep != 0 {
+        for e in entries.iter_mut() {
+            let mut kept = e.bits & keep;
+            e.bits ^= kept;
+            while kept != 0 {
+                let s = kept.trailing_zeros() as usize;
+                kept &= kept - 1;
+                e.add_id(owners.get(s).copied().unwrap_or(0));
+            }
+        }
+    }
+}
+
 /// Whether a read by a client with `flags` is tracked: not in BCAST mode, and as OPTIN/OPTOUT and CLIENT CACHING
 /// say.
 #[inline]
@@ -615,7 +664,9 @@ pub fn remember_read(t: &mut Tracking, c: &mut ClientState, cmd: &Command, args:
     }
     // One key at argument 1 (GET and most reads): no key-spec walk. (No pub/sub or scripting command has this
     // shape: `single_key_commands_are_tracked_reads` checks it.)
-    if is_single_key(cmd) {
+    let addr = cmd as *const Command as usize;
+    if addr == t.single_key_cmd || is_single_key(cmd) {
+        t.single_key_cmd = addr;
         if args.len() > 1 {
             let key = args.get(1);
             let hi = t.hint_for(key);
@@ -946,14 +997,14 @@ mod tests {
 
     #[test]
     fn keys_ids_stay_sorted_and_unique() {
-        let mut e = TrackedKey::new(b"k");
-        assert!(e.add(5, None));
+        let mut e = TrackedKey::new(b"k", None, 5, 0);
+        assert_eq!(&e.ids[..], &[5][..]);
         assert!(!e.add(5, None));
         assert!(e.add(3, None));
         assert!(e.add(9, Some(2)));
         assert!(!e.add(9, Some(2)));
         assert!(!e.add(3, Some(7)), "an id in the list is not added again under a slot");
-        assert_eq!((e.ids.as_slice(), e.bits, e.items()), (&[3, 5][..], 1 << 2, 3));
+        assert_eq!((&e.ids[..], e.bits, e.items()), (&[3, 5][..], 1 << 2, 3));
     }
 
     #[test]
@@ -1070,6 +1121,29 @@ mod tests {
         assert_eq!(c.tracking.slot, Some(1));
         t.client_gone(&mut c);
         assert!(!t.sweeping());
+    }
+
+    #[test]
+    fn a_reused_slot_of_two_gone_readers_counts_both() {
+        // Slot 0's first owner reads k and leaves (swept: counted as stale), its next owner reads k and leaves
+        // too: k still holds both ids for `tracking_total_items`, until its invalidation drops them.
+        let mut t = Tracking::default();
+        for id in [1, 2] {
+            let mut c = client(&mut t, id);
+            assert_eq!(c.tracking.slot, Some(0));
+            read(&mut t, &c, b"k");
+            read(&mut t, &c, b"other");
+            t.client_gone(&mut c);
+            while t.sweeping() {
+                t.sweep_step(1);
+            }
+        }
+        let e = t.table.iter().find(|e| &*e.key == b"k").unwrap();
+        assert_eq!((e.bits, e.stale, e.gone, e.items()), (0, 1, 1, 2));
+        assert_eq!(t.total_items(), 4);
+        t.invalidate_key(b"k", 0, false);
+        assert_eq!(t.total_items(), 2);
+        assert!(t.outbox.is_empty(), "gone clients get no message");
     }
 
     #[test]

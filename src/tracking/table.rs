@@ -12,11 +12,11 @@
 //! * **The keyspace lookup's hash is reused.** A tracking client's read looks its key up in the keyspace first
 //!   (`Db::lookup_hashed`), which hashes it with that dict's seed; the read path keeps the hash
 //!   ([`super::Tracking::note_lookup`]) and the table, whose seed is the keyspace's when it fills (it adopts the
-//!   seed of the first hash it is given while empty), turns it into its own with a multiply. A key hashed under
-//!   another seed (another database's, or one that changed) is hashed again here. The multiply (`spread`) is
-//!   what keeps a shared seed harmless: the keyspace's homes and SCAN order come from the same hash's top bits,
-//!   and keys read in that order would otherwise all land at the front of this table as it grows (the
-//!   insertion-order hazard of `keyspace/dict`); after `spread` the top bits depend on every bit of the hash.
+//!   seed of the first hash it is given while empty), takes its low 32 bits (`spread`). A key hashed under
+//!   another seed (another database's, or one that changed) is hashed again here. Taking the low half is what
+//!   keeps a shared seed harmless: the keyspace's homes and SCAN order come from the hash's top bits, and keys
+//!   read in that order would otherwise all land at the front of this table as it grows (the insertion-order
+//!   hazard of `keyspace/dict`); the low half is independent of them (the hash's last step mixes every bit).
 //! * **Probes compare the stored 32 hash bits first**, so a key is compared (and its entry touched) only when
 //!   they match: a hit dereferences one entry, a miss almost never one.
 //! * **Growth moves only the 8-byte slots**: the home slot comes from the stored bits, so doubling rebuilds the
@@ -30,6 +30,7 @@
 
 use super::TrackedKey;
 use crate::keyspace::dict::{fresh_seed, hash_with, HashedKey};
+use crate::keyspace::types::SmallBytes;
 
 /// Smallest slot array allocated.
 const MIN_SLOTS: usize = 16;
@@ -50,26 +51,29 @@ impl Default for KeyTable {
     }
 }
 
-/// The table's 32 hash bits of a key whose keyspace hash is `h`: a multiply that makes the top bits depend on
-/// all of `h` (see the module documentation).
+/// The table's 32 hash bits of a key whose keyspace hash is `h`: its low half, independent of the top bits the
+/// keyspace orders keys by (see the module documentation).
 #[inline(always)]
 fn spread(h: u64) -> u32 {
-    ((h ^ (h >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as u32
+    h as u32
 }
 
-/// `a == b`, without a call for keys of 4 to 16 bytes (two overlapping word compares).
+/// Whether a stored key is `key`, without a call for keys of 4 to 16 bytes (two overlapping word compares of the
+/// inline bytes, whose length the compare of lengths bounds).
 #[inline(always)]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
+fn key_is(stored: &SmallBytes, key: &[u8]) -> bool {
+    let data = match stored {
+        SmallBytes::Inline { len, data } if *len as usize == key.len() => data,
+        SmallBytes::Inline { .. } => return false,
+        SmallBytes::Heap(b) => return **b == *key,
+    };
+    let n = key.len();
     let w8 = |s: &[u8], i: usize| s.get(i..i + 8).map(|w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
     let w4 = |s: &[u8], i: usize| s.get(i..i + 4).map(|w| u32::from_le_bytes(w.try_into().unwrap_or([0; 4])));
     match n {
-        8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
-        4..=7 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
-        _ => a == b,
+        8..=16 => w8(data, 0) == w8(key, 0) && w8(data, n - 8) == w8(key, n - 8),
+        4..=7 => w4(data, 0) == w4(key, 0) && w4(data, n - 4) == w4(key, n - 4),
+        _ => data.get(..n) == Some(key),
     }
 }
 
@@ -126,7 +130,7 @@ impl KeyTable {
             }
             if (s >> 32) as u32 == hi {
                 if let Some(e) = self.entries.get((s as u32 as usize).wrapping_sub(1)) {
-                    if same_bytes(&e.key, key) {
+                    if key_is(&e.key, key) {
                         return Ok(i);
                     }
                 }
@@ -135,39 +139,54 @@ impl KeyTable {
         }
     }
 
-    /// The entry of `key` (with hash bits `hi`, from [`KeyTable::hi`]), made by `make` and inserted when missing.
-    /// `None` only when the table cannot hold another entry (2^32 - 1 of them).
+    /// `key`'s entry (with hash bits `hi`, from [`KeyTable::hi_from`] or [`KeyTable::hash_own`]) as Ok(its index),
+    /// or Err(where [`KeyTable::insert`] puts it).
     #[inline(always)]
-    pub fn get_or_insert(&mut self, hi: u32, key: &[u8], make: impl FnOnce() -> TrackedKey) -> Option<&mut TrackedKey> {
-        let mut slot = 0;
-        if !self.slots.is_empty() {
-            match self.probe(hi, key) {
-                Ok(i) => {
-                    let idx = (self.slots[i] as u32 as usize).wrapping_sub(1);
-                    return self.entries.get_mut(idx);
-                }
-                Err(i) => slot = i,
-            }
+    pub fn find(&self, hi: u32, key: &[u8]) -> Result<usize, usize> {
+        if self.slots.is_empty() {
+            return Err(0);
         }
-        self.insert_new(hi, make, slot)
+        let mask = self.mask();
+        let mut i = self.home(hi);
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return Err(i);
+            }
+            if (s >> 32) as u32 == hi {
+                let idx = (s as u32 as usize).wrapping_sub(1);
+                if self.entries.get(idx).is_some_and(|e| key_is(&e.key, key)) {
+                    return Ok(idx);
+                }
+            }
+            i = (i + 1) & mask;
+        }
     }
 
-    #[cold]
-    #[inline(never)]
-    fn insert_new(&mut self, hi: u32, make: impl FnOnce() -> TrackedKey, mut slot: usize) -> Option<&mut TrackedKey> {
+    /// Entry `idx`.
+    #[inline(always)]
+    pub fn get_mut(&mut self, idx: usize) -> Option<&mut TrackedKey> {
+        self.entries.get_mut(idx)
+    }
+
+    /// Adds the entry `make` builds from `hi` (for a key with hash bits `hi` that [`KeyTable::find`] did not find,
+    /// `slot` being its answer, with nothing inserted since; built last, so that it is written in place). False
+    /// only when the table cannot hold another entry (2^32 - 1 of them).
+    #[inline(always)]
+    pub fn insert(&mut self, hi: u32, mut slot: usize, make: impl FnOnce(u32) -> TrackedKey) -> bool {
         let idx = self.entries.len();
         if idx >= u32::MAX as usize - 1 {
-            return None;
+            return false;
         }
-        if (idx + 1) * 4 > self.slots.len() * 3 {
+        // At most 5/8 full: a hit probes about 1.5 slots (3/4 full: about 1.7), for 8 bytes a slot.
+        if (idx + 1) * 8 > self.slots.len() * 5 {
             self.resize((self.slots.len() * 2).max(MIN_SLOTS));
             slot = self.empty_slot(hi);
         }
-        let mut e = make();
-        e.hi = hi;
-        self.entries.push(e);
-        self.slots[slot] = (hi as u64) << 32 | (idx as u64 + 1);
-        self.entries.last_mut()
+        let Some(s) = self.slots.get_mut(slot) else { return false };
+        *s = (hi as u64) << 32 | (idx as u64 + 1);
+        self.entries.push(make(hi));
+        true
     }
 
     /// The first empty slot on `hi`'s probe path.
@@ -296,8 +315,8 @@ mod tests {
     use crate::keyspace::dict::Dict;
     use std::collections::BTreeSet;
 
-    fn new_key(k: &[u8]) -> TrackedKey {
-        TrackedKey::new(k)
+    fn new_key(k: &[u8], hi: u32) -> TrackedKey {
+        TrackedKey::new(k, Some(0), 0, hi)
     }
 
     #[test]
@@ -314,8 +333,14 @@ mod tests {
             } else {
                 let hint = (round % 2 == 0).then(|| ks.hash_ahead(&k)).and_then(|h| t.hi_from(h));
                 let hi = hint.unwrap_or_else(|| t.hash_own(&k));
-                let e = t.get_or_insert(hi, &k, || new_key(&k)).unwrap();
-                assert_eq!(&*e.key, &k[..]);
+                let idx = match t.find(hi, &k) {
+                    Ok(idx) => idx,
+                    Err(slot) => {
+                        assert!(t.insert(hi, slot, |hi| new_key(&k, hi)));
+                        t.len() - 1
+                    }
+                };
+                assert_eq!(&*t.get_mut(idx).unwrap().key, &k[..]);
                 model.insert(k);
             }
             if round % 997 == 0 {
@@ -351,7 +376,8 @@ mod tests {
                 let end = t.empty_slot(hi);
                 walked += end.wrapping_sub(home) & t.mask();
             }
-            t.get_or_insert(hi, k, || new_key(k)).unwrap();
+            let slot = t.find(hi, k).unwrap_err();
+            assert!(t.insert(hi, slot, |hi| new_key(k, hi)));
         }
         t.check();
         assert!(walked < 4 * order.len(), "inserts walked {walked} slots");
