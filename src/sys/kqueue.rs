@@ -17,6 +17,11 @@ pub struct Kqueue {
     slot: Vec<u32>,
 }
 
+// SAFETY: the only non-`Send` part is `libc::kevent`'s `udata` pointer, which this backend uses as an integer (the
+// token) and never dereferences; the buffer is plain data owned by the poller, so moving the poller to another
+// thread (an I/O thread's event loop, `net/io_loops.rs`) shares nothing.
+unsafe impl Send for Kqueue {}
+
 /// A change-list entry. A macro rather than a function because the field types differ between the BSDs (the
 /// constants always have the type of their field on each platform).
 macro_rules! change {
