@@ -115,6 +115,8 @@ pub struct Server {
     /// Clients back from an I/O thread (or new) whose next home is decided before sleeping: out again, or
     /// watched by this thread's poller.
     io_arrived: Vec<RawFd>,
+    /// The I/O threads' mailbox contents being taken in (kept for its allocation).
+    io_inbox: Vec<io_loops::FromLoop>,
     /// CLIENT PAUSE bookkeeping (see the "client pause" section).
     pause: PauseTracker,
     /// Counters of consecutive calls of one command not yet added to `commandstats`: a run of pipelined GETs costs
@@ -568,6 +570,7 @@ impl Server {
             pending_reads: Vec::new(),
             io_backlog: Default::default(),
             io_arrived: Vec::new(),
+            io_inbox: Vec::new(),
             pause: PauseTracker::default(),
             pending_stat: None,
             nesting: 0,
@@ -1714,15 +1717,9 @@ impl Server {
             }
             c.pending_write = false;
             if self.state.io_loops.is_some() {
-                // Its I/O thread writes the reply, or it stays here and is watched by this thread's poller.
-                if self.io_eligible(&c) {
-                    self.io_send(el, c);
-                    continue;
-                }
-                if !self.io_stay(el, &mut c) {
-                    self.free_client(el, c);
-                    continue;
-                }
+                // Its I/O thread writes the reply, or it stays here and is written now.
+                let Some(placed) = self.io_place(el, c) else { continue };
+                c = placed;
             }
             self.flush_client(el, c);
         }

@@ -75,17 +75,18 @@ impl Server {
     /// The I/O threads' mailbox is readable: handles everything in it. Every client goes back in its slot before
     /// any command runs (a command may look at or close another one), then each is finished in arrival order.
     pub(super) fn io_drain(&mut self, el: &mut EventLoop) {
-        let mut msgs = Vec::new();
+        let mut msgs = std::mem::take(&mut self.io_inbox);
         if let Some(l) = self.state.io_loops.as_mut() {
             l.drain(&mut msgs);
         }
-        self.io_take_in(msgs);
+        self.io_take_in(&mut msgs);
+        self.io_inbox = msgs;
         self.io_late(el);
     }
 
     /// Puts what the threads sent in the clients' slots; reads and failed writes wait in `io_backlog`.
-    fn io_take_in(&mut self, msgs: Vec<FromLoop>) {
-        for m in msgs {
+    fn io_take_in(&mut self, msgs: &mut Vec<FromLoop>) {
+        for m in msgs.drain(..) {
             match m {
                 FromLoop::Gathered(v) => {
                     for mut c in v {
@@ -116,7 +117,7 @@ impl Server {
         }
         let mut got = Vec::new();
         l.gather(&mut got);
-        self.io_take_in(got);
+        self.io_take_in(&mut got);
     }
 
     /// What waits in `io_backlog`, in arrival order (not while a command runs).
@@ -166,25 +167,32 @@ impl Server {
             return;
         }
         for fd in std::mem::take(&mut self.io_arrived) {
-            let Some(mut c) = self.take_client(fd) else { continue };
+            let Some(c) = self.take_client(fd) else { continue };
             if !c.homed || c.pending_write {
                 self.put_client(c);
                 continue;
             }
-            if self.io_eligible(&c) {
-                self.io_send(el, c);
-                continue;
-            }
-            if !self.io_stay(el, &mut c) {
-                self.free_client(el, c);
-                continue;
-            }
+            let Some(mut c) = self.io_place(el, c) else { continue };
             if c.state.reply.pending_len() > 0 {
                 c.pending_write = true;
                 self.state.clients_pending_write.push(fd);
             }
             self.put_client(c);
         }
+    }
+
+    /// Where a client out of its slot lives next: its I/O thread (`None`), or here (`Some`, watched by this
+    /// thread's poller); `None` too when registering it failed and it was closed.
+    pub(super) fn io_place(&mut self, el: &mut EventLoop, mut c: Box<Client>) -> Option<Box<Client>> {
+        if self.io_eligible(&c) {
+            self.io_send(el, c);
+            return None;
+        }
+        if !self.io_stay(el, &mut c) {
+            self.free_client(el, c);
+            return None;
+        }
+        Some(c)
     }
 
     /// A homed client stays with the main thread: its socket joins this thread's poller. False if that failed

@@ -118,9 +118,10 @@ impl KeyTable {
         self.slots.len().wrapping_sub(1)
     }
 
-    /// Where `key` is (Ok: its slot) or would go (Err: the empty slot ending its probe path). Allocated tables only.
+    /// Where `key` is (Ok: its slot and its entry's index) or would go (Err: the empty slot ending its probe path).
+    /// Allocated tables only.
     #[inline(always)]
-    fn probe(&self, hi: u32, key: &[u8]) -> Result<usize, usize> {
+    fn probe(&self, hi: u32, key: &[u8]) -> Result<(usize, usize), usize> {
         let mask = self.mask();
         let mut i = self.home(hi);
         loop {
@@ -129,10 +130,9 @@ impl KeyTable {
                 return Err(i);
             }
             if (s >> 32) as u32 == hi {
-                if let Some(e) = self.entries.get((s as u32 as usize).wrapping_sub(1)) {
-                    if key_is(&e.key, key) {
-                        return Ok(i);
-                    }
+                let idx = (s as u32 as usize).wrapping_sub(1);
+                if self.entries.get(idx).is_some_and(|e| key_is(&e.key, key)) {
+                    return Ok((i, idx));
                 }
             }
             i = (i + 1) & mask;
@@ -146,21 +146,7 @@ impl KeyTable {
         if self.slots.is_empty() {
             return Err(0);
         }
-        let mask = self.mask();
-        let mut i = self.home(hi);
-        loop {
-            let s = self.slots[i];
-            if s == 0 {
-                return Err(i);
-            }
-            if (s >> 32) as u32 == hi {
-                let idx = (s as u32 as usize).wrapping_sub(1);
-                if self.entries.get(idx).is_some_and(|e| key_is(&e.key, key)) {
-                    return Ok(idx);
-                }
-            }
-            i = (i + 1) & mask;
-        }
+        self.probe(hi, key).map(|(_, idx)| idx)
     }
 
     /// Entry `idx`.
@@ -216,8 +202,7 @@ impl KeyTable {
             return None;
         }
         let hi = self.hash_own(key);
-        let i = self.probe(hi, key).ok()?;
-        let idx = (self.slots[i] as u32 as usize).wrapping_sub(1);
+        let (i, idx) = self.probe(hi, key).ok()?;
         self.clear_slot(i);
         let e = self.entries.swap_remove(idx);
         if let Some(moved) = self.entries.get(idx) {
