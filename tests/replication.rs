@@ -1448,7 +1448,9 @@ fn backlog_shrunk_in_multi_forces_a_full_sync_like_redis() {
 }
 
 /// unit/pendingquerybuf: after a 32 MB SET reaches the replica through its master's stream, the replica holds
-/// about what the master holds (it used to keep the stream's copy, 32 MB more).
+/// about what the master holds (it used to keep the stream's copy, 32 MB more). Right after the command both
+/// servers hold a read buffer for a moment (Redis 7.0's replica briefly holds twice the value too) until the
+/// cron trims it: what must not happen is a copy kept.
 #[test]
 fn replica_keeps_no_copy_of_a_big_streamed_command() {
     let _serial = serial();
@@ -1461,6 +1463,14 @@ fn replica_keeps_no_copy_of_a_big_streamed_command() {
     wait_synced(&master, &replica, "the big SET");
     let mut r = replica.conn();
     let used = |c: &mut Conn| field(c, "memory", "used_memory").parse::<i64>().unwrap_or(0);
-    let (mu, ru) = (used(&mut m), used(&mut r));
-    assert!(ru <= mu + 10 * 1024 * 1024, "replica used_memory {ru} vs master {mu}");
+    let (mut mu, mut ru) = (0, 0);
+    let settled = (0..100).any(|_| {
+        (mu, ru) = (used(&mut m), used(&mut r));
+        let ok = ru <= mu + 10 * 1024 * 1024 && mu < 40 * 1024 * 1024;
+        if !ok {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ok
+    });
+    assert!(settled, "replica used_memory {ru} vs master {mu} after 5 s");
 }
