@@ -1701,6 +1701,9 @@ impl Server {
                 self.threaded_writes(el, &mut list);
             }
         }
+        if let Some(l) = self.state.io_loops.as_mut() {
+            l.note_pass(list.len());
+        }
         // Newest first, as Redis links clients at the head of its pending-writes list.
         for &fd in list.iter().rev() {
             let Some(mut c) = self.take_client(fd) else {
@@ -1716,7 +1719,8 @@ impl Server {
                 continue;
             }
             c.pending_write = false;
-            if self.state.io_loops.is_some() {
+            if let Some(l) = self.state.io_loops.as_mut() {
+                l.count(&mut c.io_period);
                 // Its I/O thread writes the reply, or it stays here and is written now.
                 let Some(placed) = self.io_place(el, c) else { continue };
                 c = placed;
@@ -1804,7 +1808,10 @@ impl Server {
         }
         // The clients on the I/O threads come home for the cron's look at every client: on every tick when idle
         // clients time out, else once a second (buffer trims, CLIENT LIST's figures).
-        if self.state.config.timeout > 0 || self.run_with_period(1000) {
+        // Fewer distinct clients with output in the last 100 ms than the threads need: they are switched off and
+        // every client comes home (Redis 7.0 stops its threads below that load too).
+        let idle = self.run_with_period(100) && self.state.io_loops.as_mut().is_some_and(|l| l.end_period());
+        if idle || self.state.config.timeout > 0 || self.run_with_period(1000) {
             self.io_gather();
         }
         // `busy-poll-us` may have changed with CONFIG SET.

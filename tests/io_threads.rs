@@ -805,3 +805,42 @@ fn io_threads_directives_as_redis_has_them() {
         b"-ERR CONFIG SET failed (possibly related to argument 'io-threads') - can't set immutable config\r\n"
     );
 }
+
+/// The threads are in use only under load, as Redis 7.0 decides (`io_threads_active`): with the load gone they
+/// are switched off within a few cron periods, and then requests sent at once on several connections run in the
+/// order they arrived, as with one thread: Redis's own suite sends a BRPOPLPUSH on each of two connections and
+/// an LPUSH on a third without waiting, and expects the first BRPOPLPUSH served first (unit/type/list hung once
+/// when a thread handed the second one over first).
+#[test]
+fn threads_switch_off_without_load_and_connections_keep_their_order() {
+    let srv = threaded(&[]);
+    let mut ctl = srv.conn();
+    assert_eq!(info_u64(&mut ctl, "server", "io_threads_active"), 0, "threads in use before any load");
+    let load = Load::start(srv.port, None);
+    wait_threads_ran(&mut ctl);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while info_u64(&mut ctl, "server", "io_threads_active") != 1 {
+        assert!(Instant::now() < deadline, "the threads never became active under load");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    load.finish();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while info_u64(&mut ctl, "server", "io_threads_active") != 0 {
+        assert!(Instant::now() < deadline, "the threads stay active without load");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let reads = info_u64(&mut ctl, "stats", "io_threaded_reads_processed");
+    for round in 0..200 {
+        let mut rd1 = stream(srv.port);
+        let mut rd2 = stream(srv.port);
+        let (t1, t2) = (format!("t1:{round}"), format!("t2:{round}"));
+        assert_eq!(ctl.cmd(&["SET", &t1, "nolist"]), b"+OK\r\n");
+        rd1.write_all(&encode_command(&["BRPOPLPUSH", "src", &t1, "0"])).unwrap();
+        rd2.write_all(&encode_command(&["BRPOPLPUSH", "src", &t2, "0"])).unwrap();
+        assert_eq!(ctl.cmd(&["LPUSH", "src", "foo"]), b":1\r\n");
+        let wrongtype = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+        assert_eq!(read_n(&mut rd1, wrongtype.len(), "first BRPOPLPUSH"), wrongtype, "round {round}");
+        assert_eq!(read_n(&mut rd2, 9, "second BRPOPLPUSH"), bulk(b"foo"), "round {round}");
+    }
+    assert_eq!(info_u64(&mut ctl, "stats", "io_threaded_reads_processed"), reads, "threads used without load");
+}

@@ -187,7 +187,7 @@ fn server(out: &mut String, srv: &ServerState) {
         "executable" => exe,
         "config_file" => srv.config.config_file.as_deref().unwrap_or(""),
         "io_threads_active" => {
-            u8::from(srv.io.as_ref().is_some_and(|io| io.active) || srv.io_loops.as_ref().is_some_and(|l| l.away > 0))
+            u8::from(srv.io.as_ref().is_some_and(|io| io.active) || srv.io_loops.as_ref().is_some_and(|l| l.active))
         }
     );
     // Only while a shutdown waits for lagging replicas: the time left before it goes on without them.

@@ -167,6 +167,8 @@ pub struct Client {
     pub written: crate::net::io_loops::Written,
     /// Back from an I/O thread and not yet watched by the main thread's poller.
     pub homed: bool,
+    /// The last period in which [`crate::net::io_loops::IoLoops::count`] counted it (0: none).
+    pub io_period: u32,
 }
 
 /// Size of Redis's per-client static reply buffer: output up to this size counts as `obl`, beyond it as the
@@ -191,6 +193,7 @@ impl Client {
             mem: Default::default(),
             written: Default::default(),
             homed: false,
+            io_period: 0,
         }
     }
 

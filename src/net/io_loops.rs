@@ -115,9 +115,51 @@ pub struct IoLoops {
     main_waker: Arc<Waker>,
     /// Clients currently held by the I/O threads.
     pub away: usize,
+    /// Whether clients go to the threads (Redis 7.0's `io_threads_active`): switched on by a pass with at least
+    /// two clients with output per thread, off by a period in which fewer distinct clients had output.
+    pub active: bool,
+    /// Distinct clients with output in the current period, and the period's number (a client remembers the
+    /// last period it was counted in: [`IoLoops::count`]).
+    seen: usize,
+    period: u32,
 }
 
 impl IoLoops {
+    /// Redis's threshold for using the threads: two clients with output per thread, the main one included.
+    #[inline]
+    fn busy(&self) -> usize {
+        2 * (self.threads.len() + 1)
+    }
+
+    /// A pass of the main loop has `pending` clients with output: enough of them switch the threads on.
+    #[inline]
+    pub fn note_pass(&mut self, pending: usize) {
+        if !self.active && pending >= self.busy() {
+            self.active = true;
+        }
+    }
+
+    /// A client with output in this pass (`stamp`: its own record of the last period it was counted in).
+    #[inline]
+    pub fn count(&mut self, stamp: &mut u32) {
+        if *stamp != self.period {
+            *stamp = self.period;
+            self.seen += 1;
+        }
+    }
+
+    /// The end of a period (the cron, every 100 ms): true when the threads were in use and too few distinct
+    /// clients had output for them to stay so (the caller then calls every client home).
+    pub fn end_period(&mut self) -> bool {
+        let idle = self.active && self.seen < self.busy();
+        if idle {
+            self.active = false;
+        }
+        self.seen = 0;
+        self.period = self.period.wrapping_add(1).max(1);
+        idle
+    }
+
     /// Starts `threads - 1` I/O threads (`io-threads` counts the main thread); `None` for one thread.
     pub fn start(threads: usize) -> io::Result<Option<IoLoops>> {
         if threads <= 1 {
@@ -149,7 +191,7 @@ impl IoLoops {
             let handle = std::thread::Builder::new().name(format!("io_thd_{i}")).spawn(move || l.run())?;
             list.push(Thread { tx, waker, queued: false, handle: Some(handle) });
         }
-        Ok(Some(IoLoops { threads: list, inbox, main_waker, away: 0 }))
+        Ok(Some(IoLoops { threads: list, inbox, main_waker, away: 0, active: false, seen: 0, period: 1 }))
     }
 
     /// The descriptor the main thread's poller watches: readable when the mailbox may hold something.

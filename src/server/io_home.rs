@@ -26,9 +26,11 @@ pub(super) enum Late {
 }
 
 impl Server {
-    /// Whether `c` may live on an I/O thread until its next request. Clients that other clients' commands reach
-    /// into (subscribers, monitors, blocked or paused ones, WATCHers, tracking, replication links) stay here, and
-    /// so does everyone while client-side caching or client eviction is on or a script is busy.
+    /// Whether `c` may live on an I/O thread until its next request. Only while the threads are in use (enough
+    /// clients with output, as Redis 7.0 decides: below that load one poller serves everyone, so requests sent on
+    /// several connections run in the order they arrived). Clients that other clients' commands reach into
+    /// (subscribers, monitors, blocked or paused ones, WATCHers, tracking, replication links) stay here, and so
+    /// does everyone while client-side caching or client eviction is on or a script is busy.
     pub(super) fn io_eligible(&self, c: &Client) -> bool {
         const STAY: u32 = flags::MONITOR
             | flags::BLOCKED
@@ -45,6 +47,7 @@ impl Server {
             && c.state.watched_keys == 0
             && !c.pending_push
             && c.sock.is_some()
+            && self.state.io_loops.as_ref().is_some_and(|l| l.active)
             && self.io_plain()
     }
 
