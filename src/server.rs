@@ -1701,9 +1701,6 @@ impl Server {
                 self.threaded_writes(el, &mut list);
             }
         }
-        if let Some(l) = self.state.io_loops.as_mut() {
-            l.note_pass(list.len());
-        }
         // Newest first, as Redis links clients at the head of its pending-writes list.
         for &fd in list.iter().rev() {
             let Some(mut c) = self.take_client(fd) else {
@@ -1808,8 +1805,8 @@ impl Server {
         }
         // The clients on the I/O threads come home for the cron's look at every client: on every tick when idle
         // clients time out, else once a second (buffer trims, CLIENT LIST's figures).
-        // Fewer distinct clients with output in the last 100 ms than the threads need: they are switched off and
-        // every client comes home (Redis 7.0 stops its threads below that load too).
+        // The I/O threads are used while enough distinct clients have output (`IoLoops::end_period`); when they
+        // are switched off every client comes home.
         let idle = self.run_with_period(100) && self.state.io_loops.as_mut().is_some_and(|l| l.end_period());
         if idle || self.state.config.timeout > 0 || self.run_with_period(1000) {
             self.io_gather();

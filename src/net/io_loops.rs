@@ -115,28 +115,22 @@ pub struct IoLoops {
     main_waker: Arc<Waker>,
     /// Clients currently held by the I/O threads.
     pub away: usize,
-    /// Whether clients go to the threads (Redis 7.0's `io_threads_active`): switched on by a pass with at least
-    /// two clients with output per thread, off by a period in which fewer distinct clients had output.
+    /// Whether clients go to the threads (INFO's `io_threads_active`): on after two periods in a row in which at
+    /// least two clients per thread had output, off after one with fewer (see [`IoLoops::end_period`]).
     pub active: bool,
     /// Distinct clients with output in the current period, and the period's number (a client remembers the
     /// last period it was counted in: [`IoLoops::count`]).
     seen: usize,
     period: u32,
+    /// Busy periods in a row while not active.
+    streak: u8,
 }
 
 impl IoLoops {
-    /// Redis's threshold for using the threads: two clients with output per thread, the main one included.
+    /// The threshold for using the threads, Redis's: two clients with output per thread, the main one included.
     #[inline]
     fn busy(&self) -> usize {
         2 * (self.threads.len() + 1)
-    }
-
-    /// A pass of the main loop has `pending` clients with output: enough of them switch the threads on.
-    #[inline]
-    pub fn note_pass(&mut self, pending: usize) {
-        if !self.active && pending >= self.busy() {
-            self.active = true;
-        }
     }
 
     /// A client with output in this pass (`stamp`: its own record of the last period it was counted in).
@@ -148,16 +142,24 @@ impl IoLoops {
         }
     }
 
-    /// The end of a period (the cron, every 100 ms): true when the threads were in use and too few distinct
-    /// clients had output for them to stay so (the caller then calls every client home).
+    /// The end of a period (the cron, every 100 ms). Redis 7.0 uses its threads for a pass with two clients
+    /// with output per thread; here one pass rarely has that many (the main thread outpaces its clients), so the
+    /// same count is taken over a period, and must hold for two periods in a row before the threads are used
+    /// (a test's burst of connections does not switch them on). True when they were in use and this period had
+    /// fewer such clients: the caller then calls every client home.
     pub fn end_period(&mut self) -> bool {
-        let idle = self.active && self.seen < self.busy();
-        if idle {
-            self.active = false;
-        }
+        let busy = self.seen >= self.busy();
         self.seen = 0;
         self.period = self.period.wrapping_add(1).max(1);
-        idle
+        if self.active {
+            self.active = busy;
+            return !busy;
+        }
+        self.streak = if busy { self.streak + 1 } else { 0 };
+        if self.streak >= 2 {
+            (self.active, self.streak) = (true, 0);
+        }
+        false
     }
 
     /// Starts `threads - 1` I/O threads (`io-threads` counts the main thread); `None` for one thread.
@@ -191,7 +193,7 @@ impl IoLoops {
             let handle = std::thread::Builder::new().name(format!("io_thd_{i}")).spawn(move || l.run())?;
             list.push(Thread { tx, waker, queued: false, handle: Some(handle) });
         }
-        Ok(Some(IoLoops { threads: list, inbox, main_waker, away: 0, active: false, seen: 0, period: 1 }))
+        Ok(Some(IoLoops { threads: list, inbox, main_waker, away: 0, active: false, seen: 0, period: 1, streak: 0 }))
     }
 
     /// The descriptor the main thread's poller watches: readable when the mailbox may hold something.

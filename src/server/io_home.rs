@@ -27,8 +27,8 @@ pub(super) enum Late {
 
 impl Server {
     /// Whether `c` may live on an I/O thread until its next request. Only while the threads are in use (enough
-    /// clients with output, as Redis 7.0 decides: below that load one poller serves everyone, so requests sent on
-    /// several connections run in the order they arrived). Clients that other clients' commands reach into
+    /// clients with output, after Redis 7.0's rule: below that load one poller serves everyone, so requests sent
+    /// on several connections run in the order they arrived). Clients that other clients' commands reach into
     /// (subscribers, monitors, blocked or paused ones, WATCHers, tracking, replication links) stay here, and so
     /// does everyone while client-side caching or client eviction is on or a script is busy.
     pub(super) fn io_eligible(&self, c: &Client) -> bool {
