@@ -1803,17 +1803,16 @@ impl Server {
         if !self.state.persist.stats.loading {
             crate::crash_report::watchdog_rearm();
         }
+        let now = crate::util::now_ms();
         // The clients on the I/O threads come home for the cron's look at every client: on every tick when idle
-        // clients time out, else once a second (buffer trims, CLIENT LIST's figures).
-        // The I/O threads are used while enough distinct clients have output (`IoLoops::end_period`); when they
-        // are switched off every client comes home.
-        let idle = self.run_with_period(100) && self.state.io_loops.as_mut().is_some_and(|l| l.end_period());
-        if idle || self.state.config.timeout > 0 || self.run_with_period(1000) {
+        // clients time out, else once a second (buffer trims, CLIENT LIST's figures), and when the threads are
+        // switched off (they are used under load only: `IoLoops::end_period`).
+        let off = self.run_with_period(100) && self.state.io_loops.as_mut().is_some_and(|l| l.end_period(now));
+        if off || self.state.config.timeout > 0 || self.run_with_period(1000) {
             self.io_gather();
         }
         // `busy-poll-us` may have changed with CONFIG SET.
         el.set_busy_poll(self.busy_poll());
-        let now = crate::util::now_ms();
         self.state.now_ms = now;
         self.state.lru_clock = crate::state::lru_clock_at(now);
         // Like Redis's dynamic-hz: more clients, more frequent cron, so per-tick client work stays bounded.

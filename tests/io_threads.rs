@@ -830,9 +830,9 @@ fn threads_switch_off_without_load_and_connections_keep_their_order() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let reads = info_u64(&mut ctl, "stats", "io_threaded_reads_processed");
+    let mut rd1 = stream(srv.port);
+    let mut rd2 = stream(srv.port);
     for round in 0..200 {
-        let mut rd1 = stream(srv.port);
-        let mut rd2 = stream(srv.port);
         let (t1, t2) = (format!("t1:{round}"), format!("t2:{round}"));
         assert_eq!(ctl.cmd(&["SET", &t1, "nolist"]), b"+OK\r\n");
         rd1.write_all(&encode_command(&["BRPOPLPUSH", "src", &t1, "0"])).unwrap();

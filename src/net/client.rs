@@ -167,7 +167,7 @@ pub struct Client {
     pub written: crate::net::io_loops::Written,
     /// Back from an I/O thread and not yet watched by the main thread's poller.
     pub homed: bool,
-    /// The last period in which [`crate::net::io_loops::IoLoops::count`] counted it (0: none).
+    /// The last period it had output in ([`crate::net::io_loops::IoLoops::count`]).
     pub io_period: u32,
 }
 

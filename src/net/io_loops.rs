@@ -115,13 +115,15 @@ pub struct IoLoops {
     main_waker: Arc<Waker>,
     /// Clients currently held by the I/O threads.
     pub away: usize,
-    /// Whether clients go to the threads (INFO's `io_threads_active`): on after two periods in a row in which at
-    /// least two clients per thread had output, off after one with fewer (see [`IoLoops::end_period`]).
+    /// Whether clients go to the threads (INFO's `io_threads_active`): see [`IoLoops::end_period`].
     pub active: bool,
-    /// Distinct clients with output in the current period, and the period's number (a client remembers the
+    /// Distinct clients with output in the current period, and the period's number (each client remembers the
     /// last period it was counted in: [`IoLoops::count`]).
     seen: usize,
     period: u32,
+    /// When the period began (ms) and the process's CPU seconds then.
+    began_ms: i64,
+    began_cpu: f64,
     /// Busy periods in a row while not active.
     streak: u8,
 }
@@ -133,7 +135,7 @@ impl IoLoops {
         2 * (self.threads.len() + 1)
     }
 
-    /// A client with output in this pass (`stamp`: its own record of the last period it was counted in).
+    /// A client with output in this pass (`stamp`: the last period it was counted in).
     #[inline]
     pub fn count(&mut self, stamp: &mut u32) {
         if *stamp != self.period {
@@ -142,20 +144,26 @@ impl IoLoops {
         }
     }
 
-    /// The end of a period (the cron, every 100 ms). Redis 7.0 uses its threads for a pass with two clients
-    /// with output per thread; here one pass rarely has that many (the main thread outpaces its clients), so the
-    /// same count is taken over a period, and must hold for two periods in a row before the threads are used
-    /// (a test's burst of connections does not switch them on). True when they were in use and this period had
-    /// fewer such clients: the caller then calls every client home.
-    pub fn end_period(&mut self) -> bool {
-        let busy = self.seen >= self.busy();
-        self.seen = 0;
+    /// The end of a period (the cron, every 100 ms, `now_ms`): decides whether the threads are used, after Redis
+    /// 7.0's rule (threads for a pass with at least two clients with output per thread, the main one included).
+    /// A pass here rarely has that many (the main thread outpaces its clients), so the count is taken over the
+    /// period, in distinct clients, and a test opening connections in a loop is told from load by the process's
+    /// CPU: the threads go on after two periods in a row with that many clients and half a core busy, and off
+    /// after a period with fewer clients or under a fifth of a core. True when they went off: the caller then
+    /// calls every client home.
+    pub fn end_period(&mut self, now_ms: i64) -> bool {
+        let (sys, user) = crate::util::cpu_times(crate::util::CpuOf::Process);
+        let cpu = sys + user;
+        let wall = (now_ms - self.began_ms).max(1) as f64 / 1000.0;
+        let load = (cpu - self.began_cpu) / wall;
+        let clients = self.seen >= self.busy();
+        (self.seen, self.began_ms, self.began_cpu) = (0, now_ms, cpu);
         self.period = self.period.wrapping_add(1).max(1);
         if self.active {
-            self.active = busy;
-            return !busy;
+            self.active = clients && load >= 0.2;
+            return !self.active;
         }
-        self.streak = if busy { self.streak + 1 } else { 0 };
+        self.streak = if clients && load >= 0.5 { self.streak + 1 } else { 0 };
         if self.streak >= 2 {
             (self.active, self.streak) = (true, 0);
         }
@@ -193,7 +201,18 @@ impl IoLoops {
             let handle = std::thread::Builder::new().name(format!("io_thd_{i}")).spawn(move || l.run())?;
             list.push(Thread { tx, waker, queued: false, handle: Some(handle) });
         }
-        Ok(Some(IoLoops { threads: list, inbox, main_waker, away: 0, active: false, seen: 0, period: 1, streak: 0 }))
+        Ok(Some(IoLoops {
+            threads: list,
+            inbox,
+            main_waker,
+            away: 0,
+            active: false,
+            seen: 0,
+            period: 1,
+            began_ms: 0,
+            began_cpu: 0.0,
+            streak: 0,
+        }))
     }
 
     /// The descriptor the main thread's poller watches: readable when the mailbox may hold something.
