@@ -11,11 +11,18 @@
 #    client's core was. Target: rps ratio >= 1.10, or server CPU ratio <= 0.80 where the client saturates its core
 #    (client core >= CLIENT_SATURATED busy in either server's run; the table says which applied). The same runs
 #    with tracking off are printed for reference.
-# 2. Instructions per GET (valgrind callgrind, user space, INSTR_N requests after a warm-up) with tracking off and
-#    on, per server: what tracking adds to a GET (target for ferredis: at most 5%; off must cost GET nothing, which
-#    benches/instr.sh's plain GET row shows against earlier runs).
+# 2. Instructions per GET (valgrind callgrind, user space) with tracking off and on, per server: what tracking adds
+#    to a GET (target for ferredis: at most 5%; off must cost GET nothing, which benches/instr.sh's plain GET row
+#    shows against earlier runs). The driver's connections send INSTR_WARMUP requests, callgrind's counters are
+#    zeroed, and they send INSTR_N more: the window holds GETs on established connections (a caching client's
+#    connection stays open), and the table keeps filling through it (KEYS keys; KEYS=1 for the steady state).
+#    Two figures per cell: the whole process, and the same without the server's cron (its inclusive cost:
+#    `Server::cron` / `serverCron`), whose work is per second, not per request, and which valgrind's ~50x slowdown
+#    charges to ~50x fewer requests than a real run (the 1 Hz crash-report snapshot alone moves a window by
+#    +-35 instructions per GET, depending on how many of its runs land inside).
 # Servers pinned to SERVER_CPU, the driver to CLIENT_CPU. Knobs: SECTIONS (rps,instr), ROUNDS (5), CLIENTS (50),
-# N (200000), KEYS (10000), PIPELINE (1), INSTR_N (20000), CLIENT_SATURATED (0.90), SERVER_CPU (1), CLIENT_CPU (0),
+# N (200000), KEYS (10000), PIPELINE (1), INSTR_N (20000), INSTR_WARMUP (5000), CLIENT_SATURATED (0.90),
+# SERVER_CPU (1), CLIENT_CPU (0),
 # FERREDIS (target/release/ferredis-server, built first unless SKIP_BUILD=1), REDIS (/usr/bin/redis-server),
 # DRIVER (a prebuilt benches/tracking_get.rs; by default compiled with rustc into the scratch directory).
 # Results in bench-results/<timestamp>-tracking/: summary.md and raw.csv.
@@ -30,6 +37,7 @@ N=${N:-200000}
 KEYS=${KEYS:-10000}
 PIPELINE=${PIPELINE:-1}
 INSTR_N=${INSTR_N:-20000}
+INSTR_WARMUP=${INSTR_WARMUP:-5000}
 CLIENT_SATURATED=${CLIENT_SATURATED:-0.90}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
@@ -111,9 +119,9 @@ if want rps; then
     wait "$FPID" "$RPID" 2>/dev/null || true
 fi
 
-# instr <bin> <on|off>...: callgrind instructions per GET, one server, for each mode in order.
+# instr <bin> <on|off>...: callgrind instructions per GET, one server, for each mode in order: "whole/no-cron ".
 instr() {
-    local bin=$1 port pid dir out mode
+    local bin=$1 port pid dir out mode line cron
     shift
     command -v valgrind >/dev/null 2>&1 && command -v callgrind_control >/dev/null 2>&1 \
         || { echo "missing valgrind (apt-get install valgrind)"; exit 1; }
@@ -131,12 +139,21 @@ instr() {
     done
     populate "$port"
     for mode in "$@"; do
-        "$DRIVER" "$port" "$CLIENTS" 5000 "$KEYS" "$mode" "$PIPELINE" >/dev/null
+        coproc DRV { "$DRIVER" "$port" "$CLIENTS" "$INSTR_N" "$KEYS" "$mode" "$PIPELINE" "$INSTR_WARMUP"; }
+        read -r line <&"${DRV[0]}"
+        [ "$line" = ready ] || { echo "driver: expected ready, got '$line'" >&2; exit 1; }
         callgrind_control -z "$pid" >/dev/null 2>&1
-        "$DRIVER" "$port" "$CLIENTS" "$INSTR_N" "$KEYS" "$mode" "$PIPELINE" >/dev/null
+        echo go >&"${DRV[1]}"
+        read -r line <&"${DRV[0]}"
         callgrind_control -d "$pid" >/dev/null 2>&1
+        echo close >&"${DRV[1]}"
+        wait "$DRV_PID"
         out=$(ls -t "$dir"/cg.out* | head -1)
-        printf '%s ' "$(awk -v n="$INSTR_N" '/^(summary|totals):/ {s = $2} END {printf "%.0f", s / n}' "$out")"
+        # Inclusive cost of the cron function (the first match: its own entry in callgrind_annotate's list).
+        cron=$(callgrind_annotate --inclusive=yes --threshold=100 "$out" 2>/dev/null \
+            | awk '/(ferredis::server::Server::cron|:serverCron) / && !found {gsub(",", "", $1); print $1; found = 1}')
+        printf '%s ' "$(awk -v n="$INSTR_N" -v c="${cron:-0}" \
+            '/^(summary|totals):/ {s = $2} END {printf "%.0f/%.0f", s / n, (s - c) / n}' "$out")"
     done
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -147,10 +164,15 @@ if want instr; then
     read -r r_off r_on < <(instr "$REDIS" off on; echo)
     {
         echo
-        echo "| instructions per GET ($CLIENTS clients, -P $PIPELINE, callgrind) | tracking off | tracking on | on/off |"
+        echo "| instructions per GET ($CLIENTS clients, -P $PIPELINE, $KEYS keys, callgrind) | tracking off | tracking on | on/off |"
         echo "|---|---|---|---|"
-        awk -v a="$f_off" -v b="$f_on" 'BEGIN {printf "| ferredis | %d | %d | %.3f |\n", a, b, b / a}'
-        awk -v a="$r_off" -v b="$r_on" 'BEGIN {printf "| redis | %d | %d | %.3f |\n", a, b, b / a}'
+        for row in "ferredis $f_off $f_on" "redis $r_off $r_on"; do
+            set -- $row
+            awk -v who="$1" -v a="${2%/*}" -v b="${3%/*}" -v a2="${2#*/}" -v b2="${3#*/}" 'BEGIN {
+                printf "| %s, whole process | %d | %d | %.3f |\n", who, a, b, b / a
+                printf "| %s, without the cron | %d | %d | %.3f |\n", who, a2, b2, b2 / a2
+            }'
+        done
     } >>"$OUT/summary.md"
 fi
 

@@ -5,8 +5,13 @@
 //! `pipeline`, reading every reply (a bulk string or a null; an error reply or a malformed reply ends the run with
 //! a panic; invalidation pushes, which a GET-only run does not cause, are skipped). Standard library only.
 //!
-//! Usage: `cargo bench --bench tracking_get -- <port> <clients> <total requests> <keys> <on|off> [pipeline]`
-//! (pipeline 1 by default). Prints one line: `<requests> <seconds> <requests per second>`.
+//! Usage: `cargo bench --bench tracking_get -- <port> <clients> <total requests> <keys> <on|off> [pipeline]
+//! [warm-up requests]` (pipeline 1 by default). Prints one line: `<requests> <seconds> <requests per second>`.
+//! With warm-up requests, the same connections first send those (spread over the clients), then the driver prints
+//! `ready`, waits for a line on its standard input, sends the measured requests, prints its line and waits for
+//! another line before the connections close (benches/tracking.sh zeroes callgrind's counters at `ready` and
+//! dumps them at the result: the window holds GETs on established connections only, as a caching client's are,
+//! not connections opening or closing).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -72,7 +77,18 @@ fn answer(r: &mut BufReader<TcpStream>, buf: &mut Vec<u8>) {
     while skip_reply(r, buf) {}
 }
 
-fn client(sock: TcpStream, id: u64, requests: u64, keys: u64, tracking: bool, pipeline: u64, start: &Barrier) {
+/// One connection's run: set-up, `warmup` requests, then (both barriers passed) `requests` requests.
+#[allow(clippy::too_many_arguments)]
+fn client(
+    sock: TcpStream,
+    id: u64,
+    warmup: u64,
+    requests: u64,
+    keys: u64,
+    tracking: bool,
+    pipeline: u64,
+    gates: &[Arc<Barrier>; 3],
+) {
     let mut w = sock.try_clone().expect("clone socket");
     let mut r = BufReader::with_capacity(64 * 1024, sock);
     let mut buf = Vec::new();
@@ -94,20 +110,33 @@ fn client(sock: TcpStream, id: u64, requests: u64, keys: u64, tracking: bool, pi
         x ^= x >> 27;
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     };
-    start.wait();
-    let mut done = 0;
-    while done < requests {
-        let batch = pipeline.min(requests - done);
-        out.clear();
-        for _ in 0..batch {
-            let key = format!("key:{}", next() % keys);
-            encode(&[b"GET", key.as_bytes()], &mut out);
+    let mut run = |requests: u64| {
+        let mut done = 0;
+        while done < requests {
+            let batch = pipeline.min(requests - done);
+            out.clear();
+            for _ in 0..batch {
+                let key = format!("key:{}", next() % keys);
+                encode(&[b"GET", key.as_bytes()], &mut out);
+            }
+            w.write_all(&out).expect("write");
+            for _ in 0..batch {
+                answer(&mut r, &mut buf);
+            }
+            done += batch;
         }
-        w.write_all(&out).expect("write");
-        for _ in 0..batch {
-            answer(&mut r, &mut buf);
-        }
-        done += batch;
+    };
+    gates[0].wait();
+    if warmup > 0 {
+        run(warmup);
+        gates[1].wait();
+        gates[1].wait();
+    }
+    run(requests);
+    if warmup > 0 {
+        // Done; connected until the counters are dumped.
+        gates[2].wait();
+        gates[2].wait();
     }
 }
 
@@ -116,7 +145,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     if args.len() < 5 {
         println!(
-            "usage: cargo bench --bench tracking_get -- <port> <clients> <total requests> <keys> <on|off> [pipeline]"
+            "usage: cargo bench --bench tracking_get -- <port> <clients> <total requests> <keys> <on|off> [pipeline] \
+             [warm-up requests]"
         );
         return;
     }
@@ -126,8 +156,10 @@ fn main() {
     let keys: u64 = args[3].parse().expect("keys");
     let tracking = args[4] == "on";
     let pipeline: u64 = args.get(5).map_or(1, |p| p.parse().expect("pipeline"));
+    let warmup: u64 = args.get(6).map_or(0, |w| w.parse().expect("warm-up requests"));
     assert!(clients > 0 && keys > 0 && pipeline > 0, "clients, keys and pipeline must be positive");
     let per = total / clients;
+    let warm_per = warmup / clients;
     let socks: Vec<TcpStream> = (0..clients)
         .map(|_| {
             let sock = TcpStream::connect(("127.0.0.1", port)).expect("connect");
@@ -135,21 +167,43 @@ fn main() {
             sock
         })
         .collect();
-    let start = Arc::new(Barrier::new(clients as usize + 1));
+    let gates: [Arc<Barrier>; 3] = std::array::from_fn(|_| Arc::new(Barrier::new(clients as usize + 1)));
     let threads: Vec<_> = socks
         .into_iter()
         .enumerate()
         .map(|(i, sock)| {
-            let start = start.clone();
-            thread::spawn(move || client(sock, i as u64, per, keys, tracking, pipeline, &start))
+            let gates = gates.clone();
+            thread::spawn(move || client(sock, i as u64, warm_per, per, keys, tracking, pipeline, &gates))
         })
         .collect();
-    start.wait();
+    gates[0].wait();
+    if warm_per > 0 {
+        gates[1].wait();
+        println!("ready");
+        std::io::stdout().flush().expect("flush");
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).expect("read the go line");
+        gates[1].wait();
+    }
     let t0 = Instant::now();
+    let n = per * clients;
+    let result = |t0: Instant| {
+        let secs = t0.elapsed().as_secs_f64();
+        println!("{n} {secs:.3} {:.0}", n as f64 / secs);
+        std::io::stdout().flush().expect("flush");
+    };
+    if warm_per > 0 {
+        // Every client done, the result, then a line before the connections close.
+        gates[2].wait();
+        result(t0);
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).expect("read the closing line");
+        gates[2].wait();
+    }
     for t in threads {
         t.join().expect("client thread panicked");
     }
-    let secs = t0.elapsed().as_secs_f64();
-    let n = per * clients;
-    println!("{n} {secs:.3} {:.0}", n as f64 / secs);
+    if warm_per == 0 {
+        result(t0);
+    }
 }

@@ -379,7 +379,11 @@ pub fn admit(
         return refuse(Reason::Oom);
     }
     // Client-side caching's table stays within `tracking-table-max-keys` (Redis's processCommand).
-    if !script && st.tracking.clients() > 0 && st.tracking.over_limit(st.config.tracking_table_max_keys) {
+    if !script
+        && st.tracking.take_limit_due()
+        && st.tracking.clients() > 0
+        && st.tracking.over_limit(st.config.tracking_table_max_keys)
+    {
         crate::tracking::limit_before_command(st, c);
     }
     if !rules.replaying {

@@ -245,6 +245,9 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         }
         crate::repl::trim_backlog(ctx.srv);
     }
+    if pairs.iter().any(|(d, _, _)| d.name == "tracking-table-max-keys") {
+        ctx.srv.tracking.limit_changed();
+    }
     ctx.reply().ok();
 }
 

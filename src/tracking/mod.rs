@@ -215,6 +215,10 @@ pub struct Tracking {
     bcast_pending: bool,
     /// Consecutive limit passes that could not get under `tracking-table-max-keys`.
     evict_rounds: u32,
+    /// The table may be over `tracking-table-max-keys`: set by a new key, a client turning tracking on, CONFIG
+    /// SET and a limit pass that ended still over it, so that the check before each command
+    /// ([`Tracking::take_limit_due`]) reads one flag while the table does not grow.
+    limit_due: bool,
     /// While a tracking client runs a script: its id, flags and the script's declared keys, remembered when the
     /// script calls a read-only command (Redis tracks the caller's keys, not the script's).
     script_caller: Option<ScriptCaller>,
@@ -270,11 +274,22 @@ impl Tracking {
         self.prefixes.len() as u64
     }
 
-    /// Whether the table holds more keys than `max` (`tracking-table-max-keys`, 0 = no limit): the cheap test
-    /// before [`limit_before_command`].
+    /// Whether the table holds more keys than `max` (`tracking-table-max-keys`, 0 = no limit): the test before
+    /// [`limit_before_command`].
     #[inline]
     pub fn over_limit(&self, max: i64) -> bool {
         max > 0 && self.table.len() as i64 > max
+    }
+
+    /// Whether the table may have gone over the limit since the last call (then [`Tracking::over_limit`] tells).
+    #[inline(always)]
+    pub fn take_limit_due(&mut self) -> bool {
+        std::mem::take(&mut self.limit_due)
+    }
+
+    /// The limit may have changed (CONFIG SET): the next command checks it.
+    pub fn limit_changed(&mut self) {
+        self.limit_due = true;
     }
 
     /// Whether a key change has nothing to do here.
@@ -339,24 +354,23 @@ impl Tracking {
             Some(hi) => hi,
             None => self.table.hash_own(key),
         };
-        match self.table.find(hi, key) {
-            Ok(idx) => {
-                if let Some(e) = self.table.get_mut(idx) {
-                    if e.add(id, slot) {
-                        self.items += 1;
-                    }
+        match self.table.find_mut(hi, key) {
+            Ok(e) => {
+                if e.add(id, slot) {
+                    self.items += 1;
                 }
             }
             Err(at) => self.remember_new(id, slot, key, hi, at),
         }
     }
 
-    /// [`Tracking::remember`] of a key the table does not hold (`at`: [`KeyTable::find`]'s answer).
+    /// [`Tracking::remember`] of a key the table does not hold (`at`: [`KeyTable::find_mut`]'s answer).
     #[cold]
     #[inline(never)]
     fn remember_new(&mut self, id: u64, slot: Option<u8>, key: &[u8], hi: u32, at: usize) {
         if self.table.insert(hi, at, |hi| TrackedKey::new(key, slot, id, hi)) {
             self.items += 1;
+            self.limit_due = true;
         }
     }
 
@@ -542,6 +556,8 @@ impl Tracking {
             }
         }
         c.flags |= cf::TRACKING;
+        // The table was not held to the limit while nobody tracked.
+        self.limit_due = true;
         c.flags &= !(cf::TRACKING_BROKEN_REDIR
             | cf::TRACKING_BCAST
             | cf::TRACKING_OPTIN
@@ -665,8 +681,10 @@ pub fn remember_read(t: &mut Tracking, c: &mut ClientState, cmd: &Command, args:
     // One key at argument 1 (GET and most reads): no key-spec walk. (No pub/sub or scripting command has this
     // shape: `single_key_commands_are_tracked_reads` checks it.)
     let addr = cmd as *const Command as usize;
-    if addr == t.single_key_cmd || is_single_key(cmd) {
+    if addr != t.single_key_cmd && is_single_key(cmd) {
         t.single_key_cmd = addr;
+    }
+    if addr == t.single_key_cmd {
         if args.len() > 1 {
             let key = args.get(1);
             let hi = t.hint_for(key);
@@ -755,11 +773,13 @@ pub fn limit_used_slots(srv: &mut ServerState) {
         }
     }
     t.evict_rounds += 1;
+    // Still over: the next command tries again, with more effort.
+    t.limit_due = true;
 }
 
 /// [`limit_used_slots`] before client `c`'s command (Redis's `processCommand`), its messages delivered at once.
-/// Callers test [`Tracking::over_limit`] first (a pass under the limit only resets the round count, which a pass
-/// over it does not need).
+/// Callers test [`Tracking::take_limit_due`] and [`Tracking::over_limit`] first (a pass under the limit only
+/// resets the round count, which a pass over it does not need).
 #[cold]
 pub fn limit_before_command(srv: &mut ServerState, c: &mut ClientState) {
     let prev = srv.tracking.enter(c.id, false);
