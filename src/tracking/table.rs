@@ -124,7 +124,8 @@ impl KeyTable {
     #[inline(always)]
     fn probe(&self, hi: u32, key: &[u8]) -> Result<(usize, usize), usize> {
         let mask = self.mask();
-        let mut i = self.home(hi);
+        // Masked although the home is always below the length: the indexing below then needs no bounds test.
+        let mut i = self.home(hi) & mask;
         loop {
             let s = self.slots[i];
             if s == 0 {
@@ -132,7 +133,13 @@ impl KeyTable {
             }
             if (s >> 32) as u32 == hi {
                 let idx = (s as u32 as usize).wrapping_sub(1);
-                if self.entries.get(idx).is_some_and(|e| key_is(&e.key, key)) {
+                debug_assert!(idx < self.entries.len());
+                // SAFETY: a non-empty slot holds its entry's index + 1, and every index stored is below
+                // `entries.len()`: `insert` stores the index of the entry it pushes, `remove` clears the removed
+                // entry's slot and re-points the slot of the entry that takes its index, `clear` empties both, and
+                // `resize` copies slots unchanged.
+                let e = unsafe { self.entries.get_unchecked(idx) };
+                if key_is(&e.key, key) {
                     return Ok((i, idx));
                 }
             }
@@ -145,8 +152,8 @@ impl KeyTable {
     #[inline(always)]
     pub fn find_mut(&mut self, hi: u32, key: &[u8]) -> Result<&mut TrackedKey, usize> {
         let (_, idx) = self.probe(hi, key)?;
-        // SAFETY: `probe` answers Ok only with an index whose entry it read (`entries.get(idx)` was Some), and
-        // nothing changed the entries since.
+        // SAFETY: `probe` answers Ok only with an index it read an entry at (a stored index, below
+        // `entries.len()`: see `probe`), and nothing changed the entries since.
         Ok(unsafe { self.entries.get_unchecked_mut(idx) })
     }
 
@@ -195,13 +202,18 @@ impl KeyTable {
         // compiler cannot see, so that it is not turned back into a memset call) cost the same either way.
         let mut new = Vec::with_capacity(size);
         new.resize(size, std::hint::black_box(0u64));
-        let old = std::mem::replace(&mut self.slots, new.into_boxed_slice());
         // Past 2^32 slots (never reached: entries are fewer than 2^32) homes would use only the first 2^32.
-        self.shift = 32u32.saturating_sub(size.trailing_zeros());
-        for s in old.iter().copied().filter(|&s| s != 0) {
-            let i = self.empty_slot((s >> 32) as u32);
-            self.slots[i] = s;
+        let shift = 32u32.saturating_sub(size.trailing_zeros());
+        let mask = size.wrapping_sub(1);
+        for s in self.slots.iter().copied().filter(|&s| s != 0) {
+            let mut i = (((s >> 32) >> shift) as usize) & mask;
+            while new[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            new[i] = s;
         }
+        self.slots = new.into_boxed_slice();
+        self.shift = shift;
     }
 
     /// Removes `key`'s entry.
