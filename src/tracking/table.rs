@@ -35,6 +35,9 @@ use crate::keyspace::types::SmallBytes;
 /// Smallest slot array allocated.
 const MIN_SLOTS: usize = 16;
 
+/// Largest slot array: its 5/8 (the most entries it takes) is below 2^32 - 1.
+const MAX_SLOTS: usize = 1 << 31;
+
 pub struct KeyTable {
     /// 0 = empty, else `hi << 32 | (entry index + 1)`. Length a power of two: one empty slot while the table
     /// has never held a key (so that a probe needs no test for an unallocated array), else at least
@@ -165,15 +168,16 @@ impl KeyTable {
 
     /// Adds the entry `make` builds from `hi` (for a key with hash bits `hi` that [`KeyTable::find_mut`] did not find,
     /// `slot` being its answer, with nothing inserted since; built last, so that it is written in place). False
-    /// only when the table cannot hold another entry (2^32 - 1 of them).
+    /// only when the table cannot hold another entry (5/8 of [`MAX_SLOTS`] of them).
     #[inline(always)]
     pub fn insert(&mut self, hi: u32, mut slot: usize, make: impl FnOnce(u32) -> TrackedKey) -> bool {
         let idx = self.entries.len();
-        if idx >= u32::MAX as usize - 1 {
-            return false;
-        }
         // At most 5/8 full: a hit probes about 1.5 slots (3/4 full: about 1.7), for 8 bytes a slot.
         if (idx + 1) * 8 > self.slots.len() * 5 {
+            // The slot array stops growing at MAX_SLOTS, so that entry indexes + 1 fit the slots' 32 bits.
+            if self.slots.len() >= MAX_SLOTS {
+                return false;
+            }
             self.resize((self.slots.len() * 2).max(MIN_SLOTS));
             slot = self.empty_slot(hi);
         }
