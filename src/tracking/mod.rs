@@ -47,7 +47,7 @@ pub struct ClientTracking {
     /// The client invalidations are sent to (REDIRECT), 0 for the client itself.
     pub redirect: u64,
     /// Its tracking slot (see [`SLOTS`]), if it has one.
-    pub slot: Option<u8>,
+    pub slot: Slot,
     /// BCAST prefixes, sorted (CLIENT TRACKINGINFO lists them in this order, as Redis's radix tree does).
     pub prefixes: Vec<Box<[u8]>>,
 }
@@ -71,6 +71,39 @@ pub const ALL_FLAGS: u32 = cf::TRACKING
 /// to another client, which so never hears of keys it did not read.
 const SLOTS: usize = 64;
 
+/// A client's tracking slot (see [`SLOTS`]) kept as its bit in an entry's `bits`, 0 when it has none: a read sets
+/// the bit without a shift or a test of an `Option`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Slot(u64);
+
+impl Slot {
+    fn of(s: usize) -> Slot {
+        Slot(1 << (s % SLOTS))
+    }
+
+    /// The slot's number, if it has one.
+    pub fn index(self) -> Option<u8> {
+        (self.0 != 0).then_some(self.0.trailing_zeros() as u8)
+    }
+
+    #[inline(always)]
+    fn bit(self) -> u64 {
+        self.0
+    }
+
+    #[inline(always)]
+    pub fn is_none(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The slot's number, leaving none.
+    fn take(&mut self) -> Option<u8> {
+        let i = self.index();
+        self.0 = 0;
+        i
+    }
+}
+
 /// Table entries one cron call of [`Tracking::sweep_step`] visits.
 pub const SWEEP_BUDGET: usize = 1 << 16;
 
@@ -93,28 +126,24 @@ struct TrackedKey {
 impl TrackedKey {
     /// The entry of `key` (table hash bits `hi`) read by client `id` with tracking slot `slot`.
     #[inline(always)]
-    fn new(key: &[u8], slot: Option<u8>, id: u64, hi: u32) -> TrackedKey {
-        let (bits, ids): (u64, Box<[u64]>) = match slot {
-            Some(s) => (1 << (s as usize % SLOTS), Box::new([])),
-            None => (0, Box::new([id])),
-        };
+    fn new(key: &[u8], slot: Slot, id: u64, hi: u32) -> TrackedKey {
+        let bits = slot.bit();
+        let ids: Box<[u64]> = if bits == 0 { Box::new([id]) } else { Box::new([]) };
         TrackedKey { key: small_bytes(key), bits, ids, stale: 0, gone: 0, hi }
     }
 
     /// Adds client `id` (with `slot`, if it has one); false when it was there.
     #[inline]
-    fn add(&mut self, id: u64, slot: Option<u8>) -> bool {
-        match slot {
-            Some(s) => {
-                let m = 1u64 << (s as usize % SLOTS);
-                if self.bits & m != 0 || (!self.ids.is_empty() && self.ids.binary_search(&id).is_ok()) {
-                    return false;
-                }
-                self.bits |= m;
-                true
-            }
-            None => self.add_id(id),
+    fn add(&mut self, id: u64, slot: Slot) -> bool {
+        let m = slot.bit();
+        if m == 0 {
+            return self.add_id(id);
         }
+        if self.bits & m != 0 || (!self.ids.is_empty() && self.ids.binary_search(&id).is_ok()) {
+            return false;
+        }
+        self.bits |= m;
+        true
     }
 
     /// Adds `id` to the id list; false when it was there.
@@ -165,7 +194,7 @@ struct Bcast {
 }
 
 /// A tracking client running a script: its id, its flags, the keys the script declares.
-type ScriptCaller = (u64, Option<u8>, u32, Vec<Box<[u8]>>);
+type ScriptCaller = (u64, Slot, u32, Vec<Box<[u8]>>);
 
 /// Message kinds (bits).
 const KEY: u8 = 1;
@@ -349,7 +378,7 @@ impl Tracking {
 
     /// Adds client `id` (with tracking slot `slot`) to `key`'s entry (`hi`: its table hash bits, if known).
     #[inline(always)]
-    fn remember(&mut self, id: u64, slot: Option<u8>, key: &[u8], hi: Option<u32>) {
+    fn remember(&mut self, id: u64, slot: Slot, key: &[u8], hi: Option<u32>) {
         let hi = match hi {
             Some(hi) => hi,
             None => self.table.hash_own(key),
@@ -367,7 +396,7 @@ impl Tracking {
     /// [`Tracking::remember`] of a key the table does not hold (`at`: [`KeyTable::find_mut`]'s answer).
     #[cold]
     #[inline(never)]
-    fn remember_new(&mut self, id: u64, slot: Option<u8>, key: &[u8], hi: u32, at: usize) {
+    fn remember_new(&mut self, id: u64, slot: Slot, key: &[u8], hi: u32, at: usize) {
         if self.table.insert(hi, at, |hi| TrackedKey::new(key, slot, id, hi)) {
             self.items += 1;
             self.limit_due = true;
@@ -376,7 +405,7 @@ impl Tracking {
 
     /// A slot for a client that starts tracking keys: its own while still quarantined, else the lowest free one
     /// (none when all 64 are taken or quarantined).
-    fn take_slot(&mut self, id: u64) -> Option<u8> {
+    fn take_slot(&mut self, id: u64) -> Slot {
         if self.slot_ids.is_empty() {
             self.slot_ids = vec![0; SLOTS];
         }
@@ -386,7 +415,7 @@ impl Tracking {
             None => {
                 let free = !(self.slots_used | quarantined);
                 if free == 0 {
-                    return None;
+                    return Slot::default();
                 }
                 free.trailing_zeros() as usize
             }
@@ -398,7 +427,7 @@ impl Tracking {
         self.freed_keep &= !m;
         self.slots_used |= m;
         self.slot_ids[s] = id;
-        Some(s as u8)
+        Slot::of(s)
     }
 
     /// Whether a slot is neither taken nor quarantined.
@@ -1017,13 +1046,14 @@ mod tests {
 
     #[test]
     fn keys_ids_stay_sorted_and_unique() {
-        let mut e = TrackedKey::new(b"k", None, 5, 0);
+        let none = Slot::default();
+        let mut e = TrackedKey::new(b"k", none, 5, 0);
         assert_eq!(&e.ids[..], &[5][..]);
-        assert!(!e.add(5, None));
-        assert!(e.add(3, None));
-        assert!(e.add(9, Some(2)));
-        assert!(!e.add(9, Some(2)));
-        assert!(!e.add(3, Some(7)), "an id in the list is not added again under a slot");
+        assert!(!e.add(5, none));
+        assert!(e.add(3, none));
+        assert!(e.add(9, Slot::of(2)));
+        assert!(!e.add(9, Slot::of(2)));
+        assert!(!e.add(3, Slot::of(7)), "an id in the list is not added again under a slot");
         assert_eq!((&e.ids[..], e.bits, e.items()), (&[3, 5][..], 1 << 2, 3));
     }
 
@@ -1031,19 +1061,19 @@ mod tests {
     fn freed_slot_is_reused_only_after_the_sweep() {
         let mut t = Tracking::default();
         let mut a = client(&mut t, 10);
-        assert_eq!(a.tracking.slot, Some(0));
+        assert_eq!(a.tracking.slot.index(), Some(0));
         read(&mut t, &a, b"x");
         read(&mut t, &a, b"y");
         t.client_gone(&mut a);
-        assert_eq!(a.tracking.slot, None);
+        assert_eq!(a.tracking.slot.index(), None);
         // Quarantined: the next client gets another slot, and the old bits still name the gone client.
         let b = client(&mut t, 11);
-        assert_eq!(b.tracking.slot, Some(1));
+        assert_eq!(b.tracking.slot.index(), Some(1));
         read(&mut t, &b, b"y");
         assert_eq!(invalidated(&mut t, b"x"), vec![10]);
         sweep(&mut t, 4);
         let c = client(&mut t, 12);
-        assert_eq!(c.tracking.slot, Some(0), "swept slot reused");
+        assert_eq!(c.tracking.slot.index(), Some(0), "swept slot reused");
         // The gone client's id still counts (Redis keeps stale ids until the key changes), but gets no message.
         assert_eq!((t.total_keys(), t.total_items()), (1, 2));
         assert_eq!(invalidated(&mut t, b"y"), vec![11]);
@@ -1060,14 +1090,14 @@ mod tests {
         // Back before the sweep: its own slot again.
         t.disable(&mut a);
         t.enable(&mut a, 0, 0, &[]);
-        assert_eq!(a.tracking.slot, Some(0));
+        assert_eq!(a.tracking.slot.index(), Some(0));
         assert_eq!(invalidated(&mut t, b"x"), vec![20]);
         // After the sweep: its bits became its id, so it still hears of what it read, once.
         t.disable(&mut a);
         let _other = client(&mut t, 21);
         sweep(&mut t, 1);
         t.enable(&mut a, 0, 0, &[]);
-        assert_eq!(a.tracking.slot, Some(0));
+        assert_eq!(a.tracking.slot.index(), Some(0));
         read(&mut t, &a, b"y");
         assert_eq!(t.total_items(), 2);
         assert_eq!(invalidated(&mut t, b"y"), vec![20]);
@@ -1079,7 +1109,7 @@ mod tests {
     fn more_clients_than_slots() {
         let mut t = Tracking::default();
         let cs: Vec<ClientState> = (100..200).map(|id| client(&mut t, id)).collect();
-        assert_eq!(cs.iter().filter(|c| c.tracking.slot.is_some()).count(), SLOTS);
+        assert_eq!(cs.iter().filter(|c| c.tracking.slot.index().is_some()).count(), SLOTS);
         for c in cs.iter().rev() {
             read(&mut t, c, b"k");
             read(&mut t, c, b"k");
@@ -1089,7 +1119,7 @@ mod tests {
         // BCAST clients take no slot.
         let mut b = ClientState::new(7, -1, String::new(), String::new(), 0);
         t.enable(&mut b, 0, cf::TRACKING_BCAST, &[]);
-        assert_eq!(b.tracking.slot, None);
+        assert_eq!(b.tracking.slot.index(), None);
     }
 
     #[test]
@@ -1099,19 +1129,19 @@ mod tests {
         let args = |k: &str| crate::args::OwnedArgs::from_slices(&["get", k]);
         let mut cs: Vec<ClientState> = (1..=64).map(|id| client(&mut t, id)).collect();
         let mut late = client(&mut t, 100);
-        assert_eq!(late.tracking.slot, None);
+        assert_eq!(late.tracking.slot.index(), None);
         remember_read(&mut t, &mut late, get, args("a").args());
-        assert_eq!(late.tracking.slot, None, "every slot is taken");
+        assert_eq!(late.tracking.slot.index(), None, "every slot is taken");
         read(&mut t, &cs[0], b"a");
         for c in cs.iter_mut().take(20) {
             t.client_gone(c);
         }
         remember_read(&mut t, &mut late, get, args("b").args());
-        assert_eq!(late.tracking.slot, None, "freed slots are quarantined until swept");
+        assert_eq!(late.tracking.slot.index(), None, "freed slots are quarantined until swept");
         sweep(&mut t, 16);
         remember_read(&mut t, &mut late, get, args("a").args());
         remember_read(&mut t, &mut late, get, args("c").args());
-        assert!(late.tracking.slot.is_some());
+        assert!(late.tracking.slot.index().is_some());
         // "a" is in its id list and now under its slot too: one message, one item.
         assert_eq!(t.total_items(), 4);
         assert_eq!(invalidated(&mut t, b"a"), vec![100]);
@@ -1127,18 +1157,18 @@ mod tests {
         assert!(t.sweeping());
         t.invalidate_all();
         assert!(!t.sweeping());
-        assert_eq!(client(&mut t, 2).tracking.slot, Some(0));
+        assert_eq!(client(&mut t, 2).tracking.slot.index(), Some(0));
         // A client leaving an empty table frees its slot at once; one whose keys were all invalidated (as the
         // table limit does) at the next cron call.
         let mut b = client(&mut t, 3);
-        assert_eq!(b.tracking.slot, Some(1));
+        assert_eq!(b.tracking.slot.index(), Some(1));
         read(&mut t, &b, b"y");
         t.client_gone(&mut b);
         t.invalidate_key(b"y", 0, false);
         t.sweep_step(1);
         assert!(!t.sweeping());
         let mut c = client(&mut t, 4);
-        assert_eq!(c.tracking.slot, Some(1));
+        assert_eq!(c.tracking.slot.index(), Some(1));
         t.client_gone(&mut c);
         assert!(!t.sweeping());
     }
@@ -1150,7 +1180,7 @@ mod tests {
         let mut t = Tracking::default();
         for id in [1, 2] {
             let mut c = client(&mut t, id);
-            assert_eq!(c.tracking.slot, Some(0));
+            assert_eq!(c.tracking.slot.index(), Some(0));
             read(&mut t, &c, b"k");
             read(&mut t, &c, b"other");
             t.client_gone(&mut c);
@@ -1192,7 +1222,7 @@ mod tests {
         assert!(t.table.iter().all(|e| e.bits & quarantined == 0));
         let items: u64 = t.table.iter().map(|e| e.items()).sum();
         assert_eq!(items, t.total_items());
-        assert_eq!(client(&mut t, 60).tracking.slot, Some(0));
+        assert_eq!(client(&mut t, 60).tracking.slot.index(), Some(0));
     }
 
     #[test]
@@ -1219,10 +1249,10 @@ mod tests {
     #[test]
     fn table_counts_and_invalidation_messages() {
         let mut t = Tracking::default();
-        t.remember(1, None, b"a", None);
-        t.remember(2, None, b"a", None);
-        t.remember(1, None, b"a", None);
-        t.remember(1, None, b"b", None);
+        t.remember(1, Slot::default(), b"a", None);
+        t.remember(2, Slot::default(), b"a", None);
+        t.remember(1, Slot::default(), b"a", None);
+        t.remember(1, Slot::default(), b"b", None);
         assert_eq!((t.total_keys(), t.total_items()), (2, 3));
         t.running = 2;
         t.in_call = true;
