@@ -71,7 +71,9 @@ impl Shape {
     }
 
     /// Node `v` lists every node, with the announced hostnames, every replica but those in `failed` `online`
-    /// (a non-zero offset) and those in `failed` as `fail`.
+    /// (a non-zero offset) and those in `failed` as `fail`, and every master with replicas at a non-zero offset
+    /// (a viewer learns a node's offset from that node's own gossip, so a replica may show its first PING's
+    /// offset before its master does).
     fn settled(&self, v: usize, failed: &[usize]) -> bool {
         let Some(text) = self.c.nodes[v].try_text(&["CLUSTER", "NODES"]) else { return false };
         if parse_nodes(&text).len() != NODES {
@@ -87,7 +89,9 @@ impl Shape {
             let entry = &rest[..rest[1..].find("$2\\r\\nid\\r\\n").map_or(rest.len(), |e| e + 1)];
             let named = !NAMED.contains(&i) || entry.contains(&format!("host-{i}.example"));
             let health = if failed.contains(&i) { "fail" } else { "online" };
-            named && entry.contains(&format!("health\\r\\n${}\\r\\n{health}", health.len()))
+            let serves = REPLICAS.iter().any(|&(_, m)| m == i);
+            let offset_known = !serves || !entry.contains("replication-offset\\r\\n:0\\r\\n");
+            named && offset_known && entry.contains(&format!("health\\r\\n${}\\r\\n{health}", health.len()))
         })
     }
 
