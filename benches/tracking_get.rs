@@ -176,34 +176,34 @@ fn main() {
             thread::spawn(move || client(sock, i as u64, warm_per, per, keys, tracking, pipeline, &gates))
         })
         .collect();
+    // Prints `what`, then waits for a line on standard input.
+    let handshake = |what: &str| {
+        println!("{what}");
+        std::io::stdout().flush().expect("flush");
+        std::io::stdin().read_line(&mut String::new()).expect("read a line");
+    };
     gates[0].wait();
     if warm_per > 0 {
         gates[1].wait();
-        println!("ready");
-        std::io::stdout().flush().expect("flush");
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).expect("read the go line");
+        handshake("ready");
         gates[1].wait();
     }
     let t0 = Instant::now();
     let n = per * clients;
-    let result = |t0: Instant| {
+    let result = || {
         let secs = t0.elapsed().as_secs_f64();
-        println!("{n} {secs:.3} {:.0}", n as f64 / secs);
-        std::io::stdout().flush().expect("flush");
+        format!("{n} {secs:.3} {:.0}", n as f64 / secs)
     };
     if warm_per > 0 {
         // Every client done, the result, then a line before the connections close.
         gates[2].wait();
-        result(t0);
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).expect("read the closing line");
+        handshake(&result());
         gates[2].wait();
     }
     for t in threads {
         t.join().expect("client thread panicked");
     }
     if warm_per == 0 {
-        result(t0);
+        println!("{}", result());
     }
 }

@@ -95,13 +95,6 @@ impl Slot {
     pub fn is_none(self) -> bool {
         self.0 == 0
     }
-
-    /// The slot's number, leaving none.
-    fn take(&mut self) -> Option<u8> {
-        let i = self.index();
-        self.0 = 0;
-        i
-    }
 }
 
 /// Table entries one cron call of [`Tracking::sweep_step`] visits.
@@ -420,14 +413,15 @@ impl Tracking {
                 free.trailing_zeros() as usize
             }
         };
-        let m = 1u64 << s;
+        let slot = Slot::of(s);
+        let m = slot.bit();
         // A slot of the running pass stays in its masks (its bits may already be swept); it is no longer freed
         // when the pass ends, as `slots_used` has it.
         self.freed_mask &= !m;
         self.freed_keep &= !m;
         self.slots_used |= m;
         self.slot_ids[s] = id;
-        Slot::of(s)
+        slot
     }
 
     /// Whether a slot is neither taken nor quarantined.
@@ -437,8 +431,8 @@ impl Tracking {
     }
 
     /// Quarantines `slot`, whose client stops tracking (`gone`: disconnected).
-    fn free_slot(&mut self, slot: u8, gone: bool) {
-        let m = 1u64 << (slot as usize % SLOTS);
+    fn free_slot(&mut self, slot: Slot, gone: bool) {
+        let m = slot.bit();
         self.slots_used &= !m;
         if self.table.is_empty() {
             return;
@@ -553,8 +547,9 @@ impl Tracking {
     }
 
     fn disable_as(&mut self, c: &mut ClientState, gone: bool) {
-        if let Some(s) = c.tracking.slot.take() {
-            self.free_slot(s, gone);
+        let slot = std::mem::take(&mut c.tracking.slot);
+        if !slot.is_none() {
+            self.free_slot(slot, gone);
         }
         if c.has(cf::TRACKING_BCAST) {
             for p in std::mem::take(&mut c.tracking.prefixes) {
