@@ -22,13 +22,10 @@
 //!   elements without dereferencing them: a miss (including the absence check of every new key's insert) touches
 //!   only the control bytes, a hit usually dereferences exactly one element. Cost: 1 byte per slot.
 //! * **Home slot = `floor(hash * size / 2^64)`** (multiply-shift, Lemire's "fastrange"): monotonic in the hash,
-//!   so slot `i` is home to a fixed interval of the 64-bit hash space for a given size, whatever the size is. SCAN's
-//!   cursor is therefore "the next hash value to visit" (rounded to a multiple of 2^16, with the dict's 16-bit
-//!   scan tag in the low bits, see "Insertion order"): every hash below the cursor has been covered, whatever the
-//!   table sizes were or become. This is Redis's reverse-binary cursor turned inside out (Redis indexes by the
-//!   low bits and so has to count with reversed bits); the guarantee is the same: an element present for the
-//!   whole scan is returned at least once, and elements may be returned more than once after a resize. The
-//!   price of monotonic homes is the insertion-order hazard below.
+//!   so slot `i` is home to a fixed interval of the 64-bit hash space for a given size, whatever the size is. A
+//!   SCAN therefore walks the hash space upwards, and its cursor says where to resume: every hash below it has
+//!   been covered, whatever the table sizes were or become (see "SCAN cursors"). The price of monotonic homes is
+//!   the insertion-order hazard below.
 //! * **Sizes `2^k` and `3·2^(k-1)`** (4, 6, 8, 12, 16, 24, ...): growth alternates ×1.5 and ×4/3 rather than ×2,
 //!   so a table is between 1/2 and 3/4 full after it settles instead of between 3/8 and 3/4. One million keys
 //!   take 1.5·2^20 slots rather than 2^21 (14.2 bytes/key instead of 18.9). The price is more frequent (smaller)
@@ -88,11 +85,32 @@
 //!   order, say) is clustered if shrunk under the same seed; [`Dict::resize_if_needed`] simulates the placement
 //!   from the control bytes first and rebuilds under a new seed if it would cluster.
 //! * **SCAN across a rebuild**: a rebuild under a new seed on a non-empty dict reorders it, so a cursor from
-//!   before it would skip elements. Cursors carry a 16-bit tag in their low bits that a rebuild bumps; a cursor
-//!   whose tag is stale restarts the scan from 0 (elements may come back twice; none is missed).
+//!   before it would skip elements. Cursors carry a 5-bit tag that a rebuild changes; a cursor whose tag is stale
+//!   restarts the scan from 0 (elements may come back twice; none is missed).
 //!
 //! Other hash maps in the server do not share the hazard: Lua tables use Lua 5.1's chained scheme, and the
 //! pub/sub, blocking and client registries use std's `HashMap`, which seeds each map separately.
+//!
+//! # SCAN cursors
+//!
+//! A cursor is the hash to resume at, written as Redis writes its own: bit-reversed. The resume point `hi` of a
+//! step is the end of the current (smaller, while rehashing) table's bucket, rounded up to a multiple of
+//! `2^(64 - b)`, where `2^b` is the smallest power of two at or above that table's size; reversed, such a value
+//! is below `2^b`. So cursors are bounded by the table's size (4/3 of it for the `3·2^(k-1)` sizes), like
+//! Redis's reverse-binary bucket indexes, and they survive a client that keeps them in a double (JavaScript) or
+//! a signed 64-bit integer:
+//!
+//! ```text
+//!   bit  63 ............ 53 52 ...... 48 47 ........................................ 0
+//!       | ignored (Redis too)|  tag (5)  |  reverse_bits(hi): below 2^b, b = ceil(log2(table size)) |
+//! ```
+//!
+//! * A step covers the hashes in `[lo, hi)` in both tables and returns each element there once, so an element
+//!   present for the whole scan is returned exactly once, through any number of resizes and rehash steps (Redis
+//!   may return one twice after a shrink); the grid only decides where steps end, never what they skip.
+//! * Any cursor decodes to a position (the bits reversed), so one that was never handed out still gets a scan
+//!   that ends, as in Redis. The tag (0 until the dict is first rebuilt under a new seed, then 1..=31, and 0
+//!   again once the dict empties) is the one exception: a cursor whose tag is not the dict's restarts from 0.
 //!
 //! # Invariants
 //! * Every table's size is `2^k` or `3·2^(k-1)`, ≥ [`MIN_SIZE`] (or 0 when unallocated), and has at least one
@@ -461,10 +479,11 @@ pub struct Dict<E: DictEntry> {
     /// This dict's own hash seed (see "Insertion order" in the module documentation): chosen when the dict is
     /// created, again whenever it becomes empty, and by the probe guard's rebuild.
     seed: u64,
-    /// The low [`CURSOR_TAG_BITS`] bits of every SCAN cursor this dict hands out. A guard rebuild changes the seed
-    /// of a non-empty dict and bumps the tag, so a cursor from before the rebuild is recognised and its scan
-    /// restarts from the beginning (elements are returned again, none is missed).
-    scan_tag: u16,
+    /// The tag every SCAN cursor this dict hands out carries (see "SCAN cursors" in the module documentation): 0
+    /// until a rebuild under a new seed reorders a non-empty dict, which moves it to the next of 1..=31, so a
+    /// cursor from before the rebuild is recognised and its scan restarts from the beginning (elements are
+    /// returned again, none is missed). Back to 0 when the dict empties (no element of an older scan is left).
+    scan_tag: u8,
     guard: ProbeGuard,
     work: ProbeWork,
     /// Bumped whenever elements may change places other than by their own insert or removal (a table replaced,
@@ -505,10 +524,52 @@ const GUARD_WINDOW_DISP: u64 = 1024;
 /// Wasted displacement tolerated beyond the table's length before the guard rebuilds.
 const GUARD_SLACK: u64 = 1024;
 
-/// Low bits of a SCAN cursor that carry the dict's [`Dict::scan_tag`]; the position part is a multiple of
-/// `2^CURSOR_TAG_BITS`, so tables of up to `2^(64 - CURSOR_TAG_BITS)` slots are scanned bucket by bucket.
-const CURSOR_TAG_BITS: u32 = 16;
-const CURSOR_TAG_MASK: u64 = (1 << CURSOR_TAG_BITS) - 1;
+/// A SCAN cursor holds the position (the hash to resume at, bit-reversed) in its low [`CURSOR_POS_BITS`] bits
+/// and the dict's [`Dict::scan_tag`] in the [`CURSOR_TAG_BITS`] above them, so every cursor is below 2^53 (a
+/// JavaScript number holds it exactly) and 2^63 (a signed 64-bit integer does). Positions are multiples of
+/// `2^(64 - CURSOR_POS_BITS)`: tables of up to 2^48 slots are scanned bucket by bucket.
+const CURSOR_POS_BITS: u32 = 48;
+const CURSOR_POS_MASK: u64 = (1 << CURSOR_POS_BITS) - 1;
+const CURSOR_TAG_BITS: u32 = 5;
+/// Tags run 1..=MAX_SCAN_TAG after the first rebuild (0 is a dict's tag until then and after it empties).
+const MAX_SCAN_TAG: u8 = (1 << CURSOR_TAG_BITS) - 1;
+const _: () = assert!(CURSOR_POS_BITS + CURSOR_TAG_BITS <= 53);
+
+/// The hash a SCAN resumes at for `cursor` on a dict whose tag is `tag`: the position bits reversed, or 0 (a
+/// restart) when the cursor's tag is another one. Bits above the tag are ignored, as Redis ignores a cursor's
+/// bits above its table's mask.
+#[inline]
+fn cursor_position(cursor: u64, tag: u8) -> u64 {
+    let cursor_tag = ((cursor >> CURSOR_POS_BITS) & MAX_SCAN_TAG as u64) as u8;
+    if cursor_tag != tag {
+        return 0;
+    }
+    // A position below 2^48 reversed is a multiple of 2^16.
+    (cursor & CURSOR_POS_MASK).reverse_bits()
+}
+
+/// The cursor for resuming at hash `hi` (0 = the scan is complete). `hi` is on a grid of at most 2^48 points
+/// ([`round_up_to_grid`]), so its reversal fits the position bits.
+#[inline]
+fn encode_cursor(hi: u64, tag: u8) -> u64 {
+    if hi == 0 {
+        return 0;
+    }
+    let pos = hi.reverse_bits();
+    debug_assert!(pos <= CURSOR_POS_MASK && pos != 0);
+    pos | (tag as u64) << CURSOR_POS_BITS
+}
+
+/// `h` rounded up to the cursor grid of a table of `size` slots: multiples of `2^(64 - b)` with `2^b` the
+/// smallest power of two at or above `size` (so a cursor on that grid, bit-reversed, is below `2^b`: below the
+/// table's size for the `2^k` sizes, below 4/3 of it for the `3 * 2^(k-1)` ones). 0 stays 0 (the end of the
+/// hash space), and so does a value that rounds past 2^64 - 1.
+#[inline]
+fn round_up_to_grid(h: u64, size: usize) -> u64 {
+    let bits = (usize::BITS - (size.max(2) - 1).leading_zeros()).min(CURSOR_POS_BITS);
+    let unit_mask = u64::MAX >> bits;
+    h.checked_add(unit_mask).map_or(0, |v| v & !unit_mask)
+}
 
 /// Counters of the probing work a dict has done, for tests, benchmarks and DEBUG HTSTATS-like reporting.
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
@@ -669,7 +730,7 @@ impl<E: DictEntry> Dict<E> {
             rehash_idx: 0,
             resize_allowed: true,
             seed,
-            scan_tag: (seed >> 48) as u16,
+            scan_tag: 0,
             guard: ProbeGuard::default(),
             work: ProbeWork::default(),
             layout: 0,
@@ -964,7 +1025,7 @@ impl<E: DictEntry> Dict<E> {
         self.rehashing = false;
         self.rehash_idx = 0;
         self.seed = fresh_seed();
-        self.scan_tag = self.scan_tag.wrapping_add(1);
+        self.scan_tag = self.scan_tag % MAX_SCAN_TAG + 1;
         self.work.rebuilds += 1;
         let mut t = Table::with_size(size);
         for mut from in old {
@@ -1014,6 +1075,7 @@ impl<E: DictEntry> Dict<E> {
     fn reseed_empty(&mut self) {
         debug_assert!(self.is_empty());
         self.seed = fresh_seed();
+        self.scan_tag = 0;
         self.reset_guard();
     }
 
@@ -1147,37 +1209,27 @@ impl<E: DictEntry> Dict<E> {
     }
 
     /// Visits one step of a SCAN from `cursor`: every element whose hash lies in the home range of the smaller
-    /// table's bucket containing `cursor` (in both tables while rehashing). Returns the next cursor, 0 when the
-    /// whole hash space has been covered. Elements present for the whole scan are visited at least once.
+    /// table's bucket containing the cursor's position (in both tables while rehashing). Returns the next cursor,
+    /// 0 when the whole hash space has been covered. Elements present for the whole scan are visited at least
+    /// once, and, unless a rebuild under a new seed restarted the scan, at most once.
     ///
-    /// A cursor is a hash value rounded down to a multiple of `2^CURSOR_TAG_BITS`, with the dict's scan tag in the
-    /// low bits. A cursor whose tag is not this dict's (it was handed out before a guard rebuild changed the seed,
-    /// or by another dict) restarts the scan: the elements are returned again, none is skipped.
+    /// See "SCAN cursors" in the module documentation for the encoding. A cursor whose tag is not this dict's
+    /// (handed out before a rebuild changed the seed, or by another dict, or never handed out) restarts the scan:
+    /// the elements are returned again, none is skipped.
     pub fn scan<F: FnMut(&E)>(&self, cursor: u64, mut f: F) -> u64 {
         if self.is_empty() {
             return 0;
         }
-        let mut lo = cursor & !CURSOR_TAG_MASK;
-        if lo != 0 && (cursor & CURSOR_TAG_MASK) as u16 != self.scan_tag {
-            lo = 0;
-        }
-        // The step covers [lo, end of the smaller table's bucket holding lo), rounded up to the cursor's
-        // granularity (the next bucket's first hashes, if the end is not a multiple, are covered now).
+        let lo = cursor_position(cursor, self.scan_tag);
+        // The step covers [lo, end of the smaller table's bucket holding lo), rounded up to the cursor grid of
+        // that table (the next bucket's first hashes, if the end is not on the grid, are covered now).
         let small = if self.rehashing && self.t[1].size() < self.t[0].size() { &self.t[1] } else { &self.t[0] };
-        let end = small.bucket_end(lo); // 0 when this is the last bucket
-        let hi = match end {
-            0 => 0,
-            e => e.checked_add(CURSOR_TAG_MASK).map_or(0, |v| v & !CURSOR_TAG_MASK),
-        };
+        let hi = round_up_to_grid(small.bucket_end(lo), small.size()); // 0: the step reaches the end
         self.scan_range(0, lo, hi, &mut f);
         if self.rehashing {
             self.scan_range(1, lo, hi, &mut f);
         }
-        if hi == 0 {
-            0
-        } else {
-            hi | self.scan_tag as u64
-        }
+        encode_cursor(hi, self.scan_tag)
     }
 
     /// SCAN's loop (Redis's `scanGenericCommand`): scan steps from `cursor` until at least `count` elements were

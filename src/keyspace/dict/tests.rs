@@ -736,17 +736,246 @@ fn scan_across_a_guard_rebuild_returns_every_stable_key() {
 }
 
 #[test]
-fn cursors_carry_the_tag() {
+fn cursors_carry_the_tag_only_after_a_rebuild() {
     let mut d: Dict<Te> = Dict::with_seed(0x1234_0000_0000_0000);
     for i in 0..1000 {
         d.insert(te(i, 0));
     }
     let c = d.scan(0, |_| {});
     assert_ne!(c, 0);
-    assert_eq!(c & CURSOR_TAG_MASK, 0x1234);
+    assert_eq!(c >> CURSOR_POS_BITS, 0, "a dict never rebuilt hands out untagged cursors: {c}");
     // A cursor with another tag restarts: the step is the same as from 0.
     let (mut a, mut b) = (Vec::new(), Vec::new());
     let ca = d.scan(0, |e| a.push(e.key.clone()));
-    let cb = d.scan((c & !CURSOR_TAG_MASK) | 0x9999, |e| b.push(e.key.clone()));
+    let cb = d.scan(c | 7 << CURSOR_POS_BITS, |e| b.push(e.key.clone()));
     assert_eq!((ca, a), (cb, b));
+    // Bits above the tag are ignored, as Redis ignores a cursor's bits above its table's mask.
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    let cx = d.scan(c, |e| x.push(e.key.clone()));
+    let cy = d.scan(c | 0xffe0_0000_0000_0000, |e| y.push(e.key.clone()));
+    assert_eq!((cx, x), (cy, y));
+    // A rebuild moves to tag 1; emptying the dict goes back to 0.
+    let n = d.len();
+    d.rebuild_with_new_seed(d.capacity());
+    assert_eq!(d.len(), n);
+    assert_eq!(d.scan(0, |_| {}) >> CURSOR_POS_BITS, 1);
+    d.clear();
+    d.insert(te(1, 0));
+    d.insert(te(2, 0));
+    assert_eq!(d.scan_tag, 0);
+    // The tag cycles through 1..=31, never back to 0 while the dict holds elements.
+    for _ in 0..40 {
+        d.rebuild_with_new_seed(d.capacity());
+        assert!((1..=MAX_SCAN_TAG).contains(&d.scan_tag));
+    }
+}
+
+/// The largest position a cursor may carry after a step on `d` (whose smaller table decides the grid): below
+/// the smallest power of two at or above that table's size.
+fn cursor_bound(d: &Dict<Te>) -> u64 {
+    let small = if d.rehashing { d.t[0].size().min(d.t[1].size()) } else { d.t[0].size() };
+    (small.max(1) as u64).next_power_of_two()
+}
+
+#[test]
+fn cursors_are_bounded_by_the_table_size() {
+    // Redis's cursors are below its table's size; ours below the smallest power of two at or above the table's
+    // size, so below the size for the 2^k sizes and below 4/3 of it for the 3 * 2^(k-1) ones.
+    let mut d: Dict<Te> = Dict::with_seed(5);
+    let mut sizes_seen = BTreeSet::new();
+    for n in [1u32, 3, 10, 47, 100, 1000, 5000, 20_000, 70_000, 200_000] {
+        while d.len() < n as usize {
+            d.insert(te(d.len() as u32, 0));
+        }
+        while d.rehash_step(1000) {}
+        let size = d.capacity();
+        sizes_seen.insert(size);
+        let bound = cursor_bound(&d);
+        assert!(bound as f64 <= size as f64 * 4.0 / 3.0, "{size} {bound}");
+        let (mut cursor, mut seen, mut max) = (0, BTreeSet::new(), 0);
+        loop {
+            cursor = d.scan(cursor, |e| {
+                assert!(seen.insert(e.key.clone()), "returned twice");
+            });
+            max = max.max(cursor);
+            if cursor == 0 {
+                break;
+            }
+            assert!(cursor < bound, "cursor {cursor} for a table of {size}");
+        }
+        assert_eq!(seen.len(), d.len());
+        if size.is_power_of_two() {
+            assert!(max < size as u64);
+        }
+    }
+    // Both size families were covered.
+    assert!(sizes_seen.iter().any(|s| s.is_power_of_two()) && sizes_seen.iter().any(|s| !s.is_power_of_two()));
+}
+
+#[test]
+fn cursors_survive_doubles_and_signed_integers() {
+    // A JavaScript client keeps the cursor in a double, a .NET or JVM one in a signed 64-bit integer: every
+    // cursor must come back unchanged through both, so the scan completes with every element.
+    let mut d: Dict<Te> = Dict::with_seed(9);
+    for i in 0..300_000 {
+        d.insert(te(i, 0));
+    }
+    for via in ["f64", "i64"] {
+        let (mut cursor, mut seen, mut calls) = (0u64, BTreeSet::new(), 0);
+        loop {
+            let next = d.scan_count(cursor, 10, |e| {
+                seen.insert(e.key.clone());
+            });
+            calls += 1;
+            assert!(calls < 1_000_000);
+            if next == 0 {
+                break;
+            }
+            cursor = match via {
+                "f64" => (next as f64).to_string().parse::<f64>().unwrap() as u64,
+                _ => (next as i64).to_string().parse::<i64>().unwrap() as u64,
+            };
+            assert_eq!(cursor, next, "{via}");
+            assert!(next < 1 << 53);
+        }
+        assert_eq!(seen.len(), 300_000, "{via}");
+    }
+}
+
+#[test]
+fn foreign_cursors_end() {
+    // Cursors never handed out (a rounded one, one from another dict, garbage) get a scan that ends, as in
+    // Redis: no error, no endless restart.
+    let mut d: Dict<Te> = Dict::with_seed(21);
+    for i in 0..50_000 {
+        d.insert(te(i, 0));
+    }
+    let mut rng = Rng::new(3);
+    for start in [15180133143990190000u64, 336268772177027356, 1 << 52, u64::MAX, 12345, rng.next_u64()] {
+        let (mut cursor, mut calls) = (start, 0);
+        loop {
+            cursor = d.scan_count(cursor, 100, |_| {});
+            calls += 1;
+            if cursor == 0 {
+                break;
+            }
+            assert!(calls <= 50_000 / 100 * 2 + 20, "from {start}: no end in sight");
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum ScanOp {
+    Insert(u16),
+    Remove(u16),
+    Step(u8),
+    Cron,
+    Allow(bool),
+    /// Deletes up to this many unstable keys, then lets the cron shrink.
+    BulkRemove(u8),
+    /// Inserts this many new keys at once (growth mid-scan).
+    BulkInsert(u16),
+    /// A rebuild under a new seed (what the probe guard or a clustered shrink does).
+    Rebuild,
+}
+
+fn scan_op() -> impl Strategy<Value = ScanOp> {
+    let k = 0u16..2000;
+    prop_oneof![
+        8 => k.clone().prop_map(ScanOp::Insert),
+        6 => k.prop_map(ScanOp::Remove),
+        2 => any::<u8>().prop_map(ScanOp::Step),
+        2 => Just(ScanOp::Cron),
+        1 => any::<bool>().prop_map(ScanOp::Allow),
+        1 => any::<u8>().prop_map(ScanOp::BulkRemove),
+        1 => (0u16..3000).prop_map(ScanOp::BulkInsert),
+        1 => Just(ScanOp::Rebuild),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// SCAN's guarantees under random insert / delete / resize / rehash / rebuild interleavings, with every
+    /// cursor sent back as a client would (through a double or a signed integer): keys present for the whole
+    /// scan come back at least once; no key comes back more often than once per seed the dict had during the scan
+    /// (a rebuild restarts the scan; a dict that empties starts over under a new seed); every cursor is below 2^53 and, while the dict was never rebuilt, below the grid of the table the
+    /// step used (the smallest power of two at or above its size).
+    #[test]
+    fn scan_guarantees_and_cursor_bound(
+        initial in 0u16..1500,
+        ops in proptest::collection::vec(scan_op(), 0..300),
+        per_call in 0usize..4,
+        count in 1usize..40,
+        seed in any::<u64>(),
+        via_double in any::<bool>(),
+    ) {
+        let mut d: Dict<Te> = Dict::with_seed(seed);
+        for k in 0..initial {
+            d.insert(Te { key: key(k), val: 0 });
+        }
+        let touched: BTreeSet<Vec<u8>> = ops.iter().filter_map(|o| match o {
+            ScanOp::Insert(k) | ScanOp::Remove(k) => Some(key(*k)),
+            _ => None,
+        }).collect();
+        let stable: BTreeSet<Vec<u8>> = (0..initial).map(key).filter(|k| !touched.contains(k)).collect();
+        let mut times: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+        let mut ops = ops.into_iter();
+        let mut next_new = 10_000u32;
+        let (mut cursor, mut calls) = (0u64, 0);
+        let mut seeds = 1;
+        let mut last_seed = d.seed;
+        loop {
+            let bound = cursor_bound(&d);
+            let next = d.scan_count(cursor, count, |e| { *times.entry(e.key.clone()).or_default() += 1; });
+            calls += 1;
+            prop_assert!(calls < 100_000);
+            prop_assert!(next < 1 << 53, "cursor {} above 2^53", next);
+            if d.scan_tag == 0 {
+                prop_assert!(next < bound, "cursor {} for a grid of {}", next, bound);
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = if via_double { next as f64 as u64 } else { next as i64 as u64 };
+            for o in ops.by_ref().take(per_call) {
+                match o {
+                    ScanOp::Insert(k) => { d.insert(Te { key: key(k), val: 0 }); }
+                    ScanOp::Remove(k) => { d.remove(&key(k)); }
+                    ScanOp::Step(n) => { d.rehash_step(n as usize); }
+                    ScanOp::Cron => d.resize_if_needed(),
+                    ScanOp::Allow(a) => d.set_resize_allowed(a),
+                    ScanOp::BulkRemove(n) => {
+                        let doomed: Vec<Vec<u8>> = d.iter().map(|e| e.key.clone())
+                            .filter(|k| !stable.contains(k)).take(n as usize * 8).collect();
+                        for k in doomed { d.remove(&k); }
+                        d.resize_if_needed();
+                    }
+                    ScanOp::BulkInsert(n) => {
+                        for _ in 0..n {
+                            d.insert(Te { key: format!("new:{next_new}").into_bytes(), val: 0 });
+                            next_new += 1;
+                        }
+                    }
+                    ScanOp::Rebuild => {
+                        if !d.is_empty() {
+                            let size = d.t[d.rehashing as usize].size();
+                            d.rebuild_with_new_seed(size);
+                        }
+                    }
+                }
+                if d.seed != last_seed {
+                    seeds += 1;
+                    last_seed = d.seed;
+                }
+            }
+        }
+        for k in &stable {
+            prop_assert!(times.contains_key(k), "missed {:?}", String::from_utf8_lossy(k));
+        }
+        for (k, n) in &times {
+            prop_assert!(*n <= seeds, "{:?} returned {} times under {} seeds", String::from_utf8_lossy(k), n, seeds);
+        }
+        check_invariants(&d);
+    }
 }
