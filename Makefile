@@ -19,6 +19,8 @@
 #                (benches/streams.sh, part of `make bench`)
 #   make bench-tracking  GET from 50 clients with CLIENT TRACKING on, and instructions per GET with tracking on/off,
 #                vs redis-server (benches/tracking.sh + the benches/tracking_get.rs driver, part of `make bench`)
+#   make bench-scan  instructions per element a full SCAN/SSCAN/HSCAN/ZSCAN returns, vs redis-server and, with
+#                FERREDIS_BASE, an earlier build (benches/scan.sh + the benches/scan_walk.rs driver, part of `make bench`)
 #   make bench-hll  PFADD at -P 16 (one dense key; many sparse keys) and PFCOUNT of 3 keys vs redis-server
 #                (benches/hll.sh, part of `make bench`)
 #   make bench-geo  GEOADD and GEOSEARCH BYRADIUS over 100k members vs redis-server (benches/geo.sh, part of
@@ -58,7 +60,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test test-io-threads deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test test-io-threads deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -288,6 +290,7 @@ bench: deps
 	SKIP_BUILD=1 benches/lists.sh
 	SKIP_BUILD=1 benches/defrag.sh
 	SKIP_BUILD=1 benches/io_threads.sh
+	SKIP_BUILD=1 benches/scan.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release
@@ -325,6 +328,12 @@ bench-streams: deps
 # tracking off and on: benches/tracking.sh (prints a markdown table).
 bench-tracking: deps
 	benches/tracking.sh
+
+# SCAN-family instructions per returned element against redis-server (issue 45; FERREDIS_BASE=<earlier build> adds
+# a column for it): benches/scan.sh + the benches/scan_walk.rs driver (prints a markdown table).
+bench-scan: deps
+	benches/scan.sh
+
 # Compressed lists: memory and throughput at list-compress-depth 1 (benches/lists.sh).
 bench-lists: deps
 	benches/lists.sh

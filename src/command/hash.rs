@@ -568,15 +568,8 @@ fn hscan(ctx: &mut Ctx, args: Args) {
         return;
     };
     let mut items: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let mut next = cursor;
-    let mut budget = opts.count.saturating_mul(10);
-    loop {
-        next = h.scan(next, |f, v| items.push((f.to_vec(), v.to_vec())));
-        budget -= 1;
-        if next == 0 || budget <= 0 || items.len() as i64 >= opts.count {
-            break;
-        }
-    }
+    let count = usize::try_from(opts.count).unwrap_or(usize::MAX);
+    let next = h.scan(cursor, count, count.saturating_mul(10), |f, v| items.push((f.to_vec(), v.to_vec())));
     if let Some(p) = opts.pattern {
         items.retain(|(f, _)| crate::util::glob_match(p, f, false));
     }

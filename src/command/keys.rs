@@ -674,22 +674,13 @@ fn scan(ctx: &mut Ctx, args: Args) {
         i += 2;
     }
     let mut batch: Vec<Vec<u8>> = Vec::new();
-    let mut next = cursor;
-    {
-        let db = &ctx.srv.dbs[ctx.client.db];
-        // Up to 10 * COUNT more buckets while the batch is short, as Redis bounds a step over a sparse table.
-        let mut budget = count.saturating_mul(10);
-        loop {
-            next = db.keys.scan(next, |e| batch.push(e.key().to_vec()));
-            if next == 0 || budget == 0 {
-                break;
-            }
-            budget -= 1;
-            if batch.len() as i64 >= count {
-                break;
-            }
-        }
-    }
+    // One bucket, then up to 10 * COUNT more while the batch is short, as Redis bounds a step over a sparse table.
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let next =
+        ctx.srv.dbs[ctx.client.db].keys.scan_count(cursor, count, count.saturating_mul(10).saturating_add(1), |e| {
+            batch.push(e.key().to_vec());
+            true
+        });
     let now = ctx.srv.now_ms;
     batch.retain(|k| {
         if let Some(p) = pattern {

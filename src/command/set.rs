@@ -639,19 +639,13 @@ fn sscan(ctx: &mut Ctx, args: Args) {
     };
     let Some(o) = parse_scan_opts(r, args, 3) else { return };
     let mut out: Vec<Vec<u8>> = Vec::new();
-    let mut next = cursor;
-    let mut budget = scan_budget(o.count);
-    loop {
-        next = set.scan(next, |m| {
-            if scan_matches(&o, m) {
-                out.push(m.to_vec());
-            }
-        });
-        budget = budget.saturating_sub(1);
-        if next == 0 || budget == 0 || out.len() >= o.count {
-            break;
+    let next = set.scan(cursor, o.count, scan_budget(o.count), |m| {
+        let keep = scan_matches(&o, m);
+        if keep {
+            out.push(m.to_vec());
         }
-    }
+        keep
+    });
     r.array(2);
     r.bulk(next.to_string().as_bytes());
     r.array(out.len());

@@ -1698,19 +1698,13 @@ fn zscan(ctx: &mut Ctx, args: Args) {
     };
     let Some(o) = parse_scan_opts(r, args, 3) else { return };
     let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
-    let mut next = cursor;
-    let mut budget = scan_budget(o.count);
-    loop {
-        next = z.scan(next, |m, s| {
-            if scan_matches(&o, m) {
-                out.push((m.to_vec(), s));
-            }
-        });
-        budget = budget.saturating_sub(1);
-        if next == 0 || budget == 0 || out.len() >= o.count {
-            break;
+    let next = z.scan(cursor, o.count, scan_budget(o.count), |m, s| {
+        let keep = scan_matches(&o, m);
+        if keep {
+            out.push((m.to_vec(), s));
         }
-    }
+        keep
+    });
     r.array(2);
     r.bulk(next.to_string().as_bytes());
     r.array(out.len() * 2);

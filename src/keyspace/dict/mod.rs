@@ -1220,34 +1220,42 @@ impl<E: DictEntry> Dict<E> {
         if self.is_empty() {
             return 0;
         }
-        let lo = cursor_position(cursor, self.scan_tag);
+        let hi = self.scan_step(cursor_position(cursor, self.scan_tag), &mut f);
+        encode_cursor(hi, self.scan_tag)
+    }
+
+    /// SCAN's loop (Redis's `scanGenericCommand`): scan steps from `cursor` until `f` returned true `count` times
+    /// (an element it kept; false for one a filter dropped), the scan is complete, or `max_steps` steps were made
+    /// (at least one). Returns the cursor to hand back. The cursor is decoded and encoded once, not per step.
+    pub fn scan_count<F: FnMut(&E) -> bool>(&self, cursor: u64, count: usize, max_steps: usize, mut f: F) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        let mut lo = cursor_position(cursor, self.scan_tag);
+        let (mut kept, mut steps_left) = (0usize, max_steps.max(1));
+        loop {
+            let hi = self.scan_step(lo, &mut |e| kept += f(e) as usize);
+            steps_left -= 1;
+            if hi == 0 || steps_left == 0 || kept >= count {
+                return encode_cursor(hi, self.scan_tag);
+            }
+            lo = hi;
+        }
+    }
+
+    /// One step from hash `lo` (non-empty dict): the elements of the smaller table's bucket holding `lo`, in both
+    /// tables while rehashing. Returns the hash to resume at, 0 when the step reached the end of the hash space.
+    #[inline]
+    fn scan_step<F: FnMut(&E)>(&self, lo: u64, f: &mut F) -> u64 {
         // The step covers [lo, end of the smaller table's bucket holding lo), rounded up to the cursor grid of
         // that table (the next bucket's first hashes, if the end is not on the grid, are covered now).
         let small = if self.rehashing && self.t[1].size() < self.t[0].size() { &self.t[1] } else { &self.t[0] };
         let hi = round_up_to_grid(small.bucket_end(lo), small.size()); // 0: the step reaches the end
-        self.scan_range(0, lo, hi, &mut f);
+        self.scan_range(0, lo, hi, f);
         if self.rehashing {
-            self.scan_range(1, lo, hi, &mut f);
+            self.scan_range(1, lo, hi, f);
         }
-        encode_cursor(hi, self.scan_tag)
-    }
-
-    /// SCAN's loop (Redis's `scanGenericCommand`): scan steps from `cursor` until at least `count` elements were
-    /// visited, the scan is complete, or `count * 10` steps were made. Returns the cursor to hand back.
-    pub fn scan_count<F: FnMut(&E)>(&self, cursor: u64, count: usize, mut f: F) -> u64 {
-        let mut visited = 0usize;
-        let mut steps_left = count.saturating_mul(10).max(1);
-        let mut cursor = cursor;
-        loop {
-            cursor = self.scan(cursor, |e| {
-                visited += 1;
-                f(e)
-            });
-            steps_left -= 1;
-            if cursor == 0 || steps_left == 0 || visited >= count {
-                return cursor;
-            }
-        }
+        hi
     }
 
     /// Calls `f` for the elements of table `ti` whose hash is in `[lo, hi)` (`hi == 0` means up to 2^64).

@@ -333,14 +333,18 @@ impl Hash {
         }
     }
 
-    /// One HSCAN step; the listpack encoding returns everything at once (cursor 0), as Redis does.
-    pub fn scan<F: FnMut(StrRef<'_>, StrRef<'_>)>(&self, cursor: u64, mut f: F) -> u64 {
+    /// HSCAN's loop ([`Dict::scan_count`]: until `count` fields came back or `max_steps` steps); the listpack
+    /// encoding returns everything at once (cursor 0), as Redis does.
+    pub fn scan<F: FnMut(StrRef<'_>, StrRef<'_>)>(&self, cursor: u64, count: usize, max_steps: usize, mut f: F) -> u64 {
         match self {
             Hash::ListPack(lp) => {
                 lp.pairs().for_each(|(k, v)| f(k, v));
                 0
             }
-            Hash::HashTable(d) => d.scan(cursor, |p| f(StrRef::Bytes(p.field()), StrRef::Bytes(p.value()))),
+            Hash::HashTable(d) => d.scan_count(cursor, count, max_steps, |p| {
+                f(StrRef::Bytes(p.field()), StrRef::Bytes(p.value()));
+                true
+            }),
         }
     }
 }

@@ -226,14 +226,17 @@ impl Set {
         picked
     }
 
-    /// One SSCAN step; the intset encoding returns everything at once (cursor 0), as Redis does.
-    pub fn scan<F: FnMut(StrRef<'_>)>(&self, cursor: u64, mut f: F) -> u64 {
+    /// SSCAN's loop ([`Dict::scan_count`]: until `f` kept `count` members or `max_steps` steps); the intset
+    /// encoding returns everything at once (cursor 0), as Redis does.
+    pub fn scan<F: FnMut(StrRef<'_>) -> bool>(&self, cursor: u64, count: usize, max_steps: usize, mut f: F) -> u64 {
         match self {
             Set::IntSet(s) => {
-                s.iter().for_each(|x| f(StrRef::Int(x)));
+                s.iter().for_each(|x| {
+                    f(StrRef::Int(x));
+                });
                 0
             }
-            Set::HashTable(d) => d.scan(cursor, |m| f(StrRef::Bytes(m.as_bytes()))),
+            Set::HashTable(d) => d.scan_count(cursor, count, max_steps, |m| f(StrRef::Bytes(m.as_bytes()))),
         }
     }
 }
@@ -370,7 +373,10 @@ mod tests {
         let mut seen = 0;
         let mut cursor = 0;
         loop {
-            cursor = s.scan(cursor, |_| seen += 1);
+            cursor = s.scan(cursor, 10, 100, |_| {
+                seen += 1;
+                true
+            });
             if cursor == 0 {
                 break;
             }

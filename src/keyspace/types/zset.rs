@@ -928,14 +928,25 @@ impl ZSet {
         }
     }
 
-    /// One ZSCAN step; the listpack encoding returns everything at once (cursor 0), as Redis does.
-    pub fn scan<F: FnMut(StrRef<'_>, f64)>(&self, cursor: u64, mut f: F) -> u64 {
+    /// ZSCAN's loop ([`Dict::scan_count`]: until `f` kept `count` members or `max_steps` steps); the listpack
+    /// encoding returns everything at once (cursor 0), as Redis does.
+    pub fn scan<F: FnMut(StrRef<'_>, f64) -> bool>(
+        &self,
+        cursor: u64,
+        count: usize,
+        max_steps: usize,
+        mut f: F,
+    ) -> u64 {
         match self {
             ZSet::ListPack(lp) => {
-                lp.pairs().for_each(|(m, s)| f(m, lp_score(s)));
+                lp.pairs().for_each(|(m, s)| {
+                    f(m, lp_score(s));
+                });
                 0
             }
-            ZSet::SkipList(z) => z.dict.scan(cursor, |e| f(StrRef::Bytes(e.member()), z.list.score(e.node()))),
+            ZSet::SkipList(z) => {
+                z.dict.scan_count(cursor, count, max_steps, |e| f(StrRef::Bytes(e.member()), z.list.score(e.node())))
+            }
         }
     }
 }
