@@ -1,0 +1,420 @@
+#!/usr/bin/env bash
+# Tail latency under growth, saves, expiry and frees (issue 46: no pause longer than Redis's while the keyspace
+# grows, saves, expires and frees), ferredis against Debian's redis-server 7.0 in the same run.
+#
+# For each scenario and each server (ferredis first, then redis) a fresh server is started (pinned to SERVER_CPU,
+# `--enable-debug-command local`, no persistence unless the scenario turns it on, `--dir` in the scratch
+# directory), the scenario's data is set up, and then benches/latency_probe.rs (pinned to CLIENT_CPU, its own
+# connection) sends PING every INTERVAL_MS ms on a fixed schedule, one request in flight, from BASELINE_S seconds
+# before the scenario's load starts until BASELINE_S seconds after it ends. The prober's p50/p99/p99.9/max round
+# trip is reported per row. Counts below are divided by SCALE (SCALE=20 is a quick smoke run). Scenarios (SCENARIOS,
+# comma separated; default: all but growth50m):
+#   growth10m        redis-benchmark -t set -r 10000000 -n 15000000 -P 16 -c 50 -d 8 into an empty server (the
+#                    keyspace grows to ~7.8M keys through every table resize).
+#   growth50m        the same with -r 50000000 -n 75000000 (opt-in: ~5 GB per server).
+#   p1, p16          redis-benchmark -c 50 -n 1000000 -t set,get -r 1000000, pipeline 1 / 16.
+#   expire5m         5M keys (DEBUG POPULATE, `key:<n>`), each given the same PEXPIREAT (redis-cli --pipe) a few
+#                    seconds ahead (EXPIRE_AHEAD_S); probing from BASELINE_S before that moment until DBSIZE is 0.
+#   flushall_async   10M keys, FLUSHALL ASYNC; probing until lazyfree_pending_objects is 0, then TAIL_S more.
+#   unlink_set       a 10M-member set `myset` (members `m:<n>`, SADDs of 1000 through redis-cli --pipe), UNLINK
+#                    myset; probing until lazyfree_pending_objects is 0, then TAIL_S more.
+#   bgsave10m        10M keys, a SET load (redis-benchmark -t set -r 10000000 -P 16 -c 10, run until the save ends;
+#                    its keys `key:<12 digits>` are new ones, so the keyspace also grows during the save), BGSAVE;
+#                    probing until rdb_bgsave_in_progress is 0.
+#   bgrewriteaof10m  the same with --appendonly yes and BGREWRITEAOF, until aof_rewrite_in_progress is 0.
+#   fullsync         10M keys on the master; a second server of the same kind started as its replica (pinned to
+#                    REPLICA_CPU), probing the master until the replica shows master_link_status:up and
+#                    master_sync_in_progress:0 (Redis's default diskless sync waits repl-diskless-sync-delay, 5 s).
+# Every load step is checked (DBSIZE, SCARD, INFO keyspace's expires, --pipe's error count, redis-benchmark's
+# completed count, the save's or rewrite's status, the replica's DBSIZE); a failed check ends the run.
+# The plain-load rows (growth*, p1, p16) also carry redis-benchmark's own latencies: p50, p99 and max are its
+# summary's (the figures --csv prints), p99.9 is the first row of its percentile distribution at or above 99.9%
+# (HdrHistogram's halving steps: the 99.902% row); with two tests the cells read SET/GET.
+# Output: bench-results/<timestamp>-tail-latency/summary.md (one row per scenario and server, latencies in ms,
+# "phase" the load's duration: the benchmark, expiry, free, save, rewrite or sync; the ferredis row carries the
+# ferredis/redis ratios of the prober's max and p99.9, and redis-benchmark's for the plain-load rows) and raw.csv.
+# Knobs: SCENARIOS, SCALE (1), INTERVAL_MS (2), BASELINE_S (1), TAIL_S (3), EXPIRE_AHEAD_S (4 + BASELINE_S + 4 s
+# per million keys), LIMIT_S (600: longest wait for an expiry, free, save, rewrite or sync), SERVER_CPU (1),
+# CLIENT_CPU (0), REPLICA_CPU (CLIENT_CPU), FERREDIS (target/release/ferredis-server, built first unless
+# SKIP_BUILD=1), REDIS (/usr/bin/redis-server), PROBE (a prebuilt benches/latency_probe.rs; by default compiled
+# with rustc into the scratch directory).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. benches/lib.sh
+
+SCENARIOS=${SCENARIOS:-growth10m,p1,p16,expire5m,flushall_async,unlink_set,bgsave10m,bgrewriteaof10m,fullsync}
+SCALE=${SCALE:-1}
+INTERVAL_MS=${INTERVAL_MS:-2}
+BASELINE_S=${BASELINE_S:-1}
+TAIL_S=${TAIL_S:-3}
+EXPIRE_AHEAD_S=${EXPIRE_AHEAD_S:-}
+LIMIT_S=${LIMIT_S:-600}
+SERVER_CPU=${SERVER_CPU:-1}
+CLIENT_CPU=${CLIENT_CPU:-0}
+REPLICA_CPU=${REPLICA_CPU:-$CLIENT_CPU}
+FERREDIS=${FERREDIS:-target/release/ferredis-server}
+REDIS=${REDIS:-/usr/bin/redis-server}
+PROBE=${PROBE:-}
+
+fail() { echo "tail_latency: $*" >&2; exit 1; }
+IFS=',' read -r -a SCENARIO_LIST <<<"$SCENARIOS"
+for sc in "${SCENARIO_LIST[@]}"; do
+    case $sc in
+        growth10m | growth50m | p1 | p16 | expire5m | flushall_async | unlink_set | bgsave10m | bgrewriteaof10m | fullsync) ;;
+        *) fail "unknown scenario '$sc'" ;;
+    esac
+done
+[[ $SCALE =~ ^[1-9][0-9]*$ ]] || fail "SCALE must be a positive integer"
+
+bench_prepare tail-latency
+if [ -z "$PROBE" ]; then
+    command -v rustc >/dev/null 2>&1 || fail "missing rustc (or set PROBE to a built latency_probe)"
+    PROBE=$WORK/latency_probe
+    rustc --edition 2021 -C opt-level=3 -o "$PROBE" benches/latency_probe.rs
+fi
+
+# scaled <count>: the count divided by SCALE (at least 1).
+scaled() { local n=$(($1 / SCALE)); [ "$n" -ge 1 ] || n=1; echo "$n"; }
+now_ms() { date +%s%3N; }
+# alive <pid>: the process exists and is not a zombie.
+alive() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]; }
+# info_get <port> <section> <field>
+info_get() { cli "$1" info "$2" 2>/dev/null | tr -d '\r' | awk -F: -v f="$3" '$1 == f {print $2}'; }
+info_is() { [ "$(info_get "$1" "$2" "$3")" = "$4" ]; }
+dbsize() { cli "$1" dbsize | tr -d '\r'; }
+dbsize_is() { [ "$(dbsize "$1" 2>/dev/null)" = "$2" ]; }
+lazyfree_done() { info_is "$1" memory lazyfree_pending_objects 0; }
+bgsave_done() { info_is "$1" persistence rdb_bgsave_in_progress 0; }
+aof_idle() { info_is "$1" persistence aof_rewrite_in_progress 0 && info_is "$1" persistence aof_rewrite_scheduled 0; }
+replica_synced() {
+    info_is "$1" replication master_link_status up && info_is "$1" replication master_sync_in_progress 0
+}
+
+# wait_for <what> <command...>: runs the command every 0.1 s until it succeeds; fails after LIMIT_S seconds or
+# when a server of the scenario ($LIVE) is gone.
+wait_for() {
+    local what=$1 t0 p
+    shift
+    t0=$(now_ms)
+    until "$@"; do
+        for p in "${LIVE[@]}"; do alive "$p" || fail "$what: server pid $p exited (logs in $WORK)"; done
+        [ $(($(now_ms) - t0)) -lt $((LIMIT_S * 1000)) ] || fail "$what: not done after $LIMIT_S s"
+        sleep 0.1
+    done
+}
+
+# start_one <label> <binary> [args...]: a fresh server (lib.sh's start_server); sets SPID SPORT and LIVE.
+start_one() {
+    SPID="" SPORT=""
+    read -r SPID SPORT < <(start_server "$@") || true
+    [ -n "${SPORT:-}" ] || fail "$1 did not start"
+    PIDS+=("$SPID")
+    LIVE=("$SPID")
+}
+
+# stop_one <pid>: SIGTERM, then wait up to a minute for the process to go (SIGKILL after that).
+stop_one() {
+    kill "$1" 2>/dev/null || true
+    for _ in $(seq 1 600); do
+        alive "$1" || return 0
+        sleep 0.1
+    done
+    kill -9 "$1" 2>/dev/null || true
+}
+
+# probe_start <port>: starts the prober and lets it run alone for BASELINE_S seconds.
+probe_start() {
+    local fifo=$WORK/probe.fifo
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    taskset -c "$CLIENT_CPU" "$PROBE" "$1" "$INTERVAL_MS" <"$fifo" >"$WORK/probe.out" 2>"$WORK/probe.err" &
+    PROBE_PID=$!
+    PIDS+=("$PROBE_PID")
+    exec {PROBE_FD}>"$fifo"
+    sleep "$BASELINE_S"
+    alive "$PROBE_PID" || fail "the prober exited early: $(cat "$WORK/probe.err")"
+}
+
+# probe_stop: BASELINE_S seconds more, then stops the prober; sets PROBE_RESULT (samples p50 p99 p99.9 max, us).
+probe_stop() {
+    sleep "$BASELINE_S"
+    (trap '' PIPE; echo stop >&"$PROBE_FD") 2>/dev/null || true
+    exec {PROBE_FD}>&-
+    wait "$PROBE_PID" || fail "the prober failed: $(cat "$WORK/probe.err")"
+    PROBE_RESULT=$(sed 's/[a-z0-9._]*=//g' "$WORK/probe.out")
+    [ -n "$PROBE_RESULT" ] || fail "the prober printed nothing"
+}
+
+# rb_load <port> <redis-benchmark args...>: a benchmark pinned to CLIENT_CPU; sets RB ("TEST p50 p99 p99.9 max"
+# per test, ';' separated, ms) and checks every test completed all its requests.
+rb_load() {
+    local port=$1 n="" a
+    shift
+    for a in "$@"; do
+        if [ "$n" = next ]; then n=$a; fi
+        if [ "$a" = -n ]; then n=next; fi
+    done
+    taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" "$@" >"$WORK/rb.out" 2>"$WORK/rb.err" \
+        || fail "redis-benchmark $*: $(tail -3 "$WORK/rb.err")"
+    RB=$(tr '\r' '\n' <"$WORK/rb.out" | awk -v n="$n" '
+        /^====== .* ======$/ {t = $2; order[++k] = t; next}
+        / requests completed in / {done[t] = $1}
+        /^Latency by percentile distribution:/ {dist = 1; next}
+        dist && /^$/ {dist = 0}
+        dist && /^[0-9.]+% <= / {p = $1; sub(/%/, "", p); if (p + 0 >= 99.9 && !(t in p999)) p999[t] = $3; next}
+        /latency summary \(msec\):/ {getline; getline; s[t] = $0}
+        END {
+            for (i = 1; i <= k; i++) {
+                t = order[i]
+                if (done[t] != n || !(t in s)) {print "BAD " t " completed " done[t] " of " n; exit}
+                split(s[t], a, " ")
+                printf "%s%s %s %s %s %s", (i > 1 ? ";" : ""), t, a[3], a[5], p999[t], a[6]
+            }
+        }')
+    case $RB in "" | BAD*) fail "redis-benchmark $*: ${RB:-no results}" ;; esac
+}
+
+# bg_load_start <port> <keys> / bg_load_stop: the SET load that runs through a save or rewrite.
+bg_load_start() {
+    taskset -c "$CLIENT_CPU" redis-benchmark -p "$1" -t set -r "$2" -P 16 -c 10 -n 2000000000 -q \
+        >/dev/null 2>"$WORK/bgload.err" &
+    LOAD_PID=$!
+    PIDS+=("$LOAD_PID")
+    sleep 1
+    alive "$LOAD_PID" || fail "the SET load exited early: $(cat "$WORK/bgload.err")"
+}
+bg_load_stop() {
+    alive "$LOAD_PID" || fail "the SET load exited before the end: $(cat "$WORK/bgload.err")"
+    kill "$LOAD_PID"
+    wait "$LOAD_PID" 2>/dev/null || true
+}
+
+populate() {
+    cli "$1" debug populate "$2" key 8 >/dev/null
+    dbsize_is "$1" "$2" || fail "DEBUG POPULATE $2: DBSIZE is $(dbsize "$1")"
+}
+# at_least <what> <value> <minimum>
+at_least() { [ "$2" -ge "$3" ] || fail "$1 is $2, expected at least $3"; }
+# pipe_ok <port> <file|-> <replies>: redis-cli --pipe, checking the reply count and that no reply was an error.
+pipe_ok() {
+    local out
+    if [ "$2" = - ]; then out=$(cli "$1" --pipe 2>&1); else out=$(cli "$1" --pipe <"$2" 2>&1); fi \
+        || fail "redis-cli --pipe: $out"
+    case $out in *"errors: 0, replies: $3"*) ;; *) fail "redis-cli --pipe, expected $3 replies, no errors: $out" ;; esac
+}
+
+# run_scenario <scenario> <label> <binary>: one scenario on one server; sets PHASE_S, RB and PROBE_RESULT.
+run_scenario() {
+    local sc=$1 label=$2 bin=$3 k n t0 t1 port dir rdir deadline ahead
+    RB=-
+    dir=$WORK/data-$label-$sc
+    mkdir -p "$dir"
+    case $sc in
+        growth10m | growth50m | p1 | p16)
+            start_one "$label" "$bin" --enable-debug-command local
+            port=$SPORT
+            case $sc in
+                growth10m) k=$(scaled 10000000) n=$(scaled 15000000) ;;
+                growth50m) k=$(scaled 50000000) n=$(scaled 75000000) ;;
+                *) k=$(scaled 1000000) n=$k ;;
+            esac
+            probe_start "$port"
+            t0=$(now_ms)
+            case $sc in
+                growth*) rb_load "$port" -t set -r "$k" -n "$n" -P 16 -c 50 -d 8 ;;
+                p1) rb_load "$port" -c 50 -n "$n" -t set,get -r "$k" ;;
+                p16) rb_load "$port" -c 50 -n "$n" -t set,get -r "$k" -P 16 ;;
+            esac
+            t1=$(now_ms)
+            probe_stop
+            # n random keys out of k: k * (1 - e^(-n/k)) distinct ones expected (0.78 k for growth, 0.63 k for p1/p16).
+            at_least "$sc: DBSIZE" "$(dbsize "$port")" "$(awk -v k="$k" -v n="$n" 'BEGIN {printf "%d", 0.97 * k * (1 - exp(-n / k))}')"
+            ;;
+        expire5m)
+            k=$(scaled 5000000)
+            start_one "$label" "$bin" --enable-debug-command local
+            port=$SPORT
+            populate "$port" "$k"
+            ahead=${EXPIRE_AHEAD_S:-$((4 + BASELINE_S + 4 * k / 1000000))}
+            deadline=$(($(now_ms) + ahead * 1000))
+            awk -v n="$k" -v t="$deadline" 'BEGIN {
+                for (i = 0; i < n; i++) {
+                    key = "key:" i
+                    printf "*3\r\n$9\r\nPEXPIREAT\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(key), key, length(t), t
+                }
+            }' | pipe_ok "$port" - "$k"
+            case $(info_get "$port" keyspace db0) in
+                "keys=$k,expires=$k,"*) ;;
+                *) fail "expire5m: INFO keyspace after the PEXPIREATs: $(info_get "$port" keyspace db0)" ;;
+            esac
+            local lead=$((deadline - $(now_ms) - BASELINE_S * 1000))
+            [ "$lead" -ge 200 ] || fail "expire5m: loading the TTLs took too long for EXPIRE_AHEAD_S=$ahead; raise it"
+            sleep "$(awk -v ms="$lead" 'BEGIN {printf "%.3f", (ms - 100) / 1000}')"
+            probe_start "$port"
+            while [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.01; done
+            t0=$deadline
+            wait_for "expire5m: DBSIZE 0" dbsize_is "$port" 0
+            t1=$(now_ms)
+            probe_stop
+            ;;
+        flushall_async)
+            k=$(scaled 10000000)
+            start_one "$label" "$bin" --enable-debug-command local
+            port=$SPORT
+            populate "$port" "$k"
+            probe_start "$port"
+            t0=$(now_ms)
+            [ "$(cli "$port" flushall async | tr -d '\r')" = OK ] || fail "FLUSHALL ASYNC did not answer OK"
+            dbsize_is "$port" 0 || fail "flushall_async: DBSIZE $(dbsize "$port") after FLUSHALL ASYNC"
+            wait_for "flushall_async: lazyfree_pending_objects 0" lazyfree_done "$port"
+            t1=$(now_ms)
+            sleep "$TAIL_S"
+            probe_stop
+            ;;
+        unlink_set)
+            k=$(scaled 10000000)
+            start_one "$label" "$bin" --enable-debug-command local
+            port=$SPORT
+            if [ ! -s "$WORK/set-$k.resp" ]; then
+                awk -v n="$k" 'BEGIN {
+                    for (i = 0; i < n; i += 1000) {
+                        c = (n - i < 1000) ? n - i : 1000
+                        printf "*%d\r\n$4\r\nSADD\r\n$5\r\nmyset\r\n", c + 2
+                        for (j = i; j < i + c; j++) { m = "m:" j; printf "$%d\r\n%s\r\n", length(m), m }
+                    }
+                }' >"$WORK/set-$k.resp"
+            fi
+            pipe_ok "$port" "$WORK/set-$k.resp" $(((k + 999) / 1000))
+            [ "$(cli "$port" scard myset | tr -d '\r')" = "$k" ] || fail "unlink_set: SCARD myset is not $k"
+            probe_start "$port"
+            t0=$(now_ms)
+            [ "$(cli "$port" unlink myset | tr -d '\r')" = 1 ] || fail "UNLINK myset did not answer 1"
+            wait_for "unlink_set: lazyfree_pending_objects 0" lazyfree_done "$port"
+            t1=$(now_ms)
+            dbsize_is "$port" 0 || fail "unlink_set: DBSIZE $(dbsize "$port") after UNLINK"
+            sleep "$TAIL_S"
+            probe_stop
+            ;;
+        bgsave10m | bgrewriteaof10m)
+            k=$(scaled 10000000)
+            if [ "$sc" = bgsave10m ]; then
+                start_one "$label" "$bin" --enable-debug-command local --dir "$dir"
+            else
+                start_one "$label" "$bin" --enable-debug-command local --dir "$dir" --appendonly yes
+                wait_for "$sc: the startup rewrite" aof_idle "$SPORT"
+            fi
+            port=$SPORT
+            populate "$port" "$k"
+            probe_start "$port"
+            bg_load_start "$port" "$k"
+            t0=$(now_ms)
+            if [ "$sc" = bgsave10m ]; then
+                [ "$(cli "$port" bgsave | tr -d '\r')" = "Background saving started" ] || fail "BGSAVE did not start"
+                wait_for "BGSAVE" bgsave_done "$port"
+                t1=$(now_ms)
+                bg_load_stop
+                probe_stop
+                info_is "$port" persistence rdb_last_bgsave_status ok || fail "BGSAVE failed ($WORK)"
+                [ -s "$dir/dump.rdb" ] || fail "BGSAVE wrote no $dir/dump.rdb"
+            else
+                [ "$(cli "$port" bgrewriteaof | tr -d '\r')" = "Background append only file rewriting started" ] \
+                    || fail "BGREWRITEAOF did not start"
+                wait_for "BGREWRITEAOF" aof_idle "$port"
+                t1=$(now_ms)
+                bg_load_stop
+                probe_stop
+                info_is "$port" persistence aof_last_bgrewrite_status ok || fail "BGREWRITEAOF failed ($WORK)"
+            fi
+            # The load's keys (key:<12 digits>) are not DEBUG POPULATE's (key:<n>): the keyspace grew.
+            at_least "$sc: DBSIZE after the SET load" "$(dbsize "$port")" $((k + 1))
+            ;;
+        fullsync)
+            k=$(scaled 10000000)
+            rdir=$WORK/data-$label-$sc-replica
+            mkdir -p "$rdir"
+            start_one "$label" "$bin" --enable-debug-command local --dir "$dir"
+            port=$SPORT
+            local mpid=$SPID rpid rport
+            populate "$port" "$k"
+            probe_start "$port"
+            t0=$(now_ms)
+            SERVER_CPU=$REPLICA_CPU start_one "$label-replica" "$bin" --enable-debug-command local --dir "$rdir" \
+                --replicaof 127.0.0.1 "$port"
+            rpid=$SPID rport=$SPORT
+            LIVE=("$mpid" "$rpid")
+            wait_for "fullsync: the replica's sync" replica_synced "$rport"
+            t1=$(now_ms)
+            probe_stop
+            dbsize_is "$rport" "$k" || fail "fullsync: the replica has $(dbsize "$rport") keys, not $k"
+            stop_one "$rpid"
+            SPID=$mpid
+            ;;
+    esac
+    PHASE_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1000}')
+    stop_one "$SPID"
+    rm -rf "$dir" "${rdir:-/nonexistent}"
+}
+
+# emit <scenario>: the scenario's two rows of summary.md, from raw.csv.
+emit() {
+    awk -F, -v sc="$1" '
+        function ms(us) { return sprintf("%.3f", us / 1000) }
+        function ratio(a, b) { return (b > 0) ? sprintf("%.2f", a / b) : "-" }
+        # rb field: "TEST p50 p99 p999 max;..." -> cell i (2..5) joined with "/"
+        function rbcell(rb, i,    t, n, j, f, out) {
+            if (rb == "-") return "-"
+            n = split(rb, t, ";"); out = ""
+            for (j = 1; j <= n; j++) { split(t[j], f, " "); out = out (j > 1 ? "/" : "") f[i] }
+            return out
+        }
+        function rbratio(a, b, i,    ta, tb, n, j, fa, fb, out) {
+            if (a == "-" || b == "-") return ""
+            n = split(a, ta, ";"); split(b, tb, ";"); out = ""
+            for (j = 1; j <= n; j++) {
+                split(ta[j], fa, " "); split(tb[j], fb, " ")
+                out = out (j > 1 ? "/" : "") ratio(fa[i], fb[i])
+            }
+            return " (rb " out ")"
+        }
+        $1 == sc { row[$2] = $0; phase[$2] = $3; n[$2] = $4; p50[$2] = $5; p99[$2] = $6; p999[$2] = $7; mx[$2] = $8; rb[$2] = $9 }
+        END {
+            split("ferredis redis", order, " ")
+            for (o = 1; o <= 2; o++) {
+                s = order[o]
+                if (!(s in row)) continue
+                rmax = rp999 = ""
+                if (s == "ferredis" && ("redis" in row)) {
+                    rmax = ratio(mx["ferredis"], mx["redis"]) rbratio(rb["ferredis"], rb["redis"], 5)
+                    rp999 = ratio(p999["ferredis"], p999["redis"]) rbratio(rb["ferredis"], rb["redis"], 4)
+                }
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", sc, s, phase[s], n[s],
+                    ms(p50[s]), ms(p99[s]), ms(p999[s]), ms(mx[s]),
+                    rbcell(rb[s], 2), rbcell(rb[s], 3), rbcell(rb[s], 4), rbcell(rb[s], 5), rmax, rp999
+            }
+        }' "$OUT/raw.csv" >>"$OUT/summary.md"
+}
+
+others() { pgrep -c -x 'rustc|cargo' 2>/dev/null || true; }
+{
+    echo "Tail latency (issue 46): ferredis $("$FERREDIS" --version | awk '{print $2, $3}') vs redis $("$REDIS" --version | awk '{print $3}'); SCALE=$SCALE, PING every $INTERVAL_MS ms (prober), servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU; load average at start: $(cut -d' ' -f1-3 /proc/loadavg), other compiler processes: $(others)."
+    echo
+    echo "| scenario | server | phase s | probe samples | probe p50 ms | probe p99 ms | probe p99.9 ms | probe max ms | rb p50 ms | rb p99 ms | rb p99.9 ms | rb max ms | max ratio f/r | p99.9 ratio f/r |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+} >"$OUT/summary.md"
+echo "scenario,server,phase_s,samples,p50_us,p99_us,p99.9_us,max_us,rb,loadavg" >"$OUT/raw.csv"
+
+for sc in "${SCENARIO_LIST[@]}"; do
+    for label in ferredis redis; do
+        if [ "$label" = ferredis ]; then bin=$FERREDIS; else bin=$REDIS; fi
+        echo "$(date +%T) $sc on $label" >&2
+        run_scenario "$sc" "$label" "$bin"
+        read -r samples p50 p99 p999 max <<<"$PROBE_RESULT"
+        raw "$sc" "$label" "$PHASE_S" "$samples" "$p50" "$p99" "$p999" "$max" "$RB" "$(cut -d' ' -f1 /proc/loadavg)"
+        echo "$(date +%T) $sc on $label: phase ${PHASE_S}s, probe $PROBE_RESULT, rb $RB" >&2
+    done
+    emit "$sc"
+done
+echo >>"$OUT/summary.md"
+echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg), other compiler processes: $(others)." >>"$OUT/summary.md"
+cat "$OUT/summary.md"
+echo "results in $OUT" >&2
