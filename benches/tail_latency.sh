@@ -32,7 +32,8 @@
 # (HdrHistogram's halving steps: the 99.902% row); with two tests the cells read SET/GET.
 # Output: bench-results/<timestamp>-tail-latency/summary.md (one row per scenario and server, latencies in ms,
 # "phase" the load's duration: the benchmark, expiry, free, save, rewrite or sync; the ferredis row carries the
-# ferredis/redis ratios of the prober's max and p99.9, and redis-benchmark's for the plain-load rows) and raw.csv.
+# ferredis/redis ratios of the prober's max and p99.9, and redis-benchmark's for the plain-load rows; "load" the
+# machine's 1-minute load average at the row's end, a hint of other work competing for the two cores) and raw.csv.
 # Knobs: SCENARIOS, SCALE (1), INTERVAL_MS (2), BASELINE_S (1), TAIL_S (3), EXPIRE_AHEAD_S (4 + BASELINE_S + 4 s
 # per million keys), LIMIT_S (600: longest wait for an expiry, free, save, rewrite or sync), SERVER_CPU (1),
 # CLIENT_CPU (0), REPLICA_CPU (CLIENT_CPU), FERREDIS (target/release/ferredis-server, built first unless
@@ -376,7 +377,7 @@ emit() {
             }
             return " (rb " out ")"
         }
-        $1 == sc { row[$2] = $0; phase[$2] = $3; n[$2] = $4; p50[$2] = $5; p99[$2] = $6; p999[$2] = $7; mx[$2] = $8; rb[$2] = $9 }
+        $1 == sc { row[$2] = $0; phase[$2] = $3; n[$2] = $4; p50[$2] = $5; p99[$2] = $6; p999[$2] = $7; mx[$2] = $8; rb[$2] = $9; la[$2] = $10 }
         END {
             split("ferredis redis", order, " ")
             for (o = 1; o <= 2; o++) {
@@ -387,9 +388,9 @@ emit() {
                     rmax = ratio(mx["ferredis"], mx["redis"]) rbratio(rb["ferredis"], rb["redis"], 5)
                     rp999 = ratio(p999["ferredis"], p999["redis"]) rbratio(rb["ferredis"], rb["redis"], 4)
                 }
-                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", sc, s, phase[s], n[s],
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", sc, s, phase[s], n[s],
                     ms(p50[s]), ms(p99[s]), ms(p999[s]), ms(mx[s]),
-                    rbcell(rb[s], 2), rbcell(rb[s], 3), rbcell(rb[s], 4), rbcell(rb[s], 5), rmax, rp999
+                    rbcell(rb[s], 2), rbcell(rb[s], 3), rbcell(rb[s], 4), rbcell(rb[s], 5), rmax, rp999, la[s]
             }
         }' "$OUT/raw.csv" >>"$OUT/summary.md"
 }
@@ -398,8 +399,8 @@ others() { pgrep -c -x 'rustc|cargo' 2>/dev/null || true; }
 {
     echo "Tail latency (issue 46): ferredis $("$FERREDIS" --version | awk '{print $2, $3}') vs redis $("$REDIS" --version | awk '{print $3}'); SCALE=$SCALE, PING every $INTERVAL_MS ms (prober), servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU; load average at start: $(cut -d' ' -f1-3 /proc/loadavg), other compiler processes: $(others)."
     echo
-    echo "| scenario | server | phase s | probe samples | probe p50 ms | probe p99 ms | probe p99.9 ms | probe max ms | rb p50 ms | rb p99 ms | rb p99.9 ms | rb max ms | max ratio f/r | p99.9 ratio f/r |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| scenario | server | phase s | probe samples | probe p50 ms | probe p99 ms | probe p99.9 ms | probe max ms | rb p50 ms | rb p99 ms | rb p99.9 ms | rb max ms | max ratio f/r | p99.9 ratio f/r | load |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$OUT/summary.md"
 echo "scenario,server,phase_s,samples,p50_us,p99_us,p99.9_us,max_us,rb,loadavg" >"$OUT/raw.csv"
 

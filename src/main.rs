@@ -1,6 +1,8 @@
 //! `ferredis-server [config-file | -] [--directive value ...]`
 
 fn main() {
+    // The allocator's tunables, before the first big allocation (see alloc::configure).
+    ferredis::alloc::configure();
     // Before anything reads the environment: the title area and a copy of the arguments.
     ferredis::sys::proctitle::init();
     let mut config = match ferredis::config::load(

@@ -330,6 +330,7 @@ impl ValueKind for crate::keyspace::types::stream::Stream {
 /// were written by `Entry::build` and describe themselves consistently; a raw payload is a valid `Vec<u8>` and a
 /// value payload a valid `Value` (inline, so a collection's handle costs no allocation of its own), both owned by
 /// the entry and dropped with it.
+#[repr(transparent)]
 pub struct Entry {
     ptr: NonNull<u8>,
     // Owns (through the packed bytes) a Vec<u8> or a Value (drop check).
@@ -1032,6 +1033,11 @@ impl std::fmt::Debug for Entry {
 
 /// The keyspace's tables hold entries, keyed by their own key (the dict knows nothing of objects).
 impl crate::keyspace::dict::DictEntry for Entry {
+    // SAFETY: `Entry` is a `#[repr(transparent)]` wrapper of a `NonNull` (plus a zero-sized marker), for which Rust
+    // guarantees that `Option<Entry>` is pointer-sized and all-zero bytes are `None`.
+    const ZERO_IS_NONE: Option<crate::keyspace::dict::ZeroIsNone> =
+        Some(unsafe { crate::keyspace::dict::ZeroIsNone::promise() });
+
     #[inline]
     fn key(&self) -> &[u8] {
         Entry::key(self)

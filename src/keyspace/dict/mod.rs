@@ -136,6 +136,25 @@ pub trait DictEntry {
     /// Hints the CPU to load what [`DictEntry::key`] will read (entries behind a pointer); a no-op by default.
     #[inline]
     fn prefetch(&self) {}
+
+    /// `Some` when an all-zero `Option<Self>` is `None` (see [`ZeroIsNone`]): the table's slot array is then
+    /// allocated zeroed, which for a big table costs no time at all (fresh pages from the kernel, touched as they
+    /// are used) where writing `None` into every slot of a 16M-slot array holds the loop for tens of milliseconds.
+    const ZERO_IS_NONE: Option<ZeroIsNone> = None;
+}
+
+/// The promise, made by an `unsafe` call in a [`DictEntry`] impl, that all-zero bytes are `None` for
+/// `Option<Self>` (true of a `#[repr(transparent)]` wrapper of a `NonNull` or `Box`: the null-pointer
+/// optimisation Rust guarantees for those).
+pub struct ZeroIsNone(());
+
+impl ZeroIsNone {
+    /// # Safety
+    /// For the entry type `E` whose [`DictEntry::ZERO_IS_NONE`] holds this, `Option<E>` must be non-zero-sized and
+    /// its all-zero bit pattern must be `None`.
+    pub const unsafe fn promise() -> ZeroIsNone {
+        ZeroIsNone(())
+    }
 }
 
 /// A dropped table with at least this many elements frees them in one [`slab::FreeBatch`].
@@ -146,9 +165,6 @@ pub const MIN_SIZE: usize = 4;
 
 /// Slots past `rehash_idx` whose entries a rehash step prefetches for the next step.
 const REHASH_PREFETCH: usize = 4;
-
-/// A table array at least this big is followed by a malloc trim when a rehash frees it.
-const TRIM_AFTER_FREE_BYTES: usize = 1 << 20;
 
 thread_local! {
     /// `maxmemory` as this thread's tables see it (0 = no limit): a table between 3/4 and 7/8 full does not grow
@@ -232,9 +248,14 @@ impl<E: DictEntry> Table<E> {
 
     fn with_size(size: usize) -> Table<E> {
         debug_assert!(is_valid_size(size));
-        let mut v = Vec::with_capacity(size);
-        v.resize_with(size, || None);
-        Table { slots: v.into_boxed_slice(), ctrl: vec![0u8; size].into_boxed_slice(), used: 0 }
+        let slots = if E::ZERO_IS_NONE.is_some() {
+            zeroed_slots(size)
+        } else {
+            let mut v = Vec::with_capacity(size);
+            v.resize_with(size, || None);
+            v.into_boxed_slice()
+        };
+        Table { slots, ctrl: vec![0u8; size].into_boxed_slice(), used: 0 }
     }
 
     #[inline]
@@ -356,23 +377,62 @@ impl<E: DictEntry> Table<E> {
     }
 }
 
+/// `size` empty slots from a zeroed allocation (`calloc`: a big array is a fresh mapping whose pages the kernel
+/// hands out zeroed on first touch, so this takes microseconds whatever the size). Only for entry types whose
+/// [`DictEntry::ZERO_IS_NONE`] is `Some`.
+fn zeroed_slots<E: DictEntry>(size: usize) -> Box<[Option<E>]> {
+    assert!(E::ZERO_IS_NONE.is_some() && std::mem::size_of::<Option<E>>() > 0 && size > 0);
+    let layout = std::alloc::Layout::array::<Option<E>>(size).expect("table size overflows the address space");
+    // SAFETY: the layout is not zero-sized (asserted above).
+    let p = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<Option<E>>();
+    if p.is_null() {
+        std::alloc::handle_alloc_error(layout);
+    }
+    // SAFETY: `p` is a live allocation from the global allocator with the layout of `[Option<E>; size]`, which is
+    // the layout a `Box<[Option<E>]>` of `size` elements frees with; every byte is zero, which `E::ZERO_IS_NONE`
+    // (an unsafe promise of the entry type) says is a valid `None` for each element.
+    unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, size)) }
+}
+
+/// Frees an empty table's arrays without visiting their slots: every slot is `None`, so there is nothing to drop,
+/// and reading a 16M-slot array only to find that out costs tens of milliseconds. Arrays of at least
+/// [`crate::alloc::FREE_LATER_MIN`] bytes are handed to the allocator's release thread, since giving such a
+/// mapping back to the kernel (`munmap` of touched pages) takes milliseconds too.
+fn free_empty_arrays<E>(slots: Box<[Option<E>]>, ctrl: Box<[u8]>) {
+    fn release<T>(b: Box<[T]>) {
+        let len = b.len();
+        let layout = std::alloc::Layout::array::<T>(len).expect("a live array's layout");
+        let p = Box::into_raw(b).cast::<u8>();
+        if layout.size() == 0 {
+            return; // a dangling pointer: nothing was allocated
+        }
+        // SAFETY: `p` came from a `Box<[T]>` of `len` elements, allocated by the global allocator with exactly
+        // this layout and not used after this point; the caller vouches that no element needs dropping (and
+        // skipping a drop is never unsound).
+        unsafe { crate::alloc::free_maybe_later(p, layout) };
+    }
+    release(slots);
+    release(ctrl);
+}
+
 /// Entries a table's drop asks the CPU for ahead of dropping them: dropping an entry reads it (its size, its
 /// value's kind), and a big table's entries are all over memory.
 const DROP_PREFETCH: usize = 16;
 
 impl<E: DictEntry> Drop for Table<E> {
     fn drop(&mut self) {
-        if self.used == 0 {
-            return;
-        }
-        // A big table's entries go back to the slab in address order (see `slab::FreeBatch`).
-        let _batch = (self.used >= BATCH_FREE_MIN).then(slab::FreeBatch::begin);
-        for j in 0..self.slots.len() {
-            if let Some(Some(ahead)) = self.slots.get(j + DROP_PREFETCH) {
-                ahead.prefetch();
+        if self.used > 0 {
+            // A big table's entries go back to the slab in address order (see `slab::FreeBatch`).
+            let _batch = (self.used >= BATCH_FREE_MIN).then(slab::FreeBatch::begin);
+            for j in 0..self.slots.len() {
+                if let Some(Some(ahead)) = self.slots.get(j + DROP_PREFETCH) {
+                    ahead.prefetch();
+                }
+                drop(self.slots[j].take());
             }
-            drop(self.slots[j].take());
+            self.used = 0;
         }
+        free_empty_arrays(std::mem::take(&mut self.slots), std::mem::take(&mut self.ctrl));
     }
 }
 
@@ -1426,13 +1486,10 @@ impl<E: DictEntry> Dict<E> {
         let old = std::mem::replace(&mut self.t[0], new);
         self.rehashing = false;
         self.rehash_idx = 0;
-        let big = old.size() * (std::mem::size_of::<Option<E>>() + 1) >= TRIM_AFTER_FREE_BYTES;
+        // Empty now: its arrays are freed without a walk over their slots, a big one off this thread (the
+        // allocator maps arrays this big on their own, so nothing stays behind in malloc's heap to trim).
+        debug_assert_eq!(old.used, 0);
         drop(old);
-        if big {
-            // glibc keeps a freed array of this size in its heap (its mmap threshold rises after the first big
-            // free), where it stays resident: hand the pages back now rather than at the cron's next trim.
-            crate::alloc::trim();
-        }
     }
 
     /// Rehashes for about `budget_us` microseconds (the cron's `databasesCron` share). Returns true while more

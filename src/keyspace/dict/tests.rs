@@ -987,3 +987,66 @@ proptest! {
         check_invariants(&d);
     }
 }
+
+/// An entry type whose `Option` is a nullable pointer, so its tables are allocated zeroed (the keyspace's
+/// `Entry` is one too).
+#[repr(transparent)]
+#[derive(Debug)]
+struct Boxed(Box<Te>);
+
+impl DictEntry for Boxed {
+    // SAFETY: a `#[repr(transparent)]` wrapper of a `Box`: `Option<Boxed>` is a nullable pointer, zero is `None`.
+    const ZERO_IS_NONE: Option<ZeroIsNone> = Some(unsafe { ZeroIsNone::promise() });
+
+    fn key(&self) -> &[u8] {
+        &self.0.key
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// Tables born zeroed (entry types with `ZERO_IS_NONE`) behave as the model through growth, shrinking and
+    /// rehashing, and their elements are dropped exactly once (the count of live boxes ends at zero).
+    #[test]
+    fn zeroed_tables_behave_like_a_map(ops in proptest::collection::vec(op(), 1..600), seed in any::<u64>()) {
+        let mut d: Dict<Boxed> = Dict::with_seed(seed);
+        let mut m: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        for o in ops {
+            match o {
+                Op::Insert(k, v) => {
+                    let old = d.insert(Boxed(Box::new(Te { key: key(k), val: v }))).map(|e| e.0.val);
+                    prop_assert_eq!(old, m.insert(key(k), v));
+                }
+                Op::Remove(k) => prop_assert_eq!(d.remove(&key(k)).map(|e| e.0.val), m.remove(&key(k))),
+                Op::Get(k) => prop_assert_eq!(d.get(&key(k)).map(|e| e.0.val), m.get(&key(k)).copied()),
+                Op::GetMut(k, v) => {
+                    let got = d.get_mut(&key(k)).map(|e| { e.0.val = v; });
+                    let want = m.get_mut(&key(k)).map(|x| { *x = v; });
+                    prop_assert_eq!(got, want);
+                }
+                Op::Step(n) => { d.rehash_step(n as usize); }
+                Op::Cron => d.resize_if_needed(),
+                Op::Allow(a) => d.set_resize_allowed(a),
+            }
+        }
+        let mut all: Vec<(Vec<u8>, u64)> = d.iter().map(|e| (e.0.key.clone(), e.0.val)).collect();
+        all.sort();
+        prop_assert_eq!(all, m.into_iter().collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn big_tables_are_born_empty() {
+    // A table of over 2^20 slots (a mapping of its own, allocated zeroed): every slot starts empty, and the
+    // table works through growth and a drop with elements in it.
+    let mut d: Dict<Boxed> = Dict::with_seed(1);
+    d.reserve(1 << 20);
+    assert!(d.capacity() >= 1 << 20);
+    assert!(d.t[0].slots.iter().all(|s| s.is_none()));
+    for i in 0..1000u32 {
+        d.insert(Boxed(Box::new(te(i, 0))));
+    }
+    assert_eq!(d.len(), 1000);
+    assert!(d.get(b"k999").is_some());
+}
