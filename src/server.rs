@@ -1839,7 +1839,7 @@ impl Server {
         if self.shutdown_cron(el) {
             return TimerNext::Stop;
         }
-        self.clients_cron(el, now);
+        crate::latency::timed("clients-cron", || self.clients_cron(el, now));
         // Client-side caching's table within `tracking-table-max-keys` even when idle (the messages go before the
         // loop sleeps).
         if self.state.tracking.clients() > 0 {
@@ -1858,23 +1858,21 @@ impl Server {
         }
         // While loading, the dataset is not ours to expire, resize or save yet.
         if !self.state.persist.stats.loading {
-            // Timed as the `expire-cycle` event (the slow cycle, with the cron's small resize step).
-            let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
+            // The slow expiry cycle is timed as `expire-cycle` inside; the tables' resize and rehash steps as
+            // `dict-cron` (see `databases_cron`).
             crate::keyspace::expire::databases_cron(&mut self.state);
-            if let Some(t) = started {
-                crate::latency::add_sample_if_needed("expire-cycle", t.elapsed().as_millis() as u64);
-            }
             self.persistence_cron();
             // After large deletes, free slab pages go back to the system (bounded: see `release_step`), and
-            // malloc's free pages once a second when there are many (a shrunk table, trimmed buffers). Not while a
+            // malloc's free pages once a second when there are many (freed strings, trimmed buffers). Not while a
             // forked child shares our pages: the sweep writes to them, which would copy them.
-            self.state.lazyfree.reclaim(self.state.persist.child.is_none());
+            let release = self.state.persist.child.is_none();
+            crate::latency::timed("lazyfree-reclaim", || self.state.lazyfree.reclaim());
             crate::keyspace::defrag::cron(&mut self.state, self.hz);
-            if self.state.persist.child.is_none() {
-                if crate::keyspace::dict::slab::release_step() > 0 {
-                    crate::alloc::trim();
-                } else if self.run_with_period(1000) {
-                    crate::alloc::trim_if_worth(crate::util::rss_memory());
+            if release {
+                crate::latency::timed("slab-release", crate::keyspace::dict::slab::release_step);
+                // Once a second at most: a trim walks malloc's free chunks (see `trim_if_worth`).
+                if self.run_with_period(1000) {
+                    crate::latency::timed("malloc-trim", || crate::alloc::trim_if_worth(crate::util::rss_memory()));
                 }
             }
         }
@@ -1896,7 +1894,7 @@ impl Server {
         if self.run_with_period(1000) {
             self.state.migrate_sockets.close_idle(crate::util::now_ms() / 1000);
             crate::log::refresh_tz_offset();
-            self.refresh_crash_snapshot();
+            crate::latency::timed("crash-report-snapshot", || self.refresh_crash_snapshot());
         }
         // Redis's serverCron reports non-empty databases (verbose) and the clients (debug) every 5 seconds.
         if self.run_with_period(5000) {

@@ -365,7 +365,7 @@ fn evict_until_under(srv: &mut ServerState, mut me: Option<&mut ClientState>) ->
         // `eviction_time_limit_us` once; here its freed chunks must also come back to be uncounted).
         let until = Instant::now() + std::time::Duration::from_micros(limit_us.max(1000));
         loop {
-            srv.lazyfree.reclaim(srv.persist.child.is_none());
+            srv.lazyfree.reclaim();
             if memory_to_free(srv).is_none() {
                 result = EvictResult::Ok;
                 break;

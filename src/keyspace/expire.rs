@@ -177,11 +177,17 @@ pub fn databases_cron(state: &mut ServerState) {
     // missing); only the keys its own clients gave a TTL.
     if state.active_expire_enabled {
         if !state.repl.is_replica() {
-            active_expire_cycle(state, false);
+            crate::latency::timed("expire-cycle", || active_expire_cycle(state, false));
         } else if !state.repl.keys_with_expire.is_empty() {
             expire_replica_keys(state);
         }
     }
+    crate::latency::timed("dict-cron", || tables_cron(state));
+}
+
+/// The keyspace tables' share of the cron: a resize decision for a few databases, then up to 1 ms of rehashing
+/// (Redis's `databasesCron` with `activerehashing`).
+fn tables_cron(state: &mut ServerState) {
     let ndbs = state.dbs.len();
     if ndbs == 0 {
         return;

@@ -195,19 +195,16 @@ impl LazyFree {
     }
 
     /// Takes back the chunks the thread freed (call from the event loop thread, e.g. in the cron); returns how
-    /// many batches came back. With `release` (no forked child shares our pages), the slab pages now wholly free
-    /// go back to the system.
-    pub fn reclaim(&mut self, release: bool) -> usize {
+    /// many batches came back. Adopting a batch is O(classes): the pages that are now wholly free go back to the
+    /// system through the cron's bounded [`slab::release_step`] (a whole release here walked every freed chunk:
+    /// hundreds of milliseconds after FLUSHALL ASYNC of 10M keys), and malloc's free pages through its once-a-second
+    /// trim.
+    pub fn reclaim(&mut self) -> usize {
         let Some(rx) = self.returned.as_ref() else { return 0 };
         let mut batches = 0;
         while let Ok(freed) = rx.try_recv() {
             slab::adopt_freed(freed);
             batches += 1;
-        }
-        // (Not while the defragmenter runs: a release would end its cycle; its own releases cover the pages.)
-        if batches > 0 && release && !slab::defrag_active() {
-            slab::release_free_pages();
-            crate::alloc::trim();
         }
         batches
     }
@@ -228,7 +225,7 @@ mod tests {
 
     fn wait_for(lf: &mut LazyFree, freed: u64) {
         for _ in 0..10_000 {
-            lf.reclaim(true);
+            lf.reclaim();
             if lf.freed() >= freed && lf.pending() == 0 {
                 return;
             }
@@ -251,7 +248,7 @@ mod tests {
         // The entries' chunks come back to this thread and no longer count as live (the thread counts a job as
         // freed before it sends the chunks back, so they may arrive a moment later).
         for _ in 0..10_000 {
-            lf.reclaim(true);
+            lf.reclaim();
             if slab::stats().live_bytes < live {
                 break;
             }

@@ -883,9 +883,14 @@ pub fn release_free_pages() -> usize {
     })
 }
 
-/// Chunks one [`release_step`] call visits at most (a visit is one read of a chunk, likely a cache miss: about
-/// 10-20 ms for the whole step on a cold list).
+/// Chunks one [`release_step`] call visits at most (a visit is one read of a chunk, likely a cache miss: 10-20 ms
+/// for this many on a cold list, which [`SWEEP_STEP_BUDGET`] cuts short).
 const SWEEP_STEP_CHUNKS: usize = 1 << 16;
+
+/// The time one [`release_step`] call may hold the event loop: 1 ms, Redis's budget for a cron step of
+/// incremental work (`databasesCron`'s rehash). The clock is read every [`SWEEP_CLOCK_EVERY`] chunks.
+const SWEEP_STEP_BUDGET: std::time::Duration = std::time::Duration::from_millis(1);
+const SWEEP_CLOCK_EVERY: usize = 256;
 
 /// The cron's share of [`release_free_pages`], in bounded steps: continues the sweep in progress, or starts one on
 /// the next class (round robin) with at least 1 MiB of free chunks making up at least a quarter of its pages, and
@@ -938,9 +943,14 @@ fn sweep_step(s: &Slab, budget: usize) -> usize {
     let class = &s.classes[c];
     let me = s as *const Slab as usize;
     let mut n = 0usize;
+    // Out of budget: the chunk cap, or every SWEEP_CLOCK_EVERY chunks the time budget.
+    let started = std::time::Instant::now();
+    let spent = |n: usize| {
+        n >= budget || (n % SWEEP_CLOCK_EVERY == SWEEP_CLOCK_EVERY - 1 && started.elapsed() >= SWEEP_STEP_BUDGET)
+    };
     if w.counting.get() {
         let mut p = w.cursor.get();
-        while !p.is_null() && n < budget {
+        while !p.is_null() && !spent(n) {
             let hdr = page_of(p);
             // SAFETY: `p` is a chunk of the detached list (free, reachable by nobody else), inside a mapped page:
             // pages are only unmapped in phase 2 or by `release_class`, which never runs during a sweep.
@@ -966,7 +976,7 @@ fn sweep_step(s: &Slab, budget: usize) -> usize {
         if p.is_null() {
             break;
         }
-        if n >= budget {
+        if spent(n) {
             w.link.set(link);
             return 0;
         }
