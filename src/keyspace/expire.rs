@@ -28,6 +28,11 @@ pub const KEYS_PER_LOOP: u64 = 20;
 pub const FAST_DURATION_US: u64 = 1000;
 /// Share of CPU the slow cycle may use, in percent, at effort 1.
 pub const SLOW_TIME_PERC: u64 = 25;
+/// The longest one slow cycle may hold the event loop, whatever `hz` and the effort give (Redis's slow cycle
+/// takes its whole share at once: 25 ms at hz 10, the longest pause a mass expiry causes there). Ours stops after
+/// 5 ms; a cycle cut short leaves the stale keys to the fast cycles, which run between event batches (1 ms each,
+/// at most one per 2 ms) until the estimated stale share falls below the acceptable one.
+pub const SLOW_MAX_US: u64 = 5_000;
 /// Stale-key percentage that keeps a database's loop going, at effort 1.
 pub const ACCEPTABLE_STALE: u64 = 10;
 /// Databases visited per cron call (`CRON_DBS_PER_CALL`).
@@ -85,7 +90,8 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
     let ndbs = state.dbs.len();
     let dbs_per_call = if TIMELIMIT_EXIT.get() { ndbs } else { DBS_PER_CALL.min(ndbs) };
     let hz = state.config.hz.max(1) as u64;
-    let timelimit_us = if fast { fast_duration_us } else { (slow_time_perc * 1_000_000 / hz / 100).max(1) };
+    let timelimit_us =
+        if fast { fast_duration_us } else { (slow_time_perc * 1_000_000 / hz / 100).clamp(1, SLOW_MAX_US) };
     TIMELIMIT_EXIT.set(false);
 
     let mut total_sampled = 0u64;
