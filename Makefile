@@ -19,6 +19,8 @@
 #                (benches/streams.sh, part of `make bench`)
 #   make bench-tracking  GET from 50 clients with CLIENT TRACKING on, and instructions per GET with tracking on/off,
 #                vs redis-server (benches/tracking.sh + the benches/tracking_get.rs driver, part of `make bench`)
+#   make bench-tail  p50/p99/p99.9/max of a PING prober while the keyspace grows, expires, frees, saves and
+#                syncs, vs redis-server (benches/tail_latency.sh + benches/latency_probe.rs, part of `make bench`)
 #   make bench-scan  instructions per element a full SCAN/SSCAN/HSCAN/ZSCAN returns, vs redis-server and, with
 #                FERREDIS_BASE, an earlier build (benches/scan.sh + the benches/scan_walk.rs driver, part of `make bench`)
 #   make bench-hll  PFADD at -P 16 (one dense key; many sparse keys) and PFCOUNT of 3 keys vs redis-server
@@ -60,7 +62,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test test-io-threads deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test test-io-threads deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-tail bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -291,6 +293,7 @@ bench: deps
 	SKIP_BUILD=1 benches/defrag.sh
 	SKIP_BUILD=1 benches/io_threads.sh
 	SKIP_BUILD=1 benches/scan.sh
+	SKIP_BUILD=1 benches/tail_latency.sh
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release
@@ -328,6 +331,12 @@ bench-streams: deps
 # tracking off and on: benches/tracking.sh (prints a markdown table).
 bench-tracking: deps
 	benches/tracking.sh
+
+# Tail latency against redis-server (issue 46): a PING prober on its own connection (benches/latency_probe.rs)
+# through growth to 10M keys, P1/P16 SET/GET, mass expiry, FLUSHALL ASYNC, UNLINK of a big set, BGSAVE,
+# BGREWRITEAOF and a replica's full sync: benches/tail_latency.sh (SCENARIOS=..., SCALE=20 for a smoke run).
+bench-tail: deps
+	benches/tail_latency.sh
 
 # SCAN-family instructions per returned element against redis-server (issue 45; FERREDIS_BASE=<earlier build> adds
 # a column for it): benches/scan.sh + the benches/scan_walk.rs driver (prints a markdown table).

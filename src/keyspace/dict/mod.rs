@@ -642,6 +642,9 @@ pub struct ProbeWork {
     pub moves: u64,
     /// Guard rebuilds under a new seed.
     pub rebuilds: u64,
+    /// Migrations an insert had to finish at once because the new table filled up before the old one drained
+    /// (a pause of the whole migration's length; bulk loads, which finish at once on purpose, not counted).
+    pub finished_at_once: u64,
 }
 
 impl<E: DictEntry> Default for Dict<E> {
@@ -1131,7 +1134,7 @@ impl<E: DictEntry> Dict<E> {
 
     /// A new seed for an empty dict, so the next keys are not placed by the old seed's order (a table emptied and
     /// refilled in its own SCAN order would otherwise cluster). Safe for SCAN: no element was present throughout
-    /// a scan that saw the dict empty, and the tag is kept so such a cursor continues rather than restarts.
+    /// a scan that saw the dict empty; its tag goes back to 0 (see "SCAN cursors").
     fn reseed_empty(&mut self) {
         debug_assert!(self.is_empty());
         self.seed = fresh_seed();
@@ -1168,6 +1171,7 @@ impl<E: DictEntry> Dict<E> {
             }
             // The new table is filling faster than the old one drains (a shrink followed by many inserts, or a
             // burst with resizing forbidden): finish the migration now, then grow normally.
+            self.work.finished_at_once += 1;
             self.finish_rehash_now();
         }
         if self.needs_room(0) {

@@ -1050,3 +1050,14 @@ fn big_tables_are_born_empty() {
     assert_eq!(d.len(), 1000);
     assert!(d.get(b"k999").is_some());
 }
+
+#[test]
+fn growth_under_random_inserts_never_finishes_a_migration_at_once() {
+    // Each insert migrates at least one run of the old table; the new table must never fill up before the old
+    // one drains, or the insert that finds it full finishes the whole migration at once (a pause of its length).
+    let mut d: Dict<Te> = Dict::with_seed(3);
+    for i in 0..2_000_000u32 {
+        d.insert(Te { key: format!("key:{i}").into_bytes(), val: 0 });
+    }
+    assert_eq!(d.probe_work().finished_at_once, 0, "{:?}", d.probe_work());
+}
