@@ -189,7 +189,7 @@ static RELEASER: std::sync::OnceLock<Option<std::sync::mpsc::Sender<(usize, Layo
 /// Frees `ptr`: at once when the block is smaller than [`FREE_LATER_MIN`], else on the release thread. A mapped
 /// block's `munmap` frees each of its touched pages (measured here: 18-28 ms for a touched 128 MiB array, a
 /// 16M-slot keyspace table), which would hold the loop; the thread does it instead (what jemalloc's
-/// background purging does for Redis). `used_memory` drops when the block is really freed, a moment later.
+/// background purging does for Redis). `used_memory` drops at once.
 ///
 /// # Safety
 /// `ptr` must have been allocated by this process's global allocator with `layout` and must not be used again.
@@ -199,20 +199,26 @@ pub unsafe fn free_maybe_later(ptr: *mut u8, layout: Layout) {
             let (tx, rx) = std::sync::mpsc::channel::<(usize, Layout)>();
             let spawned = std::thread::Builder::new().name("release".into()).spawn(move || {
                 for (p, layout) in rx {
-                    // SAFETY: queued by `free_maybe_later`, whose caller handed the block over for good.
-                    unsafe { std::alloc::dealloc(p as *mut u8, layout) };
+                    // SAFETY: queued by `free_maybe_later`, whose caller handed the block over for good; it came
+                    // from `System` through `Counting` (never the slab: routed chunks are at most 4 KiB) and its
+                    // charge was refunded when it was queued.
+                    unsafe { System.dealloc(p as *mut u8, layout) };
                 }
             });
             spawned.ok().map(|_| tx)
         });
         if let Some(tx) = tx {
+            debug_assert!(!slab::is_slab(ptr));
+            // `used_memory` drops now, when the block is given up, not when the thread gets to it: the figure must
+            // not depend on how soon another thread runs.
+            COUNTER.fetch_sub(charged(layout) as u64, Ordering::Relaxed);
             match tx.send((ptr as usize, layout)) {
                 Ok(()) => return,
                 Err(e) => {
                     // The thread is gone (it never panics; only a process shutting down): free here.
                     let (p, layout) = e.0;
-                    // SAFETY: our caller's contract; the block was not queued.
-                    unsafe { std::alloc::dealloc(p as *mut u8, layout) };
+                    // SAFETY: our caller's contract; the block was not queued and its charge is refunded already.
+                    unsafe { System.dealloc(p as *mut u8, layout) };
                     return;
                 }
             }
