@@ -157,6 +157,10 @@ impl ZeroIsNone {
     }
 }
 
+/// The most elements a shrink rebuilds under a new seed at once (a prefetching migration of about 30 ns per
+/// element: about a millisecond); see [`Dict::shrink_to`].
+const REBUILD_AT_ONCE_MAX: usize = 1 << 15;
+
 /// A dropped table with at least this many elements frees them in one [`slab::FreeBatch`].
 const BATCH_FREE_MIN: usize = 1 << 14;
 
@@ -549,6 +553,9 @@ pub struct Dict<E: DictEntry> {
     /// Bumped whenever elements may change places other than by their own insert or removal (a table replaced,
     /// a resize begun or finished, a rebuild): a [`Dict::walk_mut`] over several calls restarts when it changed.
     layout: u64,
+    /// The element count at which a shrink was put off because it would have needed a rebuild of more than
+    /// [`REBUILD_AT_ONCE_MAX`] elements (0: none put off); see [`Dict::shrink_to`].
+    shrink_deferred_at: usize,
 }
 
 /// The probe-length guard's state (see "Insertion order" in the module documentation).
@@ -797,6 +804,7 @@ impl<E: DictEntry> Dict<E> {
             guard: ProbeGuard::default(),
             work: ProbeWork::default(),
             layout: 0,
+            shrink_deferred_at: 0,
         }
     }
 
@@ -1529,13 +1537,7 @@ impl<E: DictEntry> Dict<E> {
         } else if size > MIN_SIZE && used * 10 < size {
             let target = size_for(used * 2);
             if target < size {
-                if self.would_cluster(target) {
-                    // What is left sits in a narrow part of the hash space (keys deleted in SCAN order): a smaller
-                    // table under this seed would pile it into one run. Shrink under a new seed instead.
-                    self.rebuild_with_new_seed(target);
-                } else {
-                    self.start_resize(target);
-                }
+                self.shrink_to(target);
             }
         } else if used * 4 > size * 3 && self.growth_fits_memory() {
             self.start_resize(grown_size(size));
@@ -1555,11 +1557,30 @@ impl<E: DictEntry> Dict<E> {
         if used == 0 || size <= MIN_SIZE || target.saturating_mul(2) > size {
             return false;
         }
-        if self.would_cluster(target) {
-            self.rebuild_with_new_seed(target);
-        } else {
-            self.start_resize(target);
+        self.shrink_to(target)
+    }
+
+    /// Starts a shrink to `target` slots; returns whether it did. When the elements left sit in a narrow part of
+    /// the hash space (most keys were deleted in SCAN order: a client's SCAN + DEL, or a mass expiry, whose cycle
+    /// walks the table in the same order), a smaller table under this seed would pile them into one run, so the
+    /// shrink is a rebuild under a new seed, which moves every element at once: done only while at most
+    /// [`REBUILD_AT_ONCE_MAX`] elements are left (about a millisecond). With more, the shrink waits (the check is
+    /// not repeated until half of them are gone): deletes in SCAN order usually go on until few are left.
+    fn shrink_to(&mut self, target: usize) -> bool {
+        let used = self.t[0].used;
+        if self.shrink_deferred_at != 0 && used > REBUILD_AT_ONCE_MAX && used * 2 > self.shrink_deferred_at {
+            return false;
         }
+        self.shrink_deferred_at = 0;
+        if !self.would_cluster(target) {
+            self.start_resize(target);
+            return true;
+        }
+        if used > REBUILD_AT_ONCE_MAX {
+            self.shrink_deferred_at = used;
+            return false;
+        }
+        self.rebuild_with_new_seed(target);
         true
     }
 

@@ -1061,3 +1061,46 @@ fn growth_under_random_inserts_never_finishes_a_migration_at_once() {
     }
     assert_eq!(d.probe_work().finished_at_once, 0, "{:?}", d.probe_work());
 }
+
+#[test]
+fn a_clustered_shrink_of_many_elements_waits_until_few_are_left() {
+    // Deleting in SCAN order (a SCAN + DEL client, a mass expiry) leaves the rest in the top of the hash space; the
+    // shrink must then rebuild under a new seed, which moves every element at once. With more than
+    // REBUILD_AT_ONCE_MAX left it waits; once few enough are left it happens.
+    let mut d: Dict<Te> = Dict::with_seed(12);
+    let n = 400_000u32;
+    for i in 0..n {
+        d.insert(te(i, 0));
+    }
+    while d.rehash_step(1000) {}
+    let mut scanned = Vec::new();
+    let mut cursor = 0;
+    loop {
+        cursor = d.scan(cursor, |e| scanned.push(e.key.clone()));
+        if cursor == 0 {
+            break;
+        }
+    }
+    let big = d.capacity();
+    let keep = REBUILD_AT_ONCE_MAX + 5000;
+    let (gone, rest) = scanned.split_at(scanned.len() - keep);
+    for k in gone {
+        d.remove(k);
+    }
+    let rebuilds = d.probe_work().rebuilds;
+    for _ in 0..5 {
+        d.resize_if_needed();
+    }
+    assert_eq!(d.probe_work().rebuilds, rebuilds, "no rebuild of {keep} elements at once");
+    assert_eq!(d.capacity(), big);
+    assert!(!d.is_rehashing());
+    // Most of the rest goes too: now the shrink happens, under a new seed.
+    for k in &rest[..keep - 1000] {
+        d.remove(k);
+    }
+    d.resize_if_needed();
+    while d.rehash_step(1000) {}
+    assert!(d.capacity() < 10_000, "shrunk: {}", d.capacity());
+    assert_eq!(d.len(), 1000);
+    check_invariants(&d);
+}
