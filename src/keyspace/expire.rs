@@ -112,10 +112,12 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
                 db.avg_ttl_ms = 0;
                 break;
             }
-            // A very sparse table makes sampling expensive; wait for the cron to shrink it.
+            // A very sparse table makes sampling expensive; wait for the cron to shrink it, unless the shrink itself
+            // waits for fewer keys (keys expired in the cycle's own SCAN order leave the rest clustered: see
+            // `Dict::shrink_to`), which only this cycle can bring about.
             let keys = db.keys.len() as u64;
             let slots = db.keys.capacity() as u64;
-            if slots > crate::keyspace::dict::MIN_SIZE as u64 && keys * 100 / slots < 1 {
+            if slots > crate::keyspace::dict::MIN_SIZE as u64 && keys * 100 / slots < 1 && !db.keys.shrink_waiting() {
                 break;
             }
             let now_ms = crate::util::now_ms().max(state.now_ms);

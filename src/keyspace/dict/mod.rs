@@ -1560,6 +1560,12 @@ impl<E: DictEntry> Dict<E> {
         self.shrink_to(target)
     }
 
+    /// Whether a shrink is waiting for fewer elements (see [`Dict::shrink_to`]): the table stays sparse meanwhile,
+    /// so a sampler that would otherwise wait for the shrink (the active expiry cycle) must carry on.
+    pub fn shrink_waiting(&self) -> bool {
+        self.shrink_deferred_at != 0
+    }
+
     /// Starts a shrink to `target` slots; returns whether it did. When the elements left sit in a narrow part of
     /// the hash space (most keys were deleted in SCAN order: a client's SCAN + DEL, or a mass expiry, whose cycle
     /// walks the table in the same order), a smaller table under this seed would pile them into one run, so the
