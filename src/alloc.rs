@@ -199,6 +199,7 @@ pub unsafe fn free_maybe_later(ptr: *mut u8, layout: Layout) {
             let (tx, rx) = std::sync::mpsc::channel::<(usize, Layout)>();
             let spawned = std::thread::Builder::new().name("release".into()).spawn(move || {
                 for (p, layout) in rx {
+                    drop_pages(p, layout.size());
                     // SAFETY: queued by `free_maybe_later`, whose caller handed the block over for good; it came
                     // from `System` through `Counting` (never the slab: routed chunks are at most 4 KiB) and its
                     // charge was refunded when it was queued.
@@ -226,6 +227,32 @@ pub unsafe fn free_maybe_later(ptr: *mut u8, layout: Layout) {
     }
     // SAFETY: our caller's contract.
     unsafe { std::alloc::dealloc(ptr, layout) }
+}
+
+/// Hands the whole pages inside a block the release thread is about to free back to the kernel, 2 MiB per
+/// `madvise`, before the `munmap`. Unmapping a big touched mapping in one call keeps the process's memory-map lock
+/// for the whole page walk (tens of milliseconds for 128 MiB), and an `mprotect` on the event loop (the slab
+/// committing a page of its reservation) waits for it; `MADV_DONTNEED` in steps holds it a fraction of a
+/// millisecond at a time, and the `munmap` after it has no pages left to walk.
+fn drop_pages(p: usize, len: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        const STEP: usize = 2 << 20;
+        const PAGE: usize = 4096;
+        // Whole pages only, from the first page boundary at or after the block's start (the allocator's header,
+        // just before it, stays untouched) to the last one at or before its end.
+        let (mut at, end) = ((p + PAGE - 1) & !(PAGE - 1), (p + len) & !(PAGE - 1));
+        while at < end {
+            let n = STEP.min(end - at);
+            // SAFETY: [at, at + n) lies inside a block this thread owns outright (handed over by
+            // `free_maybe_later`, about to be freed, read by nobody); discarding its contents is harmless, and
+            // MADV_DONTNEED on private anonymous memory leaves the range mapped (reading zeros).
+            unsafe { libc::madvise(at as *mut libc::c_void, n, libc::MADV_DONTNEED) };
+            at += n;
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (p, len);
 }
 
 /// Gives the allocator's free memory back to the system where it can (glibc's `malloc_trim(0)` releases free
