@@ -314,6 +314,32 @@ fn create(nodes: &[&Node], replicas: usize) {
     wait_state_ok(nodes);
 }
 
+/// Until every replica among `nodes` has its link up and everything its master has (equal replication offsets):
+/// `--cluster call ... DBSIZE` is compared between two runs, and a replica still catching up (its first sync waits
+/// `repl-diskless-sync-delay`) would answer differently in each.
+fn wait_replicas_caught_up(nodes: &[&Node]) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let info = |port: u16| String::from_utf8_lossy(&Conn::connect(port).cmd(&["INFO", "replication"])).to_string();
+    let field = |text: &str, f: &str| text.lines().find_map(|l| l.strip_prefix(f).map(|v| v.trim().to_string()));
+    for n in nodes {
+        loop {
+            let r = info(n.port);
+            if field(&r, "role:").as_deref() != Some("slave") {
+                break;
+            }
+            let caught_up = field(&r, "master_link_status:").as_deref() == Some("up")
+                && field(&r, "master_port:")
+                    .and_then(|p| p.parse::<u16>().ok())
+                    .is_some_and(|mp| field(&info(mp), "master_repl_offset:") == field(&r, "slave_repl_offset:"));
+            if caught_up {
+                break;
+            }
+            assert!(Instant::now() < deadline, "replica {} never caught up:\n{r}", n.port);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
 /// Until every node reports `cluster_state:ok` (it may lag the slot configuration).
 fn wait_state_ok(nodes: &[&Node]) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -407,6 +433,7 @@ fn create_with_replicas_check_info_call_and_redirections() {
     same(&b, &format!("-p {} get key1", b[0].port), b"");
 
     // check, info and call on an unchanged cluster: byte for byte (colours too).
+    wait_replicas_caught_up(&b);
     for cmd in ["check", "info", "call", "call --cluster-only-masters", "call --cluster-only-replicas"] {
         let (sub, extra) = cmd.split_once(' ').unwrap_or((cmd, ""));
         let tail = if sub == "call" { " DBSIZE" } else { "" };
