@@ -302,6 +302,7 @@ mod tests {
     use super::*;
 
     /// Whether `p` lies in one of this process's mappings.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     fn mapped(p: usize) -> bool {
         let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
         maps.lines().any(|l| {
