@@ -180,15 +180,16 @@ pub fn configure() {
     }
 }
 
-/// Blocks at least this big are freed on the release thread by [`free_maybe_later`].
-pub const FREE_LATER_MIN: usize = 1 << 20;
+/// Blocks at least this big are freed on the release thread by [`free_maybe_later`]: the mapped ones (smaller
+/// blocks are heap chunks, whose `free` is quick).
+pub const FREE_LATER_MIN: usize = MMAP_THRESHOLD;
 
 /// The release thread's queue (started on first use): blocks whose `free` is slow enough to hold the event loop.
 static RELEASER: std::sync::OnceLock<Option<std::sync::mpsc::Sender<(usize, Layout)>>> = std::sync::OnceLock::new();
 
 /// Frees `ptr`: at once when the block is smaller than [`FREE_LATER_MIN`], else on the release thread. A mapped
-/// block's `munmap` frees each of its touched pages (measured here: 18-28 ms for a touched 128 MiB array, a
-/// 16M-slot keyspace table), which would hold the loop; the thread does it instead (what jemalloc's
+/// block's `munmap` frees each of its touched pages (18-28 ms for a touched 128 MiB array, a 16M-slot keyspace
+/// table, in a one-off measurement by hand on a loaded machine), which would hold the loop; the thread does it instead (what jemalloc's
 /// background purging does for Redis). `used_memory` drops at once.
 ///
 /// # Safety

@@ -569,7 +569,7 @@ fn hscan(ctx: &mut Ctx, args: Args) {
     };
     let mut items: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let count = usize::try_from(opts.count).unwrap_or(usize::MAX);
-    let next = h.scan(cursor, count, count.saturating_mul(10), |f, v| items.push((f.to_vec(), v.to_vec())));
+    let next = h.scan(cursor, count, super::set::scan_budget(count), |f, v| items.push((f.to_vec(), v.to_vec())));
     if let Some(p) = opts.pattern {
         items.retain(|(f, _)| crate::util::glob_match(p, f, false));
     }

@@ -157,8 +157,8 @@ impl ZeroIsNone {
     }
 }
 
-/// The most elements a shrink rebuilds under a new seed at once (a prefetching migration of about 30 ns per
-/// element: about a millisecond); see [`Dict::shrink_to`].
+/// The most elements a shrink rebuilds under a new seed at once (an estimate, not measured alone: a prefetching
+/// migration costs some tens of nanoseconds per element, so about a millisecond); see [`Dict::shrink_to`].
 const REBUILD_AT_ONCE_MAX: usize = 1 << 15;
 
 /// A dropped table with at least this many elements frees them in one [`slab::FreeBatch`].
@@ -1289,11 +1289,10 @@ impl<E: DictEntry> Dict<E> {
     /// (handed out before a rebuild changed the seed, or by another dict, or never handed out) restarts the scan:
     /// the elements are returned again, none is skipped.
     pub fn scan<F: FnMut(&E)>(&self, cursor: u64, mut f: F) -> u64 {
-        if self.is_empty() {
-            return 0;
-        }
-        let hi = self.scan_step(cursor_position(cursor, self.scan_tag), &mut f);
-        encode_cursor(hi, self.scan_tag)
+        self.scan_count(cursor, usize::MAX, 1, |e| {
+            f(e);
+            false
+        })
     }
 
     /// SCAN's loop (Redis's `scanGenericCommand`): scan steps from `cursor` until `f` returned true `count` times
@@ -1570,7 +1569,7 @@ impl<E: DictEntry> Dict<E> {
     /// the hash space (most keys were deleted in SCAN order: a client's SCAN + DEL, or a mass expiry, whose cycle
     /// walks the table in the same order), a smaller table under this seed would pile them into one run, so the
     /// shrink is a rebuild under a new seed, which moves every element at once: done only while at most
-    /// [`REBUILD_AT_ONCE_MAX`] elements are left (about a millisecond). With more, the shrink waits (the check is
+    /// [`REBUILD_AT_ONCE_MAX`] elements are left (about a millisecond, by estimate). With more, the shrink waits (the check is
     /// not repeated until half of them are gone): deletes in SCAN order usually go on until few are left.
     fn shrink_to(&mut self, target: usize) -> bool {
         let used = self.t[0].used;
@@ -1606,7 +1605,8 @@ impl<E: DictEntry> Dict<E> {
         let mut total = 0u64;
         // The new home of old slot i is i * size / old: a 32.32 fixed-point multiply (a slot off by one here and
         // there is no matter for an estimate) instead of a 128-bit division per element, and whole zero words of
-        // control bytes skipped 8 at a time: on a 16M-slot table the check takes about a millisecond.
+        // control bytes skipped 8 at a time (a pass over a 16M-slot table's 16 MiB of control bytes: about a millisecond
+        // by estimate, not measured alone).
         let ratio = ((size as u128) << 32) / old as u128;
         let home_of = |i: usize| ((i as u128 * ratio) >> 32) as usize;
         let mut i = 0;
