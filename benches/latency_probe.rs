@@ -1,4 +1,4 @@
-//! Tail-latency prober for benches/tail_latency.sh (issue 46): how long a lone client waits for `PING` while a
+//! Tail-latency prober for benches/tail_latency.sh: how long a lone client waits for `PING` while a
 //! server is loaded, grows its keyspace, saves, expires or frees. Standard library only.
 //!
 //! It opens its own connection to 127.0.0.1:<port> and sends `PING` every <interval_ms> milliseconds (default 2),

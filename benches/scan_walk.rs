@@ -1,4 +1,4 @@
-//! Driver for benches/scan.sh (issue 45): walks one SCAN-family iteration to completion on one connection and
+//! Driver for benches/scan.sh: walks one SCAN-family iteration to completion on one connection and
 //! prints how many calls it took and how many elements came back, so the script can divide a server's
 //! instruction count by the elements returned. Standard library only.
 //!

@@ -1,4 +1,4 @@
-//! Load generator for benches/streams.sh (issue 29): consumers of one consumer group drain a prefilled stream, each
+//! Load generator for benches/streams.sh: consumers of one consumer group drain a prefilled stream, each
 //! looping `XREADGROUP GROUP <group> c<i> COUNT <count> STREAMS <stream> >` then `XACK <stream> <group> <ids...>`
 //! for the ids it was given, until XREADGROUP answers nil (nothing new for the group). redis-benchmark cannot chain
 //! two commands where the second takes the first's reply, hence this driver. One thread per consumer, each with its

@@ -1,4 +1,4 @@
-//! Load generator for benches/tracking.sh (issue 30): GET from many connections with client-side caching on.
+//! Load generator for benches/tracking.sh: GET from many connections with client-side caching on.
 //! redis-benchmark cannot send `CLIENT TRACKING on` on its connections, hence this driver. One thread per
 //! connection; each connects, switches to RESP3 (`HELLO 3`), turns tracking on (or leaves it off, for the same run
 //! without tracking), then all start together and each sends `GET key:<n>` for random n below `keys` in batches of
