@@ -1,51 +1,221 @@
-//! ferredis: a Redis-compatible in-memory data server.
+//! ferredis: a Redis-compatible in-memory data server, with Redis 7.0 as its specification.
 //!
-//! # Layout
-//! - [`alloc`]: the counting global allocator behind the O(1) `used_memory`.
-//! - [`args`]: a command's arguments (zero-copy slices and the owned form).
-//! - [`config`]: every directive, its default and limits; the redis.conf parser; CONFIG GET/SET.
-//! - [`conf_reference`]: the commented `ferredis.conf` generated from the directive table.
-//! - [`env_password`]: `FERREDIS_PASSWORD` / `FERREDIS_PASSWORD_FILE` for container images.
-//! - [`util`]: Redis's number parsing/formatting rules, glob matching, a small RNG.
+//! This is the architecture, written for someone who wants to learn how a Redis-class server is built by reading
+//! one. Running and configuring the server is in `README.md`, the tests in `tests/README.md`, the benchmarks in
+//! `benches/README.md`, deployment in `deploy/README.md`. Each module's own header says what it holds, its
+//! invariants and how it is tested; this page says how they fit together.
+//!
+//! # Threads and processes
+//!
+//! One thread, the main thread, runs every command, the cron and every change to the dataset, on a hand-rolled
+//! event loop ([`event_loop`], Redis's `ae.c`) over a readiness poller ([`sys`]: epoll on Linux, kqueue on
+//! BSD/macOS), with no async runtime. Other threads only take work off it and never touch the dataset while a
+//! command runs:
+//!
+//! - `io_thd_<i>` (`io-threads` above 1): socket reads, parsing and reply writes of plain request/reply clients
+//!   ([`net`]'s `io_loops` and `io_threads`; the main thread's side is `server/io_home.rs`);
+//! - `bio_lazy_free`: freeing big values, flushed databases and old Lua states (`keyspace::lazyfree`);
+//! - `aof-fsync`: the AOF's `appendfsync everysec` fsync (`persist::aof::writer`);
+//! - `release`: unmapping big freed blocks, such as a rehashed table's old array ([`alloc`]).
+//!
+//! Forked children write snapshots (BGSAVE, a diskless full sync), AOF rewrites and host a Lua debugging session
+//! (`SCRIPT DEBUG YES`), from their copy-on-write view of the dataset, as Redis does.
+//!
+//! # The request path
+//!
+//! 1. **Read.** A readable client socket is read straight into that client's query buffer (`net::ring`), a byte
+//!    queue whose unread bytes are always contiguous (the tail moves to the front, rarely, instead of wrapping).
+//! 2. **Parse.** `resp::parse` is a resumable, zero-copy parser for RESP multibulk and inline requests: it keeps its
+//!    progress between reads, so a request arriving byte by byte is scanned once, and it returns argument spans
+//!    into the query buffer. With I/O threads, steps 1, 2 and 7 run on the thread that owns the connection.
+//! 3. **Look up.** `CommandTable::resolve` ([`command_spec`]) finds the table entry: name, arity, flags, key
+//!    specs, ACL categories and handler.
+//! 4. **Admit.** [`admission`] runs Redis's `processCommand` checks in one sequence (arity, authentication, ACL,
+//!    cluster redirection, OOM, MISCONF, replica and loading rules...), then CLIENT PAUSE and MULTI queueing.
+//! 5. **Execute.** The handler gets a `Ctx` (the calling client's state and the server state) and the zero-copy
+//!    `Args`. Lookups go through `keyspace::db::Db` (lazy expiry) over `keyspace::dict::Dict`, an open-addressing
+//!    table with incremental rehashing whose entries (`keyspace::object::Entry`) pack header, key, TTL and value
+//!    into one slab chunk.
+//! 6. **Reply.** Handlers write typed replies into the client's output through `resp::reply::Reply`, which
+//!    encodes RESP2 or RESP3 as the client's `HELLO` chose.
+//! 7. **Write.** Before the loop sleeps, pending replies are written straight to their sockets; a client whose
+//!    write would block gets write interest on the poller. Pub/sub messages wait a little longer (up to 500 µs, or
+//!    until the loop is about to block) so that one write carries many.
+//! 8. **Cron and wait.** Periodic work (active expiry, incremental rehashing, client timeouts, the replication
+//!    cron) runs from the cron timer `hz` times a second, each step time-boxed, and the cluster bus from its own
+//!    100 ms timer; before blocking in the poller the loop polls without blocking for a short adaptive window when
+//!    the last waits were short (`busy-poll-us`).
+//!
+//! # The call path and the doors
+//!
+//! Every command, whoever sends it, runs through one funnel, and every change to the dataset is reported through
+//! one of two doors. Everything that must follow a change (WATCH, blocked clients, client-side caching) hangs off
+//! these places and nothing else.
+//!
+//! ```text
+//!  client / master stream / AOF load / handler harness ──▶ Server::call_checked: admission::admit(Client)
+//!        ─▶ CLIENT PAUSE, MULTI queueing (EXEC: each queued command, ACL again) ─▶ call ─▶ call_with(Call)
+//!  redis.call / FCALL's calls ──▶ scripting::call::script_call: admission::admit(Script) ─▶ call_with(Call)
+//!  blocked client served for a ready key ──────────────────────────────────────────────▶ call_with(Served)
+//!    call_with: expire mode ─ handler ─ CLIENT UNBLOCK requests ─ expired keys ─ propagation ─ keyspace events
+//!               ─ errors ─ commandstats/latency/slowlog/MONITOR (Call) or Redis's updateStatsOnUnblock (Served)
+//!  timeout / CLIENT UNBLOCK ──▶ the server's unblock (key waits and WAIT alike)
+//!
+//!  a handler changed key k ──▶ Ctx::key_changed(db, k, n) ─┐
+//!  expired / evicted key k ──▶ Db's deletion log ─▶ drain ─┴▶ ServerState::key_changed: dirty += n, WATCH of k,
+//!                              (Ctx::key_modified = this db, 1;   clients blocked on k, tracking invalidation
+//!                               count_changes(n): not a key's)
+//!  whole databases ──────────▶ ServerState::empty_data(db | all, Sync | Lazy | Refill): FLUSHDB, FLUSHALL,
+//!                              DEBUG RELOAD/LOADAOF, a full sync;  swap_dbs (SWAPDB);  replace_dbs (swapdb
+//!                              load);  install_loaded_dbs (a load into emptied databases: no WATCH, as Redis)
+//!  any insert or remove ─────▶ Db::insert*/remove/clear/take_keys/swap_data: the cluster slot index
+//! ```
+//!
+//! - **Admission** is one check sequence for both origins, a client's command (Redis's `processCommand`) and a
+//!   script's call (`scriptCall`, the same checks with the script's own order, texts and exemptions as flags);
+//!   refusals are counted in one place.
+//! - **One propagation path.** `call_with` compares `dirty` before and after the handler; a handler that must be
+//!   replayed in another form asks through its `Ctx` (`rewrite`, `also_propagate`, `prevent_propagation`,
+//!   `force_propagation`), and [`propagate`] turns one execution unit into one command or a MULTI … EXEC block,
+//!   for the AOF and the replication stream alike. Expired and evicted keys become DEL/UNLINK there, through
+//!   `ServerState::drain_expired`, run after every command and cycle. Nothing is recorded while no consumer
+//!   exists, so a server without AOF or replicas pays a branch.
+//! - **Handlers do not write `dirty`, the WATCH table or the blocking registry themselves**: they report through
+//!   the doors. Keyspace events are not part of a door: each command names its own (`Ctx::notify`), in the order
+//!   Redis emits them (`expired` and `new` come from `Db`'s event log, `evicted` from eviction).
+//! - **The handler harness** (`command::test_support`, built for tests and the `test-harness` feature) runs commands
+//!   through a server without sockets (`server/detached.rs`), the same call path as a client's.
+//!
+//! # Layers
+//!
+//! ```text
+//!  ┌──────────────────────────────────────────────────────────────────────────────────────────────────────┐
+//!  │ server   server.rs + server/<feature>.rs: listeners, the call path, the cron, each feature's         │
+//!  │          I/O (acl, aof, blocking, cluster, detached, io_home, persist, repl, repl_load, scripting,   │
+//!  │          shutdown, tx_pause)                                                                         │
+//!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
+//!  │ command  command/<family>.rs: the handlers; command/mod.rs: the table, Ctx, the single-key door      │
+//!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
+//!  │ state    ServerState (the whole-database door, ServerState::key_changed) and the subsystems it       │
+//!  │          holds or that take it: admission, acl, scripting, repl, propagate, persist, cluster,        │
+//!  │          tracking, blocking, multi, pubsub, latency, crash_report,                                   │
+//!  │          keyspace::{expire, evict, notify, defrag}, net::{client, client_evict, io_loops, io_threads}│
+//!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
+//!  │ data     keyspace::{db, lazyfree, slots} ─▶ keyspace::{object, types} ─▶ keyspace::dict (slab)       │
+//!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
+//!  │ base     command_spec, config, conf_reference, env_password, event_loop, sys, resp, args, util,      │
+//!  │          alloc, log, lzf, sha1, sha256, oom, proctitle, supervise,                                   │
+//!  │          net::{ring, listen, resolve, migrate}, lua (knows no server)                                │
+//!  └──────────────────────────────────────────────────────────────────────────────────────────────────────┘
+//! ```
+//!
+//! The intended direction is down. What is enforced (`tests/layers.rs`, which resolves every `crate::` and
+//! `super::` path, in code and doc links, to a module):
+//!
+//! - the lower two bands (`data` and `base`) as that test lists them (`sys`, `resp`, `net/ring.rs`, `keyspace/dict`,
+//!   `keyspace/object.rs`, `keyspace/types`, `keyspace/db.rs`, `keyspace/lazyfree.rs`) never name `command`,
+//!   `server`, `state`, `scripting`, `acl`, `repl`, `persist`, `config`, `admission`, `blocking`, `multi`,
+//!   `propagate`, `pubsub` or `keyspace::{notify, expire, evict}`;
+//! - [`command_spec`] names nothing of the crate but [`args`] and [`util`], and the layers below the handlers (ACL,
+//!   eviction, expiry, scripting, the configuration, the state, the client, the MULTI queue) read it, never
+//!   [`command`]; a data-type family (string, list, hash, set, zset, sort) reaches the server only through
+//!   `Ctx`'s methods;
+//! - [`config`] names none of the layers that read it: the owners of a directive's rules check it through a
+//!   trait the configuration declares (`UserDirectives`, implemented by [`acl`]; `TitleTemplates`, by
+//!   [`proctitle`]), and a bad value is still refused at its line with Redis's text.
+//!
+//! What does not hold: the `state` band is not layered inside. `ServerState` holds the ACL, scripting,
+//! replication, cluster and tracking state, and their functions take `ServerState`, so those modules import each
+//! other in both directions (one import cycle). A few arrows also leave the lower bands sideways or up, outside
+//! what the test checks: the lazy-free thread frees [`lua`] states, [`alloc`] hands routed buffers to the slab,
+//! and [`config`] names the collection thresholds' type.
+//!
+//! **Where a change belongs.** A new command is a handler in `command/<family>.rs` plus its table entry; a new
+//! kind of key change reports through `Ctx::key_changed` (one key) or `ServerState::empty_data`/`swap_dbs` (whole
+//! databases), and whatever must follow every key change goes into `ServerState::key_changed`; a new admission
+//! rule goes into [`admission`]; a feature's model, its commands and its server-side I/O are `<feature>`,
+//! `command/<feature>.rs` and `server/<feature>.rs`.
+//!
+//! # Design choices worth knowing
+//!
+//! Each is explained where it lives; these are the ones that shape more than one module.
+//!
+//! - **Memory layout.** A key is one slab chunk (header with type, encoding and 24-bit LRU/LFU; flags; the TTL when
+//!   there is one; key; value, small values inline): there is no expires table (`keyspace::object`,
+//!   `keyspace::dict::slab`). The table is open addressing with linear probing, one control byte per slot, sizes
+//!   alternating ×1.5 and ×4/3, and a SCAN cursor that is the next hash to visit (`keyspace::dict`). Every table
+//!   has its own seed, so no insertion order (another table's SCAN order, an AOF replayed) makes inserts quadratic.
+//! - **`used_memory` is a counter**, not an allocator walk: a counting global allocator around the system one
+//!   ([`alloc`]), plus the slab's pages.
+//! - **No step of incremental work holds the loop for long**: rehashing, the expiry cycle, the slab's page
+//!   release, `malloc_trim` and active defrag each have a time budget stated beside their code, and each cron step
+//!   is a LATENCY event of its own.
+//! - **Persistence forks, as Redis**, and the formats are Redis 7.0's byte for byte (RDB 10, the multi-part AOF),
+//!   so files move between the two servers in both directions ([`persist`]).
+//! - **Eviction, client eviction and output limits are Redis's approximations**, kept honest: the 16-candidate
+//!   pool (`keyspace::evict`), client memory buckets (`net::client_evict`), and output-buffer limits checked as a
+//!   reply is built (`resp::reply`).
+//! - **Unsafe code** lives in the system-call wrappers ([`sys`], the fork child's pipe in [`persist`], a few libc
+//!   calls elsewhere), the slab allocator, the packed entries and the counting allocator. Every `unsafe` block
+//!   carries a `// SAFETY:` comment: `Cargo.toml`'s `[lints]` deny `clippy::undocumented_unsafe_blocks` and
+//!   `unsafe_op_in_unsafe_fn`. The Lua interpreter has none.
+//! - **The only runtime dependencies are `libc`, `nix` and `memchr`.** The Lua 5.1 interpreter ([`lua`]), LZF,
+//!   SHA-1, SHA-256, the host name resolver and both command lines are the crate's own.
+//!
+//! # Modules
+//!
+//! From the bottom up. Binaries: `ferredis-server` (`src/main.rs`), `ferredis-cli` (`src/bin/ferredis-cli/`, its
+//! own code, using only [`util`], [`config`]'s version strings, `net::resolve` and the cluster slot hash),
+//! `ferredis-check-rdb` and `ferredis-check-aof`.
+//!
+//! - [`sys`]: system calls: the poller trait with its epoll and kqueue backends, sockets, fork and daemonizing,
+//!   the async-signal-safe half of crash reports, the process title, `memmove` for the static musl build.
+//! - [`util`]: Redis's number rules (`string2ll`, `%.17g`, strtod), glob matching, a small RNG, memory and CPU
+//!   readings.
+//! - [`alloc`]: the counting global allocator behind the O(1) `used_memory`, and its release thread.
+//! - [`log`]: the Redis-format server log, syslog, the descriptor signal handlers write to.
+//! - [`args`]: a command's arguments, zero-copy (`Args`) and owned (`OwnedArgs`).
 //! - [`resp`]: the resumable zero-copy request parser and the RESP2/RESP3 reply encoders.
-//! - [`net`]: connections: the query ring buffer, client state, client eviction (`maxmemory-clients`).
-//! - [`dict`]: the open-addressing hash table with incremental rehashing behind the keyspace.
-//! - [`object`]: keyspace entries with their compact header (type, encoding, 24-bit LRU/LFU).
-//! - [`db`]: one database: keys, TTLs, lazy expiry.
-//! - [`expire`]: active expiry and the per-database cron (resize, incremental rehash).
-//! - [`evict`]: `maxmemory` eviction (LRU/LFU pools, TTL and random policies) and key-access touching.
-//! - [`state`]: server-wide state that handlers can reach (databases, config, stats, clock).
-//! - [`types`]: the collection representations (listpack, quicklist, intset, skiplist) behind lists, sets,
-//!   hashes and sorted sets, with their small/large encodings and conversions, and the stream (listpack nodes
-//!   in Redis's stream layout, consumer groups).
-//! - [`blocking`]: clients blocked in BLPOP/BZPOPMIN/XREAD/...: per-key FIFO queues, ready keys, deadlines.
-//! - [`multi`]: MULTI queues and the table of WATCHed keys.
-//! - [`pubsub`]: channel/pattern subscriptions, message delivery, output-buffer limits.
-//! - [`tracking`]: client-side caching (CLIENT TRACKING): the tracked-keys table, BCAST prefixes, invalidations.
-//! - [`notify`]: keyspace notifications (`notify-keyspace-events`) published through [`pubsub`].
+//! - [`lzf`]: LZF compression as liblzf does it (RDB strings, compressed list and stream nodes).
+//! - [`sha1`]: SHA-1 (DEBUG DIGEST, script hashes, `redis.sha1hex`).
+//! - [`sha256`]: SHA-256 (ACL password hashes).
+//! - [`lua`]: the crate's own Lua 5.1: compiler, register VM, collector, the standard libraries and Redis's
+//!   `cjson`, `cmsgpack`, `bit` and `struct`; it knows nothing of the server.
 //! - [`command_spec`]: the command table's metadata without handlers (names, arity, flags, key specs, ACL
-//!   categories, docs, the name table): a leaf that ACL, eviction, expiry, scripting and MULTI queues read.
-//! - [`command`]: the command handlers (one file per family) and the context they run in.
-//! - [`propagate`]: the one propagation path (rewrites, MULTI wrapping, SELECT) feeding the AOF.
-//! - [`repl`]: replication: IDs and offsets, the backlog, replicas fed by the stream, the link to a master.
-//! - [`persist`]: RDB snapshots, the append-only file, CRC64 and LZF.
-//! - [`sys`]: raw system calls: the epoll/kqueue poller, sockets, processes.
-//! - [`event_loop`]: file and time events, Redis `ae.c` style.
-//! - [`server`]: listeners, connections, dispatch, the cron.
+//!   categories, docs, the name table with `rename-command`).
+//! - [`config`]: every directive (one table), the `redis.conf` parser with `include`, the command line, CONFIG
+//!   GET/SET/REWRITE.
+//! - [`conf_reference`]: the commented reference `ferredis.conf`, generated from the directive table.
+//! - [`env_password`]: `FERREDIS_PASSWORD` / `FERREDIS_PASSWORD_FILE` for container images.
+//! - [`keyspace`]: everything that stores keys and values: the hash table and slab, entries, the collection
+//!   types, one database, the slot index; and the processes that delete or move keys on their own: active
+//!   expiry, eviction, lazy free, defrag, keyspace notifications.
+//! - [`event_loop`]: file events, time events and the before-sleep step, as Redis's `ae.c`, with adaptive busy
+//!   polling.
+//! - [`net`]: connections: the query ring buffer, client state, client eviction, the I/O threads, listeners,
+//!   MIGRATE's cached connections, the host name resolver.
+//! - [`multi`]: the MULTI queue's model and the table of WATCHed keys.
+//! - [`blocking`]: clients blocked in BLPOP, BZPOPMIN, XREAD BLOCK...: per-key FIFO queues, ready keys, deadlines.
+//! - [`pubsub`]: channel, pattern and shard-channel subscriptions, message delivery, output-buffer limits.
+//! - [`tracking`]: client-side caching (CLIENT TRACKING): the tracked-keys table, BCAST prefixes, invalidations.
+//! - [`latency`]: the latency monitor (LATENCY) and the per-command histograms of `latency-tracking`.
+//! - [`propagate`]: the one propagation path (rewrites, MULTI wrapping, SELECT) feeding the AOF and replicas.
+//! - [`persist`]: the RDB format, the multi-part AOF, the fork engine and the checkers' shared code.
+//! - [`repl`]: replication: IDs and offsets, the shared replication buffer, the replicas fed, the replica's
+//!   handshake, FAILOVER.
 //! - [`cluster`]: Redis Cluster: nodes, slots, the bus, failover, redirections, nodes.conf.
+//! - [`acl`]: users and selectors, command ids and categories, the permission check, the ACL log and files.
+//! - [`scripting`]: Redis's scripting surface on [`lua`]: EVAL and the script cache, FUNCTION, `redis.*`, reply
+//!   conversions, the Lua debugger.
+//! - [`state`]: `ServerState`, what a handler can reach: databases, configuration, statistics, clock, the other
+//!   clients, the subsystems above; the whole-database door.
 //! - [`admission`]: what a command must pass before it runs, one check sequence for clients and `redis.call`.
-//! - [`log`]: the Redis-format server log.
-//! - [`lazyfree`]: the lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
-//! - [`latency`]: the latency monitor (LATENCY) and the per-command latency histograms (`latency-tracking`).
-//! - [`proctitle`]: `proc-title-template` expansion and the process title.
-//! - [`crash`]: crash reports (fatal signals, panics, DEBUG ASSERT/PANIC/SEGFAULT) and the watchdog.
-//! - [`scripting`]: EVAL/SCRIPT and the run machinery FUNCTION shares: Lua states set up as Redis's, `redis.*`,
-//!   reply conversions, the busy-script hook.
-//! - [`sha1`]: SHA-1, for `DEBUG DIGEST` (and script hashes).
-//! - [`cli`]: ferredis-cli, the redis-cli-compatible client (a second binary of the crate).
-//! - [`sha256`]: SHA-256, for ACL password hashes.
-//! - [`acl`]: access control: ACL users and selectors, command ids and categories, the permission check, the
-//!   ACL log and ACL files.
+//! - [`oom`]: `oom-score-adj`: the Linux OOM killer's bias, by role.
+//! - [`proctitle`]: `proc-title-template` expansion.
+//! - [`supervise`]: `supervised systemd|upstart|auto`: readiness and status notifications.
+//! - [`crash_report`]: crash reports (fatal signals, panics, DEBUG ASSERT/PANIC/SEGFAULT) and the watchdog.
+//! - [`command`]: the handlers, one file per family, and `Ctx`, the context they run in.
+//! - [`server`]: listeners, the call path, the cron, shutdown, and each feature's event-loop side.
 
 pub mod acl;
 pub mod admission;

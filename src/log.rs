@@ -6,8 +6,12 @@
 //! ```
 //!
 //! The role is `M` in the server process and `C` in anything else (before startup finished, forked children).
-//! Lines go to stdout, or are appended to `logfile`; like Redis the file is opened per line so that log rotation
-//! just works. Level and file can change at runtime (CONFIG SET).
+//! Lines go to stdout, or are appended to `logfile`; like Redis the file is opened per line (`O_APPEND`), so
+//! logrotate works without a signal either way: after a move the next line creates the file, after copytruncate
+//! the next line lands at offset 0. The descriptor kept open for signal handlers follows a move at the next line
+//! or cron tick. `syslog-enabled yes` also sends each line through `syslog` (`syslog-ident`, `syslog-facility`).
+//! Level and file can change at runtime (CONFIG SET). Wording of the events operators grep for (ready, saves,
+//! rewrites, shutdown, loading) is Redis's.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};

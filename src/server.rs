@@ -15,6 +15,13 @@
 //! gets `&mut ClientState` and `&mut ServerState` without aliasing) and put back afterwards. Handlers that reach
 //! other clients through `state.clients` never see the running one there.
 //!
+//! # Protected mode
+//! As Redis 7.0: with `protected-mode yes` and no password, a TCP peer other than exactly 127.0.0.1 or ::1 (the
+//! address text is compared, so 127.0.0.2 is remote) gets the `-DENIED` text and is closed, counted in
+//! `rejected_connections` only; `bind` does not matter, and the default `bind` is Redis's compiled-in `* -::*`.
+//! The same notion of "local" gates `enable-protected-configs`, `enable-debug-command` and
+//! `enable-module-command` set to `local`.
+//!
 //! Tested end to end by tests/net_*.rs (real binary, raw RESP over TCP and unix sockets).
 
 use crate::admission::{self, Origin, Refusal};

@@ -14,6 +14,20 @@
 //! is Redis's: a command denial unless some selector got further, then the key or channel with the highest
 //! argument position.
 //!
+//! A command's id comes from its `&'static Command` by a binary search over the address ranges of the static
+//! command slices. Passwords are SHA-256 hashes ([`crate::sha256`]) compared in constant time and never logged:
+//! AUTH, HELLO AUTH, ACL SETUSER and MIGRATE AUTH arguments show as `(redacted)` in MONITOR, SLOWLOG and crash
+//! reports through one function, `crash_report::is_redacted`. ACL LIST/GETUSER describe command rules with
+//! Redis's algorithm (`+@all`/`-@all`, best-fitting categories, then single commands, in table order where Redis
+//! uses its hash order).
+//!
+//! Configuration: `requirepass` is the default user's password (CONFIG SET resets the default user's passwords,
+//! as Redis); `user` directives and `aclfile` (not both) are loaded at start-up (`server/acl.rs`); CONFIG REWRITE
+//! writes the users as `user` lines when there is no `aclfile`; ACL LOAD is all or nothing. The AOF loading
+//! client and the master link are not subject to ACL rules. Deleting a user closes its connections; changing one
+//! closes only its subscribers whose channels were revoked (Redis 7.0); ACL LOAD closes the connections of every
+//! non-default user.
+//!
 //! Tested by the unit tests of each submodule and by `tests/acl.rs`, which runs the same ACL setups against
 //! Debian's redis-server and compares replies.
 

@@ -1,10 +1,26 @@
 //! The cluster bus: the listener on `cluster-port`, one outbound link per known node and the inbound links they
 //! open to us, on the server's event loop; MEET/PING/PONG with gossip, FAIL, UPDATE, PUBLISH and failover
-//! messages. Owned by the bus work (`i32-bus`).
+//! messages.
 //!
 //! Everything here works on the [`Cluster`] alone: sockets are read and written through `sys::socket`, and what
 //! the event loop or the rest of the server must do is left in [`Bus`] (`fresh`, `closing`, `wants_write`,
-//! `effects`) for the glue in `server/cluster.rs`, which applies it after each call.
+//! `effects`) for the glue in `server/cluster.rs`, which applies it after each call. Byte-compatible with Redis
+//! 7.0: ferredis and redis-server nodes gossip, vote and fail over for each other.
+//!
+//! ```text
+//!  cluster-port listener ─▶ inbound link (node learnt from the first packet's sender)
+//!  cron every 100 ms: nodes without a link ─▶ non-blocking connect ─▶ writable: MEET (CLUSTER MEET) or PING
+//!    reads: 8-byte prefix (sig "RCmb", totlen ≥ 2256, else the link closes) ─▶ whole packet ─▶ process_packet
+//!    PING/MEET ─▶ PONG; handshake node renamed on its PONG; epochs, address, role, slots (a newer configEpoch
+//!    takes slots; a master that loses its last slot replicates the new owner; UPDATE to stale senders), gossip
+//!    (new nodes, failure reports ─▶ PFAIL→FAIL by a majority of masters ─▶ FAIL broadcast)
+//!    writes: per-link send buffer, flushed before sleeping; `cluster-link-sendbuf-limit` closes a link over it
+//!  bus ─▶ Effect queue ─▶ server: pub/sub delivery, REPLICAOF host port / NO ONE (promotion), DEL of a lost
+//!    slot's keys, the manual-failover write pause
+//! ```
+//!
+//! PUBLISH goes to every node, SPUBLISH to the nodes of our shard. Elections and manual failover are
+//! [`super::failover`]; CLUSTER LINKS' data is [`links_info`].
 
 use super::msg::{self, types, Body, Gossip, Header, Msg};
 use super::{flags, todo, Cluster, Node, NodeId, NodeIdx, NO_NODE, SLOTS};

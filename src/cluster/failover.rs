@@ -1,5 +1,5 @@
 //! Failure detection (PFAIL → FAIL by a majority of masters), replica elections, manual failover
-//! (`CLUSTER FAILOVER [FORCE|TAKEOVER]`) and replica migration. Owned by the bus work (`i32-bus`).
+//! (`CLUSTER FAILOVER [FORCE|TAKEOVER]`) and replica migration.
 
 use super::bus::{self, Effect};
 use super::msg::{self, types, Header};

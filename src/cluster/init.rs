@@ -1,8 +1,8 @@
 //! Cluster mode's life outside the bus: start-up (Redis's `clusterInit`: lock nodes.conf, load it or create a
 //! new node, save), the check of loaded data against the slots (`verifyClusterConfigWithData`), what
 //! `before_sleep` does for the `todo` bits the commands set (state update, config save), and keeping `myself` in
-//! step with the `cluster-announce-*` settings. Owned by the command work (`i32-cmd`); the bus has its own
-//! listener, cron and failover handling (`server/cluster.rs`).
+//! step with the `cluster-announce-*` settings. The bus has its own listener, cron and failover handling
+//! (`server/cluster.rs`).
 
 use super::nodes_conf::Fatal;
 use super::{flags, nodes_conf, redirect, todo, Cluster};

@@ -1,5 +1,4 @@
 //! The cluster bus's binary messages, Redis 7.0's `clusterMsg` (`cluster.h`): encode and decode, no I/O.
-//! Owned by the bus work (`i32-bus`).
 //!
 //! Every integer is big-endian. A message is a 2256-byte header (offsets checked by the tests against
 //! `cluster.h`'s static asserts) followed by a type-specific body: gossip entries (104 bytes each) and ping

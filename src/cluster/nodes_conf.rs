@@ -1,6 +1,5 @@
 //! `nodes.conf`: the cluster configuration file (one CLUSTER NODES line per node, then `vars currentEpoch N
 //! lastVoteEpoch M`), loaded at start, saved whenever `before_sleep` finds [`super::todo::SAVE_CONFIG`].
-//! Owned by the command work (`i32-cmd`).
 //!
 //! ```text
 //!  <id> <ip>:<port>@<cport>[,<hostname>] <flags,...> <master id|-> <ping_sent> <pong_recv> <epoch> <link> <slots>
@@ -8,11 +7,12 @@
 //!  vars currentEpoch 6 lastVoteEpoch 0
 //! ```
 //!
-//! Redis 7.0 rewrites the file in place (one write, padded with newlines, then `ftruncate`) so that the `flock`
-//! it holds on the file stays valid. ferredis writes a temporary file next to it, locks that file, fsyncs it and
-//! renames it over `nodes.conf`: a crash leaves the old or the new file, never a mix, and the lock moves with
-//! the new file (the old descriptor is closed after the rename), so a second node pointed at the same file still
-//! finds it locked. The loader ([`parse`]) is pure (no I/O, no exit) for the fuzz target; [`load`] adds the file
+//! Two ways to save ([`save`]). Routine changes (SETSLOT, ADDSLOTS, FORGET, gossip) rewrite the locked file in
+//! place as Redis 7.0 does (one write, padded with newlines to the old length, then `ftruncate`), so the `flock`
+//! stays valid and no rename makes ext4 flush the file. The changes Redis fsyncs (epochs, votes, failover, a new
+//! master) write a temporary file next to it, lock it, fsync it and rename it over `nodes.conf`: a crash leaves
+//! the old or the new file, never a mix, and the lock moves with the new file (the old descriptor is closed after
+//! the rename), so a second node pointed at the same file still finds it locked. The loader ([`parse`]) is pure (no I/O, no exit) for the fuzz target; [`load`] adds the file
 //! and Redis's log lines.
 
 use std::cell::Cell;

@@ -1,6 +1,5 @@
 //! Which node serves a command (Redis's `getNodeByQuery`): `-MOVED`, `-ASK`, `-CROSSSLOT`, `-TRYAGAIN`,
-//! `-CLUSTERDOWN`; and the cluster's ok/fail state (Redis's `clusterUpdateState`). Owned by the command work
-//! (`i32-cmd`).
+//! `-CLUSTERDOWN`; and the cluster's ok/fail state (Redis's `clusterUpdateState`).
 //!
 //! ```text
 //!  keys of the command (EXEC: of every queued command; sharded pub/sub: its channels)

@@ -36,6 +36,8 @@
 //! walking a bounded run of the keyspace) and offers them to the pool; a sample worse than all 16 candidates of a
 //! full pool is dropped, otherwise it is inserted in order and the worst candidate falls off the left. The pool
 //! survives between calls, so good candidates accumulate; a candidate deleted meanwhile (a "ghost") is skipped.
+//! One difference from Redis: a candidate accessed after it was sampled is re-scored when it reaches the front
+//! and goes back into the pool, instead of being evicted on stale information.
 //! The random policies pick a random key, visiting the databases round-robin. One call spends at most the time
 //! `maxmemory-eviction-tenacity` allows (Redis's `evictionTimeLimitUs`); what is left continues in a zero-delay
 //! timer between event-loop passes (Redis's `evictionTimeProc`), so an eviction storm never stalls the loop.

@@ -1,10 +1,11 @@
 //! The keyspace: everything that stores keys and values, from the hash table up to the processes that delete
 //! keys on their own.
 //!
-//! The lower half ([`dict`], [`object`], [`types`], [`db`]) is data structures only: it never names the server,
-//! its state, commands, scripting, ACL, replication, persistence or configuration (`tests/layers.rs` enforces it).
-//! The upper half ([`expire`], [`evict`], [`lazyfree`], [`notify`]) works on the server state: active expiry,
-//! `maxmemory` eviction, the lazy-free thread and keyspace notifications.
+//! The lower half ([`dict`], [`object`], [`types`], [`db`], [`lazyfree`], [`slots`]) is data structures: it never
+//! names the server, its state, commands, scripting, ACL, replication, persistence or configuration
+//! (`tests/layers.rs` enforces it for the files it lists). The upper half ([`expire`], [`evict`], [`defrag`],
+//! [`notify`]) works on the server state: active expiry, `maxmemory` eviction, active defragmentation and keyspace
+//! notifications.
 //!
 //! - [`dict`]: the open-addressing hash table with incremental rehashing behind every database and hash/set/zset.
 //! - [`object`]: keyspace entries with their compact header (type, encoding, 24-bit LRU/LFU).
@@ -12,9 +13,11 @@
 //!   and sorted sets, with their small/large encodings and conversions, and the stream (listpack nodes in Redis's
 //!   stream layout under an ordered index, consumer groups).
 //! - [`db`]: one database: keys, TTLs, lazy expiry, and the single-key door's storage half (`Db::delete`).
+//! - [`slots`]: the per-slot key index of cluster mode, kept by `Db`'s inserts and removes.
 //! - [`expire`]: active expiry and the per-database cron (resize, incremental rehash).
 //! - [`evict`]: `maxmemory` eviction (LRU/LFU pools, TTL and random policies) and key-access touching.
 //! - [`lazyfree`]: the lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
+//! - [`defrag`]: active defragmentation (`activedefrag`), moving entries and string buffers out of sparse pages.
 //! - [`notify`]: keyspace notifications (`notify-keyspace-events`) published through [`crate::pubsub`].
 
 pub mod db;

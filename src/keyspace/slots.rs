@@ -1,6 +1,6 @@
 //! The per-slot key index for cluster mode: keys counted and listed by hash slot without scanning the keyspace
 //! (CLUSTER COUNTKEYSINSLOT, GETKEYSINSLOT, the keys of a slot that moved away). Off, and free, unless the server
-//! runs with `cluster-enabled yes`. Owned by the slot-index work (`i32-slots`).
+//! runs with `cluster-enabled yes`.
 //!
 //! # Design
 //!
@@ -27,13 +27,11 @@
 //! The doors: every insert and remove of [`Db`] (`insert*`, `remove`, lazy expiry, `clear`, `take_keys`,
 //! `swap_data`, `insert_new`) notes the key here when the index is on; handlers never touch it. Memory: 3 bytes a
 //! key plus up to 1/8 array slack, and 24 bytes a slot (393 KiB, from the database's first key on) for the array
-//! headers. 1M keys (`benches/slot_index.sh`, server RSS): 46.5 bytes/key standalone, 50.9 in cluster mode
-//! (1.095x; the index's own count 3.5 bytes/key, the rest malloc's per-array overhead).
+//! headers (`benches/slot_index.sh` measures it: `benches/README.md`).
 //!
-//! Known cost: a slot's array is sorted, so inserting into or deleting from a slot holding k keys moves up to 3k
-//! bytes (a memmove: negligible at the tens to thousands of keys a slot holds in a spread keyspace; about 100 µs
-//! for a slot with a million keys under one hash tag). Listing walks about `table size / 2^17` control bytes per
-//! key, so it slows down gently past ~100M keys.
+//! Known cost: a slot's fragments are sorted: one array up to `CHUNK` (2048) fragments, beyond that (a hash tag)
+//! sorted chunks of at most that many, so an insert or delete moves at most a few KiB. Listing walks about
+//! `table size / 2^17` control bytes per key, so it slows down gently past ~100M keys.
 //!
 //! Tested by the unit and property tests at the end of this file (counts and listings against a brute-force scan
 //! after random insert/delete/expire/overwrite sequences, across rehashes, guard rebuilds, clears and swaps).

@@ -1,7 +1,33 @@
 //! ferredis's own Lua 5.1 interpreter, as Redis embeds Lua: the whole language, the base, string, table and math
 //! libraries, and Redis's bundled `cjson`, `cmsgpack`, `bit` and `struct`.
 //!
-//! The interpreter knows nothing of the server; `crate::scripting` embeds it.
+//! The interpreter knows nothing of the server; `crate::scripting` embeds it. Redis embeds PUC Lua 5.1; this one
+//! is written for ferredis, so scripts need no C and no new dependency, and it is tested on its own against
+//! Debian's `lua5.1`/`luac5.1` (the `lua_*` tests).
+//!
+//! # Design
+//! - **Values** are a 16-byte `Copy` enum; tables, functions, strings, upvalues and coroutines live in typed
+//!   arenas and are named by `u32` indices, so no object is reached through a raw pointer and the interpreter has
+//!   no `unsafe`. Strings are interned: equality is index equality, and a string key's hash is cached in the node.
+//! - **Tables follow `ltable.c`'s layout** (array part plus a chained scatter table with Brent's variation, the
+//!   same rehash, `#` border search and hashes), on purpose: `pairs`/`next` visit keys in the order the Lua inside
+//!   Redis does, so a script that builds a table and returns or `cjson.encode`s it gives the same bytes.
+//! - **The compiler** is single-pass like `lparser.c`/`lcode.c` and emits Lua 5.1's own instruction set, so
+//!   `luac5.1 -l` is its test oracle, instruction by instruction; `debug::verify` checks every compiled function
+//!   (register, constant and jump ranges) before it runs, and parser recursion is bounded (200 levels).
+//! - **The VM** is a register machine: Lua-to-Lua calls push a frame in the same loop (no Rust recursion). Errors
+//!   are values carried in `Result` (the release build aborts on panic, so nothing unwinds); `ErrorKind::Killed`
+//!   (SCRIPT KILL, the function-load timeout) is the one kind `pcall` cannot catch. Messages name variables as Lua
+//!   5.1 does ("attempt to index local 't' (a nil value)"), by symbolic execution of the bytecode.
+//! - **The collector** is stop-the-world mark-and-sweep with an explicit gray stack, weak tables and Lua 5.1's
+//!   200% pause. It runs only at the VM's safe points (NEWTABLE, CONCAT, CLOSURE, table growth,
+//!   `collectgarbage`), after each native call returns and after each script, where every live value is on a
+//!   thread stack or reachable from one: natives may hold values in locals as long as they do not call back into
+//!   Lua.
+//! - **Libraries** are what Redis 7.0 loads, byte-compatible with the C versions: base (without
+//!   `loadfile`/`dofile`), `string` (Lua's pattern matcher and a C printf engine for `string.format`), `table`
+//!   (the 5.1 quicksort, so comparators are called in the same order), `math` (with Redis's `redisLrand48` behind
+//!   `math.random`), `coroutine`, `cjson`, `cmsgpack`, `bit` and `struct`.
 //!
 //! # Layout
 //! - [`value`]: the 16-byte `Copy` value and the error type.

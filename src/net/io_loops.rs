@@ -19,9 +19,23 @@
 //! Only plain request/reply connections (see `Server::io_eligible`): subscribers, MONITORs, blocked and paused
 //! clients, WATCHers, replicas and masters, clients about to close, and every client while client-side caching
 //! or `maxmemory-clients` is on stay with the main thread, because other clients' commands reach into them.
-//! What looks at every client (CLIENT, INFO, ACL, CONFIG, the cron...) first calls them all home
-//! ([`IoLoops::gather`]): each thread gives back every client it holds, and they go out again before the loop
-//! next sleeps.
+//! What looks at every client first calls them all home ([`IoLoops::gather`]): commands that look at or act on
+//! other clients (CLIENT, INFO, ACL, CONFIG, DEBUG, MEMORY, SHUTDOWN, FAILOVER, REPLICAOF, SCRIPT, FUNCTION,
+//! CLUSTER, MONITOR, SYNC/PSYNC; at any depth, so inside EXEC and scripts too) and the cron (timeouts, buffer
+//! trims, limits). Each thread gives back every client it holds; a read that raced with the call waits in its slot
+//! until the command is over; they go out again before the loop next sleeps.
+//!
+//! # When
+//! As in Redis 7.0 the threads are used only under load (INFO's `io_threads_active`). Redis switches them on for a
+//! pass with two clients with output per thread, but a pass here rarely holds that many (the main thread outpaces
+//! its clients), so the count is taken over the cron's 100 ms periods, in distinct clients, and a loop opening
+//! connections one after another is told from load by the process's CPU: two periods in a row with that many
+//! clients and half a core busy switch the threads on; a period with fewer clients or under a fifth of a core
+//! switches them off and calls every client home. Below that load one poller serves every connection, so requests
+//! sent at once on several connections run in the order they arrived (Redis's own suite relies on it). Under load,
+//! requests from *different* connections may run in another order than they reached the server, as with Redis 8's
+//! I/O threads; one connection's requests always run in order. The main thread does no busy polling in this mode
+//! (`busy-poll-us` is ignored).
 
 use crate::net::client::Client;
 use crate::net::io_threads::{preparse, read_step, write_step, ReadOut};

@@ -19,6 +19,30 @@
 //! here when that client is freed; `prop.repl` (the encoder) exists exactly while this server is a master with a
 //! backlog: a replica never encodes its own stream, it proxies its master's.
 //!
+//! # One stream, both roles
+//! The stream is the unit the AOF gets ([`crate::propagate`]: rewritten forms, expiries as DEL, MULTI/EXEC for
+//! several ops), encoded a second time with the stream's own SELECT state (reset when a full sync starts, so the
+//! first command after an RDB carries a SELECT). Offsets move only while a backlog exists (created with the first
+//! replica, with a new replication ID; freed after `repl-backlog-ttl` without replicas). PINGs
+//! (`repl-ping-replica-period`) and WAIT's `REPLCONF GETACK *` go into the stream without a SELECT; PUBLISH goes
+//! to the stream (never the AOF). A replica never encodes: it forwards the bytes its master client applied, so
+//! offsets and IDs are the same all along a chain. The replica ACKs once a second and at every cron tick when its
+//! offset moved (Redis's only once a second).
+//!
+//! # PSYNC2
+//! `REPLICAOF NO ONE` shifts the ID to `replid2` (valid up to `second_repl_offset`), so siblings and the old
+//! master continue with `+CONTINUE <newid>`; `REPLICAOF host port` offers our own history; a replica whose link
+//! dropped offers the master's (its cached master is kept until a new payload's load starts, so a failed full
+//! sync still lets the next PSYNC continue). Every RDB save records `repl-id`/`repl-offset`/`repl-stream-db` when
+//! there is a history: a restarted replica offers them, and a master restarting from its own RDB (Redis 7.0's
+//! `loadDataFromDisk`) makes a backlog before loading, puts the DELs of keys that expired while it was down into
+//! it, and rebases on the file's offset with the file's ID as its second ID, so its replicas continue with
+//! `+CONTINUE`.
+//!
+//! On a replica writes are refused (`replica-read-only`), `replica-serve-stale-data no` gives `-MASTERDOWN` while
+//! the link is down, and the master's keys are never expired by the replica itself (lookups answer as if they
+//! were gone; the master's DEL removes them).
+//!
 //! Tested by the unit tests here and in backlog.rs, and end to end against Redis 7.0 by tests/replication.rs
 //! (both directions, partial resync, promotion).
 

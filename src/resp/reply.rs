@@ -3,6 +3,18 @@
 //! A [`Reply`] is the per-client output buffer plus the protocol version the client negotiated with `HELLO`.
 //! Handlers never write protocol bytes themselves: they call the typed methods here, which pick the RESP2 or RESP3
 //! form. Constant replies (`+OK`, `:0`, `:1`, nulls) are written from static byte strings.
+//!
+//! # Output limits while a reply is built
+//! Redis checks `client-output-buffer-limit` each time a reply block is added and flags the client `CLOSE_ASAP`.
+//! Here, before each command of a connection the server turns the limit that would close the client now (the
+//! class's hard limit, or the soft one once its seconds have run out) into a buffer length, [`Reply::close_at`];
+//! every encoder compares the buffer's length with it after appending (one comparison), and past it the reply is
+//! cut: further appends are dropped as with `CLIENT REPLY OFF`, and after the command the client is logged,
+//! flagged and freed without a write. KEYS and the negative-count SRANDMEMBER/HRANDFIELD/ZRANDMEMBER stop
+//! generating once cut; other commands run to their end with nothing appended, so memory stays at the limit. The
+//! count follows Redis's: the first 16 KiB of pending output stand for its static buffer, and a reply Redis sends
+//! with a deferred length counts whole ([`Reply::deferred_len`]). Replicas' output (the stream) is limited where
+//! it is fed, not here; pub/sub deliveries in `crate::pubsub`.
 
 use crate::util::{fmt_double, itoa_buf};
 

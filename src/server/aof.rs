@@ -1,6 +1,15 @@
 //! The server's side of the append-only file: replaying it at start-up through the normal call path, writing the
 //! propagated stream before replies go out, fsync policies, and the fork-based rewrite that switches the
 //! multi-part manifest. The file formats live in [`crate::persist::aof`].
+//!
+//! As Redis 7.0: a rewrite opens the next incr file before the fork, the child writes the new base from its
+//! copy-on-write view, and the manifest is switched atomically only when the child succeeded. Turning the AOF on
+//! at run time gathers commands in `temp-<name>.incr` until the first rewrite succeeds (a failed one deletes it
+//! and retries; during a BGSAVE the rewrite is only scheduled). After three failed rewrites in a row, automatic
+//! ones back off 1, 2, 4 … 60 minutes (BGREWRITEAOF is never held back); `aof-disable-auto-gc no` removes kept
+//! history at once. The AOF buffer is written in `before_sleep` before any reply goes out (`always`: write and
+//! fsync per loop pass; `everysec`: fsync on the background thread, writes postponed up to 2 s behind a slow
+//! fsync).
 
 use super::Server;
 use crate::command::OwnedArgs;
