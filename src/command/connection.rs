@@ -2,7 +2,7 @@
 //!
 //! SELECT lives with the other database commands in `keys.rs`.
 
-use super::shared::reply_help;
+use super::shared::{ms_timeout_arg, reply_help};
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::REDIS_VERSION;
 use crate::net::client::{flags as cf, ClientState};
@@ -1129,14 +1129,7 @@ fn client_pause(ctx: &mut Ctx, args: Args) {
             return;
         }
     }
-    let Some(timeout_ms) = parse_i64(args.get(2)) else {
-        ctx.reply().error("ERR timeout is not an integer or out of range");
-        return;
-    };
-    if timeout_ms < 0 {
-        ctx.reply().error("ERR timeout is negative");
-        return;
-    }
+    let Some(timeout_ms) = ms_timeout_arg(ctx.reply(), args.get(2)) else { return };
     let now = ctx.srv.now_ms;
     let end_ms = if timeout_ms > 0 {
         match timeout_ms.checked_add(now) {

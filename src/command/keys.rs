@@ -907,7 +907,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
         if args.is(j, "replace") {
             replace = true;
         } else if args.is(j, "db") && j + 1 < args.len() {
-            let Some(id) = i32_arg(ctx.reply(), args.get(j + 1)) else { return };
+            let Some(id) = i32_arg(ctx.reply(), args.get(j + 1), None) else { return };
             match db_index(ctx, id) {
                 Some(i) => dst_db = i,
                 None => {
@@ -963,7 +963,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
 
 /// SELECT index
 fn select(ctx: &mut Ctx, args: Args) {
-    let Some(id) = i32_arg(ctx.reply(), args.get(1)) else { return };
+    let Some(id) = i32_arg(ctx.reply(), args.get(1), None) else { return };
     if id != 0 && ctx.srv.cluster.is_some() {
         ctx.reply().error("ERR SELECT is not allowed in cluster mode");
         return;
@@ -983,15 +983,8 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR SWAPDB is not allowed in cluster mode");
         return;
     }
-    let a = parse_i64_i32(args.get(1));
-    let Some(a) = a else {
-        ctx.reply().error("ERR invalid first DB index");
-        return;
-    };
-    let Some(b) = parse_i64_i32(args.get(2)) else {
-        ctx.reply().error("ERR invalid second DB index");
-        return;
-    };
+    let Some(a) = i32_arg(ctx.reply(), args.get(1), Some("ERR invalid first DB index")) else { return };
+    let Some(b) = i32_arg(ctx.reply(), args.get(2), Some("ERR invalid second DB index")) else { return };
     let (Some(a), Some(b)) = (db_index(ctx, a), db_index(ctx, b)) else {
         ctx.reply().error("ERR DB index is out of range");
         return;
@@ -1001,10 +994,6 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
     ctx.reply().ok();
 }
 
-fn parse_i64_i32(a: &[u8]) -> Option<i32> {
-    crate::util::parse_i64(a).and_then(|v| i32::try_from(v).ok())
-}
-
 /// MOVE key db
 fn move_cmd(ctx: &mut Ctx, args: Args) {
     if ctx.srv.cluster.is_some() {
@@ -1012,7 +1001,7 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
         return;
     }
     let key = args.get(1);
-    let Some(id) = i32_arg(ctx.reply(), args.get(2)) else { return };
+    let Some(id) = i32_arg(ctx.reply(), args.get(2), None) else { return };
     let Some(dst) = db_index(ctx, id) else {
         ctx.reply().error("ERR DB index is out of range");
         return;

@@ -2,6 +2,7 @@
 //! the event loop (forking the RDB, connecting to a master, closing clients) is left in `srv.repl` for the server
 //! to do right after the command (see `crate::repl` and `server/repl.rs`).
 
+use super::shared::{int_arg, ms_timeout_arg};
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::net::client::flags;
 use crate::repl::{self, MasterAddr, PsyncOutcome, Replica, ReplicaState, Request, Waiter};
@@ -381,18 +382,8 @@ fn wait(ctx: &mut Ctx, args: Args) {
         );
         return;
     }
-    let Some(numreplicas) = crate::util::parse_i64(args.get(1)) else {
-        ctx.reply().error("ERR value is not an integer or out of range");
-        return;
-    };
-    let Some(timeout_ms) = crate::util::parse_i64(args.get(2)) else {
-        ctx.reply().error("ERR timeout is not an integer or out of range");
-        return;
-    };
-    if timeout_ms < 0 {
-        ctx.reply().error("ERR timeout is negative");
-        return;
-    }
+    let Some(numreplicas) = int_arg(ctx.reply(), args.get(1)) else { return };
+    let Some(timeout_ms) = ms_timeout_arg(ctx.reply(), args.get(2)) else { return };
     // The client's own last write, not the whole stream: other clients' later writes do not make it wait longer.
     let offset = ctx.client.woff;
     let acked = repl::acks_for(ctx.srv, offset);

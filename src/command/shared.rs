@@ -49,17 +49,12 @@ pub(crate) fn int_arg(r: &mut Reply, a: &[u8]) -> Option<i64> {
     v
 }
 
-/// Parses a C `int` argument (`getIntFromObjectOrReply`): not an integer and out of `int` range are different
-/// errors.
-pub(crate) fn i32_arg(r: &mut Reply, a: &[u8]) -> Option<i32> {
-    let v = int_arg(r, a)?;
-    match i32::try_from(v) {
-        Ok(v) => Some(v),
-        Err(_) => {
-            r.error("ERR value is out of range, value must between -2147483648 and 2147483647");
-            None
-        }
-    }
+/// Parses a C `int` argument (`getIntFromObjectOrReply`): without `msg`, not an integer and out of `int` range are
+/// different errors; with it, both reply `msg`.
+pub(crate) fn i32_arg(r: &mut Reply, a: &[u8], msg: Option<&str>) -> Option<i32> {
+    let v = range_long_arg(r, a, i32::MIN.into(), i32::MAX.into(), msg)?;
+    // In range by the check above.
+    i32::try_from(v).ok()
 }
 
 /// `getLongFromObjectOrReply` with an optional custom error message.
@@ -96,6 +91,24 @@ pub(crate) fn positive_long_arg(r: &mut Reply, a: &[u8], msg: Option<&str>) -> O
             r.error(m);
             None
         }
+    }
+}
+
+/// A timeout in milliseconds (Redis's `getTimeoutFromObjectOrReply` with `UNIT_MILLISECONDS`, the one parser of
+/// XREAD/XREADGROUP BLOCK, WAIT and CLIENT PAUSE): an integer, not negative. Returns the relative timeout (0 = no
+/// timeout); each caller turns it into its deadline, because what a deadline past the end of time does differs
+/// between them. The blocking commands' timeouts in seconds are [`super::blocking::parse_timeout`].
+pub(crate) fn ms_timeout_arg(r: &mut Reply, a: &[u8]) -> Option<i64> {
+    match parse_i64(a) {
+        None => {
+            r.error("ERR timeout is not an integer or out of range");
+            None
+        }
+        Some(t) if t < 0 => {
+            r.error("ERR timeout is negative");
+            None
+        }
+        Some(t) => Some(t),
     }
 }
 

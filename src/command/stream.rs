@@ -22,7 +22,7 @@
 
 use super::admin::err_subcommand_syntax;
 use super::blocking::block_with;
-use super::shared::reply_help;
+use super::shared::{int_arg, long_arg, ms_timeout_arg, reply_help};
 use super::{flag, Args, Command, Ctx, FindKeys, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
 use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
 use crate::config::notify as nc;
@@ -479,10 +479,7 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
             }
             let v = args.get(i + 1);
             let strategy = if maxlen {
-                let Some(n) = parse_i64(v) else {
-                    ctx.reply().err_not_int();
-                    return None;
-                };
+                let n = int_arg(ctx.reply(), v)?;
                 if n < 0 {
                     ctx.reply().error("ERR The MAXLEN argument must be >= 0.");
                     return None;
@@ -495,10 +492,7 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
             a.trim = Some(Trim { strategy, approx, limit: 0 });
             a.trim_arg = i;
         } else if args.is(i, "limit") && more > 0 {
-            let Some(n) = parse_i64(args.get(i + 1)) else {
-                ctx.reply().err_not_int();
-                return None;
-            };
+            let n = int_arg(ctx.reply(), args.get(i + 1))?;
             if n < 0 {
                 ctx.reply().error("ERR The LIMIT argument must be >= 0.");
                 return None;
@@ -708,10 +702,7 @@ fn xsetid(ctx: &mut Ctx, args: Args) {
     while i < args.len() {
         let more = args.len() - 1 - i;
         if args.is(i, "entriesadded") && more > 0 {
-            let Some(n) = parse_i64(args.get(i + 1)) else {
-                ctx.reply().err_not_int();
-                return;
-            };
+            let Some(n) = int_arg(ctx.reply(), args.get(i + 1)) else { return };
             if n < 0 {
                 ctx.reply().error("ERR entries_added must be positive");
                 return;
@@ -806,10 +797,7 @@ fn range_generic(ctx: &mut Ctx, args: Args, rev: bool) {
     let mut j = 4;
     while j < args.len() {
         if args.is(j, "count") && j + 1 < args.len() {
-            let Some(n) = parse_i64(args.get(j + 1)) else {
-                ctx.reply().err_not_int();
-                return;
-            };
+            let Some(n) = int_arg(ctx.reply(), args.get(j + 1)) else { return };
             count = n.max(0);
             j += 2;
         } else {
@@ -868,21 +856,11 @@ fn xread(ctx: &mut Ctx, args: Args) {
                 return;
             }
             i += 1;
-            let Some(t) = parse_i64(args.get(i)) else {
-                ctx.reply().error("ERR timeout is not an integer or out of range");
-                return;
-            };
-            if t < 0 {
-                ctx.reply().error("ERR timeout is negative");
-                return;
-            }
+            let Some(t) = ms_timeout_arg(ctx.reply(), args.get(i)) else { return };
             timeout = if t > 0 { t.checked_add(ctx.now_ms()).unwrap_or(0) } else { 0 };
         } else if args.is(i, "count") && more > 0 {
             i += 1;
-            let Some(n) = parse_i64(args.get(i)) else {
-                ctx.reply().err_not_int();
-                return;
-            };
+            let Some(n) = int_arg(ctx.reply(), args.get(i)) else { return };
             count = n.max(0);
         } else if args.is(i, "streams") && more > 0 {
             streams_arg = i + 1;
@@ -1081,10 +1059,7 @@ fn xinfo_stream(ctx: &mut Ctx, args: Args) {
                 err_subcommand_syntax(ctx.reply(), "xinfo", args.get(1));
                 return;
             }
-            let Some(n) = parse_i64(args.get(5)) else {
-                ctx.reply().err_not_int();
-                return;
-            };
+            let Some(n) = int_arg(ctx.reply(), args.get(5)) else { return };
             count = if n < 0 { 10 } else { n };
         }
     }
@@ -1228,10 +1203,7 @@ fn xgroup_prelude(ctx: &mut Ctx, args: Args, create: bool, setid: bool) -> Optio
             mkstream = true;
             i += 1;
         } else if (create || setid) && args.is(i, "entriesread") && i + 1 < args.len() {
-            let Some(n) = parse_i64(args.get(i + 1)) else {
-                ctx.reply().err_not_int();
-                return None;
-            };
+            let n = int_arg(ctx.reply(), args.get(i + 1))?;
             if n < 0 && n != ENTRIES_READ_INVALID {
                 ctx.reply().error("ERR value for ENTRIESREAD must be positive or -1");
                 return None;
@@ -1473,10 +1445,7 @@ fn xpending(ctx: &mut Ctx, args: Args) {
     if argc >= 6 {
         let mut si = 3;
         if args.is(3, "idle") {
-            let Some(n) = parse_i64(args.get(4)) else {
-                ctx.reply().err_not_int();
-                return;
-            };
+            let Some(n) = int_arg(ctx.reply(), args.get(4)) else { return };
             minidle = n;
             if argc < 8 {
                 ctx.reply().err_syntax();
@@ -1484,10 +1453,7 @@ fn xpending(ctx: &mut Ctx, args: Args) {
             }
             si += 2;
         }
-        let Some(n) = parse_i64(args.get(si + 2)) else {
-            ctx.reply().err_not_int();
-            return;
-        };
+        let Some(n) = int_arg(ctx.reply(), args.get(si + 2)) else { return };
         count = n.max(0);
         let Some((s, ex)) = parse_interval_id(args.get(si), 0) else {
             ctx.reply().error(INVALID_ID);
@@ -1958,8 +1924,7 @@ fn xclaim(ctx: &mut Ctx, args: Args) {
             return;
         }
     }
-    let Some(minidle) = parse_i64(args.get(4)) else {
-        ctx.reply().error("ERR Invalid min-idle-time argument for XCLAIM");
+    let Some(minidle) = long_arg(ctx.reply(), args.get(4), Some("ERR Invalid min-idle-time argument for XCLAIM")) else {
         return;
     };
     let minidle = minidle.max(0);
@@ -2087,8 +2052,7 @@ fn xclaim(ctx: &mut Ctx, args: Args) {
 /// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
 fn xautoclaim(ctx: &mut Ctx, args: Args) {
     let (key, gname, cname) = (args.get(1), args.get(2), args.get(3));
-    let Some(minidle) = parse_i64(args.get(4)) else {
-        ctx.reply().error("ERR Invalid min-idle-time argument for XAUTOCLAIM");
+    let Some(minidle) = long_arg(ctx.reply(), args.get(4), Some("ERR Invalid min-idle-time argument for XAUTOCLAIM")) else {
         return;
     };
     let minidle = minidle.max(0);
