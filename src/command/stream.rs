@@ -1924,7 +1924,8 @@ fn xclaim(ctx: &mut Ctx, args: Args) {
             return;
         }
     }
-    let Some(minidle) = long_arg(ctx.reply(), args.get(4), Some("ERR Invalid min-idle-time argument for XCLAIM")) else {
+    let Some(minidle) = long_arg(ctx.reply(), args.get(4), Some("ERR Invalid min-idle-time argument for XCLAIM"))
+    else {
         return;
     };
     let minidle = minidle.max(0);
@@ -2052,7 +2053,8 @@ fn xclaim(ctx: &mut Ctx, args: Args) {
 /// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
 fn xautoclaim(ctx: &mut Ctx, args: Args) {
     let (key, gname, cname) = (args.get(1), args.get(2), args.get(3));
-    let Some(minidle) = long_arg(ctx.reply(), args.get(4), Some("ERR Invalid min-idle-time argument for XAUTOCLAIM")) else {
+    let Some(minidle) = long_arg(ctx.reply(), args.get(4), Some("ERR Invalid min-idle-time argument for XAUTOCLAIM"))
+    else {
         return;
     };
     let minidle = minidle.max(0);
