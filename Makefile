@@ -191,7 +191,7 @@ install: $(if $(BIN_DIR),,release)
 
 # Regenerates ferredis.conf from the directive table (the test compares the two otherwise).
 conf:
-	FERREDIS_BLESS=1 $(CARGO) test --test conf_reference committed_file_matches_the_generator
+	FERREDIS_BLESS=1 $(CARGO) test --test operations conf_reference::committed_file_matches_the_generator
 
 # kqueue targets: installs their standard library with rustup when missing. If rustup cannot download it (no
 # network), the check is reported as skipped rather than failed: it needs nothing else.
@@ -218,27 +218,27 @@ deps:
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools lua5.1; \
 	fi
 	@# The Debian package starts a system redis on 6379; the tests never use that port, so it can stay.
-	@# tests/protected_mode.rs reaches the server from a network namespace it creates with `ip` (iproute2).
+	@# tests/protocol/protected_mode.rs reaches the server from a network namespace it creates with `ip` (iproute2).
 	@if ! command -v ip >/dev/null 2>&1; then \
 		echo "installing iproute2"; \
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y iproute2; \
 	fi
-	@# tmux drives ferredis-cli's interactive mode in tests/cli_interactive.rs (skipped without it).
+	@# tmux drives ferredis-cli's interactive mode in tests/cli/cli_interactive.rs (skipped without it).
 	@if ! command -v tmux >/dev/null 2>&1; then \
 		echo "installing tmux"; \
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y tmux; \
 	fi
-	@# tests/cluster_redispy.rs drives redis-py's RedisCluster, installed from PyPI into target/pydeps (skipped,
+	@# tests/cluster/cluster_redispy.rs drives redis-py's RedisCluster, installed from PyPI into target/pydeps (skipped,
 	@# and says so, when it cannot be installed).
 	@if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then \
 		echo "installing python3 and pip"; \
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-pip \
-			|| echo "WARNING: python3-pip not installed; tests/cluster_redispy.rs will skip"; \
+			|| echo "WARNING: python3-pip not installed; tests/cluster/cluster_redispy.rs will skip"; \
 	fi
 	@if ! PYTHONPATH=target/pydeps python3 -c 'import redis.cluster' >/dev/null 2>&1; then \
 		echo "installing redis-py into target/pydeps"; \
 		PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
-			--target target/pydeps redis || echo "WARNING: redis-py not installed; tests/cluster_redispy.rs will skip"; \
+			--target target/pydeps redis || echo "WARNING: redis-py not installed; tests/cluster/cluster_redispy.rs will skip"; \
 	fi
 
 toolchain:

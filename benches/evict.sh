@@ -8,7 +8,7 @@
 # (allkeys-lfu, allkeys-lru) on both servers, one fresh server per run, in the same run of this script.
 # Reported: hit ratio and keys held at the end, per policy and server.
 #
-# The replay is the test `zipf_hit_ratio_vs_redis` in tests/eviction.rs (which asserts ferredis >= redis - 0.01),
+# The replay is the test `zipf_hit_ratio_vs_redis` in tests/operations/eviction.rs (which asserts ferredis >= redis - 0.01),
 # run here against the release server.
 # Knobs (environment): ZIPF_KEYS, ZIPF_OPS, ZIPF_SEED, FERREDIS (binary; default target/release/ferredis-server,
 # built first unless SKIP_BUILD=1), REDIS (/usr/bin/redis-server).
@@ -29,6 +29,6 @@ out="bench-results/evict-$(date +%Y%m%d-%H%M%S).txt"
 echo "== eviction hit ratio: Zipf(0.99) GET/SET-on-miss trace, maxmemory = 10% of the working set"
 FERREDIS_BIN="$(realpath "$FERREDIS")" REDIS_SERVER="$REDIS" \
     ZIPF_KEYS="${ZIPF_KEYS:-100000}" ZIPF_OPS="${ZIPF_OPS:-500000}" ZIPF_SEED="${ZIPF_SEED:-20260101}" \
-    cargo test --quiet --test eviction zipf_hit_ratio_vs_redis -- --nocapture 2>&1 \
+    cargo test --quiet --test operations eviction::zipf_hit_ratio_vs_redis -- --nocapture 2>&1 \
     | grep -E '^(Zipf|policy|allkeys|thread|test result)' | tee "$out"
 grep -q "test result: ok" "$out"

@@ -1,7 +1,7 @@
 """redis-py's RedisCluster, unchanged, against a running 3-master + 3-replica cluster.
 
 Usage: python3 tests/cluster_redispy.py HOST:PORT ... (every node of the cluster; the first is the only startup
-node). Driven by tests/cluster_redispy.rs. Prints "ok: STEP" after each step; any failed check raises (exit 1).
+node). Driven by tests/cluster/cluster_redispy.rs. Prints "ok: STEP" after each step; any failed check raises (exit 1).
 """
 
 import signal

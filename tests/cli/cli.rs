@@ -2,7 +2,7 @@
 //! in the same order on both, stdout, stderr and exit status compared (sorted where the output order is not
 //! defined, e.g. `--scan`; INFO compared by section names).
 
-mod common;
+use crate::common;
 
 use common::{escape, redis_cli_bin, Kind, Server};
 use std::io::Write;

@@ -7,24 +7,16 @@
 //! master and as a replica), del-node, fix (an open slot, uncovered slots), set-timeout, the error paths, and
 //! `-c` following MOVED and ASK. Skipped with a message when redis-server is not installed.
 
-mod common;
+use crate::common;
 
-use common::{escape, redis_cli_bin, Conn, TempDir};
+use common::{escape, have_redis, have_tool, redis_cli_bin, Conn, KillOnDrop, TempDir};
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
-
-fn have_redis() -> bool {
-    let ok = std::path::Path::new(REDIS_SERVER).exists() && std::path::Path::new("/usr/bin/redis-cli").exists();
-    if !ok {
-        eprintln!("skipping: {REDIS_SERVER} or /usr/bin/redis-cli is not installed");
-    }
-    ok
-}
 
 static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
 
@@ -51,7 +43,7 @@ fn cluster_port() -> u16 {
 /// One redis-server cluster node, killed on drop.
 struct Node {
     port: u16,
-    child: Child,
+    child: KillOnDrop,
     _dir: TempDir,
 }
 
@@ -89,7 +81,7 @@ impl Node {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("spawn redis-server");
-            let mut n = Node { port, child, _dir: dir };
+            let mut n = Node { port, child: KillOnDrop(child), _dir: dir };
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = n.child.try_wait() {
@@ -118,13 +110,6 @@ impl Node {
     fn id(&self) -> String {
         let r = self.cmd(&["CLUSTER", "MYID"]);
         String::from_utf8_lossy(&r).lines().nth(1).unwrap_or("").to_string()
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -380,7 +365,7 @@ fn dbsize_total(masters: &[&Node]) -> i64 {
 
 #[test]
 fn create_with_replicas_check_info_call_and_redirections() {
-    if !have_redis() {
+    if !(have_redis() && have_tool("/usr/bin/redis-cli")) {
         return;
     }
     let nodes = start_nodes(12);
@@ -476,7 +461,7 @@ fn create_with_replicas_check_info_call_and_redirections() {
 
 #[test]
 fn reshard_rebalance_add_node_del_node() {
-    if !have_redis() {
+    if !(have_redis() && have_tool("/usr/bin/redis-cli")) {
         return;
     }
     let nodes = start_nodes(5);
@@ -643,7 +628,7 @@ fn reshard_rebalance_add_node_del_node() {
 
 #[test]
 fn add_replica_fix_open_and_uncovered_slots() {
-    if !have_redis() {
+    if !(have_redis() && have_tool("/usr/bin/redis-cli")) {
         return;
     }
     let nodes = start_nodes(5);
@@ -809,7 +794,7 @@ fn add_replica_fix_open_and_uncovered_slots() {
 
 #[test]
 fn argument_errors_and_refusals() {
-    if !have_redis() {
+    if !(have_redis() && have_tool("/usr/bin/redis-cli")) {
         return;
     }
     let plain = Node::start(false);
@@ -897,7 +882,7 @@ fn ferredis_node() -> Option<Node> {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn ferredis-server");
-    let mut n = Node { port, child, _dir: dir };
+    let mut n = Node { port, child: KillOnDrop(child), _dir: dir };
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = n.child.try_wait() {
@@ -915,7 +900,7 @@ fn ferredis_node() -> Option<Node> {
 /// The cluster manager driving ferredis nodes (skipped, with a message, until the server has cluster mode).
 #[test]
 fn ferredis_nodes_when_cluster_mode_is_built() {
-    if !have_redis() {
+    if !(have_redis() && have_tool("/usr/bin/redis-cli")) {
         return;
     }
     let mut nodes = Vec::new();
@@ -1008,7 +993,7 @@ fn tty_session(bin: &str, port: u16, lines: &[&str]) -> Option<String> {
 /// In a terminal, `-c` prints the redirection and the prompt names the node it moved to, as redis-cli's does.
 #[test]
 fn redirections_in_a_terminal() {
-    if !have_redis() {
+    if !(have_redis() && have_tool("/usr/bin/redis-cli")) {
         return;
     }
     let nodes = start_nodes(3);

@@ -6,7 +6,7 @@
 //! Skipped with a notice when tmux is not installed (`make deps` installs it). Waits poll the screen until
 //! the expected text appears (no timing assertions); a wait gives up after 20 s and fails with the screen.
 
-mod common;
+use crate::common;
 
 use common::{Conn, Kind, Server, TempDir};
 use std::path::Path;

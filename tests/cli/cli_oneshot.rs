@@ -5,9 +5,9 @@
 //! streaming, `--rdb`, and the shape of the timing modes (`--latency`, `--latency-history`, `--stat`).
 //!
 //! The corpus is idempotent (each case runs twice against one server, once per client), so the outputs must
-//! match byte for byte. Not covered here: the interactive mode (tests/cli_interactive.rs).
+//! match byte for byte. Not covered here: the interactive mode (tests/cli/cli_interactive.rs).
 
-mod common;
+use crate::common;
 
 use common::{escape, redis_cli_bin, Conn, Kind, Server};
 use std::io::{Read, Write};

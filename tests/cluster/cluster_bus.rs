@@ -2,7 +2,7 @@
 //! (and are MEt by them), gossip spreads them, a killed node is marked failing by the others, PUBLISH crosses the
 //! bus both ways, and malformed bus packets close the link without hurting the node.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::io::{Read, Write};

@@ -4,7 +4,7 @@
 //! must not be served while a busy script runs (a command served meanwhile must not hand it the script's
 //! intermediate state).
 
-mod common;
+use crate::common;
 
 use common::*;
 

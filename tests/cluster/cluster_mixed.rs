@@ -5,9 +5,8 @@
 //! master rejoining as a replica. Every write is read back after each step.
 //! `FERREDIS_CLUSTER_ORACLE=redis` makes all six nodes redis-server.
 
-#[path = "common/cluster.rs"]
-mod cluster;
-mod common;
+use crate::common;
+use crate::common::cluster;
 
 use cluster::*;
 use common::*;

@@ -5,9 +5,8 @@
 //! old master rejoins as a replica of the promoted one and has the majority's writes.
 //! `FERREDIS_CLUSTER_ORACLE=redis` runs it with redis-server nodes.
 
-#[path = "common/cluster.rs"]
-mod cluster;
-mod common;
+use crate::common;
+use crate::common::cluster;
 
 use cluster::*;
 use common::*;

@@ -6,9 +6,8 @@
 //! redis-py comes from PyPI into `target/pydeps` (`make deps`, or here on first use); without python3 or a redis
 //! package that imports, the tests print "skipped: ..." and return.
 
-#[path = "common/cluster.rs"]
-mod cluster;
-mod common;
+use crate::common;
+use crate::common::cluster;
 
 use cluster::*;
 use common::*;

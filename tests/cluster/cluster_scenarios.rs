@@ -6,9 +6,8 @@
 //! moves to another shard or is deleted.
 //! `FERREDIS_CLUSTER_ORACLE=redis` runs the same tests with redis-server nodes (the harness's own check).
 
-#[path = "common/cluster.rs"]
-mod cluster;
-mod common;
+use crate::common;
+use crate::common::cluster;
 
 use cluster::*;
 use common::*;

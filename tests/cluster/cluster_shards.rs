@@ -6,9 +6,8 @@
 //! dict, whose hash seed is random per process (each Redis node has its own order); within a shard the order
 //! (master, then its replicas as they attached) and every field are compared as they come.
 
-#[path = "common/cluster.rs"]
-mod cluster;
-mod common;
+use crate::common;
+use crate::common::cluster;
 
 use cluster::*;
 use common::*;

@@ -4,7 +4,7 @@
 //! DEBUG RELOAD, FLUSHALL), CLUSTER COUNTKEYSINSLOT of every slot the script touches must be the same on both
 //! servers and CLUSTER GETKEYSINSLOT must list the same keys (as a set: the order is the index's own).
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::collections::BTreeSet;

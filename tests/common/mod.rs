@@ -13,10 +13,15 @@
 //! (see [`extra_args`]).
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod net;
+pub mod pair;
 pub mod persist;
 pub mod raw_replica;
 pub mod watch;
+
+#[allow(unused_imports)] // each binary uses its own part of the harness
+pub use pair::{have_redis, have_tool, Pair, ScriptOpts};
 
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
@@ -46,6 +51,14 @@ pub fn free_port() -> u16 {
             return port;
         }
     }
+}
+
+/// One heavy test at a time within a test binary: tests that start several servers with forks and write loads
+/// (replication) hold this for their whole run, since two of them at once on 2 cores starve each other's forks and
+/// loads into timeouts. Tests in different modules of one binary share it, so they never overlap either.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -367,6 +380,30 @@ impl Drop for Server {
         } else {
             let _ = std::fs::remove_file(&self.log);
         }
+    }
+}
+
+/// The process guard: a child process killed (SIGKILL) and reaped when the guard drops, so a test that fails
+/// leaves no process behind. Derefs to the `Child` (`try_wait`, `id`, `stdin`, ...).
+pub struct KillOnDrop(pub Child);
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

@@ -6,23 +6,9 @@
 //! compared on the commands both servers have (ferredis does not have every Redis command yet, and Redis lists
 //! them in hash order); ACL LOG entries without their age and client info.
 
-mod common;
+use crate::common;
 
-use common::{redis_cli_bin, split_args, Conn, Kind, Resp, Server, TempDir};
-
-struct Pair {
-    f: Server,
-    r: Server,
-}
-
-impl Pair {
-    fn start(extra: &[&str]) -> Pair {
-        Pair { f: Server::start(Kind::Ferredis, extra), r: Server::start(Kind::Redis, extra) }
-    }
-    fn conns(&self) -> (Conn, Conn) {
-        (self.f.conn(), self.r.conn())
-    }
-}
+use common::{redis_cli_bin, split_args, Conn, Kind, Pair, Resp, Server, TempDir};
 
 /// Sorts each run of single-command rules (`+get -set`) in a rule string: Redis emits them in its command
 /// dictionary's hash order, ferredis in table order; the set is what must agree.
@@ -102,7 +88,7 @@ fn auth_conns(p: &Pair, user: &str, pass: &str) -> (Conn, Conn) {
 
 #[test]
 fn setuser_getuser_list_and_errors() {
-    let p = Pair::start(&[]);
+    let p = Pair::new(&[]);
     let (mut f, mut r) = p.conns();
     script(
         &mut f,
@@ -190,7 +176,7 @@ fn setuser_getuser_list_and_errors() {
 /// ACL CAT of each category: ferredis lists exactly Redis's commands among those it has.
 #[test]
 fn cat_matches_on_shared_commands() {
-    let p = Pair::start(&[]);
+    let p = Pair::new(&[]);
     let (mut f, mut r) = p.conns();
     let names = |c: &mut Conn, line: &str| -> Vec<String> {
         let v = Resp::parse(&c.cmd_str(line)).unwrap();
@@ -215,7 +201,7 @@ fn cat_matches_on_shared_commands() {
 
 #[test]
 fn noperm_texts_dryrun_and_log() {
-    let p = Pair::start(&[]);
+    let p = Pair::new(&[]);
     let (mut f, mut r) = p.conns();
     script(
         &mut f,
@@ -342,7 +328,7 @@ fn noperm_texts_dryrun_and_log() {
 
 #[test]
 fn auth_hello_reset_and_requirepass() {
-    let p = Pair::start(&[]);
+    let p = Pair::new(&[]);
     let (mut f, mut r) = p.conns();
     script(
         &mut f,
@@ -422,7 +408,7 @@ fn auth_hello_reset_and_requirepass() {
 
 #[test]
 fn exec_after_permission_change_and_deleted_users() {
-    let p = Pair::start(&[]);
+    let p = Pair::new(&[]);
     let (mut f, mut r) = p.conns();
     same(&mut f, &mut r, "ACL SETUSER bob on >pw +@all ~*");
     let (mut fb, mut rb) = auth_conns(&p, "bob", "pw");
@@ -566,7 +552,7 @@ fn aclfile_load_save_round_trip() {
 fn user_directives_and_startup_errors() {
     let extra =
         ["--user", "alice", "on", ">pw", "~*", "+@all", "--user", "default", "on", "nopass", "+@all", "-flushall"];
-    let p = Pair::start(&extra);
+    let p = Pair::new(&extra);
     let (mut f, mut r) = p.conns();
     script(
         &mut f,
@@ -723,7 +709,7 @@ fn slowlog_redaction_matches_redis() {
 /// (Redis's `ACLUserCheckCmdWithUnrestrictedKeyAccess`); MIGRATE's keys skip AUTH/AUTH2 arguments.
 #[test]
 fn sort_patterns_and_migrate_keys_under_acl() {
-    let p = Pair::start(&[]);
+    let p = Pair::new(&[]);
     let (mut f, mut r) = p.conns();
     script(
         &mut f,

@@ -2,12 +2,12 @@
 //! `make conf`, rewrites it), shows every directive with its default, and loads in a real server to the same
 //! `CONFIG GET` values as a server started without a config file.
 
-mod common;
+use crate::common;
 
-use common::{free_port, Conn, Resp};
+use common::{free_port, Conn, KillOnDrop, Resp};
 use ferredis::config::{self, Config};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn conf_path() -> PathBuf {
@@ -91,16 +91,7 @@ fn file_parses_to_the_defaults_in_process() {
     }
 }
 
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(args: &[&str], dir: &std::path::Path, port: u16) -> Proc {
+fn start(args: &[&str], dir: &std::path::Path, port: u16) -> KillOnDrop {
     let child = Command::new(env!("CARGO_BIN_EXE_ferredis-server"))
         .args(args)
         .current_dir(dir)
@@ -109,7 +100,7 @@ fn start(args: &[&str], dir: &std::path::Path, port: u16) -> Proc {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn ferredis-server");
-    let mut p = Proc(child);
+    let mut p = KillOnDrop(child);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(Some(st)) = p.0.try_wait() {

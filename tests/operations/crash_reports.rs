@@ -9,7 +9,7 @@
 //! either), so they run in a child process: this test binary re-executed on an `#[ignore]`d helper test that sets
 //! up the library's crash handling exactly as the server does (`ferredis::crash_report::install`) and then crashes.
 
-mod common;
+use crate::common;
 
 use common::{Kind, Server, TempDir};
 use std::os::unix::process::ExitStatusExt;
@@ -163,8 +163,13 @@ fn watchdog_logs_a_slow_pass_and_the_server_goes_on() {
 /// log in `log`; returns its exit status.
 fn run_child(name: &str, log: &std::path::Path) -> ExitStatus {
     let exe = std::env::current_exe().expect("test binary path");
+    // The test's full name in this binary: its module path without the crate's name.
+    let full = match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::{name}"),
+        None => name.to_string(),
+    };
     std::process::Command::new(exe)
-        .args(["--ignored", "--exact", name, "--nocapture", "--test-threads=1"])
+        .args(["--ignored", "--exact", &full, "--nocapture", "--test-threads=1"])
         .env("FERREDIS_CRASH_CHILD_LOG", log)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

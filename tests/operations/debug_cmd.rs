@@ -3,43 +3,9 @@
 //! the types, encodings, TTLs and databases; then PROTOCOL in RESP2 and RESP3, POPULATE, HELP and the error
 //! replies, and the testing directives.
 
-mod common;
+use crate::common;
 
 use common::*;
-
-/// A ferredis and a redis-server side by side, one connection to each.
-struct Pair {
-    _fer: Server,
-    _red: Server,
-    f: Conn,
-    r: Conn,
-}
-
-impl Pair {
-    fn new() -> Pair {
-        Pair::with(&[])
-    }
-
-    fn with(extra: &[&str]) -> Pair {
-        let fer = Server::start(Kind::Ferredis, extra);
-        let red = Server::start(Kind::Redis, extra);
-        let (f, r) = (fer.conn(), red.conn());
-        Pair { _fer: fer, _red: red, f, r }
-    }
-
-    /// Runs `args` on both; the replies must be byte-identical. Returns ferredis's.
-    fn same<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Vec<u8> {
-        let a = self.f.cmd(args);
-        let b = self.r.cmd(args);
-        assert_eq!(escape(&a), escape(&b), "reply to {} differs (left: ferredis, right: redis)", display_args(args));
-        a
-    }
-
-    fn same_str(&mut self, line: &str) -> Vec<u8> {
-        let args = split_args(line).unwrap_or_else(|e| panic!("bad test line {line:?}: {e}"));
-        self.same(&args)
-    }
-}
 
 const ZEROS: &[u8] = b"+0000000000000000000000000000000000000000\r\n";
 
@@ -72,8 +38,8 @@ fn compare_digests(p: &mut Pair, dbs: &[usize]) {
     assert_ne!(d, ZEROS, "dataset should not be empty here");
     for &db in dbs {
         p.same(&["SELECT", &db.to_string()]);
-        let ks = keys(&mut p.f);
-        assert_eq!(ks, keys(&mut p.r), "db {db} key sets differ");
+        let ks = keys(p.f());
+        assert_eq!(ks, keys(p.r()), "db {db} key sets differ");
         for k in &ks {
             p.same(&[b"OBJECT".as_slice(), b"ENCODING", k]);
         }
@@ -86,7 +52,7 @@ fn compare_digests(p: &mut Pair, dbs: &[usize]) {
 
 #[test]
 fn digest_of_empty_dataset_is_zeros() {
-    let mut p = Pair::new();
+    let mut p = Pair::connected(&[]);
     assert_eq!(p.same(&["DEBUG", "DIGEST"]), ZEROS);
     assert_eq!(p.same(&["DEBUG", "DIGEST-VALUE"]), b"*0\r\n");
     p.same(&["DEBUG", "DIGEST-VALUE", "nokey", "other"]);
@@ -97,7 +63,7 @@ fn digest_of_empty_dataset_is_zeros() {
 
 #[test]
 fn digest_matches_redis_for_every_type_and_encoding() {
-    let mut p = Pair::new();
+    let mut p = Pair::connected(&[]);
     let script = [
         // Strings: int, embstr, raw, empty, binary, negative and big integers, a number that is not canonical.
         "SET s:int 12345",
@@ -134,7 +100,7 @@ fn digest_matches_redis_for_every_type_and_encoding() {
         "PEXPIRE t:z 5000000",
     ];
     for line in script {
-        p.same_str(line);
+        p.same_line(line);
     }
     // Large encodings.
     let mut rng = Lcg(7);
@@ -176,20 +142,20 @@ fn digest_matches_redis_for_every_type_and_encoding() {
     p.same(&["EXPIRE", "h:big", "100000"]);
     // Other databases, including one key name that also exists in db 0.
     p.same(&["SELECT", "1"]);
-    p.same_str("SET s:emb hello");
-    p.same_str("HSET h:lp f1 v1");
+    p.same_line("SET s:emb hello");
+    p.same_line("HSET h:lp f1 v1");
     p.same(&["SELECT", "15"]);
-    p.same_str("SADD set:int 1 2 3");
-    p.same_str("SET exp v PX 100000000");
+    p.same_line("SADD set:int 1 2 3");
+    p.same_line("SET exp v PX 100000000");
     p.same(&["SELECT", "0"]);
     compare_digests(&mut p, &[0, 1, 15]);
     // Changes after conversion (intset -> hashtable, listpack -> skiplist) keep the digests equal.
-    p.same_str("SADD set:int notanumber");
-    p.same_str("ZADD z:lp 5 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
-    p.same_str("HSET h:lp big bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
-    p.same_str("LSET l:small 1 B");
-    p.same_str("PERSIST t:str");
-    p.same_str("INCRBYFLOAT s:float 1.5");
+    p.same_line("SADD set:int notanumber");
+    p.same_line("ZADD z:lp 5 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    p.same_line("HSET h:lp big bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    p.same_line("LSET l:small 1 B");
+    p.same_line("PERSIST t:str");
+    p.same_line("INCRBYFLOAT s:float 1.5");
     compare_digests(&mut p, &[0, 1, 15]);
     // The same dataset moved to another db has another digest, on both.
     let before = p.same(&["DEBUG", "DIGEST"]);
@@ -202,7 +168,7 @@ fn digest_matches_redis_for_every_type_and_encoding() {
 
 #[test]
 fn digest_matches_redis_after_random_operations() {
-    let mut p = Pair::new();
+    let mut p = Pair::connected(&[]);
     let mut rng = Lcg(2024);
     let members =
         ["a", "b", "1", "2", "-3", "long-member-name-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "99"];
@@ -235,7 +201,7 @@ fn digest_matches_redis_after_random_operations() {
 
 #[test]
 fn protocol_bytes_match_redis_in_resp2_and_resp3() {
-    let mut p = Pair::new();
+    let mut p = Pair::connected(&[]);
     let types = [
         "string",
         "integer",
@@ -255,13 +221,13 @@ fn protocol_bytes_match_redis_in_resp2_and_resp3() {
     for t in types {
         p.same(&["DEBUG", "PROTOCOL", t]);
     }
-    p.f.cmd(&["HELLO", "3"]);
-    p.r.cmd(&["HELLO", "3"]);
+    p.f().cmd(&["HELLO", "3"]);
+    p.r().cmd(&["HELLO", "3"]);
     for t in types {
         p.same(&["DEBUG", "PROTOCOL", t]);
         if t == "push" {
             // The push is followed by a normal reply.
-            let (a, b) = (p.f.read_reply().expect("ferredis"), p.r.read_reply().expect("redis"));
+            let (a, b) = (p.f().read_reply().expect("ferredis"), p.r().read_reply().expect("redis"));
             assert_eq!(escape(&a), escape(&b));
             assert_eq!(a, b"$40\r\nSome real reply following the push reply\r\n");
         }
@@ -271,7 +237,7 @@ fn protocol_bytes_match_redis_in_resp2_and_resp3() {
 
 #[test]
 fn populate_matches_redis() {
-    let mut p = Pair::new();
+    let mut p = Pair::connected(&[]);
     assert_eq!(p.same(&["DEBUG", "POPULATE", "1000"]), b"+OK\r\n");
     p.same(&["DBSIZE"]);
     p.same(&["DEBUG", "DIGEST"]);
@@ -306,7 +272,7 @@ fn populate_matches_redis() {
 
 #[test]
 fn help_errors_and_small_subcommands_match_redis() {
-    let mut p = Pair::new();
+    let mut p = Pair::connected(&[]);
     let help = p.same(&["DEBUG", "HELP"]);
     assert!(help.starts_with(b"*106\r\n+DEBUG <subcommand>"), "{}", escape(&help[..40]));
     let lines = [
@@ -383,7 +349,7 @@ fn help_errors_and_small_subcommands_match_redis() {
         "DEBUG",
     ];
     for l in lines {
-        p.same_str(l);
+        p.same_line(l);
     }
     // Keys of each kind.
     for l in [
@@ -402,7 +368,7 @@ fn help_errors_and_small_subcommands_match_redis() {
         "SET kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk v",
         "SET \"\" emptykey",
     ] {
-        p.same_str(l);
+        p.same_line(l);
     }
     let mut big: Vec<String> = vec!["SADD".into(), "bigset".into()];
     big.extend((0..600).map(|i| format!("m{i}")));
@@ -428,10 +394,10 @@ fn help_errors_and_small_subcommands_match_redis() {
         "DEBUG htstats-key h",
         "DEBUG htstats-key s",
     ] {
-        p.same_str(l);
+        p.same_line(l);
     }
     // Same shape, our own figures: the header lines are Redis's.
-    for c in [&mut p.f, &mut p.r] {
+    for (_, c) in p.sides() {
         let st = c.cmd(&["DEBUG", "HTSTATS-KEY", "bigset"]);
         let text = String::from_utf8_lossy(&st).into_owned();
         assert!(text.contains("Hash table 0 stats (main hash table):\n table size: "), "{text}");
@@ -449,8 +415,8 @@ fn help_errors_and_small_subcommands_match_redis() {
     }
     // The object line: same fields up to the address and the idle time.
     for key in ["l", "foo", "n", "h"] {
-        let fa = String::from_utf8_lossy(&p.f.cmd(&["DEBUG", "OBJECT", key])).into_owned();
-        let ra = String::from_utf8_lossy(&p.r.cmd(&["DEBUG", "OBJECT", key])).into_owned();
+        let fa = String::from_utf8_lossy(&p.f().cmd(&["DEBUG", "OBJECT", key])).into_owned();
+        let ra = String::from_utf8_lossy(&p.r().cmd(&["DEBUG", "OBJECT", key])).into_owned();
         let strip = |s: &str| {
             s.split(' ')
                 .filter(|w| !w.starts_with("at:") && !w.starts_with("lru") && !w.starts_with("refcount"))
@@ -465,19 +431,19 @@ fn help_errors_and_small_subcommands_match_redis() {
 
 #[test]
 fn debug_is_refused_when_disabled_like_redis() {
-    let mut p = Pair::with(&["--enable-debug-command", "no"]);
+    let mut p = Pair::connected(&["--enable-debug-command", "no"]);
     p.same(&["DEBUG", "HELP"]);
     p.same(&["DEBUG", "DIGEST"]);
     p.same(&["DEBUG"]);
     // `local` allows loopback clients.
-    let mut p = Pair::with(&["--enable-debug-command", "local"]);
+    let mut p = Pair::connected(&["--enable-debug-command", "local"]);
     p.same(&["DEBUG", "DIGEST"]);
     p.same(&["CONFIG", "GET", "enable-debug-command"]);
 }
 
 #[test]
 fn testing_directives_match_redis() {
-    let mut p = Pair::new();
+    let mut p = Pair::connected(&[]);
     for name in [
         "rdb-key-save-delay",
         "key-load-delay",
@@ -503,7 +469,7 @@ fn testing_directives_match_redis() {
         "CONFIG SET use-exit-on-panic maybe",
         "CONFIG SET watchdog-period -1",
     ] {
-        p.same_str(l);
+        p.same_line(l);
     }
     for name in [
         "rdb-key-save-delay",
@@ -560,7 +526,7 @@ fn use_exit_on_panic_exits_with_status_1() {
 
 #[test]
 fn debug_object_matches_redis_but_for_address_and_clock() {
-    let mut p = Pair::new();
+    let mut p = Pair::connected(&[]);
     let push = |p: &mut Pair, head: &[&str], items: Vec<String>| {
         let mut args: Vec<String> = head.iter().map(|s| s.to_string()).collect();
         args.extend(items);
@@ -585,7 +551,7 @@ fn debug_object_matches_redis_but_for_address_and_clock() {
         "SET s:big 12345678901234",
         "SET s:compressible xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
     ] {
-        p.same_str(l);
+        p.same_line(l);
     }
     let strip = |b: &[u8]| {
         String::from_utf8_lossy(b)
@@ -594,9 +560,9 @@ fn debug_object_matches_redis_but_for_address_and_clock() {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    for key in keys(&mut p.f) {
-        let a = p.f.cmd(&[b"DEBUG".as_slice(), b"OBJECT", &key]);
-        let b = p.r.cmd(&[b"DEBUG".as_slice(), b"OBJECT", &key]);
+    for key in keys(p.f()) {
+        let a = p.f().cmd(&[b"DEBUG".as_slice(), b"OBJECT", &key]);
+        let b = p.r().cmd(&[b"DEBUG".as_slice(), b"OBJECT", &key]);
         assert_eq!(strip(&a), strip(&b), "DEBUG OBJECT {}", String::from_utf8_lossy(&key));
     }
 }

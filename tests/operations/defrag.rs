@@ -6,7 +6,7 @@
 //! while other clients keep writing; the resident set shrinks. No timing assertions: the test waits for the
 //! cron, with a generous limit.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::{Duration, Instant};

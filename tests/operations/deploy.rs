@@ -5,12 +5,12 @@
 //! containers here, else skipped with the reason), docker-compose.yml and the Kubernetes manifests (parsed by a
 //! small YAML reader below and checked field by field).
 
-mod common;
+use crate::common;
 
-use common::{free_port, Conn, TempDir};
+use common::{free_port, Conn, KillOnDrop, TempDir};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn repo() -> PathBuf {
@@ -26,7 +26,7 @@ fn has_command(name: &str) -> bool {
 }
 
 struct Proc {
-    child: Child,
+    child: KillOnDrop,
     log: PathBuf,
 }
 
@@ -47,13 +47,6 @@ impl Proc {
     }
 }
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Starts `bin` in `dir` with `args` and `env` (everything else of the environment that matters removed), its
 /// output in `dir/server.log`.
 fn spawn(bin: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Proc {
@@ -69,7 +62,7 @@ fn spawn(bin: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Proc {
         cmd.env(k, v);
     }
     let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
-    Proc { child, log }
+    Proc { child: KillOnDrop(child), log }
 }
 
 fn wait_answering(p: &mut Proc, port: u16) {

@@ -7,7 +7,7 @@
 //! Values are 1000 bytes (tests) or 300 bytes (the trace): larger than the slab's small classes, so every entry
 //! is a system-allocator block and `used_memory` follows evictions whichever way it is measured.
 
-mod common;
+use crate::common;
 
 use common::*;
 
@@ -63,144 +63,117 @@ fn fill(c: &mut Conn, prefix: &str, range: std::ops::Range<usize>, len: usize, t
     replies
 }
 
-/// A ferredis and a redis-server started with the same arguments, one connection to each.
-struct Pair {
-    f: Conn,
-    r: Conn,
-    fs: Server,
-    rs: Server,
-}
-
-impl Pair {
-    fn new(extra: &[&str]) -> Pair {
-        let fs = Server::start(Kind::Ferredis, extra);
-        let rs = Server::start(Kind::Redis, extra);
-        Pair { f: fs.conn(), r: rs.conn(), fs, rs }
-    }
-
-    /// Runs `line` on both; the replies must be byte-identical. Returns ferredis's.
-    fn same(&mut self, line: &str) -> Vec<u8> {
-        let args = split_args(line).expect("test line");
-        let a = self.f.cmd(&args);
-        let b = self.r.cmd(&args);
-        assert_eq!(escape(&a), escape(&b), "reply to {line} differs (left: ferredis, right: redis)");
-        a
-    }
-
-    fn both(&mut self) -> [(&'static str, &mut Conn); 2] {
-        [("ferredis", &mut self.f), ("redis", &mut self.r)]
-    }
-}
-
 #[test]
 fn noeviction_refuses_writes_but_serves_reads_and_deletes() {
-    let mut p = Pair::new(&[]);
-    p.same("SET a 1");
-    p.same("RPUSH l x y");
-    p.same("CONFIG SET maxmemory 1");
-    assert_eq!(p.same("SET b 2"), OOM);
-    assert_eq!(p.same("RPUSH l z"), OOM);
-    p.same("SETNX c 1");
-    p.same("APPEND a more");
+    let mut p = Pair::connected(&[]);
+    p.same_line("SET a 1");
+    p.same_line("RPUSH l x y");
+    p.same_line("CONFIG SET maxmemory 1");
+    assert_eq!(p.same_line("SET b 2"), OOM);
+    assert_eq!(p.same_line("RPUSH l z"), OOM);
+    p.same_line("SETNX c 1");
+    p.same_line("APPEND a more");
     // Reads, deletes and other commands that do not grow memory still run.
-    assert_eq!(p.same("GET a"), b"$1\r\n1\r\n");
-    p.same("LRANGE l 0 -1");
-    p.same("EXISTS a b");
-    p.same("PING");
-    p.same("DEL l");
-    p.same("DBSIZE");
+    assert_eq!(p.same_line("GET a"), b"$1\r\n1\r\n");
+    p.same_line("LRANGE l 0 -1");
+    p.same_line("EXISTS a b");
+    p.same_line("PING");
+    p.same_line("DEL l");
+    p.same_line("DBSIZE");
     // Rejected commands count as rejected calls and as errors with the OOM prefix.
-    for (name, c) in p.both() {
+    for (s, c) in p.sides() {
+        let name = s.kind.label();
         let stats = String::from_utf8_lossy(&c.cmd(&["INFO", "errorstats"])).into_owned();
         assert!(stats.contains("errorstat_OOM:count=4"), "{name}: {stats}");
         assert_eq!(info_u64(c, "stats", "evicted_keys"), 0, "{name}: noeviction evicts nothing");
     }
-    p.same("CONFIG SET maxmemory 0");
-    p.same("SET b 2");
+    p.same_line("CONFIG SET maxmemory 0");
+    p.same_line("SET b 2");
 }
 
 #[test]
 fn multi_under_oom_matches_redis() {
-    let mut p = Pair::new(&[]);
-    p.same("SET k 1");
-    p.same("CONFIG SET maxmemory 1");
+    let mut p = Pair::connected(&[]);
+    p.same_line("SET k 1");
+    p.same_line("CONFIG SET maxmemory 1");
     // MULTI itself is allowed; while queueing, everything but EXEC/DISCARD is refused, reads included.
-    p.same("MULTI");
-    assert_eq!(p.same("SET x 1"), OOM);
-    assert_eq!(p.same("GET k"), OOM);
-    p.same("WATCH k");
-    p.same("SUBSCRIBE ch");
-    p.same("MULTI");
-    p.same("EXEC");
-    p.same("MULTI");
-    p.same("RESET");
-    p.same("MULTI");
-    p.same("SET x 1");
-    p.same("DISCARD");
-    p.same("GET x");
+    p.same_line("MULTI");
+    assert_eq!(p.same_line("SET x 1"), OOM);
+    assert_eq!(p.same_line("GET k"), OOM);
+    p.same_line("WATCH k");
+    p.same_line("SUBSCRIBE ch");
+    p.same_line("MULTI");
+    p.same_line("EXEC");
+    p.same_line("MULTI");
+    p.same_line("RESET");
+    p.same_line("MULTI");
+    p.same_line("SET x 1");
+    p.same_line("DISCARD");
+    p.same_line("GET x");
 
     // Queued while memory was fine, executed after the limit dropped: EXEC of a denyoom queue is refused...
-    p.same("CONFIG SET maxmemory 0");
-    p.same("MULTI");
-    p.same("SET y 1");
-    p.same("GET k");
-    for port in [p.fs.port, p.rs.port] {
+    p.same_line("CONFIG SET maxmemory 0");
+    p.same_line("MULTI");
+    p.same_line("SET y 1");
+    p.same_line("GET k");
+    for port in [p.fer.port, p.redis.port] {
         let mut other = Conn::connect(port);
         other.cmd(&["CONFIG", "SET", "maxmemory", "1"]);
     }
-    p.same("EXEC");
-    p.same("GET y");
+    p.same_line("EXEC");
+    p.same_line("GET y");
     // ...and a read-only queue still runs.
-    p.same("CONFIG SET maxmemory 0");
-    p.same("MULTI");
-    p.same("GET k");
-    p.same("EXISTS y");
-    p.same("CONFIG SET maxmemory 1");
-    p.same("EXEC");
-    p.same("CONFIG SET maxmemory 0");
-    p.same("SET z 1");
+    p.same_line("CONFIG SET maxmemory 0");
+    p.same_line("MULTI");
+    p.same_line("GET k");
+    p.same_line("EXISTS y");
+    p.same_line("CONFIG SET maxmemory 1");
+    p.same_line("EXEC");
+    p.same_line("CONFIG SET maxmemory 0");
+    p.same_line("SET z 1");
 }
 
 #[test]
 fn object_freq_and_idletime_follow_the_policy() {
-    let mut p = Pair::new(&[]);
-    p.same("SET k v");
-    p.same("OBJECT FREQ k");
-    p.same("OBJECT IDLETIME k");
-    p.same("OBJECT FREQ missing");
-    p.same("CONFIG SET maxmemory-policy allkeys-lfu");
-    p.same("CONFIG SET lfu-log-factor 0");
-    p.same("OBJECT IDLETIME k");
-    p.same("OBJECT IDLETIME missing");
+    let mut p = Pair::connected(&[]);
+    p.same_line("SET k v");
+    p.same_line("OBJECT FREQ k");
+    p.same_line("OBJECT IDLETIME k");
+    p.same_line("OBJECT FREQ missing");
+    p.same_line("CONFIG SET maxmemory-policy allkeys-lfu");
+    p.same_line("CONFIG SET lfu-log-factor 0");
+    p.same_line("OBJECT IDLETIME k");
+    p.same_line("OBJECT IDLETIME missing");
     // A new key starts at LFU_INIT_VAL (5); a counter at or below it always grows on access.
-    p.same("SET n v");
-    assert_eq!(p.same("OBJECT FREQ n"), b":5\r\n");
-    p.same("GET n");
-    assert_eq!(p.same("OBJECT FREQ n"), b":6\r\n");
+    p.same_line("SET n v");
+    assert_eq!(p.same_line("OBJECT FREQ n"), b":5\r\n");
+    p.same_line("GET n");
+    assert_eq!(p.same_line("OBJECT FREQ n"), b":6\r\n");
     // OBJECT is not an access.
-    p.same("OBJECT FREQ n");
-    assert_eq!(p.same("OBJECT FREQ n"), b":6\r\n");
+    p.same_line("OBJECT FREQ n");
+    assert_eq!(p.same_line("OBJECT FREQ n"), b":6\r\n");
     // Overwrites are one access each and keep the counter (with lfu-log-factor 0 every access increments).
     for line in ["SET n v2", "SET n v3 XX", "MSET n v4", "SETEX n 100 v5", "GETSET n v6", "SET n v7 GET", "SET n v8 NX"]
     {
-        p.same(line);
-        p.same("OBJECT FREQ n");
+        p.same_line(line);
+        p.same_line("OBJECT FREQ n");
     }
-    p.same("CONFIG SET maxmemory-policy volatile-lfu");
-    p.same("OBJECT FREQ n");
-    p.same("CONFIG SET maxmemory-policy allkeys-lru");
-    p.same("OBJECT FREQ n");
-    p.same("DEBUG SLEEP 0");
-    p.same("SET fresh v");
-    p.same("OBJECT IDLETIME fresh");
+    p.same_line("CONFIG SET maxmemory-policy volatile-lfu");
+    p.same_line("OBJECT FREQ n");
+    p.same_line("CONFIG SET maxmemory-policy allkeys-lru");
+    p.same_line("OBJECT FREQ n");
+    p.same_line("DEBUG SLEEP 0");
+    p.same_line("SET fresh v");
+    p.same_line("OBJECT IDLETIME fresh");
 }
 
 /// Fills past the limit under `policy` with half the keys volatile, on both servers; returns per server
 /// (evicted non-TTL keys, evicted TTL keys, evicted_keys from INFO).
 fn run_policy(policy: &str) -> Vec<(&'static str, usize, usize, u64)> {
-    let mut p = Pair::new(&["--maxmemory-policy", policy]);
+    let mut p = Pair::connected(&["--maxmemory-policy", policy]);
     let mut out = Vec::new();
-    for (name, c) in p.both() {
+    for (s, c) in p.sides() {
+        let name = s.kind.label();
         let base = info_u64(c, "memory", "used_memory");
         let limit = base + 1_000_000;
         c.cmd(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
@@ -246,19 +219,20 @@ fn allkeys_policies_evict_any_key() {
 
 #[test]
 fn volatile_policy_without_volatile_keys_refuses_writes() {
-    let mut p = Pair::new(&["--maxmemory-policy", "volatile-lru"]);
-    for (_, c) in p.both() {
+    let mut p = Pair::connected(&["--maxmemory-policy", "volatile-lru"]);
+    for (_, c) in p.sides() {
         fill(c, "p", 0..200, 1000, false);
     }
-    p.same("CONFIG SET maxmemory 1");
-    assert_eq!(p.same("SET more v"), OOM);
-    p.same("DBSIZE");
+    p.same_line("CONFIG SET maxmemory 1");
+    assert_eq!(p.same_line("SET more v"), OOM);
+    p.same_line("DBSIZE");
 }
 
 #[test]
 fn lru_keeps_recently_read_keys() {
-    let mut p = Pair::new(&["--maxmemory-policy", "allkeys-lru", "--maxmemory-samples", "10"]);
-    for (name, c) in p.both() {
+    let mut p = Pair::connected(&["--maxmemory-policy", "allkeys-lru", "--maxmemory-samples", "10"]);
+    for (s, c) in p.sides() {
+        let name = s.kind.label();
         let base = info_u64(c, "memory", "used_memory");
         c.cmd(&["CONFIG", "SET", "maxmemory", &(base + 2_000_000).to_string()]);
         fill(c, "old", 0..1000, 1000, false);
@@ -278,14 +252,14 @@ fn lru_keeps_recently_read_keys() {
 
 #[test]
 fn eviction_fires_the_event_invalidates_watch_and_counts() {
-    let mut p = Pair::new(&["--maxmemory-policy", "allkeys-random", "--notify-keyspace-events", "Ee"]);
+    let mut p = Pair::connected(&["--maxmemory-policy", "allkeys-random", "--notify-keyspace-events", "Ee"]);
     let big = "x".repeat(200_000);
-    for (_, c) in p.both() {
+    for (_, c) in p.sides() {
         c.cmd(&["SET", "victim", &big]);
     }
     let mut subs = Vec::new();
     let mut watchers = Vec::new();
-    for port in [p.fs.port, p.rs.port] {
+    for port in [p.fer.port, p.redis.port] {
         let mut s = Conn::connect(port);
         s.cmd(&["SUBSCRIBE", "__keyevent@0__:evicted"]);
         subs.push(s);
@@ -293,15 +267,15 @@ fn eviction_fires_the_event_invalidates_watch_and_counts() {
         assert_eq!(w.cmd(&["WATCH", "victim"]), b"+OK\r\n");
         watchers.push(w);
     }
-    p.same("CONFIG SET maxmemory 1");
+    p.same_line("CONFIG SET maxmemory 1");
     // Whichever command comes next (Redis evicts already in CONFIG SET), the key is gone.
-    p.same("GET victim");
-    p.same("DBSIZE");
+    p.same_line("GET victim");
+    p.same_line("DBSIZE");
     for s in subs.iter_mut() {
         let msg = s.read_reply().expect("evicted event");
         assert_eq!(escape(&msg), escape(b"*3\r\n$7\r\nmessage\r\n$22\r\n__keyevent@0__:evicted\r\n$6\r\nvictim\r\n"));
     }
-    p.same("CONFIG SET maxmemory 0");
+    p.same_line("CONFIG SET maxmemory 0");
     let mut execs = Vec::new();
     for w in watchers.iter_mut() {
         w.cmd(&["MULTI"]);
@@ -310,7 +284,8 @@ fn eviction_fires_the_event_invalidates_watch_and_counts() {
     }
     assert_eq!(escape(&execs[0]), escape(&execs[1]));
     assert_eq!(execs[0], b"*-1\r\n", "eviction must invalidate WATCH");
-    for (name, c) in p.both() {
+    for (s, c) in p.sides() {
+        let name = s.kind.label();
         assert_eq!(info_u64(c, "stats", "evicted_keys"), 1, "{name}");
         assert_eq!(info_u64(c, "stats", "evicted_clients"), 0, "{name}");
         info_u64(c, "stats", "total_eviction_exceeded_time");
@@ -358,9 +333,10 @@ fn evictions_reach_the_aof_as_del() {
 
 #[test]
 fn used_memory_stays_near_maxmemory_while_writing_five_times_the_limit() {
-    let mut p = Pair::new(&["--maxmemory-policy", "allkeys-lru"]);
+    let mut p = Pair::connected(&["--maxmemory-policy", "allkeys-lru"]);
     let mut over = Vec::new();
-    for (name, c) in p.both() {
+    for (s, c) in p.sides() {
+        let name = s.kind.label();
         let base = info_u64(c, "memory", "used_memory");
         let limit = base + 4_000_000;
         c.cmd(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
@@ -387,8 +363,9 @@ fn small_keys_are_evicted_without_oom_across_table_growth() {
     // 200k 10-byte values through a 3 MB budget: the keyspace table reaches the sizes where one more grow would
     // pass maxmemory. allkeys-lru must keep accepting every write (evicting, and not growing the table past the
     // limit), as Redis does with its dictExpandAllowed.
-    let mut p = Pair::new(&["--maxmemory-policy", "allkeys-lru"]);
-    for (name, c) in p.both() {
+    let mut p = Pair::connected(&["--maxmemory-policy", "allkeys-lru"]);
+    for (s, c) in p.sides() {
+        let name = s.kind.label();
         let base = info_u64(c, "memory", "used_memory");
         c.cmd(&["CONFIG", "SET", "maxmemory", &(base + 3_000_000).to_string()]);
         for round in 0..20 {
@@ -407,8 +384,9 @@ fn small_keys_are_evicted_without_oom_across_table_growth() {
 #[test]
 fn an_eviction_storm_is_bounded_per_command_and_finishes_in_the_background() {
     // Tenacity 0: a call stops after 16 evictions; the rest is done by the background timer.
-    let mut p = Pair::new(&["--maxmemory-policy", "allkeys-random", "--maxmemory-eviction-tenacity", "0"]);
-    for (name, c) in p.both() {
+    let mut p = Pair::connected(&["--maxmemory-policy", "allkeys-random", "--maxmemory-eviction-tenacity", "0"]);
+    for (s, c) in p.sides() {
+        let name = s.kind.label();
         fill(c, "k", 0..10_000, 300, false);
         c.cmd(&["CONFIG", "SET", "maxmemory", "1"]);
         let first = info_u64(c, "stats", "evicted_keys");
@@ -557,8 +535,9 @@ fn a_small_limit_with_long_keys_is_honoured_without_oom() {
     // accepted (evicting), and memory must stay under the limit. An eviction that counted the propagation log's
     // copy of each evicted key against what it freed used to evict every key and still answer OOM.
     for policy in ["allkeys-random", "allkeys-lru", "volatile-ttl"] {
-        let mut p = Pair::new(&[]);
-        for (name, c) in p.both() {
+        let mut p = Pair::connected(&[]);
+        for (s, c) in p.sides() {
+            let name = s.kind.label();
             let mut rng = Prng::new(7);
             c.cmd(&["FLUSHALL"]);
             let limit = info_u64(c, "memory", "used_memory") + 100 * 1024;

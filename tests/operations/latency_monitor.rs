@@ -2,49 +2,22 @@
 //! RESET counts, DOCTOR with no events) byte-identical; replies that carry timings compared by shape (event
 //! names, field names, array sizes, percentile names) with the timings checked for plausibility.
 
-mod common;
+use crate::common;
 
 use common::*;
 
-struct Pair {
-    _fer: Server,
-    _red: Server,
-    f: Conn,
-    r: Conn,
+/// Both servers with DEBUG enabled, the pair's connections open.
+fn pair(extra: &[&str]) -> Pair {
+    let mut args = vec!["--enable-debug-command", "yes"];
+    args.extend_from_slice(extra);
+    Pair::connected(&args)
 }
 
-impl Pair {
-    fn with(extra: &[&str]) -> Pair {
-        let mut args = vec!["--enable-debug-command", "yes"];
-        args.extend_from_slice(extra);
-        let fer = Server::start(Kind::Ferredis, &args);
-        let red = Server::start(Kind::Redis, &args);
-        let (f, r) = (fer.conn(), red.conn());
-        Pair { _fer: fer, _red: red, f, r }
-    }
-
-    /// Runs `line` on both; the replies must be byte-identical. Returns ferredis's.
-    fn same(&mut self, line: &str) -> Vec<u8> {
-        let args = split_args(line).expect("test line");
-        let a = self.f.cmd(&args);
-        let b = self.r.cmd(&args);
-        assert_eq!(escape(&a), escape(&b), "reply to {line} differs (left: ferredis, right: redis)");
-        a
-    }
-
-    /// Switches both connections to RESP3 (the HELLO replies differ in the client id).
-    fn hello3(&mut self) {
-        self.f.cmd(&["HELLO", "3"]);
-        self.r.cmd(&["HELLO", "3"]);
-    }
-
-    /// Runs `line` on both and returns both parsed replies (ferredis, redis).
-    fn both(&mut self, line: &str) -> (Resp, Resp) {
-        let args = split_args(line).expect("test line");
-        let a = self.f.cmd(&args);
-        let b = self.r.cmd(&args);
-        (Resp::parse(&a).expect("ferredis reply"), Resp::parse(&b).expect("redis reply"))
-    }
+/// Runs `line` on both and returns both parsed replies (ferredis, redis).
+fn parsed(p: &mut Pair, line: &str) -> (Resp, Resp) {
+    let args = split_args(line).expect("test line");
+    let (a, b) = p.replies(&args);
+    (Resp::parse(&a).expect("ferredis reply"), Resp::parse(&b).expect("redis reply"))
 }
 
 fn text(r: &Resp) -> String {
@@ -101,42 +74,42 @@ fn percentile_lines(info: &str) -> Vec<(String, Vec<(String, f64)>)> {
 
 #[test]
 fn help_errors_and_empty_state_identical() {
-    let mut p = Pair::with(&[]);
+    let mut p = pair(&[]);
     for proto in [2, 3] {
         if proto == 3 {
-            p.hello3();
+            p.hello("3");
         }
-        p.same("LATENCY HELP");
-        p.same("latency help extra");
-        p.same("LATENCY");
-        p.same("LATENCY NOSUCH");
-        p.same("LATENCY HISTORY");
-        p.same("LATENCY HISTORY a b");
-        p.same("LATENCY GRAPH");
-        p.same("LATENCY GRAPH command");
-        p.same("LATENCY LATEST extra");
-        p.same("LATENCY DOCTOR extra");
-        p.same("LATENCY HISTORY command");
-        p.same("LATENCY LATEST");
-        p.same("LATENCY RESET");
-        p.same("LATENCY RESET command fork");
+        p.same_line("LATENCY HELP");
+        p.same_line("latency help extra");
+        p.same_line("LATENCY");
+        p.same_line("LATENCY NOSUCH");
+        p.same_line("LATENCY HISTORY");
+        p.same_line("LATENCY HISTORY a b");
+        p.same_line("LATENCY GRAPH");
+        p.same_line("LATENCY GRAPH command");
+        p.same_line("LATENCY LATEST extra");
+        p.same_line("LATENCY DOCTOR extra");
+        p.same_line("LATENCY HISTORY command");
+        p.same_line("LATENCY LATEST");
+        p.same_line("LATENCY RESET");
+        p.same_line("LATENCY RESET command fork");
         // Threshold 0 and no events: the "I'm sorry, Dave" text, identical.
-        p.same("LATENCY DOCTOR");
-        p.same("LATENCY HISTOGRAM nosuch-command");
+        p.same_line("LATENCY DOCTOR");
+        p.same_line("LATENCY HISTOGRAM nosuch-command");
     }
     // With a threshold but no events yet: the "no latency spike" text.
-    p.same("CONFIG SET latency-monitor-threshold 1000");
-    p.same("LATENCY DOCTOR");
+    p.same_line("CONFIG SET latency-monitor-threshold 1000");
+    p.same_line("LATENCY DOCTOR");
 }
 
 #[test]
 fn command_event_after_debug_sleep() {
-    let mut p = Pair::with(&["--latency-monitor-threshold", "50"]);
-    p.same("DEBUG SLEEP 0.1");
+    let mut p = pair(&["--latency-monitor-threshold", "50"]);
+    p.same_line("DEBUG SLEEP 0.1");
     // A fast command below the threshold records nothing.
-    p.same("PING");
+    p.same_line("PING");
 
-    let (f, r) = p.both("LATENCY LATEST");
+    let (f, r) = parsed(&mut p, "LATENCY LATEST");
     for (side, v) in [("ferredis", &f), ("redis", &r)] {
         let events = v.items().unwrap_or_else(|| panic!("{side}: LATEST is an array"));
         assert_eq!(events.len(), 1, "{side}: one event series");
@@ -148,7 +121,7 @@ fn command_event_after_debug_sleep() {
         assert!(latest >= 100 && max >= latest, "{side}: {latest} {max}");
     }
 
-    let (f, r) = p.both("LATENCY HISTORY command");
+    let (f, r) = parsed(&mut p, "LATENCY HISTORY command");
     for v in [&f, &r] {
         let samples = v.items().expect("HISTORY is an array");
         assert_eq!(samples.len(), 1);
@@ -156,9 +129,9 @@ fn command_event_after_debug_sleep() {
         assert_eq!(s.len(), 2);
         assert!(s[1].as_int().unwrap() >= 100);
     }
-    p.same("LATENCY HISTORY fast-command");
+    p.same_line("LATENCY HISTORY fast-command");
 
-    let (f, r) = p.both("LATENCY GRAPH command");
+    let (f, r) = parsed(&mut p, "LATENCY GRAPH command");
     let (gf, gr) = (body(&f), body(&r));
     for g in [&gf, &gr] {
         let lines: Vec<&str> = g.lines().collect();
@@ -170,7 +143,7 @@ fn command_event_after_debug_sleep() {
     let picture = |g: &str| g.lines().skip(2).take(5).map(str::to_string).collect::<Vec<_>>();
     assert_eq!(picture(&gf), picture(&gr));
 
-    let (f, r) = p.both("LATENCY DOCTOR");
+    let (f, r) = parsed(&mut p, "LATENCY DOCTOR");
     for d in [body(&f), body(&r)] {
         assert!(d.starts_with("Dave, I have observed latency spikes in this Redis instance."), "{d}");
         assert!(d.contains("1. command: 1 latency spikes (average "), "{d}");
@@ -178,29 +151,29 @@ fn command_event_after_debug_sleep() {
     }
 
     // RESET counts the series it dropped (names ignore case).
-    p.same("LATENCY RESET nosuch");
-    assert_eq!(p.same("LATENCY RESET COMMAND"), b":1\r\n");
-    p.same("LATENCY RESET");
-    p.same("LATENCY LATEST");
-    p.same("DEBUG SLEEP 0.06");
-    p.same("DEBUG SLEEP 0.06");
-    assert_eq!(p.same("LATENCY RESET"), b":1\r\n");
+    p.same_line("LATENCY RESET nosuch");
+    assert_eq!(p.same_line("LATENCY RESET COMMAND"), b":1\r\n");
+    p.same_line("LATENCY RESET");
+    p.same_line("LATENCY LATEST");
+    p.same_line("DEBUG SLEEP 0.06");
+    p.same_line("DEBUG SLEEP 0.06");
+    assert_eq!(p.same_line("LATENCY RESET"), b":1\r\n");
 }
 
 #[test]
 fn histogram_map_shape() {
-    let mut p = Pair::with(&[]);
-    p.same("CONFIG RESETSTAT");
+    let mut p = pair(&[]);
+    p.same_line("CONFIG RESETSTAT");
     for i in 0..5 {
-        p.same(&format!("SET k{i} v"));
+        p.same_line(&format!("SET k{i} v"));
     }
-    p.same("GET k1");
-    p.same("CONFIG GET maxmemory");
+    p.same_line("GET k1");
+    p.same_line("CONFIG GET maxmemory");
     for proto in [2, 3] {
         if proto == 3 {
-            p.hello3();
+            p.hello("3");
         }
-        let (f, r) = p.both("LATENCY HISTOGRAM set get config nosuch");
+        let (f, r) = parsed(&mut p, "LATENCY HISTOGRAM set get config nosuch");
         for (side, v) in [("ferredis", f), ("redis", r)] {
             let pairs: Vec<(Resp, Resp)> = match v {
                 Resp::Map(m) => m,
@@ -241,19 +214,19 @@ fn histogram_map_shape() {
         }
     }
     // All histograms: at least the ones above, as a map of the same shape.
-    let (f, _) = p.both("LATENCY HISTOGRAM");
+    let (f, _) = parsed(&mut p, "LATENCY HISTOGRAM");
     let Resp::Map(all) = f else { panic!("RESP3 map") };
     assert!(all.iter().any(|(k, _)| k.as_bytes() == Some(b"latency|histogram")));
 }
 
 #[test]
 fn info_latencystats() {
-    let mut p = Pair::with(&[]);
-    p.same("CONFIG RESETSTAT");
+    let mut p = pair(&[]);
+    p.same_line("CONFIG RESETSTAT");
     for i in 0..20 {
-        p.same(&format!("SET k{i} v"));
+        p.same_line(&format!("SET k{i} v"));
     }
-    let (f, r) = p.both("INFO latencystats");
+    let (f, r) = parsed(&mut p, "INFO latencystats");
     let (fi, ri) = (body(&f), body(&r));
     assert!(fi.starts_with("# Latencystats\r\n"), "{fi}");
     assert_eq!(info_shape(&fi), info_shape(&ri));
@@ -263,42 +236,42 @@ fn info_latencystats() {
     assert_eq!(names, ["p50", "p99", "p99.9"]);
     assert!(set.1[0].1 > 0.0 && set.1[0].1 <= set.1[1].1 && set.1[1].1 <= set.1[2].1, "{set:?}");
     // INFO's default sections leave it out, `everything` has it.
-    assert!(!body(&p.both("INFO").0).contains("# Latencystats"));
-    assert!(body(&p.both("INFO everything").0).contains("latency_percentiles_usec_set:"));
+    assert!(!body(&parsed(&mut p, "INFO").0).contains("# Latencystats"));
+    assert!(body(&parsed(&mut p, "INFO everything").0).contains("latency_percentiles_usec_set:"));
 
     // Other percentiles, printed as Redis prints them (`%f` without trailing zeros).
-    p.same("CONFIG SET latency-tracking-info-percentiles \"0 12.50 99.990 100\"");
-    p.same("CONFIG GET latency-tracking-info-percentiles");
-    let (f, r) = p.both("INFO latencystats");
+    p.same_line("CONFIG SET latency-tracking-info-percentiles \"0 12.50 99.990 100\"");
+    p.same_line("CONFIG GET latency-tracking-info-percentiles");
+    let (f, r) = parsed(&mut p, "INFO latencystats");
     assert_eq!(info_shape(&body(&f)), info_shape(&body(&r)));
     let set = percentile_lines(&body(&f)).into_iter().find(|(n, _)| n == "set").expect("set line");
     let names: Vec<&str> = set.1.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(names, ["p0", "p12.5", "p99.99", "p100"]);
 
     // An empty list: the lines stay, with no values.
-    p.same("CONFIG SET latency-tracking-info-percentiles \"\"");
-    p.same("CONFIG GET latency-tracking-info-percentiles");
-    let (f, r) = p.both("INFO latencystats");
+    p.same_line("CONFIG SET latency-tracking-info-percentiles \"\"");
+    p.same_line("CONFIG GET latency-tracking-info-percentiles");
+    let (f, r) = parsed(&mut p, "INFO latencystats");
     assert_eq!(info_shape(&body(&f)), info_shape(&body(&r)));
     assert!(body(&f).contains("latency_percentiles_usec_set:\r\n"));
 
     // Bad values: Redis's errors.
-    p.same("CONFIG SET latency-tracking-info-percentiles abc");
-    p.same("CONFIG SET latency-tracking-info-percentiles \"50 100.5\"");
-    p.same("CONFIG SET latency-tracking-info-percentiles \"50 99\"");
+    p.same_line("CONFIG SET latency-tracking-info-percentiles abc");
+    p.same_line("CONFIG SET latency-tracking-info-percentiles \"50 100.5\"");
+    p.same_line("CONFIG SET latency-tracking-info-percentiles \"50 99\"");
 
     // Tracking off: an empty section, nothing recorded; on again, the old histograms come back.
-    p.same("CONFIG SET latency-tracking no");
-    p.same("GET k1");
-    assert_eq!(p.same("INFO latencystats"), b"$16\r\n# Latencystats\r\n\r\n");
-    p.same("CONFIG SET latency-tracking yes");
-    let (f, _) = p.both("INFO latencystats");
+    p.same_line("CONFIG SET latency-tracking no");
+    p.same_line("GET k1");
+    assert_eq!(p.same_line("INFO latencystats"), b"$16\r\n# Latencystats\r\n\r\n");
+    p.same_line("CONFIG SET latency-tracking yes");
+    let (f, _) = parsed(&mut p, "INFO latencystats");
     let names: Vec<String> = percentile_lines(&body(&f)).into_iter().map(|(n, _)| n).collect();
     assert!(names.contains(&"set".to_string()) && !names.contains(&"get".to_string()), "{names:?}");
 
     // CONFIG RESETSTAT drops them (the RESETSTAT call itself is then the only one counted).
-    p.same("CONFIG RESETSTAT");
-    let (f, r) = p.both("INFO latencystats");
+    p.same_line("CONFIG RESETSTAT");
+    let (f, r) = parsed(&mut p, "INFO latencystats");
     assert_eq!(info_shape(&body(&f)), info_shape(&body(&r)));
     let names: Vec<String> = percentile_lines(&body(&f)).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["config|resetstat"]);
@@ -317,12 +290,12 @@ fn histogram_calls(c: &mut Conn, cmd: &str) -> Option<i64> {
 
 #[test]
 fn blocking_commands_recorded_when_served() {
-    let mut p = Pair::with(&[]);
+    let mut p = pair(&[]);
     // A timed-out BLPOP is not recorded; a served one and one ended by CLIENT UNBLOCK ERROR are.
-    p.same("BLPOP nolist 0.01");
-    assert_eq!(histogram_calls(&mut p.f, "blpop"), None);
-    assert_eq!(histogram_calls(&mut p.r, "blpop"), None);
-    for (server, c) in [(&p._fer, &mut p.f), (&p._red, &mut p.r)] {
+    p.same_line("BLPOP nolist 0.01");
+    assert_eq!(histogram_calls(p.f(), "blpop"), None);
+    assert_eq!(histogram_calls(p.r(), "blpop"), None);
+    for (server, c) in p.sides() {
         let mut blocked = server.conn();
         blocked.send(&["BLPOP", "list", "0"]).expect("send");
         // Wait until the server has parked it (CLIENT LIST shows the blpop as the last command).
@@ -347,20 +320,20 @@ fn blocking_commands_recorded_when_served() {
 /// ferredis frees faster than that; README, Redis's suite).
 #[test]
 fn expire_cycle_event_when_a_big_key_expires() {
-    let mut p = Pair::with(&["--latency-monitor-threshold", "1"]);
+    let mut p = pair(&["--latency-monitor-threshold", "1"]);
     let members: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
     for batch in 0..500 {
         let mut args = vec!["SADD".to_string(), "big".to_string()];
         args.extend(members.iter().map(|m| format!("{batch}:{m}")));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        assert_eq!(p.f.cmd(&args), b":1000\r\n");
-        assert_eq!(p.r.cmd(&args), b":1000\r\n");
+        assert_eq!(p.f().cmd(&args), b":1000\r\n");
+        assert_eq!(p.r().cmd(&args), b":1000\r\n");
     }
-    p.same("PEXPIRE big 20");
-    for c in [&mut p.f, &mut p.r] {
+    p.same_line("PEXPIRE big 20");
+    for (_, c) in p.sides() {
         wait_for("the set to expire", || c.cmd(&["DBSIZE"]) == b":0\r\n");
     }
-    let (f, r) = p.both("LATENCY LATEST");
+    let (f, r) = parsed(&mut p, "LATENCY LATEST");
     for (side, v) in [("ferredis", &f), ("redis", &r)] {
         let events = v.items().unwrap_or_else(|| panic!("{side}: LATEST is an array"));
         let names: Vec<&[u8]> = events.iter().filter_map(|e| e.items()?.first()?.as_bytes()).collect();

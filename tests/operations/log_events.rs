@@ -9,7 +9,7 @@
 //! `Unable to AUTH to MASTER`) and `Shutdown manually aborted.`, which Redis 7.0 logs only when SHUTDOWN ABORT
 //! cancels a shutdown that waits for lagging replicas (`abortShutdown`); without replicas no shutdown waits.
 
-mod common;
+use crate::common;
 
 use common::persist::{bgrewriteaof_and_wait, bgsave_and_wait, wait_until};
 use common::{Kind, Server, TempDir};

@@ -3,7 +3,7 @@
 //! library without `RedisModule_OnLoad`), LIST is empty, UNLOAD finds nothing, and `enable-module-command` guards
 //! LOAD/LOADEX/UNLOAD with Redis's refusal. COMMAND INFO/DOCS of the container and its subcommands are compared too.
 
-mod common;
+use crate::common;
 
 use common::{escape, Kind, Resp, Server, TempDir};
 use std::os::unix::fs::PermissionsExt;

@@ -2,7 +2,7 @@
 //! each server's (and its BGSAVE child's) `/proc/<pid>/oom_score_adj` after every step; the two sequences of
 //! scores and replies must be equal.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! - a second SIGINT during the shutdown save exits at once and removes the `temp-<pid>.rdb` being written;
 //! - a failed foreground save (SAVE, SHUTDOWN) is an error for that command only: no MISCONF afterwards.
 
-mod common;
+use crate::common;
 use common::{Conn, Kind, Server};
 use std::time::{Duration, Instant};
 

@@ -6,7 +6,7 @@
 //!   a file cut at every offset, `--fix`, invalid manifests, a valid multi-part directory.
 //!
 //! Every test is skipped (with a message) when the reference binaries are not installed.
-mod common;
+use crate::common;
 
 use common::{Kind, Server};
 use ferredis::persist::aof::{

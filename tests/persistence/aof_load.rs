@@ -7,7 +7,7 @@
 //! - with `appendfsync always`, no reply leaves before its command is in the AOF, even when the reply joins a big
 //!   one still being written (Redis's AE_BARRIER).
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::Path;

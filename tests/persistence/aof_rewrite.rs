@@ -13,7 +13,7 @@
 //!
 //! Children are kept alive with `rdb-key-save-delay` (microseconds per key) and killed with SIGKILL.
 
-mod common;
+use crate::common;
 
 use common::persist::{child_pids, info_section, persistence_field, sigkill, wait_no_child, wait_until};
 use common::{Conn, Kind, Server, TempDir};

@@ -9,7 +9,7 @@
 //!   keys skipped while loading (with the summary), the redis-check-rdb report of a damaged file, and
 //!   `listpack with dup elements` where Redis panics and ferredis refuses.
 
-mod common;
+use crate::common;
 
 use common::persist::dataset_snapshot;
 use common::{escape, run_until_exit, Conn, Kind, Server, TempDir};

@@ -4,7 +4,7 @@
 //! parent reports as "terminated by signal 10" without counting a failure. The Lua debugger's session child holds
 //! no listening socket (the server keeps answering on the port) and ignores SIGTERM: the session goes on.
 
-mod common;
+use crate::common;
 
 use common::{encode_command, info_field, wait_for, Conn, Kind, Server};
 

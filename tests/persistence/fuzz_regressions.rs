@@ -52,8 +52,8 @@ fn stream_loader_round_trips_consumers_with_empty_names() {
     use ferredis::persist::crc64::crc64;
     use ferredis::persist::rdb::{dump_payload, restore_payload};
     for data in [
-        &include_bytes!("fuzz_regressions/stream_loader-05f3e20f")[..],
-        &include_bytes!("fuzz_regressions/stream_loader-13f02be4")[..],
+        &include_bytes!("../fuzz_regressions/stream_loader-05f3e20f")[..],
+        &include_bytes!("../fuzz_regressions/stream_loader-13f02be4")[..],
     ] {
         let mut p = vec![19u8];
         p.extend_from_slice(data);

@@ -4,7 +4,7 @@
 //! Also: the moved keys' values and TTLs on the target (DUMP and PTTL), the DEL propagated to a replica of the
 //! source, keyspace events, and COMMAND INFO/DOCS/GETKEYS.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::Duration;

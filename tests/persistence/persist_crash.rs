@@ -13,7 +13,7 @@
 //!   left on device` until space is freed, then recover by themselves; with `always`, the server exits (status 1)
 //!   rather than acknowledge a write it could not log. In each case every acknowledged write survives a restart.
 
-mod common;
+use crate::common;
 
 use common::persist::{
     assert_same_dataset, child_pids, dataset_snapshot, expect_reply, info_section, ok_cmd, persistence_field,

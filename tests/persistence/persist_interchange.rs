@@ -11,7 +11,7 @@
 //!
 //! `FERREDIS_BIN=/usr/bin/redis-server` runs everything redis-vs-redis.
 
-mod common;
+use crate::common;
 
 use common::persist::{
     assert_rich_encodings, assert_same_dataset, bgrewriteaof_and_wait, dataset_snapshot, encodings, expect_reply,

@@ -11,7 +11,7 @@
 //!
 //! `FERREDIS_BIN=/usr/bin/redis-server` runs it redis-vs-redis.
 
-mod common;
+use crate::common;
 
 use common::persist::{copy_dir, expect_reply, last_incr_path, ok_cmd, parse_aof_commands};
 use common::{encode_command, run_until_exit, split_args, Conn, Kind, Server, TempDir};

@@ -15,7 +15,7 @@
 //! `aof-use-rdb-preamble no`. `PROP_DUMP=1` prints Redis's streams. `FERREDIS_BIN=/usr/bin/redis-server` runs it
 //! redis-vs-redis.
 
-mod common;
+use crate::common;
 
 use common::persist::{read_incr_commands, render_command, AofCommand};
 use common::{escape, split_args, wait_blocked, Conn, Kind, Resp, Server, TempDir};

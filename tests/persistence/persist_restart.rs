@@ -10,7 +10,7 @@
 //! Each scenario runs against ferredis and against redis-server (`*_redis` tests), so the expectations are checked
 //! on Redis itself; `FERREDIS_BIN=/usr/bin/redis-server` makes both variants Redis.
 
-mod common;
+use crate::common;
 
 use common::persist::{
     aof_dir, assert_rich_encodings, assert_same_dataset, base_entry, bgrewriteaof_and_wait, bgsave_and_wait,

@@ -11,9 +11,9 @@
 //!
 //! Without /usr/bin/redis-server the tests print "skipped" and pass.
 
-mod common;
+use crate::common;
 
-use common::{Conn, Kind, Resp, Server};
+use common::{have_redis, have_tool, Conn, Kind, Resp, Server};
 use ferredis::keyspace::db::Db;
 use ferredis::keyspace::object::{Entry, StrRef, Value};
 use ferredis::keyspace::types::hash::Hash;
@@ -25,14 +25,6 @@ use ferredis::persist::rdb::{self, LoadOptions, SaveOptions};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn have_redis() -> bool {
-    let ok = Path::new("/usr/bin/redis-server").exists() && Path::new("/usr/bin/redis-check-rdb").exists();
-    if !ok {
-        println!("skipped: /usr/bin/redis-server or redis-check-rdb not installed");
-    }
-    ok
-}
 
 struct TempDir(PathBuf);
 
@@ -125,7 +117,7 @@ fn entry_contents(e: &Entry) -> Vec<String> {
         Some(Value::ZSet(z)) => {
             z.iter().map(|(m, sc)| format!("{}={}", s(m), ferredis::util::fmt_double(sc))).collect()
         }
-        // Streams move between the servers in tests/streams.rs.
+        // Streams move between the servers in tests/types/streams.rs.
         Some(Value::Stream(st)) => {
             use ferredis::keyspace::types::stream::StreamId;
             st.range(StreamId::MIN, StreamId::MAX, false).map(|e| format!("{} {:?}", e.id, e.fields())).collect()
@@ -271,7 +263,7 @@ fn redis_on(dir: &Path, file: &str) -> Server {
 
 #[test]
 fn our_file_loads_in_redis() {
-    if !have_redis() {
+    if !(have_redis() && have_tool("/usr/bin/redis-check-rdb")) {
         return;
     }
     let dir = TempDir::new("a");
@@ -353,7 +345,7 @@ fn fill(c: &mut Conn) {
 
 #[test]
 fn redis_file_loads_in_ferredis() {
-    if !have_redis() {
+    if !(have_redis() && have_tool("/usr/bin/redis-check-rdb")) {
         return;
     }
     let dir = TempDir::new("b");
@@ -487,7 +479,7 @@ fn v9_file() -> Vec<u8> {
 
 #[test]
 fn ziplist_era_file_loads_in_both() {
-    if !have_redis() {
+    if !(have_redis() && have_tool("/usr/bin/redis-check-rdb")) {
         return;
     }
     let dir = TempDir::new("v9");
@@ -508,7 +500,7 @@ fn ziplist_era_file_loads_in_both() {
 
 #[test]
 fn checkers_agree_on_damaged_files() {
-    if !have_redis() {
+    if !(have_redis() && have_tool("/usr/bin/redis-check-rdb")) {
         return;
     }
     let dir = TempDir::new("dmg");
@@ -546,7 +538,7 @@ fn checkers_agree_on_damaged_files() {
 /// DUMP/RESTORE replies of ferredis and redis-server, byte for byte, for the same command sequence.
 #[test]
 fn dump_restore_replies_match_redis() {
-    if !have_redis() {
+    if !(have_redis() && have_tool("/usr/bin/redis-check-rdb")) {
         return;
     }
     let fer = Server::ferredis();
@@ -619,7 +611,7 @@ fn dump_restore_replies_match_redis() {
 /// Keyspace events of RESTORE (`restore`, and `del` when REPLACE meets an already expired TTL), as redis-server.
 #[test]
 fn restore_keyspace_events_match_redis() {
-    if !have_redis() {
+    if !(have_redis() && have_tool("/usr/bin/redis-check-rdb")) {
         return;
     }
     let mut seen = Vec::new();
@@ -661,7 +653,7 @@ fn restore_keyspace_events_match_redis() {
 /// default, lowered here with DEBUG QUICKLIST-PACKED-THRESHOLD).
 #[test]
 fn plain_quicklist_nodes_load() {
-    if !have_redis() {
+    if !(have_redis() && have_tool("/usr/bin/redis-check-rdb")) {
         return;
     }
     let dir = TempDir::new("plain");

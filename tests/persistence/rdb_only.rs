@@ -4,7 +4,7 @@
 //! records as Redis's once the aux fields (times, memory, ids) are set aside, the replica gone afterwards and the
 //! backlog as Redis leaves it; REPLCONF's argument errors and SYNC's refusal of a filter without `capa eof`.
 
-mod common;
+use crate::common;
 
 use common::{escape, Conn, Kind, Server};
 

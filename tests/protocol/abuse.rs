@@ -12,15 +12,15 @@
 //!
 //! Where Redis's behaviour is deterministic the same scenario runs against Debian's redis-server (`oracle_*`
 //! tests) or the bytes are compared with it directly. Client eviction (`maxmemory-clients`) has its own file,
-//! `tests/client_eviction.rs`; extreme numeric arguments are `tests/abuse_numeric.rs`; protected mode is
-//! `tests/protected_mode.rs`.
+//! `tests/protocol/client_eviction.rs`; extreme numeric arguments are `tests/protocol/abuse_numeric.rs`; protected mode is
+//! `tests/protocol/protected_mode.rs`.
 
-mod common;
+use crate::common;
 
 use common::watch::{
     assert_rss_below, int_field, raw_connect, read_until_close, wait_connected, Pinger, RSS_MARGIN_MB,
 };
-use common::{info_field, wait_for, Conn, Kind, Server};
+use common::{info_field, wait_for, Conn, KillOnDrop, Kind, Server};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
@@ -289,13 +289,6 @@ fn fd_exhaustion(kind: Kind) {
         });
     }
     let mut child = cmd.spawn().expect("spawn server");
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut c = loop {
         if let Ok(c) = Conn::try_connect(port) {
@@ -307,7 +300,7 @@ fn fd_exhaustion(kind: Kind) {
         assert!(Instant::now() < deadline, "server did not start");
         std::thread::sleep(Duration::from_millis(20));
     };
-    let _guard = Kill(child);
+    let _guard = KillOnDrop(child);
     assert_eq!(c.cmd(&["CONFIG", "GET", "maxclients"]), b"*2\r\n$10\r\nmaxclients\r\n$2\r\n32\r\n");
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(

@@ -6,7 +6,7 @@
 //! A line starting with `~ ` returns random members (SRANDMEMBER, SPOP, ...) or an unordered scan: its errors are
 //! compared exactly, its arrays by length only.
 
-mod common;
+use crate::common;
 
 use common::watch::{assert_rss_below, RSS_MARGIN_MB};
 use common::{escape, split_args, Conn, Kind, Server};

@@ -38,7 +38,7 @@
 //! `FERREDIS_BIN=/usr/bin/redis-server cargo test --test call_path_diff` runs Redis against itself (the harness's
 //! own check). `CALLPATH_DUMP=1` prints both servers' observations even when they agree.
 
-mod common;
+use crate::common;
 
 use common::persist::{last_incr_path, parse_aof_commands, wait_no_child, AofCommand};
 use common::raw_replica::RawReplica;
@@ -840,7 +840,7 @@ fn blocked_timeouts_and_unblock_match_redis() {
 /// Stream readers: XREAD BLOCK and XREADGROUP BLOCK served by XADD (from a client, EXEC, EVAL), timing out, and
 /// released by CLIENT UNBLOCK. Entry ids are explicit, so the streams are the same on both servers.
 /// Skipped with a NOTICE while ferredis does not know the stream commands (the `@requires` convention of
-/// tests/differential.rs).
+/// tests/protocol/differential.rs).
 #[test]
 fn blocked_stream_readers_match_redis() {
     let missing = ferredis_lacks(&["XADD", "XREAD", "XREADGROUP", "XGROUP", "XINFO"]);

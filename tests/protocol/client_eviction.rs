@@ -7,7 +7,7 @@
 //! whatever the kernel's socket buffers do. Output that is never read is used only where the exact amount does not
 //! matter.
 
-mod common;
+use crate::common;
 
 use common::watch::{
     assert_rss_below, int_field, raw_connect, read_until_close, wait_connected, Pinger, RSS_MARGIN_MB,

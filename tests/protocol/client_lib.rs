@@ -4,7 +4,7 @@
 //! `oracle_redis_agrees` runs all of them against Debian's redis-server so the expectations themselves are
 //! checked against the reference.
 
-mod common;
+use crate::common;
 
 use common::{Kind, Server};
 use redis::{Commands, RedisResult, Value};

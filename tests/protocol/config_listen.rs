@@ -2,8 +2,8 @@
 //! `bind-source-addr` picks a replica's outgoing address. Every scenario runs on ferredis and on redis-server, and
 //! the replies must be the same bytes.
 
-mod common;
-use common::{free_port, Conn, Kind, Server};
+use crate::common;
+use common::{free_port, Conn, KillOnDrop, Kind, Server};
 use std::net::{TcpListener, TcpStream};
 
 fn reachable(port: u16) -> bool {
@@ -225,14 +225,5 @@ fn config_set_dir_is_refused_while_loading() {
             "{}",
             kind.label()
         );
-    }
-}
-
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }

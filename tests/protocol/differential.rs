@@ -15,7 +15,7 @@
 //!
 //! `FERREDIS_BIN=/usr/bin/redis-server cargo test --test differential` runs the harness redis-vs-redis; it must pass.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::fmt::Write as _;
@@ -109,7 +109,7 @@ impl Side {
     }
 }
 
-struct Pair {
+struct Sides {
     fer: Side,
     red: Side,
 }
@@ -119,9 +119,9 @@ struct Mismatch {
     detail: String,
 }
 
-impl Pair {
-    fn new() -> Pair {
-        Pair { fer: Side::new(Kind::Ferredis), red: Side::new(Kind::Redis) }
+impl Sides {
+    fn new() -> Sides {
+        Sides { fer: Side::new(Kind::Ferredis), red: Side::new(Kind::Redis) }
     }
 
     fn reset(&mut self) -> Result<(), String> {
@@ -437,7 +437,7 @@ fn parse_cases(text: &str) -> Vec<Case> {
 fn run_cases(prefix: &str) {
     let cases: Vec<Case> = parse_cases(CASES).into_iter().filter(|c| c.name.starts_with(prefix)).collect();
     assert!(!cases.is_empty(), "no cases under {prefix}");
-    let mut pair = Pair::new();
+    let mut pair = Sides::new();
     let mut failures = Vec::new();
     let mut commands = 0;
     let mut skipped = Vec::new();
@@ -4000,7 +4000,7 @@ const LEX_BOUNDS: &[&str] = &["-", "+", "[a", "(a", "[m2", "(m3", "[", "(", "a",
 
 /// Which generator names ferredis knows: a bare command name gets an arity error if known, "unknown command"
 /// otherwise. Runs before any data exists, so the few commands that accept zero arguments are harmless.
-fn probe_supported(pair: &mut Pair) -> Vec<bool> {
+fn probe_supported(pair: &mut Sides) -> Vec<bool> {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for (name, _, _) in GENERATORS {
@@ -4030,13 +4030,13 @@ fn gen_command(g: &mut Gen, supported: &[bool], total_weight: usize) -> Vec<Stri
     unreachable!("weights cover the range")
 }
 
-fn run_seed(pair: &mut Pair, seed: u64, n: usize, supported: &[bool], hello3: bool) -> Result<(), String> {
+fn run_seed(pair: &mut Sides, seed: u64, n: usize, supported: &[bool], hello3: bool) -> Result<(), String> {
     run_seed_with(pair, seed, n, supported, hello3, &[])
 }
 
 /// [`run_seed`] with `setup` commands (e.g. small encoding thresholds) run on both servers after the reset.
 fn run_seed_with(
-    pair: &mut Pair,
+    pair: &mut Sides,
     seed: u64,
     n: usize,
     supported: &[bool],
@@ -4104,7 +4104,7 @@ fn random_sequences() {
             v
         }
     };
-    let mut pair = Pair::new();
+    let mut pair = Sides::new();
     let supported = probe_supported(&mut pair);
     let hello_known = pair.fer.exec(&[b"HELLO".to_vec()]).map(|r| !r.starts_with(b"-ERR unknown")).unwrap_or(false);
     let mut failures = Vec::new();
@@ -4232,7 +4232,7 @@ const TYPE_FAMILIES: &[(&str, &[&str])] = &[
 fn random_sequences_per_type() {
     let n: usize = std::env::var("DIFF_CMDS").ok().and_then(|s| s.parse().ok()).unwrap_or(400);
     let count: u64 = std::env::var("DIFF_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
-    let mut pair = Pair::new();
+    let mut pair = Sides::new();
     let supported = probe_supported(&mut pair);
     let setup = [
         "CONFIG SET set-max-intset-entries 4",
@@ -4266,7 +4266,7 @@ fn random_sequences_per_type() {
 /// The same random commands, but written as one pipelined stream in random-size pieces and read back afterwards:
 /// exercises partial requests, many commands per read, and output buffering. Commands whose check needs a
 /// round trip in between (SCAN iteration, RANDOMKEY membership) are left out.
-fn run_seed_pipelined(pair: &mut Pair, seed: u64, n: usize, supported: &[bool]) -> Result<(), String> {
+fn run_seed_pipelined(pair: &mut Sides, seed: u64, n: usize, supported: &[bool]) -> Result<(), String> {
     pair.reset().map_err(|e| format!("[pipelined seed {seed}] reset failed: {e}"))?;
     let total: usize = GENERATORS.iter().zip(supported).filter(|(_, s)| **s).map(|((_, w, _), _)| w).sum();
     let mut g = Gen { rng: Prng::new(seed) };
@@ -4322,7 +4322,7 @@ fn random_pipelined() {
         Some(s) => vec![s],
         None => (1..=5).map(|i| i * 104_729).collect(),
     };
-    let mut pair = Pair::new();
+    let mut pair = Sides::new();
     let supported = probe_supported(&mut pair);
     let failures: Vec<String> =
         seeds.iter().filter_map(|&seed| run_seed_pipelined(&mut pair, seed, n, &supported).err()).collect();
@@ -4334,7 +4334,7 @@ fn random_pipelined() {
 /// Values around buffer-size boundaries and big ones (the parser's big-argument path, partial writes).
 #[test]
 fn large_values() {
-    let mut pair = Pair::new();
+    let mut pair = Sides::new();
     pair.reset().expect("reset");
     let mut failures = Vec::new();
     let sizes = [0usize, 1, 4095, 4096, 16383, 16384, 16385, 32767, 32768, 65535, 65536, 65537, 1 << 20, 8 << 20];

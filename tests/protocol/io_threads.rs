@@ -2,9 +2,9 @@
 //! (they are used only while at least 2 clients per thread have output in a pass), checking every reply byte for
 //! byte: a 1000-client stress with disconnects and CLIENT KILL, protocol edge cases compared with Debian's
 //! redis-server, and the directives themselves.
-mod common;
+use crate::common;
 
-use common::{encode_command, escape, frame_len, info_field, Conn, Kind, Server, TempDir};
+use common::{encode_command, escape, frame_len, info_field, Conn, Kind, Pair, Server, TempDir};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -403,17 +403,16 @@ fn wait_threads_ran(c: &mut Conn) -> (u64, u64) {
     }
 }
 
-/// A threaded ferredis under [`Load`] and a plain redis-server with the same options.
-struct Pair {
+/// A [`Pair`]: a threaded ferredis under [`Load`] and a plain redis-server with the same options.
+struct Loaded {
     // Dropped first: the load stops before its server goes.
     load: Load,
-    fer: Server,
-    red: Server,
+    pair: Pair,
     password: Option<String>,
 }
 
-impl Pair {
-    fn start(extra: &[&str], password: Option<&str>) -> Pair {
+impl Loaded {
+    fn start(extra: &[&str], password: Option<&str>) -> Loaded {
         let fer = threaded(extra);
         let red = Server::start(Kind::Redis, extra);
         if let Some(pw) = password {
@@ -428,7 +427,7 @@ impl Pair {
             c.cmd(&["AUTH", pw]);
         }
         wait_threads_ran(&mut c);
-        Pair { load, fer, red, password: password.map(str::to_string) }
+        Loaded { load, pair: Pair::of(fer, red), password: password.map(str::to_string) }
     }
 
     fn ctl(&self, s: &Server) -> Conn {
@@ -441,7 +440,7 @@ impl Pair {
 
     /// The threads were at work during the test, the load got every reply right, the server still answers.
     fn finish(self) {
-        let mut c = self.ctl(&self.fer);
+        let mut c = self.ctl(&self.pair.fer);
         let (r, w) = wait_threads_ran(&mut c);
         self.load.finish();
         assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n", "after {r} threaded reads and {w} writes");
@@ -521,7 +520,7 @@ fn bytewise(bytes: &[u8]) -> Vec<Vec<u8>> {
 
 #[test]
 fn split_packets_and_inline_mixed_with_multibulk() {
-    let p = Pair::start(&[], None);
+    let p = Loaded::start(&[], None);
     let inputs: Vec<Vec<Vec<u8>>> = (0..24)
         .map(|i| {
             let k = format!("s{i}");
@@ -550,8 +549,8 @@ fn split_packets_and_inline_mixed_with_multibulk() {
             }
         })
         .collect();
-    let fer = run_clients(p.fer.port, &inputs);
-    let red = run_clients(p.red.port, &inputs);
+    let fer = run_clients(p.pair.fer.port, &inputs);
+    let red = run_clients(p.pair.redis.port, &inputs);
     assert_same("split and inline", &fer, &red);
     assert!(fer[0].starts_with(b"+OK\r\n$12\r\nhello\r\nworld\r\n:1\r\n+PONG\r\n"), "{}", escape(&fer[0]));
     p.finish();
@@ -559,7 +558,7 @@ fn split_packets_and_inline_mixed_with_multibulk() {
 
 #[test]
 fn one_megabyte_arguments() {
-    let p = Pair::start(&[], None);
+    let p = Loaded::start(&[], None);
     let inputs: Vec<Vec<Vec<u8>>> = (0..20)
         .map(|i| {
             let k = format!("big{i}");
@@ -579,8 +578,8 @@ fn one_megabyte_arguments() {
             }
         })
         .collect();
-    let fer = run_clients(p.fer.port, &inputs);
-    let red = run_clients(p.red.port, &inputs);
+    let fer = run_clients(p.pair.fer.port, &inputs);
+    let red = run_clients(p.pair.redis.port, &inputs);
     for (i, f) in fer.iter().enumerate() {
         assert!(f.len() > 1024 * 1024 + 70000, "client {i}: {} bytes", f.len());
     }
@@ -590,7 +589,7 @@ fn one_megabyte_arguments() {
 
 #[test]
 fn protocol_error_in_the_middle_of_a_pipeline() {
-    let p = Pair::start(&[], None);
+    let p = Loaded::start(&[], None);
     let errors: [&[u8]; 6] = [
         b"*x\r\n",
         b"*2\r\n$3\r\nGET\r\n$abc\r\n",
@@ -611,10 +610,10 @@ fn protocol_error_in_the_middle_of_a_pipeline() {
             one(b)
         })
         .collect();
-    let fer = run_clients(p.fer.port, &inputs);
-    let red = run_clients(p.red.port, &inputs);
+    let fer = run_clients(p.pair.fer.port, &inputs);
+    let red = run_clients(p.pair.redis.port, &inputs);
     assert_same("protocol error", &fer, &red);
-    for s in [&p.fer, &p.red] {
+    for s in [&p.pair.fer, &p.pair.redis] {
         let mut c = s.conn();
         for i in 0..24 {
             assert_eq!(c.cmd(&["EXISTS", &format!("after{i}")]), b":0\r\n", "{}: after the error", s.kind.label());
@@ -626,7 +625,7 @@ fn protocol_error_in_the_middle_of_a_pipeline() {
 
 #[test]
 fn auth_in_the_middle_of_a_pipeline_lifts_the_unauthenticated_limits() {
-    let p = Pair::start(&[], Some("pw"));
+    let p = Loaded::start(&[], Some("pw"));
     let inputs: Vec<Vec<Vec<u8>>> = (0..24)
         .map(|i| {
             let k = format!("a{i}");
@@ -663,8 +662,8 @@ fn auth_in_the_middle_of_a_pipeline_lifts_the_unauthenticated_limits() {
             one(b)
         })
         .collect();
-    let fer = run_clients(p.fer.port, &inputs);
-    let red = run_clients(p.red.port, &inputs);
+    let fer = run_clients(p.pair.fer.port, &inputs);
+    let red = run_clients(p.pair.redis.port, &inputs);
     assert_same("AUTH mid-pipeline", &fer, &red);
     assert!(fer[0].ends_with(b":20000\r\n*2\r\n$1\r\n0\r\n$2\r\n11\r\n+OK\r\n"), "{}", escape(&fer[0]));
     p.finish();
@@ -722,9 +721,9 @@ fn multi_and_blpop(srv: &Server) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
 
 #[test]
 fn multi_exec_and_blpop_served_by_another_client() {
-    let p = Pair::start(&[], None);
-    let (fm, fb) = multi_and_blpop(&p.fer);
-    let (rm, rb) = multi_and_blpop(&p.red);
+    let p = Loaded::start(&[], None);
+    let (fm, fb) = multi_and_blpop(&p.pair.fer);
+    let (rm, rb) = multi_and_blpop(&p.pair.redis);
     assert_same("MULTI/EXEC and LPUSH", &fm, &rm);
     assert_same("BLPOP", &fb, &rb);
     assert_eq!(
@@ -775,9 +774,9 @@ fn paused_pipelines(srv: &Server) -> Vec<Vec<u8>> {
 
 #[test]
 fn client_pause_write_while_pipelining() {
-    let p = Pair::start(&[], None);
-    let fer = paused_pipelines(&p.fer);
-    let red = paused_pipelines(&p.red);
+    let p = Loaded::start(&[], None);
+    let fer = paused_pipelines(&p.pair.fer);
+    let red = paused_pipelines(&p.pair.redis);
     assert_same("CLIENT PAUSE WRITE", &fer, &red);
     assert_eq!(escape(&fer[3]), escape(b"$-1\r\n+OK\r\n:1\r\n$1\r\nv\r\n+PONG\r\n+OK\r\n"));
     p.finish();

@@ -1,7 +1,7 @@
 //! What the connection layer does around commands: MONITOR feeds, stats, slowlog, CLIENT KILL/REPLY, QUIT,
 //! SHUTDOWN. Expected bytes were checked against redis-server 7.0.15.
 
-mod common;
+use crate::common;
 use common::net as net_support;
 use net_support::Server;
 

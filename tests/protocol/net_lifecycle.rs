@@ -1,6 +1,6 @@
 //! Connection limits, unix sockets, signals, pid file, log file and daemonizing, against the real binary.
 
-mod common;
+use crate::common;
 use common::net as net_support;
 use net_support::{temp_dir, Conn, Server};
 use std::time::{Duration, Instant};

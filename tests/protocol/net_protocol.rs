@@ -1,6 +1,6 @@
 //! The request/reply cycle over real sockets: pipelining, split reads, inline commands, error handling.
 
-mod common;
+use crate::common;
 use common::net as net_support;
 use net_support::{encode, Server};
 use std::time::Duration;

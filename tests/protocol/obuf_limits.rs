@@ -6,7 +6,7 @@
 //! ones answered, the log lines (`Client ... scheduled to be closed ASAP for overcoming of output buffer limits.`,
 //! by client name and command) are compared; ferredis's RSS must stay small.
 
-mod common;
+use crate::common;
 
 use common::watch::{assert_rss_below, raw_connect, read_until_close, RSS_MARGIN_MB};
 use common::{encode_command, split_args, Conn, Kind, Server};

@@ -1,46 +1,17 @@
 //! Differential check of the parser against a real redis-server 7.0 (ignored by default: it needs
-//! /usr/bin/redis-server). Run with `cargo test --test parser_oracle -- --ignored`.
+//! /usr/bin/redis-server). Run with
+//! `cargo test --test protocol parser_oracle -- --ignored`.
 //!
 //! Random streams built from protocol fragments are sent to Redis, each on a fresh connection; the replies Redis gives
 //! are predicted from our parse (PING/ECHO commands, then the protocol error if any). Streams containing any other
 //! command, or a wrong arity, are skipped because their replies are not the parser's business.
+use crate::common::Server;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpStream;
 use std::time::Duration;
 
 use ferredis::resp::parse::{parse_whole, Limits};
 use ferredis::util::Rng;
-
-struct Server(Child, u16);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_redis() -> Server {
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(27_391);
-    assert_ne!(port, 6379);
-    let mut child = Command::new("/usr/bin/redis-server")
-        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--daemonize", "no"])
-        .args(["--bind", "127.0.0.1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start /usr/bin/redis-server");
-    for _ in 0..100 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Server(child, port);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("redis-server did not start");
-}
 
 /// The reply Redis must give to what we parsed, or None when a command is outside PING/ECHO.
 fn predict(input: &[u8]) -> Option<Vec<u8>> {
@@ -138,7 +109,7 @@ const FRAGMENTS: &[&[u8]] = &[
 #[test]
 #[ignore = "needs /usr/bin/redis-server; run with --ignored"]
 fn parser_matches_real_redis() {
-    let server = start_redis();
+    let server = Server::redis();
     let mut rng = Rng::new(7);
     let mut compared = 0;
     for _ in 0..4000 {
@@ -148,7 +119,7 @@ fn parser_matches_real_redis() {
             input.extend_from_slice(FRAGMENTS[rng.below(FRAGMENTS.len() as u64) as usize]);
         }
         let Some(expected) = predict(&input) else { continue };
-        let got = ask(server.1, &input, expected.len());
+        let got = ask(server.port, &input, expected.len());
         assert_eq!(
             String::from_utf8_lossy(&got),
             String::from_utf8_lossy(&expected),

@@ -12,7 +12,7 @@
 //! Every scenario runs against ferredis and Debian's redis-server.
 #![cfg(target_os = "linux")] // network namespaces, setns and the Linux socket flags
 
-mod common;
+use crate::common;
 
 use common::watch::{int_field, read_until_close};
 use common::{Conn, Kind, Server};

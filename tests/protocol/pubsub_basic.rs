@@ -5,7 +5,7 @@
 //! Determinism: after every step each client sends PING and its transcript takes every frame up to the PONG. The
 //! server is single threaded, so pushes caused by a step are always queued before that PING's answer.
 
-mod common;
+use crate::common;
 
 use common::{run_script, Kind, Server};
 

@@ -1,7 +1,7 @@
 //! Pub/Sub through a real client library: the `redis` crate's sync pub/sub API (`Connection::as_pubsub`), against
 //! ferredis and, as an oracle for the expectations, Debian's redis-server.
 
-mod common;
+use crate::common;
 
 use common::{Kind, Server};
 use redis::Commands;

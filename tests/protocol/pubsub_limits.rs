@@ -1,7 +1,7 @@
 //! Slow subscribers and `client-output-buffer-limit`, and `expired` notifications from the active expire cycle.
 //! Scenarios run against ferredis and (as an oracle for the expectations) against Debian's redis-server.
 
-mod common;
+use crate::common;
 
 use common::{info_field, Conn, Kind, Server};
 use std::time::{Duration, Instant};

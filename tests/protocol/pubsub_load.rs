@@ -4,7 +4,7 @@
 //! once, each publisher's messages in publish order, and a RESP3 subscriber's own replies after the pushes that
 //! came before them. The same scenario runs against Debian's redis-server, so the test checks itself.
 
-mod common;
+use crate::common;
 
 use common::{encode_command, Conn, Kind, Resp, Server};
 

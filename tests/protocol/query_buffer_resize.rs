@@ -2,7 +2,7 @@
 //! an idle client's buffer is released entirely, and a busy client's oversized buffer shrinks to its recent peak.
 //! The same checks run on ferredis and redis-server (the exact sizes differ with the allocator, the rules don't).
 
-mod common;
+use crate::common;
 use common::{Conn, Kind, Server};
 use std::time::{Duration, Instant};
 

@@ -13,19 +13,10 @@
 //!
 //! Without /usr/bin/redis-server the tests print "skipped" and pass.
 
-mod common;
+use crate::common;
 
 use common::*;
-use std::path::Path;
 use std::time::Duration;
-
-fn have_redis() -> bool {
-    let ok = Path::new("/usr/bin/redis-server").exists();
-    if !ok {
-        println!("skipped: /usr/bin/redis-server not installed");
-    }
-    ok
-}
 
 /// Connections of one transcript and what the runner knows about them.
 struct Clients {

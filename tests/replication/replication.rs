@@ -7,7 +7,7 @@
 //!
 //! Convergence is polled with a timeout; nothing asserts on timing.
 
-mod common;
+use crate::common;
 
 use common::persist::{
     assert_same_dataset, dataset_snapshot, info_section, load_rich_dataset, more_writes, random_command, wait_until,
@@ -20,12 +20,10 @@ use std::time::{Duration, Instant};
 /// Replication settings that keep the tests quick: masters start their diskless sync at once.
 const FAST: &[&str] = &["--repl-diskless-sync-delay", "0"];
 
-/// The tests run one at a time: each starts two or three servers and a write load, and on a 2-core machine two
-/// of them at once starve each other's forks and loads into timeouts (seen under CI load).
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
+// The tests run one at a time: each starts two or three servers and a write load, and on a 2-core machine two
+// of them at once starve each other's forks and loads into timeouts (seen under CI load).
+// (The lock is `common::serial`, shared by the replication modules of this binary.)
+use common::serial;
 
 fn field(c: &mut Conn, section: &str, name: &str) -> String {
     info_section(c, section).into_iter().find(|(k, _)| k == name).map(|(_, v)| v).unwrap_or_default()

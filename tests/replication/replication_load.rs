@@ -8,7 +8,7 @@
 //!
 //! Convergence is polled with timeouts; nothing asserts on timing. The tests run one at a time (see `serial`).
 
-mod common;
+use crate::common;
 
 use common::persist::{
     assert_same_dataset, dataset_snapshot, info_section, load_rich_dataset, wait_no_child, wait_until,
@@ -19,11 +19,9 @@ use std::time::{Duration, Instant};
 /// Masters start their diskless sync at once.
 const FAST: &[&str] = &["--repl-diskless-sync-delay", "0"];
 
-/// One test at a time: each starts several servers, forks and loads, which starve each other on 2 cores.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
+// One test at a time: each starts several servers, forks and loads, which starve each other on 2 cores.
+// (The lock is `common::serial`, shared by the replication modules of this binary.)
+use common::serial;
 
 fn field(c: &mut Conn, section: &str, name: &str) -> String {
     info_section(c, section).into_iter().find(|(k, _)| k == name).map(|(_, v)| v).unwrap_or_default()

@@ -4,17 +4,15 @@
 //! a failed full sync keeping the cached master for the next PSYNC, and the watchdog firing during a long
 //! diskless load. Each case runs on both servers; waits poll with deadlines, nothing asserts on timing.
 
-mod common;
+use crate::common;
 
 use common::persist::{info_section, wait_until};
 use common::{Conn, Kind, Server};
 use std::io::{Read, Write};
 use std::time::Duration;
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
+// (The lock is `common::serial`, shared by the replication modules of this binary.)
+use common::serial;
 
 fn field(c: &mut Conn, section: &str, name: &str) -> String {
     info_section(c, section).into_iter().find(|(k, _)| k == name).map(|(_, v)| v).unwrap_or_default()

@@ -10,7 +10,7 @@
 //!
 //! The replica is played by the test (PSYNC, then reading the stream), so it acknowledges exactly when told.
 
-mod common;
+use crate::common;
 use common::{escape, info_field, wait_blocked, wait_for, Conn, Kind, Server};
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -8,59 +8,10 @@
 //! Redis iterates its library dict in a per-process random order, so checks that list several libraries sort
 //! them (or compare a single one).
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::Duration;
-
-/// A ferredis and a redis-server side by side, one connection to each.
-struct Pair {
-    fer: Server,
-    red: Server,
-    f: Conn,
-    r: Conn,
-}
-
-impl Pair {
-    fn new() -> Pair {
-        Pair::with(&[])
-    }
-
-    fn with(extra: &[&str]) -> Pair {
-        let fer = Server::start(Kind::Ferredis, extra);
-        let red = Server::start(Kind::Redis, extra);
-        let (f, r) = (fer.conn(), red.conn());
-        Pair { fer, red, f, r }
-    }
-
-    /// Runs `args` on both; the replies must be byte-identical. Returns ferredis's.
-    fn same<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Vec<u8> {
-        let a = self.f.cmd(args);
-        let b = self.r.cmd(args);
-        assert_eq!(escape(&a), escape(&b), "reply to {} differs (left: ferredis, right: redis)", display_args(args));
-        a
-    }
-
-    /// Like [`Pair::same`] for FUNCTION LIST: the functions of each library are compared as a set (Redis lists
-    /// them in its dict's random order).
-    fn same_list<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Vec<u8> {
-        let a = sorted_functions(&self.f.cmd(args));
-        let b = sorted_functions(&self.r.cmd(args));
-        assert_eq!(escape(&a), escape(&b), "reply to {} differs (left: ferredis, right: redis)", display_args(args));
-        a
-    }
-
-    /// Both in RESP3 (or back to RESP2).
-    fn proto(&mut self, v: &str) {
-        self.f.cmd(&["HELLO", v]);
-        self.r.cmd(&["HELLO", v]);
-    }
-
-    /// `FUNCTION LOAD [REPLACE] code` on both.
-    fn load(&mut self, code: &str) -> Vec<u8> {
-        self.same(&["FUNCTION", "LOAD", code])
-    }
-}
 
 /// A FUNCTION LIST reply with the libraries, and each library's functions, sorted by their encoding.
 fn sorted_functions(reply: &[u8]) -> Vec<u8> {
@@ -98,6 +49,20 @@ fn sorted_functions(reply: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Like [`Pair::same`] for FUNCTION LIST: the functions of each library are compared as a set (Redis lists them in
+/// its dict's random order).
+fn same_list<A: AsRef<[u8]>>(p: &mut Pair, args: &[A]) -> Vec<u8> {
+    let (a, b) = p.replies(args);
+    let (a, b) = (sorted_functions(&a), sorted_functions(&b));
+    assert_eq!(escape(&a), escape(&b), "reply to {} differs (left: ferredis, right: redis)", display_args(args));
+    a
+}
+
+/// `FUNCTION LOAD [REPLACE] code` on both.
+fn load(p: &mut Pair, code: &str) -> Vec<u8> {
+    p.same(&["FUNCTION", "LOAD", code])
+}
+
 /// `#!lua name=<lib>` with one function `<f>` whose body is `body`.
 fn lib(name: &str, f: &str, body: &str) -> String {
     format!("#!lua name={name}\nredis.register_function('{f}', function(keys, args)\n{body}\nend)")
@@ -107,48 +72,49 @@ const OK: &[u8] = b"+OK\r\n";
 
 #[test]
 fn load_list_delete() {
-    let mut p = Pair::new();
-    p.same_list(&["FUNCTION", "LIST"]);
-    assert_eq!(p.load(&lib("mylib", "myfunc", "return 1")), b"$5\r\nmylib\r\n");
+    let mut p = Pair::connected(&[]);
+    same_list(&mut p, &["FUNCTION", "LIST"]);
+    assert_eq!(load(&mut p, &lib("mylib", "myfunc", "return 1")), b"$5\r\nmylib\r\n");
     // Flags, descriptions, both registration forms.
-    p.load(
+    load(
+        &mut p,
         "#!lua name=lib2\nredis.register_function{function_name='ro', callback=function() return 2 end, \
          flags={'no-writes', 'allow-stale', 'ALLOW-OOM'}, description='a read-only one'}\n\
          redis.register_function{function_name='all', callback=function() return 3 end, flags={'no-writes', \
          'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'}}",
     );
     for proto in ["2", "3"] {
-        p.proto(proto);
-        p.same_list(&["FUNCTION", "LIST", "LIBRARYNAME", "mylib"]);
-        p.same_list(&["FUNCTION", "LIST", "LIBRARYNAME", "lib2", "WITHCODE"]);
-        p.same_list(&["FUNCTION", "LIST", "withcode", "libraryname", "my*"]);
-        p.same_list(&["FUNCTION", "LIST", "LIBRARYNAME", "nomatch*"]);
+        p.hello(proto);
+        same_list(&mut p, &["FUNCTION", "LIST", "LIBRARYNAME", "mylib"]);
+        same_list(&mut p, &["FUNCTION", "LIST", "LIBRARYNAME", "lib2", "WITHCODE"]);
+        same_list(&mut p, &["FUNCTION", "LIST", "withcode", "libraryname", "my*"]);
+        same_list(&mut p, &["FUNCTION", "LIST", "LIBRARYNAME", "nomatch*"]);
         p.same(&["FUNCTION", "STATS"]);
     }
-    p.proto("2");
+    p.hello("2");
     // Argument errors.
-    p.same_list(&["FUNCTION", "LIST", "LIBRARYNAME"]);
-    p.same_list(&["FUNCTION", "LIST", "WITHCODE", "WITHCODE"]);
-    p.same_list(&["FUNCTION", "LIST", "bogus"]);
-    p.same_list(&["FUNCTION", "LIST", "LIBRARYNAME", "a", "LIBRARYNAME", "b"]);
+    same_list(&mut p, &["FUNCTION", "LIST", "LIBRARYNAME"]);
+    same_list(&mut p, &["FUNCTION", "LIST", "WITHCODE", "WITHCODE"]);
+    same_list(&mut p, &["FUNCTION", "LIST", "bogus"]);
+    same_list(&mut p, &["FUNCTION", "LIST", "LIBRARYNAME", "a", "LIBRARYNAME", "b"]);
     // DELETE.
     p.same(&["FUNCTION", "DELETE", "nosuchlib"]);
     assert_eq!(p.same(&["FUNCTION", "DELETE", "mylib"]), OK);
     p.same(&["FUNCTION", "DELETE", "mylib"]);
     p.same(&["FCALL", "myfunc", "0"]);
     p.same(&["FUNCTION", "DELETE"]);
-    p.same_list(&["FUNCTION", "LIST"]);
+    same_list(&mut p, &["FUNCTION", "LIST"]);
     p.same(&["FUNCTION", "STATS"]);
     // INFO figures that must agree.
     for field in ["number_of_functions", "number_of_libraries"] {
-        assert_eq!(info_field(&mut p.f, "memory", field), info_field(&mut p.r, "memory", field), "{field}");
+        assert_eq!(info_field(p.f(), "memory", field), info_field(p.r(), "memory", field), "{field}");
     }
     p.same(&["FUNCTION", "FLUSH"]);
     p.same(&["FUNCTION", "FLUSH", "ASYNC"]);
     p.same(&["FUNCTION", "FLUSH", "sync"]);
     p.same(&["FUNCTION", "FLUSH", "bad"]);
     p.same(&["FUNCTION", "FLUSH", "sync", "extra"]);
-    p.same_list(&["FUNCTION", "LIST"]);
+    same_list(&mut p, &["FUNCTION", "LIST"]);
     p.same(&["FUNCTION", "HELP"]);
     p.same(&["FUNCTION", "NOPE"]);
     p.same(&["FUNCTION", "KILL"]);
@@ -157,8 +123,8 @@ fn load_list_delete() {
 
 #[test]
 fn load_errors_word_for_word() {
-    let mut p = Pair::new();
-    p.load(&lib("exists", "taken", "return 1"));
+    let mut p = Pair::connected(&[]);
+    load(&mut p, &lib("exists", "taken", "return 1"));
     let bad: &[&str] = &[
         "return 1",
         "#!lua name=x",
@@ -215,7 +181,8 @@ fn load_errors_word_for_word() {
         }
     }
     // A function registering another at run time: the run-time `redis` table has no register_function.
-    p.load(
+    load(
+        &mut p,
         "#!lua name=nested\nredis.register_function('f1', function() redis.register_function('f2', function() end) \
          end)",
     );
@@ -225,25 +192,26 @@ fn load_errors_word_for_word() {
     p.same(&["FUNCTION", "LOAD", "BOGUS", "#!lua name=x\nreturn"]);
     p.same(&["FUNCTION", "LOAD", "REPLACE", "REPLACE", &lib("exists", "taken", "return 2")]);
     p.same(&["FCALL", "taken", "0"]);
-    p.same_list(&["FUNCTION", "LIST", "LIBRARYNAME", "exists"]);
+    same_list(&mut p, &["FUNCTION", "LIST", "LIBRARYNAME", "exists"]);
     // REPLACE that fails keeps the old library.
     p.same(&["FUNCTION", "LOAD", "REPLACE", "#!lua name=exists\nreturn 1"]);
     p.same(&["FCALL", "taken", "0"]);
-    p.same_list(&["FUNCTION", "LIST"]);
+    same_list(&mut p, &["FUNCTION", "LIST"]);
 }
 
 #[test]
 fn load_timeout() {
-    let mut p = Pair::new();
+    let mut p = Pair::connected(&[]);
     p.same(&["FUNCTION", "LOAD", "#!lua name=slow\nlocal a = 1\nwhile 1 do a = a + 1 end"]);
     p.same(&["FUNCTION", "LOAD", "#!lua name=slow\nwhile 1 do pcall(function() while 1 do end end) end"]);
-    p.same_list(&["FUNCTION", "LIST"]);
+    same_list(&mut p, &["FUNCTION", "LIST"]);
 }
 
 #[test]
 fn fcall_results_resp2_and_resp3() {
-    let mut p = Pair::new();
-    p.load(
+    let mut p = Pair::connected(&[]);
+    load(
+        &mut p,
         "#!lua name=results\n\
          local function reg(name, f) redis.register_function(name, f) end\n\
          reg('int', function() return 42 end)\n\
@@ -276,7 +244,7 @@ fn fcall_results_resp2_and_resp3() {
     p.same(&["SET", "notanumber", "abc"]);
     p.same(&["HSET", "h", "f", "v"]);
     for proto in ["2", "3"] {
-        p.proto(proto);
+        p.hello(proto);
         for f in [
             "int",
             "float",
@@ -323,8 +291,9 @@ fn fcall_results_resp2_and_resp3() {
 
 #[test]
 fn fcall_flags() {
-    let mut p = Pair::new();
-    p.load(
+    let mut p = Pair::connected(&[]);
+    load(
+        &mut p,
         "#!lua name=flagged\n\
          redis.register_function{function_name='ro_get', callback=function(keys) return redis.call('GET', keys[1]) \
          end, flags={'no-writes'}}\n\
@@ -353,34 +322,34 @@ fn fcall_flags() {
     // FLUSHALL keeps the functions.
     p.same(&["FLUSHALL"]);
     p.same(&["FCALL", "ro_get", "1", "k2"]);
-    p.same_list(&["FUNCTION", "LIST"]);
+    same_list(&mut p, &["FUNCTION", "LIST"]);
     p.same(&["COMMAND", "GETKEYS", "FCALL", "rw", "2", "a", "b", "c"]);
     p.same(&["COMMAND", "INFO", "FCALL", "FCALL_RO"]);
 }
 
 #[test]
 fn dump_restore_both_ways() {
-    let mut p = Pair::new();
+    let mut p = Pair::connected(&[]);
     let a = lib("liba", "fa", "return 'a'");
     let b = "#!lua name=libb\nredis.register_function{function_name='fb', callback=function() return 'b' end, \
              flags={'no-writes'}, description='the b function of the b library, long enough to compress'}";
-    p.load(&a);
+    load(&mut p, &a);
     // One library: DUMP bytes are identical.
-    let dump_f = p.f.cmd(&["FUNCTION", "DUMP"]);
-    let dump_r = p.r.cmd(&["FUNCTION", "DUMP"]);
+    let dump_f = p.f().cmd(&["FUNCTION", "DUMP"]);
+    let dump_r = p.r().cmd(&["FUNCTION", "DUMP"]);
     assert_eq!(escape(&dump_f), escape(&dump_r));
-    p.load(b);
+    load(&mut p, b);
     let payload_of = |reply: &[u8]| -> Vec<u8> {
         let start = reply.iter().position(|&c| c == b'\n').unwrap() + 1;
         reply[start..reply.len() - 2].to_vec()
     };
-    let from_redis = payload_of(&p.r.cmd(&["FUNCTION", "DUMP"]));
-    let from_fer = payload_of(&p.f.cmd(&["FUNCTION", "DUMP"]));
+    let from_redis = payload_of(&p.r().cmd(&["FUNCTION", "DUMP"]));
+    let from_fer = payload_of(&p.f().cmd(&["FUNCTION", "DUMP"]));
     // Collisions and policies, with each server's payload restored into the other.
     for (payload, who) in [(&from_redis, "redis payload"), (&from_fer, "ferredis payload")] {
         // Both libraries collide; which one is named depends on the order of the libraries (Redis's is random).
-        let ra = p.f.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload]);
-        let rb = p.r.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload]);
+        let ra = p.f().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload]);
+        let rb = p.r().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload]);
         for reply in [&ra, &rb] {
             let t = escape(reply);
             assert!(
@@ -389,56 +358,56 @@ fn dump_restore_both_ways() {
             );
         }
         for policy in ["REPLACE", "FLUSH", "replace"] {
-            let ra = p.f.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload, policy.as_bytes()]);
-            let rb = p.r.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload, policy.as_bytes()]);
+            let ra = p.f().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload, policy.as_bytes()]);
+            let rb = p.r().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload, policy.as_bytes()]);
             assert_eq!(escape(&ra), escape(&rb), "{who}: {policy}");
             assert_eq!(ra, OK);
             p.same(&["FCALL", "fa", "0"]);
             p.same(&["FCALL_RO", "fb", "0"]);
-            p.same_list(&["FUNCTION", "LIST", "LIBRARYNAME", "libb", "WITHCODE"]);
+            same_list(&mut p, &["FUNCTION", "LIST", "LIBRARYNAME", "libb", "WITHCODE"]);
         }
         p.same(&["FUNCTION", "FLUSH"]);
-        let ra = p.f.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload]);
-        let rb = p.r.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload]);
+        let ra = p.f().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload]);
+        let rb = p.r().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload]);
         assert_eq!((escape(&ra), escape(&rb)), (escape(OK), escape(OK)), "{who}: into empty");
         p.same(&["FUNCTION", "STATS"]);
-        let ra = p.f.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload, b"BOGUS"]);
-        let rb = p.r.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload, b"BOGUS"]);
+        let ra = p.f().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload, b"BOGUS"]);
+        let rb = p.r().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload, b"BOGUS"]);
         assert_eq!(escape(&ra), escape(&rb), "{who}: bad policy");
-        let ra = p.f.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload, b"FLUSH", b"x"]);
-        let rb = p.r.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload, b"FLUSH", b"x"]);
+        let ra = p.f().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload, b"FLUSH", b"x"]);
+        let rb = p.r().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", payload, b"FLUSH", b"x"]);
         assert_eq!(escape(&ra), escape(&rb), "{who}: too many arguments");
     }
     // A function name clash with another library fails a REPLACE restore and changes nothing.
     p.same(&["FUNCTION", "FLUSH"]);
-    p.load(&lib("other", "fa", "return 'other'"));
-    let ra = p.f.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &from_redis, b"REPLACE"]);
-    let rb = p.r.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &from_redis, b"REPLACE"]);
+    load(&mut p, &lib("other", "fa", "return 'other'"));
+    let ra = p.f().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &from_redis, b"REPLACE"]);
+    let rb = p.r().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &from_redis, b"REPLACE"]);
     assert_eq!(escape(&ra), escape(&rb));
     p.same(&["FCALL", "fa", "0"]);
-    p.same_list(&["FUNCTION", "LIST"]);
+    same_list(&mut p, &["FUNCTION", "LIST"]);
     // Damaged payloads.
     let mut bad = from_redis.clone();
     bad[5] ^= 0x20;
-    let ra = p.f.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &bad]);
-    let rb = p.r.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &bad]);
+    let ra = p.f().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &bad]);
+    let rb = p.r().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &bad]);
     assert_eq!(escape(&ra), escape(&rb));
     p.same(&["FUNCTION", "RESTORE", "short"]);
     p.same(&["FUNCTION", "RESTORE", ""]);
     // A key's DUMP is not a function payload.
     p.same(&["SET", "k", "v"]);
-    let key_dump = payload_of(&p.r.cmd(&["DUMP", "k"]));
-    let ra = p.f.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &key_dump]);
-    let rb = p.r.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &key_dump]);
+    let key_dump = payload_of(&p.r().cmd(&["DUMP", "k"]));
+    let ra = p.f().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &key_dump]);
+    let rb = p.r().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &key_dump]);
     assert_eq!(escape(&ra), escape(&rb));
     // An empty dump restores to nothing.
     p.same(&["FUNCTION", "FLUSH"]);
     let empty = p.same(&["FUNCTION", "DUMP"]);
     let empty = payload_of(&empty);
-    let ra = p.f.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &empty]);
-    let rb = p.r.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &empty]);
+    let ra = p.f().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &empty]);
+    let rb = p.r().cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &empty]);
     assert_eq!(escape(&ra), escape(&rb));
-    drop((p.fer, p.red));
+    drop((p.fer, p.redis));
 }
 
 /// Library names of a FUNCTION LIST reply, sorted.
@@ -553,23 +522,23 @@ fn aof_replay_on_read_only_replica() {
     let args = ["--appendonly", "yes", "--appendfsync", "always", "--replica-read-only", "yes"];
     let fer = Server::start_in(Kind::Ferredis, fd.path(), &args);
     let red = Server::start_in(Kind::Redis, rd.path(), &args);
-    let (f, r) = (fer.conn(), red.conn());
-    let mut p = Pair { fer, red, f, r };
+    let mut p = Pair::of(fer, red);
+    p.both();
     let reload = |p: &mut Pair| {
         p.same(&["SLAVEOF", "127.0.0.1", "0"]);
         p.same(&["DEBUG", "LOADAOF"]);
         p.same(&["SLAVEOF", "NO", "ONE"]);
     };
-    p.load(&lib("test", "test", "return 'hello'"));
+    load(&mut p, &lib("test", "test", "return 'hello'"));
     p.same(&["SET", "k", "v"]);
     reload(&mut p);
-    p.same_list(&["FUNCTION", "LIST"]);
-    assert!(p.f.cmd(&["FUNCTION", "LIST"]).starts_with(b"*1\r\n"));
+    same_list(&mut p, &["FUNCTION", "LIST"]);
+    assert!(p.f().cmd(&["FUNCTION", "LIST"]).starts_with(b"*1\r\n"));
     p.same(&["GET", "k"]);
     p.same(&["FUNCTION", "DELETE", "test"]);
     reload(&mut p);
     assert_eq!(p.same(&["FUNCTION", "LIST"]), b"*0\r\n");
-    p.load(&lib("test", "test", "return 'hello'"));
+    load(&mut p, &lib("test", "test", "return 'hello'"));
     p.same(&["FUNCTION", "FLUSH"]);
     reload(&mut p);
     assert_eq!(p.same(&["FUNCTION", "LIST"]), b"*0\r\n");

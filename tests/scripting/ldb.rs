@@ -12,7 +12,7 @@
 //! (EVALSHA, SCRIPT DEBUG in a pipeline, bad mode). Values that print addresses (functions) are left out: those
 //! differ by nature.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -6,7 +6,7 @@
 //! Only the addresses luac prints (`0x55d0...`) are normalized away. When `luac5.1` is not installed the tests
 //! say "skipped" and return (CI installs it through `make deps`).
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

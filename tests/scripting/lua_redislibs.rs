@@ -15,7 +15,7 @@
 //! end)` with the `user_script:1: ` prefix and the function name of the "bad argument" messages. Scripts that
 //! change settings do it on `cjson.new()` tables, since Redis shares the global `cjson` between scripts.
 
-mod common;
+use crate::common;
 
 use common::*;
 use ferredis::lua::lib::open_libs;

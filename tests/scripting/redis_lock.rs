@@ -12,7 +12,7 @@
 //! that bounds on PTTL hold however slow the machine is; the expiry scenario waits for the key to go rather than
 //! sleeping a fixed time.
 
-mod common;
+use crate::common;
 
 use common::{wait_for, Kind, Server};
 use redis::{RedisResult, Value};

@@ -5,7 +5,7 @@
 //!
 //! `FERREDIS_BIN=/usr/bin/redis-server cargo test --test scripting` runs it redis-vs-redis; it must pass.
 
-mod common;
+use crate::common;
 
 use common::raw_replica::RawReplica;
 use common::*;

@@ -14,12 +14,12 @@
 //! Two tests:
 //! - `corpus_is_valid_against_redis`: redis-server alone answers every command (the corpus itself is sound);
 //! - `scripting_matches_redis`: both servers, byte for byte. Until ferredis knows EVAL it prints a NOTICE and
-//!   skips (the same convention as `@requires` in tests/differential.rs).
+//!   skips (the same convention as `@requires` in tests/protocol/differential.rs).
 //!
 //! Nothing here is nondeterministic: scripts never read the clock, `math.random` is Redis's fixed-seed generator,
 //! and error messages carry the script's SHA1, which both servers compute from the body.
 
-mod common;
+use crate::common;
 
 use common::*;
 

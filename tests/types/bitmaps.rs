@@ -13,71 +13,10 @@
 //!
 //! Without /usr/bin/redis-server the tests print "skipped" and pass.
 
-mod common;
+use crate::common;
 
 use common::*;
-use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn have_redis() -> bool {
-    let ok = Path::new("/usr/bin/redis-server").exists();
-    if !ok {
-        println!("skipped: /usr/bin/redis-server not installed");
-    }
-    ok
-}
-
-/// The same script on both servers, replies compared byte for byte.
-struct Pair {
-    redis: Server,
-    fer: Server,
-}
-
-impl Pair {
-    fn new(extra: &[&str]) -> Pair {
-        Pair { redis: Server::start(Kind::Redis, extra), fer: Server::start(Kind::Ferredis, extra) }
-    }
-
-    /// Runs `script` (one command per line, `#` comments, `!` for a command whose reply is not compared) on fresh
-    /// connections after a FLUSHALL; returns the differences.
-    fn run(&mut self, name: &str, script: &str) -> Vec<String> {
-        let lines: Vec<Vec<Vec<u8>>> = script
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| split_args(l.trim_start_matches('!')).unwrap_or_else(|e| panic!("{name}: bad line {l:?}: {e}")))
-            .collect();
-        let compared: Vec<bool> = script
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| !l.starts_with('!'))
-            .collect();
-        self.run_args(name, &lines, &compared)
-    }
-
-    fn run_args(&mut self, name: &str, lines: &[Vec<Vec<u8>>], compared: &[bool]) -> Vec<String> {
-        let mut rc = self.redis.conn();
-        let mut fc = self.fer.conn();
-        rc.cmd(&["FLUSHALL"]);
-        fc.cmd(&["FLUSHALL"]);
-        let mut diffs = Vec::new();
-        for (i, args) in lines.iter().enumerate() {
-            let r = rc.cmd(args);
-            let f = fc.cmd(args);
-            if compared.get(i).copied().unwrap_or(true) && r != f {
-                diffs.push(format!(
-                    "[{name}] command {}: {}\n  redis:    {}\n  ferredis: {}",
-                    i + 1,
-                    display_args(args),
-                    escape(&r),
-                    escape(&f)
-                ));
-            }
-        }
-        diffs
-    }
-}
 
 const SETBIT_GETBIT: &str = r#"
 SETBIT b 0 1
@@ -585,8 +524,8 @@ fn curated_scripts_match_redis() {
     let mut p = Pair::new(&[]);
     let mut diffs = Vec::new();
     for (name, script) in scripts() {
-        diffs.extend(p.run(name, script));
-        diffs.extend(p.run(&format!("{name}-resp3"), &format!("!HELLO 3\n{script}")));
+        diffs.extend(p.script(name, script));
+        diffs.extend(p.script(&format!("{name}-resp3"), &format!("!HELLO 3\n{script}")));
     }
     assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
 }
@@ -621,7 +560,7 @@ SETBIT k 8388608 1
 STRLEN k
 BITCOUNT k -2 -1
 "#;
-    let diffs = p.run("proto-max-bulk-len", script);
+    let diffs = p.script("proto-max-bulk-len", script);
     assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
 }
 
@@ -756,7 +695,7 @@ fn random_runs_match_redis() {
         }
         lines.push(vec![b"DEBUG".to_vec(), b"DIGEST".to_vec()]);
         let compared: Vec<bool> = lines.iter().map(|l| l[0] != b"HELLO").collect();
-        diffs.extend(p.run_args(&format!("seed {seed}"), &lines, &compared));
+        diffs.extend(p.script_args(&format!("seed {seed}"), &lines, &compared));
     }
     assert!(diffs.is_empty(), "{} differences (first 20):\n{}", diffs.len(), diffs[..diffs.len().min(20)].join("\n"));
 }
@@ -830,7 +769,7 @@ fn random_ranges_over_long_bitmaps_match_redis() {
         }
         lines.push(vec![b"BITCOUNT".to_vec(), b"v".to_vec()]);
         let compared = vec![true; lines.len()];
-        diffs.extend(p.run_args(&format!("long seed {seed}"), &lines, &compared));
+        diffs.extend(p.script_args(&format!("long seed {seed}"), &lines, &compared));
     }
     assert!(diffs.is_empty(), "{} differences (first 20):\n{}", diffs.len(), diffs[..diffs.len().min(20)].join("\n"));
 }

@@ -13,64 +13,10 @@
 //!
 //! Without /usr/bin/redis-server the tests print "skipped" and pass.
 
-mod common;
+use crate::common;
 
 use common::*;
-use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn have_redis() -> bool {
-    let ok = Path::new("/usr/bin/redis-server").exists();
-    if !ok {
-        println!("skipped: /usr/bin/redis-server not installed");
-    }
-    ok
-}
-
-/// The same script on both servers, replies compared byte for byte.
-struct Pair {
-    redis: Server,
-    fer: Server,
-}
-
-impl Pair {
-    fn new(extra: &[&str]) -> Pair {
-        Pair { redis: Server::start(Kind::Redis, extra), fer: Server::start(Kind::Ferredis, extra) }
-    }
-
-    /// Runs `script` (one command per line, `#` comments, `!` for a command whose reply is not compared) on fresh
-    /// connections after FLUSHALL; returns the differences.
-    fn run(&mut self, name: &str, script: &str) -> Vec<String> {
-        let mut rc = self.redis.conn();
-        let mut fc = self.fer.conn();
-        rc.cmd(&["FLUSHALL"]);
-        fc.cmd(&["FLUSHALL"]);
-        let mut diffs = Vec::new();
-        for (i, line) in script.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let (compare, line) = match line.strip_prefix('!') {
-                Some(l) => (false, l),
-                None => (true, line),
-            };
-            let args = split_args(line).unwrap_or_else(|e| panic!("{name}: bad line {line:?}: {e}"));
-            let r = rc.cmd(&args);
-            let f = fc.cmd(&args);
-            if compare && r != f {
-                let shown: String = line.chars().take(300).collect();
-                diffs.push(format!(
-                    "[{name}] line {}: {shown}\n  redis:    {}\n  ferredis: {}",
-                    i + 1,
-                    escape(&r),
-                    escape(&f)
-                ));
-            }
-        }
-        diffs
-    }
-}
 
 fn check(diffs: Vec<String>) {
     assert!(diffs.is_empty(), "{} differences (first 20):\n{}", diffs.len(), diffs[..diffs.len().min(20)].join("\n"));
@@ -309,13 +255,13 @@ fn curated_scripts_match_redis() {
         return;
     }
     let mut p = Pair::new(&[]);
-    let mut diffs = p.run("basic", BASIC);
-    diffs.extend(p.run("basic-resp3", &format!("!HELLO 3\n{BASIC}")));
-    diffs.extend(p.run("commands", COMMANDS));
-    diffs.extend(p.run("commands-resp3", &format!("!HELLO 3\n{COMMANDS}")));
+    let mut diffs = p.script("basic", BASIC);
+    diffs.extend(p.script("basic-resp3", &format!("!HELLO 3\n{BASIC}")));
+    diffs.extend(p.script("commands", COMMANDS));
+    diffs.extend(p.script("commands-resp3", &format!("!HELLO 3\n{COMMANDS}")));
     // Skiplist-encoded sources and destinations.
     let small = format!("CONFIG SET zset-max-listpack-entries 1\n{BASIC}\nCONFIG SET zset-max-listpack-entries 128");
-    diffs.extend(p.run("skiplist", &small));
+    diffs.extend(p.script("skiplist", &small));
     check(diffs);
 }
 
@@ -366,8 +312,8 @@ fn geohash_encode_decode_match_redis() {
         script.push_str(&format!("{add}\nZRANGE p{batch} 0 -1 WITHSCORES\nGEOPOS p{batch}{names}\n"));
         script.push_str(&format!("GEOHASH p{batch}{names}\n"));
     }
-    check(p.run("geohash", &script));
-    check(p.run("geohash-resp3", &format!("!HELLO 3\n{script}")));
+    check(p.script("geohash", &script));
+    check(p.script("geohash-resp3", &format!("!HELLO 3\n{script}")));
 }
 
 /// One random search command over key `k` (members m0..m{n-1}).
@@ -479,9 +425,9 @@ fn random_searches_match_redis() {
                 script.push_str(&search(&mut g, "pts", n));
                 script.push('\n');
             }
-            diffs.extend(p.run(&format!("seed {seed} n {n}"), &script));
+            diffs.extend(p.script(&format!("seed {seed} n {n}"), &script));
             if seed == 1 {
-                diffs.extend(p.run(&format!("seed {seed} n {n} resp3"), &format!("!HELLO 3\n{script}")));
+                diffs.extend(p.script(&format!("seed {seed} n {n} resp3"), &format!("!HELLO 3\n{script}")));
             }
         }
     }

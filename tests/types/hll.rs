@@ -14,24 +14,13 @@
 //!
 //! Without /usr/bin/redis-server the tests print "skipped" and pass.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::Path;
 
-fn have_redis() -> bool {
-    let ok = Path::new("/usr/bin/redis-server").exists();
-    if !ok {
-        println!("skipped: /usr/bin/redis-server not installed");
-    }
-    ok
-}
-
-/// Both servers, fresh connections, replies compared.
-struct Pair {
-    redis: Server,
-    fer: Server,
-}
+/// Sent before each script: the sparse encoding's limit both servers use.
+const HLL_SETUP: &[&[&str]] = &[&["CONFIG", "SET", "hll-sparse-max-bytes", "3000"]];
 
 /// Sorts the items of an array reply (ACL CAT lists commands in hash order).
 fn sorted(reply: &[u8]) -> Vec<u8> {
@@ -41,52 +30,6 @@ fn sorted(reply: &[u8]) -> Vec<u8> {
             Resp::Array(v).to_bytes()
         }
         _ => reply.to_vec(),
-    }
-}
-
-impl Pair {
-    fn new(extra: &[&str]) -> Pair {
-        Pair { redis: Server::start(Kind::Redis, extra), fer: Server::start(Kind::Ferredis, extra) }
-    }
-
-    /// Runs `script` (one command per line, `#` comments; `~cmd` compares the array reply sorted) on fresh
-    /// connections, in RESP2 or RESP3; returns the differences.
-    fn run(&mut self, name: &str, script: &str, resp3: bool) -> Vec<String> {
-        let mut rc = self.redis.conn();
-        let mut fc = self.fer.conn();
-        for c in [&mut rc, &mut fc] {
-            c.cmd(&["FLUSHALL"]);
-            c.cmd(&["CONFIG", "SET", "hll-sparse-max-bytes", "3000"]);
-            if resp3 {
-                c.cmd(&["HELLO", "3"]);
-            }
-        }
-        let mut diffs = Vec::new();
-        for (i, line) in script.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let (sort, line) = match line.strip_prefix('~') {
-                Some(l) => (true, l),
-                None => (false, line),
-            };
-            let args = split_args(line).unwrap_or_else(|e| panic!("{name}: bad line {line:?}: {e}"));
-            let (mut r, mut f) = (rc.cmd(&args), fc.cmd(&args));
-            if sort {
-                (r, f) = (sorted(&r), sorted(&f));
-            }
-            if r != f {
-                diffs.push(format!(
-                    "[{name} RESP{}] line {}: {line}\n  redis:    {}\n  ferredis: {}",
-                    if resp3 { 3 } else { 2 },
-                    i + 1,
-                    escape(&r),
-                    escape(&f)
-                ));
-            }
-        }
-        diffs
     }
 }
 
@@ -415,7 +358,7 @@ fn curated_scripts_match_redis() {
     let mut diffs = Vec::new();
     for resp3 in [false, true] {
         for (name, script) in scripts() {
-            diffs.extend(pair.run(name, script, resp3));
+            diffs.extend(pair.script_with(name, script, &ScriptOpts { resp3, setup: HLL_SETUP, tilde: Some(sorted) }));
         }
     }
     assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));

@@ -3,7 +3,7 @@
 //! `lazyfree-lazy-server-del`), and a TTL set in the past frees it as `lazyfree-lazy-expire` says. Each scenario
 //! runs on both servers and compares `lazyfreed_objects` (INFO memory) after it, with the replies.
 
-mod common;
+use crate::common;
 
 use common::*;
 

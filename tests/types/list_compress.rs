@@ -4,7 +4,7 @@
 //!
 //! `FERREDIS_BIN=/usr/bin/redis-server` runs the same tests redis-vs-redis to validate them.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -6,7 +6,7 @@
 //! a generous bound that only trips when the server is broken. `FERREDIS_BIN=/usr/bin/redis-server` runs the same
 //! tests against Redis 7.0 to validate them.
 
-mod common;
+use crate::common;
 
 use common::{blocked_clients, wait_blocked, Server};
 

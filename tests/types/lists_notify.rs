@@ -1,7 +1,7 @@
 //! Keyspace notifications of the list and hash commands, compared with Redis 7.0: the same script runs on both
 //! servers while a subscriber listens to every keyevent channel, and the event streams must be identical.
 
-mod common;
+use crate::common;
 
 use common::{Conn, Kind, Server};
 

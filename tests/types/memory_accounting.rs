@@ -5,7 +5,7 @@
 //! cause, and RSS falls after FLUSHALL and after large deletes (generous margins; no timing assertions: the
 //! large-delete check waits for the cron).
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -13,7 +13,7 @@
 //!
 //! No timings are asserted: the work counters are exact, whatever the machine's load.
 
-mod common;
+use crate::common;
 
 use common::persist::{bgrewriteaof_and_wait, wait_until};
 use common::{encode_command, escape, Conn, Kind, Resp, Server};

@@ -12,7 +12,7 @@
 //! * the small encodings (intset, listpack) answer the whole collection with cursor 0 at once, byte for byte as
 //!   Redis does, whatever cursor was sent.
 
-mod common;
+use crate::common;
 
 use common::{Conn, Kind, Resp, Server};
 use std::collections::BTreeMap;

@@ -9,17 +9,15 @@
 //!
 //! Without /usr/bin/redis-server the tests print "skipped" and pass.
 
-mod common;
+use crate::common;
 
 use common::*;
-use std::path::Path;
 
-fn have_redis() -> bool {
-    let ok = Path::new("/usr/bin/redis-server").exists();
-    if !ok {
-        println!("skipped: /usr/bin/redis-server not installed");
-    }
-    ok
+/// `~` lines compare their replies with the times masked ([`normalize`]).
+const TIMES_MASKED: ScriptOpts<'static> = ScriptOpts { resp3: false, setup: &[], tilde: Some(normalized) };
+
+fn normalized(reply: &[u8]) -> Vec<u8> {
+    normalize(reply).into_bytes()
 }
 
 /// Replaces times in a reply as the module doc says.
@@ -43,50 +41,6 @@ fn normalize(reply: &[u8]) -> String {
         out.push(line);
     }
     out.join("\r\n")
-}
-
-struct Pair {
-    redis: Server,
-    fer: Server,
-}
-
-impl Pair {
-    fn new(extra: &[&str]) -> Pair {
-        Pair { redis: Server::start(Kind::Redis, extra), fer: Server::start(Kind::Ferredis, extra) }
-    }
-
-    /// Runs `script` (one command per line, `#` comments, `!` for a command whose reply is not compared, `~` for
-    /// one compared with its times normalized) on fresh connections; returns the differences.
-    fn run(&mut self, name: &str, script: &str) -> Vec<String> {
-        let mut rc = self.redis.conn();
-        let mut fc = self.fer.conn();
-        rc.cmd(&["FLUSHALL"]);
-        fc.cmd(&["FLUSHALL"]);
-        let mut diffs = Vec::new();
-        for (i, line) in script.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let (mode, line) = match line.as_bytes()[0] {
-                b'!' => (0, &line[1..]),
-                b'~' => (2, &line[1..]),
-                _ => (1, line),
-            };
-            let args = split_args(line).unwrap_or_else(|e| panic!("{name}: bad line {line:?}: {e}"));
-            let r = rc.cmd(&args);
-            let f = fc.cmd(&args);
-            let (r, f) = match mode {
-                0 => continue,
-                1 => (escape(&r), escape(&f)),
-                _ => (escape(normalize(&r).as_bytes()), escape(normalize(&f).as_bytes())),
-            };
-            if r != f {
-                diffs.push(format!("[{name}] line {}: {line}\n  redis:    {r}\n  ferredis: {f}", i + 1));
-            }
-        }
-        diffs
-    }
 }
 
 const XGROUP: &str = r#"
@@ -392,8 +346,8 @@ fn curated_scripts_match_redis() {
     let mut p = Pair::new(&[]);
     let mut diffs = Vec::new();
     for (name, script) in scripts() {
-        diffs.extend(p.run(name, script));
-        diffs.extend(p.run(&format!("{name}-resp3"), &format!("!HELLO 3\n{script}")));
+        diffs.extend(p.script_with(name, script, &TIMES_MASKED));
+        diffs.extend(p.script_with(&format!("{name}-resp3"), &format!("!HELLO 3\n{script}"), &TIMES_MASKED));
     }
     assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
 }

@@ -15,63 +15,9 @@
 //!
 //! Without /usr/bin/redis-server the tests print "skipped" and pass.
 
-mod common;
+use crate::common;
 
 use common::*;
-use std::path::Path;
-
-fn have_redis() -> bool {
-    let ok = Path::new("/usr/bin/redis-server").exists();
-    if !ok {
-        println!("skipped: /usr/bin/redis-server not installed");
-    }
-    ok
-}
-
-/// The same script on both servers, replies compared byte for byte.
-struct Pair {
-    redis: Server,
-    fer: Server,
-}
-
-impl Pair {
-    fn new(extra: &[&str]) -> Pair {
-        Pair { redis: Server::start(Kind::Redis, extra), fer: Server::start(Kind::Ferredis, extra) }
-    }
-
-    /// Runs `script` (one command per line, `#` comments, `!` for a command whose reply is not compared) on fresh
-    /// connections; returns the differences.
-    fn run(&mut self, name: &str, script: &str) -> Vec<String> {
-        let mut rc = self.redis.conn();
-        let mut fc = self.fer.conn();
-        rc.cmd(&["FLUSHALL"]);
-        fc.cmd(&["FLUSHALL"]);
-        let mut diffs = Vec::new();
-        for (i, line) in script.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            // `!cmd`: run on both, reply not compared (HELLO's client id).
-            let (compare, line) = match line.strip_prefix('!') {
-                Some(l) => (false, l),
-                None => (true, line),
-            };
-            let args = split_args(line).unwrap_or_else(|e| panic!("{name}: bad line {line:?}: {e}"));
-            let r = rc.cmd(&args);
-            let f = fc.cmd(&args);
-            if compare && r != f {
-                diffs.push(format!(
-                    "[{name}] line {}: {line}\n  redis:    {}\n  ferredis: {}",
-                    i + 1,
-                    escape(&r),
-                    escape(&f)
-                ));
-            }
-        }
-        diffs
-    }
-}
 
 const BASIC: &str = r#"
 XADD s 1-1 a 1
@@ -314,12 +260,12 @@ fn curated_scripts_match_redis() {
         return;
     }
     let mut p = Pair::new(&[]);
-    let mut diffs = p.run("basic", BASIC);
-    diffs.extend(p.run("small-nodes", SMALL_NODES));
+    let mut diffs = p.script("basic", BASIC);
+    diffs.extend(p.script("small-nodes", SMALL_NODES));
     let resp3 = format!("!HELLO 3\n{BASIC}");
-    diffs.extend(p.run("basic-resp3", &resp3));
+    diffs.extend(p.script("basic-resp3", &resp3));
     let resp3 = format!("!HELLO 3\n{SMALL_NODES}");
-    diffs.extend(p.run("small-nodes-resp3", &resp3));
+    diffs.extend(p.script("small-nodes-resp3", &resp3));
     assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
 }
 
@@ -375,7 +321,7 @@ fn random_runs_match_redis() {
             script.push('\n');
         }
         script.push_str("DEBUG DIGEST\n");
-        diffs.extend(p.run(&format!("seed {seed}"), &script));
+        diffs.extend(p.script(&format!("seed {seed}"), &script));
     }
     assert!(diffs.is_empty(), "{} differences (first 20):\n{}", diffs.len(), diffs[..diffs.len().min(20)].join("\n"));
 }

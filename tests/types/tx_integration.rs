@@ -2,7 +2,7 @@
 //! ferredis and against Debian's redis-server (the oracle), so the expectations themselves are checked too.
 //! No assertion depends on timing: waits poll for a state (bounded) instead of sleeping a fixed time.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::Duration;

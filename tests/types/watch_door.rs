@@ -15,7 +15,7 @@
 //!
 //! `FERREDIS_BIN=/usr/bin/redis-server cargo test --test watch_door` runs the harness redis-vs-redis; it must pass.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::{Duration, Instant};

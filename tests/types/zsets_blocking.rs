@@ -5,7 +5,7 @@
 //! Nothing here asserts on timing: tests wait for `blocked_clients:N` in INFO by polling, with a generous bound that
 //! only trips when the server is broken. `FERREDIS_BIN=/usr/bin/redis-server` runs the same tests against Redis 7.0.
 
-mod common;
+use crate::common;
 
 use common::{blocked_clients, wait_blocked, Server};
 

@@ -1,0 +1,13 @@
+//! Replication: full and partial sync against redis-server in both roles, replication under load, the replication
+//! stream byte for byte, shutdown with replicas.
+//!
+//! One test binary (`cargo test --test replication`), one module per topic; the shared harness is `tests/common`
+//! (tests/README.md).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod replication;
+mod replication_load;
+mod replication_pipe;
+mod shutdown_replicas;

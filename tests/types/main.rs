@@ -1,0 +1,26 @@
+//! Data types and the keyspace: bitmaps, geo, HyperLogLog, streams and consumer groups, blocking lists and sorted
+//! sets, keyspace notifications, list compression, ordered inserts, SCAN cursors, MULTI/EXEC and WATCH, lazy free,
+//! memory accounting.
+//!
+//! One test binary (`cargo test --test types`), one module per topic; the shared harness is `tests/common`
+//! (tests/README.md).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod bitmaps;
+mod geo;
+mod hll;
+mod lazyfree_deletes;
+mod list_compress;
+mod lists_blocking;
+mod lists_notify;
+mod memory_accounting;
+mod ordered_inserts;
+mod scan_cursors;
+mod sets_notify;
+mod stream_groups;
+mod streams;
+mod tx_integration;
+mod watch_door;
+mod zsets_blocking;
