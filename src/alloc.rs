@@ -4,7 +4,7 @@
 //! What is counted: every allocation made through Rust's allocator API, charged at the size of the chunk glibc
 //! really hands out for it ([`charged`]: the request plus malloc's 8-byte header, rounded up to 16 bytes, at least
 //! 32; page-rounded above the default mmap threshold), and the slab's pages, which it maps itself
-//! ([`charge_pages`]). Not counted: memory C code in libc allocates behind our back (stdio, resolver), and the
+//! (`charge_pages`). Not counted: memory C code in libc allocates behind our back (stdio, resolver), and the
 //! allocator's own free lists and fragmentation: that difference is what `mem_fragmentation_ratio` shows.
 //!
 //! ```text

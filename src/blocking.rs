@@ -22,7 +22,7 @@
 //! Invariants: a client id is in `clients` exactly while its connection carries the BLOCKED flag, and then it
 //! appears exactly once in the queue of each of its keys; queues are never left empty in `waiting`; `ready` holds
 //! each (db, key) at most once. A command running with `DENY_BLOCKING` (inside MULTI/EXEC or a script) never
-//! blocks: [`block`] answers with the timeout reply at once.
+//! blocks: `block` answers with the timeout reply at once.
 //!
 //! Tested by the unit tests below (queues, timeouts, timeout parsing) and by `tests/lists_blocking.rs`, which
 //! drives the real server with several connections.

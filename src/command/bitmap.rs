@@ -6,7 +6,7 @@
 //! value into a `raw` string first and pad it with zero bytes up to the highest bit they touch (Redis's
 //! `lookupStringForBitCommand`: `dbUnshareStringValue` + `sdsgrowzero`, so the capacity grows as an sds would).
 //!
-//! Counting and searching go a 64-bit word at a time ([`popcount`], [`first_not`]); only the partial bytes at the
+//! Counting and searching go a 64-bit word at a time ([`popcount`], `first_not`); only the partial bytes at the
 //! two ends of a bit range are handled alone. BITFIELD reads and writes a field of up to 64 bits through one
 //! 128-bit big-endian window of at most 9 bytes.
 //!

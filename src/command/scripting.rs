@@ -2,7 +2,7 @@
 //!
 //! The work is in [`crate::scripting`]. EVAL* and SCRIPT LOAD run with the server as the script host (so
 //! `redis.call` goes through its full call path): `Server::call` runs them itself (`server/scripting.rs`), and
-//! their table entries hold [`super::shared::run_by_server`].
+//! their table entries hold `shared::run_by_server`.
 
 use super::shared::reply_help;
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE};

@@ -1,6 +1,6 @@
 //! Keyspace notifications (`notify-keyspace-events`), published through the Pub/Sub registry.
 //!
-//! Handlers call [`Ctx::notify`] after a change, with the class bit (`crate::config::notify::*`) and Redis's event
+//! Handlers call `Ctx::notify` after a change, with the class bit (`crate::config::notify::*`) and Redis's event
 //! name; when the class is not enabled that is one load and one branch. An event goes to
 //! `__keyspace@<db>__:<key>` (message: the event name) with `K`, and to `__keyevent@<db>__:<event>` (message: the
 //! key) with `E`.

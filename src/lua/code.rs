@@ -2,7 +2,7 @@
 //! constant folding, emitting Lua 5.1 instructions exactly as the reference compiler does.
 //!
 //! The parser (`parse.rs`) drives this module one syntactic element at a time; nothing is built as a tree. An
-//! expression under construction is an [`ExpDesc`] that says where its value is (a constant, a register, a
+//! expression under construction is an `ExpDesc` that says where its value is (a constant, a register, a
 //! global, a table slot, an instruction whose target register is still open, a pending jump...). The generator
 //! discharges it into a register only when the surrounding syntax needs that.
 //!

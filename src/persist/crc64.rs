@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Each step needs the previous one's result, so one stream runs at the latency of that chain (about 2 GB/s). A
-//! CRC without a final xor is linear, which lets a long input be split: for blocks of [`LANES`] × [`LANE`] bytes,
+//! CRC without a final xor is linear, which lets a long input be split: for blocks of `LANES` × `LANE` bytes,
 //! the lanes' CRCs are computed side by side (four independent chains the CPU overlaps), the first from the
 //! running CRC and the others from 0, then joined with
 //!
@@ -21,7 +21,7 @@
 //!   crc(c, A ‖ B) = shift(crc(c, A), |B|) ^ crc(0, B)
 //! ```
 //!
-//! where `shift(x, n)`, the CRC of `n` zero bytes from state `x`, is linear in `x`: for the fixed `n` = [`LANE`]
+//! where `shift(x, n)`, the CRC of `n` zero bytes from state `x`, is linear in `x`: for the fixed `n` = `LANE`
 //! it is a 64×64 bit matrix, applied as eight more 256-entry tables (built from the matrix's
 //! columns). The RDB loader checksums every byte it reads, so this is on the load's path; about 1.7x the
 //! one-lane speed here.

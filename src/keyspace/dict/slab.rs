@@ -30,7 +30,7 @@
 //! after the first walk. A page whose chunks are all on the list has no live chunk, so nothing live is ever
 //! released; the class's current bump page may go too (it stops being the bump page when it is marked, and the
 //! next allocation maps a new one). The cron's [`release_step`] does the same for one class in bounded steps on a
-//! detached copy of its list (see [`Sweep`]).
+//! detached copy of its list (see `Sweep`).
 //!
 //! Threads: the state is thread-local so the hot path needs no locking, and a chunk may be freed on a different
 //! thread than the one that allocated it (it joins the freeing thread's free list). Only the owner (recorded in

@@ -3,8 +3,8 @@
 //! metatable `{__index = string}`.
 //!
 //! The matcher is in [`super::pattern`], the printf engine in [`super::format`]. Integer arguments go through
-//! the C casts of `luaL_checkinteger`/`luaL_checkint` ([`super::check_integer`]) so that odd arguments (huge,
-//! NaN, fractional) give the same results as Redis. Results are bounded by [`super::check_alloc`].
+//! the C casts of `luaL_checkinteger`/`luaL_checkint` (`check_integer`) so that odd arguments (huge,
+//! NaN, fractional) give the same results as Redis. Results are bounded by `check_alloc`.
 //!
 //! Tested by `tests/lua_stdlib.rs` (hundreds of cases compared with `lua5.1`) and the unit tests of the two
 //! engines.
