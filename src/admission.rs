@@ -32,6 +32,8 @@
 //! [`crate::state::Stats::count_error`]). Script start-up refusals (`scripting::run::prepare`, Redis's
 //! `scriptPrepareForRun`) use the conditions below with their own texts.
 
+#![forbid(unsafe_code)]
+
 use std::borrow::Cow;
 
 use crate::acl::{self, Denied};

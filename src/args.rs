@@ -2,6 +2,8 @@
 //! layers that carry commands without running them (MULTI queues, blocked clients, the AOF replay) and by the
 //! command handlers. Knows nothing else.
 
+#![forbid(unsafe_code)]
+
 /// The arguments of one call: slices into the client's query buffer (or its scratch buffer for inline commands).
 /// `args[0]` is the command name.
 #[derive(Clone, Copy)]

@@ -27,6 +27,8 @@
 //! Tested by the unit tests below (queues, timeouts, timeout parsing) and by `tests/lists_blocking.rs`, which
 //! drives the real server with several connections.
 
+#![forbid(unsafe_code)]
+
 use crate::args::OwnedArgs;
 use crate::keyspace::db::Db;
 use crate::keyspace::object::ObjType;

@@ -18,6 +18,8 @@
 //! DOCS and GETKEYS against redis-server 7.0) and `tests/layers.rs` (the layers below the handlers read this
 //! module, not the command module; this one names nothing of the crate but `args` and `util`).
 
+#![forbid(unsafe_code)]
+
 use crate::args::Args;
 use std::sync::OnceLock;
 

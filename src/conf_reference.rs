@@ -16,6 +16,8 @@
 //! by `tests/conf_reference.rs`, which compares the committed `ferredis.conf` with [`render`] (`make conf`, i.e.
 //! `FERREDIS_BLESS=1`, rewrites it) and loads it in a real server.
 
+#![forbid(unsafe_code)]
+
 use crate::config::{self, Config, Directive};
 
 /// One directive's place in the file.

@@ -15,6 +15,8 @@
 //! Tested by the unit tests at the end of this file (quoting, include, errors with file and line, aliases,
 //! off-value directives, command-line folding, rewrite).
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeMap;
 use std::fmt;
 

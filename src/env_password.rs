@@ -21,6 +21,8 @@
 //! Tested by the unit tests below (a lookup function stands in for the environment) and end to end by
 //! `tests/deploy.rs` (a server started with each variable, and the container test when podman can run it).
 
+#![forbid(unsafe_code)]
+
 use crate::config::Config;
 use std::ffi::OsString;
 

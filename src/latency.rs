@@ -35,6 +35,8 @@
 //! Tested by the unit tests below (bucket boundaries, percentiles of known distributions within the precision,
 //! the CDF iterator, the ring of samples, the sparkline) and by `tests/latency_monitor.rs` against redis-server.
 
+#![forbid(unsafe_code)]
+
 use std::cell::{Cell, RefCell};
 
 /// Samples kept per event (Redis's `LATENCY_TS_LEN`).

@@ -21,6 +21,8 @@
 //! Tests: round trips of many shapes of input, hand-checked encodings, every truncation/corruption of a
 //! compressed buffer (error, never a panic), and the give-up rule Redis relies on (`out_len` too small).
 
+#![forbid(unsafe_code)]
+
 const HLOG: u32 = 16;
 const HSIZE: usize = 1 << HLOG;
 const MAX_LIT: usize = 1 << 5;

@@ -19,6 +19,8 @@
 //!
 //! Tested by the unit tests below and by src/command/multi.rs / tests/tx_*.rs.
 
+#![forbid(unsafe_code)]
+
 use crate::args::Args;
 use crate::command_spec::{flag, Command};
 use crate::keyspace::db::Db;

@@ -11,6 +11,8 @@
 //! Other systems have no such file: enabling the setting fails there, as in Redis.
 //! Tested by `tests/oom_score_adj.rs` (reads the server's and its child's `/proc/<pid>/oom_score_adj`).
 
+#![forbid(unsafe_code)]
+
 use crate::log_warning;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 

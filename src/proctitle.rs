@@ -12,6 +12,8 @@
 //!
 //! Tested by the unit tests below and tests/log_events.rs (`ps` of a running server and of a BGSAVE child).
 
+#![forbid(unsafe_code)]
+
 use crate::config::Config;
 use std::sync::Mutex;
 

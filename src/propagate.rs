@@ -23,6 +23,8 @@
 //! Tested by the unit tests below (encoding, SELECT tracking, MULTI wrapping) and end to end by
 //! tests/persist_propagation.rs, which compares our AOF stream with Redis's for the same commands.
 
+#![forbid(unsafe_code)]
+
 use crate::persist::aof::AofWriter;
 
 /// Where an op goes (Redis's `PROPAGATE_AOF` / `PROPAGATE_REPL`).

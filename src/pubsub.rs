@@ -19,6 +19,8 @@
 //! Tested by the unit tests below (registry bookkeeping, message encodings, limit checks) and end to end by
 //! tests/pubsub_*.rs.
 
+#![forbid(unsafe_code)]
+
 use crate::config::{ClientBufferLimit, CLIENT_CLASS_NORMAL, CLIENT_CLASS_PUBSUB};
 use crate::net::client::{flags, Client, ClientInfoFn, ClientState};
 use crate::resp::reply::Proto;

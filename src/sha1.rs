@@ -11,6 +11,8 @@
 //! SHA-1 is broken for collision resistance; Redis uses it only as a content fingerprint, and so do we.
 //! Tested below with the FIPS/RFC 3174 vectors, the million-`a` vector, and split-point independence.
 
+#![forbid(unsafe_code)]
+
 /// The digest length in bytes.
 pub const DIGEST_LEN: usize = 20;
 const BLOCK_LEN: usize = 64;

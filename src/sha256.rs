@@ -12,6 +12,8 @@
 //! Tested below with the FIPS 180-2 appendix vectors ("abc", the two-block 448-bit message, a million `a`), the
 //! empty string, and independence from how the input is split.
 
+#![forbid(unsafe_code)]
+
 /// The digest length in bytes.
 pub const DIGEST_LEN: usize = 32;
 const BLOCK_LEN: usize = 64;

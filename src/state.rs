@@ -1,6 +1,8 @@
 //! Server-wide state that command handlers may reach through their context: databases, configuration, statistics,
 //! the clock, and requests for the event loop to act on after the command returns.
 
+#![forbid(unsafe_code)]
+
 use crate::config::Config;
 use crate::keyspace::db::Db;
 use crate::net::client::ClientTable;

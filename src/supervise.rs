@@ -11,6 +11,8 @@
 //! follow Redis 7.0 built with systemd support (Debian's build). Tested by the unit tests below (a real datagram
 //! socket standing in for systemd) and end to end by `tests/deploy.rs`, which runs the server with `NOTIFY_SOCKET`.
 
+#![forbid(unsafe_code)]
+
 use crate::{log_notice, log_verbose, log_warning};
 use std::sync::atomic::{AtomicU8, Ordering};
 

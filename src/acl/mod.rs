@@ -31,6 +31,8 @@
 //! Tested by the unit tests of each submodule and by `tests/acl.rs`, which runs the same ACL setups against
 //! Debian's redis-server and compares replies.
 
+#![forbid(unsafe_code)]
+
 pub mod registry;
 pub mod user;
 

@@ -27,6 +27,8 @@
 //! `sunsubscribe` each (Redis's `removeChannelsInSlot`). Keys are counted and listed per slot by the keyspace's
 //! slot index (`keyspace::slots`).
 
+#![forbid(unsafe_code)]
+
 pub mod bus;
 pub mod failover;
 pub mod init;

@@ -8,6 +8,8 @@
 //! handler-free leaf [`crate::command_spec`], which the layers below this one read; it is re-exported here. This
 //! module supplies the leaf with the handler type and the families ([`crate::command_spec::Supplier`]).
 
+#![forbid(unsafe_code)]
+
 pub mod acl;
 pub mod admin;
 pub mod bitmap;

@@ -15,6 +15,8 @@
 //! Tested by the unit and property tests at the end of this file (invariant above checked after random
 //! operation sequences against a model with TTLs and a moving clock).
 
+#![forbid(unsafe_code)]
+
 use crate::keyspace::dict::{Dict, HashedKey};
 use crate::keyspace::object::Entry;
 use crate::keyspace::slots::{self, SlotIndex};

@@ -49,6 +49,8 @@
 //! Tested by the unit tests below (pool ordering, time limits, victims per policy) and end to end against
 //! redis-server by tests/eviction.rs (per-policy behaviour, OOM replies, MULTI, the Zipf hit-ratio comparison).
 
+#![forbid(unsafe_code)]
+
 use crate::config::{Config, MaxmemoryPolicy};
 use crate::keyspace::db::Db;
 use crate::keyspace::object::Entry;

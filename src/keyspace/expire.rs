@@ -18,6 +18,8 @@
 //! thread. Tested by the unit tests below (keys with a past TTL disappear without being accessed; the fast
 //! cycle's gating; statistics).
 
+#![forbid(unsafe_code)]
+
 use crate::state::ServerState;
 use std::cell::Cell;
 use std::time::Instant;

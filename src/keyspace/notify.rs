@@ -19,6 +19,8 @@
 //!
 //! Tested by the unit tests below and end to end by tests/pubsub_notify.rs.
 
+#![forbid(unsafe_code)]
+
 use crate::config::notify as nc;
 pub use crate::keyspace::db::events::{logging, pending, LOG_EXPIRED, LOG_NEW};
 use crate::net::client::ClientState;

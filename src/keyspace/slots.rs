@@ -36,6 +36,8 @@
 //! Tested by the unit and property tests at the end of this file (counts and listings against a brute-force scan
 //! after random insert/delete/expire/overwrite sequences, across rehashes, guard rebuilds, clears and swaps).
 
+#![forbid(unsafe_code)]
+
 use super::db::Db;
 use super::dict::Dict;
 use super::object::Entry;

@@ -51,6 +51,8 @@
 //! ([`heap::Heap::limit`], "not enough memory"), Lua call depth ("stack overflow"), nested native calls
 //! ("C stack overflow"), string length, and run time through the instruction-count hook.
 
+#![forbid(unsafe_code)]
+
 pub mod code;
 pub mod debug;
 pub mod heap;

@@ -46,6 +46,8 @@
 //! Tested by the unit tests here and in backlog.rs, and end to end against Redis 7.0 by tests/replication.rs
 //! (both directions, partial resync, promotion).
 
+#![forbid(unsafe_code)]
+
 pub mod backlog;
 pub mod failover;
 pub mod replica;

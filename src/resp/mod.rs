@@ -1,4 +1,7 @@
 //! The wire protocol: a resumable zero-copy request parser and reply encoders.
+
+#![forbid(unsafe_code)]
+
 pub mod parse;
 pub mod reply;
 

@@ -52,6 +52,8 @@
 //! to end by tests/scripting.rs (replies compared byte for byte with redis-server over RESP2 and RESP3, stats,
 //! busy scripts, propagation to the AOF and to replicas, MONITOR, SLOWLOG, CLIENT PAUSE).
 
+#![forbid(unsafe_code)]
+
 pub mod call;
 pub mod convert;
 pub mod env;

@@ -18,6 +18,8 @@
 //! Everything here is pure data structure code: no replies, no keyspace. Thresholds come in as plain numbers
 //! ([`Thresholds`]) so the config module stays the single owner of the directives.
 
+#![forbid(unsafe_code)]
+
 pub mod geo;
 pub mod hash;
 pub mod hll;
