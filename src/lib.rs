@@ -155,10 +155,13 @@
 //! - **Eviction, client eviction and output limits are Redis's approximations**, kept honest: the 16-candidate
 //!   pool (`keyspace::evict`), client memory buckets (`net::client_evict`), and output-buffer limits checked as a
 //!   reply is built (`resp::reply`).
-//! - **Unsafe code** lives in the system-call wrappers ([`sys`], the fork child's pipe in [`persist`], a few libc
-//!   calls elsewhere), the slab allocator, the packed entries and the counting allocator. Every `unsafe` block
-//!   carries a `// SAFETY:` comment: `Cargo.toml`'s `[lints]` deny `clippy::undocumented_unsafe_blocks` and
-//!   `unsafe_op_in_unsafe_fn`. The Lua interpreter has none.
+//! - **Unsafe code is fenced in.** The modules that need none carry `#![forbid(unsafe_code)]` (the command
+//!   handlers, scripting and [`lua`], ACL, cluster, replication, RESP, the collection types...). The rest is
+//!   system calls ([`sys`], and a few libc calls in the server, the event loop, the I/O loops, the log, crash
+//!   reports, persistence's fork, util), the memory layer (the counting allocator, the slab, the packed entries,
+//!   the tables' zeroed arrays, the lazy-free thread's jobs), the tracking table's unchecked indexing and the
+//!   script host's event-loop pointer. Every `unsafe` block carries a `// SAFETY:` comment: `Cargo.toml`'s
+//!   `[lints]` deny `clippy::undocumented_unsafe_blocks` and `unsafe_op_in_unsafe_fn`.
 //! - **The only runtime dependencies are `libc`, `nix` and `memchr`.** The Lua 5.1 interpreter ([`lua`]), LZF,
 //!   SHA-1, SHA-256, the host name resolver and both command lines are the crate's own.
 //!
