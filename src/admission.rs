@@ -39,20 +39,14 @@ use std::borrow::Cow;
 use crate::acl::{self, Denied};
 use crate::args::Args;
 use crate::command::{self, flag, Command, CommandTable, Resolved};
-use crate::net::client::{flags as cf, ClientState};
+use crate::net::client::ClientState;
 use crate::scripting::{run_flags, RunCtx};
 use crate::state::{ServerState, Stats};
 use crate::util::c_str;
 
-/// Id of the client that replays the AOF (`server/aof.rs`; Redis's `CLIENT_ID_AOF`).
-pub const AOF_CLIENT_ID: u64 = u64::MAX;
+pub use crate::command_spec::unknown_subcommand_message;
 
-/// Whether the client's commands must be applied whatever the state: our master's stream, the AOF replay
-/// (Redis's `mustObeyClient`).
-#[inline]
-pub fn must_obey(c: &ClientState) -> bool {
-    c.has(cf::MASTER) || c.id == AOF_CLIENT_ID
-}
+pub use crate::net::client::{must_obey, AOF_CLIENT_ID};
 
 /// Refusal of a write on a read-only replica.
 pub const READONLY: &str = "READONLY You can't write against a read only replica.";
@@ -321,7 +315,7 @@ pub fn admit(
             if switch.is_some_and(|s| !s.allows(command::config::is_local_client(c))) {
                 return refuse(Reason::Protected);
             }
-            if !c.authenticated && !cmd.has(flag::NO_AUTH) && !acl::default_user_nopass(st) {
+            if !c.authenticated && !cmd.has(flag::NO_AUTH) && !acl::default_user_nopass(&st.acl) {
                 return refuse(Reason::NoAuth);
             }
             Rules::client(c)
@@ -549,17 +543,6 @@ pub fn unknown_command_message(args: Args) -> Vec<u8> {
     msg.extend_from_slice(&name[..name.len().min(128)]);
     msg.extend_from_slice(b"', with args beginning with: ");
     msg.extend_from_slice(&list);
-    msg
-}
-
-/// Redis's unknown-subcommand error text (`ERR unknown subcommand 'x'. Try CONFIG HELP.`).
-pub fn unknown_subcommand_message(args: Args) -> Vec<u8> {
-    let mut msg = b"ERR unknown subcommand '".to_vec();
-    let sub = c_str(args.get(1));
-    msg.extend_from_slice(&sub[..sub.len().min(128)]);
-    msg.extend_from_slice(b"'. Try ");
-    msg.extend_from_slice(&args.get(0).to_ascii_uppercase());
-    msg.extend_from_slice(b" HELP.");
     msg
 }
 

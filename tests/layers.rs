@@ -1,7 +1,7 @@
 //! Layers point one way: the keyspace's data structures and their foundations (system calls, RESP, the ring
 //! buffer, the hash table, objects, collection types, databases, the lazy-free thread) never name the layers built
 //! on them (commands, the server, its state, scripting, ACL, replication, persistence, configuration, and the
-//! keyspace's own server-side processes). See the README's "Layers" diagram.
+//! keyspace's own server-side processes). See the layer diagram in the crate docs (`src/lib.rs`).
 //!
 //! Three more rules keep the command table's metadata and the configuration below what uses them:
 //! - the layers below the command handlers (ACL, eviction, expiry, scripting, the configuration, the state, the
@@ -26,6 +26,8 @@ const LOWER: &[&str] = &[
     "keyspace/types",
     "keyspace/db.rs",
     "keyspace/lazyfree.rs",
+    "keyspace/slots.rs",
+    "keyspace/hash_slot.rs",
 ];
 
 /// Modules (absolute paths below the crate root) a lower layer must not name: the issue's list, plus the
@@ -378,4 +380,516 @@ fn data_families_use_the_narrow_context() {
         "data-type handlers name the server state (add a `Ctx` method instead):\n{}",
         found.join("\n")
     );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The whole import graph
+//
+// The rules above look at named files. The test below builds the file-to-file import graph of the whole library
+// (every file under `src/` but `main.rs` and `bin/`), so a new tie anywhere shows: an import that runs from a
+// lower band of `BANDS` to a higher one fails unless `UPWARD` lists it, an entry of `UPWARD` that no longer exists
+// fails until it is struck (so the list only shrinks), and no import cycle may hold more than `MAX_CYCLE` files.
+//
+// An edge A -> B: file A names, in code (comments are skipped), a path that starts at `crate::`, climbs with
+// `super::`, starts at `self::`, or (in a `use` item) starts at a child module, and that path lands in B: the
+// longest prefix that is a module file, followed through `pub use` re-exports to the file that defines the name.
+// A `mod x;` declaration is not an edge. Unit tests inside a file count as that file's code.
+// ---------------------------------------------------------------------------------------------------------------
+
+/// The bands, bottom first: a file belongs to the band of the longest entry that is a prefix of its path below
+/// `src/`. An import may run down or stay level, never up.
+const BANDS: &[(&str, &[&str])] = &[
+    (
+        "foundations",
+        &[
+            "sys",
+            "util.rs",
+            "alloc.rs",
+            "lua",
+            "lzf.rs",
+            "sha1.rs",
+            "sha256.rs",
+            "args.rs",
+            "log.rs",
+            "latency.rs",
+            "supervise.rs",
+            "event_loop.rs",
+        ],
+    ),
+    (
+        "protocol, rules and settings",
+        &[
+            "resp",
+            "net/ring.rs",
+            "command_spec.rs",
+            "config.rs",
+            "conf_reference.rs",
+            "acl",
+            "proctitle.rs",
+            "oom.rs",
+            "env_password.rs",
+        ],
+    ),
+    ("keyspace", &["keyspace"]),
+    (
+        "clients and services",
+        &[
+            "net",
+            "pubsub.rs",
+            "tracking",
+            "blocking.rs",
+            "multi.rs",
+            "propagate.rs",
+            "repl",
+            "persist",
+            "cluster",
+            "scripting",
+            "crash_report.rs",
+        ],
+    ),
+    ("server state", &["state.rs"]),
+    ("command handlers", &["command"]),
+    ("the funnel", &["admission.rs"]),
+    ("the server", &["server.rs", "server", "lib.rs"]),
+];
+
+/// The imports that still run up, as `from -> to` (paths below `src/`). Strike an entry when its import goes;
+/// never add one. Most are services that still take the whole `ServerState` (their operations belong above it,
+/// their data below it), the slab allocator that `alloc` and `util` report on, and two unit-test harness ties.
+const UPWARD: &[&str] = &[
+    "alloc.rs -> keyspace/dict/slab.rs",
+    "cluster/failover.rs -> state.rs",
+    "cluster/init.rs -> state.rs",
+    "cluster/redirect.rs -> state.rs",
+    "command/test_support.rs -> server.rs",
+    "keyspace/defrag.rs -> state.rs",
+    "keyspace/evict.rs -> net/client.rs",
+    "keyspace/evict.rs -> state.rs",
+    "keyspace/evict.rs -> tracking/mod.rs",
+    "keyspace/expire.rs -> state.rs",
+    "keyspace/notify.rs -> command/test_support.rs",
+    "keyspace/notify.rs -> net/client.rs",
+    "keyspace/notify.rs -> pubsub.rs",
+    "keyspace/notify.rs -> state.rs",
+    "pubsub.rs -> state.rs",
+    "repl/mod.rs -> state.rs",
+    "scripting/call.rs -> admission.rs",
+    "scripting/call.rs -> state.rs",
+    "scripting/eval.rs -> state.rs",
+    "scripting/function.rs -> state.rs",
+    "scripting/mod.rs -> state.rs",
+    "scripting/run.rs -> admission.rs",
+    "scripting/run.rs -> state.rs",
+    "tracking/mod.rs -> state.rs",
+    "util.rs -> keyspace/dict/slab.rs",
+];
+
+/// The most files one import cycle may hold (lower it as cycles are cut).
+const MAX_CYCLE: usize = 45;
+
+/// The file-to-file import graph of the library.
+struct Graph {
+    /// Paths below `src/`, `/`-separated, sorted.
+    files: Vec<String>,
+    /// `edges[i]`: the files that `files[i]` imports (no self-edges).
+    edges: Vec<std::collections::BTreeSet<usize>>,
+}
+
+/// `text` without its comments (line comments, doc comments and block comments); string literals stay.
+fn without_comments(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut in_str = false;
+    while i < b.len() {
+        if in_str {
+            if b[i] == b'\\' && i + 1 < b.len() {
+                out.push_str(&text[i..i + 2]);
+                i += 2;
+                continue;
+            }
+            if b[i] == b'"' {
+                in_str = false;
+            }
+        } else if b[i] == b'"' && !(i > 0 && b[i - 1] == b'\'' && b.get(i + 1) == Some(&b'\'')) {
+            in_str = true;
+        } else if text[i..].starts_with("//") {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        } else if text[i..].starts_with("/*") {
+            let end = text[i + 2..].find("*/").map_or(b.len(), |e| i + 2 + e + 2);
+            out.push_str(&"\n".repeat(text[i..end].matches('\n').count()));
+            i = end;
+            continue;
+        }
+        let ch = text[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+/// Every path a `use` tree or a path expression at the start of `text` names, each as segments after `base`
+/// (nested `{..}` groups expanded; `self` inside a group names the group's own prefix).
+fn path_tree(base: &[String], text: &str) -> Vec<Vec<String>> {
+    let (lead, tail) = segments(text.trim_start());
+    let mut prefix: Vec<String> = base.to_vec();
+    prefix.extend(lead.iter().map(|s| s.to_string()));
+    let Some(group) = tail.trim_start().strip_prefix('{') else {
+        return vec![prefix];
+    };
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (1usize, 0usize);
+    for (i, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' | ',' if depth == 1 => {
+                let item = group[start..i].trim();
+                if item == "self" {
+                    out.push(prefix.clone());
+                } else if !item.is_empty() && item != "*" {
+                    out.extend(path_tree(&prefix, item));
+                }
+                start = i + 1;
+                if c == '}' {
+                    break;
+                }
+            }
+            '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A file's module path from its path below `src/` (`lib.rs` is the crate root).
+fn module_of(rel: &str) -> Vec<String> {
+    if rel == "lib.rs" {
+        return Vec::new();
+    }
+    module_path(Path::new(rel))
+}
+
+/// Whether `text` defines an item called `name` at any depth (a function, type, constant, macro...).
+fn defines(text: &str, name: &str) -> bool {
+    ["fn ", "struct ", "enum ", "const ", "static ", "type ", "trait ", "union ", "macro_rules! ", "mod "].iter().any(
+        |kw| {
+            text.match_indices(&format!("{kw}{name}")).any(|(i, m)| {
+                let after = text[i + m.len()..].bytes().next();
+                let before = text[..i].bytes().last();
+                !after.is_some_and(is_ident_byte) && !before.is_some_and(is_ident_byte)
+            })
+        },
+    )
+}
+
+impl Graph {
+    fn build() -> Graph {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut all = Vec::new();
+        rust_files(&src, &mut all);
+        let mut texts = Vec::new();
+        for f in all {
+            let rel = f.strip_prefix(&src).expect("under src").to_string_lossy().replace('\\', "/");
+            if rel == "main.rs" || rel.starts_with("bin/") {
+                continue;
+            }
+            let text = without_comments(&std::fs::read_to_string(&f).expect("read source"));
+            texts.push((rel, text));
+        }
+        texts.sort();
+        let files: Vec<String> = texts.iter().map(|(r, _)| r.clone()).collect();
+        let by_module: std::collections::HashMap<Vec<String>, usize> =
+            files.iter().enumerate().map(|(i, r)| (module_of(r), i)).collect();
+        // Each file's re-exports: name -> the absolute path it stands for.
+        let mut reexports: Vec<std::collections::HashMap<String, Vec<String>>> = Vec::new();
+        for (rel, text) in &texts {
+            let me = module_of(rel);
+            let mut map = std::collections::HashMap::new();
+            for (at, _, tree) in use_items(text).into_iter().filter(|(_, public, _)| *public) {
+                for p in absolute_paths(&inner_module(text, at, &me), &tree, &by_module) {
+                    if let Some(last) = p.last() {
+                        map.insert(last.clone(), p.clone());
+                    }
+                }
+            }
+            reexports.push(map);
+        }
+        // `#[macro_export]` macros live at the crate root: a root path naming one lands in the file that defines it.
+        let macro_home = |name: &str| texts.iter().position(|(_, t)| t.contains(&format!("macro_rules! {name} ")));
+        let resolve = |path: &[String]| -> Option<usize> {
+            let mut path = path.to_vec();
+            for _ in 0..8 {
+                let k = (0..=path.len()).rev().find(|&k| by_module.contains_key(&path[..k]))?;
+                if k == 0 {
+                    // The crate root only declares the module tree: what it names lives elsewhere.
+                    return path.first().and_then(|name| macro_home(name));
+                }
+                let f = by_module[&path[..k]];
+                match path.get(k) {
+                    Some(name) if !defines(&texts[f].1, name) => match reexports[f].get(name) {
+                        Some(target) => {
+                            let mut next = target.clone();
+                            next.extend(path[k + 1..].iter().cloned());
+                            path = next;
+                        }
+                        None => return Some(f),
+                    },
+                    _ => return Some(f),
+                }
+            }
+            None
+        };
+        let mut edges = vec![std::collections::BTreeSet::new(); files.len()];
+        for (i, (rel, text)) in texts.iter().enumerate() {
+            let me = module_of(rel);
+            let mut paths = Vec::new();
+            for (at, _, tree) in use_items(text) {
+                paths.extend(absolute_paths(&inner_module(text, at, &me), &tree, &by_module));
+            }
+            for (at, inner) in references(text) {
+                paths.extend(absolute_paths(&inner_module(text, at, &me), &inner, &by_module));
+            }
+            for p in paths {
+                if let Some(j) = resolve(&p) {
+                    if j != i {
+                        edges[i].insert(j);
+                    }
+                }
+            }
+        }
+        Graph { files, edges }
+    }
+
+    /// The strongly connected components with more than one file, largest first (Tarjan's algorithm, iterative).
+    fn cycles(&self) -> Vec<Vec<usize>> {
+        let n = self.files.len();
+        let (mut index, mut low, mut on) = (vec![usize::MAX; n], vec![0; n], vec![false; n]);
+        let (mut stack, mut out, mut next) = (Vec::new(), Vec::new(), 0);
+        for root in 0..n {
+            if index[root] != usize::MAX {
+                continue;
+            }
+            let mut call: Vec<(usize, Vec<usize>)> = Vec::new();
+            index[root] = next;
+            low[root] = next;
+            next += 1;
+            stack.push(root);
+            on[root] = true;
+            call.push((root, self.edges[root].iter().copied().collect()));
+            while let Some((v, todo)) = call.last_mut() {
+                let v = *v;
+                if let Some(w) = todo.pop() {
+                    if index[w] == usize::MAX {
+                        index[w] = next;
+                        low[w] = next;
+                        next += 1;
+                        stack.push(w);
+                        on[w] = true;
+                        call.push((w, self.edges[w].iter().copied().collect()));
+                    } else if on[w] {
+                        low[v] = low[v].min(index[w]);
+                    }
+                    continue;
+                }
+                call.pop();
+                if let Some((u, _)) = call.last() {
+                    low[*u] = low[*u].min(low[v]);
+                }
+                if low[v] == index[v] {
+                    let mut comp = Vec::new();
+                    while let Some(w) = stack.pop() {
+                        on[w] = false;
+                        comp.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    if comp.len() > 1 {
+                        comp.sort();
+                        out.push(comp);
+                    }
+                }
+            }
+        }
+        out.sort_by_key(|c| std::cmp::Reverse(c.len()));
+        out
+    }
+
+    /// The imports from a lower band to a higher one, as `from -> to`.
+    fn upward(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, js) in self.edges.iter().enumerate() {
+            for &j in js {
+                if band_of(&self.files[i]) < band_of(&self.files[j]) {
+                    out.push(format!("{} -> {}", self.files[i], self.files[j]));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The band index of a path below `src/` (the longest matching entry of [`BANDS`]).
+fn band_of(rel: &str) -> usize {
+    let mut best: Option<(usize, usize)> = None;
+    for (b, (_, entries)) in BANDS.iter().enumerate() {
+        for e in entries.iter() {
+            let hit = rel == *e || rel.strip_prefix(e).is_some_and(|r| r.starts_with('/'));
+            if hit && best.map_or(true, |(len, _)| e.len() > len) {
+                best = Some((e.len(), b));
+            }
+        }
+    }
+    match best {
+        Some((_, b)) => b,
+        None => panic!("src/{rel} is in no band of BANDS: add it where it belongs"),
+    }
+}
+
+/// The `use` items of a file: (byte offset, whether public, the tree after `use `).
+fn use_items(text: &str) -> Vec<(usize, bool, String)> {
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices("use ") {
+        let before = &text[..i];
+        let line_start = before.rfind('\n').map_or(0, |p| p + 1);
+        let lead = before[line_start..].trim();
+        let public = lead.starts_with("pub");
+        let lead_ok = lead.is_empty()
+            || lead == "pub"
+            || lead.starts_with("pub(")
+            || (lead.starts_with("#[") && lead.ends_with(']'));
+        if !lead_ok {
+            continue;
+        }
+        let rest = &text[i + 4..];
+        let end = rest.find(';').unwrap_or(rest.len());
+        out.push((i, public, rest[..end].to_string()));
+    }
+    out
+}
+
+/// The path expressions of a file that start at `crate::`, `super::` or `self::` outside `use` items:
+/// (byte offset, the text from the keyword on).
+fn references(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for kw in ["crate::", "super::", "self::"] {
+        for (i, _) in text.match_indices(kw) {
+            let before = text[..i].bytes().last();
+            if before.is_some_and(|b| is_ident_byte(b) || b == b':' || b == b'$') {
+                continue;
+            }
+            let line_start = text[..i].rfind('\n').map_or(0, |p| p + 1);
+            let lead = text[line_start..i].trim_start();
+            if lead.starts_with("use ") || lead.starts_with("pub use ") || lead.starts_with("pub(") {
+                continue;
+            }
+            let end = text[i..].find(['\n', ';']).map_or(text.len(), |e| i + e);
+            out.push((i, text[i..end].to_string()));
+        }
+    }
+    out
+}
+
+/// The module a byte offset of a file is in: the file's own, or an inline `mod name {` opened before it at the
+/// file's top level (unit tests), which is where `super::` starts from.
+fn inner_module(text: &str, at: usize, me: &[String]) -> Vec<String> {
+    let mut m = me.to_vec();
+    for (i, _) in text[..at].match_indices("\nmod ").chain(text[..at].match_indices("\npub mod ")) {
+        let decl = &text[i + 1..];
+        let decl = decl.trim_start_matches("pub ").trim_start_matches("mod ");
+        let (name, rest) = segments(decl);
+        if name.len() == 1 && rest.trim_start().starts_with('{') {
+            m = me.to_vec();
+            m.push(name[0].to_string());
+        }
+    }
+    m
+}
+
+/// The absolute module paths one `use` tree or path expression names, seen from module `me` (`crate::`,
+/// `super::` chains, `self::`, or a first segment that is a child module of `me` or of the crate).
+fn absolute_paths(
+    me: &[String],
+    tree: &str,
+    modules: &std::collections::HashMap<Vec<String>, usize>,
+) -> Vec<Vec<String>> {
+    let tree = tree.trim_start().trim_start_matches("::");
+    if let Some(rest) = tree.strip_prefix("crate::") {
+        return path_tree(&[], rest);
+    }
+    if tree.starts_with("super::") {
+        let mut base = me.to_vec();
+        let mut rest = tree;
+        while let Some(r) = rest.strip_prefix("super::") {
+            base.pop();
+            rest = r;
+        }
+        return path_tree(&base, rest);
+    }
+    if let Some(rest) = tree.strip_prefix("self::") {
+        return path_tree(me, rest);
+    }
+    if tree.starts_with("crate::{") || tree.starts_with('{') {
+        return Vec::new();
+    }
+    // A `use` path starting at a child module of `me` (2018 uniform paths).
+    let (lead, _) = segments(tree);
+    if let Some(first) = lead.first() {
+        let mut child = me.to_vec();
+        child.push(first.to_string());
+        if modules.contains_key(&child) {
+            return path_tree(me, tree);
+        }
+    }
+    Vec::new()
+}
+
+#[test]
+fn the_graph_reader_reads_paths() {
+    let t = path_tree(&[], "a::{b, c::{d, self}, e::f as g}");
+    assert_eq!(
+        t,
+        vec![strings(&["a", "b"]), strings(&["a", "c", "d"]), strings(&["a", "c"]), strings(&["a", "e", "f"])]
+    );
+    assert_eq!(without_comments("a // b\nc /* d\n */ e \"//x\""), "a \nc \n e \"//x\"");
+    let mods: std::collections::HashMap<Vec<String>, usize> =
+        [(strings(&["keyspace", "db"]), 0), (strings(&["keyspace"]), 1)].into_iter().collect();
+    assert_eq!(absolute_paths(&strings(&["keyspace"]), "db::Db", &mods), vec![strings(&["keyspace", "db", "Db"])]);
+    assert_eq!(absolute_paths(&strings(&["keyspace", "db"]), "super::x", &mods), vec![strings(&["keyspace", "x"])]);
+    assert!(absolute_paths(&strings(&["keyspace", "db"]), "std::fmt", &mods).is_empty());
+    assert!(defines("pub struct Db {", "Db") && !defines("pub struct Dbx", "Db"));
+    let text = "use crate::a;\nfn f() {}\n#[cfg(test)]\nmod tests {\n    use super::*;\n}\n";
+    assert_eq!(inner_module(text, text.len() - 3, &strings(&["k"])), strings(&["k", "tests"]));
+    assert_eq!(
+        use_items("pub use x::Y;\n    use z::{a, b};\nlet use_me = 1;"),
+        vec![(4, true, "x::Y".to_string()), (18, false, "z::{a, b}".to_string())]
+    );
+}
+
+#[test]
+fn the_import_graph_points_down_and_has_no_large_cycle() {
+    let g = Graph::build();
+    assert!(g.files.len() > 150, "found only {} files", g.files.len());
+    for f in &g.files {
+        band_of(f);
+    }
+    let cycles = g.cycles();
+    let names = |c: &Vec<usize>| c.iter().map(|&i| g.files[i].as_str()).collect::<Vec<_>>().join(", ");
+    let report: Vec<String> = cycles.iter().map(|c| format!("{} files: {}", c.len(), names(c))).collect();
+    eprintln!("import cycles:\n{}", report.join("\n"));
+    let up = g.upward();
+    eprintln!("{} imports run up:\n{}", up.len(), up.join("\n"));
+    let biggest = cycles.first().map_or(0, |c| c.len());
+    assert!(biggest <= MAX_CYCLE, "an import cycle of {biggest} files (at most {MAX_CYCLE}):\n{}", report.join("\n"));
+    let new: Vec<&String> = up.iter().filter(|u| !UPWARD.contains(&u.as_str())).collect();
+    assert!(
+        new.is_empty(),
+        "new imports that run up (move the item down, or pass it in; see BANDS):\n{}",
+        new.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
+    );
+    let gone: Vec<&&str> = UPWARD.iter().filter(|u| !up.iter().any(|x| x == *u)).collect();
+    assert!(gone.is_empty(), "these upward imports are gone: strike them from UPWARD:\n{gone:?}");
 }

@@ -409,8 +409,8 @@ pub fn exec_noperm_message(d: Denied) -> String {
 }
 
 /// Whether the default user needs no password: connections start authenticated (and protected mode applies).
-pub fn default_user_nopass(state: &crate::state::ServerState) -> bool {
-    let d = state.acl.default_user();
+pub fn default_user_nopass(acl: &Acl) -> bool {
+    let d = acl.default_user();
     d.has(user::USER_NOPASS) && !d.has(user::USER_DISABLED)
 }
 
@@ -421,10 +421,10 @@ pub fn pubsub_default_all(config: &crate::config::Config) -> bool {
 
 /// Applies a changed `requirepass` (CONFIG SET) to the default user.
 #[inline]
-pub fn sync_requirepass(state: &mut crate::state::ServerState) {
-    if state.acl.requirepass_gen != state.config.requirepass_gen {
-        state.acl.requirepass_gen = state.config.requirepass_gen;
-        apply_requirepass(&mut state.acl, state.config.requirepass.as_deref());
+pub fn sync_requirepass(acl: &mut Acl, config: &crate::config::Config) {
+    if acl.requirepass_gen != config.requirepass_gen {
+        acl.requirepass_gen = config.requirepass_gen;
+        apply_requirepass(acl, config.requirepass.as_deref());
     }
 }
 

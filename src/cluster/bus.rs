@@ -28,6 +28,7 @@ use crate::sys::socket;
 use crate::{log_debug, log_notice, log_verbose, log_warning};
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 /// How long a node CLUSTER FORGET removed stays out of gossip (`CLUSTER_BLACKLIST_TTL`, seconds).
 pub const BLACKLIST_TTL_S: i64 = 60;
@@ -599,13 +600,17 @@ fn announced_ip(cl: &Cluster, fd: RawFd, hdr: &Header) -> Option<String> {
     cl.node(l.node).map(|n| n.ip.clone()).filter(|ip| !ip.is_empty())
 }
 
+/// DEBUG DROP-CLUSTER-PACKET-FILTER's message type (-1 = drop nothing): tests make a node deaf to one message
+/// type. Set by the DEBUG command on the main thread, read here for every packet.
+pub static DROP_PACKET_FILTER: AtomicI64 = AtomicI64::new(-1);
+
 /// Processes one packet; false when the link was closed by it (Redis's `clusterProcessPacket`).
 pub fn process_packet(cl: &mut Cluster, fd: RawFd, packet: &[u8], now_ms: i64) -> bool {
     if let Some(t) = msg::peek_type(packet).filter(|&t| (t as usize) < msg::TYPE_COUNT) {
         cl.stats_received[t as usize] += 1;
     }
     // DEBUG DROP-CLUSTER-PACKET-FILTER <type>: tests make a node deaf to one message type.
-    let filter = crate::command::debug::drop_cluster_packet_filter();
+    let filter = DROP_PACKET_FILTER.load(Ordering::Relaxed);
     if filter >= 0 && msg::peek_type(packet).is_some_and(|t| t as i64 == filter) {
         log_warning!("Dropping packet that matches debug drop filter");
         return true;

@@ -340,7 +340,8 @@ fn bit_offset(ctx: &mut Ctx, a: &[u8], width: u32) -> Option<u64> {
     let off = parse_i64(digits).map(|n| n.wrapping_mul(mul));
     match off {
         Some(n)
-            if n >= 0 && (crate::admission::must_obey(ctx.client) || ((n >> 3) as u64) < ctx.proto_max_bulk_len()) =>
+            if n >= 0
+                && (crate::net::client::must_obey(ctx.client) || ((n >> 3) as u64) < ctx.proto_max_bulk_len()) =>
         {
             Some(n as u64)
         }

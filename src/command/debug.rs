@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 pub static COMMANDS: &[Command] = &[Command {
     name: "debug",
     arity: -2,
-    flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+    flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::SEES_CLIENTS,
     acl: "admin slow dangerous",
     group: Group::Server,
     summary: "A container for debugging commands",
@@ -63,8 +63,6 @@ pub const DEFAULT_PEAK_RESET_TIME_MS: i64 = 5000;
 static PEAK_RESET_TIME_MS: AtomicI64 = AtomicI64::new(DEFAULT_PEAK_RESET_TIME_MS);
 /// DEBUG REPLYBUFFER RESIZING.
 static REPLY_RESIZING: AtomicBool = AtomicBool::new(true);
-/// DEBUG DROP-CLUSTER-PACKET-FILTER (-1 = drop nothing); kept for the cluster bus.
-static DROP_PACKET_FILTER: AtomicI64 = AtomicI64::new(-1);
 
 /// Whether DEBUG PAUSE-CRON 1 is in force; the server cron (`server.rs`) then skips its work.
 pub fn cron_paused() -> bool {
@@ -91,11 +89,6 @@ pub fn quicklist_packed_threshold() -> u64 {
 /// cron's reply-buffer sizing (`Reply::resize_step`).
 pub fn reply_buffer_settings() -> (i64, bool) {
     (PEAK_RESET_TIME_MS.load(Ordering::Relaxed), REPLY_RESIZING.load(Ordering::Relaxed))
-}
-
-/// DEBUG DROP-CLUSTER-PACKET-FILTER's packet type (-1 = none).
-pub fn drop_cluster_packet_filter() -> i64 {
-    DROP_PACKET_FILTER.load(Ordering::Relaxed)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -257,7 +250,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         ctx.reply().ok();
     } else if is("drop-cluster-packet-filter") && argc == 3 {
         let Some(t) = int_arg(ctx.reply(), args.get(2)) else { return };
-        DROP_PACKET_FILTER.store(t, Ordering::Relaxed);
+        crate::cluster::bus::DROP_PACKET_FILTER.store(t, Ordering::Relaxed);
         ctx.reply().ok();
     } else if is("object") && argc == 3 {
         object(ctx, args.get(2));

@@ -56,7 +56,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "function",
         arity: -2,
-        flags: 0,
+        flags: flag::SEES_CLIENTS,
         acl: "slow",
         summary: "A container for function commands",
         complexity: "Depends on subcommand.",
@@ -167,7 +167,7 @@ fn function_load(ctx: &mut Ctx, args: Args) {
         return ctx.reply().error(&msg);
     }
     // The caller's commands must be applied whatever happens (our master, the AOF replay): no load time limit.
-    let timeout = if crate::admission::must_obey(ctx.client) { 0 } else { LOAD_TIMEOUT_MS };
+    let timeout = if crate::net::client::must_obey(ctx.client) { 0 } else { LOAD_TIMEOUT_MS };
     match ctx.srv.functions.load(args.get(i), replace, timeout) {
         Ok(name) => {
             ctx.count_changes(1);

@@ -321,7 +321,7 @@ impl<'a> Ctx<'a> {
     /// `ACLUserCheckCmdWithUnrestrictedKeyAccess`). A command outside the ACL registry is not restricted here.
     pub fn user_reads_every_key(&self, args: Args) -> bool {
         // Our master's stream and the AOF run unchecked (Redis's clients without a user).
-        if crate::admission::must_obey(self.client) {
+        if crate::net::client::must_obey(self.client) {
             return true;
         }
         let Some(u) = self.srv.acl.user(self.client.user_id) else { return false };

@@ -11,9 +11,9 @@ use crate::util::parse_i64;
 
 /// The handler of a command that only groups subcommands (CLIENT, CONFIG, OBJECT, ...). Admission resolves the
 /// subcommand before any handler runs and refuses an unknown one with this same text
-/// ([`crate::admission::unknown_subcommand_message`]), so this answers only a caller that skipped admission.
+/// ([`crate::command_spec::unknown_subcommand_message`]), so this answers only a caller that skipped admission.
 pub(crate) fn container(ctx: &mut Ctx, args: Args) {
-    let msg = crate::admission::unknown_subcommand_message(args);
+    let msg = crate::command_spec::unknown_subcommand_message(args);
     ctx.reply().error(&String::from_utf8_lossy(&msg));
 }
 

@@ -1,10 +1,10 @@
 //! The keyspace: everything that stores keys and values, from the hash table up to the processes that delete
 //! keys on their own.
 //!
-//! The lower half ([`dict`], [`object`], [`types`], [`db`], [`lazyfree`], [`slots`]) is data structures: it never
-//! names the server, its state, commands, scripting, ACL, replication, persistence or configuration
-//! (`tests/layers.rs` enforces it for the files it lists). The upper half ([`expire`], [`evict`], [`defrag`],
-//! [`notify`]) works on the server state: active expiry, `maxmemory` eviction, active defragmentation and keyspace
+//! The lower half ([`dict`], [`object`], [`types`], [`db`], [`lazyfree`], [`slots`], [`hash_slot`]) is data
+//! structures: it never names the server, its state, commands, scripting, ACL, replication, persistence or
+//! configuration (`tests/layers.rs` enforces it). The upper half ([`expire`], [`evict`], [`defrag`], [`notify`])
+//! works on the server state: active expiry, `maxmemory` eviction, active defragmentation and keyspace
 //! notifications.
 //!
 //! - [`dict`]: the open-addressing hash table with incremental rehashing behind every database and hash/set/zset.
@@ -14,6 +14,7 @@
 //!   stream layout under an ordered index, consumer groups).
 //! - [`db`]: one database: keys, TTLs, lazy expiry, and the single-key door's storage half (`Db::delete`).
 //! - [`slots`]: the per-slot key index of cluster mode, kept by `Db`'s inserts and removes.
+//! - [`hash_slot`]: a key's hash slot (CRC16 of the key or its `{tag}`), for the slot index and the cluster.
 //! - [`expire`]: active expiry and the per-database cron (resize, incremental rehash).
 //! - [`evict`]: `maxmemory` eviction (LRU/LFU pools, TTL and random policies) and key-access touching.
 //! - [`lazyfree`]: the lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
@@ -25,6 +26,7 @@ pub mod defrag;
 pub mod dict;
 pub mod evict;
 pub mod expire;
+pub mod hash_slot;
 pub mod lazyfree;
 pub mod notify;
 pub mod object;

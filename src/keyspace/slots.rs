@@ -41,7 +41,7 @@
 use super::db::Db;
 use super::dict::Dict;
 use super::object::Entry;
-use crate::cluster::{key_hash_slot, SLOTS};
+use crate::keyspace::hash_slot::{key_hash_slot, SLOTS};
 #[cfg(not(test))]
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 

@@ -289,3 +289,13 @@ impl ClientState {
         self.flags & flag != 0
     }
 }
+
+/// Id of the client that replays the AOF (`server/aof.rs`; Redis's `CLIENT_ID_AOF`).
+pub const AOF_CLIENT_ID: u64 = u64::MAX;
+
+/// Whether the client's commands must be applied whatever the state: our master's stream, the AOF replay
+/// (Redis's `mustObeyClient`).
+#[inline]
+pub fn must_obey(c: &ClientState) -> bool {
+    c.has(flags::MASTER) || c.id == AOF_CLIENT_ID
+}

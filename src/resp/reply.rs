@@ -14,7 +14,7 @@
 //! generating once cut; other commands run to their end with nothing appended, so memory stays at the limit. The
 //! count follows Redis's: the first 16 KiB of pending output stand for its static buffer, and a reply Redis sends
 //! with a deferred length counts whole ([`Reply::deferred_len`]). Replicas' output (the stream) is limited where
-//! it is fed, not here; pub/sub deliveries in `crate::pubsub`.
+//! it is fed, not here; pub/sub deliveries where they are published.
 
 use crate::util::{fmt_double, itoa_buf};
 

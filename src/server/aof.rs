@@ -96,7 +96,7 @@ fn write_base(
 }
 
 /// Client id of the fake client that replays the AOF (Redis's `CLIENT_ID_AOF`); admission exempts it.
-pub use crate::admission::AOF_CLIENT_ID;
+pub use crate::net::client::AOF_CLIENT_ID;
 
 /// Replays AOF commands through the server's call path with a fake client (Redis's `loadSingleAppendOnlyFile`
 /// loop): MULTI/EXEC work as for a client, nothing is propagated, and the replay's statistics are not kept.
