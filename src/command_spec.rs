@@ -66,6 +66,11 @@ pub mod flag {
     /// propagates is not wrapped in MULTI/EXEC (Redis's `CMD_TOUCHES_ARBITRARY_KEYS`, hidden from COMMAND INFO as
     /// in Redis, so not in [`NAMES`]).
     pub const TOUCHES_ARBITRARY_KEYS: u64 = 1 << 20;
+    /// Reads or acts on clients other than the caller (CLIENT, INFO, MONITOR, replication, script and function
+    /// kills...): with I/O threads running, the server calls every client home before it runs (see
+    /// [`sees_other_clients`]). Set on a top-level entry, it holds for its subcommands. Ours, hidden from
+    /// COMMAND INFO (not in [`NAMES`]).
+    pub const SEES_CLIENTS: u64 = 1 << 21;
 
     /// Names in `COMMAND INFO` order.
     pub const NAMES: &[(u64, &str)] = &[
@@ -494,6 +499,15 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
     CommandLayer::families().flatten()
 }
 
+/// Whether the command called `full_name` (`client|list`, `info`) or its container has [`flag::SEES_CLIENTS`].
+/// Looked up by the table's own names (a `rename-command` does not change `full_name`).
+pub fn sees_other_clients(full_name: &str) -> bool {
+    static TOPS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    let tops = TOPS.get_or_init(|| all_commands().filter(|c| c.has(flag::SEES_CLIENTS)).map(|c| c.name).collect());
+    let top = full_name.split('|').next().unwrap_or(full_name);
+    tops.contains(&top)
+}
+
 /// Whether `cmd` is the EXEC table entry (the server intercepts it to run queued commands through its call path).
 #[inline]
 pub fn is_exec(cmd: &Command) -> bool {
@@ -673,10 +687,54 @@ pub fn count() -> usize {
     table().count
 }
 
+/// Redis's unknown-subcommand error text (`ERR unknown subcommand 'x'. Try CONFIG HELP.`).
+pub fn unknown_subcommand_message(args: Args) -> Vec<u8> {
+    let mut msg = b"ERR unknown subcommand '".to_vec();
+    let sub = crate::util::c_str(args.get(1));
+    msg.extend_from_slice(&sub[..sub.len().min(128)]);
+    msg.extend_from_slice(b"'. Try ");
+    msg.extend_from_slice(&args.get(0).to_ascii_uppercase());
+    msg.extend_from_slice(b" HELP.");
+    msg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::args::OwnedArgs;
+
+    #[test]
+    fn the_commands_that_see_other_clients() {
+        let mut tops: Vec<&str> = all_commands().filter(|c| c.has(flag::SEES_CLIENTS)).map(|c| c.name).collect();
+        tops.sort();
+        assert_eq!(
+            tops,
+            [
+                "acl",
+                "client",
+                "cluster",
+                "config",
+                "debug",
+                "failover",
+                "function",
+                "info",
+                "memory",
+                "monitor",
+                "psync",
+                "replicaof",
+                "script",
+                "shutdown",
+                "slaveof",
+                "sync"
+            ]
+        );
+        assert!(sees_other_clients("client|list") && sees_other_clients("info") && sees_other_clients("script|kill"));
+        assert!(!sees_other_clients("get") && !sees_other_clients("object|encoding") && !sees_other_clients("command"));
+        // Hidden from COMMAND INFO, as Redis has no such flag.
+        assert!(flag::NAMES.iter().all(|&(f, _)| f != flag::SEES_CLIENTS));
+        let subs: Vec<&Command> = all_commands().flat_map(|c| c.subcommands.iter()).collect();
+        assert!(subs.len() > 50 && subs.iter().all(|s| !s.has(flag::SEES_CLIENTS)));
+    }
 
     #[test]
     fn command_table_finds_every_command_ignoring_case() {

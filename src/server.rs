@@ -613,7 +613,7 @@ impl Server {
     }
 
     fn limits_for(&self, authenticated: bool) -> Limits {
-        if !authenticated && !crate::acl::default_user_nopass(&self.state) {
+        if !authenticated && !crate::acl::default_user_nopass(&self.state.acl) {
             Limits {
                 max_bulk_len: self.state.config.proto_max_bulk_len.min(UNAUTH_MAX_BULK_LEN),
                 max_inline_len: DEFAULT_MAX_INLINE_LEN,
@@ -662,7 +662,7 @@ impl Server {
             self.state.stats.rejected_connections += 1;
             return;
         }
-        if self.state.config.protected_mode && crate::acl::default_user_nopass(&self.state) && !unix {
+        if self.state.config.protected_mode && crate::acl::default_user_nopass(&self.state.acl) && !unix {
             // Redis 7.0's islocalClient compares the peer's text with "127.0.0.1" and "::1": the rest of 127/8
             // (and IPv4-mapped IPv6) counts as remote.
             let local = match a.peer {
@@ -694,7 +694,7 @@ impl Server {
         let id = self.state.next_client_id;
         self.state.next_client_id += 1;
         let mut st = ClientState::new(id, fd, addr, laddr, crate::util::now_ms());
-        st.authenticated = crate::acl::default_user_nopass(&self.state);
+        st.authenticated = crate::acl::default_user_nopass(&self.state.acl);
         if unix {
             st.flags |= flags::UNIX_SOCKET;
         }
@@ -1173,7 +1173,7 @@ impl Server {
         }
         self.sync_log_config();
         self.sync_oom_role(false);
-        crate::acl::sync_requirepass(&mut self.state);
+        crate::acl::sync_requirepass(&mut self.state.acl, &self.state.config);
         end_us
     }
 
@@ -1326,7 +1326,9 @@ impl Server {
         mode: CallMode,
         run: impl FnOnce(&mut Server, &mut ClientState),
     ) -> i64 {
-        if self.state.io_loops.as_ref().is_some_and(|l| l.away > 0) && looks_at_other_clients(full_name) {
+        if self.state.io_loops.as_ref().is_some_and(|l| l.away > 0)
+            && crate::command_spec::sees_other_clients(full_name)
+        {
             self.io_gather();
         }
         // A replica never deletes expired keys itself (its master's DELs do), as during CLIENT PAUSE.
@@ -2044,31 +2046,6 @@ use crate::sys::error_text as os_error_text;
 fn busy_poll_bound(config: &Config, io_loops: bool) -> std::time::Duration {
     let us = if io_loops { 0 } else { config.busy_poll_us.clamp(0, 1000) as u64 };
     std::time::Duration::from_micros(us)
-}
-
-/// Commands that look at or act on clients other than the caller (or on all of them): every client is called
-/// home from the I/O threads first (see [`io_loops`]).
-fn looks_at_other_clients(full_name: &str) -> bool {
-    let top = full_name.split('|').next().unwrap_or(full_name);
-    matches!(
-        top,
-        "client"
-            | "info"
-            | "acl"
-            | "config"
-            | "debug"
-            | "shutdown"
-            | "failover"
-            | "replicaof"
-            | "slaveof"
-            | "script"
-            | "function"
-            | "cluster"
-            | "monitor"
-            | "sync"
-            | "psync"
-            | "memory"
-    )
 }
 
 impl EventHandler for Server {

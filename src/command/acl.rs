@@ -21,6 +21,7 @@ const SUB_PLAIN: Command = Command { flags: flag::NOSCRIPT | flag::LOADING | fla
 pub static COMMANDS: &[Command] = &[Command {
     name: "acl",
     arity: -2,
+    flags: BASE.flags | flag::SEES_CLIENTS,
     acl: "slow",
     group: Group::Server,
     since: "6.0.0",

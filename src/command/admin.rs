@@ -70,7 +70,13 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "shutdown",
         arity: -1,
-        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::NO_MULTI | flag::ALLOW_BUSY,
+        flags: flag::ADMIN
+            | flag::NOSCRIPT
+            | flag::LOADING
+            | flag::STALE
+            | flag::NO_MULTI
+            | flag::ALLOW_BUSY
+            | flag::SEES_CLIENTS,
         acl: "admin slow dangerous",
         summary: "Synchronously save the dataset to disk and then shut down the server",
         complexity:
@@ -83,7 +89,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "monitor",
         arity: 1,
-        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::SEES_CLIENTS,
         acl: "admin slow dangerous",
         since: "1.0.0",
         summary: "Listen for all requests received by the server in real time",
@@ -105,6 +111,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "memory",
         arity: -2,
+        flags: SERVER.flags | flag::SEES_CLIENTS,
         acl: "slow",
         since: "4.0.0",
         summary: "A container for memory diagnostics commands",

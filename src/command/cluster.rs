@@ -867,7 +867,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "cluster",
         arity: -2,
-        flags: 0,
+        flags: flag::SEES_CLIENTS,
         acl: "slow",
         group: Group::Cluster,
         since: "3.0.0",

@@ -69,6 +69,7 @@ static SUBCOMMANDS: &[Command] = &[
 pub static COMMANDS: &[Command] = &[Command {
     name: "config",
     arity: -2,
+    flags: BASE.flags | flag::SEES_CLIENTS,
     acl: "slow",
     group: Group::Server,
     since: "2.0.0",

@@ -80,6 +80,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "client",
         arity: -2,
+        flags: CONN.flags | flag::SEES_CLIENTS,
         acl: "slow",
         since: "2.4.0",
         summary: "A container for client connection commands",
@@ -331,7 +332,7 @@ fn quit(ctx: &mut Ctx, _args: Args) {
 
 /// Whether new connections are authenticated: the default user is nopass and enabled.
 fn nopass(ctx: &Ctx) -> bool {
-    crate::acl::default_user_nopass(ctx.srv)
+    crate::acl::default_user_nopass(&ctx.srv.acl)
 }
 
 /// RESET: back to a fresh connection's state (db 0, RESP2, no name, not a monitor, replies on, NO-TOUCH off as in
@@ -1247,7 +1248,8 @@ mod tests {
         assert_eq!(h.run(&["auth", "a", "b", "c"]), "-ERR syntax error\r\n");
         h.srv.config.requirepass = Some(b"secret".to_vec());
         h.srv.config.requirepass_gen += 1;
-        crate::acl::sync_requirepass(&mut h.srv);
+        let st = &mut *h.srv;
+        crate::acl::sync_requirepass(&mut st.acl, &st.config);
         h.client.authenticated = false;
         assert_eq!(h.run(&["auth", "nope"]), "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
         assert!(!h.client.authenticated);

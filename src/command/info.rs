@@ -10,7 +10,7 @@ use std::fmt::Write;
 pub static COMMANDS: &[Command] = &[Command {
     name: "info",
     arity: -1,
-    flags: flag::LOADING | flag::STALE,
+    flags: flag::LOADING | flag::STALE | flag::SEES_CLIENTS,
     acl: "slow dangerous",
     group: Group::Server,
     since: "1.0.0",

@@ -13,7 +13,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "sync",
         arity: 1,
-        flags: flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING | flag::NO_MULTI,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING | flag::NO_MULTI | flag::SEES_CLIENTS,
         acl: "admin slow dangerous",
         since: "1.0.0",
         summary: "Internal command used for replication",
@@ -24,7 +24,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "psync",
         arity: -3,
-        flags: flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING | flag::NO_MULTI,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::NO_ASYNC_LOADING | flag::NO_MULTI | flag::SEES_CLIENTS,
         acl: "admin slow dangerous",
         since: "2.8.0",
         summary: "Internal command used for replication",
@@ -70,7 +70,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "replicaof",
         arity: 3,
-        flags: flag::ADMIN | flag::NOSCRIPT | flag::STALE | flag::NO_ASYNC_LOADING,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::STALE | flag::NO_ASYNC_LOADING | flag::SEES_CLIENTS,
         acl: "admin slow dangerous",
         since: "5.0.0",
         summary: "Make the server a replica of another instance, or promote it as master.",
@@ -81,7 +81,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "failover",
         arity: -1,
-        flags: flag::ADMIN | flag::NOSCRIPT | flag::STALE,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::STALE | flag::SEES_CLIENTS,
         acl: "admin slow dangerous",
         since: "6.2.0",
         summary: "Start a coordinated failover between this server and one of its replicas.",
@@ -92,7 +92,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "slaveof",
         arity: 3,
-        flags: flag::ADMIN | flag::NOSCRIPT | flag::STALE | flag::NO_ASYNC_LOADING,
+        flags: flag::ADMIN | flag::NOSCRIPT | flag::STALE | flag::NO_ASYNC_LOADING | flag::SEES_CLIENTS,
         acl: "admin slow dangerous",
         since: "1.0.0",
         summary: "Make the server a replica of another instance, or promote it as master.",

@@ -68,6 +68,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "script",
         arity: -2,
+        flags: BASE.flags | flag::SEES_CLIENTS,
         acl: "slow",
         group: Group::Scripting,
         since: "2.6.0",

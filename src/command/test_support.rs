@@ -61,7 +61,7 @@ impl Harness {
         let srv = Server::detached(config);
         let mut client = ClientState::new(7, 9, "127.0.0.1:5000".into(), "127.0.0.1:6379".into(), srv.state.now_ms);
         // As a connection is accepted: authenticated when the default user needs no password.
-        client.authenticated = crate::acl::default_user_nopass(&srv.state);
+        client.authenticated = crate::acl::default_user_nopass(&srv.state.acl);
         Harness { srv: HarnessServer(srv), client }
     }
 
