@@ -34,7 +34,11 @@
 # "phase" the load's duration: the benchmark, expiry, free, save, rewrite or sync; the ferredis row carries the
 # ferredis/redis ratios of the prober's max and p99.9, and redis-benchmark's for the plain-load rows; "load" the
 # machine's 1-minute load average at the row's end, a hint of other work competing for the two cores) and raw.csv.
-# Knobs: SCENARIOS, SCALE (1), INTERVAL_MS (2), BASELINE_S (1), TAIL_S (3), EXPIRE_AHEAD_S (5 + BASELINE_S + 6 s
+# REPEAT=N runs each scenario N times (odd runs ferredis first, even runs redis first) and adds a "median" row
+# per server: each figure's median over the N runs. One run's maximum on a shared 2-core machine is one sample of
+# whatever else ran then (kernel threads such as kdamond take a few ms of either CPU at random moments), so the
+# median of several runs is the figure to compare.
+# Knobs: SCENARIOS, SCALE (1), REPEAT (1), INTERVAL_MS (2), BASELINE_S (1), TAIL_S (3), EXPIRE_AHEAD_S (5 + BASELINE_S + 6 s
 # per million keys; doubled and the scenario restarted, up to twice, when loading the TTLs takes longer), LIMIT_S (600: longest wait for an expiry, free, save, rewrite or sync), SERVER_CPU (1),
 # CLIENT_CPU (0), REPLICA_CPU (CLIENT_CPU), FERREDIS (target/release/ferredis-server, built first unless
 # SKIP_BUILD=1), REDIS (/usr/bin/redis-server), PROBE (a prebuilt benches/latency_probe.rs; by default compiled
@@ -45,6 +49,7 @@ cd "$(dirname "$0")/.."
 
 SCENARIOS=${SCENARIOS:-growth10m,p1,p16,expire5m,flushall_async,unlink_set,bgsave10m,bgrewriteaof10m,fullsync}
 SCALE=${SCALE:-1}
+REPEAT=${REPEAT:-1}
 INTERVAL_MS=${INTERVAL_MS:-2}
 BASELINE_S=${BASELINE_S:-1}
 TAIL_S=${TAIL_S:-3}
@@ -66,6 +71,7 @@ for sc in "${SCENARIO_LIST[@]}"; do
     esac
 done
 [[ $SCALE =~ ^[1-9][0-9]*$ ]] || fail "SCALE must be a positive integer"
+[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || fail "REPEAT must be a positive integer"
 
 bench_prepare tail-latency
 if [ -z "$PROBE" ]; then
@@ -405,23 +411,70 @@ emit() {
 
 others() { pgrep -c -x 'rustc|cargo' 2>/dev/null || true; }
 {
-    echo "Tail latency (issue 46): ferredis $("$FERREDIS" --version | awk '{print $2, $3}') vs redis $("$REDIS" --version | awk '{print $3}'); SCALE=$SCALE, PING every $INTERVAL_MS ms (prober), servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU; load average at start: $(cut -d' ' -f1-3 /proc/loadavg), other compiler processes: $(others)."
+    echo "Tail latency: ferredis $("$FERREDIS" --version | awk '{print $2, $3}') vs redis $("$REDIS" --version | awk '{print $3}'); SCALE=$SCALE, PING every $INTERVAL_MS ms (prober), servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU; load average at start: $(cut -d' ' -f1-3 /proc/loadavg), other compiler processes: $(others)."
     echo
     echo "| scenario | server | phase s | probe samples | probe p50 ms | probe p99 ms | probe p99.9 ms | probe max ms | rb p50 ms | rb p99 ms | rb p99.9 ms | rb max ms | max ratio f/r | p99.9 ratio f/r | load |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$OUT/summary.md"
 echo "scenario,server,phase_s,samples,p50_us,p99_us,p99.9_us,max_us,rb,loadavg" >"$OUT/raw.csv"
 
+# median_row <scenario>: appends to raw.csv, for each server, a row "<scenario> median" whose every figure (the
+# prober's and redis-benchmark's, field by field) is the median of that figure over the scenario's REPEAT runs.
+median_row() {
+    awk -F, -v sc="$1" '
+        function med(list,    a, n, i, j, t) {
+            n = split(list, a, " ")
+            for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+            return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        index($1, sc "#") == 1 && substr($1, length(sc) + 2) ~ /^[0-9]+$/ {
+            s = $2; seen[s] = 1
+            for (i = 3; i <= 8; i++) v[s, i] = v[s, i] " " $i
+            v[s, 10] = v[s, 10] " " $10
+            if ($9 == "-") { rbn[s] = 0; next }
+            nt = split($9, t, ";"); rbn[s] = nt
+            for (j = 1; j <= nt; j++) { nf = split(t[j], f, " "); name[s, j] = f[1]; for (k = 2; k <= nf; k++) rv[s, j, k] = rv[s, j, k] " " f[k] }
+        }
+        END {
+            for (s in seen) {
+                rb = "-"
+                if (rbn[s] > 0) {
+                    rb = ""
+                    for (j = 1; j <= rbn[s]; j++) {
+                        cell = name[s, j]
+                        for (k = 2; k <= 5; k++) cell = cell " " sprintf("%.3f", med(rv[s, j, k]))
+                        rb = rb (j > 1 ? ";" : "") cell
+                    }
+                }
+                printf "%s median,%s,%.1f,%d,%d,%d,%d,%d,%s,%.2f\n", sc, s, med(v[s, 3]), med(v[s, 4]), med(v[s, 5]),
+                    med(v[s, 6]), med(v[s, 7]), med(v[s, 8]), rb, med(v[s, 10])
+            }
+        }' "$OUT/raw.csv" >>"$OUT/raw.csv.median"
+    cat "$OUT/raw.csv.median" >>"$OUT/raw.csv"
+    rm -f "$OUT/raw.csv.median"
+}
+
 for sc in "${SCENARIO_LIST[@]}"; do
-    for label in ferredis redis; do
-        if [ "$label" = ferredis ]; then bin=$FERREDIS; else bin=$REDIS; fi
-        echo "$(date +%T) $sc on $label" >&2
-        run_scenario "$sc" "$label" "$bin"
-        read -r samples p50 p99 p999 max <<<"$PROBE_RESULT"
-        raw "$sc" "$label" "$PHASE_S" "$samples" "$p50" "$p99" "$p999" "$max" "$RB" "$(cut -d' ' -f1 /proc/loadavg)"
-        echo "$(date +%T) $sc on $label: phase ${PHASE_S}s, probe $PROBE_RESULT, rb $RB" >&2
+    for rep in $(seq 1 "$REPEAT"); do
+        id=$sc
+        [ "$REPEAT" -eq 1 ] || id="$sc#$rep"
+        # Odd runs start with ferredis, even runs with redis, so neither always meets the machine first.
+        order="ferredis redis"
+        [ $((rep % 2)) -eq 1 ] || order="redis ferredis"
+        for label in $order; do
+            if [ "$label" = ferredis ]; then bin=$FERREDIS; else bin=$REDIS; fi
+            echo "$(date +%T) $id on $label" >&2
+            run_scenario "$sc" "$label" "$bin"
+            read -r samples p50 p99 p999 max <<<"$PROBE_RESULT"
+            raw "$id" "$label" "$PHASE_S" "$samples" "$p50" "$p99" "$p999" "$max" "$RB" "$(cut -d' ' -f1 /proc/loadavg)"
+            echo "$(date +%T) $id on $label: phase ${PHASE_S}s, probe $PROBE_RESULT, rb $RB" >&2
+        done
+        emit "$id"
     done
-    emit "$sc"
+    if [ "$REPEAT" -gt 1 ]; then
+        median_row "$sc"
+        emit "$sc median"
+    fi
 done
 echo >>"$OUT/summary.md"
 echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg), other compiler processes: $(others)." >>"$OUT/summary.md"
