@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Tail latency under growth, saves, expiry and frees (issue 46: no pause longer than Redis's while the keyspace
-# grows, saves, expires and frees), ferredis against Debian's redis-server 7.0 in the same run.
+# Tail latency while the keyspace grows, saves, expires and frees: ferredis against Debian's redis-server 7.0 in
+# the same run.
 #
 # For each scenario and each server (ferredis first, then redis) a fresh server is started (pinned to SERVER_CPU,
 # `--enable-debug-command local`, no persistence unless the scenario turns it on, `--dir` in the scratch
