@@ -35,7 +35,7 @@
 //! with no arguments; CLIENT UNBLOCK counts a failed call on the released command (TIMEOUT or ERROR) and, for
 //! ERROR, on itself too.
 //!
-//! `FERREDIS_BIN=/usr/bin/redis-server cargo test --test call_path_diff` runs Redis against itself (the harness's
+//! `FERREDIS_BIN=/usr/bin/redis-server cargo test --test protocol call_path_diff::` runs Redis against itself (the harness's
 //! own check). `CALLPATH_DUMP=1` prints both servers' observations even when they agree.
 
 use crate::common;

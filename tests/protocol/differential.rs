@@ -13,7 +13,7 @@
 //! KEYS and other unordered collections (sorted), RANDOMKEY (membership checked instead), TIME, INFO (section names),
 //! CLIENT ID/LIST/INFO and HELLO's id (structure), TTL-style numbers (small tolerance).
 //!
-//! `FERREDIS_BIN=/usr/bin/redis-server cargo test --test differential` runs the harness redis-vs-redis; it must pass.
+//! `FERREDIS_BIN=/usr/bin/redis-server cargo test --test protocol differential::` runs the harness redis-vs-redis; it must pass.
 
 use crate::common;
 
@@ -4077,7 +4077,7 @@ fn run_seed_with(
         if let Err(m) = pair.check(&args, scan) {
             let start = history.len().saturating_sub(8);
             return Err(format!(
-                "[seed {seed}, {resp}] first difference at command #{} of {n}: {shown}{}\n  preceding commands:\n    {}\n  replay: DIFF_SEED={seed} cargo test --test differential random_sequences",
+                "[seed {seed}, {resp}] first difference at command #{} of {n}: {shown}{}\n  preceding commands:\n    {}\n  replay: DIFF_SEED={seed} cargo test --test protocol differential::random_sequences",
                 i + 1,
                 m.detail,
                 history[start..].join("\n    ")
@@ -4306,7 +4306,7 @@ fn run_seed_pipelined(pair: &mut Sides, seed: u64, n: usize, supported: &[bool])
         };
         if let Err(m) = res {
             return Err(format!(
-                "[pipelined seed {seed}] first difference at command #{} of {n}: {shown}{}\n  replay: DIFF_SEED={seed} cargo test --test differential random_pipelined",
+                "[pipelined seed {seed}] first difference at command #{} of {n}: {shown}{}\n  replay: DIFF_SEED={seed} cargo test --test protocol differential::random_pipelined",
                 i + 1,
                 m.detail
             ));

@@ -466,7 +466,7 @@ fn ten_kb_script() -> String {
 }
 
 /// Compile speed against the references, printed (no timing assertions on a shared machine). Run in release:
-/// `cargo test --release --test lua_compile -- --ignored --nocapture compile_speed`.
+/// `cargo test --release --test scripting lua_compile::compile_speed -- --ignored --nocapture`.
 /// - ferredis: in-process `compile` of a 10 KB script.
 /// - redis-server 7.0: SCRIPT LOAD of the same script made unique per call (a trailing comment), so every call
 ///   compiles; pipelined, so the network round trip is amortized.

@@ -500,7 +500,7 @@ fn random_inputs_match_redis() {
 }
 
 /// Throughput of each library against redis-server's, same scripts, same run (a measurement, not a check: run
-/// it optimised with `cargo test --profile bench --test lua_redislibs -- --ignored --nocapture`).
+/// it optimised with `cargo test --profile bench --test scripting lua_redislibs:: -- --ignored --nocapture`).
 #[test]
 #[ignore]
 fn throughput_against_redis() {

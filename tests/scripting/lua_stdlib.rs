@@ -524,7 +524,7 @@ fn thread_cpu_seconds() -> f64 {
 }
 
 /// Library-heavy scripts timed in this interpreter and in `lua5.1` (CPU seconds measured inside each), printed
-/// as a table; no assertion on time. Run: `cargo test --release --test lua_stdlib -- --ignored --nocapture`.
+/// as a table; no assertion on time. Run: `cargo test --release --test scripting lua_stdlib:: -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn bench_against_lua51() {

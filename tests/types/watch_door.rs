@@ -13,7 +13,7 @@
 //! where a key must still be alive at WATCH time check that it is (PTTL) and retry with a longer TTL if the
 //! machine was too slow. A test lists every differing scenario before failing, with both transcripts.
 //!
-//! `FERREDIS_BIN=/usr/bin/redis-server cargo test --test watch_door` runs the harness redis-vs-redis; it must pass.
+//! `FERREDIS_BIN=/usr/bin/redis-server cargo test --test types watch_door::` runs the harness redis-vs-redis; it must pass.
 
 use crate::common;
 
