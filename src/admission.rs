@@ -79,7 +79,7 @@ pub fn read_only_replica(st: &ServerState) -> bool {
 /// A master below `min-replicas-to-write` good replicas: writes are refused with [`NOREPLICAS`].
 #[inline]
 pub fn too_few_replicas(st: &ServerState) -> bool {
-    crate::repl::too_few_replicas(st)
+    crate::state::repl::too_few_replicas(st)
 }
 
 /// Whether the last background save or AOF write failed (the cheap test before [`disk_error`]).
@@ -370,7 +370,7 @@ pub fn admit(
         && !rules.replaying
         && st.config.maxmemory != 0
         && !st.scripting.is_timedout()
-        && crate::keyspace::evict::rejects_command(st, c, flagged, full_name)
+        && crate::state::evict::rejects_command(st, c, flagged, full_name)
     {
         return refuse(Reason::Oom);
     }
@@ -380,7 +380,7 @@ pub fn admit(
         && st.tracking.clients() > 0
         && st.tracking.over_limit(st.config.tracking_table_max_keys)
     {
-        crate::tracking::limit_before_command(st, c);
+        crate::state::tracking::limit_before_command(st, c);
     }
     if !rules.replaying {
         if !script && writes && too_few_replicas(st) {

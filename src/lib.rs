@@ -94,41 +94,57 @@
 //!  │          I/O (acl, aof, blocking, cluster, detached, io_home, persist, repl, repl_load, scripting,   │
 //!  │          shutdown, tx_pause)                                                                         │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
+//!  │ funnel   admission: what a command must pass, for clients and for redis.call                         │
+//!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ command  command/<family>.rs: the handlers; command/mod.rs: the table, Ctx, the single-key door      │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ state    ServerState (the whole-database door, ServerState::key_changed) and the subsystems it       │
-//!  │          holds or that take it: admission, acl, scripting, repl, propagate, persist, cluster,        │
-//!  │          tracking, blocking, multi, pubsub, latency, crash_report,                                   │
-//!  │          keyspace::{expire, evict, notify, defrag}, net::{client, client_evict, io_loops, io_threads}│
+//!  │ state    state.rs: ServerState (the whole-database door, ServerState::key_changed);                  │
+//!  │          state/<service>.rs: the operations that need more than their own service's data:            │
+//!  │          notify, expire, evict, defrag, pubsub, ...                                                  │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ data     keyspace::{db, lazyfree, slots} ─▶ keyspace::{object, types} ─▶ keyspace::dict (slab)       │
+//!  │ services net (client, client_evict, I/O threads), pubsub, tracking, blocking, multi, propagate,      │
+//!  │          repl, persist, cluster, scripting, crash_report: each one's data and the functions that     │
+//!  │          need only it                                                                                │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ base     command_spec, config, conf_reference, env_password, event_loop, sys, resp, args, util,      │
-//!  │          alloc, log, lzf, sha1, sha256, oom, proctitle, supervise,                                   │
-//!  │          net::{ring, listen, resolve, migrate}, lua (knows no server)                                │
+//!  │ keyspace keyspace::{db, lazyfree, slots, hash_slot, evict} ─▶ {object, types} ─▶ dict (slab)          │
+//!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
+//!  │ rules    resp, net::ring, command_spec, config, conf_reference, acl, proctitle, oom, env_password     │
+//!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
+//!  │ base     sys, util, alloc, log, latency, lzf, sha1, sha256, args, supervise, event_loop,              │
+//!  │          lua (knows no server)                                                                       │
 //!  └──────────────────────────────────────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
-//! The intended direction is down. What is enforced (`tests/layers.rs`, which resolves every `crate::` and
-//! `super::` path, in code and doc links, to a module):
+//! The direction is down. A service keeps its data (what `ServerState` holds) and the functions that need only
+//! that data; a function that needs the whole state (publishing to other clients, evicting keys, expiring them)
+//! is an operation in `state/<service>.rs`, above every service, so no service names `ServerState` and the state
+//! can hold their data without a cycle. Where a lower layer must make an upper one act, it records the fact and
+//! the upper one drains it (the databases' `events` log for `expired` and `new` notifications; the dirty keys for
+//! tracking and WATCH).
 //!
-//! - the lower two bands (`data` and `base`) as that test lists them (`sys`, `resp`, `net/ring.rs`, `keyspace/dict`,
-//!   `keyspace/object.rs`, `keyspace/types`, `keyspace/db.rs`, `keyspace/lazyfree.rs`) never name `command`,
-//!   `server`, `state`, `scripting`, `acl`, `repl`, `persist`, `config`, `admission`, `blocking`, `multi`,
-//!   `propagate`, `pubsub` or `keyspace::{notify, expire, evict}`;
-//! - [`command_spec`] names nothing of the crate but [`args`] and [`util`], and the layers below the handlers (ACL,
-//!   eviction, expiry, scripting, the configuration, the state, the client, the MULTI queue) read it, never
-//!   [`command`]; a data-type family (string, list, hash, set, zset, sort) reaches the server only through
-//!   `Ctx`'s methods;
+//! `tests/layers.rs` holds the code to this:
+//!
+//! - it builds the file-to-file import graph of the whole crate (every `crate::`, `super::`, `self::` and `use`
+//!   path in code, followed through `pub use` to the file that defines the name), places each file in one of the
+//!   bands above (`BANDS`), and fails on an import from a lower band to a higher one that its `UPWARD` list does
+//!   not name, on an `UPWARD` entry that no longer exists (the list only shrinks), and on an import cycle of more
+//!   files than `MAX_CYCLE`. Run `cargo test --test layers -- --nocapture the_import` to see the cycles and the
+//!   upward imports;
+//! - the keyspace's data structures and the base (`sys`, `resp`, `net/ring.rs`, `keyspace/{dict, object.rs,
+//!   types, db.rs, lazyfree.rs, slots.rs, hash_slot.rs}`) never name `command`, `server`, `state`, `scripting`,
+//!   `acl`, `repl`, `persist`, `config`, `admission`, `blocking`, `multi`, `propagate` or `pubsub`, not even in a
+//!   doc link;
+//! - [`command_spec`] names nothing of the crate but [`args`] and [`util`], and the layers below the handlers
+//!   read it, never [`command`]; a data-type family (string, list, hash, set, zset, sort) reaches the server only
+//!   through `Ctx`'s methods;
 //! - [`config`] names none of the layers that read it: the owners of a directive's rules check it through a
 //!   trait the configuration declares (`UserDirectives`, implemented by [`acl`]; `TitleTemplates`, by
 //!   [`proctitle`]), and a bad value is still refused at its line with Redis's text.
 //!
-//! What does not hold: the `state` band is not layered inside. `ServerState` holds the ACL, scripting,
-//! replication, cluster and tracking state, and their functions take `ServerState`, so those modules import each
-//! other in both directions (one import cycle). A few arrows also leave the lower bands sideways or up, outside
-//! what the test checks: the lazy-free thread frees [`lua`] states, [`alloc`] hands routed buffers to the slab,
-//! and [`config`] names the collection thresholds' type.
+//! What does not hold yet (the `UPWARD` list names each import): scripting, replication, tracking and the cluster
+//! still have functions that take `ServerState` in their own files, and the admission checks and `redis.call`
+//! reach each other through the state, so the middle of the graph is still one import cycle; the slab allocator
+//! is below `alloc` and `util`, which report on it.
 //!
 //! **Where a change belongs.** A new command is a handler in `command/<family>.rs` plus its table entry; a new
 //! kind of key change reports through `Ctx::key_changed` (one key) or `ServerState::empty_data`/`swap_dbs` (whole
@@ -211,7 +227,8 @@
 //! - [`scripting`]: Redis's scripting surface on [`lua`]: EVAL and the script cache, FUNCTION, `redis.*`, reply
 //!   conversions, the Lua debugger.
 //! - [`state`]: `ServerState`, what a handler can reach: databases, configuration, statistics, clock, the other
-//!   clients, the subsystems above; the whole-database door.
+//!   clients, the subsystems above; the whole-database door; and in `state/` the operations on all of it
+//!   (keyspace notifications, active expiry, eviction runs, active defrag, pub/sub delivery, ...).
 //! - [`admission`]: what a command must pass before it runs, one check sequence for clients and `redis.call`.
 //! - [`oom`]: `oom-score-adj`: the Linux OOM killer's bias, by role.
 //! - [`proctitle`]: `proc-title-template` expansion.

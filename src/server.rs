@@ -114,8 +114,6 @@ pub struct Server {
     hz: i64,
     /// Scratch vector for the pending-writes pass (swapped with `state.clients_pending_write`).
     writes_scratch: Vec<RawFd>,
-    /// Readable clients waiting for the I/O threads' read pass (see [`io_threads`]).
-    pending_reads: Vec<RawFd>,
     /// What the I/O threads' event loops sent that could not be handled at once (it arrived while a command
     /// called every client home): handled at the start of the next `before_sleep` (see [`io_loops`]).
     io_backlog: std::collections::VecDeque<io_home::Late>,
@@ -535,7 +533,7 @@ impl Server {
         let started = if do_reads {
             io_loops::IoLoops::start(threads).map(|l| state.io_loops = l)
         } else {
-            io_threads::IoThreads::start(threads, false).map(|io| state.io = io)
+            io_threads::IoThreads::start(threads).map(|io| state.io = io)
         };
         if let Err(e) = started {
             log_warning!("Fatal: Can't initialize IO thread: {e}");
@@ -574,7 +572,6 @@ impl Server {
             pidfile,
             exit_code: None,
             writes_scratch: Vec::new(),
-            pending_reads: Vec::new(),
             io_backlog: Default::default(),
             io_arrived: Vec::new(),
             io_inbox: Vec::new(),
@@ -734,7 +731,7 @@ impl Server {
         self.shutdown_client_gone(&c.state);
         self.repl_client_freed(&c.state);
         let fd = c.state.fd;
-        crate::pubsub::unsubscribe_everything(&mut self.state, &mut c.state);
+        crate::state::pubsub::unsubscribe_everything(&mut self.state, &mut c.state);
         self.state.tracking.client_gone(&mut c.state);
         let _ = el.remove_interest(fd, Interest::BOTH);
         self.state.id_to_fd.remove(&c.state.id);
@@ -759,19 +756,6 @@ impl Server {
 
     fn read_from_client(&mut self, el: &mut EventLoop, fd: RawFd) {
         let Some(mut c) = self.take_client(fd) else { return };
-        // With the I/O threads at work, the read waits for their pass in before_sleep (Redis's
-        // postponeClientRead); masters, replicas and blocked clients are read here.
-        if self.state.io.as_ref().is_some_and(|io| io.defer_reads())
-            && !c.state.has(flags::MASTER | flags::REPLICA | flags::BLOCKED)
-            && !self.state.scripting.is_timedout()
-        {
-            if !c.pending_read {
-                c.pending_read = true;
-                self.pending_reads.push(fd);
-            }
-            self.put_client(c);
-            return;
-        }
         let out = io_threads::read_step(&mut c);
         self.after_read(el, c, out);
     }
@@ -872,34 +856,6 @@ impl Server {
         }
     }
 
-    /// Reads (and parses) the clients whose reads waited for the I/O threads, then runs their commands in the
-    /// order they became readable (Redis's `handleClientsWithPendingReadsUsingThreads`).
-    fn handle_pending_reads(&mut self, el: &mut EventLoop) {
-        if self.pending_reads.is_empty() {
-            return;
-        }
-        let mut fds = std::mem::take(&mut self.pending_reads);
-        let mut items = Vec::with_capacity(fds.len());
-        for &fd in &fds {
-            let Some(mut c) = self.take_client(fd) else { continue };
-            if !c.pending_read {
-                self.put_client(c);
-                continue;
-            }
-            c.pending_read = false;
-            // Only an authenticated client's input is parsed off the thread: AUTH changes the limits.
-            let limits = c.state.authenticated.then(|| self.limits_for(true));
-            items.push(io_threads::Item::new(c, limits));
-        }
-        fds.clear();
-        self.pending_reads = fds;
-        if let Some(io) = self.state.io.as_mut() {
-            self.state.stats.io_threaded_reads_processed += items.len() as u64;
-            items = io.read(items);
-        }
-        self.finish_thread_pass(el, items);
-    }
-
     /// After a pass of the I/O threads: every client goes back in its slot before any command runs (a command
     /// may look at or close another), then each one still there is finished on this thread.
     fn finish_thread_pass(&mut self, el: &mut EventLoop, items: Vec<io_threads::Item>) {
@@ -911,8 +867,7 @@ impl Server {
         for (fd, id, out) in done {
             let Some(c) = self.take_client(fd) else { continue };
             match out {
-                io_threads::Outcome::Read(r) if c.state.id == id => self.after_read(el, c, r),
-                io_threads::Outcome::Write(w) if c.state.id == id => {
+                Some(w) if c.state.id == id => {
                     if let Some(c) = self.after_write(el, c, w) {
                         self.put_client(c);
                     }
@@ -1025,7 +980,13 @@ impl Server {
     fn check_output_limits(&mut self, c: &mut Client) {
         let st = &mut self.state;
         let limits = &st.config.client_output_buffer_limit;
-        crate::pubsub::check_output_limits(c, limits, st.now_ms, &mut st.stats, st.client_info);
+        crate::pubsub::check_output_limits(
+            c,
+            limits,
+            st.now_ms,
+            &mut st.stats.client_outbuf_limit_disconnections,
+            st.client_info,
+        );
     }
 
     /// Recounts a client's memory while `maxmemory-clients` is set (Redis's `updateClientMemUsageAndBucket`); the
@@ -1384,7 +1345,7 @@ impl Server {
         // compares the server's error count before and after a call).
         let unblock_errors = !self.state.blocking.unblock_requests.is_empty() && self.handle_unblock_requests();
         if cmd.has(flag::WRITE) && self.state.repl.is_replica() && !c.has(flags::MASTER) {
-            crate::keyspace::expire::remember_replica_keys(&mut self.state, cmd, args, c.db);
+            crate::state::expire::remember_replica_keys(&mut self.state, cmd, args, c.db);
         }
         self.state.drain_expired(false);
         if prop {
@@ -1395,7 +1356,7 @@ impl Server {
             let dirty = self.state.dirty != dirty_before;
             self.state.prop.end_call(saved, c.db, dirty, args.iter(), self.nesting > 0);
         }
-        crate::keyspace::notify::after_command(&mut self.state, Some(&mut *c));
+        crate::state::notify::after_command(&mut self.state, Some(&mut *c));
         if cmd.has(flag::READONLY) && mode == CallMode::Call {
             if c.has(flags::TRACKING) {
                 crate::tracking::remember_read(&mut self.state.tracking, c, cmd, args);
@@ -1408,7 +1369,7 @@ impl Server {
             self.state.tracking.script_ends();
             // Redis's afterCommand: the caller's own invalidations, after its whole reply.
             if self.state.tracking.has_outbox() {
-                crate::tracking::deliver(&mut self.state, Some(&mut *c), crate::tracking::Flush::End);
+                crate::state::tracking::deliver(&mut self.state, Some(&mut *c), crate::tracking::Flush::End);
             }
         }
         let end_us = crate::util::now_us();
@@ -1749,7 +1710,7 @@ impl Server {
             if threaded {
                 let mut c = c;
                 c.pending_write = false;
-                items.push(io_threads::Item::new(c, None));
+                items.push(io_threads::Item::new(c));
             } else {
                 self.state.clients[fd as usize] = Some(c);
             }
@@ -1852,7 +1813,7 @@ impl Server {
         // Client-side caching's table within `tracking-table-max-keys` even when idle (the messages go before the
         // loop sleeps).
         if self.state.tracking.clients() > 0 {
-            crate::tracking::limit_used_slots(&mut self.state);
+            crate::state::tracking::limit_used_slots(&mut self.state);
         }
         // Freed tracking slots become reusable once their bits are swept from the table.
         if self.state.tracking.sweeping() {
@@ -1869,14 +1830,14 @@ impl Server {
         if !self.state.persist.stats.loading {
             // The slow expiry cycle is timed as `expire-cycle` inside; the tables' resize and rehash steps as
             // `dict-cron` (see `databases_cron`).
-            crate::keyspace::expire::databases_cron(&mut self.state);
+            crate::state::expire::databases_cron(&mut self.state);
             self.persistence_cron();
             // After large deletes, free slab pages go back to the system (bounded: see `release_step`), and
             // malloc's free pages once a second when there are many (freed strings, trimmed buffers). Not while a
             // forked child shares our pages: the sweep writes to them, which would copy them.
             let release = self.state.persist.child.is_none();
             crate::latency::timed("lazyfree-reclaim", || self.state.lazyfree.reclaim());
-            crate::keyspace::defrag::cron(&mut self.state, self.hz);
+            crate::state::defrag::cron(&mut self.state, self.hz);
             if release {
                 crate::latency::timed("slab-release", crate::keyspace::dict::slab::release_step);
                 // Once a second at most: a trim walks malloc's free chunks (see `trim_if_worth`).
@@ -2092,11 +2053,7 @@ impl EventHandler for Server {
             return TimerNext::Stop;
         }
         if self.state.evict.timer == Some(id) {
-            return if crate::keyspace::evict::time_proc(&mut self.state) {
-                TimerNext::After(0)
-            } else {
-                TimerNext::Stop
-            };
+            return if crate::state::evict::time_proc(&mut self.state) { TimerNext::After(0) } else { TimerNext::Stop };
         }
         if let Some(next) = self.blocking_timer_fired(id) {
             return next;
@@ -2108,8 +2065,6 @@ impl EventHandler for Server {
     }
 
     fn before_sleep(&mut self, el: &mut EventLoop) {
-        // The reads the I/O threads were given this pass, and their commands, first (as Redis's beforeSleep).
-        self.handle_pending_reads(el);
         self.io_late(el);
         self.flush_command_stats();
         // Serving clients from inside a busy script (Redis's ProcessingEventsWhileBlocked): only write replies
@@ -2129,7 +2084,7 @@ impl EventHandler for Server {
         self.pause_before_sleep(el);
         // An eviction that hit its time limit (or a new maxmemory) continues in a timer between passes (Redis's
         // evictionTimeProc).
-        if crate::keyspace::evict::before_sleep(&mut self.state) {
+        if crate::state::evict::before_sleep(&mut self.state) {
             self.state.evict.timer = Some(el.add_timer(0));
         }
         // The fast cycle only has work when some key has a TTL; skipping it saves its clock reads per iteration.
@@ -2139,7 +2094,7 @@ impl EventHandler for Server {
             && self.state.dbs.iter().any(|d| d.expires_len() > 0)
         {
             let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
-            crate::keyspace::expire::active_expire_cycle(&mut self.state, true);
+            crate::state::expire::active_expire_cycle(&mut self.state, true);
             if let Some(t) = started {
                 crate::latency::add_sample_if_needed("expire-cycle", t.elapsed().as_millis() as u64);
             }
@@ -2154,9 +2109,9 @@ impl EventHandler for Server {
         }
         // Client-side caching: BCAST invalidations of this pass, and messages that waited for their client.
         if self.state.tracking.has_work() {
-            crate::tracking::before_sleep(&mut self.state);
+            crate::state::tracking::before_sleep(&mut self.state);
         }
-        crate::repl::drain_feed(&mut self.state, None);
+        crate::state::repl::drain_feed(&mut self.state, None);
         // What this pass changed reaches the AOF (and with `always` the disk) before any reply goes out.
         self.aof_flush(false);
         // With `always`, also a reply drained by a write event after its command was read in the same iteration

@@ -3,6 +3,16 @@
 
 #![forbid(unsafe_code)]
 
+// The operations that work on the whole state, one file per service (`src/state/`): they sit above the
+// services whose data the state holds, so those services never name `ServerState`.
+pub mod defrag;
+pub mod evict;
+pub mod expire;
+pub mod notify;
+pub mod pubsub;
+pub mod repl;
+pub mod tracking;
+
 use crate::config::Config;
 use crate::keyspace::db::Db;
 use crate::net::client::ClientTable;
@@ -59,7 +69,7 @@ pub struct Stats {
     /// Time the active expire cycle has spent, for `expire_cycle_cpu_milliseconds`.
     pub expire_cycle_cpu_ms: u64,
     /// Total time memory stayed above `maxmemory` (`total_eviction_exceeded_time`, µs), and since when it is
-    /// above now (`current_eviction_exceeded_time`); kept by [`crate::keyspace::evict::perform_evictions`].
+    /// above now (`current_eviction_exceeded_time`); kept by [`crate::state::evict::perform_evictions`].
     pub eviction_exceeded_us: u64,
     pub eviction_exceeded_since: Option<std::time::Instant>,
     /// Highest `used_memory` seen (`used_memory_peak`), sampled by `command::info::cron_sample`.
@@ -496,6 +506,21 @@ impl ServerState {
         self.prop.aof.as_ref().map_or(0, |w| w.buffer_alloc_bytes() as u64) + self.replica_buffer_bytes()
     }
 
+    /// Bytes to free to get back under `maxmemory`, or None when under it or with no limit (Redis's
+    /// `getMaxmemoryState`): `used_memory` less [`ServerState::mem_not_counted_for_evict`], against `maxmemory`.
+    pub fn memory_to_free(&self) -> Option<u64> {
+        let max = self.config.maxmemory;
+        if max == 0 {
+            return None;
+        }
+        let reported = crate::util::used_memory();
+        if reported <= max {
+            return None;
+        }
+        let used = reported.saturating_sub(self.mem_not_counted_for_evict());
+        (used > max).then(|| used - max)
+    }
+
     /// Replication memory eviction leaves out: the shared buffer beyond `repl-backlog-size` (and its blocks'
     /// overhead), as Redis counts it (evicting keys cannot shrink what a slow replica has yet to read, and the
     /// DELs eviction adds would only grow it), plus the replica clients' own output (payload windows, which
@@ -503,7 +528,7 @@ impl ServerState {
     pub fn replica_buffer_bytes(&self) -> u64 {
         let mut n = 0u64;
         if let Some(b) = self.repl.backlog.as_ref() {
-            let size = crate::repl::backlog_size(self);
+            let size = crate::state::repl::backlog_size(self);
             let counted = size + (size / (16 * 1024) + 1) * crate::repl::backlog::BLOCK_OVERHEAD;
             n += b.mem().saturating_sub(counted) as u64;
         }
@@ -535,7 +560,7 @@ impl ServerState {
     /// SAVE (also SHUTDOWN and FLUSHALL): saves in this process; resets `dirty` and `lastsave` on success.
     pub fn save_now(&mut self) -> bool {
         let mut cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
-        cx.repl = crate::repl::save_info(self);
+        cx.repl = crate::state::repl::save_info(self);
         cx.functions = self.functions.ctx.codes();
         let r = self.persist.save_sync(&self.dbs, &cx);
         if r.is_ok() {
@@ -549,7 +574,7 @@ impl ServerState {
     pub fn start_bgsave(&mut self) -> Result<i32, String> {
         let dirty = self.dirty;
         let mut cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
-        cx.repl = crate::repl::save_info(self);
+        cx.repl = crate::state::repl::save_info(self);
         cx.functions = self.functions.ctx.codes();
         let r = self.persist.bgsave(&self.dbs, &cx, dirty);
         if let Ok(pid) = r {
@@ -768,8 +793,7 @@ impl ServerState {
 /// event-loop pass, of the same order).
 pub const PUSH_COALESCE: std::time::Duration = std::time::Duration::from_micros(500);
 
-/// Resolution of the LRU clock in milliseconds, as Redis's `LRU_CLOCK_RESOLUTION`.
-pub const LRU_CLOCK_RESOLUTION_MS: i64 = 1000;
+pub use crate::keyspace::object::LRU_CLOCK_RESOLUTION_MS;
 
 /// The 24-bit LRU clock for a wall-clock time.
 pub fn lru_clock_at(now_ms: i64) -> u32 {

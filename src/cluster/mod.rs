@@ -24,7 +24,7 @@
 //! update, config save). The redirection check runs in admission for clients (not our master or the AOF) and in
 //! `redis.call` ([`redirect`]). SELECT n≠0, SWAPDB, MOVE, COPY ... DB and REPLICAOF are refused in cluster mode.
 //! A slot our shard stops serving is queued in `Cluster::lost_slots`; after the command or bus event,
-//! `pubsub::drop_lost_shard_slots` unsubscribes every client from the shard channels hashing to it, with a
+//! `state::pubsub::drop_lost_shard_slots` unsubscribes every client from the shard channels hashing to it, with a
 //! `sunsubscribe` each (Redis's `removeChannelsInSlot`). Keys are counted and listed per slot by the keyspace's
 //! slot index (`keyspace::slots`).
 
@@ -203,7 +203,7 @@ pub struct Cluster {
     pub conf_lock: nodes_conf::ConfLock,
     /// Slots our shard stopped serving whose shard channels are still to be dropped, in [`Cluster::del_slot`]
     /// order (Redis's `removeChannelsInSlot` in `clusterDelSlot`). Drained by the server
-    /// (`crate::pubsub::unsubscribe_shard_slots`) after the command or bus event that deleted them.
+    /// (`crate::state::pubsub::drop_lost_shard_slots`) after the command or bus event that deleted them.
     pub lost_slots: Vec<u16>,
 }
 

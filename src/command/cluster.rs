@@ -350,7 +350,7 @@ fn shards(ctx: &mut Ctx, _args: Args) {
 /// does it inside `clusterDelSlot`).
 fn drop_lost_channels(ctx: &mut Ctx) {
     if ctx.srv.cluster.as_deref().is_some_and(|cl| !cl.lost_slots.is_empty()) {
-        crate::pubsub::drop_lost_shard_slots(ctx.srv, Some(&mut *ctx.client));
+        crate::state::pubsub::drop_lost_shard_slots(ctx.srv, Some(&mut *ctx.client));
     }
 }
 

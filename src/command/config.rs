@@ -240,11 +240,11 @@ fn config_set(ctx: &mut Ctx, args: Args) {
     // A new repl-backlog-size holds from the next byte fed, which trims to it (Redis's
     // `resizeReplicationBacklog`): a PSYNC right after may already find its offset gone.
     if pairs.iter().any(|(d, _, _)| d.name == "repl-backlog-size") {
-        let size = crate::repl::backlog_size(ctx.srv);
+        let size = crate::state::repl::backlog_size(ctx.srv);
         if let Some(b) = ctx.srv.repl.backlog.as_mut() {
             b.set_size(size);
         }
-        crate::repl::trim_backlog(ctx.srv);
+        crate::state::repl::trim_backlog(ctx.srv);
     }
     if pairs.iter().any(|(d, _, _)| d.name == "tracking-table-max-keys") {
         ctx.srv.tracking.limit_changed();
@@ -359,7 +359,7 @@ fn restore(ctx: &mut Ctx, before: config::Config) {
 /// CONFIG RESETSTAT
 fn config_resetstat(ctx: &mut Ctx, _args: Args) {
     ctx.srv.stats = Default::default();
-    crate::keyspace::expire::reset_expire_stats(ctx.srv);
+    crate::state::expire::reset_expire_stats(ctx.srv);
     ctx.srv.lazyfree.reset_stats();
     let r = &mut ctx.srv.repl;
     (r.sync_full, r.sync_partial_ok, r.sync_partial_err) = (0, 0, 0);

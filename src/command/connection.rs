@@ -343,7 +343,7 @@ fn reset(ctx: &mut Ctx, _args: Args) {
         ctx.srv.monitors.retain(|&m| m != id);
     }
     crate::command::multi::discard_transaction(ctx.client, ctx.srv);
-    crate::pubsub::unsubscribe_everything(ctx.srv, ctx.client);
+    crate::state::pubsub::unsubscribe_everything(ctx.srv, ctx.client);
     ctx.srv.tracking.disable(ctx.client);
     let auth = nopass(ctx);
     let c = &mut *ctx.client;

@@ -547,7 +547,7 @@ fn populate(ctx: &mut Ctx, args: Args) {
     let mut num = [0u8; 24];
     let watched = !ctx.srv.watches.is_empty();
     // With `new` keyspace events wanted, every key goes through Db::insert, which records them.
-    let notify_new = crate::keyspace::notify::logging(crate::keyspace::notify::LOG_NEW);
+    let notify_new = crate::state::notify::logging(crate::state::notify::LOG_NEW);
     for j in 0..count {
         let digits = crate::util::itoa_buf(j, &mut num);
         key.clear();

@@ -281,7 +281,7 @@ fn memory(out: &mut String, srv: &ServerState, caller_mem: usize) {
         "mem_cluster_links" => srv.cluster.as_deref().map_or(0, crate::cluster::bus::links_memory),
         "mem_aof_buffer" => f.aof_buffer,
         "mem_allocator" => "libc",
-        "active_defrag_running" => crate::keyspace::defrag::stats().running,
+        "active_defrag_running" => crate::state::defrag::stats().running,
         "lazyfree_pending_objects" => srv.lazyfree.pending(),
         "lazyfreed_objects" => srv.lazyfree.freed(),
     );
@@ -370,7 +370,7 @@ fn persistence(out: &mut String, srv: &ServerState) {
 
 fn stats(out: &mut String, srv: &ServerState) {
     let s = &srv.stats;
-    let defrag = crate::keyspace::defrag::stats();
+    let defrag = crate::state::defrag::stats();
     let kbps = |m: &InstMetric| format!("{:.2}", m.per_sec() as f64 / 1024.0);
     out.push_str("# Stats\r\n");
     fields!(out,
@@ -389,14 +389,14 @@ fn stats(out: &mut String, srv: &ServerState) {
         "sync_full" => srv.repl.sync_full,
         "sync_partial_ok" => srv.repl.sync_partial_ok,
         "sync_partial_err" => srv.repl.sync_partial_err,
-        "expired_keys" => crate::keyspace::expire::expired_keys_total(srv),
+        "expired_keys" => crate::state::expire::expired_keys_total(srv),
         "expired_stale_perc" => format!("{:.2}", s.expired_stale_perc * 100.0),
         "expired_time_cap_reached_count" => s.expired_time_cap_reached_count,
         "expire_cycle_cpu_milliseconds" => s.expire_cycle_cpu_ms,
         "evicted_keys" => s.evicted_keys,
         "evicted_clients" => srv.stats.evicted_clients,
-        "total_eviction_exceeded_time" => crate::keyspace::evict::exceeded_time_ms(srv).0,
-        "current_eviction_exceeded_time" => crate::keyspace::evict::exceeded_time_ms(srv).1,
+        "total_eviction_exceeded_time" => crate::state::evict::exceeded_time_ms(srv).0,
+        "current_eviction_exceeded_time" => crate::state::evict::exceeded_time_ms(srv).1,
         "keyspace_hits" => s.keyspace_hits,
         "keyspace_misses" => s.keyspace_misses,
         "pubsub_channels" => srv.pubsub_channels,
@@ -410,8 +410,8 @@ fn stats(out: &mut String, srv: &ServerState) {
         "active_defrag_misses" => defrag.misses,
         "active_defrag_key_hits" => defrag.key_hits,
         "active_defrag_key_misses" => defrag.key_misses,
-        "total_active_defrag_time" => defrag.total_ms + crate::keyspace::defrag::current_ms(),
-        "current_active_defrag_time" => crate::keyspace::defrag::current_ms(),
+        "total_active_defrag_time" => defrag.total_ms + crate::state::defrag::current_ms(),
+        "current_active_defrag_time" => crate::state::defrag::current_ms(),
         "tracking_total_keys" => srv.tracking.total_keys(),
         "tracking_total_items" => srv.tracking.total_items(),
         "tracking_total_prefixes" => srv.tracking.total_prefixes(),
@@ -509,7 +509,7 @@ fn replication(out: &mut String, srv: &ServerState) {
         "master_repl_offset" => r.master_repl_offset,
         "second_repl_offset" => r.second_offset,
         "repl_backlog_active" => b.is_some() as i32,
-        "repl_backlog_size" => crate::repl::backlog_size(srv),
+        "repl_backlog_size" => crate::state::repl::backlog_size(srv),
         "repl_backlog_first_byte_offset" => b.map_or(0, |b| b.first_offset()),
         "repl_backlog_histlen" => b.map_or(0, |b| b.histlen()),
     );

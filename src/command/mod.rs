@@ -34,6 +34,8 @@ pub mod memory;
 pub mod migrate;
 pub mod module;
 pub mod multi;
+#[cfg(test)]
+mod notify_tests;
 pub mod pubsub;
 pub mod repl;
 pub mod scripting;
@@ -244,7 +246,7 @@ impl<'a> Ctx<'a> {
         if !touch_old || self.client.has(crate::net::client::flags::NO_TOUCH) {
             crate::keyspace::evict::Touch::Skip
         } else {
-            crate::keyspace::evict::Touch::of(self.srv)
+            crate::state::evict::touch(self.srv)
         }
     }
 
@@ -269,7 +271,7 @@ impl<'a> Ctx<'a> {
         let touch = if client.has(crate::net::client::flags::NO_TOUCH) {
             crate::keyspace::evict::Touch::Skip
         } else {
-            crate::keyspace::evict::Touch::of(srv)
+            crate::state::evict::touch(srv)
         };
         let now = srv.now_ms;
         let ServerState { dbs, rng, stats, tracking, .. } = &mut **srv;
@@ -306,7 +308,7 @@ impl<'a> Ctx<'a> {
     pub fn write_reply(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply) {
         let Ctx { client, srv } = self;
         let now = srv.now_ms;
-        let touch = crate::keyspace::evict::Touch::of(srv);
+        let touch = crate::state::evict::touch(srv);
         let found = match srv.dbs[client.db].lookup(key, now) {
             Some(e) => {
                 touch.apply(e);
@@ -356,7 +358,7 @@ impl<'a> Ctx<'a> {
         // Invalidations for other clients are written at once, as Redis writes them (the running client's own
         // wait for its reply).
         if self.srv.tracking.has_outbox() {
-            crate::tracking::deliver(self.srv, Some(&mut *self.client), crate::tracking::Flush::Now);
+            crate::state::tracking::deliver(self.srv, Some(&mut *self.client), crate::tracking::Flush::Now);
         }
     }
 
@@ -488,7 +490,7 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Keyspace notifications from handlers (the machinery is in [`crate::keyspace::notify`]).
+/// Keyspace notifications from handlers (the machinery is in [`crate::state::notify`]).
 impl Ctx<'_> {
     /// A keyspace event about `key` in the client's selected database (see the module docs). Call it after the
     /// change, once per event Redis emits, with Redis's event name.
@@ -512,10 +514,10 @@ impl Ctx<'_> {
 
     #[cold]
     fn notify_slow(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
-        if crate::keyspace::notify::pending() {
-            crate::keyspace::notify::drain(self.srv, Some(&mut *self.client));
+        if crate::state::notify::pending() {
+            crate::state::notify::drain(self.srv, Some(&mut *self.client));
         }
-        crate::keyspace::notify::emit(self.srv, Some(&mut *self.client), class, event, key, db);
+        crate::state::notify::emit(self.srv, Some(&mut *self.client), class, event, key, db);
     }
 }
 

@@ -2,7 +2,8 @@
 //! PUBSUB container. The registry and delivery live in [`crate::pubsub`].
 
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE};
-use crate::pubsub::{self, Kind};
+use crate::pubsub::Kind;
+use crate::state::pubsub;
 
 const PUBSUB_FLAGS: u64 = flag::PUBSUB | flag::NOSCRIPT | flag::LOADING | flag::STALE;
 const PUBLISH_FLAGS: u64 = flag::PUBSUB | flag::LOADING | flag::STALE | flag::FAST;

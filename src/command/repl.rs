@@ -159,7 +159,7 @@ fn sync(ctx: &mut Ctx, args: Args) {
             return;
         }
         if ctx.srv.repl.is_replica() {
-            repl::unset_master(ctx.srv);
+            crate::state::repl::unset_master(ctx.srv);
             ctx.srv.repl.requests.push(Request::DropMasterLink);
             let who = crate::command::connection::client_info_string(ctx.client, ctx.srv.now_ms);
             crate::log_notice!("MASTER MODE enabled (failover request from '{who}')");
@@ -204,7 +204,7 @@ fn sync(ctx: &mut Ctx, args: Args) {
             return;
         };
         let replid = String::from_utf8_lossy(args.get(1)).into_owned();
-        match repl::psync_decision(ctx.srv, &replid, offset, &who) {
+        match crate::state::repl::psync_decision(ctx.srv, &replid, offset, &who) {
             PsyncOutcome::Continue => {
                 let srv = &mut *ctx.srv;
                 let line =
@@ -242,9 +242,9 @@ fn sync(ctx: &mut Ctx, args: Args) {
     ctx.client.flags |= flags::REPLICA;
     srv.repl.replicas.push(replica);
     if srv.repl.replicas.len() == 1 && srv.repl.backlog.is_none() {
-        repl::change_replid(srv);
-        repl::clear_replid2(srv);
-        repl::create_backlog(srv);
+        crate::state::repl::change_replid(srv);
+        crate::state::repl::clear_replid2(srv);
+        crate::state::repl::create_backlog(srv);
         crate::log_notice!(
             "Replication backlog created, my new replication IDs are '{}' and '{}'",
             srv.replid,
@@ -386,7 +386,7 @@ fn wait(ctx: &mut Ctx, args: Args) {
     let Some(timeout_ms) = ms_timeout_arg(ctx.reply(), args.get(2)) else { return };
     // The client's own last write, not the whole stream: other clients' later writes do not make it wait longer.
     let offset = ctx.client.woff;
-    let acked = repl::acks_for(ctx.srv, offset);
+    let acked = crate::state::repl::acks_for(ctx.srv, offset);
     if acked >= numreplicas || ctx.client.has(flags::DENY_BLOCKING | flags::MULTI) {
         ctx.reply().int(acked);
         return;

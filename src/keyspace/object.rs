@@ -363,6 +363,8 @@ const TYPE_SHIFT: u32 = 28;
 const ENC_SHIFT: u32 = 24;
 pub const LRU_BITS: u32 = 24;
 pub const LRU_MASK: u32 = (1 << LRU_BITS) - 1;
+/// Resolution of the LRU clock in milliseconds, as Redis's `LRU_CLOCK_RESOLUTION`.
+pub const LRU_CLOCK_RESOLUTION_MS: i64 = 1000;
 
 /// Integers that Redis shares instead of allocating (`OBJ_SHARED_INTEGERS`); `OBJECT REFCOUNT` reports them as
 /// `i32::MAX` when no maxmemory policy forbids sharing.
@@ -948,7 +950,7 @@ impl Entry {
             && matches!(self.as_str(), Some(StrRef::Int(n)) if (0..SHARED_INTEGERS).contains(&n))
     }
 
-    /// The defragmenter's visit (see `keyspace::defrag`): moves the entry's chunk when its slab page is being
+    /// The defragmenter's visit (see `state::defrag`): moves the entry's chunk when its slab page is being
     /// evacuated, and a raw string's buffer when [`slab::routed_moves`] says so (out of an evacuated page, or out
     /// of malloc's heap into a slab chunk). The dict slot holding `self` is the only pointer to the chunk (the TTL
     /// lives in it), and the entry the only owner of the buffer, so updating `self` updates every reference.

@@ -155,8 +155,6 @@ pub struct Client {
     pub pending_write: bool,
     /// Whether the server's list of clients with coalesced pub/sub output holds this client.
     pub pending_push: bool,
-    /// Whether the server's list of clients waiting for the I/O threads' read pass holds this client.
-    pub pending_read: bool,
     /// Commands an I/O thread parsed off the front of `query`, for the main thread to run this pass.
     pub pre: crate::net::io_threads::Preparsed,
     /// When (unix seconds) the output first stayed above the soft output-buffer limit; 0 = not above it.
@@ -187,7 +185,6 @@ impl Client {
             scratch: Vec::new(),
             pending_write: false,
             pending_push: false,
-            pending_read: false,
             pre: Default::default(),
             obuf_soft_limit_reached_s: 0,
             mem: Default::default(),

@@ -16,9 +16,7 @@
 //! so an idle server spends nothing on its I/O threads (Redis's threads spin, then park on a mutex).
 //!
 //! # What runs where
-//! Workers do only what needs the client and nothing else: `write(2)` of the pending reply (and, for the read
-//! pass the batch machinery still offers, `read(2)` into the query ring and parsing the complete multibulk
-//! commands into [`Preparsed`] spans). Everything that touches server state (statistics, closing, the query buffer
+//! Workers do only what needs the client and nothing else: `write(2)` of the pending reply. Everything that touches server state (statistics, closing, the query buffer
 //! limit, running commands, replicas' streams) happens after the fan-in on the main thread. Masters, replicas,
 //! blocked clients and clients about to be closed never go to a worker.
 //!
@@ -202,37 +200,20 @@ pub fn write_step(c: &mut Client) -> WriteOut {
     out
 }
 
-/// What a worker did with a client.
-#[derive(Debug)]
-pub enum Outcome {
-    /// Not handed to a worker (yet).
-    Untouched,
-    Read(ReadOut),
-    Write(WriteOut),
-}
-
-/// One client handed to a worker, with what the worker found.
+/// One client handed to a worker, and what its write did (`None` until a worker, or this thread when the
+/// worker is gone, has written).
 pub struct Item {
     pub c: Box<Client>,
-    /// Read: parse what was read with these limits (`None`: leave parsing to the main thread).
-    pub limits: Option<Limits>,
-    pub out: Outcome,
+    pub out: Option<WriteOut>,
 }
 
 impl Item {
-    pub fn new(c: Box<Client>, limits: Option<Limits>) -> Item {
-        Item { c, limits, out: Outcome::Untouched }
+    pub fn new(c: Box<Client>) -> Item {
+        Item { c, out: None }
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Read,
-    Write,
-}
-
 struct Batch {
-    op: Op,
     worker: usize,
     items: Vec<Item>,
 }
@@ -252,12 +233,11 @@ pub struct IoThreads {
     back: Vec<Option<Vec<Item>>>,
     /// Whether the last pass had enough pending output to use the threads (INFO `io_threads_active`).
     pub active: bool,
-    pub do_reads: bool,
 }
 
 impl IoThreads {
     /// Starts `threads - 1` workers (`io-threads` counts the main thread); `None` for one thread.
-    pub fn start(threads: usize, do_reads: bool) -> io::Result<Option<IoThreads>> {
+    pub fn start(threads: usize) -> io::Result<Option<IoThreads>> {
         if threads <= 1 {
             return Ok(None);
         }
@@ -270,7 +250,7 @@ impl IoThreads {
             workers.push(Worker { tx, thread: Some(thread) });
         }
         let back = (0..workers.len()).map(|_| None).collect();
-        Ok(Some(IoThreads { workers, done, spare: Vec::new(), back, active: false, do_reads }))
+        Ok(Some(IoThreads { workers, done, spare: Vec::new(), back, active: false }))
     }
 
     /// Redis's rule for using the threads: at least two clients with output per thread.
@@ -278,24 +258,9 @@ impl IoThreads {
         self.active = pending_writes >= 2 * (self.workers.len() + 1);
     }
 
-    /// Whether a readable client should wait for the threads' read pass.
-    #[inline]
-    pub fn defer_reads(&self) -> bool {
-        self.active && self.do_reads
-    }
-
-    /// Reads (and parses) every client of `items` on the workers; returns them in the same order.
-    pub fn read(&mut self, items: Vec<Item>) -> Vec<Item> {
-        self.run(Op::Read, items)
-    }
-
-    /// Writes every client of `items` on the workers; returns them in the same order.
-    pub fn write(&mut self, items: Vec<Item>) -> Vec<Item> {
-        self.run(Op::Write, items)
-    }
-
-    /// Fan-out in contiguous chunks, one per worker, then fan-in: blocks until every chunk is back.
-    fn run(&mut self, op: Op, mut items: Vec<Item>) -> Vec<Item> {
+    /// Writes every client of `items` on the workers, in contiguous chunks, one per worker (fan-out), then waits
+    /// for every chunk (fan-in); returns them in the same order.
+    pub fn write(&mut self, mut items: Vec<Item>) -> Vec<Item> {
         let n = self.workers.len();
         let per = items.len().div_ceil(n).max(1);
         let chunks = &mut self.back;
@@ -308,11 +273,11 @@ impl IoThreads {
                 self.spare.push(chunk);
                 break;
             }
-            match w.tx.send(Batch { op, worker: i, items: chunk }) {
+            match w.tx.send(Batch { worker: i, items: chunk }) {
                 Ok(()) => sent += 1,
                 // A worker that is gone (it cannot panic on its own) leaves its chunk to this thread.
                 Err(std::sync::mpsc::SendError(mut b)) => {
-                    b.items.iter_mut().for_each(|it| process(op, it));
+                    b.items.iter_mut().for_each(process);
                     chunks[i] = Some(b.items);
                 }
             }
@@ -345,26 +310,15 @@ impl Drop for IoThreads {
     }
 }
 
-fn process(op: Op, it: &mut Item) {
-    match op {
-        Op::Read => {
-            let r = read_step(&mut it.c);
-            if let (ReadOut::Data(_), Some(limits)) = (&r, it.limits) {
-                preparse(&mut it.c, limits);
-            }
-            it.out = Outcome::Read(r);
-        }
-        Op::Write => it.out = Outcome::Write(write_step(&mut it.c)),
-    }
+fn process(it: &mut Item) {
+    it.out = Some(write_step(&mut it.c));
 }
 
 fn worker(rx: Receiver<Batch>, done: Sender<Batch>) {
     // Signals are the main thread's business (the watchdog's SIGALRM backtrace, SIGTERM's flag).
     let _ = nix::sys::signal::SigSet::all().thread_block();
     while let Ok(mut b) = rx.recv() {
-        for it in b.items.iter_mut() {
-            process(b.op, it);
-        }
+        b.items.iter_mut().for_each(process);
         if done.send(b).is_err() {
             return;
         }
@@ -420,17 +374,18 @@ mod tests {
 
     #[test]
     fn workers_give_every_client_back_in_order() {
-        let mut io = IoThreads::start(3, true).unwrap().unwrap();
-        // Clients without a socket: each read fails (EBADF) but comes back, in order.
+        let mut io = IoThreads::start(3).unwrap().unwrap();
+        // Clients without a socket and with a reply pending: each write fails (EBADF) but comes back, in order.
         let items: Vec<Item> = (0..7)
             .map(|i| {
                 let mut c = client_with(b"");
                 c.state.id = i;
-                Item::new(c, None)
+                c.state.reply.ok();
+                Item::new(c)
             })
             .collect();
-        let back = io.read(items);
+        let back = io.write(items);
         assert_eq!(back.iter().map(|it| it.c.state.id).collect::<Vec<_>>(), (0..7).collect::<Vec<_>>());
-        assert!(back.iter().all(|it| matches!(it.out, Outcome::Read(ReadOut::Failed(_)))));
+        assert!(back.iter().all(|it| it.out.as_ref().is_some_and(|w| w.err.is_some() && w.total == 0)));
     }
 }

@@ -39,7 +39,7 @@ pub fn prepare(
 ) -> Option<RunCtx> {
     let running_stale = crate::admission::stale_replica(st);
     let obey = must_obey(caller);
-    let pre_oom = st.config.maxmemory != 0 && crate::keyspace::evict::memory_to_free(st).is_some();
+    let pre_oom = st.config.maxmemory != 0 && st.memory_to_free().is_some();
     if flags & script_flags::EVAL_COMPAT_MODE == 0 {
         if flags & script_flags::NO_CLUSTER != 0 && st.cluster.is_some() {
             reply.error("ERR Can not run script on cluster, 'no-cluster' flag is set.");

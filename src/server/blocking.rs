@@ -163,7 +163,7 @@ impl Server {
         let (args, acked) = match self.state.repl.waiting.iter().position(|w| w.id == id) {
             Some(p) => {
                 let w = self.state.repl.waiting.remove(p);
-                (w.args, Some(crate::repl::acks_for(&self.state, w.offset)))
+                (w.args, Some(crate::state::repl::acks_for(&self.state, w.offset)))
             }
             None => match self.state.blocking.remove(id) {
                 Some(b) => (b.args, None),

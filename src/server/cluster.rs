@@ -261,7 +261,7 @@ impl Server {
         let Some(cl) = self.state.cluster.as_deref_mut() else { return };
         // Not from inside a busy script: its client, maybe a subscriber, is out of the client table until it ends.
         if !cl.lost_slots.is_empty() && !self.state.scripting.is_timedout() {
-            crate::pubsub::drop_lost_shard_slots(&mut self.state, None);
+            crate::state::pubsub::drop_lost_shard_slots(&mut self.state, None);
         }
         let Some(cl) = self.state.cluster.as_deref_mut() else { return };
         if !cl.bus.effects.is_empty() {
@@ -302,7 +302,7 @@ impl Server {
     fn cluster_effect(&mut self, el: &mut EventLoop, e: Effect) {
         match e {
             Effect::Publish { channel, message, sharded } => {
-                crate::pubsub::publish(&mut self.state, None, sharded, &channel, &message);
+                crate::state::pubsub::publish(&mut self.state, None, sharded, &channel, &message);
             }
             Effect::SetMaster { ip, port } => {
                 let addr = MasterAddr { host: ip, port };
@@ -327,7 +327,7 @@ impl Server {
                     if self.state.dbs[0].delete(&k) {
                         self.state.key_changed(0, &k, 1, 0);
                         if self.state.config.notify_keyspace_events & crate::config::notify::GENERIC != 0 {
-                            crate::keyspace::notify::emit(
+                            crate::state::notify::emit(
                                 &mut self.state,
                                 None,
                                 crate::config::notify::GENERIC,

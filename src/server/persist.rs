@@ -72,7 +72,7 @@ impl LoadSink for ProgressSink<'_, '_> {
         if let Some(f) = st.prop.repl.as_mut() {
             f.feed(self.db, &[verb, key]);
             if f.buf.len() >= 64 * 1024 {
-                crate::repl::drain_feed(st, None);
+                crate::state::repl::drain_feed(st, None);
             }
         }
     }
@@ -122,7 +122,7 @@ impl Server {
         let master = !self.state.config.extra.contains_key("replicaof");
         opts.drop_expired = master;
         if master {
-            crate::repl::create_backlog(&mut self.state);
+            crate::state::repl::create_backlog(&mut self.state);
         }
         // The data loads into databases of its own, so clients served meanwhile find consistent (empty) ones.
         let n = self.state.dbs.len();

@@ -60,7 +60,7 @@ impl Server {
                 self.state.repl.master_db = db;
                 let was_master = !self.state.repl.is_replica();
                 self.repl_set_master(el, MasterAddr { host: host.to_string(), port }, was_master);
-                repl::create_backlog(&mut self.state);
+                crate::state::repl::create_backlog(&mut self.state);
             } else {
                 let was_master = !self.state.repl.is_replica();
                 self.repl_set_master(el, MasterAddr { host: host.to_string(), port }, was_master);
@@ -79,7 +79,7 @@ impl Server {
     /// previous run continue with `+CONTINUE`. Without one the backlog goes (the offset keeps the DELs' bytes,
     /// as Redis's).
     pub(super) fn repl_restore_master_history(&mut self) {
-        repl::drain_feed(&mut self.state, None);
+        crate::state::repl::drain_feed(&mut self.state, None);
         let r = &mut self.state.repl;
         match r.loaded_history.take() {
             Some((id, offset, _db)) => {
@@ -93,7 +93,7 @@ impl Server {
             }
             None => {
                 r.backlog = None;
-                repl::sync_feed(&mut self.state);
+                crate::state::repl::sync_feed(&mut self.state);
             }
         }
     }
@@ -115,7 +115,7 @@ impl Server {
     #[inline]
     pub(super) fn repl_after_command(&mut self, el: &mut EventLoop, c: &mut ClientState) {
         let offset_before = self.state.repl.master_repl_offset;
-        crate::repl::drain_feed(&mut self.state, Some(&mut *c));
+        crate::state::repl::drain_feed(&mut self.state, Some(&mut *c));
         if self.state.repl.master_repl_offset != offset_before {
             c.woff = self.state.repl.master_repl_offset;
         }
@@ -137,7 +137,7 @@ impl Server {
             self.repl_start_full_syncs(Some(c));
         }
         if c.last_cmd.starts_with("config") || c.has(flags::REPLICA) {
-            repl::refresh_good_replicas(&mut self.state);
+            crate::state::repl::refresh_good_replicas(&mut self.state);
             if !self.state.repl.waiting.is_empty() {
                 self.repl_serve_waiters(crate::util::now_ms());
             }
@@ -165,7 +165,7 @@ impl Server {
             self.state.repl.get_ack = false;
             self.repl_queue_getack();
         }
-        repl::drain_feed(&mut self.state, None);
+        crate::state::repl::drain_feed(&mut self.state, None);
     }
 
     /// Puts `REPLCONF GETACK *` into the stream (Redis's `sendGetackToReplicas`); it reaches the backlog and the
@@ -205,7 +205,7 @@ impl Server {
         let waiting = std::mem::take(&mut self.state.repl.waiting);
         let mut keep = Vec::with_capacity(waiting.len());
         for w in waiting {
-            let acked = repl::acks_for(&self.state, w.offset);
+            let acked = crate::state::repl::acks_for(&self.state, w.offset);
             if acked < w.numreplicas && (w.deadline_ms == 0 || now_ms < w.deadline_ms) {
                 keep.push(w);
                 continue;
@@ -267,12 +267,12 @@ impl Server {
             return;
         }
         if r.master_applied.is_empty() {
-            repl::feed_stream(&mut self.state, bytes, None);
+            crate::state::repl::feed_stream(&mut self.state, bytes, None);
             return;
         }
         r.master_applied.extend_from_slice(bytes);
         let mut data = std::mem::take(&mut self.state.repl.master_applied);
-        repl::feed_stream(&mut self.state, &data, None);
+        crate::state::repl::feed_stream(&mut self.state, &data, None);
         // A big transaction's copy is given back (unit/pendingquerybuf: a replica holding it kept 32 MB more
         // than its master); a small one is reused.
         if data.capacity() <= repl::FEED_BUF_KEEP {
@@ -316,8 +316,8 @@ impl Server {
                 r.no_replicas_since_s = crate::util::now_ms() / 1000;
             }
             // The blocks only it still needed go (the rest by the cron, a step at a time).
-            repl::trim_backlog(&mut self.state);
-            repl::refresh_good_replicas(&mut self.state);
+            crate::state::repl::trim_backlog(&mut self.state);
+            crate::state::repl::refresh_good_replicas(&mut self.state);
         }
         let r = &mut self.state.repl;
         if c.has(flags::MASTER) && r.master_client.is_some_and(|(id, _)| id == c.id) {
@@ -389,7 +389,7 @@ impl Server {
             }
         }
         if x.stream_off != before {
-            repl::trim_backlog(&mut self.state);
+            crate::state::repl::trim_backlog(&mut self.state);
         }
         res
     }
@@ -493,7 +493,7 @@ impl Server {
             log_notice!("Starting BGSAVE for SYNC with target: replicas sockets");
             let mark = crate::state::random_hex(&mut self.state.rng, repl::replica::EOF_MARK_SIZE);
             let mut cx = crate::persist::engine::SaveContext::now(&self.state.config, self.state.lru_clock);
-            cx.repl = repl::save_info(&self.state);
+            cx.repl = crate::state::repl::save_info(&self.state);
             if req & repl::REQ_EXCLUDE_FUNCTIONS == 0 {
                 cx.functions = self.state.functions.ctx.codes();
             }
@@ -682,7 +682,7 @@ impl Server {
             log_notice!("Streamed RDB transfer with replica {name} succeeded (socket)");
             log_notice!("Synchronization with replica {name} succeeded");
         }
-        repl::refresh_good_replicas(&mut self.state);
+        crate::state::repl::refresh_good_replicas(&mut self.state);
         self.repl_start_full_syncs(None);
     }
 
@@ -809,7 +809,7 @@ impl Server {
             done = true;
         }
         if done {
-            repl::refresh_good_replicas(&mut self.state);
+            crate::state::repl::refresh_good_replicas(&mut self.state);
         }
         more
     }
@@ -826,7 +826,7 @@ impl Server {
             // Our own history is what a PSYNC to the new master may continue (`replicationCacheMasterUsingMyself`).
             self.state.repl.can_continue = true;
         }
-        repl::sync_feed(&mut self.state);
+        crate::state::repl::sync_feed(&mut self.state);
         log_notice!("Connecting to MASTER {}:{}", addr.host, addr.port);
         self.repl_connect(el);
     }
@@ -837,7 +837,7 @@ impl Server {
         let Some(m) = self.state.repl.master.take() else { return };
         self.repl_drop_master(el);
         self.state.repl.master = Some(m);
-        repl::unset_master(&mut self.state);
+        crate::state::repl::unset_master(&mut self.state);
         // An AOF stopped by a sync that never finished comes back now (Redis's `replicationUnsetMaster`).
         self.repl_restart_aof();
     }
@@ -1080,7 +1080,7 @@ impl Server {
             }
         }
         if self.state.repl.backlog.is_none() {
-            repl::create_backlog(&mut self.state);
+            crate::state::repl::create_backlog(&mut self.state);
         }
     }
 
@@ -1207,7 +1207,7 @@ impl Server {
             if let Some(f) = self.state.prop.repl.as_mut() {
                 crate::resp::encode_command(&mut f.buf, &[b"PING"]);
             }
-            repl::drain_feed(&mut self.state, None);
+            crate::state::repl::drain_feed(&mut self.state, None);
         }
         let mut presync = Vec::new();
         let mut timed_out = Vec::new();
@@ -1240,15 +1240,15 @@ impl Server {
         for (id, fd) in timed_out {
             self.repl_close_async(&mut None, id, fd);
         }
-        repl::refresh_good_replicas(&mut self.state);
+        crate::state::repl::refresh_good_replicas(&mut self.state);
         // CONFIG SET repl-backlog-size resizes the backlog, keeping what fits; the history a gone replica pinned
         // is freed a bounded step at a time.
-        let size = repl::backlog_size(&self.state);
+        let size = crate::state::repl::backlog_size(&self.state);
         if let Some(b) = self.state.repl.backlog.as_mut() {
             b.set_size(size);
         }
         for _ in 0..16 {
-            if !repl::trim_backlog(&mut self.state) {
+            if !crate::state::repl::trim_backlog(&mut self.state) {
                 break;
             }
         }
@@ -1260,10 +1260,10 @@ impl Server {
             && r.backlog.is_some()
             && now_s - r.no_replicas_since_s > ttl
         {
-            repl::change_replid(&mut self.state);
-            repl::clear_replid2(&mut self.state);
+            crate::state::repl::change_replid(&mut self.state);
+            crate::state::repl::clear_replid2(&mut self.state);
             self.state.repl.backlog = None;
-            repl::sync_feed(&mut self.state);
+            crate::state::repl::sync_feed(&mut self.state);
             log_notice!("Replication backlog freed after {ttl} seconds without connected replicas.");
         }
     }

@@ -30,7 +30,7 @@ use crate::keyspace::db::Db;
 use crate::persist::engine::{self, ChildKind};
 use crate::persist::rdb::{DbSink, LoadStats, RdbError};
 use crate::repl::replica::{MasterLink, PayloadReader, TempFile};
-use crate::repl::{self, LinkState};
+use crate::repl::LinkState;
 use crate::sys::poller::Interest;
 use crate::{log_notice, log_warning};
 use std::cell::Cell;
@@ -414,8 +414,8 @@ impl Server {
         self.state.repl.master_repl_offset = offset;
         // The stream after a full sync starts with a SELECT.
         self.state.repl.master_db = 0;
-        repl::clear_replid2(&mut self.state);
-        repl::create_backlog(&mut self.state);
+        crate::state::repl::clear_replid2(&mut self.state);
+        crate::state::repl::create_backlog(&mut self.state);
         self.state.repl.can_continue = true;
         log_notice!("MASTER <-> REPLICA sync: Finished with success");
         self.repl_restart_aof();

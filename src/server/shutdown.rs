@@ -130,7 +130,7 @@ impl Server {
             // Not while clients are paused already: the request would move our offset past a pause's target.
             if self.state.pause.mode_at(now) == PauseMode::Off {
                 self.repl_queue_getack();
-                crate::repl::drain_feed(&mut self.state, running);
+                crate::state::repl::drain_feed(&mut self.state, running);
             }
             self.state.pause.set_shutdown(true);
             crate::keyspace::db::set_expire_paused(true);

@@ -28,13 +28,16 @@
 //! not the first) makes Redis 7.0 reply the overlap error and then enable tracking and reply +OK as well (its
 //! collision check returns the prefix's index as success); here the error is the only reply and nothing changes,
 //! as for the first prefix (and as Redis 7.2 does).
+//!
+//! This file holds the data: the table, the prefixes, the outbox and what each client keeps, with the operations on
+//! those alone. The operations on the whole server state (delivering the outbox to the clients, the BCAST messages
+//! before the loop sleeps, the `tracking-table-max-keys` pass) are in [`crate::state::tracking`].
 
 use crate::args::Args;
 use crate::command_spec::{flag, Command, Group};
 use crate::keyspace::dict::HashedKey;
 use crate::keyspace::types::{SmallBytes, SMALL_INLINE};
 use crate::net::client::{flags as cf, ClientState};
-use crate::state::ServerState;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -181,30 +184,30 @@ fn small_bytes(b: &[u8]) -> SmallBytes {
 /// One BCAST prefix: the keys under it changed since the last broadcast (each with the id of the client that
 /// changed it last, 0 for the server itself: expiry, eviction) and its clients (sorted ids).
 #[derive(Default)]
-struct Bcast {
-    keys: BTreeMap<Box<[u8]>, u64>,
-    clients: Vec<u64>,
+pub(crate) struct Bcast {
+    pub(crate) keys: BTreeMap<Box<[u8]>, u64>,
+    pub(crate) clients: Vec<u64>,
 }
 
 /// A tracking client running a script: its id, its flags, the keys the script declares.
 type ScriptCaller = (u64, Slot, u32, Vec<Box<[u8]>>);
 
 /// Message kinds (bits).
-const KEY: u8 = 1;
+pub(crate) const KEY: u8 = 1;
 /// The target was the running client when its key changed (NOLOOP drops the message).
-const LOOP: u8 = 2;
+pub(crate) const LOOP: u8 = 2;
 /// For the running client, after its command (Redis's pending invalidations).
-const DEFERRED: u8 = 4;
+pub(crate) const DEFERRED: u8 = 4;
 
 /// An invalidation for tracking client `to` (before its redirection is resolved): the array of keys it carries
 /// (`None`: the null of a flush, in the client's protocol).
-struct Msg {
-    to: u64,
-    payload: Option<Rc<[u8]>>,
-    kind: u8,
+pub(crate) struct Msg {
+    pub(crate) to: u64,
+    pub(crate) payload: Option<Rc<[u8]>>,
+    pub(crate) kind: u8,
 }
 
-/// When [`deliver`] runs.
+/// When [`deliver`](crate::state::tracking::deliver) runs.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Flush {
     /// Right after a change, inside a command: messages for the running client that wait for its reply stay.
@@ -225,16 +228,16 @@ pub struct Tracking {
     hint: LookupHint,
     /// Client ids stored in the table (`tracking_total_items`).
     items: u64,
-    prefixes: BTreeMap<Box<[u8]>, Bcast>,
+    pub(crate) prefixes: BTreeMap<Box<[u8]>, Bcast>,
     /// Clients with tracking on, sorted (`tracking_clients` is its length).
-    clients: Vec<u64>,
+    pub(crate) clients: Vec<u64>,
     /// The client whose command runs (Redis's `current_client`), 0 when none.
     running: u64,
     /// Inside a command's call (Redis's `fixed_time_expire`): the running client's own invalidations wait.
     in_call: bool,
-    outbox: Vec<Msg>,
+    pub(crate) outbox: Vec<Msg>,
     /// Some BCAST prefix holds changed keys to broadcast.
-    bcast_pending: bool,
+    pub(crate) bcast_pending: bool,
     /// Consecutive limit passes that could not get under `tracking-table-max-keys`.
     evict_rounds: u32,
     /// The table may be over `tracking-table-max-keys`: set by a new key, a client turning tracking on, CONFIG
@@ -297,7 +300,7 @@ impl Tracking {
     }
 
     /// Whether the table holds more keys than `max` (`tracking-table-max-keys`, 0 = no limit): the test before
-    /// [`limit_before_command`].
+    /// [`limit_before_command`](crate::state::tracking::limit_before_command).
     #[inline]
     pub fn over_limit(&self, max: i64) -> bool {
         max > 0 && self.table.len() as i64 > max
@@ -314,19 +317,41 @@ impl Tracking {
         self.limit_due = true;
     }
 
+    /// One pass of [`limit_used_slots`](crate::state::tracking::limit_used_slots) against the limit `max`, taking
+    /// random keys from `rng`.
+    pub fn limit_used_slots(&mut self, max: i64, rng: &mut crate::util::Rng) {
+        if !self.over_limit(max) {
+            self.evict_rounds = 0;
+            return;
+        }
+        let mut effort = 100 * (self.evict_rounds as u64 + 1);
+        while effort > 0 {
+            effort -= 1;
+            let Some(key) = self.table.random(rng).map(|e| e.key.to_vec()) else { break };
+            self.invalidate_key(&key, 0, false);
+            if self.table.len() as i64 <= max {
+                self.evict_rounds = 0;
+                return;
+            }
+        }
+        self.evict_rounds += 1;
+        // Still over: the next command tries again, with more effort.
+        self.limit_due = true;
+    }
+
     /// Whether a key change has nothing to do here.
     #[inline]
     pub fn is_idle(&self) -> bool {
         self.table.is_empty() && self.prefixes.is_empty()
     }
 
-    /// Whether messages wait for [`deliver`].
+    /// Whether messages wait for [`deliver`](crate::state::tracking::deliver).
     #[inline]
     pub fn has_outbox(&self) -> bool {
         !self.outbox.is_empty()
     }
 
-    /// Whether [`before_sleep`] has work: BCAST keys to broadcast or messages waiting.
+    /// Whether [`before_sleep`](crate::state::tracking::before_sleep) has work: BCAST keys to broadcast or messages waiting.
     #[inline]
     pub fn has_work(&self) -> bool {
         self.bcast_pending || !self.outbox.is_empty()
@@ -777,75 +802,8 @@ pub fn prefix_collision(c: &ClientState, prefixes: &[&[u8]]) -> Option<String> {
     None
 }
 
-/// Keeps the table within `tracking-table-max-keys` by invalidating random keys (Redis's `trackingLimitUsedSlots`):
-/// 100 keys per pass, 100 more each pass that ends still over the limit.
-pub fn limit_used_slots(srv: &mut ServerState) {
-    let max = srv.config.tracking_table_max_keys;
-    let t = &mut srv.tracking;
-    if !t.over_limit(max) {
-        t.evict_rounds = 0;
-        return;
-    }
-    let mut effort = 100 * (t.evict_rounds as u64 + 1);
-    while effort > 0 {
-        effort -= 1;
-        let Some(key) = t.table.random(&mut srv.rng).map(|e| e.key.to_vec()) else { break };
-        t.invalidate_key(&key, 0, false);
-        if t.table.len() as i64 <= max {
-            t.evict_rounds = 0;
-            return;
-        }
-    }
-    t.evict_rounds += 1;
-    // Still over: the next command tries again, with more effort.
-    t.limit_due = true;
-}
-
-/// [`limit_used_slots`] before client `c`'s command (Redis's `processCommand`), its messages delivered at once.
-/// Callers test [`Tracking::take_limit_due`] and [`Tracking::over_limit`] first (a pass under the limit only
-/// resets the round count, which a pass over it does not need).
-#[cold]
-pub fn limit_before_command(srv: &mut ServerState, c: &mut ClientState) {
-    let prev = srv.tracking.enter(c.id, false);
-    limit_used_slots(srv);
-    srv.tracking.leave(prev);
-    deliver(srv, Some(c), Flush::Now);
-}
-
-/// The BCAST invalidations gathered since the last call, one message per prefix and client (a NOLOOP client's
-/// without the keys it changed itself): Redis's `trackingBroadcastInvalidationMessages`, before the loop sleeps.
-/// Then every waiting message is delivered.
-pub fn before_sleep(srv: &mut ServerState) {
-    if std::mem::take(&mut srv.tracking.bcast_pending) && !srv.tracking.clients.is_empty() {
-        let ServerState { tracking, clients, id_to_fd, .. } = &mut *srv;
-        let noloop = |id: u64| {
-            let fd = id_to_fd.get(&id).copied().unwrap_or(-1);
-            matches!(clients.get(fd as usize), Some(Some(c)) if c.state.id == id && c.state.has(cf::TRACKING_NOLOOP))
-        };
-        for bs in tracking.prefixes.values_mut() {
-            if bs.keys.is_empty() {
-                continue;
-            }
-            let all: Rc<[u8]> = keys_array(&bs.keys, None).into();
-            for &id in &bs.clients {
-                let payload = if noloop(id) {
-                    match keys_array(&bs.keys, Some(id)) {
-                        p if p.is_empty() => continue,
-                        p => p.into(),
-                    }
-                } else {
-                    all.clone()
-                };
-                tracking.outbox.push(Msg { to: id, payload: Some(payload), kind: 0 });
-            }
-            bs.keys.clear();
-        }
-    }
-    deliver(srv, None, Flush::Idle);
-}
-
 /// `*N` and the keys (without those `skip` changed; empty when none is left).
-fn keys_array(keys: &BTreeMap<Box<[u8]>, u64>, skip: Option<u64>) -> Vec<u8> {
+pub(crate) fn keys_array(keys: &BTreeMap<Box<[u8]>, u64>, skip: Option<u64>) -> Vec<u8> {
     let n = keys.values().filter(|&&by| Some(by) != skip).count();
     if n == 0 {
         return Vec::new();
@@ -855,148 +813,6 @@ fn keys_array(keys: &BTreeMap<Box<[u8]>, u64>, skip: Option<u64>) -> Vec<u8> {
         push_bulk(&mut out, k);
     }
     out
-}
-
-/// Where a client is.
-#[derive(Clone, Copy)]
-enum Where {
-    /// The running client handed to [`deliver`].
-    Me,
-    /// In the client table at this fd.
-    Fd(usize),
-    /// Connected but out of the table (running further up the stack).
-    Away,
-    Gone,
-}
-
-fn locate(srv: &ServerState, me: &Option<&mut ClientState>, id: u64) -> Where {
-    if me.as_ref().is_some_and(|m| m.id == id) {
-        return Where::Me;
-    }
-    match srv.id_to_fd.get(&id) {
-        None => Where::Gone,
-        Some(&fd) => match srv.clients.get(fd as usize) {
-            Some(Some(c)) if c.state.id == id => Where::Fd(fd as usize),
-            _ => Where::Away,
-        },
-    }
-}
-
-fn client<'a>(srv: &'a mut ServerState, me: &'a mut Option<&mut ClientState>, w: Where) -> Option<&'a mut ClientState> {
-    match w {
-        Where::Me => me.as_deref_mut(),
-        Where::Fd(fd) => srv.clients.get_mut(fd).and_then(|s| s.as_mut()).map(|c| &mut c.state),
-        Where::Away | Where::Gone => None,
-    }
-}
-
-/// Writes one push (`parts` concatenated) to a client, even while its replies are off (Redis's CLIENT_PUSHING);
-/// a client in the table is then checked against its output limit and queued for writing.
-fn write(srv: &mut ServerState, me: &mut Option<&mut ClientState>, w: Where, parts: &[&[u8]]) {
-    let append = |c: &mut ClientState| {
-        if c.has(cf::CLOSE_ASAP) || c.has(cf::MASTER) || c.fd < 0 {
-            return;
-        }
-        let was = c.reply.enabled;
-        c.reply.enabled = true;
-        for p in parts {
-            c.reply.raw_bytes(p);
-        }
-        c.reply.enabled = was;
-    };
-    match w {
-        Where::Me => {
-            if let Some(m) = me.as_deref_mut() {
-                append(m);
-            }
-        }
-        Where::Fd(fd) => {
-            let evict_limit = crate::net::client_evict::limit_bytes(&srv.config);
-            let (info, now_ms) = (srv.client_info, srv.now_ms);
-            let ServerState { clients, config, stats, client_mem, .. } = &mut *srv;
-            let Some(Some(c)) = clients.get_mut(fd) else { return };
-            append(&mut c.state);
-            let limits = &config.client_output_buffer_limit;
-            crate::pubsub::check_output_limits(c, limits, now_ms, stats, info);
-            if evict_limit > 0 {
-                client_mem.update(c, evict_limit);
-            }
-            // Written before the loop sleeps, with the replies of this pass (not coalesced as pub/sub messages
-            // are): output waiting in buffers counts against `maxmemory`, and evicted keys' invalidations must
-            // not make the next command evict more (Redis's "client tracking don't cause eviction feedback loop").
-            srv.queue_write(fd as i32);
-        }
-        Where::Away | Where::Gone => {}
-    }
-}
-
-/// Sends what the outbox holds (Redis's `sendTrackingMessage` for each message): through the redirection when
-/// there is one (a RESP3 client gets a push, a RESP2 subscriber a `__redis__:invalidate` message, anyone else
-/// nothing), else to the client itself when it speaks RESP3. `me` is the running client, if any.
-pub fn deliver(srv: &mut ServerState, mut me: Option<&mut ClientState>, mode: Flush) {
-    if srv.tracking.outbox.is_empty() {
-        return;
-    }
-    let mut kept = Vec::new();
-    for m in std::mem::take(&mut srv.tracking.outbox) {
-        let mine = me.as_ref().is_some_and(|c| c.id == m.to);
-        let ready = m.kind & DEFERRED == 0 || mode == Flush::Idle || (mode == Flush::End && mine);
-        if !ready || !send(srv, &mut me, &m) {
-            kept.push(m);
-        }
-    }
-    // Nothing is queued while sending.
-    srv.tracking.outbox = kept;
-}
-
-/// One message; false when it must wait (a client it goes through is out of the table).
-fn send(srv: &mut ServerState, me: &mut Option<&mut ClientState>, m: &Msg) -> bool {
-    const INVALIDATE: &[u8] = b">2\r\n$10\r\ninvalidate\r\n";
-    const MESSAGE: &[u8] = b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n";
-    let tw = locate(srv, me, m.to);
-    let Some(t) = client(srv, me, tw) else { return matches!(tw, Where::Gone) };
-    let f = t.flags;
-    if f & cf::TRACKING == 0
-        || (m.kind & KEY != 0 && (f & cf::TRACKING_BCAST != 0 || (m.kind & LOOP != 0 && f & cf::TRACKING_NOLOOP != 0)))
-    {
-        return true;
-    }
-    let t_resp3 = t.reply.is_resp3();
-    let redirect = t.tracking.redirect;
-    let payload: &[u8] = match &m.payload {
-        Some(p) => p,
-        None if t_resp3 => b"_\r\n",
-        None => b"$-1\r\n",
-    };
-    if redirect == 0 {
-        if t_resp3 {
-            write(srv, me, tw, &[INVALIDATE, payload]);
-        }
-        return true;
-    }
-    let rw = locate(srv, me, redirect);
-    match rw {
-        Where::Away => false,
-        Where::Gone => {
-            if let Some(t) = client(srv, me, tw) {
-                t.flags |= cf::TRACKING_BROKEN_REDIR;
-            }
-            if t_resp3 {
-                let id = format!(":{redirect}\r\n");
-                write(srv, me, tw, &[b">2\r\n$21\r\ntracking-redir-broken\r\n", id.as_bytes()]);
-            }
-            true
-        }
-        Where::Me | Where::Fd(_) => {
-            let Some(r) = client(srv, me, rw) else { return true };
-            if r.reply.is_resp3() {
-                write(srv, me, rw, &[INVALIDATE, payload]);
-            } else if crate::pubsub::is_subscriber(r) {
-                write(srv, me, rw, &[MESSAGE, payload]);
-            }
-            true
-        }
-    }
 }
 
 #[cfg(test)]

@@ -53,11 +53,11 @@ thread_local! {
 /// One active expire cycle with the configured `active-expire-effort`; see [`active_expire_cycle_with_effort`].
 pub fn active_expire_cycle(state: &mut ServerState, fast: bool) {
     let effort = state.config.active_expire_effort;
-    crate::keyspace::notify::sync(state);
+    crate::state::notify::sync(state);
     active_expire_cycle_with_effort(state, fast, effort);
     state.drain_expired(true);
     // `expired` keyspace events of the keys this cycle deleted.
-    crate::keyspace::notify::after_command(state, None);
+    crate::state::notify::after_command(state, None);
 }
 
 /// One active expire cycle. `fast` selects the short cycle run before the event loop sleeps; otherwise the slow

@@ -13,11 +13,15 @@
 //!
 //! So events take three routes, each for a reason: a handler's own events through `Ctx::notify` (the event name is
 //! the command's); `expired` and `new` through the databases' log (`db::events`), since they happen where no
-//! context exists; and `evicted` straight from `evict::perform_evictions`, which holds the server state and the
-//! client about to run, and runs before that client's command (so its events come first, as in Redis). All three
-//! end in [`emit`].
+//! context exists; and `evicted` straight from `state::evict::perform_evictions`, which holds the server state
+//! and the client about to run, and runs before that client's command (so its events come first, as in Redis).
+//! All three end in [`emit`].
 //!
-//! Tested by the unit tests below and end to end by tests/pubsub_notify.rs.
+//! An operation on the server state (it publishes through the pub/sub registry to other clients), so it sits
+//! with the state, above the keyspace: the keyspace only records `expired` and `new` in `db::events`.
+//!
+//! Tested by the unit tests in `command/notify_tests.rs` (a whole server through the command harness) and end to
+//! end by the pub/sub notification tests.
 
 #![forbid(unsafe_code)]
 
@@ -80,7 +84,7 @@ pub fn emit(srv: &mut ServerState, mut me: Option<&mut ClientState>, class: u32,
         chan.extend_from_slice(&dbid);
         chan.extend_from_slice(b"__:");
         chan.extend_from_slice(key);
-        crate::pubsub::publish(srv, me.as_deref_mut(), false, &chan, event.as_bytes());
+        crate::state::pubsub::publish(srv, me.as_deref_mut(), false, &chan, event.as_bytes());
     }
     if flags & nc::KEYEVENT != 0 {
         let mut chan = Vec::with_capacity(event.len() + 20);
@@ -88,74 +92,6 @@ pub fn emit(srv: &mut ServerState, mut me: Option<&mut ClientState>, class: u32,
         chan.extend_from_slice(&dbid);
         chan.extend_from_slice(b"__:");
         chan.extend_from_slice(event.as_bytes());
-        crate::pubsub::publish(srv, me, false, &chan, key);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::command::test_support::Harness;
-    use crate::pubsub::{self, Kind};
-    use crate::resp::reply::Proto;
-
-    /// A RESP3 harness client subscribed to every keyspace and keyevent channel of db 0, with `flags` configured.
-    fn harness(flags: &str) -> Harness {
-        let mut h = Harness::new();
-        h.srv.config.notify_keyspace_events = nc::parse(flags.as_bytes()).unwrap();
-        h.client.reply.proto = Proto::Resp3;
-        pubsub::subscribe(&mut h.srv, &mut h.client, Kind::Pattern, b"__key*@0__:*");
-        sync(&h.srv);
-        h
-    }
-
-    /// Runs a command, then the after-command hook, and returns the (pattern, channel, message) triples published.
-    fn events(h: &mut Harness, argv: &[&str]) -> Vec<(String, String)> {
-        let mut out = h.run(argv);
-        after_command(&mut h.srv, Some(&mut h.client));
-        out.push_str(&String::from_utf8_lossy(h.client.reply.pending()));
-        let n = h.client.reply.pending_len();
-        h.client.reply.consume(n);
-        let parts: Vec<&str> = out.split("\r\n").collect();
-        let mut v = Vec::new();
-        let mut i = 0;
-        while i < parts.len() {
-            if parts[i] == ">4" {
-                v.push((parts[i + 6].to_string(), parts[i + 8].to_string()));
-                i += 9;
-            } else {
-                i += 1;
-            }
-        }
-        v
-    }
-
-    #[test]
-    fn off_by_default_and_class_filter() {
-        let mut h = harness("");
-        assert!(events(&mut h, &["set", "k", "v"]).is_empty());
-        let mut h = harness("Kg");
-        assert!(events(&mut h, &["set", "k", "v"]).is_empty());
-        assert_eq!(events(&mut h, &["del", "k"]), vec![("__keyspace@0__:k".to_string(), "del".to_string())]);
-    }
-
-    #[test]
-    fn new_and_expired_from_the_db_layer() {
-        let mut h = harness("KEA");
-        assert_eq!(
-            events(&mut h, &["set", "k", "v"]),
-            vec![("__keyspace@0__:k".into(), "set".into()), ("__keyevent@0__:set".into(), "k".into())]
-        );
-        let mut h = harness("En$");
-        assert_eq!(
-            events(&mut h, &["set", "k", "v"]),
-            vec![("__keyevent@0__:new".into(), "k".into()), ("__keyevent@0__:set".into(), "k".into())]
-        );
-        let mut h = harness("Ex");
-        h.run(&["set", "k", "v"]);
-        let now = h.srv.now_ms;
-        h.srv.dbs[0].set_expire(b"k", now - 1);
-        assert_eq!(events(&mut h, &["get", "k"]), vec![("__keyevent@0__:expired".into(), "k".into())]);
-        assert!(events(&mut h, &["get", "k"]).is_empty());
+        crate::state::pubsub::publish(srv, me, false, &chan, key);
     }
 }
