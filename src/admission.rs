@@ -343,7 +343,7 @@ pub fn admit(
     // What the server's condition allows: memory, replication, persistence.
     // EVAL/FCALL run under the flags their script declares (its shebang; a script cannot call them).
     let flagged = if !script && cmd.group == command::Group::Scripting {
-        crate::scripting::declared_flags_command(st, cmd, args)
+        crate::scripting::declared_flags_command(&st.scripting, &st.functions, cmd, args)
     } else {
         cmd
     };

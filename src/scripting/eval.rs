@@ -190,13 +190,13 @@ impl EvalKind {
 
 /// The shebang flags of the script an EVAL-family call names, if known without compiling (Redis's
 /// `evalGetCommandFlags`): the dispatcher runs the call under [`super::command_with_script_flags`].
-pub fn call_script_flags(st: &crate::state::ServerState, kind: EvalKind, args: Args) -> Option<u32> {
+pub fn call_script_flags(scripting: &super::Scripting, kind: EvalKind, args: Args) -> Option<u32> {
     if args.len() < 2 {
         return None;
     }
     let script = args.get(1);
     let key = if kind.sha { sha_key(script)? } else { body_sha(script) };
-    match st.scripting.eval.scripts.get(&key) {
+    match scripting.eval.scripts.get(&key) {
         Some(s) => Some(s.flags),
         None if kind.sha => None,
         None => parse_shebang(script).ok().map(|(f, _)| f),

@@ -458,11 +458,11 @@ impl Functions {
 
 /// The script flags of the function an FCALL names, if it exists (Redis's `fcallGetCommandFlags`): the
 /// dispatcher runs the call under [`super::command_with_script_flags`].
-pub fn call_script_flags(st: &crate::state::ServerState, args: Args) -> Option<u32> {
+pub fn call_script_flags(functions: &Functions, args: Args) -> Option<u32> {
     if args.len() < 2 {
         return None;
     }
-    st.functions.ctx.function(args.get(1)).map(|f| f.flags)
+    functions.ctx.function(args.get(1)).map(|f| f.flags)
 }
 
 /// FCALL / FCALL_RO `function numkeys [key ...] [arg ...]` for caller `c` with host `H` (Redis's

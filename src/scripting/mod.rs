@@ -325,10 +325,15 @@ pub fn command_with_script_flags(cmd: &'static Command, script: u32) -> &'static
 /// The table entry an EVAL-family or FCALL call is checked against: the flags declared by the script's shebang
 /// (or the function's flags) replace the command's own (Redis's `evalGetCommandFlags` / `fcallGetCommandFlags`);
 /// `cmd` itself for other commands and scripts without declared flags.
-pub fn declared_flags_command(st: &ServerState, cmd: &'static Command, args: Args) -> &'static Command {
+pub fn declared_flags_command(
+    scripting: &Scripting,
+    functions: &function::Functions,
+    cmd: &'static Command,
+    args: Args,
+) -> &'static Command {
     let declared = match eval::EvalKind::of(cmd) {
-        Some(kind) => eval::call_script_flags(st, kind, args),
-        None if function::fcall_kind(cmd).is_some() => function::call_script_flags(st, args),
+        Some(kind) => eval::call_script_flags(scripting, kind, args),
+        None if function::fcall_kind(cmd).is_some() => function::call_script_flags(functions, args),
         None => None,
     };
     match declared {
