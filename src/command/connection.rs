@@ -1132,17 +1132,9 @@ fn client_pause(ctx: &mut Ctx, args: Args) {
     }
     let Some(timeout_ms) = ms_timeout_arg(ctx.reply(), args.get(2)) else { return };
     let now = ctx.srv.now_ms;
-    let end_ms = if timeout_ms > 0 {
-        match timeout_ms.checked_add(now) {
-            Some(e) => e,
-            None => {
-                ctx.reply().error("ERR timeout is out of range");
-                return;
-            }
-        }
-    } else {
-        0
-    };
+    // A deadline past the i64 range is, as in Redis 7.0 (whose addition wraps it into the past), a pause that has
+    // already ended: accepted, and it pauses nothing new.
+    let end_ms = if timeout_ms > 0 { timeout_ms.checked_add(now).unwrap_or(0) } else { 0 };
     ctx.srv.pause.pause(mode, end_ms);
     // Commands after this one in the same EXEC see the pause too.
     crate::keyspace::db::set_expire_paused(ctx.srv.pause.mode_at(now) != crate::state::PauseMode::Off);
@@ -1334,8 +1326,9 @@ mod tests {
             h.run(&["client", "pause", "10", "all", "x"]),
             "-ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.\r\n"
         );
-        assert_eq!(h.run(&["client", "pause", "9223372036854775807"]), "-ERR timeout is out of range\r\n");
         let now = h.srv.now_ms;
+        assert_eq!(h.run(&["client", "pause", "9223372036854775807"]), "+OK\r\n");
+        assert_eq!(h.srv.pause.mode_at(now), PauseMode::Off, "an overflowing deadline pauses nothing, as in Redis");
         assert_eq!(h.run(&["client", "pause", "1000", "write"]), "+OK\r\n");
         assert_eq!(h.srv.pause.mode_at(now), PauseMode::Write);
         assert!(h.srv.pause.defers(true, now));
