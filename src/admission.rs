@@ -44,9 +44,9 @@ use crate::scripting::{run_flags, RunCtx};
 use crate::state::{ServerState, Stats};
 use crate::util::c_str;
 
-pub use crate::command_spec::unknown_subcommand_message;
+use crate::command_spec::unknown_subcommand_message;
 
-pub use crate::net::client::{must_obey, AOF_CLIENT_ID};
+use crate::net::client::{must_obey, AOF_CLIENT_ID};
 
 /// Refusal of a write on a read-only replica.
 pub const READONLY: &str = "READONLY You can't write against a read only replica.";

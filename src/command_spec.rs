@@ -499,13 +499,17 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
     CommandLayer::families().flatten()
 }
 
-/// Whether the command called `full_name` (`client|list`, `info`) or its container has [`flag::SEES_CLIENTS`].
-/// Looked up by the table's own names (a `rename-command` does not change `full_name`).
-pub fn sees_other_clients(full_name: &str) -> bool {
+/// Whether `cmd`, called `full_name` (`client|list`, `info`), or its container has [`flag::SEES_CLIENTS`]. A
+/// top-level command answers with its own flag bit; a subcommand's container is looked up by the table's own names
+/// (a `rename-command` does not change `full_name`).
+#[inline]
+pub fn sees_other_clients(cmd: &Command, full_name: &str) -> bool {
+    if cmd.has(flag::SEES_CLIENTS) {
+        return true;
+    }
+    let Some((top, _)) = full_name.split_once('|') else { return false };
     static TOPS: OnceLock<Vec<&'static str>> = OnceLock::new();
-    let tops = TOPS.get_or_init(|| all_commands().filter(|c| c.has(flag::SEES_CLIENTS)).map(|c| c.name).collect());
-    let top = full_name.split('|').next().unwrap_or(full_name);
-    tops.contains(&top)
+    TOPS.get_or_init(|| all_commands().filter(|c| c.has(flag::SEES_CLIENTS)).map(|c| c.name).collect()).contains(&top)
 }
 
 /// Whether `cmd` is the EXEC table entry (the server intercepts it to run queued commands through its call path).
@@ -728,8 +732,14 @@ mod tests {
                 "sync"
             ]
         );
-        assert!(sees_other_clients("client|list") && sees_other_clients("info") && sees_other_clients("script|kill"));
-        assert!(!sees_other_clients("get") && !sees_other_clients("object|encoding") && !sees_other_clients("command"));
+        let sees = |full: &str| {
+            let (top, sub) = full.split_once('|').map_or((full, None), |(t, s)| (t, Some(s)));
+            let c = all_commands().find(|c| c.name == top).expect("a table entry");
+            let c = sub.map_or(c, |s| c.subcommands.iter().find(|x| x.name == s).expect("a subcommand"));
+            sees_other_clients(c, full)
+        };
+        assert!(sees("client|list") && sees("info") && sees("script|kill") && sees("monitor"));
+        assert!(!sees("get") && !sees("object|encoding") && !sees("command") && !sees("command|info"));
         // Hidden from COMMAND INFO, as Redis has no such flag.
         assert!(flag::NAMES.iter().all(|&(f, _)| f != flag::SEES_CLIENTS));
         let subs: Vec<&Command> = all_commands().flat_map(|c| c.subcommands.iter()).collect();

@@ -141,10 +141,12 @@
 //!   trait the configuration declares (`UserDirectives`, implemented by [`acl`]; `TitleTemplates`, by
 //!   [`proctitle`]), and a bad value is still refused at its line with Redis's text.
 //!
-//! What does not hold yet (the `UPWARD` list names each import): scripting, replication, tracking and the cluster
-//! still have functions that take `ServerState` in their own files, and the admission checks and `redis.call`
-//! reach each other through the state, so the middle of the graph is still one import cycle; the slab allocator
-//! is below `alloc` and `util`, which report on it.
+//! What does not hold yet (the `UPWARD` list names each import): scripting (through `ScriptHost::state` and
+//! admission) and the cluster's start-up, redirection and manual failover still take `ServerState` in their own
+//! files, and the admission checks and `redis.call` reach each other through the state, so the middle of the graph
+//! is still one import cycle; the client, pub/sub and tracking import each other (a cycle of their own); the slab
+//! allocator is below `alloc` and `util`, which report on it; the configuration builds the collection types'
+//! thresholds.
 //!
 //! **Where a change belongs.** A new command is a handler in `command/<family>.rs` plus its table entry; a new
 //! kind of key change reports through `Ctx::key_changed` (one key) or `ServerState::empty_data`/`swap_dbs` (whole

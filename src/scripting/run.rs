@@ -23,7 +23,7 @@ use crate::state::ServerState;
 /// Instructions between two checks of the busy-script hook (Redis's count hook interval).
 pub const HOOK_INTERVAL: u32 = 100_000;
 
-pub use crate::net::client::must_obey;
+use crate::net::client::must_obey;
 
 /// `scriptPrepareForRun`: refuses the run (error text written to `reply`, None returned) or returns its context.
 /// `funcname` names the script in errors and logs; `ro` is EVAL_RO/EVALSHA_RO/FCALL_RO; `eval` tells EVAL from

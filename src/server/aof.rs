@@ -95,8 +95,8 @@ fn write_base(
     f.sync_all()
 }
 
-/// Client id of the fake client that replays the AOF (Redis's `CLIENT_ID_AOF`); admission exempts it.
-pub use crate::net::client::AOF_CLIENT_ID;
+// The fake client that replays the AOF has Redis's `CLIENT_ID_AOF`; admission exempts it.
+use crate::net::client::AOF_CLIENT_ID;
 
 /// Replays AOF commands through the server's call path with a fake client (Redis's `loadSingleAppendOnlyFile`
 /// loop): MULTI/EXEC work as for a client, nothing is propagated, and the replay's statistics are not kept.
