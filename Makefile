@@ -83,7 +83,9 @@ BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-c
 #     rebuilt from source by nightly cargo (-Z build-std) with the release profile and without std's backtrace
 #     symbolizer (our crash report has its own) and with legacy symbol names (nightly mangles as v0, which the
 #     crash report's demangler prints only in part) and without panics' source locations (-Z location-detail=none,
-#     45 KB; the crash report keeps the panic message and the stack): the server fits STATIC_BUDGET. The recipe adds the nightly
+#     45 KB; the crash report keeps the panic message and the stack) and with derived Debug printing only the
+#     type's name (-Z fmt-debug=shallow, 4 KB: only panic messages of unwrap/expect show it; no reply or log line
+#     formats a derived Debug): the server fits STATIC_BUDGET. The recipe adds the nightly
 #     pieces it needs (rust-src, the musl target) through rustup; where it cannot, auto falls back to stable's
 #     prebuilt musl std (and yes fails), then to glibc. It prints which build it made.
 #   STATIC_LIBC=gnu links glibc (0.8 MB more; glibc's malloc and string functions).
@@ -112,7 +114,7 @@ static:
 				|| rustup +nightly target add '$(MUSL_TRIPLE)'; }; then \
 			triple='$(MUSL_TRIPLE)'; toolchain=+nightly; \
 			zflags='-Z build-std=std,panic_abort -Z build-std-features=optimize_for_size'; how="musl, std rebuilt (nightly -Z build-std)"; \
-			rustflags="$$rustflags -Z unstable-options -C symbol-mangling-version=legacy -Z location-detail=none"; \
+			rustflags="$$rustflags -Z unstable-options -C symbol-mangling-version=legacy -Z location-detail=none -Z fmt-debug=shallow"; \
 		elif [ '$(STATIC_BUILD_STD)' = yes ]; then \
 			echo "make static: STATIC_BUILD_STD=yes needs a nightly toolchain with rust-src and $(MUSL_TRIPLE)"; exit 1; \
 		elif rustup target list --installed 2>/dev/null | grep -qx '$(MUSL_TRIPLE)' \
