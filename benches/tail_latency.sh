@@ -16,6 +16,8 @@
 #   expire5m         5M keys (DEBUG POPULATE, `key:<n>`), each given the same PEXPIREAT (redis-cli --pipe) a few
 #                    seconds ahead (EXPIRE_AHEAD_S); probing from BASELINE_S before that moment until DBSIZE is 0.
 #   flushall_async   10M keys, FLUSHALL ASYNC; probing until lazyfree_pending_objects is 0, then TAIL_S more.
+#   sadd10m, hset10m one set (hash) grown to 10M members (fields) by SADDs (HSETs) of 1000 through redis-cli --pipe,
+#                    probed while it grows through every table resize of the collection's own hash table.
 #   unlink_set       a 10M-member set `myset` (members `m:<n>`, SADDs of 1000 through redis-cli --pipe), UNLINK
 #                    myset; probing until lazyfree_pending_objects is 0, then TAIL_S more.
 #   bgsave10m        10M keys, a SET load (redis-benchmark -t set -r 10000000 -P 16 -c 10, run until the save ends;
@@ -47,7 +49,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
 
-SCENARIOS=${SCENARIOS:-growth10m,p1,p16,expire5m,flushall_async,unlink_set,bgsave10m,bgrewriteaof10m,fullsync}
+SCENARIOS=${SCENARIOS:-growth10m,p1,p16,sadd10m,hset10m,expire5m,flushall_async,unlink_set,bgsave10m,bgrewriteaof10m,fullsync}
 SCALE=${SCALE:-1}
 REPEAT=${REPEAT:-1}
 INTERVAL_MS=${INTERVAL_MS:-2}
@@ -66,7 +68,7 @@ fail() { echo "tail_latency: $*" >&2; exit 1; }
 IFS=',' read -r -a SCENARIO_LIST <<<"$SCENARIOS"
 for sc in "${SCENARIO_LIST[@]}"; do
     case $sc in
-        growth10m | growth50m | p1 | p16 | expire5m | flushall_async | unlink_set | bgsave10m | bgrewriteaof10m | fullsync) ;;
+        growth10m | growth50m | p1 | p16 | sadd10m | hset10m | expire5m | flushall_async | unlink_set | bgsave10m | bgrewriteaof10m | fullsync) ;;
         *) fail "unknown scenario '$sc'" ;;
     esac
 done
@@ -210,6 +212,30 @@ pipe_ok() {
     case $out in *"errors: 0, replies: $3"*) ;; *) fail "redis-cli --pipe, expected $3 replies, no errors: $out" ;; esac
 }
 
+# set_file <n> / hash_file <n>: $WORK/set-<n>.resp (SADD myset m:0 ..) and $WORK/hash-<n>.resp (HSET myhash
+# f:0 v:0 ..), 1000 members or fields per command, written once per run.
+set_file() {
+    [ -s "$WORK/set-$1.resp" ] || awk -v n="$1" 'BEGIN {
+        for (i = 0; i < n; i += 1000) {
+            c = (n - i < 1000) ? n - i : 1000
+            printf "*%d\r\n$4\r\nSADD\r\n$5\r\nmyset\r\n", c + 2
+            for (j = i; j < i + c; j++) { m = "m:" j; printf "$%d\r\n%s\r\n", length(m), m }
+        }
+    }' >"$WORK/set-$1.resp"
+}
+hash_file() {
+    [ -s "$WORK/hash-$1.resp" ] || awk -v n="$1" 'BEGIN {
+        for (i = 0; i < n; i += 1000) {
+            c = (n - i < 1000) ? n - i : 1000
+            printf "*%d\r\n$4\r\nHSET\r\n$6\r\nmyhash\r\n", 2 * c + 2
+            for (j = i; j < i + c; j++) {
+                f = "f:" j; v = "v:" j
+                printf "$%d\r\n%s\r\n$%d\r\n%s\r\n", length(f), f, length(v), v
+            }
+        }
+    }' >"$WORK/hash-$1.resp"
+}
+
 # run_scenario <scenario> <label> <binary>: one scenario on one server; sets PHASE_S, RB and PROBE_RESULT.
 run_scenario() {
     local sc=$1 label=$2 bin=$3 k n t0 t1 port dir rdir deadline ahead
@@ -286,19 +312,31 @@ run_scenario() {
             sleep "$TAIL_S"
             probe_stop
             ;;
+        sadd10m | hset10m)
+            k=$(scaled 10000000)
+            start_one "$label" "$bin" --enable-debug-command local
+            port=$SPORT
+            probe_start "$port"
+            t0=$(now_ms)
+            if [ "$sc" = sadd10m ]; then
+                set_file "$k"
+                pipe_ok "$port" "$WORK/set-$k.resp" $(((k + 999) / 1000))
+                t1=$(now_ms)
+                probe_stop
+                [ "$(cli "$port" scard myset | tr -d '\r')" = "$k" ] || fail "sadd10m: SCARD myset is not $k"
+            else
+                hash_file "$k"
+                pipe_ok "$port" "$WORK/hash-$k.resp" $(((k + 999) / 1000))
+                t1=$(now_ms)
+                probe_stop
+                [ "$(cli "$port" hlen myhash | tr -d '\r')" = "$k" ] || fail "hset10m: HLEN myhash is not $k"
+            fi
+            ;;
         unlink_set)
             k=$(scaled 10000000)
             start_one "$label" "$bin" --enable-debug-command local
             port=$SPORT
-            if [ ! -s "$WORK/set-$k.resp" ]; then
-                awk -v n="$k" 'BEGIN {
-                    for (i = 0; i < n; i += 1000) {
-                        c = (n - i < 1000) ? n - i : 1000
-                        printf "*%d\r\n$4\r\nSADD\r\n$5\r\nmyset\r\n", c + 2
-                        for (j = i; j < i + c; j++) { m = "m:" j; printf "$%d\r\n%s\r\n", length(m), m }
-                    }
-                }' >"$WORK/set-$k.resp"
-            fi
+            set_file "$k"
             pipe_ok "$port" "$WORK/set-$k.resp" $(((k + 999) / 1000))
             [ "$(cli "$port" scard myset | tr -d '\r')" = "$k" ] || fail "unlink_set: SCARD myset is not $k"
             probe_start "$port"

@@ -1035,10 +1035,9 @@ impl std::fmt::Debug for Entry {
 
 /// The keyspace's tables hold entries, keyed by their own key (the dict knows nothing of objects).
 impl crate::keyspace::dict::DictEntry for Entry {
-    // SAFETY: `Entry` is a `#[repr(transparent)]` wrapper of a `NonNull` (plus a zero-sized marker), for which Rust
-    // guarantees that `Option<Entry>` is pointer-sized and all-zero bytes are `None`.
+    // `Entry` is a `#[repr(transparent)]` wrapper of a `NonNull` (plus a zero-sized marker): all-zero is `None`.
     const ZERO_IS_NONE: Option<crate::keyspace::dict::ZeroIsNone> =
-        Some(unsafe { crate::keyspace::dict::ZeroIsNone::promise() });
+        Some(crate::keyspace::dict::ZeroIsNone::checked::<Self>());
 
     #[inline]
     fn key(&self) -> &[u8] {

@@ -140,21 +140,53 @@ pub trait DictEntry {
     /// `Some` when an all-zero `Option<Self>` is `None` (see [`ZeroIsNone`]): the table's slot array is then
     /// allocated zeroed, which for a big table costs no time at all (fresh pages from the kernel, touched as they
     /// are used) where writing `None` into every slot of a 16M-slot array holds the loop for tens of milliseconds.
+    /// Every entry type of the server says `Some(ZeroIsNone::checked::<Self>())`.
     const ZERO_IS_NONE: Option<ZeroIsNone> = None;
 }
 
-/// The promise, made by an `unsafe` call in a [`DictEntry`] impl, that all-zero bytes are `None` for
-/// `Option<Self>` (true of a `#[repr(transparent)]` wrapper of a `NonNull` or `Box`: the null-pointer
-/// optimisation Rust guarantees for those).
+/// Proof that all-zero bytes are `None` for `Option<E>`: [`ZeroIsNone::checked`] makes one only for types where
+/// the compiler finds that so while it builds. For a `#[repr(transparent)]` wrapper of a `NonNull` or `Box` Rust
+/// guarantees it (the null-pointer optimisation); for an enum with inline data it holds when the variants'
+/// discriminants start at 1 (`#[repr(u8)]`, `= 1`, `= 2`), since rustc then puts `Option`'s `None` in the free
+/// tag value 0. That placement is rustc's choice, not a language rule: the check is what makes it safe to rely on,
+/// and a compiler that chose otherwise would stop the build rather than break the tables.
 pub struct ZeroIsNone(());
 
 impl ZeroIsNone {
-    /// # Safety
-    /// For the entry type `E` whose [`DictEntry::ZERO_IS_NONE`] holds this, `Option<E>` must be non-zero-sized and
-    /// its all-zero bit pattern must be `None`.
-    pub const unsafe fn promise() -> ZeroIsNone {
+    /// The proof for `E`, checked when the program is compiled (a `const` block: a type for which it fails does
+    /// not build).
+    ///
+    /// ```
+    /// use ferredis::keyspace::dict::ZeroIsNone;
+    /// #[repr(u8)]
+    /// enum Member { Inline { len: u8, data: [u8; 22] } = 1, Heap(Box<[u8]>) = 2 }
+    /// const OK: ZeroIsNone = ZeroIsNone::checked::<Member>();
+    /// ```
+    ///
+    /// Without the tags from 1, all-zero bytes are an empty inline member, and the build stops:
+    ///
+    /// ```compile_fail,E0080
+    /// use ferredis::keyspace::dict::ZeroIsNone;
+    /// enum Member { Inline { len: u8, data: [u8; 22] }, Heap(Box<[u8]>) }
+    /// const NO: ZeroIsNone = ZeroIsNone::checked::<Member>();
+    /// ```
+    pub const fn checked<E>() -> ZeroIsNone {
+        const { assert!(zeroed_option_is_none::<E>(), "all-zero bytes are not None for this Option<entry>") };
         ZeroIsNone(())
     }
+}
+
+/// Whether an all-zero `Option<E>` is `None`. Only ever evaluated by the compiler (from the `const` block of
+/// [`ZeroIsNone::checked`]), never at run time.
+const fn zeroed_option_is_none<E>() -> bool {
+    if std::mem::size_of::<Option<E>>() == 0 {
+        return false;
+    }
+    let z = std::mem::MaybeUninit::<Option<E>>::zeroed();
+    // SAFETY: this runs in const evaluation only (see above), where reading the discriminant of bytes that are not
+    // a valid `Option<E>` is reported by the compiler as an error, not executed; when the bytes are valid, this
+    // only reads which variant they are.
+    unsafe { z.assume_init_ref() }.is_none()
 }
 
 /// The most elements a shrink rebuilds under a new seed at once (an estimate, not measured alone: a prefetching
@@ -394,7 +426,7 @@ fn zeroed_slots<E: DictEntry>(size: usize) -> Box<[Option<E>]> {
     }
     // SAFETY: `p` is a live allocation from the global allocator with the layout of `[Option<E>; size]`, which is
     // the layout a `Box<[Option<E>]>` of `size` elements frees with; every byte is zero, which `E::ZERO_IS_NONE`
-    // (an unsafe promise of the entry type) says is a valid `None` for each element.
+    // (made only by `ZeroIsNone::checked`, which the compiler evaluates) proves is a valid `None` for each element.
     unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, size)) }
 }
 

@@ -1021,8 +1021,8 @@ proptest! {
 struct Boxed(Box<Te>);
 
 impl DictEntry for Boxed {
-    // SAFETY: a `#[repr(transparent)]` wrapper of a `Box`: `Option<Boxed>` is a nullable pointer, zero is `None`.
-    const ZERO_IS_NONE: Option<ZeroIsNone> = Some(unsafe { ZeroIsNone::promise() });
+    // A `#[repr(transparent)]` wrapper of a `Box`: `Option<Boxed>` is a nullable pointer, zero is `None`.
+    const ZERO_IS_NONE: Option<ZeroIsNone> = Some(ZeroIsNone::checked::<Self>());
 
     fn key(&self) -> &[u8] {
         &self.0.key

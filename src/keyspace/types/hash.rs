@@ -25,11 +25,13 @@ use crate::util::Rng;
 /// Field+value bytes kept inline in a [`HashPair`].
 pub const PAIR_INLINE: usize = 29;
 
-/// A field and its value in one slot of the large encoding.
+/// A field and its value in one slot of the large encoding. Tags 1 and 2, never 0: an all-zero
+/// `Option<HashPair>` is `None`, so the table grows into zeroed memory (see `dict::ZeroIsNone`).
 #[derive(Clone)]
+#[repr(u8)]
 pub enum HashPair {
-    Inline { flen: u8, vlen: u8, data: [u8; PAIR_INLINE] },
-    Heap { flen: u32, data: Box<[u8]> },
+    Inline { flen: u8, vlen: u8, data: [u8; PAIR_INLINE] } = 1,
+    Heap { flen: u32, data: Box<[u8]> } = 2,
 }
 
 impl HashPair {
@@ -72,6 +74,9 @@ impl HashPair {
 }
 
 impl DictEntry for HashPair {
+    const ZERO_IS_NONE: Option<crate::keyspace::dict::ZeroIsNone> =
+        Some(crate::keyspace::dict::ZeroIsNone::checked::<Self>());
+
     #[inline]
     fn key(&self) -> &[u8] {
         self.field()
@@ -364,6 +369,8 @@ mod tests {
     fn pair_layout() {
         assert_eq!(std::mem::size_of::<HashPair>(), 32);
         assert_eq!(std::mem::size_of::<Option<HashPair>>(), 32);
+        // Its tables grow into zeroed memory (no pass writing `None` into every slot).
+        assert!(<HashPair as crate::keyspace::dict::DictEntry>::ZERO_IS_NONE.is_some());
         for (f, v) in [(&b""[..], &b""[..]), (b"field:1", b"value:1"), (&[b'f'; 20][..], &[b'v'; 9][..])] {
             let p = HashPair::new(f, v);
             assert!(matches!(p, HashPair::Inline { .. }));

@@ -251,11 +251,13 @@ pub fn zadd_decide(cur: f64, score: f64, flags: ZAddFlags) -> ZAddOutcome {
 pub const ZENTRY_INLINE: usize = 18;
 
 /// The hash-table entry of the large encoding: the member and the arena index of its skiplist node, in 24 bytes
-/// (the score lives in the node only, so each element pays for it once).
+/// (the score lives in the node only, so each element pays for it once). Tags 1 and 2, never 0: an all-zero
+/// `Option<ZEntry>` is `None`, so the table grows into zeroed memory (see `dict::ZeroIsNone`).
 #[derive(Clone)]
+#[repr(u8)]
 pub enum ZEntry {
-    Inline { len: u8, data: [u8; ZENTRY_INLINE], node: u32 },
-    Heap { node: u32, data: Box<[u8]> },
+    Inline { len: u8, data: [u8; ZENTRY_INLINE], node: u32 } = 1,
+    Heap { node: u32, data: Box<[u8]> } = 2,
 }
 
 impl ZEntry {
@@ -294,6 +296,9 @@ impl ZEntry {
 }
 
 impl DictEntry for ZEntry {
+    const ZERO_IS_NONE: Option<crate::keyspace::dict::ZeroIsNone> =
+        Some(crate::keyspace::dict::ZeroIsNone::checked::<Self>());
+
     #[inline]
     fn key(&self) -> &[u8] {
         self.member()
@@ -1074,6 +1079,8 @@ mod tests {
     fn dict_entry_is_24_bytes() {
         assert_eq!(std::mem::size_of::<ZEntry>(), 24);
         assert_eq!(std::mem::size_of::<Option<ZEntry>>(), 24);
+        // Its tables grow into zeroed memory (no pass writing `None` into every slot).
+        assert!(<ZEntry as crate::keyspace::dict::DictEntry>::ZERO_IS_NONE.is_some());
         let e = ZEntry::new(&[b'm'; 18], NodeRef::from_index(7));
         assert!(matches!(e, ZEntry::Inline { .. }) && e.member() == [b'm'; 18] && e.node().index() == 7);
         let e = ZEntry::new(&[b'm'; 19], NodeRef::from_index(9));
