@@ -350,7 +350,7 @@ pub fn admit(
     // Cluster mode: is the command served here (Redis's processCommand, right after the ACL)? Our master and the
     // AOF replay are obeyed wherever the keys hash.
     if !script && st.cluster.is_some() && !rules.obey {
-        if let Err(msg) = crate::cluster::redirect::check_client(st, c, cmd, flagged.flags, args) {
+        if let Err(msg) = crate::state::cluster::check_client(st, c, cmd, flagged.flags, args) {
             return refuse(Reason::Cluster(msg));
         }
     }
@@ -427,7 +427,7 @@ pub fn admit(
         // Cluster mode (Redis's scriptVerifyClusterState): keys served here, in the caller's slot.
         if st.cluster.is_some() && !rules.obey {
             let cross = rules.script_has(run_flags::ALLOW_CROSS_SLOT);
-            if let Err(msg) = crate::cluster::redirect::check_script(st, cmd, args, cross) {
+            if let Err(msg) = crate::state::cluster::check_script(st, cmd, args, cross) {
                 return refuse(Reason::ClusterScript(msg));
             }
         }

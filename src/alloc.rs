@@ -29,7 +29,8 @@
 //! tools, the tests and benchmarks) uses it; no other crate in the graph may define one. Tested by the unit tests
 //! below and by `tests/memory_accounting.rs` (used_memory follows SET/DEL/FLUSHALL).
 
-use crate::keyspace::dict::slab;
+pub mod slab;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1035,21 +1035,6 @@ pub fn find(name: &[u8]) -> Option<&'static Directive> {
 }
 
 impl Config {
-    /// The collection conversion thresholds (`*-max-listpack-*`, `set-max-intset-entries`, list fill and
-    /// compression) as the types take them; negative values count as 0.
-    pub fn thresholds(&self) -> crate::keyspace::types::Thresholds {
-        let u = |n: i64| n.max(0) as usize;
-        crate::keyspace::types::Thresholds {
-            list_max_listpack_size: self.list_max_listpack_size,
-            list_compress_depth: self.list_compress_depth,
-            hash_max_listpack_entries: u(self.hash_max_listpack_entries),
-            hash_max_listpack_value: u(self.hash_max_listpack_value),
-            set_max_intset_entries: u(self.set_max_intset_entries),
-            zset_max_listpack_entries: u(self.zset_max_listpack_entries),
-            zset_max_listpack_value: u(self.zset_max_listpack_value),
-        }
-    }
-
     /// A stored yes/no directive (`rdbcompression`, ...).
     pub fn stored_bool(&self, name: &str) -> bool {
         self.extra.get(name).is_some_and(|v| v == "yes")

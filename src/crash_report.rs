@@ -51,6 +51,7 @@ static WATCHDOG_MS: AtomicI64 = AtomicI64::new(0);
 /// The latest INFO + CLIENT LIST text and the one before (kept one more period, so a handler on another thread
 /// never reads freed memory while the cron swaps).
 static SNAPSHOT: AtomicPtr<String> = AtomicPtr::new(std::ptr::null_mut());
+/// The snapshot before `SNAPSHOT`, freed when the next one retires it (see above).
 static RETIRED: AtomicPtr<String> = AtomicPtr::new(std::ptr::null_mut());
 /// The command being executed, set by the dispatcher for the duration of the call.
 static RUNNING: AtomicPtr<Running<'static>> = AtomicPtr::new(std::ptr::null_mut());
@@ -167,6 +168,7 @@ fn line(w: &mut SigWriter, parts: &[&[u8]]) {
 
 /// `\n\n=== REDIS BUG REPORT START ...`; printed once per process even if a second crash happens while reporting.
 pub fn bug_report_start(w: &mut SigWriter) {
+    /// Set by the first report's header.
     static STARTED: AtomicBool = AtomicBool::new(false);
     if !STARTED.swap(true, Ordering::SeqCst) {
         w.str("\n\n=== REDIS BUG REPORT START: Cut & paste starting from here ===\n");

@@ -100,18 +100,18 @@
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ state    state.rs: ServerState (the whole-database door, ServerState::key_changed);                  │
 //!  │          state/<service>.rs: the operations that need more than their own service's data:            │
-//!  │          notify, expire, evict, defrag, pubsub, ...                                                  │
+//!  │          notify, expire, evict, defrag, pubsub, cluster (start-up, redirection checks), ...          │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ services net (client, client_evict, I/O threads), pubsub, tracking, blocking, multi, propagate,      │
 //!  │          repl, persist, cluster, scripting, crash_report: each one's data and the functions that     │
 //!  │          need only it                                                                                │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ keyspace keyspace::{db, lazyfree, slots, hash_slot, evict} ─▶ {object, types} ─▶ dict (slab)          │
+//!  │ keyspace keyspace::{db, lazyfree, slots, hash_slot, evict} ─▶ {object, types} ─▶ dict                 │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ rules    resp, net::ring, command_spec, config, conf_reference, acl, proctitle, oom, env_password     │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ base     sys, util, alloc, log, latency, lzf, sha1, sha256, args, supervise, event_loop,              │
-//!  │          lua (knows no server)                                                                       │
+//!  │ base     sys, util, alloc (and its slab), log, latency, lzf, sha1, sha256, args, supervise,          │
+//!  │          event_loop, lua (knows no server)                                                           │
 //!  └──────────────────────────────────────────────────────────────────────────────────────────────────────┘
 //! ```
 //!
@@ -142,11 +142,9 @@
 //!   [`proctitle`]), and a bad value is still refused at its line with Redis's text.
 //!
 //! What does not hold yet (the `UPWARD` list names each import): scripting (through `ScriptHost::state` and
-//! admission) and the cluster's start-up, redirection and manual failover still take `ServerState` in their own
-//! files, and the admission checks and `redis.call` reach each other through the state, so the middle of the graph
-//! is still one import cycle; the client, pub/sub and tracking import each other (a cycle of their own); the slab
-//! allocator is below `alloc` and `util`, which report on it; the configuration builds the collection types'
-//! thresholds.
+//! admission) still takes `ServerState` in its own files, and the admission checks and `redis.call` reach each
+//! other through the state, so the middle of the graph is still one import cycle; the client, pub/sub and
+//! tracking import each other (a cycle of their own).
 //!
 //! **Where a change belongs.** A new command is a handler in `command/<family>.rs` plus its table entry; a new
 //! kind of key change reports through `Ctx::key_changed` (one key) or `ServerState::empty_data`/`swap_dbs` (whole
@@ -160,7 +158,7 @@
 //!
 //! - **Memory layout.** A key is one slab chunk (header with type, encoding and 24-bit LRU/LFU; flags; the TTL when
 //!   there is one; key; value, small values inline): there is no expires table (`keyspace::object`,
-//!   `keyspace::dict::slab`). The table is open addressing with linear probing, one control byte per slot, sizes
+//!   `alloc::slab`). The table is open addressing with linear probing, one control byte per slot, sizes
 //!   alternating ×1.5 and ×4/3, and a SCAN cursor that is the next hash to visit (`keyspace::dict`). Every table
 //!   has its own seed, so no insertion order (another table's SCAN order, an AOF replayed) makes inserts quadratic.
 //! - **`used_memory` is a counter**, not an allocator walk: a counting global allocator around the system one
@@ -193,7 +191,8 @@
 //!   the async-signal-safe half of crash reports, the process title, `memmove` for the static musl build.
 //! - [`util`]: Redis's number rules (`string2ll`, `%.17g`, strtod), glob matching, a small RNG, memory and CPU
 //!   readings.
-//! - [`alloc`]: the counting global allocator behind the O(1) `used_memory`, and its release thread.
+//! - [`alloc`]: the counting global allocator behind the O(1) `used_memory`, its release thread, and the slab
+//!   (`alloc::slab`) that holds the keyspace's entries in packed size classes.
 //! - [`log`]: the Redis-format server log, syslog, the descriptor signal handlers write to.
 //! - [`args`]: a command's arguments, zero-copy (`Args`) and owned (`OwnedArgs`).
 //! - [`resp`]: the resumable zero-copy request parser and the RESP2/RESP3 reply encoders.
@@ -208,7 +207,7 @@
 //!   GET/SET/REWRITE.
 //! - [`conf_reference`]: the commented reference `ferredis.conf`, generated from the directive table.
 //! - [`env_password`]: `FERREDIS_PASSWORD` / `FERREDIS_PASSWORD_FILE` for container images.
-//! - [`keyspace`]: everything that stores keys and values: the hash table and slab, entries, the collection
+//! - [`keyspace`]: everything that stores keys and values: the hash table, entries, the collection
 //!   types, one database, the slot index; and the processes that delete or move keys on their own: active
 //!   expiry, eviction, lazy free, defrag, keyspace notifications.
 //! - [`event_loop`]: file events, time events and the before-sleep step, as Redis's `ae.c`, with adaptive busy

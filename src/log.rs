@@ -27,6 +27,7 @@ pub enum LogLevel {
     Nothing,
 }
 
+/// `loglevel`: set at start-up and by CONFIG SET, read by every log line on any thread.
 static LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Notice as u8);
 /// The server's pid once startup is done; other processes log with role `C`.
 static SERVER_PID: AtomicI32 = AtomicI32::new(0);
@@ -45,6 +46,7 @@ fn server_role() -> u8 {
         b'M'
     }
 }
+/// `logfile` (empty = stdout): set at start-up and by CONFIG SET; each line opens it for appending.
 static FILE: Mutex<String> = Mutex::new(String::new());
 /// Descriptor the signal handler writes to: the log file opened in append mode, or -1 for stdout. A signal handler
 /// may not lock or allocate, so the file is opened ahead of time.

@@ -337,7 +337,7 @@ pub fn start(mut config: Config) -> i32 {
         Err(code) => return code,
     };
     // Cluster mode: nodes.conf locked and loaded (or a new node created) before the data (Redis's clusterInit).
-    if server.state.config.stored_bool("cluster-enabled") && crate::cluster::init::init(&mut server.state).is_err() {
+    if server.state.config.stored_bool("cluster-enabled") && crate::state::cluster::init(&mut server.state).is_err() {
         return 1;
     }
     crate::proctitle::apply(&server.state.config);
@@ -351,7 +351,7 @@ pub fn start(mut config: Config) -> i32 {
     if !server.load_data_at_startup(&mut el) {
         return 1;
     }
-    if server.state.cluster.is_some() && crate::cluster::init::after_load(&mut server.state).is_err() {
+    if server.state.cluster.is_some() && crate::state::cluster::after_load(&mut server.state).is_err() {
         return 1;
     }
     server.repl_startup(&mut el);
@@ -1839,7 +1839,7 @@ impl Server {
             crate::latency::timed("lazyfree-reclaim", || self.state.lazyfree.reclaim());
             crate::state::defrag::cron(&mut self.state, self.hz);
             if release {
-                crate::latency::timed("slab-release", crate::keyspace::dict::slab::release_step);
+                crate::latency::timed("slab-release", crate::alloc::slab::release_step);
                 // Once a second at most: a trim walks malloc's free chunks (see `trim_if_worth`).
                 if self.run_with_period(1000) {
                     crate::latency::timed("malloc-trim", || crate::alloc::trim_if_worth(crate::util::rss_memory()));

@@ -5,6 +5,7 @@
 
 // The operations that work on the whole state, one file per service (`src/state/`): they sit above the
 // services whose data the state holds, so those services never name `ServerState`.
+pub mod cluster;
 pub mod defrag;
 pub mod evict;
 pub mod expire;
@@ -327,6 +328,10 @@ pub struct ServerState {
     pub cluster: Option<Box<crate::cluster::Cluster>>,
     /// The lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
     pub lazyfree: crate::keyspace::lazyfree::LazyFree,
+    /// The expire cycle's and the tables' cron's place between calls.
+    pub expire_cycle: crate::state::expire::Cycle,
+    /// The active defragmenter's run, pass and counters.
+    pub defrag: crate::state::defrag::Defrag,
     /// EVAL's Lua state and script cache, the running script (see [`crate::scripting`]).
     pub scripting: crate::scripting::Scripting,
     /// Function libraries (FUNCTION LOAD / FCALL, see [`crate::scripting::function`]).
@@ -475,6 +480,8 @@ impl ServerState {
             repl: Default::default(),
             cluster: None,
             lazyfree: Default::default(),
+            expire_cycle: Default::default(),
+            defrag: Default::default(),
             scripting: Default::default(),
             functions: Default::default(),
             listeners: Default::default(),

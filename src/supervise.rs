@@ -24,6 +24,8 @@ pub enum Supervisor {
     Systemd,
 }
 
+/// The supervisor found at start-up (a `Mode` as u8, 0 = none): set once by the start-up check, read when the
+/// server reports readiness and stopping.
 static MODE: AtomicU8 = AtomicU8::new(0);
 
 /// The supervisor found at start-up.

@@ -214,6 +214,7 @@ pub fn atoll(s: &[u8]) -> i64 {
 pub fn debug_delay(usec: i64) {
     let us = if usec < 0 {
         thread_local! {
+            /// The 1-in-n draw's generator: stepped only here, by the testing directives' delays.
             static STATE: std::cell::Cell<u64> = const { std::cell::Cell::new(0x9e37_79b9_7f4a_7c15) };
         }
         let r = STATE.with(|s| {
@@ -679,7 +680,7 @@ mod glob_tests {
 /// count, or deleting keys would never lower the figure). Call it on the main thread, where the data lives.
 #[inline]
 pub fn used_memory() -> u64 {
-    crate::alloc::allocated().saturating_sub(crate::keyspace::dict::slab::free_bytes() as u64)
+    crate::alloc::allocated().saturating_sub(crate::alloc::slab::free_bytes() as u64)
 }
 
 /// Allocator figures for INFO memory: (allocated, active, resident) bytes. `allocated` is what the program holds,
@@ -692,7 +693,7 @@ pub fn allocator_stats() -> (u64, u64, u64) {
         // SAFETY: mallinfo2 takes no arguments, only reads allocator statistics and returns them by value.
         let mi = unsafe { libc::mallinfo2() };
         // malloc's heap and mappings, plus the slab's pages (mapped directly, unknown to malloc).
-        let slab = crate::keyspace::dict::slab::stats().page_bytes as u64;
+        let slab = crate::alloc::slab::stats().page_bytes as u64;
         // What malloc_trim gave back inside the heap still counts in `arena`: what is resident bounds it.
         let active = ((mi.arena + mi.hblkhd) as u64 + slab).min(rss_memory()).max(allocated);
         return (allocated, active, active);

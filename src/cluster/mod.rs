@@ -19,7 +19,7 @@
 //! one predictable branch on it in admission).
 //!
 //! # Cluster mode, seen from outside
-//! Start-up, nodes.conf and the data check are [`init`]; every CLUSTER subcommand, with Redis's replies and
+//! Start-up, nodes.conf and the data check are `state::cluster` (they take the whole server state); every CLUSTER subcommand, with Redis's replies and
 //! errors, is `command/cluster.rs`, which records what changed in the `todo` bits for `before_sleep` (state
 //! update, config save). The redirection check runs in admission for clients (not our master or the AOF) and in
 //! `redis.call` ([`redirect`]). SELECT n≠0, SWAPDB, MOVE, COPY ... DB and REPLICAOF are refused in cluster mode.
@@ -32,7 +32,6 @@
 
 pub mod bus;
 pub mod failover;
-pub mod init;
 pub mod msg;
 pub mod nodes_conf;
 pub mod redirect;

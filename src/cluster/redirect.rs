@@ -15,13 +15,13 @@
 //! ```
 //!
 //! The check runs in admission for a client's command (`admission::admit`) and for `redis.call`, only when the
-//! server runs in cluster mode: a standalone server pays one branch on `ServerState::cluster`.
+//! server runs in cluster mode: a standalone server pays one branch on `ServerState::cluster`. Those two entry
+//! points, and the check for a blocked client, take the whole server state and live in `state::cluster`.
 
 use super::{Cluster, NodeIdx, NO_NODE};
 use crate::args::Args;
 use crate::command_spec::{flag, Command};
-use crate::net::client::{flags as cf, ClientState};
-use crate::state::ServerState;
+use crate::net::client::flags as cf;
 
 /// Redis's `CLUSTER_WRITABLE_DELAY`: a master waits this long after start before it declares the cluster ok.
 const WRITABLE_DELAY_MS: i64 = 2000;
@@ -134,7 +134,7 @@ pub fn endpoint<'a>(config: &crate::config::Config, n: &'a super::Node) -> &'a s
 
 impl Redirect {
     /// The error reply, without the leading `-` (Redis's `clusterRedirectClient`).
-    pub fn text(self, st: &ServerState) -> String {
+    pub fn text(self, cl: Option<&Cluster>, config: &crate::config::Config) -> String {
         match self {
             Redirect::CrossSlot => "CROSSSLOT Keys in request don't hash to the same slot".into(),
             Redirect::TryAgain => "TRYAGAIN Multiple keys request during rehashing of slot".into(),
@@ -143,8 +143,8 @@ impl Redirect {
             Redirect::Unbound => "CLUSTERDOWN Hash slot not served".into(),
             Redirect::Moved(slot, n) | Redirect::Ask(slot, n) => {
                 let word = if matches!(self, Redirect::Ask(..)) { "ASK" } else { "MOVED" };
-                let node = st.cluster.as_deref().and_then(|cl| cl.node(n));
-                let (host, port) = node.map_or(("", 0), |n| (endpoint(&st.config, n), n.port));
+                let node = cl.and_then(|cl| cl.node(n));
+                let (host, port) = node.map_or(("", 0), |n| (endpoint(config, n), n.port));
                 format!("{word} {slot} {host}:{port}")
             }
         }
@@ -220,11 +220,17 @@ pub struct Query<'a> {
 
 /// Where the command must run (Redis's `getNodeByQuery`): `Ok(slot)` to serve it here (the slot of its keys,
 /// -1 for none), or the redirection.
-pub fn node_by_query<'a>(st: &ServerState, cl: &Cluster, q: &Query<'a>) -> Result<i32, Redirect> {
+/// `db0` is the database the keys are looked up in (a cluster node has only database 0), `now` the command's
+/// time for their expiry.
+pub fn node_by_query<'a>(
+    db0: &crate::keyspace::db::Db,
+    now: i64,
+    config: &crate::config::Config,
+    cl: &Cluster,
+    q: &Query<'a>,
+) -> Result<i32, Redirect> {
     let exec = crate::command_spec::is_exec(q.cmd);
     let pubsubshard = is_pubsubshard(q.cmd);
-    let db0 = &st.dbs[0];
-    let now = st.now_ms;
     let mut first: Option<&'a [u8]> = None;
     let mut slot = 0usize;
     let mut owner = NO_NODE;
@@ -277,10 +283,10 @@ pub fn node_by_query<'a>(st: &ServerState, cl: &Cluster, q: &Query<'a>) -> Resul
     }
     if !cl.state_ok {
         if pubsubshard {
-            if !st.config.stored_bool("cluster-allow-pubsubshard-when-down") {
+            if !config.stored_bool("cluster-allow-pubsubshard-when-down") {
                 return Err(Redirect::Down);
             }
-        } else if !st.config.stored_bool("cluster-allow-reads-when-down") {
+        } else if !config.stored_bool("cluster-allow-reads-when-down") {
             return Err(Redirect::Down);
         } else if q.flags & flag::WRITE != 0 {
             return Err(Redirect::DownReadOnly);
@@ -315,83 +321,6 @@ pub fn node_by_query<'a>(st: &ServerState, cl: &Cluster, q: &Query<'a>) -> Resul
         return Err(Redirect::Moved(slot, owner));
     }
     Ok(slot as i32)
-}
-
-/// A client's command in cluster mode (Redis's `processCommand` step): `Err` is the redirection error text.
-/// Our master's stream and the AOF replay are never redirected.
-#[inline]
-pub fn check_client(
-    st: &mut ServerState,
-    c: &ClientState,
-    cmd: &'static Command,
-    flags: u64,
-    args: Args,
-) -> Result<(), String> {
-    let Some(cl) = st.cluster.as_deref() else { return Ok(()) };
-    let exec = crate::command_spec::is_exec(cmd);
-    if !exec && !may_have_keys(cmd) {
-        set_query(st, -1, c.flags);
-        return Ok(());
-    }
-    let q = Query { cmd, args, flags, client_flags: c.flags, multi: c.multi.as_deref() };
-    match node_by_query(st, cl, &q) {
-        Ok(slot) => {
-            set_query(st, slot, c.flags);
-            Ok(())
-        }
-        Err(r) => Err(r.text(st)),
-    }
-}
-
-fn set_query(st: &mut ServerState, slot: i32, client_flags: u32) {
-    if let Some(cl) = st.cluster.as_deref_mut() {
-        cl.health.query_slot = slot;
-        cl.health.query_flags = client_flags & (cf::READONLY | cf::ASKING);
-    }
-}
-
-/// `redis.call` in cluster mode (Redis's `scriptVerifyClusterState`): the command must be served here, and
-/// touch only the slot the script's caller touches (unless the script allows cross-slot keys).
-pub fn check_script(
-    st: &mut ServerState,
-    cmd: &'static Command,
-    args: Args,
-    allow_cross_slot: bool,
-) -> Result<(), &'static str> {
-    let Some(cl) = st.cluster.as_deref() else { return Ok(()) };
-    if !may_have_keys(cmd) {
-        return Ok(());
-    }
-    let q = Query { cmd, args, flags: cmd.flags, client_flags: cl.health.query_flags, multi: None };
-    let slot = node_by_query(st, cl, &q).map_err(Redirect::script_text)?;
-    if slot != -1 && !allow_cross_slot {
-        let Some(cl) = st.cluster.as_deref_mut() else { return Ok(()) };
-        if cl.health.query_slot == -1 {
-            cl.health.query_slot = slot;
-        } else if cl.health.query_slot != slot {
-            return Err("Script attempted to access keys that do not hash to the same slot");
-        }
-    }
-    Ok(())
-}
-
-/// A client blocked on keys whose slot is no longer served here (Redis's
-/// `clusterRedirectBlockedClientIfNeeded`): the error to unblock it with, or `None` to keep it waiting.
-pub fn blocked_client_redirect(st: &ServerState, key: &[u8], readonly_client: bool, write_cmd: bool) -> Option<String> {
-    let cl = st.cluster.as_deref()?;
-    if !cl.state_ok {
-        return Some(Redirect::Down.text(st));
-    }
-    let slot = super::key_hash_slot(key);
-    let mut node = cl.slots[slot];
-    let me = cl.me();
-    if readonly_client && !write_cmd && me.is_replica() && me.replicaof == node && node != NO_NODE {
-        node = cl.myself;
-    }
-    if node != cl.myself && cl.importing_from[slot] == NO_NODE {
-        return Some(if node == NO_NODE { Redirect::Unbound } else { Redirect::Moved(slot, node) }.text(st));
-    }
-    None
 }
 
 #[cfg(test)]

@@ -13,8 +13,9 @@
 use std::fmt::Write as _;
 
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
-use crate::cluster::{self, flags as nf, init, nodes_conf, todo, Cluster, NodeIdx, NO_NODE, SLOTS};
+use crate::cluster::{self, flags as nf, nodes_conf, todo, Cluster, NodeIdx, NO_NODE, SLOTS};
 use crate::net::client::flags as cf;
+use crate::state::cluster as cluster_state;
 use crate::util::parse_i64;
 
 /// Redis's reply to every cluster command when cluster mode is off.
@@ -155,7 +156,7 @@ fn meet(ctx: &mut Ctx, args: Args) {
         };
         c
     } else {
-        port + init::PORT_INCR as i64
+        port + cluster_state::PORT_INCR as i64
     };
     let ip = text(args.get(2));
     let invalid = format!("ERR Invalid node address specified: {ip}:{}", text(args.get(3)));
@@ -541,7 +542,7 @@ fn setslot(ctx: &mut Ctx, args: Args) {
         let Some(cl) = ctx.srv.cluster.as_deref_mut() else { return };
         if t == me && cl.importing_from[slot] != NO_NODE {
             // The slot was migrated by hand: a new epoch lets the new owner win over the old one's claim.
-            if init::bump_epoch(cl) {
+            if cluster_state::bump_epoch(cl) {
                 crate::log_warning!("configEpoch updated after importing slot {slot}");
             }
             cl.importing_from[slot] = NO_NODE;
@@ -562,7 +563,7 @@ fn setslot(ctx: &mut Ctx, args: Args) {
 /// CLUSTER BUMPEPOCH
 fn bumpepoch(ctx: &mut Ctx, _args: Args) {
     let Some(cl) = cluster(ctx) else { return };
-    let bumped = init::bump_epoch(cl);
+    let bumped = cluster_state::bump_epoch(cl);
     let line = format!("{} {}", if bumped { "BUMPED" } else { "STILL" }, cl.me().config_epoch);
     ctx.reply().simple(&line);
 }
@@ -781,7 +782,7 @@ fn failover(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR Master is down or failed, please use CLUSTER FAILOVER FORCE");
         return;
     }
-    match cluster::failover::start_manual(ctx.srv, how) {
+    match cluster::failover::start_manual(ctx.srv.cluster.as_deref_mut(), how) {
         Ok(()) => ctx.reply().ok(),
         Err(e) => ctx.reply().error(&e),
     }
@@ -835,7 +836,7 @@ fn reset(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR CLUSTER RESET can't be called with master nodes containing keys");
         return;
     }
-    init::reset(ctx.srv, hard);
+    cluster_state::reset(ctx.srv, hard);
     drop_lost_channels(ctx);
     ctx.reply().ok();
 }

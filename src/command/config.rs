@@ -234,7 +234,7 @@ fn config_set(ctx: &mut Ctx, args: Args) {
     {
         let srv = &mut *ctx.srv;
         if let Some(cl) = srv.cluster.as_deref_mut() {
-            crate::cluster::init::sync_myself(cl, &srv.config);
+            crate::state::cluster::sync_myself(cl, &srv.config);
         }
     }
     // A new repl-backlog-size holds from the next byte fed, which trims to it (Redis's

@@ -281,7 +281,7 @@ fn memory(out: &mut String, srv: &ServerState, caller_mem: usize) {
         "mem_cluster_links" => srv.cluster.as_deref().map_or(0, crate::cluster::bus::links_memory),
         "mem_aof_buffer" => f.aof_buffer,
         "mem_allocator" => "libc",
-        "active_defrag_running" => crate::state::defrag::stats().running,
+        "active_defrag_running" => srv.defrag.stats.running,
         "lazyfree_pending_objects" => srv.lazyfree.pending(),
         "lazyfreed_objects" => srv.lazyfree.freed(),
     );
@@ -370,7 +370,7 @@ fn persistence(out: &mut String, srv: &ServerState) {
 
 fn stats(out: &mut String, srv: &ServerState) {
     let s = &srv.stats;
-    let defrag = crate::state::defrag::stats();
+    let defrag = &srv.defrag.stats;
     let kbps = |m: &InstMetric| format!("{:.2}", m.per_sec() as f64 / 1024.0);
     out.push_str("# Stats\r\n");
     fields!(out,
@@ -410,8 +410,8 @@ fn stats(out: &mut String, srv: &ServerState) {
         "active_defrag_misses" => defrag.misses,
         "active_defrag_key_hits" => defrag.key_hits,
         "active_defrag_key_misses" => defrag.key_misses,
-        "total_active_defrag_time" => defrag.total_ms + crate::state::defrag::current_ms(),
-        "current_active_defrag_time" => crate::state::defrag::current_ms(),
+        "total_active_defrag_time" => defrag.total_ms + srv.defrag.current_ms(),
+        "current_active_defrag_time" => srv.defrag.current_ms(),
         "tracking_total_keys" => srv.tracking.total_keys(),
         "tracking_total_items" => srv.tracking.total_items(),
         "tracking_total_prefixes" => srv.tracking.total_prefixes(),

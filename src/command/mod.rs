@@ -423,7 +423,7 @@ impl<'a> Ctx<'a> {
 
     /// The collection conversion thresholds from the current config.
     pub fn thresholds(&self) -> crate::keyspace::types::Thresholds {
-        self.srv.config.thresholds()
+        crate::keyspace::thresholds(&self.srv.config)
     }
 
     /// Looks up a key that must hold a `T` for reading (hit/miss counted, touched). `Ok(None)` when missing;

@@ -66,7 +66,9 @@ pub mod events {
     pub const LOG_NEW: u8 = 2;
 
     thread_local! {
+        /// The kinds databases record ([`LOG_EXPIRED`], [`LOG_NEW`]): written by `notify::sync` only.
         static MASK: Cell<u8> = const { Cell::new(0) };
+        /// Some database holds recorded events: set by [`mark_pending`], cleared by `notify::drain`.
         static PENDING: Cell<bool> = const { Cell::new(false) };
     }
 

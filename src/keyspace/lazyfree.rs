@@ -12,7 +12,7 @@
 //!
 //! Memory: the system allocator and the global counter ([`crate::alloc`]) are thread-safe, so bytes freed by the
 //! thread leave `used_memory` at once. Small keyspace chunks come from the event loop thread's slab
-//! ([`crate::keyspace::dict::slab`]); freed on the lazy-free thread they land on that thread's free lists, so after each
+//! ([`crate::alloc::slab`]); freed on the lazy-free thread they land on that thread's free lists, so after each
 //! job the thread detaches them and sends them back, and the cron adopts them ([`LazyFree::reclaim`]): from then
 //! on `used_memory` no longer counts them and their pages can be unmapped.
 //!
@@ -23,7 +23,7 @@
 //! Tested by the unit tests below (objects counted and freed, chunks returned) and by tests/replication_load.rs
 //! (FLUSHALL ASYNC and `replica-lazy-flush` against INFO's counters and `used_memory`).
 
-use crate::keyspace::dict::slab;
+use crate::alloc::slab;
 use crate::keyspace::dict::Dict;
 use crate::keyspace::object::Entry;
 use crate::lua::Lua;
@@ -70,7 +70,7 @@ struct Job {
 
 // SAFETY: a job owns its tables and entries exclusively (they were removed from the keyspace before being queued,
 // and nothing keeps a pointer into them); dropping them only calls the global allocator, which is thread-safe, and
-// the slab's `dealloc`, which supports freeing a chunk on a thread other than its owner's (see `dict::slab`). A Lua
+// the slab's `dealloc`, which supports freeing a chunk on a thread other than its owner's (see `alloc::slab`). A Lua
 // state is not `Send` only because of the `Rc`s it holds (prototypes, source names): they are created by its
 // compiler and never leave it past a call (the debugger's `frame_proto` clone is dropped before the call
 // returns), so once the state is moved here no other reference to their counts exists; it holds no host pointer
@@ -213,7 +213,7 @@ impl LazyFree {
 /// Gives free memory back to the system: the slab's fully free pages, then malloc's free pages
 /// (`malloc_trim(0)`). Returns the slab bytes released. Used by MEMORY PURGE and after a synchronous flush.
 pub fn purge() -> usize {
-    let released = crate::keyspace::dict::slab::release_free_pages();
+    let released = crate::alloc::slab::release_free_pages();
     crate::alloc::trim();
     released
 }

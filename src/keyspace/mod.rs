@@ -27,3 +27,19 @@ pub mod lazyfree;
 pub mod object;
 pub mod slots;
 pub mod types;
+
+/// The collection conversion thresholds (`*-max-listpack-*`, `set-max-intset-entries`, list fill and
+/// compression) as the types take them; negative values count as 0. Built here, above the types and the
+/// configuration both, so neither names the other.
+pub fn thresholds(c: &crate::config::Config) -> types::Thresholds {
+    let u = |n: i64| n.max(0) as usize;
+    types::Thresholds {
+        list_max_listpack_size: c.list_max_listpack_size,
+        list_compress_depth: c.list_compress_depth,
+        hash_max_listpack_entries: u(c.hash_max_listpack_entries),
+        hash_max_listpack_value: u(c.hash_max_listpack_value),
+        set_max_intset_entries: u(c.set_max_intset_entries),
+        zset_max_listpack_entries: u(c.zset_max_listpack_entries),
+        zset_max_listpack_value: u(c.zset_max_listpack_value),
+    }
+}

@@ -14,7 +14,7 @@
 //! the value itself; see its documentation for the byte layout. Tested by the unit and property tests at the end
 //! of this file (against a model of the value; reallocation on set_string/set_int/raw_mut; drop accounting).
 
-use crate::keyspace::dict::slab;
+use crate::alloc::slab;
 use crate::util::{itoa_buf, parse_i64};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -308,7 +308,7 @@ impl ValueKind for crate::keyspace::types::stream::Stream {
 }
 
 /// One key and its value, owned by the keyspace dict: a thin pointer to ONE packed allocation from the slab
-/// allocator ([`crate::keyspace::dict::slab`]), so a dict slot is 8 bytes and a small string key costs one small chunk.
+/// allocator ([`crate::alloc::slab`]), so a dict slot is 8 bytes and a small string key costs one small chunk.
 ///
 /// ```text
 ///  offset 0        4       5            5 or 13                  (8-aligned for raw/value)
@@ -339,7 +339,7 @@ pub struct Entry {
 
 // SAFETY: an Entry exclusively owns its chunk and the Vec/Value inside it, so moving it to another thread is like
 // moving those (hence the bound on Value). Its chunk may then be freed on that thread: the slab's pages are never
-// released, and a freed chunk simply joins the freeing thread's free list (see `dict::slab`).
+// released, and a freed chunk simply joins the freeing thread's free list (see `alloc::slab`).
 unsafe impl Send for Entry where Value: Send {}
 // SAFETY: `&Entry` only reads the chunk (no interior mutability); sharing it is like sharing `&Vec<u8>`/`&Value`.
 unsafe impl Sync for Entry where Value: Sync {}
@@ -1185,7 +1185,7 @@ mod tests {
     proptest! {
         #[test]
         fn entry_matches_model(key in proptest::collection::vec(any::<u8>(), 0..200), ops in proptest::collection::vec(op(), 1..40)) {
-            let live_before = crate::keyspace::dict::slab::stats();
+            let live_before = crate::alloc::slab::stats();
             {
                 let mut e = Entry::new_string(&key, b"");
                 let mut key = key.clone();
@@ -1215,7 +1215,7 @@ mod tests {
                     prop_assert!(e.memory_usage() >= key.len() + 5);
                 }
             }
-            let live_after = crate::keyspace::dict::slab::stats();
+            let live_after = crate::alloc::slab::stats();
             prop_assert_eq!(live_before.live_bytes, live_after.live_bytes);
             prop_assert_eq!(live_before.large_bytes, live_after.large_bytes);
         }
@@ -1238,7 +1238,7 @@ mod tests {
         // The value lives inside the entry's chunk; keep it small so a small hash costs one chunk + its listpack.
         assert_eq!(std::mem::size_of::<Value>(), 24);
         let e = Entry::new_value(b"hash:00000007", Value::Hash(crate::keyspace::types::hash::Hash::new()));
-        assert_eq!(crate::keyspace::dict::slab::chunk_size(e.alloc_size()), 48);
+        assert_eq!(crate::alloc::slab::chunk_size(e.alloc_size()), 48);
     }
 
     #[test]
@@ -1327,6 +1327,8 @@ pub fn lfu_decayed_counter(field: u32, lfu_decay_time: i64, now_ms: i64) -> u32 
 }
 
 thread_local! {
+    /// The state of the LFU counter's increment lottery (Redis calls `rand()` there): a private generator, stepped
+    /// by every LFU touch of a key on this thread and read by nothing else, so it carries no server state.
     static LFU_RNG: std::cell::Cell<u64> = const { std::cell::Cell::new(0x853c_49e6_748f_ea9b) };
 }
 

@@ -52,6 +52,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 static ENABLED: AtomicBool = AtomicBool::new(false);
 #[cfg(test)]
 thread_local! {
+    /// [`ENABLED`] under test: one per test thread.
     static ENABLED_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 

@@ -35,16 +35,21 @@ const COW_COST_FACTOR: u64 = 10;
 
 /// The child's end of the report pipe (-1 in the parent).
 static FD: AtomicI32 = AtomicI32::new(-1);
+/// Keys the child has written so far (it counts them; its progress reports carry the figure).
 static KEYS: AtomicU64 = AtomicU64::new(0);
 /// Milliseconds since `EPOCH` of the last report.
 static LAST_REPORT_MS: AtomicU64 = AtomicU64::new(0);
 /// Microseconds since `EPOCH` of the last copy-on-write reading, and what it cost.
 static COW_READ_US: AtomicU64 = AtomicU64::new(0);
 static COW_COST_US: AtomicU64 = AtomicU64::new(0);
+/// The child's copy-on-write bytes: the last reading, the largest, their sum and how many readings (for the
+/// mean). All of these live in the child only (a fresh process image after the fork); the parent learns them
+/// through the report pipe.
 static COW: AtomicU64 = AtomicU64::new(0);
 static COW_PEAK: AtomicU64 = AtomicU64::new(0);
 static COW_SUM: AtomicU64 = AtomicU64::new(0);
 static COW_READINGS: AtomicU64 = AtomicU64::new(0);
+/// The child's clock origin for the times above.
 static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
 
 fn since_epoch() -> std::time::Duration {

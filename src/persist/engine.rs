@@ -260,7 +260,7 @@ pub fn load_options(c: &Config, now_ms: i64, lru_clock: u32) -> rdb::LoadOptions
         checksum: c.stored_bool("rdbchecksum") && !rdb::skip_checksum(),
         now_ms,
         drop_expired: true,
-        thresholds: c.thresholds(),
+        thresholds: crate::keyspace::thresholds(c),
         lfu: c.maxmemory_policy.is_lfu(),
         lru_clock,
         // Redis validates loaded files deeply only with `sanitize-dump-payload yes` (`clients` skips loading).

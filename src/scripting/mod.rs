@@ -308,6 +308,8 @@ pub fn command_with_script_flags(cmd: &'static Command, script: u32) -> &'static
         return cmd;
     }
     type Variants = Vec<(usize, u64, &'static Command)>;
+    /// Every (command, flags) variant made so far, made once and leaked: a `&'static Command` lives as long as the
+    /// table it stands in for, and the set is bounded by commands × flag combinations scripts declare.
     static VARIANTS: Mutex<Variants> = Mutex::new(Vec::new());
     let mut v = match VARIANTS.lock() {
         Ok(v) => v,

@@ -96,7 +96,7 @@ impl Server {
                 .and_then(|&fd| self.state.clients.get(fd as usize).and_then(|c| c.as_ref()))
                 .is_some_and(|c| c.state.has(flags::READONLY));
             let write = self.commands.lookup(b.args.args().get(0)).is_some_and(|c| c.has(crate::command::flag::WRITE));
-            if let Some(msg) = crate::cluster::redirect::blocked_client_redirect(&self.state, key, readonly, write) {
+            if let Some(msg) = crate::state::cluster::blocked_client_redirect(&self.state, key, readonly, write) {
                 ends.push((id, msg));
             }
         }

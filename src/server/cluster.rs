@@ -41,7 +41,7 @@ impl Server {
             );
             return false;
         }
-        if self.state.cluster.is_none() && crate::cluster::init::init(&mut self.state).is_err() {
+        if self.state.cluster.is_none() && crate::state::cluster::init(&mut self.state).is_err() {
             return false;
         }
         let cport = bus_port(&self.state.config);
@@ -184,7 +184,7 @@ impl Server {
         if self.state.cluster.is_none() {
             return;
         }
-        crate::cluster::init::cron(&mut self.state);
+        crate::state::cluster::cron(&mut self.state);
         self.cluster_settings();
         let now = crate::util::now_ms();
         let bind_source: Option<std::net::IpAddr> = self.state.config.stored_str("bind-source-addr").parse().ok();

@@ -28,7 +28,6 @@
 //! slab's unit tests (moving under a random model of allocations and frees).
 
 use crate::state::ServerState;
-use std::cell::Cell;
 use std::time::Instant;
 
 /// Dict slots walked between time checks.
@@ -49,28 +48,30 @@ pub struct Stats {
     pub total_ms: u64,
 }
 
-thread_local! {
-    static STATS: Cell<Stats> = const { Cell::new(Stats { running: 0, hits: 0, misses: 0, key_hits: 0, key_misses: 0, total_ms: 0 }) };
+/// The defragmenter's state between cron ticks (`ServerState::defrag`; only [`cron`] changes it).
+#[derive(Default, Debug)]
+pub struct Defrag {
+    /// INFO's counters.
+    pub stats: Stats,
     /// (db, slot cursor) of the keyspace walk; db == usize::MAX while the slab prepares.
-    static WALK: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    walk: (usize, usize),
     /// When the current run started (`current_active_defrag_time`).
-    static RUN_START: Cell<Option<Instant>> = const { Cell::new(None) };
-    static LAST_CHECK: Cell<Option<Instant>> = const { Cell::new(None) };
+    run_start: Option<Instant>,
+    /// When the cron last measured fragmentation (once a second).
+    last_check: Option<Instant>,
     /// Whether a pass (slab preparation, then the keyspace walk) is under way.
-    static IN_PASS: Cell<bool> = const { Cell::new(false) };
+    in_pass: bool,
     /// Whether the current pass marked the slab's sparse pages (see `slab::defrag_begin`).
-    static PASS_MARKED: Cell<bool> = const { Cell::new(false) };
+    pass_marked: bool,
     /// `hits` when the current pass began (its log line reports the difference).
-    static SCAN_HITS: Cell<u64> = const { Cell::new(0) };
+    scan_hits: u64,
 }
 
-pub fn stats() -> Stats {
-    STATS.get()
-}
-
-/// Milliseconds the current run has taken so far (0 when not running).
-pub fn current_ms() -> u64 {
-    RUN_START.get().map_or(0, |t| t.elapsed().as_millis() as u64)
+impl Defrag {
+    /// Milliseconds the current run has taken so far (0 when not running).
+    pub fn current_ms(&self) -> u64 {
+        self.run_start.map_or(0, |t| t.elapsed().as_millis() as u64)
+    }
 }
 
 /// Fragmentation as the cron sees it: (percent over 100, bytes), from the resident set and `used_memory`.
@@ -101,9 +102,9 @@ fn knobs(state: &ServerState) -> Knobs {
 }
 
 /// Redis's `computeDefragCycles`: starts a run, or raises its CPU share, when fragmentation calls for it.
-fn compute_cycles(k: &Knobs) {
+fn compute_cycles(d: &mut Defrag, k: &Knobs) {
     let (pct, bytes) = fragmentation();
-    let mut st = STATS.get();
+    let st = &mut d.stats;
     if st.running == 0 && (pct < k.lower || bytes < k.ignore) {
         return;
     }
@@ -112,31 +113,28 @@ fn compute_cycles(k: &Knobs) {
     let cpu = (k.min + t.clamp(0.0, 1.0) * (k.max - k.min)).clamp(k.min.min(k.max), k.max.max(k.min)) as u32;
     if cpu > st.running {
         if st.running == 0 {
-            RUN_START.set(Some(Instant::now()));
+            d.run_start = Some(Instant::now());
         }
         st.running = cpu;
-        STATS.set(st);
         crate::log_verbose!("Starting active defrag, frag={pct:.0}%, frag_bytes={bytes}, cpu={cpu}%");
     }
 }
 
-fn stop_run() {
-    let mut st = STATS.get();
-    st.running = 0;
-    if let Some(t) = RUN_START.take() {
-        st.total_ms += t.elapsed().as_millis() as u64;
+fn stop_run(d: &mut Defrag) {
+    d.stats.running = 0;
+    if let Some(t) = d.run_start.take() {
+        d.stats.total_ms += t.elapsed().as_millis() as u64;
     }
-    STATS.set(st);
-    WALK.set((usize::MAX, 0));
-    IN_PASS.set(false);
+    d.walk = (usize::MAX, 0);
+    d.in_pass = false;
 }
 
 /// The cron's defrag work (Redis's `activeDefragCycle`, called every tick).
 pub fn cron(state: &mut ServerState, hz: i64) {
     if !state.config.stored_bool("activedefrag") {
-        if STATS.get().running != 0 || crate::keyspace::dict::slab::defrag_active() {
-            crate::keyspace::dict::slab::defrag_end();
-            stop_run();
+        if state.defrag.stats.running != 0 || crate::alloc::slab::defrag_active() {
+            crate::alloc::slab::defrag_end();
+            stop_run(&mut state.defrag);
         }
         return;
     }
@@ -146,11 +144,11 @@ pub fn cron(state: &mut ServerState, hz: i64) {
     }
     let k = knobs(state);
     let now = Instant::now();
-    if LAST_CHECK.get().map_or(true, |t| now.duration_since(t).as_millis() >= 1000) {
-        LAST_CHECK.set(Some(now));
-        compute_cycles(&k);
+    if state.defrag.last_check.map_or(true, |t| now.duration_since(t).as_millis() >= 1000) {
+        state.defrag.last_check = Some(now);
+        compute_cycles(&mut state.defrag, &k);
     }
-    let running = STATS.get().running;
+    let running = state.defrag.stats.running;
     if running == 0 {
         return;
     }
@@ -160,7 +158,7 @@ pub fn cron(state: &mut ServerState, hz: i64) {
 
 /// Works on the run for about `limit_us` microseconds.
 fn run_for(state: &mut ServerState, limit_us: u64, k: &Knobs) {
-    use crate::keyspace::dict::slab;
+    use crate::alloc::slab;
     let start = Instant::now();
     let over = || start.elapsed().as_micros() as u64 >= limit_us;
     loop {
@@ -168,48 +166,49 @@ fn run_for(state: &mut ServerState, limit_us: u64, k: &Knobs) {
         if over() {
             return;
         }
-        if !IN_PASS.get() {
+        let d = &mut state.defrag;
+        if !d.in_pass {
             // A new pass: mark the slab's sparse pages (unless a release sweep holds the slab: then this pass
             // moves only buffers out of malloc), then walk the keyspace from the first db.
-            PASS_MARKED.set(slab::defrag_begin(k.lower.clamp(1.0, 100.0) as usize));
-            IN_PASS.set(true);
-            WALK.set((usize::MAX, 0));
-            SCAN_HITS.set(STATS.get().hits);
+            d.pass_marked = slab::defrag_begin(k.lower.clamp(1.0, 100.0) as usize);
+            d.in_pass = true;
+            d.walk = (usize::MAX, 0);
+            d.scan_hits = d.stats.hits;
         }
-        let (db, cursor) = WALK.get();
+        let (db, cursor) = d.walk;
         if db == usize::MAX {
             if slab::defrag_prep(PREP_PER_CHECK) {
                 continue;
             }
-            WALK.set((0, 0));
+            d.walk = (0, 0);
             continue;
         }
         if db >= state.dbs.len() {
             slab::defrag_end();
-            IN_PASS.set(false);
+            d.in_pass = false;
             crate::alloc::trim();
             let (pct, bytes) = fragmentation();
-            let moved = STATS.get().hits - SCAN_HITS.get();
+            let moved = d.stats.hits - d.scan_hits;
             crate::log_verbose!(
                 "Active defrag done in {}ms, reallocated={moved}, frag={pct:.0}%, frag_bytes={bytes}",
-                current_ms()
+                d.current_ms()
             );
             // A pass that moved anything changed the slab's layout (the first one moves string buffers out of
             // malloc into slab chunks, which leaves the entries' pages to compact): while fragmentation is still
             // above the lower threshold the run goes on with another pass, even below `active-defrag-ignore-bytes`
             // (which decides whether a run starts, as in Redis). It ends with the first pass that moves nothing
             // with the slab's pages marked (a release sweep, after a flush, can keep a pass from marking them).
-            if pct >= k.lower && (moved > 0 || !PASS_MARKED.get()) {
+            if pct >= k.lower && (moved > 0 || !d.pass_marked) {
                 continue;
             }
-            stop_run();
-            compute_cycles(k);
-            if STATS.get().running != 0 {
+            stop_run(d);
+            compute_cycles(d, k);
+            if d.stats.running != 0 {
                 continue;
             }
             return;
         }
-        let mut st = STATS.get();
+        let st = &mut state.defrag.stats;
         let next = state.dbs[db].keys.walk_mut(cursor, SLOTS_PER_CHECK, |e| {
             let (h, m) = e.defrag();
             st.hits += h as u64;
@@ -220,13 +219,12 @@ fn run_for(state: &mut ServerState, limit_us: u64, k: &Knobs) {
                 st.key_misses += 1;
             }
         });
-        STATS.set(st);
         if next == 0 {
             // The table itself may be far larger than its keys need after the deletes.
             state.dbs[db].keys.compact();
-            WALK.set((db + 1, 0));
+            state.defrag.walk = (db + 1, 0);
         } else {
-            WALK.set((db, next));
+            state.defrag.walk = (db, next);
         }
         slab::defrag_poll();
     }

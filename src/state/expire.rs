@@ -14,14 +14,12 @@
 //! ```
 //!
 //! The cycle keeps its small cross-call state (next database, whether the last cycle ran out of time, when the
-//! last fast cycle ran) thread-locally, as Redis keeps it in function statics; the server calls it from its one
-//! thread. Tested by the unit tests below (keys with a past TTL disappear without being accessed; the fast
+//! last fast cycle ran) in [`Cycle`], `ServerState::expire_cycle` (Redis keeps it in function statics). Tested by the unit tests below (keys with a past TTL disappear without being accessed; the fast
 //! cycle's gating; statistics).
 
 #![forbid(unsafe_code)]
 
 use crate::state::ServerState;
-use std::cell::Cell;
 use std::time::Instant;
 
 /// Keys sampled per database per round at effort 1 (`ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP`).
@@ -40,14 +38,23 @@ pub const ACCEPTABLE_STALE: u64 = 10;
 /// Databases visited per cron call (`CRON_DBS_PER_CALL`).
 pub const DBS_PER_CALL: usize = 16;
 
-thread_local! {
-    static CURRENT_DB: Cell<usize> = const { Cell::new(0) };
-    static TIMELIMIT_EXIT: Cell<bool> = const { Cell::new(false) };
-    static LAST_FAST_CYCLE_US: Cell<i64> = const { Cell::new(0) };
-    static RESIZE_DB: Cell<usize> = const { Cell::new(0) };
-    static REHASH_DB: Cell<usize> = const { Cell::new(0) };
+/// What the expire cycle and the tables' cron carry from one call to the next (`ServerState::expire_cycle`;
+/// only this module's functions change it).
+#[derive(Default, Debug)]
+pub struct Cycle {
+    /// The database the next cycle starts at (taken modulo the number of databases).
+    current_db: usize,
+    /// Whether the last cycle stopped at its time limit (the next one then visits every database, and a fast
+    /// cycle is worth running).
+    timelimit_exit: bool,
+    /// When the last fast cycle started (µs), to run at most one per two fast durations.
+    last_fast_cycle_us: i64,
+    /// The next database whose table the cron considers resizing.
+    resize_db: usize,
+    /// The database the cron's incremental rehashing works on.
+    rehash_db: usize,
     /// Cycle time not yet folded into `expire_cycle_cpu_ms` (microseconds below one millisecond).
-    static CYCLE_US_REMAINDER: Cell<u64> = const { Cell::new(0) };
+    us_remainder: u64,
 }
 
 /// One active expire cycle with the configured `active-expire-effort`; see [`active_expire_cycle_with_effort`].
@@ -81,31 +88,31 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
     if fast {
         // Only worth it when the last cycle was cut short or many keys are estimated stale, and not too often.
         // (`expired_stale_perc` is a fraction, 0..1; INFO prints it times 100.)
-        if !TIMELIMIT_EXIT.get() && state.stats.expired_stale_perc * 100.0 < acceptable_stale as f64 {
+        if !state.expire_cycle.timelimit_exit && state.stats.expired_stale_perc * 100.0 < acceptable_stale as f64 {
             return;
         }
-        if start_us < LAST_FAST_CYCLE_US.get() + 2 * fast_duration_us as i64 {
+        if start_us < state.expire_cycle.last_fast_cycle_us + 2 * fast_duration_us as i64 {
             return;
         }
-        LAST_FAST_CYCLE_US.set(start_us);
+        state.expire_cycle.last_fast_cycle_us = start_us;
     }
     let ndbs = state.dbs.len();
-    let dbs_per_call = if TIMELIMIT_EXIT.get() { ndbs } else { DBS_PER_CALL.min(ndbs) };
+    let dbs_per_call = if state.expire_cycle.timelimit_exit { ndbs } else { DBS_PER_CALL.min(ndbs) };
     let hz = state.config.hz.max(1) as u64;
     let timelimit_us =
         if fast { fast_duration_us } else { (slow_time_perc * 1_000_000 / hz / 100).clamp(1, SLOW_MAX_US) };
-    TIMELIMIT_EXIT.set(false);
+    state.expire_cycle.timelimit_exit = false;
 
     let mut total_sampled = 0u64;
     let mut total_expired = 0u64;
     let mut iteration = 0u64;
     let mut expired_keys: Vec<Vec<u8>> = Vec::new();
     for _ in 0..dbs_per_call {
-        if TIMELIMIT_EXIT.get() {
+        if state.expire_cycle.timelimit_exit {
             break;
         }
-        let cur = CURRENT_DB.get();
-        CURRENT_DB.set(cur.wrapping_add(1));
+        let cur = state.expire_cycle.current_db;
+        state.expire_cycle.current_db = cur.wrapping_add(1);
         let db = &mut state.dbs[cur % ndbs];
         loop {
             iteration += 1;
@@ -163,7 +170,7 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
                 db.avg_ttl_ms = (db.avg_ttl_ms / 50) * 49 + avg / 50;
             }
             if iteration & 0xf == 0 && start.elapsed().as_micros() as u64 > timelimit_us {
-                TIMELIMIT_EXIT.set(true);
+                state.expire_cycle.timelimit_exit = true;
                 state.stats.expired_time_cap_reached_count += 1;
                 break;
             }
@@ -172,9 +179,9 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
             }
         }
     }
-    let us = CYCLE_US_REMAINDER.get() + start.elapsed().as_micros() as u64;
+    let us = state.expire_cycle.us_remainder + start.elapsed().as_micros() as u64;
     state.stats.expire_cycle_cpu_ms += us / 1000;
-    CYCLE_US_REMAINDER.set(us % 1000);
+    state.expire_cycle.us_remainder = us % 1000;
     let current = if total_sampled > 0 { total_expired as f64 / total_sampled as f64 } else { 0.0 };
     state.stats.expired_stale_perc = current * 0.05 + state.stats.expired_stale_perc * 0.95;
 }
@@ -211,19 +218,19 @@ fn tables_cron(state: &mut ServerState) {
     }
     let per_call = DBS_PER_CALL.min(ndbs);
     for _ in 0..per_call {
-        let i = RESIZE_DB.get() % ndbs;
-        RESIZE_DB.set(i + 1);
+        let i = state.expire_cycle.resize_db % ndbs;
+        state.expire_cycle.resize_db = i + 1;
         state.dbs[i].keys.resize_if_needed();
     }
     if !state.config.activerehashing {
         return;
     }
     for _ in 0..per_call {
-        let i = REHASH_DB.get() % ndbs;
+        let i = state.expire_cycle.rehash_db % ndbs;
         if state.dbs[i].cron(true, 1000) {
             break;
         }
-        REHASH_DB.set((i + 1) % ndbs);
+        state.expire_cycle.rehash_db = (i + 1) % ndbs;
     }
 }
 
@@ -404,11 +411,11 @@ mod tests {
         s.dbs[0].insert(Entry::new_string(b"a", b"v"));
         s.dbs[0].set_expire(b"a", 1);
         s.stats.expired_stale_perc = 0.0;
-        TIMELIMIT_EXIT.set(false);
+        s.expire_cycle.timelimit_exit = false;
         active_expire_cycle(&mut s, true);
         assert_eq!(s.dbs[0].len(), 1, "fast cycle skipped: nothing suggests stale keys");
         s.stats.expired_stale_perc = 0.5;
-        LAST_FAST_CYCLE_US.set(0);
+        s.expire_cycle.last_fast_cycle_us = 0;
         active_expire_cycle(&mut s, true);
         assert_eq!(s.dbs[0].len(), 0);
         assert!(s.stats.expired_stale_perc < 0.5 + 0.05 + 1e-9);

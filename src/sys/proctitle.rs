@@ -18,6 +18,7 @@
 use std::ffi::OsString;
 use std::sync::{Mutex, OnceLock};
 
+/// The command line as started, saved once by [`init`] before the title overwrites it (RESTART execs it).
 static ORIGINAL_ARGS: OnceLock<Vec<OsString>> = OnceLock::new();
 
 /// The writable title area `[start, start + len)`, and whether the environment was moved out of it yet.
@@ -28,6 +29,7 @@ struct Area {
     env_moved: bool,
 }
 
+/// The title area, found once at start-up; each title change writes into it.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // used by the Linux-only code
 static AREA: Mutex<Option<Area>> = Mutex::new(None);
 

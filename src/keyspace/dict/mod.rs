@@ -124,7 +124,7 @@
 //! (`tests` module: random operation sequences; SCAN completeness under concurrent inserts, deletes and resizes;
 //! sampling fairness), and the keyspace benchmarks in `benches/dict.rs`.
 
-pub mod slab;
+use crate::alloc::slab;
 
 use crate::util::Rng;
 use std::sync::OnceLock;

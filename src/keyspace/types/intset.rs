@@ -19,7 +19,7 @@
 //!
 //! Tests: unit tests for upgrades and the byte image; a proptest against a `BTreeSet<i64>`; 100k members.
 
-use crate::keyspace::dict::slab::SlabBytes;
+use crate::alloc::slab::SlabBytes;
 use crate::util::Rng;
 
 const HDR: usize = 8;

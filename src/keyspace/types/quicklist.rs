@@ -34,7 +34,7 @@
 //! depths 0, 1 and 2, checking the invariants after each step; 100k elements.
 
 use super::listpack::{entry_to_vec, Listpack, Needle};
-use crate::keyspace::dict::slab::SlabBytes;
+use crate::alloc::slab::SlabBytes;
 use crate::keyspace::object::StrRef;
 use crate::lzf;
 use std::borrow::Cow;

@@ -58,7 +58,7 @@
 //! directions and the metadata after every step.
 
 use super::listpack::{Listpack, LpInput};
-use crate::keyspace::dict::slab::SlabBytes;
+use crate::alloc::slab::SlabBytes;
 use crate::keyspace::object::StrRef;
 use crate::lzf;
 use crate::util::{c_str, parse_i64};

@@ -10,8 +10,8 @@
 //! inconsistency is an [`RdbError`] naming the offset, never a panic.
 
 use super::{legacy, op, LoadOptions, LoadStats, RdbError};
+use crate::alloc::slab::SlabBytes;
 use crate::keyspace::db::Db;
-use crate::keyspace::dict::slab::SlabBytes;
 use crate::keyspace::dict::{Dict, HashedKey};
 use crate::keyspace::object::{Entry, StrRef, Value, EMBSTR_SIZE_LIMIT, LRU_MASK};
 use crate::keyspace::types::hash::{Hash, HashPair};

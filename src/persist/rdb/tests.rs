@@ -854,7 +854,7 @@ fn stream_records_and_their_corruptions() {
 
 #[test]
 fn closed_stream_nodes_load_compressed_and_a_bad_one_is_found_when_read() {
-    use crate::keyspace::dict::slab::SlabBytes;
+    use crate::alloc::slab::SlabBytes;
     use crate::keyspace::types::stream::{IdSpec, NodeLimits, Packed, Stream, StreamId, StreamNode};
     let mut st = Stream::new();
     for i in 0..250u64 {

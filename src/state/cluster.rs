@@ -1,11 +1,16 @@
+//! The cluster's operations on the whole server state (the cluster's data and its bus live in `crate::cluster`).
+//!
 //! Cluster mode's life outside the bus: start-up (Redis's `clusterInit`: lock nodes.conf, load it or create a
 //! new node, save), the check of loaded data against the slots (`verifyClusterConfigWithData`), what
 //! `before_sleep` does for the `todo` bits the commands set (state update, config save), and keeping `myself` in
 //! step with the `cluster-announce-*` settings. The bus has its own listener, cron and failover handling
 //! (`server/cluster.rs`).
 
-use super::nodes_conf::Fatal;
-use super::{flags, nodes_conf, redirect, todo, Cluster};
+use crate::args::Args;
+use crate::cluster::nodes_conf::Fatal;
+use crate::cluster::redirect::{self, node_by_query, Query, Redirect};
+use crate::cluster::{flags, nodes_conf, todo, Cluster};
+use crate::command_spec::Command;
 use crate::state::ServerState;
 
 /// Redis's `CLUSTER_PORT_INCR`: the bus listens on the client port plus this unless `cluster-port` says.
@@ -28,7 +33,7 @@ pub fn init(st: &mut ServerState) -> Result<(), Fatal> {
     let (mut cl, created) = match nodes_conf::load(&path, now)? {
         Some(cl) => (cl, false),
         None => {
-            let id = super::random_node_id(&mut st.rng);
+            let id = crate::cluster::random_node_id(&mut st.rng);
             let cl = Cluster::new(id, now, path.clone());
             crate::log_notice!("No cluster configuration found, I'm {}", cl.me().name());
             (cl, true)
@@ -72,15 +77,15 @@ pub fn after_load(st: &mut ServerState) -> Result<(), Fatal> {
     let mut changed = false;
     let me = cl.myself;
     if !st.dbs.is_empty() {
-        for slot in 0..super::SLOTS {
+        for slot in 0..crate::cluster::SLOTS {
             if st.dbs[0].count_keys_in_slot(slot) == 0
                 || cl.slots[slot] == me
-                || cl.importing_from[slot] != super::NO_NODE
+                || cl.importing_from[slot] != crate::cluster::NO_NODE
             {
                 continue;
             }
             changed = true;
-            if cl.slots[slot] == super::NO_NODE {
+            if cl.slots[slot] == crate::cluster::NO_NODE {
                 crate::log_warning!("I have keys for unassigned slot {slot}. Taking responsibility for it.");
                 cl.add_slot(me, slot);
             } else {
@@ -171,8 +176,8 @@ pub fn bump_epoch(cl: &mut Cluster) -> bool {
 
 /// Forgets every migrating and importing mark (Redis's `clusterCloseAllSlots`).
 pub fn close_all_slots(cl: &mut Cluster) {
-    cl.migrating_to.fill(super::NO_NODE);
-    cl.importing_from.fill(super::NO_NODE);
+    cl.migrating_to.fill(crate::cluster::NO_NODE);
+    cl.importing_from.fill(crate::cluster::NO_NODE);
 }
 
 /// CLUSTER RESET (Redis's `clusterReset`): a replica becomes an empty master; slots, marks and every other node
@@ -182,19 +187,19 @@ pub fn reset(st: &mut ServerState, hard: bool) {
     let was_replica = cl.me().is_replica();
     if was_replica {
         let me = cl.myself;
-        cl.set_master_of(me, super::NO_NODE);
+        cl.set_master_of(me, crate::cluster::NO_NODE);
         let n = cl.me_mut();
         n.flags &= !flags::REPLICA;
         n.flags |= flags::MASTER;
     }
     close_all_slots(cl);
-    super::failover::reset_manual(cl);
-    for s in 0..super::SLOTS {
+    crate::cluster::failover::reset_manual(cl);
+    for s in 0..crate::cluster::SLOTS {
         cl.del_slot(s);
     }
-    let others: Vec<super::NodeIdx> = cl.iter().map(|(i, _)| i).filter(|&i| i != cl.myself).collect();
+    let others: Vec<crate::cluster::NodeIdx> = cl.iter().map(|(i, _)| i).filter(|&i| i != cl.myself).collect();
     for i in others {
-        super::bus::del_node(cl, i);
+        crate::cluster::bus::del_node(cl, i);
     }
     if hard {
         cl.current_epoch = 0;
@@ -202,7 +207,7 @@ pub fn reset(st: &mut ServerState, hard: bool) {
         cl.me_mut().config_epoch = 0;
         crate::log_warning!("configEpoch set to 0 via CLUSTER RESET HARD");
         let old = cl.me().id;
-        let id = super::random_node_id(&mut st.rng);
+        let id = crate::cluster::random_node_id(&mut st.rng);
         cl.by_id.remove(&old);
         cl.me_mut().id = id;
         let me = cl.myself;
@@ -211,7 +216,90 @@ pub fn reset(st: &mut ServerState, hard: bool) {
     }
     cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE | todo::FSYNC_CONFIG);
     if was_replica {
-        cl.bus.effects.push(super::bus::Effect::UnsetMaster);
+        cl.bus.effects.push(crate::cluster::bus::Effect::UnsetMaster);
         st.empty_data(None, crate::state::Emptying::Sync);
     }
+}
+
+// ---- redirection (the checks that take the server state; the rules are crate::cluster::redirect) ----
+
+/// A client's command in cluster mode (Redis's `processCommand` step): `Err` is the redirection error text.
+/// Our master's stream and the AOF replay are never redirected.
+#[inline]
+pub fn check_client(
+    st: &mut ServerState,
+    c: &crate::net::client::ClientState,
+    cmd: &'static Command,
+    flags: u64,
+    args: Args,
+) -> Result<(), String> {
+    let Some(cl) = st.cluster.as_deref() else { return Ok(()) };
+    let exec = crate::command_spec::is_exec(cmd);
+    if !exec && !redirect::may_have_keys(cmd) {
+        set_query(st, -1, c.flags);
+        return Ok(());
+    }
+    let q = Query { cmd, args, flags, client_flags: c.flags, multi: c.multi.as_deref() };
+    match node_by_query(&st.dbs[0], st.now_ms, &st.config, cl, &q) {
+        Ok(slot) => {
+            set_query(st, slot, c.flags);
+            Ok(())
+        }
+        Err(r) => Err(r.text(st.cluster.as_deref(), &st.config)),
+    }
+}
+
+fn set_query(st: &mut ServerState, slot: i32, client_flags: u32) {
+    if let Some(cl) = st.cluster.as_deref_mut() {
+        cl.health.query_slot = slot;
+        cl.health.query_flags =
+            client_flags & (crate::net::client::flags::READONLY | crate::net::client::flags::ASKING);
+    }
+}
+
+/// `redis.call` in cluster mode (Redis's `scriptVerifyClusterState`): the command must be served here, and
+/// touch only the slot the script's caller touches (unless the script allows cross-slot keys).
+pub fn check_script(
+    st: &mut ServerState,
+    cmd: &'static Command,
+    args: Args,
+    allow_cross_slot: bool,
+) -> Result<(), &'static str> {
+    let Some(cl) = st.cluster.as_deref() else { return Ok(()) };
+    if !redirect::may_have_keys(cmd) {
+        return Ok(());
+    }
+    let q = Query { cmd, args, flags: cmd.flags, client_flags: cl.health.query_flags, multi: None };
+    let slot = node_by_query(&st.dbs[0], st.now_ms, &st.config, cl, &q).map_err(Redirect::script_text)?;
+    if slot != -1 && !allow_cross_slot {
+        let Some(cl) = st.cluster.as_deref_mut() else { return Ok(()) };
+        if cl.health.query_slot == -1 {
+            cl.health.query_slot = slot;
+        } else if cl.health.query_slot != slot {
+            return Err("Script attempted to access keys that do not hash to the same slot");
+        }
+    }
+    Ok(())
+}
+
+/// A client blocked on keys whose slot is no longer served here (Redis's
+/// `clusterRedirectBlockedClientIfNeeded`): the error to unblock it with, or `None` to keep it waiting.
+pub fn blocked_client_redirect(st: &ServerState, key: &[u8], readonly_client: bool, write_cmd: bool) -> Option<String> {
+    let cl = st.cluster.as_deref()?;
+    if !cl.state_ok {
+        return Some(Redirect::Down.text(Some(cl), &st.config));
+    }
+    let slot = crate::cluster::key_hash_slot(key);
+    let mut node = cl.slots[slot];
+    let me = cl.me();
+    if readonly_client && !write_cmd && me.is_replica() && me.replicaof == node && node != crate::cluster::NO_NODE {
+        node = cl.myself;
+    }
+    if node != cl.myself && cl.importing_from[slot] == crate::cluster::NO_NODE {
+        return Some(
+            if node == crate::cluster::NO_NODE { Redirect::Unbound } else { Redirect::Moved(slot, node) }
+                .text(Some(cl), &st.config),
+        );
+    }
+    None
 }
