@@ -64,7 +64,7 @@ fn main() {
     while db.cron(true, 1000) {}
     let after = rss_bytes().unwrap_or(before);
     let entries: usize = db.keys.iter().map(|e| e.memory_usage()).sum();
-    let slab = ferredis::keyspace::dict::slab::stats();
+    let slab = ferredis::alloc::slab::stats();
     let per = |b: usize| b as f64 / n.max(1) as f64;
     println!("keys loaded:              {n} (key:%012d -> val%d) in {load_s:.2} s");
     println!("rss growth:               {:.1} bytes/key  ({} bytes)", per(after - before), after - before);
