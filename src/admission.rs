@@ -61,43 +61,6 @@ pub const NOAUTH: &str = "NOAUTH Authentication required.";
 /// Refusal of a command without the `loading` flag while the dataset loads.
 pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
 
-/// A replica whose link with its master is down, configured not to serve stale data: only `stale` commands run.
-#[inline]
-pub fn stale_replica(st: &ServerState) -> bool {
-    let r = &st.repl;
-    r.master.is_some()
-        && r.link_state != crate::repl::LinkState::Connected
-        && !st.config.stored_bool("replica-serve-stale-data")
-}
-
-/// A replica with `replica-read-only`: writes are refused unless they come from its master.
-#[inline]
-pub fn read_only_replica(st: &ServerState) -> bool {
-    st.repl.master.is_some() && st.config.stored_bool("replica-read-only")
-}
-
-/// A master below `min-replicas-to-write` good replicas: writes are refused with [`NOREPLICAS`].
-#[inline]
-pub fn too_few_replicas(st: &ServerState) -> bool {
-    crate::state::repl::too_few_replicas(st)
-}
-
-/// Whether the last background save or AOF write failed (the cheap test before [`disk_error`]).
-#[inline]
-fn persistence_failed(st: &ServerState) -> bool {
-    !st.persist.stats.last_bgsave_ok || st.persist.stats.aof_error.is_some()
-}
-
-/// After a persistence failure, why writes are refused (`MISCONF ...`, without the dash), or `None` (Redis's
-/// `writeCommandsDeniedByDiskError` + `writeCommandsGetDiskErrorMessage`).
-#[inline]
-pub fn disk_error(st: &ServerState) -> Option<String> {
-    if !persistence_failed(st) {
-        return None;
-    }
-    crate::persist::engine::disk_error(&st.persist.stats, &st.config)
-}
-
 /// Where a command comes from: the two callers of [`admit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -327,7 +290,7 @@ pub fn admit(
             let Some(run) = st.scripting.run.as_ref() else { return refuse(Reason::NotInScript) };
             // `scriptVerifyAllowStale` comes before the ACL (the dispatcher's MASTERDOWN comes with the replication
             // checks below).
-            if stale_replica(st) && !cmd.has(flag::STALE) {
+            if st.stale_replica() && !cmd.has(flag::STALE) {
                 return refuse(Reason::Stale);
             }
             Rules::script(run)
@@ -383,28 +346,28 @@ pub fn admit(
         crate::state::tracking::limit_before_command(st, c);
     }
     if !rules.replaying {
-        if !script && writes && too_few_replicas(st) {
+        if !script && writes && st.too_few_replicas() {
             return refuse(Reason::TooFewReplicas);
         }
-        if writes && !rules.obey && read_only_replica(st) {
+        if writes && !rules.obey && st.read_only_replica() {
             return refuse(Reason::ReadOnlyReplica);
         }
         // A client's EXEC is refused when any queued command would be (the transaction may have been queued while
         // the link was up).
         if !script
             && !rules.obey
-            && stale_replica(st)
+            && st.stale_replica()
             && (!flagged.has(flag::STALE) || queue_has_not(c, cmd, flag::STALE))
         {
             return refuse(Reason::Stale);
         }
         // MISCONF: writes, and a client's PING (as Redis).
-        if persistence_failed(st) && (writes || (!script && cmd.name == "ping")) {
-            if let Some(msg) = disk_error(st) {
+        if st.persistence_failed() && (writes || (!script && cmd.name == "ping")) {
+            if let Some(msg) = st.disk_error() {
                 return refuse(Reason::DiskError(msg));
             }
         }
-        if script && writes && too_few_replicas(st) {
+        if script && writes && st.too_few_replicas() {
             return refuse(Reason::TooFewReplicas);
         }
     }

@@ -141,10 +141,12 @@
 //!   trait the configuration declares (`UserDirectives`, implemented by [`acl`]; `TitleTemplates`, by
 //!   [`proctitle`]), and a bad value is still refused at its line with Redis's text.
 //!
-//! What does not hold yet (the `UPWARD` list names each import): scripting (through `ScriptHost::state` and
-//! admission) still takes `ServerState` in its own files, and the admission checks and `redis.call` reach each
-//! other through the state, so the middle of the graph is still one import cycle; the client, pub/sub and
-//! tracking import each other (a cycle of their own).
+//! `redis.call` reaches admission through the host (`ScriptHost::call_command`, implemented by the server), so
+//! scripting never names admission; the conditions both refuse writes under (stale or read-only replica, too few
+//! replicas, a failed save) are `ServerState` methods. What does not hold yet (the `UPWARD` list names each
+//! import): scripting still takes `ServerState` in its own files (through `ScriptHost::state`), so scripting and
+//! the state's operations form one cycle; the client, pub/sub and tracking import each other (a cycle of their
+//! own); the handler tests' harness builds a whole server.
 //!
 //! **Where a change belongs.** A new command is a handler in `command/<family>.rs` plus its table entry; a new
 //! kind of key change reports through `Ctx::key_changed` (one key) or `ServerState::empty_data`/`swap_dbs` (whole

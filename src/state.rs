@@ -430,6 +430,45 @@ impl ClientPause {
 }
 
 impl ServerState {
+    // ---- the server-wide conditions admission (and a script's run) refuse writes or commands under ----
+
+    /// A replica whose link with its master is down, configured not to serve stale data: only `stale` commands run.
+    #[inline]
+    pub fn stale_replica(&self) -> bool {
+        let r = &self.repl;
+        r.master.is_some()
+            && r.link_state != crate::repl::LinkState::Connected
+            && !self.config.stored_bool("replica-serve-stale-data")
+    }
+
+    /// A replica with `replica-read-only`: writes are refused unless they come from its master.
+    #[inline]
+    pub fn read_only_replica(&self) -> bool {
+        self.repl.master.is_some() && self.config.stored_bool("replica-read-only")
+    }
+
+    /// A master below `min-replicas-to-write` good replicas: writes are refused with `NOREPLICAS` (admission).
+    #[inline]
+    pub fn too_few_replicas(&self) -> bool {
+        crate::state::repl::too_few_replicas(self)
+    }
+
+    /// Whether the last background save or AOF write failed (the cheap test before [`ServerState::disk_error`]).
+    #[inline]
+    pub fn persistence_failed(&self) -> bool {
+        !self.persist.stats.last_bgsave_ok || self.persist.stats.aof_error.is_some()
+    }
+
+    /// After a persistence failure, why writes are refused (`MISCONF ...`, without the dash), or `None` (Redis's
+    /// `writeCommandsDeniedByDiskError` + `writeCommandsGetDiskErrorMessage`).
+    #[inline]
+    pub fn disk_error(&self) -> Option<String> {
+        if !self.persistence_failed() {
+            return None;
+        }
+        crate::persist::engine::disk_error(&self.persist.stats, &self.config)
+    }
+
     pub fn new(config: Config) -> ServerState {
         let now = crate::util::now_ms();
         let dbs = (0..config.databases.max(1)).map(Db::new).collect();

@@ -1,16 +1,14 @@
 //! `redis.call`'s command path (Redis's `scriptCall` in script.c): the script client takes the running script's
-//! database, user and protocol, the command passes admission ([`admission::admit`] with [`Origin::Script`]:
-//! existence and arity, `noscript`, stale replica, ACL, writes, OOM, with Redis's texts), then runs through the
-//! host's call path; the caller gets the reply bytes.
+//! database, user and protocol, and the host runs the command ([`ScriptHost::call_command`]: admission with the
+//! script's rules (existence and arity, `noscript`, stale replica, ACL, writes, OOM, with Redis's texts), then its
+//! call path); the caller gets the reply bytes.
 //!
 //! A refused command counts as a rejected call of that command and as an error reply in `errorstats` (Redis's
 //! `afterErrorReply`), so the script's own error reply for it is not counted again.
 
 use super::{ScriptHost, SCRIPT_CLIENT_ID};
-use crate::admission::{self, Origin, Refusal};
 use crate::args::OwnedArgs;
 use crate::net::client::{flags as cf, ClientState};
-use crate::state::Stats;
 
 /// The outcome of one `redis.call` whose reply was handed to the caller's closure.
 pub enum CallResult<R> {
@@ -51,10 +49,8 @@ pub fn script_call<H: ScriptHost, R>(
     c.reply.enabled = true;
     c.reply.buf.clear();
     c.reply.sent = 0;
-    let table = host.commands();
-    let result = match admission::admit(host.state(), table, &mut c, argv.args(), Origin::Script) {
-        Ok(a) => {
-            host.run_command(&mut c, a.cmd, a.full_name, argv.args());
+    let result = match host.call_command(&mut c, argv.args()) {
+        Ok(()) => {
             if c.reply.is_cut() {
                 // Only a random pick with a huge negative count gets here (the script client has no output limit,
                 // so its reply was capped, see `Reply::cap_unbounded`): the partial reply becomes an error.
@@ -64,11 +60,7 @@ pub fn script_call<H: ScriptHost, R>(
             }
             CallResult::Reply(on_reply(&c.reply.buf))
         }
-        Err(r) => {
-            let msg = r.script_text();
-            count_refusal(&mut host.state().stats, &r, &msg);
-            CallResult::Refused(msg)
-        }
+        Err(msg) => CallResult::Refused(msg),
     };
     c.reply.buf.clear();
     c.reply.sent = 0;
@@ -79,20 +71,4 @@ pub fn script_call<H: ScriptHost, R>(
     }
     st.scripting.client = Some(c);
     Some(result)
-}
-
-/// `afterErrorReply` + `incrCommandStatsOnError(cmd, ERROR_COMMAND_REJECTED)` for a refused script command.
-fn count_refusal(stats: &mut Stats, r: &Refusal, msg: &str) {
-    // The code is the first word of a `-CODE msg` text (looked for in its first 32 bytes, as Redis does).
-    let code = match msg.as_bytes().strip_prefix(b"-") {
-        Some(rest) => match rest.iter().take(31).position(|&b| b == b' ') {
-            Some(sp) => String::from_utf8_lossy(&rest[..sp]),
-            None => "ERR".into(),
-        },
-        None => "ERR".into(),
-    };
-    stats.count_error(&code);
-    if let Some((_, name)) = r.found {
-        admission::count_rejected(stats, name);
-    }
 }

@@ -247,7 +247,7 @@ impl ScriptHost for NoHost {
         match *self {}
     }
 
-    fn run_command(&mut self, _: &mut ClientState, _: &'static crate::command_spec::Command, _: &'static str, _: Args) {
+    fn call_command(&mut self, _: &mut ClientState, _: Args) -> Result<(), String> {
         match *self {}
     }
 

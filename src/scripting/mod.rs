@@ -7,9 +7,9 @@
 //!                                                                       keys, args, caller's reply)
 //!                                          │ lua.pcall(f, handler = __redis__err__handler), busy hook armed
 //!                                          ▼
-//!             redis.call ──▶ call::script_call ──▶ admission::admit(Origin::Script): arity, noscript, stale,
-//!                              │   ACL, writes, OOM (Redis's texts); then ScriptHost::run_command: the server's
-//!                              │   call path, script client
+//!             redis.call ──▶ call::script_call ──▶ ScriptHost::call_command (the server): admission::admit
+//!                              │   (Origin::Script: arity, noscript, stale, ACL, writes, OOM, Redis's texts),
+//!                              │   then the server's call path, in the script client
 //!                              ▼
 //!                         reply bytes ──convert::reply_to_lua──▶ Lua value
 //!   return value / error table ──convert::lua_to_reply / run::error_reply──▶ caller's reply (RESP2/RESP3)
@@ -18,7 +18,8 @@
 //! # API (what EVAL uses and FCALL reuses)
 //! - [`ScriptHost`]: what a script needs from the server. The server implements it (`server/scripting.rs`: the
 //!   command runs through `Server::call`, so statistics, MONITOR, SLOWLOG and propagation apply exactly as for a
-//!   client's command; its admission is [`crate::admission::admit`] with the script's rules). The handler
+//!   client's command; its admission is `admission::admit` with the script's rules, run by the host, so
+//!   scripting never names admission). The handler
 //!   harness runs scripts through that same server (without sockets). The interpreter knows nothing of the host:
 //!   it reaches the `redis.*` natives as the `&mut dyn Any` of [`Lua::call`], and the natives, generic over the
 //!   host type, downcast it. A Lua state is built for one host type ([`HostLua`] records which).
@@ -170,10 +171,12 @@ pub trait ScriptHost: Any {
     /// The host's command table (`rename-command` applied).
     fn commands(&self) -> &'static CommandTable;
 
-    /// Runs one checked command for the running script in the script client `c` (its reply accumulates in
-    /// `c.reply`): the host's full call path (statistics, MONITOR, SLOWLOG, propagation to the targets in
-    /// `RunCtx::repl_flags`).
-    fn run_command(&mut self, c: &mut ClientState, cmd: &'static Command, full_name: &'static str, args: Args);
+    /// Runs one command of the running script in the script client `c` (its reply accumulates in `c.reply`):
+    /// admission with the script's rules (Redis's `scriptCall` checks), then the host's full call path
+    /// (statistics, MONITOR, SLOWLOG, propagation to the targets in `RunCtx::repl_flags`). `Err` is the refusal's
+    /// text for the script (`-CODE msg`, or a bare message for an ERR), already counted as a rejected call and an
+    /// error reply. The host does the admission so that scripting, below it, does not import it.
+    fn call_command(&mut self, c: &mut ClientState, args: Args) -> Result<(), String>;
 
     /// Serves other clients while a script runs past `busy-reply-threshold` (Redis's
     /// `processEventsWhileBlocked`). Hosts without an event loop do nothing. True when the server is shutting

@@ -37,7 +37,7 @@ pub fn prepare(
     eval: bool,
     reply: &mut Reply,
 ) -> Option<RunCtx> {
-    let running_stale = crate::admission::stale_replica(st);
+    let running_stale = st.stale_replica();
     let obey = must_obey(caller);
     let pre_oom = st.config.maxmemory != 0 && st.memory_to_free().is_some();
     if flags & script_flags::EVAL_COMPAT_MODE == 0 {
@@ -53,12 +53,12 @@ pub fn prepare(
             return None;
         }
         if flags & script_flags::NO_WRITES == 0 {
-            if crate::admission::read_only_replica(st) && !obey {
+            if st.read_only_replica() && !obey {
                 reply.error("READONLY Can not run script with write flag on readonly replica");
                 return None;
             }
             if !obey {
-                if let Some(msg) = crate::admission::disk_error(st) {
+                if let Some(msg) = st.disk_error() {
                     let rdb = msg.contains("RDB");
                     if rdb {
                         reply.error(
@@ -83,7 +83,7 @@ pub fn prepare(
                 reply.error("ERR Can not execute a script with write flag using *_ro command.");
                 return None;
             }
-            if crate::admission::too_few_replicas(st) {
+            if st.too_few_replicas() {
                 reply.error("NOREPLICAS Not enough good replicas to write.");
                 return None;
             }

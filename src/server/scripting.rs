@@ -11,12 +11,13 @@
 //!   reached through the pointer `Server::busy_loop`, valid for the duration of the dispatch that set it.
 
 use super::Server;
+use crate::admission::{self, Origin, Refusal};
 use crate::args::Args;
 use crate::command::{self, Command};
 use crate::event_loop::EventLoop;
 use crate::net::client::ClientState;
 use crate::scripting::{self, ScriptHost};
-use crate::state::ServerState;
+use crate::state::{ServerState, Stats};
 
 /// Passes of the event loop per hook call while a script is busy (Redis's `processEventsWhileBlocked`).
 const BUSY_EVENT_PASSES: usize = 4;
@@ -30,12 +31,21 @@ impl ScriptHost for Server {
         self.commands
     }
 
-    fn run_command(&mut self, c: &mut ClientState, cmd: &'static Command, full_name: &'static str, args: Args) {
+    fn call_command(&mut self, c: &mut ClientState, args: Args) -> Result<(), String> {
+        let a = match admission::admit(&mut self.state, self.commands, c, args, Origin::Script) {
+            Ok(a) => a,
+            Err(r) => {
+                let msg = r.script_text();
+                count_refusal(&mut self.state.stats, &r, &msg);
+                return Err(msg);
+            }
+        };
         let targets = self.state.scripting.run.as_ref().map_or(scripting::REPL_ALL, |r| r.repl_flags);
         let saved = self.state.prop.script_targets.replace(targets);
         let t = crate::util::now_us();
-        self.call(c, cmd, full_name, args, t);
+        self.call(c, a.cmd, a.full_name, args, t);
         self.state.prop.script_targets = saved;
+        Ok(())
     }
 
     fn process_events_while_blocked(&mut self) -> bool {
@@ -85,5 +95,21 @@ impl Server {
             return true;
         }
         false
+    }
+}
+
+/// `afterErrorReply` + `incrCommandStatsOnError(cmd, ERROR_COMMAND_REJECTED)` for a refused script command.
+fn count_refusal(stats: &mut Stats, r: &Refusal, msg: &str) {
+    // The code is the first word of a `-CODE msg` text (looked for in its first 32 bytes, as Redis does).
+    let code = match msg.as_bytes().strip_prefix(b"-") {
+        Some(rest) => match rest.iter().take(31).position(|&b| b == b' ') {
+            Some(sp) => String::from_utf8_lossy(&rest[..sp]),
+            None => "ERR".into(),
+        },
+        None => "ERR".into(),
+    };
+    stats.count_error(&code);
+    if let Some((_, name)) = r.found {
+        admission::count_rejected(stats, name);
     }
 }
