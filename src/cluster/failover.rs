@@ -441,6 +441,30 @@ pub fn reset_manual(cl: &mut Cluster) {
     f.mf_master_offset = -1;
 }
 
+/// A manual failover past its deadline ends (`manualFailoverCheckTimeout`).
+pub fn manual_check_timeout(cl: &mut Cluster, now_ms: i64) {
+    if cl.failover.mf_end_ms != 0 && cl.failover.mf_end_ms < now_ms {
+        log_warning!("Manual failover timed out.");
+        reset_manual(cl);
+    }
+}
+
+/// The replica side of a manual failover: once our offset reaches the paused master's, the election may start
+/// (`clusterHandleManualFailover`).
+pub fn handle_manual(cl: &mut Cluster, _now_ms: i64) {
+    let f = &cl.failover;
+    if f.mf_end_ms == 0 || f.mf_can_start || f.mf_master_offset == -1 {
+        return;
+    }
+    if f.mf_master_offset == cl.bus.settings.repl_offset as i64 {
+        cl.failover.mf_can_start = true;
+        log_warning!("All master replication stream processed, manual failover can start.");
+        cl.ask(todo::HANDLE_FAILOVER);
+        return;
+    }
+    cl.ask(todo::HANDLE_MANUALFAILOVER);
+}
+
 /// CLUSTER FAILOVER on a replica (the caller has checked that this node is a replica with a known master).
 /// `Err` is the error text.
 pub fn start_manual(cl: Option<&mut Cluster>, how: Manual) -> Result<(), String> {
@@ -476,29 +500,6 @@ pub fn start_manual(cl: Option<&mut Cluster>, how: Manual) -> Result<(), String>
     Ok(())
 }
 
-/// A manual failover past its deadline ends (`manualFailoverCheckTimeout`).
-pub fn manual_check_timeout(cl: &mut Cluster, now_ms: i64) {
-    if cl.failover.mf_end_ms != 0 && cl.failover.mf_end_ms < now_ms {
-        log_warning!("Manual failover timed out.");
-        reset_manual(cl);
-    }
-}
-
-/// The replica side of a manual failover: once our offset reaches the paused master's, the election may start
-/// (`clusterHandleManualFailover`).
-pub fn handle_manual(cl: &mut Cluster, _now_ms: i64) {
-    let f = &cl.failover;
-    if f.mf_end_ms == 0 || f.mf_can_start || f.mf_master_offset == -1 {
-        return;
-    }
-    if f.mf_master_offset == cl.bus.settings.repl_offset as i64 {
-        cl.failover.mf_can_start = true;
-        log_warning!("All master replication stream processed, manual failover can start.");
-        cl.ask(todo::HANDLE_FAILOVER);
-        return;
-    }
-    cl.ask(todo::HANDLE_MANUALFAILOVER);
-}
 /// A new config epoch without asking anybody, unless ours is already the greatest and not zero
 /// (`clusterBumpConfigEpochWithoutConsensus`). True when it changed.
 pub fn bump_epoch_without_consensus(cl: &mut Cluster) -> bool {

@@ -29,8 +29,8 @@ use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
 use crate::config::notify as nc;
 use crate::keyspace::object::StrRef;
 use crate::keyspace::types::stream::{
-    parse_id, parse_interval_id, AddError, EntryRef, IdSpec, ParsedId, Stream, StreamId, Trim, TrimStrategy,
-    ENTRIES_READ_INVALID,
+    parse_id, parse_interval_id, AddError, ConsumerGroup, EntryRef, IdSpec, ParsedId, Stream, StreamId, Trim,
+    TrimStrategy, ENTRIES_READ_INVALID,
 };
 use crate::resp::reply::Reply;
 
@@ -426,6 +426,23 @@ fn reply_id(r: &mut Reply, id: StreamId) {
 fn reply_str(r: &mut Reply, s: StrRef<'_>) {
     let mut b = [0u8; 24];
     r.bulk(s.bytes(&mut b));
+}
+
+/// A group's `last-delivered-id`, `entries-read` and `lag` fields (XINFO GROUPS and XINFO STREAM FULL).
+fn reply_group_position(r: &mut Reply, s: &Stream, g: &ConsumerGroup) {
+    r.bulk(b"last-delivered-id");
+    reply_id(r, g.last_id);
+    r.bulk(b"entries-read");
+    if g.entries_read != ENTRIES_READ_INVALID {
+        r.int(g.entries_read);
+    } else {
+        r.null();
+    }
+    r.bulk(b"lag");
+    match s.group_lag(g) {
+        Some(n) => r.int(n),
+        None => r.null(),
+    }
 }
 
 /// One entry: `[id, [field, value, ...]]`.
@@ -1119,19 +1136,7 @@ fn xinfo_stream(ctx: &mut Ctx, args: Args) {
         r.map(7);
         r.bulk(b"name");
         r.bulk(name);
-        r.bulk(b"last-delivered-id");
-        reply_id(r, g.last_id);
-        r.bulk(b"entries-read");
-        if g.entries_read != ENTRIES_READ_INVALID {
-            r.int(g.entries_read);
-        } else {
-            r.null();
-        }
-        r.bulk(b"lag");
-        match s.group_lag(g) {
-            Some(n) => r.int(n),
-            None => r.null(),
-        }
+        reply_group_position(r, s, g);
         r.bulk(b"pel-count");
         r.int(g.pel.len() as i64);
         r.bulk(b"pending");

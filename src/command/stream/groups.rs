@@ -4,7 +4,7 @@
 //! helpers, and XREAD, which parses XREADGROUP's arguments too (one parser, as `xreadCommand`) and hands the
 //! group part to [`xreadgroup_now`]. What they propagate is described in the parent's header.
 
-use super::{c_text, id_or_reply, reply_entry, reply_id, BLOCKED_DEFAULT_COUNT, INVALID_ID};
+use super::{c_text, id_or_reply, reply_entry, reply_group_position, reply_id, BLOCKED_DEFAULT_COUNT, INVALID_ID};
 use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
 use crate::command::admin::err_subcommand_syntax;
 use crate::command::blocking::block_with;
@@ -218,19 +218,7 @@ pub(super) fn xinfo_groups(ctx: &mut Ctx, args: Args) {
         r.int(g.consumers.len() as i64);
         r.bulk(b"pending");
         r.int(g.pel.len() as i64);
-        r.bulk(b"last-delivered-id");
-        reply_id(r, g.last_id);
-        r.bulk(b"entries-read");
-        if g.entries_read != ENTRIES_READ_INVALID {
-            r.int(g.entries_read);
-        } else {
-            r.null();
-        }
-        r.bulk(b"lag");
-        match s.group_lag(g) {
-            Some(n) => r.int(n),
-            None => r.null(),
-        }
+        reply_group_position(r, s, g);
     }
 }
 

@@ -187,10 +187,12 @@ pub fn sample_distinct(n: usize, count: usize, rng: &mut crate::util::Rng) -> Ve
 /// Budget: the work rides on the insert that pays it, so a command adding `n` members moves at most `16n`
 /// entries. Right after a big table grows, what such a command costs is mostly the kernel's: each new member lands
 /// on a random page of the fresh zeroed array, and each first touch of a page is a page fault (a few
-/// microseconds). Growing one set to 10M members by SADDs of 1000 (server and client pinned to their own cores;
-/// `SLOWLOG` at 4 ms) the slowest SADD took 11, 14, 15 and 20 ms at 1, 4, 16 and 64 moves per insert, Redis
-/// 7.0.15's 9 ms; below 16 the old 12M-slot table (300 MB) was still waiting at the end of the load. Faulting the
-/// new array in on another thread (`MADV_POPULATE_WRITE`) made the slowest SADD slower (24 ms), not faster.
+/// microseconds). Growing one set to 10M members by SADDs of 1000 (the load of benches/tail_latency.sh's
+/// `sadd10m`, run by hand with server and client pinned to their own cores, one build per value, `SLOWLOG` at
+/// 4 ms) the slowest SADD took 11, 14, 15 and 20 ms at 1, 4, 16 and 64 moves per insert, Redis 7.0.15's 9 ms;
+/// below 16 the old 12M-slot table (300 MB) was still waiting at the end of the load (`used_memory` 735 MB against
+/// 421 MB). Faulting the new array in on another thread (`MADV_POPULATE_WRITE`) made the slowest SADD slower
+/// (24 ms), not faster.
 pub const REHASH_BOOST: usize = 16;
 
 /// Advances a value table's incremental rehash by [`REHASH_BOOST`] entries when one is in progress.
