@@ -8,7 +8,7 @@
 //! once on a 2-core machine would turn scheduling delays into failure detections.
 #![allow(dead_code)]
 
-use crate::common::{escape, ferredis_bin, redis_bin, redis_cli_bin, Conn, Kind, Resp};
+use crate::common::{escape, redis_cli_bin, Conn, Kind, Resp};
 use std::collections::{HashMap, HashSet};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -214,10 +214,7 @@ impl Node {
 
     pub fn try_start(&mut self) -> Result<(), String> {
         assert!(self.child.is_none(), "{} already running", self.addr());
-        let bin = match self.kind {
-            Kind::Ferredis => ferredis_bin(),
-            Kind::Redis => redis_bin(),
-        };
+        let bin = self.kind.bin();
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

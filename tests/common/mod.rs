@@ -64,7 +64,12 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Ferredis,
+    /// Debian's Redis 7.0.15, the specification.
     Redis,
+    /// Redis 7.4.1 built from source (`REDIS74_SERVER`): the oracle for what 7.2 and 7.4 added.
+    Redis74,
+    /// Valkey 8.0.1 built from source (`VALKEY8_SERVER`): the oracle for what Valkey 8 added.
+    Valkey8,
 }
 
 impl Kind {
@@ -72,6 +77,21 @@ impl Kind {
         match self {
             Kind::Ferredis => "ferredis",
             Kind::Redis => "redis",
+            Kind::Redis74 => "redis-7.4",
+            Kind::Valkey8 => "valkey-8",
+        }
+    }
+
+    /// The binary this kind runs.
+    pub fn bin(self) -> PathBuf {
+        match self {
+            Kind::Ferredis => ferredis_bin(),
+            Kind::Redis => redis_bin(),
+            Kind::Redis74 | Kind::Valkey8 => {
+                let p = oracle_path(self).unwrap_or_default();
+                assert!(p.exists(), "{} is missing (set {})", p.display(), oracle_var(self));
+                p
+            }
         }
     }
 }
@@ -97,6 +117,31 @@ pub fn redis_bin() -> PathBuf {
     };
     assert!(p.exists(), "{} is missing: install Debian's redis-server (`make test` does it)", p.display());
     p
+}
+
+/// The environment variable naming a built-from-source oracle's `redis-server` / `valkey-server`.
+fn oracle_var(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Redis74 => "REDIS74_SERVER",
+        Kind::Valkey8 => "VALKEY8_SERVER",
+        _ => "REDIS_SERVER",
+    }
+}
+
+fn oracle_path(kind: Kind) -> Option<PathBuf> {
+    std::env::var_os(oracle_var(kind)).filter(|p| !p.is_empty()).map(PathBuf::from)
+}
+
+/// Whether a built-from-source oracle is there: Redis 7.4.1 (`REDIS74_SERVER`) or Valkey 8.0.1
+/// (`VALKEY8_SERVER`), each a path to the server binary built once outside the repository (`tests/README.md`
+/// says how). CI's machines reach only package registries, so there the tests that need one print `skipped: ...`
+/// and return.
+pub fn have_oracle(kind: Kind) -> bool {
+    let ok = oracle_path(kind).is_some_and(|p| p.exists());
+    if !ok {
+        println!("skipped: {} is not set to a built {} server", oracle_var(kind), kind.label());
+    }
+    ok
 }
 
 pub fn redis_cli_bin() -> PathBuf {
@@ -178,10 +223,7 @@ impl Server {
     }
 
     fn spawn(kind: Kind, dir: PathBuf, owns_dir: bool, extra: &[&str]) -> Result<Server, String> {
-        let bin = match kind {
-            Kind::Ferredis => ferredis_bin(),
-            Kind::Redis => redis_bin(),
-        };
+        let bin = kind.bin();
         let port = free_port();
         let log = if owns_dir {
             dir.join("server.log")
@@ -320,10 +362,7 @@ impl Server {
 /// Runs a server in `dir` that is expected to exit by itself (for example refusing to load a damaged file).
 /// Returns its exit status, or `None` if it was still running after `timeout_ms` (then it is killed), and its log.
 pub fn run_until_exit(kind: Kind, dir: &Path, extra: &[&str], timeout_ms: u64) -> (Option<ExitStatus>, String) {
-    let bin = match kind {
-        Kind::Ferredis => ferredis_bin(),
-        Kind::Redis => redis_bin(),
-    };
+    let bin = kind.bin();
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let port = free_port().to_string();
     let log = std::env::temp_dir().join(format!("ferredis-test-exitlog-{}-{port}.log", std::process::id()));

@@ -61,6 +61,14 @@ impl Pair {
         Pair { fer, redis, conns: None }
     }
 
+    /// ferredis against another oracle than Debian's 7.0.15 (`Kind::Redis74`, `Kind::Valkey8`; call
+    /// [`super::have_oracle`] first). The oracle side is still `redis`, `r()`.
+    pub fn against(oracle: Kind, extra: &[&str]) -> Pair {
+        let redis = Server::start(oracle, extra);
+        let fer = Server::start(Kind::Ferredis, extra);
+        Pair { fer, redis, conns: None }
+    }
+
     /// [`Pair::new`] with the pair's connections opened at once (before the test's own).
     pub fn connected(extra: &[&str]) -> Pair {
         let mut p = Pair::new(extra);
