@@ -36,6 +36,8 @@ pub struct Stats {
     pub total_commands_processed: u64,
     pub rejected_connections: u64,
     pub expired_keys: u64,
+    /// Hash fields deleted because their TTL passed (Redis 7.4's `expired_subkeys`).
+    pub expired_subkeys: u64,
     pub expired_stale_perc: f64,
     pub expired_time_cap_reached_count: u64,
     pub evicted_keys: u64,

@@ -8,7 +8,7 @@ use super::longdouble::F80;
 use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
 use crate::config::notify as nc;
 use crate::keyspace::object::StrRef;
-use crate::keyspace::types::hash::Hash;
+use crate::keyspace::types::hash::{Hash, Lookup};
 use crate::resp::reply::Reply;
 use crate::util::parse_i64;
 
@@ -205,10 +205,127 @@ pub static COMMANDS: &[Command] = &[
         since: "2.8.0",
         summary: "Incrementally iterate hash fields and associated values",
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-        syntax: "key cursor [MATCH pattern] [COUNT count]",
+        syntax: "key cursor [MATCH pattern] [COUNT count] [NOVALUES]{@7.4.0}",
         handler: hscan,
         key_specs: &[KeySpecDef::at(1, "RO access")],
         tips: "nondeterministic_output",
+        ..HASH
+    },
+    Command {
+        name: "hexpire",
+        arity: -6,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write hash fast",
+        since: "7.4.0",
+        summary: "Set expiry for hash field using relative time to expire (seconds)",
+        complexity: "O(N) where N is the number of specified fields",
+        syntax: "key seconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        handler: hexpire,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        ..HASH
+    },
+    Command {
+        name: "hpexpire",
+        arity: -6,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write hash fast",
+        since: "7.4.0",
+        summary: "Set expiry for hash field using relative time to expire (milliseconds)",
+        complexity: "O(N) where N is the number of specified fields",
+        syntax: "key milliseconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        handler: hpexpire,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        ..HASH
+    },
+    Command {
+        name: "hexpireat",
+        arity: -6,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write hash fast",
+        since: "7.4.0",
+        summary: "Set expiry for hash field using an absolute Unix timestamp (seconds)",
+        complexity: "O(N) where N is the number of specified fields",
+        syntax: "key unix-time-seconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        handler: hexpireat,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        ..HASH
+    },
+    Command {
+        name: "hpexpireat",
+        arity: -6,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write hash fast",
+        since: "7.4.0",
+        summary: "Set expiry for hash field using an absolute Unix timestamp (milliseconds)",
+        complexity: "O(N) where N is the number of specified fields",
+        syntax: "key unix-time-milliseconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        handler: hpexpireat,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        ..HASH
+    },
+    Command {
+        name: "httl",
+        arity: -5,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read hash fast",
+        since: "7.4.0",
+        summary: "Returns the TTL in seconds of a hash field.",
+        complexity: "O(N) where N is the number of specified fields",
+        syntax: "key <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        handler: httl,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        ..HASH
+    },
+    Command {
+        name: "hpttl",
+        arity: -5,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read hash fast",
+        since: "7.4.0",
+        summary: "Returns the TTL in milliseconds of a hash field.",
+        complexity: "O(N) where N is the number of specified fields",
+        syntax: "key <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        handler: hpttl,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        ..HASH
+    },
+    Command {
+        name: "hexpiretime",
+        arity: -5,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read hash fast",
+        since: "7.4.0",
+        summary: "Returns the expiration time of a hash field as a Unix timestamp, in seconds.",
+        complexity: "O(N) where N is the number of specified fields",
+        syntax: "key <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        handler: hexpiretime,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        ..HASH
+    },
+    Command {
+        name: "hpexpiretime",
+        arity: -5,
+        flags: flag::READONLY | flag::FAST,
+        acl: "read hash fast",
+        since: "7.4.0",
+        summary: "Returns the expiration time of a hash field as a Unix timestamp, in msec.",
+        complexity: "O(N) where N is the number of specified fields",
+        syntax: "key <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        handler: hpexpiretime,
+        key_specs: &[KeySpecDef::at(1, "RO access")],
+        ..HASH
+    },
+    Command {
+        name: "hpersist",
+        arity: -5,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write hash fast",
+        since: "7.4.0",
+        summary: "Removes the expiration time for each specified field",
+        complexity: "O(N) where N is the number of specified fields",
+        syntax: "key <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        handler: hpersist,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
         ..HASH
     },
 ];
@@ -216,6 +333,345 @@ pub static COMMANDS: &[Command] = &[
 #[inline]
 fn reply_str(r: &mut Reply, s: StrRef<'_>) {
     super::list::reply_elem(r, s);
+}
+
+// ---- field expiry (Redis 7.4) ----------------------------------------------------------------------------------
+
+/// What this call does with a field whose TTL passed (Redis 7.4's `hashTypeGetValue`): a replica's master link
+/// sees it as live (the master sends the HDEL); anywhere else it is missing, and a master deletes it on the spot
+/// unless loading or paused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Past {
+    Live,
+    Hide,
+    Delete,
+}
+
+fn past_mode(ctx: &Ctx) -> Past {
+    if crate::keyspace::db::expire_off() {
+        Past::Live
+    } else if !ctx.deletes_already_expired() || crate::keyspace::db::expire_paused() {
+        Past::Hide
+    } else {
+        Past::Delete
+    }
+}
+
+/// The time fields are judged at: the command's time, or the beginning of time for a replica's master link (no
+/// field is past for it).
+fn field_now(ctx: &Ctx) -> i64 {
+    if crate::keyspace::db::expire_off() {
+        i64::MIN
+    } else {
+        ctx.now_ms()
+    }
+}
+
+/// One field of `key` (a hash, selected db) whose TTL passed, deleted by the master's lazy expiry: an HDEL
+/// propagated, `hexpired`, and `del` with the hash when it was the last field. Returns whether the hash went.
+fn expire_field_now(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> bool {
+    let Some(h) = hash_mut(ctx, key) else { return false };
+    if !h.remove(field) {
+        return false;
+    }
+    let emptied = h.is_empty();
+    ctx.srv.stats.expired_subkeys += 1;
+    ctx.also_propagate(&[&b"HDEL"[..], key, field]);
+    ctx.notify(nc::HASH, "hexpired", key);
+    if emptied {
+        ctx.notify(nc::GENERIC, "del", key);
+        ctx.db().delete(key);
+    }
+    let db = ctx.client.db;
+    ctx.key_changed(db, key, 0);
+    emptied
+}
+
+/// Every field of `key` whose TTL passed, deleted as [`expire_field_now`] does (HRANDFIELD reads a whole hash).
+/// Returns whether the hash went.
+fn expire_all_due(ctx: &mut Ctx, key: &[u8]) -> bool {
+    if past_mode(ctx) != Past::Delete {
+        return false;
+    }
+    let now = ctx.now_ms();
+    let Some(h) = hash_mut(ctx, key) else { return false };
+    let due = h.expired_fields(now);
+    if due.is_empty() {
+        return false;
+    }
+    let mut emptied = false;
+    for f in &due {
+        let h = match hash_mut(ctx, key) {
+            Some(h) => h,
+            None => break,
+        };
+        h.remove(f);
+        emptied = h.is_empty();
+        ctx.srv.stats.expired_subkeys += 1;
+        ctx.also_propagate(&[&b"HDEL"[..], key, f]);
+    }
+    ctx.notify(nc::HASH, "hexpired", key);
+    if emptied {
+        ctx.notify(nc::GENERIC, "del", key);
+        ctx.db().delete(key);
+    }
+    let db = ctx.client.db;
+    ctx.key_changed(db, key, 0);
+    emptied
+}
+
+/// The hash at `key` in the selected db, without expiry of the key or counting (the caller looked it up).
+fn hash_mut<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&'c mut Hash> {
+    match ctx.db().keys.get_mut(key).and_then(|e| e.value_mut()) {
+        Some(crate::keyspace::object::Value::Hash(h)) => Some(h),
+        _ => None,
+    }
+}
+
+/// A field looked up for a reader: its value, with the lazy expiry a master does when the field's TTL passed.
+/// `Ok(None)` when the field is missing (or expired); `Err` after a WRONGTYPE reply.
+fn read_field(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> Result<Option<Vec<u8>>, super::WrongType> {
+    let now = field_now(ctx);
+    let expired = match ctx.read_typed::<Hash>(key)? {
+        (None, _) => return Ok(None),
+        (Some(h), _) => match h.lookup(field, now) {
+            Lookup::Live(v) => return Ok(Some(v.to_vec())),
+            Lookup::Missing => return Ok(None),
+            Lookup::Expired => true,
+        },
+    };
+    if expired && past_mode(ctx) == Past::Delete {
+        expire_field_now(ctx, key, field);
+    }
+    Ok(None)
+}
+
+/// Reads `FIELDS numfields field [field ...]` starting at `at` (the FIELDS token): the fields, or the error
+/// replied. `numfields_err` is the command's text for a count that is not a positive integer.
+fn parse_fields<'a>(ctx: &mut Ctx, args: Args<'a>, at: usize, numfields_err: &str) -> Option<Vec<&'a [u8]>> {
+    if at >= args.len() || !args.is(at, "fields") {
+        ctx.reply().error("ERR Mandatory argument FIELDS is missing or not at the right position");
+        return None;
+    }
+    let n = match args.get(at + 1) {
+        a if at + 1 < args.len() => parse_i64(a).filter(|&n| n >= 1),
+        _ => None,
+    };
+    let Some(n) = n else {
+        ctx.reply().error(&format!("ERR {numfields_err}"));
+        return None;
+    };
+    if n as u64 != (args.len() - at - 2) as u64 {
+        ctx.reply().error("ERR The `numfields` parameter must match the number of arguments");
+        return None;
+    }
+    Some(args.iter().skip(at + 2).collect())
+}
+
+/// HEXPIRE / HPEXPIRE / HEXPIREAT / HPEXPIREAT: `base` is the command time for the relative forms (0 for the
+/// absolute ones), `unit_ms` 1000 for seconds. Propagated as HPEXPIREAT with the absolute time and only the fields
+/// that took it; fields a past time deleted go out as HDELs.
+fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i64) {
+    use crate::keyspace::types::hash::{SetTtl, TtlCond, MAX_EXPIRE_MS};
+    let key = args.get(1);
+    let exists = match ctx.write_typed::<Hash>(key) {
+        Err(_) => return,
+        Ok((h, _)) => h.is_some(),
+    };
+    let Some(t) = parse_i64(args.get(2)) else {
+        ctx.reply().err_not_int();
+        return;
+    };
+    if t < 0 {
+        ctx.reply().error("ERR invalid expire time, must be >= 0");
+        return;
+    }
+    let bad_time = format!("ERR invalid expire time in '{name}' command");
+    let mut when = t;
+    if unit_ms == 1000 {
+        if t > MAX_EXPIRE_MS as i64 / 1000 {
+            ctx.reply().error(&bad_time);
+            return;
+        }
+        when = t * 1000;
+    }
+    if when > MAX_EXPIRE_MS as i64 - base {
+        ctx.reply().error(&bad_time);
+        return;
+    }
+    when += base;
+    let (cond, at) = match args.get(3).to_ascii_lowercase().as_slice() {
+        b"nx" => (TtlCond::Nx, 4),
+        b"xx" => (TtlCond::Xx, 4),
+        b"gt" => (TtlCond::Gt, 4),
+        b"lt" => (TtlCond::Lt, 4),
+        _ => (TtlCond::Always, 3),
+    };
+    let Some(fields) = parse_fields(ctx, args, at, "Parameter `numFields` should be greater than 0") else { return };
+    if !exists {
+        let r = ctx.reply();
+        r.array(fields.len());
+        for _ in &fields {
+            r.int(SetTtl::NoField as i64);
+        }
+        return;
+    }
+    let now = ctx.now_ms();
+    let delete_past = ctx.deletes_already_expired();
+    let Some(h) = hash_mut(ctx, key) else { return };
+    h.prepare_ttls();
+    let mut results = Vec::with_capacity(fields.len());
+    for f in &fields {
+        results.push(h.expire_field(f, when as u64, cond, now, delete_past));
+    }
+    let emptied = h.is_empty();
+    let r = ctx.reply();
+    r.array(results.len());
+    for res in &results {
+        r.int(*res as i64);
+    }
+    let updated: Vec<&[u8]> =
+        fields.iter().zip(&results).filter(|(_, r)| **r == SetTtl::Set).map(|(f, _)| *f).collect();
+    let deleted = results.iter().filter(|r| **r == SetTtl::Deleted).count();
+    for (f, _) in fields.iter().zip(&results).filter(|(_, r)| **r == SetTtl::Deleted) {
+        ctx.srv.stats.expired_subkeys += 1;
+        ctx.also_propagate(&[&b"HDEL"[..], key, f]);
+    }
+    if updated.len() + deleted == 0 {
+        return;
+    }
+    ctx.db().refile_hash(key);
+    let db = ctx.client.db;
+    ctx.key_changed(db, key, (updated.len() + deleted) as u64);
+    if emptied {
+        ctx.db().delete(key);
+        ctx.notify(nc::HASH, "hdel", key);
+        ctx.notify(nc::GENERIC, "del", key);
+    } else {
+        ctx.notify(nc::HASH, if deleted > 0 { "hdel" } else { "hexpire" }, key);
+    }
+    if updated.is_empty() {
+        ctx.prevent_propagation();
+        return;
+    }
+    let when_s = when.to_string();
+    let n_s = updated.len().to_string();
+    let mut argv: Vec<&[u8]> = vec![b"HPEXPIREAT", key, when_s.as_bytes()];
+    if at == 4 {
+        argv.push(args.get(3));
+    }
+    argv.push(args.get(at));
+    argv.push(n_s.as_bytes());
+    argv.extend(updated.iter().copied());
+    ctx.rewrite(&argv);
+}
+
+fn hexpire(ctx: &mut Ctx, args: Args) {
+    let now = ctx.now_ms();
+    hexpire_generic(ctx, args, "hexpire", now, 1000);
+}
+
+fn hpexpire(ctx: &mut Ctx, args: Args) {
+    let now = ctx.now_ms();
+    hexpire_generic(ctx, args, "hpexpire", now, 1);
+}
+
+fn hexpireat(ctx: &mut Ctx, args: Args) {
+    hexpire_generic(ctx, args, "hexpireat", 0, 1000);
+}
+
+fn hpexpireat(ctx: &mut Ctx, args: Args) {
+    hexpire_generic(ctx, args, "hpexpireat", 0, 1);
+}
+
+/// HTTL / HPTTL / HEXPIRETIME / HPEXPIRETIME: `base` is the command time for the TTL forms (0 for the absolute
+/// ones), `unit_ms` 1000 for seconds (rounded up, as Redis does). -2: no such field (or its TTL passed), -1: no
+/// TTL.
+fn httl_generic(ctx: &mut Ctx, args: Args, base: i64, unit_ms: i64) {
+    let key = args.get(1);
+    let now = ctx.now_ms();
+    let exists = match ctx.read_typed::<Hash>(key) {
+        Err(_) => return,
+        Ok((h, _)) => h.is_some(),
+    };
+    let Some(fields) = parse_fields(ctx, args, 2, "Number of fields must be a positive integer") else { return };
+    let mut out = Vec::with_capacity(fields.len());
+    if let (true, Some(h)) = (exists, hash_mut(ctx, key)) {
+        for f in &fields {
+            out.push(match h.expire_of(f) {
+                None => -2,
+                Some(0) => -1,
+                Some(t) if (t as i64) < now => -2,
+                Some(t) if unit_ms == 1000 => (t as i64 + 999 - base) / 1000,
+                Some(t) => t as i64 - base,
+            });
+        }
+    } else {
+        out.resize(fields.len(), -2);
+    }
+    let r = ctx.reply();
+    r.array(out.len());
+    for v in out {
+        r.int(v);
+    }
+}
+
+fn httl(ctx: &mut Ctx, args: Args) {
+    let now = ctx.now_ms();
+    httl_generic(ctx, args, now, 1000);
+}
+
+fn hpttl(ctx: &mut Ctx, args: Args) {
+    let now = ctx.now_ms();
+    httl_generic(ctx, args, now, 1);
+}
+
+fn hexpiretime(ctx: &mut Ctx, args: Args) {
+    httl_generic(ctx, args, 0, 1000);
+}
+
+fn hpexpiretime(ctx: &mut Ctx, args: Args) {
+    httl_generic(ctx, args, 0, 1);
+}
+
+/// HPERSIST key FIELDS numfields field [field ...]: 1 removed, -1 no TTL, -2 no such field (or its TTL passed).
+fn hpersist(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    let exists = match ctx.write_typed::<Hash>(key) {
+        Err(_) => return,
+        Ok((h, _)) => h.is_some(),
+    };
+    let Some(fields) = parse_fields(ctx, args, 2, "Number of fields must be a positive integer") else { return };
+    let now = ctx.now_ms();
+    let mut out = Vec::with_capacity(fields.len());
+    let mut changed = 0u64;
+    if let (true, Some(h)) = (exists, hash_mut(ctx, key)) {
+        for f in &fields {
+            out.push(match h.expire_of(f) {
+                None => -2,
+                Some(0) => -1,
+                Some(t) if (t as i64) < now => -2,
+                Some(_) => {
+                    h.set_expire(f, crate::keyspace::types::hash::NO_TTL);
+                    changed += 1;
+                    1
+                }
+            });
+        }
+    } else {
+        out.resize(fields.len(), -2);
+    }
+    let r = ctx.reply();
+    r.array(out.len());
+    for v in out {
+        r.int(v);
+    }
+    if changed > 0 {
+        ctx.db().refile_hash(key);
+        ctx.notify(nc::HASH, "hpersist", key);
+        let db = ctx.client.db;
+        ctx.key_changed(db, key, changed);
+    }
 }
 
 // ---- writes ----------------------------------------------------------------------------------------------------
@@ -257,13 +713,28 @@ fn hset_generic(ctx: &mut Ctx, args: Args, ok_reply: bool) {
     ctx.key_modified(key);
 }
 
+/// Looks a field up for a writer about to set it (HSETNX, HINCRBY*): a field whose TTL passed is deleted first by
+/// a master's lazy expiry (the hash too when it was the last field), so the write starts from nothing.
+fn clear_expired_field(ctx: &mut Ctx, key: &[u8], field: &[u8]) {
+    let now = field_now(ctx);
+    let expired = matches!(hash_mut(ctx, key).map(|h| h.lookup(field, now)), Some(Lookup::Expired));
+    if expired && past_mode(ctx) == Past::Delete {
+        expire_field_now(ctx, key, field);
+    }
+}
+
 /// HSETNX key field value
 fn hsetnx(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let th = ctx.thresholds();
+    if ctx.write_typed::<Hash>(key).is_err() {
+        return;
+    }
+    clear_expired_field(ctx, key, args.get(2));
+    let now = field_now(ctx);
     let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
     h.convert_for_args([args.get(2), args.get(3)], &th);
-    if h.contains(args.get(2)) {
+    if !matches!(h.lookup(args.get(2), now), Lookup::Missing) {
         r.int(0);
         return;
     }
@@ -273,7 +744,7 @@ fn hsetnx(ctx: &mut Ctx, args: Args) {
     ctx.key_modified(key);
 }
 
-/// HDEL key field [field ...]
+/// HDEL key field [field ...] (a field whose TTL passed but is still there counts as deleted, as in Redis).
 fn hdel(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let (h, r) = match ctx.write_typed::<Hash>(key) {
@@ -305,7 +776,7 @@ fn hdel(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// HINCRBY key field increment
+/// HINCRBY key field increment (keeps the field's TTL)
 fn hincrby(ctx: &mut Ctx, args: Args) {
     let Some(incr) = parse_i64(args.get(3)) else {
         ctx.reply().err_not_int();
@@ -314,8 +785,13 @@ fn hincrby(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let field = args.get(2);
     let th = ctx.thresholds();
+    if ctx.write_typed::<Hash>(key).is_err() {
+        return;
+    }
+    clear_expired_field(ctx, key, field);
+    let now = field_now(ctx);
     let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
-    let cur = match h.get(field) {
+    let cur = match h.lookup(field, now).live() {
         None => 0,
         Some(v) => match v.as_i64() {
             Some(n) => n,
@@ -335,7 +811,7 @@ fn hincrby(ctx: &mut Ctx, args: Args) {
     ctx.key_modified(key);
 }
 
-/// HINCRBYFLOAT key field increment
+/// HINCRBYFLOAT key field increment (keeps the field's TTL)
 fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
     let Some(incr) = F80::parse(args.get(3)) else {
         ctx.reply().error("ERR value is not a valid float");
@@ -348,8 +824,13 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let field = args.get(2);
     let th = ctx.thresholds();
+    if ctx.write_typed::<Hash>(key).is_err() {
+        return;
+    }
+    clear_expired_field(ctx, key, field);
+    let now = field_now(ctx);
     let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
-    let cur = match h.get(field) {
+    let cur = match h.lookup(field, now).live() {
         None => F80::ZERO,
         Some(v) => {
             let mut buf = [0u8; 24];
@@ -368,7 +849,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
         return;
     }
     let text = sum.to_human_string();
-    h.set(field, &text, &th);
+    h.set_keep_ttl(field, &text, &th);
     r.bulk(&text);
     ctx.notify(nc::HASH, "hincrbyfloat", key);
     ctx.key_modified(key);
@@ -379,28 +860,58 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
 
 /// HGET key field
 fn hget(ctx: &mut Ctx, args: Args) {
-    match ctx.read_typed::<Hash>(args.get(1)) {
-        Err(_) => {}
-        Ok((h, r)) => match h.and_then(|h| h.get(args.get(2))) {
-            Some(v) => reply_str(r, v),
-            None => r.null(),
+    let now = field_now(ctx);
+    let expired = match ctx.read_typed::<Hash>(args.get(1)) {
+        Err(_) => return,
+        Ok((h, r)) => match h.map(|h| h.lookup(args.get(2), now)) {
+            Some(Lookup::Live(v)) => {
+                reply_str(r, v);
+                return;
+            }
+            Some(Lookup::Expired) => {
+                r.null();
+                true
+            }
+            _ => {
+                r.null();
+                return;
+            }
         },
+    };
+    if expired && past_mode(ctx) == Past::Delete {
+        expire_field_now(ctx, args.get(1), args.get(2));
     }
 }
 
 /// HMGET key field [field ...]
 fn hmget(ctx: &mut Ctx, args: Args) {
-    let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
-    r.array(args.len() - 2);
-    for f in args.iter().skip(2) {
-        match h.as_ref().and_then(|h| h.get(f)) {
-            Some(v) => reply_str(r, v),
-            None => r.null(),
+    let key = args.get(1);
+    let now = field_now(ctx);
+    let mut due: Vec<&[u8]> = Vec::new();
+    {
+        let Ok((h, r)) = ctx.read_typed::<Hash>(key) else { return };
+        r.array(args.len() - 2);
+        for f in args.iter().skip(2) {
+            match h.as_ref().map(|h| h.lookup(f, now)) {
+                Some(Lookup::Live(v)) => reply_str(r, v),
+                Some(Lookup::Expired) => {
+                    due.push(f);
+                    r.null();
+                }
+                _ => r.null(),
+            }
+        }
+    }
+    if !due.is_empty() && past_mode(ctx) == Past::Delete {
+        for f in due {
+            if expire_field_now(ctx, key, f) {
+                break;
+            }
         }
     }
 }
 
-/// HLEN key
+/// HLEN key (fields whose TTL passed but are not yet deleted count, as in Redis 7.4)
 fn hlen(ctx: &mut Ctx, args: Args) {
     if let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) {
         r.int(h.map_or(0, |h| h.len() as i64));
@@ -409,27 +920,28 @@ fn hlen(ctx: &mut Ctx, args: Args) {
 
 /// HSTRLEN key field
 fn hstrlen(ctx: &mut Ctx, args: Args) {
-    if let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) {
-        r.int(h.map_or(0, |h| h.value_len(args.get(2)) as i64));
+    if let Ok(v) = read_field(ctx, args.get(1), args.get(2)) {
+        ctx.reply().int(v.map_or(0, |v| v.len() as i64));
     }
 }
 
 /// HEXISTS key field
 fn hexists(ctx: &mut Ctx, args: Args) {
-    if let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) {
-        r.int(h.is_some_and(|h| h.contains(args.get(2))) as i64);
+    if let Ok(v) = read_field(ctx, args.get(1), args.get(2)) {
+        ctx.reply().int(v.is_some() as i64);
     }
 }
 
-/// HGETALL key
+/// HGETALL key (fields whose TTL passed are left out)
 fn hgetall(ctx: &mut Ctx, args: Args) {
+    let now = field_now(ctx);
     let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
     let Some(h) = h else {
         r.map(0);
         return;
     };
-    r.map(h.len());
-    for (f, v) in h.iter() {
+    r.map(h.live_len(now));
+    for (f, v) in h.iter_live(now) {
         reply_str(r, f);
         reply_str(r, v);
     }
@@ -437,26 +949,28 @@ fn hgetall(ctx: &mut Ctx, args: Args) {
 
 /// HKEYS key
 fn hkeys(ctx: &mut Ctx, args: Args) {
+    let now = field_now(ctx);
     let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
     let Some(h) = h else {
         r.array(0);
         return;
     };
-    r.array(h.len());
-    for (f, _) in h.iter() {
+    r.array(h.live_len(now));
+    for (f, _) in h.iter_live(now) {
         reply_str(r, f);
     }
 }
 
 /// HVALS key
 fn hvals(ctx: &mut Ctx, args: Args) {
+    let now = field_now(ctx);
     let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
     let Some(h) = h else {
         r.array(0);
         return;
     };
-    r.array(h.len());
-    for (_, v) in h.iter() {
+    r.array(h.live_len(now));
+    for (_, v) in h.iter_live(now) {
         reply_str(r, v);
     }
 }
@@ -472,10 +986,15 @@ fn reply_pick(r: &mut Reply, f: StrRef<'_>, v: StrRef<'_>, withvalues: bool) {
     }
 }
 
-/// HRANDFIELD key [count [WITHVALUES]]
+/// HRANDFIELD key [count [WITHVALUES]] (a master first deletes the fields whose TTL passed, as Redis 7.4 does)
 fn hrandfield(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
     if args.len() == 2 {
-        let Ok((h, r, rng)) = read_hash_rng(ctx, args.get(1)) else { return };
+        if ctx.write_typed::<Hash>(key).is_err() {
+            return;
+        }
+        expire_all_due(ctx, key);
+        let Ok((h, r, rng)) = read_hash_rng(ctx, key) else { return };
         match h.and_then(|h| h.random(rng)) {
             Some((f, _)) => reply_str(r, f),
             None => r.null(),
@@ -506,7 +1025,11 @@ fn hrandfield(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR value is out of range");
         return;
     }
-    let Ok((h, r, rng)) = read_hash_rng(ctx, args.get(1)) else { return };
+    if ctx.write_typed::<Hash>(key).is_err() {
+        return;
+    }
+    expire_all_due(ctx, key);
+    let Ok((h, r, rng)) = read_hash_rng(ctx, key) else { return };
     let Some(h) = h else {
         r.array(0);
         return;
@@ -552,15 +1075,18 @@ fn read_hash_rng<'c>(
     }
 }
 
-/// HSCAN key cursor [MATCH pattern] [COUNT count]
+/// HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES] (NOVALUES: Redis 7.4; fields whose TTL passed are
+/// left out)
 fn hscan(ctx: &mut Ctx, args: Args) {
     let Some(cursor) = super::keys::parse_cursor(args.get(2)) else {
         ctx.reply().error("ERR invalid cursor");
         return;
     };
+    let now = field_now(ctx);
     let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
     // Options are checked even for a missing key (Redis 7.0 parses them before looking at the value).
-    let Some(opts) = parse_scan_opts(r, args, 3) else { return };
+    let Some(opts) = parse_scan_opts(r, args, 3, Some("novalues")) else { return };
+    let novalues = opts.flag;
     let Some(h) = h else {
         r.array(2);
         r.bulk(b"0");
@@ -569,16 +1095,20 @@ fn hscan(ctx: &mut Ctx, args: Args) {
     };
     let mut items: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let count = usize::try_from(opts.count).unwrap_or(usize::MAX);
-    let next = h.scan(cursor, count, super::set::scan_budget(count), |f, v| items.push((f.to_vec(), v.to_vec())));
+    let next = h.scan(cursor, count, super::set::scan_budget(count), now, |f: StrRef<'_>, v: StrRef<'_>| {
+        items.push((f.to_vec(), v.to_vec()))
+    });
     if let Some(p) = opts.pattern {
         items.retain(|(f, _)| crate::util::glob_match(p, f, false));
     }
     r.array(2);
     r.bulk(next.to_string().as_bytes());
-    r.array(items.len() * 2);
+    r.array(if novalues { items.len() } else { items.len() * 2 });
     for (f, v) in &items {
         r.bulk(f);
-        r.bulk(v);
+        if !novalues {
+            r.bulk(v);
+        }
     }
 }
 
@@ -587,14 +1117,27 @@ pub(crate) struct ScanOpts<'a> {
     /// None when absent or `*` (matches everything).
     pub pattern: Option<&'a [u8]>,
     pub count: i64,
+    /// The command's own flag option was given (HSCAN's NOVALUES).
+    pub flag: bool,
 }
 
 /// Parses `[MATCH pattern] [COUNT count]` from `from` on as Redis's `scanGenericCommand` does for collections
 /// (no TYPE option); replies the error and returns None when invalid.
-pub(crate) fn parse_scan_opts<'a>(r: &mut Reply, args: Args<'a>, from: usize) -> Option<ScanOpts<'a>> {
-    let mut opts = ScanOpts { pattern: None, count: 10 };
+/// `flag` is a one-word option the command also accepts anywhere among the others (HSCAN's NOVALUES).
+pub(crate) fn parse_scan_opts<'a>(
+    r: &mut Reply,
+    args: Args<'a>,
+    from: usize,
+    flag: Option<&str>,
+) -> Option<ScanOpts<'a>> {
+    let mut opts = ScanOpts { pattern: None, count: 10, flag: false };
     let mut i = from;
     while i < args.len() {
+        if flag.is_some_and(|w| args.is(i, w)) {
+            opts.flag = true;
+            i += 1;
+            continue;
+        }
         let more = i + 1 < args.len();
         if args.is(i, "count") && more {
             let Some(c) = parse_i64(args.get(i + 1)) else {

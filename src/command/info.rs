@@ -390,6 +390,7 @@ fn stats(out: &mut String, srv: &ServerState) {
         "sync_partial_ok" => srv.repl.sync_partial_ok,
         "sync_partial_err" => srv.repl.sync_partial_err,
         "expired_keys" => crate::state::expire::expired_keys_total(srv),
+        "expired_subkeys" => s.expired_subkeys,
         "expired_stale_perc" => format!("{:.2}", s.expired_stale_perc * 100.0),
         "expired_time_cap_reached_count" => s.expired_time_cap_reached_count,
         "expire_cycle_cpu_milliseconds" => s.expire_cycle_cpu_ms,
@@ -590,7 +591,15 @@ fn keyspace(out: &mut String, srv: &ServerState) {
         if db.is_empty() {
             continue;
         }
-        let _ = write!(out, "db{i}:keys={},expires={},avg_ttl={}\r\n", db.len(), db.expires_len(), db.avg_ttl_ms);
+        // `subexpiry` (hashes with field TTLs) is Redis 7.4's addition at the end of the line.
+        let _ = write!(
+            out,
+            "db{i}:keys={},expires={},avg_ttl={},subexpiry={}\r\n",
+            db.len(),
+            db.expires_len(),
+            db.avg_ttl_ms,
+            db.hashes_with_field_ttls()
+        );
     }
 }
 

@@ -154,10 +154,11 @@ fn value_bytes(v: &Value, samples: usize) -> usize {
         Value::List(List::ListPack(lp)) => lp.alloc_bytes(),
         Value::List(List::QuickList(q)) => std::mem::size_of_val(&**q) + q.alloc_bytes_sampled(samples),
         Value::Hash(Hash::ListPack(lp)) => lp.alloc_bytes(),
+        Value::Hash(Hash::ListPackEx(x)) => std::mem::size_of_val(&**x) + x.lp.alloc_bytes(),
         Value::Hash(Hash::HashTable(d)) => {
             let pair = |p: &HashPair| match p {
-                HashPair::Inline { .. } => 0,
-                HashPair::Heap { data, .. } => heap(data.len()),
+                HashPair::Inline { .. } | HashPair::InlineTtl { .. } => 0,
+                HashPair::Heap { data, .. } | HashPair::HeapTtl { data, .. } => heap(data.len()),
             };
             std::mem::size_of_val(&**d) + d.table_bytes() + sampled_sum(d.iter().map(pair), d.len(), samples)
         }

@@ -49,6 +49,12 @@ pub struct Db {
     /// The per-slot key index, in cluster mode only ([`crate::keyspace::slots`]): every insert and remove below
     /// notes the key there. `None` otherwise, which costs one predictable branch per insert or remove.
     pub(super) slots: Option<Box<SlotIndex>>,
+    /// The hashes some of whose fields carry a TTL, by the time each is due for active field expiry (Redis 7.4's
+    /// `db->hexpires`): `(t, key)` where `t` is at or before the hash's earliest field expiry and the hash
+    /// remembers it (`Hash::filed`). Inserting a hash with TTLs files it, removing it unfiles it; a command that
+    /// gives a field an earlier TTL refiles it ([`Db::refile_hash`]). An entry whose key no longer holds that hash
+    /// filed at that time is stale and dropped when reached.
+    pub hexpires: std::collections::BTreeSet<(u64, Box<[u8]>)>,
 }
 
 /// The database side of two keyspace notifications, `expired` and `new`, which happen below the command layer
@@ -185,6 +191,93 @@ impl Db {
             events: Vec::new(),
             expired_log: Vec::new(),
             garbage: Vec::new(),
+            hexpires: std::collections::BTreeSet::new(),
+        }
+    }
+
+    /// Whether some hash here has fields with TTLs (the RDB writer then writes a Redis 7.4 file).
+    pub fn has_field_ttls(&self) -> bool {
+        !self.hexpires.is_empty()
+    }
+
+    /// Number of hashes with field TTLs (`INFO keyspace` `subexpiry`).
+    pub fn hashes_with_field_ttls(&self) -> usize {
+        self.hexpires.len()
+    }
+
+    /// Files an entry about to be inserted when it is a hash with field TTLs (see [`Db::hexpires`]).
+    #[inline]
+    fn file_new(&mut self, e: &mut Entry) {
+        if let Some(crate::keyspace::object::Value::Hash(h)) = e.value_mut() {
+            let t = h.expiry_hint();
+            h.set_filed(t);
+            if t != 0 {
+                self.hexpires.insert((t, e.key().into()));
+            }
+        }
+    }
+
+    /// Unfiles a replaced entry that was a filed hash, unless the entry that replaced it is filed at the same time
+    /// (the index holds one entry per (time, key)).
+    fn unfile_replaced(&mut self, old: &Entry) {
+        if let Some(crate::keyspace::object::Value::Hash(h)) = old.value() {
+            let t = h.filed();
+            if t == 0 {
+                return;
+            }
+            let same = matches!(self.keys.get(old.key()).and_then(|e| e.value()),
+                Some(crate::keyspace::object::Value::Hash(n)) if n.filed() == t);
+            if !same {
+                self.hexpires.remove(&(t, Box::<[u8]>::from(old.key())));
+            }
+        }
+    }
+
+    /// Unfiles a removed entry that was a filed hash.
+    #[inline]
+    fn unfile(&mut self, e: &Entry) {
+        if let Some(crate::keyspace::object::Value::Hash(h)) = e.value() {
+            let t = h.filed();
+            if t != 0 {
+                self.hexpires.remove(&(t, Box::<[u8]>::from(e.key())));
+            }
+        }
+    }
+
+    /// Files `key`'s hash again under its current earliest field expiry (after HEXPIRE and the like gave a field
+    /// an earlier TTL, or active expiry raised it), or unfiles it when no field has a TTL left.
+    pub fn refile_hash(&mut self, key: &[u8]) {
+        let Some(crate::keyspace::object::Value::Hash(h)) = self.keys.get_mut(key).and_then(|e| e.value_mut()) else {
+            return;
+        };
+        let (old, new) = (h.filed(), h.expiry_hint());
+        if old == new {
+            return;
+        }
+        h.set_filed(new);
+        if old != 0 {
+            self.hexpires.remove(&(old, Box::<[u8]>::from(key)));
+        }
+        if new != 0 {
+            self.hexpires.insert((new, key.into()));
+        }
+    }
+
+    /// The first filed hash due at `now` (its key and filing time), taken out of the index; the caller files it
+    /// again ([`Db::refile_hash`] after setting its `filed` to 0) if it keeps TTLs. Stale entries are dropped.
+    pub fn take_due_hash(&mut self, now: u64) -> Option<Box<[u8]>> {
+        loop {
+            let first = self.hexpires.first()?;
+            if first.0 > now {
+                return None;
+            }
+            let (t, key) = self.hexpires.pop_first()?;
+            if let Some(crate::keyspace::object::Value::Hash(h)) = self.keys.get_mut(&key).and_then(|e| e.value_mut()) {
+                if h.filed() == t {
+                    h.set_filed(0);
+                    return Some(key);
+                }
+            }
         }
     }
 
@@ -261,6 +354,7 @@ impl Db {
                 };
                 if let Some(e) = self.keys.remove_at(p) {
                     self.slot_removed(note);
+                    self.unfile(&e);
                     self.expires -= 1;
                     self.expired_keys += 1;
                     self.log_event(events::LOG_EXPIRED, e.key());
@@ -322,6 +416,9 @@ impl Db {
 
     /// A replaced entry goes back to the caller, unless it is big: then it waits in [`Db::garbage`].
     fn overwritten(&mut self, old: Option<Entry>) -> Option<Entry> {
+        if let Some(o) = &old {
+            self.unfile_replaced(o);
+        }
         match old {
             Some(o)
                 if crate::keyspace::lazyfree::free_effort(&o) > crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD =>
@@ -338,6 +435,7 @@ impl Db {
     /// Returns the replaced entry (a big one goes to [`Db::garbage`] instead).
     pub fn insert(&mut self, mut e: Entry) -> Option<Entry> {
         e.set_expire(None);
+        self.file_new(&mut e);
         let new_key = events::logging(events::LOG_NEW).then(|| e.key().to_vec());
         let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
@@ -357,7 +455,8 @@ impl Db {
 
     /// Adds a key that carries its own TTL (`e.expire_ms()`), replacing any entry with the same key (loading an
     /// RDB file, RESTORE). Returns the replaced entry. No keyspace event.
-    pub fn insert_with_expire(&mut self, e: Entry) -> Option<Entry> {
+    pub fn insert_with_expire(&mut self, mut e: Entry) -> Option<Entry> {
+        self.file_new(&mut e);
         let has = e.has_expire();
         let note = self.slot_note(e.key());
         let old = self.keys.insert(e);
@@ -367,7 +466,8 @@ impl Db {
 
     /// [`Db::insert_with_expire`] with the key's hash taken ahead ([`crate::keyspace::dict::Dict::hash_ahead`]): the RDB
     /// loader hashes a few keys before inserting them.
-    pub fn insert_hashed_with_expire(&mut self, k: crate::keyspace::dict::HashedKey, e: Entry) -> Option<Entry> {
+    pub fn insert_hashed_with_expire(&mut self, k: crate::keyspace::dict::HashedKey, mut e: Entry) -> Option<Entry> {
+        self.file_new(&mut e);
         let has = e.has_expire();
         let note = self.slot_note(e.key());
         let old = self.keys.insert_hashed(k, e);
@@ -378,6 +478,9 @@ impl Db {
     /// Keeps the TTL count right after a loaded key (with a TTL if `has`) replaced `old`.
     #[inline]
     fn count_loaded(&mut self, has: bool, old: Option<Entry>) -> Option<Entry> {
+        if let Some(o) = &old {
+            self.unfile_replaced(o);
+        }
         if has {
             self.expires += 1;
         }
@@ -399,6 +502,7 @@ impl Db {
     /// Adds or overwrites a key keeping the old key's TTL, if any (a big replaced entry goes to
     /// [`Db::garbage`]).
     pub fn insert_keep_ttl(&mut self, mut e: Entry) -> Option<Entry> {
+        self.file_new(&mut e);
         if let Some(slot) = self.keys.find(e.key()).and_then(|p| self.keys.at_mut(p)) {
             e.set_expire(slot.expire_ms());
             let old = std::mem::replace(slot, e);
@@ -417,7 +521,8 @@ impl Db {
 
     /// Inserts `e` unless its key is present (then `e` comes back): DEBUG POPULATE's one-probe insert
     /// ([`Dict::insert_new`]). The entry keeps the TTL it carries.
-    pub fn insert_new(&mut self, e: Entry) -> Result<(), Entry> {
+    pub fn insert_new(&mut self, mut e: Entry) -> Result<(), Entry> {
+        self.file_new(&mut e);
         let has = e.has_expire();
         let note = self.slot_note(e.key());
         self.keys.insert_new(e)?;
@@ -445,6 +550,7 @@ impl Db {
         if e.has_expire() {
             self.expires -= 1;
         }
+        self.unfile(&e);
         Some(e)
     }
 
@@ -500,6 +606,7 @@ impl Db {
         self.expires = 0;
         self.expire_cursor = 0;
         self.avg_ttl_ms = 0;
+        self.hexpires.clear();
     }
 
     /// Empties the database like [`Db::clear`] but hands the table over instead of freeing it (the lazy-free
@@ -543,6 +650,7 @@ impl Db {
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.avg_ttl_ms, &mut other.avg_ttl_ms);
         std::mem::swap(&mut self.expire_cursor, &mut other.expire_cursor);
+        std::mem::swap(&mut self.hexpires, &mut other.hexpires);
     }
 
     /// Cron work for this database: shrink/grow tables that need it (unless a child process shares our memory)

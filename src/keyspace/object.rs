@@ -72,6 +72,8 @@ pub enum Encoding {
     QuickList = 9,
     Stream = 10,
     ListPack = 11,
+    /// Redis 7.4's `OBJ_ENCODING_LISTPACK_EX`: a hash's listpack of (field, value, expiry) triplets.
+    ListPackEx = 12,
 }
 
 impl Encoding {
@@ -86,6 +88,7 @@ impl Encoding {
             Encoding::Embstr => "embstr",
             Encoding::QuickList => "quicklist",
             Encoding::ListPack => "listpack",
+            Encoding::ListPackEx => "listpackex",
             Encoding::Stream => "stream",
         }
     }
@@ -199,20 +202,13 @@ impl Value {
     /// A deep copy in the same encoding (COPY, and MOVE's fallback).
     pub fn duplicate(&self) -> Value {
         use crate::keyspace::dict::Dict;
-        use crate::keyspace::types::{hash::Hash, list::List, set::Set, zset::ZSet, zset::ZSkip};
+        use crate::keyspace::types::{list::List, set::Set, zset::ZSet, zset::ZSkip};
         match self {
             Value::List(List::ListPack(lp)) => Value::List(List::ListPack(lp.clone())),
             Value::List(List::QuickList(q)) => Value::List(List::QuickList(q.clone())),
-            Value::Hash(Hash::ListPack(lp)) => Value::Hash(Hash::ListPack(lp.clone())),
-            // New tables (each with its own hash seed) get their final size up front.
-            Value::Hash(Hash::HashTable(d)) => {
-                let mut n = Dict::new();
-                n.reserve(d.len());
-                for p in d.iter() {
-                    n.insert(p.clone());
-                }
-                Value::Hash(Hash::HashTable(Box::new(n)))
-            }
+            // New tables (each with its own hash seed) get their final size up front; the copy is not filed in
+            // any database's field-expiry index until it is inserted.
+            Value::Hash(h) => Value::Hash(h.clone()),
             Value::Set(Set::IntSet(s)) => Value::Set(Set::IntSet(s.clone())),
             Value::Set(Set::HashTable(d)) => {
                 let mut n = Dict::new();
@@ -238,20 +234,10 @@ impl Value {
 
     /// Heap bytes held by the value (its own box excluded), for MEMORY USAGE and DEBUG OBJECT estimates.
     pub fn alloc_bytes(&self) -> usize {
-        use crate::keyspace::types::{hash::Hash, hash::HashPair, set::Set, zset::ZSet};
+        use crate::keyspace::types::{set::Set, zset::ZSet};
         match self {
             Value::List(l) => l.alloc_bytes(),
-            Value::Hash(Hash::ListPack(lp)) => lp.alloc_bytes(),
-            Value::Hash(Hash::HashTable(d)) => {
-                let heap: usize = d
-                    .iter()
-                    .map(|p| match p {
-                        HashPair::Inline { .. } => 0,
-                        HashPair::Heap { data, .. } => data.len(),
-                    })
-                    .sum();
-                std::mem::size_of_val(&**d) + d.table_bytes() + heap
-            }
+            Value::Hash(h) => h.alloc_bytes(),
             Value::Set(Set::IntSet(s)) => s.alloc_bytes(),
             Value::Set(Set::HashTable(d)) => {
                 std::mem::size_of_val(&**d) + d.table_bytes() + d.iter().map(|m| m.heap_bytes()).sum::<usize>()

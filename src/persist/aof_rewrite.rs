@@ -74,6 +74,25 @@ pub fn write_aof_commands<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64, key_dela
                     }
                     emit_batches(&mut out, b"ZADD", key, &items, 2);
                 }
+                Some(Value::Hash(h)) if h.has_ttls() => {
+                    // Fields with TTLs (Redis 7.4's form): one HMSET per field, each followed by its HPEXPIREAT.
+                    for (f, v, t) in h.iter_ttl() {
+                        let (mut fb, mut vb) = ([0u8; 24], [0u8; 24]);
+                        let f = str_bytes(f, &mut fb);
+                        encode_multibulk_into(
+                            &mut out,
+                            [b"HMSET".as_slice(), key, f, str_bytes(v, &mut vb)].into_iter(),
+                        );
+                        if t != 0 {
+                            let mut tb = [0u8; 24];
+                            let ms = crate::util::itoa_buf(t as i64, &mut tb);
+                            encode_multibulk_into(
+                                &mut out,
+                                [b"HPEXPIREAT".as_slice(), key, ms, b"FIELDS", b"1", f].into_iter(),
+                            );
+                        }
+                    }
+                }
                 Some(Value::Hash(h)) => {
                     let mut items: Vec<Vec<u8>> = Vec::with_capacity(h.len() * 2);
                     for (f, v) in h.iter() {

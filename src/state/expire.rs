@@ -63,6 +63,7 @@ pub fn active_expire_cycle(state: &mut ServerState, fast: bool) {
     crate::state::notify::sync(state);
     active_expire_cycle_with_effort(state, fast, effort);
     state.drain_expired(true);
+    field_expire_cycle(state, fast);
     // `expired` keyspace events of the keys this cycle deleted.
     crate::state::notify::after_command(state, None);
 }
@@ -184,6 +185,63 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
     state.expire_cycle.us_remainder = us % 1000;
     let current = if total_sampled > 0 { total_expired as f64 / total_sampled as f64 } else { 0.0 };
     state.stats.expired_stale_perc = current * 0.05 + state.stats.expired_stale_perc * 0.95;
+}
+
+/// How long one call of [`field_expire_cycle`] may run: the slow cycle's bound, or the fast cycle's.
+pub const FIELD_CYCLE_SLOW_US: u64 = SLOW_MAX_US;
+pub const FIELD_CYCLE_FAST_US: u64 = FAST_DURATION_US;
+/// Fields one hash gives up in one step, and table buckets its pass walks in one step (a step holds the loop for
+/// well under a millisecond: 4096 buckets of a million-field table took about 0.2 ms here).
+const FIELDS_PER_STEP: usize = 256;
+const BUCKETS_PER_STEP: usize = 4096;
+
+/// Active expiry of hash fields (Redis 7.4's `activeExpireHashFieldCycle`): the hashes filed in each database's
+/// `hexpires` whose time came are taken in time order; each gives up its due fields (an HDEL propagated for each,
+/// `hexpired` once per step, `del` with the hash when none is left) and is filed again under its next expiry. A
+/// big table is walked in steps with a cursor it keeps, so one hash never holds the loop for long; the call stops
+/// after [`FIELD_CYCLE_SLOW_US`] (fast: [`FIELD_CYCLE_FAST_US`]). Redis bounds its call by a count instead (10000
+/// fields a second over `hz` calls); a time bound keeps up with mass expiry and bounds the pause the same.
+pub fn field_expire_cycle(state: &mut ServerState, fast: bool) {
+    if !state.active_expire_enabled || state.dbs.iter().all(|d| d.hexpires.is_empty()) {
+        return;
+    }
+    if state.pause.mode_at(crate::util::now_ms()) != crate::state::PauseMode::Off {
+        return;
+    }
+    let start = Instant::now();
+    let budget = if fast { FIELD_CYCLE_FAST_US } else { FIELD_CYCLE_SLOW_US };
+    let now = crate::util::now_ms().max(state.now_ms);
+    for i in 0..state.dbs.len() {
+        while (start.elapsed().as_micros() as u64) < budget {
+            let Some(key) = state.dbs[i].take_due_hash(now.max(0) as u64) else { break };
+            let db = &mut state.dbs[i];
+            let Some(crate::keyspace::object::Value::Hash(h)) = db.keys.get_mut(&key).and_then(|e| e.value_mut())
+            else {
+                continue;
+            };
+            let mut gone: Vec<Vec<u8>> = Vec::new();
+            h.expire_due(now, FIELDS_PER_STEP, BUCKETS_PER_STEP, |f| gone.push(f.to_vec()));
+            let emptied = h.is_empty();
+            if emptied {
+                db.delete(&key);
+            } else {
+                db.refile_hash(&key);
+            }
+            if gone.is_empty() {
+                continue;
+            }
+            state.stats.expired_subkeys += gone.len() as u64;
+            for f in &gone {
+                state.prop.also(i, &[&b"HDEL"[..], &key, f], crate::propagate::TARGET_ALL);
+                state.prop.flush_unit();
+            }
+            crate::state::notify::emit(state, None, crate::config::notify::HASH, "hexpired", &key, i);
+            if emptied {
+                crate::state::notify::emit(state, None, crate::config::notify::GENERIC, "del", &key, i);
+            }
+            state.key_changed(i, &key, 0, 0);
+        }
+    }
 }
 
 /// Per-database cron work, called `hz` times per second: the slow expire cycle, table resizing (not while a child

@@ -16,7 +16,7 @@
 //! Tests: unit tests of conversions exactly at both thresholds and of the pair layout; a proptest against a
 //! `BTreeMap`; 100k fields.
 
-use super::listpack::{Listpack, Needle};
+use super::listpack::{Listpack, LpInput, Needle};
 use super::Thresholds;
 use crate::keyspace::dict::{Dict, DictEntry};
 use crate::keyspace::object::{Encoding, StrRef};
@@ -24,14 +24,28 @@ use crate::util::Rng;
 
 /// Field+value bytes kept inline in a [`HashPair`].
 pub const PAIR_INLINE: usize = 29;
+/// Field+value bytes kept inline in a [`HashPair`] that also carries a TTL (6 bytes of it).
+pub const PAIR_INLINE_TTL: usize = 23;
 
-/// A field and its value in one slot of the large encoding. Tags 1 and 2, never 0: an all-zero
-/// `Option<HashPair>` is `None`, so the table grows into zeroed memory (see `dict::ZeroIsNone`).
+/// The largest absolute field expiry, in Unix milliseconds (Redis 7.4's `HFE_MAX_ABS_TIME_MSEC`, 2^46 - 1: the
+/// expiry is stored in 48 bits with room to spare).
+pub const MAX_EXPIRE_MS: u64 = (1 << 46) - 1;
+
+/// "No TTL" where a field's expiry is stored (the listpack's third entry of a triplet, [`HashPair::expire`]).
+pub const NO_TTL: u64 = 0;
+
+/// A field and its value in one slot of the large encoding, with the field's expiry when it has one. Tags 1-4,
+/// never 0: an all-zero `Option<HashPair>` is `None`, so the table grows into zeroed memory (see
+/// `dict::ZeroIsNone`). The TTL variants fit the same 32 bytes: the inline one keeps 6 bytes of expiry (48 bits,
+/// more than [`MAX_EXPIRE_MS`] needs) where the plain one keeps 6 more bytes of data, and the heap one uses the 8
+/// bytes the plain heap variant leaves as padding. A hash whose fields have no TTL is laid out as before.
 #[derive(Clone)]
 #[repr(u8)]
 pub enum HashPair {
     Inline { flen: u8, vlen: u8, data: [u8; PAIR_INLINE] } = 1,
     Heap { flen: u32, data: Box<[u8]> } = 2,
+    InlineTtl { flen: u8, vlen: u8, data: [u8; PAIR_INLINE_TTL], when: [u8; 6] } = 3,
+    HeapTtl { flen: u32, data: Box<[u8]>, when: u64 } = 4,
 }
 
 impl HashPair {
@@ -43,10 +57,25 @@ impl HashPair {
             data[field.len()..total].copy_from_slice(value);
             HashPair::Inline { flen: field.len() as u8, vlen: value.len() as u8, data }
         } else {
-            let mut v = Vec::with_capacity(total);
-            v.extend_from_slice(field);
-            v.extend_from_slice(value);
-            HashPair::Heap { flen: field.len() as u32, data: v.into_boxed_slice() }
+            HashPair::Heap { flen: field.len() as u32, data: joined(field, value) }
+        }
+    }
+
+    /// A pair whose field expires at `when` (Unix ms; [`NO_TTL`] for none).
+    pub fn with_expire(field: &[u8], value: &[u8], when: u64) -> HashPair {
+        if when == NO_TTL {
+            return HashPair::new(field, value);
+        }
+        let total = field.len() + value.len();
+        if total <= PAIR_INLINE_TTL {
+            let mut data = [0u8; PAIR_INLINE_TTL];
+            data[..field.len()].copy_from_slice(field);
+            data[field.len()..total].copy_from_slice(value);
+            let mut w = [0u8; 6];
+            w.copy_from_slice(&when.to_le_bytes()[..6]);
+            HashPair::InlineTtl { flen: field.len() as u8, vlen: value.len() as u8, data, when: w }
+        } else {
+            HashPair::HeapTtl { flen: field.len() as u32, data: joined(field, value), when }
         }
     }
 
@@ -55,6 +84,8 @@ impl HashPair {
         match self {
             HashPair::Inline { flen, data, .. } => &data[..*flen as usize],
             HashPair::Heap { flen, data } => &data[..*flen as usize],
+            HashPair::InlineTtl { flen, data, .. } => &data[..*flen as usize],
+            HashPair::HeapTtl { flen, data, .. } => &data[..*flen as usize],
         }
     }
 
@@ -63,14 +94,52 @@ impl HashPair {
         match self {
             HashPair::Inline { flen, vlen, data } => &data[*flen as usize..*flen as usize + *vlen as usize],
             HashPair::Heap { flen, data } => &data[*flen as usize..],
+            HashPair::InlineTtl { flen, vlen, data, .. } => &data[*flen as usize..*flen as usize + *vlen as usize],
+            HashPair::HeapTtl { flen, data, .. } => &data[*flen as usize..],
         }
     }
 
-    /// Replaces the value, keeping the field.
+    /// The field's expiry (Unix ms), [`NO_TTL`] when it has none.
+    #[inline]
+    pub fn expire(&self) -> u64 {
+        match self {
+            HashPair::InlineTtl { when, .. } => {
+                let mut b = [0u8; 8];
+                b[..6].copy_from_slice(when);
+                u64::from_le_bytes(b)
+            }
+            HashPair::HeapTtl { when, .. } => *when,
+            _ => NO_TTL,
+        }
+    }
+
+    /// Heap bytes this pair owns besides its slot.
+    fn heap_bytes(&self) -> usize {
+        match self {
+            HashPair::Heap { data, .. } | HashPair::HeapTtl { data, .. } => data.len(),
+            _ => 0,
+        }
+    }
+
+    /// Replaces the value, keeping the field and its TTL.
     pub fn set_value(&mut self, value: &[u8]) {
         let field = self.field().to_vec();
-        *self = HashPair::new(&field, value);
+        *self = HashPair::with_expire(&field, value, self.expire());
     }
+
+    /// Sets or clears ([`NO_TTL`]) the field's expiry, keeping field and value.
+    pub fn set_expire(&mut self, when: u64) {
+        let (f, v) = (self.field().to_vec(), self.value().to_vec());
+        *self = HashPair::with_expire(&f, &v, when);
+    }
+}
+
+/// `field` then `value` in one allocation.
+fn joined(field: &[u8], value: &[u8]) -> Box<[u8]> {
+    let mut v = Vec::with_capacity(field.len() + value.len());
+    v.extend_from_slice(field);
+    v.extend_from_slice(value);
+    v.into_boxed_slice()
 }
 
 impl DictEntry for HashPair {
@@ -89,14 +158,161 @@ impl std::fmt::Debug for HashPair {
     }
 }
 
+/// A listpack of (field, value, expiry) triplets: Redis 7.4's `listpackex`, the small encoding of a hash once a
+/// field of it had a TTL. Triplets with a TTL come first in expiry order (a new one goes before the first triplet
+/// whose expiry is equal or later), then those without ([`NO_TTL`]) in insertion order, so the earliest expiry is
+/// the first triplet's and active expiry pops from the front.
+#[derive(Clone)]
+pub struct LpEx {
+    pub lp: Listpack,
+    /// The time this hash is filed under in its database's field-expiry index (0: not filed); see `Db::hexpires`.
+    filed: u64,
+}
+
+/// The large encoding: the table of pairs, and what active field expiry needs.
+#[derive(Default)]
+pub struct BigHash {
+    dict: Dict<HashPair>,
+    /// Fields that carry a TTL.
+    ttl_fields: usize,
+    /// A lower bound of those fields' expiries (0 when there are none): lowered by every new TTL, raised to the
+    /// exact least one by each completed pass of active expiry.
+    bound: u64,
+    /// The time this hash is filed under in its database's field-expiry index (0: not filed).
+    filed: u64,
+    /// Where active expiry's pass over the table resumes (a SCAN cursor), and the least unexpired TTL the pass
+    /// has seen so far.
+    sweep_cursor: u64,
+    sweep_min: u64,
+}
+
+impl std::ops::Deref for BigHash {
+    type Target = Dict<HashPair>;
+    #[inline]
+    fn deref(&self) -> &Dict<HashPair> {
+        &self.dict
+    }
+}
+
+impl BigHash {
+    pub fn from_dict(dict: Dict<HashPair>) -> BigHash {
+        let mut h = BigHash { dict, ..BigHash::default() };
+        for p in h.dict.iter() {
+            let t = p.expire();
+            if t != NO_TTL {
+                h.ttl_fields += 1;
+                h.bound = if h.bound == 0 { t } else { h.bound.min(t) };
+            }
+        }
+        h
+    }
+
+    /// The table itself, for callers that neither add nor drop TTLs (defrag, the loader of TTL-less pairs).
+    pub fn dict_mut(&mut self) -> &mut Dict<HashPair> {
+        &mut self.dict
+    }
+
+    fn note_ttl(&mut self, old: u64, new: u64) {
+        match (old != NO_TTL, new != NO_TTL) {
+            (false, true) => self.ttl_fields += 1,
+            (true, false) => self.ttl_fields -= 1,
+            _ => {}
+        }
+        if new != NO_TTL {
+            if self.bound == 0 || new < self.bound {
+                self.bound = new;
+            }
+            // A pass in progress must not end with a bound above a TTL set behind its cursor.
+            self.sweep_min = self.sweep_min.min(new);
+        }
+        if self.ttl_fields == 0 {
+            self.bound = 0;
+        }
+    }
+}
+
+/// What looking a field up at a given time found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    Live(StrRef<'a>),
+    Missing,
+    /// The field is there but its TTL passed: missing to readers, deleted by the master's lazy expiry.
+    Expired,
+}
+
+impl<'a> Lookup<'a> {
+    pub fn live(self) -> Option<StrRef<'a>> {
+        match self {
+            Lookup::Live(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// What setting a field's TTL did (HEXPIRE's per-field reply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetTtl {
+    NoField = -2,
+    ConditionNotMet = 0,
+    Set = 1,
+    /// The time was in the past: the field was deleted.
+    Deleted = 2,
+}
+
+/// HEXPIRE's NX / XX / GT / LT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TtlCond {
+    Always,
+    Nx,
+    Xx,
+    Gt,
+    Lt,
+}
+
+impl TtlCond {
+    /// Whether a field whose expiry is `old` ([`NO_TTL`]: none, which counts as infinite) may take `new`.
+    pub fn allows(self, old: u64, new: u64) -> bool {
+        match self {
+            TtlCond::Always => true,
+            TtlCond::Nx => old == NO_TTL,
+            TtlCond::Xx => old != NO_TTL,
+            TtlCond::Gt => old != NO_TTL && new > old,
+            TtlCond::Lt => old == NO_TTL || new < old,
+        }
+    }
+}
+
 pub enum Hash {
     ListPack(Listpack),
-    HashTable(Box<Dict<HashPair>>),
+    ListPackEx(Box<LpEx>),
+    HashTable(Box<BigHash>),
 }
 
 impl Default for Hash {
     fn default() -> Self {
         Hash::new()
+    }
+}
+
+impl Clone for Hash {
+    fn clone(&self) -> Hash {
+        match self {
+            Hash::ListPack(lp) => Hash::ListPack(lp.clone()),
+            Hash::ListPackEx(x) => Hash::ListPackEx(Box::new(LpEx { lp: x.lp.clone(), filed: 0 })),
+            Hash::HashTable(d) => {
+                let mut n = Dict::new();
+                n.reserve(d.len());
+                for p in d.iter() {
+                    n.insert(p.clone());
+                }
+                Hash::HashTable(Box::new(BigHash {
+                    dict: n,
+                    ttl_fields: d.ttl_fields,
+                    bound: d.bound,
+                    ..Default::default()
+                }))
+            }
+        }
     }
 }
 
@@ -124,6 +340,65 @@ fn lp_find(lp: &Listpack, field: &[u8]) -> Option<(usize, usize)> {
     None
 }
 
+/// Offsets of `field`'s triplet (field, value, expiry) in a [`LpEx`] listpack.
+fn lpx_find(lp: &Listpack, field: &[u8]) -> Option<(usize, usize, usize)> {
+    let needle = Needle::new(field);
+    let mut off = lp.first();
+    while let Some(f) = off {
+        let v = lp.next(f)?;
+        let t = lp.next(v)?;
+        if needle.matches(lp.get(f)) {
+            return Some((f, v, t));
+        }
+        off = lp.next(t);
+    }
+    None
+}
+
+/// The expiry stored at `t` (a triplet's third entry).
+#[inline]
+fn lpx_ttl(lp: &Listpack, t: usize) -> u64 {
+    match lp.get(t) {
+        StrRef::Int(n) => n.max(0) as u64,
+        StrRef::Bytes(_) => NO_TTL,
+    }
+}
+
+/// Inserts a triplet where its expiry orders it (see [`LpEx`]).
+fn lpx_insert(lp: &mut Listpack, field: &[u8], value: LpInput<'_>, when: u64) {
+    let ttl = LpInput::Int(when as i64);
+    if when != NO_TTL {
+        let mut off = lp.first();
+        while let Some(f) = off {
+            let Some(t) = lp.next(f).and_then(|v| lp.next(v)) else { break };
+            let tt = lpx_ttl(lp, t);
+            if tt == NO_TTL || tt >= when {
+                let at = lp.insert_at(f, LpInput::Bytes(field));
+                let at = lp.insert_at(at + lp.entry_size(at), value);
+                lp.insert_at(at + lp.entry_size(at), ttl);
+                return;
+            }
+            off = lp.next(t);
+        }
+    }
+    lp.push_back_many(&[LpInput::Bytes(field), value, ttl]);
+}
+
+/// An entry's value as listpack input (kept an integer when it is one).
+fn lp_input(v: StrRef<'_>) -> LpInput<'_> {
+    match v {
+        StrRef::Int(n) => LpInput::Int(n),
+        StrRef::Bytes(b) => LpInput::Bytes(b),
+    }
+}
+
+/// Whether a field with expiry `t` is expired at `now` (ms): its time is strictly in the past, as Redis 7.4's
+/// `hashTypeGetValue` decides.
+#[inline]
+fn is_past(t: u64, now: i64) -> bool {
+    t != NO_TTL && (t as i64) < now
+}
+
 impl Hash {
     pub fn new() -> Hash {
         Hash::ListPack(Listpack::new())
@@ -132,14 +407,16 @@ impl Hash {
     pub fn encoding(&self) -> Encoding {
         match self {
             Hash::ListPack(_) => Encoding::ListPack,
+            Hash::ListPackEx(_) => Encoding::ListPackEx,
             Hash::HashTable(_) => Encoding::HashTable,
         }
     }
 
-    /// Number of fields.
+    /// Number of fields, expired ones not yet deleted included (HLEN, as Redis 7.4).
     pub fn len(&self) -> usize {
         match self {
             Hash::ListPack(lp) => lp.len() / 2,
+            Hash::ListPackEx(x) => x.lp.len() / 3,
             Hash::HashTable(d) => d.len(),
         }
     }
@@ -148,37 +425,159 @@ impl Hash {
         self.len() == 0
     }
 
+    /// Whether some field carries a TTL.
+    #[inline]
+    pub fn has_ttls(&self) -> bool {
+        match self {
+            Hash::ListPack(_) => false,
+            Hash::ListPackEx(x) => {
+                x.lp.first()
+                    .and_then(|f| x.lp.next(f))
+                    .and_then(|v| x.lp.next(v))
+                    .is_some_and(|t| lpx_ttl(&x.lp, t) != NO_TTL)
+            }
+            Hash::HashTable(d) => d.ttl_fields > 0,
+        }
+    }
+
+    /// Fields carrying a TTL (a walk for the listpack encodings).
+    pub fn ttl_count(&self) -> usize {
+        match self {
+            Hash::ListPack(_) => 0,
+            Hash::ListPackEx(_) => self.iter_ttl().filter(|&(_, _, t)| t != NO_TTL).count(),
+            Hash::HashTable(d) => d.ttl_fields,
+        }
+    }
+
+    /// The earliest field expiry, or a time no later than it (the large encoding keeps a lower bound between
+    /// passes of active expiry); 0 when no field has a TTL.
+    pub fn expiry_hint(&self) -> u64 {
+        match self {
+            Hash::ListPack(_) => 0,
+            Hash::ListPackEx(x) => {
+                let lp = &x.lp;
+                lp.first().and_then(|f| lp.next(f)).and_then(|v| lp.next(v)).map_or(0, |t| lpx_ttl(lp, t))
+            }
+            Hash::HashTable(d) => d.bound,
+        }
+    }
+
+    /// The time this hash is filed under in its database's field-expiry index (0: not filed).
+    #[inline]
+    pub fn filed(&self) -> u64 {
+        match self {
+            Hash::ListPack(_) => 0,
+            Hash::ListPackEx(x) => x.filed,
+            Hash::HashTable(d) => d.filed,
+        }
+    }
+
+    pub fn set_filed(&mut self, t: u64) {
+        match self {
+            Hash::ListPack(_) => {}
+            Hash::ListPackEx(x) => x.filed = t,
+            Hash::HashTable(d) => d.filed = t,
+        }
+    }
+
     /// Approximate heap bytes held (MEMORY USAGE style).
     pub fn alloc_bytes(&self) -> usize {
         match self {
             Hash::ListPack(lp) => lp.alloc_bytes(),
+            Hash::ListPackEx(x) => std::mem::size_of::<LpEx>() + x.lp.alloc_bytes(),
             Hash::HashTable(d) => {
-                d.table_bytes()
-                    + d.iter()
-                        .map(|p| match p {
-                            HashPair::Inline { .. } => 0,
-                            HashPair::Heap { data, .. } => data.len(),
-                        })
-                        .sum::<usize>()
+                std::mem::size_of::<BigHash>() + d.table_bytes() + d.iter().map(|p| p.heap_bytes()).sum::<usize>()
             }
         }
     }
 
     pub fn convert_to_hashtable(&mut self) {
-        if let Hash::ListPack(lp) = self {
-            let mut d = Dict::new();
-            let (mut fb, mut vb) = ([0u8; 24], [0u8; 24]);
-            for (f, v) in lp.pairs() {
-                d.insert(HashPair::new(f.bytes(&mut fb), v.bytes(&mut vb)));
+        let mut fb = [0u8; 24];
+        let mut vb = [0u8; 24];
+        match self {
+            Hash::ListPack(lp) => {
+                let mut d = Dict::new();
+                for (f, v) in lp.pairs() {
+                    d.insert(HashPair::new(f.bytes(&mut fb), v.bytes(&mut vb)));
+                }
+                *self = Hash::HashTable(Box::new(BigHash { dict: d, ..Default::default() }));
             }
-            *self = Hash::HashTable(Box::new(d));
+            Hash::ListPackEx(x) => {
+                let filed = x.filed;
+                let mut d = Dict::new();
+                let mut it = x.lp.iter();
+                while let (Some(f), Some(v), Some(t)) = (it.next(), it.next(), it.next()) {
+                    let when = match t {
+                        StrRef::Int(n) => n.max(0) as u64,
+                        StrRef::Bytes(_) => NO_TTL,
+                    };
+                    d.insert(HashPair::with_expire(f.bytes(&mut fb), v.bytes(&mut vb), when));
+                }
+                let mut big = BigHash::from_dict(d);
+                big.filed = filed;
+                *self = Hash::HashTable(Box::new(big));
+            }
+            Hash::HashTable(_) => {}
+        }
+    }
+
+    /// A hash from a loaded listpack of (field, value, expiry) triplets; put in expiry order if it was not.
+    pub fn from_listpack_ex(lp: Listpack) -> Hash {
+        let mut sorted = true;
+        let mut prev = 0u64;
+        let mut it = lp.iter();
+        while let (Some(_), Some(_), Some(t)) = (it.next(), it.next(), it.next()) {
+            let t = match t {
+                StrRef::Int(n) => n.max(0) as u64,
+                StrRef::Bytes(_) => NO_TTL,
+            };
+            let key = if t == NO_TTL { u64::MAX } else { t };
+            if key < prev {
+                sorted = false;
+                break;
+            }
+            prev = key;
+        }
+        if sorted {
+            return Hash::ListPackEx(Box::new(LpEx { lp, filed: 0 }));
+        }
+        let mut x = Listpack::new();
+        let mut it = lp.iter();
+        while let (Some(f), Some(v), Some(t)) = (it.next(), it.next(), it.next()) {
+            let t = match t {
+                StrRef::Int(n) => n.max(0) as u64,
+                StrRef::Bytes(_) => NO_TTL,
+            };
+            let mut fb = [0u8; 24];
+            lpx_insert(&mut x, f.bytes(&mut fb), lp_input(v), t);
+        }
+        Hash::ListPackEx(Box::new(LpEx { lp: x, filed: 0 }))
+    }
+
+    /// The listpack encoding takes TTLs: a plain listpack becomes a [`LpEx`] (Redis converts on the first
+    /// HEXPIRE-family call that finds the key, whether or not a field takes a TTL).
+    pub fn prepare_ttls(&mut self) {
+        if let Hash::ListPack(lp) = self {
+            let mut x = Listpack::new();
+            let mut items: Vec<LpInput<'_>> = Vec::with_capacity(lp.len() / 2 * 3);
+            for (f, v) in lp.pairs() {
+                items.push(lp_input(f));
+                items.push(lp_input(v));
+                items.push(LpInput::Int(NO_TTL as i64));
+            }
+            x.push_back_many(&items);
+            *self = Hash::ListPackEx(Box::new(LpEx { lp: x, filed: 0 }));
         }
     }
 
     /// `hashTypeTryConversion`: converts up front when any of the arguments about to be written is longer than
     /// `hash-max-listpack-value`, or when they would push the listpack past its 1 GiB safety limit.
     pub fn convert_for_args<'a, I: IntoIterator<Item = &'a [u8]>>(&mut self, args: I, th: &Thresholds) {
-        let Hash::ListPack(lp) = self else { return };
+        let bytes = match self {
+            Hash::ListPack(lp) => lp.bytes(),
+            Hash::ListPackEx(x) => x.lp.bytes(),
+            Hash::HashTable(_) => return,
+        };
         let mut sum = 0usize;
         for a in args {
             if a.len() > th.hash_max_listpack_value {
@@ -187,23 +586,52 @@ impl Hash {
             }
             sum += a.len();
         }
-        if lp.bytes() + sum > super::zset::LISTPACK_SAFETY_BYTES {
+        if bytes + sum > super::zset::LISTPACK_SAFETY_BYTES {
             self.convert_to_hashtable();
         }
     }
 
+    /// The field's value whatever its TTL says (for callers that checked it, and for the TTL-less encodings).
     pub fn get(&self, field: &[u8]) -> Option<StrRef<'_>> {
         match self {
             Hash::ListPack(lp) => lp_find(lp, field).map(|(_, v)| lp.get(v)),
+            Hash::ListPackEx(x) => lpx_find(&x.lp, field).map(|(_, v, _)| x.lp.get(v)),
             Hash::HashTable(d) => d.get(field).map(|p| StrRef::Bytes(p.value())),
         }
     }
 
-    pub fn contains(&self, field: &[u8]) -> bool {
+    /// The field at time `now` (ms): live, missing, or there but expired.
+    #[inline]
+    pub fn lookup(&self, field: &[u8], now: i64) -> Lookup<'_> {
         match self {
-            Hash::ListPack(lp) => lp_find(lp, field).is_some(),
-            Hash::HashTable(d) => d.get(field).is_some(),
+            Hash::ListPack(lp) => match lp_find(lp, field) {
+                Some((_, v)) => Lookup::Live(lp.get(v)),
+                None => Lookup::Missing,
+            },
+            Hash::ListPackEx(x) => match lpx_find(&x.lp, field) {
+                Some((_, _, t)) if is_past(lpx_ttl(&x.lp, t), now) => Lookup::Expired,
+                Some((_, v, _)) => Lookup::Live(x.lp.get(v)),
+                None => Lookup::Missing,
+            },
+            Hash::HashTable(d) => match d.get(field) {
+                Some(p) if is_past(p.expire(), now) => Lookup::Expired,
+                Some(p) => Lookup::Live(StrRef::Bytes(p.value())),
+                None => Lookup::Missing,
+            },
         }
+    }
+
+    /// The field's expiry ([`NO_TTL`]: none); None when the field is missing.
+    pub fn expire_of(&self, field: &[u8]) -> Option<u64> {
+        match self {
+            Hash::ListPack(lp) => lp_find(lp, field).map(|_| NO_TTL),
+            Hash::ListPackEx(x) => lpx_find(&x.lp, field).map(|(_, _, t)| lpx_ttl(&x.lp, t)),
+            Hash::HashTable(d) => d.get(field).map(|p| p.expire()),
+        }
+    }
+
+    pub fn contains(&self, field: &[u8]) -> bool {
+        self.expire_of(field).is_some()
     }
 
     /// HSTRLEN: length of the value's text, 0 when missing.
@@ -211,15 +639,33 @@ impl Hash {
         self.get(field).map_or(0, |v| v.len())
     }
 
-    /// Sets `field` to `value` (`hashTypeSet`); returns true when the field is new.
+    /// Sets `field` to `value` (`hashTypeSet`); returns true when the field is new. An existing field loses its
+    /// TTL, as HSET's overwrite does in Redis 7.4.
     pub fn set(&mut self, field: &[u8], value: &[u8], th: &Thresholds) -> bool {
-        if let Hash::ListPack(lp) = self {
+        self.set_with(field, value, th, false)
+    }
+
+    /// [`Hash::set`] keeping an existing field's TTL (HINCRBY, HINCRBYFLOAT: `HASH_SET_KEEP_TTL`).
+    pub fn set_keep_ttl(&mut self, field: &[u8], value: &[u8], th: &Thresholds) -> bool {
+        self.set_with(field, value, th, true)
+    }
+
+    fn set_with(&mut self, field: &[u8], value: &[u8], th: &Thresholds, keep_ttl: bool) -> bool {
+        let lp_bytes = match self {
+            Hash::ListPack(lp) => Some(lp.bytes()),
+            Hash::ListPackEx(x) => Some(x.lp.bytes()),
+            Hash::HashTable(_) => None,
+        };
+        if let Some(bytes) = lp_bytes {
             if field.len() > th.hash_max_listpack_value
                 || value.len() > th.hash_max_listpack_value
-                || lp.bytes() + field.len() + value.len() > super::zset::LISTPACK_SAFETY_BYTES
+                || bytes + field.len() + value.len() > super::zset::LISTPACK_SAFETY_BYTES
             {
                 self.convert_to_hashtable();
-            } else {
+            }
+        }
+        match self {
+            Hash::ListPack(lp) => {
                 if let Some((_, v)) = lp_find(lp, field) {
                     lp.replace(v, value);
                     return false;
@@ -229,24 +675,115 @@ impl Hash {
                 if lp.len() / 2 > th.hash_max_listpack_entries {
                     self.convert_to_hashtable();
                 }
-                return true;
+                true
+            }
+            Hash::ListPackEx(x) => {
+                let lp = &mut x.lp;
+                if let Some((f, v, t)) = lpx_find(lp, field) {
+                    let ttl = lpx_ttl(lp, t);
+                    if keep_ttl || ttl == NO_TTL {
+                        lp.replace(v, value);
+                    } else {
+                        lp.delete_at(f, 3);
+                        lpx_insert(lp, field, LpInput::from_bytes(value), NO_TTL);
+                    }
+                    return false;
+                }
+                lpx_insert(lp, field, LpInput::from_bytes(value), NO_TTL);
+                if lp.len() / 3 > th.hash_max_listpack_entries {
+                    self.convert_to_hashtable();
+                }
+                true
+            }
+            Hash::HashTable(d) => {
+                if d.ttl_fields == 0 {
+                    // One probe: insert replaces an existing pair (same field, new value).
+                    let new = d.dict.insert(HashPair::new(field, value)).is_none();
+                    if new {
+                        super::boost_rehash(&mut d.dict);
+                    }
+                    return new;
+                }
+                match d.dict.get_mut(field) {
+                    Some(p) => {
+                        let old = p.expire();
+                        let when = if keep_ttl { old } else { NO_TTL };
+                        *p = HashPair::with_expire(field, value, when);
+                        d.note_ttl(old, when);
+                        false
+                    }
+                    None => {
+                        d.dict.insert(HashPair::new(field, value));
+                        super::boost_rehash(&mut d.dict);
+                        true
+                    }
+                }
             }
         }
-        let Hash::HashTable(d) = self else { return false };
-        // One probe: insert replaces an existing pair (same field, new value).
-        let new = d.insert(HashPair::new(field, value)).is_none();
-        if new {
-            super::boost_rehash(d);
-        }
-        new
     }
 
-    /// Sets `field` to an integer (HINCRBY results), stored compactly in the listpack encoding.
+    /// Sets `field` to an integer (HINCRBY results), stored compactly in the listpack encoding; keeps its TTL.
     pub fn set_int(&mut self, field: &[u8], n: i64, th: &Thresholds) -> bool {
         // The listpack turns the canonical text back into an integer entry.
         let mut buf = [0u8; 24];
         let text = crate::util::itoa_buf(n, &mut buf);
-        self.set(field, text, th)
+        self.set_keep_ttl(field, text, th)
+    }
+
+    /// Sets `field` to `value` expiring at `when` ([`NO_TTL`]: none), new or not (HSETEX). The caller converted
+    /// the encoding for the arguments first ([`Hash::convert_for_args`]) and called [`Hash::prepare_ttls`].
+    pub fn set_with_expire(&mut self, field: &[u8], value: &[u8], when: u64, th: &Thresholds) -> bool {
+        let new = self.set_with(field, value, th, false);
+        if when != NO_TTL {
+            self.prepare_ttls();
+            self.set_expire(field, when);
+        }
+        new
+    }
+
+    /// Sets an existing field's expiry to `when` ([`NO_TTL`] removes it); false when the field is missing.
+    pub fn set_expire(&mut self, field: &[u8], when: u64) -> bool {
+        if when != NO_TTL {
+            self.prepare_ttls();
+        }
+        match self {
+            Hash::ListPack(lp) => lp_find(lp, field).is_some(),
+            Hash::ListPackEx(x) => {
+                let lp = &mut x.lp;
+                let Some((f, v, t)) = lpx_find(lp, field) else { return false };
+                if lpx_ttl(lp, t) == when {
+                    return true;
+                }
+                let value = lp.get(v).to_vec();
+                lp.delete_at(f, 3);
+                lpx_insert(lp, field, LpInput::from_bytes(&value), when);
+                true
+            }
+            Hash::HashTable(d) => {
+                let Some(p) = d.dict.get_mut(field) else { return false };
+                let old = p.expire();
+                if old != when {
+                    p.set_expire(when);
+                    d.note_ttl(old, when);
+                }
+                true
+            }
+        }
+    }
+
+    /// HEXPIRE's work on one field: `when` (Unix ms) under `cond`; a time not after `now` deletes the field
+    /// instead when `delete_past` (a master; a replica or a load applies the time as it is).
+    pub fn expire_field(&mut self, field: &[u8], when: u64, cond: TtlCond, now: i64, delete_past: bool) -> SetTtl {
+        let Some(old) = self.expire_of(field) else { return SetTtl::NoField };
+        if !cond.allows(old, when) {
+            return SetTtl::ConditionNotMet;
+        }
+        if delete_past && (when as i64) <= now {
+            self.remove(field);
+            return SetTtl::Deleted;
+        }
+        self.set_expire(field, when);
+        SetTtl::Set
     }
 
     /// HDEL of one field; returns whether it existed.
@@ -259,20 +796,143 @@ impl Hash {
                 }
                 None => false,
             },
+            Hash::ListPackEx(x) => match lpx_find(&x.lp, field) {
+                Some((f, _, _)) => {
+                    x.lp.delete_at(f, 3);
+                    true
+                }
+                None => false,
+            },
+            Hash::HashTable(d) => match d.dict.remove(field) {
+                Some(p) => {
+                    d.note_ttl(p.expire(), NO_TTL);
+                    d.dict.shrink_if_sparse();
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// (field, value) pairs, expired fields included (listpack: insertion order, or expiry order for the
+    /// fields with a TTL; hash table: table order). Readers use [`Hash::iter_live`].
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (StrRef<'_>, StrRef<'_>)> + '_> {
+        match self {
+            Hash::ListPack(lp) => Box::new(lp.pairs()),
+            Hash::ListPackEx(_) => Box::new(self.iter_ttl().map(|(f, v, _)| (f, v))),
+            Hash::HashTable(d) => Box::new(d.iter().map(|p| (StrRef::Bytes(p.field()), StrRef::Bytes(p.value())))),
+        }
+    }
+
+    /// (field, value, expiry) triples, expired fields included.
+    pub fn iter_ttl(&self) -> Box<dyn Iterator<Item = (StrRef<'_>, StrRef<'_>, u64)> + '_> {
+        match self {
+            Hash::ListPack(lp) => Box::new(lp.pairs().map(|(f, v)| (f, v, NO_TTL))),
+            Hash::ListPackEx(x) => {
+                let mut it = x.lp.iter();
+                Box::new(std::iter::from_fn(move || {
+                    let (f, v, t) = (it.next()?, it.next()?, it.next()?);
+                    let t = match t {
+                        StrRef::Int(n) => n.max(0) as u64,
+                        StrRef::Bytes(_) => NO_TTL,
+                    };
+                    Some((f, v, t))
+                }))
+            }
             Hash::HashTable(d) => {
-                let found = d.remove(field).is_some();
-                d.shrink_if_sparse();
-                found
+                Box::new(d.iter().map(|p| (StrRef::Bytes(p.field()), StrRef::Bytes(p.value()), p.expire())))
             }
         }
     }
 
-    /// (field, value) pairs (listpack: insertion order; hash table: table order).
-    pub fn iter(&self) -> Box<dyn Iterator<Item = (StrRef<'_>, StrRef<'_>)> + '_> {
-        match self {
-            Hash::ListPack(lp) => Box::new(lp.pairs()),
-            Hash::HashTable(d) => Box::new(d.iter().map(|p| (StrRef::Bytes(p.field()), StrRef::Bytes(p.value())))),
+    /// (field, value) pairs whose TTL has not passed at `now`.
+    pub fn iter_live(&self, now: i64) -> Box<dyn Iterator<Item = (StrRef<'_>, StrRef<'_>)> + '_> {
+        if !self.has_ttls() {
+            return self.iter();
         }
+        Box::new(self.iter_ttl().filter(move |&(_, _, t)| !is_past(t, now)).map(|(f, v, _)| (f, v)))
+    }
+
+    /// Number of fields whose TTL has not passed at `now`.
+    pub fn live_len(&self, now: i64) -> usize {
+        if !self.has_ttls() {
+            return self.len();
+        }
+        self.iter_ttl().filter(|&(_, _, t)| !is_past(t, now)).count()
+    }
+
+    /// The fields whose TTL passed at `now` (for the master's lazy expiry of a whole hash: HRANDFIELD).
+    pub fn expired_fields(&self, now: i64) -> Vec<Vec<u8>> {
+        if !self.has_ttls() {
+            return Vec::new();
+        }
+        self.iter_ttl().filter(|&(_, _, t)| is_past(t, now)).map(|(f, _, _)| f.to_vec()).collect()
+    }
+
+    /// Active expiry's step on this hash: deletes up to `max` fields whose TTL passed at `now`, giving each name
+    /// to `on_expired`, and returns how many it deleted. The listpack pops them from its front (expiry order);
+    /// the table is walked with a cursor that persists across calls, at most `max_steps` buckets per call, and a
+    /// completed pass sets the lower bound to the least TTL left ([`Hash::expiry_hint`]). When the call stops
+    /// early, the hint stays at or before `now`, so the hash is due again at once.
+    pub fn expire_due(&mut self, now: i64, max: usize, max_steps: usize, mut on_expired: impl FnMut(&[u8])) -> usize {
+        let mut n = 0;
+        match self {
+            Hash::ListPack(_) => {}
+            Hash::ListPackEx(x) => {
+                let lp = &mut x.lp;
+                while n < max {
+                    let Some(f) = lp.first() else { break };
+                    let Some(t) = lp.next(f).and_then(|v| lp.next(v)) else { break };
+                    if !is_past(lpx_ttl(lp, t), now) {
+                        break;
+                    }
+                    on_expired(&lp.get(f).to_vec());
+                    lp.delete_at(f, 3);
+                    n += 1;
+                }
+            }
+            Hash::HashTable(d) => {
+                if d.ttl_fields == 0 {
+                    d.bound = 0;
+                    return 0;
+                }
+                if d.sweep_cursor == 0 {
+                    d.sweep_min = u64::MAX;
+                }
+                let mut due: Vec<Vec<u8>> = Vec::new();
+                let mut least = d.sweep_min;
+                let next = d.dict.scan_count(d.sweep_cursor, max.max(1), max_steps, |p| {
+                    let t = p.expire();
+                    if is_past(t, now) {
+                        due.push(p.field().to_vec());
+                        return true;
+                    }
+                    if t != NO_TTL {
+                        least = least.min(t);
+                    }
+                    false
+                });
+                d.sweep_min = d.sweep_min.min(least);
+                d.sweep_cursor = next;
+                for f in &due {
+                    if let Some(p) = d.dict.remove(f) {
+                        d.note_ttl(p.expire(), NO_TTL);
+                        on_expired(f);
+                        n += 1;
+                    }
+                }
+                d.dict.shrink_if_sparse();
+                if d.ttl_fields == 0 {
+                    d.bound = 0;
+                    d.sweep_cursor = 0;
+                } else if next == 0 && d.sweep_min != u64::MAX {
+                    // The pass saw every field that had a TTL when it started, and `note_ttl` folded in every TTL
+                    // set since: its least is exact or early.
+                    d.bound = d.sweep_min;
+                }
+            }
+        }
+        n
     }
 
     /// A uniformly random pair.
@@ -286,6 +946,14 @@ impl Hash {
                 let f = lp.seek(2 * rng.below(n as u64) as i64)?;
                 Some((lp.get(f), lp.get(lp.next(f)?)))
             }
+            Hash::ListPackEx(x) => {
+                let n = x.lp.len() / 3;
+                if n == 0 {
+                    return None;
+                }
+                let f = x.lp.seek(3 * rng.below(n as u64) as i64)?;
+                Some((x.lp.get(f), x.lp.get(x.lp.next(f)?)))
+            }
             Hash::HashTable(d) => d.random(rng).map(|p| (StrRef::Bytes(p.field()), StrRef::Bytes(p.value()))),
         }
     }
@@ -296,11 +964,11 @@ impl Hash {
             return self.iter().collect();
         }
         match self {
-            Hash::ListPack(lp) => {
-                let all: Vec<(StrRef<'_>, StrRef<'_>)> = lp.pairs().collect();
+            Hash::ListPack(_) | Hash::ListPackEx(_) => {
+                let all: Vec<(StrRef<'_>, StrRef<'_>)> = self.iter().collect();
                 super::sample_distinct(all.len(), count, rng).into_iter().map(|i| all[i]).collect()
             }
-            Hash::HashTable(d) => super::dict_sample_distinct(d, count, rng)
+            Hash::HashTable(d) => super::dict_sample_distinct(&d.dict, count, rng)
                 .into_iter()
                 .map(|p| (StrRef::Bytes(p.field()), StrRef::Bytes(p.value())))
                 .collect(),
@@ -314,8 +982,8 @@ impl Hash {
         F: FnMut(StrRef<'_>, StrRef<'_>) -> bool,
     {
         match self {
-            Hash::ListPack(lp) => {
-                let all: Vec<(StrRef<'_>, StrRef<'_>)> = lp.pairs().collect();
+            Hash::ListPack(_) | Hash::ListPackEx(_) => {
+                let all: Vec<(StrRef<'_>, StrRef<'_>)> = self.iter().collect();
                 if all.is_empty() {
                     return;
                 }
@@ -339,14 +1007,25 @@ impl Hash {
     }
 
     /// HSCAN's loop ([`Dict::scan_count`]: until `count` fields came back or `max_steps` steps); the listpack
-    /// encoding returns everything at once (cursor 0), as Redis does.
-    pub fn scan<F: FnMut(StrRef<'_>, StrRef<'_>)>(&self, cursor: u64, count: usize, max_steps: usize, mut f: F) -> u64 {
+    /// encodings return everything at once (cursor 0), as Redis does. Fields whose TTL passed at `now` are
+    /// skipped (they still count as steps, so a scan of mostly expired fields can return nothing and a cursor).
+    pub fn scan<F: FnMut(StrRef<'_>, StrRef<'_>)>(
+        &self,
+        cursor: u64,
+        count: usize,
+        max_steps: usize,
+        now: i64,
+        mut f: F,
+    ) -> u64 {
         match self {
-            Hash::ListPack(lp) => {
-                lp.pairs().for_each(|(k, v)| f(k, v));
+            Hash::ListPack(_) | Hash::ListPackEx(_) => {
+                self.iter_live(now).for_each(|(k, v)| f(k, v));
                 0
             }
             Hash::HashTable(d) => d.scan_count(cursor, count, max_steps, |p| {
+                if is_past(p.expire(), now) {
+                    return false;
+                }
                 f(StrRef::Bytes(p.field()), StrRef::Bytes(p.value()));
                 true
             }),

@@ -78,6 +78,9 @@ pub fn set_skip_checksum(on: bool) {
 
 /// The RDB version this module writes (and the newest it reads).
 pub const RDB_VERSION: u16 = 10;
+/// The version written instead when the data holds hash fields with TTLs (Redis 7.4's, which reads types 24/25;
+/// a file without them stays a Redis 7.0 file) and the newest accepted by the loader and RESTORE.
+pub const RDB_VERSION_HFE: u16 = 12;
 
 /// Value types and opcodes, numbered as in Redis's `rdb.h`.
 pub mod op {
@@ -103,6 +106,13 @@ pub mod op {
     /// Redis 7.2 types, named so the error can say what they are.
     pub const TYPE_SET_LISTPACK: u8 = 20;
     pub const TYPE_STREAM_LISTPACKS_3: u8 = 21;
+    /// Redis 7.4 hashes whose fields carry TTLs: a table of (relative TTL, field, value) after the least expiry,
+    /// and a listpack of (field, value, expiry) triplets after it. The `_PRE_GA` forms (7.4's release candidates)
+    /// have no least expiry and absolute TTLs.
+    pub const TYPE_HASH_METADATA_PRE_GA: u8 = 22;
+    pub const TYPE_HASH_LISTPACK_EX_PRE_GA: u8 = 23;
+    pub const TYPE_HASH_METADATA: u8 = 24;
+    pub const TYPE_HASH_LISTPACK_EX: u8 = 25;
 
     pub const FUNCTION2: u8 = 245;
     pub const FUNCTION: u8 = 246;

@@ -14,7 +14,7 @@ use crate::alloc::slab::SlabBytes;
 use crate::keyspace::db::Db;
 use crate::keyspace::dict::{Dict, HashedKey};
 use crate::keyspace::object::{Entry, StrRef, Value, EMBSTR_SIZE_LIMIT, LRU_MASK};
-use crate::keyspace::types::hash::{Hash, HashPair};
+use crate::keyspace::types::hash::{BigHash, Hash, HashPair};
 use crate::keyspace::types::intset::IntSet;
 use crate::keyspace::types::list::List;
 use crate::keyspace::types::listpack::Listpack;
@@ -383,6 +383,34 @@ fn listpack_blob(b: &[u8], pairs: bool, deep: bool) -> Option<Listpack> {
     Some(Listpack::from_items(items.iter().map(|v| v.as_slice())))
 }
 
+/// Redis 7.4's "no expiry" in the least-expiry slot (`EB_EXPIRE_TIME_INVALID`) and the largest field expiry
+/// (`EB_EXPIRE_TIME_MAX`).
+const HASH_EXPIRE_MAX: u64 = (1 << 48) - 1;
+const HASH_EXPIRE_INVALID: u64 = 1 << 48;
+
+/// A hash's listpack of (field, value, expiry) triplets (`RDB_TYPE_HASH_LISTPACK_EX`): whole triplets, integer
+/// expiries within range, no duplicate field with `deep`. Non-canonical integers are re-encoded as for pairs.
+fn listpack_ex_blob(b: &[u8], deep: bool) -> Option<Listpack> {
+    let lp = listpack_blob(b, false, false)?;
+    if lp.len() % 3 != 0 {
+        return None;
+    }
+    let mut seen = deep.then(HashSet::new);
+    let mut it = lp.iter();
+    while let (Some(f), Some(_), Some(t)) = (it.next(), it.next(), it.next()) {
+        match t {
+            StrRef::Int(n) if (0..=HASH_EXPIRE_MAX as i64).contains(&n) => {}
+            _ => return None,
+        }
+        if let Some(s) = &mut seen {
+            if !s.insert(crate::keyspace::types::listpack::entry_to_vec(f)) {
+                return None;
+            }
+        }
+    }
+    Some(lp)
+}
+
 /// The score of a zset listpack entry; None when it is not a number.
 fn lp_score(e: StrRef<'_>) -> Option<f64> {
     match e {
@@ -425,7 +453,7 @@ fn hash_table_from(lp: &Listpack) -> Option<Hash> {
         }
         finish_resize(&mut d);
     }
-    Some(Hash::HashTable(Box::new(d)))
+    Some(Hash::HashTable(Box::new(BigHash::from_dict(d))))
 }
 
 /// Zset listpack → skiplist; None on a duplicate member or a bad score.
@@ -699,6 +727,7 @@ impl Loader<'_, '_> {
                         }
                     }
                     if let Hash::HashTable(d) = &mut h {
+                        let d = d.dict_mut();
                         if d.insert(HashPair::new(&field, value)).is_some() {
                             let off = self.src.offset;
                             return Err(RdbError::new(off, "Duplicate hash fields detected"));
@@ -843,6 +872,63 @@ impl Loader<'_, '_> {
                 } else {
                     Value::Hash(Hash::ListPack(lp))
                 }
+            }
+            op::TYPE_HASH_METADATA | op::TYPE_HASH_METADATA_PRE_GA => {
+                let least = if ty == op::TYPE_HASH_METADATA {
+                    let t = u64::from_le_bytes(self.src.array()?);
+                    if t > HASH_EXPIRE_INVALID {
+                        return Err(self.err("Hash read invalid minExpire value"));
+                    }
+                    t
+                } else {
+                    0
+                };
+                let n = self.src.len()?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                let mut h = Hash::new();
+                if n > th.hash_max_listpack_entries as u64 {
+                    h.convert_to_hashtable();
+                } else {
+                    h.prepare_ttls();
+                }
+                for _ in 0..n {
+                    let ttl = self.src.len()?;
+                    let when = match ty {
+                        op::TYPE_HASH_METADATA if ttl != 0 => ttl.wrapping_add(least).wrapping_sub(1),
+                        _ => ttl,
+                    };
+                    if when > HASH_EXPIRE_MAX {
+                        return Err(self.err(format!("invalid expireAt time: {when}")));
+                    }
+                    let field = self.src.owned()?;
+                    let value = self.src.owned()?;
+                    if h.contains(&field) {
+                        return Err(self.err("Duplicate hash fields detected"));
+                    }
+                    h.convert_for_args([field.as_slice(), value.as_slice()], &th);
+                    h.set_with_expire(&field, &value, when, &th);
+                }
+                Value::Hash(h)
+            }
+            op::TYPE_HASH_LISTPACK_EX | op::TYPE_HASH_LISTPACK_EX_PRE_GA => {
+                if ty == op::TYPE_HASH_LISTPACK_EX {
+                    // The least expiry, kept by Redis for a future use; the triplets carry the times.
+                    let _least = u64::from_le_bytes(self.src.array()?);
+                }
+                let r = self.blob(|b| listpack_ex_blob(b, deep))?;
+                let Some(lp) = r else {
+                    return Err(self.err("Hash listpack integrity check failed."));
+                };
+                if lp.is_empty() {
+                    return Ok(None);
+                }
+                let mut h = Hash::from_listpack_ex(lp);
+                if h.len() > th.hash_max_listpack_entries {
+                    h.convert_to_hashtable();
+                }
+                Value::Hash(h)
             }
             op::TYPE_STREAM_LISTPACKS | op::TYPE_STREAM_LISTPACKS_2 | op::TYPE_STREAM_LISTPACKS_3 => {
                 Value::Stream(Box::new(self.stream(ty)?))
@@ -1085,7 +1171,7 @@ fn run(
         return Err(l.err("Wrong signature trying to load DB from file"));
     }
     let digits = header[5..].iter().take_while(|c| c.is_ascii_digit()).fold(0u32, |a, &c| a * 10 + (c - b'0') as u32);
-    if digits < 1 || digits > super::RDB_VERSION as u32 {
+    if digits < 1 || digits > super::RDB_VERSION_HFE as u32 {
         return Err(l.err(format!("Can't handle RDB format version {digits}")));
     }
     stats.rdb_version = digits;
@@ -1445,7 +1531,7 @@ fn verify_footer(payload: &[u8]) -> Result<(), String> {
     }
     let footer = &payload[payload.len() - 10..];
     let version = u16::from_le_bytes([footer[0], footer[1]]);
-    if version > super::RDB_VERSION {
+    if version > super::RDB_VERSION_HFE {
         return Err(BAD_FOOTER.into());
     }
     if super::skip_checksum() {

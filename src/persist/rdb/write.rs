@@ -8,7 +8,7 @@
 //! [`crate::persist::lzf`]). I/O errors are remembered and reported at the end (the writer stops writing after
 //! the first one).
 
-use super::{op, KeyStamp, SaveOptions, RDB_VERSION};
+use super::{op, KeyStamp, SaveOptions, RDB_VERSION, RDB_VERSION_HFE};
 use crate::keyspace::db::Db;
 use crate::keyspace::object::{Entry, StrRef, Value, LRU_MASK};
 use crate::keyspace::types::{hash::Hash, list::List, set::Set, zset::ZSet};
@@ -193,6 +193,8 @@ impl Enc<'_> {
             Some(Value::ZSet(ZSet::ListPack(_))) => op::TYPE_ZSET_LISTPACK,
             Some(Value::ZSet(ZSet::SkipList(_))) => op::TYPE_ZSET_2,
             Some(Value::Hash(Hash::ListPack(_))) => op::TYPE_HASH_LISTPACK,
+            Some(Value::Hash(Hash::ListPackEx(_))) => op::TYPE_HASH_LISTPACK_EX,
+            Some(Value::Hash(h @ Hash::HashTable(_))) if h.has_ttls() => op::TYPE_HASH_METADATA,
             Some(Value::Hash(Hash::HashTable(_))) => op::TYPE_HASH,
             Some(Value::Stream(_)) => op::TYPE_STREAM_LISTPACKS_2,
         }
@@ -242,7 +244,27 @@ impl Enc<'_> {
                 }
             }
             Value::Hash(Hash::ListPack(lp)) => self.string(lp.as_bytes()),
-            Value::Hash(Hash::HashTable(d)) => {
+            // Redis 7.4's forms for fields with TTLs: the least expiry (8 bytes LE) first; in the table form each
+            // field's TTL is relative to it, plus one (0: no TTL).
+            Value::Hash(h @ Hash::ListPackEx(x)) => {
+                self.buf.extend_from_slice(&h.expiry_hint().to_le_bytes());
+                self.string(x.lp.as_bytes());
+            }
+            Value::Hash(h @ Hash::HashTable(d)) => {
+                let least = h.has_ttls().then(|| h.iter_ttl().map(|(_, _, t)| t).filter(|&t| t != 0).min());
+                if let Some(least) = least {
+                    let least = least.unwrap_or(0);
+                    self.buf.extend_from_slice(&least.to_le_bytes());
+                    self.len(d.len() as u64);
+                    for p in d.iter() {
+                        let t = p.expire();
+                        self.len(if t == 0 { 0 } else { t - least + 1 });
+                        self.string(p.field());
+                        self.string(p.value());
+                        self.maybe_spill();
+                    }
+                    return;
+                }
                 self.len(d.len() as u64);
                 for p in d.iter() {
                     self.string(p.field());
@@ -371,7 +393,9 @@ fn write_counted(w: &mut dyn Write, dbs: &[Db], now_ms: i64, opts: &SaveOptions)
     let mut sink = ToWriter { w, crc: 0, checksum: opts.checksum, written: 0, err: None };
     let mut enc =
         Enc { buf: Vec::with_capacity(SPILL_AT + (64 << 10)), sink: &mut sink, compression: opts.compression };
-    enc.buf.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
+    // A file holding hash fields with TTLs is a Redis 7.4 file (types 24/25); any other stays a 7.0 file.
+    let version = if dbs.iter().any(|d| d.has_field_ttls()) { RDB_VERSION_HFE } else { RDB_VERSION };
+    enc.buf.extend_from_slice(format!("REDIS{version:04}").as_bytes());
     let a = &opts.aux;
     enc.aux("redis-ver", crate::config::REDIS_VERSION.as_bytes());
     enc.aux_int("redis-bits", 64);
@@ -517,7 +541,8 @@ pub fn dump_payload(e: &Entry) -> Vec<u8> {
 /// [`dump_payload`] following `rdbcompression` (Redis's DUMP compresses long strings only when it is on).
 pub fn dump_payload_with(e: &Entry, compression: bool) -> Vec<u8> {
     let mut p = encode_value_with(e, true, compression);
-    p.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let hfe = matches!(e.value(), Some(Value::Hash(h)) if h.has_ttls() || matches!(h, Hash::ListPackEx(_)));
+    p.extend_from_slice(&(if hfe { RDB_VERSION_HFE } else { RDB_VERSION }).to_le_bytes());
     let crc = crc64(0, &p);
     p.extend_from_slice(&crc.to_le_bytes());
     p
