@@ -750,6 +750,7 @@ fn listpack(ctx: &mut Ctx, key: &[u8]) {
         // Lists report the quicklist encoding in 7.0 whatever their size.
         Some(e) => match e.value() {
             Some(Value::Hash(Hash::ListPack(lp))) | Some(Value::ZSet(ZSet::ListPack(lp))) => Some(listpack_repr(lp)),
+            Some(Value::Hash(Hash::ListPackEx(x))) => Some(listpack_repr(&x.lp)),
             _ => None,
         },
     };
@@ -1295,6 +1296,7 @@ fn rdb_value_size(v: &crate::keyspace::object::Value) -> usize {
             rdb_len_size(q.node_count() as u64) + q.nodes().map(node).sum::<usize>()
         }
         Value::Hash(Hash::ListPack(lp)) | Value::ZSet(ZSet::ListPack(lp)) => blob(lp.as_bytes()),
+        Value::Hash(Hash::ListPackEx(x)) => 8 + blob(x.lp.as_bytes()),
         Value::Set(Set::IntSet(s)) => blob(&s.to_redis_bytes()),
         Value::Hash(h) => {
             rdb_len_size(h.len() as u64) + h.iter().map(|(f, v)| rdb_string_size(f) + rdb_string_size(v)).sum::<usize>()

@@ -138,12 +138,12 @@ pub mod op {
 
     /// Redis's `rdbIsObjectType` for version 10.
     pub fn is_object_type(t: u8) -> bool {
-        t <= 7 || (9..=19).contains(&t)
+        t <= 7 || (9..=19).contains(&t) || (22..=25).contains(&t)
     }
 
     /// The names `redis-check-rdb` uses for value types.
     pub fn type_name(t: u8) -> &'static str {
-        const NAMES: [&str; 19] = [
+        const NAMES: [&str; 26] = [
             "string",
             "list-linked",
             "set-hashtable",
@@ -163,6 +163,13 @@ pub mod op {
             "hash-listpack",
             "zset-listpack",
             "quicklist-v2",
+            "stream-v2",
+            "set-listpack",
+            "stream-v3",
+            "hash-hashtable-md-pre-ga",
+            "hash-listpack-md-pre-ga",
+            "hash-hashtable-md",
+            "hash-listpack-md",
         ];
         NAMES.get(t as usize).copied().unwrap_or("unknown")
     }
