@@ -750,7 +750,10 @@ fn listpack(ctx: &mut Ctx, key: &[u8]) {
         // Lists report the quicklist encoding in 7.0 whatever their size.
         Some(e) => match e.value() {
             Some(Value::Hash(Hash::ListPack(lp))) | Some(Value::ZSet(ZSet::ListPack(lp))) => Some(listpack_repr(lp)),
-            Some(Value::Hash(Hash::ListPackEx(x))) => Some(listpack_repr(&x.lp)),
+            Some(Value::Hash(h)) => match h.view() {
+                crate::keyspace::types::hash::View::ListPackEx(x) => Some(listpack_repr(&x.lp)),
+                _ => None,
+            },
             _ => None,
         },
     };
@@ -902,14 +905,14 @@ fn htstats(ctx: &mut Ctx, arg: &[u8]) {
 
 /// DEBUG HTSTATS-KEY key: the stats of a value's own hash table (hashtable hashes and sets, skiplist sorted sets).
 fn htstats_key(ctx: &mut Ctx, key: &[u8]) {
-    use crate::keyspace::types::{hash::Hash, set::Set, zset::ZSet};
+    use crate::keyspace::types::{set::Set, zset::ZSet};
     let text = match lookup_no_touch(ctx, key) {
         None => {
             ctx.reply().err_no_such_key();
             return;
         }
         Some(e) => match e.value() {
-            Some(Value::Hash(Hash::HashTable(d))) => Some(ht_stats_text(&**d)),
+            Some(Value::Hash(h)) if h.table_ref().is_some() => h.table_ref().map(|d| ht_stats_text(&**d)),
             Some(Value::Set(Set::HashTable(d))) => Some(ht_stats_text(&**d)),
             Some(Value::ZSet(ZSet::SkipList(z))) => Some(ht_stats_text(&z.dict)),
             _ => None,
@@ -1296,7 +1299,10 @@ fn rdb_value_size(v: &crate::keyspace::object::Value) -> usize {
             rdb_len_size(q.node_count() as u64) + q.nodes().map(node).sum::<usize>()
         }
         Value::Hash(Hash::ListPack(lp)) | Value::ZSet(ZSet::ListPack(lp)) => blob(lp.as_bytes()),
-        Value::Hash(Hash::ListPackEx(x)) => 8 + blob(x.lp.as_bytes()),
+        Value::Hash(h) if matches!(h.view(), crate::keyspace::types::hash::View::ListPackEx(_)) => match h.view() {
+            crate::keyspace::types::hash::View::ListPackEx(x) => 8 + blob(x.lp.as_bytes()),
+            _ => 0,
+        },
         Value::Set(Set::IntSet(s)) => blob(&s.to_redis_bytes()),
         Value::Hash(h) => {
             rdb_len_size(h.len() as u64) + h.iter().map(|(f, v)| rdb_string_size(f) + rdb_string_size(v)).sum::<usize>()

@@ -148,20 +148,22 @@ fn heap(n: usize) -> usize {
 /// Bytes of a collection value, the elements' out-of-line bytes estimated from the first `samples`.
 fn value_bytes(v: &Value, samples: usize) -> usize {
     use crate::keyspace::types::{
-        hash::Hash, hash::HashPair, list::List, sampled_sum, set::Set, zset::ZEntry, zset::ZSet,
+        hash::HashPair, hash::View, list::List, sampled_sum, set::Set, zset::ZEntry, zset::ZSet,
     };
     match v {
         Value::List(List::ListPack(lp)) => lp.alloc_bytes(),
         Value::List(List::QuickList(q)) => std::mem::size_of_val(&**q) + q.alloc_bytes_sampled(samples),
-        Value::Hash(Hash::ListPack(lp)) => lp.alloc_bytes(),
-        Value::Hash(Hash::ListPackEx(x)) => std::mem::size_of_val(&**x) + x.lp.alloc_bytes(),
-        Value::Hash(Hash::HashTable(d)) => {
-            let pair = |p: &HashPair| match p {
-                HashPair::Inline { .. } | HashPair::InlineTtl { .. } => 0,
-                HashPair::Heap { data, .. } | HashPair::HeapTtl { data, .. } => heap(data.len()),
-            };
-            std::mem::size_of_val(&**d) + d.table_bytes() + sampled_sum(d.iter().map(pair), d.len(), samples)
-        }
+        Value::Hash(h) => match h.view() {
+            View::ListPack(lp) => lp.alloc_bytes(),
+            View::ListPackEx(x) => std::mem::size_of_val(x) + x.lp.alloc_bytes(),
+            View::HashTable(d) => {
+                let pair = |p: &HashPair| match p {
+                    HashPair::Inline { .. } | HashPair::InlineTtl { .. } => 0,
+                    HashPair::Heap { data, .. } | HashPair::HeapTtl { data, .. } => heap(data.len()),
+                };
+                std::mem::size_of_val(d) + d.table_bytes() + sampled_sum(d.iter().map(pair), d.len(), samples)
+            }
+        },
         Value::Set(Set::IntSet(s)) => s.alloc_bytes(),
         Value::Set(Set::HashTable(d)) => {
             let member = d.iter().map(|m| heap(m.heap_bytes()));

@@ -40,10 +40,10 @@ pub const FREE_EFFORT_THRESHOLD: usize = 64;
 /// allocation each).
 pub fn free_effort(e: &Entry) -> usize {
     use crate::keyspace::object::Value;
-    use crate::keyspace::types::{hash::Hash, list::List, set::Set, zset::ZSet};
+    use crate::keyspace::types::{list::List, set::Set, zset::ZSet};
     match e.value() {
         Some(Value::List(List::QuickList(q))) => q.node_count(),
-        Some(Value::Hash(Hash::HashTable(d))) => d.len(),
+        Some(Value::Hash(h)) if h.table_ref().is_some() => h.len(),
         Some(Value::Set(Set::HashTable(d))) => d.len(),
         Some(Value::ZSet(ZSet::SkipList(z))) => z.dict.len(),
         // Redis counts the rax's nodes and each group's PEL entries; ours: one per listpack node and per group,

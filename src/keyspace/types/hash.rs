@@ -282,10 +282,84 @@ impl TtlCond {
     }
 }
 
+/// A hash value: 16 bytes inline in its keyspace entry, so only the plain listpack is held directly and the
+/// other two encodings share one box (a third variant would make every keyspace value 8 bytes bigger). Code reads
+/// the encoding through [`Hash::view`] / [`Hash::view_mut`].
 pub enum Hash {
     ListPack(Listpack),
-    ListPackEx(Box<LpEx>),
-    HashTable(Box<BigHash>),
+    Boxed(Box<Boxed>),
+}
+
+/// The boxed encodings of a [`Hash`].
+pub enum Boxed {
+    ListPackEx(LpEx),
+    HashTable(BigHash),
+}
+
+/// A hash's encoding, borrowed.
+pub enum View<'a> {
+    ListPack(&'a Listpack),
+    ListPackEx(&'a LpEx),
+    HashTable(&'a BigHash),
+}
+
+/// A hash's encoding, borrowed mutably.
+pub enum ViewMut<'a> {
+    ListPack(&'a mut Listpack),
+    ListPackEx(&'a mut LpEx),
+    HashTable(&'a mut BigHash),
+}
+
+impl Hash {
+    #[inline]
+    pub fn view(&self) -> View<'_> {
+        match self {
+            Hash::ListPack(lp) => View::ListPack(lp),
+            Hash::Boxed(b) => match &**b {
+                Boxed::ListPackEx(x) => View::ListPackEx(x),
+                Boxed::HashTable(d) => View::HashTable(d),
+            },
+        }
+    }
+
+    #[inline]
+    pub fn view_mut(&mut self) -> ViewMut<'_> {
+        match self {
+            Hash::ListPack(lp) => ViewMut::ListPack(lp),
+            Hash::Boxed(b) => match &mut **b {
+                Boxed::ListPackEx(x) => ViewMut::ListPackEx(x),
+                Boxed::HashTable(d) => ViewMut::HashTable(d),
+            },
+        }
+    }
+
+    fn lpx(x: LpEx) -> Hash {
+        Hash::Boxed(Box::new(Boxed::ListPackEx(x)))
+    }
+
+    pub fn from_table(d: BigHash) -> Hash {
+        Hash::table(d)
+    }
+
+    fn table(d: BigHash) -> Hash {
+        Hash::Boxed(Box::new(Boxed::HashTable(d)))
+    }
+
+    /// The table, for the large encoding.
+    pub fn table_ref(&self) -> Option<&BigHash> {
+        match self.view() {
+            View::HashTable(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The table, mutably, for the large encoding.
+    pub fn table_mut(&mut self) -> Option<&mut BigHash> {
+        match self.view_mut() {
+            ViewMut::HashTable(d) => Some(d),
+            _ => None,
+        }
+    }
 }
 
 impl Default for Hash {
@@ -296,21 +370,16 @@ impl Default for Hash {
 
 impl Clone for Hash {
     fn clone(&self) -> Hash {
-        match self {
-            Hash::ListPack(lp) => Hash::ListPack(lp.clone()),
-            Hash::ListPackEx(x) => Hash::ListPackEx(Box::new(LpEx { lp: x.lp.clone(), filed: 0 })),
-            Hash::HashTable(d) => {
+        match self.view() {
+            View::ListPack(lp) => Hash::ListPack(lp.clone()),
+            View::ListPackEx(x) => Hash::lpx(LpEx { lp: x.lp.clone(), filed: 0 }),
+            View::HashTable(d) => {
                 let mut n = Dict::new();
                 n.reserve(d.len());
                 for p in d.iter() {
                     n.insert(p.clone());
                 }
-                Hash::HashTable(Box::new(BigHash {
-                    dict: n,
-                    ttl_fields: d.ttl_fields,
-                    bound: d.bound,
-                    ..Default::default()
-                }))
+                Hash::table(BigHash { dict: n, ttl_fields: d.ttl_fields, bound: d.bound, ..Default::default() })
             }
         }
     }
@@ -405,19 +474,19 @@ impl Hash {
     }
 
     pub fn encoding(&self) -> Encoding {
-        match self {
-            Hash::ListPack(_) => Encoding::ListPack,
-            Hash::ListPackEx(_) => Encoding::ListPackEx,
-            Hash::HashTable(_) => Encoding::HashTable,
+        match self.view() {
+            View::ListPack(_) => Encoding::ListPack,
+            View::ListPackEx(_) => Encoding::ListPackEx,
+            View::HashTable(_) => Encoding::HashTable,
         }
     }
 
     /// Number of fields, expired ones not yet deleted included (HLEN, as Redis 7.4).
     pub fn len(&self) -> usize {
-        match self {
-            Hash::ListPack(lp) => lp.len() / 2,
-            Hash::ListPackEx(x) => x.lp.len() / 3,
-            Hash::HashTable(d) => d.len(),
+        match self.view() {
+            View::ListPack(lp) => lp.len() / 2,
+            View::ListPackEx(x) => x.lp.len() / 3,
+            View::HashTable(d) => d.len(),
         }
     }
 
@@ -428,64 +497,64 @@ impl Hash {
     /// Whether some field carries a TTL.
     #[inline]
     pub fn has_ttls(&self) -> bool {
-        match self {
-            Hash::ListPack(_) => false,
-            Hash::ListPackEx(x) => {
+        match self.view() {
+            View::ListPack(_) => false,
+            View::ListPackEx(x) => {
                 x.lp.first()
                     .and_then(|f| x.lp.next(f))
                     .and_then(|v| x.lp.next(v))
                     .is_some_and(|t| lpx_ttl(&x.lp, t) != NO_TTL)
             }
-            Hash::HashTable(d) => d.ttl_fields > 0,
+            View::HashTable(d) => d.ttl_fields > 0,
         }
     }
 
     /// Fields carrying a TTL (a walk for the listpack encodings).
     pub fn ttl_count(&self) -> usize {
-        match self {
-            Hash::ListPack(_) => 0,
-            Hash::ListPackEx(_) => self.iter_ttl().filter(|&(_, _, t)| t != NO_TTL).count(),
-            Hash::HashTable(d) => d.ttl_fields,
+        match self.view() {
+            View::ListPack(_) => 0,
+            View::ListPackEx(_) => self.iter_ttl().filter(|&(_, _, t)| t != NO_TTL).count(),
+            View::HashTable(d) => d.ttl_fields,
         }
     }
 
     /// The earliest field expiry, or a time no later than it (the large encoding keeps a lower bound between
     /// passes of active expiry); 0 when no field has a TTL.
     pub fn expiry_hint(&self) -> u64 {
-        match self {
-            Hash::ListPack(_) => 0,
-            Hash::ListPackEx(x) => {
+        match self.view() {
+            View::ListPack(_) => 0,
+            View::ListPackEx(x) => {
                 let lp = &x.lp;
                 lp.first().and_then(|f| lp.next(f)).and_then(|v| lp.next(v)).map_or(0, |t| lpx_ttl(lp, t))
             }
-            Hash::HashTable(d) => d.bound,
+            View::HashTable(d) => d.bound,
         }
     }
 
     /// The time this hash is filed under in its database's field-expiry index (0: not filed).
     #[inline]
     pub fn filed(&self) -> u64 {
-        match self {
-            Hash::ListPack(_) => 0,
-            Hash::ListPackEx(x) => x.filed,
-            Hash::HashTable(d) => d.filed,
+        match self.view() {
+            View::ListPack(_) => 0,
+            View::ListPackEx(x) => x.filed,
+            View::HashTable(d) => d.filed,
         }
     }
 
     pub fn set_filed(&mut self, t: u64) {
-        match self {
-            Hash::ListPack(_) => {}
-            Hash::ListPackEx(x) => x.filed = t,
-            Hash::HashTable(d) => d.filed = t,
+        match self.view_mut() {
+            ViewMut::ListPack(_) => {}
+            ViewMut::ListPackEx(x) => x.filed = t,
+            ViewMut::HashTable(d) => d.filed = t,
         }
     }
 
     /// Approximate heap bytes held (MEMORY USAGE style).
     pub fn alloc_bytes(&self) -> usize {
-        match self {
-            Hash::ListPack(lp) => lp.alloc_bytes(),
-            Hash::ListPackEx(x) => std::mem::size_of::<LpEx>() + x.lp.alloc_bytes(),
-            Hash::HashTable(d) => {
+        match self.view() {
+            View::ListPack(lp) => lp.alloc_bytes(),
+            View::ListPackEx(x) => std::mem::size_of::<LpEx>() + x.lp.alloc_bytes(),
+            View::HashTable(d) => {
                 std::mem::size_of::<BigHash>() + d.table_bytes() + d.iter().map(|p| p.heap_bytes()).sum::<usize>()
             }
         }
@@ -494,15 +563,15 @@ impl Hash {
     pub fn convert_to_hashtable(&mut self) {
         let mut fb = [0u8; 24];
         let mut vb = [0u8; 24];
-        match self {
-            Hash::ListPack(lp) => {
+        match self.view_mut() {
+            ViewMut::ListPack(lp) => {
                 let mut d = Dict::new();
                 for (f, v) in lp.pairs() {
                     d.insert(HashPair::new(f.bytes(&mut fb), v.bytes(&mut vb)));
                 }
-                *self = Hash::HashTable(Box::new(BigHash { dict: d, ..Default::default() }));
+                *self = Hash::table(BigHash { dict: d, ..Default::default() });
             }
-            Hash::ListPackEx(x) => {
+            ViewMut::ListPackEx(x) => {
                 let filed = x.filed;
                 let mut d = Dict::new();
                 let mut it = x.lp.iter();
@@ -515,9 +584,9 @@ impl Hash {
                 }
                 let mut big = BigHash::from_dict(d);
                 big.filed = filed;
-                *self = Hash::HashTable(Box::new(big));
+                *self = Hash::table(big);
             }
-            Hash::HashTable(_) => {}
+            ViewMut::HashTable(_) => {}
         }
     }
 
@@ -539,7 +608,7 @@ impl Hash {
             prev = key;
         }
         if sorted {
-            return Hash::ListPackEx(Box::new(LpEx { lp, filed: 0 }));
+            return Hash::lpx(LpEx { lp, filed: 0 });
         }
         let mut x = Listpack::new();
         let mut it = lp.iter();
@@ -551,7 +620,7 @@ impl Hash {
             let mut fb = [0u8; 24];
             lpx_insert(&mut x, f.bytes(&mut fb), lp_input(v), t);
         }
-        Hash::ListPackEx(Box::new(LpEx { lp: x, filed: 0 }))
+        Hash::lpx(LpEx { lp: x, filed: 0 })
     }
 
     /// The listpack encoding takes TTLs: a plain listpack becomes a [`LpEx`] (Redis converts on the first
@@ -566,17 +635,17 @@ impl Hash {
                 items.push(LpInput::Int(NO_TTL as i64));
             }
             x.push_back_many(&items);
-            *self = Hash::ListPackEx(Box::new(LpEx { lp: x, filed: 0 }));
+            *self = Hash::lpx(LpEx { lp: x, filed: 0 });
         }
     }
 
     /// `hashTypeTryConversion`: converts up front when any of the arguments about to be written is longer than
     /// `hash-max-listpack-value`, or when they would push the listpack past its 1 GiB safety limit.
     pub fn convert_for_args<'a, I: IntoIterator<Item = &'a [u8]>>(&mut self, args: I, th: &Thresholds) {
-        let bytes = match self {
-            Hash::ListPack(lp) => lp.bytes(),
-            Hash::ListPackEx(x) => x.lp.bytes(),
-            Hash::HashTable(_) => return,
+        let bytes = match self.view_mut() {
+            ViewMut::ListPack(lp) => lp.bytes(),
+            ViewMut::ListPackEx(x) => x.lp.bytes(),
+            ViewMut::HashTable(_) => return,
         };
         let mut sum = 0usize;
         for a in args {
@@ -593,27 +662,27 @@ impl Hash {
 
     /// The field's value whatever its TTL says (for callers that checked it, and for the TTL-less encodings).
     pub fn get(&self, field: &[u8]) -> Option<StrRef<'_>> {
-        match self {
-            Hash::ListPack(lp) => lp_find(lp, field).map(|(_, v)| lp.get(v)),
-            Hash::ListPackEx(x) => lpx_find(&x.lp, field).map(|(_, v, _)| x.lp.get(v)),
-            Hash::HashTable(d) => d.get(field).map(|p| StrRef::Bytes(p.value())),
+        match self.view() {
+            View::ListPack(lp) => lp_find(lp, field).map(|(_, v)| lp.get(v)),
+            View::ListPackEx(x) => lpx_find(&x.lp, field).map(|(_, v, _)| x.lp.get(v)),
+            View::HashTable(d) => d.get(field).map(|p| StrRef::Bytes(p.value())),
         }
     }
 
     /// The field at time `now` (ms): live, missing, or there but expired.
     #[inline]
     pub fn lookup(&self, field: &[u8], now: i64) -> Lookup<'_> {
-        match self {
-            Hash::ListPack(lp) => match lp_find(lp, field) {
+        match self.view() {
+            View::ListPack(lp) => match lp_find(lp, field) {
                 Some((_, v)) => Lookup::Live(lp.get(v)),
                 None => Lookup::Missing,
             },
-            Hash::ListPackEx(x) => match lpx_find(&x.lp, field) {
+            View::ListPackEx(x) => match lpx_find(&x.lp, field) {
                 Some((_, _, t)) if is_past(lpx_ttl(&x.lp, t), now) => Lookup::Expired,
                 Some((_, v, _)) => Lookup::Live(x.lp.get(v)),
                 None => Lookup::Missing,
             },
-            Hash::HashTable(d) => match d.get(field) {
+            View::HashTable(d) => match d.get(field) {
                 Some(p) if is_past(p.expire(), now) => Lookup::Expired,
                 Some(p) => Lookup::Live(StrRef::Bytes(p.value())),
                 None => Lookup::Missing,
@@ -623,10 +692,10 @@ impl Hash {
 
     /// The field's expiry ([`NO_TTL`]: none); None when the field is missing.
     pub fn expire_of(&self, field: &[u8]) -> Option<u64> {
-        match self {
-            Hash::ListPack(lp) => lp_find(lp, field).map(|_| NO_TTL),
-            Hash::ListPackEx(x) => lpx_find(&x.lp, field).map(|(_, _, t)| lpx_ttl(&x.lp, t)),
-            Hash::HashTable(d) => d.get(field).map(|p| p.expire()),
+        match self.view() {
+            View::ListPack(lp) => lp_find(lp, field).map(|_| NO_TTL),
+            View::ListPackEx(x) => lpx_find(&x.lp, field).map(|(_, _, t)| lpx_ttl(&x.lp, t)),
+            View::HashTable(d) => d.get(field).map(|p| p.expire()),
         }
     }
 
@@ -651,10 +720,10 @@ impl Hash {
     }
 
     fn set_with(&mut self, field: &[u8], value: &[u8], th: &Thresholds, keep_ttl: bool) -> bool {
-        let lp_bytes = match self {
-            Hash::ListPack(lp) => Some(lp.bytes()),
-            Hash::ListPackEx(x) => Some(x.lp.bytes()),
-            Hash::HashTable(_) => None,
+        let lp_bytes = match self.view_mut() {
+            ViewMut::ListPack(lp) => Some(lp.bytes()),
+            ViewMut::ListPackEx(x) => Some(x.lp.bytes()),
+            ViewMut::HashTable(_) => None,
         };
         if let Some(bytes) = lp_bytes {
             if field.len() > th.hash_max_listpack_value
@@ -664,8 +733,8 @@ impl Hash {
                 self.convert_to_hashtable();
             }
         }
-        match self {
-            Hash::ListPack(lp) => {
+        match self.view_mut() {
+            ViewMut::ListPack(lp) => {
                 if let Some((_, v)) = lp_find(lp, field) {
                     lp.replace(v, value);
                     return false;
@@ -677,7 +746,7 @@ impl Hash {
                 }
                 true
             }
-            Hash::ListPackEx(x) => {
+            ViewMut::ListPackEx(x) => {
                 let lp = &mut x.lp;
                 if let Some((f, v, t)) = lpx_find(lp, field) {
                     let ttl = lpx_ttl(lp, t);
@@ -695,7 +764,7 @@ impl Hash {
                 }
                 true
             }
-            Hash::HashTable(d) => {
+            ViewMut::HashTable(d) => {
                 if d.ttl_fields == 0 {
                     // One probe: insert replaces an existing pair (same field, new value).
                     let new = d.dict.insert(HashPair::new(field, value)).is_none();
@@ -746,9 +815,9 @@ impl Hash {
         if when != NO_TTL {
             self.prepare_ttls();
         }
-        match self {
-            Hash::ListPack(lp) => lp_find(lp, field).is_some(),
-            Hash::ListPackEx(x) => {
+        match self.view_mut() {
+            ViewMut::ListPack(lp) => lp_find(lp, field).is_some(),
+            ViewMut::ListPackEx(x) => {
                 let lp = &mut x.lp;
                 let Some((f, v, t)) = lpx_find(lp, field) else { return false };
                 if lpx_ttl(lp, t) == when {
@@ -759,7 +828,7 @@ impl Hash {
                 lpx_insert(lp, field, LpInput::from_bytes(&value), when);
                 true
             }
-            Hash::HashTable(d) => {
+            ViewMut::HashTable(d) => {
                 let Some(p) = d.dict.get_mut(field) else { return false };
                 let old = p.expire();
                 if old != when {
@@ -788,22 +857,22 @@ impl Hash {
 
     /// HDEL of one field; returns whether it existed.
     pub fn remove(&mut self, field: &[u8]) -> bool {
-        match self {
-            Hash::ListPack(lp) => match lp_find(lp, field) {
+        match self.view_mut() {
+            ViewMut::ListPack(lp) => match lp_find(lp, field) {
                 Some((f, _)) => {
                     lp.delete_at(f, 2);
                     true
                 }
                 None => false,
             },
-            Hash::ListPackEx(x) => match lpx_find(&x.lp, field) {
+            ViewMut::ListPackEx(x) => match lpx_find(&x.lp, field) {
                 Some((f, _, _)) => {
                     x.lp.delete_at(f, 3);
                     true
                 }
                 None => false,
             },
-            Hash::HashTable(d) => match d.dict.remove(field) {
+            ViewMut::HashTable(d) => match d.dict.remove(field) {
                 Some(p) => {
                     d.note_ttl(p.expire(), NO_TTL);
                     d.dict.shrink_if_sparse();
@@ -817,18 +886,18 @@ impl Hash {
     /// (field, value) pairs, expired fields included (listpack: insertion order, or expiry order for the
     /// fields with a TTL; hash table: table order). Readers use [`Hash::iter_live`].
     pub fn iter(&self) -> Box<dyn Iterator<Item = (StrRef<'_>, StrRef<'_>)> + '_> {
-        match self {
-            Hash::ListPack(lp) => Box::new(lp.pairs()),
-            Hash::ListPackEx(_) => Box::new(self.iter_ttl().map(|(f, v, _)| (f, v))),
-            Hash::HashTable(d) => Box::new(d.iter().map(|p| (StrRef::Bytes(p.field()), StrRef::Bytes(p.value())))),
+        match self.view() {
+            View::ListPack(lp) => Box::new(lp.pairs()),
+            View::ListPackEx(_) => Box::new(self.iter_ttl().map(|(f, v, _)| (f, v))),
+            View::HashTable(d) => Box::new(d.iter().map(|p| (StrRef::Bytes(p.field()), StrRef::Bytes(p.value())))),
         }
     }
 
     /// (field, value, expiry) triples, expired fields included.
     pub fn iter_ttl(&self) -> Box<dyn Iterator<Item = (StrRef<'_>, StrRef<'_>, u64)> + '_> {
-        match self {
-            Hash::ListPack(lp) => Box::new(lp.pairs().map(|(f, v)| (f, v, NO_TTL))),
-            Hash::ListPackEx(x) => {
+        match self.view() {
+            View::ListPack(lp) => Box::new(lp.pairs().map(|(f, v)| (f, v, NO_TTL))),
+            View::ListPackEx(x) => {
                 let mut it = x.lp.iter();
                 Box::new(std::iter::from_fn(move || {
                     let (f, v, t) = (it.next()?, it.next()?, it.next()?);
@@ -839,7 +908,7 @@ impl Hash {
                     Some((f, v, t))
                 }))
             }
-            Hash::HashTable(d) => {
+            View::HashTable(d) => {
                 Box::new(d.iter().map(|p| (StrRef::Bytes(p.field()), StrRef::Bytes(p.value()), p.expire())))
             }
         }
@@ -876,9 +945,9 @@ impl Hash {
     /// early, the hint stays at or before `now`, so the hash is due again at once.
     pub fn expire_due(&mut self, now: i64, max: usize, max_steps: usize, mut on_expired: impl FnMut(&[u8])) -> usize {
         let mut n = 0;
-        match self {
-            Hash::ListPack(_) => {}
-            Hash::ListPackEx(x) => {
+        match self.view_mut() {
+            ViewMut::ListPack(_) => {}
+            ViewMut::ListPackEx(x) => {
                 let lp = &mut x.lp;
                 while n < max {
                     let Some(f) = lp.first() else { break };
@@ -891,7 +960,7 @@ impl Hash {
                     n += 1;
                 }
             }
-            Hash::HashTable(d) => {
+            ViewMut::HashTable(d) => {
                 if d.ttl_fields == 0 {
                     d.bound = 0;
                     return 0;
@@ -937,8 +1006,8 @@ impl Hash {
 
     /// A uniformly random pair.
     pub fn random(&self, rng: &mut Rng) -> Option<(StrRef<'_>, StrRef<'_>)> {
-        match self {
-            Hash::ListPack(lp) => {
+        match self.view() {
+            View::ListPack(lp) => {
                 let n = lp.len() / 2;
                 if n == 0 {
                     return None;
@@ -946,7 +1015,7 @@ impl Hash {
                 let f = lp.seek(2 * rng.below(n as u64) as i64)?;
                 Some((lp.get(f), lp.get(lp.next(f)?)))
             }
-            Hash::ListPackEx(x) => {
+            View::ListPackEx(x) => {
                 let n = x.lp.len() / 3;
                 if n == 0 {
                     return None;
@@ -954,7 +1023,7 @@ impl Hash {
                 let f = x.lp.seek(3 * rng.below(n as u64) as i64)?;
                 Some((x.lp.get(f), x.lp.get(x.lp.next(f)?)))
             }
-            Hash::HashTable(d) => d.random(rng).map(|p| (StrRef::Bytes(p.field()), StrRef::Bytes(p.value()))),
+            View::HashTable(d) => d.random(rng).map(|p| (StrRef::Bytes(p.field()), StrRef::Bytes(p.value()))),
         }
     }
 
@@ -963,12 +1032,12 @@ impl Hash {
         if count >= self.len() {
             return self.iter().collect();
         }
-        match self {
-            Hash::ListPack(_) | Hash::ListPackEx(_) => {
+        match self.view() {
+            View::ListPack(_) | View::ListPackEx(_) => {
                 let all: Vec<(StrRef<'_>, StrRef<'_>)> = self.iter().collect();
                 super::sample_distinct(all.len(), count, rng).into_iter().map(|i| all[i]).collect()
             }
-            Hash::HashTable(d) => super::dict_sample_distinct(&d.dict, count, rng)
+            View::HashTable(d) => super::dict_sample_distinct(&d.dict, count, rng)
                 .into_iter()
                 .map(|p| (StrRef::Bytes(p.field()), StrRef::Bytes(p.value())))
                 .collect(),
@@ -981,8 +1050,8 @@ impl Hash {
     where
         F: FnMut(StrRef<'_>, StrRef<'_>) -> bool,
     {
-        match self {
-            Hash::ListPack(_) | Hash::ListPackEx(_) => {
+        match self.view() {
+            View::ListPack(_) | View::ListPackEx(_) => {
                 let all: Vec<(StrRef<'_>, StrRef<'_>)> = self.iter().collect();
                 if all.is_empty() {
                     return;
@@ -994,7 +1063,7 @@ impl Hash {
                     }
                 }
             }
-            Hash::HashTable(d) => {
+            View::HashTable(d) => {
                 for _ in 0..count {
                     if let Some(p) = d.random(rng) {
                         if !f(StrRef::Bytes(p.field()), StrRef::Bytes(p.value())) {
@@ -1017,12 +1086,12 @@ impl Hash {
         now: i64,
         mut f: F,
     ) -> u64 {
-        match self {
-            Hash::ListPack(_) | Hash::ListPackEx(_) => {
+        match self.view() {
+            View::ListPack(_) | View::ListPackEx(_) => {
                 self.iter_live(now).for_each(|(k, v)| f(k, v));
                 0
             }
-            Hash::HashTable(d) => d.scan_count(cursor, count, max_steps, |p| {
+            View::HashTable(d) => d.scan_count(cursor, count, max_steps, |p| {
                 if is_past(p.expire(), now) {
                     return false;
                 }

@@ -453,7 +453,7 @@ fn hash_table_from(lp: &Listpack) -> Option<Hash> {
         }
         finish_resize(&mut d);
     }
-    Some(Hash::HashTable(Box::new(BigHash::from_dict(d))))
+    Some(Hash::from_table(BigHash::from_dict(d)))
 }
 
 /// Zset listpack → skiplist; None on a duplicate member or a bad score.
@@ -685,7 +685,7 @@ impl Loader<'_, '_> {
                 }
                 let mut h = Hash::new();
                 if n > th.hash_max_listpack_entries as u64 {
-                    h = Hash::HashTable(Box::default());
+                    h = Hash::from_table(BigHash::default());
                 }
                 let mut dups = (deep && matches!(h, Hash::ListPack(_))).then(HashSet::new);
                 for _ in 0..n {
@@ -726,7 +726,7 @@ impl Loader<'_, '_> {
                             continue;
                         }
                     }
-                    if let Hash::HashTable(d) = &mut h {
+                    if let Some(d) = h.table_mut() {
                         let d = d.dict_mut();
                         if d.insert(HashPair::new(&field, value)).is_some() {
                             let off = self.src.offset;

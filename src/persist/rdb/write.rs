@@ -11,7 +11,7 @@
 use super::{op, KeyStamp, SaveOptions, RDB_VERSION, RDB_VERSION_HFE};
 use crate::keyspace::db::Db;
 use crate::keyspace::object::{Entry, StrRef, Value, LRU_MASK};
-use crate::keyspace::types::{hash::Hash, list::List, set::Set, zset::ZSet};
+use crate::keyspace::types::{hash::Hash, hash::View, list::List, set::Set, zset::ZSet};
 use crate::persist::crc64::crc64;
 use crate::util::{itoa_buf, parse_i64};
 use std::io::{self, Write};
@@ -192,10 +192,12 @@ impl Enc<'_> {
             Some(Value::Set(Set::HashTable(_))) => op::TYPE_SET,
             Some(Value::ZSet(ZSet::ListPack(_))) => op::TYPE_ZSET_LISTPACK,
             Some(Value::ZSet(ZSet::SkipList(_))) => op::TYPE_ZSET_2,
-            Some(Value::Hash(Hash::ListPack(_))) => op::TYPE_HASH_LISTPACK,
-            Some(Value::Hash(Hash::ListPackEx(_))) => op::TYPE_HASH_LISTPACK_EX,
-            Some(Value::Hash(h @ Hash::HashTable(_))) if h.has_ttls() => op::TYPE_HASH_METADATA,
-            Some(Value::Hash(Hash::HashTable(_))) => op::TYPE_HASH,
+            Some(Value::Hash(h)) => match h.view() {
+                View::ListPack(_) => op::TYPE_HASH_LISTPACK,
+                View::ListPackEx(_) => op::TYPE_HASH_LISTPACK_EX,
+                View::HashTable(_) if h.has_ttls() => op::TYPE_HASH_METADATA,
+                View::HashTable(_) => op::TYPE_HASH,
+            },
             Some(Value::Stream(_)) => op::TYPE_STREAM_LISTPACKS_2,
         }
     }
@@ -243,14 +245,31 @@ impl Enc<'_> {
                     self.maybe_spill();
                 }
             }
-            Value::Hash(Hash::ListPack(lp)) => self.string(lp.as_bytes()),
-            // Redis 7.4's forms for fields with TTLs: the least expiry (8 bytes LE) first; in the table form each
-            // field's TTL is relative to it, plus one (0: no TTL).
-            Value::Hash(h @ Hash::ListPackEx(x)) => {
+            Value::Hash(h) => self.hash(h),
+            Value::ZSet(ZSet::ListPack(lp)) => self.string(lp.as_bytes()),
+            Value::ZSet(ZSet::SkipList(z)) => {
+                // Greatest first, as Redis writes them (loading then always inserts at the head).
+                self.len(z.list.len() as u64);
+                for (m, score) in z.list.iter().rev() {
+                    self.string(m);
+                    self.buf.extend_from_slice(&score.to_le_bytes());
+                    self.maybe_spill();
+                }
+            }
+            Value::Stream(s) => self.stream(s),
+        }
+    }
+
+    /// A hash. Redis 7.4's forms for fields with TTLs put the least expiry (8 bytes LE) first; in the table form
+    /// each field's TTL is relative to it, plus one (0: no TTL).
+    fn hash(&mut self, h: &Hash) {
+        match h.view() {
+            View::ListPack(lp) => self.string(lp.as_bytes()),
+            View::ListPackEx(x) => {
                 self.buf.extend_from_slice(&h.expiry_hint().to_le_bytes());
                 self.string(x.lp.as_bytes());
             }
-            Value::Hash(h @ Hash::HashTable(d)) => {
+            View::HashTable(d) => {
                 let least = h.has_ttls().then(|| h.iter_ttl().map(|(_, _, t)| t).filter(|&t| t != 0).min());
                 if let Some(least) = least {
                     let least = least.unwrap_or(0);
@@ -272,17 +291,6 @@ impl Enc<'_> {
                     self.maybe_spill();
                 }
             }
-            Value::ZSet(ZSet::ListPack(lp)) => self.string(lp.as_bytes()),
-            Value::ZSet(ZSet::SkipList(z)) => {
-                // Greatest first, as Redis writes them (loading then always inserts at the head).
-                self.len(z.list.len() as u64);
-                for (m, score) in z.list.iter().rev() {
-                    self.string(m);
-                    self.buf.extend_from_slice(&score.to_le_bytes());
-                    self.maybe_spill();
-                }
-            }
-            Value::Stream(s) => self.stream(s),
         }
     }
 
@@ -541,7 +549,7 @@ pub fn dump_payload(e: &Entry) -> Vec<u8> {
 /// [`dump_payload`] following `rdbcompression` (Redis's DUMP compresses long strings only when it is on).
 pub fn dump_payload_with(e: &Entry, compression: bool) -> Vec<u8> {
     let mut p = encode_value_with(e, true, compression);
-    let hfe = matches!(e.value(), Some(Value::Hash(h)) if h.has_ttls() || matches!(h, Hash::ListPackEx(_)));
+    let hfe = matches!(e.value(), Some(Value::Hash(h)) if h.has_ttls() || matches!(h.view(), View::ListPackEx(_)));
     p.extend_from_slice(&(if hfe { RDB_VERSION_HFE } else { RDB_VERSION }).to_le_bytes());
     let crc = crc64(0, &p);
     p.extend_from_slice(&crc.to_le_bytes());
