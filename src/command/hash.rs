@@ -205,7 +205,7 @@ pub static COMMANDS: &[Command] = &[
         since: "2.8.0",
         summary: "Incrementally iterate hash fields and associated values",
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-        syntax: "key cursor [MATCH pattern] [COUNT count] [NOVALUES]{@7.4.0}",
+        syntax: "key cursor [MATCH pattern] [COUNT count] [NOVALUES]",
         handler: hscan,
         key_specs: &[KeySpecDef::at(1, "RO access")],
         tips: "nondeterministic_output",
@@ -219,7 +219,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.4.0",
         summary: "Set expiry for hash field using relative time to expire (seconds)",
         complexity: "O(N) where N is the number of specified fields",
-        syntax: "key seconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        syntax: "key seconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>",
         handler: hexpire,
         key_specs: &[KeySpecDef::at(1, "RW update")],
         ..HASH
@@ -232,7 +232,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.4.0",
         summary: "Set expiry for hash field using relative time to expire (milliseconds)",
         complexity: "O(N) where N is the number of specified fields",
-        syntax: "key milliseconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        syntax: "key milliseconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>",
         handler: hpexpire,
         key_specs: &[KeySpecDef::at(1, "RW update")],
         ..HASH
@@ -245,7 +245,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.4.0",
         summary: "Set expiry for hash field using an absolute Unix timestamp (seconds)",
         complexity: "O(N) where N is the number of specified fields",
-        syntax: "key unix-time-seconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        syntax: "key unix-time-seconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>",
         handler: hexpireat,
         key_specs: &[KeySpecDef::at(1, "RW update")],
         ..HASH
@@ -258,7 +258,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.4.0",
         summary: "Set expiry for hash field using an absolute Unix timestamp (milliseconds)",
         complexity: "O(N) where N is the number of specified fields",
-        syntax: "key unix-time-milliseconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        syntax: "key unix-time-milliseconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>",
         handler: hpexpireat,
         key_specs: &[KeySpecDef::at(1, "RW update")],
         ..HASH
@@ -271,7 +271,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.4.0",
         summary: "Returns the TTL in seconds of a hash field.",
         complexity: "O(N) where N is the number of specified fields",
-        syntax: "key <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        syntax: "key <FIELDS numfields{:integer} field [field ...]>",
         handler: httl,
         key_specs: &[KeySpecDef::at(1, "RO access")],
         ..HASH
@@ -284,7 +284,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.4.0",
         summary: "Returns the TTL in milliseconds of a hash field.",
         complexity: "O(N) where N is the number of specified fields",
-        syntax: "key <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        syntax: "key <FIELDS numfields{:integer} field [field ...]>",
         handler: hpttl,
         key_specs: &[KeySpecDef::at(1, "RO access")],
         ..HASH
@@ -297,7 +297,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.4.0",
         summary: "Returns the expiration time of a hash field as a Unix timestamp, in seconds.",
         complexity: "O(N) where N is the number of specified fields",
-        syntax: "key <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        syntax: "key <FIELDS numfields{:integer} field [field ...]>",
         handler: hexpiretime,
         key_specs: &[KeySpecDef::at(1, "RO access")],
         ..HASH
@@ -310,7 +310,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.4.0",
         summary: "Returns the expiration time of a hash field as a Unix timestamp, in msec.",
         complexity: "O(N) where N is the number of specified fields",
-        syntax: "key <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        syntax: "key <FIELDS numfields{:integer} field [field ...]>",
         handler: hpexpiretime,
         key_specs: &[KeySpecDef::at(1, "RO access")],
         ..HASH
@@ -323,7 +323,7 @@ pub static COMMANDS: &[Command] = &[
         since: "7.4.0",
         summary: "Removes the expiration time for each specified field",
         complexity: "O(N) where N is the number of specified fields",
-        syntax: "key <FIELDS numfields{:integer} field [field ...]>{fields:block}",
+        syntax: "key <FIELDS numfields{:integer} field [field ...]>",
         handler: hpersist,
         key_specs: &[KeySpecDef::at(1, "RW update")],
         ..HASH

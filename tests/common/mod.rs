@@ -682,6 +682,11 @@ impl Resp {
         Ok(v)
     }
 
+    /// Parses the first complete reply of `buf`: the reply and the bytes it took (an AOF is a run of them).
+    pub fn parse_prefix(buf: &[u8]) -> Result<(Resp, usize), String> {
+        parse_at(buf, 0)
+    }
+
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {
             Resp::Simple(b) | Resp::Bulk(b) | Resp::Verbatim(b) => Some(b),

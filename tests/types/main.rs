@@ -10,6 +10,7 @@ mod common;
 
 mod bitmaps;
 mod geo;
+mod hash_field_expiry;
 mod hll;
 mod lazyfree_deletes;
 mod list_compress;
