@@ -328,6 +328,45 @@ pub static COMMANDS: &[Command] = &[
         key_specs: &[KeySpecDef::at(1, "RW update")],
         ..HASH
     },
+    Command {
+        name: "hgetdel",
+        arity: -5,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write hash fast",
+        since: "8.0.0",
+        summary: "Returns the value of a field and deletes it from the hash.",
+        complexity: "O(N) where N is the number of specified fields",
+        syntax: "key <FIELDS numfields{:integer} field [field ...]>",
+        handler: hgetdel,
+        key_specs: &[KeySpecDef::at(1, "RW access delete")],
+        ..HASH
+    },
+    Command {
+        name: "hgetex",
+        arity: -5,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write hash fast",
+        since: "8.0.0",
+        summary: "Get the value of one or more fields of a given hash key, and optionally set their expiration.",
+        complexity: "O(N) where N is the number of specified fields",
+        syntax: "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]{expiration} <FIELDS numfields{:integer} field [field ...]>",
+        handler: hgetex,
+        key_specs: &[KeySpecDef::at(1, "RW access update")],
+        ..HASH
+    },
+    Command {
+        name: "hsetex",
+        arity: -6,
+        flags: flag::WRITE | flag::DENYOOM | flag::FAST,
+        acl: "write hash fast",
+        since: "8.0.0",
+        summary: "Set the value of one or more fields of a given hash key, and optionally set their expiration.",
+        complexity: "O(N) where N is the number of fields being set.",
+        syntax: "key [FNX | FXX]{condition} [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]{expiration} <FIELDS numfields{:integer} field value [field value ...]>",
+        handler: hsetex,
+        key_specs: &[KeySpecDef::at(1, "RW update")],
+        ..HASH
+    },
 ];
 
 #[inline]
@@ -672,6 +711,364 @@ fn hpersist(ctx: &mut Ctx, args: Args) {
         let db = ctx.client.db;
         ctx.key_changed(db, key, changed);
     }
+}
+
+// ---- Redis 8.0: HGETDEL, HGETEX, HSETEX ---------------------------------------------------------------------------
+
+/// An expiry option of HGETEX / HSETEX: an absolute time (ms), or PERSIST / KEEPTTL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TtlOpt {
+    None,
+    At(i64),
+    /// HGETEX's PERSIST, HSETEX's KEEPTTL.
+    Keep,
+}
+
+/// Reads `EX s | PX ms | EXAT s | PXAT ms | <word>` at `i`: the option and the next index, `Ok(None)` when the
+/// argument is none of them, `Err` after replying. `word` is PERSIST (HGETEX) or KEEPTTL (HSETEX).
+fn parse_ttl_opt(ctx: &mut Ctx, args: Args, i: usize, word: &str, name: &str) -> Result<Option<(TtlOpt, usize)>, ()> {
+    use crate::keyspace::types::hash::MAX_EXPIRE_MS;
+    if args.is(i, word) {
+        return Ok(Some((TtlOpt::Keep, i + 1)));
+    }
+    let (unit, base) = match args.get(i).to_ascii_uppercase().as_slice() {
+        b"EX" => (1000, ctx.now_ms()),
+        b"PX" => (1, ctx.now_ms()),
+        b"EXAT" => (1000, 0),
+        b"PXAT" => (1, 0),
+        _ => return Ok(None),
+    };
+    if i + 1 >= args.len() {
+        ctx.reply().err_syntax();
+        return Err(());
+    }
+    let Some(t) = parse_i64(args.get(i + 1)) else {
+        ctx.reply().err_not_int();
+        return Err(());
+    };
+    if t < 0 {
+        ctx.reply().error("ERR invalid expire time, must be >= 0");
+        return Err(());
+    }
+    let bad = format!("ERR invalid expire time in '{name}' command");
+    if t > MAX_EXPIRE_MS as i64 / unit || t * unit > MAX_EXPIRE_MS as i64 - base {
+        ctx.reply().error(&bad);
+        return Err(());
+    }
+    Ok(Some((TtlOpt::At(t * unit + base), i + 2)))
+}
+
+/// HGETDEL key FIELDS numfields field [field ...]: the values (nil for a missing field), then the fields go;
+/// propagated as HDEL of the fields that were there.
+fn hgetdel(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    let exists = match ctx.write_typed::<Hash>(key) {
+        Err(_) => return,
+        Ok((h, _)) => h.is_some(),
+    };
+    let Some(fields) = parse_fields(ctx, args, 2, "Number of fields must be a positive integer") else { return };
+    let now = field_now(ctx);
+    let mode = past_mode(ctx);
+    let mut values: Vec<Option<Vec<u8>>> = Vec::with_capacity(fields.len());
+    let mut deleted: Vec<&[u8]> = Vec::new();
+    let mut expired: Vec<&[u8]> = Vec::new();
+    if let (true, Some(h)) = (exists, hash_mut(ctx, key)) {
+        for f in &fields {
+            match h.lookup(f, now) {
+                Lookup::Live(v) => {
+                    values.push(Some(v.to_vec()));
+                    h.remove(f);
+                    deleted.push(f);
+                }
+                Lookup::Expired => {
+                    values.push(None);
+                    expired.push(f);
+                }
+                Lookup::Missing => values.push(None),
+            }
+        }
+    } else {
+        values.resize(fields.len(), None);
+    }
+    let r = ctx.reply();
+    r.array(values.len());
+    for v in &values {
+        match v {
+            Some(v) => r.bulk(v),
+            None => r.null(),
+        }
+    }
+    if mode == Past::Delete {
+        for f in expired {
+            if expire_field_now(ctx, key, f) {
+                break;
+            }
+        }
+    }
+    if deleted.is_empty() {
+        ctx.prevent_propagation();
+        return;
+    }
+    ctx.notify(nc::HASH, "hdel", key);
+    if hash_mut(ctx, key).is_some_and(|h| h.is_empty()) {
+        ctx.db().delete(key);
+        ctx.notify(nc::GENERIC, "del", key);
+    }
+    let db = ctx.client.db;
+    ctx.key_changed(db, key, deleted.len() as u64);
+    let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
+    argv.extend(deleted.iter().copied());
+    ctx.rewrite(&argv);
+}
+
+/// HGETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST] FIELDS numfields field [field ...]: the values, then the
+/// fields that were there take the new expiry (a time not in the future deletes them) or lose theirs (PERSIST).
+/// Propagated as HPEXPIREAT / HPERSIST / HDEL of the fields each applied to.
+fn hgetex(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    let exists = match ctx.write_typed::<Hash>(key) {
+        Err(_) => return,
+        Ok((h, _)) => h.is_some(),
+    };
+    let mut opt = TtlOpt::None;
+    let mut i = 2;
+    while i < args.len() && !args.is(i, "fields") {
+        match parse_ttl_opt(ctx, args, i, "persist", "hgetex") {
+            Err(()) => return,
+            Ok(None) => break,
+            Ok(Some((o, next))) => {
+                if opt != TtlOpt::None {
+                    ctx.reply().error("ERR Only one of EX, PX, EXAT, PXAT or PERSIST arguments can be specified");
+                    return;
+                }
+                opt = o;
+                i = next;
+            }
+        }
+    }
+    let Some(fields) = parse_fields(ctx, args, i, "Number of fields must be a positive integer") else { return };
+    let now = field_now(ctx);
+    let mode = past_mode(ctx);
+    let mut values: Vec<Option<Vec<u8>>> = Vec::with_capacity(fields.len());
+    let mut live: Vec<&[u8]> = Vec::new();
+    let mut expired: Vec<&[u8]> = Vec::new();
+    if let (true, Some(h)) = (exists, hash_mut(ctx, key)) {
+        for f in &fields {
+            match h.lookup(f, now) {
+                Lookup::Live(v) => {
+                    values.push(Some(v.to_vec()));
+                    if !live.contains(f) {
+                        live.push(f);
+                    }
+                }
+                Lookup::Expired => {
+                    values.push(None);
+                    expired.push(f);
+                }
+                Lookup::Missing => values.push(None),
+            }
+        }
+    } else {
+        values.resize(fields.len(), None);
+    }
+    let r = ctx.reply();
+    r.array(values.len());
+    for v in &values {
+        match v {
+            Some(v) => r.bulk(v),
+            None => r.null(),
+        }
+    }
+    if mode == Past::Delete {
+        for f in expired {
+            if expire_field_now(ctx, key, f) {
+                break;
+            }
+        }
+    }
+    ctx.prevent_propagation();
+    if live.is_empty() || opt == TtlOpt::None {
+        return;
+    }
+    let delete_past = ctx.deletes_already_expired();
+    let cmd_now = ctx.now_ms();
+    let Some(h) = hash_mut(ctx, key) else { return };
+    let (mut set, mut persisted, mut gone) = (Vec::new(), Vec::new(), Vec::new());
+    for f in live {
+        match opt {
+            TtlOpt::At(when) if delete_past && when <= cmd_now => {
+                h.remove(f);
+                gone.push(f);
+            }
+            TtlOpt::At(when) => {
+                h.set_expire(f, when as u64);
+                set.push(f);
+            }
+            TtlOpt::Keep => {
+                if h.expire_of(f).is_some_and(|t| t != crate::keyspace::types::hash::NO_TTL) {
+                    h.set_expire(f, crate::keyspace::types::hash::NO_TTL);
+                    persisted.push(f);
+                }
+            }
+            TtlOpt::None => {}
+        }
+    }
+    let emptied = h.is_empty();
+    let changes = (set.len() + persisted.len() + gone.len()) as u64;
+    if changes == 0 {
+        return;
+    }
+    ctx.db().refile_hash(key);
+    if let TtlOpt::At(when) = opt {
+        if !set.is_empty() {
+            let (w, n) = (when.to_string(), set.len().to_string());
+            let mut argv: Vec<&[u8]> = vec![b"HPEXPIREAT", key, w.as_bytes(), b"FIELDS", n.as_bytes()];
+            argv.extend(set.iter().copied());
+            ctx.also_propagate(&argv);
+            ctx.notify(nc::HASH, "hexpire", key);
+        }
+    }
+    if !persisted.is_empty() {
+        let n = persisted.len().to_string();
+        let mut argv: Vec<&[u8]> = vec![b"HPERSIST", key, b"FIELDS", n.as_bytes()];
+        argv.extend(persisted.iter().copied());
+        ctx.also_propagate(&argv);
+        ctx.notify(nc::HASH, "hpersist", key);
+    }
+    if !gone.is_empty() {
+        let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
+        argv.extend(gone.iter().copied());
+        ctx.also_propagate(&argv);
+        ctx.srv.stats.expired_subkeys += gone.len() as u64;
+        ctx.notify(nc::HASH, "hexpired", key);
+    }
+    if emptied {
+        ctx.db().delete(key);
+        ctx.notify(nc::GENERIC, "del", key);
+    }
+    let db = ctx.client.db;
+    ctx.key_changed(db, key, changes);
+}
+
+/// HSETEX key [FNX | FXX] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL] FIELDS numfields field value [...]: 1 when the
+/// fields were set, 0 when FNX / FXX refused. Without an expiry option the fields lose their TTLs, as with HSET;
+/// with KEEPTTL they keep them; a time not in the future sets and deletes them at once. Propagated as HSETEX with
+/// the absolute time (PXAT), or as HDEL when the time had passed.
+fn hsetex(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    let exists = match ctx.write_typed::<Hash>(key) {
+        Err(_) => return,
+        Ok((h, _)) => h.is_some(),
+    };
+    let (mut fnx, mut fxx) = (false, false);
+    let mut opt = TtlOpt::None;
+    let mut i = 2;
+    while i < args.len() && !args.is(i, "fields") {
+        if args.is(i, "fnx") || args.is(i, "fxx") {
+            if fnx || fxx {
+                ctx.reply().error("ERR Only one of FXX or FNX arguments can be specified");
+                return;
+            }
+            fnx = args.is(i, "fnx");
+            fxx = !fnx;
+            i += 1;
+            continue;
+        }
+        match parse_ttl_opt(ctx, args, i, "keepttl", "hsetex") {
+            Err(()) => return,
+            Ok(None) => break,
+            Ok(Some((o, next))) => {
+                if opt != TtlOpt::None {
+                    ctx.reply().error("ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified");
+                    return;
+                }
+                opt = o;
+                i = next;
+            }
+        }
+    }
+    if i >= args.len() || !args.is(i, "fields") {
+        ctx.reply().error("ERR Mandatory argument FIELDS is missing or not at the right position");
+        return;
+    }
+    let n = if i + 1 < args.len() { parse_i64(args.get(i + 1)).filter(|&n| n >= 1) } else { None };
+    let Some(n) = n else {
+        ctx.reply().error("ERR Number of fields must be a positive integer");
+        return;
+    };
+    let pairs_at = i + 2;
+    if (n as u64).checked_mul(2) != Some((args.len() - pairs_at) as u64) {
+        ctx.reply().error("ERR The `numfields` parameter must match the number of arguments");
+        return;
+    }
+    let fields: Vec<&[u8]> = (0..n as usize).map(|k| args.get(pairs_at + 2 * k)).collect();
+    let now = field_now(ctx);
+    if fnx || fxx {
+        let present = |h: Option<&mut Hash>, f: &[u8]| h.is_some_and(|h| matches!(h.lookup(f, now), Lookup::Live(_)));
+        let ok = fields.iter().all(|f| {
+            let p = present(if exists { hash_mut(ctx, key) } else { None }, f);
+            if fnx {
+                !p
+            } else {
+                p
+            }
+        });
+        if !ok {
+            ctx.reply().int(0);
+            ctx.prevent_propagation();
+            return;
+        }
+    }
+    let th = ctx.thresholds();
+    let delete_past = ctx.deletes_already_expired();
+    let cmd_now = ctx.now_ms();
+    let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
+    h.convert_for_args(args.iter().skip(pairs_at), &th);
+    let past = matches!(opt, TtlOpt::At(w) if delete_past && w <= cmd_now);
+    for k in 0..n as usize {
+        let (f, v) = (args.get(pairs_at + 2 * k), args.get(pairs_at + 2 * k + 1));
+        match opt {
+            TtlOpt::Keep => {
+                h.set_keep_ttl(f, v, &th);
+            }
+            TtlOpt::At(_) if past => {
+                h.remove(f);
+            }
+            TtlOpt::At(when) => {
+                h.set_with_expire(f, v, when as u64, &th);
+            }
+            TtlOpt::None => {
+                h.set(f, v, &th);
+            }
+        }
+    }
+    let emptied = h.is_empty();
+    r.int(1);
+    ctx.db().refile_hash(key);
+    ctx.notify(nc::HASH, "hset", key);
+    match opt {
+        TtlOpt::At(_) if past => {
+            ctx.srv.stats.expired_subkeys += n as u64;
+            ctx.notify(nc::HASH, "hexpired", key);
+            let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
+            argv.extend(fields.iter().copied());
+            ctx.rewrite(&argv);
+        }
+        TtlOpt::At(when) => {
+            ctx.notify(nc::HASH, "hexpire", key);
+            let w = when.to_string();
+            let mut argv: Vec<&[u8]> = vec![b"HSETEX", key, b"PXAT", w.as_bytes()];
+            argv.extend(args.iter().skip(i));
+            ctx.rewrite(&argv);
+        }
+        _ => {}
+    }
+    if emptied {
+        ctx.db().delete(key);
+        ctx.notify(nc::GENERIC, "del", key);
+    }
+    let db = ctx.client.db;
+    ctx.key_changed(db, key, n as u64);
 }
 
 // ---- writes ----------------------------------------------------------------------------------------------------

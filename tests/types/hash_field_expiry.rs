@@ -399,3 +399,61 @@ fn read_aof(dir: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+/// Redis 8.0's HSETEX, HGETEX and HGETDEL, newer than any oracle built here: the public command documentation's
+/// examples and the cases it states (FNX / FXX all-or-nothing, the expiry options exclusive, KEEPTTL, PERSIST, a
+/// past time deleting, the key going with its last field).
+#[test]
+fn redis_8_hash_commands_follow_the_docs() {
+    let s = Server::start(Kind::Ferredis, &[]);
+    let mut c = s.conn();
+    assert_eq!(cmd(&mut c, "HSETEX mykey EXAT 4102444800 FIELDS 2 field1 Hello field2 World"), ":1\r\n");
+    assert_eq!(cmd(&mut c, "HEXPIRETIME mykey FIELDS 2 field1 field2"), "*2\r\n:4102444800\r\n:4102444800\r\n");
+    assert_eq!(cmd(&mut c, "HSETEX mykey FNX EX 60 FIELDS 2 field1 Hello field2 World"), ":0\r\n");
+    assert_eq!(
+        cmd(&mut c, "HSETEX mykey FXX EX 60 KEEPTTL FIELDS 2 field1 hello field2 world"),
+        "-ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified\r\n"
+    );
+    assert_eq!(cmd(&mut c, "HSETEX mykey FXX KEEPTTL FIELDS 2 field1 hello field2 world"), ":1\r\n");
+    assert_eq!(cmd(&mut c, "HEXPIRETIME mykey FIELDS 2 field1 field2"), "*2\r\n:4102444800\r\n:4102444800\r\n");
+    assert_eq!(cmd(&mut c, "HMGET mykey field1 field2"), "*2\r\n$5\r\nhello\r\n$5\r\nworld\r\n");
+    // FXX with one field missing sets nothing; FNX with one present sets nothing.
+    assert_eq!(cmd(&mut c, "HSETEX mykey FXX FIELDS 2 field1 a field3 b"), ":0\r\n");
+    assert_eq!(cmd(&mut c, "HSETEX mykey FNX FIELDS 2 field3 a field1 b"), ":0\r\n");
+    assert_eq!(cmd(&mut c, "HLEN mykey"), ":2\r\n");
+    // No expiry option: like HSET, the TTL goes.
+    assert_eq!(cmd(&mut c, "HSETEX mykey FIELDS 1 field1 x"), ":1\r\n");
+    assert_eq!(cmd(&mut c, "HTTL mykey FIELDS 1 field1"), "*1\r\n:-1\r\n");
+    assert_eq!(
+        cmd(&mut c, "HSETEX mykey FNX FXX FIELDS 1 a 1"),
+        "-ERR Only one of FXX or FNX arguments can be specified\r\n"
+    );
+    assert_eq!(
+        cmd(&mut c, "HSETEX mykey FIELDS 2 a 1"),
+        "-ERR The `numfields` parameter must match the number of arguments\r\n"
+    );
+    // HGETEX: values, then the new expiry on the fields that exist.
+    assert_eq!(
+        cmd(&mut c, "HGETEX mykey PXAT 4102444800123 FIELDS 3 field1 field2 nosuch"),
+        "*3\r\n$1\r\nx\r\n$5\r\nworld\r\n$-1\r\n"
+    );
+    assert_eq!(
+        cmd(&mut c, "HPEXPIRETIME mykey FIELDS 3 field1 field2 nosuch"),
+        "*3\r\n:4102444800123\r\n:4102444800123\r\n:-2\r\n"
+    );
+    assert_eq!(cmd(&mut c, "HGETEX mykey PERSIST FIELDS 1 field1"), "*1\r\n$1\r\nx\r\n");
+    assert_eq!(cmd(&mut c, "HTTL mykey FIELDS 2 field1 field2").split("\r\n").nth(1), Some(":-1"));
+    assert_eq!(
+        cmd(&mut c, "HGETEX mykey EX 10 PERSIST FIELDS 1 field1"),
+        "-ERR Only one of EX, PX, EXAT, PXAT or PERSIST arguments can be specified\r\n"
+    );
+    assert_eq!(cmd(&mut c, "HGETEX mykey EX 0 FIELDS 1 field1"), "*1\r\n$1\r\nx\r\n");
+    assert_eq!(cmd(&mut c, "HEXISTS mykey field1"), ":0\r\n");
+    // HGETDEL: values, then the fields go; the key with its last field.
+    assert_eq!(cmd(&mut c, "HSET h a 1 b 2"), ":2\r\n");
+    assert_eq!(cmd(&mut c, "HGETDEL h FIELDS 2 a nosuch"), "*2\r\n$1\r\n1\r\n$-1\r\n");
+    assert_eq!(cmd(&mut c, "HGETDEL h FIELDS 1 b"), "*1\r\n$1\r\n2\r\n");
+    assert_eq!(cmd(&mut c, "EXISTS h"), ":0\r\n");
+    assert_eq!(cmd(&mut c, "HGETDEL h FIELDS 1 b"), "*1\r\n$-1\r\n");
+    assert_eq!(cmd(&mut c, "HGETDEL h FIELDS 0 b"), "-ERR Number of fields must be a positive integer\r\n");
+}
