@@ -591,15 +591,15 @@ fn keyspace(out: &mut String, srv: &ServerState) {
         if db.is_empty() {
             continue;
         }
-        // `subexpiry` (hashes with field TTLs) is Redis 7.4's addition at the end of the line.
-        let _ = write!(
-            out,
-            "db{i}:keys={},expires={},avg_ttl={},subexpiry={}\r\n",
-            db.len(),
-            db.expires_len(),
-            db.avg_ttl_ms,
-            db.hashes_with_field_ttls()
-        );
+        // Redis 7.4 ends the line with `subexpiry` (hashes with field TTLs); it is shown only while there are
+        // some, so a dataset without field TTLs reads exactly as in 7.0.
+        let _ = write!(out, "db{i}:keys={},expires={},avg_ttl={}", db.len(), db.expires_len(), db.avg_ttl_ms);
+        match db.hashes_with_field_ttls() {
+            0 => out.push_str("\r\n"),
+            n => {
+                let _ = write!(out, ",subexpiry={n}\r\n");
+            }
+        }
     }
 }
 
