@@ -112,18 +112,20 @@ fn lookup_by_pattern(ctx: &mut Ctx, pattern: &[u8], elem: &[u8]) -> Option<Vec<u
     key.extend_from_slice(&pattern[..star]);
     key.extend_from_slice(elem);
     key.extend_from_slice(&pattern[star + 1..star + 1 + postfix_len]);
+    let now = ctx.now_ms();
     let e = ctx.lookup_read(&key)?;
     match field {
         Some(f) => match e.value() {
-            Some(Value::Hash(h)) => hash_get(h, f),
+            Some(Value::Hash(h)) => hash_get(h, f, now),
             _ => None,
         },
         None => e.as_str().map(|s| s.to_vec()),
     }
 }
 
-fn hash_get(h: &Hash, field: &[u8]) -> Option<Vec<u8>> {
-    h.get(field).map(|v| v.to_vec())
+/// A hash field's value for BY / GET `->field` patterns; a field whose TTL passed reads as missing.
+fn hash_get(h: &Hash, field: &[u8], now: i64) -> Option<Vec<u8>> {
+    h.lookup(field, now).live().map(|v| v.to_vec())
 }
 
 struct Item {

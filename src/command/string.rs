@@ -383,7 +383,8 @@ fn store_string_with(ctx: &mut Ctx, key: &[u8], val: &[u8], keep_ttl: bool, touc
         crate::keyspace::lazyfree::free_effort(e) > crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD
     };
     if let Some(e) = db.keys.get_mut(key) {
-        if !e.has_expire() && !big(e) {
+        // (A hash filed for field expiry goes the slow way, which unfiles it.)
+        if !e.has_expire() && !big(e) && !e.is_filed_hash() {
             e.set_string(val);
             if lfu {
                 touch.apply(e);
@@ -408,6 +409,7 @@ fn store_string_with(ctx: &mut Ctx, key: &[u8], val: &[u8], keep_ttl: bool, touc
             db.insert(e);
         }
     } else if exists {
+        db.unfile_hash(key);
         if let Some(e) = db.keys.get_mut(key) {
             e.set_string(val);
             if lfu {

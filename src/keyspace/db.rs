@@ -244,6 +244,17 @@ impl Db {
         }
     }
 
+    /// Takes `key`'s hash out of the field-expiry index before its value is replaced in place (a SET over it).
+    pub fn unfile_hash(&mut self, key: &[u8]) {
+        if let Some(crate::keyspace::object::Value::Hash(h)) = self.keys.get_mut(key).and_then(|e| e.value_mut()) {
+            let t = h.filed();
+            if t != 0 {
+                h.set_filed(0);
+                self.hexpires.remove(&(t, Box::<[u8]>::from(key)));
+            }
+        }
+    }
+
     /// Files `key`'s hash again under its current earliest field expiry (after HEXPIRE and the like gave a field
     /// an earlier TTL, or active expiry raised it), or unfiles it when no field has a TTL left.
     pub fn refile_hash(&mut self, key: &[u8]) {

@@ -230,6 +230,15 @@ fn replies_as_redis_7_4_gives_them() {
     assert!(info.contains("db0:keys=2,expires=0,avg_ttl=0,subexpiry=1\r\n"), "{info}");
     let stats = cmd(&mut c, "INFO stats");
     assert!(stats.contains("expired_subkeys:3\r\n"), "{stats}");
+    // A SET over the hash, a RENAME of it, a DEL: the index follows (one hash filed, then none).
+    assert_eq!(cmd(&mut c, "RENAME h h2"), "+OK\r\n");
+    assert!(cmd(&mut c, "INFO keyspace").contains(",subexpiry=1\r\n"));
+    assert_eq!(cmd(&mut c, "SET h2 plain"), "+OK\r\n");
+    assert!(!cmd(&mut c, "INFO keyspace").contains("subexpiry"));
+    assert_eq!(cmd(&mut c, "HSET h3 a 1"), ":1\r\n");
+    assert_eq!(cmd(&mut c, "HPEXPIRE h3 100000 FIELDS 1 a"), "*1\r\n:1\r\n");
+    assert_eq!(cmd(&mut c, "DEL h3"), ":1\r\n");
+    assert!(!cmd(&mut c, "INFO keyspace").contains("subexpiry"));
 }
 
 fn wait_for(mut f: impl FnMut() -> bool, what: &str) {
