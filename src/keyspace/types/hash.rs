@@ -1,20 +1,36 @@
 //! Hash value: a listpack of alternating field/value entries while small, a hash table of field→value pairs when
-//! large.
+//! large; and, once a field has had a TTL (Redis 7.4's hash-field expiry), a listpack of field/value/expiry triplets
+//! while small.
 //!
 //! ```text
-//!  Hash::ListPack:  | hdr | f0 | v0 | f1 | v1 | ... | 0xFF |        insertion order, linear lookups
-//!  Hash::HashTable: Box<Dict<HashPair>>, one 32-byte slot per field:
-//!     HashPair::Inline { flen, vlen, data: [field bytes | value bytes] }   field+value <= 29 bytes
-//!     HashPair::Heap   { flen: u32, data: Box<[u8]> = [field | value] }    longer pairs: one allocation
+//!  Hash::ListPack:              | hdr | f0 | v0 | f1 | v1 | ... | 0xFF |     insertion order, linear lookups
+//!  Hash::Boxed(ListPackEx):     | hdr | f0 | v0 | t0 | f1 | v1 | t1 | ... |  fields with a TTL first, by expiry;
+//!                                                                          then the others (t = 0), inserted order
+//!  Hash::Boxed(HashTable):      BigHash { Dict<HashPair>, TTL count, expiry bound, sweep cursor }, a 32-byte slot
+//!     HashPair::Inline    { flen, vlen, data: [field | value] }                 field+value <= 29 bytes
+//!     HashPair::Heap      { flen: u32, data: Box<[u8]> = [field | value] }       longer pairs: one allocation
+//!     HashPair::InlineTtl { flen, vlen, data: [field | value], when: 48 bits }  field+value <= 23 bytes
+//!     HashPair::HeapTtl   { flen: u32, data: Box<[u8]>, when: u64 }            in the Heap variant's padding
 //! ```
 //!
-//! Conversions (Redis 7.0): a hash starts as a listpack; setting a field or value longer than
-//! `hash-max-listpack-value` bytes, or growing past `hash-max-listpack-entries` fields, converts it to the hash
-//! table; it never converts back. [`Hash::convert_for_args`] mirrors `hashTypeTryConversion` for commands that
+//! The enum is 16 bytes (it lives inline in a keyspace entry), so the two boxed encodings share one variant; code
+//! reads the encoding through [`Hash::view`] / [`Hash::view_mut`]. A hash whose fields never had TTLs is laid out
+//! and looked up exactly as before field expiry existed.
+//!
+//! Conversions (Redis 7.0, and 7.4 for the TTL form): a hash starts as a listpack; the first HEXPIRE-family call
+//! that finds it turns a plain listpack into the triplet form; setting a field or value longer than
+//! `hash-max-listpack-value` bytes, or growing past `hash-max-listpack-entries` fields, converts either listpack to
+//! the table; it never converts back. [`Hash::convert_for_args`] mirrors `hashTypeTryConversion` for commands that
 //! check all their arguments before writing (HSET/HMSET/HSETNX).
 //!
+//! Field TTLs: a field whose time is strictly in the past reads as missing ([`Hash::lookup`] says `Expired`; the
+//! command layer deletes it on a master). Active expiry ([`Hash::expire_due`]) pops due triplets from the
+//! listpack's front; the table keeps a lower bound of its TTLs and walks itself with a cursor to find due fields,
+//! raising the bound to the exact least TTL after each complete pass. The database files every hash with TTLs
+//! under its bound (`Db::hexpires`).
+//!
 //! Tests: unit tests of conversions exactly at both thresholds and of the pair layout; a proptest against a
-//! `BTreeMap`; 100k fields.
+//! `BTreeMap`; 100k fields; the TTL layouts and active expiry below; tests/types/hash_field_expiry.rs end to end.
 
 use super::listpack::{Listpack, LpInput, Needle};
 use super::Thresholds;
@@ -1234,6 +1250,87 @@ mod tests {
             assert!(h.remove(format!("field:{i}").as_bytes()));
         }
         assert_eq!(h.len(), 50_000);
+    }
+
+    #[test]
+    fn ttl_pairs_fit_the_slot() {
+        for (f, v, when) in [(&b"f"[..], &b"v"[..], 1u64), (&[b'f'; 12][..], &[b'v'; 11][..], MAX_EXPIRE_MS)] {
+            let p = HashPair::with_expire(f, v, when);
+            assert!(matches!(p, HashPair::InlineTtl { .. }));
+            assert_eq!((p.field(), p.value(), p.expire()), (f, v, when));
+        }
+        let mut p = HashPair::with_expire(&[b'f'; 12], &[b'v'; 12], 4102444800000);
+        assert!(matches!(p, HashPair::HeapTtl { .. }));
+        assert_eq!(p.expire(), 4102444800000);
+        p.set_value(b"short");
+        assert_eq!((p.field(), p.value(), p.expire()), (&[b'f'; 12][..], &b"short"[..], 4102444800000));
+        p.set_expire(NO_TTL);
+        assert!(matches!(p, HashPair::Inline { .. }));
+        assert_eq!(std::mem::size_of::<Hash>(), 16);
+    }
+
+    #[test]
+    fn listpack_triplets_keep_expiry_order() {
+        let th = Thresholds::default();
+        let mut h = Hash::new();
+        for f in ["a", "b", "c", "d"] {
+            h.set(f.as_bytes(), b"1", &th);
+        }
+        h.prepare_ttls();
+        assert_eq!(h.encoding(), Encoding::ListPackEx);
+        assert!(h.set_expire(b"c", 300));
+        assert!(h.set_expire(b"a", 200));
+        assert!(h.set_expire(b"d", 300));
+        let order: Vec<Vec<u8>> = h.iter().map(|(f, _)| f.to_vec()).collect();
+        // Expiry order, a new equal expiry before the older one; fields without a TTL last.
+        assert_eq!(order, [b"a".to_vec(), b"d".to_vec(), b"c".to_vec(), b"b".to_vec()]);
+        assert_eq!(h.expiry_hint(), 200);
+        assert_eq!(h.lookup(b"a", 201), Lookup::Expired);
+        assert_eq!(h.lookup(b"a", 200), Lookup::Live(StrRef::Int(1)));
+        let mut gone = Vec::new();
+        assert_eq!(h.expire_due(301, 10, 10, |f| gone.push(f.to_vec())), 3);
+        assert_eq!(gone, [b"a".to_vec(), b"d".to_vec(), b"c".to_vec()]);
+        assert_eq!((h.len(), h.has_ttls(), h.expiry_hint()), (1, false, 0));
+    }
+
+    #[test]
+    fn table_expiry_walks_with_a_cursor_and_keeps_its_bound_early() {
+        let th = Thresholds::default();
+        let mut h = Hash::new();
+        for i in 0..5000 {
+            h.set(format!("f{i}").as_bytes(), b"v", &th);
+        }
+        assert_eq!(h.encoding(), Encoding::HashTable);
+        for i in 0..1000 {
+            h.set_expire(format!("f{i}").as_bytes(), 1000 + i);
+        }
+        assert_eq!((h.ttl_count(), h.expiry_hint()), (1000, 1000));
+        // Small steps: each call walks a few buckets; the bound stays put until a pass completes.
+        let mut gone = 0;
+        let mut calls = 0;
+        loop {
+            gone += h.expire_due(1500, 1000, 64, |_| {});
+            calls += 1;
+            // A TTL set behind the cursor mid-pass must not be lost.
+            if calls == 3 {
+                h.set_expire(b"f4999", 1200);
+            }
+            if h.expiry_hint() >= 1500 {
+                break;
+            }
+            assert!(calls < 10_000);
+        }
+        assert!(calls > 3);
+        // f0..f499 (1000..1499) went, and the late f4999 (1200) once a pass reached it.
+        assert_eq!(gone, 501, "{calls} calls");
+        assert_eq!(h.expiry_hint(), 1500);
+        assert_eq!(h.ttl_count(), 500);
+        assert_eq!(h.lookup(b"f4999", 0), Lookup::Missing);
+        // HSET drops a TTL, HINCRBY-style writes keep it.
+        h.set(b"f700", b"x", &th);
+        h.set_keep_ttl(b"f701", b"y", &th);
+        assert_eq!((h.expire_of(b"f700"), h.expire_of(b"f701")), (Some(NO_TTL), Some(1701)));
+        assert_eq!(h.ttl_count(), 499);
     }
 
     proptest! {
