@@ -4,17 +4,16 @@
 //!
 //! ```text
 //!  Hash::ListPack:              | hdr | f0 | v0 | f1 | v1 | ... | 0xFF |     insertion order, linear lookups
-//!  Hash::Boxed(ListPackEx):     | hdr | f0 | v0 | t0 | f1 | v1 | t1 | ... |  fields with a TTL first, by expiry;
+//!  Hash::ListPackEx (boxed):    | hdr | f0 | v0 | t0 | f1 | v1 | t1 | ... |  fields with a TTL first, by expiry;
 //!                                                                          then the others (t = 0), inserted order
-//!  Hash::Boxed(HashTable):      BigHash { Dict<HashPair>, TTL count, expiry bound, sweep cursor }, a 32-byte slot
+//!  Hash::HashTable (boxed):     BigHash { Dict<HashPair>, TTL count, expiry bound, sweep cursor }, a 32-byte slot
 //!     HashPair::Inline    { flen, vlen, data: [field | value] }                 field+value <= 29 bytes
 //!     HashPair::Heap      { flen: u32, data: Box<[u8]> = [field | value] }       longer pairs: one allocation
 //!     HashPair::InlineTtl { flen, vlen, data: [field | value], when: 48 bits }  field+value <= 23 bytes
 //!     HashPair::HeapTtl   { flen: u32, data: Box<[u8]>, when: u64 }            in the Heap variant's padding
 //! ```
 //!
-//! The enum is 16 bytes (it lives inline in a keyspace entry), so the two boxed encodings share one variant; code
-//! reads the encoding through [`Hash::view`] / [`Hash::view_mut`]. A hash whose fields never had TTLs is laid out
+//! Code outside this module reads the encoding through [`Hash::view`] / [`Hash::view_mut`]. A hash whose fields never had TTLs is laid out
 //! and looked up exactly as before field expiry existed.
 //!
 //! Conversions (Redis 7.0, and 7.4 for the TTL form): a hash starts as a listpack; the first HEXPIRE-family call
@@ -298,18 +297,14 @@ impl TtlCond {
     }
 }
 
-/// A hash value: 16 bytes inline in its keyspace entry, so only the plain listpack is held directly and the
-/// other two encodings share one box (a third variant would make every keyspace value 8 bytes bigger). Code reads
-/// the encoding through [`Hash::view`] / [`Hash::view_mut`].
+/// A hash value, inline in its keyspace entry. The plain listpack is held directly; the other two encodings are
+/// boxed. Code outside this module reads the encoding through [`Hash::view`] / [`Hash::view_mut`]. (The enum is
+/// 24 bytes where the other collection types are 16, but the keyspace `Value` stays 24: rustc places the others
+/// beside this one's tag.)
 pub enum Hash {
     ListPack(Listpack),
-    Boxed(Box<Boxed>),
-}
-
-/// The boxed encodings of a [`Hash`].
-pub enum Boxed {
-    ListPackEx(LpEx),
-    HashTable(BigHash),
+    ListPackEx(Box<LpEx>),
+    HashTable(Box<BigHash>),
 }
 
 /// A hash's encoding, borrowed.
@@ -331,10 +326,8 @@ impl Hash {
     pub fn view(&self) -> View<'_> {
         match self {
             Hash::ListPack(lp) => View::ListPack(lp),
-            Hash::Boxed(b) => match &**b {
-                Boxed::ListPackEx(x) => View::ListPackEx(x),
-                Boxed::HashTable(d) => View::HashTable(d),
-            },
+            Hash::ListPackEx(x) => View::ListPackEx(x),
+            Hash::HashTable(d) => View::HashTable(d),
         }
     }
 
@@ -342,15 +335,13 @@ impl Hash {
     pub fn view_mut(&mut self) -> ViewMut<'_> {
         match self {
             Hash::ListPack(lp) => ViewMut::ListPack(lp),
-            Hash::Boxed(b) => match &mut **b {
-                Boxed::ListPackEx(x) => ViewMut::ListPackEx(x),
-                Boxed::HashTable(d) => ViewMut::HashTable(d),
-            },
+            Hash::ListPackEx(x) => ViewMut::ListPackEx(x),
+            Hash::HashTable(d) => ViewMut::HashTable(d),
         }
     }
 
     fn lpx(x: LpEx) -> Hash {
-        Hash::Boxed(Box::new(Boxed::ListPackEx(x)))
+        Hash::ListPackEx(Box::new(x))
     }
 
     pub fn from_table(d: BigHash) -> Hash {
@@ -358,7 +349,7 @@ impl Hash {
     }
 
     fn table(d: BigHash) -> Hash {
-        Hash::Boxed(Box::new(Boxed::HashTable(d)))
+        Hash::HashTable(Box::new(d))
     }
 
     /// The table, for the large encoding.
@@ -1266,7 +1257,7 @@ mod tests {
         assert_eq!((p.field(), p.value(), p.expire()), (&[b'f'; 12][..], &b"short"[..], 4102444800000));
         p.set_expire(NO_TTL);
         assert!(matches!(p, HashPair::Inline { .. }));
-        assert_eq!(std::mem::size_of::<Hash>(), 16);
+        assert_eq!(std::mem::size_of::<crate::keyspace::object::Value>(), 24);
     }
 
     #[test]
