@@ -2091,7 +2091,7 @@ impl EventHandler for Server {
         if self.state.active_expire_enabled
             && !self.state.persist.stats.loading
             && !self.state.repl.is_replica()
-            && self.state.dbs.iter().any(|d| d.expires_len() > 0)
+            && self.state.dbs.iter().any(|d| d.expires_len() > 0 || d.has_field_ttls())
         {
             let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
             crate::state::expire::active_expire_cycle(&mut self.state, true);
