@@ -280,6 +280,11 @@ pub struct Config {
     pub hll_sparse_max_bytes: i64,
     /// [`notify`] bits.
     pub notify_keyspace_events: u32,
+    /// The change feed (a ferredis extension; empty: off): the key, in database 0, of a stream each keyspace event
+    /// of the classes `notify-keyspace-events` enables is appended to (`state::notify::feed`).
+    pub keyspace_events_stream: Vec<u8>,
+    /// The feed's length cap (exact MAXLEN trimming on every append).
+    pub keyspace_events_stream_maxlen: i64,
     /// Indexed by `CLIENT_CLASS_*`.
     pub client_output_buffer_limit: [ClientBufferLimit; 3],
     pub tracking_table_max_keys: i64,
@@ -386,6 +391,8 @@ impl Default for Config {
             stream_node_max_entries: 100,
             hll_sparse_max_bytes: 3000,
             notify_keyspace_events: 0,
+            keyspace_events_stream: Vec::new(),
+            keyspace_events_stream_maxlen: 100_000,
             client_output_buffer_limit: [normal, replica, pubsub],
             tracking_table_max_keys: 1_000_000,
             acllog_max_len: 128,
@@ -899,6 +906,12 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Str { get: |c| notify::format(c.notify_keyspace_events).into_bytes(), set: set_notify },
         M,
     ),
+    Directive::new(
+        "keyspace-events-stream",
+        Kind::Str { get: |c| c.keyspace_events_stream.clone(), set: set_events_stream },
+        M,
+    ),
+    int!("keyspace-events-stream-maxlen", keyspace_events_stream_maxlen, 1, LONG_MAX, M),
     int!("tracking-table-max-keys", tracking_table_max_keys, 0, LONG_MAX, M),
     int!("busy-reply-threshold", busy_reply_threshold, 0, LONG_MAX, M).alias("lua-time-limit"),
     // Encodings.
@@ -1122,6 +1135,19 @@ fn set_dir(c: &mut Config, v: &[u8]) -> Result<(), String> {
     c.dir = std::env::current_dir().map(|p| p.to_string_lossy().into_owned()).unwrap_or(path);
     Ok(())
 }
+
+/// The change feed's key: refused on a cluster node (the feed is one key in one slot, while the events are every
+/// slot's; checked again once the whole configuration is read).
+fn set_events_stream(c: &mut Config, v: &[u8]) -> Result<(), String> {
+    if !v.is_empty() && c.stored_bool("cluster-enabled") {
+        return Err(CLUSTER_FEED.into());
+    }
+    c.keyspace_events_stream = v.to_vec();
+    Ok(())
+}
+
+const CLUSTER_FEED: &str =
+    "keyspace-events-stream is not supported in cluster mode (the feed is one key, the events are every slot's)";
 
 fn set_notify(c: &mut Config, v: &[u8]) -> Result<(), String> {
     c.notify_keyspace_events = notify::parse(v).ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
@@ -1569,6 +1595,11 @@ pub fn load(args: Vec<String>) -> Result<Config, ConfigError> {
     }
     let text = options_to_text(&opts)?;
     cfg.load_text(text.as_bytes(), &Source::Args, 0)?;
+    if cfg.stored_bool("cluster-enabled") && !cfg.keyspace_events_stream.is_empty() {
+        return Err(ConfigError {
+            message: format!("*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\n{CLUSTER_FEED}"),
+        });
+    }
     // Redis's sanity check after the whole configuration (no line to show).
     if cfg.stored_bool("cluster-enabled") && cfg.extra.contains_key("replicaof") {
         return Err(ConfigError {

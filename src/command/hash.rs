@@ -416,7 +416,7 @@ fn expire_field_now(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> bool {
     let emptied = h.is_empty();
     ctx.srv.stats.expired_subkeys += 1;
     ctx.also_propagate(&[&b"HDEL"[..], key, field]);
-    ctx.notify(nc::HASH, "hexpired", key);
+    ctx.notify_fields(nc::HASH, "hexpired", key, &[field]);
     if emptied {
         ctx.notify(nc::GENERIC, "del", key);
         ctx.db().delete(key);
@@ -449,7 +449,8 @@ fn expire_all_due(ctx: &mut Ctx, key: &[u8]) -> bool {
         ctx.srv.stats.expired_subkeys += 1;
         ctx.also_propagate(&[&b"HDEL"[..], key, f]);
     }
-    ctx.notify(nc::HASH, "hexpired", key);
+    let fields: Vec<&[u8]> = due.iter().map(|f| f.as_slice()).collect();
+    ctx.notify_fields(nc::HASH, "hexpired", key, &fields);
     if emptied {
         ctx.notify(nc::GENERIC, "del", key);
         ctx.db().delete(key);

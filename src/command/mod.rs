@@ -503,6 +503,18 @@ impl Ctx<'_> {
         self.notify_slow(class, event, key, db);
     }
 
+    /// [`Ctx::notify`] for hash-field expiry: one published event, and a change-feed entry per field.
+    pub fn notify_fields(&mut self, class: u32, event: &str, key: &[u8], fields: &[&[u8]]) {
+        if self.srv.config.notify_keyspace_events & class == 0 {
+            return;
+        }
+        if crate::state::notify::pending() {
+            crate::state::notify::drain(self.srv, Some(&mut *self.client));
+        }
+        let db = self.client.db;
+        crate::state::notify::emit_with(self.srv, Some(&mut *self.client), class, event, key, db, fields);
+    }
+
     /// [`Ctx::notify`] for a key of another database (MOVE, COPY ... DB).
     #[inline]
     pub fn notify_db(&mut self, class: u32, event: &str, key: &[u8], db: usize) {

@@ -255,11 +255,14 @@ pub fn field_expire_cycle(state: &mut ServerState, fast: bool) {
                 state.prop.also(i, &[&b"HDEL"[..], &key, f], crate::propagate::TARGET_ALL);
                 state.prop.flush_unit();
             }
-            crate::state::notify::emit(state, None, crate::config::notify::HASH, "hexpired", &key, i);
+            let fields: Vec<&[u8]> = gone.iter().map(|f| f.as_slice()).collect();
+            crate::state::notify::emit_with(state, None, crate::config::notify::HASH, "hexpired", &key, i, &fields);
             if emptied {
                 crate::state::notify::emit(state, None, crate::config::notify::GENERIC, "del", &key, i);
             }
             state.key_changed(i, &key, 0, 0);
+            // The feed's appends for these fields, in a unit of their own.
+            state.prop.flush_unit();
         }
     }
 }

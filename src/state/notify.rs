@@ -35,7 +35,7 @@ use crate::state::ServerState;
 pub fn sync(srv: &ServerState) {
     let f = srv.config.notify_keyspace_events;
     let mut mask = 0;
-    if f & (nc::KEYSPACE | nc::KEYEVENT) != 0 {
+    if f & (nc::KEYSPACE | nc::KEYEVENT) != 0 || !srv.config.keyspace_events_stream.is_empty() {
         if f & nc::EXPIRED != 0 {
             mask |= LOG_EXPIRED;
         }
@@ -70,11 +70,33 @@ pub fn drain(srv: &mut ServerState, mut me: Option<&mut ClientState>) {
     }
 }
 
-/// Redis's `notifyKeyspaceEvent`: publishes `event` about `key` of database `db` if `class` is enabled.
-pub fn emit(srv: &mut ServerState, mut me: Option<&mut ClientState>, class: u32, event: &str, key: &[u8], db: usize) {
+/// Redis's `notifyKeyspaceEvent`: publishes `event` about `key` of database `db` if `class` is enabled (and
+/// appends it to the change feed when one is configured, [`feed`]).
+pub fn emit(srv: &mut ServerState, me: Option<&mut ClientState>, class: u32, event: &str, key: &[u8], db: usize) {
+    emit_with(srv, me, class, event, key, db, &[])
+}
+
+/// [`emit`] for hash-field expiry: one published event, and one feed entry per field in `fields`.
+pub fn emit_with(
+    srv: &mut ServerState,
+    mut me: Option<&mut ClientState>,
+    class: u32,
+    event: &str,
+    key: &[u8],
+    db: usize,
+    fields: &[&[u8]],
+) {
     let flags = srv.config.notify_keyspace_events;
     if flags & class == 0 {
         return;
+    }
+    if !srv.config.keyspace_events_stream.is_empty() {
+        if fields.is_empty() {
+            feed(srv, event, key, db, None);
+        }
+        for f in fields {
+            feed(srv, event, key, db, Some(f));
+        }
     }
     let mut tmp = [0u8; 24];
     let dbid = crate::util::itoa_buf(db as i64, &mut tmp).to_vec();
@@ -94,4 +116,82 @@ pub fn emit(srv: &mut ServerState, mut me: Option<&mut ClientState>, class: u32,
         chan.extend_from_slice(event.as_bytes());
         crate::state::pubsub::publish(srv, me, false, &chan, key);
     }
+}
+
+/// The change feed (a ferredis extension, `keyspace-events-stream`): each keyspace event of an enabled class is
+/// appended to a stream in database 0 as an entry `event <name> key <key> db <n>` (plus `field <f>` for a hash
+/// field's expiry), trimmed to `keyspace-events-stream-maxlen` exactly. Unlike pub/sub, a consumer that was away
+/// resumes with XREAD / XREADGROUP from the last id it saw.
+///
+/// The append is a write like XADD's: it is propagated (as `XADD <feed> MAXLEN = <n> <id> ...` with the id it took,
+/// in the execution unit of the change it records), so the AOF and the replicas hold the same feed, and a replica or
+/// a loading server appends nothing itself (its feed comes from its master or its file). Events about the feed's
+/// own key are not fed. If the key holds something other than a stream, nothing is appended (and a warning logged
+/// once per such key and start).
+pub fn feed(srv: &mut ServerState, event: &str, key: &[u8], db: usize, field: Option<&[u8]>) {
+    use crate::keyspace::object::{Entry, Value};
+    use crate::keyspace::types::stream::{IdSpec, NodeLimits, Stream, Trim, TrimStrategy};
+    if srv.repl.is_replica() || srv.persist.stats.loading || srv.dbs.is_empty() {
+        return;
+    }
+    let fkey = std::mem::take(&mut srv.config.keyspace_events_stream);
+    if db == 0 && key == fkey.as_slice() {
+        srv.config.keyspace_events_stream = fkey;
+        return;
+    }
+    let mut dbuf = [0u8; 24];
+    let dbid = crate::util::itoa_buf(db as i64, &mut dbuf);
+    let mut fv: Vec<&[u8]> = vec![b"event", event.as_bytes(), b"key", key, b"db", dbid];
+    if let Some(f) = field {
+        fv.push(b"field");
+        fv.push(f);
+    }
+    let limits = NodeLimits {
+        max_bytes: srv.config.stream_node_max_bytes.max(0) as usize,
+        max_entries: srv.config.stream_node_max_entries,
+    };
+    let maxlen = srv.config.keyspace_events_stream_maxlen.max(1) as u64;
+    let now = srv.now_ms.max(0) as u64;
+    let fresh = db0_missing(srv, &fkey);
+    let lru = if srv.config.maxmemory_policy.is_lfu() {
+        crate::keyspace::object::lfu_init(srv.now_ms)
+    } else {
+        srv.lru_clock
+    };
+    let db0 = &mut srv.dbs[0];
+    if fresh {
+        let mut e = Entry::new_value(&fkey, Value::Stream(Box::new(Stream::new())));
+        e.set_lru(lru);
+        db0.insert(e);
+    }
+    let appended = match db0.keys.get_mut(&fkey).and_then(|e| e.value_mut()) {
+        Some(Value::Stream(s)) => match s.append(&fv, IdSpec::Auto, now, limits) {
+            Ok(id) => {
+                s.trim(&Trim { strategy: TrimStrategy::MaxLen(maxlen), approx: false, limit: 0 });
+                Some(id)
+            }
+            Err(_) => None,
+        },
+        _ => {
+            crate::log_warning!(
+                "keyspace-events-stream: '{}' holds a value that is not a stream; the event is not fed",
+                String::from_utf8_lossy(&fkey)
+            );
+            None
+        }
+    };
+    if let Some(id) = appended {
+        let (m, idb) = (maxlen.to_string(), id.to_bytes());
+        let mut argv: Vec<&[u8]> = vec![b"XADD", &fkey, b"MAXLEN", b"=", m.as_bytes(), &idb];
+        argv.extend(fv.iter().copied());
+        srv.prop.also(0, &argv, crate::propagate::TARGET_ALL);
+        srv.key_changed(0, &fkey, 1, 0);
+    }
+    srv.config.keyspace_events_stream = fkey;
+}
+
+/// Whether database 0 lacks `key` (an expired one counts as missing and is deleted, as a write's lookup does).
+fn db0_missing(srv: &mut ServerState, key: &[u8]) -> bool {
+    let now = srv.now_ms;
+    srv.dbs[0].lookup(key, now).is_none()
 }

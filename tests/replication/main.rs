@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod change_feed;
 mod replication;
 mod replication_load;
 mod replication_pipe;
