@@ -405,12 +405,22 @@ pub static SECTIONS: &[Section] = &[
     Section {
         title: "EVENT NOTIFICATION",
         intro: "",
-        entries: &[live(
-            "notify-keyspace-events",
-            "Keyspace notifications published over pub/sub: K (keyspace channel) and/or E (keyevent channel), \
-             with the classes g (generic), $ (string), l, s, h, z, x (expired), e (evicted), t (stream), \
-             m (key miss), d (module), n (new key), or A for all but m and n. Empty disables them.",
-        )],
+        entries: &[
+            live(
+                "notify-keyspace-events",
+                "Keyspace notifications published over pub/sub: K (keyspace channel) and/or E (keyevent channel), \
+                 with the classes g (generic), $ (string), l, s, h, z, x (expired), e (evicted), t (stream), \
+                 m (key miss), d (module), n (new key), or A for all but m and n. Empty disables them.",
+            ),
+            opt(
+                "keyspace-events-stream",
+                "A ferredis extension, the change feed: the key (in database 0) of a stream that every keyspace \
+                 event of the classes above is appended to (fields event, key, db, and field for a hash field's \
+                 expiry), so a consumer resumes with XREAD/XREADGROUP after being away. It persists and \
+                 replicates as a stream does. Empty (the default) disables it; refused in cluster mode.",
+            ),
+            opt("keyspace-events-stream-maxlen", "The feed's length cap (each append trims it exactly)."),
+        ],
     },
     Section {
         title: "ADVANCED CONFIG",
