@@ -997,7 +997,10 @@ impl Hash {
                         n += 1;
                     }
                 }
-                d.dict.shrink_if_sparse();
+                // The table shrinks once per pass, not per step: deciding a shrink reads the whole control array.
+                if next == 0 || d.ttl_fields == 0 {
+                    d.dict.shrink_if_sparse();
+                }
                 if d.ttl_fields == 0 {
                     d.bound = 0;
                     d.sweep_cursor = 0;
