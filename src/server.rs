@@ -915,7 +915,11 @@ impl Server {
                 Ok(Parsed::Complete { consumed, inline }) => {
                     if !spans.is_empty() {
                         let args = if inline { Args::new(scratch, spans) } else { Args::new(buf, spans) };
-                        let argv_mem = spans.iter().map(|&(s, e)| (e - s) as usize).sum();
+                        let argv_mem: usize = spans.iter().map(|&(s, e)| (e - s) as usize).sum();
+                        // Valkey's request size: an inline request counts its words, one space between each and
+                        // the CRLF; a multibulk one the bytes it took.
+                        state.cmd_in_bytes =
+                            if inline { (argv_mem + spans.len() - 1 + 2) as u64 } else { consumed as u64 };
                         let qbuf = batch_qbuf.max(buf.len());
                         let (_, _, omem) = crate::net::client::output_figures(&state.reply);
                         let tot_mem =
@@ -1337,9 +1341,12 @@ impl Server {
                 self.state.tracking.script_begins(c, cmd, args);
             }
         }
+        // COMMANDLOG's large-reply size: what this call added to the client's output.
+        let reply_before = c.reply.buf.len();
         self.nesting += 1;
         run(self, c);
         self.nesting -= 1;
+        let reply_bytes = c.reply.buf.len().saturating_sub(reply_before) as u64;
         // CLIENT UNBLOCK ends the other client's wait within the command, as in Redis (its statistics and slowlog
         // entry come before the caller's, and an error reply it gives counts as the caller's failure, since Redis
         // compares the server's error count before and after a call).
@@ -1412,6 +1419,16 @@ impl Server {
         // Likewise its slowlog entry.
         if threshold >= 0 && duration_us >= threshold as u64 && !cmd.has(flag::SKIP_SLOWLOG) && !blocked {
             self.slowlog_push(c, args, start_us, duration_us);
+        }
+        // COMMANDLOG's size logs (Valkey 8.1), on the slow log's terms. A threshold of -1 is u64::MAX here, so
+        // with both off (or nothing big) this is one branch.
+        let cfg = &self.state.config;
+        if (c.cmd_in_bytes >= cfg.commandlog_request_larger_than as u64
+            || reply_bytes >= cfg.commandlog_reply_larger_than as u64)
+            && !cmd.has(flag::SKIP_SLOWLOG)
+            && !blocked
+        {
+            self.commandlog_push_sizes(c, args, start_us, reply_bytes);
         }
         if !self.state.monitors.is_empty() && !cmd.has(flag::SKIP_MONITOR | flag::ADMIN) {
             self.feed_monitors(c, args);
@@ -1504,6 +1521,34 @@ impl Server {
         self.state.slowlog_next_id += 1;
         self.state.slowlog.push_front(entry);
         self.state.slowlog.truncate(max);
+    }
+
+    /// Records a command in COMMANDLOG's large-request and large-reply logs when it is over their thresholds
+    /// (Valkey's `commandlogPushCurrentCommand` for those two types).
+    #[cold]
+    fn commandlog_push_sizes(&mut self, c: &ClientState, args: Args, start_us: i64, reply_bytes: u64) {
+        let st = &mut self.state;
+        let cfg = &st.config;
+        let logs = [
+            (c.cmd_in_bytes, cfg.commandlog_request_larger_than, cfg.commandlog_large_request_max_len, 0),
+            (reply_bytes, cfg.commandlog_reply_larger_than, cfg.commandlog_large_reply_max_len, 1),
+        ];
+        for (value, threshold, max_len, which) in logs {
+            if threshold < 0 || max_len <= 0 || value < threshold as u64 {
+                continue;
+            }
+            let log = if which == 0 { &mut st.large_requests } else { &mut st.large_replies };
+            log.entries.push_front(SlowlogEntry {
+                id: log.next_id,
+                time_s: start_us / 1_000_000,
+                duration_us: value,
+                argv: slowlog_args(args),
+                peer: c.addr.clone(),
+                name: c.name.clone().unwrap_or_default(),
+            });
+            log.next_id += 1;
+            log.entries.truncate(max_len as usize);
+        }
     }
 
     fn feed_monitors(&mut self, c: &mut ClientState, args: Args) {

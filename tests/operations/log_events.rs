@@ -212,7 +212,8 @@ fn process_title_follows_the_template() {
         let title = ps_args(srv.pid());
         let exe = match kind {
             Kind::Ferredis => "ferredis-server",
-            Kind::Redis => "redis-server",
+            Kind::Redis | Kind::Redis74 => "redis-server",
+            Kind::Valkey8 => "valkey-server",
         };
         assert!(title.split(' ').next().unwrap_or("").ends_with(exe), "{title}");
         assert_eq!(after_first_word(&title), format!("127.0.0.1:{}", srv.port), "{}", kind.label());
@@ -244,7 +245,8 @@ fn process_title_follows_the_template() {
         });
         let role = match kind {
             Kind::Ferredis => "ferredis-rdb-bgsave",
-            Kind::Redis => "redis-rdb-bgsave",
+            Kind::Redis | Kind::Redis74 => "redis-rdb-bgsave",
+            Kind::Valkey8 => "valkey-rdb-bgsave",
         };
         assert_eq!(child_title, format!("{role} 127.0.0.1:{}", srv.port), "{}", kind.label());
         seen.push(errors);
