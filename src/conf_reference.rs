@@ -462,6 +462,10 @@ pub static SECTIONS: &[Section] = &[
             opt("cluster-allow-replica-migration", ""),
             opt("cluster-require-full-coverage", ""),
             opt("cluster-replica-no-failover", ""),
+            opt(
+                "cluster-slot-stats-enabled",
+                "CLUSTER SLOT-STATS also reports each slot's cpu-usec, network-bytes-in and network-bytes-out.",
+            ),
             opt("cluster-allow-reads-when-down", ""),
             opt("cluster-allow-pubsubshard-when-down", ""),
             opt("cluster-link-sendbuf-limit", "Send buffer limit of one cluster bus link (0 = none)."),

@@ -264,6 +264,9 @@ pub struct Config {
     pub commandlog_large_request_max_len: i64,
     pub commandlog_reply_larger_than: i64,
     pub commandlog_large_reply_max_len: i64,
+    /// Valkey 8.0's `cluster-slot-stats-enabled`: CLUSTER SLOT-STATS also counts each slot's CPU time and network
+    /// bytes (read on every command in cluster mode, hence a field).
+    pub cluster_slot_stats_enabled: bool,
     pub active_expire_effort: i64,
     /// ferredis only: bound of the event loop's adaptive busy-poll window in microseconds (0 = off); see
     /// [`crate::event_loop`].
@@ -378,6 +381,7 @@ impl Default for Config {
             commandlog_large_request_max_len: 128,
             commandlog_reply_larger_than: 1024 * 1024,
             commandlog_large_reply_max_len: 128,
+            cluster_slot_stats_enabled: false,
             active_expire_effort: 1,
             busy_poll_us: 16,
             latency_monitor_threshold: 0,
@@ -993,6 +997,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive::stored("cluster-replica-validity-factor", Kind::StoredInt(0, INT_MAX), "10", M)
         .alias("cluster-slave-validity-factor"),
     Directive::stored("cluster-replica-no-failover", Kind::StoredBool, "no", M).alias("cluster-slave-no-failover"),
+    boolean!("cluster-slot-stats-enabled", cluster_slot_stats_enabled, M),
     Directive::stored("cluster-require-full-coverage", Kind::StoredBool, "yes", M),
     Directive::stored("cluster-allow-reads-when-down", Kind::StoredBool, "no", M),
     Directive::stored("cluster-allow-pubsubshard-when-down", Kind::StoredBool, "yes", M),

@@ -1116,7 +1116,17 @@ impl Server {
         let running = crate::crash_report::Running { client: &*c, args };
         crate::crash_report::set_running(&running);
         let outer_loop = self.busy_loop.replace(el as *mut EventLoop);
+        let slot_stats = self.slot_stats_on();
+        if slot_stats {
+            // This command's slot, once admission (or a script) names one (Valkey's `c->slot`, reset per command).
+            if let Some(cl) = self.state.cluster.as_deref_mut() {
+                cl.health.query_slot = -1;
+            }
+        }
         let end_us = self.run_command(c, args, start_us);
+        if slot_stats {
+            self.slot_stats_bytes_in(c, args);
+        }
         self.busy_loop = outer_loop;
         crate::crash_report::clear_running();
         if c.has(flags::POSTPONED) {
@@ -1343,6 +1353,11 @@ impl Server {
         }
         // COMMANDLOG's large-reply size: what this call added to the client's output.
         let reply_before = c.reply.buf.len();
+        // CLUSTER SLOT-STATS: the replication bytes of a top-level command (SELECTs left out).
+        let repl_before = match self.state.prop.repl.as_ref() {
+            Some(f) if self.nesting == 0 && self.slot_stats_on() => Some((f.buf.len(), f.select_bytes)),
+            _ => None,
+        };
         self.nesting += 1;
         run(self, c);
         self.nesting -= 1;
@@ -1384,6 +1399,15 @@ impl Server {
         let failed = self.count_errors(c) > 0 || unblock_errors;
         // Blocked on keys (the request is taken after the call) or in WAIT (which flags the client itself).
         let blocked = self.state.blocking.request.is_some() || (mode == CallMode::Call && c.has(flags::BLOCKED));
+        if self.nesting == 0 && self.slot_stats_on() {
+            let repl_bytes = match (repl_before, self.state.prop.repl.as_ref()) {
+                (Some((len, sel)), Some(f)) => {
+                    (f.buf.len().saturating_sub(len) as u64).saturating_sub(f.select_bytes.saturating_sub(sel))
+                }
+                _ => 0,
+            };
+            self.slot_stats_after_call(c, mode, blocked, duration_us, reply_bytes, repl_bytes);
+        }
         if mode == CallMode::Served {
             // The call was counted when the client blocked; now its total time, errors, latency and slowlog entry
             // (Redis's `updateStatsOnUnblock`), unless it blocks again.
@@ -1502,6 +1526,12 @@ impl Server {
         if self.state.config.latency_tracking {
             self.state.stats.latency.record_us(name, total_us);
         }
+        // CLUSTER SLOT-STATS counts the same time as commandstats, in the slot the command blocked on.
+        if self.slot_stats_on() && c.cmd_slot >= 0 {
+            if let Some(cl) = self.state.cluster.as_deref_mut() {
+                cl.slot_stats[c.cmd_slot as usize].cpu_usec += total_us;
+            }
+        }
         let threshold = self.state.config.slowlog_log_slower_than;
         if threshold >= 0 && total_us >= threshold as u64 && !cmd.has(flag::SKIP_SLOWLOG) {
             self.slowlog_push(c, args, crate::util::now_us(), total_us);
@@ -1521,6 +1551,66 @@ impl Server {
         self.state.slowlog_next_id += 1;
         self.state.slowlog.push_front(entry);
         self.state.slowlog.truncate(max);
+    }
+
+    /// Whether CLUSTER SLOT-STATS counts CPU time and network bytes (cluster mode, `cluster-slot-stats-enabled`).
+    #[inline]
+    fn slot_stats_on(&self) -> bool {
+        self.state.config.cluster_slot_stats_enabled && self.state.cluster.is_some()
+    }
+
+    /// CLUSTER SLOT-STATS `network-bytes-in` after a client's command (Valkey's
+    /// `clusterSlotStatsAddNetworkBytesInForUserClient` in `commandProcessed`): the request's bytes go to the slot
+    /// of its keys, plus MULTI's 15 for an EXEC; a blocked command's count when it is served; our master's stream
+    /// (no slot in Valkey) never.
+    fn slot_stats_bytes_in(&mut self, c: &ClientState, args: Args) {
+        if c.has(flags::POSTPONED | flags::BLOCKED | flags::MASTER) || self.state.blocking.request.is_some() {
+            return;
+        }
+        let Some(cl) = self.state.cluster.as_deref_mut() else { return };
+        let slot = cl.health.query_slot;
+        if slot >= 0 {
+            let multi = if args.is(0, "exec") { 15 } else { 0 };
+            cl.slot_stats[slot as usize].network_bytes_in += c.cmd_in_bytes + multi;
+        }
+    }
+
+    /// CLUSTER SLOT-STATS after a top-level call: `cpu-usec` gets what commandstats gets, `network-bytes-out` the
+    /// reply and the replication stream's bytes times the replicas (Valkey's `clusterSlotStatsAddCpuDuration`,
+    /// `clusterSlotStatsAddNetworkBytesOutForUserClient`, `clusterSlotStatsIncrNetworkBytesOutForReplication`).
+    /// A command that blocks remembers its slot for when it is served.
+    #[cold]
+    fn slot_stats_after_call(
+        &mut self,
+        c: &mut ClientState,
+        mode: CallMode,
+        blocked: bool,
+        duration_us: u64,
+        reply_bytes: u64,
+        repl_bytes: u64,
+    ) {
+        if c.has(flags::MASTER) {
+            return;
+        }
+        let replicas = self.state.repl.replicas.len() as u64;
+        let Some(cl) = self.state.cluster.as_deref_mut() else { return };
+        let slot = if mode == CallMode::Served { c.cmd_slot } else { cl.health.query_slot };
+        if blocked {
+            c.cmd_slot = slot;
+        }
+        if slot < 0 {
+            return;
+        }
+        let st = &mut cl.slot_stats[slot as usize];
+        if mode == CallMode::Call {
+            st.cpu_usec += duration_us;
+        } else if !blocked {
+            // Served: its request is counted now (its time by `stats_on_unblock`).
+            st.network_bytes_in += c.cmd_in_bytes;
+        }
+        if !blocked {
+            st.network_bytes_out += reply_bytes + repl_bytes * replicas;
+        }
     }
 
     /// Records a command in COMMANDLOG's large-request and large-reply logs when it is over their thresholds

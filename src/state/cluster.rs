@@ -265,10 +265,16 @@ pub fn check_script(
     args: Args,
     allow_cross_slot: bool,
 ) -> Result<(), &'static str> {
-    let Some(cl) = st.cluster.as_deref() else { return Ok(()) };
+    let Some(cl) = st.cluster.as_deref_mut() else { return Ok(()) };
+    if allow_cross_slot {
+        // A cross-slot script's time and bytes belong to no slot (Valkey's
+        // clusterSlotStatsInvalidateSlotIfApplicable, after each of its calls).
+        cl.health.query_slot = -1;
+    }
     if !redirect::may_have_keys(cmd) {
         return Ok(());
     }
+    let cl = &*cl;
     let q = Query { cmd, args, flags: cmd.flags, client_flags: cl.health.query_flags, multi: None };
     let slot = node_by_query(&st.dbs[0], st.now_ms, &st.config, cl, &q).map_err(Redirect::script_text)?;
     if slot != -1 && !allow_cross_slot {
