@@ -1526,10 +1526,12 @@ impl Server {
         if self.state.config.latency_tracking {
             self.state.stats.latency.record_us(name, total_us);
         }
-        // CLUSTER SLOT-STATS counts the same time as commandstats, in the slot the command blocked on.
+        // CLUSTER SLOT-STATS counts the time commandstats has for the command, in the slot it blocked on, but
+        // only now (Valkey counts nothing while a command is blocked): the call that blocked (`call_us`, which
+        // commandstats counted then, as Redis 7.0 does) and `total_us`.
         if self.slot_stats_on() && c.cmd_slot >= 0 {
             if let Some(cl) = self.state.cluster.as_deref_mut() {
-                cl.slot_stats[c.cmd_slot as usize].cpu_usec += total_us;
+                cl.slot_stats[c.cmd_slot as usize].cpu_usec += total_us + c.call_us;
             }
         }
         let threshold = self.state.config.slowlog_log_slower_than;
@@ -1575,6 +1577,15 @@ impl Server {
         }
     }
 
+    /// CLUSTER SLOT-STATS for a blocked command that timed out: its call's time, in its slot.
+    pub(super) fn slot_stats_timed_out(&mut self, c: &ClientState) {
+        if self.slot_stats_on() && c.cmd_slot >= 0 {
+            if let Some(cl) = self.state.cluster.as_deref_mut() {
+                cl.slot_stats[c.cmd_slot as usize].cpu_usec += c.call_us;
+            }
+        }
+    }
+
     /// CLUSTER SLOT-STATS after a top-level call: `cpu-usec` gets what commandstats gets, `network-bytes-out` the
     /// reply and the replication stream's bytes times the replicas (Valkey's `clusterSlotStatsAddCpuDuration`,
     /// `clusterSlotStatsAddNetworkBytesOutForUserClient`, `clusterSlotStatsIncrNetworkBytesOutForReplication`).
@@ -1602,9 +1613,9 @@ impl Server {
             return;
         }
         let st = &mut cl.slot_stats[slot as usize];
-        if mode == CallMode::Call {
+        if mode == CallMode::Call && !blocked {
             st.cpu_usec += duration_us;
-        } else if !blocked {
+        } else if mode == CallMode::Served && !blocked {
             // Served: its request is counted now (its time by `stats_on_unblock`).
             st.network_bytes_in += c.cmd_in_bytes;
         }
