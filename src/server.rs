@@ -190,6 +190,15 @@ pub fn monitor_line(now_us: i64, db: usize, peer: &str, args: Args) -> Vec<u8> {
     out
 }
 
+/// The slot of a command from our master, for CLUSTER SLOT-STATS: its first key's, -1 without keys.
+fn master_command_slot(args: Args) -> i32 {
+    let Some(cmd) = crate::command_spec::lookup(args.get(0)) else { return -1 };
+    match cmd.key_positions(args).first() {
+        Some(&i) if i < args.len() => crate::cluster::key_hash_slot(args.get(i)) as i32,
+        _ => -1,
+    }
+}
+
 /// A slowlog entry's copy of the arguments, truncated like Redis.
 fn slowlog_args(args: Args) -> Vec<Vec<u8>> {
     let argc = args.len().min(SLOWLOG_ENTRY_MAX_ARGC);
@@ -1119,8 +1128,11 @@ impl Server {
         let slot_stats = self.slot_stats_on();
         if slot_stats {
             // This command's slot, once admission (or a script) names one (Valkey's `c->slot`, reset per command).
+            // Our master's commands skip admission's cluster check: their slot is their first key's (Valkey
+            // backfills it from the key the command touches).
+            let slot = if c.has(flags::MASTER) { master_command_slot(args) } else { -1 };
             if let Some(cl) = self.state.cluster.as_deref_mut() {
-                cl.health.query_slot = -1;
+                cl.health.query_slot = slot;
             }
         }
         let end_us = self.run_command(c, args, start_us);
@@ -1563,10 +1575,9 @@ impl Server {
 
     /// CLUSTER SLOT-STATS `network-bytes-in` after a client's command (Valkey's
     /// `clusterSlotStatsAddNetworkBytesInForUserClient` in `commandProcessed`): the request's bytes go to the slot
-    /// of its keys, plus MULTI's 15 for an EXEC; a blocked command's count when it is served; our master's stream
-    /// (no slot in Valkey) never.
+    /// of its keys, plus MULTI's 15 for an EXEC; a blocked command's count when it is served.
     fn slot_stats_bytes_in(&mut self, c: &ClientState, args: Args) {
-        if c.has(flags::POSTPONED | flags::BLOCKED | flags::MASTER) || self.state.blocking.request.is_some() {
+        if c.has(flags::POSTPONED | flags::BLOCKED) || self.state.blocking.request.is_some() {
             return;
         }
         let Some(cl) = self.state.cluster.as_deref_mut() else { return };
@@ -1600,9 +1611,6 @@ impl Server {
         reply_bytes: u64,
         repl_bytes: u64,
     ) {
-        if c.has(flags::MASTER) {
-            return;
-        }
         let replicas = self.state.repl.replicas.len() as u64;
         let Some(cl) = self.state.cluster.as_deref_mut() else { return };
         let slot = if mode == CallMode::Served { c.cmd_slot } else { cl.health.query_slot };

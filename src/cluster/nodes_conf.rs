@@ -603,16 +603,43 @@ mod tests {
         let out = file_text(&cl, 0);
         let lines: Vec<&str> = out.lines().collect();
         let mine = lines.iter().find(|l| l.starts_with(A)).unwrap();
+        // Without shard ids in the file (Redis 7.0's), a master keeps its own (its id) and a replica takes its
+        // master's; they are written as Redis 7.2 writes them, after the (possibly empty) hostname.
         assert_eq!(
             *mine,
-            format!("{A} 127.0.0.1:30001@40001 myself,master - 0 0 1 connected 0-5460 5462 [5461-<-{B}]")
+            format!("{A} 127.0.0.1:30001@40001,,shard-id={A} myself,master - 0 0 1 connected 0-5460 5462 [5461-<-{B}]")
         );
         let theirs = lines.iter().find(|l| l.starts_with(C)).unwrap();
-        assert_eq!(*theirs, format!("{C} 127.0.0.1:30004@40004 slave,fail? {B} 1000 1000 2 disconnected"));
+        assert_eq!(
+            *theirs,
+            format!("{C} 127.0.0.1:30004@40004,,shard-id={B} slave,fail? {B} 1000 1000 2 disconnected")
+        );
+        assert!(out.contains(&format!("{B} 127.0.0.1:30002@40002,host-b,shard-id={B} master")), "{out}");
         assert_eq!(lines.last().unwrap(), &"vars currentEpoch 6 lastVoteEpoch 3");
         // What we write, we read back the same.
         let again = parsed(&out).unwrap().unwrap();
         assert_eq!(file_text(&again, 0), out);
+    }
+
+    /// Redis 7.4's aux fields: the shard id is read (a replica listed before its master follows it), the others
+    /// are skipped.
+    #[test]
+    fn shard_ids_of_a_redis_74_file() {
+        let s = "5".repeat(40);
+        let text = format!(
+            "{C} 127.0.0.1:30004@40004,,tls-port=0,shard-id={s} slave {B} 0 0 2 connected\n\
+             {A} 127.0.0.1:30001@40001,,tls-port=0,shard-id={A} myself,master - 0 0 1 connected 0-5460\n\
+             {B} 127.0.0.1:30002@40002,host-b,tls-port=0,shard-id={s} master - 0 0 2 connected 5461-16383\n\
+             vars currentEpoch 2 lastVoteEpoch 0\n"
+        );
+        let cl = parsed(&text).unwrap().unwrap();
+        let (b, c) = (cl.lookup(B.as_bytes()).unwrap(), cl.lookup(C.as_bytes()).unwrap());
+        assert_eq!(cl.node(b).unwrap().shard_id, cl.node(c).unwrap().shard_id);
+        assert_eq!(&cl.node(b).unwrap().shard_id[..], s.as_bytes());
+        assert_eq!(cl.node(b).unwrap().hostname, "host-b");
+        assert_eq!(&cl.me().shard_id[..], A.as_bytes());
+        // A shard id that is not a node name is a damaged file.
+        assert!(parsed(&format!("{A} 127.0.0.1:1@2,,shard-id=xyz myself,master - 0 0 1 connected")).is_err());
     }
 
     #[test]
@@ -655,7 +682,10 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
-            format!("{} :0@0 myself,master - 0 0 0 connected 3\nvars currentEpoch 0 lastVoteEpoch 0\n", "a".repeat(40))
+            format!(
+                "{a} :0@0,,shard-id={a} myself,master - 0 0 0 connected 3\nvars currentEpoch 0 lastVoteEpoch 0\n",
+                a = "a".repeat(40)
+            )
         );
         // The renamed file is locked too.
         assert!(lock(&path).is_err());
