@@ -34,7 +34,9 @@ pub fn init(st: &mut ServerState) -> Result<(), Fatal> {
         Some(cl) => (cl, false),
         None => {
             let id = crate::cluster::random_node_id(&mut st.rng);
-            let cl = Cluster::new(id, now, path.clone());
+            let mut cl = Cluster::new(id, now, path.clone());
+            // Its own random shard id, as Redis 7.2 gives a new node (not its name).
+            cl.me_mut().shard_id = crate::cluster::random_node_id(&mut st.rng);
             crate::log_notice!("No cluster configuration found, I'm {}", cl.me().name());
             (cl, true)
         }
@@ -210,6 +212,8 @@ pub fn reset(st: &mut ServerState, hard: bool) {
         let id = crate::cluster::random_node_id(&mut st.rng);
         cl.by_id.remove(&old);
         cl.me_mut().id = id;
+        // A new shard too (Redis 7.2's clusterReset).
+        cl.me_mut().shard_id = crate::cluster::random_node_id(&mut st.rng);
         let me = cl.myself;
         cl.by_id.insert(id, me);
         crate::log_notice!("Node hard reset, now I'm {}", cl.me().name());

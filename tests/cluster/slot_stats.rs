@@ -323,26 +323,62 @@ fn slot_stats_against_valkey8() {
             for ((line, x), (_, y)) in a.iter().zip(&b) {
                 assert_eq!(escape(&mask_cpu(x)), escape(&mask_cpu(y)), "RESP{proto} enabled={enabled}: {line}");
             }
-            for line in ["COMMAND INFO cluster|slot-stats", "COMMAND DOCS cluster|slot-stats"] {
-                assert_eq!(escape(&fc.cmd_str(line)), escape(&vc.cmd_str(line)), "{line}");
-            }
+            let line = "COMMAND INFO cluster|slot-stats";
+            assert_eq!(escape(&fc.cmd_str(line)), escape(&vc.cmd_str(line)), "{line}");
+            // Valkey 8 gives every argument of every command a `display_text`; ferredis keeps Redis 7.0's COMMAND
+            // DOCS, which has none.
+            let line = "COMMAND DOCS cluster|slot-stats";
+            assert_eq!(escape(&fc.cmd_str(line)), escape(&without_display_text(&vc.cmd_str(line))), "{line}");
         }
     }
+}
+
+/// A COMMAND DOCS reply without Valkey 8's `display_text` argument fields (RESP2 or RESP3), re-encoded: each
+/// argument is a map (`%n`, or `*2n` in RESP2) whose `display_text` entry is a key and a bulk value.
+fn without_display_text(reply: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(reply).into_owned();
+    let lines: Vec<&str> = text.split_inclusive("\r\n").collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i] == "$12\r\n" && lines.get(i + 1) == Some(&"display_text\r\n") {
+            i += 4;
+            for j in (0..out.len()).rev() {
+                let l = out[j].clone();
+                if let Some(n) = l.strip_prefix('%').and_then(|r| r.trim_end().parse::<usize>().ok()) {
+                    out[j] = format!("%{}\r\n", n - 1);
+                    break;
+                }
+                if let Some(n) = l.strip_prefix('*').and_then(|r| r.trim_end().parse::<usize>().ok()) {
+                    if n % 2 == 0 && n >= 4 {
+                        out[j] = format!("*{}\r\n", n - 2);
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(lines[i].to_string());
+        i += 1;
+    }
+    out.concat().into_bytes()
 }
 
 fn shard_id(n: &common::cluster::Node) -> String {
     n.text(&["CLUSTER", "MYSHARDID"])
 }
 
-/// Node 1 becomes a replica of node 0, which holds every slot.
-fn master_and_replica(c: &Cluster) {
+/// Node 1 becomes a replica of node 0, which holds every slot; `synced`: wait for the replication link too.
+fn master_and_replica(c: &Cluster, synced: bool) {
     let (m, r) = (&c.nodes[0], &c.nodes[1]);
     assert_eq!(m.cmd(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]), b"+OK\r\n");
     assert_eq!(r.cmd(&["CLUSTER", "MEET", &m.ip, &m.port.to_string()]), b"+OK\r\n");
     let mid = m.myid();
     c.wait("the nodes know each other", || r.text(&["CLUSTER", "NODES"]).contains(&mid));
     c.wait("the replica set up", || r.cmd(&["CLUSTER", "REPLICATE", &mid]) == b"+OK\r\n");
-    c.wait_ok();
+    if synced {
+        c.wait_ok();
+    }
 }
 
 #[test]
@@ -350,7 +386,7 @@ fn myshardid_of_a_replica_is_its_masters() {
     let mut c = Cluster::start(&[Kind::Ferredis, Kind::Ferredis], &[]);
     let before = shard_id(&c.nodes[1]);
     assert_eq!(before.len(), 40, "{before}");
-    master_and_replica(&c);
+    master_and_replica(&c, true);
     let sid = shard_id(&c.nodes[0]);
     assert_eq!(sid.len(), 40);
     assert!(sid.bytes().all(|b| b.is_ascii_hexdigit()), "{sid}");
@@ -369,7 +405,9 @@ fn myshardid_of_a_replica_is_its_masters() {
     );
 }
 
-/// Redis 7.4.1 and ferredis in one shard, each role both ways: the replica reports its master's shard id.
+/// Redis 7.4.1 and ferredis in one shard, each role both ways: the replica reports its master's shard id. (A
+/// ferredis replica of Redis 7.4 learns it over the bus though it cannot load 7.4's RDB 12 snapshot: the
+/// replication link is not waited for.)
 #[test]
 fn myshardid_with_redis74() {
     if !have_oracle(Kind::Redis74) {
@@ -377,7 +415,7 @@ fn myshardid_with_redis74() {
     }
     for kinds in [[Kind::Redis74, Kind::Ferredis], [Kind::Ferredis, Kind::Redis74]] {
         let c = Cluster::start(&kinds, &[]);
-        master_and_replica(&c);
+        master_and_replica(&c, kinds[0] == Kind::Ferredis);
         let sid = shard_id(&c.nodes[0]);
         c.wait(&format!("{} replica of {} in its shard", kinds[1].label(), kinds[0].label()), || {
             shard_id(&c.nodes[1]) == sid
@@ -398,7 +436,7 @@ fn redis70_nodes_hear_no_shard_id() {
         return;
     }
     let c = Cluster::start(&[Kind::Redis, Kind::Ferredis], &[]);
-    master_and_replica(&c);
+    master_and_replica(&c, true);
     let f = &c.nodes[1];
     let mine = shard_id(f);
     assert_eq!(mine.len(), 40);
