@@ -599,8 +599,7 @@ fn curated_server_command_docs_all() {
             let args: [&[u8]; 3] = [b"COMMAND", b"DOCS", name];
             let (f, r) = (fc.cmd(&args), rc.cmd(&args));
             let (fv, rv) = (Resp::parse(&f).expect("ferredis reply"), Resp::parse(&r).expect("redis reply"));
-            // What later versions added to a command Redis 7.0 has (SET's IFEQ, Valkey 8.1) is left out.
-            let fv = without_newer_than_70(fv);
+            let fv = strip_post_7_0(fv, added_after_7_0(name));
             if canonical_docs(fv, proto, &known) != canonical_docs(rv, proto, &known) {
                 failures.push(format!(
                     "RESP{proto} COMMAND DOCS {}\n  ferredis: {}\n  redis:    {}",
@@ -614,59 +613,45 @@ fn curated_server_command_docs_all() {
     assert!(failures.is_empty(), "{} COMMAND DOCS replies differ:\n\n{}", failures.len(), failures.join("\n\n"));
 }
 
-/// A COMMAND DOCS reply without the history entries and arguments of versions after 7.0 (`8.1.0` and such: the
-/// additions of Redis 7.2+ and Valkey to commands Redis 7.0 has, such as SET's IFEQ), in RESP2 or RESP3.
-fn without_newer_than_70(v: Resp) -> Resp {
-    fn newer(v: &Resp) -> bool {
-        let Some(b) = v.as_bytes() else { return false };
-        let text = String::from_utf8_lossy(b);
-        let mut parts = text.split('.').map(|p| p.parse::<u32>());
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(Ok(major)), Some(Ok(minor)), Some(Ok(_)), None) => (major, minor) > (7, 0),
-            _ => false,
-        }
-    }
-    // A history entry `[version, text]`, or an argument whose `since` is newer.
-    fn added_later(e: &Resp) -> bool {
+/// Arguments later releases added to commands 7.0 has (each compared against the release that added it in its own
+/// tests): left out of ferredis's COMMAND DOCS before the comparison with 7.0.15, with history entries newer than
+/// 7.0.
+const ADDED_AFTER_7_0: &[(&str, &[&str])] = &[("hscan", &["novalues"]), ("set", &["comparison-value"])];
+
+fn added_after_7_0(name: &[u8]) -> &'static [&'static str] {
+    ADDED_AFTER_7_0.iter().find(|(n, _)| n.as_bytes() == name).map_or(&[], |(_, a)| a)
+}
+
+/// A COMMAND DOCS reply without the arguments named in `added` and without history entries of releases after 7.0.
+fn strip_post_7_0(v: Resp, added: &[&str]) -> Resp {
+    fn named(e: &Resp, added: &[&str]) -> bool {
+        let is_added = |k: &Resp, v: &Resp| {
+            k.as_bytes() == Some(b"name".as_slice())
+                && v.as_bytes().is_some_and(|n| added.iter().any(|a| a.as_bytes() == n))
+        };
         match e {
-            Resp::Array(x) if x.len() == 2 && x[1].as_bytes().is_some() => newer(&x[0]),
-            Resp::Array(x) => {
-                x.chunks(2).any(|kv| kv.len() == 2 && kv[0].as_bytes() == Some(b"since") && newer(&kv[1]))
-            }
-            Resp::Map(pairs) => pairs.iter().any(|(k, v)| k.as_bytes() == Some(b"since") && newer(v)),
+            Resp::Map(p) => p.iter().any(|(k, v)| is_added(k, v)),
+            Resp::Array(items) => items.chunks(2).any(|c| c.len() == 2 && is_added(&c[0], &c[1])),
             _ => false,
         }
     }
-    // Only the values of `history` and `arguments` (at any depth) lose entries.
-    fn filtered(key: &Resp, v: Resp) -> Resp {
-        match (key.as_bytes(), v) {
-            (Some(b"history" | b"arguments"), Resp::Array(items)) => {
-                Resp::Array(items.into_iter().filter(|e| !added_later(e)).map(without_newer_than_70).collect())
-            }
-            (_, v) => without_newer_than_70(v),
-        }
+    fn newer_history(e: &Resp) -> bool {
+        matches!(e, Resp::Array(x) if x.len() == 2
+            && x[1].as_bytes().is_some()
+            && x[0].as_bytes().is_some_and(|v| v.first().is_some_and(u8::is_ascii_digit) && v > b"7.1".as_slice()))
     }
     match v {
-        Resp::Map(pairs) => Resp::Map(
-            pairs
+        Resp::Array(items) => Resp::Array(
+            items
                 .into_iter()
-                .map(|(k, v)| {
-                    let v = filtered(&k, v);
-                    (k, v)
-                })
+                .filter(|e| !named(e, added) && !newer_history(e))
+                .map(|e| strip_post_7_0(e, added))
                 .collect(),
         ),
-        Resp::Array(items) => {
-            // RESP2 maps are flat arrays: a value follows its key.
-            let mut out: Vec<Resp> = Vec::with_capacity(items.len());
-            for item in items {
-                let v = match out.last() {
-                    Some(k) if matches!(k.as_bytes(), Some(b"history" | b"arguments")) => filtered(k, item),
-                    _ => without_newer_than_70(item),
-                };
-                out.push(v);
-            }
-            Resp::Array(out)
+        Resp::Map(p) => Resp::Map(p.into_iter().map(|(k, v)| (k, strip_post_7_0(v, added))).collect()),
+        // RESP3's history is a set.
+        Resp::Set(items) => {
+            Resp::Set(items.into_iter().filter(|e| !newer_history(e)).map(|e| strip_post_7_0(e, added)).collect())
         }
         other => other,
     }
