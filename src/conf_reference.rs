@@ -393,6 +393,16 @@ pub static SECTIONS: &[Section] = &[
                 "Record commands that run longer than this many microseconds in SLOWLOG (0 = all, -1 = none).",
             ),
             live("slowlog-max-len", "Entries kept in the slow log."),
+            opt(
+                "commandlog-request-larger-than",
+                "COMMANDLOG large-request: record commands whose request is at least this many bytes (-1 = none).",
+            ),
+            opt("commandlog-large-request-max-len", "Entries kept in the large-request command log."),
+            opt(
+                "commandlog-reply-larger-than",
+                "COMMANDLOG large-reply: record commands whose reply is at least this many bytes (-1 = none).",
+            ),
+            opt("commandlog-large-reply-max-len", "Entries kept in the large-reply command log."),
             live(
                 "latency-monitor-threshold",
                 "Record events that take at least this many milliseconds for LATENCY (0 = off).",
@@ -462,6 +472,10 @@ pub static SECTIONS: &[Section] = &[
             opt("cluster-allow-replica-migration", ""),
             opt("cluster-require-full-coverage", ""),
             opt("cluster-replica-no-failover", ""),
+            opt(
+                "cluster-slot-stats-enabled",
+                "CLUSTER SLOT-STATS also reports each slot's cpu-usec, network-bytes-in and network-bytes-out.",
+            ),
             opt("cluster-allow-reads-when-down", ""),
             opt("cluster-allow-pubsubshard-when-down", ""),
             opt("cluster-link-sendbuf-limit", "Send buffer limit of one cluster bus link (0 = none)."),

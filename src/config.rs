@@ -254,8 +254,19 @@ pub struct Config {
     pub maxmemory_eviction_tenacity: i64,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
+    /// The slow log: `slowlog-log-slower-than` (also named `commandlog-execution-slower-than`, Valkey 8.1's name)
+    /// and `slowlog-max-len` (`commandlog-slow-execution-max-len`).
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: i64,
+    /// Valkey 8.1's command logs of big requests and replies (COMMANDLOG): a command whose request or reply is at
+    /// least this many bytes is logged (-1 = off), keeping this many entries.
+    pub commandlog_request_larger_than: i64,
+    pub commandlog_large_request_max_len: i64,
+    pub commandlog_reply_larger_than: i64,
+    pub commandlog_large_reply_max_len: i64,
+    /// Valkey 8.0's `cluster-slot-stats-enabled`: CLUSTER SLOT-STATS also counts each slot's CPU time and network
+    /// bytes (read on every command in cluster mode, hence a field).
+    pub cluster_slot_stats_enabled: bool,
     pub active_expire_effort: i64,
     /// ferredis only: bound of the event loop's adaptive busy-poll window in microseconds (0 = off); see
     /// [`crate::event_loop`].
@@ -371,6 +382,11 @@ impl Default for Config {
             lfu_decay_time: 1,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
+            commandlog_request_larger_than: 1024 * 1024,
+            commandlog_large_request_max_len: 128,
+            commandlog_reply_larger_than: 1024 * 1024,
+            commandlog_large_reply_max_len: 128,
+            cluster_slot_stats_enabled: false,
             active_expire_effort: 1,
             busy_poll_us: 16,
             latency_monitor_threshold: 0,
@@ -892,8 +908,13 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive::stored("active-defrag-cycle-max", Kind::StoredInt(1, 99), "25", M),
     Directive::stored("active-defrag-max-scan-fields", Kind::StoredInt(1, LONG_MAX), "1000", M),
     // Monitoring.
-    int!("slowlog-log-slower-than", slowlog_log_slower_than, -1, LONG_MAX, M),
-    int!("slowlog-max-len", slowlog_max_len, 0, LONG_MAX, M),
+    // The slow log keeps Redis 7.0's names (CONFIG REWRITE writes them); Valkey 8.1's COMMANDLOG names are aliases.
+    int!("slowlog-log-slower-than", slowlog_log_slower_than, -1, LONG_MAX, M).alias("commandlog-execution-slower-than"),
+    int!("slowlog-max-len", slowlog_max_len, 0, LONG_MAX, M).alias("commandlog-slow-execution-max-len"),
+    int!("commandlog-request-larger-than", commandlog_request_larger_than, -1, LONG_MAX, M),
+    int!("commandlog-large-request-max-len", commandlog_large_request_max_len, 0, LONG_MAX, M),
+    int!("commandlog-reply-larger-than", commandlog_reply_larger_than, -1, LONG_MAX, M),
+    int!("commandlog-large-reply-max-len", commandlog_large_reply_max_len, 0, LONG_MAX, M),
     int!("latency-monitor-threshold", latency_monitor_threshold, 0, LONG_MAX, M),
     boolean!("latency-tracking", latency_tracking, M),
     Directive::new(
@@ -989,6 +1010,7 @@ pub static DIRECTIVES: &[Directive] = &[
     Directive::stored("cluster-replica-validity-factor", Kind::StoredInt(0, INT_MAX), "10", M)
         .alias("cluster-slave-validity-factor"),
     Directive::stored("cluster-replica-no-failover", Kind::StoredBool, "no", M).alias("cluster-slave-no-failover"),
+    boolean!("cluster-slot-stats-enabled", cluster_slot_stats_enabled, M),
     Directive::stored("cluster-require-full-coverage", Kind::StoredBool, "yes", M),
     Directive::stored("cluster-allow-reads-when-down", Kind::StoredBool, "no", M),
     Directive::stored("cluster-allow-pubsubshard-when-down", Kind::StoredBool, "yes", M),

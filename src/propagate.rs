@@ -85,18 +85,23 @@ pub struct ReplFeed {
     pub buf: Vec<u8>,
     /// The db the stream last selected; -1 forces a SELECT before the next command (after a full sync starts).
     pub selected_db: i64,
+    /// Bytes of the SELECTs this feed ever wrote: CLUSTER SLOT-STATS counts a command's replication bytes but
+    /// not the SELECT before them (Valkey's clusterSlotStatsDecrNetworkBytesOutForReplication).
+    pub select_bytes: u64,
 }
 
 impl ReplFeed {
     pub fn new() -> ReplFeed {
-        ReplFeed { buf: Vec::new(), selected_db: -1 }
+        ReplFeed { buf: Vec::new(), selected_db: -1, select_bytes: 0 }
     }
 
     /// Encodes one command in `db`.
     pub fn feed(&mut self, db: usize, argv: &[&[u8]]) {
         if self.selected_db != db as i64 {
             let n = db.to_string();
+            let before = self.buf.len();
             crate::resp::encode_command(&mut self.buf, &[b"SELECT", n.as_bytes()]);
+            self.select_bytes += (self.buf.len() - before) as u64;
             self.selected_db = db as i64;
         }
         crate::resp::encode_command(&mut self.buf, argv);

@@ -213,6 +213,11 @@ pub(crate) fn encode(kind: &[u8], pattern: Option<&[u8]>, channel: &[u8], msg: &
 }
 
 impl Encoded {
+    /// The message's size in bytes (either encoding).
+    pub(crate) fn byte_len(&self) -> usize {
+        self.0.len()
+    }
+
     /// Appends the message in the protocol of `reply`'s client, even while its replies are switched off.
     #[inline]
     pub(crate) fn append_to(&self, reply: &mut crate::resp::reply::Reply) {

@@ -190,6 +190,15 @@ pub fn monitor_line(now_us: i64, db: usize, peer: &str, args: Args) -> Vec<u8> {
     out
 }
 
+/// The slot of a command from our master, for CLUSTER SLOT-STATS: its first key's, -1 without keys.
+fn master_command_slot(args: Args) -> i32 {
+    let Some(cmd) = crate::command_spec::lookup(args.get(0)) else { return -1 };
+    match cmd.key_positions(args).first() {
+        Some(&i) if i < args.len() => crate::cluster::key_hash_slot(args.get(i)) as i32,
+        _ => -1,
+    }
+}
+
 /// A slowlog entry's copy of the arguments, truncated like Redis.
 fn slowlog_args(args: Args) -> Vec<Vec<u8>> {
     let argc = args.len().min(SLOWLOG_ENTRY_MAX_ARGC);
@@ -915,7 +924,11 @@ impl Server {
                 Ok(Parsed::Complete { consumed, inline }) => {
                     if !spans.is_empty() {
                         let args = if inline { Args::new(scratch, spans) } else { Args::new(buf, spans) };
-                        let argv_mem = spans.iter().map(|&(s, e)| (e - s) as usize).sum();
+                        let argv_mem: usize = spans.iter().map(|&(s, e)| (e - s) as usize).sum();
+                        // Valkey's request size: an inline request counts its words, one space between each and
+                        // the CRLF; a multibulk one the bytes it took.
+                        state.cmd_in_bytes =
+                            if inline { (argv_mem + spans.len() - 1 + 2) as u64 } else { consumed as u64 };
                         let qbuf = batch_qbuf.max(buf.len());
                         let (_, _, omem) = crate::net::client::output_figures(&state.reply);
                         let tot_mem =
@@ -1112,7 +1125,20 @@ impl Server {
         let running = crate::crash_report::Running { client: &*c, args };
         crate::crash_report::set_running(&running);
         let outer_loop = self.busy_loop.replace(el as *mut EventLoop);
+        let slot_stats = self.slot_stats_on();
+        if slot_stats {
+            // This command's slot, once admission (or a script) names one (Valkey's `c->slot`, reset per command).
+            // Our master's commands skip admission's cluster check: their slot is their first key's (Valkey
+            // backfills it from the key the command touches).
+            let slot = if c.has(flags::MASTER) { master_command_slot(args) } else { -1 };
+            if let Some(cl) = self.state.cluster.as_deref_mut() {
+                cl.health.query_slot = slot;
+            }
+        }
         let end_us = self.run_command(c, args, start_us);
+        if slot_stats {
+            self.slot_stats_bytes_in(c, args);
+        }
         self.busy_loop = outer_loop;
         crate::crash_report::clear_running();
         if c.has(flags::POSTPONED) {
@@ -1337,9 +1363,17 @@ impl Server {
                 self.state.tracking.script_begins(c, cmd, args);
             }
         }
+        // COMMANDLOG's large-reply size: what this call added to the client's output.
+        let reply_before = c.reply.buf.len();
+        // CLUSTER SLOT-STATS: the replication bytes of a top-level command (SELECTs left out).
+        let repl_before = match self.state.prop.repl.as_ref() {
+            Some(f) if self.nesting == 0 && self.slot_stats_on() => Some((f.buf.len(), f.select_bytes)),
+            _ => None,
+        };
         self.nesting += 1;
         run(self, c);
         self.nesting -= 1;
+        let reply_bytes = c.reply.buf.len().saturating_sub(reply_before) as u64;
         // CLIENT UNBLOCK ends the other client's wait within the command, as in Redis (its statistics and slowlog
         // entry come before the caller's, and an error reply it gives counts as the caller's failure, since Redis
         // compares the server's error count before and after a call).
@@ -1377,6 +1411,15 @@ impl Server {
         let failed = self.count_errors(c) > 0 || unblock_errors;
         // Blocked on keys (the request is taken after the call) or in WAIT (which flags the client itself).
         let blocked = self.state.blocking.request.is_some() || (mode == CallMode::Call && c.has(flags::BLOCKED));
+        if self.nesting == 0 && self.slot_stats_on() {
+            let repl_bytes = match (repl_before, self.state.prop.repl.as_ref()) {
+                (Some((len, sel)), Some(f)) => {
+                    (f.buf.len().saturating_sub(len) as u64).saturating_sub(f.select_bytes.saturating_sub(sel))
+                }
+                _ => 0,
+            };
+            self.slot_stats_after_call(c, mode, blocked, duration_us, reply_bytes, repl_bytes);
+        }
         if mode == CallMode::Served {
             // The call was counted when the client blocked; now its total time, errors, latency and slowlog entry
             // (Redis's `updateStatsOnUnblock`), unless it blocks again.
@@ -1412,6 +1455,16 @@ impl Server {
         // Likewise its slowlog entry.
         if threshold >= 0 && duration_us >= threshold as u64 && !cmd.has(flag::SKIP_SLOWLOG) && !blocked {
             self.slowlog_push(c, args, start_us, duration_us);
+        }
+        // COMMANDLOG's size logs (Valkey 8.1), on the slow log's terms. A threshold of -1 is u64::MAX here, so
+        // with both off (or nothing big) this is one branch.
+        let cfg = &self.state.config;
+        if (c.cmd_in_bytes >= cfg.commandlog_request_larger_than as u64
+            || reply_bytes >= cfg.commandlog_reply_larger_than as u64)
+            && !cmd.has(flag::SKIP_SLOWLOG)
+            && !blocked
+        {
+            self.commandlog_push_sizes(c, args, start_us, reply_bytes);
         }
         if !self.state.monitors.is_empty() && !cmd.has(flag::SKIP_MONITOR | flag::ADMIN) {
             self.feed_monitors(c, args);
@@ -1485,6 +1538,14 @@ impl Server {
         if self.state.config.latency_tracking {
             self.state.stats.latency.record_us(name, total_us);
         }
+        // CLUSTER SLOT-STATS counts the time commandstats has for the command, in the slot it blocked on, but
+        // only now (Valkey counts nothing while a command is blocked): the call that blocked (`call_us`, which
+        // commandstats counted then, as Redis 7.0 does) and `total_us`.
+        if self.slot_stats_on() && c.cmd_slot >= 0 {
+            if let Some(cl) = self.state.cluster.as_deref_mut() {
+                cl.slot_stats[c.cmd_slot as usize].cpu_usec += total_us + c.call_us;
+            }
+        }
         let threshold = self.state.config.slowlog_log_slower_than;
         if threshold >= 0 && total_us >= threshold as u64 && !cmd.has(flag::SKIP_SLOWLOG) {
             self.slowlog_push(c, args, crate::util::now_us(), total_us);
@@ -1504,6 +1565,99 @@ impl Server {
         self.state.slowlog_next_id += 1;
         self.state.slowlog.push_front(entry);
         self.state.slowlog.truncate(max);
+    }
+
+    /// Whether CLUSTER SLOT-STATS counts CPU time and network bytes (cluster mode, `cluster-slot-stats-enabled`).
+    #[inline]
+    fn slot_stats_on(&self) -> bool {
+        self.state.config.cluster_slot_stats_enabled && self.state.cluster.is_some()
+    }
+
+    /// CLUSTER SLOT-STATS `network-bytes-in` after a client's command (Valkey's
+    /// `clusterSlotStatsAddNetworkBytesInForUserClient` in `commandProcessed`): the request's bytes go to the slot
+    /// of its keys, plus MULTI's 15 for an EXEC; a blocked command's count when it is served.
+    fn slot_stats_bytes_in(&mut self, c: &ClientState, args: Args) {
+        if c.has(flags::POSTPONED | flags::BLOCKED) || self.state.blocking.request.is_some() {
+            return;
+        }
+        let Some(cl) = self.state.cluster.as_deref_mut() else { return };
+        let slot = cl.health.query_slot;
+        if slot >= 0 {
+            let multi = if args.is(0, "exec") { 15 } else { 0 };
+            cl.slot_stats[slot as usize].network_bytes_in += c.cmd_in_bytes + multi;
+        }
+    }
+
+    /// CLUSTER SLOT-STATS for a blocked command that timed out: its call's time, in its slot.
+    pub(super) fn slot_stats_timed_out(&mut self, c: &ClientState) {
+        if self.slot_stats_on() && c.cmd_slot >= 0 {
+            if let Some(cl) = self.state.cluster.as_deref_mut() {
+                cl.slot_stats[c.cmd_slot as usize].cpu_usec += c.call_us;
+            }
+        }
+    }
+
+    /// CLUSTER SLOT-STATS after a top-level call: `cpu-usec` gets what commandstats gets, `network-bytes-out` the
+    /// reply and the replication stream's bytes times the replicas (Valkey's `clusterSlotStatsAddCpuDuration`,
+    /// `clusterSlotStatsAddNetworkBytesOutForUserClient`, `clusterSlotStatsIncrNetworkBytesOutForReplication`).
+    /// A command that blocks remembers its slot for when it is served.
+    #[cold]
+    fn slot_stats_after_call(
+        &mut self,
+        c: &mut ClientState,
+        mode: CallMode,
+        blocked: bool,
+        duration_us: u64,
+        reply_bytes: u64,
+        repl_bytes: u64,
+    ) {
+        let replicas = self.state.repl.replicas.len() as u64;
+        let Some(cl) = self.state.cluster.as_deref_mut() else { return };
+        let slot = if mode == CallMode::Served { c.cmd_slot } else { cl.health.query_slot };
+        if blocked {
+            c.cmd_slot = slot;
+        }
+        if slot < 0 {
+            return;
+        }
+        let st = &mut cl.slot_stats[slot as usize];
+        if mode == CallMode::Call && !blocked {
+            st.cpu_usec += duration_us;
+        } else if mode == CallMode::Served && !blocked {
+            // Served: its request is counted now (its time by `stats_on_unblock`).
+            st.network_bytes_in += c.cmd_in_bytes;
+        }
+        if !blocked {
+            st.network_bytes_out += reply_bytes + repl_bytes * replicas;
+        }
+    }
+
+    /// Records a command in COMMANDLOG's large-request and large-reply logs when it is over their thresholds
+    /// (Valkey's `commandlogPushCurrentCommand` for those two types).
+    #[cold]
+    fn commandlog_push_sizes(&mut self, c: &ClientState, args: Args, start_us: i64, reply_bytes: u64) {
+        let st = &mut self.state;
+        let cfg = &st.config;
+        let logs = [
+            (c.cmd_in_bytes, cfg.commandlog_request_larger_than, cfg.commandlog_large_request_max_len, 0),
+            (reply_bytes, cfg.commandlog_reply_larger_than, cfg.commandlog_large_reply_max_len, 1),
+        ];
+        for (value, threshold, max_len, which) in logs {
+            if threshold < 0 || max_len <= 0 || value < threshold as u64 {
+                continue;
+            }
+            let log = if which == 0 { &mut st.large_requests } else { &mut st.large_replies };
+            log.entries.push_front(SlowlogEntry {
+                id: log.next_id,
+                time_s: start_us / 1_000_000,
+                duration_us: value,
+                argv: slowlog_args(args),
+                peer: c.addr.clone(),
+                name: c.name.clone().unwrap_or_default(),
+            });
+            log.next_id += 1;
+            log.entries.truncate(max_len as usize);
+        }
     }
 
     fn feed_monitors(&mut self, c: &mut ClientState, args: Args) {

@@ -254,6 +254,14 @@ pub struct SlowlogEntry {
     pub name: Vec<u8>,
 }
 
+/// One of COMMANDLOG's size logs (Valkey 8.1: `large-request`, `large-reply`), newest first; the `slow` log is
+/// [`ServerState::slowlog`]. An entry's `duration_us` holds the size in bytes.
+#[derive(Debug, Default)]
+pub struct CommandLog {
+    pub entries: std::collections::VecDeque<SlowlogEntry>,
+    pub next_id: u64,
+}
+
 pub struct ServerState {
     pub config: Config,
     pub dbs: Vec<Db>,
@@ -272,6 +280,9 @@ pub struct ServerState {
     pub actions: Vec<Action>,
     pub slowlog: std::collections::VecDeque<SlowlogEntry>,
     pub slowlog_next_id: u64,
+    /// COMMANDLOG's `large-request` and `large-reply` logs.
+    pub large_requests: CommandLog,
+    pub large_replies: CommandLog,
     pub active_expire_enabled: bool,
     /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call commands flagged `noscript` (Redis's test hook).
     pub script_disable_deny_script: bool,
@@ -494,6 +505,8 @@ impl ServerState {
             replid,
             actions: Vec::new(),
             slowlog: Default::default(),
+            large_requests: Default::default(),
+            large_replies: Default::default(),
             slowlog_next_id: 0,
             child_pid: None,
             clients: Vec::new(),

@@ -428,6 +428,7 @@ pub fn header(cl: &Cluster, ty: u16) -> Header {
     if me.is_master() && cl.failover.mf_end_ms != 0 {
         h.mflags[0] |= msg::mflags0::PAUSED;
     }
+    h.mflags[1] |= msg::mflags1::SHARDID_OK;
     h
 }
 
@@ -494,7 +495,9 @@ pub fn send_ping(cl: &mut Cluster, fd: RawFd, ty: u16, now_ms: i64) {
     // myself's hostname, which CONFIG SET changes at once (Redis builds the extension from `myself->hostname`):
     // a copy refreshed by the cron would send the old name, or none, for up to a tick after the change.
     let hostname = Some(cl.me().hostname.as_bytes().to_vec()).filter(|h| !h.is_empty());
-    let packet = Msg { hdr, body: Body::Ping { gossip, hostname } }.encode();
+    // Our shard id, to a node known to read it (a Redis 7.0 node would log every unknown extension).
+    let shard_id = cl.node(target).filter(|n| n.shard_ext).map(|_| cl.me().shard_id);
+    let packet = Msg { hdr, body: Body::Ping { gossip, hostname, shard_id } }.encode();
     send(cl, fd, &packet);
 }
 
@@ -690,7 +693,7 @@ pub fn process_packet(cl: &mut Cluster, fd: RawFd, packet: &[u8], now_ms: i64) -
     }
 
     match &m.body {
-        Body::Ping { gossip, hostname } => {
+        Body::Ping { gossip, hostname, shard_id } => {
             log_debug!("{} packet received: {}", msg::type_name(ty), cl.node(link_node).map_or("NULL", |n| n.name()));
             if !inbound {
                 let in_handshake = cl.node(link_node).is_some_and(|n| n.has(flags::HANDSHAKE));
@@ -772,6 +775,10 @@ pub fn process_packet(cl: &mut Cluster, fd: RawFd, packet: &[u8], now_ms: i64) -
                     }
                     if master != NO_NODE && cl.node(sender).is_some_and(|s| s.replicaof != master) {
                         cl.set_master_of(sender, master);
+                        // A replica joins its master's shard (Redis 7.2's updateShardId on a new master).
+                        if let Some(sid) = cl.node(master).map(|m| m.shard_id) {
+                            cl.update_shard_id(sender, sid);
+                        }
                         cl.ask(todo::SAVE_CONFIG);
                     }
                 }
@@ -821,6 +828,18 @@ pub fn process_packet(cl: &mut Cluster, fd: RawFd, packet: &[u8], now_ms: i64) -
             let hn = hostname.as_ref().map(|h| String::from_utf8_lossy(h).into_owned()).unwrap_or_default();
             if let Some(s) = cl.node_mut(sender).filter(|s| s.hostname != hn) {
                 s.hostname = hn;
+            }
+            // Its shard id (Redis 7.2's clusterProcessPingExt): the one it sent, else its master's (or the one we
+            // gave it, for a Redis 7.0 master).
+            if sender != NO_NODE {
+                if shard_id.is_some() || m.hdr.mflags[1] & msg::mflags1::SHARDID_OK != 0 {
+                    if let Some(s) = cl.node_mut(sender) {
+                        s.shard_ext = true;
+                    }
+                }
+                if let Some(sid) = shard_id.or_else(|| cl.shard_of(sender)) {
+                    cl.update_shard_id(sender, sid);
+                }
             }
         }
         Body::Fail(about) => {
@@ -1048,6 +1067,9 @@ pub fn set_my_master(cl: &mut Cluster, n: NodeIdx, _now: i64) {
     }
     del_node_slots(cl, me);
     cl.set_master_of(me, n);
+    if let Some(sid) = cl.node(n).map(|m| m.shard_id) {
+        cl.update_shard_id(me, sid);
+    }
     if let Some(m) = cl.node(n) {
         cl.bus.effects.push(Effect::SetMaster { ip: m.ip.clone(), port: m.port });
     }

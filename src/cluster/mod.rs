@@ -106,6 +106,13 @@ pub struct Node {
     pub pport: u16,
     pub cport: u16,
     pub fail_reports: Vec<FailReport>,
+    /// The node's shard (Redis 7.2's `shard_id`, CLUSTER MYSHARDID): a master's own, a replica takes its master's.
+    /// Starts as the node's id; learned from the node's shard-id ping extension (Redis 7.2+ and ferredis send
+    /// one; a Redis 7.0 node sends none, so it keeps the one we gave it), persisted in nodes.conf as `shard-id=`.
+    pub shard_id: NodeId,
+    /// The node reads the shard-id extension (it sent one, or `mflags1::SHARDID_OK`): only then do our pings to it
+    /// carry ours.
+    pub shard_ext: bool,
     /// The bus holds an outbound link to this node (CLUSTER NODES' `connected`; kept by the bus).
     pub linked: bool,
 }
@@ -135,6 +142,8 @@ impl Node {
             pport: 0,
             cport: 0,
             fail_reports: Vec::new(),
+            shard_id: id,
+            shard_ext: false,
             linked: false,
         }
     }
@@ -204,6 +213,17 @@ pub struct Cluster {
     /// order (Redis's `removeChannelsInSlot` in `clusterDelSlot`). Drained by the server
     /// (`crate::state::pubsub::drop_lost_shard_slots`) after the command or bus event that deleted them.
     pub lost_slots: Vec<u16>,
+    /// CLUSTER SLOT-STATS' counters per slot (Valkey 8.0), kept while `cluster-slot-stats-enabled` is on; a slot's
+    /// are zeroed when it is assigned or unassigned, all of them by CONFIG RESETSTAT.
+    pub slot_stats: Box<[SlotStat]>,
+}
+
+/// One slot's CLUSTER SLOT-STATS counters (key-count is the keyspace's slot index).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SlotStat {
+    pub cpu_usec: u64,
+    pub network_bytes_in: u64,
+    pub network_bytes_out: u64,
 }
 
 impl Cluster {
@@ -231,6 +251,7 @@ impl Cluster {
             health: redirect::Health::default(),
             conf_lock: nodes_conf::ConfLock::default(),
             lost_slots: Vec::new(),
+            slot_stats: vec![SlotStat::default(); SLOTS].into_boxed_slice(),
         };
         cl.myself = cl.add_node(Node::new(myself_id, flags::MYSELF | flags::MASTER, now_ms));
         cl
@@ -328,6 +349,7 @@ impl Cluster {
         }
         self.set_slot_bit(i, slot);
         self.slots[slot] = i;
+        self.slot_stats[slot] = SlotStat::default();
         true
     }
 
@@ -343,7 +365,40 @@ impl Cluster {
         }
         self.clear_slot_bit(owner, slot);
         self.slots[slot] = NO_NODE;
+        self.slot_stats[slot] = SlotStat::default();
         true
+    }
+
+    /// Whether `slot` belongs to this node's shard: served by this node, or by its master when a replica (Valkey's
+    /// `doesSlotBelongToMyShard`, the slots CLUSTER SLOT-STATS reports).
+    pub fn my_shard_owns(&self, slot: usize) -> bool {
+        let me = self.me();
+        let primary = if me.is_replica() { self.node(me.replicaof) } else { Some(me) };
+        primary.is_some_and(|p| p.owns_slot(slot))
+    }
+
+    /// The shard id a node should have: its own for a master, its master's for a replica whose master we know.
+    pub fn shard_of(&self, i: NodeIdx) -> Option<NodeId> {
+        let n = self.node(i)?;
+        match self.node(n.replicaof) {
+            Some(m) if n.is_replica() => Some(m.shard_id),
+            _ => Some(n.shard_id),
+        }
+    }
+
+    /// Sets node `i`'s shard id (Redis 7.2's `updateShardId`); when `i` is our master, this node follows it.
+    /// Asks for the config to be saved when anything changed.
+    pub fn update_shard_id(&mut self, i: NodeIdx, shard_id: NodeId) {
+        let myself = self.myself;
+        let Some(n) = self.node_mut(i) else { return };
+        if n.shard_id != shard_id {
+            n.shard_id = shard_id;
+            self.ask(todo::SAVE_CONFIG);
+        }
+        if i != myself && self.me().replicaof == i && self.me().shard_id != shard_id {
+            self.me_mut().shard_id = shard_id;
+            self.ask(todo::SAVE_CONFIG | todo::FSYNC_CONFIG);
+        }
     }
 
     /// Whether this node is node `i`'s master or one of its master's replicas (Redis's

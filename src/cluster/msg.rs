@@ -6,7 +6,7 @@
 //! configuration for UPDATE, a module payload for MODULE; nothing for the failover messages. [`decode`] checks the
 //! declared length against the type as Redis's `clusterProcessPacket` does and never panics.
 
-use super::{NodeId, SLOTS};
+use super::{NodeId, NODE_ID_LEN, SLOTS};
 
 /// Message types, Redis's `CLUSTERMSG_TYPE_*` values (they index the statistics arrays).
 pub mod types {
@@ -48,6 +48,15 @@ pub const SLOT_BYTES: usize = SLOTS / 8;
 pub const VERSION: u16 = 1;
 /// The ping extension carrying the announced hostname (`CLUSTERMSG_EXT_TYPE_HOSTNAME`).
 pub const EXT_HOSTNAME: u16 = 0;
+/// The ping extension carrying the sender's shard id (Redis 7.2's `CLUSTERMSG_EXT_TYPE_SHARDID`: 40 bytes).
+pub const EXT_SHARDID: u16 = 3;
+
+/// `mflags[1]` bits. Redis (7.0 to 7.4) leaves `mflags[1]` zero and never reads it.
+pub mod mflags1 {
+    /// ferredis's own: the sender reads the shard-id extension. A Redis 7.0 node logs a warning for every
+    /// extension type it does not know, so the shard id goes only to nodes that sent one (Redis 7.2+) or this bit.
+    pub const SHARDID_OK: u8 = 0x80;
+}
 
 /// `mflags[0]` bits.
 pub mod mflags0 {
@@ -139,8 +148,9 @@ pub struct Gossip {
 /// What follows the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
-    /// PING, PONG, MEET: gossip entries and the hostname extension (`None`: no hostname announced).
-    Ping { gossip: Vec<Gossip>, hostname: Option<Vec<u8>> },
+    /// PING, PONG, MEET: gossip entries, the hostname extension (`None`: no hostname announced) and the shard-id
+    /// extension (`None`: not sent).
+    Ping { gossip: Vec<Gossip>, hostname: Option<Vec<u8>>, shard_id: Option<NodeId> },
     /// FAIL about a node.
     Fail(NodeId),
     /// PUBLISH / PUBLISHSHARD.
@@ -239,6 +249,7 @@ pub fn decode(buf: &[u8]) -> Result<Msg, Invalid> {
         types::PING | types::PONG | types::MEET => {
             let mut explen = HEADER_LEN + GOSSIP_LEN * count;
             let mut hostname = None;
+            let mut shard_id = None;
             if explen <= totlen && mflags[0] & mflags0::EXT_DATA != 0 {
                 let mut at = explen;
                 for _ in 0..extensions {
@@ -269,8 +280,10 @@ pub fn decode(buf: &[u8]) -> Result<Msg, Invalid> {
                             )),
                         });
                     }
-                    if be16(buf, at + 4) == EXT_HOSTNAME {
-                        hostname = Some(cstr(&buf[at + 8..at + extlen]));
+                    match be16(buf, at + 4) {
+                        EXT_HOSTNAME => hostname = Some(cstr(&buf[at + 8..at + extlen])),
+                        EXT_SHARDID if extlen >= 8 + NODE_ID_LEN => shard_id = Some(id_at(buf, at + 8)),
+                        _ => {}
                     }
                     explen += extlen;
                     at += extlen;
@@ -294,7 +307,7 @@ pub fn decode(buf: &[u8]) -> Result<Msg, Invalid> {
                     }
                 })
                 .collect();
-            Body::Ping { gossip, hostname }
+            Body::Ping { gossip, hostname, shard_id }
         }
         types::FAIL => {
             if totlen != HEADER_LEN + 40 {
@@ -410,7 +423,7 @@ impl Msg {
         out[O_STATE] = h.state;
         out[O_MFLAGS..O_MFLAGS + 3].copy_from_slice(&h.mflags);
         match &self.body {
-            Body::Ping { gossip, hostname } => {
+            Body::Ping { gossip, hostname, shard_id } => {
                 put16(&mut out, O_COUNT, gossip.len() as u16);
                 for g in gossip {
                     let at = out.len();
@@ -433,6 +446,17 @@ impl Msg {
                     put32(&mut out, at, len as u32);
                     put16(&mut out, at + 4, EXT_HOSTNAME);
                     out[at + 8..at + 8 + name.len()].copy_from_slice(name);
+                }
+                if let Some(id) = shard_id {
+                    out[O_MFLAGS] |= mflags0::EXT_DATA;
+                    let n = be16(&out, O_EXTENSIONS) + 1;
+                    put16(&mut out, O_EXTENSIONS, n);
+                    let at = out.len();
+                    let len = 8 + NODE_ID_LEN;
+                    out.resize(at + len, 0);
+                    put32(&mut out, at, len as u32);
+                    put16(&mut out, at + 4, EXT_SHARDID);
+                    out[at + 8..at + len].copy_from_slice(id);
                 }
             }
             Body::Fail(id) => out.extend_from_slice(id),
@@ -522,7 +546,7 @@ mod tests {
         };
         let m = Msg {
             hdr: header(types::PING),
-            body: Body::Ping { gossip: vec![g.clone(), g], hostname: Some(b"host-1".to_vec()) },
+            body: Body::Ping { gossip: vec![g.clone(), g], hostname: Some(b"host-1".to_vec()), shard_id: None },
         };
         let b = m.encode();
         // Header, two entries, an 8-byte extension header and "host-1\0" padded to 8.
@@ -571,12 +595,29 @@ mod tests {
     }
 
     #[test]
+    fn shard_id_extension_round_trips() {
+        let m = Msg {
+            hdr: header(types::PING),
+            body: Body::Ping { gossip: vec![], hostname: Some(b"h".to_vec()), shard_id: Some([b'5'; 40]) },
+        };
+        let b = m.encode();
+        // The hostname extension (8 + 8), then the shard id's (8 + 40), as Redis 7.2 lays them out.
+        assert_eq!(b.len(), 2256 + 16 + 48);
+        assert_eq!(&b[2214..2216], &[0, 2]);
+        assert_eq!(&b[2256 + 16..2256 + 20], &48u32.to_be_bytes());
+        assert_eq!(&b[2256 + 20..2256 + 22], &EXT_SHARDID.to_be_bytes());
+        let mut back = decode(&b).unwrap();
+        back.hdr.mflags[0] &= !mflags0::EXT_DATA;
+        assert_eq!(back, m);
+    }
+
+    #[test]
     fn hand_built_packets_decode() {
         // The fuzz seeds, laid out by hand from cluster.h's offsets (not by `encode`).
         let ping = decode(include_bytes!("../../fuzz/corpus/cluster_msg/ping_gossip_hostname")).unwrap();
         assert_eq!((ping.hdr.port, ping.hdr.cport, ping.hdr.offset), (30001, 40001, 1234));
         assert_eq!(ping.hdr.myip, b"127.0.0.1");
-        let Body::Ping { gossip, hostname } = ping.body else { panic!("not a ping") };
+        let Body::Ping { gossip, hostname, .. } = ping.body else { panic!("not a ping") };
         assert_eq!(hostname.as_deref(), Some(&b"host-1"[..]));
         assert_eq!(
             (gossip[1].id, gossip[1].port, gossip[1].cport, gossip[1].pong_received),
@@ -609,7 +650,10 @@ mod tests {
         assert!(decode(&good[..100]).is_err());
         assert_eq!(frame_len(b"RCmb\0\0\0\x10"), None);
         // An extension that runs past the end, one without padding.
-        let m = Msg { hdr: header(types::PONG), body: Body::Ping { gossip: vec![], hostname: Some(b"h".to_vec()) } };
+        let m = Msg {
+            hdr: header(types::PONG),
+            body: Body::Ping { gossip: vec![], hostname: Some(b"h".to_vec()), shard_id: None },
+        };
         let mut b = m.encode();
         b[2256..2260].copy_from_slice(&64u32.to_be_bytes());
         assert!(decode(&b).unwrap_err().log.unwrap().contains("exceeds"));

@@ -55,13 +55,23 @@ pub fn flag_words(f: u16, out: &mut String) {
 /// the same line serves CLUSTER NODES, CLUSTER REPLICAS and nodes.conf. Only `myself`'s line carries the
 /// `[slot->-id]` / `[slot-<-id]` marks of slots being migrated or imported.
 pub fn node_line(cl: &Cluster, i: NodeIdx, now_ms: i64, out: &mut String) {
+    node_line_with(cl, i, now_ms, false, out)
+}
+
+/// [`node_line`]; `aux`: the line for nodes.conf, whose address carries Redis 7.2's aux fields after the hostname
+/// (`ip:port@cport,[hostname],shard-id=<id>`; clients never see them).
+fn node_line_with(cl: &Cluster, i: NodeIdx, now_ms: i64, aux: bool, out: &mut String) {
     let _ = now_ms;
     let Some(n) = cl.node(i) else { return };
     out.push_str(n.name());
     let _ = write!(out, " {}:{}@{}", n.ip, n.port, n.cport);
-    if !n.hostname.is_empty() {
+    if !n.hostname.is_empty() || aux {
         out.push(',');
         out.push_str(&n.hostname);
+    }
+    if aux {
+        out.push_str(",shard-id=");
+        out.push_str(std::str::from_utf8(&n.shard_id).unwrap_or(""));
     }
     out.push(' ');
     flag_words(n.flags, out);
@@ -119,14 +129,14 @@ pub fn for_each_range(has: impl Fn(usize) -> bool, mut range: impl FnMut(usize, 
 }
 
 /// Every node's line but those with a flag in `filter`, each ending in `\n` (Redis's
-/// `clusterGenNodesDescription`): CLUSTER NODES (filter 0) and nodes.conf (filter HANDSHAKE).
+/// `clusterGenNodesDescription`): CLUSTER NODES (filter 0) and nodes.conf (filter HANDSHAKE, with the aux fields).
 pub fn describe(cl: &Cluster, filter: u16, now_ms: i64) -> String {
     let mut out = String::with_capacity(cl.len() * 128);
     for (i, n) in cl.iter() {
         if n.flags & filter != 0 {
             continue;
         }
-        node_line(cl, i, now_ms, &mut out);
+        node_line_with(cl, i, now_ms, filter & flags::HANDSHAKE != 0, &mut out);
         out.push('\n');
     }
     out
@@ -395,10 +405,20 @@ pub fn parse(
         }
         let id = node_id(&argv[0]).ok_or(Corrupted)?;
         let n = node_or_add(&mut cl, id, now_ms);
-        // ip:port[@cport][,hostname]
+        // ip:port[@cport][,hostname[,key=value...]] (Redis 7.2's aux fields: shard-id is read, others skipped)
         let addr = &argv[1];
+        let mut shard_id = None;
         let (addr, hostname) = match memchr::memchr(b',', addr) {
-            Some(c) => (&addr[..c], String::from_utf8_lossy(&addr[c + 1..]).into_owned()),
+            Some(c) => {
+                let mut fields = addr[c + 1..].split(|&b| b == b',');
+                let host = fields.next().unwrap_or_default();
+                for f in fields {
+                    if let Some(v) = f.strip_prefix(b"shard-id=") {
+                        shard_id = Some(node_id(v).ok_or(Corrupted)?);
+                    }
+                }
+                (&addr[..c], String::from_utf8_lossy(host).into_owned())
+            }
             None => (&addr[..], String::new()),
         };
         let colon = memchr::memrchr(b':', addr).ok_or(Corrupted)?;
@@ -444,7 +464,23 @@ pub fn parse(
         } else {
             NO_NODE
         };
+        if shard_id.is_none() {
+            // A file from Redis 7.0 (or older ferredis): a replica follows its master's shard, a master keeps its
+            // own (Redis 7.2's clusterLoadConfig).
+            shard_id = cl.node(master).filter(|_| master != NO_NODE).map(|m| m.shard_id);
+        } else if let Some(sid) = shard_id {
+            // A master's replicas loaded before it follow it.
+            let replicas = cl.node(n).map(|x| x.replicas.clone()).unwrap_or_default();
+            for r in replicas {
+                if let Some(rn) = cl.node_mut(r) {
+                    rn.shard_id = sid;
+                }
+            }
+        }
         let Some(node) = cl.node_mut(n) else { return Err(Corrupted) };
+        if let Some(sid) = shard_id {
+            node.shard_id = sid;
+        }
         node.hostname = hostname;
         node.ip = ip;
         node.port = port;
@@ -567,16 +603,43 @@ mod tests {
         let out = file_text(&cl, 0);
         let lines: Vec<&str> = out.lines().collect();
         let mine = lines.iter().find(|l| l.starts_with(A)).unwrap();
+        // Without shard ids in the file (Redis 7.0's), a master keeps its own (its id) and a replica takes its
+        // master's; they are written as Redis 7.2 writes them, after the (possibly empty) hostname.
         assert_eq!(
             *mine,
-            format!("{A} 127.0.0.1:30001@40001 myself,master - 0 0 1 connected 0-5460 5462 [5461-<-{B}]")
+            format!("{A} 127.0.0.1:30001@40001,,shard-id={A} myself,master - 0 0 1 connected 0-5460 5462 [5461-<-{B}]")
         );
         let theirs = lines.iter().find(|l| l.starts_with(C)).unwrap();
-        assert_eq!(*theirs, format!("{C} 127.0.0.1:30004@40004 slave,fail? {B} 1000 1000 2 disconnected"));
+        assert_eq!(
+            *theirs,
+            format!("{C} 127.0.0.1:30004@40004,,shard-id={B} slave,fail? {B} 1000 1000 2 disconnected")
+        );
+        assert!(out.contains(&format!("{B} 127.0.0.1:30002@40002,host-b,shard-id={B} master")), "{out}");
         assert_eq!(lines.last().unwrap(), &"vars currentEpoch 6 lastVoteEpoch 3");
         // What we write, we read back the same.
         let again = parsed(&out).unwrap().unwrap();
         assert_eq!(file_text(&again, 0), out);
+    }
+
+    /// Redis 7.4's aux fields: the shard id is read (a replica listed before its master follows it), the others
+    /// are skipped.
+    #[test]
+    fn shard_ids_of_a_redis_74_file() {
+        let s = "5".repeat(40);
+        let text = format!(
+            "{C} 127.0.0.1:30004@40004,,tls-port=0,shard-id={s} slave {B} 0 0 2 connected\n\
+             {A} 127.0.0.1:30001@40001,,tls-port=0,shard-id={A} myself,master - 0 0 1 connected 0-5460\n\
+             {B} 127.0.0.1:30002@40002,host-b,tls-port=0,shard-id={s} master - 0 0 2 connected 5461-16383\n\
+             vars currentEpoch 2 lastVoteEpoch 0\n"
+        );
+        let cl = parsed(&text).unwrap().unwrap();
+        let (b, c) = (cl.lookup(B.as_bytes()).unwrap(), cl.lookup(C.as_bytes()).unwrap());
+        assert_eq!(cl.node(b).unwrap().shard_id, cl.node(c).unwrap().shard_id);
+        assert_eq!(&cl.node(b).unwrap().shard_id[..], s.as_bytes());
+        assert_eq!(cl.node(b).unwrap().hostname, "host-b");
+        assert_eq!(&cl.me().shard_id[..], A.as_bytes());
+        // A shard id that is not a node name is a damaged file.
+        assert!(parsed(&format!("{A} 127.0.0.1:1@2,,shard-id=xyz myself,master - 0 0 1 connected")).is_err());
     }
 
     #[test]
@@ -619,7 +682,10 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
-            format!("{} :0@0 myself,master - 0 0 0 connected 3\nvars currentEpoch 0 lastVoteEpoch 0\n", "a".repeat(40))
+            format!(
+                "{a} :0@0,,shard-id={a} myself,master - 0 0 0 connected 3\nvars currentEpoch 0 lastVoteEpoch 0\n",
+                a = "a".repeat(40)
+            )
         );
         // The renamed file is locked too.
         assert!(lock(&path).is_err());

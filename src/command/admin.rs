@@ -120,6 +120,63 @@ pub static COMMANDS: &[Command] = &[
         subcommands: MEMORY_SUBCOMMANDS,
         ..SERVER
     },
+    // Valkey 8.1 (not in Redis 7.0).
+    Command {
+        name: "commandlog",
+        arity: -2,
+        acl: "slow",
+        since: "8.1.0",
+        summary: "A container for command log commands.",
+        complexity: "Depends on subcommand.",
+        handler: super::shared::container,
+        subcommands: COMMANDLOG_SUBCOMMANDS,
+        ..SERVER
+    },
+];
+
+const COMMANDLOG_SUB: Command = Command { since: "8.1.0", ..SLOWLOG_SUB };
+
+static COMMANDLOG_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "get",
+        arity: 4,
+        summary: "Returns the specified command log's entries.",
+        complexity: "O(N) where N is the number of entries returned",
+        syntax: "count{:integer} <SLOW | LARGE-REQUEST | LARGE-REPLY>{type}",
+        handler: commandlog_get,
+        tips: "request_policy:all_nodes nondeterministic_output",
+        ..COMMANDLOG_SUB
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE,
+        acl: "slow",
+        summary: "Show helpful text about the different subcommands",
+        complexity: "O(1)",
+        handler: commandlog_help,
+        ..COMMANDLOG_SUB
+    },
+    Command {
+        name: "len",
+        arity: 3,
+        summary: "Returns the number of entries in the specified type of command log.",
+        complexity: "O(1)",
+        syntax: "<SLOW | LARGE-REQUEST | LARGE-REPLY>{type}",
+        handler: commandlog_len,
+        tips: "request_policy:all_nodes response_policy:agg_sum nondeterministic_output",
+        ..COMMANDLOG_SUB
+    },
+    Command {
+        name: "reset",
+        arity: 3,
+        summary: "Clears all entries from the specified type of command log.",
+        complexity: "O(N) where N is the number of entries in the commandlog",
+        syntax: "<SLOW | LARGE-REQUEST | LARGE-REPLY>{type}",
+        handler: commandlog_reset,
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+        ..COMMANDLOG_SUB
+    },
 ];
 
 const SLOWLOG_SUB: Command = Command {
@@ -421,23 +478,36 @@ fn slowlog_get(ctx: &mut Ctx, args: Args) {
         err_subcommand_syntax(ctx.reply(), "slowlog", args.get(1));
         return;
     }
-    let len = ctx.srv.slowlog.len();
-    let mut count = 10usize;
+    let mut count = Some(10usize);
     if args.len() == 3 {
-        match parse_i64(args.get(2)) {
-            Some(-1) => count = len,
-            Some(n) if n >= 0 => count = usize::try_from(n).unwrap_or(usize::MAX),
-            _ => {
-                ctx.reply().error("ERR count should be greater than or equal to -1");
-                return;
-            }
+        let Some(n) = log_count_arg(ctx.reply(), args.get(2)) else { return };
+        count = n;
+    }
+    let Ctx { client, srv } = ctx;
+    reply_log_entries(&mut client.reply, &srv.slowlog, count);
+}
+
+/// A SLOWLOG / COMMANDLOG GET count: `Some(None)` for -1 (every entry), None after replying the error.
+fn log_count_arg(r: &mut Reply, a: &[u8]) -> Option<Option<usize>> {
+    match parse_i64(a) {
+        Some(-1) => Some(None),
+        Some(n) if n >= 0 => Some(Some(usize::try_from(n).unwrap_or(usize::MAX))),
+        _ => {
+            r.error("ERR count should be greater than or equal to -1");
+            None
         }
     }
-    let count = count.min(len);
-    let Ctx { client, srv } = ctx;
-    let r = &mut client.reply;
+}
+
+/// The newest `count` entries of a slow or command log (all of them for None), as SLOWLOG GET replies them.
+fn reply_log_entries(
+    r: &mut Reply,
+    log: &std::collections::VecDeque<crate::state::SlowlogEntry>,
+    count: Option<usize>,
+) {
+    let count = count.unwrap_or(usize::MAX).min(log.len());
     r.array(count);
-    for e in srv.slowlog.iter().take(count) {
+    for e in log.iter().take(count) {
         r.array(6);
         r.int(e.id as i64);
         r.int(e.time_s);
@@ -478,6 +548,87 @@ fn slowlog_help(ctx: &mut Ctx, _args: Args) {
             "    Return the length of the slowlog.",
             "RESET",
             "    Reset the slowlog.",
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// COMMANDLOG (Valkey 8.1): the slow log plus the large-request and large-reply logs, each newest first.
+
+/// The three logs COMMANDLOG names.
+#[derive(Clone, Copy)]
+enum LogType {
+    Slow,
+    LargeRequest,
+    LargeReply,
+}
+
+/// A COMMANDLOG type argument (any case), or None after replying Valkey's error.
+fn log_type_arg(r: &mut Reply, a: &[u8]) -> Option<LogType> {
+    if a.eq_ignore_ascii_case(b"slow") {
+        Some(LogType::Slow)
+    } else if a.eq_ignore_ascii_case(b"large-request") {
+        Some(LogType::LargeRequest)
+    } else if a.eq_ignore_ascii_case(b"large-reply") {
+        Some(LogType::LargeReply)
+    } else {
+        r.error("ERR type should be one of the following: slow, large-request, large-reply");
+        None
+    }
+}
+
+fn log_of(
+    srv: &mut crate::state::ServerState,
+    t: LogType,
+) -> &mut std::collections::VecDeque<crate::state::SlowlogEntry> {
+    match t {
+        LogType::Slow => &mut srv.slowlog,
+        LogType::LargeRequest => &mut srv.large_requests.entries,
+        LogType::LargeReply => &mut srv.large_replies.entries,
+    }
+}
+
+/// COMMANDLOG GET count <SLOW | LARGE-REQUEST | LARGE-REPLY>: the count is checked before the type, as Valkey.
+fn commandlog_get(ctx: &mut Ctx, args: Args) {
+    let Some(count) = log_count_arg(ctx.reply(), args.get(2)) else { return };
+    let Some(t) = log_type_arg(ctx.reply(), args.get(3)) else { return };
+    let Ctx { client, srv } = ctx;
+    reply_log_entries(&mut client.reply, log_of(srv, t), count);
+}
+
+/// COMMANDLOG LEN <SLOW | LARGE-REQUEST | LARGE-REPLY>
+fn commandlog_len(ctx: &mut Ctx, args: Args) {
+    let Some(t) = log_type_arg(ctx.reply(), args.get(2)) else { return };
+    let n = log_of(ctx.srv, t).len();
+    ctx.reply().int(n as i64);
+}
+
+/// COMMANDLOG RESET <SLOW | LARGE-REQUEST | LARGE-REPLY>
+fn commandlog_reset(ctx: &mut Ctx, args: Args) {
+    let Some(t) = log_type_arg(ctx.reply(), args.get(2)) else { return };
+    log_of(ctx.srv, t).clear();
+    ctx.reply().ok();
+}
+
+/// COMMANDLOG HELP
+fn commandlog_help(ctx: &mut Ctx, _args: Args) {
+    reply_help(
+        ctx.reply(),
+        "commandlog",
+        &[
+            "GET <count> <type>",
+            "    Return top <count> entries of the specified <type> from the commandlog (-1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp,",
+            "        time in microseconds for type of slow,",
+            "        or size in bytes for type of large-request,",
+            "        or size in bytes for type of large-reply",
+            "    arguments array, client IP and port,",
+            "    client name",
+            "LEN <type>",
+            "    Return the length of the specified type of commandlog.",
+            "RESET <type>",
+            "    Reset the specified type of commandlog.",
         ],
     );
 }

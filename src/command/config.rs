@@ -363,6 +363,10 @@ fn config_resetstat(ctx: &mut Ctx, _args: Args) {
     ctx.srv.lazyfree.reset_stats();
     let r = &mut ctx.srv.repl;
     (r.sync_full, r.sync_partial_ok, r.sync_partial_err) = (0, 0, 0);
+    // CLUSTER SLOT-STATS' counters (Valkey's resetClusterStats).
+    if let Some(cl) = ctx.srv.cluster.as_deref_mut() {
+        cl.slot_stats.fill(Default::default());
+    }
     ctx.reply().ok();
 }
 

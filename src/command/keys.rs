@@ -374,6 +374,21 @@ pub static COMMANDS: &[Command] = &[
         subcommands: OBJECT_SUBCOMMANDS,
         ..BASE
     },
+    // Valkey 9.0 (not in Redis 7.0).
+    Command {
+        name: "delifeq",
+        arity: 3,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write string fast",
+        keys: ONE_KEY,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
+        group: Group::String,
+        since: "9.0.0",
+        summary: "Delete key if value matches string.",
+        syntax: "key value",
+        handler: delifeq,
+        ..BASE
+    },
 ];
 
 static OBJECT_SUBCOMMANDS: &[Command] = &[
@@ -518,6 +533,36 @@ fn del_generic(ctx: &mut Ctx, args: Args, lazy: bool) {
         }
     }
     ctx.reply().int(n);
+}
+
+/// DELIFEQ key value (Valkey 9.0): deletes the key when it holds a string equal to `value`. `:1` when deleted,
+/// `:0` when missing or different, WRONGTYPE for another type. Propagated as `DEL key`, which a replica of any
+/// version replays.
+fn delifeq(ctx: &mut Ctx, args: Args) {
+    let (key, value) = (args.get(1), args.get(2));
+    let mut nb = [0u8; 24];
+    let matched = match ctx.lookup_write(key) {
+        None => false,
+        Some(e) => match e.as_str() {
+            Some(s) => s.bytes(&mut nb) == value,
+            None => {
+                ctx.reply().err_wrongtype();
+                return;
+            }
+        },
+    };
+    if !matched {
+        ctx.reply().int(0);
+        return;
+    }
+    let lazy = ctx.srv.config.lazyfree_lazy_user_del;
+    if let Some(e) = ctx.db().remove(key) {
+        ctx.srv.lazyfree.free_deleted(e, lazy);
+        ctx.key_modified(key);
+        ctx.notify(nc::GENERIC, "del", key);
+        ctx.rewrite(&[b"DEL".as_slice(), key]);
+    }
+    ctx.reply().int(1);
 }
 
 /// EXISTS key [key ...]

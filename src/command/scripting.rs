@@ -145,6 +145,17 @@ static SCRIPT_SUBCOMMANDS: &[Command] = &[
         tips: "request_policy:all_nodes response_policy:all_succeeded",
         ..SUB
     },
+    // Valkey 8.0 (not in Redis 7.0): appended after LOAD so `is_script_load` keeps its index.
+    Command {
+        name: "show",
+        arity: 3,
+        since: "8.0.0",
+        summary: "Show server-side Lua script in the script cache.",
+        complexity: "O(1).",
+        syntax: "sha1",
+        handler: script_show,
+        ..SUB
+    },
 ];
 
 /// Whether `cmd` is SCRIPT LOAD (it compiles in the host's Lua state).
@@ -201,6 +212,15 @@ fn script_flush(ctx: &mut Ctx, args: Args) {
         srv.lazyfree.free_lua(lua, Box::new(scripts), n);
     }
     ctx.reply().ok();
+}
+
+/// SCRIPT SHOW sha1 (Valkey 8.0): the cached body of the script whose SHA-1 (any case) is `sha1`.
+fn script_show(ctx: &mut Ctx, args: Args) {
+    let Ctx { client, srv } = ctx;
+    match crate::scripting::eval::sha_key(args.get(2)).and_then(|k| srv.scripting.eval.scripts.get(&k)) {
+        Some(s) => client.reply.bulk(&s.body),
+        None => client.reply.error("NOSCRIPT No matching script."),
+    }
 }
 
 /// SCRIPT HELP

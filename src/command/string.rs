@@ -37,13 +37,14 @@ pub static COMMANDS: &[Command] = &[
         getkeys_flags: Some(set_key_flags),
         group: Group::String,
         summary: "Set the string value of a key",
-        syntax: "key value [NX | XX]{condition@2.6.12} [GET]{@6.2.0} [EX seconds{@2.6.12} | PX milliseconds{@2.6.12} | EXAT unix-time-seconds{@6.2.0} | PXAT unix-time-milliseconds{@6.2.0} | KEEPTTL{@6.0.0}]{expiration}",
+        syntax: "key value [NX | XX | IFEQ comparison-value{@8.1.0}]{condition@2.6.12} [GET]{@6.2.0} [EX seconds{@2.6.12} | PX milliseconds{@2.6.12} | EXAT unix-time-seconds{@6.2.0} | PXAT unix-time-milliseconds{@6.2.0} | KEEPTTL{@6.0.0}]{expiration}",
         handler: set,
         history: &[
             ("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
             ("6.0.0", "Added the `KEEPTTL` option."),
             ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."),
             ("7.0.0", "Allowed the `NX` and `GET` options to be used together."),
+            ("8.1.0", "Added the `IFEQ` option."),
         ],
         ..BASE
     },
@@ -438,6 +439,8 @@ const F_EX: u32 = 1 << 5;
 const F_PX: u32 = 1 << 6;
 const F_EXAT: u32 = 1 << 7;
 const F_PXAT: u32 = 1 << 8;
+/// SET's `IFEQ comparison-value` (Valkey 8.1): set only over an existing string equal to the comparison value.
+const F_IFEQ: u32 = 1 << 9;
 const F_ANY_EXPIRE: u32 = F_EX | F_PX | F_EXAT | F_PXAT;
 
 #[inline]
@@ -445,12 +448,17 @@ fn word_is(a: &[u8], w: &[u8]) -> bool {
     a.eq_ignore_ascii_case(w)
 }
 
+/// What SET's and GETEX's options parse to: the flags, the expire argument and SET's IFEQ comparison value.
+type ExtOptions<'a> = (u32, Option<&'a [u8]>, Option<&'a [u8]>);
+
 /// Parses SET (`is_set`) or GETEX options from `start`, as Redis's `parseExtendedStringArgumentsOrReply`: returns
-/// the flags and the expire argument, or None after replying a syntax error. Conflicting options are syntax
-/// errors; repeating the same option is allowed (the last value wins).
-fn parse_ext<'a>(r: &mut Reply, args: Args<'a>, start: usize, is_set: bool) -> Option<(u32, Option<&'a [u8]>)> {
+/// the flags, the expire argument and the IFEQ comparison value, or None after replying a syntax error.
+/// Conflicting options are syntax errors; repeating the same option is allowed (the last value wins), except
+/// IFEQ, which Valkey accepts once and never with NX or XX.
+fn parse_ext<'a>(r: &mut Reply, args: Args<'a>, start: usize, is_set: bool) -> Option<ExtOptions<'a>> {
     let mut flags = 0u32;
     let mut expire = None;
+    let mut ifeq = None;
     let mut j = start;
     while j < args.len() {
         let opt = args.get(j);
@@ -477,10 +485,15 @@ fn parse_ext<'a>(r: &mut Reply, args: Args<'a>, start: usize, is_set: bool) -> O
             j += 2;
             continue;
         }
-        if is_set && word_is(opt, b"nx") && flags & F_XX == 0 {
+        if is_set && word_is(opt, b"nx") && flags & (F_XX | F_IFEQ) == 0 {
             flags |= F_NX;
-        } else if is_set && word_is(opt, b"xx") && flags & F_NX == 0 {
+        } else if is_set && word_is(opt, b"xx") && flags & (F_NX | F_IFEQ) == 0 {
             flags |= F_XX;
+        } else if is_set && word_is(opt, b"ifeq") && has_next && flags & (F_NX | F_XX | F_IFEQ) == 0 {
+            flags |= F_IFEQ;
+            ifeq = Some(args.get(j + 1));
+            j += 2;
+            continue;
         } else if is_set && word_is(opt, b"get") {
             flags |= F_GET;
         } else if is_set && word_is(opt, b"keepttl") && flags & (F_PERSIST | F_ANY_EXPIRE) == 0 {
@@ -493,7 +506,7 @@ fn parse_ext<'a>(r: &mut Reply, args: Args<'a>, start: usize, is_set: bool) -> O
         }
         j += 1;
     }
-    Some((flags, expire))
+    Some((flags, expire, ifeq))
 }
 
 /// The error for a bad expire time, naming the command as Redis does.
@@ -523,8 +536,19 @@ fn expire_ms(r: &mut Reply, arg: &[u8], flags: u32, now_ms: i64, cmd: &str) -> O
     Some(ms)
 }
 
-/// Redis's `setGenericCommand`. `int_reply` selects SETNX's `:1`/`:0` replies instead of `+OK`/null.
-fn set_generic(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, expire: Option<&[u8]>, int_reply: bool) {
+/// Redis's `setGenericCommand`. `int_reply` selects SETNX's `:1`/`:0` replies instead of `+OK`/null; `ifeq` is
+/// SET's IFEQ comparison value (with `F_IFEQ`).
+#[allow(clippy::too_many_arguments)]
+fn set_generic(
+    ctx: &mut Ctx,
+    args: Args,
+    key: &[u8],
+    val: &[u8],
+    flags: u32,
+    expire: Option<&[u8]>,
+    ifeq: Option<&[u8]>,
+    int_reply: bool,
+) {
     let now = ctx.now_ms();
     let mut when_ms = 0;
     if let Some(a) = expire {
@@ -544,7 +568,28 @@ fn set_generic(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, ex
     if flags & F_GET != 0 && !get_generic(ctx, key) {
         return;
     }
-    let conditional = flags & (F_NX | F_XX) != 0;
+    if let Some(cmp) = ifeq {
+        // Valkey 8.1: a missing key or a different value aborts (null, unless GET already replied the old
+        // value); a value of another type is WRONGTYPE (GET has already said so). The lookup is the access.
+        let mut nb = [0u8; 24];
+        let outcome = ctx.lookup_write(key).map(|e| e.as_str().map(|v| v.bytes(&mut nb) == cmp));
+        match outcome {
+            Some(Some(true)) => {}
+            Some(None) => {
+                if flags & F_GET == 0 {
+                    ctx.reply().err_wrongtype();
+                }
+                return;
+            }
+            _ => {
+                if flags & F_GET == 0 {
+                    ctx.reply().null();
+                }
+                return;
+            }
+        }
+    }
+    let conditional = flags & (F_NX | F_XX | F_IFEQ) != 0;
     if conditional {
         // This lookup counts as the access (the store below does not count another), as in Redis.
         let found = ctx.lookup_write(key).is_some();
@@ -576,7 +621,15 @@ fn set_generic(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, ex
         let mut nb = [0u8; 24];
         let ms = crate::util::itoa_buf(when_ms, &mut nb);
         ctx.rewrite(&[b"SET".as_slice(), key, val, b"PXAT", ms]);
-    } else if expire.is_none() && flags & F_GET != 0 {
+    } else if flags & F_IFEQ != 0 {
+        // The condition held here, so the replica (or an AOF, or a Redis 7.0 replica, which knows no IFEQ) is
+        // given the plain store: `SET key value [KEEPTTL]`.
+        if flags & F_KEEPTTL != 0 {
+            ctx.rewrite(&[b"SET".as_slice(), key, val, b"KEEPTTL"]);
+        } else {
+            ctx.rewrite(&[b"SET".as_slice(), key, val]);
+        }
+    } else if flags & F_GET != 0 {
         let kept: Vec<&[u8]> = args
             .iter()
             .enumerate()
@@ -615,26 +668,26 @@ fn get(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+/// SET key value [NX | XX | IFEQ comparison-value] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
 /// PXAT unix-time-milliseconds | KEEPTTL]
 fn set(ctx: &mut Ctx, args: Args) {
-    let Some((flags, expire)) = parse_ext(ctx.reply(), args, 3, true) else { return };
-    set_generic(ctx, args, args.get(1), args.get(2), flags, expire, false);
+    let Some((flags, expire, ifeq)) = parse_ext(ctx.reply(), args, 3, true) else { return };
+    set_generic(ctx, args, args.get(1), args.get(2), flags, expire, ifeq, false);
 }
 
 /// SETNX key value
 fn setnx(ctx: &mut Ctx, args: Args) {
-    set_generic(ctx, args, args.get(1), args.get(2), F_NX, None, true);
+    set_generic(ctx, args, args.get(1), args.get(2), F_NX, None, None, true);
 }
 
 /// SETEX key seconds value
 fn setex(ctx: &mut Ctx, args: Args) {
-    set_generic(ctx, args, args.get(1), args.get(3), F_EX, Some(args.get(2)), false);
+    set_generic(ctx, args, args.get(1), args.get(3), F_EX, Some(args.get(2)), None, false);
 }
 
 /// PSETEX key milliseconds value
 fn psetex(ctx: &mut Ctx, args: Args) {
-    set_generic(ctx, args, args.get(1), args.get(3), F_PX, Some(args.get(2)), false);
+    set_generic(ctx, args, args.get(1), args.get(3), F_PX, Some(args.get(2)), None, false);
 }
 
 /// MGET key [key ...]
@@ -714,7 +767,7 @@ fn getdel(ctx: &mut Ctx, args: Args) {
 
 /// GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]
 fn getex(ctx: &mut Ctx, args: Args) {
-    let Some((flags, expire)) = parse_ext(ctx.reply(), args, 2, false) else { return };
+    let Some((flags, expire, _)) = parse_ext(ctx.reply(), args, 2, false) else { return };
     let key = args.get(1);
     let now = ctx.now_ms();
     {

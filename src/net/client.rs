@@ -100,6 +100,13 @@ pub struct ClientState {
     /// How long the last command's call took, in µs (Redis's `c->duration`): a blocked command's statistics use
     /// it again when it is served or unblocked.
     pub call_us: u64,
+    /// The current request's size in bytes as Valkey counts it (`net_input_bytes_curr_cmd`: the RESP bytes of a
+    /// multibulk request; an inline one's words, single spaces and CRLF), set before the command runs. Read by
+    /// COMMANDLOG's large-request log and CLUSTER SLOT-STATS' `network-bytes-in`.
+    pub cmd_in_bytes: u64,
+    /// The slot of the command that blocked this client (cluster mode with `cluster-slot-stats-enabled`; -1 for
+    /// none), for CLUSTER SLOT-STATS when it is served or times out.
+    pub cmd_slot: i32,
     /// The replication offset right after this client's last command that reached the stream (Redis's `woff`):
     /// what WAIT waits for.
     pub woff: i64,
@@ -269,6 +276,8 @@ impl ClientState {
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
             call_us: 0,
+            cmd_in_bytes: 0,
+            cmd_slot: -1,
             woff: 0,
             uncounted_out: 0,
             user: "default".to_string(),

@@ -35,6 +35,7 @@ const ALLOWED_GLOBALS: &[&str] = &[
     "table",
     "struct",
     "redis",
+    "server",
     "__redis__err__handler",
     "xpcall",
     "tostring",

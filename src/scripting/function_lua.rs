@@ -123,6 +123,7 @@ impl LuaEngine {
         lua.heap.table_mut(redis_load).metatable = Some(protect);
         let library_api = lua.new_table(0, 2);
         lua.set_field(library_api, "redis", Value::Table(redis_load));
+        lua.set_field(library_api, "server", Value::Table(redis_load));
         lua.heap.table_mut(library_api).metatable = Some(protect);
 
         // The globals code sees: empty, reading through to one API or the other.

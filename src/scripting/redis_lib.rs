@@ -453,6 +453,8 @@ pub fn register<H: ScriptHost>(l: &mut Lua, eval_mode: bool) {
         l.register(r, "replicate_commands", replicate_commands);
     }
     l.set_field(g, "redis", Value::Table(r));
+    // Valkey 8's name for the same table (`server.call`, `server.register_function`).
+    l.set_field(g, "server", Value::Table(r));
 
     if let Value::Table(m) = l.get_field(g, "math") {
         l.register(m, "random", math_random::<H>);

@@ -193,6 +193,9 @@ impl Server {
             }
         } else if let EndWait::Timeout = why {
             debug_assert!(!had_errors);
+            // CLUSTER SLOT-STATS: the blocked call's time, which commandstats counted when it blocked (Valkey
+            // counts a timed-out command's time at the timeout).
+            self.slot_stats_timed_out(&c.state);
         }
         self.end_block(&mut c.state);
         self.put_client(c);

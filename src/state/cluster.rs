@@ -34,7 +34,9 @@ pub fn init(st: &mut ServerState) -> Result<(), Fatal> {
         Some(cl) => (cl, false),
         None => {
             let id = crate::cluster::random_node_id(&mut st.rng);
-            let cl = Cluster::new(id, now, path.clone());
+            let mut cl = Cluster::new(id, now, path.clone());
+            // Its own random shard id, as Redis 7.2 gives a new node (not its name).
+            cl.me_mut().shard_id = crate::cluster::random_node_id(&mut st.rng);
             crate::log_notice!("No cluster configuration found, I'm {}", cl.me().name());
             (cl, true)
         }
@@ -210,6 +212,8 @@ pub fn reset(st: &mut ServerState, hard: bool) {
         let id = crate::cluster::random_node_id(&mut st.rng);
         cl.by_id.remove(&old);
         cl.me_mut().id = id;
+        // A new shard too (Redis 7.2's clusterReset).
+        cl.me_mut().shard_id = crate::cluster::random_node_id(&mut st.rng);
         let me = cl.myself;
         cl.by_id.insert(id, me);
         crate::log_notice!("Node hard reset, now I'm {}", cl.me().name());
@@ -265,10 +269,16 @@ pub fn check_script(
     args: Args,
     allow_cross_slot: bool,
 ) -> Result<(), &'static str> {
-    let Some(cl) = st.cluster.as_deref() else { return Ok(()) };
+    let Some(cl) = st.cluster.as_deref_mut() else { return Ok(()) };
+    if allow_cross_slot {
+        // A cross-slot script's time and bytes belong to no slot (Valkey's
+        // clusterSlotStatsInvalidateSlotIfApplicable, after each of its calls).
+        cl.health.query_slot = -1;
+    }
     if !redirect::may_have_keys(cmd) {
         return Ok(());
     }
+    let cl = &*cl;
     let q = Query { cmd, args, flags: cmd.flags, client_flags: cl.health.query_flags, multi: None };
     let slot = node_by_query(&st.dbs[0], st.now_ms, &st.config, cl, &q).map_err(Redirect::script_text)?;
     if slot != -1 && !allow_cross_slot {

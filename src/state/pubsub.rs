@@ -274,14 +274,24 @@ pub fn publish(
 ) -> usize {
     let (pubsub, mut sink) = split(srv);
     let mut receivers = 0;
+    let mut message_len = 0;
     let table = pubsub.table_ref(if shard { Kind::Shard } else { Kind::Channel });
     if let Some(list) = table.get(channel) {
         let enc = encode(if shard { b"smessage" } else { b"message" }, None, channel, msg);
+        message_len = enc.byte_len();
         for &s in list {
             receivers += sink.deliver(&mut me, s, &enc) as usize;
         }
     }
     if shard {
+        // CLUSTER SLOT-STATS: a shard message's deliveries are the channel slot's output (Valkey's
+        // clusterSlotStatsAddNetworkBytesOutForShardedPubSubInternalPropagation).
+        if receivers > 0 && srv.config.cluster_slot_stats_enabled {
+            if let Some(cl) = srv.cluster.as_deref_mut() {
+                let slot = crate::cluster::key_hash_slot(channel);
+                cl.slot_stats[slot].network_bytes_out += (message_len * receivers) as u64;
+            }
+        }
         return receivers;
     }
     for (pattern, list) in pubsub.table_ref(Kind::Pattern).iter() {

@@ -15,3 +15,4 @@ mod cluster_redispy;
 mod cluster_scenarios;
 mod cluster_shards;
 mod cluster_slots;
+mod slot_stats;

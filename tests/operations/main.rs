@@ -19,3 +19,4 @@ mod log_events;
 mod module_cmd;
 mod oom_score_adj;
 mod shutdown_signals;
+mod valkey8;

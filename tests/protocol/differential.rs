@@ -616,7 +616,7 @@ fn curated_server_command_docs_all() {
 /// Arguments later releases added to commands 7.0 has (each compared against the release that added it in its own
 /// tests): left out of ferredis's COMMAND DOCS before the comparison with 7.0.15, with history entries newer than
 /// 7.0.
-const ADDED_AFTER_7_0: &[(&str, &[&str])] = &[("hscan", &["novalues"])];
+const ADDED_AFTER_7_0: &[(&str, &[&str])] = &[("hscan", &["novalues"]), ("set", &["comparison-value"])];
 
 fn added_after_7_0(name: &[u8]) -> &'static [&'static str] {
     ADDED_AFTER_7_0.iter().find(|(n, _)| n.as_bytes() == name).map_or(&[], |(_, a)| a)
@@ -649,6 +649,10 @@ fn strip_post_7_0(v: Resp, added: &[&str]) -> Resp {
                 .collect(),
         ),
         Resp::Map(p) => Resp::Map(p.into_iter().map(|(k, v)| (k, strip_post_7_0(v, added))).collect()),
+        // RESP3's history is a set.
+        Resp::Set(items) => {
+            Resp::Set(items.into_iter().filter(|e| !newer_history(e)).map(|e| strip_post_7_0(e, added)).collect())
+        }
         other => other,
     }
 }
