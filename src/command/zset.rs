@@ -7,7 +7,7 @@
 //! in RESP2, doubles in RESP3); WITHSCORES pairs are nested arrays in RESP3.
 
 use super::set::{
-    bulk_ref, numkeys_positions, parse_scan_opts, peek_value, reply_empty_scan, scan_budget, scan_matches,
+    bulk_ref, numkeys_positions, peek_value, reply_empty_scan, scan_budget, scan_matches, ScanOpts,
     UNBOUNDED_REPLY_MAX_BYTES,
 };
 use super::shared::{delete_key, long_arg, positive_long_arg, range_long_arg, removed_from, store_value};
@@ -130,7 +130,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "zrank",
-        arity: 3,
+        arity: -3,
         flags: flag::READONLY | flag::FAST,
         acl: "read sortedset fast",
         keys: ONE_KEY,
@@ -139,13 +139,14 @@ pub static COMMANDS: &[Command] = &[
         since: "2.0.0",
         summary: "Determine the index of a member in a sorted set",
         complexity: "O(log(N))",
-        syntax: "key member",
+        syntax: "key member [WITHSCORE]",
         handler: zrank,
+        history: &[("7.2.0", "Added the optional `WITHSCORE` argument.")],
         ..BASE
     },
     Command {
         name: "zrevrank",
-        arity: 3,
+        arity: -3,
         flags: flag::READONLY | flag::FAST,
         acl: "read sortedset fast",
         keys: ONE_KEY,
@@ -154,8 +155,9 @@ pub static COMMANDS: &[Command] = &[
         since: "2.0.0",
         summary: "Determine the index of a member in a sorted set, with scores ordered from high to low",
         complexity: "O(log(N))",
-        syntax: "key member",
+        syntax: "key member [WITHSCORE]",
         handler: zrevrank,
+        history: &[("7.2.0", "Added the optional `WITHSCORE` argument.")],
         ..BASE
     },
     Command {
@@ -511,8 +513,9 @@ pub static COMMANDS: &[Command] = &[
         since: "2.8.0",
         summary: "Incrementally iterate sorted sets elements and associated scores",
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-        syntax: "key cursor [MATCH pattern] [COUNT count]",
+        syntax: "key cursor [MATCH pattern] [COUNT count] [NOSCORES]",
         handler: zscan,
+        history: &[("8.0.0", "Added noscores option.")],
         tips: "nondeterministic_output",
         ..BASE
     },
@@ -860,20 +863,41 @@ fn zmscore(ctx: &mut Ctx, args: Args) {
     }
 }
 
+/// ZRANK / ZREVRANK: the rank alone (an integer, or a null bulk), or with WITHSCORE (Redis 7.2) the pair
+/// `[rank, score]` (or a null array). Like Redis 7.2+, an argument count past WITHSCORE is an arity error and any
+/// other fourth argument a syntax error, both before the key is looked up.
 fn zrank_generic(ctx: &mut Ctx, args: Args, rev: bool) {
+    if args.len() > 4 {
+        let name = String::from_utf8_lossy(args.get(0)).into_owned();
+        ctx.reply().err_arity(&name);
+        return;
+    }
+    let with_score = args.len() == 4;
+    if with_score && !args.is(3, "withscore") {
+        ctx.reply().err_syntax();
+        return;
+    }
     let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
-    match z.and_then(|z| z.rank(args.get(2), rev)) {
-        Some(n) => r.int(n as i64),
-        None => r.null(),
+    let member = args.get(2);
+    let found = z.and_then(|z| Some((z.rank(member, rev)?, z.score(member)?)));
+    match (found, with_score) {
+        (Some((n, _)), false) => r.int(n as i64),
+        (Some((n, score)), true) => {
+            r.array(2);
+            r.int(n as i64);
+            r.double(score);
+        }
+        (None, false) => r.null(),
+        (None, true) => r.null_array(),
     }
 }
 
-/// ZRANK key member
+/// ZRANK key member [WITHSCORE]
 fn zrank(ctx: &mut Ctx, args: Args) {
     zrank_generic(ctx, args, false);
 }
 
-/// ZREVRANK key member
+/// ZREVRANK key member [WITHSCORE]
 fn zrevrank(ctx: &mut Ctx, args: Args) {
     zrank_generic(ctx, args, true);
 }
@@ -1696,7 +1720,7 @@ fn zscan(ctx: &mut Ctx, args: Args) {
         reply_empty_scan(r);
         return;
     };
-    let Some(o) = parse_scan_opts(r, args, 3) else { return };
+    let Some((o, no_scores)) = parse_zscan_opts(r, args) else { return };
     let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
     let next = z.scan(cursor, o.count, scan_budget(o.count), |m, s| {
         let keep = scan_matches(&o, m);
@@ -1707,11 +1731,44 @@ fn zscan(ctx: &mut Ctx, args: Args) {
     });
     r.array(2);
     r.bulk(next.to_string().as_bytes());
-    r.array(out.len() * 2);
+    r.array(if no_scores { out.len() } else { out.len() * 2 });
     for (m, s) in &out {
         r.bulk(m);
-        r.bulk(crate::util::fmt_double(*s).as_bytes());
+        if !no_scores {
+            r.bulk(crate::util::fmt_double(*s).as_bytes());
+        }
     }
+}
+
+/// ZSCAN's options: SSCAN's `[MATCH pattern] [COUNT count]` plus Valkey 8.0's NOSCORES (members only), in any
+/// order, read as Valkey's `scanGenericCommand` reads them (a later MATCH or COUNT overrides an earlier one).
+fn parse_zscan_opts<'a>(r: &mut Reply, args: Args<'a>) -> Option<(ScanOpts<'a>, bool)> {
+    let mut o = ScanOpts { count: 10, pattern: None };
+    let mut no_scores = false;
+    let mut i = 3;
+    while i < args.len() {
+        let two = args.len() - i >= 2;
+        if args.is(i, "count") && two {
+            let c = long_arg(r, args.get(i + 1), None)?;
+            if c < 1 {
+                r.err_syntax();
+                return None;
+            }
+            o.count = usize::try_from(c).unwrap_or(usize::MAX);
+            i += 2;
+        } else if args.is(i, "match") && two {
+            let p = args.get(i + 1);
+            o.pattern = if p == b"*" { None } else { Some(p) };
+            i += 2;
+        } else if args.is(i, "noscores") {
+            no_scores = true;
+            i += 1;
+        } else {
+            r.err_syntax();
+            return None;
+        }
+    }
+    Some((o, no_scores))
 }
 
 #[cfg(test)]
