@@ -98,6 +98,9 @@ pub struct Blocked {
 pub struct StreamWait {
     pub ids: Vec<crate::keyspace::types::stream::StreamId>,
     pub count: usize,
+    /// Per key, in `ids` order: the id was XREAD's `+` (Redis 7.4), which is resolved again each time the key
+    /// is served (the stream's last entry then), as Redis 7.4 re-runs the command with `+` unchanged.
+    pub last_entry: Vec<bool>,
 }
 
 /// The server-wide blocking state (`ServerState::blocking`).
