@@ -163,7 +163,7 @@ impl Server {
         let (args, acked) = match self.state.repl.waiting.iter().position(|w| w.id == id) {
             Some(p) => {
                 let w = self.state.repl.waiting.remove(p);
-                (w.args, Some(crate::state::repl::acks_for(&self.state, w.offset)))
+                (w.args, Some(crate::state::repl::wait_outcome(&self.state, w.offset, w.numlocal)))
             }
             None => match self.state.blocking.remove(id) {
                 Some(b) => (b.args, None),
@@ -181,7 +181,7 @@ impl Server {
                 c.state.flags |= flags::CLOSE_AFTER_REPLY;
             }
             (EndWait::Redirect(msg), _) => c.state.reply.error(msg),
-            (_, Some(n)) => c.state.reply.int(n),
+            (_, Some(outcome)) => outcome.reply(&mut c.state.reply),
             (_, None) => c.state.reply.null_array(),
         }
         c.state.reply.enabled = true;
