@@ -149,6 +149,19 @@ impl Blocking {
         self.clients.insert(id, b);
     }
 
+    /// Distinct (db, key) pairs clients are blocked on (INFO's `total_blocking_keys`, Redis 7.2), and those of
+    /// them with a client that is woken when the key is deleted (`total_blocking_keys_on_nokey`: XREADGROUP).
+    pub fn blocking_key_counts(&self) -> (usize, usize) {
+        let on_nokey = self
+            .waiting
+            .iter()
+            .filter(|(_, q)| {
+                q.iter().any(|id| self.clients.get(id).is_some_and(|b| b.kind == BlockKind::StreamGroup))
+            })
+            .count();
+        (self.waiting.len(), on_nokey)
+    }
+
     /// Forgets a blocked client (served, timed out, unblocked or disconnected).
     pub fn remove(&mut self, id: u64) -> Option<Blocked> {
         let b = self.clients.remove(&id)?;
