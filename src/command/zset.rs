@@ -885,11 +885,75 @@ fn zrank_generic(ctx: &mut Ctx, args: Args, rev: bool) {
         (Some((n, score)), true) => {
             r.array(2);
             r.int(n as i64);
-            r.double(score);
+            // Redis 7.2 added WITHSCORE when it also changed how replies print doubles (shortest form).
+            let text = d2string_72(score);
+            if r.is_resp3() {
+                r.raw_bytes(format!(",{text}\r\n").as_bytes());
+            } else {
+                r.bulk(text.as_bytes());
+            }
         }
         (None, false) => r.null(),
         (None, true) => r.null_array(),
     }
+}
+
+/// A double as Redis 7.2+ replies it (`d2string`: `nan`, `inf`/`-inf`, `0`/`-0`, integers within ±2^62 as
+/// integers, else `fpconv_dtoa`: the shortest digits that read back to the same double, plain below 10^(digits+7)
+/// and above 10^-7, else `d.ddde±XX`). Redis 7.0's `%.17g` stays for every reply that existed then.
+fn d2string_72(d: f64) -> String {
+    if d.is_nan() {
+        return "nan".into();
+    }
+    if d.is_infinite() {
+        return if d < 0.0 { "-inf".into() } else { "inf".into() };
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    // Redis's double2ll: integral values inside ±LLONG_MAX/2 print as integers.
+    const HALF: f64 = (i64::MAX / 2) as f64;
+    if (-HALF..=HALF).contains(&d) && d.fract() == 0.0 {
+        return (d as i64).to_string();
+    }
+    // Shortest round-trip digits: Rust's `{:e}` prints them as `d.ddde<exp>`.
+    let sci = format!("{:e}", d.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let e10: i64 = exp.parse().unwrap_or(0);
+    let nd = digits.len() as i64;
+    // value = digits * 10^k (fpconv's K)
+    let k = e10 - (nd - 1);
+    let abs_exp = (k + nd - 1).abs();
+    let mut out = String::with_capacity(24);
+    if d < 0.0 {
+        out.push('-');
+    }
+    if k >= 0 && abs_exp < nd + 7 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat('0').take(k as usize));
+    } else if k < 0 && (k > -7 || abs_exp < 4) {
+        let offset = nd - k.abs();
+        if offset <= 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat('0').take((-offset) as usize));
+            out.push_str(&digits);
+        } else {
+            out.push_str(&digits[..offset as usize]);
+            out.push('.');
+            out.push_str(&digits[offset as usize..]);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if nd > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if k + nd - 1 < 0 { '-' } else { '+' });
+        out.push_str(&abs_exp.to_string());
+    }
+    out
 }
 
 /// ZRANK key member [WITHSCORE]
@@ -1985,6 +2049,42 @@ mod tests {
         );
         assert_eq!(h.run(&["zscan", "z", "0", "match", "b"]), "*2\r\n$1\r\n0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n");
         assert_eq!(h.run(&["zscan", "nokey", "0"]), "*2\r\n$1\r\n0\r\n*0\r\n");
+    }
+
+    #[test]
+    fn doubles_as_redis_72_prints_them() {
+        // As Redis 7.4.1 replies ZRANK .. WITHSCORE for these scores.
+        let cases: &[(f64, &str)] = &[
+            (0.1, "0.1"),
+            (2.5, "2.5"),
+            (-2.5, "-2.5"),
+            (1e300, "1e+300"),
+            (1.5e-300, "1.5e-300"),
+            (3.0, "3"),
+            (0.0, "0"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (1e20, "1e+20"),
+            (1e25, "1e+25"),
+            (123456.789, "123456.789"),
+            (0.000001, "0.000001"),
+            (0.0000001, "1e-7"),
+            (1.2345e-5, "1.2345e-5"),
+            (1e-5, "0.00001"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (4611686018427387904.0, "4611686018427387904"),
+            (1e19, "1e+19"),
+            (1e16, "10000000000000000"),
+            (1e17, "100000000000000000"),
+            (123456789012345678.0, "123456789012345680"),
+            (0.3, "0.3"),
+            (2.2250738585072014e-308, "2.2250738585072014e-308"),
+            (123456789000000000.0, "123456789000000000"),
+        ];
+        for &(d, want) in cases {
+            assert_eq!(d2string_72(d), want, "{d:e}");
+        }
     }
 
     #[test]
