@@ -1047,10 +1047,17 @@ fn xread_serve_blocked(ctx: &mut Ctx, args: Args) {
     let plus = pos.is_some_and(|p| wait.last_entry.get(p).copied().unwrap_or(false));
     let (deadline, keys) = (b.deadline_ms, b.keys.clone());
     let last = match ctx.read_typed::<Stream>(&key) {
-        Ok((Some(s), _)) if plus => {
-            // `+` is resolved now: served when the stream's last entry is still its last id (not deleted).
-            gt = s.last_id.decr().unwrap_or(StreamId::MAX);
-            Some(s.last_valid_id())
+        Ok((Some(s), r)) if plus => {
+            // `+` is resolved now: served when the stream's last entry is still its last id (not deleted); a
+            // stream created empty (XGROUP CREATE .. MKSTREAM) has no id before its last: Redis 7.4's error.
+            match s.last_id.decr() {
+                None => {
+                    r.error("ERR the stream last element ID is 0-0");
+                    return;
+                }
+                Some(before_last) => gt = before_last,
+            }
+            (s.length > 0).then(|| s.last_valid_id())
         }
         Ok((Some(s), _)) => Some(s.last_id),
         _ => None,
