@@ -132,7 +132,7 @@ impl AvgMetric {
         if self.started {
             let db = base.saturating_sub(self.last_base);
             let dv = value.saturating_sub(self.last_value);
-            self.samples[self.idx] = if db > 0 { dv / db } else { 0 };
+            self.samples[self.idx] = dv.checked_div(db).unwrap_or(0);
             self.idx = (self.idx + 1) % SAMPLES;
         }
         self.started = base > 0;

@@ -969,7 +969,9 @@ fn xread(ctx: &mut Ctx, args: Args) {
                     return;
                 }
             }
-            last_entry[k] = true;
+            if let Some(flag) = last_entry.get_mut(k) {
+                *flag = true;
+            }
             continue;
         }
         if id_arg == b">" {
