@@ -155,9 +155,7 @@ impl Blocking {
         let on_nokey = self
             .waiting
             .iter()
-            .filter(|(_, q)| {
-                q.iter().any(|id| self.clients.get(id).is_some_and(|b| b.kind == BlockKind::StreamGroup))
-            })
+            .filter(|(_, q)| q.iter().any(|id| self.clients.get(id).is_some_and(|b| b.kind == BlockKind::StreamGroup)))
             .count();
         (self.waiting.len(), on_nokey)
     }

@@ -455,8 +455,15 @@ fn waitaof(ctx: &mut Ctx, args: Args) {
     ctx.client.flags |= flags::BLOCKED;
     ctx.srv.blocked_clients += 1;
     let args = crate::args::OwnedArgs::from_slices(&args.iter().collect::<Vec<_>>());
-    let w =
-        Waiter { id: ctx.client.id, fd: ctx.client.fd, offset, numreplicas, numlocal: Some(numlocal), deadline_ms, args };
+    let w = Waiter {
+        id: ctx.client.id,
+        fd: ctx.client.fd,
+        offset,
+        numreplicas,
+        numlocal: Some(numlocal),
+        deadline_ms,
+        args,
+    };
     ctx.srv.repl.waiting.push(w);
     ctx.srv.repl.get_ack = true;
 }
