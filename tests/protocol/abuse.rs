@@ -267,10 +267,7 @@ fn fd_exhaustion(kind: Kind) {
     let dir = common::TempDir::new("fd-exhaustion");
     let port = common::free_port();
     let log = dir.path().join("server.log");
-    let bin = match kind {
-        Kind::Ferredis => common::ferredis_bin(),
-        Kind::Redis => common::redis_bin(),
-    };
+    let bin = kind.bin();
     let mut cmd = std::process::Command::new(bin);
     cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         .args(["--maxclients", "1000", "--logfile", log.to_str().unwrap()])

@@ -124,10 +124,7 @@ fn oracle_other_loopback_address_is_not_local() {
 #[test]
 fn default_bind_and_protected_mode_match_redis() {
     for kind in [Kind::Ferredis, Kind::Redis] {
-        let bin = match kind {
-            Kind::Ferredis => common::ferredis_bin(),
-            Kind::Redis => common::redis_bin(),
-        };
+        let bin = kind.bin();
         let port = common::free_port();
         let mut child = Command::new(bin)
             .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--logfile", "/dev/null"])
