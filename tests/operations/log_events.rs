@@ -212,7 +212,7 @@ fn process_title_follows_the_template() {
         let title = ps_args(srv.pid());
         let exe = match kind {
             Kind::Ferredis => "ferredis-server",
-            Kind::Redis => "redis-server",
+            _ => "redis-server",
         };
         assert!(title.split(' ').next().unwrap_or("").ends_with(exe), "{title}");
         assert_eq!(after_first_word(&title), format!("127.0.0.1:{}", srv.port), "{}", kind.label());
@@ -244,7 +244,7 @@ fn process_title_follows_the_template() {
         });
         let role = match kind {
             Kind::Ferredis => "ferredis-rdb-bgsave",
-            Kind::Redis => "redis-rdb-bgsave",
+            _ => "redis-rdb-bgsave",
         };
         assert_eq!(child_title, format!("{role} 127.0.0.1:{}", srv.port), "{}", kind.label());
         seen.push(errors);

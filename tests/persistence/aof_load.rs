@@ -108,10 +108,7 @@ fn long_script_in_the_aof_serves_loading_replies() {
         write_aof_dir(tmp.path(), &[&["SELECT", "9"], &["EVAL", script, "1", "x"]]);
         // Spawned by hand: the common helpers wait for +PONG, that is, for the load to end.
         let port = free_port();
-        let bin = match kind {
-            Kind::Ferredis => ferredis_bin(),
-            Kind::Redis => redis_bin(),
-        };
+        let bin = kind.bin();
         let dir = tmp.path().to_str().unwrap().to_string();
         let port_s = port.to_string();
         let mut child = std::process::Command::new(bin)

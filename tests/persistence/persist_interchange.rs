@@ -25,7 +25,7 @@ const DEBUG: &[&str] = &["--enable-debug-command", "yes"];
 fn other(kind: Kind) -> Kind {
     match kind {
         Kind::Ferredis => Kind::Redis,
-        Kind::Redis => Kind::Ferredis,
+        _ => Kind::Ferredis,
     }
 }
 
