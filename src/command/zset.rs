@@ -939,15 +939,17 @@ fn d2string_72(d: f64) -> String {
             out.extend(std::iter::repeat('0').take((-offset) as usize));
             out.push_str(&digits);
         } else {
-            out.push_str(&digits[..offset as usize]);
+            let (int_part, frac) = digits.split_at((offset as usize).min(digits.len()));
+            out.push_str(int_part);
             out.push('.');
-            out.push_str(&digits[offset as usize..]);
+            out.push_str(frac);
         }
     } else {
-        out.push_str(&digits[..1]);
-        if nd > 1 {
+        let (first, rest) = digits.split_at(digits.len().min(1));
+        out.push_str(first);
+        if !rest.is_empty() {
             out.push('.');
-            out.push_str(&digits[1..]);
+            out.push_str(rest);
         }
         out.push('e');
         out.push(if k + nd - 1 < 0 { '-' } else { '+' });
