@@ -98,6 +98,9 @@ pub struct Blocked {
 pub struct StreamWait {
     pub ids: Vec<crate::keyspace::types::stream::StreamId>,
     pub count: usize,
+    /// Per key, in `ids` order: the id was XREAD's `+` (Redis 7.4), which is resolved again each time the key
+    /// is served (the stream's last entry then), as Redis 7.4 re-runs the command with `+` unchanged.
+    pub last_entry: Vec<bool>,
 }
 
 /// The server-wide blocking state (`ServerState::blocking`).
@@ -144,6 +147,17 @@ impl Blocking {
             self.deadlines.insert((b.deadline_ms, id));
         }
         self.clients.insert(id, b);
+    }
+
+    /// Distinct (db, key) pairs clients are blocked on (INFO's `total_blocking_keys`, Redis 7.2), and those of
+    /// them with a client that is woken when the key is deleted (`total_blocking_keys_on_nokey`: XREADGROUP).
+    pub fn blocking_key_counts(&self) -> (usize, usize) {
+        let on_nokey = self
+            .waiting
+            .iter()
+            .filter(|(_, q)| q.iter().any(|id| self.clients.get(id).is_some_and(|b| b.kind == BlockKind::StreamGroup)))
+            .count();
+        (self.waiting.len(), on_nokey)
     }
 
     /// Forgets a blocked client (served, timed out, unblocked or disconnected).

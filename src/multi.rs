@@ -63,6 +63,16 @@ impl WatchTable {
         self.total == 0
     }
 
+    /// Clients watching at least one key (INFO's `watching_clients`, Redis 7.2).
+    pub fn watching_clients(&self) -> usize {
+        self.by_client.len()
+    }
+
+    /// Distinct (db, key) pairs watched by anyone (INFO's `total_watched_keys`, Redis 7.2).
+    pub fn watched_keys(&self) -> usize {
+        self.per_db.iter().map(HashMap::len).sum()
+    }
+
     /// Number of keys `client` watches.
     pub fn watched_by(&self, client: u64) -> usize {
         self.by_client.get(&client).map_or(0, |v| v.len())

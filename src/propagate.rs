@@ -75,6 +75,10 @@ pub struct Propagation {
     /// directly, whose ops are lazy-expiry DELs of unrelated keys (Redis's `CMD_TOUCHES_ARBITRARY_KEYS` check in
     /// `propagatePendingCommands`). Cleared when the unit is flushed.
     pub unit_no_multi: bool,
+    /// Commands (MULTI and EXEC included) that went to the AOF while there was no replication stream: Redis
+    /// 7.2+ moves a master's replication offset by one for each (WAITAOF's offsets); the server takes it after
+    /// each command (`crate::state::repl::drain_feed`).
+    pub ops_without_stream: u64,
 }
 
 /// The replication stream's encoder: RESP commands with a SELECT whenever the db changes (Redis's
@@ -155,7 +159,10 @@ impl Propagation {
             None if !nested && self.ops.is_empty() => {
                 // The common case: one op, the command itself, straight from the query buffer.
                 match (self.aof.as_mut(), self.repl.as_mut()) {
-                    (Some(w), None) => feed_iter(w, db, own, self.now_unix),
+                    (Some(w), None) => {
+                        feed_iter(w, db, own, self.now_unix);
+                        self.ops_without_stream += 1;
+                    }
                     (w, Some(r)) => {
                         let now_unix = self.now_unix;
                         with_slices(own, |v| {
@@ -200,11 +207,17 @@ impl Propagation {
             if wrap {
                 w.feed_at(first_db, &[b"MULTI"], self.now_unix);
             }
+            let mut fed = 0;
             for o in ops.iter().filter(|o| o.targets & TARGET_AOF != 0) {
                 feed_iter(w, o.db, o.argv.iter().map(|a| a.as_slice()), self.now_unix);
+                fed += 1;
             }
             if wrap {
                 w.feed_at(last_db, &[b"EXEC"], self.now_unix);
+                fed += 2;
+            }
+            if self.repl.is_none() {
+                self.ops_without_stream += fed;
             }
         }
         if let Some(r) = self.repl.as_mut() {

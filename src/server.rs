@@ -1430,6 +1430,9 @@ impl Server {
             return end_us;
         }
         c.call_us = duration_us;
+        if self.nesting == 0 {
+            self.state.stats.el.cmd_duration_sum_us += duration_us;
+        }
         // `run` may have counted other commands (EXEC's queue): the batch must be of this command only.
         if self.pending_stat.as_ref().is_some_and(|p| !std::ptr::eq(p.name, full_name)) {
             self.flush_command_stats();
@@ -2218,7 +2221,27 @@ impl EventHandler for Server {
         self.cron(el)
     }
 
+    fn after_sleep(&mut self, _el: &mut EventLoop) {
+        self.state.stats.el.cycle_started(crate::util::now_us());
+    }
+
     fn before_sleep(&mut self, el: &mut EventLoop) {
+        self.before_sleep_work(el);
+        self.state.stats.el.cycle_ended(crate::util::now_us());
+    }
+
+    fn has_deferred_work(&self) -> bool {
+        !self.state.clients_pending_push.is_empty()
+    }
+
+    fn before_block(&mut self, el: &mut EventLoop) {
+        self.flush_pending_pushes(el);
+    }
+}
+
+impl Server {
+    /// Everything before the loop waits (Redis's `beforeSleep`).
+    fn before_sleep_work(&mut self, el: &mut EventLoop) {
         self.io_late(el);
         self.flush_command_stats();
         // Serving clients from inside a busy script (Redis's ProcessingEventsWhileBlocked): only write replies
@@ -2286,14 +2309,6 @@ impl EventHandler for Server {
         {
             self.flush_pending_pushes(el);
         }
-    }
-
-    fn has_deferred_work(&self) -> bool {
-        !self.state.clients_pending_push.is_empty()
-    }
-
-    fn before_block(&mut self, el: &mut EventLoop) {
-        self.flush_pending_pushes(el);
     }
 }
 

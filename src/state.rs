@@ -79,6 +79,72 @@ pub struct Stats {
     pub peak_memory: u64,
     /// Per-second rates for INFO, sampled by `command::info::cron_sample` every 100 ms.
     pub inst: Instantaneous,
+    /// The event loop's cycles and their durations (Redis 7.2's `eventloop_*`).
+    pub el: EventLoopStats,
+}
+
+/// Redis 7.2's event loop figures: a cycle runs from the poller's return to the end of the next `before_sleep`
+/// (Redis's `afterSleep` .. `beforeSleep`), so it counts the events handled, the timers and the pre-sleep work,
+/// not the wait. INFO's `eventloop_cycles`, `eventloop_duration_sum`, `eventloop_duration_cmd_sum` (top-level
+/// commands' time, µs) and the two `instantaneous_eventloop_*` rates.
+#[derive(Debug, Default, Clone)]
+pub struct EventLoopStats {
+    pub cycles: u64,
+    pub duration_sum_us: u64,
+    pub cmd_duration_sum_us: u64,
+    /// When the cycle in progress started (monotonic µs); 0 = none yet.
+    pub cycle_start_us: i64,
+    /// Cycles per second.
+    pub inst_cycles: InstMetric,
+    /// Mean cycle duration (µs) over each sampling interval.
+    pub inst_duration: AvgMetric,
+}
+
+impl EventLoopStats {
+    /// The poller returned: a cycle starts.
+    #[inline]
+    pub fn cycle_started(&mut self, now_us: i64) {
+        self.cycle_start_us = now_us;
+    }
+
+    /// `before_sleep` is done: the cycle ends.
+    #[inline]
+    pub fn cycle_ended(&mut self, now_us: i64) {
+        if self.cycle_start_us > 0 {
+            self.cycles += 1;
+            self.duration_sum_us += now_us.saturating_sub(self.cycle_start_us).max(0) as u64;
+        }
+    }
+}
+
+/// A mean per event over the last [`SAMPLES`] sampling intervals (Redis's `trackInstantaneousMetric` with a
+/// count as the base: `instantaneous_eventloop_duration_usec`).
+#[derive(Debug, Default, Clone)]
+pub struct AvgMetric {
+    samples: [u64; SAMPLES],
+    idx: usize,
+    last_base: u64,
+    last_value: u64,
+    started: bool,
+}
+
+impl AvgMetric {
+    /// Records the running total `value` over `base` events.
+    pub fn track(&mut self, value: u64, base: u64) {
+        if self.started {
+            let db = base.saturating_sub(self.last_base);
+            let dv = value.saturating_sub(self.last_value);
+            self.samples[self.idx] = dv.checked_div(db).unwrap_or(0);
+            self.idx = (self.idx + 1) % SAMPLES;
+        }
+        self.started = base > 0;
+        self.last_base = base;
+        self.last_value = value;
+    }
+
+    pub fn mean(&self) -> u64 {
+        self.samples.iter().sum::<u64>() / SAMPLES as u64
+    }
 }
 
 /// Distinct error codes `errorstats` tracks (Redis's `ERROR_STATS_NUMBER`); later new codes count only in
@@ -154,6 +220,8 @@ pub fn cron_sample(srv: &mut ServerState, now_ms: i64) {
     s.inst.net_output_bytes.track(now_ms, output);
     s.inst.net_repl_input_bytes.track(now_ms, repl_in);
     s.inst.net_repl_output_bytes.track(now_ms, repl_out);
+    s.el.inst_cycles.track(now_ms, s.el.cycles);
+    s.el.inst_duration.track(s.el.duration_sum_us, s.el.cycles);
     s.peak_memory = s.peak_memory.max(crate::util::used_memory());
 }
 

@@ -98,6 +98,8 @@ pub struct Acl {
     pub log: VecDeque<LogEntry>,
     /// The config's `requirepass` generation last applied to the default user.
     pub requirepass_gen: u64,
+    /// Denials by [`Reason`] (`Reason as usize - 1`): INFO's `acl_access_denied_cmd`, `_key`, `_auth`, `_channel`.
+    pub denied: [u64; 4],
 }
 
 impl Default for Acl {
@@ -116,6 +118,7 @@ impl Acl {
             names,
             log: VecDeque::new(),
             requirepass_gen: 0,
+            denied: [0; 4],
         }
     }
 
@@ -217,6 +220,8 @@ impl Acl {
 
     /// Adds a log entry, merging it with a similar recent one (`addACLLogEntry`).
     pub fn add_log(&mut self, e: LogEntry, max_len: usize) {
+        // Redis 7.2's INFO `acl_access_denied_*`: every denial counts, logged or not (`ACLUpdateInfoMetrics`).
+        self.denied[e.reason as usize - 1] += 1;
         let found = self.log.iter().take(10).position(|cur| {
             cur.reason == e.reason
                 && cur.context == e.context

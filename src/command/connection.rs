@@ -174,8 +174,8 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         since: "2.4.0",
         summary: "Kill the connection of a client",
         complexity: "O(N) where N is the number of client connections",
-        // Redis 7.0's shape: MAXAGE (accepted, as in 7.4) is left out.
-        syntax: "<ip:port{!2.8.12} | <[ID client-id]{@2.8.12} | [TYPE <NORMAL | MASTER{@3.2.0} | SLAVE | REPLICA{@5.0.0} | PUBSUB>]{normal_master_slave_pubsub@2.8.12} | [USER username] | [ADDR ip:port] | [LADDR ip:port]{@6.2.0} | [SKIPME yes/no]>{new-format} ...>{filter}",
+        // Redis 7.0's shape (its argument names and types) plus 7.4's documented MAXAGE.
+        syntax: "<ip:port{!2.8.12} | <[ID client-id]{@2.8.12} | [TYPE <NORMAL | MASTER{@3.2.0} | SLAVE | REPLICA{@5.0.0} | PUBSUB>]{normal_master_slave_pubsub@2.8.12} | [USER username] | [ADDR ip:port] | [LADDR ip:port]{@6.2.0} | [SKIPME yes/no] | [MAXAGE maxage{:integer}]{@7.4.0}>{new-format} ...>{filter}",
         handler: client_kill,
         history: &[
             ("2.8.12", "Added new filter format."),
@@ -183,6 +183,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
             ("3.2.0", "Added `master` type in for `TYPE` option."),
             ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."),
             ("6.2.0", "`LADDR` option."),
+            ("7.4.0", "`MAXAGE` option."),
         ],
         ..CLIENT_SUB
     },
@@ -901,10 +902,15 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
                     return;
                 }
             } else if args.is(i, "maxage") {
+                // Redis 7.4's documented MAXAGE: a positive number of seconds (7.0's hidden form took any integer).
                 match parse_i64(v) {
-                    Some(n) => max_age = n,
+                    Some(n) if n > 0 => max_age = n,
+                    Some(_) => {
+                        ctx.reply().error("ERR maxage should be greater than 0");
+                        return;
+                    }
                     None => {
-                        ctx.reply().err_not_int();
+                        ctx.reply().error("ERR maxage is not an integer or out of range");
                         return;
                     }
                 }
@@ -925,7 +931,9 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
             || ctype.is_some_and(|t| t != client_type(c))
             || id.is_some_and(|i| i != c.id)
             || user.is_some_and(|u| u != c.user_id)
-            || (max_age != 0 && (now - c.created_ms) / 1000 <= max_age)
+            // Ages in whole seconds as Redis counts them (its clock's second minus the creation second); 7.4
+            // kills a client exactly `maxage` old.
+            || (max_age != 0 && now.div_euclid(1000) - c.created_ms.div_euclid(1000) < max_age)
         {
             continue;
         }
@@ -1178,6 +1186,8 @@ fn client_help(ctx: &mut Ctx, _args: Args) {
             "      Kill connections authenticated by <username>.",
             "    * SKIPME (YES|NO)",
             "      Skip killing current connection (default: yes).",
+            "    * ID <client-id>",
+            "      Kill connections by client id.",
             "    * MAXAGE <maxage>",
             "      Kill connections older than the specified age.",
             "LIST [options ...]",

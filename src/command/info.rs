@@ -1,5 +1,6 @@
-//! INFO [section [section ...]]: Redis 7.0's sections and field names, with our real figures. Features ferredis
-//! doesn't have (persistence, replication, cluster, modules) show their off state.
+//! INFO [section [section ...]]: Redis 7.0's sections and field names, with our real figures, plus the fields Redis
+//! 7.2 and 7.4 added that we measure (listeners, pub/sub, WATCH and blocking counts, buffer-limit disconnections,
+//! event-loop cycles, ACL denials). Features ferredis doesn't have (modules) show their off state.
 
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::{self, REDIS_VERSION};
@@ -118,7 +119,7 @@ pub fn info_text(ctx: &Ctx, wanted: &[&str]) -> String {
         let srv = &*ctx.srv;
         match *section {
             "server" => server(&mut out, srv),
-            "clients" => clients(&mut out, srv),
+            "clients" => clients(&mut out, srv, ctx.client),
             "memory" => memory(&mut out, srv, ctx.client.conn.tot_mem),
             "persistence" => persistence(&mut out, srv),
             "stats" => stats(&mut out, srv),
@@ -194,16 +195,33 @@ fn server(out: &mut String, srv: &ServerState) {
     if srv.shutdown.initiated() {
         fields!(out, "shutdown_in_milliseconds" => srv.shutdown.deadline_ms - srv.now_ms);
     }
+    // Redis 7.4's listener lines (`getListensInfoString`): by connection type, TCP (0) and the unix socket (1),
+    // with the configured bind addresses.
+    if srv.config.port != 0 {
+        out.push_str("listener0:name=tcp");
+        for b in &srv.config.bind {
+            let _ = write!(out, ",bind={b}");
+        }
+        let _ = write!(out, ",port={}\r\n", srv.config.port);
+    }
+    if let Some(path) = &srv.config.unixsocket {
+        let _ = write!(out, "listener1:name=unix,bind={path}\r\n");
+    }
 }
 
-fn clients(out: &mut String, srv: &ServerState) {
+fn clients(out: &mut String, srv: &ServerState, caller: &crate::net::client::ClientState) {
     let others = srv.clients.iter().flatten();
     let (mut n, mut max_in, mut max_out) = (1usize, 0usize, 0usize);
+    // Redis 7.2's `pubsub_clients`: clients with at least one subscription of any kind (the caller included).
+    let subscribed = |c: &crate::net::client::ClientState| crate::pubsub::counts(c) != (0, 0, 0);
+    let mut pubsub_clients = usize::from(subscribed(caller));
     for c in others {
         n += 1;
         max_in = max_in.max(c.state.conn.qbuf);
         max_out = max_out.max(c.state.conn.omem);
+        pubsub_clients += usize::from(subscribed(&c.state));
     }
+    let (blocking_keys, blocking_keys_on_nokey) = srv.blocking.blocking_key_counts();
     // Redis counts replicas apart (INFO replication's connected_slaves); a MONITOR client is not a replica.
     let n = n.saturating_sub(srv.repl.replicas.len());
     out.push_str("# Clients\r\n");
@@ -216,7 +234,12 @@ fn clients(out: &mut String, srv: &ServerState) {
         "client_recent_max_output_buffer" => max_out,
         "blocked_clients" => srv.blocked_clients,
         "tracking_clients" => srv.tracking.clients(),
+        "pubsub_clients" => pubsub_clients,
+        "watching_clients" => srv.watches.watching_clients(),
         "clients_in_timeout_table" => srv.blocking.with_timeout(),
+        "total_watched_keys" => srv.watches.watched_keys(),
+        "total_blocking_keys" => blocking_keys,
+        "total_blocking_keys_on_nokey" => blocking_keys_on_nokey,
     );
 }
 
@@ -247,6 +270,8 @@ fn memory(out: &mut String, srv: &ServerState, caller_mem: usize) {
         "allocator_allocated" => allocated,
         "allocator_active" => active,
         "allocator_resident" => resident,
+        // Redis 7.4 with libc malloc (what we report as `mem_allocator`) has no muzzy pages: 0.
+        "allocator_muzzy" => 0,
         "total_system_memory" => total,
         "total_system_memory_human" => bytes_to_human(total),
         "used_memory_lua" => vm_eval,
@@ -423,8 +448,19 @@ fn stats(out: &mut String, srv: &ServerState) {
         "total_writes_processed" => s.total_writes_processed,
         "io_threaded_reads_processed" => s.io_threaded_reads_processed,
         "io_threaded_writes_processed" => s.io_threaded_writes_processed,
+        "client_query_buffer_limit_disconnections" => s.client_qbuf_limit_disconnections,
+        "client_output_buffer_limit_disconnections" => s.client_outbuf_limit_disconnections,
         "reply_buffer_shrinks" => s.reply_buffer_shrinks,
         "reply_buffer_expands" => s.reply_buffer_expands,
+        "eventloop_cycles" => s.el.cycles,
+        "eventloop_duration_sum" => s.el.duration_sum_us,
+        "eventloop_duration_cmd_sum" => s.el.cmd_duration_sum_us,
+        "instantaneous_eventloop_cycles_per_sec" => s.el.inst_cycles.per_sec(),
+        "instantaneous_eventloop_duration_usec" => s.el.inst_duration.mean(),
+        "acl_access_denied_auth" => srv.acl.denied[crate::acl::Reason::Auth as usize - 1],
+        "acl_access_denied_cmd" => srv.acl.denied[crate::acl::Reason::Command as usize - 1],
+        "acl_access_denied_key" => srv.acl.denied[crate::acl::Reason::Key as usize - 1],
+        "acl_access_denied_channel" => srv.acl.denied[crate::acl::Reason::Channel as usize - 1],
     );
 }
 

@@ -2,7 +2,7 @@
 //! the event loop (forking the RDB, connecting to a master, closing clients) is left in `srv.repl` for the server
 //! to do right after the command (see `crate::repl` and `server/repl.rs`).
 
-use super::shared::{int_arg, ms_timeout_arg};
+use super::shared::{int_arg, ms_timeout_arg, positive_long_arg, range_long_arg};
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::net::client::flags;
 use crate::repl::{self, MasterAddr, PsyncOutcome, Replica, ReplicaState, Request, Waiter};
@@ -65,6 +65,20 @@ pub static COMMANDS: &[Command] = &[
         syntax: "numreplicas timeout",
         tips: "request_policy:all_shards response_policy:agg_min",
         handler: wait,
+        ..SERVER
+    },
+    Command {
+        name: "waitaof",
+        arity: 4,
+        flags: flag::BLOCKING,
+        acl: "slow blocking connection",
+        group: Group::Generic,
+        since: "7.2.0",
+        summary: "Blocks until all of the preceding write commands sent by the connection are written to the \
+                  append-only file of the master and/or replicas.",
+        syntax: "numlocal{:integer} numreplicas timeout",
+        tips: "request_policy:all_shards response_policy:agg_min",
+        handler: waitaof,
         ..SERVER
     },
     Command {
@@ -292,9 +306,17 @@ fn replconf(ctx: &mut Ctx, args: Args) {
                 return;
             }
             let now = ctx.srv.now_ms;
+            // Redis 7.2+ replicas with their AOF on add `FACK <aofoffset>`: the offset their AOF fsynced.
+            let fack = (args.len() > j + 3 && args.is(j + 2, "fack")).then(|| crate::util::parse_i64(args.get(j + 3)));
             if let (Some(off), Some(r)) = (crate::util::parse_i64(val), ctx.srv.repl.replica_mut(id)) {
                 if off > r.ack_off {
                     r.ack_off = off;
+                }
+                match fack {
+                    // As Redis: an unreadable FACK drops the rest (the time of this ACK included).
+                    Some(None) => return,
+                    Some(Some(aof)) if aof > r.aof_off => r.aof_off = aof,
+                    _ => {}
                 }
                 r.ack_time_ms = now;
             }
@@ -303,7 +325,7 @@ fn replconf(ctx: &mut Ctx, args: Args) {
             // From our master: answer with our offset, even though the master's commands get no replies.
             if ctx.srv.repl.master_client.is_some_and(|(mid, _)| mid == id) {
                 ctx.client.reply.enabled = true;
-                let ack = repl::ack_command(ctx.srv.repl.master_repl_offset);
+                let ack = repl::ack_command(ctx.srv.repl.master_repl_offset, ctx.srv.repl.fsynced_reploff);
                 ctx.client.reply.raw_bytes(&ack);
             }
             return;
@@ -395,7 +417,53 @@ fn wait(ctx: &mut Ctx, args: Args) {
     ctx.client.flags |= flags::BLOCKED;
     ctx.srv.blocked_clients += 1;
     let args = crate::args::OwnedArgs::from_slices(&args.iter().collect::<Vec<_>>());
-    let w = Waiter { id: ctx.client.id, fd: ctx.client.fd, offset, numreplicas, deadline_ms, args };
+    let w = Waiter { id: ctx.client.id, fd: ctx.client.fd, offset, numreplicas, numlocal: None, deadline_ms, args };
+    ctx.srv.repl.waiting.push(w);
+    ctx.srv.repl.get_ack = true;
+}
+
+/// The error of WAITAOF asking for a local fsync while the AOF is off (also to a waiter when it goes off).
+pub const WAITAOF_AOF_OFF: &str = "ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.";
+
+/// WAITAOF numlocal numreplicas timeout (Redis 7.2): blocks until this server's AOF (`numlocal` 1) and that many
+/// replicas' AOFs fsynced the client's last write (`woff`), or the timeout in milliseconds passes (0 = forever);
+/// replies `[local, replicas]`: whether our AOF has it, how many replicas reported it (`REPLCONF ACK .. FACK`).
+/// Inside MULTI or a script it answers at once, as any blocking command there.
+fn waitaof(ctx: &mut Ctx, args: Args) {
+    let Some(numlocal) = range_long_arg(ctx.reply(), args.get(1), 0, 1, None) else { return };
+    let Some(numreplicas) = positive_long_arg(ctx.reply(), args.get(2), None) else { return };
+    let Some(timeout_ms) = ms_timeout_arg(ctx.reply(), args.get(3)) else { return };
+    if ctx.srv.repl.is_replica() {
+        ctx.reply().error(
+            "ERR WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just \
+             local and are not propagated.",
+        );
+        return;
+    }
+    if numlocal > 0 && !ctx.srv.config.appendonly {
+        ctx.reply().error(WAITAOF_AOF_OFF);
+        return;
+    }
+    let offset = ctx.client.woff;
+    let now = crate::state::repl::wait_outcome(ctx.srv, offset, Some(numlocal));
+    let repl::WaitOutcome::Aof { local, replicas } = now else { return };
+    if (replicas >= numreplicas && local >= numlocal) || ctx.client.has(flags::DENY_BLOCKING | flags::MULTI) {
+        now.reply(ctx.reply());
+        return;
+    }
+    let deadline_ms = if timeout_ms > 0 { ctx.srv.now_ms.saturating_add(timeout_ms) } else { 0 };
+    ctx.client.flags |= flags::BLOCKED;
+    ctx.srv.blocked_clients += 1;
+    let args = crate::args::OwnedArgs::from_slices(&args.iter().collect::<Vec<_>>());
+    let w = Waiter {
+        id: ctx.client.id,
+        fd: ctx.client.fd,
+        offset,
+        numreplicas,
+        numlocal: Some(numlocal),
+        deadline_ms,
+        args,
+    };
     ctx.srv.repl.waiting.push(w);
     ctx.srv.repl.get_ack = true;
 }

@@ -927,6 +927,7 @@ fn xread(ctx: &mut Ctx, args: Args) {
     }
     let n = (argc - streams_arg) / 2;
     let mut ids = Vec::with_capacity(n);
+    let mut last_entry = vec![false; n];
     for k in 0..n {
         let key = args.get(streams_arg + k);
         let id_arg = args.get(streams_arg + n + k);
@@ -952,6 +953,25 @@ fn xread(ctx: &mut Ctx, args: Args) {
                 return;
             }
             ids.push(last.unwrap_or(StreamId::MIN));
+            continue;
+        }
+        if id_arg == b"+" {
+            // Redis 7.4: the stream's last entry (entries after the id before its last id), 0-0 for a missing key.
+            if xreadgroup {
+                ctx.reply().error("ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.");
+                return;
+            }
+            match last.map(StreamId::decr) {
+                None => ids.push(StreamId::MIN),
+                Some(Some(before_last)) => ids.push(before_last),
+                Some(None) => {
+                    ctx.reply().error("ERR the stream last element ID is 0-0");
+                    return;
+                }
+            }
+            if let Some(flag) = last_entry.get_mut(k) {
+                *flag = true;
+            }
             continue;
         }
         if id_arg == b">" {
@@ -1011,7 +1031,8 @@ fn xread(ctx: &mut Ctx, args: Args) {
     }
     if timeout != -1 {
         let keys: Vec<&[u8]> = (0..n).map(|k| args.get(streams_arg + k)).collect();
-        let wait = StreamWait { ids, count: if count > 0 { count as usize } else { BLOCKED_DEFAULT_COUNT } };
+        let wait =
+            StreamWait { ids, count: if count > 0 { count as usize } else { BLOCKED_DEFAULT_COUNT }, last_entry };
         block_with(ctx, args, &keys, timeout, BlockKind::Stream, TimeoutReply::NullArray, Some(wait));
         return;
     }
@@ -1024,9 +1045,22 @@ fn xread_serve_blocked(ctx: &mut Ctx, args: Args) {
     let Some((key, b)) = ctx.served_wait() else { return };
     let key = key.to_vec();
     let (Some(wait), pos) = (b.stream.clone(), b.keys.iter().position(|k| *k == key)) else { return };
-    let Some(gt) = pos.and_then(|p| wait.ids.get(p).copied()) else { return };
+    let Some(mut gt) = pos.and_then(|p| wait.ids.get(p).copied()) else { return };
+    let plus = pos.is_some_and(|p| wait.last_entry.get(p).copied().unwrap_or(false));
     let (deadline, keys) = (b.deadline_ms, b.keys.clone());
     let last = match ctx.read_typed::<Stream>(&key) {
+        Ok((Some(s), r)) if plus => {
+            // `+` is resolved now: served when the stream's last entry is still its last id (not deleted); a
+            // stream created empty (XGROUP CREATE .. MKSTREAM) has no id before its last: Redis 7.4's error.
+            match s.last_id.decr() {
+                None => {
+                    r.error("ERR the stream last element ID is 0-0");
+                    return;
+                }
+                Some(before_last) => gt = before_last,
+            }
+            (s.length > 0).then(|| s.last_valid_id())
+        }
         Ok((Some(s), _)) => Some(s.last_id),
         _ => None,
     };

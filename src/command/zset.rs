@@ -7,7 +7,7 @@
 //! in RESP2, doubles in RESP3); WITHSCORES pairs are nested arrays in RESP3.
 
 use super::set::{
-    bulk_ref, numkeys_positions, parse_scan_opts, peek_value, reply_empty_scan, scan_budget, scan_matches,
+    bulk_ref, numkeys_positions, peek_value, reply_empty_scan, scan_budget, scan_matches, ScanOpts,
     UNBOUNDED_REPLY_MAX_BYTES,
 };
 use super::shared::{delete_key, long_arg, positive_long_arg, range_long_arg, removed_from, store_value};
@@ -130,7 +130,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "zrank",
-        arity: 3,
+        arity: -3,
         flags: flag::READONLY | flag::FAST,
         acl: "read sortedset fast",
         keys: ONE_KEY,
@@ -139,13 +139,14 @@ pub static COMMANDS: &[Command] = &[
         since: "2.0.0",
         summary: "Determine the index of a member in a sorted set",
         complexity: "O(log(N))",
-        syntax: "key member",
+        syntax: "key member [WITHSCORE]",
         handler: zrank,
+        history: &[("7.2.0", "Added the optional `WITHSCORE` argument.")],
         ..BASE
     },
     Command {
         name: "zrevrank",
-        arity: 3,
+        arity: -3,
         flags: flag::READONLY | flag::FAST,
         acl: "read sortedset fast",
         keys: ONE_KEY,
@@ -154,8 +155,9 @@ pub static COMMANDS: &[Command] = &[
         since: "2.0.0",
         summary: "Determine the index of a member in a sorted set, with scores ordered from high to low",
         complexity: "O(log(N))",
-        syntax: "key member",
+        syntax: "key member [WITHSCORE]",
         handler: zrevrank,
+        history: &[("7.2.0", "Added the optional `WITHSCORE` argument.")],
         ..BASE
     },
     Command {
@@ -511,8 +513,9 @@ pub static COMMANDS: &[Command] = &[
         since: "2.8.0",
         summary: "Incrementally iterate sorted sets elements and associated scores",
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-        syntax: "key cursor [MATCH pattern] [COUNT count]",
+        syntax: "key cursor [MATCH pattern] [COUNT count] [NOSCORES]",
         handler: zscan,
+        history: &[("8.0.0", "Added noscores option.")],
         tips: "nondeterministic_output",
         ..BASE
     },
@@ -860,20 +863,107 @@ fn zmscore(ctx: &mut Ctx, args: Args) {
     }
 }
 
+/// ZRANK / ZREVRANK: the rank alone (an integer, or a null bulk), or with WITHSCORE (Redis 7.2) the pair
+/// `[rank, score]` (or a null array). Like Redis 7.2+, an argument count past WITHSCORE is an arity error and any
+/// other fourth argument a syntax error, both before the key is looked up.
 fn zrank_generic(ctx: &mut Ctx, args: Args, rev: bool) {
+    if args.len() > 4 {
+        let name = String::from_utf8_lossy(args.get(0)).into_owned();
+        ctx.reply().err_arity(&name);
+        return;
+    }
+    let with_score = args.len() == 4;
+    if with_score && !args.is(3, "withscore") {
+        ctx.reply().err_syntax();
+        return;
+    }
     let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(1)) else { return };
-    match z.and_then(|z| z.rank(args.get(2), rev)) {
-        Some(n) => r.int(n as i64),
-        None => r.null(),
+    let member = args.get(2);
+    let found = z.and_then(|z| Some((z.rank(member, rev)?, z.score(member)?)));
+    match (found, with_score) {
+        (Some((n, _)), false) => r.int(n as i64),
+        (Some((n, score)), true) => {
+            r.array(2);
+            r.int(n as i64);
+            // Redis 7.2 added WITHSCORE when it also changed how replies print doubles (shortest form).
+            let text = d2string_72(score);
+            if r.is_resp3() {
+                r.raw_bytes(format!(",{text}\r\n").as_bytes());
+            } else {
+                r.bulk(text.as_bytes());
+            }
+        }
+        (None, false) => r.null(),
+        (None, true) => r.null_array(),
     }
 }
 
-/// ZRANK key member
+/// A double as Redis 7.2+ replies it (`d2string`: `nan`, `inf`/`-inf`, `0`/`-0`, integers within ±2^62 as
+/// integers, else `fpconv_dtoa`: the shortest digits that read back to the same double, plain below 10^(digits+7)
+/// and above 10^-7, else `d.ddde±XX`). Redis 7.0's `%.17g` stays for every reply that existed then.
+fn d2string_72(d: f64) -> String {
+    if d.is_nan() {
+        return "nan".into();
+    }
+    if d.is_infinite() {
+        return if d < 0.0 { "-inf".into() } else { "inf".into() };
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    // Redis's double2ll: integral values inside ±LLONG_MAX/2 print as integers.
+    const HALF: f64 = (i64::MAX / 2) as f64;
+    if (-HALF..=HALF).contains(&d) && d.fract() == 0.0 {
+        return (d as i64).to_string();
+    }
+    // Shortest round-trip digits: Rust's `{:e}` prints them as `d.ddde<exp>`.
+    let sci = format!("{:e}", d.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let e10: i64 = exp.parse().unwrap_or(0);
+    let nd = digits.len() as i64;
+    // value = digits * 10^k (fpconv's K)
+    let k = e10 - (nd - 1);
+    let abs_exp = (k + nd - 1).abs();
+    let mut out = String::with_capacity(24);
+    if d < 0.0 {
+        out.push('-');
+    }
+    if k >= 0 && abs_exp < nd + 7 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat('0').take(k as usize));
+    } else if k < 0 && (k > -7 || abs_exp < 4) {
+        let offset = nd - k.abs();
+        if offset <= 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat('0').take((-offset) as usize));
+            out.push_str(&digits);
+        } else {
+            let (int_part, frac) = digits.split_at((offset as usize).min(digits.len()));
+            out.push_str(int_part);
+            out.push('.');
+            out.push_str(frac);
+        }
+    } else {
+        let (first, rest) = digits.split_at(digits.len().min(1));
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        out.push('e');
+        out.push(if k + nd - 1 < 0 { '-' } else { '+' });
+        out.push_str(&abs_exp.to_string());
+    }
+    out
+}
+
+/// ZRANK key member [WITHSCORE]
 fn zrank(ctx: &mut Ctx, args: Args) {
     zrank_generic(ctx, args, false);
 }
 
-/// ZREVRANK key member
+/// ZREVRANK key member [WITHSCORE]
 fn zrevrank(ctx: &mut Ctx, args: Args) {
     zrank_generic(ctx, args, true);
 }
@@ -1696,7 +1786,7 @@ fn zscan(ctx: &mut Ctx, args: Args) {
         reply_empty_scan(r);
         return;
     };
-    let Some(o) = parse_scan_opts(r, args, 3) else { return };
+    let Some((o, no_scores)) = parse_zscan_opts(r, args) else { return };
     let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
     let next = z.scan(cursor, o.count, scan_budget(o.count), |m, s| {
         let keep = scan_matches(&o, m);
@@ -1707,11 +1797,44 @@ fn zscan(ctx: &mut Ctx, args: Args) {
     });
     r.array(2);
     r.bulk(next.to_string().as_bytes());
-    r.array(out.len() * 2);
+    r.array(if no_scores { out.len() } else { out.len() * 2 });
     for (m, s) in &out {
         r.bulk(m);
-        r.bulk(crate::util::fmt_double(*s).as_bytes());
+        if !no_scores {
+            r.bulk(crate::util::fmt_double(*s).as_bytes());
+        }
     }
+}
+
+/// ZSCAN's options: SSCAN's `[MATCH pattern] [COUNT count]` plus Valkey 8.0's NOSCORES (members only), in any
+/// order, read as Valkey's `scanGenericCommand` reads them (a later MATCH or COUNT overrides an earlier one).
+fn parse_zscan_opts<'a>(r: &mut Reply, args: Args<'a>) -> Option<(ScanOpts<'a>, bool)> {
+    let mut o = ScanOpts { count: 10, pattern: None };
+    let mut no_scores = false;
+    let mut i = 3;
+    while i < args.len() {
+        let two = args.len() - i >= 2;
+        if args.is(i, "count") && two {
+            let c = long_arg(r, args.get(i + 1), None)?;
+            if c < 1 {
+                r.err_syntax();
+                return None;
+            }
+            o.count = usize::try_from(c).unwrap_or(usize::MAX);
+            i += 2;
+        } else if args.is(i, "match") && two {
+            let p = args.get(i + 1);
+            o.pattern = if p == b"*" { None } else { Some(p) };
+            i += 2;
+        } else if args.is(i, "noscores") {
+            no_scores = true;
+            i += 1;
+        } else {
+            r.err_syntax();
+            return None;
+        }
+    }
+    Some((o, no_scores))
 }
 
 #[cfg(test)]
@@ -1928,6 +2051,42 @@ mod tests {
         );
         assert_eq!(h.run(&["zscan", "z", "0", "match", "b"]), "*2\r\n$1\r\n0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n");
         assert_eq!(h.run(&["zscan", "nokey", "0"]), "*2\r\n$1\r\n0\r\n*0\r\n");
+    }
+
+    #[test]
+    fn doubles_as_redis_72_prints_them() {
+        // As Redis 7.4.1 replies ZRANK .. WITHSCORE for these scores.
+        let cases: &[(f64, &str)] = &[
+            (0.1, "0.1"),
+            (2.5, "2.5"),
+            (-2.5, "-2.5"),
+            (1e300, "1e+300"),
+            (1.5e-300, "1.5e-300"),
+            (3.0, "3"),
+            (0.0, "0"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (1e20, "1e+20"),
+            (1e25, "1e+25"),
+            (123456.789, "123456.789"),
+            (0.000001, "0.000001"),
+            (0.0000001, "1e-7"),
+            (1.2345e-5, "1.2345e-5"),
+            (1e-5, "0.00001"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (4611686018427387904.0, "4611686018427387904"),
+            (1e19, "1e+19"),
+            (1e16, "10000000000000000"),
+            (1e17, "100000000000000000"),
+            (123456789012345678.0, "123456789012345680"),
+            (0.3, "0.3"),
+            (2.2250738585072014e-308, "2.2250738585072014e-308"),
+            (123456789000000000.0, "123456789000000000"),
+        ];
+        for &(d, want) in cases {
+            assert_eq!(d2string_72(d), want, "{d:e}");
+        }
     }
 
     #[test]

@@ -99,6 +99,9 @@ pub struct Replica {
     /// Offset the replica acknowledged last (`REPLCONF ACK`), and when (ms).
     pub ack_off: i64,
     pub ack_time_ms: i64,
+    /// Offset the replica reported fsynced to its AOF (`REPLCONF ACK <offset> FACK <aofoffset>`, Redis 7.2+
+    /// replicas with `appendonly yes`): what WAITAOF counts.
+    pub aof_off: i64,
     /// The offset its RDB corresponds to (`+FULLRESYNC <id> <offset>`).
     pub initial_offset: i64,
     /// Came with SYNC, not PSYNC: no `+FULLRESYNC` line.
@@ -139,6 +142,7 @@ impl Replica {
             listening_port: 0,
             ack_off: 0,
             ack_time_ms: now_ms,
+            aof_off: 0,
             initial_offset: 0,
             pre_psync: false,
             capa_eof: false,
@@ -283,6 +287,11 @@ pub struct Repl {
     /// Clients blocked in WAIT.
     pub waiting: Vec<Waiter>,
     /// Replica side: the offset our last ACK reported.
+    /// Redis's `fsynced_reploff`: the replication offset our AOF has fsynced (-1 while the AOF is off; 0 while
+    /// it is being turned on): WAITAOF's local count, and the FACK a replica sends its master.
+    pub fsynced_reploff: i64,
+    /// The FACK of the last ACK sent to our master (a moved `fsynced_reploff` is worth an ACK too).
+    pub last_ack_fsynced: i64,
     pub last_ack_offset: i64,
     /// Diskless sync: the read end of the child's pipe, whether the event loop watches it yet, and the
     /// 40-byte mark ending the payload.
@@ -309,7 +318,7 @@ pub struct Repl {
     pub aof_held: bool,
 }
 
-/// A client blocked in `WAIT numreplicas timeout`.
+/// A client blocked in `WAIT numreplicas timeout` or `WAITAOF numlocal numreplicas timeout`.
 #[derive(Debug, Clone)]
 pub struct Waiter {
     pub id: u64,
@@ -317,6 +326,8 @@ pub struct Waiter {
     /// The stream offset its writes reached.
     pub offset: i64,
     pub numreplicas: i64,
+    /// WAITAOF's `numlocal` (0 or 1); `None` for WAIT.
+    pub numlocal: Option<i64>,
     /// When it gives up (ms); 0 = never.
     pub deadline_ms: i64,
     /// The WAIT command's arguments (the slowlog entry when CLIENT UNBLOCK ends it).
@@ -360,6 +371,8 @@ impl Default for Repl {
             aof_held: false,
             waiting: Vec::new(),
             last_ack_offset: -1,
+            fsynced_reploff: -1,
+            last_ack_fsynced: -1,
             get_ack: false,
             rdb_pipe: None,
             rdb_pipe_registered: false,
@@ -462,10 +475,39 @@ pub enum PsyncOutcome {
 }
 
 /// Encodes `REPLCONF ACK <offset>` (what a replica sends its master).
-pub fn ack_command(offset: i64) -> Vec<u8> {
+/// What a WAIT or WAITAOF answers (served, timed out or unblocked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitOutcome {
+    /// WAIT: the replicas that acknowledged the offset.
+    Replicas(i64),
+    /// WAITAOF: whether our AOF fsynced the offset (0 or 1), and how many replicas' AOFs did.
+    Aof { local: i64, replicas: i64 },
+}
+
+impl WaitOutcome {
+    pub fn reply(self, r: &mut crate::resp::reply::Reply) {
+        match self {
+            WaitOutcome::Replicas(n) => r.int(n),
+            WaitOutcome::Aof { local, replicas } => {
+                r.array(2);
+                r.int(local);
+                r.int(replicas);
+            }
+        }
+    }
+}
+
+/// `REPLCONF ACK <offset>`, with `FACK <aofoffset>` when our AOF is on (`fsynced` is not -1), as Redis 7.2+
+/// replicas send it (a Redis 7.0 master reads the offset and ignores the rest).
+pub fn ack_command(offset: i64, fsynced: i64) -> Vec<u8> {
     let off = offset.to_string();
     let mut v = Vec::new();
-    crate::resp::encode_command(&mut v, &[b"REPLCONF", b"ACK", off.as_bytes()]);
+    if fsynced == -1 {
+        crate::resp::encode_command(&mut v, &[b"REPLCONF", b"ACK", off.as_bytes()]);
+    } else {
+        let aof = fsynced.to_string();
+        crate::resp::encode_command(&mut v, &[b"REPLCONF", b"ACK", off.as_bytes(), b"FACK", aof.as_bytes()]);
+    }
     v
 }
 
@@ -484,6 +526,10 @@ mod tests {
 
     #[test]
     fn ack_encoding() {
-        assert_eq!(ack_command(42), b"*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$2\r\n42\r\n".to_vec());
+        assert_eq!(ack_command(42, -1), b"*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$2\r\n42\r\n".to_vec());
+        assert_eq!(
+            ack_command(42, 40),
+            b"*5\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$2\r\n42\r\n$4\r\nFACK\r\n$2\r\n40\r\n".to_vec()
+        );
     }
 }

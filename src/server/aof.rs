@@ -257,6 +257,8 @@ impl Server {
         let mut writer = writer;
         writer.set_sizes(total, total);
         self.state.prop.aof = Some(writer);
+        // Redis: `fsynced_reploff` starts at 0 when the server starts with its AOF on.
+        self.state.repl.fsynced_reploff = 0;
         self.state.prop.enabled = true;
         self.aof_files = Some(files);
         true
@@ -336,7 +338,28 @@ impl Server {
     /// Before replies go out (and from the cron): writes the AOF buffer, fsyncs per policy. A write error under
     /// `always` is fatal, as in Redis; otherwise writes are refused with MISCONF until a flush succeeds.
     pub(super) fn aof_flush(&mut self, force: bool) {
+        self.aof_flush_inner(force);
+        self.aof_update_fsynced_reploff();
+    }
+
+    /// Redis 7.2+'s `fsynced_reploff` update after each flush (not while the AOF waits for the rewrite that turns
+    /// it on): WAITAOF waiters whose local fsync it brings are answered before the replies go out.
+    fn aof_update_fsynced_reploff(&mut self) {
+        if self.state.repl.fsynced_reploff == -1 || self.aof_waiting_first_rewrite() {
+            return;
+        }
+        let Some(w) = self.state.prop.aof.as_ref() else { return };
+        let before = self.state.repl.fsynced_reploff;
+        self.state.repl.fsynced_reploff = w.fsynced_reploff_pending();
+        if before != self.state.repl.fsynced_reploff && self.state.repl.waiting.iter().any(|w| w.numlocal.is_some()) {
+            self.repl_serve_waiters(crate::util::now_ms());
+        }
+    }
+
+    fn aof_flush_inner(&mut self, force: bool) {
+        let offset = self.state.repl.master_repl_offset;
         let Some(w) = self.state.prop.aof.as_mut() else { return };
+        w.set_repl_offset(offset);
         if self.state.persist.aof_flush_sleep_us > 0 && !w.buffered().is_empty() {
             std::thread::sleep(std::time::Duration::from_micros(self.state.persist.aof_flush_sleep_us));
         }
@@ -483,6 +506,7 @@ impl Server {
         }
         // The replication stream, if any, still needs the propagation path.
         self.state.prop.enabled = self.state.prop.repl.is_some();
+        self.state.repl.fsynced_reploff = -1;
         if let Some(f) = self.aof_files.as_mut() {
             f.wait_rewrite = false;
         }
@@ -527,6 +551,14 @@ impl Server {
                     self.state.prop.enabled = true;
                 }
             }
+            // Redis's `rewriteAppendOnlyFileBackground` under AOF_WAIT_REWRITE: the fsynced offset becomes valid
+            // (from the offset now) once the rewrite that turns the AOF on is done.
+            let offset = self.state.repl.master_repl_offset;
+            if let Some(w) = self.state.prop.aof.as_mut() {
+                w.set_repl_offset(offset);
+                w.set_fsynced_reploff_pending(offset);
+            }
+            self.state.repl.fsynced_reploff = 0;
         } else if let Some(w) = self.state.prop.aof.as_mut() {
             if let Err(fatal) = w.flush_at(true, now) {
                 log_warning!("{fatal}");
@@ -639,9 +671,14 @@ impl Server {
         })();
         match r {
             Ok(base_size) => {
+                let was_turning_on = files.wait_rewrite;
                 files.wait_rewrite = false;
                 if let Some(w) = self.state.prop.aof.as_mut() {
                     w.rewrite_done(base_size);
+                    if was_turning_on {
+                        // The AOF is on: its fsynced offset is valid from now on.
+                        self.state.repl.fsynced_reploff = w.fsynced_reploff_pending();
+                    }
                 }
                 self.delete_aof_history(&mut files);
                 self.state.persist.stats.aof_last_bgrewrite_ok = true;

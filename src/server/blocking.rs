@@ -163,7 +163,7 @@ impl Server {
         let (args, acked) = match self.state.repl.waiting.iter().position(|w| w.id == id) {
             Some(p) => {
                 let w = self.state.repl.waiting.remove(p);
-                (w.args, Some(crate::state::repl::acks_for(&self.state, w.offset)))
+                (w.args, Some(crate::state::repl::wait_outcome(&self.state, w.offset, w.numlocal)))
             }
             None => match self.state.blocking.remove(id) {
                 Some(b) => (b.args, None),
@@ -181,7 +181,7 @@ impl Server {
                 c.state.flags |= flags::CLOSE_AFTER_REPLY;
             }
             (EndWait::Redirect(msg), _) => c.state.reply.error(msg),
-            (_, Some(n)) => c.state.reply.int(n),
+            (_, Some(outcome)) => outcome.reply(&mut c.state.reply),
             (_, None) => c.state.reply.null_array(),
         }
         c.state.reply.enabled = true;
@@ -211,12 +211,17 @@ impl Server {
                 for id in self.state.blocking.queue(db, &key) {
                     let Some(b) = self.state.blocking.clients.get(&id) else { continue };
                     let kind = b.kind;
+                    // XREAD with `+` (Redis 7.4) is re-run for an empty stream too: one created empty answers
+                    // Redis's "last element ID is 0-0" error.
+                    let plus = b.stream.as_ref().is_some_and(|w| w.last_entry.contains(&true));
                     let now = crate::util::now_ms();
                     self.state.now_ms = now;
                     let serves = match self.state.dbs.get_mut(db).and_then(|d| d.lookup(&key, now)) {
                         _ if kind == BlockKind::StreamGroup => true,
                         None => continue,
-                        Some(e) => e.obj_type() == kind.obj_type() && e.value().is_some_and(|v| !v.is_empty()),
+                        Some(e) => {
+                            e.obj_type() == kind.obj_type() && (plus || e.value().is_some_and(|v| !v.is_empty()))
+                        }
                     };
                     if !serves {
                         continue;

@@ -174,6 +174,9 @@ impl Server {
         if let Some(f) = self.state.prop.repl.as_mut() {
             // In the stream's current db, like the PING: no SELECT.
             crate::resp::encode_command(&mut f.buf, &[b"REPLCONF", b"GETACK", b"*"]);
+        } else if !self.state.repl.is_replica() && self.state.repl.backlog.is_none() {
+            // Redis 7.2+: with no backlog the offset still moves by one per command fed (WAITAOF's offsets).
+            self.state.repl.master_repl_offset += 1;
         }
     }
 
@@ -200,13 +203,23 @@ impl Server {
         })
     }
 
-    /// Answers WAITs that have enough acknowledgements or timed out.
-    fn repl_serve_waiters(&mut self, now_ms: i64) {
+    /// Answers WAITs and WAITAOFs that have enough acknowledgements (and, for WAITAOF, the local fsync) or timed
+    /// out. A WAITAOF waiting for a local fsync while the AOF went off gets Redis's error
+    /// (`processClientsWaitingReplicas`).
+    pub(super) fn repl_serve_waiters(&mut self, now_ms: i64) {
         let waiting = std::mem::take(&mut self.state.repl.waiting);
         let mut keep = Vec::with_capacity(waiting.len());
+        let aof_on = self.state.config.appendonly;
         for w in waiting {
-            let acked = crate::state::repl::acks_for(&self.state, w.offset);
-            if acked < w.numreplicas && (w.deadline_ms == 0 || now_ms < w.deadline_ms) {
+            let outcome = crate::state::repl::wait_outcome(&self.state, w.offset, w.numlocal);
+            let aof_off_error = w.numlocal.is_some_and(|n| n > 0) && !aof_on;
+            let satisfied = match outcome {
+                repl::WaitOutcome::Replicas(n) => n >= w.numreplicas,
+                repl::WaitOutcome::Aof { local, replicas } => {
+                    replicas >= w.numreplicas && local >= w.numlocal.unwrap_or(0)
+                }
+            };
+            if !aof_off_error && !satisfied && (w.deadline_ms == 0 || now_ms < w.deadline_ms) {
                 keep.push(w);
                 continue;
             }
@@ -215,7 +228,11 @@ impl Server {
                 continue;
             }
             c.state.reply.enabled = !c.state.has(flags::REPLY_OFF);
-            c.state.reply.int(acked);
+            if aof_off_error {
+                c.state.reply.error(crate::command::repl::WAITAOF_AOF_OFF);
+            } else {
+                outcome.reply(&mut c.state.reply);
+            }
             c.state.reply.enabled = true;
             c.state.flags &= !flags::BLOCKED;
             self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
@@ -1105,7 +1122,7 @@ impl Server {
         st.flags |= flags::MASTER;
         st.db = self.state.repl.master_db.min(self.state.dbs.len().saturating_sub(1));
         // The first ACK tells the master where we are right away.
-        st.reply.raw_bytes(&repl::ack_command(self.state.repl.master_repl_offset));
+        st.reply.raw_bytes(&repl::ack_command(self.state.repl.master_repl_offset, self.state.repl.fsynced_reploff));
         let mut c = Box::new(Client::new(st, Some(link.sock)));
         let rest = link.inbuf;
         if !rest.is_empty() {
@@ -1134,10 +1151,11 @@ impl Server {
     pub(super) fn repl_ack_if_moved(&mut self) {
         let r = &self.state.repl;
         if let Some((id, fd)) = r.master_client {
-            if r.master_repl_offset != r.last_ack_offset {
-                let off = r.master_repl_offset;
-                self.repl_write_to(&mut None, id, fd, &repl::ack_command(off));
+            if r.master_repl_offset != r.last_ack_offset || r.fsynced_reploff != r.last_ack_fsynced {
+                let (off, fsynced) = (r.master_repl_offset, r.fsynced_reploff);
+                self.repl_write_to(&mut None, id, fd, &repl::ack_command(off, fsynced));
                 self.state.repl.last_ack_offset = off;
+                self.state.repl.last_ack_fsynced = fsynced;
             }
         }
     }
@@ -1166,9 +1184,11 @@ impl Server {
                     self.free_client_by_fd(el, fd);
                 }
                 Some((id, fd)) => {
-                    let ack = repl::ack_command(self.state.repl.master_repl_offset);
+                    let (off, fsynced) = (self.state.repl.master_repl_offset, self.state.repl.fsynced_reploff);
+                    let ack = repl::ack_command(off, fsynced);
                     self.repl_write_to(&mut None, id, fd, &ack);
-                    self.state.repl.last_ack_offset = self.state.repl.master_repl_offset;
+                    self.state.repl.last_ack_offset = off;
+                    self.state.repl.last_ack_fsynced = fsynced;
                 }
                 None => {}
             }

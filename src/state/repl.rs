@@ -35,6 +35,22 @@ pub fn acks_for(srv: &ServerState, offset: i64) -> i64 {
     srv.repl.replicas.iter().filter(|r| r.state == ReplicaState::Online && r.ack_off >= offset).count() as i64
 }
 
+/// Online replicas that reported `offset` fsynced to their AOF (Redis's `replicationCountAOFAcksByOffset`).
+pub fn aof_acks_for(srv: &ServerState, offset: i64) -> i64 {
+    srv.repl.replicas.iter().filter(|r| r.state == ReplicaState::Online && r.aof_off >= offset).count() as i64
+}
+
+/// What a WAIT (`numlocal` None) or WAITAOF waiting for `offset` would answer now.
+pub fn wait_outcome(srv: &ServerState, offset: i64, numlocal: Option<i64>) -> crate::repl::WaitOutcome {
+    match numlocal {
+        None => crate::repl::WaitOutcome::Replicas(acks_for(srv, offset)),
+        Some(_) => crate::repl::WaitOutcome::Aof {
+            local: i64::from(srv.repl.fsynced_reploff >= offset),
+            replicas: aof_acks_for(srv, offset),
+        },
+    }
+}
+
 /// A fresh random replication ID (Redis's `changeReplicationId`).
 pub fn change_replid(srv: &mut ServerState) {
     srv.replid = crate::state::random_hex(&mut srv.rng, 40);
@@ -201,6 +217,12 @@ fn over_output_limit(r: &mut Replica, used: u64, limit: &crate::config::ClientBu
 /// Moves what the propagation path encoded into the stream (after each command, and before replies go out).
 #[inline]
 pub fn drain_feed(srv: &mut ServerState, running: Option<&mut crate::net::client::ClientState>) {
+    // Redis 7.2+: a master with its AOF on but no backlog (no replica yet) still moves its offset by one per
+    // command propagated, so that WAITAOF has an offset to wait for (`replicationFeedSlaves`).
+    let unfed = std::mem::take(&mut srv.prop.ops_without_stream);
+    if unfed > 0 && srv.repl.backlog.is_none() && !srv.repl.is_replica() {
+        srv.repl.master_repl_offset += unfed as i64;
+    }
     let Some(f) = srv.prop.repl.as_mut() else { return };
     if f.buf.is_empty() {
         return;

@@ -12,3 +12,4 @@ mod replication;
 mod replication_load;
 mod replication_pipe;
 mod shutdown_replicas;
+mod waitaof;

@@ -18,6 +18,7 @@ mod lists_blocking;
 mod lists_notify;
 mod memory_accounting;
 mod ordered_inserts;
+mod r74_misc;
 mod scan_cursors;
 mod sets_notify;
 mod stream_groups;

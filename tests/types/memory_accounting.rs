@@ -48,7 +48,15 @@ fn int_reply(reply: &[u8]) -> i64 {
 #[test]
 fn info_memory_has_redis_fields_in_order() {
     let (_fer, _red, mut f, mut r) = pair();
-    let names = |c: &mut Conn| info_fields(c, "memory").into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+    // Fields Redis 7.2/7.4 added are compared with Redis 7.4.1 in tests/types/r74_misc.rs.
+    const NEWER_THAN_70: &[&str] = &["allocator_muzzy"];
+    let names = |c: &mut Conn| {
+        info_fields(c, "memory")
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| !NEWER_THAN_70.contains(&k.as_str()))
+            .collect::<Vec<_>>()
+    };
     let (ours, theirs) = (names(&mut f), names(&mut r));
     assert_eq!(ours, theirs);
     // A few values that must be sensible whatever the allocator.

@@ -443,8 +443,11 @@ pub(super) fn xreadgroup_now(
         }
         r.raw_bytes(body.pending());
     } else if timeout != -1 {
-        let wait =
-            StreamWait { ids: ids.to_vec(), count: if count > 0 { count as usize } else { BLOCKED_DEFAULT_COUNT } };
+        let wait = StreamWait {
+            ids: ids.to_vec(),
+            count: if count > 0 { count as usize } else { BLOCKED_DEFAULT_COUNT },
+            last_entry: Vec::new(),
+        };
         block_with(ctx, args, keys, timeout, BlockKind::StreamGroup, TimeoutReply::NullArray, Some(wait));
     } else {
         ctx.reply().null_array();

@@ -122,7 +122,8 @@ impl AofStats {
 }
 
 enum Job {
-    Fsync(Arc<File>),
+    /// fsync; on success the replication offset the file held then becomes the fsynced one (WAITAOF).
+    Fsync(Arc<File>, i64),
     /// fsync, then drop (close) the file: the previous incr after switching to a new one.
     FsyncAndClose(Arc<File>),
 }
@@ -133,6 +134,10 @@ struct BioState {
     /// Fsync jobs queued or running (`bioPendingJobsOfType(BIO_AOF_FSYNC)`); close jobs are not counted.
     pending_fsync: usize,
     fsync_errno: Option<i32>,
+    /// Redis's `fsynced_reploff_pending`: the replication offset whose bytes are known fsynced (set by the
+    /// fsync thread after a background fsync, and by the event loop's thread for `always` and when nothing is
+    /// left to sync). The server copies it into its `fsynced_reploff` before the loop sleeps.
+    synced_reploff: i64,
     shutdown: bool,
     /// Test hook: the thread takes no job while set (simulates a slow disk).
     paused: bool,
@@ -166,7 +171,7 @@ impl Bio {
 
     fn submit(&self, job: Job) {
         let mut st = self.shared.lock();
-        if matches!(job, Job::Fsync(_)) {
+        if matches!(job, Job::Fsync(..)) {
             st.pending_fsync += 1;
         }
         st.jobs.push_back(job);
@@ -210,9 +215,9 @@ fn bio_main(shared: &BioShared) {
                 st = shared.cv.wait(st).unwrap_or_else(|e| e.into_inner());
             }
         };
-        let (file, counted) = match job {
-            Job::Fsync(f) => (f, true),
-            Job::FsyncAndClose(f) => (f, false),
+        let (file, counted, offset) = match job {
+            Job::Fsync(f, offset) => (f, true, Some(offset)),
+            Job::FsyncAndClose(f) => (f, false, None),
         };
         let res = file.sync_data();
         drop(file);
@@ -222,7 +227,12 @@ fn bio_main(shared: &BioShared) {
             Err(e) if !matches!(e.raw_os_error(), Some(libc::EBADF) | Some(libc::EINVAL)) => {
                 st.fsync_errno = Some(e.raw_os_error().unwrap_or(libc::EIO));
             }
-            _ if counted => st.fsync_errno = None,
+            _ if counted => {
+                st.fsync_errno = None;
+                if let Some(off) = offset {
+                    st.synced_reploff = off;
+                }
+            }
             _ => {}
         }
         if counted {
@@ -259,6 +269,8 @@ pub struct AofWriter {
     last_write_ok: bool,
     last_write_errno: i32,
     child_active: bool,
+    /// The server's replication offset as of the bytes fed so far ([`AofWriter::set_repl_offset`]).
+    repl_offset: i64,
     bio: Bio,
     /// Test hook: the next write stores only this many bytes, then fails with ENOSPC.
     #[cfg(test)]
@@ -291,6 +303,7 @@ impl AofWriter {
             last_write_ok: true,
             last_write_errno: 0,
             child_active: false,
+            repl_offset: 0,
             bio: Bio::start()?,
             #[cfg(test)]
             short_write_at: None,
@@ -313,6 +326,23 @@ impl AofWriter {
     /// Whether a forked child is running (for `no-appendfsync-on-rewrite`).
     pub fn set_child_active(&mut self, active: bool) {
         self.child_active = active;
+    }
+
+    /// The server's replication offset now (Redis's `master_repl_offset`, which moves with every propagated
+    /// command while the AOF is on): what an fsync of the bytes fed so far makes durable.
+    pub fn set_repl_offset(&mut self, offset: i64) {
+        self.repl_offset = offset;
+    }
+
+    /// Redis's `fsynced_reploff_pending`: the replication offset known to be on disk.
+    pub fn fsynced_reploff_pending(&self) -> i64 {
+        self.bio.shared.lock().synced_reploff
+    }
+
+    /// Sets [`AofWriter::fsynced_reploff_pending`] (the AOF being turned on starts from the current offset, as
+    /// Redis's `startAppendOnly`).
+    pub fn set_fsynced_reploff_pending(&mut self, offset: i64) {
+        self.bio.shared.lock().synced_reploff = offset;
     }
 
     /// Sets `aof_current_size` and `aof_base_size` (after loading, or after a rewrite).
@@ -391,6 +421,11 @@ impl AofWriter {
                 FsyncPolicy::No => false,
             };
             if !need {
+                // Redis 7.2+: nothing to fsync now, so everything fed counts as fsynced (unless a background
+                // fsync runs, or the policy never fsyncs) - Redis's exact rule, which WAITAOF then reports.
+                if !sync_in_progress && self.cfg.fsync != FsyncPolicy::No {
+                    self.bio.shared.lock().synced_reploff = self.repl_offset;
+                }
                 return Ok(FlushOutcome::Idle);
             }
         } else {
@@ -489,10 +524,11 @@ impl AofWriter {
                 }
                 self.last_incr_fsync_offset = self.last_incr_size;
                 self.last_fsync = now_unix;
+                self.bio.shared.lock().synced_reploff = self.repl_offset;
             }
             FsyncPolicy::EverySec if now_unix > self.last_fsync => {
                 if !sync_in_progress {
-                    self.bio.submit(Job::Fsync(Arc::clone(&self.file)));
+                    self.bio.submit(Job::Fsync(Arc::clone(&self.file), self.repl_offset));
                     self.last_incr_fsync_offset = self.last_incr_size;
                 }
                 self.last_fsync = now_unix;
