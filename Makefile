@@ -62,7 +62,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test test-io-threads deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-tail bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports run test test-io-threads deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-tail bench-hfe bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -339,6 +339,11 @@ bench-tracking: deps
 # BGREWRITEAOF and a replica's full sync: benches/tail_latency.sh (SCENARIOS=..., SCALE=20 for a smoke run).
 bench-tail: deps
 	benches/tail_latency.sh
+
+# Hash-field expiry against Redis 7.4.1 built from source (REDIS74=<its redis-server>; skipped without it): memory
+# per field, CPU per request of HPEXPIRE and HGET, a PING prober while a million fields expire.
+bench-hfe: deps
+	benches/hash_field_expiry.sh
 
 # SCAN-family instructions per returned element against redis-server (issue 45; FERREDIS_BASE=<earlier build> adds
 # a column for it): benches/scan.sh + the benches/scan_walk.rs driver (prints a markdown table).
