@@ -95,10 +95,13 @@ BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-c
 # 373 KB off with no more instructions per request than opt-level 3 at the same inline threshold (benches/instr.sh,
 # static vs static: GET 2354 vs 2344, SET 3043 vs 3031 at -P 1, 0.95-0.97 at -P 16; EVAL loop and DEBUG RELOAD
 # 16% fewer instructions).
-# The stripped server must fit STATIC_BUDGET bytes (issue 14: 3 MB); a musl + build-std build over it fails.
+# The stripped server must fit STATIC_BUDGET bytes; a musl + build-std build over it fails. The budget was 3,000,000
+# bytes for Redis 7.0's command set; what came past 7.0 (hash-field expiry, Redis 8's hash commands, WAITAOF,
+# Valkey's additions, the change feed) took the server from 2,996,784 to 3,115,568 bytes, and the budget to 3,200,000
+# (deploy/README.md says so).
 STATIC_LIBC      ?= musl
 STATIC_BUILD_STD ?= auto
-STATIC_BUDGET    ?= 3000000
+STATIC_BUDGET    ?= 3200000
 STATIC_INLINE    ?= 100
 STATIC_OPT_LEVEL ?= s
 MUSL_TRIPLE      ?= $(firstword $(subst -, ,$(TARGET_TRIPLE)))-unknown-linux-musl
