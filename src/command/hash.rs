@@ -1483,7 +1483,7 @@ fn hscan(ctx: &mut Ctx, args: Args) {
     let now = field_now(ctx);
     let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
     // Options are checked even for a missing key (Redis 7.0 parses them before looking at the value).
-    let Some(opts) = parse_scan_opts(r, args, 3, Some("novalues")) else { return };
+    let Some(opts) = super::set::parse_scan_opts(r, args, 3, Some("novalues")) else { return };
     let novalues = opts.flag;
     let Some(h) = h else {
         r.array(2);
@@ -1492,7 +1492,7 @@ fn hscan(ctx: &mut Ctx, args: Args) {
         return;
     };
     let mut items: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let count = usize::try_from(opts.count).unwrap_or(usize::MAX);
+    let count = opts.count;
     let next = h.scan(cursor, count, super::set::scan_budget(count), now, |f: StrRef<'_>, v: StrRef<'_>| {
         items.push((f.to_vec(), v.to_vec()))
     });
@@ -1508,55 +1508,6 @@ fn hscan(ctx: &mut Ctx, args: Args) {
             r.bulk(v);
         }
     }
-}
-
-/// The options of HSCAN/SSCAN/ZSCAN.
-pub(crate) struct ScanOpts<'a> {
-    /// None when absent or `*` (matches everything).
-    pub pattern: Option<&'a [u8]>,
-    pub count: i64,
-    /// The command's own flag option was given (HSCAN's NOVALUES).
-    pub flag: bool,
-}
-
-/// Parses `[MATCH pattern] [COUNT count]` from `from` on as Redis's `scanGenericCommand` does for collections
-/// (no TYPE option); replies the error and returns None when invalid.
-/// `flag` is a one-word option the command also accepts anywhere among the others (HSCAN's NOVALUES).
-pub(crate) fn parse_scan_opts<'a>(
-    r: &mut Reply,
-    args: Args<'a>,
-    from: usize,
-    flag: Option<&str>,
-) -> Option<ScanOpts<'a>> {
-    let mut opts = ScanOpts { pattern: None, count: 10, flag: false };
-    let mut i = from;
-    while i < args.len() {
-        if flag.is_some_and(|w| args.is(i, w)) {
-            opts.flag = true;
-            i += 1;
-            continue;
-        }
-        let more = i + 1 < args.len();
-        if args.is(i, "count") && more {
-            let Some(c) = parse_i64(args.get(i + 1)) else {
-                r.err_not_int();
-                return None;
-            };
-            if c < 1 {
-                r.err_syntax();
-                return None;
-            }
-            opts.count = c;
-        } else if args.is(i, "match") && more {
-            let p = args.get(i + 1);
-            opts.pattern = if p == b"*" { None } else { Some(p) };
-        } else {
-            r.err_syntax();
-            return None;
-        }
-        i += 2;
-    }
-    Some(opts)
 }
 
 #[cfg(test)]

@@ -296,14 +296,27 @@ pub(crate) fn peek_value<'a>(db: &'a Db, key: &[u8]) -> Option<&'a Value> {
 pub(crate) struct ScanOpts<'a> {
     pub count: usize,
     pub pattern: Option<&'a [u8]>,
+    /// The command's own one-word option was given (HSCAN's NOVALUES, ZSCAN's NOSCORES).
+    pub flag: bool,
 }
 
 /// Parses `[MATCH pattern] [COUNT count]` from `start` as Redis's `scanGenericCommand` does for a key's value
-/// (TYPE is a syntax error there).
-pub(crate) fn parse_scan_opts<'a>(r: &mut Reply, args: Args<'a>, start: usize) -> Option<ScanOpts<'a>> {
-    let mut o = ScanOpts { count: 10, pattern: None };
+/// (TYPE is a syntax error there; a later MATCH or COUNT overrides an earlier one), with `flag` the one-word
+/// option the command also takes anywhere among them (HSCAN's NOVALUES, Redis 7.4; ZSCAN's NOSCORES, Valkey 8.0).
+pub(crate) fn parse_scan_opts<'a>(
+    r: &mut Reply,
+    args: Args<'a>,
+    start: usize,
+    flag: Option<&str>,
+) -> Option<ScanOpts<'a>> {
+    let mut o = ScanOpts { count: 10, pattern: None, flag: false };
     let mut i = start;
     while i < args.len() {
+        if flag.is_some_and(|w| args.is(i, w)) {
+            o.flag = true;
+            i += 1;
+            continue;
+        }
         let two = args.len() - i >= 2;
         if args.is(i, "count") && two {
             let c = long_arg(r, args.get(i + 1), None)?;
@@ -637,7 +650,7 @@ fn sscan(ctx: &mut Ctx, args: Args) {
         reply_empty_scan(r);
         return;
     };
-    let Some(o) = parse_scan_opts(r, args, 3) else { return };
+    let Some(o) = parse_scan_opts(r, args, 3, None) else { return };
     let mut out: Vec<Vec<u8>> = Vec::new();
     let next = set.scan(cursor, o.count, scan_budget(o.count), |m| {
         let keep = scan_matches(&o, m);

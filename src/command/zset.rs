@@ -7,7 +7,7 @@
 //! in RESP2, doubles in RESP3); WITHSCORES pairs are nested arrays in RESP3.
 
 use super::set::{
-    bulk_ref, numkeys_positions, peek_value, reply_empty_scan, scan_budget, scan_matches, ScanOpts,
+    bulk_ref, numkeys_positions, parse_scan_opts, peek_value, reply_empty_scan, scan_budget, scan_matches,
     UNBOUNDED_REPLY_MAX_BYTES,
 };
 use super::shared::{delete_key, long_arg, positive_long_arg, range_long_arg, removed_from, store_value};
@@ -1786,7 +1786,8 @@ fn zscan(ctx: &mut Ctx, args: Args) {
         reply_empty_scan(r);
         return;
     };
-    let Some((o, no_scores)) = parse_zscan_opts(r, args) else { return };
+    let Some(o) = parse_scan_opts(r, args, 3, Some("noscores")) else { return };
+    let no_scores = o.flag;
     let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
     let next = z.scan(cursor, o.count, scan_budget(o.count), |m, s| {
         let keep = scan_matches(&o, m);
@@ -1804,37 +1805,6 @@ fn zscan(ctx: &mut Ctx, args: Args) {
             r.bulk(crate::util::fmt_double(*s).as_bytes());
         }
     }
-}
-
-/// ZSCAN's options: SSCAN's `[MATCH pattern] [COUNT count]` plus Valkey 8.0's NOSCORES (members only), in any
-/// order, read as Valkey's `scanGenericCommand` reads them (a later MATCH or COUNT overrides an earlier one).
-fn parse_zscan_opts<'a>(r: &mut Reply, args: Args<'a>) -> Option<(ScanOpts<'a>, bool)> {
-    let mut o = ScanOpts { count: 10, pattern: None };
-    let mut no_scores = false;
-    let mut i = 3;
-    while i < args.len() {
-        let two = args.len() - i >= 2;
-        if args.is(i, "count") && two {
-            let c = long_arg(r, args.get(i + 1), None)?;
-            if c < 1 {
-                r.err_syntax();
-                return None;
-            }
-            o.count = usize::try_from(c).unwrap_or(usize::MAX);
-            i += 2;
-        } else if args.is(i, "match") && two {
-            let p = args.get(i + 1);
-            o.pattern = if p == b"*" { None } else { Some(p) };
-            i += 2;
-        } else if args.is(i, "noscores") {
-            no_scores = true;
-            i += 1;
-        } else {
-            r.err_syntax();
-            return None;
-        }
-    }
-    Some((o, no_scores))
 }
 
 #[cfg(test)]
