@@ -108,11 +108,6 @@ pub(crate) fn ms_timeout_arg(r: &mut Reply, a: &[u8]) -> Option<i64> {
             r.error("ERR timeout is negative");
             None
         }
-        // Redis adds the clock to it: a timeout the addition would overflow is refused.
-        Some(t) if t > i64::MAX - crate::util::now_ms() => {
-            r.error("ERR timeout is out of range");
-            None
-        }
         Some(t) => Some(t),
     }
 }
