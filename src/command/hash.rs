@@ -414,7 +414,7 @@ fn expire_field_now(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> bool {
         return false;
     }
     let emptied = h.is_empty();
-    ctx.srv.stats.expired_subkeys += 1;
+    ctx.count_expired_fields(1);
     ctx.also_propagate(&[&b"HDEL"[..], key, field]);
     ctx.notify_fields(nc::HASH, "hexpired", key, &[field]);
     if emptied {
@@ -446,7 +446,7 @@ fn expire_all_due(ctx: &mut Ctx, key: &[u8]) -> bool {
         };
         h.remove(f);
         emptied = h.is_empty();
-        ctx.srv.stats.expired_subkeys += 1;
+        ctx.count_expired_fields(1);
         ctx.also_propagate(&[&b"HDEL"[..], key, f]);
     }
     let fields: Vec<&[u8]> = due.iter().map(|f| f.as_slice()).collect();
@@ -574,7 +574,7 @@ fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i6
         fields.iter().zip(&results).filter(|(_, r)| **r == SetTtl::Set).map(|(f, _)| *f).collect();
     let deleted = results.iter().filter(|r| **r == SetTtl::Deleted).count();
     for (f, _) in fields.iter().zip(&results).filter(|(_, r)| **r == SetTtl::Deleted) {
-        ctx.srv.stats.expired_subkeys += 1;
+        ctx.count_expired_fields(1);
         ctx.also_propagate(&[&b"HDEL"[..], key, f]);
     }
     if updated.len() + deleted == 0 {
@@ -940,7 +940,7 @@ fn hgetex(ctx: &mut Ctx, args: Args) {
         let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
         argv.extend(gone.iter().copied());
         ctx.also_propagate(&argv);
-        ctx.srv.stats.expired_subkeys += gone.len() as u64;
+        ctx.count_expired_fields(gone.len() as u64);
         ctx.notify(nc::HASH, "hexpired", key);
     }
     if emptied {
@@ -1049,7 +1049,7 @@ fn hsetex(ctx: &mut Ctx, args: Args) {
     ctx.notify(nc::HASH, "hset", key);
     match opt {
         TtlOpt::At(_) if past => {
-            ctx.srv.stats.expired_subkeys += n as u64;
+            ctx.count_expired_fields(n as u64);
             ctx.notify(nc::HASH, "hexpired", key);
             let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
             argv.extend(fields.iter().copied());

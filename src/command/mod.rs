@@ -503,6 +503,12 @@ impl Ctx<'_> {
         self.notify_slow(class, event, key, db);
     }
 
+    /// Counts hash fields deleted because their TTL passed (INFO's `expired_subkeys`).
+    #[inline]
+    pub fn count_expired_fields(&mut self, n: u64) {
+        self.srv.stats.expired_subkeys += n;
+    }
+
     /// [`Ctx::notify`] for hash-field expiry: one published event, and a change-feed entry per field.
     pub fn notify_fields(&mut self, class: u32, event: &str, key: &[u8], fields: &[&[u8]]) {
         if self.srv.config.notify_keyspace_events & class == 0 {
