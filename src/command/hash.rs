@@ -426,6 +426,26 @@ fn expire_field_now(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> bool {
     emptied
 }
 
+/// [`expire_field_now`] for each of `fields` (whose TTLs were seen to have passed), until the hash goes.
+fn expire_fields_now(ctx: &mut Ctx, key: &[u8], fields: &[&[u8]]) {
+    for f in fields {
+        if expire_field_now(ctx, key, f) {
+            break;
+        }
+    }
+}
+
+/// An array of values, nil for a missing field (HGETDEL's and HGETEX's reply).
+fn reply_values(r: &mut Reply, values: &[Option<Vec<u8>>]) {
+    r.array(values.len());
+    for v in values {
+        match v {
+            Some(v) => r.bulk(v),
+            None => r.null(),
+        }
+    }
+}
+
 /// Every field of `key` whose TTL passed, deleted as [`expire_field_now`] does (HRANDFIELD reads a whole hash).
 /// Returns whether the hash went.
 fn expire_all_due(ctx: &mut Ctx, key: &[u8]) -> bool {
@@ -791,20 +811,9 @@ fn hgetdel(ctx: &mut Ctx, args: Args) {
     } else {
         values.resize(fields.len(), None);
     }
-    let r = ctx.reply();
-    r.array(values.len());
-    for v in &values {
-        match v {
-            Some(v) => r.bulk(v),
-            None => r.null(),
-        }
-    }
+    reply_values(ctx.reply(), &values);
     if mode == Past::Delete {
-        for f in expired {
-            if expire_field_now(ctx, key, f) {
-                break;
-            }
-        }
+        expire_fields_now(ctx, key, &expired);
     }
     if deleted.is_empty() {
         ctx.prevent_propagation();
@@ -872,20 +881,9 @@ fn hgetex(ctx: &mut Ctx, args: Args) {
     } else {
         values.resize(fields.len(), None);
     }
-    let r = ctx.reply();
-    r.array(values.len());
-    for v in &values {
-        match v {
-            Some(v) => r.bulk(v),
-            None => r.null(),
-        }
-    }
+    reply_values(ctx.reply(), &values);
     if mode == Past::Delete {
-        for f in expired {
-            if expire_field_now(ctx, key, f) {
-                break;
-            }
-        }
+        expire_fields_now(ctx, key, &expired);
     }
     ctx.prevent_propagation();
     if live.is_empty() || opt == TtlOpt::None {
@@ -1115,7 +1113,12 @@ fn hset_generic(ctx: &mut Ctx, args: Args, ok_reply: bool) {
 /// a master's lazy expiry (the hash too when it was the last field), so the write starts from nothing.
 fn clear_expired_field(ctx: &mut Ctx, key: &[u8], field: &[u8]) {
     let now = field_now(ctx);
-    let expired = matches!(hash_mut(ctx, key).map(|h| h.lookup(field, now)), Some(Lookup::Expired));
+    // The write lookup (it expires the key itself if due); a value of another type is left to the caller's
+    // typed lookup, which answers WRONGTYPE.
+    let expired = matches!(
+        ctx.lookup_write(key).and_then(|e| e.value()),
+        Some(crate::keyspace::object::Value::Hash(h)) if matches!(h.lookup(field, now), Lookup::Expired)
+    );
     if expired && past_mode(ctx) == Past::Delete {
         expire_field_now(ctx, key, field);
     }
@@ -1125,9 +1128,6 @@ fn clear_expired_field(ctx: &mut Ctx, key: &[u8], field: &[u8]) {
 fn hsetnx(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let th = ctx.thresholds();
-    if ctx.write_typed::<Hash>(key).is_err() {
-        return;
-    }
     clear_expired_field(ctx, key, args.get(2));
     let now = field_now(ctx);
     let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
@@ -1183,9 +1183,6 @@ fn hincrby(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let field = args.get(2);
     let th = ctx.thresholds();
-    if ctx.write_typed::<Hash>(key).is_err() {
-        return;
-    }
     clear_expired_field(ctx, key, field);
     let now = field_now(ctx);
     let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
@@ -1222,9 +1219,6 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let field = args.get(2);
     let th = ctx.thresholds();
-    if ctx.write_typed::<Hash>(key).is_err() {
-        return;
-    }
     clear_expired_field(ctx, key, field);
     let now = field_now(ctx);
     let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
@@ -1301,11 +1295,7 @@ fn hmget(ctx: &mut Ctx, args: Args) {
         }
     }
     if !due.is_empty() && past_mode(ctx) == Past::Delete {
-        for f in due {
-            if expire_field_now(ctx, key, f) {
-                break;
-            }
-        }
+        expire_fields_now(ctx, key, &due);
     }
 }
 
