@@ -177,6 +177,10 @@ fn check_value(e: &Entry) {
             assert!(!lp.is_empty() && lp.len() % 2 == 0, "{key}: hash listpack of {} entries", lp.len());
             assert!(Listpack::validate(lp.as_bytes()), "{key}: invalid hash listpack");
         }
+        Value::Hash(Hash::ListPackEx(x)) => {
+            assert!(!x.lp.is_empty() && x.lp.len() % 3 == 0, "{key}: listpackex of {} entries", x.lp.len());
+            assert!(Listpack::validate(x.lp.as_bytes()), "{key}: invalid hash listpackex");
+        }
         Value::Hash(Hash::HashTable(_)) => assert!(v_len(v) > 0, "{key}: empty hash"),
         Value::Set(Set::IntSet(is)) => {
             let items: Vec<i64> = is.iter().collect();
