@@ -268,6 +268,7 @@ pub mod pubsub;
 pub mod repl;
 pub mod resp;
 pub mod scripting;
+pub mod sentinel;
 pub mod server;
 pub mod sha1;
 pub mod sha256;

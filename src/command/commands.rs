@@ -140,6 +140,7 @@ fn group_name(g: Group) -> &'static str {
         Group::Geo => "geo",
         Group::Stream => "stream",
         Group::Bitmap => "bitmap",
+        Group::Sentinel => "sentinel",
     }
 }
 
