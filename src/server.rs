@@ -307,6 +307,11 @@ pub fn start(mut config: Config) -> i32 {
     if config.stored_bool("syslog-enabled") {
         crate::log::open_syslog(config.stored_str("syslog-ident"), config.stored_str("syslog-facility"));
     }
+    if sentinel.is_some() {
+        if let Err(code) = sentinel::check_config_file(&config) {
+            return code;
+        }
+    }
     log_warning!("oO0OoO0OoO0Oo ferredis is starting oO0OoO0OoO0Oo");
     log_warning!(
         "ferredis version={}, bits={}, commit={}, modified={}, pid={}, just started",

@@ -20,31 +20,27 @@ const TIMER_BASE_MS: u64 = 100;
 /// Most bytes read from one link per readable event.
 const READ_CHUNK: usize = 16 * 1024;
 
-/// Checks and builds the sentinel state before the server starts: the config file must exist and be writable,
-/// and every `sentinel` directive valid (Redis's texts). On failure the reason was printed or logged; the result
-/// is the exit code.
+/// Builds the sentinel state from the queued `sentinel` directives (Redis's `loadSentinelConfigFromQueue`). On
+/// a bad directive Redis's text goes to standard error and the result is the exit code.
 pub fn load(config: &crate::config::Config) -> Result<Sentinel, i32> {
-    let s = match crate::sentinel::config::load(&config.sentinel_lines, config.port, crate::util::now_ms()) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return Err(1);
-        }
+    crate::sentinel::config::load(&config.sentinel_lines, config.port, crate::util::now_ms()).map_err(|e| {
+        eprintln!("{e}");
+        1
+    })
+}
+
+/// A sentinel saves its state in its config file, which must exist and be writable (Redis's
+/// `sentinelCheckConfigFile`, logged once the log is set up). The error is the exit code.
+pub fn check_config_file(config: &crate::config::Config) -> Result<(), i32> {
+    let Some(path) = &config.config_file else {
+        log_warning!("Sentinel needs config file on disk to save state. Exiting...");
+        return Err(1);
     };
-    match &config.config_file {
-        None => {
-            log_warning!("Sentinel needs config file on disk to save state. Exiting...");
-            Err(1)
-        }
-        Some(path) => match nix::unistd::access(path.as_str(), nix::unistd::AccessFlags::W_OK) {
-            Ok(()) => Ok(s),
-            Err(e) => {
-                let e = std::io::Error::from_raw_os_error(e as i32);
-                log_warning!("Sentinel config file {path} is not writable: {}. Exiting...", sys::error_text(&e));
-                Err(1)
-            }
-        },
-    }
+    nix::unistd::access(path.as_str(), nix::unistd::AccessFlags::W_OK).map_err(|e| {
+        let e = std::io::Error::from_raw_os_error(e as i32);
+        log_warning!("Sentinel config file {path} is not writable: {}. Exiting...", sys::error_text(&e));
+        1
+    })
 }
 
 impl Server {
