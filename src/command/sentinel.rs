@@ -78,6 +78,7 @@ static SUBCOMMANDS: &[Command] = &[
     },
     Command { complexity: "O(1)", ..sub!("monitor", 6, "Start monitoring", monitor) },
     Command { since: "6.2.0", complexity: "O(1)", ..sub!("myid", 2, "Get the Sentinel instance ID", myid) },
+    sub!("pending-scripts", 2, "Get information about pending scripts", pending_scripts),
     Command { complexity: "O(1)", ..sub!("remove", 3, "Stop monitoring", remove) },
     Command {
         since: "5.0.0",
@@ -303,6 +304,8 @@ fn help(ctx: &mut Ctx, _args: Args) {
             "    Start watching a master.",
             "MYID",
             "    This sentinel's id.",
+            "PENDING-SCRIPTS",
+            "    The notification and client reconfiguration script runs waiting or running.",
             "REMOVE <master-name>",
             "    Stop watching a master.",
             "REPLICAS <master-name>",
@@ -747,6 +750,35 @@ fn info_cache(ctx: &mut Ctx, args: Args) {
                 None => r.null(),
             }
         }
+    }
+}
+
+/// SENTINEL PENDING-SCRIPTS: the script runs queued or running.
+fn pending_scripts(ctx: &mut Ctx, _args: Args) {
+    let now = crate::util::now_ms();
+    let Some(s) = ctx.srv.sentinel.as_deref() else { return };
+    let r = &mut ctx.client.reply;
+    r.array(s.scripts_queue.len());
+    for job in &s.scripts_queue {
+        r.map(5);
+        r.bulk(b"argv");
+        r.array(job.argv.len());
+        for a in &job.argv {
+            r.bulk(a.as_bytes());
+        }
+        r.bulk(b"flags");
+        r.bulk(if job.running() { b"running" } else { b"scheduled" });
+        r.bulk(b"pid");
+        r.bulk_int(job.pid() as i64);
+        if job.running() {
+            r.bulk(b"run-time");
+            r.bulk_int(now - job.start_time);
+        } else {
+            r.bulk(b"run-delay");
+            r.bulk_int(if job.start_time != 0 { (job.start_time - now).max(0) } else { 0 });
+        }
+        r.bulk(b"retry-num");
+        r.bulk_int(job.retry_num as i64);
     }
 }
 

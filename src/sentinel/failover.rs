@@ -362,7 +362,7 @@ impl Sentinel {
         let Some(m) = self.master(name) else { return };
         let to = m.promoted.clone().unwrap_or_else(|| m.addr.clone());
         let text = format!("{} {} {} {} {}", name, self.announce(&m.addr), m.addr.port, self.announce(&to), to.port);
-        self.publish_event(true, "+switch-master", text);
+        self.emit(true, "+switch-master", text, Some(name));
         self.reset_master_and_change_address(name, &to.hostname, to.port as i64, now);
     }
 

@@ -16,7 +16,8 @@
 //! - [`proto`]: the bytes: a RESP reply reader for the outgoing links, the INFO fields a sentinel reads, the hello
 //!   message;
 //! - [`monitor`]: the periodic work per instance (reconnects, PING, INFO, hello), replies, SDOWN/ODOWN, TILT;
-//! - [`failover`]: leader election by epochs and the failover state machine.
+//! - [`failover`]: leader election by epochs and the failover state machine;
+//! - [`scripts`]: the `notification-script` and `client-reconfig-script` runs (queue, retries, time limit).
 //!
 //! The server drives it (`server/sentinel.rs`): it opens the connections the model asks for, writes what the model
 //! queued on each [`link::Conn`], feeds the bytes read back, runs the timer, publishes the queued
@@ -36,6 +37,7 @@ pub mod failover;
 pub mod link;
 pub mod monitor;
 pub mod proto;
+pub mod scripts;
 
 use std::collections::VecDeque;
 
@@ -359,21 +361,6 @@ impl Instance {
     }
 }
 
-/// One script run waiting or running (`notification-script`, `client-reconfig-script`).
-#[derive(Clone, Debug)]
-pub struct ScriptJob {
-    pub argv: Vec<String>,
-    pub retry_num: u32,
-    /// Running: when it started; waiting: not before this time (0: at once).
-    pub start_time: i64,
-    pub pid: Option<i32>,
-}
-
-/// Redis's `SENTINEL_SCRIPT_MAX_QUEUE`, `_MAX_RUNNING`, `_MAX_RETRY`.
-pub const SCRIPT_MAX_QUEUE: usize = 256;
-pub const SCRIPT_MAX_RUNNING: usize = 16;
-pub const SCRIPT_MAX_RETRY: u32 = 10;
-
 /// The whole sentinel state (Redis's `struct sentinelState`).
 #[derive(Debug)]
 pub struct Sentinel {
@@ -394,7 +381,7 @@ pub struct Sentinel {
     pub sentinel_auth_pass: Option<String>,
     pub simfailure_flags: u32,
     pub timing: Timing,
-    pub scripts_queue: VecDeque<ScriptJob>,
+    pub scripts_queue: VecDeque<scripts::ScriptJob>,
     pub running_scripts: usize,
     /// Events to publish on this sentinel's pub/sub: (channel, message).
     pub events: Vec<(String, String)>,
@@ -512,15 +499,27 @@ impl Sentinel {
             msg.push(' ');
             msg.push_str(rest);
         }
-        self.publish_event(level_warning, kind, msg);
+        let master = r.master_name().to_string();
+        self.emit(level_warning, kind, msg, Some(&master));
     }
 
-    /// Logs an event and queues it for the pub/sub channel of its name.
+    /// Logs an event about no instance (TILT) and queues it for the pub/sub channel of its name.
     pub fn publish_event(&mut self, level_warning: bool, kind: &str, msg: String) {
+        self.emit(level_warning, kind, msg, None);
+    }
+
+    /// Logs an event, queues it for the pub/sub channel of its name and, for a warning about an instance of a
+    /// master with a `notification-script`, schedules the script with the event's name and text.
+    pub fn emit(&mut self, level_warning: bool, kind: &str, msg: String, master: Option<&str>) {
         if level_warning {
             crate::log_warning!("{kind} {msg}");
         } else {
             crate::log_notice!("{kind} {msg}");
+        }
+        if level_warning {
+            if let Some(script) = master.and_then(|m| self.master(m)).and_then(|m| m.notification_script.clone()) {
+                self.schedule_script(vec![script, kind.to_string(), msg.clone()]);
+            }
         }
         self.events.push((kind.to_string(), msg));
     }

@@ -304,6 +304,7 @@ impl Sentinel {
         if let Some(name) = switch_to_promoted {
             self.switch_to_promoted(&name, now);
         }
+        self.scripts_step(now);
     }
 
     fn handle_instance(&mut self, r: &InstRef, now: i64, connect: &mut Connector) {
@@ -589,9 +590,13 @@ impl Sentinel {
                 let Some(m) = self.master(&name) else { return };
                 let text =
                     format!("{} {} {} {} {}", name, self.announce(&m.addr), m.addr.port, h.master_ip, h.master_port);
+                let old_addr = m.addr.clone();
                 // `+switch-master` carries only its own text (Redis's "%s %s %d %s %d" without `%@`).
-                self.publish_event(true, "+switch-master", text);
+                self.emit(true, "+switch-master", text, Some(&name));
                 self.reset_master_and_change_address(&name, &h.master_ip, h.master_port, now);
+                if let Some(new_addr) = self.master(&name).map(|m| m.addr.clone()) {
+                    self.call_client_reconf_script(&name, false, &old_addr, &new_addr);
+                }
             }
         }
         if let Some(s) = self
@@ -725,6 +730,9 @@ impl Sentinel {
                     self.sim_failure_crash();
                 }
                 self.event_at(true, "+failover-state-reconf-slaves", &InstRef::Master(name.clone()), "");
+                if let Some(promoted) = self.instance(r).map(|i| i.addr.clone()) {
+                    self.call_client_reconf_script(name, true, &master_addr, &promoted);
+                }
                 self.force_hello_update(name);
             } else {
                 let wait = publish_period * 4;

@@ -270,6 +270,8 @@ fn sentinel_commands_and_state_match_redis() {
         &["SENTINEL", "REMOVE", "nosuch"],
         &["SENTINEL", "FLUSHCONFIG"],
         &["SENTINEL", "MYID", "extra"],
+        &["SENTINEL", "PENDING-SCRIPTS"],
+        &["COMMAND", "COUNT"],
         &["INFO", "sentinel"],
     ];
     for args in cases {
@@ -399,14 +401,41 @@ fn master_with_replicas(kind: Kind) -> (Server, Vec<Server>) {
     (master, replicas)
 }
 
+/// A script that appends its arguments, one run a line, to `log`.
+fn recording_script(dir: &std::path::Path, name: &str, log: &std::path::Path) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\necho \"$@\" >> '{}'\n", log.display())).expect("write script");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    path.to_str().expect("UTF-8").to_string()
+}
+
 #[test]
 fn three_ferredis_sentinels_fail_over_a_ferredis_master() {
     let _g = serial();
+    let scripts = TempDir::new("sentinel-scripts");
+    let (notified, reconfigured) = (scripts.path().join("notified"), scripts.path().join("reconfigured"));
+    let notify = recording_script(scripts.path(), "notify.sh", &notified);
+    let reconf = recording_script(scripts.path(), "reconf.sh", &reconfigured);
     let (master, replicas) = master_with_replicas(Kind::Ferredis);
-    let text = conf(master.port, 2, 1000);
+    let old = master.port;
+    let text = format!(
+        "{}sentinel notification-script mymaster {notify}\nsentinel client-reconfig-script mymaster {reconf}\n",
+        conf(master.port, 2, 1000)
+    );
     let sentinels: Vec<Server> = (0..3).map(|_| Server::start_sentinel(Kind::Ferredis, &text, &[])).collect();
     let ports: Vec<u16> = sentinels.iter().map(|s| s.port).collect();
     kill_master_and_check_failover(master, &replicas, &ports);
+    // The scripts ran: the leader's and the observers' client reconfiguration, and the warnings.
+    let new_port = master_addr(&mut sentinels[0].conn()).expect("master address");
+    wait_until(60, "the scripts to run", || {
+        let n = std::fs::read_to_string(&notified).unwrap_or_default();
+        let r = std::fs::read_to_string(&reconfigured).unwrap_or_default();
+        let moved = format!("start 127.0.0.1 {old} 127.0.0.1 {new_port}");
+        n.contains(&format!("+switch-master mymaster 127.0.0.1 {old} 127.0.0.1 {new_port}"))
+            && n.contains("+sdown master mymaster 127.0.0.1")
+            && r.lines().filter(|l| l.starts_with("mymaster leader ") && l.ends_with(&moved)).count() == 1
+            && r.lines().filter(|l| l.starts_with("mymaster observer ") && l.ends_with(&moved)).count() == 2
+    });
     // Each saved the new master in its config file.
     let new_port = master_addr(&mut sentinels[1].conn()).expect("master address");
     for s in &sentinels {
