@@ -139,11 +139,20 @@ fn every_command_in(sentinel: bool) -> Vec<(&'static Command, String)> {
     let mut v = Vec::new();
     for c in tops(sentinel) {
         v.push((c, c.name.to_string()));
-        for s in c.subcommands {
+        // A sentinel is Redis 7.0's: the subcommands later versions added (CLIENT NO-TOUCH, SETINFO) are not
+        // listed.
+        for s in c.subcommands.iter().filter(|s| !sentinel || since_7_0(s.since)) {
             v.push((s, format!("{}|{}", c.name, s.name)));
         }
     }
     v
+}
+
+/// Whether a `since` version (`6.2.0`) is at most 7.0.
+fn since_7_0(since: &str) -> bool {
+    let mut parts = since.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) <= (7, 0)
 }
 
 fn group_name(g: Group) -> &'static str {

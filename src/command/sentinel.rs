@@ -265,9 +265,11 @@ fn reply_instance(r: &mut Reply, s: &Sentinel, i: &Instance, now: i64) {
     }
 }
 
+/// A list of instances; replicas whose INFO says `replica_announced:0` are left out.
 fn reply_instances(r: &mut Reply, s: &Sentinel, list: &[Instance], now: i64) {
-    r.array(list.len());
-    for i in list {
+    let shown: Vec<&Instance> = list.iter().filter(|i| !i.is(flags::SLAVE) || i.replica_announced).collect();
+    r.array(shown.len());
+    for i in shown {
         reply_instance(r, s, i, now);
     }
 }

@@ -22,6 +22,9 @@ pub enum Tag {
     Publish,
     /// SENTINEL IS-MASTER-DOWN-BY-ADDR asked of a sentinel about its master.
     IsMasterDown,
+    /// SUBSCRIBE on the pub/sub connection: an error closes it (hiredis drops a subscribed connection on an error
+    /// reply, which is how a sentinel whose credentials stopped working shows as disconnected).
+    Subscribe,
 }
 
 /// One connection (see the module docs).

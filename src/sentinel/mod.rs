@@ -379,6 +379,9 @@ pub struct Sentinel {
     pub announce_hostnames: bool,
     pub sentinel_auth_user: Option<String>,
     pub sentinel_auth_pass: Option<String>,
+    /// This server's `requirepass` (kept current by the server): what the links to other sentinels send without
+    /// `sentinel-pass`.
+    pub requirepass: Option<String>,
     pub simfailure_flags: u32,
     pub timing: Timing,
     pub scripts_queue: VecDeque<scripts::ScriptJob>,
@@ -415,6 +418,7 @@ impl Sentinel {
             announce_hostnames: false,
             sentinel_auth_user: None,
             sentinel_auth_pass: None,
+            requirepass: None,
             simfailure_flags: 0,
             timing: Timing::default(),
             scripts_queue: VecDeque::new(),

@@ -111,7 +111,11 @@ impl Sentinel {
     /// The AUTH to send first on a link of `r`, if any.
     fn auth_argv(&self, r: &InstRef) -> Option<Vec<String>> {
         let (user, pass) = match r {
-            InstRef::Sentinel(..) => (self.sentinel_auth_user.clone(), self.sentinel_auth_pass.clone()),
+            // Without `sentinel-pass`, this sentinel's own `requirepass` (Redis's compatibility with old configs).
+            InstRef::Sentinel(..) => match &self.sentinel_auth_pass {
+                Some(p) => (self.sentinel_auth_user.clone(), Some(p.clone())),
+                None => (None, self.requirepass.clone()),
+            },
             _ => {
                 let m = self.master(r.master_name())?;
                 (m.auth_user.clone(), m.auth_pass.clone())
@@ -183,7 +187,7 @@ impl Sentinel {
                     }
                     let name = format!("sentinel-{short_id}-pubsub");
                     c.send(&[self.map_command(r, "CLIENT").as_str(), "SETNAME", &name], Tag::Discard);
-                    c.send(&[self.map_command(r, "SUBSCRIBE").as_str(), HELLO_CHANNEL], Tag::Discard);
+                    c.send(&[self.map_command(r, "SUBSCRIBE").as_str(), HELLO_CHANNEL], Tag::Subscribe);
                     self.conns.push(c);
                     if let Some(i) = self.instance_mut(r) {
                         i.link.pc = Some(raw);
@@ -443,6 +447,9 @@ impl Sentinel {
             if let Some(i) = self.instance_mut(&r) {
                 i.link.pc_last_activity = now;
             }
+            if tag == Some(Tag::Subscribe) && matches!(v, Value::Error(_)) {
+                return self.close_conn(fd);
+            }
             if tag.is_none() {
                 if let Value::Array(Some(items)) = &v {
                     if let [Value::Bulk(Some(kind)), Value::Bulk(Some(_)), Value::Bulk(Some(msg))] = items.as_slice() {
@@ -474,6 +481,7 @@ impl Sentinel {
                 }
             }
             Tag::IsMasterDown => self.on_is_master_down_reply(&r, v, now),
+            Tag::Subscribe => {}
         }
     }
 

@@ -69,7 +69,9 @@ impl Server {
         }
         let now = crate::util::now_ms();
         let bind_source: Option<std::net::IpAddr> = self.state.config.stored_str("bind-source-addr").parse().ok();
+        let requirepass = self.state.config.requirepass.as_ref().map(|p| String::from_utf8_lossy(p).into_owned());
         let s = self.state.sentinel.as_deref_mut()?;
+        s.requirepass = requirepass;
         let mut connect = |ip: &str, port: u16| {
             let addr =
                 ip.parse::<std::net::IpAddr>().map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
