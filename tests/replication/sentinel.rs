@@ -461,3 +461,18 @@ fn ferredis_and_redis_sentinels_fail_over_together() {
     let ports: Vec<u16> = sentinels.iter().map(|s| s.port).collect();
     kill_master_and_check_failover(master, &replicas, &ports);
 }
+
+/// The example `deploy/sentinel/sentinel.conf` starts a ferredis sentinel and a Redis one.
+#[test]
+fn the_example_sentinel_conf_loads() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/sentinel/sentinel.conf"))
+        .expect("read deploy/sentinel/sentinel.conf");
+    let kinds: &[Kind] = if have_redis() { &[Kind::Ferredis, Kind::Redis] } else { &[Kind::Ferredis] };
+    for &kind in kinds {
+        let s = Server::start_sentinel(kind, &text, &[]);
+        let mut c = s.conn();
+        assert_eq!(c.cmd(&["ROLE"]), b"*2\r\n$8\r\nsentinel\r\n*1\r\n$8\r\nmymaster\r\n".to_vec(), "{kind:?}");
+        assert_eq!(master_field(&mut c, "quorum"), "2");
+        assert_eq!(master_field(&mut c, "down-after-milliseconds"), "5000");
+    }
+}
