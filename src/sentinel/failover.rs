@@ -22,7 +22,7 @@ const MAX_DESYNC_MS: u64 = 1000;
 impl Sentinel {
     /// Starts a failover of `name` (Redis's `sentinelStartFailover`).
     pub fn start_failover(&mut self, name: &str, now: i64) {
-        self.current_epoch += 1;
+        self.current_epoch = self.current_epoch.saturating_add(1);
         let epoch = self.current_epoch;
         let desync = (self.rng.next_u64() % MAX_DESYNC_MS) as i64;
         let Some(m) = self.master_mut(name) else { return };
@@ -44,10 +44,10 @@ impl Sentinel {
         if !m.is(flags::O_DOWN) || m.is(flags::FAILOVER_IN_PROGRESS) {
             return false;
         }
-        if now - m.failover_start_time < m.failover_timeout * 2 {
+        if now.saturating_sub(m.failover_start_time) < m.failover_timeout.saturating_mul(2) {
             if m.failover_delay_logged != m.failover_start_time {
                 m.failover_delay_logged = m.failover_start_time;
-                let at_s = (m.failover_start_time + m.failover_timeout * 2) / 1000;
+                let at_s = m.failover_start_time.saturating_add(m.failover_timeout.saturating_mul(2)) / 1000;
                 crate::log_warning!("Next failover delay: I will not start a failover before {}", ctime(at_s));
             }
             return false;
@@ -185,15 +185,16 @@ impl Sentinel {
         if m.is(flags::S_DOWN) {
             max_master_down_time += now - m.s_down_since_time;
         }
-        max_master_down_time += m.down_after_period * 10;
-        let validity = if m.is(flags::S_DOWN) { t.ping_period * 5 } else { t.info_period * 3 };
+        max_master_down_time = max_master_down_time.saturating_add(m.down_after_period.saturating_mul(10));
+        let validity =
+            if m.is(flags::S_DOWN) { t.ping_period.saturating_mul(5) } else { t.info_period.saturating_mul(3) };
         let mut candidates: Vec<&super::Instance> = m
             .replicas
             .iter()
             .filter(|s| {
                 !s.is(flags::S_DOWN | flags::O_DOWN)
                     && !s.link.disconnected(true)
-                    && now - s.link.last_avail_time <= t.ping_period * 5
+                    && now - s.link.last_avail_time <= t.ping_period.saturating_mul(5)
                     && s.slave_priority != 0
                     && now - s.info_refresh <= validity
                     && s.master_link_down_time <= max_master_down_time

@@ -351,12 +351,13 @@ impl Sentinel {
                 && now - l.last_pong_time > i.down_after_period / 2
         });
         let stuck_pc = l.pc.filter(|_| {
-            now - l.pc_conn_time > t.min_link_reconnect_period && now - l.pc_last_activity > t.publish_period * 3
+            now - l.pc_conn_time > t.min_link_reconnect_period
+                && now - l.pc_last_activity > t.publish_period.saturating_mul(3)
         });
         let down = elapsed > i.down_after_period
             || (i.is(flags::MASTER)
                 && i.role_reported == flags::SLAVE
-                && now - i.role_reported_time > i.down_after_period + t.info_period * 2)
+                && now - i.role_reported_time > i.down_after_period.saturating_add(t.info_period.saturating_mul(2)))
             || (i.is(flags::MASTER_REBOOT) && now - i.master_reboot_since_time > i.master_reboot_down_after_period);
         let was_down = i.is(flags::S_DOWN);
         for fd in stuck_cc.into_iter().chain(stuck_pc) {
@@ -413,7 +414,7 @@ impl Sentinel {
         let runid = if m.failover_state != FailoverState::None { myid } else { "*".to_string() };
         let mut to_ask = Vec::new();
         for s in m.sentinels.iter_mut() {
-            if now - s.last_master_down_reply_time > ask_period * 5 {
+            if now - s.last_master_down_reply_time > ask_period.saturating_mul(5) {
                 s.flags &= !flags::MASTER_DOWN;
                 s.leader = None;
             }
@@ -743,7 +744,7 @@ impl Sentinel {
                 }
                 self.force_hello_update(name);
             } else {
-                let wait = publish_period * 4;
+                let wait = publish_period.saturating_mul(4);
                 if !i.is(flags::PROMOTED)
                     && self.master_looks_sane(name, now)
                     && no_down_for(i, wait, now)
@@ -796,7 +797,7 @@ impl Sentinel {
         self.master(name).is_some_and(|m| {
             m.role_reported == flags::MASTER
                 && !m.is(flags::S_DOWN | flags::O_DOWN)
-                && now - m.info_refresh < self.timing.info_period * 2
+                && now - m.info_refresh < self.timing.info_period.saturating_mul(2)
         })
     }
 

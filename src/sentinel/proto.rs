@@ -184,7 +184,8 @@ pub fn parse_info(info: &[u8]) -> InfoFacts {
             }
         }
         if l.len() >= 32 && l.starts_with("master_link_down_since_seconds") {
-            f.master_link_down_since_ms = l.get(31..).map(|s| crate::util::atoll(s.as_bytes())).unwrap_or(0) * 1000;
+            f.master_link_down_since_ms =
+                l.get(31..).map(|s| crate::util::atoll(s.as_bytes())).unwrap_or(0).saturating_mul(1000);
         }
         if l.starts_with("role:master") {
             f.role = Role::Master;

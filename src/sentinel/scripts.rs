@@ -127,7 +127,7 @@ impl Sentinel {
             if (signal != 0 || code == 1) && job.retry_num != SCRIPT_MAX_RETRY {
                 // Retried later, each delay twice the previous one.
                 let doublings = job.retry_num.saturating_sub(1).min(30);
-                job.start_time = now + retry_delay.saturating_mul(1 << doublings);
+                job.start_time = now.saturating_add(retry_delay.saturating_mul(1 << doublings));
                 i += 1;
                 continue;
             }

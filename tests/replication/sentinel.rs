@@ -476,3 +476,57 @@ fn the_example_sentinel_conf_loads() {
         assert_eq!(master_field(&mut c, "down-after-milliseconds"), "5000");
     }
 }
+
+/// redis-py's `Sentinel`, unchanged: `discover_master`, `discover_slaves`, `master_for` and `slave_for` before a
+/// failover (`before`: a write reaches a replica) and after it (`after <port>`: the new master is found and
+/// takes writes).
+const REDIS_PY_SENTINEL: &str = r#"
+import sys, time
+from redis.sentinel import Sentinel
+phase, ports = sys.argv[1], [int(p) for p in sys.argv[3:]]
+s = Sentinel([("127.0.0.1", p) for p in ports], socket_timeout=5)
+master = s.master_for("mymaster", socket_timeout=5)
+if phase == "before":
+    assert len(s.discover_slaves("mymaster")) == 2, s.discover_slaves("mymaster")
+    master.set("redis-py", "before")
+    replica = s.slave_for("mymaster", socket_timeout=5)
+    for _ in range(200):
+        if replica.get("redis-py") == b"before":
+            break
+        time.sleep(0.05)
+    assert replica.get("redis-py") == b"before"
+else:
+    host, port = s.discover_master("mymaster")
+    assert port == int(sys.argv[2]), (host, port)
+    master.set("redis-py", "after")
+    assert master.get("redis-py") == b"after"
+    assert master.execute_command("ROLE")[0] == b"master"
+print("ok")
+"#;
+
+#[test]
+fn redis_py_sentinel_client_follows_a_failover() {
+    if let Err(why) = common::redispy::redis_py() {
+        println!("skipped: {why}");
+        return;
+    }
+    let _g = serial();
+    let (master, replicas) = master_with_replicas(Kind::Ferredis);
+    let text = conf(master.port, 2, 1000);
+    let sentinels: Vec<Server> = (0..3).map(|_| Server::start_sentinel(Kind::Ferredis, &text, &[])).collect();
+    let ports: Vec<String> = sentinels.iter().map(|s| s.port.to_string()).collect();
+    let run = |phase: &str, new_port: &str| {
+        let mut args = vec!["-c", REDIS_PY_SENTINEL, phase, new_port];
+        args.extend(ports.iter().map(String::as_str));
+        let out = common::redispy::python(&args).output().expect("run python3");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && text.contains("ok"), "redis-py {phase}:\n{text}");
+    };
+    let mut c = sentinels[0].conn();
+    wait_until(90, "the sentinels to know both replicas", || master_field(&mut c, "num-slaves") == "2");
+    run("before", "0");
+    let sentinel_ports: Vec<u16> = sentinels.iter().map(|s| s.port).collect();
+    kill_master_and_check_failover(master, &replicas, &sentinel_ports);
+    let new_port = master_addr(&mut c).expect("master address").to_string();
+    run("after", &new_port);
+}
