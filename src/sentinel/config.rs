@@ -495,7 +495,7 @@ mod tests {
 
     #[test]
     fn errors_are_redis_texts_with_the_line() {
-        let err = |t: &str| load(&lines(t), 26379, 0).unwrap_err();
+        let err = |t: &str| load(&lines(t), 26379, 0).err().unwrap_or_default();
         assert!(err("sentinel monitor m 127.0.0.1 7000 0").ends_with("Quorum must be 1 or greater."));
         assert!(err("sentinel monitor m 127.0.0.1 7000 1\nsentinel monitor m 127.0.0.1 7001 1")
             .contains("at line 2\n>>> 'sentinel monitor m 127.0.0.1 7001 1'\nDuplicate master name."));

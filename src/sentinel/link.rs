@@ -28,7 +28,6 @@ pub enum Tag {
 }
 
 /// One connection (see the module docs).
-#[derive(Debug)]
 pub struct Conn {
     pub fd: OwnedFd,
     pub target: InstRef,

@@ -60,7 +60,7 @@ pub mod flags {
 }
 
 /// Default timings (milliseconds), Redis's `SENTINEL_*` constants; `SENTINEL DEBUG` changes them at run time.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Timing {
     pub info_period: i64,
     pub ping_period: i64,
@@ -161,7 +161,7 @@ impl InstRef {
 }
 
 /// The connection state of an instance (Redis's `instanceLink`): which connections exist and when things happened.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Link {
     /// The command connection's descriptor, once its connect started.
     pub cc: Option<i32>,
@@ -216,7 +216,7 @@ impl FailoverState {
 
 /// A master, replica or sentinel as this sentinel sees it (Redis's `sentinelRedisInstance`); the fields of one
 /// kind are unused in the others.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Instance {
     pub flags: u32,
     /// A master's name; for a replica or a sentinel, `ip:port`.
@@ -362,7 +362,6 @@ impl Instance {
 }
 
 /// The whole sentinel state (Redis's `struct sentinelState`).
-#[derive(Debug)]
 pub struct Sentinel {
     /// This sentinel's id (40 hex characters), chosen at first start and kept in the config file.
     pub myid: String,

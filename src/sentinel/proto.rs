@@ -136,7 +136,7 @@ pub enum Role {
 }
 
 /// What a sentinel reads in an INFO reply (the lines `sentinelRefreshInstanceInfo` looks at).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct InfoFacts {
     pub run_id: Option<String>,
     /// `slaveN:` lines: (ip, port) of each replica (port as C's `atoi` reads it).
@@ -234,7 +234,7 @@ fn replica_line(l: &str) -> Option<(String, i64)> {
 }
 
 /// A hello message's fields.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Hello {
     pub ip: String,
     pub port: i64,

@@ -8,15 +8,14 @@
 //! Runs are queued (at most [`SCRIPT_MAX_QUEUE`]; when full, the oldest waiting one is dropped), at most
 //! [`SCRIPT_MAX_RUNNING`] at once, each killed after `script-max-runtime`. A run that exits with 1 or dies of a
 //! signal is retried after `script-retry-delay`, doubling each time, up to [`SCRIPT_MAX_RETRY`] runs; any other
-//! non-zero exit is a `-script-error` event. A script that cannot be started at all counts as exit code 2 (Redis's
-//! child exits with 2 when `execve` fails), so it is not retried.
+//! non-zero exit is a `-script-error` event. A script that cannot be executed exits with 2 (the child's status when
+//! `execv` fails, as in Redis), so it is not retried.
 //!
-//! The children are `std::process::Child`ren, reaped by their own handle (nothing in the server waits for
-//! arbitrary children), checked on every timer run.
+//! The children are started with `sys::process::spawn` (fork and exec, as Redis) and reaped by their pid (nothing
+//! in the server waits for arbitrary children), checked on every timer run.
 
 use super::Sentinel;
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, Stdio};
+use crate::sys::process::{self, ExitStatus};
 
 /// Redis's `SENTINEL_SCRIPT_MAX_QUEUE`, `_MAX_RUNNING`, `_MAX_RETRY`.
 pub const SCRIPT_MAX_QUEUE: usize = 256;
@@ -24,30 +23,30 @@ pub const SCRIPT_MAX_RUNNING: usize = 16;
 pub const SCRIPT_MAX_RETRY: u32 = 10;
 
 /// One script run, waiting or running.
-#[derive(Debug)]
 pub struct ScriptJob {
     pub argv: Vec<String>,
     /// How many times it was started.
     pub retry_num: u32,
     /// Running: when it started; waiting: not before this time (0: at once).
     pub start_time: i64,
-    pub child: Option<Child>,
+    /// The running child.
+    pub pid: Option<i32>,
 }
 
 impl ScriptJob {
     pub fn running(&self) -> bool {
-        self.child.is_some()
+        self.pid.is_some()
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
+    pub fn pid(&self) -> i32 {
+        self.pid.unwrap_or(0)
     }
 }
 
 impl Sentinel {
     /// Queues a run of `argv[0]` with the other arguments.
     pub fn schedule_script(&mut self, argv: Vec<String>) {
-        self.scripts_queue.push_back(ScriptJob { argv, retry_num: 0, start_time: 0, child: None });
+        self.scripts_queue.push_back(ScriptJob { argv, retry_num: 0, start_time: 0, pid: None });
         if self.scripts_queue.len() > SCRIPT_MAX_QUEUE {
             if let Some(pos) = self.scripts_queue.iter().position(|j| !j.running()) {
                 self.scripts_queue.remove(pos);
@@ -91,11 +90,10 @@ impl Sentinel {
             }
             job.start_time = now;
             job.retry_num += 1;
-            let started = Command::new(&job.argv[0]).args(&job.argv[1..]).stdin(Stdio::null()).spawn();
-            match started {
-                Ok(child) => {
-                    crate::log_debug!("+script-child {}", child.id());
-                    job.child = Some(child);
+            match process::spawn(&job.argv) {
+                Ok(pid) => {
+                    crate::log_debug!("+script-child {pid}");
+                    job.pid = Some(pid);
                     self.running_scripts += 1;
                 }
                 Err(_) => failed_to_start.push(i),
@@ -103,7 +101,8 @@ impl Sentinel {
         }
         for i in failed_to_start.into_iter().rev() {
             if let Some(job) = self.scripts_queue.remove(i) {
-                self.publish_event(true, "-script-error", format!("{} 0 2", job.argv[0]));
+                // Redis reports a failed fork as "99 0".
+                self.publish_event(true, "-script-error", format!("{} 99 0", job.argv[0]));
             }
         }
     }
@@ -113,16 +112,18 @@ impl Sentinel {
         let mut i = 0;
         while i < self.scripts_queue.len() {
             let job = &mut self.scripts_queue[i];
-            let status = match job.child.as_mut().map(Child::try_wait) {
-                Some(Ok(Some(st))) => st,
+            let (code, signal) = match job.pid.map(process::try_wait) {
+                Some(Ok(Some(ExitStatus::Exited(code)))) => (code, 0),
+                Some(Ok(Some(ExitStatus::Signaled(sig)))) => (0, sig),
+                // Reaped by someone else: nothing more to learn about it.
+                Some(Err(_)) => (0, 0),
                 _ => {
                     i += 1;
                     continue;
                 }
             };
-            let (code, signal) = (status.code().unwrap_or(0), status.signal().unwrap_or(0));
             crate::log_debug!("-script-child {} {code} {signal}", job.pid());
-            job.child = None;
+            job.pid = None;
             self.running_scripts = self.running_scripts.saturating_sub(1);
             if (signal != 0 || code == 1) && job.retry_num != SCRIPT_MAX_RETRY {
                 // Retried later, each delay twice the previous one.
@@ -145,9 +146,7 @@ impl Sentinel {
         for job in self.scripts_queue.iter_mut() {
             if job.running() && now - job.start_time > max {
                 timed_out.push(format!("{} {}", job.argv[0], job.pid()));
-                if let Some(c) = job.child.as_mut() {
-                    let _ = c.kill();
-                }
+                let _ = process::kill(job.pid(), libc::SIGKILL);
             }
         }
         for t in timed_out {
@@ -171,10 +170,6 @@ mod tests {
         s.schedule_script(vec!["/bin/sh".into(), "-c".into(), "exit 3".into()]);
         s.schedule_script(vec!["/nonexistent/script".into()]);
         s.scripts_step(1);
-        assert_eq!(
-            s.events.last().map(|(k, m)| (k.as_str(), m.as_str())),
-            Some(("-script-error", "/nonexistent/script 0 2"))
-        );
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while !s.scripts_queue.is_empty() && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(10));
@@ -183,5 +178,7 @@ mod tests {
         assert!(s.scripts_queue.is_empty());
         assert_eq!(s.running_scripts, 0);
         assert!(s.events.iter().any(|(k, m)| k == "-script-error" && m == "/bin/sh 0 3"), "{:?}", s.events);
+        // A program that cannot be executed: its child exits with 2, which is not retried.
+        assert!(s.events.iter().any(|(k, m)| k == "-script-error" && m == "/nonexistent/script 0 2"), "{:?}", s.events);
     }
 }
