@@ -836,3 +836,66 @@ fn no_down_for(i: &super::Instance, ms: i64, now: i64) -> bool {
     let most_recent = i.s_down_since_time.max(i.o_down_since_time);
     most_recent == 0 || now - most_recent > ms
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_connect(_: &str, _: u16) -> std::io::Result<OwnedFd> {
+        Err(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
+    }
+
+    #[test]
+    fn tilt_after_a_time_jump_and_no_verdicts_during_it() {
+        let mut s = Sentinel::new(26379, 0);
+        s.myid = "a".repeat(40);
+        s.add_master("m", "127.0.0.1", 1, 2, 0).unwrap();
+        s.timer(100, &mut no_connect);
+        assert!(!s.tilt);
+        // The timer ran 5 s late: TILT, and the master unreachable since then is not judged down.
+        s.timer(5100, &mut no_connect);
+        assert!(s.tilt);
+        assert!(s.events.iter().any(|(k, m)| k == "+tilt" && m == "#tilt mode entered"));
+        s.timer(40_000, &mut no_connect);
+        assert!(!s.master("m").unwrap().is(flags::S_DOWN), "no SDOWN in TILT");
+        // Back to regular runs: TILT ends after tilt-period, and the unreachable master is now SDOWN.
+        let mut now = 40_000;
+        while now < 40_000 + s.timing.tilt_period + 200 {
+            now += 100;
+            s.timer(now, &mut no_connect);
+        }
+        assert!(!s.tilt);
+        assert!(s.events.iter().any(|(k, _)| k == "-tilt"));
+        assert!(s.master("m").unwrap().is(flags::S_DOWN));
+        assert!(s.events.iter().any(|(k, m)| k == "+sdown" && m == "master m 127.0.0.1 1"));
+    }
+
+    #[test]
+    fn hostile_hellos_keep_the_state_consistent() {
+        let mut s = Sentinel::new(26379, 0);
+        s.myid = "a".repeat(40);
+        s.add_master("m", "127.0.0.1", 6379, 2, 0).unwrap();
+        let mut rng = crate::util::Rng::new(7);
+        let pieces: &[&str] =
+            &["127.0.0.1", "::1", "26380", "-1", "99999", "m", "x", "", "18446744073709551616", "7000", "abc", "1"];
+        for round in 0..3000 {
+            let runid = format!("{:040x}", rng.below(4));
+            let mut fields: Vec<String> =
+                (0..8).map(|_| pieces[rng.below(pieces.len() as u64) as usize].to_string()).collect();
+            fields[2] = runid;
+            if rng.below(2) == 0 {
+                fields[4] = "m".into();
+            }
+            let n = rng.below(10) as usize;
+            let msg = fields[..n.min(8)].join(",");
+            s.process_hello(msg.as_bytes(), round);
+        }
+        let m = s.master("m").expect("still monitored");
+        assert!(m.sentinels.iter().all(|x| x.runid.is_some()));
+        let mut runids: Vec<&String> = m.sentinels.iter().filter_map(|x| x.runid.as_ref()).collect();
+        runids.sort();
+        let before = runids.len();
+        runids.dedup();
+        assert_eq!(before, runids.len(), "one sentinel per run id");
+    }
+}
