@@ -174,8 +174,8 @@
 //!   pool (`keyspace::evict`), client memory buckets (`net::client_evict`), and output-buffer limits checked as a
 //!   reply is built (`resp::reply`).
 //! - **Unsafe code is fenced in.** The modules that need none carry `#![forbid(unsafe_code)]` (the command
-//!   handlers, scripting and [`lua`], ACL, cluster, Sentinel, replication, RESP, the collection types...). The rest is
-//!   system calls ([`sys`], and a few libc calls in the server, the event loop, the I/O loops, the log, crash
+//!   handlers, scripting and [`lua`], ACL, cluster, Sentinel, replication, RESP, the collection types...). The rest
+//!   is system calls ([`sys`], and a few libc calls in the server, the event loop, the I/O loops, the log, crash
 //!   reports, persistence's fork, util), the memory layer (the counting allocator, the slab, the packed entries,
 //!   the tables' zeroed arrays, the lazy-free thread's jobs), the tracking table's unchecked indexing and the
 //!   script host's event-loop pointer. Every `unsafe` block carries a `// SAFETY:` comment: `Cargo.toml`'s
