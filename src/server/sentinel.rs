@@ -88,6 +88,11 @@ impl Server {
     /// A file event on a sentinel link; false when `fd` is not one.
     pub(super) fn sentinel_file_event(&mut self, el: &mut EventLoop, fd: i32, ready: Interest) -> bool {
         let Some(s) = self.state.sentinel.as_deref_mut() else { return false };
+        // A link a SENTINEL command closed since the last pass (RESET, REMOVE, new credentials): off the loop now.
+        if s.closed.iter().any(|c| c.raw_fd() == fd) {
+            self.sentinel_io(el);
+            return true;
+        }
         let Some(c) = s.conns.iter_mut().find(|c| c.raw_fd() == fd) else { return false };
         let now = crate::util::now_ms();
         let mut failed = false;
