@@ -382,8 +382,14 @@ fn kill_master_and_check_failover(mut master: Server, replicas: &[Server], senti
         let info = String::from_utf8_lossy(&ask(other.port, &["INFO", "replication"]).unwrap_or_default()).into_owned();
         info.contains(&format!("master_port:{new_port}\r\n")) && info.contains("master_link_status:up")
     });
-    // A write on the new master reaches the other replica.
-    assert_eq!(ask(new_port, &["SET", "after-failover", "1"]), Some(b"+OK\r\n".to_vec()));
+    // A write on the new master reaches the other replica (a connection may meet a sentinel's CLIENT KILL: retry).
+    let mut last = None;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while last.as_deref() != Some(&b"+OK\r\n"[..]) {
+        assert!(Instant::now() < deadline, "the new master refuses writes: {:?}", last.as_deref().map(escape));
+        last = ask(new_port, &["SET", "after-failover", "1"]);
+        std::thread::sleep(Duration::from_millis(50));
+    }
     wait_until(30, "the write to reach the other replica", || {
         ask(other.port, &["GET", "after-failover"]).as_deref() == Some(b"$1\r\n1\r\n")
     });
