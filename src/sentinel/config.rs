@@ -4,7 +4,7 @@
 //! The configuration layer queues every `sentinel` line while it reads the file ([`crate::config::SentinelLine`]);
 //! [`load`] applies them in Redis's three passes (the global settings that change how addresses are read first,
 //! then the `monitor` lines, then everything that names a master), and a bad line stops the start with Redis's
-//! text, file line and all. [`rewrite_lines`] is what `SENTINEL FLUSHCONFIG` and every state change write back:
+//! text, file line and all. [`Sentinel::rewrite_lines`] is what `SENTINEL FLUSHCONFIG` and every state change write back:
 //! the id, the epochs, the replicas and sentinels learnt, keyed as Redis keys them so a rewrite puts each line
 //! where the old file had one of its kind.
 

@@ -488,7 +488,7 @@ impl Sentinel {
         &m.addr
     }
 
-    /// Queues an event about the instance `r` (see [`Sentinel::event`]); nothing when it no longer exists.
+    /// Queues an event about the instance `r` (see [`Sentinel::emit`]); nothing when it no longer exists.
     pub fn event_at(&mut self, level_warning: bool, kind: &str, r: &InstRef, rest: &str) {
         let describe =
             |s: &Sentinel, i: &Instance| format!("{} {} {} {}", i.type_str(), i.name, s.announce(&i.addr), i.addr.port);
