@@ -44,8 +44,9 @@
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
 #   make static  fully static release binaries (ferredis-server, ferredis-cli when the crate has it, the check tools)
 #                in target/static/, with their sizes
-#   make install release build, then installs into $(DESTDIR)$(PREFIX) (default /usr/local): bin/ferredis-*,
-#                /etc/ferredis/ferredis.conf (an existing one is kept), lib/systemd/system/ferredis.service and
+#   make install release build, then installs into $(DESTDIR)$(PREFIX) (default /usr/local): bin/ferredis-*
+#                (ferredis-sentinel a link to ferredis-server), /etc/ferredis/ferredis.conf and sentinel.conf (existing
+#                ones are kept), lib/systemd/system/ferredis.service and ferredis-sentinel.service, and
 #                lib/sysusers.d/ferredis.conf. BIN_DIR=dir installs prebuilt binaries from dir instead of building
 #                (BIN_DIR=target/static after make static).
 #   make conf    regenerates the reference ferredis.conf from the directive table (src/conf_reference.rs)
@@ -97,11 +98,11 @@ BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-c
 # 16% fewer instructions).
 # The stripped server must fit STATIC_BUDGET bytes; a musl + build-std build over it fails. The budget was 3,000,000
 # bytes for Redis 7.0's command set; what came past 7.0 (hash-field expiry, Redis 8's hash commands, WAITAOF,
-# Valkey's additions, the change feed) took the server from 2,996,784 to 3,115,568 bytes, and the budget to 3,200,000
-# (deploy/README.md says so).
+# Valkey's additions, the change feed) took the server from 2,996,784 to 3,115,568 bytes, and the budget to 3,200,000;
+# Sentinel (issue 49) took it to 3,308,080 and the budget to 3,350,000 (deploy/README.md says so).
 STATIC_LIBC      ?= musl
 STATIC_BUILD_STD ?= auto
-STATIC_BUDGET    ?= 3200000
+STATIC_BUDGET    ?= 3350000
 STATIC_INLINE    ?= 100
 STATIC_OPT_LEVEL ?= s
 MUSL_TRIPLE      ?= $(firstword $(subst -, ,$(TARGET_TRIPLE)))-unknown-linux-musl
@@ -178,6 +179,11 @@ install: $(if $(BIN_DIR),,release)
 			echo "installed $(DESTDIR)$(BINDIR)/$$b"; \
 		elif [ $$b = ferredis-server ]; then echo "$$from/$$b is missing"; exit 1; fi; \
 	done; \
+	ln -sf ferredis-server "$(DESTDIR)$(BINDIR)/ferredis-sentinel" && \
+		echo "installed $(DESTDIR)$(BINDIR)/ferredis-sentinel -> ferredis-server" || exit 1; \
+	sconf="$(DESTDIR)$(SYSCONFDIR)/ferredis/sentinel.conf"; \
+	if [ -e "$$sconf" ]; then echo "kept the existing $$sconf"; \
+	else $(INSTALL) -m 0640 deploy/sentinel/sentinel.conf "$$sconf" && echo "installed $$sconf" || exit 1; fi; \
 	conf="$(DESTDIR)$(SYSCONFDIR)/ferredis/ferredis.conf"; \
 	if [ -e "$$conf" ]; then \
 		echo "kept the existing $$conf (the new reference is ferredis.conf in the source tree)"; \
@@ -188,6 +194,10 @@ install: $(if $(BIN_DIR),,release)
 		deploy/systemd/ferredis.service > "$(DESTDIR)$(UNITDIR)/ferredis.service" && \
 		chmod 0644 "$(DESTDIR)$(UNITDIR)/ferredis.service" && \
 		echo "installed $(DESTDIR)$(UNITDIR)/ferredis.service" || exit 1; \
+	sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/etc/ferredis/|$(SYSCONFDIR)/ferredis/|g' \
+		deploy/systemd/ferredis-sentinel.service > "$(DESTDIR)$(UNITDIR)/ferredis-sentinel.service" && \
+		chmod 0644 "$(DESTDIR)$(UNITDIR)/ferredis-sentinel.service" && \
+		echo "installed $(DESTDIR)$(UNITDIR)/ferredis-sentinel.service" || exit 1; \
 	$(INSTALL) -m 0644 deploy/systemd/ferredis.sysusers "$(DESTDIR)$(SYSUSERSDIR)/ferredis.conf" && \
 		echo "installed $(DESTDIR)$(SYSUSERSDIR)/ferredis.conf" || exit 1; \
 	if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null 2>&1; then \

@@ -71,6 +71,9 @@ pub mod flag {
     /// [`sees_other_clients`]). Set on a top-level entry, it holds for its subcommands. Ours, hidden from
     /// COMMAND INFO (not in [`NAMES`]).
     pub const SEES_CLIENTS: u64 = 1 << 21;
+    /// Exists only in sentinel mode (Redis's `CMD_ONLY_SENTINEL`, hidden from COMMAND INFO as there): not in the
+    /// normal table nor in [`super::all_commands`], only in [`super::CommandTable::for_sentinel`]'s.
+    pub const ONLY_SENTINEL: u64 = 1 << 22;
 
     /// Names in `COMMAND INFO` order.
     pub const NAMES: &[(u64, &str)] = &[
@@ -116,6 +119,7 @@ pub enum Group {
     Geo,
     Stream,
     Bitmap,
+    Sentinel,
 }
 
 /// Where a command's keys are, in the legacy (first, last, step) form. `last` negative counts from the end
@@ -494,8 +498,13 @@ impl Command {
     }
 }
 
-/// Every top-level command, in table order.
+/// Every top-level command of a normal server, in table order.
 pub fn all_commands() -> impl Iterator<Item = &'static Command> {
+    all_entries().filter(|c| !c.has(flag::ONLY_SENTINEL))
+}
+
+/// Every top-level entry, sentinel mode's included: what ACL ids and full names are built from.
+pub fn all_entries() -> impl Iterator<Item = &'static Command> {
     CommandLayer::families().flatten()
 }
 
@@ -542,8 +551,15 @@ impl CommandTable {
     /// The table with `rename-command` applied: each (old, new) pair renames a command, an empty new name removes
     /// it. Errors are Redis's config error texts.
     pub fn with_renames(renames: &[(Vec<u8>, Vec<u8>)]) -> Result<CommandTable, String> {
-        let mut named: Vec<(&'static [u8], &'static Command)> =
-            all_commands().map(|c| (c.name.as_bytes(), c)).collect();
+        let named: Vec<(&'static [u8], &'static Command)> = all_commands().map(|c| (c.name.as_bytes(), c)).collect();
+        CommandTable::renamed(named, renames)
+    }
+
+    /// `named` with each (old, new) pair of `renames` applied (Redis's config error texts).
+    fn renamed(
+        mut named: Vec<(&'static [u8], &'static Command)>,
+        renames: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<CommandTable, String> {
         for (from, to) in renames {
             let Some(i) = named.iter().position(|(n, _)| n.eq_ignore_ascii_case(from)) else {
                 return Err("No such command in rename-command".into());
@@ -559,6 +575,16 @@ impl CommandTable {
             named[i].0 = lower;
         }
         Ok(CommandTable::build(named))
+    }
+
+    /// Sentinel mode's table (Redis's `CMD_SENTINEL` filter): only the commands named in `keep`, plus the
+    /// [`flag::ONLY_SENTINEL`] ones (SENTINEL), with `rename-command` applied.
+    pub fn for_sentinel(keep: &[&str], renames: &[(Vec<u8>, Vec<u8>)]) -> Result<CommandTable, String> {
+        let named: Vec<(&'static [u8], &'static Command)> = all_entries()
+            .filter(|c| c.has(flag::ONLY_SENTINEL) || keep.contains(&c.name))
+            .map(|c| (c.name.as_bytes(), c))
+            .collect();
+        CommandTable::renamed(named, renames)
     }
 
     fn build(named: Vec<(&'static [u8], &'static Command)>) -> CommandTable {
@@ -666,7 +692,7 @@ fn full_names() -> &'static std::collections::HashMap<usize, &'static str> {
     static NAMES: OnceLock<std::collections::HashMap<usize, &'static str>> = OnceLock::new();
     NAMES.get_or_init(|| {
         let mut m = std::collections::HashMap::new();
-        for parent in all_commands() {
+        for parent in all_entries() {
             for sub in parent.subcommands {
                 let name: &'static str = Box::leak(format!("{}|{}", parent.name, sub.name).into_boxed_str());
                 m.insert(sub as *const Command as usize, name);

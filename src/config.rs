@@ -333,6 +333,20 @@ pub struct Config {
     /// Things the loader accepted but the operator should hear about (deprecated directives, clamped values);
     /// the server logs them at startup.
     pub load_warnings: Vec<String>,
+    /// Sentinel mode (`--sentinel`, or a binary named `*redis-sentinel*`): the port defaults to 26379, protected
+    /// mode to off, and `sentinel ...` lines are queued in [`Config::sentinel_lines`] for the sentinel to read.
+    pub sentinel_mode: bool,
+    /// The `sentinel <args>` lines read in sentinel mode, in order, for `crate::sentinel` to apply once the whole
+    /// configuration is read (Redis's `queueSentinelConfig`): this layer does not know their rules.
+    pub sentinel_lines: Vec<SentinelLine>,
+}
+
+/// One queued `sentinel` directive: its arguments after `sentinel`, and where it was read (for the error text).
+#[derive(Clone, Debug)]
+pub struct SentinelLine {
+    pub argv: Vec<Vec<u8>>,
+    pub line_no: usize,
+    pub line: String,
 }
 
 impl Default for Config {
@@ -433,6 +447,8 @@ impl Default for Config {
             appendfsync: APPENDFSYNC_EVERYSEC,
             extra,
             load_warnings: Vec::new(),
+            sentinel_mode: false,
+            sentinel_lines: Vec::new(),
         }
     }
 }
@@ -1435,7 +1451,6 @@ impl Config {
                 Ok(None)
             }
             ("loadmodule", n) if n >= 2 => Err("modules ('loadmodule') are not supported yet by ferredis".into()),
-            ("sentinel", _) => Err("sentinel directive while not in sentinel mode".into()),
             (n, _) if n.contains('.') => Err("module configuration is not supported yet by ferredis".into()),
             _ => Err("Bad directive or wrong number of arguments".into()),
         }
@@ -1461,6 +1476,18 @@ impl Config {
                 None => return Err(ConfigError::at(source, i + 1, &shown, "Unbalanced quotes in configuration line")),
             };
             if argv.is_empty() {
+                continue;
+            }
+            if argv[0].eq_ignore_ascii_case(b"sentinel") {
+                // `sentinel` alone is what `--sentinel` becomes: the mode was chosen from the command line already.
+                if argv.len() == 1 {
+                    continue;
+                }
+                if !self.sentinel_mode {
+                    let err = "sentinel directive while not in sentinel mode";
+                    return Err(ConfigError::at(source, i + 1, &shown, err));
+                }
+                self.sentinel_lines.push(SentinelLine { argv: argv[1..].to_vec(), line_no: i + 1, line: shown });
                 continue;
             }
             match self.apply_line(&argv) {
@@ -1553,6 +1580,9 @@ fn options_to_text(opts: &[String]) -> Result<String, ConfigError> {
                 if a.eq_ignore_ascii_case("--save") && (next_is_opt || j + 1 == opts.len()) {
                     out.push_str("\"\"");
                     handled_last = true;
+                } else if a.eq_ignore_ascii_case("--sentinel") && next_is_opt {
+                    // `--sentinel` is a flag with no value (Redis 7.0.1's special case).
+                    handled_last = true;
                 }
             } else {
                 handled_last = true;
@@ -1564,6 +1594,16 @@ fn options_to_text(opts: &[String]) -> Result<String, ConfigError> {
         }
     }
     Ok(out)
+}
+
+/// The port a sentinel listens on by default.
+pub const SENTINEL_PORT: u16 = 26379;
+
+/// Whether the command line asks for sentinel mode (Redis's `checkForSentinelMode`): an argument `--sentinel`, or
+/// a program name containing `redis-sentinel` (so `ferredis-sentinel`, the symlink the install provides).
+pub fn is_sentinel_invocation(args: &[String]) -> bool {
+    let exec = args.first().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("");
+    exec.contains("redis-sentinel") || args.iter().skip(1).any(|a| a == "--sentinel")
 }
 
 /// Builds the configuration from the command line, as `redis-server` does:
@@ -1585,6 +1625,12 @@ pub fn load(args: Vec<String>) -> Result<Config, ConfigError> {
             eprint!("{}", usage(&prog));
             std::process::exit(1);
         }
+    }
+    if is_sentinel_invocation(&args) {
+        cfg.sentinel_mode = true;
+        // Redis's initSentinelConfig: the sentinel port, and reachable from other hosts.
+        cfg.port = SENTINEL_PORT;
+        cfg.protected_mode = false;
     }
     let mut j = 0;
     let mut file: Option<String> = None;
@@ -1715,7 +1761,63 @@ pub fn rewrite_text(cfg: &Config, old: &str) -> String {
 /// [`rewrite_text`] that also writes ACL users: `users` (`user <name> <rules>` lines) replace the old `user` lines
 /// where the first one was, or are appended (Redis's `rewriteConfigUserOption`; None when an `aclfile` holds them).
 pub fn rewrite_text_with_users(cfg: &Config, old: &str, users: Option<&[String]>) -> String {
+    rewrite_text_full(cfg, old, users, None)
+}
+
+/// Lines a layer above this one writes itself (a sentinel's state), each under a two-word key (`sentinel monitor`,
+/// `sentinel known-replica`), as Redis's `rewriteConfigRewriteLine`: the lines of a key take the places of the old
+/// file's lines with that key, in order; those left over go to the end of the file; old lines of a key in
+/// `processed` (or of a key written) that no new line took are dropped. Only `sentinel <word> ...` lines of the old
+/// file are matched.
+#[derive(Clone, Debug, Default)]
+pub struct KeyedLines {
+    pub lines: Vec<(String, String)>,
+    pub processed: Vec<String>,
+}
+
+/// The key of an old `sentinel <word> ...` line (lowercase), as [`KeyedLines`] names them.
+fn sentinel_key(argv: &[Vec<u8>]) -> Option<String> {
+    match argv {
+        [first, second, ..] if first.eq_ignore_ascii_case(b"sentinel") => {
+            Some(format!("sentinel {}", String::from_utf8_lossy(second).to_ascii_lowercase()))
+        }
+        _ => None,
+    }
+}
+
+/// [`rewrite_text_with_users`] with the [`KeyedLines`] of a sentinel.
+pub fn rewrite_text_full(cfg: &Config, old: &str, users: Option<&[String]>, keyed: Option<&KeyedLines>) -> String {
     let defaults = Config::default();
+    // How many of each key's new lines go in place: as many as the old file has lines of that key.
+    let mut old_slots: BTreeMap<String, usize> = BTreeMap::new();
+    if keyed.is_some() {
+        for raw in old.lines() {
+            let line = trim(raw.as_bytes());
+            if line.starts_with(b"#") {
+                continue;
+            }
+            if let Some(k) = split_args(line).as_deref().and_then(sentinel_key) {
+                *old_slots.entry(k).or_default() += 1;
+            }
+        }
+    }
+    let mut keyed_queue: BTreeMap<&str, std::collections::VecDeque<&str>> = BTreeMap::new();
+    let mut keyed_tail: Vec<&str> = Vec::new();
+    if let Some(k) = keyed {
+        let mut used: BTreeMap<&str, usize> = BTreeMap::new();
+        for (key, line) in &k.lines {
+            let n = used.entry(key.as_str()).or_default();
+            if *n < old_slots.get(key.as_str()).copied().unwrap_or(0) {
+                keyed_queue.entry(key.as_str()).or_default().push_back(line.as_str());
+            } else {
+                keyed_tail.push(line.as_str());
+            }
+            *n += 1;
+        }
+    }
+    let drops_key = |key: &str| {
+        keyed.is_some_and(|k| k.processed.iter().any(|p| p == key) || k.lines.iter().any(|(lk, _)| lk == key))
+    };
     let mut users_done = false;
     let mut out: Vec<String> = Vec::new();
     let mut done: Vec<&'static str> = Vec::new();
@@ -1726,6 +1828,14 @@ pub fn rewrite_text_with_users(cfg: &Config, old: &str, users: Option<&[String]>
             has_signature = true;
         }
         let argv = if line.starts_with('#') { None } else { split_args(line.as_bytes()) };
+        if let Some(key) = argv.as_deref().filter(|_| keyed.is_some()).and_then(sentinel_key) {
+            if let Some(new) = keyed_queue.get_mut(key.as_str()).and_then(|q| q.pop_front()) {
+                out.push(new.to_string());
+            } else if !drops_key(&key) {
+                out.push(raw.to_string());
+            }
+            continue;
+        }
         let d = argv.as_ref().and_then(|a| a.first()).and_then(|n| find(n));
         if let (Some(u), Some(a)) = (users, argv.as_ref()) {
             if a.first().is_some_and(|n| n.eq_ignore_ascii_case(b"user")) {
@@ -1762,6 +1872,7 @@ pub fn rewrite_text_with_users(cfg: &Config, old: &str, users: Option<&[String]>
             appended.extend(rewrite_lines(cfg, d));
         }
     }
+    appended.extend(keyed_tail.iter().map(|l| l.to_string()));
     if !appended.is_empty() {
         if !has_signature {
             out.push(String::new());
@@ -1781,6 +1892,11 @@ pub fn rewrite(cfg: &Config) -> Result<(), String> {
 
 /// [`rewrite`] with ACL users (see [`rewrite_text_with_users`]).
 pub fn rewrite_with_users(cfg: &Config, users: Option<&[String]>) -> Result<(), String> {
+    rewrite_full(cfg, users, None)
+}
+
+/// [`rewrite_with_users`] with a sentinel's [`KeyedLines`].
+pub fn rewrite_full(cfg: &Config, users: Option<&[String]>, keyed: Option<&KeyedLines>) -> Result<(), String> {
     let Some(path) = &cfg.config_file else {
         return Err("The server is running without a config file".into());
     };
@@ -1789,7 +1905,7 @@ pub fn rewrite_with_users(cfg: &Config, users: Option<&[String]>) -> Result<(), 
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(format!("Rewriting config file: {}", io_text(&e))),
     };
-    let new = rewrite_text_with_users(cfg, &old, users);
+    let new = rewrite_text_full(cfg, &old, users, keyed);
     // Write a sibling temp file and rename it over the original, so a crash never leaves a truncated config.
     let tmp = format!("{path}.tmp-{}", std::process::id());
     let res = std::fs::write(&tmp, new.as_bytes())

@@ -92,7 +92,7 @@
 //!  ┌──────────────────────────────────────────────────────────────────────────────────────────────────────┐
 //!  │ server   server.rs + server/<feature>.rs: listeners, the call path, the cron, each feature's         │
 //!  │          I/O (acl, aof, blocking, cluster, detached, io_home, persist, repl, repl_load, scripting,   │
-//!  │          shutdown, tx_pause)                                                                         │
+//!  │          sentinel, shutdown, tx_pause)                                                               │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ funnel   admission: what a command must pass, for clients and for redis.call                         │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
@@ -103,8 +103,8 @@
 //!  │          notify, expire, evict, defrag, pubsub, cluster (start-up, redirection checks), ...          │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ services net (client, client_evict, I/O threads), pubsub, tracking, blocking, multi, propagate,      │
-//!  │          repl, persist, cluster, scripting, crash_report: each one's data and the functions that     │
-//!  │          need only it                                                                                │
+//!  │          repl, persist, cluster, sentinel, scripting, crash_report: each one's data and the          │
+//!  │          functions that need only it                                                                 │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ keyspace keyspace::{db, lazyfree, slots, hash_slot, evict} ─▶ {object, types} ─▶ dict                 │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
@@ -174,8 +174,8 @@
 //!   pool (`keyspace::evict`), client memory buckets (`net::client_evict`), and output-buffer limits checked as a
 //!   reply is built (`resp::reply`).
 //! - **Unsafe code is fenced in.** The modules that need none carry `#![forbid(unsafe_code)]` (the command
-//!   handlers, scripting and [`lua`], ACL, cluster, replication, RESP, the collection types...). The rest is
-//!   system calls ([`sys`], and a few libc calls in the server, the event loop, the I/O loops, the log, crash
+//!   handlers, scripting and [`lua`], ACL, cluster, Sentinel, replication, RESP, the collection types...). The rest
+//!   is system calls ([`sys`], and a few libc calls in the server, the event loop, the I/O loops, the log, crash
 //!   reports, persistence's fork, util), the memory layer (the counting allocator, the slab, the packed entries,
 //!   the tables' zeroed arrays, the lazy-free thread's jobs), the tracking table's unchecked indexing and the
 //!   script host's event-loop pointer. Every `unsafe` block carries a `// SAFETY:` comment: `Cargo.toml`'s
@@ -226,6 +226,11 @@
 //! - [`repl`]: replication: IDs and offsets, the shared replication buffer, the replicas fed, the replica's
 //!   handshake, FAILOVER.
 //! - [`cluster`]: Redis Cluster: nodes, slots, the bus, failover, redirections, nodes.conf.
+//! - [`sentinel`]: Redis Sentinel in the same binary (`--sentinel`, or the program named `ferredis-sentinel`):
+//!   the `sentinel` directives and the state they persist, the links to the watched instances, SDOWN/ODOWN,
+//!   leader election, the failover state machine, TILT and the scripts; a sentinel is a server whose command
+//!   table holds only what a 7.0 sentinel accepts, and whose timer and links run on the same event loop
+//!   (`server/sentinel.rs`), the SENTINEL command being `command/sentinel.rs`.
 //! - [`acl`]: users and selectors, command ids and categories, the permission check, the ACL log and files.
 //! - [`scripting`]: Redis's scripting surface on [`lua`]: EVAL and the script cache, FUNCTION, `redis.*`, reply
 //!   conversions, the Lua debugger.
@@ -268,6 +273,7 @@ pub mod pubsub;
 pub mod repl;
 pub mod resp;
 pub mod scripting;
+pub mod sentinel;
 pub mod server;
 pub mod sha1;
 pub mod sha256;

@@ -54,6 +54,7 @@ mod persist;
 mod repl;
 mod repl_load;
 mod scripting;
+mod sentinel;
 mod shutdown;
 
 /// Highest cron frequency (Redis's `CONFIG_MAX_HZ`).
@@ -138,6 +139,8 @@ pub struct Server {
     busy_loop: Option<*mut EventLoop>,
     /// The role the OOM score was last set for (`oom-score-adj`): true for a replica.
     oom_replica: bool,
+    /// Sentinel mode's timer (see `server/sentinel.rs`).
+    sentinel_timer: Option<u64>,
 }
 
 /// How [`Server::call_with`] counts a call.
@@ -289,10 +292,25 @@ fn install_signal_handlers() -> io::Result<()> {
 
 /// Starts the server with a loaded configuration and runs it until shutdown. Returns the process exit code.
 pub fn start(mut config: Config) -> i32 {
+    // Sentinel mode: the directives are checked (and the config file) before anything else, as Redis does. A
+    // sentinel keeps no dataset: nothing is loaded at start, and SHUTDOWN never saves (`server/shutdown.rs`).
+    let sentinel = if config.sentinel_mode {
+        match sentinel::load(&config) {
+            Ok(s) => Some(Box::new(s)),
+            Err(code) => return code,
+        }
+    } else {
+        None
+    };
     crate::log::set_level(config.loglevel);
     crate::log::set_file(&config.logfile);
     if config.stored_bool("syslog-enabled") {
         crate::log::open_syslog(config.stored_str("syslog-ident"), config.stored_str("syslog-facility"));
+    }
+    if sentinel.is_some() {
+        if let Err(code) = sentinel::check_config_file(&config) {
+            return code;
+        }
     }
     log_warning!("oO0OoO0OoO0Oo ferredis is starting oO0OoO0OoO0Oo");
     log_warning!(
@@ -345,6 +363,7 @@ pub fn start(mut config: Config) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    server.state.sentinel = sentinel;
     // Cluster mode: nodes.conf locked and loaded (or a new node created) before the data (Redis's clusterInit).
     if server.state.config.stored_bool("cluster-enabled") && crate::state::cluster::init(&mut server.state).is_err() {
         return 1;
@@ -357,13 +376,15 @@ pub fn start(mut config: Config) -> i32 {
     if !server.cluster_init(&mut el) {
         return 1;
     }
-    if !server.load_data_at_startup(&mut el) {
-        return 1;
+    if server.state.sentinel.is_none() {
+        if !server.load_data_at_startup(&mut el) {
+            return 1;
+        }
+        if server.state.cluster.is_some() && crate::state::cluster::after_load(&mut server.state).is_err() {
+            return 1;
+        }
+        server.repl_startup(&mut el);
     }
-    if server.state.cluster.is_some() && crate::state::cluster::after_load(&mut server.state).is_err() {
-        return 1;
-    }
-    server.repl_startup(&mut el);
     server.sync_oom_role(true);
     if let Some(code) = server.exit_code {
         // SHUTDOWN arrived while loading.
@@ -374,6 +395,9 @@ pub fn start(mut config: Config) -> i32 {
     }
     if let Some(path) = &server.state.config.unixsocket {
         log_notice!("The server is now ready to accept connections at {path}");
+    }
+    if !server.sentinel_start(&mut el) {
+        return 1;
     }
     crate::supervise::ready(false);
     server.refresh_crash_snapshot();
@@ -391,7 +415,13 @@ fn show_logo_or_mode(c: &Config) {
     // SAFETY: isatty takes a plain descriptor.
     let tty = unsafe { libc::isatty(1) } == 1;
     let show = c.always_show_logo || (c.logfile.is_empty() && tty);
-    let mode = if c.stored_bool("cluster-enabled") { "cluster" } else { "standalone" };
+    let mode = if c.sentinel_mode {
+        "sentinel"
+    } else if c.stored_bool("cluster-enabled") {
+        "cluster"
+    } else {
+        "standalone"
+    };
     if !show || !crate::log::enabled(crate::config::LogLevel::Notice) {
         log_notice!("Running mode={mode}, port={}.", c.port);
         return;
@@ -484,7 +514,18 @@ impl Server {
     pub fn new(config: Config, el: &mut EventLoop) -> Result<Server, i32> {
         el.set_busy_poll(busy_poll_bound(&config, false));
         // `rename-command` gives this server a table of its own (built once, for the life of the process).
-        let commands: &'static command::CommandTable = if config.rename_commands.is_empty() {
+        let commands: &'static command::CommandTable = if config.sentinel_mode {
+            // Only what a sentinel accepts (Redis's CMD_SENTINEL), and SENTINEL, which no other table has.
+            let keep = command::sentinel::SENTINEL_MODE_COMMANDS;
+            match command::CommandTable::for_sentinel(keep, &config.rename_commands) {
+                Ok(t) => Box::leak(Box::new(t)),
+                Err(e) => {
+                    log_warning!("Fatal error in the configuration: rename-command: {e}");
+                    eprintln!("\n*** FATAL CONFIG FILE ERROR ***\n{e}");
+                    return Err(1);
+                }
+            }
+        } else if config.rename_commands.is_empty() {
             command::table()
         } else {
             match command::CommandTable::with_renames(&config.rename_commands) {
@@ -591,6 +632,7 @@ impl Server {
             aof_files: None,
             busy_loop: None,
             oom_replica: false,
+            sentinel_timer: None,
         }
     }
 
@@ -2184,6 +2226,9 @@ impl EventHandler for Server {
         if self.state.cluster.is_some() && self.cluster_file_event(el, fd, ready) {
             return;
         }
+        if self.state.sentinel.is_some() && self.sentinel_file_event(el, fd, ready) {
+            return;
+        }
         if self.state.repl.rdb_pipe.as_ref().is_some_and(|p| p.as_raw_fd() == fd) {
             self.repl_pipe_readable(el);
             return;
@@ -2216,6 +2261,9 @@ impl EventHandler for Server {
             return next;
         }
         if let Some(next) = self.pause_timer_event(id) {
+            return next;
+        }
+        if let Some(next) = self.sentinel_timer_fired(el, id) {
             return next;
         }
         self.cron(el)

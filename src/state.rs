@@ -12,6 +12,7 @@ pub mod expire;
 pub mod notify;
 pub mod pubsub;
 pub mod repl;
+pub mod sentinel;
 pub mod tracking;
 
 use crate::config::Config;
@@ -407,6 +408,8 @@ pub struct ServerState {
     pub repl: crate::repl::Repl,
     /// Redis Cluster, when `cluster-enabled yes` (see [`crate::cluster`]).
     pub cluster: Option<Box<crate::cluster::Cluster>>,
+    /// Sentinel mode's state (`--sentinel`; see [`crate::sentinel`]).
+    pub sentinel: Option<Box<crate::sentinel::Sentinel>>,
     /// The lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
     pub lazyfree: crate::keyspace::lazyfree::LazyFree,
     /// The expire cycle's and the tables' cron's place between calls.
@@ -601,6 +604,7 @@ impl ServerState {
             persist: Default::default(),
             repl: Default::default(),
             cluster: None,
+            sentinel: None,
             lazyfree: Default::default(),
             expire_cycle: Default::default(),
             defrag: Default::default(),

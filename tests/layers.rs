@@ -445,6 +445,7 @@ const BANDS: &[(&str, &[&str])] = &[
             "repl",
             "persist",
             "cluster",
+            "sentinel",
             "scripting",
             "crash_report.rs",
         ],

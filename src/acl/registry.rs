@@ -8,7 +8,7 @@
 //! Redis's category order, and each entry's key specs become a [`KeyPlan`] the permission check walks without
 //! allocating. Tested by unit tests below and through `tests/acl.rs`.
 
-use crate::command_spec::{all_commands, BeginSearch, Command, FindKeys};
+use crate::command_spec::{all_entries, BeginSearch, Command, FindKeys};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -232,7 +232,7 @@ impl Registry {
             runs.push((a, 1, id));
         };
         // Top-level commands first (so their runs stay contiguous), then each container's subcommands.
-        for c in all_commands() {
+        for c in all_entries() {
             let id = entries.len() as u16;
             top.push(id);
             note(&mut addr_runs, c, id);

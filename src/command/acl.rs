@@ -420,6 +420,8 @@ fn acl_cat(ctx: &mut Ctx, args: Args) {
         err_syntax_sub(ctx, args);
         return;
     }
+    // SENTINEL's entries exist only in sentinel mode.
+    let sentinel = ctx.srv.sentinel.is_some();
     let r = ctx.reply();
     if args.len() == 2 {
         r.array(acl::registry::CATEGORIES.len());
@@ -434,7 +436,12 @@ fn acl_cat(ctx: &mut Ctx, args: Args) {
         r.error(&format!("ERR Unknown category '{n}'"));
         return;
     }
-    let names: Vec<&str> = registry().entries.iter().filter(|e| e.cats & cat != 0).map(|e| e.full_name).collect();
+    let names: Vec<&str> = registry()
+        .entries
+        .iter()
+        .filter(|e| e.cats & cat != 0 && (sentinel || !e.cmd.has(super::flag::ONLY_SENTINEL)))
+        .map(|e| e.full_name)
+        .collect();
     r.array(names.len());
     for n in names {
         r.bulk(n.as_bytes());

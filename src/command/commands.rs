@@ -100,26 +100,59 @@ pub static COMMANDS: &[Command] = &[Command {
 
 /// Finds a command by its full name: `get`, or `config|get` for a subcommand.
 pub fn lookup_full(name: &[u8]) -> Option<(&'static Command, String)> {
+    lookup_full_in(name, false)
+}
+
+/// The top-level commands a server has: a sentinel's (Redis's `CMD_SENTINEL` set and SENTINEL) or a normal
+/// server's, in table order.
+fn tops(sentinel: bool) -> Vec<&'static Command> {
+    if sentinel {
+        let keep = super::sentinel::SENTINEL_MODE_COMMANDS;
+        crate::command_spec::all_entries().filter(|c| c.has(flag::ONLY_SENTINEL) || keep.contains(&c.name)).collect()
+    } else {
+        all_commands().collect()
+    }
+}
+
+/// [`lookup_full`] among the commands of a sentinel (`sentinel`) or of a normal server.
+fn lookup_full_in(name: &[u8], sentinel: bool) -> Option<(&'static Command, String)> {
+    let top = |n: &[u8]| {
+        if sentinel {
+            tops(true).into_iter().find(|c| c.name.as_bytes().eq_ignore_ascii_case(n))
+        } else {
+            lookup(n)
+        }
+    };
     match name.iter().position(|&c| c == b'|') {
-        None => lookup(name).map(|c| (c, c.name.to_string())),
+        None => top(name).map(|c| (c, c.name.to_string())),
         Some(i) => {
-            let parent = lookup(&name[..i])?;
+            let parent = top(&name[..i])?;
             let sub = lookup_sub(parent, &name[i + 1..])?;
             Some((sub, format!("{}|{}", parent.name, sub.name)))
         }
     }
 }
 
-/// Every command and subcommand with its full name, in table order.
-fn every_command() -> Vec<(&'static Command, String)> {
+/// Every command and subcommand with its full name, in table order, of a sentinel (`sentinel`) or of a normal
+/// server.
+fn every_command_in(sentinel: bool) -> Vec<(&'static Command, String)> {
     let mut v = Vec::new();
-    for c in all_commands() {
+    for c in tops(sentinel) {
         v.push((c, c.name.to_string()));
-        for s in c.subcommands {
+        // A sentinel is Redis 7.0's: the subcommands later versions added (CLIENT NO-TOUCH, SETINFO) are not
+        // listed.
+        for s in c.subcommands.iter().filter(|s| !sentinel || since_7_0(s.since)) {
             v.push((s, format!("{}|{}", c.name, s.name)));
         }
     }
     v
+}
+
+/// Whether a `since` version (`6.2.0`) is at most 7.0.
+fn since_7_0(since: &str) -> bool {
+    let mut parts = since.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) <= (7, 0)
 }
 
 fn group_name(g: Group) -> &'static str {
@@ -140,6 +173,7 @@ fn group_name(g: Group) -> &'static str {
         Group::Geo => "geo",
         Group::Stream => "stream",
         Group::Bitmap => "bitmap",
+        Group::Sentinel => "sentinel",
     }
 }
 
@@ -291,8 +325,8 @@ fn write_key_spec(r: &mut Reply, s: &KeySpecDef) {
 
 /// COMMAND
 fn command_all(ctx: &mut Ctx, _args: Args) {
+    let all = tops(ctx.srv.sentinel.is_some());
     let r = ctx.reply();
-    let all: Vec<&'static Command> = all_commands().collect();
     r.array(all.len());
     for c in all {
         write_info(r, c, c.name);
@@ -301,7 +335,8 @@ fn command_all(ctx: &mut Ctx, _args: Args) {
 
 /// COMMAND COUNT
 fn command_count(ctx: &mut Ctx, _args: Args) {
-    ctx.reply().int(super::count() as i64);
+    let n = if ctx.srv.sentinel.is_some() { tops(true).len() } else { super::count() };
+    ctx.reply().int(n as i64);
 }
 
 /// COMMAND INFO [command-name ...]
@@ -310,10 +345,11 @@ fn command_info(ctx: &mut Ctx, args: Args) {
         command_all(ctx, args);
         return;
     }
+    let sentinel = ctx.srv.sentinel.is_some();
     let r = ctx.reply();
     r.array(args.len() - 2);
     for name in args.iter().skip(2) {
-        match lookup_full(name) {
+        match lookup_full_in(name, sentinel) {
             Some((c, full)) => write_info(r, c, &full),
             None => r.null(),
         }
@@ -322,10 +358,11 @@ fn command_info(ctx: &mut Ctx, args: Args) {
 
 /// COMMAND DOCS [command-name ...]
 fn command_docs(ctx: &mut Ctx, args: Args) {
+    let sentinel = ctx.srv.sentinel.is_some();
     let found: Vec<(&'static Command, String)> = if args.len() == 2 {
-        all_commands().map(|c| (c, c.name.to_string())).collect()
+        tops(sentinel).into_iter().map(|c| (c, c.name.to_string())).collect()
     } else {
-        args.iter().skip(2).filter_map(lookup_full).collect()
+        args.iter().skip(2).filter_map(|n| lookup_full_in(n, sentinel)).collect()
     };
     let r = ctx.reply();
     r.map(found.len());
@@ -482,7 +519,7 @@ fn write_doc_args(r: &mut Reply, args: &[DocArg], next_key: &mut usize, nspecs: 
 
 /// COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]
 fn command_list(ctx: &mut Ctx, args: Args) {
-    let all = every_command();
+    let all = every_command_in(ctx.srv.sentinel.is_some());
     let names: Vec<&str> = if args.len() == 2 {
         all.iter().map(|(_, n)| n.as_str()).collect()
     } else if args.len() == 5 && args.is(2, "filterby") {
@@ -1150,7 +1187,7 @@ mod tests {
 
     #[test]
     fn every_command_syntax_parses() {
-        for (c, name) in every_command() {
+        for (c, name) in every_command_in(false) {
             let args = parse_syntax(c.syntax);
             if !c.syntax.trim().is_empty() {
                 assert!(!args.is_empty(), "{name}: {}", c.syntax);

@@ -76,6 +76,9 @@ const ALL_SECTIONS: &[&str] = &[
 
 /// INFO [section [section ...]]
 fn info(ctx: &mut Ctx, args: Args) {
+    if ctx.srv.sentinel.is_some() {
+        return sentinel_info(ctx, args);
+    }
     let mut wanted: Vec<&str> = Vec::new();
     if args.len() == 1 {
         wanted.extend(DEFAULT_SECTIONS);
@@ -99,6 +102,34 @@ fn info(ctx: &mut Ctx, args: Args) {
     *peak = (*peak).max(used);
     let text = info_text(ctx, &wanted);
     ctx.reply().verbatim("txt", text.as_bytes());
+}
+
+/// The sections a sentinel's INFO has (Redis's `sentinelInfoCommand`).
+const SENTINEL_SECTIONS: &[&str] = &["server", "clients", "cpu", "stats", "sentinel"];
+
+/// INFO in sentinel mode: the server, clients, CPU and stats sections, then the sentinel's.
+fn sentinel_info(ctx: &mut Ctx, args: Args) {
+    let mut wanted: Vec<&str> = Vec::new();
+    if args.len() == 1 {
+        wanted.extend(SENTINEL_SECTIONS);
+    }
+    for a in args.iter().skip(1) {
+        let a = String::from_utf8_lossy(a).to_ascii_lowercase();
+        match a.as_str() {
+            "default" | "all" | "everything" => wanted.extend(SENTINEL_SECTIONS),
+            s => wanted.extend(SENTINEL_SECTIONS.iter().filter(|n| **n == s)),
+        }
+    }
+    let mut text = info_text(ctx, &wanted);
+    if wanted.contains(&"sentinel") {
+        if !text.is_empty() {
+            text.push_str("\r\n");
+        }
+        if let Some(s) = ctx.srv.sentinel.as_deref() {
+            text.push_str(&super::sentinel::info_section(s, crate::util::now_ms()));
+        }
+    }
+    ctx.reply().bulk(text.as_bytes());
 }
 
 /// `INFO all`, for crash reports.
@@ -168,7 +199,13 @@ fn server(out: &mut String, srv: &ServerState) {
         "redis_git_sha1" => env!("FERREDIS_GIT_SHA1"),
         "redis_git_dirty" => env!("FERREDIS_GIT_DIRTY"),
         "redis_build_id" => env!("FERREDIS_BUILD_ID"),
-        "redis_mode" => if srv.cluster.is_some() { "cluster" } else { "standalone" },
+        "redis_mode" => if srv.sentinel.is_some() {
+            "sentinel"
+        } else if srv.cluster.is_some() {
+            "cluster"
+        } else {
+            "standalone"
+        },
         "os" => os_name(),
         "arch_bits" => usize::BITS,
         "monotonic_clock" => "POSIX clock_gettime",

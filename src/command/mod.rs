@@ -39,6 +39,7 @@ mod notify_tests;
 pub mod pubsub;
 pub mod repl;
 pub mod scripting;
+pub mod sentinel;
 pub mod set;
 pub mod shared;
 pub mod sort;
@@ -124,6 +125,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
             bitmap::COMMANDS,
             migrate::COMMANDS,
             module::COMMANDS,
+            sentinel::COMMANDS,
         ]
         .into_iter()
     }

@@ -368,6 +368,16 @@ fn role(ctx: &mut Ctx, _args: Args) {
     let srv = &*ctx.srv;
     let r = &srv.repl;
     let reply = &mut ctx.client.reply;
+    // A sentinel: its role and the masters it watches.
+    if let Some(s) = srv.sentinel.as_deref() {
+        reply.array(2);
+        reply.bulk(b"sentinel");
+        reply.array(s.masters.len());
+        for m in &s.masters {
+            reply.bulk(m.name.as_bytes());
+        }
+        return;
+    }
     match &r.master {
         None => {
             reply.array(3);

@@ -114,8 +114,8 @@ impl Server {
         if self.state.shutdown.initiated() {
             return false;
         }
-        // Never save a half-loaded dataset over the file it comes from.
-        if self.state.persist.stats.loading {
+        // Never save a half-loaded dataset over the file it comes from; a sentinel has no dataset to save.
+        if self.state.persist.stats.loading || self.state.sentinel.is_some() {
             flags.save = false;
             flags.nosave = true;
         }

@@ -84,6 +84,49 @@ pub fn child_exited(pid: i32) -> bool {
     r != 0
 }
 
+/// Starts the program `argv[0]` with arguments `argv` and this process's environment, without waiting for it
+/// (fork, then `execv` in the child: Redis's way of running the sentinel's scripts). A program that cannot be
+/// executed makes the child exit with status 2, as Redis's does. Returns the child's pid; reap it with
+/// [`try_wait`].
+pub fn spawn(argv: &[String]) -> io::Result<i32> {
+    let cargs: Vec<std::ffi::CString> = argv
+        .iter()
+        .map(|a| std::ffi::CString::new(a.as_bytes()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    if cargs.is_empty() {
+        return Err(io::Error::from(io::ErrorKind::InvalidInput));
+    }
+    // Everything the child needs is built before the fork: between fork and exec it only calls execv and _exit,
+    // which are async-signal-safe (other threads may hold the allocator's locks in the child's copy).
+    let mut ptrs: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    match fork()? {
+        Forked::Child => {
+            // SAFETY: `ptrs` is a NULL-terminated array of pointers to the NUL-terminated strings of `cargs`, both
+            // alive here; execv only returns on failure.
+            unsafe { libc::execv(ptrs[0], ptrs.as_ptr()) };
+            exit_child(2)
+        }
+        Forked::Parent { child_pid } => Ok(child_pid),
+    }
+}
+
+/// How child `pid` ended, reaping it; `None` while it runs (`waitpid(pid, WNOHANG)`).
+pub fn try_wait(pid: i32) -> io::Result<Option<ExitStatus>> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: `status` is a valid out-pointer; WNOHANG never blocks.
+    let r = syscall!(unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) })?;
+    if r == 0 {
+        return Ok(None);
+    }
+    Ok(Some(if libc::WIFSIGNALED(status) {
+        ExitStatus::Signaled(libc::WTERMSIG(status))
+    } else {
+        ExitStatus::Exited(libc::WEXITSTATUS(status))
+    }))
+}
+
 /// How a child process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {

@@ -10,57 +10,9 @@ use crate::common;
 use crate::common::cluster;
 
 use cluster::*;
+use common::redispy::{python, redis_py};
 use common::*;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-fn pydeps() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pydeps")
-}
-
-fn python(args: &[&str]) -> Command {
-    let mut c = Command::new("python3");
-    let mut path = pydeps().into_os_string();
-    if let Some(old) = std::env::var_os("PYTHONPATH") {
-        path.push(":");
-        path.push(old);
-    }
-    c.args(args).env("PYTHONPATH", path);
-    c
-}
-
-fn imports_redis() -> bool {
-    python(&["-c", "import redis.cluster"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
-/// Whether redis-py can be imported, installing it from PyPI into target/pydeps when it cannot; `Err` says why not.
-fn redis_py() -> Result<(), String> {
-    if imports_redis() {
-        return Ok(());
-    }
-    let target = pydeps();
-    let out = python(&["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--retries", "0"])
-        .args(["--timeout", "20", "--target"])
-        .arg(&target)
-        .env("PIP_ROOT_USER_ACTION", "ignore")
-        .arg("redis")
-        .output()
-        .map_err(|e| format!("python3 not runnable: {e}"))?;
-    if imports_redis() {
-        Ok(())
-    } else {
-        Err(format!(
-            "redis-py not importable and `python3 -m pip install --target {} redis` failed: {}",
-            target.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
+use std::path::Path;
 
 fn run_script(kind: Kind) {
     if let Err(why) = redis_py() {

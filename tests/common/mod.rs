@@ -18,6 +18,7 @@ pub mod net;
 pub mod pair;
 pub mod persist;
 pub mod raw_replica;
+pub mod redispy;
 pub mod watch;
 
 #[allow(unused_imports)] // each binary uses its own part of the harness
@@ -214,6 +215,35 @@ impl Server {
         Server::spawn(kind, dir.clone(), false, &args)
     }
 
+    /// A sentinel (`<config file> --sentinel`, standard arguments, then `extra`) in a scratch directory of its
+    /// own whose `sentinel.conf` starts as `conf` (a sentinel needs a writable config file: it saves its state
+    /// there). `Server::conf_text` reads the file back.
+    pub fn start_sentinel(kind: Kind, conf: &str, extra: &[&str]) -> Server {
+        let mut last_err = String::new();
+        for _ in 0..5 {
+            let port_tag = free_port();
+            let dir = std::env::temp_dir().join(format!(
+                "ferredis-test-{}-{}-sentinel-{port_tag}",
+                std::process::id(),
+                kind.label()
+            ));
+            std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+            let path = dir.join("sentinel.conf");
+            std::fs::write(&path, conf).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+            let path_s = path.to_str().expect("UTF-8 path").to_string();
+            match Server::spawn_with(kind, dir, true, &[&path_s, "--sentinel"], extra) {
+                Ok(s) => return s,
+                Err(e) => last_err = e,
+            }
+        }
+        panic!("could not start a {} sentinel: {last_err}", kind.label());
+    }
+
+    /// A sentinel's config file, as it is now.
+    pub fn conf_text(&self) -> String {
+        std::fs::read_to_string(self.dir.join("sentinel.conf")).unwrap_or_default()
+    }
+
     fn try_start(kind: Kind, extra: &[&str]) -> Result<Server, String> {
         let port_tag = free_port();
         let dir =
@@ -223,6 +253,11 @@ impl Server {
     }
 
     fn spawn(kind: Kind, dir: PathBuf, owns_dir: bool, extra: &[&str]) -> Result<Server, String> {
+        Server::spawn_with(kind, dir, owns_dir, &[], extra)
+    }
+
+    /// `spawn` with `lead` arguments before the standard ones (a config file, `--sentinel`).
+    fn spawn_with(kind: Kind, dir: PathBuf, owns_dir: bool, lead: &[&str], extra: &[&str]) -> Result<Server, String> {
         let bin = kind.bin();
         let port = free_port();
         let log = if owns_dir {
@@ -233,7 +268,8 @@ impl Server {
         let logf = std::fs::File::create(&log).map_err(|e| format!("create log: {e}"))?;
         let logf2 = logf.try_clone().map_err(|e| format!("clone log: {e}"))?;
         let port_s = port.to_string();
-        let mut args: Vec<&str> = vec![
+        let mut args: Vec<&str> = lead.to_vec();
+        args.extend_from_slice(&[
             "--port",
             &port_s,
             "--save",
@@ -246,7 +282,7 @@ impl Server {
             "127.0.0.1",
             "--enable-debug-command",
             "yes",
-        ];
+        ]);
         let env_extra = if kind == Kind::Ferredis { extra_args() } else { Vec::new() };
         args.extend(env_extra.iter().map(String::as_str));
         args.extend_from_slice(extra);

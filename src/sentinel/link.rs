@@ -1,0 +1,78 @@
+//! One outgoing connection of a sentinel (Redis's hiredis async context): the socket, what is waiting to be
+//! written, the bytes read and not yet parsed, and which callback each reply goes to.
+//!
+//! Replies come back in the order commands were sent, so each command queues a [`Tag`] and each complete reply
+//! pops one (pub/sub messages on the pub/sub connection carry no tag). The server does the reads and writes; this
+//! file only buffers. Bounds: the output buffer is small by construction (periodic commands stop at
+//! [`super::MAX_PENDING_COMMANDS`] unanswered ones), the input is bounded by the reply parser's limits.
+
+use super::proto::{self, Malformed, Value};
+use super::InstRef;
+use std::collections::VecDeque;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+/// What a reply answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tag {
+    /// A reply nobody reads (AUTH, CLIENT SETNAME, SUBSCRIBE's confirmation, the failover's MULTI block...).
+    Discard,
+    Ping,
+    Info,
+    /// A hello PUBLISH.
+    Publish,
+    /// SENTINEL IS-MASTER-DOWN-BY-ADDR asked of a sentinel about its master.
+    IsMasterDown,
+    /// SUBSCRIBE on the pub/sub connection: an error closes it (hiredis drops a subscribed connection on an error
+    /// reply, which is how a sentinel whose credentials stopped working shows as disconnected).
+    Subscribe,
+}
+
+/// One connection (see the module docs).
+pub struct Conn {
+    pub fd: OwnedFd,
+    pub target: InstRef,
+    /// The pub/sub connection (else the command one).
+    pub pubsub: bool,
+    /// The non-blocking connect finished.
+    pub connected: bool,
+    /// The server added it to the event loop.
+    pub registered: bool,
+    pub outbuf: Vec<u8>,
+    pub inbuf: Vec<u8>,
+    pub pending: VecDeque<Tag>,
+}
+
+impl Conn {
+    pub fn new(fd: OwnedFd, target: InstRef, pubsub: bool) -> Conn {
+        Conn {
+            fd,
+            target,
+            pubsub,
+            connected: false,
+            registered: false,
+            outbuf: Vec::new(),
+            inbuf: Vec::new(),
+            pending: VecDeque::new(),
+        }
+    }
+
+    pub fn raw_fd(&self) -> i32 {
+        self.fd.as_raw_fd()
+    }
+
+    /// Queues a command and the tag its reply will carry.
+    pub fn send<S: AsRef<[u8]>>(&mut self, argv: &[S], tag: Tag) {
+        proto::encode_command(argv, &mut self.outbuf);
+        self.pending.push_back(tag);
+    }
+
+    /// The next complete reply read, with its tag (`None` for pub/sub pushes, which have none).
+    pub fn next_reply(&mut self) -> Result<Option<(Option<Tag>, Value)>, Malformed> {
+        let Some((v, used)) = proto::parse_reply(&self.inbuf)? else { return Ok(None) };
+        self.inbuf.drain(..used);
+        let is_push = self.pubsub
+            && matches!(&v, Value::Array(Some(items)) if items.first().and_then(Value::text) == Some(b"message"));
+        let tag = if is_push { None } else { self.pending.pop_front() };
+        Ok(Some((tag, v)))
+    }
+}

@@ -1,0 +1,901 @@
+//! Watching the instances (Redis's `sentinelTimer` and the reply callbacks): per instance, every timer tick,
+//!
+//! ```text
+//!  reconnect (at most once per ping period) ─▶ AUTH? CLIENT SETNAME sentinel-<id8>-cmd, PING   (command link)
+//!                                         └▶ AUTH? CLIENT SETNAME ...-pubsub, SUBSCRIBE __sentinel__:hello
+//!  periodic: INFO every 10 s (1 s for a replica of a master in ODOWN or failover), PING when no pong for a ping
+//!            period, PUBLISH hello every 2 s (to masters, replicas and, for sentinels, their command link)
+//!  checks:   SDOWN after down-after-milliseconds without a valid pong; masters: ODOWN when the quorum of
+//!            sentinels (asked with SENTINEL IS-MASTER-DOWN-BY-ADDR every second) agrees; failover (failover.rs)
+//! ```
+//!
+//! TILT: when two timer runs are more than `tilt-trigger` apart (or time went back), the sentinel stops acting
+//! for `tilt-period` (it keeps collecting replies), as Redis does.
+//!
+//! Connections are opened through the caller's `connect` function (the server's non-blocking connect) so this
+//! file does no I/O; everything else is queued on [`Conn`]s.
+
+use super::link::{Conn, Tag};
+use super::proto::{self, Role, Value};
+use super::{flags, FailoverState, InstRef, Sentinel, HELLO_CHANNEL, MAX_PENDING_COMMANDS};
+use std::os::fd::OwnedFd;
+
+/// Opens a non-blocking connection to `ip:port`.
+pub type Connector<'a> = dyn FnMut(&str, u16) -> std::io::Result<OwnedFd> + 'a;
+
+impl Sentinel {
+    /// The references of every instance: each master, then its replicas, then its sentinels.
+    pub fn all_refs(&self) -> Vec<InstRef> {
+        let mut out = Vec::new();
+        for m in &self.masters {
+            out.push(InstRef::Master(m.name.clone()));
+            for r in &m.replicas {
+                out.push(InstRef::Replica(m.name.clone(), r.addr.ip.clone(), r.addr.port));
+            }
+            for s in &m.sentinels {
+                out.push(InstRef::Sentinel(m.name.clone(), s.addr.ip.clone(), s.addr.port));
+            }
+        }
+        out
+    }
+
+    fn conn_mut(&mut self, fd: Option<i32>) -> Option<&mut Conn> {
+        let fd = fd?;
+        self.conns.iter_mut().find(|c| c.raw_fd() == fd)
+    }
+
+    /// Queues a command on the command link of `r` (the name mapped through `rename-command`); false when there
+    /// is no link.
+    pub fn send_cmd(&mut self, r: &InstRef, argv: &[&str], tag: Tag) -> bool {
+        let Some(i) = self.instance(r) else { return false };
+        let fd = i.link.cc;
+        let mut owned: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
+        owned[0] = self.map_command(r, argv[0]);
+        let Some(c) = self.conn_mut(fd) else { return false };
+        c.send(&owned, tag);
+        if let Some(i) = self.instance_mut(r) {
+            i.link.pending_commands += 1;
+        }
+        true
+    }
+
+    /// `cmd` as the master of `r` renamed it (replicas share their master's table; sentinels never rename).
+    fn map_command(&self, r: &InstRef, cmd: &str) -> String {
+        match r {
+            InstRef::Sentinel(..) => cmd.to_string(),
+            _ => self.master(r.master_name()).map_or(cmd.to_string(), |m| m.command_name(cmd)),
+        }
+    }
+
+    /// Closes a connection of an instance (Redis's `instanceLinkCloseConnection`).
+    pub fn close_conn(&mut self, fd: i32) {
+        let Some(pos) = self.conns.iter().position(|c| c.raw_fd() == fd) else { return };
+        let c = self.conns.swap_remove(pos);
+        if let Some(i) = self.instance_mut(&c.target) {
+            if i.link.cc == Some(fd) {
+                i.link.cc = None;
+                i.link.pending_commands = 0;
+            }
+            if i.link.pc == Some(fd) {
+                i.link.pc = None;
+            }
+        }
+        self.closed.push(c);
+    }
+
+    /// Closes both connections of `r`.
+    pub fn close_links(&mut self, r: &InstRef) {
+        let Some(i) = self.instance(r) else { return };
+        let fds: Vec<i32> = i.link.cc.into_iter().chain(i.link.pc).collect();
+        for fd in fds {
+            self.close_conn(fd);
+        }
+    }
+
+    /// Closes every connection whose instance no longer exists (after a reset or a removal).
+    pub fn close_orphans(&mut self) {
+        let orphans: Vec<i32> = self
+            .conns
+            .iter()
+            .filter(|c| {
+                self.instance(&c.target)
+                    .map_or(true, |i| i.link.cc != Some(c.raw_fd()) && i.link.pc != Some(c.raw_fd()))
+            })
+            .map(|c| c.raw_fd())
+            .collect();
+        for fd in orphans {
+            self.close_conn(fd);
+        }
+    }
+
+    /// The AUTH to send first on a link of `r`, if any.
+    fn auth_argv(&self, r: &InstRef) -> Option<Vec<String>> {
+        let (user, pass) = match r {
+            // Without `sentinel-pass`, this sentinel's own `requirepass` (Redis's compatibility with old configs).
+            InstRef::Sentinel(..) => match &self.sentinel_auth_pass {
+                Some(p) => (self.sentinel_auth_user.clone(), Some(p.clone())),
+                None => (None, self.requirepass.clone()),
+            },
+            _ => {
+                let m = self.master(r.master_name())?;
+                (m.auth_user.clone(), m.auth_pass.clone())
+            }
+        };
+        let pass = pass?;
+        Some(match user {
+            Some(u) => vec![self.map_command(r, "AUTH"), u, pass],
+            None => vec![self.map_command(r, "AUTH"), pass],
+        })
+    }
+
+    /// Opens the missing connections of `r` (Redis's `sentinelReconnectInstance`).
+    fn reconnect(&mut self, r: &InstRef, now: i64, connect: &mut Connector) {
+        let ping_period = self.timing.ping_period;
+        let resolve = self.resolve_hostnames;
+        let Some(i) = self.instance(r) else { return };
+        let needs_pc = i.needs_pubsub();
+        if !i.link.disconnected(needs_pc) || i.addr.port == 0 || now - i.link.last_reconn_time < ping_period {
+            return;
+        }
+        let (host, port, cc_missing) = (i.addr.hostname.clone(), i.addr.port, i.link.cc.is_none());
+        if resolve && cc_missing {
+            if let Ok(a) = self.make_addr(&host, port as i64, false) {
+                if let Some(i) = self.instance_mut(r) {
+                    i.addr = a;
+                }
+            }
+        }
+        let Some(i) = self.instance_mut(r) else { return };
+        i.link.last_reconn_time = now;
+        let ip = i.addr.ip.clone();
+        let pc_missing = needs_pc && i.link.pc.is_none();
+        let short_id: String = self.myid.chars().take(8).collect();
+        if cc_missing {
+            match connect(&ip, port) {
+                Ok(fd) => {
+                    let mut c = Conn::new(fd, r.clone(), false);
+                    let raw = c.raw_fd();
+                    let mut pending = 0;
+                    if let Some(auth) = self.auth_argv(r) {
+                        c.send(&auth, Tag::Discard);
+                        pending += 1;
+                    }
+                    let name = format!("sentinel-{short_id}-cmd");
+                    c.send(&[self.map_command(r, "CLIENT").as_str(), "SETNAME", &name], Tag::Discard);
+                    c.send(&[self.map_command(r, "PING")], Tag::Ping);
+                    self.conns.push(c);
+                    if let Some(i) = self.instance_mut(r) {
+                        i.link.cc = Some(raw);
+                        i.link.pending_commands = pending + 2;
+                        i.link.cc_conn_time = now;
+                        i.link.last_ping_time = now;
+                        if i.link.act_ping_time == 0 {
+                            i.link.act_ping_time = now;
+                        }
+                    }
+                }
+                Err(e) => crate::log_debug!("-cmd-link-reconnection {ip}:{port} #{e}"),
+            }
+        }
+        if pc_missing {
+            match connect(&ip, port) {
+                Ok(fd) => {
+                    let mut c = Conn::new(fd, r.clone(), true);
+                    let raw = c.raw_fd();
+                    if let Some(auth) = self.auth_argv(r) {
+                        c.send(&auth, Tag::Discard);
+                    }
+                    let name = format!("sentinel-{short_id}-pubsub");
+                    c.send(&[self.map_command(r, "CLIENT").as_str(), "SETNAME", &name], Tag::Discard);
+                    c.send(&[self.map_command(r, "SUBSCRIBE").as_str(), HELLO_CHANNEL], Tag::Subscribe);
+                    self.conns.push(c);
+                    if let Some(i) = self.instance_mut(r) {
+                        i.link.pc = Some(raw);
+                        i.link.pc_conn_time = now;
+                        i.link.pc_last_activity = now;
+                    }
+                }
+                Err(e) => crate::log_debug!("-pubsub-link-reconnection {ip}:{port} #{e}"),
+            }
+        }
+    }
+
+    /// INFO, PING and hello as they fall due (Redis's `sentinelSendPeriodicCommands`).
+    fn send_periodic(&mut self, r: &InstRef, now: i64) {
+        let t = self.timing.clone();
+        let Some(m) = self.master(r.master_name()) else { return };
+        let master_busy = m.is(flags::O_DOWN | flags::FAILOVER_IN_PROGRESS);
+        let Some(i) = self.instance(r) else { return };
+        if i.link.disconnected(i.needs_pubsub()) || i.link.pending_commands >= MAX_PENDING_COMMANDS {
+            return;
+        }
+        let info_period =
+            if i.is(flags::SLAVE) && (master_busy || i.master_link_down_time != 0) { 1000 } else { t.info_period };
+        let ping_period = i.down_after_period.min(t.ping_period);
+        let want_info = !i.is(flags::SENTINEL) && (i.info_refresh == 0 || now - i.info_refresh > info_period);
+        let want_ping = now - i.link.last_pong_time > ping_period && now - i.link.last_ping_time > ping_period / 2;
+        let want_hello = now - i.last_pub_time > t.publish_period;
+        if want_info {
+            self.send_cmd(r, &["INFO"], Tag::Info);
+        }
+        if want_ping {
+            self.send_ping(r, now);
+        }
+        if want_hello {
+            self.send_hello(r);
+        }
+    }
+
+    fn send_ping(&mut self, r: &InstRef, now: i64) {
+        if self.send_cmd(r, &["PING"], Tag::Ping) {
+            if let Some(i) = self.instance_mut(r) {
+                i.link.last_ping_time = now;
+                if i.link.act_ping_time == 0 {
+                    i.link.act_ping_time = now;
+                }
+            }
+        }
+    }
+
+    /// The hello message this sentinel publishes about the master of `r`, through `r`'s command link.
+    fn send_hello(&mut self, r: &InstRef) {
+        let Some(i) = self.instance(r) else { return };
+        if i.link.disconnected(i.needs_pubsub()) {
+            return;
+        }
+        let announce_ip = match &self.announce_ip {
+            Some(ip) => ip.clone(),
+            None => {
+                let Some(fd) = i.link.cc else { return };
+                match crate::sys::socket::local_addr(fd) {
+                    Some((ip, _)) => ip.to_string(),
+                    None => return,
+                }
+            }
+        };
+        let port = if self.announce_port != 0 { self.announce_port } else { self.port };
+        let Some(m) = self.master(r.master_name()) else { return };
+        let maddr = self.current_master_addr(m);
+        let payload = format!(
+            "{announce_ip},{port},{},{},{},{},{},{}",
+            self.myid,
+            self.current_epoch,
+            m.name,
+            self.announce(maddr),
+            maddr.port,
+            m.config_epoch
+        );
+        self.send_cmd(r, &["PUBLISH", HELLO_CHANNEL, &payload], Tag::Publish);
+    }
+
+    /// Makes the next timer run send hellos about master `name` at once (Redis's
+    /// `sentinelForceHelloUpdateForMaster`).
+    pub fn force_hello_update(&mut self, name: &str) {
+        let p = self.timing.publish_period + 1;
+        let Some(m) = self.master_mut(name) else { return };
+        for i in std::iter::once(&mut *m).chain([]) {
+            if i.last_pub_time >= p {
+                i.last_pub_time -= p;
+            }
+        }
+        for i in m.sentinels.iter_mut().chain(m.replicas.iter_mut()) {
+            if i.last_pub_time >= p {
+                i.last_pub_time -= p;
+            }
+        }
+    }
+
+    /// One timer run (Redis's `sentinelTimer` without the scripts).
+    pub fn timer(&mut self, now: i64, connect: &mut Connector) {
+        let delta = now - self.previous_time;
+        if delta < 0 || delta > self.timing.tilt_trigger {
+            self.tilt = true;
+            self.tilt_start_time = now;
+            self.publish_event(true, "+tilt", "#tilt mode entered".into());
+        }
+        self.previous_time = now;
+        let names: Vec<String> = self.masters.iter().map(|m| m.name.clone()).collect();
+        let mut switch_to_promoted = None;
+        for name in names {
+            let refs: Vec<InstRef> = self.all_refs().into_iter().filter(|r| r.master_name() == name).collect();
+            for r in refs {
+                self.handle_instance(&r, now, connect);
+            }
+            if self.master(&name).is_some_and(|m| m.failover_state == FailoverState::UpdateConfig) {
+                switch_to_promoted = Some(name);
+            }
+        }
+        if let Some(name) = switch_to_promoted {
+            self.switch_to_promoted(&name, now);
+        }
+        self.scripts_step(now);
+    }
+
+    fn handle_instance(&mut self, r: &InstRef, now: i64, connect: &mut Connector) {
+        self.reconnect(r, now, connect);
+        self.send_periodic(r, now);
+        if self.tilt {
+            if now - self.tilt_start_time < self.timing.tilt_period {
+                return;
+            }
+            self.tilt = false;
+            self.publish_event(true, "-tilt", "#tilt mode exited".into());
+        }
+        self.check_sdown(r, now);
+        if let InstRef::Master(name) = r {
+            self.check_odown(name, now);
+            if self.start_failover_if_needed(name, now) {
+                self.ask_master_state(name, true, now);
+            }
+            self.failover_step(name, now);
+            self.ask_master_state(name, false, now);
+        }
+    }
+
+    /// SDOWN (Redis's `sentinelCheckSubjectivelyDown`), and closing links that look stuck.
+    fn check_sdown(&mut self, r: &InstRef, now: i64) {
+        let t = self.timing.clone();
+        let Some(i) = self.instance(r) else { return };
+        let l = &i.link;
+        let elapsed = if l.act_ping_time != 0 {
+            now - l.act_ping_time
+        } else if l.disconnected(i.needs_pubsub()) {
+            now - l.last_avail_time
+        } else {
+            0
+        };
+        let stuck_cc = l.cc.filter(|_| {
+            now - l.cc_conn_time > t.min_link_reconnect_period
+                && l.act_ping_time != 0
+                && now - l.act_ping_time > i.down_after_period / 2
+                && now - l.last_pong_time > i.down_after_period / 2
+        });
+        let stuck_pc = l.pc.filter(|_| {
+            now - l.pc_conn_time > t.min_link_reconnect_period
+                && now - l.pc_last_activity > t.publish_period.saturating_mul(3)
+        });
+        let down = elapsed > i.down_after_period
+            || (i.is(flags::MASTER)
+                && i.role_reported == flags::SLAVE
+                && now - i.role_reported_time > i.down_after_period.saturating_add(t.info_period.saturating_mul(2)))
+            || (i.is(flags::MASTER_REBOOT) && now - i.master_reboot_since_time > i.master_reboot_down_after_period);
+        let was_down = i.is(flags::S_DOWN);
+        for fd in stuck_cc.into_iter().chain(stuck_pc) {
+            self.close_conn(fd);
+        }
+        if down && !was_down {
+            self.event_at(true, "+sdown", r, "");
+            if let Some(i) = self.instance_mut(r) {
+                i.s_down_since_time = now;
+                i.flags |= flags::S_DOWN;
+            }
+        } else if !down && was_down {
+            self.event_at(true, "-sdown", r, "");
+            if let Some(i) = self.instance_mut(r) {
+                i.flags &= !(flags::S_DOWN | flags::SCRIPT_KILL_SENT);
+            }
+        }
+    }
+
+    /// ODOWN (Redis's `sentinelCheckObjectivelyDown`).
+    fn check_odown(&mut self, name: &str, now: i64) {
+        let Some(m) = self.master(name) else { return };
+        let mut votes = 0;
+        let mut odown = false;
+        if m.is(flags::S_DOWN) {
+            votes = 1 + m.sentinels.iter().filter(|s| s.is(flags::MASTER_DOWN)).count() as u32;
+            odown = votes >= m.quorum;
+        }
+        let (was, quorum) = (m.is(flags::O_DOWN), m.quorum);
+        let r = InstRef::Master(name.to_string());
+        if odown && !was {
+            self.event_at(true, "+odown", &r, &format!("#quorum {votes}/{quorum}"));
+            if let Some(m) = self.master_mut(name) {
+                m.flags |= flags::O_DOWN;
+                m.o_down_since_time = now;
+            }
+        } else if !odown && was {
+            self.event_at(true, "-odown", &r, "");
+            if let Some(m) = self.master_mut(name) {
+                m.flags &= !flags::O_DOWN;
+            }
+        }
+    }
+
+    /// Asks the other sentinels whether they see the master down (and for their vote once a failover started).
+    pub fn ask_master_state(&mut self, name: &str, forced: bool, now: i64) {
+        let ask_period = self.timing.ask_period;
+        let myid = self.myid.clone();
+        let epoch = self.current_epoch;
+        let Some(m) = self.master_mut(name) else { return };
+        let sdown = m.is(flags::S_DOWN);
+        let ip = m.addr.ip.clone();
+        let port = m.addr.port.to_string();
+        let runid = if m.failover_state != FailoverState::None { myid } else { "*".to_string() };
+        let mut to_ask = Vec::new();
+        for s in m.sentinels.iter_mut() {
+            if now - s.last_master_down_reply_time > ask_period.saturating_mul(5) {
+                s.flags &= !flags::MASTER_DOWN;
+                s.leader = None;
+            }
+            if !sdown || s.link.disconnected(false) {
+                continue;
+            }
+            if !forced && now - s.last_master_down_reply_time < ask_period {
+                continue;
+            }
+            to_ask.push(InstRef::Sentinel(name.to_string(), s.addr.ip.clone(), s.addr.port));
+        }
+        let announce_ip = match self.master(name) {
+            Some(m) => self.announce(&m.addr).to_string(),
+            None => ip,
+        };
+        let epoch = epoch.to_string();
+        for r in to_ask {
+            self.send_cmd(
+                &r,
+                &["SENTINEL", "is-master-down-by-addr", &announce_ip, &port, &epoch, &runid],
+                Tag::IsMasterDown,
+            );
+        }
+    }
+
+    /// A reply (or a pub/sub push) read on connection `fd`.
+    pub fn on_reply(&mut self, fd: i32, tag: Option<Tag>, v: Value, now: i64) {
+        let Some(c) = self.conns.iter().find(|c| c.raw_fd() == fd) else { return };
+        let (r, pubsub) = (c.target.clone(), c.pubsub);
+        if pubsub {
+            if let Some(i) = self.instance_mut(&r) {
+                i.link.pc_last_activity = now;
+            }
+            if tag == Some(Tag::Subscribe) && matches!(v, Value::Error(_)) {
+                return self.close_conn(fd);
+            }
+            if tag.is_none() {
+                if let Value::Array(Some(items)) = &v {
+                    if let [Value::Bulk(Some(kind)), Value::Bulk(Some(_)), Value::Bulk(Some(msg))] = items.as_slice() {
+                        if kind == b"message" && memchr::memmem::find(msg, self.myid.as_bytes()).is_none() {
+                            self.process_hello(msg, now);
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        let Some(tag) = tag else { return };
+        if let Some(i) = self.instance_mut(&r) {
+            i.link.pending_commands = i.link.pending_commands.saturating_sub(1);
+        }
+        match tag {
+            Tag::Discard => {}
+            Tag::Ping => self.on_ping_reply(&r, &v, now),
+            Tag::Info => {
+                if let Value::Bulk(Some(info)) = v {
+                    self.refresh_info(&r, info, now);
+                }
+            }
+            Tag::Publish => {
+                if !matches!(v, Value::Error(_)) {
+                    if let Some(i) = self.instance_mut(&r) {
+                        i.last_pub_time = now;
+                    }
+                }
+            }
+            Tag::IsMasterDown => self.on_is_master_down_reply(&r, v, now),
+            Tag::Subscribe => {}
+        }
+    }
+
+    fn on_ping_reply(&mut self, r: &InstRef, v: &Value, now: i64) {
+        let busy_kill = {
+            let Some(i) = self.instance_mut(r) else { return };
+            let mut busy_kill = false;
+            if let Value::Status(s) | Value::Error(s) = v {
+                if s.starts_with(b"PONG") || s.starts_with(b"LOADING") || s.starts_with(b"MASTERDOWN") {
+                    i.link.last_avail_time = now;
+                    i.link.act_ping_time = 0;
+                    if i.is(flags::MASTER_REBOOT) && s.starts_with(b"PONG") {
+                        i.flags &= !flags::MASTER_REBOOT;
+                    }
+                } else if s.starts_with(b"BUSY") && i.is(flags::S_DOWN) && !i.is(flags::SCRIPT_KILL_SENT) {
+                    i.flags |= flags::SCRIPT_KILL_SENT;
+                    busy_kill = true;
+                }
+            }
+            i.link.last_pong_time = now;
+            busy_kill
+        };
+        if busy_kill {
+            self.send_cmd(r, &["SCRIPT", "KILL"], Tag::Discard);
+        }
+    }
+
+    fn on_is_master_down_reply(&mut self, r: &InstRef, v: Value, now: i64) {
+        let Value::Array(Some(items)) = v else { return };
+        let [Value::Int(down), Value::Bulk(Some(leader)), Value::Int(epoch)] = items.as_slice() else { return };
+        let Some(i) = self.instance_mut(r) else { return };
+        i.last_master_down_reply_time = now;
+        if *down == 1 {
+            i.flags |= flags::MASTER_DOWN;
+        } else {
+            i.flags &= !flags::MASTER_DOWN;
+        }
+        if leader.as_slice() != b"*" {
+            let leader = String::from_utf8_lossy(leader).into_owned();
+            if i.leader_epoch as i64 != *epoch {
+                crate::log_warning!("{} voted for {} {}", i.name, leader, *epoch as u64);
+            }
+            i.leader = Some(leader);
+            i.leader_epoch = *epoch as u64;
+        }
+    }
+
+    /// A hello from another sentinel (Redis's `sentinelProcessHelloMessage`).
+    pub fn process_hello(&mut self, msg: &[u8], now: i64) {
+        let Some(h) = proto::parse_hello(msg) else { return };
+        let Some(m) = self.master(&h.master_name) else { return };
+        let name = m.name.clone();
+        let known = m
+            .sentinels
+            .iter()
+            .any(|s| s.addr.ip == h.ip && s.addr.port as i64 == h.port && s.runid.as_deref() == Some(&h.runid));
+        let mut si = known;
+        if !known {
+            // The same run id at another address: the sentinel moved.
+            let moved = self.remove_sentinel_by_runid(&name, &h.runid);
+            if moved {
+                self.event_at(
+                    false,
+                    "+sentinel-address-switch",
+                    &InstRef::Master(name.clone()),
+                    &format!("ip {} port {} for {}", h.ip, h.port, h.runid),
+                );
+            } else if let Some(other) = self.master(&name).and_then(|m| {
+                m.sentinels
+                    .iter()
+                    .find(|s| s.addr.ip == h.ip && s.addr.port as i64 == h.port)
+                    .and_then(|s| s.runid.clone())
+            }) {
+                // Another run id at this address: that one is gone (restarted with a new id).
+                let r = InstRef::Sentinel(name.clone(), h.ip.clone(), h.port as u16);
+                self.event_at(false, "+sentinel-invalid-addr", &r, "");
+                let names: Vec<String> = self.masters.iter().map(|m| m.name.clone()).collect();
+                for n in names {
+                    self.remove_sentinel_by_runid(&n, &other);
+                }
+            }
+            if self.add_sentinel(&name, &h.runid, &h.ip, h.port, now).is_ok() {
+                si = true;
+                let r = InstRef::Sentinel(name.clone(), h.ip.clone(), h.port as u16);
+                if !moved {
+                    self.event_at(false, "+sentinel", &r, "");
+                } else {
+                    // Every master watched by that sentinel learns its new address.
+                    let names: Vec<String> = self.masters.iter().map(|m| m.name.clone()).collect();
+                    for n in names {
+                        if n != name && self.remove_sentinel_by_runid(&n, &h.runid) {
+                            let _ = self.add_sentinel(&n, &h.runid, &h.ip, h.port, now);
+                        }
+                    }
+                }
+                self.flush_requested = true;
+            }
+        }
+        if h.current_epoch > self.current_epoch {
+            self.current_epoch = h.current_epoch;
+            self.flush_requested = true;
+            let e = self.current_epoch.to_string();
+            self.event_at(true, "+new-epoch", &InstRef::Master(name.clone()), &e);
+        }
+        let Some(m) = self.master(&name) else { return };
+        if si && m.config_epoch < h.master_config_epoch {
+            let moved = h.master_port != m.addr.port as i64 || !addr_equals_hostname(&m.addr, &h.master_ip);
+            if let Some(m) = self.master_mut(&name) {
+                m.config_epoch = h.master_config_epoch;
+            }
+            if moved {
+                let sref = InstRef::Sentinel(name.clone(), h.ip.clone(), h.port as u16);
+                self.event_at(true, "+config-update-from", &sref, "");
+                let Some(m) = self.master(&name) else { return };
+                let text =
+                    format!("{} {} {} {} {}", name, self.announce(&m.addr), m.addr.port, h.master_ip, h.master_port);
+                let old_addr = m.addr.clone();
+                // `+switch-master` carries only its own text (Redis's "%s %s %d %s %d" without `%@`).
+                self.emit(true, "+switch-master", text, Some(&name));
+                self.reset_master_and_change_address(&name, &h.master_ip, h.master_port, now);
+                if let Some(new_addr) = self.master(&name).map(|m| m.addr.clone()) {
+                    self.call_client_reconf_script(&name, false, &old_addr, &new_addr);
+                }
+            }
+        }
+        if let Some(s) = self
+            .master_mut(&name)
+            .and_then(|m| m.sentinels.iter_mut().find(|s| s.addr.ip == h.ip && s.addr.port as i64 == h.port))
+        {
+            s.last_hello_time = now;
+        }
+    }
+
+    /// Removes the sentinel of run id `runid` from master `name`; true when there was one.
+    fn remove_sentinel_by_runid(&mut self, name: &str, runid: &str) -> bool {
+        let Some(m) = self.master_mut(name) else { return false };
+        let Some(pos) = m.sentinels.iter().position(|s| s.runid.as_deref() == Some(runid)) else { return false };
+        m.sentinels.remove(pos);
+        self.close_orphans();
+        true
+    }
+
+    /// A new INFO reply from `r` (Redis's `sentinelRefreshInstanceInfo`).
+    pub fn refresh_info(&mut self, r: &InstRef, info: Vec<u8>, now: i64) {
+        let f = proto::parse_info(&info);
+        let publish_period = self.timing.publish_period;
+        let mut reboot = false;
+        {
+            let Some(i) = self.instance_mut(r) else { return };
+            i.info = Some(info);
+            i.master_link_down_time = f.master_link_down_since_ms;
+            if let Some(id) = &f.run_id {
+                match &i.runid {
+                    None => i.runid = Some(id.clone()),
+                    Some(old) if old != id => {
+                        reboot = true;
+                        if i.is(flags::MASTER) && i.master_reboot_down_after_period != 0 {
+                            i.flags |= flags::MASTER_REBOOT;
+                            i.master_reboot_since_time = now;
+                        }
+                        i.runid = Some(id.clone());
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        if reboot {
+            self.event_at(false, "+reboot", r, "");
+        }
+        if let InstRef::Master(name) = r {
+            for (ip, port) in &f.replicas {
+                let exists = self.master(name).is_some_and(|m| {
+                    m.replicas.iter().any(|s| s.addr.port as i64 == *port && addr_equals_hostname(&s.addr, ip))
+                });
+                if !exists && self.add_replica(name, ip, *port, now).is_ok() {
+                    let a = self.make_addr(ip, *port, true).ok();
+                    if let Some(a) = a {
+                        let rr = InstRef::Replica(name.clone(), a.ip, a.port);
+                        self.event_at(false, "+slave", &rr, "");
+                    }
+                    self.flush_requested = true;
+                }
+            }
+        }
+        let role = match f.role {
+            Role::Master => flags::MASTER,
+            Role::Replica => flags::SLAVE,
+            Role::Unknown => 0,
+        };
+        {
+            let Some(i) = self.instance_mut(r) else { return };
+            if role == flags::SLAVE {
+                if let Some(h) = &f.master_host {
+                    if i.slave_master_host.as_ref().map_or(true, |old| !old.eq_ignore_ascii_case(h)) {
+                        i.slave_master_host = Some(h.clone());
+                        i.slave_conf_change_time = now;
+                    }
+                }
+                if let Some(p) = f.master_port {
+                    if i.slave_master_port != p {
+                        i.slave_master_port = p;
+                        i.slave_conf_change_time = now;
+                    }
+                }
+                if let Some(up) = f.master_link_up {
+                    i.slave_master_link_up = up;
+                }
+                if let Some(p) = f.slave_priority {
+                    i.slave_priority = p;
+                }
+                if let Some(o) = f.slave_repl_offset {
+                    i.slave_repl_offset = o;
+                }
+                if let Some(a) = f.replica_announced {
+                    i.replica_announced = a;
+                }
+            }
+            i.info_refresh = now;
+        }
+        let Some(i) = self.instance(r) else { return };
+        if role != i.role_reported {
+            let same = (i.flags & (flags::MASTER | flags::SLAVE)) == role;
+            let kind = if same { "+role-change" } else { "-role-change" };
+            let text = format!("new reported role is {}", if role == flags::MASTER { "master" } else { "slave" });
+            if let Some(i) = self.instance_mut(r) {
+                i.role_reported_time = now;
+                i.role_reported = role;
+                if role == flags::SLAVE {
+                    i.slave_conf_change_time = now;
+                }
+            }
+            // A verbose-level event in Redis: published, logged only at verbose.
+            self.event_at(false, kind, r, &text);
+        }
+        if self.tilt {
+            return;
+        }
+        let InstRef::Replica(name, ..) = r else { return };
+        let Some(m) = self.master(name) else { return };
+        let Some(i) = self.instance(r) else { return };
+        let master_addr = m.addr.clone();
+        let failover_waiting = m.is(flags::FAILOVER_IN_PROGRESS) && m.failover_state == FailoverState::WaitPromotion;
+        if role == flags::MASTER {
+            if i.is(flags::PROMOTED) && failover_waiting {
+                // Our promotion worked: on to reconfiguring the other replicas.
+                if let Some(m) = self.master_mut(name) {
+                    m.config_epoch = m.failover_epoch;
+                    m.failover_state = FailoverState::ReconfSlaves;
+                    m.failover_state_change_time = now;
+                }
+                self.flush_requested = true;
+                self.event_at(true, "+promoted-slave", r, "");
+                if self.simfailure_flags & super::SIMFAILURE_CRASH_AFTER_PROMOTION != 0 {
+                    self.sim_failure_crash();
+                }
+                self.event_at(true, "+failover-state-reconf-slaves", &InstRef::Master(name.clone()), "");
+                if let Some(promoted) = self.instance(r).map(|i| i.addr.clone()) {
+                    self.call_client_reconf_script(name, true, &master_addr, &promoted);
+                }
+                self.force_hello_update(name);
+            } else {
+                let wait = publish_period.saturating_mul(4);
+                if !i.is(flags::PROMOTED)
+                    && self.master_looks_sane(name, now)
+                    && no_down_for(i, wait, now)
+                    && now - i.role_reported_time > wait
+                    && self.send_slaveof(r, Some(&master_addr))
+                {
+                    self.event_at(false, "+convert-to-slave", r, "");
+                }
+            }
+        }
+        let Some(i) = self.instance(r) else { return };
+        let Some(m) = self.master(name) else { return };
+        let failover_timeout = m.failover_timeout;
+        if role == flags::SLAVE
+            && (i.slave_master_port != master_addr.port as i64
+                || !i.slave_master_host.as_deref().is_some_and(|h| addr_equals_hostname(&master_addr, h)))
+            && self.master_looks_sane(name, now)
+            && no_down_for(i, failover_timeout, now)
+            && now - i.slave_conf_change_time > failover_timeout
+            && self.send_slaveof(r, Some(&master_addr))
+        {
+            self.event_at(false, "+fix-slave-config", r, "");
+        }
+        let Some(i) = self.instance(r) else { return };
+        let Some(m) = self.master(name) else { return };
+        if role == flags::SLAVE && i.is(flags::RECONF_SENT | flags::RECONF_INPROG) {
+            let promoted = m.promoted.clone();
+            let now_following = promoted.as_ref().is_some_and(|p| {
+                i.slave_master_host.as_deref().is_some_and(|h| addr_equals_hostname(p, h))
+                    && i.slave_master_port == p.port as i64
+            });
+            if i.is(flags::RECONF_SENT) && now_following {
+                if let Some(i) = self.instance_mut(r) {
+                    i.flags = (i.flags & !flags::RECONF_SENT) | flags::RECONF_INPROG;
+                }
+                self.event_at(false, "+slave-reconf-inprog", r, "");
+            }
+            let Some(i) = self.instance(r) else { return };
+            if i.is(flags::RECONF_INPROG) && i.slave_master_link_up {
+                if let Some(i) = self.instance_mut(r) {
+                    i.flags = (i.flags & !flags::RECONF_INPROG) | flags::RECONF_DONE;
+                }
+                self.event_at(false, "+slave-reconf-done", r, "");
+            }
+        }
+    }
+
+    /// Redis's `sentinelMasterLooksSane`.
+    pub fn master_looks_sane(&self, name: &str, now: i64) -> bool {
+        self.master(name).is_some_and(|m| {
+            m.role_reported == flags::MASTER
+                && !m.is(flags::S_DOWN | flags::O_DOWN)
+                && now - m.info_refresh < self.timing.info_period.saturating_mul(2)
+        })
+    }
+
+    /// `REPLICAOF host port` (or `NO ONE`) the way Redis sends it: MULTI, REPLICAOF, CONFIG REWRITE, CLIENT KILL
+    /// TYPE normal, CLIENT KILL TYPE pubsub, EXEC. False when `r` has no command link.
+    pub fn send_slaveof(&mut self, r: &InstRef, to: Option<&super::Addr>) -> bool {
+        let (host, port) = match to {
+            Some(a) => (self.announce(a).to_string(), a.port.to_string()),
+            None => ("NO".to_string(), "ONE".to_string()),
+        };
+        if !self.send_cmd(r, &["MULTI"], Tag::Discard) {
+            return false;
+        }
+        self.send_cmd(r, &["SLAVEOF", &host, &port], Tag::Discard);
+        self.send_cmd(r, &["CONFIG", "REWRITE"], Tag::Discard);
+        self.send_cmd(r, &["CLIENT", "KILL", "TYPE", "normal"], Tag::Discard);
+        self.send_cmd(r, &["CLIENT", "KILL", "TYPE", "pubsub"], Tag::Discard);
+        self.send_cmd(r, &["EXEC"], Tag::Discard);
+        true
+    }
+
+    /// `SENTINEL SIMULATE-FAILURE`'s crash: the server exits at once.
+    pub fn sim_failure_crash(&mut self) {
+        crate::log_warning!("Sentinel CRASH because of SENTINEL simulate-failure");
+        self.crash_requested = true;
+    }
+}
+
+/// Whether `a` is `host` (its IP or its name), as Redis's `sentinelAddrEqualsHostname`.
+pub fn addr_equals_hostname(a: &super::Addr, host: &str) -> bool {
+    a.ip.eq_ignore_ascii_case(host) || a.hostname.eq_ignore_ascii_case(host)
+}
+
+/// Redis's `sentinelRedisInstanceNoDownFor`.
+fn no_down_for(i: &super::Instance, ms: i64, now: i64) -> bool {
+    let most_recent = i.s_down_since_time.max(i.o_down_since_time);
+    most_recent == 0 || now - most_recent > ms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_connect(_: &str, _: u16) -> std::io::Result<OwnedFd> {
+        Err(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
+    }
+
+    #[test]
+    fn tilt_after_a_time_jump_and_no_verdicts_during_it() {
+        let mut s = Sentinel::new(26379, 0);
+        s.myid = "a".repeat(40);
+        s.add_master("m", "127.0.0.1", 1, 2, 0).unwrap();
+        s.timer(100, &mut no_connect);
+        assert!(!s.tilt);
+        // The timer ran 5 s late: TILT, and the master unreachable since then is not judged down.
+        s.timer(5100, &mut no_connect);
+        assert!(s.tilt);
+        assert!(s.events.iter().any(|(k, m)| k == "+tilt" && m == "#tilt mode entered"));
+        s.timer(40_000, &mut no_connect);
+        assert!(!s.master("m").unwrap().is(flags::S_DOWN), "no SDOWN in TILT");
+        // Back to regular runs: TILT ends after tilt-period, and the unreachable master is now SDOWN.
+        let mut now = 40_000;
+        while now < 40_000 + s.timing.tilt_period + 200 {
+            now += 100;
+            s.timer(now, &mut no_connect);
+        }
+        assert!(!s.tilt);
+        assert!(s.events.iter().any(|(k, _)| k == "-tilt"));
+        assert!(s.master("m").unwrap().is(flags::S_DOWN));
+        assert!(s.events.iter().any(|(k, m)| k == "+sdown" && m == "master m 127.0.0.1 1"));
+    }
+
+    #[test]
+    fn hostile_hellos_keep_the_state_consistent() {
+        let mut s = Sentinel::new(26379, 0);
+        s.myid = "a".repeat(40);
+        s.add_master("m", "127.0.0.1", 6379, 2, 0).unwrap();
+        let mut rng = crate::util::Rng::new(7);
+        let pieces: &[&str] =
+            &["127.0.0.1", "::1", "26380", "-1", "99999", "m", "x", "", "18446744073709551616", "7000", "abc", "1"];
+        for round in 0..3000 {
+            let runid = format!("{:040x}", rng.below(4));
+            let mut fields: Vec<String> =
+                (0..8).map(|_| pieces[rng.below(pieces.len() as u64) as usize].to_string()).collect();
+            fields[2] = runid;
+            if rng.below(2) == 0 {
+                fields[4] = "m".into();
+            }
+            let n = rng.below(10) as usize;
+            let msg = fields[..n.min(8)].join(",");
+            s.process_hello(msg.as_bytes(), round);
+        }
+        let m = s.master("m").expect("still monitored");
+        assert!(m.sentinels.iter().all(|x| x.runid.is_some()));
+        let mut runids: Vec<&String> = m.sentinels.iter().filter_map(|x| x.runid.as_ref()).collect();
+        runids.sort();
+        let before = runids.len();
+        runids.dedup();
+        assert_eq!(before, runids.len(), "one sentinel per run id");
+    }
+}
