@@ -390,8 +390,14 @@ fn unlink_of_big_values_is_lazy_like_redis() {
         };
         let mut steps = Vec::new();
         let mut step = |c: &mut Conn, cmd: &[&str]| {
-            let reply = c.cmd(cmd);
+            let mut reply = c.cmd(cmd);
             wait_until("lazy free", 20_000, || num(c, "memory", "lazyfree_pending_objects") == 0);
+            // Redis's eviction with `lazyfree-lazy-eviction` answers OOM when its thread has not yet given back
+            // the evicted value's memory by the time its eviction loop checks again (a race it loses on a busy
+            // machine); once the thread is done the same command succeeds. The outcome compared is that one.
+            if reply.starts_with(b"-OOM") {
+                reply = c.cmd(cmd);
+            }
             steps.push((cmd.join(" "), reply, num(c, "memory", "lazyfreed_objects")));
         };
         fill(&mut c);
@@ -580,8 +586,14 @@ fn lazy_expire_server_del_and_eviction_like_redis() {
         };
         let mut steps: Vec<(String, Vec<u8>, i64)> = Vec::new();
         let mut step = |c: &mut Conn, cmd: &[&str]| {
-            let reply = c.cmd(cmd);
+            let mut reply = c.cmd(cmd);
             wait_until("lazy free", 20_000, || num(c, "memory", "lazyfree_pending_objects") == 0);
+            // Redis's eviction with `lazyfree-lazy-eviction` answers OOM when its thread has not yet given back
+            // the evicted value's memory by the time its eviction loop checks again (a race it loses on a busy
+            // machine); once the thread is done the same command succeeds. The outcome compared is that one.
+            if reply.starts_with(b"-OOM") {
+                reply = c.cmd(cmd);
+            }
             steps.push((cmd.join(" "), reply, num(c, "memory", "lazyfreed_objects")));
         };
         // Everything off: nothing goes to the thread.
