@@ -246,9 +246,12 @@ pub unsafe fn free_maybe_later(ptr: *mut u8, layout: Layout) {
 fn stay_out_of_the_loops_way() {
     #[cfg(target_os = "linux")]
     {
-        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `sched_param` is a plain C struct of integers (musl's adds reserved integer and timespec
+        // fields, hence no struct literal), for which all-zero bytes are a valid value: priority 0, which
+        // SCHED_BATCH requires.
+        let param: libc::sched_param = unsafe { std::mem::zeroed() };
         // SAFETY: `sched_setscheduler` with pid 0 changes the calling thread's policy only; `param` is a valid
-        // `sched_param` that outlives the call (SCHED_BATCH takes priority 0); an error changes nothing.
+        // `sched_param` that outlives the call; an error changes nothing.
         unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
     }
 }
