@@ -33,6 +33,11 @@ for line in open(sys.argv[1]):
         print(f"{t['name']}\t{t['kind'][0]}\t{m['executable']}")
 EOF
 
+if [ ! -s "$logs/binaries" ]; then
+    echo "run-binaries: no test executables found in cargo's build output (is python3 installed?)"
+    exit 1
+fi
+
 # Lane 1: the waiting, forking binaries. Lane 2: the rest, longest first (measured order; unknown names last).
 LANE1="cluster replication cli"
 ORDER2="types protocol ferredis operations persistence scripting layers"
