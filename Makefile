@@ -279,18 +279,22 @@ unit:
 # Every step runs even if an earlier one fails (CI reads all of cargo test's summary lines); the exit status is
 # non-zero if any step failed.
 # The test binaries run two at a time (tests/run-binaries.sh says how and why); each step prints its time.
+# The last lines name every failed step and failing test (a CI log is often read from its tail).
 test: deps toolchain
-	@status=0; t0=$$(date +%s); t=$$t0; \
+	@status=0; failed=""; t0=$$(date +%s); t=$$t0; \
+	export FAILED_TESTS_FILE=$$(mktemp); \
 	took() { echo "== $$1 took $$(($$(date +%s) - t))s"; t=$$(date +%s); }; \
-	echo "== cargo fmt --check"; $(CARGO) fmt --all -- --check || status=1; took "fmt"; \
-	echo "== cargo clippy"; $(CARGO) clippy --all-targets -- -D warnings || status=1; took "clippy"; \
-	$(MAKE) --no-print-directory check-ports || status=1; took "check-ports"; \
-	echo "== cargo test"; tests/run-binaries.sh || status=1; took "the test binaries"; \
-	$(CARGO) test --doc || status=1; took "doc tests"; \
-	if [ "$(FUZZ_SMOKE)" = 1 ]; then echo "== fuzz smoke"; $(MAKE) --no-print-directory fuzz-smoke || status=1; \
+	fail() { status=1; failed="$$failed $$1"; }; \
+	echo "== cargo fmt --check"; $(CARGO) fmt --all -- --check || fail fmt; took "fmt"; \
+	echo "== cargo clippy"; $(CARGO) clippy --all-targets -- -D warnings || fail clippy; took "clippy"; \
+	$(MAKE) --no-print-directory check-ports || fail check-ports; took "check-ports"; \
+	echo "== cargo test"; tests/run-binaries.sh || fail test-binaries; took "the test binaries"; \
+	$(CARGO) test --doc || fail doc-tests; took "doc tests"; \
+	if [ "$(FUZZ_SMOKE)" = 1 ]; then echo "== fuzz smoke"; $(MAKE) --no-print-directory fuzz-smoke || fail fuzz-smoke; \
 		took "fuzz smoke"; fi; \
 	echo "== make test took $$(($$(date +%s) - t0))s"; \
-	if [ $$status != 0 ]; then echo "make test: FAILED (see above)"; fi; \
+	if [ $$status != 0 ]; then echo "make test: FAILED:$$failed"; cat "$$FAILED_TESTS_FILE"; fi; \
+	rm -f "$$FAILED_TESTS_FILE"; \
 	exit $$status
 
 # The whole test suite again with threaded I/O on every ferredis server (issue 33).

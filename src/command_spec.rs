@@ -74,6 +74,9 @@ pub mod flag {
     /// Exists only in sentinel mode (Redis's `CMD_ONLY_SENTINEL`, hidden from COMMAND INFO as there): not in the
     /// normal table nor in [`super::all_commands`], only in [`super::CommandTable::for_sentinel`]'s.
     pub const ONLY_SENTINEL: u64 = 1 << 22;
+    /// Also in sentinel mode's table (Redis's `CMD_SENTINEL`, hidden from COMMAND INFO as there): PING, INFO,
+    /// ROLE, CLIENT, ACL, the pub/sub commands... A top-level flag; subcommands come with their container.
+    pub const SENTINEL: u64 = 1 << 23;
 
     /// Names in `COMMAND INFO` order.
     pub const NAMES: &[(u64, &str)] = &[
@@ -500,7 +503,26 @@ impl Command {
 
 /// Every top-level command of a normal server, in table order.
 pub fn all_commands() -> impl Iterator<Item = &'static Command> {
-    all_entries().filter(|c| !c.has(flag::ONLY_SENTINEL))
+    all_entries().filter(|c| in_mode(c, false))
+}
+
+/// Whether a `since` version (`6.2.0`) is at most 7.0.
+pub fn since_7_0(since: &str) -> bool {
+    let mut parts = since.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) <= (7, 0)
+}
+
+/// Whether a top-level command is in a sentinel's table (`sentinel`) or a normal server's: a sentinel has the
+/// [`flag::SENTINEL`] and [`flag::ONLY_SENTINEL`] commands, a normal server all but the latter (Redis 7.0's
+/// `populateCommandTable` filter). ACL rules see the same set (Redis's `ACLLookupCommand`).
+#[inline]
+pub fn in_mode(c: &Command, sentinel: bool) -> bool {
+    if sentinel {
+        c.has(flag::SENTINEL | flag::ONLY_SENTINEL)
+    } else {
+        !c.has(flag::ONLY_SENTINEL)
+    }
 }
 
 /// Every top-level entry, sentinel mode's included: what ACL ids and full names are built from.
@@ -577,13 +599,10 @@ impl CommandTable {
         Ok(CommandTable::build(named))
     }
 
-    /// Sentinel mode's table (Redis's `CMD_SENTINEL` filter): only the commands named in `keep`, plus the
-    /// [`flag::ONLY_SENTINEL`] ones (SENTINEL), with `rename-command` applied.
-    pub fn for_sentinel(keep: &[&str], renames: &[(Vec<u8>, Vec<u8>)]) -> Result<CommandTable, String> {
-        let named: Vec<(&'static [u8], &'static Command)> = all_entries()
-            .filter(|c| c.has(flag::ONLY_SENTINEL) || keep.contains(&c.name))
-            .map(|c| (c.name.as_bytes(), c))
-            .collect();
+    /// Sentinel mode's table ([`in_mode`]), with `rename-command` applied.
+    pub fn for_sentinel(renames: &[(Vec<u8>, Vec<u8>)]) -> Result<CommandTable, String> {
+        let named: Vec<(&'static [u8], &'static Command)> =
+            all_entries().filter(|c| in_mode(c, true)).map(|c| (c.name.as_bytes(), c)).collect();
         CommandTable::renamed(named, renames)
     }
 

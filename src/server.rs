@@ -516,8 +516,7 @@ impl Server {
         // `rename-command` gives this server a table of its own (built once, for the life of the process).
         let commands: &'static command::CommandTable = if config.sentinel_mode {
             // Only what a sentinel accepts (Redis's CMD_SENTINEL), and SENTINEL, which no other table has.
-            let keep = command::sentinel::SENTINEL_MODE_COMMANDS;
-            match command::CommandTable::for_sentinel(keep, &config.rename_commands) {
+            match command::CommandTable::for_sentinel(&config.rename_commands) {
                 Ok(t) => Box::leak(Box::new(t)),
                 Err(e) => {
                     log_warning!("Fatal error in the configuration: rename-command: {e}");

@@ -90,4 +90,16 @@ if [ "$ran" != "$expected" ]; then
     echo "run-binaries: $ran of $expected binaries ran"
     status=1
 fi
+# The failing tests by name, last, so that the tail of a CI log names them. With FAILED_TESTS_FILE set they are
+# also appended there (make test prints that file after its last step).
+failed=$(cd "$logs" && grep -h -E '^test .* \.\.\. FAILED$' -- *.out 2>/dev/null | sed -E 's/^test (.*) \.\.\. FAILED$/\1/')
+while read -r name rc secs; do
+    [ "$rc" = 0 ] || failed+=$'\n'"$name: exit $rc"
+done <"$logs/status"
+failed=$(sed '/^$/d' <<<"$failed")
+if [ -n "$failed" ]; then
+    echo "== failed:"
+    sed 's/^/  /' <<<"$failed"
+    if [ -n "${FAILED_TESTS_FILE:-}" ]; then sed 's/^/  /' <<<"$failed" >>"$FAILED_TESTS_FILE"; fi
+fi
 exit $status

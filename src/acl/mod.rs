@@ -40,7 +40,7 @@ use crate::args::Args;
 use crate::command_spec::flag;
 use registry::{registry, ChannelKind, KeyPlan, PERM_ALL};
 use std::collections::{BTreeMap, VecDeque};
-pub use user::{RuleError, Selector, User};
+pub use user::{RuleEnv, RuleError, Selector, User};
 
 /// A user's slot number.
 pub type UserId = u32;
@@ -104,17 +104,17 @@ pub struct Acl {
 
 impl Default for Acl {
     fn default() -> Self {
-        Acl::new(false)
+        Acl::new(RuleEnv::default())
     }
 }
 
 impl Acl {
     /// Only the default user (on, nopass, everything allowed).
-    pub fn new(allchannels_default: bool) -> Acl {
+    pub fn new(env: RuleEnv) -> Acl {
         let mut names = BTreeMap::new();
         names.insert(b"default".to_vec(), DEFAULT_USER);
         Acl {
-            slots: vec![Some(User::new_default(allchannels_default))],
+            slots: vec![Some(User::new_default(env))],
             names,
             log: VecDeque::new(),
             requirepass_gen: 0,
@@ -125,7 +125,7 @@ impl Acl {
     /// The ACL a server starts with: the default user with `requirepass` applied (users from the config and the
     /// ACL file are loaded by the server at start-up, where a failure can end the process).
     pub fn for_config(config: &crate::config::Config) -> Acl {
-        let mut acl = Acl::new(pubsub_default_all(config));
+        let mut acl = Acl::new(RuleEnv::of(config));
         apply_requirepass(&mut acl, config.requirepass.as_deref());
         acl.requirepass_gen = config.requirepass_gen;
         acl
@@ -198,7 +198,7 @@ impl Acl {
     }
 
     /// Replaces every user but keeps slot 0 for `default` (ACL LOAD, startup): returns the ids that went away.
-    pub fn replace_all(&mut self, users: Vec<User>, allch: bool) -> Vec<UserId> {
+    pub fn replace_all(&mut self, users: Vec<User>, env: RuleEnv) -> Vec<UserId> {
         let gone: Vec<UserId> = self.names.values().copied().filter(|&id| id != DEFAULT_USER).collect();
         let mut default = None;
         let mut rest = Vec::new();
@@ -209,7 +209,7 @@ impl Acl {
                 rest.push(u);
             }
         }
-        self.slots = vec![Some(default.unwrap_or_else(|| User::new_default(allch)))];
+        self.slots = vec![Some(default.unwrap_or_else(|| User::new_default(env)))];
         self.names = BTreeMap::new();
         self.names.insert(b"default".to_vec(), DEFAULT_USER);
         for u in rest {
@@ -419,11 +419,6 @@ pub fn default_user_nopass(acl: &Acl) -> bool {
     d.has(user::USER_NOPASS) && !d.has(user::USER_DISABLED)
 }
 
-/// Whether new users and selectors start with `allchannels` (`acl-pubsub-default allchannels`).
-pub fn pubsub_default_all(config: &crate::config::Config) -> bool {
-    config.stored_str("acl-pubsub-default") == "allchannels"
-}
-
 /// Applies a changed `requirepass` (CONFIG SET) to the default user.
 #[inline]
 pub fn sync_requirepass(acl: &mut Acl, config: &crate::config::Config) {
@@ -437,16 +432,16 @@ pub fn sync_requirepass(acl: &mut Acl, config: &crate::config::Config) {
 /// password or nopass.
 pub fn apply_requirepass(acl: &mut Acl, pass: Option<&[u8]>) {
     if let Some(d) = acl.user_mut(DEFAULT_USER) {
-        let _ = d.apply(b"resetpass", false);
+        let _ = d.apply(b"resetpass", RuleEnv::default());
         match pass {
             Some(p) => {
                 let mut op = Vec::with_capacity(p.len() + 1);
                 op.push(b'>');
                 op.extend_from_slice(p);
-                let _ = d.apply(&op, false);
+                let _ = d.apply(&op, RuleEnv::default());
             }
             None => {
-                let _ = d.apply(b"nopass", false);
+                let _ = d.apply(b"nopass", RuleEnv::default());
             }
         }
     }
@@ -456,7 +451,7 @@ pub fn apply_requirepass(acl: &mut Acl, pass: Option<&[u8]>) {
 // ACL files
 
 /// Parses ACL file text into users (`ACLLoadFromFile`); Err(Redis's one-line error text).
-pub fn parse_file(text: &[u8], filename: &str, allch: bool) -> Result<Vec<User>, String> {
+pub fn parse_file(text: &[u8], filename: &str, env: RuleEnv) -> Result<Vec<User>, String> {
     let mut errors = String::new();
     let mut users: Vec<User> = Vec::new();
     for (i, raw) in text.split(|&c| c == b'\n').enumerate() {
@@ -484,7 +479,7 @@ pub fn parse_file(text: &[u8], filename: &str, allch: bool) -> Result<Vec<User>,
             ));
             continue;
         }
-        let mut u = User::new(argv[1], allch);
+        let mut u = User::new(argv[1], env);
         let ops: Vec<Vec<u8>> = argv[2..].iter().map(|a| a.to_vec()).collect();
         let Ok(merged) = user::merge_selector_args(&ops) else {
             errors.push_str(&format!("{filename}:{linenum}: Unmatched parenthesis in selector definition."));
@@ -493,7 +488,7 @@ pub fn parse_file(text: &[u8], filename: &str, allch: bool) -> Result<Vec<User>,
         let mut syntax_error = false;
         for op in &merged {
             let op = trim_bytes(op, b"\t\r\n");
-            if let Err(e) = u.apply(op, allch) {
+            if let Err(e) = u.apply(op, env) {
                 if e == RuleError::UnknownCommand {
                     errors.push_str(&format!(
                         "{filename}:{linenum}: Error in applying operation '{}': {}. ",
@@ -535,10 +530,10 @@ fn trim_bytes<'a>(mut s: &'a [u8], set: &[u8]) -> &'a [u8] {
 }
 
 /// Reads and parses an ACL file.
-pub fn load_file(path: &str, allch: bool) -> Result<Vec<User>, String> {
+pub fn load_file(path: &str, env: RuleEnv) -> Result<Vec<User>, String> {
     let text = std::fs::read(path)
         .map_err(|e| format!("Error loading ACLs, opening file '{path}': {}", crate::sys::error_text(&e)))?;
-    parse_file(&text, path, allch)
+    parse_file(&text, path, env)
 }
 
 /// The ACL file text of the current users (`ACLSaveToFile`).
@@ -590,9 +585,9 @@ pub fn validate_user_directive(argv: &[Vec<u8>]) -> Result<(), String> {
     let ops = &argv[2..];
     let merged = user::merge_selector_args(ops)
         .map_err(|j| format!("Error in user declaration '{}': Syntax error", String::from_utf8_lossy(&argv[j])))?;
-    let mut fake = User::new(b"__fakeuser__", false);
+    let mut fake = User::new(b"__fakeuser__", RuleEnv::default());
     for (j, op) in merged.iter().enumerate() {
-        if let Err(e) = fake.apply(op, false) {
+        if let Err(e) = fake.apply(op, RuleEnv::default()) {
             if e != RuleError::UnknownCommand {
                 // Redis indexes the directive's words with the rule's position here.
                 let shown = argv.get(j).map(|a| String::from_utf8_lossy(a).into_owned()).unwrap_or_default();
@@ -604,7 +599,7 @@ pub fn validate_user_directive(argv: &[Vec<u8>]) -> Result<(), String> {
 }
 
 /// Builds the users of the config's `user` directives (`ACLLoadConfiguredUsers`), applied on top of `acl`.
-pub fn load_configured_users(acl: &mut Acl, directives: &[Vec<Vec<u8>>], allch: bool) -> Result<(), String> {
+pub fn load_configured_users(acl: &mut Acl, directives: &[Vec<Vec<u8>>], env: RuleEnv) -> Result<(), String> {
     for argv in directives {
         let name = &argv[1];
         if user::has_spaces(name) {
@@ -613,16 +608,16 @@ pub fn load_configured_users(acl: &mut Acl, directives: &[Vec<Vec<u8>>], allch: 
         let id = match acl.id_of(name) {
             Some(id) => {
                 if let Some(u) = acl.user_mut(id) {
-                    let _ = u.apply(b"reset", allch);
+                    let _ = u.apply(b"reset", env);
                 }
                 id
             }
-            None => acl.insert(User::new(name, allch)),
+            None => acl.insert(User::new(name, env)),
         };
         let merged = user::merge_selector_args(&argv[2..]).unwrap_or_default();
         if let Some(u) = acl.user_mut(id) {
             for op in &merged {
-                if let Err(e) = u.apply(op, allch) {
+                if let Err(e) = u.apply(op, env) {
                     return Err(format!(
                         "Error loading ACL rule '{}' for the user named '{}': {}",
                         String::from_utf8_lossy(op),
@@ -649,17 +644,17 @@ mod tests {
     use crate::args::OwnedArgs;
 
     fn user(rules: &[&str]) -> User {
-        let mut u = User::new(b"u", false);
+        let mut u = User::new(b"u", RuleEnv::default());
         let ops: Vec<Vec<u8>> = rules.iter().map(|r| r.as_bytes().to_vec()).collect();
-        u.apply_all(&ops, false).unwrap();
+        u.apply_all(&ops, RuleEnv::default()).unwrap();
         u
     }
 
     fn run(u: &User, argv: &[&str]) -> Result<(), Denied> {
         let r = registry();
-        let mut id = r.lookup(argv[0].as_bytes()).unwrap();
+        let mut id = r.lookup(argv[0].as_bytes(), false).unwrap();
         if !r.entry(id).subs.is_empty() && argv.len() > 1 {
-            id = r.lookup(format!("{}|{}", argv[0], argv[1]).as_bytes()).unwrap();
+            id = r.lookup(format!("{}|{}", argv[0], argv[1]).as_bytes(), false).unwrap();
         }
         let a = OwnedArgs::from_slices(argv);
         check(u, id, a.args())
@@ -713,7 +708,7 @@ mod tests {
 
     #[test]
     fn log_merges_similar_entries() {
-        let mut acl = Acl::new(false);
+        let mut acl = Acl::new(RuleEnv::default());
         let e = |obj: &str, t: i64| LogEntry {
             count: 1,
             reason: Reason::Command,
@@ -734,17 +729,17 @@ mod tests {
 
     #[test]
     fn file_parse_and_errors() {
-        let users = parse_file(b"user a on nopass ~* +@all\n\nuser b off\n", "f.acl", false).unwrap();
+        let users = parse_file(b"user a on nopass ~* +@all\n\nuser b off\n", "f.acl", RuleEnv::default()).unwrap();
         assert_eq!(users.len(), 2);
-        let e = parse_file(b"user a +nosuch\nfoo\nuser a\n", "f.acl", false).unwrap_err();
+        let e = parse_file(b"user a +nosuch\nfoo\nuser a\n", "f.acl", RuleEnv::default()).unwrap_err();
         assert_eq!(
             e,
             "f.acl:1: Error in applying operation '+nosuch': Unknown command or category name in ACL. f.acl:2 should \
              start with user keyword followed by the username. WARNING: Duplicate user 'a' found on line 3. WARNING: \
              ACL errors detected, no change to the previously active ACL rules was performed"
         );
-        let mut acl = Acl::new(false);
-        acl.replace_all(users, false);
+        let mut acl = Acl::new(RuleEnv::default());
+        acl.replace_all(users, RuleEnv::default());
         assert_eq!(String::from_utf8(file_text(&acl)).unwrap(), "user a on nopass ~* resetchannels +@all\nuser b off resetchannels -@all\nuser default on nopass ~* &* +@all\n");
     }
 }

@@ -287,11 +287,28 @@ impl Registry {
         }
     }
 
-    /// Looks up `name` or `container|sub` ignoring case (Redis's `ACLLookupCommand`: original names, unaffected
-    /// by rename-command).
-    pub fn lookup(&self, name: &[u8]) -> Option<u16> {
+    /// Looks up `name` or `container|sub` ignoring case among the commands of a sentinel (`sentinel`) or of a
+    /// normal server (Redis's `ACLLookupCommand`: original names, unaffected by rename-command; the registry
+    /// numbers both modes' commands, the lookup sees one mode's).
+    pub fn lookup(&self, name: &[u8], sentinel: bool) -> Option<u16> {
         let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-        self.by_name.get(&lower).copied()
+        let id = *self.by_name.get(&lower)?;
+        self.in_mode(id, sentinel).then_some(id)
+    }
+
+    /// Whether command `id` is one a sentinel (`sentinel`) or a normal server has ([`crate::command_spec::in_mode`]
+    /// of its top-level command). A sentinel is Redis 7.0's: the subcommands later releases added (CLIENT
+    /// NO-TOUCH, SETINFO) are not among its commands, as COMMAND does not list them there.
+    #[inline]
+    pub fn in_mode(&self, id: u16, sentinel: bool) -> bool {
+        let e = &self.entries[id as usize];
+        match e.parent {
+            None => crate::command_spec::in_mode(e.cmd, sentinel),
+            Some(p) => {
+                crate::command_spec::in_mode(self.entries[p as usize].cmd, sentinel)
+                    && (!sentinel || crate::command_spec::since_7_0(e.cmd.since))
+            }
+        }
     }
 
     #[inline]
@@ -334,15 +351,22 @@ mod tests {
         let r = registry();
         for (i, e) in r.entries.iter().enumerate() {
             assert_eq!(r.id_of(e.cmd), Some(i as u16), "{}", e.full_name);
-            assert_eq!(r.lookup(e.full_name.to_ascii_uppercase().as_bytes()), Some(i as u16));
+            assert_eq!(
+                r.lookup(
+                    e.full_name.to_ascii_uppercase().as_bytes(),
+                    e.cmd.has(crate::command_spec::flag::ONLY_SENTINEL)
+                        || e.parent.is_some_and(|p| r.entry(p).cmd.has(crate::command_spec::flag::ONLY_SENTINEL))
+                ),
+                Some(i as u16)
+            );
         }
-        let get = r.lookup(b"get").unwrap();
+        let get = r.lookup(b"get", false).unwrap();
         assert_eq!(r.entry(get).cats, category_flag(b"read") | category_flag(b"string") | category_flag(b"fast"));
-        let cfg = r.lookup(b"config").unwrap();
-        let cget = r.lookup(b"CONFIG|get").unwrap();
+        let cfg = r.lookup(b"config", false).unwrap();
+        let cget = r.lookup(b"CONFIG|get", false).unwrap();
         assert!(r.entry(cfg).subs.contains(&cget));
         assert_eq!(r.entry(cget).parent, Some(cfg));
-        assert!(r.lookup(b"nosuch").is_none());
+        assert!(r.lookup(b"nosuch", false).is_none());
         // A copy of a table entry is not in the table.
         let loose: &'static Command = Box::leak(Box::new(Command { ..*r.entries[get as usize].cmd }));
         assert_eq!(r.id_of(loose), None);
@@ -351,7 +375,7 @@ mod tests {
     #[test]
     fn plans() {
         let r = registry();
-        let plan = |n: &[u8]| &r.entry(r.lookup(n).unwrap()).keys;
+        let plan = |n: &[u8]| &r.entry(r.lookup(n, false).unwrap()).keys;
         assert!(matches!(plan(b"ping"), KeyPlan::None));
         assert!(matches!(plan(b"get"), KeyPlan::Ranges { flags_reliable: true, .. }));
         assert!(matches!(plan(b"set"), KeyPlan::Ranges { flags_reliable: false, .. }));

@@ -112,15 +112,19 @@ pub struct Selector {
     pub firstargs: Vec<(u16, Vec<Vec<u8>>)>,
     pub patterns: Vec<KeyPattern>,
     pub channels: Vec<Vec<u8>>,
+    /// Its rules name a sentinel's commands (else a normal server's): categories and names reach only those, and
+    /// the description lists only those (Redis knows no other in each mode).
+    pub sentinel: bool,
 }
 
 impl Selector {
     /// An empty selector; `allchannels` follows `acl-pubsub-default`.
-    pub fn new(root: bool, allchannels: bool) -> Selector {
+    pub fn new(root: bool, env: RuleEnv) -> Selector {
         Selector {
             root,
             allkeys: false,
-            allchannels,
+            allchannels: env.allchannels,
+            sentinel: env.sentinel,
             allcommands: false,
             bits: [0; BITMAP_WORDS],
             firstargs: Vec::new(),
@@ -158,7 +162,8 @@ impl Selector {
 
     fn set_category(&mut self, cat: u32, allow: bool) {
         let r = registry();
-        for &top in &r.top {
+        let sentinel = self.sentinel;
+        for &top in r.top.iter().filter(|&&t| r.in_mode(t, sentinel)) {
             let e = r.entry(top);
             if e.cats & cat != 0 {
                 self.change_perm(top, allow);
@@ -195,6 +200,7 @@ impl Selector {
 
     /// Applies one selector rule (`ACLSetSelector`).
     pub fn apply(&mut self, op: &[u8]) -> Result<(), RuleError> {
+        let sentinel = self.sentinel;
         let is = |s: &str| op.eq_ignore_ascii_case(s.as_bytes());
         let r = registry();
         if is("allkeys") || is("~*") {
@@ -266,12 +272,12 @@ impl Selector {
             let name = &op[1..];
             match memchr::memrchr(b'|', name) {
                 None => {
-                    let id = r.lookup(name).ok_or(RuleError::UnknownCommand)?;
+                    let id = r.lookup(name, sentinel).ok_or(RuleError::UnknownCommand)?;
                     self.change_perm(id, true);
                 }
                 Some(bar) => {
                     let (base, sub) = (&name[..bar], &name[bar + 1..]);
-                    let id = r.lookup(base).ok_or(RuleError::UnknownCommand)?;
+                    let id = r.lookup(base, sentinel).ok_or(RuleError::UnknownCommand)?;
                     let e = r.entry(id);
                     if e.parent.is_some() {
                         return Err(RuleError::FirstArgOfSubcommand);
@@ -280,7 +286,7 @@ impl Selector {
                         return Err(RuleError::Syntax);
                     }
                     if !e.subs.is_empty() {
-                        let sid = r.lookup(name).ok_or(RuleError::UnknownCommand)?;
+                        let sid = r.lookup(name, sentinel).ok_or(RuleError::UnknownCommand)?;
                         self.change_perm(sid, true);
                     } else {
                         crate::log_warning!(
@@ -293,7 +299,7 @@ impl Selector {
                 }
             }
         } else if op.first() == Some(&b'-') && op.get(1) != Some(&b'@') {
-            let id = r.lookup(&op[1..]).ok_or(RuleError::UnknownCommand)?;
+            let id = r.lookup(&op[1..], sentinel).ok_or(RuleError::UnknownCommand)?;
             self.change_perm(id, false);
         } else if (op.first() == Some(&b'+') || op.first() == Some(&b'-')) && op.get(1) == Some(&b'@') {
             let cat = super::registry::category_flag(&op[2..]);
@@ -308,11 +314,11 @@ impl Selector {
     }
 
     /// Counts (allowed, denied) commands of a category in this selector's bitmap.
-    fn count_category(bits: &[u64; BITMAP_WORDS], cat: u32) -> (usize, usize) {
+    fn count_category(&self, bits: &[u64; BITMAP_WORDS], cat: u32) -> (usize, usize) {
         let r = registry();
         let (mut on, mut off) = (0, 0);
         for (i, e) in r.entries.iter().enumerate() {
-            if e.cats & cat != 0 {
+            if e.cats & cat != 0 && r.in_mode(i as u16, self.sentinel) {
                 if bits[i / 64] & (1 << (i % 64)) != 0 {
                     on += 1;
                 } else {
@@ -328,7 +334,8 @@ impl Selector {
         let r = registry();
         let mut rules = String::new();
         let additive = !self.bit(FUTURE_BIT);
-        let mut fake = Selector::new(false, false);
+        let env = RuleEnv { allchannels: false, sentinel: self.sentinel };
+        let mut fake = Selector::new(false, env);
         if additive {
             rules.push_str("-@all ");
             fake.set_all(false);
@@ -345,7 +352,7 @@ impl Selector {
                 if applied[j] {
                     continue;
                 }
-                let (on, off) = Self::count_category(&temp, 1 << j);
+                let (on, off) = self.count_category(&temp, 1 << j);
                 let (diff, same) = if additive { (off, on) } else { (on, off) };
                 if same > diff && (diff < mindiff || (diff == mindiff && same > maxsame)) {
                     best = Some(j);
@@ -355,7 +362,7 @@ impl Selector {
             }
             let Some(j) = best else { break };
             fake.set_category(1 << j, additive);
-            let mut t = Selector::new(false, false);
+            let mut t = Selector::new(false, env);
             t.bits = temp;
             t.set_category(1 << j, !additive);
             temp = t.bits;
@@ -374,9 +381,9 @@ impl Selector {
                 fake.change_perm(id, userbit);
             }
         };
-        for &top in &r.top {
+        for &top in r.top.iter().filter(|&&t| r.in_mode(t, self.sentinel)) {
             single(top, &mut rules, &mut fake);
-            for sub in r.entry(top).subs.clone() {
+            for sub in r.entry(top).subs.clone().filter(|&s| r.in_mode(s, self.sentinel)) {
                 single(sub, &mut rules, &mut fake);
             }
             if !self.bit(top as usize) {
@@ -392,9 +399,10 @@ impl Selector {
             }
         }
         rules.pop();
-        // Redis panics here; the rules above always reproduce the bitmap (the unit tests check it), so a
-        // mismatch is only logged.
-        if fake.bits != self.bits {
+        // Redis panics here; the rules above always reproduce the bitmap of the mode's commands (the unit tests
+        // check it), so a mismatch is only logged.
+        let differs = (0..r.entries.len()).any(|i| r.in_mode(i as u16, self.sentinel) && fake.bit(i) != self.bit(i));
+        if differs {
             crate::log_warning!("CRITICAL ERROR: User ACLs don't match final bitmap: '{rules}'");
         }
         rules
@@ -472,22 +480,40 @@ pub struct User {
     pub selectors: Vec<Selector>,
 }
 
+/// What a rule means besides its text: `acl-pubsub-default` (`allchannels`: a new or reset user gets every
+/// channel) and the server's mode (a sentinel knows only its own commands, a normal server all but SENTINEL).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RuleEnv {
+    pub allchannels: bool,
+    pub sentinel: bool,
+}
+
+impl RuleEnv {
+    /// The environment a server's config gives.
+    pub fn of(config: &crate::config::Config) -> RuleEnv {
+        RuleEnv {
+            allchannels: config.stored_str("acl-pubsub-default") == "allchannels",
+            sentinel: config.sentinel_mode,
+        }
+    }
+}
+
 impl User {
     /// A new user as ACL SETUSER creates it: off, no passwords, no permissions.
-    pub fn new(name: &[u8], allchannels_default: bool) -> User {
+    pub fn new(name: &[u8], env: RuleEnv) -> User {
         User {
             name: name.to_vec(),
             flags: USER_DISABLED,
             passwords: Vec::new(),
-            selectors: vec![Selector::new(true, allchannels_default)],
+            selectors: vec![Selector::new(true, env)],
         }
     }
 
     /// The `default` user: on, nopass, every command, key and channel.
-    pub fn new_default(allchannels_default: bool) -> User {
-        let mut u = User::new(b"default", allchannels_default);
+    pub fn new_default(env: RuleEnv) -> User {
+        let mut u = User::new(b"default", env);
         for op in ["+@all", "~*", "&*", "on", "nopass"] {
-            let _ = u.apply(op.as_bytes(), allchannels_default);
+            let _ = u.apply(op.as_bytes(), env);
         }
         u
     }
@@ -503,8 +529,8 @@ impl User {
         self.selectors.iter().any(|s| s.allcommands && s.allkeys && s.allchannels)
     }
 
-    /// Applies one rule (`ACLSetUser`). `allchannels_default` is `acl-pubsub-default allchannels`.
-    pub fn apply(&mut self, op: &[u8], allchannels_default: bool) -> Result<(), RuleError> {
+    /// Applies one rule (`ACLSetUser`) in the server's [`RuleEnv`].
+    pub fn apply(&mut self, op: &[u8], env: RuleEnv) -> Result<(), RuleError> {
         if op.is_empty() {
             return Ok(());
         }
@@ -534,7 +560,7 @@ impl User {
             let i = self.passwords.iter().position(|p| *p == h).ok_or(RuleError::NoSuchPassword)?;
             self.passwords.remove(i);
         } else if op[0] == b'(' && op[op.len() - 1] == b')' {
-            let mut s = Selector::new(false, allchannels_default);
+            let mut s = Selector::new(false, env);
             let inner = if op.len() >= 2 { &op[1..op.len() - 1] } else { &[][..] };
             // Unbalanced quotes inside give an empty selector, as sdssplitargs failing does in Redis.
             for a in crate::config::split_args(inner).unwrap_or_default() {
@@ -545,13 +571,13 @@ impl User {
             self.selectors.truncate(1);
         } else if is("reset") {
             for r in ["resetpass", "resetkeys", "resetchannels"] {
-                let _ = self.apply(r.as_bytes(), allchannels_default);
+                let _ = self.apply(r.as_bytes(), env);
             }
-            if allchannels_default {
-                let _ = self.apply(b"allchannels", allchannels_default);
+            if env.allchannels {
+                let _ = self.apply(b"allchannels", env);
             }
             for r in ["off", "sanitize-payload", "clearselectors", "-@all"] {
-                let _ = self.apply(r.as_bytes(), allchannels_default);
+                let _ = self.apply(r.as_bytes(), env);
             }
         } else {
             self.selectors[0].apply(op)?;
@@ -561,13 +587,13 @@ impl User {
 
     /// Applies a list of rules after merging selectors spread over several arguments; all or nothing. Returns
     /// Redis's error text.
-    pub fn apply_all(&mut self, ops: &[Vec<u8>], allchannels_default: bool) -> Result<(), String> {
+    pub fn apply_all(&mut self, ops: &[Vec<u8>], env: RuleEnv) -> Result<(), String> {
         let merged = merge_selector_args(ops).map_err(|i| {
             format!("Unmatched parenthesis in acl selector starting at '{}'.", String::from_utf8_lossy(&ops[i]))
         })?;
         let mut staged = self.clone();
         for op in &merged {
-            if let Err(e) = staged.apply(op, allchannels_default) {
+            if let Err(e) = staged.apply(op, env) {
                 return Err(format!("Error in ACL SETUSER modifier '{}': {}", String::from_utf8_lossy(op), e.text()));
             }
         }
@@ -661,16 +687,16 @@ mod tests {
     use super::*;
 
     fn user(rules: &[&str]) -> Result<User, String> {
-        let mut u = User::new(b"bob", false);
+        let mut u = User::new(b"bob", RuleEnv::default());
         let ops: Vec<Vec<u8>> = rules.iter().map(|r| r.as_bytes().to_vec()).collect();
-        u.apply_all(&ops, false)?;
+        u.apply_all(&ops, RuleEnv::default())?;
         Ok(u)
     }
 
     #[test]
     fn new_and_default_users_describe_like_redis() {
-        assert_eq!(User::new(b"bob", false).describe(), "off resetchannels -@all");
-        assert_eq!(User::new_default(false).describe(), "on nopass ~* &* +@all");
+        assert_eq!(User::new(b"bob", RuleEnv::default()).describe(), "off resetchannels -@all");
+        assert_eq!(User::new_default(RuleEnv::default()).describe(), "on nopass ~* &* +@all");
         let u = user(&["on", ">pw", "~app:*", "%R~r:*", "%W~w:*", "&ch", "+@read", "-get"]).unwrap();
         let hash = String::from_utf8(crate::sha256::hex_digest(b"pw").to_vec()).unwrap();
         assert_eq!(u.describe(), format!("on #{hash} ~app:* %R~r:* %W~w:* resetchannels &ch -@all +@read -get"));
@@ -700,9 +726,9 @@ mod tests {
             "Error in ACL SETUSER modifier '(~a +nosuch)': Unknown command or category name in ACL"
         );
         // A failed list changes nothing.
-        let mut u = User::new(b"bob", false);
+        let mut u = User::new(b"bob", RuleEnv::default());
         let before = u.clone();
-        assert!(u.apply_all(&[b"on".to_vec(), b"bad".to_vec()], false).is_err());
+        assert!(u.apply_all(&[b"on".to_vec(), b"bad".to_vec()], RuleEnv::default()).is_err());
         assert_eq!(u, before);
     }
 
@@ -719,34 +745,50 @@ mod tests {
         assert!(u.describe().starts_with("off resetchannels +@all -@dangerous"), "{}", u.describe());
     }
 
-    /// ACL LIST's description, applied to a fresh user, gives back the same selectors (many rule mixes).
+    /// ACL LIST's description, applied to a fresh user, gives back the same selectors (many rule mixes), in both
+    /// modes, with the names of that mode's commands.
     #[test]
     fn describe_round_trips() {
         let r = registry();
-        let names: Vec<&str> = r.entries.iter().map(|e| e.full_name).collect();
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
-        for _ in 0..300 {
-            let mut ops: Vec<String> = vec![if next(2) == 0 { "+@all".into() } else { "-@all".into() }];
-            for _ in 0..next(8) {
-                let sign = if next(2) == 0 { '+' } else { '-' };
-                if next(2) == 0 {
-                    ops.push(format!("{sign}@{}", CATEGORIES[next(CATEGORIES.len())]));
-                } else {
-                    ops.push(format!("{sign}{}", names[next(names.len())]));
+        for sentinel in [false, true] {
+            let env = RuleEnv { sentinel, ..RuleEnv::default() };
+            let names: Vec<&str> =
+                (0..r.entries.len() as u16).filter(|&i| r.in_mode(i, sentinel)).map(|i| r.entry(i).full_name).collect();
+            let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+            let mut next = |n: usize| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed % n as u64) as usize
+            };
+            let user = |ops: &[&str]| {
+                let mut u = User::new(b"bob", env);
+                u.apply_all(&ops.iter().map(|o| o.as_bytes().to_vec()).collect::<Vec<_>>(), env).map(|()| u)
+            };
+            for _ in 0..300 {
+                let mut ops: Vec<String> = vec![if next(2) == 0 { "+@all".into() } else { "-@all".into() }];
+                for _ in 0..next(8) {
+                    let sign = if next(2) == 0 { '+' } else { '-' };
+                    if next(2) == 0 {
+                        ops.push(format!("{sign}@{}", CATEGORIES[next(CATEGORIES.len())]));
+                    } else {
+                        ops.push(format!("{sign}{}", names[next(names.len())]));
+                    }
                 }
+                let u = user(&ops.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
+                let described = u.describe();
+                let words: Vec<&str> = described.split(' ').collect();
+                let back = user(&words).unwrap();
+                // The bits that matter: those of the mode's commands.
+                let bits = |u: &User| -> Vec<bool> {
+                    (0..r.entries.len())
+                        .filter(|&i| r.in_mode(i as u16, sentinel))
+                        .map(|i| u.selectors[0].bit(i))
+                        .collect()
+                };
+                assert_eq!(bits(&back), bits(&u), "{ops:?} -> {described}");
+                assert_eq!(back.describe(), described);
             }
-            let u = user(&ops.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
-            let described = u.describe();
-            let words: Vec<&str> = described.split(' ').collect();
-            let back = user(&words).unwrap();
-            assert_eq!(back.selectors[0].bits, u.selectors[0].bits, "{ops:?} -> {described}");
-            assert_eq!(back.describe(), described);
         }
     }
 
@@ -778,5 +820,24 @@ mod tests {
         assert!(!u.password_ok(b"c"));
         assert!(user(&["nopass"]).unwrap().password_ok(b"anything"));
         assert!(has_spaces(b"a b") && has_spaces(b"a\0") && !has_spaces(b"ab"));
+    }
+
+    /// Rules name only the commands of the server's mode (Redis 7.0's `ACLLookupCommand` over the mode's table).
+    #[test]
+    fn command_names_follow_the_mode() {
+        let normal = RuleEnv::default();
+        let sentinel = RuleEnv { sentinel: true, ..normal };
+        let apply = |env: RuleEnv, op: &str| User::new(b"u", env).apply(op.as_bytes(), env);
+        for op in ["+sentinel", "-sentinel", "+sentinel|masters"] {
+            assert_eq!(apply(normal, op), Err(RuleError::UnknownCommand), "{op}");
+            assert_eq!(apply(sentinel, op), Ok(()), "{op}");
+        }
+        for op in ["+get", "-set", "+config|get"] {
+            assert_eq!(apply(normal, op), Ok(()), "{op}");
+            assert_eq!(apply(sentinel, op), Err(RuleError::UnknownCommand), "{op}");
+        }
+        for op in ["+ping", "+client|list", "+@all", "-@admin"] {
+            assert_eq!(apply(sentinel, op), Ok(()), "{op}");
+        }
     }
 }

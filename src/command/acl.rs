@@ -21,7 +21,7 @@ const SUB_PLAIN: Command = Command { flags: flag::NOSCRIPT | flag::LOADING | fla
 pub static COMMANDS: &[Command] = &[Command {
     name: "acl",
     arity: -2,
-    flags: BASE.flags | flag::SEES_CLIENTS,
+    flags: BASE.flags | flag::SEES_CLIENTS | flag::SENTINEL,
     acl: "slow",
     group: Group::Server,
     since: "6.0.0",
@@ -260,12 +260,12 @@ fn acl_setuser(ctx: &mut Ctx, args: Args) {
         return;
     }
     let ops: Vec<Vec<u8>> = (3..args.len()).map(|i| args.get(i).to_vec()).collect();
-    let allch = acl::pubsub_default_all(&ctx.srv.config);
+    let env = acl::RuleEnv::of(&ctx.srv.config);
     match ctx.srv.acl.id_of(name) {
         Some(id) => {
             let Some(old) = ctx.srv.acl.user(id).cloned() else { return };
             let mut new = old.clone();
-            if let Err(e) = new.apply_all(&ops, allch) {
+            if let Err(e) = new.apply_all(&ops, env) {
                 ctx.reply().error(&format!("ERR {e}"));
                 return;
             }
@@ -275,8 +275,8 @@ fn acl_setuser(ctx: &mut Ctx, args: Args) {
             }
         }
         None => {
-            let mut new = User::new(name, allch);
-            if let Err(e) = new.apply_all(&ops, allch) {
+            let mut new = User::new(name, env);
+            if let Err(e) = new.apply_all(&ops, env) {
                 ctx.reply().error(&format!("ERR {e}"));
                 return;
             }
@@ -388,10 +388,10 @@ fn acl_load(ctx: &mut Ctx, _args: Args) {
         ctx.reply().error(NO_ACL_FILE);
         return;
     }
-    let allch = acl::pubsub_default_all(&ctx.srv.config);
-    match acl::load_file(&path, allch) {
+    let env = acl::RuleEnv::of(&ctx.srv.config);
+    match acl::load_file(&path, env) {
         Ok(users) => {
-            let gone = ctx.srv.acl.replace_all(users, allch);
+            let gone = ctx.srv.acl.replace_all(users, env);
             detach_clients(ctx, &gone);
             ctx.reply().ok();
         }
@@ -436,11 +436,10 @@ fn acl_cat(ctx: &mut Ctx, args: Args) {
         r.error(&format!("ERR Unknown category '{n}'"));
         return;
     }
-    let names: Vec<&str> = registry()
-        .entries
-        .iter()
-        .filter(|e| e.cats & cat != 0 && (sentinel || !e.cmd.has(super::flag::ONLY_SENTINEL)))
-        .map(|e| e.full_name)
+    let reg = registry();
+    let names: Vec<&str> = (0..reg.entries.len() as u16)
+        .filter(|&i| reg.entry(i).cats & cat != 0 && reg.in_mode(i, sentinel))
+        .map(|i| reg.entry(i).full_name)
         .collect();
     r.array(names.len());
     for n in names {
@@ -544,14 +543,22 @@ fn acl_dryrun(ctx: &mut Ctx, args: Args) {
         return;
     };
     let sub = args.skip(3);
-    let mut cmd = super::lookup(sub.get(0));
+    // The commands of this server's mode (a sentinel's are not in the normal table).
+    let sentinel = ctx.srv.sentinel.is_some();
+    let mut cmd = if sentinel {
+        let name = sub.get(0);
+        crate::command_spec::all_entries()
+            .find(|c| crate::command_spec::in_mode(c, true) && c.name.as_bytes().eq_ignore_ascii_case(name))
+    } else {
+        super::lookup(sub.get(0))
+    };
     if let Some(c) = cmd {
         if !c.subcommands.is_empty() && sub.len() >= 2 {
             cmd = super::lookup_sub(c, sub.get(1));
         }
     }
     let r = registry();
-    let Some((cmd, id)) = cmd.and_then(|c| r.id_of(c).map(|id| (c, id))) else {
+    let Some((cmd, id)) = cmd.and_then(|c| r.id_of(c).filter(|&id| r.in_mode(id, sentinel)).map(|id| (c, id))) else {
         let n = String::from_utf8_lossy(args.get(3)).into_owned();
         ctx.reply().error(&format!("ERR Command '{n}' not found"));
         return;

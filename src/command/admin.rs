@@ -76,7 +76,8 @@ pub static COMMANDS: &[Command] = &[
             | flag::STALE
             | flag::NO_MULTI
             | flag::ALLOW_BUSY
-            | flag::SEES_CLIENTS,
+            | flag::SEES_CLIENTS
+            | flag::SENTINEL,
         acl: "admin slow dangerous",
         summary: "Synchronously save the dataset to disk and then shut down the server",
         complexity:

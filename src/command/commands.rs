@@ -6,10 +6,7 @@
 //! separates alternatives and `[x ...]` after `x` repeats it. Tested by the unit tests at the end of this file.
 
 use super::shared::reply_help;
-use super::{
-    all_commands, flag, lookup, lookup_sub, Args, BeginSearch, Command, Ctx, FindKeys, Group, KeySpecDef, OwnedArgs,
-    BASE,
-};
+use super::{flag, lookup, lookup_sub, Args, BeginSearch, Command, Ctx, FindKeys, Group, KeySpecDef, OwnedArgs, BASE};
 use crate::resp::reply::Reply;
 use crate::util::glob_match;
 
@@ -90,6 +87,7 @@ static SUBCOMMANDS: &[Command] = &[
 pub static COMMANDS: &[Command] = &[Command {
     name: "command",
     arity: -1,
+    flags: SUB.flags | flag::SENTINEL,
     summary: "Get array of Redis command details",
     complexity: "O(N) where N is the total number of Redis commands",
     tips: "nondeterministic_output_order",
@@ -106,12 +104,7 @@ pub fn lookup_full(name: &[u8]) -> Option<(&'static Command, String)> {
 /// The top-level commands a server has: a sentinel's (Redis's `CMD_SENTINEL` set and SENTINEL) or a normal
 /// server's, in table order.
 fn tops(sentinel: bool) -> Vec<&'static Command> {
-    if sentinel {
-        let keep = super::sentinel::SENTINEL_MODE_COMMANDS;
-        crate::command_spec::all_entries().filter(|c| c.has(flag::ONLY_SENTINEL) || keep.contains(&c.name)).collect()
-    } else {
-        all_commands().collect()
-    }
+    crate::command_spec::all_entries().filter(|c| crate::command_spec::in_mode(c, sentinel)).collect()
 }
 
 /// [`lookup_full`] among the commands of a sentinel (`sentinel`) or of a normal server.
@@ -141,18 +134,11 @@ fn every_command_in(sentinel: bool) -> Vec<(&'static Command, String)> {
         v.push((c, c.name.to_string()));
         // A sentinel is Redis 7.0's: the subcommands later versions added (CLIENT NO-TOUCH, SETINFO) are not
         // listed.
-        for s in c.subcommands.iter().filter(|s| !sentinel || since_7_0(s.since)) {
+        for s in c.subcommands.iter().filter(|s| !sentinel || crate::command_spec::since_7_0(s.since)) {
             v.push((s, format!("{}|{}", c.name, s.name)));
         }
     }
     v
-}
-
-/// Whether a `since` version (`6.2.0`) is at most 7.0.
-fn since_7_0(since: &str) -> bool {
-    let mut parts = since.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    (major, minor) <= (7, 0)
 }
 
 fn group_name(g: Group) -> &'static str {
@@ -394,6 +380,7 @@ const DOC_FLAGS: &[(&str, &str, &str, &str)] = &[
     ("replconf", "syscmd", "", ""),
     ("restore-asking", "syscmd", "", ""),
     ("rpoplpush", "deprecated", "6.2.0", "`LMOVE` with the `RIGHT` and `LEFT` arguments"),
+    ("sentinel|slaves", "deprecated", "5.0.0", "`SENTINEL REPLICAS`"),
     ("slaveof", "deprecated", "5.0.0", "`REPLICAOF`"),
     ("substr", "deprecated", "2.0.0", "`GETRANGE`"),
     ("zrangebylex", "deprecated", "6.2.0", "`ZRANGE` with the `BYLEX` argument"),
@@ -912,6 +899,10 @@ fn convert_seq(nodes: &[Node]) -> Vec<DocArg> {
                     const KINDS: &[&str] = &["key", "string", "integer", "double", "pattern", "unix-time"];
                     if let Some(k) = KINDS.iter().find(|k| **k == kind) {
                         last.kind = k;
+                    } else if kind == "pure-token" {
+                        // A flag word Redis documents without a token (SENTINEL SIMULATE-FAILURE's modes in 7.0).
+                        last.kind = "pure-token";
+                        last.token = None;
                     }
                 }
                 i += 1;
@@ -1000,6 +991,14 @@ fn oneof(alts: &[Vec<Node>], name: String) -> DocArg {
 /// is named after it and carries it (`LIMIT offset count` is the block `limit` with token LIMIT), and a trailing
 /// `[... ...]` that repeats the whole alternative makes it multiple.
 fn seq_as_one(seq: &[Node]) -> DocArg {
+    // `TOKEN a b [a b ...]{name}`: the name is the repeated block's (SENTINEL CONFIG's `set_param_value`).
+    if let Some((Node::Name(n), body)) = seq.split_last() {
+        if split_self_repeat(body).1.is_some() && !n.contains([':', '@', '#', '!']) {
+            let mut b = seq_as_one(body);
+            b.name.clone_from(n);
+            return b;
+        }
+    }
     let (body, repeat) = split_self_repeat(seq);
     if let [Node::Word(t), rest @ ..] = body {
         // A trailing `{name}` annotation belongs to the last argument, not to the shape of the alternative.
@@ -1183,6 +1182,24 @@ mod tests {
         let args = parse_syntax("pattern [pattern ...]{pattern:block@2.0.0}");
         assert_eq!((args[0].kind, args[0].multiple, args[0].since.as_deref()), ("block", true, Some("2.0.0")));
         assert_eq!(args[0].args, vec![v("pattern", "pattern")]);
+    }
+
+    #[test]
+    fn named_token_blocks_and_untokened_flags() {
+        let args = parse_syntax(
+            "<SET parameter value [parameter value ...]{set_param_value} | GET parameter [parameter ...]>{set_or_get}",
+        );
+        let o = &args[0];
+        assert_eq!((o.name.as_str(), o.kind), ("set_or_get", "oneof"));
+        let set = &o.args[0];
+        assert_eq!((set.name.as_str(), set.kind, set.token.as_deref()), ("set_param_value", "block", Some("SET")));
+        assert!(set.multiple && !set.multiple_token);
+        assert_eq!(set.args, vec![v("parameter", "string"), v("value", "string")]);
+        assert_eq!(o.args[1], DocArg { token: Some("GET".into()), multiple: true, ..v("parameter", "string") });
+        let args = parse_syntax("[<crash-after-election{:pure-token} | help{:pure-token}>{mode} ...]");
+        let m = &args[0];
+        assert_eq!((m.name.as_str(), m.kind, m.optional, m.multiple), ("mode", "oneof", true, true));
+        assert_eq!(m.args[1], v("help", "pure-token"));
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "ping",
         arity: -1,
-        flags: flag::FAST,
+        flags: flag::FAST | flag::SENTINEL,
         acl: "fast connection",
         summary: "Ping the server",
         syntax: "[message]",
@@ -56,7 +56,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "hello",
         arity: -1,
-        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY,
+        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY | flag::SENTINEL,
         acl: "fast connection",
         since: "6.0.0",
         summary: "Handshake with Redis",
@@ -68,7 +68,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "auth",
         arity: -2,
-        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY,
+        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY | flag::SENTINEL,
         acl: "fast connection",
         summary: "Authenticate to the server",
         complexity: "O(N) where N is the number of passwords defined for the user",
@@ -80,7 +80,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "client",
         arity: -2,
-        flags: CONN.flags | flag::SEES_CLIENTS,
+        flags: CONN.flags | flag::SEES_CLIENTS | flag::SENTINEL,
         acl: "slow",
         since: "2.4.0",
         summary: "A container for client connection commands",

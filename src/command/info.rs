@@ -11,7 +11,7 @@ use std::fmt::Write;
 pub static COMMANDS: &[Command] = &[Command {
     name: "info",
     arity: -1,
-    flags: flag::LOADING | flag::STALE | flag::SEES_CLIENTS,
+    flags: flag::LOADING | flag::STALE | flag::SEES_CLIENTS | flag::SENTINEL,
     acl: "slow dangerous",
     group: Group::Server,
     since: "1.0.0",

@@ -14,6 +14,7 @@ const SUB: Command =
 pub static COMMANDS: &[Command] = &[
     Command {
         name: "subscribe",
+        flags: PUBSUB_FLAGS | flag::SENTINEL,
         summary: "Listen for messages published to the given channels",
         complexity: "O(N) where N is the number of channels to subscribe to.",
         syntax: "channel [channel ...]",
@@ -22,6 +23,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "psubscribe",
+        flags: PUBSUB_FLAGS | flag::SENTINEL,
         summary: "Listen for messages published to channels matching the given patterns",
         complexity: "O(N) where N is the number of patterns the client is already subscribed to.",
         syntax: "pattern [pattern ...]{pattern:block}",
@@ -30,6 +32,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "unsubscribe",
+        flags: PUBSUB_FLAGS | flag::SENTINEL,
         arity: -1,
         summary: "Stop listening for messages posted to the given channels",
         complexity: "O(N) where N is the number of clients already subscribed to a channel.",
@@ -39,6 +42,7 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "punsubscribe",
+        flags: PUBSUB_FLAGS | flag::SENTINEL,
         arity: -1,
         summary: "Stop listening for messages posted to channels matching the given patterns",
         complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number \
@@ -73,7 +77,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "publish",
         arity: 3,
-        flags: PUBLISH_FLAGS | flag::MAY_REPLICATE,
+        flags: PUBLISH_FLAGS | flag::MAY_REPLICATE | flag::SENTINEL,
         acl: "pubsub fast",
         group: Group::PubSub,
         since: "2.0.0",

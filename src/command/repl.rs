@@ -46,7 +46,7 @@ pub static COMMANDS: &[Command] = &[
     Command {
         name: "role",
         arity: 1,
-        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST,
+        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::SENTINEL,
         acl: "admin fast dangerous",
         since: "2.8.12",
         summary: "Return the role of the instance in the context of replication",

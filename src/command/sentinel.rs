@@ -1,6 +1,6 @@
 //! SENTINEL and its subcommands (Redis 7.0's `sentinelCommand`), in sentinel mode only: the entry is flagged
 //! [`flag::ONLY_SENTINEL`], so the normal table leaves it out (an unknown command, as in Redis) and the table the
-//! server builds for `--sentinel` holds it and the few others a sentinel accepts ([`SENTINEL_MODE_COMMANDS`]).
+//! server builds for `--sentinel` holds it and the few others a sentinel accepts (flagged [`flag::SENTINEL`]).
 //!
 //! The state is `srv.sentinel` ([`crate::sentinel`]); every handler that changes it ends with
 //! [`crate::state::sentinel::drain`], which publishes the events it queued and saves the config file when asked,
@@ -12,51 +12,55 @@ use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::resp::reply::Reply;
 use crate::sentinel::{flags, Instance, Sentinel};
 
-/// The commands a 7.0 sentinel has besides SENTINEL (the `CMD_SENTINEL` flag of Redis's table).
-pub const SENTINEL_MODE_COMMANDS: &[&str] = &[
-    "acl",
-    "auth",
-    "client",
-    "command",
-    "hello",
-    "info",
-    "ping",
-    "psubscribe",
-    "publish",
-    "punsubscribe",
-    "role",
-    "shutdown",
-    "subscribe",
-    "unsubscribe",
-];
-
 const SUB: Command = Command {
     flags: flag::ADMIN | flag::ONLY_SENTINEL,
     acl: "admin slow dangerous",
     group: Group::Sentinel,
     since: "2.8.4",
+    // Redis documents no complexity for CKQUORUM, FAILOVER, PENDING-SCRIPTS and SIMULATE-FAILURE.
+    complexity: "",
     ..BASE
 };
 
+/// A subcommand entry; the optional last argument is its syntax (COMMAND DOCS derives the argument tree from it).
 macro_rules! sub {
     ($name:literal, $arity:expr, $summary:literal, $handler:expr) => {
         Command { name: $name, arity: $arity, summary: $summary, handler: $handler, ..SUB }
     };
+    ($name:literal, $arity:expr, $summary:literal, $handler:expr, $syntax:literal) => {
+        Command { name: $name, arity: $arity, summary: $summary, handler: $handler, syntax: $syntax, ..SUB }
+    };
 }
 
 static SUBCOMMANDS: &[Command] = &[
-    sub!("ckquorum", 3, "Check for a Sentinel quorum", ckquorum),
-    Command { since: "6.2.0", complexity: "O(1)", ..sub!("config", -3, "Configure Sentinel", config) },
+    sub!("ckquorum", 3, "Check for a Sentinel quorum", ckquorum, "master-name"),
+    Command {
+        since: "6.2.0",
+        complexity: "O(1)",
+        ..sub!(
+            "config",
+            -3,
+            "Configure Sentinel",
+            config,
+            "<SET parameter value [parameter value ...]{set_param_value} | GET parameter [parameter ...]>{set_or_get}"
+        )
+    },
     Command {
         since: "7.0.0",
         complexity: "O(N) where N is the number of configurable parameters",
-        ..sub!("debug", -2, "List or update the current configurable parameters", debug)
+        ..sub!(
+            "debug",
+            -2,
+            "List or update the current configurable parameters",
+            debug,
+            "parameter value [parameter value ...]"
+        )
     },
-    sub!("failover", 3, "Force a failover", failover),
+    sub!("failover", 3, "Force a failover", failover, "master-name"),
     Command { complexity: "O(1)", ..sub!("flushconfig", 2, "Rewrite configuration file", flushconfig) },
     Command {
         complexity: "O(1)",
-        ..sub!("get-master-addr-by-name", 3, "Get port and address of a master", get_master_addr_by_name)
+        ..sub!("get-master-addr-by-name", 3, "Get port and address of a master", get_master_addr_by_name, "master-name")
     },
     Command {
         flags: flag::LOADING | flag::STALE | flag::ONLY_SENTINEL,
@@ -68,37 +72,70 @@ static SUBCOMMANDS: &[Command] = &[
     Command {
         since: "3.2.0",
         complexity: "O(N) where N is the number of instances",
-        ..sub!("info-cache", -3, "Get cached INFO from the instances in the deployment", info_cache)
+        ..sub!(
+            "info-cache",
+            -3,
+            "Get cached INFO from the instances in the deployment",
+            info_cache,
+            "nodename [nodename ...]"
+        )
     },
-    Command { complexity: "O(1)", ..sub!("is-master-down-by-addr", 6, "Check if a master is down", is_master_down) },
-    Command { complexity: "O(1)", ..sub!("master", 3, "Shows the state of a master", master) },
+    Command {
+        complexity: "O(1)",
+        ..sub!(
+            "is-master-down-by-addr",
+            6,
+            "Check if a master is down",
+            is_master_down,
+            "ip port current-epoch{:integer} runid"
+        )
+    },
+    Command { complexity: "O(1)", ..sub!("master", 3, "Shows the state of a master", master, "master-name") },
     Command {
         complexity: "O(N) where N is the number of masters",
         ..sub!("masters", 2, "List the monitored masters", masters)
     },
-    Command { complexity: "O(1)", ..sub!("monitor", 6, "Start monitoring", monitor) },
+    Command { complexity: "O(1)", ..sub!("monitor", 6, "Start monitoring", monitor, "name ip port quorum{:integer}") },
     Command { since: "6.2.0", complexity: "O(1)", ..sub!("myid", 2, "Get the Sentinel instance ID", myid) },
     sub!("pending-scripts", 2, "Get information about pending scripts", pending_scripts),
-    Command { complexity: "O(1)", ..sub!("remove", 3, "Stop monitoring", remove) },
+    Command { complexity: "O(1)", ..sub!("remove", 3, "Stop monitoring", remove, "master-name") },
     Command {
         since: "5.0.0",
         complexity: "O(N) where N is the number of replicas",
-        ..sub!("replicas", 3, "List the monitored replicas", replicas)
+        ..sub!("replicas", 3, "List the monitored replicas", replicas, "master-name")
     },
     Command {
         complexity: "O(N) where N is the number of monitored masters",
-        ..sub!("reset", 3, "Reset masters by name pattern", reset)
+        ..sub!("reset", 3, "Reset masters by name pattern", reset, "pattern")
     },
     Command {
         complexity: "O(N) where N is the number of Sentinels",
-        ..sub!("sentinels", 3, "List the Sentinel instances", sentinels)
+        ..sub!("sentinels", 3, "List the Sentinel instances", sentinels, "master-name")
     },
-    Command { complexity: "O(1)", ..sub!("set", -5, "Change the configuration of a monitored master", set) },
-    Command { since: "3.2.0", ..sub!("simulate-failure", -3, "Simulate failover scenarios", simulate_failure) },
+    Command {
+        complexity: "O(1)",
+        ..sub!(
+            "set",
+            -5,
+            "Change the configuration of a monitored master",
+            set,
+            "master-name option value [option value ...]"
+        )
+    },
+    Command {
+        since: "3.2.0",
+        ..sub!(
+            "simulate-failure",
+            -3,
+            "Simulate failover scenarios",
+            simulate_failure,
+            "[<crash-after-election{:pure-token} | crash-after-promotion{:pure-token} | help{:pure-token}>{mode} ...]"
+        )
+    },
     Command {
         since: "2.8.0",
         complexity: "O(N) where N is the number of slaves",
-        ..sub!("slaves", 3, "List the monitored slaves", replicas)
+        ..sub!("slaves", 3, "List the monitored slaves", replicas, "master-name")
     },
 ];
 
@@ -274,52 +311,58 @@ fn reply_instances(r: &mut Reply, s: &Sentinel, list: &[Instance], now: i64) {
     }
 }
 
-/// SENTINEL HELP
+/// SENTINEL HELP: Redis 7.0's text, byte for byte (clients and tests compare HELP replies like any other).
 fn help(ctx: &mut Ctx, _args: Args) {
     super::shared::reply_help(
         ctx.reply(),
         "SENTINEL",
         &[
             "CKQUORUM <master-name>",
-            "    Tell whether the known sentinels can reach the quorum and the majority a failover needs.",
+            "    Check if the current Sentinel configuration is able to reach the quorum",
+            "    needed to failover a master and the majority needed to authorize the",
+            "    failover.",
             "CONFIG SET <param> <value>",
-            "    Change a global sentinel parameter.",
+            "    Set a global Sentinel configuration parameter.",
             "CONFIG GET <param>",
-            "    Show global sentinel parameters matching <param>.",
+            "    Get global Sentinel configuration parameter.",
             "DEBUG [<param> <value> ...]",
-            "    Show the timing parameters (milliseconds), or change some of them.",
+            "    Show a list of configurable time parameters and their values (milliseconds).",
+            "    Or update current configurable parameters values (one or more).",
             "GET-MASTER-ADDR-BY-NAME <master-name>",
-            "    The address and port of the master called <master-name>.",
+            "    Return the ip and port number of the master with that name.",
             "FAILOVER <master-name>",
-            "    Fail the master over now, without the other sentinels' agreement.",
+            "    Manually failover a master node without asking for agreement from other",
+            "    Sentinels",
             "FLUSHCONFIG",
-            "    Write the configuration and the sentinel state to the config file.",
+            "    Force Sentinel to rewrite its configuration on disk, including the current",
+            "    Sentinel state.",
             "INFO-CACHE <master-name>",
-            "    The last INFO replies of the master and its replicas.",
+            "    Return last cached INFO output from masters and all its replicas.",
             "IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid>",
-            "    Whether this sentinel sees the master at <ip>:<port> down (and its vote).",
+            "    Check if the master specified by ip:port is down from current Sentinel's",
+            "    point of view.",
             "MASTER <master-name>",
-            "    The state of one master.",
+            "    Show the state and info of the specified master.",
             "MASTERS",
-            "    The state of every monitored master.",
+            "    Show a list of monitored masters and their state.",
             "MONITOR <name> <ip> <port> <quorum>",
-            "    Start watching a master.",
+            "    Start monitoring a new master with the specified name, ip, port and quorum.",
             "MYID",
-            "    This sentinel's id.",
+            "    Return the ID of the Sentinel instance.",
             "PENDING-SCRIPTS",
-            "    The notification and client reconfiguration script runs waiting or running.",
+            "    Get pending scripts information.",
             "REMOVE <master-name>",
-            "    Stop watching a master.",
+            "    Remove master from Sentinel's monitor list.",
             "REPLICAS <master-name>",
-            "    The replicas of a master and their state.",
+            "    Show a list of replicas for this master and their state.",
             "RESET <pattern>",
-            "    Forget the replicas and sentinels of the masters whose name matches <pattern>.",
+            "    Reset masters for specific master name matching this pattern.",
             "SENTINELS <master-name>",
-            "    The other sentinels watching a master and their state.",
+            "    Show a list of Sentinel instances for this master and their state.",
             "SET <master-name> <option> <value> [<option> <value> ...]",
-            "    Change the settings of a master.",
+            "    Set configuration parameters for certain masters.",
             "SIMULATE-FAILURE [CRASH-AFTER-ELECTION] [CRASH-AFTER-PROMOTION] [HELP]",
-            "    Make this sentinel crash at a point of its next failover.",
+            "    Simulate a Sentinel crash.",
         ],
     );
 }

@@ -10,7 +10,7 @@ use crate::log_warning;
 /// `user` directives or the ACL file (not both). Err(exit code) after logging Redis's message.
 pub(super) fn startup_acl(config: &Config) -> Result<acl::Acl, i32> {
     let mut a = acl::Acl::for_config(config);
-    let allch = acl::pubsub_default_all(config);
+    let env = acl::RuleEnv::of(config);
     let aclfile = config.stored_str("aclfile");
     if !aclfile.is_empty() && !config.acl_users.is_empty() {
         log_warning!(
@@ -20,15 +20,15 @@ pub(super) fn startup_acl(config: &Config) -> Result<acl::Acl, i32> {
         );
         return Err(1);
     }
-    if let Err(e) = acl::load_configured_users(&mut a, &config.acl_users, allch) {
+    if let Err(e) = acl::load_configured_users(&mut a, &config.acl_users, env) {
         log_warning!("{e}");
         log_warning!("Critical error while loading ACLs. Exiting.");
         return Err(1);
     }
     if !aclfile.is_empty() {
-        match acl::load_file(aclfile, allch) {
+        match acl::load_file(aclfile, env) {
             Ok(users) => {
-                a.replace_all(users, allch);
+                a.replace_all(users, env);
             }
             Err(e) => {
                 log_warning!("Aborting Redis startup because of ACL errors: {e}");

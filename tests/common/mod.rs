@@ -14,6 +14,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod docs;
 pub mod net;
 pub mod pair;
 pub mod persist;

@@ -13,6 +13,7 @@
 
 use crate::common;
 
+use common::docs::canonical_docs;
 use common::pair::have_redis;
 use common::{escape, ferredis_bin, free_port, redis_bin, serial, Conn, Kind, Resp, Server, TempDir};
 use std::process::{Command, Stdio};
@@ -258,6 +259,7 @@ fn sentinel_commands_and_state_match_redis() {
         &["SENTINEL", "DEBUG", "nosuch", "1"],
         &["SENTINEL", "DEBUG", "ping-period", "0"],
         &["SENTINEL", "DEBUG", "ping-period"],
+        &["SENTINEL", "HELP"],
         &["SENTINEL", "SIMULATE-FAILURE", "help"],
         &["SENTINEL", "SIMULATE-FAILURE", "nosuch"],
         &["SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", &mport, "0", "*"],
@@ -271,11 +273,29 @@ fn sentinel_commands_and_state_match_redis() {
         &["SENTINEL", "FLUSHCONFIG"],
         &["SENTINEL", "MYID", "extra"],
         &["SENTINEL", "PENDING-SCRIPTS"],
+        &["ACL", "SETUSER", "u", "+get"],
+        &["ACL", "SETUSER", "u", "+config|get"],
+        &["ACL", "SETUSER", "u", "+ping", "+client|list", "+sentinel|masters", "-@admin"],
+        &["ACL", "GETUSER", "u"],
+        &["ACL", "DRYRUN", "u", "ping"],
+        &["ACL", "DRYRUN", "u", "get", "k"],
+        &["ACL", "DRYRUN", "u", "sentinel", "masters"],
+        &["ACL", "DELUSER", "u"],
         &["COMMAND", "COUNT"],
         &["INFO", "sentinel"],
     ];
     for args in cases {
         same(&mut f, &mut r, args);
+    }
+    // ACL CAT lists only a sentinel's commands (in Redis's dict order, so compared sorted).
+    for cat in ["admin", "dangerous", "pubsub", "connection", "slow", "fast"] {
+        let sorted = |reply: Vec<u8>| {
+            let Ok(Resp::Array(mut items)) = Resp::parse(&reply) else { panic!("{}", escape(&reply)) };
+            items.sort();
+            items
+        };
+        let args = ["ACL", "CAT", cat];
+        assert_eq!(sorted(f.cmd(&args)), sorted(r.cmd(&args)), "ACL CAT {cat}");
     }
     // RESP3: maps where RESP2 has flat arrays.
     let (mut f3, mut r3) = (fer.conn(), red.conn());
@@ -298,6 +318,20 @@ fn sentinel_commands_and_state_match_redis() {
             v.into_iter().map(|(k, v)| if timed_or_link(&k) { (k, "<t>".into()) } else { (k, v) }).collect()
         };
         assert_eq!(strip(f.cmd(args)), strip(r.cmd(args)), "{args:?}");
+    }
+    // COMMAND DOCS: every SENTINEL subcommand's argument tree, deprecation and complexity as Redis 7.0 documents
+    // them (sorted, since Redis lists subcommands in its dict's order).
+    for (proto, fc, rc) in [(2, &mut f, &mut r), (3, &mut f3, &mut r3)] {
+        let args = ["COMMAND", "DOCS", "SENTINEL"];
+        let (fd, rd) = (fc.cmd(&args), rc.cmd(&args));
+        let parse = |b: &[u8]| Resp::parse(b).unwrap_or_else(|_| panic!("{}", escape(b)));
+        assert_eq!(
+            canonical_docs(parse(&fd), proto, &|_| true),
+            canonical_docs(parse(&rd), proto, &|_| true),
+            "RESP{proto} COMMAND DOCS SENTINEL\n  ferredis: {}\n  redis:    {}",
+            escape(&fd),
+            escape(&rd)
+        );
     }
     // Each lists the other as a sentinel, with the same fields.
     let keys = |reply: Vec<u8>| -> Vec<String> {
