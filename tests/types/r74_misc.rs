@@ -452,11 +452,21 @@ fn zscan_noscores() {
         ("ZSCAN z 0 NOSCORES NOSCORES", b"*2\r\n$1\r\n0\r\n*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"),
         ("ZSCAN z 0 NOSCORES COUNT 0", b"-ERR syntax error\r\n"),
         ("ZSCAN z 0 NOSCORES FOO", b"-ERR syntax error\r\n"),
-        ("ZSCAN z 0 NOVALUES", b"-ERR syntax error\r\n"),
+        ("ZSCAN z 0 NOVALUES", b"-ERR NOVALUES option can only be used in HSCAN\r\n"),
+        ("ZSCAN z 0 COUNT 5 NOVALUES MATCH *", b"-ERR NOVALUES option can only be used in HSCAN\r\n"),
+        ("ZSCAN z 0 FOO NOVALUES", b"-ERR syntax error\r\n"),
+        ("HSET h f v", b":1\r\n"),
+        ("HSCAN h 0 NOSCORES", b"-ERR NOSCORES option can only be used in ZSCAN\r\n"),
+        ("HSCAN h 0 NOVALUES NOSCORES", b"-ERR NOSCORES option can only be used in ZSCAN\r\n"),
+        ("SCAN 0 NOVALUES", b"-ERR NOVALUES option can only be used in HSCAN\r\n"),
+        ("SCAN 0 noscores", b"-ERR NOSCORES option can only be used in ZSCAN\r\n"),
+        ("SCAN 0 TYPE string FOO", b"-ERR syntax error\r\n"),
         ("ZSCAN nokey 0 NOSCORES", b"*2\r\n$1\r\n0\r\n*0\r\n"),
         ("ZSCAN z x NOSCORES", b"-ERR invalid cursor\r\n"),
         ("SADD s a", b":1\r\n"),
-        ("SSCAN s 0 NOSCORES", b"-ERR syntax error\r\n"),
+        ("SSCAN s 0 NOSCORES", b"-ERR NOSCORES option can only be used in ZSCAN\r\n"),
+        ("SSCAN s 0 NOVALUES", b"-ERR NOVALUES option can only be used in HSCAN\r\n"),
+        ("SSCAN s 0 BAR", b"-ERR syntax error\r\n"),
     ];
     let run = |srv: &Server, resp3: bool| -> Vec<Vec<u8>> {
         let mut c = srv.conn();
