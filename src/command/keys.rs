@@ -713,7 +713,7 @@ fn scan(ctx: &mut Ctx, args: Args) {
         } else if args.is(i, "type") && more {
             type_name = Some(args.get(i + 1));
         } else {
-            super::set::scan_option_error(ctx.reply(), args.get(i));
+            super::shared::scan_option_error(ctx.reply(), args.get(i));
             return;
         }
         i += 2;

@@ -329,24 +329,12 @@ pub(crate) fn parse_scan_opts<'a>(
             let p = args.get(i + 1);
             o.pattern = if p == b"*" { None } else { Some(p) };
         } else {
-            scan_option_error(r, args.get(i));
+            super::shared::scan_option_error(r, args.get(i));
             return None;
         }
         i += 2;
     }
     Some(o)
-}
-
-/// The error for an option the SCAN family does not take here: NOVALUES and NOSCORES name the one command that
-/// takes them (Redis 7.4's and Valkey 8's words, which 7.0 did not know either), anything else is a syntax error.
-pub(crate) fn scan_option_error(r: &mut Reply, word: &[u8]) {
-    if word.eq_ignore_ascii_case(b"novalues") {
-        r.error("ERR NOVALUES option can only be used in HSCAN");
-    } else if word.eq_ignore_ascii_case(b"noscores") {
-        r.error("ERR NOSCORES option can only be used in ZSCAN");
-    } else {
-        r.err_syntax();
-    }
 }
 
 /// Whether a scanned element passes the MATCH filter.
