@@ -47,14 +47,13 @@ impl Sentinel {
     /// Queues a command on the command link of `r` (the name mapped through `rename-command`); false when there
     /// is no link.
     pub fn send_cmd(&mut self, r: &InstRef, argv: &[&str], tag: Tag) -> bool {
-        let Some(i) = self.instance(r) else { return false };
-        let fd = i.link.cc;
+        let Some(fd) = self.link_of(r).and_then(|l| l.cc) else { return false };
         let mut owned: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
         owned[0] = self.map_command(r, argv[0]);
-        let Some(c) = self.conn_mut(fd) else { return false };
-        c.send(&owned, tag);
-        if let Some(i) = self.instance_mut(r) {
-            i.link.pending_commands += 1;
+        let Some(c) = self.conn_mut(Some(fd)) else { return false };
+        c.send(&owned, tag, r);
+        if let Some(l) = self.link_of_mut(r) {
+            l.pending_commands += 1;
         }
         true
     }
@@ -67,45 +66,99 @@ impl Sentinel {
         }
     }
 
-    /// Closes a connection of an instance (Redis's `instanceLinkCloseConnection`).
+    /// Closes a connection of a link (Redis's `instanceLinkCloseConnection`): every instance sharing the link sees
+    /// it disconnected.
     pub fn close_conn(&mut self, fd: i32) {
         let Some(pos) = self.conns.iter().position(|c| c.raw_fd() == fd) else { return };
         let c = self.conns.swap_remove(pos);
-        if let Some(i) = self.instance_mut(&c.target) {
-            if i.link.cc == Some(fd) {
-                i.link.cc = None;
-                i.link.pending_commands = 0;
+        if let Some(l) = self.link_mut(c.link) {
+            if l.cc == Some(fd) {
+                l.cc = None;
+                l.pending_commands = 0;
             }
-            if i.link.pc == Some(fd) {
-                i.link.pc = None;
+            if l.pc == Some(fd) {
+                l.pc = None;
             }
         }
         self.closed.push(c);
     }
 
-    /// Closes both connections of `r`.
+    /// Closes both connections of the link of `r` (shared with other instances or not).
     pub fn close_links(&mut self, r: &InstRef) {
-        let Some(i) = self.instance(r) else { return };
-        let fds: Vec<i32> = i.link.cc.into_iter().chain(i.link.pc).collect();
+        let Some(l) = self.link_of(r) else { return };
+        let fds: Vec<i32> = l.cc.into_iter().chain(l.pc).collect();
         for fd in fds {
             self.close_conn(fd);
         }
     }
 
-    /// Closes every connection whose instance no longer exists (after a reset or a removal).
-    pub fn close_orphans(&mut self) {
+    /// After instances were removed (a reset, a removal, a sentinel that moved or restarted): recounts the owners
+    /// of every link, frees the links nobody uses any more with their connections (Redis's
+    /// `releaseInstanceLink`), and closes any connection whose link is not using it.
+    ///
+    /// A link still used by others keeps its connections; the replies still expected there for a removed
+    /// instance are dropped when they arrive ([`Sentinel::on_reply`] routes a reply only to an instance that
+    /// still uses the connection's link).
+    pub fn release_links(&mut self) {
+        let mut owners = vec![0usize; self.links.len()];
+        for m in &self.masters {
+            for i in std::iter::once(m).chain(&m.replicas).chain(&m.sentinels) {
+                if let Some(n) = owners.get_mut(i.link) {
+                    *n += 1;
+                }
+            }
+        }
+        for (slot, n) in self.links.iter_mut().zip(owners) {
+            match slot {
+                Some(l) if n == 0 => {
+                    l.refcount = 0;
+                    *slot = None;
+                }
+                Some(l) => l.refcount = n,
+                None => {}
+            }
+        }
         let orphans: Vec<i32> = self
             .conns
             .iter()
             .filter(|c| {
-                self.instance(&c.target)
-                    .map_or(true, |i| i.link.cc != Some(c.raw_fd()) && i.link.pc != Some(c.raw_fd()))
+                self.links
+                    .get(c.link)
+                    .and_then(Option::as_ref)
+                    .map_or(true, |l| l.cc != Some(c.raw_fd()) && l.pc != Some(c.raw_fd()))
             })
             .map(|c| c.raw_fd())
             .collect();
         for fd in orphans {
             self.close_conn(fd);
         }
+    }
+
+    /// Makes the sentinel instance `r` use the link of the same sentinel (same run id) in another master's group,
+    /// releasing its own (Redis's `sentinelTryConnectionSharing`). True when it now shares; never for a sentinel
+    /// of no run id, nor one already sharing.
+    pub fn try_share_link(&mut self, r: &InstRef) -> bool {
+        let InstRef::Sentinel(master, ..) = r else { return false };
+        let Some(i) = self.instance(r) else { return false };
+        let Some(runid) = i.runid.as_deref() else { return false };
+        let own = i.link;
+        if self.link(own).refcount > 1 {
+            return false;
+        }
+        let found = self
+            .masters
+            .iter()
+            .filter(|m| m.name != *master)
+            .find_map(|m| m.sentinels.iter().find(|s| s.runid.as_deref() == Some(runid)))
+            .map(|s| s.link)
+            .filter(|&l| l != own && self.links.get(l).is_some_and(Option::is_some));
+        let Some(shared) = found else { return false };
+        if let Some(i) = self.instance_mut(r) {
+            i.link = shared;
+        }
+        // The instance's own link has no other owner: freed, its connections closed.
+        self.release_links();
+        true
     }
 
     /// The AUTH to send first on a link of `r`, if any.
@@ -133,11 +186,12 @@ impl Sentinel {
         let ping_period = self.timing.ping_period;
         let resolve = self.resolve_hostnames;
         let Some(i) = self.instance(r) else { return };
-        let needs_pc = i.needs_pubsub();
-        if !i.link.disconnected(needs_pc) || i.addr.port == 0 || now - i.link.last_reconn_time < ping_period {
+        let (needs_pc, id) = (i.needs_pubsub(), i.link);
+        let l = self.link(id);
+        if !l.disconnected(needs_pc) || i.addr.port == 0 || now - l.last_reconn_time < ping_period {
             return;
         }
-        let (host, port, cc_missing) = (i.addr.hostname.clone(), i.addr.port, i.link.cc.is_none());
+        let (host, port, cc_missing) = (i.addr.hostname.clone(), i.addr.port, l.cc.is_none());
         if resolve && cc_missing {
             if let Ok(a) = self.make_addr(&host, port as i64, false) {
                 if let Some(i) = self.instance_mut(r) {
@@ -145,32 +199,32 @@ impl Sentinel {
                 }
             }
         }
-        let Some(i) = self.instance_mut(r) else { return };
-        i.link.last_reconn_time = now;
-        let ip = i.addr.ip.clone();
-        let pc_missing = needs_pc && i.link.pc.is_none();
+        let Some(ip) = self.instance(r).map(|i| i.addr.ip.clone()) else { return };
+        let Some(l) = self.link_mut(id) else { return };
+        l.last_reconn_time = now;
+        let pc_missing = needs_pc && l.pc.is_none();
         let short_id: String = self.myid.chars().take(8).collect();
         if cc_missing {
             match connect(&ip, port) {
                 Ok(fd) => {
-                    let mut c = Conn::new(fd, r.clone(), false);
+                    let mut c = Conn::new(fd, id, false);
                     let raw = c.raw_fd();
                     let mut pending = 0;
                     if let Some(auth) = self.auth_argv(r) {
-                        c.send(&auth, Tag::Discard);
+                        c.send(&auth, Tag::Discard, r);
                         pending += 1;
                     }
                     let name = format!("sentinel-{short_id}-cmd");
-                    c.send(&[self.map_command(r, "CLIENT").as_str(), "SETNAME", &name], Tag::Discard);
-                    c.send(&[self.map_command(r, "PING")], Tag::Ping);
+                    c.send(&[self.map_command(r, "CLIENT").as_str(), "SETNAME", &name], Tag::Discard, r);
+                    c.send(&[self.map_command(r, "PING")], Tag::Ping, r);
                     self.conns.push(c);
-                    if let Some(i) = self.instance_mut(r) {
-                        i.link.cc = Some(raw);
-                        i.link.pending_commands = pending + 2;
-                        i.link.cc_conn_time = now;
-                        i.link.last_ping_time = now;
-                        if i.link.act_ping_time == 0 {
-                            i.link.act_ping_time = now;
+                    if let Some(l) = self.link_mut(id) {
+                        l.cc = Some(raw);
+                        l.pending_commands = pending + 2;
+                        l.cc_conn_time = now;
+                        l.last_ping_time = now;
+                        if l.act_ping_time == 0 {
+                            l.act_ping_time = now;
                         }
                     }
                 }
@@ -180,19 +234,19 @@ impl Sentinel {
         if pc_missing {
             match connect(&ip, port) {
                 Ok(fd) => {
-                    let mut c = Conn::new(fd, r.clone(), true);
+                    let mut c = Conn::new(fd, id, true);
                     let raw = c.raw_fd();
                     if let Some(auth) = self.auth_argv(r) {
-                        c.send(&auth, Tag::Discard);
+                        c.send(&auth, Tag::Discard, r);
                     }
                     let name = format!("sentinel-{short_id}-pubsub");
-                    c.send(&[self.map_command(r, "CLIENT").as_str(), "SETNAME", &name], Tag::Discard);
-                    c.send(&[self.map_command(r, "SUBSCRIBE").as_str(), HELLO_CHANNEL], Tag::Subscribe);
+                    c.send(&[self.map_command(r, "CLIENT").as_str(), "SETNAME", &name], Tag::Discard, r);
+                    c.send(&[self.map_command(r, "SUBSCRIBE").as_str(), HELLO_CHANNEL], Tag::Subscribe, r);
                     self.conns.push(c);
-                    if let Some(i) = self.instance_mut(r) {
-                        i.link.pc = Some(raw);
-                        i.link.pc_conn_time = now;
-                        i.link.pc_last_activity = now;
+                    if let Some(l) = self.link_mut(id) {
+                        l.pc = Some(raw);
+                        l.pc_conn_time = now;
+                        l.pc_last_activity = now;
                     }
                 }
                 Err(e) => crate::log_debug!("-pubsub-link-reconnection {ip}:{port} #{e}"),
@@ -206,14 +260,16 @@ impl Sentinel {
         let Some(m) = self.master(r.master_name()) else { return };
         let master_busy = m.is(flags::O_DOWN | flags::FAILOVER_IN_PROGRESS);
         let Some(i) = self.instance(r) else { return };
-        if i.link.disconnected(i.needs_pubsub()) || i.link.pending_commands >= MAX_PENDING_COMMANDS {
+        let l = self.link(i.link);
+        // A shared link takes as many unanswered commands per instance sharing it (Redis's limit times refcount).
+        if l.disconnected(i.needs_pubsub()) || l.pending_commands >= MAX_PENDING_COMMANDS.saturating_mul(l.refcount) {
             return;
         }
         let info_period =
             if i.is(flags::SLAVE) && (master_busy || i.master_link_down_time != 0) { 1000 } else { t.info_period };
         let ping_period = i.down_after_period.min(t.ping_period);
         let want_info = !i.is(flags::SENTINEL) && (i.info_refresh == 0 || now - i.info_refresh > info_period);
-        let want_ping = now - i.link.last_pong_time > ping_period && now - i.link.last_ping_time > ping_period / 2;
+        let want_ping = now - l.last_pong_time > ping_period && now - l.last_ping_time > ping_period / 2;
         let want_hello = now - i.last_pub_time > t.publish_period;
         if want_info {
             self.send_cmd(r, &["INFO"], Tag::Info);
@@ -228,10 +284,10 @@ impl Sentinel {
 
     fn send_ping(&mut self, r: &InstRef, now: i64) {
         if self.send_cmd(r, &["PING"], Tag::Ping) {
-            if let Some(i) = self.instance_mut(r) {
-                i.link.last_ping_time = now;
-                if i.link.act_ping_time == 0 {
-                    i.link.act_ping_time = now;
+            if let Some(l) = self.link_of_mut(r) {
+                l.last_ping_time = now;
+                if l.act_ping_time == 0 {
+                    l.act_ping_time = now;
                 }
             }
         }
@@ -240,13 +296,14 @@ impl Sentinel {
     /// The hello message this sentinel publishes about the master of `r`, through `r`'s command link.
     fn send_hello(&mut self, r: &InstRef) {
         let Some(i) = self.instance(r) else { return };
-        if i.link.disconnected(i.needs_pubsub()) {
+        let l = self.link(i.link);
+        if l.disconnected(i.needs_pubsub()) {
             return;
         }
         let announce_ip = match &self.announce_ip {
             Some(ip) => ip.clone(),
             None => {
-                let Some(fd) = i.link.cc else { return };
+                let Some(fd) = l.cc else { return };
                 match crate::sys::socket::local_addr(fd) {
                     Some((ip, _)) => ip.to_string(),
                     None => return,
@@ -336,7 +393,7 @@ impl Sentinel {
     fn check_sdown(&mut self, r: &InstRef, now: i64) {
         let t = self.timing.clone();
         let Some(i) = self.instance(r) else { return };
-        let l = &i.link;
+        let l = self.link(i.link);
         let elapsed = if l.act_ping_time != 0 {
             now - l.act_ping_time
         } else if l.disconnected(i.needs_pubsub()) {
@@ -407,7 +464,8 @@ impl Sentinel {
         let ask_period = self.timing.ask_period;
         let myid = self.myid.clone();
         let epoch = self.current_epoch;
-        let Some(m) = self.master_mut(name) else { return };
+        let links = &self.links;
+        let Some(m) = self.masters.iter_mut().find(|m| m.name == name) else { return };
         let sdown = m.is(flags::S_DOWN);
         let ip = m.addr.ip.clone();
         let port = m.addr.port.to_string();
@@ -418,7 +476,7 @@ impl Sentinel {
                 s.flags &= !flags::MASTER_DOWN;
                 s.leader = None;
             }
-            if !sdown || s.link.disconnected(false) {
+            if !sdown || links.get(s.link).and_then(Option::as_ref).map_or(true, |l| l.disconnected(false)) {
                 continue;
             }
             if !forced && now - s.last_master_down_reply_time < ask_period {
@@ -440,15 +498,18 @@ impl Sentinel {
         }
     }
 
-    /// A reply (or a pub/sub push) read on connection `fd`.
-    pub fn on_reply(&mut self, fd: i32, tag: Option<Tag>, v: Value, now: i64) {
+    /// A reply (or a pub/sub push) read on connection `fd`, with the tag and instance its command queued.
+    ///
+    /// The reply counts against the connection's link; it goes to its instance only while that instance exists
+    /// and still uses this link (Redis rebinds the callbacks of a released instance to one that ignores them).
+    pub fn on_reply(&mut self, fd: i32, tag: Option<(Tag, InstRef)>, v: Value, now: i64) {
         let Some(c) = self.conns.iter().find(|c| c.raw_fd() == fd) else { return };
-        let (r, pubsub) = (c.target.clone(), c.pubsub);
+        let (id, pubsub) = (c.link, c.pubsub);
         if pubsub {
-            if let Some(i) = self.instance_mut(&r) {
-                i.link.pc_last_activity = now;
+            if let Some(l) = self.link_mut(id) {
+                l.pc_last_activity = now;
             }
-            if tag == Some(Tag::Subscribe) && matches!(v, Value::Error(_)) {
+            if matches!(tag, Some((Tag::Subscribe, _))) && matches!(v, Value::Error(_)) {
                 return self.close_conn(fd);
             }
             if tag.is_none() {
@@ -462,9 +523,12 @@ impl Sentinel {
             }
             return;
         }
-        let Some(tag) = tag else { return };
-        if let Some(i) = self.instance_mut(&r) {
-            i.link.pending_commands = i.link.pending_commands.saturating_sub(1);
+        let Some((tag, r)) = tag else { return };
+        if let Some(l) = self.link_mut(id) {
+            l.pending_commands = l.pending_commands.saturating_sub(1);
+        }
+        if self.instance(&r).map(|i| i.link) != Some(id) {
+            return;
         }
         match tag {
             Tag::Discard => {}
@@ -487,13 +551,12 @@ impl Sentinel {
     }
 
     fn on_ping_reply(&mut self, r: &InstRef, v: &Value, now: i64) {
-        let busy_kill = {
+        let (busy_kill, valid) = {
             let Some(i) = self.instance_mut(r) else { return };
-            let mut busy_kill = false;
+            let (mut busy_kill, mut valid) = (false, false);
             if let Value::Status(s) | Value::Error(s) = v {
                 if s.starts_with(b"PONG") || s.starts_with(b"LOADING") || s.starts_with(b"MASTERDOWN") {
-                    i.link.last_avail_time = now;
-                    i.link.act_ping_time = 0;
+                    valid = true;
                     if i.is(flags::MASTER_REBOOT) && s.starts_with(b"PONG") {
                         i.flags &= !flags::MASTER_REBOOT;
                     }
@@ -502,9 +565,16 @@ impl Sentinel {
                     busy_kill = true;
                 }
             }
-            i.link.last_pong_time = now;
-            busy_kill
+            (busy_kill, valid)
         };
+        // The times are the link's: one pong answers for every instance sharing it.
+        if let Some(l) = self.link_of_mut(r) {
+            if valid {
+                l.last_avail_time = now;
+                l.act_ping_time = 0;
+            }
+            l.last_pong_time = now;
+        }
         if busy_kill {
             self.send_cmd(r, &["SCRIPT", "KILL"], Tag::Discard);
         }
@@ -570,12 +640,24 @@ impl Sentinel {
                 if !moved {
                     self.event_at(false, "+sentinel", &r, "");
                 } else {
-                    // Every master watched by that sentinel learns its new address.
+                    // Every master watched by that sentinel learns its new address (Redis's
+                    // `sentinelUpdateSentinelAddressInAllMasters`), and the link they share, which may still be
+                    // the one to the old address, reconnects.
                     let names: Vec<String> = self.masters.iter().map(|m| m.name.clone()).collect();
+                    let mut updated = 0;
                     for n in names {
                         if n != name && self.remove_sentinel_by_runid(&n, &h.runid) {
-                            let _ = self.add_sentinel(&n, &h.runid, &h.ip, h.port, now);
+                            updated += usize::from(self.add_sentinel(&n, &h.runid, &h.ip, h.port, now).is_ok());
                         }
+                    }
+                    self.close_links(&r);
+                    if updated > 0 {
+                        self.event_at(
+                            false,
+                            "+sentinel-address-update",
+                            &r,
+                            &format!("{updated} additional matching instances"),
+                        );
                     }
                 }
                 self.flush_requested = true;
@@ -621,7 +703,7 @@ impl Sentinel {
         let Some(m) = self.master_mut(name) else { return false };
         let Some(pos) = m.sentinels.iter().position(|s| s.runid.as_deref() == Some(runid)) else { return false };
         m.sentinels.remove(pos);
-        self.close_orphans();
+        self.release_links();
         true
     }
 
