@@ -118,6 +118,21 @@ impl Sentinel {
                 None => {}
             }
         }
+        // Replies still expected for an instance that is gone (or uses another link now) will be dropped, even
+        // if an instance of the same address comes back meanwhile (Redis's `releaseInstanceLink` rebinding).
+        let mut stale = Vec::new();
+        for (ci, c) in self.conns.iter().enumerate() {
+            for (pi, (tag, r)) in c.pending.iter().enumerate() {
+                if *tag != Tag::Discard && self.instance(r).map(|i| i.link) != Some(c.link) {
+                    stale.push((ci, pi));
+                }
+            }
+        }
+        for (ci, pi) in stale {
+            if let Some((tag, _)) = self.conns.get_mut(ci).and_then(|c| c.pending.get_mut(pi)) {
+                *tag = Tag::Discard;
+            }
+        }
         let orphans: Vec<i32> = self
             .conns
             .iter()
@@ -979,5 +994,190 @@ mod tests {
         let before = runids.len();
         runids.dedup();
         assert_eq!(before, runids.len(), "one sentinel per run id");
+    }
+
+    /// Connections that open at once on `/dev/null` (nothing is ever written to them in these tests).
+    fn null_connect(_: &str, _: u16) -> std::io::Result<OwnedFd> {
+        Ok(std::fs::File::open("/dev/null")?.into())
+    }
+
+    /// A time late enough for the first connections to be due at once.
+    const T: i64 = 1_000_000;
+
+    const PEER: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    /// This sentinel watches m1 and m2; the sentinel PEER said hello about both from 127.0.0.1:`port`.
+    fn two_masters_one_peer(port: u16) -> Sentinel {
+        let mut s = Sentinel::new(26379, T);
+        s.myid = "a".repeat(40);
+        s.add_master("m1", "127.0.0.1", 7001, 2, T).unwrap();
+        s.add_master("m2", "127.0.0.1", 7002, 2, T).unwrap();
+        for (m, mport) in [("m1", 7001), ("m2", 7002)] {
+            s.process_hello(format!("127.0.0.1,{port},{PEER},0,{m},127.0.0.1,{mport},0").as_bytes(), T + 10);
+        }
+        s
+    }
+
+    fn peer(m: &str, port: u16) -> InstRef {
+        InstRef::Sentinel(m.into(), "127.0.0.1".into(), port)
+    }
+
+    /// The command connections of link `id`.
+    fn cmd_conns(s: &Sentinel, id: super::super::LinkId) -> Vec<i32> {
+        s.conns.iter().filter(|c| c.link == id && !c.pubsub).map(|c| c.raw_fd()).collect()
+    }
+
+    /// Feeds `bytes` to connection `fd` as if read, and hands every complete reply to the model.
+    fn feed(s: &mut Sentinel, fd: i32, bytes: &[u8], now: i64) {
+        let c = s.conns.iter_mut().find(|c| c.raw_fd() == fd).unwrap();
+        c.inbuf.extend_from_slice(bytes);
+        let mut replies = Vec::new();
+        while let Some(r) = c.next_reply().unwrap() {
+            replies.push(r);
+        }
+        for (tag, v) in replies {
+            s.on_reply(fd, tag, v, now);
+        }
+    }
+
+    const DOWN: &[u8] = b"*3\r\n:1\r\n$1\r\n*\r\n:0\r\n";
+    const UP: &[u8] = b"*3\r\n:0\r\n$1\r\n*\r\n:0\r\n";
+
+    #[test]
+    fn one_sentinel_in_two_groups_shares_one_link() {
+        let mut s = two_masters_one_peer(26380);
+        let (a, b) = (s.instance(&peer("m1", 26380)).unwrap().link, s.instance(&peer("m2", 26380)).unwrap().link);
+        assert_eq!(a, b, "the second instance took the first one's link");
+        assert_eq!(s.link(a).refcount, 2);
+        // Masters never share, even two at one address.
+        s.add_master("m3", "127.0.0.1", 7001, 2, T).unwrap();
+        let (l1, l3) = (s.master("m1").unwrap().link, s.master("m3").unwrap().link);
+        assert_ne!(l1, l3);
+        assert_eq!((s.link(l1).refcount, s.link(l3).refcount), (1, 1));
+        // One command connection to the peer, one PING on it; the masters have two connections each.
+        s.timer(T + 20, &mut null_connect);
+        assert_eq!(cmd_conns(&s, a).len(), 1);
+        assert_eq!(s.conns.len(), 3 * 2 + 1);
+        assert_eq!(s.link(a).pending_commands, 2, "CLIENT SETNAME and PING, once");
+        assert!(!s.link(a).disconnected(false));
+        // A `known-sentinel` line shares the same way.
+        let argv: Vec<String> =
+            ["known-sentinel", "m3", "127.0.0.1", "26380", PEER].iter().map(|w| w.to_string()).collect();
+        s.apply_directive(&argv, T + 30).unwrap();
+        assert_eq!(s.instance(&peer("m3", 26380)).unwrap().link, a);
+        assert_eq!(s.link(a).refcount, 3);
+    }
+
+    #[test]
+    fn replies_on_a_shared_link_go_to_the_master_they_are_about() {
+        let mut s = two_masters_one_peer(26380);
+        s.timer(T + 20, &mut null_connect);
+        let id = s.instance(&peer("m1", 26380)).unwrap().link;
+        let fd = cmd_conns(&s, id)[0];
+        let ask = ["SENTINEL", "is-master-down-by-addr", "127.0.0.1", "7001", "0", "*"];
+        assert!(s.send_cmd(&peer("m1", 26380), &ask, Tag::IsMasterDown));
+        assert!(s.send_cmd(&peer("m2", 26380), &ask, Tag::IsMasterDown));
+        assert_eq!(s.link(id).pending_commands, 4);
+        let mut bytes = b"+OK\r\n+PONG\r\n".to_vec();
+        bytes.extend_from_slice(DOWN);
+        bytes.extend_from_slice(UP);
+        // Split at every byte: the replies are the same.
+        for cut in 0..bytes.len() {
+            let mut t = two_masters_one_peer(26380);
+            t.timer(T + 20, &mut null_connect);
+            let tfd = cmd_conns(&t, id)[0];
+            t.send_cmd(&peer("m1", 26380), &ask, Tag::IsMasterDown);
+            t.send_cmd(&peer("m2", 26380), &ask, Tag::IsMasterDown);
+            feed(&mut t, tfd, &bytes[..cut], T + 30);
+            feed(&mut t, tfd, &bytes[cut..], T + 30);
+            assert!(t.instance(&peer("m1", 26380)).unwrap().is(flags::MASTER_DOWN), "cut {cut}");
+            assert!(!t.instance(&peer("m2", 26380)).unwrap().is(flags::MASTER_DOWN), "cut {cut}");
+        }
+        feed(&mut s, fd, &bytes, T + 30);
+        assert!(s.instance(&peer("m1", 26380)).unwrap().is(flags::MASTER_DOWN));
+        assert!(!s.instance(&peer("m2", 26380)).unwrap().is(flags::MASTER_DOWN));
+        assert_eq!(s.instance(&peer("m2", 26380)).unwrap().last_master_down_reply_time, T + 30);
+        let l = s.link(id);
+        assert_eq!((l.pending_commands, l.act_ping_time, l.last_avail_time), (0, 0, T + 30), "one pong for both");
+    }
+
+    #[test]
+    fn a_released_instance_gets_no_replies_and_the_last_owner_closes_the_link() {
+        let mut s = two_masters_one_peer(26380);
+        s.timer(T + 20, &mut null_connect);
+        let id = s.instance(&peer("m1", 26380)).unwrap().link;
+        let fd = cmd_conns(&s, id)[0];
+        let ask = ["SENTINEL", "is-master-down-by-addr", "127.0.0.1", "7001", "0", "*"];
+        s.send_cmd(&peer("m1", 26380), &ask, Tag::IsMasterDown);
+        s.send_cmd(&peer("m2", 26380), &ask, Tag::IsMasterDown);
+        // m1 forgets its sentinels while its question is pending: the link stays, for m2.
+        s.reset_master("m1", false, true, T + 40);
+        assert_eq!(s.link(id).refcount, 1);
+        assert_eq!(cmd_conns(&s, id), vec![fd]);
+        assert!(s.closed.iter().all(|c| c.raw_fd() != fd));
+        // The peer is back in m1's group (the same address, the same link) before the replies arrive: the answer
+        // to the question the old instance asked is not taken for the new one's (Redis rebinds those callbacks).
+        s.process_hello(format!("127.0.0.1,26380,{PEER},0,m1,127.0.0.1,7001,0").as_bytes(), T + 45);
+        assert_eq!(s.instance(&peer("m1", 26380)).unwrap().link, id);
+        assert_eq!(s.link(id).refcount, 2);
+        let mut bytes = b"+OK\r\n+PONG\r\n".to_vec();
+        bytes.extend_from_slice(DOWN);
+        bytes.extend_from_slice(DOWN);
+        feed(&mut s, fd, &bytes, T + 50);
+        let again = s.instance(&peer("m1", 26380)).unwrap();
+        assert!(!again.is(flags::MASTER_DOWN));
+        assert_eq!(again.last_master_down_reply_time, T + 45);
+        assert!(s.instance(&peer("m2", 26380)).unwrap().is(flags::MASTER_DOWN));
+        assert_eq!(s.link(id).pending_commands, 0, "the dropped replies still counted");
+        s.reset_master("m1", false, true, T + 55);
+        // The last owner goes: the link is freed and its connection closed.
+        s.masters.retain(|m| m.name != "m2");
+        s.release_links();
+        assert!(s.links[id].is_none());
+        assert!(s.closed.iter().any(|c| c.raw_fd() == fd));
+        assert!(cmd_conns(&s, id).is_empty());
+        // A free slot is reused by the next link.
+        let slots = s.links.len();
+        s.add_master("m4", "127.0.0.1", 7004, 2, T + 60).unwrap();
+        assert_eq!(s.links.len(), slots);
+    }
+
+    #[test]
+    fn a_shared_link_that_drops_is_down_for_every_owner_and_reconnects_once() {
+        let mut s = two_masters_one_peer(26380);
+        s.timer(T + 20, &mut null_connect);
+        let id = s.instance(&peer("m1", 26380)).unwrap().link;
+        let fd = cmd_conns(&s, id)[0];
+        s.close_conn(fd);
+        for m in ["m1", "m2"] {
+            let i = s.instance(&peer(m, 26380)).unwrap();
+            assert!(s.link(i.link).disconnected(false));
+        }
+        assert_eq!(s.link(id).pending_commands, 0);
+        s.timer(T + 20 + s.timing.ping_period, &mut null_connect);
+        assert_eq!(cmd_conns(&s, id).len(), 1);
+        assert_eq!(s.link(id).refcount, 2);
+    }
+
+    #[test]
+    fn a_sentinel_that_moved_keeps_one_link_to_its_new_address() {
+        let mut s = two_masters_one_peer(26380);
+        s.timer(T + 20, &mut null_connect);
+        let id = s.instance(&peer("m1", 26380)).unwrap().link;
+        let old_fd = cmd_conns(&s, id)[0];
+        s.events.clear();
+        s.process_hello(format!("127.0.0.1,26390,{PEER},0,m1,127.0.0.1,7001,0").as_bytes(), T + 30);
+        let (a, b) = (s.instance(&peer("m1", 26390)).unwrap().link, s.instance(&peer("m2", 26390)).unwrap().link);
+        assert!(s.instance(&peer("m2", 26380)).is_none());
+        assert_eq!(a, b);
+        assert_eq!(s.link(a).refcount, 2);
+        assert!(s.closed.iter().any(|c| c.raw_fd() == old_fd), "the connection to the old address is closed");
+        assert!(cmd_conns(&s, a).is_empty());
+        assert!(s.events.iter().any(|(k, m)| k == "+sentinel-address-update"
+            && m == &format!("sentinel {PEER} 127.0.0.1 26390 @ m1 127.0.0.1 7001 1 additional matching instances")));
+        // At the next reconnection (at most one a ping period), one connection to the new address.
+        s.timer(T + 20 + s.timing.ping_period, &mut null_connect);
+        assert_eq!(cmd_conns(&s, a).len(), 1);
+        assert_eq!(s.conns.len(), 2 * 2 + 1);
     }
 }
