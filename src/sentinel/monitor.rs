@@ -97,8 +97,8 @@ impl Sentinel {
     /// `releaseInstanceLink`), and closes any connection whose link is not using it.
     ///
     /// A link still used by others keeps its connections; the replies still expected there for a removed
-    /// instance are dropped when they arrive ([`Sentinel::on_reply`] routes a reply only to an instance that
-    /// still uses the connection's link).
+    /// instance become [`Tag::Discard`] (counted, read by nobody), and [`Sentinel::on_reply`] routes a reply only
+    /// to an instance that still uses the connection's link.
     pub fn release_links(&mut self) {
         let mut owners = vec![0usize; self.links.len()];
         for m in &self.masters {
