@@ -29,6 +29,9 @@ pub enum Tag {
     Subscribe,
 }
 
+/// What a reply answers, and for which instance (the one the command was sent for).
+pub type Expected = (Tag, InstRef);
+
 /// One connection (see the module docs).
 pub struct Conn {
     pub fd: OwnedFd,
@@ -43,7 +46,7 @@ pub struct Conn {
     pub outbuf: Vec<u8>,
     pub inbuf: Vec<u8>,
     /// What each reply still expected answers, and for which instance.
-    pub pending: VecDeque<(Tag, InstRef)>,
+    pub pending: VecDeque<Expected>,
 }
 
 impl Conn {
@@ -71,7 +74,7 @@ impl Conn {
     }
 
     /// The next complete reply read, with its tag and instance (`None` for pub/sub pushes, which have none).
-    pub fn next_reply(&mut self) -> Result<Option<(Option<(Tag, InstRef)>, Value)>, Malformed> {
+    pub fn next_reply(&mut self) -> Result<Option<(Option<Expected>, Value)>, Malformed> {
         let Some((v, used)) = proto::parse_reply(&self.inbuf)? else { return Ok(None) };
         self.inbuf.drain(..used);
         let is_push = self.pubsub

@@ -15,7 +15,7 @@
 //! Connections are opened through the caller's `connect` function (the server's non-blocking connect) so this
 //! file does no I/O; everything else is queued on [`Conn`]s.
 
-use super::link::{Conn, Tag};
+use super::link::{Conn, Expected, Tag};
 use super::proto::{self, Role, Value};
 use super::{flags, FailoverState, InstRef, Sentinel, HELLO_CHANNEL, MAX_PENDING_COMMANDS};
 use std::os::fd::OwnedFd;
@@ -517,7 +517,7 @@ impl Sentinel {
     ///
     /// The reply counts against the connection's link; it goes to its instance only while that instance exists
     /// and still uses this link (Redis rebinds the callbacks of a released instance to one that ignores them).
-    pub fn on_reply(&mut self, fd: i32, tag: Option<(Tag, InstRef)>, v: Value, now: i64) {
+    pub fn on_reply(&mut self, fd: i32, tag: Option<Expected>, v: Value, now: i64) {
         let Some(c) = self.conns.iter().find(|c| c.raw_fd() == fd) else { return };
         let (id, pubsub) = (c.link, c.pubsub);
         if pubsub {
