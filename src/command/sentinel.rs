@@ -231,7 +231,8 @@ fn reply_instance(r: &mut Reply, s: &Sentinel, i: &Instance, now: i64) {
         (flags::SENTINEL, "sentinel"),
     ];
     let mut fl: Vec<&str> = names.iter().filter(|(f, _)| i.is(*f)).map(|(_, n)| *n).collect();
-    if i.link.disconnected(i.needs_pubsub()) {
+    let l = s.link(i.link);
+    if l.disconnected(i.needs_pubsub()) {
         fl.push("disconnected");
     }
     let more = [
@@ -246,15 +247,15 @@ fn reply_instance(r: &mut Reply, s: &Sentinel, i: &Instance, now: i64) {
     ];
     fl.extend(more.iter().filter(|(f, _)| i.is(*f)).map(|(_, n)| *n));
     put("flags", fl.join(","));
-    put("link-pending-commands", i.link.pending_commands.to_string());
-    put("link-refcount", "1".into());
+    put("link-pending-commands", l.pending_commands.to_string());
+    put("link-refcount", l.refcount.to_string());
     if i.is(flags::FAILOVER_IN_PROGRESS) {
         put("failover-state", i.failover_state.name().into());
     }
     let ago = |t: i64| (now - t).to_string();
-    put("last-ping-sent", if i.link.act_ping_time != 0 { ago(i.link.act_ping_time) } else { "0".into() });
-    put("last-ok-ping-reply", ago(i.link.last_avail_time));
-    put("last-ping-reply", ago(i.link.last_pong_time));
+    put("last-ping-sent", if l.act_ping_time != 0 { ago(l.act_ping_time) } else { "0".into() });
+    put("last-ok-ping-reply", ago(l.last_avail_time));
+    put("last-ping-reply", ago(l.last_pong_time));
     if i.is(flags::S_DOWN) {
         put("s-down-time", ago(i.s_down_since_time));
     }
@@ -526,7 +527,7 @@ fn remove(ctx: &mut Ctx, args: Args) {
     }
     s.event_at(true, "-monitor", &crate::sentinel::InstRef::Master(name.clone()), "");
     s.masters.retain(|m| m.name != name);
-    s.close_orphans();
+    s.release_links();
     flush_and_reply(ctx);
 }
 
@@ -638,8 +639,14 @@ fn set(ctx: &mut Ctx, args: Args) {
                 } else {
                     s.masters[i].auth_user = v;
                 }
-                // New credentials: every link of this master's group reconnects with them.
-                let refs: Vec<_> = s.all_refs().into_iter().filter(|r| r.master_name() == name).collect();
+                // New credentials: the master and its replicas reconnect with them (Redis's
+                // `dropInstanceConnections`; the links to sentinels, maybe shared with other masters, use
+                // `sentinel-pass` and stay).
+                let refs: Vec<_> = s
+                    .all_refs()
+                    .into_iter()
+                    .filter(|r| r.master_name() == name && !matches!(r, crate::sentinel::InstRef::Sentinel(..)))
+                    .collect();
                 for r in refs {
                     s.close_links(&r);
                 }
@@ -761,8 +768,9 @@ fn config_set(ctx: &mut Ctx, args: Args) {
     }
     flush_and_reply(ctx);
     if drop_conns {
+        // The links to other sentinels reconnect with the new credentials (Redis's `sentinelDropConnections`).
         if let Some(s) = state(ctx) {
-            for r in s.all_refs() {
+            for r in s.all_refs().into_iter().filter(|r| matches!(r, crate::sentinel::InstRef::Sentinel(..))) {
                 s.close_links(&r);
             }
         }

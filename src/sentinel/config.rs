@@ -8,7 +8,7 @@
 //! the id, the epochs, the replicas and sentinels learnt, keyed as Redis keys them so a rewrite puts each line
 //! where the old file had one of its kind.
 
-use super::{flags, Addr, Instance, Sentinel};
+use super::{flags, Addr, InstRef, Instance, Sentinel};
 use crate::config::{KeyedLines, SentinelLine};
 use crate::util::atoll;
 
@@ -105,7 +105,8 @@ impl Sentinel {
         if self.master(name).is_some() {
             return Err(CreateError::Duplicate);
         }
-        let m = Instance::new(flags::MASTER, name.to_string(), addr, quorum, &self.timing, now);
+        let link = self.new_link(now);
+        let m = Instance::new(flags::MASTER, name.to_string(), addr, quorum, &self.timing, now, link);
         self.masters.push(m);
         Ok(())
     }
@@ -115,11 +116,13 @@ impl Sentinel {
         let addr = self.make_addr(host, port, true)?;
         let name = self.announce_addr_and_port(&addr);
         let timing = self.timing.clone();
-        let Some(m) = self.master_mut(master) else { return Err(CreateError::Duplicate) };
+        let Some(m) = self.master(master) else { return Err(CreateError::Duplicate) };
         if m.replicas.iter().any(|r| r.name == name) {
             return Err(CreateError::Duplicate);
         }
-        let mut r = Instance::new(flags::SLAVE, name, addr, m.quorum, &timing, now);
+        let link = self.new_link(now);
+        let Some(m) = self.master_mut(master) else { return Err(CreateError::Duplicate) };
+        let mut r = Instance::new(flags::SLAVE, name, addr, m.quorum, &timing, now, link);
         r.down_after_period = m.down_after_period;
         m.replicas.push(r);
         Ok(())
@@ -136,14 +139,20 @@ impl Sentinel {
     ) -> Result<(), CreateError> {
         let addr = self.make_addr(host, port, true)?;
         let timing = self.timing.clone();
-        let Some(m) = self.master_mut(master) else { return Err(CreateError::Duplicate) };
+        let Some(m) = self.master(master) else { return Err(CreateError::Duplicate) };
         if m.sentinels.iter().any(|s| s.name == runid) {
             return Err(CreateError::Duplicate);
         }
-        let mut s = Instance::new(flags::SENTINEL, runid.to_string(), addr, m.quorum, &timing, now);
+        let link = self.new_link(now);
+        let Some(m) = self.master_mut(master) else { return Err(CreateError::Duplicate) };
+        let mut s = Instance::new(flags::SENTINEL, runid.to_string(), addr, m.quorum, &timing, now, link);
         s.runid = Some(runid.to_string());
         s.down_after_period = m.down_after_period;
+        let r = InstRef::Sentinel(master.to_string(), s.addr.ip.clone(), s.addr.port);
         m.sentinels.push(s);
+        // The same sentinel in another master's group: one link for both (Redis does this after a hello adds a
+        // sentinel and for a `known-sentinel` line, the two callers).
+        self.try_share_link(&r);
         Ok(())
     }
 

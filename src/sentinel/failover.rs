@@ -193,8 +193,8 @@ impl Sentinel {
             .iter()
             .filter(|s| {
                 !s.is(flags::S_DOWN | flags::O_DOWN)
-                    && !s.link.disconnected(true)
-                    && now - s.link.last_avail_time <= t.ping_period.saturating_mul(5)
+                    && !self.link(s.link).disconnected(true)
+                    && now - self.link(s.link).last_avail_time <= t.ping_period.saturating_mul(5)
                     && s.slave_priority != 0
                     && now - s.info_refresh <= validity
                     && s.master_link_down_time <= max_master_down_time
@@ -240,7 +240,7 @@ impl Sentinel {
 
     fn failover_send_slaveof_noone(&mut self, name: &str, now: i64) {
         let Some(pr) = self.promoted_ref(name) else { return self.abort_failover(name, now) };
-        let disconnected = self.instance(&pr).map_or(true, |s| s.link.disconnected(true));
+        let disconnected = self.instance(&pr).map_or(true, |s| self.link(s.link).disconnected(true));
         let Some(m) = self.master(name) else { return };
         if disconnected {
             if now - m.failover_state_change_time > m.failover_timeout {
@@ -284,7 +284,7 @@ impl Sentinel {
                 }
             }
             let Some(s) = self.instance(&rr) else { continue };
-            if s.is(flags::RECONF_SENT | flags::RECONF_INPROG) || s.link.disconnected(true) {
+            if s.is(flags::RECONF_SENT | flags::RECONF_INPROG) || self.link(s.link).disconnected(true) {
                 continue;
             }
             if self.send_slaveof(&rr, Some(&promoted)) {
@@ -329,7 +329,9 @@ impl Sentinel {
             for a in addrs {
                 let rr = InstRef::Replica(name.to_string(), a.ip.clone(), a.port);
                 let Some(s) = self.instance(&rr) else { continue };
-                if s.is(flags::PROMOTED | flags::RECONF_DONE | flags::RECONF_SENT) || s.link.disconnected(true) {
+                if s.is(flags::PROMOTED | flags::RECONF_DONE | flags::RECONF_SENT)
+                    || self.link(s.link).disconnected(true)
+                {
                     continue;
                 }
                 if self.send_slaveof(&rr, Some(&promoted)) {
@@ -383,14 +385,17 @@ impl Sentinel {
         m.promoted = None;
         m.runid = None;
         m.slave_master_host = None;
-        m.link.act_ping_time = now;
-        m.link.last_ping_time = 0;
-        m.link.last_avail_time = now;
-        m.link.last_pong_time = now;
         m.role_reported_time = now;
         m.role_reported = flags::MASTER;
+        let id = m.link;
+        if let Some(l) = self.link_mut(id) {
+            l.act_ping_time = now;
+            l.last_ping_time = 0;
+            l.last_avail_time = now;
+            l.last_pong_time = now;
+        }
         self.close_links(&InstRef::Master(name.to_string()));
-        self.close_orphans();
+        self.release_links();
         if generate_event {
             self.event_at(true, "+reset-master", &InstRef::Master(name.to_string()), "");
         }
@@ -496,10 +501,14 @@ mod tests {
             s.add_replica("m", "127.0.0.1", port, 0).unwrap();
         }
         let now = 1000;
+        let ids: Vec<_> = s.masters[0].replicas.iter().map(|r| r.link).collect();
+        for (i, id) in ids.into_iter().enumerate() {
+            let l = s.link_mut(id).unwrap();
+            l.cc = Some(100 + i as i32);
+            l.pc = Some(200 + i as i32);
+            l.last_avail_time = now;
+        }
         for (i, r) in s.masters[0].replicas.iter_mut().enumerate() {
-            r.link.cc = Some(100 + i as i32);
-            r.link.pc = Some(200 + i as i32);
-            r.link.last_avail_time = now;
             r.info_refresh = now;
             r.slave_repl_offset = 10;
             r.runid = Some(format!("{i}").repeat(40));

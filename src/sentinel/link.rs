@@ -1,13 +1,15 @@
 //! One outgoing connection of a sentinel (Redis's hiredis async context): the socket, what is waiting to be
 //! written, the bytes read and not yet parsed, and which callback each reply goes to.
 //!
-//! Replies come back in the order commands were sent, so each command queues a [`Tag`] and each complete reply
-//! pops one (pub/sub messages on the pub/sub connection carry no tag). The server does the reads and writes; this
+//! Replies come back in the order commands were sent, so each command queues a [`Tag`] and the [`InstRef`] of
+//! the instance it was sent for, and each complete reply pops them (pub/sub messages on the pub/sub connection
+//! carry no tag). A connection belongs to a link ([`super::Link`]), which several sentinel instances may share:
+//! the instance, not the connection, says which master a reply is about. The server does the reads and writes; this
 //! file only buffers. Bounds: the output buffer is small by construction (periodic commands stop at
 //! [`super::MAX_PENDING_COMMANDS`] unanswered ones), the input is bounded by the reply parser's limits.
 
 use super::proto::{self, Malformed, Value};
-use super::InstRef;
+use super::{InstRef, LinkId};
 use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -27,10 +29,14 @@ pub enum Tag {
     Subscribe,
 }
 
+/// What a reply answers, and for which instance (the one the command was sent for).
+pub type Expected = (Tag, InstRef);
+
 /// One connection (see the module docs).
 pub struct Conn {
     pub fd: OwnedFd,
-    pub target: InstRef,
+    /// The link this connection is the command (or pub/sub) connection of.
+    pub link: LinkId,
     /// The pub/sub connection (else the command one).
     pub pubsub: bool,
     /// The non-blocking connect finished.
@@ -39,14 +45,15 @@ pub struct Conn {
     pub registered: bool,
     pub outbuf: Vec<u8>,
     pub inbuf: Vec<u8>,
-    pub pending: VecDeque<Tag>,
+    /// What each reply still expected answers, and for which instance.
+    pub pending: VecDeque<Expected>,
 }
 
 impl Conn {
-    pub fn new(fd: OwnedFd, target: InstRef, pubsub: bool) -> Conn {
+    pub fn new(fd: OwnedFd, link: LinkId, pubsub: bool) -> Conn {
         Conn {
             fd,
-            target,
+            link,
             pubsub,
             connected: false,
             registered: false,
@@ -60,14 +67,14 @@ impl Conn {
         self.fd.as_raw_fd()
     }
 
-    /// Queues a command and the tag its reply will carry.
-    pub fn send<S: AsRef<[u8]>>(&mut self, argv: &[S], tag: Tag) {
+    /// Queues a command sent for the instance `r` and the tag its reply will carry.
+    pub fn send<S: AsRef<[u8]>>(&mut self, argv: &[S], tag: Tag, r: &InstRef) {
         proto::encode_command(argv, &mut self.outbuf);
-        self.pending.push_back(tag);
+        self.pending.push_back((tag, r.clone()));
     }
 
-    /// The next complete reply read, with its tag (`None` for pub/sub pushes, which have none).
-    pub fn next_reply(&mut self) -> Result<Option<(Option<Tag>, Value)>, Malformed> {
+    /// The next complete reply read, with its tag and instance (`None` for pub/sub pushes, which have none).
+    pub fn next_reply(&mut self) -> Result<Option<(Option<Expected>, Value)>, Malformed> {
         let Some((v, used)) = proto::parse_reply(&self.inbuf)? else { return Ok(None) };
         self.inbuf.drain(..used);
         let is_push = self.pubsub

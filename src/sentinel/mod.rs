@@ -5,9 +5,19 @@
 //!  Sentinel ── masters: Vec<Instance>  (flags MASTER)
 //!                 ├── replicas:  Vec<Instance>  (flags SLAVE; found in the master's INFO)
 //!                 └── sentinels: Vec<Instance>  (flags SENTINEL; found in hello messages)
-//!  every instance ── Link: the command connection (PING, INFO, ...) and, for masters and replicas,
-//!                    the pub/sub connection subscribed to __sentinel__:hello
+//!  every instance ── link: LinkId ──▶ Sentinel::links[id]: the command connection (PING, INFO, ...) and, for
+//!                    masters and replicas, the pub/sub connection subscribed to __sentinel__:hello
 //! ```
+//!
+//! Links live in a table ([`Sentinel::links`]) so they can be shared, as Redis 7.0 does (`instanceLink`,
+//! `refcount`): the instances of one other sentinel (same run id) in the groups of several masters use ONE link,
+//! so one command connection, one PING per period, one set of ping/pong times and one count of unanswered
+//! commands. A sentinel instance tries to share when it is added (from a hello or a `known-sentinel` line:
+//! [`Sentinel::try_share_link`]); masters and replicas never share. [`Sentinel::release_links`] recounts the
+//! owners after instances were removed and closes the links nobody uses any more. Each command queued on a
+//! connection remembers the instance its reply belongs to (an IS-MASTER-DOWN-BY-ADDR reply is about one master
+//! even on a shared link); a reply whose instance is gone, or no longer uses that link, is only counted (Redis
+//! rebinds those callbacks to `sentinelDiscardReplyCallback`).
 //!
 //! This module tree holds the data and the decisions and does no I/O:
 //!
@@ -160,9 +170,15 @@ impl InstRef {
     }
 }
 
-/// The connection state of an instance (Redis's `instanceLink`): which connections exist and when things happened.
+/// Index of a link in [`Sentinel::links`].
+pub type LinkId = usize;
+
+/// The connection state of one or more instances (Redis's `instanceLink`): which connections exist and when things
+/// happened. Several sentinel instances (the same sentinel seen in several masters' groups) may share one.
 #[derive(Clone, Default)]
 pub struct Link {
+    /// How many instances use this link (`link-refcount`).
+    pub refcount: usize,
     /// The command connection's descriptor, once its connect started.
     pub cc: Option<i32>,
     /// The pub/sub connection's descriptor (masters and replicas only).
@@ -182,11 +198,39 @@ pub struct Link {
 }
 
 impl Link {
+    /// A link of no connection yet (Redis's `createInstanceLink`), owned by one instance.
+    pub fn new(now: i64) -> Link {
+        Link {
+            refcount: 1,
+            last_avail_time: now,
+            last_pong_time: now,
+            // So the first connection is tried at once.
+            last_reconn_time: 0,
+            ..Link::default()
+        }
+    }
+
     /// Redis's `link->disconnected`: a connection is missing.
     pub fn disconnected(&self, needs_pubsub: bool) -> bool {
         self.cc.is_none() || (needs_pubsub && self.pc.is_none())
     }
 }
+
+/// What [`Sentinel::link`] answers for a missing link: no connection, nothing pending.
+static NO_LINK: Link = Link {
+    refcount: 0,
+    cc: None,
+    pc: None,
+    pending_commands: 0,
+    cc_conn_time: 0,
+    pc_conn_time: 0,
+    pc_last_activity: 0,
+    last_avail_time: 0,
+    act_ping_time: 0,
+    last_ping_time: 0,
+    last_pong_time: 0,
+    last_reconn_time: 0,
+};
 
 /// Failover states (`SENTINEL_FAILOVER_STATE_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -224,7 +268,8 @@ pub struct Instance {
     pub runid: Option<String>,
     pub config_epoch: u64,
     pub addr: Addr,
-    pub link: Link,
+    /// The link this instance uses, in [`Sentinel::links`].
+    pub link: LinkId,
     pub last_pub_time: i64,
     pub last_hello_time: i64,
     pub last_master_down_reply_time: i64,
@@ -272,15 +317,9 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// A new instance of kind `kind` (one of the MASTER/SLAVE/SENTINEL flags), as `createSentinelRedisInstance`.
-    pub fn new(kind: u32, name: String, addr: Addr, quorum: u32, t: &Timing, now: i64) -> Instance {
-        let link = Link {
-            last_avail_time: now,
-            last_pong_time: now,
-            // So the first connection is tried at once.
-            last_reconn_time: 0,
-            ..Link::default()
-        };
+    /// A new instance of kind `kind` (one of the MASTER/SLAVE/SENTINEL flags), as `createSentinelRedisInstance`,
+    /// using the link `link` (see [`Sentinel::new_link`]).
+    pub fn new(kind: u32, name: String, addr: Addr, quorum: u32, t: &Timing, now: i64, link: LinkId) -> Instance {
         Instance {
             flags: kind,
             name,
@@ -389,6 +428,8 @@ pub struct Sentinel {
     pub events: Vec<(String, String)>,
     /// The config file must be rewritten (`sentinelFlushConfig`).
     pub flush_requested: bool,
+    /// The links of the instances, by [`LinkId`] (`None`: a free slot).
+    pub links: Vec<Option<Link>>,
     /// The open outgoing connections, by descriptor.
     pub conns: Vec<link::Conn>,
     /// Connections closed by the model: the server takes them off the event loop, then drops them (which closes
@@ -424,6 +465,7 @@ impl Sentinel {
             running_scripts: 0,
             events: Vec::new(),
             flush_requested: false,
+            links: Vec::new(),
             conns: Vec::new(),
             closed: Vec::new(),
             port,
@@ -457,6 +499,37 @@ impl Sentinel {
             InstRef::Replica(_, ip, port) => m.replicas.iter_mut().find(|i| i.addr.ip == *ip && i.addr.port == *port),
             InstRef::Sentinel(_, ip, port) => m.sentinels.iter_mut().find(|i| i.addr.ip == *ip && i.addr.port == *port),
         }
+    }
+
+    /// A new link of no connection, owned by one instance: a free slot of the table, else a new one.
+    pub fn new_link(&mut self, now: i64) -> LinkId {
+        let link = Link::new(now);
+        if let Some(id) = self.links.iter().position(Option::is_none) {
+            self.links[id] = Some(link);
+            return id;
+        }
+        self.links.push(Some(link));
+        self.links.len() - 1
+    }
+
+    /// The link `id` (a link of no connection when there is none, which cannot happen while an instance uses it).
+    pub fn link(&self, id: LinkId) -> &Link {
+        self.links.get(id).and_then(Option::as_ref).unwrap_or(&NO_LINK)
+    }
+
+    pub fn link_mut(&mut self, id: LinkId) -> Option<&mut Link> {
+        self.links.get_mut(id).and_then(Option::as_mut)
+    }
+
+    /// The link of the instance `r`, if it still exists.
+    pub fn link_of(&self, r: &InstRef) -> Option<&Link> {
+        let id = self.instance(r)?.link;
+        self.links.get(id).and_then(Option::as_ref)
+    }
+
+    pub fn link_of_mut(&mut self, r: &InstRef) -> Option<&mut Link> {
+        let id = self.instance(r)?.link;
+        self.link_mut(id)
     }
 
     /// A random 40-hex-character id.

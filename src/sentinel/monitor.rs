@@ -15,7 +15,7 @@
 //! Connections are opened through the caller's `connect` function (the server's non-blocking connect) so this
 //! file does no I/O; everything else is queued on [`Conn`]s.
 
-use super::link::{Conn, Tag};
+use super::link::{Conn, Expected, Tag};
 use super::proto::{self, Role, Value};
 use super::{flags, FailoverState, InstRef, Sentinel, HELLO_CHANNEL, MAX_PENDING_COMMANDS};
 use std::os::fd::OwnedFd;
@@ -47,14 +47,13 @@ impl Sentinel {
     /// Queues a command on the command link of `r` (the name mapped through `rename-command`); false when there
     /// is no link.
     pub fn send_cmd(&mut self, r: &InstRef, argv: &[&str], tag: Tag) -> bool {
-        let Some(i) = self.instance(r) else { return false };
-        let fd = i.link.cc;
+        let Some(fd) = self.link_of(r).and_then(|l| l.cc) else { return false };
         let mut owned: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
         owned[0] = self.map_command(r, argv[0]);
-        let Some(c) = self.conn_mut(fd) else { return false };
-        c.send(&owned, tag);
-        if let Some(i) = self.instance_mut(r) {
-            i.link.pending_commands += 1;
+        let Some(c) = self.conn_mut(Some(fd)) else { return false };
+        c.send(&owned, tag, r);
+        if let Some(l) = self.link_of_mut(r) {
+            l.pending_commands += 1;
         }
         true
     }
@@ -67,45 +66,114 @@ impl Sentinel {
         }
     }
 
-    /// Closes a connection of an instance (Redis's `instanceLinkCloseConnection`).
+    /// Closes a connection of a link (Redis's `instanceLinkCloseConnection`): every instance sharing the link sees
+    /// it disconnected.
     pub fn close_conn(&mut self, fd: i32) {
         let Some(pos) = self.conns.iter().position(|c| c.raw_fd() == fd) else { return };
         let c = self.conns.swap_remove(pos);
-        if let Some(i) = self.instance_mut(&c.target) {
-            if i.link.cc == Some(fd) {
-                i.link.cc = None;
-                i.link.pending_commands = 0;
+        if let Some(l) = self.link_mut(c.link) {
+            if l.cc == Some(fd) {
+                l.cc = None;
+                l.pending_commands = 0;
             }
-            if i.link.pc == Some(fd) {
-                i.link.pc = None;
+            if l.pc == Some(fd) {
+                l.pc = None;
             }
         }
         self.closed.push(c);
     }
 
-    /// Closes both connections of `r`.
+    /// Closes both connections of the link of `r` (shared with other instances or not).
     pub fn close_links(&mut self, r: &InstRef) {
-        let Some(i) = self.instance(r) else { return };
-        let fds: Vec<i32> = i.link.cc.into_iter().chain(i.link.pc).collect();
+        let Some(l) = self.link_of(r) else { return };
+        let fds: Vec<i32> = l.cc.into_iter().chain(l.pc).collect();
         for fd in fds {
             self.close_conn(fd);
         }
     }
 
-    /// Closes every connection whose instance no longer exists (after a reset or a removal).
-    pub fn close_orphans(&mut self) {
+    /// After instances were removed (a reset, a removal, a sentinel that moved or restarted): recounts the owners
+    /// of every link, frees the links nobody uses any more with their connections (Redis's
+    /// `releaseInstanceLink`), and closes any connection whose link is not using it.
+    ///
+    /// A link still used by others keeps its connections; the replies still expected there for a removed
+    /// instance become [`Tag::Discard`] (counted, read by nobody), and [`Sentinel::on_reply`] routes a reply only
+    /// to an instance that still uses the connection's link.
+    pub fn release_links(&mut self) {
+        let mut owners = vec![0usize; self.links.len()];
+        for m in &self.masters {
+            for i in std::iter::once(m).chain(&m.replicas).chain(&m.sentinels) {
+                if let Some(n) = owners.get_mut(i.link) {
+                    *n += 1;
+                }
+            }
+        }
+        for (slot, n) in self.links.iter_mut().zip(owners) {
+            match slot {
+                Some(l) if n == 0 => {
+                    l.refcount = 0;
+                    *slot = None;
+                }
+                Some(l) => l.refcount = n,
+                None => {}
+            }
+        }
+        // Replies still expected for an instance that is gone (or uses another link now) will be dropped, even
+        // if an instance of the same address comes back meanwhile (Redis's `releaseInstanceLink` rebinding).
+        let mut stale = Vec::new();
+        for (ci, c) in self.conns.iter().enumerate() {
+            for (pi, (tag, r)) in c.pending.iter().enumerate() {
+                if *tag != Tag::Discard && self.instance(r).map(|i| i.link) != Some(c.link) {
+                    stale.push((ci, pi));
+                }
+            }
+        }
+        for (ci, pi) in stale {
+            if let Some((tag, _)) = self.conns.get_mut(ci).and_then(|c| c.pending.get_mut(pi)) {
+                *tag = Tag::Discard;
+            }
+        }
         let orphans: Vec<i32> = self
             .conns
             .iter()
             .filter(|c| {
-                self.instance(&c.target)
-                    .map_or(true, |i| i.link.cc != Some(c.raw_fd()) && i.link.pc != Some(c.raw_fd()))
+                self.links
+                    .get(c.link)
+                    .and_then(Option::as_ref)
+                    .map_or(true, |l| l.cc != Some(c.raw_fd()) && l.pc != Some(c.raw_fd()))
             })
             .map(|c| c.raw_fd())
             .collect();
         for fd in orphans {
             self.close_conn(fd);
         }
+    }
+
+    /// Makes the sentinel instance `r` use the link of the same sentinel (same run id) in another master's group,
+    /// releasing its own (Redis's `sentinelTryConnectionSharing`). True when it now shares; never for a sentinel
+    /// of no run id, nor one already sharing.
+    pub fn try_share_link(&mut self, r: &InstRef) -> bool {
+        let InstRef::Sentinel(master, ..) = r else { return false };
+        let Some(i) = self.instance(r) else { return false };
+        let Some(runid) = i.runid.as_deref() else { return false };
+        let own = i.link;
+        if self.link(own).refcount > 1 {
+            return false;
+        }
+        let found = self
+            .masters
+            .iter()
+            .filter(|m| m.name != *master)
+            .find_map(|m| m.sentinels.iter().find(|s| s.runid.as_deref() == Some(runid)))
+            .map(|s| s.link)
+            .filter(|&l| l != own && self.links.get(l).is_some_and(Option::is_some));
+        let Some(shared) = found else { return false };
+        if let Some(i) = self.instance_mut(r) {
+            i.link = shared;
+        }
+        // The instance's own link has no other owner: freed, its connections closed.
+        self.release_links();
+        true
     }
 
     /// The AUTH to send first on a link of `r`, if any.
@@ -133,11 +201,12 @@ impl Sentinel {
         let ping_period = self.timing.ping_period;
         let resolve = self.resolve_hostnames;
         let Some(i) = self.instance(r) else { return };
-        let needs_pc = i.needs_pubsub();
-        if !i.link.disconnected(needs_pc) || i.addr.port == 0 || now - i.link.last_reconn_time < ping_period {
+        let (needs_pc, id) = (i.needs_pubsub(), i.link);
+        let l = self.link(id);
+        if !l.disconnected(needs_pc) || i.addr.port == 0 || now - l.last_reconn_time < ping_period {
             return;
         }
-        let (host, port, cc_missing) = (i.addr.hostname.clone(), i.addr.port, i.link.cc.is_none());
+        let (host, port, cc_missing) = (i.addr.hostname.clone(), i.addr.port, l.cc.is_none());
         if resolve && cc_missing {
             if let Ok(a) = self.make_addr(&host, port as i64, false) {
                 if let Some(i) = self.instance_mut(r) {
@@ -145,32 +214,32 @@ impl Sentinel {
                 }
             }
         }
-        let Some(i) = self.instance_mut(r) else { return };
-        i.link.last_reconn_time = now;
-        let ip = i.addr.ip.clone();
-        let pc_missing = needs_pc && i.link.pc.is_none();
+        let Some(ip) = self.instance(r).map(|i| i.addr.ip.clone()) else { return };
+        let Some(l) = self.link_mut(id) else { return };
+        l.last_reconn_time = now;
+        let pc_missing = needs_pc && l.pc.is_none();
         let short_id: String = self.myid.chars().take(8).collect();
         if cc_missing {
             match connect(&ip, port) {
                 Ok(fd) => {
-                    let mut c = Conn::new(fd, r.clone(), false);
+                    let mut c = Conn::new(fd, id, false);
                     let raw = c.raw_fd();
                     let mut pending = 0;
                     if let Some(auth) = self.auth_argv(r) {
-                        c.send(&auth, Tag::Discard);
+                        c.send(&auth, Tag::Discard, r);
                         pending += 1;
                     }
                     let name = format!("sentinel-{short_id}-cmd");
-                    c.send(&[self.map_command(r, "CLIENT").as_str(), "SETNAME", &name], Tag::Discard);
-                    c.send(&[self.map_command(r, "PING")], Tag::Ping);
+                    c.send(&[self.map_command(r, "CLIENT").as_str(), "SETNAME", &name], Tag::Discard, r);
+                    c.send(&[self.map_command(r, "PING")], Tag::Ping, r);
                     self.conns.push(c);
-                    if let Some(i) = self.instance_mut(r) {
-                        i.link.cc = Some(raw);
-                        i.link.pending_commands = pending + 2;
-                        i.link.cc_conn_time = now;
-                        i.link.last_ping_time = now;
-                        if i.link.act_ping_time == 0 {
-                            i.link.act_ping_time = now;
+                    if let Some(l) = self.link_mut(id) {
+                        l.cc = Some(raw);
+                        l.pending_commands = pending + 2;
+                        l.cc_conn_time = now;
+                        l.last_ping_time = now;
+                        if l.act_ping_time == 0 {
+                            l.act_ping_time = now;
                         }
                     }
                 }
@@ -180,19 +249,19 @@ impl Sentinel {
         if pc_missing {
             match connect(&ip, port) {
                 Ok(fd) => {
-                    let mut c = Conn::new(fd, r.clone(), true);
+                    let mut c = Conn::new(fd, id, true);
                     let raw = c.raw_fd();
                     if let Some(auth) = self.auth_argv(r) {
-                        c.send(&auth, Tag::Discard);
+                        c.send(&auth, Tag::Discard, r);
                     }
                     let name = format!("sentinel-{short_id}-pubsub");
-                    c.send(&[self.map_command(r, "CLIENT").as_str(), "SETNAME", &name], Tag::Discard);
-                    c.send(&[self.map_command(r, "SUBSCRIBE").as_str(), HELLO_CHANNEL], Tag::Subscribe);
+                    c.send(&[self.map_command(r, "CLIENT").as_str(), "SETNAME", &name], Tag::Discard, r);
+                    c.send(&[self.map_command(r, "SUBSCRIBE").as_str(), HELLO_CHANNEL], Tag::Subscribe, r);
                     self.conns.push(c);
-                    if let Some(i) = self.instance_mut(r) {
-                        i.link.pc = Some(raw);
-                        i.link.pc_conn_time = now;
-                        i.link.pc_last_activity = now;
+                    if let Some(l) = self.link_mut(id) {
+                        l.pc = Some(raw);
+                        l.pc_conn_time = now;
+                        l.pc_last_activity = now;
                     }
                 }
                 Err(e) => crate::log_debug!("-pubsub-link-reconnection {ip}:{port} #{e}"),
@@ -206,14 +275,16 @@ impl Sentinel {
         let Some(m) = self.master(r.master_name()) else { return };
         let master_busy = m.is(flags::O_DOWN | flags::FAILOVER_IN_PROGRESS);
         let Some(i) = self.instance(r) else { return };
-        if i.link.disconnected(i.needs_pubsub()) || i.link.pending_commands >= MAX_PENDING_COMMANDS {
+        let l = self.link(i.link);
+        // A shared link takes as many unanswered commands per instance sharing it (Redis's limit times refcount).
+        if l.disconnected(i.needs_pubsub()) || l.pending_commands >= MAX_PENDING_COMMANDS.saturating_mul(l.refcount) {
             return;
         }
         let info_period =
             if i.is(flags::SLAVE) && (master_busy || i.master_link_down_time != 0) { 1000 } else { t.info_period };
         let ping_period = i.down_after_period.min(t.ping_period);
         let want_info = !i.is(flags::SENTINEL) && (i.info_refresh == 0 || now - i.info_refresh > info_period);
-        let want_ping = now - i.link.last_pong_time > ping_period && now - i.link.last_ping_time > ping_period / 2;
+        let want_ping = now - l.last_pong_time > ping_period && now - l.last_ping_time > ping_period / 2;
         let want_hello = now - i.last_pub_time > t.publish_period;
         if want_info {
             self.send_cmd(r, &["INFO"], Tag::Info);
@@ -228,10 +299,10 @@ impl Sentinel {
 
     fn send_ping(&mut self, r: &InstRef, now: i64) {
         if self.send_cmd(r, &["PING"], Tag::Ping) {
-            if let Some(i) = self.instance_mut(r) {
-                i.link.last_ping_time = now;
-                if i.link.act_ping_time == 0 {
-                    i.link.act_ping_time = now;
+            if let Some(l) = self.link_of_mut(r) {
+                l.last_ping_time = now;
+                if l.act_ping_time == 0 {
+                    l.act_ping_time = now;
                 }
             }
         }
@@ -240,13 +311,14 @@ impl Sentinel {
     /// The hello message this sentinel publishes about the master of `r`, through `r`'s command link.
     fn send_hello(&mut self, r: &InstRef) {
         let Some(i) = self.instance(r) else { return };
-        if i.link.disconnected(i.needs_pubsub()) {
+        let l = self.link(i.link);
+        if l.disconnected(i.needs_pubsub()) {
             return;
         }
         let announce_ip = match &self.announce_ip {
             Some(ip) => ip.clone(),
             None => {
-                let Some(fd) = i.link.cc else { return };
+                let Some(fd) = l.cc else { return };
                 match crate::sys::socket::local_addr(fd) {
                     Some((ip, _)) => ip.to_string(),
                     None => return,
@@ -336,7 +408,7 @@ impl Sentinel {
     fn check_sdown(&mut self, r: &InstRef, now: i64) {
         let t = self.timing.clone();
         let Some(i) = self.instance(r) else { return };
-        let l = &i.link;
+        let l = self.link(i.link);
         let elapsed = if l.act_ping_time != 0 {
             now - l.act_ping_time
         } else if l.disconnected(i.needs_pubsub()) {
@@ -407,7 +479,8 @@ impl Sentinel {
         let ask_period = self.timing.ask_period;
         let myid = self.myid.clone();
         let epoch = self.current_epoch;
-        let Some(m) = self.master_mut(name) else { return };
+        let links = &self.links;
+        let Some(m) = self.masters.iter_mut().find(|m| m.name == name) else { return };
         let sdown = m.is(flags::S_DOWN);
         let ip = m.addr.ip.clone();
         let port = m.addr.port.to_string();
@@ -418,7 +491,7 @@ impl Sentinel {
                 s.flags &= !flags::MASTER_DOWN;
                 s.leader = None;
             }
-            if !sdown || s.link.disconnected(false) {
+            if !sdown || links.get(s.link).and_then(Option::as_ref).map_or(true, |l| l.disconnected(false)) {
                 continue;
             }
             if !forced && now - s.last_master_down_reply_time < ask_period {
@@ -440,15 +513,18 @@ impl Sentinel {
         }
     }
 
-    /// A reply (or a pub/sub push) read on connection `fd`.
-    pub fn on_reply(&mut self, fd: i32, tag: Option<Tag>, v: Value, now: i64) {
+    /// A reply (or a pub/sub push) read on connection `fd`, with the tag and instance its command queued.
+    ///
+    /// The reply counts against the connection's link; it goes to its instance only while that instance exists
+    /// and still uses this link (Redis rebinds the callbacks of a released instance to one that ignores them).
+    pub fn on_reply(&mut self, fd: i32, tag: Option<Expected>, v: Value, now: i64) {
         let Some(c) = self.conns.iter().find(|c| c.raw_fd() == fd) else { return };
-        let (r, pubsub) = (c.target.clone(), c.pubsub);
+        let (id, pubsub) = (c.link, c.pubsub);
         if pubsub {
-            if let Some(i) = self.instance_mut(&r) {
-                i.link.pc_last_activity = now;
+            if let Some(l) = self.link_mut(id) {
+                l.pc_last_activity = now;
             }
-            if tag == Some(Tag::Subscribe) && matches!(v, Value::Error(_)) {
+            if matches!(tag, Some((Tag::Subscribe, _))) && matches!(v, Value::Error(_)) {
                 return self.close_conn(fd);
             }
             if tag.is_none() {
@@ -462,9 +538,12 @@ impl Sentinel {
             }
             return;
         }
-        let Some(tag) = tag else { return };
-        if let Some(i) = self.instance_mut(&r) {
-            i.link.pending_commands = i.link.pending_commands.saturating_sub(1);
+        let Some((tag, r)) = tag else { return };
+        if let Some(l) = self.link_mut(id) {
+            l.pending_commands = l.pending_commands.saturating_sub(1);
+        }
+        if self.instance(&r).map(|i| i.link) != Some(id) {
+            return;
         }
         match tag {
             Tag::Discard => {}
@@ -487,13 +566,12 @@ impl Sentinel {
     }
 
     fn on_ping_reply(&mut self, r: &InstRef, v: &Value, now: i64) {
-        let busy_kill = {
+        let (busy_kill, valid) = {
             let Some(i) = self.instance_mut(r) else { return };
-            let mut busy_kill = false;
+            let (mut busy_kill, mut valid) = (false, false);
             if let Value::Status(s) | Value::Error(s) = v {
                 if s.starts_with(b"PONG") || s.starts_with(b"LOADING") || s.starts_with(b"MASTERDOWN") {
-                    i.link.last_avail_time = now;
-                    i.link.act_ping_time = 0;
+                    valid = true;
                     if i.is(flags::MASTER_REBOOT) && s.starts_with(b"PONG") {
                         i.flags &= !flags::MASTER_REBOOT;
                     }
@@ -502,9 +580,16 @@ impl Sentinel {
                     busy_kill = true;
                 }
             }
-            i.link.last_pong_time = now;
-            busy_kill
+            (busy_kill, valid)
         };
+        // The times are the link's: one pong answers for every instance sharing it.
+        if let Some(l) = self.link_of_mut(r) {
+            if valid {
+                l.last_avail_time = now;
+                l.act_ping_time = 0;
+            }
+            l.last_pong_time = now;
+        }
         if busy_kill {
             self.send_cmd(r, &["SCRIPT", "KILL"], Tag::Discard);
         }
@@ -570,12 +655,24 @@ impl Sentinel {
                 if !moved {
                     self.event_at(false, "+sentinel", &r, "");
                 } else {
-                    // Every master watched by that sentinel learns its new address.
+                    // Every master watched by that sentinel learns its new address (Redis's
+                    // `sentinelUpdateSentinelAddressInAllMasters`), and the link they share, which may still be
+                    // the one to the old address, reconnects.
                     let names: Vec<String> = self.masters.iter().map(|m| m.name.clone()).collect();
+                    let mut updated = 0;
                     for n in names {
                         if n != name && self.remove_sentinel_by_runid(&n, &h.runid) {
-                            let _ = self.add_sentinel(&n, &h.runid, &h.ip, h.port, now);
+                            updated += usize::from(self.add_sentinel(&n, &h.runid, &h.ip, h.port, now).is_ok());
                         }
+                    }
+                    self.close_links(&r);
+                    if updated > 0 {
+                        self.event_at(
+                            false,
+                            "+sentinel-address-update",
+                            &r,
+                            &format!("{updated} additional matching instances"),
+                        );
                     }
                 }
                 self.flush_requested = true;
@@ -621,7 +718,7 @@ impl Sentinel {
         let Some(m) = self.master_mut(name) else { return false };
         let Some(pos) = m.sentinels.iter().position(|s| s.runid.as_deref() == Some(runid)) else { return false };
         m.sentinels.remove(pos);
-        self.close_orphans();
+        self.release_links();
         true
     }
 
@@ -897,5 +994,190 @@ mod tests {
         let before = runids.len();
         runids.dedup();
         assert_eq!(before, runids.len(), "one sentinel per run id");
+    }
+
+    /// Connections that open at once on `/dev/null` (nothing is ever written to them in these tests).
+    fn null_connect(_: &str, _: u16) -> std::io::Result<OwnedFd> {
+        Ok(std::fs::File::open("/dev/null")?.into())
+    }
+
+    /// A time late enough for the first connections to be due at once.
+    const T: i64 = 1_000_000;
+
+    const PEER: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    /// This sentinel watches m1 and m2; the sentinel PEER said hello about both from 127.0.0.1:`port`.
+    fn two_masters_one_peer(port: u16) -> Sentinel {
+        let mut s = Sentinel::new(26379, T);
+        s.myid = "a".repeat(40);
+        s.add_master("m1", "127.0.0.1", 7001, 2, T).unwrap();
+        s.add_master("m2", "127.0.0.1", 7002, 2, T).unwrap();
+        for (m, mport) in [("m1", 7001), ("m2", 7002)] {
+            s.process_hello(format!("127.0.0.1,{port},{PEER},0,{m},127.0.0.1,{mport},0").as_bytes(), T + 10);
+        }
+        s
+    }
+
+    fn peer(m: &str, port: u16) -> InstRef {
+        InstRef::Sentinel(m.into(), "127.0.0.1".into(), port)
+    }
+
+    /// The command connections of link `id`.
+    fn cmd_conns(s: &Sentinel, id: super::super::LinkId) -> Vec<i32> {
+        s.conns.iter().filter(|c| c.link == id && !c.pubsub).map(|c| c.raw_fd()).collect()
+    }
+
+    /// Feeds `bytes` to connection `fd` as if read, and hands every complete reply to the model.
+    fn feed(s: &mut Sentinel, fd: i32, bytes: &[u8], now: i64) {
+        let c = s.conns.iter_mut().find(|c| c.raw_fd() == fd).unwrap();
+        c.inbuf.extend_from_slice(bytes);
+        let mut replies = Vec::new();
+        while let Some(r) = c.next_reply().unwrap() {
+            replies.push(r);
+        }
+        for (tag, v) in replies {
+            s.on_reply(fd, tag, v, now);
+        }
+    }
+
+    const DOWN: &[u8] = b"*3\r\n:1\r\n$1\r\n*\r\n:0\r\n";
+    const UP: &[u8] = b"*3\r\n:0\r\n$1\r\n*\r\n:0\r\n";
+
+    #[test]
+    fn one_sentinel_in_two_groups_shares_one_link() {
+        let mut s = two_masters_one_peer(26380);
+        let (a, b) = (s.instance(&peer("m1", 26380)).unwrap().link, s.instance(&peer("m2", 26380)).unwrap().link);
+        assert_eq!(a, b, "the second instance took the first one's link");
+        assert_eq!(s.link(a).refcount, 2);
+        // Masters never share, even two at one address.
+        s.add_master("m3", "127.0.0.1", 7001, 2, T).unwrap();
+        let (l1, l3) = (s.master("m1").unwrap().link, s.master("m3").unwrap().link);
+        assert_ne!(l1, l3);
+        assert_eq!((s.link(l1).refcount, s.link(l3).refcount), (1, 1));
+        // One command connection to the peer, one PING on it; the masters have two connections each.
+        s.timer(T + 20, &mut null_connect);
+        assert_eq!(cmd_conns(&s, a).len(), 1);
+        assert_eq!(s.conns.len(), 3 * 2 + 1);
+        assert_eq!(s.link(a).pending_commands, 2, "CLIENT SETNAME and PING, once");
+        assert!(!s.link(a).disconnected(false));
+        // A `known-sentinel` line shares the same way.
+        let argv: Vec<String> =
+            ["known-sentinel", "m3", "127.0.0.1", "26380", PEER].iter().map(|w| w.to_string()).collect();
+        s.apply_directive(&argv, T + 30).unwrap();
+        assert_eq!(s.instance(&peer("m3", 26380)).unwrap().link, a);
+        assert_eq!(s.link(a).refcount, 3);
+    }
+
+    #[test]
+    fn replies_on_a_shared_link_go_to_the_master_they_are_about() {
+        let mut s = two_masters_one_peer(26380);
+        s.timer(T + 20, &mut null_connect);
+        let id = s.instance(&peer("m1", 26380)).unwrap().link;
+        let fd = cmd_conns(&s, id)[0];
+        let ask = ["SENTINEL", "is-master-down-by-addr", "127.0.0.1", "7001", "0", "*"];
+        assert!(s.send_cmd(&peer("m1", 26380), &ask, Tag::IsMasterDown));
+        assert!(s.send_cmd(&peer("m2", 26380), &ask, Tag::IsMasterDown));
+        assert_eq!(s.link(id).pending_commands, 4);
+        let mut bytes = b"+OK\r\n+PONG\r\n".to_vec();
+        bytes.extend_from_slice(DOWN);
+        bytes.extend_from_slice(UP);
+        // Split at every byte: the replies are the same.
+        for cut in 0..bytes.len() {
+            let mut t = two_masters_one_peer(26380);
+            t.timer(T + 20, &mut null_connect);
+            let tfd = cmd_conns(&t, id)[0];
+            t.send_cmd(&peer("m1", 26380), &ask, Tag::IsMasterDown);
+            t.send_cmd(&peer("m2", 26380), &ask, Tag::IsMasterDown);
+            feed(&mut t, tfd, &bytes[..cut], T + 30);
+            feed(&mut t, tfd, &bytes[cut..], T + 30);
+            assert!(t.instance(&peer("m1", 26380)).unwrap().is(flags::MASTER_DOWN), "cut {cut}");
+            assert!(!t.instance(&peer("m2", 26380)).unwrap().is(flags::MASTER_DOWN), "cut {cut}");
+        }
+        feed(&mut s, fd, &bytes, T + 30);
+        assert!(s.instance(&peer("m1", 26380)).unwrap().is(flags::MASTER_DOWN));
+        assert!(!s.instance(&peer("m2", 26380)).unwrap().is(flags::MASTER_DOWN));
+        assert_eq!(s.instance(&peer("m2", 26380)).unwrap().last_master_down_reply_time, T + 30);
+        let l = s.link(id);
+        assert_eq!((l.pending_commands, l.act_ping_time, l.last_avail_time), (0, 0, T + 30), "one pong for both");
+    }
+
+    #[test]
+    fn a_released_instance_gets_no_replies_and_the_last_owner_closes_the_link() {
+        let mut s = two_masters_one_peer(26380);
+        s.timer(T + 20, &mut null_connect);
+        let id = s.instance(&peer("m1", 26380)).unwrap().link;
+        let fd = cmd_conns(&s, id)[0];
+        let ask = ["SENTINEL", "is-master-down-by-addr", "127.0.0.1", "7001", "0", "*"];
+        s.send_cmd(&peer("m1", 26380), &ask, Tag::IsMasterDown);
+        s.send_cmd(&peer("m2", 26380), &ask, Tag::IsMasterDown);
+        // m1 forgets its sentinels while its question is pending: the link stays, for m2.
+        s.reset_master("m1", false, true, T + 40);
+        assert_eq!(s.link(id).refcount, 1);
+        assert_eq!(cmd_conns(&s, id), vec![fd]);
+        assert!(s.closed.iter().all(|c| c.raw_fd() != fd));
+        // The peer is back in m1's group (the same address, the same link) before the replies arrive: the answer
+        // to the question the old instance asked is not taken for the new one's (Redis rebinds those callbacks).
+        s.process_hello(format!("127.0.0.1,26380,{PEER},0,m1,127.0.0.1,7001,0").as_bytes(), T + 45);
+        assert_eq!(s.instance(&peer("m1", 26380)).unwrap().link, id);
+        assert_eq!(s.link(id).refcount, 2);
+        let mut bytes = b"+OK\r\n+PONG\r\n".to_vec();
+        bytes.extend_from_slice(DOWN);
+        bytes.extend_from_slice(DOWN);
+        feed(&mut s, fd, &bytes, T + 50);
+        let again = s.instance(&peer("m1", 26380)).unwrap();
+        assert!(!again.is(flags::MASTER_DOWN));
+        assert_eq!(again.last_master_down_reply_time, T + 45);
+        assert!(s.instance(&peer("m2", 26380)).unwrap().is(flags::MASTER_DOWN));
+        assert_eq!(s.link(id).pending_commands, 0, "the dropped replies still counted");
+        s.reset_master("m1", false, true, T + 55);
+        // The last owner goes: the link is freed and its connection closed.
+        s.masters.retain(|m| m.name != "m2");
+        s.release_links();
+        assert!(s.links[id].is_none());
+        assert!(s.closed.iter().any(|c| c.raw_fd() == fd));
+        assert!(cmd_conns(&s, id).is_empty());
+        // A free slot is reused by the next link.
+        let slots = s.links.len();
+        s.add_master("m4", "127.0.0.1", 7004, 2, T + 60).unwrap();
+        assert_eq!(s.links.len(), slots);
+    }
+
+    #[test]
+    fn a_shared_link_that_drops_is_down_for_every_owner_and_reconnects_once() {
+        let mut s = two_masters_one_peer(26380);
+        s.timer(T + 20, &mut null_connect);
+        let id = s.instance(&peer("m1", 26380)).unwrap().link;
+        let fd = cmd_conns(&s, id)[0];
+        s.close_conn(fd);
+        for m in ["m1", "m2"] {
+            let i = s.instance(&peer(m, 26380)).unwrap();
+            assert!(s.link(i.link).disconnected(false));
+        }
+        assert_eq!(s.link(id).pending_commands, 0);
+        s.timer(T + 20 + s.timing.ping_period, &mut null_connect);
+        assert_eq!(cmd_conns(&s, id).len(), 1);
+        assert_eq!(s.link(id).refcount, 2);
+    }
+
+    #[test]
+    fn a_sentinel_that_moved_keeps_one_link_to_its_new_address() {
+        let mut s = two_masters_one_peer(26380);
+        s.timer(T + 20, &mut null_connect);
+        let id = s.instance(&peer("m1", 26380)).unwrap().link;
+        let old_fd = cmd_conns(&s, id)[0];
+        s.events.clear();
+        s.process_hello(format!("127.0.0.1,26390,{PEER},0,m1,127.0.0.1,7001,0").as_bytes(), T + 30);
+        let (a, b) = (s.instance(&peer("m1", 26390)).unwrap().link, s.instance(&peer("m2", 26390)).unwrap().link);
+        assert!(s.instance(&peer("m2", 26380)).is_none());
+        assert_eq!(a, b);
+        assert_eq!(s.link(a).refcount, 2);
+        assert!(s.closed.iter().any(|c| c.raw_fd() == old_fd), "the connection to the old address is closed");
+        assert!(cmd_conns(&s, a).is_empty());
+        assert!(s.events.iter().any(|(k, m)| k == "+sentinel-address-update"
+            && m == &format!("sentinel {PEER} 127.0.0.1 26390 @ m1 127.0.0.1 7001 1 additional matching instances")));
+        // At the next reconnection (at most one a ping period), one connection to the new address.
+        s.timer(T + 20 + s.timing.ping_period, &mut null_connect);
+        assert_eq!(cmd_conns(&s, a).len(), 1);
+        assert_eq!(s.conns.len(), 2 * 2 + 1);
     }
 }

@@ -637,3 +637,86 @@ fn acknowledged_writes_survive_a_failover_under_load() {
     let theirs = have_redis().then(|| failover_under_load(Kind::Redis));
     println!("kill to first write on the new master: ferredis sentinels {ours:?}, Redis sentinels {theirs:?}");
 }
+
+/// The `link-refcount` of every sentinel `SENTINEL SENTINELS <master>` lists, and whether all are connected.
+fn peer_links(c: &mut Conn, master: &str) -> (Vec<String>, bool) {
+    let r = c.cmd(&["SENTINEL", "SENTINELS", master]);
+    let Ok(Resp::Array(items)) = Resp::parse(&r) else { return (Vec::new(), false) };
+    let text = |r: &Resp| String::from_utf8_lossy(r.as_bytes().unwrap_or_default()).into_owned();
+    let mut refcounts = Vec::new();
+    let mut connected = true;
+    for item in &items {
+        let Resp::Array(fields) = item else { return (Vec::new(), false) };
+        let get = |k: &str| {
+            fields.chunks(2).find(|kv| text(&kv[0]) == k).and_then(|kv| kv.get(1)).map(text).unwrap_or_default()
+        };
+        connected &= !get("flags").contains("disconnected");
+        refcounts.push(get("link-refcount"));
+    }
+    (refcounts, connected)
+}
+
+/// How many clients of the server on `port` are named `name` (`CLIENT LIST`).
+fn clients_named(port: u16, name: &str) -> usize {
+    let list = ask(port, &["CLIENT", "LIST"]).unwrap_or_default();
+    let text = String::from_utf8_lossy(&list).into_owned();
+    text.lines().filter(|l| l.split(' ').any(|f| f == format!("name={name}"))).count()
+}
+
+/// Two masters, each watched by the same two sentinels of `kind`: once they found each other in both groups,
+/// the `link-refcount`s `SENTINEL SENTINELS` shows for each master (per sentinel), and the number of command
+/// connections each sentinel has open to the other (seen in the other's `CLIENT LIST` by the name Redis gives
+/// them, `sentinel-<first 8 characters of the id>-cmd`).
+fn shared_links_layout(kind: Kind) -> (Vec<String>, Vec<usize>) {
+    let masters = [Server::redis(), Server::redis()];
+    let text: String = masters
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            format!(
+                "sentinel monitor m{i} 127.0.0.1 {} 2\nsentinel down-after-milliseconds m{i} 5000\n\
+                 sentinel failover-timeout m{i} 20000\n",
+                m.port
+            )
+        })
+        .collect();
+    let sentinels = [Server::start_sentinel(kind, &text, &[]), Server::start_sentinel(kind, &text, &[])];
+    let mut conns: Vec<Conn> = sentinels.iter().map(|s| s.conn()).collect();
+    wait_until(90, "both sentinels to know and reach each other in both groups", || {
+        conns.iter_mut().all(|c| {
+            ["m0", "m1"].iter().all(|m| {
+                let (refcounts, connected) = peer_links(c, m);
+                refcounts.len() == 1 && connected
+            })
+        })
+    });
+    let refcounts: Vec<String> =
+        conns.iter_mut().flat_map(|c| ["m0", "m1"].map(|m| peer_links(c, m).0.join(","))).collect();
+    let mut cmd_links = Vec::new();
+    for (i, c) in conns.iter_mut().enumerate() {
+        let id = String::from_utf8_lossy(&c.cmd(&["SENTINEL", "MYID"])).into_owned();
+        let id = id.lines().nth(1).unwrap_or_default().to_string();
+        assert_eq!(id.len(), 40, "SENTINEL MYID: {id:?}");
+        let other = sentinels[1 - i].port;
+        let name = format!("sentinel-{}-cmd", &id[..8]);
+        wait_until(30, "the command connection to show in CLIENT LIST", || clients_named(other, &name) > 0);
+        cmd_links.push(clients_named(other, &name));
+    }
+    (refcounts, cmd_links)
+}
+
+/// Two sentinels watching the same two masters share one link to each other (Redis 7.0's `link-refcount`):
+/// `SENTINEL SENTINELS` shows a refcount of 2 in both groups and each sentinel has one command connection to
+/// the other, as Redis's sentinels in the same layout.
+#[test]
+fn sentinels_share_one_link_across_masters_as_redis() {
+    if !have_redis() {
+        return;
+    }
+    let _g = serial();
+    let fer = shared_links_layout(Kind::Ferredis);
+    let red = shared_links_layout(Kind::Redis);
+    assert_eq!(fer.0, vec!["2".to_string(); 4], "ferredis link-refcounts (sentinel x master)");
+    assert_eq!(fer.1, vec![1, 1], "ferredis command connections to the other sentinel");
+    assert_eq!(fer, red, "ferredis (left) and redis (right) differ");
+}
