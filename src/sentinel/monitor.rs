@@ -655,17 +655,23 @@ impl Sentinel {
                 if !moved {
                     self.event_at(false, "+sentinel", &r, "");
                 } else {
-                    // Every master watched by that sentinel learns its new address (Redis's
-                    // `sentinelUpdateSentinelAddressInAllMasters`), and the link they share, which may still be
-                    // the one to the old address, reconnects.
-                    let names: Vec<String> = self.masters.iter().map(|m| m.name.clone()).collect();
-                    let mut updated = 0;
-                    for n in names {
-                        if n != name && self.remove_sentinel_by_runid(&n, &h.runid) {
-                            updated += usize::from(self.add_sentinel(&n, &h.runid, &h.ip, h.port, now).is_ok());
+                    // Every other master watched by that sentinel learns its new address in place, keeping what
+                    // it knew of it (Redis's `sentinelUpdateSentinelAddressInAllMasters`), and the links, which
+                    // may still be connected to the old address, reconnect.
+                    let new_addr = self.instance(&r).map(|i| i.addr.clone());
+                    let mut moved_refs = vec![r.clone()];
+                    if let Some(addr) = new_addr {
+                        for m in self.masters.iter_mut().filter(|m| m.name != name) {
+                            if let Some(s) = m.sentinels.iter_mut().find(|s| s.runid.as_deref() == Some(&h.runid)) {
+                                s.addr = addr.clone();
+                                moved_refs.push(InstRef::Sentinel(m.name.clone(), addr.ip.clone(), addr.port));
+                            }
                         }
                     }
-                    self.close_links(&r);
+                    let updated = moved_refs.len() - 1;
+                    for x in &moved_refs {
+                        self.close_links(x);
+                    }
                     if updated > 0 {
                         self.event_at(
                             false,
@@ -1165,8 +1171,14 @@ mod tests {
         s.timer(T + 20, &mut null_connect);
         let id = s.instance(&peer("m1", 26380)).unwrap().link;
         let old_fd = cmd_conns(&s, id)[0];
+        // What m2 knows of the peer (its vote) survives the move: its instance is updated in place.
+        if let Some(i) = s.instance_mut(&peer("m2", 26380)) {
+            (i.leader, i.leader_epoch) = (Some("abc".into()), 7);
+        }
         s.events.clear();
         s.process_hello(format!("127.0.0.1,26390,{PEER},0,m1,127.0.0.1,7001,0").as_bytes(), T + 30);
+        let kept = s.instance(&peer("m2", 26390)).unwrap();
+        assert_eq!((kept.leader.as_deref(), kept.leader_epoch), (Some("abc"), 7));
         let (a, b) = (s.instance(&peer("m1", 26390)).unwrap().link, s.instance(&peer("m2", 26390)).unwrap().link);
         assert!(s.instance(&peer("m2", 26380)).is_none());
         assert_eq!(a, b);
