@@ -27,16 +27,17 @@ pub enum LogLevel {
     Nothing,
 }
 
-/// `loglevel`: set by [`set_level`] at start-up (`server::start`), after a command that changed it
-/// (`Server::sync_log_config`) and by CONFIG SET and its rollback; read by every log line on any thread, in every
-/// process. Like the log's other cells, a static: logging is called from every layer and thread, and from signal
-/// handlers and fork children, none of which can be handed the server state.
+/// `loglevel`: set by [`set_level`] at start-up (`server::start`), by CONFIG SET and its rollback, and when it
+/// changed, after each command and cron pass (`Server::sync_log_config`); read by every log line on any thread,
+/// in every process. Like the log's other cells, a static: logging is called from every layer and thread, and
+/// from signal handlers and fork children, none of which can be handed the server state.
 static LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Notice as u8);
 /// The server's pid once startup is done; other processes log with role `C`. Set once by [`set_server_pid`]
 /// (`server::start`); read by every log line.
 static SERVER_PID: AtomicI32 = AtomicI32::new(0);
 /// Whether the server is a replica: its lines then carry role `S`, as Redis's do. Set by [`set_replica_role`],
-/// which `state::repl::sync_feed` calls whenever the replication role may have changed; read by every log line.
+/// which `state::repl::sync_feed` calls as replication changes (a new master, a promotion, a backlog created, the
+/// replication cron); read by every log line.
 static REPLICA_ROLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Switches the role letter of the server's log lines between `M` (master) and `S` (replica).

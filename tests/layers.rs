@@ -13,6 +13,11 @@
 //! A textual check over `src/`: every path in a lower-layer file that starts at `crate::` (in code or in a doc
 //! link, `use crate::{..}` groups included) or climbs with `super::` is resolved to an absolute module path; one
 //! that lands in an upper module fails the test with the file and line.
+//!
+//! State outside `ServerState` is held to its documentation the same way: every `thread_local!` static and every
+//! mutable static (atomics, locks, once-cells, `static mut`) in `src/` must carry a `///` comment at its definition
+//! and a line in the crate docs' "Global state outside `ServerState`" (`every_global_cell_is_documented_and_indexed`;
+//! comments and string literals are blanked before the scan, and cells compiled only for unit tests need no line).
 
 use std::path::{Path, PathBuf};
 
