@@ -294,8 +294,9 @@ const MAP_NORESERVE: libc::c_int = 0;
 const RESERVE_BYTES: usize = 64 << 30;
 
 /// The reservation's (aligned) base: 0 before the first page, 1 when it could not be made. Set once, by
-/// `reserved_page` when the first small-class page is needed on any thread; read by [`is_slab`] on every free the
-/// global allocator sees. Process-wide because chunks move between threads and the allocator must tell them apart.
+/// `reserved_page` when the first slab page is needed on any thread; read by [`is_slab`] on every `dealloc` and
+/// `realloc` the global allocator sees. Process-wide because chunks move between threads and the allocator must
+/// tell them apart.
 static RESERVE_BASE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// The reservation's next untouched page and its released pages (process-wide; pages are mapped rarely): taken

@@ -138,8 +138,9 @@ thread_local! {
     /// through [`set_expire_paused`]: by `Server::call_with` before each command; by whatever starts or ends a
     /// pause (CLIENT PAUSE/UNPAUSE, FAILOVER and its end in `Server::repl_clear_failover`, a cluster manual
     /// failover in `Server::cluster_effect`, the shutdown's wait in `Server::prepare_for_shutdown` and
-    /// `Server::cancel_shutdown`); cleared and restored around `state::expire::expire_replica_keys`. Active expiry
-    /// checks the pause itself. A thread-local because lazy expiry runs inside [`Db`]'s lookups, which see no
+    /// `Server::cancel_shutdown`); cleared and restored around `state::expire::expire_replica_keys`; cleared by
+    /// tests (the handler harness's drop, a few unit tests) so that later tests on the thread start clear. Active
+    /// expiry checks the pause itself. A thread-local because lazy expiry runs inside [`Db`]'s lookups, which see no
     /// server state; the keyspace lives on the main thread, and test threads keep their own.
     static EXPIRE_PAUSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Set while a replica runs a command of its master: keys whose TTL has passed are still live for it (the

@@ -216,9 +216,9 @@ thread_local! {
     static BULK_LOAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Whether collections' dicts may shrink after removals: false while a forked child shares our pages (Redis's
     /// global `dict_can_resize`; the keyspace's own tables follow [`Dict::set_resize_allowed`]). Set through
-    /// [`set_collections_resize_allowed`] by `ServerState::set_child` whenever a child starts or ends; read by a
-    /// collection's dict after removals. Thread-local for the reasons [`GROWTH_LIMIT`] is: a collection's dict
-    /// knows nothing of the server.
+    /// [`set_collections_resize_allowed`] by `ServerState::set_child` whenever a child starts or ends (and by a
+    /// unit test of `keyspace::types::set`); read by a collection's dict after removals. Thread-local for the
+    /// reasons [`GROWTH_LIMIT`] is: a collection's dict knows nothing of the server.
     static COLLECTIONS_RESIZE: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
 }
 
