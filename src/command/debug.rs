@@ -50,7 +50,7 @@ pub static COMMANDS: &[Command] = &[Command {
 // Process-wide switches (set by DEBUG, read by the code they tune)
 
 /// DEBUG PAUSE-CRON: while set, the server cron skips its periodic work (Redis's `server.pause_cron`). Set only by
-/// DEBUG PAUSE-CRON (`debug`, below); read through [`cron_paused`] by `Server::cron`. The switches here are
+/// DEBUG PAUSE-CRON (`debugCommand`, below); read through [`cron_paused`] by `Server::cron`. The switches here are
 /// statics for no reason beyond being test knobs of Redis's DEBUG, kept beside it: their readers have the server
 /// state at hand, so they could be fields of it.
 static PAUSE_CRON: AtomicBool = AtomicBool::new(false);

@@ -18,9 +18,9 @@
 use std::ffi::OsString;
 use std::sync::{Mutex, OnceLock};
 
-/// The command line as started, saved once by [`init`] (first thing in `main`) before the title overwrites it;
-/// read by [`original_args`] (the configuration's command line, DEBUG RESTART's exec). Set once at start-up and
-/// read-only after, so a static.
+/// The command line as started, saved once by [`init`] (in `main`, before the configuration is read and before
+/// the title overwrites it); read by [`original_args`] (the configuration's command line, DEBUG RESTART's exec).
+/// Set once at start-up and read-only after, so a static.
 static ORIGINAL_ARGS: OnceLock<Vec<OsString>> = OnceLock::new();
 
 /// The writable title area `[start, start + len)`, and whether the environment was moved out of it yet.
