@@ -35,6 +35,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// The bytes charged for live allocations (low 48 bits) and a call count (high 16 bits), as drawn above. Written
+/// by [`Counting`]'s `alloc`/`dealloc`/`realloc` on every thread's every allocation, by the slab as it maps and
+/// unmaps pages ([`charge_pages`], [`refund_pages`]) and by [`free_maybe_later`]; read by [`allocated`] (INFO's
+/// `used_memory`, eviction, the tables' growth limit) and [`calls`]. A static because the global allocator has
+/// no other place to keep it: it runs below everything, on every thread.
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 const BYTES_BITS: u32 = 48;
@@ -185,7 +190,9 @@ pub fn configure() {
 /// blocks are heap chunks, whose `free` is quick).
 pub const FREE_LATER_MIN: usize = MMAP_THRESHOLD;
 
-/// The release thread's queue (started on first use): blocks whose `free` is slow enough to hold the event loop.
+/// The release thread's queue: blocks whose `free` is slow enough to hold the event loop. Set once, by the first
+/// [`free_maybe_later`] of a big block (which starts the `release` thread; `None` if it could not start), and only
+/// read after. A static because its callers (a dict dropping an old array) run far below any server state.
 static RELEASER: std::sync::OnceLock<Option<std::sync::mpsc::Sender<(usize, Layout)>>> = std::sync::OnceLock::new();
 
 /// Frees `ptr`: at once when the block is smaller than [`FREE_LATER_MIN`], else on the release thread. A mapped
@@ -297,7 +304,8 @@ pub fn trim() {
 
 /// The estimate of malloc's free resident bytes right after [`trim_if_worth`] last trimmed: what a trim cannot
 /// give back (free chunks sharing pages with live ones) stays in the figure, so only growth beyond it is worth
-/// another trim.
+/// another trim. Written and read only by [`trim_if_worth`], which the server cron calls about once a second; a
+/// static because it belongs with the allocator, whatever process state calls it.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 static FREE_AFTER_TRIM: AtomicU64 = AtomicU64::new(0);
 

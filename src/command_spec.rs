@@ -539,6 +539,8 @@ pub fn sees_other_clients(cmd: &Command, full_name: &str) -> bool {
         return true;
     }
     let Some((top, _)) = full_name.split_once('|') else { return false };
+    /// The names of the commands with [`flag::SEES_CLIENTS`], built by the first call and read-only after:
+    /// derived from the static command table, not state.
     static TOPS: OnceLock<Vec<&'static str>> = OnceLock::new();
     TOPS.get_or_init(|| all_commands().filter(|c| c.has(flag::SEES_CLIENTS)).map(|c| c.name).collect()).contains(&top)
 }
@@ -655,6 +657,8 @@ impl Default for CommandTable {
 
 /// The command table, built once (the server keeps the reference, so its per-command lookup skips this check).
 pub fn table() -> &'static CommandTable {
+    /// The table, built by the first call ([`CommandTable::new`]; the server's start-up in practice) and read-only
+    /// after: derived from the static command lists, not state.
     static TABLE: OnceLock<CommandTable> = OnceLock::new();
     TABLE.get_or_init(CommandTable::new)
 }
@@ -708,6 +712,8 @@ pub fn resolve_sub(cmd: &'static Command, args: Args) -> Resolved {
 
 /// `parent|sub` names of subcommands, built once from the command table.
 fn full_names() -> &'static std::collections::HashMap<usize, &'static str> {
+    /// The names, built by the first call ([`init_full_names`] at the server's start-up) and read-only after:
+    /// derived from the static command table, not state.
     static NAMES: OnceLock<std::collections::HashMap<usize, &'static str>> = OnceLock::new();
     NAMES.get_or_init(|| {
         let mut m = std::collections::HashMap::new();

@@ -183,6 +183,84 @@
 //! - **The only runtime dependencies are `libc`, `nix` and `memchr`.** The Lua 5.1 interpreter ([`lua`]), LZF,
 //!   SHA-1, SHA-256, the host name resolver and both command lines are the crate's own.
 //!
+//! # Global state outside `ServerState`
+//!
+//! What a handler can reach is `ServerState`, passed down explicitly. The cells below are the exceptions:
+//! thread-locals and mutable statics (atomics, locks, once-cells). Each one's doc comment, at its definition, says
+//! what it holds, who sets it and when, who reads it, and why it is a global. They are of a few kinds: per thread
+//! by nature (the allocator's and the slab's books, scratch buffers, private random generators); read in a signal
+//! handler or a forked child, where no state is in reach (the log, crash reports, the shutdown signal, a child's
+//! progress reports); read far below any `ServerState`, by a table, a database or the allocator (expiry switches,
+//! the slot index, the growth limit); derived once from constant data and read-only after (the command table's
+//! indexes); or DEBUG's test switches. `tests/layers.rs` (`every_global_cell_is_documented_and_indexed`) fails on
+//! a thread-local or mutable static in `src/` that lacks its doc comment or its line here, and on a line here
+//! that names no cell; cells compiled only for unit tests are left out. A static inside a function is named by
+//! its module and function (`util::debug_delay::STATE`).
+//!
+//! - Allocation: `alloc::COUNTER` (bytes of live allocations and a call count: every allocation and free, any
+//!   thread); `alloc::RELEASER` (the release thread's queue: made by the first big deferred free);
+//!   `alloc::FREE_AFTER_TRIM` (malloc's free bytes after the last trim: the cron's `trim_if_worth`).
+//! - The slab: `alloc::slab::SLAB` (this thread's size classes and pages: every slab allocation and free, the
+//!   cron's release and defrag steps); `alloc::slab::RESERVE_BASE` (the reserved range: set by the first page);
+//!   `alloc::slab::RESERVE_POOL` (its untouched and released pages: page maps and unmaps);
+//!   `alloc::slab::ROUTE` (serve this thread's next allocation from the slab: `route`, for defrag);
+//!   `alloc::slab::BATCH` (chunks freed inside a `FreeBatch`: a big table's drop).
+//! - System: `sys::memtest::BACKUP`, `sys::memtest::MAIN_TLS`, `sys::memtest::TLS_MARK` (the crash-time memory
+//!   test's backup area and the thread block to skip: start-up); `sys::proctitle::ORIGINAL_ARGS` (the command line:
+//!   start-up); `sys::proctitle::AREA` (the title's memory: found at start-up, written by each title change);
+//!   `sys::fatal::SYMTAB_PTR`, `sys::fatal::SYMTAB_LEN`, `sys::fatal::STRTAB_PTR`, `sys::fatal::STRTAB_LEN`,
+//!   `sys::fatal::LOAD_BIAS` (the executable's symbols for crash reports: start-up); `sys::fatal::PROBE_PIPE` (a
+//!   pipe for safe memory reads in a crash report: start-up).
+//! - Utilities: `util::debug_delay::STATE` (the testing delays' 1-in-n draw: each draw);
+//!   `util::CHEAP_ALLOCATOR_STATS` (O(1) allocator figures: around the cron's crash-report snapshot).
+//! - The log: `log::LEVEL` (`loglevel`: start-up, CONFIG SET); `log::SERVER_PID` (the server's pid: start-up);
+//!   `log::REPLICA_ROLE` (role letter `S`: replication's role changes); `log::FILE` and `log::SIGNAL_FD` (the log
+//!   file and its descriptor for signal handlers: start-up, reopened after a rotation); `log::TZ_OFFSET_S` (the UTC
+//!   offset for signal-time lines: start-up, the cron); `log::SYSLOG` (syslog on: start-up).
+//! - Compression and checksums: `lzf::SHARED` (this thread's compressor and buffer: every compression);
+//!   `persist::crc64::tables::T` (CRC-64 tables: the first checksum).
+//! - Lua: `lua::lib::math::RAND48` (Redis's `math.random` generator: `math.random`, `math.randomseed`).
+//! - The command table: `command_spec::table::TABLE`, `command_spec::full_names::NAMES`,
+//!   `command_spec::sees_other_clients::TOPS` (built on first use, read-only after);
+//!   `acl::registry::registry::R` (ACL's command ids: built on first use).
+//! - The keyspace: `keyspace::dict::GROWTH_LIMIT` (`maxmemory` for table growth: when it changes, before sleep);
+//!   `keyspace::dict::BULK_LOAD` (migrate at once while loading: start and end of a load);
+//!   `keyspace::dict::COLLECTIONS_RESIZE` (collections may shrink: a child starts or ends);
+//!   `keyspace::dict::fresh_seed::STATE` and `keyspace::dict::process_seed::SEED` (hash seeds: each new table, the
+//!   first one); `keyspace::db::events::MASK` (which events databases record: after every command);
+//!   `keyspace::db::events::PENDING` (some database recorded one: a `Db`, cleared by the notification drain);
+//!   `keyspace::db::EXPIRE_PAUSED` (lazy expiry leaves due keys in place: before every command, pause changes);
+//!   `keyspace::db::EXPIRE_OFF` (due keys stay live for a master's commands or a load: before every command);
+//!   `keyspace::db::EXPIRED_PENDING` (some database logged a deletion: a `Db`, cleared after every command);
+//!   `keyspace::slots::ENABLED` (keep the slot index: cluster start-up); `keyspace::object::LFU_RNG` (the LFU
+//!   lottery: each LFU touch); `keyspace::types::stream::NEXT_PACKED_ID` (compressed stream node ids: each node
+//!   compressed); `keyspace::types::stream::EXPANDED` (the last expanded stream node: each read of one).
+//! - Monitoring: `latency::THRESHOLD_MS` (`latency-monitor-threshold`: start-up, after every command);
+//!   `latency::MONITOR` (the latency events: every recording point, LATENCY RESET).
+//! - Persistence: `persist::rdb::SKIP_CHECKSUM` (DEBUG SET-SKIP-CHECKSUM-VALIDATION); in a fork child,
+//!   `persist::child_info::FD`, `persist::child_info::KEYS`, `persist::child_info::LAST_REPORT_MS`,
+//!   `persist::child_info::COW_READ_US`, `persist::child_info::COW_COST_US`, `persist::child_info::COW`,
+//!   `persist::child_info::COW_PEAK`, `persist::child_info::COW_SUM`, `persist::child_info::COW_READINGS` and
+//!   `persist::child_info::EPOCH` (the progress reports: set up right after the fork, updated per key saved).
+//! - Cluster: `cluster::nodes_conf::LOCK_FD` (nodes.conf's lock descriptor: taking or moving the lock, closed in a
+//!   fork child); `cluster::bus::DROP_PACKET_FILTER` (DEBUG DROP-CLUSTER-PACKET-FILTER).
+//! - Scripting: `scripting::command_with_script_flags::VARIANTS` (command entries with a script's flags: the
+//!   first call needing each).
+//! - Process: `supervise::MODE` (the supervisor: start-up); `oom::ADJUSTED`, `oom::BASE`, `oom::CHILD_SCORE`
+//!   (`oom-score-adj`: start-up, role changes, CONFIG SET); `proctitle::CURRENT` (the title template for fork
+//!   children: start-up, CONFIG SET); `state::SHUTDOWN_SIGNAL` (SIGTERM/SIGINT: the signal handler, cleared by the
+//!   cron or SHUTDOWN ABORT).
+//! - Crash reports: `crash_report::CRASH_LOG`, `crash_report::EXIT_ON_PANIC`, `crash_report::WATCHDOG_MS`,
+//!   `crash_report::MEMCHECK` (settings: start-up, CONFIG SET, each cron pass); `crash_report::SNAPSHOT` and
+//!   `crash_report::RETIRED` (INFO + CLIENT LIST for a report: the cron, once a second); `crash_report::RUNNING`
+//!   (the command running: around each call); `crash_report::MAIN_THREAD` (the event loop's thread: start-up);
+//!   `crash_report::bug_report_start::STARTED` (a report's header was printed: the first report).
+//! - DEBUG's switches: `command::debug::PAUSE_CRON`, `command::debug::DISABLE_DENY_SCRIPTS`,
+//!   `command::debug::PACKED_THRESHOLD`, `command::debug::PEAK_RESET_TIME_MS`, `command::debug::REPLY_RESIZING`
+//!   (set by their DEBUG subcommands only).
+//! - `ferredis-cli`: `cli::sys::INTERRUPTED` (SIGINT: the handler; cleared before a streaming command);
+//!   `cli::cluster::COLOR` (coloured `--cluster` output: once, from `TERM`).
+//!
 //! # Modules
 //!
 //! From the bottom up. Binaries: `ferredis-server` (`src/main.rs`), `ferredis-cli` (`src/bin/ferredis-cli/`, its

@@ -192,7 +192,9 @@ impl Compressor {
 }
 
 thread_local! {
-    /// This thread's compressor and output buffer, shared by the RDB writer and quicklist node compression.
+    /// This thread's compressor and output buffer, shared by the RDB writer and quicklist node compression:
+    /// reused by every [`with_compressor`] call (a nested call gets a fresh pair). Per thread by nature: a scratch
+    /// buffer that spares an allocation and a hash-table reset per compressed value, holding no state between calls.
     static SHARED: std::cell::RefCell<(Compressor, Vec<u8>)> = std::cell::RefCell::new((Compressor::new(), Vec::new()));
 }
 

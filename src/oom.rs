@@ -26,11 +26,16 @@ pub enum Class {
 
 const PROC_FILE: &str = "/proc/self/oom_score_adj";
 
-/// Whether the server changed the score (so turning the setting off restores [`BASE`]).
+/// Whether the server changed the score (so turning the setting off restores [`BASE`]). Set and cleared only by
+/// [`apply`] (start-up in `Server::new`, a role change in `Server::sync_oom_role`, CONFIG SET and its rollback).
+/// Like the other two, a static because it describes the process, and [`enter_child`] reads them in a fork child.
 static ADJUSTED: AtomicBool = AtomicBool::new(false);
-/// The score before the server first changed it.
+/// The score before the server first changed it: read from the kernel and stored by the first [`apply`] that
+/// enables the setting, read by later ones.
 static BASE: AtomicI32 = AtomicI32::new(0);
-/// The score a forked child writes, or `NO_CHILD_SCORE` to leave the inherited one.
+/// The score a forked child writes, or `NO_CHILD_SCORE` to leave the inherited one: prepared by every [`apply`]
+/// in the server, read by [`enter_child`] first thing in a forked child (`persist::engine`'s fork, the Lua
+/// debugger's session).
 static CHILD_SCORE: AtomicI32 = AtomicI32::new(NO_CHILD_SCORE);
 const NO_CHILD_SCORE: i32 = i32::MIN;
 

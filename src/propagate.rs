@@ -279,6 +279,7 @@ mod tests {
 
     fn rand_suffix() -> u64 {
         use std::sync::atomic::{AtomicU64, Ordering};
+        /// A counter that makes each test's AOF file name unique (test-only).
         static N: AtomicU64 = AtomicU64::new(0);
         N.fetch_add(1, Ordering::Relaxed)
     }

@@ -294,8 +294,10 @@ pub struct ShutdownState {
     pub blocked: Vec<(u64, i32)>,
 }
 
-/// The signal that asked for shutdown (0 = none): set by the server's SIGTERM/SIGINT handler, read and cleared by
-/// its cron (`server/shutdown.rs`), cleared by SHUTDOWN ABORT ([`ShutdownState::cancel_signal`]).
+/// The signal that asked for shutdown (0 = none): set by the server's SIGTERM/SIGINT handler
+/// (`on_shutdown_signal` in `server.rs`), read and cleared by its cron (`Server::shutdown_cron`), cleared when a
+/// shutdown is cancelled (`Server::cancel_shutdown`) and by SHUTDOWN ABORT ([`ShutdownState::cancel_signal`]). A
+/// static because a signal handler writes it.
 pub static SHUTDOWN_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
 impl ShutdownState {

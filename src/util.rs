@@ -214,7 +214,8 @@ pub fn atoll(s: &[u8]) -> i64 {
 pub fn debug_delay(usec: i64) {
     let us = if usec < 0 {
         thread_local! {
-            /// The 1-in-n draw's generator: stepped only here, by the testing directives' delays.
+            /// The 1-in-n draw's generator: stepped only here, by the testing directives' delays (on whichever
+            /// thread or child saves or loads). A private generator, so it holds no server state.
             static STATE: std::cell::Cell<u64> = const { std::cell::Cell::new(0x9e37_79b9_7f4a_7c15) };
         }
         let r = STATE.with(|s| {
@@ -705,7 +706,9 @@ pub fn allocator_stats() -> (u64, u64, u64) {
 /// While set, [`allocator_stats`] reports the resident set as `active` instead of walking malloc's arenas with
 /// `mallinfo2`, which costs tens of milliseconds on a heap fragmented by many small objects. The cron's
 /// once-a-second crash-report snapshot renders INFO under [`CheapAllocatorStats`]; INFO and MEMORY commands
-/// keep the exact figures.
+/// keep the exact figures. Set and cleared only by [`CheapAllocatorStats::enter`] and its drop, around the
+/// snapshot in `Server::refresh_crash_snapshot`. A static because [`allocator_stats`] is reached from INFO's
+/// rendering, which has no parameter for it.
 static CHEAP_ALLOCATOR_STATS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Scope in which [`allocator_stats`] takes its O(1) path (see [`CHEAP_ALLOCATOR_STATS`]).

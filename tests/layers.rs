@@ -13,6 +13,11 @@
 //! A textual check over `src/`: every path in a lower-layer file that starts at `crate::` (in code or in a doc
 //! link, `use crate::{..}` groups included) or climbs with `super::` is resolved to an absolute module path; one
 //! that lands in an upper module fails the test with the file and line.
+//!
+//! State outside `ServerState` is held to its documentation the same way: every `thread_local!` static and every
+//! mutable static (atomics, locks, once-cells, `static mut`) in `src/` must carry a `///` comment at its definition
+//! and a line in the crate docs' "Global state outside `ServerState`" (`every_global_cell_is_documented_and_indexed`;
+//! comments and string literals are blanked before the scan, and cells compiled only for unit tests need no line).
 
 use std::path::{Path, PathBuf};
 
@@ -876,4 +881,491 @@ fn the_import_graph_points_down_and_has_no_large_cycle() {
     );
     let gone: Vec<&&str> = UPWARD.iter().filter(|u| !up.iter().any(|x| x == *u)).collect();
     assert!(gone.is_empty(), "these upward imports are gone: strike them from UPWARD:\n{gone:?}");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Global cells: every thread-local and every mutable static is documented where it is defined and named in the
+// crate docs' index ("Global state outside `ServerState`" in `src/lib.rs`).
+
+/// `text` with every comment, string literal and character literal blanked to spaces (line breaks kept), so
+/// byte offsets and line numbers still match the source and nothing inside a comment or a string is taken for
+/// code. Lifetimes (`'static`) stay.
+fn code_only(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = b.to_vec();
+    let blank = |out: &mut Vec<u8>, from: usize, to: usize| {
+        for c in &mut out[from..to] {
+            if *c != b'\n' {
+                *c = b' ';
+            }
+        }
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let prev_ident = i > 0 && is_ident_byte(b[i - 1]);
+        if b[i..].starts_with(b"//") {
+            let end = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p);
+            blank(&mut out, i, end);
+            i = end;
+        } else if b[i..].starts_with(b"/*") {
+            let (mut depth, mut j) = (0usize, i);
+            while j < b.len() {
+                if b[j..].starts_with(b"/*") {
+                    depth += 1;
+                    j += 2;
+                } else if b[j..].starts_with(b"*/") {
+                    depth -= 1;
+                    j += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    j += 1;
+                }
+            }
+            blank(&mut out, i, j);
+            i = j;
+        } else if !prev_ident && (b[i..].starts_with(b"r\"") || b[i..].starts_with(b"r#") || b[i..].starts_with(b"br"))
+        {
+            // A raw string: r"..", r#".."#, br"..".
+            let start = i;
+            let mut j = i + if b[i] == b'b' { 2 } else { 1 };
+            let hashes = b[j..].iter().take_while(|&&c| c == b'#').count();
+            j += hashes;
+            if j >= b.len() || b[j] != b'"' {
+                i += 1;
+                continue;
+            }
+            j += 1;
+            let mut close = vec![b'"'];
+            close.resize(1 + hashes, b'#');
+            let end = b[j..].windows(close.len()).position(|w| w == close.as_slice()).map_or(b.len(), |p| j + p);
+            let end = (end + close.len()).min(b.len());
+            blank(&mut out, start, end);
+            i = end;
+        } else if b[i] == b'"' {
+            let mut j = i + 1;
+            while j < b.len() && b[j] != b'"' {
+                j += if b[j] == b'\\' { 2 } else { 1 };
+            }
+            let end = (j + 1).min(b.len());
+            blank(&mut out, i, end);
+            i = end;
+        } else if b[i] == b'\'' {
+            // A character literal ('x', '\n', '\u{..}', b'x'), or a lifetime or label ('a, 'static), left alone.
+            let rest = &text[i + 1..];
+            let end = if rest.starts_with('\\') {
+                rest[2..].find('\'').map(|p| i + 1 + 2 + p + 1)
+            } else {
+                let mut cs = rest.char_indices();
+                match (cs.next(), cs.next()) {
+                    (Some(_), Some((p, '\''))) => Some(i + 1 + p + 1),
+                    _ => None,
+                }
+            };
+            match end {
+                Some(end) => {
+                    blank(&mut out, i, end);
+                    i = end;
+                }
+                None => i += 1,
+            }
+        } else {
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("blanking keeps UTF-8: only whole literals and comments become spaces")
+}
+
+/// The offset of the bracket that closes the one at `open` (`{`, `(` or `[`) in blanked code.
+fn closing(code: &[u8], open: usize) -> usize {
+    let mut depth = 0usize;
+    for (j, &c) in code.iter().enumerate().skip(open) {
+        match c {
+            b'{' | b'(' | b'[' => depth += 1,
+            b'}' | b')' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return j;
+                }
+            }
+            _ => {}
+        }
+    }
+    code.len()
+}
+
+/// Whether the word at `at` in `code` is the whole word `word`.
+fn word_at(code: &[u8], at: usize, word: &[u8]) -> bool {
+    code[at..].starts_with(word)
+        && (at == 0 || !is_ident_byte(code[at - 1]) && code[at - 1] != b'\'')
+        && !code.get(at + word.len()).is_some_and(|&c| is_ident_byte(c))
+}
+
+/// The identifier starting at or after `at` (after blanks), and where it ends.
+fn ident_after(code: &[u8], at: usize) -> (String, usize) {
+    let start = at + code[at..].iter().take_while(|c| c.is_ascii_whitespace()).count();
+    let end = start + code[start..].iter().take_while(|&&c| is_ident_byte(c)).count();
+    (String::from_utf8_lossy(&code[start..end]).into_owned(), end)
+}
+
+/// Whether a static's type is a cell: an atomic, a lock, a once-cell (or an array of them). Paths are ignored
+/// (`std::sync::atomic::AtomicU64` and `AtomicU64` alike); references, slices of plain data and plain values are
+/// not cells.
+fn is_cell_type(ty: &str) -> bool {
+    const KINDS: &[&str] =
+        &["Atomic", "Mutex", "RwLock", "OnceLock", "Once", "LazyLock", "OnceCell", "UnsafeCell", "SyncUnsafeCell"];
+    let ty: String = ty.chars().filter(|c| !c.is_whitespace()).collect();
+    let ty = ty.trim_start_matches('[');
+    let last = ty.split('<').next().unwrap_or("").rsplit("::").next().unwrap_or("");
+    let last = last.split(';').next().unwrap_or("");
+    KINDS.iter().any(|k| if *k == "Atomic" { last.starts_with(k) } else { last == *k })
+}
+
+/// One global cell found in the sources.
+#[derive(Debug)]
+struct Cell {
+    /// `src/`-relative file and 1-based line of the `static` keyword.
+    file: String,
+    line: usize,
+    name: String,
+    /// Inside a `thread_local!`.
+    thread_local: bool,
+    /// Compiled only for unit tests (a `#[cfg(test)]` item, module or file).
+    test_only: bool,
+    /// A `///` comment stands right above it (attributes between are allowed).
+    documented: bool,
+}
+
+/// The line (0-based) of byte `at`.
+fn line_of(text: &str, at: usize) -> usize {
+    text[..at].bytes().filter(|&c| c == b'\n').count()
+}
+
+/// Whether line `line` (0-based) of `lines` is preceded by a `///` comment, skipping attribute lines.
+fn doc_above(lines: &[&str], line: usize) -> bool {
+    let mut l = line;
+    while l > 0 {
+        l -= 1;
+        let t = lines[l].trim_start();
+        if t.starts_with("#[") || t.starts_with("#![") {
+            continue;
+        }
+        return t.starts_with("///");
+    }
+    false
+}
+
+/// Whether the attribute lines right above line `line` (0-based) hold `#[cfg(test)]`.
+fn cfg_test_above(lines: &[&str], line: usize) -> bool {
+    let mut l = line;
+    while l > 0 {
+        l -= 1;
+        let t = lines[l].trim();
+        if t == "#[cfg(test)]" {
+            return true;
+        }
+        if !(t.starts_with("#[") || t.starts_with("///")) {
+            return false;
+        }
+    }
+    false
+}
+
+/// The byte ranges of `#[cfg(test)] mod name { .. }` blocks, and the names of `#[cfg(test)] mod name;` files.
+fn test_modules(code: &str) -> (Vec<(usize, usize)>, Vec<String>) {
+    let b = code.as_bytes();
+    let (mut ranges, mut files) = (Vec::new(), Vec::new());
+    let mut from = 0;
+    while let Some(p) = code[from..].find("#[cfg(test)]") {
+        let at = from + p;
+        from = at + 1;
+        let mut j = at + "#[cfg(test)]".len();
+        // Further attributes, then an optional `pub`/`pub(..)`.
+        loop {
+            j += b[j..].iter().take_while(|c| c.is_ascii_whitespace()).count();
+            if b[j..].starts_with(b"#[") {
+                j = closing(b, j + 1) + 1;
+            } else {
+                break;
+            }
+        }
+        if word_at(b, j, b"pub") {
+            j += 3;
+            if b.get(j) == Some(&b'(') {
+                j = closing(b, j) + 1;
+            }
+            j += b[j..].iter().take_while(|c| c.is_ascii_whitespace()).count();
+        }
+        if !word_at(b, j, b"mod") {
+            continue;
+        }
+        let (name, end) = ident_after(b, j + 3);
+        let k = end + b[end..].iter().take_while(|c| c.is_ascii_whitespace()).count();
+        match b.get(k) {
+            Some(b'{') => ranges.push((at, closing(b, k))),
+            Some(b';') => files.push(name),
+            _ => {}
+        }
+    }
+    (ranges, files)
+}
+
+/// The global cells of one file: every static in a `thread_local!`, every static of a cell type
+/// ([`is_cell_type`]) and every `static mut` defined here (a foreign `static mut` declared in an `extern` block
+/// has no initialiser and is the C library's, not ours: skipped). `test_file`: the file is compiled for unit tests
+/// only.
+fn cells_in(rel: &str, text: &str, test_file: bool) -> Vec<Cell> {
+    let code = code_only(text);
+    let b = code.as_bytes();
+    let lines: Vec<&str> = text.lines().collect();
+    let (test_ranges, _) = test_modules(&code);
+    let in_test_mod = |at: usize| test_ranges.iter().any(|&(s, e)| s <= at && at <= e);
+    let mut cells = Vec::new();
+    let mut tl_ranges = Vec::new();
+    let mut from = 0;
+    while let Some(p) = code[from..].find("thread_local!") {
+        let at = from + p;
+        from = at + 1;
+        if !word_at(b, at, b"thread_local") {
+            continue;
+        }
+        let open = at
+            + "thread_local!".len()
+            + b[at + "thread_local!".len()..].iter().take_while(|c| c.is_ascii_whitespace()).count();
+        let close = closing(b, open);
+        tl_ranges.push((at, close));
+        let tl_line = line_of(&code, at);
+        for j in open..close {
+            if word_at(b, j, b"static") {
+                let (name, _) = ident_after(b, j + "static".len());
+                let line = line_of(&code, j);
+                // `thread_local!(static X: ..)` on one line: its doc and attributes stand above the macro.
+                let above = if line == tl_line { tl_line } else { line };
+                cells.push(Cell {
+                    file: rel.to_string(),
+                    line: line + 1,
+                    name,
+                    thread_local: true,
+                    test_only: test_file
+                        || in_test_mod(j)
+                        || cfg_test_above(&lines, above)
+                        || cfg_test_above(&lines, tl_line),
+                    documented: doc_above(&lines, above),
+                });
+            }
+        }
+    }
+    let mut j = 0;
+    while let Some(p) = code[j..].find("static") {
+        let at = j + p;
+        j = at + 1;
+        if !word_at(b, at, b"static") || tl_ranges.iter().any(|&(s, e)| s <= at && at <= e) {
+            continue;
+        }
+        let (mut name, mut end) = ident_after(b, at + "static".len());
+        let mutable = name == "mut";
+        if mutable {
+            (name, end) = ident_after(b, end);
+        }
+        let rest = &code[end..];
+        let colon = rest.trim_start();
+        if name.is_empty() || !colon.starts_with(':') {
+            continue;
+        }
+        // The type ends at the first `=` or `;` outside brackets (`[AtomicI32; 2]` holds one).
+        let mut depth = 0i32;
+        let stop = rest
+            .bytes()
+            .position(|c| {
+                match c {
+                    b'[' | b'(' => depth += 1,
+                    b']' | b')' => depth -= 1,
+                    _ => {}
+                }
+                depth == 0 && (c == b'=' || c == b';')
+            })
+            .unwrap_or(rest.len());
+        let ty = &rest[rest.find(':').unwrap_or(0) + 1..stop];
+        let defined = rest[stop..].starts_with('=');
+        if !defined || !(mutable || is_cell_type(ty)) {
+            continue;
+        }
+        let line = line_of(&code, at);
+        cells.push(Cell {
+            file: rel.to_string(),
+            line: line + 1,
+            name,
+            thread_local: false,
+            test_only: test_file || in_test_mod(at) || cfg_test_above(&lines, line),
+            documented: doc_above(&lines, line),
+        });
+    }
+    cells
+}
+
+/// The module path the index uses for a file below `src/`: `keyspace/dict/mod.rs` → `keyspace::dict`; a
+/// binary's files are named from its own root (`bin/ferredis-cli/cli/sys.rs` → `cli::sys`).
+fn index_module(rel: &str) -> String {
+    let rel = match rel.strip_prefix("bin/") {
+        Some(r) => r.split_once('/').map_or(r, |(_, inner)| inner),
+        None => rel,
+    };
+    let mut parts = module_path(Path::new(rel));
+    if parts.last().is_some_and(|p| p == "lib" || p == "main") {
+        parts.pop();
+    }
+    parts.join("::")
+}
+
+/// Every global cell under `src/`, with the unit-test-only files (`#[cfg(test)] mod x;`) marked.
+fn all_cells() -> Vec<Cell> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let texts: Vec<(String, String)> = files
+        .iter()
+        .map(|f| {
+            let rel = f.strip_prefix(&src).expect("under src").to_string_lossy().replace('\\', "/");
+            (rel, std::fs::read_to_string(f).expect("read source"))
+        })
+        .collect();
+    // Files a parent declares with `#[cfg(test)] mod name;`.
+    let mut test_files = Vec::new();
+    for (rel, text) in &texts {
+        let (_, names) = test_modules(&code_only(text));
+        let dir = match rel.rsplit_once('/') {
+            Some((d, f)) if f == "mod.rs" || f == "lib.rs" || f == "main.rs" => format!("{d}/"),
+            Some((d, f)) => format!("{d}/{}/", f.trim_end_matches(".rs")),
+            None if rel == "lib.rs" || rel == "main.rs" => String::new(),
+            None => format!("{}/", rel.trim_end_matches(".rs")),
+        };
+        for n in names {
+            test_files.push(format!("{dir}{n}.rs"));
+            test_files.push(format!("{dir}{n}/mod.rs"));
+        }
+    }
+    let mut cells = Vec::new();
+    for (rel, text) in &texts {
+        cells.extend(cells_in(rel, text, test_files.contains(rel)));
+    }
+    cells
+}
+
+/// The code spans (`` `..` ``) of the crate docs' section "Global state outside `ServerState`".
+fn index_spans() -> Vec<String> {
+    let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).expect("lib.rs");
+    let docs: Vec<&str> = lib.lines().filter_map(|l| l.strip_prefix("//!")).collect();
+    let start = docs.iter().position(|l| l.trim() == "# Global state outside `ServerState`");
+    let Some(start) = start else { panic!("src/lib.rs has no section \"# Global state outside `ServerState`\"") };
+    let end =
+        docs[start + 1..].iter().position(|l| l.trim_start().starts_with("# ")).map_or(docs.len(), |p| start + 1 + p);
+    let section = docs[start + 1..end].join("\n");
+    section.split('`').skip(1).step_by(2).map(str::to_string).collect()
+}
+
+#[test]
+fn the_cell_scanner_finds_what_it_must() {
+    let sample = r####"
+/// A counter.
+static A: AtomicU64 = AtomicU64::new(0);
+static B: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+static NAME: &str = "static C: AtomicBool = AtomicBool::new(false);";
+const D: AtomicU64 = AtomicU64::new(0);
+pub static TABLE: &[Command] = &[];
+// static E: AtomicBool = AtomicBool::new(false);
+fn f() -> &'static str { let _ = '"'; let _ = r#"static F: Mutex<u8>"#; "" }
+thread_local! {
+    /// Documented.
+    static G: Cell<u64> = const { Cell::new(0) };
+    static H: RefCell<Vec<u8>> = RefCell::new(Vec::new());
+}
+#[cfg(test)]
+thread_local!(static I: Cell<bool> = const { Cell::new(false) });
+/// Some pipes.
+#[cfg(not(test))]
+static J: [std::sync::atomic::AtomicI32; 2] = [AtomicI32::new(-1), AtomicI32::new(-1)];
+extern "C" {
+    static mut environ: *mut *mut libc::c_char;
+}
+static mut K: u32 = 0;
+#[cfg(test)]
+mod tests {
+    static L: OnceLock<u8> = OnceLock::new();
+}
+"####;
+    let cells = cells_in("x.rs", sample, false);
+    let got: Vec<String> = cells
+        .iter()
+        .map(|c| {
+            format!(
+                "{}:{}{}{}{}",
+                c.line,
+                c.name,
+                ["", " tl"][c.thread_local as usize],
+                ["", " test"][c.test_only as usize],
+                [" undoc", ""][c.documented as usize]
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        ["12:G tl", "13:H tl undoc", "16:I tl test undoc", "3:A", "4:B undoc", "19:J", "23:K undoc", "26:L test undoc"]
+    );
+    assert!(is_cell_type(" std::sync::OnceLock<Box<Tables>> "));
+    assert!(is_cell_type("AtomicPtr<Running<'static>>"));
+    assert!(!is_cell_type("&[Section]") && !is_cell_type("Slot") && !is_cell_type("alloc::Counting"));
+    assert_eq!(index_module("keyspace/dict/mod.rs"), "keyspace::dict");
+    assert_eq!(index_module("bin/ferredis-cli/cli/sys.rs"), "cli::sys");
+    assert_eq!(index_module("alloc.rs"), "alloc");
+}
+
+#[test]
+fn every_global_cell_is_documented_and_indexed() {
+    let cells = all_cells();
+    assert!(cells.len() >= 30, "found only {} global cells: the scanner is broken", cells.len());
+    let spans = index_spans();
+    // A cell is named `module::NAME`, or `module::function::NAME` for a static inside a function.
+    let indexed = |c: &Cell| {
+        let m = index_module(&c.file);
+        spans.iter().any(|s| s.starts_with(&format!("{m}::")) && s.ends_with(&format!("::{}", c.name)))
+    };
+    let mut problems = Vec::new();
+    for c in &cells {
+        if !c.documented {
+            problems.push(format!(
+                "src/{}:{}: {} has no /// comment saying what it holds, who sets it and when",
+                c.file, c.line, c.name
+            ));
+        }
+        // Cells compiled only for unit tests need not be in the index.
+        if !c.test_only && !indexed(c) {
+            problems.push(format!(
+                "src/{}:{}: {} is not in src/lib.rs's \"Global state outside `ServerState`\"",
+                c.file, c.line, c.name
+            ));
+        }
+    }
+    // And the index names no cell that is gone: every span that ends in an upper-case name is a cell's.
+    for s in &spans {
+        let Some((m, name)) = s.rsplit_once("::") else { continue };
+        if name.is_empty() || !name.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_') {
+            continue;
+        }
+        let found = cells.iter().any(|c| {
+            c.name == name
+                && !c.test_only
+                && (m == index_module(&c.file) || m.starts_with(&format!("{}::", index_module(&c.file))))
+        });
+        if !found {
+            problems.push(format!("src/lib.rs names `{s}`, which is no global cell (renamed or gone?)"));
+        }
+    }
+    eprintln!(
+        "{} global cells ({} thread-local, {} test-only)",
+        cells.len(),
+        cells.iter().filter(|c| c.thread_local).count(),
+        cells.iter().filter(|c| c.test_only).count()
+    );
+    assert!(problems.is_empty(), "global cells:\n{}", problems.join("\n"));
 }

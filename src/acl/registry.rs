@@ -319,6 +319,8 @@ impl Registry {
 
 /// The registry, built on first use.
 pub fn registry() -> &'static Registry {
+    /// The registry, built from the command table by the first call (the first ACL check or rule parsed, on
+    /// any thread) and read-only after: derived from the static command table, not state.
     static R: OnceLock<Registry> = OnceLock::new();
     R.get_or_init(Registry::build)
 }

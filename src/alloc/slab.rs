@@ -218,8 +218,12 @@ struct Sweep {
 }
 
 thread_local! {
-    // No destructor: the slab must stay usable while other thread-locals are being destroyed, and its pages
-    // must outlive every chunk handed out.
+    /// This thread's slab: size classes with their free lists and pages, byte counts, the release sweep and the
+    /// defragmenter's state. Changed by every slab allocation and free on the thread ([`alloc`], [`dealloc`],
+    /// [`alloc_routed`], [`FreeBatch`]) and by the cron's page release and defrag steps ([`release_step`],
+    /// `defrag_*`); read by [`stats`] (INFO, MEMORY STATS). Per thread by nature, as an allocator's arenas: the hot
+    /// path takes no lock. No destructor: the slab must stay usable while other thread-locals are being destroyed,
+    /// and its pages must outlive every chunk handed out.
     static SLAB: Slab = const {
         Slab {
             classes: [const { Class::new() }; CLASSES],
@@ -289,10 +293,15 @@ const MAP_NORESERVE: libc::c_int = 0;
 
 const RESERVE_BYTES: usize = 64 << 30;
 
-/// The reservation's (aligned) base: 0 before the first page, 1 when it could not be made.
+/// The reservation's (aligned) base: 0 before the first page, 1 when it could not be made. Set once, by
+/// `reserved_page` when the first slab page is needed on any thread; read by [`is_slab`] on every `dealloc` and
+/// `realloc` the global allocator sees. Process-wide because chunks move between threads and the allocator must
+/// tell them apart.
 static RESERVE_BASE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-/// The reservation's next untouched page and its released pages (process-wide; pages are mapped rarely).
+/// The reservation's next untouched page and its released pages (process-wide; pages are mapped rarely): taken
+/// from by `reserved_page` when a class needs a page, given back to by `unmap_page` when the release sweep or
+/// the defragmenter frees one, on whichever thread owns the slab. Process-wide as the reservation is.
 static RESERVE_POOL: std::sync::Mutex<(usize, Vec<usize>)> = std::sync::Mutex::new((0, Vec::new()));
 
 /// Whether `p` lies in the slab's reserved range (so it is a slab chunk, never a malloc one). O(1).
@@ -503,7 +512,9 @@ fn alloc_in(s: &Slab, c: usize) -> NonNull<u8> {
 }
 
 thread_local! {
-    /// Set by [`route`] around one allocation: the global allocator then serves it from [`alloc_routed`].
+    /// Set by [`route`] around one allocation (the defragmenter moving a value, `Entry::defrag`) and cleared by it
+    /// or by [`alloc_routed`]: the global allocator, which reads it through [`routing`] on every allocation, then
+    /// serves that allocation from [`alloc_routed`]. Per thread: it marks this thread's next allocation only.
     static ROUTE: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -688,7 +699,9 @@ unsafe fn to_evac_list(s: &Slab, p: *mut u8) -> bool {
 }
 
 thread_local! {
-    /// Chunks freed inside a [`FreeBatch`], per class, linked onto the free lists in address order when it ends.
+    /// Chunks freed inside a [`FreeBatch`], per class, linked onto the free lists in address order when it ends:
+    /// filled by `dealloc_in` while a batch is open on this thread (a big table dropped whole), emptied by the
+    /// outermost [`FreeBatch`]'s drop. Per thread, as the free lists it feeds.
     static BATCH: std::cell::RefCell<[Vec<usize>; CLASSES]> = const {
         std::cell::RefCell::new([const { Vec::new() }; CLASSES])
     };

@@ -604,7 +604,9 @@ fn announced_ip(cl: &Cluster, fd: RawFd, hdr: &Header) -> Option<String> {
 }
 
 /// DEBUG DROP-CLUSTER-PACKET-FILTER's message type (-1 = drop nothing): tests make a node deaf to one message
-/// type. Set by the DEBUG command on the main thread, read here for every packet.
+/// type. Set by DEBUG DROP-CLUSTER-PACKET-FILTER (`command::debug`) on the main thread, read by
+/// [`process_packet`] for every packet. A test knob kept as a static, as Redis's global: the bus reads it where
+/// the command context is out of reach.
 pub static DROP_PACKET_FILTER: AtomicI64 = AtomicI64::new(-1);
 
 /// Processes one packet; false when the link was closed by it (Redis's `clusterProcessPacket`).

@@ -49,19 +49,26 @@ pub static COMMANDS: &[Command] = &[Command {
 // ---------------------------------------------------------------------------------------------------------------
 // Process-wide switches (set by DEBUG, read by the code they tune)
 
-/// DEBUG PAUSE-CRON: while set, the server cron skips its periodic work (Redis's `server.pause_cron`).
+/// DEBUG PAUSE-CRON: while set, the server cron skips its periodic work (Redis's `server.pause_cron`). Set only by
+/// DEBUG PAUSE-CRON (`debugCommand`, below); read through [`cron_paused`] by `Server::cron`. The switches here are
+/// statics for no reason beyond being test knobs of Redis's DEBUG, kept beside it: their readers have the server
+/// state at hand, so they could be fields of it.
 static PAUSE_CRON: AtomicBool = AtomicBool::new(false);
-/// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript` commands (`script_disable_deny_script`).
+/// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript` commands (`script_disable_deny_script`). Set only
+/// by DEBUG SET-DISABLE-DENY-SCRIPTS; read through [`deny_scripts_disabled`], which nothing but this file's tests
+/// calls yet: the command is accepted and remembered, and has no effect.
 static DISABLE_DENY_SCRIPTS: AtomicBool = AtomicBool::new(false);
 /// Redis's default quicklist packed threshold: elements of 1 GiB or more get a plain node.
 pub const DEFAULT_PACKED_THRESHOLD: u64 = 1 << 30;
-/// DEBUG QUICKLIST-PACKED-THRESHOLD: element size from which a quicklist element would get a node of its own.
+/// DEBUG QUICKLIST-PACKED-THRESHOLD: element size from which a quicklist element would get a node of its own. Set
+/// only by DEBUG QUICKLIST-PACKED-THRESHOLD; read through [`quicklist_packed_threshold`] by tests only.
 static PACKED_THRESHOLD: AtomicU64 = AtomicU64::new(DEFAULT_PACKED_THRESHOLD);
 /// Redis's `REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME` (ms).
 pub const DEFAULT_PEAK_RESET_TIME_MS: i64 = 5000;
-/// DEBUG REPLYBUFFER PEAK-RESET-TIME (ms; -1 = never).
+/// DEBUG REPLYBUFFER PEAK-RESET-TIME (ms; -1 = never). Set only by DEBUG REPLYBUFFER (`replybuffer`); read through
+/// [`reply_buffer_settings`] by `Server::clients_cron`.
 static PEAK_RESET_TIME_MS: AtomicI64 = AtomicI64::new(DEFAULT_PEAK_RESET_TIME_MS);
-/// DEBUG REPLYBUFFER RESIZING.
+/// DEBUG REPLYBUFFER RESIZING: set and read as [`PEAK_RESET_TIME_MS`].
 static REPLY_RESIZING: AtomicBool = AtomicBool::new(true);
 
 /// Whether DEBUG PAUSE-CRON 1 is in force; the server cron (`server.rs`) then skips its work.

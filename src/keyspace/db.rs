@@ -72,9 +72,11 @@ pub mod events {
     pub const LOG_NEW: u8 = 2;
 
     thread_local! {
-        /// The kinds databases record ([`LOG_EXPIRED`], [`LOG_NEW`]): written by `notify::sync` only.
+        /// The kinds databases record ([`LOG_EXPIRED`], [`LOG_NEW`]): written through [`set_mask`] by
+        /// `state::notify::sync` only, after every command and before each active-expiry cycle.
         static MASK: Cell<u8> = const { Cell::new(0) };
-        /// Some database holds recorded events: set by [`mark_pending`], cleared by `notify::drain`.
+        /// Some database holds recorded events: set by [`mark_pending`] (a `Db` recording an event), cleared
+        /// through [`clear_pending`] by `state::notify::drain`.
         static PENDING: Cell<bool> = const { Cell::new(false) };
     }
 
@@ -132,12 +134,20 @@ pub enum Deletion {
 
 thread_local! {
     /// Set while CLIENT PAUSE holds (any mode): lazy expiry then reports a due key as missing but leaves it in
-    /// place, as Redis does, so the dataset stays static during a pause. Kept by the server before each command
-    /// and by CLIENT PAUSE/UNPAUSE; active expiry checks the pause itself.
+    /// place, as Redis does, so the dataset stays static during a pause, and on a replica or during a load. Set
+    /// through [`set_expire_paused`]: by `Server::call_with` before each command; by whatever starts or ends a
+    /// pause (CLIENT PAUSE/UNPAUSE, FAILOVER and its end in `Server::repl_clear_failover`, a cluster manual
+    /// failover in `Server::cluster_effect`, the shutdown's wait in `Server::prepare_for_shutdown` and
+    /// `Server::cancel_shutdown`); cleared and restored around `state::expire::expire_replica_keys`; cleared by
+    /// tests (the handler harness's drop, a few unit tests) so that later tests on the thread start clear. Active
+    /// expiry checks the pause itself. A thread-local because lazy expiry runs inside [`Db`]'s lookups, which see no
+    /// server state; the keyspace lives on the main thread, and test threads keep their own.
     static EXPIRE_PAUSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Set while a replica runs a command of its master: keys whose TTL has passed are still live for it (the
-    /// master decides when they go and sends DEL), as Redis's `expireIfNeeded` for the master client. Kept by the
-    /// server before each command.
+    /// master decides when they go and sends DEL), as Redis's `expireIfNeeded` for the master client, and while
+    /// an AOF loads. Set through [`set_expire_off`] by `Server::call_with` before each command of a replica or a
+    /// load; cleared by `Server::end_loading`, by `state::repl::unset_master` (promotion), and around
+    /// `state::expire::expire_replica_keys`. A thread-local as [`EXPIRE_PAUSED`] is.
     static EXPIRE_OFF: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
@@ -148,9 +158,11 @@ pub fn set_expire_off(off: bool) {
 }
 
 /// Set when some Db's `expired_log` is not empty, so the server's per-command check is one load instead of a walk
-/// over every database. Set by the Db on an expiry deletion, cleared by [`take_expired_pending`]. An atomic rather
-/// than a thread-local because it is read after every command (one plain load, no TLS lookup); only the server
-/// thread touches it.
+/// over every database. Set by the Db when it logs a deletion or parks a big freed value in `garbage` (lazy
+/// expiry in `expire_at_if_needed`, [`Db::evict`], `overwritten`, `delete_as`); cleared by [`take_expired_pending`],
+/// which `ServerState::drain_expired` calls after every command and cycle. A global because a [`Db`] cannot reach
+/// the server state; an atomic rather than a thread-local because it is read after every command (one plain
+/// load, no TLS lookup); only the server thread touches it.
 static EXPIRED_PENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether an expiry deletion was logged since the last call (and clears the mark).

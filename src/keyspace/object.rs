@@ -1320,7 +1320,8 @@ pub fn lfu_decayed_counter(field: u32, lfu_decay_time: i64, now_ms: i64) -> u32 
 
 thread_local! {
     /// The state of the LFU counter's increment lottery (Redis calls `rand()` there): a private generator, stepped
-    /// by every LFU touch of a key on this thread and read by nothing else, so it carries no server state.
+    /// by every LFU touch of a key on this thread (`lfu_random`, from the counter's increment) and read by nothing
+    /// else, so it carries no server state.
     static LFU_RNG: std::cell::Cell<u64> = const { std::cell::Cell::new(0x853c_49e6_748f_ea9b) };
 }
 

@@ -46,13 +46,15 @@ use crate::keyspace::hash_slot::{key_hash_slot, SLOTS};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 /// Set once the server runs in cluster mode: databases created from then on (a load, a full sync, FLUSHALL's
-/// fresh tables) keep the index from the start. Per thread under test, so unit tests that turn it on leave the
-/// others' databases alone.
+/// fresh tables) keep the index from the start. Set only by [`Db::enable_slot_index`], which `state::cluster::init`
+/// calls at start-up; never cleared. Read by [`enabled`] whenever a database is made. A static because databases
+/// are made far below any server state, and it is set once at start-up. Per thread under test (`ENABLED_HERE`),
+/// so unit tests that turn it on leave the others' databases alone.
 #[cfg(not(test))]
 static ENABLED: AtomicBool = AtomicBool::new(false);
 #[cfg(test)]
 thread_local! {
-    /// [`ENABLED`] under test: one per test thread.
+    /// `ENABLED` under test: one per test thread, set by [`Db::enable_slot_index`] as `ENABLED` is.
     static ENABLED_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 

@@ -33,23 +33,33 @@ const REPORT_EVERY_MS: u64 = 1000;
 /// `CHILD_COW_DURATION_FACTOR`).
 const COW_COST_FACTOR: u64 = 10;
 
-/// The child's end of the report pipe (-1 in the parent).
-static FD: AtomicI32 = AtomicI32::new(-1);
-/// Keys the child has written so far (it counts them; its progress reports carry the figure).
-static KEYS: AtomicU64 = AtomicU64::new(0);
-/// Milliseconds since `EPOCH` of the last report.
-static LAST_REPORT_MS: AtomicU64 = AtomicU64::new(0);
-/// Microseconds since `EPOCH` of the last copy-on-write reading, and what it cost.
-static COW_READ_US: AtomicU64 = AtomicU64::new(0);
-static COW_COST_US: AtomicU64 = AtomicU64::new(0);
-/// The child's copy-on-write bytes: the last reading, the largest, their sum and how many readings (for the
-/// mean). All of these live in the child only (a fresh process image after the fork); the parent learns them
+/// The child's end of the report pipe (-1 in the parent). Set by [`start_in_child`], which
+/// `persist::engine::Persist::fork_child` calls in the child right after the fork. The cells here are statics
+/// because [`key_done`] is called per key from deep inside the RDB writer and the AOF rewriter, which take only the
+/// databases; they live in the child only (a fresh copy after each fork) and the parent learns the figures
 /// through the report pipe.
+static FD: AtomicI32 = AtomicI32::new(-1);
+/// Keys the child has written so far (it counts them; its progress reports carry the figure): zeroed by
+/// [`start_in_child`], counted by [`key_done`] (which a save in the server process itself, SAVE or DEBUG RELOAD,
+/// also calls; with [`FD`] at -1 nothing is reported there).
+static KEYS: AtomicU64 = AtomicU64::new(0);
+/// Milliseconds since `EPOCH` of the last report: set by [`start_in_child`] and by [`key_done`] when it reports.
+static LAST_REPORT_MS: AtomicU64 = AtomicU64::new(0);
+/// Microseconds since `EPOCH` of the last copy-on-write reading: zeroed by [`start_in_child`], set by each
+/// reading (`read_cow`, from a report or [`send_final`]).
+static COW_READ_US: AtomicU64 = AtomicU64::new(0);
+/// What the last copy-on-write reading cost (µs); written as [`COW_READ_US`].
+static COW_COST_US: AtomicU64 = AtomicU64::new(0);
+/// The child's copy-on-write bytes: the last reading; this and the next three (the largest, their sum and how
+/// many readings, for the mean) are zeroed by [`start_in_child`] and updated by each reading, as [`COW_READ_US`].
 static COW: AtomicU64 = AtomicU64::new(0);
+/// The largest copy-on-write reading (see [`COW`]).
 static COW_PEAK: AtomicU64 = AtomicU64::new(0);
+/// The sum of the copy-on-write readings (see [`COW`]).
 static COW_SUM: AtomicU64 = AtomicU64::new(0);
+/// How many copy-on-write readings were taken (see [`COW`]).
 static COW_READINGS: AtomicU64 = AtomicU64::new(0);
-/// The child's clock origin for the times above.
+/// The child's clock origin for the times above: set once, by [`start_in_child`] (or the first report).
 static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
 
 fn since_epoch() -> std::time::Duration {

@@ -68,6 +68,8 @@ struct Tables {
 
 fn tables() -> &'static Tables {
     // Boxed: a `OnceLock` holding the arrays inline would itself be 32 KiB of initialised data in the binary.
+    /// The tables, built by the first CRC-64 computed in the process (any thread) and read-only after: constants
+    /// computed lazily, not state.
     static T: std::sync::OnceLock<Box<Tables>> = std::sync::OnceLock::new();
     T.get_or_init(|| Box::new(Tables { step: make_tables(), shift: make_shift_tables() }))
 }

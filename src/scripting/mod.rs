@@ -312,7 +312,9 @@ pub fn command_with_script_flags(cmd: &'static Command, script: u32) -> &'static
     }
     type Variants = Vec<(usize, u64, &'static Command)>;
     /// Every (command, flags) variant made so far, made once and leaked: a `&'static Command` lives as long as the
-    /// table it stands in for, and the set is bounded by commands × flag combinations scripts declare.
+    /// table it stands in for, and the set is bounded by commands × flag combinations scripts declare. Added to
+    /// only here, when a script's call needs a variant not made yet (through [`declared_flags_command`], from
+    /// admission). A static because the variants must live as long as the `'static` table entries they copy.
     static VARIANTS: Mutex<Variants> = Mutex::new(Vec::new());
     let mut v = match VARIANTS.lock() {
         Ok(v) => v,

@@ -371,12 +371,17 @@ mod bt {
 
 pub use bt::{backtrace, backtrace_from_context};
 
-/// Where the executable's symbol table is: set once by [`init_symbols`].
+/// Where the executable's symbol table is: set once by [`init_symbols`] (`crash_report::install` at start-up),
+/// read when a crash report symbolises a backtrace. This and the next four are statics because they are read in
+/// a fatal-signal handler.
 static SYMTAB_PTR: AtomicUsize = AtomicUsize::new(0);
+/// The symbol table's length in bytes (see [`SYMTAB_PTR`]).
 static SYMTAB_LEN: AtomicUsize = AtomicUsize::new(0);
+/// Where the string table is (see [`SYMTAB_PTR`]).
 static STRTAB_PTR: AtomicUsize = AtomicUsize::new(0);
+/// The string table's length in bytes, stored last (see [`SYMTAB_PTR`]).
 static STRTAB_LEN: AtomicUsize = AtomicUsize::new(0);
-/// Load bias of the executable (0 for a non-PIE binary).
+/// Load bias of the executable (0 for a non-PIE binary): set once by [`init_symbols`], as [`SYMTAB_PTR`].
 static LOAD_BIAS: AtomicUsize = AtomicUsize::new(0);
 
 /// Prepares crash-time symbolisation: warms `backtrace` (its first call may allocate) and, on Linux, maps the
@@ -682,7 +687,8 @@ pub fn pc_of_context(ctx: *mut libc::c_void) -> usize {
 }
 
 /// A pipe to copy possibly unreadable memory through (the kernel answers EFAULT where a plain read would fault):
-/// `[read end, write end]`, created by [`init_symbols`].
+/// `[read end, write end]`, created once by [`init_symbols`] at start-up; used by the crash report's memory reads
+/// in the fatal-signal handler, hence a static.
 static PROBE_PIPE: [std::sync::atomic::AtomicI32; 2] =
     [std::sync::atomic::AtomicI32::new(-1), std::sync::atomic::AtomicI32::new(-1)];
 

@@ -18,7 +18,9 @@
 use std::ffi::OsString;
 use std::sync::{Mutex, OnceLock};
 
-/// The command line as started, saved once by [`init`] before the title overwrites it (RESTART execs it).
+/// The command line as started, saved once by [`init`] (in `main`, before the configuration is read and before
+/// the title overwrites it); read by [`original_args`] (the configuration's command line, DEBUG RESTART's exec).
+/// Set once at start-up and read-only after, so a static.
 static ORIGINAL_ARGS: OnceLock<Vec<OsString>> = OnceLock::new();
 
 /// The writable title area `[start, start + len)`, and whether the environment was moved out of it yet.
@@ -29,7 +31,9 @@ struct Area {
     env_moved: bool,
 }
 
-/// The title area, found once at start-up; each title change writes into it.
+/// The title area, found once at start-up by [`init`]; each title change ([`set`]: the server's title, a fork
+/// child's) writes into it and notes when the environment has been moved out. A static: it describes the process
+/// image, shared by the server and its fork children.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // used by the Linux-only code
 static AREA: Mutex<Option<Area>> = Mutex::new(None);
 

@@ -204,15 +204,21 @@ const REHASH_PREFETCH: usize = 4;
 
 thread_local! {
     /// `maxmemory` as this thread's tables see it (0 = no limit): a table between 3/4 and 7/8 full does not grow
-    /// when the new array would take `used_memory` past it. Set by the server thread whenever `maxmemory` changes
-    /// (thread-local: the keyspace lives on that thread, and unit tests on other threads stay unaffected).
+    /// when the new array would take `used_memory` past it. Set through [`set_growth_limit`] by the server thread
+    /// whenever `maxmemory` changes (`state::evict::before_sleep`, before the loop sleeps); read when a table is
+    /// about to grow. Thread-local: the keyspace lives on that thread, a table has no way to the configuration,
+    /// and unit tests on other threads stay unaffected.
     static GROWTH_LIMIT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// Set while this thread loads a file: a table that starts growing is migrated at once, in one prefetching
     /// pass, instead of a step per write (nobody waits on single commands then, and one pass overlaps the cache
-    /// misses of many entries; incremental steps pay them one by one).
+    /// misses of many entries; incremental steps pay them one by one). Set and cleared through [`set_bulk_load`]
+    /// by `Server::begin_loading` and `Server::end_loading`; read when a table starts growing.
     static BULK_LOAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Whether collections' dicts may shrink after removals: false while a forked child shares our pages (Redis's
-    /// global `dict_can_resize`; the keyspace's own tables follow [`Dict::set_resize_allowed`]).
+    /// global `dict_can_resize`; the keyspace's own tables follow [`Dict::set_resize_allowed`]). Set through
+    /// [`set_collections_resize_allowed`] by `ServerState::set_child` whenever a child starts or ends (and by a
+    /// unit test of `keyspace::types::set`); read by a collection's dict after removals. Thread-local for the
+    /// reasons [`GROWTH_LIMIT`] is: a collection's dict knows nothing of the server.
     static COLLECTIONS_RESIZE: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
 }
 
@@ -697,6 +703,8 @@ impl<E: DictEntry> Default for Dict<E> {
 /// well-mixed seed for the price of a few arithmetic instructions, and no two dicts share a hash order.
 pub fn fresh_seed() -> u64 {
     thread_local! {
+        /// The counter, stepped only here, by every dict created or emptied on this thread. A private generator,
+        /// per thread so that making a dict takes no lock.
         static STATE: std::cell::Cell<u64> = std::cell::Cell::new(process_seed());
     }
     let mut z = STATE.with(|c| {
@@ -711,6 +719,7 @@ pub fn fresh_seed() -> u64 {
 
 /// The random per-process hash seed.
 pub fn process_seed() -> u64 {
+    /// The seed, drawn by the first call in the process (any thread) and read-only after.
     static SEED: OnceLock<u64> = OnceLock::new();
     *SEED.get_or_init(|| {
         use std::hash::{BuildHasher, Hasher};

@@ -713,7 +713,9 @@ impl<'a> Batch<'a> {
 use super::quicklist::compress_listpack;
 
 /// Ids for compressed nodes (the expansion cache's key): a node's bytes never change while it is compressed, and a
-/// node opened for a change gets a fresh id when compressed again.
+/// node opened for a change gets a fresh id when compressed again. Taken by every [`Packed::new`] (a node
+/// compressed or loaded compressed), on any thread. A process-wide counter, not state: an id only has to differ
+/// from every other node's, whichever database or thread holds it.
 static NEXT_PACKED_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// A closed node's LZF bytes. `checked`: the expanded listpack passed [`check_node`] (nodes compressed here, or
@@ -755,6 +757,8 @@ impl std::ops::Deref for NodeLp<'_> {
 thread_local! {
     /// The last compressed node expanded on this thread, by [`Packed::id`]: consecutive reads of one closed node
     /// (XRANGE pages, consumers of a group reading behind the tail, trims of the first node) expand it once.
+    /// Filled and read only by `Packed::expand`. A per-thread cache keyed by a process-unique id, so it can never
+    /// answer for another node; it holds no state a command could observe.
     static EXPANDED: RefCell<Option<(u64, Rc<Listpack>)>> = const { RefCell::new(None) };
 }
 

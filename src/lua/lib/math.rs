@@ -32,7 +32,8 @@ const RANDOM_DENIED_KEY: &str = "__ferredis_random_denied";
 
 thread_local! {
     /// The generator's 48-bit state: one per thread, i.e. one for the whole single-threaded server, as Redis's
-    /// static. Written only by `math.random`, `math.randomseed` and [`reset_random`].
+    /// static. Written only by `math.random`, `math.randomseed` and [`reset_random`] (which tests call). A global
+    /// because Redis's generator is one: shared by every Lua state, not a field of any.
     static RAND48: Cell<u64> = const { Cell::new(RAND48_INIT) };
 }
 

@@ -52,13 +52,19 @@ pub use write::{
 };
 
 /// DEBUG SET-SKIP-CHECKSUM-VALIDATION (Redis's `skip_checksum_validation`): RESTORE and FUNCTION RESTORE
-/// payloads and loaded files are taken without checking their CRC-64 (the version is still checked).
+/// payloads and loaded files are taken without checking their CRC-64 (the version is still checked). Set only by
+/// [`set_skip_checksum`], from DEBUG SET-SKIP-CHECKSUM-VALIDATION (`command::debug`); read by the RDB reader's
+/// footer check and `persist::engine::load_options`. A static because the reader, which takes no server state,
+/// checks it for every payload, as Redis's global.
 #[cfg(not(test))]
 static SKIP_CHECKSUM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-// Unit tests run in parallel threads: one test's switch must not reach another's checks.
 #[cfg(test)]
-thread_local!(static SKIP_CHECKSUM_T: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+thread_local! {
+    /// `SKIP_CHECKSUM` under test, one per test thread: unit tests run in parallel threads, and one test's switch
+    /// (set through [`set_skip_checksum`]) must not reach another's checks.
+    static SKIP_CHECKSUM_T: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
 
 /// Whether checksums are skipped (`SKIP_CHECKSUM`).
 pub fn skip_checksum() -> bool {

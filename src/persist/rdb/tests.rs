@@ -1149,6 +1149,7 @@ proptest! {
 /// A few keys of every type, small enough for per-case fuzzing.
 fn small_dataset() -> Vec<Db> {
     thread_local! {
+        /// The dataset's RDB bytes, made by this test thread's first call and reused by the rest (test-only).
         static DATA: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
     }
     let bytes = DATA.with(|d| {

@@ -88,6 +88,8 @@ impl Opts {
     }
 }
 
+/// Whether `--cluster` output is coloured: set once by [`run`] from `TERM` before the subcommand runs; read by
+/// [`log`]. A static because the logging helpers, called everywhere in the cluster manager, read it.
 static COLOR: AtomicBool = AtomicBool::new(false);
 
 fn log(code: &str, s: &str) {

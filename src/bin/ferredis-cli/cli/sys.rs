@@ -3,7 +3,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Set by SIGINT once [`catch_sigint`] ran (redis-cli's `force_cancel_loop`).
+/// Set by SIGINT once [`catch_sigint`] ran (redis-cli's `force_cancel_loop`): the handler `on_sigint` sets it,
+/// `repl::stream_until_interrupt` clears it before it starts; the long-running modes poll it. A static because a
+/// signal handler writes it.
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_sigint(_: libc::c_int) {
