@@ -13,8 +13,8 @@
 //! - **POPULATE** inserts straight into the keyspace with the table reserved up front.
 //! - A few switches have no home in [`ServerState`](crate::state::ServerState) (which this family does not own):
 //!   they are process-wide atomics here, each with a getter for the code that honours it — see
-//!   [`cron_paused`], [`skip_checksum_validation`], [`quicklist_packed_threshold`], [`reply_buffer_settings`],
-//!   [`deny_scripts_disabled`].
+//!   [`cron_paused`], [`skip_checksum_validation`], [`quicklist_packed_threshold`], [`reply_buffer_settings`].
+//!   SET-DISABLE-DENY-SCRIPTS sets `ServerState::script_disable_deny_script`, which admission reads.
 //! - ASSERT, PANIC and OOM log Redis's crash lines and abort (or `exit(1)` with `use-exit-on-panic yes`); SEGFAULT
 //!   raises SIGSEGV.
 //!
@@ -54,10 +54,6 @@ pub static COMMANDS: &[Command] = &[Command {
 /// statics for no reason beyond being test knobs of Redis's DEBUG, kept beside it: their readers have the server
 /// state at hand, so they could be fields of it.
 static PAUSE_CRON: AtomicBool = AtomicBool::new(false);
-/// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript` commands (`script_disable_deny_script`). Set only
-/// by DEBUG SET-DISABLE-DENY-SCRIPTS; read through [`deny_scripts_disabled`], which nothing but this file's tests
-/// calls yet: the command is accepted and remembered, and has no effect.
-static DISABLE_DENY_SCRIPTS: AtomicBool = AtomicBool::new(false);
 /// Redis's default quicklist packed threshold: elements of 1 GiB or more get a plain node.
 pub const DEFAULT_PACKED_THRESHOLD: u64 = 1 << 30;
 /// DEBUG QUICKLIST-PACKED-THRESHOLD: element size from which a quicklist element would get a node of its own. Set
@@ -79,11 +75,6 @@ pub fn cron_paused() -> bool {
 /// Whether DEBUG SET-SKIP-CHECKSUM-VALIDATION 1 is in force: the RDB loader and RESTORE are to skip checksums.
 pub fn skip_checksum_validation() -> bool {
     crate::persist::rdb::skip_checksum()
-}
-
-/// Whether DEBUG SET-DISABLE-DENY-SCRIPTS 1 is in force (for scripting).
-pub fn deny_scripts_disabled() -> bool {
-    DISABLE_DENY_SCRIPTS.load(Ordering::Relaxed)
 }
 
 /// DEBUG QUICKLIST-PACKED-THRESHOLD's value in bytes. The quicklist has no plain nodes yet, so nothing reads it
@@ -335,9 +326,6 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
     } else if is("stringmatch-test") && argc == 2 {
         stringmatch_fuzz(&mut ctx.srv.rng);
         ctx.reply().simple("Apparently Redis did not crash: test passed");
-    } else if is("set-disable-deny-scripts") && argc == 3 {
-        DISABLE_DENY_SCRIPTS.store(crate::util::atoll(args.get(2)) != 0, Ordering::Relaxed);
-        ctx.reply().ok();
     } else if is("config-rewrite-force-all") && argc == 2 {
         match config_rewrite_force_all(&ctx.srv.config) {
             Ok(()) => ctx.reply().ok(),
