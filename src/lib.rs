@@ -255,8 +255,6 @@
 //!   `crash_report::RETIRED` (INFO + CLIENT LIST for a report: the cron, once a second); `crash_report::RUNNING`
 //!   (the command running: around each call); `crash_report::MAIN_THREAD` (the event loop's thread: start-up);
 //!   `crash_report::bug_report_start::STARTED` (a report's header was printed: the first report).
-//! - DEBUG's switches: `command::debug::PAUSE_CRON`, `command::debug::PACKED_THRESHOLD`,
-//!   `command::debug::PEAK_RESET_TIME_MS`, `command::debug::REPLY_RESIZING` (set by their DEBUG subcommands only).
 //! - `ferredis-cli`: `cli::sys::INTERRUPTED` (SIGINT: the handler; cleared before a streaming command);
 //!   `cli::cluster::COLOR` (coloured `--cluster` output: once, from `TERM`).
 //!

@@ -1995,7 +1995,7 @@ impl Server {
         }
         self.hz = hz;
         // DEBUG PAUSE-CRON 1: skip the periodic work, as Redis's serverCron does (tests freeze the server with it).
-        if crate::command::debug::cron_paused() {
+        if self.state.debug.pause_cron {
             return TimerNext::After((1000 / hz) as u64);
         }
         self.sync_log_config();
@@ -2118,7 +2118,8 @@ impl Server {
             return;
         }
         let mut budget = (self.connected as i64 / self.hz).max(5) as usize;
-        let (reply_peak_reset_ms, reply_resizing) = command::debug::reply_buffer_settings();
+        let (reply_peak_reset_ms, reply_resizing) =
+            (self.state.debug.peak_reset_time_ms, self.state.debug.reply_resizing);
         let evict_limit = client_evict::limit_bytes(&self.state.config);
         let mut step = 0;
         while budget > 0 && step < slots {
@@ -2302,7 +2303,7 @@ impl Server {
         }
         // Redis acts on a signal, and on replicas that caught up, in its cron only, so DEBUG PAUSE-CRON holds them
         // back (SHUTDOWN ABORT may then cancel); acting here too only makes the exit prompter.
-        if !crate::command::debug::cron_paused() && self.shutdown_cron(el) {
+        if !self.state.debug.pause_cron && self.shutdown_cron(el) {
             return;
         }
         self.pause_before_sleep(el);

@@ -332,6 +332,39 @@ pub struct CommandLog {
     pub entries: std::collections::VecDeque<SlowlogEntry>,
     pub next_id: u64,
 }
+/// Test switches of Redis's DEBUG command that tune the server's own work. Set only by their DEBUG subcommands
+/// (`command/debug.rs`); read by the server's crons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DebugSwitches {
+    /// DEBUG PAUSE-CRON: the server cron skips its periodic work (Redis's `server.pause_cron`), and signals and
+    /// caught-up replicas wait for it (the server's before-sleep work).
+    pub pause_cron: bool,
+    /// DEBUG QUICKLIST-PACKED-THRESHOLD: the element size from which a quicklist element would get a node of its
+    /// own. Our quicklist has no plain nodes, so only the command's tests read it.
+    pub packed_threshold: u64,
+    /// DEBUG REPLYBUFFER PEAK-RESET-TIME (ms; -1 = never): how often the clients cron resets a reply buffer's peak.
+    pub peak_reset_time_ms: i64,
+    /// DEBUG REPLYBUFFER RESIZING: whether the clients cron resizes reply buffers.
+    pub reply_resizing: bool,
+}
+
+impl DebugSwitches {
+    /// Redis's default quicklist packed threshold: elements of 1 GiB or more get a plain node.
+    pub const DEFAULT_PACKED_THRESHOLD: u64 = 1 << 30;
+    /// Redis's `REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME` (ms).
+    pub const DEFAULT_PEAK_RESET_TIME_MS: i64 = 5000;
+}
+
+impl Default for DebugSwitches {
+    fn default() -> Self {
+        DebugSwitches {
+            pause_cron: false,
+            packed_threshold: Self::DEFAULT_PACKED_THRESHOLD,
+            peak_reset_time_ms: Self::DEFAULT_PEAK_RESET_TIME_MS,
+            reply_resizing: true,
+        }
+    }
+}
 
 pub struct ServerState {
     pub config: Config,
@@ -357,6 +390,8 @@ pub struct ServerState {
     pub active_expire_enabled: bool,
     /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call commands flagged `noscript` (Redis's test hook).
     pub script_disable_deny_script: bool,
+    /// DEBUG's other test switches (PAUSE-CRON, QUICKLIST-PACKED-THRESHOLD, REPLYBUFFER).
+    pub debug: DebugSwitches,
     /// Set while a forked child shares memory with us; resizes are deferred (copy-on-write friendliness).
     pub child_pid: Option<i32>,
     /// Every other connection (see [`ClientTable`]).
@@ -565,6 +600,7 @@ impl ServerState {
         ServerState {
             active_expire_enabled: config.active_expire_enabled,
             script_disable_deny_script: false,
+            debug: DebugSwitches::default(),
             config,
             dbs,
             stats: Stats::default(),

@@ -11,10 +11,10 @@
 //!   (Redis 7.0 does not mix the expire time itself). Equal to redis-server's digest for the same data
 //!   (`tests/debug_cmd.rs`).
 //! - **POPULATE** inserts straight into the keyspace with the table reserved up front.
-//! - A few switches have no home in [`ServerState`](crate::state::ServerState) (which this family does not own):
-//!   they are process-wide atomics here, each with a getter for the code that honours it — see
-//!   [`cron_paused`], [`skip_checksum_validation`], [`quicklist_packed_threshold`], [`reply_buffer_settings`].
-//!   SET-DISABLE-DENY-SCRIPTS sets `ServerState::script_disable_deny_script`, which admission reads.
+//! - The switches live in the server state: PAUSE-CRON, QUICKLIST-PACKED-THRESHOLD and REPLYBUFFER in
+//!   [`DebugSwitches`] (`ServerState::debug`), read by the server's crons; SET-DISABLE-DENY-SCRIPTS in
+//!   `ServerState::script_disable_deny_script`, which admission reads; SET-SKIP-CHECKSUM-VALIDATION in the RDB
+//!   loader's own switch ([`skip_checksum_validation`]).
 //! - ASSERT, PANIC and OOM log Redis's crash lines and abort (or `exit(1)` with `use-exit-on-panic yes`); SEGFAULT
 //!   raises SIGSEGV.
 //!
@@ -31,8 +31,9 @@ use crate::keyspace::object::{Encoding, Entry, StrRef, Value};
 use crate::net::client::flags as cf;
 use crate::resp::reply::Reply;
 use crate::sha1::{sha1, to_hex, DIGEST_LEN};
+use crate::state::DebugSwitches;
 use crate::util::parse_i64;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 pub static COMMANDS: &[Command] = &[Command {
     name: "debug",
@@ -46,47 +47,9 @@ pub static COMMANDS: &[Command] = &[Command {
     ..BASE
 }];
 
-// ---------------------------------------------------------------------------------------------------------------
-// Process-wide switches (set by DEBUG, read by the code they tune)
-
-/// DEBUG PAUSE-CRON: while set, the server cron skips its periodic work (Redis's `server.pause_cron`). Set only by
-/// DEBUG PAUSE-CRON (`debugCommand`, below); read through [`cron_paused`] by `Server::cron`. The switches here are
-/// statics for no reason beyond being test knobs of Redis's DEBUG, kept beside it: their readers have the server
-/// state at hand, so they could be fields of it.
-static PAUSE_CRON: AtomicBool = AtomicBool::new(false);
-/// Redis's default quicklist packed threshold: elements of 1 GiB or more get a plain node.
-pub const DEFAULT_PACKED_THRESHOLD: u64 = 1 << 30;
-/// DEBUG QUICKLIST-PACKED-THRESHOLD: element size from which a quicklist element would get a node of its own. Set
-/// only by DEBUG QUICKLIST-PACKED-THRESHOLD; read through [`quicklist_packed_threshold`] by tests only.
-static PACKED_THRESHOLD: AtomicU64 = AtomicU64::new(DEFAULT_PACKED_THRESHOLD);
-/// Redis's `REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME` (ms).
-pub const DEFAULT_PEAK_RESET_TIME_MS: i64 = 5000;
-/// DEBUG REPLYBUFFER PEAK-RESET-TIME (ms; -1 = never). Set only by DEBUG REPLYBUFFER (`replybuffer`); read through
-/// [`reply_buffer_settings`] by `Server::clients_cron`.
-static PEAK_RESET_TIME_MS: AtomicI64 = AtomicI64::new(DEFAULT_PEAK_RESET_TIME_MS);
-/// DEBUG REPLYBUFFER RESIZING: set and read as [`PEAK_RESET_TIME_MS`].
-static REPLY_RESIZING: AtomicBool = AtomicBool::new(true);
-
-/// Whether DEBUG PAUSE-CRON 1 is in force; the server cron (`server.rs`) then skips its work.
-pub fn cron_paused() -> bool {
-    PAUSE_CRON.load(Ordering::Relaxed)
-}
-
 /// Whether DEBUG SET-SKIP-CHECKSUM-VALIDATION 1 is in force: the RDB loader and RESTORE are to skip checksums.
 pub fn skip_checksum_validation() -> bool {
     crate::persist::rdb::skip_checksum()
-}
-
-/// DEBUG QUICKLIST-PACKED-THRESHOLD's value in bytes. The quicklist has no plain nodes yet, so nothing reads it
-/// besides tests; it is kept so that the command behaves as in Redis.
-pub fn quicklist_packed_threshold() -> u64 {
-    PACKED_THRESHOLD.load(Ordering::Relaxed)
-}
-
-/// DEBUG REPLYBUFFER's settings: (peak reset time in ms, -1 = never; resizing enabled), read by the clients
-/// cron's reply-buffer sizing (`Reply::resize_step`).
-pub fn reply_buffer_settings() -> (i64, bool) {
-    (PEAK_RESET_TIME_MS.load(Ordering::Relaxed), REPLY_RESIZING.load(Ordering::Relaxed))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -287,7 +250,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
     } else if is("quicklist-packed-threshold") && argc == 3 {
         match crate::config::parse_memory(args.get(2)).and_then(packed_threshold) {
             Some(sz) => {
-                PACKED_THRESHOLD.store(sz, Ordering::Relaxed);
+                ctx.srv.debug.packed_threshold = sz;
                 ctx.reply().ok();
             }
             None => ctx.reply().error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
@@ -339,10 +302,10 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
             ctx.reply().verbatim("txt", text.as_bytes());
         }
     } else if is("pause-cron") && argc == 3 {
-        PAUSE_CRON.store(crate::util::atoll(args.get(2)) != 0, Ordering::Relaxed);
+        ctx.srv.debug.pause_cron = crate::util::atoll(args.get(2)) != 0;
         ctx.reply().ok();
     } else if is("replybuffer") && argc == 4 {
-        replybuffer(ctx.reply(), args);
+        replybuffer(ctx, args);
     } else if is("clusterlink") && argc == 5 && args.is(2, "kill") {
         clusterlink_kill(ctx, args);
     } else {
@@ -937,7 +900,7 @@ fn packed_threshold(sz: u64) -> Option<u64> {
     if sz > (1u64 << 32) - (1 << 20) {
         None
     } else if sz == 0 {
-        Some(DEFAULT_PACKED_THRESHOLD)
+        Some(DebugSwitches::DEFAULT_PACKED_THRESHOLD)
     } else {
         Some(sz)
     }
@@ -973,21 +936,22 @@ fn clusterlink_kill(ctx: &mut Ctx, args: Args) {
 }
 
 /// DEBUG REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|ms> | RESIZING <0|1>
-fn replybuffer(r: &mut Reply, args: Args) {
+fn replybuffer(ctx: &mut Ctx, args: Args) {
+    let d = &mut ctx.srv.debug;
+    let r = &mut ctx.client.reply;
     if args.is(2, "peak-reset-time") {
-        let v = if args.is(3, "never") {
+        d.peak_reset_time_ms = if args.is(3, "never") {
             -1
         } else if args.is(3, "reset") {
-            DEFAULT_PEAK_RESET_TIME_MS
+            DebugSwitches::DEFAULT_PEAK_RESET_TIME_MS
         } else {
             match int_arg(r, args.get(3)) {
                 Some(v) => v,
                 None => return,
             }
         };
-        PEAK_RESET_TIME_MS.store(v, Ordering::Relaxed);
     } else if args.is(2, "resizing") {
-        REPLY_RESIZING.store(crate::util::atoll(args.get(3)) != 0, Ordering::Relaxed);
+        d.reply_resizing = crate::util::atoll(args.get(3)) != 0;
     } else {
         err_subcommand_syntax(r, "debug", args.get(1));
         return;
@@ -1653,23 +1617,23 @@ mod tests {
             "-ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address\r\n"
         );
         assert_eq!(h.run(&["debug", "pause-cron", "1"]), "+OK\r\n");
-        assert!(cron_paused());
+        assert!(h.srv.debug.pause_cron);
         assert_eq!(h.run(&["debug", "pause-cron", "0"]), "+OK\r\n");
-        assert!(!cron_paused());
+        assert!(!h.srv.debug.pause_cron);
         assert_eq!(h.run(&["debug", "replybuffer", "peak-reset-time", "never"]), "+OK\r\n");
-        assert_eq!(reply_buffer_settings().0, -1);
+        assert_eq!(h.srv.debug.peak_reset_time_ms, -1);
         assert_eq!(
             h.run(&["debug", "replybuffer", "peak-reset-time", "x"]),
             "-ERR value is not an integer or out of range\r\n"
         );
         assert_eq!(h.run(&["debug", "replybuffer", "peak-reset-time", "reset"]), "+OK\r\n");
-        assert_eq!(reply_buffer_settings().0, DEFAULT_PEAK_RESET_TIME_MS);
+        assert_eq!(h.srv.debug.peak_reset_time_ms, DebugSwitches::DEFAULT_PEAK_RESET_TIME_MS);
         assert_eq!(h.run(&["debug", "replybuffer", "foo", "1"]), syntax("replybuffer"));
         assert_eq!(h.run(&["debug", "replybuffer", "resizing"]), syntax("replybuffer"));
         assert_eq!(h.run(&["debug", "quicklist-packed-threshold", "100kb"]), "+OK\r\n");
-        assert_eq!(quicklist_packed_threshold(), 100 * 1024);
+        assert_eq!(h.srv.debug.packed_threshold, 100 * 1024);
         assert_eq!(h.run(&["debug", "quicklist-packed-threshold", "0"]), "+OK\r\n");
-        assert_eq!(quicklist_packed_threshold(), DEFAULT_PACKED_THRESHOLD);
+        assert_eq!(h.srv.debug.packed_threshold, DebugSwitches::DEFAULT_PACKED_THRESHOLD);
         for bad in ["4gb", "abc", "-1"] {
             assert_eq!(
                 h.run(&["debug", "quicklist-packed-threshold", bad]),
