@@ -519,6 +519,7 @@ pub static SECTIONS: &[Section] = &[
         entries: &[
             opt("rdb-key-save-delay", "Microseconds to sleep per key while saving (negative: nanoseconds)."),
             opt("key-load-delay", "Microseconds to sleep per key while loading (negative: nanoseconds)."),
+            opt("cluster-ping-interval", "Milliseconds after a peer's last pong before it is pinged (0: half the node timeout)."),
             opt("loading-process-events-interval-bytes", "Serve clients every this many bytes while loading."),
             opt("use-exit-on-panic", "Exit instead of aborting on an assertion failure."),
             opt("watchdog-period", "Milliseconds after which a stuck cron logs a stack trace (0 = off)."),

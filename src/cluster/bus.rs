@@ -68,6 +68,9 @@ pub enum Effect {
 #[derive(Default, Clone)]
 pub struct Settings {
     pub node_timeout: i64,
+    /// `cluster-ping-interval` (Redis 7.4's testing directive): ping a peer whose last pong is this old; 0 means
+    /// half the node timeout.
+    pub ping_interval: i64,
     pub announce_ip: String,
     /// Announced client port, plaintext port and bus port.
     pub port: u16,
@@ -1237,7 +1240,9 @@ pub fn cron(cl: &mut Cluster, now_ms: i64) -> bool {
         let out = cl.bus.out.get(&i).copied();
         let Some(n) = cl.node(i) else { continue };
         if let Some(fd) = out {
-            if n.ping_sent_ms == 0 && now_ms - n.pong_received_ms > timeout / 2 {
+            let ping_interval =
+                if cl.bus.settings.ping_interval > 0 { cl.bus.settings.ping_interval } else { timeout / 2 };
+            if n.ping_sent_ms == 0 && now_ms - n.pong_received_ms > ping_interval {
                 send_ping(cl, fd, types::PING, now_ms);
                 continue;
             }

@@ -73,6 +73,7 @@ impl Server {
         let r = &st.repl;
         let s = &mut cl.bus.settings;
         s.node_timeout = c.stored_i64("cluster-node-timeout");
+        s.ping_interval = c.stored_i64("cluster-ping-interval");
         s.announce_ip.clear();
         s.announce_ip.push_str(c.stored_str("cluster-announce-ip"));
         s.port = match c.stored_i64("cluster-announce-port") {
