@@ -545,13 +545,7 @@ fn acl_dryrun(ctx: &mut Ctx, args: Args) {
     let sub = args.skip(3);
     // The commands of this server's mode (a sentinel's are not in the normal table).
     let sentinel = ctx.srv.sentinel.is_some();
-    let mut cmd = if sentinel {
-        let name = sub.get(0);
-        crate::command_spec::all_entries()
-            .find(|c| crate::command_spec::in_mode(c, true) && c.name.as_bytes().eq_ignore_ascii_case(name))
-    } else {
-        super::lookup(sub.get(0))
-    };
+    let mut cmd = super::commands::lookup_top_in(sub.get(0), sentinel);
     if let Some(c) = cmd {
         if !c.subcommands.is_empty() && sub.len() >= 2 {
             cmd = super::lookup_sub(c, sub.get(1));

@@ -109,13 +109,7 @@ fn tops(sentinel: bool) -> Vec<&'static Command> {
 
 /// [`lookup_full`] among the commands of a sentinel (`sentinel`) or of a normal server.
 fn lookup_full_in(name: &[u8], sentinel: bool) -> Option<(&'static Command, String)> {
-    let top = |n: &[u8]| {
-        if sentinel {
-            tops(true).into_iter().find(|c| c.name.as_bytes().eq_ignore_ascii_case(n))
-        } else {
-            lookup(n)
-        }
-    };
+    let top = |n: &[u8]| lookup_top_in(n, sentinel);
     match name.iter().position(|&c| c == b'|') {
         None => top(name).map(|c| (c, c.name.to_string())),
         Some(i) => {
@@ -123,6 +117,15 @@ fn lookup_full_in(name: &[u8], sentinel: bool) -> Option<(&'static Command, Stri
             let sub = lookup_sub(parent, &name[i + 1..])?;
             Some((sub, format!("{}|{}", parent.name, sub.name)))
         }
+    }
+}
+
+/// A top-level command by name (any case) among a sentinel's commands (`sentinel`) or a normal server's.
+pub(crate) fn lookup_top_in(name: &[u8], sentinel: bool) -> Option<&'static Command> {
+    if sentinel {
+        tops(true).into_iter().find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
+    } else {
+        lookup(name)
     }
 }
 
