@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test binary `cargo test --all-targets` would run, in two lanes at once instead of one after another.
+# Runs every test binary `cargo test --all-targets` would run, two at a time instead of one after another.
 #
 # Most of the suite waits on servers (replication and cluster tests sleep through syncs, timeouts and failovers),
-# so one binary at a time leaves the machine's second core mostly idle. Lane 1 takes the binaries that mostly wait
-# (cluster, replication, cli; replication's heavy tests still run one at a time through `common::serial()`),
-# lane 2 the rest; each lane runs its binaries in turn, longest first. A
-# binary's output is printed whole when it finishes (so failures read as they do under cargo), then a table of
-# every binary's status and time. Exit status: non-zero if any binary failed or the build failed.
+# so one binary at a time leaves the machine's second core mostly idle. Two lanes take binaries from one queue,
+# longest first (a measured order; replication's heavy tests still run one at a time through `common::serial()`),
+# so the lanes end close together whatever the machine's speed. A binary's output is printed whole when it
+# finishes (so failures read as they do under cargo), then a table of every binary's status and time. Exit status:
+# non-zero if any binary failed or the build failed.
 #
-# Usage: tests/run-binaries.sh. Env: CARGO (default cargo); TEST_LANES=1 runs everything in one lane.
+# Usage: tests/run-binaries.sh. Env: CARGO (default cargo); TEST_LANES=1 runs everything in one lane;
+# EXTRA_LANE and STATIC_WAIT: see below.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 CARGO=${CARGO:-cargo}
@@ -38,12 +39,27 @@ if [ ! -s "$logs/binaries" ]; then
     exit 1
 fi
 
-# Lane 1: the waiting, forking binaries. Lane 2: the rest, longest first (measured order; unknown names last).
-LANE1="cluster replication cli"
-ORDER2="types protocol ferredis operations persistence scripting layers"
+# The queue's order: longest first, as measured (cluster ~170 s, replication ~180, types ~130, protocol ~110,
+# operations ~70, the library's unit tests ~55, cli and persistence ~45 each); `operations` waits for the static
+# build when one runs beside (STATIC_WAIT), so it goes after the binaries that fill that time. Unknown names last.
+ORDER="replication cluster types protocol ferredis cli persistence operations scripting layers"
+
+# The static build .ci/run started in the background (STATIC_WAIT: the file its exit status will be written to):
+# the deploy tests in `operations` check target/static, so that binary waits for it. Its log is printed then, and
+# a failed build is a failed row of the table.
+wait_static() {
+    [ -n "${STATIC_WAIT:-}" ] || return 0
+    local waited=0 rc
+    while [ ! -s "$STATIC_WAIT" ] && [ $waited -lt 3600 ]; do sleep 2; waited=$((waited + 2)); done
+    rc=$(cat "$STATIC_WAIT" 2>/dev/null || echo timeout)
+    { echo "== make static (waited ${waited}s for it; exit $rc)"; cat "${STATIC_LOG:-/dev/null}"; } >"$logs/make-static.out"
+    flock "$logs/print.lock" cat "$logs/make-static.out"
+    echo "make-static $rc $waited" >>"$logs/status"
+}
 
 run_one() { # name path
     local name=$1 exe=$2 start rc
+    [ "$name" = operations ] && wait_static
     start=$(date +%s)
     echo "== running $name ($exe)" >"$logs/$name.out"
     "$exe" >>"$logs/$name.out" 2>&1
@@ -53,34 +69,54 @@ run_one() { # name path
     flock "$logs/print.lock" cat "$logs/$name.out"
 }
 
-lane() { # names...
+# Takes the next name off the queue (empty when it is done); flock makes the take atomic between the lanes.
+next_name() {
+    flock "$logs/queue.lock" sh -c 'head -n 1 "$1"; sed -i 1d "$1"' _ "$logs/queue"
+}
+
+lane() {
     local n exe
-    for n in "$@"; do
+    while n=$(next_name) && [ -n "$n" ]; do
         exe=$(awk -F'\t' -v n="$n" '$1 == n { print $3; exit }' "$logs/binaries")
         [ -n "$exe" ] && run_one "$n" "$exe"
     done
 }
 
 all=$(cut -f1 "$logs/binaries")
-lane1=() lane2=()
-for n in $LANE1; do grep -qx "$n" <<<"$all" && lane1+=("$n"); done
-for n in $ORDER2; do grep -qx "$n" <<<"$all" && lane2+=("$n"); done
+: >"$logs/queue"
+for n in $ORDER; do grep -qx "$n" <<<"$all" && echo "$n" >>"$logs/queue"; done
 for n in $all; do
-    case " $LANE1 $ORDER2 " in *" $n "*) ;; *) lane2+=("$n") ;; esac
+    case " $ORDER " in *" $n "*) ;; *) echo "$n" >>"$logs/queue" ;; esac
 done
 
+# EXTRA_LANE: a shell command run as a third lane beside the binaries (make test passes the fuzz smoke run: its
+# runs are single-threaded and the lanes leave part of the machine idle). It shows in the table as `extra`.
+extra_lane() {
+    [ -n "${EXTRA_LANE:-}" ] || return 0
+    local start rc
+    start=$(date +%s)
+    echo "== running the extra lane: $EXTRA_LANE" >"$logs/extra.out"
+    bash -c "$EXTRA_LANE" >>"$logs/extra.out" 2>&1
+    rc=$?
+    echo "extra $rc $(($(date +%s) - start))" >>"$logs/status"
+    flock "$logs/print.lock" cat "$logs/extra.out"
+}
+
 if [ "${TEST_LANES:-2}" = 1 ]; then
-    lane "${lane1[@]}" "${lane2[@]}"
+    lane
+    extra_lane
 else
-    lane "${lane1[@]}" &
-    lane "${lane2[@]}" &
+    lane &
+    lane &
+    extra_lane &
     wait
 fi
 
 echo
 echo "== test binaries (status, seconds)"
 status=0
-expected=$(wc -l <"$logs/binaries")
+expected=$(($(wc -l <"$logs/binaries") + $([ -n "${EXTRA_LANE:-}" ] && echo 1 || echo 0) \
+    + $([ -n "${STATIC_WAIT:-}" ] && grep -qx operations <<<"$all" && echo 1 || echo 0)))
 ran=$(wc -l <"$logs/status" 2>/dev/null || echo 0)
 while read -r name rc secs; do
     printf '%-16s %s %5ss\n' "$name" "$([ "$rc" = 0 ] && echo ok || echo "FAILED (exit $rc)")" "$secs"

@@ -88,15 +88,18 @@ fn reshard_and_rebalance_under_write_load() {
         })
     };
     std::thread::sleep(Duration::from_millis(500));
-    c.reshard(a, b, 1500);
+    // 500 slots (a tenth of a shard): enough for the writer to meet MOVED and ASK many times over, and for the
+    // rebalance to find the shards out of balance (over its 2% threshold) and move slots back.
+    const MOVED: usize = 500;
+    c.reshard(a, b, MOVED);
     c.wait_ok();
-    assert_eq!((c.slot_count(a, a), c.slot_count(a, b)), (a0 - 1500, b0 + 1500), "after reshard");
+    assert_eq!((c.slot_count(a, a), c.slot_count(a, b)), (a0 - MOVED, b0 + MOVED), "after reshard");
     let addr = c.nodes[a].addr();
     let (ok, out) = cli(&["--cluster", "rebalance", &addr]);
     assert!(ok && out.contains("Moving") && !out.contains("[ERR]"), "rebalance:\n{out}\n{}", c.logs());
     c.wait_ok();
     let (a1, b1) = (c.slot_count(a, a), c.slot_count(a, b));
-    assert!(a1 > a0 - 1500 && b1 < b0 + 1500, "rebalance moved slots back: {a1} {b1}");
+    assert!(a1 > a0 - MOVED && b1 < b0 + MOVED, "rebalance moved slots back: {a1} {b1}");
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
     let (acked, moved, asked) = writer.join().expect("writer");
