@@ -91,7 +91,7 @@ BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-c
 #     prebuilt musl std (and yes fails), then to glibc. It prints which build it made.
 #   STATIC_LIBC=gnu links glibc (0.8 MB more; glibc's malloc and string functions).
 # STATIC_INLINE lowers LLVM's inlining threshold (default 225, 250 at -O3) for these builds: at 150 the server was
-# 0.23 MB smaller for about 1% more instructions per request and per EVAL; 100 (since issue 30's four families)
+# 0.23 MB smaller for about 1% more instructions per request and per EVAL; 100 (since geo, HLL, bitmaps, tracking)
 # takes another 55 KB off (README, Deployment). STATIC_OPT_LEVEL=s (opt-level "s" for these builds only) took
 # 373 KB off with no more instructions per request than opt-level 3 at the same inline threshold (benches/instr.sh,
 # static vs static: GET 2354 vs 2344, SET 3043 vs 3031 at -P 1, 0.95-0.97 at -P 16; EVAL loop and DEBUG RELOAD
@@ -99,7 +99,7 @@ BINARIES     := ferredis-server ferredis-check-aof ferredis-check-rdb ferredis-c
 # The stripped server must fit STATIC_BUDGET bytes; a musl + build-std build over it fails. The budget was 3,000,000
 # bytes for Redis 7.0's command set; what came past 7.0 (hash-field expiry, Redis 8's hash commands, WAITAOF,
 # Valkey's additions, the change feed) took the server from 2,996,784 to 3,115,568 bytes, and the budget to 3,200,000;
-# Sentinel (issue 49) took it to 3,308,080 and the budget to 3,350,000 (deploy/README.md says so).
+# Sentinel took it to 3,308,080 and the budget to 3,350,000 (deploy/README.md says so).
 STATIC_LIBC      ?= musl
 STATIC_BUILD_STD ?= auto
 STATIC_BUDGET    ?= 3350000
@@ -302,7 +302,7 @@ test: deps toolchain
 	rm -f "$$FAILED_TESTS_FILE"; \
 	exit $$status
 
-# The whole test suite again with threaded I/O on every ferredis server (issue 33).
+# The whole test suite again with threaded I/O on every ferredis server.
 IO_THREADS_ARGS ?= --io-threads 4 --io-threads-do-reads yes
 test-io-threads: deps
 	FERREDIS_EXTRA_ARGS="$(IO_THREADS_ARGS)" $(CARGO) test --all-targets --no-fail-fast
@@ -341,32 +341,32 @@ bench-evict: deps
 bench-persist: deps
 	benches/persist.sh
 
-# Inserts in another table's order and reloads of 2M keys against redis-server (issue 27): benches/ordered.sh.
+# Inserts in another table's order and reloads of 2M keys against redis-server: benches/ordered.sh.
 bench-ordered: deps
 	benches/ordered.sh
 
-# GET/SET at -P 16 as a restricted ACL user against redis-server with the same user (issue 12): benches/acl.sh.
+# GET/SET at -P 16 as a restricted ACL user against redis-server with the same user: benches/acl.sh.
 bench-acl: deps
 	benches/acl.sh
 
-# Scripting against redis-server (issue 15): EVALSHA at -P 1/-P 16, a CPU-bound EVAL, SCRIPT LOAD of a 10 KB
+# Scripting against redis-server: EVALSHA at -P 1/-P 16, a CPU-bound EVAL, SCRIPT LOAD of a 10 KB
 # script: benches/scripting.sh (prints a markdown table).
 bench-scripting: deps
 	benches/scripting.sh
 
-# Streams against redis-server (issue 29): XADD at -P 1/-P 16, XRANGE COUNT 100, XREADGROUP + XACK from 50
+# Streams against redis-server: XADD at -P 1/-P 16, XRANGE COUNT 100, XREADGROUP + XACK from 50
 # consumers (the benches/stream_group.rs driver), memory of stream datasets, RDB SAVE/DEBUG RELOAD of a 1M-entry
 # stream: benches/streams.sh (prints a markdown table).
 bench-streams: deps
 	benches/streams.sh
 
-# Client-side caching against redis-server (issue 30): GET from 50 RESP3 clients with CLIENT TRACKING on (the
+# Client-side caching against redis-server: GET from 50 RESP3 clients with CLIENT TRACKING on (the
 # benches/tracking_get.rs driver), throughput and server CPU per request, and callgrind instructions per GET with
 # tracking off and on: benches/tracking.sh (prints a markdown table).
 bench-tracking: deps
 	benches/tracking.sh
 
-# Tail latency against redis-server (issue 46): a PING prober on its own connection (benches/latency_probe.rs)
+# Tail latency against redis-server: a PING prober on its own connection (benches/latency_probe.rs)
 # through growth to 10M keys, P1/P16 SET/GET, mass expiry, FLUSHALL ASYNC, UNLINK of a big set, BGSAVE,
 # BGREWRITEAOF and a replica's full sync: benches/tail_latency.sh (SCENARIOS=..., SCALE=20 for a smoke run).
 bench-tail: deps
@@ -377,7 +377,7 @@ bench-tail: deps
 bench-hfe: deps
 	benches/hash_field_expiry.sh
 
-# SCAN-family instructions per returned element against redis-server (issue 45; FERREDIS_BASE=<earlier build> adds
+# SCAN-family instructions per returned element against redis-server (FERREDIS_BASE=<earlier build> adds
 # a column for it): benches/scan.sh + the benches/scan_walk.rs driver (prints a markdown table).
 bench-scan: deps
 	benches/scan.sh
@@ -390,29 +390,29 @@ bench-lists: deps
 bench-hll: deps
 	benches/hll.sh
 
-# Geo commands against redis-server (issue 30): GEOADD and GEOSEARCH BYRADIUS over 100k members: benches/geo.sh.
+# Geo commands against redis-server: GEOADD and GEOSEARCH BYRADIUS over 100k members: benches/geo.sh.
 bench-geo: deps
 	benches/geo.sh
 
-# Bitmaps against redis-server (issue 30): SETBIT at -P 1/-P 16 and BITCOUNT (whole, and with unaligned BIT
+# Bitmaps against redis-server: SETBIT at -P 1/-P 16 and BITCOUNT (whole, and with unaligned BIT
 # edges) over a 1 MB string: benches/bitmaps.sh (prints a markdown table).
 bench-bitmaps: deps
 	benches/bitmaps.sh
 
-# Memory after churn with activedefrag, and GET/SET latency during it, vs redis-server (issue 31): benches/defrag.sh.
+# Memory after churn with activedefrag, and GET/SET latency during it, vs redis-server: benches/defrag.sh.
 bench-defrag: deps
 	benches/defrag.sh
 
-# Redis Cluster against redis-server clusters (issue 32): benches/cluster.sh.
+# Redis Cluster against redis-server clusters: benches/cluster.sh.
 bench-cluster: deps
 	benches/cluster.sh
 
-# Threaded I/O (issue 33): main-thread and whole-server CPU per request with io-threads 1 and 4, SET/GET at -P 1/-P 16,
+# Threaded I/O: main-thread and whole-server CPU per request with io-threads 1 and 4, SET/GET at -P 1/-P 16,
 # and idle CPU with io-threads 4, vs redis-server: benches/io_threads.sh (prints markdown tables).
 bench-io-threads: deps
 	benches/io_threads.sh
 
-# latency-tracking on vs off (issue 17): benches/latency_tracking.sh.
+# latency-tracking on vs off: benches/latency_tracking.sh.
 bench-latency: deps
 	benches/latency_tracking.sh
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cost of ACL permission checks (issue 12): GET and SET at -P 16 as a restricted ACL user against both servers.
+# Cost of ACL permission checks: GET and SET at -P 16 as a restricted ACL user against both servers.
 #
 # One ferredis-server and one Debian redis-server, both pinned to SERVER_CPU with taskset, redis-benchmark pinned to
 # CLIENT_CPU. Both get the same user, `ACL SETUSER app on >pw ~app:* +@read +@write`, and redis-benchmark logs in

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Bitmaps (issue 30): SETBIT and BITCOUNT over a 1 MB string, ferredis against Debian's redis-server 7.0 in the same
+# Bitmaps: SETBIT and BITCOUNT over a 1 MB string, ferredis against Debian's redis-server 7.0 in the same
 # run, as ratios (ferredis/redis).
 #
 # One pair of servers; both get the same key `bm`, BYTES (1048576) random bytes loaded with redis-cli -x SET, and
 # its BITCOUNT is checked equal on both before anything is timed. Per round both servers, alternating which goes
 # first; medians of ROUNDS. Per server: requests per second (redis-benchmark), server CPU microseconds per request
 # (utime+stime from /proc/<pid>/stat over the run) and how busy the client's core was (the client's own
-# utime+stime over the wall time). Target (issue 30): rps ratio >= 1.10, or server CPU ratio <= 0.80 where the
+# utime+stime over the wall time). Target: rps ratio >= 1.10, or server CPU ratio <= 0.80 where the
 # client saturates its core; the table names the one that applies, measured rather than assumed (client core >=
 # CLIENT_SATURATED busy in either server's run), and counts a row as met when either holds, saying which.
 # 1. `SETBIT bm <offset> 1` at -P 1 (N requests) and -P 16 (N*P_SCALE requests). redis-benchmark's __rand_int__

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Redis Cluster benchmarks (issue 32): ferredis-server clusters against Debian's redis-server 7.0 clusters on the
+# Redis Cluster benchmarks: ferredis-server clusters against Debian's redis-server 7.0 clusters on the
 # same machine, same run; each cluster is of one kind, fresh nodes in scratch directories, cluster-enabled yes,
 # ports in 32000..32767 (bus port +10000).
 #

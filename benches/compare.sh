@@ -7,14 +7,14 @@
 # ferredis/redis ratio, and the server CPU seconds (utime+stime from /proc/<pid>/stat, median over rounds) spent
 # on that run. The headline is the server's own cost: CPU seconds per million requests (fer_cpu/M, red_cpu/M) and
 # their ratio, because at these rates the single-threaded redis-benchmark saturates its core against either server
-# and throughput can only tie. Target (issue 11): cpu_rat <= 0.70 on every row.
+# and throughput can only tie. Target: cpu_rat <= 0.70 on every row.
 # Server-bound rows (SERVER_BOUND, at -P 16): rows where the server, not the client, is the bottleneck, so
 # throughput shows the difference: zadd_100k (ZADD into one set growing to 100k members), zrangebyscore (10 members
 # from a 10k-member set), sinter_10k (two 10k-member sets sharing 5k), lrange_600, set_4k (SET of 4 KiB values),
 # mset (10 keys per MSET). Target: ratio >= 1.10. Their fixtures are loaded into both servers before the rows run.
 # Memory: a fresh server of each kind, VmRSS before and after loading MEM_KEYS keys `key:%012d` -> `val%d` with
 # `redis-cli --pipe`; reported as bytes per key.
-# Collection memory (issue 3): for each of four datasets, a fresh server of each kind, VmRSS growth while loading
+# Collection memory: for each of four datasets, a fresh server of each kind, VmRSS growth while loading
 # it with `redis-cli --pipe` (COLL_MEMBERS elements, default 1M): one hash `bighash` of fields `field:%d` ->
 # `value:%d` (HSET, 100 fields per command), one set `bigset` of `member:%d` (SADD), one sorted set `bigzset` of
 # `member:%d` with integer score %d (ZADD), and COLL_MEMBERS small hashes `hash:%d` of 5 fields `name`, `email`,
@@ -22,7 +22,7 @@
 # Reported: bytes of RSS growth per element (per key for the small hashes) and the ferredis/redis ratio.
 #
 # Knobs (environment): N (requests at -P 1, default 100000; -P >1 runs use N*P_SCALE), P_SCALE (5), ROUNDS (3),
-# CLIENTS (50), TESTS (redis-benchmark -t names, comma separated; default issue 1's string tests and issue 3's
+# CLIENTS (50), TESTS (redis-benchmark -t names, comma separated; default the string tests and the
 # collection tests), PIPELINES ("1 16"), MEM_KEYS (1000000, 0 skips), COLL_MEMBERS (1000000, 0 skips), TX_N
 # (transactions per MULTI/EXEC run, N/2; 0 skips), SERVER_CPU (1), CLIENT_CPU (0),
 # FERREDIS (binary; default target/release/ferredis-server, built first unless SKIP_BUILD=1), FERREDIS_ARGS (extra
@@ -445,11 +445,11 @@ if [ "$MEM_KEYS" -gt 0 ]; then
                 wait "$pid" 2>/dev/null || true
             done
         done
-        echo "target: ferredis <= 48 bytes/key without a TTL, <= 64 with one (issue 11)"
+        echo "target: ferredis <= 48 bytes/key without a TTL, <= 64 with one"
     } | tee -a "$OUT/summary.txt"
     rm -f "$WORK"/load-*.resp
 fi
-# ---- Collection memory (issue 3) ------------------------------------------------------------------------------
+# ---- Collection memory ------------------------------------------------------------------------------
 if [ "$COLL_MEMBERS" -gt 0 ]; then
     # gen <dataset>: the RESP load stream, generated once per dataset.
     gen() {
@@ -520,7 +520,7 @@ if [ "$COLL_MEMBERS" -gt 0 ]; then
             done
             rm -f "$WORK/coll-$ds.resp"
         done
-        echo "target: ferredis bytes/element <= redis for each dataset (issue 3)"
+        echo "target: ferredis bytes/element <= redis for each dataset"
     } | tee -a "$OUT/summary.txt"
     PIDS=()
 fi

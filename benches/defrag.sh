@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Active defragmentation (issue 31): memory after churn, ferredis-server vs Debian's redis-server in the same run.
+# Active defragmentation: memory after churn, ferredis-server vs Debian's redis-server in the same run.
 #
 # Per server: fill KEYS keys (`key:<i>`, values of 32, 200 and 1000 bytes in turn) with redis-cli --pipe, delete a
 # random 80% (fixed seed, the same keys on both), then `CONFIG SET activedefrag yes` (Debian's Redis refuses: its

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Eviction hit ratio (issue 11): ferredis-server vs Debian's redis-server on the same Zipf(0.99) cache trace.
+# Eviction hit ratio: ferredis-server vs Debian's redis-server on the same Zipf(0.99) cache trace.
 #
 # Replays ZIPF_OPS accesses (default 500000) over ZIPF_KEYS keys (default 100000), drawn from Zipf(0.99) with a
 # fixed seed (ZIPF_SEED), as a cache-aside client would: GET the key, and SET it (300-byte value) on a miss; 100

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Active expiry effectiveness (issue 11): KEYS keys (default 1M) of which every 4th gets a short TTL (TTL_MS,
+# Active expiry effectiveness: KEYS keys (default 1M) of which every 4th gets a short TTL (TTL_MS,
 # default 3000 ms), loaded into a fresh ferredis and a fresh Debian redis-server; nobody touches the keys after
 # the load. Once the TTL has passed, DBSIZE is sampled every 100 ms and the script reports how long each server
 # needs to delete 50%, 90% and 100% of the expired keys by active expiry alone (and the server CPU spent).

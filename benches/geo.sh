@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Geo commands (issue 30): ferredis against Debian's redis-server 7.0 in the same run, as ratios (ferredis/redis).
+# Geo commands: ferredis against Debian's redis-server 7.0 in the same run, as ratios (ferredis/redis).
 #
 # One pair of servers; per round both servers, alternating which goes first; medians of ROUNDS. Per server:
 # requests per second, server CPU microseconds per request (utime+stime from /proc/<pid>/stat over the run) and
-# how busy the client's core was. Target (issue 30): rps ratio >= 1.10, or server CPU ratio <= 0.80 where the
+# how busy the client's core was. Target: rps ratio >= 1.10, or server CPU ratio <= 0.80 where the
 # client saturates its core (client core >= CLIENT_SATURATED busy in either server's run); a row counts as met
 # when either holds, and says which.
 # 0. Both servers get the same MEMBERS-member geo set `geo` (random points in lon -10..30, lat 35..60, loaded with

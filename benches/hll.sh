@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# HyperLogLog (issue 30): ferredis against Debian's redis-server 7.0 in the same run, as ratios (ferredis/redis).
+# HyperLogLog: ferredis against Debian's redis-server 7.0 in the same run, as ratios (ferredis/redis).
 #
 # One pair of servers; per round both servers, alternating which goes first; medians of ROUNDS. Per server:
 # requests per second, server CPU microseconds per request (utime+stime from /proc/<pid>/stat over the run) and
-# how busy the client's core was (the client's own utime+stime over the wall time). Target (issue 30): rps ratio
+# how busy the client's core was (the client's own utime+stime over the wall time). Target: rps ratio
 # >= 1.10, or server CPU ratio <= 0.80 where the client saturates its core (client core >= CLIENT_SATURATED busy in
 # either server's run; measured, not assumed); a row counts as met when either holds, and says which.
 # 1. `PFADD hll e:__rand_int__` (-r 100000000) through redis-benchmark -c CLIENTS -P 16, N requests: one key, dense

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Threaded I/O (issue 33): what `io-threads 4` takes off the main thread, ferredis against Debian's redis-server 7.0
+# Threaded I/O: what `io-threads 4` takes off the main thread, ferredis against Debian's redis-server 7.0
 # in the same run. The machine this was written on has 2 cores, so the figure is the main thread's CPU per request
 # (the work that cannot be spread over threads), not the total throughput.
 #
@@ -15,7 +15,7 @@
 # requests/s, whole-process CPU (utime+stime of /proc/<pid>/stat) and main-thread CPU (/proc/<pid>/task/<pid>/stat:
 # the main thread's tid is the pid) per request, in microseconds, and for fer-4 the share of its socket reads done
 # on the I/O threads (INFO io_threaded_reads_processed / total_reads_processed over the run; 0 while the threads
-# stay inactive). Medians over the rounds. Target (issue 33): fer-4 main / fer-1 whole <= 0.35 at every depth.
+# stay inactive). Medians over the rounds. Target: fer-4 main / fer-1 whole <= 0.35 at every depth.
 # On 2 cores Redis's I/O threads busy-wait for work and its main thread busy-waits for them at each fan-in, and
 # that busy-wait counts as its CPU: the red-4 columns show what that model costs here, not its ceiling elsewhere.
 # With all its threads on one core that makes it 10-40x slower, so red-4 runs 1/RED4_DIV of the requests.

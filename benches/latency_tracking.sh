@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cost of `latency-tracking` (per-command latency histograms) on the request path, issue 17's target: SET and GET
+# Cost of `latency-tracking` (per-command latency histograms) on the request path; the target: SET and GET
 # at -P 16 with tracking on lose at most 3% against tracking off, measured in the same run.
 #
 # One ferredis-server and one Debian redis-server (as the reference: Redis pays for its own HdrHistogram the same

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compressed lists (issue 31): ferredis against Debian's redis-server 7.0 in the same run, both started with
+# Compressed lists: ferredis against Debian's redis-server 7.0 in the same run, both started with
 # `--list-compress-depth DEPTH` (default 1).
 #
 # Memory: a fresh pair of servers per depth in MEM_DEPTHS ("1 0"); ELEMENTS (1000000) elements `element:%d` are

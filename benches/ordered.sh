@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ordered insertion and reloads (issue 27): ferredis-server vs Debian's redis-server, same machine, same run.
+# Ordered insertion and reloads: ferredis-server vs Debian's redis-server, same machine, same run.
 #
 # Keys, members and fields inserted in the order of another hash table (SCAN order, a set's or hash's own
 # iteration order, an AOF rewritten from another table) are the input that makes a linear-probing table with

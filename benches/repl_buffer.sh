@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Replication buffer memory: a master with three replicas that stop reading (SIGSTOP) while a write load runs, so
 # the whole stream of the load waits for them in the master. With one shared replication buffer (Redis 7.0, and
-# ferredis since issue 31) the stream is held once; with a buffer per replica it would be held three times.
+# ferredis) the stream is held once; with a buffer per replica it would be held three times.
 #
 # For each kind (ferredis → three ferredis replicas, redis → three redis replicas; fresh servers): start, wait for
 # the three replicas online, stop them, run `redis-benchmark -t set -n N -d SIZE -r 100000 -P 16 -c 20` against

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SCAN-family cost per returned element (issue 45): instructions (valgrind callgrind, user space) the server spends
+# SCAN-family cost per returned element: instructions (valgrind callgrind, user space) the server spends
 # per element a full SCAN / SSCAN / HSCAN / ZSCAN iteration returns, ferredis against Debian's redis-server 7.0 in
 # the same run, and against an earlier ferredis build when FERREDIS_BASE names one (the issue's "within 5% of
 # today's": build the earlier commit once outside the tree and point FERREDIS_BASE at its ferredis-server).

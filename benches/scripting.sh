@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scripting (issue 15): ferredis against Debian's redis-server in the same run, three measurements.
+# Scripting: ferredis against Debian's redis-server in the same run, three measurements.
 #
 # 1. EVALSHA of a small script doing GET + INCR + EXPIRE on one key (`EVALSHA <sha> 1 sc:__rand_int__`, -r 100000),
 #    through redis-benchmark at -P 1 and at -P 16. Per server: requests/s and server CPU microseconds per request

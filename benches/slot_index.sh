@@ -4,7 +4,7 @@
 # `key:%012d` -> `val%d` with `redis-cli --pipe`. Run once standalone and once with `--cluster-enabled yes` (the
 # node then owns every slot, CLUSTER ADDSLOTSRANGE 0 16383, so it takes the writes). Also times
 # `CLUSTER GETKEYSINSLOT s 10` + `CLUSTER COUNTKEYSINSLOT s` over SAMPLE_SLOTS slots.
-# Target (issue 32): cluster bytes/key <= 1.1 x standalone.
+# Target: cluster bytes/key <= 1.1 x standalone.
 # Knobs: MEM_KEYS (1000000), SAMPLE_SLOTS (2000), SERVER_CPU (1), FERREDIS (target/release/ferredis-server, built
 # first unless SKIP_BUILD=1).
 set -euo pipefail

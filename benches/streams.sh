@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Streams (issue 29): ferredis against Debian's redis-server 7.0 in the same run, as ratios (ferredis/redis).
+# Streams: ferredis against Debian's redis-server 7.0 in the same run, as ratios (ferredis/redis).
 #
 # Throughput rows (one pair of servers; per round both servers, alternating which goes first; medians of ROUNDS).
 # Per server: requests (or messages) per second, server CPU microseconds per request (utime+stime from
 # /proc/<pid>/stat over the run) and how busy the client's core was (the client's own utime+stime over the wall
-# time). Target (issue 29): rps ratio >= 1.10, or server CPU ratio <= 0.80 where the client saturates its core; the
+# time). Target: rps ratio >= 1.10, or server CPU ratio <= 0.80 where the client saturates its core; the
 # table names the one that applies, measured rather than assumed (client core >= CLIENT_SATURATED busy in either
 # server's run: the CPU one; other jobs on the client's core lower that share, so on a loaded machine it reads low)
 # and counts a row as met when either holds, saying which.

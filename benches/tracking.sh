@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Client-side caching (issue 30): GET with CLIENT TRACKING on, ferredis against Debian's redis-server 7.0 in the
+# Client-side caching: GET with CLIENT TRACKING on, ferredis against Debian's redis-server 7.0 in the
 # same run, as ratios (ferredis/redis).
 #
 # Both servers get KEYS keys `key:<n>` (DEBUG POPULATE). benches/tracking_get.rs (redis-benchmark cannot turn

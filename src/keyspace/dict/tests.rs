@@ -537,7 +537,7 @@ fn sampling_mid_rehash_finds_elements() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Insertion order (issue 27): no order may make inserts cost more than a bounded number of probes on average.
+// Insertion order: no order may make inserts cost more than a bounded number of probes on average.
 
 /// Probe work per insert a dict has done: displacement walked by inserts, rehashes and rebuilds, plus the elements
 /// those moved, over the new keys inserted.
