@@ -553,14 +553,79 @@ pub fn is_exec(cmd: &Command) -> bool {
 
 // --- The name table ------------------------------------------------------------------------------------------
 
-/// The top-level command table as an open-addressing array with FNV-1a over the lowercased name: a lookup is one
-/// short hash and usually one comparison, with no allocation.
+/// The top-level command table as an open-addressing array keyed by the name's first 16 bytes, lowercased with
+/// word operations ([`name_key`]): a lookup is a few word operations, one hash and usually one comparison of two
+/// words, with no allocation and no loop over the name's bytes (up to 16 of them; the rest of a longer name is
+/// compared byte by byte).
 pub struct CommandTable {
-    /// (lowercase name as looked up, which `rename-command` may change, command).
-    slots: Vec<Option<(&'static [u8], &'static Command)>>,
+    slots: Vec<Option<Slot>>,
     mask: usize,
     /// Number of top-level commands (`COMMAND COUNT`).
     count: usize,
+}
+
+/// One entry of [`CommandTable`]: the lowercase name as looked up (`rename-command` may change it), its key, and
+/// the command.
+#[derive(Clone, Copy)]
+struct Slot {
+    key: [u64; 2],
+    name: &'static [u8],
+    cmd: &'static Command,
+}
+
+/// Reads 8 bytes as a little-endian word (the caller passes exactly 8).
+#[inline(always)]
+fn le64(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(b);
+    u64::from_le_bytes(w)
+}
+
+/// Reads 4 bytes as a little-endian word (the caller passes exactly 4).
+#[inline(always)]
+fn le32(b: &[u8]) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(b);
+    u32::from_le_bytes(w)
+}
+
+/// ASCII lowercase of the eight bytes of `x` at once: a byte in `A..=Z` gains 0x20, every other byte (digits,
+/// `-`, `_`, `|`, bytes over 0x7f) is left as it is, as `u8::to_ascii_lowercase` does byte by byte.
+#[inline(always)]
+fn lower8(x: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low7 = x & 0x7f7f_7f7f_7f7f_7f7f;
+    // Bit 7 of each byte: set when its low seven bits are at least b'A' (0x41 + 0x3f = 0x80), resp. above b'Z'
+    // (0x5b + 0x25 = 0x80). No byte carries into the next: at most 0x7f + 0x3f = 0xbe.
+    let at_least_a = low7 + 0x3f3f_3f3f_3f3f_3f3f;
+    let above_z = low7 + 0x2525_2525_2525_2525;
+    let upper = at_least_a & !above_z & !x & HIGH;
+    x | (upper >> 2)
+}
+
+/// The first 16 bytes of `name`, lowercased, as two little-endian words padded with zero bytes: the table's key.
+/// Built from at most four overlapping loads whatever the length (a short name's bytes are placed by shifts), so
+/// no loop runs over the name.
+#[inline(always)]
+fn name_key(name: &[u8]) -> [u64; 2] {
+    let n = name.len();
+    let (w0, w1) = if n >= 16 {
+        (le64(&name[..8]), le64(&name[8..16]))
+    } else if n > 8 {
+        // The last eight bytes, shifted so that byte 8 lands at the bottom (the ones before it drop out).
+        (le64(&name[..8]), le64(&name[n - 8..]) >> (8 * (16 - n)))
+    } else if n == 8 {
+        (le64(name), 0)
+    } else if n >= 4 {
+        // Two overlapping 4-byte loads; where they overlap they hold the same bytes at the same places.
+        (le32(&name[..4]) as u64 | (le32(&name[n - 4..]) as u64) << (8 * (n - 4)), 0)
+    } else if n > 0 {
+        let (a, b, c) = (name[0] as u64, name[n / 2] as u64, name[n - 1] as u64);
+        (a | b << (8 * (n / 2)) | c << (8 * (n - 1)), 0)
+    } else {
+        (0, 0)
+    };
+    [lower8(w0), lower8(w1)]
 }
 
 /// Longest command name the table can hold; longer names are unknown commands.
@@ -611,24 +676,22 @@ impl CommandTable {
     fn build(named: Vec<(&'static [u8], &'static Command)>) -> CommandTable {
         let size = (named.len() * 4).next_power_of_two().max(16);
         let mut t = CommandTable { slots: vec![None; size], mask: size - 1, count: named.len() };
-        for (name, c) in named {
-            let mut i = Self::hash(name) & t.mask;
+        for (name, cmd) in named {
+            let key = name_key(name);
+            let mut i = Self::hash(key, name.len()) & t.mask;
             while t.slots[i].is_some() {
                 i = (i + 1) & t.mask;
             }
-            t.slots[i] = Some((name, c));
+            t.slots[i] = Some(Slot { key, name, cmd });
         }
         t
     }
 
-    /// FNV-1a over the name's lowercase form (ASCII), whatever case it is written in.
-    #[inline]
-    fn hash(name: &[u8]) -> usize {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for &b in name {
-            h = (h ^ b.to_ascii_lowercase() as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        h as usize
+    /// Mixes a name's key and length (a multiply and a fold: the key's bytes are already the name's).
+    #[inline(always)]
+    fn hash(key: [u64; 2], len: usize) -> usize {
+        let h = (key[0] ^ key[1].rotate_left(29) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (h ^ (h >> 32)) as usize
     }
 
     /// Finds a command by name, ignoring ASCII case.
@@ -637,12 +700,19 @@ impl CommandTable {
         if name.len() > MAX_COMMAND_NAME {
             return None;
         }
-        // Hashed and compared as lowercase on the fly (the table's names are lowercase): no copy of the name.
-        let mut i = Self::hash(name) & self.mask;
+        // Keyed and compared as lowercase on the fly (the table's names are lowercase): no copy of the name.
+        let key = name_key(name);
+        let mut i = Self::hash(key, name.len()) & self.mask;
         loop {
-            match self.slots[i] {
+            match &self.slots[i] {
                 None => return None,
-                Some((n, c)) if n.eq_ignore_ascii_case(name) => return Some(c),
+                Some(s)
+                    if s.key == key
+                        && s.name.len() == name.len()
+                        && (name.len() <= 16 || s.name[16..].eq_ignore_ascii_case(&name[16..])) =>
+                {
+                    return Some(s.cmd)
+                }
                 Some(_) => i = (i + 1) & self.mask,
             }
         }
@@ -757,6 +827,67 @@ pub fn unknown_subcommand_message(args: Args) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::args::OwnedArgs;
+
+    /// What [`name_key`] computes, the slow way: lowercase, then the first 16 bytes padded with zeros.
+    fn naive_key(name: &[u8]) -> [u64; 2] {
+        let mut b = [0u8; 16];
+        for (d, s) in b.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        [u64::from_le_bytes(b[..8].try_into().unwrap()), u64::from_le_bytes(b[8..].try_into().unwrap())]
+    }
+
+    #[test]
+    fn name_key_is_the_lowercase_prefix_for_every_length_and_byte() {
+        // Every byte value at every position of every length up to 20, beside bytes that border A..=Z.
+        for len in 0..=20usize {
+            for pos in 0..len {
+                for v in 0..=255u8 {
+                    let mut name: Vec<u8> =
+                        (0..len).map(|i| [b'@', b'A', b'Z', b'[', b'a', b'z', b'_'][i % 7]).collect();
+                    name[pos] = v;
+                    assert_eq!(name_key(&name), naive_key(&name), "{name:?}");
+                }
+            }
+        }
+        assert_eq!(name_key(b""), [0, 0]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn name_key_matches_the_naive_key(name in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+            proptest::prop_assert_eq!(name_key(&name), naive_key(&name));
+        }
+
+        /// The table finds exactly what a case-insensitive scan of the command list finds, for command names in
+        /// any case, with a byte changed, cut short or lengthened.
+        #[test]
+        fn lookup_agrees_with_a_scan(pick in 0usize..10_000, edit in 0u8..5, at in 0usize..64, byte in proptest::num::u8::ANY,
+                                     case_mask in proptest::num::u64::ANY) {
+            let names: Vec<&str> = all_commands().map(|c| c.name).collect();
+            let mut name: Vec<u8> = names[pick % names.len()].bytes().enumerate()
+                .map(|(i, b)| if case_mask >> (i % 64) & 1 == 1 { b.to_ascii_uppercase() } else { b })
+                .collect();
+            match edit {
+                1 if !name.is_empty() => { let i = at % name.len(); name[i] = byte; }
+                2 => { name.truncate(at % (name.len() + 1)); }
+                3 => name.push(byte),
+                _ => {}
+            }
+            let scan = all_commands().find(|c| c.name.as_bytes().eq_ignore_ascii_case(&name));
+            let found = table().lookup(&name);
+            proptest::prop_assert_eq!(found.map(|c| c.name), scan.map(|c| c.name));
+        }
+    }
+
+    #[test]
+    fn long_names_compare_their_tail() {
+        let get = all_commands().find(|c| c.name == "get").unwrap();
+        let t = CommandTable::build(vec![(b"abcdefghijklmnopq-one".as_slice(), get)]);
+        assert!(t.lookup(b"ABCDEFGHIJKLMNOPQ-ONE").is_some());
+        assert!(t.lookup(b"abcdefghijklmnopq-onf").is_none());
+        assert!(t.lookup(b"abcdefghijklmnopq-on").is_none());
+    }
 
     #[test]
     fn the_commands_that_see_other_clients() {
