@@ -160,6 +160,8 @@ fn joined(field: &[u8], value: &[u8]) -> Box<[u8]> {
 impl DictEntry for HashPair {
     const ZERO_IS_NONE: Option<crate::keyspace::dict::ZeroIsNone> =
         Some(crate::keyspace::dict::ZeroIsNone::checked::<Self>());
+    // Every insert moves a batch of the migration (`boost_rehash`), so the old table drains quickly.
+    const INSERT_INTO_OLD_TABLE: bool = true;
 
     #[inline]
     fn key(&self) -> &[u8] {

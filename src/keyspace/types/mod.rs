@@ -136,6 +136,8 @@ impl fmt::Debug for SmallBytes {
 impl crate::keyspace::dict::DictEntry for SmallBytes {
     const ZERO_IS_NONE: Option<crate::keyspace::dict::ZeroIsNone> =
         Some(crate::keyspace::dict::ZeroIsNone::checked::<Self>());
+    // Every insert moves a batch of the migration (`boost_rehash`), so the old table drains quickly.
+    const INSERT_INTO_OLD_TABLE: bool = true;
 
     #[inline]
     fn key(&self) -> &[u8] {
@@ -185,14 +187,17 @@ pub fn sample_distinct(n: usize, count: usize, rng: &mut crate::util::Rng) -> Ve
 /// moved once, so the total work is unchanged.
 ///
 /// Budget: the work rides on the insert that pays it, so a command adding `n` members moves at most `16n`
-/// entries. Right after a big table grows, what such a command costs is mostly the kernel's: each new member lands
-/// on a random page of the fresh zeroed array, and each first touch of a page is a page fault (a few
-/// microseconds). Growing one set to 10M members by SADDs of 1000 (the load of benches/tail_latency.sh's
-/// `sadd10m`, run by hand with server and client pinned to their own cores, one build per value, `SLOWLOG` at
-/// 4 ms) the slowest SADD took 11, 14, 15 and 20 ms at 1, 4, 16 and 64 moves per insert, Redis 7.0.15's 9 ms;
-/// below 16 the old 12M-slot table (300 MB) was still waiting at the end of the load (`used_memory` 735 MB against
-/// 421 MB). Faulting the new array in on another thread (`MADV_POPULATE_WRITE`) made the slowest SADD slower
-/// (24 ms), not faster.
+/// entries plus one run per insert (about 31 per insert in the sadd10m load below, 31k per 1000-member SADD).
+/// What such a command costs right after a big table grows is mostly the kernel's: the migration writes the new
+/// zeroed array front to back, and each first touch of a page is a page fault (3-4 microseconds on the benchmark
+/// machine, a VM), a fresh page per hundred-odd entries moved. New members no longer land on random fresh pages
+/// (see `Dict::old_slot_for_new`), so that is the whole burst: at most 806 faults between two 16 KiB reads of the
+/// sadd10m load (benches/tail_latency.sh's load, `perf record -e page-faults` and `syscalls:sys_enter_read` on
+/// the server thread), where members placed at random in the new array took up to 7572. Growing one set to 10M
+/// members by SADDs of 1000 (before that change, one build per value, `SLOWLOG` at 4 ms) the slowest SADD took
+/// 11, 14, 15 and 20 ms at 1, 4, 16 and 64 moves per insert, Redis 7.0.15's 9 ms; below 16 the old 12M-slot
+/// table (300 MB) was still waiting at the end of the load (`used_memory` 735 MB against 421 MB). Faulting the
+/// new array in on another thread (`MADV_POPULATE_WRITE`) made the slowest SADD slower (24 ms), not faster.
 pub const REHASH_BOOST: usize = 16;
 
 /// Advances a value table's incremental rehash by [`REHASH_BOOST`] entries when one is in progress.
