@@ -19,6 +19,7 @@ pub mod commands;
 pub mod config;
 pub mod connection;
 pub mod debug;
+pub mod door;
 pub mod dump;
 pub mod function;
 pub mod geo;
@@ -55,6 +56,7 @@ use crate::keyspace::object::{Entry, ValueKind};
 use crate::net::client::ClientState;
 use crate::resp::reply::Reply;
 use crate::state::ServerState;
+pub use door::KeyWrite;
 
 pub use crate::command_spec::{
     all_commands, count, flag, init_full_names, is_exec, lookup, lookup_sub, resolve_sub, sub_full_name, table,
@@ -146,13 +148,6 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn reply(&mut self) -> &mut Reply {
         &mut self.client.reply
-    }
-
-    /// The client's selected database.
-    #[inline]
-    pub fn db(&mut self) -> &mut Db {
-        let i = self.client.db;
-        &mut self.srv.dbs[i]
     }
 
     /// The client's selected database, for reading several keys at once (no expiry, no touch: the caller looked
@@ -299,15 +294,16 @@ impl<'a> Ctx<'a> {
         (found, &mut client.reply, rng)
     }
 
-    /// Looks a key up for writing: expires it lazily and touches it, without hit/miss counting.
+    /// Looks a key up for writing: expires it lazily and touches it, without hit/miss counting. The entry is
+    /// for reading: a change goes through a write handle ([`Ctx::write_reply`], see [`door`]).
     #[inline]
-    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.write_reply(key).0
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.write_entry_reply(key).0.map(|e| &*e)
     }
 
-    /// [`Ctx::lookup_write`] plus the reply sink.
+    /// [`Ctx::lookup_write`] plus the reply sink, for the door's lookups.
     #[inline]
-    pub fn write_reply(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply) {
+    fn write_entry_reply(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply) {
         let Ctx { client, srv } = self;
         let now = srv.now_ms;
         let touch = crate::state::evict::touch(srv);
@@ -338,31 +334,10 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    // --- The door for single keys ----------------------------------------------------------------------------
-    // A handler that changed a key says so here, once per key, and touches neither `dirty`, WATCH nor the
-    // blocking registry itself (whole databases go through `ServerState::empty_data` / `swap_dbs` /
-    // `replace_dbs`). Keyspace events are the handler's own (`Ctx::notify`), since their names are per command.
-
-    /// Records that `key` in the selected db changed, as one change: [`Ctx::key_changed`].
-    #[inline]
-    pub fn key_modified(&mut self, key: &[u8]) {
-        let db = self.client.db;
-        self.key_changed(db, key, 1);
-    }
-
-    /// Records that `key` in database `db` changed and counts `changes` towards `dirty` (a multi-element write
-    /// counts its elements, as Redis does; 0 when the command's change is already counted on another key, as
-    /// RENAME's destination or MOVE's): invalidates WATCHes of the key (Redis's `signalModifiedKey`) and wakes
-    /// clients blocked on it.
-    #[inline]
-    pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64) {
-        self.srv.key_changed(db, key, changes, self.client.id);
-        // Invalidations for other clients are written at once, as Redis writes them (the running client's own
-        // wait for its reply).
-        if self.srv.tracking.has_outbox() {
-            crate::state::tracking::deliver(self.srv, Some(&mut *self.client), crate::tracking::Flush::Now);
-        }
-    }
+    // --- Beside the door for single keys ([`door`]: `KeyWrite`, whose settlement reaches
+    // `ServerState::key_changed`). No handler touches `dirty`, WATCH or the blocking registry itself (whole
+    // databases go through `ServerState::empty_data` / `swap_dbs` / `replace_dbs`). Keyspace events are the
+    // handler's own (`Ctx::notify`), since their names are per command.
 
     /// Wakes the clients blocked on `key` in the selected db without counting a change or touching WATCH
     /// (Redis's `signalKeyAsReady` alone: XGROUP DESTROY answers the group's blocked readers).
@@ -433,56 +408,6 @@ impl<'a> Ctx<'a> {
     pub fn read_typed<T: ValueKind>(&mut self, key: &[u8]) -> Result<(Option<&mut T>, &mut Reply), WrongType> {
         let (e, r) = self.read_reply(key);
         typed(e, r)
-    }
-
-    /// [`Ctx::read_typed`] for writers (no hit/miss counting).
-    pub fn write_typed<T: ValueKind>(&mut self, key: &[u8]) -> Result<(Option<&mut T>, &mut Reply), WrongType> {
-        let (e, r) = self.write_reply(key);
-        typed(e, r)
-    }
-
-    /// Looks up a key that must hold a `T` for writing, creating it with `make` when missing.
-    /// `Err(WrongType)` after replying WRONGTYPE.
-    pub fn write_or_create<T: ValueKind>(
-        &mut self,
-        key: &[u8],
-        make: impl FnOnce() -> T,
-    ) -> Result<(&mut T, &mut Reply), WrongType> {
-        let exists = match self.write_typed::<T>(key)? {
-            (Some(_), _) => true,
-            (None, _) => false,
-        };
-        if !exists {
-            let mut e = Entry::new_value(key, make().into_value());
-            self.init_lru(&mut e);
-            self.db().insert(e);
-        }
-        let Ctx { client, srv } = self;
-        let e = srv.dbs[client.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
-        match e {
-            Some(v) => Ok((v, &mut client.reply)),
-            None => Err(WrongType),
-        }
-    }
-
-    /// Deletes `key` from the selected db when its collection became empty (after pops and removals).
-    /// Returns whether it was deleted.
-    pub fn delete_if_empty(&mut self, key: &[u8]) -> bool {
-        let db = self.db();
-        let empty = db.keys.get(key).and_then(|e| e.value()).is_some_and(|v| v.is_empty());
-        if empty {
-            db.delete(key);
-        }
-        empty
-    }
-
-    /// A mutable typed value (no expiry, no touch: the caller looked it up already) plus the server's RNG and the
-    /// reply sink, for random picks and pops.
-    pub fn typed_with_rng<T: ValueKind>(&mut self, key: &[u8]) -> (Option<&mut T>, &mut crate::util::Rng, &mut Reply) {
-        let Ctx { client, srv } = self;
-        let srv = &mut **srv;
-        let v = srv.dbs[client.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
-        (v, &mut srv.rng, &mut client.reply)
     }
 
     /// Sets a fresh entry's LRU/LFU field as Redis's `createObject` does.
