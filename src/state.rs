@@ -791,9 +791,9 @@ impl ServerState {
     /// Key `key` of database `db` changed (set, overwritten, deleted, expired, evicted, renamed, moved, restored):
     /// counts `changes` towards `dirty`, invalidates WATCHes of the key (Redis's `signalModifiedKey`), wakes
     /// clients blocked on it and invalidates it for client-side caching (`by`: the id of the client whose command
-    /// changed it, 0 for the server's own expiry and eviction; BCAST's NOLOOP reads it). Handlers reach it through
-    /// `command::Ctx::key_changed`; expiry and eviction through [`ServerState::drain_expired`], which turns the
-    /// databases' deletion logs into calls here. A cluster slot index would hang off this one place too.
+    /// changed it, 0 for the server's own expiry and eviction; BCAST's NOLOOP reads it). Handlers reach it by
+    /// settling a `command::KeyWrite` (`Ctx::changed`, `Ctx::settle`); expiry and eviction through
+    /// [`ServerState::drain_expired`], which turns the databases' deletion logs into calls here. A cluster slot index would hang off this one place too.
     #[inline]
     pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64, by: u64) {
         self.dirty += changes;

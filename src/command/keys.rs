@@ -1137,13 +1137,13 @@ fn dbsize(ctx: &mut Ctx, _args: Args) {
 }
 
 /// Looks up OBJECT's key (no touch); replies null when missing.
-fn object_lookup<'c>(ctx: &'c mut Ctx, args: Args) -> Option<&'c mut Entry> {
+fn object_lookup<'c>(ctx: &'c mut Ctx, args: Args) -> Option<&'c Entry> {
     let found = lookup_notouch(ctx, args.get(2)).is_some();
     if !found {
         ctx.reply().null();
         return None;
     }
-    ctx.srv.dbs[ctx.client.db].keys.get_mut(args.get(2))
+    ctx.db_ref().keys.get(args.get(2))
 }
 
 /// OBJECT ENCODING key

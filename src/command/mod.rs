@@ -7,6 +7,32 @@
 //! What a command is (name, arity, flags, key specs, ACL categories, docs) and the name table are the
 //! handler-free leaf [`crate::command_spec`], which the layers below this one read; it is re-exported here. This
 //! module supplies the leaf with the handler type and the families ([`crate::command_spec::Supplier`]).
+//!
+//! # The door for single keys
+//!
+//! A handler reads through [`Ctx::lookup_read`], [`Ctx::read_typed`] and [`Ctx::db_ref`], and changes a key only
+//! through [`door`]: there is no mutable access to a whole database on [`Ctx`]. A write lookup
+//! ([`Ctx::write_typed`], [`Ctx::write_or_create`], [`Ctx::write_reply`]) or [`Ctx::open_write`] hands out a
+//! [`KeyWrite`] for the key; the keyspace operations (insert, remove, delete, set or drop a TTL, the entry itself)
+//! take it, and before it goes away it is settled:
+//!
+//! ```text
+//!  let (set, r, mut w) = ctx.write_or_create::<Set>(key, ..)?     w: KeyWrite { key, db }, open
+//!  ... change the value, reply ...
+//!  ctx.settle(&mut w, added)       0: nothing happened, nothing signalled (SADD of present members)
+//!  ctx.changed(&mut w, n)          the key changed, n towards dirty (0: counted on another key; still signalled)
+//!  w.untouched()                   an error or a condition that did not hold after the lookup
+//!      └─▶ ServerState::key_changed: dirty += n, WATCH, blocked clients, tracking invalidation (sent at once)
+//! ```
+//!
+//! Settling is the only route to `ServerState::key_changed` from a handler (the method that reaches it is private
+//! to [`door`]). The type system cannot prove that a handle was settled, so the check is at run time: a handle
+//! dropped while open panics in debug builds, and the test suites run every handler path they reach through it.
+//! In release builds the handle is a key slice and a database index, settled at no cost. Deleting a whole key
+//! has shortcuts that open, act and settle at once ([`Ctx::delete_key`], [`Ctx::unlink_key`]), and the writes
+//! Redis counts without signalling the key (a stream's consumer groups, XSETID) use [`Ctx::write_unsignalled`]
+//! and [`Ctx::count_changes`]. Keyspace events stay with the handler ([`Ctx::notify`]), in Redis's order, since
+//! their names differ per command.
 
 #![forbid(unsafe_code)]
 
