@@ -22,6 +22,11 @@
 //! `Drop` panics when it was neither settled nor declared untouched, so every path the tests run is checked. In
 //! release builds the handle is a key slice and a database index, and the check compiles away.
 //!
+//! Debug builds also check the keyspace invariant the collection types rely on: no command leaves an empty
+//! collection under a key (a removal that empties one deletes the key, [`Ctx::delete_if_empty`]). Every key a
+//! settlement reports is remembered, and when the handler's [`Ctx`] goes away each of them must be absent or
+//! hold something ([`check_settled`]).
+//!
 //! Two shortcuts open, act and settle in one call, for the common whole-key writes: [`Ctx::delete_key`] (DEL's
 //! and GETDEL's deletion) and [`Ctx::unlink_key`] (DEL and UNLINK, freeing as `lazyfree-lazy-user-del` says).
 //! Keyspace events stay with the handler ([`Ctx::notify`]): their names differ per command.
@@ -103,6 +108,8 @@ impl Ctx<'_> {
     #[inline]
     pub fn changed(&mut self, w: &mut KeyWrite, n: u64) {
         w.close();
+        #[cfg(debug_assertions)]
+        remember_settled(w);
         self.key_changed(w.db, w.key, n);
     }
 
@@ -117,6 +124,8 @@ impl Ctx<'_> {
     pub fn settle(&mut self, w: &mut KeyWrite, n: u64) {
         w.close();
         if n > 0 {
+            #[cfg(debug_assertions)]
+            remember_settled(w);
             self.key_changed(w.db, w.key, n);
         }
     }
@@ -403,6 +412,37 @@ impl Ctx<'_> {
     #[inline]
     pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
         self.db_ref().expire_of(key)
+    }
+}
+
+#[cfg(debug_assertions)]
+thread_local! {
+    /// Debug builds: the keys settled as changed since a handler's `Ctx` last went away (database, key).
+    static SETTLED: std::cell::RefCell<Vec<(usize, Vec<u8>)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+#[cfg(debug_assertions)]
+fn remember_settled(w: &KeyWrite) {
+    SETTLED.with(|s| s.borrow_mut().push((w.db, w.key.to_vec())));
+}
+
+/// Debug builds, when a handler's [`Ctx`] goes away: no key settled as changed holds an empty list, hash, set or
+/// sorted set (a stream may be empty).
+#[cfg(debug_assertions)]
+pub(super) fn check_settled(srv: &crate::state::ServerState) {
+    use crate::keyspace::object::Value;
+    let settled = SETTLED.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    for (db, key) in settled {
+        let Some(v) = srv.dbs.get(db).and_then(|d| d.keys.get(key.as_slice())).and_then(|e| e.value()) else {
+            continue;
+        };
+        let collection = matches!(v, Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_));
+        assert!(
+            !(collection && v.is_empty()),
+            "a command left an empty {} at key {:?} (db {db})",
+            v.obj_type().name(),
+            String::from_utf8_lossy(&key)
+        );
     }
 }
 

@@ -172,6 +172,7 @@ mod tests {
         let cmd = lookup(b"dump").unwrap();
         let mut ctx = crate::command::Ctx { client: &mut h.client, srv: &mut h.srv };
         (cmd.handler)(&mut ctx, args);
+        drop(ctx);
         let out = h.client.reply.pending().to_vec();
         let n = h.client.reply.pending_len();
         h.client.reply.consume(n);

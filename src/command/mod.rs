@@ -492,6 +492,18 @@ impl Ctx<'_> {
     }
 }
 
+/// When a handler is done, the keys it changed satisfy the keyspace invariants ([`door`]): checked in debug
+/// builds. The impl exists in every build so that a `Ctx`'s borrows end at the same place in all of them.
+impl Drop for Ctx<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        #[cfg(debug_assertions)]
+        if !std::thread::panicking() {
+            door::check_settled(self.srv);
+        }
+    }
+}
+
 /// The key held another type; WRONGTYPE has already been replied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WrongType;
