@@ -464,6 +464,10 @@ pub struct ServerState {
     pub tracking: crate::tracking::Tracking,
     /// MIGRATE's cached connections to its targets.
     pub migrate_sockets: crate::net::migrate::Sockets,
+    /// Debug builds: the keys (database, key) a handler settled as changed, checked against the keyspace
+    /// invariants when its `Ctx` goes away (see `command::door`).
+    #[cfg(debug_assertions)]
+    pub door_settled: Vec<(usize, Vec<u8>)>,
     /// The I/O threads (`io-threads` above 1; see [`crate::net::io_threads`]).
     pub io: Option<crate::net::io_threads::IoThreads>,
     /// The I/O threads' own event loops (`io-threads` above 1 with `io-threads-do-reads yes`; see
@@ -653,6 +657,8 @@ impl ServerState {
             io: None,
             io_loops: None,
             migrate_sockets: Default::default(),
+            #[cfg(debug_assertions)]
+            door_settled: Vec::new(),
         }
     }
 

@@ -46,6 +46,8 @@ pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod door;
+#[cfg(test)]
+mod door_tests;
 pub mod dump;
 pub mod function;
 pub mod geo;
