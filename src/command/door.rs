@@ -199,6 +199,7 @@ impl Ctx<'_> {
 
     /// Looks up a key that must hold a `T` for writing, creating it with `make` when missing. `Err(WrongType)`
     /// after replying WRONGTYPE. The handle is always open.
+    #[inline]
     pub fn write_or_create<'k, T: ValueKind>(
         &mut self,
         key: &'k [u8],
