@@ -9,7 +9,7 @@
 //!                                                     ▼
 //!        client flagged BLOCKED, input parked; clients[id] = Blocked; waiting[(db,key)] += id  (FIFO)
 //!
-//!  any write ──► Ctx::key_modified ──► signal(db, key) ──► ready += (db,key)  (only keys someone waits on)
+//!  any write ──► KeyWrite settled ───► signal(db, key) ──► ready += (db,key)  (only keys someone waits on)
 //!                                                     │ (server, after every command and before sleeping)
 //!                                                     ▼
 //!        for each ready key, for each waiting client in FIFO order while the key holds the right type:

@@ -61,10 +61,10 @@
 //!               ─ errors ─ commandstats/latency/slowlog/MONITOR (Call) or Redis's updateStatsOnUnblock (Served)
 //!  timeout / CLIENT UNBLOCK ──▶ the server's unblock (key waits and WAIT alike)
 //!
-//!  a handler changed key k ──▶ Ctx::key_changed(db, k, n) ─┐
-//!  expired / evicted key k ──▶ Db's deletion log ─▶ drain ─┴▶ ServerState::key_changed: dirty += n, WATCH of k,
-//!                              (Ctx::key_modified = this db, 1;   clients blocked on k, tracking invalidation
-//!                               count_changes(n): not a key's)
+//!  a handler changed key k ──▶ its KeyWrite settled:       ─┐
+//!                              Ctx::changed(w, n) / settle   │
+//!  expired / evicted key k ──▶ Db's deletion log ─▶ drain ───┴▶ ServerState::key_changed: dirty += n, WATCH of k,
+//!                              (count_changes(n): not a key's)  clients blocked on k, tracking invalidation
 //!  whole databases ──────────▶ ServerState::empty_data(db | all, Sync | Lazy | Refill): FLUSHDB, FLUSHALL,
 //!                              DEBUG RELOAD/LOADAOF, a full sync;  swap_dbs (SWAPDB);  replace_dbs (swapdb
 //!                              load);  install_loaded_dbs (a load into emptied databases: no WATCH, as Redis)
@@ -81,7 +81,9 @@
 //!   `ServerState::drain_expired`, run after every command and cycle. Nothing is recorded while no consumer
 //!   exists, so a server without AOF or replicas pays a branch.
 //! - **Handlers do not write `dirty`, the WATCH table or the blocking registry themselves**: they report through
-//!   the doors. Keyspace events are not part of a door: each command names its own (`Ctx::notify`), in the order
+//!   the doors. A handler has no mutable access to a whole database: it changes a key through a `KeyWrite`
+//!   handle (`command::door`) that must be settled (`Ctx::changed`, `Ctx::settle`) or declared untouched before
+//!   it is dropped, which debug builds check at run time. Keyspace events are not part of a door: each command names its own (`Ctx::notify`), in the order
 //!   Redis emits them (`expired` and `new` come from `Db`'s event log, `evicted` from eviction).
 //! - **The handler harness** (`command::test_support`, built for tests and the `test-harness` feature) runs commands
 //!   through a server without sockets (`server/detached.rs`), the same call path as a client's.
@@ -149,10 +151,10 @@
 //! own); the handler tests' harness builds a whole server.
 //!
 //! **Where a change belongs.** A new command is a handler in `command/<family>.rs` plus its table entry; a new
-//! kind of key change reports through `Ctx::key_changed` (one key) or `ServerState::empty_data`/`swap_dbs` (whole
-//! databases), and whatever must follow every key change goes into `ServerState::key_changed`; a new admission
-//! rule goes into [`admission`]; a feature's model, its commands and its server-side I/O are `<feature>`,
-//! `command/<feature>.rs` and `server/<feature>.rs`.
+//! kind of key change reports through a settled `KeyWrite` (one key, `command::door`) or
+//! `ServerState::empty_data`/`swap_dbs` (whole databases), and whatever must follow every key change goes into
+//! `ServerState::key_changed`; a new admission rule goes into [`admission`]; a feature's model, its commands and
+//! its server-side I/O are `<feature>`, `command/<feature>.rs` and `server/<feature>.rs`.
 //!
 //! # Design choices worth knowing
 //!

@@ -13,7 +13,7 @@
 //! empty per-key lists and empty per-client lists are removed. `dirty` only holds ids of clients that watch (or
 //! watched, until their next UNWATCH/EXEC/DISCARD/RESET/disconnect) something.
 //!
-//! Semantics follow Redis 7.0.15 (checked against it): writes touch keys through `Ctx::key_modified*`; FLUSHDB,
+//! Semantics follow Redis 7.0.15 (checked against it): writes touch keys when their `KeyWrite` is settled; FLUSHDB,
 //! FLUSHALL and SWAPDB touch the watched keys present in the affected databases; expiry deletions do not touch, but
 //! EXEC fails when a watched key is logically expired and was not already expired at WATCH time.
 //!

@@ -464,6 +464,10 @@ pub struct ServerState {
     pub tracking: crate::tracking::Tracking,
     /// MIGRATE's cached connections to its targets.
     pub migrate_sockets: crate::net::migrate::Sockets,
+    /// Debug builds: the keys (database, key) a handler settled as changed, checked against the keyspace
+    /// invariants when its `Ctx` goes away (see `command::door`).
+    #[cfg(debug_assertions)]
+    pub door_settled: Vec<(usize, Vec<u8>)>,
     /// The I/O threads (`io-threads` above 1; see [`crate::net::io_threads`]).
     pub io: Option<crate::net::io_threads::IoThreads>,
     /// The I/O threads' own event loops (`io-threads` above 1 with `io-threads-do-reads yes`; see
@@ -653,6 +657,8 @@ impl ServerState {
             io: None,
             io_loops: None,
             migrate_sockets: Default::default(),
+            #[cfg(debug_assertions)]
+            door_settled: Vec::new(),
         }
     }
 
@@ -791,9 +797,9 @@ impl ServerState {
     /// Key `key` of database `db` changed (set, overwritten, deleted, expired, evicted, renamed, moved, restored):
     /// counts `changes` towards `dirty`, invalidates WATCHes of the key (Redis's `signalModifiedKey`), wakes
     /// clients blocked on it and invalidates it for client-side caching (`by`: the id of the client whose command
-    /// changed it, 0 for the server's own expiry and eviction; BCAST's NOLOOP reads it). Handlers reach it through
-    /// `command::Ctx::key_changed`; expiry and eviction through [`ServerState::drain_expired`], which turns the
-    /// databases' deletion logs into calls here. A cluster slot index would hang off this one place too.
+    /// changed it, 0 for the server's own expiry and eviction; BCAST's NOLOOP reads it). Handlers reach it by
+    /// settling a `command::KeyWrite` (`Ctx::changed`, `Ctx::settle`); expiry and eviction through
+    /// [`ServerState::drain_expired`], which turns the databases' deletion logs into calls here. A cluster slot index would hang off this one place too.
     #[inline]
     pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64, by: u64) {
         self.dirty += changes;

@@ -24,7 +24,7 @@
 //! Tested by the unit tests below and end to end against redis-server by `tests/bitmaps.rs`.
 
 use super::shared::int_arg;
-use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, KeyWrite, BASE, ONE_KEY};
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, StrRef};
 use crate::resp::reply::Reply;
@@ -404,39 +404,42 @@ fn grow_zero(buf: &mut Vec<u8>, need: usize) -> bool {
 /// bit `max_bit` exists, or on a new zeroed string added under `key`. `f` gets the bytes, the reply sink and
 /// whether the string is new or grew. None after WRONGTYPE (or the OOM error of a padding that cannot be had).
 /// One instance for both writers (`dyn`): the binary has a size budget.
+///
+/// The write comes back with the answer, for the caller to settle with the changes `f` reported.
 #[inline(never)]
-fn with_bits(
+fn with_bits<'k>(
     ctx: &mut Ctx,
-    key: &[u8],
+    key: &'k [u8],
     max_bit: u64,
     f: &mut dyn FnMut(&mut [u8], &mut Reply, bool) -> u64,
-) -> Option<u64> {
+) -> Option<(u64, KeyWrite<'k>)> {
     let need = (max_bit >> 3) as usize + 1;
     let lru = ctx.fresh_lru();
-    {
-        let (e, r) = ctx.write_reply(key);
-        if let Some(e) = e {
-            if e.raw_capacity().is_none() {
-                // Not raw: an int or embstr string becomes a new raw copy (`dbUnshareStringValue`).
-                let Some(len) = e.as_str().map(|s| s.len()) else {
-                    r.err_wrongtype();
-                    return None;
-                };
-                let _ = e.raw_mut();
-                super::admin::set_raw_capacity(e, super::admin::sds_new_alloc(len));
-            }
-            let Some(buf) = e.raw_mut() else {
+    let (e, r, w) = ctx.write_reply(key);
+    if let Some(e) = e {
+        if e.raw_capacity().is_none() {
+            // Not raw: an int or embstr string becomes a new raw copy (`dbUnshareStringValue`).
+            let Some(len) = e.as_str().map(|s| s.len()) else {
                 r.err_wrongtype();
+                w.untouched();
                 return None;
             };
-            let old_len = buf.len();
-            if !grow_zero(buf, need) {
-                r.error(crate::keyspace::evict::OOM_ERR);
-                return None;
-            }
-            let grew = buf.len() != old_len;
-            return Some(f(buf, r, grew));
+            let _ = e.raw_mut();
+            super::admin::set_raw_capacity(e, super::admin::sds_new_alloc(len));
         }
+        let Some(buf) = e.raw_mut() else {
+            r.err_wrongtype();
+            w.untouched();
+            return None;
+        };
+        let old_len = buf.len();
+        if !grow_zero(buf, need) {
+            r.error(crate::keyspace::evict::OOM_ERR);
+            w.untouched();
+            return None;
+        }
+        let grew = buf.len() != old_len;
+        return Some((f(buf, r, grew), w));
     }
     let Some(mut buf) = zeroed(need) else {
         ctx.reply().error(crate::keyspace::evict::OOM_ERR);
@@ -446,8 +449,9 @@ fn with_bits(
     let mut e = Entry::new_raw(key, buf);
     e.set_lru(lru);
     super::admin::set_raw_capacity(&mut e, super::admin::sds_new_alloc(need));
-    ctx.db().insert(e);
-    Some(out)
+    let w = ctx.open_write(key);
+    ctx.insert(&w, e);
+    Some((out, w))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -475,9 +479,9 @@ fn setbit(ctx: &mut Ctx, args: Args) {
         }
         old as u64 | (changed as u64) << 1
     });
-    let Some(done) = done else { return };
+    let Some((done, mut w)) = done else { return };
+    ctx.settle(&mut w, (done >> 1) & 1);
     if done & 2 != 0 {
-        ctx.key_modified(key);
         ctx.notify(nc::STRING, "setbit", key);
     }
     let old = done & 1;
@@ -707,14 +711,15 @@ fn bitop(ctx: &mut Ctx, args: Args) {
         let mut e = Entry::new_raw(dest, result);
         e.set_lru(if ctx.lfu_policy() { old_lru.unwrap_or(fresh) } else { fresh });
         super::admin::set_raw_capacity(&mut e, super::admin::sds_new_alloc(len));
-        ctx.db().insert(e);
+        let mut w = ctx.open_write(dest);
+        ctx.insert(&w, e);
+        ctx.modified(&mut w);
         Some((nc::STRING, "set"))
     } else {
         // Redis's dbDelete, without a lookup first.
-        ctx.db().delete(dest).then_some((nc::GENERIC, "del"))
+        ctx.delete_key(dest).then_some((nc::GENERIC, "del"))
     };
     if let Some((class, name)) = event {
-        ctx.key_modified(dest);
         ctx.notify(class, name, dest);
     }
     ctx.reply().int(len as i64);
@@ -887,9 +892,9 @@ fn bitfield_generic(ctx: &mut Ctx, args: Args, ro_command: bool) {
         }
         changes
     });
-    if let Some(n) = changes.filter(|&n| n > 0) {
-        let db = ctx.client.db;
-        ctx.key_changed(db, key, n);
+    let Some((n, mut w)) = changes else { return };
+    ctx.settle(&mut w, n);
+    if n > 0 {
         ctx.notify(nc::STRING, "setbit", key);
     }
 }

@@ -1375,6 +1375,7 @@ mod tests {
         );
         let mut ctx = crate::command::Ctx { client: &mut h.client, srv: &mut h.srv };
         super::client_info(&mut ctx, crate::command::OwnedArgs::from_slices(&["client", "info"]).args());
+        drop(ctx);
         let line = String::from_utf8_lossy(h.client.reply.pending()).into_owned();
         assert!(line.contains(" flags=xd ") && line.contains(" multi=1 ") && line.contains(" multi-mem=12 "), "{line}");
     }

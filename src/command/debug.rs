@@ -535,7 +535,9 @@ fn populate(ctx: &mut Ctx, args: Args) {
             db.insert(e);
         }
         if watched {
-            ctx.key_changed(dbi, &key, 0);
+            // Nothing counted, nothing propagated (as Redis): only WATCH hears of the new key.
+            let mut w = ctx.open_write_in(dbi, &key);
+            ctx.changed(&mut w, 0);
         }
     }
     ctx.reply().ok();

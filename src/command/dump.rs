@@ -115,15 +115,16 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
         }
     };
     // With REPLACE the old value goes whatever its TTL (Redis's dbDelete, no lazy-expiry check first).
-    let deleted = replace && ctx.db().delete(key);
+    let mut w = ctx.open_write(key);
+    let deleted = replace && ctx.delete(&w);
     let now = ctx.now_ms();
     if ttl != 0 && !absttl {
         ttl = ttl.saturating_add(now);
     }
     if ttl != 0 && ttl <= now && !ctx.srv.repl.is_replica() {
         // Already expired: the key is not created (and a replaced one is simply deleted).
+        ctx.settle(&mut w, deleted as u64);
         if deleted {
-            ctx.key_modified(key);
             ctx.notify(nc::GENERIC, "del", key);
             let verb: &[u8] = if ctx.srv.config.lazyfree_lazy_server_del { b"UNLINK" } else { b"DEL" };
             ctx.rewrite(&[verb, key]);
@@ -136,9 +137,9 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
     let idle = idle.map(|v| v as u64);
     let freq = freq.map(|v| v as u8);
     rdb::read::apply_lru_lfu(&mut e, lfu, freq, idle, clock, now);
-    ctx.db().insert(e);
+    ctx.insert(&w, e);
     if ttl != 0 {
-        ctx.db().set_expire(key, ttl);
+        ctx.set_expire(&w, ttl);
         if !absttl && ctx.srv.prop.enabled {
             // Propagated with the absolute time: `RESTORE key <unix ms> payload [options] ABSTTL`.
             let mut nb = [0u8; 24];
@@ -149,7 +150,7 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
             ctx.rewrite(&argv);
         }
     }
-    ctx.key_modified(key);
+    ctx.modified(&mut w);
     ctx.notify(nc::GENERIC, "restore", key);
     ctx.reply().ok();
 }
@@ -171,6 +172,7 @@ mod tests {
         let cmd = lookup(b"dump").unwrap();
         let mut ctx = crate::command::Ctx { client: &mut h.client, srv: &mut h.srv };
         (cmd.handler)(&mut ctx, args);
+        drop(ctx);
         let out = h.client.reply.pending().to_vec();
         let n = h.client.reply.pending_len();
         h.client.reply.consume(n);

@@ -5,7 +5,7 @@
 //! HINCRBYFLOAT computes in x87 extended precision ([`super::longdouble::F80`]) and stores Redis's human format.
 
 use super::longdouble::F80;
-use super::{flag, Args, Command, Ctx, Group, KeySpecDef, BASE, ONE_KEY};
+use super::{flag, Args, Command, Ctx, Group, KeySpecDef, KeyWrite, BASE, ONE_KEY};
 use crate::config::notify as nc;
 use crate::keyspace::object::StrRef;
 use crate::keyspace::types::hash::{Hash, Lookup};
@@ -409,8 +409,13 @@ fn field_now(ctx: &Ctx) -> i64 {
 /// One field of `key` (a hash, selected db) whose TTL passed, deleted by the master's lazy expiry: an HDEL
 /// propagated, `hexpired`, and `del` with the hash when it was the last field. Returns whether the hash went.
 fn expire_field_now(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> bool {
-    let Some(h) = hash_mut(ctx, key) else { return false };
+    let mut w = ctx.open_write(key);
+    let Some(h) = hash_mut(ctx, &w) else {
+        w.untouched();
+        return false;
+    };
     if !h.remove(field) {
+        w.untouched();
         return false;
     }
     let emptied = h.is_empty();
@@ -419,10 +424,10 @@ fn expire_field_now(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> bool {
     ctx.notify_fields(nc::HASH, "hexpired", key, &[field]);
     if emptied {
         ctx.notify(nc::GENERIC, "del", key);
-        ctx.db().delete(key);
+        ctx.delete(&w);
     }
-    let db = ctx.client.db;
-    ctx.key_changed(db, key, 0);
+    // The field expiry is propagated as its own HDEL: no change of the command's own is counted.
+    ctx.changed(&mut w, 0);
     emptied
 }
 
@@ -453,14 +458,19 @@ fn expire_all_due(ctx: &mut Ctx, key: &[u8]) -> bool {
         return false;
     }
     let now = ctx.now_ms();
-    let Some(h) = hash_mut(ctx, key) else { return false };
+    let mut w = ctx.open_write(key);
+    let Some(h) = hash_mut(ctx, &w) else {
+        w.untouched();
+        return false;
+    };
     let due = h.expired_fields(now);
     if due.is_empty() {
+        w.untouched();
         return false;
     }
     let mut emptied = false;
     for f in &due {
-        let h = match hash_mut(ctx, key) {
+        let h = match hash_mut(ctx, &w) {
             Some(h) => h,
             None => break,
         };
@@ -473,16 +483,24 @@ fn expire_all_due(ctx: &mut Ctx, key: &[u8]) -> bool {
     ctx.notify_fields(nc::HASH, "hexpired", key, &fields);
     if emptied {
         ctx.notify(nc::GENERIC, "del", key);
-        ctx.db().delete(key);
+        ctx.delete(&w);
     }
-    let db = ctx.client.db;
-    ctx.key_changed(db, key, 0);
+    ctx.changed(&mut w, 0);
     emptied
 }
 
-/// The hash at `key` in the selected db, without expiry of the key or counting (the caller looked it up).
-fn hash_mut<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&'c mut Hash> {
-    match ctx.db().keys.get_mut(key).and_then(|e| e.value_mut()) {
+/// The hash written through `w`, without expiry of the key or counting (the caller looked it up).
+fn hash_mut<'c>(ctx: &'c mut Ctx, w: &KeyWrite) -> Option<&'c mut Hash> {
+    match ctx.entry_mut(w).and_then(|e| e.value_mut()) {
+        Some(crate::keyspace::object::Value::Hash(h)) => Some(h),
+        _ => None,
+    }
+}
+
+/// The hash at `key` in the selected db, for reading, without expiry of the key or counting (the caller looked
+/// it up).
+fn hash_ref<'c>(ctx: &'c Ctx, key: &[u8]) -> Option<&'c Hash> {
+    match ctx.db_ref().keys.get(key).and_then(|e| e.value()) {
         Some(crate::keyspace::object::Value::Hash(h)) => Some(h),
         _ => None,
     }
@@ -534,10 +552,7 @@ fn parse_fields<'a>(ctx: &mut Ctx, args: Args<'a>, at: usize, numfields_err: &st
 fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i64) {
     use crate::keyspace::types::hash::{SetTtl, TtlCond, MAX_EXPIRE_MS};
     let key = args.get(1);
-    let exists = match ctx.write_typed::<Hash>(key) {
-        Err(_) => return,
-        Ok((h, _)) => h.is_some(),
-    };
+    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
     let Some(t) = parse_i64(args.get(2)) else {
         ctx.reply().err_not_int();
         return;
@@ -578,7 +593,8 @@ fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i6
     }
     let now = ctx.now_ms();
     let delete_past = ctx.deletes_already_expired();
-    let Some(h) = hash_mut(ctx, key) else { return };
+    let mut w = ctx.open_write(key);
+    let Some(h) = hash_mut(ctx, &w) else { return w.untouched() };
     h.prepare_ttls();
     let mut results = Vec::with_capacity(fields.len());
     for f in &fields {
@@ -598,13 +614,12 @@ fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i6
         ctx.also_propagate(&[&b"HDEL"[..], key, f]);
     }
     if updated.len() + deleted == 0 {
-        return;
+        return w.untouched();
     }
-    ctx.db().refile_hash(key);
-    let db = ctx.client.db;
-    ctx.key_changed(db, key, (updated.len() + deleted) as u64);
+    ctx.refile_hash(&w);
+    ctx.changed(&mut w, (updated.len() + deleted) as u64);
     if emptied {
-        ctx.db().delete(key);
+        ctx.delete(&w);
         ctx.notify(nc::HASH, "hdel", key);
         ctx.notify(nc::GENERIC, "del", key);
     } else {
@@ -656,7 +671,7 @@ fn httl_generic(ctx: &mut Ctx, args: Args, base: i64, unit_ms: i64) {
     };
     let Some(fields) = parse_fields(ctx, args, 2, "Number of fields must be a positive integer") else { return };
     let mut out = Vec::with_capacity(fields.len());
-    if let (true, Some(h)) = (exists, hash_mut(ctx, key)) {
+    if let (true, Some(h)) = (exists, hash_ref(ctx, key)) {
         for f in &fields {
             out.push(match h.expire_of(f) {
                 None => -2,
@@ -697,15 +712,13 @@ fn hpexpiretime(ctx: &mut Ctx, args: Args) {
 /// HPERSIST key FIELDS numfields field [field ...]: 1 removed, -1 no TTL, -2 no such field (or its TTL passed).
 fn hpersist(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let exists = match ctx.write_typed::<Hash>(key) {
-        Err(_) => return,
-        Ok((h, _)) => h.is_some(),
-    };
+    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
     let Some(fields) = parse_fields(ctx, args, 2, "Number of fields must be a positive integer") else { return };
     let now = ctx.now_ms();
     let mut out = Vec::with_capacity(fields.len());
     let mut changed = 0u64;
-    if let (true, Some(h)) = (exists, hash_mut(ctx, key)) {
+    let mut w = ctx.open_write(key);
+    if let (true, Some(h)) = (exists, hash_mut(ctx, &w)) {
         for f in &fields {
             out.push(match h.expire_of(f) {
                 None => -2,
@@ -727,10 +740,11 @@ fn hpersist(ctx: &mut Ctx, args: Args) {
         r.int(v);
     }
     if changed > 0 {
-        ctx.db().refile_hash(key);
+        ctx.refile_hash(&w);
         ctx.notify(nc::HASH, "hpersist", key);
-        let db = ctx.client.db;
-        ctx.key_changed(db, key, changed);
+        ctx.changed(&mut w, changed);
+    } else {
+        w.untouched();
     }
 }
 
@@ -783,17 +797,15 @@ fn parse_ttl_opt(ctx: &mut Ctx, args: Args, i: usize, word: &str, name: &str) ->
 /// propagated as HDEL of the fields that were there.
 fn hgetdel(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let exists = match ctx.write_typed::<Hash>(key) {
-        Err(_) => return,
-        Ok((h, _)) => h.is_some(),
-    };
+    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
     let Some(fields) = parse_fields(ctx, args, 2, "Number of fields must be a positive integer") else { return };
     let now = field_now(ctx);
     let mode = past_mode(ctx);
     let mut values: Vec<Option<Vec<u8>>> = Vec::with_capacity(fields.len());
     let mut deleted: Vec<&[u8]> = Vec::new();
     let mut expired: Vec<&[u8]> = Vec::new();
-    if let (true, Some(h)) = (exists, hash_mut(ctx, key)) {
+    let mut w = ctx.open_write(key);
+    if let (true, Some(h)) = (exists, hash_mut(ctx, &w)) {
         for f in &fields {
             match h.lookup(f, now) {
                 Lookup::Live(v) => {
@@ -817,15 +829,14 @@ fn hgetdel(ctx: &mut Ctx, args: Args) {
     }
     if deleted.is_empty() {
         ctx.prevent_propagation();
-        return;
+        return w.untouched();
     }
     ctx.notify(nc::HASH, "hdel", key);
-    if hash_mut(ctx, key).is_some_and(|h| h.is_empty()) {
-        ctx.db().delete(key);
+    if hash_mut(ctx, &w).is_some_and(|h| h.is_empty()) {
+        ctx.delete(&w);
         ctx.notify(nc::GENERIC, "del", key);
     }
-    let db = ctx.client.db;
-    ctx.key_changed(db, key, deleted.len() as u64);
+    ctx.changed(&mut w, deleted.len() as u64);
     let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
     argv.extend(deleted.iter().copied());
     ctx.rewrite(&argv);
@@ -836,10 +847,7 @@ fn hgetdel(ctx: &mut Ctx, args: Args) {
 /// Propagated as HPEXPIREAT / HPERSIST / HDEL of the fields each applied to.
 fn hgetex(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let exists = match ctx.write_typed::<Hash>(key) {
-        Err(_) => return,
-        Ok((h, _)) => h.is_some(),
-    };
+    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
     let mut opt = TtlOpt::None;
     let mut i = 2;
     while i < args.len() && !args.is(i, "fields") {
@@ -862,7 +870,8 @@ fn hgetex(ctx: &mut Ctx, args: Args) {
     let mut values: Vec<Option<Vec<u8>>> = Vec::with_capacity(fields.len());
     let mut live: Vec<&[u8]> = Vec::new();
     let mut expired: Vec<&[u8]> = Vec::new();
-    if let (true, Some(h)) = (exists, hash_mut(ctx, key)) {
+    let mut w = ctx.open_write(key);
+    if let (true, Some(h)) = (exists, hash_mut(ctx, &w)) {
         for f in &fields {
             match h.lookup(f, now) {
                 Lookup::Live(v) => {
@@ -887,11 +896,11 @@ fn hgetex(ctx: &mut Ctx, args: Args) {
     }
     ctx.prevent_propagation();
     if live.is_empty() || opt == TtlOpt::None {
-        return;
+        return w.untouched();
     }
     let delete_past = ctx.deletes_already_expired();
     let cmd_now = ctx.now_ms();
-    let Some(h) = hash_mut(ctx, key) else { return };
+    let Some(h) = hash_mut(ctx, &w) else { return w.untouched() };
     let (mut set, mut persisted, mut gone) = (Vec::new(), Vec::new(), Vec::new());
     for f in live {
         match opt {
@@ -915,9 +924,9 @@ fn hgetex(ctx: &mut Ctx, args: Args) {
     let emptied = h.is_empty();
     let changes = (set.len() + persisted.len() + gone.len()) as u64;
     if changes == 0 {
-        return;
+        return w.untouched();
     }
-    ctx.db().refile_hash(key);
+    ctx.refile_hash(&w);
     if let TtlOpt::At(when) = opt {
         if !set.is_empty() {
             let (w, n) = (when.to_string(), set.len().to_string());
@@ -942,11 +951,10 @@ fn hgetex(ctx: &mut Ctx, args: Args) {
         ctx.notify(nc::HASH, "hexpired", key);
     }
     if emptied {
-        ctx.db().delete(key);
+        ctx.delete(&w);
         ctx.notify(nc::GENERIC, "del", key);
     }
-    let db = ctx.client.db;
-    ctx.key_changed(db, key, changes);
+    ctx.changed(&mut w, changes);
 }
 
 /// HSETEX key [FNX | FXX] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL] FIELDS numfields field value [...]: 1 when the
@@ -955,10 +963,7 @@ fn hgetex(ctx: &mut Ctx, args: Args) {
 /// the absolute time (PXAT), or as HDEL when the time had passed.
 fn hsetex(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let exists = match ctx.write_typed::<Hash>(key) {
-        Err(_) => return,
-        Ok((h, _)) => h.is_some(),
-    };
+    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
     let (mut fnx, mut fxx) = (false, false);
     let mut opt = TtlOpt::None;
     let mut i = 2;
@@ -1003,9 +1008,9 @@ fn hsetex(ctx: &mut Ctx, args: Args) {
     let fields: Vec<&[u8]> = (0..n as usize).map(|k| args.get(pairs_at + 2 * k)).collect();
     let now = field_now(ctx);
     if fnx || fxx {
-        let present = |h: Option<&mut Hash>, f: &[u8]| h.is_some_and(|h| matches!(h.lookup(f, now), Lookup::Live(_)));
+        let present = |h: Option<&Hash>, f: &[u8]| h.is_some_and(|h| matches!(h.lookup(f, now), Lookup::Live(_)));
         let ok = fields.iter().all(|f| {
-            let p = present(if exists { hash_mut(ctx, key) } else { None }, f);
+            let p = present(if exists { hash_ref(ctx, key) } else { None }, f);
             if fnx {
                 !p
             } else {
@@ -1021,7 +1026,7 @@ fn hsetex(ctx: &mut Ctx, args: Args) {
     let th = ctx.thresholds();
     let delete_past = ctx.deletes_already_expired();
     let cmd_now = ctx.now_ms();
-    let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
+    let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
     h.convert_for_args(args.iter().skip(pairs_at), &th);
     let past = matches!(opt, TtlOpt::At(w) if delete_past && w <= cmd_now);
     for k in 0..n as usize {
@@ -1043,7 +1048,7 @@ fn hsetex(ctx: &mut Ctx, args: Args) {
     }
     let emptied = h.is_empty();
     r.int(1);
-    ctx.db().refile_hash(key);
+    ctx.refile_hash(&w);
     ctx.notify(nc::HASH, "hset", key);
     match opt {
         TtlOpt::At(_) if past => {
@@ -1055,19 +1060,18 @@ fn hsetex(ctx: &mut Ctx, args: Args) {
         }
         TtlOpt::At(when) => {
             ctx.notify(nc::HASH, "hexpire", key);
-            let w = when.to_string();
-            let mut argv: Vec<&[u8]> = vec![b"HSETEX", key, b"PXAT", w.as_bytes()];
+            let when = when.to_string();
+            let mut argv: Vec<&[u8]> = vec![b"HSETEX", key, b"PXAT", when.as_bytes()];
             argv.extend(args.iter().skip(i));
             ctx.rewrite(&argv);
         }
         _ => {}
     }
     if emptied {
-        ctx.db().delete(key);
+        ctx.delete(&w);
         ctx.notify(nc::GENERIC, "del", key);
     }
-    let db = ctx.client.db;
-    ctx.key_changed(db, key, n as u64);
+    ctx.changed(&mut w, n as u64);
 }
 
 // ---- writes ----------------------------------------------------------------------------------------------------
@@ -1090,7 +1094,7 @@ fn hset_generic(ctx: &mut Ctx, args: Args, ok_reply: bool) {
     }
     let key = args.get(1);
     let th = ctx.thresholds();
-    let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
+    let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
     h.convert_for_args(args.iter().skip(2), &th);
     let mut created = 0;
     let mut i = 2;
@@ -1106,7 +1110,7 @@ fn hset_generic(ctx: &mut Ctx, args: Args, ok_reply: bool) {
         r.int(created);
     }
     ctx.notify(nc::HASH, "hset", key);
-    ctx.key_modified(key);
+    ctx.modified(&mut w);
 }
 
 /// Looks a field up for a writer about to set it (HSETNX, HINCRBY*): a field whose TTL passed is deleted first by
@@ -1130,28 +1134,28 @@ fn hsetnx(ctx: &mut Ctx, args: Args) {
     let th = ctx.thresholds();
     clear_expired_field(ctx, key, args.get(2));
     let now = field_now(ctx);
-    let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
+    let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
     h.convert_for_args([args.get(2), args.get(3)], &th);
     if !matches!(h.lookup(args.get(2), now), Lookup::Missing) {
         r.int(0);
-        return;
+        return w.untouched();
     }
     h.set(args.get(2), args.get(3), &th);
     r.int(1);
     ctx.notify(nc::HASH, "hset", key);
-    ctx.key_modified(key);
+    ctx.modified(&mut w);
 }
 
 /// HDEL key field [field ...] (a field whose TTL passed but is still there counts as deleted, as in Redis).
 fn hdel(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let (h, r) = match ctx.write_typed::<Hash>(key) {
+    let (h, r, mut w) = match ctx.write_typed::<Hash>(key) {
         Err(_) => return,
-        Ok((None, r)) => {
+        Ok((None, r, _)) => {
             r.int(0);
             return;
         }
-        Ok((Some(h), r)) => (h, r),
+        Ok((Some(h), r, w)) => (h, r, w),
     };
     let mut deleted = 0;
     for f in args.iter().skip(2) {
@@ -1167,10 +1171,12 @@ fn hdel(ctx: &mut Ctx, args: Args) {
         let emptied = h.is_empty();
         ctx.notify(nc::HASH, "hdel", key);
         if emptied {
-            ctx.db().delete(key);
+            ctx.delete(&w);
             ctx.notify(nc::GENERIC, "del", key);
         }
-        ctx.key_modified(key);
+        ctx.modified(&mut w);
+    } else {
+        w.untouched();
     }
 }
 
@@ -1185,25 +1191,25 @@ fn hincrby(ctx: &mut Ctx, args: Args) {
     let th = ctx.thresholds();
     clear_expired_field(ctx, key, field);
     let now = field_now(ctx);
-    let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
+    let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
     let cur = match h.lookup(field, now).live() {
         None => 0,
         Some(v) => match v.as_i64() {
             Some(n) => n,
             None => {
                 r.error("ERR hash value is not an integer");
-                return;
+                return w.untouched();
             }
         },
     };
     let Some(sum) = cur.checked_add(incr) else {
         r.error("ERR increment or decrement would overflow");
-        return;
+        return w.untouched();
     };
     h.set_int(field, sum, &th);
     r.int(sum);
     ctx.notify(nc::HASH, "hincrby", key);
-    ctx.key_modified(key);
+    ctx.modified(&mut w);
 }
 
 /// HINCRBYFLOAT key field increment (keeps the field's TTL)
@@ -1221,7 +1227,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
     let th = ctx.thresholds();
     clear_expired_field(ctx, key, field);
     let now = field_now(ctx);
-    let Ok((h, r)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
+    let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
     let cur = match h.lookup(field, now).live() {
         None => F80::ZERO,
         Some(v) => {
@@ -1230,7 +1236,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
                 Some(x) => x,
                 None => {
                     r.error("ERR hash value is not a float");
-                    return;
+                    return w.untouched();
                 }
             }
         }
@@ -1238,13 +1244,13 @@ fn hincrbyfloat(ctx: &mut Ctx, args: Args) {
     let sum = cur.plus(incr);
     if !sum.is_finite() {
         r.error("ERR increment would produce NaN or Infinity");
-        return;
+        return w.untouched();
     }
     let text = sum.to_human_string();
     h.set_keep_ttl(field, &text, &th);
     r.bulk(&text);
     ctx.notify(nc::HASH, "hincrbyfloat", key);
-    ctx.key_modified(key);
+    ctx.modified(&mut w);
     ctx.rewrite(&[b"HSET".as_slice(), key, field, &text]);
 }
 
@@ -1378,7 +1384,7 @@ fn reply_pick(r: &mut Reply, f: StrRef<'_>, v: StrRef<'_>, withvalues: bool) {
 fn hrandfield(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     if args.len() == 2 {
-        if ctx.write_typed::<Hash>(key).is_err() {
+        if ctx.probe_write::<Hash>(key).is_err() {
             return;
         }
         expire_all_due(ctx, key);
@@ -1413,7 +1419,7 @@ fn hrandfield(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR value is out of range");
         return;
     }
-    if ctx.write_typed::<Hash>(key).is_err() {
+    if ctx.probe_write::<Hash>(key).is_err() {
         return;
     }
     expire_all_due(ctx, key);

@@ -143,31 +143,33 @@ fn add_all(buf: &mut Vec<u8>, args: &Args, lim: Limits, created: u64) -> Result<
 fn pfadd(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let lim = ctx.hll_limits();
-    let res = match ctx.write_reply(key) {
-        (Some(e), r) => {
+    let (res, mut w) = match ctx.write_reply(key) {
+        (Some(e), r, w) => {
             if !is_hll(e, r) {
-                return;
+                return w.untouched();
             }
             match e.raw_mut() {
-                Some(buf) => add_all(buf, &args, lim, 0),
-                None => return,
+                Some(buf) => (add_all(buf, &args, lim, 0), w),
+                None => return w.untouched(),
             }
         }
-        (None, _) => {
+        (None, _, w) => {
             let mut buf = hll::new_sparse();
             let res = add_all(&mut buf, &args, lim, 1);
             let mut e = Entry::new_raw(key, buf);
             ctx.init_lru(&mut e);
-            ctx.db().insert(e);
-            res
+            ctx.insert(&w, e);
+            (res, w)
         }
     };
     match res {
-        Err(Corrupt) => ctx.reply().error(INVALID),
+        Err(Corrupt) => {
+            w.untouched();
+            ctx.reply().error(INVALID)
+        }
         Ok(n) => {
+            ctx.settle(&mut w, n);
             if n > 0 {
-                let db = ctx.client.db;
-                ctx.key_changed(db, key, n);
                 ctx.notify(nc::STRING, "pfadd", key);
             }
             ctx.reply().int((n > 0) as i64);
@@ -223,7 +225,9 @@ fn pfcount(ctx: &mut Ctx, args: Args) {
         Ok(card) => {
             hll::set_cached(buf, card);
             r.int(card as i64);
-            ctx.key_modified(key);
+            // The cached cardinality is a change of the string (Redis signals it and counts it).
+            let mut w = ctx.open_write(key);
+            ctx.modified(&mut w);
         }
     }
 }
@@ -234,20 +238,21 @@ fn pfmerge(ctx: &mut Ctx, args: Args) {
     let Some(use_dense) = merge_keys(ctx, args.iter().skip(1), &mut max) else { return };
     let dest = args.get(1);
     let lim = ctx.hll_limits();
+    let mut w = ctx.open_write(dest);
     if ctx.lookup_write(dest).is_none() {
         let mut e = Entry::new_raw(dest, hll::new_sparse());
         ctx.init_lru(&mut e);
-        ctx.db().insert(e);
+        ctx.insert(&w, e);
     }
-    let Some(buf) = ctx.db().keys.get_mut(dest).and_then(|e| e.raw_mut()) else { return };
+    let Some(buf) = ctx.entry_mut(&w).and_then(|e| e.raw_mut()) else { return w.untouched() };
     let was_sparse = buf[4] == hll::SPARSE;
     if use_dense && hll::to_dense(buf).is_err() {
         ctx.reply().error(INVALID);
-        return;
+        return w.untouched();
     }
     hll::store_max(buf, &max, lim);
     promoted(buf, was_sparse);
-    ctx.key_modified(dest);
+    ctx.modified(&mut w);
     ctx.notify(nc::STRING, "pfadd", dest);
     ctx.reply().ok();
 }
@@ -257,7 +262,9 @@ fn pfdebug(ctx: &mut Ctx, args: Args) {
     // Redis compares the subcommand as a C string: it ends at the first NUL byte.
     let raw = args.get(1);
     let sub = &raw[..memchr::memchr(0, raw).unwrap_or(raw.len())];
-    let (e, r) = ctx.write_reply(args.get(2));
+    let (e, r, w) = ctx.write_reply(args.get(2));
+    // Whatever PFDEBUG converts is no change in WATCH's sense (a conversion only counts towards `dirty`, below).
+    w.untouched();
     let Some(e) = e else {
         r.error("ERR The specified key does not exist");
         return;

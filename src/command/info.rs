@@ -687,6 +687,7 @@ mod tests {
         let a = OwnedArgs::from_slices(argv);
         let mut ctx = Ctx { client: &mut client, srv };
         info(&mut ctx, a.args());
+        drop(ctx);
         String::from_utf8(client.reply.pending().to_vec()).unwrap()
     }
 

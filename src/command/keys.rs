@@ -519,15 +519,11 @@ fn unlink(ctx: &mut Ctx, args: Args) {
 }
 
 fn del_generic(ctx: &mut Ctx, args: Args, lazy: bool) {
-    let now = ctx.srv.now_ms;
     let mut n = 0;
     for i in 1..args.len() {
         let key = args.get(i);
-        let db = ctx.db();
-        db.expire_if_needed(key, now);
-        if let Some(e) = db.remove(key) {
-            ctx.srv.lazyfree.free_deleted(e, lazy);
-            ctx.key_modified(key);
+        ctx.expire_if_needed(key);
+        if ctx.unlink_key(key, lazy) {
             ctx.notify(nc::GENERIC, "del", key);
             n += 1;
         }
@@ -556,9 +552,7 @@ fn delifeq(ctx: &mut Ctx, args: Args) {
         return;
     }
     let lazy = ctx.srv.config.lazyfree_lazy_user_del;
-    if let Some(e) = ctx.db().remove(key) {
-        ctx.srv.lazyfree.free_deleted(e, lazy);
-        ctx.key_modified(key);
+    if ctx.unlink_key(key, lazy) {
         ctx.notify(nc::GENERIC, "del", key);
         ctx.rewrite(&[b"DEL".as_slice(), key]);
     }
@@ -601,20 +595,23 @@ fn rename_generic(ctx: &mut Ctx, args: Args, nx: bool) {
         ctx.reply().int(0);
         return;
     }
-    let db = ctx.db();
-    let expire = db.expire_of(src);
-    let Some(old) = db.remove(src) else { return };
+    let (mut from, mut to) = (ctx.open_write(src), ctx.open_write(dst));
+    let expire = ctx.expire_of(src);
+    let Some(old) = ctx.remove(&from) else {
+        from.untouched();
+        to.untouched();
+        return;
+    };
     if dst_exists {
-        db.delete(dst);
+        ctx.delete(&to);
     }
-    db.insert(old.with_key(dst));
+    ctx.insert(&to, old.with_key(dst));
     if let Some(when) = expire {
-        db.set_expire(dst, when);
+        ctx.set_expire(&to, when);
     }
     // Both keys changed, but Redis counts a rename as one change.
-    ctx.key_modified(src);
-    let dbi = ctx.client.db;
-    ctx.key_changed(dbi, dst, 0);
+    ctx.modified(&mut from);
+    ctx.changed(&mut to, 0);
     ctx.notify(nc::GENERIC, "rename_from", src);
     ctx.notify(nc::GENERIC, "rename_to", dst);
     if nx {
@@ -726,7 +723,6 @@ fn scan(ctx: &mut Ctx, args: Args) {
             batch.push(e.key().to_vec());
             true
         });
-    let now = ctx.srv.now_ms;
     batch.retain(|k| {
         if let Some(p) = pattern {
             if !glob_match(p, k, false) {
@@ -739,7 +735,7 @@ fn scan(ctx: &mut Ctx, args: Args) {
                 return false;
             }
         }
-        !ctx.db().expire_if_needed(k, now)
+        !ctx.expire_if_needed(k)
     });
     let r = ctx.reply();
     r.array(2);
@@ -813,7 +809,7 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
     }
     if flags != 0 {
         // No TTL counts as an infinite one.
-        let current = ctx.db().expire_of(key);
+        let current = ctx.expire_of(key);
         let refuse = (flags & EXP_NX != 0 && current.is_some())
             || (flags & EXP_XX != 0 && current.is_none())
             || (flags & EXP_GT != 0 && current.map_or(true, |c| when <= c))
@@ -824,16 +820,18 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
         }
     }
     let now = ctx.srv.now_ms;
-    ctx.key_modified(key);
+    // Recorded before the deletion below (WATCH sees the key still present).
+    let mut w = ctx.open_write(key);
+    ctx.modified(&mut w);
     // A replica never deletes on its own (Redis's checkAlreadyExpired): the master's DEL follows. Nor does an
     // AOF being loaded: a later command of the file may still write to the key.
     if when <= now && !ctx.srv.repl.is_replica() && !ctx.srv.persist.stats.loading {
-        ctx.db().delete_expired_by_command(key);
+        ctx.delete_expired_by_command(&w);
         ctx.notify(nc::GENERIC, "del", key);
         let verb = ctx.del_verb();
         ctx.rewrite(&[verb, key]);
     } else {
-        ctx.db().set_expire(key, when);
+        ctx.set_expire(&w, when);
         ctx.notify(nc::GENERIC, "expire", key);
         // Propagated as PEXPIREAT with the absolute time, options kept.
         if ctx.srv.prop.enabled {
@@ -877,7 +875,7 @@ fn ttl_generic(ctx: &mut Ctx, args: Args, in_ms: bool, absolute: bool) {
         return;
     }
     let now = ctx.srv.now_ms;
-    let v = match ctx.db().expire_of(key) {
+    let v = match ctx.expire_of(key) {
         None => -1,
         Some(when) => {
             let t = if absolute { when } else { when.saturating_sub(now).max(0) };
@@ -916,11 +914,13 @@ fn pexpiretime(ctx: &mut Ctx, args: Args) {
 /// PERSIST key
 fn persist(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    if ctx.lookup_write(key).is_some() && ctx.db().persist(key) {
-        ctx.key_modified(key);
+    let mut w = ctx.open_write(key);
+    if ctx.lookup_write(key).is_some() && ctx.persist(&w) {
+        ctx.modified(&mut w);
         ctx.notify(nc::GENERIC, "persist", key);
         ctx.reply().int(1);
     } else {
+        w.untouched();
         ctx.reply().int(0);
     }
 }
@@ -975,20 +975,20 @@ fn copy(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR source and destination objects are the same");
         return;
     }
-    let now = ctx.srv.now_ms;
     let lru = ctx.fresh_lru();
     let Some(copy) = ctx.lookup_read(src).map(|e| e.clone_with_key(dst)) else {
         ctx.reply().int(0);
         return;
     };
-    let expire = ctx.db().expire_of(src);
-    let target = &mut ctx.srv.dbs[dst_db];
-    if target.lookup(dst, now).is_some() {
+    let expire = ctx.expire_of(src);
+    let mut w = ctx.open_write_in(dst_db, dst);
+    if ctx.exists_in(dst_db, dst) {
         if !replace {
+            w.untouched();
             ctx.reply().int(0);
             return;
         }
-        target.delete(dst);
+        ctx.delete(&w);
     }
     let mut copy = copy;
     copy.set_lru(lru);
@@ -997,11 +997,11 @@ fn copy(ctx: &mut Ctx, args: Args) {
     if let Some(len) = copy.raw_capacity().and_then(|_| copy.as_str()).map(|s| s.len()) {
         super::admin::set_raw_capacity(&mut copy, super::admin::sds_new_alloc(len));
     }
-    target.insert(copy);
+    ctx.insert(&w, copy);
     if let Some(when) = expire {
-        target.set_expire(dst, when);
+        ctx.set_expire(&w, when);
     }
-    ctx.key_changed(dst_db, dst, 1);
+    ctx.modified(&mut w);
     ctx.notify_db(nc::GENERIC, "copy_to", dst, dst_db);
     ctx.reply().int(1);
 }
@@ -1059,21 +1059,23 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
         ctx.reply().int(0);
         return;
     }
-    let now = ctx.srv.now_ms;
-    if ctx.srv.dbs[dst].lookup(key, now).is_some() {
+    if ctx.exists_in(dst, key) {
         ctx.reply().int(0);
         return;
     }
-    let src = ctx.db();
-    let expire = src.expire_of(key);
-    let Some(e) = src.remove(key) else { return };
-    let target = &mut ctx.srv.dbs[dst];
-    target.insert(e);
+    let (mut from, mut to) = (ctx.open_write(key), ctx.open_write_in(dst, key));
+    let expire = ctx.expire_of(key);
+    let Some(e) = ctx.remove(&from) else {
+        from.untouched();
+        to.untouched();
+        return;
+    };
+    ctx.insert(&to, e);
     if let Some(when) = expire {
-        target.set_expire(key, when);
+        ctx.set_expire(&to, when);
     }
-    ctx.key_modified(key);
-    ctx.key_changed(dst, key, 0);
+    ctx.modified(&mut from);
+    ctx.changed(&mut to, 0);
     ctx.notify(nc::GENERIC, "move_from", key);
     ctx.notify_db(nc::GENERIC, "move_to", key, dst);
     ctx.reply().int(1);
@@ -1130,18 +1132,18 @@ fn flushall(ctx: &mut Ctx, args: Args) {
 
 /// DBSIZE
 fn dbsize(ctx: &mut Ctx, _args: Args) {
-    let n = ctx.db().len();
+    let n = ctx.db_ref().len();
     ctx.reply().int(n as i64);
 }
 
 /// Looks up OBJECT's key (no touch); replies null when missing.
-fn object_lookup<'c>(ctx: &'c mut Ctx, args: Args) -> Option<&'c mut Entry> {
+fn object_lookup<'c>(ctx: &'c mut Ctx, args: Args) -> Option<&'c Entry> {
     let found = lookup_notouch(ctx, args.get(2)).is_some();
     if !found {
         ctx.reply().null();
         return None;
     }
-    ctx.srv.dbs[ctx.client.db].keys.get_mut(args.get(2))
+    ctx.db_ref().keys.get(args.get(2))
 }
 
 /// OBJECT ENCODING key

@@ -10,7 +10,7 @@
 //! is how Redis 7.0 serves the key that became ready rather than the first non-empty one.
 
 use super::shared::int_arg;
-use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, KeyWrite, BASE, ONE_KEY};
 use crate::blocking::{BlockKind, TimeoutReply};
 use crate::config::notify as nc;
 use crate::keyspace::object::StrRef;
@@ -373,22 +373,22 @@ fn push_generic(ctx: &mut Ctx, args: Args, front: bool, only_existing: bool) {
     let found = if only_existing {
         match ctx.write_typed::<List>(key) {
             Err(_) => return,
-            Ok((None, r)) => {
+            Ok((None, r, _)) => {
                 r.int(0);
                 return;
             }
-            Ok((Some(l), r)) => Some((l, r)),
+            Ok((Some(l), r, w)) => Some((l, r, w)),
         }
     } else {
         ctx.write_or_create::<List>(key, List::new).ok()
     };
-    let Some((list, r)) = found else { return };
+    let Some((list, r, mut w)) = found else { return };
     for v in args.iter().skip(2) {
         list.push(v, front, &th);
     }
     r.int(list.len() as i64);
     ctx.notify(nc::LIST, push_event(front), key);
-    ctx.key_modified(key);
+    ctx.modified(&mut w);
 }
 
 // ---- pops ------------------------------------------------------------------------------------------------------
@@ -421,9 +421,9 @@ fn pop_generic(ctx: &mut Ctx, args: Args, front: bool) {
     } else {
         None
     };
-    let (list, r) = match ctx.write_typed::<List>(key) {
+    let (list, r, w) = match ctx.write_typed::<List>(key) {
         Err(_) => return,
-        Ok((None, r)) => {
+        Ok((None, r, _)) => {
             if count.is_some() {
                 r.null_array();
             } else {
@@ -431,7 +431,7 @@ fn pop_generic(ctx: &mut Ctx, args: Args, front: bool) {
             }
             return;
         }
-        Ok((Some(l), r)) => (l, r),
+        Ok((Some(l), r, w)) => (l, r, w),
     };
     match count {
         None => match list.pop(front) {
@@ -447,30 +447,31 @@ fn pop_generic(ctx: &mut Ctx, args: Args, front: bool) {
                 }
             }
             if n == 0 {
-                return;
+                return w.untouched();
             }
         }
     }
     let emptied = list.is_empty();
-    finish_removal(ctx, key, pop_event(front), emptied);
+    finish_removal(ctx, w, pop_event(front), emptied);
 }
 
-/// After a removal from the list at `key`: the keyspace event, deletion of the key when the handler emptied it
-/// (one lookup fewer than [`Ctx::delete_if_empty`]) with its `del` event, and the modification signal.
+/// After a removal from the list written through `w`: the keyspace event, deletion of the key when the handler
+/// emptied it (one lookup fewer than [`Ctx::delete_if_empty`]) with its `del` event, and the settlement.
 #[inline]
-fn finish_removal(ctx: &mut Ctx, key: &[u8], event: &str, emptied: bool) {
-    finish_removal_counted(ctx, key, event, emptied, 1);
+fn finish_removal(ctx: &mut Ctx, w: KeyWrite, event: &str, emptied: bool) {
+    finish_removal_counted(ctx, w, event, emptied, 1);
 }
 
-/// [`finish_removal`] counting `changes` towards `dirty` (LTRIM counts the elements it removed, possibly none).
-fn finish_removal_counted(ctx: &mut Ctx, key: &[u8], event: &str, emptied: bool, changes: u64) {
+/// [`finish_removal`] counting `changes` towards `dirty` (LTRIM counts the elements it removed, possibly none:
+/// the key is signalled all the same).
+fn finish_removal_counted(ctx: &mut Ctx, mut w: KeyWrite, event: &str, emptied: bool, changes: u64) {
+    let key = w.key();
     ctx.notify(nc::LIST, event, key);
     if emptied {
-        ctx.db().delete(key);
+        ctx.delete(&w);
         ctx.notify(nc::GENERIC, "del", key);
     }
-    let db = ctx.client.db;
-    ctx.key_changed(db, key, changes);
+    ctx.changed(&mut w, changes);
 }
 
 #[inline]
@@ -494,10 +495,13 @@ fn push_event(front: bool) -> &'static str {
 /// Pops up to `count` elements of the list at `key` and replies `[key, [elements]]` (LMPOP and BLMPOP). Returns
 /// false, without replying, when the key holds no elements; `Err` after a WRONGTYPE reply.
 fn mpop_from(ctx: &mut Ctx, key: &[u8], front: bool, count: usize) -> Result<bool, ()> {
-    let (list, r) = match ctx.write_typed::<List>(key) {
+    let (list, r, w) = match ctx.write_typed::<List>(key) {
         Err(_) => return Err(()),
-        Ok((Some(l), r)) if !l.is_empty() => (l, r),
-        Ok(_) => return Ok(false),
+        Ok((Some(l), r, w)) if !l.is_empty() => (l, r, w),
+        Ok((_, _, w)) => {
+            w.untouched();
+            return Ok(false);
+        }
     };
     let n = count.min(list.len());
     r.array(2);
@@ -509,7 +513,7 @@ fn mpop_from(ctx: &mut Ctx, key: &[u8], front: bool, count: usize) -> Result<boo
         }
     }
     let emptied = list.is_empty();
-    finish_removal(ctx, key, pop_event(front), emptied);
+    finish_removal(ctx, w, pop_event(front), emptied);
     // LMPOP and BLMPOP replay as `LPOP|RPOP key <popped>`.
     let mut nb = [0u8; 24];
     let popped = crate::util::itoa_buf(n as i64, &mut nb);
@@ -726,21 +730,22 @@ fn lpos(ctx: &mut Ctx, args: Args) {
 fn lset(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let th = ctx.thresholds();
-    let (list, r) = match ctx.write_typed::<List>(key) {
+    let (list, r, mut w) = match ctx.write_typed::<List>(key) {
         Err(_) => return,
-        Ok((None, r)) => {
+        Ok((None, r, _)) => {
             r.err_no_such_key();
             return;
         }
-        Ok((Some(l), r)) => (l, r),
+        Ok((Some(l), r, w)) => (l, r, w),
     };
-    let Some(index) = int_arg(r, args.get(2)) else { return };
+    let Some(index) = int_arg(r, args.get(2)) else { return w.untouched() };
     if list.set(index, args.get(3), &th) {
         r.ok();
         ctx.notify(nc::LIST, "lset", key);
-        ctx.key_modified(key);
+        ctx.modified(&mut w);
     } else {
         r.error("ERR index out of range");
+        w.untouched();
     }
 }
 
@@ -756,20 +761,21 @@ fn linsert(ctx: &mut Ctx, args: Args) {
     };
     let key = args.get(1);
     let th = ctx.thresholds();
-    let (list, r) = match ctx.write_typed::<List>(key) {
+    let (list, r, mut w) = match ctx.write_typed::<List>(key) {
         Err(_) => return,
-        Ok((None, r)) => {
+        Ok((None, r, _)) => {
             r.int(0);
             return;
         }
-        Ok((Some(l), r)) => (l, r),
+        Ok((Some(l), r, w)) => (l, r, w),
     };
     if list.insert_pivot(args.get(3), args.get(4), before, &th) {
         r.int(list.len() as i64);
         ctx.notify(nc::LIST, "linsert", key);
-        ctx.key_modified(key);
+        ctx.modified(&mut w);
     } else {
         r.int(-1);
+        w.untouched();
     }
 }
 
@@ -777,19 +783,21 @@ fn linsert(ctx: &mut Ctx, args: Args) {
 fn lrem(ctx: &mut Ctx, args: Args) {
     let Some(count) = int_arg(ctx.reply(), args.get(2)) else { return };
     let key = args.get(1);
-    let (list, r) = match ctx.write_typed::<List>(key) {
+    let (list, r, w) = match ctx.write_typed::<List>(key) {
         Err(_) => return,
-        Ok((None, r)) => {
+        Ok((None, r, _)) => {
             r.int(0);
             return;
         }
-        Ok((Some(l), r)) => (l, r),
+        Ok((Some(l), r, w)) => (l, r, w),
     };
     let removed = list.remove_matching(args.get(3), count);
     r.int(removed as i64);
     if removed > 0 {
         let emptied = list.is_empty();
-        finish_removal(ctx, key, "lrem", emptied);
+        finish_removal(ctx, w, "lrem", emptied);
+    } else {
+        w.untouched();
     }
 }
 
@@ -798,13 +806,13 @@ fn ltrim(ctx: &mut Ctx, args: Args) {
     let Some(start) = int_arg(ctx.reply(), args.get(2)) else { return };
     let Some(end) = int_arg(ctx.reply(), args.get(3)) else { return };
     let key = args.get(1);
-    let (list, r) = match ctx.write_typed::<List>(key) {
+    let (list, r, w) = match ctx.write_typed::<List>(key) {
         Err(_) => return,
-        Ok((None, r)) => {
+        Ok((None, r, _)) => {
             r.ok();
             return;
         }
-        Ok((Some(l), r)) => (l, r),
+        Ok((Some(l), r, w)) => (l, r, w),
     };
     let before = list.len();
     list.trim(start, end);
@@ -812,7 +820,7 @@ fn ltrim(ctx: &mut Ctx, args: Args) {
     let removed = before - list.len();
     let emptied = list.is_empty();
     // Redis counts only the removed elements as changes: a trim that keeps everything is not propagated.
-    finish_removal_counted(ctx, key, "ltrim", emptied, removed as u64);
+    finish_removal_counted(ctx, w, "ltrim", emptied, removed as u64);
 }
 
 // ---- moves -----------------------------------------------------------------------------------------------------
@@ -830,22 +838,38 @@ enum Moved {
 fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from_left: bool, to_left: bool) -> Moved {
     match ctx.write_typed::<List>(src) {
         Err(_) => return Moved::Done,
-        Ok((Some(l), _)) if !l.is_empty() => {}
-        Ok(_) => return Moved::NoSource,
+        Ok((Some(l), _, w)) if !l.is_empty() => w.untouched(),
+        Ok((_, _, w)) => {
+            w.untouched();
+            return Moved::NoSource;
+        }
     }
-    if ctx.write_typed::<List>(dst).is_err() {
+    if ctx.probe_write::<List>(dst).is_err() {
         return Moved::Done;
     }
     let th = ctx.thresholds();
-    let Ok((Some(l), _)) = ctx.write_typed::<List>(src) else { return Moved::Done };
-    let Some(v) = l.pop(from_left) else { return Moved::NoSource };
-    let Ok((d, r)) = ctx.write_or_create::<List>(dst, List::new) else { return Moved::Done };
+    // Each lookup below is an access of its own (LFU counts them), as in Redis.
+    let Ok((Some(l), _, from)) = ctx.write_typed::<List>(src) else { return Moved::Done };
+    let Some(v) = l.pop(from_left) else {
+        from.untouched();
+        return Moved::NoSource;
+    };
+    let Ok((d, r, mut to)) = ctx.write_or_create::<List>(dst, List::new) else {
+        from.untouched();
+        return Moved::Done;
+    };
     d.push(&v, to_left, &th);
     r.bulk(&v);
     ctx.notify(nc::LIST, push_event(to_left), dst);
-    ctx.key_modified(dst);
-    let emptied = ctx.write_typed::<List>(src).is_ok_and(|(l, _)| l.is_some_and(|l| l.is_empty()));
-    finish_removal(ctx, src, pop_event(from_left), emptied);
+    ctx.modified(&mut to);
+    let emptied = match ctx.write_typed::<List>(src) {
+        Ok((l, _, w)) => {
+            w.untouched();
+            l.is_some_and(|l| l.is_empty())
+        }
+        Err(_) => false,
+    };
+    finish_removal(ctx, from, pop_event(from_left), emptied);
     Moved::Done
 }
 
@@ -885,17 +909,23 @@ fn bpop(ctx: &mut Ctx, args: Args, front: bool) {
         if !super::blocking::may_serve(ctx, key) {
             continue;
         }
-        let (list, r) = match ctx.write_typed::<List>(key) {
+        let (list, r, w) = match ctx.write_typed::<List>(key) {
             Err(_) => return,
-            Ok((Some(l), r)) if !l.is_empty() => (l, r),
-            Ok(_) => continue,
+            Ok((Some(l), r, w)) if !l.is_empty() => (l, r, w),
+            Ok((_, _, w)) => {
+                w.untouched();
+                continue;
+            }
         };
-        let Some(v) = list.pop(front) else { continue };
+        let Some(v) = list.pop(front) else {
+            w.untouched();
+            continue;
+        };
         r.array(2);
         r.bulk(key);
         r.bulk(&v);
         let emptied = list.is_empty();
-        finish_removal(ctx, key, pop_event(front), emptied);
+        finish_removal(ctx, w, pop_event(front), emptied);
         ctx.rewrite(&[pop_verb(front), key]);
         return;
     }

@@ -265,8 +265,7 @@ fn migrate(ctx: &mut Ctx, args: Args) {
         }
         // The keys the target acknowledged leave this server, propagated as one DEL.
         for &k in &moved {
-            if ctx.db().delete(k) {
-                ctx.key_modified(k);
+            if ctx.delete_key(k) {
                 ctx.notify(nc::GENERIC, "del", k);
             }
         }

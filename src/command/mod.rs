@@ -7,6 +7,32 @@
 //! What a command is (name, arity, flags, key specs, ACL categories, docs) and the name table are the
 //! handler-free leaf [`crate::command_spec`], which the layers below this one read; it is re-exported here. This
 //! module supplies the leaf with the handler type and the families ([`crate::command_spec::Supplier`]).
+//!
+//! # The door for single keys
+//!
+//! A handler reads through [`Ctx::lookup_read`], [`Ctx::read_typed`] and [`Ctx::db_ref`], and changes a key only
+//! through [`door`]: there is no mutable access to a whole database on [`Ctx`]. A write lookup
+//! ([`Ctx::write_typed`], [`Ctx::write_or_create`], [`Ctx::write_reply`]) or [`Ctx::open_write`] hands out a
+//! [`KeyWrite`] for the key; the keyspace operations (insert, remove, delete, set or drop a TTL, the entry itself)
+//! take it, and before it goes away it is settled:
+//!
+//! ```text
+//!  let (set, r, mut w) = ctx.write_or_create::<Set>(key, ..)?     w: KeyWrite { key, db }, open
+//!  ... change the value, reply ...
+//!  ctx.settle(&mut w, added)       0: nothing happened, nothing signalled (SADD of present members)
+//!  ctx.changed(&mut w, n)          the key changed, n towards dirty (0: counted on another key; still signalled)
+//!  w.untouched()                   an error or a condition that did not hold after the lookup
+//!      └─▶ ServerState::key_changed: dirty += n, WATCH, blocked clients, tracking invalidation (sent at once)
+//! ```
+//!
+//! Settling is the only route to `ServerState::key_changed` from a handler (the method that reaches it is private
+//! to [`door`]). The type system cannot prove that a handle was settled, so the check is at run time: a handle
+//! dropped while open panics in debug builds, and the test suites run every handler path they reach through it.
+//! In release builds the handle is a key slice and a database index, settled at no cost. Deleting a whole key
+//! has shortcuts that open, act and settle at once ([`Ctx::delete_key`], [`Ctx::unlink_key`]), and the writes
+//! Redis counts without signalling the key (a stream's consumer groups, XSETID) use [`Ctx::write_unsignalled`]
+//! and [`Ctx::count_changes`]. Keyspace events stay with the handler ([`Ctx::notify`]), in Redis's order, since
+//! their names differ per command.
 
 #![forbid(unsafe_code)]
 
@@ -19,6 +45,9 @@ pub mod commands;
 pub mod config;
 pub mod connection;
 pub mod debug;
+pub mod door;
+#[cfg(test)]
+mod door_tests;
 pub mod dump;
 pub mod function;
 pub mod geo;
@@ -55,6 +84,7 @@ use crate::keyspace::object::{Entry, ValueKind};
 use crate::net::client::ClientState;
 use crate::resp::reply::Reply;
 use crate::state::ServerState;
+pub use door::KeyWrite;
 
 pub use crate::command_spec::{
     all_commands, count, flag, init_full_names, is_exec, lookup, lookup_sub, resolve_sub, sub_full_name, table,
@@ -146,13 +176,6 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn reply(&mut self) -> &mut Reply {
         &mut self.client.reply
-    }
-
-    /// The client's selected database.
-    #[inline]
-    pub fn db(&mut self) -> &mut Db {
-        let i = self.client.db;
-        &mut self.srv.dbs[i]
     }
 
     /// The client's selected database, for reading several keys at once (no expiry, no touch: the caller looked
@@ -299,15 +322,16 @@ impl<'a> Ctx<'a> {
         (found, &mut client.reply, rng)
     }
 
-    /// Looks a key up for writing: expires it lazily and touches it, without hit/miss counting.
+    /// Looks a key up for writing: expires it lazily and touches it, without hit/miss counting. The entry is
+    /// for reading: a change goes through a write handle ([`Ctx::write_reply`], see [`door`]).
     #[inline]
-    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.write_reply(key).0
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.write_entry_reply(key).0.map(|e| &*e)
     }
 
-    /// [`Ctx::lookup_write`] plus the reply sink.
+    /// [`Ctx::lookup_write`] plus the reply sink, for the door's lookups.
     #[inline]
-    pub fn write_reply(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply) {
+    fn write_entry_reply(&mut self, key: &[u8]) -> (Option<&mut Entry>, &mut Reply) {
         let Ctx { client, srv } = self;
         let now = srv.now_ms;
         let touch = crate::state::evict::touch(srv);
@@ -338,31 +362,10 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    // --- The door for single keys ----------------------------------------------------------------------------
-    // A handler that changed a key says so here, once per key, and touches neither `dirty`, WATCH nor the
-    // blocking registry itself (whole databases go through `ServerState::empty_data` / `swap_dbs` /
-    // `replace_dbs`). Keyspace events are the handler's own (`Ctx::notify`), since their names are per command.
-
-    /// Records that `key` in the selected db changed, as one change: [`Ctx::key_changed`].
-    #[inline]
-    pub fn key_modified(&mut self, key: &[u8]) {
-        let db = self.client.db;
-        self.key_changed(db, key, 1);
-    }
-
-    /// Records that `key` in database `db` changed and counts `changes` towards `dirty` (a multi-element write
-    /// counts its elements, as Redis does; 0 when the command's change is already counted on another key, as
-    /// RENAME's destination or MOVE's): invalidates WATCHes of the key (Redis's `signalModifiedKey`) and wakes
-    /// clients blocked on it.
-    #[inline]
-    pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64) {
-        self.srv.key_changed(db, key, changes, self.client.id);
-        // Invalidations for other clients are written at once, as Redis writes them (the running client's own
-        // wait for its reply).
-        if self.srv.tracking.has_outbox() {
-            crate::state::tracking::deliver(self.srv, Some(&mut *self.client), crate::tracking::Flush::Now);
-        }
-    }
+    // --- Beside the door for single keys ([`door`]: `KeyWrite`, whose settlement reaches
+    // `ServerState::key_changed`). No handler touches `dirty`, WATCH or the blocking registry itself (whole
+    // databases go through `ServerState::empty_data` / `swap_dbs` / `replace_dbs`). Keyspace events are the
+    // handler's own (`Ctx::notify`), since their names are per command.
 
     /// Wakes the clients blocked on `key` in the selected db without counting a change or touching WATCH
     /// (Redis's `signalKeyAsReady` alone: XGROUP DESTROY answers the group's blocked readers).
@@ -435,56 +438,6 @@ impl<'a> Ctx<'a> {
         typed(e, r)
     }
 
-    /// [`Ctx::read_typed`] for writers (no hit/miss counting).
-    pub fn write_typed<T: ValueKind>(&mut self, key: &[u8]) -> Result<(Option<&mut T>, &mut Reply), WrongType> {
-        let (e, r) = self.write_reply(key);
-        typed(e, r)
-    }
-
-    /// Looks up a key that must hold a `T` for writing, creating it with `make` when missing.
-    /// `Err(WrongType)` after replying WRONGTYPE.
-    pub fn write_or_create<T: ValueKind>(
-        &mut self,
-        key: &[u8],
-        make: impl FnOnce() -> T,
-    ) -> Result<(&mut T, &mut Reply), WrongType> {
-        let exists = match self.write_typed::<T>(key)? {
-            (Some(_), _) => true,
-            (None, _) => false,
-        };
-        if !exists {
-            let mut e = Entry::new_value(key, make().into_value());
-            self.init_lru(&mut e);
-            self.db().insert(e);
-        }
-        let Ctx { client, srv } = self;
-        let e = srv.dbs[client.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
-        match e {
-            Some(v) => Ok((v, &mut client.reply)),
-            None => Err(WrongType),
-        }
-    }
-
-    /// Deletes `key` from the selected db when its collection became empty (after pops and removals).
-    /// Returns whether it was deleted.
-    pub fn delete_if_empty(&mut self, key: &[u8]) -> bool {
-        let db = self.db();
-        let empty = db.keys.get(key).and_then(|e| e.value()).is_some_and(|v| v.is_empty());
-        if empty {
-            db.delete(key);
-        }
-        empty
-    }
-
-    /// A mutable typed value (no expiry, no touch: the caller looked it up already) plus the server's RNG and the
-    /// reply sink, for random picks and pops.
-    pub fn typed_with_rng<T: ValueKind>(&mut self, key: &[u8]) -> (Option<&mut T>, &mut crate::util::Rng, &mut Reply) {
-        let Ctx { client, srv } = self;
-        let srv = &mut **srv;
-        let v = srv.dbs[client.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
-        (v, &mut srv.rng, &mut client.reply)
-    }
-
     /// Sets a fresh entry's LRU/LFU field as Redis's `createObject` does.
     #[inline]
     pub fn init_lru(&self, e: &mut Entry) {
@@ -538,6 +491,18 @@ impl Ctx<'_> {
             crate::state::notify::drain(self.srv, Some(&mut *self.client));
         }
         crate::state::notify::emit(self.srv, Some(&mut *self.client), class, event, key, db);
+    }
+}
+
+/// When a handler is done, the keys it changed satisfy the keyspace invariants ([`door`]): checked in debug
+/// builds. The impl exists in every build so that a `Ctx`'s borrows end at the same place in all of them.
+impl Drop for Ctx<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        #[cfg(debug_assertions)]
+        if !std::thread::panicking() {
+            door::check_settled(self.srv);
+        }
     }
 }
 

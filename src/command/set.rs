@@ -408,7 +408,7 @@ fn set_of(v: &Value) -> Option<&Set> {
 fn sadd(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let th = ctx.thresholds();
-    let Ok((set, r)) = ctx.write_or_create::<Set>(key, || Set::new_for(args.get(2))) else { return };
+    let Ok((set, r, mut w)) = ctx.write_or_create::<Set>(key, || Set::new_for(args.get(2))) else { return };
     let mut added = 0i64;
     for m in args.iter().skip(2) {
         if set.add(m, &th) {
@@ -416,9 +416,8 @@ fn sadd(ctx: &mut Ctx, args: Args) {
         }
     }
     r.int(added);
+    ctx.settle(&mut w, added as u64);
     if added > 0 {
-        let db = ctx.client.db;
-        ctx.key_changed(db, key, added as u64);
         ctx.notify(nc::SET, "sadd", key);
     }
 }
@@ -426,7 +425,7 @@ fn sadd(ctx: &mut Ctx, args: Args) {
 /// SREM key member [member ...]
 fn srem(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let Ok((set, r)) = ctx.write_typed::<Set>(key) else { return };
+    let Ok((set, r, w)) = ctx.write_typed::<Set>(key) else { return };
     let Some(set) = set else {
         r.int(0);
         return;
@@ -442,7 +441,9 @@ fn srem(ctx: &mut Ctx, args: Args) {
     }
     r.int(removed);
     if removed > 0 {
-        removed_from(ctx, key, removed as u64, nc::SET, "srem");
+        removed_from(ctx, w, removed as u64, nc::SET, "srem");
+    } else {
+        w.untouched();
     }
 }
 
@@ -492,12 +493,12 @@ fn spop(ctx: &mut Ctx, args: Args) {
     }
     if args.len() == 3 {
         let Some(count) = positive_long_arg(ctx.reply(), args.get(2), None) else { return };
-        let Ok((set, r)) = ctx.write_typed::<Set>(key) else { return };
+        let Ok((set, r, w)) = ctx.write_typed::<Set>(key) else { return };
         if set.is_none() || count == 0 {
             r.set(0);
-            return;
+            return w.untouched();
         }
-        let (Some(set), rng, r) = ctx.typed_with_rng::<Set>(key) else { return };
+        let (Some(set), rng, r) = ctx.typed_with_rng::<Set>(&w) else { return w.untouched() };
         let whole = count as u64 >= set.len() as u64;
         let popped: Vec<Vec<u8>> = if whole {
             // Everything goes: Redis replies the whole set in its own order and deletes the key.
@@ -513,7 +514,7 @@ fn spop(ctx: &mut Ctx, args: Args) {
         for m in &popped {
             r.bulk(m);
         }
-        removed_from(ctx, key, popped.len() as u64, nc::SET, "spop");
+        removed_from(ctx, w, popped.len() as u64, nc::SET, "spop");
         // Replayed as a DEL of the whole set, or as SREMs of what was popped (batches of 1024), as Redis.
         if whole {
             ctx.rewrite(&[b"DEL".as_slice(), key]);
@@ -527,18 +528,18 @@ fn spop(ctx: &mut Ctx, args: Args) {
         }
         return;
     }
-    let Ok((set, r)) = ctx.write_typed::<Set>(key) else { return };
+    let Ok((set, r, w)) = ctx.write_typed::<Set>(key) else { return };
     if set.is_none() {
         r.null();
         return;
     }
-    let (Some(set), rng, r) = ctx.typed_with_rng::<Set>(key) else { return };
+    let (Some(set), rng, r) = ctx.typed_with_rng::<Set>(&w) else { return w.untouched() };
     let popped = set.pop_random(rng);
     match &popped {
         Some(m) => r.bulk(m),
         None => r.null(),
     }
-    removed_from(ctx, key, 1, nc::SET, "spop");
+    removed_from(ctx, w, 1, nc::SET, "spop");
     if let Some(m) = popped {
         ctx.rewrite(&[b"SREM".as_slice(), key, &m]);
     }
@@ -557,7 +558,7 @@ fn srandmember(ctx: &mut Ctx, args: Args) {
             r.null();
             return;
         }
-        let (Some(set), rng, r) = ctx.typed_with_rng::<Set>(key) else { return };
+        let (Some(set), rng, r) = ctx.read_with_rng::<Set>(key) else { return };
         match set.random(rng) {
             Some(m) => bulk_ref(r, m),
             None => r.null(),
@@ -571,7 +572,7 @@ fn srandmember(ctx: &mut Ctx, args: Args) {
         r.array(0);
         return;
     }
-    let (Some(set), rng, r) = ctx.typed_with_rng::<Set>(key) else { return };
+    let (Some(set), rng, r) = ctx.read_with_rng::<Set>(key) else { return };
     if !uniq || count == 1 {
         // Redis's loop stops once the client is flagged for closing (its output limit).
         r.cap_unbounded(UNBOUNDED_REPLY_MAX_BYTES);
@@ -599,10 +600,7 @@ fn srandmember(ctx: &mut Ctx, args: Args) {
 /// SMOVE source destination member
 fn smove(ctx: &mut Ctx, args: Args) {
     let (src, dst, member) = (args.get(1), args.get(2), args.get(3));
-    let src_exists = match ctx.write_typed::<Set>(src) {
-        Ok((s, _)) => s.is_some(),
-        Err(_) => return,
-    };
+    let Ok(src_exists) = ctx.probe_write::<Set>(src) else { return };
     // Redis looks both keys up before checking types, but a missing source answers 0 first.
     let dst_kind = ctx.lookup_write(dst).map(|e| matches!(e.value(), Some(Value::Set(_))));
     if !src_exists {
@@ -614,27 +612,33 @@ fn smove(ctx: &mut Ctx, args: Args) {
         return;
     }
     if src == dst {
-        let now = ctx.now_ms();
-        let is = ctx.db().lookup(src, now).and_then(|e| e.value()).and_then(set_of).is_some_and(|s| s.contains(member));
+        let is = ctx.lookup_quiet(src).and_then(|e| e.value()).and_then(set_of).is_some_and(|s| s.contains(member));
         ctx.reply().int(is as i64);
         return;
     }
-    let removed = match ctx.write_typed::<Set>(src) {
-        Ok((Some(s), _)) => s.remove(member),
-        _ => false,
+    let from = match ctx.write_typed::<Set>(src) {
+        Ok((Some(s), _, w)) => {
+            if s.remove(member) {
+                Some(w)
+            } else {
+                w.untouched();
+                None
+            }
+        }
+        _ => None,
     };
-    if !removed {
+    let Some(from) = from else {
         ctx.reply().int(0);
         return;
-    }
-    removed_from(ctx, src, 1, nc::SET, "srem");
+    };
+    removed_from(ctx, from, 1, nc::SET, "srem");
     let th = ctx.thresholds();
-    let Ok((d, r)) = ctx.write_or_create::<Set>(dst, || Set::new_for(member)) else { return };
+    let Ok((d, r, mut to)) = ctx.write_or_create::<Set>(dst, || Set::new_for(member)) else { return };
     let added = d.add(member, &th);
     r.int(1);
     // The destination only counts as changed when it gained the member.
+    ctx.settle(&mut to, added as u64);
     if added {
-        ctx.key_modified(dst);
         ctx.notify(nc::SET, "sadd", dst);
     }
 }
@@ -682,9 +686,9 @@ enum Op {
 fn lookup_sets(ctx: &mut Ctx, keys: &[&[u8]], write: bool) -> Option<Vec<bool>> {
     let mut found = Vec::with_capacity(keys.len());
     for k in keys {
-        let res = if write { ctx.write_typed::<Set>(k) } else { ctx.read_typed::<Set>(k) };
+        let res = if write { ctx.probe_write::<Set>(k) } else { ctx.read_typed::<Set>(k).map(|(s, _)| s.is_some()) };
         match res {
-            Ok((s, _)) => found.push(s.is_some()),
+            Ok(exists) => found.push(exists),
             Err(_) => return None,
         }
     }

@@ -3,7 +3,7 @@
 //! `commands.rs`, `set.rs`, `string.rs`, `list.rs` and `debug.rs`; and the key writes the collection families share
 //! (a STORE destination set or deleted, elements removed), which report through the single-key door.
 
-use super::{Args, Ctx};
+use super::{Args, Ctx, KeyWrite};
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, Value};
 use crate::resp::reply::Reply;
@@ -119,32 +119,30 @@ pub(crate) fn ms_timeout_arg(r: &mut Reply, a: &[u8]) -> Option<i64> {
 pub(crate) fn store_value(ctx: &mut Ctx, key: &[u8], v: Value, class: u32, event: &str) {
     let mut e = Entry::new_value(key, v);
     ctx.init_lru(&mut e);
-    ctx.db().insert(e);
-    ctx.key_modified(key);
+    let mut w = ctx.open_write(key);
+    ctx.insert(&w, e);
+    ctx.modified(&mut w);
     ctx.notify(class, event, key);
 }
 
 /// Deletes `key` (an empty STORE result); returns whether it existed. When it did: bumps `dirty`, signals the key
 /// and emits `del`.
 pub(crate) fn delete_key(ctx: &mut Ctx, key: &[u8]) -> bool {
-    let now = ctx.now_ms();
-    let db = ctx.db();
-    if db.lookup(key, now).is_none() {
+    let db = ctx.client.db;
+    if !ctx.exists_in(db, key) || !ctx.delete_key(key) {
         return false;
     }
-    db.delete(key);
-    ctx.key_modified(key);
     ctx.notify(nc::GENERIC, "del", key);
     true
 }
 
-/// After elements were removed from the collection at `key`: signals the key, emits `event`, and when the
+/// After elements were removed from the collection written through `w`: settles it, emits `event`, and when the
 /// collection is empty deletes the key and emits `del` (Redis's order). `removed` (> 0) is added to `dirty`.
-pub(crate) fn removed_from(ctx: &mut Ctx, key: &[u8], removed: u64, class: u32, event: &str) {
-    let db = ctx.client.db;
-    ctx.key_changed(db, key, removed.max(1));
+pub(crate) fn removed_from(ctx: &mut Ctx, mut w: KeyWrite, removed: u64, class: u32, event: &str) {
+    let key = w.key();
+    ctx.changed(&mut w, removed.max(1));
     ctx.notify(class, event, key);
-    if ctx.delete_if_empty(key) {
+    if ctx.delete_if_empty(&w) {
         ctx.notify(nc::GENERIC, "del", key);
     }
 }

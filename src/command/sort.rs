@@ -219,9 +219,12 @@ fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
         sortby = None;
     }
     if kind == Some(2) {
-        if let Some(Value::ZSet(z)) = ctx.db().keys.get_mut(key).and_then(|e| e.value_mut()) {
+        // An encoding change only (as Redis's SORT does): no change in WATCH's sense, nothing counted.
+        let w = ctx.open_write(key);
+        if let Some(Value::ZSet(z)) = ctx.entry_mut(&w).and_then(|e| e.value_mut()) {
             z.convert_to_skiplist();
         }
+        w.untouched();
     }
 
     // Load the elements (only the LIMIT window when nothing is sorted and the type has an order).

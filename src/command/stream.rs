@@ -604,22 +604,22 @@ fn xadd(ctx: &mut Ctx, args: Args) {
     }
     let key = args.get(1);
     if a.nomkstream {
-        match ctx.write_typed::<Stream>(key) {
+        match ctx.probe_write::<Stream>(key) {
             Err(_) => return,
-            Ok((None, r)) => {
-                r.null();
+            Ok(false) => {
+                ctx.reply().null();
                 return;
             }
-            Ok(_) => {}
+            Ok(true) => {}
         }
     }
     let limits = ctx.stream_limits();
     let now = ctx.now_ms().max(0) as u64;
     let propagating = ctx.propagating();
-    let Ok((s, r)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
+    let Ok((s, r, mut w)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
     if s.last_id == StreamId::MAX {
         r.error("ERR The stream has exhausted the last possible ID, unable to add more items");
-        return;
+        return w.untouched();
     }
     let spec = match a.id {
         None => IdSpec::Auto,
@@ -642,11 +642,11 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         Ok(id) => id,
         Err(AddError::IdTooSmall) => {
             r.error("ERR The ID specified in XADD is equal or smaller than the target stream top item");
-            return;
+            return w.untouched();
         }
         Err(AddError::TooLarge) => {
             r.error("ERR Elements are too large to be stored");
-            return;
+            return w.untouched();
         }
     };
     reply_id(r, id);
@@ -664,7 +664,7 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         None
     };
     ctx.notify(nc::STREAM, "xadd", key);
-    ctx.key_modified(key);
+    ctx.modified(&mut w);
     if trimmed > 0 {
         ctx.notify(nc::STREAM, "xtrim", key);
     }
@@ -678,7 +678,7 @@ fn xtrim(ctx: &mut Ctx, args: Args) {
     let Some(a) = parse_add_trim(ctx, args, false) else { return };
     let Some(t) = a.trim else { return };
     let key = args.get(1);
-    let Ok((s, r)) = ctx.write_typed::<Stream>(key) else { return };
+    let Ok((s, r, mut w)) = ctx.write_typed::<Stream>(key) else { return };
     let Some(s) = s else {
         r.int(0);
         return;
@@ -686,7 +686,7 @@ fn xtrim(ctx: &mut Ctx, args: Args) {
     let deleted = s.trim(&t);
     r.int(deleted as i64);
     if deleted == 0 {
-        return;
+        return w.untouched();
     }
     let mut argv: Vec<Vec<u8>> = args.iter().map(|x| x.to_vec()).collect();
     rewrite_trim(&mut argv, s, &a);
@@ -694,29 +694,29 @@ fn xtrim(ctx: &mut Ctx, args: Args) {
     if t.approx {
         ctx.rewrite(&argv);
     }
-    let db = ctx.client.db;
-    ctx.key_changed(db, key, deleted);
+    ctx.changed(&mut w, deleted);
 }
 
 /// XDEL key id [id ...]
 fn xdel(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let Ok((s, r)) = ctx.write_typed::<Stream>(key) else { return };
+    let Ok((s, r, mut w)) = ctx.write_typed::<Stream>(key) else { return };
     let Some(s) = s else {
         r.int(0);
         return;
     };
     let mut ids = Vec::with_capacity(args.len() - 2);
     for a in args.iter().skip(2) {
-        let Some(p) = id_or_reply(r, a, 0, true, false) else { return };
+        let Some(p) = id_or_reply(r, a, 0, true, false) else { return w.untouched() };
         ids.push(p.id);
     }
     let deleted = s.xdel(&ids);
     r.int(deleted as i64);
     if deleted > 0 {
         ctx.notify(nc::STREAM, "xdel", key);
-        let db = ctx.client.db;
-        ctx.key_changed(db, key, deleted);
+        ctx.changed(&mut w, deleted);
+    } else {
+        w.untouched();
     }
 }
 
@@ -751,7 +751,7 @@ fn xsetid(ctx: &mut Ctx, args: Args) {
         }
     }
     let key = args.get(1);
-    let Ok((s, r)) = ctx.write_typed::<Stream>(key) else { return };
+    let Ok((s, r)) = ctx.write_unsignalled::<Stream>(key) else { return };
     let Some(s) = s else {
         r.err_no_such_key();
         return;

@@ -4,7 +4,7 @@
 //! a fresh key costs exactly one entry allocation.
 
 use super::shared::int_arg;
-use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, ONE_KEY};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, KeyWrite, BASE, ONE_KEY};
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, StrRef};
 use crate::resp::reply::Reply;
@@ -367,17 +367,20 @@ fn get_generic(ctx: &mut Ctx, key: &[u8]) -> bool {
 ///
 /// Overwriting counts as one access of the old key (Redis's `setKey` looks it up for writing): under LFU the value
 /// keeps the old counter after that touch, as `dbOverwrite` does; otherwise it gets the current LRU clock.
-pub(crate) fn store_string(ctx: &mut Ctx, key: &[u8], val: &[u8], keep_ttl: bool) {
-    store_string_with(ctx, key, val, keep_ttl, true)
+///
+/// The key is that of `w`, which the caller settles.
+pub(crate) fn store_string(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_ttl: bool) {
+    store_string_with(ctx, w, val, keep_ttl, true)
 }
 
 /// [`store_string`]; `touch_old`: false when the caller's own lookup already counted the access.
-fn store_string_with(ctx: &mut Ctx, key: &[u8], val: &[u8], keep_ttl: bool, touch_old: bool) {
+fn store_string_with(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_ttl: bool, touch_old: bool) {
     let lfu = ctx.lfu_policy();
     let lru = ctx.fresh_lru();
     let touch = ctx.write_touch(touch_old);
     let now = ctx.now_ms();
-    let db = ctx.db();
+    let key = w.key();
+    let db = ctx.db_for_write(w);
     // Fast path: an existing key without a TTL is overwritten in place with a single lookup (unless its value is
     // big: that one is replaced whole below, so it goes where `lazyfree-lazy-server-del` says).
     let big = |e: &crate::keyspace::object::Entry| {
@@ -604,12 +607,13 @@ fn set_generic(
             return;
         }
     }
-    store_string_with(ctx, key, val, flags & F_KEEPTTL != 0, !conditional);
-    ctx.key_modified(key);
+    let mut w = ctx.open_write(key);
+    store_string_with(ctx, &w, val, flags & F_KEEPTTL != 0, !conditional);
+    ctx.modified(&mut w);
     if expire.is_some() {
         // As in Redis 7.0, an absolute time already in the past is stored like any other: the key is then
         // expired lazily or by the active cycle.
-        ctx.db().set_expire(key, when_ms);
+        ctx.set_expire(&w, when_ms);
     }
     ctx.notify(nc::STRING, "set", key);
     if expire.is_some() {
@@ -718,8 +722,9 @@ fn mset_generic(ctx: &mut Ctx, args: Args, nx: bool) {
         }
     }
     for i in (1..args.len()).step_by(2) {
-        store_string(ctx, args.get(i), args.get(i + 1), false);
-        ctx.key_modified(args.get(i));
+        let mut w = ctx.open_write(args.get(i));
+        store_string(ctx, &w, args.get(i + 1), false);
+        ctx.modified(&mut w);
         ctx.notify(nc::STRING, "set", args.get(i));
     }
     if nx {
@@ -745,8 +750,9 @@ fn getset(ctx: &mut Ctx, args: Args) {
     if !get_generic(ctx, key) {
         return;
     }
-    store_string(ctx, key, args.get(2), false);
-    ctx.key_modified(key);
+    let mut w = ctx.open_write(key);
+    store_string(ctx, &w, args.get(2), false);
+    ctx.modified(&mut w);
     ctx.notify(nc::STRING, "set", key);
     // Propagated as a SET, as Redis 7.0 (so a replica counts it as one).
     ctx.rewrite(&[b"SET".as_slice(), key, args.get(2)]);
@@ -758,8 +764,7 @@ fn getdel(ctx: &mut Ctx, args: Args) {
     if !get_generic(ctx, key) {
         return;
     }
-    if ctx.db().delete(key) {
-        ctx.key_modified(key);
+    if ctx.delete_key(key) {
         ctx.notify(nc::GENERIC, "del", key);
         ctx.rewrite(&[b"DEL".as_slice(), key]);
     }
@@ -789,30 +794,30 @@ fn getex(ctx: &mut Ctx, args: Args) {
         }
     }
     // Reply before the expire may delete the key.
-    {
-        let (e, r) = ctx.write_reply(key);
-        if let Some(e) = e {
-            reply_str(r, e);
-        }
+    let (e, r, mut w) = ctx.write_reply(key);
+    if let Some(e) = e {
+        reply_str(r, e);
     }
     // Redis's checkAlreadyExpired: never on a replica, nor while an AOF is loaded.
     if flags & (F_EXAT | F_PXAT) != 0 && when_ms <= now && ctx.deletes_already_expired() {
-        ctx.db().delete_expired_by_command(key);
-        ctx.key_modified(key);
+        ctx.delete_expired_by_command(&w);
+        ctx.modified(&mut w);
         ctx.notify(nc::GENERIC, "del", key);
         let verb = ctx.del_verb();
         ctx.rewrite(&[verb, key]);
     } else if expire.is_some() {
-        ctx.db().set_expire(key, when_ms);
-        ctx.key_modified(key);
+        ctx.set_expire(&w, when_ms);
+        ctx.modified(&mut w);
         ctx.notify(nc::GENERIC, "expire", key);
         let mut nb = [0u8; 24];
         let ms = crate::util::itoa_buf(when_ms, &mut nb);
         ctx.rewrite(&[b"PEXPIREAT".as_slice(), key, ms]);
-    } else if flags & F_PERSIST != 0 && ctx.db().persist(key) {
-        ctx.key_modified(key);
+    } else if flags & F_PERSIST != 0 && ctx.persist(&w) {
+        ctx.modified(&mut w);
         ctx.notify(nc::GENERIC, "persist", key);
         ctx.rewrite(&[b"PERSIST".as_slice(), key]);
+    } else {
+        w.untouched();
     }
 }
 
@@ -841,24 +846,29 @@ fn append(ctx: &mut Ctx, args: Args) {
             }
         },
     };
+    let mut w = ctx.open_write(key);
     let total = match cur_len {
         None => {
             let mut e = Entry::new_string(key, val);
             e.set_lru(ctx.fresh_lru());
-            ctx.db().insert(e);
+            ctx.insert(&w, e);
             val.len()
         }
         Some(len) => {
             if !check_string_length(ctx, len as u64, val.len() as u64) {
+                w.untouched();
                 return;
             }
-            let Some(buf) = ctx.db().keys.get_mut(key).and_then(|e| e.raw_mut()) else { return };
+            let Some(buf) = ctx.entry_mut(&w).and_then(|e| e.raw_mut()) else {
+                w.untouched();
+                return;
+            };
             super::admin::sds_reserve(buf, val.len());
             buf.extend_from_slice(val);
             buf.len()
         }
     };
-    ctx.key_modified(key);
+    ctx.modified(&mut w);
     ctx.notify(nc::STRING, "append", key);
     ctx.reply().int(total as i64);
 }
@@ -878,20 +888,20 @@ fn strlen(ctx: &mut Ctx, args: Args) {
 /// Redis's `incrDecrCommand`: adds `incr` to the integer at `key` (0 when missing), keeping its TTL.
 fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) {
     let lru = ctx.fresh_lru();
-    let (e, r) = ctx.write_reply(key);
+    let (e, r, mut w) = ctx.write_reply(key);
     match e {
         Some(e) => {
             let Some(s) = e.as_str() else {
                 r.err_wrongtype();
-                return;
+                return w.untouched();
             };
             let Some(old) = s.as_i64() else {
                 r.err_not_int();
-                return;
+                return w.untouched();
             };
             let Some(n) = old.checked_add(incr) else {
                 r.error("ERR increment or decrement would overflow");
-                return;
+                return w.untouched();
             };
             e.set_int(n);
             r.int(n);
@@ -900,10 +910,10 @@ fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) {
             r.int(incr);
             let mut e = Entry::new_int(key, incr);
             e.set_lru(lru);
-            ctx.db().insert(e);
+            ctx.insert(&w, e);
         }
     }
-    ctx.key_modified(key);
+    ctx.modified(&mut w);
     ctx.notify(nc::STRING, "incrby", key);
 }
 
@@ -940,13 +950,13 @@ fn decrby(ctx: &mut Ctx, args: Args) {
 fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     use super::longdouble::F80;
     let key = args.get(1);
-    let (e, r) = ctx.write_reply(key);
+    let (e, r, mut w) = ctx.write_reply(key);
     let cur = match e {
         None => Some(F80::ZERO),
         Some(e) => match e.as_str() {
             None => {
                 r.err_wrongtype();
-                return;
+                return w.untouched();
             }
             Some(StrRef::Int(n)) => Some(F80::from_i64(n)),
             Some(StrRef::Bytes(b)) => F80::parse(b),
@@ -954,24 +964,23 @@ fn incrbyfloat(ctx: &mut Ctx, args: Args) {
     };
     let (Some(cur), Some(incr)) = (cur, F80::parse(args.get(2))) else {
         r.err_not_float();
-        return;
+        return w.untouched();
     };
     let sum = cur.plus(incr);
     if !sum.is_finite() {
         r.error("ERR increment would produce NaN or Infinity");
-        return;
+        return w.untouched();
     }
     let text = sum.to_human_string();
     r.bulk(&text);
     let lru = ctx.fresh_lru();
-    let db = ctx.db();
     let mut e = Entry::new_embstr(key, &text);
     e.set_lru(lru);
     // A long result is a fresh raw sds, untrimmed.
     super::admin::set_raw_capacity(&mut e, super::admin::sds_new_alloc(text.len()));
     // The result replaces the value but keeps the TTL (dbOverwrite).
-    db.insert_keep_ttl(e);
-    ctx.key_modified(key);
+    ctx.insert_keep_ttl(&w, e);
+    ctx.modified(&mut w);
     ctx.notify(nc::STRING, "incrbyfloat", key);
     // Replayed as the result, so float rounding on the other side cannot diverge.
     ctx.rewrite(&[b"SET".as_slice(), key, &text, b"KEEPTTL"]);
@@ -1053,8 +1062,9 @@ fn setrange(ctx: &mut Ctx, args: Args) {
             e.set_lru(ctx.fresh_lru());
             // A fresh, untrimmed sds in Redis.
             super::admin::set_raw_capacity(&mut e, super::admin::sds_new_alloc(total));
-            ctx.db().insert(e);
-            ctx.key_modified(key);
+            let mut w = ctx.open_write(key);
+            ctx.insert(&w, e);
+            ctx.modified(&mut w);
             ctx.notify(nc::STRING, "setrange", key);
             ctx.reply().int(total as i64);
         }
@@ -1067,14 +1077,15 @@ fn setrange(ctx: &mut Ctx, args: Args) {
                 return;
             }
             let off = offset_u as usize;
-            let Some(buf) = ctx.db().keys.get_mut(key).and_then(|e| e.raw_mut()) else { return };
+            let mut w = ctx.open_write(key);
+            let Some(buf) = ctx.entry_mut(&w).and_then(|e| e.raw_mut()) else { return w.untouched() };
             if buf.len() < off + val.len() {
                 super::admin::sds_reserve(buf, off + val.len() - buf.len());
                 buf.resize(off + val.len(), 0);
             }
             buf[off..off + val.len()].copy_from_slice(val);
             let total = buf.len();
-            ctx.key_modified(key);
+            ctx.modified(&mut w);
             ctx.notify(nc::STRING, "setrange", key);
             ctx.reply().int(total as i64);
         }

@@ -11,7 +11,7 @@ use super::set::{
     UNBOUNDED_REPLY_MAX_BYTES,
 };
 use super::shared::{delete_key, long_arg, positive_long_arg, range_long_arg, removed_from, store_value};
-use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, BASE, NO_KEYS, ONE_KEY};
+use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, KeyWrite, BASE, NO_KEYS, ONE_KEY};
 use crate::blocking::{BlockKind, TimeoutReply};
 use crate::config::notify as nc;
 use crate::keyspace::object::{StrRef, Value};
@@ -694,9 +694,9 @@ fn clamp_ranks(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
     Some((start as usize, end as usize))
 }
 
-/// The sorted set at `key` without touching it (callers looked it up already).
-fn zset_in<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a mut ZSet> {
-    ctx.db().keys.get_mut(key).and_then(|e| e.value_mut()).and_then(|v| match v {
+/// The sorted set written through `w`, without touching it (callers looked it up already).
+fn zset_in<'a>(ctx: &'a mut Ctx, w: &KeyWrite) -> Option<&'a mut ZSet> {
+    ctx.entry_mut(w).and_then(|e| e.value_mut()).and_then(|v| match v {
         Value::ZSet(z) => Some(z),
         _ => None,
     })
@@ -745,10 +745,7 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
         scores.push(s);
     }
     let th = ctx.thresholds();
-    let exists = match ctx.write_typed::<ZSet>(key) {
-        Ok((z, _)) => z.is_some(),
-        Err(_) => return,
-    };
+    let Ok(exists) = ctx.probe_write::<ZSet>(key) else { return };
     if !exists && flags.xx {
         if flags.incr {
             ctx.reply().null();
@@ -758,7 +755,7 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
         return;
     }
     let first_len = args.get(idx + 1).len();
-    let Ok((z, r)) = ctx.write_or_create::<ZSet>(key, || ZSet::new(first_len, &th)) else { return };
+    let Ok((z, r, mut w)) = ctx.write_or_create::<ZSet>(key, || ZSet::new(first_len, &th)) else { return };
     let (mut added, mut updated, mut processed) = (0u64, 0u64, 0u64);
     let mut score = 0.0;
     let mut nan = false;
@@ -796,9 +793,8 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
     } else {
         r.int(if flags.ch { added + updated } else { added } as i64);
     }
+    ctx.settle(&mut w, added + updated);
     if added + updated > 0 {
-        let db = ctx.client.db;
-        ctx.key_changed(db, key, added + updated);
         ctx.notify(nc::ZSET, if flags.incr { "zincr" } else { "zadd" }, key);
     }
 }
@@ -816,7 +812,7 @@ fn zincrby(ctx: &mut Ctx, args: Args) {
 /// ZREM key member [member ...]
 fn zrem(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let Ok((z, r)) = ctx.write_typed::<ZSet>(key) else { return };
+    let Ok((z, r, w)) = ctx.write_typed::<ZSet>(key) else { return };
     let Some(z) = z else {
         r.int(0);
         return;
@@ -832,7 +828,9 @@ fn zrem(ctx: &mut Ctx, args: Args) {
     }
     r.int(removed as i64);
     if removed > 0 {
-        removed_from(ctx, key, removed, nc::ZSET, "zrem");
+        removed_from(ctx, w, removed, nc::ZSET, "zrem");
+    } else {
+        w.untouched();
     }
 }
 
@@ -1178,7 +1176,7 @@ fn zremrange_generic(ctx: &mut Ctx, args: Args, rt: RangeType) {
             Range::Rank(s, e)
         }
     };
-    let Ok((z, r)) = ctx.write_typed::<ZSet>(key) else { return };
+    let Ok((z, r, w)) = ctx.write_typed::<ZSet>(key) else { return };
     let Some(z) = z else {
         r.int(0);
         return;
@@ -1198,7 +1196,9 @@ fn zremrange_generic(ctx: &mut Ctx, args: Args, rt: RangeType) {
             RangeType::Lex => "zremrangebylex",
             _ => "zremrangebyrank",
         };
-        removed_from(ctx, key, removed as u64, nc::ZSET, event);
+        removed_from(ctx, w, removed as u64, nc::ZSET, event);
+    } else {
+        w.untouched();
     }
 }
 
@@ -1234,18 +1234,18 @@ pub(crate) struct PopReply {
 /// Pops from the first non-empty sorted set among `keys`. `count` -1 means "not given" (one element). Returns
 /// false when nothing was popped (after replying the empty/nil answer, or WRONGTYPE).
 pub(crate) fn zpop_generic(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: i64, how: PopReply) -> bool {
-    let mut found: Option<&[u8]> = None;
+    let mut found: Option<KeyWrite> = None;
     for k in keys {
         match ctx.write_typed::<ZSet>(k) {
             Err(_) => return false,
-            Ok((Some(_), _)) => {
-                found = Some(k);
+            Ok((Some(_), _, w)) => {
+                found = Some(w);
                 break;
             }
-            Ok((None, _)) => {}
+            Ok((None, _, _)) => {}
         }
     }
-    let Some(key) = found else {
+    let Some(w) = found else {
         if how.nil_when_empty {
             ctx.reply().null_array();
         } else {
@@ -1255,11 +1255,16 @@ pub(crate) fn zpop_generic(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: i64,
     };
     if count == 0 {
         ctx.reply().array(0);
+        w.untouched();
         return false;
     }
+    let key = w.key();
     let given = count;
     let count = if count < 0 { 1 } else { count };
-    let Some(z) = zset_in(ctx, key) else { return false };
+    let Some(z) = zset_in(ctx, &w) else {
+        w.untouched();
+        return false;
+    };
     let popped = z.pop(max, usize::try_from(count).unwrap_or(usize::MAX));
     let r = ctx.reply();
     let n = popped.len();
@@ -1283,7 +1288,7 @@ pub(crate) fn zpop_generic(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: i64,
         r.bulk(m);
         r.double(*s);
     }
-    removed_from(ctx, key, n as u64, nc::ZSET, if max { "zpopmax" } else { "zpopmin" });
+    removed_from(ctx, w, n as u64, nc::ZSET, if max { "zpopmax" } else { "zpopmin" });
     if how.emit_key {
         // BZPOPMIN/BZPOPMAX replay as `ZPOPMIN|ZPOPMAX key`, ZMPOP/BZMPOP as `ZPOPMIN|ZPOPMAX key <popped>`.
         let verb: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
@@ -1380,11 +1385,12 @@ fn bzpop_generic(ctx: &mut Ctx, args: Args, keys: &[&[u8]], deadline_ms: i64, ma
         }
         match ctx.write_typed::<ZSet>(key) {
             Err(_) => return,
-            Ok((Some(z), _)) if !z.is_empty() => {
+            Ok((Some(z), _, w)) if !z.is_empty() => {
+                w.untouched();
                 zpop_generic(ctx, &[key], max, count, how);
                 return;
             }
-            Ok(_) => {}
+            Ok((_, _, w)) => w.untouched(),
         }
     }
     super::blocking::block(ctx, args, keys, deadline_ms, BlockKind::ZSet, TimeoutReply::NullArray);
@@ -1429,7 +1435,7 @@ fn zrandmember(ctx: &mut Ctx, args: Args) {
             r.null();
             return;
         }
-        let (Some(z), rng, r) = ctx.typed_with_rng::<ZSet>(key) else { return };
+        let (Some(z), rng, r) = ctx.read_with_rng::<ZSet>(key) else { return };
         match z.random(rng) {
             Some((m, _)) => bulk_ref(r, m),
             None => r.null(),
@@ -1454,7 +1460,7 @@ fn zrandmember(ctx: &mut Ctx, args: Args) {
         r.array(0);
         return;
     }
-    let (Some(z), rng, r) = ctx.typed_with_rng::<ZSet>(key) else { return };
+    let (Some(z), rng, r) = ctx.read_with_rng::<ZSet>(key) else { return };
     let resp3 = r.is_resp3();
     let emit = |r: &mut Reply, m: StrRef<'_>, s: f64| {
         if withscores && resp3 {
@@ -1572,7 +1578,7 @@ fn zalgebra(ctx: &mut Ctx, args: Args, dst: Option<&[u8]>, numkeys_idx: usize, o
     let setnum = setnum as usize;
     let keys: Vec<&[u8]> = (numkeys_idx + 1..numkeys_idx + 1 + setnum).map(|i| args.get(i)).collect();
     for k in &keys {
-        let e = if dst.is_some() { ctx.lookup_write(k) } else { ctx.lookup_read(k) };
+        let e = if dst.is_some() { ctx.lookup_write(k) } else { ctx.lookup_read(k).map(|e| &*e) };
         if let Some(e) = e {
             if !matches!(e.value(), Some(Value::Set(_) | Value::ZSet(_))) {
                 ctx.reply().err_wrongtype();

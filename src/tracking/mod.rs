@@ -17,7 +17,7 @@
 //! BCAST prefixes are removed at once.
 //!
 //! Messages are not written into clients' buffers where the key changes: they go through an outbox that is
-//! delivered right after the change when the handler reports it (`Ctx::key_changed`), after each command at top
+//! delivered right after the change when the handler reports it (its `KeyWrite` settled), after each command at top
 //! level (with the running client at hand, which is out of the client table while it runs), and before the loop
 //! sleeps. The bytes and their order in every client's stream are Redis's: an invalidation of a key the running
 //! client itself tracks is sent after its reply (after EXEC's whole reply in a transaction: Redis's

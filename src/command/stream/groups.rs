@@ -71,7 +71,7 @@ fn xgroup_prelude(ctx: &mut Ctx, args: Args, create: bool, setid: bool) -> Optio
         }
     }
     let (key, group) = (args.get(2), args.get(3));
-    let (s, r) = ctx.write_typed::<Stream>(key).ok()?;
+    let (s, r) = ctx.write_unsignalled::<Stream>(key).ok()?;
     let exists = s.is_some();
     if !mkstream {
         let Some(s) = s else {
@@ -95,7 +95,7 @@ pub(super) fn xgroup_create(ctx: &mut Ctx, args: Args) {
     }
     let (key, group) = (args.get(2), args.get(3));
     let id = if args.get(4) == b"$" {
-        match ctx.write_typed::<Stream>(key) {
+        match ctx.write_unsignalled::<Stream>(key) {
             Ok((Some(s), _)) => s.last_id,
             _ => StreamId::MIN,
         }
@@ -103,7 +103,7 @@ pub(super) fn xgroup_create(ctx: &mut Ctx, args: Args) {
         let Some(p) = id_or_reply(ctx.reply(), args.get(4), 0, true, false) else { return };
         p.id
     };
-    let Ok((s, r)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
+    let Ok((s, r, mut w)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
     let created = !s.groups.contains_key(group);
     if created {
         s.groups.insert(group.to_vec(), crate::keyspace::types::stream::ConsumerGroup::new(id, entries_read));
@@ -113,8 +113,10 @@ pub(super) fn xgroup_create(ctx: &mut Ctx, args: Args) {
     }
     if !exists {
         // MKSTREAM made the key: signalled as Redis's `signalModifiedKey`, the change counted below.
-        let db = ctx.client.db;
-        ctx.key_changed(db, key, 0);
+        ctx.changed(&mut w, 0);
+    } else {
+        // A group is no change of the key in WATCH's sense (counted below).
+        w.untouched();
     }
     if created {
         ctx.count_changes(1);
@@ -130,7 +132,7 @@ pub(super) fn xgroup_setid(ctx: &mut Ctx, args: Args) {
         return;
     }
     let (key, group) = (args.get(2), args.get(3));
-    let Ok((Some(s), r)) = ctx.write_typed::<Stream>(key) else { return };
+    let Ok((Some(s), r)) = ctx.write_unsignalled::<Stream>(key) else { return };
     let id = if args.get(4) == b"$" {
         s.last_id
     } else {
@@ -151,7 +153,7 @@ pub(super) fn xgroup_destroy(ctx: &mut Ctx, args: Args) {
         return;
     }
     let (key, group) = (args.get(2), args.get(3));
-    let Ok((Some(s), r)) = ctx.write_typed::<Stream>(key) else { return };
+    let Ok((Some(s), r)) = ctx.write_unsignalled::<Stream>(key) else { return };
     if s.groups.remove(group).is_none() {
         r.int(0);
         return;
@@ -170,7 +172,7 @@ pub(super) fn xgroup_createconsumer(ctx: &mut Ctx, args: Args) {
     }
     let (key, group, name) = (args.get(2), args.get(3), args.get(4));
     let now = ctx.now_ms();
-    let Ok((Some(s), r)) = ctx.write_typed::<Stream>(key) else { return };
+    let Ok((Some(s), r)) = ctx.write_unsignalled::<Stream>(key) else { return };
     let Some(g) = s.groups.get_mut(group) else { return };
     if g.consumers.contains_key(name) {
         r.int(0);
@@ -188,7 +190,7 @@ pub(super) fn xgroup_delconsumer(ctx: &mut Ctx, args: Args) {
         return;
     }
     let (key, group, name) = (args.get(2), args.get(3), args.get(4));
-    let Ok((Some(s), r)) = ctx.write_typed::<Stream>(key) else { return };
+    let Ok((Some(s), r)) = ctx.write_unsignalled::<Stream>(key) else { return };
     let Some(g) = s.groups.get_mut(group) else { return };
     let Some(c) = g.consumers.remove(name) else {
         r.int(0);
@@ -250,7 +252,7 @@ pub(super) fn xinfo_consumers(ctx: &mut Ctx, args: Args) {
 /// XACK key group id [id ...]
 pub(super) fn xack(ctx: &mut Ctx, args: Args) {
     let (key, group) = (args.get(1), args.get(2));
-    let Ok((s, r)) = ctx.write_typed::<Stream>(key) else { return };
+    let Ok((s, r)) = ctx.write_unsignalled::<Stream>(key) else { return };
     let Some(g) = s.and_then(|s| s.groups.get_mut(group)) else {
         r.int(0);
         return;
@@ -481,7 +483,7 @@ pub(super) fn xreadgroup_serve_blocked(ctx: &mut Ctx, args: Args) {
     let now = ctx.now_ms();
     let mut effects = GroupEffects::new(ctx.propagating());
     {
-        let (s, _, r) = ctx.typed_with_rng::<Stream>(&key);
+        let (s, _, r) = ctx.unsignalled_with_rng::<Stream>(&key);
         let Some(s) = s else {
             r.error("UNBLOCKED the stream key no longer exists");
             return;
