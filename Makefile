@@ -2,7 +2,8 @@
 #   make run     release build, serve on port 6379 with defaults
 #   make test    install what the tests need (Debian redis-server/redis-tools, rustfmt, clippy, redis-py from PyPI
 #                into target/pydeps), then
-#                fmt check, clippy -D warnings, and every test target (differential tests against redis-server)
+#                fmt check, clippy -D warnings, and every test target (differential tests against redis-server),
+#                with check-ports (and, with FUZZ_SMOKE=1, fuzz-smoke) in a third lane beside the test binaries
 #   make test-io-threads  every test target with each ferredis server the tests start on `io-threads 4` and
 #                `io-threads-do-reads yes` (FERREDIS_EXTRA_ARGS, read by tests/common; IO_THREADS_ARGS overrides)
 #   make bench   redis-benchmark + memory comparison against Debian's redis-server (benches/compare.sh), then the
@@ -291,11 +292,10 @@ test: deps toolchain
 	fail() { status=1; failed="$$failed $$1"; }; \
 	echo "== cargo fmt --check"; $(CARGO) fmt --all -- --check || fail fmt; took "fmt"; \
 	echo "== cargo clippy"; $(CARGO) clippy --all-targets -- -D warnings || fail clippy; took "clippy"; \
-	$(MAKE) --no-print-directory check-ports || fail check-ports; took "check-ports"; \
-	extra=; if [ "$(FUZZ_SMOKE)" = 1 ]; then extra="$(MAKE) --no-print-directory fuzz-smoke"; fi; \
-	echo "== cargo test$${extra:+ (and the fuzz smoke run beside it)}"; \
-	EXTRA_LANE="$$extra" tests/run-binaries.sh || fail "test-binaries$${extra:+/fuzz-smoke}"; \
-	took "the test binaries$${extra:+ and the fuzz smoke}"; \
+	extra=check-ports; if [ "$(FUZZ_SMOKE)" = 1 ]; then extra="$$extra fuzz-smoke"; fi; \
+	echo "== cargo test (and make $$extra beside it)"; \
+	EXTRA_TARGETS="$$extra" MAKE="$(MAKE)" tests/run-binaries.sh || fail "test-binaries"; \
+	took "the test binaries and make $$extra"; \
 	$(CARGO) test --doc || fail doc-tests; took "doc tests"; \
 	echo "== make test took $$(($$(date +%s) - t0))s"; \
 	if [ $$status != 0 ]; then echo "make test: FAILED:$$failed"; cat "$$FAILED_TESTS_FILE"; fi; \
