@@ -1136,11 +1136,18 @@ impl Server {
     }
 
     /// Folds the errors the last reply emitted into errorstats (Redis's `afterErrorReply`). Returns how many.
+    /// Inlined for its common case, no error, which is a length test; the rest is [`Server::count_errors_slow`].
+    #[inline(always)]
     fn count_errors(&mut self, c: &mut ClientState) -> usize {
-        let n = c.reply.error_prefixes.len();
-        if n == 0 {
+        if c.reply.error_prefixes.is_empty() {
             return 0;
         }
+        self.count_errors_slow(c)
+    }
+
+    #[cold]
+    fn count_errors_slow(&mut self, c: &mut ClientState) -> usize {
+        let n = c.reply.error_prefixes.len();
         if let Some(text) = c.reply.dropped_error.take() {
             if c.has(flags::MASTER) {
                 self.error_to_master(&text);
