@@ -284,7 +284,7 @@ pub fn admit(
             Rules::client(c)
         }
         Origin::Script => {
-            if cmd.has(flag::NOSCRIPT) && !st.script_disable_deny_script {
+            if cmd.has(flag::NOSCRIPT) && !st.debug.disable_deny_scripts {
                 return refuse(Reason::NoScript);
             }
             let Some(run) = st.scripting.run.as_ref() else { return refuse(Reason::NotInScript) };

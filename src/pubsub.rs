@@ -10,10 +10,10 @@
 //!
 //! Invariants: a client's id appears in a registry list exactly when the name is in the matching set of its
 //! [`ClientSubs`]; lists are never empty (the name is removed with its last subscriber); subscriber lists keep
-//! subscription order, which is the delivery order of PUBLISH, as in Redis. `ServerState::pubsub_channels` /
-//! `pubsub_patterns` mirror the number of channels / patterns (INFO).
+//! subscription order, which is the delivery order of PUBLISH, as in Redis; so the number of names of a kind
+//! ([`Registry::len`]) is INFO's `pubsub_channels` / `pubsub_patterns`.
 //!
-//! Subscribers are stored with their fd so PUBLISH reaches `ServerState::clients[fd]` without a lookup; the id
+//! Subscribers are stored with their fd so PUBLISH reaches `ServerState::clients.by_fd[fd]` without a lookup; the id
 //! guards against a reused fd. The client whose command is running is not in `clients`: callers pass it in.
 //!
 //! This file holds the data: the registry [`ServerState::pubsub`](crate::state::ServerState) holds, what a client

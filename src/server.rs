@@ -11,9 +11,9 @@
 //! 4. Timer: the cron at `hz`.
 //!
 //! # Ownership during a command
-//! A client lives in `state.clients[fd]`. While its input is processed it is taken out of its slot (so the handler
+//! A client lives in `state.clients.by_fd[fd]`. While its input is processed it is taken out of its slot (so the handler
 //! gets `&mut ClientState` and `&mut ServerState` without aliasing) and put back afterwards. Handlers that reach
-//! other clients through `state.clients` never see the running one there.
+//! other clients through `state.clients.by_fd` never see the running one there.
 //!
 //! # Protected mode
 //! As Redis 7.0: with `protected-mode yes` and no password, a TCP peer other than exactly 127.0.0.1 or ::1 (the
@@ -113,7 +113,7 @@ pub struct Server {
     exit_code: Option<i32>,
     /// Cron frequency in effect (`hz`, raised by dynamic-hz with many clients).
     hz: i64,
-    /// Scratch vector for the pending-writes pass (swapped with `state.clients_pending_write`).
+    /// Scratch vector for the pending-writes pass (swapped with `state.clients.pending_write`).
     writes_scratch: Vec<RawFd>,
     /// What the I/O threads' event loops sent that could not be handled at once (it arrived while a command
     /// called every client home): handled at the start of the next `before_sleep` (see [`io_loops`]).
@@ -607,7 +607,7 @@ impl Server {
     /// above, and the detached one of the handler harness, `server/detached.rs`).
     fn with_state(mut state: ServerState, commands: &'static command::CommandTable, pidfile: Option<String>) -> Server {
         command::init_full_names();
-        state.client_info = command::connection::client_info_string;
+        state.clients.info = command::connection::client_info_string;
         // Function libraries live in a Lua state built for the host that runs them.
         state.functions.set_host::<Server>();
         let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);
@@ -738,8 +738,8 @@ impl Server {
                 return;
             }
         }
-        let id = self.state.next_client_id;
-        self.state.next_client_id += 1;
+        let id = self.state.clients.next_id;
+        self.state.clients.next_id += 1;
         let mut st = ClientState::new(id, fd, addr, laddr, crate::util::now_ms());
         st.authenticated = crate::acl::default_user_nopass(&self.state.acl);
         if unix {
@@ -752,27 +752,27 @@ impl Server {
             self.io_arrived.push(fd);
         }
         let slot = fd as usize;
-        if slot >= self.state.clients.len() {
-            self.state.clients.resize_with(slot + 1, || None);
+        if slot >= self.state.clients.by_fd.len() {
+            self.state.clients.by_fd.resize_with(slot + 1, || None);
         }
-        self.state.clients[slot] = Some(client);
-        self.state.id_to_fd.insert(id, fd);
+        self.state.clients.by_fd[slot] = Some(client);
+        self.state.clients.id_to_fd.insert(id, fd);
         self.connected += 1;
         self.state.stats.total_connections_received += 1;
     }
 
     #[inline]
     fn take_client(&mut self, fd: RawFd) -> Option<Box<Client>> {
-        self.state.clients.get_mut(fd as usize).and_then(|s| s.take())
+        self.state.clients.by_fd.get_mut(fd as usize).and_then(|s| s.take())
     }
 
     #[inline]
     fn put_client(&mut self, c: Box<Client>) {
         let fd = c.state.fd as usize;
-        if fd >= self.state.clients.len() {
-            self.state.clients.resize_with(fd + 1, || None);
+        if fd >= self.state.clients.by_fd.len() {
+            self.state.clients.by_fd.resize_with(fd + 1, || None);
         }
-        self.state.clients[fd] = Some(c);
+        self.state.clients.by_fd[fd] = Some(c);
     }
 
     /// Closes a client that is out of its slot and forgets everything about it.
@@ -784,14 +784,14 @@ impl Server {
         crate::state::pubsub::unsubscribe_everything(&mut self.state, &mut c.state);
         self.state.tracking.client_gone(&mut c.state);
         let _ = el.remove_interest(fd, Interest::BOTH);
-        self.state.id_to_fd.remove(&c.state.id);
+        self.state.clients.id_to_fd.remove(&c.state.id);
         self.forget_tx_and_pause(&c.state);
         if c.state.has(flags::MONITOR) {
             let id = c.state.id;
-            self.state.monitors.retain(|&m| m != id);
+            self.state.clients.monitors.retain(|&m| m != id);
         }
         self.connected = self.connected.saturating_sub(1);
-        self.state.client_mem.forget(&mut c);
+        self.state.clients.mem.forget(&mut c);
         // Dropping the box closes the socket and frees the buffers.
         drop(c);
     }
@@ -893,7 +893,7 @@ impl Server {
             || (c.state.has(flags::REPLICA) && crate::repl::stream_pending(&self.state.repl, c.state.id));
         if has_output && !c.pending_write && !el.interest(fd).is_writable() {
             c.pending_write = true;
-            self.state.clients_pending_write.push(fd);
+            self.state.clients.pending_write.push(fd);
         }
         self.put_client(c);
     }
@@ -983,7 +983,7 @@ impl Server {
                         conn.tot_mem = tot_mem;
                         // Redis's processCommand: over `maxmemory-clients`, the biggest clients go first, maybe
                         // this one (then its command does not run).
-                        if self.state.client_mem.over(client_evict::limit_bytes(&self.state.config))
+                        if self.state.clients.mem.over(client_evict::limit_bytes(&self.state.config))
                             && self.evict_clients(el, Some((&mut *state, &mut *mem)))
                         {
                             return;
@@ -1039,7 +1039,7 @@ impl Server {
             limits,
             st.now_ms,
             &mut st.stats.client_outbuf_limit_disconnections,
-            st.client_info,
+            st.clients.info,
         );
     }
 
@@ -1049,7 +1049,7 @@ impl Server {
     fn track_client_mem(&mut self, c: &mut Client) {
         let limit = client_evict::limit_bytes(&self.state.config);
         if limit > 0 {
-            self.state.client_mem.update(c, limit);
+            self.state.clients.mem.update(c, limit);
         }
     }
 
@@ -1059,8 +1059,8 @@ impl Server {
     fn recount_client_memory(&mut self) {
         let limit = client_evict::limit_bytes(&self.state.config);
         let st = &mut self.state;
-        for c in st.clients.iter_mut().flatten() {
-            st.client_mem.update(c, limit);
+        for c in st.clients.by_fd.iter_mut().flatten() {
+            st.clients.mem.update(c, limit);
         }
     }
 
@@ -1070,13 +1070,13 @@ impl Server {
     fn evict_clients(&mut self, el: &mut EventLoop, mut current: Option<(&mut ClientState, &mut Tracked)>) -> bool {
         let limit = client_evict::limit_bytes(&self.state.config);
         let mut evicted_current = false;
-        for (id, fd) in self.state.client_mem.candidates() {
-            if !self.state.client_mem.over(limit) {
+        for (id, fd) in self.state.clients.mem.candidates() {
+            if !self.state.clients.mem.over(limit) {
                 return evicted_current;
             }
             if let Some((st, tracked)) = current.as_mut().filter(|(st, _)| st.id == id) {
                 log_notice!("Evicting client: {}", command::connection::client_info_string(st, self.state.now_ms));
-                self.state.client_mem.forget_tracked(id, tracked);
+                self.state.clients.mem.forget_tracked(id, tracked);
                 st.flags |= flags::CLOSE_ASAP;
                 self.state.stats.evicted_clients += 1;
                 evicted_current = true;
@@ -1092,7 +1092,7 @@ impl Server {
             self.state.stats.evicted_clients += 1;
             self.free_client(el, c);
         }
-        if self.state.client_mem.over(limit) {
+        if self.state.clients.mem.over(limit) {
             log_warning!("Over client maxmemory after evicting all evictable clients");
         }
         evicted_current
@@ -1398,7 +1398,7 @@ impl Server {
         } else {
             Default::default()
         };
-        let dirty_before = self.state.dirty;
+        let dirty_before = self.state.persist.dirty;
         if prop && self.nesting == 0 && cmd.has(flag::TOUCHES_ARBITRARY_KEYS) {
             self.state.prop.unit_no_multi = true;
         }
@@ -1436,7 +1436,7 @@ impl Server {
                 // EXEC is never propagated itself: its commands are, wrapped in MULTI/EXEC when more than one.
                 self.state.prop.call.prevent = true;
             }
-            let dirty = self.state.dirty != dirty_before;
+            let dirty = self.state.persist.dirty != dirty_before;
             self.state.prop.end_call(saved, c.db, dirty, args.iter(), self.nesting > 0);
         }
         crate::state::notify::after_command(&mut self.state, Some(&mut *c));
@@ -1519,7 +1519,7 @@ impl Server {
         {
             self.commandlog_push_sizes(c, args, start_us, reply_bytes);
         }
-        if !self.state.monitors.is_empty() && !cmd.has(flag::SKIP_MONITOR | flag::ADMIN) {
+        if !self.state.clients.monitors.is_empty() && !cmd.has(flag::SKIP_MONITOR | flag::ADMIN) {
             self.feed_monitors(c, args);
         }
         end_us
@@ -1608,16 +1608,16 @@ impl Server {
     fn slowlog_push(&mut self, c: &ClientState, args: Args, start_us: i64, duration_us: u64) {
         let max = self.state.config.slowlog_max_len.max(0) as usize;
         let entry = SlowlogEntry {
-            id: self.state.slowlog_next_id,
+            id: self.state.commandlog.slow.next_id,
             time_s: start_us / 1_000_000,
             duration_us,
             argv: slowlog_args(args),
             peer: c.addr.clone(),
             name: c.name.clone().unwrap_or_default(),
         };
-        self.state.slowlog_next_id += 1;
-        self.state.slowlog.push_front(entry);
-        self.state.slowlog.truncate(max);
+        self.state.commandlog.slow.next_id += 1;
+        self.state.commandlog.slow.entries.push_front(entry);
+        self.state.commandlog.slow.entries.truncate(max);
     }
 
     /// Whether CLUSTER SLOT-STATS counts CPU time and network bytes (cluster mode, `cluster-slot-stats-enabled`).
@@ -1699,7 +1699,7 @@ impl Server {
             if threshold < 0 || max_len <= 0 || value < threshold as u64 {
                 continue;
             }
-            let log = if which == 0 { &mut st.large_requests } else { &mut st.large_replies };
+            let log = if which == 0 { &mut st.commandlog.large_requests } else { &mut st.commandlog.large_replies };
             log.entries.push_front(SlowlogEntry {
                 id: log.next_id,
                 time_s: start_us / 1_000_000,
@@ -1725,13 +1725,13 @@ impl Server {
         let mut line = b"+".to_vec();
         line.extend_from_slice(&monitor_line(crate::util::now_us(), c.db, &peer, args));
         line.extend_from_slice(b"\r\n");
-        for i in 0..self.state.monitors.len() {
-            let id = self.state.monitors[i];
+        for i in 0..self.state.clients.monitors.len() {
+            let id = self.state.clients.monitors[i];
             if id == c.id {
                 c.reply.raw_bytes(&line);
                 continue;
             }
-            let Some(&fd) = self.state.id_to_fd.get(&id) else { continue };
+            let Some(&fd) = self.state.clients.id_to_fd.get(&id) else { continue };
             if let Some(mut m) = self.take_client(fd) {
                 m.state.reply.raw_bytes(&line);
                 self.check_output_limits(&mut m);
@@ -1748,7 +1748,7 @@ impl Server {
                 Action::KillClient(id) => {
                     if id == c.id {
                         c.flags |= flags::CLOSE_AFTER_REPLY;
-                    } else if let Some(&fd) = self.state.id_to_fd.get(&id) {
+                    } else if let Some(&fd) = self.state.clients.id_to_fd.get(&id) {
                         self.free_client_by_fd(el, fd);
                     }
                 }
@@ -1867,11 +1867,11 @@ impl Server {
 
     /// Writes the replies of every client in the pending-writes list (Redis's `handleClientsWithPendingWrites`).
     fn handle_pending_writes(&mut self, el: &mut EventLoop) {
-        if self.state.clients_pending_write.is_empty() {
+        if self.state.clients.pending_write.is_empty() {
             return;
         }
         let mut list = std::mem::take(&mut self.writes_scratch);
-        std::mem::swap(&mut list, &mut self.state.clients_pending_write);
+        std::mem::swap(&mut list, &mut self.state.clients.pending_write);
         if let Some(io) = self.state.io.as_mut() {
             io.update_active(list.len());
             if io.active {
@@ -1884,7 +1884,7 @@ impl Server {
                 // Out of its slot: the client running a busy script (this pass serves others meanwhile). It stays
                 // listed for the pass after its command.
                 if self.state.scripting.run.is_some() {
-                    self.state.clients_pending_write.push(fd);
+                    self.state.clients.pending_write.push(fd);
                 }
                 continue;
             };
@@ -1911,7 +1911,7 @@ impl Server {
     fn threaded_writes(&mut self, el: &mut EventLoop, list: &mut Vec<RawFd>) {
         let mut items = Vec::with_capacity(list.len());
         list.retain(|&fd| {
-            let Some(c) = self.state.clients.get_mut(fd as usize).and_then(|s| s.take()) else { return true };
+            let Some(c) = self.state.clients.by_fd.get_mut(fd as usize).and_then(|s| s.take()) else { return true };
             let threaded =
                 c.pending_write && !c.state.has(flags::CLOSE_ASAP | flags::REPLICA) && !el.interest(fd).is_writable();
             if threaded {
@@ -1919,7 +1919,7 @@ impl Server {
                 c.pending_write = false;
                 items.push(io_threads::Item::new(c));
             } else {
-                self.state.clients[fd as usize] = Some(c);
+                self.state.clients.by_fd[fd as usize] = Some(c);
             }
             !threaded
         });
@@ -1932,7 +1932,7 @@ impl Server {
 
     /// Writes the coalesced pub/sub output (see [`crate::state::PUSH_COALESCE`]).
     fn flush_pending_pushes(&mut self, el: &mut EventLoop) {
-        let mut list = std::mem::take(&mut self.state.clients_pending_push);
+        let mut list = std::mem::take(&mut self.state.clients.pending_push);
         for &fd in &list {
             let Some(c) = self.take_client(fd) else { continue };
             if !c.pending_push {
@@ -1943,8 +1943,8 @@ impl Server {
         }
         list.clear();
         // Keep the allocation unless a flush above queued new pushes (it cannot today, but stay correct).
-        if self.state.clients_pending_push.is_empty() {
-            self.state.clients_pending_push = list;
+        if self.state.clients.pending_push.is_empty() {
+            self.state.clients.pending_push = list;
         }
     }
 
@@ -2112,8 +2112,8 @@ impl Server {
     fn clients_cron(&mut self, el: &mut EventLoop, now_ms: i64) {
         let timeout_s = self.state.config.timeout;
         if timeout_s > 0 {
-            for fd in 0..self.state.clients.len() {
-                let Some(c) = self.state.clients[fd].as_ref() else { continue };
+            for fd in 0..self.state.clients.by_fd.len() {
+                let Some(c) = self.state.clients.by_fd[fd].as_ref() else { continue };
                 if !c.state.has(flags::MONITOR | flags::BLOCKED | flags::POSTPONED | flags::MASTER | flags::REPLICA)
                     && now_ms / 1000 - c.state.last_interaction_ms / 1000 > timeout_s
                 {
@@ -2122,7 +2122,7 @@ impl Server {
                 }
             }
         }
-        let slots = self.state.clients.len();
+        let slots = self.state.clients.by_fd.len();
         if slots == 0 {
             return;
         }
@@ -2134,7 +2134,7 @@ impl Server {
         while budget > 0 && step < slots {
             let fd = (self.client_cursor + step) % slots;
             step += 1;
-            let Some(c) = self.state.clients[fd].as_mut() else { continue };
+            let Some(c) = self.state.clients.by_fd[fd].as_mut() else { continue };
             budget -= 1;
             let writable = el.interest(fd as RawFd).is_writable();
             // Redis's idle test for the query buffer: more than two seconds without input.
@@ -2175,7 +2175,7 @@ impl Server {
                 continue;
             }
             // Clients that stay idle with big buffers (pub/sub output, CONFIG SET of the limit) are counted here.
-            self.state.client_mem.update(c, evict_limit);
+            self.state.clients.mem.update(c, evict_limit);
         }
         self.client_cursor = (self.client_cursor + step) % slots;
     }
@@ -2288,7 +2288,7 @@ impl EventHandler for Server {
     }
 
     fn has_deferred_work(&self) -> bool {
-        !self.state.clients_pending_push.is_empty()
+        !self.state.clients.pending_push.is_empty()
     }
 
     fn before_block(&mut self, el: &mut EventLoop) {
@@ -2338,7 +2338,7 @@ impl Server {
             self.cluster_before_sleep(el);
         }
         self.blocking_before_sleep(el);
-        if self.state.client_mem.over(client_evict::limit_bytes(&self.state.config)) {
+        if self.state.clients.mem.over(client_evict::limit_bytes(&self.state.config)) {
             self.evict_clients(el, None);
         }
         // Client-side caching: BCAST invalidations of this pass, and messages that waited for their client.
@@ -2361,8 +2361,8 @@ impl Server {
         self.handle_pending_writes(el);
         self.io_wake();
         self.repl_pipe_interest(el);
-        if !self.state.clients_pending_push.is_empty()
-            && self.state.pending_push_since.elapsed() >= crate::state::PUSH_COALESCE
+        if !self.state.clients.pending_push.is_empty()
+            && self.state.clients.pending_push_since.elapsed() >= crate::state::PUSH_COALESCE
         {
             self.flush_pending_pushes(el);
         }

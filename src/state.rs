@@ -325,8 +325,8 @@ pub struct SlowlogEntry {
     pub name: Vec<u8>,
 }
 
-/// One of COMMANDLOG's size logs (Valkey 8.1: `large-request`, `large-reply`), newest first; the `slow` log is
-/// [`ServerState::slowlog`]. An entry's `duration_us` holds the size in bytes.
+/// One of the command logs ([`CommandLogs`]), newest first: SLOWLOG's, or one of COMMANDLOG's size logs (Valkey
+/// 8.1: `large-request`, `large-reply`), whose entries' `duration_us` holds the size in bytes.
 #[derive(Debug, Default)]
 pub struct CommandLog {
     pub entries: std::collections::VecDeque<SlowlogEntry>,
@@ -336,6 +336,8 @@ pub struct CommandLog {
 /// (`command/debug.rs`); read by the server's crons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DebugSwitches {
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call commands flagged `noscript` (Redis's test hook).
+    pub disable_deny_scripts: bool,
     /// DEBUG PAUSE-CRON: the server cron skips its periodic work (Redis's `server.pause_cron`), and signals and
     /// caught-up replicas wait for it (the server's before-sleep work).
     pub pause_cron: bool,
@@ -358,6 +360,7 @@ impl DebugSwitches {
 impl Default for DebugSwitches {
     fn default() -> Self {
         DebugSwitches {
+            disable_deny_scripts: false,
             pause_cron: false,
             packed_threshold: Self::DEFAULT_PACKED_THRESHOLD,
             peak_reset_time_ms: Self::DEFAULT_PEAK_RESET_TIME_MS,
@@ -366,6 +369,19 @@ impl Default for DebugSwitches {
     }
 }
 
+/// Everything a command, the cron and the event loop work on, as owned parts.
+///
+/// The services' own data sits in their types (`repl`, `persist`, `cluster`, `acl`, `pubsub`, `blocking`,
+/// `tracking`, ...); the fields that used to lie loose beside them are grouped by owner: [`Clients`] (the
+/// connections and their bookkeeping), `persist` (also `dirty`, `lastsave_s` and the forked child's pid, see
+/// [`crate::persist::engine::Persist`]) and [`CommandLogs`] (SLOWLOG and COMMANDLOG). What stays at the top is
+/// read on every command (`config`, `dbs`, `stats`, `now_ms`, `lru_clock`, `rng`): nesting it would only lengthen
+/// the hottest paths' names, at no gain in ownership, since every part of the server reads it. Beside those are
+/// the server's identity (`start_ms`, `run_id`, `replid`, `startup_memory`), the event loop's requests
+/// (`actions`), DEBUG's switches and the server-wide holds on writes (`pause`, `shutdown`).
+///
+/// Command handlers do not see this struct: they get `command::Ctx`'s narrow views, and only the families that act
+/// on the whole server (CONFIG, DEBUG, CLIENT, INFO, replication, cluster, ...) take its one whole-server view.
 pub struct ServerState {
     pub config: Config,
     pub dbs: Vec<Db>,
@@ -375,63 +391,30 @@ pub struct ServerState {
     /// Redis's 24-bit LRU clock (seconds resolution), refreshed by the cron.
     pub lru_clock: u32,
     pub rng: Rng,
-    /// Changes since the last save (`rdb_changes_since_last_save`).
-    pub dirty: u64,
-    pub lastsave_s: i64,
     pub start_ms: i64,
     pub run_id: String,
     pub replid: String,
-    pub actions: Vec<Action>,
-    pub slowlog: std::collections::VecDeque<SlowlogEntry>,
-    pub slowlog_next_id: u64,
-    /// COMMANDLOG's `large-request` and `large-reply` logs.
-    pub large_requests: CommandLog,
-    pub large_replies: CommandLog,
-    pub active_expire_enabled: bool,
-    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call commands flagged `noscript` (Redis's test hook).
-    pub script_disable_deny_script: bool,
-    /// DEBUG's other test switches (PAUSE-CRON, QUICKLIST-PACKED-THRESHOLD, REPLYBUFFER).
-    pub debug: DebugSwitches,
-    /// Set while a forked child shares memory with us; resizes are deferred (copy-on-write friendliness).
-    pub child_pid: Option<i32>,
-    /// Every other connection (see [`ClientTable`]).
-    pub clients: ClientTable,
-    /// Client id → fd of every connection, the running one included, to find clients by id (CLIENT KILL, MONITOR
-    /// feeds, tracking's redirection) without scanning. A client taken out of `clients` while it runs keeps its
-    /// entry: an id found here whose slot is empty is running, not gone.
-    pub id_to_fd: HashMap<u64, i32>,
-    /// ACL users and log (see [`crate::acl`]).
-    pub acl: crate::acl::Acl,
-    /// Ids of MONITOR clients, fed each command by the server.
-    pub monitors: Vec<u64>,
-    pub next_client_id: u64,
-    /// Clients waiting in a blocking command (`blocked_clients` in INFO); kept by the blocking machinery.
-    pub blocked_clients: u64,
-    /// Clients blocked on keys, their queues and the keys ready to serve them (see [`crate::blocking`]).
-    pub blocking: crate::blocking::Blocking,
-    /// Channels and patterns with at least one subscriber (INFO `pubsub_channels` / `pubsub_patterns`); kept by
-    /// pub/sub.
-    pub pubsub_channels: u64,
-    pub pubsub_patterns: u64,
-    /// Channel, pattern and shard-channel subscribers (see [`crate::pubsub`]).
-    pub pubsub: crate::pubsub::Registry,
     /// `used_memory` when the server state was created, before any data (`used_memory_startup`).
     pub startup_memory: u64,
-    /// fds of clients with output to write before the next poll; see [`ServerState::queue_write`].
-    pub clients_pending_write: Vec<i32>,
-    /// fds of clients whose only new output is pub/sub messages published by other clients: written once the
-    /// event loop is about to sleep or the oldest has waited [`PUSH_COALESCE`], so a subscriber gets one write for
-    /// many messages (see [`crate::pubsub`]).
-    pub clients_pending_push: Vec<i32>,
-    /// Client memory by bucket, for `maxmemory-clients` (see [`crate::net::client_evict`]).
-    pub client_mem: crate::net::client_evict::ClientMem,
-    /// How a client is written in the log (CLIENT LIST's line; set by the server, see `net::client::ClientInfoFn`).
-    pub client_info: crate::net::client::ClientInfoFn,
-    /// When the first client entered `clients_pending_push` (meaningful while it is not empty).
-    pub pending_push_since: std::time::Instant,
+    pub actions: Vec<Action>,
+    /// SLOWLOG and COMMANDLOG's logs.
+    pub commandlog: CommandLogs,
+    pub active_expire_enabled: bool,
+    /// DEBUG's test switches (SET-DISABLE-DENY-SCRIPTS, PAUSE-CRON, QUICKLIST-PACKED-THRESHOLD, REPLYBUFFER).
+    pub debug: DebugSwitches,
+    /// The connections and their bookkeeping (see [`Clients`]).
+    pub clients: Clients,
+    /// ACL users and log (see [`crate::acl`]).
+    pub acl: crate::acl::Acl,
+    /// Clients blocked on keys, their queues and the keys ready to serve them (see [`crate::blocking`]).
+    pub blocking: crate::blocking::Blocking,
+    /// Channel, pattern and shard-channel subscribers (see [`crate::pubsub`]); INFO's `pubsub_channels` and
+    /// `pubsub_patterns` are its sizes.
+    pub pubsub: crate::pubsub::Registry,
     /// WATCHed keys of every client (MULTI/EXEC).
     pub watches: crate::multi::WatchTable,
-    /// `CLIENT PAUSE` in force, if any.
+    /// `CLIENT PAUSE` in force, if any, and the writes the server itself holds (FAILOVER, a shutdown): server-wide,
+    /// since active expiry and eviction read it too.
     pub pause: ClientPause,
     /// A SHUTDOWN or SIGTERM waiting for lagging replicas (see `server/shutdown.rs`).
     pub shutdown: ShutdownState,
@@ -439,7 +422,8 @@ pub struct ServerState {
     pub prop: crate::propagate::Propagation,
     /// `maxmemory` eviction: the candidate pool and the background eviction timer (see [`crate::keyspace::evict`]).
     pub evict: crate::keyspace::evict::Evictor,
-    /// RDB saves, the AOF and the forked child (see [`crate::persist::engine`]).
+    /// RDB saves, the AOF, the forked child, and the changes since the last save (see
+    /// [`crate::persist::engine`]).
     pub persist: crate::persist::engine::Persist,
     /// Replication, both roles (see [`crate::repl`]).
     pub repl: crate::repl::Repl,
@@ -473,6 +457,80 @@ pub struct ServerState {
     /// The I/O threads' own event loops (`io-threads` above 1 with `io-threads-do-reads yes`; see
     /// [`crate::net::io_loops`]).
     pub io_loops: Option<crate::net::io_loops::IoLoops>,
+}
+
+/// The connections: the client table and the bookkeeping around it (ids, MONITOR, clients waiting to be written,
+/// client memory for `maxmemory-clients`). The server adds and removes clients (accepting, closing, CLIENT KILL
+/// through [`Action::KillClient`]) and queues them for writing; pub/sub and MONITOR queue other clients' output
+/// here; the blocking machinery keeps `num_blocked`; CLIENT and INFO read it.
+pub struct Clients {
+    /// Every other connection, by fd (see [`ClientTable`]).
+    pub by_fd: ClientTable,
+    /// Client id → fd of every connection, the running one included, to find clients by id (CLIENT KILL, MONITOR
+    /// feeds, tracking's redirection) without scanning. A client taken out of `by_fd` while it runs keeps its
+    /// entry: an id found here whose slot is empty is running, not gone.
+    pub id_to_fd: HashMap<u64, i32>,
+    /// Ids of MONITOR clients, fed each command by the server.
+    pub monitors: Vec<u64>,
+    /// The id the next connection gets.
+    pub next_id: u64,
+    /// Clients waiting in a blocking command (`blocked_clients` in INFO); kept by the blocking machinery.
+    pub num_blocked: u64,
+    /// fds of clients with output to write before the next poll; see [`Clients::queue_write`].
+    pub pending_write: Vec<i32>,
+    /// fds of clients whose only new output is pub/sub messages published by other clients: written once the
+    /// event loop is about to sleep or the oldest has waited [`PUSH_COALESCE`], so a subscriber gets one write for
+    /// many messages (see [`crate::pubsub`]).
+    pub pending_push: Vec<i32>,
+    /// When the first client entered `pending_push` (meaningful while it is not empty).
+    pub pending_push_since: std::time::Instant,
+    /// Client memory by bucket, for `maxmemory-clients` (see [`crate::net::client_evict`]).
+    pub mem: crate::net::client_evict::ClientMem,
+    /// How a client is written in the log (CLIENT LIST's line; set by the server, see `net::client::ClientInfoFn`).
+    pub info: crate::net::client::ClientInfoFn,
+}
+
+impl Default for Clients {
+    fn default() -> Self {
+        Clients {
+            by_fd: Vec::new(),
+            id_to_fd: HashMap::new(),
+            monitors: Vec::new(),
+            next_id: 1,
+            num_blocked: 0,
+            pending_write: Vec::new(),
+            pending_push: Vec::new(),
+            pending_push_since: std::time::Instant::now(),
+            mem: Default::default(),
+            info: crate::net::client::short_info,
+        }
+    }
+}
+
+impl Clients {
+    /// Schedules the client on `fd` (in `by_fd`) for writing its pending output before the next poll. Handlers
+    /// that add output to *another* client's reply (MONITOR feeds, PUBLISH) must call this; the running client is
+    /// handled by the server.
+    pub fn queue_write(&mut self, fd: i32) {
+        if let Some(Some(c)) = self.by_fd.get_mut(fd as usize) {
+            if !c.pending_write {
+                c.pending_write = true;
+                self.pending_write.push(fd);
+            }
+        }
+    }
+}
+
+/// The command logs: SLOWLOG's (`slow`) and COMMANDLOG's size logs. Written by the server's call path after each
+/// command over a threshold; read and reset by SLOWLOG and COMMANDLOG.
+#[derive(Debug, Default)]
+pub struct CommandLogs {
+    /// SLOWLOG: commands slower than `slowlog-log-slower-than`, newest first (COMMANDLOG's `slow`).
+    pub slow: CommandLog,
+    /// COMMANDLOG's `large-request` log.
+    pub large_requests: CommandLog,
+    /// COMMANDLOG's `large-reply` log.
+    pub large_replies: CommandLog,
 }
 
 /// What `CLIENT PAUSE` holds back.
@@ -603,7 +661,6 @@ impl ServerState {
         let acl = crate::acl::Acl::for_config(&config);
         ServerState {
             active_expire_enabled: config.active_expire_enabled,
-            script_disable_deny_script: false,
             debug: DebugSwitches::default(),
             config,
             dbs,
@@ -611,39 +668,22 @@ impl ServerState {
             now_ms: now,
             lru_clock: lru_clock_at(now),
             rng,
-            dirty: 0,
-            lastsave_s: now / 1000,
             start_ms: now,
             run_id,
             replid,
-            actions: Vec::new(),
-            slowlog: Default::default(),
-            large_requests: Default::default(),
-            large_replies: Default::default(),
-            slowlog_next_id: 0,
-            child_pid: None,
-            clients: Vec::new(),
-            id_to_fd: HashMap::new(),
-            acl,
-            monitors: Vec::new(),
-            next_client_id: 1,
-            blocked_clients: 0,
-            blocking: Default::default(),
-            pubsub_channels: 0,
-            pubsub_patterns: 0,
-            pubsub: Default::default(),
             startup_memory: crate::util::used_memory(),
-            clients_pending_write: Vec::new(),
-            clients_pending_push: Vec::new(),
-            client_mem: Default::default(),
-            client_info: crate::net::client::short_info,
-            pending_push_since: std::time::Instant::now(),
+            actions: Vec::new(),
+            commandlog: Default::default(),
+            clients: Default::default(),
+            acl,
+            blocking: Default::default(),
+            pubsub: Default::default(),
             watches: Default::default(),
             pause: ClientPause::default(),
             shutdown: ShutdownState::default(),
             prop: Default::default(),
             evict: Default::default(),
-            persist: Default::default(),
+            persist: crate::persist::engine::Persist::new(now / 1000),
             repl: Default::default(),
             cluster: None,
             sentinel: None,
@@ -662,16 +702,10 @@ impl ServerState {
         }
     }
 
-    /// Schedules the client on `fd` (in `clients`) for writing its pending output before the next poll. Handlers
-    /// that add output to *another* client's reply (MONITOR feeds, PUBLISH) must call this; the running client is
-    /// handled by the server.
+    /// [`Clients::queue_write`].
+    #[inline]
     pub fn queue_write(&mut self, fd: i32) {
-        if let Some(Some(c)) = self.clients.get_mut(fd as usize) {
-            if !c.pending_write {
-                c.pending_write = true;
-                self.clients_pending_write.push(fd);
-            }
-        }
+        self.clients.queue_write(fd);
     }
 }
 
@@ -710,7 +744,7 @@ impl ServerState {
             n += b.mem().saturating_sub(counted) as u64;
         }
         for r in &self.repl.replicas {
-            if let Some(Some(c)) = self.clients.get(r.fd as usize) {
+            if let Some(Some(c)) = self.clients.by_fd.get(r.fd as usize) {
                 if c.state.id == r.id {
                     n += c.state.reply.buf.capacity() as u64;
                 }
@@ -723,7 +757,7 @@ impl ServerState {
     /// shares our pages, tables only grow when forced, so copy-on-write stays small (Redis's
     /// `updateDictResizePolicy`).
     pub fn set_child(&mut self, pid: Option<i32>) {
-        self.child_pid = pid;
+        self.persist.child_pid = pid;
         if let (Some(_), Some(c)) = (pid, self.persist.child.as_mut()) {
             c.keys_total = self.dbs.iter().map(|d| d.len() as u64).sum();
         }
@@ -741,15 +775,15 @@ impl ServerState {
         cx.functions = self.functions.ctx.codes();
         let r = self.persist.save_sync(&self.dbs, &cx);
         if r.is_ok() {
-            self.dirty = 0;
-            self.lastsave_s = crate::util::now_ms() / 1000;
+            self.persist.dirty = 0;
+            self.persist.lastsave_s = crate::util::now_ms() / 1000;
         }
         r.is_ok()
     }
 
     /// Starts a background save now (BGSAVE, save points, a scheduled BGSAVE).
     pub fn start_bgsave(&mut self) -> Result<i32, String> {
-        let dirty = self.dirty;
+        let dirty = self.persist.dirty;
         let mut cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
         cx.repl = crate::state::repl::save_info(self);
         cx.functions = self.functions.ctx.codes();
@@ -802,7 +836,7 @@ impl ServerState {
     /// [`ServerState::drain_expired`], which turns the databases' deletion logs into calls here. A cluster slot index would hang off this one place too.
     #[inline]
     pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64, by: u64) {
-        self.dirty += changes;
+        self.persist.dirty += changes;
         if !self.watches.is_empty() {
             if let Some(d) = self.dbs.get(db) {
                 self.watches.touch(db, d, key);

@@ -207,7 +207,7 @@ fn detach_clients(ctx: &mut Ctx, gone: &[UserId]) {
             victims.push(c.id);
         }
     };
-    for c in ctx.srv.clients.iter_mut().flatten() {
+    for c in ctx.srv.clients.by_fd.iter_mut().flatten() {
         if c.state.id != me {
             detach(&mut c.state);
         }
@@ -241,6 +241,7 @@ fn kill_pubsub_clients_if_needed(ctx: &mut Ctx, id: UserId, new: &User, old: &Us
     let mut victims: Vec<u64> = ctx
         .srv
         .clients
+        .by_fd
         .iter()
         .flatten()
         .filter(|c| c.state.user_id == id && c.state.id != ctx.client.id && violates(&c.state))

@@ -320,7 +320,7 @@ fn time(ctx: &mut Ctx, _args: Args) {
 
 /// LASTSAVE
 fn lastsave(ctx: &mut Ctx, _args: Args) {
-    let t = ctx.srv.lastsave_s;
+    let t = ctx.srv.persist.lastsave_s;
     ctx.reply().int(t);
 }
 
@@ -466,12 +466,12 @@ fn monitor(ctx: &mut Ctx, _args: Args) {
     }
     ctx.client.flags |= cf::MONITOR;
     let id = ctx.client.id;
-    ctx.srv.monitors.push(id);
+    ctx.srv.clients.monitors.push(id);
     ctx.reply().ok();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// SLOWLOG (entries in `srv.slowlog` are kept newest first)
+// SLOWLOG (entries in `srv.commandlog.slow.entries` are kept newest first)
 
 /// SLOWLOG GET [count]
 fn slowlog_get(ctx: &mut Ctx, args: Args) {
@@ -485,7 +485,7 @@ fn slowlog_get(ctx: &mut Ctx, args: Args) {
         count = n;
     }
     let Ctx { client, srv } = ctx;
-    reply_log_entries(&mut client.reply, &srv.slowlog, count);
+    reply_log_entries(&mut client.reply, &srv.commandlog.slow.entries, count);
 }
 
 /// A SLOWLOG / COMMANDLOG GET count: `Some(None)` for -1 (every entry), None after replying the error.
@@ -524,13 +524,13 @@ fn reply_log_entries(
 
 /// SLOWLOG LEN
 fn slowlog_len(ctx: &mut Ctx, _args: Args) {
-    let n = ctx.srv.slowlog.len();
+    let n = ctx.srv.commandlog.slow.entries.len();
     ctx.reply().int(n as i64);
 }
 
 /// SLOWLOG RESET
 fn slowlog_reset(ctx: &mut Ctx, _args: Args) {
-    ctx.srv.slowlog.clear();
+    ctx.srv.commandlog.slow.entries.clear();
     ctx.reply().ok();
 }
 
@@ -583,9 +583,9 @@ fn log_of(
     t: LogType,
 ) -> &mut std::collections::VecDeque<crate::state::SlowlogEntry> {
     match t {
-        LogType::Slow => &mut srv.slowlog,
-        LogType::LargeRequest => &mut srv.large_requests.entries,
-        LogType::LargeReply => &mut srv.large_replies.entries,
+        LogType::Slow => &mut srv.commandlog.slow.entries,
+        LogType::LargeRequest => &mut srv.commandlog.large_requests.entries,
+        LogType::LargeReply => &mut srv.commandlog.large_replies.entries,
     }
 }
 
@@ -746,12 +746,12 @@ mod tests {
     fn time_lastsave_monitor() {
         let mut h = Harness::new();
         assert!(h.run(&["time"]).starts_with("*2\r\n$10\r\n"));
-        assert_eq!(h.run(&["lastsave"]), format!(":{}\r\n", h.srv.lastsave_s));
+        assert_eq!(h.run(&["lastsave"]), format!(":{}\r\n", h.srv.persist.lastsave_s));
         assert_eq!(h.run(&["monitor"]), "+OK\r\n");
-        assert_eq!(h.srv.monitors, vec![7]);
+        assert_eq!(h.srv.clients.monitors, vec![7]);
         assert_eq!(h.run(&["monitor"]), "");
         assert_eq!(h.run(&["reset"]), "+RESET\r\n");
-        assert!(h.srv.monitors.is_empty());
+        assert!(h.srv.clients.monitors.is_empty());
     }
 
     #[test]
@@ -797,7 +797,7 @@ mod tests {
     fn slowlog_commands() {
         let mut h = Harness::new();
         for id in 0..3u64 {
-            h.srv.slowlog.push_front(SlowlogEntry {
+            h.srv.commandlog.slow.entries.push_front(SlowlogEntry {
                 id,
                 time_s: 1000 + id as i64,
                 duration_us: 5,

@@ -341,7 +341,7 @@ fn nopass(ctx: &Ctx) -> bool {
 fn reset(ctx: &mut Ctx, _args: Args) {
     let id = ctx.client.id;
     if ctx.client.has(cf::MONITOR) {
-        ctx.srv.monitors.retain(|&m| m != id);
+        ctx.srv.clients.monitors.retain(|&m| m != id);
     }
     crate::command::multi::discard_transaction(ctx.client, ctx.srv);
     crate::state::pubsub::unsubscribe_everything(ctx.srv, ctx.client);
@@ -746,7 +746,7 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
 
 /// Every connection, the caller included, in id (creation) order.
 fn all_clients<'c>(ctx: &'c Ctx) -> Vec<&'c ClientState> {
-    let mut v: Vec<&ClientState> = ctx.srv.clients.iter().flatten().map(|c| &c.state).collect();
+    let mut v: Vec<&ClientState> = ctx.srv.clients.by_fd.iter().flatten().map(|c| &c.state).collect();
     if !v.iter().any(|c| c.id == ctx.client.id) {
         v.push(&*ctx.client);
     }
@@ -762,7 +762,7 @@ pub fn client_info_string(c: &ClientState, now_ms: i64) -> String {
 /// CLIENT LIST's text for the connections (and `running`, the client taken out of its slot while its command
 /// runs), for crash reports: at most `max` lines, then a count of the others.
 pub fn client_list_text(srv: &crate::state::ServerState, running: Option<&ClientState>, max: usize) -> String {
-    let mut v: Vec<&ClientState> = srv.clients.iter().flatten().map(|c| &c.state).collect();
+    let mut v: Vec<&ClientState> = srv.clients.by_fd.iter().flatten().map(|c| &c.state).collect();
     if let Some(r) = running {
         if !v.iter().any(|c| c.id == r.id) {
             v.push(r);
@@ -983,7 +983,7 @@ fn client_tracking(ctx: &mut Ctx, args: Args) {
                 return;
             };
             redirect = id;
-            let exists = id > 0 && (id as u64 == ctx.client.id || ctx.srv.id_to_fd.contains_key(&(id as u64)));
+            let exists = id > 0 && (id as u64 == ctx.client.id || ctx.srv.clients.id_to_fd.contains_key(&(id as u64)));
             if !exists {
                 ctx.reply().error("ERR The client ID you want redirect to does not exist");
                 return;
@@ -1383,10 +1383,10 @@ mod tests {
     fn add_client(h: &mut Harness, id: u64, fd: i32, addr: &str) {
         let st = ClientState::new(id, fd, addr.into(), "127.0.0.1:6379".into(), h.srv.now_ms);
         let slot = fd as usize;
-        if h.srv.clients.len() <= slot {
-            h.srv.clients.resize_with(slot + 1, || None);
+        if h.srv.clients.by_fd.len() <= slot {
+            h.srv.clients.by_fd.resize_with(slot + 1, || None);
         }
-        h.srv.clients[slot] = Some(Box::new(Client::new(st, None)));
+        h.srv.clients.by_fd[slot] = Some(Box::new(Client::new(st, None)));
     }
 
     #[test]

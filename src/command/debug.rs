@@ -13,7 +13,7 @@
 //! - **POPULATE** inserts straight into the keyspace with the table reserved up front.
 //! - The switches live in the server state: PAUSE-CRON, QUICKLIST-PACKED-THRESHOLD and REPLYBUFFER in
 //!   [`DebugSwitches`] (`ServerState::debug`), read by the server's crons; SET-DISABLE-DENY-SCRIPTS in
-//!   `ServerState::script_disable_deny_script`, which admission reads; SET-SKIP-CHECKSUM-VALIDATION in the RDB
+//!   `DebugSwitches::disable_deny_scripts`, which admission reads; SET-SKIP-CHECKSUM-VALIDATION in the RDB
 //!   loader's own switch ([`skip_checksum_validation`]).
 //! - ASSERT, PANIC and OOM log Redis's crash lines and abort (or `exit(1)` with `use-exit-on-panic yes`); SEGFAULT
 //!   raises SIGSEGV.
@@ -242,7 +242,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         sleep(args.get(2));
         ctx.reply().ok();
     } else if is("set-disable-deny-scripts") && argc == 3 {
-        ctx.srv.script_disable_deny_script = crate::util::atoll(args.get(2)) != 0;
+        ctx.srv.debug.disable_deny_scripts = crate::util::atoll(args.get(2)) != 0;
         ctx.reply().ok();
     } else if is("set-active-expire") && argc == 3 {
         ctx.srv.active_expire_enabled = crate::util::atoll(args.get(2)) != 0;
@@ -298,7 +298,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         if ctx.srv.config.maxmemory_clients == 0 {
             ctx.reply().error("ERR maxmemory-clients is disabled.");
         } else {
-            let text = ctx.srv.client_mem.debug_text();
+            let text = ctx.srv.clients.mem.debug_text();
             ctx.reply().verbatim("txt", text.as_bytes());
         }
     } else if is("pause-cron") && argc == 3 {

@@ -8,7 +8,7 @@ use crate::command::test_support::Harness;
 #[test]
 fn settlement_counts_as_the_commands_did() {
     let mut h = Harness::new();
-    let dirty = |h: &Harness| h.srv.dirty;
+    let dirty = |h: &Harness| h.srv.persist.dirty;
     let d0 = dirty(&h);
     assert_eq!(h.run(&["sadd", "s", "a", "b"]), ":2\r\n");
     assert_eq!(dirty(&h), d0 + 2);

@@ -247,7 +247,7 @@ fn server(out: &mut String, srv: &ServerState) {
 }
 
 fn clients(out: &mut String, srv: &ServerState, caller: &crate::net::client::ClientState) {
-    let others = srv.clients.iter().flatten();
+    let others = srv.clients.by_fd.iter().flatten();
     let (mut n, mut max_in, mut max_out) = (1usize, 0usize, 0usize);
     // Redis 7.2's `pubsub_clients`: clients with at least one subscription of any kind (the caller included).
     let subscribed = |c: &crate::net::client::ClientState| crate::pubsub::counts(c) != (0, 0, 0);
@@ -269,7 +269,7 @@ fn clients(out: &mut String, srv: &ServerState, caller: &crate::net::client::Cli
         "maxclients" => srv.config.maxclients,
         "client_recent_max_input_buffer" => max_in,
         "client_recent_max_output_buffer" => max_out,
-        "blocked_clients" => srv.blocked_clients,
+        "blocked_clients" => srv.clients.num_blocked,
         "tracking_clients" => srv.tracking.clients(),
         "pubsub_clients" => pubsub_clients,
         "watching_clients" => srv.watches.watching_clients(),
@@ -373,9 +373,9 @@ fn persistence(out: &mut String, srv: &ServerState) {
         })),
         "current_save_keys_processed" => child.map_or(0, |c| c.progress.keys_processed),
         "current_save_keys_total" => child.map_or(0, |c| c.keys_total),
-        "rdb_changes_since_last_save" => srv.dirty,
+        "rdb_changes_since_last_save" => srv.persist.dirty,
         "rdb_bgsave_in_progress" => rdb_child.is_some() as u8,
-        "rdb_last_save_time" => srv.lastsave_s,
+        "rdb_last_save_time" => srv.persist.lastsave_s,
         "rdb_last_bgsave_status" => ok(st.last_bgsave_ok),
         "rdb_last_bgsave_time_sec" => st.last_bgsave_time_sec,
         "rdb_current_bgsave_time_sec" => rdb_child.map_or(-1, |c| now_s - c.start_s),
@@ -462,8 +462,8 @@ fn stats(out: &mut String, srv: &ServerState) {
         "current_eviction_exceeded_time" => crate::state::evict::exceeded_time_ms(srv).1,
         "keyspace_hits" => s.keyspace_hits,
         "keyspace_misses" => s.keyspace_misses,
-        "pubsub_channels" => srv.pubsub_channels,
-        "pubsub_patterns" => srv.pubsub_patterns,
+        "pubsub_channels" => srv.pubsub.len(crate::pubsub::Kind::Channel) as u64,
+        "pubsub_patterns" => srv.pubsub.len(crate::pubsub::Kind::Pattern) as u64,
         "pubsubshard_channels" => srv.pubsub.len(crate::pubsub::Kind::Shard) as u64,
         "latest_fork_usec" => srv.persist.stats.latest_fork_usec,
         "total_forks" => srv.persist.stats.total_forks,
@@ -513,7 +513,9 @@ fn replication(out: &mut String, srv: &ServerState) {
         // Read but not yet applied: what the master client has buffered.
         let unread = r
             .master_client
-            .and_then(|(id, fd)| srv.clients.get(fd as usize).and_then(|c| c.as_ref()).filter(|c| c.state.id == id))
+            .and_then(|(id, fd)| {
+                srv.clients.by_fd.get(fd as usize).and_then(|c| c.as_ref()).filter(|c| c.state.id == id)
+            })
             .map_or(0, |c| c.query.len() + r.master_applied.len()) as i64;
         fields!(out,
             "master_host" => m.host,

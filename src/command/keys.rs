@@ -1233,9 +1233,9 @@ mod tests {
         h.run(&["set", "a", "1", "ex", "100"]);
         assert_eq!(h.run(&["renamenx", "a", "a"]), ":0\r\n");
         assert_eq!(h.run(&["rename", "a", "a"]), "+OK\r\n");
-        let dirty = h.srv.dirty;
+        let dirty = h.srv.persist.dirty;
         assert_eq!(h.run(&["rename", "a", "b"]), "+OK\r\n");
-        assert_eq!(h.srv.dirty, dirty + 1);
+        assert_eq!(h.srv.persist.dirty, dirty + 1);
         assert_eq!(h.run(&["ttl", "b"]), ":100\r\n");
         assert_eq!(h.run(&["exists", "a"]), ":0\r\n");
         h.run(&["set", "c", "3"]);

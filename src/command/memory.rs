@@ -61,7 +61,7 @@ impl MemFigures {
         use crate::net::client::flags;
         let is_replica = |c: &crate::net::client::ClientState| c.has(flags::REPLICA) && !c.has(flags::MONITOR);
         let (mut normal, mut replicas) = (caller_mem as u64, 0u64);
-        for c in srv.clients.iter().flatten() {
+        for c in srv.clients.by_fd.iter().flatten() {
             if is_replica(&c.state) {
                 replicas += c.state.conn.tot_mem as u64;
             } else {
@@ -354,7 +354,7 @@ pub fn doctor_report(f: &MemFigures, clients: usize) -> String {
 /// MEMORY DOCTOR
 pub fn memory_doctor(ctx: &mut Ctx, _args: Args) {
     let f = MemFigures::collect(ctx.srv, ctx.client.conn.tot_mem);
-    let clients = 1 + ctx.srv.clients.iter().flatten().count();
+    let clients = 1 + ctx.srv.clients.by_fd.iter().flatten().count();
     let report = doctor_report(&f, clients);
     ctx.reply().verbatim("txt", report.as_bytes());
 }

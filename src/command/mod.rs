@@ -380,7 +380,7 @@ impl<'a> Ctx<'a> {
     /// save points and propagation.
     #[inline]
     pub fn count_changes(&mut self, n: u64) {
-        self.srv.dirty += n;
+        self.srv.persist.dirty += n;
     }
 
     /// Propagates this command as `argv` instead of its own arguments (Redis's `rewriteClientCommandVector`):

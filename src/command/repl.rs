@@ -425,7 +425,7 @@ fn wait(ctx: &mut Ctx, args: Args) {
     }
     let deadline_ms = if timeout_ms > 0 { ctx.srv.now_ms.saturating_add(timeout_ms) } else { 0 };
     ctx.client.flags |= flags::BLOCKED;
-    ctx.srv.blocked_clients += 1;
+    ctx.srv.clients.num_blocked += 1;
     let args = crate::args::OwnedArgs::from_slices(&args.iter().collect::<Vec<_>>());
     let w = Waiter { id: ctx.client.id, fd: ctx.client.fd, offset, numreplicas, numlocal: None, deadline_ms, args };
     ctx.srv.repl.waiting.push(w);
@@ -463,7 +463,7 @@ fn waitaof(ctx: &mut Ctx, args: Args) {
     }
     let deadline_ms = if timeout_ms > 0 { ctx.srv.now_ms.saturating_add(timeout_ms) } else { 0 };
     ctx.client.flags |= flags::BLOCKED;
-    ctx.srv.blocked_clients += 1;
+    ctx.srv.clients.num_blocked += 1;
     let args = crate::args::OwnedArgs::from_slices(&args.iter().collect::<Vec<_>>());
     let w = Waiter {
         id: ctx.client.id,

@@ -98,6 +98,15 @@ pub struct PersistStats {
 /// The persistence engine (one per server, in `ServerState`).
 #[derive(Debug)]
 pub struct Persist {
+    /// Changes since the last save (`rdb_changes_since_last_save`): counted by the key doors (a handler's settled
+    /// write, `ServerState::key_changed`) and `Ctx::count_changes`, reset by a successful save; the save points
+    /// read it, and the call path compares it around a command to decide whether the command is propagated.
+    pub dirty: u64,
+    /// When the last successful save ended (s; LASTSAVE).
+    pub lastsave_s: i64,
+    /// Set while a forked child (a save, an AOF rewrite, a diskless transfer) shares memory with us; resizes are
+    /// deferred (copy-on-write friendliness). Set through `ServerState::set_child`.
+    pub child_pid: Option<i32>,
     pub child: Option<Child>,
     pub stats: PersistStats,
     /// BGSAVE SCHEDULE asked while a child ran: start as soon as it ends.
@@ -113,6 +122,9 @@ pub struct Persist {
 impl Default for Persist {
     fn default() -> Self {
         Persist {
+            dirty: 0,
+            lastsave_s: 0,
+            child_pid: None,
             child: None,
             stats: PersistStats {
                 last_bgsave_ok: true,
@@ -276,6 +288,11 @@ pub fn rdb_path(c: &Config) -> PathBuf {
 }
 
 impl Persist {
+    /// The state of a server that starts now: nothing saved since `lastsave_s` (the start, in seconds).
+    pub fn new(lastsave_s: i64) -> Persist {
+        Persist { lastsave_s, ..Default::default() }
+    }
+
     pub fn child_kind(&self) -> Option<ChildKind> {
         self.child.as_ref().map(|c| c.kind)
     }

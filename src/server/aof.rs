@@ -576,7 +576,7 @@ impl Server {
         let mut cx = engine::SaveContext::now(&self.state.config, self.state.lru_clock);
         cx.functions = self.state.functions.ctx.codes();
         let dbs = &self.state.dbs;
-        let dirty = self.state.dirty;
+        let dirty = self.state.persist.dirty;
         let r = self.state.persist.fork_child(ChildKind::Aof, dirty, cx.now_ms, |pid| {
             let tmp = dir.join(format!("temp-rewriteaof-bg-{pid}.aof"));
             match write_base(&tmp, dbs, &cx, preamble) {
@@ -757,7 +757,7 @@ impl Server {
         } else {
             self.aof_files = Some(files);
         }
-        self.state.dirty = 0;
+        self.state.persist.dirty = 0;
         match r {
             Ok(_) => {
                 log_warning!("Append Only File loaded by DEBUG LOADAOF");

@@ -37,7 +37,7 @@ impl Server {
         if let Some(req) = self.state.blocking.request.take() {
             c.flags |= flags::BLOCKED;
             self.state.blocking.add(c.id, req);
-            self.state.blocked_clients += 1;
+            self.state.clients.num_blocked += 1;
         }
         if !self.state.blocking.unblock_requests.is_empty() {
             self.handle_unblock_requests();
@@ -91,9 +91,10 @@ impl Server {
             let Some(key) = b.keys.first() else { continue };
             let readonly = self
                 .state
+                .clients
                 .id_to_fd
                 .get(&id)
-                .and_then(|&fd| self.state.clients.get(fd as usize).and_then(|c| c.as_ref()))
+                .and_then(|&fd| self.state.clients.by_fd.get(fd as usize).and_then(|c| c.as_ref()))
                 .is_some_and(|c| c.state.has(flags::READONLY));
             let write = self.commands.lookup(b.args.args().get(0)).is_some_and(|c| c.has(crate::command::flag::WRITE));
             if let Some(msg) = crate::state::cluster::blocked_client_redirect(&self.state, key, readonly, write) {
@@ -108,7 +109,7 @@ impl Server {
     /// A client is being freed: forget its wait.
     pub(super) fn blocked_client_gone(&mut self, c: &ClientState) {
         if c.has(flags::BLOCKED) && self.state.blocking.remove(c.id).is_some() {
-            self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+            self.state.clients.num_blocked = self.state.clients.num_blocked.saturating_sub(1);
         }
     }
 
@@ -140,7 +141,7 @@ impl Server {
     /// either form).
     /// Returns whether the client got an error reply.
     fn unblock(&mut self, id: u64, why: EndWait) -> bool {
-        let Some(&fd) = self.state.id_to_fd.get(&id) else { return false };
+        let Some(&fd) = self.state.clients.id_to_fd.get(&id) else { return false };
         // Not the client whose command is running (it is not blocked).
         let Some(mut c) = self.take_client(fd) else { return false };
         if let Some(p) = self.state.shutdown.blocked.iter().position(|&(x, _)| x == id) {
@@ -236,7 +237,7 @@ impl Server {
     /// expired keys, keyspace events, errors, and the statistics of an unblocked command). If the command asks to
     /// block again the client keeps waiting in its place; otherwise it is unblocked with the command's reply.
     fn serve_blocked(&mut self, id: u64, key: &[u8]) {
-        let Some(&fd) = self.state.id_to_fd.get(&id) else { return };
+        let Some(&fd) = self.state.clients.id_to_fd.get(&id) else { return };
         let Some(args) = self.state.blocking.clients.get(&id).map(|b| b.args.clone()) else { return };
         let Some(cmd) = self.commands.lookup(args.args().get(0)) else { return };
         let Some(mut c) = self.take_client(fd) else { return };
@@ -260,7 +261,7 @@ impl Server {
     /// A client stops being blocked (served, timed out, unblocked): its input is resumed before the next sleep.
     fn end_block(&mut self, c: &mut ClientState) {
         c.flags &= !flags::BLOCKED;
-        self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+        self.state.clients.num_blocked = self.state.clients.num_blocked.saturating_sub(1);
         self.state.blocking.unblocked.push(c.id);
     }
 
@@ -268,7 +269,7 @@ impl Server {
     fn resume_unblocked(&mut self, el: &mut EventLoop) {
         while !self.state.blocking.unblocked.is_empty() {
             for id in std::mem::take(&mut self.state.blocking.unblocked) {
-                let Some(&fd) = self.state.id_to_fd.get(&id) else { continue };
+                let Some(&fd) = self.state.clients.id_to_fd.get(&id) else { continue };
                 let Some(mut c) = self.take_client(fd) else { continue };
                 if !c.state.has(flags::BLOCKED) {
                     self.process_input(el, &mut c);

@@ -59,7 +59,7 @@ impl Server {
     pub(super) fn io_plain(&self) -> bool {
         self.state.pubsub.is_empty()
             && self.state.blocking.clients.is_empty()
-            && self.state.monitors.is_empty()
+            && self.state.clients.monitors.is_empty()
             && self.state.tracking.clients() == 0
             && client_evict::limit_bytes(&self.state.config) == 0
             && self.state.pause.mode_at(self.state.now_ms) == crate::state::PauseMode::Off
@@ -178,7 +178,7 @@ impl Server {
             let Some(mut c) = self.io_place(el, c) else { continue };
             if c.state.reply.pending_len() > 0 {
                 c.pending_write = true;
-                self.state.clients_pending_write.push(fd);
+                self.state.clients.pending_write.push(fd);
             }
             self.put_client(c);
         }

@@ -260,7 +260,12 @@ impl Server {
             return;
         }
         let now_s = crate::util::now_ms() / 1000;
-        let due = self.state.persist.save_point_due(&self.state.config, self.state.dirty, self.state.lastsave_s, now_s);
+        let due = self.state.persist.save_point_due(
+            &self.state.config,
+            self.state.persist.dirty,
+            self.state.persist.lastsave_s,
+            now_s,
+        );
         if let Some((secs, changes)) = due {
             log_notice!("{changes} changes in {secs} seconds. Saving...");
             let _ = self.state.start_bgsave();
@@ -276,8 +281,8 @@ impl Server {
             match child.kind {
                 ChildKind::Rdb => {
                     if ok && !child.diskless {
-                        self.state.dirty = self.state.dirty.saturating_sub(child.dirty_at_start);
-                        self.state.lastsave_s = crate::util::now_ms() / 1000;
+                        self.state.persist.dirty = self.state.persist.dirty.saturating_sub(child.dirty_at_start);
+                        self.state.persist.lastsave_s = crate::util::now_ms() / 1000;
                     }
                     if !child.diskless {
                         self.repl_bgsave_done(ok);

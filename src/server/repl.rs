@@ -198,7 +198,7 @@ impl Server {
     /// Whether a replica fed by the pipe still holds a full window of payload its socket has not taken.
     fn repl_pipe_blocked(&self) -> bool {
         self.state.repl.replicas.iter().filter(|r| r.state == ReplicaState::WaitBgsaveEnd && r.diskless).any(|r| {
-            matches!(self.state.clients.get(r.fd as usize), Some(Some(c))
+            matches!(self.state.clients.by_fd.get(r.fd as usize), Some(Some(c))
                 if c.state.id == r.id && !c.state.has(flags::CLOSE_ASAP) && c.state.reply.pending_len() >= BULK_WINDOW)
         })
     }
@@ -223,7 +223,7 @@ impl Server {
                 keep.push(w);
                 continue;
             }
-            let Some(Some(c)) = self.state.clients.get_mut(w.fd as usize) else { continue };
+            let Some(Some(c)) = self.state.clients.by_fd.get_mut(w.fd as usize) else { continue };
             if c.state.id != w.id {
                 continue;
             }
@@ -235,7 +235,7 @@ impl Server {
             }
             c.state.reply.enabled = true;
             c.state.flags &= !flags::BLOCKED;
-            self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+            self.state.clients.num_blocked = self.state.clients.num_blocked.saturating_sub(1);
             // Its input that arrived meanwhile runs next (the blocking machinery resumes unblocked clients).
             self.state.blocking.unblocked.push(w.id);
             self.state.queue_write(w.fd);
@@ -303,7 +303,7 @@ impl Server {
         if c.has(flags::BLOCKED) {
             if let Some(p) = self.state.repl.waiting.iter().position(|w| w.id == c.id) {
                 self.state.repl.waiting.remove(p);
-                self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+                self.state.clients.num_blocked = self.state.clients.num_blocked.saturating_sub(1);
             }
         }
         let r = &mut self.state.repl;
@@ -366,7 +366,7 @@ impl Server {
             c.uncounted_out += aside;
             return;
         }
-        if let Some(Some(c)) = self.state.clients.get_mut(fd as usize) {
+        if let Some(Some(c)) = self.state.clients.by_fd.get_mut(fd as usize) {
             if c.state.id == id {
                 c.state.reply.raw_bytes(bytes);
                 c.state.uncounted_out += aside;
@@ -417,7 +417,7 @@ impl Server {
             c.flags |= flags::CLOSE_ASAP;
             return;
         }
-        if let Some(Some(c)) = self.state.clients.get_mut(fd as usize) {
+        if let Some(Some(c)) = self.state.clients.by_fd.get_mut(fd as usize) {
             if c.state.id == id {
                 c.state.flags |= flags::CLOSE_ASAP;
                 self.state.queue_write(fd);
@@ -711,7 +711,7 @@ impl Server {
         (r.state, r.diskless) = (ReplicaState::SendBulk, false);
         log_notice!("RDB transfer completed, rdb only replica ({}) should be disconnected asap", r.name());
         let (id, fd) = (r.id, r.fd);
-        if let Some(Some(c)) = self.state.clients.get_mut(fd as usize) {
+        if let Some(Some(c)) = self.state.clients.by_fd.get_mut(fd as usize) {
             if c.state.id == id {
                 c.state.flags |= flags::CLOSE_AFTER_REPLY;
                 self.state.queue_write(fd);
@@ -771,7 +771,11 @@ impl Server {
         let mut more = false;
         let mut chunk = vec![0u8; 64 * 1024];
         let mut done = false;
-        let crate::state::ServerState { repl, clients, clients_pending_write, .. } = &mut self.state;
+        let crate::state::ServerState {
+            repl,
+            clients: crate::state::Clients { by_fd: clients, pending_write: clients_pending_write, .. },
+            ..
+        } = &mut self.state;
         for r in repl.replicas.iter_mut().filter(|r| r.state == ReplicaState::SendBulk) {
             let Some(Some(c)) = clients.get_mut(r.fd as usize) else { continue };
             if c.state.id != r.id || c.state.has(flags::CLOSE_ASAP) {
@@ -1113,8 +1117,8 @@ impl Server {
             let _ = el.add_interest(fd, Interest::READABLE);
         }
         let now = crate::util::now_ms();
-        let id = self.state.next_client_id;
-        self.state.next_client_id += 1;
+        let id = self.state.clients.next_id;
+        self.state.clients.next_id += 1;
         let addr = self.state.repl.master.as_ref().map(|m| format!("{}:{}", m.host, m.port)).unwrap_or_default();
         let laddr = socket::local_addr(fd).map(|(ip, port)| socket::format_addr(ip, port)).unwrap_or_default();
         let mut st = ClientState::new(id, fd, addr, laddr, now);
@@ -1135,7 +1139,7 @@ impl Server {
         r.link_state = LinkState::Connected;
         r.master_last_io_ms = now;
         r.master_applied.clear();
-        self.state.id_to_fd.insert(id, fd);
+        self.state.clients.id_to_fd.insert(id, fd);
         self.connected += 1;
         self.state.stats.total_connections_received += 1;
         if !c.query.is_empty() {
@@ -1236,7 +1240,7 @@ impl Server {
                 // Not into a diskless payload, which is already flowing; one whose socket takes nothing for
                 // `repl-timeout` holds the child back and goes (Redis's `repl_last_partial_write` check).
                 ReplicaState::WaitBgsaveEnd if r.diskless => {
-                    let stalled = matches!(self.state.clients.get(r.fd as usize), Some(Some(c))
+                    let stalled = matches!(self.state.clients.by_fd.get(r.fd as usize), Some(Some(c))
                         if c.state.id == r.id
                             && c.state.reply.pending_len() > 0
                             && now - c.state.last_interaction_ms > timeout_ms);

@@ -384,7 +384,7 @@ impl Server {
         };
         self.repl_discard_dbs(old, true);
         // The dataset changed without a save.
-        self.state.dirty += 1;
+        self.state.persist.dirty += 1;
         link.inbuf = leftover;
         self.repl_sync_done(el, link);
     }

@@ -73,7 +73,7 @@ impl Server {
     pub(super) fn script_command(&mut self, c: &mut ClientState, cmd: &'static Command, args: Args) -> bool {
         if let Some(kind) = crate::scripting::eval::EvalKind::of(cmd) {
             // EVAL is skip_monitor: it is fed here, before the commands it runs (Redis's evalCommand).
-            if !self.state.monitors.is_empty() {
+            if !self.state.clients.monitors.is_empty() {
                 self.feed_monitors(c, args);
             }
             scripting::eval::eval_command(self, c, args, kind);
@@ -83,7 +83,7 @@ impl Server {
         }
         if let Some(ro) = crate::scripting::function::fcall_kind(cmd) {
             // FCALL is skip_monitor too: fed before the commands it runs (Redis's fcallCommandGeneric).
-            if !self.state.monitors.is_empty() {
+            if !self.state.clients.monitors.is_empty() {
                 self.feed_monitors(c, args);
             }
             scripting::function::fcall_command(self, c, args, ro);

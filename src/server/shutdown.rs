@@ -44,7 +44,7 @@ impl Server {
     /// is to exit now.
     pub(super) fn shutdown_command(&mut self, el: &mut EventLoop, c: &mut ClientState, flags: ShutdownFlags) {
         c.flags |= flags::BLOCKED;
-        self.state.blocked_clients += 1;
+        self.state.clients.num_blocked += 1;
         self.state.shutdown.blocked.push((c.id, c.fd));
         if self.prepare_for_shutdown(flags, Some(c)) {
             self.exit_now(el);
@@ -102,7 +102,7 @@ impl Server {
         if c.has(flags::BLOCKED) {
             if let Some(p) = self.state.shutdown.blocked.iter().position(|&(id, _)| id == c.id) {
                 self.state.shutdown.blocked.remove(p);
-                self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+                self.state.clients.num_blocked = self.state.clients.num_blocked.saturating_sub(1);
             }
         }
     }
@@ -204,7 +204,7 @@ impl Server {
             if let Some(c) = running.as_deref_mut().filter(|c| c.id == id) {
                 // The caller of a SHUTDOWN that failed at once: the command's own error.
                 unblock_with_error(c);
-                self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+                self.state.clients.num_blocked = self.state.clients.num_blocked.saturating_sub(1);
                 continue;
             }
             let Some(mut c) = self.take_client(fd) else { continue };
@@ -214,7 +214,7 @@ impl Server {
                     self.flush_command_stats();
                     self.state.stats.commandstats.entry(c.state.last_cmd).or_default().failed_calls += 1;
                 }
-                self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+                self.state.clients.num_blocked = self.state.clients.num_blocked.saturating_sub(1);
                 // Its input that arrived meanwhile runs next (the blocking machinery resumes unblocked clients).
                 self.state.blocking.unblocked.push(id);
             }
@@ -239,7 +239,7 @@ impl Server {
             .map(|r| (r.id, r.fd))
             .collect();
         for (id, fd) in fds {
-            let Some(Some(c)) = self.state.clients.get_mut(fd as usize) else { continue };
+            let Some(Some(c)) = self.state.clients.by_fd.get_mut(fd as usize) else { continue };
             if c.state.id != id || c.state.has(flags::CLOSE_ASAP) {
                 continue;
             }

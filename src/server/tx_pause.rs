@@ -42,7 +42,7 @@ impl Server {
                 c.flags |= flags::POSTPONED;
                 c.last_cmd = full_name;
                 self.pause.postponed.push(c.id);
-                self.state.blocked_clients += 1;
+                self.state.clients.num_blocked += 1;
                 return true;
             }
         }
@@ -81,7 +81,7 @@ impl Server {
         self.state.watches.unwatch_all(c.id);
         if c.has(flags::POSTPONED) {
             self.pause.postponed.retain(|&id| id != c.id);
-            self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+            self.state.clients.num_blocked = self.state.clients.num_blocked.saturating_sub(1);
         }
     }
 
@@ -98,7 +98,7 @@ impl Server {
         if self.state.pause.generation != self.pause.seen_generation {
             self.pause.seen_generation = self.state.pause.generation;
             for id in std::mem::take(&mut self.pause.postponed) {
-                if let Some(&fd) = self.state.id_to_fd.get(&id) {
+                if let Some(&fd) = self.state.clients.id_to_fd.get(&id) {
                     self.resume_client(el, fd);
                 }
             }
@@ -131,7 +131,7 @@ impl Server {
         let Some(mut c) = self.take_client(fd) else { return };
         if c.state.has(flags::POSTPONED) {
             c.state.flags &= !flags::POSTPONED;
-            self.state.blocked_clients = self.state.blocked_clients.saturating_sub(1);
+            self.state.clients.num_blocked = self.state.clients.num_blocked.saturating_sub(1);
         }
         self.process_input(el, &mut c);
         if c.state.has(flags::CLOSE_ASAP) {
@@ -142,7 +142,7 @@ impl Server {
         c.refresh_conn_stats(0, true, writable);
         if c.state.reply.pending_len() > 0 && !c.pending_write && !writable {
             c.pending_write = true;
-            self.state.clients_pending_write.push(fd);
+            self.state.clients.pending_write.push(fd);
         }
         self.put_client(c);
     }

@@ -17,7 +17,7 @@ use std::time::Instant;
 /// The touch for a lookup now (Redis's `lookupKey`: no update while a child process is active).
 #[inline]
 pub fn touch(srv: &ServerState) -> Touch {
-    if srv.child_pid.is_some() {
+    if srv.persist.child_pid.is_some() {
         Touch::Skip
     } else if srv.config.maxmemory_policy.is_lfu() {
         Touch::Lfu { log_factor: srv.config.lfu_log_factor, decay_time: srv.config.lfu_decay_time, now_ms: srv.now_ms }
@@ -326,11 +326,11 @@ mod tests {
         srv.lru_clock = 777;
         touch(&srv).apply(&mut e);
         assert_eq!(e.lru(), 777);
-        srv.child_pid = Some(1);
+        srv.persist.child_pid = Some(1);
         srv.lru_clock = 900;
         touch(&srv).apply(&mut e);
         assert_eq!(e.lru(), 777, "no touch while a child shares memory");
-        srv.child_pid = None;
+        srv.persist.child_pid = None;
         srv.config.maxmemory_policy = MaxmemoryPolicy::AllKeysLfu;
         e.set_lru(lfu_init(srv.now_ms));
         touch(&srv).apply(&mut e);

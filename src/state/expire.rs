@@ -300,7 +300,7 @@ fn tables_cron(state: &mut ServerState) {
     if ndbs == 0 {
         return;
     }
-    let resize_allowed = state.child_pid.is_none();
+    let resize_allowed = state.persist.child_pid.is_none();
     for db in state.dbs.iter_mut() {
         db.keys.set_resize_allowed(resize_allowed);
     }
@@ -557,12 +557,12 @@ mod tests {
         for i in 0..4990 {
             s.dbs[1].remove(format!("k{i}").as_bytes());
         }
-        s.child_pid = Some(1);
+        s.persist.child_pid = Some(1);
         for _ in 0..10 {
             databases_cron(&mut s);
         }
         assert_eq!(s.dbs[1].keys.table_bytes(), big, "no resize while a child shares memory");
-        s.child_pid = None;
+        s.persist.child_pid = None;
         for _ in 0..100 {
             databases_cron(&mut s);
         }

@@ -1,5 +1,5 @@
-//! Pub/Sub operations on the whole server state: subscribe and unsubscribe (keeping the registry, the client's
-//! sets and INFO's counters in step), their confirmations, and delivery of PUBLISH / SPUBLISH messages and of the
+//! Pub/Sub operations on the whole server state: subscribe and unsubscribe (keeping the registry and the client's
+//! sets in step), their confirmations, and delivery of PUBLISH / SPUBLISH messages and of the
 //! `sunsubscribe` messages for the shard channels of slots this node lost. This is the operations half of
 //! [`crate::pubsub`], which holds the data (the registry, a client's subscriptions, the message encoding and the
 //! output-limit checks) and states the invariants kept here.
@@ -10,11 +10,6 @@ use crate::config::ClientBufferLimit;
 use crate::net::client::{flags, Client, ClientInfoFn, ClientState};
 use crate::pubsub::{check_output_limits, counts, encode, Encoded, Kind, Registry, Subscriber};
 use crate::state::{ServerState, Stats};
-
-fn sync_counters(srv: &mut ServerState) {
-    srv.pubsub_channels = srv.pubsub.len(Kind::Channel) as u64;
-    srv.pubsub_patterns = srv.pubsub.len(Kind::Pattern) as u64;
-}
 
 /// Adds a subscription. Returns false when the client already had it.
 pub fn subscribe(srv: &mut ServerState, c: &mut ClientState, kind: Kind, name: &[u8]) -> bool {
@@ -29,7 +24,6 @@ pub fn subscribe(srv: &mut ServerState, c: &mut ClientState, kind: Kind, name: &
             srv.pubsub.table(kind).insert(name.into(), vec![sub]);
         }
     }
-    sync_counters(srv);
     true
 }
 
@@ -51,7 +45,6 @@ pub fn unsubscribe(srv: &mut ServerState, c: &mut ClientState, kind: Kind, name:
             table.remove(name);
         }
     }
-    sync_counters(srv);
     true
 }
 
@@ -233,17 +226,21 @@ fn leave_shard(c: &mut ClientState, name: &[u8]) -> bool {
 
 /// The registry and what delivery needs of the rest of the server state.
 fn split(srv: &mut ServerState) -> (&mut Registry, Sink<'_>) {
-    let srv_info = srv.client_info;
+    let srv_info = srv.clients.info;
     let evict_limit = crate::net::client_evict::limit_bytes(&srv.config);
     let ServerState {
         pubsub,
-        clients,
-        clients_pending_push,
-        pending_push_since,
+        clients:
+            crate::state::Clients {
+                by_fd: clients,
+                pending_push: clients_pending_push,
+                pending_push_since,
+                mem: client_mem,
+                ..
+            },
         config,
         stats,
         now_ms,
-        client_mem,
         ..
     } = srv;
     let sink = Sink {
@@ -263,7 +260,7 @@ fn split(srv: &mut ServerState) -> (&mut Registry, Sink<'_>) {
 }
 
 /// PUBLISH (or SPUBLISH with `shard`): delivers `msg` to the channel's subscribers, then (not for shard channels) to
-/// every client whose pattern matches, in Redis's order. `me` is the running client (not in `srv.clients`), if any.
+/// every client whose pattern matches, in Redis's order. `me` is the running client (not in `srv.clients.by_fd`), if any.
 /// Returns the number of deliveries.
 pub fn publish(
     srv: &mut ServerState,
@@ -310,7 +307,7 @@ pub fn publish(
 /// `Cluster::lost_slots` by `Cluster::del_slot`): every shard channel hashing to one of them leaves the registry,
 /// and each of its subscribers gets a `sunsubscribe` message with its remaining shard-channel count. Channels go by
 /// ascending slot, then in byte order (Redis's `slots_to_channels` order). One walk over the shard channels serves
-/// every queued slot; PUBLISH and SPUBLISH pay nothing for it. `me` is the running client (not in `srv.clients`),
+/// every queued slot; PUBLISH and SPUBLISH pay nothing for it. `me` is the running client (not in `srv.clients.by_fd`),
 /// if any; its messages come before its command's reply.
 pub fn drop_lost_shard_slots(srv: &mut ServerState, mut me: Option<&mut ClientState>) {
     let Some(cl) = srv.cluster.as_deref_mut() else { return };
@@ -365,7 +362,7 @@ mod tests {
         assert!(subscribe(&mut srv, &mut b, Kind::Pattern, b"n*"));
         assert!(subscribe(&mut srv, &mut b, Kind::Shard, b"s"));
         assert_eq!(srv.pubsub.num_subscribers(Kind::Channel, b"news"), 2);
-        assert_eq!((srv.pubsub_channels, srv.pubsub_patterns), (1, 1));
+        assert_eq!((srv.pubsub.len(Kind::Channel), srv.pubsub.len(Kind::Pattern)), (1, 1));
         assert_eq!(counts(&b), (1, 1, 1));
         assert!(unsubscribe(&mut srv, &mut a, Kind::Channel, b"news"));
         assert!(!unsubscribe(&mut srv, &mut a, Kind::Channel, b"news"));
@@ -373,7 +370,7 @@ mod tests {
         assert_eq!(srv.pubsub.num_subscribers(Kind::Channel, b"news"), 1);
         unsubscribe_everything(&mut srv, &mut b);
         assert!(srv.pubsub.is_empty());
-        assert_eq!((srv.pubsub_channels, srv.pubsub_patterns), (0, 0));
+        assert_eq!((srv.pubsub.len(Kind::Channel), srv.pubsub.len(Kind::Pattern)), (0, 0));
         assert!(!is_subscriber(&b));
     }
 

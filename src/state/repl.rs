@@ -78,7 +78,7 @@ pub fn unset_master(srv: &mut ServerState) {
     }
     let all: Vec<(u64, i32)> = srv.repl.replicas.iter().map(|r| (r.id, r.fd)).collect();
     for (id, fd) in all {
-        if let Some(Some(c)) = srv.clients.get_mut(fd as usize) {
+        if let Some(Some(c)) = srv.clients.by_fd.get_mut(fd as usize) {
             if c.state.id == id {
                 c.state.flags |= flags::CLOSE_ASAP;
                 srv.queue_write(fd);
@@ -156,7 +156,12 @@ pub fn feed_stream(srv: &mut ServerState, data: &[u8], mut running: Option<&mut 
         limit.hard_bytes = limit.hard_bytes.max(backlog_size(srv) as u64);
     }
     let now_s = srv.now_ms / 1000;
-    let ServerState { repl, clients, clients_pending_write, stats, .. } = srv;
+    let ServerState {
+        repl,
+        clients: crate::state::Clients { by_fd: clients, pending_write: clients_pending_write, .. },
+        stats,
+        ..
+    } = srv;
     let Some(b) = repl.backlog.as_ref() else { return };
     for r in repl.replicas.iter_mut() {
         // An rdb-only replica gets no stream (Redis's `canFeedReplicaReplBuffer`).
@@ -293,7 +298,9 @@ pub fn save_info(srv: &ServerState) -> Option<(String, i64, i64)> {
     if r.is_replica() && (r.master_client.is_some() || r.can_continue) {
         let db = r
             .master_client
-            .and_then(|(id, fd)| srv.clients.get(fd as usize).and_then(|c| c.as_ref()).filter(|c| c.state.id == id))
+            .and_then(|(id, fd)| {
+                srv.clients.by_fd.get(fd as usize).and_then(|c| c.as_ref()).filter(|c| c.state.id == id)
+            })
             .map_or(r.master_db, |c| c.state.db);
         return Some((srv.replid.clone(), r.master_repl_offset, db as i64));
     }

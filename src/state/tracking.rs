@@ -32,7 +32,7 @@ pub fn limit_before_command(srv: &mut ServerState, c: &mut ClientState) {
 /// Then every waiting message is delivered.
 pub fn before_sleep(srv: &mut ServerState) {
     if std::mem::take(&mut srv.tracking.bcast_pending) && !srv.tracking.clients.is_empty() {
-        let ServerState { tracking, clients, id_to_fd, .. } = &mut *srv;
+        let ServerState { tracking, clients: crate::state::Clients { by_fd: clients, id_to_fd, .. }, .. } = &mut *srv;
         let noloop = |id: u64| {
             let fd = id_to_fd.get(&id).copied().unwrap_or(-1);
             matches!(clients.get(fd as usize), Some(Some(c)) if c.state.id == id && c.state.has(cf::TRACKING_NOLOOP))
@@ -75,9 +75,9 @@ fn locate(srv: &ServerState, me: &Option<&mut ClientState>, id: u64) -> Where {
     if me.as_ref().is_some_and(|m| m.id == id) {
         return Where::Me;
     }
-    match srv.id_to_fd.get(&id) {
+    match srv.clients.id_to_fd.get(&id) {
         None => Where::Gone,
-        Some(&fd) => match srv.clients.get(fd as usize) {
+        Some(&fd) => match srv.clients.by_fd.get(fd as usize) {
             Some(Some(c)) if c.state.id == id => Where::Fd(fd as usize),
             _ => Where::Away,
         },
@@ -87,7 +87,7 @@ fn locate(srv: &ServerState, me: &Option<&mut ClientState>, id: u64) -> Where {
 fn client<'a>(srv: &'a mut ServerState, me: &'a mut Option<&mut ClientState>, w: Where) -> Option<&'a mut ClientState> {
     match w {
         Where::Me => me.as_deref_mut(),
-        Where::Fd(fd) => srv.clients.get_mut(fd).and_then(|s| s.as_mut()).map(|c| &mut c.state),
+        Where::Fd(fd) => srv.clients.by_fd.get_mut(fd).and_then(|s| s.as_mut()).map(|c| &mut c.state),
         Where::Away | Where::Gone => None,
     }
 }
@@ -114,8 +114,13 @@ fn write(srv: &mut ServerState, me: &mut Option<&mut ClientState>, w: Where, par
         }
         Where::Fd(fd) => {
             let evict_limit = crate::net::client_evict::limit_bytes(&srv.config);
-            let (info, now_ms) = (srv.client_info, srv.now_ms);
-            let ServerState { clients, config, stats, client_mem, .. } = &mut *srv;
+            let (info, now_ms) = (srv.clients.info, srv.now_ms);
+            let ServerState {
+                clients: crate::state::Clients { by_fd: clients, mem: client_mem, .. },
+                config,
+                stats,
+                ..
+            } = &mut *srv;
             let Some(Some(c)) = clients.get_mut(fd) else { return };
             append(&mut c.state);
             let limits = &config.client_output_buffer_limit;
