@@ -479,7 +479,7 @@ pub fn log_acl_denial(st: &mut ServerState, c: &mut ClientState, d: Denied, full
         acl::Reason::Command => full_name.as_bytes().to_vec(),
         _ => args.get(d.pos).to_vec(),
     };
-    command::acl::log_denial(&mut command::Ctx { client: c, srv: st }, d.reason, object, None, full_name);
+    command::acl::log_denial(&mut command::Ctx::new(c, st), d.reason, object, None, full_name);
 }
 
 /// A refused call of `full_name` (Redis's `rejectCommand` and `scriptCall`'s error path both count one). Its error

@@ -1345,7 +1345,7 @@ impl Server {
             if cmd.group == command::Group::Scripting && s.script_command(c, cmd, args) {
                 return;
             }
-            (cmd.handler)(&mut Ctx { client: c, srv: &mut s.state }, args)
+            (cmd.handler)(&mut Ctx::new(c, &mut s.state), args)
         })
     }
 
@@ -2095,13 +2095,13 @@ impl Server {
     fn refresh_crash_snapshot(&mut self) {
         if self.state.config.crash_log_enabled {
             let mut probe = ClientState::new(0, -1, String::new(), String::new(), self.state.now_ms);
-            let ctx = Ctx { client: &mut probe, srv: &mut self.state };
+            let ctx = Ctx::new(&mut probe, &mut self.state);
             let info = {
                 let _cheap = crate::util::CheapAllocatorStats::enter();
                 command::info::info_all_text(&ctx)
             };
             // Rendered once a second: bounded so that thousands of clients cost no visible pause.
-            let list = command::connection::client_list_text(ctx.srv, None, crate::crash_report::SNAPSHOT_MAX_CLIENTS);
+            let list = command::connection::client_list_text(ctx.server_ref(), None, crate::crash_report::SNAPSHOT_MAX_CLIENTS);
             crate::crash_report::publish_snapshot(crate::crash_report::report_text(&info, &list));
         }
     }

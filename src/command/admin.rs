@@ -320,7 +320,7 @@ fn time(ctx: &mut Ctx, _args: Args) {
 
 /// LASTSAVE
 fn lastsave(ctx: &mut Ctx, _args: Args) {
-    let t = ctx.srv.persist.lastsave_s;
+    let t = ctx.server().persist.lastsave_s;
     ctx.reply().int(t);
 }
 
@@ -356,10 +356,10 @@ fn shutdown(ctx: &mut Ctx, args: Args) {
     if abort {
         // A signal not acted on yet is simply forgotten; a wait for replicas is cancelled by the event loop, which
         // answers the clients blocked in SHUTDOWN.
-        let initiated = ctx.srv.shutdown.initiated();
+        let initiated = ctx.server().shutdown.initiated();
         let signalled = crate::state::ShutdownState::cancel_signal();
         if initiated {
-            ctx.srv.actions.push(Action::AbortShutdown);
+            ctx.server().actions.push(Action::AbortShutdown);
         }
         if initiated || signalled {
             crate::log_notice!("Shutdown manually aborted.");
@@ -369,28 +369,28 @@ fn shutdown(ctx: &mut Ctx, args: Args) {
         }
         return;
     }
-    if !flags.now && ctx.client.has(cf::DENY_BLOCKING) {
+    if !flags.now && ctx.client().has(cf::DENY_BLOCKING) {
         ctx.reply().error("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
         return;
     }
     // While a busy script lets clients in, only SHUTDOWN NOSAVE may stop the server.
-    if !flags.nosave && ctx.srv.scripting.is_timedout() {
-        let msg = ctx.srv.scripting.busy_error();
+    if !flags.nosave && ctx.server().scripting.is_timedout() {
+        let msg = ctx.server().scripting.busy_error();
         ctx.reply().error(msg);
         return;
     }
-    ctx.srv.actions.push(Action::Shutdown(flags));
+    ctx.server().actions.push(Action::Shutdown(flags));
 }
 
 /// SAVE
 fn save(ctx: &mut Ctx, _args: Args) {
-    if ctx.srv.persist.child_kind() == Some(crate::persist::engine::ChildKind::Rdb) {
+    if ctx.server().persist.child_kind() == Some(crate::persist::engine::ChildKind::Rdb) {
         ctx.reply().error("ERR Background save already in progress");
         return;
     }
     // Counted when it starts, saved or not (FLUSHALL's and SHUTDOWN's saves are not counted), as Redis.
-    ctx.srv.persist.stats.rdb_saves += 1;
-    if ctx.srv.save_now() {
+    ctx.server().persist.stats.rdb_saves += 1;
+    if ctx.server().save_now() {
         ctx.reply().ok();
     } else {
         ctx.reply().error("ERR");
@@ -408,22 +408,22 @@ fn bgsave(ctx: &mut Ctx, args: Args) {
         }
     };
     // Inside EXEC the fork waits for the transaction to end, as in Redis.
-    let in_exec = ctx.client.has(cf::MULTI);
-    match ctx.srv.persist.child_kind() {
+    let in_exec = ctx.client().has(cf::MULTI);
+    match ctx.server().persist.child_kind() {
         Some(crate::persist::engine::ChildKind::Rdb) => ctx.reply().error("ERR Background save already in progress"),
         Some(_) if !(schedule || in_exec) => ctx.reply().error(
             "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to \
              schedule a BGSAVE whenever possible.",
         ),
         Some(_) => {
-            ctx.srv.persist.bgsave_scheduled = true;
+            ctx.server().persist.bgsave_scheduled = true;
             ctx.reply().simple("Background saving scheduled");
         }
         None if in_exec => {
-            ctx.srv.persist.bgsave_scheduled = true;
+            ctx.server().persist.bgsave_scheduled = true;
             ctx.reply().simple("Background saving scheduled");
         }
-        None => match ctx.srv.start_bgsave() {
+        None => match ctx.server().start_bgsave() {
             Ok(_) => ctx.reply().simple("Background saving started"),
             Err(_) => ctx.reply().error("ERR"),
         },
@@ -431,24 +431,24 @@ fn bgsave(ctx: &mut Ctx, args: Args) {
 }
 
 fn schedule_aof_rewrite(ctx: &mut Ctx) {
-    ctx.srv.persist.aof_rewrite_scheduled = true;
-    ctx.srv.persist.stats.aof_rewrites_consecutive_failures = 0;
+    ctx.server().persist.aof_rewrite_scheduled = true;
+    ctx.server().persist.stats.aof_rewrites_consecutive_failures = 0;
     ctx.reply().simple("Background append only file rewriting scheduled");
 }
 
 /// BGREWRITEAOF
 fn bgrewriteaof(ctx: &mut Ctx, _args: Args) {
-    match ctx.srv.persist.child_kind() {
+    match ctx.server().persist.child_kind() {
         Some(crate::persist::engine::ChildKind::Aof) => {
             ctx.reply().error("ERR Background append only file rewriting already in progress")
         }
         // Another child, or inside EXEC: the cron starts it when it can, as in Redis.
         Some(_) => schedule_aof_rewrite(ctx),
-        None if ctx.client.has(cf::MULTI) => schedule_aof_rewrite(ctx),
+        None if ctx.client().has(cf::MULTI) => schedule_aof_rewrite(ctx),
         None => {
             // The server forks right after this command: it owns the AOF files the rewrite switches.
-            ctx.srv.persist.aof_rewrite_scheduled = true;
-            ctx.srv.actions.push(Action::StartAofRewrite);
+            ctx.server().persist.aof_rewrite_scheduled = true;
+            ctx.server().actions.push(Action::StartAofRewrite);
             ctx.reply().simple("Background append only file rewriting started");
         }
     }
@@ -457,16 +457,16 @@ fn bgrewriteaof(ctx: &mut Ctx, _args: Args) {
 /// MONITOR
 fn monitor(ctx: &mut Ctx, _args: Args) {
     // A client that expects one reply per command (inside EXEC) cannot turn into a feed.
-    if ctx.client.has(cf::DENY_BLOCKING) {
+    if ctx.client().has(cf::DENY_BLOCKING) {
         ctx.reply().error("ERR MONITOR isn't allowed for DENY BLOCKING client");
         return;
     }
-    if ctx.client.has(cf::MONITOR) {
+    if ctx.client().has(cf::MONITOR) {
         return;
     }
-    ctx.client.flags |= cf::MONITOR;
-    let id = ctx.client.id;
-    ctx.srv.clients.monitors.push(id);
+    ctx.client_mut().flags |= cf::MONITOR;
+    let id = ctx.client().id;
+    ctx.server().clients.monitors.push(id);
     ctx.reply().ok();
 }
 
@@ -484,7 +484,7 @@ fn slowlog_get(ctx: &mut Ctx, args: Args) {
         let Some(n) = log_count_arg(ctx.reply(), args.get(2)) else { return };
         count = n;
     }
-    let Ctx { client, srv } = ctx;
+    let (client, srv) = ctx.client_and_server();
     reply_log_entries(&mut client.reply, &srv.commandlog.slow.entries, count);
 }
 
@@ -524,13 +524,13 @@ fn reply_log_entries(
 
 /// SLOWLOG LEN
 fn slowlog_len(ctx: &mut Ctx, _args: Args) {
-    let n = ctx.srv.commandlog.slow.entries.len();
+    let n = ctx.server().commandlog.slow.entries.len();
     ctx.reply().int(n as i64);
 }
 
 /// SLOWLOG RESET
 fn slowlog_reset(ctx: &mut Ctx, _args: Args) {
-    ctx.srv.commandlog.slow.entries.clear();
+    ctx.server().commandlog.slow.entries.clear();
     ctx.reply().ok();
 }
 
@@ -593,21 +593,21 @@ fn log_of(
 fn commandlog_get(ctx: &mut Ctx, args: Args) {
     let Some(count) = log_count_arg(ctx.reply(), args.get(2)) else { return };
     let Some(t) = log_type_arg(ctx.reply(), args.get(3)) else { return };
-    let Ctx { client, srv } = ctx;
+    let (client, srv) = ctx.client_and_server();
     reply_log_entries(&mut client.reply, log_of(srv, t), count);
 }
 
 /// COMMANDLOG LEN <SLOW | LARGE-REQUEST | LARGE-REPLY>
 fn commandlog_len(ctx: &mut Ctx, args: Args) {
     let Some(t) = log_type_arg(ctx.reply(), args.get(2)) else { return };
-    let n = log_of(ctx.srv, t).len();
+    let n = log_of(ctx.server(), t).len();
     ctx.reply().int(n as i64);
 }
 
 /// COMMANDLOG RESET <SLOW | LARGE-REQUEST | LARGE-REPLY>
 fn commandlog_reset(ctx: &mut Ctx, args: Args) {
     let Some(t) = log_type_arg(ctx.reply(), args.get(2)) else { return };
-    log_of(ctx.srv, t).clear();
+    log_of(ctx.server(), t).clear();
     ctx.reply().ok();
 }
 

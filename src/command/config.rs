@@ -111,7 +111,7 @@ fn config_get(ctx: &mut Ctx, args: Args) {
             found.push((name.to_vec(), value));
         }
     };
-    let cfg = &ctx.srv.config;
+    let cfg = &ctx.server().config;
     for pat in args.iter().skip(2) {
         if !is_pattern(pat) {
             // An exact name answers under the spelling it was asked with, as Redis does.
@@ -148,12 +148,12 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         ctx.reply().err_syntax();
         return;
     }
-    let local = is_local_client(ctx.client);
+    let local = is_local_client(ctx.client_mut());
     let mut pairs: Vec<(&'static Directive, &[u8], &[u8])> = Vec::new();
     let failed = |name: &[u8], why: &str| {
         format!("ERR CONFIG SET failed (possibly related to argument '{}') - {why}", String::from_utf8_lossy(name))
     };
-    let loading = ctx.srv.persist.stats.loading || ctx.srv.persist.stats.async_loading;
+    let loading = ctx.server().persist.stats.loading || ctx.server().persist.stats.async_loading;
     let mut deny_loading = false;
     let mut i = 2;
     while i + 1 < args.len() {
@@ -169,7 +169,7 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         };
         let problem = if !d.is_mutable() {
             Some("can't set immutable config")
-        } else if d.is_protected() && !ctx.srv.config.enable_protected_configs.allows(local) {
+        } else if d.is_protected() && !ctx.server().config.enable_protected_configs.allows(local) {
             Some("can't set protected config")
         } else if pairs.iter().any(|(p, _, _)| std::ptr::eq(*p, d)) {
             Some("duplicate parameter")
@@ -192,7 +192,7 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("LOADING Redis is loading the dataset in memory");
         return;
     }
-    let before = ctx.srv.config.clone();
+    let before = ctx.server().config.clone();
     for (d, name, value) in &pairs {
         let values = if d.is_multi() {
             match config::split_args(value) {
@@ -207,15 +207,15 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         } else {
             vec![value.to_vec()]
         };
-        if let Err(why) = ctx.srv.config.set(d, &values) {
+        if let Err(why) = ctx.server().config.set(d, &values) {
             let msg = failed(name, &why);
             restore(ctx, before);
             ctx.reply().error(&msg);
             return;
         }
     }
-    crate::crash_report::raise_watchdog_period(&mut ctx.srv.config);
-    if let Err((directive, why)) = apply_runtime(&ctx.srv.config, &before, ctx.srv.repl.is_replica()) {
+    crate::crash_report::raise_watchdog_period(&mut ctx.server().config);
+    if let Err((directive, why)) = apply_runtime(&ctx.server_ref().config, &before, ctx.server_ref().repl.is_replica()) {
         let name = pairs.iter().find(|(d, _, _)| d.name == directive).map_or(directive.as_bytes(), |p| p.1);
         let msg = failed(name, &why);
         restore(ctx, before);
@@ -232,7 +232,7 @@ fn config_set(ctx: &mut Ctx, args: Args) {
     // `clusterUpdateMyself*` apply functions): CLUSTER NODES/SLOTS right after the CONFIG SET show them.
     if pairs.iter().any(|(d, _, _)| d.name.starts_with("cluster-announce-") || d.name == "cluster-replica-no-failover")
     {
-        let srv = &mut *ctx.srv;
+        let srv = ctx.server();
         if let Some(cl) = srv.cluster.as_deref_mut() {
             crate::state::cluster::sync_myself(cl, &srv.config);
         }
@@ -240,14 +240,14 @@ fn config_set(ctx: &mut Ctx, args: Args) {
     // A new repl-backlog-size holds from the next byte fed, which trims to it (Redis's
     // `resizeReplicationBacklog`): a PSYNC right after may already find its offset gone.
     if pairs.iter().any(|(d, _, _)| d.name == "repl-backlog-size") {
-        let size = crate::state::repl::backlog_size(ctx.srv);
-        if let Some(b) = ctx.srv.repl.backlog.as_mut() {
+        let size = crate::state::repl::backlog_size(ctx.server());
+        if let Some(b) = ctx.server().repl.backlog.as_mut() {
             b.set_size(size);
         }
-        crate::state::repl::trim_backlog(ctx.srv);
+        crate::state::repl::trim_backlog(ctx.server());
     }
     if pairs.iter().any(|(d, _, _)| d.name == "tracking-table-max-keys") {
-        ctx.srv.tracking.limit_changed();
+        ctx.server().tracking.limit_changed();
     }
     ctx.reply().ok();
 }
@@ -259,7 +259,7 @@ fn apply_listeners<'a>(
     before: &config::Config,
     pairs: &[(&'static Directive, &'a [u8], &'a [u8])],
 ) -> Result<(), (&'a [u8], &'static str)> {
-    let cfg = &ctx.srv.config;
+    let cfg = &ctx.server().config;
     if cfg.port == before.port && cfg.bind == before.bind {
         return Ok(());
     }
@@ -267,7 +267,7 @@ fn apply_listeners<'a>(
         return Ok(());
     };
     let (port, bind, backlog) = (cfg.port, cfg.bind.clone(), cfg.tcp_backlog);
-    if ctx.srv.listeners.rebind_tcp(port, &bind, backlog).is_err() {
+    if ctx.server().listeners.rebind_tcp(port, &bind, backlog).is_err() {
         let why = if d.name == "port" {
             "Unable to listen on this port. Check server logs."
         } else {
@@ -275,9 +275,9 @@ fn apply_listeners<'a>(
         };
         return Err((name, why));
     }
-    ctx.srv.actions.push(crate::state::Action::ListenersChanged);
+    ctx.server().actions.push(crate::state::Action::ListenersChanged);
     // The title shows the listening address and port.
-    crate::proctitle::apply(&ctx.srv.config);
+    crate::proctitle::apply(&ctx.server().config);
     Ok(())
 }
 
@@ -333,38 +333,38 @@ fn apply_crash_settings(cfg: &config::Config) {
 
 /// Puts the configuration back after a failed CONFIG SET, including the working directory and log level.
 fn restore(ctx: &mut Ctx, before: config::Config) {
-    if before.loglevel != ctx.srv.config.loglevel {
+    if before.loglevel != ctx.server().config.loglevel {
         crate::log::set_level(before.loglevel);
     }
-    if before.dir != ctx.srv.config.dir {
+    if before.dir != ctx.server().config.dir {
         // Best effort: the directory we left existed a moment ago.
         let _ = std::env::set_current_dir(&before.dir);
     }
-    let title_changed = before.proc_title_template != ctx.srv.config.proc_title_template;
+    let title_changed = before.proc_title_template != ctx.server().config.proc_title_template;
     let oom_before = crate::oom::Setting::of(&before);
-    let oom_changed = oom_before != crate::oom::Setting::of(&ctx.srv.config);
-    ctx.srv.config = before;
+    let oom_changed = oom_before != crate::oom::Setting::of(&ctx.server().config);
+    ctx.server().config = before;
     if oom_changed {
         // A later step failed after the new score was set: back to the old one (a failure is logged), as Redis's
         // rollback does.
-        let class = if ctx.srv.repl.is_replica() { crate::oom::Class::Replica } else { crate::oom::Class::Master };
+        let class = if ctx.server().repl.is_replica() { crate::oom::Class::Replica } else { crate::oom::Class::Master };
         let _ = crate::oom::apply(oom_before, class);
     }
     if title_changed {
-        crate::proctitle::apply(&ctx.srv.config);
+        crate::proctitle::apply(&ctx.server().config);
     }
-    apply_crash_settings(&ctx.srv.config);
+    apply_crash_settings(&ctx.server().config);
 }
 
 /// CONFIG RESETSTAT
 fn config_resetstat(ctx: &mut Ctx, _args: Args) {
-    ctx.srv.stats = Default::default();
-    crate::state::expire::reset_expire_stats(ctx.srv);
-    ctx.srv.lazyfree.reset_stats();
-    let r = &mut ctx.srv.repl;
+    ctx.server().stats = Default::default();
+    crate::state::expire::reset_expire_stats(ctx.server());
+    ctx.server().lazyfree.reset_stats();
+    let r = &mut ctx.server().repl;
     (r.sync_full, r.sync_partial_ok, r.sync_partial_err) = (0, 0, 0);
     // CLUSTER SLOT-STATS' counters (Valkey's resetClusterStats).
-    if let Some(cl) = ctx.srv.cluster.as_deref_mut() {
+    if let Some(cl) = ctx.server().cluster.as_deref_mut() {
         cl.slot_stats.fill(Default::default());
     }
     ctx.reply().ok();
@@ -373,14 +373,14 @@ fn config_resetstat(ctx: &mut Ctx, _args: Args) {
 /// CONFIG REWRITE
 fn config_rewrite(ctx: &mut Ctx, _args: Args) {
     // Users go to the config file unless an ACL file holds them (Redis's rewriteConfigUserOption).
-    let users: Option<Vec<String>> = ctx.srv.config.stored_str("aclfile").is_empty().then(|| {
-        ctx.srv
+    let users: Option<Vec<String>> = ctx.server().config.stored_str("aclfile").is_empty().then(|| {
+        ctx.server()
             .acl
             .users()
             .map(|(_, u)| format!("user {} {}", String::from_utf8_lossy(&u.name), u.describe()))
             .collect()
     });
-    match config::rewrite_with_users(&ctx.srv.config, users.as_deref()) {
+    match config::rewrite_with_users(&ctx.server().config, users.as_deref()) {
         Ok(()) => ctx.reply().ok(),
         Err(e) => ctx.reply().error(&format!("ERR {e}")),
     }
@@ -413,10 +413,10 @@ mod tests {
     fn run(srv: &mut ServerState, client: &mut ClientState, argv: &[&str]) -> Vec<u8> {
         let a = OwnedArgs::from_slices(argv);
         let sub = SUBCOMMANDS.iter().find(|c| c.name.eq_ignore_ascii_case(argv[1])).unwrap();
-        let mut ctx = Ctx { client, srv };
+        let mut ctx = Ctx::new(client, srv);
         (sub.handler)(&mut ctx, a.args());
-        let out = ctx.client.reply.pending().to_vec();
-        ctx.client.reply.consume(out.len());
+        let out = ctx.reply().pending().to_vec();
+        ctx.reply().consume(out.len());
         out
     }
 

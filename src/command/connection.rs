@@ -305,7 +305,7 @@ fn ping(ctx: &mut Ctx, args: Args) {
         ctx.reply().err_arity("ping");
         return;
     }
-    if crate::pubsub::is_subscriber(ctx.client) && !ctx.client.reply.is_resp3() {
+    if crate::pubsub::is_subscriber(ctx.client_mut()) && !ctx.reply().is_resp3() {
         // A RESP2 subscriber reads pushes: PING answers in the same array shape.
         let r = ctx.reply();
         r.array(2);
@@ -328,26 +328,27 @@ fn echo(ctx: &mut Ctx, args: Args) {
 /// QUIT
 fn quit(ctx: &mut Ctx, _args: Args) {
     ctx.reply().ok();
-    ctx.client.flags |= cf::CLOSE_AFTER_REPLY;
+    ctx.client_mut().flags |= cf::CLOSE_AFTER_REPLY;
 }
 
 /// Whether new connections are authenticated: the default user is nopass and enabled.
 fn nopass(ctx: &Ctx) -> bool {
-    crate::acl::default_user_nopass(&ctx.srv.acl)
+    crate::acl::default_user_nopass(&ctx.server_ref().acl)
 }
 
 /// RESET: back to a fresh connection's state (db 0, RESP2, no name, not a monitor, replies on, NO-TOUCH off as in
 /// Redis 7.2, the default user, authenticated only when it needs no password).
 fn reset(ctx: &mut Ctx, _args: Args) {
-    let id = ctx.client.id;
-    if ctx.client.has(cf::MONITOR) {
-        ctx.srv.clients.monitors.retain(|&m| m != id);
+    let id = ctx.client().id;
+    if ctx.client().has(cf::MONITOR) {
+        ctx.server().clients.monitors.retain(|&m| m != id);
     }
-    crate::command::multi::discard_transaction(ctx.client, ctx.srv);
-    crate::state::pubsub::unsubscribe_everything(ctx.srv, ctx.client);
-    ctx.srv.tracking.disable(ctx.client);
+    let (client, srv) = ctx.client_and_server();
+    crate::command::multi::discard_transaction(client, srv);
+    crate::state::pubsub::unsubscribe_everything(srv, client);
+    srv.tracking.disable(client);
     let auth = nopass(ctx);
-    let c = &mut *ctx.client;
+    let c = ctx.client_mut();
     c.flags &= !(cf::MONITOR | cf::REPLY_OFF | cf::REPLY_SKIP_NEXT | cf::REPLY_SKIP | cf::NO_TOUCH);
     c.db = 0;
     c.reply.proto = Proto::Resp2;
@@ -366,7 +367,7 @@ fn reset(ctx: &mut Ctx, _args: Args) {
 /// be nopass or have `pass` among its password hashes (compared in constant time). A failure is logged in the
 /// ACL LOG with reason `auth`; the password never is.
 fn authenticate(ctx: &mut Ctx, args: Args, user: &[u8], pass: &[u8]) -> bool {
-    let acl = &ctx.srv.acl;
+    let acl = &ctx.server().acl;
     let found = acl.id_of(user).and_then(|id| acl.user(id).map(|u| (id, u)));
     let ok = match found {
         Some((id, u)) if !u.has(crate::acl::user::USER_DISABLED) && u.password_ok(pass) => Some(id),
@@ -374,7 +375,7 @@ fn authenticate(ctx: &mut Ctx, args: Args, user: &[u8], pass: &[u8]) -> bool {
     };
     match ok {
         Some(id) => {
-            let c = &mut *ctx.client;
+            let c = ctx.client_mut();
             c.authenticated = true;
             c.user_id = id;
             c.user = String::from_utf8_lossy(user).into_owned();
@@ -398,7 +399,7 @@ fn auth(ctx: &mut Ctx, args: Args) {
         return;
     }
     let (user, pass): (&[u8], &[u8]) = if args.len() == 2 {
-        if ctx.srv.acl.default_user().has(crate::acl::user::USER_NOPASS) {
+        if ctx.server().acl.default_user().has(crate::acl::user::USER_NOPASS) {
             ctx.reply().error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
             return;
         }
@@ -458,7 +459,7 @@ fn hello(ctx: &mut Ctx, args: Args) {
             return;
         }
     }
-    if !ctx.client.authenticated {
+    if !ctx.client().authenticated {
         ctx.reply().error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
         return;
     }
@@ -467,16 +468,16 @@ fn hello(ctx: &mut Ctx, args: Args) {
             ctx.reply().error(BAD_NAME);
             return;
         }
-        ctx.client.name = if n.is_empty() { None } else { Some(n.to_vec()) };
+        ctx.client_mut().name = if n.is_empty() { None } else { Some(n.to_vec()) };
     }
     if ver == 3 {
-        ctx.client.reply.proto = Proto::Resp3;
+        ctx.reply().proto = Proto::Resp3;
     } else if ver == 2 {
-        ctx.client.reply.proto = Proto::Resp2;
+        ctx.reply().proto = Proto::Resp2;
     }
-    let id = ctx.client.id;
-    let mode: &[u8] = if ctx.srv.cluster.is_some() { b"cluster" } else { b"standalone" };
-    let role: &[u8] = if ctx.srv.repl.is_replica() { b"replica" } else { b"master" };
+    let id = ctx.client().id;
+    let mode: &[u8] = if ctx.server().cluster.is_some() { b"cluster" } else { b"standalone" };
+    let role: &[u8] = if ctx.server().repl.is_replica() { b"replica" } else { b"master" };
     let r = ctx.reply();
     r.map(7);
     r.bulk(b"server");
@@ -500,7 +501,7 @@ fn hello(ctx: &mut Ctx, args: Args) {
 
 /// CLIENT ID
 fn client_id(ctx: &mut Ctx, _args: Args) {
-    let id = ctx.client.id;
+    let id = ctx.client().id;
     ctx.reply().int(id as i64);
 }
 
@@ -511,13 +512,13 @@ fn client_setname(ctx: &mut Ctx, args: Args) {
         ctx.reply().error(BAD_NAME);
         return;
     }
-    ctx.client.name = if n.is_empty() { None } else { Some(n.to_vec()) };
+    ctx.client_mut().name = if n.is_empty() { None } else { Some(n.to_vec()) };
     ctx.reply().ok();
 }
 
 /// CLIENT GETNAME
 fn client_getname(ctx: &mut Ctx, _args: Args) {
-    let c = &mut *ctx.client;
+    let c = ctx.client_mut();
     match &c.name {
         Some(n) => c.reply.bulk(n),
         None => c.reply.null(),
@@ -540,9 +541,9 @@ fn client_setinfo(ctx: &mut Ctx, args: Args) {
     }
     let v = if val.is_empty() { None } else { Some(val.to_vec()) };
     if is_name {
-        ctx.client.lib_name = v;
+        ctx.client_mut().lib_name = v;
     } else {
-        ctx.client.lib_ver = v;
+        ctx.client_mut().lib_ver = v;
     }
     ctx.reply().ok();
 }
@@ -563,9 +564,9 @@ fn on_off(ctx: &mut Ctx, a: &[u8]) -> Option<bool> {
 fn client_no_evict(ctx: &mut Ctx, args: Args) {
     let Some(on) = on_off(ctx, args.get(2)) else { return };
     if on {
-        ctx.client.flags |= cf::NO_EVICT;
+        ctx.client_mut().flags |= cf::NO_EVICT;
     } else {
-        ctx.client.flags &= !cf::NO_EVICT;
+        ctx.client_mut().flags &= !cf::NO_EVICT;
     }
     ctx.reply().ok();
 }
@@ -574,9 +575,9 @@ fn client_no_evict(ctx: &mut Ctx, args: Args) {
 fn client_no_touch(ctx: &mut Ctx, args: Args) {
     let Some(on) = on_off(ctx, args.get(2)) else { return };
     if on {
-        ctx.client.flags |= cf::NO_TOUCH;
+        ctx.client_mut().flags |= cf::NO_TOUCH;
     } else {
-        ctx.client.flags &= !cf::NO_TOUCH;
+        ctx.client_mut().flags &= !cf::NO_TOUCH;
     }
     ctx.reply().ok();
 }
@@ -587,7 +588,7 @@ fn client_no_touch(ctx: &mut Ctx, args: Args) {
 /// and keeps `reply.enabled` in line with the flags.
 fn client_reply(ctx: &mut Ctx, args: Args) {
     let a = args.get(2);
-    let c = &mut *ctx.client;
+    let c = ctx.client_mut();
     if a.eq_ignore_ascii_case(b"on") {
         c.flags &= !(cf::REPLY_SKIP | cf::REPLY_SKIP_NEXT | cf::REPLY_OFF);
         c.reply.enabled = true;
@@ -746,9 +747,9 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
 
 /// Every connection, the caller included, in id (creation) order.
 fn all_clients<'c>(ctx: &'c Ctx) -> Vec<&'c ClientState> {
-    let mut v: Vec<&ClientState> = ctx.srv.clients.by_fd.iter().flatten().map(|c| &c.state).collect();
-    if !v.iter().any(|c| c.id == ctx.client.id) {
-        v.push(&*ctx.client);
+    let mut v: Vec<&ClientState> = ctx.server_ref().clients.by_fd.iter().flatten().map(|c| &c.state).collect();
+    if !v.iter().any(|c| c.id == ctx.client().id) {
+        v.push(&*ctx.client());
     }
     v.sort_by_key(|c| c.id);
     v
@@ -782,10 +783,10 @@ pub fn client_list_text(srv: &crate::state::ServerState, running: Option<&Client
 
 /// CLIENT LIST [TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]
 fn client_list(ctx: &mut Ctx, args: Args) {
-    let now = ctx.srv.now_ms;
-    let me = ctx.client.id;
+    let now = ctx.server().now_ms;
+    let me = ctx.client().id;
     // Inside EXEC, Redis shows the transaction's command for the caller.
-    let my_cmd = if ctx.client.has(cf::DENY_BLOCKING) { "exec" } else { "client|list" };
+    let my_cmd = if ctx.client().has(cf::DENY_BLOCKING) { "exec" } else { "client|list" };
     let mut out = String::new();
     if args.len() == 4 && args.is(2, "type") {
         let Some(t) = client_type_by_name(args.get(3)) else {
@@ -795,7 +796,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         };
         for c in all_clients(ctx) {
             if client_type(c) == t {
-                out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.srv.watches.is_dirty(c.id)));
+                out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.server_ref().watches.is_dirty(c.id)));
                 out.push('\n');
             }
         }
@@ -813,7 +814,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         let clients = all_clients(ctx);
         for id in ids {
             if let Some(c) = clients.iter().find(|c| c.id as i64 == id) {
-                out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.srv.watches.is_dirty(c.id)));
+                out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.server_ref().watches.is_dirty(c.id)));
                 out.push('\n');
             }
         }
@@ -822,7 +823,7 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         return;
     } else {
         for c in all_clients(ctx) {
-            out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.srv.watches.is_dirty(c.id)));
+            out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.server_ref().watches.is_dirty(c.id)));
             out.push('\n');
         }
     }
@@ -831,10 +832,10 @@ fn client_list(ctx: &mut Ctx, args: Args) {
 
 /// CLIENT INFO
 fn client_info(ctx: &mut Ctx, _args: Args) {
-    let dirty = ctx.srv.watches.is_dirty(ctx.client.id);
+    let dirty = ctx.server_ref().watches.is_dirty(ctx.client().id);
     // Inside EXEC, Redis shows the transaction's command.
-    let cmd = if ctx.client.has(cf::DENY_BLOCKING) { "exec" } else { "client|info" };
-    let mut line = client_line(ctx.client, ctx.srv.now_ms, Some(cmd), dirty);
+    let cmd = if ctx.client().has(cf::DENY_BLOCKING) { "exec" } else { "client|info" };
+    let mut line = client_line(ctx.client(), ctx.server_ref().now_ms, Some(cmd), dirty);
     line.push('\n');
     ctx.reply().verbatim("txt", line.as_bytes());
 }
@@ -884,7 +885,7 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
             } else if args.is(i, "laddr") {
                 laddr = Some(v);
             } else if args.is(i, "user") {
-                match ctx.srv.acl.id_of(v) {
+                match ctx.server().acl.id_of(v) {
                     Some(u) => user = Some(u),
                     None => {
                         let n = String::from_utf8_lossy(v).into_owned();
@@ -921,8 +922,8 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
             i += 2;
         }
     }
-    let now = ctx.srv.now_ms;
-    let me = ctx.client.id;
+    let now = ctx.server().now_ms;
+    let me = ctx.client().id;
     let mut victims = Vec::new();
     let mut kill_me = false;
     for c in all_clients(ctx) {
@@ -947,9 +948,9 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
         }
     }
     let killed = victims.len() + kill_me as usize;
-    ctx.srv.actions.extend(victims.into_iter().map(Action::KillClient));
+    ctx.server().actions.extend(victims.into_iter().map(Action::KillClient));
     if kill_me {
-        ctx.client.flags |= cf::CLOSE_AFTER_REPLY;
+        ctx.client_mut().flags |= cf::CLOSE_AFTER_REPLY;
     }
     if old_form {
         if killed == 0 {
@@ -983,7 +984,7 @@ fn client_tracking(ctx: &mut Ctx, args: Args) {
                 return;
             };
             redirect = id;
-            let exists = id > 0 && (id as u64 == ctx.client.id || ctx.srv.clients.id_to_fd.contains_key(&(id as u64)));
+            let exists = id > 0 && (id as u64 == ctx.client().id || ctx.server().clients.id_to_fd.contains_key(&(id as u64)));
             if !exists {
                 ctx.reply().error("ERR The client ID you want redirect to does not exist");
                 return;
@@ -1006,7 +1007,8 @@ fn client_tracking(ctx: &mut Ctx, args: Args) {
         j += 1;
     }
     if args.is(2, "off") {
-        ctx.srv.tracking.disable(ctx.client);
+        let (client, srv) = ctx.client_and_server();
+        srv.tracking.disable(client);
         ctx.reply().ok();
         return;
     }
@@ -1014,7 +1016,7 @@ fn client_tracking(ctx: &mut Ctx, args: Args) {
         ctx.reply().err_syntax();
         return;
     }
-    let f = ctx.client.flags;
+    let f = ctx.client().flags;
     let (bcast, optin, optout) = (cf::TRACKING_BCAST, cf::TRACKING_OPTIN, cf::TRACKING_OPTOUT);
     let refusal = if options & bcast == 0 && !prefixes.is_empty() {
         Some("ERR PREFIX option requires BCAST mode to be enabled".to_string())
@@ -1035,7 +1037,7 @@ fn client_tracking(ctx: &mut Ctx, args: Args) {
                 .to_string(),
         )
     } else if options & bcast != 0 {
-        crate::tracking::prefix_collision(ctx.client, &prefixes)
+        crate::tracking::prefix_collision(ctx.client_mut(), &prefixes)
     } else {
         None
     };
@@ -1043,13 +1045,14 @@ fn client_tracking(ctx: &mut Ctx, args: Args) {
         ctx.reply().error(&e);
         return;
     }
-    ctx.srv.tracking.enable(ctx.client, redirect as u64, options, &prefixes);
+    let (client, srv) = ctx.client_and_server();
+    srv.tracking.enable(client, redirect as u64, options, &prefixes);
     ctx.reply().ok();
 }
 
 /// CLIENT CACHING YES | NO: whether the next command (or transaction) is tracked, in OPTIN / OPTOUT mode.
 fn client_caching(ctx: &mut Ctx, args: Args) {
-    let c = &mut *ctx.client;
+    let c = ctx.client_mut();
     if !c.has(cf::TRACKING) {
         c.reply.error(
             "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode \
@@ -1076,14 +1079,14 @@ fn client_caching(ctx: &mut Ctx, args: Args) {
 
 /// CLIENT GETREDIR: the redirection (0 for none), -1 with tracking off.
 fn client_getredir(ctx: &mut Ctx, _args: Args) {
-    let c = &mut *ctx.client;
+    let c = ctx.client_mut();
     let r = if c.has(cf::TRACKING) { c.tracking.redirect as i64 } else { -1 };
     c.reply.int(r);
 }
 
 /// CLIENT TRACKINGINFO: flags, redirect, prefixes.
 fn client_trackinginfo(ctx: &mut Ctx, _args: Args) {
-    let c = &mut *ctx.client;
+    let c = ctx.client_mut();
     let f = c.flags;
     let on = f & cf::TRACKING != 0;
     let caching = f & cf::TRACKING_CACHING != 0;
@@ -1139,20 +1142,20 @@ fn client_pause(ctx: &mut Ctx, args: Args) {
         }
     }
     let Some(timeout_ms) = ms_timeout_arg(ctx.reply(), args.get(2)) else { return };
-    let now = ctx.srv.now_ms;
+    let now = ctx.server().now_ms;
     // A deadline past the i64 range is, as in Redis 7.0 (whose addition wraps it into the past), a pause that has
     // already ended: accepted, and it pauses nothing new.
     let end_ms = if timeout_ms > 0 { timeout_ms.checked_add(now).unwrap_or(0) } else { 0 };
-    ctx.srv.pause.pause(mode, end_ms);
+    ctx.server().pause.pause(mode, end_ms);
     // Commands after this one in the same EXEC see the pause too.
-    crate::keyspace::db::set_expire_paused(ctx.srv.pause.mode_at(now) != crate::state::PauseMode::Off);
+    crate::keyspace::db::set_expire_paused(ctx.server().pause.mode_at(now) != crate::state::PauseMode::Off);
     ctx.reply().ok();
 }
 
 /// CLIENT UNPAUSE
 fn client_unpause(ctx: &mut Ctx, _args: Args) {
-    ctx.srv.pause.unpause();
-    crate::keyspace::db::set_expire_paused(ctx.srv.pause.writes_held());
+    ctx.server().pause.unpause();
+    crate::keyspace::db::set_expire_paused(ctx.server().pause.writes_held());
     ctx.reply().ok();
 }
 
@@ -1373,7 +1376,7 @@ mod tests {
             "ping",
             crate::command::OwnedArgs::from_slices(&["PING"]).args(),
         );
-        let mut ctx = crate::command::Ctx { client: &mut h.client, srv: &mut h.srv };
+        let mut ctx = crate::command::Ctx::new(&mut h.client, &mut h.srv);
         super::client_info(&mut ctx, crate::command::OwnedArgs::from_slices(&["client", "info"]).args());
         drop(ctx);
         let line = String::from_utf8_lossy(h.client.reply.pending()).into_owned();

@@ -180,7 +180,7 @@ and then restart the server.";
 fn debugCommand(ctx: &mut Ctx, args: Args) {
     // The server refuses DEBUG before it gets here (Redis's CMD_PROTECTED check in processCommand, so that MULTI
     // is flagged and the call counts as rejected); this covers handlers run without that path.
-    if !ctx.srv.config.enable_debug_command.allows(is_local_client(ctx.client)) {
+    if !ctx.server().config.enable_debug_command.allows(is_local_client(ctx.client_mut())) {
         ctx.reply().error(DEBUG_NOT_ALLOWED);
         return;
     }
@@ -225,11 +225,11 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
     } else if is("populate") && (3..=5).contains(&argc) {
         populate(ctx, args);
     } else if is("digest") && argc == 2 {
-        let d = dataset_digest(&ctx.srv.dbs);
+        let d = dataset_digest(&ctx.server().dbs);
         ctx.reply().simple(&to_hex(&d));
     } else if is("digest-value") && argc >= 2 {
-        let db = &ctx.srv.dbs[ctx.client.db];
-        let r = &mut ctx.client.reply;
+        let (client, srv) = ctx.client_and_server();
+        let (db, r) = (&srv.dbs[client.db], &mut client.reply);
         r.array(argc - 2);
         for key in args.iter().skip(2) {
             // Like Redis, no lookup: logically expired keys still count.
@@ -242,15 +242,15 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         sleep(args.get(2));
         ctx.reply().ok();
     } else if is("set-disable-deny-scripts") && argc == 3 {
-        ctx.srv.debug.disable_deny_scripts = crate::util::atoll(args.get(2)) != 0;
+        ctx.server().debug.disable_deny_scripts = crate::util::atoll(args.get(2)) != 0;
         ctx.reply().ok();
     } else if is("set-active-expire") && argc == 3 {
-        ctx.srv.active_expire_enabled = crate::util::atoll(args.get(2)) != 0;
+        ctx.server().active_expire_enabled = crate::util::atoll(args.get(2)) != 0;
         ctx.reply().ok();
     } else if is("quicklist-packed-threshold") && argc == 3 {
         match crate::config::parse_memory(args.get(2)).and_then(packed_threshold) {
             Some(sz) => {
-                ctx.srv.debug.packed_threshold = sz;
+                ctx.server().debug.packed_threshold = sz;
                 ctx.reply().ok();
             }
             None => ctx.reply().error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
@@ -261,8 +261,8 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
     } else if is("replicate") && argc >= 3 {
         // The arguments go to the replication stream as a command, as is, in the database the stream has
         // selected (not to the AOF); nothing while we are a replica or have no backlog.
-        if !ctx.srv.repl.is_replica() {
-            if let Some(f) = ctx.srv.prop.repl.as_mut() {
+        if !ctx.server().repl.is_replica() {
+            if let Some(f) = ctx.server().prop.repl.as_mut() {
                 let argv: Vec<&[u8]> = (2..argc).map(|i| args.get(i)).collect();
                 crate::resp::encode_command(&mut f.buf, &argv);
             }
@@ -284,25 +284,25 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         htstats_key(ctx, args.get(2));
     } else if is("change-repl-id") && argc == 2 {
         crate::log::log(LogLevel::Warning, "Changing replication IDs after receiving DEBUG change-repl-id");
-        ctx.srv.replid = crate::state::random_hex(&mut ctx.srv.rng, 40);
+        ctx.server().replid = crate::state::random_hex(&mut ctx.server().rng, 40);
         ctx.reply().ok();
     } else if is("stringmatch-test") && argc == 2 {
-        stringmatch_fuzz(&mut ctx.srv.rng);
+        stringmatch_fuzz(&mut ctx.server().rng);
         ctx.reply().simple("Apparently Redis did not crash: test passed");
     } else if is("config-rewrite-force-all") && argc == 2 {
-        match config_rewrite_force_all(&ctx.srv.config) {
+        match config_rewrite_force_all(&ctx.server().config) {
             Ok(()) => ctx.reply().ok(),
             Err(e) => ctx.reply().error(&format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}")),
         }
     } else if is("client-eviction") && argc == 2 {
-        if ctx.srv.config.maxmemory_clients == 0 {
+        if ctx.server().config.maxmemory_clients == 0 {
             ctx.reply().error("ERR maxmemory-clients is disabled.");
         } else {
-            let text = ctx.srv.clients.mem.debug_text();
+            let text = ctx.server().clients.mem.debug_text();
             ctx.reply().verbatim("txt", text.as_bytes());
         }
     } else if is("pause-cron") && argc == 3 {
-        ctx.srv.debug.pause_cron = crate::util::atoll(args.get(2)) != 0;
+        ctx.server().debug.pause_cron = crate::util::atoll(args.get(2)) != 0;
         ctx.reply().ok();
     } else if is("replybuffer") && argc == 4 {
         replybuffer(ctx, args);
@@ -324,7 +324,7 @@ pub fn persistence(ctx: &mut Ctx, args: Args) {
             let Some(d) = int_arg(ctx.reply(), args.get(2)) else { return };
             delay_ms = d.max(0);
         }
-        ctx.srv.actions.push(crate::state::Action::DebugRestart { save: is("restart"), delay_ms });
+        ctx.server().actions.push(crate::state::Action::DebugRestart { save: is("restart"), delay_ms });
     } else if is("reload") {
         let (mut merge, mut noflush, mut nosave) = (false, false, false);
         for o in args.iter().skip(2) {
@@ -339,19 +339,19 @@ pub fn persistence(ctx: &mut Ctx, args: Args) {
                 return;
             }
         }
-        match ctx.srv.debug_reload(nosave, noflush, merge) {
+        match ctx.server().debug_reload(nosave, noflush, merge) {
             Ok(()) => ctx.reply().ok(),
             Err(e) => ctx.reply().error(e),
         }
     } else if is("loadaof") {
-        ctx.srv.actions.push(crate::state::Action::DebugLoadAof);
+        ctx.server().actions.push(crate::state::Action::DebugLoadAof);
     } else if is("aof-flush-sleep") {
         if args.len() != 3 {
             err_subcommand_syntax(ctx.reply(), "debug", sub);
             return;
         }
         let Some(us) = int_arg(ctx.reply(), args.get(2)) else { return };
-        ctx.srv.persist.aof_flush_sleep_us = us.max(0) as u64;
+        ctx.server().persist.aof_flush_sleep_us = us.max(0) as u64;
         ctx.reply().ok();
     } else {
         err_subcommand_syntax(ctx.reply(), "debug", sub);
@@ -473,11 +473,11 @@ const POPULATE_KEY_MAX: usize = 127;
 /// above `proto-max-bulk-len` is refused (Redis would die on the allocation).
 fn populate(ctx: &mut Ctx, args: Args) {
     let Some(count) = positive_long(ctx.reply(), args.get(2)) else { return };
-    let dbi = ctx.client.db;
+    let dbi = ctx.client().db;
     {
         // Redis's dictExpand(count) (before the size is even parsed). Capped so that an absurd count cannot make
         // the table allocation itself fail: POPULATE could never fill more keys than memory holds anyway.
-        let db = &mut ctx.srv.dbs[dbi];
+        let db = &mut ctx.server().dbs[dbi];
         let mem_cap = (crate::util::total_system_memory() / 64).max(1 << 20);
         let want = (count as u64).min(mem_cap) as usize;
         db.keys.reserve(want.saturating_sub(db.len()));
@@ -490,20 +490,20 @@ fn populate(ctx: &mut Ctx, args: Args) {
     } else {
         0
     };
-    if valsize as i64 > ctx.srv.config.proto_max_bulk_len {
+    if valsize as i64 > ctx.server().config.proto_max_bulk_len {
         // Redis would abort on the failed allocation; no string may be longer than this limit anyway.
         ctx.reply().error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return;
     }
     let prefix: &[u8] = if args.len() == 3 { b"key" } else { args.get(3) };
     let prefix = &prefix[..memchr::memchr(0, prefix).unwrap_or(prefix.len())];
-    let now = ctx.srv.now_ms;
-    let lfu = ctx.srv.config.maxmemory_policy.is_lfu();
-    let lru = if lfu { crate::keyspace::object::lfu_init(now) } else { ctx.srv.lru_clock };
+    let now = ctx.server().now_ms;
+    let lfu = ctx.server().config.maxmemory_policy.is_lfu();
+    let lru = if lfu { crate::keyspace::object::lfu_init(now) } else { ctx.server().lru_clock };
     let mut key = Vec::with_capacity(POPULATE_KEY_MAX + 1);
     let mut val = Vec::with_capacity(valsize.max(32));
     let mut num = [0u8; 24];
-    let watched = !ctx.srv.watches.is_empty();
+    let watched = !ctx.server().watches.is_empty();
     // With `new` keyspace events wanted, every key goes through Db::insert, which records them.
     let notify_new = crate::state::notify::logging(crate::state::notify::LOG_NEW);
     for j in 0..count {
@@ -521,7 +521,7 @@ fn populate(ctx: &mut Ctx, args: Args) {
         }
         let mut e = Entry::new_embstr(&key, &val);
         e.set_lru(lru);
-        let db = &mut ctx.srv.dbs[dbi];
+        let db = &mut ctx.server().dbs[dbi];
         if notify_new {
             if db.lookup(&key, now).is_some() {
                 continue;
@@ -619,8 +619,8 @@ fn protocol(r: &mut Reply, name: &[u8]) {
 /// DEBUG OBJECT key: Redis's one-line summary; lists add the quicklist figures.
 fn object(ctx: &mut Ctx, key: &[u8]) {
     let line = {
-        let srv = &*ctx.srv;
-        srv.dbs[ctx.client.db].keys.get(key).map(|e| {
+        let srv = ctx.server_ref();
+        srv.dbs[ctx.client().db].keys.get(key).map(|e| {
             let refcount = if is_shared_int(srv, e) { i32::MAX } else { 1 };
             let serialized = match e.value() {
                 Some(v) => rdb_value_size(v),
@@ -651,7 +651,7 @@ fn object(ctx: &mut Ctx, key: &[u8]) {
 /// DEBUG SDSLEN key: the sds figures Redis would have for the key and its string value (lengths, spare room and
 /// allocation sizes in Redis's memory model, the one MEMORY USAGE reports in).
 fn sdslen(ctx: &mut Ctx, key: &[u8]) {
-    let line = ctx.srv.dbs[ctx.client.db].keys.get(key).map(|e| {
+    let line = ctx.server_ref().dbs[ctx.client().db].keys.get(key).map(|e| {
         let raw_or_emb = matches!(e.encoding(), Encoding::Raw | Encoding::Embstr);
         if e.value().is_some() || !raw_or_emb {
             return None;
@@ -688,15 +688,15 @@ fn sdslen(ctx: &mut Ctx, key: &[u8]) {
 
 /// Looks a key up as Redis's OBJECT/DEBUG do (`objectCommandLookup`): expires it if due, no LRU touch.
 fn lookup_no_touch<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a Entry> {
-    let now = ctx.srv.now_ms;
-    let db = ctx.client.db;
-    let found = ctx.srv.dbs[db].lookup(key, now).is_some();
+    let now = ctx.server().now_ms;
+    let db = ctx.client().db;
+    let found = ctx.server().dbs[db].lookup(key, now).is_some();
     if found {
-        ctx.srv.stats.keyspace_hits += 1;
+        ctx.server().stats.keyspace_hits += 1;
     } else {
-        ctx.srv.stats.keyspace_misses += 1;
+        ctx.server().stats.keyspace_misses += 1;
     }
-    ctx.srv.dbs[db].keys.get(key)
+    ctx.server().dbs[db].keys.get(key)
 }
 
 /// DEBUG LISTPACK key: prints the listpack of a hash or sorted set to stdout.
@@ -729,7 +729,7 @@ fn listpack(ctx: &mut Ctx, key: &[u8]) {
 /// DEBUG QUICKLIST key [level]: prints the list's node layout to stdout (level ≥ 1 adds every entry).
 fn quicklist(ctx: &mut Ctx, key: &[u8], level: i64) {
     use crate::keyspace::types::list::List;
-    let (fill, depth) = (ctx.srv.config.list_max_listpack_size, ctx.srv.config.list_compress_depth);
+    let (fill, depth) = (ctx.server().config.list_max_listpack_size, ctx.server().config.list_compress_depth);
     let text = match lookup_no_touch(ctx, key) {
         None => {
             ctx.reply().err_no_such_key();
@@ -843,11 +843,11 @@ fn ht_stats_text<E: crate::keyspace::dict::DictEntry>(d: &crate::keyspace::dict:
 /// DEBUG HTSTATS dbid
 fn htstats(ctx: &mut Ctx, arg: &[u8]) {
     let Some(dbid) = int_arg(ctx.reply(), arg) else { return };
-    if dbid < 0 || dbid >= ctx.srv.dbs.len() as i64 {
+    if dbid < 0 || dbid >= ctx.server().dbs.len() as i64 {
         ctx.reply().error("ERR Out of range database");
         return;
     }
-    let db = &ctx.srv.dbs[dbid as usize];
+    let db = &ctx.server().dbs[dbid as usize];
     let mut text = String::from("[Dictionary HT]\n");
     text.push_str(&ht_stats_text(&db.keys));
     // TTLs live in the keyspace entries: there is no separate table to describe, only the count.
@@ -910,13 +910,13 @@ fn packed_threshold(sz: u64) -> Option<u64> {
 
 /// DEBUG CLUSTERLINK KILL to|from|all node-id: closes bus links to or from a node (the bus reconnects).
 fn clusterlink_kill(ctx: &mut Ctx, args: Args) {
-    let Some(cl) = ctx.srv.cluster.as_deref_mut() else {
+    let Some(cl) = ctx.server().cluster.as_deref_mut() else {
         ctx.reply().error("ERR Debug option only available for cluster mode enabled setup!");
         return;
     };
     let Some(n) = cl.lookup(args.get(4)) else {
         let id = String::from_utf8_lossy(args.get(4)).into_owned();
-        ctx.client.reply.error(&format!("ERR Unknown node {id}"));
+        ctx.reply().error(&format!("ERR Unknown node {id}"));
         return;
     };
     let (to, from) = (cl.bus.out.get(&n).copied(), cl.bus.inb.get(&n).copied());
@@ -928,19 +928,19 @@ fn clusterlink_kill(ctx: &mut Ctx, args: Args) {
         vec![to, from]
     } else {
         let dir = String::from_utf8_lossy(args.get(3)).into_owned();
-        ctx.client.reply.error(&format!("ERR Unknown direction {dir}"));
+        ctx.reply().error(&format!("ERR Unknown direction {dir}"));
         return;
     };
     for fd in links.into_iter().flatten() {
         crate::cluster::bus::free_link(cl, fd);
     }
-    ctx.client.reply.ok();
+    ctx.reply().ok();
 }
 
 /// DEBUG REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|ms> | RESIZING <0|1>
 fn replybuffer(ctx: &mut Ctx, args: Args) {
-    let d = &mut ctx.srv.debug;
-    let r = &mut ctx.client.reply;
+    let (client, srv) = ctx.client_and_server();
+    let (d, r) = (&mut srv.debug, &mut client.reply);
     if args.is(2, "peak-reset-time") {
         d.peak_reset_time_ms = if args.is(3, "never") {
             -1
@@ -1023,7 +1023,7 @@ fn stringmatch_fuzz(rng: &mut crate::util::Rng) {
 /// INFO all and CLIENT LIST rendered now, for a report written on the main thread (ASSERT, PANIC, OOM).
 fn live_report_text(ctx: &Ctx) -> String {
     let info = crate::command::info::info_all_text(ctx);
-    let list = crate::command::connection::client_list_text(ctx.srv, Some(&*ctx.client), usize::MAX);
+    let list = crate::command::connection::client_list_text(ctx.server_ref(), Some(&*ctx.client()), usize::MAX);
     crate::crash_report::report_text(&info, &list)
 }
 
@@ -1031,8 +1031,8 @@ fn live_report_text(ctx: &Ctx) -> String {
 /// context and the failed assertion, then the stack trace and the report, then the end of the process.
 fn crash_assert(ctx: &mut Ctx, args: Args) -> ! {
     let live = live_report_text(ctx);
-    let flags = ctx.client.flags;
-    let fd = ctx.client.fd;
+    let flags = ctx.client().flags;
+    let fd = ctx.client().fd;
     let argv: Vec<String> = args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
     crate::crash_report::panic_report(
         |w| {

@@ -167,8 +167,8 @@ fn function_load(ctx: &mut Ctx, args: Args) {
         return ctx.reply().error(&msg);
     }
     // The caller's commands must be applied whatever happens (our master, the AOF replay): no load time limit.
-    let timeout = if crate::net::client::must_obey(ctx.client) { 0 } else { LOAD_TIMEOUT_MS };
-    match ctx.srv.functions.load(args.get(i), replace, timeout) {
+    let timeout = if crate::net::client::must_obey(ctx.client_mut()) { 0 } else { LOAD_TIMEOUT_MS };
+    match ctx.server().functions.load(args.get(i), replace, timeout) {
         Ok(name) => {
             ctx.count_changes(1);
             ctx.reply().bulk(&name);
@@ -200,7 +200,7 @@ fn function_list(ctx: &mut Ctx, args: Args) {
         let msg = format!("ERR Unknown argument {}", String::from_utf8_lossy(a));
         return ctx.reply().error(&msg);
     }
-    let Ctx { client, srv } = ctx;
+    let (client, srv) = ctx.client_and_server();
     let r = &mut client.reply;
     let libs: Vec<_> = srv
         .functions
@@ -243,7 +243,7 @@ fn function_list(ctx: &mut Ctx, args: Args) {
 
 /// FUNCTION DELETE library-name
 fn function_delete(ctx: &mut Ctx, args: Args) {
-    if !ctx.srv.functions.delete(args.get(2)) {
+    if !ctx.server().functions.delete(args.get(2)) {
         return ctx.reply().error("ERR Library not found");
     }
     ctx.count_changes(1);
@@ -264,9 +264,9 @@ fn function_flush(ctx: &mut Ctx, args: Args) {
     let lazy = if args.len() == 3 {
         args.get(2).eq_ignore_ascii_case(b"async")
     } else {
-        ctx.srv.config.lazyfree_lazy_user_flush
+        ctx.server().config.lazyfree_lazy_user_flush
     };
-    let srv = &mut *ctx.srv;
+    let srv = ctx.server();
     if !lazy {
         srv.functions.flush();
     } else if let Some((lua, libs, n)) = srv.functions.flush_async(crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD) {
@@ -278,8 +278,8 @@ fn function_flush(ctx: &mut Ctx, args: Args) {
 
 /// FUNCTION DUMP
 fn function_dump(ctx: &mut Ctx, _args: Args) {
-    let compression = ctx.srv.config.stored_bool("rdbcompression");
-    let payload = crate::persist::rdb::function_dump_payload(&ctx.srv.functions.ctx.codes(), compression);
+    let compression = ctx.server().config.stored_bool("rdbcompression");
+    let payload = crate::persist::rdb::function_dump_payload(&ctx.server().functions.ctx.codes(), compression);
     ctx.reply().bulk(&payload);
 }
 
@@ -307,7 +307,7 @@ fn function_restore(ctx: &mut Ctx, args: Args) {
         Ok(c) => c,
         Err(e) => return ctx.reply().error(&format!("ERR {e}")),
     };
-    match ctx.srv.functions.restore(&codes, policy) {
+    match ctx.server().functions.restore(&codes, policy) {
         Ok(()) => {
             ctx.count_changes(1);
             ctx.reply().ok();
@@ -318,13 +318,13 @@ fn function_restore(ctx: &mut Ctx, args: Args) {
 
 /// FUNCTION STATS
 fn function_stats(ctx: &mut Ctx, _args: Args) {
-    let run = ctx.srv.scripting.run.as_ref();
+    let run = ctx.server().scripting.run.as_ref();
     if run.is_some_and(|r| r.has(run_flags::EVAL_MODE)) {
         return ctx.reply().error(BUSY_EVAL_ERR);
     }
     let running = run.map(|r| (r.funcname.clone(), r.start.elapsed().as_millis() as i64));
-    let (libs, fns) = ctx.srv.functions.counts();
-    let Ctx { client, srv } = ctx;
+    let (libs, fns) = ctx.server().functions.counts();
+    let (client, srv) = ctx.client_and_server();
     let r = &mut client.reply;
     r.map(2);
     r.bulk(b"running_script");
@@ -356,7 +356,7 @@ fn function_stats(ctx: &mut Ctx, _args: Args) {
 
 /// FUNCTION KILL: stops the running function if it has not written (Redis's `scriptKill` for functions).
 fn function_kill(ctx: &mut Ctx, _args: Args) {
-    match crate::scripting::kill(&mut ctx.srv.scripting, false) {
+    match crate::scripting::kill(&mut ctx.server().scripting, false) {
         Ok(()) => ctx.reply().ok(),
         Err(e) => ctx.reply().error(e),
     }

@@ -76,7 +76,7 @@ const ALL_SECTIONS: &[&str] = &[
 
 /// INFO [section [section ...]]
 fn info(ctx: &mut Ctx, args: Args) {
-    if ctx.srv.sentinel.is_some() {
+    if ctx.server().sentinel.is_some() {
         return sentinel_info(ctx, args);
     }
     let mut wanted: Vec<&str> = Vec::new();
@@ -98,7 +98,7 @@ fn info(ctx: &mut Ctx, args: Args) {
         }
     }
     let used = crate::util::used_memory();
-    let peak = &mut ctx.srv.stats.peak_memory;
+    let peak = &mut ctx.server().stats.peak_memory;
     *peak = (*peak).max(used);
     let text = info_text(ctx, &wanted);
     ctx.reply().verbatim("txt", text.as_bytes());
@@ -125,7 +125,7 @@ fn sentinel_info(ctx: &mut Ctx, args: Args) {
         if !text.is_empty() {
             text.push_str("\r\n");
         }
-        if let Some(s) = ctx.srv.sentinel.as_deref() {
+        if let Some(s) = ctx.server().sentinel.as_deref() {
             text.push_str(&super::sentinel::info_section(s, crate::util::now_ms()));
         }
     }
@@ -147,11 +147,11 @@ pub fn info_text(ctx: &Ctx, wanted: &[&str]) -> String {
         if !out.is_empty() {
             out.push_str("\r\n");
         }
-        let srv = &*ctx.srv;
+        let srv = ctx.server_ref();
         match *section {
             "server" => server(&mut out, srv),
-            "clients" => clients(&mut out, srv, ctx.client),
-            "memory" => memory(&mut out, srv, ctx.client.conn.tot_mem),
+            "clients" => clients(&mut out, srv, ctx.client()),
+            "memory" => memory(&mut out, srv, ctx.client().conn.tot_mem),
             "persistence" => persistence(&mut out, srv),
             "stats" => stats(&mut out, srv),
             "replication" => replication(&mut out, srv),
@@ -687,7 +687,7 @@ mod tests {
     fn run(srv: &mut ServerState, argv: &[&str]) -> String {
         let mut client = ClientState::new(1, -1, "127.0.0.1:1".into(), String::new(), 0);
         let a = OwnedArgs::from_slices(argv);
-        let mut ctx = Ctx { client: &mut client, srv };
+        let mut ctx = Ctx::new(&mut client, srv);
         info(&mut ctx, a.args());
         drop(ctx);
         String::from_utf8(client.reply.pending().to_vec()).unwrap()

@@ -466,9 +466,9 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
 /// Looks a key up for reading without touching its LRU/LFU field (Redis's `LOOKUP_NOTOUCH`): expires it lazily
 /// and counts a keyspace hit or miss.
 pub(crate) fn lookup_notouch<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&'c mut Entry> {
-    let db = ctx.client.db;
-    let now = ctx.srv.now_ms;
-    let srv = &mut *ctx.srv;
+    let db = ctx.client().db;
+    let now = ctx.server().now_ms;
+    let srv = ctx.server();
     match srv.dbs[db].lookup(key, now) {
         Some(e) => {
             srv.stats.keyspace_hits += 1;
@@ -483,7 +483,7 @@ pub(crate) fn lookup_notouch<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&'c mut
 
 /// Validates a database index the way Redis's `selectDb` does.
 fn db_index(ctx: &Ctx, id: i32) -> Option<usize> {
-    if id < 0 || id as usize >= ctx.srv.dbs.len() {
+    if id < 0 || id as usize >= ctx.server_ref().dbs.len() {
         None
     } else {
         Some(id as usize)
@@ -509,7 +509,7 @@ pub(crate) fn idle_ms(lru_clock: u32, lru: u32) -> u64 {
 
 /// DEL key [key ...] (also UNLINK)
 fn del(ctx: &mut Ctx, args: Args) {
-    let lazy = ctx.srv.config.lazyfree_lazy_user_del;
+    let lazy = ctx.server().config.lazyfree_lazy_user_del;
     del_generic(ctx, args, lazy);
 }
 
@@ -551,7 +551,7 @@ fn delifeq(ctx: &mut Ctx, args: Args) {
         ctx.reply().int(0);
         return;
     }
-    let lazy = ctx.srv.config.lazyfree_lazy_user_del;
+    let lazy = ctx.server().config.lazyfree_lazy_user_del;
     if ctx.unlink_key(key, lazy) {
         ctx.notify(nc::GENERIC, "del", key);
         ctx.rewrite(&[b"DEL".as_slice(), key]);
@@ -635,8 +635,8 @@ fn renamenx(ctx: &mut Ctx, args: Args) {
 fn keys(ctx: &mut Ctx, args: Args) {
     let pattern = args.get(1);
     let all = pattern == b"*";
-    let now = ctx.srv.now_ms;
-    let db = &ctx.srv.dbs[ctx.client.db];
+    let now = ctx.now_ms();
+    let (db, r) = ctx.db_and_reply();
     let mut found: Vec<&[u8]> = Vec::new();
     for e in db.keys.iter() {
         let k = e.key();
@@ -649,7 +649,6 @@ fn keys(ctx: &mut Ctx, args: Args) {
         }
         found.push(k);
     }
-    let r = &mut ctx.client.reply;
     r.deferred_len();
     r.array(found.len());
     for k in found {
@@ -719,7 +718,7 @@ fn scan(ctx: &mut Ctx, args: Args) {
     // One bucket, then up to 10 * COUNT more while the batch is short, as Redis bounds a step over a sparse table.
     let count = usize::try_from(count).unwrap_or(usize::MAX);
     let next =
-        ctx.srv.dbs[ctx.client.db].keys.scan_count(cursor, count, count.saturating_mul(10).saturating_add(1), |e| {
+        ctx.server_ref().dbs[ctx.client().db].keys.scan_count(cursor, count, count.saturating_mul(10).saturating_add(1), |e| {
             batch.push(e.key().to_vec());
             true
         });
@@ -748,12 +747,12 @@ fn scan(ctx: &mut Ctx, args: Args) {
 
 /// RANDOMKEY
 fn randomkey(ctx: &mut Ctx, _args: Args) {
-    let now = ctx.srv.now_ms;
-    let db = ctx.client.db;
-    let srv = &mut *ctx.srv;
+    let now = ctx.server().now_ms;
+    let db = ctx.client().db;
+    let srv = ctx.server();
     match srv.dbs[db].random_key(&mut srv.rng, now) {
-        Some(k) => ctx.client.reply.bulk(&k),
-        None => ctx.client.reply.null(),
+        Some(k) => ctx.reply().bulk(&k),
+        None => ctx.reply().null(),
     }
 }
 
@@ -819,13 +818,13 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
             return;
         }
     }
-    let now = ctx.srv.now_ms;
+    let now = ctx.server().now_ms;
     // Recorded before the deletion below (WATCH sees the key still present).
     let mut w = ctx.open_write(key);
     ctx.modified(&mut w);
     // A replica never deletes on its own (Redis's checkAlreadyExpired): the master's DEL follows. Nor does an
     // AOF being loaded: a later command of the file may still write to the key.
-    if when <= now && !ctx.srv.repl.is_replica() && !ctx.srv.persist.stats.loading {
+    if when <= now && !ctx.server().repl.is_replica() && !ctx.server().persist.stats.loading {
         ctx.delete_expired_by_command(&w);
         ctx.notify(nc::GENERIC, "del", key);
         let verb = ctx.del_verb();
@@ -834,7 +833,7 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
         ctx.set_expire(&w, when);
         ctx.notify(nc::GENERIC, "expire", key);
         // Propagated as PEXPIREAT with the absolute time, options kept.
-        if ctx.srv.prop.enabled {
+        if ctx.server().prop.enabled {
             let mut nb = [0u8; 24];
             let ms = crate::util::itoa_buf(when, &mut nb);
             let mut argv: Vec<&[u8]> = vec![b"PEXPIREAT", key, ms];
@@ -847,13 +846,13 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
 
 /// EXPIRE key seconds [NX | XX | GT | LT]
 fn expire(ctx: &mut Ctx, args: Args) {
-    let now = ctx.srv.now_ms;
+    let now = ctx.server().now_ms;
     expire_generic(ctx, args, now, true, "expire")
 }
 
 /// PEXPIRE key milliseconds [NX | XX | GT | LT]
 fn pexpire(ctx: &mut Ctx, args: Args) {
-    let now = ctx.srv.now_ms;
+    let now = ctx.server().now_ms;
     expire_generic(ctx, args, now, false, "pexpire")
 }
 
@@ -874,7 +873,7 @@ fn ttl_generic(ctx: &mut Ctx, args: Args, in_ms: bool, absolute: bool) {
         ctx.reply().int(-2);
         return;
     }
-    let now = ctx.srv.now_ms;
+    let now = ctx.server().now_ms;
     let v = match ctx.expire_of(key) {
         None => -1,
         Some(when) => {
@@ -929,22 +928,22 @@ fn persist(ctx: &mut Ctx, args: Args) {
 ///
 /// TOUCH updates access data even for a client in `CLIENT NO-TOUCH` mode: that is its purpose.
 fn touch(ctx: &mut Ctx, args: Args) {
-    let saved = ctx.client.flags;
-    ctx.client.flags &= !crate::net::client::flags::NO_TOUCH;
+    let saved = ctx.client().flags;
+    ctx.client_mut().flags &= !crate::net::client::flags::NO_TOUCH;
     let mut n = 0;
     for i in 1..args.len() {
         if ctx.lookup_read(args.get(i)).is_some() {
             n += 1;
         }
     }
-    ctx.client.flags = saved;
+    ctx.client_mut().flags = saved;
     ctx.reply().int(n);
 }
 
 /// COPY source destination [DB destination-db] [REPLACE]
 fn copy(ctx: &mut Ctx, args: Args) {
     let (src, dst) = (args.get(1), args.get(2));
-    let src_db = ctx.client.db;
+    let src_db = ctx.client().db;
     let mut dst_db = src_db;
     let mut replace = false;
     let mut j = 3;
@@ -967,7 +966,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
         }
         j += 1;
     }
-    if ctx.srv.cluster.is_some() && (src_db != 0 || dst_db != 0) {
+    if ctx.server().cluster.is_some() && (src_db != 0 || dst_db != 0) {
         ctx.reply().error("ERR Copying to another database is not allowed in cluster mode");
         return;
     }
@@ -1009,13 +1008,13 @@ fn copy(ctx: &mut Ctx, args: Args) {
 /// SELECT index
 fn select(ctx: &mut Ctx, args: Args) {
     let Some(id) = i32_arg(ctx.reply(), args.get(1), None) else { return };
-    if id != 0 && ctx.srv.cluster.is_some() {
+    if id != 0 && ctx.server().cluster.is_some() {
         ctx.reply().error("ERR SELECT is not allowed in cluster mode");
         return;
     }
     match db_index(ctx, id) {
         Some(i) => {
-            ctx.client.db = i;
+            ctx.client_mut().db = i;
             ctx.reply().ok();
         }
         None => ctx.reply().error("ERR DB index is out of range"),
@@ -1024,7 +1023,7 @@ fn select(ctx: &mut Ctx, args: Args) {
 
 /// SWAPDB index1 index2
 fn swapdb(ctx: &mut Ctx, args: Args) {
-    if ctx.srv.cluster.is_some() {
+    if ctx.server().cluster.is_some() {
         ctx.reply().error("ERR SWAPDB is not allowed in cluster mode");
         return;
     }
@@ -1034,14 +1033,14 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR DB index is out of range");
         return;
     };
-    ctx.srv.swap_dbs(a, b);
+    ctx.server().swap_dbs(a, b);
     ctx.count_changes(1);
     ctx.reply().ok();
 }
 
 /// MOVE key db
 fn move_cmd(ctx: &mut Ctx, args: Args) {
-    if ctx.srv.cluster.is_some() {
+    if ctx.server().cluster.is_some() {
         ctx.reply().error("ERR MOVE is not allowed in cluster mode");
         return;
     }
@@ -1051,7 +1050,7 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR DB index is out of range");
         return;
     };
-    if dst == ctx.client.db {
+    if dst == ctx.client().db {
         ctx.reply().error("ERR source and destination objects are the same");
         return;
     }
@@ -1085,7 +1084,7 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
 /// `lazyfree-lazy-user-flush yes`), `None` after replying a syntax error.
 fn flush_mode(ctx: &mut Ctx, args: Args) -> Option<bool> {
     if args.len() == 1 {
-        return Some(ctx.srv.config.lazyfree_lazy_user_flush);
+        return Some(ctx.server().config.lazyfree_lazy_user_flush);
     }
     if args.len() == 2 && args.is(1, "sync") {
         return Some(false);
@@ -1109,8 +1108,8 @@ fn emptying(lazy: bool) -> crate::state::Emptying {
 /// FLUSHDB [ASYNC | SYNC]
 fn flushdb(ctx: &mut Ctx, args: Args) {
     let Some(lazy) = flush_mode(ctx, args) else { return };
-    let db = ctx.client.db;
-    let removed = ctx.srv.empty_data(Some(db), emptying(lazy));
+    let db = ctx.client().db;
+    let removed = ctx.server().empty_data(Some(db), emptying(lazy));
     ctx.count_changes(removed);
     // Propagated even when the database was already empty, as Redis.
     ctx.force_propagation();
@@ -1120,13 +1119,13 @@ fn flushdb(ctx: &mut Ctx, args: Args) {
 /// FLUSHALL [ASYNC | SYNC]
 fn flushall(ctx: &mut Ctx, args: Args) {
     let Some(lazy) = flush_mode(ctx, args) else { return };
-    let removed = ctx.srv.empty_data(None, emptying(lazy));
+    let removed = ctx.server().empty_data(None, emptying(lazy));
     // One change per key removed (Redis 7.0.15 no longer counts the flush itself); propagated even on an empty
     // dataset.
     ctx.count_changes(removed);
     ctx.force_propagation();
     // With save points configured, Redis saves the (now empty) dataset right away.
-    ctx.srv.actions.push(crate::state::Action::SaveAfterFlushAll);
+    ctx.server().actions.push(crate::state::Action::SaveAfterFlushAll);
     ctx.reply().ok();
 }
 
@@ -1157,11 +1156,11 @@ fn object_encoding(ctx: &mut Ctx, args: Args) {
 fn object_freq(ctx: &mut Ctx, args: Args) {
     let Some(e) = object_lookup(ctx, args) else { return };
     let field = e.lru();
-    if !ctx.srv.config.maxmemory_policy.is_lfu() {
+    if !ctx.server().config.maxmemory_policy.is_lfu() {
         ctx.reply().error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
         return;
     }
-    let c = crate::keyspace::object::lfu_decayed_counter(field, ctx.srv.config.lfu_decay_time, ctx.srv.now_ms);
+    let c = crate::keyspace::object::lfu_decayed_counter(field, ctx.server().config.lfu_decay_time, ctx.server().now_ms);
     ctx.reply().int(c as i64);
 }
 
@@ -1169,11 +1168,11 @@ fn object_freq(ctx: &mut Ctx, args: Args) {
 fn object_idletime(ctx: &mut Ctx, args: Args) {
     let Some(e) = object_lookup(ctx, args) else { return };
     let lru = e.lru();
-    if ctx.srv.config.maxmemory_policy.is_lfu() {
+    if ctx.server().config.maxmemory_policy.is_lfu() {
         ctx.reply().error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
         return;
     }
-    let idle = idle_ms(ctx.srv.lru_clock, lru) / 1000;
+    let idle = idle_ms(ctx.server().lru_clock, lru) / 1000;
     ctx.reply().int(idle as i64);
 }
 
@@ -1182,7 +1181,7 @@ fn object_refcount(ctx: &mut Ctx, args: Args) {
     if object_lookup(ctx, args).is_none() {
         return;
     }
-    let shared = ctx.srv.dbs[ctx.client.db].keys.get(args.get(2)).is_some_and(|e| is_shared_int(ctx.srv, e));
+    let shared = ctx.server_ref().dbs[ctx.client().db].keys.get(args.get(2)).is_some_and(|e| is_shared_int(ctx.server_ref(), e));
     ctx.reply().int(if shared { i32::MAX as i64 } else { 1 });
 }
 

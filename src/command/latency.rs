@@ -95,7 +95,7 @@ static SUBCOMMANDS: &[Command] = &[
 
 /// LATENCY DOCTOR
 fn latency_doctor(ctx: &mut Ctx, _args: Args) {
-    let cfg = &ctx.srv.config;
+    let cfg = &ctx.server().config;
     let input = latency::DoctorInput {
         threshold_ms: cfg.latency_monitor_threshold.max(0) as u64,
         slowlog_log_slower_than: cfg.slowlog_log_slower_than,
@@ -178,7 +178,7 @@ fn reply_cdf(r: &mut Reply, name: &str, h: &Histogram) {
 
 /// LATENCY HISTOGRAM [command [command ...]]
 fn latency_histogram(ctx: &mut Ctx, args: Args) {
-    let Ctx { client, srv } = ctx;
+    let (client, srv) = ctx.client_and_server();
     let hists = &srv.stats.latency;
     let hist = |name: &str| hists.get(name);
     let mut names: Vec<String> = Vec::new();

@@ -145,12 +145,12 @@ fn migrate(ctx: &mut Ctx, args: Args) {
         return;
     }
     let (host, port) = (args.get(1), args.get(2));
-    let compression = ctx.srv.config.stored_bool("rdbcompression");
+    let compression = ctx.server().config.stored_bool("rdbcompression");
     let mut may_retry = true;
     loop {
-        let now_s = ctx.srv.now_ms / 1000;
-        let pick = ctx.srv.rng.next_u64();
-        let Some(cs) = ctx.srv.migrate_sockets.get(host, port, timeout, now_s, pick) else {
+        let now_s = ctx.server().now_ms / 1000;
+        let pick = ctx.server().rng.next_u64();
+        let Some(cs) = ctx.server().migrate_sockets.get(host, port, timeout, now_s, pick) else {
             ctx.reply().error("IOERR error or timeout connecting to the client");
             return;
         };
@@ -172,9 +172,9 @@ fn migrate(ctx: &mut Ctx, args: Args) {
         }
         // Keys that expired since the lookup are left out (their TTL is taken against the clock now).
         let now = crate::util::now_ms();
-        let cluster = ctx.srv.cluster.is_some();
+        let cluster = ctx.server().cluster.is_some();
         let mut sent: Vec<&[u8]> = Vec::with_capacity(keys.len());
-        let db = &ctx.srv.dbs[ctx.client.db];
+        let db = &ctx.server_ref().dbs[ctx.client().db];
         for &k in &keys {
             let Some(e) = db.peek(k, i64::MIN) else { continue };
             let mut ttl = 0;
@@ -197,7 +197,7 @@ fn migrate(ctx: &mut Ctx, args: Args) {
             }
             sent.push(k);
         }
-        let cs = match ctx.srv.migrate_sockets.get(host, port, timeout, now_s, pick) {
+        let cs = match ctx.server().migrate_sockets.get(host, port, timeout, now_s, pick) {
             Some(cs) => cs,
             None => {
                 ctx.reply().error("IOERR error or timeout connecting to the client");
@@ -221,7 +221,7 @@ fn migrate(ctx: &mut Ctx, args: Args) {
             }
         }
         if let Some((f, writing)) = fail {
-            ctx.srv.migrate_sockets.close(host, port);
+            ctx.server().migrate_sockets.close(host, port);
             if f != IoFail::TimedOut && may_retry {
                 may_retry = false;
                 continue;
@@ -255,11 +255,11 @@ fn migrate(ctx: &mut Ctx, args: Args) {
         }
         if let Some(f) = socket_error {
             if target_error.is_none() && read == 0 && may_retry && f != IoFail::TimedOut {
-                ctx.srv.migrate_sockets.close(host, port);
+                ctx.server().migrate_sockets.close(host, port);
                 may_retry = false;
                 continue;
             }
-            ctx.srv.migrate_sockets.close(host, port);
+            ctx.server().migrate_sockets.close(host, port);
         } else if target_error.is_none() {
             cs.last_dbid = dbid;
         }

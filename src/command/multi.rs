@@ -122,50 +122,51 @@ pub fn multi_mem(c: &ClientState) -> usize {
 
 /// MULTI
 fn multi(ctx: &mut Ctx, _args: Args) {
-    if ctx.client.has(cf::MULTI) {
+    if ctx.client().has(cf::MULTI) {
         ctx.reply().error("ERR MULTI calls can not be nested");
         return;
     }
-    ctx.client.flags |= cf::MULTI;
-    ctx.client.multi.get_or_insert_with(Box::default).clear();
+    ctx.client_mut().flags |= cf::MULTI;
+    ctx.client_mut().multi.get_or_insert_with(Box::default).clear();
     ctx.reply().ok();
 }
 
 /// DISCARD
 fn discard(ctx: &mut Ctx, _args: Args) {
-    if !ctx.client.has(cf::MULTI) {
+    if !ctx.client().has(cf::MULTI) {
         ctx.reply().error("ERR DISCARD without MULTI");
         return;
     }
-    discard_transaction(ctx.client, ctx.srv);
+    let (client, srv) = ctx.client_and_server();
+    discard_transaction(client, srv);
     ctx.reply().ok();
 }
 
 /// WATCH key [key ...]
 fn watch(ctx: &mut Ctx, args: Args) {
-    if ctx.client.has(cf::MULTI) {
+    if ctx.client().has(cf::MULTI) {
         ctx.reply().error("ERR WATCH inside MULTI is not allowed");
         return;
     }
     // Redis: a client already known to fail its EXEC need not watch more keys.
-    if ctx.srv.watches.is_dirty(ctx.client.id) {
+    if ctx.server_ref().watches.is_dirty(ctx.client().id) {
         ctx.reply().ok();
         return;
     }
-    let (id, dbi, now) = (ctx.client.id, ctx.client.db, ctx.srv.now_ms);
-    let ServerState { watches, dbs, .. } = &mut *ctx.srv;
+    let (id, dbi, now) = (ctx.client().id, ctx.client().db, ctx.server().now_ms);
+    let ServerState { watches, dbs, .. } = ctx.server();
     for i in 1..args.len() {
         watches.watch(id, dbi, &dbs[dbi], args.get(i), now);
     }
-    ctx.client.watched_keys = watches.watched_by(id);
+    ctx.client_mut().watched_keys = watches.watched_by(id);
     ctx.reply().ok();
 }
 
 /// UNWATCH
 fn unwatch(ctx: &mut Ctx, _args: Args) {
-    let id = ctx.client.id;
-    ctx.srv.watches.unwatch_all(id);
-    ctx.client.watched_keys = 0;
+    let id = ctx.client().id;
+    ctx.server().watches.unwatch_all(id);
+    ctx.client_mut().watched_keys = 0;
     ctx.reply().ok();
 }
 
@@ -179,12 +180,11 @@ pub struct ExecRun {
 /// The first half of EXEC: answers the errors and the aborted cases itself (returning None); otherwise writes the
 /// reply array header, drops the watches and returns the commands to run, with blocking denied meanwhile.
 pub fn exec_prepare(ctx: &mut Ctx) -> Option<ExecRun> {
-    let c = &mut *ctx.client;
+    let (c, srv) = ctx.client_and_server();
     if !c.has(cf::MULTI) {
         c.reply.error("ERR EXEC without MULTI");
         return None;
     }
-    let srv = &mut *ctx.srv;
     let cas_failed = srv.watches.is_dirty(c.id) || srv.watches.any_expired(c.id, &srv.dbs, srv.now_ms);
     if c.has(cf::DIRTY_EXEC) {
         c.reply.error("EXECABORT Transaction discarded because of previous errors.");
@@ -210,7 +210,7 @@ pub fn exec_prepare(ctx: &mut Ctx) -> Option<ExecRun> {
 
 /// The second half of EXEC: leaves MULTI and restores DENY_BLOCKING as it was.
 pub fn exec_finish(ctx: &mut Ctx, run: ExecRun) {
-    let c = &mut *ctx.client;
+    let (c, srv) = ctx.client_and_server();
     if run.old_flags & cf::DENY_BLOCKING == 0 {
         c.flags &= !cf::DENY_BLOCKING;
     }
@@ -219,7 +219,7 @@ pub fn exec_finish(ctx: &mut Ctx, run: ExecRun) {
         m.queue = run.queue;
         m.args = run.args;
     }
-    discard_transaction(c, ctx.srv);
+    discard_transaction(c, srv);
 }
 
 #[cfg(test)]

@@ -190,12 +190,14 @@ fn names<'a>(args: &Args<'a>, from: usize) -> Vec<&'a [u8]> {
 
 fn do_subscribe(ctx: &mut Ctx, args: Args, kind: Kind) {
     let n = names(&args, 1);
-    pubsub::subscribe_reply(ctx.srv, ctx.client, kind, &n);
+    let (client, srv) = ctx.client_and_server();
+    pubsub::subscribe_reply(srv, client, kind, &n);
 }
 
 fn do_unsubscribe(ctx: &mut Ctx, args: Args, kind: Kind) {
     let n = names(&args, 1);
-    pubsub::unsubscribe_reply(ctx.srv, ctx.client, kind, &n, true);
+    let (client, srv) = ctx.client_and_server();
+    pubsub::unsubscribe_reply(srv, client, kind, &n, true);
 }
 
 /// SUBSCRIBE channel [channel ...]
@@ -230,8 +232,9 @@ fn sunsubscribe(ctx: &mut Ctx, args: Args) {
 
 /// PUBLISH channel message
 fn publish(ctx: &mut Ctx, args: Args) {
-    let n = pubsub::publish(ctx.srv, Some(&mut *ctx.client), false, args.get(1), args.get(2));
-    match ctx.srv.cluster.as_deref_mut() {
+    let (client, srv) = ctx.client_and_server();
+    let n = pubsub::publish(srv, Some(client), false, args.get(1), args.get(2));
+    match ctx.server().cluster.as_deref_mut() {
         // In a cluster every node hears it over the bus (Redis's clusterPropagatePublish).
         Some(cl) => crate::cluster::bus::publish(cl, args.get(1), args.get(2), false),
         // Replicas get it too (their subscribers hear it), the AOF does not.
@@ -242,8 +245,9 @@ fn publish(ctx: &mut Ctx, args: Args) {
 
 /// SPUBLISH shardchannel message
 fn spublish(ctx: &mut Ctx, args: Args) {
-    let n = pubsub::publish(ctx.srv, Some(&mut *ctx.client), true, args.get(1), args.get(2));
-    match ctx.srv.cluster.as_deref_mut() {
+    let (client, srv) = ctx.client_and_server();
+    let n = pubsub::publish(srv, Some(client), true, args.get(1), args.get(2));
+    match ctx.server().cluster.as_deref_mut() {
         // The nodes of this shard hear it over the bus.
         Some(cl) => crate::cluster::bus::publish(cl, args.get(1), args.get(2), true),
         None => ctx.force_propagation_to_replicas(),
@@ -257,13 +261,13 @@ fn list_names(ctx: &mut Ctx, args: Args, kind: Kind) {
         return;
     }
     let pattern = if args.len() == 3 { Some(args.get(2)) } else { None };
-    let Ctx { client, srv } = ctx;
+    let (client, srv) = ctx.client_and_server();
     let found = srv.pubsub.names_matching(kind, pattern);
     client.reply.bulk_array(found);
 }
 
 fn count_subscribers(ctx: &mut Ctx, args: Args, kind: Kind) {
-    let Ctx { client, srv } = ctx;
+    let (client, srv) = ctx.client_and_server();
     client.reply.array((args.len() - 2) * 2);
     for i in 2..args.len() {
         client.reply.bulk(args.get(i));
@@ -293,7 +297,7 @@ fn pubsub_shardnumsub(ctx: &mut Ctx, args: Args) {
 
 /// PUBSUB NUMPAT
 fn pubsub_numpat(ctx: &mut Ctx, _args: Args) {
-    let n = ctx.srv.pubsub.len(Kind::Pattern);
+    let n = ctx.server().pubsub.len(Kind::Pattern);
     ctx.reply().int(n as i64);
 }
 

@@ -125,7 +125,7 @@ fn failover(ctx: &mut Ctx, args: Args) {
         Ok(r) => r,
         Err(e) => return ctx.reply().error(&e),
     };
-    let srv = &mut *ctx.srv;
+    let srv = ctx.server();
     if req.abort {
         if srv.repl.failover.state == State::None {
             ctx.reply().error("ERR No failover in progress.");
@@ -163,50 +163,50 @@ fn peer_ip(addr: &str) -> String {
 
 /// SYNC / PSYNC replicationid offset
 fn sync(ctx: &mut Ctx, args: Args) {
-    if ctx.client.has(flags::REPLICA) {
+    if ctx.client().has(flags::REPLICA) {
         return;
     }
     if args.len() > 3 && args.get(0).eq_ignore_ascii_case(b"psync") && args.get(3).eq_ignore_ascii_case(b"failover") {
         // Our master hands its role over to us: promote now, so the PSYNC below continues its history.
-        if args.get(1) != ctx.srv.replid.as_bytes() {
+        if args.get(1) != ctx.server().replid.as_bytes() {
             ctx.reply().error("ERR PSYNC FAILOVER replid must match my replid.");
             return;
         }
-        if ctx.srv.repl.is_replica() {
-            crate::state::repl::unset_master(ctx.srv);
-            ctx.srv.repl.requests.push(Request::DropMasterLink);
-            let who = crate::command::connection::client_info_string(ctx.client, ctx.srv.now_ms);
+        if ctx.server().repl.is_replica() {
+            crate::state::repl::unset_master(ctx.server());
+            ctx.server().repl.requests.push(Request::DropMasterLink);
+            let who = crate::command::connection::client_info_string(ctx.client(), ctx.server_ref().now_ms);
             crate::log_notice!("MASTER MODE enabled (failover request from '{who}')");
         }
     }
-    if ctx.srv.repl.failover.state != repl::failover::State::None {
+    if ctx.server().repl.failover.state != repl::failover::State::None {
         ctx.reply().error("NOMASTERLINK Can't SYNC while failing over");
         return;
     }
-    let r = &ctx.srv.repl;
+    let r = &ctx.server().repl;
     if r.is_replica() && r.master_client.is_none() {
         ctx.reply().error("NOMASTERLINK Can't SYNC while not connected with my master");
         return;
     }
-    if ctx.client.reply.pending_len() > 0 {
+    if ctx.reply().pending_len() > 0 {
         ctx.reply().error("ERR SYNC and PSYNC are invalid with pending output");
         return;
     }
-    let id = ctx.client.id;
-    let filtered = ctx.srv.repl.replconf.iter().any(|(i, r)| *i == id && r.req != 0 && !r.capa_eof);
+    let id = ctx.client().id;
+    let filtered = ctx.server().repl.replconf.iter().any(|(i, r)| *i == id && r.req != 0 && !r.capa_eof);
     if filtered {
         // A filtered payload is always made on a socket (never over the snapshot file), so it needs EOF marks.
         ctx.reply().error("ERR Filtered replica requires EOF capability");
         return;
     }
-    let info = ctx.srv.repl.take_replconf(id);
+    let info = ctx.server().repl.take_replconf(id);
     let mut replica = Replica {
         announced_ip: info.announced_ip.clone(),
         listening_port: info.listening_port,
         capa_eof: info.capa_eof,
         rdb_only: info.rdb_only,
         req: info.req,
-        ..Replica::new(id, ctx.client.fd, peer_ip(&ctx.client.addr), ctx.srv.now_ms)
+        ..Replica::new(id, ctx.client().fd, peer_ip(&ctx.client().addr), ctx.server().now_ms)
     };
     let who = replica.name();
     crate::log_notice!("Replica {who} asks for synchronization");
@@ -218,13 +218,13 @@ fn sync(ctx: &mut Ctx, args: Args) {
             return;
         };
         let replid = String::from_utf8_lossy(args.get(1)).into_owned();
-        match crate::state::repl::psync_decision(ctx.srv, &replid, offset, &who) {
+        match crate::state::repl::psync_decision(ctx.server(), &replid, offset, &who) {
             PsyncOutcome::Continue => {
-                let srv = &mut *ctx.srv;
+                let (client, srv) = ctx.client_and_server();
                 let line =
                     if info.capa_psync2 { format!("+CONTINUE {}\r\n", srv.replid) } else { "+CONTINUE\r\n".into() };
-                ctx.client.reply.raw_bytes(line.as_bytes());
-                ctx.client.uncounted_out += line.len();
+                client.reply.raw_bytes(line.as_bytes());
+                client.uncounted_out += line.len();
                 // The backlog from `offset` on follows from the shared buffer.
                 let n = srv.repl.backlog.as_ref().map_or(0, |b| b.end() - offset);
                 replica.stream_off = offset;
@@ -233,27 +233,27 @@ fn sync(ctx: &mut Ctx, args: Args) {
                      from offset {offset}."
                 );
                 replica.state = ReplicaState::Online;
-                ctx.client.flags |= flags::REPLICA;
+                client.flags |= flags::REPLICA;
                 srv.repl.replicas.push(replica);
                 srv.repl.sync_partial_ok += 1;
                 return;
             }
             PsyncOutcome::Full { counts_as_error } => {
                 if counts_as_error {
-                    ctx.srv.repl.sync_partial_err += 1;
+                    ctx.server().repl.sync_partial_err += 1;
                 }
             }
         }
     } else {
         replica.pre_psync = true;
     }
-    let srv = &mut *ctx.srv;
+    let (client, srv) = ctx.client_and_server();
     srv.repl.sync_full += 1;
     if srv.config.stored_bool("repl-disable-tcp-nodelay") {
         // Not critical if it fails (a unix socket has no such option).
-        let _ = crate::sys::socket::clear_nodelay(ctx.client.fd);
+        let _ = crate::sys::socket::clear_nodelay(client.fd);
     }
-    ctx.client.flags |= flags::REPLICA;
+    client.flags |= flags::REPLICA;
     srv.repl.replicas.push(replica);
     if srv.repl.replicas.len() == 1 && srv.repl.backlog.is_none() {
         crate::state::repl::change_replid(srv);
@@ -274,7 +274,7 @@ fn replconf(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR syntax error");
         return;
     }
-    let id = ctx.client.id;
+    let id = ctx.client().id;
     let mut j = 1;
     while j < args.len() {
         let opt = args.get(j);
@@ -284,7 +284,7 @@ fn replconf(ctx: &mut Ctx, args: Args) {
                 ctx.reply().error("ERR value is not an integer or out of range");
                 return;
             };
-            ctx.srv.repl.replconf_mut(id).listening_port = port.clamp(0, 65535) as u16;
+            ctx.server().repl.replconf_mut(id).listening_port = port.clamp(0, 65535) as u16;
         } else if opt.eq_ignore_ascii_case(b"ip-address") {
             if val.len() >= 46 {
                 let msg =
@@ -292,9 +292,9 @@ fn replconf(ctx: &mut Ctx, args: Args) {
                 ctx.reply().error(&msg);
                 return;
             }
-            ctx.srv.repl.replconf_mut(id).announced_ip = Some(String::from_utf8_lossy(val).into_owned());
+            ctx.server().repl.replconf_mut(id).announced_ip = Some(String::from_utf8_lossy(val).into_owned());
         } else if opt.eq_ignore_ascii_case(b"capa") {
-            let info = ctx.srv.repl.replconf_mut(id);
+            let info = ctx.server().repl.replconf_mut(id);
             if val.eq_ignore_ascii_case(b"eof") {
                 info.capa_eof = true;
             } else if val.eq_ignore_ascii_case(b"psync2") {
@@ -302,13 +302,13 @@ fn replconf(ctx: &mut Ctx, args: Args) {
             }
         } else if opt.eq_ignore_ascii_case(b"ack") {
             // From a replica: its processed offset. Never answered.
-            if !ctx.client.has(flags::REPLICA) {
+            if !ctx.client().has(flags::REPLICA) {
                 return;
             }
-            let now = ctx.srv.now_ms;
+            let now = ctx.server().now_ms;
             // Redis 7.2+ replicas with their AOF on add `FACK <aofoffset>`: the offset their AOF fsynced.
             let fack = (args.len() > j + 3 && args.is(j + 2, "fack")).then(|| crate::util::parse_i64(args.get(j + 3)));
-            if let (Some(off), Some(r)) = (crate::util::parse_i64(val), ctx.srv.repl.replica_mut(id)) {
+            if let (Some(off), Some(r)) = (crate::util::parse_i64(val), ctx.server().repl.replica_mut(id)) {
                 if off > r.ack_off {
                     r.ack_off = off;
                 }
@@ -323,16 +323,16 @@ fn replconf(ctx: &mut Ctx, args: Args) {
             return;
         } else if opt.eq_ignore_ascii_case(b"getack") {
             // From our master: answer with our offset, even though the master's commands get no replies.
-            if ctx.srv.repl.master_client.is_some_and(|(mid, _)| mid == id) {
-                ctx.client.reply.enabled = true;
-                let ack = repl::ack_command(ctx.srv.repl.master_repl_offset, ctx.srv.repl.fsynced_reploff);
-                ctx.client.reply.raw_bytes(&ack);
+            if ctx.server().repl.master_client.is_some_and(|(mid, _)| mid == id) {
+                ctx.reply().enabled = true;
+                let ack = repl::ack_command(ctx.server().repl.master_repl_offset, ctx.server().repl.fsynced_reploff);
+                ctx.reply().raw_bytes(&ack);
             }
             return;
         } else if opt.eq_ignore_ascii_case(b"rdb-only") {
             // The payload and nothing after it (redis-cli --rdb).
             match crate::util::parse_i64(val) {
-                Some(v @ 0..=1) => ctx.srv.repl.replconf_mut(id).rdb_only = v == 1,
+                Some(v @ 0..=1) => ctx.server().repl.replconf_mut(id).rdb_only = v == 1,
                 Some(_) => return ctx.reply().error("ERR value is out of range, value must between 0 and 1"),
                 None => return ctx.reply().error("ERR value is not an integer or out of range"),
             }
@@ -342,7 +342,7 @@ fn replconf(ctx: &mut Ctx, args: Args) {
                 ctx.reply().error("ERR Missing rdb-filter-only values");
                 return;
             };
-            let info = ctx.srv.repl.replconf_mut(id);
+            let info = ctx.server().repl.replconf_mut(id);
             info.req = repl::REQ_EXCLUDE_DATA | repl::REQ_EXCLUDE_FUNCTIONS;
             for f in filters {
                 if f.eq_ignore_ascii_case(b"functions") {
@@ -365,9 +365,8 @@ fn replconf(ctx: &mut Ctx, args: Args) {
 
 /// ROLE
 fn role(ctx: &mut Ctx, _args: Args) {
-    let srv = &*ctx.srv;
-    let r = &srv.repl;
-    let reply = &mut ctx.client.reply;
+    let (client, srv) = ctx.client_and_server();
+    let (r, reply) = (&srv.repl, &mut client.reply);
     // A sentinel: its role and the masters it watches.
     if let Some(s) = srv.sentinel.as_deref() {
         reply.array(2);
@@ -406,7 +405,7 @@ fn role(ctx: &mut Ctx, _args: Args) {
 /// WAIT numreplicas timeout: blocks until that many replicas acknowledged the stream up to the client's last write
 /// (`woff`), or the timeout in milliseconds passes (0 = forever); replies how many did.
 fn wait(ctx: &mut Ctx, args: Args) {
-    if ctx.srv.repl.is_replica() {
+    if ctx.server().repl.is_replica() {
         ctx.reply().error(
             "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is \
              configured to be writable (which is not the default) writes to replicas are just local and are not \
@@ -417,19 +416,19 @@ fn wait(ctx: &mut Ctx, args: Args) {
     let Some(numreplicas) = int_arg(ctx.reply(), args.get(1)) else { return };
     let Some(timeout_ms) = ms_timeout_arg(ctx.reply(), args.get(2)) else { return };
     // The client's own last write, not the whole stream: other clients' later writes do not make it wait longer.
-    let offset = ctx.client.woff;
-    let acked = crate::state::repl::acks_for(ctx.srv, offset);
-    if acked >= numreplicas || ctx.client.has(flags::DENY_BLOCKING | flags::MULTI) {
+    let offset = ctx.client().woff;
+    let acked = crate::state::repl::acks_for(ctx.server(), offset);
+    if acked >= numreplicas || ctx.client().has(flags::DENY_BLOCKING | flags::MULTI) {
         ctx.reply().int(acked);
         return;
     }
-    let deadline_ms = if timeout_ms > 0 { ctx.srv.now_ms.saturating_add(timeout_ms) } else { 0 };
-    ctx.client.flags |= flags::BLOCKED;
-    ctx.srv.clients.num_blocked += 1;
+    let deadline_ms = if timeout_ms > 0 { ctx.server().now_ms.saturating_add(timeout_ms) } else { 0 };
+    ctx.client_mut().flags |= flags::BLOCKED;
+    ctx.server().clients.num_blocked += 1;
     let args = crate::args::OwnedArgs::from_slices(&args.iter().collect::<Vec<_>>());
-    let w = Waiter { id: ctx.client.id, fd: ctx.client.fd, offset, numreplicas, numlocal: None, deadline_ms, args };
-    ctx.srv.repl.waiting.push(w);
-    ctx.srv.repl.get_ack = true;
+    let w = Waiter { id: ctx.client().id, fd: ctx.client().fd, offset, numreplicas, numlocal: None, deadline_ms, args };
+    ctx.server().repl.waiting.push(w);
+    ctx.server().repl.get_ack = true;
 }
 
 /// The error of WAITAOF asking for a local fsync while the AOF is off (also to a waiter when it goes off).
@@ -443,62 +442,62 @@ fn waitaof(ctx: &mut Ctx, args: Args) {
     let Some(numlocal) = range_long_arg(ctx.reply(), args.get(1), 0, 1, None) else { return };
     let Some(numreplicas) = positive_long_arg(ctx.reply(), args.get(2), None) else { return };
     let Some(timeout_ms) = ms_timeout_arg(ctx.reply(), args.get(3)) else { return };
-    if ctx.srv.repl.is_replica() {
+    if ctx.server().repl.is_replica() {
         ctx.reply().error(
             "ERR WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just \
              local and are not propagated.",
         );
         return;
     }
-    if numlocal > 0 && !ctx.srv.config.appendonly {
+    if numlocal > 0 && !ctx.server().config.appendonly {
         ctx.reply().error(WAITAOF_AOF_OFF);
         return;
     }
-    let offset = ctx.client.woff;
-    let now = crate::state::repl::wait_outcome(ctx.srv, offset, Some(numlocal));
+    let offset = ctx.client().woff;
+    let now = crate::state::repl::wait_outcome(ctx.server(), offset, Some(numlocal));
     let repl::WaitOutcome::Aof { local, replicas } = now else { return };
-    if (replicas >= numreplicas && local >= numlocal) || ctx.client.has(flags::DENY_BLOCKING | flags::MULTI) {
+    if (replicas >= numreplicas && local >= numlocal) || ctx.client().has(flags::DENY_BLOCKING | flags::MULTI) {
         now.reply(ctx.reply());
         return;
     }
-    let deadline_ms = if timeout_ms > 0 { ctx.srv.now_ms.saturating_add(timeout_ms) } else { 0 };
-    ctx.client.flags |= flags::BLOCKED;
-    ctx.srv.clients.num_blocked += 1;
+    let deadline_ms = if timeout_ms > 0 { ctx.server().now_ms.saturating_add(timeout_ms) } else { 0 };
+    ctx.client_mut().flags |= flags::BLOCKED;
+    ctx.server().clients.num_blocked += 1;
     let args = crate::args::OwnedArgs::from_slices(&args.iter().collect::<Vec<_>>());
     let w = Waiter {
-        id: ctx.client.id,
-        fd: ctx.client.fd,
+        id: ctx.client().id,
+        fd: ctx.client().fd,
         offset,
         numreplicas,
         numlocal: Some(numlocal),
         deadline_ms,
         args,
     };
-    ctx.srv.repl.waiting.push(w);
-    ctx.srv.repl.get_ack = true;
+    ctx.server().repl.waiting.push(w);
+    ctx.server().repl.get_ack = true;
 }
 
 /// REPLICAOF host port | NO ONE (and SLAVEOF)
 fn replicaof(ctx: &mut Ctx, args: Args) {
     // Cluster nodes follow the master CLUSTER REPLICATE or a failover names.
-    if ctx.srv.cluster.is_some() {
+    if ctx.server().cluster.is_some() {
         ctx.reply().error("ERR REPLICAOF not allowed in cluster mode.");
         return;
     }
-    if ctx.srv.repl.failover.state != repl::failover::State::None {
+    if ctx.server().repl.failover.state != repl::failover::State::None {
         ctx.reply().error("ERR REPLICAOF not allowed while failing over.");
         return;
     }
     if args.is(1, "no") && args.is(2, "one") {
-        if ctx.srv.repl.is_replica() {
-            ctx.srv.repl.requests.push(Request::UnsetMaster);
-            let who = crate::command::connection::client_info_string(ctx.client, ctx.srv.now_ms);
+        if ctx.server().repl.is_replica() {
+            ctx.server().repl.requests.push(Request::UnsetMaster);
+            let who = crate::command::connection::client_info_string(ctx.client(), ctx.server_ref().now_ms);
             crate::log_notice!("MASTER MODE enabled (user request from '{who}')");
         }
         ctx.reply().ok();
         return;
     }
-    if ctx.client.has(flags::REPLICA) {
+    if ctx.client().has(flags::REPLICA) {
         ctx.reply().error("ERR Command is not valid when client is a replica.");
         return;
     }
@@ -508,20 +507,20 @@ fn replicaof(ctx: &mut Ctx, args: Args) {
     };
     let host = String::from_utf8_lossy(args.get(1)).into_owned();
     let addr = MasterAddr { host, port: port as u16 };
-    if ctx.srv.repl.master.as_ref().is_some_and(|m| m.host.eq_ignore_ascii_case(&addr.host) && m.port == addr.port) {
+    if ctx.server().repl.master.as_ref().is_some_and(|m| m.host.eq_ignore_ascii_case(&addr.host) && m.port == addr.port) {
         crate::log_notice!(
             "REPLICAOF would result into synchronization with the master we are already connected with. No \
              operation performed."
         );
-        ctx.client.reply.raw_bytes(b"+OK Already connected to specified master\r\n");
+        ctx.reply().raw_bytes(b"+OK Already connected to specified master\r\n");
         return;
     }
-    let who = crate::command::connection::client_info_string(ctx.client, ctx.srv.now_ms);
+    let who = crate::command::connection::client_info_string(ctx.client(), ctx.server_ref().now_ms);
     crate::log_notice!("REPLICAOF {}:{} enabled (user request from '{who}')", addr.host, addr.port);
-    let was_master = !ctx.srv.repl.is_replica();
-    ctx.srv.repl.master = Some(addr.clone());
-    ctx.srv.repl.link_state = repl::LinkState::Connect;
-    ctx.srv.repl.requests.push(Request::SetMaster(addr, was_master));
+    let was_master = !ctx.server().repl.is_replica();
+    ctx.server().repl.master = Some(addr.clone());
+    ctx.server().repl.link_state = repl::LinkState::Connect;
+    ctx.server().repl.requests.push(Request::SetMaster(addr, was_master));
     ctx.reply().ok();
 }
 

@@ -167,16 +167,16 @@ pub fn is_script_load(cmd: &Command) -> bool {
 /// forked (YES) or in the server (SYNC). As in Redis, YES after SYNC keeps the session synchronous.
 fn script_debug(ctx: &mut Ctx, args: Args) {
     use crate::net::client::flags as cf;
-    if ctx.client.reply.pending_len() > 0 {
+    if ctx.reply().pending_len() > 0 {
         ctx.reply().error("ERR SCRIPT DEBUG must be called outside a pipeline");
         return;
     }
     if args.is(2, "no") {
-        ctx.client.flags &= !(cf::LUA_DEBUG | cf::LUA_DEBUG_SYNC);
+        ctx.client_mut().flags &= !(cf::LUA_DEBUG | cf::LUA_DEBUG_SYNC);
     } else if args.is(2, "yes") {
-        ctx.client.flags |= cf::LUA_DEBUG;
+        ctx.client_mut().flags |= cf::LUA_DEBUG;
     } else if args.is(2, "sync") {
-        ctx.client.flags |= cf::LUA_DEBUG | cf::LUA_DEBUG_SYNC;
+        ctx.client_mut().flags |= cf::LUA_DEBUG | cf::LUA_DEBUG_SYNC;
     } else {
         ctx.reply().error("ERR Use SCRIPT DEBUG YES/SYNC/NO");
         return;
@@ -186,7 +186,7 @@ fn script_debug(ctx: &mut Ctx, args: Args) {
 
 /// SCRIPT EXISTS sha1 [sha1 ...]
 fn script_exists(ctx: &mut Ctx, args: Args) {
-    let ev = &ctx.srv.scripting.eval;
+    let ev = &ctx.server().scripting.eval;
     let found: Vec<bool> = args.iter().skip(2).map(|sha| ev.exists(sha)).collect();
     let r = ctx.reply();
     r.array(found.len());
@@ -201,8 +201,8 @@ fn script_flush(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
         return;
     }
-    let lazy = if args.len() == 3 { args.is(2, "async") } else { ctx.srv.config.lazyfree_lazy_user_flush };
-    let srv = &mut *ctx.srv;
+    let lazy = if args.len() == 3 { args.is(2, "async") } else { ctx.server().config.lazyfree_lazy_user_flush };
+    let srv = ctx.server();
     if !lazy {
         srv.scripting.eval.flush();
     } else if let Some((lua, scripts)) =
@@ -216,7 +216,7 @@ fn script_flush(ctx: &mut Ctx, args: Args) {
 
 /// SCRIPT SHOW sha1 (Valkey 8.0): the cached body of the script whose SHA-1 (any case) is `sha1`.
 fn script_show(ctx: &mut Ctx, args: Args) {
-    let Ctx { client, srv } = ctx;
+    let (client, srv) = ctx.client_and_server();
     match crate::scripting::eval::sha_key(args.get(2)).and_then(|k| srv.scripting.eval.scripts.get(&k)) {
         Some(s) => client.reply.bulk(&s.body),
         None => client.reply.error("NOSCRIPT No matching script."),
@@ -230,7 +230,7 @@ fn script_help(ctx: &mut Ctx, _args: Args) {
 
 /// SCRIPT KILL
 fn script_kill(ctx: &mut Ctx, _args: Args) {
-    match crate::scripting::kill(&mut ctx.srv.scripting, true) {
+    match crate::scripting::kill(&mut ctx.server().scripting, true) {
         Ok(()) => ctx.reply().ok(),
         Err(e) => ctx.reply().error(e),
     }

@@ -154,7 +154,7 @@ pub static COMMANDS: &[Command] = &[Command {
 
 /// The sentinel state; the SENTINEL command exists only in sentinel mode, where it is always set.
 fn state<'a>(ctx: &'a mut Ctx) -> Option<&'a mut Sentinel> {
-    ctx.srv.sentinel.as_deref_mut()
+    ctx.server().sentinel.as_deref_mut()
 }
 
 fn arg(args: &Args, i: usize) -> String {
@@ -167,7 +167,8 @@ fn no_such_master(r: &mut Reply) {
 
 /// Publishes queued events and saves the config when asked; false when the save failed.
 fn drain(ctx: &mut Ctx) -> bool {
-    crate::state::sentinel::drain(ctx.srv, Some(&mut *ctx.client))
+    let (client, srv) = ctx.client_and_server();
+    crate::state::sentinel::drain(srv, Some(client))
 }
 
 /// Saves the config now and replies `+OK`, or Redis's error when the file could not be written.
@@ -371,18 +372,20 @@ fn help(ctx: &mut Ctx, _args: Args) {
 /// SENTINEL MASTERS
 fn masters(ctx: &mut Ctx, _args: Args) {
     let now = crate::util::now_ms();
-    let Some(s) = ctx.srv.sentinel.as_deref() else { return };
-    reply_instances(&mut ctx.client.reply, s, &s.masters, now);
+    let (client, srv) = ctx.client_and_server();
+    let Some(s) = srv.sentinel.as_deref() else { return };
+    reply_instances(&mut client.reply, s, &s.masters, now);
 }
 
 /// SENTINEL MASTER <name>
 fn master(ctx: &mut Ctx, args: Args) {
     let now = crate::util::now_ms();
     let name = arg(&args, 2);
-    let Some(s) = ctx.srv.sentinel.as_deref() else { return };
+    let (client, srv) = ctx.client_and_server();
+    let Some(s) = srv.sentinel.as_deref() else { return };
     match s.master(&name) {
-        Some(m) => reply_instance(&mut ctx.client.reply, s, m, now),
-        None => no_such_master(&mut ctx.client.reply),
+        Some(m) => reply_instance(&mut client.reply, s, m, now),
+        None => no_such_master(&mut client.reply),
     }
 }
 
@@ -390,10 +393,11 @@ fn master(ctx: &mut Ctx, args: Args) {
 fn replicas(ctx: &mut Ctx, args: Args) {
     let now = crate::util::now_ms();
     let name = arg(&args, 2);
-    let Some(s) = ctx.srv.sentinel.as_deref() else { return };
+    let (client, srv) = ctx.client_and_server();
+    let Some(s) = srv.sentinel.as_deref() else { return };
     match s.master(&name) {
-        Some(m) => reply_instances(&mut ctx.client.reply, s, &m.replicas, now),
-        None => no_such_master(&mut ctx.client.reply),
+        Some(m) => reply_instances(&mut client.reply, s, &m.replicas, now),
+        None => no_such_master(&mut client.reply),
     }
 }
 
@@ -401,10 +405,11 @@ fn replicas(ctx: &mut Ctx, args: Args) {
 fn sentinels(ctx: &mut Ctx, args: Args) {
     let now = crate::util::now_ms();
     let name = arg(&args, 2);
-    let Some(s) = ctx.srv.sentinel.as_deref() else { return };
+    let (client, srv) = ctx.client_and_server();
+    let Some(s) = srv.sentinel.as_deref() else { return };
     match s.master(&name) {
-        Some(m) => reply_instances(&mut ctx.client.reply, s, &m.sentinels, now),
-        None => no_such_master(&mut ctx.client.reply),
+        Some(m) => reply_instances(&mut client.reply, s, &m.sentinels, now),
+        None => no_such_master(&mut client.reply),
     }
 }
 
@@ -453,8 +458,9 @@ fn reset(ctx: &mut Ctx, args: Args) {
 /// SENTINEL GET-MASTER-ADDR-BY-NAME <name>
 fn get_master_addr_by_name(ctx: &mut Ctx, args: Args) {
     let name = arg(&args, 2);
-    let Some(s) = ctx.srv.sentinel.as_deref() else { return };
-    let r = &mut ctx.client.reply;
+    let (client, srv) = ctx.client_and_server();
+    let Some(s) = srv.sentinel.as_deref() else { return };
+    let r = &mut client.reply;
     match s.master(&name) {
         None => r.null_array(),
         Some(m) => {
@@ -708,7 +714,7 @@ fn config(ctx: &mut Ctx, args: Args) {
 
 fn config_get(ctx: &mut Ctx, args: Args) {
     let pattern = args.get(3).to_vec();
-    let Some(s) = ctx.srv.sentinel.as_deref() else { return };
+    let Some(s) = ctx.server().sentinel.as_deref() else { return };
     let all: [(&str, String); 6] = [
         ("resolve-hostnames", if s.resolve_hostnames { "yes" } else { "no" }.into()),
         ("announce-hostnames", if s.announce_hostnames { "yes" } else { "no" }.into()),
@@ -719,7 +725,7 @@ fn config_get(ctx: &mut Ctx, args: Args) {
     ];
     let hits: Vec<&(&str, String)> =
         all.iter().filter(|(k, _)| crate::util::glob_match(&pattern, k.as_bytes(), true)).collect();
-    let r = &mut ctx.client.reply;
+    let r = ctx.reply();
     r.map(hits.len());
     for (k, v) in hits {
         r.bulk(k.as_bytes());
@@ -780,7 +786,8 @@ fn config_set(ctx: &mut Ctx, args: Args) {
 /// SENTINEL INFO-CACHE <name> [<name> ...]
 fn info_cache(ctx: &mut Ctx, args: Args) {
     let now = crate::util::now_ms();
-    let Some(s) = ctx.srv.sentinel.as_deref() else { return };
+    let (client, srv) = ctx.client_and_server();
+    let Some(s) = srv.sentinel.as_deref() else { return };
     let mut picked: Vec<&Instance> = Vec::new();
     for k in 2..args.len() {
         if let Some(m) = s.master(&arg(&args, k)) {
@@ -789,7 +796,7 @@ fn info_cache(ctx: &mut Ctx, args: Args) {
             }
         }
     }
-    let r = &mut ctx.client.reply;
+    let r = &mut client.reply;
     r.array(picked.len() * 2);
     for m in picked {
         r.bulk(m.name.as_bytes());
@@ -809,8 +816,9 @@ fn info_cache(ctx: &mut Ctx, args: Args) {
 /// SENTINEL PENDING-SCRIPTS: the script runs queued or running.
 fn pending_scripts(ctx: &mut Ctx, _args: Args) {
     let now = crate::util::now_ms();
-    let Some(s) = ctx.srv.sentinel.as_deref() else { return };
-    let r = &mut ctx.client.reply;
+    let (client, srv) = ctx.client_and_server();
+    let Some(s) = srv.sentinel.as_deref() else { return };
+    let r = &mut client.reply;
     r.array(s.scripts_queue.len());
     for job in &s.scripts_queue {
         r.map(5);

@@ -128,7 +128,7 @@ pub(crate) fn store_value(ctx: &mut Ctx, key: &[u8], v: Value, class: u32, event
 /// Deletes `key` (an empty STORE result); returns whether it existed. When it did: bumps `dirty`, signals the key
 /// and emits `del`.
 pub(crate) fn delete_key(ctx: &mut Ctx, key: &[u8]) -> bool {
-    let db = ctx.client.db;
+    let db = ctx.client().db;
     if !ctx.exists_in(db, key) || !ctx.delete_key(key) {
         return false;
     }

@@ -211,7 +211,7 @@ fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
             }
         },
     };
-    if dontsort && kind == Some(1) && (storekey.is_some() || ctx.client.id == crate::scripting::SCRIPT_CLIENT_ID) {
+    if dontsort && kind == Some(1) && (storekey.is_some() || ctx.client().id == crate::scripting::SCRIPT_CLIENT_ID) {
         // A set has no order of its own: sort it so what is stored, or handed to a script (whose effects must
         // not depend on it), is deterministic.
         dontsort = false;

@@ -548,7 +548,7 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
         ctx.reply().error("ERR syntax error, XTRIM must be called with a trimming strategy");
         return None;
     }
-    let limit = if crate::net::client::must_obey(ctx.client) {
+    let limit = if crate::net::client::must_obey(ctx.client_mut()) {
         // The master's and the AOF's trims were made exact before they were propagated.
         0
     } else if limit_given {
@@ -878,7 +878,7 @@ fn xread(ctx: &mut Ctx, args: Args) {
     while i < argc {
         let more = argc - i - 1;
         if args.is(i, "block") && more > 0 {
-            if ctx.client.id == crate::scripting::SCRIPT_CLIENT_ID {
+            if ctx.client().id == crate::scripting::SCRIPT_CLIENT_ID {
                 let name = String::from_utf8_lossy(args.get(0)).into_owned();
                 ctx.reply().error(&format!("ERR {name} command is not allowed with BLOCK option from scripts"));
                 return;

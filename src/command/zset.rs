@@ -1313,7 +1313,7 @@ fn zpop_minmax(ctx: &mut Ctx, args: Args, max: bool) {
         let Some(c) = positive_long_arg(ctx.reply(), args.get(2), None) else { return };
         count = c;
     }
-    let nested = ctx.client.reply.is_resp3() && count != -1;
+    let nested = ctx.reply().is_resp3() && count != -1;
     zpop_generic(ctx, &[args.get(1)], max, count, PopReply { emit_key: false, nested, nil_when_empty: false });
 }
 

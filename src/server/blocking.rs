@@ -246,7 +246,7 @@ impl Server {
         let name = c.state.last_cmd;
         let start_us = crate::util::now_us();
         self.call_with(&mut c.state, cmd, name, args.args(), start_us, CallMode::Served, |s, c| {
-            (cmd.handler)(&mut Ctx { client: c, srv: &mut s.state }, args.args())
+            (cmd.handler)(&mut Ctx::new(c, &mut s.state), args.args())
         });
         c.state.reply.enabled = true;
         self.state.blocking.serving = None;

@@ -62,7 +62,7 @@ impl Server {
 
     /// EXEC's body: every queued command through the full call path.
     fn exec_queued(&mut self, c: &mut ClientState) {
-        let Some(run) = command::multi::exec_prepare(&mut Ctx { client: c, srv: &mut self.state }) else { return };
+        let Some(run) = command::multi::exec_prepare(&mut Ctx::new(c, &mut self.state)) else { return };
         for q in &run.queue {
             let t = crate::util::now_us();
             // Permissions may have changed since the command was queued (Redis's execCommand).
@@ -73,7 +73,7 @@ impl Server {
             }
             self.call(c, q.cmd, q.full_name, run.args.args(q), t);
         }
-        command::multi::exec_finish(&mut Ctx { client: c, srv: &mut self.state }, run);
+        command::multi::exec_finish(&mut Ctx::new(c, &mut self.state), run);
     }
 
     /// A client is going away: drop its watches and its place among postponed clients.

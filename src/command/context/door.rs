@@ -421,7 +421,7 @@ impl Ctx<'_> {
 /// Debug builds, when a handler's [`Ctx`] goes away: no key settled as changed holds an empty list, hash, set or
 /// sorted set (a stream may be empty).
 #[cfg(debug_assertions)]
-pub(super) fn check_settled(srv: &mut crate::state::ServerState) {
+pub(in crate::command) fn check_settled(srv: &mut crate::state::ServerState) {
     use crate::keyspace::object::Value;
     if srv.door_settled.is_empty() {
         return;
