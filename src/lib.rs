@@ -32,8 +32,8 @@
 //!    specs, ACL categories and handler.
 //! 4. **Admit.** [`admission`] runs Redis's `processCommand` checks in one sequence (arity, authentication, ACL,
 //!    cluster redirection, OOM, MISCONF, replica and loading rules...), then CLIENT PAUSE and MULTI queueing.
-//! 5. **Execute.** The handler gets a `Ctx` (the calling client's state and the server state) and the zero-copy
-//!    `Args`. Lookups go through `keyspace::db::Db` (lazy expiry) over `keyspace::dict::Dict`, an open-addressing
+//! 5. **Execute.** The handler gets a `Ctx` (the calling client and the server state, behind views: see below) and
+//!    the zero-copy `Args`. Lookups go through `keyspace::db::Db` (lazy expiry) over `keyspace::dict::Dict`, an open-addressing
 //!    table with incremental rehashing whose entries (`keyspace::object::Entry`) pack header, key, TTL and value
 //!    into one slab chunk.
 //! 6. **Reply.** Handlers write typed replies into the client's output through `resp::reply::Reply`, which
@@ -85,6 +85,12 @@
 //!   handle (`command::door`) that must be settled (`Ctx::changed`, `Ctx::settle`) or declared untouched before
 //!   it is dropped, which debug builds check at run time. Keyspace events are not part of a door: each command names its own (`Ctx::notify`), in the order
 //!   Redis emits them (`expired` and `new` come from `Db`'s event log, `evicted` from eviction).
+//! - **A handler sees the server through views.** `Ctx`'s client and server state are private to
+//!   `command::context`; a handler calls named views as narrow as its use (`reply`, `client`, the lookups,
+//!   `config`, `now_ms`, `stats_mut`, `repl`, ...), all inlined field borrows. The families that act on the server
+//!   as a whole (CONFIG, DEBUG, CLIENT, INFO, replication, CLUSTER, FLUSHALL, ...) take the one whole-server view,
+//!   `Ctx::server` (with `server_ref` and `client_and_server`); the data-type families never do
+//!   (`tests/layers.rs`), so a reshaping of `ServerState` does not reach them.
 //! - **The handler harness** (`command::test_support`, built for tests and the `test-harness` feature) runs commands
 //!   through a server without sockets (`server/detached.rs`), the same call path as a client's.
 //!
@@ -98,7 +104,8 @@
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ funnel   admission: what a command must pass, for clients and for redis.call                         │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ command  command/<family>.rs: the handlers; command/mod.rs: the table, Ctx, the single-key door      │
+//!  │ command  command/<family>.rs: the handlers; command/mod.rs: the table; command/context.rs: Ctx and   │
+//!  │          its views; command/context/door.rs: the single-key door                                     │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ state    state.rs: ServerState (the whole-database door, ServerState::key_changed);                  │
 //!  │          state/<service>.rs: the operations that need more than their own service's data:            │
@@ -137,8 +144,8 @@
 //!   `acl`, `repl`, `persist`, `config`, `admission`, `blocking`, `multi`, `propagate` or `pubsub`, not even in a
 //!   doc link;
 //! - [`command_spec`] names nothing of the crate but [`args`] and [`util`], and the layers below the handlers
-//!   read it, never [`command`]; a data-type family (string, list, hash, set, zset, sort) reaches the server only
-//!   through `Ctx`'s methods;
+//!   read it, never [`command`]; a data-type family (string, list, hash, set, zset, sort, stream, bitmap, hll,
+//!   geo) reaches the server only through `Ctx`'s narrow views, never its whole-server view (`Ctx::server`);
 //! - [`config`] names none of the layers that read it: the owners of a directive's rules check it through a
 //!   trait the configuration declares (`UserDirectives`, implemented by [`acl`]; `TitleTemplates`, by
 //!   [`proctitle`]), and a bad value is still refused at its line with Redis's text.
@@ -187,7 +194,7 @@
 //!
 //! # Global state outside `ServerState`
 //!
-//! What a handler can reach is `ServerState`, passed down explicitly. The cells below are the exceptions:
+//! What the server works on is `ServerState`, passed down explicitly (to a handler, through `Ctx`'s views). The cells below are the exceptions:
 //! thread-locals and mutable statics (atomics, locks, once-cells). Each one's doc comment, at its definition, says
 //! what it holds, who sets it and when, who reads it, and why it is a global. They are of a few kinds: per thread
 //! by nature (the allocator's and the slab's books, scratch buffers, private random generators); read in a signal
@@ -311,15 +318,17 @@
 //! - [`acl`]: users and selectors, command ids and categories, the permission check, the ACL log and files.
 //! - [`scripting`]: Redis's scripting surface on [`lua`]: EVAL and the script cache, FUNCTION, `redis.*`, reply
 //!   conversions, the Lua debugger.
-//! - [`state`]: `ServerState`, what a handler can reach: databases, configuration, statistics, clock, the other
-//!   clients, the subsystems above; the whole-database door; and in `state/` the operations on all of it
+//! - [`state`]: `ServerState`, the server's state grouped into owned parts: databases, configuration,
+//!   statistics, clock, the connections (`Clients`), the command logs, the subsystems above; the whole-database
+//!   door; and in `state/` the operations on all of it
 //!   (keyspace notifications, active expiry, eviction runs, active defrag, pub/sub delivery, ...).
 //! - [`admission`]: what a command must pass before it runs, one check sequence for clients and `redis.call`.
 //! - [`oom`]: `oom-score-adj`: the Linux OOM killer's bias, by role.
 //! - [`proctitle`]: `proc-title-template` expansion.
 //! - [`supervise`]: `supervised systemd|upstart|auto`: readiness and status notifications.
 //! - [`crash_report`]: crash reports (fatal signals, panics, DEBUG ASSERT/PANIC/SEGFAULT) and the watchdog.
-//! - [`command`]: the handlers, one file per family, and `Ctx`, the context they run in.
+//! - [`command`]: the handlers, one file per family, and `Ctx`, the context they run in: narrow views of the
+//!   client and the server, and one whole-server view for the administrative families.
 //! - [`server`]: listeners, the call path, the cron, shutdown, and each feature's event-loop side.
 
 pub mod acl;

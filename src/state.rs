@@ -1,5 +1,8 @@
-//! Server-wide state that command handlers may reach through their context: databases, configuration, statistics,
-//! the clock, and requests for the event loop to act on after the command returns.
+//! The server state, [`ServerState`]: databases, configuration, statistics, the clock, the connections, every
+//! service's data, and requests for the event loop to act on after the command returns, grouped into owned parts
+//! (see the struct's docs). The server owns it; the call path lends it to a command through `command::Ctx`, whose
+//! narrow views are all a data-type handler sees of it, and whose one whole-server view the administrative
+//! families take.
 
 #![forbid(unsafe_code)]
 

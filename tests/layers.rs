@@ -335,9 +335,10 @@ fn config_does_not_name_its_readers() {
     assert!(v.is_empty(), "config.rs names a layer built on it (declare a trait for the owner):\n{}", v.join("\n"));
 }
 
-/// The data-type families: their handlers reach the server only through `Ctx`'s methods (the keyspace door,
+/// The data-type families: their handlers reach the server only through `Ctx`'s narrow views (the keyspace door,
 /// lookups with expiry and touch, replies, propagation requests, notifications, the few settings they read), never
-/// the server state itself, so a change to `ServerState` does not reach them and they read as Redis's `t_*.c`.
+/// the server state itself nor `Ctx`'s whole-server view, so a change to `ServerState` does not reach them and they
+/// read as Redis's `t_*.c`.
 const DATA_FAMILIES: &[&str] = &[
     "command/string.rs",
     "command/list.rs",
@@ -346,10 +347,22 @@ const DATA_FAMILIES: &[&str] = &[
     "command/zset.rs",
     "command/sort.rs",
     "command/stream.rs",
+    "command/stream",
     "command/hll.rs",
+    "command/geo.rs",
     "command/bitmap.rs",
     "command/shared.rs",
 ];
+
+/// `Ctx`'s whole-server view, the exception kept for the families that act on the server as a whole (see
+/// `src/command/context.rs`).
+const WHOLE_SERVER_VIEW: &[&str] = &[".server()", ".server_ref()", ".client_and_server()"];
+
+/// Whether `line` takes `Ctx`'s whole-server view.
+fn takes_whole_server_view(line: &str) -> bool {
+    let code = line.split("//").next().unwrap_or("");
+    WHOLE_SERVER_VIEW.iter().any(|v| code.contains(v))
+}
 
 /// Whether `line` names the server state (`ServerState`, or the `srv` field/binding as a whole word).
 fn names_server_state(line: &str) -> bool {
@@ -369,6 +382,9 @@ fn data_families_use_the_narrow_context() {
     assert!(names_server_state("let n = ctx.srv.now_ms;"));
     assert!(names_server_state("fn f(st: &ServerState) {}"));
     assert!(!names_server_state("let srvx = 1; // ctx.srv is not named here"));
+    assert!(takes_whole_server_view("let n = ctx.server().now_ms;"));
+    assert!(takes_whole_server_view("let (client, srv) = ctx.client_and_server();"));
+    assert!(!takes_whole_server_view("let n = ctx.now_ms(); // not ctx.server()"));
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut found = Vec::new();
     for (rel, f) in files_of(&src, DATA_FAMILIES) {
@@ -376,14 +392,15 @@ fn data_families_use_the_narrow_context() {
         // The unit tests at the end of a file drive a whole server through the harness: only the handlers count.
         let handlers = text.split("#[cfg(test)]").next().unwrap_or("");
         for (n, line) in handlers.lines().enumerate() {
-            if names_server_state(line) {
+            if names_server_state(line) || takes_whole_server_view(line) {
                 found.push(format!("src/{}:{}: {}", rel.display(), n + 1, line.trim()));
             }
         }
     }
     assert!(
         found.is_empty(),
-        "data-type handlers name the server state (add a `Ctx` method instead):\n{}",
+        "data-type handlers name the server state or take `Ctx`'s whole-server view (add a narrow `Ctx` view \
+         instead):\n{}",
         found.join("\n")
     );
 }

@@ -169,7 +169,7 @@ fn err_syntax_sub(ctx: &mut Ctx, args: Args) {
 /// own user (failed AUTH logs the name tried).
 /// `cmd` is the full name of the command being refused (CLIENT LIST's `cmd=` in the entry's client info).
 pub fn log_denial(ctx: &mut Ctx, reason: Reason, object: Vec<u8>, username: Option<Vec<u8>>, cmd: &str) {
-    let c = &*ctx.client_mut();
+    let c = ctx.client();
     let context = if c.id == crate::scripting::SCRIPT_CLIENT_ID {
         "lua"
     } else if c.has(crate::net::client::flags::MULTI) {
@@ -187,7 +187,7 @@ pub fn log_denial(ctx: &mut Ctx, reason: Reason, object: Vec<u8>, username: Opti
         ctime_ms: now,
         client_info: super::connection::client_line(c, now, Some(cmd), false),
     };
-    let max = ctx.server().config.acllog_max_len.max(0) as usize;
+    let max = ctx.config().acllog_max_len.max(0) as usize;
     ctx.server().acl.add_log(entry, max);
 }
 
@@ -384,7 +384,7 @@ const NO_ACL_FILE: &str = "ERR This Redis instance is not configured to use an A
 
 /// ACL LOAD: all or nothing; every client of a non-default user is closed, as in Redis.
 fn acl_load(ctx: &mut Ctx, _args: Args) {
-    let path = ctx.server().config.stored_str("aclfile").to_string();
+    let path = ctx.config().stored_str("aclfile").to_string();
     if path.is_empty() {
         ctx.reply().error(NO_ACL_FILE);
         return;
@@ -402,7 +402,7 @@ fn acl_load(ctx: &mut Ctx, _args: Args) {
 
 /// ACL SAVE
 fn acl_save(ctx: &mut Ctx, _args: Args) {
-    let path = ctx.server().config.stored_str("aclfile").to_string();
+    let path = ctx.config().stored_str("aclfile").to_string();
     if path.is_empty() {
         ctx.reply().error(NO_ACL_FILE);
         return;

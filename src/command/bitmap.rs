@@ -341,7 +341,7 @@ fn bit_offset(ctx: &mut Ctx, a: &[u8], width: u32) -> Option<u64> {
     match off {
         Some(n)
             if n >= 0
-                && (crate::net::client::must_obey(ctx.client_mut()) || ((n >> 3) as u64) < ctx.proto_max_bulk_len()) =>
+                && (crate::net::client::must_obey(ctx.client()) || ((n >> 3) as u64) < ctx.proto_max_bulk_len()) =>
         {
             Some(n as u64)
         }

@@ -9,7 +9,7 @@ use crate::net::client::flags;
 /// Parses a blocking command's timeout in seconds (decimals allowed) as Redis's `getTimeoutFromObjectOrReply`
 /// does, replying its error when invalid. Returns the absolute deadline in ms, 0 for "wait forever".
 pub fn parse_timeout(ctx: &mut Ctx, arg: &[u8]) -> Option<i64> {
-    match timeout_deadline(arg, ctx.server().now_ms) {
+    match timeout_deadline(arg, ctx.now_ms()) {
         Ok(d) => Some(d),
         Err(e) => {
             ctx.reply().error(e);
@@ -44,7 +44,7 @@ pub fn timeout_deadline(arg: &[u8], now_ms: i64) -> Result<i64, &'static str> {
 /// particular ready key.
 #[inline]
 pub fn may_serve(ctx: &Ctx, key: &[u8]) -> bool {
-    ctx.server_ref().blocking.serving.as_deref().map_or(true, |k| k == key)
+    ctx.serving_key().map_or(true, |k| k == key)
 }
 
 /// Asks the server to block the calling client on `keys` until `deadline_ms` (0 = forever). A client that may not
@@ -71,8 +71,9 @@ pub fn block_with(
     for a in args.iter() {
         owned.push(a);
     }
-    ctx.server().blocking.request = Some(Blocked {
-        db: ctx.client().db,
+    let db = ctx.client().db;
+    ctx.request_block(Blocked {
+        db,
         keys: keys.iter().map(|k| k.to_vec()).collect(),
         deadline_ms,
         kind,
@@ -108,7 +109,7 @@ pub fn client_unblock(ctx: &mut Ctx, args: Args) {
     // client blocked in SHUTDOWN takes only the ERROR form: a SHUTDOWN has no timeout reply (Redis 7.0.15 panics
     // on "Unknown btype" there), so TIMEOUT answers 0 and leaves it waiting for the shutdown's own outcome.
     let in_shutdown = ctx.server().shutdown.blocked.iter().any(|&(x, _)| x == id);
-    let waiting = ctx.server().repl.waiting.iter().any(|w| w.id == id) || (in_shutdown && error);
+    let waiting = ctx.repl().waiting.iter().any(|w| w.id == id) || (in_shutdown && error);
     let b = &mut ctx.server().blocking;
     if (b.is_blocked(id) || waiting) && !b.unblock_requests.iter().any(|&(x, _)| x == id) {
         b.unblock_requests.push((id, error));

@@ -216,7 +216,7 @@ fn slot_metric(ctx: &Ctx, slot: usize, m: SlotMetric) -> u64 {
 
 /// One slot's entry: `[slot, {key-count, [cpu-usec, network-bytes-in, network-bytes-out]}]`.
 fn reply_slot_stat(ctx: &mut Ctx, slot: usize) {
-    let all = ctx.server().config.cluster_slot_stats_enabled;
+    let all = ctx.config().cluster_slot_stats_enabled;
     let values = [
         slot_metric(ctx, slot, SlotMetric::KeyCount),
         slot_metric(ctx, slot, SlotMetric::CpuUsec),
@@ -257,7 +257,7 @@ fn slot_stats(ctx: &mut Ctx, args: Args) {
             reply_slot_stat(ctx, s);
         }
     } else if args.len() >= 4 && args.is(2, "orderby") {
-        let all = ctx.server().config.cluster_slot_stats_enabled;
+        let all = ctx.config().cluster_slot_stats_enabled;
         let m = args.get(3);
         let metric = if m.eq_ignore_ascii_case(b"key-count") {
             SlotMetric::KeyCount
@@ -334,7 +334,7 @@ fn replica_available(cl: &Cluster, i: NodeIdx, my_offset: i64) -> bool {
 /// One node of a CLUSTER SLOTS range: endpoint, port, id, and the other addresses (Redis's
 /// `addNodeToNodeReply`).
 fn node_entry(ctx: &mut Ctx, i: NodeIdx) {
-    let kind = ctx.server().config.stored_str("cluster-preferred-endpoint-type").to_string();
+    let kind = ctx.config().stored_str("cluster-preferred-endpoint-type").to_string();
     let Some(n) = ctx.server().cluster.as_deref().and_then(|cl| cl.node(i)) else { return };
     let (ip, hostname, port, id) = (n.ip.clone(), n.hostname.clone(), n.port, n.id);
     let r = ctx.reply();

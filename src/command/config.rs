@@ -148,7 +148,7 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         ctx.reply().err_syntax();
         return;
     }
-    let local = is_local_client(ctx.client_mut());
+    let local = is_local_client(ctx.client());
     let mut pairs: Vec<(&'static Directive, &[u8], &[u8])> = Vec::new();
     let failed = |name: &[u8], why: &str| {
         format!("ERR CONFIG SET failed (possibly related to argument '{}') - {why}", String::from_utf8_lossy(name))
@@ -169,7 +169,7 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         };
         let problem = if !d.is_mutable() {
             Some("can't set immutable config")
-        } else if d.is_protected() && !ctx.server().config.enable_protected_configs.allows(local) {
+        } else if d.is_protected() && !ctx.config().enable_protected_configs.allows(local) {
             Some("can't set protected config")
         } else if pairs.iter().any(|(p, _, _)| std::ptr::eq(*p, d)) {
             Some("duplicate parameter")
@@ -192,7 +192,7 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("LOADING Redis is loading the dataset in memory");
         return;
     }
-    let before = ctx.server().config.clone();
+    let before = ctx.config().clone();
     for (d, name, value) in &pairs {
         let values = if d.is_multi() {
             match config::split_args(value) {
@@ -215,7 +215,8 @@ fn config_set(ctx: &mut Ctx, args: Args) {
         }
     }
     crate::crash_report::raise_watchdog_period(&mut ctx.server().config);
-    if let Err((directive, why)) = apply_runtime(&ctx.server_ref().config, &before, ctx.server_ref().repl.is_replica()) {
+    if let Err((directive, why)) = apply_runtime(&ctx.server_ref().config, &before, ctx.server_ref().repl.is_replica())
+    {
         let name = pairs.iter().find(|(d, _, _)| d.name == directive).map_or(directive.as_bytes(), |p| p.1);
         let msg = failed(name, &why);
         restore(ctx, before);
@@ -333,14 +334,14 @@ fn apply_crash_settings(cfg: &config::Config) {
 
 /// Puts the configuration back after a failed CONFIG SET, including the working directory and log level.
 fn restore(ctx: &mut Ctx, before: config::Config) {
-    if before.loglevel != ctx.server().config.loglevel {
+    if before.loglevel != ctx.config().loglevel {
         crate::log::set_level(before.loglevel);
     }
-    if before.dir != ctx.server().config.dir {
+    if before.dir != ctx.config().dir {
         // Best effort: the directory we left existed a moment ago.
         let _ = std::env::set_current_dir(&before.dir);
     }
-    let title_changed = before.proc_title_template != ctx.server().config.proc_title_template;
+    let title_changed = before.proc_title_template != ctx.config().proc_title_template;
     let oom_before = crate::oom::Setting::of(&before);
     let oom_changed = oom_before != crate::oom::Setting::of(&ctx.server().config);
     ctx.server().config = before;
@@ -373,7 +374,7 @@ fn config_resetstat(ctx: &mut Ctx, _args: Args) {
 /// CONFIG REWRITE
 fn config_rewrite(ctx: &mut Ctx, _args: Args) {
     // Users go to the config file unless an ACL file holds them (Redis's rewriteConfigUserOption).
-    let users: Option<Vec<String>> = ctx.server().config.stored_str("aclfile").is_empty().then(|| {
+    let users: Option<Vec<String>> = ctx.config().stored_str("aclfile").is_empty().then(|| {
         ctx.server()
             .acl
             .users()

@@ -305,7 +305,7 @@ fn ping(ctx: &mut Ctx, args: Args) {
         ctx.reply().err_arity("ping");
         return;
     }
-    if crate::pubsub::is_subscriber(ctx.client_mut()) && !ctx.reply().is_resp3() {
+    if crate::pubsub::is_subscriber(ctx.client()) && !ctx.reply().is_resp3() {
         // A RESP2 subscriber reads pushes: PING answers in the same array shape.
         let r = ctx.reply();
         r.array(2);
@@ -749,7 +749,7 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
 fn all_clients<'c>(ctx: &'c Ctx) -> Vec<&'c ClientState> {
     let mut v: Vec<&ClientState> = ctx.server_ref().clients.by_fd.iter().flatten().map(|c| &c.state).collect();
     if !v.iter().any(|c| c.id == ctx.client().id) {
-        v.push(&*ctx.client());
+        v.push(ctx.client());
     }
     v.sort_by_key(|c| c.id);
     v
@@ -796,7 +796,12 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         };
         for c in all_clients(ctx) {
             if client_type(c) == t {
-                out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.server_ref().watches.is_dirty(c.id)));
+                out.push_str(&client_line(
+                    c,
+                    now,
+                    (c.id == me).then_some(my_cmd),
+                    ctx.server_ref().watches.is_dirty(c.id),
+                ));
                 out.push('\n');
             }
         }
@@ -814,7 +819,12 @@ fn client_list(ctx: &mut Ctx, args: Args) {
         let clients = all_clients(ctx);
         for id in ids {
             if let Some(c) = clients.iter().find(|c| c.id as i64 == id) {
-                out.push_str(&client_line(c, now, (c.id == me).then_some(my_cmd), ctx.server_ref().watches.is_dirty(c.id)));
+                out.push_str(&client_line(
+                    c,
+                    now,
+                    (c.id == me).then_some(my_cmd),
+                    ctx.server_ref().watches.is_dirty(c.id),
+                ));
                 out.push('\n');
             }
         }
@@ -984,7 +994,8 @@ fn client_tracking(ctx: &mut Ctx, args: Args) {
                 return;
             };
             redirect = id;
-            let exists = id > 0 && (id as u64 == ctx.client().id || ctx.server().clients.id_to_fd.contains_key(&(id as u64)));
+            let exists =
+                id > 0 && (id as u64 == ctx.client().id || ctx.server().clients.id_to_fd.contains_key(&(id as u64)));
             if !exists {
                 ctx.reply().error("ERR The client ID you want redirect to does not exist");
                 return;
@@ -1037,7 +1048,7 @@ fn client_tracking(ctx: &mut Ctx, args: Args) {
                 .to_string(),
         )
     } else if options & bcast != 0 {
-        crate::tracking::prefix_collision(ctx.client_mut(), &prefixes)
+        crate::tracking::prefix_collision(ctx.client(), &prefixes)
     } else {
         None
     };

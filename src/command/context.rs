@@ -24,7 +24,7 @@
 
 pub mod door;
 
-use super::{admin, lookup, Args};
+use super::{lookup, Args};
 use crate::keyspace::db::Db;
 use crate::keyspace::object::{Entry, ValueKind};
 use crate::net::client::ClientState;
@@ -162,6 +162,18 @@ impl<'a> Ctx<'a> {
         self.srv.blocking.serving.is_some()
     }
 
+    /// While the server serves clients blocked on one ready key: that key.
+    #[inline]
+    pub fn serving_key(&self) -> Option<&[u8]> {
+        self.srv.blocking.serving.as_deref()
+    }
+
+    /// Asks the server to block the calling client once this call returns (`command::blocking::block`).
+    #[inline]
+    pub fn request_block(&mut self, wait: crate::blocking::Blocked) {
+        self.srv.blocking.request = Some(wait);
+    }
+
     /// When this call serves this client after it blocked on a key: the key that became ready and the client's
     /// wait (XREAD re-checks its ids against it).
     #[inline]
@@ -176,15 +188,6 @@ impl<'a> Ctx<'a> {
         crate::keyspace::types::stream::NodeLimits {
             max_bytes: self.srv.config.stream_node_max_bytes.max(0) as usize,
             max_entries: self.srv.config.stream_node_max_entries,
-        }
-    }
-
-    /// How a HyperLogLog string may grow: `hll-sparse-max-bytes`, and room made as Redis's sds strings grow.
-    #[inline]
-    pub fn hll_limits(&self) -> crate::keyspace::types::hll::Limits {
-        crate::keyspace::types::hll::Limits {
-            max_sparse: self.srv.config.hll_sparse_max_bytes.max(0) as usize,
-            reserve: admin::sds_reserve,
         }
     }
 
@@ -273,6 +276,32 @@ impl<'a> Ctx<'a> {
             }
         };
         (found, &mut client.reply, rng)
+    }
+
+    /// Looks a key up for reading without touching its LRU/LFU field (Redis's `LOOKUP_NOTOUCH`: TYPE, EXISTS,
+    /// OBJECT, ...): expires it lazily and counts a keyspace hit or miss.
+    #[inline]
+    pub fn lookup_notouch(&mut self, key: &[u8]) -> Option<&Entry> {
+        let now = self.srv.now_ms;
+        let ServerState { dbs, stats, .. } = &mut *self.srv;
+        match dbs[self.client.db].lookup(key, now) {
+            Some(e) => {
+                stats.keyspace_hits += 1;
+                Some(e)
+            }
+            None => {
+                stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// A random key of the selected database (RANDOMKEY), expiring the due keys it draws (Redis's
+    /// `dbRandomKey`).
+    #[inline]
+    pub fn random_key(&mut self, now_ms: i64) -> Option<Vec<u8>> {
+        let ServerState { dbs, rng, .. } = &mut *self.srv;
+        dbs[self.client.db].random_key(rng, now_ms)
     }
 
     /// Looks a key up for writing: expires it lazily and touches it, without hit/miss counting. The entry is

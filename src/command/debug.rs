@@ -180,7 +180,7 @@ and then restart the server.";
 fn debugCommand(ctx: &mut Ctx, args: Args) {
     // The server refuses DEBUG before it gets here (Redis's CMD_PROTECTED check in processCommand, so that MULTI
     // is flagged and the call counts as rejected); this covers handlers run without that path.
-    if !ctx.server().config.enable_debug_command.allows(is_local_client(ctx.client_mut())) {
+    if !ctx.config().enable_debug_command.allows(is_local_client(ctx.client())) {
         ctx.reply().error(DEBUG_NOT_ALLOWED);
         return;
     }
@@ -295,7 +295,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
             Err(e) => ctx.reply().error(&format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}")),
         }
     } else if is("client-eviction") && argc == 2 {
-        if ctx.server().config.maxmemory_clients == 0 {
+        if ctx.config().maxmemory_clients == 0 {
             ctx.reply().error("ERR maxmemory-clients is disabled.");
         } else {
             let text = ctx.server().clients.mem.debug_text();
@@ -490,7 +490,7 @@ fn populate(ctx: &mut Ctx, args: Args) {
     } else {
         0
     };
-    if valsize as i64 > ctx.server().config.proto_max_bulk_len {
+    if valsize as i64 > ctx.config().proto_max_bulk_len {
         // Redis would abort on the failed allocation; no string may be longer than this limit anyway.
         ctx.reply().error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return;
@@ -498,7 +498,7 @@ fn populate(ctx: &mut Ctx, args: Args) {
     let prefix: &[u8] = if args.len() == 3 { b"key" } else { args.get(3) };
     let prefix = &prefix[..memchr::memchr(0, prefix).unwrap_or(prefix.len())];
     let now = ctx.server().now_ms;
-    let lfu = ctx.server().config.maxmemory_policy.is_lfu();
+    let lfu = ctx.config().maxmemory_policy.is_lfu();
     let lru = if lfu { crate::keyspace::object::lfu_init(now) } else { ctx.server().lru_clock };
     let mut key = Vec::with_capacity(POPULATE_KEY_MAX + 1);
     let mut val = Vec::with_capacity(valsize.max(32));
@@ -621,7 +621,7 @@ fn object(ctx: &mut Ctx, key: &[u8]) {
     let line = {
         let srv = ctx.server_ref();
         srv.dbs[ctx.client().db].keys.get(key).map(|e| {
-            let refcount = if is_shared_int(srv, e) { i32::MAX } else { 1 };
+            let refcount = if is_shared_int(&srv.config, e) { i32::MAX } else { 1 };
             let serialized = match e.value() {
                 Some(v) => rdb_value_size(v),
                 None => e.as_str().map_or(0, rdb_string_size),
@@ -729,7 +729,7 @@ fn listpack(ctx: &mut Ctx, key: &[u8]) {
 /// DEBUG QUICKLIST key [level]: prints the list's node layout to stdout (level ≥ 1 adds every entry).
 fn quicklist(ctx: &mut Ctx, key: &[u8], level: i64) {
     use crate::keyspace::types::list::List;
-    let (fill, depth) = (ctx.server().config.list_max_listpack_size, ctx.server().config.list_compress_depth);
+    let (fill, depth) = (ctx.config().list_max_listpack_size, ctx.config().list_compress_depth);
     let text = match lookup_no_touch(ctx, key) {
         None => {
             ctx.reply().err_no_such_key();
@@ -1023,7 +1023,7 @@ fn stringmatch_fuzz(rng: &mut crate::util::Rng) {
 /// INFO all and CLIENT LIST rendered now, for a report written on the main thread (ASSERT, PANIC, OOM).
 fn live_report_text(ctx: &Ctx) -> String {
     let info = crate::command::info::info_all_text(ctx);
-    let list = crate::command::connection::client_list_text(ctx.server_ref(), Some(&*ctx.client()), usize::MAX);
+    let list = crate::command::connection::client_list_text(ctx.server_ref(), Some(ctx.client()), usize::MAX);
     crate::crash_report::report_text(&info, &list)
 }
 

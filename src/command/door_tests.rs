@@ -1,5 +1,5 @@
 //! Handler-level tests of the door for single keys ([`super::door`]), beside the unit tests of the handle in
-//! `door.rs` (kept apart so that the door does not import the server the harness runs).
+//! `context/door.rs` (kept apart so that the door does not import the server the harness runs).
 
 use crate::command::test_support::Harness;
 

@@ -49,12 +49,12 @@ pub static COMMANDS: &[Command] = &[
 /// NOTE for the config owner: the directive is read from the stored-directive table by name; if it becomes a
 /// typed `Config` field, change this one function.
 pub fn sanitize_dump_payload(ctx: &Ctx) -> bool {
-    matches!(ctx.server_ref().config.extra.get("sanitize-dump-payload").map(String::as_str), Some("yes") | Some("clients"))
+    matches!(ctx.config().extra.get("sanitize-dump-payload").map(String::as_str), Some("yes") | Some("clients"))
 }
 
 /// DUMP key
 fn dump(ctx: &mut Ctx, args: Args) {
-    let compression = ctx.server().config.stored_bool("rdbcompression");
+    let compression = ctx.config().stored_bool("rdbcompression");
     let (e, r) = ctx.read_reply(args.get(1));
     match e {
         Some(e) => r.bulk(&rdb::dump_payload_with(e, compression)),
@@ -121,26 +121,26 @@ pub(super) fn restore(ctx: &mut Ctx, args: Args) {
     if ttl != 0 && !absttl {
         ttl = ttl.saturating_add(now);
     }
-    if ttl != 0 && ttl <= now && !ctx.server().repl.is_replica() {
+    if ttl != 0 && ttl <= now && !ctx.repl().is_replica() {
         // Already expired: the key is not created (and a replaced one is simply deleted).
         ctx.settle(&mut w, deleted as u64);
         if deleted {
             ctx.notify(nc::GENERIC, "del", key);
-            let verb: &[u8] = if ctx.server().config.lazyfree_lazy_server_del { b"UNLINK" } else { b"DEL" };
+            let verb: &[u8] = if ctx.config().lazyfree_lazy_server_del { b"UNLINK" } else { b"DEL" };
             ctx.rewrite(&[verb, key]);
         }
         ctx.reply().ok();
         return;
     }
-    let lfu = ctx.server().config.maxmemory_policy.is_lfu();
-    let clock = ctx.server().lru_clock;
+    let lfu = ctx.config().maxmemory_policy.is_lfu();
+    let clock = ctx.lru_clock();
     let idle = idle.map(|v| v as u64);
     let freq = freq.map(|v| v as u8);
     rdb::read::apply_lru_lfu(&mut e, lfu, freq, idle, clock, now);
     ctx.insert(&w, e);
     if ttl != 0 {
         ctx.set_expire(&w, ttl);
-        if !absttl && ctx.server().prop.enabled {
+        if !absttl && ctx.propagating() {
             // Propagated with the absolute time: `RESTORE key <unix ms> payload [options] ABSTTL`.
             let mut nb = [0u8; 24];
             let at = crate::util::itoa_buf(ttl, &mut nb).to_vec();

@@ -167,7 +167,7 @@ fn function_load(ctx: &mut Ctx, args: Args) {
         return ctx.reply().error(&msg);
     }
     // The caller's commands must be applied whatever happens (our master, the AOF replay): no load time limit.
-    let timeout = if crate::net::client::must_obey(ctx.client_mut()) { 0 } else { LOAD_TIMEOUT_MS };
+    let timeout = if crate::net::client::must_obey(ctx.client()) { 0 } else { LOAD_TIMEOUT_MS };
     match ctx.server().functions.load(args.get(i), replace, timeout) {
         Ok(name) => {
             ctx.count_changes(1);
@@ -264,7 +264,7 @@ fn function_flush(ctx: &mut Ctx, args: Args) {
     let lazy = if args.len() == 3 {
         args.get(2).eq_ignore_ascii_case(b"async")
     } else {
-        ctx.server().config.lazyfree_lazy_user_flush
+        ctx.config().lazyfree_lazy_user_flush
     };
     let srv = ctx.server();
     if !lazy {
@@ -278,7 +278,7 @@ fn function_flush(ctx: &mut Ctx, args: Args) {
 
 /// FUNCTION DUMP
 fn function_dump(ctx: &mut Ctx, _args: Args) {
-    let compression = ctx.server().config.stored_bool("rdbcompression");
+    let compression = ctx.config().stored_bool("rdbcompression");
     let payload = crate::persist::rdb::function_dump_payload(&ctx.server().functions.ctx.codes(), compression);
     ctx.reply().bulk(&payload);
 }

@@ -88,6 +88,12 @@ pub static COMMANDS: &[Command] = &[
     },
 ];
 
+/// How a HyperLogLog string may grow: `hll-sparse-max-bytes`, and room made as Redis's sds strings grow.
+#[inline]
+fn limits(ctx: &Ctx) -> Limits {
+    Limits { max_sparse: ctx.config().hll_sparse_max_bytes.max(0) as usize, reserve: super::admin::sds_reserve }
+}
+
 /// Whether an existing key holds a sketch (Redis's `isHLLObjectOrReply`); replies WRONGTYPE otherwise.
 fn is_hll(e: &Entry, r: &mut Reply) -> bool {
     match e.as_str() {
@@ -142,7 +148,7 @@ fn add_all(buf: &mut Vec<u8>, args: &Args, lim: Limits, created: u64) -> Result<
 /// PFADD key [element ...]
 fn pfadd(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
-    let lim = ctx.hll_limits();
+    let lim = limits(ctx);
     let (res, mut w) = match ctx.write_reply(key) {
         (Some(e), r, w) => {
             if !is_hll(e, r) {
@@ -237,7 +243,7 @@ fn pfmerge(ctx: &mut Ctx, args: Args) {
     let mut max = [0u8; REGISTERS];
     let Some(use_dense) = merge_keys(ctx, args.iter().skip(1), &mut max) else { return };
     let dest = args.get(1);
-    let lim = ctx.hll_limits();
+    let lim = limits(ctx);
     let mut w = ctx.open_write(dest);
     if ctx.lookup_write(dest).is_none() {
         let mut e = Entry::new_raw(dest, hll::new_sparse());
@@ -313,7 +319,7 @@ fn pfdebug(ctx: &mut Ctx, args: Args) {
 fn pfselftest(ctx: &mut Ctx, _args: Args) {
     let mut rng = crate::util::Rng::from_entropy();
     let mut rand = || (rng.next_u64() >> 33) as u32;
-    match hll::self_test(&mut rand, ctx.hll_limits()) {
+    match hll::self_test(&mut rand, limits(ctx)) {
         Ok(()) => ctx.reply().ok(),
         Err(e) => ctx.reply().error(&e),
     }

@@ -463,27 +463,9 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers.
 
-/// Looks a key up for reading without touching its LRU/LFU field (Redis's `LOOKUP_NOTOUCH`): expires it lazily
-/// and counts a keyspace hit or miss.
-pub(crate) fn lookup_notouch<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&'c mut Entry> {
-    let db = ctx.client().db;
-    let now = ctx.server().now_ms;
-    let srv = ctx.server();
-    match srv.dbs[db].lookup(key, now) {
-        Some(e) => {
-            srv.stats.keyspace_hits += 1;
-            Some(e)
-        }
-        None => {
-            srv.stats.keyspace_misses += 1;
-            None
-        }
-    }
-}
-
 /// Validates a database index the way Redis's `selectDb` does.
 fn db_index(ctx: &Ctx, id: i32) -> Option<usize> {
-    if id < 0 || id as usize >= ctx.server_ref().dbs.len() {
+    if id < 0 || id as usize >= ctx.db_count() {
         None
     } else {
         Some(id as usize)
@@ -492,10 +474,10 @@ fn db_index(ctx: &Ctx, id: i32) -> Option<usize> {
 
 /// Whether Redis would share this integer value (`OBJ_SHARED_INTEGERS`): then OBJECT REFCOUNT and DEBUG OBJECT
 /// report `INT_MAX`. Sharing is off when an LRU/LFU eviction policy needs per-object access data.
-pub(crate) fn is_shared_int(srv: &crate::state::ServerState, e: &Entry) -> bool {
+pub(crate) fn is_shared_int(config: &crate::config::Config, e: &Entry) -> bool {
     use crate::config::MaxmemoryPolicy as P;
-    let policy_needs_own = srv.config.maxmemory > 0
-        && matches!(srv.config.maxmemory_policy, P::AllKeysLru | P::VolatileLru | P::AllKeysLfu | P::VolatileLfu);
+    let policy_needs_own = config.maxmemory > 0
+        && matches!(config.maxmemory_policy, P::AllKeysLru | P::VolatileLru | P::AllKeysLfu | P::VolatileLfu);
     !policy_needs_own && e.is_shared_int()
 }
 
@@ -509,7 +491,7 @@ pub(crate) fn idle_ms(lru_clock: u32, lru: u32) -> u64 {
 
 /// DEL key [key ...] (also UNLINK)
 fn del(ctx: &mut Ctx, args: Args) {
-    let lazy = ctx.server().config.lazyfree_lazy_user_del;
+    let lazy = ctx.config().lazyfree_lazy_user_del;
     del_generic(ctx, args, lazy);
 }
 
@@ -551,7 +533,7 @@ fn delifeq(ctx: &mut Ctx, args: Args) {
         ctx.reply().int(0);
         return;
     }
-    let lazy = ctx.server().config.lazyfree_lazy_user_del;
+    let lazy = ctx.config().lazyfree_lazy_user_del;
     if ctx.unlink_key(key, lazy) {
         ctx.notify(nc::GENERIC, "del", key);
         ctx.rewrite(&[b"DEL".as_slice(), key]);
@@ -563,7 +545,7 @@ fn delifeq(ctx: &mut Ctx, args: Args) {
 fn exists(ctx: &mut Ctx, args: Args) {
     let mut n = 0;
     for i in 1..args.len() {
-        if lookup_notouch(ctx, args.get(i)).is_some() {
+        if ctx.lookup_notouch(args.get(i)).is_some() {
             n += 1;
         }
     }
@@ -572,7 +554,7 @@ fn exists(ctx: &mut Ctx, args: Args) {
 
 /// TYPE key
 fn type_cmd(ctx: &mut Ctx, args: Args) {
-    let name = lookup_notouch(ctx, args.get(1)).map_or("none", |e| e.obj_type().name());
+    let name = ctx.lookup_notouch(args.get(1)).map_or("none", |e| e.obj_type().name());
     ctx.reply().simple(name);
 }
 
@@ -717,11 +699,10 @@ fn scan(ctx: &mut Ctx, args: Args) {
     let mut batch: Vec<Vec<u8>> = Vec::new();
     // One bucket, then up to 10 * COUNT more while the batch is short, as Redis bounds a step over a sparse table.
     let count = usize::try_from(count).unwrap_or(usize::MAX);
-    let next =
-        ctx.server_ref().dbs[ctx.client().db].keys.scan_count(cursor, count, count.saturating_mul(10).saturating_add(1), |e| {
-            batch.push(e.key().to_vec());
-            true
-        });
+    let next = ctx.db_ref().keys.scan_count(cursor, count, count.saturating_mul(10).saturating_add(1), |e| {
+        batch.push(e.key().to_vec());
+        true
+    });
     batch.retain(|k| {
         if let Some(p) = pattern {
             if !glob_match(p, k, false) {
@@ -729,7 +710,7 @@ fn scan(ctx: &mut Ctx, args: Args) {
             }
         }
         if let Some(t) = type_name {
-            let name = lookup_notouch(ctx, k).map_or("none", |e| e.obj_type().name());
+            let name = ctx.lookup_notouch(k).map_or("none", |e| e.obj_type().name());
             if !t.eq_ignore_ascii_case(name.as_bytes()) {
                 return false;
             }
@@ -747,10 +728,8 @@ fn scan(ctx: &mut Ctx, args: Args) {
 
 /// RANDOMKEY
 fn randomkey(ctx: &mut Ctx, _args: Args) {
-    let now = ctx.server().now_ms;
-    let db = ctx.client().db;
-    let srv = ctx.server();
-    match srv.dbs[db].random_key(&mut srv.rng, now) {
+    let now = ctx.now_ms();
+    match ctx.random_key(now) {
         Some(k) => ctx.reply().bulk(&k),
         None => ctx.reply().null(),
     }
@@ -818,13 +797,13 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
             return;
         }
     }
-    let now = ctx.server().now_ms;
+    let now = ctx.now_ms();
     // Recorded before the deletion below (WATCH sees the key still present).
     let mut w = ctx.open_write(key);
     ctx.modified(&mut w);
     // A replica never deletes on its own (Redis's checkAlreadyExpired): the master's DEL follows. Nor does an
     // AOF being loaded: a later command of the file may still write to the key.
-    if when <= now && !ctx.server().repl.is_replica() && !ctx.server().persist.stats.loading {
+    if when <= now && ctx.deletes_already_expired() {
         ctx.delete_expired_by_command(&w);
         ctx.notify(nc::GENERIC, "del", key);
         let verb = ctx.del_verb();
@@ -833,7 +812,7 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
         ctx.set_expire(&w, when);
         ctx.notify(nc::GENERIC, "expire", key);
         // Propagated as PEXPIREAT with the absolute time, options kept.
-        if ctx.server().prop.enabled {
+        if ctx.propagating() {
             let mut nb = [0u8; 24];
             let ms = crate::util::itoa_buf(when, &mut nb);
             let mut argv: Vec<&[u8]> = vec![b"PEXPIREAT", key, ms];
@@ -846,13 +825,13 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
 
 /// EXPIRE key seconds [NX | XX | GT | LT]
 fn expire(ctx: &mut Ctx, args: Args) {
-    let now = ctx.server().now_ms;
+    let now = ctx.now_ms();
     expire_generic(ctx, args, now, true, "expire")
 }
 
 /// PEXPIRE key milliseconds [NX | XX | GT | LT]
 fn pexpire(ctx: &mut Ctx, args: Args) {
-    let now = ctx.server().now_ms;
+    let now = ctx.now_ms();
     expire_generic(ctx, args, now, false, "pexpire")
 }
 
@@ -869,11 +848,11 @@ fn pexpireat(ctx: &mut Ctx, args: Args) {
 /// Redis's `ttlGenericCommand`.
 fn ttl_generic(ctx: &mut Ctx, args: Args, in_ms: bool, absolute: bool) {
     let key = args.get(1);
-    if lookup_notouch(ctx, key).is_none() {
+    if ctx.lookup_notouch(key).is_none() {
         ctx.reply().int(-2);
         return;
     }
-    let now = ctx.server().now_ms;
+    let now = ctx.now_ms();
     let v = match ctx.expire_of(key) {
         None => -1,
         Some(when) => {
@@ -966,7 +945,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
         }
         j += 1;
     }
-    if ctx.server().cluster.is_some() && (src_db != 0 || dst_db != 0) {
+    if ctx.in_cluster() && (src_db != 0 || dst_db != 0) {
         ctx.reply().error("ERR Copying to another database is not allowed in cluster mode");
         return;
     }
@@ -1008,7 +987,7 @@ fn copy(ctx: &mut Ctx, args: Args) {
 /// SELECT index
 fn select(ctx: &mut Ctx, args: Args) {
     let Some(id) = i32_arg(ctx.reply(), args.get(1), None) else { return };
-    if id != 0 && ctx.server().cluster.is_some() {
+    if id != 0 && ctx.in_cluster() {
         ctx.reply().error("ERR SELECT is not allowed in cluster mode");
         return;
     }
@@ -1023,7 +1002,7 @@ fn select(ctx: &mut Ctx, args: Args) {
 
 /// SWAPDB index1 index2
 fn swapdb(ctx: &mut Ctx, args: Args) {
-    if ctx.server().cluster.is_some() {
+    if ctx.in_cluster() {
         ctx.reply().error("ERR SWAPDB is not allowed in cluster mode");
         return;
     }
@@ -1040,7 +1019,7 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
 
 /// MOVE key db
 fn move_cmd(ctx: &mut Ctx, args: Args) {
-    if ctx.server().cluster.is_some() {
+    if ctx.in_cluster() {
         ctx.reply().error("ERR MOVE is not allowed in cluster mode");
         return;
     }
@@ -1084,7 +1063,7 @@ fn move_cmd(ctx: &mut Ctx, args: Args) {
 /// `lazyfree-lazy-user-flush yes`), `None` after replying a syntax error.
 fn flush_mode(ctx: &mut Ctx, args: Args) -> Option<bool> {
     if args.len() == 1 {
-        return Some(ctx.server().config.lazyfree_lazy_user_flush);
+        return Some(ctx.config().lazyfree_lazy_user_flush);
     }
     if args.len() == 2 && args.is(1, "sync") {
         return Some(false);
@@ -1137,7 +1116,7 @@ fn dbsize(ctx: &mut Ctx, _args: Args) {
 
 /// Looks up OBJECT's key (no touch); replies null when missing.
 fn object_lookup<'c>(ctx: &'c mut Ctx, args: Args) -> Option<&'c Entry> {
-    let found = lookup_notouch(ctx, args.get(2)).is_some();
+    let found = ctx.lookup_notouch(args.get(2)).is_some();
     if !found {
         ctx.reply().null();
         return None;
@@ -1156,11 +1135,11 @@ fn object_encoding(ctx: &mut Ctx, args: Args) {
 fn object_freq(ctx: &mut Ctx, args: Args) {
     let Some(e) = object_lookup(ctx, args) else { return };
     let field = e.lru();
-    if !ctx.server().config.maxmemory_policy.is_lfu() {
+    if !ctx.config().maxmemory_policy.is_lfu() {
         ctx.reply().error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
         return;
     }
-    let c = crate::keyspace::object::lfu_decayed_counter(field, ctx.server().config.lfu_decay_time, ctx.server().now_ms);
+    let c = crate::keyspace::object::lfu_decayed_counter(field, ctx.config().lfu_decay_time, ctx.now_ms());
     ctx.reply().int(c as i64);
 }
 
@@ -1168,11 +1147,11 @@ fn object_freq(ctx: &mut Ctx, args: Args) {
 fn object_idletime(ctx: &mut Ctx, args: Args) {
     let Some(e) = object_lookup(ctx, args) else { return };
     let lru = e.lru();
-    if ctx.server().config.maxmemory_policy.is_lfu() {
+    if ctx.config().maxmemory_policy.is_lfu() {
         ctx.reply().error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
         return;
     }
-    let idle = idle_ms(ctx.server().lru_clock, lru) / 1000;
+    let idle = idle_ms(ctx.lru_clock(), lru) / 1000;
     ctx.reply().int(idle as i64);
 }
 
@@ -1181,7 +1160,7 @@ fn object_refcount(ctx: &mut Ctx, args: Args) {
     if object_lookup(ctx, args).is_none() {
         return;
     }
-    let shared = ctx.server_ref().dbs[ctx.client().db].keys.get(args.get(2)).is_some_and(|e| is_shared_int(ctx.server_ref(), e));
+    let shared = ctx.db_ref().keys.get(args.get(2)).is_some_and(|e| is_shared_int(ctx.config(), e));
     ctx.reply().int(if shared { i32::MAX as i64 } else { 1 });
 }
 

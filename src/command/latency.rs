@@ -95,7 +95,7 @@ static SUBCOMMANDS: &[Command] = &[
 
 /// LATENCY DOCTOR
 fn latency_doctor(ctx: &mut Ctx, _args: Args) {
-    let cfg = &ctx.server().config;
+    let cfg = ctx.config();
     let input = latency::DoctorInput {
         threshold_ms: cfg.latency_monitor_threshold.max(0) as u64,
         slowlog_log_slower_than: cfg.slowlog_log_slower_than,

@@ -58,12 +58,12 @@ fn lolwut(ctx: &mut Ctx, args: Args) {
             let cols = given(0, 66);
             let per_row = if extra > 1 { nums[1].clamp(1, 200) } else { 8 };
             let per_col = if extra > 2 { nums[2].clamp(1, 200) } else { 12 };
-            let mut t = schotter(cols as i32, per_row as i32, per_col as i32, &mut ctx.server().rng);
+            let mut t = schotter(cols as i32, per_row as i32, per_col as i32, ctx.rng());
             t.extend_from_slice(b"\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. ");
             t
         }
         2 => {
-            let mut t = skyline(given(0, 80) as i32, given(1, 20) as i32, &mut ctx.server().rng);
+            let mut t = skyline(given(0, 80) as i32, given(1, 20) as i32, ctx.rng());
             t.extend_from_slice(
                 b"\nDedicated to the 8 bit game developers of past and present.\n\
                   Original 8 bit image from Plaguemon by hikikomori. Redis ver. ",

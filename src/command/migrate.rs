@@ -145,7 +145,7 @@ fn migrate(ctx: &mut Ctx, args: Args) {
         return;
     }
     let (host, port) = (args.get(1), args.get(2));
-    let compression = ctx.server().config.stored_bool("rdbcompression");
+    let compression = ctx.config().stored_bool("rdbcompression");
     let mut may_retry = true;
     loop {
         let now_s = ctx.server().now_ms / 1000;

@@ -1,8 +1,19 @@
 //! The command table's handlers and the context they run in.
 //!
-//! Each family lives in its own file and exports a `COMMANDS` slice of [`Command`]s. A handler gets a [`Ctx`] (the
-//! calling client's state, its reply sink, and the server state) and the [`Args`] of the call, already checked
-//! against the command's arity.
+//! Each family lives in its own file and exports a `COMMANDS` slice of [`Command`]s. A handler gets a [`Ctx`] and
+//! the [`Args`] of the call, already checked against the command's arity.
+//!
+//! # What a handler sees
+//!
+//! [`Ctx`] (`command/context.rs`) holds the calling client and the server state in private fields: a handler
+//! reaches them only through its named views, each as narrow as its use: the reply sink and the client
+//! ([`Ctx::reply`], [`Ctx::client`]), the keys (the lookups, and the door below), the settings and clock it reads
+//! ([`Ctx::config`], [`Ctx::now_ms`], ...), a few services ([`Ctx::stats_mut`], [`Ctx::rng`], propagation,
+//! keyspace events). The families that act on the server as a whole (CONFIG, DEBUG, CLIENT, INFO, replication,
+//! CLUSTER, ...) take the one whole-server view, [`Ctx::server`], documented as the exception; the data-type
+//! families (strings, lists, hashes, sets, sorted sets, streams, bitmaps, HyperLogLog, geo, SORT) never do, and
+//! `tests/layers.rs` keeps it so. The fields are private to `context` (the struct, its views and the door), not
+//! to this module, so the handlers' files cannot bypass the views.
 //!
 //! What a command is (name, arity, flags, key specs, ACL categories, docs) and the name table are the
 //! handler-free leaf [`crate::command_spec`], which the layers below this one read; it is re-exported here. This
@@ -26,7 +37,7 @@
 //! ```
 //!
 //! Settling is the only route to `ServerState::key_changed` from a handler (the method that reaches it is private
-//! to [`door`]). The type system cannot prove that a handle was settled, so the check is at run time: a handle
+//! to [`door`], `command/context/door.rs`). The type system cannot prove that a handle was settled, so the check is at run time: a handle
 //! dropped while open panics in debug builds, and the test suites run every handler path they reach through it.
 //! In release builds the handle is a key slice and a database index, settled at no cost. Deleting a whole key
 //! has shortcuts that open, act and settle at once ([`Ctx::delete_key`], [`Ctx::unlink_key`]), and the writes

@@ -449,7 +449,7 @@ fn waitaof(ctx: &mut Ctx, args: Args) {
         );
         return;
     }
-    if numlocal > 0 && !ctx.server().config.appendonly {
+    if numlocal > 0 && !ctx.config().appendonly {
         ctx.reply().error(WAITAOF_AOF_OFF);
         return;
     }
@@ -507,7 +507,8 @@ fn replicaof(ctx: &mut Ctx, args: Args) {
     };
     let host = String::from_utf8_lossy(args.get(1)).into_owned();
     let addr = MasterAddr { host, port: port as u16 };
-    if ctx.server().repl.master.as_ref().is_some_and(|m| m.host.eq_ignore_ascii_case(&addr.host) && m.port == addr.port) {
+    if ctx.server().repl.master.as_ref().is_some_and(|m| m.host.eq_ignore_ascii_case(&addr.host) && m.port == addr.port)
+    {
         crate::log_notice!(
             "REPLICAOF would result into synchronization with the master we are already connected with. No \
              operation performed."

@@ -201,7 +201,7 @@ fn script_flush(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
         return;
     }
-    let lazy = if args.len() == 3 { args.is(2, "async") } else { ctx.server().config.lazyfree_lazy_user_flush };
+    let lazy = if args.len() == 3 { args.is(2, "async") } else { ctx.config().lazyfree_lazy_user_flush };
     let srv = ctx.server();
     if !lazy {
         srv.scripting.eval.flush();

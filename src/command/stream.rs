@@ -548,7 +548,7 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
         ctx.reply().error("ERR syntax error, XTRIM must be called with a trimming strategy");
         return None;
     }
-    let limit = if crate::net::client::must_obey(ctx.client_mut()) {
+    let limit = if crate::net::client::must_obey(ctx.client()) {
         // The master's and the AOF's trims were made exact before they were propagated.
         0
     } else if limit_given {
