@@ -14,11 +14,14 @@
 //!   [`Ctx::also_propagate`], ...), keyspace events ([`Ctx::notify`]).
 //! - The whole server, the one exception: [`Ctx::server`] (with [`Ctx::server_ref`] to read it and
 //!   [`Ctx::client_and_server`] to hold the client beside it). It is for the families that act on the server as a
-//!   whole: CONFIG, DEBUG, CLIENT, INFO, MEMORY, ACL, replication (REPLICAOF, SYNC, PSYNC, WAIT, FAILOVER), CLUSTER,
-//!   SENTINEL, FUNCTION, SCRIPT, MIGRATE, SHUTDOWN, FLUSHALL/SWAPDB, MULTI/EXEC, pub/sub. The data-type families
-//!   never take it (`tests/layers.rs` holds them to that), so a change to `ServerState` does not reach them.
+//!   whole: CONFIG, DEBUG, INFO, MEMORY, LATENCY, ACL, CLIENT and the connection commands (HELLO, AUTH, RESET, ...),
+//!   replication (REPLICAOF, SYNC, PSYNC, WAIT, FAILOVER, ROLE), CLUSTER, SENTINEL, FUNCTION, SCRIPT and EVAL,
+//!   MIGRATE, SAVE/BGSAVE/BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG/COMMANDLOG, FLUSHDB/FLUSHALL/SWAPDB, MULTI/EXEC/
+//!   WATCH and pub/sub (delivery writes to other clients). The data-type families never take it (`tests/layers.rs`
+//!   holds them to that), so a change to `ServerState` does not reach them.
 //!
-//! Every view is an `#[inline]` borrow of a field: a handler pays nothing for going through one.
+//! The views are `#[inline]` borrows of fields (the lookups are the keyspace's own calls), so a handler pays
+//! nothing for going through one. This module names no command family: the families build on it.
 
 #![forbid(unsafe_code)]
 
@@ -126,6 +129,7 @@ impl<'a> Ctx<'a> {
         self.srv.dbs.len()
     }
 
+    /// The calling client's reply sink.
     #[inline]
     pub fn reply(&mut self) -> &mut Reply {
         &mut self.client.reply
