@@ -352,6 +352,8 @@ const DATA_FAMILIES: &[&str] = &[
     "command/geo.rs",
     "command/bitmap.rs",
     "command/shared.rs",
+    // DUMP and RESTORE: one key's value, serialized.
+    "command/dump.rs",
 ];
 
 /// `Ctx`'s whole-server view, the exception kept for the families that act on the server as a whole (see
