@@ -61,9 +61,11 @@
 //!               ─ errors ─ commandstats/latency/slowlog/MONITOR (Call) or Redis's updateStatsOnUnblock (Served)
 //!  timeout / CLIENT UNBLOCK ──▶ the server's unblock (key waits and WAIT alike)
 //!
-//!  a handler changed key k ──▶ its KeyWrite settled:       ─┐
+//!  a handler changed key k ──▶ its KeyWrite settled:       ──┐
 //!                              Ctx::changed(w, n) / settle   │
-//!  expired / evicted key k ──▶ Db's deletion log ─▶ drain ───┴▶ ServerState::key_changed: dirty += n, WATCH of k,
+//!  expired / evicted key k ──▶ Db's deletion log ─▶ drain ───┤
+//!  the server's own writes ──▶ hash fields expired, a lost   │
+//!                              slot's keys, events stream ───┴▶ ServerState::key_changed: dirty += n, WATCH of k,
 //!                              (count_changes(n): not a key's)  clients blocked on k, tracking invalidation
 //!  whole databases ──────────▶ ServerState::empty_data(db | all, Sync | Lazy | Refill): FLUSHDB, FLUSHALL,
 //!                              DEBUG RELOAD/LOADAOF, a full sync;  swap_dbs (SWAPDB);  replace_dbs (swapdb

@@ -836,7 +836,10 @@ impl ServerState {
     /// clients blocked on it and invalidates it for client-side caching (`by`: the id of the client whose command
     /// changed it, 0 for the server's own expiry and eviction; BCAST's NOLOOP reads it). Handlers reach it by
     /// settling a `command::KeyWrite` (`Ctx::changed`, `Ctx::settle`); expiry and eviction through
-    /// [`ServerState::drain_expired`], which turns the databases' deletion logs into calls here. A cluster slot index would hang off this one place too.
+    /// [`ServerState::drain_expired`], which turns the databases' deletion logs into calls here; the server's own
+    /// writes outside any command (active expiry of hash fields, a lost slot's keys, the keyspace-events stream)
+    /// call it directly, and `tests/layers.rs` (`single_key_changes_are_reported_from_known_places`) holds the list
+    /// of callers. The cluster's slot index does not hang off it: `Db`'s insert and remove keep it.
     #[inline]
     pub fn key_changed(&mut self, db: usize, key: &[u8], changes: u64, by: u64) {
         self.persist.dirty += changes;

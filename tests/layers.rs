@@ -1388,3 +1388,42 @@ fn every_global_cell_is_documented_and_indexed() {
     );
     assert!(problems.is_empty(), "global cells:\n{}", problems.join("\n"));
 }
+
+/// The only places that call `ServerState::key_changed`, the one report of a changed key: the handlers' door
+/// (`KeyWrite` settled through `Ctx`), the drain of the databases' deletion logs (expiry and eviction), and the
+/// server's own writers that change a key outside any command. A new caller must be added here knowingly (and to
+/// the crate docs' request-path diagram), so that a change the server makes behind the handlers' backs cannot
+/// slip in without its report.
+const KEY_CHANGED_CALLERS: &[(&str, usize, &str)] = &[
+    ("command/context/door.rs", 3, "the handlers' door: Ctx::changed, Ctx::settle and their shared step"),
+    ("state.rs", 1, "drain_expired: the deletion logs of expiry and eviction"),
+    ("state/expire.rs", 1, "active expiry of hash fields: a hash that lost fields, or was deleted"),
+    ("server/cluster.rs", 1, "a slot's keys deleted when the slot is lost"),
+    ("state/notify.rs", 1, "the keyspace-events stream: the server's XADD of an event"),
+];
+
+#[test]
+fn single_key_changes_are_reported_from_known_places() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut found: Vec<(String, usize)> = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(&src).expect("under src").to_string_lossy().replace('\\', "/");
+        let text = std::fs::read_to_string(f).expect("read source");
+        // Unit tests at the end of a file may drive the report directly.
+        let code = without_comments(text.split("#[cfg(test)]").next().unwrap_or(""));
+        let n = code.matches("key_changed(").count() - code.matches("fn key_changed(").count();
+        if n > 0 {
+            found.push((rel, n));
+        }
+    }
+    found.sort();
+    let mut want: Vec<(String, usize)> = KEY_CHANGED_CALLERS.iter().map(|&(f, n, _)| (f.to_string(), n)).collect();
+    want.sort();
+    assert_eq!(
+        found, want,
+        "calls of key_changed( by file (left: found, right: KEY_CHANGED_CALLERS in tests/layers.rs); a new place that \
+         changes a key must report it through the door, or be listed there and in the crate docs"
+    );
+}
