@@ -48,8 +48,8 @@
 //!
 //! # The call path and the doors
 //!
-//! Every command, whoever sends it, runs through one funnel, and every change to the dataset is reported through
-//! one of two doors. Everything that must follow a change (WATCH, blocked clients, client-side caching) hangs off
+//! Every command, whoever sends it, runs through one funnel (`server/call.rs`), and every change to the dataset is
+//! reported through one of two doors. Everything that must follow a change (WATCH, blocked clients, client-side caching) hangs off
 //! these places and nothing else.
 //!
 //! ```text
@@ -100,9 +100,9 @@
 //!
 //! ```text
 //!  ┌──────────────────────────────────────────────────────────────────────────────────────────────────────┐
-//!  │ server   server.rs + server/<feature>.rs: listeners, the call path, the cron, each feature's         │
-//!  │          I/O (acl, aof, blocking, cluster, detached, io_home, persist, repl, repl_load, scripting,   │
-//!  │          sentinel, shutdown, tx_pause)                                                               │
+//!  │ server   server.rs + server/<part>.rs: listeners, reading and writing, the cron; the call path       │
+//!  │          (call) and each feature's I/O (acl, aof, blocking, cluster, detached, io_home, persist,     │
+//!  │          repl, repl_load, scripting, sentinel, shutdown, tx_pause)                                   │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ funnel   admission: what a command must pass, for clients and for redis.call                         │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
