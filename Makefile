@@ -54,6 +54,7 @@
 #   make check-ports  clippy -D warnings for FreeBSD and macOS, where the kqueue backend is compiled, and musl (lib
 #                and binaries; the library's unit tests for FreeBSD): a type and lint check, those binaries are not
 #                run here
+#   make doc     the crate docs with private items (the architecture guide), failing on any rustdoc warning
 #   make fuzz    every cargo-fuzz target for FUZZ_SECONDS each (needs nightly + cargo-fuzz)
 #   make fuzz-smoke  every fuzz target for 5 seconds (CI with nightly; not part of `make test`)
 
@@ -65,7 +66,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports run test test-io-threads deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-tail bench-hfe bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static install conf check-ports doc run test test-io-threads deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-tail bench-hfe bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -234,6 +235,12 @@ check-ports:
 			$(CARGO) clippy --target "$$t" --lib --profile test -- -D warnings || status=1 ;; esac; \
 		if [ "$(PORTS_CLEAN)" = 1 ]; then rm -rf "target/$$t"; fi; \
 	done; exit $$status
+
+# The crate docs, private items included: the architecture guide (src/lib.rs and every module's header). Fails on
+# any rustdoc warning (a broken link, text read as HTML), so the rendered guide stays whole. Opens nothing: the
+# pages are in target/doc/ferredis/index.html.
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --lib --document-private-items
 
 run: release
 	./target/release/ferredis-server
