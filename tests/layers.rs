@@ -7,7 +7,7 @@
 //! - the layers below the command handlers (ACL, eviction, expiry, scripting, the configuration, the state, the
 //!   client, the MULTI queue) read the handler-free leaf `command_spec`, never `command`;
 //! - `command_spec` itself names nothing of the crate but `args` and `util`;
-//! - `config.rs` names none of the layers that read it (the owners of a directive's rules check it through a
+//! - `config/` names none of the layers that read it (the owners of a directive's rules check it through a
 //!   trait the configuration declares).
 //!
 //! A textual check over `src/`: every path in a lower-layer file that starts at `crate::` (in code or in a doc
@@ -267,7 +267,7 @@ const TABLE_READERS: &[&str] = &[
     "state/expire.rs",
     "state/evict.rs",
     "scripting",
-    "config.rs",
+    "config",
     "state.rs",
     "keyspace/db.rs",
     "multi.rs",
@@ -305,8 +305,8 @@ fn the_metadata_leaf_names_only_args_and_util() {
     assert!(v.is_empty(), "command_spec must stay a leaf (args and util only):\n{}", v.join("\n"));
 }
 
-/// What `config.rs` must not name: the layers that read the configuration (a directive whose rules belong to
-/// one of them is checked through a trait `config.rs` declares and the owner implements).
+/// What `config/` must not name: the layers that read the configuration (a directive whose rules belong to
+/// one of them is checked through a trait `config/` declares and the owner implements).
 const CONFIG_READERS: &[&str] = &[
     "command",
     "server",
@@ -331,8 +331,8 @@ const CONFIG_READERS: &[&str] = &[
 
 #[test]
 fn config_does_not_name_its_readers() {
-    let v = violations(&["config.rs"], CONFIG_READERS);
-    assert!(v.is_empty(), "config.rs names a layer built on it (declare a trait for the owner):\n{}", v.join("\n"));
+    let v = violations(&["config"], CONFIG_READERS);
+    assert!(v.is_empty(), "config/ names a layer built on it (declare a trait for the owner):\n{}", v.join("\n"));
 }
 
 /// The data-type families: their handlers reach the server only through `Ctx`'s narrow views (the keyspace door,
@@ -448,7 +448,7 @@ const BANDS: &[(&str, &[&str])] = &[
             "resp",
             "net/ring.rs",
             "command_spec.rs",
-            "config.rs",
+            "config",
             "conf_reference.rs",
             "acl",
             "proctitle.rs",
