@@ -1,5 +1,5 @@
 //! Reading a configuration: redis.conf text (quoting, `include`, errors with their file and line), the command line
-//! folded into config lines as redis-server does, `--help`/`--version`, and sentinel mode's detection ([`load`]).
+//! folded into config lines as redis-server does, `--help`/`--version`, and sentinel mode's detection ([`load()`]).
 
 use super::*;
 

@@ -13,7 +13,7 @@
 //! bad value is still refused while the file is read, at its line, with the owner's text.
 //!
 //! Files: this one holds [`Config`], its errors and the value parsers; `directives.rs` the table and
-//! [`Config::set`] / [`Config::get`]; `load.rs` the file and command-line reading ([`load`]); `rewrite.rs` CONFIG
+//! [`Config::set`] / [`Config::get`]; `load.rs` the file and command-line reading ([`load()`]); `rewrite.rs` CONFIG
 //! REWRITE.
 //!
 //! Tested by the unit tests at the end of this file (quoting, include, errors with file and line, aliases,

@@ -157,7 +157,7 @@ pub fn rewrite(cfg: &Config) -> Result<(), String> {
     rewrite_with_users(cfg, None)
 }
 
-/// [`rewrite`] with ACL users (see [`rewrite_text_with_users`]).
+/// [`rewrite()`] with ACL users (see [`rewrite_text_with_users`]).
 pub fn rewrite_with_users(cfg: &Config, users: Option<&[String]>) -> Result<(), String> {
     rewrite_full(cfg, users, None)
 }
