@@ -588,7 +588,7 @@ fn rewrite_trim(argv: &mut [Vec<u8>], s: &Stream, a: &AddTrimArgs) {
 // ---------------------------------------------------------------------------------------------------------------
 // XADD XTRIM XDEL XSETID
 
-/// XADD key [NOMKSTREAM] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]
+/// XADD key \[NOMKSTREAM\] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]
 fn xadd(ctx: &mut Ctx, args: Args) {
     let Some(a) = parse_add_trim(ctx, args, true) else { return };
     let field_pos = a.id_pos + 1;
