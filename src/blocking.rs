@@ -118,7 +118,7 @@ pub struct Blocking {
     ready_set: HashSet<(usize, Vec<u8>)>,
     /// (deadline, id) of every blocked client with a timeout, earliest first.
     deadlines: BTreeSet<(i64, u64)>,
-    /// Set by [`block`] during a call; the server takes it right after the call.
+    /// Set by [`block`](crate::command::blocking::block) during a call; the server takes it right after the call.
     pub request: Option<Blocked>,
     /// While the server re-runs a blocked command for one ready key: that key (handlers only look at it).
     pub serving: Option<Vec<u8>>,

@@ -70,6 +70,8 @@ pub mod flag {
     /// kills...): with I/O threads running, the server calls every client home before it runs (see
     /// [`sees_other_clients`]). Set on a top-level entry, it holds for its subcommands. Ours, hidden from
     /// COMMAND INFO (not in [`NAMES`]).
+    ///
+    /// [`sees_other_clients`]: crate::command_spec::sees_other_clients
     pub const SEES_CLIENTS: u64 = 1 << 21;
     /// Exists only in sentinel mode (Redis's `CMD_ONLY_SENTINEL`, hidden from COMMAND INFO as there): not in the
     /// normal table nor in [`super::all_commands`], only in [`super::CommandTable::for_sentinel`]'s.
@@ -554,7 +556,7 @@ pub fn is_exec(cmd: &Command) -> bool {
 // --- The name table ------------------------------------------------------------------------------------------
 
 /// The top-level command table as an open-addressing array keyed by the name's first 16 bytes, lowercased with
-/// word operations ([`name_key`]): a lookup is a few word operations, one hash and usually one comparison of two
+/// word operations (`name_key`): a lookup is a few word operations, one hash and usually one comparison of two
 /// words, with no allocation and no loop over the name's bytes (up to 16 of them; the rest of a longer name is
 /// compared byte by byte).
 pub struct CommandTable {

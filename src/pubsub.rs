@@ -249,6 +249,8 @@ pub fn client_class(c: &ClientState) -> usize {
 
 /// Bytes of pending output counted against `client-output-buffer-limit` (Redis's
 /// `getClientOutputBufferMemoryUsage`: the reply list, not the static buffer; see [`Reply::list_bytes`]).
+///
+/// [`Reply::list_bytes`]: crate::resp::reply::Reply::list_bytes
 #[inline]
 pub fn output_limit_bytes(c: &ClientState) -> u64 {
     c.reply.list_bytes() as u64
@@ -259,6 +261,8 @@ pub fn output_limit_bytes(c: &ClientState) -> u64 {
 /// cached for the command: the hard limit closes at once, the soft one only when the client has already been above
 /// it for longer than the soft seconds (else crossing it just starts the timer, which the check after the command
 /// does here).
+///
+/// [`Reply::watch_limit`]: crate::resp::reply::Reply::watch_limit
 #[inline]
 pub fn close_limit_bytes(c: &ClientState, soft_since_s: i64, limits: &[ClientBufferLimit; 3], now_ms: i64) -> usize {
     let class = client_class(c);

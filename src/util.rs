@@ -711,7 +711,7 @@ pub fn allocator_stats() -> (u64, u64, u64) {
 /// rendering, which has no parameter for it.
 static CHEAP_ALLOCATOR_STATS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Scope in which [`allocator_stats`] takes its O(1) path (see [`CHEAP_ALLOCATOR_STATS`]).
+/// Scope in which [`allocator_stats`] takes its O(1) path (see `CHEAP_ALLOCATOR_STATS`).
 pub struct CheapAllocatorStats(());
 
 impl CheapAllocatorStats {

@@ -909,7 +909,7 @@ const SWEEP_CLOCK_EVERY: usize = 256;
 /// the next class (round robin) with at least 1 MiB of free chunks making up at least a quarter of its pages, and
 /// either twice as many free chunks as its last release left behind or half as many live ones (deletes that came
 /// after a sweep may have emptied the pages it had to keep). Bound: each call looks at the 32 classes' counters and
-/// visits at most [`SWEEP_STEP_CHUNKS`] chunks; a class is swept again only after its free chunks have doubled or
+/// visits at most `SWEEP_STEP_CHUNKS` chunks; a class is swept again only after its free chunks have doubled or
 /// its live chunks halved, so sweeping costs O(log n) amortized per freed chunk. While a class is swept, its earlier free chunks
 /// are set aside (new allocations of that class take later-freed or fresh chunks). Returns the bytes released.
 pub fn release_step() -> usize {

@@ -415,7 +415,7 @@ fn acl_save(ctx: &mut Ctx, _args: Args) {
     }
 }
 
-/// ACL CAT [category]
+/// ACL CAT \[category\]
 fn acl_cat(ctx: &mut Ctx, args: Args) {
     if args.len() > 3 {
         err_syntax_sub(ctx, args);
@@ -448,7 +448,7 @@ fn acl_cat(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// ACL GENPASS [bits]
+/// ACL GENPASS \[bits\]
 fn acl_genpass(ctx: &mut Ctx, args: Args) {
     const MAX_BITS: i64 = 4096;
     if args.len() > 3 {

@@ -324,7 +324,7 @@ fn lastsave(ctx: &mut Ctx, _args: Args) {
     ctx.reply().int(t);
 }
 
-/// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
+/// SHUTDOWN [NOSAVE | SAVE] \[NOW\] \[FORCE\] \[ABORT\]
 ///
 /// Redis's `shutdownCommand`: the caller blocks and the event loop performs `Action::Shutdown`. On success no reply
 /// comes: the process exits under the connection, at once or, with lagging replicas and no NOW, once they caught
@@ -397,7 +397,7 @@ fn save(ctx: &mut Ctx, _args: Args) {
     }
 }
 
-/// BGSAVE [SCHEDULE]
+/// BGSAVE \[SCHEDULE\]
 fn bgsave(ctx: &mut Ctx, args: Args) {
     let schedule = match args.len() {
         1 => false,
@@ -473,7 +473,7 @@ fn monitor(ctx: &mut Ctx, _args: Args) {
 // ---------------------------------------------------------------------------------------------------------------
 // SLOWLOG (entries in `srv.commandlog.slow.entries` are kept newest first)
 
-/// SLOWLOG GET [count]
+/// SLOWLOG GET \[count\]
 fn slowlog_get(ctx: &mut Ctx, args: Args) {
     if args.len() > 3 {
         err_subcommand_syntax(ctx.reply(), "slowlog", args.get(1));

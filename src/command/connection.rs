@@ -299,7 +299,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
 // ---------------------------------------------------------------------------------------------------------------
 // PING ECHO QUIT RESET
 
-/// PING [message]
+/// PING \[message\]
 fn ping(ctx: &mut Ctx, args: Args) {
     if args.len() > 2 {
         ctx.reply().err_arity("ping");
@@ -392,7 +392,7 @@ fn authenticate(ctx: &mut Ctx, args: Args, user: &[u8], pass: &[u8]) -> bool {
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
-/// AUTH [username] password
+/// AUTH \[username\] password
 fn auth(ctx: &mut Ctx, args: Args) {
     if args.len() > 3 {
         ctx.reply().err_syntax();
@@ -850,7 +850,7 @@ fn client_info(ctx: &mut Ctx, _args: Args) {
     ctx.reply().verbatim("txt", line.as_bytes());
 }
 
-/// CLIENT KILL ip:port | <filter value> ...
+/// `CLIENT KILL ip:port | <filter value> ...`
 ///
 /// Other clients are closed by the event loop after this command (`Action::KillClient`); the caller itself is
 /// closed once its reply is written.
@@ -973,8 +973,8 @@ fn client_kill(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// CLIENT TRACKING ON | OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT]
-/// [NOLOOP]: options are parsed (and the redirection checked) before ON/OFF, then ON checks them against each
+/// CLIENT TRACKING ON | OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] \[BCAST\] \[OPTIN\] \[OPTOUT\]
+/// \[NOLOOP\]: options are parsed (and the redirection checked) before ON/OFF, then ON checks them against each
 /// other and the client's current mode, in Redis's order and with its texts; a refusal changes nothing.
 fn client_tracking(ctx: &mut Ctx, args: Args) {
     let mut redirect = 0i64;

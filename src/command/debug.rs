@@ -166,7 +166,7 @@ pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enabl
 \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, \
 and then restart the server.";
 
-/// DEBUG <subcommand> [arg ...]
+/// `DEBUG <subcommand> [arg ...]`
 ///
 /// Subcommands are matched the way Redis's `debugCommand` matches them, including which ones check their argument
 /// count (SEGFAULT, PANIC, OOM, ASSERT and the persistence ones accept extra arguments, as in Redis). MALLCTL and
@@ -313,8 +313,8 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// The persistence subcommands: RELOAD [MERGE|NOFLUSH|NOSAVE ...], LOADAOF, RESTART [ms], CRASH-AND-RECOVER [ms],
-/// AOF-FLUSH-SLEEP <microsec>.
+/// The persistence subcommands: `RELOAD [MERGE|NOFLUSH|NOSAVE ...]`, `LOADAOF`, `RESTART [ms]`,
+/// `CRASH-AND-RECOVER [ms]`, `AOF-FLUSH-SLEEP <microsec>`.
 pub fn persistence(ctx: &mut Ctx, args: Args) {
     let sub = args.get(1);
     let is = |w: &str| sub.eq_ignore_ascii_case(w.as_bytes());
@@ -465,7 +465,7 @@ pub fn dataset_digest(dbs: &[crate::keyspace::db::Db]) -> [u8; DIGEST_LEN] {
 /// Longest key POPULATE makes: Redis formats it into a 128-byte buffer.
 const POPULATE_KEY_MAX: usize = 127;
 
-/// DEBUG POPULATE count [prefix] [size]
+/// DEBUG POPULATE count \[prefix\] \[size\]
 ///
 /// Creates `prefix:N` (default prefix `key`) holding `value:N` for N in 0..count, skipping keys that exist. With a
 /// size, values are `value:N` cut or zero-padded to that many bytes. As in Redis the prefix ends at a NUL byte,
@@ -726,7 +726,7 @@ fn listpack(ctx: &mut Ctx, key: &[u8]) {
     }
 }
 
-/// DEBUG QUICKLIST key [level]: prints the list's node layout to stdout (level ≥ 1 adds every entry).
+/// DEBUG QUICKLIST key \[level\]: prints the list's node layout to stdout (level ≥ 1 adds every entry).
 fn quicklist(ctx: &mut Ctx, key: &[u8], level: i64) {
     use crate::keyspace::types::list::List;
     let (fill, depth) = (ctx.config().list_max_listpack_size, ctx.config().list_compress_depth);

@@ -62,7 +62,7 @@ fn dump(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+/// RESTORE key ttl serialized-value \[REPLACE\] \[ABSTTL\] [IDLETIME seconds] [FREQ frequency]
 pub(super) fn restore(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let (mut replace, mut absttl) = (false, false);

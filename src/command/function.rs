@@ -152,7 +152,7 @@ static SUBCOMMANDS: &[Command] = &[
     },
 ];
 
-/// FUNCTION LOAD [REPLACE] function-code
+/// FUNCTION LOAD \[REPLACE\] function-code
 fn function_load(ctx: &mut Ctx, args: Args) {
     let mut replace = false;
     let mut i = 2;
@@ -177,7 +177,7 @@ fn function_load(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// FUNCTION LIST [LIBRARYNAME library-name-pattern] [WITHCODE]
+/// FUNCTION LIST [LIBRARYNAME library-name-pattern] \[WITHCODE\]
 fn function_list(ctx: &mut Ctx, args: Args) {
     let mut with_code = false;
     let mut pattern: Option<&[u8]> = None;

@@ -284,7 +284,7 @@ fn reply_coord(r: &mut Reply, v: f64) {
 // ---------------------------------------------------------------------------------------------------------------
 // GEOADD / GEODIST / GEOHASH / GEOPOS.
 
-/// GEOADD key [NX | XX] [CH] longitude latitude member [longitude latitude member ...]
+/// GEOADD key [NX | XX] \[CH\] longitude latitude member [longitude latitude member ...]
 fn geoadd(ctx: &mut Ctx, args: Args) {
     let (mut nx, mut xx) = (false, false);
     let mut longidx = 2;
@@ -651,12 +651,12 @@ fn georadius_generic(ctx: &mut Ctx, args: Args, src: usize, flags: u8) {
     ctx.reply().int(returned as i64);
 }
 
-/// GEORADIUS key longitude latitude radius unit [WITH...] [COUNT count [ANY]] [ASC | DESC] [STORE | STOREDIST key]
+/// GEORADIUS key longitude latitude radius unit [WITH...] [COUNT count \[ANY\]] [ASC | DESC] [STORE | STOREDIST key]
 fn georadius(ctx: &mut Ctx, args: Args) {
     georadius_generic(ctx, args, 1, COORDS);
 }
 
-/// GEORADIUSBYMEMBER key member radius unit [WITH...] [COUNT count [ANY]] [ASC | DESC] [STORE | STOREDIST key]
+/// GEORADIUSBYMEMBER key member radius unit [WITH...] [COUNT count \[ANY\]] [ASC | DESC] [STORE | STOREDIST key]
 fn georadiusbymember(ctx: &mut Ctx, args: Args) {
     georadius_generic(ctx, args, 1, MEMBER);
 }
@@ -671,12 +671,12 @@ fn georadiusbymember_ro(ctx: &mut Ctx, args: Args) {
     georadius_generic(ctx, args, 1, MEMBER | NOSTORE);
 }
 
-/// GEOSEARCH key FROMMEMBER member | FROMLONLAT lon lat  BYRADIUS radius unit | BYBOX w h unit  [options]
+/// GEOSEARCH key FROMMEMBER member | FROMLONLAT lon lat  BYRADIUS radius unit | BYBOX w h unit  \[options\]
 fn geosearch(ctx: &mut Ctx, args: Args) {
     georadius_generic(ctx, args, 1, SEARCH);
 }
 
-/// GEOSEARCHSTORE destination source ... [STOREDIST]
+/// GEOSEARCHSTORE destination source ... \[STOREDIST\]
 fn geosearchstore(ctx: &mut Ctx, args: Args) {
     georadius_generic(ctx, args, 2, SEARCH | SEARCHSTORE);
 }

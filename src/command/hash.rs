@@ -1380,7 +1380,7 @@ fn reply_pick(r: &mut Reply, f: StrRef<'_>, v: StrRef<'_>, withvalues: bool) {
     }
 }
 
-/// HRANDFIELD key [count [WITHVALUES]] (a master first deletes the fields whose TTL passed, as Redis 7.4 does)
+/// HRANDFIELD key [count \[WITHVALUES\]] (a master first deletes the fields whose TTL passed, as Redis 7.4 does)
 fn hrandfield(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     if args.len() == 2 {
@@ -1469,7 +1469,7 @@ fn read_hash_rng<'c>(
     }
 }
 
-/// HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES] (NOVALUES: Redis 7.4; fields whose TTL passed are
+/// HSCAN key cursor [MATCH pattern] [COUNT count] \[NOVALUES\] (NOVALUES: Redis 7.4; fields whose TTL passed are
 /// left out)
 fn hscan(ctx: &mut Ctx, args: Args) {
     let Some(cursor) = super::keys::parse_cursor(args.get(2)) else {

@@ -919,7 +919,7 @@ fn touch(ctx: &mut Ctx, args: Args) {
     ctx.reply().int(n);
 }
 
-/// COPY source destination [DB destination-db] [REPLACE]
+/// COPY source destination [DB destination-db] \[REPLACE\]
 fn copy(ctx: &mut Ctx, args: Args) {
     let (src, dst) = (args.get(1), args.get(2));
     let src_db = ctx.client().db;

@@ -393,12 +393,12 @@ fn push_generic(ctx: &mut Ctx, args: Args, front: bool, only_existing: bool) {
 
 // ---- pops ------------------------------------------------------------------------------------------------------
 
-/// LPOP key [count]
+/// LPOP key \[count\]
 fn lpop(ctx: &mut Ctx, args: Args) {
     pop_generic(ctx, args, true);
 }
 
-/// RPOP key [count]
+/// RPOP key \[count\]
 fn rpop(ctx: &mut Ctx, args: Args) {
     pop_generic(ctx, args, false);
 }

@@ -94,7 +94,7 @@ fn push_bulk(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE] [AUTH password | AUTH2 username password]
+/// MIGRATE host port key|"" destination-db timeout \[COPY\] \[REPLACE\] [AUTH password | AUTH2 username password]
 /// [KEYS key [key ...]]
 fn migrate(ctx: &mut Ctx, args: Args) {
     let (mut copy, mut replace) = (false, false);

@@ -275,12 +275,12 @@ fn count_subscribers(ctx: &mut Ctx, args: Args, kind: Kind) {
     }
 }
 
-/// PUBSUB CHANNELS [pattern]
+/// PUBSUB CHANNELS \[pattern\]
 fn pubsub_channels(ctx: &mut Ctx, args: Args) {
     list_names(ctx, args, Kind::Channel)
 }
 
-/// PUBSUB SHARDCHANNELS [pattern]
+/// PUBSUB SHARDCHANNELS \[pattern\]
 fn pubsub_shardchannels(ctx: &mut Ctx, args: Args) {
     list_names(ctx, args, Kind::Shard)
 }

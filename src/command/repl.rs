@@ -116,7 +116,7 @@ pub static COMMANDS: &[Command] = &[
     },
 ];
 
-/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms] (Redis's `failoverCommand`); the server's cron and
+/// FAILOVER [TO host port \[FORCE\]] \[ABORT\] [TIMEOUT ms] (Redis's `failoverCommand`); the server's cron and
 /// before-sleep hook carry it on (see `crate::repl::failover`).
 fn failover(ctx: &mut Ctx, args: Args) {
     use crate::repl::failover::{self as fo, State};

@@ -377,7 +377,7 @@ fn masters(ctx: &mut Ctx, _args: Args) {
     reply_instances(&mut client.reply, s, &s.masters, now);
 }
 
-/// SENTINEL MASTER <name>
+/// `SENTINEL MASTER <name>`
 fn master(ctx: &mut Ctx, args: Args) {
     let now = crate::util::now_ms();
     let name = arg(&args, 2);
@@ -389,7 +389,7 @@ fn master(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// SENTINEL REPLICAS <name> (and its old name SLAVES)
+/// `SENTINEL REPLICAS <name>` (and its old name SLAVES)
 fn replicas(ctx: &mut Ctx, args: Args) {
     let now = crate::util::now_ms();
     let name = arg(&args, 2);
@@ -401,7 +401,7 @@ fn replicas(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// SENTINEL SENTINELS <name>
+/// `SENTINEL SENTINELS <name>`
 fn sentinels(ctx: &mut Ctx, args: Args) {
     let now = crate::util::now_ms();
     let name = arg(&args, 2);
@@ -419,7 +419,7 @@ fn myid(ctx: &mut Ctx, _args: Args) {
     ctx.reply().bulk(id.as_bytes());
 }
 
-/// SENTINEL IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid>: whether this sentinel sees that master
+/// `SENTINEL IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid>`: whether this sentinel sees that master
 /// SDOWN, and (when `runid` is not `*`) its vote for the failover leader of that epoch.
 fn is_master_down(ctx: &mut Ctx, args: Args) {
     let now = crate::util::now_ms();
@@ -447,7 +447,7 @@ fn is_master_down(ctx: &mut Ctx, args: Args) {
     r.int(vote.1 as i64);
 }
 
-/// SENTINEL RESET <pattern>
+/// `SENTINEL RESET <pattern>`
 fn reset(ctx: &mut Ctx, args: Args) {
     let now = crate::util::now_ms();
     let n = state(ctx).map_or(0, |s| s.reset_by_pattern(args.get(2), now));
@@ -455,7 +455,7 @@ fn reset(ctx: &mut Ctx, args: Args) {
     ctx.reply().int(n as i64);
 }
 
-/// SENTINEL GET-MASTER-ADDR-BY-NAME <name>
+/// `SENTINEL GET-MASTER-ADDR-BY-NAME <name>`
 fn get_master_addr_by_name(ctx: &mut Ctx, args: Args) {
     let name = arg(&args, 2);
     let (client, srv) = ctx.client_and_server();
@@ -472,7 +472,7 @@ fn get_master_addr_by_name(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// SENTINEL FAILOVER <name>: a failover now, without asking the other sentinels.
+/// `SENTINEL FAILOVER <name>`: a failover now, without asking the other sentinels.
 fn failover(ctx: &mut Ctx, args: Args) {
     let now = crate::util::now_ms();
     let name = arg(&args, 2);
@@ -493,7 +493,7 @@ fn failover(ctx: &mut Ctx, args: Args) {
     ctx.reply().ok();
 }
 
-/// SENTINEL MONITOR <name> <ip> <port> <quorum>
+/// `SENTINEL MONITOR <name> <ip> <port> <quorum>`
 fn monitor(ctx: &mut Ctx, args: Args) {
     let now = crate::util::now_ms();
     let Some(quorum) = crate::util::parse_i64(args.get(5)) else { return ctx.reply().error("ERR Invalid quorum") };
@@ -524,7 +524,7 @@ fn flushconfig(ctx: &mut Ctx, _args: Args) {
     flush_and_reply(ctx);
 }
 
-/// SENTINEL REMOVE <name>
+/// `SENTINEL REMOVE <name>`
 fn remove(ctx: &mut Ctx, args: Args) {
     let name = arg(&args, 2);
     let Some(s) = state(ctx) else { return };
@@ -537,7 +537,7 @@ fn remove(ctx: &mut Ctx, args: Args) {
     flush_and_reply(ctx);
 }
 
-/// SENTINEL CKQUORUM <name>
+/// `SENTINEL CKQUORUM <name>`
 fn ckquorum(ctx: &mut Ctx, args: Args) {
     let name = arg(&args, 2);
     let Some(s) = state(ctx) else { return };
@@ -564,7 +564,7 @@ fn ckquorum(ctx: &mut Ctx, args: Args) {
     ctx.reply().error(&e);
 }
 
-/// SENTINEL SET <name> <option> <value> [<option> <value> ...]
+/// `SENTINEL SET <name> <option> <value> [<option> <value> ...]`
 fn set(ctx: &mut Ctx, args: Args) {
     let name = arg(&args, 2);
     let Some(s) = state(ctx) else { return };
@@ -700,7 +700,7 @@ fn set(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// SENTINEL CONFIG GET <pattern> | SET <param> <value>
+/// `SENTINEL CONFIG GET <pattern> | SET <param> <value>`
 fn config(ctx: &mut Ctx, args: Args) {
     let verb = arg(&args, 2).to_ascii_lowercase();
     if verb == "set" && args.len() == 5 {
@@ -783,7 +783,7 @@ fn config_set(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// SENTINEL INFO-CACHE <name> [<name> ...]
+/// `SENTINEL INFO-CACHE <name> [<name> ...]`
 fn info_cache(ctx: &mut Ctx, args: Args) {
     let now = crate::util::now_ms();
     let (client, srv) = ctx.client_and_server();
@@ -843,7 +843,7 @@ fn pending_scripts(ctx: &mut Ctx, _args: Args) {
     }
 }
 
-/// SENTINEL SIMULATE-FAILURE [CRASH-AFTER-ELECTION] [CRASH-AFTER-PROMOTION] [HELP]
+/// SENTINEL SIMULATE-FAILURE [CRASH-AFTER-ELECTION] [CRASH-AFTER-PROMOTION] \[HELP\]
 fn simulate_failure(ctx: &mut Ctx, args: Args) {
     let Some(s) = state(ctx) else { return };
     s.simfailure_flags = 0;
@@ -875,7 +875,7 @@ fn simulate_failure(ctx: &mut Ctx, args: Args) {
     ctx.reply().ok();
 }
 
-/// SENTINEL DEBUG [<param> <value> ...]
+/// `SENTINEL DEBUG [<param> <value> ...]`
 fn debug(ctx: &mut Ctx, args: Args) {
     let Some(s) = state(ctx) else { return };
     let t = &mut s.timing;

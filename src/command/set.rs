@@ -484,7 +484,7 @@ fn smembers(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// SPOP key [count]
+/// SPOP key \[count\]
 fn spop(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     if args.len() > 3 {
@@ -545,7 +545,7 @@ fn spop(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// SRANDMEMBER key [count]
+/// SRANDMEMBER key \[count\]
 fn srandmember(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     if args.len() > 3 {

@@ -372,13 +372,13 @@ fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
     }
 }
 
-/// SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA]
+/// SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] \[ALPHA\]
 /// [STORE destination]
 fn sort(ctx: &mut Ctx, args: Args) {
     sort_generic(ctx, args, false);
 }
 
-/// SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA]
+/// SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] \[ALPHA\]
 fn sort_ro(ctx: &mut Ctx, args: Args) {
     sort_generic(ctx, args, true);
 }

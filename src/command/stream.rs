@@ -1,7 +1,7 @@
 //! Stream commands (Redis `t_stream.c`): XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM, XSETID, XREAD (with BLOCK),
 //! XINFO STREAM / GROUPS / CONSUMERS / HELP, and the consumer groups: XGROUP (CREATE, SETID, DESTROY,
 //! CREATECONSUMER, DELCONSUMER, HELP), XREADGROUP (with BLOCK), XACK, XPENDING, XCLAIM, XAUTOCLAIM. The
-//! representation is [`crate::keyspace::types::stream`]. The consumer groups' commands live in [`groups`]; this
+//! representation is [`crate::keyspace::types::stream`]. The consumer groups' commands live in `groups`; this
 //! file holds the command table, the helpers both halves share, and the commands on entries.
 //!
 //! Arguments are checked in Redis's order, because the first failing check decides the error a client sees (XDEL
@@ -588,7 +588,7 @@ fn rewrite_trim(argv: &mut [Vec<u8>], s: &Stream, a: &AddTrimArgs) {
 // ---------------------------------------------------------------------------------------------------------------
 // XADD XTRIM XDEL XSETID
 
-/// XADD key [NOMKSTREAM] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]
+/// XADD key \[NOMKSTREAM\] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...]
 fn xadd(ctx: &mut Ctx, args: Args) {
     let Some(a) = parse_add_trim(ctx, args, true) else { return };
     let field_pos = a.id_pos + 1;

@@ -672,7 +672,7 @@ fn get(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// SET key value [NX | XX | IFEQ comparison-value] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+/// SET key value [NX | XX | IFEQ comparison-value] \[GET\] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
 /// PXAT unix-time-milliseconds | KEEPTTL]
 fn set(ctx: &mut Ctx, args: Args) {
     let Some((flags, expire, ifeq)) = parse_ext(ctx.reply(), args, 3, true) else { return };
@@ -1092,7 +1092,7 @@ fn setrange(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
+/// LCS key1 key2 \[LEN\] \[IDX\] [MINMATCHLEN len] \[WITHMATCHLEN\]
 fn lcs(ctx: &mut Ctx, args: Args) {
     let mut a_val = Vec::new();
     let mut b_val = Vec::new();

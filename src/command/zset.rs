@@ -799,7 +799,7 @@ fn zadd_generic(ctx: &mut Ctx, args: Args, incr: bool) {
     }
 }
 
-/// ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]
+/// ZADD key [NX | XX] [GT | LT] \[CH\] \[INCR\] score member [score member ...]
 pub(crate) fn zadd(ctx: &mut Ctx, args: Args) {
     zadd_generic(ctx, args, false);
 }
@@ -956,12 +956,12 @@ fn d2string_72(d: f64) -> String {
     out
 }
 
-/// ZRANK key member [WITHSCORE]
+/// ZRANK key member \[WITHSCORE\]
 fn zrank(ctx: &mut Ctx, args: Args) {
     zrank_generic(ctx, args, false);
 }
 
-/// ZREVRANK key member [WITHSCORE]
+/// ZREVRANK key member \[WITHSCORE\]
 fn zrevrank(ctx: &mut Ctx, args: Args) {
     zrank_generic(ctx, args, true);
 }
@@ -1121,27 +1121,27 @@ fn zrange_generic(ctx: &mut Ctx, args: Args, argc_start: usize, store: Option<&[
     }
 }
 
-/// ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
+/// ZRANGE key start stop [BYSCORE | BYLEX] \[REV\] [LIMIT offset count] \[WITHSCORES\]
 fn zrange(ctx: &mut Ctx, args: Args) {
     zrange_generic(ctx, args, 1, None, RangeType::Auto, Direction::Auto);
 }
 
-/// ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]
+/// ZRANGESTORE dst src min max [BYSCORE | BYLEX] \[REV\] [LIMIT offset count]
 fn zrangestore(ctx: &mut Ctx, args: Args) {
     zrange_generic(ctx, args, 2, Some(args.get(1)), RangeType::Auto, Direction::Auto);
 }
 
-/// ZREVRANGE key start stop [WITHSCORES]
+/// ZREVRANGE key start stop \[WITHSCORES\]
 fn zrevrange(ctx: &mut Ctx, args: Args) {
     zrange_generic(ctx, args, 1, None, RangeType::Rank, Direction::Reverse);
 }
 
-/// ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]
+/// ZRANGEBYSCORE key min max \[WITHSCORES\] [LIMIT offset count]
 fn zrangebyscore(ctx: &mut Ctx, args: Args) {
     zrange_generic(ctx, args, 1, None, RangeType::Score, Direction::Forward);
 }
 
-/// ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]
+/// ZREVRANGEBYSCORE key max min \[WITHSCORES\] [LIMIT offset count]
 fn zrevrangebyscore(ctx: &mut Ctx, args: Args) {
     zrange_generic(ctx, args, 1, None, RangeType::Score, Direction::Reverse);
 }
@@ -1317,12 +1317,12 @@ fn zpop_minmax(ctx: &mut Ctx, args: Args, max: bool) {
     zpop_generic(ctx, &[args.get(1)], max, count, PopReply { emit_key: false, nested, nil_when_empty: false });
 }
 
-/// ZPOPMIN key [count]
+/// ZPOPMIN key \[count\]
 fn zpopmin(ctx: &mut Ctx, args: Args) {
     zpop_minmax(ctx, args, false);
 }
 
-/// ZPOPMAX key [count]
+/// ZPOPMAX key \[count\]
 fn zpopmax(ctx: &mut Ctx, args: Args) {
     zpop_minmax(ctx, args, true);
 }
@@ -1426,7 +1426,7 @@ fn bzmpop(ctx: &mut Ctx, args: Args) {
 // ---------------------------------------------------------------------------------------------------------------
 // ZRANDMEMBER.
 
-/// ZRANDMEMBER key [count [WITHSCORES]]
+/// ZRANDMEMBER key [count \[WITHSCORES\]]
 fn zrandmember(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     if args.len() == 2 {
@@ -1743,17 +1743,17 @@ fn zalgebra(ctx: &mut Ctx, args: Args, dst: Option<&[u8]>, numkeys_idx: usize, o
     }
 }
 
-/// ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]
+/// ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] \[WITHSCORES\]
 fn zunion(ctx: &mut Ctx, args: Args) {
     zalgebra(ctx, args, None, 1, Op::Union, false);
 }
 
-/// ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]
+/// ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] \[WITHSCORES\]
 fn zinter(ctx: &mut Ctx, args: Args) {
     zalgebra(ctx, args, None, 1, Op::Inter, false);
 }
 
-/// ZDIFF numkeys key [key ...] [WITHSCORES]
+/// ZDIFF numkeys key [key ...] \[WITHSCORES\]
 fn zdiff(ctx: &mut Ctx, args: Args) {
     zalgebra(ctx, args, None, 1, Op::Diff, false);
 }

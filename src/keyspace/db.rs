@@ -151,7 +151,7 @@ thread_local! {
     static EXPIRE_OFF: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// See [`EXPIRE_OFF`].
+/// See `EXPIRE_OFF`.
 #[inline]
 pub fn set_expire_off(off: bool) {
     EXPIRE_OFF.with(|p| p.set(off));
@@ -172,13 +172,13 @@ pub fn take_expired_pending() -> bool {
     EXPIRED_PENDING.load(Relaxed) && EXPIRED_PENDING.swap(false, Relaxed)
 }
 
-/// See [`EXPIRE_PAUSED`].
+/// See `EXPIRE_PAUSED`.
 #[inline]
 pub fn set_expire_paused(paused: bool) {
     EXPIRE_PAUSED.with(|p| p.set(paused));
 }
 
-/// Whether expired keys are left in place (see [`EXPIRE_OFF`]).
+/// Whether expired keys are left in place (see `EXPIRE_OFF`).
 #[inline]
 pub fn expire_off() -> bool {
     EXPIRE_OFF.with(|p| p.get())

@@ -77,6 +77,8 @@ pub(crate) const EMPTY_ROUNDS_MAX: u32 = 16;
 const _: () = assert!(EVPOOL_SIZE >= 2 && KEYS_PER_TIME_CHECK > 0 && VOLATILE_WALK_MAX >= 64);
 
 /// Outcome of [`perform_evictions`] (Redis's `EVICT_OK` / `EVICT_RUNNING` / `EVICT_FAIL`).
+///
+/// [`perform_evictions`]: crate::state::evict::perform_evictions
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EvictResult {
     /// Memory is under the limit (or evicting is not allowed right now).
@@ -161,9 +163,9 @@ pub struct Evictor {
     pub(crate) next_db: usize,
     /// The background eviction continues after a command hit the time limit (Redis's `isEvictionProcRunning`).
     pub proc_running: bool,
-    /// Id of the event-loop timer running [`time_proc`], once the server armed it.
+    /// Id of the event-loop timer running [`time_proc`](crate::state::evict::time_proc), once the server armed it.
     pub timer: Option<u64>,
-    /// `maxmemory` as last seen by [`before_sleep`], to notice CONFIG SET.
+    /// `maxmemory` as last seen by [`before_sleep`](crate::state::evict::before_sleep), to notice CONFIG SET.
     pub(crate) seen_maxmemory: u64,
 }
 

@@ -772,7 +772,7 @@ impl Entry {
         e
     }
 
-    /// Marks an int value as held in its own object (see [`FLAG_UNSHARED`]): what Redis's COPY makes of a shared
+    /// Marks an int value as held in its own object (see `FLAG_UNSHARED`): what Redis's COPY makes of a shared
     /// integer.
     pub fn set_unshared(&mut self) {
         let f = self.flags() | FLAG_UNSHARED;

@@ -262,7 +262,7 @@ fn symbexec(p: &Proto, lastpc: usize, reg: u32) -> Option<Instr> {
 pub struct FrameInfo {
     /// "Lua", "C" or "main".
     pub what: &'static str,
-    /// The chunk name as loaded ("@user_script"), "=[C]" for natives.
+    /// The chunk name as loaded ("@user_script"), "=\[C\]" for natives.
     pub source: String,
     /// `luaO_chunkid` of the source.
     pub short_src: String,

@@ -216,7 +216,7 @@ fn until_nul(b: &[u8]) -> &[u8] {
 }
 
 impl<'a> Lexer<'a> {
-    /// `luaX_setinput`. The first token is read by the first [`Lexer::next`].
+    /// `luaX_setinput`. The first token is read by the first [`Lexer::next_token`].
     pub fn new(heap: &'a mut Heap, src: &'a [u8], chunkname: &str) -> Lexer<'a> {
         Lexer {
             src,

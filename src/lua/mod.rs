@@ -259,7 +259,7 @@ impl Lua {
         self.heap.table(t).next(k, h).map_err(|_| self.runtime_error("invalid key to 'next'"))
     }
 
-    /// A native function value with upvalues (read them with [`Lua::native_upval`]).
+    /// A native function value with upvalues (read them with `lib::native_upvals`).
     pub fn new_native(&mut self, name: &'static str, f: NativeFn, upvals: Vec<Value>) -> Value {
         let env = self.globals;
         Value::Func(self.heap.new_function(heap::Function::Native(NativeClosure {

@@ -97,7 +97,7 @@ pub enum FromLoop {
     Read(Box<Client>, ReadOut),
     /// Writing the reply failed: the client is to be closed.
     WriteFailed(Box<Client>, io::Error),
-    /// Every client the thread held, after a [`ToLoop::Gather`] (boxed as the main thread's slots hold them).
+    /// Every client the thread held, after a `ToLoop::Gather` (boxed as the main thread's slots hold them).
     #[allow(clippy::vec_box)]
     Gathered(Vec<Box<Client>>),
 }

@@ -226,7 +226,7 @@ fn set_index_api(l: &mut Lua, meta: TableRef, api: TableRef) {
     l.heap.table_mut(meta).readonly = true;
 }
 
-/// `luaExtractErrorInformation` for a load error: a string (or number) becomes "ERR <text>"; a table gives its
+/// `luaExtractErrorInformation` for a load error: a string (or number) becomes `"ERR <text>"`; a table gives its
 /// `err` field; anything else gives what Redis's `%s` of a NULL prints.
 fn error_message(l: &mut Lua, e: &LuaError) -> String {
     match e.value {

@@ -604,7 +604,7 @@ fn eval<H: ScriptHost>(l: &mut Lua, host: &mut H, argv: &[Vec<u8>]) {
     }
 }
 
-/// "<error> " and an error value: its text, or the `err` field of an error table.
+/// `"<error> "` and an error value: its text, or the `err` field of an error table.
 fn error_text(l: &mut Lua, v: Value) -> Vec<u8> {
     let mut out = b"<error> ".to_vec();
     let v = match v {
@@ -861,7 +861,7 @@ pub fn breakpoint<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize
     Ok(1)
 }
 
-/// `redis.debug(...)`: logs its arguments to the debugging client ("<debug> line N: a, b"); nothing outside a
+/// `redis.debug(...)`: logs its arguments to the debugging client (`"<debug> line N: a, b"`); nothing outside a
 /// session.
 pub fn debug<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
     let Some(host) = any.downcast_mut::<H>() else { return Ok(0) };

@@ -36,6 +36,8 @@ fn safe_to_evict(srv: &ServerState) -> bool {
 /// needed, then says whether `cmd` must be refused with [`OOM_ERR`] — when memory is still over the limit and the
 /// command may grow it (denyoom, or EXEC of a queue holding one), or the client is queueing a transaction
 /// (anything but EXEC, DISCARD, QUIT and RESET).
+///
+/// [`OOM_ERR`]: crate::keyspace::evict::OOM_ERR
 pub fn rejects_command(
     srv: &mut ServerState,
     c: &mut ClientState,

@@ -195,7 +195,7 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
 /// How long one call of [`field_expire_cycle`] may hold the loop: the cron's call, and a fast call before the event
 /// loop sleeps (made only while the last call left due fields behind, and only once the loop has had
 /// [`FIELD_CYCLE_FAST_US`] to itself since the last call of either kind ended). The budget is checked between
-/// steps, so a call ends at most one step past it (see [`FIELDS_PER_STEP`]). The worst hold of the loop is then
+/// steps, so a call ends at most one step past it (see `FIELDS_PER_STEP`). The worst hold of the loop is then
 /// one slow call and the rest of its cron run, 2.4-2.6 ms measured during a mass expiry of a million fields: another
 /// client's PING stays under 5 ms.
 pub const FIELD_CYCLE_SLOW_US: u64 = 2_000;

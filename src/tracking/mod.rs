@@ -49,7 +49,7 @@ use table::KeyTable;
 pub struct ClientTracking {
     /// The client invalidations are sent to (REDIRECT), 0 for the client itself.
     pub redirect: u64,
-    /// Its tracking slot (see [`SLOTS`]), if it has one.
+    /// Its tracking slot (see `SLOTS`), if it has one.
     pub slot: Slot,
     /// BCAST prefixes, sorted (CLIENT TRACKINGINFO lists them in this order, as Redis's radix tree does).
     pub prefixes: Vec<Box<[u8]>>,
@@ -74,7 +74,7 @@ pub const ALL_FLAGS: u32 = cf::TRACKING
 /// to another client, which so never hears of keys it did not read.
 const SLOTS: usize = 64;
 
-/// A client's tracking slot (see [`SLOTS`]) kept as its bit in an entry's `bits`, 0 when it has none: a read sets
+/// A client's tracking slot (see `SLOTS`) kept as its bit in an entry's `bits`, 0 when it has none: a read sets
 /// the bit without a shift or a test of an `Option`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Slot(u64);

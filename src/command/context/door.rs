@@ -106,7 +106,7 @@ impl Drop for KeyWrite<'_> {
 /// Settling.
 impl Ctx<'_> {
     /// The key of `w` changed, as `n` changes towards `dirty` (0: counted elsewhere, still signalled): WATCH,
-    /// blocked clients and client tracking hear of it at once ([`Ctx::key_changed`]).
+    /// blocked clients and client tracking hear of it at once (`Ctx::key_changed`).
     #[inline]
     pub fn changed(&mut self, w: &mut KeyWrite, n: u64) {
         w.close();

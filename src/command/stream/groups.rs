@@ -86,7 +86,7 @@ fn xgroup_prelude(ctx: &mut Ctx, args: Args, create: bool, setid: bool) -> Optio
     Some((mkstream, entries_read, exists))
 }
 
-/// XGROUP CREATE key group <id | $> [MKSTREAM] [ENTRIESREAD entries-read]
+/// XGROUP CREATE key group <id | $> \[MKSTREAM\] [ENTRIESREAD entries-read]
 pub(super) fn xgroup_create(ctx: &mut Ctx, args: Args) {
     let Some((_, entries_read, exists)) = xgroup_prelude(ctx, args, true, false) else { return };
     if args.len() > 8 {
@@ -275,7 +275,7 @@ pub(super) fn xack(ctx: &mut Ctx, args: Args) {
     ctx.count_changes(acked);
 }
 
-/// XPENDING key group [[IDLE min-idle-time] start end count [consumer]]
+/// XPENDING key group [[IDLE min-idle-time] start end count \[consumer\]]
 pub(super) fn xpending(ctx: &mut Ctx, args: Args) {
     let argc = args.len();
     let justinfo = argc == 3;
@@ -760,8 +760,8 @@ fn drop_deleted(
     }
 }
 
-/// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms-unix-time] [RETRYCOUNT count] [FORCE]
-/// [JUSTID] [LASTID id]
+/// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms-unix-time] [RETRYCOUNT count] \[FORCE\]
+/// \[JUSTID\] [LASTID id]
 pub(super) fn xclaim(ctx: &mut Ctx, args: Args) {
     let (key, gname, cname) = (args.get(1), args.get(2), args.get(3));
     let now = ctx.now_ms();
@@ -898,7 +898,7 @@ pub(super) fn xclaim(ctx: &mut Ctx, args: Args) {
     fx.apply(ctx);
 }
 
-/// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
+/// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] \[JUSTID\]
 pub(super) fn xautoclaim(ctx: &mut Ctx, args: Args) {
     let (key, gname, cname) = (args.get(1), args.get(2), args.get(3));
     let Some(minidle) = long_arg(ctx.reply(), args.get(4), Some("ERR Invalid min-idle-time argument for XAUTOCLAIM"))

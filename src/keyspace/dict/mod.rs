@@ -42,7 +42,7 @@
 //!   before it are empty, so the shift stops there), which keeps the "empty below `rehash_idx`" invariant.
 //!   A growing collection's big table is the exception to "inserts go to the new one": a new member whose slot in
 //!   the old table lies ahead of `rehash_idx` goes there, onto pages already touched, and moves with the rest
-//!   ([`Dict::old_slot_for_new`]).
+//!   (`Dict::old_slot_for_new`).
 //!   While rehashing, the new table must have room for the elements still in the old one too, so fill checks use
 //!   the total count; if the new table would pass 7/8 (a burst of inserts during a shrink) the migration is
 //!   finished at once and the table then grows normally.
@@ -147,7 +147,7 @@ pub trait DictEntry {
     const ZERO_IS_NONE: Option<ZeroIsNone> = None;
 
     /// Whether, while a big table grows, a new element may go into the old table instead of the new one (see
-    /// [`Dict::old_slot_for_new`]). For entry types whose inserts each advance the migration by a batch (the
+    /// `Dict::old_slot_for_new`). For entry types whose inserts each advance the migration by a batch (the
     /// collections' members, `keyspace::types::REHASH_BOOST`), so the old table still drains quickly.
     const INSERT_INTO_OLD_TABLE: bool = false;
 }
@@ -235,17 +235,17 @@ thread_local! {
     static COLLECTIONS_RESIZE: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
 }
 
-/// See [`COLLECTIONS_RESIZE`].
+/// See `COLLECTIONS_RESIZE`.
 pub fn set_collections_resize_allowed(allowed: bool) {
     COLLECTIONS_RESIZE.with(|b| b.set(allowed));
 }
 
-/// See [`BULK_LOAD`].
+/// See `BULK_LOAD`.
 pub fn set_bulk_load(on: bool) {
     BULK_LOAD.with(|b| b.set(on));
 }
 
-/// Sets the memory limit table growth respects (see [`GROWTH_LIMIT`]).
+/// Sets the memory limit table growth respects (see `GROWTH_LIMIT`).
 pub fn set_growth_limit(maxmemory: u64) {
     GROWTH_LIMIT.with(|l| l.set(maxmemory));
 }
@@ -1290,7 +1290,7 @@ impl<E: DictEntry> Dict<E> {
         self.guard.moves_base = self.work.moves;
     }
 
-    /// Finishes a rehash in progress at once, in one prefetching pass ([`migrate`]): for bulk loads, where
+    /// Finishes a rehash in progress at once, in one prefetching pass (`migrate`): for bulk loads, where
     /// nobody waits on single commands and inserts then probe one table instead of two.
     pub fn finish_rehash_now(&mut self) {
         if !self.rehashing {
@@ -1408,7 +1408,7 @@ impl<E: DictEntry> Dict<E> {
 
     /// All elements, in no particular order.
     ///
-    /// Each step asks the CPU for the entry [`ITER_PREFETCH`] slots ahead, so a walk over a big keyspace (RDB
+    /// Each step asks the CPU for the entry `ITER_PREFETCH` slots ahead, so a walk over a big keyspace (RDB
     /// save, AOF rewrite, DEBUG DIGEST, KEYS) overlaps the cache misses of reading its entries.
     pub fn iter(&self) -> impl Iterator<Item = &E> {
         let [a, b] = &self.t;
@@ -1727,7 +1727,7 @@ impl<E: DictEntry> Dict<E> {
         self.shrink_to(target)
     }
 
-    /// Whether a shrink is waiting for fewer elements (see [`Dict::shrink_to`]): the table stays sparse meanwhile,
+    /// Whether a shrink is waiting for fewer elements (see `Dict::shrink_to`): the table stays sparse meanwhile,
     /// so a sampler that would otherwise wait for the shrink (the active expiry cycle) must carry on.
     pub fn shrink_waiting(&self) -> bool {
         self.shrink_deferred_at != 0
