@@ -3,7 +3,7 @@
 #   make test    install what the tests need (Debian redis-server/redis-tools, rustfmt, clippy, redis-py from PyPI
 #                into target/pydeps), then
 #                fmt check, clippy -D warnings, and every test target (differential tests against redis-server),
-#                with check-ports (and, with FUZZ_SMOKE=1, fuzz-smoke) in a third lane beside the test binaries
+#                with check-ports, doc (and, with FUZZ_SMOKE=1, fuzz-smoke) in a third lane beside the test binaries
 #   make test-io-threads  every test target with each ferredis server the tests start on `io-threads 4` and
 #                `io-threads-do-reads yes` (FERREDIS_EXTRA_ARGS, read by tests/common; IO_THREADS_ARGS overrides)
 #   make bench   redis-benchmark + memory comparison against Debian's redis-server (benches/compare.sh), then the
@@ -302,7 +302,7 @@ test: deps toolchain
 	fail() { status=1; failed="$$failed $$1"; }; \
 	echo "== cargo fmt --check"; $(CARGO) fmt --all -- --check || fail fmt; took "fmt"; \
 	echo "== cargo clippy"; $(CARGO) clippy --all-targets -- -D warnings || fail clippy; took "clippy"; \
-	extra=check-ports; if [ "$(FUZZ_SMOKE)" = 1 ]; then extra="$$extra fuzz-smoke"; fi; \
+	extra="check-ports doc"; if [ "$(FUZZ_SMOKE)" = 1 ]; then extra="$$extra fuzz-smoke"; fi; \
 	echo "== cargo test (and make $$extra beside it)"; \
 	EXTRA_TARGETS="$$extra" MAKE="$(MAKE)" tests/run-binaries.sh || fail "test-binaries"; \
 	took "the test binaries and make $$extra"; \

@@ -191,7 +191,7 @@ pub struct Cluster {
     pub importing_from: Box<[NodeIdx; SLOTS]>,
     /// Nodes CLUSTER FORGET removed, not re-added from gossip until the time (ms) passes.
     pub blacklist: HashMap<NodeId, i64>,
-    /// [`todo`] bits for `before_sleep`.
+    /// [`todo`](mod@todo) bits for `before_sleep`.
     pub todo: u8,
     /// `cluster-config-file` as resolved at start.
     pub config_file: String,
@@ -454,7 +454,7 @@ impl Cluster {
         }
     }
 
-    /// Asks `before_sleep` to do `bits` (see [`todo`]).
+    /// Asks `before_sleep` to do `bits` (see [`todo`](mod@todo)).
     #[inline]
     pub fn ask(&mut self, bits: u8) {
         self.todo |= bits;
