@@ -344,7 +344,7 @@ const DATA_FAMILIES: &[&str] = &[
     "command/list.rs",
     "command/hash.rs",
     "command/set.rs",
-    "command/zset.rs",
+    "command/zset",
     "command/sort.rs",
     "command/stream.rs",
     "command/stream",

@@ -1,0 +1,284 @@
+//! The algebra: ZUNION/ZINTER/ZDIFF, their STORE forms and ZINTERCARD, with WEIGHTS and AGGREGATE.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The algebra.
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Op {
+    Union,
+    Inter,
+    Diff,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Aggregate {
+    Sum,
+    Min,
+    Max,
+}
+
+/// One input of the algebra: a sorted set, a plain set (every member scores 1), or a missing key.
+pub(super) enum Src<'a> {
+    Missing,
+    Set(&'a Set),
+    Z(&'a ZSet),
+}
+
+impl Src<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Src::Missing => 0,
+            Src::Set(s) => s.len(),
+            Src::Z(z) => z.len(),
+        }
+    }
+
+    fn for_each<F: FnMut(StrRef<'_>, f64)>(&self, mut f: F) {
+        match self {
+            Src::Missing => {}
+            Src::Set(s) => s.iter().for_each(|m| f(m, 1.0)),
+            Src::Z(z) => z.iter().for_each(|(m, s)| f(m, s)),
+        }
+    }
+
+    fn find(&self, m: &[u8]) -> Option<f64> {
+        match self {
+            Src::Missing => None,
+            Src::Set(s) => s.contains(m).then_some(1.0),
+            Src::Z(z) => z.score(m),
+        }
+    }
+}
+
+#[inline]
+pub(super) fn aggregate(target: &mut f64, val: f64, how: Aggregate) {
+    match how {
+        Aggregate::Sum => {
+            *target += val;
+            // inf + -inf: Redis keeps 0 rather than NaN.
+            if target.is_nan() {
+                *target = 0.0;
+            }
+        }
+        Aggregate::Min => *target = if val < *target { val } else { *target },
+        Aggregate::Max => *target = if val > *target { val } else { *target },
+    }
+}
+
+/// Redis's `zunionInterDiffGenericCommand`. `numkeys_idx` is where numkeys sits; `dst` is the STORE destination;
+/// `card_only` is ZINTERCARD.
+pub(super) fn zalgebra(ctx: &mut Ctx, args: Args, dst: Option<&[u8]>, numkeys_idx: usize, op: Op, card_only: bool) {
+    let Some(setnum) = long_arg(ctx.reply(), args.get(numkeys_idx), None) else { return };
+    if setnum < 1 {
+        let cmd = String::from_utf8_lossy(args.get(0)).to_ascii_lowercase();
+        ctx.reply().error(&format!("ERR at least 1 input key is needed for '{cmd}' command"));
+        return;
+    }
+    if setnum > (args.len() - numkeys_idx - 1) as i64 {
+        ctx.reply().err_syntax();
+        return;
+    }
+    let setnum = setnum as usize;
+    let keys: Vec<&[u8]> = (numkeys_idx + 1..numkeys_idx + 1 + setnum).map(|i| args.get(i)).collect();
+    for k in &keys {
+        let e = if dst.is_some() { ctx.lookup_write(k) } else { ctx.lookup_read(k).map(|e| &*e) };
+        if let Some(e) = e {
+            if !matches!(e.value(), Some(Value::Set(_) | Value::ZSet(_))) {
+                ctx.reply().err_wrongtype();
+                return;
+            }
+        }
+    }
+    let mut weights = vec![1.0f64; setnum];
+    let mut how = Aggregate::Sum;
+    let mut withscores = false;
+    let mut limit = 0i64;
+    let mut j = numkeys_idx + 1 + setnum;
+    while j < args.len() {
+        let remaining = args.len() - j;
+        if op != Op::Diff && !card_only && remaining > setnum && args.is(j, "weights") {
+            j += 1;
+            for w in weights.iter_mut() {
+                let Some(v) = score_arg(ctx.reply(), args.get(j), Some("ERR weight value is not a float")) else {
+                    return;
+                };
+                *w = v;
+                j += 1;
+            }
+        } else if op != Op::Diff && !card_only && remaining >= 2 && args.is(j, "aggregate") {
+            how = if args.is(j + 1, "sum") {
+                Aggregate::Sum
+            } else if args.is(j + 1, "min") {
+                Aggregate::Min
+            } else if args.is(j + 1, "max") {
+                Aggregate::Max
+            } else {
+                ctx.reply().err_syntax();
+                return;
+            };
+            j += 2;
+        } else if dst.is_none() && !card_only && args.is(j, "withscores") {
+            withscores = true;
+            j += 1;
+        } else if card_only && remaining >= 2 && args.is(j, "limit") {
+            let Some(l) = positive_long_arg(ctx.reply(), args.get(j + 1), Some("ERR LIMIT can't be negative")) else {
+                return;
+            };
+            limit = l;
+            j += 2;
+        } else {
+            ctx.reply().err_syntax();
+            return;
+        }
+    }
+
+    let db = ctx.db_ref();
+    let mut srcs: Vec<(Src, f64)> = keys
+        .iter()
+        .zip(&weights)
+        .map(|(k, &w)| {
+            let s = match peek_value(db, k) {
+                Some(Value::Set(s)) => Src::Set(s),
+                Some(Value::ZSet(z)) => Src::Z(z),
+                _ => Src::Missing,
+            };
+            (s, w)
+        })
+        .collect();
+    if op != Op::Diff {
+        // Smallest first, as Redis orders its inputs (this also fixes the order scores are summed in).
+        srcs.sort_by_key(|(s, _)| s.len());
+    }
+    let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
+    let mut cardinality = 0u64;
+    match op {
+        Op::Inter => {
+            if let Some(((first, w0), rest)) = srcs.split_first() {
+                if first.len() > 0 {
+                    let mut stop = false;
+                    first.for_each(|m, sc| {
+                        if stop {
+                            return;
+                        }
+                        let mut buf = [0u8; 24];
+                        let mb = m.bytes(&mut buf);
+                        let mut score = w0 * sc;
+                        if score.is_nan() {
+                            score = 0.0;
+                        }
+                        for (s, w) in rest {
+                            match s.find(mb) {
+                                Some(v) => aggregate(&mut score, v * w, how),
+                                None => return,
+                            }
+                        }
+                        if card_only {
+                            cardinality += 1;
+                            if limit != 0 && cardinality >= limit as u64 {
+                                stop = true;
+                            }
+                        } else {
+                            out.push((mb.to_vec(), score));
+                        }
+                    });
+                }
+            }
+        }
+        Op::Union => {
+            let mut index: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+            for (s, w) in &srcs {
+                s.for_each(|m, sc| {
+                    let mut score = w * sc;
+                    if score.is_nan() {
+                        score = 0.0;
+                    }
+                    let mut buf = [0u8; 24];
+                    let mb = m.bytes(&mut buf);
+                    match index.get(mb) {
+                        Some(&i) => aggregate(&mut out[i].1, score, how),
+                        None => {
+                            index.insert(mb.to_vec(), out.len());
+                            out.push((mb.to_vec(), score));
+                        }
+                    }
+                });
+            }
+        }
+        Op::Diff => {
+            if let Some(((first, _), rest)) = srcs.split_first() {
+                first.for_each(|m, sc| {
+                    let mut buf = [0u8; 24];
+                    let mb = m.bytes(&mut buf);
+                    if !rest.iter().any(|(s, _)| s.find(mb).is_some()) {
+                        out.push((mb.to_vec(), sc));
+                    }
+                });
+            }
+        }
+    }
+    if card_only {
+        ctx.reply().int(cardinality as i64);
+        return;
+    }
+    out.sort_by(|a, b| cmp_elem((a.1, &a.0), (b.1, &b.0)));
+    match dst {
+        None => reply_elems(ctx.reply(), &out, withscores),
+        Some(dst) => {
+            let n = out.len();
+            if n > 0 {
+                let th: Thresholds = ctx.thresholds();
+                let max_len = out.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+                let mut z = ZSet::with_hints(n, max_len, &th);
+                for (m, s) in &out {
+                    z.add(*s, m, ZAddFlags::default(), &th);
+                }
+                let event = match op {
+                    Op::Union => "zunionstore",
+                    Op::Inter => "zinterstore",
+                    Op::Diff => "zdiffstore",
+                };
+                store_value(ctx, dst, Value::ZSet(z), nc::ZSET, event);
+            } else {
+                delete_key(ctx, dst);
+            }
+            ctx.reply().int(n as i64);
+        }
+    }
+}
+
+/// ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] \[WITHSCORES\]
+pub(super) fn zunion(ctx: &mut Ctx, args: Args) {
+    zalgebra(ctx, args, None, 1, Op::Union, false);
+}
+
+/// ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] \[WITHSCORES\]
+pub(super) fn zinter(ctx: &mut Ctx, args: Args) {
+    zalgebra(ctx, args, None, 1, Op::Inter, false);
+}
+
+/// ZDIFF numkeys key [key ...] \[WITHSCORES\]
+pub(super) fn zdiff(ctx: &mut Ctx, args: Args) {
+    zalgebra(ctx, args, None, 1, Op::Diff, false);
+}
+
+/// ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]
+pub(super) fn zunionstore(ctx: &mut Ctx, args: Args) {
+    zalgebra(ctx, args, Some(args.get(1)), 2, Op::Union, false);
+}
+
+/// ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]
+pub(super) fn zinterstore(ctx: &mut Ctx, args: Args) {
+    zalgebra(ctx, args, Some(args.get(1)), 2, Op::Inter, false);
+}
+
+/// ZDIFFSTORE destination numkeys key [key ...]
+pub(super) fn zdiffstore(ctx: &mut Ctx, args: Args) {
+    zalgebra(ctx, args, Some(args.get(1)), 2, Op::Diff, false);
+}
+
+/// ZINTERCARD numkeys key [key ...] [LIMIT limit]
+pub(super) fn zintercard(ctx: &mut Ctx, args: Args) {
+    zalgebra(ctx, args, None, 1, Op::Inter, true);
+}
