@@ -1421,9 +1421,12 @@ fn single_key_changes_are_reported_from_known_places() {
     found.sort();
     let mut want: Vec<(String, usize)> = KEY_CHANGED_CALLERS.iter().map(|&(f, n, _)| (f.to_string(), n)).collect();
     want.sort();
+    let known: Vec<String> = KEY_CHANGED_CALLERS.iter().map(|(f, n, why)| format!("  {f} ({n}): {why}")).collect();
     assert_eq!(
-        found, want,
+        found,
+        want,
         "calls of key_changed( by file (left: found, right: KEY_CHANGED_CALLERS in tests/layers.rs); a new place that \
-         changes a key must report it through the door, or be listed there and in the crate docs"
+         changes a key must report it through the door, or be listed there and in the crate docs. Known:\n{}",
+        known.join("\n")
     );
 }

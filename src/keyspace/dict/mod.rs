@@ -1159,7 +1159,7 @@ impl<E: DictEntry> Dict<E> {
 
     /// Places a new key (absent from both tables) once [`Dict::make_room`] made room: into the old table when a
     /// migration is under way and [`Dict::old_slot_for_new`] allows it (the insert that starts a big table's
-    /// growth is one: placed at random in the new table, it would set the new table's `filled_end` near its end
+    /// growth is one: placed at random in the new table, it would narrow the new table's never-filled range (`front_end`..`back_start`) from near its end
     /// and so make every later absence check read a fresh page), else into the insert target.
     fn place_new(&mut self, h: u64, e: E) {
         if self.rehashing {
