@@ -437,9 +437,9 @@ pub struct ServerState {
     /// The lazy-free thread (FLUSHALL ASYNC, UNLINK of big values, a replica's old dataset).
     pub lazyfree: crate::keyspace::lazyfree::LazyFree,
     /// The expire cycle's and the tables' cron's place between calls.
-    pub expire_cycle: crate::state::expire::Cycle,
+    pub expire_cycle: crate::state::expire::cycle::Cycle,
     /// The active defragmenter's run, pass and counters.
-    pub defrag: crate::state::defrag::Defrag,
+    pub defrag: crate::state::defrag::progress::Defrag,
     /// EVAL's Lua state and script cache, the running script (see [`crate::scripting`]).
     pub scripting: crate::scripting::Scripting,
     /// Function libraries (FUNCTION LOAD / FCALL, see [`crate::scripting::function`]).
@@ -636,7 +636,7 @@ impl ServerState {
     /// A master below `min-replicas-to-write` good replicas: writes are refused with `NOREPLICAS` (admission).
     #[inline]
     pub fn too_few_replicas(&self) -> bool {
-        crate::state::repl::too_few_replicas(self)
+        self.repl.too_few_replicas()
     }
 
     /// Whether the last background save or AOF write failed (the cheap test before [`ServerState::disk_error`]).
@@ -742,7 +742,7 @@ impl ServerState {
     pub fn replica_buffer_bytes(&self) -> u64 {
         let mut n = 0u64;
         if let Some(b) = self.repl.backlog.as_ref() {
-            let size = crate::state::repl::backlog_size(self);
+            let size = crate::repl::backlog::configured_size(&self.config);
             let counted = size + (size / (16 * 1024) + 1) * crate::repl::backlog::BLOCK_OVERHEAD;
             n += b.mem().saturating_sub(counted) as u64;
         }
@@ -771,10 +771,30 @@ impl ServerState {
         crate::keyspace::dict::set_collections_resize_allowed(allowed);
     }
 
+    /// What an RDB save records about replication (`rdbPopulateSaveInfo`): (replid, offset, stream db), or None
+    /// when there is nothing to continue from.
+    pub fn repl_save_info(&self) -> Option<(String, i64, i64)> {
+        let r = &self.repl;
+        if !r.is_replica() && r.backlog.is_some() {
+            let db = self.prop.repl.as_ref().map_or(0, |f| f.selected_db.max(0));
+            return Some((self.replid.clone(), r.master_repl_offset, db));
+        }
+        if r.is_replica() && (r.master_client.is_some() || r.can_continue) {
+            let db = r
+                .master_client
+                .and_then(|(id, fd)| {
+                    self.clients.by_fd.get(fd as usize).and_then(|c| c.as_ref()).filter(|c| c.state.id == id)
+                })
+                .map_or(r.master_db, |c| c.state.db);
+            return Some((self.replid.clone(), r.master_repl_offset, db as i64));
+        }
+        None
+    }
+
     /// SAVE (also SHUTDOWN and FLUSHALL): saves in this process; resets `dirty` and `lastsave` on success.
     pub fn save_now(&mut self) -> bool {
         let mut cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
-        cx.repl = crate::state::repl::save_info(self);
+        cx.repl = self.repl_save_info();
         cx.functions = self.functions.ctx.codes();
         let r = self.persist.save_sync(&self.dbs, &cx);
         if r.is_ok() {
@@ -788,7 +808,7 @@ impl ServerState {
     pub fn start_bgsave(&mut self) -> Result<i32, String> {
         let dirty = self.persist.dirty;
         let mut cx = crate::persist::engine::SaveContext::now(&self.config, self.lru_clock);
-        cx.repl = crate::state::repl::save_info(self);
+        cx.repl = self.repl_save_info();
         cx.functions = self.functions.ctx.codes();
         let r = self.persist.bgsave(&self.dbs, &cx, dirty);
         if let Ok(pid) = r {

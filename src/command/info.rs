@@ -585,7 +585,7 @@ fn replication(out: &mut String, srv: &ServerState) {
         "master_repl_offset" => r.master_repl_offset,
         "second_repl_offset" => r.second_offset,
         "repl_backlog_active" => b.is_some() as i32,
-        "repl_backlog_size" => crate::state::repl::backlog_size(srv),
+        "repl_backlog_size" => crate::repl::backlog::configured_size(&srv.config),
         "repl_backlog_first_byte_offset" => b.map_or(0, |b| b.first_offset()),
         "repl_backlog_histlen" => b.map_or(0, |b| b.histlen()),
     );

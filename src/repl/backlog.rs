@@ -27,6 +27,11 @@ use std::collections::VecDeque;
 /// Smallest backlog Redis accepts (`CONFIG_REPL_BACKLOG_MIN_SIZE`).
 pub const MIN_SIZE: usize = 16 * 1024;
 
+/// The backlog size the config asks for (`repl-backlog-size`, at least [`MIN_SIZE`]).
+pub fn configured_size(config: &crate::config::Config) -> usize {
+    config.stored_i64("repl-backlog-size").max(MIN_SIZE as i64) as usize
+}
+
 /// Smallest block (Redis's `PROTO_REPLY_CHUNK_BYTES`).
 const BLOCK_MIN: usize = 16 * 1024;
 

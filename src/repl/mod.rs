@@ -384,6 +384,16 @@ impl Default for Repl {
 }
 
 impl Repl {
+    /// Whether writes are refused for lack of good replicas (`-NOREPLICAS`): a master below
+    /// `min-replicas-to-write` replicas that acknowledged within `min-replicas-max-lag` seconds.
+    #[inline]
+    pub fn too_few_replicas(&self) -> bool {
+        self.min_to_write > 0
+            && self.min_max_lag > 0
+            && !self.is_replica()
+            && (self.good_replicas as i64) < self.min_to_write
+    }
+
     /// Stops using the diskless child's pipe (see `closing_pipes`).
     pub fn retire_pipe(&mut self) {
         if let Some(p) = self.rdb_pipe.take() {

@@ -33,12 +33,13 @@ pub fn script_call<H: ScriptHost, R>(
     argv: &OwnedArgs,
     on_reply: impl FnOnce(&[u8]) -> R,
 ) -> Option<CallResult<R>> {
-    let st = host.state();
-    let run = st.scripting.run.as_ref()?;
+    let now_ms = host.now_ms();
+    let sc = host.scripting();
+    let run = sc.run.as_ref()?;
     let (db, resp, user_id) = (run.db, run.resp, run.user_id);
-    let mut c = match st.scripting.client.take() {
+    let mut c = match sc.client.take() {
         Some(c) => c,
-        None => new_script_client(st.now_ms),
+        None => new_script_client(now_ms),
     };
     c.db = db;
     if c.user_id != user_id || c.user.is_empty() {
@@ -64,11 +65,11 @@ pub fn script_call<H: ScriptHost, R>(
     };
     c.reply.buf.clear();
     c.reply.sent = 0;
-    let st = host.state();
+    let sc = host.scripting();
     // SELECT inside the script moves the script client only; the next command starts from there.
-    if let Some(r) = st.scripting.run.as_mut() {
+    if let Some(r) = sc.run.as_mut() {
         r.db = c.db;
     }
-    st.scripting.client = Some(c);
+    sc.client = Some(c);
     Some(result)
 }

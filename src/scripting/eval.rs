@@ -108,14 +108,14 @@ pub fn body_sha(body: &[u8]) -> [u8; 40] {
 
 /// The EVAL state for host `H`, created (or rebuilt for a new host type, recompiling the cache) as needed.
 fn state_for<H: ScriptHost>(host: &mut H) -> HostLua {
-    let ev = &mut host.state().scripting.eval;
+    let ev = &mut host.scripting().eval;
     if let Some(h) = ev.lua.take() {
         if h.is_for::<H>() {
             return h;
         }
     }
     let mut hl = HostLua { lua: Box::new(env::new_state::<H>(true)), host: std::any::TypeId::of::<H>() };
-    let ev = &mut host.state().scripting.eval;
+    let ev = &mut host.scripting().eval;
     let mut dead = Vec::new();
     for (sha, s) in ev.scripts.iter_mut() {
         match compile(&mut hl, sha, &s.body) {
@@ -149,14 +149,14 @@ fn compile(hl: &mut HostLua, sha: &[u8; 40], body: &[u8]) -> Result<(Value, u32)
 /// `luaCreateFunction`: the cached script for `body`, compiling and caching it if new. Err: the error text.
 pub fn create_function<H: ScriptHost>(host: &mut H, body: &[u8]) -> Result<[u8; 40], String> {
     let sha = body_sha(body);
-    if host.state().scripting.eval.scripts.contains_key(&sha) {
+    if host.scripting().eval.scripts.contains_key(&sha) {
         return Ok(sha);
     }
     // The shebang is checked before compiling (and its errors win over syntax errors).
     parse_shebang(body).map_err(|e| format!("ERR {e}"))?;
     let mut hl = state_for(host);
     let compiled = compile(&mut hl, &sha, body);
-    let ev = &mut host.state().scripting.eval;
+    let ev = &mut host.scripting().eval;
     ev.vm_bytes = hl.lua.used_memory();
     ev.lua = Some(hl);
     let (func, flags) = compiled?;
@@ -238,11 +238,8 @@ fn eval_with_debugging<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: A
                 return;
             }
             Ok(Forked::Parent { child_pid }) => {
-                let st = host.state();
-                st.persist.stats.total_forks += 1;
-                st.persist.stats.latest_fork_usec = started.elapsed().as_micros() as u64;
-                crate::latency::add_sample_if_needed("fork", st.persist.stats.latest_fork_usec / 1000);
-                st.scripting.ldb_children.push(child_pid);
+                host.record_fork(started.elapsed().as_micros() as u64);
+                host.scripting().ldb_children.push(child_pid);
                 // The child owns the conversation from here; this side goes away without a word.
                 c.flags |= cf::CLOSE_ASAP;
                 c.flags &= !(cf::LUA_DEBUG | cf::LUA_DEBUG_SYNC);
@@ -252,11 +249,7 @@ fn eval_with_debugging<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: A
                 process::ignore_shutdown_signals();
                 process::setup_child_signal_handlers();
                 crate::sys::socket::close_listening_sockets();
-                crate::cluster::nodes_conf::close_lock_in_child();
-                if let Some(cl) = host.state().cluster.as_ref() {
-                    // Closed just above: the session's commands must not write through that number.
-                    cl.conf_lock.forget();
-                }
+                host.enter_forked_child();
                 crate::oom::enter_child();
                 crate::log_warning!("Redis forked for debugging eval");
             }
@@ -264,9 +257,9 @@ fn eval_with_debugging<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: A
     } else {
         crate::log_warning!("Redis synchronous debugging eval session started");
     }
-    host.state().scripting.ldb = Some(Box::new(super::ldb::Session::new(c.fd, forked, args.get(1))));
+    host.scripting().ldb = Some(Box::new(super::ldb::Session::new(c.fd, forked, args.get(1))));
     eval_generic(host, c, args, kind);
-    if let Some(mut s) = host.state().scripting.ldb.take() {
+    if let Some(mut s) = host.scripting().ldb.take() {
         s.end();
     }
     if forked {
@@ -307,7 +300,7 @@ fn eval_generic<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Args, ki
             }
         }
     };
-    let found = sha.and_then(|k| host.state().scripting.eval.scripts.get(&k).map(|s| (k, s.func, s.flags)));
+    let found = sha.and_then(|k| host.scripting().eval.scripts.get(&k).map(|s| (k, s.func, s.flags)));
     let Some((sha, func, flags)) = found else {
         c.reply.error("NOSCRIPT No matching script. Please use EVAL.");
         return;
@@ -315,7 +308,7 @@ fn eval_generic<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Args, ki
     // A SHA is ASCII hex.
     let funcname = std::str::from_utf8(&sha).unwrap_or_default();
     let mut reply = std::mem::take(&mut c.reply);
-    let prepared = run::prepare(host.state(), c, funcname, flags, kind.ro, true, &mut reply);
+    let prepared = run::prepare(&host.conditions(), c, funcname, flags, kind.ro, true, &mut reply);
     let Some(rctx) = prepared else {
         c.reply = reply;
         return;
@@ -326,7 +319,7 @@ fn eval_generic<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Args, ki
     let argv = args.skip(3 + nk);
     run::call_function(host, &mut hl.lua, rctx, func, keys, argv, &mut reply);
     c.reply = reply;
-    let ev = &mut host.state().scripting.eval;
+    let ev = &mut host.scripting().eval;
     ev.vm_bytes = hl.lua.used_memory();
     // A SCRIPT FLUSH while the script ran (refused by the dispatcher, but be safe) would have left no state.
     if ev.lua.is_none() {

@@ -239,7 +239,35 @@ pub enum RestorePolicy {
 enum NoHost {}
 
 impl ScriptHost for NoHost {
-    fn state(&mut self) -> &mut crate::state::ServerState {
+    fn scripting(&mut self) -> &mut super::Scripting {
+        match *self {}
+    }
+
+    fn functions(&mut self) -> &mut Functions {
+        match *self {}
+    }
+
+    fn config(&self) -> &crate::config::Config {
+        match *self {}
+    }
+
+    fn acl(&self) -> &crate::acl::Acl {
+        match *self {}
+    }
+
+    fn now_ms(&self) -> i64 {
+        match *self {}
+    }
+
+    fn conditions(&self) -> super::run::Conditions {
+        match *self {}
+    }
+
+    fn record_fork(&mut self, _: u64) {
+        match *self {}
+    }
+
+    fn enter_forked_child(&mut self) {
         match *self {}
     }
 
@@ -468,7 +496,7 @@ pub fn call_script_flags(functions: &Functions, args: Args) -> Option<u32> {
 /// FCALL / FCALL_RO `function numkeys [key ...] [arg ...]` for caller `c` with host `H` (Redis's
 /// `fcallCommandGeneric`); the reply goes to `c.reply`.
 pub fn fcall_command<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Args, ro: bool) {
-    if host.state().functions.ctx.function(args.get(1)).is_none() {
+    if host.functions().ctx.function(args.get(1)).is_none() {
         return c.reply.error("ERR Function not found");
     }
     let Some(numkeys) = crate::util::parse_i64(args.get(2)) else {
@@ -480,30 +508,30 @@ pub fn fcall_command<H: ScriptHost>(host: &mut H, c: &mut ClientState, args: Arg
     if numkeys < 0 {
         return c.reply.error("ERR Number of keys can't be negative");
     }
-    let mut engine = host.state().functions.take_engine::<H>();
-    let fns = &host.state().functions;
+    let mut engine = host.functions().take_engine::<H>();
+    let fns = &host.functions();
     let Some((name, flags, func_ref)) = fns.ctx.function(args.get(1)).map(|f| (f.name.clone(), f.flags, f.func_ref))
     else {
         // Only if a library failed to load again in a rebuilt state.
-        host.state().functions.put_engine(engine);
+        host.functions().put_engine(engine);
         return c.reply.error("ERR Function not found");
     };
     let funcname = String::from_utf8_lossy(&name).into_owned();
     let mut reply = std::mem::take(&mut c.reply);
-    let prepared = super::run::prepare(host.state(), c, &funcname, flags, ro, false, &mut reply);
+    let prepared = super::run::prepare(&host.conditions(), c, &funcname, flags, ro, false, &mut reply);
     let Some(rctx) = prepared else {
         c.reply = reply;
-        host.state().functions.put_engine(engine);
+        host.functions().put_engine(engine);
         return;
     };
     let f = engine.function_value(func_ref);
-    host.state().functions.running = Some(args.iter().map(|a| a.to_vec()).collect());
+    host.functions().running = Some(args.iter().map(|a| a.to_vec()).collect());
     let nk = numkeys as usize;
     let keys = args.skip(3).take(nk);
     let argv = args.skip(3 + nk);
     super::run::call_function(host, &mut engine.lua, rctx, f, keys, argv, &mut reply);
     c.reply = reply;
-    let fs = &mut host.state().functions;
+    let fs = &mut host.functions();
     fs.running = None;
     fs.put_engine(engine);
 }

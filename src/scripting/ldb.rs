@@ -342,7 +342,7 @@ fn parse_command(buf: &[u8]) -> Parsed {
 
 /// The session of the running script, if it is being debugged.
 fn session<H: ScriptHost>(host: &mut H) -> Option<&mut Session> {
-    host.state().scripting.ldb.as_deref_mut()
+    host.scripting().ldb.as_deref_mut()
 }
 
 /// Whether `redis.call` logs what it runs (`ldbIsEnabled`: a session is stepping).
@@ -399,10 +399,10 @@ fn on_event<H: ScriptHost>(
     line: i64,
     user_code: bool,
 ) -> Result<(), LuaError> {
-    let st = host.state();
-    let threshold = st.config.busy_reply_threshold;
-    let elapsed_ms = st.scripting.run.as_ref().map_or(0, |r| r.start.elapsed().as_millis() as i64);
-    let Some(s) = st.scripting.ldb.as_deref_mut() else { return Ok(()) };
+    let threshold = host.config().busy_reply_threshold;
+    let sc = host.scripting();
+    let elapsed_ms = sc.run.as_ref().map_or(0, |r| r.start.elapsed().as_millis() as i64);
+    let Some(s) = sc.ldb.as_deref_mut() else { return Ok(()) };
     s.currentline = line;
     let bp = s.is_breakpoint(line) || s.luabp;
     if !user_code {
@@ -445,7 +445,7 @@ fn on_event<H: ScriptHost>(
         // Nobody will ever step the script out of its loop: end it rather than block forever.
         return Err(raise(l, b"timeout during Lua debugging with client closing connection"));
     }
-    if let Some(run) = host.state().scripting.run.as_mut() {
+    if let Some(run) = host.scripting().run.as_mut() {
         run.start = Instant::now();
     }
     Ok(())

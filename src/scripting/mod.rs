@@ -69,11 +69,12 @@ pub mod run;
 use std::any::Any;
 use std::time::Instant;
 
+use crate::acl::Acl;
 use crate::args::Args;
 use crate::command_spec::{Command, CommandTable};
+use crate::config::Config;
 use crate::lua::Lua;
 use crate::net::client::ClientState;
-use crate::state::ServerState;
 
 /// Flags a script declares in its shebang (`#!lua flags=...`), Redis's `SCRIPT_FLAG_*`.
 pub mod script_flags {
@@ -163,10 +164,35 @@ impl RunCtx {
     }
 }
 
-/// What a script needs from the server it runs in (see the module documentation).
+/// What a script needs from the server it runs in (see the module documentation). The host hands out the parts
+/// a script touches, never the whole server state: scripting sits below the server state (it is one of its parts)
+/// and so must not name it.
 pub trait ScriptHost: Any {
-    /// The server state (scripting state, databases, config, statistics).
-    fn state(&mut self) -> &mut ServerState;
+    /// The scripting state: EVAL's Lua state and cache, the running script, the script client.
+    fn scripting(&mut self) -> &mut Scripting;
+
+    /// The function libraries (FUNCTION LOAD / FCALL).
+    fn functions(&mut self) -> &mut function::Functions;
+
+    /// The server's settings (`busy-reply-threshold`).
+    fn config(&self) -> &Config;
+
+    /// The ACL users (`redis.acl_check_cmd`).
+    fn acl(&self) -> &Acl;
+
+    /// The cached clock, in milliseconds (the script client's creation time).
+    fn now_ms(&self) -> i64;
+
+    /// What the server's state says about running a script now ([`run::prepare`]'s refusals).
+    fn conditions(&self) -> run::Conditions;
+
+    /// Counts a fork made for a forked debugging session (`SCRIPT DEBUG YES`), in the parent: statistics and the
+    /// `fork` latency event, as for any fork.
+    fn record_fork(&mut self, usec: u64);
+
+    /// In the child of that fork, before the session goes on: lets go of what belongs to the parent (the cluster
+    /// configuration's lock).
+    fn enter_forked_child(&mut self);
 
     /// The host's command table (`rename-command` applied).
     fn commands(&self) -> &'static CommandTable;
@@ -184,7 +210,7 @@ pub trait ScriptHost: Any {
     fn process_events_while_blocked(&mut self) -> bool;
 }
 
-/// The scripting state of a server (in [`ServerState::scripting`]).
+/// The scripting state of a server (a part of the server state).
 #[derive(Default)]
 pub struct Scripting {
     /// EVAL's Lua state and script cache.

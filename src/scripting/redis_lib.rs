@@ -99,12 +99,12 @@ fn fmt_17g(x: f64, out: &mut Vec<u8>) {
 /// `luaRedisGenericCommand`: `redis.call` (`raise_error`) and `redis.pcall`.
 fn generic_command<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any, raise_error: bool) -> Result<usize, LuaError> {
     with_host::<H, usize>(l, any, |l, host| {
-        if host.state().scripting.run.is_none() {
+        if host.scripting().run.is_none() {
             return Err(raise(l, b"redis.call/pcall can only be called inside a script invocation"));
         }
-        let mut argv = std::mem::take(&mut host.state().scripting.argv);
+        let mut argv = std::mem::take(&mut host.scripting().argv);
         if let Err(msg) = args_to_argv(l, &mut argv) {
-            host.state().scripting.argv = argv;
+            host.scripting().argv = argv;
             log_error(host, msg.as_bytes());
             let t = error_table(l, msg.as_bytes());
             if raise_error {
@@ -124,7 +124,7 @@ fn generic_command<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any, raise_error: b
             let logged = debugging.then(|| ldb::ReplyLog::new(bytes));
             (reply_to_lua(l, bytes), bytes.first() == Some(&b'-'), logged)
         });
-        host.state().scripting.argv = argv;
+        host.scripting().argv = argv;
         let outcome = outcome.map(|o| match o {
             CallResult::Reply((v, is_error, logged)) => {
                 if let (Some(entry), Some(s)) = (logged, ldb::logging(host)) {
@@ -290,7 +290,7 @@ fn to_c_int(l: &Lua, v: Value) -> i64 {
 /// `redis.setresp(2|3)`: the protocol the script's commands reply in.
 fn setresp<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
     with_host::<H, usize>(l, any, |l, host| {
-        if host.state().scripting.run.is_none() {
+        if host.scripting().run.is_none() {
             return Err(raise(l, b"redis.setresp can only be called inside a script invocation"));
         }
         if l.nargs() != 1 {
@@ -300,7 +300,7 @@ fn setresp<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaEr
         if resp != 2 && resp != 3 {
             return Err(raise(l, b"RESP version must be 2 or 3."));
         }
-        if let Some(r) = host.state().scripting.run.as_mut() {
+        if let Some(r) = host.scripting().run.as_mut() {
             r.resp = resp as u8;
         }
         Ok(0)
@@ -310,7 +310,7 @@ fn setresp<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaEr
 /// `redis.set_repl(flags)`: where the script's commands propagate (AOF, replicas, both, neither).
 fn set_repl<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
     with_host::<H, usize>(l, any, |l, host| {
-        if host.state().scripting.run.is_none() {
+        if host.scripting().run.is_none() {
             return Err(raise(l, b"redis.set_repl can only be called inside a script invocation"));
         }
         if l.nargs() != 1 {
@@ -320,7 +320,7 @@ fn set_repl<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaE
         if flags & !(super::REPL_ALL as i64) != 0 {
             return Err(raise(l, b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."));
         }
-        if let Some(r) = host.state().scripting.run.as_mut() {
+        if let Some(r) = host.scripting().run.as_mut() {
             r.repl_flags = flags as u8;
         }
         Ok(0)
@@ -330,7 +330,7 @@ fn set_repl<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaE
 /// `redis.acl_check_cmd(cmd, ...)`: whether the script's user may run that command.
 fn acl_check_cmd<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, LuaError> {
     with_host::<H, usize>(l, any, |l, host| {
-        if host.state().scripting.run.is_none() {
+        if host.scripting().run.is_none() {
             return Err(raise(l, b"redis.acl_check_cmd can only be called inside a script invocation"));
         }
         let mut argv = OwnedArgs::default();
@@ -341,12 +341,11 @@ fn acl_check_cmd<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize,
         let crate::command_spec::Resolved::Found(cmd, _) = host.commands().resolve(args) else {
             return Err(raise(l, b"Invalid command passed to redis.acl_check_cmd()"));
         };
-        let allowed = match host.state().scripting.run.as_ref() {
+        let allowed = match host.scripting().run.as_ref() {
             Some(r) if r.obey => true,
             Some(r) => {
                 let uid = r.user_id;
-                let st = host.state();
-                match (st.acl.user(uid), crate::acl::registry::registry().id_of(cmd)) {
+                match (host.acl().user(uid), crate::acl::registry::registry().id_of(cmd)) {
                     (Some(u), Some(id)) => crate::acl::check(u, id, args).is_ok(),
                     _ => false,
                 }
@@ -369,11 +368,11 @@ fn math_random<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usize, L
     let Some(host) = any.downcast_mut::<H>() else {
         return Err(l.runtime_error("math.random can only be called inside a script invocation"));
     };
-    let st = host.state();
-    if st.scripting.run.is_none() {
+    let sc = host.scripting();
+    if sc.run.is_none() {
         return Err(l.runtime_error("math.random can only be called inside a script invocation"));
     }
-    let r = st.scripting.rng.next_unit();
+    let r = sc.rng.next_unit();
     match l.nargs() {
         0 => l.push(Value::Num(r)),
         1 => {
@@ -402,11 +401,11 @@ fn math_randomseed<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<usiz
     let Some(host) = any.downcast_mut::<H>() else {
         return Err(l.runtime_error("math.randomseed can only be called inside a script invocation"));
     };
-    if host.state().scripting.run.is_none() {
+    if host.scripting().run.is_none() {
         return Err(l.runtime_error("math.randomseed can only be called inside a script invocation"));
     }
     let seed = l.check_int(1)? as i32;
-    host.state().scripting.rng.seed(seed);
+    host.scripting().rng.seed(seed);
     Ok(0)
 }
 

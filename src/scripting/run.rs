@@ -18,18 +18,36 @@ use crate::lua::value::{ErrorKind, LuaError, TableRef, Value};
 use crate::lua::Lua;
 use crate::net::client::{flags as cf, ClientState};
 use crate::resp::reply::Reply;
-use crate::state::ServerState;
 
 /// Instructions between two checks of the busy-script hook (Redis's count hook interval).
 pub const HOOK_INTERVAL: u32 = 100_000;
 
 use crate::net::client::must_obey;
 
+/// What the server's state says about running a script now: the inputs of [`prepare`]'s refusals, gathered by
+/// the host ([`ScriptHost::conditions`]).
+#[derive(Debug, Default, Clone)]
+pub struct Conditions {
+    /// A replica whose link to its master is down, with `replica-serve-stale-data no`.
+    pub stale_replica: bool,
+    /// `maxmemory` is exceeded now.
+    pub over_maxmemory: bool,
+    /// Cluster mode is on.
+    pub cluster: bool,
+    /// A replica with `replica-read-only`.
+    pub read_only_replica: bool,
+    /// After a failed background save or AOF write: why writes are refused (`MISCONF ...`), and the AOF write's
+    /// errno if that is what failed.
+    pub disk_error: Option<(String, Option<i32>)>,
+    /// A master below `min-replicas-to-write` good replicas.
+    pub too_few_replicas: bool,
+}
+
 /// `scriptPrepareForRun`: refuses the run (error text written to `reply`, None returned) or returns its context.
 /// `funcname` names the script in errors and logs; `ro` is EVAL_RO/EVALSHA_RO/FCALL_RO; `eval` tells EVAL from
 /// FCALL.
 pub fn prepare(
-    st: &ServerState,
+    st: &Conditions,
     caller: &ClientState,
     funcname: &str,
     flags: u32,
@@ -37,11 +55,11 @@ pub fn prepare(
     eval: bool,
     reply: &mut Reply,
 ) -> Option<RunCtx> {
-    let running_stale = st.stale_replica();
+    let running_stale = st.stale_replica;
     let obey = must_obey(caller);
-    let pre_oom = st.config.maxmemory != 0 && st.memory_to_free().is_some();
+    let pre_oom = st.over_maxmemory;
     if flags & script_flags::EVAL_COMPAT_MODE == 0 {
-        if flags & script_flags::NO_CLUSTER != 0 && st.cluster.is_some() {
+        if flags & script_flags::NO_CLUSTER != 0 && st.cluster {
             reply.error("ERR Can not run script on cluster, 'no-cluster' flag is set.");
             return None;
         }
@@ -53,12 +71,12 @@ pub fn prepare(
             return None;
         }
         if flags & script_flags::NO_WRITES == 0 {
-            if st.read_only_replica() && !obey {
+            if st.read_only_replica && !obey {
                 reply.error("READONLY Can not run script with write flag on readonly replica");
                 return None;
             }
             if !obey {
-                if let Some(msg) = st.disk_error() {
+                if let Some((msg, aof_errno)) = &st.disk_error {
                     let rdb = msg.contains("RDB");
                     if rdb {
                         reply.error(
@@ -67,7 +85,7 @@ pub fn prepare(
                              scripts.",
                         );
                     } else {
-                        let errno = st.persist.stats.aof_error.unwrap_or(0);
+                        let errno = aof_errno.unwrap_or(0);
                         let e = std::io::Error::from_raw_os_error(errno);
                         reply.error(&format!(
                             "MISCONF Redis is configured to persist data to AOF, but it's currently unable to \
@@ -83,7 +101,7 @@ pub fn prepare(
                 reply.error("ERR Can not execute a script with write flag using *_ro command.");
                 return None;
             }
-            if st.too_few_replicas() {
+            if st.too_few_replicas {
                 reply.error("NOREPLICAS Not enough good replicas to write.");
                 return None;
             }
@@ -127,9 +145,8 @@ pub fn prepare(
 /// `pcall` catches.
 fn hook<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<(), LuaError> {
     let Some(host) = any.downcast_mut::<H>() else { return Ok(()) };
-    let st = host.state();
-    let threshold = st.config.busy_reply_threshold;
-    let Some(run) = st.scripting.run.as_mut() else { return Ok(()) };
+    let threshold = host.config().busy_reply_threshold;
+    let Some(run) = host.scripting().run.as_mut() else { return Ok(()) };
     if !run.has(run_flags::TIMEDOUT) {
         let elapsed = run.start.elapsed().as_millis() as i64;
         if elapsed < threshold {
@@ -144,7 +161,7 @@ fn hook<H: ScriptHost>(l: &mut Lua, any: &mut dyn Any) -> Result<(), LuaError> {
         run.flags |= run_flags::TIMEDOUT;
     }
     let shutting_down = host.process_events_while_blocked();
-    let killed = shutting_down || host.state().scripting.run.as_ref().is_some_and(|r| r.has(run_flags::KILLED));
+    let killed = shutting_down || host.scripting().run.as_ref().is_some_and(|r| r.has(run_flags::KILLED));
     if killed {
         crate::log_warning!("Lua script killed by user with SCRIPT KILL.");
         // Keep firing often so a pcall cannot swallow the kill and go on (the error itself is uncatchable too).
@@ -177,9 +194,9 @@ pub fn call_function<H: ScriptHost>(
     reply: &mut Reply,
 ) -> RunCtx {
     let eval = run.has(run_flags::EVAL_MODE);
-    let threshold = host.state().config.busy_reply_threshold;
-    host.state().scripting.run = Some(run);
-    if host.state().scripting.ldb.is_some() {
+    let threshold = host.config().busy_reply_threshold;
+    host.scripting().run = Some(run);
+    if host.scripting().ldb.is_some() {
         // A debugging session replaces the busy-script hook (as in Redis): its hook looks at every instruction.
         l.hook = Some(super::ldb::hook::<H>);
         l.hook_interval = 1;
@@ -215,7 +232,7 @@ pub fn call_function<H: ScriptHost>(
     };
     l.hook = None;
     l.hook_interval = HOOK_INTERVAL;
-    let run = host.state().scripting.run.take();
+    let run = host.scripting().run.take();
     let run = match run {
         Some(r) => r,
         // Never expected: the context is only removed here.

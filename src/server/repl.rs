@@ -510,7 +510,7 @@ impl Server {
             log_notice!("Starting BGSAVE for SYNC with target: replicas sockets");
             let mark = crate::state::random_hex(&mut self.state.rng, repl::replica::EOF_MARK_SIZE);
             let mut cx = crate::persist::engine::SaveContext::now(&self.state.config, self.state.lru_clock);
-            cx.repl = crate::state::repl::save_info(&self.state);
+            cx.repl = self.state.repl_save_info();
             if req & repl::REQ_EXCLUDE_FUNCTIONS == 0 {
                 cx.functions = self.state.functions.ctx.codes();
             }
@@ -1267,7 +1267,7 @@ impl Server {
         crate::state::repl::refresh_good_replicas(&mut self.state);
         // CONFIG SET repl-backlog-size resizes the backlog, keeping what fits; the history a gone replica pinned
         // is freed a bounded step at a time.
-        let size = crate::state::repl::backlog_size(&self.state);
+        let size = crate::repl::backlog::configured_size(&self.state.config);
         if let Some(b) = self.state.repl.backlog.as_mut() {
             b.set_size(size);
         }

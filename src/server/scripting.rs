@@ -17,14 +17,57 @@ use crate::command::{self, Command};
 use crate::event_loop::EventLoop;
 use crate::net::client::ClientState;
 use crate::scripting::{self, ScriptHost};
-use crate::state::{ServerState, Stats};
+use crate::state::Stats;
 
 /// Passes of the event loop per hook call while a script is busy (Redis's `processEventsWhileBlocked`).
 const BUSY_EVENT_PASSES: usize = 4;
 
 impl ScriptHost for Server {
-    fn state(&mut self) -> &mut ServerState {
-        &mut self.state
+    fn scripting(&mut self) -> &mut scripting::Scripting {
+        &mut self.state.scripting
+    }
+
+    fn functions(&mut self) -> &mut scripting::function::Functions {
+        &mut self.state.functions
+    }
+
+    fn config(&self) -> &crate::config::Config {
+        &self.state.config
+    }
+
+    fn acl(&self) -> &crate::acl::Acl {
+        &self.state.acl
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.state.now_ms
+    }
+
+    fn conditions(&self) -> scripting::run::Conditions {
+        let st = &self.state;
+        scripting::run::Conditions {
+            stale_replica: st.stale_replica(),
+            over_maxmemory: st.config.maxmemory != 0 && st.memory_to_free().is_some(),
+            cluster: st.cluster.is_some(),
+            read_only_replica: st.read_only_replica(),
+            disk_error: st.disk_error().map(|msg| (msg, st.persist.stats.aof_error)),
+            too_few_replicas: st.too_few_replicas(),
+        }
+    }
+
+    fn record_fork(&mut self, usec: u64) {
+        let stats = &mut self.state.persist.stats;
+        stats.total_forks += 1;
+        stats.latest_fork_usec = usec;
+        crate::latency::add_sample_if_needed("fork", usec / 1000);
+    }
+
+    fn enter_forked_child(&mut self) {
+        crate::cluster::nodes_conf::close_lock_in_child();
+        if let Some(cl) = self.state.cluster.as_ref() {
+            // Closed just above: the session's commands must not write through that number.
+            cl.conf_lock.forget();
+        }
     }
 
     fn commands(&self) -> &'static command::CommandTable {

@@ -28,51 +28,15 @@
 //! slab's unit tests (moving under a random model of allocations and frees).
 
 use crate::state::ServerState;
+
+pub mod progress;
+pub use progress::{Defrag, Stats};
 use std::time::Instant;
 
 /// Dict slots walked between time checks.
 const SLOTS_PER_CHECK: usize = 256;
 /// Chunks the slab's preparation visits between time checks.
 const PREP_PER_CHECK: usize = 8192;
-
-/// Counters for INFO.
-#[derive(Clone, Copy, Default, Debug)]
-pub struct Stats {
-    /// CPU percentage of the running cycle (0 = not running): INFO's `active_defrag_running`.
-    pub running: u32,
-    pub hits: u64,
-    pub misses: u64,
-    pub key_hits: u64,
-    pub key_misses: u64,
-    /// Milliseconds spent in finished runs (`total_active_defrag_time`).
-    pub total_ms: u64,
-}
-
-/// The defragmenter's state between cron ticks (`ServerState::defrag`; only [`cron`] changes it).
-#[derive(Default, Debug)]
-pub struct Defrag {
-    /// INFO's counters.
-    pub stats: Stats,
-    /// (db, slot cursor) of the keyspace walk; db == usize::MAX while the slab prepares.
-    walk: (usize, usize),
-    /// When the current run started (`current_active_defrag_time`).
-    run_start: Option<Instant>,
-    /// When the cron last measured fragmentation (once a second).
-    last_check: Option<Instant>,
-    /// Whether a pass (slab preparation, then the keyspace walk) is under way.
-    in_pass: bool,
-    /// Whether the current pass marked the slab's sparse pages (see `slab::defrag_begin`).
-    pass_marked: bool,
-    /// `hits` when the current pass began (its log line reports the difference).
-    scan_hits: u64,
-}
-
-impl Defrag {
-    /// Milliseconds the current run has taken so far (0 when not running).
-    pub fn current_ms(&self) -> u64 {
-        self.run_start.map_or(0, |t| t.elapsed().as_millis() as u64)
-    }
-}
 
 /// Fragmentation as the cron sees it: (percent over 100, bytes), from the resident set and `used_memory`.
 fn fragmentation() -> (f64, u64) {

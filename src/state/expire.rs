@@ -20,6 +20,9 @@
 #![forbid(unsafe_code)]
 
 use crate::state::ServerState;
+
+pub mod cycle;
+pub use cycle::Cycle;
 use std::time::Instant;
 
 /// Keys sampled per database per round at effort 1 (`ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP`).
@@ -37,30 +40,6 @@ pub const SLOW_MAX_US: u64 = 5_000;
 pub const ACCEPTABLE_STALE: u64 = 10;
 /// Databases visited per cron call (`CRON_DBS_PER_CALL`).
 pub const DBS_PER_CALL: usize = 16;
-
-/// What the expire cycle and the tables' cron carry from one call to the next (`ServerState::expire_cycle`;
-/// only this module's functions change it).
-#[derive(Default, Debug)]
-pub struct Cycle {
-    /// The database the next cycle starts at (taken modulo the number of databases).
-    current_db: usize,
-    /// Whether the last cycle stopped at its time limit (the next one then visits every database, and a fast
-    /// cycle is worth running).
-    timelimit_exit: bool,
-    /// When the last fast cycle started (µs), to run at most one per two fast durations.
-    last_fast_cycle_us: i64,
-    /// The next database whose table the cron considers resizing.
-    resize_db: usize,
-    /// The database the cron's incremental rehashing works on.
-    rehash_db: usize,
-    /// Cycle time not yet folded into `expire_cycle_cpu_ms` (microseconds below one millisecond).
-    us_remainder: u64,
-    /// The last field cycle stopped at its time limit with due fields left (fast field cycles then run too).
-    fields_backlog: bool,
-    /// When the last field cycle (slow or fast) ended: a fast one waits a fast duration after it (a monotonic
-    /// clock: a wall clock set back would stop the fast calls).
-    fields_end: Option<Instant>,
-}
 
 /// One active expire cycle with the configured `active-expire-effort`; see [`active_expire_cycle_with_effort`].
 pub fn active_expire_cycle(state: &mut ServerState, fast: bool) {

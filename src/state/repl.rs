@@ -23,13 +23,6 @@ pub fn refresh_good_replicas(srv: &mut ServerState) {
         r.replicas.iter().filter(|x| x.state == ReplicaState::Online && now_s - x.ack_time_ms / 1000 <= lag).count();
 }
 
-/// Whether writes are refused for lack of good replicas (`-NOREPLICAS`).
-#[inline]
-pub fn too_few_replicas(srv: &ServerState) -> bool {
-    let r = &srv.repl;
-    r.min_to_write > 0 && r.min_max_lag > 0 && !r.is_replica() && (r.good_replicas as i64) < r.min_to_write
-}
-
 /// Online replicas that acknowledged `offset` (Redis's `replicationCountAcksByOffset`).
 pub fn acks_for(srv: &ServerState, offset: i64) -> i64 {
     srv.repl.replicas.iter().filter(|r| r.state == ReplicaState::Online && r.ack_off >= offset).count() as i64
@@ -108,14 +101,9 @@ pub fn shift_replid(srv: &mut ServerState) {
     );
 }
 
-/// The backlog size the config asks for.
-pub fn backlog_size(srv: &ServerState) -> usize {
-    srv.config.stored_i64("repl-backlog-size").max(backlog::MIN_SIZE as i64) as usize
-}
-
 /// Creates the backlog (first replica, or a replica getting its master's data).
 pub fn create_backlog(srv: &mut ServerState) {
-    let size = backlog_size(srv);
+    let size = backlog::configured_size(&srv.config);
     // Replicas that wait for a snapshot start from the new history's first byte.
     let next = srv.repl.master_repl_offset + 1;
     for r in srv.repl.replicas.iter_mut() {
@@ -153,7 +141,7 @@ pub fn feed_stream(srv: &mut ServerState, data: &[u8], mut running: Option<&mut 
     // A hard limit under the backlog size would drop a replica right after its partial resync: Redis uses the
     // backlog size then (the bytes are the backlog's anyway).
     if limit.hard_bytes > 0 {
-        limit.hard_bytes = limit.hard_bytes.max(backlog_size(srv) as u64);
+        limit.hard_bytes = limit.hard_bytes.max(backlog::configured_size(&srv.config) as u64);
     }
     let now_s = srv.now_ms / 1000;
     let ServerState {
@@ -287,26 +275,6 @@ pub fn psync_decision(srv: &ServerState, replid: &str, offset: i64, who: &str) -
     }
 }
 
-/// What an RDB save records about replication (`rdbPopulateSaveInfo`): (replid, offset, stream db), or None when
-/// there is nothing to continue from.
-pub fn save_info(srv: &ServerState) -> Option<(String, i64, i64)> {
-    let r = &srv.repl;
-    if !r.is_replica() && r.backlog.is_some() {
-        let db = srv.prop.repl.as_ref().map_or(0, |f| f.selected_db.max(0));
-        return Some((srv.replid.clone(), r.master_repl_offset, db));
-    }
-    if r.is_replica() && (r.master_client.is_some() || r.can_continue) {
-        let db = r
-            .master_client
-            .and_then(|(id, fd)| {
-                srv.clients.by_fd.get(fd as usize).and_then(|c| c.as_ref()).filter(|c| c.state.id == id)
-            })
-            .map_or(r.master_db, |c| c.state.db);
-        return Some((srv.replid.clone(), r.master_repl_offset, db as i64));
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,8 +310,8 @@ mod tests {
     #[test]
     fn save_info_only_with_history() {
         let mut s = state();
-        assert_eq!(save_info(&s), None);
+        assert_eq!(s.repl_save_info(), None);
         create_backlog(&mut s);
-        assert_eq!(save_info(&s), Some((s.replid.clone(), 0, 0)));
+        assert_eq!(s.repl_save_info(), Some((s.replid.clone(), 0, 0)));
     }
 }
