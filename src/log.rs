@@ -27,13 +27,13 @@ pub enum LogLevel {
     Nothing,
 }
 
-/// `loglevel`: set by [`set_level`] at start-up (`server::start`), by CONFIG SET and its rollback, and when it
+/// `loglevel`: set by [`set_level`] at start-up (`server::startup::start`), by CONFIG SET and its rollback, and when it
 /// changed, after each command and cron pass (`Server::sync_log_config`); read by every log line on any thread,
 /// in every process. Like the log's other cells, a static: logging is called from every layer and thread, and
 /// from signal handlers and fork children, none of which can be handed the server state.
 static LEVEL: AtomicU8 = AtomicU8::new(LogLevel::Notice as u8);
 /// The server's pid once startup is done; other processes log with role `C`. Set once by [`set_server_pid`]
-/// (`server::start`); read by every log line.
+/// (`server::startup::start`); read by every log line.
 static SERVER_PID: AtomicI32 = AtomicI32::new(0);
 /// Whether the server is a replica: its lines then carry role `S`, as Redis's do. Set by [`set_replica_role`],
 /// which `state::repl::sync_feed` calls as replication changes (a new master, a promotion, a backlog created, the
@@ -52,7 +52,7 @@ fn server_role() -> u8 {
         b'M'
     }
 }
-/// `logfile` (empty = stdout; the directive is immutable): set by [`set_file`] at start-up (`server::start`), and
+/// `logfile` (empty = stdout; the directive is immutable): set by [`set_file`] at start-up (`server::startup::start`), and
 /// set again to the same path when a rotated file is reopened ([`follow_rotation`] from the cron, or a line
 /// finding the file replaced). Each line opens it for appending.
 static FILE: Mutex<String> = Mutex::new(String::new());
@@ -277,7 +277,7 @@ pub fn log(level: LogLevel, msg: &str) {
 }
 
 /// Whether lines also go to syslog (`syslog-enabled yes`): set once by [`open_syslog`] at start-up
-/// (`server::start`); read by every log line.
+/// (`server::startup::start`); read by every log line.
 static SYSLOG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The syslog facility of a `syslog-facility` name (Redis's `syslog_facility_enum`).

@@ -19,5 +19,5 @@ fn main() {
         eprintln!("{e}");
         std::process::exit(1);
     }
-    std::process::exit(ferredis::server::start(config));
+    std::process::exit(ferredis::server::startup::start(config));
 }

@@ -342,7 +342,7 @@ fn config_does_not_name_its_readers() {
 const DATA_FAMILIES: &[&str] = &[
     "command/string.rs",
     "command/list.rs",
-    "command/hash.rs",
+    "command/hash",
     "command/set.rs",
     "command/zset",
     "command/sort.rs",

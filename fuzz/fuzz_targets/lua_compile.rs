@@ -3,7 +3,7 @@
 //! open calls, CLOSURE pseudo-instructions); every error message carries the chunk name and a line, except
 //! the three limits Lua reports without a position. Compiling the same input twice gives the same result.
 #![no_main]
-use ferredis::lua::code::verify;
+use ferredis::lua::debug::verify;
 use ferredis::lua::heap::Heap;
 use ferredis::lua::parse::compile;
 use libfuzzer_sys::fuzz_target;

@@ -58,6 +58,7 @@ pub mod debug;
 pub mod heap;
 pub mod lex;
 pub mod lib;
+pub mod listing;
 pub mod number;
 pub mod opcodes;
 pub mod parse;

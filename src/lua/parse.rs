@@ -1096,7 +1096,7 @@ fn mark_upval(fs: &mut FuncState, level: i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lua::code::listing;
+    use crate::lua::listing::listing;
 
     fn list(src: &str) -> String {
         let mut heap = Heap::new();
@@ -1117,7 +1117,7 @@ mod tests {
                    local function f(...) return t, ... end\nreturn f(1)";
         let mut heap = Heap::new();
         let p = compile_at_level(&mut heap, src.as_bytes(), "=stdin", 1).unwrap_or_else(|e| panic!("{e}"));
-        crate::lua::code::verify(&p).unwrap_or_else(|e| panic!("{e}"));
+        crate::lua::debug::verify(&p).unwrap_or_else(|e| panic!("{e}"));
         let expected = "
 main <stdin:0,0> (24 instructions, 96 bytes at ADDR)
 0+ params, 6 slots, 0 upvalues, 6 locals, 4 constants, 1 function
@@ -1171,7 +1171,7 @@ locals (1) for ADDR:
 upvalues (1) for ADDR:
 \t0\tt
 ";
-        assert_eq!(crate::lua::code::listing(&heap, &p, true), expected);
+        assert_eq!(crate::lua::listing::listing(&heap, &p, true), expected);
         assert_eq!(p.is_vararg, VARARG_ISVARARG);
         assert_eq!(p.protos[0].is_vararg, VARARG_ISVARARG | VARARG_HASARG);
     }
@@ -1180,17 +1180,17 @@ upvalues (1) for ADDR:
     fn verifier_rejects_broken_code() {
         let mut heap = Heap::new();
         let good = compile(&mut heap, b"local a, b = 1, 2\nif a then b = a end\nreturn b", "=t").unwrap_or_default();
-        assert!(crate::lua::code::verify(&good).is_ok());
+        assert!(crate::lua::debug::verify(&good).is_ok());
         let mut p = compile(&mut heap, b"local a, b = 1, 2\nif a then b = a end\nreturn b", "=t").unwrap_or_default();
         p.max_stack = 1;
-        assert!(crate::lua::code::verify(&p).is_err());
+        assert!(crate::lua::debug::verify(&p).is_err());
         let mut p = compile(&mut heap, b"local a, b = 1, 2\nif a then b = a end\nreturn b", "=t").unwrap_or_default();
         p.constants.clear();
-        assert!(crate::lua::code::verify(&p).is_err());
+        assert!(crate::lua::debug::verify(&p).is_err());
         let mut p = compile(&mut heap, b"local a, b = 1, 2\nif a then b = a end\nreturn b", "=t").unwrap_or_default();
         p.code.truncate(p.code.len() - 2); // no final RETURN, and the jump over `b = a` leaves the code
         p.line_info.truncate(p.code.len());
-        assert!(crate::lua::code::verify(&p).is_err());
+        assert!(crate::lua::debug::verify(&p).is_err());
     }
 
     #[test]

@@ -12,8 +12,9 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use ferredis::lua::code::{listing, verify};
+use ferredis::lua::debug::verify;
 use ferredis::lua::heap::Heap;
+use ferredis::lua::listing::listing;
 use ferredis::lua::parse::{compile, compile_at_level};
 
 const LUAC: &str = "luac5.1";

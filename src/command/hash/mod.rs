@@ -1,5 +1,5 @@
 //! Hash commands (Redis `t_hash.c`): field reads and writes, counters (integer and long double), whole-hash
-//! reads, HRANDFIELD and HSCAN.
+//! reads, HRANDFIELD and HSCAN; the commands of hash-field expiry are in `expiry.rs`.
 //!
 //! Checks run in Redis's order so the first failing one decides the error. A hash emptied by HDEL is deleted.
 //! HINCRBYFLOAT computes in x87 extended precision ([`super::longdouble::F80`]) and stores Redis's human format.
@@ -11,6 +11,8 @@ use crate::keyspace::object::StrRef;
 use crate::keyspace::types::hash::{Hash, Lookup};
 use crate::resp::reply::Reply;
 use crate::util::parse_i64;
+
+mod expiry;
 
 const HASH: Command = Command { group: Group::Hash, keys: ONE_KEY, since: "2.0.0", ..BASE };
 
@@ -220,7 +222,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Set expiry for hash field using relative time to expire (seconds)",
         complexity: "O(N) where N is the number of specified fields",
         syntax: "key seconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>",
-        handler: hexpire,
+        handler: expiry::hexpire,
         key_specs: &[KeySpecDef::at(1, "RW update")],
         ..HASH
     },
@@ -233,7 +235,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Set expiry for hash field using relative time to expire (milliseconds)",
         complexity: "O(N) where N is the number of specified fields",
         syntax: "key milliseconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>",
-        handler: hpexpire,
+        handler: expiry::hpexpire,
         key_specs: &[KeySpecDef::at(1, "RW update")],
         ..HASH
     },
@@ -246,7 +248,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Set expiry for hash field using an absolute Unix timestamp (seconds)",
         complexity: "O(N) where N is the number of specified fields",
         syntax: "key unix-time-seconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>",
-        handler: hexpireat,
+        handler: expiry::hexpireat,
         key_specs: &[KeySpecDef::at(1, "RW update")],
         ..HASH
     },
@@ -259,7 +261,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Set expiry for hash field using an absolute Unix timestamp (milliseconds)",
         complexity: "O(N) where N is the number of specified fields",
         syntax: "key unix-time-milliseconds [NX | XX | GT | LT]{condition} <FIELDS numfields{:integer} field [field ...]>",
-        handler: hpexpireat,
+        handler: expiry::hpexpireat,
         key_specs: &[KeySpecDef::at(1, "RW update")],
         ..HASH
     },
@@ -272,7 +274,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Returns the TTL in seconds of a hash field.",
         complexity: "O(N) where N is the number of specified fields",
         syntax: "key <FIELDS numfields{:integer} field [field ...]>",
-        handler: httl,
+        handler: expiry::httl,
         key_specs: &[KeySpecDef::at(1, "RO access")],
         ..HASH
     },
@@ -285,7 +287,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Returns the TTL in milliseconds of a hash field.",
         complexity: "O(N) where N is the number of specified fields",
         syntax: "key <FIELDS numfields{:integer} field [field ...]>",
-        handler: hpttl,
+        handler: expiry::hpttl,
         key_specs: &[KeySpecDef::at(1, "RO access")],
         ..HASH
     },
@@ -298,7 +300,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Returns the expiration time of a hash field as a Unix timestamp, in seconds.",
         complexity: "O(N) where N is the number of specified fields",
         syntax: "key <FIELDS numfields{:integer} field [field ...]>",
-        handler: hexpiretime,
+        handler: expiry::hexpiretime,
         key_specs: &[KeySpecDef::at(1, "RO access")],
         ..HASH
     },
@@ -311,7 +313,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Returns the expiration time of a hash field as a Unix timestamp, in msec.",
         complexity: "O(N) where N is the number of specified fields",
         syntax: "key <FIELDS numfields{:integer} field [field ...]>",
-        handler: hpexpiretime,
+        handler: expiry::hpexpiretime,
         key_specs: &[KeySpecDef::at(1, "RO access")],
         ..HASH
     },
@@ -324,7 +326,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Removes the expiration time for each specified field",
         complexity: "O(N) where N is the number of specified fields",
         syntax: "key <FIELDS numfields{:integer} field [field ...]>",
-        handler: hpersist,
+        handler: expiry::hpersist,
         key_specs: &[KeySpecDef::at(1, "RW update")],
         ..HASH
     },
@@ -337,7 +339,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Returns the value of a field and deletes it from the hash.",
         complexity: "O(N) where N is the number of specified fields",
         syntax: "key <FIELDS numfields{:integer} field [field ...]>",
-        handler: hgetdel,
+        handler: expiry::hgetdel,
         key_specs: &[KeySpecDef::at(1, "RW access delete")],
         ..HASH
     },
@@ -350,7 +352,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Get the value of one or more fields of a given hash key, and optionally set their expiration.",
         complexity: "O(N) where N is the number of specified fields",
         syntax: "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]{expiration} <FIELDS numfields{:integer} field [field ...]>",
-        handler: hgetex,
+        handler: expiry::hgetex,
         key_specs: &[KeySpecDef::at(1, "RW access update")],
         ..HASH
     },
@@ -363,7 +365,7 @@ pub static COMMANDS: &[Command] = &[
         summary: "Set the value of one or more fields of a given hash key, and optionally set their expiration.",
         complexity: "O(N) where N is the number of fields being set.",
         syntax: "key [FNX | FXX]{condition} [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]{expiration} <FIELDS numfields{:integer} field value [field value ...]>",
-        handler: hsetex,
+        handler: expiry::hsetex,
         key_specs: &[KeySpecDef::at(1, "RW update")],
         ..HASH
     },
@@ -522,556 +524,6 @@ fn read_field(ctx: &mut Ctx, key: &[u8], field: &[u8]) -> Result<Option<Vec<u8>>
         expire_field_now(ctx, key, field);
     }
     Ok(None)
-}
-
-/// Reads `FIELDS numfields field [field ...]` starting at `at` (the FIELDS token): the fields, or the error
-/// replied. `numfields_err` is the command's text for a count that is not a positive integer.
-fn parse_fields<'a>(ctx: &mut Ctx, args: Args<'a>, at: usize, numfields_err: &str) -> Option<Vec<&'a [u8]>> {
-    if at >= args.len() || !args.is(at, "fields") {
-        ctx.reply().error("ERR Mandatory argument FIELDS is missing or not at the right position");
-        return None;
-    }
-    let n = match args.get(at + 1) {
-        a if at + 1 < args.len() => parse_i64(a).filter(|&n| n >= 1),
-        _ => None,
-    };
-    let Some(n) = n else {
-        ctx.reply().error(&format!("ERR {numfields_err}"));
-        return None;
-    };
-    if n as u64 != (args.len() - at - 2) as u64 {
-        ctx.reply().error("ERR The `numfields` parameter must match the number of arguments");
-        return None;
-    }
-    Some(args.iter().skip(at + 2).collect())
-}
-
-/// HEXPIRE / HPEXPIRE / HEXPIREAT / HPEXPIREAT: `base` is the command time for the relative forms (0 for the
-/// absolute ones), `unit_ms` 1000 for seconds. Propagated as HPEXPIREAT with the absolute time and only the fields
-/// that took it; fields a past time deleted go out as HDELs.
-fn hexpire_generic(ctx: &mut Ctx, args: Args, name: &str, base: i64, unit_ms: i64) {
-    use crate::keyspace::types::hash::{SetTtl, TtlCond, MAX_EXPIRE_MS};
-    let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
-    let Some(t) = parse_i64(args.get(2)) else {
-        ctx.reply().err_not_int();
-        return;
-    };
-    if t < 0 {
-        ctx.reply().error("ERR invalid expire time, must be >= 0");
-        return;
-    }
-    let bad_time = format!("ERR invalid expire time in '{name}' command");
-    let mut when = t;
-    if unit_ms == 1000 {
-        if t > MAX_EXPIRE_MS as i64 / 1000 {
-            ctx.reply().error(&bad_time);
-            return;
-        }
-        when = t * 1000;
-    }
-    if when > MAX_EXPIRE_MS as i64 - base {
-        ctx.reply().error(&bad_time);
-        return;
-    }
-    when += base;
-    let (cond, at) = match args.get(3).to_ascii_lowercase().as_slice() {
-        b"nx" => (TtlCond::Nx, 4),
-        b"xx" => (TtlCond::Xx, 4),
-        b"gt" => (TtlCond::Gt, 4),
-        b"lt" => (TtlCond::Lt, 4),
-        _ => (TtlCond::Always, 3),
-    };
-    let Some(fields) = parse_fields(ctx, args, at, "Parameter `numFields` should be greater than 0") else { return };
-    if !exists {
-        let r = ctx.reply();
-        r.array(fields.len());
-        for _ in &fields {
-            r.int(SetTtl::NoField as i64);
-        }
-        return;
-    }
-    let now = ctx.now_ms();
-    let delete_past = ctx.deletes_already_expired();
-    let mut w = ctx.open_write(key);
-    let Some(h) = hash_mut(ctx, &w) else { return w.untouched() };
-    h.prepare_ttls();
-    let mut results = Vec::with_capacity(fields.len());
-    for f in &fields {
-        results.push(h.expire_field(f, when as u64, cond, now, delete_past));
-    }
-    let emptied = h.is_empty();
-    let r = ctx.reply();
-    r.array(results.len());
-    for res in &results {
-        r.int(*res as i64);
-    }
-    let updated: Vec<&[u8]> =
-        fields.iter().zip(&results).filter(|(_, r)| **r == SetTtl::Set).map(|(f, _)| *f).collect();
-    let deleted = results.iter().filter(|r| **r == SetTtl::Deleted).count();
-    for (f, _) in fields.iter().zip(&results).filter(|(_, r)| **r == SetTtl::Deleted) {
-        ctx.count_expired_fields(1);
-        ctx.also_propagate(&[&b"HDEL"[..], key, f]);
-    }
-    if updated.len() + deleted == 0 {
-        return w.untouched();
-    }
-    ctx.refile_hash(&w);
-    ctx.changed(&mut w, (updated.len() + deleted) as u64);
-    if emptied {
-        ctx.delete(&w);
-        ctx.notify(nc::HASH, "hdel", key);
-        ctx.notify(nc::GENERIC, "del", key);
-    } else {
-        ctx.notify(nc::HASH, if deleted > 0 { "hdel" } else { "hexpire" }, key);
-    }
-    if updated.is_empty() {
-        ctx.prevent_propagation();
-        return;
-    }
-    let when_s = when.to_string();
-    let n_s = updated.len().to_string();
-    let mut argv: Vec<&[u8]> = vec![b"HPEXPIREAT", key, when_s.as_bytes()];
-    if at == 4 {
-        argv.push(args.get(3));
-    }
-    argv.push(args.get(at));
-    argv.push(n_s.as_bytes());
-    argv.extend(updated.iter().copied());
-    ctx.rewrite(&argv);
-}
-
-fn hexpire(ctx: &mut Ctx, args: Args) {
-    let now = ctx.now_ms();
-    hexpire_generic(ctx, args, "hexpire", now, 1000);
-}
-
-fn hpexpire(ctx: &mut Ctx, args: Args) {
-    let now = ctx.now_ms();
-    hexpire_generic(ctx, args, "hpexpire", now, 1);
-}
-
-fn hexpireat(ctx: &mut Ctx, args: Args) {
-    hexpire_generic(ctx, args, "hexpireat", 0, 1000);
-}
-
-fn hpexpireat(ctx: &mut Ctx, args: Args) {
-    hexpire_generic(ctx, args, "hpexpireat", 0, 1);
-}
-
-/// HTTL / HPTTL / HEXPIRETIME / HPEXPIRETIME: `base` is the command time for the TTL forms (0 for the absolute
-/// ones), `unit_ms` 1000 for seconds (rounded up, as Redis does). -2: no such field (or its TTL passed), -1: no
-/// TTL.
-fn httl_generic(ctx: &mut Ctx, args: Args, base: i64, unit_ms: i64) {
-    let key = args.get(1);
-    let now = ctx.now_ms();
-    let exists = match ctx.read_typed::<Hash>(key) {
-        Err(_) => return,
-        Ok((h, _)) => h.is_some(),
-    };
-    let Some(fields) = parse_fields(ctx, args, 2, "Number of fields must be a positive integer") else { return };
-    let mut out = Vec::with_capacity(fields.len());
-    if let (true, Some(h)) = (exists, hash_ref(ctx, key)) {
-        for f in &fields {
-            out.push(match h.expire_of(f) {
-                None => -2,
-                Some(0) => -1,
-                Some(t) if (t as i64) < now => -2,
-                Some(t) if unit_ms == 1000 => (t as i64 + 999 - base) / 1000,
-                Some(t) => t as i64 - base,
-            });
-        }
-    } else {
-        out.resize(fields.len(), -2);
-    }
-    let r = ctx.reply();
-    r.array(out.len());
-    for v in out {
-        r.int(v);
-    }
-}
-
-fn httl(ctx: &mut Ctx, args: Args) {
-    let now = ctx.now_ms();
-    httl_generic(ctx, args, now, 1000);
-}
-
-fn hpttl(ctx: &mut Ctx, args: Args) {
-    let now = ctx.now_ms();
-    httl_generic(ctx, args, now, 1);
-}
-
-fn hexpiretime(ctx: &mut Ctx, args: Args) {
-    httl_generic(ctx, args, 0, 1000);
-}
-
-fn hpexpiretime(ctx: &mut Ctx, args: Args) {
-    httl_generic(ctx, args, 0, 1);
-}
-
-/// HPERSIST key FIELDS numfields field [field ...]: 1 removed, -1 no TTL, -2 no such field (or its TTL passed).
-fn hpersist(ctx: &mut Ctx, args: Args) {
-    let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
-    let Some(fields) = parse_fields(ctx, args, 2, "Number of fields must be a positive integer") else { return };
-    let now = ctx.now_ms();
-    let mut out = Vec::with_capacity(fields.len());
-    let mut changed = 0u64;
-    let mut w = ctx.open_write(key);
-    if let (true, Some(h)) = (exists, hash_mut(ctx, &w)) {
-        for f in &fields {
-            out.push(match h.expire_of(f) {
-                None => -2,
-                Some(0) => -1,
-                Some(t) if (t as i64) < now => -2,
-                Some(_) => {
-                    h.set_expire(f, crate::keyspace::types::hash::NO_TTL);
-                    changed += 1;
-                    1
-                }
-            });
-        }
-    } else {
-        out.resize(fields.len(), -2);
-    }
-    let r = ctx.reply();
-    r.array(out.len());
-    for v in out {
-        r.int(v);
-    }
-    if changed > 0 {
-        ctx.refile_hash(&w);
-        ctx.notify(nc::HASH, "hpersist", key);
-        ctx.changed(&mut w, changed);
-    } else {
-        w.untouched();
-    }
-}
-
-// ---- Redis 8.0: HGETDEL, HGETEX, HSETEX ---------------------------------------------------------------------------
-
-/// An expiry option of HGETEX / HSETEX: an absolute time (ms), or PERSIST / KEEPTTL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TtlOpt {
-    None,
-    At(i64),
-    /// HGETEX's PERSIST, HSETEX's KEEPTTL.
-    Keep,
-}
-
-/// Reads `EX s | PX ms | EXAT s | PXAT ms | <word>` at `i`: the option and the next index, `Ok(None)` when the
-/// argument is none of them, `Err` after replying. `word` is PERSIST (HGETEX) or KEEPTTL (HSETEX).
-fn parse_ttl_opt(ctx: &mut Ctx, args: Args, i: usize, word: &str, name: &str) -> Result<Option<(TtlOpt, usize)>, ()> {
-    use crate::keyspace::types::hash::MAX_EXPIRE_MS;
-    if args.is(i, word) {
-        return Ok(Some((TtlOpt::Keep, i + 1)));
-    }
-    let (unit, base) = match args.get(i).to_ascii_uppercase().as_slice() {
-        b"EX" => (1000, ctx.now_ms()),
-        b"PX" => (1, ctx.now_ms()),
-        b"EXAT" => (1000, 0),
-        b"PXAT" => (1, 0),
-        _ => return Ok(None),
-    };
-    if i + 1 >= args.len() {
-        ctx.reply().err_syntax();
-        return Err(());
-    }
-    let Some(t) = parse_i64(args.get(i + 1)) else {
-        ctx.reply().err_not_int();
-        return Err(());
-    };
-    if t < 0 {
-        ctx.reply().error("ERR invalid expire time, must be >= 0");
-        return Err(());
-    }
-    let bad = format!("ERR invalid expire time in '{name}' command");
-    if t > MAX_EXPIRE_MS as i64 / unit || t * unit > MAX_EXPIRE_MS as i64 - base {
-        ctx.reply().error(&bad);
-        return Err(());
-    }
-    Ok(Some((TtlOpt::At(t * unit + base), i + 2)))
-}
-
-/// HGETDEL key FIELDS numfields field [field ...]: the values (nil for a missing field), then the fields go;
-/// propagated as HDEL of the fields that were there.
-fn hgetdel(ctx: &mut Ctx, args: Args) {
-    let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
-    let Some(fields) = parse_fields(ctx, args, 2, "Number of fields must be a positive integer") else { return };
-    let now = field_now(ctx);
-    let mode = past_mode(ctx);
-    let mut values: Vec<Option<Vec<u8>>> = Vec::with_capacity(fields.len());
-    let mut deleted: Vec<&[u8]> = Vec::new();
-    let mut expired: Vec<&[u8]> = Vec::new();
-    let mut w = ctx.open_write(key);
-    if let (true, Some(h)) = (exists, hash_mut(ctx, &w)) {
-        for f in &fields {
-            match h.lookup(f, now) {
-                Lookup::Live(v) => {
-                    values.push(Some(v.to_vec()));
-                    h.remove(f);
-                    deleted.push(f);
-                }
-                Lookup::Expired => {
-                    values.push(None);
-                    expired.push(f);
-                }
-                Lookup::Missing => values.push(None),
-            }
-        }
-    } else {
-        values.resize(fields.len(), None);
-    }
-    reply_values(ctx.reply(), &values);
-    if mode == Past::Delete {
-        expire_fields_now(ctx, key, &expired);
-    }
-    if deleted.is_empty() {
-        ctx.prevent_propagation();
-        return w.untouched();
-    }
-    ctx.notify(nc::HASH, "hdel", key);
-    if hash_mut(ctx, &w).is_some_and(|h| h.is_empty()) {
-        ctx.delete(&w);
-        ctx.notify(nc::GENERIC, "del", key);
-    }
-    ctx.changed(&mut w, deleted.len() as u64);
-    let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
-    argv.extend(deleted.iter().copied());
-    ctx.rewrite(&argv);
-}
-
-/// HGETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST] FIELDS numfields field [field ...]: the values, then the
-/// fields that were there take the new expiry (a time not in the future deletes them) or lose theirs (PERSIST).
-/// Propagated as HPEXPIREAT / HPERSIST / HDEL of the fields each applied to.
-fn hgetex(ctx: &mut Ctx, args: Args) {
-    let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
-    let mut opt = TtlOpt::None;
-    let mut i = 2;
-    while i < args.len() && !args.is(i, "fields") {
-        match parse_ttl_opt(ctx, args, i, "persist", "hgetex") {
-            Err(()) => return,
-            Ok(None) => break,
-            Ok(Some((o, next))) => {
-                if opt != TtlOpt::None {
-                    ctx.reply().error("ERR Only one of EX, PX, EXAT, PXAT or PERSIST arguments can be specified");
-                    return;
-                }
-                opt = o;
-                i = next;
-            }
-        }
-    }
-    let Some(fields) = parse_fields(ctx, args, i, "Number of fields must be a positive integer") else { return };
-    let now = field_now(ctx);
-    let mode = past_mode(ctx);
-    let mut values: Vec<Option<Vec<u8>>> = Vec::with_capacity(fields.len());
-    let mut live: Vec<&[u8]> = Vec::new();
-    let mut expired: Vec<&[u8]> = Vec::new();
-    let mut w = ctx.open_write(key);
-    if let (true, Some(h)) = (exists, hash_mut(ctx, &w)) {
-        for f in &fields {
-            match h.lookup(f, now) {
-                Lookup::Live(v) => {
-                    values.push(Some(v.to_vec()));
-                    if !live.contains(f) {
-                        live.push(f);
-                    }
-                }
-                Lookup::Expired => {
-                    values.push(None);
-                    expired.push(f);
-                }
-                Lookup::Missing => values.push(None),
-            }
-        }
-    } else {
-        values.resize(fields.len(), None);
-    }
-    reply_values(ctx.reply(), &values);
-    if mode == Past::Delete {
-        expire_fields_now(ctx, key, &expired);
-    }
-    ctx.prevent_propagation();
-    if live.is_empty() || opt == TtlOpt::None {
-        return w.untouched();
-    }
-    let delete_past = ctx.deletes_already_expired();
-    let cmd_now = ctx.now_ms();
-    let Some(h) = hash_mut(ctx, &w) else { return w.untouched() };
-    let (mut set, mut persisted, mut gone) = (Vec::new(), Vec::new(), Vec::new());
-    for f in live {
-        match opt {
-            TtlOpt::At(when) if delete_past && when <= cmd_now => {
-                h.remove(f);
-                gone.push(f);
-            }
-            TtlOpt::At(when) => {
-                h.set_expire(f, when as u64);
-                set.push(f);
-            }
-            TtlOpt::Keep => {
-                if h.expire_of(f).is_some_and(|t| t != crate::keyspace::types::hash::NO_TTL) {
-                    h.set_expire(f, crate::keyspace::types::hash::NO_TTL);
-                    persisted.push(f);
-                }
-            }
-            TtlOpt::None => {}
-        }
-    }
-    let emptied = h.is_empty();
-    let changes = (set.len() + persisted.len() + gone.len()) as u64;
-    if changes == 0 {
-        return w.untouched();
-    }
-    ctx.refile_hash(&w);
-    if let TtlOpt::At(when) = opt {
-        if !set.is_empty() {
-            let (w, n) = (when.to_string(), set.len().to_string());
-            let mut argv: Vec<&[u8]> = vec![b"HPEXPIREAT", key, w.as_bytes(), b"FIELDS", n.as_bytes()];
-            argv.extend(set.iter().copied());
-            ctx.also_propagate(&argv);
-            ctx.notify(nc::HASH, "hexpire", key);
-        }
-    }
-    if !persisted.is_empty() {
-        let n = persisted.len().to_string();
-        let mut argv: Vec<&[u8]> = vec![b"HPERSIST", key, b"FIELDS", n.as_bytes()];
-        argv.extend(persisted.iter().copied());
-        ctx.also_propagate(&argv);
-        ctx.notify(nc::HASH, "hpersist", key);
-    }
-    if !gone.is_empty() {
-        let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
-        argv.extend(gone.iter().copied());
-        ctx.also_propagate(&argv);
-        ctx.count_expired_fields(gone.len() as u64);
-        ctx.notify(nc::HASH, "hexpired", key);
-    }
-    if emptied {
-        ctx.delete(&w);
-        ctx.notify(nc::GENERIC, "del", key);
-    }
-    ctx.changed(&mut w, changes);
-}
-
-/// HSETEX key [FNX | FXX] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL] FIELDS numfields field value [...]: 1 when the
-/// fields were set, 0 when FNX / FXX refused. Without an expiry option the fields lose their TTLs, as with HSET;
-/// with KEEPTTL they keep them; a time not in the future sets and deletes them at once. Propagated as HSETEX with
-/// the absolute time (PXAT), or as HDEL when the time had passed.
-fn hsetex(ctx: &mut Ctx, args: Args) {
-    let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
-    let (mut fnx, mut fxx) = (false, false);
-    let mut opt = TtlOpt::None;
-    let mut i = 2;
-    while i < args.len() && !args.is(i, "fields") {
-        if args.is(i, "fnx") || args.is(i, "fxx") {
-            if fnx || fxx {
-                ctx.reply().error("ERR Only one of FXX or FNX arguments can be specified");
-                return;
-            }
-            fnx = args.is(i, "fnx");
-            fxx = !fnx;
-            i += 1;
-            continue;
-        }
-        match parse_ttl_opt(ctx, args, i, "keepttl", "hsetex") {
-            Err(()) => return,
-            Ok(None) => break,
-            Ok(Some((o, next))) => {
-                if opt != TtlOpt::None {
-                    ctx.reply().error("ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified");
-                    return;
-                }
-                opt = o;
-                i = next;
-            }
-        }
-    }
-    if i >= args.len() || !args.is(i, "fields") {
-        ctx.reply().error("ERR Mandatory argument FIELDS is missing or not at the right position");
-        return;
-    }
-    let n = if i + 1 < args.len() { parse_i64(args.get(i + 1)).filter(|&n| n >= 1) } else { None };
-    let Some(n) = n else {
-        ctx.reply().error("ERR Number of fields must be a positive integer");
-        return;
-    };
-    let pairs_at = i + 2;
-    if (n as u64).checked_mul(2) != Some((args.len() - pairs_at) as u64) {
-        ctx.reply().error("ERR The `numfields` parameter must match the number of arguments");
-        return;
-    }
-    let fields: Vec<&[u8]> = (0..n as usize).map(|k| args.get(pairs_at + 2 * k)).collect();
-    let now = field_now(ctx);
-    if fnx || fxx {
-        let present = |h: Option<&Hash>, f: &[u8]| h.is_some_and(|h| matches!(h.lookup(f, now), Lookup::Live(_)));
-        let ok = fields.iter().all(|f| {
-            let p = present(if exists { hash_ref(ctx, key) } else { None }, f);
-            if fnx {
-                !p
-            } else {
-                p
-            }
-        });
-        if !ok {
-            ctx.reply().int(0);
-            ctx.prevent_propagation();
-            return;
-        }
-    }
-    let th = ctx.thresholds();
-    let delete_past = ctx.deletes_already_expired();
-    let cmd_now = ctx.now_ms();
-    let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
-    h.convert_for_args(args.iter().skip(pairs_at), &th);
-    let past = matches!(opt, TtlOpt::At(w) if delete_past && w <= cmd_now);
-    for k in 0..n as usize {
-        let (f, v) = (args.get(pairs_at + 2 * k), args.get(pairs_at + 2 * k + 1));
-        match opt {
-            TtlOpt::Keep => {
-                h.set_keep_ttl(f, v, &th);
-            }
-            TtlOpt::At(_) if past => {
-                h.remove(f);
-            }
-            TtlOpt::At(when) => {
-                h.set_with_expire(f, v, when as u64, &th);
-            }
-            TtlOpt::None => {
-                h.set(f, v, &th);
-            }
-        }
-    }
-    let emptied = h.is_empty();
-    r.int(1);
-    ctx.refile_hash(&w);
-    ctx.notify(nc::HASH, "hset", key);
-    match opt {
-        TtlOpt::At(_) if past => {
-            ctx.count_expired_fields(n as u64);
-            ctx.notify(nc::HASH, "hexpired", key);
-            let mut argv: Vec<&[u8]> = vec![b"HDEL", key];
-            argv.extend(fields.iter().copied());
-            ctx.rewrite(&argv);
-        }
-        TtlOpt::At(when) => {
-            ctx.notify(nc::HASH, "hexpire", key);
-            let when = when.to_string();
-            let mut argv: Vec<&[u8]> = vec![b"HSETEX", key, b"PXAT", when.as_bytes()];
-            argv.extend(args.iter().skip(i));
-            ctx.rewrite(&argv);
-        }
-        _ => {}
-    }
-    if emptied {
-        ctx.delete(&w);
-        ctx.notify(nc::GENERIC, "del", key);
-    }
-    ctx.changed(&mut w, n as u64);
 }
 
 // ---- writes ----------------------------------------------------------------------------------------------------
