@@ -242,14 +242,14 @@ fn filter_step(s: &Slab, budget: usize, n: &mut usize) -> bool {
     true
 }
 
-/// Whether a chunk from [`alloc`] of `size` bytes lies in a page being evacuated (so the caller should move it).
+/// Whether a chunk from [`super::alloc`] of `size` bytes lies in a page being evacuated (so the caller should move it).
 #[inline]
 pub fn chunk_moves(p: *const u8, size: usize) -> bool {
     size <= MAX_SMALL && in_evac(p, class_of(size.max(1)))
 }
 
 /// Whether an allocation of `size` bytes made by the global allocator is worth moving: one served by
-/// [`alloc_routed`] that lies in a page being evacuated, or a malloc one that [`alloc_routed`] could serve (while
+/// [`super::alloc_routed`] that lies in a page being evacuated, or a malloc one that [`super::alloc_routed`] could serve (while
 /// the defragmenter runs, such buffers move out of malloc's heap, whose holes only a trim can return).
 #[inline]
 pub fn routed_moves(p: *const u8, size: usize) -> bool {
