@@ -43,3 +43,14 @@ pub fn thresholds(c: &crate::config::Config) -> types::Thresholds {
         zset_max_listpack_value: u(c.zset_max_listpack_value),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The types' own defaults (for tests and for loaders without a server) are Redis's, as the configuration's
+    /// are: the two lists of numbers may not drift apart.
+    #[test]
+    fn the_types_defaults_are_the_configurations() {
+        let from_config = super::thresholds(&crate::config::Config::default());
+        assert_eq!(from_config, super::types::Thresholds::default());
+    }
+}
