@@ -154,11 +154,16 @@
 //!   [`proctitle`]), and a bad value is still refused at its line with Redis's text.
 //!
 //! `redis.call` reaches admission through the host (`ScriptHost::call_command`, implemented by the server), so
-//! scripting never names admission; the conditions both refuse writes under (stale or read-only replica, too few
-//! replicas, a failed save) are `ServerState` methods. What does not hold yet (the `UPWARD` list names each
-//! import): scripting still takes `ServerState` in its own files (through `ScriptHost::state`), so scripting and
-//! the state's operations form one cycle; the client, pub/sub and tracking import each other (a cycle of their
-//! own); the handler tests' harness builds a whole server.
+//! scripting never names admission; nor does it name the server state: the host hands a script the parts it
+//! touches (its scripting state, the function libraries, the configuration, the ACL users, the clock) and the
+//! conditions a run is refused under (`scripting::run::Conditions`: stale or read-only replica, too few replicas,
+//! a failed save, over `maxmemory`), gathered from `ServerState` methods. The data a state operation keeps
+//! between calls (the expire cycle's position, the defragmenter's progress) lives in a file of its own below the
+//! operation (`state/expire/cycle.rs`, `state/defrag/progress.rs`), so no import cycle runs through `state.rs`
+//! (the test asserts it). What does not hold yet (the `UPWARD` list names each import): the client, pub/sub and
+//! tracking import each other (a cycle of their own); the administrative handlers, the funnel and the server form
+//! the largest cycle (13 files: the funnel's denial texts and the handlers' whole-server view); the handler
+//! tests' harness builds a whole server.
 //!
 //! **Where a change belongs.** A new command is a handler in `command/<family>.rs` plus its table entry; a new
 //! kind of key change reports through a settled `KeyWrite` (one key, `command::door`) or
