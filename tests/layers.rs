@@ -476,7 +476,7 @@ const BANDS: &[(&str, &[&str])] = &[
     ),
     ("server state", &["state.rs", "state"]),
     ("command handlers", &["command"]),
-    ("the funnel", &["admission.rs"]),
+    ("the funnel", &["admission.rs", "admission"]),
     ("the server", &["server.rs", "server", "lib.rs"]),
 ];
 
