@@ -15,7 +15,7 @@
 //! of this file (against a model of the value; reallocation on set_string/set_int/raw_mut; drop accounting).
 
 use crate::alloc::slab;
-use crate::util::{itoa_buf, parse_i64};
+use crate::util::parse_i64;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
@@ -59,93 +59,10 @@ impl ObjType {
     }
 }
 
-/// Object encodings, numbered as Redis's `OBJ_ENCODING_*`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Encoding {
-    Raw = 0,
-    Int = 1,
-    HashTable = 2,
-    IntSet = 6,
-    SkipList = 7,
-    Embstr = 8,
-    QuickList = 9,
-    Stream = 10,
-    ListPack = 11,
-    /// Redis 7.4's `OBJ_ENCODING_LISTPACK_EX`: a hash's listpack of (field, value, expiry) triplets.
-    ListPackEx = 12,
-}
-
-impl Encoding {
-    /// The name `OBJECT ENCODING` replies with.
-    pub fn name(self) -> &'static str {
-        match self {
-            Encoding::Raw => "raw",
-            Encoding::Int => "int",
-            Encoding::HashTable => "hashtable",
-            Encoding::IntSet => "intset",
-            Encoding::SkipList => "skiplist",
-            Encoding::Embstr => "embstr",
-            Encoding::QuickList => "quicklist",
-            Encoding::ListPack => "listpack",
-            Encoding::ListPackEx => "listpackex",
-            Encoding::Stream => "stream",
-        }
-    }
-}
+pub use crate::keyspace::types::{Encoding, StrRef};
 
 /// Strings up to this length are created `embstr`, as in Redis (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
-
-/// A borrowed view of a string value: integer-encoded or bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StrRef<'a> {
-    Int(i64),
-    Bytes(&'a [u8]),
-}
-
-impl<'a> StrRef<'a> {
-    /// The string's bytes; integers are formatted into `buf`.
-    #[inline]
-    pub fn bytes<'b>(&self, buf: &'b mut [u8; 24]) -> &'b [u8]
-    where
-        'a: 'b,
-    {
-        match *self {
-            StrRef::Int(n) => itoa_buf(n, buf),
-            StrRef::Bytes(b) => b,
-        }
-    }
-
-    /// The string's length in bytes.
-    pub fn len(&self) -> usize {
-        match *self {
-            StrRef::Int(n) => {
-                let mut b = [0u8; 24];
-                itoa_buf(n, &mut b).len()
-            }
-            StrRef::Bytes(b) => b.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// An owned copy of the bytes.
-    pub fn to_vec(&self) -> Vec<u8> {
-        let mut b = [0u8; 24];
-        self.bytes(&mut b).to_vec()
-    }
-
-    /// The value as an integer when it is one (Redis's `getLongLongFromObject`).
-    pub fn as_i64(&self) -> Option<i64> {
-        match *self {
-            StrRef::Int(n) => Some(n),
-            StrRef::Bytes(b) => parse_i64(b),
-        }
-    }
-}
 
 /// Values of the collection types (strings are stored inside [`Entry`] itself).
 #[derive(Debug)]

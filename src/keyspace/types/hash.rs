@@ -33,8 +33,8 @@
 
 use super::listpack::{Listpack, LpInput, Needle};
 use super::Thresholds;
+use super::{Encoding, StrRef};
 use crate::keyspace::dict::{Dict, DictEntry};
-use crate::keyspace::object::{Encoding, StrRef};
 use crate::util::Rng;
 
 /// Field+value bytes kept inline in a [`HashPair`].
@@ -1262,7 +1262,6 @@ mod tests {
         assert_eq!((p.field(), p.value(), p.expire()), (&[b'f'; 12][..], &b"short"[..], 4102444800000));
         p.set_expire(NO_TTL);
         assert!(matches!(p, HashPair::Inline { .. }));
-        assert_eq!(std::mem::size_of::<crate::keyspace::object::Value>(), 24);
     }
 
     #[test]

@@ -21,7 +21,7 @@
 use super::listpack::{Listpack, Needle};
 use super::quicklist::{allow_insert, clamp_fill, node_fits, ListItem, Quicklist};
 use super::Thresholds;
-use crate::keyspace::object::{Encoding, StrRef};
+use super::{Encoding, StrRef};
 
 pub enum List {
     ListPack(Listpack),

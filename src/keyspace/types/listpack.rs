@@ -32,8 +32,8 @@
 //! that applies random push/insert/delete/replace operations to a listpack and a `Vec<Vec<u8>>` model and compares
 //! forward and backward walks after every step; a 100k-entry test covers the unknown-count header.
 
+use super::StrRef;
 use crate::alloc::slab::SlabBytes;
-use crate::keyspace::object::StrRef;
 use crate::util::{itoa_buf, parse_i64};
 use std::cmp::Ordering;
 

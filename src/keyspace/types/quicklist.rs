@@ -34,8 +34,8 @@
 //! depths 0, 1 and 2, checking the invariants after each step; 100k elements.
 
 use super::listpack::{entry_to_vec, Listpack, Needle};
+use super::StrRef;
 use crate::alloc::slab::SlabBytes;
-use crate::keyspace::object::StrRef;
 use crate::lzf;
 use std::borrow::Cow;
 use std::collections::VecDeque;

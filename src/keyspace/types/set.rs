@@ -15,9 +15,9 @@
 //! byte strings; 100k members.
 
 use super::intset::IntSet;
+use super::{Encoding, StrRef};
 use super::{SmallBytes, Thresholds};
 use crate::keyspace::dict::Dict;
-use crate::keyspace::object::{Encoding, StrRef};
 use crate::util::{parse_i64, Rng};
 
 pub enum Set {

@@ -58,8 +58,8 @@
 //! directions and the metadata after every step.
 
 use super::listpack::{Listpack, LpInput};
+use super::StrRef;
 use crate::alloc::slab::SlabBytes;
-use crate::keyspace::object::StrRef;
 use crate::lzf;
 use crate::util::{c_str, parse_i64};
 use std::cell::RefCell;

@@ -21,9 +21,9 @@
 
 use super::listpack::{cmp_entry, Listpack, LpInput, Needle};
 use super::skiplist::{NodeRef, SkipList};
+use super::{Encoding, StrRef};
 use super::{SmallBytes, Thresholds};
 use crate::keyspace::dict::{Dict, DictEntry};
-use crate::keyspace::object::{Encoding, StrRef};
 use crate::util::{fmt_g, parse_f64, Rng};
 use std::cmp::Ordering;
 
