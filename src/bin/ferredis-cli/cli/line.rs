@@ -303,9 +303,9 @@ impl Editor {
                     st.pos += 1;
                 }
                 27 => {
-                    if self.escape_sequence(&mut st, &mut hist_idx, &mut editing, &mut input).is_none() {
+                    let Some(()) = self.escape_sequence(&mut st, &mut hist_idx, &mut editing, &mut input) else {
                         return ReadResult::Eof;
-                    }
+                    };
                 }
                 c if c >= 0x20 => {
                     if let Some(ch) = read_char(&mut input, c) {

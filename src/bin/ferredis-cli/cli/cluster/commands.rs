@@ -334,7 +334,7 @@ fn reshard_sources(m: &Mgr, target: usize) -> Option<Vec<usize>> {
             say("  Type 'done' once you entered all the source nodes IDs.\n");
             loop {
                 say(&format!("Source node #{}: ", sources.len() + 1));
-                let Some(l) = prompt_line(255) else { return None };
+                let l = prompt_line(255)?;
                 if l == "done" {
                     break;
                 } else if l == "all" {

@@ -916,7 +916,7 @@ impl Mgr {
         let (migrating, importing) = (&st.migrating, &st.importing);
         if migrating.len() == 1 && importing.len() == 1 {
             let (src, dst) = (migrating[0], importing[0]);
-            info(&format!(">>> Case 1: Moving slot {slot} from {}\n", self.from_to(src, dst)));
+            info(&format!(">>> Case 1: Moving slot {slot} from {}\n", self.move_text(src, dst)));
             return self.move_slot_quiet_errors(src, dst, slot, O_VERBOSE | O_UPDATE);
         }
         if migrating.is_empty() && !importing.is_empty() {
@@ -1015,7 +1015,7 @@ impl Mgr {
     }
 
     /// `ip:port to ip:port` of two nodes, for the case messages.
-    fn from_to(&self, a: usize, b: usize) -> String {
+    fn move_text(&self, a: usize, b: usize) -> String {
         let (a, b) = (&self.nodes[a], &self.nodes[b]);
         format!("{}:{} to {}:{}", a.ip, a.port, b.ip, b.port)
     }
@@ -1064,7 +1064,7 @@ impl Mgr {
         if let Some(dst) = dst {
             info(&format!(
                 ">>> Case 3: Moving slot {slot} from {} and closing it on all the other importing nodes.\n",
-                self.from_to(src, dst)
+                self.move_text(src, dst)
             ));
             if !self.move_slot_quiet_errors(src, dst, slot, O_VERBOSE) {
                 return Some(false);
