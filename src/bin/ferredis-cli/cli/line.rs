@@ -232,6 +232,7 @@ impl Editor {
         write_out(&s);
     }
 
+    /// linenoise's `linenoiseEdit`: reads keys in raw mode and edits the line until Enter, Ctrl-C or end of input.
     fn edit(&mut self, prompt: &str, helper: &mut dyn Helper) -> ReadResult {
         self.maxrows.set(0);
         self.oldpos.set(0);
@@ -269,39 +270,9 @@ impl Editor {
                         write_out("\x07");
                         continue;
                     }
-                    // Cycle with Tab; Esc restores the original line; any other key accepts.
-                    let orig = st.text();
-                    let mut i = 0;
-                    loop {
-                        let mut shown = State { buf: Vec::new(), pos: 0 };
-                        if i < cands.len() {
-                            shown.set(&cands[i]);
-                        } else {
-                            shown.set(&orig);
-                        }
-                        let h = helper.hint(&shown.text());
-                        self.refresh(prompt, &shown, h.as_deref());
-                        let Some(k) = read_byte(&mut input) else { return ReadResult::Eof };
-                        match k {
-                            b'\t' => {
-                                i = (i + 1) % (cands.len() + 1);
-                                if i == cands.len() {
-                                    write_out("\x07");
-                                }
-                            }
-                            27 => {
-                                st.set(&orig);
-                                break;
-                            }
-                            _ => {
-                                if i < cands.len() {
-                                    st.set(&cands[i]);
-                                }
-                                // The key that ended the cycle is handled like any other key.
-                                pending = Some(k);
-                                break;
-                            }
-                        }
+                    match self.complete_cycle(prompt, &mut st, &cands, helper, &mut input) {
+                        Some(k) => pending = k,
+                        None => return ReadResult::Eof,
                     }
                 }
                 127 | 8 => st.backspace(),
@@ -332,28 +303,9 @@ impl Editor {
                     st.pos += 1;
                 }
                 27 => {
-                    let Some(a) = read_byte(&mut input) else { return ReadResult::Eof };
-                    let Some(b) = read_byte(&mut input) else { return ReadResult::Eof };
-                    match (a, b) {
-                        (b'[', b'A') => self.history_move(&mut st, &mut hist_idx, &mut editing, true),
-                        (b'[', b'B') => self.history_move(&mut st, &mut hist_idx, &mut editing, false),
-                        (b'[', b'C') => st.pos = (st.pos + 1).min(st.buf.len()),
-                        (b'[', b'D') => st.pos = st.pos.saturating_sub(1),
-                        (b'[', b'H') | (b'O', b'H') => st.pos = 0,
-                        (b'[', b'F') | (b'O', b'F') => st.pos = st.buf.len(),
-                        (b'[', d) if d.is_ascii_digit() => {
-                            let Some(t) = read_byte(&mut input) else { return ReadResult::Eof };
-                            if t == b'~' {
-                                match d {
-                                    b'3' => st.delete(),
-                                    b'1' | b'7' => st.pos = 0,
-                                    b'4' | b'8' => st.pos = st.buf.len(),
-                                    _ => {}
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
+                    let Some(()) = self.escape_sequence(&mut st, &mut hist_idx, &mut editing, &mut input) else {
+                        return ReadResult::Eof;
+                    };
                 }
                 c if c >= 0x20 => {
                     if let Some(ch) = read_char(&mut input, c) {
@@ -364,6 +316,84 @@ impl Editor {
             }
             show(self, &st, helper);
         }
+    }
+
+    /// Tab completion: cycles through `cands` with Tab; Esc restores the original line; any other key accepts.
+    /// Returns the key that ended the cycle (to be handled like any other key), `None` at end of input.
+    fn complete_cycle(
+        &self,
+        prompt: &str,
+        st: &mut State,
+        cands: &[String],
+        helper: &mut dyn Helper,
+        input: &mut io::StdinLock,
+    ) -> Option<Option<u8>> {
+        let orig = st.text();
+        let mut i = 0;
+        loop {
+            let mut shown = State { buf: Vec::new(), pos: 0 };
+            if i < cands.len() {
+                shown.set(&cands[i]);
+            } else {
+                shown.set(&orig);
+            }
+            let h = helper.hint(&shown.text());
+            self.refresh(prompt, &shown, h.as_deref());
+            let k = read_byte(input)?;
+            match k {
+                b'\t' => {
+                    i = (i + 1) % (cands.len() + 1);
+                    if i == cands.len() {
+                        write_out("\x07");
+                    }
+                }
+                27 => {
+                    st.set(&orig);
+                    return Some(None);
+                }
+                _ => {
+                    if i < cands.len() {
+                        st.set(&cands[i]);
+                    }
+                    // The key that ended the cycle is handled like any other key.
+                    return Some(Some(k));
+                }
+            }
+        }
+    }
+
+    /// The rest of an escape sequence after Esc: arrows, Home/End and Delete (`ESC [ x`, `ESC O x`,
+    /// `ESC [ n ~`). `None` at end of input.
+    fn escape_sequence(
+        &self,
+        st: &mut State,
+        hist_idx: &mut usize,
+        editing: &mut String,
+        input: &mut io::StdinLock,
+    ) -> Option<()> {
+        let a = read_byte(input)?;
+        let b = read_byte(input)?;
+        match (a, b) {
+            (b'[', b'A') => self.history_move(st, hist_idx, editing, true),
+            (b'[', b'B') => self.history_move(st, hist_idx, editing, false),
+            (b'[', b'C') => st.pos = (st.pos + 1).min(st.buf.len()),
+            (b'[', b'D') => st.pos = st.pos.saturating_sub(1),
+            (b'[', b'H') | (b'O', b'H') => st.pos = 0,
+            (b'[', b'F') | (b'O', b'F') => st.pos = st.buf.len(),
+            (b'[', d) if d.is_ascii_digit() => {
+                let t = read_byte(input)?;
+                if t == b'~' {
+                    match d {
+                        b'3' => st.delete(),
+                        b'1' | b'7' => st.pos = 0,
+                        b'4' | b'8' => st.pos = st.buf.len(),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        Some(())
     }
 
     fn history_move(&self, st: &mut State, idx: &mut usize, editing: &mut String, up: bool) {

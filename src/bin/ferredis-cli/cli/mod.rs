@@ -185,214 +185,288 @@ fn unrecognized(arg: &str) -> Parsed {
     Parsed::Exit(1)
 }
 
+/// The arguments being parsed and the position of the current one.
+struct Args<'a> {
+    argv: &'a [String],
+    raw: &'a [Vec<u8>],
+    i: usize,
+}
+
+impl<'a> Args<'a> {
+    /// Whether an argument follows the current one (an option's value).
+    fn has_next(&self) -> bool {
+        self.i + 1 < self.argv.len()
+    }
+
+    /// Steps to the next argument and returns it as text.
+    fn next(&mut self) -> String {
+        self.i += 1;
+        self.argv[self.i].clone()
+    }
+
+    /// Steps to the next argument and returns it as bytes.
+    fn next_raw(&mut self) -> Vec<u8> {
+        self.i += 1;
+        self.raw[self.i].clone()
+    }
+}
+
+/// What an option group made of one argument.
+enum Opt {
+    /// Taken (with its values).
+    Taken,
+    /// Not an option of this group.
+    NotMine,
+    /// Exit now with this status.
+    Exit(i32),
+}
+
 /// redis-cli's `parseOptions`: options until the first argument that does not start with '-'. Option names
 /// are matched on `argv` (the arguments as text); values that must stay binary-safe (passwords, patterns,
 /// delimiters, the command itself) are taken from `raw`, the same arguments as bytes.
 pub fn parse_options(argv: &[String], raw: &[Vec<u8>]) -> Parsed {
     let mut c = Config::default();
-    let mut i = 1;
-    while i < argv.len() {
-        let a = argv[i].as_str();
-        let has_next = i + 1 < argv.len();
-        let next = |i: &mut usize| -> String {
-            *i += 1;
-            argv[*i].clone()
-        };
-        let next_raw = |i: &mut usize| -> Vec<u8> {
-            *i += 1;
-            raw[*i].clone()
-        };
-        match a {
-            "-h" if has_next => c.host = next(&mut i),
-            "-h" | "--help" => {
-                print!("{}", help::usage());
-                return Parsed::Exit(0);
+    let mut args = Args { argv, raw, i: 1 };
+    while args.i < argv.len() {
+        let a = argv[args.i].as_str();
+        let mut opt = Opt::NotMine;
+        for group in [general_option, mode_option, cluster_option] {
+            opt = group(&mut c, a, &mut args);
+            if !matches!(opt, Opt::NotMine) {
+                break;
             }
-            "-x" => c.stdin_lastarg = true,
-            "-X" if has_next => c.stdin_tag = Some(next_raw(&mut i)),
-            "-p" if has_next => c.port = atoi(&next(&mut i)),
-            "-s" if has_next => c.socket = Some(next(&mut i)),
-            "-r" if has_next => c.repeat = ferredis::util::atoll(next(&mut i).as_bytes()),
-            "-i" if has_next => c.interval_us = (atof(&next(&mut i)) * 1_000_000.0) as i64,
-            "-n" if has_next => c.input_dbnum = atoi(&next(&mut i)),
-            "--no-auth-warning" => c.no_auth_warning = true,
-            "--askpass" => c.askpass = true,
-            "-a" | "--pass" if has_next => c.auth = Some(next_raw(&mut i)),
-            "--user" if has_next => c.user = Some(next_raw(&mut i)),
-            "-u" if has_next => {
-                let uri = next(&mut i);
-                if let Err(code) = parse_uri(&uri, &mut c) {
-                    return Parsed::Exit(code);
-                }
-            }
-            "--raw" => c.output = Output::Raw,
-            "--no-raw" => c.output = Output::Standard,
-            "--quoted-input" => c.quoted_input = true,
-            "--csv" => c.output = Output::Csv,
-            "--json" | "--quoted-json" => {
-                if c.resp3 == 0 {
-                    c.resp3 = 2;
-                }
-                c.output = if a == "--json" { Output::Json } else { Output::QuotedJson };
-            }
-            "--latency" => c.latency = true,
-            "--latency-history" => {
-                c.latency = true;
-                c.latency_history = true;
-            }
-            "--stat" => c.stat = true,
-            "--replica" | "--slave" => c.replica = true,
-            "--scan" => c.scan = true,
-            "--pattern" if has_next => c.pattern = Some(next_raw(&mut i)),
-            "--quoted-pattern" if has_next => match split::split_args(&next_raw(&mut i)) {
-                Some(mut v) if v.len() == 1 => c.pattern = v.pop(),
-                _ => {
-                    eprintln!("Invalid quoted string specified for --quoted-pattern.");
-                    return Parsed::Exit(1);
-                }
-            },
-            "--count" if has_next => c.scan_count = Some(ferredis::util::atoll(next(&mut i).as_bytes()).max(0) as u64),
-            "--intrinsic-latency" if has_next => c.intrinsic_latency = Some(atoi(&next(&mut i)) as i64),
-            "--rdb" if has_next => c.rdb = Some(next(&mut i)),
-            "--functions-rdb" if has_next => {
-                if c.rdb.is_some() && !c.functions_rdb {
-                    eprintln!("Option --functions-rdb and --rdb are mutually exclusive.");
-                    return Parsed::Exit(1);
-                }
-                c.functions_rdb = true;
-                c.rdb = Some(next(&mut i));
-            }
-            "--pipe" => c.pipe = true,
-            "--pipe-timeout" if has_next => c.pipe_timeout = atoi(&next(&mut i)) as i64,
-            "--bigkeys" => c.bigkeys = true,
-            "--memkeys" => {
-                c.memkeys = true;
-                c.memkeys_samples = 0;
-            }
-            "--memkeys-samples" if has_next => {
-                c.memkeys = true;
-                c.memkeys_samples = atoi(&next(&mut i)) as u32;
-            }
-            "--hotkeys" => c.hotkeys = true,
-            "--eval" if has_next => c.eval = Some(next(&mut i)),
-            "--ldb" | "--ldb-sync-mode" => {
-                c.ldb = true;
-                c.ldb_sync |= a == "--ldb-sync-mode";
-                c.output = Output::Raw;
-            }
-            "-c" => c.cluster_mode = true,
-            "--cluster" if has_next => {
-                if c.cluster.as_ref().is_some_and(|o| !o.name.is_empty()) {
-                    eprint!("{}", help::usage());
-                    return Parsed::Exit(1);
-                }
-                i += 1;
-                let mut j = i + 1;
-                while j < argv.len() && !argv[j].starts_with('-') {
-                    j += 1;
-                }
-                let o = copts(&mut c);
-                o.name = argv[i].clone();
-                o.args = raw[i + 1..j].to_vec();
-                i = j - 1;
-            }
-            "--cluster" => {
-                eprint!("{}", help::usage());
-                return Parsed::Exit(1);
-            }
-            "--cluster-only-masters" => cflags(&mut c, cluster::F_MASTERS_ONLY),
-            "--cluster-only-replicas" => cflags(&mut c, cluster::F_SLAVES_ONLY),
-            "--cluster-yes" => cflags(&mut c, cluster::F_YES),
-            "--cluster-simulate" => cflags(&mut c, cluster::F_SIMULATE),
-            "--cluster-replace" => cflags(&mut c, cluster::F_REPLACE),
-            "--cluster-copy" => cflags(&mut c, cluster::F_COPY),
-            "--cluster-slave" => cflags(&mut c, cluster::F_SLAVE),
-            "--cluster-use-empty-masters" => cflags(&mut c, cluster::F_EMPTYMASTER),
-            "--cluster-search-multiple-owners" => cflags(&mut c, cluster::F_CHECK_OWNERS),
-            "--cluster-fix-with-unreachable-masters" => cflags(&mut c, cluster::F_FIX_UNREACHABLE),
-            "--cluster-from-askpass" => copts(&mut c).from_askpass = true,
-            "--cluster-replicas" if has_next => copts(&mut c).replicas = atoi(&next(&mut i)),
-            "--cluster-master-id" if has_next => copts(&mut c).master_id = Some(next(&mut i)),
-            "--cluster-from" if has_next => copts(&mut c).from = Some(next(&mut i)),
-            "--cluster-to" if has_next => copts(&mut c).to = Some(next(&mut i)),
-            "--cluster-from-user" if has_next => copts(&mut c).from_user = Some(next_raw(&mut i)),
-            "--cluster-from-pass" if has_next => copts(&mut c).from_pass = Some(next_raw(&mut i)),
-            "--cluster-slots" if has_next => copts(&mut c).slots = atoi(&next(&mut i)),
-            "--cluster-timeout" if has_next => copts(&mut c).timeout = atoi(&next(&mut i)),
-            "--cluster-pipeline" if has_next => copts(&mut c).pipeline = atoi(&next(&mut i)),
-            "--cluster-threshold" if has_next => copts(&mut c).threshold = atof(&next(&mut i)) as f32,
-            "--cluster-weight" if has_next => {
-                if !copts(&mut c).weight.is_empty() {
-                    eprintln!("WARNING: you cannot use --cluster-weight more than once.\nYou can set more weights by adding them as a space-separated list, ie:\n--cluster-weight n1=w n2=w");
-                    return Parsed::Exit(1);
-                }
-                while i + 1 < argv.len() && !argv[i + 1].starts_with("--") && argv[i + 1].contains('=') {
-                    i += 1;
-                    copts(&mut c).weight.push(argv[i].clone());
-                }
-            }
-            "-d" if has_next => c.mb_delim = next_raw(&mut i),
-            "-D" if has_next => c.cmd_delim = next_raw(&mut i),
-            "-e" => c.set_errcode = true,
-            "--verbose" => c.verbose = true,
-            "-v" | "--version" => {
-                println!("ferredis-cli {}", version());
-                return Parsed::Exit(0);
-            }
-            "-2" => c.resp2 = true,
-            "-3" => c.resp3 = 1,
-            "--show-pushes" if has_next => {
-                let v = next(&mut i);
-                if !v.is_empty() && v.as_bytes()[0].eq_ignore_ascii_case(&b'n') {
-                    c.push_output = false;
-                } else if !v.is_empty() && v.as_bytes()[0].eq_ignore_ascii_case(&b'y') {
-                    c.push_output = true;
-                } else {
-                    eprintln!("Unknown --show-pushes value '{v}' (valid: '[y]es', '[n]o')");
-                }
-            }
-            _ if c.cluster.as_ref().is_some_and(|o| !o.name.is_empty()) && !a.starts_with('-') => {
+        }
+        match opt {
+            Opt::Taken => {}
+            Opt::Exit(code) => return Parsed::Exit(code),
+            Opt::NotMine if c.cluster.as_ref().is_some_and(|o| !o.name.is_empty()) && !a.starts_with('-') => {
                 // Cluster manager arguments given after its options (taken when it has none yet, else skipped).
                 if copts(&mut c).args.is_empty() {
+                    let i = args.i;
                     let mut j = i + 1;
                     while j < argv.len() && !argv[j].starts_with('-') {
                         j += 1;
                     }
                     copts(&mut c).args = raw[i..j].to_vec();
-                    i = j - 1;
+                    args.i = j - 1;
                 }
             }
-            _ => {
+            Opt::NotMine => {
                 if a.starts_with('-') {
                     return unrecognized(a);
                 }
                 break;
             }
         }
-        i += 1;
+        args.i += 1;
     }
+    if let Err(code) = check_options(&c, &argv[0]) {
+        return Parsed::Exit(code);
+    }
+    let rest = raw[args.i.min(raw.len())..].to_vec();
+    Parsed::Run(Box::new(c), rest)
+}
+
+/// The connection, protocol and output options, `--help` and `--version`.
+fn general_option(c: &mut Config, a: &str, args: &mut Args) -> Opt {
+    let has_next = args.has_next();
+    match a {
+        "-h" if has_next => c.host = args.next(),
+        "-h" | "--help" => {
+            print!("{}", help::usage());
+            return Opt::Exit(0);
+        }
+        "-x" => c.stdin_lastarg = true,
+        "-X" if has_next => c.stdin_tag = Some(args.next_raw()),
+        "-p" if has_next => c.port = atoi(&args.next()),
+        "-s" if has_next => c.socket = Some(args.next()),
+        "-r" if has_next => c.repeat = ferredis::util::atoll(args.next().as_bytes()),
+        "-i" if has_next => c.interval_us = (atof(&args.next()) * 1_000_000.0) as i64,
+        "-n" if has_next => c.input_dbnum = atoi(&args.next()),
+        "--no-auth-warning" => c.no_auth_warning = true,
+        "--askpass" => c.askpass = true,
+        "-a" | "--pass" if has_next => c.auth = Some(args.next_raw()),
+        "--user" if has_next => c.user = Some(args.next_raw()),
+        "-u" if has_next => {
+            let uri = args.next();
+            if let Err(code) = parse_uri(&uri, c) {
+                return Opt::Exit(code);
+            }
+        }
+        "--raw" => c.output = Output::Raw,
+        "--no-raw" => c.output = Output::Standard,
+        "--quoted-input" => c.quoted_input = true,
+        "--csv" => c.output = Output::Csv,
+        "--json" | "--quoted-json" => {
+            if c.resp3 == 0 {
+                c.resp3 = 2;
+            }
+            c.output = if a == "--json" { Output::Json } else { Output::QuotedJson };
+        }
+        "-c" => c.cluster_mode = true,
+        "-d" if has_next => c.mb_delim = args.next_raw(),
+        "-D" if has_next => c.cmd_delim = args.next_raw(),
+        "-e" => c.set_errcode = true,
+        "--verbose" => c.verbose = true,
+        "-v" | "--version" => {
+            println!("ferredis-cli {}", version());
+            return Opt::Exit(0);
+        }
+        "-2" => c.resp2 = true,
+        "-3" => c.resp3 = 1,
+        "--show-pushes" if has_next => {
+            let v = args.next();
+            if !v.is_empty() && v.as_bytes()[0].eq_ignore_ascii_case(&b'n') {
+                c.push_output = false;
+            } else if !v.is_empty() && v.as_bytes()[0].eq_ignore_ascii_case(&b'y') {
+                c.push_output = true;
+            } else {
+                eprintln!("Unknown --show-pushes value '{v}' (valid: '[y]es', '[n]o')");
+            }
+        }
+        _ => return Opt::NotMine,
+    }
+    Opt::Taken
+}
+
+/// The options of the special modes (`--latency`, `--scan`, `--bigkeys`, `--pipe`, `--eval`, ...).
+fn mode_option(c: &mut Config, a: &str, args: &mut Args) -> Opt {
+    let has_next = args.has_next();
+    match a {
+        "--latency" => c.latency = true,
+        "--latency-history" => {
+            c.latency = true;
+            c.latency_history = true;
+        }
+        "--stat" => c.stat = true,
+        "--replica" | "--slave" => c.replica = true,
+        "--scan" => c.scan = true,
+        "--pattern" if has_next => c.pattern = Some(args.next_raw()),
+        "--quoted-pattern" if has_next => match split::split_args(&args.next_raw()) {
+            Some(mut v) if v.len() == 1 => c.pattern = v.pop(),
+            _ => {
+                eprintln!("Invalid quoted string specified for --quoted-pattern.");
+                return Opt::Exit(1);
+            }
+        },
+        "--count" if has_next => c.scan_count = Some(ferredis::util::atoll(args.next().as_bytes()).max(0) as u64),
+        "--intrinsic-latency" if has_next => c.intrinsic_latency = Some(atoi(&args.next()) as i64),
+        "--rdb" if has_next => c.rdb = Some(args.next()),
+        "--functions-rdb" if has_next => {
+            if c.rdb.is_some() && !c.functions_rdb {
+                eprintln!("Option --functions-rdb and --rdb are mutually exclusive.");
+                return Opt::Exit(1);
+            }
+            c.functions_rdb = true;
+            c.rdb = Some(args.next());
+        }
+        "--pipe" => c.pipe = true,
+        "--pipe-timeout" if has_next => c.pipe_timeout = atoi(&args.next()) as i64,
+        "--bigkeys" => c.bigkeys = true,
+        "--memkeys" => {
+            c.memkeys = true;
+            c.memkeys_samples = 0;
+        }
+        "--memkeys-samples" if has_next => {
+            c.memkeys = true;
+            c.memkeys_samples = atoi(&args.next()) as u32;
+        }
+        "--hotkeys" => c.hotkeys = true,
+        "--eval" if has_next => c.eval = Some(args.next()),
+        "--ldb" | "--ldb-sync-mode" => {
+            c.ldb = true;
+            c.ldb_sync |= a == "--ldb-sync-mode";
+            c.output = Output::Raw;
+        }
+        _ => return Opt::NotMine,
+    }
+    Opt::Taken
+}
+
+/// `--cluster <command> [args...]` and the `--cluster-*` options of the cluster manager.
+fn cluster_option(c: &mut Config, a: &str, args: &mut Args) -> Opt {
+    let has_next = args.has_next();
+    match a {
+        "--cluster" if has_next => {
+            if c.cluster.as_ref().is_some_and(|o| !o.name.is_empty()) {
+                eprint!("{}", help::usage());
+                return Opt::Exit(1);
+            }
+            args.i += 1;
+            let (argv, raw, i) = (args.argv, args.raw, args.i);
+            let mut j = i + 1;
+            while j < argv.len() && !argv[j].starts_with('-') {
+                j += 1;
+            }
+            let o = copts(c);
+            o.name = argv[i].clone();
+            o.args = raw[i + 1..j].to_vec();
+            args.i = j - 1;
+        }
+        "--cluster" => {
+            eprint!("{}", help::usage());
+            return Opt::Exit(1);
+        }
+        "--cluster-only-masters" => cflags(c, cluster::F_MASTERS_ONLY),
+        "--cluster-only-replicas" => cflags(c, cluster::F_SLAVES_ONLY),
+        "--cluster-yes" => cflags(c, cluster::F_YES),
+        "--cluster-simulate" => cflags(c, cluster::F_SIMULATE),
+        "--cluster-replace" => cflags(c, cluster::F_REPLACE),
+        "--cluster-copy" => cflags(c, cluster::F_COPY),
+        "--cluster-slave" => cflags(c, cluster::F_SLAVE),
+        "--cluster-use-empty-masters" => cflags(c, cluster::F_EMPTYMASTER),
+        "--cluster-search-multiple-owners" => cflags(c, cluster::F_CHECK_OWNERS),
+        "--cluster-fix-with-unreachable-masters" => cflags(c, cluster::F_FIX_UNREACHABLE),
+        "--cluster-from-askpass" => copts(c).from_askpass = true,
+        "--cluster-replicas" if has_next => copts(c).replicas = atoi(&args.next()),
+        "--cluster-master-id" if has_next => copts(c).master_id = Some(args.next()),
+        "--cluster-from" if has_next => copts(c).from = Some(args.next()),
+        "--cluster-to" if has_next => copts(c).to = Some(args.next()),
+        "--cluster-from-user" if has_next => copts(c).from_user = Some(args.next_raw()),
+        "--cluster-from-pass" if has_next => copts(c).from_pass = Some(args.next_raw()),
+        "--cluster-slots" if has_next => copts(c).slots = atoi(&args.next()),
+        "--cluster-timeout" if has_next => copts(c).timeout = atoi(&args.next()),
+        "--cluster-pipeline" if has_next => copts(c).pipeline = atoi(&args.next()),
+        "--cluster-threshold" if has_next => copts(c).threshold = atof(&args.next()) as f32,
+        "--cluster-weight" if has_next => {
+            if !copts(c).weight.is_empty() {
+                eprintln!("WARNING: you cannot use --cluster-weight more than once.\nYou can set more weights by adding them as a space-separated list, ie:\n--cluster-weight n1=w n2=w");
+                return Opt::Exit(1);
+            }
+            let argv = args.argv;
+            while args.i + 1 < argv.len() && !argv[args.i + 1].starts_with("--") && argv[args.i + 1].contains('=') {
+                args.i += 1;
+                copts(c).weight.push(argv[args.i].clone());
+            }
+        }
+        _ => return Opt::NotMine,
+    }
+    Opt::Taken
+}
+
+/// The checks after the last option: mutually exclusive options and the password warning.
+fn check_options(c: &Config, argv0: &str) -> Result<(), i32> {
     if c.socket.is_some() && c.cluster_mode {
         eprintln!("Options -c and -s are mutually exclusive.");
-        return Parsed::Exit(1);
+        return Err(1);
     }
     if c.resp2 && c.resp3 == 1 {
         eprintln!("Options -2 and -3 are mutually exclusive.");
-        return Parsed::Exit(1);
+        return Err(1);
     }
     if c.ldb && c.eval.is_none() {
         eprintln!("Options --ldb and --ldb-sync-mode require --eval.");
-        eprintln!("Try {} --help for more information.", argv[0]);
-        return Parsed::Exit(1);
+        eprintln!("Try {} --help for more information.", argv0);
+        return Err(1);
     }
     if !c.no_auth_warning && c.auth.is_some() {
         eprintln!("Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.");
     }
     if c.stdin_lastarg && c.stdin_tag.is_some() {
         eprintln!("Options -x and -X are mutually exclusive.");
-        return Parsed::Exit(1);
+        return Err(1);
     }
-    let rest = raw[i.min(raw.len())..].to_vec();
-    Parsed::Run(Box::new(c), rest)
+    Ok(())
 }
 
 fn percent_decode(s: &[u8]) -> Result<Vec<u8>, i32> {

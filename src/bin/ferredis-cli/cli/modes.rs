@@ -234,6 +234,13 @@ struct TypeInfo {
     biggest_key: Option<Vec<u8>>,
 }
 
+impl TypeInfo {
+    /// A type not seen yet, sized with `size_cmd` (none for a type redis-cli does not know).
+    fn new(name: String, size_cmd: Option<&'static str>, unit: &'static str) -> TypeInfo {
+        TypeInfo { name, size_cmd, unit, biggest: 0, count: 0, total: 0, biggest_key: None }
+    }
+}
+
 /// The types in the order redis-cli's summary lists them (its dict's iteration order for these names).
 const TYPES: [(&str, &str, &str); 6] = [
     ("list", "LLEN", "items"),
@@ -252,20 +259,11 @@ fn pct_str(p: f64) -> String {
     }
 }
 
+/// `--bigkeys` / `--memkeys` (redis-cli's `findBigKeys`): SCAN the keyspace, size every key, report the
+/// biggest of each type and the totals.
 fn bigkeys(cli: &mut Cli, memkeys: bool) -> i32 {
     let samples = cli.cfg.memkeys_samples;
-    let mut types: Vec<TypeInfo> = TYPES
-        .iter()
-        .map(|(n, c, u)| TypeInfo {
-            name: n.to_string(),
-            size_cmd: Some(c),
-            unit: u,
-            biggest: 0,
-            count: 0,
-            total: 0,
-            biggest_key: None,
-        })
-        .collect();
+    let mut types: Vec<TypeInfo> = TYPES.iter().map(|(n, c, u)| TypeInfo::new(n.to_string(), Some(c), u)).collect();
     sys::catch_sigint();
     let total_keys = dbsize(cli);
     out(b"\n# Scanning the entire keyspace to find biggest keys as well as\n\
@@ -279,100 +277,8 @@ fn bigkeys(cli: &mut Cli, memkeys: bool) -> i32 {
         loops += 1;
         let conn = conn_or_exit(cli);
         // Pipelined TYPE for every key, then the size command for each.
-        let mut buf = Vec::new();
-        for k in &keys {
-            buf.extend_from_slice(&conn::encode(&[b"TYPE".as_slice(), k]));
-        }
-        if conn.stream.write_all(&buf).is_err() {
-            io_error_exit();
-        }
-        let mut kinds: Vec<Option<usize>> = Vec::with_capacity(keys.len());
-        for k in &keys {
-            match conn.read_reply() {
-                Err(e) => {
-                    eprintln!("Error getting type for key '{}' ({}: {})", String::from_utf8_lossy(k), 1, e.message());
-                    std::process::exit(1);
-                }
-                Ok(Reply::Status(t)) => {
-                    let name = String::from_utf8_lossy(&t).into_owned();
-                    let idx = match types.iter().position(|x| x.name == name) {
-                        Some(i) => Some(i),
-                        None if name != "none" => {
-                            types.push(TypeInfo {
-                                name,
-                                size_cmd: None,
-                                unit: "?",
-                                biggest: 0,
-                                count: 0,
-                                total: 0,
-                                biggest_key: None,
-                            });
-                            Some(types.len() - 1)
-                        }
-                        None => None,
-                    };
-                    kinds.push(idx);
-                }
-                Ok(Reply::Error(e)) => {
-                    eprintln!("TYPE returned an error: {}", String::from_utf8_lossy(&e));
-                    std::process::exit(1);
-                }
-                Ok(r) => {
-                    eprintln!(
-                        "Invalid reply type ({}) for TYPE on key '{}'!",
-                        r.type_code(),
-                        String::from_utf8_lossy(k)
-                    );
-                    std::process::exit(1);
-                }
-            }
-        }
-        let asks = |t: &Option<usize>| t.map(|i| types[i].size_cmd.is_some() || memkeys).unwrap_or(false);
-        let mut buf = Vec::new();
-        for (k, t) in keys.iter().zip(&kinds) {
-            if !asks(t) {
-                continue;
-            }
-            let Some(ti) = *t else { continue };
-            let cmd: Vec<Vec<u8>> = if !memkeys {
-                vec![types[ti].size_cmd.unwrap_or("STRLEN").as_bytes().to_vec(), k.clone()]
-            } else if samples == 0 {
-                vec![b"MEMORY".to_vec(), b"USAGE".to_vec(), k.clone()]
-            } else {
-                vec![
-                    b"MEMORY".to_vec(),
-                    b"USAGE".to_vec(),
-                    k.clone(),
-                    b"SAMPLES".to_vec(),
-                    samples.to_string().into_bytes(),
-                ]
-            };
-            buf.extend_from_slice(&conn::encode(&cmd));
-        }
-        if !buf.is_empty() && conn.stream.write_all(&buf).is_err() {
-            io_error_exit();
-        }
-        let mut sizes = vec![0u64; keys.len()];
-        for (i, (k, t)) in keys.iter().zip(&kinds).enumerate() {
-            if !asks(t) {
-                continue;
-            }
-            let Some(ti) = *t else { continue };
-            match conn.read_reply() {
-                Err(e) => {
-                    eprintln!("Error getting size for key '{}' ({}: {})", String::from_utf8_lossy(k), 1, e.message());
-                    std::process::exit(1);
-                }
-                Ok(Reply::Integer(n)) => sizes[i] = n as u64,
-                Ok(_) => {
-                    eprintln!(
-                        "Warning:  {} on '{}' failed (may have changed type)",
-                        if memkeys { "MEMORY USAGE" } else { types[ti].size_cmd.unwrap_or("?") },
-                        String::from_utf8_lossy(k)
-                    );
-                }
-            }
-        }
+        let kinds = key_types(conn, &keys, &mut types);
+        let sizes = key_sizes(conn, &keys, &kinds, &types, memkeys, samples);
         let mut text = Vec::new();
         for (i, (k, t)) in keys.iter().zip(&kinds).enumerate() {
             let Some(ti) = *t else { continue };
@@ -403,6 +309,113 @@ fn bigkeys(cli: &mut Cli, memkeys: bool) -> i32 {
             break;
         }
     }
+    bigkeys_summary(&types, sampled, totlen, pct, memkeys);
+    0
+}
+
+/// redis-cli's `getKeyTypes`: pipelined TYPE for every key; each key's entry in `types` (new types are added),
+/// `None` for a key that is gone.
+fn key_types(conn: &mut Conn, keys: &[Vec<u8>], types: &mut Vec<TypeInfo>) -> Vec<Option<usize>> {
+    let mut buf = Vec::new();
+    for k in keys {
+        buf.extend_from_slice(&conn::encode(&[b"TYPE".as_slice(), k]));
+    }
+    if conn.stream.write_all(&buf).is_err() {
+        io_error_exit();
+    }
+    let mut kinds: Vec<Option<usize>> = Vec::with_capacity(keys.len());
+    for k in keys {
+        match conn.read_reply() {
+            Err(e) => {
+                eprintln!("Error getting type for key '{}' ({}: {})", String::from_utf8_lossy(k), 1, e.message());
+                std::process::exit(1);
+            }
+            Ok(Reply::Status(t)) => {
+                let name = String::from_utf8_lossy(&t).into_owned();
+                let idx = match types.iter().position(|x| x.name == name) {
+                    Some(i) => Some(i),
+                    None if name != "none" => {
+                        types.push(TypeInfo::new(name, None, "?"));
+                        Some(types.len() - 1)
+                    }
+                    None => None,
+                };
+                kinds.push(idx);
+            }
+            Ok(Reply::Error(e)) => {
+                eprintln!("TYPE returned an error: {}", String::from_utf8_lossy(&e));
+                std::process::exit(1);
+            }
+            Ok(r) => {
+                eprintln!("Invalid reply type ({}) for TYPE on key '{}'!", r.type_code(), String::from_utf8_lossy(k));
+                std::process::exit(1);
+            }
+        }
+    }
+    kinds
+}
+
+/// redis-cli's `getKeySizes`: the pipelined size command of each key's type (MEMORY USAGE for `--memkeys`);
+/// 0 for a key whose size could not be read.
+fn key_sizes(
+    conn: &mut Conn,
+    keys: &[Vec<u8>],
+    kinds: &[Option<usize>],
+    types: &[TypeInfo],
+    memkeys: bool,
+    samples: u32,
+) -> Vec<u64> {
+    let asks = |t: &Option<usize>| t.map(|i| types[i].size_cmd.is_some() || memkeys).unwrap_or(false);
+    let mut buf = Vec::new();
+    for (k, t) in keys.iter().zip(kinds) {
+        if !asks(t) {
+            continue;
+        }
+        let Some(ti) = *t else { continue };
+        let cmd: Vec<Vec<u8>> = if !memkeys {
+            vec![types[ti].size_cmd.unwrap_or("STRLEN").as_bytes().to_vec(), k.clone()]
+        } else if samples == 0 {
+            vec![b"MEMORY".to_vec(), b"USAGE".to_vec(), k.clone()]
+        } else {
+            vec![
+                b"MEMORY".to_vec(),
+                b"USAGE".to_vec(),
+                k.clone(),
+                b"SAMPLES".to_vec(),
+                samples.to_string().into_bytes(),
+            ]
+        };
+        buf.extend_from_slice(&conn::encode(&cmd));
+    }
+    if !buf.is_empty() && conn.stream.write_all(&buf).is_err() {
+        io_error_exit();
+    }
+    let mut sizes = vec![0u64; keys.len()];
+    for (i, (k, t)) in keys.iter().zip(kinds).enumerate() {
+        if !asks(t) {
+            continue;
+        }
+        let Some(ti) = *t else { continue };
+        match conn.read_reply() {
+            Err(e) => {
+                eprintln!("Error getting size for key '{}' ({}: {})", String::from_utf8_lossy(k), 1, e.message());
+                std::process::exit(1);
+            }
+            Ok(Reply::Integer(n)) => sizes[i] = n as u64,
+            Ok(_) => {
+                eprintln!(
+                    "Warning:  {} on '{}' failed (may have changed type)",
+                    if memkeys { "MEMORY USAGE" } else { types[ti].size_cmd.unwrap_or("?") },
+                    String::from_utf8_lossy(k)
+                );
+            }
+        }
+    }
+    sizes
+}
+
+/// The summary after the scan: keys sampled, the biggest key of each type, counts and average sizes per type.
+fn bigkeys_summary(types: &[TypeInfo], sampled: u64, totlen: u64, pct: f64, memkeys: bool) {
     let mut text = b"\n-------- summary -------\n\n".to_vec();
     if interrupted() {
         text.extend_from_slice(format!("[{}%] ", pct_str(pct)).as_bytes());
@@ -414,7 +427,7 @@ fn bigkeys(cli: &mut Cli, memkeys: bool) -> i32 {
         )
         .as_bytes(),
     );
-    for t in &types {
+    for t in types {
         if let Some(k) = &t.biggest_key {
             text.extend_from_slice(format!("Biggest {:>6} found '", t.name).as_bytes());
             text.extend_from_slice(k);
@@ -424,7 +437,7 @@ fn bigkeys(cli: &mut Cli, memkeys: bool) -> i32 {
         }
     }
     text.push(b'\n');
-    for t in &types {
+    for t in types {
         let share = if sampled > 0 { 100.0 * t.count as f64 / sampled as f64 } else { 0.0 };
         let avg = if t.count > 0 { t.total as f64 / t.count as f64 } else { 0.0 };
         text.extend_from_slice(
@@ -440,7 +453,6 @@ fn bigkeys(cli: &mut Cli, memkeys: bool) -> i32 {
         );
     }
     out(&text);
-    0
 }
 
 const HOTKEYS_SAMPLE: usize = 16;

@@ -141,42 +141,23 @@ pub fn session(cli: &mut Cli) -> Option<i32> {
         if line.is_empty() {
             continue;
         }
-        let argv = if cli.eval_ldb && (line.starts_with(b"eval ") || line.starts_with(b"e ")) {
-            // The debugger's `eval <code>` takes the rest of the line verbatim.
-            let cut = if line[1] == b' ' { 2 } else { 5 };
-            Some(vec![line[..cut - 1].to_vec(), line[cut..].to_vec()])
-        } else {
-            split::split_args(&line)
-        };
-        let Some(argv) = argv else {
+        let Some(argv) = line_args(cli, &line) else {
             out(b"Invalid argument(s)\n");
             if tty {
-                ed.add_history(&String::from_utf8_lossy(&line));
-                if let Some(p) = &hist {
-                    ed.save_history(p);
-                }
+                remember(&mut ed, hist.as_deref(), &line);
             }
             continue;
         };
         if argv.is_empty() {
             continue;
         }
-        let (mut repeat, mut skip) = (1i64, 0usize);
-        let (n, end, overflow) = ferredis::util::strtol(&argv[0]);
-        if argv.len() > 1 && end == argv[0].len() && !argv[0].is_empty() {
-            if overflow || n <= 0 {
-                out(b"Invalid redis-cli repeat command option value.\n");
-                continue;
-            }
-            repeat = n;
-            skip = 1;
-        }
+        let Some((repeat, skip)) = repeat_prefix(&argv) else {
+            out(b"Invalid redis-cli repeat command option value.\n");
+            continue;
+        };
         let args = &argv[skip..];
         if tty && !is_sensitive(args) {
-            ed.add_history(&String::from_utf8_lossy(&line));
-            if let Some(p) = &hist {
-                ed.save_history(p);
-            }
+            remember(&mut ed, hist.as_deref(), &line);
         }
         let is = |s: &str| argv[0].eq_ignore_ascii_case(s.as_bytes());
         if is("quit") || is("exit") {
@@ -198,30 +179,68 @@ pub fn session(cli: &mut Cli) -> Option<i32> {
         } else if argv.len() == 1 && is("clear") {
             out(b"\x1b[H\x1b[2J");
         } else {
-            let start = std::time::Instant::now();
-            let streaming = args[0].eq_ignore_ascii_case(b"monitor")
-                || args[0].eq_ignore_ascii_case(b"subscribe")
-                || args[0].eq_ignore_ascii_case(b"psubscribe")
-                || args[0].eq_ignore_ascii_case(b"ssubscribe");
-            if streaming {
-                stream_until_interrupt(cli, args, repeat);
-            } else {
-                cli.issue(args, repeat);
-            }
-            if cli.ldb_end {
-                // The debugging session ended: the EVAL's own reply, then back to a normal prompt.
-                cli.ldb_end = false;
-                let _ = cli.read_and_print(false, false);
-                let rolled_back = if cli.cfg.ldb_sync { "" } else { " -- dataset changes rolled back" };
-                out(format!("\n(Lua debugging session ended{rolled_back})\n\n").as_bytes());
-                entries = help::load(cli);
-                cli.help = Some(entries.clone());
-            }
-            let elapsed = start.elapsed().as_millis();
-            if elapsed >= 500 && cli.cfg.output == super::format::Output::Standard {
-                out(format!("({:.2}s)\n", elapsed as f64 / 1000.0).as_bytes());
-            }
+            run_command(cli, args, repeat, &mut entries);
         }
+    }
+}
+
+/// The arguments of a typed line; `None` when its quoting is invalid.
+fn line_args(cli: &Cli, line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    if cli.eval_ldb && (line.starts_with(b"eval ") || line.starts_with(b"e ")) {
+        // The debugger's `eval <code>` takes the rest of the line verbatim.
+        let cut = if line[1] == b' ' { 2 } else { 5 };
+        Some(vec![line[..cut - 1].to_vec(), line[cut..].to_vec()])
+    } else {
+        split::split_args(line)
+    }
+}
+
+/// The `N command` prefix: the repeat count and how many arguments it takes (0 or 1); `None` when the count
+/// is not positive.
+fn repeat_prefix(argv: &[Vec<u8>]) -> Option<(i64, usize)> {
+    let (n, end, overflow) = ferredis::util::strtol(&argv[0]);
+    if argv.len() > 1 && end == argv[0].len() && !argv[0].is_empty() {
+        if overflow || n <= 0 {
+            return None;
+        }
+        return Some((n, 1));
+    }
+    Some((1, 0))
+}
+
+/// Adds a line to the history and saves the history file.
+fn remember(ed: &mut Editor, hist: Option<&str>, line: &[u8]) {
+    ed.add_history(&String::from_utf8_lossy(line));
+    if let Some(p) = hist {
+        ed.save_history(p);
+    }
+}
+
+/// Sends a typed command (`repeat` times, or streaming until Ctrl-C) and prints the replies and, past half a
+/// second, the time it took; reloads the help when a Lua debugging session ended.
+fn run_command(cli: &mut Cli, args: &[Vec<u8>], repeat: i64, entries: &mut Vec<help::Entry>) {
+    let start = std::time::Instant::now();
+    let streaming = args[0].eq_ignore_ascii_case(b"monitor")
+        || args[0].eq_ignore_ascii_case(b"subscribe")
+        || args[0].eq_ignore_ascii_case(b"psubscribe")
+        || args[0].eq_ignore_ascii_case(b"ssubscribe");
+    if streaming {
+        stream_until_interrupt(cli, args, repeat);
+    } else {
+        cli.issue(args, repeat);
+    }
+    if cli.ldb_end {
+        // The debugging session ended: the EVAL's own reply, then back to a normal prompt.
+        cli.ldb_end = false;
+        let _ = cli.read_and_print(false, false);
+        let rolled_back = if cli.cfg.ldb_sync { "" } else { " -- dataset changes rolled back" };
+        out(format!("\n(Lua debugging session ended{rolled_back})\n\n").as_bytes());
+        *entries = help::load(cli);
+        cli.help = Some(entries.clone());
+    }
+    let elapsed = start.elapsed().as_millis();
+    if elapsed >= 500 && cli.cfg.output == super::format::Output::Standard {
+        out(format!("({:.2}s)\n", elapsed as f64 / 1000.0).as_bytes());
     }
 }
 

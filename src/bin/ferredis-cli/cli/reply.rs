@@ -169,98 +169,10 @@ impl Reader {
         let Some(nl) = memchr::memmem::find(rest, b"\r\n") else { return Ok(None) };
         let line = &rest[1..nl];
         let after = nl + 2;
-        let scalar = |r: Reply| Ok(Some((Item::Done(r), after)));
-        let res: Result<Option<(Item, usize)>, String> = match t {
-            b'+' | b'-' => {
-                let v = line.to_vec();
-                if t == b'+' {
-                    scalar(Reply::Status(v))
-                } else {
-                    scalar(Reply::Error(v))
-                }
-            }
-            b':' => match parse_ll(line) {
-                Some(v) => scalar(Reply::Integer(v)),
-                None => Err("Bad integer value".into()),
-            },
-            b',' => {
-                if line.len() >= 326 {
-                    return Err("Double value is too large".into());
-                }
-                if !valid_double(line) {
-                    return Err("Bad double value".into());
-                }
-                scalar(Reply::Double(line.to_vec()))
-            }
-            b'_' => {
-                if !line.is_empty() {
-                    return Err("Bad nil value".into());
-                }
-                scalar(Reply::Nil)
-            }
-            b'#' => match line {
-                [b't'] | [b'T'] => scalar(Reply::Bool(true)),
-                [b'f'] | [b'F'] => scalar(Reply::Bool(false)),
-                _ => Err("Bad bool value".into()),
-            },
-            b'(' => {
-                let ok = line.iter().enumerate().all(|(i, &c)| c.is_ascii_digit() || (i == 0 && c == b'-'));
-                if !ok {
-                    return Err("Bad bignum value".into());
-                }
-                scalar(Reply::BigNum(line.to_vec()))
-            }
-            b'$' | b'=' => {
-                let Some(len) = parse_ll(line) else { return Err("Bad bulk string length".into()) };
-                if len < -1 {
-                    return Err("Bulk string length out of range".into());
-                }
-                if len == -1 {
-                    scalar(Reply::Nil)
-                } else {
-                    let len = len as usize;
-                    let Some(end) = after.checked_add(len).and_then(|e| e.checked_add(2)) else {
-                        return Err("Bulk string length out of range".into());
-                    };
-                    if rest.len() < end {
-                        return Ok(None);
-                    }
-                    let body = &rest[after..after + len];
-                    if t == b'=' {
-                        if len < 4 || body[3] != b':' {
-                            return Err(
-                                "Verbatim string 4 bytes of content type are missing or incorrectly encoded.".into()
-                            );
-                        }
-                        Ok(Some((Item::Done(Reply::Verb(body[4..].to_vec())), end)))
-                    } else {
-                        Ok(Some((Item::Done(Reply::Bulk(body.to_vec())), end)))
-                    }
-                }
-            }
-            b'*' | b'%' | b'~' | b'>' => {
-                let Some(n) = parse_ll(line) else { return Err("Bad multi-bulk length".into()) };
-                let kind = match t {
-                    b'*' => AggKind::Array,
-                    b'%' => AggKind::Map,
-                    b'~' => AggKind::Set,
-                    _ => AggKind::Push,
-                };
-                if !(-1..=(1i64 << 32) - 1).contains(&n) {
-                    return Err("Multi-bulk length out of range".into());
-                }
-                if n == -1 {
-                    scalar(Reply::Nil)
-                } else {
-                    let n = if kind == AggKind::Map { n as usize * 2 } else { n as usize };
-                    if n == 0 {
-                        scalar(close(kind, Vec::new()))
-                    } else {
-                        Ok(Some((Item::Open(kind, n), after)))
-                    }
-                }
-            }
-            other => Err(format!("Protocol error, got {} as reply type byte", byte_repr(other))),
+        let res = match t {
+            b'$' | b'=' => bulk_item(t, line, rest, after),
+            b'*' | b'%' | b'~' | b'>' => aggregate_item(t, line, after),
+            _ => line_item(t, line).map(|r| Some((Item::Done(r), after))),
         };
         match res? {
             Some((item, used)) => {
@@ -269,6 +181,103 @@ impl Reader {
             }
             None => Ok(None),
         }
+    }
+}
+
+/// A one-line item (`+ - : , _ # (`): the reply its line holds.
+fn line_item(t: u8, line: &[u8]) -> Result<Reply, String> {
+    match t {
+        b'+' | b'-' => {
+            let v = line.to_vec();
+            if t == b'+' {
+                Ok(Reply::Status(v))
+            } else {
+                Ok(Reply::Error(v))
+            }
+        }
+        b':' => match parse_ll(line) {
+            Some(v) => Ok(Reply::Integer(v)),
+            None => Err("Bad integer value".into()),
+        },
+        b',' => {
+            if line.len() >= 326 {
+                return Err("Double value is too large".into());
+            }
+            if !valid_double(line) {
+                return Err("Bad double value".into());
+            }
+            Ok(Reply::Double(line.to_vec()))
+        }
+        b'_' => {
+            if !line.is_empty() {
+                return Err("Bad nil value".into());
+            }
+            Ok(Reply::Nil)
+        }
+        b'#' => match line {
+            [b't'] | [b'T'] => Ok(Reply::Bool(true)),
+            [b'f'] | [b'F'] => Ok(Reply::Bool(false)),
+            _ => Err("Bad bool value".into()),
+        },
+        b'(' => {
+            let ok = line.iter().enumerate().all(|(i, &c)| c.is_ascii_digit() || (i == 0 && c == b'-'));
+            if !ok {
+                return Err("Bad bignum value".into());
+            }
+            Ok(Reply::BigNum(line.to_vec()))
+        }
+        other => Err(format!("Protocol error, got {} as reply type byte", byte_repr(other))),
+    }
+}
+
+/// A bulk or verbatim string (`$`, `=`) whose header line is `line`, its body starting at `after` in `rest`:
+/// the reply and the bytes used, `None` until the whole body is there.
+fn bulk_item(t: u8, line: &[u8], rest: &[u8], after: usize) -> Result<Option<(Item, usize)>, String> {
+    let Some(len) = parse_ll(line) else { return Err("Bad bulk string length".into()) };
+    if len < -1 {
+        return Err("Bulk string length out of range".into());
+    }
+    if len == -1 {
+        return Ok(Some((Item::Done(Reply::Nil), after)));
+    }
+    let len = len as usize;
+    let Some(end) = after.checked_add(len).and_then(|e| e.checked_add(2)) else {
+        return Err("Bulk string length out of range".into());
+    };
+    if rest.len() < end {
+        return Ok(None);
+    }
+    let body = &rest[after..after + len];
+    if t == b'=' {
+        if len < 4 || body[3] != b':' {
+            return Err("Verbatim string 4 bytes of content type are missing or incorrectly encoded.".into());
+        }
+        Ok(Some((Item::Done(Reply::Verb(body[4..].to_vec())), end)))
+    } else {
+        Ok(Some((Item::Done(Reply::Bulk(body.to_vec())), end)))
+    }
+}
+
+/// An aggregate header (`*`, `%`, `~`, `>`): an open aggregate, or the reply when it is empty or nil.
+fn aggregate_item(t: u8, line: &[u8], after: usize) -> Result<Option<(Item, usize)>, String> {
+    let Some(n) = parse_ll(line) else { return Err("Bad multi-bulk length".into()) };
+    let kind = match t {
+        b'*' => AggKind::Array,
+        b'%' => AggKind::Map,
+        b'~' => AggKind::Set,
+        _ => AggKind::Push,
+    };
+    if !(-1..=(1i64 << 32) - 1).contains(&n) {
+        return Err("Multi-bulk length out of range".into());
+    }
+    if n == -1 {
+        return Ok(Some((Item::Done(Reply::Nil), after)));
+    }
+    let n = if kind == AggKind::Map { n as usize * 2 } else { n as usize };
+    if n == 0 {
+        Ok(Some((Item::Done(close(kind, Vec::new())), after)))
+    } else {
+        Ok(Some((Item::Open(kind, n), after)))
     }
 }
 

@@ -26,6 +26,50 @@ pub(super) fn cmd_create(m: &mut Mgr) -> bool {
     }
     let masters_count = masters_count as usize;
     info(&format!(">>> Performing hash slots allocation on {node_len} nodes...\n"));
+    let (groups, interleaved) = interleave_by_ip(m);
+    let masters: Vec<usize> = interleaved[..masters_count].to_vec();
+    let mut rest: Vec<Option<usize>> = interleaved[masters_count..].iter().map(|&i| Some(i)).collect();
+    allocate_slots(m, &masters);
+    // Rotating the replicas once sometimes gives a better starting point for the optimizer.
+    if !rest.is_empty() {
+        rest.rotate_left(1);
+    }
+    assign_replicas(m, &masters, rest, replicas);
+    m.optimize_anti_affinity(&groups);
+    m.show_nodes();
+    if !confirm(m.o.flags, "Can I set the above configuration?", false) {
+        return true;
+    }
+    if !configure_and_meet(m) {
+        return false;
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    m.wait_join();
+    for i in 0..node_len {
+        if !m.nodes[i].dirty {
+            continue;
+        }
+        let (flushed, e) = m.flush_config(i);
+        if !flushed && m.nodes[i].replicate.is_none() {
+            if let Some(e) = e {
+                m.nodes[i].print_error(&e);
+            }
+            return false;
+        }
+    }
+    let first = m.nodes.swap_remove(0);
+    m.nodes.clear();
+    if !m.load_from(first) {
+        return false;
+    }
+    m.check_cluster(false);
+    true
+}
+
+/// The nodes grouped by IP (in order of appearance), and their order interleaved one IP at a time (the first
+/// ones become the masters).
+fn interleave_by_ip(m: &Mgr) -> (Vec<Vec<usize>>, Vec<usize>) {
+    let node_len = m.nodes.len();
     // Nodes grouped by IP (in order of appearance), then interleaved one IP at a time.
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for i in 0..node_len {
@@ -44,8 +88,12 @@ pub(super) fn cmd_create(m: &mut Mgr) -> bool {
             }
         }
     }
-    let masters: Vec<usize> = interleaved[..masters_count].to_vec();
-    let mut rest: Vec<Option<usize>> = interleaved[masters_count..].iter().map(|&i| Some(i)).collect();
+    (groups, interleaved)
+}
+
+/// Splits the hash slots into one contiguous range per master (printed as `Master[k] -> Slots a - b`).
+fn allocate_slots(m: &mut Mgr, masters: &[usize]) {
+    let masters_count = masters.len();
     let slots_per_node = SLOTS as f32 / masters_count as f32;
     let (mut first, mut cursor) = (0i64, 0.0f32);
     for (k, &mi) in masters.iter().enumerate() {
@@ -67,15 +115,16 @@ pub(super) fn cmd_create(m: &mut Mgr) -> bool {
         first = last + 1;
         cursor += slots_per_node;
     }
-    // Rotating the replicas once sometimes gives a better starting point for the optimizer.
-    if !rest.is_empty() {
-        rest.rotate_left(1);
-    }
+}
+
+/// Gives each master `replicas` replicas from `rest`, preferring nodes on another IP, then hands out the
+/// nodes left over one per master ("Adding extra replicas...").
+fn assign_replicas(m: &mut Mgr, masters: &[usize], mut rest: Vec<Option<usize>>, replicas: i32) {
     let mut start = 0usize;
     let mut available = rest.len();
     let mut assign_unused = false;
     loop {
-        for &mi in &masters {
+        for &mi in masters {
             let mut assigned = 0;
             while assigned < replicas {
                 if available == 0 {
@@ -125,11 +174,11 @@ pub(super) fn cmd_create(m: &mut Mgr) -> bool {
         }
         break;
     }
-    m.optimize_anti_affinity(&groups);
-    m.show_nodes();
-    if !confirm(m.o.flags, "Can I set the above configuration?", false) {
-        return true;
-    }
+}
+
+/// Writes the planned configuration to the nodes, gives each a config epoch and makes them meet the first.
+fn configure_and_meet(m: &mut Mgr) -> bool {
+    let node_len = m.nodes.len();
     for i in 0..node_len {
         let (flushed, e) = m.flush_config(i);
         if !flushed && m.nodes[i].dirty && m.nodes[i].replicate.is_none() {
@@ -164,26 +213,6 @@ pub(super) fn cmd_create(m: &mut Mgr) -> bool {
             }
         }
     }
-    std::thread::sleep(std::time::Duration::from_secs(1));
-    m.wait_join();
-    for i in 0..node_len {
-        if !m.nodes[i].dirty {
-            continue;
-        }
-        let (flushed, e) = m.flush_config(i);
-        if !flushed && m.nodes[i].replicate.is_none() {
-            if let Some(e) = e {
-                m.nodes[i].print_error(&e);
-            }
-            return false;
-        }
-    }
-    let first = m.nodes.swap_remove(0);
-    m.nodes.clear();
-    if !m.load_from(first) {
-        return false;
-    }
-    m.check_cluster(false);
     true
 }
 
@@ -261,58 +290,7 @@ pub(super) fn cmd_reshard(m: &mut Mgr) -> bool {
         }
     }
     let Ok(target) = reshard_node(m, to.as_deref().unwrap_or(""), None) else { return false };
-    let mut sources: Vec<usize> = Vec::new();
-    let mut all = false;
-    match m.o.from.clone() {
-        None => {
-            say("Please enter all the source node IDs.\n");
-            say("  Type 'all' to use all the nodes as source nodes for the hash slots.\n");
-            say("  Type 'done' once you entered all the source nodes IDs.\n");
-            loop {
-                say(&format!("Source node #{}: ", sources.len() + 1));
-                let Some(l) = prompt_line(255) else { return false };
-                if l == "done" {
-                    break;
-                } else if l == "all" {
-                    all = true;
-                    break;
-                }
-                match reshard_node(m, &l, Some(target)) {
-                    Ok(s) => sources.push(s),
-                    Err(true) => return false,
-                    Err(false) => {}
-                }
-            }
-        }
-        Some(from) => {
-            let ids: Vec<&str> = from.split(',').collect();
-            for (k, id) in ids.iter().enumerate() {
-                if *id == "all" {
-                    all = true;
-                    break;
-                }
-                if id.is_empty() && k == ids.len() - 1 {
-                    continue;
-                }
-                match reshard_node(m, id, Some(target)) {
-                    Ok(s) => sources.push(s),
-                    Err(true) => return false,
-                    Err(false) => {}
-                }
-            }
-        }
-    }
-    if all {
-        sources = (0..m.nodes.len())
-            .filter(|&i| {
-                !m.nodes[i].is_slave() && m.nodes[i].replicate.is_none() && m.nodes[i].name != m.nodes[target].name
-            })
-            .collect();
-    }
-    if sources.is_empty() {
-        eprintln!("*** No source nodes given, operation aborted.");
-        return false;
-    }
+    let Some(sources) = reshard_sources(m, target) else { return false };
     say(&format!("\nReady to move {slots} slots.\n"));
     say("  Source nodes:\n");
     for &s in &sources {
@@ -344,22 +322,72 @@ pub(super) fn cmd_reshard(m: &mut Mgr) -> bool {
     true
 }
 
+/// The source masters of a reshard: `--cluster-from` (comma-separated IDs or `all`), else asked for one by
+/// one. `None` aborts the reshard.
+fn reshard_sources(m: &Mgr, target: usize) -> Option<Vec<usize>> {
+    let mut sources: Vec<usize> = Vec::new();
+    let mut all = false;
+    match m.o.from.clone() {
+        None => {
+            say("Please enter all the source node IDs.\n");
+            say("  Type 'all' to use all the nodes as source nodes for the hash slots.\n");
+            say("  Type 'done' once you entered all the source nodes IDs.\n");
+            loop {
+                say(&format!("Source node #{}: ", sources.len() + 1));
+                let l = prompt_line(255)?;
+                if l == "done" {
+                    break;
+                } else if l == "all" {
+                    all = true;
+                    break;
+                }
+                match reshard_node(m, &l, Some(target)) {
+                    Ok(s) => sources.push(s),
+                    Err(true) => return None,
+                    Err(false) => {}
+                }
+            }
+        }
+        Some(from) => {
+            let ids: Vec<&str> = from.split(',').collect();
+            for (k, id) in ids.iter().enumerate() {
+                if *id == "all" {
+                    all = true;
+                    break;
+                }
+                if id.is_empty() && k == ids.len() - 1 {
+                    continue;
+                }
+                match reshard_node(m, id, Some(target)) {
+                    Ok(s) => sources.push(s),
+                    Err(true) => return None,
+                    Err(false) => {}
+                }
+            }
+        }
+    }
+    if all {
+        sources = (0..m.nodes.len())
+            .filter(|&i| {
+                !m.nodes[i].is_slave() && m.nodes[i].replicate.is_none() && m.nodes[i].name != m.nodes[target].name
+            })
+            .collect();
+    }
+    if sources.is_empty() {
+        eprintln!("*** No source nodes given, operation aborted.");
+        return None;
+    }
+    Some(sources)
+}
+
 pub(super) fn cmd_rebalance(m: &mut Mgr) -> bool {
     let args = m.o.args.clone();
     match load_cluster(m, &args) {
         Some(true) => {}
         _ => return false,
     }
-    for w in m.o.weight.clone() {
-        let Some((name, v)) = w.split_once('=') else {
-            err(&format!("*** invalid input {w}\n"));
-            return false;
-        };
-        let Some(i) = m.by_abbrev(name) else {
-            err(&format!("*** No such master node {name}\n"));
-            return false;
-        };
-        m.nodes[i].weight = super::super::atof(v) as f32;
+    if !apply_weights(m) {
+        return false;
     }
     let use_empty = m.flag(F_EMPTYMASTER);
     let mut total_weight = 0.0f32;
@@ -382,23 +410,7 @@ pub(super) fn cmd_rebalance(m: &mut Mgr) -> bool {
         return false;
     }
     let threshold = m.o.threshold;
-    let (mut threshold_reached, mut total_balance) = (false, 0);
-    for &i in &involved {
-        let n = &mut m.nodes[i];
-        let expected = ((SLOTS as f32 / total_weight) * n.weight) as i32;
-        n.balance = n.slots_count - expected;
-        total_balance += n.balance;
-        if threshold > 0.0 {
-            if n.slots_count > 0 {
-                let err_perc = (100.0 - (100.0 * expected as f64 / n.slots_count as f64)).abs();
-                if err_perc > threshold as f64 {
-                    threshold_reached = true;
-                }
-            } else if expected > 1 {
-                threshold_reached = true;
-            }
-        }
-    }
+    let (threshold_reached, mut total_balance) = set_balances(m, &involved, total_weight);
     if !threshold_reached {
         warn(&format!("*** No rebalancing needed! All nodes are within the {:.2}% threshold.\n", threshold));
         return true;
@@ -420,6 +432,52 @@ pub(super) fn cmd_rebalance(m: &mut Mgr) -> bool {
             say(&format!("{}:{} balance is {} slots\n", n.ip, n.port, n.balance));
         }
     }
+    rebalance_moves(m, &sorted)
+}
+
+/// Applies `--cluster-weight <name>=<weight>...` to the masters it names.
+fn apply_weights(m: &mut Mgr) -> bool {
+    for w in m.o.weight.clone() {
+        let Some((name, v)) = w.split_once('=') else {
+            err(&format!("*** invalid input {w}\n"));
+            return false;
+        };
+        let Some(i) = m.by_abbrev(name) else {
+            err(&format!("*** No such master node {name}\n"));
+            return false;
+        };
+        m.nodes[i].weight = super::super::atof(v) as f32;
+    }
+    true
+}
+
+/// Sets each involved master's balance (slots it has minus slots its weight asks for); returns whether one is
+/// off by more than `--cluster-threshold`, and the sum of the balances.
+fn set_balances(m: &mut Mgr, involved: &[usize], total_weight: f32) -> (bool, i32) {
+    let threshold = m.o.threshold;
+    let (mut threshold_reached, mut total_balance) = (false, 0);
+    for &i in involved {
+        let n = &mut m.nodes[i];
+        let expected = ((SLOTS as f32 / total_weight) * n.weight) as i32;
+        n.balance = n.slots_count - expected;
+        total_balance += n.balance;
+        if threshold > 0.0 {
+            if n.slots_count > 0 {
+                let err_perc = (100.0 - (100.0 * expected as f64 / n.slots_count as f64)).abs();
+                if err_perc > threshold as f64 {
+                    threshold_reached = true;
+                }
+            } else if expected > 1 {
+                threshold_reached = true;
+            }
+        }
+    }
+    (threshold_reached, total_balance)
+}
+
+/// Moves slots from the masters with the highest balance to those with the lowest (`sorted` by balance) until
+/// they are even; `--cluster-simulate` only prints.
+fn rebalance_moves(m: &mut Mgr, sorted: &[usize]) -> bool {
     let simulate = m.flag(F_SIMULATE);
     let (mut dst_idx, mut src_idx) = (0usize, sorted.len().saturating_sub(1));
     while dst_idx < src_idx {
@@ -691,7 +749,26 @@ pub(super) fn cmd_import(m: &mut Mgr) -> bool {
             return false;
         }
     };
-    let src_err = |e: &str| err(&format!("Source {src_ip}:{src_port} replied with error:\n{e}\n"));
+    let addr = format!("{src_ip}:{src_port}");
+    if !import_source_ready(m, &mut src, &addr) {
+        return false;
+    }
+    let mut owner: Vec<Option<usize>> = vec![None; SLOTS];
+    for (s, o) in owner.iter_mut().enumerate() {
+        *o = m.nodes.iter().position(|n| !n.is_slave() && n.slots_count != 0 && n.slots[s]);
+    }
+    let tail = migrate_options(m);
+    import_keys(m, &mut src, &addr, &owner, &tail)
+}
+
+/// Prints the error a source node replied with.
+fn source_error(addr: &str, e: &str) {
+    err(&format!("Source {addr} replied with error:\n{e}\n"));
+}
+
+/// Authenticates to the import source (`--cluster-from-user`, `--cluster-from-pass`) and checks it is not a
+/// cluster node; prints how many keys it has.
+fn import_source_ready(m: &Mgr, src: &mut Conn, addr: &str) -> bool {
     if let Some(pass) = &m.o.from_pass {
         let r = match &m.o.from_user {
             Some(u) => src.command(&[b"AUTH".as_slice(), u, pass]),
@@ -711,7 +788,7 @@ pub(super) fn cmd_import(m: &mut Mgr) -> bool {
     }
     let info_text = match src.command(&["INFO"]) {
         Ok(Reply::Error(e)) => {
-            src_err(&err_text(&e));
+            source_error(addr, &err_text(&e));
             return false;
         }
         Ok(r) => text(&r),
@@ -724,16 +801,17 @@ pub(super) fn cmd_import(m: &mut Mgr) -> bool {
     let size = match src.command(&["DBSIZE"]) {
         Ok(Reply::Integer(n)) => n,
         Ok(Reply::Error(e)) => {
-            src_err(&err_text(&e));
+            source_error(addr, &err_text(&e));
             return false;
         }
         _ => return false,
     };
     warn(&format!("*** Importing {} keys from DB 0\n", size as i32));
-    let mut owner: Vec<Option<usize>> = vec![None; SLOTS];
-    for (s, o) in owner.iter_mut().enumerate() {
-        *o = m.nodes.iter().position(|n| !n.is_slave() && n.slots_count != 0 && n.slots[s]);
-    }
+    true
+}
+
+/// The options after MIGRATE's key, db and timeout: the cluster's credentials, `COPY`, `REPLACE`.
+fn migrate_options(m: &Mgr) -> Vec<Vec<u8>> {
     let mut tail: Vec<Vec<u8>> = Vec::new();
     if let Some(pass) = &m.auth.pass {
         match &m.auth.user {
@@ -747,12 +825,17 @@ pub(super) fn cmd_import(m: &mut Mgr) -> bool {
     if m.flag(F_REPLACE) {
         tail.push(b"REPLACE".to_vec());
     }
+    tail
+}
+
+/// Scans the source's keys and MIGRATEs each to the master that owns its slot.
+fn import_keys(m: &Mgr, src: &mut Conn, addr: &str, owner: &[Option<usize>], tail: &[Vec<u8>]) -> bool {
     let timeout = m.o.timeout.to_string();
     let mut cursor = b"0".to_vec();
     loop {
         let r = match src.command(&[b"SCAN".as_slice(), &cursor, b"COUNT", b"1000"]) {
             Ok(Reply::Error(e)) => {
-                src_err(&err_text(&e));
+                source_error(addr, &err_text(&e));
                 return false;
             }
             Ok(r) => r,
@@ -782,7 +865,7 @@ pub(super) fn cmd_import(m: &mut Mgr) -> bool {
             a.extend(tail.iter().cloned());
             match src.command(&a) {
                 Ok(Reply::Error(e)) => {
-                    err(&format!("Source {src_ip}:{src_port} replied with error:\n{}\n", err_text(&e)));
+                    source_error(addr, &err_text(&e));
                     return false;
                 }
                 Err(_) => return false,

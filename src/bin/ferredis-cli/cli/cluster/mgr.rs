@@ -767,6 +767,56 @@ impl Mgr {
     pub(super) fn fix_coverage(&mut self, all: &[bool]) -> i32 {
         self.unreachable_guard("slots coverage");
         info(">>> Fixing slots coverage...\n");
+        let Some(uncovered) = self.uncovered_slots(all) else { return -1 };
+        let mut fixed = 0;
+        let pick = |n: usize| -> Vec<usize> {
+            uncovered.iter().filter(|(_, h)| h.len() == n || (n == 2 && h.len() > 2)).map(|(s, _)| *s).collect()
+        };
+        let (none, single, multi) = (pick(0), pick(1), pick(2));
+        let holders = |s: usize| uncovered.iter().find(|(x, _)| *x == s).map(|(_, h)| h.clone()).unwrap_or_default();
+        if !none.is_empty() {
+            say("The following uncovered slots have no keys across the cluster:\n");
+            print_slot_list(&none);
+            if confirm(self.o.flags, "Fix these slots by covering with a random node?", true) {
+                for &s in &none {
+                    let Some(n) = self.random_master() else { return -1 };
+                    if !self.cover_slot(n, s) {
+                        return -1;
+                    }
+                    fixed += 1;
+                }
+            }
+        }
+        if !single.is_empty() {
+            say("The following uncovered slots have keys in just one node:\n");
+            print_slot_list(&single);
+            if confirm(self.o.flags, "Fix these slots by covering with those nodes?", true) {
+                for &s in &single {
+                    if !self.cover_slot(holders(s)[0], s) {
+                        return -1;
+                    }
+                    fixed += 1;
+                }
+            }
+        }
+        if !multi.is_empty() {
+            say("The following uncovered slots have keys in multiple nodes:\n");
+            print_slot_list(&multi);
+            if confirm(self.o.flags, "Fix these slots by moving keys into a single node?", true) {
+                for &s in &multi {
+                    if !self.cover_slot_moving_keys(s, &holders(s)) {
+                        return -1;
+                    }
+                    fixed += 1;
+                }
+            }
+        }
+        fixed
+    }
+
+    /// The slots `all` marks as uncovered, each with the masters that have keys in it (`CLUSTER GETKEYSINSLOT
+    /// <slot> 1`); `None` when a node fails to answer.
+    fn uncovered_slots(&mut self, all: &[bool]) -> Option<Vec<(usize, Vec<usize>)>> {
         let mut uncovered: Vec<(usize, Vec<usize>)> = Vec::new();
         for (slot, covered) in all.iter().enumerate() {
             if *covered {
@@ -788,144 +838,60 @@ impl Mgr {
                         if let Some(e) = e {
                             self.nodes[i].print_error(&e);
                         }
-                        return -1;
+                        return None;
                     }
                 }
             }
             uncovered.push((slot, holders));
         }
-        let mut fixed = 0;
-        let pick = |n: usize| -> Vec<usize> {
-            uncovered.iter().filter(|(_, h)| h.len() == n || (n == 2 && h.len() > 2)).map(|(s, _)| *s).collect()
-        };
-        let (none, single, multi) = (pick(0), pick(1), pick(2));
-        let holders = |s: usize| uncovered.iter().find(|(x, _)| *x == s).map(|(_, h)| h.clone()).unwrap_or_default();
-        let print_list = |slots: &[usize]| {
-            let mut b = vec![false; SLOTS];
-            slots.iter().for_each(|&s| b[s] = true);
-            say(&format!("{}\n", slots_string(&b)));
-        };
-        if !none.is_empty() {
-            say("The following uncovered slots have no keys across the cluster:\n");
-            print_list(&none);
-            if confirm(self.o.flags, "Fix these slots by covering with a random node?", true) {
-                for &s in &none {
-                    let Some(n) = self.random_master() else { return -1 };
-                    info(&format!(">>> Covering slot {s} with {}:{}\n", self.nodes[n].ip, self.nodes[n].port));
-                    if !self.set_slot_owner(n, s, false) {
-                        return -1;
-                    }
-                    self.nodes[n].slots[s] = true;
-                    fixed += 1;
-                }
+        Some(uncovered)
+    }
+
+    /// Covers uncovered slot `s` with node `n` (no keys to move).
+    fn cover_slot(&mut self, n: usize, s: usize) -> bool {
+        info(&format!(">>> Covering slot {s} with {}:{}\n", self.nodes[n].ip, self.nodes[n].port));
+        if !self.set_slot_owner(n, s, false) {
+            return false;
+        }
+        self.nodes[n].slots[s] = true;
+        true
+    }
+
+    /// Covers uncovered slot `s` with the master of `hs` with most keys in it, moving the others' keys there.
+    fn cover_slot_moving_keys(&mut self, s: usize, hs: &[usize]) -> bool {
+        let Some(target) = self.most_keys(hs, s) else { return false };
+        let t = &self.nodes[target];
+        info(&format!(">>> Covering slot {s} moving keys to {}:{}\n", t.ip, t.port));
+        if !self.set_slot_owner(target, s, true) {
+            return false;
+        }
+        self.nodes[target].slots[s] = true;
+        for &src in hs {
+            if src == target {
+                continue;
+            }
+            if !self.set_slot_p(src, target, s, "NODE") || !self.set_slot_p(src, target, s, "IMPORTING") {
+                return false;
+            }
+            if !self.move_slot_quiet_errors(src, target, s, O_VERBOSE | O_COLD) || !self.clear_slot(src, s) {
+                return false;
             }
         }
-        if !single.is_empty() {
-            say("The following uncovered slots have keys in just one node:\n");
-            print_list(&single);
-            if confirm(self.o.flags, "Fix these slots by covering with those nodes?", true) {
-                for &s in &single {
-                    let n = holders(s)[0];
-                    info(&format!(">>> Covering slot {s} with {}:{}\n", self.nodes[n].ip, self.nodes[n].port));
-                    if !self.set_slot_owner(n, s, false) {
-                        return -1;
-                    }
-                    self.nodes[n].slots[s] = true;
-                    fixed += 1;
-                }
-            }
-        }
-        if !multi.is_empty() {
-            say("The following uncovered slots have keys in multiple nodes:\n");
-            print_list(&multi);
-            if confirm(self.o.flags, "Fix these slots by moving keys into a single node?", true) {
-                for &s in &multi {
-                    let hs = holders(s);
-                    let Some(target) = self.most_keys(&hs, s) else { return -1 };
-                    let t = &self.nodes[target];
-                    info(&format!(">>> Covering slot {s} moving keys to {}:{}\n", t.ip, t.port));
-                    if !self.set_slot_owner(target, s, true) {
-                        return -1;
-                    }
-                    self.nodes[target].slots[s] = true;
-                    for &src in &hs {
-                        if src == target {
-                            continue;
-                        }
-                        if !self.set_slot_p(src, target, s, "NODE") || !self.set_slot_p(src, target, s, "IMPORTING") {
-                            return -1;
-                        }
-                        if !self.move_slot_quiet_errors(src, target, s, O_VERBOSE | O_COLD) || !self.clear_slot(src, s)
-                        {
-                            return -1;
-                        }
-                    }
-                    fixed += 1;
-                }
-            }
-        }
-        fixed
+        true
     }
 
     /// `clusterManagerFixOpenSlot`: the four cases redis-cli knows how to close.
     pub(super) fn fix_open_slot(&mut self, slot: usize) -> bool {
         self.unreachable_guard("open slots");
         info(&format!(">>> Fixing open slot {slot}\n"));
-        let mut owners: Vec<usize> = Vec::new();
-        for i in 0..self.nodes.len() {
-            if self.nodes[i].is_slave() {
-                continue;
-            }
-            if self.nodes[i].slots[slot] {
-                owners.push(i);
-            } else {
-                let c = self.count_keys(i, slot);
-                if c < 0 {
-                    return false;
-                }
-                if c > 0 {
-                    let n = &self.nodes[i];
-                    warn(&format!("*** Found keys about slot {slot} in non-owner node {}:{}!\n", n.ip, n.port));
-                    owners.push(i);
-                }
-            }
-        }
+        let Some(owners) = self.open_slot_owners(slot) else { return false };
         let mut owner = if owners.len() == 1 { Some(owners[0]) } else { None };
-        let (mut migrating, mut importing): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
-        let (mut mig_str, mut imp_str) = (String::new(), String::new());
-        let slot_s = slot.to_string();
-        let addr = |n: &Node| format!("{}:{}", n.ip, n.port);
-        for i in 0..self.nodes.len() {
-            if self.nodes[i].is_slave() {
-                continue;
-            }
-            let n = &self.nodes[i];
-            let is_mig = n.migrating.iter().any(|(s, _)| atoi(s) as usize == slot);
-            let is_imp = !is_mig && n.importing.iter().any(|(s, _)| atoi(s) as usize == slot);
-            if is_mig {
-                mig_str.push_str(&format!("{}{}", if migrating.is_empty() { "" } else { "," }, addr(n)));
-                migrating.push(i);
-            } else if is_imp {
-                imp_str.push_str(&format!("{}{}", if importing.is_empty() { "" } else { "," }, addr(n)));
-                importing.push(i);
-            } else if Some(i) != owner {
-                let c = self.count_keys(i, slot);
-                if c < 0 {
-                    return false;
-                }
-                if c > 0 {
-                    let n = &self.nodes[i];
-                    warn(&format!("*** Found keys about slot {slot} in node {}:{}!\n", n.ip, n.port));
-                    imp_str.push_str(&format!("{}{}", if importing.is_empty() { "" } else { "," }, addr(n)));
-                    importing.push(i);
-                }
-            }
+        let Some(mut st) = self.open_slot_states(slot, owner) else { return false };
+        if !st.mig_str.is_empty() {
+            say(&format!("Set as migrating in: {}\n", st.mig_str));
         }
-        if !mig_str.is_empty() {
-            say(&format!("Set as migrating in: {mig_str}\n"));
-        }
-        if !imp_str.is_empty() {
-            say(&format!("Set as importing in: {imp_str}\n"));
+        if !st.imp_str.is_empty() {
+            say(&format!("Set as importing in: {}\n", st.imp_str));
         }
         if owner.is_none() {
             info(">>> No single clear owner for the slot, selecting an owner by # of keys...\n");
@@ -939,129 +905,214 @@ impl Mgr {
                 return false;
             }
             self.nodes[o].slots[slot] = true;
-            migrating.retain(|&x| x != o);
-            importing.retain(|&x| x != o);
+            st.migrating.retain(|&x| x != o);
+            st.importing.retain(|&x| x != o);
             owner = Some(o);
         }
         let Some(owner) = owner else { return false };
-        if owners.len() > 1 {
-            for &n in &owners {
-                if n == owner {
-                    continue;
-                }
-                if !self.del_slot(n, slot, true) {
-                    return false;
-                }
-                self.nodes[n].slots[slot] = false;
-                if !self.set_slot_p(n, owner, slot, "node") || !self.set_slot_p(n, owner, slot, "importing") {
-                    return false;
-                }
-                importing.retain(|&x| x != n);
-                importing.push(n);
-                migrating.retain(|&x| x != n);
-            }
+        if owners.len() > 1 && !self.keep_one_owner(slot, owner, &owners, &mut st) {
+            return false;
         }
-        let fmt2 = |m: &Mgr, a: usize, b: usize| {
-            format!("{}:{} to {}:{}", m.nodes[a].ip, m.nodes[a].port, m.nodes[b].ip, m.nodes[b].port)
-        };
+        let (migrating, importing) = (&st.migrating, &st.importing);
         if migrating.len() == 1 && importing.len() == 1 {
             let (src, dst) = (migrating[0], importing[0]);
-            info(&format!(">>> Case 1: Moving slot {slot} from {}\n", fmt2(self, src, dst)));
+            info(&format!(">>> Case 1: Moving slot {slot} from {}\n", self.move_text(src, dst)));
             return self.move_slot_quiet_errors(src, dst, slot, O_VERBOSE | O_UPDATE);
         }
         if migrating.is_empty() && !importing.is_empty() {
-            let o = &self.nodes[owner];
-            info(&format!(">>> Case 2: Moving all the {slot} slot keys to its owner {}:{}\n", o.ip, o.port));
-            for &n in &importing {
-                if n == owner {
-                    continue;
-                }
-                if !self.move_slot_quiet_errors(n, owner, slot, O_VERBOSE | O_COLD) {
-                    return false;
-                }
-                info(&format!(">>> Setting {slot} as STABLE in {}:{}\n", self.nodes[n].ip, self.nodes[n].port));
-                if !self.clear_slot(n, slot) {
-                    return false;
-                }
-            }
-            for n in 0..self.nodes.len() {
-                if n == owner || self.nodes[n].is_slave() {
-                    continue;
-                }
-                if !self.set_slot_p(n, owner, slot, "NODE") {
-                    return false;
-                }
-            }
-            return true;
+            return self.open_slot_case2(slot, owner, importing);
         }
-        if migrating.len() == 1 && importing.len() > 1 {
-            let src = migrating[0];
-            let target_id =
-                self.nodes[src].migrating.iter().find(|(s, _)| atoi(s) as usize == slot).map(|x| x.1.clone());
-            let mut dst = None;
-            let mut try_fix = true;
-            for &n in &importing {
-                if self.count_keys(n, slot) > 0 {
-                    try_fix = false;
-                    break;
-                }
-                if self.nodes[n].name.as_deref() == target_id.as_deref() {
-                    dst = Some(n);
-                }
-            }
-            if try_fix {
-                if let Some(dst) = dst {
-                    info(&format!(
-                        ">>> Case 3: Moving slot {slot} from {} and closing it on all the other importing nodes.\n",
-                        fmt2(self, src, dst)
-                    ));
-                    if !self.move_slot_quiet_errors(src, dst, slot, O_VERBOSE) {
-                        return false;
-                    }
-                    for &n in &importing {
-                        if n != dst && !self.clear_slot(n, slot) {
-                            return false;
-                        }
-                    }
-                } else {
-                    info(&format!(">>> Case 3: Closing slot {slot} on both migrating and importing nodes.\n"));
-                    if !self.clear_slot(src, slot) {
-                        return false;
-                    }
-                    for &n in &importing {
-                        if !self.clear_slot(n, slot) {
-                            return false;
-                        }
-                    }
-                }
-                return true;
-            }
+        let done = if migrating.len() == 1 && importing.len() > 1 {
+            self.open_slot_case3(slot, migrating[0], importing)
         } else {
-            let mut try_close = importing.is_empty() && migrating.len() == 1;
-            if try_close {
-                let n = migrating[0];
-                if owner != n {
-                    match check(self.nodes[n].cmd(&["CLUSTER", "GETKEYSINSLOT", &slot_s, "10"])) {
-                        Ok(Reply::Array(a)) => try_close = a.is_empty(),
-                        Ok(_) => {}
-                        Err(e) => {
-                            if let Some(e) = e {
-                                self.nodes[n].print_error(&e);
-                            }
-                            return false;
-                        }
-                    }
-                }
-            }
-            if try_close {
-                let n = migrating[0];
-                info(&format!(">>> Case 4: Closing slot {slot} on {}:{}\n", self.nodes[n].ip, self.nodes[n].port));
-                return self.clear_slot(n, slot);
-            }
+            self.open_slot_case4(slot, owner, migrating, importing)
+        };
+        if let Some(ok) = done {
+            return ok;
         }
         let o = &self.nodes[owner];
-        err(&format!("[ERR] Sorry, redis-cli can't fix this slot yet (work in progress). Slot is set as migrating in {mig_str}, as importing in {imp_str}, owner is {}:{}\n", o.ip, o.port));
+        err(&format!("[ERR] Sorry, redis-cli can't fix this slot yet (work in progress). Slot is set as migrating in {}, as importing in {}, owner is {}:{}\n", st.mig_str, st.imp_str, o.ip, o.port));
         false
+    }
+
+    /// The masters that own `slot` or hold keys in it without owning it (warned about); `None` when a node
+    /// fails to answer.
+    fn open_slot_owners(&mut self, slot: usize) -> Option<Vec<usize>> {
+        let mut owners: Vec<usize> = Vec::new();
+        for i in 0..self.nodes.len() {
+            if self.nodes[i].is_slave() {
+                continue;
+            }
+            if self.nodes[i].slots[slot] {
+                owners.push(i);
+            } else {
+                let c = self.count_keys(i, slot);
+                if c < 0 {
+                    return None;
+                }
+                if c > 0 {
+                    let n = &self.nodes[i];
+                    warn(&format!("*** Found keys about slot {slot} in non-owner node {}:{}!\n", n.ip, n.port));
+                    owners.push(i);
+                }
+            }
+        }
+        Some(owners)
+    }
+
+    /// The masters that have `slot` open: set as migrating, or as importing (or holding its keys without being
+    /// its `owner`); `None` when a node fails to answer.
+    fn open_slot_states(&mut self, slot: usize, owner: Option<usize>) -> Option<OpenSlot> {
+        let mut st = OpenSlot::default();
+        let addr = |n: &Node| format!("{}:{}", n.ip, n.port);
+        for i in 0..self.nodes.len() {
+            if self.nodes[i].is_slave() {
+                continue;
+            }
+            let n = &self.nodes[i];
+            let is_mig = n.migrating.iter().any(|(s, _)| atoi(s) as usize == slot);
+            let is_imp = !is_mig && n.importing.iter().any(|(s, _)| atoi(s) as usize == slot);
+            if is_mig {
+                st.mig_str.push_str(&format!("{}{}", if st.migrating.is_empty() { "" } else { "," }, addr(n)));
+                st.migrating.push(i);
+            } else if is_imp {
+                st.imp_str.push_str(&format!("{}{}", if st.importing.is_empty() { "" } else { "," }, addr(n)));
+                st.importing.push(i);
+            } else if Some(i) != owner {
+                let c = self.count_keys(i, slot);
+                if c < 0 {
+                    return None;
+                }
+                if c > 0 {
+                    let n = &self.nodes[i];
+                    warn(&format!("*** Found keys about slot {slot} in node {}:{}!\n", n.ip, n.port));
+                    st.imp_str.push_str(&format!("{}{}", if st.importing.is_empty() { "" } else { "," }, addr(n)));
+                    st.importing.push(i);
+                }
+            }
+        }
+        Some(st)
+    }
+
+    /// Leaves `owner` the only owner of `slot`: the other `owners` drop it and are set as importing it.
+    fn keep_one_owner(&mut self, slot: usize, owner: usize, owners: &[usize], st: &mut OpenSlot) -> bool {
+        for &n in owners {
+            if n == owner {
+                continue;
+            }
+            if !self.del_slot(n, slot, true) {
+                return false;
+            }
+            self.nodes[n].slots[slot] = false;
+            if !self.set_slot_p(n, owner, slot, "node") || !self.set_slot_p(n, owner, slot, "importing") {
+                return false;
+            }
+            st.importing.retain(|&x| x != n);
+            st.importing.push(n);
+            st.migrating.retain(|&x| x != n);
+        }
+        true
+    }
+
+    /// `ip:port to ip:port` of two nodes, for the case messages.
+    fn move_text(&self, a: usize, b: usize) -> String {
+        let (a, b) = (&self.nodes[a], &self.nodes[b]);
+        format!("{}:{} to {}:{}", a.ip, a.port, b.ip, b.port)
+    }
+
+    /// Case 2 of `clusterManagerFixOpenSlot`: importing nodes only; their keys go to the owner and every master
+    /// learns the owner.
+    fn open_slot_case2(&mut self, slot: usize, owner: usize, importing: &[usize]) -> bool {
+        let o = &self.nodes[owner];
+        info(&format!(">>> Case 2: Moving all the {slot} slot keys to its owner {}:{}\n", o.ip, o.port));
+        for &n in importing {
+            if n == owner {
+                continue;
+            }
+            if !self.move_slot_quiet_errors(n, owner, slot, O_VERBOSE | O_COLD) {
+                return false;
+            }
+            info(&format!(">>> Setting {slot} as STABLE in {}:{}\n", self.nodes[n].ip, self.nodes[n].port));
+            if !self.clear_slot(n, slot) {
+                return false;
+            }
+        }
+        for n in 0..self.nodes.len() {
+            if n == owner || self.nodes[n].is_slave() {
+                continue;
+            }
+            if !self.set_slot_p(n, owner, slot, "NODE") {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Case 3 of `clusterManagerFixOpenSlot`: one migrating node `src`, several importing ones, none with keys.
+    /// `None` when it does not apply (an importing node has keys).
+    fn open_slot_case3(&mut self, slot: usize, src: usize, importing: &[usize]) -> Option<bool> {
+        let target_id = self.nodes[src].migrating.iter().find(|(s, _)| atoi(s) as usize == slot).map(|x| x.1.clone());
+        let mut dst = None;
+        for &n in importing {
+            if self.count_keys(n, slot) > 0 {
+                return None;
+            }
+            if self.nodes[n].name.as_deref() == target_id.as_deref() {
+                dst = Some(n);
+            }
+        }
+        if let Some(dst) = dst {
+            info(&format!(
+                ">>> Case 3: Moving slot {slot} from {} and closing it on all the other importing nodes.\n",
+                self.move_text(src, dst)
+            ));
+            if !self.move_slot_quiet_errors(src, dst, slot, O_VERBOSE) {
+                return Some(false);
+            }
+            for &n in importing {
+                if n != dst && !self.clear_slot(n, slot) {
+                    return Some(false);
+                }
+            }
+        } else {
+            info(&format!(">>> Case 3: Closing slot {slot} on both migrating and importing nodes.\n"));
+            if !self.clear_slot(src, slot) {
+                return Some(false);
+            }
+            for &n in importing {
+                if !self.clear_slot(n, slot) {
+                    return Some(false);
+                }
+            }
+        }
+        Some(true)
+    }
+
+    /// Case 4 of `clusterManagerFixOpenSlot`: one migrating node and no importing one; closed when it has no keys
+    /// left (`CLUSTER GETKEYSINSLOT`). `None` when it does not apply.
+    fn open_slot_case4(&mut self, slot: usize, owner: usize, migrating: &[usize], importing: &[usize]) -> Option<bool> {
+        let mut try_close = importing.is_empty() && migrating.len() == 1;
+        if try_close {
+            let n = migrating[0];
+            if owner != n {
+                match check(self.nodes[n].cmd(&["CLUSTER", "GETKEYSINSLOT", &slot.to_string(), "10"])) {
+                    Ok(Reply::Array(a)) => try_close = a.is_empty(),
+                    Ok(_) => {}
+                    Err(e) => {
+                        if let Some(e) = e {
+                            self.nodes[n].print_error(&e);
+                        }
+                        return Some(false);
+                    }
+                }
+            }
+        }
+        if try_close {
+            let n = migrating[0];
+            info(&format!(">>> Case 4: Closing slot {slot} on {}:{}\n", self.nodes[n].ip, self.nodes[n].port));
+            return Some(self.clear_slot(n, slot));
+        }
+        None
     }
 
     /// `clusterManagerFixMultipleSlotOwners`.
@@ -1219,4 +1270,21 @@ impl Mgr {
         }
         a
     }
+}
+
+/// The nodes that have a slot open, as `clusterManagerFixOpenSlot` finds them: set as migrating or importing
+/// it, with their addresses as printed.
+#[derive(Default)]
+struct OpenSlot {
+    migrating: Vec<usize>,
+    importing: Vec<usize>,
+    mig_str: String,
+    imp_str: String,
+}
+
+/// Prints a list of slots as ranges (the lists `clusterManagerFixSlotsCoverage` asks about).
+fn print_slot_list(slots: &[usize]) {
+    let mut b = vec![false; SLOTS];
+    slots.iter().for_each(|&s| b[s] = true);
+    say(&format!("{}\n", slots_string(&b)));
 }
