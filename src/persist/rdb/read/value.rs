@@ -594,7 +594,7 @@ impl Loader<'_, '_> {
         if lp.len() / 2 > th.zset_max_listpack_entries {
             match skiplist_from(&lp) {
                 Some(z) => Ok(Some(Value::ZSet(z))),
-                None => return Err(self.err("Duplicate zset fields detected")),
+                None => Err(self.err("Duplicate zset fields detected")),
             }
         } else {
             Ok(Some(Value::ZSet(ZSet::ListPack(lp))))
@@ -625,7 +625,7 @@ impl Loader<'_, '_> {
                 None => {
                     // Redis's hashTypeConvertListpack logs the listpack and panics; the value is refused.
                     log_hex_dump("listpack with dup elements dump", lp.as_bytes());
-                    return Err(self.err("Duplicate hash fields detected"));
+                    Err(self.err("Duplicate hash fields detected"))
                 }
             }
         } else {
