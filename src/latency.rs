@@ -581,6 +581,119 @@ fn analyze(series: &Series, now: i64) -> EventStats {
     EventStats { samples, avg, mad: dev / samples, period }
 }
 
+/// Which advice [`doctor`] gives.
+#[derive(Default)]
+struct Advice {
+    better_vm: bool,
+    slowlog_enabled: bool,
+    slowlog_tuning: bool,
+    slowlog_inspect: bool,
+    disk_contention: bool,
+    scheduler: bool,
+    data_writeback: bool,
+    no_appendfsync: bool,
+    local_disk: bool,
+    ssd: bool,
+    write_load_info: bool,
+    hz: bool,
+    large_objects: bool,
+    mass_eviction: bool,
+    relax_fsync_policy: bool,
+    disable_thp: bool,
+}
+
+impl Advice {
+    /// The advice an event calls for (the fork event also gets its rate in `out`); returns how many were given.
+    fn note_event(&mut self, event: &str, m: &Monitor, cfg: &DoctorInput, out: &mut String) -> usize {
+        let mut advices = 0;
+        match event {
+            "fork" => {
+                let rate = m.fork_rate_gb_s;
+                let quality = if rate < 10.0 {
+                    "terrible"
+                } else if rate < 25.0 {
+                    "poor"
+                } else if rate < 100.0 {
+                    "good"
+                } else {
+                    "excellent"
+                };
+                if rate < 25.0 {
+                    self.better_vm = true;
+                    advices += 1;
+                }
+                out.push_str(&format!(" Fork rate is {rate:.2} GB/sec ({quality})."));
+            }
+            "command" => {
+                if cfg.slowlog_log_slower_than < 0 {
+                    self.slowlog_enabled = true;
+                    advices += 1;
+                } else if cfg.slowlog_log_slower_than / 1000 > cfg.threshold_ms as i64 {
+                    self.slowlog_tuning = true;
+                    advices += 1;
+                }
+                self.slowlog_inspect = true;
+                self.large_objects = true;
+                advices += 2;
+            }
+            "fast-command" => {
+                self.scheduler = true;
+                advices += 1;
+            }
+            "aof-write-pending-fsync" => {
+                self.local_disk = true;
+                self.disk_contention = true;
+                self.ssd = true;
+                self.data_writeback = true;
+                advices += 4;
+            }
+            "aof-write-active-child" => {
+                self.no_appendfsync = true;
+                self.data_writeback = true;
+                self.ssd = true;
+                advices += 3;
+            }
+            "aof-write-alone" => {
+                self.local_disk = true;
+                self.data_writeback = true;
+                self.ssd = true;
+                advices += 3;
+            }
+            "aof-fsync-always" => {
+                self.relax_fsync_policy = true;
+                advices += 1;
+            }
+            "aof-fstat" | "rdb-unlink-temp-file" => {
+                self.disk_contention = true;
+                self.local_disk = true;
+                advices += 2;
+            }
+            "aof-rewrite-diff-write" | "aof-rename" => {
+                self.write_load_info = true;
+                self.data_writeback = true;
+                self.ssd = true;
+                self.local_disk = true;
+                advices += 4;
+            }
+            "expire-cycle" => {
+                self.hz = true;
+                self.large_objects = true;
+                advices += 2;
+            }
+            "eviction-del" => {
+                self.large_objects = true;
+                advices += 1;
+            }
+            "eviction-cycle" => {
+                self.mass_eviction = true;
+                advices += 1;
+            }
+            _ => {}
+        }
+        advices
+    }
+}
+
 /// Redis's `createLatencyReport`: each event's statistics, then the advice that applies.
 pub fn doctor(m: &Monitor, cfg: &DoctorInput) -> String {
     if m.events.is_empty() && cfg.threshold_ms == 0 {
@@ -588,25 +701,6 @@ pub fn doctor(m: &Monitor, cfg: &DoctorInput) -> String {
                 use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't \
                 in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n"
             .into();
-    }
-    #[derive(Default)]
-    struct Advice {
-        better_vm: bool,
-        slowlog_enabled: bool,
-        slowlog_tuning: bool,
-        slowlog_inspect: bool,
-        disk_contention: bool,
-        scheduler: bool,
-        data_writeback: bool,
-        no_appendfsync: bool,
-        local_disk: bool,
-        ssd: bool,
-        write_load_info: bool,
-        hz: bool,
-        large_objects: bool,
-        mass_eviction: bool,
-        relax_fsync_policy: bool,
-        disable_thp: bool,
     }
     let mut a = Advice::default();
     let mut advices = 0;
@@ -629,90 +723,7 @@ pub fn doctor(m: &Monitor, cfg: &DoctorInput) -> String {
             st.mad,
             series.max_ms
         ));
-        match *event {
-            "fork" => {
-                let rate = m.fork_rate_gb_s;
-                let quality = if rate < 10.0 {
-                    "terrible"
-                } else if rate < 25.0 {
-                    "poor"
-                } else if rate < 100.0 {
-                    "good"
-                } else {
-                    "excellent"
-                };
-                if rate < 25.0 {
-                    a.better_vm = true;
-                    advices += 1;
-                }
-                out.push_str(&format!(" Fork rate is {rate:.2} GB/sec ({quality})."));
-            }
-            "command" => {
-                if cfg.slowlog_log_slower_than < 0 {
-                    a.slowlog_enabled = true;
-                    advices += 1;
-                } else if cfg.slowlog_log_slower_than / 1000 > cfg.threshold_ms as i64 {
-                    a.slowlog_tuning = true;
-                    advices += 1;
-                }
-                a.slowlog_inspect = true;
-                a.large_objects = true;
-                advices += 2;
-            }
-            "fast-command" => {
-                a.scheduler = true;
-                advices += 1;
-            }
-            "aof-write-pending-fsync" => {
-                a.local_disk = true;
-                a.disk_contention = true;
-                a.ssd = true;
-                a.data_writeback = true;
-                advices += 4;
-            }
-            "aof-write-active-child" => {
-                a.no_appendfsync = true;
-                a.data_writeback = true;
-                a.ssd = true;
-                advices += 3;
-            }
-            "aof-write-alone" => {
-                a.local_disk = true;
-                a.data_writeback = true;
-                a.ssd = true;
-                advices += 3;
-            }
-            "aof-fsync-always" => {
-                a.relax_fsync_policy = true;
-                advices += 1;
-            }
-            "aof-fstat" | "rdb-unlink-temp-file" => {
-                a.disk_contention = true;
-                a.local_disk = true;
-                advices += 2;
-            }
-            "aof-rewrite-diff-write" | "aof-rename" => {
-                a.write_load_info = true;
-                a.data_writeback = true;
-                a.ssd = true;
-                a.local_disk = true;
-                advices += 4;
-            }
-            "expire-cycle" => {
-                a.hz = true;
-                a.large_objects = true;
-                advices += 2;
-            }
-            "eviction-del" => {
-                a.large_objects = true;
-                advices += 1;
-            }
-            "eviction-cycle" => {
-                a.mass_eviction = true;
-                advices += 1;
-            }
-            _ => {}
-        }
+        advices += a.note_event(event, m, cfg, &mut out);
         out.push('\n');
     }
     if cfg.anon_huge_pages > 0 {
@@ -735,6 +746,12 @@ pub fn doctor(m: &Monitor, cfg: &DoctorInput) -> String {
         return out;
     }
     out.push_str("\nI have a few advices for you:\n\n");
+    write_advices(&mut out, &a, cfg);
+    out
+}
+
+/// The advice texts that apply, in Redis's order.
+fn write_advices(out: &mut String, a: &Advice, cfg: &DoctorInput) {
     let t_us = cfg.threshold_ms.saturating_mul(1000);
     let lines: [(bool, String); 16] = [
         (a.better_vm, "- If you are using a virtual machine, consider upgrading it with a faster one using a hypervisior that provides less latency during fork() calls. Xen is known to have poor fork() performance. Even in the context of the same VM provider, certain kinds of instances can execute fork faster than others.\n".into()),
@@ -759,7 +776,6 @@ pub fn doctor(m: &Monitor, cfg: &DoctorInput) -> String {
             out.push_str(&text);
         }
     }
-    out
 }
 
 /// `AnonHugePages` of this process in bytes (Linux `/proc/self/smaps_rollup`; 0 elsewhere or when unreadable).

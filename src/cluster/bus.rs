@@ -612,6 +612,20 @@ fn announced_ip(cl: &Cluster, fd: RawFd, hdr: &Header) -> Option<String> {
 /// the command context is out of reach.
 pub static DROP_PACKET_FILTER: AtomicI64 = AtomicI64::new(-1);
 
+/// What [`process_packet`] learnt about a packet and its link before acting on the body.
+struct Incoming<'a> {
+    fd: RawFd,
+    hdr: &'a Header,
+    /// The known sender, or `NO_NODE`.
+    sender: NodeIdx,
+    /// The sender's epochs as the header gives them; 0 when the sender is unknown or in handshake.
+    sender_current_epoch: u64,
+    sender_config_epoch: u64,
+    /// The link the packet came on: its direction and its node.
+    inbound: bool,
+    link_node: NodeIdx,
+}
+
 /// Processes one packet; false when the link was closed by it (Redis's `clusterProcessPacket`).
 pub fn process_packet(cl: &mut Cluster, fd: RawFd, packet: &[u8], now_ms: i64) -> bool {
     if let Some(t) = msg::peek_type(packet).filter(|&t| (t as usize) < msg::TYPE_COUNT) {
@@ -635,6 +649,42 @@ pub fn process_packet(cl: &mut Cluster, fd: RawFd, packet: &[u8], now_ms: i64) -
     let hdr = &m.hdr;
     let ty = hdr.ty;
     let sender = sender_of(cl, fd, hdr);
+    let (sender_current_epoch, sender_config_epoch) = update_sender_from_header(cl, sender, hdr, now_ms);
+    let (inbound, link_node) = match cl.bus.links.get(&fd) {
+        Some(l) => (l.inbound, l.node),
+        None => return false,
+    };
+    let p = Incoming { fd, hdr, sender, sender_current_epoch, sender_config_epoch, inbound, link_node };
+
+    if ty == types::PING || ty == types::MEET {
+        answer_ping_or_meet(cl, &p, &m.body, now_ms);
+    }
+
+    match &m.body {
+        Body::Ping { gossip, hostname, shard_id } => {
+            return process_ping_body(cl, &p, gossip, hostname.as_deref(), *shard_id, now_ms);
+        }
+        Body::Fail(about) => process_fail(cl, &p, about, now_ms),
+        Body::Publish { channel, message } => {
+            if sender == NO_NODE {
+                return true;
+            }
+            let sharded = ty == types::PUBLISHSHARD;
+            let s = &cl.bus.settings;
+            if (sharded && s.has_shard_subscribers) || (!sharded && s.has_subscribers) {
+                cl.bus.effects.push(Effect::Publish { channel: channel.clone(), message: message.clone(), sharded });
+            }
+        }
+        Body::Update { config_epoch, node, slots } => process_update(cl, &p, *config_epoch, node, slots, now_ms),
+        Body::Module { .. } => {}
+        Body::Empty => process_failover_msg(cl, &p, now_ms),
+    }
+    true
+}
+
+/// What a known sender's header tells: data received, epochs, replication offset and a paused master's offset for
+/// a manual failover. Returns the sender's (current, config) epochs, 0s for an unknown or handshake sender.
+fn update_sender_from_header(cl: &mut Cluster, sender: NodeIdx, hdr: &Header, now_ms: i64) -> (u64, u64) {
     let mut sender_config_epoch = 0;
     let mut sender_current_epoch = 0;
     if let Some(s) = cl.node_mut(sender) {
@@ -668,263 +718,304 @@ pub fn process_packet(cl: &mut Cluster, fd: RawFd, packet: &[u8], now_ms: i64) -
             log_warning!("Received replication offset for paused master manual failover: {}", hdr.offset);
         }
     }
-    let (inbound, link_node) = match cl.bus.links.get(&fd) {
-        Some(l) => (l.inbound, l.node),
-        None => return false,
-    };
+    (sender_current_epoch, sender_config_epoch)
+}
 
-    if ty == types::PING || ty == types::MEET {
-        // Our own address as the peer sees it, when nobody announced one.
-        if (ty == types::MEET || cl.me().ip.is_empty()) && cl.bus.settings.announce_ip.is_empty() {
-            let local = cl.bus.links.get(&fd).map(|l| l.local_ip.clone()).unwrap_or_default();
-            if !local.is_empty() && local != cl.me().ip {
-                log_warning!("IP address for this node updated to {local}");
-                cl.me_mut().ip = local;
+/// A PING or MEET: learn our own address, add a MEETing unknown node in handshake, and answer with a PONG.
+fn answer_ping_or_meet(cl: &mut Cluster, p: &Incoming, body: &Body, now_ms: i64) {
+    let (fd, hdr, ty) = (p.fd, p.hdr, p.hdr.ty);
+    // Our own address as the peer sees it, when nobody announced one.
+    if (ty == types::MEET || cl.me().ip.is_empty()) && cl.bus.settings.announce_ip.is_empty() {
+        let local = cl.bus.links.get(&fd).map(|l| l.local_ip.clone()).unwrap_or_default();
+        if !local.is_empty() && local != cl.me().ip {
+            log_warning!("IP address for this node updated to {local}");
+            cl.me_mut().ip = local;
+            cl.ask(todo::SAVE_CONFIG);
+        }
+    }
+    if p.sender == NO_NODE && ty == types::MEET {
+        let id = random_id(cl);
+        let mut n = Node::new(id, flags::HANDSHAKE, now_ms);
+        n.ip = announced_ip(cl, fd, hdr).unwrap_or_default();
+        (n.port, n.pport, n.cport) = (hdr.port, hdr.pport, hdr.cport);
+        cl.add_node(n);
+        cl.ask(todo::SAVE_CONFIG);
+        if let Body::Ping { gossip, .. } = body {
+            process_gossip(cl, NO_NODE, gossip, now_ms);
+        }
+    }
+    send_ping(cl, fd, types::PONG, now_ms);
+}
+
+/// The body of a PING, PONG or MEET: handshake, liveness, the sender's role, slots, gossip and extensions. False
+/// when the link was closed.
+fn process_ping_body(
+    cl: &mut Cluster,
+    p: &Incoming,
+    gossip: &[Gossip],
+    hostname: Option<&[u8]>,
+    shard_id: Option<NodeId>,
+    now_ms: i64,
+) -> bool {
+    let (fd, hdr, ty, sender, link_node) = (p.fd, p.hdr, p.hdr.ty, p.sender, p.link_node);
+    log_debug!("{} packet received: {}", msg::type_name(ty), cl.node(link_node).map_or("NULL", |n| n.name()));
+    if !p.inbound && !check_outbound_link(cl, p, now_ms) {
+        return false;
+    }
+    // After a rename the sender stays unknown for the rest of this packet, as in Redis: its role and slots
+    // come with the next one.
+    if let Some(s) = cl.node_mut(sender) {
+        s.flags = (s.flags & !flags::NOFAILOVER) | (hdr.flags & flags::NOFAILOVER);
+    }
+    if ty == types::PING
+        && cl.node(sender).is_some_and(|s| !s.has(flags::HANDSHAKE))
+        && update_address_if_needed(cl, sender, fd, hdr)
+    {
+        cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
+    }
+    if !p.inbound && ty == types::PONG {
+        if let Some(n) = cl.node_mut(link_node) {
+            n.pong_received_ms = now_ms;
+            n.ping_sent_ms = 0;
+            if n.has(flags::PFAIL) {
+                n.flags &= !flags::PFAIL;
+                cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
+            } else if n.has(flags::FAIL) {
+                super::failover::clear_failure_if_needed(cl, link_node, now_ms);
+            }
+        }
+    }
+    if sender == NO_NODE {
+        return true;
+    }
+    update_sender_role(cl, sender, hdr);
+    update_sender_slots(cl, p, now_ms);
+    if cl.me().is_master()
+        && cl.node(sender).is_some_and(|s| s.is_master())
+        && p.sender_config_epoch == cl.me().config_epoch
+    {
+        handle_config_epoch_collision(cl, sender);
+    }
+    process_gossip(cl, sender, gossip, now_ms);
+    process_ping_ext(cl, sender, hdr, hostname, shard_id);
+    true
+}
+
+/// A PING-family packet on an outbound link: completes a handshake, or, when the node answering is not the one
+/// we meant, forgets that node's address and closes the link. False when the link was closed.
+fn check_outbound_link(cl: &mut Cluster, p: &Incoming, now_ms: i64) -> bool {
+    let (fd, hdr, sender, link_node) = (p.fd, p.hdr, p.sender, p.link_node);
+    let in_handshake = cl.node(link_node).is_some_and(|n| n.has(flags::HANDSHAKE));
+    if in_handshake {
+        if sender != NO_NODE {
+            // We already know this node under its real name: keep that one, drop the handshake node.
+            log_verbose!(
+                "Handshake: we already know node {}, updating the address if needed.",
+                cl.node(sender).map_or("", |n| n.name())
+            );
+            if update_address_if_needed(cl, sender, fd, hdr) {
+                cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
+            }
+            del_node(cl, link_node);
+            return false;
+        }
+        rename_node(cl, link_node, hdr.sender);
+        if let Some(n) = cl.node_mut(link_node) {
+            n.flags &= !flags::HANDSHAKE;
+            n.flags |= hdr.flags & (flags::MASTER | flags::REPLICA);
+            log_debug!("Handshake with node {} completed.", n.name());
+        }
+        cl.ask(todo::SAVE_CONFIG);
+    } else if cl.node(link_node).is_some_and(|n| n.id != hdr.sender) {
+        if let Some(n) = cl.node_mut(link_node) {
+            log_debug!(
+                "PONG contains mismatching sender ID. About node {} added {} ms ago, having flags {}",
+                n.name(),
+                now_ms - n.ctime_ms,
+                n.flags
+            );
+            n.flags |= flags::NOADDR;
+            n.ip.clear();
+            (n.port, n.pport, n.cport) = (0, 0, 0);
+        }
+        free_link(cl, fd);
+        cl.ask(todo::SAVE_CONFIG);
+        return false;
+    }
+    true
+}
+
+/// Role and master of the sender, as its header gives them.
+fn update_sender_role(cl: &mut Cluster, sender: NodeIdx, hdr: &Header) {
+    match hdr.slaveof {
+        None => set_node_as_master(cl, sender),
+        Some(master_id) => {
+            let master = cl.lookup(&master_id).unwrap_or(NO_NODE);
+            if cl.node(sender).is_some_and(|s| s.is_master()) {
+                del_node_slots(cl, sender);
+                if let Some(s) = cl.node_mut(sender) {
+                    s.flags &= !(flags::MASTER | flags::MIGRATE_TO);
+                    s.flags |= flags::REPLICA;
+                }
+                cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
+            }
+            if master != NO_NODE && cl.node(sender).is_some_and(|s| s.replicaof != master) {
+                cl.set_master_of(sender, master);
+                // A replica joins its master's shard (Redis 7.2's updateShardId on a new master).
+                if let Some(sid) = cl.node(master).map(|m| m.shard_id) {
+                    cl.update_shard_id(sender, sid);
+                }
                 cl.ask(todo::SAVE_CONFIG);
             }
         }
-        if sender == NO_NODE && ty == types::MEET {
-            let id = random_id(cl);
-            let mut n = Node::new(id, flags::HANDSHAKE, now_ms);
-            n.ip = announced_ip(cl, fd, hdr).unwrap_or_default();
-            (n.port, n.pport, n.cport) = (hdr.port, hdr.pport, hdr.cport);
-            cl.add_node(n);
-            cl.ask(todo::SAVE_CONFIG);
-            if let Body::Ping { gossip, .. } = &m.body {
-                process_gossip(cl, NO_NODE, gossip, now_ms);
-            }
-        }
-        send_ping(cl, fd, types::PONG, now_ms);
     }
+}
 
-    match &m.body {
-        Body::Ping { gossip, hostname, shard_id } => {
-            log_debug!("{} packet received: {}", msg::type_name(ty), cl.node(link_node).map_or("NULL", |n| n.name()));
-            if !inbound {
-                let in_handshake = cl.node(link_node).is_some_and(|n| n.has(flags::HANDSHAKE));
-                if in_handshake {
-                    if sender != NO_NODE {
-                        // We already know this node under its real name: keep that one, drop the handshake node.
-                        log_verbose!(
-                            "Handshake: we already know node {}, updating the address if needed.",
-                            cl.node(sender).map_or("", |n| n.name())
-                        );
-                        if update_address_if_needed(cl, sender, fd, hdr) {
-                            cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
-                        }
-                        del_node(cl, link_node);
-                        return false;
-                    }
-                    rename_node(cl, link_node, hdr.sender);
-                    if let Some(n) = cl.node_mut(link_node) {
-                        n.flags &= !flags::HANDSHAKE;
-                        n.flags |= hdr.flags & (flags::MASTER | flags::REPLICA);
-                        log_debug!("Handshake with node {} completed.", n.name());
-                    }
-                    cl.ask(todo::SAVE_CONFIG);
-                } else if cl.node(link_node).is_some_and(|n| n.id != hdr.sender) {
-                    if let Some(n) = cl.node_mut(link_node) {
-                        log_debug!(
-                            "PONG contains mismatching sender ID. About node {} added {} ms ago, having flags {}",
-                            n.name(),
-                            now_ms - n.ctime_ms,
-                            n.flags
-                        );
-                        n.flags |= flags::NOADDR;
-                        n.ip.clear();
-                        (n.port, n.pport, n.cport) = (0, 0, 0);
-                    }
-                    free_link(cl, fd);
-                    cl.ask(todo::SAVE_CONFIG);
-                    return false;
-                }
-            }
-            // After a rename the sender stays unknown for the rest of this packet, as in Redis: its role and slots
-            // come with the next one.
-            if let Some(s) = cl.node_mut(sender) {
-                s.flags = (s.flags & !flags::NOFAILOVER) | (hdr.flags & flags::NOFAILOVER);
-            }
-            if ty == types::PING
-                && cl.node(sender).is_some_and(|s| !s.has(flags::HANDSHAKE))
-                && update_address_if_needed(cl, sender, fd, hdr)
-            {
-                cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
-            }
-            if !inbound && ty == types::PONG {
-                if let Some(n) = cl.node_mut(link_node) {
-                    n.pong_received_ms = now_ms;
-                    n.ping_sent_ms = 0;
-                    if n.has(flags::PFAIL) {
-                        n.flags &= !flags::PFAIL;
-                        cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
-                    } else if n.has(flags::FAIL) {
-                        super::failover::clear_failure_if_needed(cl, link_node, now_ms);
-                    }
-                }
-            }
-            if sender == NO_NODE {
-                return true;
-            }
-            // Role and master of the sender.
-            match hdr.slaveof {
-                None => set_node_as_master(cl, sender),
-                Some(master_id) => {
-                    let master = cl.lookup(&master_id).unwrap_or(NO_NODE);
-                    if cl.node(sender).is_some_and(|s| s.is_master()) {
-                        del_node_slots(cl, sender);
-                        if let Some(s) = cl.node_mut(sender) {
-                            s.flags &= !(flags::MASTER | flags::MIGRATE_TO);
-                            s.flags |= flags::REPLICA;
-                        }
-                        cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
-                    }
-                    if master != NO_NODE && cl.node(sender).is_some_and(|s| s.replicaof != master) {
-                        cl.set_master_of(sender, master);
-                        // A replica joins its master's shard (Redis 7.2's updateShardId on a new master).
-                        if let Some(sid) = cl.node(master).map(|m| m.shard_id) {
-                            cl.update_shard_id(sender, sid);
-                        }
-                        cl.ask(todo::SAVE_CONFIG);
-                    }
-                }
-            }
-            // Slots: the sender (or its master) claims what the header says.
-            let sender_master = match cl.node(sender) {
-                Some(s) if s.is_master() => sender,
-                Some(s) => s.replicaof,
-                None => NO_NODE,
-            };
-            let dirty = cl.node(sender_master).is_some_and(|m| m.slots[..] != hdr.myslots[..]);
-            if dirty && cl.node(sender).is_some_and(|s| s.is_master()) {
-                update_slots_config_with(cl, sender, sender_config_epoch, &hdr.myslots, now_ms);
-            }
-            if dirty {
-                // The sender claims slots that a node with a newer config epoch owns: tell it.
-                for j in 0..SLOTS {
-                    if hdr.myslots[j >> 3] & (1 << (j & 7)) == 0 {
-                        continue;
-                    }
-                    let owner = cl.slots[j];
-                    if owner == sender || owner == NO_NODE {
-                        continue;
-                    }
-                    if cl.node(owner).is_some_and(|o| o.config_epoch > sender_config_epoch) {
-                        log_verbose!(
-                            "Node {} has old slots configuration, sending an UPDATE message about {}",
-                            cl.node(sender).map_or("", |n| n.name()),
-                            cl.node(owner).map_or("", |n| n.name())
-                        );
-                        if let Some(out) = cl.bus.out.get(&sender).copied() {
-                            send_update(cl, out, owner);
-                        }
-                        break;
-                    }
-                }
-            }
-            if cl.me().is_master()
-                && cl.node(sender).is_some_and(|s| s.is_master())
-                && sender_config_epoch == cl.me().config_epoch
-            {
-                handle_config_epoch_collision(cl, sender);
-            }
-            process_gossip(cl, sender, gossip, now_ms);
-            // The sender's hostname, or none when the packet has no extension (Redis's `updateAnnouncedHostname`,
-            // which leaves nodes.conf to the next save).
-            let hn = hostname.as_ref().map(|h| String::from_utf8_lossy(h).into_owned()).unwrap_or_default();
-            if let Some(s) = cl.node_mut(sender).filter(|s| s.hostname != hn) {
-                s.hostname = hn;
-            }
-            // Its shard id (Redis 7.2's clusterProcessPingExt): the one it sent, else its master's (or the one we
-            // gave it, for a Redis 7.0 master).
-            if sender != NO_NODE {
-                if shard_id.is_some() || m.hdr.mflags[1] & msg::mflags1::SHARDID_OK != 0 {
-                    if let Some(s) = cl.node_mut(sender) {
-                        s.shard_ext = true;
-                    }
-                }
-                if let Some(sid) = shard_id.or_else(|| cl.shard_of(sender)) {
-                    cl.update_shard_id(sender, sid);
-                }
-            }
-        }
-        Body::Fail(about) => {
-            if sender != NO_NODE {
-                let failing = cl.lookup(about).unwrap_or(NO_NODE);
-                if let Some(f) = cl.node_mut(failing).filter(|f| !f.has(flags::FAIL | flags::MYSELF)) {
-                    log_notice!(
-                        "FAIL message received from {} about {}",
-                        String::from_utf8_lossy(&hdr.sender),
-                        String::from_utf8_lossy(about)
-                    );
-                    f.flags |= flags::FAIL;
-                    f.fail_time_ms = now_ms;
-                    f.flags &= !flags::PFAIL;
-                    cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
-                }
-            } else {
-                log_notice!(
-                    "Ignoring FAIL message from unknown node {} about {}",
-                    String::from_utf8_lossy(&hdr.sender),
-                    String::from_utf8_lossy(about)
-                );
-            }
-        }
-        Body::Publish { channel, message } => {
-            if sender == NO_NODE {
-                return true;
-            }
-            let sharded = ty == types::PUBLISHSHARD;
-            let s = &cl.bus.settings;
-            if (sharded && s.has_shard_subscribers) || (!sharded && s.has_subscribers) {
-                cl.bus.effects.push(Effect::Publish { channel: channel.clone(), message: message.clone(), sharded });
-            }
-        }
-        Body::Update { config_epoch, node, slots } => {
-            if sender == NO_NODE {
-                return true;
-            }
-            let Some(n) = cl.lookup(node) else { return true };
-            if cl.node(n).is_some_and(|x| x.config_epoch >= *config_epoch) {
-                return true;
-            }
-            if cl.node(n).is_some_and(|x| x.is_replica()) {
-                set_node_as_master(cl, n);
-            }
-            if let Some(x) = cl.node_mut(n) {
-                x.config_epoch = *config_epoch;
-            }
-            cl.ask(todo::SAVE_CONFIG | todo::FSYNC_CONFIG);
-            update_slots_config_with(cl, n, *config_epoch, slots, now_ms);
-        }
-        Body::Module { .. } => {}
-        Body::Empty => match ty {
-            types::FAILOVER_AUTH_REQUEST if sender != NO_NODE => {
-                super::failover::send_auth_if_needed(cl, sender, hdr, now_ms);
-            }
-            types::FAILOVER_AUTH_ACK if sender != NO_NODE => {
-                if cl.node(sender).is_some_and(|s| s.is_master() && s.numslots > 0)
-                    && sender_current_epoch >= cl.failover.auth_epoch
-                {
-                    cl.failover.auth_count += 1;
-                    cl.ask(todo::HANDLE_FAILOVER);
-                }
-            }
-            types::MFSTART => {
-                if sender == NO_NODE || cl.node(sender).is_some_and(|s| s.replicaof != cl.myself) {
-                    return true;
-                }
-                super::failover::reset_manual(cl);
-                cl.failover.mf_end_ms = now_ms + super::failover::MF_TIMEOUT_MS;
-                cl.failover.mf_replica = sender;
-                cl.bus.effects.push(Effect::PauseWrites(true));
-                log_warning!("Manual failover requested by replica {}.", cl.node(sender).map_or("", |n| n.name()));
-                send_ping(cl, fd, types::PING, now_ms);
-            }
-            types::FAILOVER_AUTH_REQUEST | types::FAILOVER_AUTH_ACK => {}
-            _ => log_warning!("Received unknown packet type: {ty}"),
-        },
+/// Slots: the sender (or its master) claims what the header says; a sender with a stale view gets an UPDATE.
+fn update_sender_slots(cl: &mut Cluster, p: &Incoming, now_ms: i64) {
+    let (hdr, sender, sender_config_epoch) = (p.hdr, p.sender, p.sender_config_epoch);
+    let sender_master = match cl.node(sender) {
+        Some(s) if s.is_master() => sender,
+        Some(s) => s.replicaof,
+        None => NO_NODE,
+    };
+    let dirty = cl.node(sender_master).is_some_and(|m| m.slots[..] != hdr.myslots[..]);
+    if dirty && cl.node(sender).is_some_and(|s| s.is_master()) {
+        update_slots_config_with(cl, sender, sender_config_epoch, &hdr.myslots, now_ms);
     }
-    true
+    if dirty {
+        // The sender claims slots that a node with a newer config epoch owns: tell it.
+        for j in 0..SLOTS {
+            if hdr.myslots[j >> 3] & (1 << (j & 7)) == 0 {
+                continue;
+            }
+            let owner = cl.slots[j];
+            if owner == sender || owner == NO_NODE {
+                continue;
+            }
+            if cl.node(owner).is_some_and(|o| o.config_epoch > sender_config_epoch) {
+                log_verbose!(
+                    "Node {} has old slots configuration, sending an UPDATE message about {}",
+                    cl.node(sender).map_or("", |n| n.name()),
+                    cl.node(owner).map_or("", |n| n.name())
+                );
+                if let Some(out) = cl.bus.out.get(&sender).copied() {
+                    send_update(cl, out, owner);
+                }
+                break;
+            }
+        }
+    }
+}
+
+/// The sender's hostname and shard id from the ping extensions (Redis's `clusterProcessPingExt`).
+fn process_ping_ext(
+    cl: &mut Cluster,
+    sender: NodeIdx,
+    hdr: &Header,
+    hostname: Option<&[u8]>,
+    shard_id: Option<NodeId>,
+) {
+    // The sender's hostname, or none when the packet has no extension (Redis's `updateAnnouncedHostname`,
+    // which leaves nodes.conf to the next save).
+    let hn = hostname.map(|h| String::from_utf8_lossy(h).into_owned()).unwrap_or_default();
+    if let Some(s) = cl.node_mut(sender).filter(|s| s.hostname != hn) {
+        s.hostname = hn;
+    }
+    // Its shard id (Redis 7.2's clusterProcessPingExt): the one it sent, else its master's (or the one we
+    // gave it, for a Redis 7.0 master).
+    if sender != NO_NODE {
+        if shard_id.is_some() || hdr.mflags[1] & msg::mflags1::SHARDID_OK != 0 {
+            if let Some(s) = cl.node_mut(sender) {
+                s.shard_ext = true;
+            }
+        }
+        if let Some(sid) = shard_id.or_else(|| cl.shard_of(sender)) {
+            cl.update_shard_id(sender, sid);
+        }
+    }
+}
+
+/// A FAIL message: a known sender tells that a node failed.
+fn process_fail(cl: &mut Cluster, p: &Incoming, about: &NodeId, now_ms: i64) {
+    let hdr = p.hdr;
+    if p.sender != NO_NODE {
+        let failing = cl.lookup(about).unwrap_or(NO_NODE);
+        if let Some(f) = cl.node_mut(failing).filter(|f| !f.has(flags::FAIL | flags::MYSELF)) {
+            log_notice!(
+                "FAIL message received from {} about {}",
+                String::from_utf8_lossy(&hdr.sender),
+                String::from_utf8_lossy(about)
+            );
+            f.flags |= flags::FAIL;
+            f.fail_time_ms = now_ms;
+            f.flags &= !flags::PFAIL;
+            cl.ask(todo::SAVE_CONFIG | todo::UPDATE_STATE);
+        }
+    } else {
+        log_notice!(
+            "Ignoring FAIL message from unknown node {} about {}",
+            String::from_utf8_lossy(&hdr.sender),
+            String::from_utf8_lossy(about)
+        );
+    }
+}
+
+/// An UPDATE message: a node's newer config epoch and slots.
+fn process_update(
+    cl: &mut Cluster,
+    p: &Incoming,
+    config_epoch: u64,
+    node: &NodeId,
+    slots: &[u8; SLOTS / 8],
+    now_ms: i64,
+) {
+    if p.sender == NO_NODE {
+        return;
+    }
+    let Some(n) = cl.lookup(node) else { return };
+    if cl.node(n).is_some_and(|x| x.config_epoch >= config_epoch) {
+        return;
+    }
+    if cl.node(n).is_some_and(|x| x.is_replica()) {
+        set_node_as_master(cl, n);
+    }
+    if let Some(x) = cl.node_mut(n) {
+        x.config_epoch = config_epoch;
+    }
+    cl.ask(todo::SAVE_CONFIG | todo::FSYNC_CONFIG);
+    update_slots_config_with(cl, n, config_epoch, slots, now_ms);
+}
+
+/// The bodiless messages: FAILOVER_AUTH_REQUEST, FAILOVER_AUTH_ACK, MFSTART (and unknown types).
+fn process_failover_msg(cl: &mut Cluster, p: &Incoming, now_ms: i64) {
+    let (fd, hdr, ty, sender) = (p.fd, p.hdr, p.hdr.ty, p.sender);
+    match ty {
+        types::FAILOVER_AUTH_REQUEST if sender != NO_NODE => {
+            super::failover::send_auth_if_needed(cl, sender, hdr, now_ms);
+        }
+        types::FAILOVER_AUTH_ACK if sender != NO_NODE => {
+            if cl.node(sender).is_some_and(|s| s.is_master() && s.numslots > 0)
+                && p.sender_current_epoch >= cl.failover.auth_epoch
+            {
+                cl.failover.auth_count += 1;
+                cl.ask(todo::HANDLE_FAILOVER);
+            }
+        }
+        types::MFSTART => {
+            if sender == NO_NODE || cl.node(sender).is_some_and(|s| s.replicaof != cl.myself) {
+                return;
+            }
+            super::failover::reset_manual(cl);
+            cl.failover.mf_end_ms = now_ms + super::failover::MF_TIMEOUT_MS;
+            cl.failover.mf_replica = sender;
+            cl.bus.effects.push(Effect::PauseWrites(true));
+            log_warning!("Manual failover requested by replica {}.", cl.node(sender).map_or("", |n| n.name()));
+            send_ping(cl, fd, types::PING, now_ms);
+        }
+        types::FAILOVER_AUTH_REQUEST | types::FAILOVER_AUTH_ACK => {}
+        _ => log_warning!("Received unknown packet type: {ty}"),
+    }
 }
 
 /// Gives a handshake node its real name (Redis's `clusterRenameNode`).
@@ -1162,8 +1253,39 @@ fn process_gossip(cl: &mut Cluster, sender: NodeIdx, gossip: &[Gossip], now_ms: 
 /// replica migration. Returns whether the cluster state needs a recomputation.
 pub fn cron(cl: &mut Cluster, now_ms: i64) -> bool {
     cl.bus.iteration += 1;
-    let timeout = cl.bus.settings.node_timeout;
-    let mut update_state = false;
+    trim_link_buffers(cl);
+    // Every second: ping the node with the oldest pong among five random ones.
+    if cl.bus.iteration % 10 == 0 && !cl.nodes.is_empty() {
+        ping_random_node(cl, now_ms);
+    }
+    let scan = check_nodes(cl, now_ms);
+    // A replica whose replication is not set up (after a restart, or a role change) starts it.
+    if cl.me().is_replica() && !cl.bus.settings.has_master {
+        if let Some(m) = cl.node(cl.me().replicaof).filter(|m| !m.has(flags::NOADDR) && !m.ip.is_empty()) {
+            let e = Effect::SetMaster { ip: m.ip.clone(), port: m.port };
+            if !cl.bus.effects.contains(&e) {
+                cl.bus.effects.push(e);
+            }
+            cl.bus.settings.has_master = true;
+        }
+    }
+    super::failover::manual_check_timeout(cl, now_ms);
+    if cl.me().is_replica() {
+        super::failover::handle_manual(cl, now_ms);
+        super::failover::handle_replica_failover(cl, now_ms);
+        if scan.orphaned_masters > 0
+            && scan.max_replicas >= 2
+            && scan.this_replicas == scan.max_replicas
+            && cl.bus.settings.allow_replica_migration
+        {
+            super::failover::handle_replica_migration(cl, scan.max_replicas, now_ms);
+        }
+    }
+    scan.update_state || !cl.state_ok
+}
+
+/// Send buffers give back wasted space, then links over the send buffer limit are freed.
+fn trim_link_buffers(cl: &mut Cluster) {
     // Send buffers wasting space give it back first (Redis's `resizeClusterLinkBuffer`: free space over four times
     // what is held), then the limit is checked against what is left.
     for l in cl.bus.links.values_mut() {
@@ -1189,25 +1311,41 @@ pub fn cron(cl: &mut Cluster, now_ms: i64) -> bool {
             cl.bus.buffer_limit_exceeded += 1;
         }
     }
-    // Every second: ping the node with the oldest pong among five random ones.
-    if cl.bus.iteration % 10 == 0 && !cl.nodes.is_empty() {
-        let mut best: Option<(NodeIdx, i64)> = None;
-        for _ in 0..5 {
-            let i = (cl.bus.random() % cl.nodes.len() as u64) as NodeIdx;
-            let Some(n) = cl.node(i) else { continue };
-            if !cl.bus.out.contains_key(&i) || n.ping_sent_ms != 0 || n.has(flags::MYSELF | flags::HANDSHAKE) {
-                continue;
-            }
-            if best.map_or(true, |(_, p)| p > n.pong_received_ms) {
-                best = Some((i, n.pong_received_ms));
-            }
+}
+
+/// Pings the node with the oldest pong among five random ones that have a link and no ping pending.
+fn ping_random_node(cl: &mut Cluster, now_ms: i64) {
+    let mut best: Option<(NodeIdx, i64)> = None;
+    for _ in 0..5 {
+        let i = (cl.bus.random() % cl.nodes.len() as u64) as NodeIdx;
+        let Some(n) = cl.node(i) else { continue };
+        if !cl.bus.out.contains_key(&i) || n.ping_sent_ms != 0 || n.has(flags::MYSELF | flags::HANDSHAKE) {
+            continue;
         }
-        if let Some((i, _)) = best {
-            if let Some(fd) = cl.bus.out.get(&i).copied() {
-                send_ping(cl, fd, types::PING, now_ms);
-            }
+        if best.map_or(true, |(_, p)| p > n.pong_received_ms) {
+            best = Some((i, n.pong_received_ms));
         }
     }
+    if let Some((i, _)) = best {
+        if let Some(fd) = cl.bus.out.get(&i).copied() {
+            send_ping(cl, fd, types::PING, now_ms);
+        }
+    }
+}
+
+/// What [`check_nodes`] found: whether the state needs an update, and the replica counts replica migration needs.
+struct NodesScan {
+    update_state: bool,
+    orphaned_masters: usize,
+    max_replicas: usize,
+    this_replicas: usize,
+}
+
+/// One pass over the other nodes: counts replicas of masters, frees stuck links, pings nodes due for one and flags
+/// the ones that do not answer as PFAIL.
+fn check_nodes(cl: &mut Cluster, now_ms: i64) -> NodesScan {
+    let timeout = cl.bus.settings.node_timeout;
+    let mut update_state = false;
     let (mut orphaned_masters, mut max_replicas, mut this_replicas) = (0, 0, 0);
     let me_replica = cl.me().is_replica();
     let my_master = cl.me().replicaof;
@@ -1263,29 +1401,7 @@ pub fn cron(cl: &mut Cluster, now_ms: i64) -> bool {
             update_state = true;
         }
     }
-    // A replica whose replication is not set up (after a restart, or a role change) starts it.
-    if cl.me().is_replica() && !cl.bus.settings.has_master {
-        if let Some(m) = cl.node(cl.me().replicaof).filter(|m| !m.has(flags::NOADDR) && !m.ip.is_empty()) {
-            let e = Effect::SetMaster { ip: m.ip.clone(), port: m.port };
-            if !cl.bus.effects.contains(&e) {
-                cl.bus.effects.push(e);
-            }
-            cl.bus.settings.has_master = true;
-        }
-    }
-    super::failover::manual_check_timeout(cl, now_ms);
-    if cl.me().is_replica() {
-        super::failover::handle_manual(cl, now_ms);
-        super::failover::handle_replica_failover(cl, now_ms);
-        if orphaned_masters > 0
-            && max_replicas >= 2
-            && this_replicas == max_replicas
-            && cl.bus.settings.allow_replica_migration
-        {
-            super::failover::handle_replica_migration(cl, max_replicas, now_ms);
-        }
-    }
-    update_state || !cl.state_ok
+    NodesScan { update_state, orphaned_masters, max_replicas, this_replicas }
 }
 
 /// The blacklist drops entries past their time (`clusterBlacklistCleanup`).

@@ -230,85 +230,50 @@ pub fn decode(buf: &[u8]) -> Result<Msg, Invalid> {
         return Err(invalid());
     }
     let ty = be16(buf, O_TYPE);
-    let count = be16(buf, O_COUNT) as usize;
-    let extensions = be16(buf, O_EXTENSIONS) as usize;
     let mflags = [buf[O_MFLAGS], buf[O_MFLAGS + 1], buf[O_MFLAGS + 2]];
-    let bad_len = |explen: usize| Invalid {
+    let sender = id_at(buf, O_SENDER);
+    if !super::valid_node_id(&sender) {
+        return Err(invalid());
+    }
+    let body = decode_body(buf, ty, totlen, mflags)?;
+    let slaveof = id_at(buf, O_SLAVEOF);
+    let hdr = Header {
+        ty,
+        port: be16(buf, O_PORT),
+        current_epoch: be64(buf, O_CURRENT_EPOCH),
+        config_epoch: be64(buf, O_CONFIG_EPOCH),
+        offset: be64(buf, O_OFFSET),
+        sender,
+        myslots: slots_at(buf, O_MYSLOTS),
+        slaveof: (slaveof != [0u8; 40]).then_some(slaveof),
+        myip: cstr(&buf[O_MYIP..O_MYIP + IP_LEN]),
+        pport: be16(buf, O_PPORT),
+        cport: be16(buf, O_CPORT),
+        flags: be16(buf, O_FLAGS),
+        state: buf[O_STATE],
+        mflags,
+    };
+    Ok(Msg { hdr, body })
+}
+
+/// The drop reason for a packet whose length does not match what its type expects.
+fn bad_len(ty: u16, totlen: usize, explen: usize) -> Invalid {
+    Invalid {
         log: Some(format!(
             "Received invalid {} packet of length {} but expected length {}",
             type_name(ty),
             totlen,
             explen
         )),
-    };
-    let sender = id_at(buf, O_SENDER);
-    if !super::valid_node_id(&sender) {
-        return Err(invalid());
     }
+}
+
+/// Decodes the body of a packet of type `ty` after its header, checking its length as Redis's
+/// `clusterIsValidPacket` does.
+fn decode_body(buf: &[u8], ty: u16, totlen: usize, mflags: [u8; 3]) -> Result<Body, Invalid> {
+    let bad_len = |explen: usize| bad_len(ty, totlen, explen);
     let body = match ty {
-        types::PING | types::PONG | types::MEET => {
-            let mut explen = HEADER_LEN + GOSSIP_LEN * count;
-            let mut hostname = None;
-            let mut shard_id = None;
-            if explen <= totlen && mflags[0] & mflags0::EXT_DATA != 0 {
-                let mut at = explen;
-                for _ in 0..extensions {
-                    if totlen - explen < 8 {
-                        return Err(Invalid {
-                            log: Some(format!(
-                                "Received invalid {} packet with extension data that exceeds total packet length \
-                                 ({totlen})",
-                                type_name(ty)
-                            )),
-                        });
-                    }
-                    let extlen = be32(buf, at) as usize;
-                    if extlen % 8 != 0 || extlen < 8 {
-                        return Err(Invalid {
-                            log: Some(format!(
-                                "Received a {} packet without proper padding ({extlen} bytes)",
-                                type_name(ty)
-                            )),
-                        });
-                    }
-                    if totlen - explen < extlen {
-                        return Err(Invalid {
-                            log: Some(format!(
-                                "Received invalid {} packet with extension data that exceeds total packet length \
-                                 ({totlen})",
-                                type_name(ty)
-                            )),
-                        });
-                    }
-                    match be16(buf, at + 4) {
-                        EXT_HOSTNAME => hostname = Some(cstr(&buf[at + 8..at + extlen])),
-                        EXT_SHARDID if extlen >= 8 + NODE_ID_LEN => shard_id = Some(id_at(buf, at + 8)),
-                        _ => {}
-                    }
-                    explen += extlen;
-                    at += extlen;
-                }
-            }
-            if totlen != explen {
-                return Err(bad_len(explen));
-            }
-            let gossip = (0..count)
-                .map(|i| {
-                    let g = HEADER_LEN + i * GOSSIP_LEN;
-                    Gossip {
-                        id: id_at(buf, g),
-                        ping_sent: be32(buf, g + 40),
-                        pong_received: be32(buf, g + 44),
-                        ip: cstr(&buf[g + 48..g + 48 + IP_LEN]),
-                        port: be16(buf, g + 94),
-                        cport: be16(buf, g + 96),
-                        flags: be16(buf, g + 98),
-                        pport: be16(buf, g + 100),
-                    }
-                })
-                .collect();
-            Body::Ping { gossip, hostname, shard_id }
-        }
+        types::PING | types::PONG | types::MEET => decode_ping(buf, ty, totlen, mflags)?,
         types::FAIL => {
             if totlen != HEADER_LEN + 40 {
                 return Err(bad_len(HEADER_LEN + 40));
@@ -364,24 +329,71 @@ pub fn decode(buf: &[u8]) -> Result<Msg, Invalid> {
         }
         _ => Body::Empty,
     };
-    let slaveof = id_at(buf, O_SLAVEOF);
-    let hdr = Header {
-        ty,
-        port: be16(buf, O_PORT),
-        current_epoch: be64(buf, O_CURRENT_EPOCH),
-        config_epoch: be64(buf, O_CONFIG_EPOCH),
-        offset: be64(buf, O_OFFSET),
-        sender,
-        myslots: slots_at(buf, O_MYSLOTS),
-        slaveof: (slaveof != [0u8; 40]).then_some(slaveof),
-        myip: cstr(&buf[O_MYIP..O_MYIP + IP_LEN]),
-        pport: be16(buf, O_PPORT),
-        cport: be16(buf, O_CPORT),
-        flags: be16(buf, O_FLAGS),
-        state: buf[O_STATE],
-        mflags,
-    };
-    Ok(Msg { hdr, body })
+    Ok(body)
+}
+
+/// Decodes the body of a PING, PONG or MEET: its extensions (hostname, shard id), then its gossip entries.
+fn decode_ping(buf: &[u8], ty: u16, totlen: usize, mflags: [u8; 3]) -> Result<Body, Invalid> {
+    let count = be16(buf, O_COUNT) as usize;
+    let extensions = be16(buf, O_EXTENSIONS) as usize;
+    let mut explen = HEADER_LEN + GOSSIP_LEN * count;
+    let mut hostname = None;
+    let mut shard_id = None;
+    if explen <= totlen && mflags[0] & mflags0::EXT_DATA != 0 {
+        let mut at = explen;
+        for _ in 0..extensions {
+            if totlen - explen < 8 {
+                return Err(Invalid {
+                    log: Some(format!(
+                        "Received invalid {} packet with extension data that exceeds total packet length \
+                         ({totlen})",
+                        type_name(ty)
+                    )),
+                });
+            }
+            let extlen = be32(buf, at) as usize;
+            if extlen % 8 != 0 || extlen < 8 {
+                return Err(Invalid {
+                    log: Some(format!("Received a {} packet without proper padding ({extlen} bytes)", type_name(ty))),
+                });
+            }
+            if totlen - explen < extlen {
+                return Err(Invalid {
+                    log: Some(format!(
+                        "Received invalid {} packet with extension data that exceeds total packet length \
+                         ({totlen})",
+                        type_name(ty)
+                    )),
+                });
+            }
+            match be16(buf, at + 4) {
+                EXT_HOSTNAME => hostname = Some(cstr(&buf[at + 8..at + extlen])),
+                EXT_SHARDID if extlen >= 8 + NODE_ID_LEN => shard_id = Some(id_at(buf, at + 8)),
+                _ => {}
+            }
+            explen += extlen;
+            at += extlen;
+        }
+    }
+    if totlen != explen {
+        return Err(bad_len(ty, totlen, explen));
+    }
+    let gossip = (0..count)
+        .map(|i| {
+            let g = HEADER_LEN + i * GOSSIP_LEN;
+            Gossip {
+                id: id_at(buf, g),
+                ping_sent: be32(buf, g + 40),
+                pong_received: be32(buf, g + 44),
+                ip: cstr(&buf[g + 48..g + 48 + IP_LEN]),
+                port: be16(buf, g + 94),
+                cport: be16(buf, g + 96),
+                flags: be16(buf, g + 98),
+                pport: be16(buf, g + 100),
+            }
+        })
+        .collect();
+    Ok(Body::Ping { gossip, hostname, shard_id })
 }
 
 fn put16(out: &mut [u8], at: usize, v: u16) {

@@ -388,149 +388,10 @@ pub fn parse(
         let argv = crate::util::split_args(line).ok_or(Corrupted)?;
         let Some(first) = argv.first() else { continue };
         if first.eq_ignore_ascii_case(b"vars") {
-            if argv.len() % 2 == 0 {
-                return Err(Corrupted);
-            }
-            for kv in argv[1..].chunks(2) {
-                if kv[0].eq_ignore_ascii_case(b"currentEpoch") {
-                    cl.current_epoch = strtoull(&kv[1]);
-                } else if kv[0].eq_ignore_ascii_case(b"lastVoteEpoch") {
-                    cl.last_vote_epoch = strtoull(&kv[1]);
-                } else {
-                    skipped.push(String::from_utf8_lossy(&kv[0]).into_owned());
-                }
-            }
+            parse_vars(&mut cl, &argv, skipped)?;
             continue;
         }
-        if argv.len() < 8 {
-            return Err(Corrupted);
-        }
-        let id = node_id(&argv[0]).ok_or(Corrupted)?;
-        let n = node_or_add(&mut cl, id, now_ms);
-        // ip:port[@cport][,hostname[,key=value...]] (Redis 7.2's aux fields: shard-id is read, others skipped)
-        let addr = &argv[1];
-        let mut shard_id = None;
-        let (addr, hostname) = match memchr::memchr(b',', addr) {
-            Some(c) => {
-                let mut fields = addr[c + 1..].split(|&b| b == b',');
-                let host = fields.next().unwrap_or_default();
-                for f in fields {
-                    if let Some(v) = f.strip_prefix(b"shard-id=") {
-                        shard_id = Some(node_id(v).ok_or(Corrupted)?);
-                    }
-                }
-                (&addr[..c], String::from_utf8_lossy(host).into_owned())
-            }
-            None => (&addr[..], String::new()),
-        };
-        let colon = memchr::memrchr(b':', addr).ok_or(Corrupted)?;
-        let ip = String::from_utf8_lossy(&addr[..colon]).into_owned();
-        let ports = &addr[colon + 1..];
-        let (port, cport) = match memchr::memchr(b'@', ports) {
-            Some(at) => (atoi(&ports[..at]), Some(atoi(&ports[at + 1..]))),
-            None => (atoi(ports), None),
-        };
-        let port = port as u16;
-        let cport = cport.map_or(port.wrapping_add(10000), |c| c as u16);
-        let mut fail = false;
-        let mut f = 0u16;
-        for w in argv[2].split(|&b| b == b',') {
-            let bit = match &w.to_ascii_lowercase()[..] {
-                b"myself" => {
-                    if cl.myself != NO_NODE {
-                        return Err(Corrupted);
-                    }
-                    cl.myself = n;
-                    flags::MYSELF
-                }
-                b"master" => flags::MASTER,
-                b"slave" => flags::REPLICA,
-                b"fail?" => flags::PFAIL,
-                b"fail" => {
-                    fail = true;
-                    flags::FAIL
-                }
-                b"handshake" => flags::HANDSHAKE,
-                b"noaddr" => flags::NOADDR,
-                b"nofailover" => flags::NOFAILOVER,
-                b"noflags" => 0,
-                _ => return Err(LoadError::UnknownFlag),
-            };
-            f |= bit;
-        }
-        let master = if argv[3].first() != Some(&b'-') {
-            let mid = node_id(&argv[3]).ok_or(Corrupted)?;
-            let m = node_or_add(&mut cl, mid, now_ms);
-            cl.set_master_of(n, m);
-            m
-        } else {
-            NO_NODE
-        };
-        if shard_id.is_none() {
-            // A file from Redis 7.0 (or older ferredis): a replica follows its master's shard, a master keeps its
-            // own (Redis 7.2's clusterLoadConfig).
-            shard_id = cl.node(master).filter(|_| master != NO_NODE).map(|m| m.shard_id);
-        } else if let Some(sid) = shard_id {
-            // A master's replicas loaded before it follow it.
-            let replicas = cl.node(n).map(|x| x.replicas.clone()).unwrap_or_default();
-            for r in replicas {
-                if let Some(rn) = cl.node_mut(r) {
-                    rn.shard_id = sid;
-                }
-            }
-        }
-        let Some(node) = cl.node_mut(n) else { return Err(Corrupted) };
-        if let Some(sid) = shard_id {
-            node.shard_id = sid;
-        }
-        node.hostname = hostname;
-        node.ip = ip;
-        node.port = port;
-        node.pport = port;
-        node.cport = cport;
-        node.flags |= f;
-        if fail {
-            node.fail_time_ms = now_ms;
-        }
-        if atoi(&argv[4]) != 0 {
-            node.ping_sent_ms = now_ms;
-        }
-        if atoi(&argv[5]) != 0 {
-            node.pong_received_ms = now_ms;
-        }
-        node.config_epoch = if node.is_replica() && master != NO_NODE { 0 } else { strtoull(&argv[6]) };
-        for a in &argv[8..] {
-            if a.first() == Some(&b'[') {
-                // [slot->-id] (migrating) or [slot-<-id] (importing)
-                let dash = memchr::memchr(b'-', a).ok_or(Corrupted)?;
-                let slot = atoi(&a[1..dash]);
-                if !(0..SLOTS as i64).contains(&slot) {
-                    return Err(Corrupted);
-                }
-                let direction = a.get(dash + 1).copied();
-                let rest = a.get(dash + 3..).ok_or(Corrupted)?;
-                let close = memchr::memchr(b']', rest).ok_or(Corrupted)?;
-                let other = node_id(&rest[..close]).ok_or(Corrupted)?;
-                let o = node_or_add(&mut cl, other, now_ms);
-                if direction == Some(b'>') {
-                    cl.migrating_to[slot as usize] = o;
-                } else {
-                    cl.importing_from[slot as usize] = o;
-                }
-                continue;
-            }
-            let (start, stop) = match memchr::memchr(b'-', a) {
-                Some(d) => (atoi(&a[..d]), atoi(&a[d + 1..])),
-                None => (atoi(a), atoi(a)),
-            };
-            let ok = |s: i64| (0..SLOTS as i64).contains(&s);
-            if !ok(start) || !ok(stop) {
-                return Err(Corrupted);
-            }
-            for s in start..=stop {
-                cl.add_slot(n, s as usize);
-            }
-        }
+        parse_node_line(&mut cl, &argv, now_ms)?;
     }
     if cl.myself == NO_NODE {
         return Err(Corrupted);
@@ -539,6 +400,186 @@ pub fn parse(
     let max_epoch = cl.iter().map(|(_, n)| n.config_epoch).max().unwrap_or(0);
     cl.current_epoch = cl.current_epoch.max(max_epoch);
     Ok(Some(cl))
+}
+
+/// A `vars` line: the current and last vote epochs; unknown variables go to `skipped`.
+fn parse_vars(cl: &mut Cluster, argv: &[Vec<u8>], skipped: &mut Vec<String>) -> Result<(), LoadError> {
+    if argv.len() % 2 == 0 {
+        return Err(LoadError::Corrupted);
+    }
+    for kv in argv[1..].chunks(2) {
+        if kv[0].eq_ignore_ascii_case(b"currentEpoch") {
+            cl.current_epoch = strtoull(&kv[1]);
+        } else if kv[0].eq_ignore_ascii_case(b"lastVoteEpoch") {
+            cl.last_vote_epoch = strtoull(&kv[1]);
+        } else {
+            skipped.push(String::from_utf8_lossy(&kv[0]).into_owned());
+        }
+    }
+    Ok(())
+}
+
+/// The address field of a node line, split into its parts.
+struct NodeAddr {
+    ip: String,
+    port: u16,
+    cport: u16,
+    hostname: String,
+    shard_id: Option<NodeId>,
+}
+
+/// Parses `ip:port[@cport][,hostname[,key=value...]]` (Redis 7.2's aux fields: shard-id is read, others skipped).
+fn parse_address(addr: &[u8]) -> Result<NodeAddr, LoadError> {
+    use LoadError::Corrupted;
+    let mut shard_id = None;
+    let (addr, hostname) = match memchr::memchr(b',', addr) {
+        Some(c) => {
+            let mut fields = addr[c + 1..].split(|&b| b == b',');
+            let host = fields.next().unwrap_or_default();
+            for f in fields {
+                if let Some(v) = f.strip_prefix(b"shard-id=") {
+                    shard_id = Some(node_id(v).ok_or(Corrupted)?);
+                }
+            }
+            (&addr[..c], String::from_utf8_lossy(host).into_owned())
+        }
+        None => (addr, String::new()),
+    };
+    let colon = memchr::memrchr(b':', addr).ok_or(Corrupted)?;
+    let ip = String::from_utf8_lossy(&addr[..colon]).into_owned();
+    let ports = &addr[colon + 1..];
+    let (port, cport) = match memchr::memchr(b'@', ports) {
+        Some(at) => (atoi(&ports[..at]), Some(atoi(&ports[at + 1..]))),
+        None => (atoi(ports), None),
+    };
+    let port = port as u16;
+    let cport = cport.map_or(port.wrapping_add(10000), |c| c as u16);
+    Ok(NodeAddr { ip, port, cport, hostname, shard_id })
+}
+
+/// Parses the flags field of node `n`'s line (the one flagged `myself` becomes `myself`): its flag bits, and
+/// whether it is flagged `fail`.
+fn parse_flags(cl: &mut Cluster, n: NodeIdx, field: &[u8]) -> Result<(u16, bool), LoadError> {
+    let mut fail = false;
+    let mut f = 0u16;
+    for w in field.split(|&b| b == b',') {
+        let bit = match &w.to_ascii_lowercase()[..] {
+            b"myself" => {
+                if cl.myself != NO_NODE {
+                    return Err(LoadError::Corrupted);
+                }
+                cl.myself = n;
+                flags::MYSELF
+            }
+            b"master" => flags::MASTER,
+            b"slave" => flags::REPLICA,
+            b"fail?" => flags::PFAIL,
+            b"fail" => {
+                fail = true;
+                flags::FAIL
+            }
+            b"handshake" => flags::HANDSHAKE,
+            b"noaddr" => flags::NOADDR,
+            b"nofailover" => flags::NOFAILOVER,
+            b"noflags" => 0,
+            _ => return Err(LoadError::UnknownFlag),
+        };
+        f |= bit;
+    }
+    Ok((f, fail))
+}
+
+/// One node's line: `<id> <addr> <flags> <master> <ping-sent> <pong-recv> <config-epoch> <link-state> <slot>...`.
+fn parse_node_line(cl: &mut Cluster, argv: &[Vec<u8>], now_ms: i64) -> Result<(), LoadError> {
+    use LoadError::Corrupted;
+    if argv.len() < 8 {
+        return Err(Corrupted);
+    }
+    let id = node_id(&argv[0]).ok_or(Corrupted)?;
+    let n = node_or_add(cl, id, now_ms);
+    let NodeAddr { ip, port, cport, hostname, mut shard_id } = parse_address(&argv[1])?;
+    let (f, fail) = parse_flags(cl, n, &argv[2])?;
+    let master = if argv[3].first() != Some(&b'-') {
+        let mid = node_id(&argv[3]).ok_or(Corrupted)?;
+        let m = node_or_add(cl, mid, now_ms);
+        cl.set_master_of(n, m);
+        m
+    } else {
+        NO_NODE
+    };
+    if shard_id.is_none() {
+        // A file from Redis 7.0 (or older ferredis): a replica follows its master's shard, a master keeps its
+        // own (Redis 7.2's clusterLoadConfig).
+        shard_id = cl.node(master).filter(|_| master != NO_NODE).map(|m| m.shard_id);
+    } else if let Some(sid) = shard_id {
+        // A master's replicas loaded before it follow it.
+        let replicas = cl.node(n).map(|x| x.replicas.clone()).unwrap_or_default();
+        for r in replicas {
+            if let Some(rn) = cl.node_mut(r) {
+                rn.shard_id = sid;
+            }
+        }
+    }
+    let Some(node) = cl.node_mut(n) else { return Err(Corrupted) };
+    if let Some(sid) = shard_id {
+        node.shard_id = sid;
+    }
+    node.hostname = hostname;
+    node.ip = ip;
+    node.port = port;
+    node.pport = port;
+    node.cport = cport;
+    node.flags |= f;
+    if fail {
+        node.fail_time_ms = now_ms;
+    }
+    if atoi(&argv[4]) != 0 {
+        node.ping_sent_ms = now_ms;
+    }
+    if atoi(&argv[5]) != 0 {
+        node.pong_received_ms = now_ms;
+    }
+    node.config_epoch = if node.is_replica() && master != NO_NODE { 0 } else { strtoull(&argv[6]) };
+    parse_slots(cl, n, &argv[8..], now_ms)
+}
+
+/// The slot fields of node `n`'s line: slots and ranges it serves, and `[slot->-id]` (migrating) or `[slot-<-id]`
+/// (importing) entries.
+fn parse_slots(cl: &mut Cluster, n: NodeIdx, fields: &[Vec<u8>], now_ms: i64) -> Result<(), LoadError> {
+    use LoadError::Corrupted;
+    for a in fields {
+        if a.first() == Some(&b'[') {
+            // [slot->-id] (migrating) or [slot-<-id] (importing)
+            let dash = memchr::memchr(b'-', a).ok_or(Corrupted)?;
+            let slot = atoi(&a[1..dash]);
+            if !(0..SLOTS as i64).contains(&slot) {
+                return Err(Corrupted);
+            }
+            let direction = a.get(dash + 1).copied();
+            let rest = a.get(dash + 3..).ok_or(Corrupted)?;
+            let close = memchr::memchr(b']', rest).ok_or(Corrupted)?;
+            let other = node_id(&rest[..close]).ok_or(Corrupted)?;
+            let o = node_or_add(cl, other, now_ms);
+            if direction == Some(b'>') {
+                cl.migrating_to[slot as usize] = o;
+            } else {
+                cl.importing_from[slot as usize] = o;
+            }
+            continue;
+        }
+        let (start, stop) = match memchr::memchr(b'-', a) {
+            Some(d) => (atoi(&a[..d]), atoi(&a[d + 1..])),
+            None => (atoi(a), atoi(a)),
+        };
+        let ok = |s: i64| (0..SLOTS as i64).contains(&s);
+        if !ok(start) || !ok(stop) {
+            return Err(Corrupted);
+        }
+        for s in start..=stop {
+            cl.add_slot(n, s as usize);
+        }
+    }
+    Ok(())
 }
 
 /// Loads `path` (Redis's `clusterLoadConfig`): `Ok(None)` when it is missing or empty; on a damaged file Redis's

@@ -296,66 +296,82 @@ impl MasterLink {
                     self.send_psync();
                 }
                 Phase::ReceivePsync => {
-                    // The master may send newlines while it prepares the RDB.
-                    if text.is_empty() {
-                        continue;
+                    if let Some(e) = self.psync_reply(&text)? {
+                        return Ok(e);
                     }
-                    if let Some(rest) = text.strip_prefix("+FULLRESYNC") {
-                        let mut it = rest.split_whitespace();
-                        let (Some(id), Some(off)) = (it.next(), it.next().and_then(|o| o.parse::<i64>().ok())) else {
-                            return Err("Master replied with wrong +FULLRESYNC syntax.".into());
-                        };
-                        if id.len() != 40 {
-                            return Err("Master replied with wrong +FULLRESYNC syntax.".into());
-                        }
-                        crate::log_notice!("Full resync from master: {id}:{off}");
-                        self.full = Some((id.to_string(), off));
-                        self.phase = Phase::TransferHeader;
-                        return Ok(Event::FullResync { replid: id.to_string(), offset: off });
-                    }
-                    if let Some(rest) = text.strip_prefix("+CONTINUE") {
-                        crate::log_notice!(
-                            "Successful partial resynchronization with master. MASTER <-> REPLICA sync: Master \
-                             accepted a Partial Resynchronization."
-                        );
-                        let id = rest.trim();
-                        return Ok(Event::Continue((id.len() == 40).then(|| id.to_string())));
-                    }
-                    if text.starts_with("-NOMASTERLINK") || text.starts_with("-LOADING") {
-                        return Err(format!("Master is currently unable to PSYNC but should be in the future: {text}"));
-                    }
-                    return Err(format!("Unexpected reply to PSYNC from master: {text}"));
                 }
                 Phase::TransferHeader => {
-                    if text.is_empty() {
-                        // Keepalive while the master's BGSAVE runs.
-                        continue;
+                    if let Some(e) = self.bulk_header(&text)? {
+                        return Ok(e);
                     }
-                    if let Some(e) = text.strip_prefix('-') {
-                        return Err(format!("MASTER aborted replication with an error: {e}"));
-                    }
-                    let Some(spec) = text.strip_prefix('$') else {
-                        return Err(format!(
-                            "Bad protocol from MASTER, the first byte is not '$' (we received '{text}'), are you \
-                             sure the host and port are right?"
-                        ));
-                    };
-                    if let Some(mark) = spec.strip_prefix("EOF:") {
-                        if mark.len() != EOF_MARK_SIZE {
-                            return Err("Bad EOF mark from MASTER".into());
-                        }
-                        self.eof_mark = Some(mark.as_bytes().to_vec());
-                    } else {
-                        let n = spec.parse::<usize>().map_err(|_| format!("Bad bulk length from MASTER: {text}"))?;
-                        self.bulk_len = Some(n);
-                    }
-                    self.phase = Phase::TransferBody;
-                    return Ok(Event::BulkStart);
                 }
                 // Handled before a line is taken.
                 Phase::Connecting | Phase::TransferBody => return Ok(Event::NeedInput),
             }
         }
+    }
+
+    /// The master's reply to PSYNC (Redis's `slaveTryPartialResynchronization`, read part): `+FULLRESYNC`,
+    /// `+CONTINUE` or an error; `None` for a keepalive newline.
+    fn psync_reply(&mut self, text: &str) -> Result<Option<Event>, String> {
+        // The master may send newlines while it prepares the RDB.
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if let Some(rest) = text.strip_prefix("+FULLRESYNC") {
+            let mut it = rest.split_whitespace();
+            let (Some(id), Some(off)) = (it.next(), it.next().and_then(|o| o.parse::<i64>().ok())) else {
+                return Err("Master replied with wrong +FULLRESYNC syntax.".into());
+            };
+            if id.len() != 40 {
+                return Err("Master replied with wrong +FULLRESYNC syntax.".into());
+            }
+            crate::log_notice!("Full resync from master: {id}:{off}");
+            self.full = Some((id.to_string(), off));
+            self.phase = Phase::TransferHeader;
+            return Ok(Some(Event::FullResync { replid: id.to_string(), offset: off }));
+        }
+        if let Some(rest) = text.strip_prefix("+CONTINUE") {
+            crate::log_notice!(
+                "Successful partial resynchronization with master. MASTER <-> REPLICA sync: Master \
+                 accepted a Partial Resynchronization."
+            );
+            let id = rest.trim();
+            return Ok(Some(Event::Continue((id.len() == 40).then(|| id.to_string()))));
+        }
+        if text.starts_with("-NOMASTERLINK") || text.starts_with("-LOADING") {
+            return Err(format!("Master is currently unable to PSYNC but should be in the future: {text}"));
+        }
+        Err(format!("Unexpected reply to PSYNC from master: {text}"))
+    }
+
+    /// The line that starts the RDB payload: `$<len>` or `$EOF:<mark>` (Redis's `readSyncBulkPayload`, first
+    /// call); `None` for a keepalive newline.
+    fn bulk_header(&mut self, text: &str) -> Result<Option<Event>, String> {
+        if text.is_empty() {
+            // Keepalive while the master's BGSAVE runs.
+            return Ok(None);
+        }
+        if let Some(e) = text.strip_prefix('-') {
+            return Err(format!("MASTER aborted replication with an error: {e}"));
+        }
+        let Some(spec) = text.strip_prefix('$') else {
+            return Err(format!(
+                "Bad protocol from MASTER, the first byte is not '$' (we received '{text}'), are you \
+                 sure the host and port are right?"
+            ));
+        };
+        if let Some(mark) = spec.strip_prefix("EOF:") {
+            if mark.len() != EOF_MARK_SIZE {
+                return Err("Bad EOF mark from MASTER".into());
+            }
+            self.eof_mark = Some(mark.as_bytes().to_vec());
+        } else {
+            let n = spec.parse::<usize>().map_err(|_| format!("Bad bulk length from MASTER: {text}"))?;
+            self.bulk_len = Some(n);
+        }
+        self.phase = Phase::TransferBody;
+        Ok(Some(Event::BulkStart))
     }
 
     /// Writes the payload bytes buffered so far to `out`; true once the whole payload was written (the declared

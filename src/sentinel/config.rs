@@ -330,56 +330,7 @@ impl Sentinel {
             line("announce-hostnames", "sentinel announce-hostnames yes".into());
         }
         for m in &self.masters {
-            let maddr = self.current_master_addr(m);
-            let name = &m.name;
-            line("monitor", format!("sentinel monitor {name} {} {} {}", self.announce(maddr), maddr.port, m.quorum));
-            if m.down_after_period != self.timing.default_down_after {
-                line(
-                    "down-after-milliseconds",
-                    format!("sentinel down-after-milliseconds {name} {}", m.down_after_period),
-                );
-            }
-            if m.failover_timeout != self.timing.default_failover_timeout {
-                line("failover-timeout", format!("sentinel failover-timeout {name} {}", m.failover_timeout));
-            }
-            if m.parallel_syncs != super::DEFAULT_PARALLEL_SYNCS {
-                line("parallel-syncs", format!("sentinel parallel-syncs {name} {}", m.parallel_syncs));
-            }
-            if let Some(s) = &m.notification_script {
-                line("notification-script", format!("sentinel notification-script {name} {s}"));
-            }
-            if let Some(s) = &m.client_reconfig_script {
-                line("client-reconfig-script", format!("sentinel client-reconfig-script {name} {s}"));
-            }
-            if let Some(s) = &m.auth_pass {
-                line("auth-pass", format!("sentinel auth-pass {name} {s}"));
-            }
-            if let Some(s) = &m.auth_user {
-                line("auth-user", format!("sentinel auth-user {name} {s}"));
-            }
-            if m.master_reboot_down_after_period != 0 {
-                line(
-                    "master-reboot-down-after-period",
-                    format!("sentinel master-reboot-down-after-period {name} {}", m.master_reboot_down_after_period),
-                );
-            }
-            line("config-epoch", format!("sentinel config-epoch {name} {}", m.config_epoch));
-            line("leader-epoch", format!("sentinel leader-epoch {name} {}", m.leader_epoch));
-            for r in &m.replicas {
-                // A replica already promoted is written with the old master's address (it will be its replica).
-                let a = if r.addr.same(maddr) { &m.addr } else { &r.addr };
-                line("known-replica", format!("sentinel known-replica {name} {} {}", self.announce(a), a.port));
-            }
-            for s in &m.sentinels {
-                let Some(runid) = &s.runid else { continue };
-                line(
-                    "known-sentinel",
-                    format!("sentinel known-sentinel {name} {} {} {runid}", self.announce(&s.addr), s.addr.port),
-                );
-            }
-            for (from, to) in &m.renamed_commands {
-                line("rename-command", format!("sentinel rename-command {name} {from} {to}"));
-            }
+            self.master_rewrite_lines(m, &mut line);
         }
         line("current-epoch", format!("sentinel current-epoch {}", self.current_epoch));
         if let Some(ip) = &self.announce_ip {
@@ -396,38 +347,91 @@ impl Sentinel {
         if let Some(p) = &self.sentinel_auth_pass {
             line("sentinel-pass", format!("sentinel sentinel-pass {p}"));
         }
-        k.processed = [
-            "myid",
-            "deny-scripts-reconfig",
-            "resolve-hostnames",
-            "announce-hostnames",
-            "monitor",
-            "down-after-milliseconds",
-            "failover-timeout",
-            "parallel-syncs",
-            "notification-script",
-            "client-reconfig-script",
-            "auth-pass",
-            "auth-user",
-            "master-reboot-down-after-period",
-            "config-epoch",
-            "leader-epoch",
-            "known-replica",
-            "known-slave",
-            "known-sentinel",
-            "rename-command",
-            "current-epoch",
-            "announce-ip",
-            "announce-port",
-            "sentinel-user",
-            "sentinel-pass",
-        ]
-        .iter()
-        .map(|w| format!("sentinel {w}"))
-        .collect();
+        k.processed = REWRITTEN_KEYS.iter().map(|w| format!("sentinel {w}")).collect();
         k
     }
+
+    /// The rewrite lines of one monitored master: its `monitor` line, the options off their defaults, its epochs,
+    /// and the replicas, sentinels and renamed commands it knows.
+    fn master_rewrite_lines(&self, m: &Instance, line: &mut impl FnMut(&str, String)) {
+        let maddr = self.current_master_addr(m);
+        let name = &m.name;
+        line("monitor", format!("sentinel monitor {name} {} {} {}", self.announce(maddr), maddr.port, m.quorum));
+        if m.down_after_period != self.timing.default_down_after {
+            line("down-after-milliseconds", format!("sentinel down-after-milliseconds {name} {}", m.down_after_period));
+        }
+        if m.failover_timeout != self.timing.default_failover_timeout {
+            line("failover-timeout", format!("sentinel failover-timeout {name} {}", m.failover_timeout));
+        }
+        if m.parallel_syncs != super::DEFAULT_PARALLEL_SYNCS {
+            line("parallel-syncs", format!("sentinel parallel-syncs {name} {}", m.parallel_syncs));
+        }
+        if let Some(s) = &m.notification_script {
+            line("notification-script", format!("sentinel notification-script {name} {s}"));
+        }
+        if let Some(s) = &m.client_reconfig_script {
+            line("client-reconfig-script", format!("sentinel client-reconfig-script {name} {s}"));
+        }
+        if let Some(s) = &m.auth_pass {
+            line("auth-pass", format!("sentinel auth-pass {name} {s}"));
+        }
+        if let Some(s) = &m.auth_user {
+            line("auth-user", format!("sentinel auth-user {name} {s}"));
+        }
+        if m.master_reboot_down_after_period != 0 {
+            line(
+                "master-reboot-down-after-period",
+                format!("sentinel master-reboot-down-after-period {name} {}", m.master_reboot_down_after_period),
+            );
+        }
+        line("config-epoch", format!("sentinel config-epoch {name} {}", m.config_epoch));
+        line("leader-epoch", format!("sentinel leader-epoch {name} {}", m.leader_epoch));
+        for r in &m.replicas {
+            // A replica already promoted is written with the old master's address (it will be its replica).
+            let a = if r.addr.same(maddr) { &m.addr } else { &r.addr };
+            line("known-replica", format!("sentinel known-replica {name} {} {}", self.announce(a), a.port));
+        }
+        for s in &m.sentinels {
+            let Some(runid) = &s.runid else { continue };
+            line(
+                "known-sentinel",
+                format!("sentinel known-sentinel {name} {} {} {runid}", self.announce(&s.addr), s.addr.port),
+            );
+        }
+        for (from, to) in &m.renamed_commands {
+            line("rename-command", format!("sentinel rename-command {name} {from} {to}"));
+        }
+    }
 }
+
+/// The `sentinel` keys [`Sentinel::rewrite_lines`] owns: `CONFIG REWRITE` drops the old lines of these keys that no
+/// new line took.
+const REWRITTEN_KEYS: [&str; 24] = [
+    "myid",
+    "deny-scripts-reconfig",
+    "resolve-hostnames",
+    "announce-hostnames",
+    "monitor",
+    "down-after-milliseconds",
+    "failover-timeout",
+    "parallel-syncs",
+    "notification-script",
+    "client-reconfig-script",
+    "auth-pass",
+    "auth-user",
+    "master-reboot-down-after-period",
+    "config-epoch",
+    "leader-epoch",
+    "known-replica",
+    "known-slave",
+    "known-sentinel",
+    "rename-command",
+    "current-epoch",
+    "announce-ip",
+    "announce-port",
+    "sentinel-user",
+    "sentinel-pass",
+];
 
 /// Whether `path` names a file this process may execute (C's `access(path, X_OK)`).
 pub fn is_executable(path: &str) -> bool {

@@ -624,66 +624,7 @@ impl Sentinel {
             .sentinels
             .iter()
             .any(|s| s.addr.ip == h.ip && s.addr.port as i64 == h.port && s.runid.as_deref() == Some(&h.runid));
-        let mut si = known;
-        if !known {
-            // The same run id at another address: the sentinel moved.
-            let moved = self.remove_sentinel_by_runid(&name, &h.runid);
-            if moved {
-                self.event_at(
-                    false,
-                    "+sentinel-address-switch",
-                    &InstRef::Master(name.clone()),
-                    &format!("ip {} port {} for {}", h.ip, h.port, h.runid),
-                );
-            } else if let Some(other) = self.master(&name).and_then(|m| {
-                m.sentinels
-                    .iter()
-                    .find(|s| s.addr.ip == h.ip && s.addr.port as i64 == h.port)
-                    .and_then(|s| s.runid.clone())
-            }) {
-                // Another run id at this address: that one is gone (restarted with a new id).
-                let r = InstRef::Sentinel(name.clone(), h.ip.clone(), h.port as u16);
-                self.event_at(false, "+sentinel-invalid-addr", &r, "");
-                let names: Vec<String> = self.masters.iter().map(|m| m.name.clone()).collect();
-                for n in names {
-                    self.remove_sentinel_by_runid(&n, &other);
-                }
-            }
-            if self.add_sentinel(&name, &h.runid, &h.ip, h.port, now).is_ok() {
-                si = true;
-                let r = InstRef::Sentinel(name.clone(), h.ip.clone(), h.port as u16);
-                if !moved {
-                    self.event_at(false, "+sentinel", &r, "");
-                } else {
-                    // Every other master watched by that sentinel learns its new address in place, keeping what
-                    // it knew of it (Redis's `sentinelUpdateSentinelAddressInAllMasters`), and the links, which
-                    // may still be connected to the old address, reconnect.
-                    let new_addr = self.instance(&r).map(|i| i.addr.clone());
-                    let mut moved_refs = vec![r.clone()];
-                    if let Some(addr) = new_addr {
-                        for m in self.masters.iter_mut().filter(|m| m.name != name) {
-                            if let Some(s) = m.sentinels.iter_mut().find(|s| s.runid.as_deref() == Some(&h.runid)) {
-                                s.addr = addr.clone();
-                                moved_refs.push(InstRef::Sentinel(m.name.clone(), addr.ip.clone(), addr.port));
-                            }
-                        }
-                    }
-                    let updated = moved_refs.len() - 1;
-                    for x in &moved_refs {
-                        self.close_links(x);
-                    }
-                    if updated > 0 {
-                        self.event_at(
-                            false,
-                            "+sentinel-address-update",
-                            &r,
-                            &format!("{updated} additional matching instances"),
-                        );
-                    }
-                }
-                self.flush_requested = true;
-            }
-        }
+        let si = known || self.learn_sentinel(&name, &h, now);
         if h.current_epoch > self.current_epoch {
             self.current_epoch = h.current_epoch;
             self.flush_requested = true;
@@ -719,6 +660,65 @@ impl Sentinel {
         }
     }
 
+    /// A hello from a sentinel master `name` does not know at that address with that run id: drops the stale
+    /// entries (a moved sentinel, or a restarted one) and adds it. True when it was added.
+    fn learn_sentinel(&mut self, name: &str, h: &proto::Hello, now: i64) -> bool {
+        // The same run id at another address: the sentinel moved.
+        let moved = self.remove_sentinel_by_runid(name, &h.runid);
+        if moved {
+            self.event_at(
+                false,
+                "+sentinel-address-switch",
+                &InstRef::Master(name.to_string()),
+                &format!("ip {} port {} for {}", h.ip, h.port, h.runid),
+            );
+        } else if let Some(other) = self.master(name).and_then(|m| {
+            m.sentinels.iter().find(|s| s.addr.ip == h.ip && s.addr.port as i64 == h.port).and_then(|s| s.runid.clone())
+        }) {
+            // Another run id at this address: that one is gone (restarted with a new id).
+            let r = InstRef::Sentinel(name.to_string(), h.ip.clone(), h.port as u16);
+            self.event_at(false, "+sentinel-invalid-addr", &r, "");
+            let names: Vec<String> = self.masters.iter().map(|m| m.name.clone()).collect();
+            for n in names {
+                self.remove_sentinel_by_runid(&n, &other);
+            }
+        }
+        if self.add_sentinel(name, &h.runid, &h.ip, h.port, now).is_err() {
+            return false;
+        }
+        let r = InstRef::Sentinel(name.to_string(), h.ip.clone(), h.port as u16);
+        if !moved {
+            self.event_at(false, "+sentinel", &r, "");
+        } else {
+            self.update_sentinel_address_in_all_masters(name, &r, &h.runid);
+        }
+        self.flush_requested = true;
+        true
+    }
+
+    /// Every other master watched by the sentinel `r` (of run id `runid`) that moved learns its new address in
+    /// place, keeping what it knew of it (Redis's `sentinelUpdateSentinelAddressInAllMasters`), and the links,
+    /// which may still be connected to the old address, reconnect.
+    fn update_sentinel_address_in_all_masters(&mut self, name: &str, r: &InstRef, runid: &str) {
+        let new_addr = self.instance(r).map(|i| i.addr.clone());
+        let mut moved_refs = vec![r.clone()];
+        if let Some(addr) = new_addr {
+            for m in self.masters.iter_mut().filter(|m| m.name != name) {
+                if let Some(s) = m.sentinels.iter_mut().find(|s| s.runid.as_deref() == Some(runid)) {
+                    s.addr = addr.clone();
+                    moved_refs.push(InstRef::Sentinel(m.name.clone(), addr.ip.clone(), addr.port));
+                }
+            }
+        }
+        let updated = moved_refs.len() - 1;
+        for x in &moved_refs {
+            self.close_links(x);
+        }
+        if updated > 0 {
+            self.event_at(false, "+sentinel-address-update", r, &format!("{updated} additional matching instances"));
+        }
+    }
+
     /// Removes the sentinel of run id `runid` from master `name`; true when there was one.
     fn remove_sentinel_by_runid(&mut self, name: &str, runid: &str) -> bool {
         let Some(m) = self.master_mut(name) else { return false };
@@ -731,44 +731,12 @@ impl Sentinel {
     /// A new INFO reply from `r` (Redis's `sentinelRefreshInstanceInfo`).
     pub fn refresh_info(&mut self, r: &InstRef, info: Vec<u8>, now: i64) {
         let f = proto::parse_info(&info);
-        let publish_period = self.timing.publish_period;
-        let mut reboot = false;
-        {
-            let Some(i) = self.instance_mut(r) else { return };
-            i.info = Some(info);
-            i.master_link_down_time = f.master_link_down_since_ms;
-            if let Some(id) = &f.run_id {
-                match &i.runid {
-                    None => i.runid = Some(id.clone()),
-                    Some(old) if old != id => {
-                        reboot = true;
-                        if i.is(flags::MASTER) && i.master_reboot_down_after_period != 0 {
-                            i.flags |= flags::MASTER_REBOOT;
-                            i.master_reboot_since_time = now;
-                        }
-                        i.runid = Some(id.clone());
-                    }
-                    Some(_) => {}
-                }
-            }
-        }
+        let Some(reboot) = self.store_info(r, info, &f, now) else { return };
         if reboot {
             self.event_at(false, "+reboot", r, "");
         }
         if let InstRef::Master(name) = r {
-            for (ip, port) in &f.replicas {
-                let exists = self.master(name).is_some_and(|m| {
-                    m.replicas.iter().any(|s| s.addr.port as i64 == *port && addr_equals_hostname(&s.addr, ip))
-                });
-                if !exists && self.add_replica(name, ip, *port, now).is_ok() {
-                    let a = self.make_addr(ip, *port, true).ok();
-                    if let Some(a) = a {
-                        let rr = InstRef::Replica(name.clone(), a.ip, a.port);
-                        self.event_at(false, "+slave", &rr, "");
-                    }
-                    self.flush_requested = true;
-                }
-            }
+            self.discover_replicas(name, &f.replicas, now);
         }
         let role = match f.role {
             Role::Master => flags::MASTER,
@@ -778,99 +746,154 @@ impl Sentinel {
         {
             let Some(i) = self.instance_mut(r) else { return };
             if role == flags::SLAVE {
-                if let Some(h) = &f.master_host {
-                    if i.slave_master_host.as_ref().map_or(true, |old| !old.eq_ignore_ascii_case(h)) {
-                        i.slave_master_host = Some(h.clone());
-                        i.slave_conf_change_time = now;
-                    }
-                }
-                if let Some(p) = f.master_port {
-                    if i.slave_master_port != p {
-                        i.slave_master_port = p;
-                        i.slave_conf_change_time = now;
-                    }
-                }
-                if let Some(up) = f.master_link_up {
-                    i.slave_master_link_up = up;
-                }
-                if let Some(p) = f.slave_priority {
-                    i.slave_priority = p;
-                }
-                if let Some(o) = f.slave_repl_offset {
-                    i.slave_repl_offset = o;
-                }
-                if let Some(a) = f.replica_announced {
-                    i.replica_announced = a;
-                }
+                update_replica_fields(i, &f, now);
             }
             i.info_refresh = now;
         }
         let Some(i) = self.instance(r) else { return };
         if role != i.role_reported {
-            let same = (i.flags & (flags::MASTER | flags::SLAVE)) == role;
-            let kind = if same { "+role-change" } else { "-role-change" };
-            let text = format!("new reported role is {}", if role == flags::MASTER { "master" } else { "slave" });
-            if let Some(i) = self.instance_mut(r) {
-                i.role_reported_time = now;
-                i.role_reported = role;
-                if role == flags::SLAVE {
-                    i.slave_conf_change_time = now;
-                }
-            }
-            // A verbose-level event in Redis: published, logged only at verbose.
-            self.event_at(false, kind, r, &text);
+            self.note_role_change(r, role, now);
         }
         if self.tilt {
             return;
         }
         let InstRef::Replica(name, ..) = r else { return };
         let Some(m) = self.master(name) else { return };
-        let Some(i) = self.instance(r) else { return };
+        if self.instance(r).is_none() {
+            return;
+        }
         let master_addr = m.addr.clone();
-        let failover_waiting = m.is(flags::FAILOVER_IN_PROGRESS) && m.failover_state == FailoverState::WaitPromotion;
-        if role == flags::MASTER {
-            if i.is(flags::PROMOTED) && failover_waiting {
-                // Our promotion worked: on to reconfiguring the other replicas.
-                if let Some(m) = self.master_mut(name) {
-                    m.config_epoch = m.failover_epoch;
-                    m.failover_state = FailoverState::ReconfSlaves;
-                    m.failover_state_change_time = now;
+        self.handle_replica_reported_master(r, name, role, &master_addr, now);
+        self.fix_replica_config(r, name, role, &master_addr, now);
+        self.track_replica_reconf(r, name, role);
+    }
+
+    /// Keeps the INFO text and the link-down time of `r`, and its run id: `Some(true)` when that changed (a
+    /// reboot, flagged on a master with `master-reboot-down-after-period`), `None` when `r` is gone.
+    fn store_info(&mut self, r: &InstRef, info: Vec<u8>, f: &proto::InfoFacts, now: i64) -> Option<bool> {
+        let mut reboot = false;
+        let i = self.instance_mut(r)?;
+        i.info = Some(info);
+        i.master_link_down_time = f.master_link_down_since_ms;
+        if let Some(id) = &f.run_id {
+            match &i.runid {
+                None => i.runid = Some(id.clone()),
+                Some(old) if old != id => {
+                    reboot = true;
+                    if i.is(flags::MASTER) && i.master_reboot_down_after_period != 0 {
+                        i.flags |= flags::MASTER_REBOOT;
+                        i.master_reboot_since_time = now;
+                    }
+                    i.runid = Some(id.clone());
                 }
-                self.flush_requested = true;
-                self.event_at(true, "+promoted-slave", r, "");
-                if self.simfailure_flags & super::SIMFAILURE_CRASH_AFTER_PROMOTION != 0 {
-                    self.sim_failure_crash();
-                }
-                self.event_at(true, "+failover-state-reconf-slaves", &InstRef::Master(name.clone()), "");
-                if let Some(promoted) = self.instance(r).map(|i| i.addr.clone()) {
-                    self.call_client_reconf_script(name, true, &master_addr, &promoted);
-                }
-                self.force_hello_update(name);
-            } else {
-                let wait = publish_period.saturating_mul(4);
-                if !i.is(flags::PROMOTED)
-                    && self.master_looks_sane(name, now)
-                    && no_down_for(i, wait, now)
-                    && now - i.role_reported_time > wait
-                    && self.send_slaveof(r, Some(&master_addr))
-                {
-                    self.event_at(false, "+convert-to-slave", r, "");
-                }
+                Some(_) => {}
             }
         }
+        Some(reboot)
+    }
+
+    /// The replicas a master's INFO lists: the ones master `name` does not know yet are added (`+slave`).
+    fn discover_replicas(&mut self, name: &str, replicas: &[(String, i64)], now: i64) {
+        for (ip, port) in replicas {
+            let exists = self.master(name).is_some_and(|m| {
+                m.replicas.iter().any(|s| s.addr.port as i64 == *port && addr_equals_hostname(&s.addr, ip))
+            });
+            if !exists && self.add_replica(name, ip, *port, now).is_ok() {
+                let a = self.make_addr(ip, *port, true).ok();
+                if let Some(a) = a {
+                    let rr = InstRef::Replica(name.to_string(), a.ip, a.port);
+                    self.event_at(false, "+slave", &rr, "");
+                }
+                self.flush_requested = true;
+            }
+        }
+    }
+
+    /// `r` reports a role other than the one it reported before: `+role-change` (the role we have for it) or
+    /// `-role-change`.
+    fn note_role_change(&mut self, r: &InstRef, role: u32, now: i64) {
+        let Some(i) = self.instance(r) else { return };
+        let same = (i.flags & (flags::MASTER | flags::SLAVE)) == role;
+        let kind = if same { "+role-change" } else { "-role-change" };
+        let text = format!("new reported role is {}", if role == flags::MASTER { "master" } else { "slave" });
+        if let Some(i) = self.instance_mut(r) {
+            i.role_reported_time = now;
+            i.role_reported = role;
+            if role == flags::SLAVE {
+                i.slave_conf_change_time = now;
+            }
+        }
+        // A verbose-level event in Redis: published, logged only at verbose.
+        self.event_at(false, kind, r, &text);
+    }
+
+    /// A replica of master `name` that reports itself a master: the one we promoted moves the failover on to
+    /// reconfiguring the others; any other is turned back into a replica once the master looks sane.
+    fn handle_replica_reported_master(
+        &mut self,
+        r: &InstRef,
+        name: &str,
+        role: u32,
+        master_addr: &super::Addr,
+        now: i64,
+    ) {
+        let Some(m) = self.master(name) else { return };
+        let Some(i) = self.instance(r) else { return };
+        let failover_waiting = m.is(flags::FAILOVER_IN_PROGRESS) && m.failover_state == FailoverState::WaitPromotion;
+        if role != flags::MASTER {
+            return;
+        }
+        if i.is(flags::PROMOTED) && failover_waiting {
+            // Our promotion worked: on to reconfiguring the other replicas.
+            if let Some(m) = self.master_mut(name) {
+                m.config_epoch = m.failover_epoch;
+                m.failover_state = FailoverState::ReconfSlaves;
+                m.failover_state_change_time = now;
+            }
+            self.flush_requested = true;
+            self.event_at(true, "+promoted-slave", r, "");
+            if self.simfailure_flags & super::SIMFAILURE_CRASH_AFTER_PROMOTION != 0 {
+                self.sim_failure_crash();
+            }
+            self.event_at(true, "+failover-state-reconf-slaves", &InstRef::Master(name.to_string()), "");
+            if let Some(promoted) = self.instance(r).map(|i| i.addr.clone()) {
+                self.call_client_reconf_script(name, true, master_addr, &promoted);
+            }
+            self.force_hello_update(name);
+        } else {
+            let wait = self.timing.publish_period.saturating_mul(4);
+            if !i.is(flags::PROMOTED)
+                && self.master_looks_sane(name, now)
+                && no_down_for(i, wait, now)
+                && now - i.role_reported_time > wait
+                && self.send_slaveof(r, Some(master_addr))
+            {
+                self.event_at(false, "+convert-to-slave", r, "");
+            }
+        }
+    }
+
+    /// A replica of master `name` that follows another address is pointed back at its master once the
+    /// configuration has been stable for a failover timeout (`+fix-slave-config`).
+    fn fix_replica_config(&mut self, r: &InstRef, name: &str, role: u32, master_addr: &super::Addr, now: i64) {
         let Some(i) = self.instance(r) else { return };
         let Some(m) = self.master(name) else { return };
         let failover_timeout = m.failover_timeout;
         if role == flags::SLAVE
             && (i.slave_master_port != master_addr.port as i64
-                || !i.slave_master_host.as_deref().is_some_and(|h| addr_equals_hostname(&master_addr, h)))
+                || !i.slave_master_host.as_deref().is_some_and(|h| addr_equals_hostname(master_addr, h)))
             && self.master_looks_sane(name, now)
             && no_down_for(i, failover_timeout, now)
             && now - i.slave_conf_change_time > failover_timeout
-            && self.send_slaveof(r, Some(&master_addr))
+            && self.send_slaveof(r, Some(master_addr))
         {
             self.event_at(false, "+fix-slave-config", r, "");
         }
+    }
+
+    /// A replica being reconfigured during a failover: RECONF_SENT → RECONF_INPROG once it follows the promoted
+    /// replica, → RECONF_DONE once its link to it is up.
+    fn track_replica_reconf(&mut self, r: &InstRef, name: &str, role: u32) {
         let Some(i) = self.instance(r) else { return };
         let Some(m) = self.master(name) else { return };
         if role == flags::SLAVE && i.is(flags::RECONF_SENT | flags::RECONF_INPROG) {
@@ -938,6 +961,35 @@ pub fn addr_equals_hostname(a: &super::Addr, host: &str) -> bool {
 fn no_down_for(i: &super::Instance, ms: i64, now: i64) -> bool {
     let most_recent = i.s_down_since_time.max(i.o_down_since_time);
     most_recent == 0 || now - most_recent > ms
+}
+
+/// What a replica's INFO says of its master and its replication (host, port, link, priority, offset); a new
+/// master address marks a configuration change.
+fn update_replica_fields(i: &mut super::Instance, f: &proto::InfoFacts, now: i64) {
+    if let Some(h) = &f.master_host {
+        if i.slave_master_host.as_ref().map_or(true, |old| !old.eq_ignore_ascii_case(h)) {
+            i.slave_master_host = Some(h.clone());
+            i.slave_conf_change_time = now;
+        }
+    }
+    if let Some(p) = f.master_port {
+        if i.slave_master_port != p {
+            i.slave_master_port = p;
+            i.slave_conf_change_time = now;
+        }
+    }
+    if let Some(up) = f.master_link_up {
+        i.slave_master_link_up = up;
+    }
+    if let Some(p) = f.slave_priority {
+        i.slave_priority = p;
+    }
+    if let Some(o) = f.slave_repl_offset {
+        i.slave_repl_offset = o;
+    }
+    if let Some(a) = f.replica_announced {
+        i.replica_announced = a;
+    }
 }
 
 #[cfg(test)]

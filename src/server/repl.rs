@@ -445,39 +445,8 @@ impl Server {
         if !self.state.repl.replicas.iter().any(|r| r.state == ReplicaState::WaitBgsaveStart) {
             return;
         }
-        if let Some(child) = self.state.persist.child.as_ref() {
-            // A BGSAVE made for replicas is running: late comers share it, with the first one's stream so far.
-            // An rdb-only replica can share any; one that wants the stream needs a donor that collects it; a
-            // filtered one never shares a disk BGSAVE (Redis's `syncCommand`, case 1).
-            let ours = self.state.repl.rdb_child_pid == Some(child.pid) && !child.diskless;
-            let end = |r: &&repl::Replica| r.state == ReplicaState::WaitBgsaveEnd;
-            let donor = self.state.repl.replicas.iter().find(end).map(|d| (d.initial_offset, d.stream_off));
-            if let (true, Some((offset, from))) = (ours, donor) {
-                let replid = self.state.replid.clone();
-                let mut joining: Vec<(u64, i32, bool)> = Vec::new();
-                for r in self.state.repl.replicas.iter_mut().filter(|r| r.state == ReplicaState::WaitBgsaveStart) {
-                    // A filtered payload (rdb-filter-only) is never a disk BGSAVE's.
-                    if r.req != 0 {
-                        log_notice!("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC");
-                        continue;
-                    }
-                    r.state = ReplicaState::WaitBgsaveEnd;
-                    r.initial_offset = offset;
-                    r.stream_off = from;
-                    joining.push((r.id, r.fd, r.pre_psync));
-                }
-                for (id, fd, pre) in joining {
-                    if !pre {
-                        let line = format!("+FULLRESYNC {replid} {offset}\r\n");
-                        self.repl_write(&mut running, id, fd, line.as_bytes(), false);
-                    }
-                    log_notice!("Waiting for end of BGSAVE for SYNC");
-                }
-            } else {
-                log_notice!(
-                    "No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed"
-                );
-            }
+        if self.state.persist.child.is_some() {
+            self.repl_join_running_bgsave(&mut running);
             return;
         }
         // One BGSAVE serves the replicas with the first waiting one's filter; the others wait for the next. A
@@ -507,62 +476,13 @@ impl Server {
             }
         }
         let started = if diskless {
-            log_notice!("Starting BGSAVE for SYNC with target: replicas sockets");
-            let mark = crate::state::random_hex(&mut self.state.rng, repl::replica::EOF_MARK_SIZE);
-            let mut cx = crate::persist::engine::SaveContext::now(&self.state.config, self.state.lru_clock);
-            cx.repl = self.state.repl_save_info();
-            if req & repl::REQ_EXCLUDE_FUNCTIONS == 0 {
-                cx.functions = self.state.functions.ctx.codes();
-            }
-            let dbs = if req & repl::REQ_EXCLUDE_DATA == 0 { &self.state.dbs[..] } else { &[] };
-            match self.state.persist.bgsave_to_pipe(dbs, &cx, mark.as_bytes()) {
-                Ok((pid, pipe)) => {
-                    self.state.set_child(Some(pid));
-                    self.state.repl.retire_pipe();
-                    self.state.repl.rdb_pipe = Some(pipe);
-                    self.state.repl.eof_mark = mark.into_bytes();
-                    Ok(pid)
-                }
-                Err(e) => Err(e),
-            }
+            self.repl_fork_to_sockets(req)
         } else {
             log_notice!("Starting BGSAVE for SYNC with target: disk");
             self.state.start_bgsave()
         };
         match started {
-            Ok(pid) => {
-                self.state.repl.rdb_child_pid = Some(pid);
-                let offset = self.state.repl.master_repl_offset;
-                let replid = self.state.replid.clone();
-                let starting: Vec<(u64, i32, bool)> = self
-                    .state
-                    .repl
-                    .replicas
-                    .iter_mut()
-                    .filter(|r| r.state == ReplicaState::WaitBgsaveStart && r.req == req)
-                    .map(|r| {
-                        r.state = ReplicaState::WaitBgsaveEnd;
-                        r.initial_offset = offset;
-                        r.stream_off = offset + 1;
-                        r.diskless = diskless;
-                        (r.id, r.fd, r.pre_psync)
-                    })
-                    .collect();
-                let header = format!("$EOF:{}\r\n", String::from_utf8_lossy(&self.state.repl.eof_mark));
-                for (id, fd, pre) in starting {
-                    if !pre {
-                        let line = format!("+FULLRESYNC {replid} {offset}\r\n");
-                        self.repl_write(&mut running, id, fd, line.as_bytes(), false);
-                    }
-                    if diskless {
-                        self.repl_write_to(&mut running, id, fd, header.as_bytes());
-                    }
-                }
-                // The stream after the snapshot starts with a SELECT (the RDB says nothing of a current db).
-                if let Some(f) = self.state.prop.repl.as_mut() {
-                    f.selected_db = -1;
-                }
-            }
+            Ok(pid) => self.repl_full_syncs_started(&mut running, pid, req, diskless),
             Err(e) => {
                 log_warning!("BGSAVE for replication failed: {e}");
                 let waiting: Vec<(u64, i32)> = self
@@ -577,6 +497,101 @@ impl Server {
                     self.repl_close_async(&mut running, id, fd);
                 }
             }
+        }
+    }
+
+    /// A BGSAVE is running: replicas waiting for a full sync share it when it is one made for replicas on disk
+    /// (Redis's `syncCommand`, case 1), else they wait for the next.
+    fn repl_join_running_bgsave(&mut self, running: &mut Option<&mut ClientState>) {
+        let Some(child) = self.state.persist.child.as_ref() else { return };
+        // A BGSAVE made for replicas is running: late comers share it, with the first one's stream so far.
+        // An rdb-only replica can share any; one that wants the stream needs a donor that collects it; a
+        // filtered one never shares a disk BGSAVE (Redis's `syncCommand`, case 1).
+        let ours = self.state.repl.rdb_child_pid == Some(child.pid) && !child.diskless;
+        let end = |r: &&repl::Replica| r.state == ReplicaState::WaitBgsaveEnd;
+        let donor = self.state.repl.replicas.iter().find(end).map(|d| (d.initial_offset, d.stream_off));
+        let (true, Some((offset, from))) = (ours, donor) else {
+            log_notice!("No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed");
+            return;
+        };
+        let replid = self.state.replid.clone();
+        let mut joining: Vec<(u64, i32, bool)> = Vec::new();
+        for r in self.state.repl.replicas.iter_mut().filter(|r| r.state == ReplicaState::WaitBgsaveStart) {
+            // A filtered payload (rdb-filter-only) is never a disk BGSAVE's.
+            if r.req != 0 {
+                log_notice!("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC");
+                continue;
+            }
+            r.state = ReplicaState::WaitBgsaveEnd;
+            r.initial_offset = offset;
+            r.stream_off = from;
+            joining.push((r.id, r.fd, r.pre_psync));
+        }
+        for (id, fd, pre) in joining {
+            if !pre {
+                let line = format!("+FULLRESYNC {replid} {offset}\r\n");
+                self.repl_write(running, id, fd, line.as_bytes(), false);
+            }
+            log_notice!("Waiting for end of BGSAVE for SYNC");
+        }
+    }
+
+    /// Forks the child that writes the snapshot (filtered by `req`) to a pipe for the replicas' sockets
+    /// (`rdbSaveToSlavesSockets`); the child's pid.
+    fn repl_fork_to_sockets(&mut self, req: u8) -> Result<i32, String> {
+        log_notice!("Starting BGSAVE for SYNC with target: replicas sockets");
+        let mark = crate::state::random_hex(&mut self.state.rng, repl::replica::EOF_MARK_SIZE);
+        let mut cx = crate::persist::engine::SaveContext::now(&self.state.config, self.state.lru_clock);
+        cx.repl = self.state.repl_save_info();
+        if req & repl::REQ_EXCLUDE_FUNCTIONS == 0 {
+            cx.functions = self.state.functions.ctx.codes();
+        }
+        let dbs = if req & repl::REQ_EXCLUDE_DATA == 0 { &self.state.dbs[..] } else { &[] };
+        match self.state.persist.bgsave_to_pipe(dbs, &cx, mark.as_bytes()) {
+            Ok((pid, pipe)) => {
+                self.state.set_child(Some(pid));
+                self.state.repl.retire_pipe();
+                self.state.repl.rdb_pipe = Some(pipe);
+                self.state.repl.eof_mark = mark.into_bytes();
+                Ok(pid)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The BGSAVE for the waiting replicas of filter `req` started: they wait for its end, and get `+FULLRESYNC`
+    /// (and, diskless, the `$EOF:` header) now.
+    fn repl_full_syncs_started(&mut self, running: &mut Option<&mut ClientState>, pid: i32, req: u8, diskless: bool) {
+        self.state.repl.rdb_child_pid = Some(pid);
+        let offset = self.state.repl.master_repl_offset;
+        let replid = self.state.replid.clone();
+        let starting: Vec<(u64, i32, bool)> = self
+            .state
+            .repl
+            .replicas
+            .iter_mut()
+            .filter(|r| r.state == ReplicaState::WaitBgsaveStart && r.req == req)
+            .map(|r| {
+                r.state = ReplicaState::WaitBgsaveEnd;
+                r.initial_offset = offset;
+                r.stream_off = offset + 1;
+                r.diskless = diskless;
+                (r.id, r.fd, r.pre_psync)
+            })
+            .collect();
+        let header = format!("$EOF:{}\r\n", String::from_utf8_lossy(&self.state.repl.eof_mark));
+        for (id, fd, pre) in starting {
+            if !pre {
+                let line = format!("+FULLRESYNC {replid} {offset}\r\n");
+                self.repl_write(running, id, fd, line.as_bytes(), false);
+            }
+            if diskless {
+                self.repl_write_to(running, id, fd, header.as_bytes());
+            }
+        }
+        // The stream after the snapshot starts with a SELECT (the RDB says nothing of a current db).
+        if let Some(f) = self.state.prop.repl.as_mut() {
+            f.selected_db = -1;
         }
     }
 
@@ -1171,38 +1186,7 @@ impl Server {
         let timeout_ms = self.state.config.stored_i64("repl-timeout").max(1) * 1000;
         // Replica side (nothing while a received RDB loads: the link is with the loader).
         if self.state.repl.master.is_some() && !self.state.repl.sync_loading {
-            if let Some(link) = self.state.repl.link.as_ref() {
-                if now - link.last_io_ms > timeout_ms {
-                    let msg = if link.phase == Phase::TransferBody || link.phase == Phase::TransferHeader {
-                        "Timeout receiving bulk data from MASTER... If the problem persists try to set the \
-                         'repl-timeout' parameter in redis.conf to a larger value."
-                    } else {
-                        "Timeout connecting to the MASTER..."
-                    };
-                    self.repl_link_fail(el, msg);
-                }
-            }
-            match self.state.repl.master_client {
-                Some((_, fd)) if now - self.state.repl.master_last_io_ms > timeout_ms => {
-                    log_warning!("MASTER timeout: no data nor PING received...");
-                    self.free_client_by_fd(el, fd);
-                }
-                Some((id, fd)) => {
-                    let (off, fsynced) = (self.state.repl.master_repl_offset, self.state.repl.fsynced_reploff);
-                    let ack = repl::ack_command(off, fsynced);
-                    self.repl_write_to(&mut None, id, fd, &ack);
-                    self.state.repl.last_ack_offset = off;
-                    self.state.repl.last_ack_fsynced = fsynced;
-                }
-                None => {}
-            }
-            if self.state.repl.link.is_none() && self.state.repl.master_client.is_none() {
-                let m = self.state.repl.master.clone();
-                if let Some(m) = m {
-                    log_notice!("Connecting to MASTER {}:{}", m.host, m.port);
-                }
-                self.repl_connect(el);
-            }
+            self.repl_cron_replica_side(el, now, timeout_ms);
         }
         // Master side: a BGSAVE for replicas that vanished (killed by FLUSHALL, SHUTDOWN...) fails their sync.
         let child_pid = self.state.persist.child.as_ref().map(|c| c.pid);
@@ -1217,7 +1201,51 @@ impl Server {
         if self.state.repl.replicas.iter().any(|r| r.state == ReplicaState::WaitBgsaveStart) {
             self.repl_start_full_syncs(None);
         }
-        let now_s = now / 1000;
+        self.repl_cron_ping_replicas();
+        self.repl_cron_check_replicas(now, timeout_ms);
+        crate::state::repl::refresh_good_replicas(&mut self.state);
+        self.repl_cron_backlog(now / 1000);
+    }
+
+    /// The replica side of the cron: timeouts of the link to our master (connecting, or receiving the RDB) and of
+    /// the master itself, the ACK to it, and the reconnection.
+    fn repl_cron_replica_side(&mut self, el: &mut EventLoop, now: i64, timeout_ms: i64) {
+        if let Some(link) = self.state.repl.link.as_ref() {
+            if now - link.last_io_ms > timeout_ms {
+                let msg = if link.phase == Phase::TransferBody || link.phase == Phase::TransferHeader {
+                    "Timeout receiving bulk data from MASTER... If the problem persists try to set the \
+                     'repl-timeout' parameter in redis.conf to a larger value."
+                } else {
+                    "Timeout connecting to the MASTER..."
+                };
+                self.repl_link_fail(el, msg);
+            }
+        }
+        match self.state.repl.master_client {
+            Some((_, fd)) if now - self.state.repl.master_last_io_ms > timeout_ms => {
+                log_warning!("MASTER timeout: no data nor PING received...");
+                self.free_client_by_fd(el, fd);
+            }
+            Some((id, fd)) => {
+                let (off, fsynced) = (self.state.repl.master_repl_offset, self.state.repl.fsynced_reploff);
+                let ack = repl::ack_command(off, fsynced);
+                self.repl_write_to(&mut None, id, fd, &ack);
+                self.state.repl.last_ack_offset = off;
+                self.state.repl.last_ack_fsynced = fsynced;
+            }
+            None => {}
+        }
+        if self.state.repl.link.is_none() && self.state.repl.master_client.is_none() {
+            let m = self.state.repl.master.clone();
+            if let Some(m) = m {
+                log_notice!("Connecting to MASTER {}:{}", m.host, m.port);
+            }
+            self.repl_connect(el);
+        }
+    }
+
+    /// PINGs the replicas every `repl-ping-replica-period` cron runs, so they see the master alive.
+    fn repl_cron_ping_replicas(&mut self) {
         // No PING while a FAILOVER with a TIMEOUT waits (the offset the target must reach stays put); without
         // one the PINGs go on and the target catches up after each (Redis 7.0's `replicationCron` tests
         // `failover_end_time`).
@@ -1233,6 +1261,11 @@ impl Server {
             }
             crate::state::repl::drain_feed(&mut self.state, None);
         }
+    }
+
+    /// Newlines to replicas waiting for their RDB (so they do not time out), and disconnects the replicas that
+    /// timed out.
+    fn repl_cron_check_replicas(&mut self, now: i64, timeout_ms: i64) {
         let mut presync = Vec::new();
         let mut timed_out = Vec::new();
         for r in &self.state.repl.replicas {
@@ -1264,7 +1297,11 @@ impl Server {
         for (id, fd) in timed_out {
             self.repl_close_async(&mut None, id, fd);
         }
-        crate::state::repl::refresh_good_replicas(&mut self.state);
+    }
+
+    /// The backlog: resized to the configured size, trimmed a bounded step, freed after `repl-backlog-ttl` without
+    /// replicas.
+    fn repl_cron_backlog(&mut self, now_s: i64) {
         // CONFIG SET repl-backlog-size resizes the backlog, keeping what fits; the history a gone replica pinned
         // is freed a bounded step at a time.
         let size = crate::repl::backlog::configured_size(&self.state.config);

@@ -352,32 +352,64 @@ impl<'a> Checker<'a> {
         }
         let mut f = CFile { r: BufReader::with_capacity(64 * 1024, file), pos: 0, eof: false };
         if preamble {
-            if let Some(rdb) = self.rdb.as_mut() {
-                let res = rdb(&mut f.r, &mut *self.out);
-                let at = std::io::Seek::stream_position(&mut f.r);
-                match (res, at) {
-                    (Ok(()), Ok(p)) => {
-                        f.pos = p;
-                        self.print("RDB preamble is OK, proceeding with AOF tail...\n");
-                    }
-                    (res, _) => {
-                        if let Err(e) = res {
-                            self.print(&format!("{e}\n"));
-                        }
-                        self.print("RDB preamble of AOF file is not sane, aborting.\n");
-                        return Err(Exit(1));
-                    }
-                }
-            } else {
-                // No RDB checker: the caller detected the REDIS magic, and that is all we verify.
-                self.print(&format!(
-                    "[ferredis] RDB part of {} not checked: only the REDIS magic is verified (no RDB checker built in \
-                 yet); the rest of the file is skipped.\n",
-                    show(name)
-                ));
-                return Ok(AOF_CHECK_OK);
+            if let Some(code) = self.check_preamble(&mut f, name)? {
+                return Ok(code);
             }
         }
+        let Some(pos) = self.scan_commands(&mut f, name, filepath, last_file)? else {
+            return Ok(AOF_CHECK_TIMESTAMP_TRUNCATED);
+        };
+        let diff = size as i64 - pos as i64;
+        if diff == 0 && self.to_timestamp != 0 {
+            let to = self.to_timestamp;
+            self.print(&format!("Truncate nothing in AOF {} to timestamp {to}\n", show(name)));
+            return Ok(AOF_CHECK_OK);
+        }
+        self.print(&format!(
+            "AOF analyzed: filename={}, size={size}, ok_up_to={pos}, ok_up_to_line={}, diff={diff}\n",
+            show(name),
+            self.line
+        ));
+        if diff > 0 {
+            return self.fix_tail(&mut f, name, size, pos, fix, last_file);
+        }
+        Ok(AOF_CHECK_OK)
+    }
+
+    /// The RDB preamble of an AOF, checked by the RDB checker when there is one; `Some(code)` when the check of
+    /// the file ends there (no checker: only the magic was verified).
+    fn check_preamble(&mut self, f: &mut CFile, name: &[u8]) -> Res<Option<i32>> {
+        if let Some(rdb) = self.rdb.as_mut() {
+            let res = rdb(&mut f.r, &mut *self.out);
+            let at = std::io::Seek::stream_position(&mut f.r);
+            match (res, at) {
+                (Ok(()), Ok(p)) => {
+                    f.pos = p;
+                    self.print("RDB preamble is OK, proceeding with AOF tail...\n");
+                }
+                (res, _) => {
+                    if let Err(e) = res {
+                        self.print(&format!("{e}\n"));
+                    }
+                    self.print("RDB preamble of AOF file is not sane, aborting.\n");
+                    return Err(Exit(1));
+                }
+            }
+            Ok(None)
+        } else {
+            // No RDB checker: the caller detected the REDIS magic, and that is all we verify.
+            self.print(&format!(
+                "[ferredis] RDB part of {} not checked: only the REDIS magic is verified (no RDB checker built in \
+                 yet); the rest of the file is skipped.\n",
+                show(name)
+            ));
+            Ok(Some(AOF_CHECK_OK))
+        }
+    }
+
+    /// Reads the annotations and commands up to the end or the first error (printed); the offset the file is
+    /// valid up to (outside a MULTI), or `None` when it was truncated at the `--truncate-to-timestamp` time.
+    fn scan_commands(&mut self, f: &mut CFile, name: &[u8], filepath: &[u8], last_file: bool) -> Res<Option<u64>> {
         let mut pos = 0u64;
         let mut multi = 0i32;
         loop {
@@ -393,11 +425,11 @@ impl<'a> Checker<'a> {
                 }
             };
             if c == b'#' {
-                if !self.process_annotations(&mut f, filepath, last_file)? {
-                    return Ok(AOF_CHECK_TIMESTAMP_TRUNCATED);
+                if !self.process_annotations(f, filepath, last_file)? {
+                    return Ok(None);
                 }
             } else if c == b'*' {
-                if !self.process_resp(&mut f, filepath, &mut multi)? {
+                if !self.process_resp(f, filepath, &mut multi)? {
                     break;
                 }
             } else {
@@ -413,45 +445,38 @@ impl<'a> Checker<'a> {
             e.push(b'\n');
             let _ = self.out.write_all(&e);
         }
+        Ok(Some(pos))
+    }
+
+    /// A file valid only up to `pos`: with `--fix`, and if it is the last file, truncated there once the user
+    /// confirms.
+    fn fix_tail(&mut self, f: &mut CFile, name: &[u8], size: u64, pos: u64, fix: bool, last_file: bool) -> Res<i32> {
         let diff = size as i64 - pos as i64;
-        if diff == 0 && self.to_timestamp != 0 {
-            let to = self.to_timestamp;
-            self.print(&format!("Truncate nothing in AOF {} to timestamp {to}\n", show(name)));
-            return Ok(AOF_CHECK_OK);
+        if !fix {
+            self.print(&format!("AOF {} is not valid. Use the --fix option to try fixing it.\n", show(name)));
+            return Err(Exit(1));
+        }
+        if !last_file {
+            self.print(&format!("Failed to truncate AOF {} because it is not the last file\n", show(name)));
+            return Err(Exit(1));
         }
         self.print(&format!(
-            "AOF analyzed: filename={}, size={size}, ok_up_to={pos}, ok_up_to_line={}, diff={diff}\n",
-            show(name),
-            self.line
+            "This will shrink the AOF {} from {size} bytes, with {diff} bytes, to {pos} bytes\n",
+            show(name)
         ));
-        if diff > 0 {
-            if !fix {
-                self.print(&format!("AOF {} is not valid. Use the --fix option to try fixing it.\n", show(name)));
-                return Err(Exit(1));
-            }
-            if !last_file {
-                self.print(&format!("Failed to truncate AOF {} because it is not the last file\n", show(name)));
-                return Err(Exit(1));
-            }
-            self.print(&format!(
-                "This will shrink the AOF {} from {size} bytes, with {diff} bytes, to {pos} bytes\n",
-                show(name)
-            ));
-            self.print("Continue? [y/N]: ");
-            let _ = self.out.flush();
-            let mut answer = [0u8; 1];
-            let ok = matches!(self.stdin.read(&mut answer), Ok(1)) && answer[0].eq_ignore_ascii_case(&b'y');
-            if !ok {
-                self.print("Aborting...\n");
-                return Err(Exit(1));
-            }
-            if f.truncate(pos).is_err() {
-                self.print(&format!("Failed to truncate AOF {}\n", show(name)));
-                return Err(Exit(1));
-            }
-            return Ok(AOF_CHECK_TRUNCATED);
+        self.print("Continue? [y/N]: ");
+        let _ = self.out.flush();
+        let mut answer = [0u8; 1];
+        let ok = matches!(self.stdin.read(&mut answer), Ok(1)) && answer[0].eq_ignore_ascii_case(&b'y');
+        if !ok {
+            self.print("Aborting...\n");
+            return Err(Exit(1));
         }
-        Ok(AOF_CHECK_OK)
+        if f.truncate(pos).is_err() {
+            self.print(&format!("Failed to truncate AOF {}\n", show(name)));
+            return Err(Exit(1));
+        }
+        Ok(AOF_CHECK_TRUNCATED)
     }
 
     fn open_or_exit(&mut self, path: &[u8]) -> Res<File> {

@@ -187,13 +187,9 @@ fn load_one(path: &Path, name: &str, mode: Mode, t: &mut dyn LoadTarget, progres
             return LoadStatus::OpenErr;
         }
     };
-    let unrecoverable = |t: &mut dyn LoadTarget, e: &dyn std::fmt::Display| {
-        t.log(LogLevel::Warning, &format!("Unrecoverable error reading the append only file {name}: {e}"));
-        LoadStatus::Failed
-    };
     let format = match detect_format(&mut file) {
         Ok(f) => f,
-        Err(e) => return unrecoverable(t, &crate::sys::error_text(&e)),
+        Err(e) => return unrecoverable(t, name, &crate::sys::error_text(&e)),
     };
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     if format == FileFormat::Empty {
@@ -202,38 +198,74 @@ fn load_one(path: &Path, name: &str, mode: Mode, t: &mut dyn LoadTarget, progres
     let mut r = BufReader::with_capacity(64 * 1024, file);
     let mut start = 0u64;
     if format == FileFormat::Rdb {
-        let old_style = mode.old_style;
-        t.log(
-            LogLevel::Notice,
-            if old_style { "Reading RDB preamble from AOF file..." } else { "Reading RDB base file on AOF loading..." },
-        );
-        if let Err(e) = t.load_rdb(&mut r, name, old_style) {
-            t.log(LogLevel::Warning, &e);
-            t.log(
-                LogLevel::Warning,
-                &if old_style {
-                    format!("Error reading the RDB preamble of the AOF file {name}, AOF loading aborted")
-                } else {
-                    format!("Error reading the RDB base file {name}, AOF loading aborted")
-                },
-            );
-            return LoadStatus::Failed;
-        }
-        start = match r.stream_position() {
-            Ok(p) => p,
-            Err(e) => return unrecoverable(t, &crate::sys::error_text(&e)),
+        start = match load_rdb_part(&mut r, name, mode, t) {
+            Ok(at) => at,
+            Err(status) => return status,
         };
-        if old_style {
-            t.log(LogLevel::Notice, "Reading the remaining AOF tail...");
+    }
+    let reader = AofReader::at_offset(r, start);
+    match replay(reader, t, progress) {
+        Ok(LoadStatus::Ok) => {
+            progress.done_before += size;
+            LoadStatus::Ok
+        }
+        Ok(failed) => failed,
+        Err(err) => {
+            progress.done_before += size;
+            read_error_status(err, path, name, mode, t)
         }
     }
-    let mut reader = AofReader::at_offset(r, start);
+}
+
+/// Logs an I/O error that ends the load of file `name`.
+fn unrecoverable(t: &mut dyn LoadTarget, name: &str, e: &dyn std::fmt::Display) -> LoadStatus {
+    t.log(LogLevel::Warning, &format!("Unrecoverable error reading the append only file {name}: {e}"));
+    LoadStatus::Failed
+}
+
+/// The RDB that starts file `name` (a base file, or the preamble of an old-style AOF), loaded by the target; the
+/// offset where the commands start, or the status that ends the load.
+fn load_rdb_part(r: &mut BufReader<File>, name: &str, mode: Mode, t: &mut dyn LoadTarget) -> Result<u64, LoadStatus> {
+    let old_style = mode.old_style;
+    t.log(
+        LogLevel::Notice,
+        if old_style { "Reading RDB preamble from AOF file..." } else { "Reading RDB base file on AOF loading..." },
+    );
+    if let Err(e) = t.load_rdb(r, name, old_style) {
+        t.log(LogLevel::Warning, &e);
+        t.log(
+            LogLevel::Warning,
+            &if old_style {
+                format!("Error reading the RDB preamble of the AOF file {name}, AOF loading aborted")
+            } else {
+                format!("Error reading the RDB base file {name}, AOF loading aborted")
+            },
+        );
+        return Err(LoadStatus::Failed);
+    }
+    let start = match r.stream_position() {
+        Ok(p) => p,
+        Err(e) => return Err(unrecoverable(t, name, &crate::sys::error_text(&e))),
+    };
+    if old_style {
+        t.log(LogLevel::Notice, "Reading the remaining AOF tail...");
+    }
+    Ok(start)
+}
+
+/// Runs the file's commands in order: `Ok(Ok)` at the end of the file, `Ok(Failed)` when a command failed, `Err`
+/// for a read error (after the commands before it ran).
+fn replay(
+    mut reader: AofReader<BufReader<File>>,
+    t: &mut dyn LoadTarget,
+    progress: &mut Progress,
+) -> Result<LoadStatus, AofReadError> {
     // One command of lookahead: the next command is read (and its key prefetched) before the current one runs,
     // so the cache miss of the key's slot overlaps the current command. The order of execution is unchanged; a
     // read error is acted on after the command before it has run.
     let (mut argv, mut next) = (Vec::new(), Vec::new());
     let mut have = false;
-    let err = loop {
+    loop {
         let read = reader.next_command(&mut next);
         if let Ok(true) = read {
             t.prefetch(&next);
@@ -241,7 +273,7 @@ fn load_one(path: &Path, name: &str, mode: Mode, t: &mut dyn LoadTarget, progres
         if have {
             if let Err(msg) = t.command(&argv) {
                 t.log(LogLevel::Warning, &msg);
-                return LoadStatus::Failed;
+                return Ok(LoadStatus::Failed);
             }
             progress.commands += 1;
             if progress.commands % 1024 == 0 {
@@ -253,14 +285,15 @@ fn load_one(path: &Path, name: &str, mode: Mode, t: &mut dyn LoadTarget, progres
                 std::mem::swap(&mut argv, &mut next);
                 have = true;
             }
-            Ok(false) => {
-                progress.done_before += size;
-                return LoadStatus::Ok;
-            }
-            Err(e) => break e,
+            Ok(false) => return Ok(LoadStatus::Ok),
+            Err(e) => return Err(e),
         }
-    };
-    progress.done_before += size;
+    }
+}
+
+/// What a read error makes of the load of file `name`: a truncated file is cut and accepted when
+/// `aof-load-truncated` allows it, anything else fails with Redis's advice.
+fn read_error_status(err: AofReadError, path: &Path, name: &str, mode: Mode, t: &mut dyn LoadTarget) -> LoadStatus {
     match err {
         AofReadError::Truncated { valid_up_to, open_multi } => {
             if open_multi {
@@ -309,7 +342,7 @@ fn load_one(path: &Path, name: &str, mode: Mode, t: &mut dyn LoadTarget, progres
             );
             LoadStatus::Failed
         }
-        AofReadError::Io(e) => unrecoverable(t, &crate::sys::error_text(&e)),
+        AofReadError::Io(e) => unrecoverable(t, name, &crate::sys::error_text(&e)),
     }
 }
 

@@ -444,52 +444,10 @@ impl AofWriter {
                 delayed = true;
             }
             let expected = self.buf.len();
-            let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
-            let (written, err) = self.write_buf();
-            if let Some(t) = started {
-                // Redis's four write events: by what the disk was busy with, and all writes together.
-                let ms = t.elapsed().as_millis() as u64;
-                let event = if sync_in_progress {
-                    "aof-write-pending-fsync"
-                } else if self.child_active {
-                    "aof-write-active-child"
-                } else {
-                    "aof-write-alone"
-                };
-                crate::latency::add_sample_if_needed(event, ms);
-                crate::latency::add_sample_if_needed("aof-write", ms);
-            }
+            let (written, err) = self.timed_write(sync_in_progress);
             self.flush_postponed_start = 0;
             if written != expected {
-                let errno;
-                let mut kept = written;
-                let mut short = None;
-                let mut truncated = false;
-                if written == 0 {
-                    errno = err.and_then(|e| e.raw_os_error()).unwrap_or(libc::EIO);
-                } else {
-                    short = Some((written, expected));
-                    // Remove the partial command so the file does not end in the middle of one.
-                    if self.file.set_len(self.last_incr_size).is_ok() {
-                        kept = 0;
-                        truncated = true;
-                    }
-                    errno = libc::ENOSPC;
-                }
-                self.last_write_errno = errno;
-                if self.cfg.fsync == FsyncPolicy::Always {
-                    return Err(AofFatal {
-                        msg: "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."
-                            .into(),
-                    });
-                }
-                self.last_write_ok = false;
-                if kept > 0 {
-                    self.current_size += kept as u64;
-                    self.last_incr_size += kept as u64;
-                    self.buf.drain(..kept);
-                }
-                return Ok(FlushOutcome::Failed { errno, short, truncated });
+                return self.write_failed(written, expected, err);
             }
             let recovered = !self.last_write_ok;
             self.last_write_ok = true;
@@ -503,7 +461,76 @@ impl AofWriter {
             outcome = FlushOutcome::Written { bytes: written, delayed, recovered };
         }
 
-        // try_fsync:
+        self.try_fsync(now_unix, sync_in_progress, outcome)
+    }
+
+    /// Redis's `aofWrite` of the whole buffer, timed for the latency monitor: `aof-write` and the event naming
+    /// what the disk was busy with.
+    fn timed_write(&mut self, sync_in_progress: bool) -> (usize, Option<io::Error>) {
+        let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
+        let (written, err) = self.write_buf();
+        if let Some(t) = started {
+            // Redis's four write events: by what the disk was busy with, and all writes together.
+            let ms = t.elapsed().as_millis() as u64;
+            let event = if sync_in_progress {
+                "aof-write-pending-fsync"
+            } else if self.child_active {
+                "aof-write-active-child"
+            } else {
+                "aof-write-alone"
+            };
+            crate::latency::add_sample_if_needed(event, ms);
+            crate::latency::add_sample_if_needed("aof-write", ms);
+        }
+        (written, err)
+    }
+
+    /// A write that did not take the whole buffer: a partial command is cut off the file, the error is recorded;
+    /// fatal under `appendfsync always`.
+    fn write_failed(
+        &mut self,
+        written: usize,
+        expected: usize,
+        err: Option<io::Error>,
+    ) -> Result<FlushOutcome, AofFatal> {
+        let errno;
+        let mut kept = written;
+        let mut short = None;
+        let mut truncated = false;
+        if written == 0 {
+            errno = err.and_then(|e| e.raw_os_error()).unwrap_or(libc::EIO);
+        } else {
+            short = Some((written, expected));
+            // Remove the partial command so the file does not end in the middle of one.
+            if self.file.set_len(self.last_incr_size).is_ok() {
+                kept = 0;
+                truncated = true;
+            }
+            errno = libc::ENOSPC;
+        }
+        self.last_write_errno = errno;
+        if self.cfg.fsync == FsyncPolicy::Always {
+            return Err(AofFatal {
+                msg: "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...".into(),
+            });
+        }
+        self.last_write_ok = false;
+        if kept > 0 {
+            self.current_size += kept as u64;
+            self.last_incr_size += kept as u64;
+            self.buf.drain(..kept);
+        }
+        Ok(FlushOutcome::Failed { errno, short, truncated })
+    }
+
+    /// Redis's `try_fsync` step: the fsync the policy asks for after a write (or an owed one), unless
+    /// `no-appendfsync-on-rewrite` holds it back while a child runs.
+    fn try_fsync(
+        &mut self,
+        now_unix: i64,
+        sync_in_progress: bool,
+        outcome: FlushOutcome,
+    ) -> Result<FlushOutcome, AofFatal> {
         if self.cfg.no_fsync_on_rewrite && self.child_active {
             return Ok(outcome);
         }

@@ -398,6 +398,25 @@ fn run(
     stats: &mut LoadStats,
     doing: &mut &'static str,
 ) -> Result<(), RdbError> {
+    read_header(l, stats)?;
+    let mut meta = KeyMeta::default();
+    let mut key: Vec<u8> = Vec::new();
+    loop {
+        *doing = "read-type";
+        let ty = l.src.u8()?;
+        match opcode(l, sink, stats, doing, ty, &mut meta)? {
+            Opcode::Done => continue,
+            Opcode::Eof => break,
+            Opcode::Key => {}
+        }
+        load_key(l, sink, stats, doing, ty, &mut key, &meta)?;
+        meta = KeyMeta::default();
+    }
+    read_checksum(l, sink, stats, doing)
+}
+
+/// The file's `REDIS` signature and its format version, which must be one we read.
+fn read_header(l: &mut Loader<'_, '_>, stats: &mut LoadStats) -> Result<(), RdbError> {
     let header = l.src.array::<9>()?;
     if &header[..5] != b"REDIS" {
         return Err(l.err("Wrong signature trying to load DB from file"));
@@ -407,132 +426,162 @@ fn run(
         return Err(l.err(format!("Can't handle RDB format version {digits}")));
     }
     stats.rdb_version = digits;
+    Ok(())
+}
+
+/// The modifiers read before a key (`EXPIRETIME`, `FREQ`, `IDLE`): they apply to the next key only.
+#[derive(Default)]
+struct KeyMeta {
+    expire: Option<i64>,
+    freq: Option<u8>,
+    idle: Option<u64>,
+}
+
+/// What [`opcode`] found: a record it read (on to the next), the end of the data, or the type of a key.
+enum Opcode {
+    Done,
+    Eof,
+    Key,
+}
+
+/// Reads the record of opcode `ty` when it is not a key's type: a key's modifiers into `meta`, the end, a db
+/// selection or size hint, an AUX field, a module's AUX data (skipped) or a function library.
+fn opcode(
+    l: &mut Loader<'_, '_>,
+    sink: &mut dyn LoadSink,
+    stats: &mut LoadStats,
+    doing: &mut &'static str,
+    ty: u8,
+    meta: &mut KeyMeta,
+) -> Result<Opcode, RdbError> {
+    match ty {
+        op::EXPIRETIME => {
+            *doing = "read-expire";
+            meta.expire = Some(i32::from_le_bytes(l.src.array()?) as i64 * 1000);
+        }
+        op::EXPIRETIME_MS => {
+            *doing = "read-expire";
+            meta.expire = Some(i64::from_le_bytes(l.src.array()?));
+        }
+        op::FREQ => meta.freq = Some(l.src.u8()?),
+        op::IDLE => meta.idle = Some(l.src.len()?),
+        op::EOF => {
+            sink.finish().map_err(|m| l.err(m))?;
+            return Ok(Opcode::Eof);
+        }
+        op::SELECTDB => {
+            *doing = "read-len";
+            let id = l.src.len()?;
+            sink.select_db(id, l.src.offset).map_err(|m| l.err(m))?;
+        }
+        op::RESIZEDB => {
+            *doing = "read-len";
+            let keys = l.src.len()?;
+            let expires = l.src.len()?;
+            sink.resize_db(keys, expires);
+        }
+        op::AUX => {
+            *doing = "read-aux";
+            let k = l.src.owned()?;
+            let v = l.src.owned()?;
+            sink.aux(&k, &v, l.src.offset);
+            stats.aux.push((k, v));
+        }
+        op::MODULE_AUX => {
+            *doing = "read-module-aux";
+            let id = l.src.len()?;
+            let when_opcode = l.src.len()?;
+            let _when = l.src.len()?;
+            if when_opcode != 2 {
+                return Err(l.err("bad when_opcode"));
+            }
+            skip_module_value(&mut l.src)?;
+            stats.module_aux_skipped += 1;
+            warn(stats, format!("Skipped module AUX data (module id {id:#x}): modules are not supported"));
+        }
+        op::FUNCTION | op::FUNCTION2 => {
+            *doing = "read-functions";
+            let code =
+                function_record(&mut l.src, ty).map_err(|(m, _)| l.err(format!("Failed loading library, {m}")))?;
+            stats.functions.push(code);
+        }
+        _ => return Ok(Opcode::Key),
+    }
+    Ok(Opcode::Done)
+}
+
+/// A key of type `ty`: its name, then its value, given to the sink with the modifiers read before it (or
+/// skipped: empty, or expired when the options drop those).
+fn load_key(
+    l: &mut Loader<'_, '_>,
+    sink: &mut dyn LoadSink,
+    stats: &mut LoadStats,
+    doing: &mut &'static str,
+    ty: u8,
+    key: &mut Vec<u8>,
+    meta: &KeyMeta,
+) -> Result<(), RdbError> {
     let opts = l.opts;
-    let mut expire: Option<i64> = None;
-    let mut freq: Option<u8> = None;
-    let mut idle: Option<u64> = None;
-    let mut key: Vec<u8> = Vec::new();
-    loop {
-        *doing = "read-type";
-        let ty = l.src.u8()?;
-        match ty {
-            op::EXPIRETIME => {
-                *doing = "read-expire";
-                expire = Some(i32::from_le_bytes(l.src.array()?) as i64 * 1000);
-                continue;
-            }
-            op::EXPIRETIME_MS => {
-                *doing = "read-expire";
-                expire = Some(i64::from_le_bytes(l.src.array()?));
-                continue;
-            }
-            op::FREQ => {
-                freq = Some(l.src.u8()?);
-                continue;
-            }
-            op::IDLE => {
-                idle = Some(l.src.len()?);
-                continue;
-            }
-            op::EOF => {
-                sink.finish().map_err(|m| l.err(m))?;
-                break;
-            }
-            op::SELECTDB => {
-                *doing = "read-len";
-                let id = l.src.len()?;
-                sink.select_db(id, l.src.offset).map_err(|m| l.err(m))?;
-                continue;
-            }
-            op::RESIZEDB => {
-                *doing = "read-len";
-                let keys = l.src.len()?;
-                let expires = l.src.len()?;
-                sink.resize_db(keys, expires);
-                continue;
-            }
-            op::AUX => {
-                *doing = "read-aux";
-                let k = l.src.owned()?;
-                let v = l.src.owned()?;
-                sink.aux(&k, &v, l.src.offset);
-                stats.aux.push((k, v));
-                continue;
-            }
-            op::MODULE_AUX => {
-                *doing = "read-module-aux";
-                let id = l.src.len()?;
-                let when_opcode = l.src.len()?;
-                let _when = l.src.len()?;
-                if when_opcode != 2 {
-                    return Err(l.err("bad when_opcode"));
-                }
-                skip_module_value(&mut l.src)?;
-                stats.module_aux_skipped += 1;
-                warn(stats, format!("Skipped module AUX data (module id {id:#x}): modules are not supported"));
-                continue;
-            }
-            op::FUNCTION | op::FUNCTION2 => {
-                *doing = "read-functions";
-                let code =
-                    function_record(&mut l.src, ty).map_err(|(m, _)| l.err(format!("Failed loading library, {m}")))?;
-                stats.functions.push(code);
-                continue;
-            }
-            _ => {}
-        }
-        // A key: its name, then its value. Types a 7.0 server does not know are refused before the key, as
-        // Redis does, except the 7.2 ones, whose message names the key.
-        if !op::is_object_type(ty) && !matches!(ty, op::TYPE_SET_LISTPACK | op::TYPE_STREAM_LISTPACKS_3) {
-            return Err(l.err(format!("Invalid object type: {ty}")));
-        }
-        *doing = "read-key";
-        key.clear();
-        {
-            let key_err = |mut e: RdbError| {
-                e.key_type = Some(ty);
-                e.doing = "read-key";
-                e
-            };
-            let s = l.src.string().map_err(key_err)?;
-            let mut b = [0u8; 24];
-            key.extend_from_slice(s.bytes(&mut b));
-        }
-        sink.begin_key(ty, &key);
-        *doing = "read-object-value";
-        let with_key = |mut e: RdbError| {
-            e.key = Some(key.clone());
+    let KeyMeta { expire, freq, idle } = *meta;
+    // A key: its name, then its value. Types a 7.0 server does not know are refused before the key, as
+    // Redis does, except the 7.2 ones, whose message names the key.
+    if !op::is_object_type(ty) && !matches!(ty, op::TYPE_SET_LISTPACK | op::TYPE_STREAM_LISTPACKS_3) {
+        return Err(l.err(format!("Invalid object type: {ty}")));
+    }
+    *doing = "read-key";
+    key.clear();
+    {
+        let key_err = |mut e: RdbError| {
             e.key_type = Some(ty);
-            e.doing = "read-object-value";
+            e.doing = "read-key";
             e
         };
-        let value = l.value(ty, &key).map_err(with_key)?;
-        match value {
-            None => {
-                stats.empty_keys_skipped += 1;
-                if stats.empty_keys_skipped <= 10 {
-                    warn(stats, format!("rdbLoadObject skipping empty key: {}", String::from_utf8_lossy(&key)));
-                }
-            }
-            Some(mut e) => {
-                if expire.is_some() {
-                    stats.expires += 1;
-                }
-                if opts.drop_expired && expire.is_some_and(|t| t < opts.now_ms) {
-                    stats.expired_skipped += 1;
-                    sink.expired(&key);
-                } else {
-                    apply_lru_lfu(&mut e, opts.lfu, freq, idle, opts.lru_clock, opts.now_ms);
-                    let off = l.src.offset;
-                    sink.entry(e, expire).map_err(|m| with_key(RdbError::new(off, m)))?;
-                    stats.keys += 1;
-                }
+        let s = l.src.string().map_err(key_err)?;
+        let mut b = [0u8; 24];
+        key.extend_from_slice(s.bytes(&mut b));
+    }
+    sink.begin_key(ty, key);
+    *doing = "read-object-value";
+    let with_key = |mut e: RdbError| {
+        e.key = Some(key.clone());
+        e.key_type = Some(ty);
+        e.doing = "read-object-value";
+        e
+    };
+    let value = l.value(ty, key).map_err(with_key)?;
+    match value {
+        None => {
+            stats.empty_keys_skipped += 1;
+            if stats.empty_keys_skipped <= 10 {
+                warn(stats, format!("rdbLoadObject skipping empty key: {}", String::from_utf8_lossy(key)));
             }
         }
-        expire = None;
-        freq = None;
-        idle = None;
+        Some(mut e) => {
+            if expire.is_some() {
+                stats.expires += 1;
+            }
+            if opts.drop_expired && expire.is_some_and(|t| t < opts.now_ms) {
+                stats.expired_skipped += 1;
+                sink.expired(key);
+            } else {
+                apply_lru_lfu(&mut e, opts.lfu, freq, idle, opts.lru_clock, opts.now_ms);
+                let off = l.src.offset;
+                sink.entry(e, expire).map_err(|m| with_key(RdbError::new(off, m)))?;
+                stats.keys += 1;
+            }
+        }
     }
+    Ok(())
+}
+
+/// The CRC64 at the end of a version 5+ file, checked when the options ask for it; the sink learns the outcome.
+fn read_checksum(
+    l: &mut Loader<'_, '_>,
+    sink: &mut dyn LoadSink,
+    stats: &mut LoadStats,
+    doing: &mut &'static str,
+) -> Result<(), RdbError> {
+    let opts = l.opts;
     if stats.rdb_version >= 5 {
         *doing = "check-sum";
         let expected = l.src.crc();

@@ -281,8 +281,6 @@ impl Loader<'_, '_> {
 
     /// Reads one value of RDB type `ty` for `key`. `Ok(None)`: the value was empty (skipped, as Redis does).
     pub(super) fn value(&mut self, ty: u8, key: &[u8]) -> Result<Option<Entry>, RdbError> {
-        let th = self.opts.thresholds;
-        let deep = self.opts.sanitize;
         let v = match ty {
             op::TYPE_STRING => {
                 return Ok(Some(match self.src.string()? {
@@ -292,345 +290,20 @@ impl Loader<'_, '_> {
                     Str::Own(v) => Entry::new_string(key, &v),
                 }));
             }
-            op::TYPE_LIST => {
-                let n = self.src.len()?;
-                if n == 0 {
-                    return Ok(None);
-                }
-                let mut l = List::new();
-                let mut buf = [0u8; 24];
-                for _ in 0..n {
-                    let s = self.src.string()?;
-                    l.push(s.bytes(&mut buf), false, &th);
-                }
-                Value::List(l)
-            }
-            op::TYPE_SET => {
-                let n = self.src.len()?;
-                if n == 0 {
-                    return Ok(None);
-                }
-                let max = th.set_max_intset_entries.min(1 << 30) as u64;
-                let mut set = if n > max { Set::HashTable(Box::default()) } else { Set::new_intset() };
-                let mut buf = [0u8; 24];
-                for _ in 0..n {
-                    let s = self.src.string()?;
-                    let b = s.bytes(&mut buf);
-                    if let Set::IntSet(is) = &mut set {
-                        match as_int(b) {
-                            Some(x) => {
-                                if !is.insert(x) {
-                                    return Err(self.err("Duplicate set members detected"));
-                                }
-                                continue;
-                            }
-                            None => {
-                                let mut d = Dict::new();
-                                let mut ib = [0u8; 24];
-                                for x in is.iter() {
-                                    d.insert(SmallBytes::new(itoa_buf(x, &mut ib)));
-                                }
-                                set = Set::HashTable(Box::new(d));
-                            }
-                        }
-                    }
-                    if let Set::HashTable(d) = &mut set {
-                        if d.insert(SmallBytes::new(b)).is_some() {
-                            return Err(self.err("Duplicate set members detected"));
-                        }
-                        finish_resize(d);
-                    }
-                }
-                Value::Set(set)
-            }
-            op::TYPE_ZSET | op::TYPE_ZSET_2 => {
-                let n = self.src.len()?;
-                if n == 0 {
-                    return Ok(None);
-                }
-                let mut z = ZSkip { dict: Dict::new(), list: SkipList::new() };
-                for _ in 0..n {
-                    let mut member = std::mem::take(&mut self.fbuf);
-                    member.clear();
-                    {
-                        let s = self.src.string()?;
-                        let mut buf = [0u8; 24];
-                        member.extend_from_slice(s.bytes(&mut buf));
-                    }
-                    let score = if ty == op::TYPE_ZSET_2 {
-                        f64::from_le_bytes(self.src.array()?)
-                    } else {
-                        self.string_double()?
-                    };
-                    if score.is_nan() {
-                        return Err(self.err("Zset with NAN score detected"));
-                    }
-                    if z.dict.get(&member).is_some() {
-                        return Err(self.err("Duplicate zset fields detected"));
-                    }
-                    let node = z.list.insert(score, SmallBytes::new(&member));
-                    z.dict.insert(ZEntry::new(&member, node));
-                    finish_resize(&mut z.dict);
-                    self.fbuf = member;
-                }
-                let mut zs = ZSet::SkipList(Box::new(z));
-                zs.convert_to_listpack_if_small(&th);
-                Value::ZSet(zs)
-            }
-            op::TYPE_HASH => {
-                let n = self.src.len()?;
-                if n == 0 {
-                    return Ok(None);
-                }
-                let mut h = Hash::new();
-                if n > th.hash_max_listpack_entries as u64 {
-                    h = Hash::from_table(BigHash::default());
-                }
-                let mut dups = (deep && matches!(h, Hash::ListPack(_))).then(HashSet::new);
-                for _ in 0..n {
-                    let mut field = std::mem::take(&mut self.fbuf);
-                    field.clear();
-                    {
-                        let s = self.src.string()?;
-                        let mut buf = [0u8; 24];
-                        field.extend_from_slice(s.bytes(&mut buf));
-                    }
-                    let s = self.src.string()?;
-                    let mut buf = [0u8; 24];
-                    let value = s.bytes(&mut buf);
-                    if let Hash::ListPack(lp) = &mut h {
-                        if field.len() > th.hash_max_listpack_value
-                            || value.len() > th.hash_max_listpack_value
-                            || lp.bytes() + field.len() + value.len() > LISTPACK_SAFETY_BYTES
-                        {
-                            let table = hash_table_from(lp);
-                            match table {
-                                Some(t) => h = t,
-                                None => {
-                                    let off = self.src.offset;
-                                    return Err(RdbError::new(off, "Duplicate hash fields detected"));
-                                }
-                            }
-                            dups = None;
-                        } else {
-                            if let Some(d) = &mut dups {
-                                if !d.insert(field.clone()) {
-                                    let off = self.src.offset;
-                                    return Err(RdbError::new(off, "Hash with dup elements"));
-                                }
-                            }
-                            lp.push_back(&field);
-                            lp.push_back(value);
-                            self.fbuf = field;
-                            continue;
-                        }
-                    }
-                    if let Some(d) = h.table_mut() {
-                        let d = d.dict_mut();
-                        if d.insert(HashPair::new(&field, value)).is_some() {
-                            let off = self.src.offset;
-                            return Err(RdbError::new(off, "Duplicate hash fields detected"));
-                        }
-                        finish_resize(d);
-                    }
-                    self.fbuf = field;
-                }
-                Value::Hash(h)
-            }
-            op::TYPE_LIST_QUICKLIST | op::TYPE_LIST_QUICKLIST_2 => {
-                let n = self.src.len()?;
-                if n == 0 {
-                    return Ok(None);
-                }
-                let mut nodes = Vec::new();
-                let depth = th.list_compress_depth.max(0) as u64;
-                for i in 0..n {
-                    let mut container = op::CONTAINER_PACKED;
-                    if ty == op::TYPE_LIST_QUICKLIST_2 {
-                        container = self.src.len()?;
-                        if container != op::CONTAINER_PACKED && container != op::CONTAINER_PLAIN {
-                            return Err(self.err("Quicklist integrity check failed."));
-                        }
-                    }
-                    // An inner node of a compressed list stays in the LZF form it was saved in.
-                    let inner = depth > 0 && i >= depth && i + depth < n;
-                    if inner && ty == op::TYPE_LIST_QUICKLIST_2 && container == op::CONTAINER_PACKED {
-                        let r = match self.src.string_or_lzf()? {
-                            Err((z, len)) => lzf_node(z, len, deep),
-                            Ok(s) => {
-                                let mut b = [0u8; 24];
-                                packed_node(s.bytes(&mut b), ty, deep).map(|lp| lp.map(Node::raw))
-                            }
-                        };
-                        match r {
-                            Ok(Some(node)) => nodes.push(node),
-                            Ok(None) => {}
-                            Err(m) => return Err(self.err(m)),
-                        }
-                        continue;
-                    }
-                    let node = self.blob(|b| -> Result<Option<Listpack>, &'static str> {
-                        if container == op::CONTAINER_PLAIN && !b.is_empty() {
-                            return Ok(Some(Listpack::from_items([b])));
-                        }
-                        packed_node(b, ty, deep)
-                    })?;
-                    match node {
-                        Ok(Some(lp)) => nodes.push(Node::raw(lp)),
-                        Ok(None) => {}
-                        Err(m) => return Err(self.err(m)),
-                    }
-                }
-                if nodes.is_empty() {
-                    return Ok(None);
-                }
-                Value::List(list_from_nodes(nodes, &th))
-            }
-            op::TYPE_HASH_ZIPMAP => {
-                let r = self.blob(legacy::zipmap_to_listpack)?;
-                let Some((lp, maxlen)) = r else {
-                    return Err(self.err("Zipmap integrity check failed."));
-                };
-                let mut h = Hash::ListPack(lp);
-                if h.len() > th.hash_max_listpack_entries || maxlen > th.hash_max_listpack_value {
-                    h.convert_to_hashtable();
-                }
-                Value::Hash(h)
-            }
-            op::TYPE_LIST_ZIPLIST => {
-                let r = self.blob(|b| legacy::ziplist_to_listpack(b, false))?;
-                let Some(lp) = r else {
-                    return Err(self.err("List ziplist integrity check failed."));
-                };
-                if lp.is_empty() {
-                    return Ok(None);
-                }
-                Value::List(list_from_nodes(vec![Node::raw(lp)], &th))
-            }
-            op::TYPE_SET_INTSET => {
-                let r = self.blob(|b| IntSet::from_redis_bytes(b).filter(|s| !s.is_empty()))?;
-                let Some(is) = r else {
-                    return Err(self.err("Intset integrity check failed."));
-                };
-                let mut s = Set::IntSet(is);
-                if s.len() > th.set_max_intset_entries {
-                    // Intset order is numeric, not hash order: the ordinary conversion is fine.
-                    s.convert_to_hashtable();
-                }
-                Value::Set(s)
-            }
-            op::TYPE_ZSET_ZIPLIST | op::TYPE_ZSET_LISTPACK => {
-                let r = self.blob(|b| {
-                    let lp = if ty == op::TYPE_ZSET_ZIPLIST {
-                        legacy::ziplist_to_listpack(b, true)?
-                    } else {
-                        listpack_blob(b, true, deep)?
-                    };
-                    check_zset_listpack(&lp).then_some(lp)
-                })?;
-                let Some(lp) = r else {
-                    let what = if ty == op::TYPE_ZSET_ZIPLIST { "ziplist" } else { "listpack" };
-                    return Err(self.err(format!("Zset {what} integrity check failed.")));
-                };
-                if lp.is_empty() {
-                    return Ok(None);
-                }
-                if lp.len() / 2 > th.zset_max_listpack_entries {
-                    match skiplist_from(&lp) {
-                        Some(z) => Value::ZSet(z),
-                        None => return Err(self.err("Duplicate zset fields detected")),
-                    }
-                } else {
-                    Value::ZSet(ZSet::ListPack(lp))
-                }
-            }
-            op::TYPE_HASH_ZIPLIST | op::TYPE_HASH_LISTPACK => {
-                let r = self.blob(|b| {
-                    if ty == op::TYPE_HASH_ZIPLIST {
-                        legacy::ziplist_to_listpack(b, true)
-                    } else {
-                        listpack_blob(b, true, deep)
-                    }
-                })?;
-                let Some(lp) = r else {
-                    let what = if ty == op::TYPE_HASH_ZIPLIST { "ziplist" } else { "listpack" };
-                    return Err(self.err(format!("Hash {what} integrity check failed.")));
-                };
-                if lp.is_empty() {
-                    return Ok(None);
-                }
-                if lp.len() / 2 > th.hash_max_listpack_entries {
-                    match hash_table_from(&lp) {
-                        Some(h) => Value::Hash(h),
-                        None => {
-                            // Redis's hashTypeConvertListpack logs the listpack and panics; the value is refused.
-                            log_hex_dump("listpack with dup elements dump", lp.as_bytes());
-                            return Err(self.err("Duplicate hash fields detected"));
-                        }
-                    }
-                } else {
-                    Value::Hash(Hash::ListPack(lp))
-                }
-            }
-            op::TYPE_HASH_METADATA | op::TYPE_HASH_METADATA_PRE_GA => {
-                let least = if ty == op::TYPE_HASH_METADATA {
-                    let t = u64::from_le_bytes(self.src.array()?);
-                    if t > HASH_EXPIRE_INVALID {
-                        return Err(self.err("Hash read invalid minExpire value"));
-                    }
-                    t
-                } else {
-                    0
-                };
-                let n = self.src.len()?;
-                if n == 0 {
-                    return Ok(None);
-                }
-                let mut h = Hash::new();
-                if n > th.hash_max_listpack_entries as u64 {
-                    h.convert_to_hashtable();
-                } else {
-                    h.prepare_ttls();
-                }
-                for _ in 0..n {
-                    let ttl = self.src.len()?;
-                    let when = match ty {
-                        op::TYPE_HASH_METADATA if ttl != 0 => ttl.wrapping_add(least).wrapping_sub(1),
-                        _ => ttl,
-                    };
-                    if when > HASH_EXPIRE_MAX {
-                        return Err(self.err(format!("invalid expireAt time: {when}")));
-                    }
-                    let field = self.src.owned()?;
-                    let value = self.src.owned()?;
-                    if h.contains(&field) {
-                        return Err(self.err("Duplicate hash fields detected"));
-                    }
-                    h.convert_for_args([field.as_slice(), value.as_slice()], &th);
-                    h.set_with_expire(&field, &value, when, &th);
-                }
-                Value::Hash(h)
-            }
-            op::TYPE_HASH_LISTPACK_EX | op::TYPE_HASH_LISTPACK_EX_PRE_GA => {
-                if ty == op::TYPE_HASH_LISTPACK_EX {
-                    // The least expiry, kept by Redis for a future use; the triplets carry the times.
-                    let _least = u64::from_le_bytes(self.src.array()?);
-                }
-                let r = self.blob(|b| listpack_ex_blob(b, deep))?;
-                let Some(lp) = r else {
-                    return Err(self.err("Hash listpack integrity check failed."));
-                };
-                if lp.is_empty() {
-                    return Ok(None);
-                }
-                let mut h = Hash::from_listpack_ex(lp);
-                if h.len() > th.hash_max_listpack_entries {
-                    h.convert_to_hashtable();
-                }
-                Value::Hash(h)
-            }
+            op::TYPE_LIST => self.list_value()?,
+            op::TYPE_SET => self.set_value()?,
+            op::TYPE_ZSET | op::TYPE_ZSET_2 => self.zset_value(ty)?,
+            op::TYPE_HASH => self.hash_value()?,
+            op::TYPE_LIST_QUICKLIST | op::TYPE_LIST_QUICKLIST_2 => self.quicklist_value(ty)?,
+            op::TYPE_HASH_ZIPMAP => self.zipmap_value()?,
+            op::TYPE_LIST_ZIPLIST => self.list_ziplist_value()?,
+            op::TYPE_SET_INTSET => self.intset_value()?,
+            op::TYPE_ZSET_ZIPLIST | op::TYPE_ZSET_LISTPACK => self.zset_packed_value(ty)?,
+            op::TYPE_HASH_ZIPLIST | op::TYPE_HASH_LISTPACK => self.hash_packed_value(ty)?,
+            op::TYPE_HASH_METADATA | op::TYPE_HASH_METADATA_PRE_GA => self.hash_metadata_value(ty)?,
+            op::TYPE_HASH_LISTPACK_EX | op::TYPE_HASH_LISTPACK_EX_PRE_GA => self.hash_listpack_ex_value(ty)?,
             op::TYPE_STREAM_LISTPACKS | op::TYPE_STREAM_LISTPACKS_2 | op::TYPE_STREAM_LISTPACKS_3 => {
-                Value::Stream(Box::new(self.stream(ty)?))
+                Some(Value::Stream(Box::new(self.stream(ty)?)))
             }
             op::TYPE_MODULE | op::TYPE_MODULE_2 => {
                 return Err(self.err(format!(
@@ -646,7 +319,384 @@ impl Loader<'_, '_> {
             }
             _ => return Err(self.err(format!("Unknown RDB encoding type {ty}"))),
         };
-        Ok(Some(Entry::new_value(key, v)))
+        Ok(v.map(|v| Entry::new_value(key, v)))
+    }
+
+    /// A plain list (`RDB_TYPE_LIST`): its elements one by one. `None`: empty.
+    fn list_value(&mut self) -> Result<Option<Value>, RdbError> {
+        let th = self.opts.thresholds;
+        let n = self.src.len()?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut l = List::new();
+        let mut buf = [0u8; 24];
+        for _ in 0..n {
+            let s = self.src.string()?;
+            l.push(s.bytes(&mut buf), false, &th);
+        }
+        Ok(Some(Value::List(l)))
+    }
+
+    /// A set (`RDB_TYPE_SET`): an intset while the members are integers and few, else a table. `None`: empty.
+    fn set_value(&mut self) -> Result<Option<Value>, RdbError> {
+        let th = self.opts.thresholds;
+        let n = self.src.len()?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let max = th.set_max_intset_entries.min(1 << 30) as u64;
+        let mut set = if n > max { Set::HashTable(Box::default()) } else { Set::new_intset() };
+        let mut buf = [0u8; 24];
+        for _ in 0..n {
+            let s = self.src.string()?;
+            let b = s.bytes(&mut buf);
+            if let Set::IntSet(is) = &mut set {
+                match as_int(b) {
+                    Some(x) => {
+                        if !is.insert(x) {
+                            return Err(self.err("Duplicate set members detected"));
+                        }
+                        continue;
+                    }
+                    None => {
+                        let mut d = Dict::new();
+                        let mut ib = [0u8; 24];
+                        for x in is.iter() {
+                            d.insert(SmallBytes::new(itoa_buf(x, &mut ib)));
+                        }
+                        set = Set::HashTable(Box::new(d));
+                    }
+                }
+            }
+            if let Set::HashTable(d) = &mut set {
+                if d.insert(SmallBytes::new(b)).is_some() {
+                    return Err(self.err("Duplicate set members detected"));
+                }
+                finish_resize(d);
+            }
+        }
+        Ok(Some(Value::Set(set)))
+    }
+
+    /// A sorted set (`RDB_TYPE_ZSET`, `_2` with binary scores): member and score pairs. `None`: empty.
+    fn zset_value(&mut self, ty: u8) -> Result<Option<Value>, RdbError> {
+        let th = self.opts.thresholds;
+        let n = self.src.len()?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut z = ZSkip { dict: Dict::new(), list: SkipList::new() };
+        for _ in 0..n {
+            let mut member = std::mem::take(&mut self.fbuf);
+            member.clear();
+            {
+                let s = self.src.string()?;
+                let mut buf = [0u8; 24];
+                member.extend_from_slice(s.bytes(&mut buf));
+            }
+            let score =
+                if ty == op::TYPE_ZSET_2 { f64::from_le_bytes(self.src.array()?) } else { self.string_double()? };
+            if score.is_nan() {
+                return Err(self.err("Zset with NAN score detected"));
+            }
+            if z.dict.get(&member).is_some() {
+                return Err(self.err("Duplicate zset fields detected"));
+            }
+            let node = z.list.insert(score, SmallBytes::new(&member));
+            z.dict.insert(ZEntry::new(&member, node));
+            finish_resize(&mut z.dict);
+            self.fbuf = member;
+        }
+        let mut zs = ZSet::SkipList(Box::new(z));
+        zs.convert_to_listpack_if_small(&th);
+        Ok(Some(Value::ZSet(zs)))
+    }
+
+    /// A hash (`RDB_TYPE_HASH`): field and value pairs, into a listpack while they fit. `None`: empty.
+    fn hash_value(&mut self) -> Result<Option<Value>, RdbError> {
+        let th = self.opts.thresholds;
+        let deep = self.opts.sanitize;
+        let n = self.src.len()?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut h = Hash::new();
+        if n > th.hash_max_listpack_entries as u64 {
+            h = Hash::from_table(BigHash::default());
+        }
+        let mut dups = (deep && matches!(h, Hash::ListPack(_))).then(HashSet::new);
+        for _ in 0..n {
+            let mut field = std::mem::take(&mut self.fbuf);
+            field.clear();
+            {
+                let s = self.src.string()?;
+                let mut buf = [0u8; 24];
+                field.extend_from_slice(s.bytes(&mut buf));
+            }
+            let s = self.src.string()?;
+            let mut buf = [0u8; 24];
+            let value = s.bytes(&mut buf);
+            if let Hash::ListPack(lp) = &mut h {
+                if field.len() > th.hash_max_listpack_value
+                    || value.len() > th.hash_max_listpack_value
+                    || lp.bytes() + field.len() + value.len() > LISTPACK_SAFETY_BYTES
+                {
+                    let table = hash_table_from(lp);
+                    match table {
+                        Some(t) => h = t,
+                        None => {
+                            let off = self.src.offset;
+                            return Err(RdbError::new(off, "Duplicate hash fields detected"));
+                        }
+                    }
+                    dups = None;
+                } else {
+                    if let Some(d) = &mut dups {
+                        if !d.insert(field.clone()) {
+                            let off = self.src.offset;
+                            return Err(RdbError::new(off, "Hash with dup elements"));
+                        }
+                    }
+                    lp.push_back(&field);
+                    lp.push_back(value);
+                    self.fbuf = field;
+                    continue;
+                }
+            }
+            if let Some(d) = h.table_mut() {
+                let d = d.dict_mut();
+                if d.insert(HashPair::new(&field, value)).is_some() {
+                    let off = self.src.offset;
+                    return Err(RdbError::new(off, "Duplicate hash fields detected"));
+                }
+                finish_resize(d);
+            }
+            self.fbuf = field;
+        }
+        Ok(Some(Value::Hash(h)))
+    }
+
+    /// A quicklist (`RDB_TYPE_LIST_QUICKLIST`, `_2` with plain nodes): its nodes, checked. `None`: empty.
+    fn quicklist_value(&mut self, ty: u8) -> Result<Option<Value>, RdbError> {
+        let th = self.opts.thresholds;
+        let deep = self.opts.sanitize;
+        let n = self.src.len()?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut nodes = Vec::new();
+        let depth = th.list_compress_depth.max(0) as u64;
+        for i in 0..n {
+            let mut container = op::CONTAINER_PACKED;
+            if ty == op::TYPE_LIST_QUICKLIST_2 {
+                container = self.src.len()?;
+                if container != op::CONTAINER_PACKED && container != op::CONTAINER_PLAIN {
+                    return Err(self.err("Quicklist integrity check failed."));
+                }
+            }
+            // An inner node of a compressed list stays in the LZF form it was saved in.
+            let inner = depth > 0 && i >= depth && i + depth < n;
+            if inner && ty == op::TYPE_LIST_QUICKLIST_2 && container == op::CONTAINER_PACKED {
+                let r = match self.src.string_or_lzf()? {
+                    Err((z, len)) => lzf_node(z, len, deep),
+                    Ok(s) => {
+                        let mut b = [0u8; 24];
+                        packed_node(s.bytes(&mut b), ty, deep).map(|lp| lp.map(Node::raw))
+                    }
+                };
+                match r {
+                    Ok(Some(node)) => nodes.push(node),
+                    Ok(None) => {}
+                    Err(m) => return Err(self.err(m)),
+                }
+                continue;
+            }
+            let node = self.blob(|b| -> Result<Option<Listpack>, &'static str> {
+                if container == op::CONTAINER_PLAIN && !b.is_empty() {
+                    return Ok(Some(Listpack::from_items([b])));
+                }
+                packed_node(b, ty, deep)
+            })?;
+            match node {
+                Ok(Some(lp)) => nodes.push(Node::raw(lp)),
+                Ok(None) => {}
+                Err(m) => return Err(self.err(m)),
+            }
+        }
+        if nodes.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Value::List(list_from_nodes(nodes, &th))))
+    }
+
+    /// A hash saved as a zipmap (`RDB_TYPE_HASH_ZIPMAP`). `None`: empty.
+    fn zipmap_value(&mut self) -> Result<Option<Value>, RdbError> {
+        let th = self.opts.thresholds;
+        let r = self.blob(legacy::zipmap_to_listpack)?;
+        let Some((lp, maxlen)) = r else {
+            return Err(self.err("Zipmap integrity check failed."));
+        };
+        let mut h = Hash::ListPack(lp);
+        if h.len() > th.hash_max_listpack_entries || maxlen > th.hash_max_listpack_value {
+            h.convert_to_hashtable();
+        }
+        Ok(Some(Value::Hash(h)))
+    }
+
+    /// A list saved as one ziplist (`RDB_TYPE_LIST_ZIPLIST`). `None`: empty.
+    fn list_ziplist_value(&mut self) -> Result<Option<Value>, RdbError> {
+        let th = self.opts.thresholds;
+        let r = self.blob(|b| legacy::ziplist_to_listpack(b, false))?;
+        let Some(lp) = r else {
+            return Err(self.err("List ziplist integrity check failed."));
+        };
+        if lp.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Value::List(list_from_nodes(vec![Node::raw(lp)], &th))))
+    }
+
+    /// A set saved as an intset (`RDB_TYPE_SET_INTSET`). `None`: empty.
+    fn intset_value(&mut self) -> Result<Option<Value>, RdbError> {
+        let th = self.opts.thresholds;
+        let r = self.blob(|b| IntSet::from_redis_bytes(b).filter(|s| !s.is_empty()))?;
+        let Some(is) = r else {
+            return Err(self.err("Intset integrity check failed."));
+        };
+        let mut s = Set::IntSet(is);
+        if s.len() > th.set_max_intset_entries {
+            // Intset order is numeric, not hash order: the ordinary conversion is fine.
+            s.convert_to_hashtable();
+        }
+        Ok(Some(Value::Set(s)))
+    }
+
+    /// A sorted set saved as a ziplist or listpack (`RDB_TYPE_ZSET_ZIPLIST`, `RDB_TYPE_ZSET_LISTPACK`). `None`: empty.
+    fn zset_packed_value(&mut self, ty: u8) -> Result<Option<Value>, RdbError> {
+        let th = self.opts.thresholds;
+        let deep = self.opts.sanitize;
+        let r = self.blob(|b| {
+            let lp = if ty == op::TYPE_ZSET_ZIPLIST {
+                legacy::ziplist_to_listpack(b, true)?
+            } else {
+                listpack_blob(b, true, deep)?
+            };
+            check_zset_listpack(&lp).then_some(lp)
+        })?;
+        let Some(lp) = r else {
+            let what = if ty == op::TYPE_ZSET_ZIPLIST { "ziplist" } else { "listpack" };
+            return Err(self.err(format!("Zset {what} integrity check failed.")));
+        };
+        if lp.is_empty() {
+            return Ok(None);
+        }
+        if lp.len() / 2 > th.zset_max_listpack_entries {
+            match skiplist_from(&lp) {
+                Some(z) => Ok(Some(Value::ZSet(z))),
+                None => Err(self.err("Duplicate zset fields detected")),
+            }
+        } else {
+            Ok(Some(Value::ZSet(ZSet::ListPack(lp))))
+        }
+    }
+
+    /// A hash saved as a ziplist or listpack (`RDB_TYPE_HASH_ZIPLIST`, `RDB_TYPE_HASH_LISTPACK`). `None`: empty.
+    fn hash_packed_value(&mut self, ty: u8) -> Result<Option<Value>, RdbError> {
+        let th = self.opts.thresholds;
+        let deep = self.opts.sanitize;
+        let r = self.blob(|b| {
+            if ty == op::TYPE_HASH_ZIPLIST {
+                legacy::ziplist_to_listpack(b, true)
+            } else {
+                listpack_blob(b, true, deep)
+            }
+        })?;
+        let Some(lp) = r else {
+            let what = if ty == op::TYPE_HASH_ZIPLIST { "ziplist" } else { "listpack" };
+            return Err(self.err(format!("Hash {what} integrity check failed.")));
+        };
+        if lp.is_empty() {
+            return Ok(None);
+        }
+        if lp.len() / 2 > th.hash_max_listpack_entries {
+            match hash_table_from(&lp) {
+                Some(h) => Ok(Some(Value::Hash(h))),
+                None => {
+                    // Redis's hashTypeConvertListpack logs the listpack and panics; the value is refused.
+                    log_hex_dump("listpack with dup elements dump", lp.as_bytes());
+                    Err(self.err("Duplicate hash fields detected"))
+                }
+            }
+        } else {
+            Ok(Some(Value::Hash(Hash::ListPack(lp))))
+        }
+    }
+
+    /// A hash with field expiries saved as a table (`RDB_TYPE_HASH_METADATA`, and the pre-GA form without the least
+    /// expiry). `None`: empty.
+    fn hash_metadata_value(&mut self, ty: u8) -> Result<Option<Value>, RdbError> {
+        let th = self.opts.thresholds;
+        let least = if ty == op::TYPE_HASH_METADATA {
+            let t = u64::from_le_bytes(self.src.array()?);
+            if t > HASH_EXPIRE_INVALID {
+                return Err(self.err("Hash read invalid minExpire value"));
+            }
+            t
+        } else {
+            0
+        };
+        let n = self.src.len()?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut h = Hash::new();
+        if n > th.hash_max_listpack_entries as u64 {
+            h.convert_to_hashtable();
+        } else {
+            h.prepare_ttls();
+        }
+        for _ in 0..n {
+            let ttl = self.src.len()?;
+            let when = match ty {
+                op::TYPE_HASH_METADATA if ttl != 0 => ttl.wrapping_add(least).wrapping_sub(1),
+                _ => ttl,
+            };
+            if when > HASH_EXPIRE_MAX {
+                return Err(self.err(format!("invalid expireAt time: {when}")));
+            }
+            let field = self.src.owned()?;
+            let value = self.src.owned()?;
+            if h.contains(&field) {
+                return Err(self.err("Duplicate hash fields detected"));
+            }
+            h.convert_for_args([field.as_slice(), value.as_slice()], &th);
+            h.set_with_expire(&field, &value, when, &th);
+        }
+        Ok(Some(Value::Hash(h)))
+    }
+
+    /// A hash with field expiries saved as a listpack of triplets (`RDB_TYPE_HASH_LISTPACK_EX`, and the pre-GA
+    /// form). `None`: empty.
+    fn hash_listpack_ex_value(&mut self, ty: u8) -> Result<Option<Value>, RdbError> {
+        let th = self.opts.thresholds;
+        let deep = self.opts.sanitize;
+        if ty == op::TYPE_HASH_LISTPACK_EX {
+            // The least expiry, kept by Redis for a future use; the triplets carry the times.
+            let _least = u64::from_le_bytes(self.src.array()?);
+        }
+        let r = self.blob(|b| listpack_ex_blob(b, deep))?;
+        let Some(lp) = r else {
+            return Err(self.err("Hash listpack integrity check failed."));
+        };
+        if lp.is_empty() {
+            return Ok(None);
+        }
+        let mut h = Hash::from_listpack_ex(lp);
+        if h.len() > th.hash_max_listpack_entries {
+            h.convert_to_hashtable();
+        }
+        Ok(Some(Value::Hash(h)))
     }
 
     /// A stream (`RDB_TYPE_STREAM_LISTPACKS`, `_2` and Redis 7.2's `_3`), as Redis's `rdbLoadObject` reads it,
@@ -657,6 +707,29 @@ impl Loader<'_, '_> {
     pub(super) fn stream(&mut self, ty: u8) -> Result<Stream, RdbError> {
         let deep = self.opts.sanitize;
         let mut s = Stream::new();
+        self.stream_nodes(&mut s, deep)?;
+        s.length = self.src.len()?;
+        s.last_id = StreamId::new(self.src.len()?, self.src.len()?);
+        if ty == op::TYPE_STREAM_LISTPACKS {
+            s.entries_added = s.length;
+            s.first_id = s.edge_id(true, true);
+        } else {
+            s.first_id = StreamId::new(self.src.len()?, self.src.len()?);
+            s.max_deleted_entry_id = StreamId::new(self.src.len()?, self.src.len()?);
+            s.entries_added = self.src.len()?;
+        }
+        if s.length > 0 && s.node_count() == 0 {
+            return Err(self.err("Stream length inconsistent with rax entries"));
+        }
+        let groups = self.src.len()?;
+        for _ in 0..groups {
+            self.stream_group(&mut s, ty, deep)?;
+        }
+        Ok(s)
+    }
+
+    /// A stream's nodes: each master ID and its listpack (kept LZF-compressed when it was saved so), checked.
+    fn stream_nodes(&mut self, s: &mut Stream, deep: bool) -> Result<(), RdbError> {
         let nodes = self.src.len()?;
         for _ in 0..nodes {
             let master = {
@@ -686,83 +759,79 @@ impl Loader<'_, '_> {
                 return Err(self.err("Listpack re-added with existing key"));
             }
         }
-        s.length = self.src.len()?;
-        s.last_id = StreamId::new(self.src.len()?, self.src.len()?);
-        if ty == op::TYPE_STREAM_LISTPACKS {
-            s.entries_added = s.length;
-            s.first_id = s.edge_id(true, true);
-        } else {
-            s.first_id = StreamId::new(self.src.len()?, self.src.len()?);
-            s.max_deleted_entry_id = StreamId::new(self.src.len()?, self.src.len()?);
-            s.entries_added = self.src.len()?;
+        Ok(())
+    }
+
+    /// One consumer group of a stream: its name, last ID, entries read, global PEL and consumers.
+    fn stream_group(&mut self, s: &mut Stream, ty: u8, deep: bool) -> Result<(), RdbError> {
+        let name = self.src.owned()?;
+        let last_id = StreamId::new(self.src.len()?, self.src.len()?);
+        let entries_read =
+            if ty == op::TYPE_STREAM_LISTPACKS { s.estimate_distance(last_id) } else { self.src.len()? as i64 };
+        if s.groups.contains_key(&name) {
+            return Err(self.err(format!("Duplicated consumer group name {}", String::from_utf8_lossy(&name))));
         }
-        if s.length > 0 && s.node_count() == 0 {
-            return Err(self.err("Stream length inconsistent with rax entries"));
-        }
-        let groups = self.src.len()?;
-        for _ in 0..groups {
-            let name = self.src.owned()?;
-            let last_id = StreamId::new(self.src.len()?, self.src.len()?);
-            let entries_read =
-                if ty == op::TYPE_STREAM_LISTPACKS { s.estimate_distance(last_id) } else { self.src.len()? as i64 };
-            if s.groups.contains_key(&name) {
-                return Err(self.err(format!("Duplicated consumer group name {}", String::from_utf8_lossy(&name))));
+        let mut g = ConsumerGroup::new(last_id, entries_read);
+        let pel = self.src.len()?;
+        let nobody = Name::from(&[][..]);
+        for _ in 0..pel {
+            let id = StreamId::from_be_bytes(&self.src.array::<16>()?).unwrap_or_default();
+            let delivery_time = i64::from_le_bytes(self.src.array()?);
+            let delivery_count = self.src.len()?;
+            let p = PendingEntry { delivery_time, delivery_count, consumer: nobody.clone() };
+            if g.pel.insert(id, p).is_some() {
+                return Err(self.err("Duplicated global PEL entry loading stream consumer group"));
             }
-            let mut g = ConsumerGroup::new(last_id, entries_read);
-            let pel = self.src.len()?;
-            let nobody = Name::from(&[][..]);
-            for _ in 0..pel {
+        }
+        let claimed = self.stream_consumers(&mut g, ty)?;
+        if claimed.len() != g.pel.len() {
+            if deep {
+                return Err(self.err("Stream CG PEL entry without consumer"));
+            }
+            g.pel.retain(|id, _| claimed.contains(id));
+        }
+        s.groups.insert(name, g);
+        Ok(())
+    }
+
+    /// A consumer group's consumers, each with its PEL (entries of the group's PEL it now owns). Returns the pending
+    /// ids some consumer claimed.
+    fn stream_consumers(&mut self, g: &mut ConsumerGroup, ty: u8) -> Result<HashSet<StreamId>, RdbError> {
+        // Which pending ids a consumer claimed (a consumer may have an empty name, so the entry's consumer
+        // field alone cannot tell).
+        let mut claimed: HashSet<StreamId> = HashSet::new();
+        let consumers = self.src.len()?;
+        for _ in 0..consumers {
+            let cname: Name = self.src.owned()?.into();
+            if g.consumers.contains_key(&cname) {
+                return Err(self.err("Duplicate stream consumer detected."));
+            }
+            let seen_time = i64::from_le_bytes(self.src.array()?);
+            if ty == op::TYPE_STREAM_LISTPACKS_3 {
+                // Redis 7.2's active time: not part of 7.0's model.
+                let _active_time: [u8; 8] = self.src.array()?;
+            }
+            let mut c = Consumer { seen_time, pel: Default::default() };
+            let n = self.src.len()?;
+            for _ in 0..n {
                 let id = StreamId::from_be_bytes(&self.src.array::<16>()?).unwrap_or_default();
-                let delivery_time = i64::from_le_bytes(self.src.array()?);
-                let delivery_count = self.src.len()?;
-                let p = PendingEntry { delivery_time, delivery_count, consumer: nobody.clone() };
-                if g.pel.insert(id, p).is_some() {
-                    return Err(self.err("Duplicated global PEL entry loading stream consumer group"));
+                let Some(p) = g.pel.get_mut(&id) else {
+                    return Err(self.err("Consumer entry not found in group global PEL"));
+                };
+                if !c.pel.insert(id) {
+                    return Err(self.err("Duplicated consumer PEL entry  loading a stream consumer group"));
                 }
-            }
-            // Which pending ids a consumer claimed (a consumer may have an empty name, so the entry's consumer
-            // field alone cannot tell).
-            let mut claimed: std::collections::HashSet<StreamId> = std::collections::HashSet::new();
-            let consumers = self.src.len()?;
-            for _ in 0..consumers {
-                let cname: Name = self.src.owned()?.into();
-                if g.consumers.contains_key(&cname) {
-                    return Err(self.err("Duplicate stream consumer detected."));
-                }
-                let seen_time = i64::from_le_bytes(self.src.array()?);
-                if ty == op::TYPE_STREAM_LISTPACKS_3 {
-                    // Redis 7.2's active time: not part of 7.0's model.
-                    let _active_time: [u8; 8] = self.src.array()?;
-                }
-                let mut c = Consumer { seen_time, pel: Default::default() };
-                let n = self.src.len()?;
-                for _ in 0..n {
-                    let id = StreamId::from_be_bytes(&self.src.array::<16>()?).unwrap_or_default();
-                    let Some(p) = g.pel.get_mut(&id) else {
-                        return Err(self.err("Consumer entry not found in group global PEL"));
-                    };
-                    if !c.pel.insert(id) {
-                        return Err(self.err("Duplicated consumer PEL entry  loading a stream consumer group"));
+                // An id already claimed by another consumer moves to this one, as Redis's NACK does.
+                if !claimed.insert(id) {
+                    if let Some(prev) = g.consumers.get_mut(&*p.consumer) {
+                        prev.pel.remove(&id);
                     }
-                    // An id already claimed by another consumer moves to this one, as Redis's NACK does.
-                    if !claimed.insert(id) {
-                        if let Some(prev) = g.consumers.get_mut(&*p.consumer) {
-                            prev.pel.remove(&id);
-                        }
-                    }
-                    p.consumer = cname.clone();
                 }
-                g.consumers.insert(cname, c);
+                p.consumer = cname.clone();
             }
-            if claimed.len() != g.pel.len() {
-                if deep {
-                    return Err(self.err("Stream CG PEL entry without consumer"));
-                }
-                g.pel.retain(|id, _| claimed.contains(id));
-            }
-            s.groups.insert(name, g);
+            g.consumers.insert(cname, c);
         }
-        Ok(s)
+        Ok(claimed)
     }
 
     /// `rdbLoadDoubleValue`: a length byte (253 nan, 254 +inf, 255 -inf) then that many characters.
