@@ -1370,8 +1370,8 @@ impl Stream {
     }
 }
 
-mod validate;
-pub use validate::{check_node, validate_node};
+pub mod validate;
+use validate::check_node;
 
 #[cfg(test)]
 mod tests;

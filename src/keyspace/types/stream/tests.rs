@@ -1,3 +1,4 @@
+use super::validate::{check_node, validate_node};
 use super::*;
 
 fn id(ms: u64, seq: u64) -> StreamId {

@@ -18,8 +18,9 @@ use crate::keyspace::types::quicklist::{
 };
 use crate::keyspace::types::set::Set;
 use crate::keyspace::types::skiplist::{cmp_elem, SkipList};
+use crate::keyspace::types::stream::validate::{check_node, validate_node};
 use crate::keyspace::types::stream::{
-    check_node, validate_node, Consumer, ConsumerGroup, Name, Packed, PendingEntry, Stream, StreamId, StreamNode,
+    Consumer, ConsumerGroup, Name, Packed, PendingEntry, Stream, StreamId, StreamNode,
 };
 use crate::keyspace::types::zset::{ZEntry, ZSet, ZSkip, LISTPACK_SAFETY_BYTES};
 use crate::keyspace::types::{SmallBytes, Thresholds};
