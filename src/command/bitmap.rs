@@ -618,33 +618,18 @@ fn bitpos(ctx: &mut Ctx, args: Args) {
     r.int(pos);
 }
 
-/// BITOP <AND | OR | XOR | NOT> destkey key [key ...]
-fn bitop(ctx: &mut Ctx, args: Args) {
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    enum Op {
-        And,
-        Or,
-        Xor,
-        Not,
-    }
-    let name = args.get(1);
-    let op = if name.eq_ignore_ascii_case(b"and") {
-        Op::And
-    } else if name.eq_ignore_ascii_case(b"or") {
-        Op::Or
-    } else if name.eq_ignore_ascii_case(b"xor") {
-        Op::Xor
-    } else if name.eq_ignore_ascii_case(b"not") {
-        Op::Not
-    } else {
-        ctx.reply().err_syntax();
-        return;
-    };
-    if op == Op::Not && args.len() != 4 {
-        ctx.reply().error("ERR BITOP NOT must be called with a single source key.");
-        return;
-    }
-    // Look every source up first (expiry, hits and misses, WRONGTYPE), then read them all at once.
+/// BITOP's operation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BitOp {
+    And,
+    Or,
+    Xor,
+    Not,
+}
+
+/// Looks every BITOP source up (expiry, hits and misses, WRONGTYPE): which ones exist, None once an error was
+/// replied.
+fn bitop_sources_present(ctx: &mut Ctx, args: Args) -> Option<Vec<bool>> {
     let n = args.len() - 3;
     let mut present = vec![false; n];
     for (j, found) in present.iter_mut().enumerate() {
@@ -652,56 +637,46 @@ fn bitop(ctx: &mut Ctx, args: Args) {
         let Some(e) = e else { continue };
         if e.as_str().is_none() {
             r.err_wrongtype();
-            return;
+            return None;
         }
         *found = true;
     }
-    let mut ints = vec![[0u8; 24]; n];
-    let result = {
-        let db = ctx.db_ref();
-        let srcs: Vec<&[u8]> = ints
-            .iter_mut()
-            .zip(&present)
-            .enumerate()
-            .map(|(j, (buf, &here))| match db.keys.get(args.get(3 + j)).and_then(|e| e.as_str()) {
-                _ if !here => &b""[..],
-                Some(StrRef::Bytes(b)) => b,
-                // An int-encoded source reads as its decimal text.
-                Some(StrRef::Int(v)) => crate::util::itoa_buf(v, buf),
-                None => b"",
-            })
-            .collect();
-        let maxlen = srcs.iter().map(|s| s.len()).max().unwrap_or(0);
-        let mut res = Vec::new();
-        if let (true, Some((first, rest))) = (maxlen > 0, srcs.split_first()) {
-            // The capacity the stored string gets (`sdsnewlen`), so storing it reallocates nothing.
-            res.reserve_exact(super::admin::sds_new_alloc(maxlen));
-            res.extend_from_slice(first);
-            res.resize(maxlen, 0);
-            if op == Op::Not {
-                res.iter_mut().for_each(|b| *b = !*b);
-            }
-            // One loop for the three binary operations (the binary has a size budget): each mask is all ones
-            // for its own operation only.
-            let (and, or, xor) = match op {
-                Op::And => (0xffu8, 0u8, 0u8),
-                Op::Or => (0, 0xff, 0),
-                Op::Xor => (0, 0, 0xff),
-                Op::Not => (0, 0, 0),
-            };
-            for s in rest {
-                let (head, tail) = res.split_at_mut(s.len());
-                head.iter_mut()
-                    .zip(s.iter())
-                    .for_each(|(r, &y)| *r = (*r & y & and) | ((*r | y) & or) | ((*r ^ y) & xor));
-                if op == Op::And {
-                    tail.fill(0);
-                }
+    Some(present)
+}
+
+/// The result of `op` over the sources (the shorter ones padded with zeros); empty when all are.
+fn bitop_compute(op: BitOp, srcs: &[&[u8]]) -> Vec<u8> {
+    let maxlen = srcs.iter().map(|s| s.len()).max().unwrap_or(0);
+    let mut res = Vec::new();
+    if let (true, Some((first, rest))) = (maxlen > 0, srcs.split_first()) {
+        // The capacity the stored string gets (`sdsnewlen`), so storing it reallocates nothing.
+        res.reserve_exact(super::admin::sds_new_alloc(maxlen));
+        res.extend_from_slice(first);
+        res.resize(maxlen, 0);
+        if op == BitOp::Not {
+            res.iter_mut().for_each(|b| *b = !*b);
+        }
+        // One loop for the three binary operations (the binary has a size budget): each mask is all ones
+        // for its own operation only.
+        let (and, or, xor) = match op {
+            BitOp::And => (0xffu8, 0u8, 0u8),
+            BitOp::Or => (0, 0xff, 0),
+            BitOp::Xor => (0, 0, 0xff),
+            BitOp::Not => (0, 0, 0),
+        };
+        for s in rest {
+            let (head, tail) = res.split_at_mut(s.len());
+            head.iter_mut().zip(s.iter()).for_each(|(r, &y)| *r = (*r & y & and) | ((*r | y) & or) | ((*r ^ y) & xor));
+            if op == BitOp::And {
+                tail.fill(0);
             }
         }
-        res
-    };
-    let dest = args.get(2);
+    }
+    res
+}
+
+/// Stores BITOP's result at `dest` (deleting it for an empty result), notifies, and replies the length.
+fn bitop_store(ctx: &mut Ctx, dest: &[u8], result: Vec<u8>) {
     let len = result.len();
     let event = if len > 0 {
         // Redis's setKey: a write lookup of the old value (touched; under LFU the new value keeps its counter),
@@ -723,6 +698,47 @@ fn bitop(ctx: &mut Ctx, args: Args) {
         ctx.notify(class, name, dest);
     }
     ctx.reply().int(len as i64);
+}
+
+/// BITOP <AND | OR | XOR | NOT> destkey key [key ...]
+fn bitop(ctx: &mut Ctx, args: Args) {
+    let name = args.get(1);
+    let op = if name.eq_ignore_ascii_case(b"and") {
+        BitOp::And
+    } else if name.eq_ignore_ascii_case(b"or") {
+        BitOp::Or
+    } else if name.eq_ignore_ascii_case(b"xor") {
+        BitOp::Xor
+    } else if name.eq_ignore_ascii_case(b"not") {
+        BitOp::Not
+    } else {
+        ctx.reply().err_syntax();
+        return;
+    };
+    if op == BitOp::Not && args.len() != 4 {
+        ctx.reply().error("ERR BITOP NOT must be called with a single source key.");
+        return;
+    }
+    // Look every source up first (expiry, hits and misses, WRONGTYPE), then read them all at once.
+    let Some(present) = bitop_sources_present(ctx, args) else { return };
+    let mut ints = vec![[0u8; 24]; present.len()];
+    let result = {
+        let db = ctx.db_ref();
+        let srcs: Vec<&[u8]> = ints
+            .iter_mut()
+            .zip(&present)
+            .enumerate()
+            .map(|(j, (buf, &here))| match db.keys.get(args.get(3 + j)).and_then(|e| e.as_str()) {
+                _ if !here => &b""[..],
+                Some(StrRef::Bytes(b)) => b,
+                // An int-encoded source reads as its decimal text.
+                Some(StrRef::Int(v)) => crate::util::itoa_buf(v, buf),
+                None => b"",
+            })
+            .collect();
+        bitop_compute(op, &srcs)
+    };
+    bitop_store(ctx, args.get(2), result);
 }
 
 /// One parsed BITFIELD operation.
@@ -777,13 +793,17 @@ fn bitfield_ro(ctx: &mut Ctx, args: Args) {
     bitfield_generic(ctx, args, true)
 }
 
-/// Redis's `bitfieldGeneric`: every operation is parsed (and refused) before the key is looked at.
-fn bitfield_generic(ctx: &mut Ctx, args: Args, ro_command: bool) {
-    let key = args.get(1);
-    let mut ops: Vec<FieldOp> = Vec::new();
+/// BITFIELD's operations, parsed: the list, whether they are all GETs, and the highest bit a write touches.
+struct FieldOps {
+    ops: Vec<FieldOp>,
+    readonly: bool,
+    highest: u64,
+}
+
+/// Parses every BITFIELD operation (OVERFLOW applying to the writes after it); None once an error was replied.
+fn parse_bitfield_ops(ctx: &mut Ctx, args: Args) -> Option<FieldOps> {
+    let mut f = FieldOps { ops: Vec::new(), readonly: true, highest: 0 };
     let mut overflow = Overflow::Wrap;
-    let mut readonly = true;
-    let mut highest: u64 = 0;
     let mut j = 2;
     while j < args.len() {
         let rem = args.len() - j - 1;
@@ -803,44 +823,84 @@ fn bitfield_generic(ctx: &mut Ctx, args: Args, ro_command: bool) {
                 Overflow::Fail
             } else {
                 ctx.reply().error("ERR Invalid OVERFLOW type specified");
-                return;
+                return None;
             };
             j += 2;
             continue;
         } else {
             ctx.reply().err_syntax();
-            return;
+            return None;
         };
-        let Some((signed, bits)) = bitfield_type(ctx.reply(), args.get(j + 1)) else { return };
-        let Some(offset) = bit_offset(ctx, args.get(j + 2), bits) else { return };
+        let (signed, bits) = bitfield_type(ctx.reply(), args.get(j + 1))?;
+        let offset = bit_offset(ctx, args.get(j + 2), bits)?;
         let mut value = 0;
         if kind != FieldKind::Get {
-            readonly = false;
-            highest = highest.max(offset.saturating_add(bits as u64 - 1));
-            let Some(v) = int_arg(ctx.reply(), args.get(j + 3)) else { return };
-            value = v;
+            f.readonly = false;
+            f.highest = f.highest.max(offset.saturating_add(bits as u64 - 1));
+            value = int_arg(ctx.reply(), args.get(j + 3))?;
         }
-        ops.push(FieldOp { offset, value, kind, overflow, bits, signed });
+        f.ops.push(FieldOp { offset, value, kind, overflow, bits, signed });
         j += if kind == FieldKind::Get { 3 } else { 4 };
     }
+    Some(f)
+}
+
+/// BITFIELD with GETs only: replies each over the string at `key`, which is not created.
+fn bitfield_read(ctx: &mut Ctx, key: &[u8], ops: &[FieldOp]) {
+    let (e, r) = ctx.read_reply(key);
+    let mut tmp = [0u8; 24];
+    let p: &[u8] = match e {
+        None => b"",
+        Some(e) => match e.as_str() {
+            Some(s) => s.bytes(&mut tmp),
+            None => {
+                r.err_wrongtype();
+                return;
+            }
+        },
+    };
+    r.array(ops.len());
+    for op in ops {
+        reply_get(r, p, op);
+    }
+}
+
+/// What a SET or INCRBY over `p` does: `(reply, new field bits, old field bits, overflowed)`.
+fn field_write(p: &[u8], op: &FieldOp) -> (i64, u64, u64, i32) {
+    let incr = op.kind == FieldKind::Incrby;
+    if op.signed {
+        let old = get_signed(p, op.offset, op.bits);
+        let (ovf, new, ret) = if incr {
+            let (ovf, limit) = signed_overflow(old, op.value, op.bits, op.overflow);
+            let new = if ovf != 0 { limit } else { old.wrapping_add(op.value) };
+            (ovf, new, new)
+        } else {
+            let (ovf, limit) = signed_overflow(op.value, 0, op.bits, op.overflow);
+            (ovf, if ovf != 0 { limit } else { op.value }, old)
+        };
+        (ret, new as u64, old as u64, ovf)
+    } else {
+        let old = get_field(p, op.offset, op.bits);
+        let (ovf, new, ret) = if incr {
+            let (ovf, limit) = unsigned_overflow(old, op.value, op.bits, op.overflow);
+            let new = if ovf != 0 { limit } else { old.wrapping_add(op.value as u64) };
+            (ovf, new, new)
+        } else {
+            let v = op.value as u64;
+            let (ovf, limit) = unsigned_overflow(v, 0, op.bits, op.overflow);
+            (ovf, if ovf != 0 { limit } else { v }, old)
+        };
+        (ret as i64, new, old, ovf)
+    }
+}
+
+/// Redis's `bitfieldGeneric`: every operation is parsed (and refused) before the key is looked at.
+fn bitfield_generic(ctx: &mut Ctx, args: Args, ro_command: bool) {
+    let key = args.get(1);
+    let Some(FieldOps { ops, readonly, highest }) = parse_bitfield_ops(ctx, args) else { return };
 
     if readonly {
-        let (e, r) = ctx.read_reply(key);
-        let mut tmp = [0u8; 24];
-        let p: &[u8] = match e {
-            None => b"",
-            Some(e) => match e.as_str() {
-                Some(s) => s.bytes(&mut tmp),
-                None => {
-                    r.err_wrongtype();
-                    return;
-                }
-            },
-        };
-        r.array(ops.len());
-        for op in &ops {
-            reply_get(r, p, op);
-        }
+        bitfield_read(ctx, key, &ops);
         return;
     }
     if ro_command {
@@ -855,31 +915,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: Args, ro_command: bool) {
                 reply_get(r, p, op);
                 continue;
             }
-            let incr = op.kind == FieldKind::Incrby;
-            let (ret, new, old_bits, ovf) = if op.signed {
-                let old = get_signed(p, op.offset, op.bits);
-                let (ovf, new, ret) = if incr {
-                    let (ovf, limit) = signed_overflow(old, op.value, op.bits, op.overflow);
-                    let new = if ovf != 0 { limit } else { old.wrapping_add(op.value) };
-                    (ovf, new, new)
-                } else {
-                    let (ovf, limit) = signed_overflow(op.value, 0, op.bits, op.overflow);
-                    (ovf, if ovf != 0 { limit } else { op.value }, old)
-                };
-                (ret, new as u64, old as u64, ovf)
-            } else {
-                let old = get_field(p, op.offset, op.bits);
-                let (ovf, new, ret) = if incr {
-                    let (ovf, limit) = unsigned_overflow(old, op.value, op.bits, op.overflow);
-                    let new = if ovf != 0 { limit } else { old.wrapping_add(op.value as u64) };
-                    (ovf, new, new)
-                } else {
-                    let v = op.value as u64;
-                    let (ovf, limit) = unsigned_overflow(v, 0, op.bits, op.overflow);
-                    (ovf, if ovf != 0 { limit } else { v }, old)
-                };
-                (ret as i64, new, old, ovf)
-            };
+            let (ret, new, old_bits, ovf) = field_write(p, op);
             if ovf != 0 && op.overflow == Overflow::Fail {
                 r.null();
                 continue;

@@ -141,18 +141,19 @@ fn config_get(ctx: &mut Ctx, args: Args) {
 /// Directives CONFIG SET refuses with `-LOADING` while a dataset loads.
 const DENY_LOADING: &[&str] = &["appendonly", "repl-diskless-load", "dir"];
 
-/// All or nothing: every parameter is checked first (known, mutable, not repeated); then values are applied in
-/// order, and if one fails every earlier change is rolled back.
-fn config_set(ctx: &mut Ctx, args: Args) {
-    if args.len() % 2 != 0 {
-        ctx.reply().err_syntax();
-        return;
-    }
+/// The directives of one CONFIG SET, each with its name as given and its value.
+type ConfigPairs<'a> = Vec<(&'static Directive, &'a [u8], &'a [u8])>;
+
+/// CONFIG SET's error for the parameter `name`.
+fn set_failed(name: &[u8], why: &str) -> String {
+    format!("ERR CONFIG SET failed (possibly related to argument '{}') - {why}", String::from_utf8_lossy(name))
+}
+
+/// Checks every parameter of CONFIG SET (known, mutable, allowed, not repeated, not denied while loading) before
+/// anything is set; None once an error was replied.
+fn check_config_pairs<'a>(ctx: &mut Ctx, args: Args<'a>) -> Option<ConfigPairs<'a>> {
     let local = is_local_client(ctx.client());
-    let mut pairs: Vec<(&'static Directive, &[u8], &[u8])> = Vec::new();
-    let failed = |name: &[u8], why: &str| {
-        format!("ERR CONFIG SET failed (possibly related to argument '{}') - {why}", String::from_utf8_lossy(name))
-    };
+    let mut pairs: ConfigPairs = Vec::new();
     let loading = ctx.server().persist.stats.loading || ctx.server().persist.stats.async_loading;
     let mut deny_loading = false;
     let mut i = 2;
@@ -165,7 +166,7 @@ fn config_set(ctx: &mut Ctx, args: Args) {
                 String::from_utf8_lossy(name)
             );
             ctx.reply().error(&msg);
-            return;
+            return None;
         };
         let problem = if !d.is_mutable() {
             Some("can't set immutable config")
@@ -177,9 +178,9 @@ fn config_set(ctx: &mut Ctx, args: Args) {
             None
         };
         if let Some(why) = problem {
-            let msg = failed(name, why);
+            let msg = set_failed(name, why);
             ctx.reply().error(&msg);
-            return;
+            return None;
         }
         // What the load depends on cannot change under it (Redis's DENY_LOADING_CONFIG), also while a replica
         // loads its master's payload next to the old data.
@@ -190,45 +191,32 @@ fn config_set(ctx: &mut Ctx, args: Args) {
     }
     if deny_loading {
         ctx.reply().error("LOADING Redis is loading the dataset in memory");
-        return;
+        return None;
     }
-    let before = ctx.config().clone();
-    for (d, name, value) in &pairs {
+    Some(pairs)
+}
+
+/// Sets the values in order; the error of the first that fails (earlier ones stay set).
+fn set_config_values(ctx: &mut Ctx, pairs: &ConfigPairs) -> Result<(), String> {
+    for (d, name, value) in pairs {
         let values = if d.is_multi() {
             match config::split_args(value) {
                 Some(v) => v,
-                None => {
-                    let msg = failed(name, "Unbalanced quotes in configuration value");
-                    restore(ctx, before);
-                    ctx.reply().error(&msg);
-                    return;
-                }
+                None => return Err(set_failed(name, "Unbalanced quotes in configuration value")),
             }
         } else {
             vec![value.to_vec()]
         };
         if let Err(why) = ctx.server().config.set(d, &values) {
-            let msg = failed(name, &why);
-            restore(ctx, before);
-            ctx.reply().error(&msg);
-            return;
+            return Err(set_failed(name, &why));
         }
     }
-    crate::crash_report::raise_watchdog_period(&mut ctx.server().config);
-    if let Err((directive, why)) = apply_runtime(&ctx.server_ref().config, &before, ctx.server_ref().repl.is_replica())
-    {
-        let name = pairs.iter().find(|(d, _, _)| d.name == directive).map_or(directive.as_bytes(), |p| p.1);
-        let msg = failed(name, &why);
-        restore(ctx, before);
-        ctx.reply().error(&msg);
-        return;
-    }
-    if let Err((name, why)) = apply_listeners(ctx, &before, &pairs) {
-        let msg = failed(name, why);
-        restore(ctx, before);
-        ctx.reply().error(&msg);
-        return;
-    }
+    Ok(())
+}
+
+/// What follows a successful CONFIG SET at once: myself's cluster address, the backlog's size, the tracking
+/// table's limit.
+fn config_set_followups(ctx: &mut Ctx, pairs: &ConfigPairs) {
     // myself's announced address, ports, hostname and no-failover flag follow at once (Redis's
     // `clusterUpdateMyself*` apply functions): CLUSTER NODES/SLOTS right after the CONFIG SET show them.
     if pairs.iter().any(|(d, _, _)| d.name.starts_with("cluster-announce-") || d.name == "cluster-replica-no-failover")
@@ -250,6 +238,38 @@ fn config_set(ctx: &mut Ctx, args: Args) {
     if pairs.iter().any(|(d, _, _)| d.name == "tracking-table-max-keys") {
         ctx.server().tracking.limit_changed();
     }
+}
+
+/// All or nothing: every parameter is checked first (known, mutable, not repeated); then values are applied in
+/// order, and if one fails every earlier change is rolled back.
+fn config_set(ctx: &mut Ctx, args: Args) {
+    if args.len() % 2 != 0 {
+        ctx.reply().err_syntax();
+        return;
+    }
+    let Some(pairs) = check_config_pairs(ctx, args) else { return };
+    let before = ctx.config().clone();
+    if let Err(msg) = set_config_values(ctx, &pairs) {
+        restore(ctx, before);
+        ctx.reply().error(&msg);
+        return;
+    }
+    crate::crash_report::raise_watchdog_period(&mut ctx.server().config);
+    if let Err((directive, why)) = apply_runtime(&ctx.server_ref().config, &before, ctx.server_ref().repl.is_replica())
+    {
+        let name = pairs.iter().find(|(d, _, _)| d.name == directive).map_or(directive.as_bytes(), |p| p.1);
+        let msg = set_failed(name, &why);
+        restore(ctx, before);
+        ctx.reply().error(&msg);
+        return;
+    }
+    if let Err((name, why)) = apply_listeners(ctx, &before, &pairs) {
+        let msg = set_failed(name, why);
+        restore(ctx, before);
+        ctx.reply().error(&msg);
+        return;
+    }
+    config_set_followups(ctx, &pairs);
     ctx.reply().ok();
 }
 

@@ -639,11 +639,9 @@ fn client_type(c: &ClientState) -> ClientType {
     }
 }
 
-/// One CLIENT LIST line (without the newline), fields as Redis 7.0.15 prints them. `cmd` overrides the last
-/// command shown (the caller's line shows the CLIENT command being run, as in Redis). `dirty_cas`: a WATCHed key
-/// of the client was touched.
-pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty_cas: bool) -> String {
-    use std::fmt::Write;
+/// The `flags=` letters of a CLIENT LIST line (`N` for none). `dirty_cas`: a WATCHed key of the client was
+/// touched.
+fn client_flags(c: &ClientState, dirty_cas: bool) -> String {
     let mut flags = String::new();
     if c.has(cf::REPLICA) {
         flags.push('S');
@@ -696,6 +694,15 @@ pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty
     if flags.is_empty() {
         flags.push('N');
     }
+    flags
+}
+
+/// One CLIENT LIST line (without the newline), fields as Redis 7.0.15 prints them. `cmd` overrides the last
+/// command shown (the caller's line shows the CLIENT command being run, as in Redis). `dirty_cas`: a WATCHed key
+/// of the client was touched.
+pub(crate) fn client_line(c: &ClientState, now_ms: i64, cmd: Option<&str>, dirty_cas: bool) -> String {
+    use std::fmt::Write;
+    let flags = client_flags(c, dirty_cas);
     let mut events = String::new();
     if c.conn.readable {
         events.push('r');
@@ -850,106 +857,125 @@ fn client_info(ctx: &mut Ctx, _args: Args) {
     ctx.reply().verbatim("txt", line.as_bytes());
 }
 
+/// CLIENT KILL's filters (all must match), and SKIPME.
+struct KillFilter<'a> {
+    addr: Option<&'a [u8]>,
+    laddr: Option<&'a [u8]>,
+    ctype: Option<ClientType>,
+    id: Option<u64>,
+    user: Option<crate::acl::UserId>,
+    /// MAXAGE in seconds (0: none).
+    max_age: i64,
+    skipme: bool,
+}
+
+impl KillFilter<'_> {
+    /// Whether client `c` passes every filter (`now` in ms).
+    fn matches(&self, c: &ClientState, now: i64) -> bool {
+        !(self.addr.is_some_and(|a| a != c.addr.as_bytes())
+            || self.laddr.is_some_and(|a| a != c.laddr.as_bytes())
+            || self.ctype.is_some_and(|t| t != client_type(c))
+            || self.id.is_some_and(|i| i != c.id)
+            || self.user.is_some_and(|u| u != c.user_id)
+            // Ages in whole seconds as Redis counts them (its clock's second minus the creation second); 7.4
+            // kills a client exactly `maxage` old.
+            || (self.max_age != 0 && now.div_euclid(1000) - c.created_ms.div_euclid(1000) < self.max_age))
+    }
+}
+
+/// Parses CLIENT KILL's `<filter> <value>` pairs (the new form) into `f`; false once an error was replied.
+fn parse_kill_filters<'a>(ctx: &mut Ctx, args: Args<'a>, f: &mut KillFilter<'a>) -> bool {
+    let mut i = 2;
+    while i < args.len() {
+        if i + 1 >= args.len() {
+            ctx.reply().err_syntax();
+            return false;
+        }
+        let v = args.get(i + 1);
+        if args.is(i, "id") {
+            match parse_i64(v) {
+                Some(n) if n >= 1 => f.id = Some(n as u64),
+                _ => {
+                    ctx.reply().error("ERR client-id should be greater than 0");
+                    return false;
+                }
+            }
+        } else if args.is(i, "type") {
+            match client_type_by_name(v) {
+                Some(t) => f.ctype = Some(t),
+                None => {
+                    let n = String::from_utf8_lossy(v).into_owned();
+                    ctx.reply().error(&format!("ERR Unknown client type '{n}'"));
+                    return false;
+                }
+            }
+        } else if args.is(i, "addr") {
+            f.addr = Some(v);
+        } else if args.is(i, "laddr") {
+            f.laddr = Some(v);
+        } else if args.is(i, "user") {
+            match ctx.server().acl.id_of(v) {
+                Some(u) => f.user = Some(u),
+                None => {
+                    let n = String::from_utf8_lossy(v).into_owned();
+                    ctx.reply().error(&format!("ERR No such user '{n}'"));
+                    return false;
+                }
+            }
+        } else if args.is(i, "skipme") {
+            if v.eq_ignore_ascii_case(b"yes") {
+                f.skipme = true;
+            } else if v.eq_ignore_ascii_case(b"no") {
+                f.skipme = false;
+            } else {
+                ctx.reply().err_syntax();
+                return false;
+            }
+        } else if args.is(i, "maxage") {
+            // Redis 7.4's documented MAXAGE: a positive number of seconds (7.0's hidden form took any integer).
+            match parse_i64(v) {
+                Some(n) if n > 0 => f.max_age = n,
+                Some(_) => {
+                    ctx.reply().error("ERR maxage should be greater than 0");
+                    return false;
+                }
+                None => {
+                    ctx.reply().error("ERR maxage is not an integer or out of range");
+                    return false;
+                }
+            }
+        } else {
+            ctx.reply().err_syntax();
+            return false;
+        }
+        i += 2;
+    }
+    true
+}
+
 /// `CLIENT KILL ip:port | <filter value> ...`
 ///
 /// Other clients are closed by the event loop after this command (`Action::KillClient`); the caller itself is
 /// closed once its reply is written.
 fn client_kill(ctx: &mut Ctx, args: Args) {
-    let mut addr: Option<&[u8]> = None;
-    let mut laddr: Option<&[u8]> = None;
-    let mut ctype: Option<ClientType> = None;
-    let mut id: Option<u64> = None;
-    let mut user: Option<crate::acl::UserId> = None;
-    let mut max_age: i64 = 0;
     let old_form = args.len() == 3;
-    let mut skipme = !old_form;
+    let mut f =
+        KillFilter { addr: None, laddr: None, ctype: None, id: None, user: None, max_age: 0, skipme: !old_form };
     if old_form {
-        addr = Some(args.get(2));
-    } else {
-        let mut i = 2;
-        while i < args.len() {
-            if i + 1 >= args.len() {
-                ctx.reply().err_syntax();
-                return;
-            }
-            let v = args.get(i + 1);
-            if args.is(i, "id") {
-                match parse_i64(v) {
-                    Some(n) if n >= 1 => id = Some(n as u64),
-                    _ => {
-                        ctx.reply().error("ERR client-id should be greater than 0");
-                        return;
-                    }
-                }
-            } else if args.is(i, "type") {
-                match client_type_by_name(v) {
-                    Some(t) => ctype = Some(t),
-                    None => {
-                        let n = String::from_utf8_lossy(v).into_owned();
-                        ctx.reply().error(&format!("ERR Unknown client type '{n}'"));
-                        return;
-                    }
-                }
-            } else if args.is(i, "addr") {
-                addr = Some(v);
-            } else if args.is(i, "laddr") {
-                laddr = Some(v);
-            } else if args.is(i, "user") {
-                match ctx.server().acl.id_of(v) {
-                    Some(u) => user = Some(u),
-                    None => {
-                        let n = String::from_utf8_lossy(v).into_owned();
-                        ctx.reply().error(&format!("ERR No such user '{n}'"));
-                        return;
-                    }
-                }
-            } else if args.is(i, "skipme") {
-                if v.eq_ignore_ascii_case(b"yes") {
-                    skipme = true;
-                } else if v.eq_ignore_ascii_case(b"no") {
-                    skipme = false;
-                } else {
-                    ctx.reply().err_syntax();
-                    return;
-                }
-            } else if args.is(i, "maxage") {
-                // Redis 7.4's documented MAXAGE: a positive number of seconds (7.0's hidden form took any integer).
-                match parse_i64(v) {
-                    Some(n) if n > 0 => max_age = n,
-                    Some(_) => {
-                        ctx.reply().error("ERR maxage should be greater than 0");
-                        return;
-                    }
-                    None => {
-                        ctx.reply().error("ERR maxage is not an integer or out of range");
-                        return;
-                    }
-                }
-            } else {
-                ctx.reply().err_syntax();
-                return;
-            }
-            i += 2;
-        }
+        f.addr = Some(args.get(2));
+    } else if !parse_kill_filters(ctx, args, &mut f) {
+        return;
     }
     let now = ctx.server().now_ms;
     let me = ctx.client().id;
     let mut victims = Vec::new();
     let mut kill_me = false;
     for c in all_clients(ctx) {
-        if addr.is_some_and(|a| a != c.addr.as_bytes())
-            || laddr.is_some_and(|a| a != c.laddr.as_bytes())
-            || ctype.is_some_and(|t| t != client_type(c))
-            || id.is_some_and(|i| i != c.id)
-            || user.is_some_and(|u| u != c.user_id)
-            // Ages in whole seconds as Redis counts them (its clock's second minus the creation second); 7.4
-            // kills a client exactly `maxage` old.
-            || (max_age != 0 && now.div_euclid(1000) - c.created_ms.div_euclid(1000) < max_age)
-        {
+        if !f.matches(c, now) {
             continue;
         }
         if c.id == me {
-            if skipme {
+            if f.skipme {
                 continue;
             }
             kill_me = true;

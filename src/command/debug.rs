@@ -205,10 +205,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         crate::log::log(LogLevel::Warning, &format!("DEBUG LOG: {msg}"));
         ctx.reply().ok();
     } else if is("leak") && argc == 3 {
-        // On purpose: the point of DEBUG LEAK is a leak that leak checkers must report.
-        let leaked: &'static mut [u8] = Box::leak(args.get(2).to_vec().into_boxed_slice());
-        let _ = leaked;
-        ctx.reply().ok();
+        leak(ctx, args.get(2));
     } else if is("drop-cluster-packet-filter") && argc == 3 {
         let Some(t) = int_arg(ctx.reply(), args.get(2)) else { return };
         crate::cluster::bus::DROP_PACKET_FILTER.store(t, Ordering::Relaxed);
@@ -228,14 +225,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         let d = dataset_digest(&ctx.server().dbs);
         ctx.reply().simple(&to_hex(&d));
     } else if is("digest-value") && argc >= 2 {
-        let (client, srv) = ctx.client_and_server();
-        let (db, r) = (&srv.dbs[client.db], &mut client.reply);
-        r.array(argc - 2);
-        for key in args.iter().skip(2) {
-            // Like Redis, no lookup: logically expired keys still count.
-            let d = db.keys.get(key).map_or([0; DIGEST_LEN], key_digest);
-            r.simple(&to_hex(&d));
-        }
+        digest_value(ctx, args);
     } else if is("protocol") && argc == 3 {
         protocol(ctx.reply(), args.get(2));
     } else if is("sleep") && argc == 3 {
@@ -248,33 +238,14 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         ctx.server().active_expire_enabled = crate::util::atoll(args.get(2)) != 0;
         ctx.reply().ok();
     } else if is("quicklist-packed-threshold") && argc == 3 {
-        match crate::config::parse_memory(args.get(2)).and_then(packed_threshold) {
-            Some(sz) => {
-                ctx.server().debug.packed_threshold = sz;
-                ctx.reply().ok();
-            }
-            None => ctx.reply().error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
-        }
+        set_packed_threshold(ctx, args.get(2));
     } else if is("set-skip-checksum-validation") && argc == 3 {
         crate::persist::rdb::set_skip_checksum(crate::util::atoll(args.get(2)) != 0);
         ctx.reply().ok();
     } else if is("replicate") && argc >= 3 {
-        // The arguments go to the replication stream as a command, as is, in the database the stream has
-        // selected (not to the AOF); nothing while we are a replica or have no backlog.
-        if !ctx.server().repl.is_replica() {
-            if let Some(f) = ctx.server().prop.repl.as_mut() {
-                let argv: Vec<&[u8]> = (2..argc).map(|i| args.get(i)).collect();
-                crate::resp::encode_command(&mut f.buf, &argv);
-            }
-        }
-        ctx.reply().ok();
+        replicate(ctx, args);
     } else if is("error") && argc == 3 {
-        // The text goes out as is: no ERR code is added, and (as in Redis) it is not counted in errorstats.
-        let mut line = Vec::with_capacity(args.get(2).len() + 3);
-        line.push(b'-');
-        line.extend(args.get(2).iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
-        line.extend_from_slice(b"\r\n");
-        ctx.reply().raw_bytes(&line);
+        debug_error(ctx, args.get(2));
     } else if is("structsize") && argc == 2 {
         // The sizes of Redis's structures on 64-bit builds: the model ferredis's MEMORY USAGE reports in.
         ctx.reply().bulk(b"bits:64 robj:16 dictentry:24 sdshdr5:1 sdshdr8:3 sdshdr16:5 sdshdr32:9 sdshdr64:17 ");
@@ -290,17 +261,9 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         stringmatch_fuzz(&mut ctx.server().rng);
         ctx.reply().simple("Apparently Redis did not crash: test passed");
     } else if is("config-rewrite-force-all") && argc == 2 {
-        match config_rewrite_force_all(&ctx.server().config) {
-            Ok(()) => ctx.reply().ok(),
-            Err(e) => ctx.reply().error(&format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}")),
-        }
+        rewrite_force_all(ctx);
     } else if is("client-eviction") && argc == 2 {
-        if ctx.config().maxmemory_clients == 0 {
-            ctx.reply().error("ERR maxmemory-clients is disabled.");
-        } else {
-            let text = ctx.server().clients.mem.debug_text();
-            ctx.reply().verbatim("txt", text.as_bytes());
-        }
+        client_eviction(ctx);
     } else if is("pause-cron") && argc == 3 {
         ctx.server().debug.pause_cron = crate::util::atoll(args.get(2)) != 0;
         ctx.reply().ok();
@@ -310,6 +273,78 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         clusterlink_kill(ctx, args);
     } else {
         err_subcommand_syntax(ctx.reply(), "debug", sub);
+    }
+}
+
+/// `DEBUG LEAK <string>`: leaks a copy of the string.
+fn leak(ctx: &mut Ctx, s: &[u8]) {
+    // On purpose: the point of DEBUG LEAK is a leak that leak checkers must report.
+    let leaked: &'static mut [u8] = Box::leak(s.to_vec().into_boxed_slice());
+    let _ = leaked;
+    ctx.reply().ok();
+}
+
+/// `DEBUG DIGEST-VALUE [key ...]`: each key's digest (zeros for a missing one).
+fn digest_value(ctx: &mut Ctx, args: Args) {
+    let (client, srv) = ctx.client_and_server();
+    let (db, r) = (&srv.dbs[client.db], &mut client.reply);
+    r.array(args.len() - 2);
+    for key in args.iter().skip(2) {
+        // Like Redis, no lookup: logically expired keys still count.
+        let d = db.keys.get(key).map_or([0; DIGEST_LEN], key_digest);
+        r.simple(&to_hex(&d));
+    }
+}
+
+/// `DEBUG QUICKLIST-PACKED-THRESHOLD <size>`: the element size from which a quicklist stores plain nodes.
+fn set_packed_threshold(ctx: &mut Ctx, arg: &[u8]) {
+    match crate::config::parse_memory(arg).and_then(packed_threshold) {
+        Some(sz) => {
+            ctx.server().debug.packed_threshold = sz;
+            ctx.reply().ok();
+        }
+        None => ctx.reply().error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
+    }
+}
+
+/// `DEBUG REPLICATE <arg> ...`: writes the arguments to the replication stream as a command.
+fn replicate(ctx: &mut Ctx, args: Args) {
+    // The arguments go to the replication stream as a command, as is, in the database the stream has
+    // selected (not to the AOF); nothing while we are a replica or have no backlog.
+    if !ctx.server().repl.is_replica() {
+        if let Some(f) = ctx.server().prop.repl.as_mut() {
+            let argv: Vec<&[u8]> = (2..args.len()).map(|i| args.get(i)).collect();
+            crate::resp::encode_command(&mut f.buf, &argv);
+        }
+    }
+    ctx.reply().ok();
+}
+
+/// `DEBUG ERROR <string>`: replies with the string as an error.
+fn debug_error(ctx: &mut Ctx, text: &[u8]) {
+    // The text goes out as is: no ERR code is added, and (as in Redis) it is not counted in errorstats.
+    let mut line = Vec::with_capacity(text.len() + 3);
+    line.push(b'-');
+    line.extend(text.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+    line.extend_from_slice(b"\r\n");
+    ctx.reply().raw_bytes(&line);
+}
+
+/// `DEBUG CLIENT-EVICTION`: the client eviction buckets, as text.
+fn client_eviction(ctx: &mut Ctx) {
+    if ctx.config().maxmemory_clients == 0 {
+        ctx.reply().error("ERR maxmemory-clients is disabled.");
+    } else {
+        let text = ctx.server().clients.mem.debug_text();
+        ctx.reply().verbatim("txt", text.as_bytes());
+    }
+}
+
+/// `DEBUG CONFIG-REWRITE-FORCE-ALL`: CONFIG REWRITE writing every option, defaults included.
+fn rewrite_force_all(ctx: &mut Ctx) {
+    match config_rewrite_force_all(&ctx.server().config) {
+        Ok(()) => ctx.reply().ok(),
+        Err(e) => ctx.reply().error(&format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}")),
     }
 }
 

@@ -17,6 +17,7 @@ use crate::config::notify as nc;
 use crate::keyspace::object::{StrRef, Value};
 use crate::keyspace::types::geo::{self, Shape, ShapeKind};
 use crate::keyspace::types::zset::{ScoreRange, ZAddFlags, ZSet};
+use crate::keyspace::types::Thresholds;
 use crate::resp::reply::Reply;
 
 const GEO: Command = Command {
@@ -448,46 +449,71 @@ fn search<'a>(z: &'a ZSet, shape: &Shape, limit: usize) -> Vec<Found<'a>> {
     found
 }
 
-/// Redis's `georadiusGeneric`: `src` is the source key's index.
-fn georadius_generic(ctx: &mut Ctx, args: Args, src: usize, flags: u8) {
-    let th = ctx.thresholds();
-    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(src)) else { return };
-    let z = z.map(|z| &*z);
-    let mut store: Option<&[u8]> = None;
-    let mut storedist = false;
-    let mut center = [0.0f64; 2];
-    let mut kind = ShapeKind::Radius(0.0);
-    let mut to_meters = 0.0;
+/// A geo search's parsed arguments (`georadiusGeneric`'s locals).
+struct GeoOptions<'a> {
+    store: Option<&'a [u8]>,
+    storedist: bool,
+    center: [f64; 2],
+    kind: ShapeKind,
+    to_meters: f64,
+    withdist: bool,
+    withhash: bool,
+    withcoords: bool,
+    frommember: bool,
+    fromloc: bool,
+    byradius: bool,
+    bybox: bool,
+    sort: Sort,
+    any: bool,
+    count: i64,
+}
+
+/// Parses the positional arguments each command form starts with (centre and radius for GEORADIUS and
+/// GEORADIUSBYMEMBER, the destination for GEOSEARCHSTORE); returns the index of the first option, None once an
+/// error was replied.
+fn parse_geo_positional<'a>(
+    r: &mut Reply,
+    args: Args<'a>,
+    z: Option<&ZSet>,
+    flags: u8,
+    o: &mut GeoOptions<'a>,
+) -> Option<usize> {
     let base;
     if flags & COORDS != 0 {
         base = 6;
-        let Some(c) = lon_lat_arg(r, args, 2) else { return };
-        center = c;
-        let Some((radius, conv)) = radius_arg(r, args, 4) else { return };
-        (kind, to_meters) = (ShapeKind::Radius(radius), conv);
+        o.center = lon_lat_arg(r, args, 2)?;
+        let (radius, conv) = radius_arg(r, args, 4)?;
+        (o.kind, o.to_meters) = (ShapeKind::Radius(radius), conv);
     } else if flags & MEMBER != 0 {
         base = 5;
         if z.is_some() {
             let Some(c) = member_pos(z, args.get(2)) else {
                 r.error("ERR could not decode requested zset member");
-                return;
+                return None;
             };
-            center = c;
-            let Some((radius, conv)) = radius_arg(r, args, 3) else { return };
-            (kind, to_meters) = (ShapeKind::Radius(radius), conv);
+            o.center = c;
+            let (radius, conv) = radius_arg(r, args, 3)?;
+            (o.kind, o.to_meters) = (ShapeKind::Radius(radius), conv);
         }
     } else if flags & SEARCHSTORE != 0 {
         base = 3;
-        store = Some(args.get(1));
+        o.store = Some(args.get(1));
     } else {
         base = 2;
     }
+    Some(base)
+}
 
-    let (mut withdist, mut withhash, mut withcoords) = (false, false, false);
-    let (mut frommember, mut fromloc, mut byradius, mut bybox) = (false, false, false, false);
-    let mut sort = Sort::None;
-    let mut any = false;
-    let mut count: i64 = 0;
+/// Parses the options from `base` on (WITH*, ANY, ASC/DESC, COUNT, STORE/STOREDIST, FROM*, BY*); false once an
+/// error was replied.
+fn parse_geo_options<'a>(
+    r: &mut Reply,
+    args: Args<'a>,
+    z: Option<&ZSet>,
+    flags: u8,
+    base: usize,
+    o: &mut GeoOptions<'a>,
+) -> bool {
     let search_cmd = flags & SEARCH != 0;
     let remaining = args.len().saturating_sub(base);
     let mut i = 0;
@@ -495,102 +521,91 @@ fn georadius_generic(ctx: &mut Ctx, args: Args, src: usize, flags: u8) {
         let at = base + i;
         let arg = |w: &str| args.is(at, w);
         if arg("withdist") {
-            withdist = true;
+            o.withdist = true;
         } else if arg("withhash") {
-            withhash = true;
+            o.withhash = true;
         } else if arg("withcoord") {
-            withcoords = true;
+            o.withcoords = true;
         } else if arg("any") {
-            any = true;
+            o.any = true;
         } else if arg("asc") {
-            sort = Sort::Asc;
+            o.sort = Sort::Asc;
         } else if arg("desc") {
-            sort = Sort::Desc;
+            o.sort = Sort::Desc;
         } else if arg("count") && i + 1 < remaining {
-            let Some(n) = super::shared::int_arg(r, args.get(at + 1)) else { return };
+            let Some(n) = super::shared::int_arg(r, args.get(at + 1)) else { return false };
             if n <= 0 {
                 r.error("ERR COUNT must be > 0");
-                return;
+                return false;
             }
-            count = n;
+            o.count = n;
             i += 1;
         } else if (arg("store") || arg("storedist")) && i + 1 < remaining && flags & (NOSTORE | SEARCH) == 0 {
-            store = Some(args.get(at + 1));
-            storedist = arg("storedist");
+            o.store = Some(args.get(at + 1));
+            o.storedist = arg("storedist");
             i += 1;
         } else if arg("storedist") && search_cmd && flags & SEARCHSTORE != 0 {
-            storedist = true;
-        } else if arg("frommember") && i + 1 < remaining && search_cmd && !fromloc {
+            o.storedist = true;
+        } else if arg("frommember") && i + 1 < remaining && search_cmd && !o.fromloc {
             if z.is_some() {
                 let Some(c) = member_pos(z, args.get(at + 1)) else {
                     r.error("ERR could not decode requested zset member");
-                    return;
+                    return false;
                 };
-                center = c;
+                o.center = c;
             }
-            frommember = true;
+            o.frommember = true;
             i += 1;
-        } else if arg("fromlonlat") && i + 2 < remaining && search_cmd && !frommember {
-            let Some(c) = lon_lat_arg(r, args, at + 1) else { return };
-            center = c;
-            fromloc = true;
+        } else if arg("fromlonlat") && i + 2 < remaining && search_cmd && !o.frommember {
+            let Some(c) = lon_lat_arg(r, args, at + 1) else { return false };
+            o.center = c;
+            o.fromloc = true;
             i += 2;
-        } else if arg("byradius") && i + 2 < remaining && search_cmd && !bybox {
-            let Some((radius, conv)) = radius_arg(r, args, at + 1) else { return };
-            (kind, to_meters) = (ShapeKind::Radius(radius), conv);
-            byradius = true;
+        } else if arg("byradius") && i + 2 < remaining && search_cmd && !o.bybox {
+            let Some((radius, conv)) = radius_arg(r, args, at + 1) else { return false };
+            (o.kind, o.to_meters) = (ShapeKind::Radius(radius), conv);
+            o.byradius = true;
             i += 2;
-        } else if arg("bybox") && i + 3 < remaining && search_cmd && !byradius {
-            let Some((width, height, conv)) = box_arg(r, args, at + 1) else { return };
-            (kind, to_meters) = (ShapeKind::Box { width, height }, conv);
-            bybox = true;
+        } else if arg("bybox") && i + 3 < remaining && search_cmd && !o.byradius {
+            let Some((width, height, conv)) = box_arg(r, args, at + 1) else { return false };
+            (o.kind, o.to_meters) = (ShapeKind::Box { width, height }, conv);
+            o.bybox = true;
             i += 3;
         } else {
             r.err_syntax();
-            return;
+            return false;
         }
         i += 1;
     }
+    true
+}
 
-    if store.is_some() && (withdist || withhash || withcoords) {
+/// The checks on the options' combination, in Redis's order; false once an error was replied.
+fn check_geo_options(r: &mut Reply, args: Args, flags: u8, o: &GeoOptions) -> bool {
+    let search_cmd = flags & SEARCH != 0;
+    if o.store.is_some() && (o.withdist || o.withhash || o.withcoords) {
         let what = if flags & SEARCHSTORE != 0 { "GEOSEARCHSTORE" } else { "STORE option in GEORADIUS" };
         r.error(&format!("ERR {what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options"));
-        return;
+        return false;
     }
     let name = || String::from_utf8_lossy(args.get(0)).into_owned();
-    if search_cmd && !(frommember || fromloc) {
+    if search_cmd && !(o.frommember || o.fromloc) {
         r.error(&format!("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {}", name()));
-        return;
+        return false;
     }
-    if search_cmd && !(byradius || bybox) {
+    if search_cmd && !(o.byradius || o.bybox) {
         r.error(&format!("ERR exactly one of BYRADIUS and BYBOX can be specified for {}", name()));
-        return;
+        return false;
     }
-    if any && count == 0 {
+    if o.any && o.count == 0 {
         r.error("ERR the ANY argument requires COUNT argument");
-        return;
+        return false;
     }
-    let Some(z) = z else {
-        match store {
-            Some(dst) => {
-                delete_key(ctx, dst);
-                ctx.reply().int(0);
-            }
-            None => r.array(0),
-        }
-        return;
-    };
-    if count != 0 && sort == Sort::None && !any {
-        sort = Sort::Asc;
-    }
+    true
+}
 
-    let shape = Shape::new(center, kind, to_meters);
-    let limit = if any { count as usize } else { 0 };
-    let mut found = search(z, &shape, limit);
-    if found.is_empty() && store.is_none() {
-        r.array(0);
-        return;
-    }
+/// Sorts the points found as asked and cuts them to COUNT; returns how many are kept.
+fn sort_found(found: &mut Vec<Found>, sort: Sort, count: i64) -> usize {
     let total = found.len();
     let returned = if count == 0 || (total as i64) < count { total } else { count as usize };
     if sort != Sort::None {
@@ -602,46 +617,108 @@ fn georadius_generic(ctx: &mut Ctx, args: Args, src: usize, flags: u8) {
             // which `by_dist` cannot order and a Rust sort may refuse.
             found.sort_by(|a, b| if desc { b.dist.total_cmp(&a.dist) } else { a.dist.total_cmp(&b.dist) });
         } else {
-            geo::pqsort(&mut found, &cmp, 0, returned - 1);
+            geo::pqsort(found, &cmp, 0, returned - 1);
         }
     }
     found.truncate(returned);
+    returned
+}
+
+/// Replies with the points found, each with the WITHDIST / WITHHASH / WITHCOORD extras asked for.
+fn reply_found(r: &mut Reply, found: &[Found], o: &GeoOptions) {
+    let options = usize::from(o.withdist) + usize::from(o.withhash) + usize::from(o.withcoords);
+    r.array(found.len());
+    for f in found {
+        if options > 0 {
+            r.array(options + 1);
+        }
+        r.bulk(f.member.bytes(&mut [0u8; 24]));
+        if o.withdist {
+            reply_distance(r, f.dist);
+        }
+        if o.withhash {
+            r.int(geo::cvttsd2si(f.score));
+        }
+        if o.withcoords {
+            r.array(2);
+            reply_coord(r, f.lon);
+            reply_coord(r, f.lat);
+        }
+    }
+}
+
+/// The sorted set STORE / STOREDIST writes: the points found with their geohash scores, or their distances.
+fn found_to_zset(found: &[Found], storedist: bool, th: &Thresholds) -> ZSet {
+    let mut buf = [0u8; 24];
+    let max_len = found.iter().map(|f| f.member.bytes(&mut buf).len()).max().unwrap_or(0);
+    let mut out = ZSet::with_hints(found.len(), max_len, th);
+    for f in found {
+        out.add(if storedist { f.dist } else { f.score }, f.member.bytes(&mut buf), ZAddFlags::default(), th);
+    }
+    out
+}
+
+/// Redis's `georadiusGeneric`: `src` is the source key's index.
+fn georadius_generic(ctx: &mut Ctx, args: Args, src: usize, flags: u8) {
+    let th = ctx.thresholds();
+    let Ok((z, r)) = ctx.read_typed::<ZSet>(args.get(src)) else { return };
+    let z = z.map(|z| &*z);
+    let mut o = GeoOptions {
+        store: None,
+        storedist: false,
+        center: [0.0f64; 2],
+        kind: ShapeKind::Radius(0.0),
+        to_meters: 0.0,
+        withdist: false,
+        withhash: false,
+        withcoords: false,
+        frommember: false,
+        fromloc: false,
+        byradius: false,
+        bybox: false,
+        sort: Sort::None,
+        any: false,
+        count: 0,
+    };
+    let Some(base) = parse_geo_positional(r, args, z, flags, &mut o) else { return };
+    if !parse_geo_options(r, args, z, flags, base, &mut o) || !check_geo_options(r, args, flags, &o) {
+        return;
+    }
+    let Some(z) = z else {
+        match o.store {
+            Some(dst) => {
+                delete_key(ctx, dst);
+                ctx.reply().int(0);
+            }
+            None => r.array(0),
+        }
+        return;
+    };
+    if o.count != 0 && o.sort == Sort::None && !o.any {
+        o.sort = Sort::Asc;
+    }
+
+    let shape = Shape::new(o.center, o.kind, o.to_meters);
+    let limit = if o.any { o.count as usize } else { 0 };
+    let mut found = search(z, &shape, limit);
+    if found.is_empty() && o.store.is_none() {
+        r.array(0);
+        return;
+    }
+    let returned = sort_found(&mut found, o.sort, o.count);
     for f in found.iter_mut() {
         f.dist /= shape.to_meters;
     }
 
-    let Some(dst) = store else {
-        let options = usize::from(withdist) + usize::from(withhash) + usize::from(withcoords);
-        r.array(returned);
-        for f in &found {
-            if options > 0 {
-                r.array(options + 1);
-            }
-            r.bulk(f.member.bytes(&mut [0u8; 24]));
-            if withdist {
-                reply_distance(r, f.dist);
-            }
-            if withhash {
-                r.int(geo::cvttsd2si(f.score));
-            }
-            if withcoords {
-                r.array(2);
-                reply_coord(r, f.lon);
-                reply_coord(r, f.lat);
-            }
-        }
+    let Some(dst) = o.store else {
+        reply_found(r, &found, &o);
         return;
     };
     let dst = dst.to_vec();
     if returned > 0 {
-        let mut buf = [0u8; 24];
-        let max_len = found.iter().map(|f| f.member.bytes(&mut buf).len()).max().unwrap_or(0);
-        let mut out = ZSet::with_hints(returned, max_len, &th);
-        for f in &found {
-            out.add(if storedist { f.dist } else { f.score }, f.member.bytes(&mut buf), ZAddFlags::default(), &th);
-        }
+        let out = found_to_zset(&found, o.storedist, &th);
         drop(found);
-        let event = if search_cmd { "geosearchstore" } else { "georadiusstore" };
+        let event = if flags & SEARCH != 0 { "geosearchstore" } else { "georadiusstore" };
         store_value(ctx, &dst, Value::ZSet(out), nc::ZSET, event);
         // Redis counts every stored element as a change.
         ctx.count_changes(returned as u64 - 1);

@@ -10,7 +10,7 @@
 
 use super::{flag, Args, BeginSearch, Command, Ctx, FindKeys, Group, KeySpec, KeySpecDef, BASE};
 use crate::config::notify as nc;
-use crate::net::migrate::IoFail;
+use crate::net::migrate::{Cached, IoFail};
 use crate::persist::rdb;
 use crate::util::{itoa_buf, parse_i64};
 use std::time::Duration;
@@ -94,41 +94,199 @@ fn push_bulk(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// MIGRATE host port key|"" destination-db timeout \[COPY\] \[REPLACE\] [AUTH password | AUTH2 username password]
-/// [KEYS key [key ...]]
-fn migrate(ctx: &mut Ctx, args: Args) {
-    let (mut copy, mut replace) = (false, false);
-    let (mut user, mut password): (Option<&[u8]>, Option<&[u8]>) = (None, None);
-    let (mut first_key, mut num_keys) = (3, 1);
+/// MIGRATE's options after the timeout, and where its keys are.
+struct MigrateOptions<'a> {
+    copy: bool,
+    replace: bool,
+    user: Option<&'a [u8]>,
+    password: Option<&'a [u8]>,
+    first_key: usize,
+    num_keys: usize,
+}
+
+/// Parses MIGRATE's options (COPY, REPLACE, AUTH, AUTH2, KEYS); None once an error was replied.
+fn parse_migrate_options<'a>(ctx: &mut Ctx, args: Args<'a>) -> Option<MigrateOptions<'a>> {
+    let mut o = MigrateOptions { copy: false, replace: false, user: None, password: None, first_key: 3, num_keys: 1 };
     let mut j = 6;
     while j < args.len() {
         let more = args.len() - 1 - j;
         if args.is(j, "copy") {
-            copy = true;
+            o.copy = true;
         } else if args.is(j, "replace") {
-            replace = true;
+            o.replace = true;
         } else if args.is(j, "auth") && more >= 1 {
             j += 1;
-            password = Some(args.get(j));
+            o.password = Some(args.get(j));
         } else if args.is(j, "auth2") && more >= 2 {
-            user = Some(args.get(j + 1));
-            password = Some(args.get(j + 2));
+            o.user = Some(args.get(j + 1));
+            o.password = Some(args.get(j + 2));
             j += 2;
         } else if args.is(j, "keys") {
             if !args.get(3).is_empty() {
                 ctx.reply()
                     .error("ERR When using MIGRATE KEYS option, the key argument must be set to the empty string");
-                return;
+                return None;
             }
-            first_key = j + 1;
-            num_keys = args.len() - j - 1;
+            o.first_key = j + 1;
+            o.num_keys = args.len() - j - 1;
             break;
         } else {
             ctx.reply().err_syntax();
-            return;
+            return None;
         }
         j += 1;
     }
+    Some(o)
+}
+
+/// Appends the pipeline to send to `cmd`: AUTH, SELECT when `select`, and one RESTORE per key; returns the keys a
+/// RESTORE was written for.
+fn migrate_pipeline<'a>(
+    ctx: &mut Ctx,
+    o: &MigrateOptions,
+    keys: &[&'a [u8]],
+    dbid: i64,
+    select: bool,
+    compression: bool,
+    cmd: &mut Vec<u8>,
+) -> Vec<&'a [u8]> {
+    if let Some(pw) = o.password {
+        push_count(cmd, if o.user.is_some() { 3 } else { 2 });
+        push_bulk(cmd, b"AUTH");
+        if let Some(u) = o.user {
+            push_bulk(cmd, u);
+        }
+        push_bulk(cmd, pw);
+    }
+    if select {
+        let mut b = [0u8; 24];
+        push_count(cmd, 2);
+        push_bulk(cmd, b"SELECT");
+        push_bulk(cmd, itoa_buf(dbid, &mut b));
+    }
+    // Keys that expired since the lookup are left out (their TTL is taken against the clock now).
+    let now = crate::util::now_ms();
+    let cluster = ctx.server().cluster.is_some();
+    let mut sent: Vec<&[u8]> = Vec::with_capacity(keys.len());
+    let db = &ctx.server_ref().dbs[ctx.client().db];
+    for &k in keys {
+        let Some(e) = db.peek(k, i64::MIN) else { continue };
+        let mut ttl = 0;
+        if let Some(at) = db.expire_of(k) {
+            ttl = at - now;
+            if ttl < 0 {
+                continue;
+            }
+            ttl = ttl.max(1);
+        }
+        let mut b = [0u8; 24];
+        push_count(cmd, if o.replace { 5 } else { 4 });
+        // In cluster mode the target is importing the slot, which it does not own yet: RESTORE-ASKING.
+        push_bulk(cmd, if cluster { &b"RESTORE-ASKING"[..] } else { b"RESTORE" });
+        push_bulk(cmd, k);
+        push_bulk(cmd, itoa_buf(ttl, &mut b));
+        push_bulk(cmd, &rdb::dump_payload_with(e, compression));
+        if o.replace {
+            push_bulk(cmd, b"REPLACE");
+        }
+        sent.push(k);
+    }
+    sent
+}
+
+/// Sends the pipeline, then reads the AUTH and SELECT replies (empty when not sent). On failure: the error, and
+/// whether it happened while writing.
+fn send_migrate_pipeline(
+    cs: &mut Cached,
+    cmd: &[u8],
+    auth: bool,
+    select: bool,
+    timeout: Duration,
+) -> Result<(Vec<u8>, Vec<u8>), (IoFail, bool)> {
+    cs.write_all(cmd, timeout).map_err(|f| (f, true))?;
+    let mut auth_reply = Vec::new();
+    let mut select_reply = Vec::new();
+    if auth {
+        auth_reply = cs.read_line(timeout).map_err(|f| (f, false))?;
+    }
+    if select {
+        select_reply = cs.read_line(timeout).map_err(|f| (f, false))?;
+    }
+    Ok((auth_reply, select_reply))
+}
+
+/// What the target answered to the RESTOREs.
+struct RestoreReplies<'a> {
+    /// The first error reply (of AUTH, SELECT or a RESTORE), without its `-`.
+    target_error: Option<Vec<u8>>,
+    /// The socket error that cut the reading short.
+    socket_error: Option<IoFail>,
+    /// The keys the target acknowledged (none with COPY).
+    moved: Vec<&'a [u8]>,
+    /// How many reply lines were read.
+    read: usize,
+}
+
+/// Reads one reply line per RESTORE sent; an error in the AUTH or SELECT reply fails each of them.
+fn read_restore_replies<'a>(
+    cs: &mut Cached,
+    sent: &[&'a [u8]],
+    auth_reply: &[u8],
+    select_reply: &[u8],
+    copy: bool,
+    timeout: Duration,
+) -> RestoreReplies<'a> {
+    let mut out = RestoreReplies { target_error: None, socket_error: None, moved: Vec::new(), read: 0 };
+    for &k in sent {
+        let line = match cs.read_line(timeout) {
+            Ok(l) => l,
+            Err(f) => {
+                out.socket_error = Some(f);
+                break;
+            }
+        };
+        out.read += 1;
+        let failed = [auth_reply, select_reply, &line[..]].into_iter().find(|l| l.first() == Some(&b'-'));
+        if let Some(errline) = failed {
+            if out.target_error.is_none() {
+                cs.last_dbid = -1;
+                out.target_error = Some(errline[1..].to_vec());
+            }
+        } else if !copy {
+            out.moved.push(k);
+        }
+    }
+    out
+}
+
+/// Deletes the keys the target acknowledged, propagated as one DEL, and replies.
+fn migrate_finish(ctx: &mut Ctx, replies: RestoreReplies) {
+    // The keys the target acknowledged leave this server, propagated as one DEL.
+    for &k in &replies.moved {
+        if ctx.delete_key(k) {
+            ctx.notify(nc::GENERIC, "del", k);
+        }
+    }
+    if !replies.moved.is_empty() {
+        let mut argv: Vec<&[u8]> = Vec::with_capacity(replies.moved.len() + 1);
+        argv.push(b"DEL");
+        argv.extend_from_slice(&replies.moved);
+        ctx.rewrite(&argv);
+    }
+    if let Some(e) = replies.target_error {
+        let e = String::from_utf8_lossy(&e);
+        ctx.reply().error(&format!("ERR Target instance replied with error: {e}"));
+    } else if replies.socket_error.is_some() {
+        ctx.reply().error("IOERR error or timeout reading to target instance");
+    } else {
+        ctx.reply().ok();
+    }
+}
+
+/// MIGRATE host port key|"" destination-db timeout \[COPY\] \[REPLACE\] [AUTH password | AUTH2 username password]
+/// [KEYS key [key ...]]
+fn migrate(ctx: &mut Ctx, args: Args) {
+    let Some(o) = parse_migrate_options(ctx, args) else { return };
     let (Some(mut timeout), Some(dbid)) = (parse_i64(args.get(5)), parse_i64(args.get(4))) else {
         ctx.reply().err_not_int();
         return;
@@ -139,7 +297,7 @@ fn migrate(ctx: &mut Ctx, args: Args) {
     let timeout = Duration::from_millis(timeout as u64);
     // The keys that exist now (an expired one is deleted by the lookup, as for any read).
     let keys: Vec<&[u8]> =
-        (first_key..first_key + num_keys).map(|i| args.get(i)).filter(|k| ctx.lookup_read(k).is_some()).collect();
+        (o.first_key..o.first_key + o.num_keys).map(|i| args.get(i)).filter(|k| ctx.lookup_read(k).is_some()).collect();
     if keys.is_empty() {
         ctx.reply().simple("NOKEY");
         return;
@@ -154,49 +312,9 @@ fn migrate(ctx: &mut Ctx, args: Args) {
             ctx.reply().error("IOERR error or timeout connecting to the client");
             return;
         };
-        let mut cmd = Vec::new();
-        if let Some(pw) = password {
-            push_count(&mut cmd, if user.is_some() { 3 } else { 2 });
-            push_bulk(&mut cmd, b"AUTH");
-            if let Some(u) = user {
-                push_bulk(&mut cmd, u);
-            }
-            push_bulk(&mut cmd, pw);
-        }
         let select = cs.last_dbid != dbid;
-        if select {
-            let mut b = [0u8; 24];
-            push_count(&mut cmd, 2);
-            push_bulk(&mut cmd, b"SELECT");
-            push_bulk(&mut cmd, itoa_buf(dbid, &mut b));
-        }
-        // Keys that expired since the lookup are left out (their TTL is taken against the clock now).
-        let now = crate::util::now_ms();
-        let cluster = ctx.server().cluster.is_some();
-        let mut sent: Vec<&[u8]> = Vec::with_capacity(keys.len());
-        let db = &ctx.server_ref().dbs[ctx.client().db];
-        for &k in &keys {
-            let Some(e) = db.peek(k, i64::MIN) else { continue };
-            let mut ttl = 0;
-            if let Some(at) = db.expire_of(k) {
-                ttl = at - now;
-                if ttl < 0 {
-                    continue;
-                }
-                ttl = ttl.max(1);
-            }
-            let mut b = [0u8; 24];
-            push_count(&mut cmd, if replace { 5 } else { 4 });
-            // In cluster mode the target is importing the slot, which it does not own yet: RESTORE-ASKING.
-            push_bulk(&mut cmd, if cluster { &b"RESTORE-ASKING"[..] } else { b"RESTORE" });
-            push_bulk(&mut cmd, k);
-            push_bulk(&mut cmd, itoa_buf(ttl, &mut b));
-            push_bulk(&mut cmd, &rdb::dump_payload_with(e, compression));
-            if replace {
-                push_bulk(&mut cmd, b"REPLACE");
-            }
-            sent.push(k);
-        }
+        let mut cmd = Vec::new();
+        let sent = migrate_pipeline(ctx, &o, &keys, dbid, select, compression, &mut cmd);
         let cs = match ctx.server().migrate_sockets.get(host, port, timeout, now_s, pick) {
             Some(cs) => cs,
             None => {
@@ -205,84 +323,31 @@ fn migrate(ctx: &mut Ctx, args: Args) {
             }
         };
         // Send, then read the AUTH and SELECT replies and one reply per RESTORE.
-        let mut fail: Option<(IoFail, bool)> = cs.write_all(&cmd, timeout).err().map(|f| (f, true));
-        let mut auth_reply = Vec::new();
-        let mut select_reply = Vec::new();
-        if fail.is_none() && password.is_some() {
-            match cs.read_line(timeout) {
-                Ok(l) => auth_reply = l,
-                Err(f) => fail = Some((f, false)),
-            }
-        }
-        if fail.is_none() && select {
-            match cs.read_line(timeout) {
-                Ok(l) => select_reply = l,
-                Err(f) => fail = Some((f, false)),
-            }
-        }
-        if let Some((f, writing)) = fail {
-            ctx.server().migrate_sockets.close(host, port);
-            if f != IoFail::TimedOut && may_retry {
-                may_retry = false;
-                continue;
-            }
-            let what = if writing { "writing" } else { "reading" };
-            ctx.reply().error(&format!("IOERR error or timeout {what} to target instance"));
-            return;
-        }
-        let mut target_error: Option<Vec<u8>> = None;
-        let mut socket_error: Option<IoFail> = None;
-        let mut moved: Vec<&[u8]> = Vec::new();
-        let mut read = 0;
-        for &k in &sent {
-            let line = match cs.read_line(timeout) {
-                Ok(l) => l,
-                Err(f) => {
-                    socket_error = Some(f);
-                    break;
+        let (auth_reply, select_reply) = match send_migrate_pipeline(cs, &cmd, o.password.is_some(), select, timeout) {
+            Ok(replies) => replies,
+            Err((f, writing)) => {
+                ctx.server().migrate_sockets.close(host, port);
+                if f != IoFail::TimedOut && may_retry {
+                    may_retry = false;
+                    continue;
                 }
-            };
-            read += 1;
-            let failed = [&auth_reply, &select_reply, &line].into_iter().find(|l| l.first() == Some(&b'-'));
-            if let Some(errline) = failed {
-                if target_error.is_none() {
-                    cs.last_dbid = -1;
-                    target_error = Some(errline[1..].to_vec());
-                }
-            } else if !copy {
-                moved.push(k);
+                let what = if writing { "writing" } else { "reading" };
+                ctx.reply().error(&format!("IOERR error or timeout {what} to target instance"));
+                return;
             }
-        }
-        if let Some(f) = socket_error {
-            if target_error.is_none() && read == 0 && may_retry && f != IoFail::TimedOut {
+        };
+        let replies = read_restore_replies(cs, &sent, &auth_reply, &select_reply, o.copy, timeout);
+        if let Some(f) = replies.socket_error {
+            if replies.target_error.is_none() && replies.read == 0 && may_retry && f != IoFail::TimedOut {
                 ctx.server().migrate_sockets.close(host, port);
                 may_retry = false;
                 continue;
             }
             ctx.server().migrate_sockets.close(host, port);
-        } else if target_error.is_none() {
+        } else if replies.target_error.is_none() {
             cs.last_dbid = dbid;
         }
-        // The keys the target acknowledged leave this server, propagated as one DEL.
-        for &k in &moved {
-            if ctx.delete_key(k) {
-                ctx.notify(nc::GENERIC, "del", k);
-            }
-        }
-        if !moved.is_empty() {
-            let mut argv: Vec<&[u8]> = Vec::with_capacity(moved.len() + 1);
-            argv.push(b"DEL");
-            argv.extend_from_slice(&moved);
-            ctx.rewrite(&argv);
-        }
-        if let Some(e) = target_error {
-            let e = String::from_utf8_lossy(&e);
-            ctx.reply().error(&format!("ERR Target instance replied with error: {e}"));
-        } else if socket_error.is_some() {
-            ctx.reply().error("IOERR error or timeout reading to target instance");
-        } else {
-            ctx.reply().ok();
-        }
+        migrate_finish(ctx, replies);
         return;
     }
 }

@@ -161,44 +161,107 @@ fn peer_ip(addr: &str) -> String {
     ip.trim_start_matches('[').trim_end_matches(']').to_string()
 }
 
-/// SYNC / PSYNC replicationid offset
-fn sync(ctx: &mut Ctx, args: Args) {
-    if ctx.client().has(flags::REPLICA) {
-        return;
+/// `PSYNC replid offset FAILOVER`: our master hands its role over to us; false once an error was replied.
+fn psync_failover(ctx: &mut Ctx, args: Args) -> bool {
+    // Our master hands its role over to us: promote now, so the PSYNC below continues its history.
+    if args.get(1) != ctx.server().replid.as_bytes() {
+        ctx.reply().error("ERR PSYNC FAILOVER replid must match my replid.");
+        return false;
     }
-    if args.len() > 3 && args.get(0).eq_ignore_ascii_case(b"psync") && args.get(3).eq_ignore_ascii_case(b"failover") {
-        // Our master hands its role over to us: promote now, so the PSYNC below continues its history.
-        if args.get(1) != ctx.server().replid.as_bytes() {
-            ctx.reply().error("ERR PSYNC FAILOVER replid must match my replid.");
-            return;
-        }
-        if ctx.server().repl.is_replica() {
-            crate::state::repl::unset_master(ctx.server());
-            ctx.server().repl.requests.push(Request::DropMasterLink);
-            let who = crate::command::connection::client_info_string(ctx.client(), ctx.server_ref().now_ms);
-            crate::log_notice!("MASTER MODE enabled (failover request from '{who}')");
-        }
+    if ctx.server().repl.is_replica() {
+        crate::state::repl::unset_master(ctx.server());
+        ctx.server().repl.requests.push(Request::DropMasterLink);
+        let who = crate::command::connection::client_info_string(ctx.client(), ctx.server_ref().now_ms);
+        crate::log_notice!("MASTER MODE enabled (failover request from '{who}')");
     }
+    true
+}
+
+/// The states in which SYNC and PSYNC are refused (failing over, no link to our master, pending output, a
+/// filtered replica without EOF marks); false once the error was replied.
+fn sync_allowed(ctx: &mut Ctx) -> bool {
     if ctx.server().repl.failover.state != repl::failover::State::None {
         ctx.reply().error("NOMASTERLINK Can't SYNC while failing over");
-        return;
+        return false;
     }
     let r = &ctx.server().repl;
     if r.is_replica() && r.master_client.is_none() {
         ctx.reply().error("NOMASTERLINK Can't SYNC while not connected with my master");
-        return;
+        return false;
     }
     if ctx.reply().pending_len() > 0 {
         ctx.reply().error("ERR SYNC and PSYNC are invalid with pending output");
-        return;
+        return false;
     }
     let id = ctx.client().id;
     let filtered = ctx.server().repl.replconf.iter().any(|(i, r)| *i == id && r.req != 0 && !r.capa_eof);
     if filtered {
         // A filtered payload is always made on a socket (never over the snapshot file), so it needs EOF marks.
         ctx.reply().error("ERR Filtered replica requires EOF capability");
+        return false;
+    }
+    true
+}
+
+/// A partial resynchronization accepted: `+CONTINUE`, then the backlog from `offset` on.
+fn accept_partial(ctx: &mut Ctx, mut replica: Replica, offset: i64, who: &str, capa_psync2: bool) {
+    let (client, srv) = ctx.client_and_server();
+    let line = if capa_psync2 { format!("+CONTINUE {}\r\n", srv.replid) } else { "+CONTINUE\r\n".into() };
+    client.reply.raw_bytes(line.as_bytes());
+    client.uncounted_out += line.len();
+    // The backlog from `offset` on follows from the shared buffer.
+    let n = srv.repl.backlog.as_ref().map_or(0, |b| b.end() - offset);
+    replica.stream_off = offset;
+    crate::log_notice!(
+        "Partial resynchronization request from {who} accepted. Sending {n} bytes of backlog starting from offset \
+         {offset}."
+    );
+    replica.state = ReplicaState::Online;
+    client.flags |= flags::REPLICA;
+    srv.repl.replicas.push(replica);
+    srv.repl.sync_partial_ok += 1;
+}
+
+/// A full resynchronization: the replica is registered (creating the backlog for the first one) and waits for a
+/// payload.
+fn start_full_sync(ctx: &mut Ctx, replica: Replica) {
+    let (client, srv) = ctx.client_and_server();
+    srv.repl.sync_full += 1;
+    if srv.config.stored_bool("repl-disable-tcp-nodelay") {
+        // Not critical if it fails (a unix socket has no such option).
+        let _ = crate::sys::socket::clear_nodelay(client.fd);
+    }
+    client.flags |= flags::REPLICA;
+    srv.repl.replicas.push(replica);
+    if srv.repl.replicas.len() == 1 && srv.repl.backlog.is_none() {
+        crate::state::repl::change_replid(srv);
+        crate::state::repl::clear_replid2(srv);
+        crate::state::repl::create_backlog(srv);
+        crate::log_notice!(
+            "Replication backlog created, my new replication IDs are '{}' and '{}'",
+            srv.replid,
+            srv.repl.replid2
+        );
+    }
+    srv.repl.sync_wanted = true;
+}
+
+/// SYNC / PSYNC replicationid offset
+fn sync(ctx: &mut Ctx, args: Args) {
+    if ctx.client().has(flags::REPLICA) {
         return;
     }
+    if args.len() > 3
+        && args.get(0).eq_ignore_ascii_case(b"psync")
+        && args.get(3).eq_ignore_ascii_case(b"failover")
+        && !psync_failover(ctx, args)
+    {
+        return;
+    }
+    if !sync_allowed(ctx) {
+        return;
+    }
+    let id = ctx.client().id;
     let info = ctx.server().repl.take_replconf(id);
     let mut replica = Replica {
         announced_ip: info.announced_ip.clone(),
@@ -220,22 +283,7 @@ fn sync(ctx: &mut Ctx, args: Args) {
         let replid = String::from_utf8_lossy(args.get(1)).into_owned();
         match crate::state::repl::psync_decision(ctx.server(), &replid, offset, &who) {
             PsyncOutcome::Continue => {
-                let (client, srv) = ctx.client_and_server();
-                let line =
-                    if info.capa_psync2 { format!("+CONTINUE {}\r\n", srv.replid) } else { "+CONTINUE\r\n".into() };
-                client.reply.raw_bytes(line.as_bytes());
-                client.uncounted_out += line.len();
-                // The backlog from `offset` on follows from the shared buffer.
-                let n = srv.repl.backlog.as_ref().map_or(0, |b| b.end() - offset);
-                replica.stream_off = offset;
-                crate::log_notice!(
-                    "Partial resynchronization request from {who} accepted. Sending {n} bytes of backlog starting \
-                     from offset {offset}."
-                );
-                replica.state = ReplicaState::Online;
-                client.flags |= flags::REPLICA;
-                srv.repl.replicas.push(replica);
-                srv.repl.sync_partial_ok += 1;
+                accept_partial(ctx, replica, offset, &who, info.capa_psync2);
                 return;
             }
             PsyncOutcome::Full { counts_as_error } => {
@@ -247,25 +295,7 @@ fn sync(ctx: &mut Ctx, args: Args) {
     } else {
         replica.pre_psync = true;
     }
-    let (client, srv) = ctx.client_and_server();
-    srv.repl.sync_full += 1;
-    if srv.config.stored_bool("repl-disable-tcp-nodelay") {
-        // Not critical if it fails (a unix socket has no such option).
-        let _ = crate::sys::socket::clear_nodelay(client.fd);
-    }
-    client.flags |= flags::REPLICA;
-    srv.repl.replicas.push(replica);
-    if srv.repl.replicas.len() == 1 && srv.repl.backlog.is_none() {
-        crate::state::repl::change_replid(srv);
-        crate::state::repl::clear_replid2(srv);
-        crate::state::repl::create_backlog(srv);
-        crate::log_notice!(
-            "Replication backlog created, my new replication IDs are '{}' and '{}'",
-            srv.replid,
-            srv.repl.replid2
-        );
-    }
-    srv.repl.sync_wanted = true;
+    start_full_sync(ctx, replica);
 }
 
 /// REPLCONF option value [option value ...]

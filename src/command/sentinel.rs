@@ -564,6 +564,95 @@ fn ckquorum(ctx: &mut Ctx, args: Args) {
     ctx.reply().error(&e);
 }
 
+/// SENTINEL SET's error for the bad value at `j` of the option at `opt_j`.
+fn set_bad_arg(args: &Args, j: usize, opt_j: usize) -> String {
+    format!("ERR Invalid argument '{}' for SENTINEL SET '{}'", arg(args, j), arg(args, opt_j))
+}
+
+/// SENTINEL SET of a numeric option of master `i` (value at `j`, option at `opt_j`): a positive number (0 allowed
+/// for `master-reboot-down-after-period`).
+fn set_number(s: &mut Sentinel, i: usize, option: &str, args: &Args, j: usize, opt_j: usize) -> Result<(), String> {
+    let positive = |v: &[u8], allow_zero: bool| crate::util::parse_i64(v).filter(|n| *n > 0 || (allow_zero && *n == 0));
+    let Some(v) = positive(args.get(j), option == "master-reboot-down-after-period") else {
+        return Err(set_bad_arg(args, j, opt_j));
+    };
+    let m = &mut s.masters[i];
+    match option {
+        "down-after-milliseconds" => {
+            m.down_after_period = v;
+            s.propagate_down_after(i);
+        }
+        "failover-timeout" => m.failover_timeout = v,
+        "parallel-syncs" => m.parallel_syncs = v,
+        "quorum" => m.quorum = v.min(u32::MAX as i64) as u32,
+        _ => m.master_reboot_down_after_period = v,
+    }
+    Ok(())
+}
+
+/// SENTINEL SET `notification-script` / `client-reconfig-script` of master `i` (an empty value removes it).
+fn set_script(s: &mut Sentinel, i: usize, option: &str, value: String) -> Result<(), String> {
+    if s.deny_scripts_reconfig {
+        return Err("ERR Reconfiguration of scripts path is denied for security reasons. Check the \
+                    deny-scripts-reconfig configuration directive in your Sentinel configuration"
+            .into());
+    }
+    let notification = option == "notification-script";
+    if !value.is_empty() && !crate::sentinel::config::is_executable(&value) {
+        return Err(if notification {
+            "ERR Notification script seems non existing or non executable".into()
+        } else {
+            "ERR Client reconfiguration script seems non existing or non executable".into()
+        });
+    }
+    let v = (!value.is_empty()).then_some(value);
+    if notification {
+        s.masters[i].notification_script = v;
+    } else {
+        s.masters[i].client_reconfig_script = v;
+    }
+    Ok(())
+}
+
+/// SENTINEL SET `auth-pass` / `auth-user` of master `i` (named `name`); returns whether the value must be
+/// redacted in the `+set` event.
+fn set_auth(s: &mut Sentinel, i: usize, option: &str, name: &str, value: String) -> bool {
+    let mut redacted = false;
+    let v = (!value.is_empty()).then_some(value);
+    if option == "auth-pass" {
+        s.masters[i].auth_pass = v;
+        redacted = true;
+    } else {
+        s.masters[i].auth_user = v;
+    }
+    // New credentials: the master and its replicas reconnect with them (Redis's
+    // `dropInstanceConnections`; the links to sentinels, maybe shared with other masters, use
+    // `sentinel-pass` and stay).
+    let refs: Vec<_> = s
+        .all_refs()
+        .into_iter()
+        .filter(|r| r.master_name() == name && !matches!(r, crate::sentinel::InstRef::Sentinel(..)))
+        .collect();
+    for r in refs {
+        s.close_links(&r);
+    }
+    redacted
+}
+
+/// SENTINEL SET `rename-command <old> <new>` of master `i` (`<new>` at `j`, the option at `opt_j`).
+fn set_rename(s: &mut Sentinel, i: usize, args: &Args, j: usize, opt_j: usize) -> Result<(), String> {
+    let (old, new) = (arg(args, j - 1), arg(args, j));
+    if old.is_empty() || new.is_empty() {
+        return Err(set_bad_arg(args, if new.is_empty() { j } else { j - 1 }, opt_j));
+    }
+    let m = &mut s.masters[i];
+    m.renamed_commands.retain(|(from, _)| !from.eq_ignore_ascii_case(&old));
+    if !old.eq_ignore_ascii_case(&new) {
+        m.renamed_commands.push((old, new));
+    }
+    Ok(())
+}
+
 /// `SENTINEL SET <name> <option> <value> [<option> <value> ...]`
 fn set(ctx: &mut Ctx, args: Args) {
     let name = arg(&args, 2);
@@ -574,16 +663,13 @@ fn set(ctx: &mut Ctx, args: Args) {
     let mut changes = 0;
     let mut j = 3;
     let mut error: Option<String> = None;
-    let positive = |v: &[u8], allow_zero: bool| crate::util::parse_i64(v).filter(|n| *n > 0 || (allow_zero && *n == 0));
     while j < args.len() {
         let option = arg(&args, j).to_ascii_lowercase();
         let moreargs = args.len() - 1 - j;
         let old_j = j;
         let mut redacted = false;
         let Some(i) = s.masters.iter().position(|m| m.name == name) else { break };
-        let bad =
-            |j: usize| format!("ERR Invalid argument '{}' for SENTINEL SET '{}'", arg(&args, j), arg(&args, old_j));
-        match option.as_str() {
+        let result = match option.as_str() {
             "down-after-milliseconds"
             | "failover-timeout"
             | "parallel-syncs"
@@ -592,88 +678,26 @@ fn set(ctx: &mut Ctx, args: Args) {
                 if moreargs > 0 =>
             {
                 j += 1;
-                let Some(v) = positive(args.get(j), option == "master-reboot-down-after-period") else {
-                    error = Some(bad(j));
-                    break;
-                };
-                let m = &mut s.masters[i];
-                match option.as_str() {
-                    "down-after-milliseconds" => {
-                        m.down_after_period = v;
-                        s.propagate_down_after(i);
-                    }
-                    "failover-timeout" => m.failover_timeout = v,
-                    "parallel-syncs" => m.parallel_syncs = v,
-                    "quorum" => m.quorum = v.min(u32::MAX as i64) as u32,
-                    _ => m.master_reboot_down_after_period = v,
-                }
+                set_number(s, i, &option, &args, j, old_j)
             }
             "notification-script" | "client-reconfig-script" if moreargs > 0 => {
                 j += 1;
-                let value = arg(&args, j);
-                if s.deny_scripts_reconfig {
-                    error = Some(
-                        "ERR Reconfiguration of scripts path is denied for security reasons. Check the \
-                         deny-scripts-reconfig configuration directive in your Sentinel configuration"
-                            .into(),
-                    );
-                    break;
-                }
-                let notification = option == "notification-script";
-                if !value.is_empty() && !crate::sentinel::config::is_executable(&value) {
-                    error = Some(if notification {
-                        "ERR Notification script seems non existing or non executable".into()
-                    } else {
-                        "ERR Client reconfiguration script seems non existing or non executable".into()
-                    });
-                    break;
-                }
-                let v = (!value.is_empty()).then_some(value);
-                if notification {
-                    s.masters[i].notification_script = v;
-                } else {
-                    s.masters[i].client_reconfig_script = v;
-                }
+                set_script(s, i, &option, arg(&args, j))
             }
             "auth-pass" | "auth-user" if moreargs > 0 => {
                 j += 1;
-                let value = arg(&args, j);
-                let v = (!value.is_empty()).then_some(value);
-                if option == "auth-pass" {
-                    s.masters[i].auth_pass = v;
-                    redacted = true;
-                } else {
-                    s.masters[i].auth_user = v;
-                }
-                // New credentials: the master and its replicas reconnect with them (Redis's
-                // `dropInstanceConnections`; the links to sentinels, maybe shared with other masters, use
-                // `sentinel-pass` and stay).
-                let refs: Vec<_> = s
-                    .all_refs()
-                    .into_iter()
-                    .filter(|r| r.master_name() == name && !matches!(r, crate::sentinel::InstRef::Sentinel(..)))
-                    .collect();
-                for r in refs {
-                    s.close_links(&r);
-                }
+                redacted = set_auth(s, i, &option, &name, arg(&args, j));
+                Ok(())
             }
             "rename-command" if moreargs > 1 => {
-                let (old, new) = (arg(&args, j + 1), arg(&args, j + 2));
                 j += 2;
-                if old.is_empty() || new.is_empty() {
-                    error = Some(bad(if new.is_empty() { j } else { j - 1 }));
-                    break;
-                }
-                let m = &mut s.masters[i];
-                m.renamed_commands.retain(|(from, _)| !from.eq_ignore_ascii_case(&old));
-                if !old.eq_ignore_ascii_case(&new) {
-                    m.renamed_commands.push((old, new));
-                }
+                set_rename(s, i, &args, j, old_j)
             }
-            _ => {
-                error = Some(format!("ERR Unknown option or number of arguments for SENTINEL SET '{}'", arg(&args, j)));
-                break;
-            }
+            _ => Err(format!("ERR Unknown option or number of arguments for SENTINEL SET '{}'", arg(&args, j))),
+        };
+        if let Err(e) = result {
+            error = Some(e);
+            break;
         }
         changes += 1;
         let words: Vec<String> = (old_j..=j).map(|k| arg(&args, k)).collect();

@@ -146,60 +146,78 @@ fn cmp_coll(a: &[u8], b: &[u8]) -> Ordering {
     cstr(a).cmp(cstr(b))
 }
 
-fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
-    let mut desc = false;
-    let mut alpha = false;
-    let mut limit_start = 0i64;
-    let mut limit_count = -1i64;
-    let mut dontsort = false;
-    let mut sortby: Option<&[u8]> = None;
-    let mut storekey: Option<&[u8]> = None;
-    let mut gets: Vec<&[u8]> = Vec::new();
+/// SORT's parsed options (Redis keeps them in `sortCommandGeneric`'s locals).
+struct SortOptions<'a> {
+    desc: bool,
+    alpha: bool,
+    limit_start: i64,
+    limit_count: i64,
+    dontsort: bool,
+    sortby: Option<&'a [u8]>,
+    storekey: Option<&'a [u8]>,
+    gets: Vec<&'a [u8]>,
+}
+
+/// Parses SORT's options after the key; None once an error was replied.
+fn parse_sort_options<'a>(ctx: &mut Ctx, args: Args<'a>, readonly: bool) -> Option<SortOptions<'a>> {
+    let mut o = SortOptions {
+        desc: false,
+        alpha: false,
+        limit_start: 0,
+        limit_count: -1,
+        dontsort: false,
+        sortby: None,
+        storekey: None,
+        gets: Vec::new(),
+    };
     let mut full_access: Option<bool> = None;
     let mut j = 2;
     while j < args.len() {
         let left = args.len() - j - 1;
         if args.is(j, "asc") {
-            desc = false;
+            o.desc = false;
         } else if args.is(j, "desc") {
-            desc = true;
+            o.desc = true;
         } else if args.is(j, "alpha") {
-            alpha = true;
+            o.alpha = true;
         } else if args.is(j, "limit") && left >= 2 {
-            let Some(s) = long_arg(ctx.reply(), args.get(j + 1), None) else { return };
-            let Some(c) = long_arg(ctx.reply(), args.get(j + 2), None) else { return };
-            limit_start = s;
-            limit_count = c;
+            let s = long_arg(ctx.reply(), args.get(j + 1), None)?;
+            let c = long_arg(ctx.reply(), args.get(j + 2), None)?;
+            o.limit_start = s;
+            o.limit_count = c;
             j += 2;
         } else if !readonly && args.is(j, "store") && left >= 1 {
-            storekey = Some(args.get(j + 1));
+            o.storekey = Some(args.get(j + 1));
             j += 1;
         } else if args.is(j, "by") && left >= 1 {
             let p = args.get(j + 1);
-            sortby = Some(p);
-            dontsort = memchr::memchr(b'*', cstr(p)).is_none();
+            o.sortby = Some(p);
+            o.dontsort = memchr::memchr(b'*', cstr(p)).is_none();
             // A real pattern reads keys no key spec names: only for a user who may read every key.
-            if !dontsort && !*full_access.get_or_insert_with(|| ctx.user_reads_every_key(args)) {
+            if !o.dontsort && !*full_access.get_or_insert_with(|| ctx.user_reads_every_key(args)) {
                 ctx.reply().error("ERR BY option of SORT denied due to insufficient ACL permissions.");
-                return;
+                return None;
             }
             j += 1;
         } else if args.is(j, "get") && left >= 1 {
             if !*full_access.get_or_insert_with(|| ctx.user_reads_every_key(args)) {
                 ctx.reply().error("ERR GET option of SORT denied due to insufficient ACL permissions.");
-                return;
+                return None;
             }
-            gets.push(args.get(j + 1));
+            o.gets.push(args.get(j + 1));
             j += 1;
         } else {
             ctx.reply().err_syntax();
-            return;
+            return None;
         }
         j += 1;
     }
+    Some(o)
+}
 
-    let key = args.get(1);
-    let kind = match ctx.lookup_read(key) {
+/// The type of the sorted key: 0 list, 1 set, 2 sorted set, None when missing; Err once WRONGTYPE was replied.
+fn sort_key_kind(ctx: &mut Ctx, key: &[u8]) -> Result<Option<u8>, ()> {
+    Ok(match ctx.lookup_read(key) {
         None => None,
         Some(e) => match e.value() {
             Some(Value::List(_)) => Some(0u8),
@@ -207,16 +225,168 @@ fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
             Some(Value::ZSet(_)) => Some(2),
             _ => {
                 ctx.reply().err_wrongtype();
-                return;
+                return Err(());
             }
         },
-    };
-    if dontsort && kind == Some(1) && (storekey.is_some() || ctx.client().id == crate::scripting::SCRIPT_CLIENT_ID) {
+    })
+}
+
+/// Loads the elements to sort (only the LIMIT window when nothing is sorted and the type has an order), with the
+/// `start..=end` window of them to return.
+fn load_sort_items(ctx: &Ctx, key: &[u8], kind: Option<u8>, o: &SortOptions) -> (Vec<Item>, i64, i64) {
+    let (dontsort, desc) = (o.dontsort, o.desc);
+    let mut items: Vec<Item> = Vec::new();
+    let value = ctx.db_ref().keys.get(key).and_then(|e| e.value());
+    let len = value.map_or(0, |v| v.len()) as i64;
+    let mut start = o.limit_start.max(0);
+    let mut end = if o.limit_count < 0 { len - 1 } else { start.saturating_add(o.limit_count).saturating_sub(1) };
+    if start >= len {
+        start = len - 1;
+        end = len - 2;
+    }
+    if end >= len {
+        end = len - 1;
+    }
+    let windowed = dontsort && matches!(kind, Some(0) | Some(2)) && (start != 0 || end != len - 1);
+    let item = |s: StrRef<'_>| Item { obj: s.to_vec(), score: 0.0, cmp: None };
+    let list_item =
+        |s: crate::keyspace::types::quicklist::ListItem<'_>| Item { obj: s.to_vec(), score: 0.0, cmp: None };
+    match value {
+        Some(Value::List(l)) if dontsort && end >= start => {
+            let n = (end - start + 1) as usize;
+            let from = if desc { (len - start - 1) as usize } else { start as usize };
+            items.extend(l.iter_from(from, desc).take(n).map(list_item));
+            end -= start;
+            start = 0;
+        }
+        Some(Value::List(_)) if dontsort => {}
+        Some(Value::List(l)) => items.extend(l.iter().map(list_item)),
+        Some(Value::Set(s)) => items.extend(s.iter().map(item)),
+        Some(Value::ZSet(z)) if dontsort => {
+            let n = if windowed { (end - start + 1).max(0) } else { len };
+            if n > 0 {
+                let (s, e) = (start as usize, (start + n - 1) as usize);
+                z.range_by_rank(s, e, desc, |m, _| items.push(item(m)));
+            }
+            end -= start;
+            start = 0;
+        }
+        Some(Value::ZSet(ZSet::SkipList(z))) => {
+            items.extend(z.dict.iter().map(|e| Item { obj: e.member().to_vec(), score: 0.0, cmp: None }))
+        }
+        Some(Value::ZSet(z)) => items.extend(z.iter().map(|(m, _)| item(m))),
+        _ => {}
+    }
+    (items, start, end)
+}
+
+/// Looks up each element's sort weight (or BY value) and sorts; true when a weight was not a number.
+fn sort_items(ctx: &mut Ctx, items: &mut [Item], o: &SortOptions) -> bool {
+    let (alpha, desc, sortby) = (o.alpha, o.desc, o.sortby);
+    let mut conversion_error = false;
+    for it in items.iter_mut() {
+        let byval: Option<Vec<u8>> = match sortby {
+            Some(p) => match lookup_by_pattern(ctx, p, &it.obj) {
+                Some(v) => Some(v),
+                None => continue,
+            },
+            None => None,
+        };
+        if alpha {
+            if sortby.is_some() {
+                it.cmp = byval;
+            }
+        } else {
+            let b = byval.as_deref().unwrap_or(&it.obj);
+            match sort_score(b) {
+                Some(s) => it.score = s,
+                None => conversion_error = true,
+            }
+        }
+    }
+    let by_pattern = sortby.is_some();
+    let store = o.storekey.is_some();
+    items.sort_by(|a, b| {
+        let c = if !alpha {
+            a.score.partial_cmp(&b.score).unwrap_or(Ordering::Equal).then_with(|| cmp_binary(&a.obj, &b.obj))
+        } else if by_pattern {
+            match (&a.cmp, &b.cmp) {
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) => Ordering::Less,
+                (Some(_), None) => Ordering::Greater,
+                (Some(x), Some(y)) => {
+                    if store {
+                        cmp_binary(x, y)
+                    } else {
+                        cmp_coll(x, y)
+                    }
+                }
+            }
+        } else if store {
+            cmp_binary(&a.obj, &b.obj)
+        } else {
+            cmp_coll(&a.obj, &b.obj)
+        };
+        if desc {
+            c.reverse()
+        } else {
+            c
+        }
+    });
+    conversion_error
+}
+
+/// Replies with the sorted elements, or their GET projections (a null for each missing one).
+fn sort_reply(ctx: &mut Ctx, items: &[Item], gets: &[&[u8]], outputlen: u64) {
+    ctx.reply().array(outputlen as usize);
+    for it in items {
+        if gets.is_empty() {
+            ctx.reply().bulk(&it.obj);
+        }
+        for g in gets {
+            match lookup_by_pattern(ctx, g, &it.obj) {
+                Some(v) => ctx.reply().bulk(&v),
+                None => ctx.reply().null(),
+            }
+        }
+    }
+}
+
+/// SORT ... STORE: stores the elements (or their GET projections, "" for missing ones) as a list at `dst`, or
+/// deletes `dst` when there are none, and replies with the count.
+fn sort_store(ctx: &mut Ctx, dst: &[u8], items: &[Item], gets: &[&[u8]], outputlen: u64) {
+    let th = ctx.thresholds();
+    let mut list = List::new();
+    for it in items {
+        if gets.is_empty() {
+            list.push(&it.obj, false, &th);
+        }
+        for g in gets {
+            let v = lookup_by_pattern(ctx, g, &it.obj).unwrap_or_default();
+            list.push(&v, false, &th);
+        }
+    }
+    if outputlen > 0 {
+        store_value(ctx, dst, Value::List(list), crate::config::notify::LIST, "sortstore");
+        ctx.count_changes(outputlen - 1);
+    } else {
+        delete_key(ctx, dst);
+    }
+    ctx.reply().int(outputlen as i64);
+}
+
+/// Redis's `sortCommandGeneric`: SORT and SORT_RO.
+fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
+    let Some(mut o) = parse_sort_options(ctx, args, readonly) else { return };
+    let key = args.get(1);
+    let Ok(kind) = sort_key_kind(ctx, key) else { return };
+    if o.dontsort && kind == Some(1) && (o.storekey.is_some() || ctx.client().id == crate::scripting::SCRIPT_CLIENT_ID)
+    {
         // A set has no order of its own: sort it so what is stored, or handed to a script (whose effects must
         // not depend on it), is deterministic.
-        dontsort = false;
-        alpha = true;
-        sortby = None;
+        o.dontsort = false;
+        o.alpha = true;
+        o.sortby = None;
     }
     if kind == Some(2) {
         // An encoding change only (as Redis's SORT does): no change in WATCH's sense, nothing counted.
@@ -227,148 +397,19 @@ fn sort_generic(ctx: &mut Ctx, args: Args, readonly: bool) {
         w.untouched();
     }
 
-    // Load the elements (only the LIMIT window when nothing is sorted and the type has an order).
-    let mut items: Vec<Item> = Vec::new();
-    let (mut start, mut end);
-    {
-        let value = ctx.db_ref().keys.get(key).and_then(|e| e.value());
-        let len = value.map_or(0, |v| v.len()) as i64;
-        start = limit_start.max(0);
-        end = if limit_count < 0 { len - 1 } else { start.saturating_add(limit_count).saturating_sub(1) };
-        if start >= len {
-            start = len - 1;
-            end = len - 2;
-        }
-        if end >= len {
-            end = len - 1;
-        }
-        let windowed = dontsort && matches!(kind, Some(0) | Some(2)) && (start != 0 || end != len - 1);
-        let item = |s: StrRef<'_>| Item { obj: s.to_vec(), score: 0.0, cmp: None };
-        let list_item =
-            |s: crate::keyspace::types::quicklist::ListItem<'_>| Item { obj: s.to_vec(), score: 0.0, cmp: None };
-        match value {
-            Some(Value::List(l)) if dontsort && end >= start => {
-                let n = (end - start + 1) as usize;
-                let from = if desc { (len - start - 1) as usize } else { start as usize };
-                items.extend(l.iter_from(from, desc).take(n).map(list_item));
-                end -= start;
-                start = 0;
-            }
-            Some(Value::List(_)) if dontsort => {}
-            Some(Value::List(l)) => items.extend(l.iter().map(list_item)),
-            Some(Value::Set(s)) => items.extend(s.iter().map(item)),
-            Some(Value::ZSet(z)) if dontsort => {
-                let n = if windowed { (end - start + 1).max(0) } else { len };
-                if n > 0 {
-                    let (s, e) = (start as usize, (start + n - 1) as usize);
-                    z.range_by_rank(s, e, desc, |m, _| items.push(item(m)));
-                }
-                end -= start;
-                start = 0;
-            }
-            Some(Value::ZSet(ZSet::SkipList(z))) => {
-                items.extend(z.dict.iter().map(|e| Item { obj: e.member().to_vec(), score: 0.0, cmp: None }))
-            }
-            Some(Value::ZSet(z)) => items.extend(z.iter().map(|(m, _)| item(m))),
-            _ => {}
-        }
-    }
-
-    let mut conversion_error = false;
-    if !dontsort {
-        for it in items.iter_mut() {
-            let byval: Option<Vec<u8>> = match sortby {
-                Some(p) => match lookup_by_pattern(ctx, p, &it.obj) {
-                    Some(v) => Some(v),
-                    None => continue,
-                },
-                None => None,
-            };
-            if alpha {
-                if sortby.is_some() {
-                    it.cmp = byval;
-                }
-            } else {
-                let b = byval.as_deref().unwrap_or(&it.obj);
-                match sort_score(b) {
-                    Some(s) => it.score = s,
-                    None => conversion_error = true,
-                }
-            }
-        }
-        let by_pattern = sortby.is_some();
-        let store = storekey.is_some();
-        items.sort_by(|a, b| {
-            let c = if !alpha {
-                a.score.partial_cmp(&b.score).unwrap_or(Ordering::Equal).then_with(|| cmp_binary(&a.obj, &b.obj))
-            } else if by_pattern {
-                match (&a.cmp, &b.cmp) {
-                    (None, None) => Ordering::Equal,
-                    (None, Some(_)) => Ordering::Less,
-                    (Some(_), None) => Ordering::Greater,
-                    (Some(x), Some(y)) => {
-                        if store {
-                            cmp_binary(x, y)
-                        } else {
-                            cmp_coll(x, y)
-                        }
-                    }
-                }
-            } else if store {
-                cmp_binary(&a.obj, &b.obj)
-            } else {
-                cmp_coll(&a.obj, &b.obj)
-            };
-            if desc {
-                c.reverse()
-            } else {
-                c
-            }
-        });
-    }
+    let (mut items, start, end) = load_sort_items(ctx, key, kind, &o);
+    let conversion_error = if o.dontsort { false } else { sort_items(ctx, &mut items, &o) };
 
     let span = (end - start + 1).max(0) as u64;
-    let outputlen = if gets.is_empty() { span } else { span.saturating_mul(gets.len() as u64) };
+    let outputlen = if o.gets.is_empty() { span } else { span.saturating_mul(o.gets.len() as u64) };
     if conversion_error {
         ctx.reply().error("ERR One or more scores can't be converted into double");
         return;
     }
     let range = if span == 0 { 0..0 } else { start as usize..(end + 1) as usize };
-    match storekey {
-        None => {
-            ctx.reply().array(outputlen as usize);
-            for it in &items[range] {
-                if gets.is_empty() {
-                    ctx.reply().bulk(&it.obj);
-                }
-                for g in &gets {
-                    match lookup_by_pattern(ctx, g, &it.obj) {
-                        Some(v) => ctx.reply().bulk(&v),
-                        None => ctx.reply().null(),
-                    }
-                }
-            }
-        }
-        Some(dst) => {
-            let th = ctx.thresholds();
-            let mut list = List::new();
-            for it in &items[range] {
-                if gets.is_empty() {
-                    list.push(&it.obj, false, &th);
-                }
-                for g in &gets {
-                    let v = lookup_by_pattern(ctx, g, &it.obj).unwrap_or_default();
-                    list.push(&v, false, &th);
-                }
-            }
-            if outputlen > 0 {
-                store_value(ctx, dst, Value::List(list), crate::config::notify::LIST, "sortstore");
-                ctx.count_changes(outputlen - 1);
-            } else {
-                delete_key(ctx, dst);
-            }
-            ctx.reply().int(outputlen as i64);
-        }
+    match o.storekey {
+        None => sort_reply(ctx, &items[range], &o.gets, outputlen),
+        Some(dst) => sort_store(ctx, dst, &items[range], &o.gets, outputlen),
     }
 }
 

@@ -856,24 +856,22 @@ fn xlen(ctx: &mut Ctx, args: Args) {
 // ---------------------------------------------------------------------------------------------------------------
 // XREAD
 
-/// XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
-fn xread(ctx: &mut Ctx, args: Args) {
-    // XREAD and XREADGROUP share this handler, told apart as Redis does (by the name's length).
-    let xreadgroup = args.get(0).len() == 10;
-    if ctx.served_wait().is_some() {
-        if xreadgroup {
-            xreadgroup_serve_blocked(ctx, args);
-        } else {
-            xread_serve_blocked(ctx, args);
-        }
-        return;
-    }
+/// XREAD's and XREADGROUP's options before STREAMS.
+struct XreadOptions<'a> {
+    /// GROUP's group and consumer names.
+    group: Option<(&'a [u8], &'a [u8])>,
+    noack: bool,
+    /// BLOCK's deadline in ms (0: forever, -1: no BLOCK).
+    timeout: i64,
+    count: i64,
+    /// The index of the first key after STREAMS.
+    streams_arg: usize,
+}
+
+/// Parses the options up to STREAMS and checks they fit the command; None once an error was replied.
+fn parse_xread_options<'a>(ctx: &mut Ctx, args: Args<'a>, xreadgroup: bool) -> Option<XreadOptions<'a>> {
     let argc = args.len();
-    let mut group: Option<(&[u8], &[u8])> = None;
-    let mut noack = false;
-    let mut timeout: i64 = -1;
-    let mut count: i64 = 0;
-    let mut streams_arg = 0;
+    let mut o = XreadOptions { group: None, noack: false, timeout: -1, count: 0, streams_arg: 0 };
     let mut i = 1;
     while i < argc {
         let more = argc - i - 1;
@@ -881,67 +879,78 @@ fn xread(ctx: &mut Ctx, args: Args) {
             if ctx.client().id == crate::scripting::SCRIPT_CLIENT_ID {
                 let name = String::from_utf8_lossy(args.get(0)).into_owned();
                 ctx.reply().error(&format!("ERR {name} command is not allowed with BLOCK option from scripts"));
-                return;
+                return None;
             }
             i += 1;
-            let Some(t) = ms_timeout_arg(ctx.reply(), args.get(i)) else { return };
-            timeout = if t > 0 { t.checked_add(ctx.now_ms()).unwrap_or(0) } else { 0 };
+            let t = ms_timeout_arg(ctx.reply(), args.get(i))?;
+            o.timeout = if t > 0 { t.checked_add(ctx.now_ms()).unwrap_or(0) } else { 0 };
         } else if args.is(i, "count") && more > 0 {
             i += 1;
-            let Some(n) = int_arg(ctx.reply(), args.get(i)) else { return };
-            count = n.max(0);
+            let n = int_arg(ctx.reply(), args.get(i))?;
+            o.count = n.max(0);
         } else if args.is(i, "streams") && more > 0 {
-            streams_arg = i + 1;
-            if (argc - streams_arg) % 2 != 0 {
+            o.streams_arg = i + 1;
+            if (argc - o.streams_arg) % 2 != 0 {
                 ctx.reply()
                     .error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
-                return;
+                return None;
             }
             break;
         } else if args.is(i, "group") && more >= 2 {
             if !xreadgroup {
                 ctx.reply().error("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
-                return;
+                return None;
             }
-            group = Some((args.get(i + 1), args.get(i + 2)));
+            o.group = Some((args.get(i + 1), args.get(i + 2)));
             i += 2;
         } else if args.is(i, "noack") {
             if !xreadgroup {
                 ctx.reply().error("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
-                return;
+                return None;
             }
-            noack = true;
+            o.noack = true;
         } else {
             ctx.reply().err_syntax();
-            return;
+            return None;
         }
         i += 1;
     }
-    if streams_arg == 0 {
+    if o.streams_arg == 0 {
         ctx.reply().err_syntax();
-        return;
+        return None;
     }
-    if xreadgroup && group.is_none() {
+    if xreadgroup && o.group.is_none() {
         ctx.reply().error("ERR Missing GROUP option for XREADGROUP");
-        return;
+        return None;
     }
-    let n = (argc - streams_arg) / 2;
+    Some(o)
+}
+
+/// Looks up the `n` streams (checking the group exists for XREADGROUP) and parses their ids (`$`, `+`, `>` or an
+/// id): the ids to read after, and which ones asked for the last entry (`+`). None once an error was replied.
+fn parse_xread_ids(
+    ctx: &mut Ctx,
+    args: Args,
+    o: &XreadOptions,
+    xreadgroup: bool,
+    n: usize,
+) -> Option<(Vec<StreamId>, Vec<bool>)> {
     let mut ids = Vec::with_capacity(n);
     let mut last_entry = vec![false; n];
     for k in 0..n {
-        let key = args.get(streams_arg + k);
-        let id_arg = args.get(streams_arg + n + k);
+        let key = args.get(o.streams_arg + k);
+        let id_arg = args.get(o.streams_arg + n + k);
         let last = match ctx.read_typed::<Stream>(key) {
-            Err(_) => return,
+            Err(_) => return None,
             Ok((s, r)) => {
-                if let Some((gname, _)) = group {
+                if let Some((gname, _)) = o.group {
                     if !s.as_ref().is_some_and(|s| s.groups.contains_key(gname)) {
                         r.error(&format!(
                             "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
                             c_text(key),
                             c_text(gname)
                         ));
-                        return;
+                        return None;
                     }
                 }
                 s.map(|s| s.last_id)
@@ -950,7 +959,7 @@ fn xread(ctx: &mut Ctx, args: Args) {
         if id_arg == b"$" {
             if xreadgroup {
                 ctx.reply().error("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.");
-                return;
+                return None;
             }
             ids.push(last.unwrap_or(StreamId::MIN));
             continue;
@@ -959,14 +968,14 @@ fn xread(ctx: &mut Ctx, args: Args) {
             // Redis 7.4: the stream's last entry (entries after the id before its last id), 0-0 for a missing key.
             if xreadgroup {
                 ctx.reply().error("ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.");
-                return;
+                return None;
             }
             match last.map(StreamId::decr) {
                 None => ids.push(StreamId::MIN),
                 Some(Some(before_last)) => ids.push(before_last),
                 Some(None) => {
                     ctx.reply().error("ERR the stream last element ID is 0-0");
-                    return;
+                    return None;
                 }
             }
             if let Some(flag) = last_entry.get_mut(k) {
@@ -982,14 +991,62 @@ fn xread(ctx: &mut Ctx, args: Args) {
             ctx.reply().error(
                 "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
             );
-            return;
+            return None;
         }
-        let Some(p) = id_or_reply(ctx.reply(), id_arg, 0, true, false) else { return };
+        let p = id_or_reply(ctx.reply(), id_arg, 0, true, false)?;
         ids.push(p.id);
     }
-    if let Some((gname, cname)) = group {
+    Some((ids, last_entry))
+}
+
+/// Replies XREAD's answer for the `served` streams (indexes among the keys): each key with its entries after its
+/// id, a map in RESP3.
+fn reply_xread(ctx: &mut Ctx, args: Args, streams_arg: usize, ids: &[StreamId], served: Vec<usize>, count: i64) {
+    let (db, r) = ctx.db_and_reply();
+    let resp3 = r.is_resp3();
+    if resp3 {
+        r.map(served.len());
+    } else {
+        r.array(served.len());
+    }
+    for k in served {
+        let key = args.get(streams_arg + k);
+        if !resp3 {
+            r.array(2);
+        }
+        r.bulk(key);
+        let stream = db.keys.get(key).and_then(|e| e.value()).and_then(|v| match v {
+            crate::keyspace::object::Value::Stream(s) => Some(&**s),
+            _ => None,
+        });
+        match (stream, ids[k].incr()) {
+            (Some(s), Some(start)) => {
+                reply_range(r, s, start, StreamId::MAX, count as usize, false);
+            }
+            _ => r.array(0),
+        }
+    }
+}
+
+/// XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
+fn xread(ctx: &mut Ctx, args: Args) {
+    // XREAD and XREADGROUP share this handler, told apart as Redis does (by the name's length).
+    let xreadgroup = args.get(0).len() == 10;
+    if ctx.served_wait().is_some() {
+        if xreadgroup {
+            xreadgroup_serve_blocked(ctx, args);
+        } else {
+            xread_serve_blocked(ctx, args);
+        }
+        return;
+    }
+    let Some(o) = parse_xread_options(ctx, args, xreadgroup) else { return };
+    let (streams_arg, count, timeout) = (o.streams_arg, o.count, o.timeout);
+    let n = (args.len() - streams_arg) / 2;
+    let Some((ids, last_entry)) = parse_xread_ids(ctx, args, &o, xreadgroup, n) else { return };
+    if let Some((gname, cname)) = o.group {
         let keys: Vec<&[u8]> = (0..n).map(|k| args.get(streams_arg + k)).collect();
-        xreadgroup_now(ctx, args, &keys, &ids, gname, cname, noack, count, timeout);
+        xreadgroup_now(ctx, args, &keys, &ids, gname, cname, o.noack, count, timeout);
         return;
     }
     // Which streams have something after their id (each key looked up again, as Redis does).
@@ -1003,30 +1060,7 @@ fn xread(ctx: &mut Ctx, args: Args) {
         }
     }
     if !served.is_empty() {
-        let (db, r) = ctx.db_and_reply();
-        let resp3 = r.is_resp3();
-        if resp3 {
-            r.map(served.len());
-        } else {
-            r.array(served.len());
-        }
-        for k in served {
-            let key = args.get(streams_arg + k);
-            if !resp3 {
-                r.array(2);
-            }
-            r.bulk(key);
-            let stream = db.keys.get(key).and_then(|e| e.value()).and_then(|v| match v {
-                crate::keyspace::object::Value::Stream(s) => Some(&**s),
-                _ => None,
-            });
-            match (stream, ids[k].incr()) {
-                (Some(s), Some(start)) => {
-                    reply_range(r, s, start, StreamId::MAX, count as usize, false);
-                }
-                _ => r.array(0),
-            }
-        }
+        reply_xread(ctx, args, streams_arg, &ids, served, count);
         return;
     }
     if timeout != -1 {

@@ -539,6 +539,59 @@ fn expire_ms(r: &mut Reply, arg: &[u8], flags: u32, now_ms: i64, cmd: &str) -> O
     Some(ms)
 }
 
+/// SET's IFEQ condition (Valkey 8.1): whether `key` holds the string `cmp`; when not, the reply was written
+/// (unless GET already replied).
+#[inline]
+fn ifeq_holds(ctx: &mut Ctx, key: &[u8], cmp: &[u8], flags: u32) -> bool {
+    // Valkey 8.1: a missing key or a different value aborts (null, unless GET already replied the old
+    // value); a value of another type is WRONGTYPE (GET has already said so). The lookup is the access.
+    let mut nb = [0u8; 24];
+    let outcome = ctx.lookup_write(key).map(|e| e.as_str().map(|v| v.bytes(&mut nb) == cmp));
+    match outcome {
+        Some(Some(true)) => true,
+        Some(None) => {
+            if flags & F_GET == 0 {
+                ctx.reply().err_wrongtype();
+            }
+            false
+        }
+        _ => {
+            if flags & F_GET == 0 {
+                ctx.reply().null();
+            }
+            false
+        }
+    }
+}
+
+/// How a SET that stored is propagated, when not as sent: `when_ms` is the absolute expiry it set, if any.
+#[inline]
+fn set_rewrite(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, when_ms: Option<i64>) {
+    // Propagated with an absolute time (`SET key value PXAT ms`, also when the client sent PXAT: Redis 7.0's
+    // setGenericCommand rewrites every SET with an expiry, dropping GET, NX and XX), and without GET.
+    if let Some(when_ms) = when_ms {
+        let mut nb = [0u8; 24];
+        let ms = crate::util::itoa_buf(when_ms, &mut nb);
+        ctx.rewrite(&[b"SET".as_slice(), key, val, b"PXAT", ms]);
+    } else if flags & F_IFEQ != 0 {
+        // The condition held here, so the replica (or an AOF, or a Redis 7.0 replica, which knows no IFEQ) is
+        // given the plain store: `SET key value [KEEPTTL]`.
+        if flags & F_KEEPTTL != 0 {
+            ctx.rewrite(&[b"SET".as_slice(), key, val, b"KEEPTTL"]);
+        } else {
+            ctx.rewrite(&[b"SET".as_slice(), key, val]);
+        }
+    } else if flags & F_GET != 0 {
+        let kept: Vec<&[u8]> = args
+            .iter()
+            .enumerate()
+            .filter(|&(j, a)| j < 3 || !a.eq_ignore_ascii_case(b"get"))
+            .map(|(_, a)| a)
+            .collect();
+        ctx.rewrite(&kept);
+    }
+}
+
 /// Redis's `setGenericCommand`. `int_reply` selects SETNX's `:1`/`:0` replies instead of `+OK`/null; `ifeq` is
 /// SET's IFEQ comparison value (with `F_IFEQ`).
 #[allow(clippy::too_many_arguments)]
@@ -572,24 +625,8 @@ fn set_generic(
         return;
     }
     if let Some(cmp) = ifeq {
-        // Valkey 8.1: a missing key or a different value aborts (null, unless GET already replied the old
-        // value); a value of another type is WRONGTYPE (GET has already said so). The lookup is the access.
-        let mut nb = [0u8; 24];
-        let outcome = ctx.lookup_write(key).map(|e| e.as_str().map(|v| v.bytes(&mut nb) == cmp));
-        match outcome {
-            Some(Some(true)) => {}
-            Some(None) => {
-                if flags & F_GET == 0 {
-                    ctx.reply().err_wrongtype();
-                }
-                return;
-            }
-            _ => {
-                if flags & F_GET == 0 {
-                    ctx.reply().null();
-                }
-                return;
-            }
+        if !ifeq_holds(ctx, key, cmp, flags) {
+            return;
         }
     }
     let conditional = flags & (F_NX | F_XX | F_IFEQ) != 0;
@@ -619,29 +656,7 @@ fn set_generic(
     if expire.is_some() {
         ctx.notify(nc::GENERIC, "expire", key);
     }
-    // Propagated with an absolute time (`SET key value PXAT ms`, also when the client sent PXAT: Redis 7.0's
-    // setGenericCommand rewrites every SET with an expiry, dropping GET, NX and XX), and without GET.
-    if expire.is_some() {
-        let mut nb = [0u8; 24];
-        let ms = crate::util::itoa_buf(when_ms, &mut nb);
-        ctx.rewrite(&[b"SET".as_slice(), key, val, b"PXAT", ms]);
-    } else if flags & F_IFEQ != 0 {
-        // The condition held here, so the replica (or an AOF, or a Redis 7.0 replica, which knows no IFEQ) is
-        // given the plain store: `SET key value [KEEPTTL]`.
-        if flags & F_KEEPTTL != 0 {
-            ctx.rewrite(&[b"SET".as_slice(), key, val, b"KEEPTTL"]);
-        } else {
-            ctx.rewrite(&[b"SET".as_slice(), key, val]);
-        }
-    } else if flags & F_GET != 0 {
-        let kept: Vec<&[u8]> = args
-            .iter()
-            .enumerate()
-            .filter(|&(j, a)| j < 3 || !a.eq_ignore_ascii_case(b"get"))
-            .map(|(_, a)| a)
-            .collect();
-        ctx.rewrite(&kept);
-    }
+    set_rewrite(ctx, args, key, val, flags, expire.is_some().then_some(when_ms));
     if flags & F_GET == 0 {
         if int_reply {
             ctx.reply().int(1)
@@ -1092,8 +1107,16 @@ fn setrange(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// LCS key1 key2 \[LEN\] \[IDX\] [MINMATCHLEN len] \[WITHMATCHLEN\]
-fn lcs(ctx: &mut Ctx, args: Args) {
+/// LCS's options.
+struct LcsOptions {
+    get_len: bool,
+    get_idx: bool,
+    with_len: bool,
+    min_len: i64,
+}
+
+/// Reads the two strings LCS compares (a missing key is empty); None once an error was replied.
+fn lcs_values(ctx: &mut Ctx, args: Args) -> Option<(Vec<u8>, Vec<u8>)> {
     let mut a_val = Vec::new();
     let mut b_val = Vec::new();
     for (i, out) in [(1usize, &mut a_val), (2, &mut b_val)] {
@@ -1102,50 +1125,49 @@ fn lcs(ctx: &mut Ctx, args: Args) {
                 Some(s) => *out = s.to_vec(),
                 None => {
                     ctx.reply().error("ERR The specified keys must contain string values");
-                    return;
+                    return None;
                 }
             }
         }
     }
-    let (mut get_len, mut get_idx, mut with_len) = (false, false, false);
-    let mut min_len: i64 = 0;
+    Some((a_val, b_val))
+}
+
+/// Parses LCS's options (LEN, IDX, MINMATCHLEN, WITHMATCHLEN); None once an error was replied.
+fn parse_lcs_options(ctx: &mut Ctx, args: Args) -> Option<LcsOptions> {
+    let mut o = LcsOptions { get_len: false, get_idx: false, with_len: false, min_len: 0 };
     let mut j = 3;
     while j < args.len() {
         let opt = args.get(j);
         if word_is(opt, b"idx") {
-            get_idx = true;
+            o.get_idx = true;
         } else if word_is(opt, b"len") {
-            get_len = true;
+            o.get_len = true;
         } else if word_is(opt, b"withmatchlen") {
-            with_len = true;
+            o.with_len = true;
         } else if word_is(opt, b"minmatchlen") && j + 1 < args.len() {
-            let Some(v) = int_arg(ctx.reply(), args.get(j + 1)) else { return };
-            min_len = v.max(0);
+            let v = int_arg(ctx.reply(), args.get(j + 1))?;
+            o.min_len = v.max(0);
             j += 1;
         } else {
             ctx.reply().err_syntax();
-            return;
+            return None;
         }
         j += 1;
     }
-    if get_idx && get_len {
+    if o.get_idx && o.get_len {
         ctx.reply().error("ERR If you want both the length and indexes, please just use IDX.");
-        return;
+        return None;
     }
-    let (a, b) = (&a_val[..], &b_val[..]);
-    if a.len() as u64 >= u32::MAX as u64 - 1 || b.len() as u64 >= u32::MAX as u64 - 1 {
-        ctx.reply().error("ERR String too long for LCS");
-        return;
-    }
+    Some(o)
+}
+
+/// The LCS dynamic-programming table, `cells` long: `table[i * cols + j]` is the LCS length of `a[..i]` and
+/// `b[..j]`, with `cols = b.len() + 1`.
+fn lcs_table(a: &[u8], b: &[u8], cells: usize) -> Vec<u32> {
     let cols = b.len() + 1;
-    let cells = (a.len() as u64 + 1) * cols as u64;
-    let table_bytes = cells.saturating_mul(4);
-    if table_bytes > ctx.proto_max_bulk_len() {
-        ctx.reply().error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
-        return;
-    }
     // table[i * cols + j] = LCS length of a[..i] and b[..j].
-    let mut table = vec![0u32; cells as usize];
+    let mut table = vec![0u32; cells];
     for i in 1..=a.len() {
         for k in 1..=b.len() {
             table[i * cols + k] = if a[i - 1] == b[k - 1] {
@@ -1155,18 +1177,23 @@ fn lcs(ctx: &mut Ctx, args: Args) {
             };
         }
     }
-    let total = table[a.len() * cols + b.len()];
-    if get_len {
-        ctx.reply().int(total as i64);
-        return;
-    }
+    table
+}
+
+/// A match of LCS's IDX reply: `a[.0..=.1]` matches `b[.2..=.3]`.
+type LcsRange = (usize, usize, usize, usize);
+
+/// Walks the table back from the end: the common string (`total` long) and the matching ranges at least
+/// `min_len` long (last match first).
+fn lcs_walk(a: &[u8], b: &[u8], table: &[u32], total: u32, min_len: i64) -> (Vec<u8>, Vec<LcsRange>) {
+    let cols = b.len() + 1;
     // Walk back from the end, collecting the common string and the matching ranges (last match first).
     let mut common = vec![0u8; total as usize];
-    let mut ranges: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let mut ranges: Vec<LcsRange> = Vec::new();
     let mut fill = total as usize;
     let (mut i, mut k) = (a.len(), b.len());
     // Current range: a[a_start..=a_end] matches b[b_start..=b_end].
-    let mut cur: Option<(usize, usize, usize, usize)> = None;
+    let mut cur: Option<LcsRange> = None;
     while i > 0 && k > 0 {
         let mut emit = false;
         if a[i - 1] == b[k - 1] {
@@ -1203,11 +1230,11 @@ fn lcs(ctx: &mut Ctx, args: Args) {
             }
         }
     }
-    let r = ctx.reply();
-    if !get_idx {
-        r.bulk(&common);
-        return;
-    }
+    (common, ranges)
+}
+
+/// LCS's IDX reply: the matches (with their lengths for WITHMATCHLEN) and the LCS length.
+fn reply_lcs_idx(r: &mut Reply, ranges: Vec<LcsRange>, with_len: bool, total: u32) {
     r.map(2);
     r.bulk(b"matches");
     r.array(ranges.len());
@@ -1225,6 +1252,37 @@ fn lcs(ctx: &mut Ctx, args: Args) {
     }
     r.bulk(b"len");
     r.int(total as i64);
+}
+
+/// LCS key1 key2 \[LEN\] \[IDX\] [MINMATCHLEN len] \[WITHMATCHLEN\]
+fn lcs(ctx: &mut Ctx, args: Args) {
+    let Some((a_val, b_val)) = lcs_values(ctx, args) else { return };
+    let Some(o) = parse_lcs_options(ctx, args) else { return };
+    let (a, b) = (&a_val[..], &b_val[..]);
+    if a.len() as u64 >= u32::MAX as u64 - 1 || b.len() as u64 >= u32::MAX as u64 - 1 {
+        ctx.reply().error("ERR String too long for LCS");
+        return;
+    }
+    let cols = b.len() + 1;
+    let cells = (a.len() as u64 + 1) * cols as u64;
+    let table_bytes = cells.saturating_mul(4);
+    if table_bytes > ctx.proto_max_bulk_len() {
+        ctx.reply().error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+        return;
+    }
+    let table = lcs_table(a, b, cells as usize);
+    let total = table[a.len() * cols + b.len()];
+    if o.get_len {
+        ctx.reply().int(total as i64);
+        return;
+    }
+    let (common, ranges) = lcs_walk(a, b, &table, total, o.min_len);
+    let r = ctx.reply();
+    if !o.get_idx {
+        r.bulk(&common);
+        return;
+    }
+    reply_lcs_idx(r, ranges, o.with_len, total);
 }
 
 #[cfg(test)]

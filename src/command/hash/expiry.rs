@@ -327,65 +327,69 @@ pub(super) fn hgetdel(ctx: &mut Ctx, args: Args) {
     ctx.rewrite(&argv);
 }
 
-/// HGETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST] FIELDS numfields field [field ...]: the values, then the
-/// fields that were there take the new expiry (a time not in the future deletes them) or lose theirs (PERSIST).
-/// Propagated as HPEXPIREAT / HPERSIST / HDEL of the fields each applied to.
-pub(super) fn hgetex(ctx: &mut Ctx, args: Args) {
-    let key = args.get(1);
-    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
+/// Parses HGETEX's expiry option (at most one) up to FIELDS: the option and the index FIELDS should be at; None
+/// once an error was replied.
+fn parse_hgetex_opt(ctx: &mut Ctx, args: Args) -> Option<(TtlOpt, usize)> {
     let mut opt = TtlOpt::None;
     let mut i = 2;
     while i < args.len() && !args.is(i, "fields") {
         match parse_ttl_opt(ctx, args, i, "persist", "hgetex") {
-            Err(()) => return,
+            Err(()) => return None,
             Ok(None) => break,
             Ok(Some((o, next))) => {
                 if opt != TtlOpt::None {
                     ctx.reply().error("ERR Only one of EX, PX, EXAT, PXAT or PERSIST arguments can be specified");
-                    return;
+                    return None;
                 }
                 opt = o;
                 i = next;
             }
         }
     }
-    let Some(fields) = parse_fields(ctx, args, i, "Number of fields must be a positive integer") else { return };
-    let now = field_now(ctx);
-    let mode = past_mode(ctx);
-    let mut values: Vec<Option<Vec<u8>>> = Vec::with_capacity(fields.len());
-    let mut live: Vec<&[u8]> = Vec::new();
-    let mut expired: Vec<&[u8]> = Vec::new();
-    let mut w = ctx.open_write(key);
-    if let (true, Some(h)) = (exists, hash_mut(ctx, &w)) {
-        for f in &fields {
-            match h.lookup(f, now) {
-                Lookup::Live(v) => {
-                    values.push(Some(v.to_vec()));
-                    if !live.contains(f) {
-                        live.push(f);
-                    }
+    Some((opt, i))
+}
+
+/// The fields HGETEX read: their values (None for a missing or expired one), the live ones (once each) and the
+/// expired ones.
+struct FieldsRead<'a> {
+    values: Vec<Option<Vec<u8>>>,
+    live: Vec<&'a [u8]>,
+    expired: Vec<&'a [u8]>,
+}
+
+/// Reads `fields` of `h` at `now`.
+fn read_fields<'a>(h: &Hash, fields: &[&'a [u8]], now: i64) -> FieldsRead<'a> {
+    let mut out = FieldsRead { values: Vec::with_capacity(fields.len()), live: Vec::new(), expired: Vec::new() };
+    for &f in fields {
+        match h.lookup(f, now) {
+            Lookup::Live(v) => {
+                out.values.push(Some(v.to_vec()));
+                if !out.live.contains(&f) {
+                    out.live.push(f);
                 }
-                Lookup::Expired => {
-                    values.push(None);
-                    expired.push(f);
-                }
-                Lookup::Missing => values.push(None),
             }
+            Lookup::Expired => {
+                out.values.push(None);
+                out.expired.push(f);
+            }
+            Lookup::Missing => out.values.push(None),
         }
-    } else {
-        values.resize(fields.len(), None);
     }
-    reply_values(ctx.reply(), &values);
-    if mode == Past::Delete {
-        expire_fields_now(ctx, key, &expired);
-    }
-    ctx.prevent_propagation();
-    if live.is_empty() || opt == TtlOpt::None {
-        return w.untouched();
-    }
-    let delete_past = ctx.deletes_already_expired();
-    let cmd_now = ctx.now_ms();
-    let Some(h) = hash_mut(ctx, &w) else { return w.untouched() };
+    out
+}
+
+/// What HGETEX's expiry option did to the live fields: `(given the time, persisted, deleted)`.
+type TtlApplied<'a> = (Vec<&'a [u8]>, Vec<&'a [u8]>, Vec<&'a [u8]>);
+
+/// Applies HGETEX's expiry option to the live fields of `h`: a time not in the future (when such times delete)
+/// removes them.
+fn apply_ttl_opt<'a>(
+    h: &mut Hash,
+    live: Vec<&'a [u8]>,
+    opt: TtlOpt,
+    delete_past: bool,
+    cmd_now: i64,
+) -> TtlApplied<'a> {
     let (mut set, mut persisted, mut gone) = (Vec::new(), Vec::new(), Vec::new());
     for f in live {
         match opt {
@@ -406,12 +410,13 @@ pub(super) fn hgetex(ctx: &mut Ctx, args: Args) {
             TtlOpt::None => {}
         }
     }
-    let emptied = h.is_empty();
-    let changes = (set.len() + persisted.len() + gone.len()) as u64;
-    if changes == 0 {
-        return w.untouched();
-    }
-    ctx.refile_hash(&w);
+    (set, persisted, gone)
+}
+
+/// Propagates and notifies what HGETEX's expiry option did: HPEXPIREAT, HPERSIST and HDEL of the fields each
+/// applied to.
+fn propagate_hgetex(ctx: &mut Ctx, key: &[u8], opt: TtlOpt, applied: &TtlApplied) {
+    let (set, persisted, gone) = applied;
     if let TtlOpt::At(when) = opt {
         if !set.is_empty() {
             let (w, n) = (when.to_string(), set.len().to_string());
@@ -435,11 +440,117 @@ pub(super) fn hgetex(ctx: &mut Ctx, args: Args) {
         ctx.count_expired_fields(gone.len() as u64);
         ctx.notify(nc::HASH, "hexpired", key);
     }
+}
+
+/// HGETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST] FIELDS numfields field [field ...]: the values, then the
+/// fields that were there take the new expiry (a time not in the future deletes them) or lose theirs (PERSIST).
+/// Propagated as HPEXPIREAT / HPERSIST / HDEL of the fields each applied to.
+pub(super) fn hgetex(ctx: &mut Ctx, args: Args) {
+    let key = args.get(1);
+    let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
+    let Some((opt, i)) = parse_hgetex_opt(ctx, args) else { return };
+    let Some(fields) = parse_fields(ctx, args, i, "Number of fields must be a positive integer") else { return };
+    let now = field_now(ctx);
+    let mode = past_mode(ctx);
+    let mut w = ctx.open_write(key);
+    let read = match (exists, hash_mut(ctx, &w)) {
+        (true, Some(h)) => read_fields(h, &fields, now),
+        _ => FieldsRead { values: vec![None; fields.len()], live: Vec::new(), expired: Vec::new() },
+    };
+    reply_values(ctx.reply(), &read.values);
+    if mode == Past::Delete {
+        expire_fields_now(ctx, key, &read.expired);
+    }
+    ctx.prevent_propagation();
+    if read.live.is_empty() || opt == TtlOpt::None {
+        return w.untouched();
+    }
+    let delete_past = ctx.deletes_already_expired();
+    let cmd_now = ctx.now_ms();
+    let Some(h) = hash_mut(ctx, &w) else { return w.untouched() };
+    let applied = apply_ttl_opt(h, read.live, opt, delete_past, cmd_now);
+    let emptied = h.is_empty();
+    let changes = (applied.0.len() + applied.1.len() + applied.2.len()) as u64;
+    if changes == 0 {
+        return w.untouched();
+    }
+    ctx.refile_hash(&w);
+    propagate_hgetex(ctx, key, opt, &applied);
     if emptied {
         ctx.delete(&w);
         ctx.notify(nc::GENERIC, "del", key);
     }
     ctx.changed(&mut w, changes);
+}
+
+/// HSETEX's options before the field-value pairs.
+struct HsetexOptions {
+    fnx: bool,
+    fxx: bool,
+    opt: TtlOpt,
+    /// The index of FIELDS.
+    fields_at: usize,
+    /// numfields.
+    n: usize,
+}
+
+/// Parses HSETEX's options, FIELDS and numfields (which must match the pairs given); None once an error was
+/// replied.
+fn parse_hsetex_options(ctx: &mut Ctx, args: Args) -> Option<HsetexOptions> {
+    let (mut fnx, mut fxx) = (false, false);
+    let mut opt = TtlOpt::None;
+    let mut i = 2;
+    while i < args.len() && !args.is(i, "fields") {
+        if args.is(i, "fnx") || args.is(i, "fxx") {
+            if fnx || fxx {
+                ctx.reply().error("ERR Only one of FXX or FNX arguments can be specified");
+                return None;
+            }
+            fnx = args.is(i, "fnx");
+            fxx = !fnx;
+            i += 1;
+            continue;
+        }
+        match parse_ttl_opt(ctx, args, i, "keepttl", "hsetex") {
+            Err(()) => return None,
+            Ok(None) => break,
+            Ok(Some((o, next))) => {
+                if opt != TtlOpt::None {
+                    ctx.reply().error("ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified");
+                    return None;
+                }
+                opt = o;
+                i = next;
+            }
+        }
+    }
+    if i >= args.len() || !args.is(i, "fields") {
+        ctx.reply().error("ERR Mandatory argument FIELDS is missing or not at the right position");
+        return None;
+    }
+    let n = if i + 1 < args.len() { parse_i64(args.get(i + 1)).filter(|&n| n >= 1) } else { None };
+    let Some(n) = n else {
+        ctx.reply().error("ERR Number of fields must be a positive integer");
+        return None;
+    };
+    if (n as u64).checked_mul(2) != Some((args.len() - (i + 2)) as u64) {
+        ctx.reply().error("ERR The `numfields` parameter must match the number of arguments");
+        return None;
+    }
+    Some(HsetexOptions { fnx, fxx, opt, fields_at: i, n: n as usize })
+}
+
+/// HSETEX's FNX (no field there) or FXX (every field there) condition.
+fn hsetex_condition(ctx: &mut Ctx, key: &[u8], exists: bool, fields: &[&[u8]], fnx: bool, now: i64) -> bool {
+    let present = |h: Option<&Hash>, f: &[u8]| h.is_some_and(|h| matches!(h.lookup(f, now), Lookup::Live(_)));
+    fields.iter().all(|f| {
+        let p = present(if exists { hash_ref(ctx, key) } else { None }, f);
+        if fnx {
+            !p
+        } else {
+            p
+        }
+    })
 }
 
 /// HSETEX key [FNX | FXX] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL] FIELDS numfields field value [...]: 1 when the
@@ -449,64 +560,14 @@ pub(super) fn hgetex(ctx: &mut Ctx, args: Args) {
 pub(super) fn hsetex(ctx: &mut Ctx, args: Args) {
     let key = args.get(1);
     let Ok(exists) = ctx.probe_write::<Hash>(key) else { return };
-    let (mut fnx, mut fxx) = (false, false);
-    let mut opt = TtlOpt::None;
-    let mut i = 2;
-    while i < args.len() && !args.is(i, "fields") {
-        if args.is(i, "fnx") || args.is(i, "fxx") {
-            if fnx || fxx {
-                ctx.reply().error("ERR Only one of FXX or FNX arguments can be specified");
-                return;
-            }
-            fnx = args.is(i, "fnx");
-            fxx = !fnx;
-            i += 1;
-            continue;
-        }
-        match parse_ttl_opt(ctx, args, i, "keepttl", "hsetex") {
-            Err(()) => return,
-            Ok(None) => break,
-            Ok(Some((o, next))) => {
-                if opt != TtlOpt::None {
-                    ctx.reply().error("ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified");
-                    return;
-                }
-                opt = o;
-                i = next;
-            }
-        }
-    }
-    if i >= args.len() || !args.is(i, "fields") {
-        ctx.reply().error("ERR Mandatory argument FIELDS is missing or not at the right position");
-        return;
-    }
-    let n = if i + 1 < args.len() { parse_i64(args.get(i + 1)).filter(|&n| n >= 1) } else { None };
-    let Some(n) = n else {
-        ctx.reply().error("ERR Number of fields must be a positive integer");
-        return;
-    };
+    let Some(HsetexOptions { fnx, fxx, opt, fields_at: i, n }) = parse_hsetex_options(ctx, args) else { return };
     let pairs_at = i + 2;
-    if (n as u64).checked_mul(2) != Some((args.len() - pairs_at) as u64) {
-        ctx.reply().error("ERR The `numfields` parameter must match the number of arguments");
-        return;
-    }
-    let fields: Vec<&[u8]> = (0..n as usize).map(|k| args.get(pairs_at + 2 * k)).collect();
+    let fields: Vec<&[u8]> = (0..n).map(|k| args.get(pairs_at + 2 * k)).collect();
     let now = field_now(ctx);
-    if fnx || fxx {
-        let present = |h: Option<&Hash>, f: &[u8]| h.is_some_and(|h| matches!(h.lookup(f, now), Lookup::Live(_)));
-        let ok = fields.iter().all(|f| {
-            let p = present(if exists { hash_ref(ctx, key) } else { None }, f);
-            if fnx {
-                !p
-            } else {
-                p
-            }
-        });
-        if !ok {
-            ctx.reply().int(0);
-            ctx.prevent_propagation();
-            return;
-        }
+    if (fnx || fxx) && !hsetex_condition(ctx, key, exists, &fields, fnx, now) {
+        ctx.reply().int(0);
+        ctx.prevent_propagation();
+        return;
     }
     let th = ctx.thresholds();
     let delete_past = ctx.deletes_already_expired();
@@ -514,7 +575,7 @@ pub(super) fn hsetex(ctx: &mut Ctx, args: Args) {
     let Ok((h, r, mut w)) = ctx.write_or_create::<Hash>(key, Hash::new) else { return };
     h.convert_for_args(args.iter().skip(pairs_at), &th);
     let past = matches!(opt, TtlOpt::At(w) if delete_past && w <= cmd_now);
-    for k in 0..n as usize {
+    for k in 0..n {
         let (f, v) = (args.get(pairs_at + 2 * k), args.get(pairs_at + 2 * k + 1));
         match opt {
             TtlOpt::Keep => {

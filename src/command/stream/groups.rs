@@ -11,7 +11,9 @@ use crate::command::blocking::block_with;
 use crate::command::shared::{int_arg, long_arg, reply_help};
 use crate::command::{Args, Ctx};
 use crate::config::notify as nc;
-use crate::keyspace::types::stream::{parse_id, parse_interval_id, EntryRef, Stream, StreamId, ENTRIES_READ_INVALID};
+use crate::keyspace::types::stream::{
+    parse_id, parse_interval_id, ConsumerGroup, EntryRef, Stream, StreamId, ENTRIES_READ_INVALID,
+};
 use crate::resp::reply::Reply;
 use crate::util::parse_i64;
 
@@ -106,7 +108,7 @@ pub(super) fn xgroup_create(ctx: &mut Ctx, args: Args) {
     let Ok((s, r, mut w)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
     let created = !s.groups.contains_key(group);
     if created {
-        s.groups.insert(group.to_vec(), crate::keyspace::types::stream::ConsumerGroup::new(id, entries_read));
+        s.groups.insert(group.to_vec(), ConsumerGroup::new(id, entries_read));
         r.ok();
     } else {
         r.error("BUSYGROUP Consumer Group name already exists");
@@ -275,105 +277,104 @@ pub(super) fn xack(ctx: &mut Ctx, args: Args) {
     ctx.count_changes(acked);
 }
 
-/// XPENDING key group [[IDLE min-idle-time] start end count \[consumer\]]
-pub(super) fn xpending(ctx: &mut Ctx, args: Args) {
+/// XPENDING's extended form: the id range, COUNT, IDLE and the consumer.
+struct PendingQuery<'a> {
+    start: StreamId,
+    end: StreamId,
+    count: i64,
+    minidle: i64,
+    consumer: Option<&'a [u8]>,
+}
+
+/// Parses XPENDING's extended form (`[IDLE min-idle-time] start end count [consumer]`); None once an error was
+/// replied.
+fn parse_xpending_query<'a>(ctx: &mut Ctx, args: Args<'a>) -> Option<PendingQuery<'a>> {
     let argc = args.len();
-    let justinfo = argc == 3;
-    if argc != 3 && !(6..=9).contains(&argc) {
-        ctx.reply().err_syntax();
-        return;
+    let mut q = PendingQuery { start: StreamId::MIN, end: StreamId::MAX, count: 0, minidle: 0, consumer: None };
+    let mut si = 3;
+    if args.is(3, "idle") {
+        q.minidle = int_arg(ctx.reply(), args.get(4))?;
+        if argc < 8 {
+            ctx.reply().err_syntax();
+            return None;
+        }
+        si += 2;
     }
-    let (mut start, mut end) = (StreamId::MIN, StreamId::MAX);
-    let mut count: i64 = 0;
-    let mut minidle: i64 = 0;
-    let mut consumer: Option<&[u8]> = None;
-    if argc >= 6 {
-        let mut si = 3;
-        if args.is(3, "idle") {
-            let Some(n) = int_arg(ctx.reply(), args.get(4)) else { return };
-            minidle = n;
-            if argc < 8 {
-                ctx.reply().err_syntax();
-                return;
-            }
-            si += 2;
-        }
-        let Some(n) = int_arg(ctx.reply(), args.get(si + 2)) else { return };
-        count = n.max(0);
-        let Some((s, ex)) = parse_interval_id(args.get(si), 0) else {
-            ctx.reply().error(INVALID_ID);
-            return;
+    let n = int_arg(ctx.reply(), args.get(si + 2))?;
+    q.count = n.max(0);
+    let Some((s, ex)) = parse_interval_id(args.get(si), 0) else {
+        ctx.reply().error(INVALID_ID);
+        return None;
+    };
+    q.start = s;
+    if ex {
+        let Some(s) = q.start.incr() else {
+            ctx.reply().error("ERR invalid start ID for the interval");
+            return None;
         };
-        start = s;
-        if ex {
-            let Some(s) = start.incr() else {
-                ctx.reply().error("ERR invalid start ID for the interval");
-                return;
-            };
-            start = s;
-        }
-        let Some((e, ex)) = parse_interval_id(args.get(si + 1), u64::MAX) else {
-            ctx.reply().error(INVALID_ID);
-            return;
-        };
-        end = e;
-        if ex {
-            let Some(e) = end.decr() else {
-                ctx.reply().error("ERR invalid end ID for the interval");
-                return;
-            };
-            end = e;
-        }
-        if si + 3 < argc {
-            consumer = Some(args.get(si + 3));
-        }
+        q.start = s;
     }
-    let (key, group) = (args.get(1), args.get(2));
-    let now = ctx.now_ms();
-    let Ok((s, r)) = ctx.read_typed::<Stream>(key) else { return };
-    let Some(g) = s.and_then(|s| s.groups.get(group)) else {
-        r.error(&format!("NOGROUP No such key '{}' or consumer group '{}'", c_text(key), c_text(group)));
+    let Some((e, ex)) = parse_interval_id(args.get(si + 1), u64::MAX) else {
+        ctx.reply().error(INVALID_ID);
+        return None;
+    };
+    q.end = e;
+    if ex {
+        let Some(e) = q.end.decr() else {
+            ctx.reply().error("ERR invalid end ID for the interval");
+            return None;
+        };
+        q.end = e;
+    }
+    if si + 3 < argc {
+        q.consumer = Some(args.get(si + 3));
+    }
+    Some(q)
+}
+
+/// XPENDING key group: the count, the smallest and greatest pending ids, and each consumer's count.
+fn reply_pending_summary(r: &mut Reply, g: &ConsumerGroup) {
+    r.array(4);
+    r.int(g.pel.len() as i64);
+    let (Some((first, _)), Some((last, _))) = (g.pel.first_key_value(), g.pel.last_key_value()) else {
+        r.null();
+        r.null();
+        r.null_array();
         return;
     };
-    if justinfo {
-        r.array(4);
-        r.int(g.pel.len() as i64);
-        let (Some((first, _)), Some((last, _))) = (g.pel.first_key_value(), g.pel.last_key_value()) else {
-            r.null();
-            r.null();
-            r.null_array();
-            return;
-        };
-        reply_id(r, *first);
-        reply_id(r, *last);
-        let owners: Vec<_> = g.consumers.iter().filter(|(_, c)| !c.pel.is_empty()).collect();
-        r.array(owners.len());
-        for (name, c) in owners {
-            r.array(2);
-            r.bulk(name);
-            r.bulk_int(c.pel.len() as i64);
-        }
-        return;
+    reply_id(r, *first);
+    reply_id(r, *last);
+    let owners: Vec<_> = g.consumers.iter().filter(|(_, c)| !c.pel.is_empty()).collect();
+    r.array(owners.len());
+    for (name, c) in owners {
+        r.array(2);
+        r.bulk(name);
+        r.bulk_int(c.pel.len() as i64);
     }
-    let ids: Box<dyn Iterator<Item = &StreamId>> = match consumer {
+}
+
+/// XPENDING's extended form: the pending entries in the range (of one consumer, idle long enough), each with its
+/// owner, idle time and delivery count.
+fn reply_pending_range(r: &mut Reply, g: &ConsumerGroup, q: &PendingQuery, now: i64) {
+    let ids: Box<dyn Iterator<Item = &StreamId>> = match q.consumer {
         Some(name) => match g.consumers.get(name) {
-            Some(c) => Box::new(c.pel.range(start..)),
+            Some(c) => Box::new(c.pel.range(q.start..)),
             None => {
                 r.array(0);
                 return;
             }
         },
-        None => Box::new(g.pel.range(start..).map(|(id, _)| id)),
+        None => Box::new(g.pel.range(q.start..).map(|(id, _)| id)),
     };
     let mut out = Vec::new();
-    if count > 0 {
-        for id in ids.take_while(|id| **id <= end) {
+    if q.count > 0 {
+        for id in ids.take_while(|id| **id <= q.end) {
             let Some(p) = g.pel.get(id) else { continue };
-            if minidle != 0 && now.wrapping_sub(p.delivery_time) < minidle {
+            if q.minidle != 0 && now.wrapping_sub(p.delivery_time) < q.minidle {
                 continue;
             }
             out.push((*id, p));
-            if out.len() as i64 == count {
+            if out.len() as i64 == q.count {
                 break;
             }
         }
@@ -385,6 +386,34 @@ pub(super) fn xpending(ctx: &mut Ctx, args: Args) {
         r.bulk(&p.consumer);
         r.int(now.wrapping_sub(p.delivery_time).max(0));
         r.int(p.delivery_count as i64);
+    }
+}
+
+/// XPENDING key group [[IDLE min-idle-time] start end count \[consumer\]]
+pub(super) fn xpending(ctx: &mut Ctx, args: Args) {
+    let argc = args.len();
+    let justinfo = argc == 3;
+    if argc != 3 && !(6..=9).contains(&argc) {
+        ctx.reply().err_syntax();
+        return;
+    }
+    let q = if argc >= 6 {
+        let Some(q) = parse_xpending_query(ctx, args) else { return };
+        q
+    } else {
+        PendingQuery { start: StreamId::MIN, end: StreamId::MAX, count: 0, minidle: 0, consumer: None }
+    };
+    let (key, group) = (args.get(1), args.get(2));
+    let now = ctx.now_ms();
+    let Ok((s, r)) = ctx.read_typed::<Stream>(key) else { return };
+    let Some(g) = s.and_then(|s| s.groups.get(group)) else {
+        r.error(&format!("NOGROUP No such key '{}' or consumer group '{}'", c_text(key), c_text(group)));
+        return;
+    };
+    if justinfo {
+        reply_pending_summary(r, g);
+    } else {
+        reply_pending_range(r, g, &q, now);
     }
 }
 
@@ -586,6 +615,19 @@ fn xclaim_argv(
     ]
 }
 
+/// The `XGROUP SETID key group last-id ENTRIESREAD n` that propagates a group's new position.
+fn setid_argv(key: &[u8], gname: &[u8], g: &ConsumerGroup) -> Vec<Vec<u8>> {
+    vec![
+        b"XGROUP".to_vec(),
+        b"SETID".to_vec(),
+        key.to_vec(),
+        gname.to_vec(),
+        g.last_id.to_bytes(),
+        b"ENTRIESREAD".to_vec(),
+        g.entries_read.to_string().into_bytes(),
+    ]
+}
+
 /// One stream's part of an XREADGROUP reply (`streamReplyWithRange` with a group, or
 /// `streamReplyWithRangeFromConsumerPEL` for history): the entries array, with the group and PELs updated.
 #[allow(clippy::too_many_arguments)]
@@ -608,33 +650,66 @@ fn serve_group(
     let take = if count == 0 { usize::MAX } else { count };
     // The group is taken out of the stream while the stream's entries are read (put back below).
     let Some(slot) = s.groups.get_mut(gname) else { return };
-    let mut g = std::mem::replace(slot, crate::keyspace::types::stream::ConsumerGroup::new(StreamId::MIN, 0));
+    let mut g = std::mem::replace(slot, ConsumerGroup::new(StreamId::MIN, 0));
     if history {
-        let ids: Vec<StreamId> =
-            g.consumers.get(cname).map(|c| c.pel.range(start..).take(take).copied().collect()).unwrap_or_default();
-        r.array(ids.len());
-        for id in ids {
-            match s.range(id, id, false).next() {
-                Some(e) => {
-                    reply_entry(r, &e);
-                    if let Some(p) = g.pel.get_mut(&id) {
-                        p.delivery_time = now;
-                        // Wraps as Redis's 64-bit counter does: a RESTOREd PEL may hold any count.
-                        p.delivery_count = p.delivery_count.wrapping_add(1);
-                    }
-                }
-                None => {
-                    r.array(2);
-                    reply_id(r, id);
-                    r.null_array();
+        serve_history(r, s, &mut g, cname, start, take, now);
+    } else {
+        serve_new_entries(r, s, &mut g, key, gname, cname, start, take, noack, now, fx);
+    }
+    if let Some(slot) = s.groups.get_mut(gname) {
+        *slot = g;
+    }
+}
+
+/// `streamReplyWithRangeFromConsumerPEL`: the consumer's pending entries from `start` on, each delivered once
+/// more (a deleted one as its id with a null).
+fn serve_history(
+    r: &mut Reply,
+    s: &Stream,
+    g: &mut ConsumerGroup,
+    cname: &[u8],
+    start: StreamId,
+    take: usize,
+    now: i64,
+) {
+    let ids: Vec<StreamId> =
+        g.consumers.get(cname).map(|c| c.pel.range(start..).take(take).copied().collect()).unwrap_or_default();
+    r.array(ids.len());
+    for id in ids {
+        match s.range(id, id, false).next() {
+            Some(e) => {
+                reply_entry(r, &e);
+                if let Some(p) = g.pel.get_mut(&id) {
+                    p.delivery_time = now;
+                    // Wraps as Redis's 64-bit counter does: a RESTOREd PEL may hold any count.
+                    p.delivery_count = p.delivery_count.wrapping_add(1);
                 }
             }
+            None => {
+                r.array(2);
+                reply_id(r, id);
+                r.null_array();
+            }
         }
-        if let Some(slot) = s.groups.get_mut(gname) {
-            *slot = g;
-        }
-        return;
     }
+}
+
+/// `streamReplyWithRange` with a group: the entries from `start` on, the group's last id moved past them and
+/// (unless NOACK) each added to the consumer's PEL, with what to propagate.
+#[allow(clippy::too_many_arguments)]
+fn serve_new_entries(
+    r: &mut Reply,
+    s: &Stream,
+    g: &mut ConsumerGroup,
+    key: &[u8],
+    gname: &[u8],
+    cname: &[u8],
+    start: StreamId,
+    take: usize,
+    noack: bool,
+    now: i64,
+    fx: &mut GroupEffects,
+) {
     let ids: Vec<StreamId> = {
         let entries: Vec<EntryRef<'_>> = s.range(start, StreamId::MAX, false).take(take).collect();
         r.array(entries.len());
@@ -678,20 +753,7 @@ fn serve_group(
         }
     }
     if propagate_last_id {
-        fx.push(|| {
-            vec![
-                b"XGROUP".to_vec(),
-                b"SETID".to_vec(),
-                key.to_vec(),
-                gname.to_vec(),
-                g.last_id.to_bytes(),
-                b"ENTRIESREAD".to_vec(),
-                g.entries_read.to_string().into_bytes(),
-            ]
-        });
-    }
-    if let Some(slot) = s.groups.get_mut(gname) {
-        *slot = g;
+        fx.push(|| setid_argv(key, gname, g));
     }
 }
 
@@ -707,7 +769,7 @@ fn err_nogroup_key_or_group(r: &mut Reply, key: &[u8], group: &[u8]) {
 /// creates.
 #[allow(clippy::too_many_arguments)]
 fn claim_one(
-    g: &mut crate::keyspace::types::stream::ConsumerGroup,
+    g: &mut ConsumerGroup,
     key: &[u8],
     id: StreamId,
     cname: &[u8],
@@ -745,19 +807,78 @@ fn claim_one(
 
 /// Drops pending entry `id` whose stream entry is gone, propagating it as Redis does (an XCLAIM of the old state,
 /// which the replica drops in turn).
-fn drop_deleted(
-    g: &mut crate::keyspace::types::stream::ConsumerGroup,
-    key: &[u8],
-    gname: &[u8],
-    id: StreamId,
-    fx: &mut GroupEffects,
-) {
+fn drop_deleted(g: &mut ConsumerGroup, key: &[u8], gname: &[u8], id: StreamId, fx: &mut GroupEffects) {
     let Some(p) = g.pel.remove(&id) else { return };
     fx.push(|| xclaim_argv(key, gname, id, &p, g.last_id));
     fx.changes += 1;
     if let Some(c) = g.consumers.get_mut(&*p.consumer) {
         c.pel.remove(&id);
     }
+}
+
+/// XCLAIM's options after the ids.
+struct ClaimOptions {
+    force: bool,
+    justid: bool,
+    /// RETRYCOUNT (-1: none).
+    retrycount: i64,
+    /// The delivery time IDLE or TIME sets (now when neither, or out of range).
+    deliverytime: i64,
+    last_id: StreamId,
+}
+
+/// Parses XCLAIM's min-idle-time, ids and options; None once an error was replied.
+fn parse_xclaim_options(ctx: &mut Ctx, args: Args, now: i64) -> Option<(i64, Vec<StreamId>, ClaimOptions)> {
+    let minidle = long_arg(ctx.reply(), args.get(4), Some("ERR Invalid min-idle-time argument for XCLAIM"))?;
+    let minidle = minidle.max(0);
+    let mut ids = Vec::new();
+    let mut j = 5;
+    while j < args.len() {
+        match parse_id(args.get(j), 0, true, false) {
+            Some(p) => ids.push(p.id),
+            None => break,
+        }
+        j += 1;
+    }
+    let mut o = ClaimOptions { force: false, justid: false, retrycount: -1, deliverytime: -1, last_id: StreamId::MIN };
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        let opt = args.get(j);
+        let num = |ctx: &mut Ctx, v: &[u8], what: &str| -> Option<i64> {
+            let n = parse_i64(v);
+            if n.is_none() {
+                ctx.reply().error(&format!("ERR Invalid {what} option argument for XCLAIM"));
+            }
+            n
+        };
+        if args.is(j, "force") {
+            o.force = true;
+        } else if args.is(j, "justid") {
+            o.justid = true;
+        } else if args.is(j, "idle") && more > 0 {
+            j += 1;
+            let n = num(ctx, args.get(j), "IDLE")?;
+            o.deliverytime = now.wrapping_sub(n);
+        } else if args.is(j, "time") && more > 0 {
+            j += 1;
+            o.deliverytime = num(ctx, args.get(j), "TIME")?;
+        } else if args.is(j, "retrycount") && more > 0 {
+            j += 1;
+            o.retrycount = num(ctx, args.get(j), "RETRYCOUNT")?;
+        } else if args.is(j, "lastid") && more > 0 {
+            j += 1;
+            let p = id_or_reply(ctx.reply(), args.get(j), 0, true, false)?;
+            o.last_id = p.id;
+        } else {
+            ctx.reply().error(&format!("ERR Unrecognized XCLAIM option '{}'", c_text(opt)));
+            return None;
+        }
+        j += 1;
+    }
+    if o.deliverytime == -1 || o.deliverytime < 0 || o.deliverytime > now {
+        o.deliverytime = now;
+    }
+    Some((minidle, ids, o))
 }
 
 /// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms-unix-time] [RETRYCOUNT count] \[FORCE\]
@@ -772,70 +893,14 @@ pub(super) fn xclaim(ctx: &mut Ctx, args: Args) {
             return;
         }
     }
-    let Some(minidle) = long_arg(ctx.reply(), args.get(4), Some("ERR Invalid min-idle-time argument for XCLAIM"))
-    else {
-        return;
-    };
-    let minidle = minidle.max(0);
-    let mut ids = Vec::new();
-    let mut j = 5;
-    while j < args.len() {
-        match parse_id(args.get(j), 0, true, false) {
-            Some(p) => ids.push(p.id),
-            None => break,
-        }
-        j += 1;
-    }
-    let (mut force, mut justid) = (false, false);
-    let mut retrycount: i64 = -1;
-    let mut deliverytime: i64 = -1;
-    let mut last_id = StreamId::MIN;
-    while j < args.len() {
-        let more = args.len() - 1 - j;
-        let opt = args.get(j);
-        let num = |ctx: &mut Ctx, v: &[u8], what: &str| -> Option<i64> {
-            let n = parse_i64(v);
-            if n.is_none() {
-                ctx.reply().error(&format!("ERR Invalid {what} option argument for XCLAIM"));
-            }
-            n
-        };
-        if args.is(j, "force") {
-            force = true;
-        } else if args.is(j, "justid") {
-            justid = true;
-        } else if args.is(j, "idle") && more > 0 {
-            j += 1;
-            let Some(n) = num(ctx, args.get(j), "IDLE") else { return };
-            deliverytime = now.wrapping_sub(n);
-        } else if args.is(j, "time") && more > 0 {
-            j += 1;
-            let Some(n) = num(ctx, args.get(j), "TIME") else { return };
-            deliverytime = n;
-        } else if args.is(j, "retrycount") && more > 0 {
-            j += 1;
-            let Some(n) = num(ctx, args.get(j), "RETRYCOUNT") else { return };
-            retrycount = n;
-        } else if args.is(j, "lastid") && more > 0 {
-            j += 1;
-            let Some(p) = id_or_reply(ctx.reply(), args.get(j), 0, true, false) else { return };
-            last_id = p.id;
-        } else {
-            ctx.reply().error(&format!("ERR Unrecognized XCLAIM option '{}'", c_text(opt)));
-            return;
-        }
-        j += 1;
-    }
-    if deliverytime == -1 || deliverytime < 0 || deliverytime > now {
-        deliverytime = now;
-    }
+    let Some((minidle, ids, o)) = parse_xclaim_options(ctx, args, now) else { return };
     let mut fx = GroupEffects::new(ctx.propagating());
     {
         let Ok((Some(s), r)) = ctx.read_typed::<Stream>(key) else { return };
         let Some(mut g) = s.groups.remove(gname) else { return };
         let mut propagate_last_id = false;
-        if last_id > g.last_id {
-            g.last_id = last_id;
+        if o.last_id > g.last_id {
+            g.last_id = o.last_id;
             propagate_last_id = true;
         }
         let mut body = Reply::new();
@@ -852,22 +917,22 @@ pub(super) fn xclaim(ctx: &mut Ctx, args: Args) {
             };
             let old = g.pel.get(&id).map(|p| (p.delivery_time, p.delivery_count));
             let (old_time, old_count) = match old {
-                Some(o) => o,
-                None if force => (now, 1),
+                Some(prev) => prev,
+                None if o.force => (now, 1),
                 None => continue,
             };
             if old.is_some() && minidle != 0 && now.wrapping_sub(old_time) < minidle {
                 continue;
             }
-            let count = if retrycount >= 0 {
-                retrycount as u64
-            } else if !justid {
+            let count = if o.retrycount >= 0 {
+                o.retrycount as u64
+            } else if !o.justid {
                 old_count.wrapping_add(1)
             } else {
                 old_count
             };
-            let p = claim_one(&mut g, key, id, cname, deliverytime, count, now, &mut fx);
-            if justid {
+            let p = claim_one(&mut g, key, id, cname, o.deliverytime, count, now, &mut fx);
+            if o.justid {
                 reply_id(&mut body, id);
             } else {
                 reply_entry(&mut body, &entry);
@@ -878,17 +943,7 @@ pub(super) fn xclaim(ctx: &mut Ctx, args: Args) {
             fx.changes += 1;
         }
         if propagate_last_id {
-            fx.push(|| {
-                vec![
-                    b"XGROUP".to_vec(),
-                    b"SETID".to_vec(),
-                    key.to_vec(),
-                    gname.to_vec(),
-                    g.last_id.to_bytes(),
-                    b"ENTRIESREAD".to_vec(),
-                    g.entries_read.to_string().into_bytes(),
-                ]
-            });
+            fx.push(|| setid_argv(key, gname, &g));
             fx.changes += 1;
         }
         s.groups.insert(gname.to_vec(), g);
@@ -898,22 +953,19 @@ pub(super) fn xclaim(ctx: &mut Ctx, args: Args) {
     fx.apply(ctx);
 }
 
-/// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] \[JUSTID\]
-pub(super) fn xautoclaim(ctx: &mut Ctx, args: Args) {
-    let (key, gname, cname) = (args.get(1), args.get(2), args.get(3));
-    let Some(minidle) = long_arg(ctx.reply(), args.get(4), Some("ERR Invalid min-idle-time argument for XAUTOCLAIM"))
-    else {
-        return;
-    };
+/// Parses XAUTOCLAIM's min-idle-time, start and options: `(min-idle-time, start, COUNT, JUSTID)`, None once an
+/// error was replied.
+fn parse_xautoclaim_options(ctx: &mut Ctx, args: Args) -> Option<(i64, StreamId, i64, bool)> {
+    let minidle = long_arg(ctx.reply(), args.get(4), Some("ERR Invalid min-idle-time argument for XAUTOCLAIM"))?;
     let minidle = minidle.max(0);
     let Some((mut start, ex)) = parse_interval_id(args.get(5), 0) else {
         ctx.reply().error(INVALID_ID);
-        return;
+        return None;
     };
     if ex {
         let Some(s) = start.incr() else {
             ctx.reply().error("ERR invalid start ID for the interval");
-            return;
+            return None;
         };
         start = s;
     }
@@ -927,7 +979,7 @@ pub(super) fn xautoclaim(ctx: &mut Ctx, args: Args) {
                 Some(n) if (1..=i64::MAX / 16).contains(&n) => count = n,
                 _ => {
                     ctx.reply().error("ERR COUNT must be > 0");
-                    return;
+                    return None;
                 }
             }
             j += 1;
@@ -935,10 +987,17 @@ pub(super) fn xautoclaim(ctx: &mut Ctx, args: Args) {
             justid = true;
         } else {
             ctx.reply().err_syntax();
-            return;
+            return None;
         }
         j += 1;
     }
+    Some((minidle, start, count, justid))
+}
+
+/// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] \[JUSTID\]
+pub(super) fn xautoclaim(ctx: &mut Ctx, args: Args) {
+    let (key, gname, cname) = (args.get(1), args.get(2), args.get(3));
+    let Some((minidle, start, mut count, justid)) = parse_xautoclaim_options(ctx, args) else { return };
     let now = ctx.now_ms();
     let mut fx = GroupEffects::new(ctx.propagating());
     {

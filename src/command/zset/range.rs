@@ -27,20 +27,25 @@ pub(super) enum Range {
     Lex(LexRange),
 }
 
-/// Redis's `zrangeGenericCommand`: `argc_start` is the index of the source key; `store` the destination of
-/// ZRANGESTORE.
-pub(super) fn zrange_generic(
+/// ZRANGE's options, with the range type and direction resolved.
+struct ZrangeOptions {
+    rangetype: RangeType,
+    rev: bool,
+    withscores: bool,
+    offset: i64,
+    limit: i64,
+}
+
+/// Parses ZRANGE's options after min and max and checks their combination; None once an error was replied.
+fn parse_zrange_options(
     ctx: &mut Ctx,
     args: Args,
     argc_start: usize,
     store: Option<&[u8]>,
     rt: RangeType,
     dir: Direction,
-) {
+) -> Option<ZrangeOptions> {
     let (mut rangetype, mut direction) = (rt, dir);
-    let key = args.get(argc_start);
-    let mut minidx = argc_start + 1;
-    let mut maxidx = argc_start + 2;
     let mut withscores = false;
     let mut offset = 0i64;
     let mut limit = -1i64;
@@ -50,8 +55,8 @@ pub(super) fn zrange_generic(
         if store.is_none() && args.is(j, "withscores") {
             withscores = true;
         } else if args.is(j, "limit") && left >= 2 {
-            let Some(o) = long_arg(ctx.reply(), args.get(j + 1), None) else { return };
-            let Some(l) = long_arg(ctx.reply(), args.get(j + 2), None) else { return };
+            let o = long_arg(ctx.reply(), args.get(j + 1), None)?;
+            let l = long_arg(ctx.reply(), args.get(j + 2), None)?;
             offset = o;
             limit = l;
             j += 2;
@@ -63,7 +68,7 @@ pub(super) fn zrange_generic(
             rangetype = RangeType::Score;
         } else {
             ctx.reply().err_syntax();
-            return;
+            return None;
         }
         j += 1;
     }
@@ -75,31 +80,90 @@ pub(super) fn zrange_generic(
     }
     if limit != -1 && rangetype == RangeType::Rank {
         ctx.reply().error("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
-        return;
+        return None;
     }
     if withscores && rangetype == RangeType::Lex {
         ctx.reply().error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
-        return;
+        return None;
     }
-    let rev = direction == Direction::Reverse;
-    if rev && rangetype != RangeType::Rank {
-        std::mem::swap(&mut minidx, &mut maxidx);
-    }
-    let range = match rangetype {
-        RangeType::Score => {
-            let Some(r) = parse_score_range(ctx.reply(), args.get(minidx), args.get(maxidx)) else { return };
-            Range::Score(r)
-        }
-        RangeType::Lex => {
-            let Some(r) = parse_lex_range(ctx.reply(), args.get(minidx), args.get(maxidx)) else { return };
-            Range::Lex(r)
-        }
+    Some(ZrangeOptions { rangetype, rev: direction == Direction::Reverse, withscores, offset, limit })
+}
+
+/// Parses min and max as the range type says; None once an error was replied.
+fn parse_zrange_range(ctx: &mut Ctx, min: &[u8], max: &[u8], rangetype: RangeType) -> Option<Range> {
+    Some(match rangetype {
+        RangeType::Score => Range::Score(parse_score_range(ctx.reply(), min, max)?),
+        RangeType::Lex => Range::Lex(parse_lex_range(ctx.reply(), min, max)?),
         _ => {
-            let Some(s) = long_arg(ctx.reply(), args.get(minidx), None) else { return };
-            let Some(e) = long_arg(ctx.reply(), args.get(maxidx), None) else { return };
+            let s = long_arg(ctx.reply(), min, None)?;
+            let e = long_arg(ctx.reply(), max, None)?;
             Range::Rank(s, e)
         }
-    };
+    })
+}
+
+/// Collects the members of `z` in the range (after LIMIT's offset, at most its count) into `out`; returns the
+/// size hint for ZRANGESTORE's destination (the rank range's length, else 0).
+fn collect_range(z: &ZSet, range: &Range, o: &ZrangeOptions, out: &mut Vec<(Vec<u8>, f64)>) -> usize {
+    let (rev, offset, limit) = (o.rev, o.offset, o.limit);
+    let mut size_hint = 0usize;
+    match range {
+        Range::Rank(s, e) => {
+            if let Some((s, e)) = clamp_ranks(*s, *e, z.len()) {
+                size_hint = e - s + 1;
+                out.reserve(size_hint);
+                z.range_by_rank(s, e, rev, |m, sc| push_elem(out, m, sc));
+            }
+        }
+        Range::Score(sr) => {
+            if offset >= 0 && !(offset > 0 && offset as u64 >= z.len() as u64) {
+                let lim = usize::try_from(limit).ok();
+                z.range_by_score(sr, rev, offset as usize, lim, |m, sc| push_elem(out, m, sc));
+            }
+        }
+        Range::Lex(lr) => {
+            if offset >= 0 && !(offset > 0 && offset as u64 >= z.len() as u64) {
+                let lim = usize::try_from(limit).ok();
+                z.range_by_lex(lr, rev, offset as usize, lim, |m, sc| push_elem(out, m, sc));
+            }
+        }
+    }
+    size_hint
+}
+
+/// ZRANGESTORE: stores the members found at `dst` (or deletes it when there are none) and replies their count.
+fn store_range(ctx: &mut Ctx, dst: &[u8], out: &[(Vec<u8>, f64)], size_hint: usize) {
+    let th = ctx.thresholds();
+    let n = out.len();
+    if n > 0 {
+        let mut dz = ZSet::with_hints(size_hint, 0, &th);
+        for (m, s) in out {
+            dz.add(*s, m, ZAddFlags::default(), &th);
+        }
+        store_value(ctx, dst, Value::ZSet(dz), nc::ZSET, "zrangestore");
+    } else {
+        delete_key(ctx, dst);
+    }
+    ctx.reply().int(n as i64);
+}
+
+/// Redis's `zrangeGenericCommand`: `argc_start` is the index of the source key; `store` the destination of
+/// ZRANGESTORE.
+pub(super) fn zrange_generic(
+    ctx: &mut Ctx,
+    args: Args,
+    argc_start: usize,
+    store: Option<&[u8]>,
+    rt: RangeType,
+    dir: Direction,
+) {
+    let key = args.get(argc_start);
+    let Some(o) = parse_zrange_options(ctx, args, argc_start, store, rt, dir) else { return };
+    let (mut minidx, mut maxidx) = (argc_start + 1, argc_start + 2);
+    if o.rev && o.rangetype != RangeType::Rank {
+        std::mem::swap(&mut minidx, &mut maxidx);
+    }
+    let Some(range) = parse_zrange_range(ctx, args.get(minidx), args.get(maxidx), o.rangetype) else { return };
     let Ok((z, r)) = ctx.read_typed::<ZSet>(key) else { return };
     let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
     let mut size_hint = 0usize;
@@ -110,44 +174,11 @@ pub(super) fn zrange_generic(
                 return;
             }
         }
-        Some(z) => match &range {
-            Range::Rank(s, e) => {
-                if let Some((s, e)) = clamp_ranks(*s, *e, z.len()) {
-                    size_hint = e - s + 1;
-                    out.reserve(size_hint);
-                    z.range_by_rank(s, e, rev, |m, sc| push_elem(&mut out, m, sc));
-                }
-            }
-            Range::Score(sr) => {
-                if offset >= 0 && !(offset > 0 && offset as u64 >= z.len() as u64) {
-                    let lim = usize::try_from(limit).ok();
-                    z.range_by_score(sr, rev, offset as usize, lim, |m, sc| push_elem(&mut out, m, sc));
-                }
-            }
-            Range::Lex(lr) => {
-                if offset >= 0 && !(offset > 0 && offset as u64 >= z.len() as u64) {
-                    let lim = usize::try_from(limit).ok();
-                    z.range_by_lex(lr, rev, offset as usize, lim, |m, sc| push_elem(&mut out, m, sc));
-                }
-            }
-        },
+        Some(z) => size_hint = collect_range(z, &range, &o, &mut out),
     }
     match store {
-        None => reply_elems(r, &out, withscores),
-        Some(dst) => {
-            let th = ctx.thresholds();
-            let n = out.len();
-            if n > 0 {
-                let mut dz = ZSet::with_hints(size_hint, 0, &th);
-                for (m, s) in &out {
-                    dz.add(*s, m, ZAddFlags::default(), &th);
-                }
-                store_value(ctx, dst, Value::ZSet(dz), nc::ZSET, "zrangestore");
-            } else {
-                delete_key(ctx, dst);
-            }
-            ctx.reply().int(n as i64);
-        }
+        None => reply_elems(r, &out, o.withscores),
+        Some(dst) => store_range(ctx, dst, &out, size_hint),
     }
 }
 
