@@ -380,7 +380,7 @@ impl Default for DebugSwitches {
 /// [`crate::persist::engine::Persist`]) and [`CommandLogs`] (SLOWLOG and COMMANDLOG). What stays at the top is
 /// read on every command (`config`, `dbs`, `stats`, `now_ms`, `lru_clock`, `rng`): nesting it would only lengthen
 /// the hottest paths' names, at no gain in ownership, since every part of the server reads it. Beside those are
-/// the server's identity (`start_ms`, `run_id`, `replid`, `startup_memory`), the event loop's requests
+/// the server's identity (`start_ms`, `run_id`, `startup_memory`; the replication ID is `repl.replid`), the event loop's requests
 /// (`actions`), DEBUG's switches and the server-wide holds on writes (`pause`, `shutdown`).
 ///
 /// Command handlers do not see this struct: they get `command::Ctx`'s narrow views, and only the families that act
@@ -396,7 +396,6 @@ pub struct ServerState {
     pub rng: Rng,
     pub start_ms: i64,
     pub run_id: String,
-    pub replid: String,
     /// `used_memory` when the server state was created, before any data (`used_memory_startup`).
     pub startup_memory: u64,
     pub actions: Vec<Action>,
@@ -660,7 +659,7 @@ impl ServerState {
         let dbs = (0..config.databases.max(1)).map(Db::new).collect();
         let mut rng = Rng::from_entropy();
         let run_id = random_hex(&mut rng, 40);
-        let replid = random_hex(&mut rng, 40);
+        let repl = crate::repl::Repl { replid: random_hex(&mut rng, 40), ..Default::default() };
         let acl = crate::acl::Acl::for_config(&config);
         ServerState {
             active_expire_enabled: config.active_expire_enabled,
@@ -673,7 +672,6 @@ impl ServerState {
             rng,
             start_ms: now,
             run_id,
-            replid,
             startup_memory: crate::util::used_memory(),
             actions: Vec::new(),
             commandlog: Default::default(),
@@ -687,7 +685,7 @@ impl ServerState {
             prop: Default::default(),
             evict: Default::default(),
             persist: crate::persist::engine::Persist::new(now / 1000),
-            repl: Default::default(),
+            repl,
             cluster: None,
             sentinel: None,
             lazyfree: Default::default(),
@@ -777,7 +775,7 @@ impl ServerState {
         let r = &self.repl;
         if !r.is_replica() && r.backlog.is_some() {
             let db = self.prop.repl.as_ref().map_or(0, |f| f.selected_db.max(0));
-            return Some((self.replid.clone(), r.master_repl_offset, db));
+            return Some((self.repl.replid.clone(), r.master_repl_offset, db));
         }
         if r.is_replica() && (r.master_client.is_some() || r.can_continue) {
             let db = r
@@ -786,7 +784,7 @@ impl ServerState {
                     self.clients.by_fd.get(fd as usize).and_then(|c| c.as_ref()).filter(|c| c.state.id == id)
                 })
                 .map_or(r.master_db, |c| c.state.db);
-            return Some((self.replid.clone(), r.master_repl_offset, db as i64));
+            return Some((self.repl.replid.clone(), r.master_repl_offset, db as i64));
         }
         None
     }

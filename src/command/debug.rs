@@ -255,7 +255,7 @@ fn debugCommand(ctx: &mut Ctx, args: Args) {
         htstats_key(ctx, args.get(2));
     } else if is("change-repl-id") && argc == 2 {
         crate::log::log(LogLevel::Warning, "Changing replication IDs after receiving DEBUG change-repl-id");
-        ctx.server().replid = crate::state::random_hex(&mut ctx.server().rng, 40);
+        ctx.server().repl.replid = crate::state::random_hex(&mut ctx.server().rng, 40);
         ctx.reply().ok();
     } else if is("stringmatch-test") && argc == 2 {
         stringmatch_fuzz(&mut ctx.server().rng);

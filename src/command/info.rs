@@ -580,7 +580,7 @@ fn replication(out: &mut String, srv: &ServerState) {
     let b = r.backlog.as_ref();
     fields!(out,
         "master_failover_state" => r.failover.state.name(),
-        "master_replid" => srv.replid,
+        "master_replid" => srv.repl.replid,
         "master_replid2" => r.replid2,
         "master_repl_offset" => r.master_repl_offset,
         "second_repl_offset" => r.second_offset,
@@ -720,7 +720,7 @@ mod tests {
         assert!(all.contains("redis_version:7.0.15\r\n"));
         assert!(all.contains("connected_clients:1\r\n"));
         assert!(all.contains("role:master\r\n"));
-        assert!(all.contains(&format!("master_replid:{}\r\n", s.replid)));
+        assert!(all.contains(&format!("master_replid:{}\r\n", s.repl.replid)));
         let two = run(&mut s, &["info", "CPU", "server"]);
         assert_eq!(headers(&two), ["# Server", "# CPU"]);
         assert!(two.contains("\r\n\r\n# CPU\r\n"));

@@ -164,7 +164,7 @@ fn peer_ip(addr: &str) -> String {
 /// `PSYNC replid offset FAILOVER`: our master hands its role over to us; false once an error was replied.
 fn psync_failover(ctx: &mut Ctx, args: Args) -> bool {
     // Our master hands its role over to us: promote now, so the PSYNC below continues its history.
-    if args.get(1) != ctx.server().replid.as_bytes() {
+    if args.get(1) != ctx.server().repl.replid.as_bytes() {
         ctx.reply().error("ERR PSYNC FAILOVER replid must match my replid.");
         return false;
     }
@@ -206,7 +206,7 @@ fn sync_allowed(ctx: &mut Ctx) -> bool {
 /// A partial resynchronization accepted: `+CONTINUE`, then the backlog from `offset` on.
 fn accept_partial(ctx: &mut Ctx, mut replica: Replica, offset: i64, who: &str, capa_psync2: bool) {
     let (client, srv) = ctx.client_and_server();
-    let line = if capa_psync2 { format!("+CONTINUE {}\r\n", srv.replid) } else { "+CONTINUE\r\n".into() };
+    let line = if capa_psync2 { format!("+CONTINUE {}\r\n", srv.repl.replid) } else { "+CONTINUE\r\n".into() };
     client.reply.raw_bytes(line.as_bytes());
     client.uncounted_out += line.len();
     // The backlog from `offset` on follows from the shared buffer.
@@ -239,7 +239,7 @@ fn start_full_sync(ctx: &mut Ctx, replica: Replica) {
         crate::state::repl::create_backlog(srv);
         crate::log_notice!(
             "Replication backlog created, my new replication IDs are '{}' and '{}'",
-            srv.replid,
+            srv.repl.replid,
             srv.repl.replid2
         );
     }
@@ -592,13 +592,13 @@ mod tests {
     #[test]
     fn sync_registers_a_waiting_replica_and_creates_the_backlog() {
         let mut h = Harness::new();
-        let old = h.srv.replid.clone();
+        let old = h.srv.repl.replid.clone();
         assert_eq!(h.run(&["psync", "?", "-1"]), "");
         assert!(h.client.has(flags::REPLICA));
         assert_eq!(h.srv.repl.replicas.len(), 1);
         assert_eq!(h.srv.repl.replicas[0].state, ReplicaState::WaitBgsaveStart);
         assert!(h.srv.repl.backlog.is_some() && h.srv.repl.sync_wanted);
-        assert_ne!(h.srv.replid, old);
+        assert_ne!(h.srv.repl.replid, old);
         assert_eq!((h.srv.repl.sync_full, h.srv.repl.sync_partial_err), (1, 0));
         // Further SYNCs from a replica are ignored.
         assert_eq!(h.run(&["sync"]), "");

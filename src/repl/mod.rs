@@ -231,6 +231,8 @@ pub enum Request {
 
 #[derive(Debug)]
 pub struct Repl {
+    /// This server's replication ID (Redis's `server.replid`): the history its offsets count in.
+    pub replid: String,
     pub replid2: String,
     /// First offset of the history `replid2` can still serve (-1: none).
     pub second_offset: i64,
@@ -337,6 +339,7 @@ pub struct Waiter {
 impl Default for Repl {
     fn default() -> Self {
         Repl {
+            replid: NULL_REPLID.to_string(),
             replid2: NULL_REPLID.to_string(),
             second_offset: -1,
             master_repl_offset: 0,

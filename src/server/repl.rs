@@ -55,7 +55,7 @@ impl Server {
             // Unlike REPLICAOF at run time, a replica starting up only offers the history its RDB recorded.
             if let Some((id, offset, db)) = self.state.repl.loaded_history.take() {
                 log_notice!("Using the replication ID and offset of the loaded RDB: {id}:{offset}");
-                self.state.replid = id;
+                self.state.repl.replid = id;
                 self.state.repl.master_repl_offset = offset;
                 self.state.repl.master_db = db;
                 let was_master = !self.state.repl.is_replica();
@@ -514,7 +514,7 @@ impl Server {
             log_notice!("No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed");
             return;
         };
-        let replid = self.state.replid.clone();
+        let replid = self.state.repl.replid.clone();
         let mut joining: Vec<(u64, i32, bool)> = Vec::new();
         for r in self.state.repl.replicas.iter_mut().filter(|r| r.state == ReplicaState::WaitBgsaveStart) {
             // A filtered payload (rdb-filter-only) is never a disk BGSAVE's.
@@ -564,7 +564,7 @@ impl Server {
     fn repl_full_syncs_started(&mut self, running: &mut Option<&mut ClientState>, pid: i32, req: u8, diskless: bool) {
         self.state.repl.rdb_child_pid = Some(pid);
         let offset = self.state.repl.master_repl_offset;
-        let replid = self.state.replid.clone();
+        let replid = self.state.repl.replid.clone();
         let starting: Vec<(u64, i32, bool)> = self
             .state
             .repl
@@ -961,8 +961,11 @@ impl Server {
         let announce_port = c.stored_i64("replica-announce-port");
         let port = if announce_port > 0 { announce_port as u16 } else { self.tcp_port().unwrap_or(c.port) };
         let r = &self.state.repl;
-        let (psync_replid, psync_offset) =
-            if r.can_continue { (self.state.replid.clone(), r.master_repl_offset + 1) } else { ("?".to_string(), -1) };
+        let (psync_replid, psync_offset) = if r.can_continue {
+            (self.state.repl.replid.clone(), r.master_repl_offset + 1)
+        } else {
+            ("?".to_string(), -1)
+        };
         HandshakeConfig {
             masteruser: text("masteruser"),
             masterauth: text("masterauth"),
@@ -1108,10 +1111,10 @@ impl Server {
     /// ID, the old one stays valid up to here, and sub-replicas must reconnect to learn it.
     fn repl_continued(&mut self, new_id: Option<String>) {
         if let Some(id) = new_id {
-            if id != self.state.replid {
-                self.state.repl.replid2 = std::mem::replace(&mut self.state.replid, id);
+            if id != self.state.repl.replid {
+                self.state.repl.replid2 = std::mem::replace(&mut self.state.repl.replid, id);
                 self.state.repl.second_offset = self.state.repl.master_repl_offset + 1;
-                log_notice!("Master replication ID changed to {}", self.state.replid);
+                log_notice!("Master replication ID changed to {}", self.state.repl.replid);
                 self.repl_disconnect_replicas(None);
             }
         }

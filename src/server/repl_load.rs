@@ -309,7 +309,7 @@ impl Server {
         let _ = el.remove_interest(fd, Interest::BOTH);
         log_notice!("MASTER <-> REPLICA sync: Loading DB in memory");
         // Serving the old data while loading is only right when it is an earlier state of the same history.
-        let async_loading = swapdb && link.full.as_ref().is_some_and(|(id, _)| *id == self.state.replid);
+        let async_loading = swapdb && link.full.as_ref().is_some_and(|(id, _)| *id == self.state.repl.replid);
         let timeout_ms = (self.state.config.stored_i64("repl-timeout").max(1) * 1000).min(i32::MAX as i64) as i32;
         let buffered = std::mem::take(&mut link.inbuf);
         let total = link.bulk_len.unwrap_or(0) as u64;
@@ -410,7 +410,7 @@ impl Server {
     /// restarts.
     fn repl_sync_done(&mut self, el: &mut EventLoop, link: Box<MasterLink>) {
         let Some((replid, offset)) = link.full.clone() else { return };
-        self.state.replid = replid;
+        self.state.repl.replid = replid;
         self.state.repl.master_repl_offset = offset;
         // The stream after a full sync starts with a SELECT.
         self.state.repl.master_db = 0;

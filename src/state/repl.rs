@@ -46,7 +46,7 @@ pub fn wait_outcome(srv: &ServerState, offset: i64, numlocal: Option<i64>) -> cr
 
 /// A fresh random replication ID (Redis's `changeReplicationId`).
 pub fn change_replid(srv: &mut ServerState) {
-    srv.replid = crate::state::random_hex(&mut srv.rng, 40);
+    srv.repl.replid = crate::state::random_hex(&mut srv.rng, 40);
 }
 
 /// Forgets the previous history (`clearReplicationId2`).
@@ -89,7 +89,7 @@ pub fn unset_master(srv: &mut ServerState) {
 }
 
 pub fn shift_replid(srv: &mut ServerState) {
-    srv.repl.replid2 = srv.replid.clone();
+    srv.repl.replid2 = srv.repl.replid.clone();
     // The next byte the old history could serve: a sibling at exactly our offset may still continue.
     srv.repl.second_offset = srv.repl.master_repl_offset + 1;
     change_replid(srv);
@@ -97,7 +97,7 @@ pub fn shift_replid(srv: &mut ServerState) {
         "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
         srv.repl.replid2,
         srv.repl.second_offset,
-        srv.replid
+        srv.repl.replid
     );
 }
 
@@ -235,7 +235,7 @@ pub fn drain_feed(srv: &mut ServerState, running: Option<&mut crate::net::client
 /// Redis's `masterTryPartialResynchronization` decision, with its log lines.
 pub fn psync_decision(srv: &ServerState, replid: &str, offset: i64, who: &str) -> PsyncOutcome {
     let r = &srv.repl;
-    let same = replid.eq_ignore_ascii_case(&srv.replid);
+    let same = replid.eq_ignore_ascii_case(&srv.repl.replid);
     let second = replid.eq_ignore_ascii_case(&r.replid2) && offset <= r.second_offset;
     if !same && !second {
         if !replid.starts_with('?') {
@@ -243,7 +243,7 @@ pub fn psync_decision(srv: &ServerState, replid: &str, offset: i64, who: &str) -
                 crate::log_notice!(
                     "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{replid}', my \
                      replication IDs are '{}' and '{}')",
-                    srv.replid,
+                    srv.repl.replid,
                     r.replid2
                 );
             } else {
@@ -286,7 +286,7 @@ mod tests {
     #[test]
     fn psync_needs_a_known_id_and_a_servable_offset() {
         let mut s = state();
-        let id = s.replid.clone();
+        let id = s.repl.replid.clone();
         assert_eq!(psync_decision(&s, "?", -1, "r"), PsyncOutcome::Full { counts_as_error: false });
         // No backlog yet.
         assert_eq!(psync_decision(&s, &id, 1, "r"), PsyncOutcome::Full { counts_as_error: true });
@@ -300,7 +300,7 @@ mod tests {
         assert_eq!(psync_decision(&s, &"f".repeat(40), 1, "r"), PsyncOutcome::Full { counts_as_error: true });
         // After a promotion the old ID serves up to the shift point.
         shift_replid(&mut s);
-        assert_ne!(s.replid, id);
+        assert_ne!(s.repl.replid, id);
         assert_eq!(s.repl.replid2, id);
         assert_eq!(psync_decision(&s, &id, 15, "r"), PsyncOutcome::Continue);
         feed_stream(&mut s, b"*1\r\n$4\r\nPING\r\n", None);
@@ -312,6 +312,6 @@ mod tests {
         let mut s = state();
         assert_eq!(s.repl_save_info(), None);
         create_backlog(&mut s);
-        assert_eq!(s.repl_save_info(), Some((s.replid.clone(), 0, 0)));
+        assert_eq!(s.repl_save_info(), Some((s.repl.replid.clone(), 0, 0)));
     }
 }

@@ -25,9 +25,9 @@ fn debug_subcommands() {
     assert!(!h.srv.active_expire_enabled);
     assert_eq!(h.run(&["debug", "set-active-expire", "1"]), "+OK\r\n");
     assert!(h.srv.active_expire_enabled);
-    let old = h.srv.replid.clone();
+    let old = h.srv.repl.replid.clone();
     assert_eq!(h.run(&["debug", "change-repl-id"]), "+OK\r\n");
-    assert_ne!(h.srv.replid, old);
+    assert_ne!(h.srv.repl.replid, old);
     assert_eq!(h.run(&["debug", "sleep", "0"]), "+OK\r\n");
     assert_eq!(h.run(&["debug", "sleep", "abc"]), "+OK\r\n");
     assert_eq!(h.run(&["debug", "sleep", "1e300"]), "+OK\r\n");
