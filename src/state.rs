@@ -372,6 +372,17 @@ impl Default for DebugSwitches {
     }
 }
 
+/// Who the server is and when it started: fixed when the state is created.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// When the server started (wall clock, ms): INFO's uptime.
+    pub start_ms: i64,
+    /// 40 random hex characters, new at every start (INFO's `run_id`).
+    pub run_id: String,
+    /// `used_memory` when the server state was created, before any data (`used_memory_startup`).
+    pub startup_memory: u64,
+}
+
 /// Everything a command, the cron and the event loop work on, as owned parts.
 ///
 /// The services' own data sits in their types (`repl`, `persist`, `cluster`, `acl`, `pubsub`, `blocking`,
@@ -380,7 +391,7 @@ impl Default for DebugSwitches {
 /// [`crate::persist::engine::Persist`]) and [`CommandLogs`] (SLOWLOG and COMMANDLOG). What stays at the top is
 /// read on every command (`config`, `dbs`, `stats`, `now_ms`, `lru_clock`, `rng`): nesting it would only lengthen
 /// the hottest paths' names, at no gain in ownership, since every part of the server reads it. Beside those are
-/// the server's identity (`start_ms`, `run_id`, `startup_memory`; the replication ID is `repl.replid`), the event loop's requests
+/// the server's [`Identity`] (the replication ID is `repl.replid`), the event loop's requests
 /// (`actions`), DEBUG's switches and the server-wide holds on writes (`pause`, `shutdown`).
 ///
 /// Command handlers do not see this struct: they get `command::Ctx`'s narrow views, and only the families that act
@@ -394,10 +405,8 @@ pub struct ServerState {
     /// Redis's 24-bit LRU clock (seconds resolution), refreshed by the cron.
     pub lru_clock: u32,
     pub rng: Rng,
-    pub start_ms: i64,
-    pub run_id: String,
-    /// `used_memory` when the server state was created, before any data (`used_memory_startup`).
-    pub startup_memory: u64,
+    /// Who this server is and when it started (INFO's `run_id`, `uptime_in_seconds`, `used_memory_startup`).
+    pub identity: Identity,
     pub actions: Vec<Action>,
     /// SLOWLOG and COMMANDLOG's logs.
     pub commandlog: CommandLogs,
@@ -670,9 +679,7 @@ impl ServerState {
             now_ms: now,
             lru_clock: lru_clock_at(now),
             rng,
-            start_ms: now,
-            run_id,
-            startup_memory: crate::util::used_memory(),
+            identity: Identity { start_ms: now, run_id, startup_memory: crate::util::used_memory() },
             actions: Vec::new(),
             commandlog: Default::default(),
             clients: Default::default(),

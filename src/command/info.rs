@@ -189,7 +189,7 @@ fn os_name() -> String {
 
 fn server(out: &mut String, srv: &ServerState) {
     let now_ms = crate::util::now_ms();
-    let uptime_s = (now_ms - srv.start_ms).max(0) / 1000;
+    let uptime_s = (now_ms - srv.identity.start_ms).max(0) / 1000;
     let exe = std::env::current_exe().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
     let poller = if cfg!(any(target_os = "linux", target_os = "android")) { "epoll" } else { "kqueue" };
     out.push_str("# Server\r\n");
@@ -214,7 +214,7 @@ fn server(out: &mut String, srv: &ServerState) {
         "gcc_version" => "0.0.0",
         "process_id" => std::process::id(),
         "process_supervised" => "no",
-        "run_id" => srv.run_id,
+        "run_id" => srv.identity.run_id,
         "tcp_port" => srv.config.port,
         "server_time_usec" => crate::util::now_us(),
         "uptime_in_seconds" => uptime_s,

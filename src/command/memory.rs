@@ -54,7 +54,7 @@ impl MemFigures {
         let mut f = MemFigures {
             used,
             peak: srv.stats.peak_memory.max(used),
-            startup: srv.startup_memory.min(used),
+            startup: srv.identity.startup_memory.min(used),
             rss: crate::util::rss_memory(),
             ..MemFigures::default()
         };
