@@ -140,6 +140,12 @@ pub struct Server {
     oom_replica: bool,
     /// Sentinel mode's timer (see `server/sentinel.rs`).
     sentinel_timer: Option<u64>,
+    /// The I/O threads that write replies (`io-threads` above 1 with `io-threads-do-reads no`; see
+    /// [`crate::net::io_threads`]). INFO sees only whether they are in use (`state.clients.io_threads_active`).
+    io: Option<crate::net::io_threads::IoThreads>,
+    /// The I/O threads' own event loops (`io-threads` above 1 with `io-threads-do-reads yes`; see
+    /// [`crate::net::io_loops`]).
+    io_loops: Option<crate::net::io_loops::IoLoops>,
 }
 
 /// How [`Server::call_with`] counts a call.
@@ -234,7 +240,7 @@ fn busy_poll_bound(config: &Config, io_loops: bool) -> std::time::Duration {
 
 impl EventHandler for Server {
     fn file_event(&mut self, el: &mut EventLoop, fd: RawFd, ready: Interest) {
-        if self.state.io_loops.as_ref().is_some_and(|l| l.wake_fd() == fd) {
+        if self.io_loops.as_ref().is_some_and(|l| l.wake_fd() == fd) {
             self.io_drain(el);
             return;
         }

@@ -463,11 +463,6 @@ pub struct ServerState {
     /// invariants when its `Ctx` goes away (see `command::door`).
     #[cfg(debug_assertions)]
     pub door_settled: Vec<(usize, Vec<u8>)>,
-    /// The I/O threads (`io-threads` above 1; see [`crate::net::io_threads`]).
-    pub io: Option<crate::net::io_threads::IoThreads>,
-    /// The I/O threads' own event loops (`io-threads` above 1 with `io-threads-do-reads yes`; see
-    /// [`crate::net::io_loops`]).
-    pub io_loops: Option<crate::net::io_loops::IoLoops>,
 }
 
 /// The connections: the client table and the bookkeeping around it (ids, MONITOR, clients waiting to be written,
@@ -477,6 +472,9 @@ pub struct ServerState {
 pub struct Clients {
     /// Every other connection, by fd (see [`ClientTable`]).
     pub by_fd: ClientTable,
+    /// INFO's `io_threads_active`: whether the I/O threads (which the server owns, not this state) are in use,
+    /// set by the server after each write pass and each cron period that can switch them.
+    pub io_threads_active: bool,
     /// Client id → fd of every connection, the running one included, to find clients by id (CLIENT KILL, MONITOR
     /// feeds, tracking's redirection) without scanning. A client taken out of `by_fd` while it runs keeps its
     /// entry: an id found here whose slot is empty is running, not gone.
@@ -505,6 +503,7 @@ impl Default for Clients {
     fn default() -> Self {
         Clients {
             by_fd: Vec::new(),
+            io_threads_active: false,
             id_to_fd: HashMap::new(),
             monitors: Vec::new(),
             next_id: 1,
@@ -702,8 +701,6 @@ impl ServerState {
             functions: Default::default(),
             listeners: Default::default(),
             tracking: Default::default(),
-            io: None,
-            io_loops: None,
             migrate_sockets: Default::default(),
             #[cfg(debug_assertions)]
             door_settled: Vec::new(),

@@ -225,7 +225,7 @@ fn server(out: &mut String, srv: &ServerState) {
         "executable" => exe,
         "config_file" => srv.config.config_file.as_deref().unwrap_or(""),
         "io_threads_active" => {
-            u8::from(srv.io.as_ref().is_some_and(|io| io.active) || srv.io_loops.as_ref().is_some_and(|l| l.active))
+            u8::from(srv.clients.io_threads_active)
         }
     );
     // Only while a shutdown waits for lagging replicas: the time left before it goes on without them.

@@ -249,8 +249,7 @@ impl Server {
         mode: CallMode,
         run: impl FnOnce(&mut Server, &mut ClientState),
     ) -> i64 {
-        if self.state.io_loops.as_ref().is_some_and(|l| l.away > 0)
-            && crate::command_spec::sees_other_clients(cmd, full_name)
+        if self.io_loops.as_ref().is_some_and(|l| l.away > 0) && crate::command_spec::sees_other_clients(cmd, full_name)
         {
             self.io_gather();
         }

@@ -90,7 +90,7 @@ impl Server {
             }
         }
         // With the I/O threads' loops, where it is watched is decided before sleeping (`io_settle`).
-        let threaded = self.state.io_loops.is_some();
+        let threaded = self.io_loops.is_some();
         if !threaded {
             if let Err(e) = el.add_interest(fd, Interest::READABLE) {
                 log_warning!("Error registering fd event for the new client: {} (conn: fd={})", os_error_text(&e), fd);
@@ -581,8 +581,9 @@ impl Server {
         }
         let mut list = std::mem::take(&mut self.writes_scratch);
         std::mem::swap(&mut list, &mut self.state.clients.pending_write);
-        if let Some(io) = self.state.io.as_mut() {
+        if let Some(io) = self.io.as_mut() {
             io.update_active(list.len());
+            self.state.clients.io_threads_active = io.active;
             if io.active {
                 self.threaded_writes(el, &mut list);
             }
@@ -602,7 +603,7 @@ impl Server {
                 continue;
             }
             c.pending_write = false;
-            if let Some(l) = self.state.io_loops.as_mut() {
+            if let Some(l) = self.io_loops.as_mut() {
                 l.count(&mut c.io_period);
                 // Its I/O thread writes the reply, or it stays here and is written now.
                 let Some(placed) = self.io_place(el, c) else { continue };
@@ -632,7 +633,7 @@ impl Server {
             }
             !threaded
         });
-        if let Some(io) = self.state.io.as_mut() {
+        if let Some(io) = self.io.as_mut() {
             self.state.stats.io_threaded_writes_processed += items.len() as u64;
             items = io.write(items);
         }

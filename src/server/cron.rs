@@ -25,7 +25,10 @@ impl Server {
         // The clients on the I/O threads come home for the cron's look at every client: on every tick when idle
         // clients time out, else once a second (buffer trims, CLIENT LIST's figures), and when the threads are
         // switched off (they are used under load only: `IoLoops::end_period`).
-        let off = self.run_with_period(100) && self.state.io_loops.as_mut().is_some_and(|l| l.end_period(now));
+        let off = self.run_with_period(100) && self.io_loops.as_mut().is_some_and(|l| l.end_period(now));
+        if let Some(l) = &self.io_loops {
+            self.state.clients.io_threads_active = l.active;
+        }
         if off || self.state.config.timeout > 0 || self.run_with_period(1000) {
             self.io_gather();
         }

@@ -47,7 +47,7 @@ impl Server {
             && c.state.watched_keys == 0
             && !c.pending_push
             && c.sock.is_some()
-            && self.state.io_loops.as_ref().is_some_and(|l| l.active)
+            && self.io_loops.as_ref().is_some_and(|l| l.active)
             && self.io_plain()
     }
 
@@ -70,7 +70,7 @@ impl Server {
     /// After a command: if it ended the plain state (see [`Server::io_plain`]), every client comes home.
     #[inline]
     pub(super) fn io_after_command(&mut self) {
-        if self.state.io_loops.as_ref().is_some_and(|l| l.away > 0) && !self.io_plain() {
+        if self.io_loops.as_ref().is_some_and(|l| l.away > 0) && !self.io_plain() {
             self.io_gather();
         }
     }
@@ -79,7 +79,7 @@ impl Server {
     /// any command runs (a command may look at or close another one), then each is finished in arrival order.
     pub(super) fn io_drain(&mut self, el: &mut EventLoop) {
         let mut msgs = std::mem::take(&mut self.io_inbox);
-        if let Some(l) = self.state.io_loops.as_mut() {
+        if let Some(l) = self.io_loops.as_mut() {
             l.drain(&mut msgs);
         }
         self.io_take_in(&mut msgs);
@@ -114,7 +114,7 @@ impl Server {
     /// Calls every client home (see [`crate::net::io_loops::IoLoops::gather`]). Runs inside commands too: what
     /// cannot be handled there waits in `io_backlog`.
     pub(super) fn io_gather(&mut self) {
-        let Some(l) = self.state.io_loops.as_mut() else { return };
+        let Some(l) = self.io_loops.as_mut() else { return };
         if l.away == 0 {
             return;
         }
@@ -222,7 +222,7 @@ impl Server {
         }
         c.homed = false;
         let limits = c.state.authenticated.then(|| self.limits_for(true));
-        let Some(l) = self.state.io_loops.as_mut() else { return self.put_client(c) };
+        let Some(l) = self.io_loops.as_mut() else { return self.put_client(c) };
         if let Err(mut c) = l.adopt(c, limits) {
             // Only at exit: the client stays here.
             c.homed = true;
@@ -236,13 +236,13 @@ impl Server {
 
     /// Wakes the I/O threads that were handed clients in this pass.
     pub(super) fn io_wake(&mut self) {
-        if let Some(l) = self.state.io_loops.as_mut() {
+        if let Some(l) = self.io_loops.as_mut() {
             l.wake_queued();
         }
     }
 
     /// The busy-poll bound in effect (none while the I/O threads' loops watch the clients).
     pub(super) fn busy_poll(&self) -> std::time::Duration {
-        super::busy_poll_bound(&self.state.config, self.state.io_loops.is_some())
+        super::busy_poll_bound(&self.state.config, self.io_loops.is_some())
     }
 }

@@ -373,28 +373,32 @@ impl Server {
         state.acl = acl;
         // Reads on the I/O threads: each has its own event loop (`net/io_loops.rs`); writes only: Redis 7.0's
         // fan-out of the pending writes (`net/io_threads.rs`).
+        let (mut io, mut loops) = (None, None);
         let started = if do_reads {
-            io_loops::IoLoops::start(threads).map(|l| state.io_loops = l)
+            io_loops::IoLoops::start(threads).map(|l| loops = l)
         } else {
-            io_threads::IoThreads::start(threads).map(|io| state.io = io)
+            io_threads::IoThreads::start(threads).map(|t| io = t)
         };
         if let Err(e) = started {
             log_warning!("Fatal: Can't initialize IO thread: {e}");
             return Err(1);
         }
-        if let Some(l) = &state.io_loops {
+        if let Some(l) = &loops {
             if let Err(e) = el.add_interest(l.wake_fd(), Interest::READABLE) {
                 log_warning!("Fatal: Can't initialize IO thread: {e}");
                 return Err(1);
             }
         }
-        el.set_busy_poll(busy_poll_bound(&state.config, state.io_loops.is_some()));
+        el.set_busy_poll(busy_poll_bound(&state.config, loops.is_some()));
         state.listeners.list = listeners;
         // The OOM score from the start, before loading (Redis's setOOMScoreAdj(-1) in main); logged on failure,
         // and the server goes on, as Redis does. `sync_oom_role` keeps it in line with the role afterwards.
         let class = if state.repl.master.is_some() { crate::oom::Class::Replica } else { crate::oom::Class::Master };
         let _ = crate::oom::apply(crate::oom::Setting::of(&state.config), class);
-        Ok(Server::with_state(state, commands, pidfile))
+        let mut server = Server::with_state(state, commands, pidfile);
+        server.io = io;
+        server.io_loops = loops;
+        Ok(server)
     }
 
     /// The server around `state`, before any client or event: what every server is built from (the listening one
@@ -430,6 +434,8 @@ impl Server {
             busy_loop: None,
             oom_replica: false,
             sentinel_timer: None,
+            io: None,
+            io_loops: None,
         }
     }
 
