@@ -1433,3 +1433,131 @@ fn single_key_changes_are_reported_from_known_places() {
         known.join("\n")
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sizes: no source file past 1,500 lines, and no function past 100 lines but the ones listed (each with why).
+
+/// The longest a source file below `src/` may be.
+const MAX_FILE_LINES: usize = 1500;
+
+/// The longest a function may be, counted from its `fn` line to the closing brace at the same indentation.
+const MAX_FN_LINES: usize = 100;
+
+/// The functions allowed past [`MAX_FN_LINES`], as (path below `src/`, name). Strike an entry when its function
+/// gets shorter; add one only where no seam exists.
+const LONG_FUNCTIONS: &[(&str, &str)] = &[
+    // Hot loops and dispatch: a split costs every instruction, request or byte.
+    ("lua/vm.rs", "execute"),
+    ("server/call.rs", "call_with"),
+    ("admission.rs", "admit"),
+    ("lzf.rs", "compress"),
+    ("sys/memmove.rs", "move_bytes"),
+    ("keyspace/types/hll.rs", "sparse_set"),
+    ("keyspace/types/stream.rs", "append"),
+    // Ports of one C function each, kept in its shape for comparison with the reference.
+    ("lua/lex.rs", "llex"),
+    ("lua/heap.rs", "collect"),
+    ("lua/debug.rs", "verify"),
+    ("lua/listing.rs", "list_function"),
+    ("lua/lib/cjson.rs", "decode_document"),
+    ("scripting/convert.rs", "value"),
+    ("state/expire.rs", "active_expire_cycle_with_effort"),
+    ("command/debug.rs", "lzf_compressed_len"),
+    ("acl/user.rs", "apply"),
+    ("server/startup.rs", "start"),
+    // Flat tables: one short arm or field per entry.
+    ("sentinel/config.rs", "apply_directive"),
+    ("config/mod.rs", "default"),
+    // Property tests that walk one model through every operation.
+    ("keyspace/types/zset.rs", "both_encodings_behave_like_a_model"),
+    ("keyspace/types/stream/tests.rs", "stream_matches_btreemap"),
+];
+
+/// The name of the function a line defines (`fn name(`, after any visibility, `const`, `unsafe` or `extern`), or
+/// None; a declaration without a body (ending in `;`) is none.
+fn fn_defined(line: &str) -> Option<&str> {
+    let mut rest = line.trim_start();
+    if rest.trim_end().ends_with(';') {
+        return None;
+    }
+    loop {
+        if let Some(r) = rest.strip_prefix("pub(") {
+            rest = r.split_once(')')?.1.trim_start();
+        } else if let Some(r) =
+            ["pub ", "const ", "unsafe ", "async ", "extern \"C\" "].iter().find_map(|p| rest.strip_prefix(p))
+        {
+            rest = r.trim_start();
+        } else {
+            break;
+        }
+    }
+    let r = rest.strip_prefix("fn ")?;
+    let end = r.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(r.len());
+    (end > 0).then(|| &r[..end])
+}
+
+/// (path below `src/`, name, lines) of every function longer than [`MAX_FN_LINES`].
+fn long_functions() -> Vec<(String, String, usize)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut out = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(&src).expect("under src").to_string_lossy().replace('\\', "/");
+        let text = std::fs::read_to_string(f).expect("read source");
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            let Some(name) = fn_defined(l) else { continue };
+            let indent = &l[..l.len() - l.trim_start().len()];
+            let close = format!("{indent}}}");
+            if let Some(j) = lines[i..].iter().position(|x| x.trim_end() == close) {
+                if j + 1 > MAX_FN_LINES {
+                    out.push((rel.clone(), name.to_string(), j + 1));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_size_reader_finds_functions() {
+    assert_eq!(fn_defined("    pub(crate) unsafe fn take_at(&mut self) -> u8 {"), Some("take_at"));
+    assert_eq!(fn_defined("extern \"C\" fn on_signal(sig: i32) {"), Some("on_signal"));
+    assert_eq!(fn_defined("    fn len(&self) -> usize;"), None);
+    assert_eq!(fn_defined("let f = fn_x();"), None);
+    assert!(long_functions().iter().any(|(f, n, _)| f == "lua/vm.rs" && n == "execute"));
+}
+
+#[test]
+fn files_and_functions_stay_short() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut big: Vec<String> = Vec::new();
+    for f in &files {
+        let n = std::fs::read_to_string(f).expect("read source").lines().count();
+        if n > MAX_FILE_LINES {
+            big.push(format!("{} ({n} lines)", f.display()));
+        }
+    }
+    assert!(big.is_empty(), "files over {MAX_FILE_LINES} lines (split them at a seam):\n{}", big.join("\n"));
+    let long = long_functions();
+    let new: Vec<String> = long
+        .iter()
+        .filter(|(f, n, _)| !LONG_FUNCTIONS.contains(&(f.as_str(), n.as_str())))
+        .map(|(f, n, len)| format!("{f}: {n} ({len} lines)"))
+        .collect();
+    assert!(
+        new.is_empty(),
+        "functions over {MAX_FN_LINES} lines (split them, see LONG_FUNCTIONS):\n{}",
+        new.join("\n")
+    );
+    let gone: Vec<&(&str, &str)> =
+        LONG_FUNCTIONS.iter().filter(|(f, n)| !long.iter().any(|(lf, ln, _)| lf == f && ln == n)).collect();
+    assert!(
+        gone.is_empty(),
+        "these are no longer over {MAX_FN_LINES} lines: strike them from LONG_FUNCTIONS:\n{gone:?}"
+    );
+}
