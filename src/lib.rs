@@ -90,9 +90,10 @@
 //! - **A handler sees the server through views.** `Ctx`'s client and server state are private to
 //!   `command::context`; a handler calls named views as narrow as its use (`reply`, `client`, the lookups,
 //!   `config`, `now_ms`, `stats_mut`, `repl`, ...), all inlined field borrows. The families that act on the server
-//!   as a whole (CONFIG, DEBUG, CLIENT, INFO, replication, CLUSTER, FLUSHALL, ...) take the one whole-server view,
-//!   `Ctx::server` (with `server_ref` and `client_and_server`); the data-type families never do
-//!   (`tests/layers.rs`), so a reshaping of `ServerState` does not reach them.
+//!   as a whole (CONFIG, DEBUG, CLIENT, INFO, replication, CLUSTER, ...) take the one whole-server view,
+//!   `Ctx::server` (with `server_ref` and `client_and_server`); every other file of `command/` (the data types,
+//!   keys and FLUSHALL/SWAPDB, SCRIPT and FUNCTION, CLIENT UNBLOCK, LATENCY) never does: `tests/layers.rs` lists
+//!   the families that may, with why, so a reshaping of `ServerState` does not reach the rest.
 //! - **The handler harness** (`command::test_support`, built for tests and the `test-harness` feature) runs commands
 //!   through a server without sockets (`server/detached.rs`), the same call path as a client's.
 //!

@@ -407,6 +407,57 @@ fn data_families_use_the_narrow_context() {
     );
 }
 
+/// The command families that take `Ctx`'s whole-server view, with why; every other file of `src/command/` reaches
+/// the server only through the narrow views (`src/command/context.rs`). Exact: a file that stops taking it must be
+/// struck, so the list only shrinks.
+const WHOLE_SERVER_FAMILIES: &[(&str, &str)] = &[
+    ("command/acl.rs", "ACL SETUSER/DELUSER/LOAD disconnect the clients of changed users; ACL LOG, GENPASS"),
+    (
+        "command/admin.rs",
+        "SAVE/BGSAVE/BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG/COMMANDLOG: persistence, the monitors, logs",
+    ),
+    ("command/cluster.rs", "CLUSTER: the bus, the slots and the keyspace's slot index together"),
+    ("command/config.rs", "CONFIG SET applies a setting to whichever part holds it"),
+    ("command/connection.rs", "CLIENT LIST/KILL/PAUSE/TRACKING, HELLO, AUTH, RESET: the client table"),
+    ("command/debug.rs", "DEBUG: reloads, sleeps, switches and figures from every part"),
+    ("command/info.rs", "INFO: every part's figures"),
+    ("command/memory.rs", "MEMORY STATS/DOCTOR: every part's memory"),
+    ("command/migrate.rs", "MIGRATE: its cached sockets and the keys it moves and deletes"),
+    ("command/multi.rs", "MULTI/EXEC/WATCH: the watch table beside the databases"),
+    ("command/pubsub.rs", "(S)PUBLISH and (UN)SUBSCRIBE: delivery writes to other clients; the cluster bus"),
+    ("command/repl.rs", "REPLICAOF, SYNC/PSYNC, WAIT, FAILOVER, ROLE: replication with persistence"),
+    ("command/sentinel.rs", "SENTINEL: its events publish to subscribers, its config saves"),
+];
+
+#[test]
+fn whole_server_view_only_where_listed() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src.join("command"), &mut files);
+    let mut found: Vec<String> = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(&src).expect("under src").to_string_lossy().replace('\\', "/");
+        // The view's definition, and the handler harness and unit tests, which drive a whole server.
+        if rel.starts_with("command/context") || rel == "command/test_support.rs" || rel.ends_with("tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(f).expect("read source");
+        let handlers = text.split("#[cfg(test)]").next().unwrap_or("");
+        if handlers.lines().any(takes_whole_server_view) {
+            found.push(rel);
+        }
+    }
+    found.sort();
+    let mut want: Vec<String> = WHOLE_SERVER_FAMILIES.iter().map(|(f, _)| f.to_string()).collect();
+    want.sort();
+    assert_eq!(
+        found, want,
+        "files of src/command/ that take Ctx's whole-server view (left: found, right: WHOLE_SERVER_FAMILIES in \
+         tests/layers.rs): give a new family a narrow view in src/command/context.rs, and strike a family that no \
+         longer takes it"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The whole import graph
 //

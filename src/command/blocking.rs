@@ -108,9 +108,9 @@ pub fn client_unblock(ctx: &mut Ctx, args: Args) {
     // WAIT's clients are blocked too (Redis 7.0 unblocks them with their acknowledgement count, or the error). A
     // client blocked in SHUTDOWN takes only the ERROR form: a SHUTDOWN has no timeout reply (Redis 7.0.15 panics
     // on "Unknown btype" there), so TIMEOUT answers 0 and leaves it waiting for the shutdown's own outcome.
-    let in_shutdown = ctx.server().shutdown.blocked.iter().any(|&(x, _)| x == id);
+    let in_shutdown = ctx.waits_in_shutdown(id);
     let waiting = ctx.repl().waiting.iter().any(|w| w.id == id) || (in_shutdown && error);
-    let b = &mut ctx.server().blocking;
+    let b = ctx.blocking_mut();
     if (b.is_blocked(id) || waiting) && !b.unblock_requests.iter().any(|&(x, _)| x == id) {
         b.unblock_requests.push((id, error));
         ctx.reply().int(1);

@@ -10,15 +10,19 @@
 //! - Reads of the server's settings and clock: [`Ctx::config`], [`Ctx::now_ms`], [`Ctx::lru_clock`],
 //!   [`Ctx::thresholds`], [`Ctx::stream_limits`], ...; and of its role: [`Ctx::repl`], [`Ctx::in_cluster`],
 //!   [`Ctx::sentinel_mode`].
-//! - Small services: [`Ctx::stats_mut`], [`Ctx::rng`], the propagation requests ([`Ctx::rewrite`],
-//!   [`Ctx::also_propagate`], ...), keyspace events ([`Ctx::notify`]).
+//! - Small services: [`Ctx::stats_mut`] (and [`Ctx::stats_and_reply`]), [`Ctx::rng`], the propagation requests ([`Ctx::rewrite`],
+//!   [`Ctx::also_propagate`], ...), keyspace events ([`Ctx::notify`]), server actions ([`Ctx::request_action`]).
+//! - Whole databases: [`Ctx::empty_data`] and [`Ctx::swap_dbs`] (FLUSHDB, FLUSHALL, SWAPDB), through the state's
+//!   door for whole-database changes.
+//! - One part for one family: [`Ctx::scripts`] (SCRIPT, FUNCTION: the script engines and the lazy-free thread),
+//!   [`Ctx::blocking_mut`] and [`Ctx::waits_in_shutdown`] (CLIENT UNBLOCK).
 //! - The whole server, the one exception: [`Ctx::server`] (with [`Ctx::server_ref`] to read it and
 //!   [`Ctx::client_and_server`] to hold the client beside it). It is for the families that act on the server as a
-//!   whole: CONFIG, DEBUG, INFO, MEMORY, LATENCY, ACL, CLIENT and the connection commands (HELLO, AUTH, RESET, ...),
-//!   replication (REPLICAOF, SYNC, PSYNC, WAIT, FAILOVER, ROLE), CLUSTER, SENTINEL, FUNCTION, SCRIPT and EVAL,
-//!   MIGRATE, SAVE/BGSAVE/BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG/COMMANDLOG, FLUSHDB/FLUSHALL/SWAPDB, MULTI/EXEC/
-//!   WATCH and pub/sub (delivery writes to other clients). The data-type families never take it (`tests/layers.rs`
-//!   holds them to that), so a change to `ServerState` does not reach them.
+//!   whole, each listed with why in `tests/layers.rs` (`WHOLE_SERVER_FAMILIES`), which fails when any other file
+//!   takes it: CONFIG, DEBUG, INFO, MEMORY, ACL, CLIENT and the connection commands (HELLO, AUTH, RESET, ...),
+//!   replication (REPLICAOF, SYNC, PSYNC, WAIT, FAILOVER, ROLE), CLUSTER, SENTINEL, MIGRATE, the admin commands
+//!   (SAVE/BGSAVE/BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG, LATENCY, ...), MULTI/EXEC/WATCH and pub/sub (delivery
+//!   writes to other clients).
 //!
 //! The views are `#[inline]` borrows of fields (the lookups are the keyspace's own calls), so a handler pays
 //! nothing for going through one. This module names no command family: the families build on it.
@@ -40,6 +44,18 @@ pub use door::KeyWrite;
 pub struct Ctx<'a> {
     client: &'a mut ClientState,
     srv: &'a mut ServerState,
+}
+
+/// The parts SCRIPT and FUNCTION work on ([`Ctx::scripts`]), borrowed side by side.
+pub struct Scripts<'a> {
+    /// The calling client's reply.
+    pub reply: &'a mut Reply,
+    /// EVAL's script cache and the running script, if any.
+    pub scripting: &'a mut crate::scripting::Scripting,
+    /// The function libraries.
+    pub functions: &'a mut crate::scripting::function::Functions,
+    /// The lazy-free thread, which takes a flushed interpreter to free it off the loop.
+    pub lazyfree: &'a mut crate::keyspace::lazyfree::LazyFree,
 }
 
 /// The views.
@@ -91,6 +107,12 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn stats_mut(&mut self) -> &mut crate::state::Stats {
         &mut self.srv.stats
+    }
+
+    /// The counters of `INFO stats` (to read) beside the calling client's reply: LATENCY HISTOGRAM.
+    #[inline]
+    pub fn stats_and_reply(&mut self) -> (&crate::state::Stats, &mut Reply) {
+        (&self.srv.stats, &mut self.client.reply)
     }
 
     /// Redis's 24-bit LRU clock (an object's idle time is measured against it).
@@ -360,6 +382,41 @@ impl<'a> Ctx<'a> {
         if self.srv.blocking.any_waiting() {
             self.srv.blocking.signal(self.client.db, key);
         }
+    }
+
+    /// Empties database `which`, or all of them (FLUSHDB, FLUSHALL), through the state's door for whole-database
+    /// changes (`ServerState::empty_data`: WATCH, tracking and the tables' freeing as `how` says). Returns the
+    /// keys removed.
+    pub fn empty_data(&mut self, which: Option<usize>, how: crate::state::Emptying) -> u64 {
+        self.srv.empty_data(which, how)
+    }
+
+    /// SWAPDB: databases `a` and `b` trade contents, through the state's door for whole-database changes
+    /// (`ServerState::swap_dbs`: WATCH, and the clients blocked on keys that now hold data).
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        self.srv.swap_dbs(a, b)
+    }
+
+    /// Asks the server to act after this command (`state::Action`: a save after FLUSHALL, ...).
+    pub fn request_action(&mut self, action: crate::state::Action) {
+        self.srv.actions.push(action);
+    }
+
+    /// SCRIPT's and FUNCTION's view: the two script engines, the lazy-free thread their async flushes hand the old
+    /// interpreter to, and the calling client's reply.
+    pub fn scripts(&mut self) -> Scripts<'_> {
+        let ServerState { scripting, functions, lazyfree, .. } = &mut *self.srv;
+        Scripts { reply: &mut self.client.reply, scripting, functions, lazyfree }
+    }
+
+    /// CLIENT UNBLOCK's view: the registry of clients blocked on keys or streams, which it asks to unblock one.
+    pub fn blocking_mut(&mut self) -> &mut crate::blocking::Blocking {
+        &mut self.srv.blocking
+    }
+
+    /// Whether client `id` waits in a SHUTDOWN for its replicas to catch up.
+    pub fn waits_in_shutdown(&self, id: u64) -> bool {
+        self.srv.shutdown.blocked.iter().any(|&(x, _)| x == id)
     }
 
     /// Counts changes that are not one key's (SWAPDB, FLUSHDB's removed keys, FUNCTION LOAD/DELETE/FLUSH), for

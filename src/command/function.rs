@@ -168,7 +168,7 @@ fn function_load(ctx: &mut Ctx, args: Args) {
     }
     // The caller's commands must be applied whatever happens (our master, the AOF replay): no load time limit.
     let timeout = if crate::net::client::must_obey(ctx.client()) { 0 } else { LOAD_TIMEOUT_MS };
-    match ctx.server().functions.load(args.get(i), replace, timeout) {
+    match ctx.scripts().functions.load(args.get(i), replace, timeout) {
         Ok(name) => {
             ctx.count_changes(1);
             ctx.reply().bulk(&name);
@@ -200,9 +200,9 @@ fn function_list(ctx: &mut Ctx, args: Args) {
         let msg = format!("ERR Unknown argument {}", String::from_utf8_lossy(a));
         return ctx.reply().error(&msg);
     }
-    let (client, srv) = ctx.client_and_server();
-    let r = &mut client.reply;
-    let libs: Vec<_> = srv
+    let s = ctx.scripts();
+    let r = s.reply;
+    let libs: Vec<_> = s
         .functions
         .ctx
         .libraries()
@@ -243,7 +243,7 @@ fn function_list(ctx: &mut Ctx, args: Args) {
 
 /// FUNCTION DELETE library-name
 fn function_delete(ctx: &mut Ctx, args: Args) {
-    if !ctx.server().functions.delete(args.get(2)) {
+    if !ctx.scripts().functions.delete(args.get(2)) {
         return ctx.reply().error("ERR Library not found");
     }
     ctx.count_changes(1);
@@ -266,11 +266,11 @@ fn function_flush(ctx: &mut Ctx, args: Args) {
     } else {
         ctx.config().lazyfree_lazy_user_flush
     };
-    let srv = ctx.server();
+    let s = ctx.scripts();
     if !lazy {
-        srv.functions.flush();
-    } else if let Some((lua, libs, n)) = srv.functions.flush_async(crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD) {
-        srv.lazyfree.free_lua(lua, Box::new(libs), n as u64);
+        s.functions.flush();
+    } else if let Some((lua, libs, n)) = s.functions.flush_async(crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD) {
+        s.lazyfree.free_lua(lua, Box::new(libs), n as u64);
     }
     ctx.count_changes(1);
     ctx.reply().ok();
@@ -279,7 +279,7 @@ fn function_flush(ctx: &mut Ctx, args: Args) {
 /// FUNCTION DUMP
 fn function_dump(ctx: &mut Ctx, _args: Args) {
     let compression = ctx.config().stored_bool("rdbcompression");
-    let payload = crate::persist::rdb::function_dump_payload(&ctx.server().functions.ctx.codes(), compression);
+    let payload = crate::persist::rdb::function_dump_payload(&ctx.scripts().functions.ctx.codes(), compression);
     ctx.reply().bulk(&payload);
 }
 
@@ -307,7 +307,7 @@ fn function_restore(ctx: &mut Ctx, args: Args) {
         Ok(c) => c,
         Err(e) => return ctx.reply().error(&format!("ERR {e}")),
     };
-    match ctx.server().functions.restore(&codes, policy) {
+    match ctx.scripts().functions.restore(&codes, policy) {
         Ok(()) => {
             ctx.count_changes(1);
             ctx.reply().ok();
@@ -318,14 +318,14 @@ fn function_restore(ctx: &mut Ctx, args: Args) {
 
 /// FUNCTION STATS
 fn function_stats(ctx: &mut Ctx, _args: Args) {
-    let run = ctx.server().scripting.run.as_ref();
+    let s = ctx.scripts();
+    let run = s.scripting.run.as_ref();
     if run.is_some_and(|r| r.has(run_flags::EVAL_MODE)) {
-        return ctx.reply().error(BUSY_EVAL_ERR);
+        return s.reply.error(BUSY_EVAL_ERR);
     }
     let running = run.map(|r| (r.funcname.clone(), r.start.elapsed().as_millis() as i64));
-    let (libs, fns) = ctx.server().functions.counts();
-    let (client, srv) = ctx.client_and_server();
-    let r = &mut client.reply;
+    let (libs, fns) = s.functions.counts();
+    let r = s.reply;
     r.map(2);
     r.bulk(b"running_script");
     match running {
@@ -335,7 +335,7 @@ fn function_stats(ctx: &mut Ctx, _args: Args) {
             r.bulk(b"name");
             r.bulk(name.as_bytes());
             r.bulk(b"command");
-            let argv = srv.functions.running.as_deref().unwrap_or_default();
+            let argv = s.functions.running.as_deref().unwrap_or_default();
             r.array(argv.len());
             for a in argv {
                 r.bulk(a);
@@ -356,7 +356,7 @@ fn function_stats(ctx: &mut Ctx, _args: Args) {
 
 /// FUNCTION KILL: stops the running function if it has not written (Redis's `scriptKill` for functions).
 fn function_kill(ctx: &mut Ctx, _args: Args) {
-    match crate::scripting::kill(&mut ctx.server().scripting, false) {
+    match crate::scripting::kill(ctx.scripts().scripting, false) {
         Ok(()) => ctx.reply().ok(),
         Err(e) => ctx.reply().error(e),
     }

@@ -1012,7 +1012,7 @@ fn swapdb(ctx: &mut Ctx, args: Args) {
         ctx.reply().error("ERR DB index is out of range");
         return;
     };
-    ctx.server().swap_dbs(a, b);
+    ctx.swap_dbs(a, b);
     ctx.count_changes(1);
     ctx.reply().ok();
 }
@@ -1088,7 +1088,7 @@ fn emptying(lazy: bool) -> crate::state::Emptying {
 fn flushdb(ctx: &mut Ctx, args: Args) {
     let Some(lazy) = flush_mode(ctx, args) else { return };
     let db = ctx.client().db;
-    let removed = ctx.server().empty_data(Some(db), emptying(lazy));
+    let removed = ctx.empty_data(Some(db), emptying(lazy));
     ctx.count_changes(removed);
     // Propagated even when the database was already empty, as Redis.
     ctx.force_propagation();
@@ -1098,13 +1098,13 @@ fn flushdb(ctx: &mut Ctx, args: Args) {
 /// FLUSHALL [ASYNC | SYNC]
 fn flushall(ctx: &mut Ctx, args: Args) {
     let Some(lazy) = flush_mode(ctx, args) else { return };
-    let removed = ctx.server().empty_data(None, emptying(lazy));
+    let removed = ctx.empty_data(None, emptying(lazy));
     // One change per key removed (Redis 7.0.15 no longer counts the flush itself); propagated even on an empty
     // dataset.
     ctx.count_changes(removed);
     ctx.force_propagation();
     // With save points configured, Redis saves the (now empty) dataset right away.
-    ctx.server().actions.push(crate::state::Action::SaveAfterFlushAll);
+    ctx.request_action(crate::state::Action::SaveAfterFlushAll);
     ctx.reply().ok();
 }
 

@@ -178,8 +178,8 @@ fn reply_cdf(r: &mut Reply, name: &str, h: &Histogram) {
 
 /// LATENCY HISTOGRAM [command [command ...]]
 fn latency_histogram(ctx: &mut Ctx, args: Args) {
-    let (client, srv) = ctx.client_and_server();
-    let hists = &srv.stats.latency;
+    let (stats, reply) = ctx.stats_and_reply();
+    let hists = &stats.latency;
     let hist = |name: &str| hists.get(name);
     let mut names: Vec<String> = Vec::new();
     if args.len() == 2 {
@@ -199,7 +199,7 @@ fn latency_histogram(ctx: &mut Ctx, args: Args) {
             }
         }
     }
-    let r = &mut client.reply;
+    let r = reply;
     r.map(names.len());
     for n in &names {
         if let Some(h) = hist(n) {

@@ -10,9 +10,9 @@
 //! ([`Ctx::reply`], [`Ctx::client`]), the keys (the lookups, and the door below), the settings and clock it reads
 //! ([`Ctx::config`], [`Ctx::now_ms`], ...), a few services ([`Ctx::stats_mut`], [`Ctx::rng`], propagation,
 //! keyspace events). The families that act on the server as a whole (CONFIG, DEBUG, CLIENT, INFO, replication,
-//! CLUSTER, ...) take the one whole-server view, [`Ctx::server`], documented as the exception; the data-type
-//! families (strings, lists, hashes, sets, sorted sets, streams, bitmaps, HyperLogLog, geo, SORT) never do, and
-//! `tests/layers.rs` keeps it so. The fields are private to `context` (the struct, its views and the door), not
+//! CLUSTER, ...) take the one whole-server view, [`Ctx::server`], documented as the exception; every other
+//! family (the data types, the keyspace commands, SCRIPT and FUNCTION, ...) never does, and `tests/layers.rs`
+//! keeps it so (its `WHOLE_SERVER_FAMILIES` lists the files that may, with why). The fields are private to `context` (the struct, its views and the door), not
 //! to this module, so the handlers' files cannot bypass the views.
 //!
 //! What a command is (name, arity, flags, key specs, ACL categories, docs) and the name table are the

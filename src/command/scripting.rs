@@ -186,7 +186,7 @@ fn script_debug(ctx: &mut Ctx, args: Args) {
 
 /// SCRIPT EXISTS sha1 [sha1 ...]
 fn script_exists(ctx: &mut Ctx, args: Args) {
-    let ev = &ctx.server().scripting.eval;
+    let ev = &ctx.scripts().scripting.eval;
     let found: Vec<bool> = args.iter().skip(2).map(|sha| ev.exists(sha)).collect();
     let r = ctx.reply();
     r.array(found.len());
@@ -202,24 +202,23 @@ fn script_flush(ctx: &mut Ctx, args: Args) {
         return;
     }
     let lazy = if args.len() == 3 { args.is(2, "async") } else { ctx.config().lazyfree_lazy_user_flush };
-    let srv = ctx.server();
+    let s = ctx.scripts();
     if !lazy {
-        srv.scripting.eval.flush();
-    } else if let Some((lua, scripts)) =
-        srv.scripting.eval.flush_async(crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD)
+        s.scripting.eval.flush();
+    } else if let Some((lua, scripts)) = s.scripting.eval.flush_async(crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD)
     {
         let n = scripts.len() as u64;
-        srv.lazyfree.free_lua(lua, Box::new(scripts), n);
+        s.lazyfree.free_lua(lua, Box::new(scripts), n);
     }
     ctx.reply().ok();
 }
 
 /// SCRIPT SHOW sha1 (Valkey 8.0): the cached body of the script whose SHA-1 (any case) is `sha1`.
 fn script_show(ctx: &mut Ctx, args: Args) {
-    let (client, srv) = ctx.client_and_server();
-    match crate::scripting::eval::sha_key(args.get(2)).and_then(|k| srv.scripting.eval.scripts.get(&k)) {
-        Some(s) => client.reply.bulk(&s.body),
-        None => client.reply.error("NOSCRIPT No matching script."),
+    let s = ctx.scripts();
+    match crate::scripting::eval::sha_key(args.get(2)).and_then(|k| s.scripting.eval.scripts.get(&k)) {
+        Some(script) => s.reply.bulk(&script.body),
+        None => s.reply.error("NOSCRIPT No matching script."),
     }
 }
 
@@ -230,7 +229,7 @@ fn script_help(ctx: &mut Ctx, _args: Args) {
 
 /// SCRIPT KILL
 fn script_kill(ctx: &mut Ctx, _args: Args) {
-    match crate::scripting::kill(&mut ctx.server().scripting, true) {
+    match crate::scripting::kill(ctx.scripts().scripting, true) {
         Ok(()) => ctx.reply().ok(),
         Err(e) => ctx.reply().error(e),
     }
