@@ -344,7 +344,7 @@ fn reset(ctx: &mut Ctx, _args: Args) {
         ctx.server().clients.monitors.retain(|&m| m != id);
     }
     let (client, srv) = ctx.client_and_server();
-    crate::command::multi::discard_transaction(client, srv);
+    crate::command::multi::discard_transaction(client, &mut srv.watches);
     crate::state::pubsub::unsubscribe_everything(srv, client);
     srv.tracking.disable(client);
     let auth = nopass(ctx);

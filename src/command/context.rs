@@ -15,14 +15,14 @@
 //! - Whole databases: [`Ctx::empty_data`] and [`Ctx::swap_dbs`] (FLUSHDB, FLUSHALL, SWAPDB), through the state's
 //!   door for whole-database changes.
 //! - One part for one family: [`Ctx::scripts`] (SCRIPT, FUNCTION: the script engines and the lazy-free thread),
+//!   [`Ctx::transaction`] (MULTI, EXEC, WATCH: the watch table beside the databases),
 //!   [`Ctx::blocking_mut`] and [`Ctx::waits_in_shutdown`] (CLIENT UNBLOCK).
 //! - The whole server, the one exception: [`Ctx::server`] (with [`Ctx::server_ref`] to read it and
 //!   [`Ctx::client_and_server`] to hold the client beside it). It is for the families that act on the server as a
 //!   whole, each listed with why in `tests/layers.rs` (`WHOLE_SERVER_FAMILIES`), which fails when any other file
 //!   takes it: CONFIG, DEBUG, INFO, MEMORY, ACL, CLIENT and the connection commands (HELLO, AUTH, RESET, ...),
 //!   replication (REPLICAOF, SYNC, PSYNC, WAIT, FAILOVER, ROLE), CLUSTER, SENTINEL, MIGRATE, the admin commands
-//!   (SAVE/BGSAVE/BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG, LATENCY, ...), MULTI/EXEC/WATCH and pub/sub (delivery
-//!   writes to other clients).
+//!   (SAVE/BGSAVE/BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG, ...) and pub/sub (delivery writes to other clients).
 //!
 //! The views are `#[inline]` borrows of fields (the lookups are the keyspace's own calls), so a handler pays
 //! nothing for going through one. This module names no command family: the families build on it.
@@ -56,6 +56,18 @@ pub struct Scripts<'a> {
     pub functions: &'a mut crate::scripting::function::Functions,
     /// The lazy-free thread, which takes a flushed interpreter to free it off the loop.
     pub lazyfree: &'a mut crate::keyspace::lazyfree::LazyFree,
+}
+
+/// The parts MULTI, EXEC, DISCARD and WATCH work on ([`Ctx::transaction`]), borrowed side by side.
+pub struct Transaction<'a> {
+    /// The calling client (its queue, flags and reply).
+    pub client: &'a mut ClientState,
+    /// Who watches which keys, and which watchers a change has made fail.
+    pub watches: &'a mut crate::multi::WatchTable,
+    /// The databases, to read: WATCH records whether a key exists, EXEC whether a watched key expired since.
+    pub dbs: &'a [Db],
+    /// The server's clock.
+    pub now_ms: i64,
 }
 
 /// The views.
@@ -407,6 +419,12 @@ impl<'a> Ctx<'a> {
     pub fn scripts(&mut self) -> Scripts<'_> {
         let ServerState { scripting, functions, lazyfree, .. } = &mut *self.srv;
         Scripts { reply: &mut self.client.reply, scripting, functions, lazyfree }
+    }
+
+    /// MULTI/EXEC/WATCH's view: the calling client, the watch table and the databases to read.
+    pub fn transaction(&mut self) -> Transaction<'_> {
+        let ServerState { watches, dbs, now_ms, .. } = &mut *self.srv;
+        Transaction { client: &mut *self.client, watches, dbs, now_ms: *now_ms }
     }
 
     /// CLIENT UNBLOCK's view: the registry of clients blocked on keys or streams, which it asks to unblock one.

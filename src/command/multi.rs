@@ -6,11 +6,12 @@
 //! path (commandstats, slowlog, MONITOR), using [`exec_prepare`] and [`exec_finish`] from here (the table's EXEC entry
 //! holds `shared::run_by_server`).
 
+use super::context::Transaction;
 use super::{flag, Args, Command, Ctx, Group, BASE};
 pub use crate::command_spec::is_exec;
+use crate::multi::WatchTable;
 pub use crate::multi::{MultiState, Queued, QueuedArgs};
 use crate::net::client::{flags as cf, ClientState};
-use crate::state::ServerState;
 
 const TX: Command = Command {
     group: Group::Transactions,
@@ -75,7 +76,7 @@ pub fn flag_transaction(c: &mut ClientState) {
 /// the command must run now.
 pub fn queue_hook(
     c: &mut ClientState,
-    srv: &ServerState,
+    watches: &WatchTable,
     cmd: &'static Command,
     full_name: &'static str,
     args: Args,
@@ -89,7 +90,7 @@ pub fn queue_hook(
         return true;
     }
     // An aborted transaction need not keep more commands (Redis skips them too, still answering QUEUED).
-    if !c.has(cf::DIRTY_EXEC) && !srv.watches.is_dirty(c.id) {
+    if !c.has(cf::DIRTY_EXEC) && !watches.is_dirty(c.id) {
         c.multi.get_or_insert_with(Default::default).push(cmd, full_name, args);
     }
     c.reply.simple("QUEUED");
@@ -97,13 +98,13 @@ pub fn queue_hook(
 }
 
 /// Leaves MULTI and forgets the queue and the watches (Redis's `discardTransaction`).
-pub fn discard_transaction(c: &mut ClientState, srv: &mut ServerState) {
+pub fn discard_transaction(c: &mut ClientState, watches: &mut WatchTable) {
     // The (cleared) state stays allocated for the client's next transaction.
     if let Some(m) = c.multi.as_mut() {
         m.clear();
     }
     c.flags &= !(cf::MULTI | cf::DIRTY_EXEC);
-    srv.watches.unwatch_all(c.id);
+    watches.unwatch_all(c.id);
     c.watched_keys = 0;
 }
 
@@ -137,8 +138,8 @@ fn discard(ctx: &mut Ctx, _args: Args) {
         ctx.reply().error("ERR DISCARD without MULTI");
         return;
     }
-    let (client, srv) = ctx.client_and_server();
-    discard_transaction(client, srv);
+    let t = ctx.transaction();
+    discard_transaction(t.client, t.watches);
     ctx.reply().ok();
 }
 
@@ -149,23 +150,23 @@ fn watch(ctx: &mut Ctx, args: Args) {
         return;
     }
     // Redis: a client already known to fail its EXEC need not watch more keys.
-    if ctx.server_ref().watches.is_dirty(ctx.client().id) {
-        ctx.reply().ok();
+    let t = ctx.transaction();
+    let (id, dbi) = (t.client.id, t.client.db);
+    if t.watches.is_dirty(id) {
+        t.client.reply.ok();
         return;
     }
-    let (id, dbi, now) = (ctx.client().id, ctx.client().db, ctx.server().now_ms);
-    let ServerState { watches, dbs, .. } = ctx.server();
     for i in 1..args.len() {
-        watches.watch(id, dbi, &dbs[dbi], args.get(i), now);
+        t.watches.watch(id, dbi, &t.dbs[dbi], args.get(i), t.now_ms);
     }
-    ctx.client_mut().watched_keys = watches.watched_by(id);
-    ctx.reply().ok();
+    t.client.watched_keys = t.watches.watched_by(id);
+    t.client.reply.ok();
 }
 
 /// UNWATCH
 fn unwatch(ctx: &mut Ctx, _args: Args) {
     let id = ctx.client().id;
-    ctx.server().watches.unwatch_all(id);
+    ctx.transaction().watches.unwatch_all(id);
     ctx.client_mut().watched_keys = 0;
     ctx.reply().ok();
 }
@@ -180,23 +181,23 @@ pub struct ExecRun {
 /// The first half of EXEC: answers the errors and the aborted cases itself (returning None); otherwise writes the
 /// reply array header, drops the watches and returns the commands to run, with blocking denied meanwhile.
 pub fn exec_prepare(ctx: &mut Ctx) -> Option<ExecRun> {
-    let (c, srv) = ctx.client_and_server();
+    let Transaction { client: c, watches, dbs, now_ms } = ctx.transaction();
     if !c.has(cf::MULTI) {
         c.reply.error("ERR EXEC without MULTI");
         return None;
     }
-    let cas_failed = srv.watches.is_dirty(c.id) || srv.watches.any_expired(c.id, &srv.dbs, srv.now_ms);
+    let cas_failed = watches.is_dirty(c.id) || watches.any_expired(c.id, dbs, now_ms);
     if c.has(cf::DIRTY_EXEC) {
         c.reply.error("EXECABORT Transaction discarded because of previous errors.");
-        discard_transaction(c, srv);
+        discard_transaction(c, watches);
         return None;
     }
     if cas_failed {
         c.reply.null_array();
-        discard_transaction(c, srv);
+        discard_transaction(c, watches);
         return None;
     }
-    srv.watches.unwatch_all(c.id);
+    watches.unwatch_all(c.id);
     c.watched_keys = 0;
     let old_flags = c.flags;
     c.flags |= cf::DENY_BLOCKING;
@@ -210,7 +211,7 @@ pub fn exec_prepare(ctx: &mut Ctx) -> Option<ExecRun> {
 
 /// The second half of EXEC: leaves MULTI and restores DENY_BLOCKING as it was.
 pub fn exec_finish(ctx: &mut Ctx, run: ExecRun) {
-    let (c, srv) = ctx.client_and_server();
+    let Transaction { client: c, watches, .. } = ctx.transaction();
     if run.old_flags & cf::DENY_BLOCKING == 0 {
         c.flags &= !cf::DENY_BLOCKING;
     }
@@ -219,7 +220,7 @@ pub fn exec_finish(ctx: &mut Ctx, run: ExecRun) {
         m.queue = run.queue;
         m.args = run.args;
     }
-    discard_transaction(c, srv);
+    discard_transaction(c, watches);
 }
 
 #[cfg(test)]

@@ -176,7 +176,7 @@ impl aof::LoadTarget for Replayer<'_> {
     fn end_of_file(&mut self) {
         // A MULTI that never reached EXEC is dropped with its queue (Redis uses a fresh fake client per file).
         if self.fake.multi.is_some() || self.fake.has(flags::MULTI) {
-            crate::command::multi::discard_transaction(&mut self.fake, &mut self.srv.state);
+            crate::command::multi::discard_transaction(&mut self.fake, &mut self.srv.state.watches);
         }
     }
 

@@ -201,7 +201,7 @@ impl Server {
             // A refused EXEC in cluster mode discards the transaction and answers the redirection itself.
             Some((cmd, full_name)) if redirect && command::multi::is_exec(cmd) => {
                 self.errors_cmd = full_name;
-                command::multi::discard_transaction(c, &mut self.state);
+                command::multi::discard_transaction(c, &mut self.state.watches);
                 error_bytes(&mut c.reply, &text);
                 self.count_rejected(c, full_name);
             }
@@ -436,7 +436,7 @@ impl Server {
     fn reject(&mut self, c: &mut ClientState, cmd: &'static Command, full_name: &'static str, msg: &[u8]) {
         command::multi::flag_transaction(c);
         if command::multi::is_exec(cmd) {
-            command::multi::discard_transaction(c, &mut self.state);
+            command::multi::discard_transaction(c, &mut self.state.watches);
             let reason = msg.strip_prefix(b"ERR ").unwrap_or(msg);
             let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
             text.extend_from_slice(reason);

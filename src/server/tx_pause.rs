@@ -46,7 +46,7 @@ impl Server {
                 return true;
             }
         }
-        if c.has(flags::MULTI) && command::multi::queue_hook(c, &self.state, cmd, full_name, args) {
+        if c.has(flags::MULTI) && command::multi::queue_hook(c, &self.state.watches, cmd, full_name, args) {
             c.last_cmd = full_name;
             if !c.reply.error_prefixes.is_empty() {
                 self.count_rejected(c, full_name);

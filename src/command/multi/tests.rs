@@ -18,7 +18,7 @@ fn run(h: &mut Harness, argv: &[&str]) -> String {
         super::flag_transaction(&mut h.client);
         return "-ERR arity\r\n".into();
     }
-    if h.client.has(cf::MULTI) && super::queue_hook(&mut h.client, &h.srv, cmd, full, args) {
+    if h.client.has(cf::MULTI) && super::queue_hook(&mut h.client, &h.srv.watches, cmd, full, args) {
         let out = String::from_utf8_lossy(h.client.reply.pending()).into_owned();
         let n = h.client.reply.pending_len();
         h.client.reply.consume(n);
