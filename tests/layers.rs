@@ -422,7 +422,6 @@ const WHOLE_SERVER_FAMILIES: &[(&str, &str)] = &[
     ("command/debug.rs", "DEBUG: reloads, sleeps, switches and figures from every part"),
     ("command/info.rs", "INFO: every part's figures"),
     ("command/memory.rs", "MEMORY STATS/DOCTOR: every part's memory"),
-    ("command/migrate.rs", "MIGRATE: its cached sockets and the keys it moves and deletes"),
     ("command/pubsub.rs", "(S)PUBLISH and (UN)SUBSCRIBE: delivery writes to other clients; the cluster bus"),
     ("command/repl.rs", "REPLICAOF, SYNC/PSYNC, WAIT, FAILOVER, ROLE: replication with persistence"),
     ("command/sentinel.rs", "SENTINEL: its events publish to subscribers, its config saves"),

@@ -15,13 +15,13 @@
 //! - Whole databases: [`Ctx::empty_data`] and [`Ctx::swap_dbs`] (FLUSHDB, FLUSHALL, SWAPDB), through the state's
 //!   door for whole-database changes.
 //! - One part for one family: [`Ctx::scripts`] (SCRIPT, FUNCTION: the script engines and the lazy-free thread),
-//!   [`Ctx::transaction`] (MULTI, EXEC, WATCH: the watch table beside the databases),
-//!   [`Ctx::blocking_mut`] and [`Ctx::waits_in_shutdown`] (CLIENT UNBLOCK).
+//!   [`Ctx::transaction`] (MULTI, EXEC, WATCH: the watch table beside the databases), [`Ctx::migrate_sockets`]
+//!   (MIGRATE), [`Ctx::blocking_mut`] and [`Ctx::waits_in_shutdown`] (CLIENT UNBLOCK).
 //! - The whole server, the one exception: [`Ctx::server`] (with [`Ctx::server_ref`] to read it and
 //!   [`Ctx::client_and_server`] to hold the client beside it). It is for the families that act on the server as a
 //!   whole, each listed with why in `tests/layers.rs` (`WHOLE_SERVER_FAMILIES`), which fails when any other file
 //!   takes it: CONFIG, DEBUG, INFO, MEMORY, ACL, CLIENT and the connection commands (HELLO, AUTH, RESET, ...),
-//!   replication (REPLICAOF, SYNC, PSYNC, WAIT, FAILOVER, ROLE), CLUSTER, SENTINEL, MIGRATE, the admin commands
+//!   replication (REPLICAOF, SYNC, PSYNC, WAIT, FAILOVER, ROLE), CLUSTER, SENTINEL, the admin commands
 //!   (SAVE/BGSAVE/BGREWRITEAOF, SHUTDOWN, MONITOR, SLOWLOG, ...) and pub/sub (delivery writes to other clients).
 //!
 //! The views are `#[inline]` borrows of fields (the lookups are the keyspace's own calls), so a handler pays
@@ -425,6 +425,11 @@ impl<'a> Ctx<'a> {
     pub fn transaction(&mut self) -> Transaction<'_> {
         let ServerState { watches, dbs, now_ms, .. } = &mut *self.srv;
         Transaction { client: &mut *self.client, watches, dbs, now_ms: *now_ms }
+    }
+
+    /// MIGRATE's cached connections to its targets.
+    pub fn migrate_sockets(&mut self) -> &mut crate::net::migrate::Sockets {
+        &mut self.srv.migrate_sockets
     }
 
     /// CLIENT UNBLOCK's view: the registry of clients blocked on keys or streams, which it asks to unblock one.

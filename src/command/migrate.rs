@@ -166,9 +166,9 @@ fn migrate_pipeline<'a>(
     }
     // Keys that expired since the lookup are left out (their TTL is taken against the clock now).
     let now = crate::util::now_ms();
-    let cluster = ctx.server().cluster.is_some();
+    let cluster = ctx.in_cluster();
     let mut sent: Vec<&[u8]> = Vec::with_capacity(keys.len());
-    let db = &ctx.server_ref().dbs[ctx.client().db];
+    let db = ctx.db_ref();
     for &k in keys {
         let Some(e) = db.peek(k, i64::MIN) else { continue };
         let mut ttl = 0;
@@ -306,16 +306,16 @@ fn migrate(ctx: &mut Ctx, args: Args) {
     let compression = ctx.config().stored_bool("rdbcompression");
     let mut may_retry = true;
     loop {
-        let now_s = ctx.server().now_ms / 1000;
-        let pick = ctx.server().rng.next_u64();
-        let Some(cs) = ctx.server().migrate_sockets.get(host, port, timeout, now_s, pick) else {
+        let now_s = ctx.now_ms() / 1000;
+        let pick = ctx.rng().next_u64();
+        let Some(cs) = ctx.migrate_sockets().get(host, port, timeout, now_s, pick) else {
             ctx.reply().error("IOERR error or timeout connecting to the client");
             return;
         };
         let select = cs.last_dbid != dbid;
         let mut cmd = Vec::new();
         let sent = migrate_pipeline(ctx, &o, &keys, dbid, select, compression, &mut cmd);
-        let cs = match ctx.server().migrate_sockets.get(host, port, timeout, now_s, pick) {
+        let cs = match ctx.migrate_sockets().get(host, port, timeout, now_s, pick) {
             Some(cs) => cs,
             None => {
                 ctx.reply().error("IOERR error or timeout connecting to the client");
@@ -326,7 +326,7 @@ fn migrate(ctx: &mut Ctx, args: Args) {
         let (auth_reply, select_reply) = match send_migrate_pipeline(cs, &cmd, o.password.is_some(), select, timeout) {
             Ok(replies) => replies,
             Err((f, writing)) => {
-                ctx.server().migrate_sockets.close(host, port);
+                ctx.migrate_sockets().close(host, port);
                 if f != IoFail::TimedOut && may_retry {
                     may_retry = false;
                     continue;
@@ -339,11 +339,11 @@ fn migrate(ctx: &mut Ctx, args: Args) {
         let replies = read_restore_replies(cs, &sent, &auth_reply, &select_reply, o.copy, timeout);
         if let Some(f) = replies.socket_error {
             if replies.target_error.is_none() && replies.read == 0 && may_retry && f != IoFail::TimedOut {
-                ctx.server().migrate_sockets.close(host, port);
+                ctx.migrate_sockets().close(host, port);
                 may_retry = false;
                 continue;
             }
-            ctx.server().migrate_sockets.close(host, port);
+            ctx.migrate_sockets().close(host, port);
         } else if replies.target_error.is_none() {
             cs.last_dbid = dbid;
         }
