@@ -44,7 +44,9 @@
 # per million keys; doubled and the scenario restarted, up to twice, when loading the TTLs takes longer), LIMIT_S (600: longest wait for an expiry, free, save, rewrite or sync), SERVER_CPU (1),
 # CLIENT_CPU (0), REPLICA_CPU (CLIENT_CPU), FERREDIS (target/release/ferredis-server, built first unless
 # SKIP_BUILD=1), REDIS (/usr/bin/redis-server), PROBE (a prebuilt benches/latency_probe.rs; by default compiled
-# with rustc into the scratch directory).
+# with rustc into the scratch directory), PROBE_RT (unset; e.g. 10: the prober runs under SCHED_FIFO at that
+# priority (root), so the load generator it shares CLIENT_CPU with cannot hold its sends and reads back, and its
+# figures are the server's delays rather than its own CPU's run queue; the same for both servers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
@@ -136,7 +138,7 @@ probe_start() {
     local fifo=$WORK/probe.fifo
     rm -f "$fifo"
     mkfifo "$fifo"
-    taskset -c "$CLIENT_CPU" "$PROBE" "$1" "$INTERVAL_MS" <"$fifo" >"$WORK/probe.out" 2>"$WORK/probe.err" &
+    taskset -c "$CLIENT_CPU" ${PROBE_RT:+chrt -f "$PROBE_RT"} "$PROBE" "$1" "$INTERVAL_MS" <"$fifo" >"$WORK/probe.out" 2>"$WORK/probe.err" &
     PROBE_PID=$!
     PIDS+=("$PROBE_PID")
     exec {PROBE_FD}>"$fifo"
@@ -449,7 +451,7 @@ emit() {
 
 others() { pgrep -c -x 'rustc|cargo' 2>/dev/null || true; }
 {
-    echo "Tail latency: ferredis $("$FERREDIS" --version | awk '{print $2, $3}') vs redis $("$REDIS" --version | awk '{print $3}'); SCALE=$SCALE, PING every $INTERVAL_MS ms (prober), servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU; load average at start: $(cut -d' ' -f1-3 /proc/loadavg), other compiler processes: $(others)."
+    echo "Tail latency: ferredis $("$FERREDIS" --version | awk '{print $2, $3}') vs redis $("$REDIS" --version | awk '{print $3}'); SCALE=$SCALE, PING every $INTERVAL_MS ms (prober${PROBE_RT:+, SCHED_FIFO $PROBE_RT}), servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU; load average at start: $(cut -d' ' -f1-3 /proc/loadavg), other compiler processes: $(others)."
     echo
     echo "| scenario | server | phase s | probe samples | probe p50 ms | probe p99 ms | probe p99.9 ms | probe max ms | rb p50 ms | rb p99 ms | rb p99.9 ms | rb max ms | max ratio f/r | p99.9 ratio f/r | load |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"

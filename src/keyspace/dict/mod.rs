@@ -44,8 +44,10 @@
 //!   the old table lies ahead of `rehash_idx` goes there, onto pages already touched, and moves with the rest
 //!   (`Dict::old_slot_for_new`).
 //!   While rehashing, the new table must have room for the elements still in the old one too, so fill checks use
-//!   the total count; if the new table would pass 7/8 (a burst of inserts during a shrink) the migration is
-//!   finished at once and the table then grows normally.
+//!   the total count, and an insert's step keeps pace ([`Dict::insert_step`]): when one entry per insert would
+//!   let the new table fill before the old one drains (a burst of inserts right after a shrink), each insert
+//!   moves its share of what is left. Should the new table still pass 7/8 (only if inserts outrun even that, as
+//!   in bulk paths that skip the steps), the migration is finished at once and the table then grows normally.
 //! * **Load factors**: grow to the next size when an insert would take the fill above 3/4; shrink when below 1/10
 //!   (the keyspace's tables from the cron, [`Dict::resize_if_needed`]; a set's, hash's or sorted set's right
 //!   after a removal, [`Dict::shrink_if_sparse`], as Redis does after SREM/HDEL/ZREM). While a forked child shares our pages resizing is not allowed
@@ -592,7 +594,7 @@ impl<E: DictEntry> Dict<E> {
     #[inline]
     pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> E) -> Option<(&mut E, bool)> {
         if self.rehashing {
-            self.rehash_step(1);
+            self.insert_step();
         }
         let h = self.hash(key);
         let layout = self.layout;
@@ -643,7 +645,7 @@ impl<E: DictEntry> Dict<E> {
     /// Inserts `e`, returning the entry it replaced.
     pub fn insert(&mut self, e: E) -> Option<E> {
         if self.rehashing {
-            self.rehash_step(1);
+            self.insert_step();
         }
         let h = self.hash(e.key());
         self.insert_at_hash(h, e)
@@ -669,7 +671,7 @@ impl<E: DictEntry> Dict<E> {
     #[inline]
     pub fn insert_hashed(&mut self, k: HashedKey, e: E) -> Option<E> {
         if self.rehashing {
-            self.rehash_step(1);
+            self.insert_step();
         }
         let h = if k.seed == self.seed { k.hash } else { self.hash(e.key()) };
         debug_assert_eq!(h, self.hash(e.key()));
@@ -713,7 +715,7 @@ impl<E: DictEntry> Dict<E> {
     /// the insert (bulk creation such as DEBUG POPULATE, which must leave existing keys alone).
     pub fn insert_new(&mut self, e: E) -> Result<(), E> {
         if self.rehashing {
-            self.rehash_step(1);
+            self.insert_step();
         }
         let h = self.hash(e.key());
         if self.rehashing {
@@ -1036,6 +1038,24 @@ impl<E: DictEntry> Dict<E> {
         b.used = 0;
         let (a, b) = (std::mem::take(&mut a.slots), std::mem::take(&mut b.slots));
         a.into_vec().into_iter().chain(b.into_vec()).flatten()
+    }
+
+    /// The rehash step an insert does while a migration runs: one step as Redis's (a run, or 10 empty slots), or
+    /// more when that pace would let the new table fill before the old one drains. What is left is counted in
+    /// steps: each moves at least one run, and runs are separated by empty slots, so at most `min(entries, empty
+    /// slots)` runs are left, plus a tenth of the empty slots the steps pass over. That is compared with the
+    /// inserts the new table can take before it is 7/8 full; when the single-step pace would not finish in time,
+    /// each insert takes `left / room` steps' worth. A growth, whose old table is at most 7/8 full, never needs
+    /// more than the single step; a shrink followed by a burst of inserts spreads its migration over the burst
+    /// (a few entries per insert) instead of moving the rest in one insert when the new table fills.
+    #[inline]
+    fn insert_step(&mut self) {
+        let [old, new] = &self.t;
+        let room = (new.size() / 8 * 7).saturating_sub(self.len() + 1);
+        let empty = old.size().saturating_sub(self.rehash_idx).saturating_sub(old.used);
+        let left = old.used.min(empty) + empty / 10;
+        let n = if left <= room { 1 } else { left.div_ceil(room.max(1)) };
+        self.rehash_step(n);
     }
 
     /// Does incremental rehash work: moves whole runs of the old table until at least `n` entries moved or

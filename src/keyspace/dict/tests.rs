@@ -1087,6 +1087,38 @@ fn growth_under_random_inserts_never_finishes_a_migration_at_once() {
 }
 
 #[test]
+fn a_burst_of_inserts_after_a_shrink_is_paced_not_finished_at_once() {
+    // A table emptied to under a tenth of its fill shrinks into one sized for twice what is left; a burst of
+    // inserts right after (no cron steps in between) would fill the small new table long before one entry per
+    // insert drains the big old one. Each insert takes its share instead: no migration finishes at once.
+    let mut d: Dict<Te> = Dict::with_seed(5);
+    let n = 1_000_000u32;
+    for i in 0..n {
+        d.insert(Te { key: format!("key:{i}").into_bytes(), val: 0 });
+    }
+    while d.rehash_step(100) {}
+    for i in (0..n).filter(|i| i % 11 != 0) {
+        assert!(d.remove(format!("key:{i}").as_bytes()).is_some());
+    }
+    while d.rehash_step(100) {}
+    d.resize_if_needed();
+    assert!(d.is_rehashing(), "the sparse table was expected to start a shrink");
+    let mut most = 0;
+    for i in n..n + 400_000 {
+        let moves = d.probe_work().moves;
+        d.insert(Te { key: format!("key:{i}").into_bytes(), val: 0 });
+        let step = d.probe_work().moves - moves;
+        most = most.max(step);
+        assert_eq!(d.probe_work().finished_at_once, 0, "insert {i}: {:?}", d.probe_work());
+    }
+    // A step moves whole runs, so one insert's can move a few hundred entries (a long run of the growth that
+    // follows); finishing the shrink's migration at once moved over 50,000 here.
+    assert!(most < 5_000, "one insert's step moved {most} entries");
+    check_invariants(&d);
+    assert_eq!(d.len(), (n as usize).div_ceil(11) + 400_000);
+}
+
+#[test]
 fn a_clustered_shrink_of_many_elements_waits_until_few_are_left() {
     // Deleting in SCAN order (a SCAN + DEL client, a mass expiry) leaves the rest in the top of the hash space; the
     // shrink must then rebuild under a new seed, which moves every element at once. With more than
