@@ -44,7 +44,7 @@
 //!   the old table lies ahead of `rehash_idx` goes there, onto pages already touched, and moves with the rest
 //!   (`Dict::old_slot_for_new`).
 //!   While rehashing, the new table must have room for the elements still in the old one too, so fill checks use
-//!   the total count, and an insert's step keeps pace ([`Dict::insert_step`]): when one entry per insert would
+//!   the total count, and an insert's step keeps pace (`Dict::insert_step`): when one entry per insert would
 //!   let the new table fill before the old one drains (a burst of inserts right after a shrink), each insert
 //!   moves its share of what is left. Should the new table still pass 7/8 (only if inserts outrun even that, as
 //!   in bulk paths that skip the steps), the migration is finished at once and the table then grows normally.
