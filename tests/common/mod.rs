@@ -153,6 +153,9 @@ pub fn redis_cli_bin() -> PathBuf {
 }
 
 /// A running server process; killed on drop.
+/// How many of a server's last log lines a failing test prints.
+const LOG_TAIL_ON_FAILURE: usize = 40;
+
 pub struct Server {
     pub kind: Kind,
     pub port: u16,
@@ -451,6 +454,13 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failing test shows what each of its servers logged last (the log goes with the server below).
+        if std::thread::panicking() {
+            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines[lines.len().saturating_sub(LOG_TAIL_ON_FAILURE)..].join("\n");
+            eprintln!("--- {} on port {}, the end of its log:\n{tail}", self.kind.label(), self.port);
+        }
         if self.owns_dir {
             let _ = std::fs::remove_dir_all(&self.dir);
         } else {

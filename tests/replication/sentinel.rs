@@ -406,13 +406,16 @@ fn kill_master_and_check_failover(mut master: Server, replicas: &[Server], senti
     assert_eq!(words[2], old.to_string(), "{switch}");
     let new_port: u16 = words[4].parse().expect("a port");
     assert!(replicas.iter().any(|r| r.port == new_port), "{switch}: not one of the replicas");
-    wait_until(60, &format!("all {n} sentinels to name the new master"), || {
+    // After `+switch-master` the other sentinels learn the new configuration from hello messages, and a replica
+    // whose reconfiguration went astray is pointed at the new master only after a failover timeout (20 s) of
+    // stable configuration (`+fix-slave-config`): on a loaded machine either can take well over a minute.
+    wait_until(120, &format!("all {n} sentinels to name the new master"), || {
         sentinels.iter_mut().all(|c| master_addr(c) == Some(new_port))
     });
     let other = replicas.iter().find(|r| r.port != new_port).expect("other replica");
     let role = ask(new_port, &["ROLE"]).unwrap_or_default();
     assert!(role.starts_with(b"*3\r\n$6\r\nmaster\r\n"), "{}", escape(&role));
-    wait_until(60, "the other replica to follow the new master", || {
+    wait_until(120, "the other replica to follow the new master", || {
         let info = String::from_utf8_lossy(&ask(other.port, &["INFO", "replication"]).unwrap_or_default()).into_owned();
         info.contains(&format!("master_port:{new_port}\r\n")) && info.contains("master_link_status:up")
     });
