@@ -10,8 +10,9 @@
 //! - Reads of the server's settings and clock: [`Ctx::config`], [`Ctx::now_ms`], [`Ctx::lru_clock`],
 //!   [`Ctx::thresholds`], [`Ctx::stream_limits`], ...; and of its role: [`Ctx::repl`], [`Ctx::in_cluster`],
 //!   [`Ctx::sentinel_mode`].
-//! - Small services: [`Ctx::stats_mut`] (and [`Ctx::stats_and_reply`]), [`Ctx::rng`], the propagation requests ([`Ctx::rewrite`],
-//!   [`Ctx::also_propagate`], ...), keyspace events ([`Ctx::notify`]), server actions ([`Ctx::request_action`]).
+//! - Small services: [`Ctx::stats_mut`] (and [`Ctx::stats_and_reply`]), [`Ctx::rng`], the propagation requests
+//!   ([`Ctx::rewrite`], [`Ctx::also_propagate`], ...), keyspace events ([`Ctx::notify`]), server actions
+//!   ([`Ctx::request_action`]).
 //! - Whole databases: [`Ctx::empty_data`] and [`Ctx::swap_dbs`] (FLUSHDB, FLUSHALL, SWAPDB), through the state's
 //!   door for whole-database changes.
 //! - One part for one family: [`Ctx::scripts`] (SCRIPT, FUNCTION: the script engines and the lazy-free thread),
