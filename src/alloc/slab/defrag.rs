@@ -276,6 +276,27 @@ fn in_evac(p: *const u8, c: usize) -> bool {
     })
 }
 
+/// Puts the chain of free chunks that starts at `head` in front of `class`'s free list; its end is found by
+/// walking the links from `from`.
+///
+/// # Safety
+/// `head` and `from` are chunks of one null-terminated chain of this thread's free chunks of `class`, `from` at or
+/// after `head`, and nothing else refers to the chain.
+unsafe fn prepend_chain(class: &super::Class, head: *mut u8, from: *mut u8) {
+    let mut tail = from;
+    loop {
+        // SAFETY: `tail` is a chunk of the chain (contract); a free chunk's first word links to the next one.
+        let next = unsafe { tail.cast::<*mut u8>().read() };
+        if next.is_null() {
+            break;
+        }
+        tail = next;
+    }
+    // SAFETY: `tail` is the chain's last chunk, which nothing else refers to (contract): its link is ours to set.
+    unsafe { tail.cast::<*mut u8>().write(class.free.get()) };
+    class.free.set(head);
+}
+
 /// Unmaps the evacuated pages whose chunks are all free now; returns the bytes released.
 pub fn defrag_poll() -> usize {
     SLAB.with(|s| release_evacuated(s, false))
@@ -307,16 +328,7 @@ fn release_evacuated(s: &Slab, all: bool) -> usize {
             if all {
                 let head = (*h).evac_head;
                 if !head.is_null() {
-                    let mut tail = head;
-                    loop {
-                        let next = tail.cast::<*mut u8>().read();
-                        if next.is_null() {
-                            break;
-                        }
-                        tail = next;
-                    }
-                    tail.cast::<*mut u8>().write(class.free.get());
-                    class.free.set(head);
+                    prepend_chain(class, head, head);
                 }
                 (*h).evac = 0;
                 (*h).count = 0;
@@ -351,19 +363,10 @@ pub(super) fn defrag_finish(s: &Slab) -> usize {
             let class = &s.classes[d.class.get()];
             let head = d.list.replace(std::ptr::null_mut());
             if !head.is_null() {
-                let mut tail = if d.rest.get().is_null() { d.last.get() } else { d.rest.get() };
-                // SAFETY: `tail` is a chunk of the detached list; walking its links reaches the list's end.
-                unsafe {
-                    loop {
-                        let next = tail.cast::<*mut u8>().read();
-                        if next.is_null() {
-                            break;
-                        }
-                        tail = next;
-                    }
-                    tail.cast::<*mut u8>().write(class.free.get());
-                }
-                class.free.set(head);
+                let from = if d.rest.get().is_null() { d.last.get() } else { d.rest.get() };
+                // SAFETY: `head` starts the detached list, of this class's free chunks and referred to by nothing
+                // else now; `from` is one of its chunks.
+                unsafe { prepend_chain(class, head, from) };
             }
             for &h in d.seen.borrow_mut().iter() {
                 // SAFETY: pages of this thread counted by the walk.

@@ -795,20 +795,16 @@ fn hgetall(ctx: &mut Ctx, args: Args) {
 
 /// HKEYS key
 fn hkeys(ctx: &mut Ctx, args: Args) {
-    let now = field_now(ctx);
-    let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
-    let Some(h) = h else {
-        r.array(0);
-        return;
-    };
-    r.array(h.live_len(now));
-    for (f, _) in h.iter_live(now) {
-        reply_str(r, f);
-    }
+    reply_live_halves(ctx, args, true)
 }
 
 /// HVALS key
 fn hvals(ctx: &mut Ctx, args: Args) {
+    reply_live_halves(ctx, args, false)
+}
+
+/// HKEYS (`fields`) or HVALS: one half of each pair whose TTL has not passed, as an array.
+fn reply_live_halves(ctx: &mut Ctx, args: Args, fields: bool) {
     let now = field_now(ctx);
     let Ok((h, r)) = ctx.read_typed::<Hash>(args.get(1)) else { return };
     let Some(h) = h else {
@@ -816,8 +812,8 @@ fn hvals(ctx: &mut Ctx, args: Args) {
         return;
     };
     r.array(h.live_len(now));
-    for (_, v) in h.iter_live(now) {
-        reply_str(r, v);
+    for (f, v) in h.iter_live(now) {
+        reply_str(r, if fields { f } else { v });
     }
 }
 
