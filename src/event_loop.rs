@@ -22,6 +22,9 @@
 //!   coalesce pub/sub messages: a subscriber gets one write for many messages). If the handler says it has such
 //!   work ([`EventHandler::has_deferred_work`]), the loop always probes the poller without blocking first, and
 //!   calls `before_block` only when it is really about to sleep.
+//! * **Sliced work**: while the handler has work it spends a bounded slice of at each `before_sleep`
+//!   ([`EventHandler::has_sliced_work`]; the server's cron rehashing), the loop polls without waiting, so a
+//!   long job runs between passes over the ready events instead of holding them back.
 //!
 //! The loop does not own the code that reacts to events: an [`EventHandler`] (the server) is passed in, and gets the
 //! loop back as a parameter so it can change registrations from inside its callbacks. Invariant: `masks[fd]` is
@@ -73,6 +76,11 @@ pub trait EventHandler<P: Poller = DefaultPoller> {
     }
     /// Runs when the loop is about to block in the poller (no event was ready): postponed work goes out now.
     fn before_block(&mut self, _el: &mut EventLoop<P>) {}
+    /// Whether the handler has work it does a slice at a time in [`EventHandler::before_sleep`]: while it has, the
+    /// loop polls without waiting, so the slices go on between event passes and also while nothing happens.
+    fn has_sliced_work(&self) -> bool {
+        false
+    }
 }
 
 /// The adaptive busy-poll window (see the module documentation).
@@ -236,7 +244,7 @@ impl<P: Poller> EventLoop<P> {
         if let Some(cap) = max_wait_ms {
             timeout = Some(timeout.map_or(cap, |t| t.min(cap)));
         }
-        if self.stop {
+        if self.stop || h.has_sliced_work() {
             timeout = Some(0);
         }
         let mut fired = std::mem::take(&mut self.fired);
@@ -475,6 +483,44 @@ mod tests {
         // Nothing deferred any more: no call.
         el.process_events(&mut h, Some(1)).unwrap();
         assert_eq!(h.blocks, 1);
+    }
+
+    /// A handler with `left` slices of work, one per `before_sleep`.
+    struct Sliced {
+        left: u32,
+        before_sleeps: u32,
+    }
+
+    impl EventHandler for Sliced {
+        fn file_event(&mut self, _el: &mut EventLoop, _fd: RawFd, _ready: Interest) {}
+        fn time_event(&mut self, _el: &mut EventLoop, _id: u64) -> TimerNext {
+            TimerNext::Stop
+        }
+        fn before_sleep(&mut self, _el: &mut EventLoop) {
+            self.before_sleeps += 1;
+            self.left = self.left.saturating_sub(1);
+        }
+        fn has_sliced_work(&self) -> bool {
+            self.left > 0
+        }
+    }
+
+    #[test]
+    fn sliced_work_keeps_the_loop_from_sleeping_until_it_is_done() {
+        let mut el: EventLoop = EventLoop::new(16).unwrap();
+        let mut h = Sliced { left: 3, before_sleeps: 0 };
+        // With work left after `before_sleep` the loop polls without waiting (the cap is a minute: a loop that
+        // slept would take one per pass).
+        let t = std::time::Instant::now();
+        el.process_events(&mut h, Some(60_000)).unwrap();
+        el.process_events(&mut h, Some(60_000)).unwrap();
+        assert_eq!((h.left, h.before_sleeps), (1, 2));
+        assert!(t.elapsed() < std::time::Duration::from_secs(30), "the loop slept with sliced work left");
+        // The last slice: now the loop sleeps until the cap (20 ms).
+        let t = std::time::Instant::now();
+        el.process_events(&mut h, Some(20)).unwrap();
+        assert_eq!((h.left, h.before_sleeps), (0, 3));
+        assert!(t.elapsed() >= std::time::Duration::from_millis(15), "the loop did not sleep without work");
     }
 
     #[test]

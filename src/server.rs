@@ -312,6 +312,11 @@ impl EventHandler for Server {
         !self.state.clients.pending_push.is_empty()
     }
 
+    fn has_sliced_work(&self) -> bool {
+        // Not while a script runs past its time limit: `before_sleep` then only writes replies.
+        crate::state::expire::rehash_pending(&self.state) && !self.state.scripting.is_timedout()
+    }
+
     fn before_block(&mut self, el: &mut EventLoop) {
         self.flush_pending_pushes(el);
     }
@@ -386,6 +391,10 @@ impl Server {
             && self.state.clients.pending_push_since.elapsed() >= crate::state::PUSH_COALESCE
         {
             self.flush_pending_pushes(el);
+        }
+        // A slice of the cron's rehash grant, after this pass's replies went out (see `state::expire::rehash_slice`).
+        if crate::state::expire::rehash_pending(&self.state) {
+            crate::latency::timed("dict-cron", || crate::state::expire::rehash_slice(&mut self.state));
         }
     }
 }

@@ -676,9 +676,6 @@ impl Db {
         std::mem::swap(&mut self.hexpires, &mut other.hexpires);
     }
 
-    /// Cron work for this database: shrink/grow tables that need it (unless a child process shares our memory)
-    /// and spend up to `budget_us` on incremental rehashing (Redis's `databasesCron` with `activerehashing`).
-    /// Returns true when rehash work was done.
     /// The TTL count the header promises (`expires` = entries carrying a TTL), checked in debug builds on
     /// databases small enough to scan.
     fn debug_check_expires(&self) {
@@ -688,6 +685,9 @@ impl Db {
         }
     }
 
+    /// Cron work for this database: shrink/grow tables that need it (unless a child process shares our memory)
+    /// and spend up to `budget_us` on incremental rehashing (Redis's `databasesCron` with `activerehashing`).
+    /// Returns true when rehash work was done.
     pub fn cron(&mut self, resize_allowed: bool, budget_us: u64) -> bool {
         self.debug_check_expires();
         self.keys.set_resize_allowed(resize_allowed);

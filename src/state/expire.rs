@@ -257,8 +257,8 @@ fn field_expire_steps(state: &mut ServerState, fast: bool) {
 }
 
 /// Per-database cron work, called `hz` times per second: the slow expire cycle, table resizing (not while a child
-/// process shares our memory), and (with `activerehashing`) up to 1 ms of incremental rehashing in the first
-/// database that needs it.
+/// process shares our memory), and (with `activerehashing`) the grant of [`CRON_REHASH_US`] of incremental
+/// rehashing, which [`rehash_slice`] spends between event passes.
 pub fn databases_cron(state: &mut ServerState) {
     // A replica never expires its master's keys on its own: its master's DELs do (reads meanwhile treat them as
     // missing); only the keys its own clients gave a TTL.
@@ -272,10 +272,22 @@ pub fn databases_cron(state: &mut ServerState) {
     crate::latency::timed("dict-cron", || tables_cron(state));
 }
 
-/// The keyspace tables' share of the cron: a resize decision for a few databases, then up to 1 ms of rehashing
-/// (Redis's `databasesCron` with `activerehashing`).
+/// Incremental rehashing the cron grants per call, in microseconds: Redis's `databasesCron` rehashes for 1 ms
+/// per call with `activerehashing` (`incrementallyRehash`), and so does ours in total, but in slices.
+pub const CRON_REHASH_US: u64 = 1000;
+
+/// The longest one slice of that grant holds the event loop ([`rehash_slice`]). Redis spends its millisecond at
+/// once, so a request that arrives then waits for all of it; ten slices, each after a pass over the ready clients
+/// and their replies, keep that wait to a tenth, and the loop does not sleep while any of the grant is left, so
+/// an idle server still spends the whole millisecond per call.
+pub const REHASH_SLICE_US: u64 = 100;
+
+/// The keyspace tables' share of the cron: a resize decision for a few databases, then (with `activerehashing`)
+/// the grant of [`CRON_REHASH_US`] of rehashing for [`rehash_slice`] (Redis's `databasesCron`). Nothing while a
+/// child process shares our memory: a migration writes every page it passes, which the child would then copy.
 fn tables_cron(state: &mut ServerState) {
     let ndbs = state.dbs.len();
+    state.expire_cycle.rehash_credit_us = 0;
     if ndbs == 0 {
         return;
     }
@@ -292,16 +304,42 @@ fn tables_cron(state: &mut ServerState) {
         state.expire_cycle.resize_db = i + 1;
         state.dbs[i].keys.resize_if_needed();
     }
-    if !state.config.activerehashing {
+    if state.config.activerehashing {
+        state.expire_cycle.rehash_credit_us = CRON_REHASH_US;
+        rehash_slice(state);
+    }
+}
+
+/// Whether some of the cron's rehash grant is left for [`rehash_slice`] (the loop then polls without sleeping).
+#[inline]
+pub fn rehash_pending(state: &ServerState) -> bool {
+    state.expire_cycle.rehash_credit_us > 0
+}
+
+/// Spends up to [`REHASH_SLICE_US`] of the cron's rehash grant on the first database (of [`DBS_PER_CALL`] from
+/// where the last call stopped) whose table migrates, and takes what it spent off the grant; a grant with no
+/// migration left to work on is dropped. Called by the cron after its grant and before the loop polls again
+/// (`before_sleep`), after the pass's replies are written.
+pub fn rehash_slice(state: &mut ServerState) {
+    let credit = state.expire_cycle.rehash_credit_us;
+    let ndbs = state.dbs.len();
+    if credit == 0 || ndbs == 0 || state.persist.child_pid.is_some() {
+        state.expire_cycle.rehash_credit_us = 0;
         return;
     }
-    for _ in 0..per_call {
+    let start = std::time::Instant::now();
+    let budget = credit.min(REHASH_SLICE_US);
+    let mut worked = false;
+    for _ in 0..DBS_PER_CALL.min(ndbs) {
         let i = state.expire_cycle.rehash_db % ndbs;
-        if state.dbs[i].cron(true, 1000) {
+        if state.dbs[i].cron(true, budget) {
+            worked = true;
             break;
         }
         state.expire_cycle.rehash_db = (i + 1) % ndbs;
     }
+    let spent = (start.elapsed().as_micros() as u64).max(1);
+    state.expire_cycle.rehash_credit_us = if worked { credit.saturating_sub(spent) } else { 0 };
 }
 
 /// `INFO stats` `expired_keys`: every expiry, lazy or active, is counted in its database.
@@ -547,5 +585,48 @@ mod tests {
         }
         assert!(s.dbs[1].keys.table_bytes() < big / 16);
         assert_eq!(s.dbs[1].len(), 10);
+    }
+
+    #[test]
+    fn the_crons_rehash_grant_is_spent_in_slices_until_the_migration_ends() {
+        let mut s = state();
+        // A big table in the middle of a migration.
+        let mut n = 0;
+        while !(s.dbs[0].keys.is_rehashing() && s.dbs[0].len() > 100_000) {
+            s.dbs[0].insert(Entry::new_string(format!("key:{n}").as_bytes(), b"v"));
+            n += 1;
+        }
+        // A child shares our pages: no grant, and a grant left from before is dropped by the next slice.
+        s.persist.child_pid = Some(1);
+        tables_cron(&mut s);
+        assert!(!rehash_pending(&s));
+        s.expire_cycle.rehash_credit_us = CRON_REHASH_US;
+        rehash_slice(&mut s);
+        assert!(!rehash_pending(&s));
+        s.persist.child_pid = None;
+        // The cron grants its millisecond and spends the first slice of it; the rest goes in more slices, each
+        // taking what it spent off the grant, so the grant ends.
+        let mut calls = 0;
+        while s.dbs[0].keys.is_rehashing() {
+            tables_cron(&mut s);
+            calls += 1;
+            let mut slices = 1;
+            while rehash_pending(&s) {
+                assert!(s.expire_cycle.rehash_credit_us < CRON_REHASH_US);
+                rehash_slice(&mut s);
+                slices += 1;
+                assert!(slices <= CRON_REHASH_US, "a slice takes at least a microsecond off the grant");
+            }
+            assert!(calls < 100_000, "the migration never ends");
+        }
+        assert_eq!(s.dbs[0].len(), n);
+        // Nothing migrates: the grant is dropped at the first slice.
+        tables_cron(&mut s);
+        assert!(!rehash_pending(&s));
+        // activerehashing off: no grant.
+        s.config.activerehashing = false;
+        s.dbs[0].insert(Entry::new_string(b"one-more", b"v"));
+        tables_cron(&mut s);
+        assert!(!rehash_pending(&s));
     }
 }
