@@ -13,6 +13,9 @@
 //!
 //! `samples=<n> p50_us=<..> p99_us=<..> p99.9_us=<..> max_us=<..>`
 //!
+//! With `PROBE_SAMPLES_FILE=<path>` in its environment it also writes every sample there, sorted, one round trip
+//! in microseconds per line (benches/tail_latency.sh pools the runs of a scenario from these).
+//!
 //! If the connection breaks (or no reply comes within 300 s) it says so on standard error and exits with status 1.
 //!
 //! Usage: `latency_probe <port> [interval_ms] [duration_s]` (or `cargo bench --bench latency_probe -- <port> ..`).
@@ -164,6 +167,13 @@ fn main() -> ExitCode {
     }
 
     samples.sort_unstable();
+    if let Some(path) = std::env::var_os("PROBE_SAMPLES_FILE") {
+        let text: String = samples.iter().map(|s| format!("{s}\n")).collect();
+        if let Err(e) = std::fs::write(&path, text) {
+            eprintln!("latency_probe: cannot write {}: {e}", path.to_string_lossy());
+            return ExitCode::FAILURE;
+        }
+    }
     println!(
         "samples={} p50_us={} p99_us={} p99.9_us={} max_us={}",
         samples.len(),

@@ -39,7 +39,8 @@
 # REPEAT=N runs each scenario N times (odd runs ferredis first, even runs redis first) and adds a "median" row
 # per server: each figure's median over the N runs. One run's maximum on a shared 2-core machine is one sample of
 # whatever else ran then (kernel threads such as kdamond take a few ms of either CPU at random moments), so the
-# median of several runs is the figure to compare.
+# median of several runs is the figure to compare; a "pooled" row per server adds the prober's percentiles over
+# all the runs' samples together (its p99.9 is then a rank among REPEAT times as many samples).
 # Knobs: SCENARIOS, SCALE (1), REPEAT (1), INTERVAL_MS (2), BASELINE_S (1), TAIL_S (3), EXPIRE_AHEAD_S (5 + BASELINE_S + 6 s
 # per million keys; doubled and the scenario restarted, up to twice, when loading the TTLs takes longer), LIMIT_S (600: longest wait for an expiry, free, save, rewrite or sync), SERVER_CPU (1),
 # CLIENT_CPU (0), REPLICA_CPU (CLIENT_CPU), FERREDIS (target/release/ferredis-server, built first unless
@@ -138,7 +139,9 @@ probe_start() {
     local fifo=$WORK/probe.fifo
     rm -f "$fifo"
     mkfifo "$fifo"
-    taskset -c "$CLIENT_CPU" ${PROBE_RT:+chrt -f "$PROBE_RT"} "$PROBE" "$1" "$INTERVAL_MS" <"$fifo" >"$WORK/probe.out" 2>"$WORK/probe.err" &
+    rm -f "$WORK/probe.samples"
+    PROBE_SAMPLES_FILE=$WORK/probe.samples taskset -c "$CLIENT_CPU" ${PROBE_RT:+chrt -f "$PROBE_RT"} "$PROBE" "$1" \
+        "$INTERVAL_MS" <"$fifo" >"$WORK/probe.out" 2>"$WORK/probe.err" &
     PROBE_PID=$!
     PIDS+=("$PROBE_PID")
     exec {PROBE_FD}>"$fifo"
@@ -494,6 +497,26 @@ median_row() {
     rm -f "$OUT/raw.csv.median"
 }
 
+# pooled_row <scenario>: appends to raw.csv, for each server, a row "<scenario> pooled" with the prober's
+# percentiles over the samples of all the scenario's REPEAT runs together (nearest rank, as the prober's own),
+# phase the runs' total and no redis-benchmark figures. One run's p99.9 is its tenth-or-so worst probe, so it
+# moves with the few preemptions that run happened to meet; pooled, it is the same rank over REPEAT times the
+# samples.
+pooled_row() {
+    local label f
+    for label in ferredis redis; do
+        f=$WORK/pooled-$1-$label.samples
+        [ -s "$f" ] || continue
+        sort -n "$f" | awk -v sc="$1" -v s="$label" -v phase="${POOLED_PHASE[$label]:-0}" '
+            { v[NR] = $1 }
+            function pct(p,    r) { r = int(p / 100 * NR); if (r < p / 100 * NR) r++; if (r < 1) r = 1; return v[r] }
+            END { printf "%s pooled,%s,%.1f,%d,%d,%d,%d,%d,-,-\n", sc, s, phase, NR, pct(50), pct(99), pct(99.9), v[NR] }
+        ' >>"$OUT/raw.csv"
+        rm -f "$f"
+    done
+}
+
+declare -A POOLED_PHASE=()
 for sc in "${SCENARIO_LIST[@]}"; do
     for rep in $(seq 1 "$REPEAT"); do
         id=$sc
@@ -506,6 +529,10 @@ for sc in "${SCENARIO_LIST[@]}"; do
             echo "$(date +%T) $id on $label" >&2
             run_scenario "$sc" "$label" "$bin"
             read -r samples p50 p99 p999 max <<<"$PROBE_RESULT"
+            if [ "$REPEAT" -gt 1 ]; then
+                cat "$WORK/probe.samples" >>"$WORK/pooled-$sc-$label.samples"
+                POOLED_PHASE[$label]=$(awk -v a="${POOLED_PHASE[$label]:-0}" -v b="$PHASE_S" 'BEGIN {printf "%.1f", a + b}')
+            fi
             raw "$id" "$label" "$PHASE_S" "$samples" "$p50" "$p99" "$p999" "$max" "$RB" "$(cut -d' ' -f1 /proc/loadavg)"
             echo "$(date +%T) $id on $label: phase ${PHASE_S}s, probe $PROBE_RESULT, rb $RB" >&2
         done
@@ -514,6 +541,9 @@ for sc in "${SCENARIO_LIST[@]}"; do
     if [ "$REPEAT" -gt 1 ]; then
         median_row "$sc"
         emit "$sc median"
+        pooled_row "$sc"
+        emit "$sc pooled"
+        POOLED_PHASE=()
     fi
 done
 echo >>"$OUT/summary.md"
