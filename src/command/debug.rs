@@ -1058,7 +1058,7 @@ fn stringmatch_fuzz(rng: &mut crate::util::Rng) {
 /// INFO all and CLIENT LIST rendered now, for a report written on the main thread (ASSERT, PANIC, OOM).
 fn live_report_text(ctx: &Ctx) -> String {
     let info = crate::command::info::info_all_text(ctx);
-    let list = crate::command::connection::client_list_text(ctx.server_ref(), Some(ctx.client()), usize::MAX);
+    let list = crate::command::client_info::client_list_text(ctx.server_ref(), Some(ctx.client()), usize::MAX);
     crate::crash_report::report_text(&info, &list)
 }
 

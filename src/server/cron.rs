@@ -147,7 +147,7 @@ impl Server {
                 command::info::info_all_text(&ctx)
             };
             // Rendered once a second: bounded so that thousands of clients cost no visible pause.
-            let list = command::connection::client_list_text(
+            let list = command::client_info::client_list_text(
                 ctx.server_ref(),
                 None,
                 crate::crash_report::SNAPSHOT_MAX_CLIENTS,
@@ -218,7 +218,7 @@ impl Server {
             {
                 log_warning!(
                     "Client {} closed for overcoming of output buffer limits.",
-                    command::connection::client_info_string(&c.state, now_ms)
+                    command::client_info::client_info_string(&c.state, now_ms)
                 );
                 self.state.stats.client_outbuf_limit_disconnections += 1;
                 self.free_client_by_fd(el, fd as RawFd);
