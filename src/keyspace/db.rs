@@ -18,7 +18,7 @@
 #![forbid(unsafe_code)]
 
 use crate::keyspace::dict::{Dict, HashedKey};
-use crate::keyspace::object::Entry;
+use crate::keyspace::object::{Entry, FREE_EFFORT_THRESHOLD};
 use crate::keyspace::slots::{self, SlotIndex};
 use crate::util::Rng;
 
@@ -41,10 +41,10 @@ pub struct Db {
     /// server propagates a DEL/UNLINK for each and invalidates WATCHes
     /// (the server state's `drain_expired`).
     pub expired_log: Vec<(Vec<u8>, Deletion)>,
-    /// Big values (more than [`crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD`] steps to free) the server let go of on
-    /// its own: expired, or overwritten by a write. They wait here, with the same drain as `expired_log`, for the
-    /// server to free them: in the lazy-free thread with `lazyfree-lazy-expire` / `lazyfree-lazy-server-del`
-    /// (Redis's `dbAsyncDelete` / `freeObjAsync`), on the spot otherwise.
+    /// Big values (more than [`FREE_EFFORT_THRESHOLD`] steps to free) the server let go of on its own: expired, or
+    /// overwritten by a write. They wait here, with the same drain as `expired_log`, for the server to free them:
+    /// in the lazy-free thread with `lazyfree-lazy-expire` / `lazyfree-lazy-server-del` (Redis's `dbAsyncDelete` /
+    /// `freeObjAsync`), on the spot otherwise.
     pub garbage: Vec<(Entry, Freed)>,
     /// The per-slot key index, in cluster mode only ([`crate::keyspace::slots`]): every insert and remove below
     /// notes the key there. `None` otherwise, which costs one predictable branch per insert or remove.
@@ -383,7 +383,7 @@ impl Db {
                     self.log_event(events::LOG_EXPIRED, e.key());
                     self.expired_log.push((e.key().to_vec(), Deletion::Expired));
                     EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
-                    if crate::keyspace::lazyfree::free_effort(&e) > crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD {
+                    if e.free_effort() > FREE_EFFORT_THRESHOLD {
                         self.garbage.push((e, Freed::Expired));
                     } else {
                         // Freeing the value is the latency monitor's `expire-del` event.
@@ -443,9 +443,7 @@ impl Db {
             self.unfile_replaced(o);
         }
         match old {
-            Some(o)
-                if crate::keyspace::lazyfree::free_effort(&o) > crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD =>
-            {
+            Some(o) if o.free_effort() > FREE_EFFORT_THRESHOLD => {
                 self.garbage.push((o, Freed::Overwritten));
                 EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
                 None
@@ -591,7 +589,7 @@ impl Db {
 
     fn delete_as(&mut self, key: &[u8], why: Freed) -> bool {
         let Some(e) = self.remove(key) else { return false };
-        if crate::keyspace::lazyfree::free_effort(&e) > crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD {
+        if e.free_effort() > FREE_EFFORT_THRESHOLD {
             self.garbage.push((e, why));
             EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
         }
