@@ -25,6 +25,10 @@
 //! equal the bytes charged for live allocations, which never exceed 2^48 (256 TiB), so the high bits never
 //! borrow from or carry into them in the true (non-wrapped) sum.
 //!
+//! The figures the server reads from it live here too: [`used_memory`] (the counter less the slab's free chunks:
+//! INFO, MEMORY, eviction, the tables' growth limit) and [`allocator_stats`] (INFO's allocator lines, O(1) inside
+//! a [`CheapAllocatorStats`] scope).
+//!
 //! The allocator is registered in `lib.rs`, so every artifact that links the library (the server, the check
 //! tools, the tests and benchmarks) uses it; no other crate in the graph may define one. Tested by the unit tests
 //! below and by `tests/memory_accounting.rs` (used_memory follows SET/DEL/FLUSHALL).
@@ -33,7 +37,7 @@ pub mod slab;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The bytes charged for live allocations (low 48 bits) and a call count (high 16 bits), as drawn above. Written
 /// by [`Counting`]'s `alloc`/`dealloc`/`realloc` on every thread's every allocation, by the slab as it maps and
@@ -158,6 +162,58 @@ pub fn allocated() -> u64 {
 #[inline]
 pub fn calls() -> u16 {
     (COUNTER.load(Ordering::Relaxed) >> BYTES_BITS) as u16
+}
+
+/// Bytes of memory the server holds (`used_memory`), in O(1): what the counting global allocator has charged
+/// for live allocations ([`allocated`]: glibc's chunk sizes, plus the slab's mapped pages), minus the calling
+/// thread's slab bytes not handed out (free chunks wait on free lists until their page is released, and must not
+/// count, or deleting keys would never lower the figure). Call it on the main thread, where the data lives.
+#[inline]
+pub fn used_memory() -> u64 {
+    allocated().saturating_sub(slab::free_bytes() as u64)
+}
+
+/// Allocator figures for INFO memory: (allocated, active, resident) bytes. `allocated` is what the program holds,
+/// `active` what the allocator took from the system (free chunks included), `resident` the same from the kernel's
+/// point of view (glibc can't tell the two apart, so they are equal there).
+pub fn allocator_stats() -> (u64, u64, u64) {
+    let allocated = allocated();
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if !CHEAP_ALLOCATOR_STATS.load(Ordering::Relaxed) {
+        // SAFETY: mallinfo2 takes no arguments, only reads allocator statistics and returns them by value.
+        let mi = unsafe { libc::mallinfo2() };
+        // malloc's heap and mappings, plus the slab's pages (mapped directly, unknown to malloc).
+        let slab = slab::stats().page_bytes as u64;
+        // What malloc_trim gave back inside the heap still counts in `arena`: what is resident bounds it.
+        let active = ((mi.arena + mi.hblkhd) as u64 + slab).min(crate::sys::process::rss_memory()).max(allocated);
+        return (allocated, active, active);
+    }
+    let rss = crate::sys::process::rss_memory().max(allocated);
+    (allocated, rss, rss)
+}
+
+/// While set, [`allocator_stats`] reports the resident set as `active` instead of walking malloc's arenas with
+/// `mallinfo2`, which costs tens of milliseconds on a heap fragmented by many small objects. The cron's
+/// once-a-second crash-report snapshot renders INFO under [`CheapAllocatorStats`]; INFO and MEMORY commands
+/// keep the exact figures. Set and cleared only by [`CheapAllocatorStats::enter`] and its drop, around the
+/// snapshot in `Server::refresh_crash_snapshot`. A static because [`allocator_stats`] is reached from INFO's
+/// rendering, which has no parameter for it.
+static CHEAP_ALLOCATOR_STATS: AtomicBool = AtomicBool::new(false);
+
+/// Scope in which [`allocator_stats`] takes its O(1) path (see `CHEAP_ALLOCATOR_STATS`).
+pub struct CheapAllocatorStats(());
+
+impl CheapAllocatorStats {
+    pub fn enter() -> CheapAllocatorStats {
+        CHEAP_ALLOCATOR_STATS.store(true, Ordering::Relaxed);
+        CheapAllocatorStats(())
+    }
+}
+
+impl Drop for CheapAllocatorStats {
+    fn drop(&mut self) {
+        CHEAP_ALLOCATOR_STATS.store(false, Ordering::Relaxed);
+    }
 }
 
 /// Charges `bytes` of memory obtained outside the allocator API (the slab's mapped pages).
@@ -325,7 +381,7 @@ pub fn trim_if_worth(rss: u64) -> bool {
         FREE_AFTER_TRIM.store(last, Ordering::Relaxed);
         if rss > 0 && free >= last + (4 << 20) && free >= rss / 4 {
             trim();
-            let after = crate::util::rss_memory().saturating_sub(allocated());
+            let after = crate::sys::process::rss_memory().saturating_sub(allocated());
             FREE_AFTER_TRIM.store(after, Ordering::Relaxed);
             return true;
         }

@@ -164,9 +164,15 @@ fn fd() -> i32 {
     crate::log::signal_fd()
 }
 
+/// The start of a log line at warning level, async-signal-safely (what [`sys::write_registers`] starts its lines
+/// with).
+fn warning_prefix(w: &mut SigWriter) {
+    crate::log::write_prefix_signal_safe(w, LogLevel::Warning);
+}
+
 /// A whole log line at warning level, async-signal-safely.
 fn line(w: &mut SigWriter, parts: &[&[u8]]) {
-    crate::log::write_prefix_signal_safe(w, LogLevel::Warning);
+    warning_prefix(w);
     for p in parts {
         w.bytes(p);
     }
@@ -418,7 +424,7 @@ extern "C" fn on_fatal_signal(sig: libc::c_int, info: *mut libc::siginfo_t, uctx
         w.str("Crashed running the instruction at: ").hex(eip).str("\n");
     }
     log_stack_trace(&mut w, eip, 1, uctx);
-    sys::write_registers(&mut w, uctx);
+    sys::write_registers(&mut w, uctx, warning_prefix);
     print_crash_report(&mut w, None);
     bug_report_end_text(&mut w);
     sys::die_by_signal(sig);

@@ -220,7 +220,8 @@
 //!
 //! - Allocation: `alloc::COUNTER` (bytes of live allocations and a call count: every allocation and free, any
 //!   thread); `alloc::RELEASER` (the release thread's queue: made by the first big deferred free);
-//!   `alloc::FREE_AFTER_TRIM` (malloc's free bytes after the last trim: the cron's `trim_if_worth`).
+//!   `alloc::FREE_AFTER_TRIM` (malloc's free bytes after the last trim: the cron's `trim_if_worth`);
+//!   `alloc::CHEAP_ALLOCATOR_STATS` (O(1) allocator figures: around the cron's crash-report snapshot).
 //! - The slab: `alloc::slab::SLAB` (this thread's size classes and pages: every slab allocation and free, the
 //!   cron's release and defrag steps); `alloc::slab::RESERVE_BASE` (the reserved range: set by the first page);
 //!   `alloc::slab::RESERVE_POOL` (its untouched and released pages: page maps and unmaps);
@@ -232,8 +233,7 @@
 //!   `sys::fatal::SYMTAB_PTR`, `sys::fatal::SYMTAB_LEN`, `sys::fatal::STRTAB_PTR`, `sys::fatal::STRTAB_LEN`,
 //!   `sys::fatal::LOAD_BIAS` (the executable's symbols for crash reports: start-up); `sys::fatal::PROBE_PIPE` (a
 //!   pipe for safe memory reads in a crash report: start-up).
-//! - Utilities: `util::debug_delay::STATE` (the testing delays' 1-in-n draw: each draw);
-//!   `util::CHEAP_ALLOCATOR_STATS` (O(1) allocator figures: around the cron's crash-report snapshot).
+//! - Utilities: `util::debug_delay::STATE` (the testing delays' 1-in-n draw: each draw).
 //! - The log: `log::LEVEL` (`loglevel`: start-up, CONFIG SET); `log::SERVER_PID` (the server's pid: start-up);
 //!   `log::REPLICA_ROLE` (role letter `S`: replication's role changes); `log::FILE` and `log::SIGNAL_FD` (the log
 //!   file and its descriptor for signal handlers: start-up, reopened after a rotation); `log::TZ_OFFSET_S` (the UTC
@@ -286,11 +286,11 @@
 //! `ferredis-check-rdb` and `ferredis-check-aof`.
 //!
 //! - [`sys`]: system calls: the poller trait with its epoll and kqueue backends, sockets, fork and daemonizing,
-//!   the async-signal-safe half of crash reports, the process title, `memmove` for the static musl build.
-//! - [`util`]: Redis's number rules (`string2ll`, `%.17g`, strtod), glob matching, a small RNG, memory and CPU
-//!   readings.
-//! - [`alloc`]: the counting global allocator behind the O(1) `used_memory`, its release thread, and the slab
-//!   (`alloc::slab`) that holds the keyspace's entries in packed size classes.
+//!   the process's memory and CPU readings, the async-signal-safe half of crash reports, the process title,
+//!   `memmove` for the static musl build.
+//! - [`util`]: Redis's number rules (`string2ll`, `%.17g`, strtod), glob matching, a small RNG.
+//! - [`alloc`]: the counting global allocator behind the O(1) `used_memory` and the other allocator figures,
+//!   its release thread, and the slab (`alloc::slab`) that holds the keyspace's entries in packed size classes.
 //! - [`log`]: the Redis-format server log, syslog, the descriptor signal handlers write to.
 //! - [`args`]: a command's arguments, zero-copy (`Args`) and owned (`OwnedArgs`).
 //! - [`resp`]: the resumable zero-copy request parser and the RESP2/RESP3 reply encoders.

@@ -226,7 +226,7 @@ pub fn cron_sample(srv: &mut ServerState, now_ms: i64) {
     s.inst.net_repl_output_bytes.track(now_ms, repl_out);
     s.el.inst_cycles.track(now_ms, s.el.cycles);
     s.el.inst_duration.track(s.el.duration_sum_us, s.el.cycles);
-    s.peak_memory = s.peak_memory.max(crate::util::used_memory());
+    s.peak_memory = s.peak_memory.max(crate::alloc::used_memory());
 }
 
 /// How [`ServerState::empty_data`] frees what it removes.
@@ -678,7 +678,7 @@ impl ServerState {
             now_ms: now,
             lru_clock: lru_clock_at(now),
             rng,
-            identity: Identity { start_ms: now, run_id, startup_memory: crate::util::used_memory() },
+            identity: Identity { start_ms: now, run_id, startup_memory: crate::alloc::used_memory() },
             actions: Vec::new(),
             commandlog: Default::default(),
             clients: Default::default(),
@@ -717,7 +717,7 @@ impl ServerState {
 impl ServerState {
     /// Memory that `used_memory` includes but eviction must not count (`mem_not_counted_for_evict`, Redis's
     /// `freeMemoryGetNotCountedMemory`): the AOF buffer's bytes and what replication holds beyond the backlog.
-    /// Eviction compares `crate::util::used_memory() - srv.mem_not_counted_for_evict()` with `maxmemory`.
+    /// Eviction compares `crate::alloc::used_memory() - srv.mem_not_counted_for_evict()` with `maxmemory`.
     pub fn mem_not_counted_for_evict(&self) -> u64 {
         self.prop.aof.as_ref().map_or(0, |w| w.buffer_alloc_bytes() as u64) + self.replica_buffer_bytes()
     }
@@ -729,7 +729,7 @@ impl ServerState {
         if max == 0 {
             return None;
         }
-        let reported = crate::util::used_memory();
+        let reported = crate::alloc::used_memory();
         if reported <= max {
             return None;
         }

@@ -185,7 +185,7 @@ pub fn log_denial(ctx: &mut Ctx, reason: Reason, object: Vec<u8>, username: Opti
         object,
         username: username.unwrap_or_else(|| c.user.as_bytes().to_vec()),
         ctime_ms: now,
-        client_info: super::connection::client_line(c, now, Some(cmd), false),
+        client_info: super::client_info::client_line(c, now, Some(cmd), false),
     };
     let max = ctx.config().acllog_max_len.max(0) as usize;
     ctx.server().acl.add_log(entry, max);

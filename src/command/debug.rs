@@ -513,7 +513,7 @@ fn populate(ctx: &mut Ctx, args: Args) {
         // Redis's dictExpand(count) (before the size is even parsed). Capped so that an absurd count cannot make
         // the table allocation itself fail: POPULATE could never fill more keys than memory holds anyway.
         let db = &mut ctx.server().dbs[dbi];
-        let mem_cap = (crate::util::total_system_memory() / 64).max(1 << 20);
+        let mem_cap = (crate::sys::process::total_system_memory() / 64).max(1 << 20);
         let want = (count as u64).min(mem_cap) as usize;
         db.keys.reserve(want.saturating_sub(db.len()));
     }
@@ -1058,7 +1058,7 @@ fn stringmatch_fuzz(rng: &mut crate::util::Rng) {
 /// INFO all and CLIENT LIST rendered now, for a report written on the main thread (ASSERT, PANIC, OOM).
 fn live_report_text(ctx: &Ctx) -> String {
     let info = crate::command::info::info_all_text(ctx);
-    let list = crate::command::connection::client_list_text(ctx.server_ref(), Some(ctx.client()), usize::MAX);
+    let list = crate::command::client_info::client_list_text(ctx.server_ref(), Some(ctx.client()), usize::MAX);
     crate::crash_report::report_text(&info, &list)
 }
 

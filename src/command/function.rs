@@ -269,7 +269,7 @@ fn function_flush(ctx: &mut Ctx, args: Args) {
     let s = ctx.scripts();
     if !lazy {
         s.functions.flush();
-    } else if let Some((lua, libs, n)) = s.functions.flush_async(crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD) {
+    } else if let Some((lua, libs, n)) = s.functions.flush_async(crate::keyspace::object::FREE_EFFORT_THRESHOLD) {
         s.lazyfree.free_lua(lua, Box::new(libs), n as u64);
     }
     ctx.count_changes(1);

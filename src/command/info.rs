@@ -5,7 +5,7 @@
 use super::{flag, Args, Command, Ctx, Group, BASE};
 use crate::config::{self, REDIS_VERSION};
 use crate::state::ServerState;
-use crate::util::{cpu_times, CpuOf};
+use crate::sys::process::{cpu_times, CpuOf};
 use std::fmt::Write;
 
 pub static COMMANDS: &[Command] = &[Command {
@@ -97,7 +97,7 @@ fn info(ctx: &mut Ctx, args: Args) {
             }
         }
     }
-    let used = crate::util::used_memory();
+    let used = crate::alloc::used_memory();
     let peak = &mut ctx.server().stats.peak_memory;
     *peak = (*peak).max(used);
     let text = info_text(ctx, &wanted);
@@ -284,7 +284,7 @@ fn memory(out: &mut String, srv: &ServerState, caller_mem: usize) {
     let f = super::memory::MemFigures::collect(srv, caller_mem);
     let (used, rss, peak, startup, overhead, dataset) = (f.used, f.rss, f.peak, f.startup, f.overhead, f.dataset);
     let (allocated, active, resident) = (f.allocated, f.active, f.resident);
-    let total = crate::util::total_system_memory();
+    let total = crate::sys::process::total_system_memory();
     let ratio = |r: f64| format!("{r:.2}");
     let cfg = &srv.config;
     let vm_eval = srv.scripting.eval.vm_memory() as u64;

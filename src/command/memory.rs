@@ -1,7 +1,7 @@
 //! MEMORY USAGE / STATS / DOCTOR / MALLOC-STATS / PURGE / HELP, and the memory breakdown `INFO memory` shares
 //! with them ([`MemFigures`], Redis's `getMemoryOverheadData`).
 //!
-//! Figures: `used_memory` is the counting allocator's O(1) total ([`crate::util::used_memory`]); the overhead is
+//! Figures: `used_memory` is the counting allocator's O(1) total ([`crate::alloc::used_memory`]); the overhead is
 //! the startup memory plus client buffers, the AOF buffer and the keyspace tables' own arrays; the dataset is the
 //! rest. MEMORY USAGE reports the bytes of our representation: the entry's slab chunk, its out-of-line buffers or
 //! collection (big collections sampled like Redis: the first `SAMPLES` elements stand for all), and its share of
@@ -50,12 +50,12 @@ impl MemFigures {
     /// Collects the figures; `caller_mem` is the calling client's memory (it is not in the client table while its
     /// command runs).
     pub fn collect(srv: &ServerState, caller_mem: usize) -> MemFigures {
-        let used = crate::util::used_memory();
+        let used = crate::alloc::used_memory();
         let mut f = MemFigures {
             used,
             peak: srv.stats.peak_memory.max(used),
             startup: srv.identity.startup_memory.min(used),
-            rss: crate::util::rss_memory(),
+            rss: crate::sys::process::rss_memory(),
             ..MemFigures::default()
         };
         use crate::net::client::flags;
@@ -89,7 +89,7 @@ impl MemFigures {
         }
         f.overhead = f.startup + f.clients_normal + f.repl_allocated + f.aof_buffer + tables;
         f.dataset = used.saturating_sub(f.overhead);
-        (f.allocated, f.active, f.resident) = crate::util::allocator_stats();
+        (f.allocated, f.active, f.resident) = crate::alloc::allocator_stats();
         f
     }
 

@@ -51,6 +51,7 @@ pub mod acl;
 pub mod admin;
 pub mod bitmap;
 pub mod blocking;
+pub mod client_info;
 pub mod cluster;
 pub mod commands;
 pub mod config;

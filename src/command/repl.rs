@@ -171,7 +171,7 @@ fn psync_failover(ctx: &mut Ctx, args: Args) -> bool {
     if ctx.server().repl.is_replica() {
         crate::state::repl::unset_master(ctx.server());
         ctx.server().repl.requests.push(Request::DropMasterLink);
-        let who = crate::command::connection::client_info_string(ctx.client(), ctx.server_ref().now_ms);
+        let who = crate::command::client_info::client_info_string(ctx.client(), ctx.server_ref().now_ms);
         crate::log_notice!("MASTER MODE enabled (failover request from '{who}')");
     }
     true
@@ -521,7 +521,7 @@ fn replicaof(ctx: &mut Ctx, args: Args) {
     if args.is(1, "no") && args.is(2, "one") {
         if ctx.server().repl.is_replica() {
             ctx.server().repl.requests.push(Request::UnsetMaster);
-            let who = crate::command::connection::client_info_string(ctx.client(), ctx.server_ref().now_ms);
+            let who = crate::command::client_info::client_info_string(ctx.client(), ctx.server_ref().now_ms);
             crate::log_notice!("MASTER MODE enabled (user request from '{who}')");
         }
         ctx.reply().ok();
@@ -546,7 +546,7 @@ fn replicaof(ctx: &mut Ctx, args: Args) {
         ctx.reply().raw_bytes(b"+OK Already connected to specified master\r\n");
         return;
     }
-    let who = crate::command::connection::client_info_string(ctx.client(), ctx.server_ref().now_ms);
+    let who = crate::command::client_info::client_info_string(ctx.client(), ctx.server_ref().now_ms);
     crate::log_notice!("REPLICAOF {}:{} enabled (user request from '{who}')", addr.host, addr.port);
     let was_master = !ctx.server().repl.is_replica();
     ctx.server().repl.master = Some(addr.clone());

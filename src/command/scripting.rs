@@ -205,8 +205,7 @@ fn script_flush(ctx: &mut Ctx, args: Args) {
     let s = ctx.scripts();
     if !lazy {
         s.scripting.eval.flush();
-    } else if let Some((lua, scripts)) = s.scripting.eval.flush_async(crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD)
-    {
+    } else if let Some((lua, scripts)) = s.scripting.eval.flush_async(crate::keyspace::object::FREE_EFFORT_THRESHOLD) {
         let n = scripts.len() as u64;
         s.lazyfree.free_lua(lua, Box::new(scripts), n);
     }

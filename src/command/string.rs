@@ -383,9 +383,7 @@ fn store_string_with(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_ttl: bool, to
     let db = ctx.db_for_write(w);
     // Fast path: an existing key without a TTL is overwritten in place with a single lookup (unless its value is
     // big: that one is replaced whole below, so it goes where `lazyfree-lazy-server-del` says).
-    let big = |e: &crate::keyspace::object::Entry| {
-        crate::keyspace::lazyfree::free_effort(e) > crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD
-    };
+    let big = |e: &crate::keyspace::object::Entry| e.free_effort() > crate::keyspace::object::FREE_EFFORT_THRESHOLD;
     if let Some(e) = db.keys.get_mut(key) {
         // (A hash filed for field expiry goes the slow way, which unfiles it.)
         if !e.has_expire() && !big(e) && !e.is_filed_hash() {

@@ -18,7 +18,7 @@
 #![forbid(unsafe_code)]
 
 use crate::keyspace::dict::{Dict, HashedKey};
-use crate::keyspace::object::Entry;
+use crate::keyspace::object::{Entry, FREE_EFFORT_THRESHOLD};
 use crate::keyspace::slots::{self, SlotIndex};
 use crate::util::Rng;
 
@@ -41,10 +41,10 @@ pub struct Db {
     /// server propagates a DEL/UNLINK for each and invalidates WATCHes
     /// (the server state's `drain_expired`).
     pub expired_log: Vec<(Vec<u8>, Deletion)>,
-    /// Big values (more than [`crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD`] steps to free) the server let go of on
-    /// its own: expired, or overwritten by a write. They wait here, with the same drain as `expired_log`, for the
-    /// server to free them: in the lazy-free thread with `lazyfree-lazy-expire` / `lazyfree-lazy-server-del`
-    /// (Redis's `dbAsyncDelete` / `freeObjAsync`), on the spot otherwise.
+    /// Big values (more than [`FREE_EFFORT_THRESHOLD`] steps to free) the server let go of on its own: expired, or
+    /// overwritten by a write. They wait here, with the same drain as `expired_log`, for the server to free them:
+    /// in the lazy-free thread with `lazyfree-lazy-expire` / `lazyfree-lazy-server-del` (Redis's `dbAsyncDelete` /
+    /// `freeObjAsync`), on the spot otherwise.
     pub garbage: Vec<(Entry, Freed)>,
     /// The per-slot key index, in cluster mode only ([`crate::keyspace::slots`]): every insert and remove below
     /// notes the key there. `None` otherwise, which costs one predictable branch per insert or remove.
@@ -333,6 +333,56 @@ impl Db {
         }
     }
 
+    /// Starts keeping the slot index (called once at start in cluster mode, before any key is loaded; indexes the
+    /// keys already present otherwise). Databases created afterwards (loads, full syncs) keep one from the start.
+    pub fn enable_slot_index(&mut self) {
+        slots::set_enabled();
+        if self.slots.is_none() {
+            self.slots = Some(SlotIndex::new(&self.keys));
+        }
+    }
+
+    /// Whether this database keeps the slot index.
+    pub fn has_slot_index(&self) -> bool {
+        self.slots.is_some()
+    }
+
+    /// Bytes the slot index takes (0 without one), for memory reporting.
+    pub fn slot_index_bytes(&self) -> usize {
+        self.slots.as_ref().map_or(0, |ix| ix.bytes())
+    }
+
+    /// Keys of `slot` in this database (CLUSTER COUNTKEYSINSLOT), O(1). Keys whose TTL passed but that were not
+    /// deleted yet count, as in Redis. Without the index (cluster mode off), a scan.
+    pub fn count_keys_in_slot(&self, slot: usize) -> usize {
+        slots::count_keys_in_slot(self.slots.as_deref(), &self.keys, slot)
+    }
+
+    /// Up to `max` keys of `slot` (CLUSTER GETKEYSINSLOT), without scanning other slots' keys (a scan without the
+    /// index, or in the moment between a cron shrink that reseeded the dict and the next write).
+    pub fn keys_in_slot(&self, slot: usize, max: usize) -> Vec<Vec<u8>> {
+        slots::keys_in_slot(self.slots.as_deref(), &self.keys, slot, max)
+    }
+
+    /// Deletes every key of `slot` and returns their names (Redis's `delKeysInSlot`: a node that lost a slot it
+    /// still had keys in, an import that was cancelled). Values are freed as [`Db::delete`] frees them; the
+    /// caller propagates a DEL for each key, signals WATCHers and publishes the `del` events.
+    pub fn delete_keys_in_slot(&mut self, slot: usize) -> Vec<Vec<u8>> {
+        let keys = self.keys_in_slot(slot, usize::MAX);
+        for k in &keys {
+            self.delete(k);
+        }
+        keys
+    }
+
+    /// Checks the slot index against a scan of the keyspace (tests).
+    #[cfg(test)]
+    pub(crate) fn check_slot_index(&self) {
+        if let Some(ix) = &self.slots {
+            ix.check(&self.keys);
+        }
+    }
+
     #[inline]
     pub fn len(&self) -> usize {
         self.keys.len()
@@ -383,7 +433,7 @@ impl Db {
                     self.log_event(events::LOG_EXPIRED, e.key());
                     self.expired_log.push((e.key().to_vec(), Deletion::Expired));
                     EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
-                    if crate::keyspace::lazyfree::free_effort(&e) > crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD {
+                    if e.free_effort() > FREE_EFFORT_THRESHOLD {
                         self.garbage.push((e, Freed::Expired));
                     } else {
                         // Freeing the value is the latency monitor's `expire-del` event.
@@ -443,9 +493,7 @@ impl Db {
             self.unfile_replaced(o);
         }
         match old {
-            Some(o)
-                if crate::keyspace::lazyfree::free_effort(&o) > crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD =>
-            {
+            Some(o) if o.free_effort() > FREE_EFFORT_THRESHOLD => {
                 self.garbage.push((o, Freed::Overwritten));
                 EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
                 None
@@ -591,7 +639,7 @@ impl Db {
 
     fn delete_as(&mut self, key: &[u8], why: Freed) -> bool {
         let Some(e) = self.remove(key) else { return false };
-        if crate::keyspace::lazyfree::free_effort(&e) > crate::keyspace::lazyfree::FREE_EFFORT_THRESHOLD {
+        if e.free_effort() > FREE_EFFORT_THRESHOLD {
             self.garbage.push((e, why));
             EXPIRED_PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
         }

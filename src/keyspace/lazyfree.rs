@@ -25,33 +25,12 @@
 
 use crate::alloc::slab;
 use crate::keyspace::dict::Dict;
-use crate::keyspace::object::Entry;
+use crate::keyspace::object::{Entry, FREE_EFFORT_THRESHOLD};
 use crate::lua::Lua;
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
-
-/// Values whose freeing takes more steps than this go to the thread on UNLINK (Redis's `LAZYFREE_THRESHOLD`).
-pub const FREE_EFFORT_THRESHOLD: usize = 64;
-
-/// Steps freeing `e` takes, as Redis's `lazyfreeGetFreeEffort` counts them: a quicklist's nodes, a hash table's or
-/// skiplist's elements, a stream's nodes and group entries; 1 for strings and the compact encodings (one
-/// allocation each).
-pub fn free_effort(e: &Entry) -> usize {
-    use crate::keyspace::object::Value;
-    use crate::keyspace::types::{list::List, set::Set, zset::ZSet};
-    match e.value() {
-        Some(Value::List(List::QuickList(q))) => q.node_count(),
-        Some(Value::Hash(h)) if h.table_ref().is_some() => h.len(),
-        Some(Value::Set(Set::HashTable(d))) => d.len(),
-        Some(Value::ZSet(ZSet::SkipList(z))) => z.dict.len(),
-        // Redis counts the rax's nodes and each group's PEL entries; ours: one per listpack node and per group,
-        // pending entry and consumer.
-        Some(Value::Stream(s)) => s.free_effort(),
-        _ => 1,
-    }
-}
 
 /// What the thread frees (held only to be dropped there).
 #[allow(dead_code)]
@@ -144,7 +123,7 @@ impl LazyFree {
     /// A deleted value: freed by the thread when `lazy` and it is worth it (more than [`FREE_EFFORT_THRESHOLD`]
     /// steps, Redis's `dbAsyncDelete`), here otherwise.
     pub fn free_deleted(&mut self, e: Entry, lazy: bool) {
-        if lazy && free_effort(&e) > FREE_EFFORT_THRESHOLD {
+        if lazy && e.free_effort() > FREE_EFFORT_THRESHOLD {
             self.free_entry(e);
         }
     }

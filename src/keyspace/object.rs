@@ -11,8 +11,12 @@
 //! ```
 //!
 //! An [`Entry`] is a thin pointer to one packed slab allocation holding header, flags, key and (for small strings)
-//! the value itself; see its documentation for the byte layout. Tested by the unit and property tests at the end
-//! of this file (against a model of the value; reallocation on set_string/set_int/raw_mut; drop accounting).
+//! the value itself; see its documentation for the byte layout. What freeing an entry costs is measured here too
+//! ([`Entry::free_effort`]): above [`FREE_EFFORT_THRESHOLD`] a value is big, and is freed on the lazy-free thread
+//! (`keyspace::lazyfree`) by UNLINK and wherever a `lazyfree-lazy-*` setting asks for it.
+//!
+//! Tested by the unit and property tests at the end of this file (against a model of the value; reallocation on
+//! set_string/set_int/raw_mut; drop accounting).
 
 use crate::alloc::slab;
 use crate::util::parse_i64;
@@ -63,6 +67,11 @@ pub use crate::keyspace::types::{Encoding, StrRef};
 
 /// Strings up to this length are created `embstr`, as in Redis (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
+
+/// Values whose freeing takes more steps than this ([`Entry::free_effort`]) are big: UNLINK and the server's own
+/// deletions hand them to the lazy-free thread (`keyspace::lazyfree`) instead of freeing them on the spot (Redis's
+/// `LAZYFREE_THRESHOLD`).
+pub const FREE_EFFORT_THRESHOLD: usize = 64;
 
 /// Values of the collection types (strings are stored inside [`Entry`] itself).
 #[derive(Debug)]
@@ -800,6 +809,23 @@ impl Entry {
 
     pub fn value_mut(&mut self) -> Option<&mut Value> {
         self.val_mut()
+    }
+
+    /// Steps freeing the entry takes, as Redis's `lazyfreeGetFreeEffort` counts them: a quicklist's nodes, a hash
+    /// table's or skiplist's elements, a stream's nodes and group entries; 1 for strings and the compact encodings
+    /// (one allocation each). Compared with [`FREE_EFFORT_THRESHOLD`].
+    pub fn free_effort(&self) -> usize {
+        use crate::keyspace::types::{list::List, set::Set, zset::ZSet};
+        match self.value() {
+            Some(Value::List(List::QuickList(q))) => q.node_count(),
+            Some(Value::Hash(h)) if h.table_ref().is_some() => h.len(),
+            Some(Value::Set(Set::HashTable(d))) => d.len(),
+            Some(Value::ZSet(ZSet::SkipList(z))) => z.dict.len(),
+            // Redis counts the rax's nodes and each group's PEL entries; ours: one per listpack node and per group,
+            // pending entry and consumer.
+            Some(Value::Stream(s)) => s.free_effort(),
+            _ => 1,
+        }
     }
 
     /// Replaces the value with a string (automatic encoding), keeping key, header LRU and expire flag.

@@ -24,21 +24,22 @@
 //! itself did O(n) work; an emptied dict needs nothing). Listing under a stale seed (between a cron shrink and
 //! the next door) falls back to a scan.
 //!
-//! The doors: every insert and remove of [`Db`] (`insert*`, `remove`, lazy expiry, `clear`, `take_keys`,
-//! `swap_data`, `insert_new`) notes the key here when the index is on; handlers never touch it. Memory: 3 bytes a
-//! key plus up to 1/8 array slack, and 24 bytes a slot (393 KiB, from the database's first key on) for the array
-//! headers (`benches/slot_index.sh` measures it: `benches/README.md`).
+//! The doors: every insert and remove of [`Db`](super::db::Db) (`insert*`, `remove`, lazy expiry, `clear`,
+//! `take_keys`, `swap_data`, `insert_new`) notes the key here when the index is on; handlers never touch it. The
+//! database's slot queries (`count_keys_in_slot`, `keys_in_slot`, `delete_keys_in_slot`, in `db.rs`) hand this
+//! module its index and its table: nothing here names the database. Memory: 3 bytes a key plus up to 1/8 array
+//! slack, and 24 bytes a slot (393 KiB, from the database's first key on) for the array headers
+//! (`benches/slot_index.sh` measures it: `benches/README.md`).
 //!
 //! Known cost: a slot's fragments are sorted: one array up to `CHUNK` (2048) fragments, beyond that (a hash tag)
 //! sorted chunks of at most that many, so an insert or delete moves at most a few KiB. Listing walks about
 //! `table size / 2^17` control bytes per key, so it slows down gently past ~100M keys.
 //!
-//! Tested by the unit and property tests at the end of this file (counts and listings against a brute-force scan
+//! Tested by the unit and property tests in `slots/tests.rs` (counts and listings against a brute-force scan
 //! after random insert/delete/expire/overwrite sequences, across rehashes, guard rebuilds, clears and swaps).
 
 #![forbid(unsafe_code)]
 
-use super::db::Db;
 use super::dict::Dict;
 use super::object::Entry;
 use crate::keyspace::hash_slot::{key_hash_slot, SLOTS};
@@ -46,19 +47,21 @@ use crate::keyspace::hash_slot::{key_hash_slot, SLOTS};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 /// Set once the server runs in cluster mode: databases created from then on (a load, a full sync, FLUSHALL's
-/// fresh tables) keep the index from the start. Set only by [`Db::enable_slot_index`], which `state::cluster::init`
-/// calls at start-up; never cleared. Read by [`enabled`] whenever a database is made. A static because databases
-/// are made far below any server state, and it is set once at start-up. Per thread under test (`ENABLED_HERE`),
-/// so unit tests that turn it on leave the others' databases alone.
+/// fresh tables) keep the index from the start. Set only by
+/// [`Db::enable_slot_index`](super::db::Db::enable_slot_index) (through [`set_enabled`]), which
+/// `state::cluster::init` calls at start-up; never cleared. Read by [`enabled`] whenever a database is made. A
+/// static because databases are made far below any server state, and it is set once at start-up. Per thread
+/// under test (`ENABLED_HERE`), so unit tests that turn it on leave the others' databases alone.
 #[cfg(not(test))]
 static ENABLED: AtomicBool = AtomicBool::new(false);
 #[cfg(test)]
 thread_local! {
-    /// `ENABLED` under test: one per test thread, set by [`Db::enable_slot_index`] as `ENABLED` is.
+    /// `ENABLED` under test: one per test thread, set by `Db::enable_slot_index` as `ENABLED` is.
     static ENABLED_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-fn set_enabled() {
+/// Turns the index on for every database made from now on (see `ENABLED`); `Db::enable_slot_index` calls it.
+pub(super) fn set_enabled() {
     #[cfg(not(test))]
     ENABLED.store(true, Relaxed);
     #[cfg(test)]
@@ -390,329 +393,75 @@ pub(super) fn for_new_db(keys: &Dict<Entry>) -> Option<Box<SlotIndex>> {
     enabled().then(|| SlotIndex::new(keys))
 }
 
-impl Db {
-    /// Starts keeping the index (called once at start in cluster mode, before any key is loaded; indexes the keys
-    /// already present otherwise). Databases created afterwards (loads, full syncs) keep one from the start.
-    pub fn enable_slot_index(&mut self) {
-        set_enabled();
-        if self.slots.is_none() {
-            self.slots = Some(SlotIndex::new(&self.keys));
-        }
+/// Keys of `slot` in `keys` (CLUSTER COUNTKEYSINSLOT), O(1) from the index `ix`. Keys whose TTL passed but that
+/// were not deleted yet count, as in Redis. Without an index (cluster mode off), a scan.
+pub(super) fn count_keys_in_slot(ix: Option<&SlotIndex>, keys: &Dict<Entry>, slot: usize) -> usize {
+    if slot >= SLOTS {
+        return 0;
     }
-
-    /// Whether this database keeps the index.
-    pub fn has_slot_index(&self) -> bool {
-        self.slots.is_some()
+    match ix {
+        Some(ix) => ix.slot(slot).len(),
+        None => keys.iter().filter(|e| key_hash_slot(e.key()) == slot).count(),
     }
+}
 
-    /// Bytes the slot index takes (0 without one), for memory reporting.
-    pub fn slot_index_bytes(&self) -> usize {
-        self.slots.as_ref().map_or(0, |ix| ix.bytes())
+/// Up to `max` keys of `slot` in `keys` (CLUSTER GETKEYSINSLOT), without scanning other slots' keys (a scan
+/// without the index `ix`, or in the moment between a cron shrink that reseeded the dict and the next write).
+pub(super) fn keys_in_slot(ix: Option<&SlotIndex>, keys: &Dict<Entry>, slot: usize, max: usize) -> Vec<Vec<u8>> {
+    if slot >= SLOTS || max == 0 {
+        return Vec::new();
     }
-
-    /// Keys of `slot` in this database (CLUSTER COUNTKEYSINSLOT), O(1). Keys whose TTL passed but that were not
-    /// deleted yet count, as in Redis. Without the index (cluster mode off), a scan.
-    pub fn count_keys_in_slot(&self, slot: usize) -> usize {
-        if slot >= SLOTS {
-            return 0;
+    let ix = match ix {
+        Some(ix) if ix.seed == keys.seed() => ix,
+        _ => {
+            let matching = keys.iter().filter(|e| key_hash_slot(e.key()) == slot);
+            return matching.take(max).map(|e| e.key().to_vec()).collect();
         }
-        match &self.slots {
-            Some(ix) => ix.slot(slot).len(),
-            None => self.keys.iter().filter(|e| key_hash_slot(e.key()) == slot).count(),
+    };
+    let frags = ix.slot(slot);
+    let mut out = Vec::with_capacity(max.min(frags.len()));
+    let mut last = None;
+    for f in frags.iter() {
+        if out.len() >= max {
+            break;
         }
-    }
-
-    /// Up to `max` keys of `slot` (CLUSTER GETKEYSINSLOT), without scanning other slots' keys (a scan without the
-    /// index, or in the moment between a cron shrink that reseeded the dict and the next write).
-    pub fn keys_in_slot(&self, slot: usize, max: usize) -> Vec<Vec<u8>> {
-        if slot >= SLOTS || max == 0 {
-            return Vec::new();
+        // Keys sharing a fragment are found together by one walk.
+        if last == Some(f) {
+            continue;
         }
-        let ix = match &self.slots {
-            Some(ix) if ix.seed == self.keys.seed() => ix,
-            _ => {
-                let matching = self.keys.iter().filter(|e| key_hash_slot(e.key()) == slot);
-                return matching.take(max).map(|e| e.key().to_vec()).collect();
+        last = Some(f);
+        let (lo, hi) = hash_range(f);
+        keys.for_each_in_hash_range(lo, hi, |e| {
+            if out.len() < max && fragment(keys.hash(e.key())) == f && key_hash_slot(e.key()) == slot {
+                out.push(e.key().to_vec());
             }
-        };
-        let frags = ix.slot(slot);
-        let mut out = Vec::with_capacity(max.min(frags.len()));
-        let mut last = None;
-        for f in frags.iter() {
-            if out.len() >= max {
-                break;
-            }
-            // Keys sharing a fragment are found together by one walk.
-            if last == Some(f) {
-                continue;
-            }
-            last = Some(f);
-            let (lo, hi) = hash_range(f);
-            self.keys.for_each_in_hash_range(lo, hi, |e| {
-                if out.len() < max && fragment(self.keys.hash(e.key())) == f && key_hash_slot(e.key()) == slot {
-                    out.push(e.key().to_vec());
-                }
-            });
-        }
-        out
+        });
     }
+    out
+}
 
-    /// Deletes every key of `slot` and returns their names (Redis's `delKeysInSlot`: a node that lost a slot it
-    /// still had keys in, an import that was cancelled). Values are freed as [`Db::delete`] frees them; the
-    /// caller propagates a DEL for each key, signals WATCHers and publishes the `del` events.
-    pub fn delete_keys_in_slot(&mut self, slot: usize) -> Vec<Vec<u8>> {
-        let keys = self.keys_in_slot(slot, usize::MAX);
-        for k in &keys {
-            self.delete(k);
-        }
-        keys
-    }
-
-    /// Checks the index against a scan of the keyspace (tests).
-    #[cfg(test)]
-    pub(crate) fn check_slot_index(&self) {
-        let Some(ix) = &self.slots else { return };
+#[cfg(test)]
+impl SlotIndex {
+    /// Checks the index against a scan of `keys`, the table it indexes (tests).
+    pub(super) fn check(&self, keys: &Dict<Entry>) {
         let mut want: Vec<Vec<u32>> = vec![Vec::new(); SLOTS];
-        let have = |s: usize| ix.slot(s).iter().collect::<Vec<u32>>();
-        for e in self.keys.iter() {
-            want[key_hash_slot(e.key())].push(fragment(self.keys.hash(e.key())));
+        let have = |s: usize| self.slot(s).iter().collect::<Vec<u32>>();
+        for e in keys.iter() {
+            want[key_hash_slot(e.key())].push(fragment(keys.hash(e.key())));
         }
-        if ix.seed == self.keys.seed() {
+        if self.seed == keys.seed() {
             for (s, w) in want.iter_mut().enumerate() {
                 w.sort_unstable();
                 assert_eq!(&have(s), w, "slot {s}");
             }
         } else {
             for (s, w) in want.iter().enumerate() {
-                assert_eq!(ix.slot(s).len(), w.len(), "slot {s}");
+                assert_eq!(self.slot(s).len(), w.len(), "slot {s}");
             }
         }
-        assert_eq!(ix.total, self.keys.len());
+        assert_eq!(self.total, keys.len());
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-    use std::collections::{BTreeMap, BTreeSet};
-
-    fn indexed() -> Db {
-        let mut db = Db::new(0);
-        db.enable_slot_index();
-        db
-    }
-
-    /// Everything the index says, against a scan: per-slot counts and key sets.
-    fn check_all(db: &Db) {
-        db.check_slot_index();
-        let mut by_slot: BTreeMap<usize, BTreeSet<Vec<u8>>> = BTreeMap::new();
-        for e in db.keys.iter() {
-            by_slot.entry(key_hash_slot(e.key())).or_default().insert(e.key().to_vec());
-        }
-        for (&s, keys) in &by_slot {
-            assert_eq!(db.count_keys_in_slot(s), keys.len(), "count of slot {s}");
-            let got: BTreeSet<Vec<u8>> = db.keys_in_slot(s, usize::MAX).into_iter().collect();
-            assert_eq!(&got, keys, "keys of slot {s}");
-        }
-        let total: usize = (0..SLOTS).map(|s| db.count_keys_in_slot(s)).sum();
-        assert_eq!(total, db.len());
-    }
-
-    #[test]
-    fn fragment_ranges_cover_their_hashes() {
-        for h in [0u64, 1, 0x7f, 0x80, u64::MAX, 0x8000_0000_0000_0000, 0x1234_5678_9abc_def0] {
-            let (lo, hi) = hash_range(fragment(h));
-            assert!(lo <= h && h <= hi, "{h:x}");
-            assert_eq!(lo & TAG_MASK, h & TAG_MASK);
-            assert_eq!(hi & TAG_MASK, h & TAG_MASK);
-            assert_eq!(fragment(lo), fragment(h));
-            assert_eq!(fragment(hi), fragment(h));
-        }
-    }
-
-    #[test]
-    fn counts_and_lists_by_slot() {
-        let mut db = indexed();
-        for i in 0..5000 {
-            db.insert(Entry::new_string(format!("k{i}").as_bytes(), b"v"));
-        }
-        // Hash tags put keys in one slot.
-        for i in 0..300 {
-            db.insert(Entry::new_string(format!("{{user1}}:{i}").as_bytes(), b"v"));
-        }
-        let s = key_hash_slot(b"user1");
-        assert!(db.count_keys_in_slot(s) >= 300);
-        assert_eq!(db.keys_in_slot(s, 10).len(), 10);
-        assert_eq!(db.keys_in_slot(s, 0).len(), 0);
-        assert_eq!(db.count_keys_in_slot(SLOTS), 0);
-        assert!(db.keys_in_slot(SLOTS, 10).is_empty());
-        check_all(&db);
-        while db.cron(true, 1000) {}
-        check_all(&db);
-        let gone = db.delete_keys_in_slot(s);
-        assert!(gone.len() >= 300);
-        assert_eq!(db.count_keys_in_slot(s), 0);
-        assert!(db.keys_in_slot(s, 100).is_empty());
-        check_all(&db);
-        db.clear();
-        check_all(&db);
-        assert_eq!(db.count_keys_in_slot(key_hash_slot(b"k1")), 0);
-    }
-
-    #[test]
-    fn across_rehash_shrink_and_reseed() {
-        let mut db = indexed();
-        // Grow through several incremental rehashes, checking in the middle of them.
-        let mut seen_rehashing = 0;
-        for i in 0..20_000 {
-            db.insert(Entry::new_string(format!("key:{i}").as_bytes(), b"v"));
-            if db.keys.is_rehashing() && seen_rehashing < 3 && i % 7 == 0 {
-                seen_rehashing += 1;
-                check_all(&db);
-            }
-        }
-        assert!(seen_rehashing > 0);
-        check_all(&db);
-        while db.cron(true, 1000) {}
-        // Delete 95% of the keys in the dict's own (SCAN) order: what is left sits in one end of the hash space,
-        // so the shrink rebuilds the table under a new seed; the index follows.
-        let mut order = Vec::new();
-        let mut cursor = 0;
-        loop {
-            cursor = db.scan(cursor, |e| order.push(e.key().to_vec()));
-            if cursor == 0 {
-                break;
-            }
-        }
-        for k in &order[..19_000] {
-            db.remove(k);
-        }
-        check_all(&db);
-        let seed = db.keys.seed();
-        // A shrink outside the Db (the expiry cron's) leaves the index stale until the next door: listing still
-        // answers right (by a scan).
-        db.keys.resize_if_needed();
-        assert_ne!(db.keys.seed(), seed, "the shrink was expected to reseed");
-        check_all(&db);
-        db.insert(Entry::new_string(b"after", b"v"));
-        check_all(&db);
-        while db.cron(true, 1000) {}
-        check_all(&db);
-        // Mid-shrink (an incremental rehash to a smaller table).
-        for k in &order[19_000..19_900] {
-            db.remove(k);
-        }
-        db.cron(true, 0);
-        check_all(&db);
-        while db.cron(true, 1000) {}
-        check_all(&db);
-    }
-
-    #[test]
-    fn swap_take_and_loads() {
-        let mut a = indexed();
-        let mut b = indexed();
-        a.insert(Entry::new_string(b"a1", b"v"));
-        a.insert(Entry::new_string(b"a2", b"v"));
-        b.insert(Entry::new_string(b"b1", b"v"));
-        a.swap_data(&mut b);
-        check_all(&a);
-        check_all(&b);
-        assert_eq!(a.keys_in_slot(key_hash_slot(b"b1"), 5), vec![b"b1".to_vec()]);
-        let taken = b.take_keys();
-        assert_eq!(taken.len(), 2);
-        check_all(&b);
-        assert_eq!(b.count_keys_in_slot(key_hash_slot(b"a1")), 0);
-        // A database created in cluster mode (a load, a full sync) starts indexed.
-        let mut loaded = Db::new(0);
-        assert!(loaded.has_slot_index());
-        let mut e = Entry::new_string(b"ttl", b"v");
-        e.set_expire(Some(5));
-        loaded.insert_with_expire(e);
-        assert!(loaded.insert_new(Entry::new_string(b"pop", b"v")).is_ok());
-        assert!(loaded.insert_new(Entry::new_string(b"pop", b"w")).is_err());
-        check_all(&loaded);
-        assert!(loaded.lookup(b"ttl", 10).is_none() || crate::keyspace::db::expire_paused());
-        check_all(&loaded);
-    }
-
-    #[derive(Debug, Clone)]
-    enum Op {
-        Set(u16),
-        SetKeepTtl(u16),
-        Expire(u16, i64),
-        Del(u16),
-        Get(u16),
-        Rename(u16, u16),
-        Tick(i64),
-        Cron,
-        DelSlot(u16),
-        Flush,
-    }
-
-    /// Keys from a small space, a third of them under two hash tags (so some slots hold many keys).
-    fn key(k: u16) -> Vec<u8> {
-        match k % 3 {
-            0 => format!("{{tag{}}}:{k}", k % 2).into_bytes(),
-            _ => format!("key:{k}").into_bytes(),
-        }
-    }
-
-    fn op() -> impl Strategy<Value = Op> {
-        let k = 0u16..600;
-        prop_oneof![
-            8 => k.clone().prop_map(Op::Set),
-            2 => k.clone().prop_map(Op::SetKeepTtl),
-            2 => (k.clone(), 0i64..50).prop_map(|(k, t)| Op::Expire(k, t)),
-            4 => k.clone().prop_map(Op::Del),
-            2 => k.clone().prop_map(Op::Get),
-            2 => (k.clone(), k.clone()).prop_map(|(a, b)| Op::Rename(a, b)),
-            1 => (0i64..20).prop_map(Op::Tick),
-            1 => Just(Op::Cron),
-            1 => k.prop_map(Op::DelSlot),
-            1 => Just(Op::Flush),
-        ]
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
-        #[test]
-        fn index_matches_scan(ops in proptest::collection::vec(op(), 1..600)) {
-            crate::keyspace::db::set_expire_paused(false);
-            let mut db = indexed();
-            let mut now = 0i64;
-            for (n, o) in ops.into_iter().enumerate() {
-                match o {
-                    Op::Set(k) => { db.insert(Entry::new_string(&key(k), b"v")); }
-                    Op::SetKeepTtl(k) => { db.insert_keep_ttl(Entry::new_string(&key(k), b"w")); }
-                    Op::Expire(k, t) => { db.set_expire(&key(k), now + t); }
-                    Op::Del(k) => { db.remove(&key(k)); }
-                    Op::Get(k) => { db.lookup(&key(k), now); }
-                    Op::Rename(a, b) => {
-                        if let Some(e) = db.remove(&key(a)) {
-                            let ttl = e.expire_ms();
-                            let mut moved = e.with_key(&key(b));
-                            moved.set_expire(ttl);
-                            db.remove(&key(b));
-                            db.insert_with_expire(moved);
-                        }
-                    }
-                    Op::Tick(d) => now += d,
-                    Op::Cron => { db.cron(true, 1); }
-                    Op::DelSlot(k) => {
-                        let s = key_hash_slot(&key(k));
-                        let gone = db.delete_keys_in_slot(s);
-                        prop_assert!(gone.iter().all(|g| key_hash_slot(g) == s));
-                        prop_assert_eq!(db.count_keys_in_slot(s), 0);
-                    }
-                    Op::Flush => db.clear(),
-                }
-                if n % 16 == 0 {
-                    check_all(&db);
-                }
-            }
-            check_all(&db);
-        }
-    }
-}
+mod tests;

@@ -238,8 +238,8 @@ pub fn output_figures(reply: &Reply) -> (usize, usize, usize) {
 }
 
 /// Formats a client for the log as Redis's `catClientInfoString` (its CLIENT LIST line). The full formatter lives
-/// in the command layer; lower layers that log a client (output limits in `pubsub`) get it through
-/// `ServerState::client_info`, set by the server.
+/// in the command layer (`command::client_info`); lower layers that log a client (output limits in `pubsub`) get
+/// it through `ServerState::client_info`, set by the server.
 pub type ClientInfoFn = fn(&ClientState, i64) -> String;
 
 /// The few fields a lower layer can format on its own (the default of `ServerState::client_info`).

@@ -166,7 +166,7 @@ impl IoLoops {
     /// after a period with fewer clients or under a fifth of a core. True when they went off: the caller then
     /// calls every client home.
     pub fn end_period(&mut self, now_ms: i64) -> bool {
-        let (sys, user) = crate::util::cpu_times(crate::util::CpuOf::Process);
+        let (sys, user) = crate::sys::process::cpu_times(crate::sys::process::CpuOf::Process);
         let cpu = sys + user;
         let wall = (now_ms - self.began_ms).max(1) as f64 / 1000.0;
         let load = (cpu - self.began_cpu) / wall;

@@ -239,7 +239,7 @@ pub fn save_options(cx: &SaveContext, aof_base: bool) -> rdb::SaveOptions {
             repl_offset: cx.repl.as_ref().map_or(0, |r| r.1),
             repl_stream_db: cx.repl.as_ref().map_or(0, |r| r.2),
             aof_base,
-            used_mem: crate::util::used_memory(),
+            used_mem: crate::alloc::used_memory(),
             ctime_s: cx.now_ms / 1000,
         },
         functions: cx.functions.clone(),
@@ -435,7 +435,7 @@ impl Persist {
             Ok(Forked::Parent { child_pid }) => {
                 drop(report_w);
                 self.stats.latest_fork_usec = started.elapsed().as_micros() as u64;
-                crate::latency::set_fork_rate(crate::util::used_memory(), self.stats.latest_fork_usec);
+                crate::latency::set_fork_rate(crate::alloc::used_memory(), self.stats.latest_fork_usec);
                 crate::latency::add_sample_if_needed("fork", self.stats.latest_fork_usec / 1000);
                 self.stats.total_forks += 1;
                 self.child = Some(Child {

@@ -105,7 +105,7 @@ impl Server {
     fn replica_replied(&mut self, c: &mut ClientState, before: usize) {
         let reply = c.reply.take_tail(before);
         let cmd = self.errors_cmd;
-        let who = command::connection::client_info_string(c, self.state.now_ms);
+        let who = command::client_info::client_info_string(c, self.state.now_ms);
         log_warning!("Replica generated a reply to command '{cmd}', disconnecting it: {who}");
         if let Some(err) = reply.strip_prefix(b"-") {
             // Redis logs a plain message without the `ERR ` its reply adds.

@@ -177,7 +177,7 @@ impl Server {
             io_threads::ReadOut::Closed => {
                 log_verbose!(
                     "Client closed connection {}",
-                    command::connection::client_info_string(&c.state, self.state.now_ms)
+                    command::client_info::client_info_string(&c.state, self.state.now_ms)
                 );
                 self.free_client(el, c);
                 return;
@@ -438,7 +438,7 @@ impl Server {
                 return evicted_current;
             }
             if let Some((st, tracked)) = current.as_mut().filter(|(st, _)| st.id == id) {
-                log_notice!("Evicting client: {}", command::connection::client_info_string(st, self.state.now_ms));
+                log_notice!("Evicting client: {}", command::client_info::client_info_string(st, self.state.now_ms));
                 self.state.clients.mem.forget_tracked(id, tracked);
                 st.flags |= flags::CLOSE_ASAP;
                 self.state.stats.evicted_clients += 1;
@@ -451,7 +451,7 @@ impl Server {
                 continue;
             }
             c.refresh_conn_stats(0, true, el.interest(fd).is_writable());
-            log_notice!("Evicting client: {}", command::connection::client_info_string(&c.state, self.state.now_ms));
+            log_notice!("Evicting client: {}", command::client_info::client_info_string(&c.state, self.state.now_ms));
             self.state.stats.evicted_clients += 1;
             self.free_client(el, c);
         }

@@ -93,7 +93,9 @@ impl Server {
                 crate::latency::timed("slab-release", crate::alloc::slab::release_step);
                 // Once a second at most: a trim walks malloc's free chunks (see `trim_if_worth`).
                 if self.run_with_period(1000) {
-                    crate::latency::timed("malloc-trim", || crate::alloc::trim_if_worth(crate::util::rss_memory()));
+                    crate::latency::timed("malloc-trim", || {
+                        crate::alloc::trim_if_worth(crate::sys::process::rss_memory())
+                    });
                 }
             }
         }
@@ -130,7 +132,7 @@ impl Server {
             crate::log_debug!(
                 "{} clients connected (0 replicas), {} bytes in use",
                 self.connected,
-                crate::util::used_memory()
+                crate::alloc::used_memory()
             );
         }
     }
@@ -141,11 +143,11 @@ impl Server {
             let mut probe = ClientState::new(0, -1, String::new(), String::new(), self.state.now_ms);
             let ctx = Ctx::new(&mut probe, &mut self.state);
             let info = {
-                let _cheap = crate::util::CheapAllocatorStats::enter();
+                let _cheap = crate::alloc::CheapAllocatorStats::enter();
                 command::info::info_all_text(&ctx)
             };
             // Rendered once a second: bounded so that thousands of clients cost no visible pause.
-            let list = command::connection::client_list_text(
+            let list = command::client_info::client_list_text(
                 ctx.server_ref(),
                 None,
                 crate::crash_report::SNAPSHOT_MAX_CLIENTS,
@@ -216,7 +218,7 @@ impl Server {
             {
                 log_warning!(
                     "Client {} closed for overcoming of output buffer limits.",
-                    command::connection::client_info_string(&c.state, now_ms)
+                    command::client_info::client_info_string(&c.state, now_ms)
                 );
                 self.state.stats.client_outbuf_limit_disconnections += 1;
                 self.free_client_by_fd(el, fd as RawFd);

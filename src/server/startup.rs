@@ -409,7 +409,7 @@ impl Server {
         pidfile: Option<String>,
     ) -> Server {
         command::init_full_names();
-        state.clients.info = command::connection::client_info_string;
+        state.clients.info = command::client_info::client_info_string;
         // Function libraries live in a Lua state built for the host that runs them.
         state.functions.set_host::<Server>();
         let hz = state.config.hz.clamp(1, CONFIG_MAX_HZ);

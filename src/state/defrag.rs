@@ -40,8 +40,8 @@ const PREP_PER_CHECK: usize = 8192;
 
 /// Fragmentation as the cron sees it: (percent over 100, bytes), from the resident set and `used_memory`.
 fn fragmentation() -> (f64, u64) {
-    let rss = crate::util::rss_memory();
-    let used = crate::util::used_memory().max(1);
+    let rss = crate::sys::process::rss_memory();
+    let used = crate::alloc::used_memory().max(1);
     (rss as f64 * 100.0 / used as f64 - 100.0, rss.saturating_sub(used))
 }
 

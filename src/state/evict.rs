@@ -106,10 +106,10 @@ fn evict_until_under(srv: &mut ServerState, mut me: Option<&mut ClientState>) ->
         // `maxmemory` evict every key and still refuse the command.
         let deleted = crate::latency::timed("eviction-del", || {
             let e = srv.dbs[db].evict(&key)?;
-            let before = crate::util::used_memory() as i64;
+            let before = crate::alloc::used_memory() as i64;
             // Big values go to the lazy-free thread with `lazyfree-lazy-eviction` (Redis's `dbAsyncDelete`).
             srv.lazyfree.free_deleted(e, lazy);
-            Some(before - crate::util::used_memory() as i64)
+            Some(before - crate::alloc::used_memory() as i64)
         });
         if let Some(delta) = deleted {
             freed += delta;
@@ -283,7 +283,7 @@ pub fn before_sleep(srv: &mut ServerState) -> bool {
         srv.evict.seen_maxmemory = max;
         crate::keyspace::dict::set_growth_limit(max);
         if max != 0 {
-            let used = crate::util::used_memory().saturating_sub(srv.mem_not_counted_for_evict());
+            let used = crate::alloc::used_memory().saturating_sub(srv.mem_not_counted_for_evict());
             if max < used {
                 crate::log_warning!(
                     "WARNING: the new maxmemory value set via CONFIG SET ({max}) is smaller than the current memory \

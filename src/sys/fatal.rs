@@ -11,7 +11,8 @@
 //!   mapped read-only at start-up and searched linearly at crash time (Rust functions are not in the dynamic symbol
 //!   table that `backtrace_symbols_fd` reads, even with `-rdynamic`); legacy and v0 Rust manglings are decoded into
 //!   the stack buffer. Frames outside the executable (libc) go through `backtrace_symbols_fd`, as in Redis.
-//! - [`pc_of_context`]: the faulting instruction from the handler's `ucontext_t`.
+//! - [`pc_of_context`]: the faulting instruction from the handler's `ucontext_t`; [`write_registers`]: its
+//!   registers and the words at its stack pointer, each line started by the caller's log prefix.
 //! - [`arm_alarm`] / [`set_alarm_handler`]: the watchdog's `ITIMER_REAL` timer and its SIGALRM handler.
 //!
 //! Tested by the unit tests below (demangling, number formatting, symbol lookup of a known function) and end to end
@@ -727,8 +728,10 @@ fn read_words_safely(addr: usize, out: &mut [usize]) -> bool {
 }
 
 /// Redis's `logRegisters` + `logStackContent`: the general registers of the interrupted context and the 16 words
-/// at its stack pointer (skipped when that memory is not readable, as after a stack overflow).
-pub fn write_registers(w: &mut SigWriter, ctx: *mut libc::c_void) {
+/// at its stack pointer (skipped when that memory is not readable, as after a stack overflow). `prefix` writes the
+/// start of a log line (the log's own format, which this layer does not know) before the dump and each stack word;
+/// it runs in the signal handler, so it must be async-signal-safe too.
+pub fn write_registers(w: &mut SigWriter, ctx: *mut libc::c_void, prefix: fn(&mut SigWriter)) {
     w.str("\n------ REGISTERS ------\n");
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     if !ctx.is_null() {
@@ -742,7 +745,7 @@ pub fn write_registers(w: &mut SigWriter, ctx: *mut libc::c_void) {
             }
             w.bytes(&digits);
         };
-        crate::log::write_prefix_signal_safe(w, crate::log::LogLevel::Warning);
+        prefix(w);
         w.str("\n");
         let rows: [(&str, i32, &str, i32); 9] = [
             ("RAX:", libc::REG_RAX, " RBX:", libc::REG_RBX),
@@ -769,7 +772,7 @@ pub fn write_registers(w: &mut SigWriter, ctx: *mut libc::c_void) {
         let mut words = [0usize; 16];
         if read_words_safely(sp, &mut words) {
             for i in (0..16).rev() {
-                crate::log::write_prefix_signal_safe(w, crate::log::LogLevel::Warning);
+                prefix(w);
                 w.str("(");
                 hex16(w, sp + i * 8);
                 w.str(") -> ");
@@ -780,7 +783,7 @@ pub fn write_registers(w: &mut SigWriter, ctx: *mut libc::c_void) {
         return;
     }
     let _ = ctx;
-    crate::log::write_prefix_signal_safe(w, crate::log::LogLevel::Warning);
+    prefix(w);
     w.str("  Dumping of registers not supported for this OS/arch\n");
 }
 

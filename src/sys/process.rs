@@ -1,4 +1,5 @@
-//! Process control: fork/wait for background jobs, daemonizing, the pid file, and the open-files limit.
+//! Process control: fork/wait for background jobs, daemonizing, the pid file, and the open-files limit; and the
+//! process's readings from the kernel: its resident set, its CPU times, and the machine's memory.
 
 use std::io;
 
@@ -273,6 +274,58 @@ pub fn private_dirty_bytes() -> u64 {
         .find_map(|l| l.strip_prefix("Private_Dirty:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
+}
+
+/// Resident set size of the process in bytes (`used_memory_rss`), 0 when the platform doesn't tell.
+pub fn rss_memory() -> u64 {
+    proc_status_kb("VmRSS:").map(|kb| kb * 1024).unwrap_or(0)
+}
+
+/// Total physical memory in bytes (`total_system_memory`), 0 when unknown.
+pub fn total_system_memory() -> u64 {
+    let Ok(s) = std::fs::read_to_string("/proc/meminfo") else { return 0 };
+    s.lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+fn proc_status_kb(field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let v = s.lines().find_map(|l| l.strip_prefix(field))?;
+    v.trim().trim_end_matches("kB").trim().parse().ok()
+}
+
+/// Whose CPU time [`cpu_times`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuOf {
+    Process,
+    Children,
+    /// The calling thread (the event loop); the process figure where the platform can't tell threads apart.
+    Thread,
+}
+
+/// (system, user) CPU seconds as `getrusage` reports them, with microsecond resolution.
+pub fn cpu_times(of: CpuOf) -> (f64, f64) {
+    let who = match of {
+        CpuOf::Process => libc::RUSAGE_SELF,
+        CpuOf::Children => libc::RUSAGE_CHILDREN,
+        #[cfg(target_os = "linux")]
+        CpuOf::Thread => libc::RUSAGE_THREAD,
+        #[cfg(not(target_os = "linux"))]
+        CpuOf::Thread => libc::RUSAGE_SELF,
+    };
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `ru` points to writable memory of the right size and type for getrusage to fill.
+    let rc = unsafe { libc::getrusage(who, ru.as_mut_ptr()) };
+    if rc != 0 {
+        return (0.0, 0.0);
+    }
+    // SAFETY: getrusage succeeded, so it initialized the struct (it was zeroed before anyway).
+    let ru = unsafe { ru.assume_init() };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (secs(ru.ru_stime), secs(ru.ru_utime))
 }
 
 #[cfg(test)]

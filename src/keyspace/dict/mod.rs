@@ -960,7 +960,7 @@ impl<E: DictEntry> Dict<E> {
             return true;
         }
         let more = grown_size(self.t[0].size()) * (std::mem::size_of::<Option<E>>() + 1);
-        crate::util::used_memory().saturating_add(more as u64) <= limit
+        crate::alloc::used_memory().saturating_add(more as u64) <= limit
     }
 
     fn start_resize(&mut self, size: usize) {
