@@ -13,12 +13,15 @@
 //! subscription order, which is the delivery order of PUBLISH, as in Redis; so the number of names of a kind
 //! ([`Registry::len`]) is INFO's `pubsub_channels` / `pubsub_patterns`.
 //!
+//! [`ClientSubs`]: crate::net::client::subs::ClientSubs
+//!
 //! Subscribers are stored with their fd so PUBLISH reaches `ServerState::clients.by_fd[fd]` without a lookup; the id
 //! guards against a reused fd. The client whose command is running is not in `clients`: callers pass it in.
 //!
-//! This file holds the data: the registry [`ServerState::pubsub`](crate::state::ServerState) holds, what a client
-//! keeps, the message encoding and the output-limit checks. The operations on the whole server state (subscribe,
-//! unsubscribe, publish, dropping the shard channels of lost slots) are in [`crate::state::pubsub`].
+//! This file holds the data: the registry [`ServerState::pubsub`](crate::state::ServerState) holds, the message
+//! encoding and the output-limit checks. What a client keeps (its sets of names) is part of the client
+//! ([`crate::net::client::subs`]), which so imports nothing of this file. The operations on the whole server state
+//! (subscribe, unsubscribe, publish, dropping the shard channels of lost slots) are in [`crate::state::pubsub`].
 //!
 //! Tested by the unit tests below (message encodings, limit checks), by those of `state::pubsub` (registry
 //! bookkeeping, delivery) and end to end by tests/pubsub_*.rs.
@@ -30,94 +33,15 @@ use crate::net::client::{flags, Client, ClientInfoFn, ClientState};
 use crate::resp::reply::Proto;
 use std::collections::HashMap;
 
-/// Which namespace a subscription lives in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Channel,
-    Pattern,
-    Shard,
-}
-
-impl Kind {
-    pub(crate) fn sub_word(self) -> &'static [u8] {
-        match self {
-            Kind::Channel => b"subscribe",
-            Kind::Pattern => b"psubscribe",
-            Kind::Shard => b"ssubscribe",
-        }
-    }
-    pub(crate) fn unsub_word(self) -> &'static [u8] {
-        match self {
-            Kind::Channel => b"unsubscribe",
-            Kind::Pattern => b"punsubscribe",
-            Kind::Shard => b"sunsubscribe",
-        }
-    }
-}
+/// Which namespace a subscription lives in: the registry's key as much as the client's, so it is named here, where
+/// the registry's users look for it; it is defined with the client's sets (`net::client::subs`).
+pub use crate::net::client::subs::Kind;
 
 /// One subscription in a registry list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Subscriber {
     pub id: u64,
     pub fd: i32,
-}
-
-/// A small insertion-ordered set of names (order changes only where a name is removed).
-#[derive(Default, Debug)]
-pub struct NameSet {
-    items: Vec<Box<[u8]>>,
-    index: HashMap<Box<[u8]>, usize>,
-}
-
-impl NameSet {
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-    pub fn contains(&self, name: &[u8]) -> bool {
-        self.index.contains_key(name)
-    }
-    pub(crate) fn insert(&mut self, name: &[u8]) -> bool {
-        if self.index.contains_key(name) {
-            return false;
-        }
-        self.index.insert(name.into(), self.items.len());
-        self.items.push(name.into());
-        true
-    }
-    pub(crate) fn remove(&mut self, name: &[u8]) -> bool {
-        let Some(i) = self.index.remove(name) else { return false };
-        self.items.swap_remove(i);
-        if let Some(moved) = self.items.get(i) {
-            if let Some(slot) = self.index.get_mut(moved) {
-                *slot = i;
-            }
-        }
-        true
-    }
-    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        self.items.iter().map(|b| &b[..])
-    }
-}
-
-/// What one client is subscribed to.
-#[derive(Default, Debug)]
-pub struct ClientSubs {
-    pub channels: NameSet,
-    pub patterns: NameSet,
-    pub shard: NameSet,
-}
-
-impl ClientSubs {
-    pub(crate) fn set(&mut self, kind: Kind) -> &mut NameSet {
-        match kind {
-            Kind::Channel => &mut self.channels,
-            Kind::Pattern => &mut self.patterns,
-            Kind::Shard => &mut self.shard,
-        }
-    }
 }
 
 /// Subscription counts of a client: (channels, patterns, shard channels).

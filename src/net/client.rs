@@ -10,11 +10,17 @@
 //! Invariants: `spans`/`scratch` are only meaningful between a `Complete` parse and the `consume` that follows it;
 //! `pending_write` (`pending_push`) is true exactly while the server's pending-writes (coalesced pushes) list holds
 //! this client's fd for it.
+//!
+//! The per-client data of the modules that act on clients lives in leaves below this file that name nothing of the
+//! client, so those modules import the client and the client none of them: [`subs`] (the Pub/Sub subscriptions,
+//! kept by `pubsub` and `state::pubsub`).
 
 use crate::net::ring::Ring;
 use crate::resp::parse::Parser;
 use crate::resp::reply::Reply;
 use std::os::fd::{AsRawFd, OwnedFd};
+
+pub mod subs;
 
 /// Client flags (bit set), named after Redis's `CLIENT_*` flags where one exists.
 pub mod flags {
@@ -126,7 +132,7 @@ pub struct ClientState {
     /// table).
     pub watched_keys: usize,
     /// Pub/Sub subscriptions (`None` = not a subscriber); kept by [`crate::pubsub`].
-    pub subs: Option<Box<crate::pubsub::ClientSubs>>,
+    pub subs: Option<Box<subs::ClientSubs>>,
     /// Client-side caching: where invalidations go and the BCAST prefixes (see [`crate::tracking`]).
     pub tracking: crate::tracking::ClientTracking,
 }
