@@ -13,7 +13,8 @@
 //!
 //! The per-client data of the modules that act on clients lives in leaves below this file that name nothing of the
 //! client, so those modules import the client and the client none of them: [`subs`] (the Pub/Sub subscriptions,
-//! kept by `pubsub` and `state::pubsub`).
+//! kept by `pubsub` and `state::pubsub`), [`tracking`] (the client-side caching settings and slot, kept by
+//! `tracking` and `state::tracking`).
 
 use crate::net::ring::Ring;
 use crate::resp::parse::Parser;
@@ -21,6 +22,7 @@ use crate::resp::reply::Reply;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 pub mod subs;
+pub mod tracking;
 
 /// Client flags (bit set), named after Redis's `CLIENT_*` flags where one exists.
 pub mod flags {
@@ -134,7 +136,7 @@ pub struct ClientState {
     /// Pub/Sub subscriptions (`None` = not a subscriber); kept by [`crate::pubsub`].
     pub subs: Option<Box<subs::ClientSubs>>,
     /// Client-side caching: where invalidations go and the BCAST prefixes (see [`crate::tracking`]).
-    pub tracking: crate::tracking::ClientTracking,
+    pub tracking: tracking::ClientTracking,
 }
 
 /// Memory and buffer figures of a connection, as CLIENT LIST prints them.

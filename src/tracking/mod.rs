@@ -13,8 +13,8 @@
 //! The table maps a key name (whatever the database, as in Redis) to the ids of the clients that may cache it; a
 //! key's entry goes away with the invalidation that reports it. As in Redis, a client that turns tracking off or
 //! disconnects leaves its ids in the table (they only cost memory until the key changes or the table limit evicts
-//! it; ids are stored as bits of per-client tracking slots, see `SLOTS`, which are reused only once swept); its
-//! BCAST prefixes are removed at once.
+//! it; ids are stored as bits of per-client tracking slots, see `net::client::tracking`, which are reused only
+//! once swept); its BCAST prefixes are removed at once.
 //!
 //! Messages are not written into clients' buffers where the key changes: they go through an outbox that is
 //! delivered right after the change when the handler reports it (its `KeyWrite` settled), after each command at top
@@ -29,31 +29,23 @@
 //! collision check returns the prefix's index as success); here the error is the only reply and nothing changes,
 //! as for the first prefix (and as Redis 7.2 does).
 //!
-//! This file holds the data: the table, the prefixes, the outbox and what each client keeps, with the operations on
-//! those alone. The operations on the whole server state (delivering the outbox to the clients, the BCAST messages
-//! before the loop sleeps, the `tracking-table-max-keys` pass) are in [`crate::state::tracking`].
+//! This file holds the data: the table, the prefixes and the outbox, with the operations on those alone. What each
+//! client keeps (its settings and its tracking slot) is part of the client ([`crate::net::client::tracking`]),
+//! which so imports nothing of this file. The operations on the whole server state (delivering the outbox to the
+//! clients, the BCAST messages before the loop sleeps, the `tracking-table-max-keys` pass) are in
+//! [`crate::state::tracking`].
 
 use crate::args::Args;
 use crate::command_spec::{flag, Command, Group};
 use crate::keyspace::dict::HashedKey;
 use crate::keyspace::types::{SmallBytes, SMALL_INLINE};
+use crate::net::client::tracking::{Slot, SLOTS};
 use crate::net::client::{flags as cf, ClientState};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 mod table;
 use table::KeyTable;
-
-/// A client's tracking settings beyond its flags.
-#[derive(Debug, Default)]
-pub struct ClientTracking {
-    /// The client invalidations are sent to (REDIRECT), 0 for the client itself.
-    pub redirect: u64,
-    /// Its tracking slot (see `SLOTS`), if it has one.
-    pub slot: Slot,
-    /// BCAST prefixes, sorted (CLIENT TRACKINGINFO lists them in this order, as Redis's radix tree does).
-    pub prefixes: Vec<Box<[u8]>>,
-}
 
 /// Every tracking flag, cleared when tracking goes off.
 pub const ALL_FLAGS: u32 = cf::TRACKING
@@ -63,42 +55,6 @@ pub const ALL_FLAGS: u32 = cf::TRACKING
     | cf::TRACKING_OPTOUT
     | cf::TRACKING_CACHING
     | cf::TRACKING_NOLOOP;
-
-/// Tracking slots: each client that tracks keys (not BCAST) gets one of 64 small numbers, and a key's entry holds
-/// a bit per slot, so remembering a read is a bit-or (no allocation, no search). Clients beyond 64 (or whose slot
-/// was swept, below) are kept as ids in the entry's sorted list. A freed slot (tracking off, RESET, disconnect)
-/// is quarantined: its bits still name its last owner (whose messages `send` drops when it no longer tracks, as
-/// Redis drops them for a stale id), until a sweep ([`Tracking::sweep_step`], in the cron) has cleared them from
-/// every entry (an owner still connected moves to the id list, so a later `CLIENT TRACKING on` hears of the keys
-/// it read before, as in Redis; a gone one is only counted), or the table was emptied. Only then is the slot given
-/// to another client, which so never hears of keys it did not read.
-const SLOTS: usize = 64;
-
-/// A client's tracking slot (see `SLOTS`) kept as its bit in an entry's `bits`, 0 when it has none: a read sets
-/// the bit without a shift or a test of an `Option`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Slot(u64);
-
-impl Slot {
-    fn of(s: usize) -> Slot {
-        Slot(1 << (s % SLOTS))
-    }
-
-    /// The slot's number, if it has one.
-    pub fn index(self) -> Option<u8> {
-        (self.0 != 0).then_some(self.0.trailing_zeros() as u8)
-    }
-
-    #[inline(always)]
-    fn bit(self) -> u64 {
-        self.0
-    }
-
-    #[inline(always)]
-    pub fn is_none(self) -> bool {
-        self.0 == 0
-    }
-}
 
 /// Table entries one cron call of [`Tracking::sweep_step`] visits.
 pub const SWEEP_BUDGET: usize = 1 << 16;
