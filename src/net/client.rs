@@ -14,13 +14,15 @@
 //! The per-client data of the modules that act on clients lives in leaves below this file that name nothing of the
 //! client, so those modules import the client and the client none of them: [`subs`] (the Pub/Sub subscriptions,
 //! kept by `pubsub` and `state::pubsub`), [`tracking`] (the client-side caching settings and slot, kept by
-//! `tracking` and `state::tracking`).
+//! `tracking` and `state::tracking`), [`preparsed`] (the commands an I/O thread parsed ahead, filled by
+//! `io_threads::preparse`).
 
 use crate::net::ring::Ring;
 use crate::resp::parse::Parser;
 use crate::resp::reply::Reply;
 use std::os::fd::{AsRawFd, OwnedFd};
 
+pub mod preparsed;
 pub mod subs;
 pub mod tracking;
 
@@ -171,7 +173,7 @@ pub struct Client {
     /// Whether the server's list of clients with coalesced pub/sub output holds this client.
     pub pending_push: bool,
     /// Commands an I/O thread parsed off the front of `query`, for the main thread to run this pass.
-    pub pre: crate::net::io_threads::Preparsed,
+    pub pre: preparsed::Preparsed,
     /// When (unix seconds) the output first stayed above the soft output-buffer limit; 0 = not above it.
     pub obuf_soft_limit_reached_s: i64,
     /// Client-eviction bookkeeping (`maxmemory-clients`, see [`crate::net::client_evict`]).

@@ -31,7 +31,7 @@
 //! thread kept 0.67-0.83 of the one-thread server's CPU per request, against 0.2-0.3 with the per-thread loops.
 
 use crate::net::client::Client;
-use crate::resp::parse::{Limits, Parsed, ProtoError};
+use crate::resp::parse::Limits;
 use crate::sys::socket;
 use std::io;
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -61,68 +61,6 @@ pub struct WriteOut {
     pub err: Option<io::Error>,
 }
 
-/// Commands parsed off the thread, waiting at the front of the query ring for the main thread to run them. Only
-/// valid until the main thread has run or dropped them (it drops them at the end of the same pass).
-#[derive(Debug, Default)]
-pub struct Preparsed {
-    /// Per command: bytes it takes from the front of the ring, and its number of spans.
-    cmds: Vec<(usize, u32)>,
-    /// The spans of all commands, each relative to its own command's first byte.
-    spans: Vec<(u32, u32)>,
-    next: usize,
-    span_at: usize,
-    /// The protocol error that followed the parsed commands.
-    error: Option<ProtoError>,
-    /// The limits they were parsed with: a command in the batch that changes them (AUTH, CONFIG SET
-    /// proto-max-bulk-len) makes the rest be parsed again.
-    limits: Option<Limits>,
-}
-
-impl Preparsed {
-    pub fn is_empty(&self) -> bool {
-        self.next >= self.cmds.len() && self.error.is_none()
-    }
-
-    /// The next parsed command (its spans copied into `spans`) or the protocol error after them; `None` when none
-    /// is left or when they were parsed with other limits than `limits` (then the caller must reset its parser and
-    /// parse the bytes again).
-    pub fn take_next(&mut self, limits: &Limits, spans: &mut Vec<(u32, u32)>) -> Option<Result<Parsed, ProtoError>> {
-        if self.limits.as_ref() != Some(limits) {
-            return None;
-        }
-        if let Some(&(consumed, n)) = self.cmds.get(self.next) {
-            self.next += 1;
-            let end = self.span_at + n as usize;
-            spans.clear();
-            spans.extend_from_slice(self.spans.get(self.span_at..end)?);
-            self.span_at = end;
-            return Some(Ok(Parsed::Complete { consumed, inline: false }));
-        }
-        self.error.take().map(Err)
-    }
-
-    /// Gives back the vectors' memory once a command with many arguments made them big (the cron calls this for an
-    /// idle client, as it trims the main parser's spans).
-    pub fn trim(&mut self, keep_spans: usize) {
-        if self.spans.capacity() > keep_spans && self.is_empty() {
-            *self = Preparsed::default();
-        }
-    }
-
-    /// Forgets whatever is left. Returns true when commands (or an error) were left: the parser's state then
-    /// belongs to bytes further on and must be reset.
-    pub fn clear(&mut self) -> bool {
-        let left = !self.is_empty();
-        self.cmds.clear();
-        self.spans.clear();
-        self.next = 0;
-        self.span_at = 0;
-        self.error = None;
-        self.limits = None;
-        left
-    }
-}
-
 /// Reads what the socket has into the client's query ring (a big argument's missing bytes in one go).
 pub fn read_step(c: &mut Client) -> ReadOut {
     let fd = c.state.fd;
@@ -140,36 +78,12 @@ pub fn read_step(c: &mut Client) -> ReadOut {
     }
 }
 
-/// Parses the complete multibulk commands at the front of the query ring into `c.pre`, without consuming them.
-/// Stops at an inline request (the main thread parses those: they use the client's scratch buffer) and at an
-/// incomplete command, whose partial state stays in the parser as after any parse.
+/// Parses the complete multibulk commands at the front of the query ring into `c.pre`, without consuming them
+/// (see [`Preparsed::parse_ahead`](crate::net::client::preparsed::Preparsed::parse_ahead)).
 pub fn preparse(c: &mut Client, limits: Limits) {
     // `spans` (the running command's, unused between passes) is the scratch vector for each parse.
     let Client { query, parser, pre, scratch, spans: one, .. } = c;
-    pre.clear();
-    pre.limits = Some(limits);
-    let buf = query.readable();
-    let mut off = 0usize;
-    let mut spans = std::mem::take(&mut pre.spans);
-    while off < buf.len() {
-        // An inline request starts with anything but `*`; leave it (and what follows) to the main thread.
-        if !parser.in_progress() && buf[off] != b'*' {
-            break;
-        }
-        match parser.parse(&buf[off..], &limits, one, scratch) {
-            Ok(Parsed::Complete { consumed, .. }) => {
-                pre.cmds.push((consumed, one.len() as u32));
-                spans.extend_from_slice(one);
-                off += consumed;
-            }
-            Ok(Parsed::Incomplete) => break,
-            Err(e) => {
-                pre.error = Some(e);
-                break;
-            }
-        }
-    }
-    pre.spans = spans;
+    pre.parse_ahead(query.readable(), parser, limits, one, scratch);
 }
 
 /// Writes as much of the pending reply as the socket takes, up to [`NET_MAX_WRITES_PER_EVENT`] bytes.
@@ -329,6 +243,7 @@ fn worker(rx: Receiver<Batch>, done: Sender<Batch>) {
 mod tests {
     use super::*;
     use crate::net::client::ClientState;
+    use crate::resp::parse::{Parsed, ProtoError};
 
     fn client_with(bytes: &[u8]) -> Box<Client> {
         let mut c = Box::new(Client::new(ClientState::new(1, -1, String::new(), String::new(), 0), None));
