@@ -165,9 +165,11 @@
 //! operation (`state/expire/cycle.rs`, `state/defrag/progress.rs`), so no import cycle runs through `state.rs`
 //! (the test asserts it). Unit tests that drive a whole server through the handler harness live in a `tests.rs`
 //! beside the file they test, so the production file does not import the server. What does not hold yet (the
-//! `UPWARD` list names each import): the handler harness itself builds a whole server. The cycles left are
-//! families whose files name each other (the collection types, the Lua compiler, the client with pub/sub and
-//! tracking: at most 8 files).
+//! `UPWARD` list names each import): the handler harness itself builds a whole server. The client holds the
+//! per-client data of the services that act on clients (its subscriptions, tracking settings, commands parsed
+//! ahead) as types from leaves below it that name nothing of the client (`net/client/`), so `pubsub`, `tracking`,
+//! client eviction and the I/O threads import the client one way. The cycles left are families whose files name
+//! each other (the collection types, the Lua compiler: at most 8 files).
 //!
 //! **Where a change belongs.** A new command is a handler in `command/<family>.rs` plus its table entry; a new
 //! kind of key change reports through a settled `KeyWrite` (one key, `command::door`) or

@@ -15,7 +15,9 @@
 //! client, so those modules import the client and the client none of them: [`subs`] (the Pub/Sub subscriptions,
 //! kept by `pubsub` and `state::pubsub`), [`tracking`] (the client-side caching settings and slot, kept by
 //! `tracking` and `state::tracking`), [`preparsed`] (the commands an I/O thread parsed ahead, filled by
-//! `io_threads::preparse`).
+//! `io_threads::preparse`). The two small records client eviction and the I/O loops keep of a client ([`Tracked`],
+//! [`Written`]) are defined here, and so is what a client costs in memory ([`client_memory`]), beside what it
+//! measures.
 
 use crate::net::ring::Ring;
 use crate::resp::parse::Parser;
@@ -177,13 +179,35 @@ pub struct Client {
     /// When (unix seconds) the output first stayed above the soft output-buffer limit; 0 = not above it.
     pub obuf_soft_limit_reached_s: i64,
     /// Client-eviction bookkeeping (`maxmemory-clients`, see [`crate::net::client_evict`]).
-    pub mem: crate::net::client_evict::Tracked,
+    pub mem: Tracked,
     /// What an I/O thread wrote for it since the main thread last had it (see [`crate::net::io_loops`]).
-    pub written: crate::net::io_loops::Written,
+    pub written: Written,
     /// Back from an I/O thread and not yet watched by the main thread's poller.
     pub homed: bool,
     /// The last period it had output in ([`crate::net::io_loops::IoLoops::count`]).
     pub io_period: u32,
+}
+
+/// What client eviction (`net::client_evict`) remembers of one client.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tracked {
+    /// Memory counted in the total the last time the client was updated; 0 = not tracked.
+    pub mem: usize,
+    /// Bucket holding the client, `None` when it cannot be evicted (NO-EVICT, no limit).
+    pub bucket: Option<u8>,
+}
+
+/// What an I/O thread wrote for a client since the main thread last had it, for the main thread's counters (see
+/// `net::io_loops`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Written {
+    pub bytes: usize,
+    /// `write(2)` calls.
+    pub writes: u64,
+    /// Write events (INFO `io_threaded_writes_processed`).
+    pub passes: u64,
+    /// Wall clock (ms) of the last write that sent something; 0 if none.
+    pub at_ms: i64,
 }
 
 /// Size of Redis's per-client static reply buffer: output up to this size counts as `obl`, beyond it as the
@@ -230,7 +254,7 @@ impl Client {
             qbuf_free: qcap - qlen,
             argv_mem,
             omem,
-            tot_mem: crate::net::client_evict::client_memory(self) + argv_mem,
+            tot_mem: client_memory(self) + argv_mem,
             readable,
             writable,
         };
@@ -246,6 +270,41 @@ pub fn output_figures(reply: &Reply) -> (usize, usize, usize) {
     let omem = pending - obl;
     (obl, omem.div_ceil(REPLY_CHUNK_BYTES), omem)
 }
+
+/// Bytes one client holds, as Redis's `getClientMemoryUsage` counts them: the query buffer's allocation, the reply
+/// buffer's allocation (ferredis has one growable buffer where Redis has a 16 KiB static buffer plus a reply list,
+/// so the allocation is the honest figure), the client structure, the parser's scratch space, the MULTI queue, the
+/// subscriptions' bookkeeping, watched keys and BCAST tracking prefixes. The arguments of the running command are
+/// not added again: they are slices of the query buffer, where Redis copies them out. Client eviction
+/// (`net::client_evict`) adds this figure up.
+pub fn client_memory(c: &Client) -> usize {
+    client_memory_of(c.query.capacity(), &c.state, c.scratch.capacity(), c.spans.capacity())
+}
+
+/// [`client_memory`] from its parts, for callers that hold the client taken apart. CLIENT LIST's `tot-mem` is this
+/// plus the running command's arguments, so the figure users see is the one eviction adds up.
+pub fn client_memory_of(query_cap: usize, st: &ClientState, scratch_cap: usize, spans_cap: usize) -> usize {
+    let subs = st.subs.as_ref().map_or(0, |s| s.channels.len() + s.patterns.len() + s.shard.len());
+    query_cap
+        + st.reply.buf.capacity()
+        + std::mem::size_of::<Client>()
+        + scratch_cap
+        + spans_cap * std::mem::size_of::<(u32, u32)>()
+        // No `argv_mem`: arguments are slices of the query buffer (counted above), not copies as in Redis.
+        + st.multi.as_ref().map_or(0, |m| m.mem)
+        // Redis counts the subscription dictionaries' entries; a pointer pair per name is that order of size.
+        + subs * 2 * std::mem::size_of::<usize>()
+        + st.watched_keys * WATCHED_KEY_BYTES
+        + st.tracking.prefixes.len() * TRACKING_PREFIX_BYTES
+}
+
+/// What one BCAST tracking prefix costs a client: Redis counts 32 bytes per node of the client's prefix radix tree;
+/// ours, a boxed copy of the prefix in the client's sorted list, is of the same order.
+const TRACKING_PREFIX_BYTES: usize = 32;
+
+/// What one watched key costs a client in Redis's count (a list node and a `watchedKey`); ours, a watcher record
+/// and the client's (db, key) entry, is of the same order.
+const WATCHED_KEY_BYTES: usize = 56;
 
 /// Formats a client for the log as Redis's `catClientInfoString` (its CLIENT LIST line). The full formatter lives
 /// in the command layer (`command::client_info`); lower layers that log a client (output limits in `pubsub`) get

@@ -1,11 +1,9 @@
 //! Client eviction (`maxmemory-clients`, Redis 7.0's `evictClients`): when the connections together hold more
 //! memory than the limit, the biggest are closed until the total is back under it.
 //!
-//! What a client costs ([`client_memory`]) is counted as Redis's `getClientMemoryUsage` counts it: the query
-//! buffer's allocation, the reply buffer's allocation (ferredis has one growable buffer where Redis has a 16 KiB
-//! static buffer plus a reply list, so the allocation is the honest figure), the client structure, the parser's
-//! scratch space, the MULTI queue, the subscriptions' bookkeeping, watched keys and BCAST tracking prefixes. The arguments of the running command are not
-//! added again: they are slices of the query buffer, where Redis copies them out.
+//! What a client costs is [`client_memory`], Redis's `getClientMemoryUsage`: it is counted in `net::client`,
+//! beside the buffers and records it measures (whose doc says what it counts). What the tracker remembers of a
+//! client ([`Tracked`]) is kept in the client, and defined there.
 //!
 //! Evictable clients sit in one of [`BUCKETS`] buckets by the base-2 logarithm of their memory, as in Redis:
 //!
@@ -25,7 +23,7 @@
 //! before each command and before sleeping. Tested by the unit tests below and `tests/client_eviction.rs`.
 
 use crate::config::Config;
-use crate::net::client::{flags, Client, ClientState};
+use crate::net::client::{client_memory, flags, Client, Tracked};
 use std::collections::BTreeMap;
 
 /// Smallest bucket: clients up to 2^15 bytes (Redis's `CLIENT_MEM_USAGE_BUCKET_MIN_LOG`).
@@ -37,15 +35,6 @@ pub const BUCKETS: usize = (1 + BUCKET_MAX_LOG - BUCKET_MIN_LOG) as usize;
 pub const MIN_LIMIT_BYTES: u64 = 128 * 1024;
 
 const _: () = assert!(BUCKET_MIN_LOG < BUCKET_MAX_LOG && BUCKETS <= u8::MAX as usize);
-
-/// What the tracker remembers of one client (kept in the client).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Tracked {
-    /// Memory counted in the total the last time the client was updated; 0 = not tracked.
-    pub mem: usize,
-    /// Bucket holding the client, `None` when it cannot be evicted (NO-EVICT, no limit).
-    pub bucket: Option<u8>,
-}
 
 /// The eviction limit in bytes for the current configuration, 0 when client eviction is off (Redis's
 /// `getClientEvictionLimit`): a percentage applies to `maxmemory` and means "off" while `maxmemory` is 0.
@@ -63,36 +52,6 @@ pub fn limit_bytes(config: &Config) -> u64 {
     };
     limit.max(MIN_LIMIT_BYTES)
 }
-
-/// Bytes one client holds, as Redis's `getClientMemoryUsage` counts them (see the module comment).
-pub fn client_memory(c: &Client) -> usize {
-    client_memory_of(c.query.capacity(), &c.state, c.scratch.capacity(), c.spans.capacity())
-}
-
-/// [`client_memory`] from its parts, for callers that hold the client taken apart. CLIENT LIST's `tot-mem` is this
-/// plus the running command's arguments, so the figure users see is the one eviction adds up.
-pub fn client_memory_of(query_cap: usize, st: &ClientState, scratch_cap: usize, spans_cap: usize) -> usize {
-    let subs = st.subs.as_ref().map_or(0, |s| s.channels.len() + s.patterns.len() + s.shard.len());
-    query_cap
-        + st.reply.buf.capacity()
-        + std::mem::size_of::<Client>()
-        + scratch_cap
-        + spans_cap * std::mem::size_of::<(u32, u32)>()
-        // No `argv_mem`: arguments are slices of the query buffer (counted above), not copies as in Redis.
-        + st.multi.as_ref().map_or(0, |m| m.mem)
-        // Redis counts the subscription dictionaries' entries; a pointer pair per name is that order of size.
-        + subs * 2 * std::mem::size_of::<usize>()
-        + st.watched_keys * WATCHED_KEY_BYTES
-        + st.tracking.prefixes.len() * TRACKING_PREFIX_BYTES
-}
-
-/// What one BCAST tracking prefix costs a client: Redis counts 32 bytes per node of the client's prefix radix tree;
-/// ours, a boxed copy of the prefix in the client's sorted list, is of the same order.
-const TRACKING_PREFIX_BYTES: usize = 32;
-
-/// What one watched key costs a client in Redis's count (a list node and a `watchedKey`); ours, a watcher record
-/// and the client's (db, key) entry, is of the same order.
-const WATCHED_KEY_BYTES: usize = 56;
 
 /// Bucket index for a memory figure: log2 rounded up into [`BUCKET_MIN_LOG`, `BUCKET_MAX_LOG`].
 fn bucket_of(mem: usize) -> u8 {
@@ -196,6 +155,7 @@ impl ClientMem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::client::ClientState;
 
     fn client(id: u64) -> Client {
         Client::new(ClientState::new(id, id as i32, String::new(), String::new(), 0), None)

@@ -102,18 +102,6 @@ pub enum FromLoop {
     Gathered(Vec<Box<Client>>),
 }
 
-/// What an I/O thread wrote for a client since the main thread last had it, for the main thread's counters.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Written {
-    pub bytes: usize,
-    /// `write(2)` calls.
-    pub writes: u64,
-    /// Write events (INFO `io_threaded_writes_processed`).
-    pub passes: u64,
-    /// Wall clock (ms) of the last write that sent something; 0 if none.
-    pub at_ms: i64,
-}
-
 struct Thread {
     tx: Sender<ToLoop>,
     waker: Arc<Waker>,

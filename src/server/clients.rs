@@ -8,8 +8,8 @@ use super::{
 };
 use crate::command::{self, Args};
 use crate::event_loop::EventLoop;
-use crate::net::client::{flags, Client, ClientState};
-use crate::net::client_evict::{self, Tracked};
+use crate::net::client::{client_memory_of, flags, Client, ClientState, Tracked};
+use crate::net::client_evict;
 use crate::net::io_threads;
 use crate::resp::parse::{Limits, Parsed, Parser, ProtoError, DEFAULT_MAX_INLINE_LEN, DEFAULT_MAX_MULTIBULK_LEN};
 use crate::sys::poller::Interest;
@@ -332,8 +332,7 @@ impl Server {
                         let qbuf = batch_qbuf.max(buf.len());
                         let (_, _, omem) = crate::net::client::output_figures(&state.reply);
                         let tot_mem =
-                            client_evict::client_memory_of(query_cap, state, scratch.capacity(), spans.capacity())
-                                + argv_mem;
+                            client_memory_of(query_cap, state, scratch.capacity(), spans.capacity()) + argv_mem;
                         let conn = &mut state.conn;
                         conn.qbuf = qbuf;
                         conn.qbuf_free = query_cap.saturating_sub(qbuf);
