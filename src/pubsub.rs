@@ -13,8 +13,6 @@
 //! subscription order, which is the delivery order of PUBLISH, as in Redis; so the number of names of a kind
 //! ([`Registry::len`]) is INFO's `pubsub_channels` / `pubsub_patterns`.
 //!
-//! [`ClientSubs`]: crate::net::client::subs::ClientSubs
-//!
 //! Subscribers are stored with their fd so PUBLISH reaches `ServerState::clients.by_fd[fd]` without a lookup; the id
 //! guards against a reused fd. The client whose command is running is not in `clients`: callers pass it in.
 //!
@@ -25,6 +23,8 @@
 //!
 //! Tested by the unit tests below (message encodings, limit checks), by those of `state::pubsub` (registry
 //! bookkeeping, delivery) and end to end by tests/pubsub_*.rs.
+//!
+//! [`ClientSubs`]: crate::net::client::subs::ClientSubs
 
 #![forbid(unsafe_code)]
 

@@ -1,8 +1,9 @@
 //! Pub/Sub operations on the whole server state: subscribe and unsubscribe (keeping the registry and the client's
 //! sets in step), their confirmations, and delivery of PUBLISH / SPUBLISH messages and of the
 //! `sunsubscribe` messages for the shard channels of slots this node lost. This is the operations half of
-//! [`crate::pubsub`], which holds the data (the registry, a client's subscriptions, the message encoding and the
-//! output-limit checks) and states the invariants kept here.
+//! [`crate::pubsub`], which holds the data (the registry, the message encoding and the output-limit checks) and
+//! states the invariants kept here; a client's own subscriptions are part of the client
+//! ([`crate::net::client::subs`]).
 
 #![forbid(unsafe_code)]
 
