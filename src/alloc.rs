@@ -31,7 +31,7 @@
 //!
 //! The allocator is registered in `lib.rs`, so every artifact that links the library (the server, the check
 //! tools, the tests and benchmarks) uses it; no other crate in the graph may define one. Tested by the unit tests
-//! below and by `tests/memory_accounting.rs` (used_memory follows SET/DEL/FLUSHALL).
+//! below and by `tests/types/memory_accounting.rs` (used_memory follows SET/DEL/FLUSHALL).
 
 pub mod slab;
 
@@ -253,8 +253,8 @@ static RELEASER: std::sync::OnceLock<Option<std::sync::mpsc::Sender<(usize, Layo
 
 /// Frees `ptr`: at once when the block is smaller than [`FREE_LATER_MIN`], else on the release thread. A mapped
 /// block's `munmap` frees each of its touched pages (18-28 ms for a touched 128 MiB array, a 16M-slot keyspace
-/// table, in a one-off measurement by hand on a loaded machine), which would hold the loop; the thread does it instead (what jemalloc's
-/// background purging does for Redis). `used_memory` drops at once.
+/// table, in a one-off measurement by hand on a loaded machine), which would hold the loop; the thread does it instead
+/// (what jemalloc's background purging does for Redis). `used_memory` drops at once.
 ///
 /// # Safety
 /// `ptr` must have been allocated by this process's global allocator with `layout` and must not be used again.

@@ -24,7 +24,7 @@
 //! each (db, key) at most once. A command running with `DENY_BLOCKING` (inside MULTI/EXEC or a script) never
 //! blocks: `block` answers with the timeout reply at once.
 //!
-//! Tested by the unit tests below (queues, timeouts, timeout parsing) and by `tests/lists_blocking.rs`, which
+//! Tested by the unit tests below (queues, timeouts, timeout parsing) and by `tests/types/lists_blocking.rs`, which
 //! drives the real server with several connections.
 
 #![forbid(unsafe_code)]

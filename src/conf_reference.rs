@@ -13,8 +13,8 @@
 //!
 //! Invariants: every table entry names a directive, no directive is placed twice, and the rendered file loads to
 //! a configuration whose every `CONFIG GET` value equals the built-in default. Tested by the unit tests below and
-//! by `tests/conf_reference.rs`, which compares the committed `ferredis.conf` with [`render`] (`make conf`, i.e.
-//! `FERREDIS_BLESS=1`, rewrites it) and loads it in a real server.
+//! by `tests/operations/conf_reference.rs`, which compares the committed `ferredis.conf` with [`render`] (`make conf`,
+//! i.e. `FERREDIS_BLESS=1`, rewrites it) and loads it in a real server.
 
 #![forbid(unsafe_code)]
 
@@ -50,7 +50,7 @@ const WRAP: usize = 100;
 const HEADER: &str = "\
 ferredis configuration file.
 
-Generated from the server's directive table (src/conf_reference.rs) by `make conf`; tests/conf_reference.rs \
+Generated from the server's directive table (src/conf_reference.rs) by `make conf`; tests/operations/conf_reference.rs \
 fails when this file and the code disagree, so edit the generator, not this file.
 
 Every directive ferredis knows is listed with its default value. Uncommented lines are the directives most \

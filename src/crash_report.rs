@@ -23,14 +23,15 @@
 //! async-signal-safe functions on memory prepared earlier (see [`crate::sys::fatal`]). Redis renders INFO and
 //! CLIENT LIST inside its handler with the allocator, which a corrupted heap can deadlock or crash again; ferredis
 //! instead prints a **snapshot** of both that the cron renders once a second ([`publish_snapshot`]). The
-//! snapshot may be up to a second old and lists at most [`SNAPSHOT_MAX_CLIENTS`] clients. The running command is recorded by the
-//! dispatcher ([`Running`], two pointer stores per command) and printed live.
+//! snapshot may be up to a second old and lists at most [`SNAPSHOT_MAX_CLIENTS`] clients. The running command is
+//! recorded by the dispatcher ([`Running`], two pointer stores per command) and printed live.
 //!
 //! The watchdog (`watchdog-period`) arms a one-shot `ITIMER_REAL` timer each cron pass; if a pass of the event loop
 //! takes longer than the period, SIGALRM arrives and its handler logs `--- WATCHDOG TIMER EXPIRED ---` with the
 //! main thread's stack, and the server goes on.
 //!
-//! Tested by tests/crash_reports.rs (each kind of crash, the watchdog, the exit status) and the unit tests below.
+//! Tested by tests/operations/crash_reports.rs (each kind of crash, the watchdog, the exit status) and the unit tests
+//! below.
 
 use crate::args::Args;
 use crate::config::LogLevel;
@@ -43,8 +44,8 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, Ordering};
 pub const SNAPSHOT_MAX_CLIENTS: usize = 256;
 
 /// `crash-log-enabled`: with `no`, a fatal signal kills the process without a report. Like the other settings
-/// here, stored by [`apply_config`] at start-up (`server::startup::start`), on CONFIG SET (`command::config`) and on every
-/// cron pass (`Server::ops_cron`), and a static because the signal handlers and the panic hook read it.
+/// here, stored by [`apply_config`] at start-up (`server::startup::start`), on CONFIG SET (`command::config`) and on
+/// every cron pass (`Server::ops_cron`), and a static because the signal handlers and the panic hook read it.
 static CRASH_LOG: AtomicBool = AtomicBool::new(true);
 /// `use-exit-on-panic`, stored by [`apply_config`] (see [`CRASH_LOG`]); read by the panic hook.
 static EXIT_ON_PANIC: AtomicBool = AtomicBool::new(false);

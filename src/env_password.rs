@@ -19,7 +19,7 @@
 //! the config file (images keep that file read-only for the server's user, so the rewrite fails instead).
 //!
 //! Tested by the unit tests below (a lookup function stands in for the environment) and end to end by
-//! `tests/deploy.rs` (a server started with each variable, and the container test when podman can run it).
+//! `tests/operations/deploy.rs` (a server started with each variable, and the container test when podman can run it).
 
 #![forbid(unsafe_code)]
 

@@ -33,7 +33,8 @@
 //! exactly: same bucket boundaries, same rounding, so both servers print the same numbers for the same samples.
 //!
 //! Tested by the unit tests below (bucket boundaries, percentiles of known distributions within the precision,
-//! the CDF iterator, the ring of samples, the sparkline) and by `tests/latency_monitor.rs` against redis-server.
+//! the CDF iterator, the ring of samples, the sparkline) and by `tests/operations/latency_monitor.rs` against
+//! redis-server.
 
 #![forbid(unsafe_code)]
 

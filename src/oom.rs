@@ -9,7 +9,7 @@
 //!   child's score first thing ([`enter_child`]), from a value prepared by the parent.
 //!
 //! Other systems have no such file: enabling the setting fails there, as in Redis.
-//! Tested by `tests/oom_score_adj.rs` (reads the server's and its child's `/proc/<pid>/oom_score_adj`).
+//! Tested by `tests/operations/oom_score_adj.rs` (reads the server's and its child's `/proc/<pid>/oom_score_adj`).
 
 #![forbid(unsafe_code)]
 

@@ -10,7 +10,7 @@
 //! Children are titled `ferredis-rdb-bgsave` and `ferredis-aof-rewrite`: Redis's `redis-rdb-bgsave` and
 //! `redis-aof-rewrite` with the product's name, like `ferredis-server` for `redis-server`.
 //!
-//! Tested by the unit tests below and tests/log_events.rs (`ps` of a running server and of a BGSAVE child).
+//! Tested by the unit tests below and tests/operations/log_events.rs (`ps` of a running server and of a BGSAVE child).
 
 #![forbid(unsafe_code)]
 

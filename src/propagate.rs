@@ -21,7 +21,7 @@
 //! from the client's query buffer. A unit is flushed exactly once, when the outermost call returns.
 //!
 //! Tested by the unit tests below (encoding, SELECT tracking, MULTI wrapping) and end to end by
-//! tests/persist_propagation.rs, which compares our AOF stream with Redis's for the same commands.
+//! tests/persistence/persist_propagation.rs, which compares our AOF stream with Redis's for the same commands.
 
 #![forbid(unsafe_code)]
 

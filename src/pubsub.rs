@@ -1,5 +1,6 @@
 //! The Pub/Sub registry: who listens to which channel, pattern or shard channel, and message delivery into the
-//! subscribers' output buffers (with `client-output-buffer-limit` enforcement on every delivery, for every client class).
+//! subscribers' output buffers (with `client-output-buffer-limit` enforcement on every delivery, for every client
+//! class).
 //!
 //! ```text
 //!   Registry (ServerState::pubsub)                    ClientState::subs (per client)
@@ -22,7 +23,7 @@
 //! (subscribe, unsubscribe, publish, dropping the shard channels of lost slots) are in [`crate::state::pubsub`].
 //!
 //! Tested by the unit tests below (message encodings, limit checks), by those of `state::pubsub` (registry
-//! bookkeeping, delivery) and end to end by tests/pubsub_*.rs.
+//! bookkeeping, delivery) and end to end by tests/protocol/pubsub_*.rs.
 //!
 //! [`ClientSubs`]: crate::net::client::subs::ClientSubs
 
@@ -209,8 +210,8 @@ pub fn close_limit_bytes(c: &ClientState, soft_since_s: i64, limits: &[ClientBuf
 /// Redis's `checkClientOutputBufferLimits` + `closeClientOnOutputBufferLimitReached`: when the client's output is
 /// over the hard limit of its class, or over the soft limit for longer than the soft seconds, it is flagged
 /// CLOSE_ASAP (the server frees it before the next poll and never writes to it again), the event is logged and
-/// counted in `disconnections` (the server's `client_outbuf_limit_disconnections`). `soft_since_s` is the client's "soft limit first reached" time (0 = not above it). Returns true when the
-/// client was flagged now.
+/// counted in `disconnections` (the server's `client_outbuf_limit_disconnections`). `soft_since_s` is the client's
+/// "soft limit first reached" time (0 = not above it). Returns true when the client was flagged now.
 pub fn enforce_output_limit(
     c: &mut ClientState,
     soft_since_s: &mut i64,

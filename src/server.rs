@@ -16,9 +16,9 @@
 //! 4. Timer: the cron at `hz`.
 //!
 //! # Ownership during a command
-//! A client lives in `state.clients.by_fd[fd]`. While its input is processed it is taken out of its slot (so the handler
-//! gets `&mut ClientState` and `&mut ServerState` without aliasing) and put back afterwards. Handlers that reach
-//! other clients through `state.clients.by_fd` never see the running one there.
+//! A client lives in `state.clients.by_fd[fd]`. While its input is processed it is taken out of its slot (so the
+//! handler gets `&mut ClientState` and `&mut ServerState` without aliasing) and put back afterwards. Handlers that
+//! reach other clients through `state.clients.by_fd` never see the running one there.
 //!
 //! # Protected mode
 //! As Redis 7.0: with `protected-mode yes` and no password, a TCP peer other than exactly 127.0.0.1 or ::1 (the
@@ -27,7 +27,7 @@
 //! The same notion of "local" gates `enable-protected-configs`, `enable-debug-command` and
 //! `enable-module-command` set to `local`.
 //!
-//! Tested end to end by tests/net_*.rs (real binary, raw RESP over TCP and unix sockets).
+//! Tested end to end by tests/protocol/net_*.rs (real binary, raw RESP over TCP and unix sockets).
 
 use crate::command::{self, Args};
 use crate::config::Config;

@@ -9,7 +9,8 @@
 //!
 //! A supervised server never daemonizes (the supervisor tracks the process it started). Messages and log lines
 //! follow Redis 7.0 built with systemd support (Debian's build). Tested by the unit tests below (a real datagram
-//! socket standing in for systemd) and end to end by `tests/deploy.rs`, which runs the server with `NOTIFY_SOCKET`.
+//! socket standing in for systemd) and end to end by `tests/operations/deploy.rs`, which runs the server with
+//! `NOTIFY_SOCKET`.
 
 #![forbid(unsafe_code)]
 

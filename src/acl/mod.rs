@@ -28,7 +28,7 @@
 //! closes only its subscribers whose channels were revoked (Redis 7.0); ACL LOAD closes the connections of every
 //! non-default user.
 //!
-//! Tested by the unit tests of each submodule and by `tests/acl.rs`, which runs the same ACL setups against
+//! Tested by the unit tests of each submodule and by `tests/operations/acl.rs`, which runs the same ACL setups against
 //! Debian's redis-server and compares replies.
 
 #![forbid(unsafe_code)]

@@ -6,7 +6,7 @@
 //! id is found from its `&'static Command` by a binary search over the address ranges of the static slices the
 //! table is made of (no hashing, no allocation). The ACL category string of each entry becomes a `u32` mask in
 //! Redis's category order, and each entry's key specs become a [`KeyPlan`] the permission check walks without
-//! allocating. Tested by unit tests below and through `tests/acl.rs`.
+//! allocating. Tested by unit tests below and through `tests/operations/acl.rs`.
 
 use crate::command_spec::{all_entries, BeginSearch, Command, FindKeys};
 use std::collections::HashMap;

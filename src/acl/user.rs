@@ -12,7 +12,7 @@
 //! ([`User::describe`], ACL LIST / ACL SAVE) and the selector summary of ACL GETUSER follow
 //! `ACLDescribeSelectorCommandRules`: start from `+@all` or `-@all`, greedily add the best-fitting categories,
 //! then fix single commands until a fake selector's bitmap equals the user's. Tested by unit tests here and the
-//! differential tests in `tests/acl.rs`.
+//! differential tests in `tests/operations/acl.rs`.
 
 use super::registry::{registry, BITMAP_WORDS, CATEGORIES, FUTURE_BIT, PERM_ALL, PERM_READ, PERM_WRITE};
 

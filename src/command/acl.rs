@@ -2,7 +2,7 @@
 //!
 //! The users, rules and checks live in [`crate::acl`]; these handlers parse arguments, reply with Redis's exact
 //! texts, and detach the clients of deleted or replaced users (moved back to the unauthenticated default user and
-//! closed after the current command, as Redis's `ACLFreeUserAndKillClients`). Tested by `tests/acl.rs`.
+//! closed after the current command, as Redis's `ACLFreeUserAndKillClients`). Tested by `tests/operations/acl.rs`.
 
 use super::shared::reply_help;
 use super::{flag, Args, Command, Ctx, Group, BASE};

@@ -21,7 +21,7 @@
 //! Deliberate difference: a padding allocation the system cannot satisfy (only reachable by our master or the
 //! AOF, beyond any `proto-max-bulk-len` check) is answered with the OOM error instead of ending the process.
 //!
-//! Tested by the unit tests below and end to end against redis-server by `tests/bitmaps.rs`.
+//! Tested by the unit tests below and end to end against redis-server by `tests/types/bitmaps.rs`.
 
 use super::shared::int_arg;
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, KeyWrite, BASE, ONE_KEY};

@@ -7,8 +7,8 @@
 //! bits) to update the state and save nodes.conf, as Redis's `clusterDoBeforeSleep` does. The bus carries out
 //! MEET, FORGET's link drop and manual failovers ([`crate::cluster::bus`], [`crate::cluster::failover`]).
 //!
-//! Tested by `tests/cluster_cmd.rs` (replies against redis-server, standalone and `--cluster-enabled yes`) and by
-//! `tests/differential.rs`'s COMMAND INFO comparison of every command.
+//! Tested by `tests/cluster/cluster_cmd.rs` (replies against redis-server, standalone and `--cluster-enabled yes`) and
+//! by `tests/protocol/differential.rs`'s COMMAND INFO comparison of every command.
 
 use std::fmt::Write as _;
 

@@ -9,7 +9,7 @@
 //!   SHA1(data)), unordered parts (keys, set members, hash fields, sorted-set members) are XORed together, numbers
 //!   are mixed as their decimal text and scores as `%.17g`, and a key with a TTL XORs in the string `!!expire!!`
 //!   (Redis 7.0 does not mix the expire time itself). Equal to redis-server's digest for the same data
-//!   (`tests/debug_cmd.rs`).
+//!   (`tests/operations/debug_cmd.rs`).
 //! - **POPULATE** inserts straight into the keyspace with the table reserved up front.
 //! - The switches live in the server state: PAUSE-CRON, QUICKLIST-PACKED-THRESHOLD and REPLYBUFFER in
 //!   [`DebugSwitches`] (`ServerState::debug`), read by the server's crons; SET-DISABLE-DENY-SCRIPTS in
@@ -19,7 +19,8 @@
 //!   raises SIGSEGV.
 //!
 //! Tested by the unit tests at the end of this file and differentially against redis-server in
-//! `tests/debug_cmd.rs` (HELP, errors, PROTOCOL in RESP2/RESP3, DIGEST over every type and encoding, POPULATE).
+//! `tests/operations/debug_cmd.rs` (HELP, errors, PROTOCOL in RESP2/RESP3, DIGEST over every type and encoding,
+//! POPULATE).
 
 use super::admin::{err_subcommand_syntax, jemalloc_size, sds_alloc, sds_hdr};
 use super::keys::{idle_ms, is_shared_int};

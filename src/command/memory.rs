@@ -5,8 +5,8 @@
 //! the startup memory plus client buffers, the AOF buffer and the keyspace tables' own arrays; the dataset is the
 //! rest. MEMORY USAGE reports the bytes of our representation: the entry's slab chunk, its out-of-line buffers or
 //! collection (big collections sampled like Redis: the first `SAMPLES` elements stand for all), and its share of
-//! the table. Tested by the unit tests below and `tests/memory_accounting.rs` (replies and errors byte-identical to
-//! Redis 7.0; USAGE against the used_memory delta of a big key).
+//! the table. Tested by the unit tests below and `tests/types/memory_accounting.rs` (replies and errors byte-identical
+//! to Redis 7.0; USAGE against the used_memory delta of a big key).
 
 use super::shared::int_arg;
 use super::shared::reply_help;

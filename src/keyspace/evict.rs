@@ -49,8 +49,9 @@
 //! logged on its database ([`Db::evict`]) so WATCHes are invalidated and a DEL/UNLINK is propagated, and the
 //! `evicted` keyspace event is published.
 //!
-//! Tested by the unit tests below and in `crate::state::evict` (pool ordering, time limits, victims per policy) and end to end against
-//! redis-server by tests/eviction.rs (per-policy behaviour, OOM replies, MULTI, the Zipf hit-ratio comparison).
+//! Tested by the unit tests below and in `crate::state::evict` (pool ordering, time limits, victims per policy) and end
+//! to end against redis-server by tests/operations/eviction.rs (per-policy behaviour, OOM replies, MULTI, the Zipf
+//! hit-ratio comparison).
 
 #![forbid(unsafe_code)]
 

@@ -20,8 +20,9 @@
 //! RESETSTAT (INFO's `lazyfree_pending_objects` / `lazyfreed_objects`, counted per key as Redis counts them).
 //! A job owns what it frees outright: nothing on the event loop thread refers to it any more.
 //!
-//! Tested by the unit tests below (objects counted and freed, chunks returned) and by tests/replication_load.rs
-//! (FLUSHALL ASYNC and `replica-lazy-flush` against INFO's counters and `used_memory`).
+//! Tested by the unit tests below (objects counted and freed, chunks returned) and by
+//! tests/replication/replication_load.rs (FLUSHALL ASYNC and `replica-lazy-flush` against INFO's counters and
+//! `used_memory`).
 
 use crate::alloc::slab;
 use crate::keyspace::dict::Dict;

@@ -19,8 +19,8 @@
 //! The printer of the compiler's output in `luac5.1 -l -l`'s format is [`super::listing`]; the bytecode check
 //! every compiled function passes before it runs is [`super::debug::verify`].
 //!
-//! Tested through `tests/lua_compile.rs` (instruction-by-instruction comparison with `luac5.1 -l`) and the unit
-//! tests in `parse.rs`.
+//! Tested through `tests/scripting/lua_compile.rs` (instruction-by-instruction comparison with `luac5.1 -l`) and the
+//! unit tests in `parse.rs`.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

@@ -11,8 +11,8 @@
 //! deep structures cannot overflow the Rust stack. Weak tables (`__mode` with `k` and/or `v`) are cleared after
 //! marking, strings never count as weak (as in Lua).
 //!
-//! Tested by the unit tests below and by the Lua corpus (`tests/lua_corpus.rs`), which runs with a tiny GC pause
-//! so that every safe point collects.
+//! Tested by the unit tests below and by the Lua corpus (`tests/scripting/lua_corpus.rs`), which runs with a tiny GC
+//! pause so that every safe point collects.
 
 use std::rc::Rc;
 

@@ -12,7 +12,7 @@
 //! - `check_next` uses `strchr`, which also matches a NUL byte: "1\0" lexes as the number 1, ".\0" as `..`.
 //! - A NUL byte is token 0, and an error "near" token 0 has no "near" part at all.
 //!
-//! Tested by the unit tests below and, through the parser, by `tests/lua_compile.rs` (error messages compared
+//! Tested by the unit tests below and, through the parser, by `tests/scripting/lua_compile.rs` (error messages compared
 //! with `luac5.1 -p`) and the `lua_compile` fuzz target.
 
 use super::heap::Heap;

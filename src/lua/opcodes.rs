@@ -1,7 +1,7 @@
 //! Lua 5.1's instruction set and its 32-bit encoding, unchanged.
 //!
 //! Keeping the reference encoding means `luac5.1 -l` listings are a test oracle for the compiler
-//! (`tests/lua_compile.rs` compares instruction by instruction), and the VM can be read side by side with the
+//! (`tests/scripting/lua_compile.rs` compares instruction by instruction), and the VM can be read side by side with the
 //! reference `lvm.c`.
 //!
 //! ```text

@@ -13,7 +13,7 @@
 //! - Locals per function (200), upvalues per function (60), registers (250), constants (2^18 - 1), local
 //!   variable records (32767): the messages of `lparser.c`/`lcode.c`/`lmem.c`.
 //!
-//! Tested by the unit tests below and `tests/lua_compile.rs`, which compares listings instruction by
+//! Tested by the unit tests below and `tests/scripting/lua_compile.rs`, which compares listings instruction by
 //! instruction with `luac5.1 -l -l` and error messages with `luac5.1 -p`; the `lua_compile` fuzz target feeds
 //! it arbitrary bytes.
 

@@ -28,13 +28,13 @@
 //!
 //! # Coroutines
 //! The running thread's `stack`/`frames`/`open_upvals` live in [`Lua`]; `resume` swaps them with the
-//! coroutine's [`Thread`](super::heap::Thread) object and runs `execute` on it; `coroutine.yield` (a native called straight from the
-//! coroutine's own `execute`, checked with `base_ccalls` exactly as Lua's `nCcalls > baseCcalls`) sets a flag that
-//! makes `execute` return; its native frame stays on the coroutine and receives the next resume's arguments as
-//! its results.
+//! coroutine's [`Thread`](super::heap::Thread) object and runs `execute` on it; `coroutine.yield` (a native called
+//! straight from the coroutine's own `execute`, checked with `base_ccalls` exactly as Lua's `nCcalls > baseCcalls`)
+//! sets a flag that makes `execute` return; its native frame stays on the coroutine and receives the next resume's
+//! arguments as its results.
 //!
 //! # Tests
-//! Unit tests below (through `load` and hand-assembled prototypes), the corpus in `tests/lua_corpus.rs`
+//! Unit tests below (through `load` and hand-assembled prototypes), the corpus in `tests/scripting/lua_corpus.rs`
 //! compared with `lua5.1`, and `benches/lua_vm.sh` for speed against `lua5.1`.
 
 use std::any::Any;

@@ -10,7 +10,7 @@
 //! `list` that are still registered with the event loop; `fresh` names fds in `list` not yet registered. The server
 //! drains `retired` and `fresh` right after the command that changed them (see `Action::ListenersChanged`).
 //!
-//! Tested by `tests/config_listen.rs` (port and bind changes, both failure paths, against redis-server).
+//! Tested by `tests/protocol/config_listen.rs` (port and bind changes, both failure paths, against redis-server).
 
 use crate::log_warning;
 use crate::sys::error_text;

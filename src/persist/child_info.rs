@@ -16,7 +16,8 @@
 //! Measuring copy-on-write reads `/proc/self/smaps_rollup`, which costs more with a bigger heap: as Redis, a
 //! reading is taken only when ten times the last reading's cost has passed since it. The child is single-threaded
 //! after fork, so the child-side state is plain statics written with relaxed atomics. Tested by
-//! `tests/persist_load.rs` (the INFO fields during a slow BGSAVE) and the unit tests below (record round trip).
+//! `tests/persistence/persist_load.rs` (the INFO fields during a slow BGSAVE) and the unit tests below (record round
+//! trip).
 
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};

@@ -20,7 +20,8 @@
 //! first byte at N+1.
 //!
 //! Tested by the unit tests below (reading from any offset, trimming with and without pinned blocks, resizing,
-//! rebasing) and end to end by tests/replication.rs (`+CONTINUE` after a dropped link, the INFO memory fields).
+//! rebasing) and end to end by tests/replication/replication.rs (`+CONTINUE` after a dropped link, the INFO memory
+//! fields).
 
 use std::collections::VecDeque;
 

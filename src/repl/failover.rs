@@ -14,7 +14,7 @@
 //! Invariants: `state == None` exactly when no failover runs, and then writes are not held for it; `target` is
 //! set when the state is `InProgress`.
 //!
-//! Tested by the unit tests below and end to end by tests/replication.rs (ferredis and Redis 7.0 replicas).
+//! Tested by the unit tests below and end to end by tests/replication/replication.rs (ferredis and Redis 7.0 replicas).
 
 use super::{Replica, ReplicaState};
 

@@ -48,7 +48,7 @@
 //! promotion) are in [`crate::state::repl`].
 //!
 //! Tested by the unit tests here, in backlog.rs and in `state::repl`, and end to end against Redis 7.0 by
-//! tests/replication.rs (both directions, partial resync, promotion).
+//! tests/replication/replication.rs (both directions, partial resync, promotion).
 
 #![forbid(unsafe_code)]
 

@@ -20,8 +20,8 @@
 //! reply line longer than 64 KiB fails the link.
 //!
 //! Tested by the unit tests below (byte-level handshake, both transfer formats split at every byte, the socket
-//! reader's limits and leftovers) and end to end by tests/replication.rs and tests/replication_load.rs against
-//! Redis 7.0.
+//! reader's limits and leftovers) and end to end by tests/replication/replication.rs and
+//! tests/replication/replication_load.rs against Redis 7.0.
 
 use std::io::{self, BufRead, Read, Write};
 use std::os::fd::{OwnedFd, RawFd};

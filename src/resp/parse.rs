@@ -67,8 +67,9 @@
 //! ```
 //!
 //! # Tests
-//! Unit tests below (error table, quirks, inline unquoting), tests/parser_split.rs (every split offset, proptest random
-//! pipelines split at random points), fuzz/ (whole vs. chunked must agree), benches/parser.rs (throughput, allocations).
+//! Unit tests below (error table, quirks, inline unquoting), tests/protocol/parser_split.rs (every split offset,
+//! proptest random pipelines split at random points), fuzz/ (whole vs. chunked must agree), benches/parser.rs
+//! (throughput, allocations).
 
 use crate::util::parse_i64;
 

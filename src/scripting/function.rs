@@ -27,7 +27,7 @@
 //! joins it (`libraryJoin`), with the same all-or-nothing rule.
 //!
 //! Tested by the unit tests below (metadata parsing, names, the registry's join/replace/rollback rules, payload
-//! framing) and by `tests/functions.rs` (differential against redis-server).
+//! framing) and by `tests/scripting/functions.rs` (differential against redis-server).
 
 use super::function_lua::{LoadedFunction, LuaEngine};
 use super::ScriptHost;

@@ -19,7 +19,7 @@
 //! (500 ms for FUNCTION LOAD, "FUNCTION LOAD timeout"); the stop is not catchable by `pcall` (it would fire
 //! again at once in Redis, whose hook then runs on every line).
 //!
-//! Tested through `tests/functions.rs` (every `redis.register_function` error text compared with
+//! Tested through `tests/scripting/functions.rs` (every `redis.register_function` error text compared with
 //! redis-server) once the interpreter runs scripts.
 
 use super::function::{flags, valid_name};

@@ -15,8 +15,8 @@
 //!           from the socket, blocking, until one resumes the script (step, continue) or aborts it
 //!  end:     "<endsession>", then EVAL's own reply; the connection is closed after it
 //! ```
-//! The log lines, their order and the reply shapes are Redis's, byte for byte (tests/ldb.rs compares a session
-//! against redis-server's). Like Redis's, the command parser is deliberately simple: one command at a time, and
+//! The log lines, their order and the reply shapes are Redis's, byte for byte (tests/scripting/ldb.rs compares a
+//! session against redis-server's). Like Redis's, the command parser is deliberately simple: one command at a time, and
 //! whatever follows it in the same read is dropped.
 
 use std::any::Any;

@@ -50,8 +50,8 @@
 //! - Nothing here panics on script input: every failure is a Lua error or an error reply.
 //!
 //! Tested by the unit tests of each file (shebangs, conversions, the RNG, EVAL through the handler harness) and end
-//! to end by tests/scripting.rs (replies compared byte for byte with redis-server over RESP2 and RESP3, stats,
-//! busy scripts, propagation to the AOF and to replicas, MONITOR, SLOWLOG, CLIENT PAUSE).
+//! to end by tests/scripting/scripting.rs (replies compared byte for byte with redis-server over RESP2 and RESP3,
+//! stats, busy scripts, propagation to the AOF and to replicas, MONITOR, SLOWLOG, CLIENT PAUSE).
 
 #![forbid(unsafe_code)]
 

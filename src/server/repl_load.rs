@@ -20,7 +20,7 @@
 //! With `appendonly yes` the AOF is stopped before the load and restarted through a rewrite after a successful
 //! one (Redis's `restartAOFAfterSYNC`), so it never mixes the old dataset with the new master's stream.
 //!
-//! Tested end to end by tests/replication_load.rs (every mode, against Redis and ferredis masters, disk and
+//! Tested end to end by tests/replication/replication_load.rs (every mode, against Redis and ferredis masters, disk and
 //! diskless transfers, aborted transfers, async loading, AOF restart).
 
 use super::persist::{CountingReader, ProgressSink};

@@ -24,7 +24,7 @@
 //! - Signals: the handler only records the signal (`SHUTDOWN_SIGNAL`); a second SIGINT before the shutdown is
 //!   done or cancelled exits at once (status 1). A second SIGTERM changes nothing.
 //!
-//! Tested by `tests/shutdown_replicas.rs` (against redis-server) and Redis's own `integration/shutdown` and
+//! Tested by `tests/replication/shutdown_replicas.rs` (against redis-server) and Redis's own `integration/shutdown` and
 //! `unit/shutdown` suites.
 
 use super::{socket, Server};

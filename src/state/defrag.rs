@@ -24,8 +24,8 @@
 //! would copy the page in the child's favour), as Redis. The lazy-free thread frees chunks into its own lists;
 //! they come back with `slab::adopt_freed` like any other, and a marked page holding one is simply kept.
 //!
-//! Tested by `tests/defrag.rs` (CONFIG SET activedefrag yes, INFO fields move, DEBUG DIGEST unchanged) and the
-//! slab's unit tests (moving under a random model of allocations and frees).
+//! Tested by `tests/operations/defrag.rs` (CONFIG SET activedefrag yes, INFO fields move, DEBUG DIGEST unchanged) and
+//! the slab's unit tests (moving under a random model of allocations and frees).
 
 use crate::state::ServerState;
 

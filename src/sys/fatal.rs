@@ -16,7 +16,7 @@
 //! - [`arm_alarm`] / [`set_alarm_handler`]: the watchdog's `ITIMER_REAL` timer and its SIGALRM handler.
 //!
 //! Tested by the unit tests below (demangling, number formatting, symbol lookup of a known function) and end to end
-//! by tests/crash_reports.rs.
+//! by tests/operations/crash_reports.rs.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

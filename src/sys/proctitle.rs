@@ -13,7 +13,8 @@
 //! copy of the arguments: after the first title change `std::env::args()` would return the title, so DEBUG
 //! RESTART execs from [`original_args`].
 //!
-//! Tested by tests/log_events.rs (`ps -o args=` of a running server, after CONFIG SET, and of a BGSAVE child).
+//! Tested by tests/operations/log_events.rs (`ps -o args=` of a running server, after CONFIG SET, and of a BGSAVE
+//! child).
 
 use std::ffi::OsString;
 use std::sync::{Mutex, OnceLock};

@@ -15,7 +15,7 @@
 //! double is modelled by [`c_double_to_u64`].
 //!
 //! Pure arithmetic, no keyspace: the commands (`command/geo.rs`) walk the sorted set. Tested by the unit tests
-//! below (values pinned from Redis 7.0.15) and `tests/geo.rs` against a live redis-server.
+//! below (values pinned from Redis 7.0.15) and `tests/types/geo.rs` against a live redis-server.
 
 /// Bits per coordinate in a stored score (26 * 2 = 52 bits: exact in a double).
 pub const STEP_MAX: u8 = 26;

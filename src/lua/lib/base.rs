@@ -6,7 +6,7 @@
 //! Messages are 5.1's word for word ("bad argument #1 to 'setmetatable' (nil or table expected)", "too many
 //! results to unpack", "base out of range"...). Integer arguments use the C casts (`luaL_checkint`).
 //!
-//! Tested by `tests/lua_stdlib.rs`.
+//! Tested by `tests/scripting/lua_stdlib.rs`.
 
 use std::any::Any;
 use std::io::Write;

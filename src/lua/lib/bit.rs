@@ -7,7 +7,7 @@
 //! to 'f' (number expected, got T)"; the variadic `band`/`bor`/`bxor` convert their arguments from the last to
 //! the second after the first, so the highest bad argument is the one reported, as in C.
 //!
-//! Tested by the unit tests below (values checked against Redis 7.0's `bit`) and by `tests/lua_redislibs.rs`.
+//! Tested by the unit tests below (values checked against Redis 7.0's `bit`) and by `tests/scripting/lua_redislibs.rs`.
 
 use crate::lua::value::{LuaError, Value};
 use crate::lua::Lua;

@@ -26,7 +26,7 @@
 //! Each module table (the global one and each `cjson.new()`) has its own configuration, kept in a private table
 //! that is the first upvalue of all its functions, as the C library keeps a userdata there.
 //!
-//! Tested by the unit tests below and by the differential cases in `tests/lua_redislibs.rs`.
+//! Tested by the unit tests below and by the differential cases in `tests/scripting/lua_redislibs.rs`.
 
 use super::cmsgpack::{fits, out_of_memory, table_next};
 use super::struct_lib::LUAI_MAXCSTACK;

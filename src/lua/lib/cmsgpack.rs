@@ -18,7 +18,7 @@
 //! deepens the Rust stack. A nil or NaN map key raises "table index is nil"/"table index is NaN" as
 //! `lua_settable` does.
 //!
-//! Tested by the unit tests below and by the differential cases in `tests/lua_redislibs.rs`.
+//! Tested by the unit tests below and by the differential cases in `tests/scripting/lua_redislibs.rs`.
 
 use super::struct_lib::LUAI_MAXCSTACK;
 use crate::lua::value::{ErrorKind, LuaError, TableRef, Value};

@@ -9,7 +9,7 @@
 //! The C casts are reproduced bit for bit ([`c_long`], [`c_ulong`], [`c_int`]): out-of-range and NaN values
 //! become what `cvttsd2si` produces, so `string.format("%d", 2^63)` prints `-9223372036854775808` as Redis does.
 //!
-//! Tested by the unit tests below and against `lua5.1` in `tests/lua_stdlib.rs`.
+//! Tested by the unit tests below and against `lua5.1` in `tests/scripting/lua_stdlib.rs`.
 
 /// One parsed conversion specification.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

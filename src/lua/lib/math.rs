@@ -9,7 +9,7 @@
 //! Here the state is a thread-local, which is the same thing for the single-threaded server, and keeps test
 //! threads independent. [`reset_random`] puts it back to the startup state.
 //!
-//! Tested by the unit tests below (the first values of a fresh Redis 7.0 server) and `tests/lua_stdlib.rs`.
+//! Tested by the unit tests below (the first values of a fresh Redis 7.0 server) and `tests/scripting/lua_stdlib.rs`.
 
 use std::any::Any;
 use std::cell::Cell;

@@ -9,7 +9,7 @@
 //! deeper pattern fails with "pattern too complex" (Lua 5.2's message for the same guard), so that a hostile
 //! pattern cannot overflow the Rust stack.
 //!
-//! Tested by the unit tests below and against `lua5.1` in `tests/lua_stdlib.rs`.
+//! Tested by the unit tests below and against `lua5.1` in `tests/scripting/lua_stdlib.rs`.
 
 /// Lua 5.1's `LUA_MAXCAPTURES`.
 pub const MAX_CAPTURES: usize = 32;

@@ -6,7 +6,7 @@
 //! the C casts of `luaL_checkinteger`/`luaL_checkint` (`check_integer`) so that odd arguments (huge,
 //! NaN, fractional) give the same results as Redis. Results are bounded by `check_alloc`.
 //!
-//! Tested by `tests/lua_stdlib.rs` (hundreds of cases compared with `lua5.1`) and the unit tests of the two
+//! Tested by `tests/scripting/lua_stdlib.rs` (hundreds of cases compared with `lua5.1`) and the unit tests of the two
 //! engines.
 
 use std::any::Any;

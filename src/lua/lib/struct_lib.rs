@@ -15,7 +15,7 @@
 //! data"), and the results count against Lua's C stack limit of 8000 slots ("stack overflow (too many
 //! results)"), as in Redis.
 //!
-//! Tested by the unit tests below and by the differential cases in `tests/lua_redislibs.rs`.
+//! Tested by the unit tests below and by the differential cases in `tests/scripting/lua_redislibs.rs`.
 
 use super::format::{c_long, c_ulong};
 use crate::lua::value::{ErrorKind, LuaError, Value};

@@ -7,7 +7,7 @@
 //! Lua (the pivot, `a[i]`, `a[j]`) live in stack slots, as they do in C, so a comparator that empties the table
 //! and forces a collection cannot leave dangling references.
 //!
-//! Tested by `tests/lua_stdlib.rs`.
+//! Tested by `tests/scripting/lua_stdlib.rs`.
 
 use std::any::Any;
 

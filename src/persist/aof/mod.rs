@@ -34,8 +34,8 @@
 //! [`reader`] (one file's commands, truncation classification), [`load`] (all files with Redis's rules),
 //! [`check`] (`ferredis-check-aof`).
 //!
-//! Tests: unit tests in each submodule; `tests/aof_files.rs` checks interoperability with Debian's Redis 7.0
-//! (its files read by us, ours loaded by it and accepted by `redis-check-aof`) and `ferredis-check-aof` against
+//! Tests: unit tests in each submodule; `tests/persistence/aof_files.rs` checks interoperability with Debian's Redis
+//! 7.0 (its files read by us, ours loaded by it and accepted by `redis-check-aof`) and `ferredis-check-aof` against
 //! `redis-check-aof`.
 
 pub mod check;

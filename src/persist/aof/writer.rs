@@ -21,7 +21,8 @@
 //!   always carries a SELECT).
 //!
 //! Tested by unit tests below (encoding, SELECT/timestamp rules, postponing while the fsync thread is busy, write
-//! errors through `/dev/full` and an injected short write) and by `tests/aof_files.rs` (Redis loads our files).
+//! errors through `/dev/full` and an injected short write) and by `tests/persistence/aof_files.rs` (Redis loads our
+//! files).
 
 use std::collections::VecDeque;
 use std::fs::File;

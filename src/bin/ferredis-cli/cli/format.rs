@@ -3,7 +3,7 @@
 //! JSON. Strings that the C client handles as NUL-terminated (status lines in TTY mode, error text) are cut at
 //! the first NUL as redis-cli does.
 //!
-//! Tested by the unit tests below and, against Debian's redis-cli, by `tests/cli_oneshot.rs`.
+//! Tested by the unit tests below and, against Debian's redis-cli, by `tests/cli/cli_oneshot.rs`.
 
 use super::reply::Reply;
 

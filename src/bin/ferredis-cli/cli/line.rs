@@ -6,7 +6,7 @@
 //! does.
 //!
 //! Invariant: `pos <= buf.len()` and `pos` is on a char boundary (the buffer is edited as chars).
-//! Tested in a real terminal by `tests/cli_interactive.rs` (tmux) and by the unit tests of the pure edits.
+//! Tested in a real terminal by `tests/cli/cli_interactive.rs` (tmux) and by the unit tests of the pure edits.
 
 use super::sys;
 use std::io::{self, BufRead, IsTerminal, Read, Write};

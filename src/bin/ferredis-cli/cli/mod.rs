@@ -14,8 +14,8 @@
 //!
 //! The control flow follows redis-cli's `main`: parse options, run a special mode if one was asked for (each
 //! ends the process), else run the command given on the command line (one-shot), else start the
-//! interactive loop. Tested against Debian's redis-cli by `tests/cli_oneshot.rs` (one-shot, byte comparison)
-//! and `tests/cli_interactive.rs` (a real terminal through tmux).
+//! interactive loop. Tested against Debian's redis-cli by `tests/cli/cli_oneshot.rs` (one-shot, byte comparison)
+//! and `tests/cli/cli_interactive.rs` (a real terminal through tmux).
 
 pub mod cluster;
 pub mod conn;

@@ -12,7 +12,7 @@
 //! so the client side has its own reader for the full reply grammar.
 //!
 //! Tested by the unit tests below (every type, splits at every offset, malformed input) and, end to end, by
-//! `tests/cli_oneshot.rs`.
+//! `tests/cli/cli_oneshot.rs`.
 
 /// One reply as hiredis sees it. Map holds keys and values interleaved (2 × pairs elements).
 #[derive(Clone, Debug, PartialEq)]
