@@ -8,59 +8,31 @@ use crate::net::client::{flags as cf, ClientState};
 /// The `flags=` letters of a CLIENT LIST line (`N` for none). `dirty_cas`: a WATCHed key of the client was
 /// touched.
 fn client_flags(c: &ClientState, dirty_cas: bool) -> String {
-    let mut flags = String::new();
-    if c.has(cf::REPLICA) {
-        flags.push('S');
-    }
-    if c.has(cf::MASTER) {
-        flags.push('M');
-    }
-    if c.has(cf::MONITOR) {
-        flags.push('O');
-    }
-    if crate::pubsub::is_subscriber(c) {
-        flags.push('P');
-    }
-    if c.has(cf::MULTI) {
-        flags.push('x');
-    }
-    if c.has(cf::BLOCKED) || c.has(cf::POSTPONED) {
-        flags.push('b');
-    }
-    if c.has(cf::TRACKING) {
-        flags.push('t');
-    }
-    if c.has(cf::TRACKING_BROKEN_REDIR) {
-        flags.push('R');
-    }
-    if c.has(cf::TRACKING_BCAST) {
-        flags.push('B');
-    }
-    if dirty_cas {
-        flags.push('d');
-    }
-    if c.has(cf::CLOSE_AFTER_REPLY) {
-        flags.push('c');
-    }
-    if c.has(cf::CLOSE_ASAP) {
-        flags.push('A');
-    }
-    if c.has(cf::UNIX_SOCKET) {
-        flags.push('U');
-    }
-    if c.has(cf::READONLY) {
-        flags.push('r');
-    }
-    if c.has(cf::NO_EVICT) {
-        flags.push('e');
-    }
-    if c.has(cf::NO_TOUCH) {
-        flags.push('T');
-    }
+    // In Redis's order.
+    let letters = [
+        (c.has(cf::REPLICA), 'S'),
+        (c.has(cf::MASTER), 'M'),
+        (c.has(cf::MONITOR), 'O'),
+        (crate::pubsub::is_subscriber(c), 'P'),
+        (c.has(cf::MULTI), 'x'),
+        (c.has(cf::BLOCKED) || c.has(cf::POSTPONED), 'b'),
+        (c.has(cf::TRACKING), 't'),
+        (c.has(cf::TRACKING_BROKEN_REDIR), 'R'),
+        (c.has(cf::TRACKING_BCAST), 'B'),
+        (dirty_cas, 'd'),
+        (c.has(cf::CLOSE_AFTER_REPLY), 'c'),
+        (c.has(cf::CLOSE_ASAP), 'A'),
+        (c.has(cf::UNIX_SOCKET), 'U'),
+        (c.has(cf::READONLY), 'r'),
+        (c.has(cf::NO_EVICT), 'e'),
+        (c.has(cf::NO_TOUCH), 'T'),
+    ];
+    let flags: String = letters.iter().filter(|&&(on, _)| on).map(|&(_, l)| l).collect();
     if flags.is_empty() {
-        flags.push('N');
+        "N".to_string()
+    } else {
+        flags
     }
-    flags
 }
 
 /// One CLIENT LIST line (without the newline), fields as Redis 7.0.15 prints them. `cmd` overrides the last

@@ -742,6 +742,12 @@ impl Db {
         if resize_allowed {
             self.keys.resize_if_needed();
         }
+        self.rehash_for_us(budget_us)
+    }
+
+    /// Spends up to `budget_us` on the table's migration, if one runs (the cron's share, and the slices of it
+    /// `state::expire::rehash_slice` spends between event passes). Returns true when one ran.
+    pub fn rehash_for_us(&mut self, budget_us: u64) -> bool {
         let rehashing = self.keys.is_rehashing();
         if rehashing {
             self.keys.rehash_for_us(budget_us);

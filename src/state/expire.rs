@@ -317,8 +317,8 @@ pub fn rehash_pending(state: &ServerState) -> bool {
 }
 
 /// Spends up to [`REHASH_SLICE_US`] of the cron's rehash grant on the first database (of [`DBS_PER_CALL`] from
-/// where the last call stopped) whose table migrates, and takes what it spent off the grant; a grant with no
-/// migration left to work on is dropped. Called by the cron after its grant and before the loop polls again
+/// where the last call stopped) whose table migrates (the resize decisions stay with the cron's `tables_cron`), and
+/// takes what it spent off the grant; a grant with no migration left to work on is dropped. Called by the cron after its grant and before the loop polls again
 /// (`before_sleep`), after the pass's replies are written.
 pub fn rehash_slice(state: &mut ServerState) {
     let credit = state.expire_cycle.rehash_credit_us;
@@ -332,7 +332,7 @@ pub fn rehash_slice(state: &mut ServerState) {
     let mut worked = false;
     for _ in 0..DBS_PER_CALL.min(ndbs) {
         let i = state.expire_cycle.rehash_db % ndbs;
-        if state.dbs[i].cron(true, budget) {
+        if state.dbs[i].rehash_for_us(budget) {
             worked = true;
             break;
         }
