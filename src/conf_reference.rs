@@ -162,8 +162,8 @@ pub static SECTIONS: &[Section] = &[
             opt("oom-score-adj-values", "Scores for a master, a replica and a background child, in that order."),
             opt(
                 "disable-thp",
-                "Turn transparent huge pages off for the process (they make fork copies costly). Accepted for \
-                 compatibility: ferredis does not act on it yet.",
+                "Turn transparent huge pages off for the process and its children at start-up when the kernel has \
+                 them always on (they make page faults and fork copies costly); with no, the start-up log warns.",
             ),
             opt(
                 "ignore-warnings",

@@ -132,7 +132,8 @@ pub(super) fn usage(prog: &str) -> String {
         "Usage: {prog} [/path/to/ferredis.conf] [options] [-]\n       \
          {prog} - (read config from stdin)\n       \
          {prog} -v or --version\n       \
-         {prog} -h or --help\n\n\
+         {prog} -h or --help\n       \
+         {prog} --check-system\n\n\
          Examples:\n       \
          {prog} (run the server with default conf)\n       \
          echo 'maxmemory 128mb' | {prog} -\n       \
@@ -198,7 +199,8 @@ pub fn is_sentinel_invocation(args: &[String]) -> bool {
 /// Builds the configuration from the command line, as `redis-server` does:
 /// `ferredis-server [config-file | -] [--directive value ...] [-]`. The file (or standard input for `-`) is read
 /// first, then the options, later lines overriding earlier ones. `-h/--help` and `-v/--version` print and exit
-/// the process with status 0.
+/// the process with status 0; `--check-system` prints the system checks ([`crate::sys::syscheck`]) and exits with
+/// 0 when none warned, else 1.
 pub fn load(args: Vec<String>) -> Result<Config, ConfigError> {
     let mut cfg = Config::default();
     let rest: &[String] = args.get(1..).unwrap_or(&[]);
@@ -208,6 +210,10 @@ pub fn load(args: Vec<String>) -> Result<Config, ConfigError> {
         if matches!(first.as_str(), "-v" | "--version") {
             println!("{}", version_line());
             std::process::exit(0);
+        }
+        if first == "--check-system" {
+            let ok = crate::sys::syscheck::check_system(&mut std::io::stdout());
+            std::process::exit(if ok { 0 } else { 1 });
         }
         if matches!(first.as_str(), "-h" | "--help") {
             let prog = args.first().cloned().unwrap_or_else(|| "ferredis-server".into());

@@ -167,6 +167,12 @@ pub fn start(mut config: Config) -> i32 {
     log_notice!("monotonic clock: POSIX clock_gettime");
     show_logo_or_mode(&server.state.config);
     log_warning!("Server initialized");
+    if server.state.sentinel.is_none() {
+        // Redis's linuxMemoryWarnings: before the data is loaded, so that none of it lands in huge pages.
+        for w in crate::sys::syscheck::startup_warnings(server.state.config.stored_bool("disable-thp")) {
+            log_warning!("{w}");
+        }
+    }
     if !server.cluster_init(&mut el) {
         return 1;
     }

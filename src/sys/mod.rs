@@ -1,5 +1,5 @@
 //! Thin, safe wrappers over the raw system calls the server is built on: readiness polling (epoll or kqueue),
-//! sockets, and process control.
+//! sockets, process control, and the startup checks of the machine's settings ([`syscheck`]).
 //!
 //! # The poller contract
 //!
@@ -91,6 +91,7 @@ pub mod memtest;
 pub mod process;
 pub mod proctitle;
 pub mod socket;
+pub mod syscheck;
 
 /// The poller of this platform.
 #[cfg(target_os = "linux")]

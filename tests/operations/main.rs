@@ -1,5 +1,6 @@
 //! Running the server: ACL, the reference ferredis.conf, crash reports, DEBUG, defrag, deployment (static build,
-//! container, systemd), eviction, latency monitor, log events, MODULE, oom-score-adj, shutdown on signals.
+//! container, systemd), eviction, latency monitor, log events, MODULE, oom-score-adj, shutdown on signals, the
+//! machine checks (`--check-system`, transparent huge pages).
 //!
 //! One test binary (`cargo test --test operations`), one module per topic; the shared harness is `tests/common`
 //! (tests/README.md).
@@ -19,4 +20,5 @@ mod log_events;
 mod module_cmd;
 mod oom_score_adj;
 mod shutdown_signals;
+mod syscheck;
 mod valkey8;
