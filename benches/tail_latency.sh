@@ -47,7 +47,9 @@
 # SKIP_BUILD=1), REDIS (/usr/bin/redis-server), PROBE (a prebuilt benches/latency_probe.rs; by default compiled
 # with rustc into the scratch directory), PROBE_RT (unset; e.g. 10: the prober runs under SCHED_FIFO at that
 # priority (root), so the load generator it shares CLIENT_CPU with cannot hold its sends and reads back, and its
-# figures are the server's delays rather than its own CPU's run queue; the same for both servers).
+# figures are the server's delays rather than its own CPU's run queue; the same for both servers), SERVER_ARGS
+# (unset; options given to both servers after the scenario's, e.g. "--bgsave_cpulist 0 --aof_rewrite_cpulist 0"
+# to run the fork children off the server's CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
@@ -118,7 +120,8 @@ wait_for() {
 # start_one <label> <binary> [args...]: a fresh server (lib.sh's start_server); sets SPID SPORT and LIVE.
 start_one() {
     SPID="" SPORT=""
-    read -r SPID SPORT < <(start_server "$@") || true
+    # shellcheck disable=SC2086 # SERVER_ARGS is a list of options
+    read -r SPID SPORT < <(start_server "$@" ${SERVER_ARGS:-}) || true
     [ -n "${SPORT:-}" ] || fail "$1 did not start"
     PIDS+=("$SPID")
     LIVE=("$SPID")
@@ -454,7 +457,7 @@ emit() {
 
 others() { pgrep -c -x 'rustc|cargo' 2>/dev/null || true; }
 {
-    echo "Tail latency: ferredis $("$FERREDIS" --version | awk '{print $2, $3}') vs redis $("$REDIS" --version | awk '{print $3}'); SCALE=$SCALE, PING every $INTERVAL_MS ms (prober${PROBE_RT:+, SCHED_FIFO $PROBE_RT}), servers on CPU $SERVER_CPU, clients on CPU $CLIENT_CPU; load average at start: $(cut -d' ' -f1-3 /proc/loadavg), other compiler processes: $(others)."
+    echo "Tail latency: ferredis $("$FERREDIS" --version | awk '{print $2, $3}') vs redis $("$REDIS" --version | awk '{print $3}'); SCALE=$SCALE, PING every $INTERVAL_MS ms (prober${PROBE_RT:+, SCHED_FIFO $PROBE_RT}), servers on CPU $SERVER_CPU${SERVER_ARGS:+ (both given: $SERVER_ARGS)}, clients on CPU $CLIENT_CPU; load average at start: $(cut -d' ' -f1-3 /proc/loadavg), other compiler processes: $(others)."
     echo
     echo "| scenario | server | phase s | probe samples | probe p50 ms | probe p99 ms | probe p99.9 ms | probe max ms | rb p50 ms | rb p99 ms | rb p99.9 ms | rb max ms | max ratio f/r | p99.9 ratio f/r | load |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"

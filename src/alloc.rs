@@ -263,6 +263,7 @@ pub unsafe fn free_maybe_later(ptr: *mut u8, layout: Layout) {
         let tx = RELEASER.get_or_init(|| {
             let (tx, rx) = std::sync::mpsc::channel::<(usize, Layout)>();
             let spawned = std::thread::Builder::new().name("release".into()).spawn(move || {
+                crate::sys::affinity::enter(crate::sys::affinity::Role::Background);
                 stay_out_of_the_loops_way();
                 for (p, layout) in rx {
                     drop_pages(p, layout.size());

@@ -167,12 +167,14 @@ pub static SECTIONS: &[Section] = &[
             ),
             opt(
                 "ignore-warnings",
-                "Start-up warnings about the system to keep quiet (ferredis has none of them to silence yet).",
+                "Start-up warnings about the system to keep quiet (Redis's one, ARM64-COW-BUG, is for a kernel bug \
+                 ferredis does not test for).",
             ),
             opt(
                 "server_cpulist",
-                "CPU affinity lists for the main thread, background I/O, AOF rewrites and BGSAVE. Accepted for \
-                 compatibility: ferredis does not pin threads yet.",
+                "CPU affinity lists (taskset's form: 0,2,3 or 0-7:2) for the event loop and I/O threads, the \
+                 background threads, the AOF rewrite child and the BGSAVE child (Linux; a malformed list pins \
+                 nothing).",
             ),
             opt("bio_cpulist", ""),
             opt("aof_rewrite_cpulist", ""),

@@ -234,7 +234,8 @@
 //!   start-up); `sys::proctitle::AREA` (the title's memory: found at start-up, written by each title change);
 //!   `sys::fatal::SYMTAB_PTR`, `sys::fatal::SYMTAB_LEN`, `sys::fatal::STRTAB_PTR`, `sys::fatal::STRTAB_LEN`,
 //!   `sys::fatal::LOAD_BIAS` (the executable's symbols for crash reports: start-up); `sys::fatal::PROBE_PIPE` (a
-//!   pipe for safe memory reads in a crash report: start-up).
+//!   pipe for safe memory reads in a crash report: start-up); `sys::affinity::PLAN` (the CPU lists and the
+//!   start-up mask: start-up, read by each thread and fork child entering its role).
 //! - Utilities: `util::debug_delay::STATE` (the testing delays' 1-in-n draw: each draw).
 //! - The log: `log::LEVEL` (`loglevel`: start-up, CONFIG SET); `log::SERVER_PID` (the server's pid: start-up);
 //!   `log::REPLICA_ROLE` (role letter `S`: replication's role changes); `log::FILE` and `log::SIGNAL_FD` (the log

@@ -155,6 +155,7 @@ impl LazyFree {
         let (ret_tx, ret_rx) = channel::<slab::Freed>();
         let counters = self.counters.clone();
         let spawned = std::thread::Builder::new().name("bio_lazy_free".into()).spawn(move || {
+            crate::sys::affinity::enter(crate::sys::affinity::Role::Background);
             while let Ok(job) = job_rx.recv() {
                 let n = job.objects;
                 drop(job);

@@ -334,6 +334,7 @@ struct Loop {
 
 impl Loop {
     fn run(mut self) {
+        crate::sys::affinity::enter(crate::sys::affinity::Role::IoThread);
         // Signals are the main thread's business (the watchdog's SIGALRM backtrace, SIGTERM's flag).
         let _ = nix::sys::signal::SigSet::all().thread_block();
         let wake_fd = self.waker.rx.as_raw_fd();

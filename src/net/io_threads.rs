@@ -229,6 +229,7 @@ fn process(it: &mut Item) {
 }
 
 fn worker(rx: Receiver<Batch>, done: Sender<Batch>) {
+    crate::sys::affinity::enter(crate::sys::affinity::Role::IoThread);
     // Signals are the main thread's business (the watchdog's SIGALRM backtrace, SIGTERM's flag).
     let _ = nix::sys::signal::SigSet::all().thread_block();
     while let Ok(mut b) = rx.recv() {

@@ -416,6 +416,11 @@ impl Persist {
                 } else {
                     crate::proctitle::AOF_CHILD_TITLE
                 });
+                crate::sys::affinity::enter(if kind == ChildKind::Rdb {
+                    crate::sys::affinity::Role::RdbChild
+                } else {
+                    crate::sys::affinity::Role::AofChild
+                });
                 // SAFETY: getpid has no preconditions.
                 let pid = unsafe { libc::getpid() };
                 crate::persist::child_info::start_in_child(report_w.as_raw_fd());

@@ -145,6 +145,13 @@ pub fn start(mut config: Config) -> i32 {
         log_warning!("Can't install signal handlers: {e}");
         return 1;
     }
+    // Before any thread that takes a list starts (see sys::affinity).
+    crate::sys::affinity::configure(
+        config.stored_str("server_cpulist"),
+        config.stored_str("bio_cpulist"),
+        config.stored_str("aof_rewrite_cpulist"),
+        config.stored_str("bgsave_cpulist"),
+    );
     adjust_open_files_limit(&mut config);
     let mut el: EventLoop = match EventLoop::new(MAX_EVENTS) {
         Ok(el) => el,
@@ -201,6 +208,15 @@ pub fn start(mut config: Config) -> i32 {
     }
     crate::supervise::ready(false);
     server.refresh_crash_snapshot();
+    let maxmemory = server.state.config.maxmemory;
+    if maxmemory > 0 && maxmemory < 1024 * 1024 {
+        log_warning!(
+            "WARNING: You specified a maxmemory value that is less than 1MB (current value is {maxmemory} bytes). Are \
+             you sure this is what you really want?"
+        );
+    }
+    // Redis pins the event loop here, after loading (`server_cpulist`).
+    crate::sys::affinity::enter(crate::sys::affinity::Role::EventLoop);
     el.add_timer(1);
     if let Err(e) = el.run(&mut server) {
         log_warning!("Event loop failed: {e}");

@@ -1,5 +1,6 @@
 //! Thin, safe wrappers over the raw system calls the server is built on: readiness polling (epoll or kqueue),
-//! sockets, process control, and the startup checks of the machine's settings ([`syscheck`]).
+//! sockets, process control, CPU affinity ([`affinity`]), and the startup checks of the machine's settings
+//! ([`syscheck`]).
 //!
 //! # The poller contract
 //!
@@ -83,6 +84,7 @@ pub mod epoll;
 ))]
 pub mod kqueue;
 
+pub mod affinity;
 pub mod fatal;
 #[cfg(target_arch = "x86_64")]
 pub mod memmove;

@@ -1,6 +1,6 @@
 //! Running the server: ACL, the reference ferredis.conf, crash reports, DEBUG, defrag, deployment (static build,
 //! container, systemd), eviction, latency monitor, log events, MODULE, oom-score-adj, shutdown on signals, the
-//! machine checks (`--check-system`, transparent huge pages).
+//! machine checks (`--check-system`, transparent huge pages), CPU affinity lists.
 //!
 //! One test binary (`cargo test --test operations`), one module per topic; the shared harness is `tests/common`
 //! (tests/README.md).
@@ -9,6 +9,7 @@
 mod common;
 
 mod acl;
+mod affinity;
 mod conf_reference;
 mod crash_reports;
 mod debug_cmd;

@@ -41,7 +41,9 @@ fn check_system_reports_what_redis_reports() {
 
 /// The warnings in a start-up log, without the pid and time prefix.
 fn startup_warnings(log: &str) -> Vec<String> {
-    log.lines().filter_map(|l| l.split_once(" # WARNING ").map(|(_, w)| w.to_string())).collect()
+    log.lines()
+        .filter_map(|l| l.split_once(" # WARNING").map(|(_, w)| w.trim_start_matches(':').trim_start().to_string()))
+        .collect()
 }
 
 #[test]
@@ -116,4 +118,17 @@ fn thp_always_is_turned_off_for_the_server_or_warned_about() {
     if let Some(kb) = rollup.lines().find_map(|l| l.strip_prefix("AnonHugePages:")) {
         assert_eq!(kb.trim(), "0 kB", "{rollup}");
     }
+}
+
+#[test]
+fn a_maxmemory_under_a_megabyte_is_warned_about_in_redis_words() {
+    let line =
+        |s: &Server| startup_warnings(&s.full_log()).into_iter().find(|w| w.starts_with("You specified a maxmemory"));
+    let ours = Server::start(Kind::Ferredis, &["--maxmemory", "100000"]);
+    let theirs = Server::start(Kind::Redis, &["--maxmemory", "100000"]);
+    let (ours_w, theirs_w) = (line(&ours), line(&theirs));
+    assert!(theirs_w.is_some(), "the oracle warns: {}", theirs.full_log());
+    assert_eq!(ours_w, theirs_w);
+    let quiet = Server::start(Kind::Ferredis, &["--maxmemory", "2mb"]);
+    assert_eq!(line(&quiet), None, "{}", quiet.full_log());
 }

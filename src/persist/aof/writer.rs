@@ -166,7 +166,10 @@ impl Bio {
     fn start() -> io::Result<Bio> {
         let shared = Arc::new(BioShared { state: Mutex::new(BioState::default()), cv: Condvar::new() });
         let s = Arc::clone(&shared);
-        let thread = std::thread::Builder::new().name("aof-fsync".into()).spawn(move || bio_main(&s))?;
+        let thread = std::thread::Builder::new().name("aof-fsync".into()).spawn(move || {
+            crate::sys::affinity::enter(crate::sys::affinity::Role::Background);
+            bio_main(&s)
+        })?;
         Ok(Bio { shared, thread: Some(thread) })
     }
 
