@@ -265,7 +265,8 @@
 //!   `persist::child_info::FD`, `persist::child_info::KEYS`, `persist::child_info::LAST_REPORT_MS`,
 //!   `persist::child_info::COW_READ_US`, `persist::child_info::COW_COST_US`, `persist::child_info::COW`,
 //!   `persist::child_info::COW_PEAK`, `persist::child_info::COW_SUM`, `persist::child_info::COW_READINGS` and
-//!   `persist::child_info::EPOCH` (the progress reports: set up right after the fork, updated per key saved).
+//!   `persist::child_info::EPOCH` (the progress reports: set up right after the fork, updated per key saved);
+//!   `persist::child_info::LAST_OFFER_US` (the child's last offer of its CPU: every 1024 keys and MiB written).
 //! - Cluster: `cluster::nodes_conf::LOCK_FD` (nodes.conf's lock descriptor: taking or moving the lock, closed in a
 //!   fork child); `cluster::bus::DROP_PACKET_FILTER` (DEBUG DROP-CLUSTER-PACKET-FILTER).
 //! - Scripting: `scripting::command_with_script_flags::VARIANTS` (command entries with a script's flags: the

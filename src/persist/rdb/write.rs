@@ -64,6 +64,7 @@ impl Spill for ToWriter<'_> {
             }
         }
         buf.clear();
+        crate::persist::child_info::offer_cpu();
     }
 }
 
