@@ -106,7 +106,7 @@ pub fn key_done() {
     }
 }
 
-/// In a reporting child, gives the CPU up (`sched_yield`) when [`YIELD_EVERY_US`] have passed since the last
+/// In a reporting child, gives the CPU up (`sched_yield`) when `YIELD_EVERY_US` (250 us) have passed since the last
 /// time: a process waiting for this CPU (the event loop, pinned with the child) runs now, and with nobody waiting
 /// the call returns at once. Called every 1024 keys ([`key_done`]) and after each buffer the RDB writer hands to
 /// its output (every MiB, so a long value is no exception); a no-op in the server process (SAVE, DEBUG RELOAD).
