@@ -291,7 +291,8 @@
 //!
 //! - [`sys`]: system calls: the poller trait with its epoll and kqueue backends, sockets, fork and daemonizing,
 //!   the process's memory and CPU readings, the async-signal-safe half of crash reports, the process title,
-//!   `memmove` for the static musl build.
+//!   CPU affinity lists, the machine checks (`--check-system`, transparent huge pages), `memmove` for the static
+//!   musl build.
 //! - [`util`]: Redis's number rules (`string2ll`, `%.17g`, strtod), glob matching, a small RNG.
 //! - [`alloc`]: the counting global allocator behind the O(1) `used_memory` and the other allocator figures,
 //!   its release thread, and the slab (`alloc::slab`) that holds the keyspace's entries in packed size classes.

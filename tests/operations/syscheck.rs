@@ -7,6 +7,14 @@ use crate::common;
 use common::{Kind, Server};
 use std::process::Command;
 
+/// Held by each test here: one of them sets the machine's THP mode to `always` for a moment, which the others
+/// read (run at the same time, `--check-system` on one server could read the other mode than on the other).
+static MACHINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn machine() -> std::sync::MutexGuard<'static, ()> {
+    MACHINE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// `--check-system`'s verdict per check (`[name]...OK`, `skipped`, or `WARNING:`) and the exit status.
 fn check_system(bin: &std::path::Path) -> (Vec<(String, String)>, Option<i32>) {
     let out = Command::new(bin).arg("--check-system").output().expect("run --check-system");
@@ -24,6 +32,7 @@ fn check_system(bin: &std::path::Path) -> (Vec<(String, String)>, Option<i32>) {
 
 #[test]
 fn check_system_reports_what_redis_reports() {
+    let _machine = machine();
     let (ours, our_status) = check_system(&common::ferredis_bin());
     let (theirs, their_status) = check_system(&Kind::Redis.bin());
     let names = |v: &[(String, String)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
@@ -48,6 +57,7 @@ fn startup_warnings(log: &str) -> Vec<String> {
 
 #[test]
 fn startup_warns_about_the_same_settings_as_redis() {
+    let _machine = machine();
     let ours = Server::ferredis();
     let theirs = Server::redis();
     let ours_w = startup_warnings(&ours.full_log());
@@ -91,6 +101,7 @@ fn thp_enabled(pid: u32) -> Option<String> {
 
 #[test]
 fn thp_always_is_turned_off_for_the_server_or_warned_about() {
+    let _machine = machine();
     // Other tests' servers may start while the mode is `always`: both servers turn THP off for themselves then,
     // which changes nothing any test looks at.
     let Some(_mode) = ThpMode::set("always") else {
@@ -122,6 +133,7 @@ fn thp_always_is_turned_off_for_the_server_or_warned_about() {
 
 #[test]
 fn a_maxmemory_under_a_megabyte_is_warned_about_in_redis_words() {
+    let _machine = machine();
     let line =
         |s: &Server| startup_warnings(&s.full_log()).into_iter().find(|w| w.starts_with("You specified a maxmemory"));
     let ours = Server::start(Kind::Ferredis, &["--maxmemory", "100000"]);
