@@ -266,11 +266,22 @@ pub(super) fn migrate<E: DictEntry>(from: &mut Table<E>, to: &mut Table<E>, seed
             moves += 1;
         }
     };
-    for j in start..from.size() {
+    let size = from.size();
+    let mut j = start;
+    while j < size {
+        if from.ctrl[j] == 0 {
+            // A sparse table (a shrink after mass deletes) is mostly empty slots: its control bytes are passed 8 at
+            // a time, not its slots read one by one (a 1-byte control per 8-byte slot).
+            j += if j + 8 <= size && from.ctrl[j..j + 8] == [0; 8] { 8 } else { 1 };
+            continue;
+        }
         if let Some(Some(ahead)) = from.slots.get(j + 2 * MIGRATE_LAG) {
             ahead.prefetch();
         }
-        let Some(e) = &from.slots[j] else { continue };
+        let Some(e) = &from.slots[j] else {
+            j += 1;
+            continue;
+        };
         let h = hash_with(seed, e.key());
         let home = to.home(h);
         slab::prefetch(to.ctrl.as_ptr().wrapping_add(home));
@@ -281,6 +292,7 @@ pub(super) fn migrate<E: DictEntry>(from: &mut Table<E>, to: &mut Table<E>, seed
         }
         ring[pushed % MIGRATE_LAG] = (j, h);
         pushed += 1;
+        j += 1;
     }
     while placed < pushed {
         put(from, to, ring[placed % MIGRATE_LAG]);
