@@ -362,7 +362,28 @@ pub struct Dict<E: DictEntry> {
     /// The element count at which a shrink was put off because it would have needed a rebuild of more than
     /// [`REBUILD_AT_ONCE_MAX`] elements (0: none put off); see [`Dict::shrink_to`].
     shrink_deferred_at: usize,
+    /// A big table's clustering check in progress (see [`Dict::shrink_to`]); boxed, as few dicts ever have one.
+    cluster_check: Option<Box<ClusterCheck>>,
 }
+
+/// A clustering check over a table bigger than [`CLUSTER_CHECK_SLICE`] slots, made a slice per call: the shrink
+/// it is for, the table it reads, and the simulated placement so far (see [`Dict::would_cluster`]).
+#[derive(Debug)]
+struct ClusterCheck {
+    target: usize,
+    /// The size of the table being read; a table of another size (a resize happened) restarts the check.
+    table_size: usize,
+    /// The next control byte to read.
+    next: usize,
+    next_free: usize,
+    total: u64,
+}
+
+/// Control bytes a clustering check reads per call: a table this big or smaller is checked at once (a pass over
+/// 1 MiB of control bytes), a bigger one one slice per cron call, so the check of a 16M-slot table (10M keys,
+/// mostly deleted) holds the loop 16 times for a fraction of a millisecond instead of once for several
+/// (`dict-cron` of 4-7 ms while 5M keys expired together). Small in unit tests, which then reach the sliced path.
+const CLUSTER_CHECK_SLICE: usize = if cfg!(test) { 1 << 12 } else { 1 << 20 };
 
 /// The probe-length guard's state (see "Insertion order" in the module documentation).
 #[derive(Clone, Copy, Default, Debug)]
@@ -492,6 +513,7 @@ impl<E: DictEntry> Dict<E> {
             work: ProbeWork::default(),
             layout: 0,
             shrink_deferred_at: 0,
+            cluster_check: None,
         }
     }
 
@@ -992,6 +1014,7 @@ impl<E: DictEntry> Dict<E> {
 
     pub fn clear(&mut self) {
         self.layout = self.layout.wrapping_add(1);
+        self.cluster_check = None;
         self.t = [Table::empty(), Table::empty()];
         self.rehashing = false;
         self.rehash_idx = 0;
@@ -1161,14 +1184,19 @@ impl<E: DictEntry> Dict<E> {
         }
         if used == 0 {
             self.layout = self.layout.wrapping_add(1);
+            self.cluster_check = None;
             self.t[0] = Table::empty();
         } else if size > MIN_SIZE && used * 10 < size {
             let target = size_for(used * 2);
             if target < size {
                 self.shrink_to(target);
             }
-        } else if used * 4 > size * 3 && self.growth_fits_memory() {
-            self.start_resize(grown_size(size));
+        } else {
+            // No longer sparse (inserts came): a clustering check in progress is for a shrink not wanted now.
+            self.cluster_check = None;
+            if used * 4 > size * 3 && self.growth_fits_memory() {
+                self.start_resize(grown_size(size));
+            }
         }
     }
 
@@ -1191,7 +1219,7 @@ impl<E: DictEntry> Dict<E> {
     /// Whether a shrink is waiting for fewer elements (see `Dict::shrink_to`): the table stays sparse meanwhile,
     /// so a sampler that would otherwise wait for the shrink (the active expiry cycle) must carry on.
     pub fn shrink_waiting(&self) -> bool {
-        self.shrink_deferred_at != 0
+        self.shrink_deferred_at != 0 || self.cluster_check.is_some()
     }
 
     /// Starts a shrink to `target` slots; returns whether it did. When the elements left sit in a narrow part of
@@ -1200,13 +1228,18 @@ impl<E: DictEntry> Dict<E> {
     /// shrink is a rebuild under a new seed, which moves every element at once: done only while at most
     /// [`REBUILD_AT_ONCE_MAX`] elements are left (about a millisecond, by estimate). With more, the shrink waits (the check is
     /// not repeated until half of them are gone): deletes in SCAN order usually go on until few are left.
+    ///
+    /// The check reads every control byte of the table; one bigger than [`CLUSTER_CHECK_SLICE`] is read a slice
+    /// per call (the shrink starts, or is put off, at the call that reads the last slice, for the size the check
+    /// began with).
     fn shrink_to(&mut self, target: usize) -> bool {
         let used = self.t[0].used;
         if self.shrink_deferred_at != 0 && used > REBUILD_AT_ONCE_MAX && used * 2 > self.shrink_deferred_at {
             return false;
         }
+        let Some((target, clusters)) = self.check_clustering(target) else { return false };
         self.shrink_deferred_at = 0;
-        if !self.would_cluster(target) {
+        if !clusters {
             self.start_resize(target);
             return true;
         }
@@ -1226,21 +1259,63 @@ impl<E: DictEntry> Dict<E> {
     /// (each element lands at its home in the new table or just after the previous one).
     fn would_cluster(&self, size: usize) -> bool {
         let t = &self.t[0];
-        let (old, used) = (t.size(), t.used);
-        if used == 0 || size == 0 {
+        if t.used == 0 || size == 0 {
             return false;
         }
-        let mut next_free = 0usize; // first slot after the last placed element (may pass `size`: the wrap)
-        let mut total = 0u64;
+        let (_, total) = self.simulate_shrink(size, 0, t.size(), 0, 0);
+        self.clusters(size, total)
+    }
+
+    /// [`Dict::would_cluster`]'s verdict, or `None` while a big table's check has slices left to read (see
+    /// [`CLUSTER_CHECK_SLICE`]); with it, the shrink target the check was made for.
+    fn check_clustering(&mut self, target: usize) -> Option<(usize, bool)> {
+        let size = self.t[0].size();
+        if size <= CLUSTER_CHECK_SLICE || self.t[0].used == 0 || target == 0 {
+            self.cluster_check = None;
+            return Some((target, self.would_cluster(target)));
+        }
+        let mut c = match self.cluster_check.take() {
+            Some(c) if c.table_size == size && !self.rehashing => c,
+            _ => Box::new(ClusterCheck { target, table_size: size, next: 0, next_free: 0, total: 0 }),
+        };
+        let end = (c.next + CLUSTER_CHECK_SLICE).min(size);
+        (c.next_free, c.total) = self.simulate_shrink(c.target, c.next, end, c.next_free, c.total);
+        c.next = end;
+        if end < size {
+            self.cluster_check = Some(c);
+            return None;
+        }
+        Some((c.target, self.clusters(c.target, c.total)))
+    }
+
+    /// Whether `total` simulated displacement for a shrink to `size` slots is far more than random hashes give.
+    fn clusters(&self, size: usize, total: u64) -> bool {
+        let free = size.saturating_sub(self.t[0].used).max(1);
+        total as f64 > self.t[0].used as f64 * allowed_displacement(size, free) + GUARD_SLACK as f64
+    }
+
+    /// The placement [`Dict::would_cluster`] simulates, over the control bytes `from..to` of the table: continues
+    /// from `next_free` (the first slot after the last placed element; it may pass `size`: the wrap) and `total`
+    /// (the displacement so far), and returns them.
+    fn simulate_shrink(
+        &self,
+        size: usize,
+        from: usize,
+        to: usize,
+        mut next_free: usize,
+        mut total: u64,
+    ) -> (usize, u64) {
+        let t = &self.t[0];
+        let old = t.size();
         // The new home of old slot i is i * size / old: a 32.32 fixed-point multiply (a slot off by one here and
         // there is no matter for an estimate) instead of a 128-bit division per element, and whole zero words of
         // control bytes skipped 8 at a time (a pass over a 16M-slot table's 16 MiB of control bytes: about a millisecond
         // by estimate, not measured alone).
         let ratio = ((size as u128) << 32) / old as u128;
         let home_of = |i: usize| ((i as u128 * ratio) >> 32) as usize;
-        let mut i = 0;
-        while i < old {
-            if i + 8 <= old && t.ctrl[i..i + 8] == [0; 8] {
+        let mut i = from;
+        while i < to {
+            if i + 8 <= to && t.ctrl[i..i + 8] == [0; 8] {
                 i += 8;
                 continue;
             }
@@ -1252,8 +1327,7 @@ impl<E: DictEntry> Dict<E> {
             }
             i += 1;
         }
-        let free = size.saturating_sub(used).max(1);
-        total as f64 > used as f64 * allowed_displacement(size, free) + GUARD_SLACK as f64
+        (next_free, total)
     }
 
     /// After removing elements from a collection's dict (a set's, a hash's, a sorted set's members): starts

@@ -138,7 +138,7 @@ fn shrinks_in_cron() {
     for i in 0..4000 {
         d.remove(format!("k{i}").as_bytes());
     }
-    d.resize_if_needed();
+    cron(&mut d);
     assert!(d.is_rehashing());
     while d.rehash_step(1) {
         check_invariants(&d);
@@ -158,7 +158,7 @@ fn resize_forbidden_until_extreme_fill() {
     }
     while d.rehash_step(100) {}
     // The 7th insert landed in the rehash target (8 slots, 7/8 allowed while rehashing); the cron grows it.
-    d.resize_if_needed();
+    cron(&mut d);
     while d.rehash_step(100) {}
     assert_eq!(d.capacity(), 12);
     d.set_resize_allowed(false);
@@ -187,7 +187,7 @@ fn inserts_during_a_shrink_never_overfill_the_new_table() {
     for i in 0..2800 {
         d.remove(format!("k{i}").as_bytes());
     }
-    d.resize_if_needed();
+    cron(&mut d);
     assert!(d.is_rehashing());
     // A burst of inserts while the shrink is in progress, with resizing forbidden (as with a forked child).
     d.set_resize_allowed(false);
@@ -209,11 +209,11 @@ fn empty_dict_behaves() {
     assert_eq!(d.scan(0, |_| panic!()), 0);
     assert_eq!(d.sample(5, &mut rng, |_| panic!()), 0);
     assert!(!d.rehash_step(10));
-    d.resize_if_needed();
+    cron(&mut d);
     assert_eq!(d.table_bytes(), 0);
     d.insert(te(1, 1));
     d.remove(b"k1");
-    d.resize_if_needed();
+    cron(&mut d);
     assert_eq!(d.table_bytes(), 0);
     d.insert(te(1, 1));
     d.clear();
@@ -512,7 +512,7 @@ proptest! {
                 let doomed: Vec<Vec<u8>> = d.iter().map(|e| e.key.clone())
                     .filter(|k| !stable.contains(k)).take(50).collect();
                 for k in doomed { d.remove(&k); }
-                d.resize_if_needed();
+                cron(&mut d);
             }
         }
         for k in &stable {
@@ -725,7 +725,7 @@ fn deleting_in_hash_order_then_shrinking_does_not_cluster() {
     for k in &scanned[..99_000] {
         d.remove(k);
     }
-    d.resize_if_needed();
+    cron(&mut d);
     while d.rehash_step(1000) {}
     assert!(d.capacity() < 10_000, "shrunk: {}", d.capacity());
     let st = d.stats();
@@ -991,7 +991,7 @@ proptest! {
                         let doomed: Vec<Vec<u8>> = d.iter().map(|e| e.key.clone())
                             .filter(|k| !stable.contains(k)).take(n as usize * 8).collect();
                         for k in doomed { d.remove(&k); }
-                        d.resize_if_needed();
+                        cron(&mut d);
                     }
                     ScanOp::BulkInsert(n) => {
                         for _ in 0..n {
@@ -1101,7 +1101,7 @@ fn a_burst_of_inserts_after_a_shrink_is_paced_not_finished_at_once() {
         assert!(d.remove(format!("key:{i}").as_bytes()).is_some());
     }
     while d.rehash_step(100) {}
-    d.resize_if_needed();
+    cron(&mut d);
     assert!(d.is_rehashing(), "the sparse table was expected to start a shrink");
     let mut most = 0;
     for i in n..n + 400_000 {
@@ -1145,7 +1145,7 @@ fn a_clustered_shrink_of_many_elements_waits_until_few_are_left() {
     }
     let rebuilds = d.probe_work().rebuilds;
     for _ in 0..5 {
-        d.resize_if_needed();
+        cron(&mut d);
     }
     assert_eq!(d.probe_work().rebuilds, rebuilds, "no rebuild of {keep} elements at once");
     assert_eq!(d.capacity(), big);
@@ -1154,7 +1154,7 @@ fn a_clustered_shrink_of_many_elements_waits_until_few_are_left() {
     for k in &rest[..keep - 1000] {
         d.remove(k);
     }
-    d.resize_if_needed();
+    cron(&mut d);
     while d.rehash_step(1000) {}
     assert!(d.capacity() < 10_000, "shrunk: {}", d.capacity());
     assert_eq!(d.len(), 1000);
@@ -1251,4 +1251,45 @@ fn old_table_inserts_never_finish_a_migration_at_once() {
     let (d, _) = grow_in_batches(400_000, 0, usize::MAX / 2);
     let w = d.probe_work();
     assert_eq!((w.finished_at_once, w.rebuilds), (0, 0), "{w:?}");
+}
+
+/// The cron's resize call, repeated while a clustering check is in progress (a big table's check reads one slice
+/// per call, [`CLUSTER_CHECK_SLICE`]), so a test sees the shrink decision one call of the cron would make for a
+/// table of the check's size.
+fn cron<E: DictEntry>(d: &mut Dict<E>) {
+    d.resize_if_needed();
+    while d.cluster_check.is_some() {
+        d.resize_if_needed();
+    }
+}
+
+#[test]
+fn a_big_tables_clustering_check_reads_one_slice_per_call() {
+    let mut d: Dict<Te> = Dict::with_seed(7);
+    for i in 0..20_000u32 {
+        d.insert(te(i, i as u64));
+    }
+    d.finish_rehash_now();
+    let size = d.capacity();
+    assert!(size > 4 * CLUSTER_CHECK_SLICE, "{size}");
+    // Delete nine in ten at random: a shrink is due, and the elements left do not cluster.
+    let mut rng = Rng::new(3);
+    for i in 0..20_000u32 {
+        if rng.below(10) != 0 {
+            d.remove(format!("k{i}").as_bytes());
+        }
+    }
+    let calls_needed = size.div_ceil(CLUSTER_CHECK_SLICE);
+    for call in 1..calls_needed {
+        d.resize_if_needed();
+        assert!(!d.is_rehashing(), "call {call}: no shrink before the last slice");
+        assert!(d.shrink_waiting(), "call {call}: the expiry sampler is told a shrink is coming");
+        assert_eq!(d.cluster_check.as_ref().map(|c| c.next), Some(call * CLUSTER_CHECK_SLICE));
+    }
+    d.resize_if_needed();
+    assert!(d.cluster_check.is_none());
+    assert!(d.is_rehashing(), "the last slice's call starts the shrink");
+    while d.rehash_step(100) {}
+    assert!(d.capacity() < size);
+    assert_eq!(d.len(), d.iter().count());
 }
