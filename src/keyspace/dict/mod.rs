@@ -88,7 +88,7 @@
 //!   The one order left is one computed from this dict's own seed (a client cannot see it; the tests build it).
 //! * **Shrinks**: a dict whose remaining keys are in its own hash order (after deleting every other key in SCAN
 //!   order, say) is clustered if shrunk under the same seed; [`Dict::resize_if_needed`] simulates the placement
-//!   from the control bytes first (a big table's a slice per call, [`CLUSTER_CHECK_SLICE`]) and rebuilds under a
+//!   from the control bytes first (a big table's a slice per call, `CLUSTER_CHECK_SLICE`) and rebuilds under a
 //!   new seed if it would cluster.
 //! * **SCAN across a rebuild**: a rebuild under a new seed on a non-empty dict reorders it, so a cursor from
 //!   before it would skip elements. Cursors carry a 5-bit tag that a rebuild changes; a cursor whose tag is stale
