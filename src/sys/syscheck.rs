@@ -158,19 +158,6 @@ pub fn disable_thp() -> std::io::Result<()> {
     Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
-/// Whether transparent huge pages are turned off for this process (`prctl(PR_GET_THP_DISABLE)`).
-#[cfg(target_os = "linux")]
-pub fn thp_disabled() -> bool {
-    // SAFETY: PR_GET_THP_DISABLE takes no pointers and only reads this process's flags.
-    unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1 }
-}
-
-/// Whether transparent huge pages are turned off for this process: never, off Linux.
-#[cfg(not(target_os = "linux"))]
-pub fn thp_disabled() -> bool {
-    false
-}
-
 /// The startup warnings (Redis's `linuxMemoryWarnings` and the Xen check), as the lines to log: overcommit; THP,
 /// unless `disable_thp_flag` is set and the kernel took the flag; the Xen clock source.
 pub fn startup_warnings(disable_thp_flag: bool) -> Vec<String> {
