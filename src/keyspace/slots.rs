@@ -20,9 +20,9 @@
 //! a matching one are dereferenced and checked (real hash and slot): about one entry read per key listed. Nothing points at
 //! entries or dict positions, so rehashing, backward-shift deletes, defrag moves and TTL reallocations cannot make
 //! it stale. Only a new dict seed can (the dict was emptied, or rebuilt under a new seed by its probe guard or a
-//! clustering shrink): every door compares seeds and recomputes the fragments then (O(n), at the moment the dict
-//! itself did O(n) work; an emptied dict needs nothing). Listing under a stale seed (between a cron shrink and
-//! the next door) falls back to a scan.
+//! clustering shrink): every door compares seeds and recomputes the fragments then (O(n), when such a rebuild
+//! begins; an emptied dict needs nothing). Listing under a stale seed (between a cron shrink and the next door),
+//! or while the rebuild's migration runs (the old table is still placed by the old seed), falls back to a scan.
 //!
 //! The doors: every insert and remove of [`Db`](super::db::Db) (`insert*`, `remove`, lazy expiry, `clear`,
 //! `take_keys`, `swap_data`, `insert_new`) notes the key here when the index is on; handlers never touch it. The
@@ -406,13 +406,16 @@ pub(super) fn count_keys_in_slot(ix: Option<&SlotIndex>, keys: &Dict<Entry>, slo
 }
 
 /// Up to `max` keys of `slot` in `keys` (CLUSTER GETKEYSINSLOT), without scanning other slots' keys (a scan
-/// without the index `ix`, or in the moment between a cron shrink that reseeded the dict and the next write).
+/// without the index `ix`, in the moment between a cron shrink that reseeded the dict and the next write, or
+/// while a rebuild under a new seed migrates the dict).
 pub(super) fn keys_in_slot(ix: Option<&SlotIndex>, keys: &Dict<Entry>, slot: usize, max: usize) -> Vec<Vec<u8>> {
     if slot >= SLOTS || max == 0 {
         return Vec::new();
     }
     let ix = match ix {
-        Some(ix) if ix.seed == keys.seed() => ix,
+        // While a rebuild under a new seed migrates the dict, its old table is placed by the old seed, which the
+        // fragments no longer follow.
+        Some(ix) if ix.seed == keys.seed() && !keys.is_reseeding() => ix,
         _ => {
             let matching = keys.iter().filter(|e| key_hash_slot(e.key()) == slot);
             return matching.take(max).map(|e| e.key().to_vec()).collect();

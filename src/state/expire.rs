@@ -108,8 +108,7 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
                 break;
             }
             // A very sparse table makes sampling expensive; wait for the cron to shrink it, unless the shrink itself
-            // waits for fewer keys (keys expired in the cycle's own SCAN order leave the rest clustered: see
-            // `Dict::shrink_to`), which only this cycle can bring about.
+            // waits for its clustering check (a big table's is read a slice per cron call: see `Dict::shrink_to`).
             let keys = db.keys.len() as u64;
             let slots = db.keys.capacity() as u64;
             if slots > crate::keyspace::dict::MIN_SIZE as u64 && keys * 100 / slots < 1 && !db.keys.shrink_waiting() {

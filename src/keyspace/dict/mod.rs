@@ -33,16 +33,18 @@
 //! * **Linear probing with backward-shift deletion** (no tombstones), so lookups stop at the first empty slot and
 //!   the table never degrades under churn.
 //! * **Incremental rehash** as in Redis: during a resize both tables exist; lookups/deletes check both, inserts go
-//!   to the new one; each step moves whole *runs* (maximal sequences of occupied slots) of the old table starting
-//!   at `rehash_idx`. Emptying a whole run never breaks another element's probe path (a path never crosses an
-//!   empty slot, and a run is bounded by empty slots), so the old table needs no shifting while it drains.
-//!   A step moves at least `n` entries (whole runs) or visits at most `n * 10` empty slots, like `dictRehash`.
-//!   Steps happen on every mutable access and in the cron ([`Dict::rehash_for_us`]). Deleting from the old table
-//!   still backward-shifts, but a shift only moves an element towards a hole at or after `rehash_idx` (the slots
-//!   before it are empty, so the shift stops there), which keeps the "empty below `rehash_idx`" invariant.
-//!   A growing collection's big table is the exception to "inserts go to the new one": a new member whose slot in
-//!   the old table lies ahead of `rehash_idx` goes there, onto pages already touched, and moves with the rest
-//!   (`Dict::old_slot_for_new`).
+//!   to the new one; each step moves the old table's elements in slot order from `rehash_idx`, whole *runs*
+//!   (maximal sequences of occupied slots) where it can. The slots below `rehash_idx` are empty, and the old
+//!   table's probes count them as occupied: a probe whose home is below `rehash_idx` starts there, and one that
+//!   wraps round the end jumps to it (`Table::probe_from`). So a step may stop inside a run without breaking the
+//!   probe path of the run's rest, and its length is bounded whatever the runs are: at least `n` entries, then
+//!   on to the end of the run but at most `STEP_RUN_MAX` more, or at most `n * 10` empty slots (`dictRehash`'s
+//!   bound). Steps happen on every mutable access and in the cron ([`Dict::rehash_for_us`]). Deleting from the
+//!   old table still backward-shifts, over the same cycle `rehash_idx..size` (`Table::take_at`), so a shift never
+//!   moves an element below `rehash_idx`, which keeps the "empty below `rehash_idx`" invariant.
+//!   A growing collection's big table is the exception to "inserts go to the new one": a new member whose home
+//!   and slot in the old table lie ahead of `rehash_idx` (without wrapping) goes there, onto pages already
+//!   touched, and moves with the rest (`Dict::old_slot_for_new`).
 //!   While rehashing, the new table must have room for the elements still in the old one too, so fill checks use
 //!   the total count, and an insert's step keeps pace (`Dict::insert_step`): when one entry per insert would
 //!   let the new table fill before the old one drains (a burst of inserts right after a shrink), each insert
@@ -83,16 +85,22 @@
 //!   counter; every 64 inserts (at once after one that walked ≥ 128 slots) the window's displacement is compared
 //!   with twice what random hashes give at the table's fill (Knuth's unsuccessful-search cost) plus an allowance
 //!   per rehash placement; the excess accumulates, and when it passes the table's length (plus a constant slack)
-//!   the table is rebuilt at once under a new seed. The excess work is thus bounded by the rebuild's cost, so
+//!   the table is rebuilt under a new seed. The excess work is thus bounded by the rebuild's cost, so
 //!   the amortised cost per insert stays a constant whatever the order; random orders never trigger it (tested).
 //!   The one order left is one computed from this dict's own seed (a client cannot see it; the tests build it).
 //! * **Shrinks**: a dict whose remaining keys are in its own hash order (after deleting every other key in SCAN
 //!   order, say) is clustered if shrunk under the same seed; [`Dict::resize_if_needed`] simulates the placement
 //!   from the control bytes first (a big table's a slice per call, `CLUSTER_CHECK_SLICE`) and rebuilds under a
 //!   new seed if it would cluster.
-//! * **SCAN across a rebuild**: a rebuild under a new seed on a non-empty dict reorders it, so a cursor from
-//!   before it would skip elements. Cursors carry a 5-bit tag that a rebuild changes; a cursor whose tag is stale
-//!   restarts the scan from 0 (elements may come back twice; none is missed).
+//! * **A rebuild is a migration** ([`Dict::start_reseed`]): the new table is the rehash target under the new
+//!   seed, the old one keeps its seed (`t0_seed`) until drained, and the same bounded steps move the elements;
+//!   meanwhile a lookup hashes its key under both seeds. No step of it is longer than a resize's (a guard that
+//!   fires while a growth migrates waits for it, with bigger steps meanwhile: `PENDING_RESEED_STEP`).
+//! * **SCAN across a rebuild**: a rebuild under a new seed on a non-empty dict reorders it. Cursors carry a
+//!   5-bit tag that a rebuild changes. During the migration a scan walks the old table in its hash order (the
+//!   tag from before, so a scan begun earlier goes on), then the new table in its own from the start (the new
+//!   tag); elements only move from old to new, so none is missed and none comes back more than twice. A cursor
+//!   whose tag is stale (the migration ended during the old table's walk) restarts the scan from 0.
 //!
 //! Other hash maps in the server do not share the hazard: Lua tables use Lua 5.1's chained scheme, and the
 //! pub/sub, blocking and client registries use std's `HashMap`, which seeds each map separately.
@@ -123,7 +131,9 @@
 //!   empty slot.
 //! * An element at slot `p` with home `h` has all slots `h..=p` (cyclically) occupied.
 //! * `ctrl[i] == 0` exactly when slot `i` is empty, else `ctrl[i] == tag(hash(key))` of its element.
-//! * While rehashing, slots of `t[0]` below `rehash_idx` are empty and a key is in at most one table.
+//! * While rehashing, slots of `t[0]` below `rehash_idx` are empty and count as occupied for its probe paths
+//!   (the path of an element of `t[0]` runs from `max(home, rehash_idx)`, on the cycle `rehash_idx..size`), and
+//!   a key is in at most one table. `t[0]`'s hashes are under `t0_seed`, `t[1]`'s under `seed`.
 //!
 //! # Tests
 //! Unit tests below, property tests against a `BTreeMap` model with rehash steps / resizes interleaved
@@ -206,10 +216,6 @@ const fn zeroed_option_is_none<E>() -> bool {
     unsafe { z.assume_init_ref() }.is_none()
 }
 
-/// The most elements a shrink rebuilds under a new seed at once (an estimate, not measured alone: a prefetching
-/// migration costs some tens of nanoseconds per element, so about a millisecond); see [`Dict::shrink_to`].
-const REBUILD_AT_ONCE_MAX: usize = 1 << 15;
-
 /// A dropped table with at least this many elements frees them in one [`slab::FreeBatch`].
 const BATCH_FREE_MIN: usize = 1 << 14;
 
@@ -223,6 +229,16 @@ const OLD_TABLE_INSERTS_MIN: usize = if cfg!(test) { 256 } else { 1 << 20 };
 
 /// Slots past `rehash_idx` whose entries a rehash step prefetches for the next step.
 const REHASH_PREFETCH: usize = 4;
+
+/// Entries a rehash step moves beyond the `n` it was asked for to finish the run it is in (see
+/// [`Dict::rehash_step`]): a few microseconds. Runs at the fills tables keep are a few entries long; only a
+/// clustered table's are longer.
+const STEP_RUN_MAX: usize = 256;
+
+/// Entries each insert's rehash step moves while the probe guard waits for a growth migration to finish before
+/// its rebuild under a new seed (see `Dict::insert_step`): the clustered table is left sooner, at a few
+/// microseconds per insert.
+const PENDING_RESEED_STEP: usize = 64;
 
 thread_local! {
     /// `maxmemory` as this thread's tables see it (0 = no limit): a table between 3/4 and 7/8 full does not grow
@@ -348,21 +364,28 @@ pub struct Dict<E: DictEntry> {
     rehash_idx: usize,
     resize_allowed: bool,
     /// This dict's own hash seed (see "Insertion order" in the module documentation): chosen when the dict is
-    /// created, again whenever it becomes empty, and by the probe guard's rebuild.
+    /// created, again whenever it becomes empty, and when a rebuild under a new seed begins (the probe guard's, a
+    /// clustering shrink's). New elements and the rehash target `t[1]` are hashed with it.
     seed: u64,
+    /// The seed `t[0]`'s elements were placed under: `seed`, except while a rebuild under a new seed migrates
+    /// them (a reseeding migration, [`Dict::start_reseed`]), when lookups hash a key under both.
+    t0_seed: u64,
+    /// The probe guard asked for a rebuild while a growth migration ran; it starts once that one is done.
+    reseed_pending: bool,
     /// The tag every SCAN cursor this dict hands out carries (see "SCAN cursors" in the module documentation): 0
     /// until a rebuild under a new seed reorders a non-empty dict, which moves it to the next of 1..=31, so a
-    /// cursor from before the rebuild is recognised and its scan restarts from the beginning (elements are
-    /// returned again, none is missed). Back to 0 when the dict empties (no element of an older scan is left).
+    /// cursor from before the rebuild is recognised (during the migration it goes on over the old table; after,
+    /// its scan restarts from the beginning: elements are returned again, none is missed). Back to 0 when the
+    /// dict empties (no element of an older scan is left).
     scan_tag: u8,
+    /// While a reseeding migration runs: the tag of the cursors that walk `t[0]` under `t0_seed`, the one the
+    /// dict had before (a scan begun before the migration goes on where it was; see `Dict::scan_count`).
+    scan_old_tag: u8,
     guard: ProbeGuard,
     work: ProbeWork,
     /// Bumped whenever elements may change places other than by their own insert or removal (a table replaced,
     /// a resize begun or finished, a rebuild): a [`Dict::walk_mut`] over several calls restarts when it changed.
     layout: u64,
-    /// The element count at which a shrink was put off because it would have needed a rebuild of more than
-    /// [`REBUILD_AT_ONCE_MAX`] elements (0: none put off); see [`Dict::shrink_to`].
-    shrink_deferred_at: usize,
     /// A big table's clustering check in progress (see [`Dict::shrink_to`]); boxed, as few dicts ever have one.
     cluster_check: Option<Box<ClusterCheck>>,
 }
@@ -509,11 +532,13 @@ impl<E: DictEntry> Dict<E> {
             rehash_idx: 0,
             resize_allowed: true,
             seed,
+            t0_seed: seed,
+            reseed_pending: false,
             scan_tag: 0,
+            scan_old_tag: 0,
             guard: ProbeGuard::default(),
             work: ProbeWork::default(),
             layout: 0,
-            shrink_deferred_at: 0,
             cluster_check: None,
         }
     }
@@ -545,15 +570,40 @@ impl<E: DictEntry> Dict<E> {
 
     #[inline]
     fn locate_at(&self, h: u64, key: &[u8]) -> Option<Pos> {
-        if let Some(i) = self.t[0].find(h, key) {
-            return Some(Pos { table: 0, idx: i });
+        if !self.rehashing {
+            return self.t[0].find(h, key).map(|i| Pos { table: 0, idx: i });
         }
-        if self.rehashing {
-            if let Some(i) = self.t[1].find(h, key) {
-                return Some(Pos { table: 1, idx: i });
+        if self.t[0].used != 0 {
+            if let Ok(i) = self.probe_old(h, key) {
+                return Some(Pos { table: 0, idx: i });
             }
         }
-        None
+        self.t[1].find(h, key).map(|i| Pos { table: 1, idx: i })
+    }
+
+    /// Probes the old table of a migration (`rehashing`) for `key`, whose hash under `seed` is `h`: the first
+    /// empty slot of its path on `Err` (`Err(size)`: none; see [`Table::probe_from`]). A reseeding migration
+    /// hashes the key again under the old table's seed.
+    #[inline]
+    fn probe_old(&self, h: u64, key: &[u8]) -> Result<usize, usize> {
+        let h0 = if self.t0_seed == self.seed { h } else { hash_with(self.t0_seed, key) };
+        self.t[0].probe_from(h0, key, self.rehash_idx)
+    }
+
+    /// The seed table `ti`'s elements were placed under.
+    #[inline]
+    fn seed_of(&self, ti: usize) -> u64 {
+        if ti == 0 {
+            self.t0_seed
+        } else {
+            self.seed
+        }
+    }
+
+    /// Whether a rebuild under a new seed is migrating the elements (see [`Dict::start_reseed`]).
+    #[inline]
+    pub fn is_reseeding(&self) -> bool {
+        self.t0_seed != self.seed
     }
 
     /// Looks `key` up without doing rehash work.
@@ -599,9 +649,11 @@ impl<E: DictEntry> Dict<E> {
 
     /// Removes the element at `p` (from [`Dict::find`], with no mutation since).
     pub fn remove_at(&mut self, p: Pos) -> Option<E> {
-        let seed = self.seed;
+        let ti = p.table as usize;
+        let seed = self.seed_of(ti);
+        let skip = if ti == 0 && self.rehashing { self.rehash_idx } else { 0 };
         let mut shifted = false;
-        let e = self.t.get_mut(p.table as usize)?.take_at(p.idx, seed, &mut shifted);
+        let e = self.t.get_mut(ti)?.take_at(p.idx, seed, skip, &mut shifted);
         if shifted {
             self.layout = self.layout.wrapping_add(1);
         }
@@ -622,9 +674,9 @@ impl<E: DictEntry> Dict<E> {
         let h = self.hash(key);
         let layout = self.layout;
         if self.rehashing {
-            match self.t[0].probe(h, key) {
+            match self.probe_old(h, key) {
                 Ok(i) => return Some((self.t[0].slots[i].as_mut()?, false)),
-                Err(i) if self.old_slot_for_new(i) => {
+                Err(i) if self.old_slot_for_new(h, i) => {
                     if self.t[1].find_near(h, key).is_none() {
                         self.put_new(0, i, h, make());
                         if self.layout == layout {
@@ -705,9 +757,9 @@ impl<E: DictEntry> Dict<E> {
     #[inline]
     fn insert_at_hash(&mut self, h: u64, e: E) -> Option<E> {
         if self.rehashing {
-            match self.t[0].probe(h, e.key()) {
+            match self.probe_old(h, e.key()) {
                 Ok(i) => return self.t[0].slots[i].replace(e),
-                Err(i) if self.old_slot_for_new(i) => match self.t[1].find_near(h, e.key()) {
+                Err(i) if self.old_slot_for_new(h, i) => match self.t[1].find_near(h, e.key()) {
                     Some(j) => return self.t[1].slots[j].replace(e),
                     None => {
                         self.put_new(0, i, h, e);
@@ -742,9 +794,9 @@ impl<E: DictEntry> Dict<E> {
         }
         let h = self.hash(e.key());
         if self.rehashing {
-            match self.t[0].probe(h, e.key()) {
+            match self.probe_old(h, e.key()) {
                 Ok(_) => return Err(e),
-                Err(i) if self.old_slot_for_new(i) => {
+                Err(i) if self.old_slot_for_new(h, i) => {
                     if self.t[1].find_near(h, e.key()).is_some() {
                         return Err(e);
                     }
@@ -778,8 +830,8 @@ impl<E: DictEntry> Dict<E> {
     /// and so make every later absence check read a fresh page), else into the insert target.
     fn place_new(&mut self, h: u64, e: E) {
         if self.rehashing {
-            if let Err(i) = self.t[0].probe(h, e.key()) {
-                if self.old_slot_for_new(i) {
+            if let Err(i) = self.probe_old(h, e.key()) {
+                if self.old_slot_for_new(h, i) {
                     self.put_new(0, i, h, e);
                     return;
                 }
@@ -806,14 +858,16 @@ impl<E: DictEntry> Dict<E> {
     /// page nobody has touched yet: a page fault. A 1000-member SADD right after a 16M-slot table grew so faulted
     /// in some 1900 pages of its slots and control bytes on the event loop (each twice: first read, then
     /// written), against the migration's own front-to-back writes, a fresh page per hundred-odd elements. So an
-    /// element whose old-table slot the migration has not reached (`i >= rehash_idx`) goes into the old table,
-    /// whose pages are all touched, and moves to the new one in order with its neighbours; one below `rehash_idx`
-    /// has its home in the part of the new table the migration has written. Its absence from the new table is
+    /// element whose old-table home and slot the migration has not reached (`rehash_idx <= home <= i`: a path
+    /// that wrapped round the end, or began below `rehash_idx`, would put it at the front of what is left) goes
+    /// into the old table, whose pages are all touched, and moves to the new one in order with its neighbours;
+    /// one whose home is below `rehash_idx` has its home in the part of the new table the migration has written. Its absence from the new table is
     /// checked without reading it when its home there lies past every slot filled so far ([`Table::find_near`]),
     /// so the check does not touch a fresh page either.
     ///
     /// The invariant that the old table is empty below `rehash_idx` holds: the element goes to `i >= rehash_idx`.
-    /// Conditions: only for entry types that ask for it ([`DictEntry::INSERT_INTO_OLD_TABLE`]: the collections',
+    /// Conditions: not during a rebuild under a new seed (the old table's hashes are another seed's); only for
+    /// entry types that ask for it ([`DictEntry::INSERT_INTO_OLD_TABLE`]: the collections',
     /// whose every insert also moves a batch of [`crate::keyspace::types::REHASH_BOOST`]), only while growing (a
     /// shrink's target is small and sees few inserts), and only while the old table stays at most 7/8 full (the
     /// fill at which any table must grow; it grew at 3/4 and the migration drains it by a batch per insert). The
@@ -822,10 +876,12 @@ impl<E: DictEntry> Dict<E> {
     /// The price is a second placement for each element inserted this way, when the migration reaches it (in
     /// the sadd10m load about 3% more placements).
     #[inline]
-    fn old_slot_for_new(&self, i: usize) -> bool {
+    fn old_slot_for_new(&self, h: u64, i: usize) -> bool {
         let (old, new) = (&self.t[0], &self.t[1]);
         E::INSERT_INTO_OLD_TABLE
-            && i >= self.rehash_idx
+            && i < old.size()
+            && (self.rehash_idx..=i).contains(&old.home(h))
+            && self.t0_seed == self.seed
             && new.size() > old.size()
             && new.size() * std::mem::size_of::<Option<E>>() >= OLD_TABLE_INSERTS_MIN
             && (old.used + 1) * 8 <= old.size() * 7
@@ -863,32 +919,52 @@ impl<E: DictEntry> Dict<E> {
         let free = size.saturating_sub(self.len()).max(1);
         let allowance = (inserts as f64 * allowed_displacement(size, free)) as u64 + moves * MOVE_ALLOWANCE;
         self.guard.wasted = (self.guard.wasted + disp).saturating_sub(allowance);
-        if self.guard.wasted > self.len() as u64 + GUARD_SLACK {
-            self.rebuild_with_new_seed(size);
+        if self.reseed_pending && !self.rehashing {
+            self.start_reseed(size);
+        } else if self.guard.wasted > self.len() as u64 + GUARD_SLACK {
+            if !self.rehashing {
+                self.start_reseed(size);
+            } else if !self.is_reseeding() {
+                // A growth migration (under this seed) is under way: the rebuild starts when it is done, and
+                // meanwhile each insert's step moves more (`Dict::insert_step`).
+                self.reseed_pending = true;
+            } else {
+                // Already moving to a new seed; only an order computed from that one could cluster it.
+                self.reset_guard();
+            }
         }
     }
 
-    /// Moves every element into one table of the insert target's size under a new seed, at once (the guard's
-    /// remedy for a clustered table; see "Insertion order" in the module documentation). SCAN cursors handed out
-    /// before are recognised by the bumped tag and restart.
+    /// Starts moving every element into a table of at least `size` slots (and room for them all) under a new
+    /// seed: the guard's remedy for a clustered table and the clustering shrink's (see "Insertion order" in the
+    /// module documentation). An incremental migration like a resize's: the steps (each write's, the cron's) move
+    /// the elements, and until the old table is drained a lookup hashes its key under both seeds. SCAN cursors
+    /// handed out before are recognised by their tag and restart; see `Dict::scan_count` for a scan during the
+    /// migration. Not while rehashing (a growth's migration finishes first: `reseed_pending`).
     #[cold]
-    fn rebuild_with_new_seed(&mut self, size: usize) {
+    fn start_reseed(&mut self, size: usize) {
+        debug_assert!(!self.rehashing);
+        self.reseed_pending = false;
+        self.cluster_check = None;
+        if self.t[0].used == 0 {
+            self.reseed_empty();
+            return;
+        }
         let size = size.max(size_for(self.len().saturating_mul(4).div_ceil(3) + 1));
         self.layout = self.layout.wrapping_add(1);
-        let old = std::mem::replace(&mut self.t, [Table::empty(), Table::empty()]);
-        self.rehashing = false;
-        self.rehash_idx = 0;
+        self.t0_seed = self.seed;
         self.seed = fresh_seed();
+        self.scan_old_tag = self.scan_tag;
         self.scan_tag = self.scan_tag % MAX_SCAN_TAG + 1;
         self.work.rebuilds += 1;
-        let mut t = Table::with_size(size);
-        for mut from in old {
-            let (moves, disp) = migrate(&mut from, &mut t, self.seed, 0);
-            self.work.moves += moves;
-            self.work.displacement += disp;
-        }
-        self.t[0] = t;
+        self.t[1] = Table::with_size(size);
+        self.rehashing = true;
+        self.rehash_idx = 0;
         self.reset_guard();
+        if BULK_LOAD.with(|b| b.get()) {
+            // Loading a file: nobody waits on single commands, and one pass is faster (as for a growth).
+            self.finish_rehash_now();
+        }
     }
 
     /// Starts the guard afresh (a new seed: nothing wasted under it yet).
@@ -927,8 +1003,10 @@ impl<E: DictEntry> Dict<E> {
     /// refilled in its own SCAN order would otherwise cluster). Safe for SCAN: no element was present throughout
     /// a scan that saw the dict empty; its tag goes back to 0 (see "SCAN cursors").
     fn reseed_empty(&mut self) {
-        debug_assert!(self.is_empty());
+        debug_assert!(self.is_empty() && !self.rehashing);
         self.seed = fresh_seed();
+        self.t0_seed = self.seed;
+        self.reseed_pending = false;
         self.scan_tag = 0;
         self.reset_guard();
     }
@@ -1064,27 +1142,49 @@ impl<E: DictEntry> Dict<E> {
         a.into_vec().into_iter().chain(b.into_vec()).flatten()
     }
 
-    /// The rehash step an insert does while a migration runs: one step as Redis's (a run, or 10 empty slots), or
-    /// more when that pace would let the new table fill before the old one drains. What is left is counted in
-    /// steps: each moves at least one run, and runs are separated by empty slots, so at most `min(entries, empty
-    /// slots)` runs are left, plus a tenth of the empty slots the steps pass over. That is compared with the
-    /// inserts the new table can take before it is 7/8 full; when the single-step pace would not finish in time,
-    /// each insert takes `left / room` steps' worth. A growth, whose old table is at most 7/8 full, never needs
-    /// more than the single step; a shrink followed by a burst of inserts spreads its migration over the burst
-    /// (a few entries per insert) instead of moving the rest in one insert when the new table fills.
+    /// The rehash step an insert does while a migration runs: one run (or 10 empty slots), or more when that
+    /// pace would let the new table fill before the old one drains. What is left is counted in steps: one per
+    /// run (runs end at empty slots, and a step stops inside one after [`STEP_RUN_MAX`] entries), plus a tenth
+    /// of the empty slots the steps pass over. That is compared with the inserts the new
+    /// table can take before it is 7/8 full; when the single-step pace would not finish in time, each insert
+    /// takes `left / room` steps' worth (a growth two or so; a shrink followed by a burst of inserts spreads its
+    /// migration over the burst instead of moving the rest in one insert when the new table fills). While the
+    /// probe guard waits for a growth to finish (`reseed_pending`), at least [`PENDING_RESEED_STEP`], and the
+    /// rebuild starts as soon as the growth is done.
     #[inline]
     fn insert_step(&mut self) {
         let [old, new] = &self.t;
         let room = (new.size() / 8 * 7).saturating_sub(self.len() + 1);
         let empty = old.size().saturating_sub(self.rehash_idx).saturating_sub(old.used);
-        let left = old.used.min(empty) + empty / 10;
-        let n = if left <= room { 1 } else { left.div_ceil(room.max(1)) };
-        self.rehash_step(n);
+        let runs = old.used.min(empty + old.used / STEP_RUN_MAX);
+        let left = runs + empty / 10;
+        let mut n = if left <= room { 1 } else { left.div_ceil(room.max(1)) };
+        if self.reseed_pending {
+            n = n.max(PENDING_RESEED_STEP);
+        }
+        if !self.rehash_step(n) && self.reseed_pending {
+            // The growth is done: the guard's rebuild starts now, before this insert (which hashes its key after).
+            let size = self.t[0].size();
+            self.start_reseed(size);
+        }
     }
 
-    /// Does incremental rehash work: moves whole runs of the old table until at least `n` entries moved or
-    /// `n * 10` empty slots were visited. Returns true while more remains.
+    /// Does incremental rehash work: moves entries of the old table, in slot order from `rehash_idx`, until at
+    /// least `n` moved and the run they were in is done (at most `n + STEP_RUN_MAX` entries), or `n * 10` empty
+    /// slots were passed (Redis's `dictRehash` bound). Returns true while more remains.
+    ///
+    /// Whole runs are what a step usually moves: the new table then receives each stretch of the hash space at
+    /// once, and an insert in hash order (a copy of another table) does not land between a run's moved part and
+    /// the rest. A step may still stop inside a run: the slots it emptied lie below `rehash_idx`, which the old
+    /// table's probes jump over ([`Table::probe_from`]), so the rest of the run is still found. A step's length is
+    /// thus bounded whatever the runs are like (a clustered table's runs can hold most of its elements).
     pub fn rehash_step(&mut self, n: usize) -> bool {
+        self.rehash_step_within(n, STEP_RUN_MAX)
+    }
+
+    /// [`Dict::rehash_step`] that moves at most `run_max` entries beyond `n` to finish a run (the model tests stop
+    /// steps inside runs with 0).
+    fn rehash_step_within(&mut self, n: usize, run_max: usize) -> bool {
         if !self.rehashing {
             return false;
         }
@@ -1094,7 +1194,7 @@ impl<E: DictEntry> Dict<E> {
         let mut empty_visits = n.saturating_mul(10);
         let [old, new] = &mut self.t;
         let size = old.size();
-        while moved < n && old.used > 0 {
+        while old.used > 0 {
             if self.rehash_idx >= size {
                 // Unreachable while the invariants hold (every remaining element sits at or after rehash_idx);
                 // recover by migrating from the start instead of looping forever.
@@ -1102,6 +1202,9 @@ impl<E: DictEntry> Dict<E> {
             }
             let i = self.rehash_idx;
             if old.ctrl[i] == 0 {
+                if moved >= n {
+                    break;
+                }
                 self.rehash_idx += 1;
                 empty_visits -= 1;
                 if empty_visits == 0 {
@@ -1109,20 +1212,18 @@ impl<E: DictEntry> Dict<E> {
                 }
                 continue;
             }
-            // Move the whole run starting here (it ends at an empty slot or at the end of the table).
-            let mut j = i;
-            while j < size {
-                if let Some(Some(ahead)) = old.slots.get(j + REHASH_PREFETCH) {
-                    ahead.prefetch();
-                }
-                let Some(e) = old.slots[j].take() else { break };
-                old.ctrl[j] = 0;
-                old.used -= 1;
-                self.work.displacement += new.place(hash_with(seed, e.key()), e) as u64;
-                moved += 1;
-                j += 1;
+            if moved >= n.saturating_add(run_max) {
+                break;
             }
-            self.rehash_idx = j;
+            if let Some(Some(ahead)) = old.slots.get(i + REHASH_PREFETCH) {
+                ahead.prefetch();
+            }
+            self.rehash_idx += 1;
+            let Some(e) = old.slots[i].take() else { continue };
+            old.ctrl[i] = 0;
+            old.used -= 1;
+            self.work.displacement += new.place(hash_with(seed, e.key()), e) as u64;
+            moved += 1;
         }
         // The invariant the step relies on: what is left of the old table lies at or after `rehash_idx` (checked
         // in debug builds, on tables small enough to scan).
@@ -1150,6 +1251,7 @@ impl<E: DictEntry> Dict<E> {
         let old = std::mem::replace(&mut self.t[0], new);
         self.rehashing = false;
         self.rehash_idx = 0;
+        self.t0_seed = self.seed;
         // Empty now: its arrays are freed without a walk over their slots, a big one off this thread (the
         // allocator maps arrays this big on their own, so nothing stays behind in malloc's heap to trim).
         debug_assert_eq!(old.used, 0);
@@ -1181,6 +1283,10 @@ impl<E: DictEntry> Dict<E> {
         }
         let (used, size) = (self.t[0].used, self.t[0].size());
         if size == 0 {
+            return;
+        }
+        if self.reseed_pending {
+            self.start_reseed(size);
             return;
         }
         if used == 0 {
@@ -1217,38 +1323,26 @@ impl<E: DictEntry> Dict<E> {
         self.shrink_to(target)
     }
 
-    /// Whether a shrink is waiting for fewer elements (see `Dict::shrink_to`): the table stays sparse meanwhile,
-    /// so a sampler that would otherwise wait for the shrink (the active expiry cycle) must carry on.
+    /// Whether a shrink is waiting for its clustering check (see `Dict::shrink_to`): the table stays sparse
+    /// meanwhile, so a sampler that would otherwise wait for the shrink (the active expiry cycle) must carry on.
     pub fn shrink_waiting(&self) -> bool {
-        self.shrink_deferred_at != 0 || self.cluster_check.is_some()
+        self.cluster_check.is_some()
     }
 
     /// Starts a shrink to `target` slots; returns whether it did. When the elements left sit in a narrow part of
     /// the hash space (most keys were deleted in SCAN order: a client's SCAN + DEL, or a mass expiry, whose cycle
     /// walks the table in the same order), a smaller table under this seed would pile them into one run, so the
-    /// shrink is a rebuild under a new seed, which moves every element at once: done only while at most
-    /// [`REBUILD_AT_ONCE_MAX`] elements are left (about a millisecond, by estimate). With more, the shrink waits (the check is
-    /// not repeated until half of them are gone): deletes in SCAN order usually go on until few are left.
+    /// shrink moves them under a new seed ([`Dict::start_reseed`], incremental like any shrink).
     ///
     /// The check reads every control byte of the table; one bigger than [`CLUSTER_CHECK_SLICE`] is read a slice
-    /// per call (the shrink starts, or is put off, at the call that reads the last slice, for the size the check
-    /// began with).
+    /// per call (the shrink starts at the call that reads the last slice, for the size the check began with).
     fn shrink_to(&mut self, target: usize) -> bool {
-        let used = self.t[0].used;
-        if self.shrink_deferred_at != 0 && used > REBUILD_AT_ONCE_MAX && used * 2 > self.shrink_deferred_at {
-            return false;
-        }
         let Some((target, clusters)) = self.check_clustering(target) else { return false };
-        self.shrink_deferred_at = 0;
-        if !clusters {
+        if clusters {
+            self.start_reseed(target);
+        } else {
             self.start_resize(target);
-            return true;
         }
-        if used > REBUILD_AT_ONCE_MAX {
-            self.shrink_deferred_at = used;
-            return false;
-        }
-        self.rebuild_with_new_seed(target);
         true
     }
 
@@ -1369,7 +1463,9 @@ impl<E: DictEntry> Dict<E> {
         let n = if self.rehashing { 2 } else { 1 };
         self.t[..n]
             .iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(ti, t)| {
+                let seed = self.seed_of(ti);
                 let mut st = TableStats {
                     size: t.size(),
                     used: t.used,
@@ -1384,7 +1480,7 @@ impl<E: DictEntry> Dict<E> {
                         continue;
                     };
                     // Probes a lookup of this element makes: its distance from home, plus one.
-                    let probe = t.dist(t.home(self.hash(e.key())), i) + 1;
+                    let probe = t.dist(t.home(hash_with(seed, e.key())), i) + 1;
                     st.probe_hist[probe.min(STATS_BUCKETS - 1)] += 1;
                     st.max_probe = st.max_probe.max(probe);
                     st.total_probe += probe as u64;
@@ -1394,9 +1490,9 @@ impl<E: DictEntry> Dict<E> {
             .collect()
     }
 
-    /// The hash seed in use: a key's [`Dict::hash`] changes when this does (the dict was emptied, or rebuilt by
-    /// the probe guard or a clustering shrink). The cluster slot index keeps hash fragments and rebuilds them
-    /// when it sees a new seed.
+    /// The hash seed in use: a key's [`Dict::hash`] changes when this does (the dict was emptied, or a rebuild by
+    /// the probe guard or a clustering shrink began). The cluster slot index keeps hash fragments and rebuilds
+    /// them when it sees a new seed.
     #[inline]
     pub fn seed(&self) -> u64 {
         self.seed

@@ -2,7 +2,7 @@
 //! under a new seed), random picks and samples, the walks in hash order that slot migration and the defragmenter
 //! use.
 
-use super::{tag, Dict, DictEntry};
+use super::{hash_with, tag, Dict, DictEntry};
 use crate::util::Rng;
 
 /// A SCAN cursor holds the position (the hash to resume at, bit-reversed) in its low [`CURSOR_POS_BITS`] bits
@@ -16,13 +16,18 @@ pub(super) const CURSOR_TAG_BITS: u32 = 5;
 pub(super) const MAX_SCAN_TAG: u8 = (1 << CURSOR_TAG_BITS) - 1;
 const _: () = assert!(CURSOR_POS_BITS + CURSOR_TAG_BITS <= 53);
 
+/// The tag bits of a cursor.
+#[inline]
+fn cursor_tag(cursor: u64) -> u8 {
+    ((cursor >> CURSOR_POS_BITS) & MAX_SCAN_TAG as u64) as u8
+}
+
 /// The hash a SCAN resumes at for `cursor` on a dict whose tag is `tag`: the position bits reversed, or 0 (a
 /// restart) when the cursor's tag is another one. Bits above the tag are ignored, as Redis ignores a cursor's
 /// bits above its table's mask.
 #[inline]
 pub(super) fn cursor_position(cursor: u64, tag: u8) -> u64 {
-    let cursor_tag = ((cursor >> CURSOR_POS_BITS) & MAX_SCAN_TAG as u64) as u8;
-    if cursor_tag != tag {
+    if cursor_tag(cursor) != tag {
         return 0;
     }
     // A position below 2^48 reversed is a multiple of 2^16.
@@ -75,6 +80,9 @@ impl<E: DictEntry> Dict<E> {
         if self.is_empty() {
             return 0;
         }
+        if self.is_reseeding() {
+            return self.scan_count_reseeding(cursor, count, max_steps, f);
+        }
         let mut lo = cursor_position(cursor, self.scan_tag);
         let (mut kept, mut steps_left) = (0usize, max_steps.max(1));
         loop {
@@ -82,6 +90,44 @@ impl<E: DictEntry> Dict<E> {
             steps_left -= 1;
             if hi == 0 || steps_left == 0 || kept >= count {
                 return encode_cursor(hi, self.scan_tag);
+            }
+            lo = hi;
+        }
+    }
+
+    /// [`Dict::scan_count`] while a rebuild under a new seed migrates the elements (`t[0]` under the old seed,
+    /// `t[1]` under the new one): a scan then walks `t[0]` in its hash order (cursors tagged `scan_old_tag`), then
+    /// `t[1]` in its own from the start (tagged `scan_tag`; the first of these is the cursor with position 0,
+    /// not 0 itself, which would end the scan). An element present throughout is returned: it is in `t[0]`
+    /// when the first phase passes its hash, or it moved to `t[1]` before and stays there (elements only move
+    /// from `t[0]` to `t[1]`). Should the migration end during the first phase, that phase's cursors are stale
+    /// and the scan restarts under the new seed; a cursor of the second phase stays good (`t[1]` becomes the
+    /// table, same seed). So an element comes back at most twice per rebuild. The first phase's tag is the one the
+    /// dict had before the migration (its cursors are positions in `t[0]`'s hash space, whatever sizes the table
+    /// had), so a scan begun before goes on; a cursor of neither tag starts the first phase from 0.
+    fn scan_count_reseeding<F: FnMut(&E) -> bool>(&self, cursor: u64, count: usize, max_steps: usize, mut f: F) -> u64 {
+        let (mut ti, mut tag, mut lo) = match cursor_tag(cursor) {
+            t if t == self.scan_tag => (1, t, cursor_position(cursor, t)),
+            t if t == self.scan_old_tag => (0, t, cursor_position(cursor, t)),
+            _ => (0, self.scan_old_tag, 0),
+        };
+        let (mut kept, mut steps_left) = (0usize, max_steps.max(1));
+        loop {
+            let t = &self.t[ti];
+            let hi = round_up_to_grid(t.bucket_end(lo), t.size());
+            self.scan_range(ti, lo, hi, &mut |e| kept += f(e) as usize);
+            steps_left -= 1;
+            let done = steps_left == 0 || kept >= count;
+            if hi == 0 && ti == 0 {
+                // The old table is covered: the new one from its start.
+                (ti, tag, lo) = (1, self.scan_tag, 0);
+                if done {
+                    return (self.scan_tag as u64) << CURSOR_POS_BITS;
+                }
+                continue;
+            }
+            if hi == 0 || done {
+                return encode_cursor(hi, tag);
             }
             lo = hi;
         }
@@ -102,24 +148,29 @@ impl<E: DictEntry> Dict<E> {
         hi
     }
 
-    /// Calls `f` for the elements of table `ti` whose hash is in `[lo, hi)` (`hi == 0` means up to 2^64).
+    /// Calls `f` for the elements of table `ti` whose hash (under that table's seed) is in `[lo, hi)` (`hi == 0`
+    /// means up to 2^64). The old table of a migration is walked as its probes walk it: from `rehash_idx` on, a
+    /// home below it counting as `rehash_idx` (`Table::probe_from`).
     pub(super) fn scan_range<F: FnMut(&E)>(&self, ti: usize, lo: u64, hi: u64, f: &mut F) {
         let t = &self.t[ti];
         if t.used == 0 {
             return;
         }
-        let start = t.home(lo);
-        let last_home = t.home(hi.wrapping_sub(1));
-        let span = t.dist(start, last_home);
+        let seed = self.seed_of(ti);
+        let skip = if ti == 0 && self.rehashing { self.rehash_idx.min(t.size()) } else { 0 };
+        // lo <= hi - 1 (hi == 0 is the end of the hash space), so start <= last_home.
+        let start = t.home(lo).max(skip);
+        let last_home = t.home(hi.wrapping_sub(1)).max(skip);
+        let span = last_home - start;
         let in_range = |h: u64| h >= lo && (hi == 0 || h < hi);
         let mut i = start;
-        for d in 0..t.size() {
+        for d in 0..t.size() - skip {
             if d > 0 {
-                i = t.next(i);
+                i = t.next_from(i, skip);
             }
             match &t.slots[i] {
                 None if d >= span => break,
-                Some(e) if in_range(self.hash(e.key())) => f(e),
+                Some(e) if in_range(hash_with(seed, e.key())) => f(e),
                 _ => {}
             }
         }
@@ -229,6 +280,9 @@ impl<E: DictEntry> Dict<E> {
     /// middle bits (the cluster slot index's fragments). The caller checks each candidate's real hash. Walks from
     /// the home slot of `lo` to that of `hi`, then on to the end of the run (an element sits in the run its home
     /// starts), reading only control bytes for non-matching slots.
+    ///
+    /// While a rebuild under a new seed migrates the elements, the old table's are placed by another hash: all of
+    /// them are candidates (a walk of that table; the slot index scans instead then).
     pub fn for_each_in_hash_range<F: FnMut(&E)>(&self, lo: u64, hi: u64, mut f: F) {
         let want = tag(lo);
         for ti in 0..1 + self.rehashing as usize {
@@ -236,12 +290,17 @@ impl<E: DictEntry> Dict<E> {
             if t.used == 0 {
                 continue;
             }
-            let start = t.home(lo);
-            let span = t.dist(start, t.home(hi));
+            if ti == 0 && self.is_reseeding() {
+                t.slots.iter().flatten().for_each(&mut f);
+                continue;
+            }
+            let skip = if ti == 0 && self.rehashing { self.rehash_idx.min(t.size()) } else { 0 };
+            let start = t.home(lo).max(skip);
+            let span = t.home(hi).max(skip) - start;
             let mut i = start;
-            for d in 0..t.size() {
+            for d in 0..t.size() - skip {
                 if d > 0 {
-                    i = t.next(i);
+                    i = t.next_from(i, skip);
                 }
                 let c = t.ctrl[i];
                 if c == 0 && d >= span {

@@ -100,6 +100,58 @@ impl<E: DictEntry> Table<E> {
         }
     }
 
+    /// [`Table::probe`] for an old table a migration drains (the slots below `skip`, its `rehash_idx`, are empty
+    /// and left behind): those slots count as occupied, so a probe path through them (an element whose home
+    /// the migration passed, or whose run wrapped round the end) jumps over them to `skip` instead of stopping.
+    /// A migration may thus move part of a run and leave the rest (see "Incremental rehash" in the module
+    /// documentation). `Err(self.size())` when every slot from `skip` on is occupied (no place for a new key).
+    #[inline]
+    pub(super) fn probe_from(&self, h: u64, key: &[u8], skip: usize) -> Result<usize, usize> {
+        let t = tag(h);
+        let size = self.slots.len();
+        let mut i = self.home(h).max(skip);
+        for _ in skip..size {
+            let c = self.ctrl[i];
+            if c == 0 {
+                return Err(i);
+            }
+            if c == t {
+                if let Some(e) = &self.slots[i] {
+                    if e.key() == key {
+                        return Ok(i);
+                    }
+                }
+            }
+            i += 1;
+            if i == size {
+                i = skip;
+            }
+        }
+        Err(size)
+    }
+
+    /// The slot after `i` on a probe path of a table drained below `skip` (see [`Table::probe_from`]).
+    #[inline(always)]
+    pub(super) fn next_from(&self, i: usize, skip: usize) -> usize {
+        let j = i + 1;
+        if j == self.slots.len() {
+            skip
+        } else {
+            j
+        }
+    }
+
+    /// Slots from `from` forward to `to` on the cycle `skip..size` (see [`Table::probe_from`]); `from` and `to`
+    /// at or above `skip`.
+    #[inline(always)]
+    fn dist_from(&self, from: usize, to: usize, skip: usize) -> usize {
+        if to >= from {
+            to - from
+        } else {
+            to + self.slots.len() - skip - from
+        }
+    }
+
     #[inline]
     pub(super) fn find(&self, h: u64, key: &[u8]) -> Option<usize> {
         if self.used == 0 {
@@ -162,29 +214,31 @@ impl<E: DictEntry> Table<E> {
     }
 
     /// Removes the element at `i` and closes the gap by shifting later elements of the run back towards their
-    /// homes (backward-shift deletion), so no tombstones are needed.
+    /// homes (backward-shift deletion), so no tombstones are needed. `seed` is the one the table's elements were
+    /// placed under; `skip` is 0, or the `rehash_idx` of an old table being drained (the slots below it count as
+    /// occupied and an element's home below it counts as `skip`: [`Table::probe_from`]).
     /// `shifted` is set when elements of the run after `i` moved back.
-    pub(super) fn take_at(&mut self, i: usize, seed: u64, shifted: &mut bool) -> Option<E> {
+    pub(super) fn take_at(&mut self, i: usize, seed: u64, skip: usize, shifted: &mut bool) -> Option<E> {
         let e = self.slots.get_mut(i)?.take()?;
         self.ctrl[i] = 0;
         self.used -= 1;
         let mut hole = i;
-        let mut j = self.next(i);
+        let mut j = self.next_from(i, skip);
         loop {
             let home = match &self.slots[j] {
                 None => break,
-                Some(x) => self.home(hash_with(seed, x.key())),
+                Some(x) => self.home(hash_with(seed, x.key())).max(skip),
             };
             // The element at j may fill the hole when its home is not strictly after the hole on its probe path
             // (cyclic distances: home..j must cover hole).
-            if self.dist(home, j) >= self.dist(hole, j) {
+            if self.dist_from(home, j, skip) >= self.dist_from(hole, j, skip) {
                 *shifted = true;
                 self.slots[hole] = self.slots[j].take();
                 self.ctrl[hole] = self.ctrl[j];
                 self.ctrl[j] = 0;
                 hole = j;
             }
-            j = self.next(j);
+            j = self.next_from(j, skip);
         }
         Some(e)
     }

@@ -22,6 +22,21 @@ fn te(k: u32, v: u64) -> Te {
     Te { key: format!("k{k}").into_bytes(), val: v }
 }
 
+/// A rebuild under a new seed as the probe guard starts one (a growth in progress finished first, as the guard
+/// waits for it), migrated to the end when `finish`.
+fn reseed<E: DictEntry>(d: &mut Dict<E>, finish: bool) {
+    if d.rehashing && !d.is_reseeding() {
+        d.finish_rehash_now();
+    }
+    if !d.rehashing && !d.is_empty() {
+        let size = d.t[0].size();
+        d.start_reseed(size);
+    }
+    if finish {
+        d.finish_rehash_now();
+    }
+}
+
 /// Checks the structural invariants: probe paths unbroken, counts right, old-table prefix empty while rehashing.
 fn check_invariants<E: DictEntry>(d: &Dict<E>) {
     let mut seen = BTreeSet::new();
@@ -40,17 +55,17 @@ fn check_invariants<E: DictEntry>(d: &Dict<E>) {
                 assert_eq!(t.ctrl[i], 0, "control byte of an empty slot");
                 continue;
             };
-            assert_eq!(t.ctrl[i], tag(d.hash(e.key())), "control byte out of sync");
+            let h = super::hash_with(d.seed_of(ti), e.key());
+            assert_eq!(t.ctrl[i], tag(h), "control byte out of sync");
             used += 1;
             assert!(seen.insert(e.key().to_vec()), "key in two places");
-            if ti == 0 && d.rehashing {
-                assert!(i >= d.rehash_idx, "element below rehash_idx");
-            }
-            let home = t.home(d.hash(e.key()));
-            let mut j = home;
+            // The old table of a migration is empty below rehash_idx, and its probes jump over that part.
+            let skip = if ti == 0 && d.rehashing { d.rehash_idx } else { 0 };
+            assert!(i >= skip, "element below rehash_idx");
+            let mut j = t.home(h).max(skip);
             while j != i {
                 assert!(t.slots[j].is_some(), "broken probe path");
-                j = t.next(j);
+                j = t.next_from(j, skip);
             }
         }
         assert_eq!(used, t.used);
@@ -387,6 +402,8 @@ enum Op {
     Step(u8),
     Cron,
     Allow(bool),
+    /// A rebuild under a new seed begins (migrated by later steps).
+    Reseed,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -400,6 +417,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<u8>().prop_map(Op::Step),
         1 => Just(Op::Cron),
         1 => any::<bool>().prop_map(Op::Allow),
+        1 => Just(Op::Reseed),
     ]
 }
 
@@ -444,11 +462,13 @@ fn run_against_the_model<E: ModelEntry>(ops: Vec<Op>, seed: u64) -> Result<(), T
                 let want = m.get_mut(&key(k)).map(|x| *x = v);
                 prop_assert_eq!(got, want);
             }
+            // Steps that stop inside runs (the old table's probes then jump over the emptied part).
             Op::Step(n) => {
-                d.rehash_step(n as usize);
+                d.rehash_step_within(n as usize, 0);
             }
             Op::Cron => d.resize_if_needed(),
             Op::Allow(a) => d.set_resize_allowed(a),
+            Op::Reseed => reseed(&mut d, false),
         }
         prop_assert_eq!(d.len(), m.len());
     }
@@ -501,9 +521,10 @@ proptest! {
                 match o {
                     Op::Insert(k, v) => { d.insert(Te { key: key(k), val: v }); }
                     Op::Remove(k) => { d.remove(&key(k)); }
-                    Op::Step(n) => { d.rehash_step(n as usize); }
+                    Op::Step(n) => { d.rehash_step_within(n as usize, 0); }
                     Op::Cron => d.resize_if_needed(),
                     Op::Allow(a) => d.set_resize_allowed(a),
+                    Op::Reseed => reseed(&mut d, false),
                     Op::Get(_) | Op::GetMut(..) => {}
                 }
             }
@@ -794,9 +815,21 @@ fn cursors_carry_the_tag_only_after_a_rebuild() {
     let cx = d.scan(c, |e| x.push(e.key.clone()));
     let cy = d.scan(c | 0xffe0_0000_0000_0000, |e| y.push(e.key.clone()));
     assert_eq!((cx, x), (cy, y));
-    // A rebuild moves to tag 1; emptying the dict goes back to 0.
+    // A rebuild's migration hands out cursors with the old tag (0) while it walks the old table, then with the new
+    // one (1), which stays. Emptying the dict goes back to 0.
     let n = d.len();
-    d.rebuild_with_new_seed(d.capacity());
+    reseed(&mut d, false);
+    assert_eq!(d.len(), n);
+    assert_eq!(d.scan(0, |_| {}) >> CURSOR_POS_BITS, 0);
+    let mut c = 0;
+    loop {
+        c = d.scan(c, |_| {});
+        if c >> CURSOR_POS_BITS == 1 {
+            break;
+        }
+        assert_ne!(c, 0, "a scan during the migration ended before the new table's walk");
+    }
+    d.finish_rehash_now();
     assert_eq!(d.len(), n);
     assert_eq!(d.scan(0, |_| {}) >> CURSOR_POS_BITS, 1);
     d.clear();
@@ -805,7 +838,7 @@ fn cursors_carry_the_tag_only_after_a_rebuild() {
     assert_eq!(d.scan_tag, 0);
     // The tag cycles through 1..=31, never back to 0 while the dict holds elements.
     for _ in 0..40 {
-        d.rebuild_with_new_seed(d.capacity());
+        reseed(&mut d, true);
         assert!((1..=MAX_SCAN_TAG).contains(&d.scan_tag));
     }
 }
@@ -984,7 +1017,7 @@ proptest! {
                 match o {
                     ScanOp::Insert(k) => { d.insert(Te { key: key(k), val: 0 }); }
                     ScanOp::Remove(k) => { d.remove(&key(k)); }
-                    ScanOp::Step(n) => { d.rehash_step(n as usize); }
+                    ScanOp::Step(n) => { d.rehash_step_within(n as usize, 0); }
                     ScanOp::Cron => d.resize_if_needed(),
                     ScanOp::Allow(a) => d.set_resize_allowed(a),
                     ScanOp::BulkRemove(n) => {
@@ -999,12 +1032,7 @@ proptest! {
                             next_new += 1;
                         }
                     }
-                    ScanOp::Rebuild => {
-                        if !d.is_empty() {
-                            let size = d.t[d.rehashing as usize].size();
-                            d.rebuild_with_new_seed(size);
-                        }
-                    }
+                    ScanOp::Rebuild => reseed(&mut d, false),
                 }
                 if d.seed != last_seed {
                     seeds += 1;
@@ -1119,10 +1147,10 @@ fn a_burst_of_inserts_after_a_shrink_is_paced_not_finished_at_once() {
 }
 
 #[test]
-fn a_clustered_shrink_of_many_elements_waits_until_few_are_left() {
+fn a_clustered_shrink_migrates_under_a_new_seed_in_bounded_steps() {
     // Deleting in SCAN order (a SCAN + DEL client, a mass expiry) leaves the rest in the top of the hash space; the
-    // shrink must then rebuild under a new seed, which moves every element at once. With more than
-    // REBUILD_AT_ONCE_MAX left it waits; once few enough are left it happens.
+    // shrink then moves them under a new seed, incrementally: every step moves at most its share, lookups find
+    // every key in either table meanwhile, and a scan across the migration returns every key.
     let mut d: Dict<Te> = Dict::with_seed(12);
     let n = 400_000u32;
     for i in 0..n {
@@ -1137,27 +1165,65 @@ fn a_clustered_shrink_of_many_elements_waits_until_few_are_left() {
             break;
         }
     }
-    let big = d.capacity();
-    let keep = REBUILD_AT_ONCE_MAX + 5000;
+    let keep = 40_000;
     let (gone, rest) = scanned.split_at(scanned.len() - keep);
     for k in gone {
         d.remove(k);
     }
-    let rebuilds = d.probe_work().rebuilds;
-    for _ in 0..5 {
-        cron(&mut d);
-    }
-    assert_eq!(d.probe_work().rebuilds, rebuilds, "no rebuild of {keep} elements at once");
-    assert_eq!(d.capacity(), big);
-    assert!(!d.is_rehashing());
-    // Most of the rest goes too: now the shrink happens, under a new seed.
-    for k in &rest[..keep - 1000] {
-        d.remove(k);
-    }
     cron(&mut d);
-    while d.rehash_step(1000) {}
-    assert!(d.capacity() < 10_000, "shrunk: {}", d.capacity());
-    assert_eq!(d.len(), 1000);
+    assert!(d.is_reseeding(), "a clustered shrink moves under a new seed");
+    assert_eq!(d.probe_work().rebuilds, 1);
+    let mut got = BTreeSet::new();
+    let mut cursor = d.scan(0, |e| {
+        got.insert(e.key.clone());
+    });
+    let mut steps = 0;
+    while d.is_rehashing() {
+        let moves = d.probe_work().moves;
+        d.rehash_step(10);
+        assert!(d.probe_work().moves - moves <= 10 + STEP_RUN_MAX as u64, "a step moved more than its bound");
+        steps += 1;
+        if steps == 1000 {
+            for k in rest {
+                assert!(d.get(k).is_some(), "lost {:?} mid-migration", String::from_utf8_lossy(k));
+            }
+        }
+        if cursor != 0 {
+            cursor = d.scan(cursor, |e| {
+                got.insert(e.key.clone());
+            });
+        }
+    }
+    while cursor != 0 {
+        cursor = d.scan(cursor, |e| {
+            got.insert(e.key.clone());
+        });
+    }
+    assert!(steps > 1000, "the migration took {steps} steps");
+    assert_eq!(got.len(), keep);
+    assert!(d.capacity() < 100_000, "shrunk: {}", d.capacity());
+    let st = d.stats();
+    assert!(st[0].total_probe as f64 / d.len() as f64 <= 4.0, "{:?}", st[0].total_probe);
+    for k in rest {
+        assert!(d.get(k).is_some());
+    }
+    check_invariants(&d);
+}
+
+#[test]
+fn a_guard_rebuild_moves_the_table_in_bounded_steps() {
+    // Inserting in the dict's own hash order clusters it until the guard rebuilds under a new seed; the rebuild is
+    // a migration like a resize's, so no single insert moves more than a bounded share of the table.
+    let seed = 42;
+    let mut d: Dict<Te> = Dict::with_seed(seed);
+    let mut most = 0;
+    for e in ordered(keys_n(200_000), Order::OwnHash, seed, 0) {
+        let moves = d.probe_work().moves;
+        d.insert(e);
+        most = most.max(d.probe_work().moves - moves);
+    }
+    assert!(d.probe_work().rebuilds >= 1);
+    assert!(most <= (PENDING_RESEED_STEP + STEP_RUN_MAX) as u64, "one insert moved {most} elements");
     check_invariants(&d);
 }
 
