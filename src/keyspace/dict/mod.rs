@@ -92,7 +92,7 @@
 //!   order, say) is clustered if shrunk under the same seed; [`Dict::resize_if_needed`] simulates the placement
 //!   from the control bytes first (a big table's a slice per call, `CLUSTER_CHECK_SLICE`) and rebuilds under a
 //!   new seed if it would cluster.
-//! * **A rebuild is a migration** ([`Dict::start_reseed`]): the new table is the rehash target under the new
+//! * **A rebuild is a migration** (`Dict::start_reseed`): the new table is the rehash target under the new
 //!   seed, the old one keeps its seed (`t0_seed`) until drained, and the same bounded steps move the elements;
 //!   meanwhile a lookup hashes its key under both seeds. No step of it is longer than a resize's (a guard that
 //!   fires while a growth migrates waits for it, with bigger steps meanwhile: `PENDING_RESEED_STEP`).
@@ -600,7 +600,7 @@ impl<E: DictEntry> Dict<E> {
         }
     }
 
-    /// Whether a rebuild under a new seed is migrating the elements (see [`Dict::start_reseed`]).
+    /// Whether a rebuild under a new seed is migrating the elements (see `Dict::start_reseed`).
     #[inline]
     pub fn is_reseeding(&self) -> bool {
         self.t0_seed != self.seed
@@ -1176,7 +1176,7 @@ impl<E: DictEntry> Dict<E> {
     /// Whole runs are what a step usually moves: the new table then receives each stretch of the hash space at
     /// once, and an insert in hash order (a copy of another table) does not land between a run's moved part and
     /// the rest. A step may still stop inside a run: the slots it emptied lie below `rehash_idx`, which the old
-    /// table's probes jump over ([`Table::probe_from`]), so the rest of the run is still found. A step's length is
+    /// table's probes jump over (`Table::probe_from`), so the rest of the run is still found. A step's length is
     /// thus bounded whatever the runs are like (a clustered table's runs can hold most of its elements).
     pub fn rehash_step(&mut self, n: usize) -> bool {
         self.rehash_step_within(n, STEP_RUN_MAX)
