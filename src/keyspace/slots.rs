@@ -62,11 +62,17 @@ thread_local! {
 
 /// Turns the index on for every database made from now on (see `ENABLED`); `Db::enable_slot_index` calls it.
 pub(super) fn set_enabled() {
+    super::dict::set_reseed_shrink_max(RESEED_SHRINK_MAX);
     #[cfg(not(test))]
     ENABLED.store(true, Relaxed);
     #[cfg(test)]
     ENABLED_HERE.with(|e| e.set(true));
 }
+
+/// The most keys a clustering shrink of an indexed dict may move under a new seed (see
+/// `keyspace::dict::Dict::shrink_to`): the index then recomputes every fragment at once, a walk over the keys
+/// (about a millisecond for this many, by estimate); with more, the shrink waits until most are gone.
+const RESEED_SHRINK_MAX: usize = 1 << 15;
 
 /// Bytes a fragment takes.
 const FRAG_BYTES: usize = 3;

@@ -258,6 +258,17 @@ thread_local! {
     /// unit test of `keyspace::types::set`); read by a collection's dict after removals. Thread-local for the
     /// reasons [`GROWTH_LIMIT`] is: a collection's dict knows nothing of the server.
     static COLLECTIONS_RESIZE: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    /// The most elements a clustering shrink moves under a new seed (`usize::MAX`, the default: any number); with
+    /// more, the shrink waits (see [`Dict::shrink_to`]). Set through [`set_reseed_shrink_max`] by the cluster
+    /// slot index when it is turned on at start-up (`keyspace::slots::set_enabled`): a new seed makes the index
+    /// recompute every fragment at once. Read when a shrink finds it would cluster. Thread-local for the reasons
+    /// [`GROWTH_LIMIT`] is.
+    static RESEED_SHRINK_MAX: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// See `RESEED_SHRINK_MAX`.
+pub fn set_reseed_shrink_max(n: usize) {
+    RESEED_SHRINK_MAX.with(|m| m.set(n));
 }
 
 /// See `COLLECTIONS_RESIZE`.
@@ -386,6 +397,9 @@ pub struct Dict<E: DictEntry> {
     /// Bumped whenever elements may change places other than by their own insert or removal (a table replaced,
     /// a resize begun or finished, a rebuild): a [`Dict::walk_mut`] over several calls restarts when it changed.
     layout: u64,
+    /// The element count at which a clustering shrink was put off for `RESEED_SHRINK_MAX` (0: none put off); see
+    /// [`Dict::shrink_to`].
+    shrink_deferred_at: usize,
     /// A big table's clustering check in progress (see [`Dict::shrink_to`]); boxed, as few dicts ever have one.
     cluster_check: Option<Box<ClusterCheck>>,
 }
@@ -539,6 +553,7 @@ impl<E: DictEntry> Dict<E> {
             guard: ProbeGuard::default(),
             work: ProbeWork::default(),
             layout: 0,
+            shrink_deferred_at: 0,
             cluster_check: None,
         }
     }
@@ -946,6 +961,7 @@ impl<E: DictEntry> Dict<E> {
         debug_assert!(!self.rehashing);
         self.reseed_pending = false;
         self.cluster_check = None;
+        self.shrink_deferred_at = 0;
         if self.t[0].used == 0 {
             self.reseed_empty();
             return;
@@ -1007,6 +1023,7 @@ impl<E: DictEntry> Dict<E> {
         self.seed = fresh_seed();
         self.t0_seed = self.seed;
         self.reseed_pending = false;
+        self.shrink_deferred_at = 0;
         self.scan_tag = 0;
         self.reset_guard();
     }
@@ -1323,25 +1340,38 @@ impl<E: DictEntry> Dict<E> {
         self.shrink_to(target)
     }
 
-    /// Whether a shrink is waiting for its clustering check (see `Dict::shrink_to`): the table stays sparse
-    /// meanwhile, so a sampler that would otherwise wait for the shrink (the active expiry cycle) must carry on.
+    /// Whether a shrink is waiting for its clustering check or for fewer elements (see `Dict::shrink_to`): the
+    /// table stays sparse meanwhile, so a sampler that would otherwise wait for the shrink (the active expiry
+    /// cycle) must carry on.
     pub fn shrink_waiting(&self) -> bool {
-        self.cluster_check.is_some()
+        self.shrink_deferred_at != 0 || self.cluster_check.is_some()
     }
 
     /// Starts a shrink to `target` slots; returns whether it did. When the elements left sit in a narrow part of
     /// the hash space (most keys were deleted in SCAN order: a client's SCAN + DEL, or a mass expiry, whose cycle
     /// walks the table in the same order), a smaller table under this seed would pile them into one run, so the
-    /// shrink moves them under a new seed ([`Dict::start_reseed`], incremental like any shrink).
+    /// shrink moves them under a new seed ([`Dict::start_reseed`], incremental like any shrink). In cluster mode
+    /// (`RESEED_SHRINK_MAX`) only while at most that many elements are left: with more, the shrink waits (the
+    /// check is not repeated until half of them are gone), as deletes in SCAN order usually go on until few are.
     ///
     /// The check reads every control byte of the table; one bigger than [`CLUSTER_CHECK_SLICE`] is read a slice
-    /// per call (the shrink starts at the call that reads the last slice, for the size the check began with).
+    /// per call (the shrink starts, or is put off, at the call that reads the last slice, for the size the check
+    /// began with).
     fn shrink_to(&mut self, target: usize) -> bool {
+        let used = self.t[0].used;
+        let max = RESEED_SHRINK_MAX.with(std::cell::Cell::get);
+        if self.shrink_deferred_at != 0 && used > max && used * 2 > self.shrink_deferred_at {
+            return false;
+        }
         let Some((target, clusters)) = self.check_clustering(target) else { return false };
-        if clusters {
-            self.start_reseed(target);
-        } else {
+        self.shrink_deferred_at = 0;
+        if !clusters {
             self.start_resize(target);
+        } else if used > max {
+            self.shrink_deferred_at = used;
+            return false;
+        } else {
+            self.start_reseed(target);
         }
         true
     }

@@ -1211,6 +1211,50 @@ fn a_clustered_shrink_migrates_under_a_new_seed_in_bounded_steps() {
 }
 
 #[test]
+fn with_a_reseed_limit_a_clustered_shrink_of_many_elements_waits_until_few_are_left() {
+    // In cluster mode (the slot index recomputes its fragments for a new seed at once) a clustered shrink moves at
+    // most RESEED_SHRINK_MAX elements under a new seed; with more it waits until deletes in SCAN order leave few.
+    set_reseed_shrink_max(30_000);
+    let mut d: Dict<Te> = Dict::with_seed(12);
+    let n = 400_000u32;
+    for i in 0..n {
+        d.insert(te(i, 0));
+    }
+    while d.rehash_step(1000) {}
+    let mut scanned = Vec::new();
+    let mut cursor = 0;
+    loop {
+        cursor = d.scan(cursor, |e| scanned.push(e.key.clone()));
+        if cursor == 0 {
+            break;
+        }
+    }
+    let keep = 35_000;
+    let (gone, rest) = scanned.split_at(scanned.len() - keep);
+    for k in gone {
+        d.remove(k);
+    }
+    let big = d.capacity();
+    for _ in 0..5 {
+        cron(&mut d);
+    }
+    assert_eq!(d.probe_work().rebuilds, 0, "no rebuild of {keep} elements");
+    assert_eq!(d.capacity(), big);
+    assert!(!d.is_rehashing() && d.shrink_waiting());
+    // Most of the rest goes too: now the shrink happens, under a new seed.
+    for k in &rest[..keep - 1000] {
+        d.remove(k);
+    }
+    cron(&mut d);
+    assert!(d.is_reseeding());
+    while d.rehash_step(1000) {}
+    set_reseed_shrink_max(usize::MAX);
+    assert!(d.capacity() < 10_000, "shrunk: {}", d.capacity());
+    assert_eq!(d.len(), 1000);
+    check_invariants(&d);
+}
+
+#[test]
 fn a_guard_rebuild_moves_the_table_in_bounded_steps() {
     // Inserting in the dict's own hash order clusters it until the guard rebuilds under a new seed; the rebuild is
     // a migration like a resize's, so no single insert moves more than a bounded share of the table.
