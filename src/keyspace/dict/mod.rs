@@ -588,6 +588,13 @@ impl<E: DictEntry> Dict<E> {
         if !self.rehashing {
             return self.t[0].find(h, key).map(|i| Pos { table: 0, idx: i });
         }
+        self.locate_rehashing(h, key)
+    }
+
+    /// [`Dict::locate_at`] while a migration runs: a call of its own, so that the lookup path of a table that is
+    /// not rehashing stays small enough to be inlined into its callers.
+    #[inline(never)]
+    fn locate_rehashing(&self, h: u64, key: &[u8]) -> Option<Pos> {
         if self.t[0].used != 0 {
             if let Ok(i) = self.probe_old(h, key) {
                 return Some(Pos { table: 0, idx: i });
