@@ -1,6 +1,7 @@
 //! Dict tests: unit tests, and property tests against a `BTreeMap` model with rehash work interleaved.
 
 use super::scan::CURSOR_POS_BITS;
+use super::shrink::CLUSTER_CHECK_SLICE;
 use super::*;
 use crate::util::Rng;
 use proptest::prelude::*;
