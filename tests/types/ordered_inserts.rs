@@ -252,6 +252,49 @@ fn client_writes_keys_in_scan_order() {
     assert_cheap(&mut pair[0].1, &["DEBUG", "HTSTATS", "3"], N as u64, "SET in SCAN order");
 }
 
+/// DEL of most keys in SCAN order (what a SCAN + DEL client, or a mass expiry, does): the keys left sit in one end
+/// of the hash space, and the cron's shrink must move them under a new seed (an incremental migration) rather than
+/// pile them into a few slots of a smaller table. A scan begun right after the deletes, while the cron shrinks the
+/// table, returns every key left, as Redis's does (the same keys deleted from both).
+#[test]
+fn deleting_most_keys_in_scan_order_then_scanning() {
+    let mut pair = both(&[]);
+    let keep = N / 20;
+    for (_, c) in pair.iter_mut() {
+        populate(c, N);
+    }
+    // The same keys go from both servers: the first 95% in ferredis's SCAN order.
+    let keys = keys_in_scan_order(&mut pair[0].1, 0);
+    let dels: Vec<_> = keys[..N - keep].iter().map(|k| args(&[b"DEL", k])).collect();
+    for (_, c) in pair.iter_mut() {
+        pipeline_expect(c, &dels, b":1\r\n", "DEL");
+    }
+    let mut left = Vec::new();
+    for (_, c) in pair.iter_mut() {
+        let mut keys = scan_order(c, &[b"SCAN"], false);
+        keys.sort();
+        left.push(keys);
+    }
+    assert_eq!(left[0].len(), keep, "ferredis's SCAN after the deletes");
+    assert_eq!(left[0], left[1], "the keys SCAN returned differ from redis-server's");
+    let c = &mut pair[0].1;
+    wait_until("the cron's shrink under a new seed", 20_000, || {
+        let text = String::from_utf8_lossy(&c.cmd(&["DEBUG", "HTSTATS", "0"])).into_owned();
+        let size: usize =
+            text.lines().filter_map(|l| l.strip_prefix(" table size: ")).map(|n| n.parse().unwrap_or(usize::MAX)).sum();
+        size < N / 4 && !text.contains("rehashing target")
+    });
+    let text = String::from_utf8_lossy(&c.cmd(&["DEBUG", "HTSTATS", "0"])).into_owned();
+    assert!(!text.contains("rebuilds=0"), "the clustered shrink was expected under a new seed: {text}");
+    let st = htstats(c, &["DEBUG", "HTSTATS", "0"]);
+    assert_eq!(st.elements, keep as u64);
+    assert!(st.avg_probe <= PROBE_BOUND, "average probe length {} after the shrink: {st:?}", st.avg_probe);
+    let mut after = scan_order(c, &[b"SCAN"], false);
+    after.sort();
+    assert_eq!(after, left[1], "SCAN after the shrink");
+    assert_same_digest(&mut pair, "after the shrink");
+}
+
 /// DUMP of every key in SCAN order, FLUSHALL, then RESTORE in that order into the same process.
 #[test]
 fn restore_after_flushall_in_scan_order() {

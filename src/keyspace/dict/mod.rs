@@ -1178,7 +1178,7 @@ impl<E: DictEntry> Dict<E> {
 
     /// Does incremental rehash work: moves entries of the old table, in slot order from `rehash_idx`, until at
     /// least `n` moved and the run they were in is done (at most `n + STEP_RUN_MAX` entries), or `n * 10` empty
-    /// slots were passed (Redis's `dictRehash` bound). Returns true while more remains.
+    /// slots (Redis's `dictRehash` bound), or groups of 8 empty slots, were passed. Returns true while more remains.
     ///
     /// Whole runs are what a step usually moves: the new table then receives each stretch of the hash space at
     /// once, and an insert in hash order (a copy of another table) does not land between a run's moved part and
@@ -1212,7 +1212,9 @@ impl<E: DictEntry> Dict<E> {
                 if moved >= n {
                     break;
                 }
-                self.rehash_idx += 1;
+                // A sparse old table (a shrink after mass deletes) is passed 8 empty control bytes per visit: the
+                // bound is on the step's time, and one 8-byte compare costs what one byte's does.
+                self.rehash_idx += if i + 8 <= size && old.ctrl[i..i + 8] == [0; 8] { 8 } else { 1 };
                 empty_visits -= 1;
                 if empty_visits == 0 {
                     break;
@@ -1313,6 +1315,8 @@ impl<E: DictEntry> Dict<E> {
             .enumerate()
             .map(|(ti, t)| {
                 let seed = self.seed_of(ti);
+                // A lookup in the old table of a migration starts at `rehash_idx` at the earliest.
+                let skip = if ti == 0 && self.rehashing { self.rehash_idx } else { 0 };
                 let mut st = TableStats {
                     size: t.size(),
                     used: t.used,
@@ -1327,7 +1331,7 @@ impl<E: DictEntry> Dict<E> {
                         continue;
                     };
                     // Probes a lookup of this element makes: its distance from home, plus one.
-                    let probe = t.dist(t.home(hash_with(seed, e.key())), i) + 1;
+                    let probe = t.dist_from(t.home(hash_with(seed, e.key())).max(skip), i, skip) + 1;
                     st.probe_hist[probe.min(STATS_BUCKETS - 1)] += 1;
                     st.max_probe = st.max_probe.max(probe);
                     st.total_probe += probe as u64;

@@ -144,7 +144,7 @@ impl<E: DictEntry> Table<E> {
     /// Slots from `from` forward to `to` on the cycle `skip..size` (see [`Table::probe_from`]); `from` and `to`
     /// at or above `skip`.
     #[inline(always)]
-    fn dist_from(&self, from: usize, to: usize, skip: usize) -> usize {
+    pub(super) fn dist_from(&self, from: usize, to: usize, skip: usize) -> usize {
         if to >= from {
             to - from
         } else {
