@@ -956,17 +956,14 @@ impl<E: DictEntry> Dict<E> {
             self.reseed_empty();
             return;
         }
-        let size = size.max(size_for(self.len().saturating_mul(4).div_ceil(3) + 1));
-        self.layout = self.layout.wrapping_add(1);
         self.t0_seed = self.seed;
         self.seed = fresh_seed();
         self.scan_old_tag = self.scan_tag;
         self.scan_tag = self.scan_tag % MAX_SCAN_TAG + 1;
         self.work.rebuilds += 1;
-        self.t[1] = Table::with_size(size);
-        self.rehashing = true;
-        self.rehash_idx = 0;
         self.reset_guard();
+        // The old table is not empty: this starts a migration into a new table of that size.
+        self.start_resize(size.max(size_for(self.len().saturating_mul(4).div_ceil(3) + 1)));
         if BULK_LOAD.with(|b| b.get()) {
             // Loading a file: nobody waits on single commands, and one pass is faster (as for a growth).
             self.finish_rehash_now();
@@ -1071,6 +1068,9 @@ impl<E: DictEntry> Dict<E> {
         crate::alloc::used_memory().saturating_add(more as u64) <= limit
     }
 
+    /// Starts a resize to `size` slots: a migration into a new table, or, for an empty table, the new one at once.
+    /// A call of its own (not inlined: the growth, the shrink and the rebuild under a new seed share one copy).
+    #[inline(never)]
     fn start_resize(&mut self, size: usize) {
         let size = size.max(MIN_SIZE);
         if self.t[0].used == 0 {

@@ -81,7 +81,8 @@ impl<E: DictEntry> Dict<E> {
             return 0;
         }
         if self.is_reseeding() {
-            return self.scan_count_reseeding(cursor, count, max_steps, f);
+            // Through `dyn`: one copy of the rare path per entry type, not one per caller's closure.
+            return self.scan_count_reseeding(cursor, count, max_steps, &mut f);
         }
         let mut lo = cursor_position(cursor, self.scan_tag);
         let (mut kept, mut steps_left) = (0usize, max_steps.max(1));
@@ -105,7 +106,8 @@ impl<E: DictEntry> Dict<E> {
     /// table, same seed). So an element comes back at most twice per rebuild. The first phase's tag is the one the
     /// dict had before the migration (its cursors are positions in `t[0]`'s hash space, whatever sizes the table
     /// had), so a scan begun before goes on; a cursor of neither tag starts the first phase from 0.
-    fn scan_count_reseeding<F: FnMut(&E) -> bool>(&self, cursor: u64, count: usize, max_steps: usize, mut f: F) -> u64 {
+    #[inline(never)]
+    fn scan_count_reseeding(&self, cursor: u64, count: usize, max_steps: usize, f: &mut dyn FnMut(&E) -> bool) -> u64 {
         let (mut ti, mut tag, mut lo) = match cursor_tag(cursor) {
             t if t == self.scan_tag => (1, t, cursor_position(cursor, t)),
             t if t == self.scan_old_tag => (0, t, cursor_position(cursor, t)),
@@ -136,7 +138,7 @@ impl<E: DictEntry> Dict<E> {
     /// One step from hash `lo` (non-empty dict): the elements of the smaller table's bucket holding `lo`, in both
     /// tables while rehashing. Returns the hash to resume at, 0 when the step reached the end of the hash space.
     #[inline]
-    pub(super) fn scan_step<F: FnMut(&E)>(&self, lo: u64, f: &mut F) -> u64 {
+    pub(super) fn scan_step(&self, lo: u64, f: &mut dyn FnMut(&E)) -> u64 {
         // The step covers [lo, end of the smaller table's bucket holding lo), rounded up to the cursor grid of
         // that table (the next bucket's first hashes, if the end is not on the grid, are covered now).
         let small = if self.rehashing && self.t[1].size() < self.t[0].size() { &self.t[1] } else { &self.t[0] };
@@ -151,7 +153,10 @@ impl<E: DictEntry> Dict<E> {
     /// Calls `f` for the elements of table `ti` whose hash (under that table's seed) is in `[lo, hi)` (`hi == 0`
     /// means up to 2^64). The old table of a migration is walked as its probes walk it: from `rehash_idx` on, a
     /// home below it counting as `rehash_idx` (`Table::probe_from`).
-    pub(super) fn scan_range<F: FnMut(&E)>(&self, ti: usize, lo: u64, hi: u64, f: &mut F) {
+    ///
+    /// `f` is a `dyn`: one copy of the walk per entry type, not one per caller's closure (the call per element is
+    /// small beside the element's hash).
+    pub(super) fn scan_range(&self, ti: usize, lo: u64, hi: u64, f: &mut dyn FnMut(&E)) {
         let t = &self.t[ti];
         if t.used == 0 {
             return;
