@@ -1011,6 +1011,7 @@ impl<E: DictEntry> Dict<E> {
         self.t0_seed = self.seed;
         self.reseed_pending = false;
         self.shrink_deferred_at = 0;
+        self.cluster_check = None;
         self.scan_tag = 0;
         self.reset_guard();
     }
@@ -1072,7 +1073,9 @@ impl<E: DictEntry> Dict<E> {
     /// A call of its own (not inlined: the growth, the shrink and the rebuild under a new seed share one copy).
     #[inline(never)]
     fn start_resize(&mut self, size: usize) {
-        let size = size.max(MIN_SIZE);
+        // Never a table the elements would fill past 7/8 (a linear-probing table must keep empty slots; a caller's
+        // size can be stale, as a shrink's target decided before inserts came).
+        let size = size.max(MIN_SIZE).max(size_for(self.len().saturating_add(1).saturating_mul(8).div_ceil(7)));
         if self.t[0].used == 0 {
             self.layout = self.layout.wrapping_add(1);
             self.t[0] = Table::with_size(size);

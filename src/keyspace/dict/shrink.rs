@@ -147,7 +147,9 @@ impl<E: DictEntry> Dict<E> {
             self.cluster_check = Some(c);
             return None;
         }
-        Some((c.target, self.clusters(c.target, c.total)))
+        // Inserts may have come while the slices were read: the shrink is to the bigger of the size the check was
+        // made for and the one the table needs now (a bigger table clusters less than the verdict says).
+        Some((c.target.max(target), self.clusters(c.target, c.total)))
     }
 
     /// Whether `total` simulated displacement for a shrink to `size` slots is far more than random hashes give.

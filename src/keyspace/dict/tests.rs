@@ -1404,3 +1404,38 @@ fn a_big_tables_clustering_check_reads_one_slice_per_call() {
     assert!(d.capacity() < size);
     assert_eq!(d.len(), d.iter().count());
 }
+
+#[test]
+fn inserts_during_a_sliced_clustering_check_never_overfill_the_shrink() {
+    // A big table's clustering check is read a slice per cron call, for the shrink target of its first call; keys
+    // inserted meanwhile (the table still sparse) must not end in a shrink to a table too small for them (whose
+    // migration would fill it and then find no empty slot).
+    let mut d: Dict<Te> = Dict::with_seed(21);
+    for i in 0..60_000 {
+        d.insert(te(i, 0));
+    }
+    while d.rehash_step(1000) {}
+    let size = d.capacity();
+    assert!(size > 8 * CLUSTER_CHECK_SLICE, "{size}");
+    for i in 0..57_000 {
+        d.remove(format!("k{i}").as_bytes());
+    }
+    d.resize_if_needed();
+    assert!(d.shrink_waiting(), "a sliced check was expected to begin");
+    // Three times as many keys as the check's target was sized for, still under a tenth of the table.
+    for i in 100_000..106_500 {
+        d.insert(te(i, 0));
+    }
+    assert!(d.len() * 10 < size);
+    for _ in 0..100 {
+        d.resize_if_needed();
+        if d.is_rehashing() {
+            break;
+        }
+    }
+    assert!(d.is_rehashing(), "the shrink was expected to start");
+    assert!(d.t[1].size() * 7 >= d.len() * 8, "a shrink to {} slots for {} keys", d.t[1].size(), d.len());
+    while d.rehash_step(1000) {}
+    assert_eq!(d.len(), 9_500);
+    check_invariants(&d);
+}
