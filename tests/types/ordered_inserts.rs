@@ -277,15 +277,18 @@ fn deleting_most_keys_in_scan_order_then_scanning() {
     }
     assert_eq!(left[0].len(), keep, "ferredis's SCAN after the deletes");
     assert_eq!(left[0], left[1], "the keys SCAN returned differ from redis-server's");
+    // The cron may already have shrunk the table while the DELs came (a shrink when under a tenth full, to twice
+    // what is left then), so the final size depends on when it ran: what counts is that it shrank under a new
+    // seed and that the migration is over.
     let c = &mut pair[0].1;
-    wait_until("the cron's shrink under a new seed", 20_000, || {
+    wait_until("the cron's shrink under a new seed", 30_000, || {
         let text = String::from_utf8_lossy(&c.cmd(&["DEBUG", "HTSTATS", "0"])).into_owned();
-        let size: usize =
-            text.lines().filter_map(|l| l.strip_prefix(" table size: ")).map(|n| n.parse().unwrap_or(usize::MAX)).sum();
-        size < N / 4 && !text.contains("rehashing target")
+        !text.contains("rebuilds=0") && !text.contains("rehashing target")
     });
     let text = String::from_utf8_lossy(&c.cmd(&["DEBUG", "HTSTATS", "0"])).into_owned();
-    assert!(!text.contains("rebuilds=0"), "the clustered shrink was expected under a new seed: {text}");
+    let size: usize =
+        text.lines().filter_map(|l| l.strip_prefix(" table size: ")).map(|n| n.parse().unwrap_or(usize::MAX)).sum();
+    assert!(size <= N / 2, "the table was expected to have shrunk: {text}");
     let st = htstats(c, &["DEBUG", "HTSTATS", "0"]);
     assert_eq!(st.elements, keep as u64);
     assert!(st.avg_probe <= PROBE_BOUND, "average probe length {} after the shrink: {st:?}", st.avg_probe);
