@@ -304,7 +304,17 @@ fn orphaned_child_frees_the_port(kind: Kind) {
     let child = find_child(&s, "BGSAVE");
     drop(c);
     s.kill9();
-    let bound = std::net::TcpListener::bind(("127.0.0.1", port));
+    // The child closes the listening sockets as its first act, but on a loaded machine it may not have run yet when
+    // the parent dies: a child that keeps them holds the port for its whole save (100 s here), so a few tries over
+    // two seconds tell the two apart.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let bound = loop {
+        let b = std::net::TcpListener::bind(("127.0.0.1", port));
+        if b.is_ok() || std::time::Instant::now() > deadline {
+            break b;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     let child_alive = Path::new(&format!("/proc/{child}")).exists();
     sigkill(child);
     assert!(child_alive, "{label}: the child should outlive its parent for this test to mean anything");
