@@ -108,7 +108,8 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, fast: bool, effo
                 break;
             }
             // A very sparse table makes sampling expensive; wait for the cron to shrink it, unless the shrink itself
-            // waits for its clustering check (a big table's is read a slice per cron call: see `Dict::shrink_to`).
+            // waits for its clustering check (a big table's is read a slice per cron call) or, in cluster mode, for
+            // fewer keys (see `Dict::shrink_to`).
             let keys = db.keys.len() as u64;
             let slots = db.keys.capacity() as u64;
             if slots > crate::keyspace::dict::MIN_SIZE as u64 && keys * 100 / slots < 1 && !db.keys.shrink_waiting() {

@@ -79,6 +79,12 @@ impl<E: DictEntry> Table<E> {
         ((next << 64).div_ceil(size)) as u64
     }
 
+    /// Whether slot `i` holds `key` (a probe's check once the control byte matched).
+    #[inline(always)]
+    fn holds(&self, i: usize, key: &[u8]) -> bool {
+        self.slots[i].as_ref().is_some_and(|e| e.key() == key)
+    }
+
     /// Finds `key` (Ok) or the first empty slot on its probe path (Err). Allocated tables only.
     #[inline]
     pub(super) fn probe(&self, h: u64, key: &[u8]) -> Result<usize, usize> {
@@ -89,12 +95,8 @@ impl<E: DictEntry> Table<E> {
             if c == 0 {
                 return Err(i);
             }
-            if c == t {
-                if let Some(e) = &self.slots[i] {
-                    if e.key() == key {
-                        return Ok(i);
-                    }
-                }
+            if c == t && self.holds(i, key) {
+                return Ok(i);
             }
             i = self.next(i);
         }
@@ -115,12 +117,8 @@ impl<E: DictEntry> Table<E> {
             if c == 0 {
                 return Err(i);
             }
-            if c == t {
-                if let Some(e) = &self.slots[i] {
-                    if e.key() == key {
-                        return Ok(i);
-                    }
-                }
+            if c == t && self.holds(i, key) {
+                return Ok(i);
             }
             i += 1;
             if i == size {

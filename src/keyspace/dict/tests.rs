@@ -1147,13 +1147,10 @@ fn a_burst_of_inserts_after_a_shrink_is_paced_not_finished_at_once() {
     assert_eq!(d.len(), (n as usize).div_ceil(11) + 400_000);
 }
 
-#[test]
-fn a_clustered_shrink_migrates_under_a_new_seed_in_bounded_steps() {
-    // Deleting in SCAN order (a SCAN + DEL client, a mass expiry) leaves the rest in the top of the hash space; the
-    // shrink then moves them under a new seed, incrementally: every step moves at most its share, lookups find
-    // every key in either table meanwhile, and a scan across the migration returns every key.
-    let mut d: Dict<Te> = Dict::with_seed(12);
-    let n = 400_000u32;
+/// A dict of `n` keys (seed `seed`, every migration done) from which all but the last `keep` in SCAN order were
+/// deleted (what a SCAN + DEL client or a mass expiry does), and the keys left, in SCAN order.
+fn emptied_in_scan_order(seed: u64, n: u32, keep: usize) -> (Dict<Te>, Vec<Vec<u8>>) {
+    let mut d: Dict<Te> = Dict::with_seed(seed);
     for i in 0..n {
         d.insert(te(i, 0));
     }
@@ -1166,11 +1163,21 @@ fn a_clustered_shrink_migrates_under_a_new_seed_in_bounded_steps() {
             break;
         }
     }
-    let keep = 40_000;
-    let (gone, rest) = scanned.split_at(scanned.len() - keep);
-    for k in gone {
+    let rest = scanned.split_off(scanned.len() - keep);
+    for k in &scanned {
         d.remove(k);
     }
+    (d, rest)
+}
+
+#[test]
+fn a_clustered_shrink_migrates_under_a_new_seed_in_bounded_steps() {
+    // Deleting in SCAN order (a SCAN + DEL client, a mass expiry) leaves the rest in the top of the hash space; the
+    // shrink then moves them under a new seed, incrementally: every step moves at most its share, lookups find
+    // every key in either table meanwhile, and a scan across the migration returns every key.
+    let keep = 40_000;
+    let (mut d, rest) = emptied_in_scan_order(12, 400_000, keep);
+    let rest = &rest[..];
     cron(&mut d);
     assert!(d.is_reseeding(), "a clustered shrink moves under a new seed");
     assert_eq!(d.probe_work().rebuilds, 1);
@@ -1216,25 +1223,8 @@ fn with_a_reseed_limit_a_clustered_shrink_of_many_elements_waits_until_few_are_l
     // In cluster mode (the slot index recomputes its fragments for a new seed at once) a clustered shrink moves at
     // most RESEED_SHRINK_MAX elements under a new seed; with more it waits until deletes in SCAN order leave few.
     set_reseed_shrink_max(30_000);
-    let mut d: Dict<Te> = Dict::with_seed(12);
-    let n = 400_000u32;
-    for i in 0..n {
-        d.insert(te(i, 0));
-    }
-    while d.rehash_step(1000) {}
-    let mut scanned = Vec::new();
-    let mut cursor = 0;
-    loop {
-        cursor = d.scan(cursor, |e| scanned.push(e.key.clone()));
-        if cursor == 0 {
-            break;
-        }
-    }
     let keep = 35_000;
-    let (gone, rest) = scanned.split_at(scanned.len() - keep);
-    for k in gone {
-        d.remove(k);
-    }
+    let (mut d, rest) = emptied_in_scan_order(12, 400_000, keep);
     let big = d.capacity();
     for _ in 0..5 {
         cron(&mut d);
