@@ -250,8 +250,6 @@
 //! - The keyspace: `keyspace::dict::GROWTH_LIMIT` (`maxmemory` for table growth: when it changes, before sleep);
 //!   `keyspace::dict::BULK_LOAD` (migrate at once while loading: start and end of a load);
 //!   `keyspace::dict::COLLECTIONS_RESIZE` (collections may shrink: a child starts or ends);
-//!   `keyspace::dict::RESEED_SHRINK_MAX` (how many keys a clustered shrink moves under a new seed: the cluster
-//!   slot index is turned on);
 //!   `keyspace::dict::fresh_seed::STATE` and `keyspace::dict::process_seed::SEED` (hash seeds: each new table, the
 //!   first one); `keyspace::db::events::MASK` (which events databases record: after every command);
 //!   `keyspace::db::events::PENDING` (some database recorded one: a `Db`, cleared by the notification drain);

@@ -191,10 +191,10 @@ pub fn expire_paused() -> bool {
 
 impl Db {
     pub fn new(id: usize) -> Db {
-        let keys = Dict::new();
+        let mut keys = Dict::new();
         Db {
             id,
-            slots: slots::for_new_db(&keys),
+            slots: slots::for_new_db(&mut keys),
             keys,
             expires: 0,
             expired_keys: 0,
@@ -309,7 +309,10 @@ impl Db {
     fn slot_note(&mut self, key: &[u8]) -> Option<slots::Pending> {
         match &mut self.slots {
             None => None,
-            Some(ix) => Some(ix.note(&self.keys, key)),
+            Some(ix) => {
+                ix.sync(&mut self.keys);
+                Some(ix.note(&self.keys, key))
+            }
         }
     }
 
@@ -318,9 +321,9 @@ impl Db {
     fn slot_added(&mut self, p: Option<slots::Pending>, added: bool) {
         if let (Some(ix), Some(p)) = (&mut self.slots, p) {
             if added {
-                ix.added(&self.keys, p);
+                ix.added(&mut self.keys, p);
             } else {
-                ix.sync(&self.keys);
+                ix.sync(&mut self.keys);
             }
         }
     }
@@ -329,7 +332,7 @@ impl Db {
     #[inline]
     fn slot_removed(&mut self, p: Option<slots::Pending>) {
         if let (Some(ix), Some(p)) = (&mut self.slots, p) {
-            ix.removed(&self.keys, p);
+            ix.removed(&mut self.keys, p);
         }
     }
 
@@ -338,7 +341,7 @@ impl Db {
     pub fn enable_slot_index(&mut self) {
         slots::set_enabled();
         if self.slots.is_none() {
-            self.slots = Some(SlotIndex::new(&self.keys));
+            self.slots = Some(SlotIndex::new(&mut self.keys));
         }
     }
 
@@ -421,7 +424,10 @@ impl Db {
                 if expire_paused() {
                     return !EXPIRE_OFF.with(|p| p.get());
                 }
-                let note = match (&mut self.slots, self.keys.at(p)) {
+                if let Some(ix) = &mut self.slots {
+                    ix.sync(&mut self.keys);
+                }
+                let note = match (&self.slots, self.keys.at(p)) {
                     (Some(ix), Some(e)) => Some(ix.note(&self.keys, e.key())),
                     _ => None,
                 };
@@ -672,7 +678,7 @@ impl Db {
     pub fn clear(&mut self) {
         self.keys.clear();
         if let Some(ix) = &mut self.slots {
-            ix.clear(&self.keys);
+            ix.clear(&mut self.keys);
         }
         self.expires = 0;
         self.expire_cursor = 0;
@@ -749,12 +755,26 @@ impl Db {
     /// `state::expire::rehash_slice` spends between event passes). Returns true when one ran.
     pub fn rehash_for_us(&mut self, budget_us: u64) -> bool {
         let rehashing = self.keys.is_rehashing();
-        if rehashing {
-            self.keys.rehash_for_us(budget_us);
+        match &mut self.slots {
+            Some(ix) if self.keys.is_reseeding() => {
+                // The index follows each step's logged moves, inside the same budget.
+                let start = std::time::Instant::now();
+                while self.keys.rehash_step(100) {
+                    ix.sync(&mut self.keys);
+                    if start.elapsed().as_micros() as u64 >= budget_us {
+                        break;
+                    }
+                }
+                ix.sync(&mut self.keys);
+            }
+            _ if rehashing => {
+                self.keys.rehash_for_us(budget_us);
+            }
+            _ => {}
         }
-        // A shrink may have rebuilt the dict under a new seed.
+        // A shrink may have begun a rebuild under a new seed.
         if let Some(ix) = &mut self.slots {
-            ix.sync(&self.keys);
+            ix.sync(&mut self.keys);
         }
         rehashing
     }

@@ -1016,6 +1016,12 @@ impl crate::keyspace::dict::DictEntry for Entry {
         Entry::key(self)
     }
 
+    /// The key's cluster hash slot: the keyspace's move log feeds the slot index (`keyspace::slots`).
+    #[inline]
+    fn group(&self) -> u16 {
+        crate::keyspace::hash_slot::key_hash_slot(Entry::key(self)) as u16
+    }
+
     #[inline]
     fn prefetch(&self) {
         Entry::prefetch(self)

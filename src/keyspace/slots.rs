@@ -20,9 +20,14 @@
 //! a matching one are dereferenced and checked (real hash and slot): about one entry read per key listed. Nothing points at
 //! entries or dict positions, so rehashing, backward-shift deletes, defrag moves and TTL reallocations cannot make
 //! it stale. Only a new dict seed can (the dict was emptied, or rebuilt under a new seed by its probe guard or a
-//! clustering shrink): every door compares seeds and recomputes the fragments then (O(n), when such a rebuild
-//! begins; an emptied dict needs nothing). Listing under a stale seed (between a cron shrink and the next door),
-//! or while the rebuild's migration runs (the old table is still placed by the old seed), falls back to a scan.
+//! clustering shrink). An emptied dict needs nothing. A rebuild is an incremental migration from the old table
+//! (old seed) to the new one, and the index follows it move by move: meanwhile it keeps two generations of
+//! fragments, the old table's keys under the old seed and the new table's under the new, and the dict's move log
+//! ([`crate::keyspace::dict::MoveLog`], on for this dict) hands it each key a step moved (its slot and both
+//! hashes), which it takes from the old generation to the new after the call that moved it. The work thus
+//! follows the migration's bounded steps; no door recomputes the index. A key noted for removal is looked up in
+//! the generation of the table that holds it. Listing reads each generation's fragments in its own table.
+//! Between a cron shrink that began a rebuild outside a door and the next door, listing falls back to a scan.
 //!
 //! The doors: every insert and remove of [`Db`](super::db::Db) (`insert*`, `remove`, lazy expiry, `clear`,
 //! `take_keys`, `swap_data`, `insert_new`) notes the key here when the index is on; handlers never touch it. The
@@ -40,7 +45,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::dict::Dict;
+use super::dict::{hash_with, Dict, Moved};
 use super::object::Entry;
 use crate::keyspace::hash_slot::{key_hash_slot, SLOTS};
 #[cfg(not(test))]
@@ -62,17 +67,11 @@ thread_local! {
 
 /// Turns the index on for every database made from now on (see `ENABLED`); `Db::enable_slot_index` calls it.
 pub(super) fn set_enabled() {
-    super::dict::set_reseed_shrink_max(RESEED_SHRINK_MAX);
     #[cfg(not(test))]
     ENABLED.store(true, Relaxed);
     #[cfg(test)]
     ENABLED_HERE.with(|e| e.set(true));
 }
-
-/// The most keys a clustering shrink of an indexed dict may move under a new seed (see
-/// `keyspace::dict::Dict::shrink_to`): the index then recomputes every fragment at once, a walk over the keys
-/// (about a millisecond for this many, by estimate); with more, the shrink waits until most are gone.
-const RESEED_SHRINK_MAX: usize = 1 << 15;
 
 /// Bytes a fragment takes.
 const FRAG_BYTES: usize = 3;
@@ -96,11 +95,13 @@ fn hash_range(f: u32) -> (u64, u64) {
     (lo, lo | (((1u64 << HIGH_SHIFT) - 1) & !TAG_MASK))
 }
 
-/// One key about to enter or leave the dict: its slot and its fragment under the index's seed.
+/// One key about to enter or leave the dict: its slot, and its fragment under the seed of the table it is in or
+/// goes to.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Pending {
     slot: u16,
     frag: u32,
+    seed: u64,
 }
 
 /// One slot's fragments: sorted, 3 bytes each, big-endian (so byte order is numeric order).
@@ -287,9 +288,8 @@ impl Slot {
     }
 }
 
-/// See the module documentation.
-pub struct SlotIndex {
-    /// The dict seed the fragments were computed under.
+/// One generation of fragments: those of every key in the dict's tables placed under `seed`.
+struct Gen {
     seed: u64,
     total: usize,
     /// One entry per hash slot, or none at all until the first key arrives (cluster mode indexes every
@@ -297,79 +297,27 @@ pub struct SlotIndex {
     slots: Box<[Slot]>,
 }
 
-/// An empty slot, for the lookups of an index without its array.
-static NO_KEYS: Slot = Slot::Small(Frags(Vec::new()));
-
-impl SlotIndex {
-    /// An index of what `keys` holds now.
-    pub(super) fn new(keys: &Dict<Entry>) -> Box<SlotIndex> {
-        let mut ix = Box::new(SlotIndex { seed: keys.seed(), total: 0, slots: Box::new([]) });
-        ix.rebuild(keys);
-        ix
+impl Gen {
+    fn empty(seed: u64) -> Gen {
+        Gen { seed, total: 0, slots: Box::new([]) }
     }
 
-    /// Recomputes every fragment under the dict's current seed.
-    #[cold]
-    fn rebuild(&mut self, keys: &Dict<Entry>) {
-        self.slots = if keys.is_empty() { Box::new([]) } else { (0..SLOTS).map(|_| Slot::default()).collect() };
-        for e in keys.iter() {
-            let s = key_hash_slot(e.key());
-            self.slots[s].push_unsorted(fragment(keys.hash(e.key())));
+    /// The fragments of every element of `keys` placed under `seed`.
+    fn of(keys: &Dict<Entry>, seed: u64) -> Gen {
+        let mut g = Gen::empty(seed);
+        for e in keys.elements_under(seed) {
+            if g.slots.is_empty() {
+                g.slots = (0..SLOTS).map(|_| Slot::default()).collect();
+            }
+            g.slots[key_hash_slot(e.key())].push_unsorted(fragment(hash_with(seed, e.key())));
+            g.total += 1;
         }
-        for v in self.slots.iter_mut() {
+        for v in g.slots.iter_mut() {
             if v.len() > 1 {
                 v.rebalance();
             }
         }
-        self.seed = keys.seed();
-        self.total = keys.len();
-    }
-
-    /// Follows a change of the dict's seed.
-    #[inline]
-    pub(super) fn sync(&mut self, keys: &Dict<Entry>) {
-        if self.seed != keys.seed() {
-            if self.total == 0 && keys.is_empty() {
-                self.seed = keys.seed();
-            } else {
-                self.rebuild(keys);
-            }
-        }
-    }
-
-    /// The key's slot and fragment, before an insert or remove (after bringing the index to the dict's seed).
-    pub(super) fn note(&mut self, keys: &Dict<Entry>, key: &[u8]) -> Pending {
-        self.sync(keys);
-        Pending { slot: key_hash_slot(key) as u16, frag: fragment(keys.hash(key)) }
-    }
-
-    /// The noted key was added to the dict.
-    pub(super) fn added(&mut self, keys: &Dict<Entry>, p: Pending) {
-        if self.slots.is_empty() {
-            self.slots = (0..SLOTS).map(|_| Slot::default()).collect();
-        }
-        self.slots[p.slot as usize].insert(p.frag);
-        self.total += 1;
-        // The insert may have rebuilt the dict under a new seed.
-        self.sync(keys);
-    }
-
-    /// The noted key left the dict.
-    pub(super) fn removed(&mut self, keys: &Dict<Entry>, p: Pending) {
-        if self.slots.get_mut(p.slot as usize).is_some_and(|v| v.remove(p.frag)) {
-            self.total -= 1;
-        } else {
-            debug_assert!(false, "slot index: a removed key was not indexed");
-        }
-        // An emptied dict takes a new seed.
-        self.sync(keys);
-    }
-
-    /// Forgets every key (the dict was cleared or handed away).
-    pub(super) fn clear(&mut self, keys: &Dict<Entry>) {
-        self.slots = Box::new([]);
-        self.total = 0;
-        self.seed = keys.seed();
+        g
     }
 
     /// The fragments of `slot` (< [`SLOTS`]).
@@ -378,11 +326,195 @@ impl SlotIndex {
         self.slots.get(slot).unwrap_or(&NO_KEYS)
     }
 
+    fn add(&mut self, slot: usize, frag: u32) {
+        if self.slots.is_empty() {
+            self.slots = (0..SLOTS).map(|_| Slot::default()).collect();
+        }
+        self.slots[slot].insert(frag);
+        self.total += 1;
+    }
+
+    /// Removes one occurrence of `frag` from `slot`; false when there is none.
+    fn remove(&mut self, slot: usize, frag: u32) -> bool {
+        let gone = self.slots.get_mut(slot).is_some_and(|v| v.remove(frag));
+        self.total -= gone as usize;
+        gone
+    }
+
+    fn bytes(&self) -> usize {
+        self.slots.len() * std::mem::size_of::<Slot>() + self.slots.iter().map(Slot::bytes).sum::<usize>()
+    }
+}
+
+/// See the module documentation.
+pub struct SlotIndex {
+    /// The fragments under the dict's seed: every key of its table(s) placed under it.
+    cur: Gen,
+    /// While a rebuild under a new seed migrates the dict: the keys still in its old table, under that table's
+    /// seed. Each move the dict logs takes a key from here to `cur`; dropped when the migration ends.
+    old: Option<Box<Gen>>,
+}
+
+/// An empty slot, for the lookups of an index without its array.
+static NO_KEYS: Slot = Slot::Small(Frags(Vec::new()));
+
+impl SlotIndex {
+    /// An index of what `keys` holds now; turns the dict's move log on.
+    pub(super) fn new(keys: &mut Dict<Entry>) -> Box<SlotIndex> {
+        keys.log_moves();
+        let mut ix = Box::new(SlotIndex { cur: Gen::empty(keys.seed()), old: None });
+        ix.rebuild(keys);
+        ix
+    }
+
+    /// Keys indexed.
+    fn total(&self) -> usize {
+        self.cur.total + self.old.as_ref().map_or(0, |g| g.total)
+    }
+
+    /// Recomputes every fragment and drops the dict's move log; moves nothing in the dict. Only for a new index:
+    /// elsewhere it means the index lost track of the dict, which debug builds assert against.
+    #[cold]
+    fn rebuild(&mut self, keys: &mut Dict<Entry>) {
+        debug_assert!(keys.is_empty() || self.total() == 0, "slot index: lost track of the dict");
+        drop(keys.move_log().drain());
+        self.cur = Gen::of(keys, keys.seed());
+        self.old = keys.is_reseeding().then(|| Box::new(Gen::of(keys, keys.old_seed())));
+    }
+
+    /// Brings the index up to date with the dict: applies the moves its log holds, and follows the start or end of
+    /// a rebuild under a new seed, or the dict being emptied. Every door of the database calls it after the dict
+    /// changed, and before noting a key.
+    #[inline]
+    pub(super) fn sync(&mut self, keys: &mut Dict<Entry>) {
+        if keys.seed() != self.cur.seed || self.old.is_some() || keys.moves_pending() {
+            self.follow(keys);
+        }
+    }
+
+    #[cold]
+    fn follow(&mut self, keys: &mut Dict<Entry>) {
+        if keys.is_empty() {
+            // Nothing to index (the dict took a new seed and dropped its log). Empty arrays stay for the next keys.
+            if self.total() != 0 {
+                self.cur.slots = Box::new([]);
+            }
+            self.cur = Gen { seed: keys.seed(), total: 0, slots: std::mem::take(&mut self.cur.slots) };
+            self.old = None;
+            return;
+        }
+        if keys.moves_pending() {
+            let log = keys.move_log();
+            let (from, to) = (log.from, log.to);
+            let (mixed, mut moves) = log.drain();
+            let applied = !mixed && self.begin(from, to) && moves.all(|m| self.apply(m));
+            drop(moves);
+            if !applied {
+                return self.rebuild(keys);
+            }
+        }
+        let (seed, old_seed) = (keys.seed(), keys.old_seed());
+        let follows = if seed != old_seed {
+            self.begin(old_seed, seed)
+        } else if self.cur.seed != seed {
+            false
+        } else {
+            // A migration that ended: every key of the old table was moved.
+            !matches!(self.old.take(), Some(g) if g.total != 0)
+        };
+        if !follows {
+            self.rebuild(keys);
+        }
+    }
+
+    /// Makes the generations those of a migration from seed `from` to `to`: when it has just begun, the current
+    /// generation becomes the old one. False when they cannot be (the index lost track of the dict).
+    fn begin(&mut self, from: u64, to: u64) -> bool {
+        match &self.old {
+            Some(old) => old.seed == from && self.cur.seed == to,
+            None if self.cur.seed == from => {
+                let cur = std::mem::replace(&mut self.cur, Gen::empty(to));
+                self.old = Some(Box::new(cur));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// One logged move: the key's fragment leaves the old generation, its new one joins the current.
+    #[inline]
+    fn apply(&mut self, m: Moved) -> bool {
+        let Some(old) = &mut self.old else { return false };
+        if !old.remove(m.group as usize, fragment(m.old_hash)) {
+            return false;
+        }
+        self.cur.add(m.group as usize, fragment(m.new_hash));
+        true
+    }
+
+    /// The generation of the keys placed under `seed`.
+    fn gen_mut(&mut self, seed: u64) -> Option<&mut Gen> {
+        if self.cur.seed == seed {
+            return Some(&mut self.cur);
+        }
+        self.old.as_deref_mut().filter(|g| g.seed == seed)
+    }
+
+    /// The key's slot and fragment, before an insert or remove (the index up to date: [`SlotIndex::sync`]): its
+    /// fragment under the seed of the table that holds it, or of the one a new key goes to.
+    pub(super) fn note(&self, keys: &Dict<Entry>, key: &[u8]) -> Pending {
+        debug_assert!(!keys.moves_pending());
+        let seed = if keys.is_reseeding() { keys.seed_holding(key).unwrap_or(keys.seed()) } else { keys.seed() };
+        Pending { slot: key_hash_slot(key) as u16, frag: fragment(hash_with(seed, key)), seed }
+    }
+
+    /// The noted key was added to the dict; then the dict's own changes are followed (the insert may have moved
+    /// elements, or begun a rebuild after placing the key under the seed it was noted with).
+    pub(super) fn added(&mut self, keys: &mut Dict<Entry>, p: Pending) {
+        match self.gen_mut(p.seed) {
+            Some(g) => g.add(p.slot as usize, p.frag),
+            None => return self.rebuild(keys),
+        }
+        self.sync(keys);
+    }
+
+    /// The noted key left the dict.
+    pub(super) fn removed(&mut self, keys: &mut Dict<Entry>, p: Pending) {
+        if !self.gen_mut(p.seed).is_some_and(|g| g.remove(p.slot as usize, p.frag)) {
+            return self.rebuild(keys);
+        }
+        // An emptied dict takes a new seed; the removal may have ended a migration.
+        self.sync(keys);
+    }
+
+    /// Forgets every key (the dict was cleared or handed away: `keys` is the new, empty one).
+    pub(super) fn clear(&mut self, keys: &mut Dict<Entry>) {
+        keys.log_moves();
+        self.cur = Gen::empty(keys.seed());
+        self.old = None;
+    }
+
+    /// Whether listing can use the index: it follows the dict's seeds and no move waits in the log (otherwise
+    /// only between a cron shrink that began a rebuild and the next door).
+    fn follows(&self, keys: &Dict<Entry>) -> bool {
+        let old_ok = match &self.old {
+            Some(g) => keys.is_reseeding() && g.seed == keys.old_seed(),
+            None => !keys.is_reseeding(),
+        };
+        old_ok && self.cur.seed == keys.seed() && !keys.moves_pending()
+    }
+
+    /// How many keys of `slot` are indexed.
+    #[inline]
+    fn count(&self, slot: usize) -> usize {
+        self.cur.slot(slot).len() + self.old.as_ref().map_or(0, |g| g.slot(slot).len())
+    }
+
     /// Bytes the index takes (its arrays and their headers).
     pub fn bytes(&self) -> usize {
         std::mem::size_of::<SlotIndex>()
-            + self.slots.len() * std::mem::size_of::<Slot>()
-            + self.slots.iter().map(Slot::bytes).sum::<usize>()
+            + self.cur.bytes()
+            + self.old.as_ref().map_or(0, |g| std::mem::size_of::<Gen>() + g.bytes())
     }
 }
 
@@ -395,7 +527,7 @@ pub fn enabled() -> bool {
 }
 
 /// The index a new database starts with: one in cluster mode, none otherwise.
-pub(super) fn for_new_db(keys: &Dict<Entry>) -> Option<Box<SlotIndex>> {
+pub(super) fn for_new_db(keys: &mut Dict<Entry>) -> Option<Box<SlotIndex>> {
     enabled().then(|| SlotIndex::new(keys))
 }
 
@@ -406,69 +538,69 @@ pub(super) fn count_keys_in_slot(ix: Option<&SlotIndex>, keys: &Dict<Entry>, slo
         return 0;
     }
     match ix {
-        Some(ix) => ix.slot(slot).len(),
+        Some(ix) => ix.count(slot),
         None => keys.iter().filter(|e| key_hash_slot(e.key()) == slot).count(),
     }
 }
 
 /// Up to `max` keys of `slot` in `keys` (CLUSTER GETKEYSINSLOT), without scanning other slots' keys (a scan
-/// without the index `ix`, in the moment between a cron shrink that reseeded the dict and the next write, or
-/// while a rebuild under a new seed migrates the dict).
+/// without the index `ix`, or in the moment between a cron shrink that began a rebuild under a new seed and the
+/// next write). During such a rebuild's migration the old generation's fragments are looked up in the old table
+/// and the current one's in the new: a key is in exactly one of them, so it is listed once.
 pub(super) fn keys_in_slot(ix: Option<&SlotIndex>, keys: &Dict<Entry>, slot: usize, max: usize) -> Vec<Vec<u8>> {
     if slot >= SLOTS || max == 0 {
         return Vec::new();
     }
     let ix = match ix {
-        // While a rebuild under a new seed migrates the dict, its old table is placed by the old seed, which the
-        // fragments no longer follow.
-        Some(ix) if ix.seed == keys.seed() && !keys.is_reseeding() => ix,
+        Some(ix) if ix.follows(keys) => ix,
         _ => {
             let matching = keys.iter().filter(|e| key_hash_slot(e.key()) == slot);
             return matching.take(max).map(|e| e.key().to_vec()).collect();
         }
     };
-    let frags = ix.slot(slot);
-    let mut out = Vec::with_capacity(max.min(frags.len()));
-    let mut last = None;
-    for f in frags.iter() {
-        if out.len() >= max {
-            break;
-        }
-        // Keys sharing a fragment are found together by one walk.
-        if last == Some(f) {
-            continue;
-        }
-        last = Some(f);
-        let (lo, hi) = hash_range(f);
-        keys.for_each_in_hash_range(lo, hi, |e| {
-            if out.len() < max && fragment(keys.hash(e.key())) == f && key_hash_slot(e.key()) == slot {
-                out.push(e.key().to_vec());
+    let mut out = Vec::with_capacity(max.min(ix.count(slot)));
+    for g in std::iter::once(&ix.cur).chain(ix.old.as_deref()) {
+        let mut last = None;
+        for f in g.slot(slot).iter() {
+            if out.len() >= max {
+                break;
             }
-        });
+            // Keys sharing a fragment are found together by one walk.
+            if last == Some(f) {
+                continue;
+            }
+            last = Some(f);
+            let (lo, hi) = hash_range(f);
+            keys.for_each_in_hash_range(g.seed, lo, hi, |e| {
+                let k = e.key();
+                if out.len() < max && fragment(hash_with(g.seed, k)) == f && key_hash_slot(k) == slot {
+                    out.push(k.to_vec());
+                }
+            });
+        }
     }
     out
 }
 
 #[cfg(test)]
 impl SlotIndex {
-    /// Checks the index against a scan of `keys`, the table it indexes (tests).
+    /// Checks the index against a scan of `keys`, the table it indexes (tests): each generation holds the
+    /// fragments of the keys placed under its seed.
     pub(super) fn check(&self, keys: &Dict<Entry>) {
-        let mut want: Vec<Vec<u32>> = vec![Vec::new(); SLOTS];
-        let have = |s: usize| self.slot(s).iter().collect::<Vec<u32>>();
-        for e in keys.iter() {
-            want[key_hash_slot(e.key())].push(fragment(keys.hash(e.key())));
-        }
-        if self.seed == keys.seed() {
+        for g in std::iter::once(&self.cur).chain(self.old.as_deref()) {
+            let mut want: Vec<Vec<u32>> = vec![Vec::new(); SLOTS];
+            for e in keys.elements_under(g.seed) {
+                want[key_hash_slot(e.key())].push(fragment(hash_with(g.seed, e.key())));
+            }
+            let mut n = 0;
             for (s, w) in want.iter_mut().enumerate() {
                 w.sort_unstable();
-                assert_eq!(&have(s), w, "slot {s}");
+                assert_eq!(g.slot(s).iter().collect::<Vec<u32>>(), *w, "slot {s} under seed {:x}", g.seed);
+                n += w.len();
             }
-        } else {
-            for (s, w) in want.iter().enumerate() {
-                assert_eq!(self.slot(s).len(), w.len(), "slot {s}");
-            }
+            assert_eq!(g.total, n);
         }
-        assert_eq!(self.total, keys.len());
+        assert_eq!(self.total(), keys.len());
     }
 }
 

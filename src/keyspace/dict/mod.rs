@@ -145,10 +145,12 @@ use crate::alloc::slab;
 use std::sync::OnceLock;
 
 mod hash;
+mod movelog;
 mod scan;
 mod shrink;
 mod table;
 pub use hash::hash_with;
+pub use movelog::{MoveLog, Moved};
 use scan::MAX_SCAN_TAG;
 use shrink::ClusterCheck;
 use table::{migrate, prefetching, Table};
@@ -166,6 +168,13 @@ pub trait DictEntry {
     /// are used) where writing `None` into every slot of a 16M-slot array holds the loop for tens of milliseconds.
     /// Every entry type of the server says `Some(ZeroIsNone::checked::<Self>())`.
     const ZERO_IS_NONE: Option<ZeroIsNone> = None;
+
+    /// What a [`MoveLog`] records of a moved element beside its two hashes: the group a companion index files it
+    /// under (the keyspace's entries: their cluster hash slot). 0 by default.
+    #[inline]
+    fn group(&self) -> u16 {
+        0
+    }
 
     /// Whether, while a big table grows, a new element may go into the old table instead of the new one (see
     /// `Dict::old_slot_for_new`). For entry types whose inserts each advance the migration by a batch (the
@@ -260,17 +269,6 @@ thread_local! {
     /// unit test of `keyspace::types::set`); read by a collection's dict after removals. Thread-local for the
     /// reasons [`GROWTH_LIMIT`] is: a collection's dict knows nothing of the server.
     static COLLECTIONS_RESIZE: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
-    /// The most elements a clustering shrink moves under a new seed (`usize::MAX`, the default: any number); with
-    /// more, the shrink waits (see [`Dict::shrink_to`]). Set through [`set_reseed_shrink_max`] by the cluster
-    /// slot index when it is turned on at start-up (`keyspace::slots::set_enabled`): a new seed makes the index
-    /// recompute every fragment at once. Read when a shrink finds it would cluster. Thread-local for the reasons
-    /// [`GROWTH_LIMIT`] is.
-    static RESEED_SHRINK_MAX: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
-}
-
-/// See `RESEED_SHRINK_MAX`.
-pub fn set_reseed_shrink_max(n: usize) {
-    RESEED_SHRINK_MAX.with(|m| m.set(n));
 }
 
 /// See `COLLECTIONS_RESIZE`.
@@ -399,9 +397,9 @@ pub struct Dict<E: DictEntry> {
     /// Bumped whenever elements may change places other than by their own insert or removal (a table replaced,
     /// a resize begun or finished, a rebuild): a [`Dict::walk_mut`] over several calls restarts when it changed.
     layout: u64,
-    /// The element count at which a clustering shrink was put off for `RESEED_SHRINK_MAX` (0: none put off); see
-    /// [`Dict::shrink_to`].
-    shrink_deferred_at: usize,
+    /// The moves of a rebuild under a new seed, for a companion index (off unless [`Dict::log_moves`] turned it
+    /// on; see [`MoveLog`]).
+    log: MoveLog,
     /// A big table's clustering check in progress (see [`Dict::shrink_to`]); boxed, as few dicts ever have one.
     cluster_check: Option<Box<ClusterCheck>>,
 }
@@ -536,7 +534,7 @@ impl<E: DictEntry> Dict<E> {
             guard: ProbeGuard::default(),
             work: ProbeWork::default(),
             layout: 0,
-            shrink_deferred_at: 0,
+            log: MoveLog::default(),
             cluster_check: None,
         }
     }
@@ -635,7 +633,7 @@ impl<E: DictEntry> Dict<E> {
     /// [`Dict::find`], also handing out the key's hash (another table keyed by the same bytes can reuse it).
     #[inline]
     pub fn find_hashed(&mut self, key: &[u8]) -> (Option<Pos>, HashedKey) {
-        if self.rehashing {
+        if self.rehashing && !self.logging_moves() {
             self.rehash_step(1);
         }
         let hash = self.hash(key);
@@ -903,6 +901,7 @@ impl<E: DictEntry> Dict<E> {
         if self.guard.inserts >= GUARD_WINDOW
             || d >= GUARD_LONG
             || self.work.displacement - self.guard.disp_base > GUARD_WINDOW_DISP
+            || (self.reseed_pending && !self.rehashing)
         {
             self.check_guard();
         }
@@ -951,7 +950,6 @@ impl<E: DictEntry> Dict<E> {
         debug_assert!(!self.rehashing);
         self.reseed_pending = false;
         self.cluster_check = None;
-        self.shrink_deferred_at = 0;
         if self.t[0].used == 0 {
             self.reseed_empty();
             return;
@@ -990,6 +988,11 @@ impl<E: DictEntry> Dict<E> {
         if !self.rehashing {
             return;
         }
+        if self.logging_moves() {
+            // Each move is logged: one step that does not stop until the old table is drained.
+            self.rehash_step(usize::MAX / 16);
+            return;
+        }
         let [old, new] = &mut self.t;
         let (moves, disp) = migrate(old, new, self.seed, self.rehash_idx);
         self.work.moves += moves;
@@ -1010,9 +1013,10 @@ impl<E: DictEntry> Dict<E> {
         self.seed = fresh_seed();
         self.t0_seed = self.seed;
         self.reseed_pending = false;
-        self.shrink_deferred_at = 0;
         self.cluster_check = None;
         self.scan_tag = 0;
+        // Nothing is left to index: a companion index that sees the dict empty starts afresh.
+        self.log.clear();
         self.reset_guard();
     }
 
@@ -1172,11 +1176,9 @@ impl<E: DictEntry> Dict<E> {
         if self.reseed_pending {
             n = n.max(PENDING_RESEED_STEP);
         }
-        if !self.rehash_step(n) && self.reseed_pending {
-            // The growth is done: the guard's rebuild starts now, before this insert (which hashes its key after).
-            let size = self.t[0].size();
-            self.start_reseed(size);
-        }
+        // Once the growth is done, the guard's rebuild starts when this insert has placed its element
+        // (`Dict::note_insert`): a companion index then finds every element under the seed it was noted with.
+        self.rehash_step(n);
     }
 
     /// Does incremental rehash work: moves entries of the old table, in slot order from `rehash_idx`, until at
@@ -1202,6 +1204,7 @@ impl<E: DictEntry> Dict<E> {
         let seed = self.seed;
         let mut moved = 0;
         let mut empty_visits = n.saturating_mul(10);
+        let mut log = self.log.for_moves(self.t0_seed, seed);
         let [old, new] = &mut self.t;
         let size = old.size();
         while old.used > 0 {
@@ -1234,7 +1237,11 @@ impl<E: DictEntry> Dict<E> {
             let Some(e) = old.slots[i].take() else { continue };
             old.ctrl[i] = 0;
             old.used -= 1;
-            self.work.displacement += new.place(hash_with(seed, e.key()), e) as u64;
+            let h = hash_with(seed, e.key());
+            if let Some(log) = log.as_deref_mut() {
+                log.push(&e, h);
+            }
+            self.work.displacement += new.place(h, e) as u64;
             moved += 1;
         }
         // The invariant the step relies on: what is left of the old table lies at or after `rehash_idx` (checked

@@ -280,23 +280,18 @@ impl<E: DictEntry> Dict<E> {
         }
     }
 
-    /// Calls `f` for every element that may hash into `[lo, hi]` and whose control byte matches `tag(lo)` (`lo`
-    /// and `hi` share their low 7 bits), in both tables while rehashing: the candidates of a hash known up to its
-    /// middle bits (the cluster slot index's fragments). The caller checks each candidate's real hash. Walks from
-    /// the home slot of `lo` to that of `hi`, then on to the end of the run (an element sits in the run its home
-    /// starts), reading only control bytes for non-matching slots.
-    ///
-    /// While a rebuild under a new seed migrates the elements, the old table's are placed by another hash: all of
-    /// them are candidates (a walk of that table; the slot index scans instead then).
-    pub fn for_each_in_hash_range<F: FnMut(&E)>(&self, lo: u64, hi: u64, mut f: F) {
+    /// Calls `f` for every element placed under `seed` that may hash into `[lo, hi]` under it and whose control
+    /// byte matches `tag(lo)` (`lo` and `hi` share their low 7 bits): the candidates of a hash known up to its
+    /// middle bits (the cluster slot index's fragments). The caller checks each candidate's real hash. Walks, in
+    /// each table placed under `seed` (both while a resize migrates; during a rebuild under a new seed only the
+    /// old table is under the old seed, only the new one under the new), from the home slot of `lo` to that of
+    /// `hi`, then on to the end of the run (an element sits in the run its home starts), reading only control
+    /// bytes for non-matching slots.
+    pub fn for_each_in_hash_range<F: FnMut(&E)>(&self, seed: u64, lo: u64, hi: u64, mut f: F) {
         let want = tag(lo);
         for ti in 0..1 + self.rehashing as usize {
             let t = &self.t[ti];
-            if t.used == 0 {
-                continue;
-            }
-            if ti == 0 && self.is_reseeding() {
-                t.slots.iter().flatten().for_each(&mut f);
+            if t.used == 0 || self.seed_of(ti) != seed {
                 continue;
             }
             let skip = if ti == 0 && self.rehashing { self.rehash_idx.min(t.size()) } else { 0 };

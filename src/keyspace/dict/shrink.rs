@@ -6,7 +6,6 @@
 
 use super::{
     allowed_displacement, grown_size, size_for, Dict, DictEntry, Table, COLLECTIONS_RESIZE, GUARD_SLACK, MIN_SIZE,
-    RESEED_SHRINK_MAX,
 };
 
 /// A clustering check over a table bigger than [`CLUSTER_CHECK_SLICE`] slots, made a slice per call: the shrink
@@ -77,38 +76,27 @@ impl<E: DictEntry> Dict<E> {
         self.shrink_to(target)
     }
 
-    /// Whether a shrink is waiting for its clustering check or for fewer elements (see `Dict::shrink_to`): the
-    /// table stays sparse meanwhile, so a sampler that would otherwise wait for the shrink (the active expiry
-    /// cycle) must carry on.
+    /// Whether a shrink is waiting for its clustering check (see `Dict::shrink_to`): the table stays sparse
+    /// meanwhile, so a sampler that would otherwise wait for the shrink (the active expiry cycle) must carry on.
     pub fn shrink_waiting(&self) -> bool {
-        self.shrink_deferred_at != 0 || self.cluster_check.is_some()
+        self.cluster_check.is_some()
     }
 
     /// Starts a shrink to `target` slots; returns whether it did. When the elements left sit in a narrow part of
     /// the hash space (most keys were deleted in SCAN order: a client's SCAN + DEL, or a mass expiry, whose cycle
     /// walks the table in the same order), a smaller table under this seed would pile them into one run, so the
-    /// shrink moves them under a new seed ([`Dict::start_reseed`], incremental like any shrink). In cluster mode
-    /// (`RESEED_SHRINK_MAX`) only while at most that many elements are left: with more, the shrink waits (the
-    /// check is not repeated until half of them are gone), as deletes in SCAN order usually go on until few are.
+    /// shrink moves them under a new seed ([`Dict::start_reseed`], incremental like any shrink; a companion index
+    /// follows its moves through the [`super::MoveLog`]).
     ///
     /// The check reads every control byte of the table; one bigger than [`CLUSTER_CHECK_SLICE`] is read a slice
     /// per call (the shrink starts, or is put off, at the call that reads the last slice, for the size the check
     /// began with).
     pub(super) fn shrink_to(&mut self, target: usize) -> bool {
-        let used = self.t[0].used;
-        let max = RESEED_SHRINK_MAX.with(std::cell::Cell::get);
-        if self.shrink_deferred_at != 0 && used > max && used * 2 > self.shrink_deferred_at {
-            return false;
-        }
         let Some((target, clusters)) = self.check_clustering(target) else { return false };
-        self.shrink_deferred_at = 0;
-        if !clusters {
-            self.start_resize(target);
-        } else if used > max {
-            self.shrink_deferred_at = used;
-            return false;
-        } else {
+        if clusters {
             self.start_reseed(target);
+        } else {
+            self.start_resize(target);
         }
         true
     }

@@ -1219,29 +1219,61 @@ fn a_clustered_shrink_migrates_under_a_new_seed_in_bounded_steps() {
 }
 
 #[test]
-fn with_a_reseed_limit_a_clustered_shrink_of_many_elements_waits_until_few_are_left() {
-    // In cluster mode (the slot index recomputes its fragments for a new seed at once) a clustered shrink moves at
-    // most RESEED_SHRINK_MAX elements under a new seed; with more it waits until deletes in SCAN order leave few.
-    set_reseed_shrink_max(30_000);
+fn the_move_log_records_every_move_of_a_rebuild_once() {
+    // With the log on (the keyspace's dict in cluster mode), a clustered shrink's migration records each element it
+    // moves, with its hashes under both seeds; lookups take no step meanwhile; a growth (same seed) logs nothing.
     let keep = 35_000;
     let (mut d, rest) = emptied_in_scan_order(12, 400_000, keep);
-    let big = d.capacity();
-    for _ in 0..5 {
-        cron(&mut d);
-    }
-    assert_eq!(d.probe_work().rebuilds, 0, "no rebuild of {keep} elements");
-    assert_eq!(d.capacity(), big);
-    assert!(!d.is_rehashing() && d.shrink_waiting());
-    // Most of the rest goes too: now the shrink happens, under a new seed.
-    for k in &rest[..keep - 1000] {
-        d.remove(k);
-    }
+    d.log_moves();
     cron(&mut d);
     assert!(d.is_reseeding());
+    let (from, to) = (d.old_seed(), d.seed());
+    assert_ne!(from, to);
+    let want: BTreeSet<(u64, u64)> = rest.iter().map(|k| (hash_with(from, k), hash_with(to, k))).collect();
+    let at = d.rehash_idx;
+    for k in &rest[..100] {
+        assert!(d.find(k).is_some());
+        assert_eq!(d.seed_holding(k), Some(from));
+    }
+    assert_eq!(d.rehash_idx, at, "a lookup stepped the logged migration");
+    let mut got = BTreeSet::new();
+    let (mut steps, mut checked) = (0, false);
+    loop {
+        let more = d.rehash_step(100);
+        steps += 1;
+        let log = d.move_log();
+        assert_eq!((log.from, log.to), (from, to));
+        let (mixed, moves) = log.drain();
+        assert!(!mixed);
+        for m in moves {
+            assert_eq!(m.group, 0);
+            assert!(got.insert((m.old_hash, m.new_hash)), "an element was logged twice");
+        }
+        if !checked && !got.is_empty() && got.len() < keep / 2 {
+            // Mid-migration, a key not moved yet is in the old table, a moved one in the new.
+            checked = true;
+            let held: BTreeSet<u64> = rest.iter().filter_map(|k| d.seed_holding(k)).collect();
+            assert_eq!(held, BTreeSet::from([from, to]));
+        }
+        if !more {
+            break;
+        }
+    }
+    assert!(checked && steps > 10);
+    assert_eq!(got, want);
+    assert!(!d.moves_pending());
+    for k in &rest {
+        assert_eq!(d.seed_holding(k), Some(to));
+    }
+    // A growth keeps the seed: nothing to log.
+    for i in 0..200_000 {
+        d.insert(te(1_000_000 + i, 0));
+    }
     while d.rehash_step(1000) {}
-    set_reseed_shrink_max(usize::MAX);
-    assert!(d.capacity() < 10_000, "shrunk: {}", d.capacity());
-    assert_eq!(d.len(), 1000);
+    assert!(!d.moves_pending());
+    // Emptied, the dict drops any records.
+    d.clear();
+    assert!(!d.moves_pending());
     check_invariants(&d);
 }
 

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::keyspace::db::Db;
+use crate::keyspace::dict::hash_with;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -121,6 +122,94 @@ fn across_rehash_shrink_and_reseed() {
     db.cron(true, 0);
     check_all(&db);
     while db.cron(true, 1000) {}
+    check_all(&db);
+}
+
+/// Keys in `db`'s SCAN order.
+fn scan_order(db: &Db) -> Vec<Vec<u8>> {
+    let mut order = Vec::new();
+    let mut cursor = 0;
+    loop {
+        cursor = db.scan(cursor, |e| order.push(e.key().to_vec()));
+        if cursor == 0 {
+            return order;
+        }
+    }
+}
+
+/// Whether the index follows the dict (listing uses it, no scan).
+fn follows(db: &Db) -> bool {
+    db.slots.as_ref().is_some_and(|ix| ix.follows(&db.keys))
+}
+
+#[test]
+fn a_guard_rebuild_is_followed_move_by_move() {
+    // Keys inserted in the dict's own hash order cluster it until the probe guard rebuilds it under a new seed;
+    // the index follows that migration through the move log (a recompute would trip `rebuild`'s debug assertion)
+    // while inserts, deletes and lookups go on.
+    let mut db = indexed();
+    let seed = db.keys.seed();
+    let mut keys: Vec<Vec<u8>> = (0..60_000).map(|i| format!("key:{i}").into_bytes()).collect();
+    keys.sort_by_key(|k| hash_with(seed, k));
+    let (mut checks, mut during, mut removed) = (0, 0, BTreeSet::new());
+    for (i, k) in keys.iter().enumerate() {
+        db.insert(Entry::new_string(k, b"v"));
+        if db.keys.is_reseeding() {
+            during += 1;
+            if i % 3 == 0 && removed.insert(i / 2) {
+                assert!(db.remove(&keys[i / 2]).is_some());
+            }
+            assert!(db.lookup(&keys[i / 3], 0).is_some() || removed.contains(&(i / 3)));
+            if during % 499 == 1 {
+                assert!(follows(&db));
+                check_all(&db);
+                checks += 1;
+            }
+        }
+    }
+    assert!(db.keys.probe_work().rebuilds >= 1, "the guard was expected to rebuild");
+    assert!(checks > 0, "no check ran mid-migration");
+    while db.cron(true, 10) {}
+    assert!(follows(&db));
+    check_all(&db);
+}
+
+#[test]
+fn a_clustered_shrink_of_many_keys_is_followed_in_steps() {
+    // 40k keys of 300k left after deleting the rest in SCAN order: the shrink moves them under a new seed (before the move
+    // log, in cluster mode it waited until at most 32k were left, as the index recomputed itself at once), and the
+    // index follows the cron's steps.
+    let mut db = indexed();
+    for i in 0..300_000 {
+        db.insert(Entry::new_string(format!("key:{i}").as_bytes(), b"v"));
+    }
+    while db.cron(true, 1000) {}
+    let order = scan_order(&db);
+    for k in &order[..260_000] {
+        db.remove(k);
+    }
+    // The clustering check reads a big table a slice per cron call.
+    for _ in 0..1000 {
+        db.cron(true, 0);
+        if db.keys.is_rehashing() {
+            break;
+        }
+    }
+    assert!(db.keys.is_reseeding(), "the shrink was expected to move the keys under a new seed");
+    let mut rounds = 0;
+    while db.keys.is_reseeding() {
+        // One rehash step of the cron's, then a write and a delete.
+        db.rehash_for_us(0);
+        db.insert(Entry::new_string(format!("new:{rounds}").as_bytes(), b"v"));
+        db.remove(&order[260_000 + rounds]);
+        rounds += 1;
+        if rounds % 97 == 0 {
+            assert!(follows(&db));
+            check_all(&db);
+        }
+    }
+    assert!(rounds > 100, "the migration took {rounds} rounds");
+    assert!(follows(&db));
     check_all(&db);
 }
 
