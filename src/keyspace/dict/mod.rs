@@ -633,11 +633,20 @@ impl<E: DictEntry> Dict<E> {
     /// [`Dict::find`], also handing out the key's hash (another table keyed by the same bytes can reuse it).
     #[inline]
     pub fn find_hashed(&mut self, key: &[u8]) -> (Option<Pos>, HashedKey) {
-        if self.rehashing && !self.logging_moves() {
-            self.rehash_step(1);
+        if self.rehashing {
+            self.lookup_step();
         }
         let hash = self.hash(key);
         (self.locate_at(hash, key), HashedKey { seed: self.seed, hash })
+    }
+
+    /// A lookup's rehash step: one run, except while a logged rebuild migrates (see [`MoveLog`]). A call of its
+    /// own, so that the lookup around it stays small enough to be inlined.
+    #[inline(never)]
+    fn lookup_step(&mut self) {
+        if !self.logging_moves() {
+            self.rehash_step(1);
+        }
     }
 
     #[inline]
