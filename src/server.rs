@@ -314,7 +314,8 @@ impl EventHandler for Server {
 
     fn has_sliced_work(&self) -> bool {
         // Not while a script runs past its time limit: `before_sleep` then only writes replies.
-        crate::state::expire::rehash_pending(&self.state) && !self.state.scripting.is_timedout()
+        (crate::state::expire::rehash_pending(&self.state) || crate::state::expire::expire_slice_pending(&self.state))
+            && !self.state.scripting.is_timedout()
     }
 
     fn before_block(&mut self, el: &mut EventLoop) {
@@ -351,6 +352,7 @@ impl Server {
         if self.state.active_expire_enabled
             && !self.state.persist.stats.loading
             && !self.state.repl.is_replica()
+            && !crate::state::expire::expire_slice_pending(&self.state)
             && self.state.dbs.iter().any(|d| d.expires_len() > 0 || d.has_field_ttls())
         {
             let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
@@ -395,6 +397,9 @@ impl Server {
         // A slice of the cron's rehash grant, after this pass's replies went out (see `state::expire::rehash_slice`).
         if crate::state::expire::rehash_pending(&self.state) {
             crate::latency::timed("dict-cron", || crate::state::expire::rehash_slice(&mut self.state));
+        } else if crate::state::expire::expire_slice_pending(&self.state) {
+            // A slice of the cron's expire cycle (see `state::expire::SLOW_MAX_US`), likewise after the replies.
+            crate::latency::timed("expire-cycle", || crate::state::expire::expire_slice(&mut self.state));
         }
     }
 }
