@@ -45,9 +45,10 @@
 # per million keys; doubled and the scenario restarted, up to twice, when loading the TTLs takes longer), LIMIT_S (600: longest wait for an expiry, free, save, rewrite or sync), SERVER_CPU (1),
 # CLIENT_CPU (0), REPLICA_CPU (CLIENT_CPU), FERREDIS (target/release/ferredis-server, built first unless
 # SKIP_BUILD=1), REDIS (/usr/bin/redis-server), PROBE (a prebuilt benches/latency_probe.rs; by default compiled
-# with rustc into the scratch directory), PROBE_RT (unset; e.g. 10: the prober runs under SCHED_FIFO at that
-# priority (root), so the load generator it shares CLIENT_CPU with cannot hold its sends and reads back, and its
-# figures are the server's delays rather than its own CPU's run queue; the same for both servers), SERVER_ARGS
+# with rustc into the scratch directory), PROBE_RT (10 when run as root with chrt at hand, else unset; 0 turns it
+# off: the prober runs under SCHED_FIFO at that priority, so the load generator it shares CLIENT_CPU with cannot
+# hold its sends and reads back, and its figures are the server's delays rather than its own CPU's run queue; the
+# same for both servers, and the summary's first line says which was used), SERVER_ARGS
 # (unset; options given to both servers after the scenario's, e.g. "--bgsave_cpulist 0 --aof_rewrite_cpulist 0"
 # to run the fork children off the server's CPU).
 set -euo pipefail
@@ -68,6 +69,10 @@ REPLICA_CPU=${REPLICA_CPU:-$CLIENT_CPU}
 FERREDIS=${FERREDIS:-target/release/ferredis-server}
 REDIS=${REDIS:-/usr/bin/redis-server}
 PROBE=${PROBE:-}
+if [ -z "${PROBE_RT+set}" ] && [ "$(id -u)" = 0 ] && command -v chrt >/dev/null 2>&1; then
+    PROBE_RT=10
+fi
+[ "${PROBE_RT:-}" != 0 ] || PROBE_RT=""
 
 fail() { echo "tail_latency: $*" >&2; exit 1; }
 IFS=',' read -r -a SCENARIO_LIST <<<"$SCENARIOS"
