@@ -349,10 +349,13 @@ impl Server {
             self.state.evict.timer = Some(el.add_timer(0));
         }
         // The fast cycle only has work when some key has a TTL; skipping it saves its clock reads per iteration.
-        if self.state.active_expire_enabled
+        if crate::state::expire::expire_slice_pending(&self.state) {
+            // A slice of the cron's slow cycle (see `state::expire::SLOW_MAX_US`) in the fast cycle's place, so
+            // that its deletions reach replicas, the AOF and tracking clients in this pass.
+            crate::latency::timed("expire-cycle", || crate::state::expire::expire_slice(&mut self.state));
+        } else if self.state.active_expire_enabled
             && !self.state.persist.stats.loading
             && !self.state.repl.is_replica()
-            && !crate::state::expire::expire_slice_pending(&self.state)
             && self.state.dbs.iter().any(|d| d.expires_len() > 0 || d.has_field_ttls())
         {
             let started = (crate::latency::threshold_ms() > 0).then(std::time::Instant::now);
@@ -397,9 +400,6 @@ impl Server {
         // A slice of the cron's rehash grant, after this pass's replies went out (see `state::expire::rehash_slice`).
         if crate::state::expire::rehash_pending(&self.state) {
             crate::latency::timed("dict-cron", || crate::state::expire::rehash_slice(&mut self.state));
-        } else if crate::state::expire::expire_slice_pending(&self.state) {
-            // A slice of the cron's expire cycle (see `state::expire::SLOW_MAX_US`), likewise after the replies.
-            crate::latency::timed("expire-cycle", || crate::state::expire::expire_slice(&mut self.state));
         }
     }
 }

@@ -310,6 +310,11 @@ impl Db {
         match &mut self.slots {
             None => None,
             Some(ix) => {
+                // Lookups take no step of a rebuild whose moves the index follows (see `dict::MoveLog`): inserts
+                // and removals do, as other tables' lookups would.
+                if self.keys.is_reseeding() {
+                    self.keys.rehash_step(1);
+                }
                 ix.sync(&mut self.keys);
                 Some(ix.note(&self.keys, key))
             }
@@ -410,6 +415,11 @@ impl Db {
     /// Deletes `key` if its TTL has passed. Returns true when the key is expired (during CLIENT PAUSE it is left in
     /// place: see [`set_expire_paused`]).
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        if self.slots.is_some() && self.keys.is_reseeding() {
+            // The step a lookup would take (see `Db::slot_note`): the active expiry cycle's deletions move a
+            // rebuild on, as they do without the index.
+            self.keys.rehash_step(1);
+        }
         match self.keys.find(key) {
             Some(p) => self.expire_at_if_needed(p, now_ms),
             None => false,
@@ -602,7 +612,11 @@ impl Db {
         self.file_new(&mut e);
         let has = e.has_expire();
         let note = self.slot_note(e.key());
-        self.keys.insert_new(e)?;
+        if let Err(e) = self.keys.insert_new(e) {
+            // Present: nothing to index, but the insert's rehash step may have logged moves.
+            self.slot_added(note, false);
+            return Err(e);
+        }
         self.slot_added(note, true);
         if has {
             self.expires += 1;
@@ -757,7 +771,9 @@ impl Db {
         let rehashing = self.keys.is_rehashing();
         match &mut self.slots {
             Some(ix) if self.keys.is_reseeding() => {
-                // The index follows each step's logged moves, inside the same budget.
+                // The index follows each step's logged moves, inside the same budget (first those of a rebuild
+                // begun by the cron's shrink, which only a door would have noticed).
+                ix.sync(&mut self.keys);
                 let start = std::time::Instant::now();
                 while self.keys.rehash_step(100) {
                     ix.sync(&mut self.keys);

@@ -27,7 +27,8 @@
 //! hashes), which it takes from the old generation to the new after the call that moved it. The work thus
 //! follows the migration's bounded steps; no door recomputes the index. A key noted for removal is looked up in
 //! the generation of the table that holds it. Listing reads each generation's fragments in its own table.
-//! Between a cron shrink that began a rebuild outside a door and the next door, listing falls back to a scan.
+//! When the index is behind the dict (a cron shrink began a rebuild, and no door or rehash slice came since),
+//! listing falls back to a scan.
 //!
 //! The doors: every insert and remove of [`Db`](super::db::Db) (`insert*`, `remove`, lazy expiry, `clear`,
 //! `take_keys`, `swap_data`, `insert_new`) notes the key here when the index is on; handlers never touch it. The
@@ -409,6 +410,7 @@ impl SlotIndex {
             let (mixed, mut moves) = log.drain();
             let applied = !mixed && self.begin(from, to) && moves.all(|m| self.apply(m));
             drop(moves);
+            keys.move_log().trim();
             if !applied {
                 return self.rebuild(keys);
             }
@@ -430,15 +432,22 @@ impl SlotIndex {
     /// Makes the generations those of a migration from seed `from` to `to`: when it has just begun, the current
     /// generation becomes the old one. False when they cannot be (the index lost track of the dict).
     fn begin(&mut self, from: u64, to: u64) -> bool {
-        match &self.old {
-            Some(old) => old.seed == from && self.cur.seed == to,
-            None if self.cur.seed == from => {
-                let cur = std::mem::replace(&mut self.cur, Gen::empty(to));
-                self.old = Some(Box::new(cur));
-                true
+        if let Some(old) = &self.old {
+            if old.seed == from && self.cur.seed == to {
+                return true;
             }
-            None => false,
+            if old.total != 0 {
+                return false;
+            }
+            // A migration whose end no door saw before the next began: nothing of it is left.
+            self.old = None;
         }
+        if self.cur.seed != from {
+            return false;
+        }
+        let cur = std::mem::replace(&mut self.cur, Gen::empty(to));
+        self.old = Some(Box::new(cur));
+        true
     }
 
     /// One logged move: the key's fragment leaves the old generation, its new one joins the current.

@@ -72,13 +72,14 @@ pub fn expire_slice_pending(state: &ServerState) -> bool {
     state.expire_cycle.slow_credit_us > 0
 }
 
-/// Spends up to [`SLOW_MAX_US`] of what the cron's slow cycle left of its share (called before the loop polls
-/// again, after the pass's replies are written, while [`expire_slice_pending`]; the fast cycle waits meanwhile).
+/// Spends up to [`SLOW_MAX_US`] of what the cron's slow cycle left of its share (called before the loop sleeps,
+/// in the fast cycle's place, while [`expire_slice_pending`]). Not on a replica or while loading: the share is
+/// dropped then, so the loop does not keep polling for it.
 pub fn expire_slice(state: &mut ServerState) {
     if !expire_slice_pending(state) {
         return;
     }
-    if state.repl.is_replica() {
+    if state.repl.is_replica() || state.persist.stats.loading {
         state.expire_cycle.slow_credit_us = 0;
         return;
     }
@@ -90,7 +91,10 @@ fn run_cycle(state: &mut ServerState, kind: CycleKind) {
     crate::state::notify::sync(state);
     active_expire_cycle_with_effort(state, kind, effort);
     state.drain_expired(true);
-    field_expire_cycle(state, kind != CycleKind::Slow);
+    // Hash fields have their own slow call in the cron and fast calls between passes, not in slices.
+    if kind != CycleKind::Slice {
+        field_expire_cycle(state, kind == CycleKind::Fast);
+    }
     // `expired` keyspace events of the keys this cycle deleted.
     crate::state::notify::after_command(state, None);
 }
@@ -101,6 +105,10 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, kind: CycleKind,
     // What is left of the slow cycle's share: taken here, and given back below when this cycle stops at its time
     // limit (a cycle that returns early, or finds nothing more to do, leaves none).
     let credit = if fast { 0 } else { std::mem::take(&mut state.expire_cycle.slow_credit_us) };
+    if kind == CycleKind::Slow && credit > 0 {
+        // The last share was not used up before this cron call: it was cut short all the same.
+        state.stats.expired_time_cap_reached_count += 1;
+    }
     if !state.active_expire_enabled || state.dbs.is_empty() {
         return;
     }
@@ -155,8 +163,7 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, kind: CycleKind,
                 break;
             }
             // A very sparse table makes sampling expensive; wait for the cron to shrink it, unless the shrink itself
-            // waits for its clustering check (a big table's is read a slice per cron call) or, in cluster mode, for
-            // fewer keys (see `Dict::shrink_to`).
+            // waits for its clustering check (a big table's is read a slice per cron call; see `Dict::shrink_to`).
             let keys = db.keys.len() as u64;
             let slots = db.keys.capacity() as u64;
             if slots > crate::keyspace::dict::MIN_SIZE as u64 && keys * 100 / slots < 1 && !db.keys.shrink_waiting() {
@@ -229,8 +236,11 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, kind: CycleKind,
     let us = state.expire_cycle.us_remainder + spent_us;
     state.stats.expire_cycle_cpu_ms += us / 1000;
     state.expire_cycle.us_remainder = us % 1000;
-    let current = if total_sampled > 0 { total_expired as f64 / total_sampled as f64 } else { 0.0 };
-    state.stats.expired_stale_perc = current * 0.05 + state.stats.expired_stale_perc * 0.95;
+    // The stale estimate moves once per cycle as in Redis: a slow cycle's slices count as one, the last.
+    if kind != CycleKind::Slice || state.expire_cycle.slow_credit_us == 0 {
+        let current = if total_sampled > 0 { total_expired as f64 / total_sampled as f64 } else { 0.0 };
+        state.stats.expired_stale_perc = current * 0.05 + state.stats.expired_stale_perc * 0.95;
+    }
 }
 
 /// How long one call of [`field_expire_cycle`] may hold the loop: the cron's call, and a fast call before the event
@@ -643,6 +653,12 @@ mod tests {
         s.dbs[0].set_expire(b"a", 1);
         s.expire_cycle.slow_credit_us = 10_000;
         s.active_expire_enabled = false;
+        expire_slice(&mut s);
+        assert!(!expire_slice_pending(&s));
+        assert_eq!(s.dbs[0].len(), 1);
+        s.active_expire_enabled = true;
+        s.expire_cycle.slow_credit_us = 10_000;
+        s.persist.stats.loading = true;
         expire_slice(&mut s);
         assert!(!expire_slice_pending(&s));
         assert_eq!(s.dbs[0].len(), 1);

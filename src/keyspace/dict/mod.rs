@@ -623,7 +623,7 @@ impl<E: DictEntry> Dict<E> {
         self.at_mut(p)
     }
 
-    /// Where `key` sits (after one rehash step); use with [`Dict::at`]/[`Dict::at_mut`]/[`Dict::remove_at`] to
+    /// Where `key` sits (after one rehash step, unless a rebuild whose moves are logged migrates: see [`MoveLog`]); use with [`Dict::at`]/[`Dict::at_mut`]/[`Dict::remove_at`] to
     /// avoid looking the key up twice.
     #[inline]
     pub fn find(&mut self, key: &[u8]) -> Option<Pos> {
@@ -1361,8 +1361,8 @@ impl<E: DictEntry> Dict<E> {
     }
 
     /// The hash seed in use: a key's [`Dict::hash`] changes when this does (the dict was emptied, or a rebuild by
-    /// the probe guard or a clustering shrink began). The cluster slot index keeps hash fragments and rebuilds
-    /// them when it sees a new seed.
+    /// the probe guard or a clustering shrink began). The cluster slot index keeps hash fragments and follows a
+    /// rebuild through the [`MoveLog`].
     #[inline]
     pub fn seed(&self) -> u64 {
         self.seed

@@ -75,6 +75,13 @@ impl MoveLog {
         self.moves.is_empty() && !self.mixed
     }
 
+    /// Gives back a big buffer once drained (a rebuild finished at once logs every element).
+    pub fn trim(&mut self) {
+        if self.moves.is_empty() && self.moves.capacity() > 4096 {
+            self.moves = Vec::new();
+        }
+    }
+
     /// Hands the records to the reader (which applies them in order), leaving the log empty.
     pub fn drain(&mut self) -> (bool, std::vec::Drain<'_, Moved>) {
         let mixed = std::mem::take(&mut self.mixed);
