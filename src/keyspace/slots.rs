@@ -158,7 +158,11 @@ impl Frags {
         let at = i * FRAG_BYTES;
         self.0.drain(at..at + FRAG_BYTES);
         let v = &mut self.0;
-        if v.capacity() > 16 * FRAG_BYTES && v.len() < v.capacity() / 2 {
+        if v.is_empty() {
+            // An emptied slot holds no allocation: a generation dropped once its keys are gone (at the end of a
+            // rebuild's migration) then frees one array, not one per slot (16384 frees, milliseconds).
+            *v = Vec::new();
+        } else if v.capacity() > 16 * FRAG_BYTES && v.len() < v.capacity() / 2 {
             v.shrink_to(v.len() + v.len() / 8);
         }
         true
