@@ -4,7 +4,8 @@
 # the load. Once the TTL has passed, DBSIZE is sampled every 100 ms and the script reports how long each server
 # needs to delete 50%, 90% and 100% of the expired keys by active expiry alone (and the server CPU spent).
 # Target: ferredis no slower than Redis to reach 100%.
-# Knobs: KEYS, TTL_MS, LIMIT_S (give up after this many seconds, default 60), FERREDIS, REDIS, SKIP_BUILD.
+# Knobs: KEYS, TTL_MS, LIMIT_S (give up after this many seconds, default 60), CLUSTER (1: both servers in cluster
+# mode, one node owning every slot, so ferredis keeps its slot index), FERREDIS, REDIS, SKIP_BUILD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
@@ -33,10 +34,16 @@ for label in ferredis redis; do
     bin=$FERREDIS
     [ "$label" = redis ] && bin=$REDIS
     port=$(free_port)
-    "$bin" --port "$port" --save "" --appendonly no --daemonize no --logfile "$WORK/$label.log" &
+    cluster=()
+    [ "${CLUSTER:-0}" = 1 ] && cluster=(--cluster-enabled yes --cluster-config-file "$WORK/$label-nodes.conf")
+    "$bin" --port "$port" --save "" --appendonly no --daemonize no --logfile "$WORK/$label.log" "${cluster[@]}" &
     pid=$!
     PIDS+=("$pid")
     for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+    if [ "${CLUSTER:-0}" = 1 ]; then
+        redis-cli -p "$port" cluster addslotsrange 0 16383 >/dev/null
+        for _ in $(seq 100); do redis-cli -p "$port" cluster info | grep -q cluster_state:ok && break; sleep 0.05; done
+    fi
     start=$(date +%s%N)
     redis-cli -p "$port" --pipe <"$WORK/load.resp" >/dev/null
     # Wait until the TTL has passed for every key (counted from the start of the load).

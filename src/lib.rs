@@ -71,6 +71,7 @@
 //!                              DEBUG RELOAD/LOADAOF, a full sync;  swap_dbs (SWAPDB);  replace_dbs (swapdb
 //!                              load);  install_loaded_dbs (a load into emptied databases: no WATCH, as Redis)
 //!  any insert or remove ─────▶ Db::insert*/remove/clear/take_keys/swap_data: the cluster slot index
+//!                              (and the keyspace dict's move log, which the index drains at those doors)
 //! ```
 //!
 //! - **Admission** is one check sequence for both origins, a client's command (Redis's `processCommand`) and a
