@@ -1248,7 +1248,7 @@ impl<E: DictEntry> Dict<E> {
             old.used -= 1;
             let h = hash_with(seed, e.key());
             if let Some(log) = log.as_deref_mut() {
-                log.push(&e, h);
+                log.push(e.key(), e.group(), h);
             }
             self.work.displacement += new.place(h, e) as u64;
             moved += 1;

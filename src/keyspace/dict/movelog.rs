@@ -57,10 +57,12 @@ impl MoveLog {
         Some(self)
     }
 
-    /// Records `e`, whose hash under [`MoveLog::to`] is `new_hash`, moved.
-    #[inline]
-    pub(super) fn push<E: DictEntry>(&mut self, e: &E, new_hash: u64) {
-        self.moves.push(Moved { old_hash: hash_with(self.from, e.key()), new_hash, group: e.group() });
+    /// Records the element with `key` in `group`, whose hash under [`MoveLog::to`] is `new_hash`, moved (not
+    /// generic: one copy for every entry type's migration step).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn push(&mut self, key: &[u8], group: u16, new_hash: u64) {
+        self.moves.push(Moved { old_hash: hash_with(self.from, key), new_hash, group });
     }
 
     /// Drops the records (the dict emptied: there is nothing left to index).
