@@ -307,17 +307,19 @@ impl Db {
     /// Notes `key` with the slot index before it enters or leaves the dict (None when there is no index).
     #[inline]
     fn slot_note(&mut self, key: &[u8]) -> Option<slots::Pending> {
-        match &mut self.slots {
-            None => None,
-            Some(ix) => {
-                // Lookups take no step of a rebuild whose moves the index follows (see `dict::MoveLog`): inserts
-                // and removals do, as other tables' lookups would.
-                if self.keys.is_reseeding() {
-                    self.keys.rehash_step(1);
-                }
-                ix.sync(&mut self.keys);
-                Some(ix.note(&self.keys, key))
-            }
+        self.slots.as_ref()?;
+        self.step_logged_rebuild();
+        let ix = self.slots.as_mut()?;
+        ix.sync(&mut self.keys);
+        Some(ix.note(&self.keys, key))
+    }
+
+    /// Lookups take no step of a rebuild whose moves the slot index follows (see `dict::MoveLog`): the doors that
+    /// insert, remove or expire a key take it instead, before they note the key, as other tables' lookups would.
+    #[inline]
+    fn step_logged_rebuild(&mut self) {
+        if self.slots.is_some() && self.keys.is_reseeding() {
+            self.keys.rehash_step(1);
         }
     }
 
@@ -415,11 +417,8 @@ impl Db {
     /// Deletes `key` if its TTL has passed. Returns true when the key is expired (during CLIENT PAUSE it is left in
     /// place: see [`set_expire_paused`]).
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
-        if self.slots.is_some() && self.keys.is_reseeding() {
-            // The step a lookup would take (see `Db::slot_note`): the active expiry cycle's deletions move a
-            // rebuild on, as they do without the index.
-            self.keys.rehash_step(1);
-        }
+        // The active expiry cycle's deletions move a rebuild on, as they do without the index.
+        self.step_logged_rebuild();
         match self.keys.find(key) {
             Some(p) => self.expire_at_if_needed(p, now_ms),
             None => false,
@@ -781,7 +780,6 @@ impl Db {
                         break;
                     }
                 }
-                ix.sync(&mut self.keys);
             }
             _ if rehashing => {
                 self.keys.rehash_for_us(budget_us);

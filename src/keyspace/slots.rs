@@ -311,9 +311,7 @@ impl Gen {
     fn of(keys: &Dict<Entry>, seed: u64) -> Gen {
         let mut g = Gen::empty(seed);
         for e in keys.elements_under(seed) {
-            if g.slots.is_empty() {
-                g.slots = (0..SLOTS).map(|_| Slot::default()).collect();
-            }
+            g.ensure_slots();
             g.slots[key_hash_slot(e.key())].push_unsorted(fragment(hash_with(seed, e.key())));
             g.total += 1;
         }
@@ -331,10 +329,15 @@ impl Gen {
         self.slots.get(slot).unwrap_or(&NO_KEYS)
     }
 
-    fn add(&mut self, slot: usize, frag: u32) {
+    /// The per-slot array, made when the first key arrives.
+    fn ensure_slots(&mut self) {
         if self.slots.is_empty() {
             self.slots = (0..SLOTS).map(|_| Slot::default()).collect();
         }
+    }
+
+    fn add(&mut self, slot: usize, frag: u32) {
+        self.ensure_slots();
         self.slots[slot].insert(frag);
         self.total += 1;
     }

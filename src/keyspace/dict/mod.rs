@@ -623,8 +623,8 @@ impl<E: DictEntry> Dict<E> {
         self.at_mut(p)
     }
 
-    /// Where `key` sits (after one rehash step, unless a rebuild whose moves are logged migrates: see [`MoveLog`]); use with [`Dict::at`]/[`Dict::at_mut`]/[`Dict::remove_at`] to
-    /// avoid looking the key up twice.
+    /// Where `key` sits (after one rehash step, unless a rebuild whose moves are logged migrates: see
+    /// [`MoveLog`]); use with [`Dict::at`]/[`Dict::at_mut`]/[`Dict::remove_at`] to avoid looking the key up twice.
     #[inline]
     pub fn find(&mut self, key: &[u8]) -> Option<Pos> {
         self.find_hashed(key).0

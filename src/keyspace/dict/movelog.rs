@@ -36,10 +36,10 @@ pub struct MoveLog {
     /// The seed they are placed under now.
     pub to: u64,
     /// Moves of two different migrations were logged before a drain (never in the server; see the module
-    /// documentation): the reader cannot apply them and recomputes.
-    pub mixed: bool,
-    /// The moves, oldest first.
-    pub moves: Vec<Moved>,
+    /// documentation): the reader cannot apply them and recomputes. [`MoveLog::drain`] hands it out.
+    mixed: bool,
+    /// The moves, oldest first ([`MoveLog::drain`]).
+    moves: Vec<Moved>,
 }
 
 impl MoveLog {
