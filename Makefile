@@ -244,40 +244,27 @@ check-ports:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --lib --document-private-items
 
-run: release
-	./target/release/ferredis-server
+# make run ARGS='--port 7000 --appendonly yes' passes ARGS to the server (a config file path first, as redis-server).
+# The port already taken (a system Redis on 6379, say) is said before the build, not after it (unless a config
+# file, which may set another port, comes first).
+ARGS ?=
+run:
+	@port=$$(printf '%s\n' $(ARGS) | awk 'NR == 1 && !/^-/ {exit} p {print; exit} $$0 == "--port" {p = 1} END {}'); \
+	case "$(firstword $(ARGS))" in ""|-*) port=$${port:-6379} ;; esac; \
+	if [ -n "$$port" ] && command -v ss >/dev/null 2>&1 && ss -Hltn "sport = :$$port" 2>/dev/null | grep -q .; then \
+		echo "make run: port $$port is taken ($$(ss -Hltnp "sport = :$$port" 2>/dev/null | grep -o 'users:.*' | head -1));"; \
+		echo "          stop that server (a Debian redis-server: sudo systemctl disable --now redis-server) or"; \
+		echo "          run on another port: make run ARGS='--port 7000'"; exit 1; \
+	fi
+	$(MAKE) --no-print-directory release
+	./target/release/ferredis-server $(ARGS)
 
-# Debian packages the differential, client and CLI tests compare against (and tmux for the interactive
-# ferredis-cli test); installed only when missing.
+# What the tests compare against (Debian's redis-server and tools, lua5.1, iproute2, tmux, the Prometheus exporter,
+# redis-py into target/pydeps), installed only when missing, with their services neither started nor enabled:
+# tests/deps.sh says what it installs before it does. FERREDIS_NO_INSTALL=1 installs nothing (tests whose oracle is
+# missing print `skipped: ...`).
 deps:
-	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1 \
-		|| ! command -v redis-benchmark >/dev/null 2>&1 || ! command -v luac5.1 >/dev/null 2>&1; then \
-		echo "installing redis-server, redis-tools and lua5.1"; \
-		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools lua5.1; \
-	fi
-	@# The Debian package starts a system redis on 6379; the tests never use that port, so it can stay.
-	@# tests/protocol/protected_mode.rs reaches the server from a network namespace it creates with `ip` (iproute2).
-	@if ! command -v ip >/dev/null 2>&1; then \
-		echo "installing iproute2"; \
-		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y iproute2; \
-	fi
-	@# tmux drives ferredis-cli's interactive mode in tests/cli/cli_interactive.rs (skipped without it).
-	@if ! command -v tmux >/dev/null 2>&1; then \
-		echo "installing tmux"; \
-		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y tmux; \
-	fi
-	@# tests/cluster/cluster_redispy.rs drives redis-py's RedisCluster, installed from PyPI into target/pydeps (skipped,
-	@# and says so, when it cannot be installed).
-	@if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then \
-		echo "installing python3 and pip"; \
-		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-pip \
-			|| echo "WARNING: python3-pip not installed; tests/cluster/cluster_redispy.rs will skip"; \
-	fi
-	@if ! PYTHONPATH=target/pydeps python3 -c 'import redis.cluster' >/dev/null 2>&1; then \
-		echo "installing redis-py into target/pydeps"; \
-		PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
-			--target target/pydeps redis || echo "WARNING: redis-py not installed; tests/cluster/cluster_redispy.rs will skip"; \
-	fi
+	@tests/deps.sh
 
 toolchain:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt

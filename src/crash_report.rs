@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! === REDIS BUG REPORT START: Cut & paste starting from here ===
-//! pid:M date # ferredis 0.1.0 crashed by signal: 11, si_code: 0      (or the ASSERTION FAILED / Guru Meditation lines)
+//! pid:M date # ferredis 1.0.0 crashed by signal: 11, si_code: 0      (or the ASSERTION FAILED / Guru Meditation lines)
 //! pid:M date # Crashed running the instruction at: 0x...
 //! ------ STACK TRACE ------         backtrace with demangled symbol names
 //! ------ INFO OUTPUT ------         INFO all

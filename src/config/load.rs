@@ -115,10 +115,12 @@ pub(super) fn read_file(path: &str) -> Result<Vec<u8>, ConfigError> {
 // ---------------------------------------------------------------------------------------------------------------
 // Command line
 
-/// `--version` text, in Redis's layout.
+/// `--version` text, in Redis's layout and field positions (`Redis server v=7.0.15 sha=... malloc=... bits=...
+/// build=...`, Valkey's `Valkey server v=...`), so that scripts which split it on spaces read ferredis's version as
+/// the third field. The Redis version ferredis matches is INFO's `redis_version`, not this.
 pub fn version_line() -> String {
     format!(
-        "ferredis-server v={FERREDIS_VERSION} sha={}:{} malloc=libc bits={} build={}",
+        "ferredis server v={FERREDIS_VERSION} sha={}:{} malloc=libc bits={} build={}",
         env!("FERREDIS_GIT_SHA1"),
         env!("FERREDIS_GIT_DIRTY"),
         usize::BITS,

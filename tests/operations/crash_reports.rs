@@ -51,7 +51,10 @@ fn debug_segfault_reports_and_dies_by_sigsegv() {
     assert_eq!(c.cmd(&["SET", "k", "v"]), b"+OK\r\n");
     let (st, text) = crash_with(&mut srv, &log, &["DEBUG", "SEGFAULT"]);
     assert_eq!(st.signal(), Some(libc::SIGSEGV), "{st:?}");
-    assert!(text.contains(" # ferredis 0.1.0 crashed by signal: 11, si_code: 2"), "{text}");
+    assert!(
+        text.contains(&format!(" # ferredis {} crashed by signal: 11, si_code: 2", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
     assert!(text.contains(" # Accessing address: 0x"), "{text}");
     assert!(text.contains(" # Crashed running the instruction at: 0x"), "{text}");
     assert_full_report(&text, "ferredis::command::debug::crash_segfault");

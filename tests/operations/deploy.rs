@@ -570,7 +570,7 @@ fn make_install_puts_binaries_config_and_unit_in_place() {
     assert_eq!(mode & 0o777, 0o755);
     let installed = root.join("usr/local/bin/ferredis-server");
     let out = Command::new(&installed).arg("--version").output().expect("run the installed server");
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ferredis-server v="));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ferredis server v="));
     // ferredis-sentinel is the server under the name that starts a sentinel.
     let link = std::fs::read_link(root.join("usr/local/bin/ferredis-sentinel")).expect("a symbolic link");
     assert_eq!(link, Path::new("ferredis-server"));

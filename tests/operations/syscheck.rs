@@ -1,6 +1,6 @@
 //! The machine checks (`src/sys/syscheck.rs`): `--check-system` and the start-up warnings agree with redis-server's
 //! on this machine, and with transparent huge pages set to `always` the server turns them off for itself
-//! (`disable-thp yes`) or warns (`disable-thp no`), as Redis does.
+//! (`disable-thp yes`) or warns (`disable-thp no`), as Redis does; `--version` keeps redis-server's fields.
 
 use crate::common;
 
@@ -143,4 +143,29 @@ fn a_maxmemory_under_a_megabyte_is_warned_about_in_redis_words() {
     assert_eq!(ours_w, theirs_w);
     let quiet = Server::start(Kind::Ferredis, &["--maxmemory", "2mb"]);
     assert_eq!(line(&quiet), None, "{}", quiet.full_log());
+}
+
+/// `--version` keeps redis-server's field positions (`<name> server v=<version> sha=<sha>:<dirty> malloc=<allocator>
+/// bits=<bits> build=<id>`), so that scripts that split redis-server's or valkey-server's line read ours; the version
+/// is ferredis's own (Cargo.toml's), and `-v` prints the same line.
+#[test]
+fn version_line_has_redis_servers_fields() {
+    fn fields(bin: &std::path::Path, flag: &str) -> Vec<String> {
+        let out = Command::new(bin).arg(flag).output().expect("run --version");
+        assert!(out.status.success(), "{bin:?} {flag}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim_end().split(' ').map(str::to_string).collect()
+    }
+    let ours = fields(&Kind::Ferredis.bin(), "--version");
+    assert_eq!(ours[..2], ["ferredis", "server"], "{ours:?}");
+    assert_eq!(ours[2], format!("v={}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(fields(&Kind::Ferredis.bin(), "-v"), ours);
+    let keys = |f: &[String]| f[2..].iter().map(|w| w.split('=').next().unwrap_or("").to_string()).collect::<Vec<_>>();
+    assert_eq!(keys(&ours), ["v", "sha", "malloc", "bits", "build"], "{ours:?}");
+    if !common::pair::have_redis() {
+        return;
+    }
+    let redis = fields(&Kind::Redis.bin(), "--version");
+    assert_eq!(redis.len(), ours.len(), "{redis:?} against {ours:?}");
+    assert_eq!(keys(&redis), keys(&ours));
+    assert_eq!(redis[1], ours[1]);
 }
