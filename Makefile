@@ -45,6 +45,11 @@
 #                deterministic, so usable on a loaded machine (needs valgrind and strace)
 #   make static  fully static release binaries (ferredis-server, ferredis-cli when the crate has it, the check tools)
 #                in target/static/, with their sizes
+#   make dist    release tarballs in target/dist/: the static server, CLI, sentinel link and checkers with the
+#                configs, units, README, CHANGELOG, LICENSE and THIRD-PARTY.md, for x86_64 and aarch64 (cross-built
+#                with the toolchain's rust-lld), and SHA256SUMS; each is unpacked and run alone (deploy/dist.sh)
+#   make msrv    builds the library and binaries with Cargo.toml's rust-version (the toolchain added by rustup),
+#                so that the declared minimum stays true
 #   make install release build, then installs into $(DESTDIR)$(PREFIX) (default /usr/local): bin/ferredis-*
 #                (ferredis-sentinel a link to ferredis-server), /etc/ferredis/ferredis.conf and sentinel.conf (existing
 #                ones are kept), lib/systemd/system/ferredis.service and ferredis-sentinel.service, and
@@ -66,7 +71,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static install conf check-ports doc run test test-io-threads deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-tail bench-hfe bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static dist msrv test-banner install conf check-ports doc run test test-io-threads deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-tail bench-hfe bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -114,10 +119,15 @@ MUSL_TRIPLE      ?= $(firstword $(subst -, ,$(TARGET_TRIPLE)))-unknown-linux-mus
 # Where make static builds (its own directory, so that a static build can run beside the test build: .ci/run starts
 # it in the background, and cargo would otherwise make one wait for the other's lock on target/).
 STATIC_TARGET_DIR ?= target
+# Where the binaries go (deploy/dist.sh builds each architecture into its own), more rustc flags (a cross build's
+# linker) and the command that strips (IN OUT; the host's `strip` by default, which knows only the host's format).
+STATIC_OUT ?= target/static
+STATIC_EXTRA_RUSTFLAGS ?=
+STATIC_STRIP ?=
 STATIC_RUSTFLAGS := -C target-feature=+crt-static -C relocation-model=static -C llvm-args=-inline-threshold=$(STATIC_INLINE)
 
 static:
-	@set -e; triple='$(TARGET_TRIPLE)'; toolchain=; zflags=; rustflags='$(STATIC_RUSTFLAGS)'; how="glibc"; \
+	@set -e; triple='$(TARGET_TRIPLE)'; toolchain=; zflags=; rustflags='$(STATIC_RUSTFLAGS) $(STATIC_EXTRA_RUSTFLAGS)'; how="glibc"; \
 	if [ '$(STATIC_LIBC)' = musl ]; then \
 		if [ '$(STATIC_BUILD_STD)' != no ] && rustup run nightly rustc -V >/dev/null 2>&1 \
 			&& { rustup +nightly component list --installed 2>/dev/null | grep -q '^rust-src' \
@@ -140,21 +150,22 @@ static:
 	echo "RUSTFLAGS='$$rustflags' CARGO_PROFILE_RELEASE_OPT_LEVEL=$(STATIC_OPT_LEVEL) $(CARGO) $$toolchain build --release --target $$triple $$zflags"; \
 	RUSTFLAGS="$$rustflags" CARGO_PROFILE_RELEASE_OPT_LEVEL=$(STATIC_OPT_LEVEL) CARGO_TARGET_DIR='$(STATIC_TARGET_DIR)' \
 		$(CARGO) $$toolchain build --release --target $$triple $$zflags; \
-	mkdir -p target/static; \
+	mkdir -p $(STATIC_OUT); \
 	for b in $(BINARIES); do \
 		src='$(STATIC_TARGET_DIR)'/$$triple/release/$$b; \
 		[ -f $$src ] || { [ $$b != ferredis-server ] && continue; echo "$$src is missing"; exit 1; }; \
-		cp $$src target/static/$$b; \
-		if ldd target/static/$$b 2>&1 | grep -Eq "not a dynamic executable|statically linked"; then \
-			echo "target/static/$$b: $$(ldd target/static/$$b 2>&1 | tr -d '\t')"; \
+		cp $$src $(STATIC_OUT)/$$b; \
+		if ldd $(STATIC_OUT)/$$b 2>&1 | grep -Eq "not a dynamic executable|statically linked"; then \
+			echo "$(STATIC_OUT)/$$b: $$(ldd $(STATIC_OUT)/$$b 2>&1 | tr -d '\t')"; \
 		else \
-			echo "target/static/$$b is dynamically linked:"; ldd target/static/$$b; exit 1; \
+			echo "$(STATIC_OUT)/$$b is dynamically linked:"; ldd $(STATIC_OUT)/$$b; exit 1; \
 		fi; \
-		strip -o target/static/$$b.stripped target/static/$$b; \
-		echo "size: $$(stat -c %s target/static/$$b) bytes (symbols kept for crash reports)," \
-			"stripped: $$(stat -c %s target/static/$$b.stripped) bytes"; \
+		if [ -n '$(STATIC_STRIP)' ]; then $(STATIC_STRIP) $(STATIC_OUT)/$$b $(STATIC_OUT)/$$b.stripped; \
+		else strip -o $(STATIC_OUT)/$$b.stripped $(STATIC_OUT)/$$b; fi; \
+		echo "size: $$(stat -c %s $(STATIC_OUT)/$$b) bytes (symbols kept for crash reports)," \
+			"stripped: $$(stat -c %s $(STATIC_OUT)/$$b.stripped) bytes"; \
 	done; \
-	size=$$(stat -c %s target/static/ferredis-server.stripped); \
+	size=$$(stat -c %s $(STATIC_OUT)/ferredis-server.stripped); \
 	if [ $$size -le $(STATIC_BUDGET) ]; then \
 		echo "make static: ferredis-server stripped $$size bytes, within the $(STATIC_BUDGET)-byte budget"; \
 	elif [ -n "$$toolchain" ]; then \
@@ -162,8 +173,22 @@ static:
 	else \
 		echo "make static: ferredis-server stripped $$size bytes, over the $(STATIC_BUDGET)-byte budget ($$how)"; \
 	fi; \
-	printf '%s\n%s\n' "$$triple" "$$how" > target/static.build; \
-	echo "make static: built for $$triple ($$how) in target/static (the build is named in target/static.build)"
+	printf '%s\n%s\n' "$$triple" "$$how" > $(STATIC_OUT).build; \
+	echo "make static: built for $$triple ($$how) in $(STATIC_OUT) (the build is named in $(STATIC_OUT).build)"
+
+# Release tarballs (deploy/dist.sh says what is in them and how each is checked). DIST_ARCHES picks architectures.
+DIST_ARCHES ?=
+dist:
+	deploy/dist.sh $(DIST_ARCHES)
+
+# The oldest Rust that builds what users build (library and binaries; the dev-dependencies may need newer).
+MSRV := $(shell sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
+msrv:
+	@if ! rustup run $(MSRV) rustc -V >/dev/null 2>&1 && ! rustup toolchain install $(MSRV) --profile minimal; then \
+		echo "msrv: SKIPPED (rustup could not install Rust $(MSRV))"; exit 0; fi; \
+	echo "== cargo +$(MSRV) check --lib --bins (Cargo.toml's rust-version)"; \
+	CARGO_TARGET_DIR=target/msrv $(CARGO) +$(MSRV) check --locked --lib --bins; rc=$$?; \
+	if [ "$(PORTS_CLEAN)" = 1 ]; then rm -rf target/msrv; fi; exit $$rc
 
 # Install layout. The unit goes to $(PREFIX)/lib/systemd/system, the directory systemd reads for locally
 # installed software (/usr/local/lib/systemd/system by default); /etc/systemd/system stays the administrator's.
@@ -284,14 +309,14 @@ unit:
 # non-zero if any step failed.
 # The test binaries run two at a time (tests/run-binaries.sh says how and why); each step prints its time.
 # The last lines name every failed step and failing test (a CI log is often read from its tail).
-test: deps toolchain
+test: test-banner deps toolchain
 	@status=0; failed=""; t0=$$(date +%s); t=$$t0; \
 	export FAILED_TESTS_FILE=$$(mktemp); \
 	took() { echo "== $$1 took $$(($$(date +%s) - t))s"; t=$$(date +%s); }; \
 	fail() { status=1; failed="$$failed $$1"; }; \
 	echo "== cargo fmt --check"; $(CARGO) fmt --all -- --check || fail fmt; took "fmt"; \
 	echo "== cargo clippy"; $(CARGO) clippy --all-targets -- -D warnings || fail clippy; took "clippy"; \
-	extra="check-ports doc"; if [ "$(FUZZ_SMOKE)" = 1 ]; then extra="$$extra fuzz-smoke"; fi; \
+	extra="check-ports doc msrv"; if [ "$(FUZZ_SMOKE)" = 1 ]; then extra="$$extra fuzz-smoke"; fi; \
 	echo "== cargo test (and make $$extra beside it)"; \
 	EXTRA_TARGETS="$$extra" MAKE="$(MAKE)" tests/run-binaries.sh || fail "test-binaries"; \
 	took "the test binaries and make $$extra"; \
@@ -300,6 +325,12 @@ test: deps toolchain
 	if [ $$status != 0 ]; then echo "make test: FAILED:$$failed"; cat "$$FAILED_TESTS_FILE"; fi; \
 	rm -f "$$FAILED_TESTS_FILE"; \
 	exit $$status
+
+test-banner:
+	@echo "make test: installs what is missing (tests/deps.sh: Debian packages with apt-get, redis-py into"
+	@echo "  target/pydeps; rustfmt, clippy and the cross-check targets with rustup), then builds into target/"
+	@echo "  (about 6 GB) and runs fmt, clippy, the docs, the MSRV check and every test binary (about 10 minutes"
+	@echo "  on 2 cores after the first build). Its test servers use free ports, never 6379."
 
 # The whole test suite again with threaded I/O on every ferredis server.
 IO_THREADS_ARGS ?= --io-threads 4 --io-threads-do-reads yes
