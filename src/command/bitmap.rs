@@ -618,13 +618,43 @@ fn bitpos(ctx: &mut Ctx, args: Args) {
     r.int(pos);
 }
 
-/// BITOP's operation.
+/// BITOP's operation. The last four came with Redis 8.2; each reads a source shorter than the longest as zeros.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum BitOp {
     And,
     Or,
     Xor,
     Not,
+    /// The first source's bits set in none of the others: `X & !(Y1 | Y2 | ...)`.
+    Diff,
+    /// The other sources' bits not set in the first: `!X & (Y1 | Y2 | ...)`.
+    Diff1,
+    /// The first source's bits set in at least one other: `X & (Y1 | Y2 | ...)`.
+    AndOr,
+    /// The bits set in exactly one source.
+    One,
+}
+
+impl BitOp {
+    const NAMES: [(&'static [u8], BitOp); 8] = [
+        (b"and", BitOp::And),
+        (b"or", BitOp::Or),
+        (b"xor", BitOp::Xor),
+        (b"not", BitOp::Not),
+        (b"diff", BitOp::Diff),
+        (b"diff1", BitOp::Diff1),
+        (b"andor", BitOp::AndOr),
+        (b"one", BitOp::One),
+    ];
+
+    fn parse(word: &[u8]) -> Option<BitOp> {
+        Self::NAMES.iter().find(|(n, _)| word.eq_ignore_ascii_case(n)).map(|&(_, op)| op)
+    }
+
+    /// The operations that combine the first source with the union of the others (they need two sources).
+    fn against_union(self) -> bool {
+        matches!(self, BitOp::Diff | BitOp::Diff1 | BitOp::AndOr)
+    }
 }
 
 /// Looks every BITOP source up (expiry, hits and misses, WRONGTYPE): which ones exist, None once an error was
@@ -656,13 +686,17 @@ fn bitop_compute(op: BitOp, srcs: &[&[u8]]) -> Vec<u8> {
         if op == BitOp::Not {
             res.iter_mut().for_each(|b| *b = !*b);
         }
+        if op.against_union() || op == BitOp::One {
+            bitop_combine(op, &mut res, rest, maxlen);
+            return res;
+        }
         // One loop for the three binary operations (the binary has a size budget): each mask is all ones
         // for its own operation only.
         let (and, or, xor) = match op {
             BitOp::And => (0xffu8, 0u8, 0u8),
             BitOp::Or => (0, 0xff, 0),
             BitOp::Xor => (0, 0, 0xff),
-            BitOp::Not => (0, 0, 0),
+            _ => (0, 0, 0),
         };
         for s in rest {
             let (head, tail) = res.split_at_mut(s.len());
@@ -673,6 +707,32 @@ fn bitop_compute(op: BitOp, srcs: &[&[u8]]) -> Vec<u8> {
         }
     }
     res
+}
+
+/// DIFF, DIFF1 and ANDOR (the first source, in `res`, against the union of the `rest`), and ONE (bits set in one
+/// source only: an XOR that clears, for good, every bit seen in two sources).
+fn bitop_combine(op: BitOp, res: &mut [u8], rest: &[&[u8]], maxlen: usize) {
+    if op == BitOp::One {
+        let mut common = vec![0u8; maxlen];
+        for s in rest {
+            for ((r, c), &y) in res.iter_mut().zip(common.iter_mut()).zip(s.iter()) {
+                *c |= *r & y;
+                *r = (*r ^ y) & !*c;
+            }
+        }
+        return;
+    }
+    let mut union = vec![0u8; maxlen];
+    for s in rest {
+        union.iter_mut().zip(s.iter()).for_each(|(u, &y)| *u |= y);
+    }
+    for (r, &u) in res.iter_mut().zip(&union) {
+        *r = match op {
+            BitOp::Diff => *r & !u,
+            BitOp::Diff1 => !*r & u,
+            _ => *r & u,
+        };
+    }
 }
 
 /// Stores BITOP's result at `dest` (deleting it for an empty result), notifies, and replies the length.
@@ -700,23 +760,19 @@ fn bitop_store(ctx: &mut Ctx, dest: &[u8], result: Vec<u8>) {
     ctx.reply().int(len as i64);
 }
 
-/// BITOP <AND | OR | XOR | NOT> destkey key [key ...]
+/// BITOP <AND | OR | XOR | NOT | DIFF | DIFF1 | ANDOR | ONE> destkey key [key ...]
 fn bitop(ctx: &mut Ctx, args: Args) {
-    let name = args.get(1);
-    let op = if name.eq_ignore_ascii_case(b"and") {
-        BitOp::And
-    } else if name.eq_ignore_ascii_case(b"or") {
-        BitOp::Or
-    } else if name.eq_ignore_ascii_case(b"xor") {
-        BitOp::Xor
-    } else if name.eq_ignore_ascii_case(b"not") {
-        BitOp::Not
-    } else {
+    let Some(op) = BitOp::parse(args.get(1)) else {
         ctx.reply().err_syntax();
         return;
     };
     if op == BitOp::Not && args.len() != 4 {
         ctx.reply().error("ERR BITOP NOT must be called with a single source key.");
+        return;
+    }
+    if op.against_union() && args.len() < 5 {
+        let name = String::from_utf8_lossy(args.get(1)).to_ascii_uppercase();
+        ctx.reply().error(&format!("ERR BITOP {name} must be called with at least two source keys."));
         return;
     }
     // Look every source up first (expiry, hits and misses, WRONGTYPE), then read them all at once.
@@ -1006,6 +1062,74 @@ mod tests {
         let slow: u64 = data.iter().map(|b| b.count_ones() as u64).sum();
         assert_eq!(popcount(&data), slow);
         assert_eq!(popcount(&data[3..]), slow - data[..3].iter().map(|b| b.count_ones() as u64).sum::<u64>());
+    }
+
+    /// Redis 8.2's operations against a model that decides each bit from its definition: over random sources of
+    /// different lengths (shorter ones read as zeros), some missing.
+    #[test]
+    fn redis_82_operations_match_their_definitions() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..200 {
+            let n = 2 + (next() % 4) as usize;
+            let srcs: Vec<Vec<u8>> = (0..n).map(|_| (0..next() % 70).map(|_| next() as u8).collect()).collect();
+            let refs: Vec<&[u8]> = srcs.iter().map(|v| v.as_slice()).collect();
+            let maxlen = refs.iter().map(|s| s.len()).max().unwrap_or(0);
+            let bit = |s: &[u8], i: usize| s.get(i / 8).is_some_and(|b| b & (0x80 >> (i % 8)) != 0);
+            for op in [BitOp::Diff, BitOp::Diff1, BitOp::AndOr, BitOp::One] {
+                let got = bitop_compute(op, &refs);
+                assert_eq!(got.len(), maxlen, "round {round}");
+                for i in 0..maxlen * 8 {
+                    let x = bit(refs[0], i);
+                    let others = refs[1..].iter().filter(|s| bit(s, i)).count();
+                    let want = match op {
+                        BitOp::Diff => x && others == 0,
+                        BitOp::Diff1 => !x && others > 0,
+                        BitOp::AndOr => x && others > 0,
+                        _ => usize::from(x) + others == 1,
+                    };
+                    assert_eq!(bit(&got, i), want, "round {round} bit {i}");
+                }
+            }
+        }
+        // ONE of a single source is that source.
+        assert_eq!(bitop_compute(BitOp::One, &[b"\x81\x00"]), b"\x81\x00");
+    }
+
+    #[test]
+    fn redis_82_operations_as_commands() {
+        let mut h = Harness::new();
+        h.run(&["set", "a", "p"]); // 0111 0000
+        h.run(&["set", "b", "<!"]); // 0011 1100, 0010 0001
+        assert_eq!(
+            h.run(&["bitop", "diff", "d", "a"]),
+            "-ERR BITOP DIFF must be called with at least two source keys.\r\n"
+        );
+        assert_eq!(
+            h.run(&["bitop", "AndOr", "d", "a"]),
+            "-ERR BITOP ANDOR must be called with at least two source keys.\r\n"
+        );
+        assert_eq!(h.run(&["bitop", "diff", "d", "a", "b"]), ":2\r\n");
+        assert_eq!(h.run(&["get", "d"]), "$2\r\n@\0\r\n");
+        assert_eq!(h.run(&["bitop", "diff1", "d", "a", "b"]), ":2\r\n");
+        assert_eq!(h.run(&["get", "d"]), "$2\r\n\x0c!\r\n");
+        assert_eq!(h.run(&["bitop", "andor", "d", "a", "b", "nokey"]), ":2\r\n");
+        assert_eq!(h.run(&["get", "d"]), "$2\r\n0\0\r\n");
+        // A twice: its bits are in two sources, so only B's own bits are left.
+        assert_eq!(h.run(&["bitop", "one", "d", "a", "b", "a"]), ":2\r\n");
+        assert_eq!(h.run(&["get", "d"]), "$2\r\n\x0c!\r\n");
+        // A missing first source reads as zeros; all sources missing deletes the destination.
+        assert_eq!(h.run(&["bitop", "diff1", "d", "nokey", "a"]), ":1\r\n");
+        assert_eq!(h.run(&["get", "d"]), "$1\r\np\r\n");
+        assert_eq!(h.run(&["bitop", "diff", "d", "nokey", "nokey2"]), ":0\r\n");
+        assert_eq!(h.run(&["exists", "d"]), ":0\r\n");
+        h.run(&["lpush", "l", "x"]);
+        assert!(h.run(&["bitop", "one", "d", "a", "l"]).starts_with("-WRONGTYPE"));
     }
 
     #[test]
