@@ -12,6 +12,11 @@
 #                the cost of latency tracking (benches/latency_tracking.sh; make bench-latency) and DEBUG
 #                POPULATE 1000000 against Redis (benches/populate.sh), then replication (benches/repl.sh: full sync
 #                of 1M keys disk/diskless, SET -P 16 with a replica and its lag)
+#   make bench-headline  the headline table, ferredis against redis-server in one run (9-14 min): SET/GET throughput
+#                and server CPU per request at -P 1/-P 16, memory per key, p99.9/max latency under load and during
+#                growth, BGSAVE fork time and copy-on-write, through reduced runs of compare.sh, tail_latency.sh and
+#                persist.sh (benches/headline.sh); writes benches/headline.tsv and draws benches/headline.svg
+#   make bench-chart  redraws benches/headline.svg from benches/headline.tsv (benches/headline_chart.py, python3 only)
 #   make bench-acl  GET/SET at -P 16 as a restricted ACL user vs redis-server with the same user (benches/acl.sh)
 #   make bench-scripting  EVALSHA (GET+INCR+EXPIRE) at -P 1/-P 16, a CPU-bound EVAL and SCRIPT LOAD of a 10 KB
 #                script vs redis-server (benches/scripting.sh, part of `make bench`)
@@ -71,7 +76,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE   ?= 0
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release static dist msrv test-banner install conf check-ports doc run test test-io-threads deps toolchain fmt-check clippy unit bench bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-tail bench-hfe bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
+.PHONY: all build release static dist msrv test-banner install conf check-ports doc run test test-io-threads deps toolchain fmt-check clippy unit bench bench-headline bench-chart bench-persist bench-ordered bench-expire bench-evict bench-latency bench-acl bench-scripting bench-streams bench-tracking bench-scan bench-tail bench-hfe bench-hll bench-geo bench-bitmaps bench-lists bench-defrag bench-cluster bench-io-threads bench-instr fuzz fuzz-smoke clean
 
 all: build
 
@@ -358,6 +363,14 @@ bench: deps
 	SKIP_BUILD=1 benches/io_threads.sh
 	SKIP_BUILD=1 benches/scan.sh
 	SKIP_BUILD=1 benches/tail_latency.sh
+
+# The headline table and its chart (benches/README.md's first table): benches/headline.sh.
+bench-headline: deps
+	benches/headline.sh
+
+# The chart of the headline table's ratios, from the committed results: benches/headline_chart.py.
+bench-chart:
+	python3 benches/headline_chart.py benches/headline.tsv benches/headline.svg
 
 # Active expiry effectiveness only (1M keys, a quarter with a short TTL): benches/expire.sh.
 bench-expire: deps release

@@ -27,7 +27,8 @@
 # (transactions per MULTI/EXEC run, N/2; 0 skips), SERVER_CPU (1), CLIENT_CPU (0),
 # FERREDIS (binary; default target/release/ferredis-server, built first unless SKIP_BUILD=1), FERREDIS_ARGS (extra
 # command-line directives for ferredis only, e.g. "--busy-poll-us 0"), REDIS (/usr/bin/redis-server).
-# Results go to stdout and bench-results/<timestamp>/ (summary.txt plus raw.csv with every run).
+# Results go to stdout and bench-results/<timestamp>/ (summary.txt plus raw.csv with every run, which also has
+# redis-benchmark's own CPU seconds and the run's wall seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
@@ -112,7 +113,7 @@ PIDS+=("$RPID")
 
 echo "ferredis: $FERREDIS pid $FPID port $FPORT | redis: $("$REDIS" --version | awk '{print $3}') pid $RPID port $RPORT"
 echo "servers pinned to CPU $SERVER_CPU, redis-benchmark to CPU $CLIENT_CPU; -c $CLIENTS; $ROUNDS rounds; median"
-echo "server,test,pipeline,round,requests,rps,cpu_seconds" >"$OUT/raw.csv"
+echo "server,test,pipeline,round,requests,rps,cpu_seconds,client_cpu_seconds,wall_seconds" >"$OUT/raw.csv"
 
 # row_args <test>: the redis-benchmark arguments of a row (a -t test name, or a server-bound row's own command).
 row_args() {
@@ -154,15 +155,20 @@ fixtures() {
 
 # bench_one <server> <pid> <port> <test> <pipeline> <requests> <round>: appends a raw row.
 bench_one() {
-    local server=$1 pid=$2 port=$3 t=$4 p=$5 n=$6 round=$7 before after out rps cpu args
+    local server=$1 pid=$2 port=$3 t=$4 p=$5 n=$6 round=$7 before after out rps cpu args t0 t1 extra
     read -r -a args <<<"$(row_args "$t")"
     before=$(cpu_ticks "$pid")
-    out=$(taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$CLIENTS" -n "$n" -P "$p" --csv "${args[@]}" 2>/dev/null)
+    t0=$(date +%s%N)
+    out=$(client_run redis-benchmark -p "$port" -c "$CLIENTS" -n "$n" -P "$p" --csv "${args[@]}" 2>/dev/null)
+    t1=$(date +%s%N)
     after=$(cpu_ticks "$pid")
     # The last row: lrange_* tests first print the LPUSH that fills their list.
     rps=$(printf '%s\n' "$out" | awk -F'"' 'NR > 1 && $2 != "" {r = $4} END {print r}')
     cpu=$(awk -v a="$after" -v b="$before" -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", (a - b) / hz}')
-    echo "$server,$t,$p,$round,$n,${rps:-0},$cpu" >>"$OUT/raw.csv"
+    # redis-benchmark's own CPU seconds, and the run's wall seconds.
+    extra=$(awk -v c="$(cat "$WORK/client_ticks")" -v w=$((t1 - t0)) -v hz="$CLK_TCK" \
+        'BEGIN {printf "%.2f,%.3f", c / hz, w / 1e9}')
+    echo "$server,$t,$p,$round,$n,${rps:-0},$cpu,$extra" >>"$OUT/raw.csv"
 }
 
 # run_rows <pipeline> <test>...: every round of every row, alternating the servers.

@@ -13,15 +13,20 @@
 #   rewrite_rss                 parent RSS growth during BGREWRITEAOF while redis-benchmark overwrites keys with
 #                               same-size values (peak anonymous RSS, RssAnon, sampled every 10 ms, minus RssAnon
 #                               just before the rewrite; median of ROUNDS; auto rewrite off).
+#   fork_usec / bgsave_cow_b    BGSAVE of FORK_KEYS string keys under the same same-size overwrite load: INFO's
+#                               latest_fork_usec (the parent's fork() call) and rdb_last_cow_size (the child's
+#                               copy-on-write bytes at its end); median of ROUNDS, alternating servers.
 # Ratios are ferredis/redis for throughput (higher is better) and ferredis/redis for times and sizes (lower is
-# better). Knobs: SECTIONS (aof,save,aofload,rewrite), KEYS (1000000), COLL_MEMBERS (1000000), ROUNDS (3), N (SET requests, 2000000), SERVER_CPU (1),
-# CLIENT_CPU (0), FERREDIS, REDIS, SKIP_BUILD. Results: stdout and bench-results/persist-<timestamp>.txt.
+# better). Knobs: SECTIONS (aof,save,aofload,rewrite,fork), KEYS (1000000), FORK_KEYS (KEYS), COLL_MEMBERS
+# (1000000), ROUNDS (3), N (SET requests, 2000000), SERVER_CPU (1), CLIENT_CPU (0), FERREDIS, REDIS, SKIP_BUILD.
+# Results: stdout and bench-results/persist-<timestamp>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
 
 KEYS=${KEYS:-1000000}
-SECTIONS=${SECTIONS:-aof,save,aofload,rewrite}
+SECTIONS=${SECTIONS:-aof,save,aofload,rewrite,fork}
+FORK_KEYS=${FORK_KEYS:-$KEYS}
 want() { case ",$SECTIONS," in *",$1,"*) return 0 ;; esac; return 1; }
 COLL_MEMBERS=${COLL_MEMBERS:-1000000}
 ROUNDS=${ROUNDS:-3}
@@ -84,7 +89,7 @@ fill() {
     local port=$1 what=$2
     case $what in
         strings) awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++) printf "SET key:%012d val%d\n", i, i }' ;;
-        strings10) awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++) printf "SET key:%012d val%07d\n", i, i }' ;;
+        strings10) awk -v n="${FILL_KEYS:-$KEYS}" 'BEGIN { for (i = 0; i < n; i++) printf "SET key:%012d val%07d\n", i, i }' ;;
         hash) awk -v n="$COLL_MEMBERS" 'BEGIN { for (i = 0; i < n; i += 100) { printf "HSET bighash"; for (j = i; j < i + 100 && j < n; j++) printf " field:%d value:%d", j, j; print "" } }' ;;
         set) awk -v n="$COLL_MEMBERS" 'BEGIN { for (i = 0; i < n; i += 100) { printf "SADD bigset"; for (j = i; j < i + 100 && j < n; j++) printf " member:%d", j; print "" } }' ;;
         zset) awk -v n="$COLL_MEMBERS" 'BEGIN { for (i = 0; i < n; i += 100) { printf "ZADD bigzset"; for (j = i; j < i + 100 && j < n; j++) printf " %d member:%d", j, j; print "" } }' ;;
@@ -209,7 +214,47 @@ want rewrite && for r in $(seq 1 "$ROUNDS"); do
         rm -rf "$d"
     done
 done
-gf=$(echo "${growth[ferredis]}" | tr ' ' '\n' | grep . | median)
-gr=$(echo "${growth[redis]}" | tr ' ' '\n' | grep . | median)
-want rewrite && row "rewrite_rss_grow_b" "$gf" "$gr" "$(ratio "$gf" "$gr")" "<=1.0"
+if want rewrite; then
+    gf=$(echo "${growth[ferredis]}" | tr ' ' '\n' | grep . | median)
+    gr=$(echo "${growth[redis]}" | tr ' ' '\n' | grep . | median)
+    row "rewrite_rss_grow_b" "$gf" "$gr" "$(ratio "$gf" "$gr")" "<=1.0"
+fi
+
+# ---- Fork time and copy-on-write of a BGSAVE under writes ----------------------------------------------------------
+# FORK_KEYS keys, the rewrite section's same-size overwrite load, BGSAVE a second into it; then INFO's
+# latest_fork_usec and rdb_last_cow_size. Median over ROUNDS, the order alternating round by round.
+info_field() { redis-cli -p "$1" info "$2" | tr -d '\r' | awk -F: -v f="$3" '$1 == f {print $2}'; }
+declare -A fk=() cow=()
+for kind in ferredis redis; do fk[$kind]=""; cow[$kind]=""; done
+want fork && for r in $(seq 1 "$ROUNDS"); do
+    order="ferredis redis"; [ $((r % 2)) = 0 ] && order="redis ferredis"
+    for kind in $order; do
+        bin=$FERREDIS; [ "$kind" = redis ] && bin=$REDIS
+        d=$WORK/fork-$kind-$r
+        read -r pid port < <(start "$bin" "$d" --save '' --appendonly no)
+        PIDS+=("$pid")
+        FILL_KEYS=$FORK_KEYS fill "$port" strings10
+        taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c 20 -P 16 -n 2000000000 -t set -r "$FORK_KEYS" -d 10 -q \
+            >/dev/null 2>&1 &
+        bench=$!
+        sleep 1
+        redis-cli -p "$port" bgsave >/dev/null
+        while redis-cli -p "$port" info persistence | grep -q '^rdb_bgsave_in_progress:1'; do sleep 0.01; done
+        kill "$bench" 2>/dev/null || true; wait "$bench" 2>/dev/null || true
+        [ "$(info_field "$port" persistence rdb_last_bgsave_status)" = ok ] \
+            || { echo "fork: BGSAVE failed ($kind)"; exit 1; }
+        fk[$kind]+="$(info_field "$port" stats latest_fork_usec) "
+        cow[$kind]+="$(info_field "$port" persistence rdb_last_cow_size) "
+        stop "$pid" "$port"
+        rm -rf "$d"
+    done
+done
+if want fork; then
+    ff=$(echo "${fk[ferredis]}" | tr ' ' '\n' | grep . | median)
+    fr=$(echo "${fk[redis]}" | tr ' ' '\n' | grep . | median)
+    cf=$(echo "${cow[ferredis]}" | tr ' ' '\n' | grep . | median)
+    cr=$(echo "${cow[redis]}" | tr ' ' '\n' | grep . | median)
+    row "fork_usec" "$ff" "$fr" "$(ratio "$ff" "$fr")" "(lower is better)"
+    row "bgsave_cow_b" "$cf" "$cr" "$(ratio "$cf" "$cr")" "(lower is better)"
+fi
 echo "results: $OUT"
