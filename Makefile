@@ -146,7 +146,7 @@ static:
 			echo "make static: STATIC_BUILD_STD=yes needs a nightly toolchain with rust-src and $(MUSL_TRIPLE)"; exit 1; \
 		elif rustup target list --installed 2>/dev/null | grep -qx '$(MUSL_TRIPLE)' \
 			|| rustup target add '$(MUSL_TRIPLE)'; then \
-			triple='$(MUSL_TRIPLE)'; how="musl, prebuilt std (no nightly with rust-src: over the size budget)"; \
+			triple='$(MUSL_TRIPLE)'; how="musl, prebuilt std (nightly lacks rust-src or the $(MUSL_TRIPLE) target: over the x86_64 size budget)"; \
 		else \
 			echo "make static: no musl standard library for $(MUSL_TRIPLE): building with glibc"; \
 		fi; \

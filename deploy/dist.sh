@@ -23,6 +23,7 @@
 # DIST_REUSE=1 packs the host's binaries already in target/static (after `make static`) instead of building.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export RUST_BACKTRACE=0   # a failed `rustup target add` (a nightly without that target) says so in one line
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 host_arch=$(uname -m)
