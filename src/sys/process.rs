@@ -113,6 +113,23 @@ pub fn spawn(argv: &[String]) -> io::Result<i32> {
     }
 }
 
+/// Replaces this process with the program at `path`, run with the arguments `argv` (`argv[0]` first) and this
+/// process's environment (`execv`). Returns only when that fails, with the reason.
+pub fn exec(path: &std::ffi::OsStr, argv: &[std::ffi::OsString]) -> io::Error {
+    use std::os::unix::ffi::OsStrExt;
+    let c_string = |s: &std::ffi::OsStr| std::ffi::CString::new(s.as_bytes());
+    let (Ok(cpath), Ok(cargs)) = (c_string(path), argv.iter().map(|a| c_string(a)).collect::<Result<Vec<_>, _>>())
+    else {
+        return io::Error::from(io::ErrorKind::InvalidInput);
+    };
+    let mut ptrs: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    // SAFETY: `cpath` is NUL-terminated and `ptrs` a NULL-terminated array of pointers to the NUL-terminated strings
+    // of `cargs`, all alive across the call; execv only returns on failure.
+    unsafe { libc::execv(cpath.as_ptr(), ptrs.as_ptr()) };
+    io::Error::last_os_error()
+}
+
 /// How child `pid` ended, reaping it; `None` while it runs (`waitpid(pid, WNOHANG)`).
 pub fn try_wait(pid: i32) -> io::Result<Option<ExitStatus>> {
     let mut status: libc::c_int = 0;
