@@ -55,8 +55,8 @@ pub fn apply(cfg: &mut Config, lookup: impl Fn(&str) -> Option<OsString>) -> Res
         cfg.load_warnings.push(format!("requirepass set from {source}; protected-mode turned off"));
     }
     if let Some((password, source)) = masterauth {
-        let directive = crate::config::find(b"masterauth").ok_or("Fatal error: no masterauth directive")?;
-        cfg.set(directive, &[password]).map_err(|e| format!("Fatal error, masterauth from {source}: {e}"))?;
+        // As `masterauth <password>` stores it.
+        cfg.extra.insert("masterauth", String::from_utf8_lossy(&password).into_owned());
         cfg.load_warnings.push(format!("masterauth set from {source}"));
     }
     Ok(())

@@ -2,10 +2,11 @@
 //! another of the package's programs (the container image's way to run `ferredis-cli`).
 
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 
 /// The programs `ferredis-server <program> [args...]` runs instead of starting a server.
-const PROGRAMS: [&str; 5] =
-    ["ferredis-server", "ferredis-sentinel", "ferredis-cli", "ferredis-check-aof", "ferredis-check-rdb"];
+const PROGRAMS: [&[u8]; 5] =
+    [b"ferredis-server", b"ferredis-sentinel", b"ferredis-cli", b"ferredis-check-aof", b"ferredis-check-rdb"];
 
 /// The container image's entry point is the server, and a `FROM scratch` image has no shell for an entrypoint
 /// script, so `docker run IMAGE ferredis-cli -h host ping` arrives here as `ferredis-server ferredis-cli -h host
@@ -13,17 +14,21 @@ const PROGRAMS: [&str; 5] =
 /// Only those bare names count: any other first argument is a config file or an option, as before. Returns when
 /// there is nothing to run; exits when the program cannot be started (127 when it is missing, as a shell would).
 fn run_named_program(args: &[OsString]) {
-    let Some(name) = args.get(1).and_then(|a| a.to_str()).filter(|a| PROGRAMS.contains(a)) else {
+    let Some(name) = args.get(1).map(|a| a.as_bytes()).filter(|a| PROGRAMS.contains(a)) else {
         return;
     };
-    let exe = std::env::current_exe().unwrap_or_else(|_| std::path::PathBuf::from("/proc/self/exe"));
+    let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
     // The server under either name is this binary (the name is what selects sentinel mode); the others are
     // installed beside it.
-    let path = if name == "ferredis-server" || name == "ferredis-sentinel" { exe } else { exe.with_file_name(name) };
-    let argv: Vec<OsString> = std::iter::once(OsString::from(name)).chain(args[2..].iter().cloned()).collect();
-    let err = ferredis::sys::process::exec(path.as_os_str(), &argv);
+    let path = if name == b"ferredis-server" || name == b"ferredis-sentinel" {
+        exe
+    } else {
+        exe.with_file_name(std::ffi::OsStr::from_bytes(name))
+    };
+    // The program's own argv starts with its name: this process's, less its first.
+    let err = ferredis::sys::process::exec(path.as_os_str(), &args[1..]);
     eprintln!("ferredis-server: can't run {}: {err}", path.display());
-    std::process::exit(if err.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 });
+    std::process::exit(if err.raw_os_error() == Some(libc::ENOENT) { 127 } else { 126 });
 }
 
 fn main() {

@@ -114,19 +114,26 @@ pub fn spawn(argv: &[String]) -> io::Result<i32> {
 }
 
 /// Replaces this process with the program at `path`, run with the arguments `argv` (`argv[0]` first) and this
-/// process's environment (`execv`). Returns only when that fails, with the reason.
+/// process's environment (`execv`). Returns only when that fails, with the reason. The strings come from the
+/// kernel (this process's own arguments and executable path), so none holds a NUL byte.
 pub fn exec(path: &std::ffi::OsStr, argv: &[std::ffi::OsString]) -> io::Error {
     use std::os::unix::ffi::OsStrExt;
-    let c_string = |s: &std::ffi::OsStr| std::ffi::CString::new(s.as_bytes());
-    let (Ok(cpath), Ok(cargs)) = (c_string(path), argv.iter().map(|a| c_string(a)).collect::<Result<Vec<_>, _>>())
-    else {
-        return io::Error::from(io::ErrorKind::InvalidInput);
-    };
-    let mut ptrs: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
+    // `path`, then the arguments, each with its terminating NUL.
+    let mut strings: Vec<Vec<u8>> = Vec::with_capacity(argv.len() + 1);
+    for s in std::iter::once(path).chain(argv.iter().map(|a| a.as_os_str())) {
+        let mut c = Vec::with_capacity(s.len() + 1);
+        c.extend_from_slice(s.as_bytes());
+        c.push(0);
+        strings.push(c);
+    }
+    let mut ptrs: Vec<*const libc::c_char> = Vec::with_capacity(strings.len());
+    for s in &strings[1..] {
+        ptrs.push(s.as_ptr().cast());
+    }
     ptrs.push(std::ptr::null());
-    // SAFETY: `cpath` is NUL-terminated and `ptrs` a NULL-terminated array of pointers to the NUL-terminated strings
-    // of `cargs`, all alive across the call; execv only returns on failure.
-    unsafe { libc::execv(cpath.as_ptr(), ptrs.as_ptr()) };
+    // SAFETY: every element of `strings` ends with a NUL byte, and `ptrs` is a NULL-terminated array of pointers
+    // into `strings[1..]`; all of them stay alive across the call. execv only returns on failure.
+    unsafe { libc::execv(strings[0].as_ptr().cast(), ptrs.as_ptr()) };
     io::Error::last_os_error()
 }
 
