@@ -5,10 +5,15 @@
 #
 # The server reads deploy/docker/ferredis.conf (bind all addresses, dir /data, protected mode on). Setting
 # FERREDIS_PASSWORD, or FERREDIS_PASSWORD_FILE to a mounted secret, sets requirepass and turns protected mode off;
-# without either, only clients inside the container may connect. Options after the image name replace the CMD:
+# without either, only clients inside the container may connect. FERREDIS_MASTERAUTH(_FILE) sets a replica's
+# masterauth. Options after the image name replace the CMD:
 #   docker run ferredis /etc/ferredis/ferredis.conf --maxmemory 1gb --maxmemory-policy allkeys-lfu
+# and, as with the redis image, a program name runs that program instead of the server (the image has no shell;
+# the server starts it):
+#   docker run --rm -it ferredis ferredis-cli -h 192.0.2.10 -a change-me
+#   docker run ferredis ferredis-server --appendonly yes
 #
-# deploy/docker/Dockerfile.prebuilt has the same final stage and takes binaries built outside (tests/deploy.rs).
+# deploy/docker/Dockerfile.prebuilt has the same final stage and takes binaries built outside (tests/operations/deploy.rs).
 
 FROM rust:1-bookworm AS build
 WORKDIR /src
@@ -34,5 +39,6 @@ VOLUME /data
 EXPOSE 6379
 # ferredis-cli exits 0 once the server answers (an error reply such as NOAUTH counts: the server is up).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["/usr/local/bin/ferredis-cli", "ping"]
+# The server; a first argument naming one of the programs (ferredis-cli, ferredis-check-rdb, ...) runs it instead.
 ENTRYPOINT ["/usr/local/bin/ferredis-server"]
 CMD ["/etc/ferredis/ferredis.conf"]

@@ -1,4 +1,4 @@
-//! Records the git sha and a build id for `INFO server` and `--version`.
+//! Records the git sha, a build id and the compiler's version for `INFO server` and `--version`.
 use std::process::Command;
 
 fn main() {
@@ -26,6 +26,7 @@ fn main() {
     println!("cargo:rustc-env=FERREDIS_GIT_SHA1={sha}");
     println!("cargo:rustc-env=FERREDIS_GIT_DIRTY={}", if dirty { 1 } else { 0 });
     println!("cargo:rustc-env=FERREDIS_BUILD_ID={h:016x}");
+    println!("cargo:rustc-env=FERREDIS_RUSTC_VERSION={}", rustc_version());
     // In a linked worktree `.git` is a file, so ask git where HEAD and the index really are (a watched path that
     // does not exist would rerun this script, and rebuild the crate, on every cargo command).
     for name in ["HEAD", "index"] {
@@ -40,4 +41,20 @@ fn main() {
         }
     }
     println!("cargo:rerun-if-changed=build.rs");
+}
+
+/// The dotted version of the rustc building this crate (`rustc 1.95.0 (59807616e 2026-04-14)` and
+/// `rustc 1.97.0-nightly (...)` give `1.95.0` and `1.97.0`), `0.0.0` when it cannot be asked. Cargo names the
+/// compiler in `RUSTC` and rebuilds everything, this script included, when it changes.
+fn rustc_version() -> String {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let out = Command::new(rustc).arg("-V").output().ok().filter(|o| o.status.success());
+    let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    let version = text.split_whitespace().nth(1).unwrap_or_default();
+    let dotted: String = version.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    if dotted.split('.').count() == 3 && dotted.split('.').all(|p| !p.is_empty()) {
+        dotted
+    } else {
+        "0.0.0".to_string()
+    }
 }

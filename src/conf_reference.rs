@@ -263,7 +263,11 @@ pub static SECTIONS: &[Section] = &[
         intro: "",
         entries: &[
             opt("replicaof", "Make this server a replica of the given master."),
-            opt("masterauth", "Password (and ACL user) for authenticating to the master."),
+            opt(
+                "masterauth",
+                "Password (and ACL user) for authenticating to the master. The FERREDIS_MASTERAUTH or \
+                 FERREDIS_MASTERAUTH_FILE environment variable sets it without a command-line option.",
+            ),
             opt("masteruser", ""),
             opt("replica-serve-stale-data", "Serve reads while the link to the master is down or a sync runs."),
             opt("replica-read-only", "Refuse writes from clients on a replica."),

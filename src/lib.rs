@@ -310,7 +310,7 @@
 //! - [`config`]: every directive (one table), the `redis.conf` parser with `include`, the command line, CONFIG
 //!   GET/SET/REWRITE.
 //! - [`conf_reference`]: the commented reference `ferredis.conf`, generated from the directive table.
-//! - [`env_password`]: `FERREDIS_PASSWORD` / `FERREDIS_PASSWORD_FILE` for container images.
+//! - [`env_password`]: `FERREDIS_PASSWORD[_FILE]` and `FERREDIS_MASTERAUTH[_FILE]` for container images.
 //! - [`keyspace`]: everything that stores keys and values: the hash table, entries, the collection
 //!   types, one database, the slot index; and the processes that delete or move keys on their own: active
 //!   expiry, eviction, lazy free, defrag, keyspace notifications.

@@ -25,6 +25,18 @@ pub enum Supervisor {
     Systemd,
 }
 
+impl Supervisor {
+    /// INFO server's `process_supervised`: `no` unless a supervisor was found and told of the start, as in Redis
+    /// (`supervised systemd` without a usable `NOTIFY_SOCKET` reports `no`).
+    pub fn info_name(self) -> &'static str {
+        match self {
+            Supervisor::None => "no",
+            Supervisor::Upstart => "upstart",
+            Supervisor::Systemd => "systemd",
+        }
+    }
+}
+
 /// The supervisor found at start-up (a [`Supervisor`] as u8, 0 = none): set once by [`start`], which
 /// `server::startup::start` calls at start-up; read through [`current`] when the server reports readiness, saving and
 /// stopping. A static: set once and read-only after, by notifications sent from several server modules.

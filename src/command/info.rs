@@ -211,9 +211,11 @@ fn server(out: &mut String, srv: &ServerState) {
         "monotonic_clock" => "POSIX clock_gettime",
         "multiplexing_api" => poller,
         "atomicvar_api" => "rust-std",
-        "gcc_version" => "0.0.0",
+        // Redis prints the C compiler it was built with; ferredis, the rustc (build.rs asks it). Same dotted form,
+        // so scripts that parse the field keep working.
+        "gcc_version" => env!("FERREDIS_RUSTC_VERSION"),
         "process_id" => std::process::id(),
-        "process_supervised" => "no",
+        "process_supervised" => crate::supervise::current().info_name(),
         "run_id" => srv.identity.run_id,
         "tcp_port" => srv.config.port,
         "server_time_usec" => crate::util::now_us(),

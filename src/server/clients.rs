@@ -173,6 +173,9 @@ impl Server {
     /// buffer limit, then its commands (those an I/O thread parsed first).
     pub(super) fn after_read(&mut self, el: &mut EventLoop, mut c: Box<Client>, out: io_threads::ReadOut) {
         let fd = c.state.fd;
+        // Every read counts, as in Redis's readQueryFromClient: the end of a connection and a read that found
+        // nothing too.
+        self.state.stats.total_reads_processed += 1;
         match out {
             io_threads::ReadOut::Closed => {
                 log_verbose!(
@@ -188,7 +191,6 @@ impl Server {
                 } else {
                     self.state.stats.net_input_bytes += n as u64;
                 }
-                self.state.stats.total_reads_processed += 1;
                 // Any input counts as activity for `timeout` (the cached clock is precise enough for that).
                 c.state.last_interaction_ms = self.state.now_ms;
             }

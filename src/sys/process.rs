@@ -113,6 +113,30 @@ pub fn spawn(argv: &[String]) -> io::Result<i32> {
     }
 }
 
+/// Replaces this process with the program at `path`, run with the arguments `argv` (`argv[0]` first) and this
+/// process's environment (`execv`). Returns only when that fails, with the reason. The strings come from the
+/// kernel (this process's own arguments and executable path), so none holds a NUL byte.
+pub fn exec(path: &std::ffi::OsStr, argv: &[std::ffi::OsString]) -> io::Error {
+    use std::os::unix::ffi::OsStrExt;
+    // `path`, then the arguments, each with its terminating NUL.
+    let mut strings: Vec<Vec<u8>> = Vec::with_capacity(argv.len() + 1);
+    for s in std::iter::once(path).chain(argv.iter().map(|a| a.as_os_str())) {
+        let mut c = Vec::with_capacity(s.len() + 1);
+        c.extend_from_slice(s.as_bytes());
+        c.push(0);
+        strings.push(c);
+    }
+    let mut ptrs: Vec<*const libc::c_char> = Vec::with_capacity(strings.len());
+    for s in &strings[1..] {
+        ptrs.push(s.as_ptr().cast());
+    }
+    ptrs.push(std::ptr::null());
+    // SAFETY: every element of `strings` ends with a NUL byte, and `ptrs` is a NULL-terminated array of pointers
+    // into `strings[1..]`; all of them stay alive across the call. execv only returns on failure.
+    unsafe { libc::execv(strings[0].as_ptr().cast(), ptrs.as_ptr()) };
+    io::Error::last_os_error()
+}
+
 /// How child `pid` ended, reaping it; `None` while it runs (`waitpid(pid, WNOHANG)`).
 pub fn try_wait(pid: i32) -> io::Result<Option<ExitStatus>> {
     let mut status: libc::c_int = 0;

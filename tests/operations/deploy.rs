@@ -9,6 +9,7 @@ use crate::common;
 
 use common::{free_port, Conn, KillOnDrop, TempDir};
 use std::os::unix::net::UnixDatagram;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -55,7 +56,14 @@ fn spawn(bin: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Proc {
     let err = out.try_clone().expect("clone log");
     let mut cmd = Command::new(bin);
     cmd.args(args).current_dir(dir).stdin(Stdio::null()).stdout(out).stderr(err);
-    for var in ["NOTIFY_SOCKET", "UPSTART_JOB", "FERREDIS_PASSWORD", "FERREDIS_PASSWORD_FILE"] {
+    for var in [
+        "NOTIFY_SOCKET",
+        "UPSTART_JOB",
+        "FERREDIS_PASSWORD",
+        "FERREDIS_PASSWORD_FILE",
+        "FERREDIS_MASTERAUTH",
+        "FERREDIS_MASTERAUTH_FILE",
+    ] {
         cmd.env_remove(var);
     }
     for (k, v) in env {
@@ -84,9 +92,29 @@ fn wait_answering(p: &mut Proc, port: u16) {
 // ---------------------------------------------------------------------------------------------------------------
 // systemd: sd_notify over NOTIFY_SOCKET
 
-/// Runs `bin` under a fake systemd (a datagram socket the test owns) with `supervised`, then SHUTDOWN NOSAVE;
-/// returns every datagram received, in order, and the server's log.
-fn notify_run(bin: &Path, supervised: &str, extra: &[&str]) -> (Vec<String>, String) {
+/// One `field:value` of an INFO reply.
+fn info_field(info: &str, field: &str) -> String {
+    info.lines()
+        .find_map(|l| l.strip_prefix(field).and_then(|r| r.strip_prefix(':')))
+        .unwrap_or_else(|| panic!("no {field} in INFO:\n{info}"))
+        .trim()
+        .to_string()
+}
+
+fn info_server(port: u16) -> String {
+    String::from_utf8_lossy(&Conn::connect(port).cmd(&["INFO", "server"])).into_owned()
+}
+
+/// What a run under a fake systemd saw: the datagrams in order, the log, and INFO's `process_supervised`.
+struct NotifyRun {
+    datagrams: Vec<String>,
+    log: String,
+    supervised: String,
+}
+
+/// Runs `bin` under a fake systemd (a datagram socket the test owns) with `supervised`, reads INFO, then
+/// SHUTDOWN NOSAVE.
+fn notify_run(bin: &Path, supervised: &str, extra: &[&str]) -> NotifyRun {
     let dir = TempDir::new("deploy-notify");
     let sock = dir.path().join("notify.sock");
     let rx = UnixDatagram::bind(&sock).expect("bind the notify socket");
@@ -106,6 +134,7 @@ fn notify_run(bin: &Path, supervised: &str, extra: &[&str]) -> (Vec<String>, Str
         }
     }
     wait_answering(&mut p, port);
+    let supervised = info_field(&info_server(port), "process_supervised");
     let mut c = Conn::connect(port);
     c.send(&["SHUTDOWN", "NOSAVE"]).expect("send SHUTDOWN");
     let (_, closed) = c.read_until_close(15_000);
@@ -116,7 +145,7 @@ fn notify_run(bin: &Path, supervised: &str, extra: &[&str]) -> (Vec<String>, Str
     while let Ok(n) = rx.recv(&mut buf) {
         got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
     }
-    (got, p.log_text())
+    NotifyRun { datagrams: got, log: p.log_text(), supervised }
 }
 
 const NOTIFY_SEQUENCE: [&str; 4] =
@@ -126,26 +155,32 @@ const SYSTEMD_NOTICE: &str = "Supervised by systemd. Please make sure you set ap
 
 #[test]
 fn supervised_systemd_sends_status_ready_and_stopping() {
-    let (got, log) = notify_run(&common::ferredis_bin(), "systemd", &[]);
-    assert_eq!(got, NOTIFY_SEQUENCE, "log:\n{log}");
+    let run = notify_run(&common::ferredis_bin(), "systemd", &[]);
+    let log = &run.log;
+    assert_eq!(run.datagrams, NOTIFY_SEQUENCE, "log:\n{log}");
     assert!(log.contains(SYSTEMD_NOTICE), "{log}");
     // Ready only after the listeners are up: the log says so before READY=1 went out.
     assert!(log.contains("Ready to accept connections"), "{log}");
+    assert_eq!(run.supervised, "systemd");
     // Debian's redis-server (built with systemd support) sends the same datagrams in the same order.
-    let (want, redis_log) = notify_run(&common::redis_bin(), "systemd", &[]);
-    assert_eq!(got, want, "redis-server log:\n{redis_log}");
-    assert!(redis_log.contains(SYSTEMD_NOTICE), "{redis_log}");
+    let redis = notify_run(&common::redis_bin(), "systemd", &[]);
+    assert_eq!(run.datagrams, redis.datagrams, "redis-server log:\n{}", redis.log);
+    assert!(redis.log.contains(SYSTEMD_NOTICE), "{}", redis.log);
+    assert_eq!(redis.supervised, "systemd");
 }
 
 #[test]
 fn supervised_auto_picks_systemd_from_notify_socket() {
-    let (got, log) = notify_run(&common::ferredis_bin(), "auto", &["--loglevel", "verbose"]);
-    assert_eq!(got, NOTIFY_SEQUENCE, "log:\n{log}");
+    let run = notify_run(&common::ferredis_bin(), "auto", &["--loglevel", "verbose"]);
+    let log = &run.log;
+    assert_eq!(run.datagrams, NOTIFY_SEQUENCE, "log:\n{log}");
     assert!(log.contains("Systemd supervision detected."), "{log}");
     assert!(log.contains(SYSTEMD_NOTICE), "{log}");
-    let (want, redis_log) = notify_run(&common::redis_bin(), "auto", &["--loglevel", "verbose"]);
-    assert_eq!(got, want);
-    assert!(redis_log.contains("Systemd supervision detected."), "{redis_log}");
+    assert_eq!(run.supervised, "systemd");
+    let redis = notify_run(&common::redis_bin(), "auto", &["--loglevel", "verbose"]);
+    assert_eq!(run.datagrams, redis.datagrams);
+    assert!(redis.log.contains("Systemd supervision detected."), "{}", redis.log);
+    assert_eq!(redis.supervised, "systemd");
 }
 
 #[test]
@@ -164,6 +199,33 @@ fn supervised_systemd_without_notify_socket_warns_and_runs() {
         let log = p.log_text();
         assert!(log.contains("systemd supervision error: NOTIFY_SOCKET not found!"), "{}: {log}", bin.display());
         assert!(!log.contains("Supervised by systemd"), "{log}");
+        // Not supervised after all: INFO says so, as Redis's does.
+        assert_eq!(info_field(&info_server(port), "process_supervised"), "no", "{}", bin.display());
+    }
+}
+
+/// INFO's `gcc_version` is the version of the rustc that built the server (Redis's is its C compiler's): the
+/// dotted form scripts parse, and the compiler this checkout builds with.
+#[test]
+fn info_reports_the_compiler_version() {
+    let dir = TempDir::new("deploy-info");
+    let port = free_port();
+    let port_s = port.to_string();
+    let mut p = spawn(&common::ferredis_bin(), dir.path(), &["--port", &port_s, "--save", ""], &[]);
+    wait_answering(&mut p, port);
+    let info = info_server(port);
+    let version = info_field(&info, "gcc_version");
+    let parts: Vec<&str> = version.split('.').collect();
+    assert!(parts.len() == 3 && parts.iter().all(|n| n.parse::<u32>().is_ok()), "gcc_version:{version}");
+    assert_ne!(version, "0.0.0");
+    assert_eq!(info_field(&info, "process_supervised"), "no");
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    match Command::new(rustc).arg("-V").output() {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(text.starts_with(&format!("rustc {version}")), "gcc_version:{version}, but {text}");
+        }
+        _ => println!("skipped: comparing gcc_version with `rustc -V` (no rustc on PATH)"),
     }
 }
 
@@ -642,8 +704,94 @@ fn password_from_environment_sets_requirepass_and_lifts_protected_mode() {
     }
 }
 
+/// The Compose example's replica: one secret file gives it `requirepass` and `masterauth`
+/// (`FERREDIS_PASSWORD_FILE`, `FERREDIS_MASTERAUTH_FILE`), so the password is on no command line.
+#[test]
+fn replica_authenticates_to_its_master_with_a_password_file() {
+    let dir = TempDir::new("deploy-masterauth");
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "shared-secret\n").unwrap();
+    let secret_s = secret.to_str().expect("UTF-8 path");
+    let (mport, rport) = (free_port(), free_port());
+    let (mport_s, rport_s) = (mport.to_string(), rport.to_string());
+    let mdir = dir.path().join("master");
+    let rdir = dir.path().join("replica");
+    std::fs::create_dir_all(&mdir).unwrap();
+    std::fs::create_dir_all(&rdir).unwrap();
+    let bin = common::ferredis_bin();
+    let mut master = spawn(&bin, &mdir, &["--port", &mport_s, "--save", ""], &[("FERREDIS_PASSWORD_FILE", secret_s)]);
+    wait_answering(&mut master, mport);
+    let mut replica = spawn(
+        &bin,
+        &rdir,
+        &["--port", &rport_s, "--save", "", "--replicaof", "127.0.0.1", &mport_s],
+        &[("FERREDIS_PASSWORD_FILE", secret_s), ("FERREDIS_MASTERAUTH_FILE", secret_s)],
+    );
+    wait_answering(&mut replica, rport);
+    let mut m = Conn::connect(mport);
+    assert_eq!(m.cmd(&["AUTH", "shared-secret"]), b"+OK\r\n");
+    assert_eq!(m.cmd(&["SET", "k", "from the master"]), b"+OK\r\n");
+    let mut r = Conn::connect(rport);
+    assert_eq!(r.cmd(&["GET", "k"]), b"-NOAUTH Authentication required.\r\n");
+    assert_eq!(r.cmd(&["AUTH", "shared-secret"]), b"+OK\r\n");
+    common::wait_for("the replica's sync with a password", || r.cmd(&["GET", "k"]) == b"$15\r\nfrom the master\r\n");
+    assert_eq!(common::info_field(&mut r, "replication", "master_link_status"), "up");
+    let log = replica.log_text();
+    assert!(log.contains(&format!("masterauth set from FERREDIS_MASTERAUTH_FILE ({secret_s})")), "{log}");
+    for p in [&master, &replica] {
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", p.child.id())).expect("cmdline");
+        assert!(!String::from_utf8_lossy(&cmdline).contains("shared-secret"), "the password is on a command line");
+        assert!(!p.log_text().contains("shared-secret"), "the password reached the log");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Container image
+
+/// `ferredis-server <program> args...` runs that program: the image's entry point is the server, so this is how
+/// `docker run IMAGE ferredis-cli -h host ping` reaches the CLI (the redis image's entrypoint script does the same
+/// for `redis-cli`). The server under its sentinel name is itself; a missing program exits 127, as a shell's.
+#[test]
+fn server_runs_the_named_program() {
+    let server = common::ferredis_bin();
+    let cli = PathBuf::from(env!("CARGO_BIN_EXE_ferredis-cli"));
+    let run = |bin: &Path, args: &[&str]| {
+        let out = Command::new(bin).args(args).stdin(Stdio::null()).output().expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let direct = run(&cli, &["--version"]);
+    assert_eq!(direct.0, Some(0));
+    assert_eq!(run(&server, &["ferredis-cli", "--version"]), direct);
+    let srv = common::Server::ferredis();
+    let port = srv.port.to_string();
+    assert_eq!(run(&server, &["ferredis-cli", "-p", &port, "set", "via", "server"]).1, "OK\n");
+    assert_eq!(run(&server, &["ferredis-cli", "-p", &port, "get", "via"]).1, "server\n");
+    let check = PathBuf::from(env!("CARGO_BIN_EXE_ferredis-check-rdb"));
+    // The program sees its bare name as argv[0], as one found on PATH does.
+    let out = Command::new(&check).arg0("ferredis-check-rdb").output().expect("run ferredis-check-rdb");
+    let direct = (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert_eq!(run(&server, &["ferredis-check-rdb"]), direct);
+    assert_eq!(run(&server, &["ferredis-server", "--version"]), run(&server, &["--version"]));
+    // Under its sentinel name the server is a sentinel, which refuses to start without a config file.
+    let (code, out, err) = run(&server, &["ferredis-sentinel"]);
+    assert_eq!(code, Some(1));
+    assert!((out + &err).contains("Sentinel needs config file on disk to save state."));
+    // Alone in a directory, the server has no CLI beside it.
+    let dir = TempDir::new("deploy-alone");
+    let alone = dir.path().join("ferredis-server");
+    std::fs::copy(&server, &alone).expect("copy the server");
+    let (code, _, err) = run(&alone, &["ferredis-cli", "ping"]);
+    assert_eq!(code, Some(127), "{err}");
+    assert!(err.contains(&format!("can't run {}", dir.path().join("ferredis-cli").display())), "{err}");
+}
 
 /// The final stage of the Dockerfile, from `FROM scratch` on, comments dropped.
 fn final_stage(text: &str) -> Vec<String> {
@@ -815,6 +963,12 @@ fn container_image_builds_and_serves() {
         let out = run_ok(podman().args(["exec", &c.0, "/usr/local/bin/ferredis-cli", "ping"])).expect("exec");
         assert_eq!(out, "PONG");
         run_ok(podman().args(["healthcheck", "run", &c.0])).expect("the health check passes");
+        // `docker run IMAGE ferredis-cli ...` runs the CLI (the entry point starts it), here in the first
+        // container's network namespace, so it reaches that server on loopback.
+        let mut run = podman();
+        run.args(["run", "--rm", "--ulimit", "nofile=10032:10032", "--ulimit", "nproc=4096:4096"]);
+        run.args(["--network", &format!("container:{}", c.0), &image, "ferredis-cli", "ping"]);
+        assert_eq!(run_ok(&mut run).expect("docker run IMAGE ferredis-cli"), "PONG");
     } else {
         println!("note: no ferredis-cli in target/static: the health check was not run");
     }
@@ -1174,9 +1328,17 @@ fn kubernetes_manifests_fit_together() {
     let claim = &sts.at("spec.volumeClaimTemplates").list()[0];
     assert_eq!(mount_of(claim.at("metadata.name").str()).get("mountPath").str(), "/data");
     assert!(k8s_bytes(claim.at("spec.resources.requests.storage").str()) > 0);
-    // Probes: readiness asks the server (ferredis-cli ping), liveness checks the port.
-    assert_eq!(c.at("readinessProbe.exec.command").strs(), ["/usr/local/bin/ferredis-cli", "ping"]);
+    // Probes: startup and readiness want PONG (`ferredis-cli -e ping`, whose behaviour while loading
+    // readiness_probe_fails_while_the_server_loads checks), liveness checks the port. The startup probe allows an
+    // hour for the first load.
+    let probe = ["/usr/local/bin/ferredis-cli", "-e", "ping"];
+    assert_eq!(c.at("readinessProbe.exec.command").strs(), probe);
+    assert_eq!(c.at("startupProbe.exec.command").strs(), probe);
+    let seconds = |path: &str| c.at(path).str().parse::<u64>().unwrap_or_else(|_| panic!("{path}"));
+    assert!(seconds("startupProbe.periodSeconds") * seconds("startupProbe.failureThreshold") >= 3600);
     assert_eq!(c.at("livenessProbe.tcpSocket.port").str(), port.get("name").str());
+    // A locally built image: `:latest` would otherwise mean imagePullPolicy Always, a pull that fails.
+    assert_eq!(c.get("imagePullPolicy").str(), "IfNotPresent");
     // Memory: limit >= 1.5 x maxmemory + 256Mi (the rule stated in statefulset.yaml), and requests = limits.
     let limit = k8s_bytes(c.at("resources.limits.memory").str());
     assert!(
@@ -1189,9 +1351,14 @@ fn kubernetes_manifests_fit_together() {
     // The image's user, and the password from an optional Secret.
     assert_eq!(pod.at("securityContext.runAsUser").str(), "10001");
     assert_eq!(pod.at("securityContext.fsGroup").str(), "10001");
-    let env = &c.get("env").list()[0];
-    assert_eq!(env.get("name").str(), "FERREDIS_PASSWORD");
-    assert_eq!(env.at("valueFrom.secretKeyRef.optional").str(), "true");
+    // The password from an optional Secret, for the server and for the probes' ferredis-cli alike.
+    let env = c.get("env").list();
+    assert_eq!(env.iter().map(|e| e.get("name").str()).collect::<Vec<_>>(), ["FERREDIS_PASSWORD", "REDISCLI_AUTH"]);
+    for e in env {
+        assert_eq!(e.at("valueFrom.secretKeyRef.name").str(), "ferredis-auth");
+        assert_eq!(e.at("valueFrom.secretKeyRef.key").str(), "password");
+        assert_eq!(e.at("valueFrom.secretKeyRef.optional").str(), "true");
+    }
 
     // kubectl renders the kustomization offline, when installed.
     if has_command("kubectl") {
@@ -1204,21 +1371,129 @@ fn kubernetes_manifests_fit_together() {
     }
 }
 
+/// The StatefulSet's readiness probe, run as the kubelet runs it (its command, in the pod's environment: the
+/// password in REDISCLI_AUTH) against a server still loading a dataset slowed by `key-load-delay`: it fails while
+/// the server answers -LOADING, as redis-cli's `-e` does against redis-server, and passes once the server answers
+/// PONG. Without `-e` the CLI exits 0 on the error reply, which is why the probe has it.
 #[test]
-fn compose_file_has_a_master_and_a_replica_profile() {
-    let docs = YamlReader::docs(&read("docker-compose.yml"));
+fn readiness_probe_fails_while_the_server_loads() {
+    let sts = YamlReader::docs(&read("deploy/k8s/statefulset.yaml")).remove(0);
+    let probe = sts.at("spec.template.spec.containers.0.readinessProbe.exec.command").strs();
+    assert_eq!(probe[0], "/usr/local/bin/ferredis-cli");
+    let probe_args: Vec<String> = probe[1..].iter().map(|a| a.to_string()).collect();
+    let cli = PathBuf::from(env!("CARGO_BIN_EXE_ferredis-cli"));
+    let password = "probe-secret";
+    let run = |bin: &Path, args: &[String], port: u16| {
+        let out = Command::new(bin)
+            .args(["-p", &port.to_string()])
+            .args(args)
+            .env("REDISCLI_AUTH", password)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the CLI");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text.trim().to_string())
+    };
+    // A dataset of 300 keys, which loads for 30 seconds at 100 ms a key; each key is over 1024 bytes in the file,
+    // so the loading server serves clients after every key (`loading-process-events-interval-bytes`).
+    let data = TempDir::new("deploy-probe-data");
+    let port = free_port();
+    let port_s = port.to_string();
+    let mut p = spawn(&common::ferredis_bin(), data.path(), &["--port", &port_s, "--rdbcompression", "no"], &[]);
+    wait_answering(&mut p, port);
+    let mut c = Conn::connect(port);
+    let value = "v".repeat(2000);
+    for i in 0..300 {
+        assert_eq!(c.cmd(&["SET", &format!("key:{i}"), &value]), b"+OK\r\n");
+    }
+    assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+    drop(p);
+    let rdb = data.path().join("dump.rdb");
+    for (bin, reference_cli) in [(common::ferredis_bin(), cli.clone()), (common::redis_bin(), common::redis_cli_bin())]
+    {
+        let dir = TempDir::new("deploy-probe");
+        std::fs::copy(&rdb, dir.path().join("dump.rdb")).expect("copy the dataset");
+        let port = free_port();
+        let port_s = port.to_string();
+        let args = ["--port", &port_s, "--save", "", "--requirepass", password, "--key-load-delay", "100000"];
+        let mut p =
+            spawn(&bin, dir.path(), &[&args[..], &["--loading-process-events-interval-bytes", "1024"]].concat(), &[]);
+        // AUTH is served while loading; PING gets -LOADING.
+        let loading = |c: &mut Conn| {
+            c.try_cmd(&["AUTH", password]).is_ok_and(|r| r == b"+OK\r\n")
+                && c.try_cmd(&["PING"]).is_ok_and(|r| r.starts_with(b"-LOADING"))
+        };
+        common::wait_for("the server answering -LOADING", || {
+            assert!(!matches!(p.child.try_wait(), Ok(Some(_))), "{} exited: {}", bin.display(), p.log_text());
+            Conn::try_connect(port).is_ok_and(|mut c| loading(&mut c))
+        });
+        let (code, out) = run(&cli, &probe_args, port);
+        let (ref_code, ref_out) = run(&reference_cli, &["-e".to_string(), "ping".to_string()], port);
+        let (plain_code, plain_out) = run(&cli, &["ping".to_string()], port);
+        // Still loading after the runs: each of them met the -LOADING server.
+        assert!(loading(&mut Conn::connect(port)), "{} finished loading during the probe", bin.display());
+        assert_eq!(code, Some(1), "{}: the probe passed while loading: {out}", bin.display());
+        assert!(out.starts_with("LOADING"), "{out}");
+        assert_eq!((ref_code, ref_out), (code, out.clone()), "the reference CLI against {}", bin.display());
+        assert_eq!((plain_code, plain_out), (Some(0), out), "without -e any answer passes");
+    }
+    // Loaded: the probe passes, with the password from the environment.
+    let dir = TempDir::new("deploy-probe-ready");
+    std::fs::copy(&rdb, dir.path().join("dump.rdb")).expect("copy the dataset");
+    let port = free_port();
+    let port_s = port.to_string();
+    let mut p = spawn(
+        &common::ferredis_bin(),
+        dir.path(),
+        &["--port", &port_s, "--save", ""],
+        &[("FERREDIS_PASSWORD", password)],
+    );
+    wait_answering(&mut p, port);
+    common::wait_for("the probe to pass", || run(&cli, &probe_args, port) == (Some(0), "PONG".to_string()));
+    let mut c = Conn::connect(port);
+    assert_eq!(c.cmd(&["AUTH", password]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["DBSIZE"]), b":300\r\n");
+    // Without the password the probe fails (NOAUTH): the manifest gives the CLI REDISCLI_AUTH.
+    let out = Command::new(&cli).args(["-p", &port_s]).args(&probe_args).output().expect("run the CLI");
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn compose_file_has_a_master_a_replica_profile_and_an_exporter() {
+    let text = read("docker-compose.yml");
+    let docs = YamlReader::docs(&text);
     let services = docs[0].get("services");
+    // The password: one secret from the environment, read by the servers as a file.
+    let secret = docs[0].at("secrets.ferredis-password");
+    assert_eq!(secret.get("environment").str(), "FERREDIS_PASSWORD");
+    let secret_file = "/run/secrets/ferredis-password";
     let master = services.get("master");
     assert_eq!(master.get("build").str(), ".");
     assert_eq!(master.get("volumes").strs(), ["master-data:/data"]);
-    assert!(master.at("environment.FERREDIS_PASSWORD").str().starts_with("${FERREDIS_PASSWORD"));
+    assert_eq!(master.at("environment.FERREDIS_PASSWORD_FILE").str(), secret_file);
+    assert_eq!(master.get("secrets").strs(), ["ferredis-password"]);
     assert_eq!(master.get("ports").strs(), ["127.0.0.1:6379:6379"]);
     let replica = services.get("replica");
     assert_eq!(replica.get("profiles").strs(), ["replica"]);
     let cmd = replica.get("command").strs();
-    let i = cmd.iter().position(|a| *a == "--replicaof").expect("--replicaof");
-    assert_eq!(&cmd[i + 1..i + 3], ["master", "6379"]);
-    assert_eq!(cmd[0], "/etc/ferredis/ferredis.conf");
+    assert_eq!(cmd, ["/etc/ferredis/ferredis.conf", "--replicaof", "master", "6379"]);
+    assert_eq!(replica.at("environment.FERREDIS_PASSWORD_FILE").str(), secret_file);
+    assert_eq!(replica.at("environment.FERREDIS_MASTERAUTH_FILE").str(), secret_file);
+    assert_eq!(replica.get("secrets").strs(), ["ferredis-password"]);
     assert_eq!(replica.get("image").str(), master.get("image").str());
     assert!(docs[0].get("volumes").opt("replica-data").is_some());
+    // No password on a server's command line or in its environment.
+    for svc in [master, replica] {
+        assert!(svc.opt("command").map_or(true, |c| c.strs().iter().all(|a| !a.contains('$'))));
+        let Yaml::Map(env) = svc.get("environment") else { panic!("environment is a map") };
+        assert!(env.iter().all(|(k, v)| k.ends_with("_FILE") && !v.str().contains('$')), "{env:?}");
+    }
+    // The exporter scrapes the master with the same password; the image is the version the exporter test runs.
+    let exporter = services.get("exporter");
+    assert_eq!(exporter.get("image").str(), "oliver006/redis_exporter:v1.45.0");
+    assert_eq!(exporter.at("environment.REDIS_ADDR").str(), "redis://master:6379");
+    assert!(exporter.at("environment.REDIS_PASSWORD").str().starts_with("${FERREDIS_PASSWORD:?"));
+    assert_eq!(exporter.get("ports").strs(), ["127.0.0.1:9121:9121"]);
+    assert!(exporter.opt("profiles").is_none(), "the exporter runs beside the master");
+    assert!(!text.contains("once replication lands"));
 }

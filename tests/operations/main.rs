@@ -1,6 +1,7 @@
 //! Running the server: ACL, the reference ferredis.conf, crash reports, DEBUG, defrag, deployment (static build,
-//! container, systemd), eviction, latency monitor, log events, MODULE, oom-score-adj, shutdown on signals, the
-//! machine checks (`--check-system`, transparent huge pages), CPU affinity lists.
+//! container, systemd), eviction, the Prometheus exporter's metrics, latency monitor, log events, MODULE,
+//! oom-score-adj, shutdown on signals, the machine checks (`--check-system`, transparent huge pages), CPU affinity
+//! lists.
 //!
 //! One test binary (`cargo test --test operations`), one module per topic; the shared harness is `tests/common`
 //! (tests/README.md).
@@ -16,6 +17,7 @@ mod debug_cmd;
 mod defrag;
 mod deploy;
 mod eviction;
+mod exporter;
 mod latency_monitor;
 mod log_events;
 mod module_cmd;
