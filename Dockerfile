@@ -31,6 +31,7 @@ FROM scratch
 COPY deploy/docker/passwd /etc/passwd
 COPY deploy/docker/group /etc/group
 COPY deploy/docker/ferredis.conf /etc/ferredis/ferredis.conf
+COPY LICENSE THIRD-PARTY.md /usr/share/doc/ferredis/
 COPY --from=build /out/bin/ /usr/local/bin/
 COPY --chown=10001:10001 --from=build /out/data/ /data/
 USER 10001:10001

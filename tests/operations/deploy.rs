@@ -904,8 +904,12 @@ fn container_image_builds_and_serves() {
         println!("skipped: podman is not installed (apt-get install podman runc)");
         return;
     }
-    // The build context of Dockerfile.prebuilt: deploy/docker/, out/bin/ (the static binaries), out/data/.
+    // The build context of Dockerfile.prebuilt: deploy/docker/, the licence files, out/bin/ (the static
+    // binaries), out/data/.
     let ctx = TempDir::new("deploy-image");
+    for f in ["LICENSE", "THIRD-PARTY.md"] {
+        std::fs::copy(repo().join(f), ctx.path().join(f)).unwrap();
+    }
     std::fs::create_dir_all(ctx.path().join("deploy/docker")).unwrap();
     std::fs::create_dir_all(ctx.path().join("out/bin")).unwrap();
     std::fs::create_dir_all(ctx.path().join("out/data")).unwrap();
