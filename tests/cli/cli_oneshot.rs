@@ -238,11 +238,17 @@ fn corpus(kind: Kind) {
 
 #[test]
 fn corpus_against_ferredis() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-cli") {
+        return;
+    }
     corpus(Kind::Ferredis);
 }
 
 #[test]
 fn corpus_against_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     corpus(Kind::Redis);
 }
 
@@ -286,11 +292,17 @@ fn options_and_errors(kind: Kind) {
 
 #[test]
 fn options_and_errors_against_ferredis() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-cli") {
+        return;
+    }
     options_and_errors(Kind::Ferredis);
 }
 
 #[test]
 fn options_and_errors_against_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     options_and_errors(Kind::Redis);
 }
 
@@ -373,11 +385,17 @@ fn special_modes(kind: Kind) {
 
 #[test]
 fn special_modes_against_ferredis() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-cli") {
+        return;
+    }
     special_modes(Kind::Ferredis);
 }
 
 #[test]
 fn special_modes_against_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     special_modes(Kind::Redis);
 }
 
@@ -479,11 +497,17 @@ fn streaming(kind: Kind) {
 
 #[test]
 fn streaming_against_ferredis() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-cli") {
+        return;
+    }
     streaming(Kind::Ferredis);
 }
 
 #[test]
 fn streaming_against_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     streaming(Kind::Redis);
 }
 
@@ -492,6 +516,9 @@ fn streaming_against_redis() {
 /// key.
 #[test]
 fn rdb_transfer() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for mode in ["--rdb", "--functions-rdb"] {
         rdb_transfer_mode(mode);
     }
@@ -583,6 +610,9 @@ fn until_line(bin: &str, args: &[String], want: &str, mut poke: impl FnMut()) ->
 /// commands in CSV form and the same progress lines on stderr as redis-cli.
 #[test]
 fn replica_mode() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Redis, Kind::Ferredis] {
         replica_mode_against(kind);
     }
@@ -658,10 +688,16 @@ fn lua_debugger(kind: Kind) {
 
 #[test]
 fn lua_debugger_against_ferredis() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-cli") {
+        return;
+    }
     lua_debugger(Kind::Ferredis);
 }
 
 #[test]
 fn lua_debugger_against_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     lua_debugger(Kind::Redis);
 }

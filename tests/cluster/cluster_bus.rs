@@ -71,6 +71,9 @@ fn converged(all: &[&Node]) -> bool {
 
 #[test]
 fn ferredis_and_redis_nodes_meet_and_gossip() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (r1, r2) = (node(Kind::Redis), node(Kind::Redis));
     let (f1, f2) = (node(Kind::Ferredis), node(Kind::Ferredis));
     // Redis meets one ferredis node, that ferredis node meets the other Redis node, the second ferredis node
@@ -98,6 +101,9 @@ fn ferredis_and_redis_nodes_meet_and_gossip() {
 
 #[test]
 fn publish_crosses_the_bus_both_ways() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (r, f) = (node(Kind::Redis), node(Kind::Ferredis));
     meet(&f, &r);
     wait_for("the two nodes to meet", || converged(&[&r, &f]));
@@ -114,6 +120,9 @@ fn publish_crosses_the_bus_both_ways() {
 
 #[test]
 fn a_killed_node_is_marked_failing() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (r1, r2) = (node(Kind::Redis), node(Kind::Redis));
     let (f1, mut f2) = (node(Kind::Ferredis), node(Kind::Ferredis));
     meet(&f1, &r1);
@@ -190,6 +199,9 @@ fn replicate(replica: &Node, master: &Node) {
 
 #[test]
 fn failover_between_redis_and_ferredis_nodes() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (mut r1, f1, f2, f3) = (node(Kind::Redis), node(Kind::Ferredis), node(Kind::Ferredis), node(Kind::Ferredis));
     for n in [&r1, &f2, &f3] {
         meet(&f1, n);
@@ -275,6 +287,9 @@ fn pong_announcement(n: &Node) -> (String, u16, u16, Option<String>) {
 /// replicas' names right after the masters' had spread).
 #[test]
 fn a_pong_after_config_set_carries_the_new_announcement() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Redis, Kind::Ferredis] {
         let n = node(kind);
         let mut c = n.srv.conn();

@@ -18,6 +18,9 @@ fn same(f: &mut Conn, r: &mut Conn, lines: &[&str]) {
 
 #[test]
 fn cluster_commands_answer_disabled_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (fer, red) = (Server::start(Kind::Ferredis, &[]), Server::start(Kind::Redis, &[]));
     let (mut f, mut r) = (fer.conn(), red.conn());
     let subs = [
@@ -81,6 +84,9 @@ fn cluster_commands_answer_disabled_like_redis() {
 
 #[test]
 fn noscript_cluster_subcommands_refused_in_scripts() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (fer, red) = (Server::start(Kind::Ferredis, &[]), Server::start(Kind::Redis, &[]));
     let (mut f, mut r) = (fer.conn(), red.conn());
     let lines = [
@@ -133,6 +139,9 @@ fn busy_script_blocked_pop(kind: Kind) -> Vec<u8> {
 
 #[test]
 fn busy_script_does_not_serve_blocked_clients() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let f = busy_script_blocked_pop(Kind::Ferredis);
     let r = busy_script_blocked_pop(Kind::Redis);
     assert_eq!(escape(&f), escape(&r));
@@ -186,6 +195,9 @@ fn cluster_ok(c: &mut Conn) -> bool {
 
 #[test]
 fn cluster_mode_single_node_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (fer, red) = (cluster_node(Kind::Ferredis), cluster_node(Kind::Redis));
     let (mut f, mut r) = (fer.conn(), red.conn());
     let (fnorm, rnorm) = (Norm::of(&fer, &mut f), Norm::of(&red, &mut r));
@@ -421,6 +433,9 @@ fn restart_beside_orphan_child(kind: Kind, debugger: bool) {
 
 #[test]
 fn nodes_conf_lock_not_inherited_by_children() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for debugger in [false, true] {
         restart_beside_orphan_child(Kind::Ferredis, debugger);
         restart_beside_orphan_child(Kind::Redis, debugger);
@@ -501,6 +516,9 @@ fn two_node_redirections(ka: Kind, kb: Kind) -> Vec<String> {
 
 #[test]
 fn redirections_between_nodes_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let redis = two_node_redirections(Kind::Redis, Kind::Redis);
     assert!(redis[0].contains("-MOVED 5061 127.0.0.1:PORTA"), "{}", redis[0]);
     assert_eq!(two_node_redirections(Kind::Ferredis, Kind::Ferredis), redis);
@@ -512,6 +530,9 @@ fn redirections_between_nodes_like_redis() {
 /// validation").
 #[test]
 fn announced_hostname_is_validated_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (fer, red) = (cluster_node(Kind::Ferredis), cluster_node(Kind::Redis));
     let (mut f, mut r) = (fer.conn(), red.conn());
     let long = "x".repeat(256);

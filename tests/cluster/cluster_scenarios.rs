@@ -24,6 +24,9 @@ fn six() -> Cluster {
 
 #[test]
 fn create_six_nodes_and_check() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-cli") {
+        return;
+    }
     let c = six();
     c.check(0);
     let shards = c.shards(0);
@@ -64,6 +67,9 @@ fn create_six_nodes_and_check() {
 
 #[test]
 fn reshard_and_rebalance_under_write_load() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-cli") {
+        return;
+    }
     let c = six();
     let shards = c.shards(0);
     let (a, b) = (shards[0].0, shards[1].0);
@@ -116,6 +122,9 @@ fn reshard_and_rebalance_under_write_load() {
 
 #[test]
 fn killed_master_replaced_by_its_replica_which_keeps_serving() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-cli") {
+        return;
+    }
     let mut c = six();
     let (m, reps) = c.shards(0)[0].clone();
     let r = reps[0];
@@ -161,6 +170,9 @@ fn killed_master_replaced_by_its_replica_which_keeps_serving() {
 
 #[test]
 fn wait_acknowledged_writes_survive_failover() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-cli") {
+        return;
+    }
     let mut c = six();
     let (m, reps) = c.shards(0)[0].clone();
     let r = reps[0];
@@ -197,6 +209,9 @@ fn sunsubscribe(resp3: bool, channel: &str, left: usize) -> String {
 
 #[test]
 fn shard_subscribers_are_unsubscribed_when_their_slot_leaves_the_shard() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-cli") {
+        return;
+    }
     let c = six();
     let shards = c.shards(0);
     let ((m, reps), to) = (shards[0].clone(), shards[1].0);
@@ -259,6 +274,9 @@ fn shard_subscribers_are_unsubscribed_when_their_slot_leaves_the_shard() {
 /// owner): under `FERREDIS_CLUSTER_ORACLE=redis` the test is skipped.
 #[test]
 fn a_late_claim_with_an_older_epoch_does_not_take_a_moved_slot_back() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-cli") {
+        return;
+    }
     if oracle() {
         println!("skipped: Redis 7.0.15 gives the slot to the older claim here (see the test's doc)");
         return;

@@ -158,6 +158,9 @@ fn compare(what: &str, fer: &[(usize, bool, Vec<String>)], red: &[(usize, bool, 
 
 #[test]
 fn cluster_shards_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let all: Vec<usize> = (0..NODES).collect();
     let mut results = Vec::new();
     for kind in [Kind::Redis, Kind::Ferredis] {

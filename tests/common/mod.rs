@@ -112,6 +112,17 @@ pub fn extra_args() -> Vec<String> {
     std::env::var("FERREDIS_EXTRA_ARGS").unwrap_or_default().split_whitespace().map(str::to_string).collect()
 }
 
+/// A test's oracle is not installed: with `FERREDIS_REQUIRE_ORACLES=1` (set by `.ci/run`, where `make test`
+/// installs every oracle) that fails the test; otherwise the test prints `skipped: <what> not installed` and its
+/// caller returns. Always `false`, for `have_x() || oracle_missing(x)`.
+pub fn oracle_missing(what: &str) -> bool {
+    if std::env::var("FERREDIS_REQUIRE_ORACLES").is_ok_and(|v| v == "1") {
+        panic!("{what} is not installed and FERREDIS_REQUIRE_ORACLES=1: install it (tests/deps.sh)");
+    }
+    println!("skipped: {what} not installed");
+    false
+}
+
 pub fn redis_bin() -> PathBuf {
     let p = match std::env::var_os("REDIS_SERVER") {
         Some(p) if !p.is_empty() => PathBuf::from(p),

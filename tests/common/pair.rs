@@ -6,27 +6,20 @@ use super::{display_args, escape, split_args, Conn, Kind, Server};
 use std::path::Path;
 
 /// Whether the reference redis-server (`REDIS_SERVER`, else `/usr/bin/redis-server`) is installed. When it is not,
-/// prints `skipped: ...` (captured with the test's output; `--nocapture` shows it) and the test returns early.
+/// prints `skipped: ...` (captured with the test's output; `--nocapture` shows it) and the test returns early;
+/// with `FERREDIS_REQUIRE_ORACLES=1` (CI) the test fails instead ([`super::oracle_missing`]).
 pub fn have_redis() -> bool {
     let bin = match std::env::var_os("REDIS_SERVER") {
         Some(p) if !p.is_empty() => std::path::PathBuf::from(p),
         _ => std::path::PathBuf::from("/usr/bin/redis-server"),
     };
-    let ok = bin.exists();
-    if !ok {
-        println!("skipped: {} not installed", bin.display());
-    }
-    ok
+    bin.exists() || super::oracle_missing(&bin.display().to_string())
 }
 
-/// Whether another tool an oracle test needs is installed (`/usr/bin/redis-cli`, `/usr/bin/redis-check-rdb`);
-/// prints `skipped: ...` if not.
+/// Whether another tool an oracle test needs is installed (`/usr/bin/redis-cli`, `/usr/bin/redis-check-rdb`,
+/// `/usr/bin/lua5.1`); as [`have_redis`] when it is not.
 pub fn have_tool(path: &str) -> bool {
-    let ok = Path::new(path).exists();
-    if !ok {
-        println!("skipped: {path} not installed");
-    }
-    ok
+    Path::new(path).exists() || super::oracle_missing(path)
 }
 
 /// One ferredis and one redis-server, started with the same extra arguments and killed on drop. `f` and `r`

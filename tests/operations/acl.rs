@@ -88,6 +88,9 @@ fn auth_conns(p: &Pair, user: &str, pass: &str) -> (Conn, Conn) {
 
 #[test]
 fn setuser_getuser_list_and_errors() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let p = Pair::new(&[]);
     let (mut f, mut r) = p.conns();
     script(
@@ -176,6 +179,9 @@ fn setuser_getuser_list_and_errors() {
 /// ACL CAT of each category: ferredis lists exactly Redis's commands among those it has.
 #[test]
 fn cat_matches_on_shared_commands() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let p = Pair::new(&[]);
     let (mut f, mut r) = p.conns();
     let names = |c: &mut Conn, line: &str| -> Vec<String> {
@@ -201,6 +207,9 @@ fn cat_matches_on_shared_commands() {
 
 #[test]
 fn noperm_texts_dryrun_and_log() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let p = Pair::new(&[]);
     let (mut f, mut r) = p.conns();
     script(
@@ -328,6 +337,9 @@ fn noperm_texts_dryrun_and_log() {
 
 #[test]
 fn auth_hello_reset_and_requirepass() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let p = Pair::new(&[]);
     let (mut f, mut r) = p.conns();
     script(
@@ -408,6 +420,9 @@ fn auth_hello_reset_and_requirepass() {
 
 #[test]
 fn exec_after_permission_change_and_deleted_users() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let p = Pair::new(&[]);
     let (mut f, mut r) = p.conns();
     same(&mut f, &mut r, "ACL SETUSER bob on >pw +@all ~*");
@@ -476,6 +491,9 @@ fn exec_after_permission_change_and_deleted_users() {
 
 #[test]
 fn aclfile_load_save_round_trip() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let dirs = [TempDir::new("acl-f"), TempDir::new("acl-r")];
     let text = "user alice on #5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8 ~a:* &c +get +set\n\
                 user default on nopass ~* &* +@all\n\
@@ -550,6 +568,9 @@ fn aclfile_load_save_round_trip() {
 
 #[test]
 fn user_directives_and_startup_errors() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let extra =
         ["--user", "alice", "on", ">pw", "~*", "+@all", "--user", "default", "on", "nopass", "+@all", "-flushall"];
     let p = Pair::new(&extra);
@@ -585,6 +606,9 @@ fn user_directives_and_startup_errors() {
 /// Logins with users through the `redis` crate and redis-cli.
 #[test]
 fn client_logins() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-cli") {
+        return;
+    }
     let s = Server::start(Kind::Ferredis, &[]);
     let mut c = s.conn();
     assert_eq!(c.cmd_str("ACL SETUSER app on >s3cret ~app:* +@read +@write +@connection"), b"+OK\r\n");
@@ -673,6 +697,9 @@ fn aof_replay_ignores_acl() {
 /// with an odd argument count are refused before they redact anything.
 #[test]
 fn slowlog_redaction_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let lines = [
         "CONFIG SET masterauth \"\"",
         "CONFIG SET masteruser someone",
@@ -709,6 +736,9 @@ fn slowlog_redaction_matches_redis() {
 /// (Redis's `ACLUserCheckCmdWithUnrestrictedKeyAccess`); MIGRATE's keys skip AUTH/AUTH2 arguments.
 #[test]
 fn sort_patterns_and_migrate_keys_under_acl() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let p = Pair::new(&[]);
     let (mut f, mut r) = p.conns();
     script(

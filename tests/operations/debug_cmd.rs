@@ -52,6 +52,9 @@ fn compare_digests(p: &mut Pair, dbs: &[usize]) {
 
 #[test]
 fn digest_of_empty_dataset_is_zeros() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     assert_eq!(p.same(&["DEBUG", "DIGEST"]), ZEROS);
     assert_eq!(p.same(&["DEBUG", "DIGEST-VALUE"]), b"*0\r\n");
@@ -63,6 +66,9 @@ fn digest_of_empty_dataset_is_zeros() {
 
 #[test]
 fn digest_matches_redis_for_every_type_and_encoding() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     let script = [
         // Strings: int, embstr, raw, empty, binary, negative and big integers, a number that is not canonical.
@@ -168,6 +174,9 @@ fn digest_matches_redis_for_every_type_and_encoding() {
 
 #[test]
 fn digest_matches_redis_after_random_operations() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     let mut rng = Lcg(2024);
     let members =
@@ -201,6 +210,9 @@ fn digest_matches_redis_after_random_operations() {
 
 #[test]
 fn protocol_bytes_match_redis_in_resp2_and_resp3() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     let types = [
         "string",
@@ -237,6 +249,9 @@ fn protocol_bytes_match_redis_in_resp2_and_resp3() {
 
 #[test]
 fn populate_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     assert_eq!(p.same(&["DEBUG", "POPULATE", "1000"]), b"+OK\r\n");
     p.same(&["DBSIZE"]);
@@ -272,6 +287,9 @@ fn populate_matches_redis() {
 
 #[test]
 fn help_errors_and_small_subcommands_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     let help = p.same(&["DEBUG", "HELP"]);
     assert!(help.starts_with(b"*106\r\n+DEBUG <subcommand>"), "{}", escape(&help[..40]));
@@ -436,6 +454,9 @@ fn help_errors_and_small_subcommands_match_redis() {
 
 #[test]
 fn debug_is_refused_when_disabled_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&["--enable-debug-command", "no"]);
     p.same(&["DEBUG", "HELP"]);
     p.same(&["DEBUG", "DIGEST"]);
@@ -448,6 +469,9 @@ fn debug_is_refused_when_disabled_like_redis() {
 
 #[test]
 fn testing_directives_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     for name in [
         "rdb-key-save-delay",
@@ -531,6 +555,9 @@ fn use_exit_on_panic_exits_with_status_1() {
 
 #[test]
 fn debug_object_matches_redis_but_for_address_and_clock() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     let push = |p: &mut Pair, head: &[&str], items: Vec<String>| {
         let mut args: Vec<String> = head.iter().map(|s| s.to_string()).collect();
@@ -574,6 +601,9 @@ fn debug_object_matches_redis_but_for_address_and_clock() {
 
 #[test]
 fn pause_cron_stops_active_expiry_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Ferredis, Kind::Redis] {
         let srv = Server::start(kind, &["--hz", "100"]);
         let mut c = srv.conn();
@@ -618,6 +648,9 @@ fn wait_rbs(admin: &mut Conn, tc: &mut Conn, busy: bool, ok: impl Fn(usize) -> b
 
 #[test]
 fn reply_buffer_shrinks_when_idle_and_grows_when_filled_as_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     // Redis's reply-buffer sizing (clientsCronResizeOutputBuffer), seen through CLIENT LIST rbs and INFO: an idle
     // client's buffer drops to 1 KiB; one that keeps filling it doubles back to 16 KiB.
     for kind in [Kind::Ferredis, Kind::Redis] {

@@ -65,6 +65,9 @@ fn fill(c: &mut Conn, prefix: &str, range: std::ops::Range<usize>, len: usize, t
 
 #[test]
 fn noeviction_refuses_writes_but_serves_reads_and_deletes() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     p.same_line("SET a 1");
     p.same_line("RPUSH l x y");
@@ -93,6 +96,9 @@ fn noeviction_refuses_writes_but_serves_reads_and_deletes() {
 
 #[test]
 fn multi_under_oom_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     p.same_line("SET k 1");
     p.same_line("CONFIG SET maxmemory 1");
@@ -135,6 +141,9 @@ fn multi_under_oom_matches_redis() {
 
 #[test]
 fn object_freq_and_idletime_follow_the_policy() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     p.same_line("SET k v");
     p.same_line("OBJECT FREQ k");
@@ -196,6 +205,9 @@ fn run_policy(policy: &str) -> Vec<(&'static str, usize, usize, u64)> {
 
 #[test]
 fn volatile_policies_evict_only_keys_with_a_ttl() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for policy in ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"] {
         for (name, persistent_evicted, ttl_evicted, evicted) in run_policy(policy) {
             println!("{policy:16} {name:9} persistent evicted {persistent_evicted:4}  ttl evicted {ttl_evicted:4}");
@@ -208,6 +220,9 @@ fn volatile_policies_evict_only_keys_with_a_ttl() {
 
 #[test]
 fn allkeys_policies_evict_any_key() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for policy in ["allkeys-lru", "allkeys-lfu", "allkeys-random"] {
         for (name, persistent_evicted, ttl_evicted, evicted) in run_policy(policy) {
             println!("{policy:16} {name:9} persistent evicted {persistent_evicted:4}  ttl evicted {ttl_evicted:4}");
@@ -219,6 +234,9 @@ fn allkeys_policies_evict_any_key() {
 
 #[test]
 fn volatile_policy_without_volatile_keys_refuses_writes() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&["--maxmemory-policy", "volatile-lru"]);
     for (_, c) in p.sides() {
         fill(c, "p", 0..200, 1000, false);
@@ -230,6 +248,9 @@ fn volatile_policy_without_volatile_keys_refuses_writes() {
 
 #[test]
 fn lru_keeps_recently_read_keys() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&["--maxmemory-policy", "allkeys-lru", "--maxmemory-samples", "10"]);
     for (s, c) in p.sides() {
         let name = s.kind.label();
@@ -252,6 +273,9 @@ fn lru_keeps_recently_read_keys() {
 
 #[test]
 fn eviction_fires_the_event_invalidates_watch_and_counts() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&["--maxmemory-policy", "allkeys-random", "--notify-keyspace-events", "Ee"]);
     let big = "x".repeat(200_000);
     for (_, c) in p.sides() {
@@ -333,6 +357,9 @@ fn evictions_reach_the_aof_as_del() {
 
 #[test]
 fn used_memory_stays_near_maxmemory_while_writing_five_times_the_limit() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&["--maxmemory-policy", "allkeys-lru"]);
     let mut over = Vec::new();
     for (s, c) in p.sides() {
@@ -360,6 +387,9 @@ fn used_memory_stays_near_maxmemory_while_writing_five_times_the_limit() {
 
 #[test]
 fn small_keys_are_evicted_without_oom_across_table_growth() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     // 200k 10-byte values through a 3 MB budget: the keyspace table reaches the sizes where one more grow would
     // pass maxmemory. allkeys-lru must keep accepting every write (evicting, and not growing the table past the
     // limit), as Redis does with its dictExpandAllowed.
@@ -383,6 +413,9 @@ fn small_keys_are_evicted_without_oom_across_table_growth() {
 
 #[test]
 fn an_eviction_storm_is_bounded_per_command_and_finishes_in_the_background() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     // Tenacity 0: a call stops after 16 evictions; the rest is done by the background timer.
     let mut p = Pair::connected(&["--maxmemory-policy", "allkeys-random", "--maxmemory-eviction-tenacity", "0"]);
     for (s, c) in p.sides() {
@@ -490,6 +523,9 @@ fn replay(c: &mut Conn, trace: &[u32]) -> (f64, u64) {
 /// `used_memory`, so both get the same budget for data. Prints one row per server and policy.
 #[test]
 fn zipf_hit_ratio_vs_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let keys = env_usize("ZIPF_KEYS", 100_000);
     let ops = env_usize("ZIPF_OPS", 500_000);
     let zipf = Zipf::new(keys, 0.99);
@@ -530,6 +566,9 @@ fn random_key(rng: &mut Prng) -> String {
 
 #[test]
 fn a_small_limit_with_long_keys_is_honoured_without_oom() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     // Redis's "is the memory limit honoured" scenario: maxmemory 100 KB above the empty server, SETEX random keys
     // of up to 256 bytes until used_memory is within 4 KB of the limit, then as many again. Every write must be
     // accepted (evicting), and memory must stay under the limit. An eviction that counted the propagation log's
@@ -567,6 +606,9 @@ fn a_small_limit_with_long_keys_is_honoured_without_oom() {
 
 #[test]
 fn a_stalled_replicas_output_is_not_counted_for_eviction() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     // Redis's "replica buffer don't induce eviction": a replica stops reading (SIGSTOP) while the master takes
     // writes that do not grow the dataset (SETRANGE over an existing value) with maxmemory 32 KB above what it
     // used. The replica's growing output is memory eviction cannot reclaim, so it is not counted

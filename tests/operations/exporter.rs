@@ -111,7 +111,7 @@ fn sub(info: &HashMap<String, String>, field: &str, key: &str) -> f64 {
 #[test]
 fn exporter_metrics_match_info() {
     let Some(bin) = exporter_bin() else {
-        println!("skipped: prometheus-redis-exporter is not installed (apt-get install prometheus-redis-exporter)");
+        crate::common::oracle_missing("prometheus-redis-exporter");
         return;
     };
     let srv = Server::start(Kind::Ferredis, &[]);

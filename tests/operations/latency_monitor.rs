@@ -74,6 +74,9 @@ fn percentile_lines(info: &str) -> Vec<(String, Vec<(String, f64)>)> {
 
 #[test]
 fn help_errors_and_empty_state_identical() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = pair(&[]);
     for proto in [2, 3] {
         if proto == 3 {
@@ -104,6 +107,9 @@ fn help_errors_and_empty_state_identical() {
 
 #[test]
 fn command_event_after_debug_sleep() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = pair(&["--latency-monitor-threshold", "50"]);
     p.same_line("DEBUG SLEEP 0.1");
     // A fast command below the threshold records nothing.
@@ -162,6 +168,9 @@ fn command_event_after_debug_sleep() {
 
 #[test]
 fn histogram_map_shape() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = pair(&[]);
     p.same_line("CONFIG RESETSTAT");
     for i in 0..5 {
@@ -221,6 +230,9 @@ fn histogram_map_shape() {
 
 #[test]
 fn info_latencystats() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = pair(&[]);
     p.same_line("CONFIG RESETSTAT");
     for i in 0..20 {
@@ -290,6 +302,9 @@ fn histogram_calls(c: &mut Conn, cmd: &str) -> Option<i64> {
 
 #[test]
 fn blocking_commands_recorded_when_served() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = pair(&[]);
     // A timed-out BLPOP is not recorded; a served one and one ended by CLIENT UNBLOCK ERROR are.
     p.same_line("BLPOP nolist 0.01");
@@ -320,6 +335,9 @@ fn blocking_commands_recorded_when_served() {
 /// ferredis frees faster than that; README, Redis's suite).
 #[test]
 fn expire_cycle_event_when_a_big_key_expires() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = pair(&["--latency-monitor-threshold", "1"]);
     let members: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
     for batch in 0..500 {

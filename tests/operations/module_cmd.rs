@@ -63,6 +63,9 @@ fn fixtures(dir: &Path) -> Vec<String> {
 
 #[test]
 fn module_commands_answer_and_log_as_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let tmp = TempDir::new("module-cmd");
     let paths = fixtures(tmp.path());
     let fer = Server::start(Kind::Ferredis, &["--enable-module-command", "yes"]);
@@ -120,6 +123,9 @@ fn module_commands_answer_and_log_as_redis() {
 
 #[test]
 fn enable_module_command_guards_load_and_unload() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for setting in [None, Some("no"), Some("local")] {
         let extra: Vec<&str> = setting.map_or(vec![], |s| vec!["--enable-module-command", s]);
         let fer = Server::start(Kind::Ferredis, &extra);

@@ -27,6 +27,9 @@ fn text(b: Vec<u8>) -> String {
 
 #[test]
 fn shutdown_abort_cancels_a_pending_sigterm() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Ferredis, Kind::Redis] {
         let s = Server::start(kind, &[]);
         let mut c = s.conn();
@@ -46,6 +49,9 @@ fn shutdown_abort_cancels_a_pending_sigterm() {
 
 #[test]
 fn second_sigint_during_the_shutdown_save_removes_the_temp_file() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Ferredis, Kind::Redis] {
         let mut s = Server::start(kind, &["--save", "900 1"]);
         let mut c = s.conn();
@@ -67,6 +73,9 @@ fn second_sigint_during_the_shutdown_save_removes_the_temp_file() {
 
 #[test]
 fn failed_foreground_saves_do_not_turn_on_misconf() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut transcripts = Vec::new();
     for kind in [Kind::Ferredis, Kind::Redis] {
         let s = Server::start(kind, &["--save", "900 1"]);

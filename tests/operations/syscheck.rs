@@ -32,6 +32,9 @@ fn check_system(bin: &std::path::Path) -> (Vec<(String, String)>, Option<i32>) {
 
 #[test]
 fn check_system_reports_what_redis_reports() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _machine = machine();
     let (ours, our_status) = check_system(&common::ferredis_bin());
     let (theirs, their_status) = check_system(&Kind::Redis.bin());
@@ -57,6 +60,9 @@ fn startup_warnings(log: &str) -> Vec<String> {
 
 #[test]
 fn startup_warns_about_the_same_settings_as_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _machine = machine();
     let ours = Server::ferredis();
     let theirs = Server::redis();
@@ -101,6 +107,9 @@ fn thp_enabled(pid: u32) -> Option<String> {
 
 #[test]
 fn thp_always_is_turned_off_for_the_server_or_warned_about() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _machine = machine();
     // Other tests' servers may start while the mode is `always`: both servers turn THP off for themselves then,
     // which changes nothing any test looks at.
@@ -133,6 +142,9 @@ fn thp_always_is_turned_off_for_the_server_or_warned_about() {
 
 #[test]
 fn a_maxmemory_under_a_megabyte_is_warned_about_in_redis_words() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _machine = machine();
     let line =
         |s: &Server| startup_warnings(&s.full_log()).into_iter().find(|w| w.starts_with("You specified a maxmemory"));

@@ -99,6 +99,9 @@ fn gc_toggle(kind: Kind) -> Vec<String> {
 
 #[test]
 fn auto_gc_turned_off_removes_history_at_once() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let ours = gc_toggle(Kind::Ferredis);
     let theirs = gc_toggle(Kind::Redis);
     assert_eq!(ours, theirs, "ferredis vs redis-server");
@@ -154,6 +157,9 @@ fn enable_with_failed_rewrites(kind: Kind) -> Vec<String> {
 
 #[test]
 fn failed_rewrite_while_enabling_drops_the_temp_incr_and_retries() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let ours = enable_with_failed_rewrites(Kind::Ferredis);
     let theirs = enable_with_failed_rewrites(Kind::Redis);
     assert_eq!(ours, theirs, "ferredis vs redis-server");
@@ -193,6 +199,9 @@ fn enable_during_bgsave(kind: Kind) -> Vec<String> {
 
 #[test]
 fn enabling_during_bgsave_only_schedules_the_rewrite() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let ours = enable_during_bgsave(Kind::Ferredis);
     let theirs = enable_during_bgsave(Kind::Redis);
     assert_eq!(ours, theirs, "ferredis vs redis-server");
@@ -231,6 +240,9 @@ fn rewrite_in_exec(kind: Kind) -> Vec<String> {
 
 #[test]
 fn rewrites_inside_exec_are_scheduled() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let ours = rewrite_in_exec(Kind::Ferredis);
     let theirs = rewrite_in_exec(Kind::Redis);
     assert_eq!(ours, theirs, "ferredis vs redis-server");
@@ -276,6 +288,9 @@ fn rewrite_limit(kind: Kind) -> Vec<String> {
 
 #[test]
 fn repeated_rewrite_failures_limit_automatic_rewrites() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let ours = rewrite_limit(Kind::Ferredis);
     let theirs = rewrite_limit(Kind::Redis);
     assert_eq!(ours, theirs, "ferredis vs redis-server");
@@ -326,6 +341,9 @@ fn incr_across_rewrite(kind: Kind) -> (String, String) {
 
 #[test]
 fn incrs_across_rewrites_survive_a_restart_exactly() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Ferredis, Kind::Redis] {
         let (before, after) = incr_across_rewrite(kind);
         assert_eq!(before, "$4\r\n8000\r\n", "{}: before the restart", kind.label());

@@ -49,6 +49,9 @@ fn both() -> [Server; 2] {
 
 #[test]
 fn restore_with_a_bad_crc_and_skip_checksum_validation() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let servers = both();
     let mut out = Vec::new();
     for s in &servers {
@@ -144,6 +147,9 @@ fn restore_all(sanitize: &str) -> Vec<(String, Vec<u8>, Option<Vec<u8>>)> {
 
 #[test]
 fn corrupt_dump_payloads_sanitized_match_redis_reply_for_reply() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let res = restore_all("yes");
     let mut accepted = 0;
     for (name, f, r) in &res {
@@ -158,6 +164,9 @@ fn corrupt_dump_payloads_sanitized_match_redis_reply_for_reply() {
 
 #[test]
 fn corrupt_dump_payloads_unsanitized_refused_where_redis_trusts_them() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let res = restore_all("no");
     let (mut refused_more, mut redis_died) = (Vec::new(), Vec::new());
     for (name, f, r) in &res {
@@ -192,6 +201,9 @@ fn count(log: &str, needle: &str) -> usize {
 
 #[test]
 fn log_lines_for_damaged_data() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     // RESTORE of a quicklist whose ziplist has a wrong prevlen: refused, logged at verbose.
     let body: &[u8] = b"\x0E\x01\x13\x13\x00\x00\x00\x0E\x00\x00\x00\x02\x00\x00\x02\x61\x00\x0E\x02\x62\x00\xFF";
     // A hash listpack holding field `a` twice: with sanitizing off and a limit of 1 field it is converted on load.

@@ -84,11 +84,17 @@ fn rdb_from(writer: Kind) {
 
 #[test]
 fn rdb_redis_to_ferredis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     rdb_from(Kind::Redis);
 }
 
 #[test]
 fn rdb_ferredis_to_redis() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-check-rdb") {
+        return;
+    }
     rdb_from(Kind::Ferredis);
 }
 
@@ -138,21 +144,33 @@ fn aof_from(writer: Kind, preamble: bool) {
 
 #[test]
 fn aof_redis_to_ferredis_preamble() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     aof_from(Kind::Redis, true);
 }
 
 #[test]
 fn aof_redis_to_ferredis_resp() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     aof_from(Kind::Redis, false);
 }
 
 #[test]
 fn aof_ferredis_to_redis_preamble() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-check-aof") {
+        return;
+    }
     aof_from(Kind::Ferredis, true);
 }
 
 #[test]
 fn aof_ferredis_to_redis_resp() {
+    if !crate::common::pair::have_tool("/usr/bin/redis-check-aof") {
+        return;
+    }
     aof_from(Kind::Ferredis, false);
 }
 
@@ -191,6 +209,9 @@ fn dump_restore_all(from: &mut Conn, to: &mut Conn, dbs: u32, what: &str) {
 /// DUMP on one server, RESTORE on the other, both directions, then snapshots and encodings must match.
 #[test]
 fn dump_restore_between_servers() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for writer in [Kind::Redis, Kind::Ferredis] {
         let reader = other(writer);
         let what = format!("DUMP on {} → RESTORE on {}", writer.label(), reader.label());
@@ -229,6 +250,9 @@ fn dump_restore_between_servers() {
 /// this test.
 #[test]
 fn dump_payload_bytes_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let deterministic = [
         "str:int",
         "str:neg",
@@ -284,6 +308,9 @@ fn dump_payload_bytes_match_redis() {
 /// digest includes absolute expire times, which differ between two servers).
 #[test]
 fn debug_digest_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let f = Server::start(Kind::Ferredis, DEBUG);
     let r = Server::start(Kind::Redis, DEBUG);
     let (mut cf, mut cr) = (f.conn(), r.conn());

@@ -102,11 +102,17 @@ fn truncated_tail_loads(kind: Kind) {
 
 #[test]
 fn truncated_tail_loads_ferredis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     truncated_tail_loads(Kind::Ferredis);
 }
 
 #[test]
 fn truncated_tail_loads_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     truncated_tail_loads(Kind::Redis);
 }
 
@@ -131,6 +137,9 @@ fn both_refuse(src: &TempDir, tag: &str, args: &[&str], expect_in_log: &str) {
 
 #[test]
 fn truncated_tail_refused_when_not_allowed() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let src = truncated_incr("load-trunc-no");
     let args: Vec<&str> = AOF.iter().copied().chain(["--aof-load-truncated", "no"]).collect();
     both_refuse(&src, "aof-load-truncated no", &args, "appendonly.aof.1.incr.aof");
@@ -168,16 +177,25 @@ fn truncated_in_multi(kind: Kind) {
 
 #[test]
 fn truncated_in_multi_ferredis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     truncated_in_multi(Kind::Ferredis);
 }
 
 #[test]
 fn truncated_in_multi_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     truncated_in_multi(Kind::Redis);
 }
 
 #[test]
 fn garbage_in_the_middle_refused() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let src = redis_aof_dir("load-garbage", &numbered_sets(20));
     let p = last_incr_path(src.path());
     let bytes = std::fs::read(&p).unwrap();
@@ -204,6 +222,9 @@ fn garbage_in_the_middle_refused() {
 
 #[test]
 fn manifest_naming_a_missing_file_refused() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let src = redis_aof_dir("load-missing", &numbered_sets(3));
     std::fs::remove_file(last_incr_path(src.path())).unwrap();
     both_refuse(&src, "missing incr file", AOF, "appendonly.aof.1.incr.aof");
@@ -230,6 +251,9 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) {
 
 #[test]
 fn damaged_rdb_refused() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (src, bytes) = redis_dump("load-rdb-flip");
     let mut flipped = bytes.clone();
     let mid = flipped.len() / 2;
@@ -275,6 +299,9 @@ fn info_fields(c: &mut Conn, section: &str) -> std::collections::HashMap<String,
 /// against ferredis and redis-server alike.
 #[test]
 fn info_shows_the_childs_progress_and_copy_on_write() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Ferredis, Kind::Redis] {
         let who = kind.label();
         let srv = Server::start(kind, &["--save", "", "--rdb-key-save-delay", "200"]);

@@ -267,6 +267,9 @@ fn run_family(family: &str, script: &[Step], present: &[&[&str]], absent: &[&str
 
 #[test]
 fn propagation_strings_and_expiry() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let script = [
         C("SET s1 v1"),
         C("SET s2 v2 EX 100"),
@@ -344,6 +347,9 @@ fn propagation_strings_and_expiry() {
 
 #[test]
 fn propagation_lists() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let script = [
         C("RPUSH l1 a b c d e f g"),
         C("LPUSH l1 z"),
@@ -401,6 +407,9 @@ fn propagation_lists() {
 
 #[test]
 fn propagation_hashes_and_sets() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let script = [
         C("HSET h1 f1 v1 f2 v2"),
         C("HSETNX h1 f1 x"),
@@ -451,6 +460,9 @@ fn propagation_hashes_and_sets() {
 
 #[test]
 fn propagation_zsets() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let script = [
         C("ZADD z1 1 a 2 b 3 c 4 d 5 e"),
         C("ZADD z1 NX 9 a"),
@@ -489,6 +501,9 @@ fn propagation_zsets() {
 
 #[test]
 fn propagation_keyspace_dbs_and_transactions() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let script = [
         C("RPUSH sortme 3 1 2"),
         C("SORT sortme STORE sorted"),
@@ -567,6 +582,9 @@ fn propagation_keyspace_dbs_and_transactions() {
 /// `PROP_SEED=<n>` replays a seed.
 #[test]
 fn propagation_random_lockstep() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let seed: u64 = std::env::var("PROP_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7_070_015);
     let what = format!("random seed {seed} (PROP_SEED={seed} replays it)");
     let dir_f = TempDir::new("prop-random-fer");
@@ -613,6 +631,9 @@ fn propagation_random_lockstep() {
 /// the history files are gone), after a restart, and with RESP bases (`aof-use-rdb-preamble no`).
 #[test]
 fn manifest_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for preamble in ["yes", "no"] {
         let dir_f = TempDir::new("manifest-fer");
         let dir_r = TempDir::new("manifest-red");
@@ -657,6 +678,9 @@ fn manifest_matches_redis() {
 /// absolute one with ABSTTL; REPLACE, IDLETIME and failed RESTOREs (BUSYKEY, bad payload) as Redis does.
 #[test]
 fn propagation_restore() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let oracle = Server::start(Kind::Redis, &[]);
     let mut oc = oracle.conn();
     let mut payload = |setup: &[&str], key: &str| -> String {
@@ -743,6 +767,9 @@ fn normalise_key_commands(cmds: &[AofCommand]) -> (Vec<AofCommand>, Vec<Vec<u8>>
 /// set, hash and zset elements in any order.
 #[test]
 fn rewrite_resp_base_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let dir_f = TempDir::new("rewrite-base-fer");
     let dir_r = TempDir::new("rewrite-base-red");
     let args = ["--appendonly", "yes", "--aof-use-rdb-preamble", "no"];
@@ -807,6 +834,9 @@ fn rewrite_resp_base_matches_redis() {
 /// DELs come in hash order, so each server's stream is compared with the keys of each group sorted.
 #[test]
 fn lazy_expiry_of_scan_and_randomkey_is_not_wrapped() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut streams = Vec::new();
     for kind in [Kind::Ferredis, Kind::Redis] {
         let tmp = TempDir::new(&format!("prop-arbitrary-{}", kind.label()));

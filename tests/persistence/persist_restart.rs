@@ -65,6 +65,9 @@ macro_rules! both {
         }
         #[test]
         fn $red() {
+            if !crate::common::pair::have_redis() {
+                return;
+            }
             $scenario(Kind::Redis);
         }
     };
@@ -334,6 +337,9 @@ both!(lastsave_and_counters, lastsave_ferredis, lastsave_redis);
 /// The field names of INFO persistence are Redis's, with AOF off and on.
 #[test]
 fn info_persistence_field_names_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for args in [&[][..], AOF_ALWAYS] {
         let df = TempDir::new("info-fer");
         let dr = TempDir::new("info-red");

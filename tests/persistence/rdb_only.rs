@@ -92,6 +92,9 @@ fn wait_no_replica(c: &mut Conn) {
 
 #[test]
 fn rdb_only_and_functions_filter_as_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     const LIB: &str = "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)";
     for diskless in ["yes", "no"] {
         let mut got: Vec<Vec<Vec<u8>>> = Vec::new();
@@ -144,6 +147,9 @@ fn memfind(h: &[u8], n: &[u8]) -> bool {
 
 #[test]
 fn replconf_rdb_options_errors_as_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (fer, red) = (Server::start(Kind::Ferredis, &[]), Server::start(Kind::Redis, &[]));
     for lines in [
         &[&["REPLCONF", "rdb-only", "2"][..], &["REPLCONF", "rdb-only", "x"], &["REPLCONF", "rdb-only", "-1"]][..],

@@ -111,6 +111,9 @@ fn non_reading_pipeliner_hits_output_limit_ferredis() {
 
 #[test]
 fn oracle_non_reading_pipeliner_hits_output_limit() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     non_reading_pipeliner_hits_output_limit(Kind::Redis);
 }
 
@@ -183,6 +186,9 @@ fn malformed_transcripts(kind: Kind) -> (Vec<(String, Vec<u8>, bool)>, String) {
 
 #[test]
 fn malformed_requests_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (ours, our_errors) = malformed_transcripts(Kind::Ferredis);
     let (theirs, their_errors) = malformed_transcripts(Kind::Redis);
     let mut diffs = Vec::new();
@@ -257,6 +263,9 @@ fn thousands_of_connections_opened_and_dropped() {
 
 #[test]
 fn oracle_thousands_of_connections_opened_and_dropped() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     thousands_of_connections(Kind::Redis);
 }
 
@@ -339,6 +348,9 @@ fn fd_exhaustion_lowers_maxclients_and_rejects() {
 
 #[test]
 fn oracle_fd_exhaustion_lowers_maxclients_and_rejects() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     fd_exhaustion(Kind::Redis);
 }
 
@@ -411,6 +423,9 @@ fn clients_dying_at_awkward_moments() {
 
 #[test]
 fn oracle_clients_dying_at_awkward_moments() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     clients_dying(Kind::Redis);
 }
 
@@ -443,6 +458,9 @@ fn soft_output_limit_closes_idle_client_ferredis() {
 
 #[test]
 fn oracle_soft_output_limit_closes_idle_client() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     soft_output_limit_closes_idle_client(Kind::Redis);
 }
 
@@ -487,6 +505,9 @@ fn non_reading_pipeliner_grows_under_default_limits() {
 
 #[test]
 fn oracle_non_reading_pipeliner_grows_under_default_limits() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     non_reading_pipeliner_default_limits(Kind::Redis);
 }
 
@@ -494,6 +515,9 @@ fn oracle_non_reading_pipeliner_grows_under_default_limits() {
 /// name; an unknown command or subcommand: NULL), as Redis sets `lastcmd` before its checks.
 #[test]
 fn refused_commands_show_in_client_list_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut seen = Vec::new();
     for kind in [Kind::Redis, Kind::Ferredis] {
         let s = Server::start(kind, &[]);

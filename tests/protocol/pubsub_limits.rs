@@ -47,6 +47,9 @@ fn hard_limit_closes_slow_subscriber() {
 
 #[test]
 fn oracle_hard_limit_closes_slow_subscriber() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     hard_limit_closes_subscriber(Kind::Redis);
 }
 
@@ -74,6 +77,9 @@ fn soft_limit_closes_slow_subscriber() {
 
 #[test]
 fn oracle_soft_limit_closes_slow_subscriber() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     soft_limit_closes_subscriber(Kind::Redis);
 }
 
@@ -137,5 +143,8 @@ fn active_expiry_publishes_expired_events() {
 
 #[test]
 fn oracle_active_expiry_publishes_expired_events() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     active_expiry_notifies(Kind::Redis);
 }

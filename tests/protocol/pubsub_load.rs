@@ -112,5 +112,8 @@ fn concurrent_publishers_reach_every_subscriber_in_order_ferredis() {
 
 #[test]
 fn concurrent_publishers_reach_every_subscriber_in_order_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     scenario(Kind::Redis);
 }

@@ -32,6 +32,9 @@ fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
 
 #[test]
 fn idle_client_query_buffer_is_released() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Ferredis, Kind::Redis] {
         let s = Server::start(kind, &[]);
         let mut admin = s.conn();
@@ -52,6 +55,9 @@ fn idle_client_query_buffer_is_released() {
 
 #[test]
 fn busy_client_big_buffer_shrinks_to_its_peak() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Ferredis, Kind::Redis] {
         let s = Server::start(kind, &[]);
         let mut admin = s.conn();
@@ -82,6 +88,9 @@ fn used_memory(c: &mut Conn) -> u64 {
 /// suite expects after `UNLINK` of such a set.
 #[test]
 fn many_argument_command_memory_is_given_back() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Ferredis, Kind::Redis] {
         let s = Server::start(kind, &[]);
         let mut c = s.conn();

@@ -145,6 +145,9 @@ fn check_same(master: &Server, replica: &Server, what: &str) {
 
 #[test]
 fn redis_replica_of_ferredis_master() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let master = start(Kind::Ferredis, &[]);
     let mut m = master.conn();
@@ -204,6 +207,9 @@ fn redis_replica_of_ferredis_master() {
 
 #[test]
 fn ferredis_replica_of_redis_master() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let master = start(Kind::Redis, &[]);
     let mut m = master.conn();
@@ -251,6 +257,9 @@ fn ferredis_replica_of_redis_master() {
 /// Redis → ferredis → Redis: the sub-replica gets the stream the middle server proxies, with the same offsets.
 #[test]
 fn chain_of_three_mixed() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let top = start(Kind::Redis, &[]);
     let mut t = top.conn();
@@ -283,6 +292,9 @@ fn chain_of_three_mixed() {
 
 #[test]
 fn ferredis_replica_restart_continues() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let master = start(Kind::Redis, &[]);
     let mut m = master.conn();
@@ -310,6 +322,9 @@ fn ferredis_replica_restart_continues() {
 
 #[test]
 fn min_replicas_to_write() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let master = start(Kind::Ferredis, &[]);
     let mut m = master.conn();
@@ -324,6 +339,9 @@ fn min_replicas_to_write() {
 
 #[test]
 fn wait_counts_acknowledging_replicas() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let master = start(Kind::Ferredis, &[]);
     let mut m = master.conn();
@@ -353,6 +371,9 @@ fn wait_counts_acknowledging_replicas() {
 /// acknowledges anything, a client that never wrote gets it counted at once, a client that wrote does not.
 #[test]
 fn wait_is_about_the_callers_own_writes() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in [Kind::Redis, Kind::Ferredis] {
         let master = start(kind, &[]);
@@ -376,6 +397,9 @@ fn wait_is_about_the_callers_own_writes() {
 /// CLIENT UNBLOCK ends a WAIT: with TIMEOUT it answers the acknowledgements so far, with ERROR the UNBLOCKED error.
 #[test]
 fn client_unblock_ends_a_wait() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in [Kind::Redis, Kind::Ferredis] {
         let master = start(kind, &[]);
@@ -399,6 +423,9 @@ fn client_unblock_ends_a_wait() {
 /// does not count).
 #[test]
 fn slow_replica_hits_the_output_buffer_limit() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in [Kind::Redis, Kind::Ferredis] {
         let master = start(
@@ -444,6 +471,9 @@ fn slow_replica_hits_the_output_buffer_limit() {
 /// INFO replication has the same fields, in the same order, as Redis's in each role.
 #[test]
 fn info_replication_fields_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let names = |c: &mut Conn| -> Vec<String> {
         info_section(c, "replication").into_iter().map(|(k, _)| k).filter(|k| !k.starts_with("slave0")).collect()
@@ -483,6 +513,9 @@ fn info_replication_fields_match_redis() {
 /// A replica that disappears in the middle of its transfer leaves the master serving, and the next one syncs.
 #[test]
 fn replica_gone_mid_transfer() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for diskless in ["yes", "no"] {
         let master = start(Kind::Ferredis, &["--repl-diskless-sync", diskless]);
@@ -515,6 +548,9 @@ fn replica_gone_mid_transfer() {
 /// deadlines and the TTL racing the full sync failed once under CI load) and reports both logs if it runs out.
 #[test]
 fn replica_never_expires_keys_on_its_own() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let master = start(Kind::Redis, &[]);
     let mut m = master.conn();
@@ -587,18 +623,27 @@ fn promotion(master_kind: Kind, replica_kind: Kind) {
 
 #[test]
 fn promotion_of_a_ferredis_replica_of_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     promotion(Kind::Redis, Kind::Ferredis);
 }
 
 #[test]
 fn promotion_of_a_redis_replica_of_ferredis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     promotion(Kind::Ferredis, Kind::Redis);
 }
 
 #[test]
 fn replication_stream_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let script: &[&str] = &[
         "SET a 1",
@@ -691,6 +736,9 @@ fn master_link_is_not_subject_to_acl() {
 /// changes a socket option; the sync still works with it.
 #[test]
 fn announced_address_priority_and_repl_traffic_counters() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in [Kind::Redis, Kind::Ferredis] {
         let master = start(kind, &["--repl-disable-tcp-nodelay", "yes"]);
@@ -784,12 +832,18 @@ fn failover_ferredis_master_ferredis_replica() {
 
 #[test]
 fn failover_ferredis_master_redis_replica() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     failover(Kind::Ferredis, Kind::Redis);
 }
 
 #[test]
 fn failover_redis_master_ferredis_replica() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     failover(Kind::Redis, Kind::Ferredis);
 }
@@ -822,6 +876,9 @@ fn stuck_replica_on(master: &Server, port: u16) -> std::net::TcpStream {
 /// (writes held meanwhile are answered), the server stays a master.
 #[test]
 fn failover_errors_abort_and_timeout_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let mut transcripts: Vec<Vec<Vec<u8>>> = Vec::new();
     for kind in [Kind::Redis, Kind::Ferredis] {
@@ -908,6 +965,9 @@ fn failover_errors_abort_and_timeout_match_redis() {
 /// The target here takes no connections, so the failover stays in progress until the ABORT (as in Redis).
 #[test]
 fn failover_force_then_abort_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let mut transcripts: Vec<Vec<String>> = Vec::new();
     for kind in [Kind::Redis, Kind::Ferredis] {
@@ -948,6 +1008,9 @@ fn failover_force_then_abort_matches_redis() {
 /// `master_repl_offset`, which each PING moves.
 #[test]
 fn failover_wait_pings_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in [Kind::Redis, Kind::Ferredis] {
         let label = kind.label();
@@ -985,6 +1048,9 @@ fn failover_wait_pings_match_redis() {
 /// `+OK`s, `+FULLRESYNC`), which Redis reads with its synchronous line reader.
 #[test]
 fn repl_input_bytes_count_payload_and_stream_only() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in [Kind::Redis, Kind::Ferredis] {
         let label = kind.label();
@@ -1020,6 +1086,9 @@ fn repl_input_bytes_count_payload_and_stream_only() {
 /// have not taken beyond the backlog's size (`mem_clients_slaves`, 0 for a replica that keeps up).
 #[test]
 fn info_memory_counts_replication_buffers() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in [Kind::Redis, Kind::Ferredis] {
         let label = kind.label();
@@ -1052,6 +1121,9 @@ fn signal(s: &Server, sig: i32) {
 /// to about its size. The same figures hold on both servers.
 #[test]
 fn replicas_share_one_replication_buffer() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     // Well beyond what the stopped replicas' sockets take into kernel buffers.
     const STREAM: i64 = 30_000_000;
@@ -1109,6 +1181,9 @@ fn replicas_share_one_replication_buffer() {
 /// trying. Each kind of replica against each kind of password-protected master.
 #[test]
 fn replica_authenticates_with_masterauth_and_masteruser() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for master_kind in [Kind::Redis, Kind::Ferredis] {
         // Set after start-up: the harness's readiness check does not authenticate.
@@ -1141,6 +1216,9 @@ fn replica_authenticates_with_masterauth_and_masteruser() {
 /// as soon as that many replicas wait, without waiting out `repl-diskless-sync-delay`.
 #[test]
 fn backlog_ttl_and_diskless_max_replicas_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in [Kind::Redis, Kind::Ferredis] {
         let label = kind.label();
@@ -1190,6 +1268,9 @@ fn backlog_ttl_and_diskless_max_replicas_match_redis() {
 /// Each kind of master with each kind of replica.
 #[test]
 fn master_restart_from_rdb_continues_partially_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let mut backlogs = Vec::new();
     for (kind, replica_kind) in
@@ -1247,6 +1328,9 @@ fn master_restart_from_rdb_continues_partially_like_redis() {
 /// allowed on stale data (GET, PING); one of only `stale` commands, or one queued stale but run connected, runs.
 #[test]
 fn exec_refused_when_replica_became_stale() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let mut transcripts = Vec::new();
     for kind in [Kind::Redis, Kind::Ferredis] {
@@ -1285,6 +1369,9 @@ fn exec_refused_when_replica_became_stale() {
 /// three SETs and no GETSET).
 #[test]
 fn replicaof_in_multi_and_getset_propagation_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let mut seen = Vec::new();
     for kind in [Kind::Redis, Kind::Ferredis] {
@@ -1320,6 +1407,9 @@ fn replicaof_in_multi_and_getset_propagation_match_redis() {
 /// the replica goes on (also on a writable replica whose data diverged), with `panic` a read-only replica stops.
 #[test]
 fn errors_from_the_master_stream_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     let mut seen = Vec::new();
     for kind in [Kind::Redis, Kind::Ferredis] {
@@ -1356,6 +1446,9 @@ fn errors_from_the_master_stream_match_redis() {
 /// their DELs), in every database they were set in; the master's keys past their TTL stay until its DEL.
 #[test]
 fn writable_replica_expires_its_own_keys_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in [Kind::Redis, Kind::Ferredis] {
         let master = start(kind, &[]);
@@ -1385,6 +1478,9 @@ fn writable_replica_expires_its_own_keys_like_redis() {
 /// log); a MONITOR gets that error as a reply and stays. Both servers.
 #[test]
 fn a_replica_that_sends_commands_is_refused_and_dropped() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Ferredis, Kind::Redis] {
         let srv = Server::start(kind, &["--repl-diskless-sync", "no"]);
         let who = kind.label();
@@ -1425,6 +1521,9 @@ fn a_replica_that_sends_commands_is_refused_and_dropped() {
 /// whose CONFIG SET trims the backlog at once; ferredis used to apply the size at the next cron and continued.
 #[test]
 fn backlog_shrunk_in_multi_forces_a_full_sync_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in [Kind::Redis, Kind::Ferredis] {
         let who = kind.label();

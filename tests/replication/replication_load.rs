@@ -87,6 +87,9 @@ fn temp_rdbs(dir: &std::path::Path) -> Vec<String> {
 /// own keys are gone, the log says where the payload went, and no temp file is left.
 #[test]
 fn every_load_mode_from_every_master() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _g = serial();
     for master_kind in [Kind::Redis, Kind::Ferredis] {
         for diskless_sync in ["yes", "no"] {
@@ -239,6 +242,9 @@ fn swapdb_serves_old_data_while_loading_and_keeps_it_when_the_transfer_fails() {
 /// clients get -LOADING; once done, the loaded dataset replaced the old one, which went to the lazy-free thread.
 #[test]
 fn swapdb_from_redis_swaps_and_frees_the_old_dataset() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _g = serial();
     let master = start(Kind::Redis, &[]);
     let mut m = master.conn();
@@ -272,6 +278,9 @@ fn swapdb_from_redis_swaps_and_frees_the_old_dataset() {
 /// them (one object per key).
 #[test]
 fn replica_lazy_flush_counts_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _g = serial();
     let master = start(Kind::Redis, &[]);
     master.conn().cmd(&["DEBUG", "POPULATE", "1000", "m"]);
@@ -292,6 +301,9 @@ fn replica_lazy_flush_counts_like_redis() {
 /// Redis does, and `used_memory` falls back once the thread freed them.
 #[test]
 fn flush_async_frees_in_the_background() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _g = serial();
     let mut results = Vec::new();
     for kind in [Kind::Redis, Kind::Ferredis] {
@@ -331,6 +343,9 @@ fn flush_async_frees_in_the_background() {
 /// has the master's data, and none of the keys it had before the sync.
 #[test]
 fn aof_restarted_after_full_sync() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _g = serial();
     let master = start(Kind::Redis, &[]);
     let mut m = master.conn();
@@ -369,6 +384,9 @@ fn aof_restarted_after_full_sync() {
 /// does with `lazyfree-lazy-user-del yes`; counted as Redis counts them.
 #[test]
 fn unlink_of_big_values_is_lazy_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _g = serial();
     let mut seen = Vec::new();
     for kind in [Kind::Redis, Kind::Ferredis] {
@@ -418,6 +436,9 @@ fn unlink_of_big_values_is_lazy_like_redis() {
 /// whole): a Redis replica and a ferredis replica attached at once get it all, then the stream.
 #[test]
 fn disk_payload_streams_to_replicas_in_windows() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _g = serial();
     let master = start(Kind::Ferredis, &["--repl-diskless-sync", "no", "--rdbcompression", "no"]);
     let mut m = master.conn();
@@ -451,6 +472,9 @@ fn disk_payload_streams_to_replicas_in_windows() {
 /// as read and the header's size, 0 for an EOF-marked payload; from the temp file: the whole payload read).
 #[test]
 fn info_master_sync_fields_while_loading_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     // (master's repl-diskless-sync, replica's repl-diskless-load)
     let cases = [("yes", "on-empty-db"), ("no", "on-empty-db"), ("no", "disabled"), ("yes", "disabled")];
@@ -525,6 +549,9 @@ fn info_master_sync_fields_while_loading_match_redis() {
 /// masters, Redis 7.0 and ferredis.
 #[test]
 fn diskless_payload_waits_for_a_stalled_replica_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     use std::io::{Read, Write};
     let _g = serial();
     for kind in [Kind::Redis, Kind::Ferredis] {
@@ -574,6 +601,9 @@ fn diskless_payload_waits_for_a_stalled_replica_like_redis() {
 /// step by step as Redis 7.0 counts them, with the same replies.
 #[test]
 fn lazy_expire_server_del_and_eviction_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _g = serial();
     let mut seen = Vec::new();
     for kind in [Kind::Redis, Kind::Ferredis] {

@@ -52,6 +52,9 @@ fn wait_log(server: &Server, text: &str) {
 
 #[test]
 fn diskless_payload_read_to_the_end_is_logged() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in KINDS {
         let master = Server::start(kind, &["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"]);
@@ -78,6 +81,9 @@ fn diskless_payload_read_to_the_end_is_logged() {
 
 #[test]
 fn last_replica_dropped_kills_the_diskless_child() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in KINDS {
         let master = Server::start(kind, &["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"]);
@@ -119,6 +125,9 @@ fn running(pid: u32) -> bool {
 
 #[test]
 fn diskless_child_exits_when_its_parent_dies() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in KINDS {
         let mut master = Server::start(kind, &["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"]);
@@ -137,6 +146,9 @@ fn diskless_child_exits_when_its_parent_dies() {
 
 #[test]
 fn disk_bgsave_killed_when_no_replica_needs_it() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in KINDS {
         let master = Server::start(kind, &["--repl-diskless-sync", "no", "--save", ""]);
@@ -165,6 +177,9 @@ fn disk_bgsave_killed_when_no_replica_needs_it() {
 
 #[test]
 fn failed_full_sync_keeps_the_cached_master() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in KINDS {
         let master1 = Server::start(Kind::Redis, &["--repl-diskless-sync-delay", "0"]);
@@ -194,6 +209,9 @@ fn failed_full_sync_keeps_the_cached_master() {
 
 #[test]
 fn watchdog_fires_during_a_long_diskless_load() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let _serial = serial();
     for kind in KINDS {
         let master = Server::start(

@@ -168,6 +168,9 @@ fn reply_of(c: &mut Conn) -> String {
 
 #[test]
 fn shutdown_waits_for_the_replica_to_acknowledge() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut transcripts = Vec::new();
     for kind in [Kind::Ferredis, Kind::Redis] {
         let (mut s, mut a, mut r) = lagging_master(kind, &[]);
@@ -207,6 +210,9 @@ fn shutdown_waits_for_the_replica_to_acknowledge() {
 
 #[test]
 fn shutdown_abort_answers_every_blocked_shutdown() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut transcripts = Vec::new();
     for kind in [Kind::Ferredis, Kind::Redis] {
         let (mut s, mut a, mut r) = lagging_master(kind, &[]);
@@ -253,6 +259,9 @@ fn shutdown_abort_answers_every_blocked_shutdown() {
 
 #[test]
 fn sigterm_gives_up_after_shutdown_timeout() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut transcripts = Vec::new();
     for kind in [Kind::Ferredis, Kind::Redis] {
         let (mut s, mut a, _r) = lagging_master(kind, &["--shutdown-timeout", "2"]);
@@ -286,6 +295,9 @@ fn sigterm_gives_up_after_shutdown_timeout() {
 
 #[test]
 fn second_sigint_while_waiting_exits_at_once() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Ferredis, Kind::Redis] {
         let (mut s, _a, _r) = lagging_master(kind, &["--shutdown-timeout", "300"]);
         signal(&s, libc::SIGINT);
@@ -300,6 +312,9 @@ fn second_sigint_while_waiting_exits_at_once() {
 
 #[test]
 fn now_flags_and_a_zero_timeout_do_not_wait() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut transcripts = Vec::new();
     for kind in [Kind::Ferredis, Kind::Redis] {
         let mut t = Vec::new();
@@ -327,6 +342,9 @@ fn now_flags_and_a_zero_timeout_do_not_wait() {
 
 #[test]
 fn a_failed_save_after_the_wait_cancels_the_shutdown() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut transcripts = Vec::new();
     for kind in [Kind::Ferredis, Kind::Redis] {
         let (mut s, mut a, mut r) = lagging_master(kind, &["--save", "900 1"]);
@@ -371,6 +389,9 @@ fn a_failed_save_after_the_wait_cancels_the_shutdown() {
 /// Redis 7.0.15 has no timeout reply for SHUTDOWN and panics ("Unknown btype"), so it is checked on ferredis only.
 #[test]
 fn client_unblock_of_a_blocked_shutdown() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut transcripts = Vec::new();
     for kind in [Kind::Ferredis, Kind::Redis] {
         let (mut s, mut a, mut r) = lagging_master(kind, &[]);

@@ -72,6 +72,9 @@ const OK: &[u8] = b"+OK\r\n";
 
 #[test]
 fn load_list_delete() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     same_list(&mut p, &["FUNCTION", "LIST"]);
     assert_eq!(load(&mut p, &lib("mylib", "myfunc", "return 1")), b"$5\r\nmylib\r\n");
@@ -123,6 +126,9 @@ fn load_list_delete() {
 
 #[test]
 fn load_errors_word_for_word() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     load(&mut p, &lib("exists", "taken", "return 1"));
     let bad: &[&str] = &[
@@ -201,6 +207,9 @@ fn load_errors_word_for_word() {
 
 #[test]
 fn load_timeout() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     p.same(&["FUNCTION", "LOAD", "#!lua name=slow\nlocal a = 1\nwhile 1 do a = a + 1 end"]);
     p.same(&["FUNCTION", "LOAD", "#!lua name=slow\nwhile 1 do pcall(function() while 1 do end end) end"]);
@@ -209,6 +218,9 @@ fn load_timeout() {
 
 #[test]
 fn fcall_results_resp2_and_resp3() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     load(
         &mut p,
@@ -291,6 +303,9 @@ fn fcall_results_resp2_and_resp3() {
 
 #[test]
 fn fcall_flags() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     load(
         &mut p,
@@ -329,6 +344,9 @@ fn fcall_flags() {
 
 #[test]
 fn dump_restore_both_ways() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut p = Pair::connected(&[]);
     let a = lib("liba", "fa", "return 'a'");
     let b = "#!lua name=libb\nredis.register_function{function_name='fb', callback=function() return 'b' end, \
@@ -438,6 +456,9 @@ fn check_two(c: &mut Conn, what: &str) {
 
 #[test]
 fn rdb_restart_and_debug_reload() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let dir = TempDir::new("fn-rdb");
     let s = Server::start_in(Kind::Ferredis, dir.path(), &[]);
     let mut c = s.conn();
@@ -477,6 +498,9 @@ fn rdb_restart_and_debug_reload() {
 
 #[test]
 fn aof_restart_and_rewrite() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for preamble in ["yes", "no"] {
         let dir = TempDir::new("fn-aof");
         let args = ["--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble", preamble];
@@ -518,6 +542,9 @@ fn aof_restart_and_rewrite() {
 /// replay is not a client, so the replica's READONLY refusal does not apply to it.
 #[test]
 fn aof_replay_on_read_only_replica() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (fd, rd) = (TempDir::new("fn-aof-ro-f"), TempDir::new("fn-aof-ro-r"));
     let args = ["--appendonly", "yes", "--appendfsync", "always", "--replica-read-only", "yes"];
     let fer = Server::start_in(Kind::Ferredis, fd.path(), &args);
@@ -547,6 +574,9 @@ fn aof_replay_on_read_only_replica() {
 
 #[test]
 fn replication_of_functions() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for replica_kind in [Kind::Ferredis, Kind::Redis] {
         let master = Server::start(Kind::Ferredis, &["--repl-diskless-sync-delay", "0"]);
         let mut m = master.conn();
@@ -638,6 +668,9 @@ fn busy_session(kind: Kind) -> Vec<String> {
 
 #[test]
 fn busy_function_kill_and_stats() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let f = busy_session(Kind::Ferredis);
     let r = busy_session(Kind::Redis);
     for (i, (a, b)) in f.iter().zip(r.iter()).enumerate() {
@@ -649,6 +682,9 @@ fn busy_function_kill_and_stats() {
 /// MONITOR shows FCALL, then the function's commands as `[db lua]`, as Redis does.
 #[test]
 fn monitor_lines_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut outs = Vec::new();
     for kind in [Kind::Ferredis, Kind::Redis] {
         let s = Server::start(kind, &[]);
@@ -686,6 +722,9 @@ fn monitor_lines_match_redis() {
 /// wrapped in MULTI/EXEC when more than one; failed commands nothing.
 #[test]
 fn propagation_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let lib = "#!lua name=prop\nredis.register_function('one', function(keys) return redis.call('INCR', keys[1]) \
                end)\nredis.register_function('two', function(keys) redis.call('INCR', keys[1]) \
                return redis.call('INCR', keys[1]) end)\nredis.register_function{function_name='ro', \

@@ -80,6 +80,9 @@ return b\n";
 
 #[test]
 fn commands_of_the_debugger() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (r, f) = servers();
     let steps = vec![
         cmd(&["script", "debug", "sync"]),
@@ -148,6 +151,9 @@ fn commands_of_the_debugger() {
 
 #[test]
 fn stepping_through_loops_functions_and_breakpoints() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (r, f) = servers();
     let script = "local function f(x)\n  local y = x * 2\n  return y\nend\nlocal s = 0\nfor i=1,3 do\n  s = s + \
                   f(i)\nend\nredis.breakpoint()\nlocal ok, e = pcall(function()\n  return 1\nend)\nreturn s\n";
@@ -181,6 +187,9 @@ fn stepping_through_loops_functions_and_breakpoints() {
 
 #[test]
 fn errors_aborts_and_refusals() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (r, f) = servers();
     // A command error while stepping ends the session with the script's error.
     let steps = vec![
@@ -254,6 +263,9 @@ fn errors_aborts_and_refusals() {
 
 #[test]
 fn forked_sessions_roll_back_and_the_server_keeps_serving() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (r, f) = servers();
     for s in [&r, &f] {
         let mut other = Conn::connect(s.port);
@@ -288,6 +300,9 @@ fn forked_sessions_roll_back_and_the_server_keeps_serving() {
 
 #[test]
 fn a_script_that_never_stops_times_out_into_the_debugger() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let (r, f) = servers();
     for s in [&r, &f] {
         let mut c = Conn::connect(s.port);

@@ -177,7 +177,7 @@ const CORPUS: &[(&str, &str)] = &[
 #[test]
 fn corpus_listings_match_luac() {
     if !luac_available() {
-        eprintln!("skipped: {LUAC} is not installed (make deps installs lua5.1)");
+        crate::common::oracle_missing(LUAC);
         return;
     }
     assert!(CORPUS.len() >= 60);
@@ -200,7 +200,7 @@ fn corpus_listings_match_luac() {
 #[test]
 fn generated_programs_match_luac() {
     if !luac_available() {
-        eprintln!("skipped: {LUAC} is not installed (make deps installs lua5.1)");
+        crate::common::oracle_missing(LUAC);
         return;
     }
     let mut progs: Vec<(String, String)> = Vec::new();
@@ -334,7 +334,7 @@ const BAD: &[&str] = &[
 #[test]
 fn error_messages_match_luac() {
     if !luac_available() {
-        eprintln!("skipped: {LUAC} is not installed (make deps installs lua5.1)");
+        crate::common::oracle_missing(LUAC);
         return;
     }
     assert!(BAD.len() >= 25);
@@ -357,7 +357,7 @@ fn error_messages_match_luac() {
 #[test]
 fn limit_errors_match_luac() {
     if !luac_available() {
-        eprintln!("skipped: {LUAC} is not installed (make deps installs lua5.1)");
+        crate::common::oracle_missing(LUAC);
         return;
     }
     let mut progs: Vec<String> = vec![

@@ -306,7 +306,7 @@ fn run_on_big_stack(source: &[u8], gc_stress: bool) -> Result<(Vec<u8>, u64), Bo
 
 fn run_corpus(gc_stress: bool) {
     if !Path::new(LUA51).exists() {
-        println!("skipped: lua5.1 not installed");
+        crate::common::oracle_missing(LUA51);
         return;
     }
     quiet_interpreter_panics();
@@ -391,7 +391,7 @@ fn programs_keep_their_line_numbers() {
 #[test]
 fn corpus_programs_run_under_lua51() {
     if !Path::new(LUA51).exists() {
-        println!("skipped: lua5.1 not installed");
+        crate::common::oracle_missing(LUA51);
         return;
     }
     let programs = load_corpus();

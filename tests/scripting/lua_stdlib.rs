@@ -83,7 +83,7 @@ fn run_ours(l: &mut Lua, src: &str) -> String {
 fn compare(cases: &[&str]) {
     let src = script(cases);
     let Some(want) = run_reference(&src) else {
-        println!("skipped: lua5.1 not installed");
+        crate::common::oracle_missing("lua5.1");
         return;
     };
     let mut l = new_state();

@@ -363,6 +363,9 @@ fn lock_scripts_on_ferredis() {
 
 #[test]
 fn lock_scripts_on_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let s = Server::start(Kind::Redis, &[]);
     check_all(s.port);
 }

@@ -185,6 +185,9 @@ fn normalize(_line: &str, reply: Vec<u8>) -> Vec<u8> {
 
 #[test]
 fn scripting_replies_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut fer = Side::new(Kind::Ferredis);
     let mut red = Side::new(Kind::Redis);
     let mut failures = Vec::new();
@@ -217,6 +220,9 @@ fn scripting_replies_match_redis() {
 /// rejected calls), errors once in `errorstats`.
 #[test]
 fn scripting_stats_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let steps: &[&str] = &[
         "CONFIG RESETSTAT",
         "EVAL \"redis.call('set','a','1'); redis.call('incr','a'); return redis.call('get','a')\" 0",
@@ -310,6 +316,9 @@ fn busy_scenario(kind: Kind) -> Vec<String> {
 
 #[test]
 fn busy_scripts_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let fer = busy_scenario(Kind::Ferredis);
     let red = busy_scenario(Kind::Redis);
     assert_eq!(fer, red, "busy script scenario (left ferredis, right redis)");
@@ -319,6 +328,9 @@ fn busy_scripts_match_redis() {
 /// MONITOR shows EVAL, then the script's commands as `[db lua]`.
 #[test]
 fn monitor_lines_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut outs = Vec::new();
     for kind in [Kind::Ferredis, Kind::Redis] {
         let s = Server::start(kind, &[]);
@@ -358,6 +370,9 @@ fn monitor_lines_match_redis() {
 /// following redis.set_repl.
 #[test]
 fn propagation_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let steps: &[&str] = &[
         "EVAL \"return redis.call('set','a','1')\" 0",
         "EVAL \"redis.call('incr','a'); redis.call('incr','a'); return 1\" 0",
@@ -471,6 +486,9 @@ fn lua_heap_stays_bounded() {
 /// bounds it at 100 KiB after 10,000 INCR scripts): both servers stay under that bound.
 #[test]
 fn used_memory_lua_stays_small_like_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in [Kind::Ferredis, Kind::Redis] {
         let s = Server::start(kind, &[]);
         let mut c = s.conn();
@@ -496,6 +514,9 @@ fn used_memory_lua_stays_small_like_redis() {
 /// stack.
 #[test]
 fn deeply_nested_script_replies_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let body = || {
         let (fer, red) = (Server::start(Kind::Ferredis, &[]), Server::start(Kind::Redis, &[]));
         let (mut f, mut r) = (fer.conn(), red.conn());
@@ -516,6 +537,9 @@ fn deeply_nested_script_replies_match_redis() {
 /// SLOWLOG records a script's commands with the script client's peer (`?:0`), after the EVAL that ran them.
 #[test]
 fn slowlog_entries_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut outs = Vec::new();
     for kind in [Kind::Ferredis, Kind::Redis] {
         let s = Server::start(kind, &["--slowlog-log-slower-than", "0"]);
@@ -544,6 +568,9 @@ fn slowlog_entries_match_redis() {
 /// and lets read-only ones through.
 #[test]
 fn client_pause_write_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut outs = Vec::new();
     for kind in [Kind::Ferredis, Kind::Redis] {
         let s = Server::start(kind, &[]);
@@ -580,6 +607,9 @@ fn client_pause_write_matches_redis() {
 /// REPL_NONE commands.
 #[test]
 fn replication_stream_matches_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let steps: &[&str] = &[
         "EVAL \"return redis.call('set','a','1')\" 0",
         "EVAL \"redis.call('incr','a'); redis.call('select', 2); redis.call('incr','a'); return 1\" 0",

@@ -94,6 +94,9 @@ const SIDE_EFFECT_DELETES: &[&str] = &[
 
 #[test]
 fn side_effect_deletes_follow_lazyfree_lazy_server_del() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     compare(&["--lazyfree-lazy-server-del", "yes"], SIDE_EFFECT_DELETES);
     compare(&["--lazyfree-lazy-server-del", "no"], SIDE_EFFECT_DELETES);
 }
@@ -103,6 +106,9 @@ const PAST_TTLS: &[&str] =
 
 #[test]
 fn ttls_in_the_past_follow_lazyfree_lazy_expire() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     compare(&["--lazyfree-lazy-expire", "yes"], PAST_TTLS);
     compare(&["--lazyfree-lazy-expire", "no"], PAST_TTLS);
     // The server-deletion policy does not apply to them.
@@ -115,6 +121,9 @@ fn ttls_in_the_past_follow_lazyfree_lazy_expire() {
 /// caches work again afterwards.
 #[test]
 fn script_and_function_flush_async() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let steps = [
         "SCRIPTS 64",
         "SCRIPT FLUSH ASYNC",

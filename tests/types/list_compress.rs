@@ -63,6 +63,9 @@ fn random_command(rng: &mut Prng) -> Vec<String> {
 
 #[test]
 fn list_commands_on_compressed_lists_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for (depth, fill, seed) in [("1", "4", 11u64), ("2", "4", 12), ("1", "-1", 13), ("3", "2", 14), ("1", "16", 15)] {
         let args = ["--list-compress-depth", depth, "--list-max-listpack-size", fill];
         let (fs, rs) = (Server::start(Kind::Ferredis, &args), Server::start(Kind::Redis, &args));
@@ -90,6 +93,9 @@ fn list_commands_on_compressed_lists_match_redis() {
 
 #[test]
 fn debug_object_figures_match_redis() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let fs = Server::start(Kind::Ferredis, &[]);
     let rs = Server::start(Kind::Redis, &[]);
     let (mut f, mut r) = (fs.conn(), rs.conn());

@@ -193,6 +193,9 @@ fn populate(c: &mut Conn, n: usize) {
 /// MOVE of every key to another database in the order SCAN listed them (the first reproduction).
 #[test]
 fn move_in_scan_order() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut pair = both(&[]);
     for (_, c) in pair.iter_mut() {
         populate(c, N);
@@ -213,6 +216,9 @@ fn move_in_scan_order() {
 /// COPY of every key into another database, in SCAN order.
 #[test]
 fn copy_in_scan_order() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut pair = both(&[]);
     for (_, c) in pair.iter_mut() {
         populate(c, N);
@@ -229,6 +235,9 @@ fn copy_in_scan_order() {
 /// A client that reads keys with SCAN and GET, and writes them back with SET into another database.
 #[test]
 fn client_writes_keys_in_scan_order() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut pair = both(&[]);
     for (_, c) in pair.iter_mut() {
         populate(c, N);
@@ -258,6 +267,9 @@ fn client_writes_keys_in_scan_order() {
 /// table, returns every key left, as Redis's does (the same keys deleted from both).
 #[test]
 fn deleting_most_keys_in_scan_order_then_scanning() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut pair = both(&[]);
     let keep = N / 20;
     for (_, c) in pair.iter_mut() {
@@ -301,6 +313,9 @@ fn deleting_most_keys_in_scan_order_then_scanning() {
 /// DUMP of every key in SCAN order, FLUSHALL, then RESTORE in that order into the same process.
 #[test]
 fn restore_after_flushall_in_scan_order() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut pair = both(&[]);
     for (_, c) in pair.iter_mut() {
         populate(c, N);
@@ -325,6 +340,9 @@ fn restore_after_flushall_in_scan_order() {
 /// process; and FLUSHALL then DEBUG RELOAD NOSAVE of a file saved before.
 #[test]
 fn reload_in_the_same_process() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut pair = both(&[]);
     for (_, c) in pair.iter_mut() {
         populate(c, N);
@@ -371,11 +389,17 @@ fn loadaof(preamble: &str) {
 
 #[test]
 fn loadaof_command_form() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     loadaof("no");
 }
 
 #[test]
 fn loadaof_rdb_preamble() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     loadaof("yes");
 }
 
@@ -416,6 +440,9 @@ fn same_value(pair: &mut [(Server, Conn); 2], key: &str) {
 /// SUNIONSTORE, SINTERSTORE and ZUNIONSTORE into new keys iterate the source in its table's order.
 #[test]
 fn set_operations_store_in_source_order() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut pair = both(&[]);
     for (_, c) in pair.iter_mut() {
         big_collections(c);
@@ -437,6 +464,9 @@ fn set_operations_store_in_source_order() {
 /// COPY of a big hash, set and sorted set, and members written back by a client in SSCAN/HSCAN/ZSCAN order.
 #[test]
 fn copies_and_rewrites_of_big_collections() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut pair = both(&[]);
     for (_, c) in pair.iter_mut() {
         big_collections(c);
@@ -469,6 +499,9 @@ fn copies_and_rewrites_of_big_collections() {
 /// input. The set's own table order goes to a new set through SMEMBERS (the order SORT would have used).
 #[test]
 fn sort_store_and_sets_rebuilt_from_lists() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut pair = both(&[]);
     let mut lists = Vec::new();
     for (_, c) in pair.iter_mut() {
@@ -509,6 +542,9 @@ fn sort_store_and_sets_rebuilt_from_lists() {
 /// shrink must not cluster it, and the deleted keys written back in SCAN order must stay cheap.
 #[test]
 fn delete_in_scan_order_then_shrink_and_refill() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut pair = both(&[]);
     // ferredis's SCAN order: the order that clusters ferredis's table (Redis gets the same keys deleted).
     populate(&mut pair[0].1, N);

@@ -29,6 +29,9 @@ fn client_id(c: &mut Conn) -> i64 {
 
 #[test]
 fn watch_race_between_two_clients() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in BOTH {
         let srv = start(kind);
         let (mut a, mut b) = (srv.conn(), srv.conn());
@@ -52,6 +55,9 @@ fn watch_race_between_two_clients() {
 
 #[test]
 fn optimistic_increments_from_many_clients_are_exact() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in BOTH {
         let srv = start(kind);
         let port = srv.port;
@@ -87,6 +93,9 @@ fn optimistic_increments_from_many_clients_are_exact() {
 
 #[test]
 fn client_list_shows_multi_and_dirty_cas() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in BOTH {
         let srv = start(kind);
         let (mut a, mut b) = (srv.conn(), srv.conn());
@@ -109,6 +118,9 @@ fn client_list_shows_multi_and_dirty_cas() {
 
 #[test]
 fn execabort_and_runtime_errors() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in BOTH {
         let srv = start(kind);
         let mut c = srv.conn();
@@ -139,6 +151,9 @@ fn execabort_and_runtime_errors() {
 
 #[test]
 fn refused_exec_aborts_with_the_reason() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in BOTH {
         let srv = start(kind);
         let mut c = srv.conn();
@@ -169,6 +184,9 @@ fn refused_exec_aborts_with_the_reason() {
 
 #[test]
 fn watch_invalidated_by_flush_swapdb_move_and_expiry() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in BOTH {
         let srv = start(kind);
         let (mut a, mut b) = (srv.conn(), srv.conn());
@@ -221,6 +239,9 @@ fn watch_invalidated_by_flush_swapdb_move_and_expiry() {
 
 #[test]
 fn client_pause_write_defers_set_but_not_get() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in BOTH {
         let srv = start(kind);
         let (mut a, mut b, mut c) = (srv.conn(), srv.conn(), srv.conn());
@@ -260,6 +281,9 @@ fn expired_keys(c: &mut Conn) -> i64 {
 
 #[test]
 fn client_pause_keeps_expired_keys_until_unpaused() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in BOTH {
         let srv = start(kind);
         let mut a = srv.conn();
@@ -288,6 +312,9 @@ fn client_pause_keeps_expired_keys_until_unpaused() {
 
 #[test]
 fn client_kill_filters() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in BOTH {
         let srv = start(kind);
         let mut admin = srv.conn();
@@ -341,6 +368,9 @@ fn client_kill_maxage() {
 
 #[test]
 fn monitor_sees_queued_commands_at_exec() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in BOTH {
         let srv = start(kind);
         let (mut m, mut c) = (srv.conn(), srv.conn());
@@ -360,6 +390,9 @@ fn monitor_sees_queued_commands_at_exec() {
 
 #[test]
 fn disconnect_frees_transaction_state() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in BOTH {
         let srv = start(kind);
         let mut a = srv.conn();
@@ -377,6 +410,9 @@ fn disconnect_frees_transaction_state() {
 
 #[test]
 fn redis_crate_transactions() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     use redis::Commands;
     for kind in BOTH {
         let srv = start(kind);
@@ -411,6 +447,9 @@ fn redis_crate_transactions() {
 /// A WATCHed key deleted by the active expiry cycle (never touched by a client) aborts EXEC, as in Redis.
 #[test]
 fn watched_key_removed_by_active_expiry_aborts_exec() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in BOTH {
         let srv = start(kind);
         let (mut a, mut b) = (srv.conn(), srv.conn());
@@ -428,6 +467,9 @@ fn watched_key_removed_by_active_expiry_aborts_exec() {
 /// inside MULTI too. Same replies as Redis.
 #[test]
 fn rename_command_hardening() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in BOTH {
         let srv = Server::start(kind, &["--rename-command", "flushall", "", "--rename-command", "config", "cfg"]);
         let mut c = srv.conn();
@@ -444,6 +486,9 @@ fn rename_command_hardening() {
 /// A blocked BLPOP ended by `CLIENT UNBLOCK id ERROR` counts as a failed call in commandstats, as in Redis.
 #[test]
 fn unblock_error_counts_as_failed_call() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     for kind in BOTH {
         let srv = start(kind);
         let (mut a, mut b) = (srv.conn(), srv.conn());

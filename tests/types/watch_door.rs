@@ -220,6 +220,9 @@ fn wait_aof_rewrite_done(c: &mut Conn) {
 
 #[test]
 fn watch_flushall_and_flushdb() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases(
         &[],
         &[
@@ -276,6 +279,9 @@ fn watch_flushall_and_flushdb() {
 
 #[test]
 fn watch_swapdb() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases(
         &[],
         &[
@@ -368,6 +374,9 @@ fn watch_swapdb() {
 /// so a key the RDB brings back (NOSAVE) or overwrites (NOFLUSH MERGE) does not fail the EXEC.
 #[test]
 fn watch_debug_reload() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases(
         &[],
         &[
@@ -428,6 +437,9 @@ fn watch_debug_reload() {
 /// first rewrites the AOF (after the reset's FLUSHALL) so the history holds only what the case wrote.
 #[test]
 fn watch_debug_loadaof() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases(
         &["--appendonly", "yes", "--appendfsync", "always"],
         &[
@@ -543,6 +555,9 @@ fn expire_after_watch(kind: Kind, how: Expiry, log: &mut Log) {
 
 #[test]
 fn watch_key_expiring_after_watch() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let mut failures = Vec::new();
     let all = [Expiry::Untouched, Expiry::LazyGet, Expiry::LazySet, Expiry::Active];
     for how in all {
@@ -554,6 +569,9 @@ fn watch_key_expiring_after_watch() {
 
 #[test]
 fn watch_key_already_expired_at_watch() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     const SETUP: &[&str] = &["DEBUG SET-ACTIVE-EXPIRE 0", "SET k v PX 1", "SET keep v", "@sleep 20"];
     run_cases(
         &[],
@@ -605,6 +623,9 @@ fn watch_key_already_expired_at_watch() {
 
 #[test]
 fn watch_eviction() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     // `maxmemory 1` makes the server evict every key the policy may pick; polling DBSIZE (every command runs the
     // eviction first) waits until it did, EXISTS shows the watched keys are gone, and the limit is lifted before
     // EXEC. Under the volatile policies only the key with a TTL can go, so `keep` is the control.
@@ -682,6 +703,9 @@ fn watch_eviction() {
 
 #[test]
 fn watch_restore() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases(
         &[],
         &[
@@ -733,6 +757,9 @@ fn watch_restore() {
 
 #[test]
 fn watch_rename() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases(
         &[],
         &[
@@ -785,6 +812,9 @@ fn watch_rename() {
 
 #[test]
 fn watch_move() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases(
         &[],
         &[
@@ -824,6 +854,9 @@ fn watch_move() {
 
 #[test]
 fn watch_copy() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     run_cases(
         &[],
         &[
@@ -913,6 +946,9 @@ fn full_sync(kind: Kind, replica_extra: &[&str], log: &mut Log) {
 
 #[test]
 fn watch_replica_full_sync_disk_load() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let failures: Vec<String> = diff_each("full sync, repl-diskless-load disabled", |kind, log| {
         full_sync(kind, &["--repl-diskless-load", "disabled"], log)
     })
@@ -923,6 +959,9 @@ fn watch_replica_full_sync_disk_load() {
 
 #[test]
 fn watch_replica_full_sync_diskless_swapdb() {
+    if !crate::common::pair::have_redis() {
+        return;
+    }
     let failures: Vec<String> = diff_each("full sync, repl-diskless-load swapdb", |kind, log| {
         full_sync(kind, &["--repl-diskless-load", "swapdb"], log)
     })
