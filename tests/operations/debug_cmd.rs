@@ -31,8 +31,15 @@ fn keys(c: &mut Conn) -> Vec<Vec<u8>> {
     v
 }
 
-/// Compares DIGEST, then DIGEST-VALUE of every key and OBJECT ENCODING of each (so a digest match is known to
-/// cover the encoding intended) in each listed db.
+/// DEBUG OBJECT's `serializedlength` field (the line also carries an address and LRU figures, which differ).
+fn serialized_length(c: &mut Conn, key: &[u8]) -> String {
+    let line = c.cmd(&[b"DEBUG".as_slice(), b"OBJECT", key]);
+    let text = String::from_utf8_lossy(&line).into_owned();
+    text.split(' ').find(|w| w.starts_with("serializedlength:")).unwrap_or(&text).to_string()
+}
+
+/// Compares DIGEST, then DIGEST-VALUE of every key, OBJECT ENCODING of each (so a digest match is known to cover
+/// the encoding intended) and DEBUG OBJECT's serializedlength (the RDB writer's byte count) in each listed db.
 fn compare_digests(p: &mut Pair, dbs: &[usize]) {
     let d = p.same(&["DEBUG", "DIGEST"]);
     assert_ne!(d, ZEROS, "dataset should not be empty here");
@@ -42,6 +49,8 @@ fn compare_digests(p: &mut Pair, dbs: &[usize]) {
         assert_eq!(ks, keys(p.r()), "db {db} key sets differ");
         for k in &ks {
             p.same(&[b"OBJECT".as_slice(), b"ENCODING", k]);
+            let (f, r) = p.both();
+            assert_eq!(serialized_length(f, k), serialized_length(r, k), "{}", escape(k));
         }
         let mut args: Vec<&[u8]> = vec![b"DEBUG", b"DIGEST-VALUE"];
         args.extend(ks.iter().map(|k| k.as_slice()));
@@ -91,7 +100,8 @@ fn digest_matches_redis_for_every_type_and_encoding() {
         "SADD set:str apple banana cherry",
         "SADD set:mix 1 two 3",
         // Sorted sets: listpack with assorted scores, members that look like integers.
-        "ZADD z:lp 1 a 2.5 b -3 c 0 d 1e-300 e 12345678901234567 f inf g -inf h",
+        // Integral scores up to LLONG_MAX/2 are integer entries of the listpack (serializedlength shows it).
+        "ZADD z:lp 1 a 2.5 b -3 c 0 d 1e-300 e 12345678901234567 f inf g -inf h 1e17 i -4611686018427387904 j 5e18 k",
         "ZADD z:intmember 1 100 2 200 3 -5",
         "ZADD z:frac 0.1 x 0.30000000000000004 y 1.7976931348623157e308 z",
         "ZADD z:negzero -0 a 0 b -0.0 c 4.9e-324 d",

@@ -339,19 +339,19 @@ fn lp_score(e: StrRef<'_>) -> f64 {
 
 /// Writes `score` the way Redis's `d2string` does before storing it in a listpack.
 fn with_score_input<R>(score: f64, f: impl FnOnce(LpInput<'_>) -> R) -> R {
-    // Integral values exactly representable within 2^52 are written as integers (stored as integer entries).
-    if score.is_finite()
-        && score > -4_503_599_627_370_495.0
-        && score < 4_503_599_627_370_496.0
-        && score == score.trunc()
-    {
+    // Redis 7.0's `double2ll`: an integral value within +-LLONG_MAX/2 converts to a long long without loss and is
+    // written as an integer (an integer entry).
+    const HALF: f64 = (i64::MAX / 2) as f64;
+    if score.is_finite() && (-HALF..=HALF).contains(&score) && score == score.trunc() {
         return f(LpInput::Int(score as i64));
     }
     if score.is_infinite() {
         return f(LpInput::Bytes(if score > 0.0 { b"inf" } else { b"-inf" }));
     }
+    // The text is stored as a listpack stores any string: one that reads as an integer (an integral score past
+    // 2^52 printed without an exponent, such as 12345678901234568) becomes an integer entry, as in Redis.
     let s = fmt_g(score, 17);
-    f(LpInput::Bytes(s.as_bytes()))
+    f(LpInput::from_bytes(s.as_bytes()))
 }
 
 /// Offset of `member`'s entry and its score.

@@ -36,6 +36,16 @@ impl Spill for KeepAll {
     fn spill(&mut self, _buf: &mut Vec<u8>) {}
 }
 
+/// Counts the bytes and keeps none (a serialized length).
+struct Count(usize);
+
+impl Spill for Count {
+    fn spill(&mut self, buf: &mut Vec<u8>) {
+        self.0 += buf.len();
+        buf.clear();
+    }
+}
+
 /// Writes the buffer to `w`, keeping the CRC and byte count; remembers the first error.
 struct ToWriter<'w> {
     w: &'w mut dyn Write,
@@ -527,11 +537,6 @@ impl Write for SyncEvery {
     }
 }
 
-/// Encodes a value with the given encoder (type byte optional).
-fn encode_value(e: &Entry, with_type: bool) -> Vec<u8> {
-    encode_value_with(e, with_type, true)
-}
-
 /// [`encode_value`] with or without LZF for long strings (`rdbcompression`).
 fn encode_value_with(e: &Entry, with_type: bool, compression: bool) -> Vec<u8> {
     let mut enc = Enc { buf: Vec::new(), sink: &mut KeepAll, compression };
@@ -569,7 +574,14 @@ pub fn function_dump_payload(codes: &[Vec<u8>], compression: bool) -> Vec<u8> {
     p
 }
 
-/// Length of the value's RDB serialization, type byte excluded (`DEBUG OBJECT` serializedlength).
+/// Length of the value's RDB serialization, type byte excluded (`DEBUG OBJECT` serializedlength, Redis's
+/// `rdbSavedObjectLen`): the bytes a save would write, counted a buffer at a time rather than kept.
 pub fn serialized_len(e: &Entry) -> usize {
-    encode_value(e, false).len()
+    let mut count = Count(0);
+    let tail = {
+        let mut enc = Enc { buf: Vec::new(), sink: &mut count, compression: true };
+        enc.value(e);
+        enc.buf.len()
+    };
+    count.0 + tail
 }
