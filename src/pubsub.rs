@@ -94,7 +94,7 @@ impl Registry {
         self.table_ref(kind)
             .keys()
             .map(|k| &k[..])
-            .filter(|k| pattern.map_or(true, |p| crate::util::glob_match(p, k, false)))
+            .filter(|k| pattern.is_none_or(|p| crate::util::glob_match(p, k, false)))
             .collect()
     }
 

@@ -789,7 +789,7 @@ fn band_of(rel: &str) -> usize {
     for (b, (_, entries)) in BANDS.iter().enumerate() {
         for e in entries.iter() {
             let hit = rel == *e || rel.strip_prefix(e).is_some_and(|r| r.starts_with('/'));
-            if hit && best.map_or(true, |(len, _)| e.len() > len) {
+            if hit && best.is_none_or(|(len, _)| e.len() > len) {
                 best = Some((e.len(), b));
             }
         }

@@ -1322,7 +1322,7 @@ fn ping_random_node(cl: &mut Cluster, now_ms: i64) {
         if !cl.bus.out.contains_key(&i) || n.ping_sent_ms != 0 || n.has(flags::MYSELF | flags::HANDSHAKE) {
             continue;
         }
-        if best.map_or(true, |(_, p)| p > n.pong_received_ms) {
+        if best.is_none_or(|(_, p)| p > n.pong_received_ms) {
             best = Some((i, n.pong_received_ms));
         }
     }

@@ -44,7 +44,7 @@ pub fn timeout_deadline(arg: &[u8], now_ms: i64) -> Result<i64, &'static str> {
 /// particular ready key.
 #[inline]
 pub fn may_serve(ctx: &Ctx, key: &[u8]) -> bool {
-    ctx.serving_key().map_or(true, |k| k == key)
+    ctx.serving_key().is_none_or(|k| k == key)
 }
 
 /// Asks the server to block the calling client on `keys` until `deadline_ms` (0 = forever). A client that may not

@@ -206,7 +206,7 @@ fn function_list(ctx: &mut Ctx, args: Args) {
         .functions
         .ctx
         .libraries()
-        .filter(|l| pattern.map_or(true, |p| crate::util::glob_match(p, &l.name, true)))
+        .filter(|l| pattern.is_none_or(|p| crate::util::glob_match(p, &l.name, true)))
         .collect();
     r.array(libs.len());
     for lib in libs {

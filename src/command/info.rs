@@ -393,7 +393,7 @@ fn persistence(out: &mut String, srv: &ServerState) {
         "aof_last_bgrewrite_status" => ok(st.aof_last_bgrewrite_ok),
         "aof_rewrites" => st.aof_rewrites,
         "aof_rewrites_consecutive_failures" => st.aof_rewrites_consecutive_failures,
-        "aof_last_write_status" => ok(srv.prop.aof.as_ref().map_or(true, |w| w.stats().write_status_ok())),
+        "aof_last_write_status" => ok(srv.prop.aof.as_ref().is_none_or(|w| w.stats().write_status_ok())),
         "aof_last_cow_size" => st.aof_last_cow_size,
         "module_fork_in_progress" => 0,
         "module_fork_last_cow_size" => 0,

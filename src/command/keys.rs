@@ -790,7 +790,7 @@ fn expire_generic(ctx: &mut Ctx, args: Args, base_ms: i64, seconds: bool, cmd: &
         let current = ctx.expire_of(key);
         let refuse = (flags & EXP_NX != 0 && current.is_some())
             || (flags & EXP_XX != 0 && current.is_none())
-            || (flags & EXP_GT != 0 && current.map_or(true, |c| when <= c))
+            || (flags & EXP_GT != 0 && current.is_none_or(|c| when <= c))
             || (flags & EXP_LT != 0 && current.is_some_and(|c| when >= c));
         if refuse {
             ctx.reply().int(0);

@@ -1098,7 +1098,7 @@ fn xread_serve_blocked(ctx: &mut Ctx, args: Args) {
         Ok((Some(s), _)) => Some(s.last_id),
         _ => None,
     };
-    if !last.is_some_and(|l| l > gt) {
+    if last.is_none_or(|l| l <= gt) {
         // Not yet: keep waiting in place (the server keeps the original wait and deadline).
         let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
         block_with(ctx, args, &keys, deadline, BlockKind::Stream, TimeoutReply::NullArray, Some(wait));

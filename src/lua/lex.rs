@@ -284,7 +284,7 @@ impl<'a> Lexer<'a> {
                     }
                     Text::Long(sep) => {
                         out.push(b'[');
-                        out.extend(std::iter::repeat(b'=').take(sep));
+                        out.extend(std::iter::repeat_n(b'=', sep));
                         out.push(b'[');
                         out.extend_from_slice(&self.buf);
                     }

@@ -240,7 +240,7 @@ impl Sentinel {
 
     fn failover_send_slaveof_noone(&mut self, name: &str, now: i64) {
         let Some(pr) = self.promoted_ref(name) else { return self.abort_failover(name, now) };
-        let disconnected = self.instance(&pr).map_or(true, |s| self.link(s.link).disconnected(true));
+        let disconnected = self.instance(&pr).is_none_or(|s| self.link(s.link).disconnected(true));
         let Some(m) = self.master(name) else { return };
         if disconnected {
             if now - m.failover_state_change_time > m.failover_timeout {
@@ -303,7 +303,7 @@ impl Sentinel {
         let Some(m) = self.master(name) else { return };
         let Some(promoted) = m.promoted.clone() else { return };
         let pr = InstRef::Replica(name.to_string(), promoted.ip.clone(), promoted.port);
-        if self.instance(&pr).map_or(true, |s| s.is(flags::S_DOWN)) {
+        if self.instance(&pr).is_none_or(|s| s.is(flags::S_DOWN)) {
             return;
         }
         let elapsed = now - m.failover_state_change_time;

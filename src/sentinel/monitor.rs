@@ -140,7 +140,7 @@ impl Sentinel {
                 self.links
                     .get(c.link)
                     .and_then(Option::as_ref)
-                    .map_or(true, |l| l.cc != Some(c.raw_fd()) && l.pc != Some(c.raw_fd()))
+                    .is_none_or(|l| l.cc != Some(c.raw_fd()) && l.pc != Some(c.raw_fd()))
             })
             .map(|c| c.raw_fd())
             .collect();
@@ -491,7 +491,7 @@ impl Sentinel {
                 s.flags &= !flags::MASTER_DOWN;
                 s.leader = None;
             }
-            if !sdown || links.get(s.link).and_then(Option::as_ref).map_or(true, |l| l.disconnected(false)) {
+            if !sdown || links.get(s.link).and_then(Option::as_ref).is_none_or(|l| l.disconnected(false)) {
                 continue;
             }
             if !forced && now - s.last_master_down_reply_time < ask_period {
@@ -967,7 +967,7 @@ fn no_down_for(i: &super::Instance, ms: i64, now: i64) -> bool {
 /// master address marks a configuration change.
 fn update_replica_fields(i: &mut super::Instance, f: &proto::InfoFacts, now: i64) {
     if let Some(h) = &f.master_host {
-        if i.slave_master_host.as_ref().map_or(true, |old| !old.eq_ignore_ascii_case(h)) {
+        if i.slave_master_host.as_ref().is_none_or(|old| !old.eq_ignore_ascii_case(h)) {
             i.slave_master_host = Some(h.clone());
             i.slave_conf_change_time = now;
         }

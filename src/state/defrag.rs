@@ -108,7 +108,7 @@ pub fn cron(state: &mut ServerState, hz: i64) {
     }
     let k = knobs(state);
     let now = Instant::now();
-    if state.defrag.last_check.map_or(true, |t| now.duration_since(t).as_millis() >= 1000) {
+    if state.defrag.last_check.is_none_or(|t| now.duration_since(t).as_millis() >= 1000) {
         state.defrag.last_check = Some(now);
         compute_cycles(&mut state.defrag, &k);
     }

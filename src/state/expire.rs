@@ -275,7 +275,7 @@ pub fn field_expire_cycle(state: &mut ServerState, fast: bool) {
         return;
     }
     let rested = |end: Instant| end.elapsed().as_micros() >= u128::from(FIELD_CYCLE_FAST_US);
-    if fast && (!state.expire_cycle.fields_backlog || !state.expire_cycle.fields_end.map_or(true, rested)) {
+    if fast && (!state.expire_cycle.fields_backlog || !state.expire_cycle.fields_end.is_none_or(rested)) {
         return;
     }
     field_expire_steps(state, fast);

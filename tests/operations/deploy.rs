@@ -1500,7 +1500,7 @@ fn compose_file_has_a_master_a_replica_profile_and_an_exporter() {
     assert!(docs[0].get("volumes").opt("replica-data").is_some());
     // No password on a server's command line or in its environment.
     for svc in [master, replica] {
-        assert!(svc.opt("command").map_or(true, |c| c.strs().iter().all(|a| !a.contains('$'))));
+        assert!(svc.opt("command").is_none_or(|c| c.strs().iter().all(|a| !a.contains('$'))));
         let Yaml::Map(env) = svc.get("environment") else { panic!("environment is a map") };
         assert!(env.iter().all(|(k, v)| k.ends_with("_FILE") && !v.str().contains('$')), "{env:?}");
     }

@@ -220,7 +220,7 @@ fn generated_programs_match_luac() {
         ));
     }
     // More than 511 flushes: SETLIST with C = 0 and the extra word.
-    let items: Vec<&str> = std::iter::repeat("1").take(26_000).collect();
+    let items: Vec<&str> = std::iter::repeat_n("1", 26_000).collect();
     progs.push(("list_26000".into(), format!("local t = {{{}}}", items.join(","))));
     // 199 locals (one below the limit); a wide assignment.
     let names: Vec<String> = (0..199).map(|i| format!("v{i}")).collect();

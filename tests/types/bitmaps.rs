@@ -720,7 +720,7 @@ fn random_ranges_over_long_bitmaps_match_redis() {
                 1 => 0xff,
                 _ => g.next_u64() as u8,
             };
-            v.extend(std::iter::repeat(b).take(run));
+            v.extend(std::iter::repeat_n(b, run));
             v.push(g.next_u64() as u8);
         }
         lines.push(vec![b"SET".to_vec(), b"v".to_vec(), v.clone()]);

@@ -940,12 +940,12 @@ fn d2string_72(d: f64) -> String {
     }
     if k >= 0 && abs_exp < nd + 7 {
         out.push_str(&digits);
-        out.extend(std::iter::repeat('0').take(k as usize));
+        out.extend(std::iter::repeat_n('0', k as usize));
     } else if k < 0 && (k > -7 || abs_exp < 4) {
         let offset = nd - k.abs();
         if offset <= 0 {
             out.push_str("0.");
-            out.extend(std::iter::repeat('0').take((-offset) as usize));
+            out.extend(std::iter::repeat_n('0', (-offset) as usize));
             out.push_str(&digits);
         } else {
             let (int_part, frac) = digits.split_at((offset as usize).min(digits.len()));

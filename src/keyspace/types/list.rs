@@ -125,7 +125,7 @@ impl List {
                 return;
             }
             let fill = q.fill();
-            let fits = q.nodes().next().map_or(true, |n| node_fits(fill, n.sz() * 2, n.count() * 2));
+            let fits = q.nodes().next().is_none_or(|n| node_fits(fill, n.sz() * 2, n.count() * 2));
             if fits {
                 let q = std::mem::replace(q, Box::new(Quicklist::new(-2, 0)));
                 if let Ok(lp) = q.into_single_listpack() {

@@ -118,7 +118,7 @@ pub fn c_int(d: f64) -> i32 {
 }
 
 fn pad(out: &mut Vec<u8>, n: usize, c: u8) {
-    out.extend(std::iter::repeat(c).take(n));
+    out.extend(std::iter::repeat_n(c, n));
 }
 
 /// Emit `prefix` (sign, `0x`) and `body` (digits) padded to the spec's width.

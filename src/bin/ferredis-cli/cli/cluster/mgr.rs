@@ -740,7 +740,7 @@ impl Mgr {
             if n.is_slave() {
                 continue;
             }
-            if best.map_or(true, |b| n.replicas_count < self.nodes[b].replicas_count) {
+            if best.is_none_or(|b| n.replicas_count < self.nodes[b].replicas_count) {
                 best = Some(i);
             }
         }
