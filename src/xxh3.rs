@@ -261,7 +261,8 @@ mod tests {
     fn matches_python_xxhash_when_available() {
         use std::io::Write;
         use std::process::{Command, Stdio};
-        let script = "import sys, xxhash\nfor line in sys.stdin:\n    print(xxhash.xxh3_64_hexdigest(bytes.fromhex(line.strip())))\n";
+        let script = "import sys, xxhash\n\
+                      for line in sys.stdin:\n    print(xxhash.xxh3_64_hexdigest(bytes.fromhex(line.strip())))\n";
         let Ok(mut child) = Command::new("python3")
             .args(["-c", script])
             .stdin(Stdio::piped())
