@@ -38,7 +38,7 @@ pub static COMMANDS: &[Command] = &[
         getkeys_flags: Some(set_key_flags),
         group: Group::String,
         summary: "Set the string value of a key",
-        syntax: "key value [NX | XX | IFEQ comparison-value{@8.1.0} | IFNE ifne-value{@8.4.0} | IFDEQ ifdeq-digest{@8.4.0} | IFDNE ifdne-digest{@8.4.0}]{condition@2.6.12} [GET]{@6.2.0} [EX seconds{@2.6.12} | PX milliseconds{@2.6.12} | EXAT unix-time-seconds{@6.2.0} | PXAT unix-time-milliseconds{@6.2.0} | KEEPTTL{@6.0.0}]{expiration}",
+        syntax: "key value [NX | XX | IFEQ comparison-value{@8.1.0} | IFNE ifne-value{@8.4.0} | IFDEQ ifdeq-digest{:integer@8.4.0} | IFDNE ifdne-digest{:integer@8.4.0}]{condition@2.6.12} [GET]{@6.2.0} [EX seconds{@2.6.12} | PX milliseconds{@2.6.12} | EXAT unix-time-seconds{@6.2.0} | PXAT unix-time-milliseconds{@6.2.0} | KEEPTTL{@6.0.0}]{expiration}",
         handler: set,
         history: &[
             ("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),

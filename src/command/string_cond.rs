@@ -52,7 +52,7 @@ pub static COMMANDS: &[Command] = &[
         since: "8.4.0",
         summary: "Conditionally removes the specified key based on value or digest comparison.",
         complexity: "O(1) for IFEQ/IFNE, O(N) for IFDEQ/IFDNE where N is the length of the string value.",
-        syntax: "key [IFEQ ifeq-value | IFNE ifne-value | IFDEQ ifdeq-digest | IFDNE ifdne-digest]{condition}",
+        syntax: "key [IFEQ ifeq-value | IFNE ifne-value | IFDEQ ifdeq-digest{:integer} | IFDNE ifdne-digest{:integer}]{condition}",
         handler: delex,
         ..BASE
     },
@@ -73,7 +73,7 @@ pub static COMMANDS: &[Command] = &[
         since: "8.4.0",
         summary: "Atomically sets multiple string keys with a shared expiration in a single operation. Supports flexible argument parsing where condition and expiration flags can appear in any order.",
         complexity: "O(N) where N is the number of keys to set.",
-        syntax: "numkeys (key value){data} [(key value){data} ...] [NX | XX]{condition} [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]{expiration}",
+        syntax: "numkeys key value [key value ...]{data} [NX | XX]{condition} [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]{expiration}",
         handler: msetex,
         tips: "request_policy:multi_shard response_policy:all_succeeded",
         ..BASE

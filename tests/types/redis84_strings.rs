@@ -134,3 +134,32 @@ fn events_aof_and_replica() {
     assert_eq!(m.cmd(&["PEXPIRETIME", "a"]), format!(":{when}\r\n").into_bytes());
     assert_eq!(r.cmd(&["DIGEST", "a"]), m.cmd(&["DIGEST", "a"]));
 }
+
+/// MSETEX's keys follow MSET's cluster rule: all in one slot (else CROSSSLOT), served by this node (else MOVED);
+/// DELEX and DIGEST are single-key commands like GET and DEL.
+#[test]
+fn msetex_slot_rules() {
+    let node = Server::start(
+        Kind::Ferredis,
+        &["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-require-full-coverage", "no"],
+    );
+    let mut c = node.conn();
+    // Every slot but the one of `b` (3300) is served here.
+    assert_eq!(c.cmd(&["CLUSTER", "ADDSLOTSRANGE", "0", "3299", "3301", "16383"]), b"+OK\r\n");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !String::from_utf8_lossy(&c.cmd(&["CLUSTER", "INFO"])).contains("cluster_state:ok") {
+        assert!(Instant::now() < deadline, "the cluster never became ok");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let crossslot = b"-CROSSSLOT Keys in request don't hash to the same slot\r\n".to_vec();
+    assert_eq!(c.cmd(&["MSET", "a", "1", "c", "2"]), crossslot);
+    assert_eq!(c.cmd(&["MSETEX", "2", "a", "1", "c", "2", "EX", "10"]), crossslot);
+    assert_eq!(c.cmd(&["MSETEX", "2", "{t}a", "1", "{t}c", "2", "EX", "10"]), b":1\r\n");
+    // A slot no node serves: the cluster is down for it, as for MSET.
+    let down = c.cmd(&["MSET", "b", "1"]);
+    assert!(down.starts_with(b"-CLUSTERDOWN"), "{}", String::from_utf8_lossy(&down));
+    assert_eq!(c.cmd(&["MSETEX", "1", "b", "1", "EX", "10"]), down);
+    assert_eq!(c.cmd(&["DIGEST", "{t}a"]), b"$16\r\n65cd25028f98f158\r\n");
+    assert_eq!(c.cmd(&["DIGEST", "b"]), down);
+    assert_eq!(c.cmd(&["DELEX", "{t}a", "IFEQ", "1"]), b":1\r\n");
+}
