@@ -614,8 +614,13 @@ fn set_generic(
         }
     }
     // The condition is judged before GET replies, so a malformed digest is the only reply (in Redis 8.4 it
-    // would follow GET's). The lookup counts as the access, as in Redis.
-    let outcome = cmp.map(|c| super::string_cond::judge(ctx.lookup_write(key), cond_of(flags, c)));
+    // would follow GET's). As in Redis 8.4, a write lookup finds the key and a read lookup (a keyspace hit) reads
+    // the value compared.
+    let outcome = cmp.map(|c| {
+        let found = ctx.lookup_write(key).is_some();
+        let e = if found { ctx.lookup_read(key).map(|e| &*e) } else { None };
+        super::string_cond::judge(e, cond_of(flags, c))
+    });
     if outcome == Some(Judged::BadDigest) {
         ctx.reply().error(super::string_cond::ERR_DIGEST);
         return;

@@ -189,10 +189,11 @@ fn delex(ctx: &mut Ctx, args: Args) {
         4 => {
             let (word, arg) = (args.get(2), args.get(3));
             // None: the key is missing, so `:0`; Some(Err(..)): the error to reply.
-            let judged = ctx.lookup_write(key).map(|e| match (e.as_str().is_some(), cond_flag(word)) {
+            // Redis 8.4 looks the key up as a read (a keyspace hit or miss).
+            let judged = ctx.lookup_read(key).map(|e| match (e.as_str().is_some(), cond_flag(word)) {
                 (false, _) => Err(ERR_DELEX_TYPE),
                 (true, 0) => Err(ERR_DELEX_COND),
-                (true, f) => match judge(Some(e), cond_of(f, arg)) {
+                (true, f) => match judge(Some(&*e), cond_of(f, arg)) {
                     Judged::BadDigest => Err(ERR_DIGEST),
                     j => Ok(j == Judged::Holds),
                 },
@@ -249,9 +250,11 @@ fn msetex(ctx: &mut Ctx, args: Args) {
         None => None,
     };
     let conditional = flags & (F_NX | F_XX) != 0;
+    // As Redis 8.4: NX looks each key up as a write, XX as a read (a keyspace hit or miss).
     for k in (2..end).step_by(2) {
-        let found = conditional && ctx.lookup_write(args.get(k)).is_some();
-        if (flags & F_NX != 0 && found) || (flags & F_XX != 0 && !found) {
+        if (flags & F_NX != 0 && ctx.lookup_write(args.get(k)).is_some())
+            || (flags & F_XX != 0 && ctx.lookup_read(args.get(k)).is_none())
+        {
             return ctx.reply().int(0);
         }
     }

@@ -283,3 +283,33 @@ fn msetex_table_entry() {
     let info = h.run(&["command", "info", "digest", "delex"]);
     assert!(info.contains("@read") && info.contains("@write") && info.contains("variable_flags"), "{info}");
 }
+
+/// The keyspace hits and misses Redis 8.4's lookups count: SET's condition reads an existing value (a hit),
+/// DELEX with a condition and MSETEX XX look keys up as reads, MSETEX NX and SET's own lookup as writes.
+#[test]
+fn keyspace_hits_and_misses() {
+    fn counts(h: &mut Harness) -> (u64, u64) {
+        let info = h.run(&["info", "stats"]);
+        let field = |name: &str| -> u64 {
+            info.split("\r\n").find_map(|l| l.strip_prefix(name)).and_then(|v| v.parse().ok()).unwrap()
+        };
+        (field("keyspace_hits:"), field("keyspace_misses:"))
+    }
+    let mut h = Harness::new();
+    h.run(&["set", "k", "v"]);
+    let base = counts(&mut h);
+    let after = |h: &mut Harness, argv: &[&str]| {
+        let before = counts(h);
+        h.run(argv);
+        let now = counts(h);
+        (now.0 - before.0, now.1 - before.1)
+    };
+    assert_eq!(after(&mut h, &["set", "k", "w", "IFNE", "x"]), (1, 0));
+    assert_eq!(after(&mut h, &["set", "nokey", "w", "IFDEQ", "x"]), (0, 0));
+    assert_eq!(after(&mut h, &["delex", "nokey", "IFEQ", "x"]), (0, 1));
+    assert_eq!(after(&mut h, &["delex", "k", "IFEQ", "x"]), (1, 0));
+    assert_eq!(after(&mut h, &["msetex", "2", "k", "1", "m", "2", "XX"]), (1, 1));
+    assert_eq!(after(&mut h, &["msetex", "1", "k", "1", "NX"]), (0, 0));
+    assert_eq!(after(&mut h, &["digest", "k"]), (1, 0));
+    assert!(counts(&mut h).0 > base.0);
+}
