@@ -218,6 +218,9 @@ fn delex(ctx: &mut Ctx, args: Args) {
 
 /// MSETEX's key positions: `numkeys` pairs after the count, none when the count does not fit the arguments.
 fn msetex_keys(args: Args) -> Vec<usize> {
+    if args.len() < 2 {
+        return Vec::new();
+    }
     match crate::util::parse_i64(args.get(1)) {
         Some(n) if n >= 1 && (n as u64).saturating_mul(2) <= (args.len() - 2) as u64 => {
             (0..n as usize).map(|i| 2 + 2 * i).collect()

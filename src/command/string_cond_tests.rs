@@ -313,3 +313,13 @@ fn keyspace_hits_and_misses() {
     assert_eq!(after(&mut h, &["digest", "k"]), (1, 0));
     assert!(counts(&mut h).0 > base.0);
 }
+
+#[test]
+fn msetex_key_positions_of_malformed_calls() {
+    use crate::command::OwnedArgs;
+    let keys = |argv: &[&str]| super::msetex_keys(OwnedArgs::from_slices(argv).args());
+    assert_eq!(keys(&["msetex"]), Vec::<usize>::new());
+    assert_eq!(keys(&["msetex", "2", "a", "1", "b"]), Vec::<usize>::new());
+    assert_eq!(keys(&["msetex", "x", "a", "1"]), Vec::<usize>::new());
+    assert_eq!(keys(&["msetex", "2", "a", "1", "b", "2", "EX", "5"]), vec![2, 4]);
+}
