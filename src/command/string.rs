@@ -4,7 +4,7 @@
 //! a fresh key costs exactly one entry allocation.
 
 use super::shared::int_arg;
-use super::string_cond::{cond_flag, cond_of, ExtKind, Judged};
+use super::string_cond::{cond_flag, cond_of, judge_key, ExtKind, Judged};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, KeyWrite, BASE, ONE_KEY};
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, StrRef};
@@ -614,13 +614,8 @@ fn set_generic(
         }
     }
     // The condition is judged before GET replies, so a malformed digest is the only reply (in Redis 8.4 it
-    // would follow GET's). As in Redis 8.4, a write lookup finds the key and a read lookup (a keyspace hit) reads
-    // the value compared.
-    let outcome = cmp.map(|c| {
-        let found = ctx.lookup_write(key).is_some();
-        let e = if found { ctx.lookup_read(key).map(|e| &*e) } else { None };
-        super::string_cond::judge(e, cond_of(flags, c))
-    });
+    // would follow GET's).
+    let outcome = cmp.map(|c| judge_key(ctx, key, cond_of(flags, c)));
     if outcome == Some(Judged::BadDigest) {
         ctx.reply().error(super::string_cond::ERR_DIGEST);
         return;

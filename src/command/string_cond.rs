@@ -155,6 +155,14 @@ pub(super) fn judge(e: Option<&Entry>, cond: Cond) -> Judged {
     }
 }
 
+/// [`judge`] for SET's condition on `key`, with Redis 8.4's lookups: a write lookup finds the key, then a read
+/// lookup (a keyspace hit) reads the value compared.
+pub(super) fn judge_key(ctx: &mut Ctx, key: &[u8], cond: Cond) -> Judged {
+    let found = ctx.lookup_write(key).is_some();
+    let e = if found { ctx.lookup_read(key).map(|e| &*e) } else { None };
+    judge(e, cond)
+}
+
 /// DIGEST key: the value's digest as a bulk string, null for a missing key, WRONGTYPE for another type.
 fn digest(ctx: &mut Ctx, args: Args) {
     let (e, r) = ctx.read_reply(args.get(1));
