@@ -272,7 +272,9 @@ impl KeySpecDef {
                 }
                 let n = crate::util::parse_i64(args.get(at as usize)).filter(|&n| n >= 0)?;
                 let f = first + firstkey as i64;
-                (f, f.saturating_add(n) - 1, keystep as i64)
+                // The n-th key is n-1 steps after the first (MSETEX's pairs step by 2), as Redis 8.4 counts.
+                let step = keystep as i64;
+                (f, f.saturating_add((n - 1).saturating_mul(step)), step)
             }
             FindKeys::Unknown => return None,
         };

@@ -124,7 +124,7 @@
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
 //!  │ rules    resp, net::ring, command_spec, config, conf_reference, acl, proctitle, oom, env_password     │
 //!  ├──────────────────────────────────────────────────────────────────────────────────────────────────────┤
-//!  │ base     sys, util, alloc (and its slab), log, latency, lzf, sha1, sha256, args, supervise,          │
+//!  │ base     sys, util, alloc (and its slab), log, latency, lzf, sha1, sha256, xxh3, args, supervise,    │
 //!  │          event_loop, lua (knows no server)                                                           │
 //!  └──────────────────────────────────────────────────────────────────────────────────────────────────────┘
 //! ```
@@ -303,6 +303,7 @@
 //! - [`lzf`]: LZF compression as liblzf does it (RDB strings, compressed list and stream nodes).
 //! - [`sha1`]: SHA-1 (DEBUG DIGEST, script hashes, `redis.sha1hex`).
 //! - [`sha256`]: SHA-256 (ACL password hashes).
+//! - [`xxh3`]: XXH3-64 (DIGEST and the IFDEQ/IFDNE conditions of SET and DELEX).
 //! - [`lua`]: the crate's own Lua 5.1: compiler, register VM, collector, the standard libraries and Redis's
 //!   `cjson`, `cmsgpack`, `bit` and `struct`; it knows nothing of the server.
 //! - [`command_spec`]: the command table's metadata without handlers (names, arity, flags, key specs, ACL
@@ -386,6 +387,7 @@ pub mod supervise;
 pub mod sys;
 pub mod tracking;
 pub mod util;
+pub mod xxh3;
 
 /// Every artifact linking the library counts its heap (see [`alloc`]).
 #[global_allocator]

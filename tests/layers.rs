@@ -484,6 +484,7 @@ const BANDS: &[(&str, &[&str])] = &[
             "lzf.rs",
             "sha1.rs",
             "sha256.rs",
+            "xxh3.rs",
             "args.rs",
             "log.rs",
             "latency.rs",

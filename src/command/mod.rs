@@ -86,6 +86,7 @@ pub mod shared;
 pub mod sort;
 pub mod stream;
 pub mod string;
+pub mod string_cond;
 #[cfg(any(test, feature = "test-harness"))]
 pub mod test_support;
 pub mod zset;
@@ -134,6 +135,7 @@ impl crate::command_spec::Supplier for crate::command_spec::CommandLayer {
         // its own copy of the entries, and entries are compared by address (ACL ids, `is_exec`).
         [
             string::COMMANDS,
+            string_cond::COMMANDS,
             keys::COMMANDS,
             connection::COMMANDS,
             admin::COMMANDS,

@@ -4,6 +4,7 @@
 //! a fresh key costs exactly one entry allocation.
 
 use super::shared::int_arg;
+use super::string_cond::{cond_flag, cond_of, judge_key, ExtKind, Judged};
 use super::{flag, Args, Command, Ctx, Group, KeySpec, KeySpecDef, KeyWrite, BASE, ONE_KEY};
 use crate::config::notify as nc;
 use crate::keyspace::object::{Entry, StrRef};
@@ -37,7 +38,7 @@ pub static COMMANDS: &[Command] = &[
         getkeys_flags: Some(set_key_flags),
         group: Group::String,
         summary: "Set the string value of a key",
-        syntax: "key value [NX | XX | IFEQ comparison-value{@8.1.0}]{condition@2.6.12} [GET]{@6.2.0} [EX seconds{@2.6.12} | PX milliseconds{@2.6.12} | EXAT unix-time-seconds{@6.2.0} | PXAT unix-time-milliseconds{@6.2.0} | KEEPTTL{@6.0.0}]{expiration}",
+        syntax: "key value [NX | XX | IFEQ comparison-value{@8.1.0} | IFNE ifne-value{@8.4.0} | IFDEQ ifdeq-digest{:integer@8.4.0} | IFDNE ifdne-digest{:integer@8.4.0}]{condition@2.6.12} [GET]{@6.2.0} [EX seconds{@2.6.12} | PX milliseconds{@2.6.12} | EXAT unix-time-seconds{@6.2.0} | PXAT unix-time-milliseconds{@6.2.0} | KEEPTTL{@6.0.0}]{expiration}",
         handler: set,
         history: &[
             ("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
@@ -45,6 +46,7 @@ pub static COMMANDS: &[Command] = &[
             ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."),
             ("7.0.0", "Allowed the `NX` and `GET` options to be used together."),
             ("8.1.0", "Added the `IFEQ` option."),
+            ("8.4.0", "Added the `IFNE`, `IFDEQ` and `IFDNE` options."),
         ],
         ..BASE
     },
@@ -374,7 +376,7 @@ pub(crate) fn store_string(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_ttl: bo
 }
 
 /// [`store_string`]; `touch_old`: false when the caller's own lookup already counted the access.
-fn store_string_with(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_ttl: bool, touch_old: bool) {
+pub(super) fn store_string_with(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_ttl: bool, touch_old: bool) {
     let lfu = ctx.lfu_policy();
     let lru = ctx.fresh_lru();
     let touch = ctx.write_touch(touch_old);
@@ -431,17 +433,23 @@ fn store_string_with(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_ttl: bool, to
 }
 
 // Flags of the extended SET/GETEX syntax.
-const F_NX: u32 = 1;
-const F_XX: u32 = 1 << 1;
+pub(super) const F_NX: u32 = 1;
+pub(super) const F_XX: u32 = 1 << 1;
 const F_GET: u32 = 1 << 2;
-const F_KEEPTTL: u32 = 1 << 3;
+pub(super) const F_KEEPTTL: u32 = 1 << 3;
 const F_PERSIST: u32 = 1 << 4;
 const F_EX: u32 = 1 << 5;
 const F_PX: u32 = 1 << 6;
-const F_EXAT: u32 = 1 << 7;
-const F_PXAT: u32 = 1 << 8;
+pub(super) const F_EXAT: u32 = 1 << 7;
+pub(super) const F_PXAT: u32 = 1 << 8;
 /// SET's `IFEQ comparison-value` (Valkey 8.1): set only over an existing string equal to the comparison value.
-const F_IFEQ: u32 = 1 << 9;
+pub(super) const F_IFEQ: u32 = 1 << 9;
+/// SET's Redis 8.4 conditions: `IFNE value` (missing, or not equal), `IFDEQ digest` (existing, digest equal),
+/// `IFDNE digest` (missing, or digest not equal).
+pub(super) const F_IFNE: u32 = 1 << 10;
+pub(super) const F_IFDEQ: u32 = 1 << 11;
+pub(super) const F_IFDNE: u32 = 1 << 12;
+const F_COND: u32 = F_IFEQ | F_IFNE | F_IFDEQ | F_IFDNE;
 const F_ANY_EXPIRE: u32 = F_EX | F_PX | F_EXAT | F_PXAT;
 
 #[inline]
@@ -449,17 +457,21 @@ fn word_is(a: &[u8], w: &[u8]) -> bool {
     a.eq_ignore_ascii_case(w)
 }
 
-/// What SET's and GETEX's options parse to: the flags, the expire argument and SET's IFEQ comparison value.
+/// What SET's, GETEX's and MSETEX's options parse to: the flags, the expire argument and SET's comparison value
+/// (IFEQ/IFNE) or digest (IFDEQ/IFDNE).
 type ExtOptions<'a> = (u32, Option<&'a [u8]>, Option<&'a [u8]>);
 
-/// Parses SET (`is_set`) or GETEX options from `start`, as Redis's `parseExtendedStringArgumentsOrReply`: returns
-/// the flags, the expire argument and the IFEQ comparison value, or None after replying a syntax error.
-/// Conflicting options are syntax errors; repeating the same option is allowed (the last value wins), except
-/// IFEQ, which Valkey accepts once and never with NX or XX.
-fn parse_ext<'a>(r: &mut Reply, args: Args<'a>, start: usize, is_set: bool) -> Option<ExtOptions<'a>> {
+/// Parses SET, GETEX or MSETEX options from `start`, as Redis's `parseExtendedStringArgumentsOrReply`: returns
+/// the flags, the expire argument and the condition's argument, or None after replying a syntax error.
+/// Conflicting options are syntax errors; repeating the same option is allowed (the last value wins, as Redis
+/// 8.4 lets IFNE, IFDEQ and IFDNE repeat), except IFEQ, which Valkey 8.1 accepts once. NX, XX and the four
+/// conditions exclude one another.
+pub(super) fn parse_ext<'a>(r: &mut Reply, args: Args<'a>, start: usize, kind: ExtKind) -> Option<ExtOptions<'a>> {
+    let is_set = kind == ExtKind::Set;
+    let sets = kind != ExtKind::Getex;
     let mut flags = 0u32;
     let mut expire = None;
-    let mut ifeq = None;
+    let mut cmp = None;
     let mut j = start;
     while j < args.len() {
         let opt = args.get(j);
@@ -486,20 +498,27 @@ fn parse_ext<'a>(r: &mut Reply, args: Args<'a>, start: usize, is_set: bool) -> O
             j += 2;
             continue;
         }
-        if is_set && word_is(opt, b"nx") && flags & (F_XX | F_IFEQ) == 0 {
-            flags |= F_NX;
-        } else if is_set && word_is(opt, b"xx") && flags & (F_NX | F_IFEQ) == 0 {
-            flags |= F_XX;
-        } else if is_set && word_is(opt, b"ifeq") && has_next && flags & (F_NX | F_XX | F_IFEQ) == 0 {
-            flags |= F_IFEQ;
-            ifeq = Some(args.get(j + 1));
+        let cond = if is_set { cond_flag(opt) } else { 0 };
+        if cond != 0 {
+            let once = if cond == F_IFEQ { F_IFEQ } else { 0 };
+            if !has_next || flags & (F_NX | F_XX | (F_COND & !cond) | once) != 0 {
+                r.err_syntax();
+                return None;
+            }
+            flags |= cond;
+            cmp = Some(args.get(j + 1));
             j += 2;
             continue;
+        }
+        if sets && word_is(opt, b"nx") && flags & (F_XX | F_COND) == 0 {
+            flags |= F_NX;
+        } else if sets && word_is(opt, b"xx") && flags & (F_NX | F_COND) == 0 {
+            flags |= F_XX;
         } else if is_set && word_is(opt, b"get") {
             flags |= F_GET;
-        } else if is_set && word_is(opt, b"keepttl") && flags & (F_PERSIST | F_ANY_EXPIRE) == 0 {
+        } else if sets && word_is(opt, b"keepttl") && flags & (F_PERSIST | F_ANY_EXPIRE) == 0 {
             flags |= F_KEEPTTL;
-        } else if !is_set && word_is(opt, b"persist") && flags & (F_KEEPTTL | F_ANY_EXPIRE) == 0 {
+        } else if kind == ExtKind::Getex && word_is(opt, b"persist") && flags & (F_KEEPTTL | F_ANY_EXPIRE) == 0 {
             flags |= F_PERSIST;
         } else {
             r.err_syntax();
@@ -507,7 +526,7 @@ fn parse_ext<'a>(r: &mut Reply, args: Args<'a>, start: usize, is_set: bool) -> O
         }
         j += 1;
     }
-    Some((flags, expire, ifeq))
+    Some((flags, expire, cmp))
 }
 
 /// The error for a bad expire time, naming the command as Redis does.
@@ -517,7 +536,7 @@ pub(crate) fn err_expire_time(r: &mut Reply, cmd: &str) {
 
 /// Converts an EX/PX/EXAT/PXAT argument to an absolute unix time in ms (Redis's `getExpireMillisecondsOrReply`):
 /// it must be positive, and neither the unit conversion nor adding `now` may overflow.
-fn expire_ms(r: &mut Reply, arg: &[u8], flags: u32, now_ms: i64, cmd: &str) -> Option<i64> {
+pub(super) fn expire_ms(r: &mut Reply, arg: &[u8], flags: u32, now_ms: i64, cmd: &str) -> Option<i64> {
     let mut ms = int_arg(r, arg)?;
     let seconds = flags & (F_EX | F_EXAT) != 0;
     if ms <= 0 || (seconds && ms > i64::MAX / 1000) {
@@ -537,31 +556,6 @@ fn expire_ms(r: &mut Reply, arg: &[u8], flags: u32, now_ms: i64, cmd: &str) -> O
     Some(ms)
 }
 
-/// SET's IFEQ condition (Valkey 8.1): whether `key` holds the string `cmp`; when not, the reply was written
-/// (unless GET already replied).
-#[inline]
-fn ifeq_holds(ctx: &mut Ctx, key: &[u8], cmp: &[u8], flags: u32) -> bool {
-    // Valkey 8.1: a missing key or a different value aborts (null, unless GET already replied the old
-    // value); a value of another type is WRONGTYPE (GET has already said so). The lookup is the access.
-    let mut nb = [0u8; 24];
-    let outcome = ctx.lookup_write(key).map(|e| e.as_str().map(|v| v.bytes(&mut nb) == cmp));
-    match outcome {
-        Some(Some(true)) => true,
-        Some(None) => {
-            if flags & F_GET == 0 {
-                ctx.reply().err_wrongtype();
-            }
-            false
-        }
-        _ => {
-            if flags & F_GET == 0 {
-                ctx.reply().null();
-            }
-            false
-        }
-    }
-}
-
 /// How a SET that stored is propagated, when not as sent: `when_ms` is the absolute expiry it set, if any.
 #[inline]
 fn set_rewrite(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, when_ms: Option<i64>) {
@@ -571,7 +565,7 @@ fn set_rewrite(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, wh
         let mut nb = [0u8; 24];
         let ms = crate::util::itoa_buf(when_ms, &mut nb);
         ctx.rewrite(&[b"SET".as_slice(), key, val, b"PXAT", ms]);
-    } else if flags & F_IFEQ != 0 {
+    } else if flags & F_COND != 0 {
         // The condition held here, so the replica (or an AOF, or a Redis 7.0 replica, which knows no IFEQ) is
         // given the plain store: `SET key value [KEEPTTL]`.
         if flags & F_KEEPTTL != 0 {
@@ -590,8 +584,8 @@ fn set_rewrite(ctx: &mut Ctx, args: Args, key: &[u8], val: &[u8], flags: u32, wh
     }
 }
 
-/// Redis's `setGenericCommand`. `int_reply` selects SETNX's `:1`/`:0` replies instead of `+OK`/null; `ifeq` is
-/// SET's IFEQ comparison value (with `F_IFEQ`).
+/// Redis's `setGenericCommand`. `int_reply` selects SETNX's `:1`/`:0` replies instead of `+OK`/null; `cmp` is
+/// the argument of SET's condition (one of `F_COND`).
 #[allow(clippy::too_many_arguments)]
 fn set_generic(
     ctx: &mut Ctx,
@@ -600,7 +594,7 @@ fn set_generic(
     val: &[u8],
     flags: u32,
     expire: Option<&[u8]>,
-    ifeq: Option<&[u8]>,
+    cmp: Option<&[u8]>,
     int_reply: bool,
 ) {
     let now = ctx.now_ms();
@@ -619,16 +613,29 @@ fn set_generic(
             None => return,
         }
     }
+    // The condition is judged before GET replies, so a malformed digest is the only reply (in Redis 8.4 it
+    // would follow GET's).
+    let outcome = cmp.map(|c| judge_key(ctx, key, cond_of(flags, c)));
+    if outcome == Some(Judged::BadDigest) {
+        ctx.reply().error(super::string_cond::ERR_DIGEST);
+        return;
+    }
     if flags & F_GET != 0 && !get_generic(ctx, key) {
         return;
     }
-    if let Some(cmp) = ifeq {
-        if !ifeq_holds(ctx, key, cmp, flags) {
+    match outcome {
+        // With GET, GET has replied (WRONGTYPE for another type).
+        Some(Judged::WrongType) if flags & F_GET == 0 => return ctx.reply().err_wrongtype(),
+        Some(Judged::WrongType | Judged::Fails) => {
+            if flags & F_GET == 0 {
+                ctx.reply().null();
+            }
             return;
         }
+        _ => {}
     }
-    let conditional = flags & (F_NX | F_XX | F_IFEQ) != 0;
-    if conditional {
+    let conditional = flags & (F_NX | F_XX | F_COND) != 0;
+    if flags & (F_NX | F_XX) != 0 {
         // This lookup counts as the access (the store below does not count another), as in Redis.
         let found = ctx.lookup_write(key).is_some();
         if (flags & F_NX != 0 && found) || (flags & F_XX != 0 && !found) {
@@ -671,7 +678,18 @@ fn set_generic(
 /// without one it just overwrites (`OW update`). Any argument after the value spelled GET counts, as in Redis.
 fn set_key_flags(args: Args) -> Vec<(usize, &'static str)> {
     let get = (3..args.len()).any(|i| args.is(i, "get"));
-    vec![(1, if get { "RW access update" } else { "OW update" })]
+    // Redis 8.4: a condition reads the old value too (`RW update`).
+    let cond = (3..args.len()).any(|i| cond_flag(args.get(i)) != 0);
+    vec![(
+        1,
+        if get {
+            "RW access update"
+        } else if cond {
+            "RW update"
+        } else {
+            "OW update"
+        },
+    )]
 }
 
 /// GET key
@@ -685,11 +703,11 @@ fn get(ctx: &mut Ctx, args: Args) {
     }
 }
 
-/// SET key value [NX | XX | IFEQ comparison-value] \[GET\] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+/// SET key value [NX | XX | IFEQ comparison-value | IFNE value | IFDEQ digest | IFDNE digest] \[GET\] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
 /// PXAT unix-time-milliseconds | KEEPTTL]
 fn set(ctx: &mut Ctx, args: Args) {
-    let Some((flags, expire, ifeq)) = parse_ext(ctx.reply(), args, 3, true) else { return };
-    set_generic(ctx, args, args.get(1), args.get(2), flags, expire, ifeq, false);
+    let Some((flags, expire, cmp)) = parse_ext(ctx.reply(), args, 3, ExtKind::Set) else { return };
+    set_generic(ctx, args, args.get(1), args.get(2), flags, expire, cmp, false);
 }
 
 /// SETNX key value
@@ -785,7 +803,7 @@ fn getdel(ctx: &mut Ctx, args: Args) {
 
 /// GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]
 fn getex(ctx: &mut Ctx, args: Args) {
-    let Some((flags, expire, _)) = parse_ext(ctx.reply(), args, 2, false) else { return };
+    let Some((flags, expire, _)) = parse_ext(ctx.reply(), args, 2, ExtKind::Getex) else { return };
     let key = args.get(1);
     let now = ctx.now_ms();
     {

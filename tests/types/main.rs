@@ -1,6 +1,6 @@
 //! Data types and the keyspace: bitmaps, geo, HyperLogLog, streams and consumer groups, blocking lists and sorted
 //! sets, keyspace notifications, list compression, ordered inserts, SCAN cursors, MULTI/EXEC and WATCH, lazy free,
-//! memory accounting.
+//! memory accounting, Redis 8.4's string commands (DIGEST, DELEX, MSETEX).
 //!
 //! One test binary (`cargo test --test types`), one module per topic; the shared harness is `tests/common`
 //! (tests/README.md).
@@ -19,6 +19,7 @@ mod lists_notify;
 mod memory_accounting;
 mod ordered_inserts;
 mod r74_misc;
+mod redis84_strings;
 mod scan_cursors;
 mod sets_notify;
 mod stream_groups;
