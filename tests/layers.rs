@@ -1512,7 +1512,6 @@ const LONG_FUNCTIONS: &[(&str, &str)] = &[
     ("lua/lib/cjson.rs", "decode_document"),
     ("scripting/convert.rs", "value"),
     ("state/expire.rs", "active_expire_cycle_with_effort"),
-    ("command/debug.rs", "lzf_compressed_len"),
     ("acl/user.rs", "apply"),
     ("server/startup.rs", "start"),
     // Flat tables: one short arm or field per entry.
