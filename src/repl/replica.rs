@@ -332,10 +332,7 @@ impl MasterLink {
             return Ok(Some(Event::FullResync { replid: id.to_string(), offset: off }));
         }
         if let Some(rest) = text.strip_prefix("+CONTINUE") {
-            crate::log_notice!(
-                "Successful partial resynchronization with master. MASTER <-> REPLICA sync: Master \
-                 accepted a Partial Resynchronization."
-            );
+            crate::log_notice!("Successful partial resynchronization with master.");
             let id = rest.trim();
             return Ok(Some(Event::Continue((id.len() == 40).then(|| id.to_string()))));
         }

@@ -28,9 +28,9 @@ use super::Server;
 use crate::event_loop::EventLoop;
 use crate::keyspace::db::Db;
 use crate::persist::engine::{self, ChildKind};
+use crate::persist::rdb::report::{self, Source};
 use crate::persist::rdb::{DbSink, LoadStats, RdbError};
 use crate::repl::replica::{MasterLink, PayloadReader, TempFile};
-use crate::repl::LinkState;
 use crate::sys::poller::Interest;
 use crate::{log_notice, log_warning};
 use std::cell::Cell;
@@ -46,6 +46,11 @@ struct DelaySink<'d> {
 }
 
 impl crate::persist::rdb::LoadSink for DelaySink<'_> {
+    fn aux(&mut self, key: &[u8], val: &[u8], offset: u64) {
+        super::persist::log_rdb_aux_field(key, val);
+        self.inner.aux(key, val, offset)
+    }
+
     fn select_db(&mut self, db: u64, offset: u64) -> Result<(), String> {
         self.inner.select_db(db, offset)
     }
@@ -112,7 +117,8 @@ impl Server {
                     "Opening the temp file needed for MASTER <-> REPLICA synchronization: {}",
                     crate::sys::error_text(&e)
                 );
-                self.repl_link_fail(el, &msg);
+                // Redis opens it in the handshake, whose failures wait for the cron.
+                self.repl_link_fail_then(el, &msg, false);
                 false
             }
         }
@@ -274,6 +280,17 @@ impl Server {
         let (read, expected) = link.transfer_progress();
         self.state.repl.sync_progress = (read, expected, link.last_io_ms);
         let (r, dbs) = self.repl_read_rdb(el, reader, total, false);
+        let r = r.and_then(|st| self.repl_apply_functions(&st).map(|_| st));
+        if let Ok(st) = &r {
+            self.log_load_done(st);
+        }
+        if let Err(e) = &r {
+            // A damaged file ends the server, as Redis's loader does for any file (after the checker's report).
+            if self.log_load_failure(e, Source::File) {
+                super::persist::rdb_file_failed(&path, crate::util::now_ms());
+                std::process::exit(1);
+            }
+        }
         let del_sync_file = self.state.config.stored_bool("rdb-del-sync-files")
             && self.state.config.save_params.is_empty()
             && !self.state.config.appendonly;
@@ -281,15 +298,12 @@ impl Server {
             log_notice!("Removing the RDB file obtained from the master. This replica has persistence disabled");
             let _ = std::fs::remove_file(&path);
         }
-        let r = r.and_then(|st| self.repl_apply_functions(&st).map(|_| st));
-        if let Err(e) = r {
-            // The old data is gone already; so is the half-loaded new one.
+        if r.is_err() {
+            // The old data is gone already; so is the half-loaded new one. (What is left is a file Redis's loader
+            // refuses up front, with EINVAL.)
             self.repl_discard_dbs(dbs, self.state.config.stored_bool("replica-lazy-flush"));
-            let msg = format!(
-                "Failed trying to load the MASTER synchronization DB from disk: {} (at offset {})",
-                e.msg, e.offset
-            );
-            return self.repl_cancel_sync(el, link, &msg);
+            let msg = "Failed trying to load the MASTER synchronization DB from disk: Invalid argument";
+            return self.repl_cancel_sync(el, link, msg);
         }
         let empty = self.state.install_loaded_dbs(dbs);
         drop(empty);
@@ -353,12 +367,22 @@ impl Server {
         self.state.stats.net_repl_input_bytes += socket_bytes;
         link.last_io_ms = last_io_ms;
         let r = r.and_then(|st| self.repl_apply_functions(&st).map(|_| st));
+        if let Ok(st) = &r {
+            self.log_load_done(st);
+        }
         let mut failed = match &r {
             Ok(_) => None,
-            Err(e) => Some(format!(
-                "Failed trying to load the MASTER synchronization DB from socket: {} (at offset {})",
-                e.msg, e.offset
-            )),
+            Err(e) => {
+                // A damaged payload ends the server as Redis's does; a short read is a lost connection, retried.
+                if self.log_load_failure(e, Source::Socket) {
+                    log_warning!("Terminating server after rdb file reading failure.");
+                    std::process::exit(1);
+                }
+                Some(format!(
+                    "Failed trying to load the MASTER synchronization DB from socket: {}",
+                    report::socket_errno_text(e)
+                ))
+            }
         };
         if failed.is_none() && !mark_ok {
             failed = Some("Replication stream EOF marker is broken".to_string());
@@ -398,12 +422,10 @@ impl Server {
             .map_err(|e| RdbError::new(st.bytes_read, format!("Failed loading library, {e}")))
     }
 
-    /// A transfer or load failed: the link goes (its socket closes), the cron connects again.
+    /// A transfer or load failed: the link goes (its socket closes) and a new one starts at once.
     fn repl_cancel_sync(&mut self, el: &mut EventLoop, link: Box<MasterLink>, msg: &str) {
         log_warning!("{msg}");
-        let _ = el.remove_interest(link.sock.as_raw_fd(), Interest::BOTH);
-        drop(link);
-        self.state.repl.link_state = LinkState::Connect;
+        self.repl_cancel_handshake(el, Some(link), true);
     }
 
     /// The new dataset is in place: our history is the master's, the link becomes the master client, and the AOF

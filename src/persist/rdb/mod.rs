@@ -30,13 +30,14 @@
 //! remove the repeated rehashing).
 //!
 //! Submodules: [`write`](mod@write) (writer, DUMP), [`read`] (loader, RESTORE, the visitor the checker uses),
-//! `legacy` (ziplist and zipmap decoding). Tests: `tests.rs` (unit and property tests: every type and
+//! `legacy` (ziplist and zipmap decoding), [`report`] (Redis's log lines for a failed load). Tests: `tests.rs` (unit and property tests: every type and
 //! encoding round-trips, expiry, LRU/LFU stamps, truncation and corruption at every offset, Redis-made byte
 //! images) and `tests/persistence/rdb_interchange.rs` (files and payloads exchanged with a real redis-server).
 
 pub mod check;
 mod legacy;
 pub mod read;
+pub mod report;
 pub mod write;
 
 #[cfg(test)]
