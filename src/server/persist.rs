@@ -373,13 +373,16 @@ pub(super) fn log_rdb_aux_field(key: &[u8], val: &[u8]) {
 }
 
 /// A damaged RDB file with no command running: redis-check-rdb's report of it on standard output, as Redis runs
-/// the checker there, then the last line before the server exits.
+/// the checker there, which ends the server (with Redis's last line when the checker found the damage inside a
+/// value, as Redis's does).
 pub(super) fn rdb_file_failed(path: &std::path::Path, now_ms: i64) {
-    let (_, report) = crate::persist::rdb::check::check_file(&path.to_string_lossy(), now_ms);
+    let (_, report, terminated) = crate::persist::rdb::check::check_file_terminating(&path.to_string_lossy(), now_ms);
     let mut out = std::io::stdout().lock();
     for line in &report {
         let _ = writeln!(out, "{line}");
     }
     let _ = out.flush();
-    log_warning!("Terminating server after rdb file reading failure.");
+    if terminated {
+        log_warning!("Terminating server after rdb file reading failure.");
+    }
 }

@@ -995,7 +995,7 @@ impl Server {
     }
 
     /// Drops a failed handshake or transfer, logging `msg`. As in Redis, a failure during the handshake
-    /// (`syncWithMaster`'s error path) leaves the reconnection to the cron, one a second, so a master that refuses
+    /// (`syncWithMaster`'s error path) leaves the reconnection to the cron, once a second, so a master that refuses
     /// us is not hammered; one once the payload is under way (`readSyncBulkPayload`) connects again at once.
     pub(super) fn repl_link_fail(&mut self, el: &mut EventLoop, msg: &str) {
         let transfer = self

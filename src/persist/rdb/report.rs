@@ -58,6 +58,8 @@ pub enum Kind {
 pub const EOF_LINE: u32 = 3249;
 /// Where the checksum mismatch is reported.
 const CRC_LINE: u32 = 3225;
+/// Where a module AUX record with a bad `when` opcode is reported.
+const WHEN_OPCODE_LINE: u32 = 3066;
 
 /// Messages reported where Redis reports them: the start of the message, the line, and whether it is a read
 /// error (`rdbReportReadError`) rather than a corruption. Where Redis reports one message at several places, the
@@ -97,7 +99,7 @@ const SITES: &[(&str, u32, bool)] = &[
     ("Stream CG PEL entry without consumer", 2611, false),
     // By their neighbours.
     ("Unknown RDB encoding type ", 2681, true),
-    ("bad when_opcode", 3066, true),
+    ("bad when_opcode", WHEN_OPCODE_LINE, true),
     ("RDB CRC error", CRC_LINE, false),
 ];
 
@@ -191,6 +193,17 @@ impl Report {
                 false
             }
         }
+    }
+}
+
+/// The rdb.c line of the `rdbReportError` for a failure found inside a value or a string, which redis-check-rdb
+/// (its own loop around Redis's value loader) also reports through it: "Internal error in RDB reading offset 0,
+/// function at rdb.c:<line> -> ..." in its report, then "Terminating server after rdb file reading failure."
+/// `None` for the failures of the loop itself (the checksum, the opcodes), which it reports in its own words.
+pub fn value_site(e: &RdbError) -> Option<u32> {
+    match kind(e) {
+        Kind::Corrupt(line) | Kind::ReadError(line) if line != CRC_LINE && line != WHEN_OPCODE_LINE => Some(line),
+        _ => None,
     }
 }
 
