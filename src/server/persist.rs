@@ -103,6 +103,8 @@ impl LoadSink for ProgressSink<'_, '_> {
         self.keys += 1;
         if self.keys % 1024 == 0 || self.key_delay_us != 0 {
             self.srv.loading_progress(self.el, self.consumed.get(), &mut self.last_events_at);
+            // A CONFIG SET served meanwhile applies at once, as Redis reads the directive at every key.
+            self.key_delay_us = self.srv.state.config.stored_i64("key-load-delay");
         }
         Ok(())
     }

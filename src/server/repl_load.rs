@@ -39,10 +39,11 @@ use std::os::fd::AsRawFd;
 use std::rc::Rc;
 
 /// The socket load's sink: keys go to the loading databases; `key-load-delay` (a testing directive) slows each
-/// one down. (Clients are served by the reader's idle hook, which owns the server meanwhile.)
+/// one down. (Clients are served by the reader's idle hook, which owns the server meanwhile, and which refreshes
+/// the delay there, so a CONFIG SET of it served during the load applies at once, as in Redis.)
 struct DelaySink<'d> {
     inner: DbSink<'d>,
-    key_delay_us: i64,
+    key_delay_us: Rc<Cell<i64>>,
 }
 
 impl crate::persist::rdb::LoadSink for DelaySink<'_> {
@@ -69,8 +70,9 @@ impl crate::persist::rdb::LoadSink for DelaySink<'_> {
 
     fn entry(&mut self, e: crate::keyspace::object::Entry, expire_ms: Option<i64>) -> Result<(), String> {
         self.inner.entry(e, expire_ms)?;
-        if self.key_delay_us != 0 {
-            crate::util::debug_delay(self.key_delay_us);
+        let delay = self.key_delay_us.get();
+        if delay != 0 {
+            crate::util::debug_delay(delay);
         }
         Ok(())
     }
@@ -332,7 +334,7 @@ impl Server {
         let mut opts = engine::load_options(&self.state.config, crate::util::now_ms(), self.state.lru_clock);
         opts.drop_expired = false;
         let every = self.state.config.stored_i64("loading-process-events-interval-bytes").max(1024) as u64;
-        let key_delay_us = self.state.config.stored_i64("key-load-delay");
+        let key_delay_us = Rc::new(Cell::new(self.state.config.stored_i64("key-load-delay")));
         self.begin_loading(total);
         self.state.persist.stats.async_loading = async_loading;
         self.state.repl.sync_loading = true;
@@ -343,9 +345,11 @@ impl Server {
             // Clients are served from the reader: every `every` bytes, and while the master is silent.
             let srv: &mut Server = self;
             let el_ref: &mut EventLoop = el;
+            let delay = key_delay_us.clone();
             let hook = move |consumed: u64| {
                 srv.state.persist.stats.loading_loaded_bytes = consumed;
                 let _ = el_ref.process_events(srv, Some(0));
+                delay.set(srv.state.config.stored_i64("key-load-delay"));
                 if let Some(code) = srv.exit_code {
                     // A shutdown (SIGTERM) completed meanwhile: leave now, as Redis's `whileBlockedCron`.
                     std::process::exit(code);
