@@ -1063,35 +1063,9 @@ impl Server {
             return;
         }
         let now = self.state.now_ms;
-        let Some(link) = self.state.repl.link.as_mut() else { return };
-        let mut total = 0;
-        let mut buf = vec![0u8; 64 * 1024];
-        // The connection ended (`Some(None)`) or failed: what was read before is still understood first, as Redis
-        // reads a reply or payload up to where it stops.
-        let mut ended: Option<Option<io::Error>> = None;
-        loop {
-            match socket::read(fd, &mut buf) {
-                Ok(0) => {
-                    ended = Some(None);
-                    break;
-                }
-                Ok(n) => {
-                    link.inbuf.extend_from_slice(&buf[..n]);
-                    link.last_io_ms = now;
-                    self.state.stats.net_repl_input_bytes += n as u64;
-                    total += n;
-                    if total >= LINK_READ_PER_EVENT {
-                        break;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    ended = Some(Some(e));
-                    break;
-                }
-            }
-        }
+        // When the connection ended or failed, what was read before is still understood first, as Redis reads a
+        // reply or payload up to where it stops.
+        let ended = self.repl_link_read(fd, now);
         loop {
             let Some(link) = self.state.repl.link.as_mut() else { return };
             let event = link.advance();
@@ -1136,6 +1110,31 @@ impl Server {
             return self.repl_link_fail(el, &msg);
         }
         self.repl_link_flush(el);
+    }
+
+    /// Reads what the link's socket has (up to [`LINK_READ_PER_EVENT`]) into its input: `None` while the
+    /// connection is open (or there is no link), `Some(None)` once it ended, `Some(Some(e))` when it failed.
+    fn repl_link_read(&mut self, fd: i32, now: i64) -> Option<Option<io::Error>> {
+        let link = self.state.repl.link.as_mut()?;
+        let mut total = 0;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match socket::read(fd, &mut buf) {
+                Ok(0) => return Some(None),
+                Ok(n) => {
+                    link.inbuf.extend_from_slice(&buf[..n]);
+                    link.last_io_ms = now;
+                    self.state.stats.net_repl_input_bytes += n as u64;
+                    total += n;
+                    if total >= LINK_READ_PER_EVENT {
+                        return None;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Some(Some(e)),
+            }
+        }
     }
 
     /// Writes the handshake's pending output; waits for writability when the socket is full.

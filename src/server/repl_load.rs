@@ -371,27 +371,7 @@ impl Server {
         self.state.stats.net_repl_input_bytes += socket_bytes;
         link.last_io_ms = last_io_ms;
         let r = r.and_then(|st| self.repl_apply_functions(&st).map(|_| st));
-        if let Ok(st) = &r {
-            self.log_load_done(st);
-        }
-        let mut failed = match &r {
-            Ok(_) => None,
-            Err(e) => {
-                // A damaged payload ends the server as Redis's does; a short read is a lost connection, retried.
-                if self.log_load_failure(e, Source::Socket) {
-                    log_warning!("Terminating server after rdb file reading failure.");
-                    std::process::exit(1);
-                }
-                Some(format!(
-                    "Failed trying to load the MASTER synchronization DB from socket: {}",
-                    report::socket_errno_text(e)
-                ))
-            }
-        };
-        if failed.is_none() && !mark_ok {
-            failed = Some("Replication stream EOF marker is broken".to_string());
-        }
-        if let Some(msg) = failed {
+        if let Some(msg) = self.repl_socket_load_failure(&r, mark_ok) {
             self.repl_cancel_sync(el, link, &msg);
             if swapdb {
                 self.repl_discard_dbs(dbs, true);
@@ -415,6 +395,28 @@ impl Server {
         self.state.persist.dirty += 1;
         link.inbuf = leftover;
         self.repl_sync_done(el, link);
+    }
+
+    /// After a load from the socket: its end logged, or its failure reported as Redis reports it (a damaged payload
+    /// ends the server as Redis's does; a short read is a lost connection, retried). The line that cancels the
+    /// sync when it failed.
+    fn repl_socket_load_failure(&mut self, r: &Result<LoadStats, RdbError>, mark_ok: bool) -> Option<String> {
+        match r {
+            Ok(st) => {
+                self.log_load_done(st);
+                (!mark_ok).then(|| "Replication stream EOF marker is broken".to_string())
+            }
+            Err(e) => {
+                if self.log_load_failure(e, Source::Socket) {
+                    log_warning!("Terminating server after rdb file reading failure.");
+                    std::process::exit(1);
+                }
+                Some(format!(
+                    "Failed trying to load the MASTER synchronization DB from socket: {}",
+                    report::socket_errno_text(e)
+                ))
+            }
+        }
     }
 
     /// The master's function libraries (from the payload's FUNCTION2 records) replace ours, as its keys do.
