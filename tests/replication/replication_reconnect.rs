@@ -33,6 +33,8 @@ enum Cut {
     Psync,
     /// Not at all: after the payload's header the master falls silent (until `repl-timeout` ends the transfer).
     Silent,
+    /// After a whole EOF-marked payload holding a damaged value (a set with one member twice).
+    Damaged,
 }
 
 /// A master that only knows the handshake: every connection is answered up to `cut`, then closed. Counts the
@@ -94,6 +96,13 @@ fn serve(mut sock: TcpStream, cut: Cut) {
                     let _ = sock.write_all(&r);
                     std::thread::sleep(Duration::from_secs(5));
                     return;
+                }
+                if cut == Cut::Damaged {
+                    let mark = "m".repeat(40);
+                    r.extend_from_slice(format!("$EOF:{mark}\r\n").as_bytes());
+                    // SELECTDB 0, then set `k` = {1, 1}, the end, a checksum of 0 (not checked), the mark.
+                    r.extend_from_slice(b"REDIS0010\xfe\x00\x02\x01k\x02\x011\x011\xff\0\0\0\0\0\0\0\0");
+                    r.extend_from_slice(mark.as_bytes());
                 }
                 if cut == Cut::InPayload {
                     r.extend_from_slice(format!("$EOF:{}\r\n", "m".repeat(40)).as_bytes());
@@ -276,6 +285,46 @@ fn a_transfer_timeout_reconnects_at_once() {
     let _g = common::serial();
     let lines = same_retry(Cut::Silent, "disabled");
     assert_reconnects_at_once(&lines, "# Timeout receiving bulk data from MASTER...");
+}
+
+/// A damaged payload ends the replica as it ends Redis's, loaded from the socket (the report, then the exit) or
+/// from the file it went to (the report, the checker's report of the file, then the exit).
+#[test]
+fn a_damaged_payload_ends_the_replica_as_it_ends_redis() {
+    if !have_redis() {
+        return;
+    }
+    let _g = common::serial();
+    for load in ["swapdb", "disabled"] {
+        let mut reports = Vec::new();
+        for kind in [Kind::Ferredis, Kind::Redis] {
+            let master = FakeMaster::start(Cut::Damaged);
+            let mut replica = Server::start(kind, &["--repl-diskless-load", load]);
+            replica.conn().cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+            let st = replica.wait_exit(20_000);
+            assert!(st.is_some_and(|s| !s.success()), "{} ({load}): {st:?}", kind.label());
+            let log = replica.full_log();
+            let lines: Vec<String> = messages(&log, master.port)
+                .into_iter()
+                .filter(|l| l.contains("Internal error in RDB") || l.contains("Terminating server"))
+                .collect();
+            assert_eq!(log.contains("--- RDB ERROR DETECTED ---"), load == "disabled", "{log}");
+            reports.push(lines);
+        }
+        let suffix = if load == "swapdb" { ". Failure loading rdb format" } else { "" };
+        assert_eq!(
+            reports[0],
+            [
+                format!(
+                    "# Internal error in RDB reading offset 0, function at rdb.c:1809 -> Duplicate set members \
+                     detected{suffix}"
+                ),
+                "# Terminating server after rdb file reading failure.".to_string(),
+            ],
+            "{load}"
+        );
+        assert_eq!(reports[0], reports[1], "{load}: ferredis (left), Redis (right)");
+    }
 }
 
 /// A replica of `kind` of a Redis master loses its master link once synced: the lines from the loss to the

@@ -321,11 +321,14 @@ pub struct RdbError {
     pub doing: &'static str,
     /// More about the failure, for logs (e.g. the expected and found checksums); may be empty.
     pub detail: String,
+    /// The rdb.c line Redis reports this failure at, where the message alone does not tell (0: by the message;
+    /// see [`report`]).
+    pub line: u32,
 }
 
 impl RdbError {
     pub fn new(offset: u64, msg: impl Into<String>) -> RdbError {
-        RdbError { offset, msg: msg.into(), key: None, key_type: None, doing: "start", detail: String::new() }
+        RdbError { offset, msg: msg.into(), key: None, key_type: None, doing: "start", detail: String::new(), line: 0 }
     }
 }
 

@@ -54,6 +54,8 @@ pub enum Kind {
     NotOpened,
 }
 
+/// Where a set's repeated member is reported while the set is still an intset (the table has the hash table's).
+pub const SET_INTSET_DUP_LINE: u32 = 1809;
 /// Where `eoferr` reports "Unexpected EOF reading RDB file".
 pub const EOF_LINE: u32 = 3249;
 /// Where the checksum mismatch is reported.
@@ -63,7 +65,8 @@ const WHEN_OPCODE_LINE: u32 = 3066;
 
 /// Messages reported where Redis reports them: the start of the message, the line, and whether it is a read
 /// error (`rdbReportReadError`) rather than a corruption. Where Redis reports one message at several places, the
-/// line is that of the encoding Redis 7.0 writes.
+/// line is that of the encoding Redis 7.0 writes, and the loader names the other where it finds one
+/// ([`RdbError::line`]).
 const SITES: &[(&str, u32, bool)] = &[
     ("Unknown length encoding ", 236, false),
     ("Invalid LZF compressed string", 413, false),
@@ -120,9 +123,10 @@ pub fn kind(e: &RdbError) -> Kind {
     if msg == "Wrong signature trying to load DB from file" || msg.starts_with("Can't handle RDB format version") {
         return Kind::Plain;
     }
+    let site = |line: u32| if e.line != 0 { e.line } else { line };
     match SITES.iter().find(|(start, _, _)| msg.starts_with(start)) {
-        Some(&(_, line, true)) => Kind::ReadError(line),
-        Some(&(_, line, false)) => Kind::Corrupt(line),
+        Some(&(_, line, true)) => Kind::ReadError(site(line)),
+        Some(&(_, line, false)) => Kind::Corrupt(site(line)),
         None => Kind::LoggedThenEof,
     }
 }
