@@ -202,7 +202,7 @@ impl Report {
 
 /// The rdb.c line of the `rdbReportError` for a failure found inside a value or a string, which redis-check-rdb
 /// (its own loop around Redis's value loader) also reports through it: "Internal error in RDB reading offset 0,
-/// function at rdb.c:<line> -> ..." in its report, then "Terminating server after rdb file reading failure."
+/// function at rdb.c:`line` -> ..." in its report, then "Terminating server after rdb file reading failure."
 /// `None` for the failures of the loop itself (the checksum, the opcodes), which it reports in its own words.
 pub fn value_site(e: &RdbError) -> Option<u32> {
     match kind(e) {
