@@ -461,6 +461,11 @@ bench-io-threads: deps
 bench-latency: deps
 	benches/latency_tracking.sh
 
+# A replica's diskless load cut by its master: time to the next load against redis-server: benches/repl_reconnect.sh.
+.PHONY: bench-repl-reconnect
+bench-repl-reconnect: deps
+	benches/repl_reconnect.sh
+
 bench-instr: deps release
 	@command -v valgrind >/dev/null 2>&1 && command -v strace >/dev/null 2>&1 || \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind strace

@@ -845,8 +845,12 @@ impl ServerState {
                 Ok(())
             }
             Err(e) => {
-                crate::log_warning!("Error trying to load the RDB dump: {e}");
-                Err("ERR Error trying to load the RDB dump, check server logs.")
+                // Redis's reports in a command's context (no progress counter here: offset 0).
+                let r = crate::persist::rdb::report::report(&e, crate::persist::rdb::report::Source::Command, 0);
+                for (level, line) in &r.lines {
+                    crate::log_at!(*level, "{line}");
+                }
+                Err("ERR Error trying to load the RDB dump")
             }
         }
     }

@@ -23,11 +23,14 @@ fn main() {
         eprintln!("Cannot open {file}: {e}");
         std::process::exit(1);
     }
-    let (ok, out) = rdb::check::check_file(file, now_ms);
+    let (ok, out, terminated) = rdb::check::check_file_terminating(file, now_ms);
     let mut stdout = std::io::stdout().lock();
     for line in &out {
         let _ = writeln!(stdout, "{line}");
     }
     let _ = stdout.flush();
+    if terminated {
+        ferredis::log_warning!("Terminating server after rdb file reading failure.");
+    }
     std::process::exit(if ok { 0 } else { 1 });
 }

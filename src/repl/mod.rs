@@ -192,7 +192,8 @@ pub struct MasterAddr {
 /// Replica-side link state (Redis's `REPL_STATE_*`, grouped as ROLE reports them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkState {
-    /// Must connect (the cron tries once a second).
+    /// Must connect: the replication cron tries once a second. Only a failed handshake or connect waits for it;
+    /// a cut transfer or load, a timeout and a lost master link connect again at once, as Redis 7.0 does.
     Connect,
     Connecting,
     Handshake,

@@ -332,10 +332,7 @@ impl MasterLink {
             return Ok(Some(Event::FullResync { replid: id.to_string(), offset: off }));
         }
         if let Some(rest) = text.strip_prefix("+CONTINUE") {
-            crate::log_notice!(
-                "Successful partial resynchronization with master. MASTER <-> REPLICA sync: Master \
-                 accepted a Partial Resynchronization."
-            );
+            crate::log_notice!("Successful partial resynchronization with master.");
             let id = rest.trim();
             return Ok(Some(Event::Continue((id.len() == 40).then(|| id.to_string()))));
         }
@@ -447,9 +444,12 @@ pub struct PayloadReader<'h> {
     fd: RawFd,
     buf: Vec<u8>,
     pos: usize,
-    /// End of the part of `buf` handed out (`pos <= end <= buf.len()`): at most a chunk at a time, so the idle
-    /// hook also runs while a large buffered part is consumed.
+    /// End of the part of `buf` handed out (`pos <= end <= buf.len()`): at most `window` bytes at a time, so the
+    /// idle hook also runs while a large buffered part is consumed.
     end: usize,
+    /// How much of `buf` is handed out at a time: a read's worth, or the idle hook's interval when smaller (so
+    /// that the hook runs that often, as Redis serves clients every `loading-process-events-interval-bytes`).
+    window: usize,
     /// `$<len>` payloads: bytes not yet fetched into `buf`.
     left: Option<u64>,
     timeout_ms: i32,
@@ -488,6 +488,7 @@ impl<'h> PayloadReader<'h> {
             buf,
             pos: 0,
             end,
+            window: READER_CHUNK,
             left,
             timeout_ms,
             socket_bytes: 0,
@@ -501,6 +502,8 @@ impl<'h> PayloadReader<'h> {
     /// Calls `hook(consumed bytes)` every `every` consumed bytes and while waiting for the socket.
     pub fn with_idle(mut self, every: u64, hook: impl FnMut(u64) + 'h) -> PayloadReader<'h> {
         self.idle = Some((Box::new(hook), every.max(1)));
+        self.window = usize::try_from(every).unwrap_or(READER_CHUNK).clamp(1, READER_CHUNK);
+        self.end = self.end.min(self.pos + self.window);
         self
     }
 
@@ -561,7 +564,7 @@ impl BufRead for PayloadReader<'_> {
                 self.run_idle();
             }
             if self.end < self.buf.len() {
-                self.end = self.buf.len().min(self.pos + READER_CHUNK);
+                self.end = self.buf.len().min(self.pos + self.window);
                 return Ok(&self.buf[self.pos..self.end]);
             }
             if self.left == Some(0) {
@@ -594,7 +597,7 @@ impl BufRead for PayloadReader<'_> {
                 }
             };
             self.buf.truncate(n);
-            self.end = n;
+            self.end = n.min(self.window);
             self.socket_bytes += n as u64;
             self.last_io_ms = crate::util::now_ms();
             if let Some(l) = self.left.as_mut() {
@@ -801,8 +804,8 @@ mod tests {
         // A large buffered part is handed out a chunk at a time, with the hook between chunks.
         let calls = std::cell::RefCell::new(Vec::new());
         let buffered = vec![7u8; 3 * READER_CHUNK + 10];
-        let mut rd = PayloadReader::new(r.as_raw_fd(), buffered, Some(3 * READER_CHUNK + 10), 1000)
-            .with_idle(1024, |n| calls.borrow_mut().push(n));
+        let mut rd = PayloadReader::new(r.as_raw_fd(), buffered.clone(), Some(3 * READER_CHUNK + 10), 1000)
+            .with_idle(READER_CHUNK as u64, |n| calls.borrow_mut().push(n));
         let mut all = Vec::new();
         rd.read_to_end(&mut all).unwrap();
         drop(rd);
@@ -812,6 +815,16 @@ mod tests {
             // (Not after the last 10 bytes: fewer than `every` since the previous call.)
             vec![READER_CHUNK as u64, 2 * READER_CHUNK as u64, 3 * READER_CHUNK as u64]
         );
+        // A smaller interval than a chunk: the hook runs at that interval.
+        calls.borrow_mut().clear();
+        let mut rd = PayloadReader::new(r.as_raw_fd(), buffered, Some(3 * READER_CHUNK + 10), 1000)
+            .with_idle(1024, |n| calls.borrow_mut().push(n));
+        all.clear();
+        rd.read_to_end(&mut all).unwrap();
+        drop(rd);
+        assert_eq!(all.len(), 3 * READER_CHUNK + 10);
+        let every_kib: Vec<u64> = (1..=(3 * READER_CHUNK / 1024) as u64).map(|i| i * 1024).collect();
+        assert_eq!(*calls.borrow(), every_kib);
         // A silent socket: the hook runs while waiting, then the timeout ends the read.
         calls.borrow_mut().clear();
         let mut rd = PayloadReader::new(r.as_raw_fd(), Vec::new(), None, 3 * IDLE_SLICE_MS)

@@ -138,7 +138,7 @@ impl Server {
     pub(super) fn free_client(&mut self, el: &mut EventLoop, mut c: Box<Client>) {
         self.blocked_client_gone(&c.state);
         self.shutdown_client_gone(&c.state);
-        self.repl_client_freed(&c.state);
+        let master_lost = self.repl_client_freed(&c.state);
         let fd = c.state.fd;
         crate::state::pubsub::unsubscribe_everything(&mut self.state, &mut c.state);
         self.state.tracking.client_gone(&mut c.state);
@@ -153,6 +153,9 @@ impl Server {
         self.state.clients.mem.forget(&mut c);
         // Dropping the box closes the socket and frees the buffers.
         drop(c);
+        if master_lost {
+            self.repl_master_lost(el);
+        }
     }
 
     pub(super) fn free_client_by_fd(&mut self, el: &mut EventLoop, fd: RawFd) {

@@ -6,7 +6,8 @@ use crate::event_loop::EventLoop;
 use crate::keyspace::db::Db;
 use crate::keyspace::object::Entry;
 use crate::persist::engine::{self, ChildKind};
-use crate::persist::rdb::{DbSink, LoadSink};
+use crate::persist::rdb::report::{self, Source};
+use crate::persist::rdb::{DbSink, LoadSink, RdbError};
 use crate::state::ShutdownFlags;
 use crate::{log_notice, log_warning};
 use std::cell::Cell;
@@ -59,6 +60,11 @@ impl<'a, 'd> ProgressSink<'a, 'd> {
 }
 
 impl LoadSink for ProgressSink<'_, '_> {
+    fn aux(&mut self, key: &[u8], val: &[u8], offset: u64) {
+        log_rdb_aux_field(key, val);
+        self.inner.aux(key, val, offset)
+    }
+
     fn select_db(&mut self, db: u64, offset: u64) -> Result<(), String> {
         self.db = db as usize;
         self.inner.select_db(db, offset)
@@ -97,6 +103,8 @@ impl LoadSink for ProgressSink<'_, '_> {
         self.keys += 1;
         if self.keys % 1024 == 0 || self.key_delay_us != 0 {
             self.srv.loading_progress(self.el, self.consumed.get(), &mut self.last_events_at);
+            // A CONFIG SET served meanwhile applies at once, as Redis reads the directive at every key.
+            self.key_delay_us = self.srv.state.config.stored_i64("key-load-delay");
         }
         Ok(())
     }
@@ -151,43 +159,48 @@ impl Server {
                     log_warning!("Terminating server after rdb file reading failure.");
                     return false;
                 }
-                log_rdb_aux(&st.aux, now);
                 self.repl_loaded_aux(&st.aux);
                 if master {
                     self.repl_restore_master_history();
                 }
-                if st.empty_keys_skipped > 0 {
-                    log_warning!(
-                        "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
-                        st.keys,
-                        st.expired_skipped,
-                        st.empty_keys_skipped
-                    );
-                } else {
-                    log_notice!("Done loading RDB, keys loaded: {}, keys expired: {}.", st.keys, st.expired_skipped);
-                }
-                self.state.persist.stats.rdb_last_load_keys_loaded = st.keys;
-                self.state.persist.stats.rdb_last_load_keys_expired = st.expired_skipped;
+                self.log_load_done(&st);
                 log_notice!("DB loaded from disk: {:.3} seconds", started.elapsed().as_secs_f64());
                 true
             }
             Err(e) => {
-                // Redis's words for a damaged file (rdbReportCorruptRDB), which operators and tools grep for.
-                log_warning!("Internal error in RDB reading offset {}, function at rdb.c:0 -> {}", e.offset, e.msg);
-                if !e.detail.is_empty() {
-                    log_warning!("{}", e.detail);
+                if self.log_load_failure(&e, Source::File) {
+                    rdb_file_failed(&path, now);
+                } else {
+                    log_warning!("Fatal error loading the DB: Invalid argument. Exiting.");
                 }
-                // Then the checker's report on standard output, as Redis runs redis-check-rdb here.
-                let (_, report) = crate::persist::rdb::check::check_file(&path.to_string_lossy(), now);
-                let mut out = std::io::stdout().lock();
-                for line in &report {
-                    let _ = writeln!(out, "{line}");
-                }
-                let _ = out.flush();
-                log_warning!("Terminating server after rdb file reading failure.");
                 false
             }
         }
+    }
+
+    /// The end of a successful load, as Redis logs it and counts it (INFO's `rdb_last_load_keys_*`).
+    pub(super) fn log_load_done(&mut self, st: &crate::persist::rdb::LoadStats) {
+        if st.empty_keys_skipped > 0 {
+            log_warning!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+                st.keys,
+                st.expired_skipped,
+                st.empty_keys_skipped
+            );
+        } else {
+            log_notice!("Done loading RDB, keys loaded: {}, keys expired: {}.", st.keys, st.expired_skipped);
+        }
+        self.state.persist.stats.rdb_last_load_keys_loaded = st.keys;
+        self.state.persist.stats.rdb_last_load_keys_expired = st.expired_skipped;
+    }
+
+    /// Logs Redis's report of load failure `e` ([`crate::persist::rdb::report`]); true when Redis would exit here.
+    pub(super) fn log_load_failure(&self, e: &RdbError, source: Source) -> bool {
+        let r = report::report(e, source, self.state.persist.stats.loading_loaded_bytes);
+        for (level, line) in &r.lines {
+            crate::log_at!(*level, "{line}");
+        }
+        r.fatal
     }
 
     /// Marks the start of a load of `total_bytes` (INFO's `loading` fields).
@@ -345,22 +358,33 @@ impl Server {
 }
 
 /// Logs what Redis logs about a loaded RDB's aux fields.
-fn log_rdb_aux(aux: &[(Vec<u8>, Vec<u8>)], now_ms: i64) {
-    for (k, v) in aux {
-        let v_str = String::from_utf8_lossy(v);
-        match k.as_slice() {
-            b"redis-ver" => log_notice!("Loading RDB produced by version {v_str}"),
-            b"ctime" => {
-                if let Ok(t) = v_str.parse::<i64>() {
-                    log_notice!("RDB age {} seconds", (now_ms / 1000 - t).max(0));
-                }
-            }
-            b"used-mem" => {
-                if let Ok(m) = v_str.parse::<u64>() {
-                    log_notice!("RDB memory usage when created {:.2} Mb", m as f64 / 1024.0 / 1024.0);
-                }
-            }
-            _ => {}
-        }
+/// An AUX field as the loader reads it: the ones Redis logs, as it logs them (`rdbLoadRioWithLoadingCtx`), so a
+/// load that fails midway has logged what it read.
+pub(super) fn log_rdb_aux_field(key: &[u8], val: &[u8]) {
+    let v = String::from_utf8_lossy(val);
+    let int = |s: &str| s.trim().parse::<i64>().unwrap_or(0);
+    match key {
+        [b'%', ..] => log_notice!("RDB '{}': {v}", String::from_utf8_lossy(key)),
+        b"redis-ver" => log_notice!("Loading RDB produced by version {v}"),
+        b"ctime" => log_notice!("RDB age {} seconds", (crate::util::now_ms() / 1000 - int(&v)).max(0)),
+        b"used-mem" => log_notice!("RDB memory usage when created {:.2} Mb", int(&v) as f64 / 1024.0 / 1024.0),
+        b"aof-preamble" if int(&v) != 0 => log_notice!("RDB has an AOF tail"),
+        b"aof-base" if int(&v) != 0 => log_notice!("RDB is base AOF"),
+        _ => {}
+    }
+}
+
+/// A damaged RDB file with no command running: redis-check-rdb's report of it on standard output, as Redis runs
+/// the checker there, which ends the server (with Redis's last line when the checker found the damage inside a
+/// value, as Redis's does).
+pub(super) fn rdb_file_failed(path: &std::path::Path, now_ms: i64) {
+    let (_, report, terminated) = crate::persist::rdb::check::check_file_terminating(&path.to_string_lossy(), now_ms);
+    let mut out = std::io::stdout().lock();
+    for line in &report {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
+    if terminated {
+        log_warning!("Terminating server after rdb file reading failure.");
     }
 }

@@ -298,8 +298,9 @@ impl Server {
         }
     }
 
-    /// A client is being freed: forget it as a replica or as our master.
-    pub(super) fn repl_client_freed(&mut self, c: &ClientState) {
+    /// A client is being freed: forget it as a replica or as our master. True when it was the master we still
+    /// follow: the caller reconnects ([`Server::repl_master_lost`]) once the client is gone.
+    pub(super) fn repl_client_freed(&mut self, c: &ClientState) -> bool {
         if c.has(flags::BLOCKED) {
             if let Some(p) = self.state.repl.waiting.iter().position(|w| w.id == c.id) {
                 self.state.repl.waiting.remove(p);
@@ -344,12 +345,26 @@ impl Server {
             r.master_applied.clear();
             r.can_continue = true;
             r.down_since_s = crate::util::now_ms() / 1000;
+            log_warning!("Connection with master lost.");
+            log_notice!("Caching the disconnected master state.");
             if r.master.is_some() {
                 r.link_state = LinkState::Connect;
-                log_notice!("Connection with master lost.");
-                log_notice!("* Caching the disconnected master state.");
+                return true;
             }
         }
+        false
+    }
+
+    /// Our master client is gone while we still follow it: connect again at once rather than at the next cron
+    /// run, which could find the backlog we would continue from recycled (Redis's
+    /// `replicationHandleMasterDisconnection`).
+    pub(super) fn repl_master_lost(&mut self, el: &mut EventLoop) {
+        if self.state.repl.link.is_some() || self.state.repl.master_client.is_some() {
+            return;
+        }
+        let Some(m) = self.state.repl.master.as_ref() else { return };
+        log_notice!("Reconnecting to MASTER {}:{}", m.host, m.port);
+        self.repl_connect(el);
     }
 
     /// Appends bytes to a replica's output, wherever the client is (the running one is out of the table).
@@ -852,6 +867,8 @@ impl Server {
 
     /// REPLICAOF host port (Redis's `replicationSetMaster`).
     pub(super) fn repl_set_master(&mut self, el: &mut EventLoop, addr: MasterAddr, was_master: bool) {
+        // The old master is forgotten before its client goes, so that freeing it does not reconnect to it.
+        self.state.repl.master = None;
         self.repl_drop_master(el);
         self.disconnect_all_blocked();
         self.state.repl.master = Some(addr.clone());
@@ -977,17 +994,45 @@ impl Server {
         }
     }
 
-    /// Drops a failed handshake or transfer; the cron tries again.
+    /// Drops a failed handshake or transfer, logging `msg`. As in Redis, a failure during the handshake
+    /// (`syncWithMaster`'s error path) leaves the reconnection to the cron, once a second, so a master that refuses
+    /// us is not hammered; one once the payload is under way (`readSyncBulkPayload`) connects again at once.
     pub(super) fn repl_link_fail(&mut self, el: &mut EventLoop, msg: &str) {
+        let transfer = self
+            .state
+            .repl
+            .link
+            .as_ref()
+            .is_some_and(|l| matches!(l.phase, Phase::TransferHeader | Phase::TransferBody));
+        self.repl_link_fail_then(el, msg, transfer);
+    }
+
+    /// [`Server::repl_link_fail`] with the choice made by the caller: `reconnect` at once, or at the next cron run.
+    pub(super) fn repl_link_fail_then(&mut self, el: &mut EventLoop, msg: &str, reconnect: bool) {
         log_warning!("{msg}");
         let psync_refused = self.state.repl.link.as_ref().is_some_and(|l| l.phase == Phase::ReceivePsync);
-        if let Some(link) = self.state.repl.link.take() {
-            let _ = el.remove_interest(link.sock.as_raw_fd(), Interest::BOTH);
-        }
-        self.state.repl.link_state = LinkState::Connect;
+        let link = self.state.repl.link.take();
+        self.repl_cancel_handshake(el, link, reconnect);
         if psync_refused && self.state.repl.failover.state == repl::failover::State::InProgress {
             self.repl_abort_failover(el, "Failover target rejected psync request");
         }
+    }
+
+    /// Redis's `cancelReplicationHandshake`: the link (handshake, transfer, or a payload being loaded) goes, its
+    /// socket closed and a partly received temp file deleted; with `reconnect` a new connection starts now
+    /// instead of at the next cron run, so a replica whose full sync was cut is back in sync as soon as the
+    /// master can serve it.
+    pub(super) fn repl_cancel_handshake(&mut self, el: &mut EventLoop, link: Option<Box<MasterLink>>, reconnect: bool) {
+        if let Some(link) = link {
+            let _ = el.remove_interest(link.sock.as_raw_fd(), Interest::BOTH);
+        }
+        self.state.repl.link_state = LinkState::Connect;
+        if !reconnect || self.state.repl.link.is_some() || self.state.repl.master_client.is_some() {
+            return;
+        }
+        let Some(m) = self.state.repl.master.as_ref() else { return };
+        log_notice!("Reconnecting to MASTER {}:{} after failure", m.host, m.port);
+        self.repl_connect(el);
     }
 
     /// Readiness on the link socket.
@@ -1018,29 +1063,9 @@ impl Server {
             return;
         }
         let now = self.state.now_ms;
-        let Some(link) = self.state.repl.link.as_mut() else { return };
-        let mut total = 0;
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            match socket::read(fd, &mut buf) {
-                Ok(0) => return self.repl_link_fail(el, "Error reading from MASTER: connection lost"),
-                Ok(n) => {
-                    link.inbuf.extend_from_slice(&buf[..n]);
-                    link.last_io_ms = now;
-                    self.state.stats.net_repl_input_bytes += n as u64;
-                    total += n;
-                    if total >= LINK_READ_PER_EVENT {
-                        break;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    let msg = format!("Error reading from MASTER: {}", crate::sys::error_text(&e));
-                    return self.repl_link_fail(el, &msg);
-                }
-            }
-        }
+        // When the connection ended or failed, what was read before is still understood first, as Redis reads a
+        // reply or payload up to where it stops.
+        let ended = self.repl_link_read(fd, now);
         loop {
             let Some(link) = self.state.repl.link.as_mut() else { return };
             let event = link.advance();
@@ -1064,6 +1089,7 @@ impl Server {
                     }
                     let Some(link) = self.state.repl.link.take() else { return };
                     self.repl_continued(new_id);
+                    log_notice!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
                     return self.repl_attach_master(el, link);
                 }
                 Event::BulkStart => {
@@ -1078,7 +1104,37 @@ impl Server {
                 }
             }
         }
+        if let Some(err) = ended {
+            let Some(link) = self.state.repl.link.as_ref() else { return };
+            let msg = read_failure(link.phase, err.as_ref());
+            return self.repl_link_fail(el, &msg);
+        }
         self.repl_link_flush(el);
+    }
+
+    /// Reads what the link's socket has (up to [`LINK_READ_PER_EVENT`]) into its input: `None` while the
+    /// connection is open (or there is no link), `Some(None)` once it ended, `Some(Some(e))` when it failed.
+    fn repl_link_read(&mut self, fd: i32, now: i64) -> Option<Option<io::Error>> {
+        let link = self.state.repl.link.as_mut()?;
+        let mut total = 0;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match socket::read(fd, &mut buf) {
+                Ok(0) => return Some(None),
+                Ok(n) => {
+                    link.inbuf.extend_from_slice(&buf[..n]);
+                    link.last_io_ms = now;
+                    self.state.stats.net_repl_input_bytes += n as u64;
+                    total += n;
+                    if total >= LINK_READ_PER_EVENT {
+                        return None;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Some(Some(e)),
+            }
+        }
     }
 
     /// Writes the handshake's pending output; waits for writability when the socket is full.
@@ -1221,7 +1277,7 @@ impl Server {
                 } else {
                     "Timeout connecting to the MASTER..."
                 };
-                self.repl_link_fail(el, msg);
+                self.repl_link_fail_then(el, msg, true);
             }
         }
         match self.state.repl.master_client {
@@ -1331,4 +1387,20 @@ impl Server {
             log_notice!("Replication backlog freed after {ttl} seconds without connected replicas.");
         }
     }
+}
+
+/// Redis's words for a read on the link that failed (`err`) or found the connection closed (`None`): its
+/// handshake reads each reply line with a timeout (logging the failed read, then what it was waiting for), the
+/// payload's header likewise (a closed connection leaves no error code: strerror(0)'s "Success"), and the
+/// payload itself with plain reads.
+fn read_failure(phase: Phase, err: Option<&io::Error>) -> String {
+    let text = |fallback: &str| err.map_or_else(|| fallback.to_string(), crate::sys::error_text);
+    let waited = match phase {
+        Phase::TransferHeader => return format!("I/O error reading bulk count from MASTER: {}", text("Success")),
+        Phase::TransferBody => return format!("I/O error trying to sync with MASTER: {}", text("connection lost")),
+        Phase::ReceivePsync => "Master did not reply to PSYNC, will try later",
+        _ => "Master did not respond to command during SYNC handshake",
+    };
+    log_warning!("Failed to read response from the server: {}", text("Success"));
+    waited.to_string()
 }

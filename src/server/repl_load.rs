@@ -28,9 +28,9 @@ use super::Server;
 use crate::event_loop::EventLoop;
 use crate::keyspace::db::Db;
 use crate::persist::engine::{self, ChildKind};
+use crate::persist::rdb::report::{self, Source};
 use crate::persist::rdb::{DbSink, LoadStats, RdbError};
 use crate::repl::replica::{MasterLink, PayloadReader, TempFile};
-use crate::repl::LinkState;
 use crate::sys::poller::Interest;
 use crate::{log_notice, log_warning};
 use std::cell::Cell;
@@ -39,13 +39,19 @@ use std::os::fd::AsRawFd;
 use std::rc::Rc;
 
 /// The socket load's sink: keys go to the loading databases; `key-load-delay` (a testing directive) slows each
-/// one down. (Clients are served by the reader's idle hook, which owns the server meanwhile.)
+/// one down. (Clients are served by the reader's idle hook, which owns the server meanwhile, and which refreshes
+/// the delay there, so a CONFIG SET of it served during the load applies at once, as in Redis.)
 struct DelaySink<'d> {
     inner: DbSink<'d>,
-    key_delay_us: i64,
+    key_delay_us: Rc<Cell<i64>>,
 }
 
 impl crate::persist::rdb::LoadSink for DelaySink<'_> {
+    fn aux(&mut self, key: &[u8], val: &[u8], offset: u64) {
+        super::persist::log_rdb_aux_field(key, val);
+        self.inner.aux(key, val, offset)
+    }
+
     fn select_db(&mut self, db: u64, offset: u64) -> Result<(), String> {
         self.inner.select_db(db, offset)
     }
@@ -64,8 +70,9 @@ impl crate::persist::rdb::LoadSink for DelaySink<'_> {
 
     fn entry(&mut self, e: crate::keyspace::object::Entry, expire_ms: Option<i64>) -> Result<(), String> {
         self.inner.entry(e, expire_ms)?;
-        if self.key_delay_us != 0 {
-            crate::util::debug_delay(self.key_delay_us);
+        let delay = self.key_delay_us.get();
+        if delay != 0 {
+            crate::util::debug_delay(delay);
         }
         Ok(())
     }
@@ -112,7 +119,8 @@ impl Server {
                     "Opening the temp file needed for MASTER <-> REPLICA synchronization: {}",
                     crate::sys::error_text(&e)
                 );
-                self.repl_link_fail(el, &msg);
+                // Redis opens it in the handshake, whose failures wait for the cron.
+                self.repl_link_fail_then(el, &msg, false);
                 false
             }
         }
@@ -274,6 +282,17 @@ impl Server {
         let (read, expected) = link.transfer_progress();
         self.state.repl.sync_progress = (read, expected, link.last_io_ms);
         let (r, dbs) = self.repl_read_rdb(el, reader, total, false);
+        let r = r.and_then(|st| self.repl_apply_functions(&st).map(|_| st));
+        if let Ok(st) = &r {
+            self.log_load_done(st);
+        }
+        if let Err(e) = &r {
+            // A damaged file ends the server, as Redis's loader does for any file (after the checker's report).
+            if self.log_load_failure(e, Source::File) {
+                super::persist::rdb_file_failed(&path, crate::util::now_ms());
+                std::process::exit(1);
+            }
+        }
         let del_sync_file = self.state.config.stored_bool("rdb-del-sync-files")
             && self.state.config.save_params.is_empty()
             && !self.state.config.appendonly;
@@ -281,15 +300,12 @@ impl Server {
             log_notice!("Removing the RDB file obtained from the master. This replica has persistence disabled");
             let _ = std::fs::remove_file(&path);
         }
-        let r = r.and_then(|st| self.repl_apply_functions(&st).map(|_| st));
-        if let Err(e) = r {
-            // The old data is gone already; so is the half-loaded new one.
+        if r.is_err() {
+            // The old data is gone already; so is the half-loaded new one. (What is left is a file Redis's loader
+            // refuses up front, with EINVAL.)
             self.repl_discard_dbs(dbs, self.state.config.stored_bool("replica-lazy-flush"));
-            let msg = format!(
-                "Failed trying to load the MASTER synchronization DB from disk: {} (at offset {})",
-                e.msg, e.offset
-            );
-            return self.repl_cancel_sync(el, link, &msg);
+            let msg = "Failed trying to load the MASTER synchronization DB from disk: Invalid argument";
+            return self.repl_cancel_sync(el, link, msg);
         }
         let empty = self.state.install_loaded_dbs(dbs);
         drop(empty);
@@ -318,7 +334,7 @@ impl Server {
         let mut opts = engine::load_options(&self.state.config, crate::util::now_ms(), self.state.lru_clock);
         opts.drop_expired = false;
         let every = self.state.config.stored_i64("loading-process-events-interval-bytes").max(1024) as u64;
-        let key_delay_us = self.state.config.stored_i64("key-load-delay");
+        let key_delay_us = Rc::new(Cell::new(self.state.config.stored_i64("key-load-delay")));
         self.begin_loading(total);
         self.state.persist.stats.async_loading = async_loading;
         self.state.repl.sync_loading = true;
@@ -329,9 +345,11 @@ impl Server {
             // Clients are served from the reader: every `every` bytes, and while the master is silent.
             let srv: &mut Server = self;
             let el_ref: &mut EventLoop = el;
+            let delay = key_delay_us.clone();
             let hook = move |consumed: u64| {
                 srv.state.persist.stats.loading_loaded_bytes = consumed;
                 let _ = el_ref.process_events(srv, Some(0));
+                delay.set(srv.state.config.stored_i64("key-load-delay"));
                 if let Some(code) = srv.exit_code {
                     // A shutdown (SIGTERM) completed meanwhile: leave now, as Redis's `whileBlockedCron`.
                     std::process::exit(code);
@@ -353,17 +371,7 @@ impl Server {
         self.state.stats.net_repl_input_bytes += socket_bytes;
         link.last_io_ms = last_io_ms;
         let r = r.and_then(|st| self.repl_apply_functions(&st).map(|_| st));
-        let mut failed = match &r {
-            Ok(_) => None,
-            Err(e) => Some(format!(
-                "Failed trying to load the MASTER synchronization DB from socket: {} (at offset {})",
-                e.msg, e.offset
-            )),
-        };
-        if failed.is_none() && !mark_ok {
-            failed = Some("Replication stream EOF marker is broken".to_string());
-        }
-        if let Some(msg) = failed {
+        if let Some(msg) = self.repl_socket_load_failure(&r, mark_ok) {
             self.repl_cancel_sync(el, link, &msg);
             if swapdb {
                 self.repl_discard_dbs(dbs, true);
@@ -389,6 +397,28 @@ impl Server {
         self.repl_sync_done(el, link);
     }
 
+    /// After a load from the socket: its end logged, or its failure reported as Redis reports it (a damaged payload
+    /// ends the server as Redis's does; a short read is a lost connection, retried). The line that cancels the
+    /// sync when it failed.
+    fn repl_socket_load_failure(&mut self, r: &Result<LoadStats, RdbError>, mark_ok: bool) -> Option<String> {
+        match r {
+            Ok(st) => {
+                self.log_load_done(st);
+                (!mark_ok).then(|| "Replication stream EOF marker is broken".to_string())
+            }
+            Err(e) => {
+                if self.log_load_failure(e, Source::Socket) {
+                    log_warning!("Terminating server after rdb file reading failure.");
+                    std::process::exit(1);
+                }
+                Some(format!(
+                    "Failed trying to load the MASTER synchronization DB from socket: {}",
+                    report::socket_errno_text(e)
+                ))
+            }
+        }
+    }
+
     /// The master's function libraries (from the payload's FUNCTION2 records) replace ours, as its keys do.
     fn repl_apply_functions(&mut self, st: &LoadStats) -> Result<(), RdbError> {
         self.state.functions.flush();
@@ -398,12 +428,10 @@ impl Server {
             .map_err(|e| RdbError::new(st.bytes_read, format!("Failed loading library, {e}")))
     }
 
-    /// A transfer or load failed: the link goes (its socket closes), the cron connects again.
+    /// A transfer or load failed: the link goes (its socket closes) and a new one starts at once.
     fn repl_cancel_sync(&mut self, el: &mut EventLoop, link: Box<MasterLink>, msg: &str) {
         log_warning!("{msg}");
-        let _ = el.remove_interest(link.sock.as_raw_fd(), Interest::BOTH);
-        drop(link);
-        self.state.repl.link_state = LinkState::Connect;
+        self.repl_cancel_handshake(el, Some(link), true);
     }
 
     /// The new dataset is in place: our history is the master's, the link becomes the master client, and the AOF

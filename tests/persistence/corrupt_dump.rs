@@ -6,7 +6,8 @@
 //!   accepted holds the same data; with `no`, ferredis may refuse what Redis takes (Redis's shallow check lets
 //!   through values that assert later; ferredis validates them anyway), never the other way round;
 //! - the log lines Redis writes for damaged data: `integrity check failed` for RESTORE (verbose), the empty
-//!   keys skipped while loading (with the summary), the redis-check-rdb report of a damaged file, and
+//!   keys skipped while loading (with the summary), the redis-check-rdb report of a damaged file, a file cut
+//!   short or with a bad checksum at start-up and in DEBUG RELOAD (Redis's words, levels and rdb.c lines), and
 //!   `listpack with dup elements` where Redis panics and ferredis refuses.
 
 use crate::common;
@@ -265,8 +266,16 @@ fn log_lines_for_damaged_data() {
         assert!(st.is_some_and(|s| !s.success()), "{}: {st:?}", kind.label());
         assert_eq!(count(&log, "Terminating server after rdb file reading failure."), 1, "{log}");
         assert_eq!(count(&log, "Hash ziplist integrity check failed."), 2, "{}: {log}", kind.label());
+        assert_eq!(
+            marked(&log, &["Internal error in RDB"]),
+            ["# Internal error in RDB reading offset 0, function at rdb.c:2275 -> Hash ziplist integrity check failed."],
+            "{}",
+            kind.label()
+        );
         for line in [
             "--- RDB ERROR DETECTED ---",
+            "[offset 494] Internal error in RDB reading offset 0, function at rdb.c:2275 -> Hash ziplist integrity \
+             check failed.",
             "[additional info] While doing: read-object-value",
             "[additional info] Reading key 'key:000000000091'",
             "[additional info] Reading type 13 (hash-ziplist)",
@@ -277,24 +286,98 @@ fn log_lines_for_damaged_data() {
     }
 }
 
+/// A log's lines (`<pid>:<role> <date> <time> <mark> <message>`, not the checker's report also found there) as
+/// `<level mark> <message>`, those containing one of `needles`.
+fn marked(log: &str, needles: &[&str]) -> Vec<String> {
+    log.lines()
+        .filter(|l| needles.iter().any(|n| l.contains(n)))
+        .filter(|l| l.split(' ').next().is_some_and(|p| p.contains(':') && p.starts_with(|c: char| c.is_ascii_digit())))
+        .filter_map(|l| {
+            let mut parts = l.splitn(7, ' ');
+            Some(format!("{} {}", parts.nth(5)?, parts.next()?))
+        })
+        .collect()
+}
+
+/// What Redis logs for a failed load (and what would tell the failure apart).
+const LOAD_REPORTS: &[&str] = &["Short read", "Internal error in RDB", "Wrong RDB checksum", "Terminating server"];
+
 #[test]
 fn debug_reload_of_a_file_with_a_bad_crc_needs_skip_checksum() {
-    // ferredis only: Redis exits on a bad CRC in DEBUG RELOAD (rdbReportCorruptRDB while a file is loaded).
-    let s = Server::start(Kind::Ferredis, &[]);
-    let mut c = s.conn();
-    c.cmd(&["SET", "k", "v"]);
+    // A command's load (Redis's `isRestoreContext`): the reports go to the verbose log and the command fails.
+    let kinds: &[Kind] = if common::have_redis() { &[Kind::Ferredis, Kind::Redis] } else { &[Kind::Ferredis] };
+    let mut reports = Vec::new();
+    for &kind in kinds {
+        let s = Server::start(kind, &["--loglevel", "verbose"]);
+        let mut c = s.conn();
+        c.cmd(&["SET", "k", "v"]);
+        assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
+        let path = s.dir().join("dump.rdb");
+        let mut b = std::fs::read(&path).expect("dump.rdb");
+        let n = b.len();
+        b[n - 3] ^= 0x10;
+        std::fs::write(&path, &b).expect("write dump.rdb");
+        assert_eq!(c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]), b"-ERR Error trying to load the RDB dump\r\n");
+        let log = marked(&s.full_log(), LOAD_REPORTS);
+        assert_eq!(log.len(), 2, "{}: {log:?}", kind.label());
+        assert!(log[0].starts_with("# Wrong RDB checksum expected: (") && log[0].ends_with("). Aborting now."));
+        assert_eq!(log[1], "- Internal error in RDB reading offset 0, function at rdb.c:3225 -> RDB CRC error");
+        reports.push(log);
+        assert_eq!(c.cmd(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1"]), b"+OK\r\n");
+        assert_eq!(c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]), b"+OK\r\n");
+        assert_eq!(c.cmd(&["GET", "k"]), b"$1\r\nv\r\n");
+    }
+    // (The checksums themselves differ: the two files were saved at different times.)
+    if let [f, r] = &reports[..] {
+        assert_eq!(f[1], r[1], "ferredis (left), Redis (right)");
+    }
+}
+
+/// A file cut short: at start-up the server reports it and exits from the checker, whose own report ends with the
+/// EOF (no "Terminating server" line, as Redis); DEBUG RELOAD reports
+/// it at verbose and fails, and the server goes on. The same lines as Redis, at the same levels.
+#[test]
+fn a_file_cut_short_is_reported_as_redis_reports_it() {
+    if !common::have_redis() {
+        return;
+    }
+    let src = Server::start(Kind::Ferredis, &[]);
+    let mut c = src.conn();
+    c.cmd(&["DEBUG", "POPULATE", "1000", "key", "100"]);
     assert_eq!(c.cmd(&["SAVE"]), b"+OK\r\n");
-    let path = s.dir().join("dump.rdb");
-    let mut b = std::fs::read(&path).expect("dump.rdb");
-    let n = b.len();
-    b[n - 3] ^= 0x10;
-    std::fs::write(&path, &b).expect("write dump.rdb");
+    let full = std::fs::read(src.dir().join("dump.rdb")).expect("dump.rdb");
+    let cut = &full[..full.len() / 2];
+    let mut at_start = Vec::new();
+    let mut reloaded = Vec::new();
+    for kind in [Kind::Ferredis, Kind::Redis] {
+        let dir = TempDir::new("cut-rdb");
+        std::fs::write(dir.path().join("dump.rdb"), cut).expect("write");
+        let (st, log) = run_until_exit(kind, dir.path(), &[], 10_000);
+        assert!(st.is_some_and(|s| !s.success()), "{}: {st:?}", kind.label());
+        assert!(log.contains("--- RDB ERROR DETECTED ---"), "{}: {log}", kind.label());
+        at_start.push(marked(&log, LOAD_REPORTS));
+
+        let s = Server::start(kind, &["--loglevel", "verbose"]);
+        std::fs::write(s.dir().join("dump.rdb"), cut).expect("write");
+        let mut c = s.conn();
+        assert_eq!(c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]), b"-ERR Error trying to load the RDB dump\r\n");
+        assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+        reloaded.push(marked(&s.full_log(), LOAD_REPORTS));
+    }
     assert_eq!(
-        c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]),
-        b"-ERR Error trying to load the RDB dump, check server logs.\r\n"
+        at_start[0],
+        [
+            "# Short read or OOM loading DB. Unrecoverable error, aborting now.",
+            "# Internal error in RDB reading offset 0, function at rdb.c:3249 -> Unexpected EOF reading RDB file",
+        ]
     );
-    assert!(s.full_log().contains("RDB CRC error"), "{}", s.full_log());
-    assert_eq!(c.cmd(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1"]), b"+OK\r\n");
-    assert_eq!(c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]), b"+OK\r\n");
-    assert_eq!(c.cmd(&["GET", "k"]), b"$1\r\nv\r\n");
+    assert_eq!(at_start[0], at_start[1], "start-up: ferredis (left), Redis (right)");
+    assert_eq!(
+        reloaded[0],
+        [
+            "# Short read or OOM loading DB. Unrecoverable error, aborting now.",
+            "- Internal error in RDB reading offset 0, function at rdb.c:3249 -> Unexpected EOF reading RDB file",
+        ]
+    );
+    assert_eq!(reloaded[0], reloaded[1], "DEBUG RELOAD: ferredis (left), Redis (right)");
 }

@@ -12,6 +12,7 @@ mod change_feed;
 mod replication;
 mod replication_load;
 mod replication_pipe;
+mod replication_reconnect;
 mod sentinel;
 mod shutdown_replicas;
 mod waitaof;

@@ -18,6 +18,9 @@ pub struct Checker {
     /// error report says "Reading type 0 (string)"; reproduced for identical output.
     done: u64,
     pub out: Vec<String>,
+    /// The failure went through Redis's `rdbReportError`, which ends the checker (and the server that ran it) with
+    /// "Terminating server after rdb file reading failure." and exit status 1.
+    pub terminated: bool,
 }
 
 impl Checker {
@@ -33,7 +36,15 @@ impl Checker {
 
     pub fn error(&mut self, e: &RdbError) {
         self.out.push("--- RDB ERROR DETECTED ---".into());
-        self.out.push(format!("[offset {}] {}", e.offset, e.msg));
+        match super::report::value_site(e) {
+            Some(line) => {
+                // The checker loads with no progress counter: the report's own offset is 0.
+                let msg = format!("Internal error in RDB reading offset 0, function at rdb.c:{line} -> {}", e.msg);
+                self.out.push(format!("[offset {}] {msg}", e.offset));
+                self.terminated = true;
+            }
+            None => self.out.push(format!("[offset {}] {}", e.offset, e.msg)),
+        }
         self.out.push(format!("[additional info] While doing: {}", e.doing));
         if let Some(k) = &e.key {
             self.out.push(format!("[additional info] Reading key '{}'", String::from_utf8_lossy(k)));
@@ -88,6 +99,13 @@ impl LoadSink for Checker {
 
 /// Checks the RDB file at `path`: whether it looks OK, and the report lines.
 pub fn check_file(path: &str, now_ms: i64) -> (bool, Vec<String>) {
+    let (ok, out, _) = check_file_terminating(path, now_ms);
+    (ok, out)
+}
+
+/// [`check_file`], and whether the failure ended in Redis's "Terminating server after rdb file reading failure."
+/// ([`Checker::terminated`]).
+pub fn check_file_terminating(path: &str, now_ms: i64) -> (bool, Vec<String>, bool) {
     let mut c = Checker { now_ms, ..Checker::default() };
     c.info(0, &format!("Checking RDB file {path}"));
     let ok = match std::fs::File::open(path) {
@@ -112,5 +130,5 @@ pub fn check_file(path: &str, now_ms: i64) -> (bool, Vec<String>) {
             }
         }
     };
-    (ok, c.out)
+    (ok, c.out, c.terminated)
 }

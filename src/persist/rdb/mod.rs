@@ -30,13 +30,14 @@
 //! remove the repeated rehashing).
 //!
 //! Submodules: [`write`](mod@write) (writer, DUMP), [`read`] (loader, RESTORE, the visitor the checker uses),
-//! `legacy` (ziplist and zipmap decoding). Tests: `tests.rs` (unit and property tests: every type and
+//! `legacy` (ziplist and zipmap decoding), [`report`] (Redis's log lines for a failed load). Tests: `tests.rs` (unit and property tests: every type and
 //! encoding round-trips, expiry, LRU/LFU stamps, truncation and corruption at every offset, Redis-made byte
 //! images) and `tests/persistence/rdb_interchange.rs` (files and payloads exchanged with a real redis-server).
 
 pub mod check;
 mod legacy;
 pub mod read;
+pub mod report;
 pub mod write;
 
 #[cfg(test)]
@@ -320,11 +321,14 @@ pub struct RdbError {
     pub doing: &'static str,
     /// More about the failure, for logs (e.g. the expected and found checksums); may be empty.
     pub detail: String,
+    /// The rdb.c line Redis reports this failure at, where the message alone does not tell (0: by the message;
+    /// see [`report`]).
+    pub line: u32,
 }
 
 impl RdbError {
     pub fn new(offset: u64, msg: impl Into<String>) -> RdbError {
-        RdbError { offset, msg: msg.into(), key: None, key_type: None, doing: "start", detail: String::new() }
+        RdbError { offset, msg: msg.into(), key: None, key_type: None, doing: "start", detail: String::new(), line: 0 }
     }
 }
 

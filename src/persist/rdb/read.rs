@@ -854,9 +854,10 @@ pub fn restore_payload_with(key: &[u8], payload: &[u8], opts: &LoadOptions) -> R
         Ok(Some(e)) => Ok(e),
         Ok(None) => Err(bad()),
         Err(e) => {
-            // Redis's rdbReportError in a RESTORE context: logged at verbose, the client only sees the reply. The
-            // offset is its loading counter, 0 outside loading.
-            crate::log_verbose!("Internal error in RDB reading offset 0, function at rdb.c:0 -> {}", e.msg);
+            // Redis's rdbReportError in a RESTORE context: logged at verbose, the client only sees the reply.
+            if let Some(line) = super::report::restore_line(&e) {
+                crate::log_verbose!("{line}");
+            }
             Err(bad())
         }
     }

@@ -356,7 +356,9 @@ impl Loader<'_, '_> {
                 match as_int(b) {
                     Some(x) => {
                         if !is.insert(x) {
-                            return Err(self.err("Duplicate set members detected"));
+                            let mut e = self.err("Duplicate set members detected");
+                            e.line = super::super::report::SET_INTSET_DUP_LINE;
+                            return Err(e);
                         }
                         continue;
                     }
