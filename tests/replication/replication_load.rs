@@ -148,9 +148,12 @@ fn every_load_mode_from_every_master() {
 }
 
 /// Forces the replica's next sync to be a full one with the same replication ID: the replica's link is killed
-/// from the master's side and more than the backlog (1 MB by default) is written before the replica reconnects
-/// (it does so from its once-a-second cron).
+/// from the master's side and more than the backlog (1 MB by default) is written before the replica comes back. A
+/// replica reconnects at once after a lost link (as Redis's does), so a password it does not have keeps it out
+/// meanwhile: its handshake fails and it retries from its once-a-second cron, which finds the password gone and
+/// its offset out of the backlog.
 fn force_full_sync_same_history(m: &mut Conn) {
+    assert_eq!(m.cmd(&["CONFIG", "SET", "requirepass", "keep-the-replica-out"]), b"+OK\r\n");
     let big = "v".repeat(40_000);
     let mut batch = common::encode_command(&["CLIENT", "KILL", "TYPE", "replica"]);
     for i in 0..40 {
@@ -160,6 +163,7 @@ fn force_full_sync_same_history(m: &mut Conn) {
     for _ in 0..41 {
         m.read_reply().unwrap();
     }
+    assert_eq!(m.cmd(&["CONFIG", "SET", "requirepass", ""]), b"+OK\r\n");
 }
 
 /// swapdb with the master's history: the old dataset answers reads during the load (`async_loading:1`,
