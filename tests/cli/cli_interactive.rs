@@ -216,7 +216,11 @@ fn prompt_editing_history_completion_hints() {
     t.keys(&["Enter"]);
     t.wait_line(&prompt);
     t.type_text("set k");
-    t.wait_for("hint", |s| s.contains(&format!("{prompt} set k value [NX|XX|IFEQ comparison-value]")));
+    t.wait_for("hint", |s| {
+        s.contains(&format!(
+            "{prompt} set k value [NX|XX|IFEQ comparison-value|IFNE ifne-value|IFDEQ ifdeq-digest|IFDNE ifdne-digest]"
+        ))
+    });
     t.keys(&["C-u"]);
     t.run("help get", "summary:");
 
