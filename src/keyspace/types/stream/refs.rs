@@ -1,0 +1,219 @@
+//! Deleting entries while consumer groups may still reference them: XDEL, trimming, and Redis 8.2's reference
+//! policies (`KEEPREF`, `DELREF`, `ACKED`) that XDELEX, XACKDEL, XADD and XTRIM take.
+//!
+//! An entry is referenced when a group holds it pending or has not been delivered it yet (its last delivered id is
+//! below the entry's), as Redis's `streamEntryIsReferenced`; ACKED deletes only entries no group references.
+//! DELREF removes the entry from every group's PEL (and its consumer's) before deleting it, as
+//! `streamCleanupEntryCGroupRefs`. KEEPREF is XDEL's behaviour: the PELs keep the id.
+//!
+//! Trimming under DELREF or ACKED walks the entries of the nodes it would have dropped whole, since each needs a
+//! look; a node all of whose entries went is dropped, one that kept some (ACKED) stays and trimming goes on past
+//! it. With no groups every policy is KEEPREF.
+
+use super::{master, node_entries, node_last_id, set_counts, ConsumerGroup, Stream, StreamId, StreamNode, Trim};
+use super::{TrimStrategy, VecMap, FLAG_DELETED};
+use crate::keyspace::types::listpack::LpInput;
+use std::ops::Bound;
+
+/// What deleting an entry does to the groups' references to it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RefPolicy {
+    #[default]
+    KeepRef,
+    DelRef,
+    Acked,
+}
+
+impl RefPolicy {
+    /// `KEEPREF`, `DELREF` or `ACKED`, any case.
+    pub fn parse(arg: &[u8]) -> Option<RefPolicy> {
+        if arg.eq_ignore_ascii_case(b"keepref") {
+            Some(RefPolicy::KeepRef)
+        } else if arg.eq_ignore_ascii_case(b"delref") {
+            Some(RefPolicy::DelRef)
+        } else if arg.eq_ignore_ascii_case(b"acked") {
+            Some(RefPolicy::Acked)
+        } else {
+            None
+        }
+    }
+}
+
+/// XDELEX's per-id replies: no such entry, deleted, kept because a group references it.
+pub const DEL_MISSING: i64 = -1;
+pub const DEL_DONE: i64 = 1;
+pub const DEL_KEPT: i64 = 2;
+
+type Groups = VecMap<Vec<u8>, ConsumerGroup>;
+
+impl ConsumerGroup {
+    /// Removes `id` from the group's PEL and from its consumer's (XACK); whether it was pending.
+    pub fn ack(&mut self, id: StreamId) -> bool {
+        let Some(p) = self.pel.remove(&id) else { return false };
+        if let Some(c) = self.consumers.get_mut(&*p.consumer) {
+            c.pel.remove(&id);
+        }
+        true
+    }
+}
+
+fn referenced(groups: &Groups, id: StreamId) -> bool {
+    groups.values().any(|g| g.last_id < id || g.pel.contains_key(&id))
+}
+
+fn drop_refs(groups: &mut Groups, id: StreamId) -> bool {
+    groups.values_mut().fold(false, |any, g| g.ack(id) | any)
+}
+
+/// Whether `policy` lets `id` go, after DELREF's removal of its references (`dropped` set when a PEL changed).
+fn allowed(groups: &mut Groups, id: StreamId, policy: RefPolicy, dropped: &mut bool) -> bool {
+    match policy {
+        RefPolicy::KeepRef => true,
+        RefPolicy::DelRef => {
+            *dropped |= drop_refs(groups, id);
+            true
+        }
+        RefPolicy::Acked => !referenced(groups, id),
+    }
+}
+
+impl Stream {
+    /// Whether a group holds `id` pending or has yet to be delivered it.
+    pub fn is_referenced(&self, id: StreamId) -> bool {
+        referenced(&self.groups, id)
+    }
+
+    /// [`RefPolicy`]'s decision for one id (see [`Stream::delete_ids`]).
+    pub fn allows(&mut self, id: StreamId, policy: RefPolicy, dropped: &mut bool) -> bool {
+        allowed(&mut self.groups, id, policy, dropped)
+    }
+
+    /// XDEL: deletes the ids; returns how many existed.
+    pub fn xdel(&mut self, ids: &[StreamId]) -> u64 {
+        self.delete_ids(ids, |_, _| true).iter().filter(|&&c| c == DEL_DONE).count() as u64
+    }
+
+    /// Deletes the ids in order, each only if `allow` says so when asked first; returns per id [`DEL_KEPT`] (not
+    /// allowed), [`DEL_DONE`] or [`DEL_MISSING`] (no such entry). Keeps `first_id` and `max_deleted_entry_id` as
+    /// Redis's XDEL does.
+    pub fn delete_ids(&mut self, ids: &[StreamId], mut allow: impl FnMut(&mut Stream, StreamId) -> bool) -> Vec<i64> {
+        let mut codes = Vec::with_capacity(ids.len());
+        let mut first_entry = false;
+        let mut opened: Vec<StreamId> = Vec::new();
+        for &id in ids {
+            if !allow(self, id) {
+                codes.push(DEL_KEPT);
+                continue;
+            }
+            let Some(key) = self.delete(id) else {
+                codes.push(DEL_MISSING);
+                continue;
+            };
+            if !opened.contains(&key) {
+                opened.push(key);
+            }
+            first_entry |= id == self.first_id;
+            self.max_deleted_entry_id = self.max_deleted_entry_id.max(id);
+            codes.push(DEL_DONE);
+        }
+        for key in opened.iter().copied() {
+            self.close_unless_tail(key);
+        }
+        if !opened.is_empty() {
+            if self.length == 0 {
+                self.first_id = StreamId::MIN;
+            } else if first_entry {
+                self.first_id = self.edge_id(true, true);
+            }
+        }
+        codes
+    }
+
+    /// Trims the stream (`streamTrim`) keeping the groups' references; returns the number of entries removed.
+    pub fn trim(&mut self, t: &Trim) -> u64 {
+        self.trim_with(t, RefPolicy::KeepRef, &mut false)
+    }
+
+    /// Trims under `policy`; `dropped` is set when DELREF removed a pending entry. Returns the entries removed.
+    pub fn trim_with(&mut self, t: &Trim, policy: RefPolicy, dropped: &mut bool) -> u64 {
+        let look = policy != RefPolicy::KeepRef && !self.groups.is_empty();
+        let mut deleted: u64 = 0;
+        // The last node kept although trimming went past it (ACKED); the walk goes on after it.
+        let mut after: Option<StreamId> = None;
+        loop {
+            let next = match after {
+                None => self.nodes.first_key_value(),
+                Some(k) => self.nodes.range((Bound::Excluded(k), Bound::Unbounded)).next(),
+            };
+            let Some((&key, node)) = next else { break };
+            if let TrimStrategy::MaxLen(maxlen) = t.strategy {
+                if self.length <= maxlen {
+                    break;
+                }
+            }
+            // A corrupt node (see `StreamNode::listpack`) stops the trim.
+            let Some(lp) = node.listpack() else { break };
+            let Some(m) = master(&lp) else { break };
+            let entries = m.count.max(0) as u64;
+            if t.limit != 0 && deleted.saturating_add(entries) > t.limit {
+                break;
+            }
+            let remove_node = match t.strategy {
+                TrimStrategy::MaxLen(maxlen) => self.length.saturating_sub(entries) >= maxlen,
+                TrimStrategy::MinId(minid) => node_last_id(&lp, key).is_some_and(|last| last < minid),
+            };
+            if remove_node && !look {
+                self.nodes.remove(&key);
+                self.length = self.length.saturating_sub(entries);
+                deleted += entries;
+                continue;
+            }
+            if t.approx && !remove_node {
+                break;
+            }
+            // Flag entries deleted inside this node: up to the threshold, or all it may when it goes whole.
+            let mut from_lp: i64 = 0;
+            let raws = node_entries(&lp, key);
+            drop(lp);
+            let Some(lp) = self.nodes.get_mut(&key).and_then(StreamNode::make_raw) else { break };
+            for e in raws {
+                let stop = match t.strategy {
+                    TrimStrategy::MaxLen(maxlen) => self.length <= maxlen,
+                    TrimStrategy::MinId(minid) => e.id >= minid,
+                };
+                if stop {
+                    break;
+                }
+                if e.flags & FLAG_DELETED == 0 && allowed(&mut self.groups, e.id, policy, dropped) {
+                    // Flags are 0..3: one byte either way, so the later offsets stay valid.
+                    lp.replace_input(e.flags_off, LpInput::Int(e.flags | FLAG_DELETED));
+                    from_lp += 1;
+                    self.length = self.length.saturating_sub(1);
+                }
+            }
+            deleted += from_lp as u64;
+            if remove_node && from_lp == m.count {
+                self.nodes.remove(&key);
+                continue;
+            }
+            set_counts(lp, m.count - from_lp, m.deleted + from_lp);
+            self.close_unless_tail(key);
+            if !remove_node {
+                break;
+            }
+            after = Some(key);
+        }
+        if self.length == 0 {
+            self.first_id = StreamId::MIN;
+        } else if deleted > 0 {
+            self.first_id = self.edge_id(true, true);
+        }
+        deleted
+    }
+
+    /// The first entry no group references: an ACKED trim by whole nodes removed exactly the unreferenced entries
+    /// below it, so `MINID = <it> ACKED` replays that trim. None when every entry is referenced.
+    pub fn first_unreferenced(&self) -> Option<StreamId> {
+        self.range(StreamId::MIN, StreamId::MAX, false).map(|e| e.id).find(|&id| !self.is_referenced(id))
+    }
+}
