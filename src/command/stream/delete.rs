@@ -68,7 +68,7 @@ pub(super) fn xdelex(ctx: &mut Ctx, args: Args) {
     let Ok((s, r, mut w)) = ctx.write_typed::<Stream>(key) else { return };
     let Some(s) = s else {
         reply_codes(r, ids.iter().map(|_| DEL_MISSING));
-        return;
+        return w.untouched();
     };
     let mut dropped = false;
     let codes = s.delete_ids(&ids, |s, id| s.allows(id, policy, &mut dropped));
@@ -92,7 +92,7 @@ pub(super) fn xackdel(ctx: &mut Ctx, args: Args) {
     let Ok((s, r, mut w)) = ctx.write_typed::<Stream>(key) else { return };
     let Some(s) = s.filter(|s| s.groups.contains_key(group)) else {
         reply_codes(r, ids.iter().map(|_| DEL_MISSING));
-        return;
+        return w.untouched();
     };
     let mut pending = Vec::with_capacity(ids.len());
     let mut dropped = false;
@@ -119,3 +119,6 @@ pub(super) fn xackdel(ctx: &mut Ctx, args: Args) {
     }
     ctx.count_changes(acked + u64::from(dropped && deleted == 0));
 }
+
+#[cfg(test)]
+mod tests;
