@@ -23,6 +23,7 @@ mod scan_cursors;
 mod sets_notify;
 mod stream_groups;
 mod streams;
+mod streams82;
 mod tx_integration;
 mod watch_door;
 mod zsets_blocking;
