@@ -217,3 +217,103 @@ impl Stream {
         self.range(StreamId::MIN, StreamId::MAX, false).map(|e| e.id).find(|&id| !self.is_referenced(id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{IdSpec, NodeLimits, PendingEntry};
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    fn live(s: &Stream) -> Vec<StreamId> {
+        s.range(StreamId::MIN, StreamId::MAX, false).map(|e| e.id).collect()
+    }
+
+    /// `n` entries `i-0` in nodes of `per_node`, the ids in `gone` deleted, and one group per (last id, pending
+    /// ids) pair, each pending id owned by consumer `c`.
+    fn build(n: u64, per_node: i64, gone: &[u64], groups: &[(u64, Vec<u64>)]) -> Stream {
+        let mut s = Stream::new();
+        let lim = NodeLimits { max_bytes: 0, max_entries: per_node };
+        for i in 1..=n {
+            s.append(&[b"f".as_slice(), b"v"], IdSpec::Explicit(StreamId::new(i, 0)), 0, lim).expect("append");
+        }
+        s.xdel(&gone.iter().map(|&i| StreamId::new(i, 0)).collect::<Vec<_>>());
+        for (k, (last, pel)) in groups.iter().enumerate() {
+            let mut g = ConsumerGroup::new(StreamId::new(*last, 0), -1);
+            let name: super::super::Name = std::sync::Arc::from(b"c".as_slice());
+            let mut owned = BTreeSet::new();
+            for &p in pel.iter().filter(|&&p| p <= *last) {
+                let e = PendingEntry { delivery_time: 0, delivery_count: 1, consumer: name.clone() };
+                g.pel.insert(StreamId::new(p, 0), e);
+                owned.insert(StreamId::new(p, 0));
+            }
+            g.consumers.insert(name, super::super::Consumer { seen_time: 0, pel: owned });
+            s.groups.insert(format!("g{k}").into_bytes(), g);
+        }
+        s
+    }
+
+    fn strategy(by_len: bool, v: u64) -> TrimStrategy {
+        if by_len {
+            TrimStrategy::MaxLen(v)
+        } else {
+            TrimStrategy::MinId(StreamId::new(v, 0))
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// DELREF removes what KEEPREF removes and takes the removed ids out of every PEL; ACKED removes only
+        /// unreferenced entries, exactly those below the threshold when exact by MINID; and every ACKED trim
+        /// replays, on the stream as it was, as the exact `MINID = first unreferenced` its propagation uses.
+        #[test]
+        fn policies_against_keepref_and_replay(
+            n in 1u64..30,
+            per_node in 1i64..5,
+            gone in proptest::collection::vec(1u64..30, 0..6),
+            groups in proptest::collection::vec((0u64..32, proptest::collection::vec(1u64..30, 0..8)), 0..3),
+            by_len in any::<bool>(),
+            v in 0u64..32,
+            approx in any::<bool>(),
+        ) {
+            let t = Trim { strategy: strategy(by_len, v), approx, limit: 0 };
+            let before = build(n, per_node, &gone, &groups);
+
+            let mut keep = before.clone();
+            keep.trim(&t);
+            let mut del = before.clone();
+            let mut dropped = false;
+            del.trim_with(&t, RefPolicy::DelRef, &mut dropped);
+            prop_assert_eq!(live(&del), live(&keep));
+            let removed: BTreeSet<StreamId> =
+                live(&before).into_iter().filter(|id| !live(&del).contains(id)).collect();
+            for (name, g) in del.groups.iter() {
+                prop_assert!(g.check());
+                let was = &before.groups.get(name).expect("group").pel;
+                let want: Vec<&StreamId> = was.keys().filter(|id| !removed.contains(id)).collect();
+                prop_assert_eq!(g.pel.keys().collect::<Vec<_>>(), want);
+            }
+            let pending_removed = removed.iter().any(|id| before.groups.values().any(|g| g.pel.contains_key(id)));
+            prop_assert_eq!(dropped, pending_removed);
+
+            let mut acked = before.clone();
+            let n_removed = acked.trim_with(&t, RefPolicy::Acked, &mut false);
+            let left = live(&acked);
+            let gone_now: Vec<StreamId> = live(&before).into_iter().filter(|id| !left.contains(id)).collect();
+            prop_assert_eq!(gone_now.len() as u64, n_removed);
+            prop_assert!(gone_now.iter().all(|id| !before.is_referenced(*id)));
+            if let (TrimStrategy::MinId(minid), false) = (t.strategy, approx) {
+                let want: Vec<StreamId> =
+                    live(&before).into_iter().filter(|id| *id >= minid || before.is_referenced(*id)).collect();
+                prop_assert_eq!(&left, &want);
+            }
+            if !acked.groups.is_empty() {
+                let past = acked.first_unreferenced().or_else(|| acked.last_id.incr()).unwrap_or(StreamId::MAX);
+                let mut replica = before.clone();
+                let exact = Trim { strategy: TrimStrategy::MinId(past), approx: false, limit: 0 };
+                replica.trim_with(&exact, RefPolicy::Acked, &mut false);
+                prop_assert_eq!(live(&replica), left);
+            }
+        }
+    }
+}
