@@ -8,11 +8,12 @@
 //! Arguments are checked in Redis's order, because the first failing check decides the error a client sees (XDEL
 //! looks its key up before it parses the ids, XRANGE parses before it looks up, ...). Writes report through the
 //! single-key door; propagation is rewritten as Redis does: XADD's `*` and `<ms>-*` become the id given, and a
-//! `~` trim becomes `=` with the length (MAXLEN) or first id (MINID) the stream was trimmed to. The group commands
-//! change no key in WATCH's sense (Redis calls no `signalModifiedKey` for them, only MKSTREAM's creation does):
-//! they count their changes, and XREADGROUP, XCLAIM and XAUTOCLAIM propagate their effects instead of themselves
-//! (`XCLAIM ... FORCE JUSTID LASTID` per pending entry they touched, `XGROUP SETID ... ENTRIESREAD` when only the
-//! group's last id moved, `XGROUP CREATECONSUMER` for a consumer a NOACK read made).
+//! `~` trim becomes `=` with the length (MAXLEN) or first id (MINID) the stream was trimmed to (an ACKED one,
+//! `MINID =` the first entry no group references). The group commands change no key in WATCH's sense (Redis calls
+//! no `signalModifiedKey` for them, only MKSTREAM's creation does): they count their changes, and XREADGROUP,
+//! XCLAIM and XAUTOCLAIM propagate their effects instead of themselves (`XCLAIM ... FORCE JUSTID LASTID` per
+//! pending entry they touched, `XGROUP SETID ... ENTRIESREAD` when only the group's last id moved, `XGROUP
+//! CREATECONSUMER` for a consumer a NOACK read made).
 //!
 //! XREAD BLOCK hands its wait to [`crate::blocking`] with the ids resolved at that moment (`$` is the stream's
 //! last id then); when a key it waits on changes, the server re-runs XREAD for that key only, which answers with

@@ -1,6 +1,6 @@
-//! Data types and the keyspace: bitmaps, geo, HyperLogLog, streams and consumer groups, blocking lists and sorted
-//! sets, keyspace notifications, list compression, ordered inserts, SCAN cursors, MULTI/EXEC and WATCH, lazy free,
-//! memory accounting.
+//! Data types and the keyspace: bitmaps, geo, HyperLogLog, streams and consumer groups (with Redis 8.2's
+//! reference policies), blocking lists and sorted sets, keyspace notifications, list compression, ordered inserts,
+//! SCAN cursors, MULTI/EXEC and WATCH, lazy free, memory accounting.
 //!
 //! One test binary (`cargo test --test types`), one module per topic; the shared harness is `tests/common`
 //! (tests/README.md).
