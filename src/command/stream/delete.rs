@@ -9,7 +9,6 @@
 use super::{id_or_reply, Args, Ctx};
 use crate::config::notify as nc;
 use crate::keyspace::types::stream::{RefPolicy, Stream, StreamId, DEL_DONE, DEL_KEPT, DEL_MISSING};
-use crate::resp::reply::Reply;
 
 /// `[KEEPREF | DELREF | ACKED] IDS numids id [id ...]` from argument `from` on, in any order as Redis's parser
 /// takes them (one policy at most; anything after the ids is parsed as an option). The policy and the ids, all
@@ -53,64 +52,53 @@ fn parse_policy_ids(ctx: &mut Ctx, args: Args, from: usize) -> Option<(RefPolicy
     Some((policy.unwrap_or_default(), ids))
 }
 
-fn reply_codes(r: &mut Reply, codes: impl ExactSizeIterator<Item = i64>) {
-    r.array(codes.len());
-    for c in codes {
-        r.int(c);
-    }
-}
-
 /// XDELEX key [KEEPREF | DELREF | ACKED] IDS numids id [id ...]: per id -1 (no such entry), 1 (deleted), 2 (ACKED:
 /// kept, a group still references it).
 pub(super) fn xdelex(ctx: &mut Ctx, args: Args) {
-    let Some((policy, ids)) = parse_policy_ids(ctx, args, 2) else { return };
-    let key = args.get(1);
-    let Ok((s, r, mut w)) = ctx.write_typed::<Stream>(key) else { return };
-    let Some(s) = s else {
-        reply_codes(r, ids.iter().map(|_| DEL_MISSING));
-        return w.untouched();
-    };
-    let mut dropped = false;
-    let codes = s.delete_ids(&ids, |s, id| s.allows(id, policy, &mut dropped));
-    reply_codes(r, codes.iter().copied());
-    let deleted = codes.iter().filter(|&&c| c == DEL_DONE).count() as u64;
-    if deleted > 0 {
-        ctx.notify(nc::STREAM, "xdel", key);
-        ctx.changed(&mut w, deleted);
-    } else {
-        w.untouched();
-        ctx.count_changes(u64::from(dropped));
-    }
+    delete_with_policy(ctx, args, None);
 }
 
 /// XACKDEL key group [KEEPREF | DELREF | ACKED] IDS numids id [id ...]: per id -1 (not pending in the group, or no
 /// such key or group), 1 (acknowledged and deleted, or already gone), 2 (acknowledged; ACKED kept it for another
 /// group).
 pub(super) fn xackdel(ctx: &mut Ctx, args: Args) {
-    let Some((policy, ids)) = parse_policy_ids(ctx, args, 3) else { return };
-    let (key, group) = (args.get(1), args.get(2));
+    delete_with_policy(ctx, args, Some(args.get(2)));
+}
+
+/// XDELEX, or XACKDEL acknowledging in `group` first.
+fn delete_with_policy(ctx: &mut Ctx, args: Args, group: Option<&[u8]>) {
+    let Some((policy, ids)) = parse_policy_ids(ctx, args, if group.is_some() { 3 } else { 2 }) else { return };
+    let key = args.get(1);
     let Ok((s, r, mut w)) = ctx.write_typed::<Stream>(key) else { return };
-    let Some(s) = s.filter(|s| s.groups.contains_key(group)) else {
-        reply_codes(r, ids.iter().map(|_| DEL_MISSING));
+    let Some(s) = s.filter(|s| group.is_none_or(|g| s.groups.contains_key(g))) else {
+        r.array(ids.len());
+        for _ in &ids {
+            r.int(DEL_MISSING);
+        }
         return w.untouched();
     };
-    let mut pending = Vec::with_capacity(ids.len());
-    let mut dropped = false;
-    let codes = s.delete_ids(&ids, |s, id| {
-        let acked = s.groups.get_mut(group).is_some_and(|g| g.ack(id));
-        pending.push(acked);
-        acked && s.allows(id, policy, &mut dropped)
+    let (length, mut dropped, mut acked) = (s.length, false, 0u64);
+    // XACKDEL's reply for an id acknowledged whose entry was already gone is 1.
+    let gone = if group.is_some() { DEL_DONE } else { DEL_MISSING };
+    let codes = s.delete_ids(&ids, gone, &mut |s, id| {
+        if let Some(g) = group {
+            if !s.groups.get_mut(g).is_some_and(|g| g.ack(id)) {
+                return DEL_MISSING;
+            }
+            acked += 1;
+        }
+        if s.allows(id, policy, &mut dropped) {
+            DEL_DONE
+        } else {
+            DEL_KEPT
+        }
     });
-    let acked = pending.iter().filter(|&&p| p).count() as u64;
-    reply_codes(
-        r,
-        codes.iter().zip(&pending).map(|(&c, &p)| match (p, c) {
-            (false, _) => DEL_MISSING,
-            (true, DEL_KEPT) => DEL_KEPT,
-            (true, _) => DEL_DONE,
-        }),
-    );
-    let deleted = codes.iter().filter(|&&c| c == DEL_DONE).count() as u64;
+    r.array(codes.len());
+    for &c in &codes {
+        r.int(c);
+    }
+    // Not the 1s: XACKDEL's 1 for an entry already gone deleted nothing.
+    let deleted = length - s.length;
     if deleted > 0 {
         ctx.notify(nc::STREAM, "xdel", key);
         ctx.changed(&mut w, deleted);

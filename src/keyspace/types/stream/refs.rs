@@ -90,23 +90,31 @@ impl Stream {
 
     /// XDEL: deletes the ids; returns how many existed.
     pub fn xdel(&mut self, ids: &[StreamId]) -> u64 {
-        self.delete_ids(ids, |_, _| true).iter().filter(|&&c| c == DEL_DONE).count() as u64
+        self.delete_ids(ids, DEL_MISSING, &mut |_, _| DEL_DONE).iter().filter(|&&c| c == DEL_DONE).count() as u64
     }
 
-    /// Deletes the ids in order, each only if `allow` says so when asked first; returns per id [`DEL_KEPT`] (not
-    /// allowed), [`DEL_DONE`] or [`DEL_MISSING`] (no such entry). Keeps `first_id` and `max_deleted_entry_id` as
-    /// Redis's XDEL does.
-    pub fn delete_ids(&mut self, ids: &[StreamId], mut allow: impl FnMut(&mut Stream, StreamId) -> bool) -> Vec<i64> {
+    /// Deletes the ids in order, asking `verdict` first for each: [`DEL_DONE`] deletes it (the id's reply is then
+    /// [`DEL_DONE`], or `gone` when there is no such entry), any other value is the id's reply and nothing is
+    /// deleted. Returns the replies. Keeps `first_id` and `max_deleted_entry_id` as Redis's XDEL does. Not generic,
+    /// so XDEL, XDELEX and XACKDEL share one copy.
+    #[inline(never)]
+    pub fn delete_ids(
+        &mut self,
+        ids: &[StreamId],
+        gone: i64,
+        verdict: &mut dyn FnMut(&mut Stream, StreamId) -> i64,
+    ) -> Vec<i64> {
         let mut codes = Vec::with_capacity(ids.len());
         let mut first_entry = false;
         let mut opened: Vec<StreamId> = Vec::new();
         for &id in ids {
-            if !allow(self, id) {
-                codes.push(DEL_KEPT);
+            let v = verdict(self, id);
+            if v != DEL_DONE {
+                codes.push(v);
                 continue;
             }
             let Some(key) = self.delete(id) else {
-                codes.push(DEL_MISSING);
+                codes.push(gone);
                 continue;
             };
             if !opened.contains(&key) {
