@@ -3,10 +3,11 @@
 //! metadata), and raise the keyspace events Redis raises.
 //!
 //! No Redis 8.2 binary is available, so ferredis is compared with itself (master and replica, before and after a
-//! restart); the replies and events asserted are those of Redis 8.2's `t_stream.c` (`xdelexCommand`,
-//! `xackdelCommand`: `xdel` on a deletion, nothing for acknowledgements alone; XADD's and XTRIM's `xadd` /
-//! `xtrim`), as read from its source. The propagated forms are ferredis's: commands as given, except that an
-//! approximate ACKED trim becomes `MINID = <first unreferenced id>` (see `rewrite_trim`).
+//! restart); the replies asserted are Redis 8.2's per-id codes as its documentation and `xdelexCommand` in
+//! `t_stream.c` state them, and the events `xdelexCommand`'s (`xdel` on a deletion), XACKDEL's taken alike (none for
+//! acknowledgements alone, as XACK), and XADD's and XTRIM's 7.0 ones (`xadd`, `xtrim`). The propagated forms are
+//! ferredis's: commands as given, except that an approximate ACKED trim becomes `MINID = <first unreferenced id>`
+//! (see `rewrite_trim`).
 
 use crate::common::{escape, split_args, Conn, Kind, Server, TempDir};
 use std::time::{Duration, Instant};

@@ -111,10 +111,11 @@ fn delete_with_policy(ctx: &mut Ctx, args: Args, group: Option<&[u8]>) {
 #[cfg(test)]
 mod tests {
     // XDELEX, XACKDEL, the reference policies of XADD and XTRIM, and XGROUP's ENTRIESREAD clamp, through the handler
-    // harness. No Redis 8.2 runs here: the expected replies are Redis's as its source states them (`t_stream.c` of
-    // 8.2: `xdelexCommand`, `xackdelCommand`, `streamTrim`, `streamEntryIsReferenced`,
-    // `streamCleanupEntryCGroupRefs`; the argument errors of its IDS parser; redis#14259 for ENTRIESREAD, in 8.2.2)
-    // and its command JSON files.
+    // harness. No Redis 8.2 runs here: the expected replies are those Redis's source and documentation state (parts
+    // of 8.2's `t_stream.c`: `xdelexCommand`, `streamTrim`'s policy branches, `streamEntryIsReferenced`,
+    // `streamCleanupEntryCGroupRefs`; `xdelex.json`, `xackdel.json`; redis.io's XDELEX / XACKDEL pages; redis#14259
+    // for ENTRIESREAD, in 8.2.2). Two choices are ours where those left it open: the ids are parsed before the key
+    // is looked up, and XACKDEL on a missing key or group answers -1 per id.
 
     use crate::command::test_support::Harness;
     use crate::keyspace::object::Value;
