@@ -1,17 +1,19 @@
 //! Stream commands (Redis `t_stream.c`): XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM, XSETID, XREAD (with BLOCK),
 //! XINFO STREAM / GROUPS / CONSUMERS / HELP, and the consumer groups: XGROUP (CREATE, SETID, DESTROY,
-//! CREATECONSUMER, DELCONSUMER, HELP), XREADGROUP (with BLOCK), XACK, XPENDING, XCLAIM, XAUTOCLAIM. The
+//! CREATECONSUMER, DELCONSUMER, HELP), XREADGROUP (with BLOCK), XACK, XPENDING, XCLAIM, XAUTOCLAIM, and Redis 8.2's
+//! XDELEX and XACKDEL (in `delete`) with the KEEPREF / DELREF / ACKED policies XADD and XTRIM also take. The
 //! representation is [`crate::keyspace::types::stream`]. The consumer groups' commands live in `groups`; this
 //! file holds the command table, the helpers both halves share, and the commands on entries.
 //!
 //! Arguments are checked in Redis's order, because the first failing check decides the error a client sees (XDEL
 //! looks its key up before it parses the ids, XRANGE parses before it looks up, ...). Writes report through the
 //! single-key door; propagation is rewritten as Redis does: XADD's `*` and `<ms>-*` become the id given, and a
-//! `~` trim becomes `=` with the length (MAXLEN) or first id (MINID) the stream was trimmed to. The group commands
-//! change no key in WATCH's sense (Redis calls no `signalModifiedKey` for them, only MKSTREAM's creation does):
-//! they count their changes, and XREADGROUP, XCLAIM and XAUTOCLAIM propagate their effects instead of themselves
-//! (`XCLAIM ... FORCE JUSTID LASTID` per pending entry they touched, `XGROUP SETID ... ENTRIESREAD` when only the
-//! group's last id moved, `XGROUP CREATECONSUMER` for a consumer a NOACK read made).
+//! `~` trim becomes `=` with the length (MAXLEN) or first id (MINID) the stream was trimmed to (an ACKED one,
+//! `MINID =` the first entry no group references). The group commands change no key in WATCH's sense (Redis calls
+//! no `signalModifiedKey` for them, only MKSTREAM's creation does): they count their changes, and XREADGROUP,
+//! XCLAIM and XAUTOCLAIM propagate their effects instead of themselves (`XCLAIM ... FORCE JUSTID LASTID` per
+//! pending entry they touched, `XGROUP SETID ... ENTRIESREAD` when only the group's last id moved, `XGROUP
+//! CREATECONSUMER` for a consumer a NOACK read made).
 //!
 //! XREAD BLOCK hands its wait to [`crate::blocking`] with the ids resolved at that moment (`$` is the stream's
 //! last id then); when a key it waits on changes, the server re-runs XREAD for that key only, which answers with
@@ -29,12 +31,14 @@ use crate::blocking::{BlockKind, StreamWait, TimeoutReply};
 use crate::config::notify as nc;
 use crate::keyspace::object::StrRef;
 use crate::keyspace::types::stream::{
-    parse_id, parse_interval_id, AddError, ConsumerGroup, EntryRef, IdSpec, ParsedId, Stream, StreamId, Trim,
-    TrimStrategy, ENTRIES_READ_INVALID,
+    parse_id, parse_interval_id, AddError, ConsumerGroup, EntryRef, IdSpec, ParsedId, RefPolicy, Stream, StreamId,
+    Trim, TrimStrategy, ENTRIES_READ_INVALID,
 };
 use crate::resp::reply::Reply;
 
+mod delete;
 mod groups;
+use delete::{xackdel, xdelex};
 use groups::{
     xack, xautoclaim, xclaim, xgroup_create, xgroup_createconsumer, xgroup_delconsumer, xgroup_destroy, xgroup_help,
     xgroup_setid, xinfo_consumers, xinfo_groups, xpending, xreadgroup_now, xreadgroup_serve_blocked,
@@ -43,6 +47,9 @@ use groups::{
 const STREAM: Command = Command { group: Group::Stream, keys: ONE_KEY, since: "5.0.0", ..BASE };
 const KEY_AT_2: KeySpec = KeySpec { first: 2, last: 2, step: 1 };
 const EXCLUSIVE_HISTORY: &[(&str, &str)] = &[("6.2.0", "Added exclusive ranges.")];
+const REF_POLICY_HISTORY: (&str, &str) = ("8.2.0", "Added the `KEEPREF`, `DELREF` and `ACKED` options.");
+const REF_IDS_SYNTAX: &str = "key [KEEPREF | DELREF | ACKED]{condition} <IDS numids{:integer} id [id ...]>";
+const REF_IDS_GROUP_SYNTAX: &str = "key group [KEEPREF | DELREF | ACKED]{condition} <IDS numids{:integer} id [id ...]>";
 const RANGE_COMPLEXITY: &str = "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).";
 
 pub static COMMANDS: &[Command] = &[
@@ -53,13 +60,14 @@ pub static COMMANDS: &[Command] = &[
         acl: "write stream fast",
         summary: "Appends a new entry to a stream",
         complexity: "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
-        syntax: "key [NOMKSTREAM]{@6.2.0} [<MAXLEN | MINID{@6.2.0}>{strategy} [={equal} | ~{approximately}]{operator} threshold{:string} [LIMIT count]{@6.2.0}]{trim} <*{auto_id} | id>{id_or_auto} field value [field value ...]",
+        syntax: "key [NOMKSTREAM]{@6.2.0} [KEEPREF | DELREF | ACKED]{condition@8.2.0} [<MAXLEN | MINID{@6.2.0}>{strategy} [={equal} | ~{approximately}]{operator} threshold{:string} [LIMIT count]{@6.2.0}]{trim} <*{auto_id} | id>{id_or_auto} field value [field value ...]",
         handler: xadd,
         key_specs: &[KeySpecDef::at(1, "RW update").notes("UPDATE instead of INSERT because of the optional trimming feature")],
         tips: "nondeterministic_output",
         history: &[
             ("6.2.0", "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option."),
             ("7.0.0", "Added support for the `<ms>-*` explicit ID form."),
+            REF_POLICY_HISTORY,
         ],
         ..STREAM
     },
@@ -119,11 +127,11 @@ pub static COMMANDS: &[Command] = &[
         acl: "write stream slow",
         summary: "Trims the stream to (approximately if '~' is passed) a certain size",
         complexity: "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
-        syntax: "key <<MAXLEN | MINID{@6.2.0}>{strategy} [={equal} | ~{approximately}]{operator} threshold{:string} [LIMIT count]{@6.2.0}>{trim}",
+        syntax: "key <<MAXLEN | MINID{@6.2.0}>{strategy} [={equal} | ~{approximately}]{operator} threshold{:string} [LIMIT count]{@6.2.0}>{trim} [KEEPREF | DELREF | ACKED]{condition@8.2.0}",
         handler: xtrim,
         key_specs: &[KeySpecDef::at(1, "RW delete")],
         tips: "nondeterministic_output",
-        history: &[("6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` option.")],
+        history: &[("6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` option."), REF_POLICY_HISTORY],
         ..STREAM
     },
     Command {
@@ -237,6 +245,32 @@ pub static COMMANDS: &[Command] = &[
         syntax: "key group id [id ...]",
         handler: xack,
         key_specs: &[KeySpecDef::at(1, "RW update")],
+        ..STREAM
+    },
+    Command {
+        name: "xackdel",
+        arity: -6,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write stream fast",
+        summary: "Acknowledges entries in a consumer group and deletes them from the stream",
+        complexity: "O(1) for each entry ID processed.",
+        syntax: REF_IDS_GROUP_SYNTAX,
+        handler: xackdel,
+        key_specs: &[KeySpecDef::at(1, "RW update delete")],
+        since: "8.2.0",
+        ..STREAM
+    },
+    Command {
+        name: "xdelex",
+        arity: -5,
+        flags: flag::WRITE | flag::FAST,
+        acl: "write stream fast",
+        summary: "Deletes entries from a stream, with a policy for consumer groups' references",
+        complexity: "O(1) for each single item to delete in the stream, regardless of the stream size.",
+        syntax: REF_IDS_SYNTAX,
+        handler: xdelex,
+        key_specs: &[KeySpecDef::at(1, "RW delete")],
+        since: "8.2.0",
         ..STREAM
     },
     Command {
@@ -476,12 +510,15 @@ struct AddTrimArgs {
     trim: Option<Trim>,
     /// Where the trim threshold is (the `=`/`~` rewrite goes right before it).
     trim_arg: usize,
+    /// KEEPREF / DELREF / ACKED (8.2): what trimming does to the groups' references.
+    policy: RefPolicy,
 }
 
 /// `streamParseAddOrTrimArgsOrReply`.
 fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> {
     let argc = args.len();
-    let mut a = AddTrimArgs { id_pos: argc, id: None, nomkstream: false, trim: None, trim_arg: 0 };
+    let mut a =
+        AddTrimArgs { id_pos: argc, id: None, nomkstream: false, trim: None, trim_arg: 0, policy: RefPolicy::KeepRef };
     let mut approx = false;
     let mut limit: i64 = 0;
     let mut limit_given = false;
@@ -530,6 +567,8 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
             i += 1;
         } else if xadd && args.is(i, "nomkstream") {
             a.nomkstream = true;
+        } else if let Some(p) = RefPolicy::parse(opt) {
+            a.policy = p;
         } else if xadd {
             a.id = Some(id_or_reply(ctx.reply(), opt, 0, true, true)?);
             break;
@@ -572,13 +611,21 @@ fn parse_add_trim(ctx: &mut Ctx, args: Args, xadd: bool) -> Option<AddTrimArgs> 
 }
 
 /// Propagates the command with the trim made exact (`streamRewriteApproxSpecifier` +
-/// `streamRewriteTrimArgument`) and, for XADD, the id it got; `argv` is the command so far.
+/// `streamRewriteTrimArgument`) and, for XADD, the id it got; `argv` is the command so far. An ACKED trim by whole
+/// nodes may keep referenced entries among removed ones, which no exact length reproduces: it becomes `MINID =` the
+/// first unreferenced entry (past the last id when there is none), below which it removed every entry it could.
 fn rewrite_trim(argv: &mut [Vec<u8>], s: &Stream, a: &AddTrimArgs) {
     let Some(t) = &a.trim else { return };
-    if !t.approx || a.trim_arg == 0 || a.trim_arg >= argv.len() {
+    if !t.approx || a.trim_arg < 2 || a.trim_arg >= argv.len() {
         return;
     }
     argv[a.trim_arg - 1] = b"=".to_vec();
+    if a.policy == RefPolicy::Acked && !s.groups.is_empty() {
+        let past = s.first_unreferenced().or_else(|| s.last_id.incr()).unwrap_or(StreamId::MAX);
+        argv[a.trim_arg - 2] = b"MINID".to_vec();
+        argv[a.trim_arg] = past.to_bytes();
+        return;
+    }
     argv[a.trim_arg] = match t.strategy {
         TrimStrategy::MaxLen(_) => s.length.to_string().into_bytes(),
         TrimStrategy::MinId(_) => s.edge_id(true, false).to_bytes(),
@@ -650,7 +697,7 @@ fn xadd(ctx: &mut Ctx, args: Args) {
         }
     };
     reply_id(r, id);
-    let trimmed = a.trim.map_or(0, |t| s.trim(&t));
+    let trimmed = a.trim.map_or(0, |t| s.trim_with(&t, a.policy, &mut false));
     let rewrite_id = !a.id.is_some_and(|p| p.seq_given);
     // The replay-safe form (the id given, an exact trim) only when something reads it.
     let argv = if propagating && (rewrite_id || a.trim.is_some_and(|t| t.approx)) {
@@ -683,7 +730,7 @@ fn xtrim(ctx: &mut Ctx, args: Args) {
         r.int(0);
         return;
     };
-    let deleted = s.trim(&t);
+    let deleted = s.trim_with(&t, a.policy, &mut false);
     r.int(deleted as i64);
     if deleted == 0 {
         return w.untouched();

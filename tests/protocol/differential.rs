@@ -648,8 +648,12 @@ fn curated_server_command_docs_all() {
 /// Arguments later releases added to commands 7.0 has (each compared against the release that added it in its own
 /// tests): left out of ferredis's COMMAND DOCS before the comparison with 7.0.15, with history entries newer than
 /// 7.0.
-const ADDED_AFTER_7_0: &[(&str, &[&str])] =
-    &[("hscan", &["novalues"]), ("set", &["comparison-value", "ifne-value", "ifdeq-digest", "ifdne-digest"])];
+const ADDED_AFTER_7_0: &[(&str, &[&str])] = &[
+    ("hscan", &["novalues"]),
+    ("set", &["comparison-value", "ifne-value", "ifdeq-digest", "ifdne-digest"]),
+    ("xadd", &["condition"]),
+    ("xtrim", &["condition"]),
+];
 
 fn added_after_7_0(name: &[u8]) -> &'static [&'static str] {
     ADDED_AFTER_7_0.iter().find(|(n, _)| n.as_bytes() == name).map_or(&[], |(_, a)| a)

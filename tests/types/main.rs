@@ -1,6 +1,7 @@
-//! Data types and the keyspace: bitmaps, geo, HyperLogLog, streams and consumer groups, blocking lists and sorted
-//! sets, keyspace notifications, list compression, ordered inserts, SCAN cursors, MULTI/EXEC and WATCH, lazy free,
-//! memory accounting, Redis 8.4's string commands (DIGEST, DELEX, MSETEX).
+//! Data types and the keyspace: bitmaps, geo, HyperLogLog, streams and consumer groups (with Redis 8.2's
+//! reference policies), blocking lists and sorted sets, keyspace notifications, list compression, ordered inserts,
+//! SCAN cursors, MULTI/EXEC and WATCH, lazy free, memory accounting, Redis 8.4's string commands (DIGEST, DELEX,
+//! MSETEX).
 //!
 //! One test binary (`cargo test --test types`), one module per topic; the shared harness is `tests/common`
 //! (tests/README.md).
@@ -24,6 +25,7 @@ mod scan_cursors;
 mod sets_notify;
 mod stream_groups;
 mod streams;
+mod streams82;
 mod tx_integration;
 mod watch_door;
 mod zsets_blocking;

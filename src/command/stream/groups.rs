@@ -88,6 +88,17 @@ fn xgroup_prelude(ctx: &mut Ctx, args: Args, create: bool, setid: bool) -> Optio
     Some((mkstream, entries_read, exists))
 }
 
+/// An ENTRIESREAD past the entries ever added counts as all of them, as Redis 8.2.2 fixed it (redis#14259): the
+/// group's lag never goes negative.
+fn clamp_entries_read(n: i64, s: &Stream) -> i64 {
+    let added = i64::try_from(s.entries_added).unwrap_or(i64::MAX);
+    if n != ENTRIES_READ_INVALID && n > added {
+        added
+    } else {
+        n
+    }
+}
+
 /// XGROUP CREATE key group <id | $> \[MKSTREAM\] [ENTRIESREAD entries-read]
 pub(super) fn xgroup_create(ctx: &mut Ctx, args: Args) {
     let Some((_, entries_read, exists)) = xgroup_prelude(ctx, args, true, false) else { return };
@@ -108,7 +119,7 @@ pub(super) fn xgroup_create(ctx: &mut Ctx, args: Args) {
     let Ok((s, r, mut w)) = ctx.write_or_create::<Stream>(key, Stream::new) else { return };
     let created = !s.groups.contains_key(group);
     if created {
-        s.groups.insert(group.to_vec(), ConsumerGroup::new(id, entries_read));
+        s.groups.insert(group.to_vec(), ConsumerGroup::new(id, clamp_entries_read(entries_read, s)));
         r.ok();
     } else {
         r.error("BUSYGROUP Consumer Group name already exists");
@@ -141,6 +152,7 @@ pub(super) fn xgroup_setid(ctx: &mut Ctx, args: Args) {
         let Some(p) = id_or_reply(r, args.get(4), 0, false, false) else { return };
         p.id
     };
+    let entries_read = clamp_entries_read(entries_read, s);
     let Some(g) = s.groups.get_mut(group) else { return };
     g.last_id = id;
     g.entries_read = entries_read;
@@ -266,12 +278,7 @@ pub(super) fn xack(ctx: &mut Ctx, args: Args) {
     }
     let mut acked = 0u64;
     for id in ids {
-        if let Some(p) = g.pel.remove(&id) {
-            if let Some(c) = g.consumers.get_mut(&*p.consumer) {
-                c.pel.remove(&id);
-            }
-            acked += 1;
-        }
+        acked += u64::from(g.ack(id));
     }
     r.int(acked as i64);
     ctx.count_changes(acked);

@@ -1173,101 +1173,6 @@ impl Stream {
         Some(key)
     }
 
-    /// XDEL: deletes the ids, keeps `first_id` and `max_deleted_entry_id` as Redis does; returns how many existed.
-    pub fn xdel(&mut self, ids: &[StreamId]) -> u64 {
-        let mut deleted = 0;
-        let mut first_entry = false;
-        let mut opened: Vec<StreamId> = Vec::new();
-        for &id in ids {
-            if let Some(key) = self.delete(id) {
-                if !opened.contains(&key) {
-                    opened.push(key);
-                }
-                if id == self.first_id {
-                    first_entry = true;
-                }
-                if id > self.max_deleted_entry_id {
-                    self.max_deleted_entry_id = id;
-                }
-                deleted += 1;
-            }
-        }
-        for key in opened {
-            self.close_unless_tail(key);
-        }
-        if deleted > 0 {
-            if self.length == 0 {
-                self.first_id = StreamId::MIN;
-            } else if first_entry {
-                self.first_id = self.edge_id(true, true);
-            }
-        }
-        deleted
-    }
-
-    /// Trims the stream (`streamTrim`); returns the number of entries removed.
-    pub fn trim(&mut self, t: &Trim) -> u64 {
-        let mut deleted: u64 = 0;
-        // Always the first node: each pass removes it whole and goes on, or trims inside it and stops.
-        while let Some((&key, node)) = self.nodes.first_key_value() {
-            if let TrimStrategy::MaxLen(maxlen) = t.strategy {
-                if self.length <= maxlen {
-                    break;
-                }
-            }
-            // A corrupt node (see `StreamNode::listpack`) stops the trim.
-            let Some(lp) = node.listpack() else { break };
-            let Some(m) = master(&lp) else { break };
-            let entries = m.count.max(0) as u64;
-            if t.limit != 0 && deleted.saturating_add(entries) > t.limit {
-                break;
-            }
-            let remove_node = match t.strategy {
-                TrimStrategy::MaxLen(maxlen) => self.length.saturating_sub(entries) >= maxlen,
-                TrimStrategy::MinId(minid) => node_last_id(&lp, key).is_some_and(|last| last < minid),
-            };
-            if remove_node {
-                self.nodes.remove(&key);
-                self.length = self.length.saturating_sub(entries);
-                deleted += entries;
-                continue;
-            }
-            if t.approx {
-                break;
-            }
-            // Flag entries deleted from within this node, then stop: the next node is not reached.
-            let mut from_lp: i64 = 0;
-            let raws = node_entries(&lp, key);
-            drop(lp);
-            let Some(lp) = self.nodes.get_mut(&key).and_then(StreamNode::make_raw) else { break };
-            for e in raws {
-                let stop = match t.strategy {
-                    TrimStrategy::MaxLen(maxlen) => self.length <= maxlen,
-                    TrimStrategy::MinId(minid) => e.id >= minid,
-                };
-                if stop {
-                    break;
-                }
-                if e.flags & FLAG_DELETED == 0 {
-                    // Flags are 0..3: one byte either way, so the later offsets stay valid.
-                    lp.replace_input(e.flags_off, LpInput::Int(e.flags | FLAG_DELETED));
-                    from_lp += 1;
-                    self.length = self.length.saturating_sub(1);
-                }
-            }
-            deleted += from_lp as u64;
-            set_counts(lp, m.count - from_lp, m.deleted + from_lp);
-            self.close_unless_tail(key);
-            break;
-        }
-        if self.length == 0 {
-            self.first_id = StreamId::MIN;
-        } else if deleted > 0 {
-            self.first_id = self.edge_id(true, true);
-        }
-        deleted
-    }
-
     /// Whether `start..=end` (None: open) may hold a tombstone (`streamRangeHasTombstones`).
     pub fn range_has_tombstones(&self, start: Option<StreamId>, end: Option<StreamId>) -> bool {
         if self.length == 0 || self.max_deleted_entry_id.is_zero() {
@@ -1370,6 +1275,8 @@ impl Stream {
     }
 }
 
+mod refs;
+pub use refs::{RefPolicy, DEL_DONE, DEL_KEPT, DEL_MISSING};
 pub mod validate;
 use validate::check_node;
 
