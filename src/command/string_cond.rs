@@ -1,5 +1,5 @@
 //! Redis 8.4's compare-and-act string commands: DIGEST, DELEX, MSETEX, and the value and digest conditions that
-//! SET's IFEQ/IFNE/IFDEQ/IFDNE and DELEX share ([`judge`]).
+//! SET's IFEQ/IFNE/IFDEQ/IFDNE and DELEX share (`judge`).
 //!
 //! A digest is the XXH3-64 of the value's bytes ([`crate::xxh3`]; an integer-encoded value hashes as its decimal
 //! text), written as 16 lowercase hex digits. A digest argument is compared case-insensitively and must be 16

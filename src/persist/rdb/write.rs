@@ -537,7 +537,7 @@ impl Write for SyncEvery {
     }
 }
 
-/// [`encode_value`] with or without LZF for long strings (`rdbcompression`).
+/// Encodes a value (the type byte optional), with or without LZF for long strings (`rdbcompression`).
 fn encode_value_with(e: &Entry, with_type: bool, compression: bool) -> Vec<u8> {
     let mut enc = Enc { buf: Vec::new(), sink: &mut KeepAll, compression };
     if with_type {
