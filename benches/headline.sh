@@ -17,7 +17,7 @@
 # where higher is better; above 1 means ferredis is better), note. Then draws benches/headline.svg from it
 # (benches/headline_chart.py). The scripts' own outputs stay in bench-results/<timestamp>-headline/.
 # Knobs: ROUNDS (5), N (requests at -P 1, 200000; -P 16 runs 10x), REPEAT (3), FORK_KEYS (5000000), RESULTS,
-# CHART (benches/headline.svg), FERREDIS, REDIS, SKIP_BUILD. 9-14 minutes on a 2-core VM shared with other work.
+# CHART (benches/headline.svg), FERREDIS, REDIS, SKIP_BUILD. 6 minutes on a quiet 2-core VM, up to 14 under other load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
