@@ -12,7 +12,7 @@
 #                the cost of latency tracking (benches/latency_tracking.sh; make bench-latency) and DEBUG
 #                POPULATE 1000000 against Redis (benches/populate.sh), then replication (benches/repl.sh: full sync
 #                of 1M keys disk/diskless, SET -P 16 with a replica and its lag)
-#   make bench-headline  the headline table, ferredis against redis-server in one run (9-14 min): SET/GET throughput
+#   make bench-headline  the headline table, ferredis against redis-server in one run (6-14 min): SET/GET throughput
 #                and server CPU per request at -P 1/-P 16, memory per key, p99.9/max latency under load and during
 #                growth, BGSAVE fork time and copy-on-write, through reduced runs of compare.sh, tail_latency.sh and
 #                persist.sh (benches/headline.sh); writes benches/headline.tsv and draws benches/headline.svg
