@@ -603,7 +603,11 @@ impl Conn {
                 }
             }
             let mut chunk = [0u8; 16384];
-            let n = self.stream.read(&mut chunk)?;
+            // A signal (a child's exit in the tests that fork) may interrupt the wait: read again.
+            let n = match self.stream.read(&mut chunk) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => r?,
+            };
             if n == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
