@@ -336,8 +336,8 @@ test: test-banner deps toolchain
 test-banner:
 	@echo "make test: installs what is missing (tests/deps.sh: Debian packages with apt-get, redis-py into"
 	@echo "  target/pydeps; rustfmt, clippy, the cross-check targets and Rust 1.83 with rustup), then builds into"
-	@echo "  target/ (up to about 4 GB) and runs fmt, clippy, the docs, the MSRV check and every test binary (about"
-	@echo "  9 minutes on 2 cores). Its test servers use free ports, never 6379."
+	@echo "  target/ (2.6 GB) and runs fmt, clippy, the docs, the MSRV check and every test binary (about 10"
+	@echo "  minutes on 2 cores). Its test servers use free ports, never 6379."
 
 # The whole test suite again with threaded I/O on every ferredis server.
 IO_THREADS_ARGS ?= --io-threads 4 --io-threads-do-reads yes
