@@ -281,7 +281,7 @@ doc:
 # file, which may set another port, comes first).
 ARGS ?=
 run:
-	@port=$$(printf '%s\n' $(ARGS) | awk 'NR == 1 && !/^-/ {exit} p {print; exit} $$0 == "--port" {p = 1} END {}'); \
+	@port=$$(printf '%s\n' $(ARGS) | awk 'NR == 1 && !/^-/ {exit} p {print; exit} $$0 == "--port" {p = 1}'); \
 	case "$(firstword $(ARGS))" in ""|-*) port=$${port:-6379} ;; esac; \
 	if [ -n "$$port" ] && command -v ss >/dev/null 2>&1 && ss -Hltn "sport = :$$port" 2>/dev/null | grep -q .; then \
 		echo "make run: port $$port is taken ($$(ss -Hltnp "sport = :$$port" 2>/dev/null | grep -o 'users:.*' | head -1));"; \

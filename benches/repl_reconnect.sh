@@ -11,7 +11,7 @@
 # Row per kind: median and largest cut-to-next-loading time (ms) over ROUNDS x CUTS cuts; the kinds alternate round
 # by round. The ratio is ferredis/redis of the medians (lower is better). Knobs: KEYS (20000), SIZE (1000),
 # SAVE_DELAY_US (100), CUTS (10), ROUNDS (3), SERVER_CPU (1, the master), REPLICA_CPU (0), FERREDIS, REDIS,
-# SKIP_BUILD. Results: stdout and bench-results/repl-reconnect-<timestamp>.txt.
+# SKIP_BUILD. Results: stdout and bench-results/<timestamp>-repl-reconnect/results.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
@@ -25,41 +25,14 @@ SERVER_CPU=${SERVER_CPU:-1}
 REPLICA_CPU=${REPLICA_CPU:-0}
 FERREDIS=${FERREDIS:-target/release/ferredis-server}
 REDIS=${REDIS:-/usr/bin/redis-server}
-mkdir -p bench-results
-OUT=bench-results/repl-reconnect-$(date +%Y%m%d-%H%M%S).txt
+bench_prepare repl-reconnect
 
-for tool in redis-cli taskset awk date; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "missing $tool"; exit 1; }
-done
-if [ "${SKIP_BUILD:-0}" != 1 ] && [ "$FERREDIS" = target/release/ferredis-server ]; then
-    cargo build --release
-fi
-case $FERREDIS in /*) ;; *) FERREDIS=$PWD/$FERREDIS ;; esac
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# start <cpu> <bin> <dir> [directives...]: a server in <dir> pinned to <cpu>, logging to <dir>/server.log; prints
-# "<pid> <port>" once it answers PING.
+# start <cpu> <label> <bin> [directives...]: start_server pinned to <cpu>; prints "<pid> <port>". Its log is
+# $WORK/<label>-<port>/server.log.
 start() {
-    local cpu=$1 bin=$2 dir=$3 port pid i
-    shift 3
-    port=$(free_port)
-    mkdir -p "$dir"
-    (cd "$dir" && exec taskset -c "$cpu" "$bin" --port "$port" --bind 127.0.0.1 --daemonize no --save '' \
-        --appendonly no --enable-debug-command yes --logfile server.log "$@" >/dev/null 2>&1) &
-    pid=$!
-    for i in $(seq 1 600); do
-        if [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ]; then echo "$pid $port"; return 0; fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "server $bin failed to start in $dir" >&2
-    exit 1
+    local cpu=$1
+    shift
+    SERVER_CPU=$cpu start_server "$@" --enable-debug-command yes
 }
 
 now_ms() { date +%s%3N; }
@@ -89,16 +62,15 @@ wait_loads() {
 
 # round <kind> <bin>: CUTS cuts of a replica of kind <kind>; appends "<kind> <ms>" per cut to $WORK/samples.
 round() {
-    local kind=$1 bin=$2 dir mpid mport rpid rport log i cut_at
-    dir=$WORK/$kind-$RANDOM
-    read -r mpid mport < <(start "$SERVER_CPU" "$REDIS" "$dir/master" --repl-diskless-sync yes \
+    local kind=$1 bin=$2 mpid mport rpid rport log i cut_at
+    read -r mpid mport < <(start "$SERVER_CPU" "master-$kind" "$REDIS" --repl-diskless-sync yes \
         --repl-diskless-sync-delay 0 --rdbcompression no)
     PIDS+=("$mpid")
     redis-cli -p "$mport" debug populate "$KEYS" key "$SIZE" >/dev/null
     redis-cli -p "$mport" config set rdb-key-save-delay "$SAVE_DELAY_US" >/dev/null
-    read -r rpid rport < <(start "$REPLICA_CPU" "$bin" "$dir/replica" --repl-diskless-load swapdb)
+    read -r rpid rport < <(start "$REPLICA_CPU" "replica-$kind" "$bin" --repl-diskless-load swapdb)
     PIDS+=("$rpid")
-    log=$dir/replica/server.log
+    log=$WORK/replica-$kind-$rport/server.log
     redis-cli -p "$rport" replicaof 127.0.0.1 "$mport" >/dev/null
     for i in $(seq 1 "$CUTS"); do
         wait_loads "$log" "$i"
@@ -133,4 +105,4 @@ r_med=$(stat redis median)
     printf '%-10s %10s %10s\n' ferredis "$f_med" "$(stat ferredis largest)"
     printf '%-10s %10s %10s\n' redis "$r_med" "$(stat redis largest)"
     awk -v f="$f_med" -v r="$r_med" 'BEGIN {printf "ratio ferredis/redis (median): %.2f\n", (r > 0 ? f / r : 0)}'
-} | tee "$OUT"
+} | tee "$OUT/results.txt"
