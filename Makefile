@@ -481,6 +481,7 @@ fuzz:
 			lua_compile|lua_run) dict=lua ;; \
 			*) dict= ;; \
 		esac; \
+		if [ $$t = lua_run ]; then fuzz/seed-lua.sh tests/lua fuzz/corpus/lua_run || exit 1; fi; \
 		echo "== fuzz $$t for $(FUZZ_SECONDS)s$${dict:+ (dictionary fuzz/dict/$$dict.dict)}"; \
 		(cd fuzz && $(CARGO) +nightly fuzz run $(FUZZ_FLAGS) $$t -- -max_total_time=$(FUZZ_SECONDS) \
 			$${dict:+-dict=$(CURDIR)/fuzz/dict/$$dict.dict}) || exit 1; \

@@ -4,7 +4,8 @@
 //! handlers, coroutines, metamethods, deep nesting, huge strings), the interpreter returns a result or an error,
 //! never panics, and a full collection afterwards leaves a state that still runs code.
 //!
-//! Seeds: `fuzz/corpus/lua_run/`, one file per program of the language corpus `tests/lua/`.
+//! Seeds: `fuzz/corpus/lua_run/`, one file per program of the language corpus `tests/lua/`, written there by
+//! `fuzz/seed-lua.sh` when `make fuzz` runs (not committed: the tests are the one copy).
 #![no_main]
 use std::any::Any;
 

@@ -1,3 +1,0 @@
--- Varargs, select, unpack.
---## vararg in main chunk
-print(select("#", ...))

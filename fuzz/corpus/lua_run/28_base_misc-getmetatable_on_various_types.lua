@@ -1,3 +1,0 @@
--- Base library odds and ends.
---## getmetatable on various types
-print(getmetatable(1), getmetatable(nil), getmetatable({}), getmetatable(print), type(getmetatable("")))
