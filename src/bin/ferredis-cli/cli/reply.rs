@@ -14,6 +14,9 @@
 //! Tested by the unit tests below (every type, splits at every offset, malformed input) and, end to end, by
 //! `tests/cli/cli_oneshot.rs`.
 
+// hiredis's `string2ll` is Redis's: integer lines and lengths parse by the server's rule.
+use ferredis::util::parse_i64;
+
 /// One reply as hiredis sees it. Map holds keys and values interleaved (2 × pairs elements).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reply {
@@ -195,7 +198,7 @@ fn line_item(t: u8, line: &[u8]) -> Result<Reply, String> {
                 Ok(Reply::Error(v))
             }
         }
-        b':' => match parse_ll(line) {
+        b':' => match parse_i64(line) {
             Some(v) => Ok(Reply::Integer(v)),
             None => Err("Bad integer value".into()),
         },
@@ -233,7 +236,7 @@ fn line_item(t: u8, line: &[u8]) -> Result<Reply, String> {
 /// A bulk or verbatim string (`$`, `=`) whose header line is `line`, its body starting at `after` in `rest`:
 /// the reply and the bytes used, `None` until the whole body is there.
 fn bulk_item(t: u8, line: &[u8], rest: &[u8], after: usize) -> Result<Option<(Item, usize)>, String> {
-    let Some(len) = parse_ll(line) else { return Err("Bad bulk string length".into()) };
+    let Some(len) = parse_i64(line) else { return Err("Bad bulk string length".into()) };
     if len < -1 {
         return Err("Bulk string length out of range".into());
     }
@@ -260,7 +263,7 @@ fn bulk_item(t: u8, line: &[u8], rest: &[u8], after: usize) -> Result<Option<(It
 
 /// An aggregate header (`*`, `%`, `~`, `>`): an open aggregate, or the reply when it is empty or nil.
 fn aggregate_item(t: u8, line: &[u8], after: usize) -> Result<Option<(Item, usize)>, String> {
-    let Some(n) = parse_ll(line) else { return Err("Bad multi-bulk length".into()) };
+    let Some(n) = parse_i64(line) else { return Err("Bad multi-bulk length".into()) };
     let kind = match t {
         b'*' => AggKind::Array,
         b'%' => AggKind::Map,
@@ -288,26 +291,6 @@ fn close(kind: AggKind, items: Vec<Reply>) -> Reply {
         AggKind::Set => Reply::Set(items),
         AggKind::Push => Reply::Push(items),
     }
-}
-
-/// Redis's `string2ll`: optional '-', digits, no leading zeros (except "0"), no overflow.
-fn parse_ll(s: &[u8]) -> Option<i64> {
-    let (neg, digits) = match s {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, s),
-    };
-    if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
-        return None;
-    }
-    let mut v: i64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        let d = (c - b'0') as i64;
-        v = if neg { v.checked_mul(10)?.checked_sub(d)? } else { v.checked_mul(10)?.checked_add(d)? };
-    }
-    Some(v)
 }
 
 /// hiredis accepts "inf"/"-inf" (any case) and whatever strtod fully parses to a finite value.
