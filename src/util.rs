@@ -134,6 +134,17 @@ pub fn c_str(b: &[u8]) -> &[u8] {
     &b[..memchr::memchr(0, b).unwrap_or(b.len())]
 }
 
+/// The sign of C's `strto*` numbers: an optional `-` or `+` at `i`. Returns whether it was `-` and where the digits
+/// start (`i`, or `i + 1` past a sign).
+#[inline]
+pub fn c_sign(s: &[u8], i: usize) -> (bool, usize) {
+    match s.get(i) {
+        Some(b'-') => (true, i + 1),
+        Some(b'+') => (false, i + 1),
+        _ => (false, i),
+    }
+}
+
 /// C's `strtol(s, &end, 10)` over a C string: returns the value, the index where parsing stopped (0 when there
 /// are no digits) and whether it overflowed (ERANGE).
 pub fn strtol(s: &[u8]) -> (i64, usize, bool) {
@@ -142,17 +153,7 @@ pub fn strtol(s: &[u8]) -> (i64, usize, bool) {
     while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
         i += 1;
     }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let (neg, mut i) = c_sign(s, i);
     let digits_start = i;
     let mut v: i64 = 0;
     let mut overflow = false;

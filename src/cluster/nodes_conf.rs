@@ -328,18 +328,8 @@ fn node_id(b: &[u8]) -> Option<NodeId> {
 
 /// C's `atoi`/`strtoull`: optional blanks and sign, then digits; 0 when none.
 fn atoi(b: &[u8]) -> i64 {
-    let mut i = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
-    let neg = match b.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let i = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    let (neg, i) = crate::util::c_sign(b, i);
     let mut v: i64 = 0;
     for &c in b[i.min(b.len())..].iter().take_while(|c| c.is_ascii_digit()) {
         v = v.wrapping_mul(10).wrapping_add((c - b'0') as i64);

@@ -4,6 +4,8 @@
 //! Written against glibc's behaviour, which is what the Lua inside Redis runs on: `-nan` for the default NaN,
 //! `inf`/`-inf`, `tonumber("0x1p4") == 16`, `tonumber(" 10 ") == 10`.
 
+use crate::util::c_sign;
+
 /// Append `n` formatted as C's `printf("%.14g", n)`.
 pub fn fmt_num(n: f64, out: &mut Vec<u8>) {
     if n.is_nan() {
@@ -117,17 +119,7 @@ fn strtoul16(s: &[u8]) -> Option<(f64, usize)> {
     while i < s.len() && is_space(s[i]) {
         i += 1;
     }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let (neg, mut i) = c_sign(s, i);
     if s.len() >= i + 2
         && s[i] == b'0'
         && (s[i + 1] | 0x20) == b'x'
@@ -156,17 +148,7 @@ pub fn strtod(s: &[u8]) -> Option<(f64, usize)> {
     while i < s.len() && is_space(s[i]) {
         i += 1;
     }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let (neg, i) = c_sign(s, i);
     let sign = |v: f64| if neg { -v } else { v };
     let rest = &s[i..];
     let lower = |k: usize| rest.get(k).map(|c| c.to_ascii_lowercase());
