@@ -768,7 +768,7 @@ impl ServerState {
         }
         let allowed = pid.is_none();
         for db in self.dbs.iter_mut() {
-            db.keys.set_resize_allowed(allowed);
+            db.set_resize_allowed(allowed);
         }
         crate::keyspace::dict::set_collections_resize_allowed(allowed);
     }

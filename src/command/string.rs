@@ -386,7 +386,7 @@ pub(super) fn store_string_with(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_tt
     // Fast path: an existing key without a TTL is overwritten in place with a single lookup (unless its value is
     // big: that one is replaced whole below, so it goes where `lazyfree-lazy-server-del` says).
     let big = |e: &crate::keyspace::object::Entry| e.free_effort() > crate::keyspace::object::FREE_EFFORT_THRESHOLD;
-    if let Some(e) = db.keys.get_mut(key) {
+    if let Some(e) = db.find_mut(key) {
         // (A hash filed for field expiry goes the slow way, which unfiles it.)
         if !e.has_expire() && !big(e) && !e.is_filed_hash() {
             e.set_string(val);
@@ -398,8 +398,8 @@ pub(super) fn store_string_with(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_tt
             return;
         }
     }
-    let exists = db.keys.get(key).is_some() && !db.expire_if_needed(key, now);
-    if let Some(old_lru) = db.keys.get(key).filter(|e| exists && big(e)).map(|e| e.lru()) {
+    let exists = db.find(key).is_some() && !db.expire_if_needed(key, now);
+    if let Some(old_lru) = db.find(key).filter(|e| exists && big(e)).map(|e| e.lru()) {
         let mut e = Entry::new_string(key, val);
         e.set_lru(old_lru);
         if lfu {
@@ -414,7 +414,7 @@ pub(super) fn store_string_with(ctx: &mut Ctx, w: &KeyWrite, val: &[u8], keep_tt
         }
     } else if exists {
         db.unfile_hash(key);
-        if let Some(e) = db.keys.get_mut(key) {
+        if let Some(e) = db.find_mut(key) {
             e.set_string(val);
             if lfu {
                 touch.apply(e);

@@ -24,7 +24,7 @@ use crate::util::Rng;
 
 pub struct Db {
     pub id: usize,
-    pub keys: Dict<Entry>,
+    pub(super) keys: Dict<Entry>,
     /// Number of keys with a TTL.
     expires: usize,
     /// Keys deleted because their TTL passed, lazily or by the active cycle (`INFO stats` `expired_keys` is the sum
@@ -33,7 +33,7 @@ pub struct Db {
     /// Running average TTL of sampled keys, for `INFO keyspace` (`avg_ttl`).
     pub avg_ttl_ms: i64,
     /// Where the active expiry cycle resumes its scan of the keyspace.
-    pub expire_cursor: u64,
+    expire_cursor: u64,
     /// `expired` / `new` keyspace events waiting to be published (recorded only while such notifications are
     /// configured; see [`events`]).
     pub events: Vec<(u8, Vec<u8>)>,
@@ -54,7 +54,7 @@ pub struct Db {
     /// remembers it (`Hash::filed`). Inserting a hash with TTLs files it, removing it unfiles it; a command that
     /// gives a field an earlier TTL refiles it ([`Db::refile_hash`]). An entry whose key no longer holds that hash
     /// filed at that time is stale and dropped when reached.
-    pub hexpires: std::collections::BTreeSet<(u64, Box<[u8]>)>,
+    hexpires: std::collections::BTreeSet<(u64, Box<[u8]>)>,
 }
 
 /// The database side of two keyspace notifications, `expired` and `new`, which happen below the command layer
@@ -720,6 +720,13 @@ impl Db {
         self.keys.random(rng).map(|e| e.key().to_vec())
     }
 
+    /// One step of the active expiry cycle's walk over the keyspace (Redis's `dictScan` of `db->expires`): calls
+    /// `f` for each entry of the next bucket, resuming where the previous step stopped.
+    #[inline]
+    pub fn expire_scan_step<F: FnMut(&Entry)>(&mut self, f: F) {
+        self.expire_cursor = self.keys.scan(self.expire_cursor, f);
+    }
+
     /// One SCAN step over the keyspace (see [`Dict::scan`]): calls `f` for each entry of the visited bucket,
     /// expired-but-undeleted ones included (the caller filters with [`Db::is_expired`] as Redis does), and
     /// returns the next cursor (0 at the end).
@@ -743,12 +750,52 @@ impl Db {
         std::mem::swap(&mut self.hexpires, &mut other.hexpires);
     }
 
-    /// The TTL count the header promises (`expires` = entries carrying a TTL), checked in debug builds on
-    /// databases small enough to scan.
-    fn debug_check_expires(&self) {
-        if cfg!(debug_assertions) && self.keys.len() <= 10_000 {
-            let n = self.keys.iter().filter(|e| e.has_expire()).count();
-            debug_assert_eq!(n, self.expires, "db {}: the TTL count is off", self.id);
+    /// Checks the invariants the header states, in debug builds (release builds compile it to nothing): the TTL
+    /// count equals the entries carrying a TTL, the slot index counts every key under its slot, and every hash
+    /// filed in the field-expiry index is found there under the time it remembers, no later than its earliest
+    /// field TTL. The scans run on databases small enough (10,000 keys) that the cron can afford them.
+    pub fn check_invariants(&self) {
+        if !cfg!(debug_assertions) || self.keys.len() > 10_000 {
+            return;
+        }
+        let mut with_ttl = 0;
+        for e in self.keys.iter() {
+            with_ttl += e.has_expire() as usize;
+            self.check_filed(e);
+        }
+        debug_assert_eq!(with_ttl, self.expires, "db {}: the TTL count is off", self.id);
+        if let Some(ix) = &self.slots {
+            ix.check_counts(&self.keys);
+        }
+    }
+
+    /// The per-key part of [`Db::check_invariants`], cheap enough for every key a command changed (the door's
+    /// check when a handler's context goes away): a hash's filing in the field-expiry index.
+    pub fn check_key(&self, key: &[u8]) {
+        if cfg!(debug_assertions) {
+            if let Some(e) = self.keys.get(key) {
+                self.check_filed(e);
+            }
+        }
+    }
+
+    fn check_filed(&self, e: &Entry) {
+        if let Some(crate::keyspace::object::Value::Hash(h)) = e.value() {
+            let (filed, due) = (h.filed(), h.expiry_hint());
+            if filed != 0 {
+                debug_assert!(
+                    self.hexpires.contains(&(filed, Box::<[u8]>::from(e.key()))),
+                    "db {}: hash {:?} filed at {filed} is not in the field-expiry index",
+                    self.id,
+                    String::from_utf8_lossy(e.key())
+                );
+            }
+            debug_assert!(
+                due == 0 || (filed != 0 && filed <= due),
+                "db {}: hash {:?} with fields due at {due} is filed at {filed}",
+                self.id,
+                String::from_utf8_lossy(e.key())
+            );
         }
     }
 
@@ -756,7 +803,7 @@ impl Db {
     /// and spend up to `budget_us` on incremental rehashing (Redis's `databasesCron` with `activerehashing`).
     /// Returns true when rehash work was done.
     pub fn cron(&mut self, resize_allowed: bool, budget_us: u64) -> bool {
-        self.debug_check_expires();
+        self.check_invariants();
         self.keys.set_resize_allowed(resize_allowed);
         if resize_allowed {
             self.keys.resize_if_needed();
@@ -793,6 +840,133 @@ impl Db {
         rehashing
     }
 
+    // --- The table's own operations, for the server's processes (expiry, eviction, defragmentation, persistence,
+    // DEBUG and MEMORY): what Redis reaches through `dictFind`, `dbIterator`, `dictScan`, `dictGetSomeKeys` and
+    // `dictExpand` on `db->dict`. None of them changes a key's presence or TTL, so none touches the TTL count, the
+    // slot index or the field-expiry index; changes go through the inserts, removals and TTL setters above.
+
+    /// The entry stored under `key`, its TTL passed or not, without expiring it or stepping a rehash (Redis's
+    /// `dbFind`): for callers that looked the key up already, or that must see the table as it is (DEBUG, MEMORY
+    /// USAGE, the eviction pool, WATCH's existence check).
+    #[inline]
+    pub fn find(&self, key: &[u8]) -> Option<&Entry> {
+        self.keys.get(key)
+    }
+
+    /// [`Db::find`] for changing a value in place (a handler's write through the door, active field expiry,
+    /// tests). The caller changes neither the key nor its TTL (that is [`Db::set_expire`] / [`Db::persist`]'s), and
+    /// follows a change to a hash's field TTLs with [`Db::refile_hash`]: the TTL count and the field-expiry index
+    /// depend on it (checked by [`Db::check_invariants`] in debug builds).
+    #[inline]
+    pub fn find_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.keys.get_mut(key)
+    }
+
+    /// Every entry, in table order, expired-but-undeleted ones included (Redis's `dbIterator`): DEBUG DIGEST,
+    /// KEYS, the RDB and AOF writers.
+    #[inline]
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.keys.iter()
+    }
+
+    /// One SCAN call's worth of steps (see [`Dict::scan_count`]): `f` sees each entry of the visited buckets and
+    /// returns whether it counts towards `count`; returns the next cursor (0 at the end).
+    #[inline]
+    pub fn scan_count<F: FnMut(&Entry) -> bool>(&self, cursor: u64, count: usize, max_steps: usize, f: F) -> u64 {
+        self.keys.scan_count(cursor, count, max_steps, f)
+    }
+
+    /// A random entry, its TTL passed or not (Redis's `dictGetFairRandomKey`: eviction's `allkeys-random`).
+    #[inline]
+    pub fn random_entry(&self, rng: &mut Rng) -> Option<&Entry> {
+        self.keys.random(rng)
+    }
+
+    /// Calls `f` on up to `n` entries from a random place (Redis's `dictGetSomeKeys`); returns how many it saw.
+    #[inline]
+    pub fn sample<F: FnMut(&Entry)>(&self, n: usize, rng: &mut Rng, f: F) -> usize {
+        self.keys.sample(n, rng, f)
+    }
+
+    /// One step of the active defragmenter's walk (see [`Dict::walk_mut`]): `f` may move an entry's allocations,
+    /// never its key or TTL. Returns the next cursor (0 at the end).
+    #[inline]
+    pub fn defrag_step<F: FnMut(&mut Entry)>(&mut self, cursor: usize, max: usize, f: F) -> usize {
+        self.keys.walk_mut(cursor, max, f)
+    }
+
+    /// Reallocates the table when it is far larger than its keys need (the defragmenter's pass end).
+    #[inline]
+    pub fn compact_table(&mut self) -> bool {
+        self.keys.compact()
+    }
+
+    /// Bytes the table takes (its slots, not the entries).
+    #[inline]
+    pub fn table_bytes(&self) -> usize {
+        self.keys.table_bytes()
+    }
+
+    /// Slots of the table (Redis's `dictBuckets`).
+    #[inline]
+    pub fn buckets(&self) -> usize {
+        self.keys.capacity()
+    }
+
+    /// The tables' fill and probe statistics and the probing work so far (DEBUG HTSTATS).
+    pub fn table_stats(&self) -> (Vec<crate::keyspace::dict::TableStats>, crate::keyspace::dict::ProbeWork) {
+        (self.keys.stats(), self.keys.probe_work())
+    }
+
+    /// Whether the table is being migrated to a new size.
+    #[inline]
+    pub fn is_rehashing(&self) -> bool {
+        self.keys.is_rehashing()
+    }
+
+    /// Whether a shrink waits for its clustering check (see `Dict::shrink_to`).
+    #[inline]
+    pub fn shrink_waiting(&self) -> bool {
+        self.keys.shrink_waiting()
+    }
+
+    /// Whether the table may resize now (not while a child process shares memory).
+    #[inline]
+    pub fn set_resize_allowed(&mut self, allowed: bool) {
+        self.keys.set_resize_allowed(allowed);
+    }
+
+    /// Starts a resize if the fill calls for one (the tables' cron).
+    #[inline]
+    pub fn resize_if_needed(&mut self) {
+        self.keys.resize_if_needed();
+    }
+
+    /// Grows the table for `additional` more keys ahead of a bulk load (Redis's `dictExpand`: RDB's RESIZEDB,
+    /// DEBUG POPULATE).
+    #[inline]
+    pub fn reserve(&mut self, additional: usize) {
+        self.keys.reserve(additional);
+    }
+
+    /// Finishes a migration begun by [`Db::reserve`] at once (the RDB loader, after each insert).
+    #[inline]
+    pub fn finish_rehash_now(&mut self) {
+        self.keys.finish_rehash_now();
+    }
+
+    /// Hashes `key` for a later [`Db::insert_hashed_with_expire`] and fetches its slot into the cache.
+    #[inline]
+    pub fn hash_ahead(&self, key: &[u8]) -> HashedKey {
+        self.keys.hash_ahead(key)
+    }
+
+    /// Fetches `key`'s slot into the cache (the AOF loader, a command ahead).
+    #[inline]
+    pub fn prefetch_key(&self, key: &[u8]) {
+        self.keys.prefetch_key(key);
+    }
+
     /// Bytes used by the database's table and entries. Walks every key (O(n)): for `DEBUG`/tests, not for INFO.
     pub fn memory_usage(&self) -> usize {
         self.keys.table_bytes() + self.keys.iter().map(|e| e.memory_usage()).sum::<usize>()
@@ -809,6 +983,7 @@ mod tests {
 
     fn check(db: &Db) {
         assert_eq!(db.keys.iter().filter(|e| e.has_expire()).count(), db.expires_len(), "TTL count mismatch");
+        db.check_invariants();
     }
 
     #[test]

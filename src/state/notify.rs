@@ -164,7 +164,7 @@ pub fn feed(srv: &mut ServerState, event: &str, key: &[u8], db: usize, field: Op
         e.set_lru(lru);
         db0.insert(e);
     }
-    let appended = match db0.keys.get_mut(&fkey).and_then(|e| e.value_mut()) {
+    let appended = match db0.find_mut(&fkey).and_then(|e| e.value_mut()) {
         Some(Value::Stream(s)) => match s.append(&fv, IdSpec::Auto, now, limits) {
             Ok(id) => {
                 s.trim(&Trim { strategy: TrimStrategy::MaxLen(maxlen), approx: false, limit: 0 });

@@ -213,7 +213,7 @@ impl Ctx<'_> {
             self.insert(&w, e);
         }
         let Ctx { client, srv } = self;
-        let e = srv.dbs[w.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
+        let e = srv.dbs[w.db].find_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
         match e {
             Some(v) => Ok((v, &mut client.reply, w)),
             None => {
@@ -231,7 +231,7 @@ impl Ctx<'_> {
     ) -> (Option<&mut T>, &mut crate::util::Rng, &mut Reply) {
         let Ctx { client, srv } = self;
         let srv = &mut **srv;
-        let v = srv.dbs[w.db].keys.get_mut(w.key).and_then(|e| e.value_mut()).and_then(T::of);
+        let v = srv.dbs[w.db].find_mut(w.key).and_then(|e| e.value_mut()).and_then(T::of);
         (v, &mut srv.rng, &mut client.reply)
     }
 }
@@ -260,13 +260,13 @@ impl Ctx<'_> {
     /// The entry of the key of `w` (no expiry, no touch: the caller looked it up already).
     #[inline]
     pub fn entry_mut(&mut self, w: &KeyWrite) -> Option<&mut Entry> {
-        self.srv.dbs[w.db].keys.get_mut(w.key)
+        self.srv.dbs[w.db].find_mut(w.key)
     }
 
     /// The entry of the key of `w` with the reply sink.
     #[inline]
     pub fn entry_reply(&mut self, w: &KeyWrite) -> (Option<&mut Entry>, &mut Reply) {
-        (self.srv.dbs[w.db].keys.get_mut(w.key), &mut self.client.reply)
+        (self.srv.dbs[w.db].find_mut(w.key), &mut self.client.reply)
     }
 
     /// The database of the key of `w`, for a write to that key in several steps that the operations here do not
@@ -321,7 +321,7 @@ impl Ctx<'_> {
     /// deleted.
     pub fn delete_if_empty(&mut self, w: &KeyWrite) -> bool {
         let db = &mut self.srv.dbs[w.db];
-        let empty = db.keys.get(w.key).and_then(|e| e.value()).is_some_and(|v| v.is_empty());
+        let empty = db.find(w.key).and_then(|e| e.value()).is_some_and(|v| v.is_empty());
         if empty {
             db.delete(w.key);
         }
@@ -400,7 +400,7 @@ impl Ctx<'_> {
     pub fn read_with_rng<T: ValueKind>(&mut self, key: &[u8]) -> (Option<&mut T>, &mut crate::util::Rng, &mut Reply) {
         let Ctx { client, srv } = self;
         let srv = &mut **srv;
-        let v = srv.dbs[client.db].keys.get_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
+        let v = srv.dbs[client.db].find_mut(key).and_then(|e| e.value_mut()).and_then(T::of);
         (v, &mut srv.rng, &mut client.reply)
     }
 
@@ -419,7 +419,7 @@ impl Ctx<'_> {
 }
 
 /// Debug builds, when a handler's [`Ctx`] goes away: no key settled as changed holds an empty list, hash, set or
-/// sorted set (a stream may be empty).
+/// sorted set (a stream may be empty), and each passes [`crate::keyspace::db::Db::check_key`].
 #[cfg(debug_assertions)]
 pub(in crate::command) fn check_settled(srv: &mut crate::state::ServerState) {
     use crate::keyspace::object::Value;
@@ -427,7 +427,10 @@ pub(in crate::command) fn check_settled(srv: &mut crate::state::ServerState) {
         return;
     }
     for (db, key) in std::mem::take(&mut srv.door_settled) {
-        let Some(v) = srv.dbs.get(db).and_then(|d| d.keys.get(key.as_slice())).and_then(|e| e.value()) else {
+        if let Some(d) = srv.dbs.get(db) {
+            d.check_key(&key);
+        }
+        let Some(v) = srv.dbs.get(db).and_then(|d| d.find(key.as_slice())).and_then(|e| e.value()) else {
             continue;
         };
         let collection = matches!(v, Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_));

@@ -502,7 +502,7 @@ fn hash_mut<'c>(ctx: &'c mut Ctx, w: &KeyWrite) -> Option<&'c mut Hash> {
 /// The hash at `key` in the selected db, for reading, without expiry of the key or counting (the caller looked
 /// it up).
 fn hash_ref<'c>(ctx: &'c Ctx, key: &[u8]) -> Option<&'c Hash> {
-    match ctx.db_ref().keys.get(key).and_then(|e| e.value()) {
+    match ctx.db_ref().find(key).and_then(|e| e.value()) {
         Some(crate::keyspace::object::Value::Hash(h)) => Some(h),
         _ => None,
     }

@@ -17,6 +17,7 @@ fn indexed() -> Db {
 /// Everything the index says, against a scan: per-slot counts and key sets.
 fn check_all(db: &Db) {
     db.check_slot_index();
+    db.check_invariants();
     let mut by_slot: BTreeMap<usize, BTreeSet<Vec<u8>>> = BTreeMap::new();
     for e in db.keys.iter() {
         by_slot.entry(key_hash_slot(e.key())).or_default().insert(e.key().to_vec());
