@@ -541,7 +541,8 @@ fn populate(ctx: &mut Ctx, args: Args) {
     let mut num = [0u8; 24];
     let watched = !ctx.server().watches.is_empty();
     // With `new` keyspace events wanted, every key goes through Db::insert, which records them.
-    let notify_new = crate::state::notify::logging(crate::state::notify::LOG_NEW);
+    let clock = ctx.server_ref().lookup_clock();
+    let notify_new = clock.events & crate::state::notify::LOG_NEW != 0;
     for j in 0..count {
         let digits = crate::util::itoa_buf(j, &mut num);
         key.clear();
@@ -559,16 +560,16 @@ fn populate(ctx: &mut Ctx, args: Args) {
         e.set_lru(lru);
         let db = &mut ctx.server().dbs[dbi];
         if notify_new {
-            if db.lookup(&key, now).is_some() {
+            if db.lookup(&key, clock).is_some() {
                 continue;
             }
-            db.insert(e);
+            db.set_key(e, clock.events);
         } else if let Err(e) = db.insert_new(e) {
             // The key exists, unless its TTL is due: then Redis's lookupKeyWrite deletes it and the key is created.
-            if db.lookup(&key, now).is_some() {
+            if db.lookup(&key, clock).is_some() {
                 continue;
             }
-            db.insert(e);
+            db.set_key(e, clock.events);
         }
         if watched {
             // Nothing counted, nothing propagated (as Redis): only WATCH hears of the new key.
@@ -721,9 +722,9 @@ fn sdslen(ctx: &mut Ctx, key: &[u8]) {
 
 /// Looks a key up as Redis's OBJECT/DEBUG do (`objectCommandLookup`): expires it if due, no LRU touch.
 fn lookup_no_touch<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a Entry> {
-    let now = ctx.server().now_ms;
+    let clock = ctx.server_ref().lookup_clock();
     let db = ctx.client().db;
-    let found = ctx.server().dbs[db].lookup(key, now).is_some();
+    let found = ctx.server().dbs[db].lookup(key, clock).is_some();
     if found {
         ctx.server().stats.keyspace_hits += 1;
     } else {
@@ -840,7 +841,7 @@ fn ht_stats_text<E: crate::keyspace::dict::DictEntry>(d: &crate::keyspace::dict:
     table_stats_text(&d.stats(), d.probe_work())
 }
 
-/// [`ht_stats_text`] from a table's statistics and probing work (the keyspace's come from [`Db::table_stats`]).
+/// [`ht_stats_text`] from a table's statistics and probing work (the keyspace's come from [`crate::keyspace::db::Db::table_stats`]).
 fn table_stats_text(stats: &[crate::keyspace::dict::TableStats], w: crate::keyspace::dict::ProbeWork) -> String {
     use std::fmt::Write;
     let mut s = String::new();

@@ -19,6 +19,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::keyspace::db::{LazyExpiry, LookupClock};
 use crate::state::ServerState;
 
 pub mod cycle;
@@ -155,6 +156,7 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, kind: CycleKind,
         }
         let cur = state.expire_cycle.current_db;
         state.expire_cycle.current_db = cur.wrapping_add(1);
+        let mode = state.lookup_clock();
         let db = &mut state.dbs[cur % ndbs];
         loop {
             let num = db.expires_len() as u64;
@@ -170,6 +172,7 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, kind: CycleKind,
                 break;
             }
             let now_ms = crate::util::now_ms().max(state.now_ms);
+            let clock = LookupClock { now_ms, ..mode };
             let num = num.min(keys_per_loop);
             // TTLs live in the keyspace entries, so the walk also passes keys without one: with a share f of keys
             // carrying a TTL, `num` samples take about num/f entries. The bucket bound grows with 1/f (up to 16×
@@ -194,7 +197,7 @@ pub fn active_expire_cycle_with_effort(state: &mut ServerState, kind: CycleKind,
                     }
                 });
                 for k in &expired_keys {
-                    if db.expire_if_needed(k, now_ms) {
+                    if db.expire_if_needed(k, clock) {
                         expired += 1;
                     }
                 }
@@ -450,9 +453,8 @@ pub fn remember_replica_keys(
 pub fn expire_replica_keys(state: &mut ServerState) {
     let now = crate::util::now_ms();
     let tracked = std::mem::take(&mut state.repl.keys_with_expire);
-    let (paused, off) = (crate::keyspace::db::expire_paused(), crate::keyspace::db::expire_off());
-    crate::keyspace::db::set_expire_paused(false);
-    crate::keyspace::db::set_expire_off(false);
+    // The remembered keys go whatever the mode: due is due for the replica's own writes.
+    let clock = LookupClock { now_ms: now, expiry: LazyExpiry::default(), events: state.db_events };
     let mut keep = std::collections::HashMap::with_capacity(tracked.len());
     for (key, mask) in tracked {
         let mut left = 0u64;
@@ -463,7 +465,7 @@ pub fn expire_replica_keys(state: &mut ServerState) {
             let d = &mut state.dbs[db];
             match d.expire_of(&key) {
                 Some(t) if t <= now => {
-                    d.expire_if_needed(&key, now);
+                    d.expire_if_needed(&key, clock);
                 }
                 Some(_) => left |= 1 << db,
                 None => {}
@@ -473,8 +475,6 @@ pub fn expire_replica_keys(state: &mut ServerState) {
             keep.insert(key, left);
         }
     }
-    crate::keyspace::db::set_expire_paused(paused);
-    crate::keyspace::db::set_expire_off(off);
     state.repl.keys_with_expire = keep;
     state.drain_expired(true);
 }

@@ -276,18 +276,20 @@ impl Ctx<'_> {
         &mut self.srv.dbs[w.db]
     }
 
-    /// Adds or overwrites the key of `w` with `e`, dropping any TTL ([`crate::keyspace::db::Db::insert`]).
+    /// Adds or overwrites the key of `w` with `e`, dropping any TTL ([`crate::keyspace::db::Db::set_key`]).
     #[inline]
     pub fn insert(&mut self, w: &KeyWrite, e: Entry) -> Option<Entry> {
         debug_assert_eq!(e.key(), w.key, "an entry inserted under another key's write");
-        self.srv.dbs[w.db].insert(e)
+        let events = self.srv.db_events;
+        self.srv.dbs[w.db].set_key(e, events)
     }
 
     /// Overwrites the key of `w` with `e`, keeping its TTL ([`crate::keyspace::db::Db::insert_keep_ttl`]).
     #[inline]
     pub fn insert_keep_ttl(&mut self, w: &KeyWrite, e: Entry) -> Option<Entry> {
         debug_assert_eq!(e.key(), w.key, "an entry inserted under another key's write");
-        self.srv.dbs[w.db].insert_keep_ttl(e)
+        let events = self.srv.db_events;
+        self.srv.dbs[w.db].insert_keep_ttl(e, events)
     }
 
     /// Adds or overwrites the key of `w` with `e`, which carries its own TTL
@@ -380,18 +382,18 @@ impl Ctx<'_> {
     /// through the database's deletion log, as any expiry). Returns whether the key is expired.
     #[inline]
     pub fn expire_if_needed(&mut self, key: &[u8]) -> bool {
-        let now = self.srv.now_ms;
+        let clock = self.srv.lookup_clock();
         let db = self.client.db;
-        self.srv.dbs[db].expire_if_needed(key, now)
+        self.srv.dbs[db].expire_if_needed(key, clock)
     }
 
     /// Looks `key` up in the selected database for reading, expiring it lazily, without touching it or counting a
     /// hit or a miss (SMOVE's check of a member when source and destination are the same key).
     #[inline]
     pub fn lookup_quiet(&mut self, key: &[u8]) -> Option<&Entry> {
-        let now = self.srv.now_ms;
+        let clock = self.srv.lookup_clock();
         let db = self.client.db;
-        self.srv.dbs[db].lookup(key, now).map(|e| &*e)
+        self.srv.dbs[db].lookup(key, clock).map(|e| &*e)
     }
 
     /// A typed value for reading (no expiry, no touch: the caller looked it up already) plus the server's RNG
@@ -407,8 +409,8 @@ impl Ctx<'_> {
     /// Whether `key` exists in database `db`, expiring it lazily (MOVE's and COPY's destination).
     #[inline]
     pub fn exists_in(&mut self, db: usize, key: &[u8]) -> bool {
-        let now = self.srv.now_ms;
-        self.srv.dbs[db].lookup(key, now).is_some()
+        let clock = self.srv.lookup_clock();
+        self.srv.dbs[db].lookup(key, clock).is_some()
     }
 
     /// The absolute expire time of `key` in the selected database, if it has one (no lookup side effects).

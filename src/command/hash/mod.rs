@@ -389,9 +389,10 @@ enum Past {
 }
 
 fn past_mode(ctx: &Ctx) -> Past {
-    if crate::keyspace::db::expire_off() {
+    let lazy = ctx.lookup_clock().expiry;
+    if lazy.off {
         Past::Live
-    } else if !ctx.deletes_already_expired() || crate::keyspace::db::expire_paused() {
+    } else if !ctx.deletes_already_expired() || lazy.paused {
         Past::Hide
     } else {
         Past::Delete
@@ -401,7 +402,7 @@ fn past_mode(ctx: &Ctx) -> Past {
 /// The time fields are judged at: the command's time, or the beginning of time for a replica's master link (no
 /// field is past for it).
 fn field_now(ctx: &Ctx) -> i64 {
-    if crate::keyspace::db::expire_off() {
+    if ctx.lookup_clock().expiry.off {
         i64::MIN
     } else {
         ctx.now_ms()
